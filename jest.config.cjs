@@ -1,0 +1,34 @@
+// Three test tiers, told apart by file suffix (see STYLE.md): unit, int (real SQLite and NATS), e2e (across apps).
+const { swcOptions } = require('./scripts/swc-options.cjs');
+
+// Nest 12 ships as ES modules only. Node 20 loads them through require(esm), but Jest's own module
+// loader cannot before Node 24.9, so those packages (and their ESM-only dependencies) are compiled to
+// CommonJS by the same swc transform as our code.
+const esmPackages = [
+  '@nestjs',
+  'file-type',
+  'load-esm',
+  'uid',
+  'token-types',
+  'strtok3',
+  '@tokenizer',
+  'uint8array-extras',
+  '@borewit',
+];
+
+const shared = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', swcOptions({ paths: false })] },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
+  moduleNameMapper: { '^@app/(.*)$': '<rootDir>/libs/$1/src/index.ts' },
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
+};
+
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test}/**/*.unit.spec.ts'] },
+    { ...shared, displayName: 'int', testMatch: ['<rootDir>/{apps,libs,test}/**/*.int.spec.ts'], testTimeout: 60_000 },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e.spec.ts'], testTimeout: 120_000 },
+  ],
+};

@@ -1,0 +1,89 @@
+/**
+ * The event log port. Every fact about a payment, a terminal and a store lives here, written once.
+ * Adapters: SQLite (embedded default) and KurrentDB (production); one contract suite proves both.
+ */
+
+/** What the writer expects the stream to be: its last revision, or one of the three stream states. */
+export type ExpectedRevision = number | 'no_stream' | 'stream_exists' | 'any';
+
+/** What a stream is now: its last revision, or `no_stream`. */
+export type CurrentRevision = number | 'no_stream';
+
+export interface EventMetadata {
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  /** ISO-8601 time at which the fact happened (from the command, never from the log's clock). */
+  readonly occurredAt?: string;
+  readonly [key: string]: unknown;
+}
+
+/** An event to append. `id` is a UUID; the adapter generates one when it is left out. */
+export interface NewEvent<Type extends string = string, Data = unknown> {
+  readonly id?: string;
+  readonly type: Type;
+  readonly data: Data;
+  readonly metadata?: EventMetadata;
+}
+
+export interface RecordedEvent<Type extends string = string, Data = unknown> {
+  readonly id: string;
+  readonly type: Type;
+  readonly data: Data;
+  readonly metadata: EventMetadata;
+  readonly streamName: string;
+  /** Per stream, from 0. */
+  readonly revision: number;
+  /** Global, strictly increasing across all streams. */
+  readonly position: bigint;
+}
+
+export interface AppendOptions {
+  readonly expectedRevision: ExpectedRevision;
+}
+
+export interface AppendResult {
+  /** The stream's revision after the append: pass it as the next expected revision. */
+  readonly nextRevision: number;
+  /** The global position of the last event appended. */
+  readonly position: bigint;
+}
+
+export interface ReadStreamOptions {
+  readonly direction?: 'forwards' | 'backwards';
+  /** Inclusive. Forwards defaults to the first event, backwards to the last. */
+  readonly fromRevision?: number;
+  readonly limit?: number;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events after this position. Left out: from the beginning of the log. */
+  readonly after?: bigint;
+  readonly limit?: number;
+  /** Only events of streams whose name starts with one of these. */
+  readonly streamPrefixes?: readonly string[];
+}
+
+export type SubscribeOptions = Omit<ReadAllOptions, 'limit'>;
+
+/**
+ * Catch-up, then live: every event after `after`, in position order, then new ones as they are written.
+ * Pull-based, so a slow consumer slows the subscription rather than filling memory.
+ */
+export interface EventSubscription extends AsyncIterable<RecordedEvent> {
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  append(streamName: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult>;
+  /** A stream that does not exist reads as empty. */
+  readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  subscribeToAll(options?: SubscribeOptions): EventSubscription;
+  close(): Promise<void>;
+}
+
+/** Nest injection token for the configured adapter. */
+export const EVENT_STORE = Symbol('EVENT_STORE');
+
+export const DEFAULT_READ_LIMIT = 1_000;
+export const MAX_READ_LIMIT = 10_000;

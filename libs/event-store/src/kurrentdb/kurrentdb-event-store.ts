@@ -1,0 +1,201 @@
+import {
+  ANY,
+  BACKWARDS,
+  END,
+  FORWARDS,
+  KurrentDBClient,
+  NO_STREAM,
+  START,
+  STREAM_EXISTS,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+  excludeSystemEvents,
+  jsonEvent,
+  streamNameFilter,
+  type AllStreamRecordedEvent,
+  type AllStreamResolvedEvent,
+  type AppendStreamState,
+  type Filter,
+  type JSONType,
+  type Position,
+  type ResolvedEvent,
+} from '@kurrent/kurrentdb-client';
+import { EventStoreError, EventStoreUnavailableError, WrongExpectedRevisionError } from '../event-store.errors';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventMetadata,
+  EventStore,
+  EventSubscription,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+} from '../event-store.port';
+import {
+  assertExpectedRevision,
+  assertStreamName,
+  checkReadAllOptions,
+  checkReadStreamOptions,
+  serializeEvents,
+} from '../event-validation';
+
+/**
+ * The production event log, over `@kurrent/kurrentdb-client`.
+ *
+ * Our global position is KurrentDB's commit position, and a checkpoint resumes from
+ * `{ commit: p, prepare: p }`, as Emmett's KurrentDB adapter does. Caveat: that is exact because each
+ * append writes one stream in one commit; events appended together may share a commit position, so
+ * the adapter always resumes *after* a checkpoint by skipping positions at or below it.
+ */
+export class KurrentDbEventStore implements EventStore {
+  private readonly client: KurrentDBClient;
+
+  constructor(connectionString: string) {
+    this.client = KurrentDBClient.connectionString(connectionString);
+  }
+
+  async append(streamName: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
+    const serialized = serializeEvents(streamName, events);
+    assertExpectedRevision(options?.expectedRevision);
+    const eventData = serialized.map((event) =>
+      jsonEvent({
+        id: event.id,
+        type: event.type,
+        data: JSON.parse(event.data) as JSONType,
+        metadata: JSON.parse(event.metadata) as JSONType,
+      }),
+    );
+    try {
+      const result = await this.client.appendToStream(streamName, eventData, {
+        streamState: toStreamState(options.expectedRevision),
+      });
+      if (!result.position) throw new EventStoreUnavailableError(`KurrentDB returned no position for ${streamName}`);
+      return { nextRevision: Number(result.nextExpectedRevision), position: result.position.commit };
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) {
+        const actual = error.actualState === NO_STREAM ? 'no_stream' : Number(error.actualState);
+        throw new WrongExpectedRevisionError(streamName, options.expectedRevision, actual);
+      }
+      throw asStoreError(error, `append to ${streamName}`);
+    }
+  }
+
+  async readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+    assertStreamName(streamName);
+    const { direction, fromRevision, limit } = checkReadStreamOptions(options);
+    const events: RecordedEvent[] = [];
+    try {
+      const reader = this.client.readStream(streamName, {
+        direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
+        fromRevision: fromRevision === undefined ? (direction === 'forwards' ? START : END) : BigInt(fromRevision),
+        maxCount: limit,
+      });
+      for await (const resolved of reader) {
+        const event = toRecordedEvent(resolved);
+        if (event) events.push(event);
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return [];
+      throw asStoreError(error, `read ${streamName}`);
+    }
+    return events;
+  }
+
+  async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
+    const { after, limit, streamPrefixes } = checkReadAllOptions(options);
+    const events: RecordedEvent[] = [];
+    try {
+      // readAll's fromPosition is inclusive; ours is exclusive, so read one more and drop the checkpoint itself.
+      const reader = this.client.readAll({
+        direction: FORWARDS,
+        fromPosition: after === 0n ? START : toPosition(after),
+        maxCount: limit + 1,
+        filter: toFilter(streamPrefixes),
+      });
+      for await (const resolved of reader) {
+        const event = toRecordedEvent(resolved);
+        if (event && event.position > after) events.push(event);
+        if (events.length === limit) break;
+      }
+    } catch (error) {
+      throw asStoreError(error, 'read $all');
+    }
+    return events;
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): EventSubscription {
+    const { after, streamPrefixes } = checkReadAllOptions(options);
+    const subscription = this.client.subscribeToAll({
+      fromPosition: after === 0n ? START : toPosition(after),
+      filter: toFilter(streamPrefixes),
+    });
+    async function* events(): AsyncGenerator<RecordedEvent> {
+      try {
+        for await (const resolved of subscription) {
+          const event = toRecordedEvent(resolved);
+          if (event && event.position > after) yield event;
+        }
+      } catch (error) {
+        throw asStoreError(error, 'subscribe to $all');
+      }
+    }
+    const iterator = events();
+    return {
+      [Symbol.asyncIterator]: () => iterator,
+      close: async () => {
+        await subscription.unsubscribe();
+        await iterator.return(undefined);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.client.dispose();
+  }
+}
+
+function toStreamState(expected: ExpectedRevision): AppendStreamState {
+  switch (expected) {
+    case 'any':
+      return ANY;
+    case 'no_stream':
+      return NO_STREAM;
+    case 'stream_exists':
+      return STREAM_EXISTS;
+    default:
+      return BigInt(expected);
+  }
+}
+
+function toPosition(position: bigint): Position {
+  return { commit: position, prepare: position };
+}
+
+function toFilter(streamPrefixes: readonly string[]): Filter {
+  // System events ($-prefixed types and streams) are KurrentDB's own, never ours.
+  return streamPrefixes.length > 0 ? streamNameFilter({ prefixes: [...streamPrefixes] }) : excludeSystemEvents();
+}
+
+function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | undefined {
+  const event = resolved.event as AllStreamRecordedEvent | undefined;
+  if (!event || !event.isJson || event.type.startsWith('$') || event.streamId.startsWith('$')) return undefined;
+  const position = event.position?.commit ?? resolved.commitPosition;
+  if (position === undefined) return undefined;
+  return {
+    id: event.id,
+    type: event.type,
+    data: event.data,
+    metadata: (event.metadata ?? {}) as EventMetadata,
+    streamName: event.streamId,
+    revision: Number(event.revision),
+    position,
+  };
+}
+
+function asStoreError(error: unknown, what: string): Error {
+  if (error instanceof EventStoreError) return error;
+  return new EventStoreUnavailableError(`KurrentDB could not ${what}: ${(error as Error).message}`, { cause: error });
+}

@@ -1,0 +1,48 @@
+// Compiles apps/, libs/ and bench/ to dist/ with swc (type checking is `npm run typecheck`).
+// A plain swc pass rather than `nest build` per app: one pass over the whole monorepo takes about a
+// second, where four webpack or tsc builds take a minute on a 2-core machine.
+import { readdir, mkdir, writeFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { transformFile } from '@swc/core';
+
+const require = createRequire(import.meta.url);
+const { swcOptions, root } = require('./swc-options.cjs');
+const sources = ['apps', 'libs', 'bench', 'test/support'];
+const outDir = path.join(root, 'dist');
+
+async function* walk(dir) {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (error.code === 'ENOENT') return;
+    throw error;
+  }
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(full);
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts') && !entry.name.endsWith('.d.ts'))
+      yield full;
+  }
+}
+
+await rm(outDir, { recursive: true, force: true });
+const options = swcOptions();
+let count = 0;
+const jobs = [];
+for (const source of sources) {
+  for await (const file of walk(path.join(root, source))) {
+    const target = path.join(outDir, path.relative(root, file)).replace(/\.ts$/, '.js');
+    jobs.push(
+      transformFile(file, { ...options, filename: file, outputPath: target }).then(async (output) => {
+        await mkdir(path.dirname(target), { recursive: true });
+        await writeFile(target, `${output.code}\n//# sourceMappingURL=${path.basename(target)}.map\n`);
+        if (output.map) await writeFile(`${target}.map`, output.map);
+        count += 1;
+      }),
+    );
+  }
+}
+await Promise.all(jobs);
+console.log(`built ${count} files into dist/`);
