@@ -4,3 +4,4 @@ export { MAX_EVENTS_PER_APPEND, MAX_EVENT_BYTES } from './event-validation';
 export { createEventStore, DEFAULT_EVENT_STORE_URL } from './create-event-store';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
 export { KurrentDbEventStore } from './kurrentdb/kurrentdb-event-store';
+export { EventStoreModule, eventStoreProbe } from './event-store.module';

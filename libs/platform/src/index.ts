@@ -1,1 +1,6 @@
-export {};
+export { loadConfig, ConfigError } from './config/load-config';
+export { BaseAppConfig, withEventStore, withNats, LOG_LEVELS, type LogLevel } from './config/base-app.config';
+export { loggerModule, correlationIdOf, REDACTED_PATHS } from './logging/logger.module';
+export { MetricsModule, METRICS_REGISTRY } from './metrics/metrics.module';
+export { HealthModule, HEALTH_PROBES, type HealthProbe } from './health/health.module';
+export { bootstrap, createHttpApp, listen, type HttpAppOptions } from './http/create-http-app';

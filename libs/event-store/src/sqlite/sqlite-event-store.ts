@@ -27,6 +27,7 @@ import {
 } from '../event-validation';
 import { ChangeSignal } from './change-signal';
 import { openDatabase } from './sqlite-schema';
+import { WalCheckpointer } from './wal-checkpointer';
 
 export interface SqliteEventStoreOptions {
   /** A file path, or `:memory:` (one process only). */
@@ -37,6 +38,8 @@ export interface SqliteEventStoreOptions {
   readonly pollIntervalMs?: number;
   /** Most appends grouped into one transaction. */
   readonly maxBatch?: number;
+  /** How often the background checkpointer folds the WAL into the database file. */
+  readonly checkpointIntervalMs?: number;
 }
 
 interface PendingAppend {
@@ -73,6 +76,7 @@ export class SqliteEventStore implements EventStore {
   private closed = false;
   private poller: NodeJS.Timeout | undefined;
   private lastDataVersion: number;
+  private readonly checkpointer: WalCheckpointer | undefined;
 
   private readonly statements: {
     lastRevision: Database.Statement<[string], number>;
@@ -114,6 +118,13 @@ export class SqliteEventStore implements EventStore {
     this.commitBatch = this.createBatchCommit();
     this.poller = setInterval(() => this.pollForeignCommits(), pollIntervalMs);
     this.poller.unref();
+    this.checkpointer =
+      options.file === ':memory:'
+        ? undefined
+        : new WalCheckpointer(options.file, options.checkpointIntervalMs ?? 100, (message) => {
+            // A failed passive checkpoint is retried on the next tick; the writer's backstop bounds the WAL meanwhile.
+            process.emitWarning(`SQLite WAL checkpoint failed: ${message}`);
+          });
   }
 
   async append(streamName: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -165,6 +176,7 @@ export class SqliteEventStore implements EventStore {
     clearInterval(this.poller);
     this.poller = undefined;
     this.signal.notify();
+    await this.checkpointer?.stop();
     this.db.close();
   }
 
@@ -213,9 +225,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   private createBatchCommit(): (batch: readonly PendingAppend[]) => (AppendResult | Error)[] {
-    // Called inside the outer transaction, better-sqlite3 runs this one as a SAVEPOINT: a conflict
-    // rolls back this append only.
-    const appendOne = this.db.transaction((pending: PendingAppend): AppendResult => {
+    const appendRows = (pending: PendingAppend): AppendResult => {
       const current = this.currentRevision(pending.streamName);
       checkExpected(pending.streamName, pending.expected, current);
       let revision = current === 'no_stream' ? -1 : current;
@@ -233,7 +243,13 @@ export class SqliteEventStore implements EventStore {
         position = BigInt(info.lastInsertRowid);
       }
       return { nextRevision: revision, position };
-    });
+    };
+    // Inside the outer transaction, better-sqlite3 runs this one as a SAVEPOINT, so a failure part-way
+    // through a multi-event append rolls back that append only. A single INSERT is atomic by itself
+    // (SQLite undoes a failed statement), so one-event appends skip the savepoint's two round trips.
+    const appendInSavepoint = this.db.transaction(appendRows);
+    const appendOne = (pending: PendingAppend): AppendResult =>
+      pending.events.length === 1 ? appendRows(pending) : appendInSavepoint(pending);
     const commit = this.db.transaction((batch: readonly PendingAppend[]) =>
       batch.map((pending) => {
         try {

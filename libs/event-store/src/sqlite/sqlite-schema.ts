@@ -16,11 +16,16 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events (id);
 `;
 
+/** Pages the writer lets the WAL grow to before it checkpoints itself; normally `WalCheckpointer` does it first. */
+export const BACKSTOP_CHECKPOINT_PAGES = 20_000;
+
 export function openDatabase(db: Database.Database, busyTimeoutMs: number): void {
   db.pragma('journal_mode = WAL');
   // FULL: a commit is on disk (the WAL fsynced) before the append resolves; group commit pays for it.
   db.pragma('synchronous = FULL');
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-  db.pragma('foreign_keys = ON');
+  db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+  // 64 MiB of page cache keeps the indexes' hot pages (random event ids, stream tails) in memory.
+  db.pragma('cache_size = -65536');
   db.exec(SCHEMA);
 }

@@ -1,0 +1,26 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { EVENT_STORE, EventStoreModule, eventStoreProbe, type EventStore } from '@app/event-store';
+import { NATS_CONNECTION, NatsModule, natsProbe } from '@app/messaging';
+import { HEALTH_PROBES, HealthModule, MetricsModule, loggerModule } from '@app/platform';
+import type { CommandServiceConfig } from './command-service.config';
+
+@Module({})
+export class CommandServiceModule {
+  static forRoot(config: CommandServiceConfig): DynamicModule {
+    return {
+      module: CommandServiceModule,
+      imports: [
+        loggerModule('command-service', config.logLevel),
+        MetricsModule.forRoot('command-service'),
+        EventStoreModule.forRoot(config.eventStoreUrl),
+        NatsModule.forRoot(config.natsUrl, 'command-service'),
+        HealthModule.forRoot({
+          provide: HEALTH_PROBES,
+          inject: [EVENT_STORE, NATS_CONNECTION],
+          useFactory: (store: EventStore, nats: NatsConnection) => [eventStoreProbe(store), natsProbe(nats)],
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,23 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { EVENT_STORE, EventStoreModule, eventStoreProbe, type EventStore } from '@app/event-store';
+import { HEALTH_PROBES, HealthModule, MetricsModule, loggerModule } from '@app/platform';
+import type { IngestServiceConfig } from './ingest-service.config';
+
+@Module({})
+export class IngestServiceModule {
+  static forRoot(config: IngestServiceConfig): DynamicModule {
+    return {
+      module: IngestServiceModule,
+      imports: [
+        loggerModule('ingest-service', config.logLevel),
+        MetricsModule.forRoot('ingest-service'),
+        EventStoreModule.forRoot(config.eventStoreUrl),
+        HealthModule.forRoot({
+          provide: HEALTH_PROBES,
+          inject: [EVENT_STORE],
+          useFactory: (store: EventStore) => [eventStoreProbe(store)],
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,145 @@
+// npm run bench:event-store — the SQLite adapter on a file on disk, synchronous=FULL.
+// Prints one line per figure and, last, one JSON object with all of them.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SqliteEventStore, type NewEvent } from '@app/event-store';
+import { elapsedMs, machine, percentile, round } from './bench-support';
+
+const APPEND_SECONDS = Number(process.env.BENCH_APPEND_SECONDS ?? 3);
+const READ_EVENTS = Number(process.env.BENCH_READ_EVENTS ?? 300_000);
+const LAG_RATE = Number(process.env.BENCH_LAG_RATE ?? 1_000);
+const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 3);
+
+const dir = mkdtempSync(path.join(tmpdir(), 'bench-event-store-'));
+
+function paymentEvent(n: number): NewEvent {
+  return {
+    id: randomUUID(),
+    type: 'PaymentRequested',
+    data: {
+      paymentId: randomUUID(),
+      storeId: 'oslo-center',
+      terminalId: 'T-0013',
+      amount: 39_900 + n,
+      currency: 'NOK',
+      merchantReference: `POS-${n}`,
+    },
+    metadata: { correlationId: randomUUID(), occurredAt: new Date().toISOString() },
+  };
+}
+
+/** `appenders` loops, each appending one event at a time to its own stream at its known revision. */
+async function durableAppends(appenders: number): Promise<number> {
+  const store = new SqliteEventStore({ file: path.join(dir, `append-${appenders}.db`) });
+  const deadline = Date.now() + APPEND_SECONDS * 1_000;
+  let appended = 0;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: appenders }, async (_, lane) => {
+      let revision: number | 'no_stream' = 'no_stream';
+      while (Date.now() < deadline) {
+        const result = await store.append(`payment-${lane}`, [paymentEvent(appended)], { expectedRevision: revision });
+        revision = result.nextRevision;
+        appended += 1;
+      }
+    }),
+  );
+  const perSecond = appended / (elapsedMs(start) / 1_000);
+  await store.close();
+  return Math.round(perSecond);
+}
+
+/**
+ * Read-all as a catch-up or a rebuild uses it: history written earlier (here by another store
+ * instance, closed, as another process would have), read from position 0 in pages of 10,000.
+ */
+async function readAllThroughput(): Promise<number> {
+  const file = path.join(dir, 'read.db');
+  const writer = new SqliteEventStore({ file });
+  for (let written = 0; written < READ_EVENTS; written += 1_000) {
+    await writer.append(
+      `payment-${written}`,
+      Array.from({ length: 1_000 }, (_, i) => paymentEvent(written + i)),
+      { expectedRevision: 'no_stream' },
+    );
+  }
+  await writer.close();
+  const store = new SqliteEventStore({ file });
+  const start = process.hrtime.bigint();
+  let read = 0;
+  let after = 0n;
+  for (;;) {
+    const page = await store.readAll({ after, limit: 10_000 });
+    if (page.length === 0) break;
+    read += page.length;
+    after = page[page.length - 1]!.position;
+  }
+  const perSecond = read / (elapsedMs(start) / 1_000);
+  await store.close();
+  if (read !== READ_EVENTS) throw new Error(`read ${read} of ${READ_EVENTS} events`);
+  return Math.round(perSecond);
+}
+
+/** Appends at a steady rate while a live subscription measures append-to-delivery time. */
+async function subscriptionLag(): Promise<{ p50: number; p99: number; samples: number }> {
+  const store = new SqliteEventStore({ file: path.join(dir, 'lag.db') });
+  const total = LAG_RATE * LAG_SECONDS;
+  const sentAt = new Map<string, bigint>();
+  const lags: number[] = [];
+  const subscription = store.subscribeToAll();
+  const consumer = (async () => {
+    for await (const event of subscription) {
+      const sent = sentAt.get(event.id);
+      if (sent !== undefined) lags.push(elapsedMs(sent));
+      if (lags.length === total) return;
+    }
+  })();
+  const interval = 1_000 / LAG_RATE;
+  const start = Date.now();
+  for (let i = 0; i < total; i++) {
+    const due = start + i * interval;
+    const wait = due - Date.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const event = paymentEvent(i);
+    sentAt.set(event.id!, process.hrtime.bigint());
+    void store.append(`payment-lag-${i % 100}`, [event], { expectedRevision: 'any' });
+  }
+  await consumer;
+  await subscription.close();
+  await store.close();
+  lags.sort((a, b) => a - b);
+  return { p50: round(percentile(lags, 50)), p99: round(percentile(lags, 99)), samples: lags.length };
+}
+
+async function main(): Promise<void> {
+  const appends: Record<string, number> = {};
+  for (const appenders of [1, 16, 128]) {
+    appends[appenders] = await durableAppends(appenders);
+    console.log(`durable appends, ${appenders} concurrent appenders: ${appends[appenders]} events/s`);
+  }
+  const readAll = await readAllThroughput();
+  console.log(`read-all: ${readAll} events/s over ${READ_EVENTS} events`);
+  const lag = await subscriptionLag();
+  console.log(
+    `live subscription lag at ${LAG_RATE} events/s: p50 ${lag.p50} ms, p99 ${lag.p99} ms (${lag.samples} events)`,
+  );
+  console.log(
+    JSON.stringify({
+      benchmark: 'event-store',
+      adapter: 'sqlite (file, WAL, synchronous=FULL)',
+      appendsPerSecond: { '1': appends[1], '16': appends[16], '128': appends[128] },
+      readAllEventsPerSecond: readAll,
+      subscriptionLagMs: { p50: lag.p50, p99: lag.p99, rate: LAG_RATE },
+      machine: machine(),
+    }),
+  );
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => rmSync(dir, { recursive: true, force: true }));

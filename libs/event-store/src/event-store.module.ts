@@ -1,0 +1,30 @@
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { createEventStore } from './create-event-store';
+import { EVENT_STORE, type EventStore } from './event-store.port';
+
+class EventStoreLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  /** Flushes the pending group commit and closes the log after the app stops taking requests. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}
+
+/** Binds the adapter chosen by `EVENT_STORE_URL` to the `EVENT_STORE` token. */
+@Module({})
+export class EventStoreModule {
+  static forRoot(url: string): DynamicModule {
+    return {
+      module: EventStoreModule,
+      global: true,
+      providers: [{ provide: EVENT_STORE, useFactory: () => createEventStore(url) }, EventStoreLifecycle],
+      exports: [EVENT_STORE],
+    };
+  }
+}
+
+/** `GET /health` probe: the log answers a one-event read. */
+export function eventStoreProbe(store: EventStore) {
+  return { name: 'event-store', check: async () => void (await store.readAll({ limit: 1 })) };
+}

@@ -1,0 +1,56 @@
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+
+export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
+
+/** Connects with endless reconnects: a NATS restart is a pause, not a crash. Fails fast if NATS never answered. */
+export async function connectNats(url: string, name: string): Promise<NatsConnection> {
+  try {
+    return await connect({
+      servers: url.split(','),
+      name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      timeout: 5_000,
+    });
+  } catch (error) {
+    throw new Error(
+      `NATS at ${url} does not answer (${(error as Error).message}). Start nats-server -js, or set NATS_URL.`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+class NatsLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(NATS_CONNECTION) private readonly connection: NatsConnection) {}
+
+  /** Drain, not close: what was published or is being answered is delivered first. */
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.connection.isClosed()) await this.connection.drain();
+  }
+}
+
+@Module({})
+export class NatsModule {
+  static forRoot(url: string, name: string): DynamicModule {
+    return {
+      module: NatsModule,
+      global: true,
+      providers: [{ provide: NATS_CONNECTION, useFactory: () => connectNats(url, name) }, NatsLifecycle],
+      exports: [NATS_CONNECTION],
+    };
+  }
+}
+
+/** `GET /health` probe: a round trip to the server. */
+export function natsProbe(connection: NatsConnection) {
+  return {
+    name: 'nats',
+    check: async () => {
+      if (connection.isClosed()) throw new Error('NATS connection is closed');
+      await connection.flush();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { Expose, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+
+/** What every app is configured with; each app's schema extends it and sets its own default port. */
+export class BaseAppConfig {
+  @Expose({ name: 'HOST' })
+  @IsString()
+  @IsNotEmpty()
+  readonly host: string = '127.0.0.1';
+
+  @Expose({ name: 'PORT' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65_535)
+  readonly port: number = 3000;
+
+  @Expose({ name: 'LOG_LEVEL' })
+  @IsIn(LOG_LEVELS)
+  readonly logLevel: LogLevel = 'info';
+
+  /** Largest request body accepted, in bytes. */
+  @Expose({ name: 'HTTP_BODY_LIMIT' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_024)
+  @Max(10 * 1024 * 1024)
+  readonly bodyLimit: number = 64 * 1024;
+}
+
+// A mixin's base must take any constructor arguments (TypeScript's mixin rule), hence the `any[]`.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Constructor<T = object> = new (...args: any[]) => T;
+
+/** Adds `EVENT_STORE_URL` to an app's schema. */
+export function withEventStore<Base extends Constructor>(base: Base) {
+  class EventStoreSettings extends base {
+    @Expose({ name: 'EVENT_STORE_URL' })
+    @Matches(/^(sqlite:.+|(kurrentdb|kdb|esdb)(\+discover)?:\/\/.+)$/, {
+      message: 'EVENT_STORE_URL must be sqlite:<path>, kurrentdb://… or esdb://…',
+    })
+    readonly eventStoreUrl: string = 'sqlite:./data/events.db';
+  }
+  return EventStoreSettings;
+}
+
+/** Adds `NATS_URL` and `NATS_PREFIX` to an app's schema. */
+export function withNats<Base extends Constructor>(base: Base) {
+  class NatsSettings extends base {
+    @Expose({ name: 'NATS_URL' })
+    @Matches(/^(nats|tls|ws|wss):\/\/[^,]+(,(nats|tls|ws|wss):\/\/[^,]+)*$/, {
+      message: 'NATS_URL must be one or more comma-separated nats:// or tls:// URLs',
+    })
+    readonly natsUrl: string = 'nats://127.0.0.1:4222';
+
+    /** First token of every subject and bucket name (DESIGN.md: `payments`). */
+    @Expose({ name: 'NATS_PREFIX' })
+    @Matches(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'NATS_PREFIX must be 1-32 lower-case letters, digits, _ or -' })
+    readonly natsPrefix: string = 'payments';
+  }
+  return NatsSettings;
+}

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { APPS, runToExit, startApp, type RunningApp } from './support/app-process';
+
+describe('the four apps, as built', () => {
+  let dir: string;
+  let env: Record<string, string>;
+  const running: RunningApp[] = [];
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'apps-boot-'));
+    env = {
+      EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
+      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    };
+  });
+  afterAll(async () => {
+    await Promise.all(running.map((app) => app.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('each boots on one shared SQLite log and answers /health, /metrics and /docs', async () => {
+    running.push(...(await Promise.all(APPS.map((name) => startApp(name, env)))));
+
+    for (const app of running) {
+      const health = (await (await fetch(`${app.url}/health`)).json()) as {
+        status: string;
+        details: Record<string, { status: string }>;
+      };
+      expect(health.status).toBe('ok');
+      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      expect(metrics).toContain(`process_cpu_user_seconds_total{app="${app.name}"}`);
+      expect((await fetch(`${app.url}/docs`)).status).toBe(200);
+    }
+    const commandHealth = (await (await fetch(`${running[0]!.url}/health`)).json()) as {
+      details: Record<string, { status: string }>;
+    };
+    expect(commandHealth.details).toEqual({
+      'event-store': expect.objectContaining({ status: 'up' }),
+      nats: expect.objectContaining({ status: 'up' }),
+    });
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    const app = await startApp('ingest-service', env);
+    expect(await app.stop()).toBe(0);
+  });
+
+  it('refuses to start on a bad configuration, saying what is wrong', async () => {
+    const { code, output } = await runToExit('command-service', {
+      ...env,
+      EVENT_STORE_URL: 'mysql://nope',
+      PORT: 'eighty',
+    });
+    expect(code).toBe(1);
+    expect(output).toContain('EVENT_STORE_URL must be sqlite:<path>');
+    expect(output).toContain('port: port must be an integer number');
+  });
+
+  it('refuses to start when NATS does not answer', async () => {
+    const { code, output } = await runToExit('projections', { ...env, NATS_URL: 'nats://127.0.0.1:1' });
+    expect(code).toBe(1);
+    expect(output).toContain('NATS at nats://127.0.0.1:1 does not answer');
+  });
+});

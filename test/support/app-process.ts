@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+export const APPS = ['command-service', 'ingest-service', 'projections', 'dintero-simulator'] as const;
+export type AppName = (typeof APPS)[number];
+
+const root = path.resolve(__dirname, '../..');
+
+export interface RunningApp {
+  readonly name: AppName;
+  readonly url: string;
+  readonly process: ChildProcess;
+  output(): string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a built app (`dist/`) as a real process and waits until `GET /health` answers 200. */
+export async function startApp(name: AppName, env: Record<string, string>, timeoutMs = 30_000): Promise<RunningApp> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(root, 'dist/apps', name, 'src/main.js')], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env, HOST: '127.0.0.1', PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const app: RunningApp = {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    process: child,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+  await waitUntil(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
+      const response = await fetch(`${app.url}/health`).catch(() => undefined);
+      return response?.status === 200;
+    },
+    timeoutMs,
+    `${name} healthy`,
+  );
+  return app;
+}
+
+/** Polls `condition` until it is true, failing after `timeoutMs` with what it was waiting for. */
+export async function waitUntil(
+  condition: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 10;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 200);
+  }
+}
+
+/** Runs an app to its end (for start-up failures) and returns its exit code and output. */
+export async function runToExit(
+  name: AppName,
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [path.join(root, 'dist/apps', name, 'src/main.js')], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, output };
+}
