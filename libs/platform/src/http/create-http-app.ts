@@ -59,7 +59,10 @@ export function bootstrap<Config extends BaseAppConfig>(
     app.get(Logger).log(`${options.name} listening at ${url}`);
     // Rather than Nest's shutdown hooks, which re-raise the signal: close the app (stop taking requests,
     // flush the log's pending commits, drain NATS), then exit 0 so a supervisor sees a clean stop.
+    let stopping = false;
     const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
       app.get(Logger).log(`${options.name} stopping on ${signal}`);
       app.close().then(
         () => process.exit(0),
