@@ -1,0 +1,1 @@
+export { MAX_AMOUNT, isCurrencyCode, moneyProblem, type Money, type MoneyProblem } from './money';
