@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { HEALTH_PROBES, HealthModule, MetricsModule, loggerModule } from '@app/platform';
+import { HEALTH_PROBES, operationsModules } from '@app/platform';
 import type { DinteroSimulatorConfig } from './dintero-simulator.config';
 
 @Module({})
@@ -8,10 +8,8 @@ export class DinteroSimulatorModule {
     return {
       module: DinteroSimulatorModule,
       imports: [
-        loggerModule('dintero-simulator', config.logLevel),
-        MetricsModule.forRoot('dintero-simulator'),
         // The simulator keeps its state in memory and depends on nothing, so it is healthy when it answers.
-        HealthModule.forRoot({ provide: HEALTH_PROBES, useValue: [] }),
+        ...operationsModules('dintero-simulator', config.logLevel, { provide: HEALTH_PROBES, useValue: [] }),
       ],
     };
   }

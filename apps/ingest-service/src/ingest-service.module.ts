@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { EVENT_STORE, EventStoreModule, eventStoreProbe, type EventStore } from '@app/event-store';
-import { HEALTH_PROBES, HealthModule, MetricsModule, loggerModule } from '@app/platform';
+import { HEALTH_PROBES, operationsModules } from '@app/platform';
 import type { IngestServiceConfig } from './ingest-service.config';
 
 @Module({})
@@ -9,10 +9,8 @@ export class IngestServiceModule {
     return {
       module: IngestServiceModule,
       imports: [
-        loggerModule('ingest-service', config.logLevel),
-        MetricsModule.forRoot('ingest-service'),
         EventStoreModule.forRoot(config.eventStoreUrl),
-        HealthModule.forRoot({
+        ...operationsModules('ingest-service', config.logLevel, {
           provide: HEALTH_PROBES,
           inject: [EVENT_STORE],
           useFactory: (store: EventStore) => [eventStoreProbe(store)],

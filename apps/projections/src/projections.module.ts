@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { EVENT_STORE, EventStoreModule, eventStoreProbe, type EventStore } from '@app/event-store';
 import { NATS_CONNECTION, NatsModule, natsProbe } from '@app/messaging';
-import { HEALTH_PROBES, HealthModule, MetricsModule, loggerModule } from '@app/platform';
+import { HEALTH_PROBES, operationsModules } from '@app/platform';
 import type { ProjectionsConfig } from './projections.config';
 
 @Module({})
@@ -11,11 +11,9 @@ export class ProjectionsModule {
     return {
       module: ProjectionsModule,
       imports: [
-        loggerModule('projections', config.logLevel),
-        MetricsModule.forRoot('projections'),
         EventStoreModule.forRoot(config.eventStoreUrl),
         NatsModule.forRoot(config.natsUrl, 'projections'),
-        HealthModule.forRoot({
+        ...operationsModules('projections', config.logLevel, {
           provide: HEALTH_PROBES,
           inject: [EVENT_STORE, NATS_CONNECTION],
           useFactory: (store: EventStore, nats: NatsConnection) => [eventStoreProbe(store), natsProbe(nats)],
