@@ -86,6 +86,8 @@ export class SqliteEventStore implements EventStore {
     all: Database.Statement<[number, number], Row>;
     byId: Database.Statement<[string], { stream: string; revision: number; position: number }>;
   };
+  /** Filtered read-all statements by number of prefixes: subscriptions run them on every page. */
+  private readonly filteredStatements = new Map<number, Database.Statement<unknown[], Row>>();
   private readonly commitBatch: (batch: readonly PendingAppend[]) => (AppendResult | Error)[];
 
   constructor(options: SqliteEventStoreOptions) {
@@ -182,14 +184,16 @@ export class SqliteEventStore implements EventStore {
 
   private readAllFiltered(after: bigint, limit: number, prefixes: readonly string[]): RecordedEvent[] {
     // A prefix match on TEXT, written as a range so that it is exact (LIKE folds case and treats _ and % as wildcards).
-    const ranges = prefixes.map(() => '(stream >= ? AND stream < ?)').join(' OR ');
+    let statement = this.filteredStatements.get(prefixes.length);
+    if (!statement) {
+      const ranges = prefixes.map(() => '(stream >= ? AND stream < ?)').join(' OR ');
+      statement = this.db
+        .prepare<unknown[], Row>(`SELECT ${COLUMNS} FROM events WHERE position > ? AND (${ranges}) ORDER BY position LIMIT ?`)
+        .raw();
+      this.filteredStatements.set(prefixes.length, statement);
+    }
     const bounds = prefixes.flatMap((prefix) => [prefix, `${prefix}\u{10FFFF}`]);
-    const rows = this.db
-      .prepare<unknown[], Row>(
-        `SELECT ${COLUMNS} FROM events WHERE position > ? AND (${ranges}) ORDER BY position LIMIT ?`,
-      )
-      .raw()
-      .all(Number(after), ...bounds, limit);
+    const rows = statement.all(Number(after), ...bounds, limit);
     return rows.map(toRecordedEvent);
   }
 
