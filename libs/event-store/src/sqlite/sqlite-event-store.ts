@@ -188,7 +188,9 @@ export class SqliteEventStore implements EventStore {
     if (!statement) {
       const ranges = prefixes.map(() => '(stream >= ? AND stream < ?)').join(' OR ');
       statement = this.db
-        .prepare<unknown[], Row>(`SELECT ${COLUMNS} FROM events WHERE position > ? AND (${ranges}) ORDER BY position LIMIT ?`)
+        .prepare<unknown[], Row>(
+          `SELECT ${COLUMNS} FROM events WHERE position > ? AND (${ranges}) ORDER BY position LIMIT ?`,
+        )
         .raw();
       this.filteredStatements.set(prefixes.length, statement);
     }
