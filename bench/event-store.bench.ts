@@ -53,7 +53,9 @@ async function durableAppends(appenders: number): Promise<number> {
 
 /**
  * Read-all as a catch-up or a rebuild uses it: history written earlier (here by another store
- * instance, closed, as another process would have), read from position 0 in pages of 10,000.
+ * instance, closed, as another process would have), read from position 0 in pages of 1,000: the page
+ * size catch-up subscriptions use. Larger pages are slower here, not faster: 10,000 events a page
+ * outlive V8's young generation and cost old-generation collections (measured ~200k/s against ~460k/s).
  */
 async function readAllThroughput(): Promise<number> {
   const file = path.join(dir, 'read.db');
@@ -71,7 +73,7 @@ async function readAllThroughput(): Promise<number> {
   let read = 0;
   let after = 0n;
   for (;;) {
-    const page = await store.readAll({ after, limit: 10_000 });
+    const page = await store.readAll({ after, limit: 1_000 });
     if (page.length === 0) break;
     read += page.length;
     after = page[page.length - 1]!.position;

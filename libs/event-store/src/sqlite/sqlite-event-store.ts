@@ -328,15 +328,16 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
+// Indexed access rather than array destructuring: destructuring goes through the iterator protocol,
+// which is measurably slower on this path (read-all builds every recorded event here).
 function toRecordedEvent(row: Row): RecordedEvent {
-  const [position, streamName, revision, id, type, data, metadata] = row;
   return {
-    id,
-    type,
-    data: JSON.parse(data) as unknown,
-    metadata: JSON.parse(metadata) as EventMetadata,
-    streamName,
-    revision,
-    position: BigInt(position),
+    id: row[3],
+    type: row[4],
+    data: JSON.parse(row[5]) as unknown,
+    metadata: JSON.parse(row[6]) as EventMetadata,
+    streamName: row[1],
+    revision: row[2],
+    position: BigInt(row[0]),
   };
 }
