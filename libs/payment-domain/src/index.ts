@@ -1,1 +1,11 @@
-export { MAX_AMOUNT, isCurrencyCode, moneyProblem, type Money, type MoneyProblem } from './money';
+export type { Decider } from './shared/decider';
+export { fold } from './shared/decider';
+export { DomainError, type DomainErrorCode } from './shared/domain-error';
+export { MAX_AMOUNT, isCurrencyCode, moneyProblem, type Money, type MoneyProblem } from './shared/money';
+export * from './store/store.decider';
+export * from './terminal/terminal.decider';
+export * from './payment/payment.events';
+export * from './payment/payment.commands';
+export * from './payment/payment.state';
+export * from './payment/dintero-status';
+export { paymentDecider } from './payment/payment.decider';

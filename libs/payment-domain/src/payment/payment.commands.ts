@@ -1,0 +1,57 @@
+import type { DinteroTransactionStatus } from './dintero-status';
+import type { CardSummary, FactSource, PaymentRequestedData } from './payment.events';
+
+type Command<Type extends string, Data> = { readonly type: Type; readonly data: Data };
+
+/** What Dintero said about the payment's transaction (fetched from Dintero, never taken from a query string). */
+export interface DinteroTransactionFact {
+  readonly transactionId: string;
+  readonly status: DinteroTransactionStatus;
+  readonly amount: number;
+  readonly currency: string;
+  readonly card?: CardSummary;
+  readonly reason?: string;
+}
+
+export type PaymentCommand =
+  | Command<'RequestPayment', PaymentRequestedData>
+  | Command<'RecordSessionCreated', { readonly sessionId: string; readonly expiresAt: string; readonly at: string }>
+  | Command<
+      'RecordSessionRejected',
+      { readonly code: string; readonly message: string; readonly httpStatus: number; readonly at: string }
+    >
+  | Command<'RecordSessionOutcomeUnknown', { readonly reason: string; readonly at: string }>
+  | Command<'RequestCancellation', { readonly by: string; readonly at: string }>
+  | Command<
+      'RecordDinteroTransaction',
+      { readonly transaction: DinteroTransactionFact; readonly source: FactSource; readonly at: string }
+    >
+  /** `report_error=true` callbacks and `checkout_authorization` webhooks that carry no transaction. */
+  | Command<
+      'RecordDinteroError',
+      { readonly error: 'cancelled' | 'authorization' | 'failed'; readonly source: FactSource; readonly at: string }
+    >
+  | Command<'ExpireSession', { readonly source: FactSource; readonly at: string }>
+  | Command<'RequestVoid', { readonly by: string; readonly at: string }>
+  | Command<
+      'RequestRefund',
+      {
+        readonly refundId: string;
+        readonly amount: number;
+        readonly terminalId: string;
+        readonly claimId: string;
+        readonly reason?: string;
+        readonly by: string;
+        readonly at: string;
+      }
+    >
+  | Command<
+      'RecordRefundOutcome',
+      {
+        readonly refundId: string;
+        readonly outcome: 'succeeded' | 'failed' | 'unknown';
+        readonly reason?: string;
+        readonly source: FactSource;
+        readonly at: string;
+      }
+    >;

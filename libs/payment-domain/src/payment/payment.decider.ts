@@ -1,0 +1,279 @@
+import type { Decider } from '../shared/decider';
+import { DomainError } from '../shared/domain-error';
+import { isBefore, requireInstant, requireMoney, requireText, requireToken } from '../shared/validation';
+import { REACTION_TO_STATUS, isDinteroTransactionStatus } from './dintero-status';
+import type { PaymentCommand } from './payment.commands';
+import type { PaymentEvent } from './payment.events';
+import { committedRefunds, evolvePayment, initialPaymentState, isOpen, type PaymentState } from './payment.state';
+
+type Of<Type extends PaymentCommand['type']> = Extract<PaymentCommand, { type: Type }>['data'];
+
+function requestPayment(data: Of<'RequestPayment'>, state: PaymentState): PaymentEvent[] {
+  if (state.status !== 'none')
+    throw new DomainError('PAYMENT_EXISTS', `Payment ${data.paymentId} exists`, { paymentId: data.paymentId });
+  requireText(data.paymentId, 'paymentId', 100);
+  requireToken(data.storeId, 'storeId');
+  requireToken(data.terminalId, 'terminalId');
+  requireText(data.payoutDestinationId, 'payoutDestinationId', 100);
+  requireText(data.merchantReference, 'merchantReference', 100);
+  requireText(data.posClientId, 'posClientId', 100);
+  requireText(data.claimId, 'claimId', 100);
+  requireMoney(data.amount, data.currency, { positive: true });
+  if (!isBefore(requireInstant(data.requestedAt, 'requestedAt'), requireInstant(data.expiresAt, 'expiresAt'))) {
+    throw new DomainError('VALIDATION_FAILED', 'expiresAt must be after requestedAt', { field: 'expiresAt' });
+  }
+  if (data.items) {
+    data.items.forEach((item) => requireMoney(item.amount, data.currency, { positive: false }));
+    const total = data.items.reduce((sum, item) => sum + item.amount, 0);
+    if (total !== data.amount) {
+      throw new DomainError('VALIDATION_FAILED', `Items add up to ${total}, not the amount ${data.amount}`, {
+        field: 'items',
+      });
+    }
+  }
+  return [{ type: 'PaymentRequested', data }];
+}
+
+function recordSessionCreated(data: Of<'RecordSessionCreated'>, state: PaymentState): PaymentEvent[] {
+  const payment = requirePayment(state);
+  if (payment.status !== 'requested' && payment.status !== 'outcome_unknown') return [];
+  return [{ type: 'SessionCreated', data }];
+}
+
+function recordSessionRejected(data: Of<'RecordSessionRejected'>, state: PaymentState): PaymentEvent[] {
+  const payment = requirePayment(state);
+  if (payment.status !== 'requested' && payment.status !== 'outcome_unknown') return [];
+  return [{ type: 'SessionCreationRejected', data }];
+}
+
+function recordSessionOutcomeUnknown(data: Of<'RecordSessionOutcomeUnknown'>, state: PaymentState): PaymentEvent[] {
+  return requirePayment(state).status === 'requested' ? [{ type: 'SessionCreationOutcomeUnknown', data }] : [];
+}
+
+function requestCancellation(data: Of<'RequestCancellation'>, state: PaymentState): PaymentEvent[] {
+  const payment = requirePayment(state);
+  if (payment.status === 'captured') {
+    throw new DomainError(
+      'PAYMENT_FINISHED',
+      `Payment ${payment.paymentId} was captured before it could be cancelled`,
+      {
+        paymentId: payment.paymentId,
+        status: payment.status,
+      },
+    );
+  }
+  // Cancelling a payment that already ended otherwise changes nothing: the answer is its final state.
+  if (!isOpen(payment) || payment.cancellationRequested) return [];
+  return [{ type: 'CancellationRequested', data }];
+}
+
+function recordDinteroTransaction(
+  { transaction, source, at }: Of<'RecordDinteroTransaction'>,
+  state: PaymentState,
+): PaymentEvent[] {
+  const payment = requirePayment(state);
+  if (!isDinteroTransactionStatus(transaction.status)) {
+    throw new DomainError(
+      'VALIDATION_FAILED',
+      `Unknown Dintero transaction status ${JSON.stringify(transaction.status)}`,
+    );
+  }
+  const { transactionId } = transaction;
+  const reaction = REACTION_TO_STATUS[transaction.status];
+  if (reaction === 'captured') {
+    if (isOpen(payment)) {
+      const card = transaction.card ? { card: transaction.card } : {};
+      return [
+        {
+          type: 'PaymentCaptured',
+          data: { transactionId, amount: transaction.amount, currency: transaction.currency, ...card, source, at },
+        },
+      ];
+    }
+    // No silent money (invariant 4): a capture on a payment that had ended, or of another transaction
+    // than the one recorded, is kept and flagged for reversal, once per transaction.
+    if (
+      (payment.status === 'captured' && payment.transactionId === transactionId) ||
+      payment.lateCaptures.includes(transactionId)
+    )
+      return [];
+    return [
+      {
+        type: 'LateCaptureRecorded',
+        data: {
+          transactionId,
+          amount: transaction.amount,
+          currency: transaction.currency,
+          endedAs: payment.status,
+          flaggedForReversal: true,
+          source,
+          at,
+        },
+      },
+    ];
+  }
+  // Every other status can only move an open payment forward; on an ended payment it is a late or
+  // duplicate message and changes nothing (invariant 2).
+  if (!isOpen(payment)) return [];
+  switch (reaction) {
+    case 'started':
+      return payment.transactionId === transactionId
+        ? []
+        : [{ type: 'TransactionStarted', data: { transactionId, source, at } }];
+    case 'on_hold':
+      return payment.status === 'on_hold' ? [] : [{ type: 'PaymentOnHold', data: { transactionId, source, at } }];
+    case 'unknown':
+      return payment.unknownTransactions.includes(transactionId)
+        ? []
+        : [{ type: 'TransactionOutcomeUnknown', data: { transactionId, source, at } }];
+    case 'authorized':
+      return payment.status === 'authorized'
+        ? []
+        : [{ type: 'PaymentAuthorized', data: { transactionId, amount: transaction.amount, source, at } }];
+    case 'voided':
+      return [{ type: 'PaymentVoided', data: { transactionId, source, at } }];
+    case 'declined':
+      return [
+        { type: 'PaymentDeclined', data: { transactionId, reason: transaction.reason ?? 'declined', source, at } },
+      ];
+    case 'failed':
+      return [{ type: 'PaymentFailed', data: { transactionId, reason: transaction.reason ?? 'failed', source, at } }];
+  }
+}
+
+function recordDinteroError({ error, source, at }: Of<'RecordDinteroError'>, state: PaymentState): PaymentEvent[] {
+  const payment = requirePayment(state);
+  if (!isOpen(payment)) return [];
+  switch (error) {
+    case 'cancelled':
+      // The customer cancelled on the terminal, or Dintero cancelled the session we asked it to cancel.
+      return [
+        { type: 'PaymentCancelled', data: { by: payment.cancellationRequested ? 'pos' : 'customer', source, at } },
+      ];
+    case 'authorization':
+      return [{ type: 'PaymentDeclined', data: { reason: 'authorization', source, at } }];
+    case 'failed':
+      return [{ type: 'PaymentFailed', data: { reason: 'failed', source, at } }];
+  }
+}
+
+function expireSession({ source, at }: Of<'ExpireSession'>, state: PaymentState): PaymentEvent[] {
+  const payment = requirePayment(state);
+  if (!isOpen(payment) || isBefore(at, payment.expiresAt)) return [];
+  return [{ type: 'PaymentExpired', data: { source, at } }];
+}
+
+function requestVoid(data: Of<'RequestVoid'>, state: PaymentState): PaymentEvent[] {
+  const payment = requirePayment(state);
+  if (payment.status !== 'authorized') {
+    throw new DomainError(
+      'NOT_VOIDABLE',
+      `Only an authorised, uncaptured payment can be voided; ${payment.paymentId} is ${payment.status}`,
+      {
+        status: payment.status,
+      },
+    );
+  }
+  return payment.voidRequested ? [] : [{ type: 'VoidRequested', data }];
+}
+
+function requestRefund(data: Of<'RequestRefund'>, state: PaymentState): PaymentEvent[] {
+  const payment = requirePayment(state);
+  if (payment.status !== 'captured') {
+    throw new DomainError(
+      'NOT_REFUNDABLE',
+      `Payment ${payment.paymentId} is ${payment.status}; only a captured payment can be refunded`,
+      {
+        status: payment.status,
+      },
+    );
+  }
+  requireText(data.refundId, 'refundId', 100);
+  requireToken(data.terminalId, 'terminalId');
+  requireMoney(data.amount, payment.currency, { positive: true });
+  const existing = payment.refunds[data.refundId];
+  if (existing) {
+    if (existing.amount === data.amount && existing.terminalId === data.terminalId) return [];
+    throw new DomainError('VALIDATION_FAILED', `Refund ${data.refundId} exists with other details`, {
+      refundId: data.refundId,
+    });
+  }
+  const refundable = payment.capturedAmount - committedRefunds(payment);
+  if (data.amount > refundable) {
+    throw new DomainError(
+      'REFUND_EXCEEDS_CAPTURED',
+      `Refund of ${data.amount} exceeds the ${refundable} left to refund`,
+      {
+        requested: data.amount,
+        refundable,
+        captured: payment.capturedAmount,
+      },
+    );
+  }
+  return [{ type: 'RefundRequested', data }];
+}
+
+function recordRefundOutcome(
+  { refundId, outcome, reason, source, at }: Of<'RecordRefundOutcome'>,
+  state: PaymentState,
+): PaymentEvent[] {
+  const payment = requirePayment(state);
+  const refund = payment.status === 'captured' ? payment.refunds[refundId] : undefined;
+  if (!refund)
+    throw new DomainError('UNKNOWN_REFUND', `Payment ${payment.paymentId} has no refund ${refundId}`, { refundId });
+  // A refund's outcome, once known, never changes (invariant 2); "unknown" is recorded once and
+  // settled later by the reconciler.
+  if (refund.status === 'succeeded' || refund.status === 'failed') return [];
+  switch (outcome) {
+    case 'succeeded':
+      return [{ type: 'RefundSucceeded', data: { refundId, source, at } }];
+    case 'failed':
+      return [{ type: 'RefundFailed', data: { refundId, reason: reason ?? 'failed', source, at } }];
+    case 'unknown':
+      return refund.status === 'unknown'
+        ? []
+        : [{ type: 'RefundOutcomeUnknown', data: { refundId, reason: reason ?? 'no answer', at } }];
+  }
+}
+
+function requirePayment(state: PaymentState): Exclude<PaymentState, { status: 'none' }> {
+  if (state.status === 'none') throw new DomainError('PAYMENT_NOT_FOUND', 'No such payment');
+  return state;
+}
+
+function decide(command: PaymentCommand, state: PaymentState): PaymentEvent[] {
+  switch (command.type) {
+    case 'RequestPayment':
+      return requestPayment(command.data, state);
+    case 'RecordSessionCreated':
+      return recordSessionCreated(command.data, state);
+    case 'RecordSessionRejected':
+      return recordSessionRejected(command.data, state);
+    case 'RecordSessionOutcomeUnknown':
+      return recordSessionOutcomeUnknown(command.data, state);
+    case 'RequestCancellation':
+      return requestCancellation(command.data, state);
+    case 'RecordDinteroTransaction':
+      return recordDinteroTransaction(command.data, state);
+    case 'RecordDinteroError':
+      return recordDinteroError(command.data, state);
+    case 'ExpireSession':
+      return expireSession(command.data, state);
+    case 'RequestVoid':
+      return requestVoid(command.data, state);
+    case 'RequestRefund':
+      return requestRefund(command.data, state);
+    case 'RecordRefundOutcome':
+      return recordRefundOutcome(command.data, state);
+    default: {
+      const unknown: never = command;
+      throw new DomainError('VALIDATION_FAILED', `Unknown payment command ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+export const paymentDecider: Decider<PaymentCommand, PaymentEvent, PaymentState> = {
+  initialState: initialPaymentState,
+  decide,
+  evolve: evolvePayment,
+};

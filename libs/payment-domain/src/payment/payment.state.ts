@@ -1,0 +1,163 @@
+import type { PaymentEvent, PaymentRequestedData } from './payment.events';
+
+/** Statuses in which the payment may still end any way. */
+export type OpenStatus = 'requested' | 'awaiting_card' | 'outcome_unknown' | 'on_hold' | 'authorized';
+/** Statuses a payment ends in without money taken. */
+export type EndedStatus = 'declined' | 'failed' | 'cancelled' | 'expired' | 'rejected' | 'voided';
+export type RefundStatus = 'pending' | 'succeeded' | 'failed' | 'unknown';
+
+export interface Refund {
+  readonly refundId: string;
+  readonly amount: number;
+  readonly terminalId: string;
+  readonly claimId: string;
+  readonly status: RefundStatus;
+}
+
+interface PaymentCore extends Omit<PaymentRequestedData, 'items' | 'metadata'> {
+  readonly sessionId?: string;
+  readonly transactionId?: string;
+  /** Transactions captured after the payment had ended, flagged for reversal. */
+  readonly lateCaptures: readonly string[];
+}
+
+export type PaymentState =
+  | { readonly status: 'none' }
+  | (PaymentCore & {
+      readonly status: OpenStatus;
+      readonly cancellationRequested: boolean;
+      readonly voidRequested: boolean;
+      readonly unknownTransactions: readonly string[];
+    })
+  | (PaymentCore & {
+      readonly status: 'captured';
+      readonly transactionId: string;
+      readonly capturedAmount: number;
+      readonly capturedAt: string;
+      readonly refunds: Readonly<Record<string, Refund>>;
+    })
+  | (PaymentCore & { readonly status: EndedStatus; readonly endedAt: string; readonly reason?: string });
+
+export type OpenPayment = Extract<PaymentState, { status: OpenStatus }>;
+export type CapturedPayment = Extract<PaymentState, { status: 'captured' }>;
+export type EndedPayment = Extract<PaymentState, { status: EndedStatus }>;
+
+export const initialPaymentState: PaymentState = { status: 'none' };
+
+export const isOpen = (state: PaymentState): state is OpenPayment =>
+  state.status === 'requested' ||
+  state.status === 'awaiting_card' ||
+  state.status === 'outcome_unknown' ||
+  state.status === 'on_hold' ||
+  state.status === 'authorized';
+
+/** Amount refunded or possibly being refunded: unknown outcomes count, so that we never refund twice. */
+export function committedRefunds(payment: CapturedPayment): number {
+  return Object.values(payment.refunds)
+    .filter((refund) => refund.status !== 'failed')
+    .reduce((sum, refund) => sum + refund.amount, 0);
+}
+
+function end(
+  state: PaymentState,
+  status: EndedStatus,
+  at: string,
+  fields: { transactionId?: string; reason?: string },
+): PaymentState {
+  if (!isOpen(state)) return state;
+  const { cancellationRequested: _c, voidRequested: _v, unknownTransactions: _u, ...core } = state;
+  return { ...core, ...fields, status, endedAt: at };
+}
+
+function updateRefund(state: PaymentState, refundId: string, status: RefundStatus): PaymentState {
+  if (state.status !== 'captured') return state;
+  const refund = state.refunds[refundId];
+  return refund ? { ...state, refunds: { ...state.refunds, [refundId]: { ...refund, status } } } : state;
+}
+
+export function evolvePayment(state: PaymentState, event: PaymentEvent): PaymentState {
+  switch (event.type) {
+    case 'PaymentRequested': {
+      const { items: _items, metadata: _metadata, ...core } = event.data;
+      return {
+        ...core,
+        status: 'requested',
+        cancellationRequested: false,
+        voidRequested: false,
+        unknownTransactions: [],
+        lateCaptures: [],
+      };
+    }
+    case 'SessionCreated':
+      return isOpen(state)
+        ? { ...state, status: 'awaiting_card', sessionId: event.data.sessionId, expiresAt: event.data.expiresAt }
+        : state;
+    case 'SessionCreationOutcomeUnknown':
+      return isOpen(state) ? { ...state, status: 'outcome_unknown' } : state;
+    case 'SessionCreationRejected':
+      return end(state, 'rejected', event.data.at, { reason: event.data.code });
+    case 'CancellationRequested':
+      return isOpen(state) ? { ...state, cancellationRequested: true } : state;
+    case 'VoidRequested':
+      return isOpen(state) ? { ...state, voidRequested: true } : state;
+    case 'TransactionStarted':
+      return isOpen(state) ? { ...state, transactionId: event.data.transactionId } : state;
+    case 'PaymentOnHold':
+      return isOpen(state) ? { ...state, status: 'on_hold', transactionId: event.data.transactionId } : state;
+    case 'TransactionOutcomeUnknown':
+      return isOpen(state)
+        ? {
+            ...state,
+            transactionId: event.data.transactionId,
+            unknownTransactions: [...state.unknownTransactions, event.data.transactionId],
+          }
+        : state;
+    case 'PaymentAuthorized':
+      return isOpen(state) ? { ...state, status: 'authorized', transactionId: event.data.transactionId } : state;
+    case 'PaymentCaptured': {
+      if (!isOpen(state)) return state;
+      const { cancellationRequested: _c, voidRequested: _v, unknownTransactions: _u, ...core } = state;
+      return {
+        ...core,
+        status: 'captured',
+        transactionId: event.data.transactionId,
+        capturedAmount: event.data.amount,
+        capturedAt: event.data.at,
+        refunds: {},
+      };
+    }
+    case 'PaymentDeclined':
+      return end(state, 'declined', event.data.at, { reason: event.data.reason, ...tx(event.data.transactionId) });
+    case 'PaymentFailed':
+      return end(state, 'failed', event.data.at, { reason: event.data.reason, ...tx(event.data.transactionId) });
+    case 'PaymentCancelled':
+      return end(state, 'cancelled', event.data.at, {
+        reason: `cancelled by ${event.data.by}`,
+        ...tx(event.data.transactionId),
+      });
+    case 'PaymentExpired':
+      return end(state, 'expired', event.data.at, {});
+    case 'PaymentVoided':
+      return end(state, 'voided', event.data.at, { transactionId: event.data.transactionId });
+    case 'LateCaptureRecorded':
+      return state.status === 'none'
+        ? state
+        : { ...state, lateCaptures: [...state.lateCaptures, event.data.transactionId] };
+    case 'RefundRequested': {
+      if (state.status !== 'captured') return state;
+      const { refundId, amount, terminalId, claimId } = event.data;
+      return {
+        ...state,
+        refunds: { ...state.refunds, [refundId]: { refundId, amount, terminalId, claimId, status: 'pending' } },
+      };
+    }
+    case 'RefundSucceeded':
+      return updateRefund(state, event.data.refundId, 'succeeded');
+    case 'RefundFailed':
+      return updateRefund(state, event.data.refundId, 'failed');
+    case 'RefundOutcomeUnknown':
+      return updateRefund(state, event.data.refundId, 'unknown');
+  }
+}
+
+const tx = (transactionId: string | undefined) => (transactionId ? { transactionId } : {});

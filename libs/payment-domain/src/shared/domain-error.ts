@@ -1,0 +1,29 @@
+/**
+ * The only things the domain throws: a command that breaks a rule. Each code is stable and mapped
+ * once to an HTTP status and an RPC answer at the rim (Problem Details `code`).
+ */
+export type DomainErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'UNKNOWN_STORE'
+  | 'UNKNOWN_TERMINAL'
+  | 'TERMINAL_INACTIVE'
+  | 'TERMINAL_OF_OTHER_STORE'
+  | 'TERMINAL_BUSY'
+  | 'PAYMENT_NOT_FOUND'
+  | 'PAYMENT_EXISTS'
+  | 'PAYMENT_FINISHED'
+  | 'NOT_REFUNDABLE'
+  | 'REFUND_EXCEEDS_CAPTURED'
+  | 'UNKNOWN_REFUND'
+  | 'NOT_VOIDABLE';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}

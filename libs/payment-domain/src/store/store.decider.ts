@@ -1,0 +1,182 @@
+import type { Decider } from '../shared/decider';
+import { DomainError } from '../shared/domain-error';
+import { requireInstant, requireText, requireTimeZone, requireToken } from '../shared/validation';
+
+/** Stream `store-{storeId}`: the store, its payout destination, its time zone and its terminals. */
+export const storeStream = (storeId: string): string => `store-${storeId}`;
+
+export interface StoreDetails {
+  readonly storeId: string;
+  readonly name: string;
+  readonly payoutDestinationId: string;
+  readonly timeZone: string;
+}
+
+export type StoreEvent =
+  | { readonly type: 'StoreRegistered'; readonly data: StoreDetails & { readonly at: string } }
+  | { readonly type: 'StoreDetailsChanged'; readonly data: StoreDetails & { readonly at: string } }
+  | {
+      readonly type: 'TerminalRegistered';
+      readonly data: { readonly storeId: string; readonly terminalId: string; readonly at: string };
+    }
+  | {
+      readonly type: 'TerminalDeactivated';
+      readonly data: { readonly storeId: string; readonly terminalId: string; readonly at: string };
+    }
+  | {
+      readonly type: 'TerminalReactivated';
+      readonly data: { readonly storeId: string; readonly terminalId: string; readonly at: string };
+    }
+  | {
+      readonly type: 'TerminalRemoved';
+      readonly data: {
+        readonly storeId: string;
+        readonly terminalId: string;
+        readonly movedToStoreId: string;
+        readonly at: string;
+      };
+    };
+
+export type StoreCommand =
+  | { readonly type: 'RegisterStore'; readonly data: StoreDetails & { readonly at: string } }
+  | {
+      readonly type: 'RegisterTerminal';
+      readonly data: { readonly storeId: string; readonly terminalId: string; readonly at: string };
+    }
+  | {
+      readonly type: 'DeactivateTerminal';
+      readonly data: { readonly storeId: string; readonly terminalId: string; readonly at: string };
+    }
+  | {
+      readonly type: 'RemoveTerminal';
+      readonly data: {
+        readonly storeId: string;
+        readonly terminalId: string;
+        readonly movedToStoreId: string;
+        readonly at: string;
+      };
+    };
+
+export type StoreState =
+  | { readonly status: 'unregistered' }
+  | {
+      readonly status: 'registered';
+      readonly details: StoreDetails;
+      readonly terminals: Readonly<Record<string, { readonly active: boolean }>>;
+    };
+
+const initialState: StoreState = { status: 'unregistered' };
+
+function registerStore({ data }: Extract<StoreCommand, { type: 'RegisterStore' }>, state: StoreState): StoreEvent[] {
+  const details: StoreDetails = {
+    storeId: requireToken(data.storeId, 'storeId'),
+    name: requireText(data.name, 'name'),
+    payoutDestinationId: requireText(data.payoutDestinationId, 'payoutDestinationId', 100),
+    timeZone: requireTimeZone(data.timeZone),
+  };
+  const at = requireInstant(data.at, 'at');
+  if (state.status === 'unregistered') return [{ type: 'StoreRegistered', data: { ...details, at } }];
+  const current = state.details;
+  const unchanged =
+    current.name === details.name &&
+    current.payoutDestinationId === details.payoutDestinationId &&
+    current.timeZone === details.timeZone;
+  return unchanged ? [] : [{ type: 'StoreDetailsChanged', data: { ...details, at } }];
+}
+
+function registerTerminal(
+  { data }: Extract<StoreCommand, { type: 'RegisterTerminal' }>,
+  state: StoreState,
+): StoreEvent[] {
+  const registered = requireStore(state, data.storeId);
+  const terminalId = requireToken(data.terminalId, 'terminalId');
+  const at = requireInstant(data.at, 'at');
+  const terminal = registered.terminals[terminalId];
+  if (!terminal) return [{ type: 'TerminalRegistered', data: { storeId: data.storeId, terminalId, at } }];
+  return terminal.active ? [] : [{ type: 'TerminalReactivated', data: { storeId: data.storeId, terminalId, at } }];
+}
+
+function deactivateTerminal(
+  { data }: Extract<StoreCommand, { type: 'DeactivateTerminal' }>,
+  state: StoreState,
+): StoreEvent[] {
+  const terminal = requireTerminal(state, data.storeId, data.terminalId);
+  const at = requireInstant(data.at, 'at');
+  return terminal.active
+    ? [{ type: 'TerminalDeactivated', data: { storeId: data.storeId, terminalId: data.terminalId, at } }]
+    : [];
+}
+
+function removeTerminal({ data }: Extract<StoreCommand, { type: 'RemoveTerminal' }>, state: StoreState): StoreEvent[] {
+  requireTerminal(state, data.storeId, data.terminalId);
+  const movedToStoreId = requireToken(data.movedToStoreId, 'movedToStoreId');
+  const at = requireInstant(data.at, 'at');
+  return [
+    { type: 'TerminalRemoved', data: { storeId: data.storeId, terminalId: data.terminalId, movedToStoreId, at } },
+  ];
+}
+
+function requireStore(state: StoreState, storeId: string): Extract<StoreState, { status: 'registered' }> {
+  if (state.status !== 'registered')
+    throw new DomainError('UNKNOWN_STORE', `Store ${storeId} is not registered`, { storeId });
+  return state;
+}
+
+function requireTerminal(state: StoreState, storeId: string, terminalId: string): { readonly active: boolean } {
+  const terminal = requireStore(state, storeId).terminals[terminalId];
+  if (!terminal)
+    throw new DomainError('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not registered to store ${storeId}`, {
+      storeId,
+      terminalId,
+    });
+  return terminal;
+}
+
+/** A terminal a payment may use: registered to this store and active. */
+export function assertUsableTerminal(state: StoreState, storeId: string, terminalId: string): StoreDetails {
+  const terminal = requireTerminal(state, storeId, terminalId);
+  if (!terminal.active)
+    throw new DomainError('TERMINAL_INACTIVE', `Terminal ${terminalId} is deactivated`, { storeId, terminalId });
+  return (state as Extract<StoreState, { status: 'registered' }>).details;
+}
+
+function evolve(state: StoreState, event: StoreEvent): StoreState {
+  switch (event.type) {
+    case 'StoreRegistered':
+    case 'StoreDetailsChanged': {
+      const { at: _at, ...details } = event.data;
+      return { status: 'registered', details, terminals: state.status === 'registered' ? state.terminals : {} };
+    }
+    case 'TerminalRegistered':
+    case 'TerminalReactivated':
+    case 'TerminalDeactivated': {
+      if (state.status !== 'registered') return state;
+      const active = event.type !== 'TerminalDeactivated';
+      return { ...state, terminals: { ...state.terminals, [event.data.terminalId]: { active } } };
+    }
+    case 'TerminalRemoved': {
+      if (state.status !== 'registered') return state;
+      const { [event.data.terminalId]: _removed, ...terminals } = state.terminals;
+      return { ...state, terminals };
+    }
+  }
+}
+
+function decide(command: StoreCommand, state: StoreState): StoreEvent[] {
+  switch (command.type) {
+    case 'RegisterStore':
+      return registerStore(command, state);
+    case 'RegisterTerminal':
+      return registerTerminal(command, state);
+    case 'DeactivateTerminal':
+      return deactivateTerminal(command, state);
+    case 'RemoveTerminal':
+      return removeTerminal(command, state);
+    default: {
+      const unknown: never = command;
+      throw new DomainError('VALIDATION_FAILED', `Unknown store command ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+export const storeDecider: Decider<StoreCommand, StoreEvent, StoreState> = { initialState, decide, evolve };

@@ -1,0 +1,140 @@
+import type { Decider } from '../shared/decider';
+import { DomainError } from '../shared/domain-error';
+import { isBefore, requireInstant, requireText, requireToken } from '../shared/validation';
+
+/**
+ * Stream `terminal-{terminalId}`: who holds the terminal (DESIGN.md invariant 1). A payment or a refund
+ * claims it; the claim ends when the payment or refund ends, or when it expires, so that a crash never
+ * locks a terminal for good. Of concurrent claims the event log's expected revision lets one win.
+ */
+export const terminalStream = (terminalId: string): string => `terminal-${terminalId}`;
+
+export type ClaimKind = 'payment' | 'refund';
+
+export interface TerminalClaim {
+  readonly claimId: string;
+  readonly kind: ClaimKind;
+  readonly paymentId: string;
+  readonly storeId: string;
+  readonly claimedAt: string;
+  readonly expiresAt: string;
+}
+
+export type ReleaseReason = 'finished' | 'rejected' | 'expired' | 'reconciled';
+
+export type TerminalEvent =
+  | { readonly type: 'TerminalClaimed'; readonly data: TerminalClaim & { readonly terminalId: string } }
+  | {
+      readonly type: 'TerminalReleased';
+      readonly data: {
+        readonly terminalId: string;
+        readonly claimId: string;
+        readonly paymentId: string;
+        readonly reason: ReleaseReason;
+        readonly at: string;
+      };
+    };
+
+export type TerminalCommand =
+  | { readonly type: 'ClaimTerminal'; readonly data: TerminalClaim & { readonly terminalId: string } }
+  | {
+      readonly type: 'ReleaseTerminal';
+      readonly data: {
+        readonly terminalId: string;
+        readonly claimId: string;
+        readonly reason: ReleaseReason;
+        readonly at: string;
+      };
+    };
+
+export type TerminalState = { readonly status: 'free' } | { readonly status: 'claimed'; readonly claim: TerminalClaim };
+
+const initialState: TerminalState = { status: 'free' };
+
+function claimTerminal(
+  { data }: Extract<TerminalCommand, { type: 'ClaimTerminal' }>,
+  state: TerminalState,
+): TerminalEvent[] {
+  const terminalId = requireToken(data.terminalId, 'terminalId');
+  requireText(data.claimId, 'claimId', 100);
+  requireText(data.paymentId, 'paymentId', 100);
+  const claimedAt = requireInstant(data.claimedAt, 'claimedAt');
+  const expiresAt = requireInstant(data.expiresAt, 'expiresAt');
+  if (!isBefore(claimedAt, expiresAt))
+    throw new DomainError('VALIDATION_FAILED', 'A claim must expire after it is made');
+  if (state.status === 'claimed') {
+    if (state.claim.claimId === data.claimId) return [];
+    if (isBefore(claimedAt, state.claim.expiresAt)) {
+      throw new DomainError(
+        'TERMINAL_BUSY',
+        `Terminal ${terminalId} is busy with ${state.claim.kind} ${state.claim.paymentId}`,
+        {
+          terminalId,
+          activePaymentId: state.claim.paymentId,
+          activeKind: state.claim.kind,
+          busyUntil: state.claim.expiresAt,
+        },
+      );
+    }
+    const expired: TerminalEvent = {
+      type: 'TerminalReleased',
+      data: {
+        terminalId,
+        claimId: state.claim.claimId,
+        paymentId: state.claim.paymentId,
+        reason: 'expired',
+        at: claimedAt,
+      },
+    };
+    return [expired, { type: 'TerminalClaimed', data: { ...data, terminalId } }];
+  }
+  return [{ type: 'TerminalClaimed', data: { ...data, terminalId } }];
+}
+
+function releaseTerminal(
+  { data }: Extract<TerminalCommand, { type: 'ReleaseTerminal' }>,
+  state: TerminalState,
+): TerminalEvent[] {
+  const at = requireInstant(data.at, 'at');
+  // Releasing a claim that already ended (or was replaced) changes nothing: every path that sees a
+  // payment end may release, and only the first one counts.
+  if (state.status !== 'claimed' || state.claim.claimId !== data.claimId) return [];
+  return [
+    {
+      type: 'TerminalReleased',
+      data: {
+        terminalId: data.terminalId,
+        claimId: data.claimId,
+        paymentId: state.claim.paymentId,
+        reason: data.reason,
+        at,
+      },
+    },
+  ];
+}
+
+function evolve(state: TerminalState, event: TerminalEvent): TerminalState {
+  switch (event.type) {
+    case 'TerminalClaimed': {
+      const { terminalId: _terminalId, ...claim } = event.data;
+      return { status: 'claimed', claim };
+    }
+    case 'TerminalReleased':
+      return state.status === 'claimed' && state.claim.claimId === event.data.claimId ? { status: 'free' } : state;
+  }
+}
+
+function decide(command: TerminalCommand, state: TerminalState): TerminalEvent[] {
+  switch (command.type) {
+    case 'ClaimTerminal':
+      return claimTerminal(command, state);
+    case 'ReleaseTerminal':
+      return releaseTerminal(command, state);
+    default: {
+      const unknown: never = command;
+      throw new DomainError('VALIDATION_FAILED', `Unknown terminal command ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+export const terminalDecider: Decider<TerminalCommand, TerminalEvent, TerminalState> = { initialState, decide, evolve };

@@ -1,0 +1,407 @@
+import {
+  DINTERO_TRANSACTION_STATUSES,
+  fold,
+  paymentDecider,
+  type PaymentCommand,
+  type PaymentEvent,
+} from '@app/payment-domain';
+import { deciderSpec } from './decider-spec';
+import {
+  at,
+  awaitingCard,
+  captured,
+  paymentRequested,
+  requested,
+  sessionCreated,
+  transaction,
+} from './payment-fixtures';
+
+const spec = deciderSpec(paymentDecider);
+const record = (
+  status: Parameters<typeof transaction>[0],
+  source: 'callback' | 'webhook' | 'reconciler' = 'callback',
+  change = {},
+): PaymentCommand => ({
+  type: 'RecordDinteroTransaction',
+  data: { transaction: transaction(status, change), source, at: at(20) },
+});
+/** Applies commands in turn, as command handling does, and returns every event recorded. */
+function run(given: readonly PaymentEvent[], commands: readonly PaymentCommand[]): PaymentEvent[] {
+  const events = [...given];
+  for (const command of commands) events.push(...paymentDecider.decide(command, fold(paymentDecider, events)));
+  return events.slice(given.length);
+}
+
+describe('requesting a payment', () => {
+  it('records the request', () =>
+    spec.given([]).when({ type: 'RequestPayment', data: requested }).then([paymentRequested]));
+
+  it.each([
+    ['a fractional amount', { amount: 399.5 }],
+    ['a negative amount', { amount: -100 }],
+    ['a zero amount', { amount: 0 }],
+    ['an unknown currency', { currency: 'XXY' }],
+    ['a lower-case currency', { currency: 'nok' }],
+    ['no merchant reference', { merchantReference: '' }],
+    ['a terminal id that is not a subject token', { terminalId: 'T 1' }],
+    ['an expiry before the request', { expiresAt: '2026-11-23T09:59:59.000Z' }],
+    ['a time that is not UTC ISO-8601', { requestedAt: '23/11/2026 10:00' }],
+    [
+      'items that do not add up to the amount',
+      { items: [{ id: 'a', lineId: '1', description: 'A', quantity: 1, amount: 100, vat: 25 }] },
+    ],
+  ])('refuses %s (invariant 8, invariant 9)', (_case, change) =>
+    spec
+      .given([])
+      .when({ type: 'RequestPayment', data: { ...requested, ...change } })
+      .thenFails('VALIDATION_FAILED'),
+  );
+
+  it('refuses a second request for the same payment', () =>
+    spec.given([paymentRequested]).when({ type: 'RequestPayment', data: requested }).thenFails('PAYMENT_EXISTS'));
+});
+
+describe('creating the Dintero session', () => {
+  const created = { type: 'RecordSessionCreated' as const, data: sessionCreated.data };
+
+  it('records the session, once', () => {
+    spec.given([paymentRequested]).when(created).then([sessionCreated]);
+    spec.given(awaitingCard).when(created).thenNothing();
+  });
+
+  it('records a definitive rejection, which ends the payment', () => {
+    const rejected = { code: 'INVALID_TERMINAL', message: 'terminal not enrolled', httpStatus: 400, at: at(1) };
+    spec
+      .given([paymentRequested])
+      .when({ type: 'RecordSessionRejected', data: rejected })
+      .then([{ type: 'SessionCreationRejected', data: rejected }]);
+    expect(fold(paymentDecider, [paymentRequested, { type: 'SessionCreationRejected', data: rejected }]).status).toBe(
+      'rejected',
+    );
+  });
+
+  it('records an unknown outcome, which a reconciler can settle either way', () => {
+    const unknown: PaymentEvent = { type: 'SessionCreationOutcomeUnknown', data: { reason: 'timeout', at: at(5) } };
+    spec
+      .given([paymentRequested])
+      .when({ type: 'RecordSessionOutcomeUnknown', data: { reason: 'timeout', at: at(5) } })
+      .then([unknown]);
+    spec.given([paymentRequested, unknown]).when(created).then([sessionCreated]);
+    expect(fold(paymentDecider, [paymentRequested, unknown]).status).toBe('outcome_unknown');
+  });
+
+  it('refuses facts about a payment that does not exist', () =>
+    spec.given([]).when(created).thenFails('PAYMENT_NOT_FOUND'));
+});
+
+describe('every Dintero transaction status has a defined reaction', () => {
+  const expected: Record<(typeof DINTERO_TRANSACTION_STATUSES)[number], [PaymentEvent['type'], string]> = {
+    INITIATED: ['TransactionStarted', 'awaiting_card'],
+    AUTHORIZED: ['PaymentAuthorized', 'authorized'],
+    AUTHORIZATION_VOIDED: ['PaymentVoided', 'voided'],
+    CAPTURED: ['PaymentCaptured', 'captured'],
+    PARTIALLY_CAPTURED: ['PaymentCaptured', 'captured'],
+    PARTIALLY_CAPTURED_REFUNDED: ['PaymentCaptured', 'captured'],
+    REFUNDED: ['PaymentCaptured', 'captured'],
+    PARTIALLY_REFUNDED: ['PaymentCaptured', 'captured'],
+    DECLINED: ['PaymentDeclined', 'declined'],
+    FAILED: ['PaymentFailed', 'failed'],
+    UNKNOWN: ['TransactionOutcomeUnknown', 'awaiting_card'],
+    ON_HOLD: ['PaymentOnHold', 'on_hold'],
+  };
+
+  it.each(DINTERO_TRANSACTION_STATUSES)('%s', (status) => {
+    const [type, resultingStatus] = expected[status];
+    const events = run(awaitingCard, [record(status)]);
+    expect(events.map((e) => e.type)).toEqual([type]);
+    expect(fold(paymentDecider, [...awaitingCard, ...events]).status).toBe(resultingStatus);
+  });
+
+  it.each(DINTERO_TRANSACTION_STATUSES)(
+    '%s from callback, webhook and reconciler, five times each, is one fact (invariant 3)',
+    (status) => {
+      const sources = ['callback', 'webhook', 'reconciler'] as const;
+      const events = run(
+        awaitingCard,
+        Array.from({ length: 15 }, (_, i) => record(status, sources[i % 3])),
+      );
+      expect(events).toHaveLength(1);
+    },
+  );
+
+  it('keeps the card brand and entry method of a capture, never a full card number', () => {
+    const card = { brand: 'VISA', maskedPan: '476173******0416', entryMethod: 'contactless' };
+    const [event] = run(awaitingCard, [record('CAPTURED', 'callback', { card })]);
+    expect(event).toEqual({
+      type: 'PaymentCaptured',
+      data: { transactionId: 'T12345678.tx1', amount: 39_900, currency: 'NOK', card, source: 'callback', at: at(20) },
+    });
+  });
+
+  it('follows ON_HOLD to AUTHORIZED to CAPTURED', () => {
+    const events = run(awaitingCard, [record('ON_HOLD'), record('AUTHORIZED'), record('CAPTURED')]);
+    expect(events.map((e) => e.type)).toEqual(['PaymentOnHold', 'PaymentAuthorized', 'PaymentCaptured']);
+  });
+
+  it('refuses a status Dintero does not have', () =>
+    spec
+      .given(awaitingCard)
+      .when(record('SETTLED' as never))
+      .thenFails('VALIDATION_FAILED'));
+});
+
+describe('monotonic state (invariant 2)', () => {
+  it.each(['DECLINED', 'FAILED', 'AUTHORIZATION_VOIDED', 'AUTHORIZED', 'ON_HOLD', 'UNKNOWN', 'INITIATED'] as const)(
+    'a captured payment ignores a late %s',
+    (status) =>
+      spec
+        .given([...awaitingCard, captured])
+        .when(record(status))
+        .thenNothing(),
+  );
+
+  it.each(['cancelled', 'authorization', 'failed'] as const)('a captured payment ignores a late error=%s', (error) =>
+    spec
+      .given([...awaitingCard, captured])
+      .when({ type: 'RecordDinteroError', data: { error, source: 'callback', at: at(30) } })
+      .thenNothing(),
+  );
+
+  it('a declined payment stays declined whatever arrives after, in any order', () => {
+    const declined = run(awaitingCard, [record('DECLINED')]);
+    const after = run(
+      [...awaitingCard, ...declined],
+      [
+        record('FAILED'),
+        record('AUTHORIZED'),
+        record('ON_HOLD'),
+        { type: 'ExpireSession', data: { source: 'reconciler', at: at(400) } },
+      ],
+    );
+    expect(after).toEqual([]);
+    expect(fold(paymentDecider, [...awaitingCard, ...declined]).status).toBe('declined');
+  });
+});
+
+describe('no silent money (invariant 4)', () => {
+  const cancelled: PaymentEvent = {
+    type: 'PaymentCancelled',
+    data: { by: 'customer', source: 'callback', at: at(10) },
+  };
+  const expired: PaymentEvent = { type: 'PaymentExpired', data: { source: 'reconciler', at: at(301) } };
+
+  it.each([
+    ['cancelled', cancelled],
+    ['expired', expired],
+  ])('records a capture after the payment was %s, flagged for reversal, once', (endedAs, ended) => {
+    const events = run(
+      [...awaitingCard, ended],
+      [record('CAPTURED'), record('CAPTURED', 'webhook'), record('CAPTURED', 'reconciler')],
+    );
+    expect(events).toEqual([
+      {
+        type: 'LateCaptureRecorded',
+        data: {
+          transactionId: 'T12345678.tx1',
+          amount: 39_900,
+          currency: 'NOK',
+          endedAs,
+          flaggedForReversal: true,
+          source: 'callback',
+          at: at(20),
+        },
+      },
+    ]);
+    expect(fold(paymentDecider, [...awaitingCard, ended, ...events]).status).toBe(endedAs);
+  });
+
+  it('records a capture of a second transaction on a captured payment', () => {
+    const events = run(
+      [...awaitingCard, captured],
+      [record('CAPTURED', 'webhook', { transactionId: 'T12345678.tx2' })],
+    );
+    expect(events.map((e) => e.type)).toEqual(['LateCaptureRecorded']);
+  });
+});
+
+describe('cancellation', () => {
+  const cancel: PaymentCommand = { type: 'RequestCancellation', data: { by: 'till-3', at: at(5) } };
+
+  it('is requested once while the customer is at the terminal', () => {
+    spec
+      .given(awaitingCard)
+      .when(cancel)
+      .then([{ type: 'CancellationRequested', data: { by: 'till-3', at: at(5) } }]);
+    spec
+      .given([...awaitingCard, { type: 'CancellationRequested', data: { by: 'till-3', at: at(5) } }])
+      .when(cancel)
+      .thenNothing();
+  });
+
+  it('ends as cancelled by the POS when Dintero reports the cancel', () => {
+    const events = run(awaitingCard, [
+      cancel,
+      { type: 'RecordDinteroError', data: { error: 'cancelled', source: 'callback', at: at(6) } },
+    ]);
+    expect(events.at(-1)).toEqual({ type: 'PaymentCancelled', data: { by: 'pos', source: 'callback', at: at(6) } });
+  });
+
+  it('loses to a capture that wins the race, and the capture is recorded as a capture', () => {
+    const events = run(awaitingCard, [cancel, record('CAPTURED')]);
+    expect(events.map((e) => e.type)).toEqual(['CancellationRequested', 'PaymentCaptured']);
+    spec
+      .given([...awaitingCard, ...events])
+      .when(cancel)
+      .thenFails('PAYMENT_FINISHED', { status: 'captured' });
+  });
+
+  it('changes nothing on a payment that already ended without money', () =>
+    spec
+      .given([
+        ...awaitingCard,
+        { type: 'PaymentDeclined', data: { reason: 'declined', source: 'callback', at: at(9) } },
+      ])
+      .when(cancel)
+      .thenNothing());
+
+  it('maps the customer cancelling on the terminal', () =>
+    spec
+      .given(awaitingCard)
+      .when({ type: 'RecordDinteroError', data: { error: 'cancelled', source: 'webhook', at: at(7) } })
+      .then([{ type: 'PaymentCancelled', data: { by: 'customer', source: 'webhook', at: at(7) } }]));
+
+  it.each([
+    ['authorization', 'PaymentDeclined'],
+    ['failed', 'PaymentFailed'],
+  ] as const)('maps error=%s to %s', (error, type) => {
+    const [event] = run(awaitingCard, [{ type: 'RecordDinteroError', data: { error, source: 'callback', at: at(7) } }]);
+    expect(event?.type).toBe(type);
+  });
+});
+
+describe('expiry', () => {
+  const expire = (second: number): PaymentCommand => ({
+    type: 'ExpireSession',
+    data: { source: 'reconciler', at: at(second) },
+  });
+  it('does not expire a session before its time', () => spec.given(awaitingCard).when(expire(299)).thenNothing());
+  it('expires an open session at its time', () =>
+    spec
+      .given(awaitingCard)
+      .when(expire(300))
+      .then([{ type: 'PaymentExpired', data: { source: 'reconciler', at: at(300) } }]));
+  it('never expires a captured payment', () =>
+    spec
+      .given([...awaitingCard, captured])
+      .when(expire(600))
+      .thenNothing());
+});
+
+describe('void', () => {
+  const authorized: PaymentEvent = {
+    type: 'PaymentAuthorized',
+    data: { transactionId: 'T12345678.tx1', amount: 39_900, source: 'callback', at: at(9) },
+  };
+  it('is requested for an authorised, uncaptured payment', () =>
+    spec
+      .given([...awaitingCard, authorized])
+      .when({ type: 'RequestVoid', data: { by: 'till-3', at: at(10) } })
+      .then([{ type: 'VoidRequested', data: { by: 'till-3', at: at(10) } }]));
+  it('is refused after capture (a refund is needed instead)', () =>
+    spec
+      .given([...awaitingCard, captured])
+      .when({ type: 'RequestVoid', data: { by: 'till-3', at: at(30) } })
+      .thenFails('NOT_VOIDABLE', { status: 'captured' }));
+});
+
+describe('refunds (invariant 8: never more than captured)', () => {
+  const refund = (refundId: string, amount: number): PaymentCommand => ({
+    type: 'RequestRefund',
+    data: { refundId, amount, terminalId: 'T-2', claimId: `claim-${refundId}`, by: 'till-3', at: at(40) },
+  });
+  const requestedRefund = (refundId: string, amount: number): PaymentEvent => ({
+    type: 'RefundRequested',
+    data: { refundId, amount, terminalId: 'T-2', claimId: `claim-${refundId}`, by: 'till-3', at: at(40) },
+  });
+  const outcome = (refundId: string, result: 'succeeded' | 'failed' | 'unknown'): PaymentCommand => ({
+    type: 'RecordRefundOutcome',
+    data: { refundId, outcome: result, source: 'webhook', at: at(50) },
+  });
+
+  it('refunds in part, then the rest, on the terminal where the cardholder is', () => {
+    const events = run(
+      [...awaitingCard, captured],
+      [refund('r1', 10_000), outcome('r1', 'succeeded'), refund('r2', 29_900), outcome('r2', 'succeeded')],
+    );
+    expect(events.map((e) => e.type)).toEqual([
+      'RefundRequested',
+      'RefundSucceeded',
+      'RefundRequested',
+      'RefundSucceeded',
+    ]);
+  });
+
+  it('refuses a refund over what is left, counting pending and unknown refunds', () => {
+    spec
+      .given([...awaitingCard, captured])
+      .when(refund('r1', 39_901))
+      .thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 39_900 });
+    spec
+      .given([...awaitingCard, captured, requestedRefund('r1', 30_000)])
+      .when(refund('r2', 10_000))
+      .thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 9_900 });
+    const unknown = run([...awaitingCard, captured, requestedRefund('r1', 30_000)], [outcome('r1', 'unknown')]);
+    spec
+      .given([...awaitingCard, captured, requestedRefund('r1', 30_000), ...unknown])
+      .when(refund('r2', 10_000))
+      .thenFails('REFUND_EXCEEDS_CAPTURED');
+  });
+
+  it('frees the amount of a failed refund', () => {
+    const failed = run([...awaitingCard, captured, requestedRefund('r1', 39_900)], [outcome('r1', 'failed')]);
+    spec
+      .given([...awaitingCard, captured, requestedRefund('r1', 39_900), ...failed])
+      .when(refund('r2', 39_900))
+      .then([requestedRefund('r2', 39_900)]);
+  });
+
+  it('records a refund outcome once, and never changes a known one', () => {
+    const given = [...awaitingCard, captured, requestedRefund('r1', 100)];
+    expect(
+      run(given, [outcome('r1', 'succeeded'), outcome('r1', 'succeeded'), outcome('r1', 'failed')]).map((e) => e.type),
+    ).toEqual(['RefundSucceeded']);
+  });
+
+  it('is idempotent for the same refund and refuses the same id with other details', () => {
+    spec
+      .given([...awaitingCard, captured, requestedRefund('r1', 100)])
+      .when(refund('r1', 100))
+      .thenNothing();
+    spec
+      .given([...awaitingCard, captured, requestedRefund('r1', 100)])
+      .when(refund('r1', 200))
+      .thenFails('VALIDATION_FAILED');
+  });
+
+  it.each([
+    ['an uncaptured payment', awaitingCard, 'NOT_REFUNDABLE'],
+    ['no payment', [], 'PAYMENT_NOT_FOUND'],
+  ] as const)('refuses to refund %s', (_case, given, code) =>
+    spec.given(given).when(refund('r1', 100)).thenFails(code),
+  );
+
+  it('refuses a fractional or zero refund, and an unknown refund outcome', () => {
+    spec
+      .given([...awaitingCard, captured])
+      .when(refund('r1', 10.5))
+      .thenFails('VALIDATION_FAILED');
+    spec
+      .given([...awaitingCard, captured])
+      .when(refund('r1', 0))
+      .thenFails('VALIDATION_FAILED');
+    spec
+      .given([...awaitingCard, captured])
+      .when(outcome('nope', 'succeeded'))
+      .thenFails('UNKNOWN_REFUND');
+  });
+});

@@ -1,0 +1,91 @@
+import { terminalDecider, type TerminalEvent } from '@app/payment-domain';
+import { deciderSpec } from './decider-spec';
+
+const spec = deciderSpec(terminalDecider);
+const claim = {
+  terminalId: 'T-1',
+  claimId: 'claim-a',
+  kind: 'payment' as const,
+  paymentId: 'pay-a',
+  storeId: 'oslo-center',
+  claimedAt: '2026-11-23T10:00:00.000Z',
+  expiresAt: '2026-11-23T10:05:00.000Z',
+};
+const claimed: TerminalEvent = { type: 'TerminalClaimed', data: claim };
+
+describe('terminal claim (invariant 1: one payment per terminal)', () => {
+  it('claims a free terminal', () => spec.given([]).when({ type: 'ClaimTerminal', data: claim }).then([claimed]));
+
+  it('refuses a second payment while the claim holds, naming the active payment', () =>
+    spec
+      .given([claimed])
+      .when({
+        type: 'ClaimTerminal',
+        data: { ...claim, claimId: 'claim-b', paymentId: 'pay-b', claimedAt: '2026-11-23T10:04:59.999Z' },
+      })
+      .thenFails('TERMINAL_BUSY', { activePaymentId: 'pay-a', busyUntil: claim.expiresAt }));
+
+  it('treats the same claim again as already made', () =>
+    spec.given([claimed]).when({ type: 'ClaimTerminal', data: claim }).thenNothing());
+
+  it('lets a claim expire, so that a crash never locks a terminal for good', () => {
+    const later = {
+      ...claim,
+      claimId: 'claim-b',
+      paymentId: 'pay-b',
+      claimedAt: '2026-11-23T10:05:00.000Z',
+      expiresAt: '2026-11-23T10:10:00.000Z',
+    };
+    spec
+      .given([claimed])
+      .when({ type: 'ClaimTerminal', data: later })
+      .then([
+        {
+          type: 'TerminalReleased',
+          data: { terminalId: 'T-1', claimId: 'claim-a', paymentId: 'pay-a', reason: 'expired', at: later.claimedAt },
+        },
+        { type: 'TerminalClaimed', data: later },
+      ]);
+  });
+
+  it('releases the claim once, whichever path reports the end first', () => {
+    const released: TerminalEvent = {
+      type: 'TerminalReleased',
+      data: {
+        terminalId: 'T-1',
+        claimId: 'claim-a',
+        paymentId: 'pay-a',
+        reason: 'finished',
+        at: '2026-11-23T10:01:00.000Z',
+      },
+    };
+    const release = {
+      type: 'ReleaseTerminal' as const,
+      data: { terminalId: 'T-1', claimId: 'claim-a', reason: 'finished' as const, at: '2026-11-23T10:01:00.000Z' },
+    };
+    spec.given([claimed]).when(release).then([released]);
+    spec.given([claimed, released]).when(release).thenNothing();
+    spec
+      .given([claimed])
+      .when({ ...release, data: { ...release.data, claimId: 'someone-else' } })
+      .thenNothing();
+  });
+
+  it('is free again after a release', () =>
+    spec
+      .given([
+        claimed,
+        {
+          type: 'TerminalReleased',
+          data: { terminalId: 'T-1', claimId: 'claim-a', paymentId: 'pay-a', reason: 'finished', at: claim.claimedAt },
+        },
+      ])
+      .when({ type: 'ClaimTerminal', data: { ...claim, claimId: 'claim-b', paymentId: 'pay-b' } })
+      .then([{ type: 'TerminalClaimed', data: { ...claim, claimId: 'claim-b', paymentId: 'pay-b' } }]));
+
+  it('refuses a claim that expires before it is made', () =>
+    spec
+      .given([])
+      .when({ type: 'ClaimTerminal', data: { ...claim, expiresAt: claim.claimedAt } })
+      .thenFails('VALIDATION_FAILED'));
+});
