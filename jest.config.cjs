@@ -14,13 +14,16 @@ const esmPackages = [
   '@tokenizer',
   'uint8array-extras',
   '@borewit',
+  'content-disposition',
 ];
 
 const shared = {
   rootDir: __dirname,
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', swcOptions({ paths: false })] },
-  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
+  // Leaves node_modules untransformed unless the path has one of those packages at any depth
+  // (content-disposition, say, sits under @fastify/static/node_modules).
+  transformIgnorePatterns: [`^(?!.*/node_modules/(${esmPackages.join('|')})/).*/node_modules/`],
   moduleNameMapper: { '^@app/(.*)$': '<rootDir>/libs/$1/src/index.ts' },
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
 };

@@ -1,6 +1,18 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { HEALTH_PROBES, operationsModules } from '@app/platform';
-import type { DinteroSimulatorConfig } from './dintero-simulator.config';
+import { AuthController } from './api/auth.controller';
+import { ApiChaosInterceptor, BearerTokenGuard } from './api/api-guards';
+import { DinteroErrorFilter } from './api/dintero-api.error';
+import { SessionsController } from './api/sessions.controller';
+import { TransactionsController } from './api/transactions.controller';
+import { ControlController } from './control/control.controller';
+import { SeedService } from './control/seed.service';
+import { DeliveryService } from './delivery/delivery.service';
+import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from './dintero-simulator.config';
+import { SimulatorRandom } from './state/random';
+import { SimulatorState } from './state/simulator-state';
+import { VirtualTerminalsService } from './terminals/virtual-terminals.service';
 
 @Module({})
 export class DinteroSimulatorModule {
@@ -10,6 +22,18 @@ export class DinteroSimulatorModule {
       imports: [
         // The simulator keeps its state in memory and depends on nothing, so it is healthy when it answers.
         ...operationsModules('dintero-simulator', config.logLevel, { provide: HEALTH_PROBES, useValue: [] }),
+      ],
+      controllers: [AuthController, SessionsController, TransactionsController, ControlController],
+      providers: [
+        { provide: SIMULATOR_CONFIG, useValue: config },
+        { provide: SimulatorRandom, useFactory: () => new SimulatorRandom(config.seed) },
+        { provide: APP_FILTER, useClass: DinteroErrorFilter },
+        SimulatorState,
+        DeliveryService,
+        VirtualTerminalsService,
+        SeedService,
+        BearerTokenGuard,
+        ApiChaosInterceptor,
       ],
     };
   }

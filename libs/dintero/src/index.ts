@@ -9,3 +9,6 @@ export {
   type CallbackRequest,
   type SignatureCheck,
 } from './signatures';
+export { DinteroClient, type DinteroClientOptions } from './dintero.client';
+export { DinteroRejectedError, DinteroUnavailableError } from './dintero.errors';
+export type * from './dintero.types';

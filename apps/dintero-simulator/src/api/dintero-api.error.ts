@@ -1,0 +1,39 @@
+import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+
+/** An error as Dintero answers it: `{"error":{"code","message","errors"?}}` (shared/dintero-api.md §7). */
+export class DinteroApiError extends HttpException {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    errors?: unknown[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super({ error: { code, message, ...(errors ? { errors } : {}) } }, status);
+  }
+}
+
+/** Every error of the simulator in Dintero's format, framework errors (404, bad JSON) included. */
+@Catch()
+export class DinteroErrorFilter implements ExceptionFilter {
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (exception instanceof DinteroApiError) {
+      void reply.status(exception.getStatus()).headers(exception.headers).send(exception.getResponse());
+      return;
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const code = status === 404 ? 'NOT FOUND' : status >= 500 ? 'SERVICE_UNAVAILABLE' : 'BAD_REQUEST';
+      void reply.status(status).send({ error: { code, message: exception.message } });
+      return;
+    }
+    const status = (exception as { statusCode?: number }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      void reply.status(status).send({ error: { code: 'BAD_REQUEST', message: (exception as Error).message } });
+      return;
+    }
+    void reply.status(500).send({ error: { code: 'INTERNAL_ERROR', message: 'Simulator error' } });
+  }
+}

@@ -1,0 +1,126 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+  UseInterceptors,
+  UsePipes,
+} from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { SimulatorState, type SimTransaction } from '../state/simulator-state';
+import { VirtualTerminalsService, withoutInternals } from '../terminals/virtual-terminals.service';
+import { ApiChaosInterceptor, BearerTokenGuard, dinteroValidation } from './api-guards';
+import { CaptureDto, ListTransactionsQuery, RefundDto } from './dintero-api.dto';
+import { DinteroApiError } from './dintero-api.error';
+
+const asList = (value: string | string[] | undefined): string[] | undefined =>
+  value === undefined ? undefined : [value].flat();
+
+@ApiTags('dintero checkout api')
+@Controller('v1/transactions')
+@UseGuards(BearerTokenGuard)
+@UseInterceptors(ApiChaosInterceptor)
+@UsePipes(dinteroValidation)
+export class TransactionsController {
+  constructor(
+    private readonly state: SimulatorState,
+    private readonly terminals: VirtualTerminalsService,
+  ) {}
+
+  /** `GET /v1/transactions` with the documented filters, newest first, cursor `starting_after` (§6). */
+  @Get()
+  list(@Query() query: ListTransactionsQuery) {
+    const statuses = asList(query.status);
+    const sessions = asList(query.session_id);
+    const stores = asList(query.store_id);
+    const terminals = asList(query.terminal_id);
+    let all = [...this.state.transactions.values()]
+      .reverse()
+      .filter(
+        (tx) =>
+          (!statuses || statuses.includes(tx.status)) &&
+          (!sessions || sessions.includes(tx.session_id)) &&
+          (!stores || stores.includes(tx.store.id)) &&
+          (!terminals || terminals.includes(tx.store.terminal_id)) &&
+          (query.merchant_reference === undefined || tx.merchant_reference === query.merchant_reference),
+      );
+    if (query.starting_after) {
+      const index = all.findIndex((tx) => tx.id === query.starting_after);
+      all = index === -1 ? [] : all.slice(index + 1);
+    }
+    return all.slice(0, query.limit ?? 10).map(withoutInternals);
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string) {
+    return withoutInternals(this.transaction(id));
+  }
+
+  /** Refund after capture, partial or full; for in-person, on an active terminal of the same payout destination (§6). */
+  @Post(':id/refund')
+  @HttpCode(200)
+  refund(@Param('id') id: string, @Body() body: RefundDto) {
+    const tx = this.transaction(id);
+    if (tx.status !== 'CAPTURED' && tx.status !== 'PARTIALLY_REFUNDED') {
+      throw new DinteroApiError(400, 'REFUND_NOT_ALLOWED', `A ${tx.status} transaction cannot be refunded`);
+    }
+    if (!body.terminal_id)
+      throw new DinteroApiError(400, 'TERMINAL_ID_REQUIRED', 'terminal_id is required to refund an in-person payment');
+    const terminal = this.state.terminals.get(body.terminal_id);
+    const store = terminal ? this.state.stores.get(terminal.store_id) : undefined;
+    if (!terminal || terminal.status !== 'ACTIVE' || store?.payout_destination_id !== tx.payout_destination_id) {
+      throw new DinteroApiError(
+        400,
+        'INVALID_REFUND_TERMINAL',
+        `Terminal ${body.terminal_id} is not active on payout destination ${tx.payout_destination_id}`,
+      );
+    }
+    const refundable = tx.capturedAmount - tx.refundedAmount;
+    if (body.amount > refundable)
+      throw new DinteroApiError(400, 'REFUND_AMOUNT_TOO_HIGH', `At most ${refundable} can be refunded`);
+    tx.refundedAmount += body.amount;
+    tx.status = tx.refundedAmount === tx.capturedAmount ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
+    const metadata = body.refund_reference ? { refund_reference: body.refund_reference } : undefined;
+    return this.record(tx, 'REFUND', this.terminals.txEvent('REFUND', tx.status, true, body.amount, metadata));
+  }
+
+  @Post(':id/void')
+  @HttpCode(200)
+  void(@Param('id') id: string) {
+    const tx = this.transaction(id);
+    if (tx.status !== 'AUTHORIZED')
+      throw new DinteroApiError(400, 'VOID_NOT_ALLOWED', `A ${tx.status} transaction cannot be voided`);
+    tx.status = 'AUTHORIZATION_VOIDED';
+    return this.record(tx, 'VOID', this.terminals.txEvent('VOID', tx.status, true, tx.amount));
+  }
+
+  @Post(':id/capture')
+  @HttpCode(200)
+  capture(@Param('id') id: string, @Body() body: CaptureDto) {
+    const tx = this.transaction(id);
+    if (tx.status !== 'AUTHORIZED')
+      throw new DinteroApiError(400, 'CAPTURE_NOT_ALLOWED', `A ${tx.status} transaction cannot be captured`);
+    if (body.amount > tx.amount)
+      throw new DinteroApiError(400, 'CAPTURE_AMOUNT_TOO_HIGH', `At most ${tx.amount} can be captured`);
+    tx.capturedAmount = body.amount;
+    tx.status = body.amount === tx.amount ? 'CAPTURED' : 'PARTIALLY_CAPTURED';
+    return this.record(tx, 'CAPTURE', this.terminals.txEvent('CAPTURE', tx.status, true, body.amount));
+  }
+
+  private record(tx: SimTransaction, event: 'CAPTURE' | 'REFUND' | 'VOID', txEvent: SimTransaction['events'][number]) {
+    tx.events.push(txEvent);
+    tx.updated_at = txEvent.created_at;
+    this.terminals.reportEvent(tx, event);
+    return withoutInternals(tx);
+  }
+
+  private transaction(id: string): SimTransaction {
+    const tx = this.state.transactions.get(id);
+    if (!tx) throw new DinteroApiError(404, 'NOT FOUND', `Transaction ${id} not found`);
+    return tx;
+  }
+}

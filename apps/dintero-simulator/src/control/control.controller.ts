@@ -1,0 +1,150 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Put, UsePipes } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { dinteroValidation } from '../api/api-guards';
+import { DinteroApiError } from '../api/dintero-api.error';
+import { parseChaos } from '../delivery/chaos';
+import { DeliveryService } from '../delivery/delivery.service';
+import { SimulatorState } from '../state/simulator-state';
+import { AMOUNT_TABLE, outcomeName, parseOutcome } from '../terminals/amount-table';
+import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
+import { CallbackSecretDto, OutcomeDto, SeedDto, TerminalStatusDto } from './control.dto';
+import { SeedService } from './seed.service';
+
+/** The simulator's own API for tests and demos (not Dintero's): under `/_control`. */
+@ApiTags('simulator control')
+@Controller('_control')
+@UsePipes(dinteroValidation)
+export class ControlController {
+  constructor(
+    private readonly state: SimulatorState,
+    private readonly delivery: DeliveryService,
+    private readonly terminals: VirtualTerminalsService,
+    private readonly seeds: SeedService,
+  ) {}
+
+  @Post('seed')
+  @HttpCode(200)
+  seed(@Body() body: SeedDto) {
+    this.seeds.apply(body);
+    return { stores: this.state.stores.size, terminals: this.state.terminals.size };
+  }
+
+  @Put('terminals/:terminalId')
+  setStatus(@Param('terminalId') terminalId: string, @Body() body: TerminalStatusDto) {
+    const terminal = this.terminal(terminalId);
+    terminal.status = body.status;
+    return terminal;
+  }
+
+  /** The customer presents a card now, with the given outcome or the one the amount picks. */
+  @Post('terminals/:terminalId/present')
+  @HttpCode(200)
+  present(@Param('terminalId') terminalId: string, @Body() body: OutcomeDto) {
+    this.terminal(terminalId);
+    const outcome = body.outcome === undefined ? undefined : this.outcome(body.outcome);
+    if (!this.terminals.present(terminalId, outcome))
+      throw new DinteroApiError(409, 'NOT_PROMPTING', `Terminal ${terminalId} is not prompting`);
+    return { presented: true };
+  }
+
+  @Put('terminals/:terminalId/next-outcome')
+  nextOutcome(@Param('terminalId') terminalId: string, @Body() body: OutcomeDto) {
+    const terminal = this.terminal(terminalId);
+    terminal.nextOutcome = body.outcome === undefined ? undefined : outcomeName(this.outcome(body.outcome));
+    return terminal;
+  }
+
+  /** Global chaos, or one terminal's with `terminalId` in the body; `{}` resets to none. */
+  @Put('chaos')
+  chaos(@Body() body: Record<string, unknown>) {
+    const { terminalId, ...settings } = body;
+    try {
+      const chaos = parseChaos(settings);
+      if (typeof terminalId === 'string') this.delivery.terminalChaos.set(this.terminal(terminalId).terminal_id, chaos);
+      else this.delivery.chaos = chaos;
+      return chaos;
+    } catch (error) {
+      if (error instanceof DinteroApiError) throw error;
+      throw new DinteroApiError(400, 'INVALID_CHAOS', (error as Error).message);
+    }
+  }
+
+  @Put('callback-secret')
+  callbackSecret(@Body() body: CallbackSecretDto) {
+    this.delivery.callbackSecret = body.secret || undefined;
+    return { signing: this.delivery.callbackSecret !== undefined };
+  }
+
+  @Get('deliveries')
+  deliveries() {
+    return this.delivery.deliveries;
+  }
+
+  /** Waits until every scheduled delivery, retries included, has run. */
+  @Post('idle')
+  @HttpCode(200)
+  async idle() {
+    await this.delivery.idle();
+    return { idle: true };
+  }
+
+  /** What really happened: every session and transaction with its final status. */
+  @Get('ground-truth')
+  groundTruth() {
+    return {
+      sessions: [...this.state.sessions.values()].map((s) => ({
+        id: s.id,
+        paymentId: s.order.merchant_reference_2,
+        storeId: s.order.store.id,
+        terminalId: s.order.store.terminal_id,
+        amount: s.order.amount,
+        currency: s.order.currency,
+        transactionId: s.transaction_id,
+        cancelledAt: s.cancelled_at,
+        expiresAt: s.expires_at,
+      })),
+      transactions: [...this.state.transactions.values()].map((t) => ({
+        id: t.id,
+        sessionId: t.session_id,
+        paymentId: t.merchant_reference_2,
+        storeId: t.store.id,
+        terminalId: t.store.terminal_id,
+        status: t.status,
+        amount: t.amount,
+        currency: t.currency,
+        captured: t.capturedAmount,
+        refunded: t.refundedAmount,
+        createdAt: t.created_at,
+      })),
+    };
+  }
+
+  @Get('outcomes')
+  outcomes() {
+    return Object.entries(AMOUNT_TABLE).map(([digits, outcome]) => ({
+      amountEndsWith: digits,
+      outcome: outcomeName(outcome),
+    }));
+  }
+
+  @Post('reset')
+  @HttpCode(200)
+  reset() {
+    this.state.reset();
+    this.delivery.deliveries.length = 0;
+    return { reset: true };
+  }
+
+  private terminal(terminalId: string) {
+    const terminal = this.state.terminals.get(terminalId);
+    if (!terminal) throw new DinteroApiError(404, 'NOT FOUND', `Terminal ${terminalId} not found`);
+    return terminal;
+  }
+
+  private outcome(name: string) {
+    const outcome = parseOutcome(name);
+    if (!outcome)
+      throw new DinteroApiError(400, 'UNKNOWN_OUTCOME', `Unknown outcome ${name}; see GET /_control/outcomes`);
+    return outcome;
+  }
+}

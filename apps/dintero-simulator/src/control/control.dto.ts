@@ -1,0 +1,78 @@
+import { Type } from 'class-transformer';
+import { IsArray, IsIn, IsOptional, IsString, IsUrl, Matches, MinLength, ValidateNested } from 'class-validator';
+
+const ID = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+export class SeedStoreDto {
+  @Matches(ID)
+  id!: string;
+
+  @Matches(ID)
+  payout_destination_id!: string;
+
+  @IsOptional()
+  @IsString()
+  name?: string;
+}
+
+export class SeedTerminalDto {
+  @Matches(ID)
+  terminal_id!: string;
+
+  @Matches(ID)
+  store_id!: string;
+
+  @IsOptional()
+  @IsIn(['ACTIVE', 'INACTIVE'])
+  status?: 'ACTIVE' | 'INACTIVE';
+}
+
+export class WebhookDto {
+  @IsUrl({ require_tld: false, require_protocol: true })
+  url!: string;
+
+  @IsString()
+  @MinLength(8)
+  secret!: string;
+}
+
+/** Virtual payout destinations, stores and terminals; the same shape as `SIM_SEED_FILE`. */
+export class SeedDto {
+  @IsOptional()
+  @IsArray()
+  @Matches(ID, { each: true })
+  payoutDestinations?: string[];
+
+  @IsOptional()
+  @ValidateNested({ each: true })
+  @Type(() => SeedStoreDto)
+  stores?: SeedStoreDto[];
+
+  @IsOptional()
+  @ValidateNested({ each: true })
+  @Type(() => SeedTerminalDto)
+  terminals?: SeedTerminalDto[];
+
+  @IsOptional()
+  @ValidateNested({ each: true })
+  @Type(() => WebhookDto)
+  webhooks?: WebhookDto[];
+}
+
+export class TerminalStatusDto {
+  @IsIn(['ACTIVE', 'INACTIVE'])
+  status!: 'ACTIVE' | 'INACTIVE';
+}
+
+export class OutcomeDto {
+  /** An outcome name from the README's table, e.g. `approved:visa:contactless`, `declined:insufficient_funds`, `cancelled`. */
+  @IsOptional()
+  @IsString()
+  outcome?: string;
+}
+
+export class CallbackSecretDto {
+  @IsOptional()
+  @IsString()
+  secret?: string;
+}

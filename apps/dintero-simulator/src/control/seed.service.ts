@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { DeliveryService } from '../delivery/delivery.service';
+import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
+import { SimulatorState } from '../state/simulator-state';
+import { SeedDto } from './control.dto';
+
+/** Loads virtual payout destinations, stores, terminals and webhook subscriptions. */
+@Injectable()
+export class SeedService implements OnModuleInit {
+  constructor(
+    @Inject(SIMULATOR_CONFIG) private readonly config: DinteroSimulatorConfig,
+    private readonly state: SimulatorState,
+    private readonly delivery: DeliveryService,
+  ) {}
+
+  onModuleInit(): void {
+    if (!this.config.seedFile) return;
+    const seed = plainToInstance(SeedDto, JSON.parse(readFileSync(this.config.seedFile, 'utf8')) as unknown);
+    const errors = validateSync(seed);
+    if (errors.length > 0)
+      throw new Error(`SIM_SEED_FILE ${this.config.seedFile} is invalid: ${errors.map(String).join('; ')}`);
+    this.apply(seed);
+  }
+
+  apply(seed: SeedDto): void {
+    for (const id of seed.payoutDestinations ?? []) this.state.payoutDestinations.add(id);
+    for (const store of seed.stores ?? []) {
+      this.state.payoutDestinations.add(store.payout_destination_id);
+      this.state.stores.set(store.id, { ...store });
+    }
+    for (const terminal of seed.terminals ?? []) {
+      const existing = this.state.terminals.get(terminal.terminal_id);
+      this.state.terminals.set(terminal.terminal_id, {
+        ...existing,
+        terminal_id: terminal.terminal_id,
+        store_id: terminal.store_id,
+        status: terminal.status ?? 'ACTIVE',
+      });
+    }
+    if (seed.webhooks) this.delivery.webhooks = seed.webhooks.map((hook) => ({ url: hook.url, secret: hook.secret }));
+  }
+}

@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { signCallback, signWebhook } from '@app/dintero';
+import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
+import { SimulatorRandom } from '../state/random';
+import { NO_CHAOS, type Chaos } from './chaos';
+
+export interface DeliveryRecord {
+  readonly id: string;
+  readonly kind: 'callback' | 'webhook';
+  readonly url: string;
+  readonly terminalId?: string;
+  readonly sessionId?: string;
+  readonly transactionId?: string;
+  readonly event?: string;
+  attempts: number;
+  /** `delivered` (2xx), `failed` (gave up, or 4xx), `dropped` (chaos), `pending`. */
+  outcome: 'pending' | 'delivered' | 'failed' | 'dropped';
+  lastStatus?: number;
+  readonly duplicate: boolean;
+}
+
+export interface Webhook {
+  readonly url: string;
+  readonly secret: string;
+}
+
+const CALLBACK_ATTEMPTS = 1 + 20; // Dintero retries a failed callback 20 times (§4).
+const WEBHOOK_ATTEMPTS = 5; // "retries up to 5 times in total" (§5).
+
+/**
+ * Sends callbacks and webhooks as Dintero does (shared/dintero-api.md §4, §5): a retry only after a
+ * failed attempt (5xx, 100-101, a timeout or a network error), never after a 4xx; with the chaos
+ * configured for the terminal or globally.
+ */
+@Injectable()
+export class DeliveryService implements OnApplicationShutdown {
+  private readonly logger = new Logger(DeliveryService.name);
+  readonly deliveries: DeliveryRecord[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
+  chaos: Chaos = NO_CHAOS;
+  readonly terminalChaos = new Map<string, Chaos>();
+  webhooks: Webhook[] = [];
+  callbackSecret: string | undefined;
+
+  constructor(
+    @Inject(SIMULATOR_CONFIG) private readonly config: DinteroSimulatorConfig,
+    private readonly random: SimulatorRandom,
+  ) {
+    this.callbackSecret = config.callbackSecret || undefined;
+  }
+
+  chaosFor(terminalId: string | undefined): Chaos {
+    return (terminalId && this.terminalChaos.get(terminalId)) || this.chaos;
+  }
+
+  /** A callback to the session's `callback_url`, with Dintero's query parameters appended. */
+  callback(callbackUrl: string | undefined, params: Record<string, string | undefined>, terminalId: string): void {
+    if (!callbackUrl) return;
+    const url = new URL(callbackUrl);
+    for (const [key, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(key, value);
+    const post = url.searchParams.get('method') === 'POST';
+    this.schedule(
+      {
+        kind: 'callback',
+        url: url.href,
+        terminalId,
+        sessionId: params.session_id,
+        transactionId: params.transaction_id,
+        event: params.event ?? params.error,
+      },
+      CALLBACK_ATTEMPTS,
+      () => {
+        const headers: Record<string, string> = { 'event-delivery': randomUUID() };
+        if (this.callbackSecret) {
+          const now = Math.floor(Date.now() / 1000);
+          headers['dintero-signature'] = signCallback(
+            { accountId: this.config.accountId, method: post ? 'POST' : 'GET', url },
+            this.callbackSecret,
+            now,
+          );
+        }
+        return { method: post ? 'POST' : 'GET', headers };
+      },
+    );
+  }
+
+  /** A webhook event to every subscription. */
+  webhook(
+    event: 'checkout_transaction' | 'checkout_authorization',
+    payload: Record<string, unknown>,
+    terminalId: string,
+  ): void {
+    for (const hook of this.webhooks) {
+      const eventDelivery = randomUUID();
+      const body = JSON.stringify({
+        account_id: this.config.accountId,
+        event,
+        event_delivery: eventDelivery,
+        ...payload,
+      });
+      const transaction = payload.transaction as { id?: string } | undefined;
+      this.schedule(
+        { kind: 'webhook', url: hook.url, terminalId, transactionId: transaction?.id, event },
+        WEBHOOK_ATTEMPTS,
+        () => ({
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'Dintero-Hook/simulator',
+            event,
+            'event-delivery': eventDelivery,
+            'event-signature': signWebhook(body, hook.secret),
+          },
+          body,
+        }),
+      );
+    }
+  }
+
+  /** Resolves once nothing is pending: for tests and for a clean stop. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Stops every pending delivery and retry: nothing is scheduled after the simulator stops. */
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private schedule(
+    target: Omit<DeliveryRecord, 'id' | 'attempts' | 'outcome' | 'duplicate'>,
+    maxAttempts: number,
+    request: () => { method: string; headers: Record<string, string>; body?: string },
+  ): void {
+    const chaos = this.chaosFor(target.terminalId);
+    const copies = this.random.chance(chaos.duplicateRate) ? 2 : 1;
+    for (let copy = 0; copy < copies; copy++) {
+      const record: DeliveryRecord = {
+        ...target,
+        id: randomUUID(),
+        attempts: 0,
+        outcome: 'pending',
+        duplicate: copy > 0,
+      };
+      this.deliveries.push(record);
+      if (this.random.chance(chaos.dropRate)) {
+        record.outcome = 'dropped';
+        continue;
+      }
+      const held = this.random.chance(chaos.reorderRate) ? chaos.reorderDelayMs : 0;
+      this.later(chaos.deliveryDelayMs + held + copy, () => this.attempt(record, maxAttempts, request));
+    }
+  }
+
+  private attempt(
+    record: DeliveryRecord,
+    maxAttempts: number,
+    request: () => { method: string; headers: Record<string, string>; body?: string },
+  ): void {
+    if (this.stopped) return;
+    record.attempts += 1;
+    const { method, headers, body } = request();
+    const sent = fetch(record.url, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+      signal: AbortSignal.timeout(this.config.deliveryTimeoutMs),
+    })
+      .then(async (response) => {
+        record.lastStatus = response.status;
+        await response.arrayBuffer().catch(() => undefined);
+        if (response.status >= 200 && response.status < 300) record.outcome = 'delivered';
+        else if (response.status >= 500 || response.status < 200) this.retry(record, maxAttempts, request);
+        else record.outcome = 'failed'; // 4xx: a permanent failure, never retried (§4)
+      })
+      .catch((error: unknown) => {
+        this.logger.debug(`${record.kind} to ${record.url} failed: ${String(error)}`);
+        this.retry(record, maxAttempts, request);
+      });
+    const tracked = sent.finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+  }
+
+  private retry(
+    record: DeliveryRecord,
+    maxAttempts: number,
+    request: () => { method: string; headers: Record<string, string>; body?: string },
+  ): void {
+    if (record.attempts >= maxAttempts) {
+      record.outcome = 'failed';
+      return;
+    }
+    // Dintero does not document its schedule; exponential from the configured base, capped at a minute.
+    const delay = Math.min(this.config.retryBaseMs * 2 ** (record.attempts - 1), 60_000);
+    this.later(delay, () => this.attempt(record, maxAttempts, request));
+  }
+
+  private later(delayMs: number, action: () => void): void {
+    if (this.stopped) return;
+    const tracked = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        action();
+        resolve();
+      }, delayMs);
+      this.timers.add(timer);
+    });
+    const done = tracked.finally(() => this.inFlight.delete(done));
+    this.inFlight.add(done);
+  }
+}

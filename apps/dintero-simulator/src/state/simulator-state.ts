@@ -1,0 +1,103 @@
+import { Injectable } from '@nestjs/common';
+
+/** Shapes follow Dintero's API (shared/dintero-api.md §2, §6); only the fields the engine reads are kept. */
+export interface SimStore {
+  readonly id: string;
+  readonly payout_destination_id: string;
+  readonly name?: string;
+}
+
+export interface SimTerminal {
+  readonly terminal_id: string;
+  store_id: string;
+  status: 'ACTIVE' | 'INACTIVE';
+  /** The session prompting on the terminal now. */
+  activeSessionId?: string;
+  /** Overrides the amount table for the next presentation only. */
+  nextOutcome?: string;
+}
+
+export interface SessionEvent {
+  readonly name: string;
+  readonly created_at: string;
+  readonly details?: Record<string, unknown>;
+}
+
+export interface SimSession {
+  readonly id: string;
+  readonly profile_id: string;
+  readonly order: {
+    readonly amount: number;
+    readonly currency: string;
+    readonly merchant_reference: string;
+    readonly merchant_reference_2?: string;
+    readonly store: { readonly id: string; readonly terminal_id: string; readonly payout_destination_id: string };
+    readonly items?: unknown[];
+  };
+  readonly url: { readonly return_url: string; readonly callback_url?: string };
+  readonly expires_at: string;
+  readonly created_at: string;
+  readonly metadata?: Record<string, unknown>;
+  transaction_id?: string;
+  cancelled_at?: string;
+  cancelled_by?: string;
+  readonly events: SessionEvent[];
+}
+
+export interface TransactionEvent {
+  readonly id: string;
+  readonly event: string;
+  readonly transaction_status: string;
+  readonly success: boolean;
+  readonly amount?: number;
+  readonly created_at: string;
+  readonly error?: { readonly code: string; readonly message: string; readonly type: string[] };
+  readonly metadata?: Record<string, string>;
+}
+
+export interface SimTransaction {
+  readonly id: string;
+  readonly session_id: string;
+  status: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly merchant_reference: string;
+  readonly merchant_reference_2?: string;
+  readonly payment_product: 'seitatech';
+  readonly payment_product_type: 'seitatech.in_person';
+  readonly channel: 'in_store';
+  readonly payout_destination_id: string;
+  readonly store: SimSession['order']['store'];
+  readonly card?: {
+    readonly brand: string;
+    readonly masked_pan: string;
+    readonly type: string;
+    readonly entry_method: string;
+  };
+  readonly url: { readonly callback_url?: string };
+  readonly created_at: string;
+  updated_at: string;
+  readonly events: TransactionEvent[];
+  capturedAmount: number;
+  refundedAmount: number;
+}
+
+/** Everything the simulator knows, in memory: Dintero's side of the world. */
+@Injectable()
+export class SimulatorState {
+  readonly payoutDestinations = new Set<string>();
+  readonly stores = new Map<string, SimStore>();
+  readonly terminals = new Map<string, SimTerminal>();
+  readonly sessions = new Map<string, SimSession>();
+  readonly transactions = new Map<string, SimTransaction>();
+  readonly tokens = new Map<string, number>();
+
+  reset(): void {
+    this.payoutDestinations.clear();
+    this.stores.clear();
+    this.terminals.clear();
+    this.sessions.clear();
+    this.transactions.clear();
+    this.tokens.clear();
+  }
+}

@@ -1,0 +1,272 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { DeliveryService } from '../delivery/delivery.service';
+import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
+import { SimulatorRandom } from '../state/random';
+import { SimulatorState, type SimSession, type SimTransaction, type TransactionEvent } from '../state/simulator-state';
+import { outcomeForAmount, parseOutcome, type TerminalOutcome } from './amount-table';
+
+/**
+ * The virtual terminals: a session prompts on its terminal; after the configured delay (or when a test
+ * presents the card) the outcome the amount picks happens, Dintero's records change, and the callback
+ * and webhooks go out. A session left unanswered expires at its `expires_at` and frees the terminal.
+ */
+@Injectable()
+export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutdown {
+  private readonly prompts = new Map<string, NodeJS.Timeout>();
+  private expirySweep: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    @Inject(SIMULATOR_CONFIG) private readonly config: DinteroSimulatorConfig,
+    private readonly state: SimulatorState,
+    private readonly delivery: DeliveryService,
+    private readonly random: SimulatorRandom,
+  ) {}
+
+  onModuleInit(): void {
+    this.expirySweep = setInterval(() => this.expireSessions(), 250);
+    this.expirySweep.unref();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearInterval(this.expirySweep);
+    for (const timer of this.prompts.values()) clearTimeout(timer);
+  }
+
+  /** Timers of a stopped simulator never fire; unref'd, since the HTTP server keeps a running one alive. */
+  private schedule(key: string, delayMs: number, action: () => void): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.prompts.delete(key);
+      action();
+    }, delayMs);
+    timer.unref();
+    this.prompts.set(key, timer);
+  }
+
+  prompt(session: SimSession): void {
+    const terminal = this.state.terminals.get(session.order.store.terminal_id)!;
+    terminal.activeSessionId = session.id;
+    session.events.push({ name: 'INITIATED', created_at: now() });
+    this.schedule(session.id, this.config.terminalDelayMs, () => this.present(terminal.terminal_id));
+  }
+
+  /** The customer presents a card now. Returns false when nothing is prompting. */
+  present(terminalId: string, override?: TerminalOutcome): boolean {
+    const terminal = this.state.terminals.get(terminalId);
+    const session = terminal?.activeSessionId ? this.state.sessions.get(terminal.activeSessionId) : undefined;
+    if (!terminal || !session) return false;
+    clearTimeout(this.prompts.get(session.id));
+    this.prompts.delete(session.id);
+    const outcome = override ?? parseOutcome(terminal.nextOutcome) ?? outcomeForAmount(session.order.amount);
+    terminal.nextOutcome = undefined;
+    if (outcome.kind === 'no_answer') return true; // prompts on until the session expires
+    terminal.activeSessionId = undefined;
+    this.apply(session, outcome);
+    return true;
+  }
+
+  /** Cancel while prompting: the terminal drops the prompt (our choice: Dintero does not say, §3). */
+  abort(session: SimSession): void {
+    clearTimeout(this.prompts.get(session.id));
+    this.prompts.delete(session.id);
+    const terminal = this.state.terminals.get(session.order.store.terminal_id);
+    if (terminal?.activeSessionId === session.id) terminal.activeSessionId = undefined;
+  }
+
+  private apply(session: SimSession, outcome: TerminalOutcome): void {
+    switch (outcome.kind) {
+      case 'approved': {
+        const tx = this.transaction(session, 'CAPTURED', {
+          brand: outcome.brand,
+          masked_pan: `${outcome.brand === 'MASTERCARD' ? '535310' : '476173'}******${String(this.random.between(1000, 9999))}`,
+          type: outcome.cardType,
+          entry_method: outcome.entryMethod,
+        });
+        tx.events.push(
+          this.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
+          this.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
+        );
+        tx.capturedAmount = tx.amount;
+        session.events.push({ name: 'AUTHORIZED', created_at: now() }, { name: 'COMPLETED', created_at: now() });
+        return this.report(session, tx, undefined);
+      }
+      case 'declined': {
+        const tx = this.transaction(session, 'DECLINED');
+        tx.events.push({
+          ...this.txEvent('AUTHORIZE', 'DECLINED', false, tx.amount),
+          error: { code: outcome.errorType, message: outcome.message, type: [outcome.errorType] },
+        });
+        session.events.push({ name: 'DECLINED', created_at: now(), details: { error: outcome.errorType } });
+        return this.report(session, tx, 'authorization');
+      }
+      case 'failed': {
+        const tx = this.transaction(session, 'FAILED');
+        tx.events.push({
+          ...this.txEvent('AUTHORIZE', 'FAILED', false, tx.amount),
+          error: { code: 'ERROR', message: outcome.message, type: ['ERROR'] },
+        });
+        session.events.push({ name: 'FAILED', created_at: now() });
+        return this.report(session, tx, 'failed');
+      }
+      case 'unknown': {
+        const tx = this.transaction(session, 'UNKNOWN');
+        session.events.push({ name: 'UNKNOWN', created_at: now() });
+        return this.report(session, tx, undefined);
+      }
+      case 'on_hold_then_approved': {
+        const tx = this.transaction(session, 'ON_HOLD');
+        this.report(session, tx, undefined);
+        // "For an ON_HOLD transaction, a second callback follows when its status changes" (§4).
+        this.schedule(`${session.id}:hold`, this.config.holdMs, () => {
+          tx.status = 'CAPTURED';
+          tx.capturedAmount = tx.amount;
+          tx.updated_at = now();
+          tx.events.push(
+            this.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
+            this.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
+          );
+          this.report(session, tx, undefined);
+        });
+        return;
+      }
+      case 'cancelled': {
+        session.cancelled_at = now();
+        session.cancelled_by = 'customer';
+        session.events.push({ name: 'CANCELLED', created_at: now() });
+        return this.reportCancelled(session);
+      }
+      case 'no_answer':
+        return;
+    }
+  }
+
+  /** Callback (unless left out) and `checkout_transaction` webhook for a transaction's new status. */
+  report(
+    session: SimSession,
+    tx: SimTransaction,
+    error: string | undefined,
+    event?: string,
+    { callback = true } = {},
+  ): void {
+    const terminalId = session.order.store.terminal_id;
+    if (callback)
+      this.delivery.callback(
+        tx.url.callback_url,
+        { ...this.callbackParams(session, tx, error), ...(event ? { event } : {}) },
+        terminalId,
+      );
+    this.delivery.webhook('checkout_transaction', { transaction: structuredClone(withoutInternals(tx)) }, terminalId);
+  }
+
+  /** A capture, refund or void: the webhook always, the callback only if `report_event` asked for it (§4). */
+  reportEvent(tx: SimTransaction, event: 'CAPTURE' | 'REFUND' | 'VOID'): void {
+    const session = this.state.sessions.get(tx.session_id)!;
+    const wanted = tx.url.callback_url ? new URL(tx.url.callback_url).searchParams.getAll('report_event') : [];
+    this.report(session, tx, undefined, event, { callback: wanted.includes(event) });
+  }
+
+  /**
+   * A session cancelled before any card (by the customer, or by the merchant's cancel): the callback
+   * carries `error=cancelled` and no transaction, and `checkout_authorization` says the same (§3, §5).
+   */
+  reportCancelled(session: SimSession): void {
+    const terminalId = session.order.store.terminal_id;
+    this.delivery.callback(session.url.callback_url, this.callbackParams(session, undefined, 'cancelled'), terminalId);
+    this.delivery.webhook(
+      'checkout_authorization',
+      {
+        authorization: {
+          merchant_reference: session.order.merchant_reference,
+          session_id: session.id,
+          error: 'cancelled',
+        },
+      },
+      terminalId,
+    );
+  }
+
+  callbackParams(
+    session: SimSession,
+    tx: SimTransaction | undefined,
+    error: string | undefined,
+  ): Record<string, string | undefined> {
+    return {
+      transaction_id: tx?.id,
+      session_id: session.id,
+      merchant_reference: session.order.merchant_reference,
+      time: now(),
+      error,
+    };
+  }
+
+  txEvent(
+    event: string,
+    status: string,
+    success: boolean,
+    amount?: number,
+    metadata?: Record<string, string>,
+  ): TransactionEvent {
+    return {
+      id: this.random.id(this.config.accountId),
+      event,
+      transaction_status: status,
+      success,
+      created_at: now(),
+      ...(amount === undefined ? {} : { amount }),
+      ...(metadata ? { metadata } : {}),
+    };
+  }
+
+  private transaction(session: SimSession, status: string, card?: SimTransaction['card']): SimTransaction {
+    const created = now();
+    const tx: SimTransaction = {
+      id: this.random.id(this.config.accountId),
+      session_id: session.id,
+      status,
+      amount: session.order.amount,
+      currency: session.order.currency,
+      merchant_reference: session.order.merchant_reference,
+      ...(session.order.merchant_reference_2 === undefined
+        ? {}
+        : { merchant_reference_2: session.order.merchant_reference_2 }),
+      payment_product: 'seitatech',
+      payment_product_type: 'seitatech.in_person',
+      channel: 'in_store',
+      payout_destination_id: session.order.store.payout_destination_id,
+      store: session.order.store,
+      ...(card ? { card } : {}),
+      url: { ...(session.url.callback_url ? { callback_url: session.url.callback_url } : {}) },
+      created_at: created,
+      updated_at: created,
+      events: [this.txEvent('INITIALIZE', 'INITIATED', true, session.order.amount)],
+      capturedAmount: 0,
+      refundedAmount: 0,
+    };
+    this.state.transactions.set(tx.id, tx);
+    session.transaction_id = tx.id;
+    return tx;
+  }
+
+  private expireSessions(): void {
+    const time = Date.now();
+    for (const terminal of this.state.terminals.values()) {
+      const session = terminal.activeSessionId ? this.state.sessions.get(terminal.activeSessionId) : undefined;
+      if (session && Date.parse(session.expires_at) <= time) {
+        this.abort(session);
+        session.events.push({ name: 'EXPIRED', created_at: now() });
+      }
+    }
+  }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+/** The transaction as Dintero's API shows it, without the simulator's bookkeeping. */
+export function withoutInternals(tx: SimTransaction): Omit<SimTransaction, 'capturedAmount' | 'refundedAmount'> {
+  const { capturedAmount: _c, refundedAmount: _r, ...visible } = tx;
+  return visible;
+}

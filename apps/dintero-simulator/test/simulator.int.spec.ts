@@ -1,0 +1,312 @@
+import { randomUUID } from 'node:crypto';
+import { DinteroClient, verifyCallbackSignature, verifyWebhookSignature, type DinteroTransaction } from '@app/dintero';
+import { waitUntil } from '../../../test/support/app-process';
+import {
+  SEED,
+  startReceiver,
+  startSimulator,
+  type Receiver,
+  type RunningSimulator,
+} from '../../../test/support/simulator';
+import type { DeliveryRecord } from '../src/delivery/delivery.service';
+
+const WEBHOOK_SECRET = 'webhook-secret-1';
+const CALLBACK_SECRET = 'callback-secret-1';
+
+describe('Dintero simulator', () => {
+  let sim: RunningSimulator;
+  let receiver: Receiver;
+  let dintero: DinteroClient;
+
+  beforeEach(async () => {
+    receiver = await startReceiver();
+    sim = await startSimulator({ DINTERO_CALLBACK_SECRET: CALLBACK_SECRET });
+    await sim.control('POST', '/seed', {
+      ...SEED,
+      webhooks: [{ url: `${receiver.url}/v1/dintero/webhooks`, secret: WEBHOOK_SECRET }],
+    });
+    dintero = new DinteroClient({
+      accountId: 'T12345678',
+      clientId: 'simulator-client',
+      clientSecret: 'simulator-secret',
+      apiUrl: sim.url,
+      checkoutUrl: sim.url,
+    });
+  });
+  afterEach(async () => {
+    await sim.close();
+    await receiver.close();
+  });
+
+  const start = (amount: number, terminalId = 'T-1', expiresInMs = 60_000) =>
+    dintero.createTerminalSession({
+      profileId: 'in-store',
+      paymentId: randomUUID(),
+      amount,
+      currency: 'NOK',
+      merchantReference: `POS-${amount}`,
+      storeId: 'oslo-center',
+      terminalId,
+      payoutDestinationId: 'seller-1',
+      callbackUrl: `${receiver.url}/v1/dintero/callback?payment_id=p1&report_error=true&report_event=REFUND`,
+      returnUrl: `${receiver.url}/return`,
+      expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
+    });
+  const callbacks = () => receiver.requests.filter((r) => r.url.pathname === '/v1/dintero/callback');
+  const webhooks = () => receiver.requests.filter((r) => r.url.pathname === '/v1/dintero/webhooks');
+  const idle = () => sim.control('POST', '/idle');
+
+  describe('the amount table', () => {
+    it.each([
+      [39_900, 'CAPTURED', undefined, { brand: 'VISA', entry_method: 'contactless' }],
+      [10_001, 'CAPTURED', undefined, { brand: 'MASTERCARD', entry_method: 'chip' }],
+      [10_002, 'CAPTURED', undefined, { brand: 'VISA', entry_method: 'magstripe' }],
+      [10_051, 'DECLINED', 'authorization', undefined],
+      [10_054, 'DECLINED', 'authorization', undefined],
+      [10_005, 'DECLINED', 'authorization', undefined],
+      [10_020, 'FAILED', 'failed', undefined],
+      [10_050, 'UNKNOWN', undefined, undefined],
+    ])('%i ends as %s', async (amount, status, error, card) => {
+      const session = await start(amount);
+      await sim.control('POST', '/terminals/T-1/present', {});
+      await idle();
+      const [callback] = callbacks();
+      expect(callback?.method).toBe('GET');
+      expect(callback?.url.searchParams.get('session_id')).toBe(session.id);
+      expect(callback?.url.searchParams.get('merchant_reference')).toBe(`POS-${amount}`);
+      expect(callback?.url.searchParams.get('payment_id')).toBe('p1');
+      expect(callback?.url.searchParams.get('error')).toBe(error ?? null);
+      const tx = await dintero.getTransaction(callback!.url.searchParams.get('transaction_id')!);
+      expect(tx.status).toBe(status);
+      if (card) expect(tx.card).toMatchObject(card);
+      if (status === 'DECLINED') expect(tx.events?.at(-1)?.error?.type).toHaveLength(1);
+      const [webhook] = webhooks();
+      expect(JSON.parse(webhook!.rawBody.toString())).toMatchObject({
+        event: 'checkout_transaction',
+        account_id: 'T12345678',
+        transaction: { id: tx.id, status },
+      });
+    });
+
+    it('a customer cancel calls back with error=cancelled and no transaction', async () => {
+      const session = await start(10_010);
+      await sim.control('POST', '/terminals/T-1/present', {});
+      await idle();
+      expect(callbacks()[0]?.url.searchParams.get('error')).toBe('cancelled');
+      expect(callbacks()[0]?.url.searchParams.has('transaction_id')).toBe(false);
+      expect(JSON.parse(webhooks()[0]!.rawBody.toString())).toMatchObject({
+        event: 'checkout_authorization',
+        authorization: { session_id: session.id, error: 'cancelled' },
+      });
+      expect((await dintero.getSession(session.id)).cancelled_at).toBeDefined();
+    });
+
+    it('ON_HOLD calls back twice: on hold, then captured', async () => {
+      await start(10_040);
+      await sim.control('POST', '/terminals/T-1/present', {});
+      await receiver.waitFor(4, 'callbacks and webhooks');
+      await idle();
+      const ids = callbacks().map((c) => c.url.searchParams.get('transaction_id'));
+      expect(ids).toHaveLength(2);
+      expect((await dintero.getTransaction(ids[0]!)).status).toBe('CAPTURED');
+    });
+
+    it('an unanswered session expires and frees the terminal without a callback', async () => {
+      await start(10_030, 'T-1', 400);
+      await sim.control('POST', '/terminals/T-1/present', {});
+      await waitUntil(
+        async () =>
+          await start(39_900)
+            .then(() => true)
+            .catch(() => false),
+        5_000,
+        'the terminal free again',
+      );
+      await idle();
+      expect(callbacks()).toHaveLength(0);
+    });
+
+    it('a next-outcome set on the terminal wins over the amount, once', async () => {
+      await sim.control('PUT', '/terminals/T-1/next-outcome', { outcome: 'declined:insufficient_funds' });
+      await start(39_900);
+      await sim.control('POST', '/terminals/T-1/present', {});
+      await idle();
+      const tx = await dintero.getTransaction(callbacks()[0]!.url.searchParams.get('transaction_id')!);
+      expect(tx.status).toBe('DECLINED');
+    });
+  });
+
+  it('signs callbacks with Dintero-Signature and webhooks with event-signature', async () => {
+    await start(39_900);
+    await sim.control('POST', '/terminals/T-1/present', {});
+    await idle();
+    const callback = callbacks()[0]!;
+    const url = new URL(`http://127.0.0.1${callback.url.pathname}${callback.url.search}`);
+    const check = verifyCallbackSignature(
+      { accountId: 'T12345678', method: 'GET', url },
+      callback.headers['dintero-signature'] as string,
+      CALLBACK_SECRET,
+      Math.floor(Date.now() / 1000),
+    );
+    expect(check).toEqual({ valid: true });
+    const webhook = webhooks()[0]!;
+    expect(
+      verifyWebhookSignature(webhook.rawBody, webhook.headers['event-signature'] as string, WEBHOOK_SECRET),
+    ).toEqual({ valid: true });
+    expect(webhook.headers['event-delivery']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses a second session on a busy terminal with 409 TERMINAL_BUSY and Retry-After', async () => {
+    await start(39_900);
+    const token = await dintero.accessToken();
+    const response = await fetch(`${sim.url}/v1/sessions-profile`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        profile_id: 'p',
+        url: { return_url: 'http://x.test/r' },
+        order: {
+          amount: 100,
+          currency: 'NOK',
+          merchant_reference: 'r',
+          store: { id: 'oslo-center', terminal_id: 'T-1', payout_destination_id: 'seller-1' },
+        },
+      }),
+    });
+    expect(response.status).toBe(409);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(await response.json()).toEqual({
+      error: { code: 'TERMINAL_BUSY', message: 'Terminal T-1 is processing another payment' },
+    });
+  });
+
+  it.each([
+    ['store.id', { id: undefined }],
+    ['store.terminal_id', { terminal_id: undefined }],
+    ['store.payout_destination_id', { payout_destination_id: undefined }],
+  ])('refuses a terminal session without %s, in Dintero’s error format', async (field, change) => {
+    const token = await dintero.accessToken();
+    const store = { id: 'oslo-center', terminal_id: 'T-1', payout_destination_id: 'seller-1', ...change };
+    const response = await fetch(`${sim.url}/v1/sessions-profile`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        profile_id: 'p',
+        url: { return_url: 'http://x.test/r' },
+        order: { amount: 100, currency: 'NOK', merchant_reference: 'r', store },
+      }),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: { code: string; message: string; errors: string[] } };
+    expect(body.error.code).toBe('INVALID_REQUEST');
+    expect(body.error.errors.join('\n')).toContain(`order.${field}`);
+  });
+
+  it('refuses API calls without a valid token', async () => {
+    const response = await fetch(`${sim.url}/v1/transactions`, { headers: { authorization: 'Bearer nope' } });
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
+  });
+
+  describe('chaos', () => {
+    const deliveries = () => sim.control<DeliveryRecord[]>('GET', '/deliveries');
+
+    it('drops callbacks and webhooks', async () => {
+      await sim.control('PUT', '/chaos', { dropRate: 1 });
+      await start(39_900);
+      await sim.control('POST', '/terminals/T-1/present', {});
+      await idle();
+      expect(receiver.requests).toHaveLength(0);
+      expect((await deliveries()).map((d) => d.outcome)).toEqual(['dropped', 'dropped']);
+    });
+
+    it('duplicates deliveries', async () => {
+      await sim.control('PUT', '/chaos', { duplicateRate: 1 });
+      await start(39_900);
+      await sim.control('POST', '/terminals/T-1/present', {});
+      await idle();
+      expect(callbacks()).toHaveLength(2);
+      expect(webhooks()).toHaveLength(2);
+    });
+
+    it('reorders: a held-back delivery arrives after a later one', async () => {
+      await sim.control('PUT', '/chaos', { terminalId: 'T-1', reorderRate: 1, reorderDelayMs: 300 });
+      await start(39_900, 'T-1');
+      await sim.control('POST', '/terminals/T-1/present', {});
+      await start(39_900, 'T-2');
+      await sim.control('POST', '/terminals/T-2/present', {});
+      await idle();
+      const order = callbacks().map(
+        (c) => c.url.searchParams.get('merchant_reference') && c.url.searchParams.get('session_id'),
+      );
+      const t2 = (
+        await sim.control<{ sessions: { id: string; terminalId: string }[] }>('GET', '/ground-truth')
+      ).sessions.find((s) => s.terminalId === 'T-2')!;
+      expect(order[0]).toBe(t2.id);
+    });
+
+    it('retries a callback answered with 5xx until it is delivered, and never retries a 4xx', async () => {
+      let failures = 3;
+      receiver.respond = (request) => (request.url.pathname.endsWith('/callback') ? (failures-- > 0 ? 503 : 200) : 400);
+      await start(39_900);
+      await sim.control('POST', '/terminals/T-1/present', {});
+      await idle();
+      const records = await deliveries();
+      expect(records.find((d) => d.kind === 'callback')).toMatchObject({
+        attempts: 4,
+        outcome: 'delivered',
+        lastStatus: 200,
+      });
+      expect(records.find((d) => d.kind === 'webhook')).toMatchObject({
+        attempts: 1,
+        outcome: 'failed',
+        lastStatus: 400,
+      });
+    });
+
+    it('fails API calls with 5xx at the configured rate', async () => {
+      await dintero.accessToken();
+      await sim.control('PUT', '/chaos', { api5xxRate: 1 });
+      const token = await dintero.accessToken();
+      const response = await fetch(`${sim.url}/v1/transactions`, { headers: { authorization: `Bearer ${token}` } });
+      expect(response.status).toBe(503);
+    });
+
+    it('refuses invalid chaos settings', async () => {
+      await expect(sim.control('PUT', '/chaos', { dropRate: 2 })).rejects.toThrow(/dropRate must be a rate/);
+      await expect(sim.control('PUT', '/chaos', { explode: true })).rejects.toThrow(/unknown chaos settings: explode/);
+    });
+  });
+
+  it('reports refunds by webhook, and by callback when report_event=REFUND', async () => {
+    await start(39_900);
+    await sim.control('POST', '/terminals/T-1/present', {});
+    await idle();
+    const txId = callbacks()[0]!.url.searchParams.get('transaction_id')!;
+    await dintero.refund(txId, { amount: 900, terminalId: 'T-2', refundReference: 'refund-1' });
+    await idle();
+    const refundCallback = callbacks().find((c) => c.url.searchParams.get('event') === 'REFUND');
+    expect(refundCallback?.url.searchParams.get('transaction_id')).toBe(txId);
+    const refundHook = webhooks()
+      .map((w) => JSON.parse(w.rawBody.toString()) as { transaction: DinteroTransaction })
+      .find((w) => w.transaction.status === 'PARTIALLY_REFUNDED');
+    expect(refundHook?.transaction.events?.at(-1)).toMatchObject({
+      event: 'REFUND',
+      amount: 900,
+      success: true,
+      metadata: { refund_reference: 'refund-1' },
+    });
+  });
+
+  it('tells its ground truth', async () => {
+    await start(39_900);
+    await sim.control('POST', '/terminals/T-1/present', {});
+    const truth = await sim.control<{ transactions: { status: string; captured: number; terminalId: string }[] }>(
+      'GET',
+      '/ground-truth',
+    );
+    expect(truth.transactions).toEqual([
+      expect.objectContaining({ status: 'CAPTURED', captured: 39_900, terminalId: 'T-1' }),
+    ]);
+  });
+});

@@ -1,0 +1,255 @@
+import { DinteroRejectedError, DinteroUnavailableError } from './dintero.errors';
+import type {
+  DinteroSession,
+  DinteroTransaction,
+  RefundRequest,
+  SessionCreated,
+  TerminalSessionRequest,
+  TransactionFilters,
+} from './dintero.types';
+
+export interface DinteroClientOptions {
+  readonly accountId: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** `https://api.dintero.com` in production (token endpoint). */
+  readonly apiUrl: string;
+  /** `https://checkout.dintero.com` in production (sessions, transactions). */
+  readonly checkoutUrl: string;
+  readonly timeoutMs?: number;
+  /** Attempts for calls that are safe to repeat, including the first. */
+  readonly maxAttempts?: number;
+  readonly retryBaseMs?: number;
+  /** Renew the token this long before `expires_in` runs out. */
+  readonly tokenRenewMarginMs?: number;
+  /** Injected clock, for token expiry. */
+  readonly now?: () => number;
+}
+
+type Safety = 'safe' | 'unsafe';
+
+interface CachedToken {
+  readonly value: string;
+  readonly renewAt: number;
+}
+
+/**
+ * Dintero's Checkout API for terminal payments. No library is used: Dintero's own Node SDK is generated
+ * types plus an untyped fetch wrapper, and what matters here (which calls may be retried, and the
+ * difference between "refused" and "unknown") is this client's whole job.
+ *
+ * Retries: reads and session cancel are safe to repeat and are retried on 5xx, 429 and network errors.
+ * Session creation, refund, capture and void are not (Dintero documents no idempotency key, §7): they
+ * are retried only when the request cannot have taken effect (429, or a connection refused before it
+ * was sent); any other failure is `DinteroUnavailableError`, outcome unknown.
+ */
+export class DinteroClient {
+  private token: CachedToken | undefined;
+  private tokenInFlight: Promise<string> | undefined;
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly retryBaseMs: number;
+  private readonly renewMarginMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: DinteroClientOptions) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.maxAttempts = options.maxAttempts ?? 3;
+    this.retryBaseMs = options.retryBaseMs ?? 200;
+    this.renewMarginMs = options.tokenRenewMarginMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  createTerminalSession(request: TerminalSessionRequest): Promise<SessionCreated> {
+    return this.call<SessionCreated>('unsafe', 'POST', '/v1/sessions-profile', {
+      profile_id: request.profileId,
+      url: { return_url: request.returnUrl, callback_url: request.callbackUrl },
+      order: {
+        amount: request.amount,
+        currency: request.currency,
+        merchant_reference: request.merchantReference,
+        // Every Dintero transaction then names its payment (DESIGN.md, Dintero mapping).
+        merchant_reference_2: request.paymentId,
+        store: {
+          id: request.storeId,
+          terminal_id: request.terminalId,
+          payout_destination_id: request.payoutDestinationId,
+        },
+        ...(request.items ? { items: request.items } : {}),
+      },
+      expires_at: request.expiresAt,
+      ...(request.metadata ? { metadata: request.metadata } : {}),
+    });
+  }
+
+  getSession(sessionId: string): Promise<DinteroSession> {
+    return this.call('safe', 'GET', `/v1/sessions/${encodeURIComponent(sessionId)}`);
+  }
+
+  /** Cancelling twice cancels once, so it is safe to repeat. */
+  cancelSession(sessionId: string): Promise<DinteroSession> {
+    return this.call('safe', 'POST', `/v1/sessions/${encodeURIComponent(sessionId)}/cancel`);
+  }
+
+  getTransaction(transactionId: string): Promise<DinteroTransaction> {
+    return this.call('safe', 'GET', `/v1/transactions/${encodeURIComponent(transactionId)}`);
+  }
+
+  listTransactions(filters: TransactionFilters = {}): Promise<DinteroTransaction[]> {
+    const query = new URLSearchParams();
+    for (const status of filters.status ?? []) query.append('status', status);
+    for (const id of filters.sessionId ?? []) query.append('session_id', id);
+    for (const id of filters.storeId ?? []) query.append('store_id', id);
+    for (const id of filters.terminalId ?? []) query.append('terminal_id', id);
+    if (filters.merchantReference !== undefined) query.set('merchant_reference', filters.merchantReference);
+    if (filters.limit !== undefined) query.set('limit', String(filters.limit));
+    if (filters.startingAfter !== undefined) query.set('starting_after', filters.startingAfter);
+    const search = query.toString();
+    return this.call('safe', 'GET', `/v1/transactions${search ? `?${search}` : ''}`);
+  }
+
+  refund(transactionId: string, request: RefundRequest): Promise<DinteroTransaction> {
+    return this.call('unsafe', 'POST', `/v1/transactions/${encodeURIComponent(transactionId)}/refund`, {
+      amount: request.amount,
+      refund_reference: request.refundReference,
+      terminal_id: request.terminalId,
+      ...(request.reason ? { reason: request.reason } : {}),
+    });
+  }
+
+  void(transactionId: string): Promise<DinteroTransaction> {
+    return this.call('unsafe', 'POST', `/v1/transactions/${encodeURIComponent(transactionId)}/void`);
+  }
+
+  capture(transactionId: string, amount: number): Promise<DinteroTransaction> {
+    return this.call('unsafe', 'POST', `/v1/transactions/${encodeURIComponent(transactionId)}/capture`, { amount });
+  }
+
+  /** A cached token, renewed before it runs out; one request in flight however many callers wait. */
+  async accessToken(): Promise<string> {
+    if (this.token && this.now() < this.token.renewAt) return this.token.value;
+    this.tokenInFlight ??= this.fetchToken().finally(() => (this.tokenInFlight = undefined));
+    return this.tokenInFlight;
+  }
+
+  private async fetchToken(): Promise<string> {
+    const { accountId, clientId, clientSecret, apiUrl } = this.options;
+    const body = await this.send<{ access_token: string; expires_in: number }>(
+      'safe',
+      `${apiUrl}/v1/accounts/${accountId}/auth/token`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ grant_type: 'client_credentials', audience: `${apiUrl}/v1/accounts/${accountId}` }),
+      },
+    );
+    if (typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
+      throw new DinteroUnavailableError('Dintero returned a token response without access_token or expires_in');
+    }
+    // Trust `expires_in` (the sources disagree on the lifetime, §1); renew a margin before, or halfway for short tokens.
+    const lifetimeMs = body.expires_in * 1000;
+    const renewAt = this.now() + Math.max(lifetimeMs - this.renewMarginMs, lifetimeMs / 2);
+    this.token = { value: body.access_token, renewAt };
+    return body.access_token;
+  }
+
+  private async call<T>(safety: Safety, method: string, path: string, body?: unknown): Promise<T> {
+    const request = (token: string) =>
+      this.send<T>(safety, `${this.options.checkoutUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    try {
+      return await request(await this.accessToken());
+    } catch (error) {
+      // A token revoked or expired early: nothing was done with a 401, so drop it and try once more.
+      if (!(error instanceof DinteroRejectedError) || error.status !== 401) throw error;
+      this.token = undefined;
+      return request(await this.accessToken());
+    }
+  }
+
+  private async send<T>(safety: Safety, url: string, init: RequestInit): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let response: Response;
+      try {
+        response = await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+      } catch (error) {
+        const neverSent = isConnectionRefused(error);
+        if ((safety === 'safe' || neverSent) && attempt < this.maxAttempts) {
+          await this.backoff(attempt);
+          continue;
+        }
+        throw new DinteroUnavailableError(
+          `Dintero did not answer ${init.method ?? 'GET'} ${new URL(url).pathname}: ${describe(error)}`,
+          undefined,
+          {
+            cause: error,
+          },
+        );
+      }
+      if (response.ok) return (await response.json()) as T;
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      const retriable = response.status === 429 || (safety === 'safe' && response.status >= 500);
+      if (retriable && attempt < this.maxAttempts) {
+        await response.arrayBuffer().catch(() => undefined);
+        await this.backoff(attempt, retryAfterMs);
+        continue;
+      }
+      throw await errorFrom(response, init.method ?? 'GET', url);
+    }
+  }
+
+  private backoff(attempt: number, retryAfterMs?: number): Promise<void> {
+    const delay = retryAfterMs ?? this.retryBaseMs * 2 ** (attempt - 1);
+    return new Promise((resolve) => setTimeout(resolve, Math.min(delay, 30_000)));
+  }
+}
+
+async function errorFrom(response: Response, method: string, url: string): Promise<Error> {
+  const text = await response.text().catch(() => '');
+  let code = `HTTP_${response.status}`;
+  let message = text.slice(0, 200) || response.statusText;
+  let errors: unknown[] = [];
+  try {
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string; errors?: unknown[] } };
+    code = body.error?.code ?? code;
+    message = body.error?.message ?? message;
+    errors = body.error?.errors ?? [];
+  } catch {
+    // Not Dintero's JSON error body (a proxy's page, say): keep the status and the text.
+  }
+  if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+    return new DinteroRejectedError(response.status, code, message, errors);
+  }
+  return new DinteroUnavailableError(
+    `Dintero answered ${response.status} ${code} to ${method} ${new URL(url).pathname}: ${message}`,
+    response.status,
+  );
+}
+
+function parseRetryAfter(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(date - Date.now(), 0);
+}
+
+function isConnectionRefused(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } }).cause;
+  return cause?.code === 'ECONNREFUSED';
+}
+
+function describe(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if ((error as Error).name === 'TimeoutError') return 'timed out';
+  return cause?.code ?? cause?.message ?? (error as Error).message;
+}

@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DinteroClient,
+  DinteroRejectedError,
+  DinteroUnavailableError,
+  type TerminalSessionRequest,
+} from '@app/dintero';
+import { SimulatorState } from '../../../apps/dintero-simulator/src/state/simulator-state';
+import { freePort } from '../../../test/support/app-process';
+import { SEED, startSimulator, type RunningSimulator } from '../../../test/support/simulator';
+
+describe('DinteroClient against the simulator over HTTP', () => {
+  let sim: RunningSimulator;
+  let clock: number;
+  const client = (change: Partial<ConstructorParameters<typeof DinteroClient>[0]> = {}) =>
+    new DinteroClient({
+      accountId: 'T12345678',
+      clientId: 'simulator-client',
+      clientSecret: 'simulator-secret',
+      apiUrl: sim.url,
+      checkoutUrl: sim.url,
+      retryBaseMs: 1,
+      now: () => clock,
+      ...change,
+    });
+  const session = (change: Partial<TerminalSessionRequest> = {}): TerminalSessionRequest => ({
+    profileId: 'in-store',
+    paymentId: randomUUID(),
+    amount: 39_900,
+    currency: 'NOK',
+    merchantReference: 'POS-1',
+    storeId: 'oslo-center',
+    terminalId: 'T-1',
+    payoutDestinationId: 'seller-1',
+    callbackUrl: 'http://127.0.0.1:9/v1/dintero/callback?report_error=true',
+    returnUrl: 'http://127.0.0.1:9/return',
+    expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    ...change,
+  });
+
+  beforeEach(async () => {
+    clock = 1_000_000;
+    sim = await startSimulator({ SIM_TOKEN_TTL_SECONDS: '600' });
+    await sim.control('POST', '/seed', SEED);
+  });
+  afterEach(() => sim.close());
+
+  const tokensIssued = () => sim.app.get(SimulatorState).tokens.size;
+
+  it('fetches one token for many concurrent callers and caches it', async () => {
+    const dintero = client();
+    await Promise.all(Array.from({ length: 20 }, () => dintero.listTransactions()));
+    await dintero.listTransactions();
+    expect(tokensIssued()).toBe(1);
+  });
+
+  it('renews the token before expires_in runs out', async () => {
+    const dintero = client({ tokenRenewMarginMs: 60_000 });
+    await dintero.listTransactions();
+    clock += 600_000 - 60_000 - 1;
+    await dintero.listTransactions();
+    expect(tokensIssued()).toBe(1);
+    clock += 2;
+    await dintero.listTransactions();
+    expect(tokensIssued()).toBe(2);
+  });
+
+  it('gets a new token when Dintero no longer accepts the cached one', async () => {
+    const dintero = client();
+    await dintero.listTransactions();
+    sim.app.get(SimulatorState).tokens.clear();
+    await expect(dintero.listTransactions()).resolves.toEqual([]);
+    expect(tokensIssued()).toBe(1);
+  });
+
+  it('refuses wrong client credentials as Dintero said no', async () => {
+    await expect(client({ clientSecret: 'wrong' }).listTransactions()).rejects.toMatchObject({
+      name: 'DinteroRejectedError',
+      status: 401,
+    });
+  });
+
+  it('creates a terminal session with the payload of the Dintero mapping', async () => {
+    const request = session();
+    const created = await client().createTerminalSession(request);
+    const stored = await client().getSession(created.id);
+    expect(stored.order).toMatchObject({
+      amount: 39_900,
+      currency: 'NOK',
+      merchant_reference: 'POS-1',
+      merchant_reference_2: request.paymentId,
+    });
+    expect(stored.order).toHaveProperty('store', {
+      id: 'oslo-center',
+      terminal_id: 'T-1',
+      payout_destination_id: 'seller-1',
+    });
+  });
+
+  it.each([
+    ['an unknown terminal', { terminalId: 'T-404' }, 400, 'TERMINAL_NOT_FOUND'],
+    ['an inactive terminal', { terminalId: 'T-3' }, 400, 'TERMINAL_NOT_ACTIVE'],
+    ['another store', { storeId: 'bergen' }, 400, 'STORE_MISMATCH'],
+    ['a fractional amount', { amount: 10.5 }, 400, 'INVALID_REQUEST'],
+    ['no payout destination', { payoutDestinationId: '' }, 400, 'INVALID_REQUEST'],
+  ])('types a refusal for %s with Dintero’s code', async (_case, change, status, code) => {
+    const error: unknown = await client()
+      .createTerminalSession(session(change))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DinteroRejectedError);
+    expect(error).toMatchObject({ status, code });
+  });
+
+  it('refuses a second session on a busy terminal', async () => {
+    await client().createTerminalSession(session());
+    await expect(client().createTerminalSession(session())).rejects.toMatchObject({
+      status: 409,
+      code: 'TERMINAL_BUSY',
+    });
+  });
+
+  it('does not retry session creation on a 5xx: the outcome is unknown', async () => {
+    await sim.control('PUT', '/chaos', { api5xxRate: 1 });
+    const error: unknown = await client({ maxAttempts: 5 })
+      .createTerminalSession(session())
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DinteroUnavailableError);
+    expect(error).toMatchObject({ status: 503 });
+    // One attempt only: half of the simulated 503s come after the session was created.
+    expect(sim.app.get(SimulatorState).sessions.size).toBeLessThanOrEqual(1);
+  });
+
+  it('retries reads through 5xx until they succeed', async () => {
+    await sim.control('PUT', '/chaos', { api5xxRate: 0.6 });
+    const dintero = client({ maxAttempts: 30 });
+    for (let i = 0; i < 10; i++) await expect(dintero.listTransactions()).resolves.toEqual([]);
+  });
+
+  it('gives up on reads after its attempts, as unavailable', async () => {
+    await sim.control('PUT', '/chaos', { api5xxRate: 1 });
+    const dintero = client({ maxAttempts: 3 });
+    await dintero.accessToken();
+    await expect(dintero.listTransactions()).rejects.toBeInstanceOf(DinteroUnavailableError);
+  });
+
+  it('times out a slow Dintero as unavailable', async () => {
+    const dintero = client({ timeoutMs: 50, maxAttempts: 1 });
+    await dintero.accessToken();
+    await sim.control('PUT', '/chaos', { apiLatencyMs: 500 });
+    await expect(dintero.createTerminalSession(session())).rejects.toThrow(/timed out/);
+  });
+
+  it('treats a Dintero that cannot be reached as unavailable', async () => {
+    const port = await freePort();
+    const dintero = client({
+      apiUrl: `http://127.0.0.1:${port}`,
+      checkoutUrl: `http://127.0.0.1:${port}`,
+      maxAttempts: 2,
+    });
+    await expect(dintero.listTransactions()).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('reads a transaction, lists with filters, refunds on a terminal and refuses refunding more than captured', async () => {
+    const dintero = client();
+    const request = session({ amount: 10_000 });
+    const created = await dintero.createTerminalSession(request);
+    await sim.control('POST', '/terminals/T-1/present', {});
+    const { transaction_id } = await dintero.getSession(created.id);
+    const tx = await dintero.getTransaction(transaction_id!);
+    expect(tx).toMatchObject({
+      status: 'CAPTURED',
+      amount: 10_000,
+      merchant_reference_2: request.paymentId,
+      card: { brand: 'VISA', entry_method: 'contactless' },
+    });
+    expect(await dintero.listTransactions({ status: ['CAPTURED'], terminalId: ['T-1'] })).toHaveLength(1);
+    expect(await dintero.listTransactions({ status: ['DECLINED'] })).toHaveLength(0);
+
+    const refunded = await dintero.refund(tx.id, { amount: 4_000, terminalId: 'T-2', refundReference: 'r-1' });
+    expect(refunded.status).toBe('PARTIALLY_REFUNDED');
+    await expect(
+      dintero.refund(tx.id, { amount: 6_001, terminalId: 'T-2', refundReference: 'r-2' }),
+    ).rejects.toMatchObject({
+      code: 'REFUND_AMOUNT_TOO_HIGH',
+    });
+    await expect(
+      dintero.refund(tx.id, { amount: 6_000, terminalId: 'T-3', refundReference: 'r-3' }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_REFUND_TERMINAL',
+    });
+    expect((await dintero.refund(tx.id, { amount: 6_000, terminalId: 'T-2', refundReference: 'r-4' })).status).toBe(
+      'REFUNDED',
+    );
+    await expect(dintero.void(tx.id)).rejects.toMatchObject({ code: 'VOID_NOT_ALLOWED' });
+  });
+
+  it('cancels a session while the terminal prompts, and refuses after the capture', async () => {
+    const dintero = client();
+    const first = await dintero.createTerminalSession(session());
+    expect((await dintero.cancelSession(first.id)).cancelled_at).toBeDefined();
+    const second = await dintero.createTerminalSession(session()); // the terminal is free again
+    await sim.control('POST', '/terminals/T-1/present', {});
+    await expect(dintero.cancelSession(second.id)).rejects.toMatchObject({ code: 'SESSION_CANCEL_NOT_ALLOWED' });
+  });
+});
