@@ -130,6 +130,21 @@ describe('DinteroClient against the simulator over HTTP', () => {
     expect(sim.app.get(SimulatorState).sessions.size).toBeLessThanOrEqual(1);
   });
 
+  it('retries even session creation through 429s (Retry-After), creating exactly one session', async () => {
+    await sim.control('PUT', '/chaos', { api429Rate: 0.7 });
+    const created = await client({ maxAttempts: 40 }).createTerminalSession(session());
+    expect([...sim.app.get(SimulatorState).sessions.keys()]).toEqual([created.id]);
+  });
+
+  it('reports a 429 that outlasts its attempts as unavailable, not refused', async () => {
+    await sim.control('PUT', '/chaos', { api429Rate: 1 });
+    await expect(client({ maxAttempts: 3 }).createTerminalSession(session())).rejects.toMatchObject({
+      name: 'DinteroUnavailableError',
+      status: 429,
+    });
+    expect(sim.app.get(SimulatorState).sessions.size).toBe(0);
+  });
+
   it('retries reads through 5xx until they succeed', async () => {
     await sim.control('PUT', '/chaos', { api5xxRate: 0.6 });
     const dintero = client({ maxAttempts: 30 });

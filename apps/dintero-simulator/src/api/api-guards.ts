@@ -40,10 +40,15 @@ export class ApiChaosInterceptor implements NestInterceptor {
   ) {}
 
   intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const { api5xxRate, apiLatencyMs } = this.delivery.chaos;
+    const { api5xxRate, api429Rate, apiLatencyMs } = this.delivery.chaos;
     return from(
       (async () => {
         if (apiLatencyMs > 0) await new Promise((resolve) => setTimeout(resolve, apiLatencyMs));
+        if (this.random.chance(api429Rate)) {
+          throw new DinteroApiError(429, 'TOO_MANY_REQUESTS', 'Simulated rate limit', undefined, {
+            'retry-after': '0',
+          });
+        }
         const outage = this.random.chance(api5xxRate);
         const afterEffect = outage && this.random.chance(0.5);
         if (outage && !afterEffect) throw new DinteroApiError(503, 'SERVICE_UNAVAILABLE', 'Simulated outage');

@@ -11,6 +11,8 @@ export interface Chaos {
   readonly deliveryDelayMs: number;
   /** API answers 503: half of them before the request takes effect, half after (outcome unknown to the caller). */
   readonly api5xxRate: number;
+  /** API answers 429 with `Retry-After: 0`, before the request takes effect. */
+  readonly api429Rate: number;
   readonly apiLatencyMs: number;
 }
 
@@ -21,6 +23,7 @@ export const NO_CHAOS: Chaos = {
   reorderDelayMs: 200,
   deliveryDelayMs: 0,
   api5xxRate: 0,
+  api429Rate: 0,
   apiLatencyMs: 0,
 };
 
