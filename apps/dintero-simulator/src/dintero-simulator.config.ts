@@ -1,8 +1,6 @@
 import { Expose, Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { BaseAppConfig } from '@app/platform';
-
-const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+import { BaseAppConfig, toInt } from '@app/platform';
 
 export const SIMULATOR_CONFIG = Symbol('SIMULATOR_CONFIG');
 

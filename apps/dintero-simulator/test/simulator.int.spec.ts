@@ -55,6 +55,17 @@ describe('Dintero simulator', () => {
   const callbacks = () => receiver.requests.filter((r) => r.url.pathname === '/v1/dintero/callback');
   const webhooks = () => receiver.requests.filter((r) => r.url.pathname === '/v1/dintero/webhooks');
   const idle = () => sim.control('POST', '/idle');
+  /** A raw session request, to see Dintero's exact answer rather than the client's error. */
+  const postSession = async (store: Record<string, string | undefined>) =>
+    fetch(`${sim.url}/v1/sessions-profile`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await dintero.accessToken()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        profile_id: 'p',
+        url: { return_url: 'http://x.test/r' },
+        order: { amount: 100, currency: 'NOK', merchant_reference: 'r', store },
+      }),
+    });
 
   describe('the amount table', () => {
     it.each([
@@ -158,21 +169,7 @@ describe('Dintero simulator', () => {
 
   it('refuses a second session on a busy terminal with 409 TERMINAL_BUSY and Retry-After', async () => {
     await start(39_900);
-    const token = await dintero.accessToken();
-    const response = await fetch(`${sim.url}/v1/sessions-profile`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        profile_id: 'p',
-        url: { return_url: 'http://x.test/r' },
-        order: {
-          amount: 100,
-          currency: 'NOK',
-          merchant_reference: 'r',
-          store: { id: 'oslo-center', terminal_id: 'T-1', payout_destination_id: 'seller-1' },
-        },
-      }),
-    });
+    const response = await postSession({ id: 'oslo-center', terminal_id: 'T-1', payout_destination_id: 'seller-1' });
     expect(response.status).toBe(409);
     expect(response.headers.get('retry-after')).toBe('5');
     expect(await response.json()).toEqual({
@@ -185,16 +182,11 @@ describe('Dintero simulator', () => {
     ['store.terminal_id', { terminal_id: undefined }],
     ['store.payout_destination_id', { payout_destination_id: undefined }],
   ])('refuses a terminal session without %s, in Dintero’s error format', async (field, change) => {
-    const token = await dintero.accessToken();
-    const store = { id: 'oslo-center', terminal_id: 'T-1', payout_destination_id: 'seller-1', ...change };
-    const response = await fetch(`${sim.url}/v1/sessions-profile`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        profile_id: 'p',
-        url: { return_url: 'http://x.test/r' },
-        order: { amount: 100, currency: 'NOK', merchant_reference: 'r', store },
-      }),
+    const response = await postSession({
+      id: 'oslo-center',
+      terminal_id: 'T-1',
+      payout_destination_id: 'seller-1',
+      ...change,
     });
     expect(response.status).toBe(400);
     const body = (await response.json()) as { error: { code: string; message: string; errors: string[] } };
