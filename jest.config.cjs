@@ -17,6 +17,8 @@ const esmPackages = [
   'content-disposition',
 ];
 
+const slowTier = '<rootDir>/test/support/slow-tier.setup.ts';
+
 const shared = {
   rootDir: __dirname,
   testEnvironment: 'node',
@@ -31,7 +33,12 @@ const shared = {
 module.exports = {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test}/**/*.unit.spec.ts'] },
-    { ...shared, displayName: 'int', testMatch: ['<rootDir>/{apps,libs,test}/**/*.int.spec.ts'], testTimeout: 60_000 },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e.spec.ts'], testTimeout: 120_000 },
+    {
+      ...shared,
+      displayName: 'int',
+      testMatch: ['<rootDir>/{apps,libs,test}/**/*.int.spec.ts'],
+      setupFilesAfterEnv: [slowTier],
+    },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e.spec.ts'], setupFilesAfterEnv: [slowTier] },
   ],
 };
