@@ -5,3 +5,10 @@ export { createEventStore, DEFAULT_EVENT_STORE_URL } from './create-event-store'
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
 export { KurrentDbEventStore } from './kurrentdb/kurrentdb-event-store';
 export { EventStoreModule, eventStoreProbe } from './event-store.module';
+export {
+  handleCommand,
+  readState,
+  type HandledCommand,
+  type HandleOptions,
+  type StreamDecider,
+} from './command-handler';

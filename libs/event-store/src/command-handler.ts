@@ -1,0 +1,87 @@
+import { WrongExpectedRevisionError } from './event-store.errors';
+import type { AppendResult, EventMetadata, EventStore, NewEvent } from './event-store.port';
+
+/** The decider shape command handling needs (structural, so that this lib depends on no domain). */
+export interface StreamDecider<Command, Event extends { type: string; data: unknown }, State> {
+  readonly initialState: State;
+  decide(command: Command, state: State): Event[];
+  evolve(state: State, event: Event): State;
+}
+
+export interface HandledCommand<Event, State> {
+  /** Events this command recorded; empty when the facts were already there. */
+  readonly events: readonly Event[];
+  /** The state after them. */
+  readonly state: State;
+  readonly nextRevision: number | undefined;
+  readonly position: bigint | undefined;
+}
+
+export interface HandleOptions<Event> {
+  readonly metadata: EventMetadata;
+  /** Deterministic ids make a retried append of the same facts idempotent in the log; random otherwise. */
+  readonly eventId?: (event: Event, index: number) => string;
+  readonly maxAttempts?: number;
+}
+
+const READ_PAGE = 1_000;
+
+/**
+ * DESIGN.md's command handling, the one path every write takes: read the stream, fold with `evolve`, run
+ * `decide`, append at the revision read. On a conflict someone else wrote first: read again and decide
+ * again, a bounded number of times. Errors thrown by `decide` (broken rules) pass through unchanged.
+ */
+export async function handleCommand<Command, Event extends { type: string; data: unknown }, State>(
+  store: EventStore,
+  streamName: string,
+  decider: StreamDecider<Command, Event, State>,
+  command: Command,
+  options: HandleOptions<Event>,
+): Promise<HandledCommand<Event, State>> {
+  const maxAttempts = options.maxAttempts ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    const { state, revision } = await readState(store, streamName, decider);
+    const events = decider.decide(command, state);
+    if (events.length === 0) return { events, state, nextRevision: revision, position: undefined };
+    const toAppend: NewEvent[] = events.map((event, index) => ({
+      ...(options.eventId ? { id: options.eventId(event, index) } : {}),
+      type: event.type,
+      data: event.data,
+      metadata: options.metadata,
+    }));
+    let result: AppendResult;
+    try {
+      result = await store.append(streamName, toAppend, { expectedRevision: revision ?? 'no_stream' });
+    } catch (error) {
+      if (error instanceof WrongExpectedRevisionError && attempt < maxAttempts) continue;
+      throw error;
+    }
+    return {
+      events,
+      state: events.reduce((folded, event) => decider.evolve(folded, event), state),
+      nextRevision: result.nextRevision,
+      position: result.position,
+    };
+  }
+}
+
+/** Folds a whole stream, page by page. */
+export async function readState<Command, Event extends { type: string; data: unknown }, State>(
+  store: EventStore,
+  streamName: string,
+  decider: StreamDecider<Command, Event, State>,
+): Promise<{ state: State; revision: number | undefined }> {
+  let state = decider.initialState;
+  let revision: number | undefined;
+  for (;;) {
+    const page = await store.readStream(streamName, {
+      fromRevision: revision === undefined ? 0 : revision + 1,
+      limit: READ_PAGE,
+    });
+    for (const recorded of page) {
+      state = decider.evolve(state, { type: recorded.type, data: recorded.data } as Event);
+      revision = recorded.revision;
+    }
+    if (page.length < READ_PAGE) return { state, revision };
+  }
+}

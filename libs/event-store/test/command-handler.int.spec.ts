@@ -1,0 +1,118 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { handleCommand, SqliteEventStore, WrongExpectedRevisionError, type EventStore } from '@app/event-store';
+import {
+  DomainError,
+  paymentDecider,
+  paymentStream,
+  terminalDecider,
+  terminalStream,
+  type PaymentCommand,
+  type TerminalCommand,
+} from '@app/payment-domain';
+
+const metadata = { correlationId: 'c-1', occurredAt: '2026-11-23T10:00:00.000Z' };
+const claim = (i: number): TerminalCommand => ({
+  type: 'ClaimTerminal',
+  data: {
+    terminalId: 'T-1',
+    claimId: `claim-${i}`,
+    kind: 'payment',
+    paymentId: `pay-${i}`,
+    storeId: 'oslo-center',
+    claimedAt: '2026-11-23T10:00:00.000Z',
+    expiresAt: '2026-11-23T10:05:00.000Z',
+  },
+});
+
+describe('command handling on the SQLite log', () => {
+  let dir: string;
+  let store: EventStore;
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'command-handler-'));
+    store = new SqliteEventStore({ file: path.join(dir, 'events.db') });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lets exactly one of 50 concurrent claims on a terminal win; the others are told who holds it (invariant 1)', async () => {
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) =>
+        handleCommand(store, terminalStream('T-1'), terminalDecider, claim(i), { metadata }),
+      ),
+    );
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(won).toHaveLength(1);
+    const winner = (await store.readStream(terminalStream('T-1')))[0]!.data as { paymentId: string };
+    for (const { reason } of lost) {
+      expect(reason).toBeInstanceOf(DomainError);
+      expect(reason).toMatchObject({ code: 'TERMINAL_BUSY', details: { activePaymentId: winner.paymentId } });
+    }
+    expect(await store.readStream(terminalStream('T-1'))).toHaveLength(1);
+  });
+
+  it('records nothing for a command whose facts are already recorded', async () => {
+    await handleCommand(store, terminalStream('T-1'), terminalDecider, claim(1), { metadata });
+    const again = await handleCommand(store, terminalStream('T-1'), terminalDecider, claim(1), { metadata });
+    expect(again.events).toEqual([]);
+    expect(again.state).toMatchObject({ status: 'claimed', claim: { claimId: 'claim-1' } });
+  });
+
+  it('records one capture when callback, webhook and reconciler report it at once (invariant 3)', async () => {
+    const stream = paymentStream('pay-1');
+    const request: PaymentCommand = {
+      type: 'RequestPayment',
+      data: {
+        paymentId: 'pay-1',
+        storeId: 'oslo-center',
+        terminalId: 'T-1',
+        payoutDestinationId: 'seller-1',
+        amount: 39_900,
+        currency: 'NOK',
+        merchantReference: 'POS-1',
+        posClientId: 'till-3',
+        claimId: 'claim-1',
+        requestedAt: '2026-11-23T10:00:00.000Z',
+        expiresAt: '2026-11-23T10:05:00.000Z',
+      },
+    };
+    await handleCommand(store, stream, paymentDecider, request, { metadata });
+    const report = (source: 'callback' | 'webhook' | 'reconciler'): PaymentCommand => ({
+      type: 'RecordDinteroTransaction',
+      data: {
+        transaction: { transactionId: 'T12345678.tx1', status: 'CAPTURED', amount: 39_900, currency: 'NOK' },
+        source,
+        at: '2026-11-23T10:00:20.000Z',
+      },
+    });
+    const sources = ['callback', 'webhook', 'reconciler'] as const;
+    await Promise.all(
+      Array.from({ length: 15 }, (_, i) =>
+        handleCommand(store, stream, paymentDecider, report(sources[i % 3]!), { metadata }),
+      ),
+    );
+    expect((await store.readStream(stream)).map((e) => e.type)).toEqual(['PaymentRequested', 'PaymentCaptured']);
+  });
+
+  it('gives up after its attempts when writers keep conflicting', async () => {
+    const alwaysWrites = {
+      initialState: 0,
+      decide: (_: unknown, n: number) => [{ type: 'Ticked', data: { n } }],
+      evolve: (n: number) => n + 1,
+    };
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, () =>
+        handleCommand(store, 'counter-1', alwaysWrites, {}, { metadata, maxAttempts: 1 }),
+      ),
+    );
+    const conflicts = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(conflicts.length).toBeGreaterThan(0);
+    conflicts.forEach((o) => expect(o.reason).toBeInstanceOf(WrongExpectedRevisionError));
+    expect(await store.readStream('counter-1')).toHaveLength(10 - conflicts.length);
+  });
+});
