@@ -5,3 +5,4 @@ export { MetricsModule, METRICS_REGISTRY } from './metrics/metrics.module';
 export { HealthModule, HEALTH_PROBES, type HealthProbe } from './health/health.module';
 export { bootstrap, createHttpApp, listen, type HttpAppOptions } from './http/create-http-app';
 export { operationsModules } from './operations.modules';
+export { validationMessages } from './config/validation-messages';

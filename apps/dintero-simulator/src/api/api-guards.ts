@@ -5,7 +5,8 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe } from '@nestjs/common';
+import { validationMessages } from '@app/platform';
 import type { FastifyRequest } from 'fastify';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { DeliveryService } from '../delivery/delivery.service';
@@ -66,15 +67,5 @@ export const dinteroValidation = new ValidationPipe({
   whitelist: true,
   transform: true,
   exceptionFactory: (errors) =>
-    new DinteroApiError(
-      400,
-      'INVALID_REQUEST',
-      'The request is invalid',
-      errors.flatMap((error) => describe(error, error.property)),
-    ),
+    new DinteroApiError(400, 'INVALID_REQUEST', 'The request is invalid', validationMessages(errors)),
 });
-
-function describe(error: ValidationError, path: string): string[] {
-  const own = Object.values(error.constraints ?? {}).map((message) => `${path}: ${message}`);
-  return [...own, ...(error.children ?? []).flatMap((child) => describe(child, `${path}.${child.property}`))];
-}

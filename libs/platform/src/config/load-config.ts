@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+import { validateSync } from 'class-validator';
+import { validationMessages } from './validation-messages';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -20,11 +21,6 @@ export function loadConfig<T extends object>(schema: new () => T, env: Record<st
     enableImplicitConversion: true,
   });
   const errors = validateSync(config, { forbidUnknownValues: true });
-  if (errors.length > 0) throw new ConfigError(errors.flatMap(describe));
+  if (errors.length > 0) throw new ConfigError(validationMessages(errors));
   return config;
-}
-
-function describe(error: ValidationError): string[] {
-  const own = Object.values(error.constraints ?? {}).map((message) => `${error.property}: ${message}`);
-  return [...own, ...(error.children ?? []).flatMap(describe)];
 }
