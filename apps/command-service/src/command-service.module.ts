@@ -1,9 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { EVENT_STORE, EventStoreModule, eventStoreProbe, type EventStore } from '@app/event-store';
 import { NATS_CONNECTION, NatsModule, natsProbe } from '@app/messaging';
 import { HEALTH_PROBES, operationsModules } from '@app/platform';
 import type { CommandServiceConfig } from './command-service.config';
+import { ProblemDetailsFilter } from './problem-details/problem-details.filter';
+import { requestValidation } from './problem-details/validation.pipe';
+import { RegistryController } from './registry/registry.controller';
 
 @Module({})
 export class CommandServiceModule {
@@ -18,6 +22,11 @@ export class CommandServiceModule {
           inject: [EVENT_STORE, NATS_CONNECTION],
           useFactory: (store: EventStore, nats: NatsConnection) => [eventStoreProbe(store), natsProbe(nats)],
         }),
+      ],
+      controllers: [RegistryController],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: APP_PIPE, useValue: requestValidation },
       ],
     };
   }

@@ -1,0 +1,13 @@
+import { Injectable, type PipeTransform } from '@nestjs/common';
+import { isSubjectToken } from '@app/messaging';
+import { RequestValidationError } from '../problem-details/problem-details.filter';
+
+/** Store and terminal ids in paths must be NATS subject tokens (DESIGN.md), or nothing is done. */
+@Injectable()
+export class SubjectTokenPipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    if (!isSubjectToken(value))
+      throw new RequestValidationError([`${JSON.stringify(value)} must be 1-64 characters of A-Z a-z 0-9 _ -`]);
+    return value;
+  }
+}

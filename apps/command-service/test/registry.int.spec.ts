@@ -1,0 +1,159 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { EVENT_STORE, type EventStore } from '@app/event-store';
+import { createHttpApp, listen, loadConfig } from '@app/platform';
+import { CommandServiceConfig } from '../src/command-service.config';
+import { CommandServiceModule } from '../src/command-service.module';
+
+describe('command service: store and terminal registry over HTTP', () => {
+  let dir: string;
+  let app: NestFastifyApplication;
+  let url: string;
+  let log: EventStore;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'registry-'));
+    const config = loadConfig(CommandServiceConfig, {
+      LOG_LEVEL: 'silent',
+      EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
+      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+      HTTP_BODY_LIMIT: '4096',
+    });
+    app = await createHttpApp(CommandServiceModule.forRoot(config), config, {
+      name: 'command-service',
+      title: 't',
+      description: 't',
+    });
+    url = await listen(app, '127.0.0.1', 0);
+    log = app.get(EVENT_STORE);
+  });
+  afterAll(async () => {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const send = async (method: string, route: string, body?: unknown, raw?: string) => {
+    const response = await fetch(`${url}${route}`, {
+      method,
+      headers: body === undefined && raw === undefined ? {} : { 'content-type': 'application/json' },
+      ...(raw !== undefined ? { body: raw } : body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      body: (await response.json()) as Record<string, unknown>,
+    };
+  };
+  const store = { name: 'Oslo Center', payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo' };
+  const written = async () => (await log.readAll({ limit: 10_000 })).length;
+
+  it('registers a store (201), accepts the same again (200) and records a change once', async () => {
+    expect(await send('PUT', '/v1/stores/oslo-center', store)).toMatchObject({
+      status: 201,
+      body: { storeId: 'oslo-center', ...store, terminals: [] },
+    });
+    const before = await written();
+    expect((await send('PUT', '/v1/stores/oslo-center', store)).status).toBe(200);
+    expect(await written()).toBe(before);
+    expect(await send('PUT', '/v1/stores/oslo-center', { ...store, payoutDestinationId: 'seller-2' })).toMatchObject({
+      status: 200,
+      body: { payoutDestinationId: 'seller-2' },
+    });
+    expect(await written()).toBe(before + 1);
+  });
+
+  it('registers, deactivates and shows terminals', async () => {
+    await send('PUT', '/v1/stores/bergen', store);
+    expect((await send('PUT', '/v1/stores/bergen/terminals/T-1')).body.terminals).toEqual([
+      { terminalId: 'T-1', active: true },
+    ]);
+    expect((await send('POST', '/v1/stores/bergen/terminals/T-1/deactivate')).body.terminals).toEqual([
+      { terminalId: 'T-1', active: false },
+    ]);
+    expect(await send('GET', '/v1/stores/bergen')).toMatchObject({
+      status: 200,
+      body: { storeId: 'bergen', terminals: [{ terminalId: 'T-1', active: false }] },
+    });
+  });
+
+  describe('bad input: Problem Details with a stable code, and nothing written', () => {
+    it.each([
+      [
+        'an unknown time zone',
+        'PUT',
+        '/v1/stores/s1',
+        { ...store, timeZone: 'Mars/Olympus' },
+        undefined,
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'a missing payout destination',
+        'PUT',
+        '/v1/stores/s1',
+        { name: 'x', timeZone: 'UTC' },
+        undefined,
+        400,
+        'VALIDATION_FAILED',
+      ],
+      ['an unknown field', 'PUT', '/v1/stores/s1', { ...store, owner: 'me' }, undefined, 400, 'VALIDATION_FAILED'],
+      [
+        'a store id that is not a subject token',
+        'PUT',
+        '/v1/stores/oslo.center',
+        store,
+        undefined,
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'a terminal id that is not a subject token',
+        'PUT',
+        '/v1/stores/oslo-center/terminals/T%201',
+        undefined,
+        undefined,
+        400,
+        'VALIDATION_FAILED',
+      ],
+      ['malformed JSON', 'PUT', '/v1/stores/s1', undefined, '{"name":', 400, 'MALFORMED_REQUEST'],
+      [
+        'an oversized body',
+        'PUT',
+        '/v1/stores/s1',
+        { ...store, name: 'x'.repeat(5_000) },
+        undefined,
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'a terminal of an unregistered store',
+        'PUT',
+        '/v1/stores/nowhere/terminals/T-1',
+        undefined,
+        undefined,
+        404,
+        'UNKNOWN_STORE',
+      ],
+      [
+        'deactivating an unknown terminal',
+        'POST',
+        '/v1/stores/oslo-center/terminals/T-9/deactivate',
+        undefined,
+        undefined,
+        404,
+        'UNKNOWN_TERMINAL',
+      ],
+      ['reading an unregistered store', 'GET', '/v1/stores/nowhere', undefined, undefined, 404, 'UNKNOWN_STORE'],
+    ])('%s', async (_case, method, route, body, raw, status, code) => {
+      await send('PUT', '/v1/stores/oslo-center', store);
+      const before = await written();
+      const answer = await send(method, route, body, raw);
+      expect(answer.status).toBe(status);
+      expect(answer.type).toContain('application/problem+json');
+      expect(answer.body).toMatchObject({ status, code, detail: expect.any(String) });
+      expect(await written()).toBe(before);
+    });
+  });
+});
