@@ -7,6 +7,9 @@ import { HEALTH_PROBES, operationsModules } from '@app/platform';
 import type { CommandServiceConfig } from './command-service.config';
 import { ProblemDetailsFilter } from './problem-details/problem-details.filter';
 import { requestValidation } from './problem-details/validation.pipe';
+import { COMMAND_CONFIG, dinteroProvider } from './payments/dintero.provider';
+import { PaymentsController } from './payments/payments.controller';
+import { StartTerminalPaymentHandler } from './payments/start/start-terminal-payment.handler';
 import { RegistryController } from './registry/registry.controller';
 
 @Module({})
@@ -23,10 +26,13 @@ export class CommandServiceModule {
           useFactory: (store: EventStore, nats: NatsConnection) => [eventStoreProbe(store), natsProbe(nats)],
         }),
       ],
-      controllers: [RegistryController],
+      controllers: [RegistryController, PaymentsController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useValue: requestValidation },
+        { provide: COMMAND_CONFIG, useValue: config },
+        dinteroProvider(config),
+        StartTerminalPaymentHandler,
       ],
     };
   }

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } fro
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EventStoreError } from '@app/event-store';
 import { DomainError, type DomainErrorCode } from '@app/payment-domain';
+import { DinteroRefusedPayment } from '../payments/start/start-terminal-payment.handler';
 
 /** Every domain error's HTTP status, in one place (DESIGN.md: Problem Details with a stable `code`). */
 export const STATUS_OF: Readonly<Record<DomainErrorCode, number>> = {
@@ -57,6 +58,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   toProblem(exception: unknown, instance: string): ProblemDetails {
     if (exception instanceof DomainError) {
       return problem(STATUS_OF[exception.code], exception.code, exception.message, instance, exception.details);
+    }
+    if (exception instanceof DinteroRefusedPayment) {
+      // Dintero's 409 (a terminal busy on its side) stays a conflict; any other refusal is unprocessable.
+      return problem(exception.dinteroStatus === 409 ? 409 : 422, 'DINTERO_REJECTED', exception.message, instance, {
+        dinteroCode: exception.dinteroCode,
+        payment: exception.payment,
+      });
     }
     if (exception instanceof RequestValidationError) {
       return problem(400, 'VALIDATION_FAILED', exception.errors.join('; '), instance, { errors: exception.errors });

@@ -1,0 +1,172 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { EVENT_STORE, type EventStore } from '@app/event-store';
+import { terminalStream } from '@app/payment-domain';
+import { createHttpApp, listen, loadConfig } from '@app/platform';
+import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
+import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
+import { CommandServiceConfig } from '../src/command-service.config';
+import { CommandServiceModule } from '../src/command-service.module';
+
+describe('command service: starting a terminal payment against the simulator', () => {
+  let dir: string;
+  let app: NestFastifyApplication;
+  let url: string;
+  let log: EventStore;
+  let sim: RunningSimulator;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'start-payment-'));
+    sim = await startSimulator();
+    await sim.control('POST', '/seed', {
+      stores: [
+        { id: 'oslo-center', payout_destination_id: 'seller-1' },
+        { id: 'bergen', payout_destination_id: 'seller-1' },
+      ],
+      terminals: ['T-1', 'T-2', 'T-3', 'T-4', 'T-5']
+        .map((terminal_id) => ({ terminal_id, store_id: 'oslo-center' }))
+        .concat([{ terminal_id: 'B-1', store_id: 'bergen' }]),
+    });
+    const config = loadConfig(CommandServiceConfig, {
+      LOG_LEVEL: 'silent',
+      EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
+      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+      DINTERO_API_URL: sim.url,
+      DINTERO_CHECKOUT_URL: sim.url,
+      DINTERO_TIMEOUT_MS: '2000',
+    });
+    app = await createHttpApp(CommandServiceModule.forRoot(config), config, {
+      name: 'command-service',
+      title: 't',
+      description: 't',
+    });
+    url = await listen(app, '127.0.0.1', 0);
+    log = app.get(EVENT_STORE);
+    const put = (route: string, body?: unknown) =>
+      fetch(`${url}${route}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body ?? {}),
+      });
+    await put('/v1/stores/oslo-center', { name: 'Oslo', payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo' });
+    await put('/v1/stores/bergen', { name: 'Bergen', payoutDestinationId: 'seller-2', timeZone: 'Europe/Oslo' });
+    for (const terminal of ['T-1', 'T-2', 'T-3', 'T-4', 'T-5'])
+      await put(`/v1/stores/oslo-center/terminals/${terminal}`);
+    await put('/v1/stores/bergen/terminals/B-1');
+    await fetch(`${url}/v1/stores/oslo-center/terminals/T-5/deactivate`, { method: 'POST' });
+  });
+  afterAll(async () => {
+    await app.close();
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const start = async (body: Record<string, unknown>) => {
+    const response = await fetch(`${url}/v1/terminal-payments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        storeId: 'oslo-center',
+        terminalId: 'T-1',
+        amount: 39_900,
+        currency: 'NOK',
+        merchantReference: 'POS-1',
+        ...body,
+      }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const written = async () => (await log.readAll({ limit: 10_000 })).length;
+
+  it('starts a payment: 201, the terminal prompts, the session names the payment and calls back to ingest', async () => {
+    const { status, body } = await start({ terminalId: 'T-2' });
+    expect(status).toBe(201);
+    expect(body).toMatchObject({
+      status: 'awaiting_card',
+      storeId: 'oslo-center',
+      terminalId: 'T-2',
+      amount: 39_900,
+      final: false,
+    });
+    const session = sim.app.get(SimulatorState).sessions.get(body.sessionId as string)!;
+    expect(session.order.merchant_reference_2).toBe(body.paymentId);
+    const callback = new URL(session.url.callback_url!);
+    expect(callback.pathname).toBe('/v1/dintero/callback');
+    expect(callback.searchParams.get('payment_id')).toBe(body.paymentId);
+    expect(callback.searchParams.get('report_error')).toBe('true');
+    const read = await (await fetch(`${url}/v1/terminal-payments/${body.paymentId as string}`)).json();
+    expect(read).toEqual(body);
+  });
+
+  it('of 50 concurrent starts on one terminal, one gets 201 and 49 get 409 TERMINAL_BUSY naming it (invariant 1)', async () => {
+    const sessionsBefore = sim.app.get(SimulatorState).sessions.size;
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => start({ terminalId: 'T-3', merchantReference: `POS-${i}` })),
+    );
+    const created = answers.filter((a) => a.status === 201);
+    const busy = answers.filter((a) => a.status === 409);
+    expect(created).toHaveLength(1);
+    expect(busy).toHaveLength(49);
+    for (const answer of busy)
+      expect(answer.body).toMatchObject({ code: 'TERMINAL_BUSY', activePaymentId: created[0]!.body.paymentId });
+    expect(sim.app.get(SimulatorState).sessions.size).toBe(sessionsBefore + 1);
+  });
+
+  describe('bad input or a terminal that cannot pay: a clear 4xx, and nothing written', () => {
+    it.each([
+      ['an unknown terminal', { terminalId: 'T-404' }, 404, 'UNKNOWN_TERMINAL'],
+      ['a terminal of another store', { terminalId: 'B-1' }, 404, 'UNKNOWN_TERMINAL'],
+      ['an inactive terminal', { terminalId: 'T-5' }, 422, 'TERMINAL_INACTIVE'],
+      ['an unregistered store', { storeId: 'trondheim' }, 404, 'UNKNOWN_STORE'],
+      ['a negative amount', { amount: -100 }, 400, 'VALIDATION_FAILED'],
+      ['a fractional amount', { amount: 399.5 }, 400, 'VALIDATION_FAILED'],
+      ['an unknown currency', { currency: 'XXY' }, 400, 'VALIDATION_FAILED'],
+      ['no merchant reference', { merchantReference: undefined }, 400, 'VALIDATION_FAILED'],
+      ['an unknown field', { tip: 100 }, 400, 'VALIDATION_FAILED'],
+    ])('%s', async (_case, change, status, code) => {
+      const before = await written();
+      const answer = await start({ terminalId: 'T-4', ...change });
+      expect(answer).toMatchObject({ status, body: { code } });
+      expect(await written()).toBe(before);
+    });
+  });
+
+  it('records a Dintero refusal as a definitive failure, releases the terminal and answers 422 with Dintero’s code', async () => {
+    // Bergen's payout destination differs between our registry (seller-2) and Dintero's (seller-1).
+    await fetch(`${url}/v1/stores/bergen/terminals/B-1`, { method: 'PUT' });
+    const { status, body } = await start({ storeId: 'bergen', terminalId: 'B-1' });
+    expect(status).toBe(422);
+    expect(body).toMatchObject({
+      code: 'DINTERO_REJECTED',
+      dinteroCode: 'PAYOUT_DESTINATION_MISMATCH',
+      payment: { status: 'rejected', final: true },
+    });
+    const terminal = await log.readStream(terminalStream('B-1'));
+    expect(terminal.map((e) => e.type)).toEqual(['TerminalClaimed', 'TerminalReleased']);
+  });
+
+  it('records an unknown outcome when Dintero fails, answers 202 and keeps the terminal claimed', async () => {
+    await sim.control('PUT', '/chaos', { api5xxRate: 1 });
+    try {
+      const { status, body } = await start({ terminalId: 'T-4' });
+      expect(status).toBe(202);
+      expect(body).toMatchObject({ status: 'outcome_unknown', final: false });
+      await sim.control('PUT', '/chaos', {});
+      expect(await start({ terminalId: 'T-4' })).toMatchObject({
+        status: 409,
+        body: { code: 'TERMINAL_BUSY', activePaymentId: body.paymentId },
+      });
+    } finally {
+      await sim.control('PUT', '/chaos', {});
+    }
+  });
+
+  it('answers 404 for an unknown payment and 400 for an id that is not a UUID', async () => {
+    expect((await fetch(`${url}/v1/terminal-payments/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
+    const response = await fetch(`${url}/v1/terminal-payments/not-a-uuid`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+});
