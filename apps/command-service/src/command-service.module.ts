@@ -7,6 +7,7 @@ import { HEALTH_PROBES, operationsModules } from '@app/platform';
 import type { CommandServiceConfig } from './command-service.config';
 import { ProblemDetailsFilter } from './problem-details/problem-details.filter';
 import { requestValidation } from './problem-details/validation.pipe';
+import { IdempotentRequests } from './idempotency/idempotent-requests.service';
 import { COMMAND_CONFIG, dinteroProvider } from './payments/dintero.provider';
 import { PaymentsController } from './payments/payments.controller';
 import { StartTerminalPaymentHandler } from './payments/start/start-terminal-payment.handler';
@@ -33,6 +34,7 @@ export class CommandServiceModule {
         { provide: COMMAND_CONFIG, useValue: config },
         dinteroProvider(config),
         StartTerminalPaymentHandler,
+        IdempotentRequests,
       ],
     };
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -63,10 +64,10 @@ describe('command service: starting a terminal payment against the simulator', (
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = async (body: Record<string, unknown>) => {
+  const start = async (body: Record<string, unknown>, key: string | null = randomUUID()) => {
     const response = await fetch(`${url}/v1/terminal-payments`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(key === null ? {} : { 'idempotency-key': key }) },
       body: JSON.stringify({
         storeId: 'oslo-center',
         terminalId: 'T-1',
@@ -161,6 +162,55 @@ describe('command service: starting a terminal payment against the simulator', (
     } finally {
       await sim.control('PUT', '/chaos', {});
     }
+  });
+
+  describe('Idempotency-Key (invariant 6)', () => {
+    const sessions = () => sim.app.get(SimulatorState).sessions.size;
+
+    it('returns the first answer for the same key and body, with one session at Dintero', async () => {
+      const key = randomUUID();
+      const before = sessions();
+      const first = await start({ terminalId: 'T-1', merchantReference: 'POS-idem' }, key);
+      const again = await start({ merchantReference: 'POS-idem', terminalId: 'T-1' }, key);
+      expect(first.status).toBe(201);
+      expect(again).toEqual(first);
+      expect(sessions()).toBe(before + 1);
+    });
+
+    it('gives ten concurrent retries of one request one payment and one answer', async () => {
+      await fetch(`${url}/v1/stores/oslo-center/terminals/T-6`, { method: 'PUT' });
+      await sim.control('POST', '/seed', { terminals: [{ terminal_id: 'T-6', store_id: 'oslo-center' }] });
+      const key = randomUUID();
+      const before = sessions();
+      const answers = await Promise.all(Array.from({ length: 10 }, () => start({ terminalId: 'T-6' }, key)));
+      expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+      expect(answers[0]!.status).toBe(201);
+      expect(sessions()).toBe(before + 1);
+    });
+
+    it('refuses a request that cannot run the same way again, having written nothing', async () => {
+      const key = randomUUID();
+      const before = await written();
+      const first = await start({ terminalId: 'T-5' }, key);
+      expect(first).toMatchObject({ status: 422, body: { code: 'TERMINAL_INACTIVE' } });
+      expect(await start({ terminalId: 'T-5' }, key)).toEqual(first);
+      expect(await written()).toBe(before);
+    });
+
+    it('refuses the same key with another body (422), and a missing key (400), writing nothing', async () => {
+      const key = randomUUID();
+      await start({ terminalId: 'T-2', amount: 100 }, key);
+      const before = await written();
+      expect(await start({ terminalId: 'T-2', amount: 200 }, key)).toMatchObject({
+        status: 422,
+        body: { code: 'IDEMPOTENCY_KEY_REUSED' },
+      });
+      expect(await start({ terminalId: 'T-2' }, null)).toMatchObject({
+        status: 400,
+        body: { code: 'VALIDATION_FAILED' },
+      });
+      expect(await written()).toBe(before);
+    });
   });
 
   it('answers 404 for an unknown payment and 400 for an id that is not a UUID', async () => {

@@ -1,8 +1,9 @@
-import { Body, Controller, Get, Inject, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, Inject, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
 import { DomainError, paymentDecider, paymentStream } from '@app/payment-domain';
+import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
 import { RequestValidationError } from '../problem-details/problem-details.filter';
 import { PaymentView, paymentView } from './payment.view';
 import { StartTerminalPaymentDto } from './start/start-terminal-payment.dto';
@@ -13,6 +14,7 @@ import { StartTerminalPaymentHandler } from './start/start-terminal-payment.hand
 export class PaymentsController {
   constructor(
     private readonly starter: StartTerminalPaymentHandler,
+    private readonly idempotency: IdempotentRequests,
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
@@ -21,20 +23,36 @@ export class PaymentsController {
    * being settled; Problem Details otherwise (TERMINAL_BUSY names the payment holding the terminal).
    */
   @Post()
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: true,
+    description: 'The same key and body return the first answer for 24 hours',
+  })
   @ApiCreatedResponse({ type: PaymentView })
   @ApiAcceptedResponse({ type: PaymentView, description: 'Dintero did not answer; the outcome is being reconciled' })
   async start(
     @Body() body: StartTerminalPaymentDto,
+    @Headers('idempotency-key') key: string | undefined,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    // POS credentials are not in place yet: the client is recorded as unauthenticated.
-    const outcome = await this.starter.start(body, {
-      correlationId: String(request.id),
-      posClientId: 'unauthenticated',
-    });
-    void reply.status(outcome.kind === 'created' ? 201 : 202);
-    return outcome.payment;
+    const correlationId = String(request.id);
+    // POS credentials are not in place yet: the client is recorded as unauthenticated, and keys share one scope.
+    const posClientId = 'unauthenticated';
+    const answer = await this.idempotency.run(
+      posClientId,
+      key,
+      request.body,
+      { correlationId, instance: request.url },
+      () => this.starter.prepare(body, { correlationId, posClientId }),
+      async (prepared) => {
+        const outcome = await this.starter.execute(prepared);
+        return { status: outcome.kind === 'created' ? 201 : 202, body: outcome.payment };
+      },
+    );
+    void reply.status(answer.status);
+    if (answer.problem) void reply.header('content-type', 'application/problem+json');
+    return answer.body;
   }
 
   @Get(':paymentId')

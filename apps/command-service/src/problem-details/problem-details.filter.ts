@@ -19,6 +19,7 @@ export const STATUS_OF: Readonly<Record<DomainErrorCode, number>> = {
   PAYMENT_FINISHED: 409,
   NOT_REFUNDABLE: 409,
   NOT_VOIDABLE: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
 };
 
 export interface ProblemDetails {

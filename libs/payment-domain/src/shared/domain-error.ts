@@ -15,7 +15,8 @@ export type DomainErrorCode =
   | 'NOT_REFUNDABLE'
   | 'REFUND_EXCEEDS_CAPTURED'
   | 'UNKNOWN_REFUND'
-  | 'NOT_VOIDABLE';
+  | 'NOT_VOIDABLE'
+  | 'IDEMPOTENCY_KEY_REUSED';
 
 export class DomainError extends Error {
   constructor(

@@ -23,6 +23,18 @@ export interface StartContext {
   readonly posClientId: string;
 }
 
+export interface PreparedStart {
+  readonly request: StartTerminalPaymentDto;
+  readonly paymentId: string;
+  readonly payoutDestinationId: string;
+  readonly requestedAt: Date;
+  readonly expiresAt: string;
+  readonly claimExpiresAt: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly log: Readonly<Record<string, string>>;
+  readonly requestPayment: PaymentCommand;
+}
+
 export type StartOutcome = { readonly kind: 'created' | 'outcome_unknown'; readonly payment: PaymentView };
 
 /** Dintero said no: the payment ended as rejected and the terminal was released. */
@@ -51,7 +63,8 @@ export class StartTerminalPaymentHandler {
     @Inject(COMMAND_CONFIG) private readonly config: CommandServiceConfig,
   ) {}
 
-  async start(request: StartTerminalPaymentDto, context: StartContext): Promise<StartOutcome> {
+  /** Everything that can refuse the request without writing: registry, terminal, and the domain's rules. */
+  async prepare(request: StartTerminalPaymentDto, context: StartContext): Promise<PreparedStart> {
     const { storeId, terminalId } = request;
     const { state: storeState } = await readState(this.store, storeStream(storeId), storeDecider);
     const store = assertUsableTerminal(storeState, storeId, terminalId);
@@ -91,6 +104,33 @@ export class StartTerminalPaymentHandler {
     };
     // The domain's rules refuse bad input before the terminal is claimed, so a refused request writes nothing.
     paymentDecider.decide(requestPayment, paymentDecider.initialState);
+    return {
+      request,
+      paymentId,
+      payoutDestinationId: store.payoutDestinationId,
+      requestedAt,
+      expiresAt,
+      claimExpiresAt,
+      metadata,
+      log,
+      requestPayment,
+    };
+  }
+
+  /** Claims the terminal, records the request, creates the Dintero session and records what Dintero answered. */
+  async execute(prepared: PreparedStart): Promise<StartOutcome> {
+    const {
+      request,
+      paymentId,
+      payoutDestinationId,
+      requestedAt,
+      expiresAt,
+      claimExpiresAt,
+      metadata,
+      log,
+      requestPayment,
+    } = prepared;
+    const { storeId, terminalId } = request;
 
     await handleCommand(
       this.store,
@@ -122,7 +162,7 @@ export class StartTerminalPaymentHandler {
         merchantReference: request.merchantReference,
         storeId,
         terminalId,
-        payoutDestinationId: store.payoutDestinationId,
+        payoutDestinationId,
         callbackUrl: this.callbackUrl(paymentId),
         returnUrl: this.config.returnUrl,
         expiresAt,
