@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
-import { terminalStream } from '@app/payment-domain';
+import { handleCommand } from '@app/event-store';
+import { paymentDecider, paymentStream, terminalStream } from '@app/payment-domain';
 import { createHttpApp, listen, loadConfig } from '@app/platform';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
@@ -210,6 +211,56 @@ describe('command service: starting a terminal payment against the simulator', (
         body: { code: 'VALIDATION_FAILED' },
       });
       expect(await written()).toBe(before);
+    });
+  });
+
+  describe('GET ?waitFor=final', () => {
+    const get = async (paymentId: unknown, query: string) => {
+      const response = await fetch(`${url}/v1/terminal-payments/${String(paymentId)}?${query}`);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+
+    it('answers as soon as the final fact is recorded', async () => {
+      await fetch(`${url}/v1/stores/oslo-center/terminals/T-7`, { method: 'PUT' });
+      await sim.control('POST', '/seed', { terminals: [{ terminal_id: 'T-7', store_id: 'oslo-center' }] });
+      const { body } = await start({ terminalId: 'T-7' });
+      const waiting = get(body.paymentId, 'waitFor=final&timeout=30');
+      // What ingest will do when Dintero calls back: record the capture on the payment's stream.
+      await handleCommand(
+        log,
+        paymentStream(body.paymentId as string),
+        paymentDecider,
+        {
+          type: 'RecordDinteroTransaction',
+          data: {
+            transaction: { transactionId: 'T12345678.tx', status: 'CAPTURED', amount: 39_900, currency: 'NOK' },
+            source: 'callback',
+            at: new Date().toISOString(),
+          },
+        },
+        { metadata: { correlationId: 'test' } },
+      );
+      expect(await waiting).toMatchObject({
+        status: 200,
+        body: { status: 'captured', final: true, capturedAmount: 39_900 },
+      });
+    });
+
+    it('answers the open payment when the timeout runs out', async () => {
+      await fetch(`${url}/v1/stores/oslo-center/terminals/T-8`, { method: 'PUT' });
+      await sim.control('POST', '/seed', { terminals: [{ terminal_id: 'T-8', store_id: 'oslo-center' }] });
+      const { body } = await start({ terminalId: 'T-8' });
+      expect(await get(body.paymentId, 'waitFor=final&timeout=1')).toMatchObject({
+        status: 200,
+        body: { status: 'awaiting_card', final: false },
+      });
+    });
+
+    it('refuses a timeout over 60 seconds', async () => {
+      expect(await get('00000000-0000-4000-8000-000000000000', 'waitFor=final&timeout=61')).toMatchObject({
+        status: 400,
+        body: { code: 'VALIDATION_FAILED' },
+      });
     });
   });
 

@@ -70,9 +70,10 @@ export async function readState<Command, Event extends { type: string; data: unk
   store: EventStore,
   streamName: string,
   decider: StreamDecider<Command, Event, State>,
-): Promise<{ state: State; revision: number | undefined }> {
+): Promise<{ state: State; revision: number | undefined; position: bigint | undefined }> {
   let state = decider.initialState;
   let revision: number | undefined;
+  let position: bigint | undefined;
   for (;;) {
     const page = await store.readStream(streamName, {
       fromRevision: revision === undefined ? 0 : revision + 1,
@@ -81,7 +82,8 @@ export async function readState<Command, Event extends { type: string; data: unk
     for (const recorded of page) {
       state = decider.evolve(state, { type: recorded.type, data: recorded.data } as Event);
       revision = recorded.revision;
+      position = recorded.position;
     }
-    if (page.length < READ_PAGE) return { state, revision };
+    if (page.length < READ_PAGE) return { state, revision, position };
   }
 }

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { PaymentState } from '@app/payment-domain';
+import { isOpen, type PaymentState } from '@app/payment-domain';
 
 /** A terminal payment as the POS sees it. */
 export class PaymentView {
@@ -32,6 +32,6 @@ export function paymentView(state: Exclude<PaymentState, { status: 'none' }>): P
     expiresAt: state.expiresAt,
     ...(state.status === 'captured' ? { capturedAmount: state.capturedAmount } : {}),
     ...('reason' in state && state.reason ? { reason: state.reason } : {}),
-    final: !['requested', 'awaiting_card', 'outcome_unknown', 'on_hold', 'authorized'].includes(state.status),
+    final: !isOpen(state),
   };
 }

@@ -1,10 +1,12 @@
-import { Body, Controller, Get, Headers, Inject, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Inject, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
 import { DomainError, paymentDecider, paymentStream } from '@app/payment-domain';
 import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
 import { RequestValidationError } from '../problem-details/problem-details.filter';
+import { GetPaymentQuery } from './get/get-payment.query';
+import { waitForFinal } from './get/wait-for-final';
 import { PaymentView, paymentView } from './payment.view';
 import { StartTerminalPaymentDto } from './start/start-terminal-payment.dto';
 import { StartTerminalPaymentHandler } from './start/start-terminal-payment.handler';
@@ -55,6 +57,7 @@ export class PaymentsController {
     return answer.body;
   }
 
+  /** `?waitFor=final&timeout=30` holds the answer until the payment is final or the timeout (at most 60 s) runs out. */
   @Get(':paymentId')
   @ApiOkResponse({ type: PaymentView })
   async get(
@@ -63,8 +66,12 @@ export class PaymentsController {
       new ParseUUIDPipe({ exceptionFactory: () => new RequestValidationError(['paymentId must be a UUID']) }),
     )
     paymentId: string,
+    @Query() query: GetPaymentQuery,
   ): Promise<PaymentView> {
-    const { state } = await readState(this.store, paymentStream(paymentId), paymentDecider);
+    const state =
+      query.waitFor === 'final'
+        ? await waitForFinal(this.store, paymentId, (query.timeout ?? 30) * 1000)
+        : (await readState(this.store, paymentStream(paymentId), paymentDecider)).state;
     if (state.status === 'none')
       throw new DomainError('PAYMENT_NOT_FOUND', `Payment ${paymentId} not found`, { paymentId });
     return paymentView(state);
