@@ -8,6 +8,7 @@ import type { CommandServiceConfig } from './command-service.config';
 import { ProblemDetailsFilter } from './problem-details/problem-details.filter';
 import { requestValidation } from './problem-details/validation.pipe';
 import { IdempotentRequests } from './idempotency/idempotent-requests.service';
+import { CancelTerminalPaymentHandler } from './payments/cancel/cancel-terminal-payment.handler';
 import { COMMAND_CONFIG, dinteroProvider } from './payments/dintero.provider';
 import { PaymentsController } from './payments/payments.controller';
 import { StartTerminalPaymentHandler } from './payments/start/start-terminal-payment.handler';
@@ -35,6 +36,7 @@ export class CommandServiceModule {
         dinteroProvider(config),
         StartTerminalPaymentHandler,
         IdempotentRequests,
+        CancelTerminalPaymentHandler,
       ],
     };
   }

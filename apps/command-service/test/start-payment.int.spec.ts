@@ -264,6 +264,50 @@ describe('command service: starting a terminal payment against the simulator', (
     });
   });
 
+  describe('cancel', () => {
+    const cancel = async (paymentId: unknown) => {
+      const response = await fetch(`${url}/v1/terminal-payments/${String(paymentId)}/cancel`, { method: 'POST' });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const terminal = async (id: string) => {
+      await fetch(`${url}/v1/stores/oslo-center/terminals/${id}`, { method: 'PUT' });
+      await sim.control('POST', '/seed', { terminals: [{ terminal_id: id, store_id: 'oslo-center' }] });
+    };
+
+    it('cancels while the terminal prompts, frees the terminal, and is idempotent', async () => {
+      await terminal('C-1');
+      const { body } = await start({ terminalId: 'C-1' });
+      expect(await cancel(body.paymentId)).toMatchObject({ status: 200, body: { status: 'cancelled', final: true } });
+      expect(sim.app.get(SimulatorState).sessions.get(body.sessionId as string)?.cancelled_at).toBeDefined();
+      expect(await cancel(body.paymentId)).toMatchObject({ status: 200, body: { status: 'cancelled' } });
+      expect((await start({ terminalId: 'C-1' })).status).toBe(201);
+    });
+
+    it('records a capture that won the race and answers 409 PAYMENT_FINISHED', async () => {
+      await terminal('C-2');
+      const { body } = await start({ terminalId: 'C-2' });
+      await sim.control('POST', '/terminals/C-2/present', {}); // the customer tapped just before the POS cancelled
+      const answer = await cancel(body.paymentId);
+      expect(answer).toMatchObject({
+        status: 409,
+        body: { code: 'PAYMENT_FINISHED', payment: { status: 'captured', capturedAmount: 39_900 } },
+      });
+      const events = (await log.readStream(paymentStream(body.paymentId as string))).map((e) => e.type);
+      expect(events).toEqual(['PaymentRequested', 'SessionCreated', 'CancellationRequested', 'PaymentCaptured']);
+      expect((await log.readStream(terminalStream('C-2'))).map((e) => e.type)).toEqual([
+        'TerminalClaimed',
+        'TerminalReleased',
+      ]);
+    });
+
+    it('answers 404 for an unknown payment', async () => {
+      expect(await cancel('00000000-0000-4000-8000-000000000000')).toMatchObject({
+        status: 404,
+        body: { code: 'PAYMENT_NOT_FOUND' },
+      });
+    });
+  });
+
   it('answers 404 for an unknown payment and 400 for an id that is not a UUID', async () => {
     expect((await fetch(`${url}/v1/terminal-payments/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
     const response = await fetch(`${url}/v1/terminal-payments/not-a-uuid`);

@@ -252,7 +252,7 @@ describe('cancellation', () => {
     spec
       .given([...awaitingCard, ...events])
       .when(cancel)
-      .thenFails('PAYMENT_FINISHED', { status: 'captured' });
+      .thenFails('PAYMENT_FINISHED', { paymentStatus: 'captured' });
   });
 
   it('changes nothing on a payment that already ended without money', () =>
@@ -311,7 +311,7 @@ describe('void', () => {
     spec
       .given([...awaitingCard, captured])
       .when({ type: 'RequestVoid', data: { by: 'till-3', at: at(30) } })
-      .thenFails('NOT_VOIDABLE', { status: 'captured' }));
+      .thenFails('NOT_VOIDABLE', { paymentStatus: 'captured' }));
 });
 
 describe('refunds (invariant 8: never more than captured)', () => {

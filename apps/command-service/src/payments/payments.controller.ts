@@ -8,6 +8,7 @@ import { RequestValidationError } from '../problem-details/problem-details.filte
 import { GetPaymentQuery } from './get/get-payment.query';
 import { waitForFinal } from './get/wait-for-final';
 import { PaymentView, paymentView } from './payment.view';
+import { CancelTerminalPaymentHandler } from './cancel/cancel-terminal-payment.handler';
 import { StartTerminalPaymentDto } from './start/start-terminal-payment.dto';
 import { StartTerminalPaymentHandler } from './start/start-terminal-payment.handler';
 
@@ -17,6 +18,7 @@ export class PaymentsController {
   constructor(
     private readonly starter: StartTerminalPaymentHandler,
     private readonly idempotency: IdempotentRequests,
+    private readonly canceller: CancelTerminalPaymentHandler,
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
@@ -75,5 +77,28 @@ export class PaymentsController {
     if (state.status === 'none')
       throw new DomainError('PAYMENT_NOT_FOUND', `Payment ${paymentId} not found`, { paymentId });
     return paymentView(state);
+  }
+
+  /**
+   * 200 when cancelled (or already ended without money), 202 while Dintero has not confirmed, and
+   * 409 PAYMENT_FINISHED when the capture won the race (the payment in the body).
+   */
+  @Post(':paymentId/cancel')
+  @ApiOkResponse({ type: PaymentView })
+  async cancel(
+    @Param(
+      'paymentId',
+      new ParseUUIDPipe({ exceptionFactory: () => new RequestValidationError(['paymentId must be a UUID']) }),
+    )
+    paymentId: string,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PaymentView> {
+    const outcome = await this.canceller.cancel(paymentId, {
+      correlationId: String(request.id),
+      posClientId: 'unauthenticated',
+    });
+    void reply.status(outcome.kind === 'pending' ? 202 : 200);
+    return outcome.payment;
   }
 }

@@ -114,13 +114,14 @@ function problem(
   instance: string,
   extensions: Record<string, unknown> = {},
 ): ProblemDetails {
+  // Extensions first: a detail can never overwrite a standard member such as `status`.
   return {
+    ...extensions,
     type: `https://github.com/dintero-terminal-payments/errors#${code.toLowerCase()}`,
     title: code.replace(/_/g, ' ').toLowerCase(),
     status,
     code,
     detail,
     instance,
-    ...extensions,
   };
 }

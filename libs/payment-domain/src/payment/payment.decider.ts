@@ -58,7 +58,7 @@ function requestCancellation(data: Of<'RequestCancellation'>, state: PaymentStat
       `Payment ${payment.paymentId} was captured before it could be cancelled`,
       {
         paymentId: payment.paymentId,
-        status: payment.status,
+        paymentStatus: payment.status,
       },
     );
   }
@@ -170,7 +170,7 @@ function requestVoid(data: Of<'RequestVoid'>, state: PaymentState): PaymentEvent
       'NOT_VOIDABLE',
       `Only an authorised, uncaptured payment can be voided; ${payment.paymentId} is ${payment.status}`,
       {
-        status: payment.status,
+        paymentStatus: payment.status,
       },
     );
   }
@@ -184,7 +184,7 @@ function requestRefund(data: Of<'RequestRefund'>, state: PaymentState): PaymentE
       'NOT_REFUNDABLE',
       `Payment ${payment.paymentId} is ${payment.status}; only a captured payment can be refunded`,
       {
-        status: payment.status,
+        paymentStatus: payment.status,
       },
     );
   }

@@ -1,0 +1,123 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DinteroRejectedError, DinteroUnavailableError, type DinteroClient } from '@app/dintero';
+import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
+import {
+  DomainError,
+  isDinteroTransactionStatus,
+  isOpen,
+  paymentDecider,
+  paymentStream,
+  terminalDecider,
+  terminalStream,
+  type PaymentCommand,
+  type PaymentState,
+} from '@app/payment-domain';
+import { DINTERO_CLIENT } from '../dintero.provider';
+import { paymentView, type PaymentView } from '../payment.view';
+
+export type CancelOutcome = { readonly kind: 'cancelled' | 'ended' | 'pending'; readonly payment: PaymentView };
+
+/**
+ * Cancel: record the request, ask Dintero to cancel the session, record what Dintero says. A capture
+ * that won the race is recorded as a capture and answered as `PAYMENT_FINISHED`; if Dintero does not
+ * answer, the cancellation stays requested and ingest or the reconciler settle it.
+ */
+@Injectable()
+export class CancelTerminalPaymentHandler {
+  private readonly logger = new Logger(CancelTerminalPaymentHandler.name);
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
+  ) {}
+
+  async cancel(paymentId: string, context: { correlationId: string; posClientId: string }): Promise<CancelOutcome> {
+    const stream = paymentStream(paymentId);
+    const metadata = {
+      correlationId: context.correlationId,
+      causationId: context.correlationId,
+      occurredAt: now(),
+      paymentId,
+    };
+    const record = async (command: PaymentCommand) =>
+      (await handleCommand(this.store, stream, paymentDecider, command, { metadata })).state;
+
+    const current = (await readState(this.store, stream, paymentDecider)).state;
+    if (current.status === 'none')
+      throw new DomainError('PAYMENT_NOT_FOUND', `Payment ${paymentId} not found`, { paymentId });
+    let state = await record({ type: 'RequestCancellation', data: { by: context.posClientId, at: now() } });
+    if (!isOpen(state)) return { kind: 'ended', payment: paymentView(assertExists(state)) };
+    const { sessionId } = state;
+    if (!sessionId) return { kind: 'pending', payment: paymentView(state) };
+
+    try {
+      await this.dintero.cancelSession(sessionId);
+      state = await record({
+        type: 'RecordDinteroError',
+        data: { error: 'cancelled', source: 'command-service', at: now() },
+      });
+    } catch (error) {
+      if (error instanceof DinteroUnavailableError) {
+        this.logger.warn(
+          { paymentId, correlationId: context.correlationId, reason: error.message },
+          'cancel outcome unknown',
+        );
+        return { kind: 'pending', payment: paymentView(assertExists(state)) };
+      }
+      if (!(error instanceof DinteroRejectedError)) throw error;
+      // Dintero refuses to cancel a session whose transaction is past authorisation: find out what happened.
+      state = await this.recordTransactionOf(sessionId, record, state);
+    }
+    await this.releaseIfEnded(state, metadata);
+    if (state.status === 'captured') {
+      throw new DomainError('PAYMENT_FINISHED', `Payment ${paymentId} was captured before it could be cancelled`, {
+        paymentId,
+        paymentStatus: 'captured',
+        payment: paymentView(state),
+      });
+    }
+    return { kind: state.status === 'cancelled' ? 'cancelled' : 'ended', payment: paymentView(assertExists(state)) };
+  }
+
+  private async recordTransactionOf(
+    sessionId: string,
+    record: (command: PaymentCommand) => Promise<PaymentState>,
+    state: PaymentState,
+  ): Promise<PaymentState> {
+    const session = await this.dintero.getSession(sessionId);
+    if (!session.transaction_id) return state;
+    const tx = await this.dintero.getTransaction(session.transaction_id);
+    if (!isDinteroTransactionStatus(tx.status)) return state;
+    return record({
+      type: 'RecordDinteroTransaction',
+      data: {
+        transaction: { transactionId: tx.id, status: tx.status, amount: tx.amount, currency: tx.currency },
+        source: 'command-service',
+        at: now(),
+      },
+    });
+  }
+
+  private async releaseIfEnded(state: PaymentState, metadata: Record<string, string>): Promise<void> {
+    if (state.status === 'none' || isOpen(state)) return;
+    await handleCommand(
+      this.store,
+      terminalStream(state.terminalId),
+      terminalDecider,
+      {
+        type: 'ReleaseTerminal',
+        data: { terminalId: state.terminalId, claimId: state.claimId, reason: 'finished', at: now() },
+      },
+      { metadata },
+    );
+  }
+}
+
+function assertExists(state: PaymentState): Exclude<PaymentState, { status: 'none' }> {
+  if (state.status === 'none') throw new DomainError('PAYMENT_NOT_FOUND', 'No such payment');
+  return state;
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
