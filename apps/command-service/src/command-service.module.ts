@@ -10,6 +10,7 @@ import { requestValidation } from './problem-details/validation.pipe';
 import { IdempotentRequests } from './idempotency/idempotent-requests.service';
 import { CancelTerminalPaymentHandler } from './payments/cancel/cancel-terminal-payment.handler';
 import { COMMAND_CONFIG, dinteroProvider } from './payments/dintero.provider';
+import { RefundTerminalPaymentHandler } from './payments/refund/refund-terminal-payment.handler';
 import { PaymentsController } from './payments/payments.controller';
 import { StartTerminalPaymentHandler } from './payments/start/start-terminal-payment.handler';
 import { RegistryController } from './registry/registry.controller';
@@ -37,6 +38,7 @@ export class CommandServiceModule {
         StartTerminalPaymentHandler,
         IdempotentRequests,
         CancelTerminalPaymentHandler,
+        RefundTerminalPaymentHandler,
       ],
     };
   }

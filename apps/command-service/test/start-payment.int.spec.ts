@@ -308,6 +308,88 @@ describe('command service: starting a terminal payment against the simulator', (
     });
   });
 
+  describe('refunds', () => {
+    const refund = async (paymentId: unknown, body: Record<string, unknown>, key: string = randomUUID()) => {
+      const response = await fetch(`${url}/v1/terminal-payments/${String(paymentId)}/refunds`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const freshTerminal = async (terminalId: string) => {
+      await fetch(`${url}/v1/stores/oslo-center/terminals/${terminalId}`, { method: 'PUT' });
+      await sim.control('POST', '/seed', { terminals: [{ terminal_id: terminalId, store_id: 'oslo-center' }] });
+      return terminalId;
+    };
+    /** A captured payment, recorded as ingest will record Dintero's callback. */
+    const capturedPayment = async (terminalId: string) => {
+      await fetch(`${url}/v1/stores/oslo-center/terminals/${terminalId}`, { method: 'PUT' });
+      await sim.control('POST', '/seed', { terminals: [{ terminal_id: terminalId, store_id: 'oslo-center' }] });
+      const { body } = await start({ terminalId, amount: 10_000 });
+      await sim.control('POST', `/terminals/${terminalId}/present`, {});
+      const transactionId = sim.app.get(SimulatorState).sessions.get(body.sessionId as string)!.transaction_id!;
+      await handleCommand(
+        log,
+        paymentStream(body.paymentId as string),
+        paymentDecider,
+        {
+          type: 'RecordDinteroTransaction',
+          data: {
+            transaction: { transactionId, status: 'CAPTURED', amount: 10_000, currency: 'NOK' },
+            source: 'callback',
+            at: new Date().toISOString(),
+          },
+        },
+        { metadata: { correlationId: 'test' } },
+      );
+      return { paymentId: body.paymentId as string, transactionId };
+    };
+
+    it('refunds in part on the terminal where the cardholder is, and refuses more than is left', async () => {
+      const { paymentId, transactionId } = await capturedPayment('R-1');
+      const refundTerminal = await freshTerminal('RT-1');
+      expect(await refund(paymentId, { amount: 4_000, terminalId: refundTerminal })).toMatchObject({
+        status: 201,
+        body: { amount: 4_000, terminalId: 'RT-1', status: 'succeeded' },
+      });
+      const before = await written();
+      expect(await refund(paymentId, { amount: 6_001, terminalId: refundTerminal })).toMatchObject({
+        status: 422,
+        body: { code: 'REFUND_EXCEEDS_CAPTURED', refundable: 6_000 },
+      });
+      expect(await written()).toBe(before);
+      expect(sim.app.get(SimulatorState).transactions.get(transactionId)).toMatchObject({
+        status: 'PARTIALLY_REFUNDED',
+        refundedAmount: 4_000,
+      });
+      expect(await refund(paymentId, { amount: 6_000, terminalId: refundTerminal })).toMatchObject({
+        status: 201,
+        body: { status: 'succeeded' },
+      });
+      expect(sim.app.get(SimulatorState).transactions.get(transactionId)?.status).toBe('REFUNDED');
+    });
+
+    it('refunds once for the same Idempotency-Key', async () => {
+      const { paymentId, transactionId } = await capturedPayment('R-2');
+      const refundTerminal = await freshTerminal('RT-2');
+      const key = randomUUID();
+      const first = await refund(paymentId, { amount: 1_000, terminalId: refundTerminal }, key);
+      expect(await refund(paymentId, { amount: 1_000, terminalId: refundTerminal }, key)).toEqual(first);
+      expect(sim.app.get(SimulatorState).transactions.get(transactionId)?.refundedAmount).toBe(1_000);
+    });
+
+    it('refuses to refund a payment that was not captured', async () => {
+      const { body } = await start({ terminalId: await freshTerminal('R-3'), amount: 500 });
+      expect(body.status).toBe('awaiting_card');
+      const refundTerminal = await freshTerminal('RT-3');
+      expect(await refund(body.paymentId, { amount: 100, terminalId: refundTerminal })).toMatchObject({
+        status: 409,
+        body: { code: 'NOT_REFUNDABLE' },
+      });
+    });
+  });
+
   it('answers 404 for an unknown payment and 400 for an id that is not a UUID', async () => {
     expect((await fetch(`${url}/v1/terminal-payments/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
     const response = await fetch(`${url}/v1/terminal-payments/not-a-uuid`);

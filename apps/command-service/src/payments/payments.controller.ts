@@ -9,6 +9,8 @@ import { GetPaymentQuery } from './get/get-payment.query';
 import { waitForFinal } from './get/wait-for-final';
 import { PaymentView, paymentView } from './payment.view';
 import { CancelTerminalPaymentHandler } from './cancel/cancel-terminal-payment.handler';
+import { RefundTerminalPaymentDto, RefundView } from './refund/refund-terminal-payment.dto';
+import { RefundTerminalPaymentHandler } from './refund/refund-terminal-payment.handler';
 import { StartTerminalPaymentDto } from './start/start-terminal-payment.dto';
 import { StartTerminalPaymentHandler } from './start/start-terminal-payment.handler';
 
@@ -19,6 +21,7 @@ export class PaymentsController {
     private readonly starter: StartTerminalPaymentHandler,
     private readonly idempotency: IdempotentRequests,
     private readonly canceller: CancelTerminalPaymentHandler,
+    private readonly refunder: RefundTerminalPaymentHandler,
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
@@ -100,5 +103,34 @@ export class PaymentsController {
     });
     void reply.status(outcome.kind === 'pending' ? 202 : 200);
     return outcome.payment;
+  }
+
+  /** 201 with the refund's outcome (`succeeded`, `failed`, or `unknown` while Dintero has not answered). */
+  @Post(':paymentId/refunds')
+  @ApiHeader({ name: 'Idempotency-Key', required: true })
+  @ApiCreatedResponse({ type: RefundView })
+  async refund(
+    @Param(
+      'paymentId',
+      new ParseUUIDPipe({ exceptionFactory: () => new RequestValidationError(['paymentId must be a UUID']) }),
+    )
+    paymentId: string,
+    @Body() body: RefundTerminalPaymentDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const context = { correlationId: String(request.id), posClientId: 'unauthenticated' };
+    const answer = await this.idempotency.run(
+      context.posClientId,
+      key,
+      { paymentId, ...(request.body as object) },
+      { correlationId: context.correlationId, instance: request.url },
+      () => this.refunder.prepare(paymentId, body, context),
+      async (prepared) => ({ status: 201, body: await this.refunder.execute(prepared) }),
+    );
+    void reply.status(answer.status);
+    if (answer.problem) void reply.header('content-type', 'application/problem+json');
+    return answer.body;
   }
 }
