@@ -8,6 +8,7 @@ import type { CommandServiceConfig } from './command-service.config';
 import { ProblemDetailsFilter } from './problem-details/problem-details.filter';
 import { requestValidation } from './problem-details/validation.pipe';
 import { IdempotentRequests } from './idempotency/idempotent-requests.service';
+import { NatsCommandsService } from './nats/nats-commands.service';
 import { CancelTerminalPaymentHandler } from './payments/cancel/cancel-terminal-payment.handler';
 import { COMMAND_CONFIG, dinteroProvider } from './payments/dintero.provider';
 import { RefundTerminalPaymentHandler } from './payments/refund/refund-terminal-payment.handler';
@@ -39,6 +40,7 @@ export class CommandServiceModule {
         IdempotentRequests,
         CancelTerminalPaymentHandler,
         RefundTerminalPaymentHandler,
+        NatsCommandsService,
       ],
     };
   }

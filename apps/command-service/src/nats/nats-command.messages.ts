@@ -1,0 +1,33 @@
+import { Type } from 'class-transformer';
+import { IsString, IsUUID, ValidateNested } from 'class-validator';
+import { RefundTerminalPaymentDto } from '../payments/refund/refund-terminal-payment.dto';
+import { StartTerminalPaymentDto } from '../payments/start/start-terminal-payment.dto';
+
+/** `payments.v1.cmd.start`: the HTTP body under `payment`, the `Idempotency-Key` header as `idempotencyKey`. */
+export class StartCommandMessage {
+  @IsString()
+  idempotencyKey!: string;
+
+  @ValidateNested()
+  @Type(() => StartTerminalPaymentDto)
+  payment!: StartTerminalPaymentDto;
+}
+
+/** `payments.v1.cmd.cancel`. */
+export class CancelCommandMessage {
+  @IsUUID()
+  paymentId!: string;
+}
+
+/** `payments.v1.cmd.refund`: the HTTP body under `refund`. */
+export class RefundCommandMessage {
+  @IsUUID()
+  paymentId!: string;
+
+  @IsString()
+  idempotencyKey!: string;
+
+  @ValidateNested()
+  @Type(() => RefundTerminalPaymentDto)
+  refund!: RefundTerminalPaymentDto;
+}

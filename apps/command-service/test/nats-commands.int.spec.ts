@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { EVENT_STORE, type EventStore } from '@app/event-store';
+import { natsNames } from '@app/messaging';
+import { createHttpApp, listen, loadConfig } from '@app/platform';
+import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
+import { CommandServiceConfig } from '../src/command-service.config';
+import { CommandServiceModule } from '../src/command-service.module';
+
+describe('command service over NATS request/reply', () => {
+  const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  // A prefix of its own, so that this run's subjects meet no other run's.
+  const prefix = `t${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const subjects = natsNames(prefix).commands;
+  let dir: string;
+  let app: NestFastifyApplication;
+  let url: string;
+  let sim: RunningSimulator;
+  let client: NatsConnection;
+  let log: EventStore;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'nats-commands-'));
+    sim = await startSimulator();
+    await sim.control('POST', '/seed', {
+      stores: [{ id: 'oslo-center', payout_destination_id: 'seller-1' }],
+      terminals: [
+        { terminal_id: 'N-1', store_id: 'oslo-center' },
+        { terminal_id: 'N-2', store_id: 'oslo-center' },
+      ],
+    });
+    const config = loadConfig(CommandServiceConfig, {
+      LOG_LEVEL: 'silent',
+      EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
+      NATS_URL: natsUrl,
+      NATS_PREFIX: prefix,
+      DINTERO_API_URL: sim.url,
+      DINTERO_CHECKOUT_URL: sim.url,
+    });
+    app = await createHttpApp(CommandServiceModule.forRoot(config), config, {
+      name: 'command-service',
+      title: 't',
+      description: 't',
+    });
+    url = await listen(app, '127.0.0.1', 0);
+    log = app.get(EVENT_STORE);
+    const put = (route: string, body: unknown = {}) =>
+      fetch(`${url}${route}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    await put('/v1/stores/oslo-center', { name: 'Oslo', payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo' });
+    await put('/v1/stores/oslo-center/terminals/N-1');
+    await put('/v1/stores/oslo-center/terminals/N-2');
+    client = await connect({ servers: natsUrl });
+  });
+  afterAll(async () => {
+    await client.close();
+    await app.close();
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const request = async (subject: string, payload: unknown) => {
+    const reply = await client.request(subject, typeof payload === 'string' ? payload : JSON.stringify(payload), {
+      timeout: 10_000,
+    });
+    return reply.json<{ status: number; body: Record<string, unknown> }>();
+  };
+  const payment = {
+    storeId: 'oslo-center',
+    terminalId: 'N-1',
+    amount: 39_900,
+    currency: 'NOK',
+    merchantReference: 'POS-nats',
+  };
+
+  it('starts a payment with the same answer as HTTP, once per idempotency key, and cancels it', async () => {
+    const idempotencyKey = randomUUID();
+    const first = await request(subjects.start, { idempotencyKey, payment });
+    expect(first).toMatchObject({ status: 201, body: { status: 'awaiting_card', terminalId: 'N-1', final: false } });
+    expect(await request(subjects.start, { idempotencyKey, payment })).toEqual(first);
+    const http = await (await fetch(`${url}/v1/terminal-payments/${first.body.paymentId as string}`)).json();
+    expect(http).toEqual(first.body);
+
+    expect(await request(subjects.start, { idempotencyKey: randomUUID(), payment })).toMatchObject({
+      status: 409,
+      body: { code: 'TERMINAL_BUSY', activePaymentId: first.body.paymentId },
+    });
+    expect(await request(subjects.cancel, { paymentId: first.body.paymentId })).toMatchObject({
+      status: 200,
+      body: { status: 'cancelled' },
+    });
+  });
+
+  it('refuses a refund of an uncaptured payment as HTTP does', async () => {
+    const started = await request(subjects.start, {
+      idempotencyKey: randomUUID(),
+      payment: { ...payment, terminalId: 'N-2' },
+    });
+    expect(
+      await request(subjects.refund, {
+        paymentId: started.body.paymentId,
+        idempotencyKey: randomUUID(),
+        refund: { amount: 100, terminalId: 'N-1' },
+      }),
+    ).toMatchObject({ status: 409, body: { code: 'NOT_REFUNDABLE' } });
+  });
+
+  it.each([
+    ['a message that is not JSON', '{"payment":', 400, 'MALFORMED_REQUEST'],
+    ['a JSON array', [], 400, 'VALIDATION_FAILED'],
+    ['no idempotency key', { payment }, 400, 'VALIDATION_FAILED'],
+    ['a fractional amount', { idempotencyKey: 'k-1', payment: { ...payment, amount: 1.5 } }, 400, 'VALIDATION_FAILED'],
+    ['an unknown field', { idempotencyKey: 'k-2', payment, tip: 1 }, 400, 'VALIDATION_FAILED'],
+    [
+      'an unknown terminal',
+      { idempotencyKey: 'k-3', payment: { ...payment, terminalId: 'N-404' } },
+      404,
+      'UNKNOWN_TERMINAL',
+    ],
+  ])('answers %s with a clear 4xx and writes nothing', async (_case, message, status, code) => {
+    const before = (await log.readAll({ limit: 10_000 })).length;
+    expect(await request(subjects.start, message)).toMatchObject({ status, body: { code } });
+    expect((await log.readAll({ limit: 10_000 })).length).toBe(before);
+  });
+});
