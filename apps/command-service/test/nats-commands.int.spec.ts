@@ -1,30 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { EVENT_STORE, type EventStore } from '@app/event-store';
+import type { EventStore } from '@app/event-store';
 import { natsNames } from '@app/messaging';
-import { createHttpApp, listen, loadConfig } from '@app/platform';
+import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
-import { CommandServiceConfig } from '../src/command-service.config';
-import { CommandServiceModule } from '../src/command-service.module';
 
 describe('command service over NATS request/reply', () => {
   const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
   // A prefix of its own, so that this run's subjects meet no other run's.
   const prefix = `t${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const subjects = natsNames(prefix).commands;
-  let dir: string;
-  let app: NestFastifyApplication;
+  let service: RunningCommandService;
   let url: string;
   let sim: RunningSimulator;
   let client: NatsConnection;
   let log: EventStore;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'nats-commands-'));
     sim = await startSimulator();
     await sim.control('POST', '/seed', {
       stores: [{ id: 'oslo-center', payout_destination_id: 'seller-1' }],
@@ -33,21 +25,12 @@ describe('command service over NATS request/reply', () => {
         { terminal_id: 'N-2', store_id: 'oslo-center' },
       ],
     });
-    const config = loadConfig(CommandServiceConfig, {
-      LOG_LEVEL: 'silent',
-      EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
-      NATS_URL: natsUrl,
-      NATS_PREFIX: prefix,
+    service = await startCommandService({
       DINTERO_API_URL: sim.url,
       DINTERO_CHECKOUT_URL: sim.url,
+      NATS_PREFIX: prefix,
     });
-    app = await createHttpApp(CommandServiceModule.forRoot(config), config, {
-      name: 'command-service',
-      title: 't',
-      description: 't',
-    });
-    url = await listen(app, '127.0.0.1', 0);
-    log = app.get(EVENT_STORE);
+    ({ url, log } = service);
     const put = (route: string, body: unknown = {}) =>
       fetch(`${url}${route}`, {
         method: 'PUT',
@@ -61,9 +44,8 @@ describe('command service over NATS request/reply', () => {
   });
   afterAll(async () => {
     await client.close();
-    await app.close();
+    await service.close();
     await sim.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const request = async (subject: string, payload: unknown) => {

@@ -1,38 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { EVENT_STORE, type EventStore } from '@app/event-store';
-import { createHttpApp, listen, loadConfig } from '@app/platform';
-import { CommandServiceConfig } from '../src/command-service.config';
-import { CommandServiceModule } from '../src/command-service.module';
+import type { EventStore } from '@app/event-store';
+import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
 
 describe('command service: store and terminal registry over HTTP', () => {
-  let dir: string;
-  let app: NestFastifyApplication;
+  let service: RunningCommandService;
   let url: string;
   let log: EventStore;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'registry-'));
-    const config = loadConfig(CommandServiceConfig, {
-      LOG_LEVEL: 'silent',
-      EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
-      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-      HTTP_BODY_LIMIT: '4096',
-    });
-    app = await createHttpApp(CommandServiceModule.forRoot(config), config, {
-      name: 'command-service',
-      title: 't',
-      description: 't',
-    });
-    url = await listen(app, '127.0.0.1', 0);
-    log = app.get(EVENT_STORE);
+    service = await startCommandService({ HTTP_BODY_LIMIT: '4096' });
+    ({ url, log } = service);
   });
-  afterAll(async () => {
-    await app.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => service.close());
 
   const send = async (method: string, route: string, body?: unknown, raw?: string) => {
     const response = await fetch(`${url}${route}`, {

@@ -1,26 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { EVENT_STORE, type EventStore } from '@app/event-store';
+import type { EventStore } from '@app/event-store';
 import { handleCommand } from '@app/event-store';
 import { paymentDecider, paymentStream, terminalStream } from '@app/payment-domain';
-import { createHttpApp, listen, loadConfig } from '@app/platform';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
+import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
-import { CommandServiceConfig } from '../src/command-service.config';
-import { CommandServiceModule } from '../src/command-service.module';
 
 describe('command service: starting a terminal payment against the simulator', () => {
-  let dir: string;
-  let app: NestFastifyApplication;
+  let service: RunningCommandService;
   let url: string;
   let log: EventStore;
   let sim: RunningSimulator;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'start-payment-'));
     sim = await startSimulator();
     await sim.control('POST', '/seed', {
       stores: [
@@ -31,21 +23,12 @@ describe('command service: starting a terminal payment against the simulator', (
         .map((terminal_id) => ({ terminal_id, store_id: 'oslo-center' }))
         .concat([{ terminal_id: 'B-1', store_id: 'bergen' }]),
     });
-    const config = loadConfig(CommandServiceConfig, {
-      LOG_LEVEL: 'silent',
-      EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
-      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    service = await startCommandService({
       DINTERO_API_URL: sim.url,
       DINTERO_CHECKOUT_URL: sim.url,
       DINTERO_TIMEOUT_MS: '2000',
     });
-    app = await createHttpApp(CommandServiceModule.forRoot(config), config, {
-      name: 'command-service',
-      title: 't',
-      description: 't',
-    });
-    url = await listen(app, '127.0.0.1', 0);
-    log = app.get(EVENT_STORE);
+    ({ url, log } = service);
     const put = (route: string, body?: unknown) =>
       fetch(`${url}${route}`, {
         method: 'PUT',
@@ -60,9 +43,8 @@ describe('command service: starting a terminal payment against the simulator', (
     await fetch(`${url}/v1/stores/oslo-center/terminals/T-5/deactivate`, { method: 'POST' });
   });
   afterAll(async () => {
-    await app.close();
+    await service.close();
     await sim.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const start = async (body: Record<string, unknown>, key: string | null = randomUUID()) => {

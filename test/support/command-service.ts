@@ -1,0 +1,42 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { EVENT_STORE, type EventStore } from '@app/event-store';
+import { createHttpApp, listen, loadConfig } from '@app/platform';
+import { CommandServiceConfig } from '../../apps/command-service/src/command-service.config';
+import { CommandServiceModule } from '../../apps/command-service/src/command-service.module';
+
+export interface RunningCommandService {
+  readonly app: NestFastifyApplication;
+  readonly url: string;
+  /** The service's own event log (a fresh SQLite file). */
+  readonly log: EventStore;
+  close(): Promise<void>;
+}
+
+/** The command service in this process on a free port, over a fresh SQLite file and the real NATS server. */
+export async function startCommandService(env: Record<string, string> = {}): Promise<RunningCommandService> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'command-service-'));
+  const config = loadConfig(CommandServiceConfig, {
+    LOG_LEVEL: 'silent',
+    EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
+    NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    ...env,
+  });
+  const app = await createHttpApp(CommandServiceModule.forRoot(config), config, {
+    name: 'command-service',
+    title: 'test',
+    description: 'test',
+  });
+  const url = await listen(app, '127.0.0.1', 0);
+  return {
+    app,
+    url,
+    log: app.get(EVENT_STORE),
+    close: async () => {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
