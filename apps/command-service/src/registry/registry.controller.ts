@@ -5,6 +5,7 @@ import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/eve
 import { DomainError, storeDecider, storeStream, type StoreCommand, type StoreState } from '@app/payment-domain';
 import { PutStoreDto, StoreView } from './registry.dto';
 import { SubjectTokenPipe } from './subject-token.pipe';
+import { now } from '../clock';
 
 /** The store and terminal registry: `store-{storeId}` streams, written through the store decider. */
 @ApiTags('registry')
@@ -84,9 +85,4 @@ function view(state: StoreState): StoreView {
     ...state.details,
     terminals: Object.entries(state.terminals).map(([terminalId, { active }]) => ({ terminalId, active })),
   };
-}
-
-/** The rim's clock: the domain receives time inside commands. */
-function now(): string {
-  return new Date().toISOString();
 }

@@ -14,6 +14,7 @@ import {
 } from '@app/payment-domain';
 import { DINTERO_CLIENT } from '../dintero.provider';
 import { paymentView, type PaymentView } from '../payment.view';
+import { now, existingPayment } from '../../clock';
 
 export type CancelOutcome = { readonly kind: 'cancelled' | 'ended' | 'pending'; readonly payment: PaymentView };
 
@@ -46,7 +47,7 @@ export class CancelTerminalPaymentHandler {
     if (current.status === 'none')
       throw new DomainError('PAYMENT_NOT_FOUND', `Payment ${paymentId} not found`, { paymentId });
     let state = await record({ type: 'RequestCancellation', data: { by: context.posClientId, at: now() } });
-    if (!isOpen(state)) return { kind: 'ended', payment: paymentView(assertExists(state)) };
+    if (!isOpen(state)) return { kind: 'ended', payment: paymentView(existingPayment(state)) };
     const { sessionId } = state;
     if (!sessionId) return { kind: 'pending', payment: paymentView(state) };
 
@@ -62,7 +63,7 @@ export class CancelTerminalPaymentHandler {
           { paymentId, correlationId: context.correlationId, reason: error.message },
           'cancel outcome unknown',
         );
-        return { kind: 'pending', payment: paymentView(assertExists(state)) };
+        return { kind: 'pending', payment: paymentView(existingPayment(state)) };
       }
       if (!(error instanceof DinteroRejectedError)) throw error;
       // Dintero refuses to cancel a session whose transaction is past authorisation: find out what happened.
@@ -76,7 +77,7 @@ export class CancelTerminalPaymentHandler {
         payment: paymentView(state),
       });
     }
-    return { kind: state.status === 'cancelled' ? 'cancelled' : 'ended', payment: paymentView(assertExists(state)) };
+    return { kind: state.status === 'cancelled' ? 'cancelled' : 'ended', payment: paymentView(existingPayment(state)) };
   }
 
   private async recordTransactionOf(
@@ -111,13 +112,4 @@ export class CancelTerminalPaymentHandler {
       { metadata },
     );
   }
-}
-
-function assertExists(state: PaymentState): Exclude<PaymentState, { status: 'none' }> {
-  if (state.status === 'none') throw new DomainError('PAYMENT_NOT_FOUND', 'No such payment');
-  return state;
-}
-
-function now(): string {
-  return new Date().toISOString();
 }

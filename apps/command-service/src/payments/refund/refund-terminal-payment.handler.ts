@@ -13,6 +13,7 @@ import {
 import type { CommandServiceConfig } from '../../command-service.config';
 import { COMMAND_CONFIG, DINTERO_CLIENT } from '../dintero.provider';
 import type { RefundTerminalPaymentDto, RefundView } from './refund-terminal-payment.dto';
+import { now } from '../../clock';
 
 export interface PreparedRefund {
   readonly paymentId: string;
@@ -141,8 +142,4 @@ export class RefundTerminalPaymentHandler {
     );
     return { refundId, paymentId, amount, terminalId, status: outcome };
   }
-}
-
-function now(): string {
-  return new Date().toISOString();
 }

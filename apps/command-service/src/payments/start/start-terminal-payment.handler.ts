@@ -3,7 +3,6 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DinteroRejectedError, DinteroUnavailableError, type DinteroClient } from '@app/dintero';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
-  DomainError,
   assertUsableTerminal,
   paymentDecider,
   paymentStream,
@@ -17,6 +16,7 @@ import type { CommandServiceConfig } from '../../command-service.config';
 import { COMMAND_CONFIG, DINTERO_CLIENT } from '../dintero.provider';
 import { paymentView, type PaymentView } from '../payment.view';
 import type { StartTerminalPaymentDto } from './start-terminal-payment.dto';
+import { now, existingPayment } from '../../clock';
 
 export interface StartContext {
   readonly correlationId: string;
@@ -176,7 +176,7 @@ export class StartTerminalPaymentHandler {
         { metadata },
       );
       this.logger.log({ ...log, sessionId: session.id }, 'terminal payment started');
-      return { kind: 'created', payment: paymentView(assertExists(state)) };
+      return { kind: 'created', payment: paymentView(existingPayment(state)) };
     } catch (error) {
       if (error instanceof DinteroRejectedError) {
         const { state } = await handleCommand(
@@ -197,7 +197,7 @@ export class StartTerminalPaymentHandler {
           { metadata },
         );
         this.logger.warn({ ...log, dinteroCode: error.code }, 'Dintero refused the session');
-        throw new DinteroRefusedPayment(paymentView(assertExists(state)), error.status, error.code);
+        throw new DinteroRefusedPayment(paymentView(existingPayment(state)), error.status, error.code);
       }
       if (error instanceof DinteroUnavailableError) {
         // Dintero may or may not have created the session: record that we do not know, keep the
@@ -210,7 +210,7 @@ export class StartTerminalPaymentHandler {
           { metadata },
         );
         this.logger.warn({ ...log, reason: error.message }, 'session creation outcome unknown');
-        return { kind: 'outcome_unknown', payment: paymentView(assertExists(state)) };
+        return { kind: 'outcome_unknown', payment: paymentView(existingPayment(state)) };
       }
       throw error;
     }
@@ -224,13 +224,4 @@ export class StartTerminalPaymentHandler {
     url.searchParams.append('report_event', 'VOID');
     return url.href;
   }
-}
-
-function assertExists<S extends { status: string }>(state: S): Exclude<S, { status: 'none' }> {
-  if (state.status === 'none') throw new DomainError('PAYMENT_NOT_FOUND', 'No such payment');
-  return state as Exclude<S, { status: 'none' }>;
-}
-
-function now(): string {
-  return new Date().toISOString();
 }
