@@ -1,6 +1,6 @@
-import { Expose, Transform } from 'class-transformer';
-import { IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
-import { BaseAppConfig, toInt, withEventStore, withNats } from '@app/platform';
+import { Expose } from 'class-transformer';
+import { IsNotEmpty, IsString, IsUrl, Matches } from 'class-validator';
+import { BaseAppConfig, EnvInt, withEventStore, withNats } from '@app/platform';
 
 const url = { require_tld: false, require_protocol: true };
 
@@ -48,25 +48,13 @@ export class CommandServiceConfig extends withNats(withEventStore(BaseAppConfig)
   readonly returnUrl: string = 'http://127.0.0.1:3000/v1/return';
 
   /** How long the customer has at the terminal: the session's `expires_at`. */
-  @Expose({ name: 'SESSION_TTL_SECONDS' })
-  @Transform(toInt)
-  @IsInt()
-  @Min(10)
-  @Max(3_600)
+  @EnvInt('SESSION_TTL_SECONDS', { min: 10, max: 3_600 })
   readonly sessionTtlSeconds: number = 120;
 
   /** How long after the session's expiry a terminal claim lapses by itself, for the reconciler to settle first. */
-  @Expose({ name: 'CLAIM_MARGIN_SECONDS' })
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(3_600)
+  @EnvInt('CLAIM_MARGIN_SECONDS', { min: 0, max: 3_600 })
   readonly claimMarginSeconds: number = 60;
 
-  @Expose({ name: 'DINTERO_TIMEOUT_MS' })
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  @Max(60_000)
+  @EnvInt('DINTERO_TIMEOUT_MS', { min: 100, max: 60_000 })
   readonly dinteroTimeoutMs: number = 10_000;
 }

@@ -1,6 +1,6 @@
 import { Expose, Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { BaseAppConfig, toInt } from '@app/platform';
+import { IsInt, IsOptional, IsString, Matches } from 'class-validator';
+import { BaseAppConfig, EnvInt, toInt } from '@app/platform';
 
 export const SIMULATOR_CONFIG = Symbol('SIMULATOR_CONFIG');
 
@@ -26,46 +26,26 @@ export class DinteroSimulatorConfig extends BaseAppConfig {
   @IsString()
   readonly callbackSecret: string = '';
 
-  @Expose({ name: 'SIM_TOKEN_TTL_SECONDS' })
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @EnvInt('SIM_TOKEN_TTL_SECONDS', { min: 1 })
   readonly tokenTtlSeconds: number = 14_400;
 
   /** How long a virtual terminal prompts before the card is presented. */
-  @Expose({ name: 'SIM_TERMINAL_DELAY_MS' })
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(600_000)
+  @EnvInt('SIM_TERMINAL_DELAY_MS', { min: 0, max: 600_000 })
   readonly terminalDelayMs: number = 1_500;
 
   /** How long an ON_HOLD transaction stays on hold before it is captured. */
-  @Expose({ name: 'SIM_HOLD_MS' })
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(600_000)
+  @EnvInt('SIM_HOLD_MS', { min: 1, max: 600_000 })
   readonly holdMs: number = 2_000;
 
   /** Session lifetime when `expires_at` is not given (Dintero documents no default). */
-  @Expose({ name: 'SIM_SESSION_TTL_SECONDS' })
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @EnvInt('SIM_SESSION_TTL_SECONDS', { min: 1 })
   readonly sessionTtlSeconds: number = 300;
 
-  @Expose({ name: 'SIM_RETRY_BASE_MS' })
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @EnvInt('SIM_RETRY_BASE_MS', { min: 1 })
   readonly retryBaseMs: number = 1_000;
 
   /** Dintero gives up on a callback after 10 s (§4). */
-  @Expose({ name: 'SIM_DELIVERY_TIMEOUT_MS' })
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @EnvInt('SIM_DELIVERY_TIMEOUT_MS', { min: 1 })
   readonly deliveryTimeoutMs: number = 10_000;
 
   @Expose({ name: 'SIM_SEED' })

@@ -1,5 +1,13 @@
 export { loadConfig, ConfigError } from './config/load-config';
-export { BaseAppConfig, withEventStore, withNats, toInt, LOG_LEVELS, type LogLevel } from './config/base-app.config';
+export {
+  BaseAppConfig,
+  EnvInt,
+  withEventStore,
+  withNats,
+  toInt,
+  LOG_LEVELS,
+  type LogLevel,
+} from './config/base-app.config';
 export { loggerModule, correlationIdOf, REDACTED_PATHS } from './logging/logger.module';
 export { MetricsModule, METRICS_REGISTRY } from './metrics/metrics.module';
 export { HealthModule, HEALTH_PROBES, type HealthProbe } from './health/health.module';

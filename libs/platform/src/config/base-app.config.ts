@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { Expose, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
 
@@ -8,6 +9,17 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
 
+/** A whole-number setting read from the environment variable `name`, within `min`..`max`. */
+export function EnvInt(name: string, { min, max }: { min: number; max?: number }): PropertyDecorator {
+  return applyDecorators(
+    Expose({ name }),
+    Transform(toInt),
+    IsInt(),
+    Min(min),
+    ...(max === undefined ? [] : [Max(max)]),
+  );
+}
+
 /** What every app is configured with; each app's schema extends it and sets its own default port. */
 export class BaseAppConfig {
   @Expose({ name: 'HOST' })
@@ -15,11 +27,7 @@ export class BaseAppConfig {
   @IsNotEmpty()
   readonly host: string = '127.0.0.1';
 
-  @Expose({ name: 'PORT' })
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(65_535)
+  @EnvInt('PORT', { min: 0, max: 65_535 })
   readonly port: number = 3000;
 
   @Expose({ name: 'LOG_LEVEL' })
@@ -27,11 +35,7 @@ export class BaseAppConfig {
   readonly logLevel: LogLevel = 'info';
 
   /** Largest request body accepted, in bytes. */
-  @Expose({ name: 'HTTP_BODY_LIMIT' })
-  @Transform(toInt)
-  @IsInt()
-  @Min(1_024)
-  @Max(10 * 1024 * 1024)
+  @EnvInt('HTTP_BODY_LIMIT', { min: 1_024, max: 10 * 1024 * 1024 })
   readonly bodyLimit: number = 64 * 1024;
 }
 
