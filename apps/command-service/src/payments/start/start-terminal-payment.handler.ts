@@ -23,16 +23,12 @@ export interface StartContext {
   readonly posClientId: string;
 }
 
+/** A start that passed every check: the request as it will be recorded, and what claiming needs besides. */
 export interface PreparedStart {
-  readonly request: StartTerminalPaymentDto;
-  readonly paymentId: string;
-  readonly payoutDestinationId: string;
-  readonly requestedAt: Date;
-  readonly expiresAt: string;
+  readonly requestPayment: Extract<PaymentCommand, { type: 'RequestPayment' }>;
   readonly claimExpiresAt: string;
   readonly metadata: Readonly<Record<string, string>>;
   readonly log: Readonly<Record<string, string>>;
-  readonly requestPayment: PaymentCommand;
 }
 
 export type StartOutcome = { readonly kind: 'created' | 'outcome_unknown'; readonly payment: PaymentView };
@@ -85,7 +81,7 @@ export class StartTerminalPaymentHandler {
     };
     const log = { paymentId, storeId, terminalId, correlationId: context.correlationId };
 
-    const requestPayment: PaymentCommand = {
+    const requestPayment: PreparedStart['requestPayment'] = {
       type: 'RequestPayment',
       data: {
         paymentId,
@@ -104,33 +100,14 @@ export class StartTerminalPaymentHandler {
     };
     // The domain's rules refuse bad input before the terminal is claimed, so a refused request writes nothing.
     paymentDecider.decide(requestPayment, paymentDecider.initialState);
-    return {
-      request,
-      paymentId,
-      payoutDestinationId: store.payoutDestinationId,
-      requestedAt,
-      expiresAt,
-      claimExpiresAt,
-      metadata,
-      log,
-      requestPayment,
-    };
+    return { requestPayment, claimExpiresAt, metadata, log };
   }
 
   /** Claims the terminal, records the request, creates the Dintero session and records what Dintero answered. */
   async execute(prepared: PreparedStart): Promise<StartOutcome> {
-    const {
-      request,
-      paymentId,
-      payoutDestinationId,
-      requestedAt,
-      expiresAt,
-      claimExpiresAt,
-      metadata,
-      log,
-      requestPayment,
-    } = prepared;
-    const { storeId, terminalId } = request;
+    const { requestPayment, claimExpiresAt, metadata, log } = prepared;
+    const request = requestPayment.data;
+    const { paymentId, storeId, terminalId, payoutDestinationId, requestedAt, expiresAt } = request;
 
     await handleCommand(
       this.store,
@@ -144,7 +121,7 @@ export class StartTerminalPaymentHandler {
           kind: 'payment',
           paymentId,
           storeId,
-          claimedAt: requestedAt.toISOString(),
+          claimedAt: requestedAt,
           expiresAt: claimExpiresAt,
         },
       },
