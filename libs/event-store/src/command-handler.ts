@@ -1,4 +1,5 @@
 import { WrongExpectedRevisionError } from './event-store.errors';
+import { stateCache, type CachedState } from './state-cache';
 import type { AppendResult, EventMetadata, EventStore, NewEvent } from './event-store.port';
 
 /** The decider shape command handling needs (structural, so that this lib depends on no domain). */
@@ -56,24 +57,27 @@ export async function handleCommand<Command, Event extends { type: string; data:
       if (error instanceof WrongExpectedRevisionError && attempt < maxAttempts) continue;
       throw error;
     }
-    return {
-      events,
-      state: events.reduce((folded, event) => decider.evolve(folded, event), state),
-      nextRevision: result.nextRevision,
+    const next = events.reduce((folded, event) => decider.evolve(folded, event), state);
+    stateCache(store, decider).set(streamName, {
+      state: next,
+      revision: result.nextRevision,
       position: result.position,
-    };
+    });
+    return { events, state: next, nextRevision: result.nextRevision, position: result.position };
   }
 }
 
-/** Folds a whole stream, page by page. */
+/** Folds a stream page by page: from the state cached for it, reading only the events after it. */
 export async function readState<Command, Event extends { type: string; data: unknown }, State>(
   store: EventStore,
   streamName: string,
   decider: StreamDecider<Command, Event, State>,
 ): Promise<{ state: State; revision: number | undefined; position: bigint | undefined }> {
-  let state = decider.initialState;
-  let revision: number | undefined;
-  let position: bigint | undefined;
+  const cache = stateCache(store, decider);
+  const cached = cache.get(streamName) as CachedState<State> | undefined;
+  let state = cached?.state ?? decider.initialState;
+  let revision: number | undefined = cached?.revision;
+  let position: bigint | undefined = cached?.position;
   for (;;) {
     const page = await store.readStream(streamName, {
       fromRevision: revision === undefined ? 0 : revision + 1,
@@ -84,6 +88,9 @@ export async function readState<Command, Event extends { type: string; data: unk
       revision = recorded.revision;
       position = recorded.position;
     }
-    if (page.length < READ_PAGE) return { state, revision, position };
+    if (page.length < READ_PAGE) {
+      if (revision !== undefined && revision !== cached?.revision) cache.set(streamName, { state, revision, position });
+      return { state, revision, position };
+    }
   }
 }

@@ -78,6 +78,8 @@ export interface EventStore {
   /** A stream that does not exist reads as empty. */
   readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** The position of the last event in the log (0 when it is empty): for progress and lag. */
+  headPosition(): Promise<bigint>;
   subscribeToAll(options?: SubscribeOptions): EventSubscription;
   close(): Promise<void>;
 }

@@ -58,6 +58,16 @@ export function eventStoreContract(adapter: string, context: ContractContext): v
       expect(result).toEqual({ nextRevision: 1, position: read[1]!.position });
     });
 
+    it('names the position of the last event as the head of the log', async () => {
+      const { position } = await store.append(stream('head'), [event('PaymentRequested', {})], {
+        expectedRevision: 'no_stream',
+      });
+      // Other runs may append to a shared log meanwhile: the head is at or after our last event.
+      expect(await store.headPosition()).toBeGreaterThanOrEqual(position);
+      const [after] = await store.readAll({ after: await store.headPosition(), limit: 1 });
+      expect(after === undefined || after.position > position).toBe(true);
+    });
+
     it('reads a stream that does not exist as empty', async () => {
       await expect(store.readStream(stream('missing'))).resolves.toEqual([]);
     });

@@ -1,7 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { SqliteEventStore } from '@app/event-store';
 import { take } from './wait';
@@ -68,6 +70,30 @@ describe('SQLite event store shared by several processes', () => {
     // Both workers raced on the shared stream, so the conflict path was taken, not just the happy path.
     const conflicts = [a, b].map((r) => (JSON.parse(r.stdout) as { conflicts: number }).conflicts);
     expect(conflicts.reduce((x, y) => x + y)).toBeGreaterThan(0);
+  });
+
+  it('opens a new file while another process holds it locked, as apps starting together do', async () => {
+    // The other process holds the write lock for a while, as another app creating the schema does: the
+    // store's setup must wait for it rather than fail with "database is locked".
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const db = new (require('better-sqlite3'))(process.argv[1]);
+         db.pragma('journal_mode = WAL'); db.exec('BEGIN IMMEDIATE; CREATE TABLE other (x)'); console.log('locked');
+         setTimeout(() => { db.exec('COMMIT'); db.close(); }, 300);`,
+        file,
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = once(holder, 'exit');
+    await once(holder.stdout, 'data');
+
+    const store = new SqliteEventStore({ file });
+    await store.append('opened', [{ id: randomUUID(), type: 'Opened', data: {} }], { expectedRevision: 'no_stream' });
+    expect((await store.readStream('opened')).map((e) => e.type)).toEqual(['Opened']);
+    await store.close();
+    await exited;
   });
 
   it('wakes a live subscription for events another process wrote', async () => {

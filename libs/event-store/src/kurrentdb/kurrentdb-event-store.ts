@@ -126,6 +126,24 @@ export class KurrentDbEventStore implements EventStore {
     return events;
   }
 
+  async headPosition(): Promise<bigint> {
+    try {
+      const reader = this.client.readAll({
+        direction: BACKWARDS,
+        fromPosition: END,
+        maxCount: 1,
+        filter: excludeSystemEvents(),
+      });
+      for await (const resolved of reader) {
+        const event = toRecordedEvent(resolved);
+        if (event) return event.position;
+      }
+      return 0n;
+    } catch (error) {
+      throw asStoreError(error, 'read the end of $all');
+    }
+  }
+
   subscribeToAll(options: SubscribeOptions = {}): EventSubscription {
     const { after, streamPrefixes } = checkReadAllOptions(options);
     const subscription = this.client.subscribeToAll({

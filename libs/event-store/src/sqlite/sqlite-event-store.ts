@@ -61,6 +61,13 @@ type Row = [
 ];
 
 const COLUMNS = 'position, stream, revision, id, type, data, metadata';
+/** The longest SQLite's busy handler may block the event loop before the commit is retried from a timer. */
+const BLOCKING_BUSY_MS = 5;
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT';
+}
 
 /**
  * The embedded event log. Appends made in the same turn of the event loop are committed together
@@ -74,6 +81,10 @@ export class SqliteEventStore implements EventStore {
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
   private closed = false;
+  private readonly busyTimeoutMs: number;
+  /** While another process holds the write lock: when this batch first found it busy, and the retry timer. */
+  private busySince: number | undefined;
+  private busyRetry: NodeJS.Timeout | undefined;
   private poller: NodeJS.Timeout | undefined;
   private lastDataVersion: number;
   private readonly checkpointer: WalCheckpointer | undefined;
@@ -85,6 +96,7 @@ export class SqliteEventStore implements EventStore {
     streamBackwards: Database.Statement<[string, number, number], Row>;
     all: Database.Statement<[number, number], Row>;
     byId: Database.Statement<[string], { stream: string; revision: number; position: number }>;
+    head: Database.Statement<[], { position: number | null }>;
   };
   /** Filtered read-all statements by number of prefixes: subscriptions run them on every page. */
   private readonly filteredStatements = new Map<number, Database.Statement<unknown[], Row>>();
@@ -93,7 +105,10 @@ export class SqliteEventStore implements EventStore {
   constructor(options: SqliteEventStoreOptions) {
     if (options.file !== ':memory:') mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
     this.db = new Database(options.file);
-    openDatabase(this.db, options.busyTimeoutMs ?? 5_000);
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
+    // SQLite's own busy handler sleeps with the event loop blocked, longer and longer: let it wait a few
+    // milliseconds at most, and retry a busy commit from a timer instead (see flush).
+    openDatabase(this.db, this.busyTimeoutMs, Math.min(this.busyTimeoutMs, BLOCKING_BUSY_MS));
     this.maxBatch = options.maxBatch ?? 1_000;
     const pollIntervalMs = options.pollIntervalMs ?? 5;
     this.statements = {
@@ -115,6 +130,7 @@ export class SqliteEventStore implements EventStore {
         .prepare<[number, number], Row>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`)
         .raw(),
       byId: this.db.prepare('SELECT stream, revision, position FROM events WHERE id = ?'),
+      head: this.db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
     };
     this.lastDataVersion = this.dataVersion();
     this.commitBatch = this.createBatchCommit();
@@ -158,6 +174,11 @@ export class SqliteEventStore implements EventStore {
     return this.readAllFiltered(after, limit, streamPrefixes);
   }
 
+  async headPosition(): Promise<bigint> {
+    this.assertOpen();
+    return BigInt(this.statements.head.get()?.position ?? 0);
+  }
+
   subscribeToAll(options?: SubscribeOptions): EventSubscription {
     this.assertOpen();
     checkReadAllOptions(options);
@@ -174,6 +195,8 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.flush();
+    // Appends waiting for another process's write lock are committed (or time out) before closing.
+    while (this.busyRetry) await new Promise((resolve) => setTimeout(resolve, 5));
     this.closed = true;
     clearInterval(this.poller);
     this.poller = undefined;
@@ -200,7 +223,8 @@ export class SqliteEventStore implements EventStore {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled) return;
+    // A busy retry is pending: it flushes whatever has joined the queue by then.
+    if (this.flushScheduled || this.busyRetry) return;
     this.flushScheduled = true;
     // setImmediate, not a microtask: every appender that resumes in this turn joins the same group.
     setImmediate(() => this.flush());
@@ -208,12 +232,16 @@ export class SqliteEventStore implements EventStore {
 
   private flush(): void {
     this.flushScheduled = false;
+    this.busyRetry = undefined;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       let outcomes: (AppendResult | Error)[];
       try {
         outcomes = this.commitBatch(batch);
+        this.busySince = undefined;
       } catch (error) {
+        if (isBusy(error) && !this.closed && this.retryWhenFree(batch)) return;
+        this.busySince = undefined;
         const failure = new EventStoreUnavailableError(`SQLite commit failed: ${(error as Error).message}`, {
           cause: error,
         });
@@ -228,6 +256,21 @@ export class SqliteEventStore implements EventStore {
       this.lastDataVersion = this.dataVersion();
       this.signal.notify();
     }
+  }
+
+  /**
+   * Another process holds the write lock: the batch goes back to the head of the queue and is tried again
+   * from a timer, so that this process's event loop keeps running meanwhile. False once the busy timeout
+   * has run out (the caller then fails the batch).
+   */
+  private retryWhenFree(batch: PendingAppend[]): boolean {
+    const now = Date.now();
+    this.busySince ??= now;
+    if (now - this.busySince >= this.busyTimeoutMs) return false;
+    this.queue.unshift(...batch);
+    const waited = now - this.busySince;
+    this.busyRetry = setTimeout(() => this.flush(), Math.min(1 + waited / 4, 20) * (0.5 + Math.random()));
+    return true;
   }
 
   private createBatchCommit(): (batch: readonly PendingAppend[]) => (AppendResult | Error)[] {
