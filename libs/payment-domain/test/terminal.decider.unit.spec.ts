@@ -89,3 +89,43 @@ describe('terminal claim (invariant 1: one payment per terminal)', () => {
       .when({ type: 'ClaimTerminal', data: { ...claim, expiresAt: claim.claimedAt } })
       .thenFails('VALIDATION_FAILED'));
 });
+
+describe('terminal assignment (the terminal-to-store index)', () => {
+  const assign = { terminalId: 'T-1', storeId: 'oslo-center', at: '2026-11-23T09:00:00.000Z' };
+  const assigned: TerminalEvent = { type: 'TerminalAssigned', data: assign };
+
+  it('assigns a new terminal to its store', () =>
+    spec.given([]).when({ type: 'AssignTerminal', data: assign }).then([assigned]));
+
+  it('treats the same assignment again as already made', () =>
+    spec.given([assigned]).when({ type: 'AssignTerminal', data: assign }).thenNothing());
+
+  it('refuses a terminal of another store, naming that store', () =>
+    spec
+      .given([assigned])
+      .when({ type: 'AssignTerminal', data: { ...assign, storeId: 'bergen-1' } })
+      .thenFails('TERMINAL_OF_OTHER_STORE', { terminalStoreId: 'oslo-center' }));
+
+  it('refuses a claim for another store than the terminal is assigned to', () =>
+    spec
+      .given([assigned])
+      .when({ type: 'ClaimTerminal', data: { ...claim, storeId: 'bergen-1' } })
+      .thenFails('TERMINAL_OF_OTHER_STORE', { terminalStoreId: 'oslo-center' }));
+
+  it('keeps the assignment through claims and releases', () => {
+    const released: TerminalEvent = {
+      type: 'TerminalReleased',
+      data: { terminalId: 'T-1', claimId: 'claim-a', paymentId: 'pay-a', reason: 'finished', at: claim.expiresAt },
+    };
+    spec
+      .given([assigned, claimed, released])
+      .when({ type: 'AssignTerminal', data: { ...assign, storeId: 'bergen-1' } })
+      .thenFails('TERMINAL_OF_OTHER_STORE');
+  });
+
+  it('refuses an assignment with a store id that is not a subject token', () =>
+    spec
+      .given([])
+      .when({ type: 'AssignTerminal', data: { ...assign, storeId: 'oslo center' } })
+      .thenFails('VALIDATION_FAILED'));
+});

@@ -4,7 +4,14 @@ import { isBefore, requireInstant, requireMoney, requireText, requireToken } fro
 import { REACTION_TO_STATUS, isDinteroTransactionStatus } from './dintero-status';
 import type { PaymentCommand } from './payment.commands';
 import type { PaymentEvent } from './payment.events';
-import { committedRefunds, evolvePayment, initialPaymentState, isOpen, type PaymentState } from './payment.state';
+import {
+  committedRefunds,
+  evolvePayment,
+  existingPayment,
+  initialPaymentState,
+  isOpen,
+  type PaymentState,
+} from './payment.state';
 
 type Of<Type extends PaymentCommand['type']> = Extract<PaymentCommand, { type: Type }>['data'];
 
@@ -35,23 +42,23 @@ function requestPayment(data: Of<'RequestPayment'>, state: PaymentState): Paymen
 }
 
 function recordSessionCreated(data: Of<'RecordSessionCreated'>, state: PaymentState): PaymentEvent[] {
-  const payment = requirePayment(state);
+  const payment = existingPayment(state);
   if (payment.status !== 'requested' && payment.status !== 'outcome_unknown') return [];
   return [{ type: 'SessionCreated', data }];
 }
 
 function recordSessionRejected(data: Of<'RecordSessionRejected'>, state: PaymentState): PaymentEvent[] {
-  const payment = requirePayment(state);
+  const payment = existingPayment(state);
   if (payment.status !== 'requested' && payment.status !== 'outcome_unknown') return [];
   return [{ type: 'SessionCreationRejected', data }];
 }
 
 function recordSessionOutcomeUnknown(data: Of<'RecordSessionOutcomeUnknown'>, state: PaymentState): PaymentEvent[] {
-  return requirePayment(state).status === 'requested' ? [{ type: 'SessionCreationOutcomeUnknown', data }] : [];
+  return existingPayment(state).status === 'requested' ? [{ type: 'SessionCreationOutcomeUnknown', data }] : [];
 }
 
 function requestCancellation(data: Of<'RequestCancellation'>, state: PaymentState): PaymentEvent[] {
-  const payment = requirePayment(state);
+  const payment = existingPayment(state);
   if (payment.status === 'captured') {
     throw new DomainError(
       'PAYMENT_FINISHED',
@@ -71,7 +78,7 @@ function recordDinteroTransaction(
   { transaction, source, at }: Of<'RecordDinteroTransaction'>,
   state: PaymentState,
 ): PaymentEvent[] {
-  const payment = requirePayment(state);
+  const payment = existingPayment(state);
   if (!isDinteroTransactionStatus(transaction.status)) {
     throw new DomainError(
       'VALIDATION_FAILED',
@@ -142,7 +149,7 @@ function recordDinteroTransaction(
 }
 
 function recordDinteroError({ error, source, at }: Of<'RecordDinteroError'>, state: PaymentState): PaymentEvent[] {
-  const payment = requirePayment(state);
+  const payment = existingPayment(state);
   if (!isOpen(payment)) return [];
   switch (error) {
     case 'cancelled':
@@ -158,13 +165,13 @@ function recordDinteroError({ error, source, at }: Of<'RecordDinteroError'>, sta
 }
 
 function expireSession({ source, at }: Of<'ExpireSession'>, state: PaymentState): PaymentEvent[] {
-  const payment = requirePayment(state);
+  const payment = existingPayment(state);
   if (!isOpen(payment) || isBefore(at, payment.expiresAt)) return [];
   return [{ type: 'PaymentExpired', data: { source, at } }];
 }
 
 function requestVoid(data: Of<'RequestVoid'>, state: PaymentState): PaymentEvent[] {
-  const payment = requirePayment(state);
+  const payment = existingPayment(state);
   if (payment.status !== 'authorized') {
     throw new DomainError(
       'NOT_VOIDABLE',
@@ -178,7 +185,7 @@ function requestVoid(data: Of<'RequestVoid'>, state: PaymentState): PaymentEvent
 }
 
 function requestRefund(data: Of<'RequestRefund'>, state: PaymentState): PaymentEvent[] {
-  const payment = requirePayment(state);
+  const payment = existingPayment(state);
   if (payment.status !== 'captured') {
     throw new DomainError(
       'NOT_REFUNDABLE',
@@ -217,7 +224,7 @@ function recordRefundOutcome(
   { refundId, outcome, reason, source, at }: Of<'RecordRefundOutcome'>,
   state: PaymentState,
 ): PaymentEvent[] {
-  const payment = requirePayment(state);
+  const payment = existingPayment(state);
   const refund = payment.status === 'captured' ? payment.refunds[refundId] : undefined;
   if (!refund)
     throw new DomainError('UNKNOWN_REFUND', `Payment ${payment.paymentId} has no refund ${refundId}`, { refundId });
@@ -234,11 +241,6 @@ function recordRefundOutcome(
         ? []
         : [{ type: 'RefundOutcomeUnknown', data: { refundId, reason: reason ?? 'no answer', at } }];
   }
-}
-
-function requirePayment(state: PaymentState): Exclude<PaymentState, { status: 'none' }> {
-  if (state.status === 'none') throw new DomainError('PAYMENT_NOT_FOUND', 'No such payment');
-  return state;
 }
 
 function decide(command: PaymentCommand, state: PaymentState): PaymentEvent[] {

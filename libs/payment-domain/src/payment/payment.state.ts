@@ -1,3 +1,4 @@
+import { DomainError } from '../shared/domain-error';
 import type { PaymentEvent, PaymentRequestedData } from './payment.events';
 
 /** Statuses in which the payment may still end any way. */
@@ -43,6 +44,13 @@ export type CapturedPayment = Extract<PaymentState, { status: 'captured' }>;
 export type EndedPayment = Extract<PaymentState, { status: EndedStatus }>;
 
 export const initialPaymentState: PaymentState = { status: 'none' };
+
+/** The payment, or PAYMENT_NOT_FOUND (naming it when its id is given). */
+export function existingPayment(state: PaymentState, paymentId?: string): Exclude<PaymentState, { status: 'none' }> {
+  if (state.status !== 'none') return state;
+  if (paymentId === undefined) throw new DomainError('PAYMENT_NOT_FOUND', 'No such payment');
+  throw new DomainError('PAYMENT_NOT_FOUND', `Payment ${paymentId} not found`, { paymentId });
+}
 
 export const isOpen = (state: PaymentState): state is OpenPayment =>
   state.status === 'requested' ||

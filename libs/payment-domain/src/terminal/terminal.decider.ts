@@ -3,9 +3,11 @@ import { DomainError } from '../shared/domain-error';
 import { isBefore, requireInstant, requireText, requireToken } from '../shared/validation';
 
 /**
- * Stream `terminal-{terminalId}`: who holds the terminal (DESIGN.md invariant 1). A payment or a refund
- * claims it; the claim ends when the payment or refund ends, or when it expires, so that a crash never
- * locks a terminal for good. Of concurrent claims the event log's expected revision lets one win.
+ * Stream `terminal-{terminalId}`: which store the terminal belongs to, and who holds it (DESIGN.md
+ * invariant 1). A payment or a refund claims it; the claim ends when the payment or refund ends, or when
+ * it expires, so that a crash never locks a terminal for good. Of concurrent claims the event log's
+ * expected revision lets one win. Terminal ids are global, so the stream is also the terminal-to-store
+ * index that tells a terminal of another store from an unknown one.
  */
 export const terminalStream = (terminalId: string): string => `terminal-${terminalId}`;
 
@@ -23,6 +25,10 @@ export interface TerminalClaim {
 export type ReleaseReason = 'finished' | 'rejected' | 'expired' | 'reconciled';
 
 export type TerminalEvent =
+  | {
+      readonly type: 'TerminalAssigned';
+      readonly data: { readonly terminalId: string; readonly storeId: string; readonly at: string };
+    }
   | { readonly type: 'TerminalClaimed'; readonly data: TerminalClaim & { readonly terminalId: string } }
   | {
       readonly type: 'TerminalReleased';
@@ -36,6 +42,10 @@ export type TerminalEvent =
     };
 
 export type TerminalCommand =
+  | {
+      readonly type: 'AssignTerminal';
+      readonly data: { readonly terminalId: string; readonly storeId: string; readonly at: string };
+    }
   | { readonly type: 'ClaimTerminal'; readonly data: TerminalClaim & { readonly terminalId: string } }
   | {
       readonly type: 'ReleaseTerminal';
@@ -47,9 +57,31 @@ export type TerminalCommand =
       };
     };
 
-export type TerminalState = { readonly status: 'free' } | { readonly status: 'claimed'; readonly claim: TerminalClaim };
+/** `storeId` is the store the terminal is registered to; absent for a terminal never assigned. */
+export type TerminalState =
+  | { readonly status: 'free'; readonly storeId?: string }
+  | { readonly status: 'claimed'; readonly claim: TerminalClaim; readonly storeId?: string };
 
 const initialState: TerminalState = { status: 'free' };
+
+function assignTerminal(
+  { data }: Extract<TerminalCommand, { type: 'AssignTerminal' }>,
+  state: TerminalState,
+): TerminalEvent[] {
+  const terminalId = requireToken(data.terminalId, 'terminalId');
+  const storeId = requireToken(data.storeId, 'storeId');
+  const at = requireInstant(data.at, 'at');
+  if (state.storeId === storeId) return [];
+  if (state.storeId !== undefined) throw otherStore(terminalId, state.storeId);
+  return [{ type: 'TerminalAssigned', data: { terminalId, storeId, at } }];
+}
+
+function otherStore(terminalId: string, storeId: string): DomainError {
+  return new DomainError('TERMINAL_OF_OTHER_STORE', `Terminal ${terminalId} belongs to another store`, {
+    terminalId,
+    terminalStoreId: storeId,
+  });
+}
 
 function claimTerminal(
   { data }: Extract<TerminalCommand, { type: 'ClaimTerminal' }>,
@@ -62,6 +94,7 @@ function claimTerminal(
   const expiresAt = requireInstant(data.expiresAt, 'expiresAt');
   if (!isBefore(claimedAt, expiresAt))
     throw new DomainError('VALIDATION_FAILED', 'A claim must expire after it is made');
+  if (state.storeId !== undefined && state.storeId !== data.storeId) throw otherStore(terminalId, state.storeId);
   if (state.status === 'claimed') {
     if (state.claim.claimId === data.claimId) return [];
     if (isBefore(claimedAt, state.claim.expiresAt)) {
@@ -114,18 +147,25 @@ function releaseTerminal(
 }
 
 function evolve(state: TerminalState, event: TerminalEvent): TerminalState {
+  const store = state.storeId === undefined ? {} : { storeId: state.storeId };
   switch (event.type) {
+    case 'TerminalAssigned':
+      return { ...state, storeId: event.data.storeId };
     case 'TerminalClaimed': {
       const { terminalId: _terminalId, ...claim } = event.data;
-      return { status: 'claimed', claim };
+      return { status: 'claimed', claim, ...store };
     }
     case 'TerminalReleased':
-      return state.status === 'claimed' && state.claim.claimId === event.data.claimId ? { status: 'free' } : state;
+      return state.status === 'claimed' && state.claim.claimId === event.data.claimId
+        ? { status: 'free', ...store }
+        : state;
   }
 }
 
 function decide(command: TerminalCommand, state: TerminalState): TerminalEvent[] {
   switch (command.type) {
+    case 'AssignTerminal':
+      return assignTerminal(command, state);
     case 'ClaimTerminal':
       return claimTerminal(command, state);
     case 'ReleaseTerminal':
