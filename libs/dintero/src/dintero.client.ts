@@ -24,6 +24,16 @@ export interface DinteroClientOptions {
   readonly tokenRenewMarginMs?: number;
   /** Injected clock, for token expiry. */
   readonly now?: () => number;
+  /** Told of every API call once it has ended (after its retries): for latency and error metrics. */
+  readonly observe?: (call: DinteroCallObservation) => void;
+}
+
+export interface DinteroCallObservation {
+  /** The operation, e.g. `createSession`, never an id. */
+  readonly operation: string;
+  /** `ok`, `rejected` (Dintero said no) or `unavailable` (no answer: outcome unknown). */
+  readonly outcome: 'ok' | 'rejected' | 'unavailable';
+  readonly seconds: number;
 }
 
 type Safety = 'safe' | 'unsafe';
@@ -61,7 +71,7 @@ export class DinteroClient {
   }
 
   createTerminalSession(request: TerminalSessionRequest): Promise<SessionCreated> {
-    return this.call<SessionCreated>('unsafe', 'POST', '/v1/sessions-profile', {
+    return this.call<SessionCreated>('createSession', 'unsafe', 'POST', '/v1/sessions-profile', {
       profile_id: request.profileId,
       url: { return_url: request.returnUrl, callback_url: request.callbackUrl },
       order: {
@@ -83,16 +93,16 @@ export class DinteroClient {
   }
 
   getSession(sessionId: string): Promise<DinteroSession> {
-    return this.call('safe', 'GET', `/v1/sessions/${encodeURIComponent(sessionId)}`);
+    return this.call('getSession', 'safe', 'GET', `/v1/sessions/${encodeURIComponent(sessionId)}`);
   }
 
   /** Cancelling twice cancels once, so it is safe to repeat. */
   cancelSession(sessionId: string): Promise<DinteroSession> {
-    return this.call('safe', 'POST', `/v1/sessions/${encodeURIComponent(sessionId)}/cancel`);
+    return this.call('cancelSession', 'safe', 'POST', `/v1/sessions/${encodeURIComponent(sessionId)}/cancel`);
   }
 
   getTransaction(transactionId: string): Promise<DinteroTransaction> {
-    return this.call('safe', 'GET', `/v1/transactions/${encodeURIComponent(transactionId)}`);
+    return this.call('getTransaction', 'safe', 'GET', `/v1/transactions/${encodeURIComponent(transactionId)}`);
   }
 
   listTransactions(filters: TransactionFilters = {}): Promise<DinteroTransaction[]> {
@@ -105,11 +115,11 @@ export class DinteroClient {
     if (filters.limit !== undefined) query.set('limit', String(filters.limit));
     if (filters.startingAfter !== undefined) query.set('starting_after', filters.startingAfter);
     const search = query.toString();
-    return this.call('safe', 'GET', `/v1/transactions${search ? `?${search}` : ''}`);
+    return this.call('listTransactions', 'safe', 'GET', `/v1/transactions${search ? `?${search}` : ''}`);
   }
 
   refund(transactionId: string, request: RefundRequest): Promise<DinteroTransaction> {
-    return this.call('unsafe', 'POST', `/v1/transactions/${encodeURIComponent(transactionId)}/refund`, {
+    return this.call('refund', 'unsafe', 'POST', `/v1/transactions/${encodeURIComponent(transactionId)}/refund`, {
       amount: request.amount,
       refund_reference: request.refundReference,
       terminal_id: request.terminalId,
@@ -118,11 +128,13 @@ export class DinteroClient {
   }
 
   void(transactionId: string): Promise<DinteroTransaction> {
-    return this.call('unsafe', 'POST', `/v1/transactions/${encodeURIComponent(transactionId)}/void`);
+    return this.call('void', 'unsafe', 'POST', `/v1/transactions/${encodeURIComponent(transactionId)}/void`);
   }
 
   capture(transactionId: string, amount: number): Promise<DinteroTransaction> {
-    return this.call('unsafe', 'POST', `/v1/transactions/${encodeURIComponent(transactionId)}/capture`, { amount });
+    return this.call('capture', 'unsafe', 'POST', `/v1/transactions/${encodeURIComponent(transactionId)}/capture`, {
+      amount,
+    });
   }
 
   /** A cached token, renewed before it runs out; one request in flight however many callers wait. */
@@ -156,7 +168,21 @@ export class DinteroClient {
     return body.access_token;
   }
 
-  private async call<T>(safety: Safety, method: string, path: string, body?: unknown): Promise<T> {
+  private async call<T>(operation: string, safety: Safety, method: string, path: string, body?: unknown): Promise<T> {
+    const started = performance.now();
+    const observe = (outcome: DinteroCallObservation['outcome']) =>
+      this.options.observe?.({ operation, outcome, seconds: (performance.now() - started) / 1000 });
+    try {
+      const result = await this.callOnce<T>(safety, method, path, body);
+      observe('ok');
+      return result;
+    } catch (error) {
+      observe(error instanceof DinteroRejectedError ? 'rejected' : 'unavailable');
+      throw error;
+    }
+  }
+
+  private async callOnce<T>(safety: Safety, method: string, path: string, body?: unknown): Promise<T> {
     const request = (token: string) =>
       this.send<T>(safety, `${this.options.checkoutUrl}${path}`, {
         method,

@@ -9,6 +9,9 @@ export {
   type CallbackRequest,
   type SignatureCheck,
 } from './signatures';
-export { DinteroClient, type DinteroClientOptions } from './dintero.client';
+export { DinteroClient, type DinteroCallObservation, type DinteroClientOptions } from './dintero.client';
 export { DinteroRejectedError, DinteroUnavailableError } from './dintero.errors';
 export type * from './dintero.types';
+
+/** Nest injection token of the app's one `DinteroClient` (the provider is `dinteroClientProvider` in `@app/platform`). */
+export const DINTERO_CLIENT = Symbol('DINTERO_CLIENT');

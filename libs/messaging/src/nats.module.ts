@@ -12,6 +12,9 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       timeout: 5_000,
+      // Every request (a KV put, a JetStream publish) would otherwise build two Error objects with stack
+      // traces up front, in case it times out: a fifth of the projector's CPU in a catch-up.
+      noAsyncTraces: true,
     });
   } catch (error) {
     throw new Error(

@@ -4,6 +4,7 @@ export {
   EnvInt,
   withEventStore,
   withNats,
+  withDintero,
   toInt,
   LOG_LEVELS,
   type LogLevel,
@@ -14,3 +15,14 @@ export { HealthModule, HEALTH_PROBES, type HealthProbe } from './health/health.m
 export { bootstrap, createHttpApp, listen, type HttpAppOptions } from './http/create-http-app';
 export { operationsModules } from './operations.modules';
 export { validationMessages } from './config/validation-messages';
+export {
+  ProblemDetailsFilter,
+  RequestValidationError,
+  STATUS_OF,
+  type ProblemDetails,
+} from './problem-details/problem-details.filter';
+export { requestValidation } from './problem-details/validation.pipe';
+export { ApiProblems, ProblemDetailsView } from './problem-details/api-problems.decorator';
+export { paymentMetrics, type PaymentMetrics } from './metrics/payment-metrics';
+export { dinteroClientProvider, type DinteroConnectionSettings } from './dintero/dintero-client.provider';
+export { parseMessage, replyTo, type Reply } from './nats/request-reply';

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Expose, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -70,4 +70,44 @@ export function withNats<Base extends Constructor>(base: Base) {
     readonly natsPrefix: string = 'payments';
   }
   return NatsSettings;
+}
+
+const url = { require_tld: false, require_protocol: true };
+
+/** Adds Dintero's API and the client credentials (the simulator's by default) to an app's schema. */
+export function withDintero<Base extends Constructor>(base: Base) {
+  class DinteroSettings extends base {
+    /** Dintero's API (token endpoint); the simulator in development. */
+    @Expose({ name: 'DINTERO_API_URL' })
+    @IsUrl(url)
+    readonly dinteroApiUrl: string = 'http://127.0.0.1:3003';
+
+    /** Dintero's Checkout API (sessions, transactions); the simulator in development. */
+    @Expose({ name: 'DINTERO_CHECKOUT_URL' })
+    @IsUrl(url)
+    readonly dinteroCheckoutUrl: string = 'http://127.0.0.1:3003';
+
+    @Expose({ name: 'DINTERO_ACCOUNT_ID' })
+    @Matches(/^[PT]\d{8}$/, { message: 'DINTERO_ACCOUNT_ID must be P or T and 8 digits' })
+    readonly dinteroAccountId: string = 'T12345678';
+
+    @Expose({ name: 'DINTERO_CLIENT_ID' })
+    @IsString()
+    @IsNotEmpty()
+    readonly dinteroClientId: string = 'simulator-client';
+
+    @Expose({ name: 'DINTERO_CLIENT_SECRET' })
+    @IsString()
+    @IsNotEmpty()
+    readonly dinteroClientSecret: string = 'simulator-secret';
+
+    @EnvInt('DINTERO_TIMEOUT_MS', { min: 100, max: 60_000 })
+    readonly dinteroTimeoutMs: number = 10_000;
+
+    /** Where Dintero reaches the ingest service: callback URLs are built on it, and callbacks signed for it. */
+    @Expose({ name: 'INGEST_PUBLIC_URL' })
+    @IsUrl(url)
+    readonly ingestPublicUrl: string = 'http://127.0.0.1:3001';
+  }
+  return DinteroSettings;
 }

@@ -23,12 +23,24 @@ export async function createHttpApp(
     new FastifyAdapter({ bodyLimit: config.bodyLimit }),
     {
       bufferLogs: true,
+      // The raw bytes of each body on `request.rawBody`: webhook signatures are over them, not a re-serialisation.
+      rawBody: true,
     },
   );
   app.useLogger(app.get(Logger));
   const document = SwaggerModule.createDocument(
     app,
-    new DocumentBuilder().setTitle(options.title).setDescription(options.description).setVersion('1').build(),
+    new DocumentBuilder()
+      .setTitle(options.title)
+      .setDescription(options.description)
+      .setVersion('1')
+      .addBearerAuth({
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'POS API key',
+        description: 'A POS API key (command service)',
+      })
+      .build(),
   );
   SwaggerModule.setup('docs', app, document);
   return app;

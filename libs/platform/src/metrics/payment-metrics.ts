@@ -1,0 +1,63 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+const byRegistry = new WeakMap<Registry, ReturnType<typeof create>>();
+
+function create(registry: Registry) {
+  const registers = [registry];
+  return {
+    dinteroSeconds: new Histogram({
+      name: 'payments_dintero_request_seconds',
+      help: 'Dintero API calls by operation and outcome (ok, rejected: Dintero said no, unavailable: no answer)',
+      labelNames: ['operation', 'outcome'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    deliveries: new Counter({
+      name: 'payments_dintero_deliveries_total',
+      help: 'Callbacks, webhooks and reconciler lookups by source and result (recorded, duplicate, ignored, refused, failed)',
+      labelNames: ['source', 'result'] as const,
+      registers,
+    }),
+    facts: new Counter({
+      name: 'payments_facts_recorded_total',
+      help: 'Payment events recorded from Dintero, by source and event type',
+      labelNames: ['source', 'type'] as const,
+      registers,
+    }),
+    reconciler: new Counter({
+      name: 'payments_reconciler_payments_total',
+      help: 'Payments the reconciler looked at, by result (settled, still_open, failed)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    projectionPosition: new Gauge({
+      name: 'payments_projection_position',
+      help: 'Log position the read models reflect (durable and published)',
+      registers,
+    }),
+    logHead: new Gauge({
+      name: 'payments_log_head_position',
+      help: 'Position of the last event in the log (its rate is the events appended per second)',
+      registers,
+    }),
+    projectionLag: new Gauge({
+      name: 'payments_projection_lag_positions',
+      help: 'Log positions appended and not yet in the read models',
+      registers,
+    }),
+    terminalsBusy: new Gauge({
+      name: 'payments_terminals_busy',
+      help: 'Terminals busy with a payment or refund, over every store',
+      registers,
+    }),
+  };
+}
+
+/** The engine's own metrics, registered once per app registry (`GET /metrics`). */
+export function paymentMetrics(registry: Registry) {
+  let metrics = byRegistry.get(registry);
+  if (!metrics) byRegistry.set(registry, (metrics = create(registry)));
+  return metrics;
+}
+
+export type PaymentMetrics = ReturnType<typeof paymentMetrics>;

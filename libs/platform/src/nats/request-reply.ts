@@ -1,0 +1,49 @@
+import { HttpException, type Logger } from '@nestjs/common';
+import type { Msg } from '@nats-io/transport-node';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { validationMessages } from '../config/validation-messages';
+import { ProblemDetailsFilter, RequestValidationError } from '../problem-details/problem-details.filter';
+
+/** What every request/reply subject of the engine answers: an HTTP status and the body HTTP would send. */
+export interface Reply {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+const problems = new ProblemDetailsFilter();
+
+/** A message's JSON body as `schema`, validated like an HTTP body (unknown fields refused). */
+export async function parseMessage<Message extends object>(msg: Msg, schema: new () => Message): Promise<Message> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(msg.string());
+  } catch {
+    // As over HTTP, where a body that is not JSON is MALFORMED_REQUEST.
+    throw new HttpException({ code: 'MALFORMED_REQUEST', detail: 'The message is not JSON' }, 400);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new RequestValidationError(['The message must be a JSON object']);
+  const message = plainToInstance(schema, raw);
+  const errors = await validate(message, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length > 0) throw new RequestValidationError(validationMessages(errors));
+  return message;
+}
+
+/** Answers a request with what `handle` returns, or with the Problem Details of what it threw. */
+export async function replyTo(
+  msg: Msg,
+  handle: () => Promise<Reply>,
+  logger: Logger,
+  log: Readonly<Record<string, unknown>> = {},
+): Promise<void> {
+  let reply: Reply;
+  try {
+    reply = await handle();
+  } catch (error) {
+    const problem = problems.toProblem(error, msg.subject);
+    if (problem.status >= 500) logger.error({ err: error, subject: msg.subject, ...log }, problem.detail);
+    reply = { status: problem.status, body: problem };
+  }
+  if (msg.reply) msg.respond(JSON.stringify(reply));
+}

@@ -1,0 +1,133 @@
+import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { EventStoreError } from '@app/event-store';
+import { DomainError, type DomainErrorCode } from '@app/payment-domain';
+
+/** Every domain error's HTTP status, in one place (DESIGN.md: Problem Details with a stable `code`). */
+export const STATUS_OF: Readonly<Record<DomainErrorCode, number>> = {
+  VALIDATION_FAILED: 400,
+  UNKNOWN_STORE: 404,
+  UNKNOWN_TERMINAL: 404,
+  PAYMENT_NOT_FOUND: 404,
+  UNKNOWN_REFUND: 404,
+  TERMINAL_INACTIVE: 422,
+  TERMINAL_OF_OTHER_STORE: 422,
+  REFUND_EXCEEDS_CAPTURED: 422,
+  TERMINAL_BUSY: 409,
+  PAYMENT_EXISTS: 409,
+  PAYMENT_FINISHED: 409,
+  NOT_REFUNDABLE: 409,
+  NOT_VOIDABLE: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
+};
+
+export interface ProblemDetails {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly code: string;
+  readonly detail: string;
+  readonly instance?: string;
+  readonly [extension: string]: unknown;
+}
+
+/** Validation failures from DTOs: thrown by the validation pipe, answered as `VALIDATION_FAILED`. */
+export class RequestValidationError extends HttpException {
+  constructor(readonly errors: readonly string[]) {
+    super('Request validation failed', 400);
+  }
+}
+
+/**
+ * RFC 9457 Problem Details for every error an app answers over HTTP (and, through `toProblem`, over NATS):
+ * domain errors by their code, event-log failures, validation, our own `HttpException({ code, detail })`,
+ * and Fastify's refusals of malformed bodies.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(ProblemDetailsFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const problem = this.toProblem(exception, request.url);
+    if (problem.status >= 500) this.logger.error({ err: exception, code: problem.code }, problem.detail);
+    void http
+      .getResponse<FastifyReply>()
+      .status(problem.status)
+      .header('content-type', 'application/problem+json')
+      .send(problem);
+  }
+
+  toProblem(exception: unknown, instance: string): ProblemDetails {
+    if (exception instanceof DomainError) {
+      return problem(STATUS_OF[exception.code], exception.code, exception.message, instance, exception.details);
+    }
+    if (exception instanceof RequestValidationError) {
+      return problem(400, 'VALIDATION_FAILED', exception.errors.join('; '), instance, { errors: exception.errors });
+    }
+    if (exception instanceof EventStoreError) {
+      if (exception.code === 'WRONG_EXPECTED_REVISION')
+        return problem(409, 'CONCURRENT_UPDATE', 'Too many concurrent changes; retry', instance);
+      if (exception.code === 'INVALID_EVENT_STORE_INPUT')
+        return problem(400, 'VALIDATION_FAILED', exception.message, instance);
+      return problem(503, 'EVENT_STORE_UNAVAILABLE', 'The event log cannot be reached; nothing was recorded', instance);
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      if (isCoded(response)) {
+        const { code, detail, ...extensions } = response;
+        return problem(status, code, detail, instance, extensions);
+      }
+      // Validation errors have their own class; a bare 400 from the framework is a body it could not parse.
+      const codes: Record<number, string> = {
+        400: 'MALFORMED_REQUEST',
+        404: 'NOT_FOUND',
+        413: 'PAYLOAD_TOO_LARGE',
+        415: 'UNSUPPORTED_MEDIA_TYPE',
+        503: 'UNAVAILABLE',
+      };
+      // Terminus's 503 body names the dependency that is down: keep it.
+      const details = status === 503 && typeof response === 'object' ? { details: response } : {};
+      return problem(status, codes[status] ?? 'BAD_REQUEST', exception.message, instance, details);
+    }
+    // Fastify's own errors: malformed JSON, a body over the limit, a wrong content type.
+    const fastify = exception as { statusCode?: number; code?: string; message?: string };
+    if (typeof fastify.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
+      const code =
+        fastify.statusCode === 413
+          ? 'PAYLOAD_TOO_LARGE'
+          : fastify.statusCode === 415
+            ? 'UNSUPPORTED_MEDIA_TYPE'
+            : 'MALFORMED_REQUEST';
+      return problem(fastify.statusCode, code, fastify.message ?? 'Malformed request', instance);
+    }
+    return problem(500, 'INTERNAL_ERROR', 'Unexpected error', instance);
+  }
+}
+
+function problem(
+  status: number,
+  code: string,
+  detail: string,
+  instance: string,
+  extensions: Record<string, unknown> = {},
+): ProblemDetails {
+  // Extensions first: a detail can never overwrite a standard member such as `status`.
+  return {
+    ...extensions,
+    type: `https://github.com/dintero-terminal-payments/errors#${code.toLowerCase()}`,
+    title: code.replace(/_/g, ' ').toLowerCase(),
+    status,
+    code,
+    detail,
+    instance,
+  };
+}
+
+/** An error of ours thrown as `HttpException({ code, detail, ...extensions }, status)`. */
+function isCoded(response: unknown): response is { code: string; detail: string } & Record<string, unknown> {
+  const candidate = response as { code?: unknown; detail?: unknown } | null;
+  return typeof candidate === 'object' && typeof candidate?.code === 'string' && typeof candidate.detail === 'string';
+}
