@@ -1,46 +1,17 @@
 import { Expose } from 'class-transformer';
-import { IsNotEmpty, IsString, IsUrl, Matches } from 'class-validator';
-import { BaseAppConfig, EnvInt, withEventStore, withNats } from '@app/platform';
+import { IsNotEmpty, IsString, IsUrl } from 'class-validator';
+import { BaseAppConfig, EnvInt, withDintero, withEventStore, withNats } from '@app/platform';
 
 const url = { require_tld: false, require_protocol: true };
 
-export class CommandServiceConfig extends withNats(withEventStore(BaseAppConfig)) {
+export class CommandServiceConfig extends withDintero(withNats(withEventStore(BaseAppConfig))) {
   override readonly port: number = 3000;
-
-  /** Dintero's API (token endpoint); the simulator in development. */
-  @Expose({ name: 'DINTERO_API_URL' })
-  @IsUrl(url)
-  readonly dinteroApiUrl: string = 'http://127.0.0.1:3003';
-
-  /** Dintero's Checkout API (sessions, transactions); the simulator in development. */
-  @Expose({ name: 'DINTERO_CHECKOUT_URL' })
-  @IsUrl(url)
-  readonly dinteroCheckoutUrl: string = 'http://127.0.0.1:3003';
-
-  @Expose({ name: 'DINTERO_ACCOUNT_ID' })
-  @Matches(/^[PT]\d{8}$/, { message: 'DINTERO_ACCOUNT_ID must be P or T and 8 digits' })
-  readonly dinteroAccountId: string = 'T12345678';
-
-  @Expose({ name: 'DINTERO_CLIENT_ID' })
-  @IsString()
-  @IsNotEmpty()
-  readonly dinteroClientId: string = 'simulator-client';
-
-  @Expose({ name: 'DINTERO_CLIENT_SECRET' })
-  @IsString()
-  @IsNotEmpty()
-  readonly dinteroClientSecret: string = 'simulator-secret';
 
   /** The payment profile with Seitatech in-person payments enabled (§2). */
   @Expose({ name: 'DINTERO_PROFILE_ID' })
   @IsString()
   @IsNotEmpty()
   readonly dinteroProfileId: string = 'in-store';
-
-  /** Where Dintero reaches the ingest service: callback URLs are built on it. */
-  @Expose({ name: 'INGEST_PUBLIC_URL' })
-  @IsUrl(url)
-  readonly ingestPublicUrl: string = 'http://127.0.0.1:3001';
 
   /** `url.return_url` is required by Dintero's schema even for terminal sessions (§2). */
   @Expose({ name: 'DINTERO_RETURN_URL' })
@@ -55,6 +26,12 @@ export class CommandServiceConfig extends withNats(withEventStore(BaseAppConfig)
   @EnvInt('CLAIM_MARGIN_SECONDS', { min: 0, max: 3_600 })
   readonly claimMarginSeconds: number = 60;
 
-  @EnvInt('DINTERO_TIMEOUT_MS', { min: 100, max: 60_000 })
-  readonly dinteroTimeoutMs: number = 10_000;
+  /**
+   * The POS clients and the hashes of their API keys (JSON; `npm run pos-key` makes entries). Required:
+   * the service does not run without credentials.
+   */
+  @Expose({ name: 'POS_CLIENTS_FILE' })
+  @IsString({ message: 'POS_CLIENTS_FILE must name the POS API key file (see README: POS credentials)' })
+  @IsNotEmpty({ message: 'POS_CLIENTS_FILE must name the POS API key file (see README: POS credentials)' })
+  readonly posClientsFile!: string;
 }

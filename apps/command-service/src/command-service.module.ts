@@ -3,22 +3,32 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { EVENT_STORE, EventStoreModule, eventStoreProbe, type EventStore } from '@app/event-store';
 import { NATS_CONNECTION, NatsModule, natsProbe } from '@app/messaging';
-import { HEALTH_PROBES, operationsModules } from '@app/platform';
+import {
+  dinteroClientProvider,
+  HEALTH_PROBES,
+  operationsModules,
+  ProblemDetailsFilter,
+  requestValidation,
+} from '@app/platform';
 import type { CommandServiceConfig } from './command-service.config';
-import { ProblemDetailsFilter } from './problem-details/problem-details.filter';
-import { requestValidation } from './problem-details/validation.pipe';
 import { IdempotentRequests } from './idempotency/idempotent-requests.service';
 import { NatsCommandsService } from './nats/nats-commands.service';
 import { CancelTerminalPaymentHandler } from './payments/cancel/cancel-terminal-payment.handler';
-import { COMMAND_CONFIG, dinteroProvider } from './payments/dintero.provider';
+import { COMMAND_CONFIG } from './payments/dintero.provider';
 import { RefundTerminalPaymentHandler } from './payments/refund/refund-terminal-payment.handler';
 import { PaymentsController } from './payments/payments.controller';
 import { StartTerminalPaymentHandler } from './payments/start/start-terminal-payment.handler';
 import { RegistryController } from './registry/registry.controller';
+import { PosAuthGuard } from './auth/pos-auth.guard';
+import { ShutdownSignal } from './shutdown-signal';
+import { loadPosClients } from './auth/pos-clients.file';
+import { PosCredentials } from './auth/pos-credentials.service';
 
 @Module({})
 export class CommandServiceModule {
   static forRoot(config: CommandServiceConfig): DynamicModule {
+    // Read at start-up, so that a missing or broken key file stops the service with a clear message.
+    const posClients = loadPosClients(config.posClientsFile);
     return {
       module: CommandServiceModule,
       imports: [
@@ -35,7 +45,10 @@ export class CommandServiceModule {
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useValue: requestValidation },
         { provide: COMMAND_CONFIG, useValue: config },
-        dinteroProvider(config),
+        dinteroClientProvider(config),
+        { provide: PosCredentials, useValue: new PosCredentials(posClients) },
+        PosAuthGuard,
+        ShutdownSignal,
         StartTerminalPaymentHandler,
         IdempotentRequests,
         CancelTerminalPaymentHandler,

@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import type { EventStore } from '@app/event-store';
 import { natsNames } from '@app/messaging';
 import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
+import { HQ } from '../../../test/support/pos-clients';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
+
+/** Head office's key in the message's Authorization header. */
+function withKey() {
+  const h = headers();
+  h.set('Authorization', `Bearer ${HQ.key}`);
+  return h;
+}
 
 describe('command service over NATS request/reply', () => {
   const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -11,7 +19,6 @@ describe('command service over NATS request/reply', () => {
   const prefix = `t${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const subjects = natsNames(prefix).commands;
   let service: RunningCommandService;
-  let url: string;
   let sim: RunningSimulator;
   let client: NatsConnection;
   let log: EventStore;
@@ -30,9 +37,9 @@ describe('command service over NATS request/reply', () => {
       DINTERO_CHECKOUT_URL: sim.url,
       NATS_PREFIX: prefix,
     });
-    ({ url, log } = service);
+    ({ log } = service);
     const put = (route: string, body: unknown = {}) =>
-      fetch(`${url}${route}`, {
+      service.fetch(route, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
@@ -51,6 +58,7 @@ describe('command service over NATS request/reply', () => {
   const request = async (subject: string, payload: unknown) => {
     const reply = await client.request(subject, typeof payload === 'string' ? payload : JSON.stringify(payload), {
       timeout: 10_000,
+      headers: withKey(),
     });
     return reply.json<{ status: number; body: Record<string, unknown> }>();
   };
@@ -67,7 +75,7 @@ describe('command service over NATS request/reply', () => {
     const first = await request(subjects.start, { idempotencyKey, payment });
     expect(first).toMatchObject({ status: 201, body: { status: 'awaiting_card', terminalId: 'N-1', final: false } });
     expect(await request(subjects.start, { idempotencyKey, payment })).toEqual(first);
-    const http = await (await fetch(`${url}/v1/terminal-payments/${first.body.paymentId as string}`)).json();
+    const http = await (await service.fetch(`/v1/terminal-payments/${first.body.paymentId as string}`)).json();
     expect(http).toEqual(first.body);
 
     expect(await request(subjects.start, { idempotencyKey: randomUUID(), payment })).toMatchObject({

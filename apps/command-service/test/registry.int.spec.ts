@@ -3,17 +3,16 @@ import { startCommandService, type RunningCommandService } from '../../../test/s
 
 describe('command service: store and terminal registry over HTTP', () => {
   let service: RunningCommandService;
-  let url: string;
   let log: EventStore;
 
   beforeAll(async () => {
     service = await startCommandService({ HTTP_BODY_LIMIT: '4096' });
-    ({ url, log } = service);
+    ({ log } = service);
   });
   afterAll(() => service.close());
 
   const send = async (method: string, route: string, body?: unknown, raw?: string) => {
-    const response = await fetch(`${url}${route}`, {
+    const response = await service.fetch(route, {
       method,
       headers: body === undefined && raw === undefined ? {} : { 'content-type': 'application/json' },
       ...(raw !== undefined ? { body: raw } : body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -8,7 +8,6 @@ import { startSimulator, type RunningSimulator } from '../../../test/support/sim
 
 describe('command service: starting a terminal payment against the simulator', () => {
   let service: RunningCommandService;
-  let url: string;
   let log: EventStore;
   let sim: RunningSimulator;
 
@@ -28,9 +27,9 @@ describe('command service: starting a terminal payment against the simulator', (
       DINTERO_CHECKOUT_URL: sim.url,
       DINTERO_TIMEOUT_MS: '2000',
     });
-    ({ url, log } = service);
+    ({ log } = service);
     const put = (route: string, body?: unknown) =>
-      fetch(`${url}${route}`, {
+      service.fetch(route, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body ?? {}),
@@ -40,7 +39,7 @@ describe('command service: starting a terminal payment against the simulator', (
     for (const terminal of ['T-1', 'T-2', 'T-3', 'T-4', 'T-5'])
       await put(`/v1/stores/oslo-center/terminals/${terminal}`);
     await put('/v1/stores/bergen/terminals/B-1');
-    await fetch(`${url}/v1/stores/oslo-center/terminals/T-5/deactivate`, { method: 'POST' });
+    await service.fetch(`/v1/stores/oslo-center/terminals/T-5/deactivate`, { method: 'POST' });
   });
   afterAll(async () => {
     await service.close();
@@ -48,7 +47,7 @@ describe('command service: starting a terminal payment against the simulator', (
   });
 
   const start = async (body: Record<string, unknown>, key: string | null = randomUUID()) => {
-    const response = await fetch(`${url}/v1/terminal-payments`, {
+    const response = await service.fetch(`/v1/terminal-payments`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(key === null ? {} : { 'idempotency-key': key }) },
       body: JSON.stringify({
@@ -63,6 +62,12 @@ describe('command service: starting a terminal payment against the simulator', (
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
   const written = async () => (await log.readAll({ limit: 10_000 })).length;
+  /** A terminal of Oslo, in our registry and at the simulator. */
+  const registerTerminal = async (terminalId: string) => {
+    await service.fetch(`/v1/stores/oslo-center/terminals/${terminalId}`, { method: 'PUT' });
+    await sim.control('POST', '/seed', { terminals: [{ terminal_id: terminalId, store_id: 'oslo-center' }] });
+    return terminalId;
+  };
 
   it('starts a payment: 201, the terminal prompts, the session names the payment and calls back to ingest', async () => {
     const { status, body } = await start({ terminalId: 'T-2' });
@@ -80,7 +85,7 @@ describe('command service: starting a terminal payment against the simulator', (
     expect(callback.pathname).toBe('/v1/dintero/callback');
     expect(callback.searchParams.get('payment_id')).toBe(body.paymentId);
     expect(callback.searchParams.get('report_error')).toBe('true');
-    const read = await (await fetch(`${url}/v1/terminal-payments/${body.paymentId as string}`)).json();
+    const read = await (await service.fetch(`/v1/terminal-payments/${body.paymentId as string}`)).json();
     expect(read).toEqual(body);
   });
 
@@ -101,7 +106,7 @@ describe('command service: starting a terminal payment against the simulator', (
   describe('bad input or a terminal that cannot pay: a clear 4xx, and nothing written', () => {
     it.each([
       ['an unknown terminal', { terminalId: 'T-404' }, 404, 'UNKNOWN_TERMINAL'],
-      ['a terminal of another store', { terminalId: 'B-1' }, 404, 'UNKNOWN_TERMINAL'],
+      ['a terminal of another store', { terminalId: 'B-1' }, 422, 'TERMINAL_OF_OTHER_STORE'],
       ['an inactive terminal', { terminalId: 'T-5' }, 422, 'TERMINAL_INACTIVE'],
       ['an unregistered store', { storeId: 'trondheim' }, 404, 'UNKNOWN_STORE'],
       ['a negative amount', { amount: -100 }, 400, 'VALIDATION_FAILED'],
@@ -119,7 +124,7 @@ describe('command service: starting a terminal payment against the simulator', (
 
   it('records a Dintero refusal as a definitive failure, releases the terminal and answers 422 with Dintero’s code', async () => {
     // Bergen's payout destination differs between our registry (seller-2) and Dintero's (seller-1).
-    await fetch(`${url}/v1/stores/bergen/terminals/B-1`, { method: 'PUT' });
+    await service.fetch(`/v1/stores/bergen/terminals/B-1`, { method: 'PUT' });
     const { status, body } = await start({ storeId: 'bergen', terminalId: 'B-1' });
     expect(status).toBe(422);
     expect(body).toMatchObject({
@@ -128,7 +133,7 @@ describe('command service: starting a terminal payment against the simulator', (
       payment: { status: 'rejected', final: true },
     });
     const terminal = await log.readStream(terminalStream('B-1'));
-    expect(terminal.map((e) => e.type)).toEqual(['TerminalClaimed', 'TerminalReleased']);
+    expect(terminal.map((e) => e.type)).toEqual(['TerminalAssigned', 'TerminalClaimed', 'TerminalReleased']);
   });
 
   it('records an unknown outcome when Dintero fails, answers 202 and keeps the terminal claimed', async () => {
@@ -161,8 +166,7 @@ describe('command service: starting a terminal payment against the simulator', (
     });
 
     it('gives ten concurrent retries of one request one payment and one answer', async () => {
-      await fetch(`${url}/v1/stores/oslo-center/terminals/T-6`, { method: 'PUT' });
-      await sim.control('POST', '/seed', { terminals: [{ terminal_id: 'T-6', store_id: 'oslo-center' }] });
+      await registerTerminal('T-6');
       const key = randomUUID();
       const before = sessions();
       const answers = await Promise.all(Array.from({ length: 10 }, () => start({ terminalId: 'T-6' }, key)));
@@ -198,13 +202,12 @@ describe('command service: starting a terminal payment against the simulator', (
 
   describe('GET ?waitFor=final', () => {
     const get = async (paymentId: unknown, query: string) => {
-      const response = await fetch(`${url}/v1/terminal-payments/${String(paymentId)}?${query}`);
+      const response = await service.fetch(`/v1/terminal-payments/${String(paymentId)}?${query}`);
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
 
     it('answers as soon as the final fact is recorded', async () => {
-      await fetch(`${url}/v1/stores/oslo-center/terminals/T-7`, { method: 'PUT' });
-      await sim.control('POST', '/seed', { terminals: [{ terminal_id: 'T-7', store_id: 'oslo-center' }] });
+      await registerTerminal('T-7');
       const { body } = await start({ terminalId: 'T-7' });
       const waiting = get(body.paymentId, 'waitFor=final&timeout=30');
       // What ingest will do when Dintero calls back: record the capture on the payment's stream.
@@ -229,8 +232,7 @@ describe('command service: starting a terminal payment against the simulator', (
     });
 
     it('answers the open payment when the timeout runs out', async () => {
-      await fetch(`${url}/v1/stores/oslo-center/terminals/T-8`, { method: 'PUT' });
-      await sim.control('POST', '/seed', { terminals: [{ terminal_id: 'T-8', store_id: 'oslo-center' }] });
+      await registerTerminal('T-8');
       const { body } = await start({ terminalId: 'T-8' });
       expect(await get(body.paymentId, 'waitFor=final&timeout=1')).toMatchObject({
         status: 200,
@@ -248,16 +250,21 @@ describe('command service: starting a terminal payment against the simulator', (
 
   describe('cancel', () => {
     const cancel = async (paymentId: unknown) => {
-      const response = await fetch(`${url}/v1/terminal-payments/${String(paymentId)}/cancel`, { method: 'POST' });
+      const response = await service.fetch(`/v1/terminal-payments/${String(paymentId)}/cancel`, { method: 'POST' });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
-    const terminal = async (id: string) => {
-      await fetch(`${url}/v1/stores/oslo-center/terminals/${id}`, { method: 'PUT' });
-      await sim.control('POST', '/seed', { terminals: [{ terminal_id: id, store_id: 'oslo-center' }] });
-    };
+    it('answers 202 when Dintero refuses the cancel and its transaction is not final yet', async () => {
+      await registerTerminal('C-9');
+      // An amount ending in 50: the simulator's terminal leaves the transaction UNKNOWN.
+      const { body } = await start({ terminalId: 'C-9', amount: 10_050 });
+      await sim.control('POST', '/terminals/C-9/present', {});
+      expect(await cancel(body.paymentId)).toMatchObject({ status: 202, body: { final: false } });
+      const terminalEvents = await log.readStream(terminalStream('C-9'));
+      expect(terminalEvents.map((e) => e.type)).toEqual(['TerminalAssigned', 'TerminalClaimed']);
+    });
 
     it('cancels while the terminal prompts, frees the terminal, and is idempotent', async () => {
-      await terminal('C-1');
+      await registerTerminal('C-1');
       const { body } = await start({ terminalId: 'C-1' });
       expect(await cancel(body.paymentId)).toMatchObject({ status: 200, body: { status: 'cancelled', final: true } });
       expect(sim.app.get(SimulatorState).sessions.get(body.sessionId as string)?.cancelled_at).toBeDefined();
@@ -266,7 +273,7 @@ describe('command service: starting a terminal payment against the simulator', (
     });
 
     it('records a capture that won the race and answers 409 PAYMENT_FINISHED', async () => {
-      await terminal('C-2');
+      await registerTerminal('C-2');
       const { body } = await start({ terminalId: 'C-2' });
       await sim.control('POST', '/terminals/C-2/present', {}); // the customer tapped just before the POS cancelled
       const answer = await cancel(body.paymentId);
@@ -277,6 +284,7 @@ describe('command service: starting a terminal payment against the simulator', (
       const events = (await log.readStream(paymentStream(body.paymentId as string))).map((e) => e.type);
       expect(events).toEqual(['PaymentRequested', 'SessionCreated', 'CancellationRequested', 'PaymentCaptured']);
       expect((await log.readStream(terminalStream('C-2'))).map((e) => e.type)).toEqual([
+        'TerminalAssigned',
         'TerminalClaimed',
         'TerminalReleased',
       ]);
@@ -292,22 +300,16 @@ describe('command service: starting a terminal payment against the simulator', (
 
   describe('refunds', () => {
     const refund = async (paymentId: unknown, body: Record<string, unknown>, key: string = randomUUID()) => {
-      const response = await fetch(`${url}/v1/terminal-payments/${String(paymentId)}/refunds`, {
+      const response = await service.fetch(`/v1/terminal-payments/${String(paymentId)}/refunds`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'idempotency-key': key },
         body: JSON.stringify(body),
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
-    const freshTerminal = async (terminalId: string) => {
-      await fetch(`${url}/v1/stores/oslo-center/terminals/${terminalId}`, { method: 'PUT' });
-      await sim.control('POST', '/seed', { terminals: [{ terminal_id: terminalId, store_id: 'oslo-center' }] });
-      return terminalId;
-    };
     /** A captured payment, recorded as ingest will record Dintero's callback. */
     const capturedPayment = async (terminalId: string) => {
-      await fetch(`${url}/v1/stores/oslo-center/terminals/${terminalId}`, { method: 'PUT' });
-      await sim.control('POST', '/seed', { terminals: [{ terminal_id: terminalId, store_id: 'oslo-center' }] });
+      await registerTerminal(terminalId);
       const { body } = await start({ terminalId, amount: 10_000 });
       await sim.control('POST', `/terminals/${terminalId}/present`, {});
       const transactionId = sim.app.get(SimulatorState).sessions.get(body.sessionId as string)!.transaction_id!;
@@ -330,7 +332,7 @@ describe('command service: starting a terminal payment against the simulator', (
 
     it('refunds in part on the terminal where the cardholder is, and refuses more than is left', async () => {
       const { paymentId, transactionId } = await capturedPayment('R-1');
-      const refundTerminal = await freshTerminal('RT-1');
+      const refundTerminal = await registerTerminal('RT-1');
       expect(await refund(paymentId, { amount: 4_000, terminalId: refundTerminal })).toMatchObject({
         status: 201,
         body: { amount: 4_000, terminalId: 'RT-1', status: 'succeeded' },
@@ -354,7 +356,7 @@ describe('command service: starting a terminal payment against the simulator', (
 
     it('refunds once for the same Idempotency-Key', async () => {
       const { paymentId, transactionId } = await capturedPayment('R-2');
-      const refundTerminal = await freshTerminal('RT-2');
+      const refundTerminal = await registerTerminal('RT-2');
       const key = randomUUID();
       const first = await refund(paymentId, { amount: 1_000, terminalId: refundTerminal }, key);
       expect(await refund(paymentId, { amount: 1_000, terminalId: refundTerminal }, key)).toEqual(first);
@@ -362,9 +364,9 @@ describe('command service: starting a terminal payment against the simulator', (
     });
 
     it('refuses to refund a payment that was not captured', async () => {
-      const { body } = await start({ terminalId: await freshTerminal('R-3'), amount: 500 });
+      const { body } = await start({ terminalId: await registerTerminal('R-3'), amount: 500 });
       expect(body.status).toBe('awaiting_card');
-      const refundTerminal = await freshTerminal('RT-3');
+      const refundTerminal = await registerTerminal('RT-3');
       expect(await refund(body.paymentId, { amount: 100, terminalId: refundTerminal })).toMatchObject({
         status: 409,
         body: { code: 'NOT_REFUNDABLE' },
@@ -373,8 +375,8 @@ describe('command service: starting a terminal payment against the simulator', (
   });
 
   it('answers 404 for an unknown payment and 400 for an id that is not a UUID', async () => {
-    expect((await fetch(`${url}/v1/terminal-payments/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
-    const response = await fetch(`${url}/v1/terminal-payments/not-a-uuid`);
+    expect((await service.fetch(`/v1/terminal-payments/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
+    const response = await service.fetch(`/v1/terminal-payments/not-a-uuid`);
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
   });

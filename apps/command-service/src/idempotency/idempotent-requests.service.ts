@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { HttpException, Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import { idempotencyDecider, idempotencyStream, type RecordedAnswer } from '@app/payment-domain';
-import { ProblemDetailsFilter, RequestValidationError } from '../problem-details/problem-details.filter';
+import { ProblemDetailsFilter, RequestValidationError } from '@app/platform';
 
 /** Keys are held at least 24 hours (issue 4); a key older than that may start a new request. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;

@@ -1,24 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
+import { Match, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { NATS_CONNECTION, natsNames } from '@app/messaging';
-import { validationMessages } from '@app/platform';
+import { parseMessage, replyTo, type Reply } from '@app/platform';
 import type { CommandServiceConfig } from '../command-service.config';
+import { PosCredentials } from '../auth/pos-credentials.service';
 import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
+import type { CommandContext } from '../payments/command-context';
 import { CancelTerminalPaymentHandler } from '../payments/cancel/cancel-terminal-payment.handler';
 import { COMMAND_CONFIG } from '../payments/dintero.provider';
 import { RefundTerminalPaymentHandler } from '../payments/refund/refund-terminal-payment.handler';
 import { StartTerminalPaymentHandler } from '../payments/start/start-terminal-payment.handler';
-import { ProblemDetailsFilter, RequestValidationError } from '../problem-details/problem-details.filter';
 import { CancelCommandMessage, RefundCommandMessage, StartCommandMessage } from './nats-command.messages';
 
 /** What every command subject answers: the HTTP status and body the same request gets over HTTP. */
-export interface CommandReply {
-  readonly status: number;
-  readonly body: unknown;
-}
+export type CommandReply = Reply;
 
 const QUEUE = 'command-service';
 
@@ -30,7 +26,6 @@ const QUEUE = 'command-service';
 @Injectable()
 export class NatsCommandsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(NatsCommandsService.name);
-  private readonly problems = new ProblemDetailsFilter();
   private readonly subscriptions: Subscription[] = [];
 
   constructor(
@@ -40,13 +35,14 @@ export class NatsCommandsService implements OnApplicationBootstrap, OnApplicatio
     private readonly canceller: CancelTerminalPaymentHandler,
     private readonly refunder: RefundTerminalPaymentHandler,
     private readonly idempotency: IdempotentRequests,
+    private readonly credentials: PosCredentials,
   ) {}
 
   onApplicationBootstrap(): void {
     const { commands } = natsNames(this.config.natsPrefix);
     this.listen(commands.start, StartCommandMessage, (message, context) =>
       this.idempotency.run(
-        context.posClientId,
+        context.client.id,
         message.idempotencyKey,
         message.payment,
         { correlationId: context.correlationId, instance: commands.start },
@@ -63,7 +59,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, OnApplicatio
     });
     this.listen(commands.refund, RefundCommandMessage, (message, context) =>
       this.idempotency.run(
-        context.posClientId,
+        context.client.id,
         message.idempotencyKey,
         { paymentId: message.paymentId, ...message.refund },
         { correlationId: context.correlationId, instance: commands.refund },
@@ -80,7 +76,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, OnApplicatio
   private listen<Message extends object>(
     subject: string,
     schema: new () => Message,
-    handle: (message: Message, context: { correlationId: string; posClientId: string }) => Promise<CommandReply>,
+    handle: (message: Message, context: CommandContext) => Promise<CommandReply>,
   ): void {
     const subscription = this.nats.subscribe(subject, {
       queue: QUEUE,
@@ -95,37 +91,21 @@ export class NatsCommandsService implements OnApplicationBootstrap, OnApplicatio
     this.subscriptions.push(subscription);
   }
 
-  private async answer<Message extends object>(
+  private answer<Message extends object>(
     msg: Msg,
     schema: new () => Message,
-    handle: (message: Message, context: { correlationId: string; posClientId: string }) => Promise<CommandReply>,
+    handle: (message: Message, context: CommandContext) => Promise<CommandReply>,
   ): Promise<void> {
     const correlationId = msg.headers?.get('x-correlation-id') || randomUUID();
-    let reply: CommandReply;
-    try {
-      const message = await this.parse(msg, schema);
-      // POS credentials are not in place yet: as over HTTP, the client is recorded as unauthenticated.
-      reply = await handle(message, { correlationId, posClientId: 'unauthenticated' });
-    } catch (error) {
-      const problem = this.problems.toProblem(error, msg.subject);
-      if (problem.status >= 500) this.logger.error({ err: error, subject: msg.subject, correlationId }, problem.detail);
-      reply = { status: problem.status, body: problem };
-    }
-    if (msg.reply) msg.respond(JSON.stringify(reply));
-  }
-
-  private async parse<Message extends object>(msg: Msg, schema: new () => Message): Promise<Message> {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(msg.string());
-    } catch {
-      throw Object.assign(new Error('The message is not JSON'), { statusCode: 400 });
-    }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-      throw new RequestValidationError(['The message must be a JSON object']);
-    const message = plainToInstance(schema, raw);
-    const errors = await validate(message, { whitelist: true, forbidNonWhitelisted: true });
-    if (errors.length > 0) throw new RequestValidationError(validationMessages(errors));
-    return message;
+    return replyTo(
+      msg,
+      async () => {
+        // The same API key as over HTTP, in the message's `Authorization` header.
+        const client = this.credentials.authenticate(msg.headers?.get('authorization', Match.IgnoreCase) || undefined);
+        return handle(await parseMessage(msg, schema), { correlationId, client });
+      },
+      this.logger,
+      { correlationId },
+    );
   }
 }

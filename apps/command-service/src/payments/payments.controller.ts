@@ -1,12 +1,36 @@
-import { Body, Controller, Get, Headers, Inject, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  Inject,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
-import { DomainError, paymentDecider, paymentStream } from '@app/payment-domain';
+import { existingPayment, paymentDecider, paymentStream } from '@app/payment-domain';
+import { Pos, PosAuthGuard } from '../auth/pos-auth.guard';
+import type { PosClient } from '../auth/pos-client';
+import { ApiProblems } from '@app/platform';
 import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
-import { RequestValidationError } from '../problem-details/problem-details.filter';
+import { RequestValidationError } from '@app/platform';
 import { GetPaymentQuery } from './get/get-payment.query';
 import { waitForFinal } from './get/wait-for-final';
+import { ShutdownSignal } from '../shutdown-signal';
 import { PaymentView, paymentView } from './payment.view';
 import { CancelTerminalPaymentHandler } from './cancel/cancel-terminal-payment.handler';
 import { RefundTerminalPaymentDto, RefundView } from './refund/refund-terminal-payment.dto';
@@ -15,6 +39,18 @@ import { StartTerminalPaymentDto } from './start/start-terminal-payment.dto';
 import { StartTerminalPaymentHandler } from './start/start-terminal-payment.handler';
 
 @ApiTags('terminal payments')
+@ApiBearerAuth()
+@ApiProblems({
+  400: 'VALIDATION_FAILED, MALFORMED_REQUEST: a bad body, query, id or Idempotency-Key; nothing written',
+  401: 'UNAUTHENTICATED: no API key, or an unknown one',
+  403: 'STORE_NOT_ALLOWED: the key may not act for this store, terminal or payment',
+  404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL, PAYMENT_NOT_FOUND',
+  409: 'TERMINAL_BUSY (names activePaymentId), PAYMENT_FINISHED, NOT_REFUNDABLE, DINTERO_REJECTED (409 at Dintero), IDEMPOTENT_REQUEST_IN_PROGRESS, CONCURRENT_UPDATE',
+  413: 'PAYLOAD_TOO_LARGE',
+  422: 'TERMINAL_INACTIVE, TERMINAL_OF_OTHER_STORE, REFUND_EXCEEDS_CAPTURED, IDEMPOTENCY_KEY_REUSED, DINTERO_REJECTED (names dinteroCode)',
+  503: 'EVENT_STORE_UNAVAILABLE: nothing was recorded; retry with the same Idempotency-Key',
+})
+@UseGuards(PosAuthGuard)
 @Controller('v1/terminal-payments')
 export class PaymentsController {
   constructor(
@@ -23,6 +59,7 @@ export class PaymentsController {
     private readonly canceller: CancelTerminalPaymentHandler,
     private readonly refunder: RefundTerminalPaymentHandler,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly shutdown: ShutdownSignal,
   ) {}
 
   /**
@@ -40,20 +77,22 @@ export class PaymentsController {
   async start(
     @Body() body: StartTerminalPaymentDto,
     @Headers('idempotency-key') key: string | undefined,
+    @Pos() client: PosClient,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const correlationId = String(request.id);
-    // POS credentials are not in place yet: the client is recorded as unauthenticated, and keys share one scope.
-    const posClientId = 'unauthenticated';
+    // Each POS client has its own key space: two clients' equal keys are two requests.
     const answer = await this.idempotency.run(
-      posClientId,
+      client.id,
       key,
       request.body,
       { correlationId, instance: request.url },
-      () => this.starter.prepare(body, { correlationId, posClientId }),
+      () => this.starter.prepare(body, { correlationId, client }),
       async (prepared) => {
         const outcome = await this.starter.execute(prepared);
+        // Server-Timing: the POS (and bench:command) can tell Dintero's time from ours.
+        void reply.header('server-timing', `dintero;dur=${outcome.dinteroMs.toFixed(2)}`);
         return { status: outcome.kind === 'created' ? 201 : 202, body: outcome.payment };
       },
     );
@@ -72,14 +111,24 @@ export class PaymentsController {
     )
     paymentId: string,
     @Query() query: GetPaymentQuery,
+    @Pos() client: PosClient,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PaymentView> {
+    // A long wait ends early when the POS hangs up or the service stops (it answers the state as it is).
+    const gone = new AbortController();
+    reply.raw.once('close', () => gone.abort());
     const state =
       query.waitFor === 'final'
-        ? await waitForFinal(this.store, paymentId, (query.timeout ?? 30) * 1000)
+        ? await waitForFinal(
+            this.store,
+            paymentId,
+            (query.timeout ?? 30) * 1000,
+            AbortSignal.any([gone.signal, this.shutdown.signal]),
+          )
         : (await readState(this.store, paymentStream(paymentId), paymentDecider)).state;
-    if (state.status === 'none')
-      throw new DomainError('PAYMENT_NOT_FOUND', `Payment ${paymentId} not found`, { paymentId });
-    return paymentView(state);
+    const payment = existingPayment(state, paymentId);
+    client.assertStore(payment.storeId);
+    return paymentView(payment);
   }
 
   /**
@@ -94,13 +143,11 @@ export class PaymentsController {
       new ParseUUIDPipe({ exceptionFactory: () => new RequestValidationError(['paymentId must be a UUID']) }),
     )
     paymentId: string,
+    @Pos() client: PosClient,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PaymentView> {
-    const outcome = await this.canceller.cancel(paymentId, {
-      correlationId: String(request.id),
-      posClientId: 'unauthenticated',
-    });
+    const outcome = await this.canceller.cancel(paymentId, { correlationId: String(request.id), client });
     void reply.status(outcome.kind === 'pending' ? 202 : 200);
     return outcome.payment;
   }
@@ -117,12 +164,13 @@ export class PaymentsController {
     paymentId: string,
     @Body() body: RefundTerminalPaymentDto,
     @Headers('idempotency-key') key: string | undefined,
+    @Pos() client: PosClient,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const context = { correlationId: String(request.id), posClientId: 'unauthenticated' };
+    const context = { correlationId: String(request.id), client };
     const answer = await this.idempotency.run(
-      context.posClientId,
+      client.id,
       key,
       { paymentId, ...(request.body as object) },
       { correlationId: context.correlationId, instance: request.url },

@@ -1,6 +1,6 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
 import { isSubjectToken } from '@app/messaging';
-import { RequestValidationError } from '../problem-details/problem-details.filter';
+import { RequestValidationError } from '@app/platform';
 
 /** Store and terminal ids in paths must be NATS subject tokens (DESIGN.md), or nothing is done. */
 @Injectable()

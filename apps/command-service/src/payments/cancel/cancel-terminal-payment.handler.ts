@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DinteroRejectedError, DinteroUnavailableError, type DinteroClient } from '@app/dintero';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
+  existingPayment,
   DomainError,
   isDinteroTransactionStatus,
   isOpen,
@@ -14,7 +15,8 @@ import {
 } from '@app/payment-domain';
 import { DINTERO_CLIENT } from '../dintero.provider';
 import { paymentView, type PaymentView } from '../payment.view';
-import { now, existingPayment } from '../../clock';
+import { now } from '../../clock';
+import type { CommandContext } from '../command-context';
 
 export type CancelOutcome = { readonly kind: 'cancelled' | 'ended' | 'pending'; readonly payment: PaymentView };
 
@@ -32,21 +34,23 @@ export class CancelTerminalPaymentHandler {
     @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
   ) {}
 
-  async cancel(paymentId: string, context: { correlationId: string; posClientId: string }): Promise<CancelOutcome> {
+  async cancel(paymentId: string, context: CommandContext): Promise<CancelOutcome> {
     const stream = paymentStream(paymentId);
+    const current = existingPayment((await readState(this.store, stream, paymentDecider)).state, paymentId);
+    context.client.assertStore(current.storeId);
     const metadata = {
       correlationId: context.correlationId,
       causationId: context.correlationId,
       occurredAt: now(),
       paymentId,
+      storeId: current.storeId,
+      terminalId: current.terminalId,
+      posClientId: context.client.id,
     };
     const record = async (command: PaymentCommand) =>
       (await handleCommand(this.store, stream, paymentDecider, command, { metadata })).state;
 
-    const current = (await readState(this.store, stream, paymentDecider)).state;
-    if (current.status === 'none')
-      throw new DomainError('PAYMENT_NOT_FOUND', `Payment ${paymentId} not found`, { paymentId });
-    let state = await record({ type: 'RequestCancellation', data: { by: context.posClientId, at: now() } });
+    let state = await record({ type: 'RequestCancellation', data: { by: context.client.id, at: now() } });
     if (!isOpen(state)) return { kind: 'ended', payment: paymentView(existingPayment(state)) };
     const { sessionId } = state;
     if (!sessionId) return { kind: 'pending', payment: paymentView(state) };
@@ -60,7 +64,13 @@ export class CancelTerminalPaymentHandler {
     } catch (error) {
       if (error instanceof DinteroUnavailableError) {
         this.logger.warn(
-          { paymentId, correlationId: context.correlationId, reason: error.message },
+          {
+            paymentId,
+            storeId: current.storeId,
+            terminalId: current.terminalId,
+            correlationId: context.correlationId,
+            reason: error.message,
+          },
           'cancel outcome unknown',
         );
         return { kind: 'pending', payment: paymentView(existingPayment(state)) };
@@ -69,6 +79,9 @@ export class CancelTerminalPaymentHandler {
       // Dintero refuses to cancel a session whose transaction is past authorisation: find out what happened.
       state = await this.recordTransactionOf(sessionId, record, state);
     }
+    // Dintero refused to cancel but its transaction says nothing final yet (ON_HOLD, UNKNOWN): ingest or
+    // the reconciler will record the end; until then the cancellation is pending.
+    if (isOpen(state)) return { kind: 'pending', payment: paymentView(state) };
     await this.releaseIfEnded(state, metadata);
     if (state.status === 'captured') {
       throw new DomainError('PAYMENT_FINISHED', `Payment ${paymentId} was captured before it could be cancelled`, {

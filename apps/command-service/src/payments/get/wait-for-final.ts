@@ -5,7 +5,12 @@ import { isOpen, paymentDecider, paymentStream, type PaymentEvent, type PaymentS
  * The payment's state once it is final, or as it is when `timeoutMs` runs out. It follows the payment's
  * own stream live from the position last read, so it answers as soon as the final fact is recorded.
  */
-export async function waitForFinal(store: EventStore, paymentId: string, timeoutMs: number): Promise<PaymentState> {
+export async function waitForFinal(
+  store: EventStore,
+  paymentId: string,
+  timeoutMs: number,
+  abort?: AbortSignal,
+): Promise<PaymentState> {
   const stream = paymentStream(paymentId);
   const read = await readState(store, stream, paymentDecider);
   let state = read.state;
@@ -16,7 +21,12 @@ export async function waitForFinal(store: EventStore, paymentId: string, timeout
     streamPrefixes: [stream],
   });
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+  // The timeout, or sooner when the caller has gone or the service is stopping: then the state as it is.
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+    abort?.addEventListener('abort', () => resolve(), { once: true });
+    if (abort?.aborted) resolve();
+  });
   const followed = (async () => {
     for await (const event of subscription) {
       state = paymentDecider.evolve(state, { type: event.type, data: event.data } as PaymentEvent);

@@ -3,7 +3,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DinteroRejectedError, DinteroUnavailableError, type DinteroClient } from '@app/dintero';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
+  existingPayment,
   DomainError,
+  assertUsableTerminal,
+  storeDecider,
+  storeStream,
   paymentDecider,
   paymentStream,
   terminalDecider,
@@ -14,10 +18,12 @@ import type { CommandServiceConfig } from '../../command-service.config';
 import { COMMAND_CONFIG, DINTERO_CLIENT } from '../dintero.provider';
 import type { RefundTerminalPaymentDto, RefundView } from './refund-terminal-payment.dto';
 import { now } from '../../clock';
+import type { CommandContext } from '../command-context';
 
 export interface PreparedRefund {
   readonly paymentId: string;
-  readonly storeId: string;
+  /** The store of the terminal where the refund happens (the claim is that store's). */
+  readonly terminalStoreId: string;
   readonly transactionId: string;
   readonly request: PaymentCommand & { type: 'RequestRefund' };
   readonly metadata: Readonly<Record<string, string>>;
@@ -39,14 +45,13 @@ export class RefundTerminalPaymentHandler {
     @Inject(COMMAND_CONFIG) private readonly config: CommandServiceConfig,
   ) {}
 
-  async prepare(
-    paymentId: string,
-    body: RefundTerminalPaymentDto,
-    context: { correlationId: string; posClientId: string },
-  ): Promise<PreparedRefund> {
-    const { state } = await readState(this.store, paymentStream(paymentId), paymentDecider);
-    if (state.status === 'none')
-      throw new DomainError('PAYMENT_NOT_FOUND', `Payment ${paymentId} not found`, { paymentId });
+  async prepare(paymentId: string, body: RefundTerminalPaymentDto, context: CommandContext): Promise<PreparedRefund> {
+    const state = existingPayment(
+      (await readState(this.store, paymentStream(paymentId), paymentDecider)).state,
+      paymentId,
+    );
+    context.client.assertStore(state.storeId);
+    const terminalStoreId = await this.storeOfUsableTerminal(body.terminalId, context);
     const refundId = randomUUID();
     const request = {
       type: 'RequestRefund' as const,
@@ -56,7 +61,7 @@ export class RefundTerminalPaymentHandler {
         terminalId: body.terminalId,
         claimId: refundId,
         ...(body.reason ? { reason: body.reason } : {}),
-        by: context.posClientId,
+        by: context.client.id,
         at: now(),
       },
     };
@@ -69,13 +74,28 @@ export class RefundTerminalPaymentHandler {
       occurredAt: now(),
       paymentId,
       refundId,
+      storeId: state.storeId,
       terminalId: body.terminalId,
+      posClientId: context.client.id,
     };
-    return { paymentId, storeId: state.storeId, transactionId, request, metadata };
+    return { paymentId, terminalStoreId, transactionId, request, metadata };
+  }
+
+  /**
+   * The cardholder may be at another store of the chain: the refund terminal must be registered and
+   * active in a store this key may use.
+   */
+  private async storeOfUsableTerminal(terminalId: string, context: CommandContext): Promise<string> {
+    const { storeId } = (await readState(this.store, terminalStream(terminalId), terminalDecider)).state;
+    if (storeId === undefined)
+      throw new DomainError('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not registered`, { terminalId });
+    context.client.assertStore(storeId);
+    assertUsableTerminal((await readState(this.store, storeStream(storeId), storeDecider)).state, storeId, terminalId);
+    return storeId;
   }
 
   async execute(prepared: PreparedRefund): Promise<RefundView> {
-    const { paymentId, storeId, transactionId, request, metadata } = prepared;
+    const { paymentId, terminalStoreId, transactionId, request, metadata } = prepared;
     const { refundId, amount, terminalId } = request.data;
     const claimedAt = new Date();
     await handleCommand(
@@ -89,7 +109,7 @@ export class RefundTerminalPaymentHandler {
           claimId: refundId,
           kind: 'refund',
           paymentId,
-          storeId,
+          storeId: terminalStoreId,
           claimedAt: claimedAt.toISOString(),
           expiresAt: new Date(
             claimedAt.getTime() + (this.config.sessionTtlSeconds + this.config.claimMarginSeconds) * 1000,
@@ -137,7 +157,7 @@ export class RefundTerminalPaymentHandler {
       );
     }
     this.logger.log(
-      { paymentId, refundId, terminalId, storeId, correlationId: metadata.correlationId, outcome },
+      { paymentId, refundId, terminalId, storeId: metadata.storeId, correlationId: metadata.correlationId, outcome },
       'refund',
     );
     return { refundId, paymentId, amount, terminalId, status: outcome };

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import { DinteroRejectedError, DinteroUnavailableError, type DinteroClient } from '@app/dintero';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
+  existingPayment,
+  DomainError,
   assertUsableTerminal,
   paymentDecider,
   paymentStream,
@@ -16,12 +18,8 @@ import type { CommandServiceConfig } from '../../command-service.config';
 import { COMMAND_CONFIG, DINTERO_CLIENT } from '../dintero.provider';
 import { paymentView, type PaymentView } from '../payment.view';
 import type { StartTerminalPaymentDto } from './start-terminal-payment.dto';
-import { now, existingPayment } from '../../clock';
-
-export interface StartContext {
-  readonly correlationId: string;
-  readonly posClientId: string;
-}
+import type { CommandContext } from '../command-context';
+import { now } from '../../clock';
 
 /** A start that passed every check: the request as it will be recorded, and what claiming needs besides. */
 export interface PreparedStart {
@@ -31,16 +29,23 @@ export interface PreparedStart {
   readonly log: Readonly<Record<string, string>>;
 }
 
-export type StartOutcome = { readonly kind: 'created' | 'outcome_unknown'; readonly payment: PaymentView };
+export type StartOutcome = {
+  readonly kind: 'created' | 'outcome_unknown';
+  readonly payment: PaymentView;
+  /** How long Dintero took to answer the session creation (for `Server-Timing`). */
+  readonly dinteroMs: number;
+};
 
-/** Dintero said no: the payment ended as rejected and the terminal was released. */
-export class DinteroRefusedPayment extends Error {
-  constructor(
-    readonly payment: PaymentView,
-    readonly dinteroStatus: number,
-    readonly dinteroCode: string,
-  ) {
-    super(`Dintero refused the session: ${dinteroCode}`);
+/**
+ * Dintero said no: the payment ended as rejected and the terminal was released. Dintero's 409 (a terminal
+ * busy on its side) stays a conflict; any other refusal is unprocessable.
+ */
+export class DinteroRefusedPayment extends HttpException {
+  constructor(payment: PaymentView, dinteroStatus: number, dinteroCode: string) {
+    super(
+      { code: 'DINTERO_REJECTED', detail: `Dintero refused the session: ${dinteroCode}`, dinteroCode, payment },
+      dinteroStatus === 409 ? 409 : 422,
+    );
   }
 }
 
@@ -60,10 +65,10 @@ export class StartTerminalPaymentHandler {
   ) {}
 
   /** Everything that can refuse the request without writing: registry, terminal, and the domain's rules. */
-  async prepare(request: StartTerminalPaymentDto, context: StartContext): Promise<PreparedStart> {
+  async prepare(request: StartTerminalPaymentDto, context: CommandContext): Promise<PreparedStart> {
     const { storeId, terminalId } = request;
-    const { state: storeState } = await readState(this.store, storeStream(storeId), storeDecider);
-    const store = assertUsableTerminal(storeState, storeId, terminalId);
+    context.client.assertStore(storeId);
+    const store = await this.usableTerminal(storeId, terminalId, context);
     const paymentId = randomUUID();
     const requestedAt = new Date();
     const expiresAt = new Date(requestedAt.getTime() + this.config.sessionTtlSeconds * 1000).toISOString();
@@ -77,7 +82,7 @@ export class StartTerminalPaymentHandler {
       paymentId,
       storeId,
       terminalId,
-      posClientId: context.posClientId,
+      posClientId: context.client.id,
     };
     const log = { paymentId, storeId, terminalId, correlationId: context.correlationId };
 
@@ -92,7 +97,7 @@ export class StartTerminalPaymentHandler {
         currency: request.currency,
         merchantReference: request.merchantReference,
         ...(request.metadata ? { metadata: request.metadata } : {}),
-        posClientId: context.posClientId,
+        posClientId: context.client.id,
         claimId: paymentId,
         requestedAt: requestedAt.toISOString(),
         expiresAt,
@@ -130,6 +135,7 @@ export class StartTerminalPaymentHandler {
     const payment = paymentStream(paymentId);
     await handleCommand(this.store, payment, paymentDecider, requestPayment, { metadata });
 
+    const sent = performance.now();
     try {
       const session = await this.dintero.createTerminalSession({
         profileId: this.config.dinteroProfileId,
@@ -145,6 +151,7 @@ export class StartTerminalPaymentHandler {
         expiresAt,
         ...(request.metadata ? { metadata: request.metadata } : {}),
       });
+      const dinteroMs = performance.now() - sent;
       const { state } = await handleCommand(
         this.store,
         payment,
@@ -153,7 +160,7 @@ export class StartTerminalPaymentHandler {
         { metadata },
       );
       this.logger.log({ ...log, sessionId: session.id }, 'terminal payment started');
-      return { kind: 'created', payment: paymentView(existingPayment(state)) };
+      return { kind: 'created', payment: paymentView(existingPayment(state)), dinteroMs };
     } catch (error) {
       if (error instanceof DinteroRejectedError) {
         const { state } = await handleCommand(
@@ -187,9 +194,34 @@ export class StartTerminalPaymentHandler {
           { metadata },
         );
         this.logger.warn({ ...log, reason: error.message }, 'session creation outcome unknown');
-        return { kind: 'outcome_unknown', payment: paymentView(existingPayment(state)) };
+        return {
+          kind: 'outcome_unknown',
+          payment: paymentView(existingPayment(state)),
+          dinteroMs: performance.now() - sent,
+        };
       }
       throw error;
+    }
+  }
+
+  /**
+   * The store's details when the terminal is registered to it and active. A terminal registered to another
+   * store is `TERMINAL_OF_OTHER_STORE` when the key may use that store too, and `403` when it may not.
+   */
+  private async usableTerminal(storeId: string, terminalId: string, context: CommandContext) {
+    const { state } = await readState(this.store, storeStream(storeId), storeDecider);
+    try {
+      return assertUsableTerminal(state, storeId, terminalId);
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.code !== 'UNKNOWN_TERMINAL') throw error;
+      const terminal = (await readState(this.store, terminalStream(terminalId), terminalDecider)).state;
+      if (terminal.storeId === undefined || terminal.storeId === storeId) throw error;
+      context.client.assertStore(terminal.storeId);
+      throw new DomainError('TERMINAL_OF_OTHER_STORE', `Terminal ${terminalId} belongs to store ${terminal.storeId}`, {
+        storeId,
+        terminalId,
+        terminalStoreId: terminal.storeId,
+      });
     }
   }
 

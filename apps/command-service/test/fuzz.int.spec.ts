@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { natsNames } from '@app/messaging';
+import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
+import { HQ } from '../../../test/support/pos-clients';
+import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
+
+/**
+ * Generated input against every POS endpoint, HTTP and NATS: never a 5xx, and a refused request never
+ * writes. (The valid-looking cases may start payments: those are accepted requests and may write.)
+ */
+describe('command service under generated input', () => {
+  const prefix = `t${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  let service: RunningCommandService;
+  let sim: RunningSimulator;
+  let nats: NatsConnection;
+
+  beforeAll(async () => {
+    sim = await startSimulator();
+    await sim.control('POST', '/seed', {
+      stores: [{ id: 'oslo', payout_destination_id: 'seller-1' }],
+      terminals: [{ terminal_id: 'F-1', store_id: 'oslo' }],
+    });
+    service = await startCommandService({
+      DINTERO_API_URL: sim.url,
+      DINTERO_CHECKOUT_URL: sim.url,
+      NATS_PREFIX: prefix,
+    });
+    const json = { 'content-type': 'application/json' };
+    await service.fetch('/v1/stores/oslo', {
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify({ name: 'Oslo', payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo' }),
+    });
+    await service.fetch('/v1/stores/oslo/terminals/F-1', { method: 'PUT', headers: json, body: '{}' });
+    nats = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
+  });
+  afterAll(async () => {
+    await nats.close();
+    await service.close();
+    await sim.close();
+  });
+
+  const written = async () => (await service.log.readAll({ limit: 10_000 })).length;
+  /** A start body: valid, or with one field replaced by anything, or anything at all. */
+  const startBody = fc.oneof(
+    fc.record(
+      {
+        storeId: fc.oneof(fc.constant('oslo'), fc.string()),
+        terminalId: fc.oneof(fc.constant('F-1'), fc.string()),
+        amount: fc.oneof(
+          fc.integer({ min: 1, max: 10_000 }).map((n) => n * 100),
+          fc.double(),
+          fc.integer(),
+          fc.string(),
+        ),
+        currency: fc.oneof(fc.constantFrom('NOK', 'EUR', 'XXX', 'nok'), fc.string()),
+        merchantReference: fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), fc.string({ maxLength: 300 })),
+        metadata: fc.anything(),
+        items: fc.anything(),
+      },
+      { requiredKeys: [] },
+    ),
+    fc.jsonValue(),
+  );
+  const text = fc.string({ maxLength: 300 });
+
+  it('POST /v1/terminal-payments', async () => {
+    await fc.assert(
+      fc.asyncProperty(startBody, fc.option(text), async (body, key) => {
+        const before = await written();
+        const response = await service.fetch('/v1/terminal-payments', {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(key === null ? {} : { 'idempotency-key': key.replace(/[\r\n]/g, '') }),
+          },
+          body: JSON.stringify(body),
+        });
+        expect(response.status).toBeLessThan(500);
+        if (response.status >= 400) expect(await written()).toBe(before);
+        else
+          await service.fetch(
+            `/v1/terminal-payments/${((await response.json()) as { paymentId: string }).paymentId}/cancel`,
+            { method: 'POST' },
+          );
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('raw bodies that are not JSON, and other content types', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ maxLength: 500 }),
+        fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded'),
+        async (raw, type) => {
+          const before = await written();
+          const response = await service.fetch('/v1/terminal-payments', {
+            method: 'POST',
+            headers: { 'content-type': type, 'idempotency-key': randomUUID() },
+            body: raw,
+          });
+          expect(response.status).toBeLessThan(500);
+          if (response.status >= 400) expect(await written()).toBe(before);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('registry, reads, cancels and refunds with generated ids, queries and bodies', async () => {
+    const id = fc.oneof(fc.constant('oslo'), fc.string({ maxLength: 80 }));
+    await fc.assert(
+      fc.asyncProperty(id, id, fc.jsonValue(), text, async (storeId, terminalId, body, query) => {
+        const before = await written();
+        const s = encodeURIComponent(storeId);
+        const t = encodeURIComponent(terminalId);
+        const q = encodeURIComponent(query);
+        const answers = await Promise.all([
+          service.fetch(`/v1/stores/${s}`, {
+            method: 'PUT',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          }),
+          service.fetch(`/v1/stores/${s}/terminals/${t}/deactivate`, { method: 'POST' }),
+          service.fetch(`/v1/stores/${s}`),
+          service.fetch(`/v1/terminal-payments/${t}?waitFor=${q}&timeout=${q}`),
+          service.fetch(`/v1/terminal-payments/${t}/cancel`, { method: 'POST' }),
+          service.fetch(`/v1/terminal-payments/${randomUUID()}/refunds`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+            body: JSON.stringify(body),
+          }),
+        ]);
+        for (const answer of answers) expect(answer.status).toBeLessThan(500);
+        // A PUT of a store may be a valid registration (it writes); anything refused writes nothing.
+        if (answers[0].status >= 400 && answers[1].status >= 400) expect(await written()).toBe(before);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('NATS command subjects', async () => {
+    const subjects = Object.values(natsNames(prefix).commands);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...subjects),
+        fc.oneof(
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+          text,
+        ),
+        async (subject, payload) => {
+          const before = await written();
+          const h = headers();
+          h.set('Authorization', `Bearer ${HQ.key}`);
+          const reply = (await nats.request(subject, payload, { timeout: 10_000, headers: h })).json<{
+            status: number;
+          }>();
+          expect(reply.status).toBeLessThan(500);
+          if (reply.status >= 400) expect(await written()).toBe(before);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});

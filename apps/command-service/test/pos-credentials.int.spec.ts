@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import type { EventStore } from '@app/event-store';
+import { natsNames } from '@app/messaging';
+import { paymentStream } from '@app/payment-domain';
+import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
+import { HQ, type TestPosClient } from '../../../test/support/pos-clients';
+import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
+
+const OSLO_POS: TestPosClient = { id: 'pos-oslo', key: 'pos_test-oslo-key', stores: ['oslo-center'] };
+const OTHER_OSLO_POS: TestPosClient = { id: 'pos-oslo-2', key: 'pos_test-oslo-key-2', stores: ['oslo-center'] };
+const BERGEN_POS: TestPosClient = { id: 'pos-bergen', key: 'pos_test-bergen', stores: ['bergen'] };
+const NOBODY: TestPosClient = { id: 'nobody', key: 'pos_not-in-the-file', stores: ['*'] };
+
+describe('command service: POS API keys, limited to their stores', () => {
+  const prefix = `t${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  let service: RunningCommandService;
+  let sim: RunningSimulator;
+  let log: EventStore;
+  let nats: NatsConnection;
+
+  beforeAll(async () => {
+    sim = await startSimulator();
+    await sim.control('POST', '/seed', {
+      stores: [
+        { id: 'oslo-center', payout_destination_id: 'seller-1' },
+        { id: 'bergen', payout_destination_id: 'seller-2' },
+      ],
+      terminals: [
+        { terminal_id: 'K-1', store_id: 'oslo-center' },
+        { terminal_id: 'K-2', store_id: 'oslo-center' },
+        { terminal_id: 'K-B', store_id: 'bergen' },
+      ],
+    });
+    service = await startCommandService(
+      { DINTERO_API_URL: sim.url, DINTERO_CHECKOUT_URL: sim.url, NATS_PREFIX: prefix },
+      [HQ, OSLO_POS, OTHER_OSLO_POS, BERGEN_POS],
+    );
+    ({ log } = service);
+    const put = (route: string, body: unknown = {}) =>
+      service.fetch(route, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    await put('/v1/stores/oslo-center', { name: 'Oslo', payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo' });
+    await put('/v1/stores/bergen', { name: 'Bergen', payoutDestinationId: 'seller-2', timeZone: 'Europe/Oslo' });
+    await put('/v1/stores/oslo-center/terminals/K-1');
+    await put('/v1/stores/oslo-center/terminals/K-2');
+    await put('/v1/stores/bergen/terminals/K-B');
+    nats = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
+  });
+  afterAll(async () => {
+    await nats.close();
+    await service.close();
+    await sim.close();
+  });
+
+  const payment = (change: Record<string, unknown> = {}) => ({
+    storeId: 'oslo-center',
+    terminalId: 'K-1',
+    amount: 1_000,
+    currency: 'NOK',
+    merchantReference: 'POS-KEY',
+    ...change,
+  });
+  const start = async (client: TestPosClient, body: unknown, key = randomUUID(), auth = `Bearer ${client.key}`) => {
+    const response = await fetch(`${service.url}/v1/terminal-payments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key, authorization: auth },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const json = async (response: Response) => ({
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>,
+  });
+  const written = async () => (await log.readAll({ limit: 10_000 })).length;
+
+  it.each([
+    ['no Authorization header', undefined],
+    ['a key that is not in the file', `Bearer ${NOBODY.key}`],
+    ['a scheme other than Bearer', `Basic ${OSLO_POS.key}`],
+    ['an empty key', 'Bearer '],
+  ])('refuses %s: 401, nothing written', async (_case, auth) => {
+    const before = await written();
+    const response = await fetch(`${service.url}/v1/terminal-payments`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': randomUUID(),
+        ...(auth === undefined ? {} : { authorization: auth }),
+      },
+      body: JSON.stringify(payment()),
+    });
+    expect(await json(response)).toMatchObject({ status: 401, body: { code: 'UNAUTHENTICATED' } });
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(await written()).toBe(before);
+  });
+
+  it('refuses a key used for another store, and on another store’s terminal: 403, nothing written', async () => {
+    const before = await written();
+    expect(await start(OSLO_POS, payment({ storeId: 'bergen', terminalId: 'K-B' }))).toMatchObject({
+      status: 403,
+      body: { code: 'STORE_NOT_ALLOWED' },
+    });
+    // Its own store, but Bergen's terminal: the key may not learn or use anything of Bergen's.
+    const foreign = await start(OSLO_POS, payment({ terminalId: 'K-B' }));
+    expect(foreign).toMatchObject({ status: 403, body: { code: 'STORE_NOT_ALLOWED' } });
+    expect(JSON.stringify(foreign.body)).not.toContain('bergen');
+    expect(await written()).toBe(before);
+  });
+
+  it('tells a key that may use both stores that the terminal is the other store’s: 422', async () => {
+    expect(await start(HQ, payment({ terminalId: 'K-B' }))).toMatchObject({
+      status: 422,
+      body: { code: 'TERMINAL_OF_OTHER_STORE', terminalStoreId: 'bergen' },
+    });
+  });
+
+  it('records which POS client started and cancelled, and keeps other stores’ payments from it', async () => {
+    const started = await start(OSLO_POS, payment({ terminalId: 'K-2' }));
+    expect(started.status).toBe(201);
+    const paymentId = started.body.paymentId as string;
+    const events = await log.readStream(paymentStream(paymentId));
+    expect(events[0]).toMatchObject({
+      type: 'PaymentRequested',
+      data: { posClientId: 'pos-oslo' },
+      metadata: { posClientId: 'pos-oslo', storeId: 'oslo-center', terminalId: 'K-2' },
+    });
+
+    // A Bergen-only key may neither read nor cancel an Oslo payment.
+    expect(await json(await service.fetch(`/v1/terminal-payments/${paymentId}`, {}, BERGEN_POS))).toMatchObject({
+      status: 403,
+      body: { code: 'STORE_NOT_ALLOWED' },
+    });
+    const before = await written();
+    const cancel = await service.fetch(`/v1/terminal-payments/${paymentId}/cancel`, { method: 'POST' }, BERGEN_POS);
+    expect(await json(cancel)).toMatchObject({ status: 403, body: { code: 'STORE_NOT_ALLOWED' } });
+    expect(await written()).toBe(before);
+
+    const cancelled = await service.fetch(`/v1/terminal-payments/${paymentId}/cancel`, { method: 'POST' }, OSLO_POS);
+    expect(cancelled.status).toBe(200);
+    const cancellation = (await log.readStream(paymentStream(paymentId))).find(
+      (event) => event.type === 'CancellationRequested',
+    );
+    expect(cancellation).toMatchObject({ data: { by: 'pos-oslo' }, metadata: { posClientId: 'pos-oslo' } });
+  });
+
+  it('keeps each client’s Idempotency-Keys apart: the same key from two clients is two requests', async () => {
+    const key = randomUUID();
+    const first = await start(OSLO_POS, payment({ terminalId: 'K-1', merchantReference: 'A' }), key);
+    expect(first.status).toBe(201);
+    await service.fetch(`/v1/terminal-payments/${first.body.paymentId as string}/cancel`, { method: 'POST' });
+    const second = await start(OTHER_OSLO_POS, payment({ terminalId: 'K-1', merchantReference: 'B' }), key);
+    expect(second.status).toBe(201);
+    expect(second.body.paymentId).not.toBe(first.body.paymentId);
+  });
+
+  it('lets only keys with the registry right change the registry', async () => {
+    const before = await written();
+    const put = await service.fetch(
+      '/v1/stores/oslo-center/terminals/K-9',
+      { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' },
+      OSLO_POS,
+    );
+    expect(await json(put)).toMatchObject({ status: 403, body: { code: 'STORE_NOT_ALLOWED' } });
+    expect(await written()).toBe(before);
+    expect((await service.fetch('/v1/stores/oslo-center', {}, OSLO_POS)).status).toBe(200);
+    expect((await service.fetch('/v1/stores/bergen', {}, OSLO_POS)).status).toBe(403);
+  });
+
+  it('refuses to register a terminal of one store to another', async () => {
+    const before = await written();
+    const put = await service.fetch('/v1/stores/oslo-center/terminals/K-B', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(await json(put)).toMatchObject({
+      status: 422,
+      body: { code: 'TERMINAL_OF_OTHER_STORE', terminalStoreId: 'bergen' },
+    });
+    expect(await written()).toBe(before);
+  });
+
+  it('describes the key and every error answer in the OpenAPI document', async () => {
+    const spec = (await (await fetch(`${service.url}/docs-json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown[] }>>;
+      components: { securitySchemes: Record<string, { scheme: string }> };
+    };
+    const start = spec.paths['/v1/terminal-payments']!.post!;
+    expect(Object.keys(start.responses).sort()).toEqual([
+      '201',
+      '202',
+      '400',
+      '401',
+      '403',
+      '404',
+      '409',
+      '413',
+      '422',
+      '503',
+    ]);
+    expect(start.security).toEqual([{ bearer: [] }]);
+    expect(spec.components.securitySchemes.bearer?.scheme).toBe('bearer');
+  });
+
+  describe('over NATS: the same key in the message’s Authorization header', () => {
+    const request = async (client: TestPosClient | undefined, body: unknown) => {
+      const h = headers();
+      if (client) h.set('Authorization', `Bearer ${client.key}`);
+      const reply = await nats.request(natsNames(prefix).commands.start, JSON.stringify(body), {
+        timeout: 10_000,
+        headers: h,
+      });
+      return reply.json<{ status: number; body: Record<string, unknown> }>();
+    };
+
+    it('refuses a message without a key, or with a key of another store, writing nothing', async () => {
+      const before = await written();
+      expect(await request(undefined, { idempotencyKey: randomUUID(), payment: payment() })).toMatchObject({
+        status: 401,
+        body: { code: 'UNAUTHENTICATED' },
+      });
+      expect(
+        await request(OSLO_POS, {
+          idempotencyKey: randomUUID(),
+          payment: payment({ storeId: 'bergen', terminalId: 'K-B' }),
+        }),
+      ).toMatchObject({ status: 403, body: { code: 'STORE_NOT_ALLOWED' } });
+      expect(await written()).toBe(before);
+    });
+  });
+});
