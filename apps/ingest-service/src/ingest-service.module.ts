@@ -1,11 +1,20 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Logger, Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { EVENT_STORE, EventStoreModule, eventStoreProbe, type EventStore } from '@app/event-store';
-import { HEALTH_PROBES, operationsModules } from '@app/platform';
-import type { IngestServiceConfig } from './ingest-service.config';
+import { dinteroClientProvider, HEALTH_PROBES, operationsModules } from '@app/platform';
+import { CallbackController } from './callback/callback.controller';
+import { CallbackSignatureGuard } from './callback/callback-signature.guard';
+import { PaymentFacts } from './facts/payment-facts.service';
+import { IngestProblemsFilter } from './ingest.errors';
+import { INGEST_CONFIG, type IngestServiceConfig } from './ingest-service.config';
+import { ReconcilerService } from './reconciler/reconciler.service';
+import { WebhookController } from './webhook/webhook.controller';
+import { WebhookSignatureGuard } from './webhook/webhook-signature.guard';
 
 @Module({})
 export class IngestServiceModule {
   static forRoot(config: IngestServiceConfig): DynamicModule {
+    warnIfUnsigned(config);
     return {
       module: IngestServiceModule,
       imports: [
@@ -16,6 +25,25 @@ export class IngestServiceModule {
           useFactory: (store: EventStore) => [eventStoreProbe(store)],
         }),
       ],
+      controllers: [CallbackController, WebhookController],
+      providers: [
+        { provide: APP_FILTER, useClass: IngestProblemsFilter },
+        { provide: INGEST_CONFIG, useValue: config },
+        dinteroClientProvider(config),
+        CallbackSignatureGuard,
+        WebhookSignatureGuard,
+        PaymentFacts,
+        ReconcilerService,
+      ],
     };
   }
+}
+
+/** Unsigned deliveries are accepted only where no secret is set: fine on one machine, never in production. */
+function warnIfUnsigned(config: IngestServiceConfig): void {
+  const logger = new Logger('IngestService');
+  if (!config.callbackSecret)
+    logger.warn('DINTERO_CALLBACK_SECRET is not set: callbacks are accepted WITHOUT a signature check');
+  if (!config.webhookSecret)
+    logger.warn('DINTERO_WEBHOOK_SECRET is not set: webhooks are accepted WITHOUT a signature check');
 }

@@ -1,0 +1,50 @@
+import { Controller, Get, HttpCode, Post, Query, Req, UseGuards, ValidationPipe } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { RequestValidationError, validationMessages } from '@app/platform';
+import { PaymentFacts, type Recorded } from '../facts/payment-facts.service';
+import { CallbackSignatureGuard } from './callback-signature.guard';
+import { CallbackQuery } from './callback.query';
+
+const callbackQuery = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: false,
+  exceptionFactory: (errors) => new RequestValidationError(validationMessages(errors)),
+});
+
+/**
+ * Dintero's `callback_url` (shared/dintero-api.md §4). The answer is 2xx only once the facts are durable,
+ * so that a failure makes Dintero retry; the transaction is fetched from Dintero, never taken on trust.
+ */
+@ApiTags('dintero')
+@Controller('v1/dintero/callback')
+@UseGuards(CallbackSignatureGuard)
+export class CallbackController {
+  constructor(private readonly facts: PaymentFacts) {}
+
+  @Get()
+  @ApiOkResponse({ description: 'The facts are recorded (or were already)' })
+  get(@Query(callbackQuery) query: CallbackQuery, @Req() request: FastifyRequest): Promise<Recorded> {
+    return this.handle(query, request);
+  }
+
+  /** `method=POST`: the body is the transaction, which is fetched again rather than believed. */
+  @Post()
+  @HttpCode(200)
+  @ApiOkResponse({ description: 'The facts are recorded (or were already)' })
+  post(@Query(callbackQuery) query: CallbackQuery, @Req() request: FastifyRequest): Promise<Recorded> {
+    return this.handle(query, request);
+  }
+
+  private handle(query: CallbackQuery, request: FastifyRequest): Promise<Recorded> {
+    const delivery = request.headers['event-delivery'];
+    const context = {
+      source: 'callback' as const,
+      correlationId: String(request.id),
+      ...(typeof delivery === 'string' ? { deliveryId: delivery } : {}),
+    };
+    if (query.transaction_id) return this.facts.recordTransactionById(query.payment_id, query.transaction_id, context);
+    if (query.error) return this.facts.recordError(query.payment_id, query.error, context);
+    throw new RequestValidationError(['a callback names a transaction_id, or an error when there is none']);
+  }
+}

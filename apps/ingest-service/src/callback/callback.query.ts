@@ -1,0 +1,39 @@
+import { IsIn, IsOptional, IsUUID, Matches, MaxLength } from 'class-validator';
+
+const DINTERO_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+/**
+ * The query of a callback: our `payment_id` (on the callback URL we gave Dintero) and what Dintero appends
+ * (shared/dintero-api.md §4). Parameters Dintero may add later are ignored rather than refused, since a 4xx
+ * makes Dintero give the callback up.
+ */
+export class CallbackQuery {
+  @IsUUID()
+  payment_id!: string;
+
+  @IsOptional()
+  @Matches(DINTERO_ID, { message: 'transaction_id: a Dintero transaction id' })
+  transaction_id?: string;
+
+  @IsOptional()
+  @Matches(DINTERO_ID, { message: 'session_id: a Dintero session id' })
+  session_id?: string;
+
+  @IsOptional()
+  @Matches(DINTERO_ID, { message: 'sid: a Dintero session id' })
+  sid?: string;
+
+  @IsOptional()
+  @MaxLength(1_000)
+  merchant_reference?: string;
+
+  /** With `report_error=true` and no authorised transaction. */
+  @IsOptional()
+  @IsIn(['cancelled', 'authorization', 'failed'])
+  error?: 'cancelled' | 'authorization' | 'failed';
+
+  /** With `report_event`: `CAPTURE`, `REFUND` or `VOID`. */
+  @IsOptional()
+  @IsIn(['CAPTURE', 'REFUND', 'VOID', 'INITIALIZE', 'AUTHORIZE'])
+  event?: string;
+}

@@ -1,0 +1,172 @@
+import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import { DINTERO_CLIENT, type DinteroClient, type DinteroTransaction } from '@app/dintero';
+import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
+import {
+  existingPayment,
+  isOpen,
+  paymentDecider,
+  paymentStream,
+  terminalDecider,
+  terminalStream,
+  type FactSource,
+  type PaymentCommand,
+  type PaymentState,
+} from '@app/payment-domain';
+import type { Registry } from 'prom-client';
+import { METRICS_REGISTRY, paymentMetrics, type PaymentMetrics } from '@app/platform';
+import { refundOutcomes, transactionFact } from './transaction-facts';
+
+export type IngestSource = Exclude<FactSource, 'command-service'>;
+
+export interface FactContext {
+  readonly source: IngestSource;
+  readonly correlationId: string;
+  /** Dintero's delivery id (`event-delivery`), when the fact came in a delivery. */
+  readonly deliveryId?: string;
+}
+
+export interface Recorded {
+  readonly paymentId: string;
+  /** Event types this fact added; empty when it was already known (a duplicate). */
+  readonly recorded: readonly string[];
+  readonly status: PaymentState['status'];
+}
+
+/** A transaction that does not name this payment (`merchant_reference_2`): never recorded against it. */
+export class ForeignTransactionError extends HttpException {
+  constructor(paymentId: string, transactionId: string) {
+    super(
+      {
+        code: 'TRANSACTION_OF_ANOTHER_PAYMENT',
+        detail: `Transaction ${transactionId} does not belong to payment ${paymentId}`,
+      },
+      422,
+    );
+  }
+}
+
+/**
+ * The one way Dintero's facts enter the log, whichever path brought them (callback, webhook, reconciler):
+ * through the payment decider, which makes a repeated or reordered fact a no-op (invariant 3). When the
+ * payment or a refund has ended, its terminal claim is released here too.
+ */
+@Injectable()
+export class PaymentFacts {
+  private readonly logger = new Logger(PaymentFacts.name);
+
+  private readonly metrics: PaymentMetrics;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
+    @Inject(METRICS_REGISTRY) registry: Registry,
+  ) {
+    this.metrics = paymentMetrics(registry);
+  }
+
+  /** Fetches the transaction from Dintero (never trusting what a delivery says) and records it. */
+  async recordTransactionById(paymentId: string, transactionId: string, context: FactContext): Promise<Recorded> {
+    const tx = await this.dintero.getTransaction(transactionId);
+    return this.recordTransaction(paymentId, tx, context);
+  }
+
+  async recordTransaction(paymentId: string, tx: DinteroTransaction, context: FactContext): Promise<Recorded> {
+    if (tx.merchant_reference_2 !== paymentId) {
+      this.logger.warn({ paymentId, transactionId: tx.id, ...this.ids(context) }, 'transaction of another payment');
+      throw new ForeignTransactionError(paymentId, tx.id);
+    }
+    const fact = transactionFact(tx);
+    const at = new Date().toISOString();
+    return this.record(paymentId, context, (state) => [
+      { type: 'RecordDinteroTransaction', data: { transaction: fact, source: context.source, at } },
+      ...refundOutcomes(tx, state, context.source, at),
+    ]);
+  }
+
+  /** `error=cancelled|authorization|failed` without a transaction. */
+  recordError(paymentId: string, error: 'cancelled' | 'authorization' | 'failed', context: FactContext) {
+    const at = new Date().toISOString();
+    return this.record(paymentId, context, () => [
+      { type: 'RecordDinteroError', data: { error, source: context.source, at } },
+    ]);
+  }
+
+  /** The session ran out with nothing paid (the decider refuses before `expiresAt`). */
+  expire(paymentId: string, context: FactContext) {
+    const at = new Date().toISOString();
+    return this.record(paymentId, context, () => [{ type: 'ExpireSession', data: { source: context.source, at } }]);
+  }
+
+  /** A refund Dintero has no trace of after its claim lapsed: it did not happen. */
+  failRefund(paymentId: string, refundId: string, reason: string, context: FactContext) {
+    const at = new Date().toISOString();
+    return this.record(paymentId, context, () => [
+      { type: 'RecordRefundOutcome', data: { refundId, outcome: 'failed', reason, source: context.source, at } },
+    ]);
+  }
+
+  /**
+   * Releases the terminal claims of a payment that ended and of refunds that ended. Each release is a
+   * no-op when the claim was already released or replaced, so every path may call it.
+   */
+  async releaseEnded(state: PaymentState, context: FactContext): Promise<void> {
+    if (state.status === 'none') return;
+    const claims: { terminalId: string; claimId: string }[] = [];
+    if (!isOpen(state)) claims.push({ terminalId: state.terminalId, claimId: state.claimId });
+    if (state.status === 'captured') {
+      for (const refund of Object.values(state.refunds))
+        if (refund.status === 'succeeded' || refund.status === 'failed')
+          claims.push({ terminalId: refund.terminalId, claimId: refund.claimId });
+    }
+    for (const { terminalId, claimId } of claims) {
+      await handleCommand(
+        this.store,
+        terminalStream(terminalId),
+        terminalDecider,
+        { type: 'ReleaseTerminal', data: { terminalId, claimId, reason: 'finished', at: new Date().toISOString() } },
+        { metadata: { ...this.metadata(context), paymentId: state.paymentId, storeId: state.storeId, terminalId } },
+      );
+    }
+  }
+
+  private async record(
+    paymentId: string,
+    context: FactContext,
+    commands: (state: PaymentState) => PaymentCommand[],
+  ): Promise<Recorded> {
+    const stream = paymentStream(paymentId);
+    const found = existingPayment((await readState(this.store, stream, paymentDecider)).state, paymentId);
+    let state: PaymentState = found;
+    const metadata = {
+      ...this.metadata(context),
+      paymentId,
+      storeId: found.storeId,
+      terminalId: found.terminalId,
+    };
+    const recorded: string[] = [];
+    for (const command of commands(state)) {
+      const handled = await handleCommand(this.store, stream, paymentDecider, command, { metadata });
+      recorded.push(...handled.events.map((event) => event.type));
+      state = handled.state;
+    }
+    if (recorded.length > 0) this.logger.log({ ...metadata, recorded, status: state.status }, 'Dintero fact recorded');
+    this.metrics.deliveries.inc({ source: context.source, result: recorded.length > 0 ? 'recorded' : 'duplicate' });
+    for (const type of recorded) this.metrics.facts.inc({ source: context.source, type });
+    // Also for a duplicate: the delivery that recorded the end may have stopped before releasing.
+    await this.releaseEnded(state, context);
+    return { paymentId, recorded, status: state.status };
+  }
+
+  private metadata(context: FactContext) {
+    return {
+      correlationId: context.correlationId,
+      causationId: context.deliveryId ?? context.correlationId,
+      occurredAt: new Date().toISOString(),
+      source: context.source,
+    };
+  }
+
+  private ids(context: FactContext) {
+    return { correlationId: context.correlationId, source: context.source };
+  }
+}

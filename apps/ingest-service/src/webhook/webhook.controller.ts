@@ -1,0 +1,96 @@
+import { Body, Controller, HttpCode, Inject, Logger, Post, Req, UseGuards, ValidationPipe } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
+import type { Registry } from 'prom-client';
+import {
+  METRICS_REGISTRY,
+  paymentMetrics,
+  RequestValidationError,
+  validationMessages,
+  type PaymentMetrics,
+} from '@app/platform';
+import { PaymentFacts, type FactContext, type Recorded } from '../facts/payment-facts.service';
+import { WebhookSignatureGuard } from './webhook-signature.guard';
+import { WebhookPayload } from './webhook.payload';
+
+const payload = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: false,
+  transform: true,
+  exceptionFactory: (errors) => new RequestValidationError(validationMessages(errors)),
+});
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type Answer = Recorded | { readonly ignored: string };
+
+/**
+ * Dintero's webhooks (shared/dintero-api.md §5): `checkout_transaction` and `checkout_authorization` become
+ * the same facts as callbacks do; the payment is the transaction's `merchant_reference_2`. Events that are
+ * not ours (pings, other channels' transactions) are answered 200 and ignored, since failures can get the
+ * subscription deleted.
+ */
+@ApiTags('dintero')
+@Controller('v1/dintero/webhooks')
+@UseGuards(WebhookSignatureGuard)
+export class WebhookController {
+  private readonly logger = new Logger(WebhookController.name);
+
+  private readonly metrics: PaymentMetrics;
+
+  constructor(
+    private readonly facts: PaymentFacts,
+    @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
+    @Inject(METRICS_REGISTRY) registry: Registry,
+  ) {
+    this.metrics = paymentMetrics(registry);
+  }
+
+  @Post()
+  @HttpCode(200)
+  @ApiOkResponse({ description: 'Recorded, already known, or ignored as not ours' })
+  async receive(@Body(payload) body: WebhookPayload, @Req() request: FastifyRequest): Promise<Answer> {
+    const context: FactContext = {
+      source: 'webhook',
+      correlationId: String(request.id),
+      ...(body.event_delivery ? { deliveryId: body.event_delivery } : {}),
+    };
+    switch (body.event) {
+      case 'checkout_transaction':
+        if (!body.transaction) throw new RequestValidationError(['checkout_transaction carries a transaction']);
+        return this.transaction(body.transaction.id, context);
+      case 'checkout_authorization':
+        return this.authorization(body, context);
+      default:
+        this.metrics.deliveries.inc({ source: 'webhook', result: 'ignored' });
+        return { ignored: `event ${body.event}` };
+    }
+  }
+
+  /** The transaction as Dintero has it now, recorded against the payment it names. */
+  private async transaction(transactionId: string, context: FactContext): Promise<Answer> {
+    const tx = await this.dintero.getTransaction(transactionId);
+    const paymentId = tx.merchant_reference_2;
+    if (!paymentId || !UUID.test(paymentId)) {
+      this.logger.log({ transactionId, correlationId: context.correlationId }, 'webhook for a transaction not ours');
+      this.metrics.deliveries.inc({ source: 'webhook', result: 'ignored' });
+      return { ignored: `transaction ${transactionId} is not a payment of this engine` };
+    }
+    return this.facts.recordTransaction(paymentId, tx, context);
+  }
+
+  /** With a transaction, as `checkout_transaction`; without one (the customer cancelled), via the session. */
+  private async authorization(body: WebhookPayload, context: FactContext): Promise<Answer> {
+    const authorization = body.authorization;
+    if (!authorization) throw new RequestValidationError(['checkout_authorization carries an authorization']);
+    const transactionId = authorization.transaction_id ?? body.transaction?.id;
+    if (transactionId) return this.transaction(transactionId, context);
+    if (!authorization.session_id || !authorization.error)
+      throw new RequestValidationError(['an authorization without a transaction names its session_id and error']);
+    const session = await this.dintero.getSession(authorization.session_id);
+    const paymentId = session.order.merchant_reference_2;
+    if (!paymentId || !UUID.test(paymentId))
+      return { ignored: `session ${session.id} is not a payment of this engine` };
+    return this.facts.recordError(paymentId, authorization.error, context);
+  }
+}

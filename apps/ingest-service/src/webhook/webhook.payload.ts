@@ -1,0 +1,53 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+
+const DINTERO_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+export class WebhookTransaction {
+  @Matches(DINTERO_ID, { message: 'transaction.id: a Dintero transaction id' })
+  id!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(1_000)
+  merchant_reference_2?: string;
+}
+
+export class WebhookAuthorization {
+  @IsOptional()
+  @Matches(DINTERO_ID, { message: 'authorization.session_id: a Dintero session id' })
+  session_id?: string;
+
+  @IsOptional()
+  @Matches(DINTERO_ID, { message: 'authorization.transaction_id: a Dintero transaction id' })
+  transaction_id?: string;
+
+  @IsOptional()
+  @IsIn(['cancelled', 'authorization', 'failed'])
+  error?: 'cancelled' | 'authorization' | 'failed';
+}
+
+/**
+ * A webhook delivery (shared/dintero-api.md §5). Only what this service reads is checked; Dintero's other
+ * fields are ignored, not refused, since refused deliveries can get the subscription deleted.
+ */
+export class WebhookPayload {
+  @IsString()
+  @MaxLength(100)
+  event!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  event_delivery?: string;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => WebhookTransaction)
+  transaction?: WebhookTransaction;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => WebhookAuthorization)
+  authorization?: WebhookAuthorization;
+}

@@ -1,0 +1,69 @@
+import { logOfEvents } from '../../../test/support/recorded-events';
+import { DuePayments } from '../src/reconciler/due-payments';
+
+const event = logOfEvents();
+const NOW = Date.parse('2026-11-24T10:00:00.000Z');
+const settings = { graceMs: 30_000, unknownDelayMs: 5_000, refundWaitMs: 60_000 };
+const claimed = event('terminal-T-1', 'TerminalClaimed', {
+  terminalId: 'T-1',
+  claimId: 'p-1',
+  paymentId: 'p-1',
+  expiresAt: '2026-11-24T10:03:00.000Z',
+});
+const requested = event('payment-p-1', 'PaymentRequested', { expiresAt: '2026-11-24T10:02:00.000Z' });
+
+describe('which payments the reconciler looks at, and when', () => {
+  it('is due once the session is over and the grace has passed, not before', () => {
+    const due = new DuePayments(settings);
+    [claimed, requested].forEach((e) => due.apply(e, NOW));
+    expect(due.takeDue(Date.parse('2026-11-24T10:02:29.999Z'), 10)).toEqual([]);
+    expect(due.takeDue(Date.parse('2026-11-24T10:02:30.000Z'), 10)).toEqual(['p-1']);
+    expect(due.takeDue(Date.parse('2026-11-24T10:09:00.000Z'), 10)).toEqual([]);
+  });
+
+  it('brings an unknown outcome forward', () => {
+    const due = new DuePayments(settings);
+    [claimed, requested, event('payment-p-1', 'SessionCreationOutcomeUnknown', {})].forEach((e) => due.apply(e, NOW));
+    expect(due.takeDue(NOW + 5_000, 10)).toEqual(['p-1']);
+  });
+
+  it('looks again at an ended payment while its terminal is claimed, and forgets it once released', () => {
+    const due = new DuePayments(settings);
+    [claimed, requested, event('payment-p-1', 'PaymentCaptured', {})].forEach((e) => due.apply(e, NOW));
+    expect(due.takeDue(NOW + 5_000, 10)).toEqual(['p-1']);
+    due.apply(event('terminal-T-1', 'TerminalReleased', { claimId: 'p-1', paymentId: 'p-1' }), NOW);
+    expect(due.size).toBe(0);
+  });
+
+  it('forgets an ended payment whose terminal was released first', () => {
+    const due = new DuePayments(settings);
+    [
+      claimed,
+      requested,
+      event('terminal-T-1', 'TerminalReleased', { claimId: 'p-1', paymentId: 'p-1' }),
+      event('payment-p-1', 'PaymentDeclined', {}),
+    ].forEach((e) => due.apply(e, NOW));
+    expect(due.size).toBe(0);
+  });
+
+  it('waits for a refund’s outcome, then forgets the payment', () => {
+    const due = new DuePayments(settings);
+    due.apply(event('payment-p-2', 'RefundRequested', { refundId: 'r-1' }), NOW);
+    expect(due.takeDue(NOW + 59_999, 10)).toEqual([]);
+    expect(due.takeDue(NOW + 60_000, 10)).toEqual(['p-2']);
+    due.apply(event('payment-p-2', 'RefundSucceeded', { refundId: 'r-1' }), NOW);
+    expect(due.size).toBe(0);
+  });
+
+  it('hands out at most the budget, earliest first', () => {
+    const due = new DuePayments(settings);
+    for (const n of [3, 1, 2]) {
+      due.apply(
+        event(`payment-p-${n}`, 'PaymentRequested', { expiresAt: new Date(NOW + n * 1000).toISOString() }),
+        NOW,
+      );
+    }
+    expect(due.takeDue(NOW + 60_000, 2)).toEqual(['p-1', 'p-2']);
+    expect(due.takeDue(NOW + 60_000, 2)).toEqual(['p-3']);
+  });
+});

@@ -1,0 +1,299 @@
+import { signCallback, signWebhook, type DinteroTransaction } from '@app/dintero';
+import { paymentStream, terminalStream, type PaymentState } from '@app/payment-domain';
+import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
+import { PaymentFacts } from '../src/facts/payment-facts.service';
+import { CALLBACK_SECRET, startEngine, WEBHOOK_SECRET, type Engine } from '../../../test/support/engine';
+
+const ACCOUNT = 'T12345678';
+
+describe('ingest: Dintero callbacks and webhooks become events exactly once', () => {
+  let engine: Engine;
+  let terminalNo = 0;
+
+  beforeAll(async () => {
+    engine = await startEngine();
+  });
+  afterAll(() => engine.close());
+
+  /** A fresh terminal for each test, so that none waits on another's claim. */
+  const freshTerminal = async () => {
+    const terminalId = `I-${++terminalNo}`;
+    await engine.terminals('oslo-center', terminalId);
+    return terminalId;
+  };
+  const final = (state: PaymentState) =>
+    state.status !== 'none' &&
+    !['requested', 'awaiting_card', 'outcome_unknown', 'on_hold', 'authorized'].includes(state.status);
+  const typesOf = async (stream: string) => (await engine.log.readStream(stream)).map((event) => event.type);
+  const written = async () => (await engine.log.readAll({ limit: 10_000 })).length;
+  /** Pays on the virtual terminal and waits until the facts of the outcome are recorded. */
+  const pay = async (amount: number) => {
+    const terminalId = await freshTerminal();
+    const payment = await engine.start('oslo-center', terminalId, amount);
+    const paymentId = payment.paymentId as string;
+    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+    const state = await engine.waitForPayment(paymentId, final, 'the outcome recorded');
+    // Every delivery done and the terminal released: nothing of this payment is still being written.
+    await engine.terminalFree(terminalId);
+    return { paymentId, terminalId, sessionId: payment.sessionId as string, state };
+  };
+  const lastTerminalEvent = async (terminalId: string) => (await typesOf(terminalStream(terminalId))).at(-1);
+
+  describe('each outcome of the simulator’s amount table ends in the right events, and frees the terminal', () => {
+    it.each([
+      [10_000, 'captured', 'PaymentCaptured'],
+      [10_001, 'captured', 'PaymentCaptured'],
+      [10_005, 'declined', 'PaymentDeclined'],
+      [10_051, 'declined', 'PaymentDeclined'],
+      [10_010, 'cancelled', 'PaymentCancelled'],
+      [10_020, 'failed', 'PaymentFailed'],
+      [10_040, 'captured', 'PaymentCaptured'],
+    ])('amount %d: %s', async (amount, status, event) => {
+      const { paymentId, terminalId, state } = await pay(amount);
+      expect(state.status).toBe(status);
+      const events = await typesOf(paymentStream(paymentId));
+      expect(events.filter((type) => type === event)).toHaveLength(1);
+      await engine.sim.control('POST', '/idle');
+      expect(await lastTerminalEvent(terminalId)).toBe('TerminalReleased');
+    });
+
+    it('keeps the card and the amount of a capture, and never a full card number', async () => {
+      const { paymentId } = await pay(10_003);
+      const captured = (await engine.log.readStream(paymentStream(paymentId))).find(
+        (e) => e.type === 'PaymentCaptured',
+      );
+      expect(captured?.data).toMatchObject({ amount: 10_003, currency: 'NOK', card: { brand: expect.any(String) } });
+      expect(JSON.stringify({ data: captured?.data, metadata: captured?.metadata })).not.toMatch(/\d{13,19}/);
+    });
+
+    it('records an unknown transaction once and leaves the payment open for the reconciler', async () => {
+      const terminalId = await freshTerminal();
+      const { paymentId } = await engine.start('oslo-center', terminalId, 10_050);
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      await engine.waitForPayment(
+        paymentId as string,
+        (state) => state.status !== 'none' && 'unknownTransactions' in state && state.unknownTransactions.length === 1,
+        'the unknown outcome recorded',
+      );
+      await engine.sim.control('POST', '/idle');
+      expect(
+        (await typesOf(paymentStream(paymentId as string))).filter((t) => t === 'TransactionOutcomeUnknown'),
+      ).toHaveLength(1);
+    });
+  });
+
+  describe('the same fact many times, in any order, is one event', () => {
+    const callbackUrl = (paymentId: string, params: Record<string, string>) => {
+      const url = new URL(`${engine.ingest.url}/v1/dintero/callback`);
+      url.searchParams.set('payment_id', paymentId);
+      url.searchParams.set('report_error', 'true');
+      for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+      return url;
+    };
+    const callback = async (paymentId: string, params: Record<string, string>, signature?: string | null) => {
+      const url = callbackUrl(paymentId, params);
+      const header =
+        signature === undefined
+          ? signCallback({ accountId: ACCOUNT, method: 'GET', url }, CALLBACK_SECRET, Math.floor(Date.now() / 1000))
+          : signature;
+      const response = await fetch(url, { headers: header === null ? {} : { 'dintero-signature': header } });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const webhook = async (payload: Record<string, unknown>, signature?: string) => {
+      const body = JSON.stringify({ account_id: ACCOUNT, event_delivery: `d-${Math.random()}`, ...payload });
+      const response = await fetch(`${engine.ingest.url}/v1/dintero/webhooks`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'event-signature': signature ?? signWebhook(body, WEBHOOK_SECRET),
+        },
+        body,
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const transactionOf = (sessionId: string): DinteroTransaction => {
+      const state = engine.sim.app.get(SimulatorState);
+      const session = state.sessions.get(sessionId)!;
+      return state.transactions.get(session.transaction_id!) as unknown as DinteroTransaction;
+    };
+
+    it('five callbacks and five webhooks of one capture: one PaymentCaptured', async () => {
+      const { paymentId, sessionId } = await pay(10_000);
+      const tx = transactionOf(sessionId);
+      const answers = await Promise.all([
+        ...Array.from({ length: 5 }, () => callback(paymentId, { transaction_id: tx.id, session_id: sessionId })),
+        ...Array.from({ length: 5 }, () =>
+          webhook({ event: 'checkout_transaction', transaction: { id: tx.id, merchant_reference_2: paymentId } }),
+        ),
+      ]);
+      expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(200));
+      expect((await typesOf(paymentStream(paymentId))).filter((t) => t === 'PaymentCaptured')).toHaveLength(1);
+    });
+
+    it('a webhook before the callback, and a stale status after the final one: the same final state', async () => {
+      // Dropped deliveries from the simulator, so that this test alone says what arrives and when.
+      const terminalId = await freshTerminal();
+      await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+      const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_000);
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      const tx = transactionOf(sessionId as string);
+      expect((await webhook({ event: 'checkout_transaction', transaction: { id: tx.id } })).status).toBe(200);
+      expect((await callback(paymentId as string, { transaction_id: tx.id })).body).toMatchObject({
+        recorded: [],
+        status: 'captured',
+      });
+      const events = await typesOf(paymentStream(paymentId as string));
+      expect(events).toEqual(['PaymentRequested', 'SessionCreated', 'PaymentCaptured']);
+      expect(await lastTerminalEvent(terminalId)).toBe('TerminalReleased');
+    });
+
+    it('a cancellation by webhook (no transaction) and then by callback: one PaymentCancelled', async () => {
+      const terminalId = await freshTerminal();
+      await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+      const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_010);
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      const answer = await webhook({
+        event: 'checkout_authorization',
+        authorization: { session_id: sessionId, error: 'cancelled' },
+      });
+      expect(answer).toMatchObject({ status: 200, body: { recorded: ['PaymentCancelled'] } });
+      expect(
+        (await callback(paymentId as string, { error: 'cancelled', session_id: sessionId as string })).body,
+      ).toMatchObject({ recorded: [] });
+      expect(await lastTerminalEvent(terminalId)).toBe('TerminalReleased');
+    });
+
+    it('answers 200 to webhooks that are not ours, and records nothing', async () => {
+      const before = await written();
+      expect(await webhook({ event: 'ping' })).toMatchObject({ status: 200, body: { ignored: 'event ping' } });
+      expect(await written()).toBe(before);
+    });
+
+    describe('forged, unsigned and stale deliveries: 401, nothing written', () => {
+      it.each([
+        ['no signature', null],
+        ['a forged signature', `t=${Math.floor(Date.now() / 1000)},v0-hmac-sha256=${'0'.repeat(64)}`],
+        ['a signature made with another secret', 'other-secret'],
+        ['a stale timestamp', 'stale'],
+      ])('callback with %s', async (_case, kind) => {
+        const { paymentId, sessionId } = await (async () => {
+          const terminalId = await freshTerminal();
+          await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+          return engine.start('oslo-center', terminalId, 10_010);
+        })();
+        const url = callbackUrl(paymentId as string, { error: 'cancelled', session_id: sessionId as string });
+        const now = Math.floor(Date.now() / 1000);
+        const signature =
+          kind === 'other-secret'
+            ? signCallback({ accountId: ACCOUNT, method: 'GET', url }, 'not-the-secret', now)
+            : kind === 'stale'
+              ? signCallback({ accountId: ACCOUNT, method: 'GET', url }, CALLBACK_SECRET, now - 301)
+              : kind;
+        const before = await written();
+        const answer = await callback(
+          paymentId as string,
+          { error: 'cancelled', session_id: sessionId as string },
+          signature,
+        );
+        expect(answer).toMatchObject({ status: 401, body: { code: 'INVALID_SIGNATURE' } });
+        expect(await written()).toBe(before);
+      });
+
+      it('webhook with a wrong signature', async () => {
+        const before = await written();
+        expect(
+          await webhook({ event: 'checkout_transaction', transaction: { id: 'T12345678.x' } }, 'f'.repeat(40)),
+        ).toMatchObject({
+          status: 401,
+          body: { code: 'INVALID_SIGNATURE' },
+        });
+        expect(await written()).toBe(before);
+      });
+    });
+
+    describe('malformed deliveries: 400, nothing written', () => {
+      it.each([
+        ['no payment_id', {}],
+        ['a payment_id that is not a UUID', { payment_id: 'abc', error: 'cancelled' }],
+        ['neither transaction nor error', { payment_id: '00000000-0000-4000-8000-000000000000' }],
+        ['an unknown error', { payment_id: '00000000-0000-4000-8000-000000000000', error: 'boom' }],
+        [
+          'a transaction id with a slash',
+          { payment_id: '00000000-0000-4000-8000-000000000000', transaction_id: 'a/b' },
+        ],
+      ])('callback with %s', async (_case, params) => {
+        const url = new URL(`${engine.ingest.url}/v1/dintero/callback`);
+        for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+        const signature = signCallback(
+          { accountId: ACCOUNT, method: 'GET', url },
+          CALLBACK_SECRET,
+          Math.floor(Date.now() / 1000),
+        );
+        const before = await written();
+        const response = await fetch(url, { headers: { 'dintero-signature': signature } });
+        expect(response.status).toBe(400);
+        expect(await response.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+        expect(await written()).toBe(before);
+      });
+
+      it.each([
+        ['not JSON', '{"event":'],
+        ['no event', '{}'],
+        ['a transaction event without a transaction', '{"event":"checkout_transaction"}'],
+        [
+          'an authorization without session or transaction',
+          '{"event":"checkout_authorization","authorization":{"error":"cancelled"}}',
+        ],
+      ])('webhook with %s', async (_case, body) => {
+        const before = await written();
+        const response = await fetch(`${engine.ingest.url}/v1/dintero/webhooks`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'event-signature': signWebhook(body, WEBHOOK_SECRET) },
+          body,
+        });
+        expect(response.status).toBe(400);
+        expect(await written()).toBe(before);
+      });
+    });
+
+    it('refuses a transaction that names another payment', async () => {
+      const first = await pay(10_000);
+      const second = await pay(10_000);
+      const before = await written();
+      const answer = await callback(first.paymentId, { transaction_id: transactionOf(second.sessionId).id });
+      expect(answer).toMatchObject({ status: 422, body: { code: 'TRANSACTION_OF_ANOTHER_PAYMENT' } });
+      expect(await written()).toBe(before);
+    });
+  });
+
+  it('records a capture after a cancellation, flagged for reversal (late capture)', async () => {
+    const terminalId = await freshTerminal();
+    await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+    const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_000);
+    // The customer cancels (the callback says so), and yet the money is taken.
+    await engine.ingest.app
+      .get(PaymentFacts)
+      .recordError(paymentId as string, 'cancelled', { source: 'callback', correlationId: 'test' });
+    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+    const tx = engine.sim.app.get(SimulatorState).sessions.get(sessionId as string)!.transaction_id!;
+    const url = new URL(`${engine.ingest.url}/v1/dintero/callback`);
+    url.searchParams.set('payment_id', paymentId as string);
+    url.searchParams.set('transaction_id', tx);
+    const signature = signCallback(
+      { accountId: ACCOUNT, method: 'GET', url },
+      CALLBACK_SECRET,
+      Math.floor(Date.now() / 1000),
+    );
+    const answer = await fetch(url, { headers: { 'dintero-signature': signature } });
+    expect(await answer.json()).toMatchObject({ recorded: ['LateCaptureRecorded'], status: 'cancelled' });
+    const late = (await engine.log.readStream(paymentStream(paymentId as string))).find(
+      (e) => e.type === 'LateCaptureRecorded',
+    );
+    expect(late?.data).toMatchObject({
+      transactionId: tx,
+      amount: 10_000,
+      endedAs: 'cancelled',
+      flaggedForReversal: true,
+    });
+  });
+});

@@ -1,0 +1,114 @@
+import Database from 'better-sqlite3';
+import { paymentStream, type PaymentState } from '@app/payment-domain';
+import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
+import { startEngine, type Engine } from '../../../test/support/engine';
+
+const OPEN = ['requested', 'awaiting_card', 'outcome_unknown', 'on_hold', 'authorized'];
+const final = (state: PaymentState) => state.status !== 'none' && !OPEN.includes(state.status);
+
+describe('ingest: nothing is left open when Dintero’s reports never arrive', () => {
+  let engine: Engine;
+  let terminalNo = 0;
+
+  beforeAll(async () => {
+    engine = await startEngine({
+      // Short sessions, and the reconciler asks Dintero as soon as a session is over.
+      command: { SESSION_TTL_SECONDS: '10', CLAIM_MARGIN_SECONDS: '30' },
+      ingest: { RECONCILER_GRACE_SECONDS: '0', RECONCILER_UNKNOWN_DELAY_SECONDS: '0' },
+    });
+  });
+  afterAll(() => engine.close());
+
+  const silentTerminal = async () => {
+    const terminalId = `R-${++terminalNo}`;
+    await engine.terminals('bergen', terminalId);
+    // Every callback and webhook of this terminal is dropped: only the reconciler can learn the outcome.
+    await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+    return terminalId;
+  };
+  const types = async (stream: string) => (await engine.log.readStream(stream)).map((event) => event.type);
+
+  it('settles every outcome by asking Dintero, and frees every terminal', async () => {
+    const cases = [
+      { amount: 10_000, status: 'captured' },
+      { amount: 10_005, status: 'declined' },
+      { amount: 10_010, status: 'cancelled' },
+      { amount: 10_020, status: 'failed' },
+      { amount: 10_030, status: 'expired' },
+    ];
+    const started = await Promise.all(
+      cases.map(async ({ amount, status }) => {
+        const terminalId = await silentTerminal();
+        const payment = await engine.start('bergen', terminalId, amount);
+        await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+        return { terminalId, paymentId: payment.paymentId as string, status };
+      }),
+    );
+    for (const { terminalId, paymentId, status } of started) {
+      const state = await engine.waitForPayment(paymentId, final, `the reconciler settling ${status}`);
+      expect(state.status).toBe(status);
+      const events = await engine.log.readStream(paymentStream(paymentId));
+      const ending = events.at(-1)!;
+      expect((ending.data as { source?: string }).source).toBe('reconciler');
+      await engine.terminalFree(terminalId);
+    }
+  });
+
+  it('settles a session creation whose outcome is unknown, by our reference at Dintero', async () => {
+    const terminalId = await silentTerminal();
+    // Dintero answers 503 to the session creation: half the time after creating it (the customer can pay).
+    await engine.sim.control('PUT', '/chaos', { api5xxRate: 1 });
+    const response = await engine.command.fetch('/v1/terminal-payments', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': `unknown-${terminalId}` },
+      body: JSON.stringify({
+        storeId: 'bergen',
+        terminalId,
+        amount: 10_000,
+        currency: 'NOK',
+        merchantReference: `REF-${terminalId}`,
+      }),
+    });
+    await engine.sim.control('PUT', '/chaos', { api5xxRate: 0 });
+    expect(response.status).toBe(202);
+    const { paymentId } = (await response.json()) as { paymentId: string };
+    const created = [...engine.sim.app.get(SimulatorState).sessions.values()].some(
+      (session) => session.order.merchant_reference_2 === paymentId,
+    );
+    if (created) await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+    const state = await engine.waitForPayment(paymentId, final, 'the unknown session creation settled');
+    expect(state.status).toBe(created ? 'captured' : 'expired');
+    await engine.terminalFree(terminalId);
+  });
+
+  it('answers 503 while the log cannot be written, and the retried delivery lands once', async () => {
+    const terminalId = `R-${++terminalNo}`;
+    await engine.terminals('bergen', terminalId);
+    const { paymentId } = await engine.start('bergen', terminalId, 10_000);
+    // Another connection holds the log's write lock: ingest's appends time out (busy) and fail.
+    const blocker = new Database(engine.eventStoreFile);
+    blocker.exec('BEGIN IMMEDIATE');
+    try {
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      await waitForFailedDelivery(engine, terminalId);
+    } finally {
+      blocker.exec('COMMIT');
+      blocker.close();
+    }
+    const state = await engine.waitForPayment(paymentId as string, final, 'the retried delivery recorded');
+    expect(state.status).toBe('captured');
+    await engine.sim.control('POST', '/idle');
+    expect((await types(paymentStream(paymentId as string))).filter((t) => t === 'PaymentCaptured')).toHaveLength(1);
+  });
+});
+
+/** Until the simulator has seen a delivery answered 503 (ingest could not write). */
+async function waitForFailedDelivery(engine: Engine, terminalId: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const deliveries = await engine.sim.control<{ terminalId?: string; lastStatus?: number }[]>('GET', '/deliveries');
+    if (deliveries.some((delivery) => delivery.terminalId === terminalId && delivery.lastStatus === 503)) return;
+    if (Date.now() > deadline) throw new Error('no delivery was answered 503');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
