@@ -3,7 +3,9 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { EVENT_STORE, EventStoreModule, eventStoreProbe, type EventStore } from '@app/event-store';
 import { NATS_CONNECTION, NatsModule, natsProbe } from '@app/messaging';
 import { HEALTH_PROBES, operationsModules } from '@app/platform';
-import type { ProjectionsConfig } from './projections.config';
+import { PROJECTIONS_CONFIG, type ProjectionsConfig } from './projections.config';
+import { ProjectorService } from './projector/projector.service';
+import { QueriesService } from './queries/queries.service';
 
 @Module({})
 export class ProjectionsModule {
@@ -19,6 +21,7 @@ export class ProjectionsModule {
           useFactory: (store: EventStore, nats: NatsConnection) => [eventStoreProbe(store), natsProbe(nats)],
         }),
       ],
+      providers: [{ provide: PROJECTIONS_CONFIG, useValue: config }, ProjectorService, QueriesService],
     };
   }
 }

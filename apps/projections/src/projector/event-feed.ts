@@ -1,0 +1,54 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import type { RecordedEvent } from '@app/event-store';
+import { isSubjectToken, natsNames } from '@app/messaging';
+
+/** How long JetStream remembers a message id: a replay after a crash within it publishes nothing twice. */
+const DUPLICATE_WINDOW_NS = 15 * 60 * 1e9;
+const PUBLISH_WINDOW = 1_000;
+
+/**
+ * The integration feed (DESIGN.md): every event once on JetStream stream `PAYMENTS_EVENTS`, subject
+ * `payments.v1.events.{storeId}.{terminalId}.{type}`, with the event id as message id. Events about a
+ * whole store carry `_` as the terminal.
+ */
+export class EventFeed {
+  private constructor(
+    private readonly js: JetStreamClient,
+    private readonly names: ReturnType<typeof natsNames>,
+  ) {}
+
+  static async open(nats: NatsConnection, prefix: string): Promise<EventFeed> {
+    const names = natsNames(prefix);
+    const jsm = await jetstreamManager(nats);
+    const config = { name: names.events.stream, subjects: [names.events.all], duplicate_window: DUPLICATE_WINDOW_NS };
+    try {
+      await jsm.streams.info(names.events.stream);
+    } catch {
+      await jsm.streams.add(config);
+    }
+    return new EventFeed(jetstream(nats), names);
+  }
+
+  async publish(
+    events: readonly RecordedEvent[],
+    locate: (event: RecordedEvent) => { storeId: string; terminalId: string },
+  ): Promise<void> {
+    // Pipelined, a window at a time: acks are awaited together, and a large catch-up batch is not all
+    // in flight (and in memory) at once.
+    for (let start = 0; start < events.length; start += PUBLISH_WINDOW) {
+      await Promise.all(
+        events.slice(start, start + PUBLISH_WINDOW).map((event) => {
+          const { storeId, terminalId } = locate(event);
+          const subject = this.names.events.subject(
+            isSubjectToken(storeId) ? storeId : '_',
+            isSubjectToken(terminalId) ? terminalId : '_',
+            event.type,
+          );
+          const message = { ...event, position: event.position.toString() };
+          return this.js.publish(subject, JSON.stringify(message), { msgID: event.id });
+        }),
+      );
+    }
+  }
+}

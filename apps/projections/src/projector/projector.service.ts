@@ -1,0 +1,222 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { EVENT_STORE, type EventStore, type EventSubscription, type RecordedEvent } from '@app/event-store';
+import { NATS_CONNECTION, natsNames } from '@app/messaging';
+import { METRICS_REGISTRY, paymentMetrics, type PaymentMetrics } from '@app/platform';
+import type { Registry } from 'prom-client';
+import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
+import { ReadModelProjector } from '../read-models/read-model.projector';
+import { applyFromLog } from '../read-models/apply-from-log';
+import type { Change } from '../read-models/read-model.types';
+import { EventFeed } from './event-feed';
+import { PROJECTED_STREAMS } from './projected-streams';
+import { ReadModelBuckets, type HandOver } from './read-model.buckets';
+
+export { PROJECTED_STREAMS };
+
+/**
+ * Reads the log from its checkpoint (catch-up, then live), keeps the read models, and after each batch:
+ * writes the changed documents to KV, publishes them on their change subjects, publishes the batch's
+ * events to the feed, and only then moves the checkpoint. A crash anywhere replays from the checkpoint:
+ * documents already written are recognised by their position and left alone, feed messages are
+ * de-duplicated by event id, and consumers may see a change twice but never miss one (invariant 5).
+ */
+@Injectable()
+export class ProjectorService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ProjectorService.name);
+  private projector = new ReadModelProjector();
+  private buckets: ReadModelBuckets | undefined;
+  private feed: EventFeed | undefined;
+  private subscription: EventSubscription | undefined;
+  private loop: Promise<void> = Promise.resolve();
+  private pending = new Map<string, Change>();
+  private pendingEvents: RecordedEvent[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+  private flushScheduled = false;
+  private stopped = false;
+  private adopting: Promise<void> = Promise.resolve();
+  private stopWatching: () => void = () => undefined;
+  /** Position of the last event whose effects are all durable and published. */
+  checkpoint = 0n;
+
+  private readonly metrics: PaymentMetrics;
+  private gauges: NodeJS.Timeout | undefined;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
+    @Inject(PROJECTIONS_CONFIG) private readonly config: ProjectionsConfig,
+    @Inject(METRICS_REGISTRY) registry: Registry,
+  ) {
+    this.metrics = paymentMetrics(registry);
+  }
+
+  /** Position, lag behind the log's head, and busy terminals, once a second. */
+  private async updateGauges(): Promise<void> {
+    const head = await this.store.headPosition();
+    this.metrics.logHead.set(Number(head));
+    this.metrics.projectionPosition.set(Number(this.checkpoint));
+    this.metrics.projectionLag.set(Number(head > this.checkpoint ? head - this.checkpoint : 0n));
+    this.metrics.terminalsBusy.set(this.projector.busyTerminals());
+  }
+
+  /** The read models as this instance has them: what queries answer from. */
+  get models(): ReadModelProjector {
+    return this.projector;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.buckets = await ReadModelBuckets.open(this.nats, this.config.natsPrefix);
+    this.feed = await EventFeed.open(this.nats, this.config.natsPrefix);
+    this.checkpoint = await this.buckets.checkpoint();
+    const head = await this.store.headPosition();
+    if (this.checkpoint > head) {
+      // The read models reflect a log that is not this one (it was replaced, e.g. a new SQLite file):
+      // start them again from position 0 rather than serve documents of another log.
+      this.logger.warn(
+        { checkpoint: this.checkpoint.toString(), head: head.toString() },
+        'the read models are ahead of the log: rebuilding them from position 0',
+      );
+      await this.buckets.replaceAll([]);
+      await this.buckets.saveCheckpoint(0n);
+      this.checkpoint = 0n;
+    }
+    for await (const change of this.buckets.loadAll()) this.projector.load(change);
+    this.logger.log({ checkpoint: this.checkpoint.toString() }, 'projecting from the checkpoint');
+    this.startFollowing();
+    // A rebuild finished while no projector ran is adopted now; one that finishes later, when it says so.
+    const waiting = await this.buckets.handOver();
+    if (waiting) void this.adopt(waiting);
+    this.stopWatching = await this.buckets.watchHandOver((handOver) => void this.adopt(handOver));
+    this.gauges = setInterval(() => void this.updateGauges().catch(() => undefined), 1_000);
+    this.gauges.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.gauges);
+    this.stopWatching();
+    await this.adopting;
+    await this.stopFollowing();
+  }
+
+  private startFollowing(): void {
+    const subscription = this.store.subscribeToAll({ after: this.checkpoint, streamPrefixes: PROJECTED_STREAMS });
+    this.subscription = subscription;
+    this.loop = this.follow(subscription);
+  }
+
+  private async stopFollowing(): Promise<void> {
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    await subscription?.close();
+    await this.loop;
+    await this.flush();
+  }
+
+  /**
+   * Adopts a rebuild (`npm run projections:rebuild`): once this projector has published at least as far as
+   * the rebuild reached (so that the feed misses nothing), it stops, replaces the live documents with the
+   * rebuilt ones, moves its checkpoint to the rebuild's position, publishes the new documents, and
+   * follows the log again from there. The rebuilt buckets are then deleted.
+   */
+  private adopt(handOver: HandOver): Promise<void> {
+    this.adopting = this.adopting.then(async () => {
+      if (this.stopped) return;
+      const position = BigInt(handOver.position);
+      while (this.checkpoint < position && !this.stopped) await new Promise((resolve) => setTimeout(resolve, 20));
+      if (this.stopped) return;
+      await this.stopFollowing();
+      const rebuilt = await ReadModelBuckets.open(this.nats, this.config.natsPrefix, handOver.suffix);
+      const projector = new ReadModelProjector();
+      for await (const change of rebuilt.loadAll()) projector.load(change);
+      const documents = projector.documents();
+      await this.buckets!.replaceAll(documents);
+      await this.buckets!.saveCheckpoint(position);
+      this.projector = projector;
+      this.checkpoint = position;
+      const names = natsNames(this.config.natsPrefix);
+      for (const change of documents) this.nats.publish(changeSubject(names, change), JSON.stringify(change.doc));
+      await this.buckets!.clearHandOver();
+      await rebuilt.destroy();
+      this.logger.log({ position: handOver.position, documents: documents.length }, 'adopted the rebuilt read models');
+      this.startFollowing();
+    });
+    return this.adopting;
+  }
+
+  private async follow(subscription: EventSubscription): Promise<void> {
+    try {
+      for await (const event of subscription) {
+        for (const change of await applyFromLog(this.store, this.projector, event))
+          this.pending.set(`${change.model}:${change.key}`, change);
+        this.pendingEvents.push(event);
+        if (this.pendingEvents.length >= this.config.batchSize) await this.flush();
+        else this.scheduleFlush();
+      }
+    } catch (error) {
+      if (!this.stopped && this.subscription === subscription) {
+        this.logger.error({ err: error }, 'the projector stopped following the log; exiting so that it restarts');
+        process.exitCode = 1;
+        process.kill(process.pid, 'SIGTERM');
+      }
+    }
+  }
+
+  /** After the events already here are applied: a batch is everything that arrived in one turn. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush().catch((error: unknown) => this.logger.error({ err: error }, 'flush failed'));
+    });
+  }
+
+  /** One flush at a time, in order: documents, change subjects, feed, then the checkpoint. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      if (this.pendingEvents.length === 0) return;
+      const changes = this.pending;
+      const events = this.pendingEvents;
+      this.pending = new Map();
+      this.pendingEvents = [];
+      await this.buckets!.put(changes.values());
+      const names = natsNames(this.config.natsPrefix);
+      for (const change of changes.values())
+        this.nats.publish(changeSubject(names, change), JSON.stringify(change.doc));
+      await this.feed!.publish(events, (event) => this.locate(event));
+      const position = events[events.length - 1]!.position;
+      await this.buckets!.saveCheckpoint(position);
+      this.checkpoint = position;
+    });
+    return this.flushing;
+  }
+
+  /** Crash tests only (`PROJECTIONS_FAULT_RATE`): die here, as a power cut would, with that probability. */
+  private faultPoint(): void {
+    if (this.config.faultRate > 0 && Math.random() < this.config.faultRate) process.kill(process.pid, 'SIGKILL');
+  }
+
+  /** The store and terminal an event is about, for its feed subject. */
+  private locate(event: RecordedEvent): { storeId: string; terminalId: string } {
+    const data = event.data as Record<string, unknown>;
+    const metadata = event.metadata as Record<string, unknown>;
+    const text = (...values: unknown[]) => values.find((value): value is string => typeof value === 'string');
+    return {
+      storeId: text(metadata.storeId, data.storeId) ?? '_',
+      terminalId: text(metadata.terminalId, data.terminalId) ?? '_',
+    };
+  }
+}
+
+function changeSubject(names: ReturnType<typeof natsNames>, change: Change): string {
+  switch (change.model) {
+    case 'terminal':
+      return names.changes.terminal(change.doc.storeId, change.doc.terminalId);
+    case 'store':
+      return names.changes.store(change.doc.storeId);
+    case 'store-day':
+      return names.changes.storeDay(change.doc.storeId, change.doc.date);
+  }
+}

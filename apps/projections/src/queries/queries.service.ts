@@ -1,0 +1,88 @@
+import {
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { NATS_CONNECTION, natsNames } from '@app/messaging';
+import { parseMessage, replyTo } from '@app/platform';
+import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
+import { ProjectorService } from '../projector/projector.service';
+import { StoreDayQuery, StoreQuery, TerminalQuery } from './query.messages';
+
+const QUEUE = 'projections';
+
+/**
+ * The queries of the NATS contract, answered by request/reply from the read models this instance keeps
+ * (as fresh as the KV documents, or one batch ahead). Each reply is `{ status, body }` like the command
+ * subjects': 200 and the document, 404 `NOT_FOUND`, 400 `VALIDATION_FAILED`. nats.js directly rather than
+ * `@MessagePattern`: the subjects carry the configured prefix, which a decorator's static string cannot.
+ */
+@Injectable()
+export class QueriesService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(QueriesService.name);
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
+    @Inject(PROJECTIONS_CONFIG) private readonly config: ProjectionsConfig,
+    private readonly projector: ProjectorService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const { queries } = natsNames(this.config.natsPrefix);
+    // Through `models` each time: a rebuild's adoption replaces them.
+    const models = () => this.projector.models;
+    this.answer(queries.terminal, TerminalQuery, (q) => models().terminal(q.storeId, q.terminalId), 'terminal');
+    this.answer(queries.store, StoreQuery, (q) => models().store(q.storeId), 'store');
+    this.answer(queries.storeDay, StoreDayQuery, (q) => models().storeDay(q.storeId, q.date), 'store day');
+    this.answer(
+      queries.storeTerminals,
+      StoreQuery,
+      (q) => (models().store(q.storeId) ? models().terminalsOfStore(q.storeId) : undefined),
+      'store',
+    );
+  }
+
+  onApplicationShutdown(): void {
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+  }
+
+  private answer<Query extends object>(
+    subject: string,
+    schema: new () => Query,
+    find: (query: Query) => unknown,
+    what: string,
+  ): void {
+    this.subscriptions.push(
+      this.nats.subscribe(subject, {
+        queue: QUEUE,
+        callback: (error, msg) => {
+          if (error) return this.logger.error({ err: error, subject }, 'NATS subscription failed');
+          void this.reply(msg, schema, find, what);
+        },
+      }),
+    );
+  }
+
+  private reply<Query extends object>(
+    msg: Msg,
+    schema: new () => Query,
+    find: (query: Query) => unknown,
+    what: string,
+  ): Promise<void> {
+    return replyTo(
+      msg,
+      async () => {
+        const query = await parseMessage(msg, schema);
+        const found = find(query);
+        if (found === undefined) throw new HttpException({ code: 'NOT_FOUND', detail: `No such ${what}`, query }, 404);
+        return { status: 200, body: found };
+      },
+      this.logger,
+    );
+  }
+}

@@ -1,0 +1,231 @@
+import type { RecordedEvent } from '@app/event-store';
+import { logOfEvents } from '../../../test/support/recorded-events';
+import { localDate, ReadModelProjector } from '../src/read-models/read-model.projector';
+
+const event = logOfEvents();
+
+const store = (timeZone = 'Europe/Oslo') => [
+  event('store-oslo', 'StoreRegistered', {
+    storeId: 'oslo',
+    name: 'Oslo',
+    payoutDestinationId: 'p',
+    timeZone,
+    at: '2026-11-01T00:00:00.000Z',
+  }),
+  event('store-oslo', 'TerminalRegistered', { storeId: 'oslo', terminalId: 'T-1', at: '2026-11-01T00:00:00.000Z' }),
+  event('store-oslo', 'TerminalRegistered', { storeId: 'oslo', terminalId: 'T-2', at: '2026-11-01T00:00:00.000Z' }),
+];
+/** A payment on T-1 at `at`, captured with `card` and released; its events in log order. */
+const capturedPayment = (paymentId: string, at: string, amount = 10_000) => [
+  event('terminal-T-1', 'TerminalClaimed', {
+    terminalId: 'T-1',
+    claimId: paymentId,
+    kind: 'payment',
+    paymentId,
+    storeId: 'oslo',
+    claimedAt: at,
+    expiresAt: at,
+  }),
+  event(`payment-${paymentId}`, 'PaymentRequested', {
+    paymentId,
+    storeId: 'oslo',
+    terminalId: 'T-1',
+    amount,
+    currency: 'NOK',
+    requestedAt: at,
+  }),
+  event(`payment-${paymentId}`, 'SessionCreated', { sessionId: 's', expiresAt: at, at }),
+  event(`payment-${paymentId}`, 'PaymentCaptured', {
+    transactionId: `tx-${paymentId}`,
+    amount,
+    currency: 'NOK',
+    card: { brand: 'VISA', entryMethod: 'contactless' },
+    source: 'callback',
+    at,
+  }),
+  event('terminal-T-1', 'TerminalReleased', {
+    terminalId: 'T-1',
+    claimId: paymentId,
+    paymentId,
+    reason: 'finished',
+    at,
+  }),
+];
+/** As the rim does: a payment the projector has forgotten (or never saw) is read back from the log. */
+const project = (events: RecordedEvent[]) => {
+  const projector = new ReadModelProjector();
+  for (const e of events) {
+    const missing = projector.missingPayment(e);
+    if (missing !== undefined)
+      projector.rememberPayment(
+        events.filter((other) => other.streamName === `payment-${missing}`),
+        e.position,
+      );
+    projector.apply(e);
+  }
+  return projector;
+};
+
+describe('read models as a fold over the log', () => {
+  it('follows a terminal through a payment: starting, awaiting the card, idle with the outcome', () => {
+    const projector = new ReadModelProjector();
+    store().forEach((e) => projector.apply(e));
+    const [claim, requested, session, captured, released] = capturedPayment('p-1', '2026-11-24T10:00:00.000Z');
+    [claim!, requested!].forEach((e) => projector.apply(e));
+    expect(projector.terminal('oslo', 'T-1')).toMatchObject({ status: 'starting', active: { paymentId: 'p-1' } });
+    expect(projector.store('oslo')?.terminals).toEqual({ busy: 1, idle: 1, offline: 0 });
+    projector.apply(session!);
+    expect(projector.terminal('oslo', 'T-1')?.status).toBe('awaiting_card');
+    projector.apply(captured!);
+    projector.apply(released!);
+    expect(projector.terminal('oslo', 'T-1')).toMatchObject({
+      status: 'idle',
+      lastOutcome: { paymentId: 'p-1', status: 'captured', amount: 10_000, currency: 'NOK' },
+      today: { date: '2026-11-24', payments: 1, captured: 1 },
+      position: String(released!.position),
+    });
+    expect(projector.terminal('oslo', 'T-1')?.active).toBeUndefined();
+    expect(projector.store('oslo')?.terminals).toEqual({ busy: 0, idle: 2, offline: 0 });
+  });
+
+  it('totals a store’s day per currency, card brand, entry method and terminal, refunds netted', () => {
+    const refundAt = '2026-11-24T12:00:00.000Z';
+    const projector = project([
+      ...store(),
+      ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+      ...capturedPayment('p-2', '2026-11-24T11:00:00.000Z', 5_000),
+      event('payment-p-1', 'RefundRequested', { refundId: 'r-1', amount: 4_000, terminalId: 'T-2', at: refundAt }),
+      event('payment-p-1', 'RefundSucceeded', { refundId: 'r-1', source: 'command-service', at: refundAt }),
+    ]);
+    const day = projector.storeDay('oslo', '2026-11-24');
+    expect(day).toMatchObject({
+      currencies: {
+        NOK: { capturedCount: 2, capturedAmount: 15_000, refundedCount: 1, refundedAmount: 4_000, net: 11_000 },
+      },
+      cardBrands: { VISA: 2 },
+      entryMethods: { contactless: 2 },
+      terminals: { 'T-1': { capturedCount: 2, capturedAmount: 15_000, refundedAmount: 4_000 } },
+    });
+    expect(projector.store('oslo')?.today).toEqual({ date: '2026-11-24', totals: { NOK: day!.currencies.NOK } });
+  });
+
+  it('puts a payment at 23:30 UTC on the store’s local day', () => {
+    expect(localDate('2026-11-24T23:30:00.000Z', 'Europe/Oslo')).toBe('2026-11-25');
+    expect(localDate('2026-11-24T23:30:00.000Z', 'America/New_York')).toBe('2026-11-24');
+    const projector = project([...store('Europe/Oslo'), ...capturedPayment('p-1', '2026-11-24T23:30:00.000Z')]);
+    expect(projector.storeDay('oslo', '2026-11-25')?.currencies.NOK?.capturedAmount).toBe(10_000);
+    expect(projector.storeDay('oslo', '2026-11-24')).toBeUndefined();
+  });
+
+  it('counts refusals by kind, and lists late captures for reversal', () => {
+    const at = '2026-11-24T10:00:00.000Z';
+    const requested = (paymentId: string) =>
+      event(`payment-${paymentId}`, 'PaymentRequested', {
+        paymentId,
+        storeId: 'oslo',
+        terminalId: 'T-2',
+        amount: 700,
+        currency: 'EUR',
+        requestedAt: at,
+      });
+    const projector = project([
+      ...store(),
+      requested('d'),
+      event('payment-d', 'PaymentDeclined', { reason: 'x', source: 'callback', at }),
+      requested('c'),
+      event('payment-c', 'PaymentCancelled', { by: 'customer', source: 'callback', at }),
+      event('payment-c', 'LateCaptureRecorded', {
+        transactionId: 'tx-c',
+        amount: 700,
+        currency: 'EUR',
+        endedAs: 'cancelled',
+        flaggedForReversal: true,
+        source: 'webhook',
+        at,
+      }),
+      requested('e'),
+      event('payment-e', 'PaymentExpired', { source: 'reconciler', at }),
+    ]);
+    expect(projector.storeDay('oslo', '2026-11-24')).toMatchObject({
+      counts: { declined: 1, failed: 0, cancelled: 1, expired: 1 },
+      lateCaptures: [{ paymentId: 'c', transactionId: 'tx-c', amount: 700, currency: 'EUR', endedAs: 'cancelled' }],
+    });
+    expect(projector.terminal('oslo', 'T-2')?.today).toMatchObject({
+      payments: 3,
+      declined: 1,
+      cancelled: 1,
+      expired: 1,
+    });
+  });
+
+  it('shows a deactivated terminal as offline', () => {
+    const projector = project([
+      ...store(),
+      event('store-oslo', 'TerminalDeactivated', {
+        storeId: 'oslo',
+        terminalId: 'T-2',
+        at: '2026-11-24T00:00:00.000Z',
+      }),
+    ]);
+    expect(projector.terminal('oslo', 'T-2')?.status).toBe('offline');
+    expect(projector.store('oslo')?.terminals).toEqual({ busy: 0, idle: 1, offline: 1 });
+  });
+
+  it('gives the same documents when the same events are applied from documents loaded mid-way', () => {
+    const events = [
+      ...store(),
+      ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z'),
+      ...capturedPayment('p-2', '2026-11-24T11:00:00.000Z'),
+    ];
+    const whole = project(events);
+    // A restart after the store's events: documents come back from KV, payments resume from the log.
+    const first = new ReadModelProjector();
+    const changes = events.slice(0, 3).flatMap((e) => first.apply(e));
+    const resumed = new ReadModelProjector();
+    changes.forEach((change) => resumed.load(change));
+    events.slice(3).forEach((e) => resumed.apply(e));
+    expect(resumed.terminal('oslo', 'T-1')).toEqual(whole.terminal('oslo', 'T-1'));
+    expect(resumed.store('oslo')).toEqual(whole.store('oslo'));
+    expect(resumed.storeDay('oslo', '2026-11-24')).toEqual(whole.storeDay('oslo', '2026-11-24'));
+  });
+});
+
+describe('replaying from the checkpoint after a crash', () => {
+  it('leaves documents that already hold an event as they are, and applies it to the rest', () => {
+    const events = [...store(), ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z')];
+    const whole = project(events);
+    // The crash: the capture's store-day was written, but not its terminal, and the checkpoint is before it.
+    const captureIndex = events.findIndex((e) => e.type === 'PaymentCaptured');
+    const before = project(events.slice(0, captureIndex));
+    const resumed = new ReadModelProjector();
+    for (const key of ['T-1', 'T-2'])
+      resumed.load({ model: 'terminal', key: `oslo.${key}`, doc: before.terminal('oslo', key)! });
+    resumed.load({ model: 'store', key: 'oslo', doc: before.store('oslo')! });
+    resumed.load({ model: 'store-day', key: 'oslo.2026-11-24', doc: whole.storeDay('oslo', '2026-11-24')! });
+    // The payment's start is before the checkpoint too: replay from the capture on.
+    events
+      .slice(0, captureIndex)
+      .filter((e) => e.type === 'PaymentRequested')
+      .forEach((e) => resumed.apply(e));
+    for (const key of ['T-1', 'T-2'])
+      resumed.load({ model: 'terminal', key: `oslo.${key}`, doc: before.terminal('oslo', key)! });
+    events.slice(captureIndex).forEach((e) => resumed.apply(e));
+    expect(resumed.storeDay('oslo', '2026-11-24')).toEqual(whole.storeDay('oslo', '2026-11-24'));
+    expect(resumed.terminal('oslo', 'T-1')).toEqual(whole.terminal('oslo', 'T-1'));
+  });
+});
+
+describe('a crash between a terminal’s document and its store’s', () => {
+  it('recounts the store when the terminal already holds the event', () => {
+    const events = [...store(), ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z').slice(0, 1)];
+    const whole = project(events);
+    const beforeClaim = project(events.slice(0, -1));
+    const resumed = new ReadModelProjector();
+    resumed.load({ model: 'store', key: 'oslo', doc: beforeClaim.store('oslo')! });
+    for (const key of ['T-1', 'T-2'])
+      resumed.load({ model: 'terminal', key: `oslo.${key}`, doc: whole.terminal('oslo', key)! });
+    resumed.apply(events.at(-1)!);
+    expect(resumed.store('oslo')?.terminals).toEqual({ busy: 1, idle: 1, offline: 0 });
+    expect(resumed.store('oslo')).toEqual(whole.store('oslo'));
+  });
+});

@@ -1,0 +1,72 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { natsNames } from '@app/messaging';
+import { waitUntil } from '../../../test/support/app-process';
+import { startEngine, type Engine } from '../../../test/support/engine';
+import { bucketContents, foldFromScratch } from '../../../test/support/projections';
+import { PROJECTED_STREAMS, ProjectorService } from '../src/projector/projector.service';
+import { rebuildReadModels, REBUILD_SUFFIX } from '../src/rebuild/rebuild';
+
+describe('projections: a rebuild from position 0 while the live read models keep serving', () => {
+  let engine: Engine;
+  let projections: NestFastifyApplication;
+  let nats: NatsConnection;
+  let prefix: string;
+
+  beforeAll(async () => {
+    engine = await startEngine({ projections: true });
+    ({ projections, nats, prefix } = engine as Engine & { projections: NestFastifyApplication });
+    await engine.terminals('oslo', 'Q-1', 'Q-2');
+  });
+  afterAll(async () => {
+    for (const bucket of Object.values(natsNames(prefix).buckets))
+      await new Kvm(nats)
+        .open(`${bucket}${REBUILD_SUFFIX}`)
+        .then((kv) => kv.destroy())
+        .catch(() => false);
+    await engine.close();
+  });
+
+  const pay = async (terminalId: string, amount: number) => {
+    const { paymentId } = await engine.start('oslo', terminalId, amount);
+    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+    await engine.waitForPayment(paymentId as string, (s) => !['requested', 'awaiting_card'].includes(s.status), 'paid');
+    await engine.sim.control('POST', '/idle');
+  };
+
+  it('repairs a damaged document, keeps up with payments made meanwhile, and ends equal to a fold from 0', async () => {
+    await pay('Q-1', 10_000);
+    await pay('Q-2', 10_005);
+    const service = projections.get(ProjectorService);
+    await waitUntil(async () => service.checkpoint >= (await engine.log.headPosition()) - 5n, 10_000, 'caught up');
+    // A bug once wrote a wrong document: the rebuild is how it gets repaired.
+    const live = await new Kvm(nats).open(natsNames(prefix).buckets.stores);
+    await live.put('oslo', JSON.stringify({ storeId: 'oslo', damaged: true }));
+    await live.put('ghost', JSON.stringify({ storeId: 'ghost' }));
+
+    const rebuilding = rebuildReadModels(engine.log, nats, prefix);
+    await pay('Q-1', 10_001); // while the rebuild runs, the live models keep serving
+    const result = await rebuilding;
+    expect(result.events).toBeGreaterThan(0);
+
+    await pay('Q-2', 10_000); // and after it
+    await waitUntil(
+      async () => {
+        const head = (
+          await engine.log.readAll({ after: result.position, limit: 10_000, streamPrefixes: PROJECTED_STREAMS })
+        ).at(-1);
+        const stores = await bucketContents(prefix, 'stores');
+        return stores.ghost === undefined && service.checkpoint >= (head?.position ?? result.position);
+      },
+      15_000,
+      'the rebuild adopted and the projector caught up',
+    );
+    const scratch = await foldFromScratch(engine.log);
+    expect(await bucketContents(prefix, 'stores')).toEqual({ oslo: scratch.store('oslo') });
+    const terminals = await bucketContents(prefix, 'terminals');
+    expect(terminals['oslo.Q-1']).toEqual(scratch.terminal('oslo', 'Q-1'));
+    expect(terminals['oslo.Q-2']).toEqual(scratch.terminal('oslo', 'Q-2'));
+    expect(service.models.store('oslo')).toEqual(scratch.store('oslo'));
+  });
+});

@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { SqliteEventStore } from '@app/event-store';
+import { waitUntil } from '../../../test/support/app-process';
+import { bucketContents, removeNatsState, startProjections, uniquePrefix } from '../../../test/support/projections';
+import { ProjectorService } from '../src/projector/projector.service';
+
+describe('projections over a log that was replaced', () => {
+  const prefix = uniquePrefix();
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(path.join(tmpdir(), 'replaced-log-'))));
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await removeNatsState(prefix);
+  });
+
+  const registerStore = async (file: string, storeIds: string[]) => {
+    const log = new SqliteEventStore({ file });
+    for (const storeId of storeIds) {
+      await log.append(
+        `store-${storeId}`,
+        [
+          {
+            id: randomUUID(),
+            type: 'StoreRegistered',
+            data: {
+              storeId,
+              name: storeId,
+              payoutDestinationId: 'p',
+              timeZone: 'Europe/Oslo',
+              at: '2026-11-24T10:00:00.000Z',
+            },
+            metadata: {},
+          },
+        ],
+        { expectedRevision: 'no_stream' },
+      );
+    }
+    const head = await log.headPosition();
+    await log.close();
+    return head;
+  };
+  const project = async (file: string, head: bigint) => {
+    const app = await startProjections({ EVENT_STORE_URL: `sqlite:${file}`, NATS_PREFIX: prefix });
+    const service = app.get(ProjectorService);
+    await waitUntil(() => service.checkpoint >= head, 10_000, 'the projector at the end of the log');
+    await app.close();
+  };
+
+  it('starts its read models again from position 0 instead of serving another log’s documents', async () => {
+    const first = path.join(dir, 'first.db');
+    await project(first, await registerStore(first, ['a-1', 'a-2', 'a-3']));
+    expect(Object.keys(await bucketContents(prefix, 'stores')).sort()).toEqual(['a-1', 'a-2', 'a-3']);
+
+    // A new, shorter log (say `rm -rf data` before `npm start`) with the same NATS.
+    const second = path.join(dir, 'second.db');
+    await project(second, await registerStore(second, ['b-1']));
+    expect(Object.keys(await bucketContents(prefix, 'stores'))).toEqual(['b-1']);
+  });
+});
