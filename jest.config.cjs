@@ -36,7 +36,7 @@ module.exports = {
     {
       ...shared,
       displayName: 'int',
-      testMatch: ['<rootDir>/{apps,libs,test}/**/*.int.spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,test,examples}/**/*.int.spec.ts'],
       setupFilesAfterEnv: [slowTier],
     },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e.spec.ts'], setupFilesAfterEnv: [slowTier] },

@@ -1,11 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
 export const APPS = ['command-service', 'ingest-service', 'projections', 'dintero-simulator'] as const;
 export type AppName = (typeof APPS)[number];
 
-const root = path.resolve(__dirname, '../..');
+/** The repository root, from the sources (tests) or from `dist/` (benchmarks). */
+const root = (function findRoot(dir: string): string {
+  return existsSync(path.join(dir, 'package.json')) ? dir : findRoot(path.dirname(dir));
+})(__dirname);
 
 export interface RunningApp {
   readonly name: AppName;
@@ -31,7 +35,9 @@ export async function freePort(): Promise<number> {
 /** Starts a built app (`dist/`) as a real process and waits until `GET /health` answers 200. */
 export async function startApp(name: AppName, env: Record<string, string>, timeoutMs = 30_000): Promise<RunningApp> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(root, 'dist/apps', name, 'src/main.js')], {
+  // APP_NODE_FLAGS passes Node flags to the apps, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a benchmark.
+  const flags = process.env.APP_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...flags, path.join(root, 'dist/apps', name, 'src/main.js')], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -50,16 +56,35 @@ export async function startApp(name: AppName, env: Record<string, string>, timeo
       return exited;
     },
   };
-  await waitUntil(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
-      const response = await fetch(`${app.url}/health`).catch(() => undefined);
-      return response?.status === 200;
-    },
-    timeoutMs,
-    `${name} healthy`,
-  );
+  try {
+    await waitUntil(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
+        const response = await fetch(`${app.url}/health`).catch(() => undefined);
+        return response?.status === 200;
+      },
+      timeoutMs,
+      `${name} healthy`,
+    );
+  } catch (error) {
+    // An app left running would keep the test runner (and CI) waiting for it forever.
+    child.kill('SIGKILL');
+    await exited;
+    throw error;
+  }
   return app;
+}
+
+/** Starts several apps at once; if one fails, stops those that started before failing too. */
+export async function startApps(names: readonly AppName[], env: Record<string, string>): Promise<RunningApp[]> {
+  const results = await Promise.allSettled(names.map((name) => startApp(name, env)));
+  const started = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((app) => app.stop()));
+    throw failed.reason;
+  }
+  return started;
 }
 
 /** Polls `condition` until it is true, failing after `timeoutMs` with what it was waiting for. */

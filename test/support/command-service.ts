@@ -6,22 +6,32 @@ import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { createHttpApp, listen, loadConfig } from '@app/platform';
 import { CommandServiceConfig } from '../../apps/command-service/src/command-service.config';
 import { CommandServiceModule } from '../../apps/command-service/src/command-service.module';
+import { HQ, writePosClients, type TestPosClient } from './pos-clients';
 
 export interface RunningCommandService {
   readonly app: NestFastifyApplication;
   readonly url: string;
   /** The service's own event log (a fresh SQLite file). */
   readonly log: EventStore;
+  /** `fetch` on a route of the service with a POS client's key (head office's unless told). */
+  fetch(route: string, init?: RequestInit, client?: TestPosClient): Promise<Response>;
   close(): Promise<void>;
 }
 
-/** The command service in this process on a free port, over a fresh SQLite file and the real NATS server. */
-export async function startCommandService(env: Record<string, string> = {}): Promise<RunningCommandService> {
+/**
+ * The command service in this process on a free port, over a fresh SQLite file and the real NATS server,
+ * with these POS clients in its key file (head office, every store, by default).
+ */
+export async function startCommandService(
+  env: Record<string, string> = {},
+  clients: readonly TestPosClient[] = [HQ],
+): Promise<RunningCommandService> {
   const dir = mkdtempSync(path.join(tmpdir(), 'command-service-'));
   const config = loadConfig(CommandServiceConfig, {
     LOG_LEVEL: 'silent',
     EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
     NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    POS_CLIENTS_FILE: writePosClients(dir, clients),
     ...env,
   });
   const app = await createHttpApp(CommandServiceModule.forRoot(config), config, {
@@ -34,6 +44,11 @@ export async function startCommandService(env: Record<string, string> = {}): Pro
     app,
     url,
     log: app.get(EVENT_STORE),
+    fetch: (route, init = {}, client = HQ) =>
+      fetch(`${url}${route}`, {
+        ...init,
+        headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${client.key}` },
+      }),
     close: async () => {
       await app.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,29 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { EVENT_STORE, type EventStore } from '@app/event-store';
+import { createHttpApp, listen, loadConfig } from '@app/platform';
+import { IngestServiceConfig } from '../../apps/ingest-service/src/ingest-service.config';
+import { IngestServiceModule } from '../../apps/ingest-service/src/ingest-service.module';
+
+export interface RunningIngestService {
+  readonly app: NestFastifyApplication;
+  readonly url: string;
+  readonly log: EventStore;
+  close(): Promise<void>;
+}
+
+/** The ingest service in this process on a free port, over the SQLite file in `env.EVENT_STORE_URL`. */
+export async function startIngestService(env: Record<string, string>): Promise<RunningIngestService> {
+  const config = loadConfig(IngestServiceConfig, {
+    LOG_LEVEL: 'silent',
+    INGEST_PUBLIC_URL: 'http://127.0.0.1',
+    RECONCILER_INTERVAL_MS: '50',
+    ...env,
+  });
+  const app = await createHttpApp(IngestServiceModule.forRoot(config), config, {
+    name: 'ingest-service',
+    title: 'test',
+    description: 'test',
+  });
+  const url = await listen(app, '127.0.0.1', 0);
+  return { app, url, log: app.get(EVENT_STORE), close: () => app.close() };
+}

@@ -1,0 +1,78 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
+import type { EventStore } from '@app/event-store';
+import { natsNames } from '@app/messaging';
+import { createHttpApp, listen, loadConfig } from '@app/platform';
+import { ProjectionsConfig } from '../../apps/projections/src/projections.config';
+import { ProjectionsModule } from '../../apps/projections/src/projections.module';
+import { PROJECTED_STREAMS } from '../../apps/projections/src/projector/projector.service';
+import { ReadModelProjector } from '../../apps/projections/src/read-models/read-model.projector';
+import { applyFromLog } from '../../apps/projections/src/read-models/apply-from-log';
+
+export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+/** A NATS prefix of this run's own: its subjects, buckets and stream meet no other run's. */
+export function uniquePrefix(): string {
+  return `t${Math.random().toString(36).slice(2, 12)}`;
+}
+
+/** The projections app in this process, on a free port. */
+export async function startProjections(env: Record<string, string>): Promise<NestFastifyApplication> {
+  const config = loadConfig(ProjectionsConfig, { LOG_LEVEL: 'silent', NATS_URL, ...env });
+  const app = await createHttpApp(ProjectionsModule.forRoot(config), config, {
+    name: 'projections',
+    title: 'test',
+    description: 'test',
+  });
+  await listen(app, '127.0.0.1', 0);
+  return app;
+}
+
+/** The read models as a from-scratch fold of the whole log: what every run must end equal to. */
+export async function foldFromScratch(log: EventStore): Promise<ReadModelProjector> {
+  const projector = new ReadModelProjector();
+  let after = 0n;
+  for (;;) {
+    const page = await log.readAll({ after, limit: 1_000, streamPrefixes: PROJECTED_STREAMS });
+    if (page.length === 0) return projector;
+    for (const event of page) await applyFromLog(log, projector, event);
+    after = page[page.length - 1]!.position;
+  }
+}
+
+/** Every document of a KV bucket, by key. */
+export async function bucketContents(prefix: string, bucket: 'terminals' | 'stores' | 'storeDays') {
+  const nats = await connect({ servers: NATS_URL });
+  try {
+    const kv = await new Kvm(nats).open(natsNames(prefix).buckets[bucket]);
+    const contents: Record<string, unknown> = {};
+    const keys: string[] = [];
+    for await (const key of await kv.keys()) keys.push(key);
+    for (const key of keys) {
+      // A key listed a moment ago may be deleted by now (a rebuild's hand-over).
+      const entry = await kv.get(key);
+      if (entry?.operation === 'PUT') contents[key] = entry.json();
+    }
+    return contents;
+  } finally {
+    await nats.close();
+  }
+}
+
+/** Removes this run's buckets and stream from the shared NATS server. */
+export async function removeNatsState(prefix: string): Promise<void> {
+  const nats = await connect({ servers: NATS_URL });
+  try {
+    const jsm = await jetstreamManager(nats);
+    const names = natsNames(prefix);
+    const streams = [
+      names.events.stream,
+      ...[...Object.values(names.buckets), `${prefix}_projections`].map((bucket) => `KV_${bucket}`),
+    ];
+    for (const stream of streams) await jsm.streams.delete(stream).catch(() => false);
+  } finally {
+    await nats.close();
+  }
+}
