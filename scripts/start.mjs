@@ -1,22 +1,70 @@
 // `npm start`: the whole engine on one machine, on its embedded default (SQLite log, the simulator as
-// Dintero, NATS at NATS_URL). Checks NATS first, starts the four apps, stops them all on Ctrl-C.
+// Dintero, NATS at NATS_URL). Checks NATS first, starts the four apps, seeds a demo chain and drives POS
+// traffic through the real APIs (`npm start -- --no-demo` for the engine alone), and on Ctrl-C cancels the
+// demo's open payments and stops every app cleanly.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEMO_STORES, TERMINALS_PER_STORE, driveTraffic, seedDemo } from './demo.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dataDir = path.join(root, 'data');
+const demo = !process.argv.includes('--no-demo');
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const eventStoreUrl = process.env.EVENT_STORE_URL ?? 'sqlite:./data/events.db';
+const posClientsFile = process.env.POS_CLIENTS_FILE ?? demoPosClients();
+const secrets = demoSecrets();
+const portOf = (name, fallback) => Number(process.env[`${name.toUpperCase().replace(/-/g, '_')}_PORT`] ?? fallback);
 const apps = [
-  { name: 'dintero-simulator', port: 3003 },
-  { name: 'ingest-service', port: 3001 },
-  { name: 'projections', port: 3002 },
-  { name: 'command-service', port: 3000 },
+  { name: 'dintero-simulator', port: portOf('dintero-simulator', 3003) },
+  { name: 'ingest-service', port: portOf('ingest-service', 3001) },
+  { name: 'projections', port: portOf('projections', 3002) },
+  { name: 'command-service', port: portOf('command-service', 3000) },
 ];
+const url = (name) => `http://127.0.0.1:${apps.find((app) => app.name === name).port}`;
 
-function natsAnswers(url) {
-  const { hostname, port } = new URL(url.split(',')[0]);
+/** Creates a file once under ./data, readable by this user only. */
+function secretFile(name, make) {
+  const file = path.join(dataDir, name);
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, make(), { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return file;
+}
+
+/**
+ * Without POS_CLIENTS_FILE, a head-office key for the demo: made once under ./data, its hash in
+ * data/pos-clients.json and the key itself in data/demo-pos-key.
+ */
+function demoPosClients() {
+  const file = path.join(dataDir, 'pos-clients.json');
+  if (existsSync(file)) return file;
+  const { hashApiKey, newApiKey } = createRequire(import.meta.url)(
+    path.join(root, 'dist/apps/command-service/src/auth/pos-clients.file.js'),
+  );
+  const key = newApiKey();
+  secretFile('demo-pos-key', () => `${key}\n`);
+  const clients = [{ id: 'demo-head-office', keySha256: hashApiKey(key), stores: ['*'], registry: true }];
+  writeFileSync(file, `${JSON.stringify({ clients }, null, 2)}\n`);
+  return file;
+}
+
+/** The simulator signs callbacks and webhooks as Dintero does, and ingest checks them: demo secrets, made once. */
+function demoSecrets() {
+  const file = secretFile('demo-secrets.json', () =>
+    JSON.stringify({ callback: randomBytes(24).toString('hex'), webhook: randomBytes(24).toString('hex') }),
+  );
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+function natsAnswers(natsServers) {
+  const { hostname, port } = new URL(natsServers.split(',')[0]);
   return new Promise((resolve) => {
     const socket = connect({ host: hostname, port: Number(port || 4222) });
     socket.setTimeout(2_000);
@@ -26,35 +74,64 @@ function natsAnswers(url) {
   });
 }
 
+async function healthy(base, deadline) {
+  for (;;) {
+    const response = await fetch(`${base}/health`).catch(() => undefined);
+    if (response?.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`${base} is not healthy`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 if (!(await natsAnswers(natsUrl))) {
   console.error(`NATS does not answer at ${natsUrl}.\nStart one with JetStream (nats-server -js) or set NATS_URL.`);
   process.exit(1);
 }
 
+const env = {
+  ...process.env,
+  // Warnings and errors only, so that the demo's lines can be read; LOG_LEVEL=info for every request.
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  NATS_URL: natsUrl,
+  EVENT_STORE_URL: eventStoreUrl,
+  POS_CLIENTS_FILE: posClientsFile,
+  DINTERO_API_URL: process.env.DINTERO_API_URL ?? url('dintero-simulator'),
+  DINTERO_CHECKOUT_URL: process.env.DINTERO_CHECKOUT_URL ?? url('dintero-simulator'),
+  INGEST_PUBLIC_URL: process.env.INGEST_PUBLIC_URL ?? url('ingest-service'),
+  DINTERO_CALLBACK_SECRET: process.env.DINTERO_CALLBACK_SECRET ?? secrets.callback,
+  DINTERO_WEBHOOK_SECRET: process.env.DINTERO_WEBHOOK_SECRET ?? secrets.webhook,
+  // The virtual terminals answer a few seconds after they prompt, as a customer would.
+  SIM_TERMINAL_DELAY_MS: process.env.SIM_TERMINAL_DELAY_MS ?? '3000',
+};
+
+let stopping = false;
+let traffic;
 const children = apps.map(({ name, port }) => {
   const child = spawn(process.execPath, ['--enable-source-maps', path.join(root, 'dist/apps', name, 'src/main.js')], {
     cwd: root,
-    env: {
-      ...process.env,
-      PORT: String(process.env[`${name.toUpperCase().replace(/-/g, '_')}_PORT`] ?? port),
-      NATS_URL: natsUrl,
-      EVENT_STORE_URL: eventStoreUrl,
-    },
+    env: { ...env, PORT: String(port) },
     stdio: ['ignore', 'inherit', 'inherit'],
+    // A process group of its own: Ctrl-C reaches this script only, which stops the demo first (cancelling
+    // its open payments through the running apps) and then the apps.
+    detached: true,
   });
   child.on('exit', (code, signal) => {
     if (!stopping) {
       console.error(`${name} exited (${signal ?? code}); stopping the engine`);
-      stop(1);
+      void stop(1);
     }
   });
   return { name, port, child };
 });
 
-let stopping = false;
 async function stop(exitCode) {
   if (stopping) return;
   stopping = true;
+  if (traffic) {
+    console.log('stopping the demo: cancelling its open payments…');
+    const cancelled = await traffic.stop();
+    console.log(`cancelled ${cancelled} open payments`);
+  }
   // Each app flushes its log commits and drains NATS on SIGTERM; wait for all of them.
   await Promise.all(
     children.map(({ child }) =>
@@ -67,16 +144,50 @@ async function stop(exitCode) {
 }
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
+// Should this script die without stopping them, its apps go with it.
+process.on('exit', () => {
+  for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+});
+
+try {
+  const deadline = Date.now() + 60_000;
+  await Promise.all(apps.map(({ name }) => healthy(url(name), deadline)));
+} catch (error) {
+  console.error(`the engine did not start: ${error.message}`);
+  await stop(1);
+}
 
 console.log(
   [
     'Dintero terminal payments engine',
-    ...children.map(
+    ...apps.map(
       ({ name, port }) =>
         `  ${name.padEnd(18)} http://127.0.0.1:${port}  (health: /health, metrics: /metrics, API: /docs)`,
     ),
     `  event log          ${eventStoreUrl}`,
-    `  NATS               ${natsUrl}`,
-    'Ctrl-C stops everything cleanly.',
+    `  NATS               ${natsUrl} (read models: KV buckets payments_terminals, payments_stores, payments_store_days;`,
+    `                     changes on payments.v1.>, events on stream PAYMENTS_EVENTS)`,
+    `  POS API keys       ${posClientsFile}${process.env.POS_CLIENTS_FILE ? '' : ' (demo key in data/demo-pos-key)'}`,
   ].join('\n'),
 );
+
+if (demo) {
+  const keyFile = path.join(dataDir, 'demo-pos-key');
+  if (process.env.POS_CLIENTS_FILE || !existsSync(keyFile)) {
+    console.log('demo: skipped (POS_CLIENTS_FILE is yours; the demo uses the key npm start makes)');
+  } else {
+    const posKey = readFileSync(keyFile, 'utf8').trim();
+    const terminals = await seedDemo({
+      commandUrl: url('command-service'),
+      simulatorUrl: url('dintero-simulator'),
+      ingestUrl: url('ingest-service'),
+      posKey,
+      webhookSecret: env.DINTERO_WEBHOOK_SECRET,
+    });
+    console.log(
+      `demo: ${DEMO_STORES} stores with ${TERMINALS_PER_STORE} terminals each, paying (npm start -- --no-demo to stop that)`,
+    );
+    if (!stopping) traffic = driveTraffic({ commandUrl: url('command-service'), posKey, terminals });
+  }
+}
+console.log('Ctrl-C stops everything cleanly.');

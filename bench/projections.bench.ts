@@ -1,0 +1,279 @@
+// npm run bench:projections — the built projections app (a real process) over a generated log.
+// 1. Generates BENCH_EVENTS events (default 1,000,000) into a SQLite log through the adapter: 1,000 stores,
+//    10,000 terminals, payments with a realistic mix of outcomes, card brands and entry methods, and refunds.
+// 2. Rebuild: runs `projections:rebuild` (its own process) on fresh buckets, from position 0, and times it;
+//    its peak resident memory is the process's own maxRSS, which it prints.
+// 3. Live lag: appends payments at BENCH_LAG_RATE events/s and times each event from its append to its
+//    terminal document's change message (published right after the KV write).
+// Prints one line per figure and, last, one JSON object with all of them.
+import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { SqliteEventStore, type NewEvent } from '@app/event-store';
+import { natsNames } from '@app/messaging';
+import { removeNatsState } from '../test/support/projections';
+import { elapsedMs, machine, percentile, pool, round, runWithApps } from './bench-support';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+const STORES = 1_000;
+const TERMINALS = 10_000;
+const LAG_RATE = Number(process.env.BENCH_LAG_RATE ?? 1_000);
+const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 5);
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const DAY = Date.parse('2026-11-24T08:00:00.000Z');
+
+const storeId = (n: number) => `S-${String(n % STORES).padStart(4, '0')}`;
+const terminalId = (n: number) => `T-${String(n).padStart(5, '0')}`;
+const meta = (ids: Record<string, string>) => ({
+  correlationId: randomUUID(),
+  occurredAt: new Date().toISOString(),
+  ...ids,
+});
+const event = (type: string, data: Record<string, unknown>, ids: Record<string, string>): NewEvent => ({
+  type,
+  data,
+  metadata: meta(ids),
+});
+
+/** One payment's appends, in log order: claim, request and session, outcome, release (and a refund now and then). */
+function payment(n: number, terminal: number, at: number): { stream: string; events: NewEvent[] }[] {
+  const paymentId = randomUUID();
+  const ids = { paymentId, storeId: storeId(terminal), terminalId: terminalId(terminal) };
+  const time = new Date(at).toISOString();
+  const amount = 1_000 + (n % 97) * 100;
+  const outcome = n % 20;
+  const card = {
+    brand: ['VISA', 'MASTERCARD', 'AMEX'][n % 3],
+    entryMethod: ['contactless', 'chip', 'magstripe'][n % 3],
+  };
+  const ending: NewEvent =
+    outcome < 16
+      ? event(
+          'PaymentCaptured',
+          { transactionId: `tx-${n}`, amount, currency: 'NOK', card, source: 'callback', at: time },
+          ids,
+        )
+      : outcome < 18
+        ? event('PaymentDeclined', { reason: 'declined', source: 'callback', at: time }, ids)
+        : outcome < 19
+          ? event('PaymentCancelled', { by: 'customer', source: 'callback', at: time }, ids)
+          : event('PaymentExpired', { source: 'reconciler', at: time }, ids);
+  const claim = { terminalId: ids.terminalId, claimId: paymentId, paymentId, storeId: ids.storeId };
+  const appends = [
+    {
+      stream: `terminal-${ids.terminalId}`,
+      events: [event('TerminalClaimed', { ...claim, kind: 'payment', claimedAt: time, expiresAt: time }, ids)],
+    },
+    {
+      stream: `payment-${paymentId}`,
+      events: [
+        event(
+          'PaymentRequested',
+          {
+            ...ids,
+            amount,
+            currency: 'NOK',
+            merchantReference: `R-${n}`,
+            posClientId: 'bench',
+            claimId: paymentId,
+            requestedAt: time,
+            expiresAt: time,
+          },
+          ids,
+        ),
+        event('SessionCreated', { sessionId: `s-${n}`, expiresAt: time, at: time }, ids),
+        ending,
+      ],
+    },
+    {
+      stream: `terminal-${ids.terminalId}`,
+      events: [event('TerminalReleased', { ...claim, reason: 'finished', at: time }, ids)],
+    },
+  ];
+  if (outcome === 0) {
+    const refundId = randomUUID();
+    appends.push({
+      stream: `payment-${paymentId}`,
+      events: [
+        event(
+          'RefundRequested',
+          { refundId, amount: 500, terminalId: ids.terminalId, claimId: refundId, by: 'bench', at: time },
+          ids,
+        ),
+        event('RefundSucceeded', { refundId, source: 'command-service', at: time }, ids),
+      ],
+    });
+  }
+  return appends;
+}
+
+/**
+ * Appends `count` payments, 64 lanes side by side; each lane owns the terminals `t % 64 === lane`, so that
+ * a terminal's stream is only ever appended to in order, at the revision its lane knows.
+ */
+async function appendPayments(log: SqliteEventStore, count: number): Promise<number> {
+  let written = 0;
+  const lanes = Array.from({ length: 64 }, (_, lane) => lane);
+  await pool(lanes, lanes.length, async (lane) => {
+    const revisions = new Map<string, number>();
+    const terminals = Array.from({ length: Math.ceil((TERMINALS - lane) / 64) }, (_, k) => lane + k * 64);
+    for (let j = 0; lane + j * 64 < count; j++) {
+      const n = lane + j * 64;
+      for (const { stream, events } of payment(n, terminals[j % terminals.length]!, DAY + n * 1_000)) {
+        const expected = revisions.get(stream) ?? -1;
+        const result = await log.append(stream, events, { expectedRevision: expected < 0 ? 'no_stream' : expected });
+        revisions.set(stream, result.nextRevision);
+        written += events.length;
+      }
+    }
+  });
+  return written;
+}
+
+async function tail(log: SqliteEventStore, stream: string): Promise<number> {
+  const [last] = await log.readStream(stream, { direction: 'backwards', limit: 1 });
+  return last?.revision ?? -1;
+}
+
+runWithApps('projections', async ({ dir, start }) => {
+  const file = path.join(dir, 'events.db');
+  const log = new SqliteEventStore({ file });
+  const generating = process.hrtime.bigint();
+  for (let s = 0; s < STORES; s++) {
+    await log.append(
+      `store-${storeId(s)}`,
+      [
+        event(
+          'StoreRegistered',
+          {
+            storeId: storeId(s),
+            name: storeId(s),
+            payoutDestinationId: 'p',
+            timeZone: 'Europe/Oslo',
+            at: new Date(DAY).toISOString(),
+          },
+          { storeId: storeId(s) },
+        ),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+  }
+  await pool(
+    Array.from({ length: STORES }, (_, s) => s),
+    32,
+    async (s) => {
+      const terminals = Array.from({ length: TERMINALS / STORES }, (_, k) => s + k * STORES);
+      await log.append(
+        `store-${storeId(s)}`,
+        terminals.map((t) =>
+          event(
+            'TerminalRegistered',
+            { storeId: storeId(s), terminalId: terminalId(t), at: new Date(DAY).toISOString() },
+            { storeId: storeId(s) },
+          ),
+        ),
+        { expectedRevision: 0 },
+      );
+    },
+  );
+  let generated = STORES + TERMINALS;
+  const paymentsNeeded = Math.ceil((EVENTS - generated) / 5.25);
+  generated += await appendPayments(log, paymentsNeeded);
+  console.log(`generated ${generated} events in ${round(elapsedMs(generating) / 1000, 1)} s`);
+
+  const prefix = `bench${randomUUID().slice(0, 8)}`;
+  const nats = await connect({ servers: NATS_URL });
+  try {
+    // The rebuild, as an operator runs it (its own process), into fresh buckets of this run's prefix.
+    const env = { ...process.env, EVENT_STORE_URL: `sqlite:${file}`, NATS_URL, NATS_PREFIX: prefix };
+    const rebuildStart = process.hrtime.bigint();
+    const flags = process.env.APP_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+    const cli = path.resolve(__dirname, '../apps/projections/src/rebuild.cli.js');
+    const output = execFileSync(process.execPath, [...flags, cli], {
+      env,
+      encoding: 'utf8',
+    });
+    const rebuildMs = elapsedMs(rebuildStart);
+    const rebuildRate = Math.round((generated / rebuildMs) * 1000);
+    const rss = Number(/peak RSS (\d+) MB/.exec(output)?.[1]);
+    console.log(output.trim().split('\n').at(-1));
+    console.log(
+      `rebuild: ${generated} events in ${round(rebuildMs / 1000, 2)} s, ${rebuildRate} events/s (goal ≥ 150,000); peak RSS ${rss} MB (goal < 300)`,
+    );
+
+    // The live projector adopts the rebuild at start, then follows.
+    await start(
+      'projections',
+      { EVENT_STORE_URL: `sqlite:${file}`, NATS_URL, NATS_PREFIX: prefix, LOG_LEVEL: 'warn' },
+      300_000,
+    );
+    const state = await new Kvm(nats).open(`${prefix}_projections`);
+    const last = await log.headPosition();
+    for (;;) {
+      const entry = await state.get('checkpoint');
+      const handOver = await state.get('rebuild');
+      const adopted = !handOver || handOver.operation !== 'PUT';
+      if (adopted && entry?.operation === 'PUT' && BigInt(entry.string()) >= last) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+
+    // Live lag: the terminal document's change message names the position it reflects.
+    const appendedAt = new Map<string, bigint>();
+    const lags: number[] = [];
+    const changes = nats.subscribe(
+      `${natsNames(prefix).changes.terminal('x', 'y').split('.').slice(0, 3).join('.')}.>`,
+    );
+    const watching = (async () => {
+      for await (const msg of changes) {
+        const sent = appendedAt.get(msg.json<{ position: string }>().position);
+        if (sent !== undefined) lags.push(Number(process.hrtime.bigint() - sent) / 1e6);
+      }
+    })();
+    const liveLog = new SqliteEventStore({ file });
+    const paymentsPerSecond = LAG_RATE / 5;
+    const deadline = Date.now() + LAG_SECONDS * 1_000;
+    let n = paymentsNeeded;
+    const revisions = new Map<string, number>();
+    while (Date.now() < deadline) {
+      const tickStart = Date.now();
+      const batch = Math.max(1, Math.round(paymentsPerSecond / 50));
+      await Promise.all(
+        Array.from({ length: batch }, async () => {
+          const k = n++;
+          for (const { stream, events } of payment(k, k % TERMINALS, DAY + k * 1_000)) {
+            const expected =
+              revisions.get(stream) ?? (stream.startsWith('terminal-') ? await tail(liveLog, stream) : -1);
+            const result = await liveLog.append(stream, events, {
+              expectedRevision: expected < 0 ? 'no_stream' : expected,
+            });
+            revisions.set(stream, result.nextRevision);
+            if (stream.startsWith('terminal-')) appendedAt.set(result.position.toString(), process.hrtime.bigint());
+          }
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 20 - (Date.now() - tickStart))));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    changes.unsubscribe();
+    await watching;
+    await liveLog.close();
+    lags.sort((a, b) => a - b);
+    const lag = { p50: round(percentile(lags, 50)), p99: round(percentile(lags, 99)), samples: lags.length };
+    console.log(`live lag from append to KV and change message: p50 ${lag.p50} ms, p99 ${lag.p99} ms (goal p99 < 50)`);
+    console.log(
+      JSON.stringify({
+        machine: machine(),
+        events: generated,
+        rebuildEventsPerSecond: rebuildRate,
+        peakRssMb: rss,
+        liveLagMs: lag,
+      }),
+    );
+  } finally {
+    await log.close();
+    await nats.close();
+    await removeNatsState(prefix);
+  }
+});

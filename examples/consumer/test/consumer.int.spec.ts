@@ -1,0 +1,46 @@
+import 'reflect-metadata';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { waitUntil } from '../../../test/support/app-process';
+import { startEngine, type Engine } from '../../../test/support/engine';
+import { NATS_URL } from '../../../test/support/projections';
+import { ConsumerModule } from '../src/consumer.module';
+import { PaymentsConsumer, type FeedEvent, type TerminalDoc } from '../src/payments-consumer.service';
+
+/** docs/consuming.md's example, run against the engine: what the guide shows works. */
+describe('the consumer example of docs/consuming.md', () => {
+  let engine: Engine;
+  let consumerApp: INestApplicationContext;
+
+  beforeAll(async () => {
+    engine = await startEngine({ projections: true });
+    await engine.terminals('oslo', 'C-1');
+    consumerApp = await NestFactory.createApplicationContext(
+      ConsumerModule.forRoot({ natsUrl: NATS_URL, prefix: engine.prefix }),
+      { logger: false },
+    );
+  });
+  afterAll(async () => {
+    await consumerApp.close();
+    await engine.close();
+  });
+
+  it('watches a terminal, queries its store’s day and follows the store’s events', async () => {
+    const consumer = consumerApp.get(PaymentsConsumer);
+    const seen: TerminalDoc[] = [];
+    const events: FeedEvent[] = [];
+    await consumer.watchTerminal('oslo', 'C-1', (doc) => seen.push(doc));
+    await consumer.followStoreEvents('oslo', (event) => events.push(event));
+
+    const { paymentId } = await engine.start('oslo', 'C-1', 25_000);
+    await engine.sim.control('POST', '/terminals/C-1/present', {});
+    await waitUntil(() => seen.some((doc) => doc.lastOutcome?.paymentId === paymentId), 10_000, 'the terminal change');
+    await waitUntil(() => events.some((e) => e.type === 'PaymentCaptured'), 10_000, 'the capture in the feed');
+
+    const date = seen.find((doc) => doc.lastOutcome)!.lastOutcome!.at.slice(0, 10);
+    const day = await consumer.storeDay('oslo', date);
+    expect(day?.currencies.NOK).toMatchObject({ capturedCount: 1, capturedAmount: 25_000 });
+    expect(await consumer.storeDay('oslo', '1999-01-01')).toBeUndefined();
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['PaymentRequested', 'PaymentCaptured']));
+  });
+});

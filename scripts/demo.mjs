@@ -1,0 +1,171 @@
+// The demo chain of `npm start`: stores and terminals registered through the POS API and at the simulator,
+// then POS traffic through the real APIs (starts, the simulator's terminals answering, now and then a
+// cancel or a refund), with a line of figures every ten seconds.
+import { randomUUID } from 'node:crypto';
+
+export const DEMO_STORES = 20;
+export const TERMINALS_PER_STORE = 4;
+
+// Amounts by the simulator's table (apps/dintero-simulator/README.md): mostly approved, some of the rest.
+const OUTCOMES = [...Array(14).fill('00'), '01', '02', '03', '05', '51', '10', '20', '30', '40'];
+
+const storeId = (s) => `demo-store-${String(s + 1).padStart(2, '0')}`;
+const terminalId = (s, t) => `DT-${String(s + 1).padStart(2, '0')}-${t + 1}`;
+
+async function call(url, method, body, headers = {}, signal) {
+  const response = await fetch(url, {
+    method,
+    signal,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Registers the demo chain (idempotent: registering again changes nothing) and subscribes ingest to webhooks. */
+export async function seedDemo({ commandUrl, simulatorUrl, ingestUrl, posKey, webhookSecret }) {
+  const auth = { authorization: `Bearer ${posKey}` };
+  const stores = [];
+  const terminals = [];
+  for (let s = 0; s < DEMO_STORES; s++) {
+    const id = storeId(s);
+    stores.push({ id, payout_destination_id: 'demo-seller' });
+    const put = await call(
+      `${commandUrl}/v1/stores/${id}`,
+      'PUT',
+      {
+        name: `Demo store ${s + 1}`,
+        payoutDestinationId: 'demo-seller',
+        timeZone: 'Europe/Oslo',
+      },
+      auth,
+    );
+    if (put.status >= 300) throw new Error(`registering ${id}: ${put.status} ${JSON.stringify(put.body)}`);
+    for (let t = 0; t < TERMINALS_PER_STORE; t++) {
+      const terminal = terminalId(s, t);
+      terminals.push({ terminal_id: terminal, store_id: id });
+      const answer = await call(`${commandUrl}/v1/stores/${id}/terminals/${terminal}`, 'PUT', {}, auth);
+      if (answer.status >= 300)
+        throw new Error(`registering ${terminal}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    }
+  }
+  const seeded = await call(`${simulatorUrl}/_control/seed`, 'POST', {
+    payoutDestinations: ['demo-seller'],
+    stores,
+    terminals,
+    webhooks: [{ url: `${ingestUrl}/v1/dintero/webhooks`, secret: webhookSecret }],
+  });
+  if (seeded.status >= 300) throw new Error(`seeding the simulator: ${seeded.status} ${JSON.stringify(seeded.body)}`);
+  return terminals.map(({ terminal_id, store_id }) => ({ storeId: store_id, terminalId: terminal_id }));
+}
+
+/**
+ * Each terminal, when idle, starts a payment now and then. The simulator's terminals answer by themselves
+ * (SIM_TERMINAL_DELAY_MS); about one payment in twenty is cancelled by the POS, and a captured one is
+ * sometimes refunded. `stop()` lets the requests in flight finish.
+ */
+export function driveTraffic({ commandUrl, posKey, terminals, paymentsPerSecond = 8, log = console.log }) {
+  const auth = { authorization: `Bearer ${posKey}` };
+  const busy = new Set();
+  const inFlight = new Set();
+  /** Payments started and not yet seen final: cancelled on stop, so that no terminal is left claimed. */
+  const open = new Set();
+  const aborts = new AbortController();
+  const counts = { started: 0, refused: 0, cancelled: 0, refunded: 0, errors: 0 };
+  let stopped = false;
+
+  const track = (promise) => {
+    inFlight.add(promise);
+    promise.finally(() => inFlight.delete(promise));
+  };
+
+  async function onePayment({ storeId: store, terminalId: terminal }) {
+    busy.add(terminal);
+    try {
+      const amount =
+        100 * (50 + Math.floor(Math.random() * 950)) + Number(OUTCOMES[Math.floor(Math.random() * OUTCOMES.length)]);
+      const started = await call(
+        `${commandUrl}/v1/terminal-payments`,
+        'POST',
+        {
+          storeId: store,
+          terminalId: terminal,
+          amount,
+          currency: 'NOK',
+          merchantReference: `DEMO-${randomUUID().slice(0, 8)}`,
+        },
+        { ...auth, 'idempotency-key': randomUUID() },
+      );
+      if (started.status >= 300) {
+        counts.refused += 1;
+        return;
+      }
+      counts.started += 1;
+      const paymentId = started.body.paymentId;
+      open.add(paymentId);
+      if (Math.random() < 0.05) {
+        await call(`${commandUrl}/v1/terminal-payments/${paymentId}/cancel`, 'POST', undefined, auth);
+        open.delete(paymentId);
+        counts.cancelled += 1;
+        return;
+      }
+      const final = await call(
+        `${commandUrl}/v1/terminal-payments/${paymentId}?waitFor=final&timeout=60`,
+        'GET',
+        undefined,
+        auth,
+        aborts.signal,
+      );
+      if (final.body?.final) open.delete(paymentId);
+      if (final.body?.status === 'captured' && Math.random() < 0.05) {
+        const refund = await call(
+          `${commandUrl}/v1/terminal-payments/${paymentId}/refunds`,
+          'POST',
+          {
+            amount: Math.min(final.body.amount, 5_000),
+            terminalId: terminal,
+          },
+          { ...auth, 'idempotency-key': randomUUID() },
+        );
+        if (refund.status < 300) counts.refunded += 1;
+      }
+    } catch {
+      if (!stopped) counts.errors += 1;
+    } finally {
+      busy.delete(terminal);
+    }
+  }
+
+  const tick = setInterval(() => {
+    if (stopped) return;
+    const idle = terminals.filter((t) => !busy.has(t.terminalId));
+    // A fair coin per idle terminal, scaled so that starts average paymentsPerSecond over the chain.
+    for (const terminal of idle)
+      if (Math.random() < paymentsPerSecond / 10 / Math.max(idle.length, 1)) track(onePayment(terminal));
+  }, 100);
+  const report = setInterval(() => {
+    log(
+      `demo: ${counts.started} payments started, ${counts.cancelled} cancelled by the POS, ${counts.refunded} refunds, ` +
+        `${counts.refused} refused, ${counts.errors} errors; ${busy.size} terminals busy`,
+    );
+  }, 10_000);
+
+  return {
+    counts,
+    /** Stops starting payments, and cancels those still open; resolves once the POS API has answered. */
+    async stop() {
+      stopped = true;
+      clearInterval(tick);
+      clearInterval(report);
+      aborts.abort();
+      await Promise.allSettled([...inFlight]);
+      await Promise.allSettled(
+        [...open].map((paymentId) =>
+          call(`${commandUrl}/v1/terminal-payments/${paymentId}/cancel`, 'POST', undefined, auth),
+        ),
+      );
+      return open.size;
+    },
+  };
+}
