@@ -3,6 +3,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { EVENT_STORE, EventStoreModule, eventStoreProbe, type EventStore } from '@app/event-store';
 import { NATS_CONNECTION, NatsModule, natsProbe } from '@app/messaging';
 import { HEALTH_PROBES, operationsModules } from '@app/platform';
+import { DashboardController } from './dashboard/dashboard.controller';
+import { DashboardService } from './dashboard/dashboard.service';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from './projections.config';
 import { ProjectorService } from './projector/projector.service';
 import { QueriesService } from './queries/queries.service';
@@ -21,7 +23,13 @@ export class ProjectionsModule {
           useFactory: (store: EventStore, nats: NatsConnection) => [eventStoreProbe(store), natsProbe(nats)],
         }),
       ],
-      providers: [{ provide: PROJECTIONS_CONFIG, useValue: config }, ProjectorService, QueriesService],
+      controllers: [DashboardController],
+      providers: [
+        { provide: PROJECTIONS_CONFIG, useValue: config },
+        ProjectorService,
+        QueriesService,
+        DashboardService,
+      ],
     };
   }
 }

@@ -139,6 +139,11 @@ export class ReadModelProjector {
     return busy;
   }
 
+  /** Every store, e.g. for the dashboard's first view. */
+  allStores(): StoreDoc[] {
+    return [...this.stores.values()];
+  }
+
   /** The terminals of a store, for the `store-terminals` query. */
   terminalsOfStore(storeId: string): TerminalDoc[] {
     return [...(this.storeTerminals.get(storeId) ?? [])].map((key) => this.terminals.get(key)!);
