@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { startEngine, type Engine } from '../../../test/support/engine';
+import { startProjections } from '../../../test/support/projections';
 import type { DashboardStore } from '../src/dashboard/dashboard.service';
 import type { Change } from '../src/read-models/read-model.types';
 
@@ -93,5 +94,20 @@ describe('the live store dashboard (projections app)', () => {
     const now = stores.find((entry) => entry.store.storeId === 'bergen')!;
     expect(now.terminals.find((terminal) => terminal.terminalId === 'D-1')?.lastOutcome?.paymentId).toBe(paymentId);
     expect(now.today?.currencies.NOK).toMatchObject({ capturedCount: 1, capturedAmount: 12_300 });
+  });
+
+  it('ends its event streams when the app stops, so that an open tab never holds the stop', async () => {
+    const second = await startProjections({
+      EVENT_STORE_URL: `sqlite:${engine.eventStoreFile}`,
+      NATS_PREFIX: engine.prefix,
+    });
+    const response = await fetch(`${await second.getUrl()}/v1/dashboard/stream`);
+    const events = serverSentEvents(response);
+    expect(((await events.next()).value as ServerSentEvent).type).toBe('stores');
+
+    await second.close();
+    const rest: ServerSentEvent[] = [];
+    for await (const event of events) rest.push(event);
+    expect(rest.every((event) => event.type === 'changes')).toBe(true);
   });
 });

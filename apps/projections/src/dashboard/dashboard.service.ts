@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { bufferTime, filter, map, Subject, type Observable } from 'rxjs';
 import { NATS_CONNECTION } from '@app/messaging';
@@ -32,7 +38,7 @@ function toChange(model: Change['model'], doc: unknown): Change | undefined {
  * a browser keeps a document only when its `position` is not older than the one it has.
  */
 @Injectable()
-export class DashboardService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DashboardService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DashboardService.name);
   private readonly changes = new Subject<Change>();
   private readonly subscriptions: Subscription[] = [];
@@ -69,7 +75,11 @@ export class DashboardService implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
-  onApplicationShutdown(): void {
+  /**
+   * Before the HTTP server closes, which waits for open responses: completing the changes ends every
+   * dashboard's event stream, so that an open browser tab does not hold the app's stop forever.
+   */
+  beforeApplicationShutdown(): void {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     this.changes.complete();
   }
