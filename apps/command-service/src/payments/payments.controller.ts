@@ -4,6 +4,7 @@ import {
   Get,
   Headers,
   Inject,
+  Logger,
   Param,
   ParseUUIDPipe,
   Post,
@@ -53,6 +54,8 @@ import { StartTerminalPaymentHandler } from './start/start-terminal-payment.hand
 @UseGuards(PosAuthGuard)
 @Controller('v1/terminal-payments')
 export class PaymentsController {
+  private readonly logger = new Logger(PaymentsController.name);
+
   constructor(
     private readonly starter: StartTerminalPaymentHandler,
     private readonly idempotency: IdempotentRequests,
@@ -117,6 +120,8 @@ export class PaymentsController {
     // A long wait ends early when the POS hangs up or the service stops (it answers the state as it is).
     const gone = new AbortController();
     reply.raw.once('close', () => gone.abort());
+    if (query.waitFor === 'final')
+      this.logger.debug({ paymentId, timeoutSeconds: query.timeout ?? 30 }, 'waiting for the payment to be final');
     const state =
       query.waitFor === 'final'
         ? await waitForFinal(

@@ -28,6 +28,7 @@ export async function createHttpApp(
     },
   );
   app.useLogger(app.get(Logger));
+  closeConnectionsWhenDone(app);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -44,6 +45,33 @@ export async function createHttpApp(
   );
   SwaggerModule.setup('docs', app, document);
   return app;
+}
+
+/** How long a stopping server lets its connections finish their answers before it closes them. */
+const CLOSE_GRACE_MS = 5_000;
+
+/**
+ * While the server closes: each kept-alive connection is closed as soon as its last answer is sent, and
+ * any still open after CLOSE_GRACE_MS is closed anyway. Node closes only the connections idle when
+ * `close()` begins; one whose answer was still under way stays open for Fastify's keep-alive timeout
+ * (72 s) after it, and one whose client went quiet holds the stop for good (seen with `npm start`: its
+ * demo's abandoned long polls held the command service's stop for 70 s). Neither Fastify's
+ * `forceCloseConnections` (once, at the start) nor Nest's (every socket at once, mid-answer too) does this.
+ */
+function closeConnectionsWhenDone(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  let sweeper: NodeJS.Timeout | undefined;
+  let deadline: NodeJS.Timeout | undefined;
+  fastify.addHook('preClose', (done) => {
+    sweeper = setInterval(() => fastify.server.closeIdleConnections(), 50);
+    deadline = setTimeout(() => fastify.server.closeAllConnections(), CLOSE_GRACE_MS);
+    done();
+  });
+  fastify.addHook('onClose', (_instance, done) => {
+    clearInterval(sweeper);
+    clearTimeout(deadline);
+    done();
+  });
 }
 
 /** Listens and returns the base URL; port 0 picks a free one. */
