@@ -244,16 +244,12 @@ describe('Dintero simulator', () => {
       await sim.control('POST', '/terminals/T-1/present', {});
       await idle();
       const records = await deliveries();
-      expect(records.find((d) => d.kind === 'callback')).toMatchObject({
-        attempts: 4,
-        outcome: 'delivered',
-        lastStatus: 200,
-      });
-      expect(records.find((d) => d.kind === 'webhook')).toMatchObject({
-        attempts: 1,
-        outcome: 'failed',
-        lastStatus: 400,
-      });
+      const callback = records.find((d) => d.kind === 'callback')!;
+      expect(callback).toMatchObject({ attempts: 4, outcome: 'delivered', lastStatus: 200 });
+      expect(Date.parse(callback.deliveredAt!)).toBeLessThanOrEqual(Date.now());
+      const webhook = records.find((d) => d.kind === 'webhook')!;
+      expect(webhook).toMatchObject({ attempts: 1, outcome: 'failed', lastStatus: 400 });
+      expect(webhook.deliveredAt).toBeUndefined();
     });
 
     it('fails API calls with 5xx at the configured rate', async () => {

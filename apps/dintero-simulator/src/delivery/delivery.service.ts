@@ -17,6 +17,8 @@ export interface DeliveryRecord {
   /** `delivered` (2xx), `failed` (gave up, or 4xx), `dropped` (chaos), `pending`. */
   outcome: 'pending' | 'delivered' | 'failed' | 'dropped';
   lastStatus?: number;
+  /** When the receiver answered 2xx (ISO time). */
+  deliveredAt?: string;
   readonly duplicate: boolean;
 }
 
@@ -174,8 +176,10 @@ export class DeliveryService implements OnApplicationShutdown {
       .then(async (response) => {
         record.lastStatus = response.status;
         await response.arrayBuffer().catch(() => undefined);
-        if (response.status >= 200 && response.status < 300) record.outcome = 'delivered';
-        else if (response.status >= 500 || response.status < 200) this.retry(record, maxAttempts, request);
+        if (response.status >= 200 && response.status < 300) {
+          record.outcome = 'delivered';
+          record.deliveredAt = new Date().toISOString();
+        } else if (response.status >= 500 || response.status < 200) this.retry(record, maxAttempts, request);
         else record.outcome = 'failed'; // 4xx: a permanent failure, never retried (§4)
       })
       .catch((error: unknown) => {
