@@ -153,7 +153,7 @@ export function driveTraffic({ commandUrl, posKey, terminals, paymentsPerSecond 
 
   return {
     counts,
-    /** Stops starting payments, and cancels those still open; resolves once the POS API has answered. */
+    /** Stops starting payments, and cancels those still open; resolves once each has ended or 30 s passed. */
     async stop() {
       stopped = true;
       clearInterval(tick);
@@ -161,9 +161,17 @@ export function driveTraffic({ commandUrl, posKey, terminals, paymentsPerSecond 
       aborts.abort();
       await Promise.allSettled([...inFlight]);
       await Promise.allSettled(
-        [...open].map((paymentId) =>
-          call(`${commandUrl}/v1/terminal-payments/${paymentId}/cancel`, 'POST', undefined, auth),
-        ),
+        [...open].map(async (paymentId) => {
+          const cancel = await call(`${commandUrl}/v1/terminal-payments/${paymentId}/cancel`, 'POST', undefined, auth);
+          // 202: Dintero has not confirmed (a payment on hold, say): wait for its outcome, as a POS would.
+          if (cancel.status === 202)
+            await call(
+              `${commandUrl}/v1/terminal-payments/${paymentId}?waitFor=final&timeout=30`,
+              'GET',
+              undefined,
+              auth,
+            );
+        }),
       );
       return open.size;
     },

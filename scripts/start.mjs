@@ -12,10 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { DEMO_STORES, TERMINALS_PER_STORE, driveTraffic, seedDemo } from './demo.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dataDir = path.join(root, 'data');
+// DATA_DIR: where the demo's log, key and secrets live (./data); the e2e test gives each run its own.
+const dataDir = path.resolve(root, process.env.DATA_DIR ?? 'data');
 const demo = !process.argv.includes('--no-demo');
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-const eventStoreUrl = process.env.EVENT_STORE_URL ?? 'sqlite:./data/events.db';
+const eventStoreUrl = process.env.EVENT_STORE_URL ?? `sqlite:${path.join(dataDir, 'events.db')}`;
+const natsPrefix = process.env.NATS_PREFIX ?? 'payments';
 const posClientsFile = process.env.POS_CLIENTS_FILE ?? demoPosClients();
 const secrets = demoSecrets();
 const portOf = (name, fallback) => Number(process.env[`${name.toUpperCase().replace(/-/g, '_')}_PORT`] ?? fallback);
@@ -131,6 +133,12 @@ async function stop(exitCode) {
     console.log('stopping the demo: cancelling its open payments…');
     const cancelled = await traffic.stop();
     console.log(`cancelled ${cancelled} open payments`);
+    // The simulator's callbacks and webhooks still on their way (a capture that beat a cancel, say) reach
+    // ingest before it stops, so that no payment is left open and no terminal claimed until the next start.
+    await fetch(`${url('dintero-simulator')}/_control/idle`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(15_000),
+    }).catch((error) => console.error(`the simulator did not settle its deliveries: ${error.message}`));
   }
   // Each app flushes its log commits and drains NATS on SIGTERM; wait for all of them.
   await Promise.all(
@@ -165,9 +173,11 @@ console.log(
         `  ${name.padEnd(18)} http://127.0.0.1:${port}  (health: /health, metrics: /metrics, API: /docs)`,
     ),
     `  event log          ${eventStoreUrl}`,
-    `  NATS               ${natsUrl} (read models: KV buckets payments_terminals, payments_stores, payments_store_days;`,
-    `                     changes on payments.v1.>, events on stream PAYMENTS_EVENTS)`,
-    `  POS API keys       ${posClientsFile}${process.env.POS_CLIENTS_FILE ? '' : ' (demo key in data/demo-pos-key)'}`,
+    `  NATS               ${natsUrl} (read models: KV buckets ${natsPrefix}_terminals, ${natsPrefix}_stores,`,
+    `                     ${natsPrefix}_store_days; changes on ${natsPrefix}.v1.>, events on ${natsPrefix.toUpperCase().replace(/-/g, '_')}_EVENTS)`,
+    `  POS API keys       ${posClientsFile}${process.env.POS_CLIENTS_FILE ? '' : ` (demo key in ${path.join(dataDir, 'demo-pos-key')})`}`,
+    '',
+    `  Live store dashboard: ${url('projections')}/dashboard`,
   ].join('\n'),
 );
 

@@ -1,0 +1,173 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { readState, SqliteEventStore } from '@app/event-store';
+import { terminalDecider } from '@app/payment-domain';
+import { freePort, waitUntil } from './support/app-process';
+import { removeNatsState, uniquePrefix } from './support/projections';
+
+const root = path.resolve(__dirname, '..');
+/** Debian's Chromium (`.ci/run` installs it); CHROMIUM_PATH for another. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+interface Delivery {
+  readonly kind: string;
+  readonly url: string;
+  readonly outcome: string;
+  readonly deliveredAt?: string;
+}
+
+/**
+ * `npm start` as a user runs it (the script after the build, which the e2e tier has just done): the four
+ * apps, the demo chain paying, and the live store dashboard in a real headless Chromium; then Ctrl-C.
+ * Its own data folder and NATS prefix, so that it never meets another run or a developer's `npm start`.
+ */
+describe('npm start: the engine, its demo chain and the live store dashboard', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'npm-start-'));
+  const prefix = uniquePrefix();
+  const ports: Record<string, number> = {};
+  let engine: ChildProcess;
+  let output = '';
+  let browser: Browser;
+  let page: Page;
+  const url = (app: string) => `http://127.0.0.1:${ports[app]}`;
+
+  beforeAll(async () => {
+    for (const app of ['command-service', 'ingest-service', 'projections', 'dintero-simulator'])
+      ports[app] = await freePort();
+    engine = spawn(process.execPath, [path.join(root, 'scripts/start.mjs')], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+        DATA_DIR: dataDir,
+        NATS_PREFIX: prefix,
+        ...Object.fromEntries(
+          Object.entries(ports).map(([app, port]) => [`${app.toUpperCase().replace(/-/g, '_')}_PORT`, String(port)]),
+        ),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    engine.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    engine.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await waitUntil(
+      () => {
+        if (engine.exitCode !== null) throw new Error(`npm start exited with ${engine.exitCode}:\n${output}`);
+        return output.includes('Ctrl-C stops everything cleanly.');
+      },
+      120_000,
+      'npm start to seed the demo chain',
+    );
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      // As root in CI, and without the background calls this closed network refuses.
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    });
+    page = await browser.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (engine.exitCode === null && engine.signalCode === null) engine.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+    await removeNatsState(prefix);
+  });
+
+  it('prints where to look', () => {
+    expect(output).toContain(`projections        ${url('projections')}`);
+    expect(output).toContain(`Live store dashboard: ${url('projections')}/dashboard`);
+    expect(output).toContain('demo: 20 stores with 4 terminals each, paying');
+  });
+
+  it('shows the demo chain paying on the dashboard, live', async () => {
+    await page.goto(`${url('projections')}/dashboard`);
+    await page.waitForSelector('#connection[data-state="live"]');
+    await waitUntil(async () => (await page.locator('[data-store-id]').count()) === 20, 30_000, '20 stores shown');
+    expect(await page.locator('[data-terminal-id]').count()).toBe(80);
+    // The demo's terminals answer a few seconds after they prompt: outcomes arrive while the page is open.
+    const before = await page.locator('#latest li').count();
+    await waitUntil(
+      async () => (await page.locator('#latest li').count()) > before,
+      30_000,
+      'a demo payment to end on the page',
+    );
+    expect(await page.locator('#summary').textContent()).toMatch(/^20 stores · terminals: \d+ busy/);
+  });
+
+  it('shows a payment’s outcome within a second of its callback', async () => {
+    const posKey = readFileSync(path.join(dataDir, 'demo-pos-key'), 'utf8').trim();
+    const pos = async (method: string, route: string, body: unknown, headers: Record<string, string> = {}) => {
+      const response = await fetch(`${url('command-service')}${route}`, {
+        method,
+        headers: { authorization: `Bearer ${posKey}`, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+      const answer = (await response.json()) as Record<string, unknown>;
+      if (response.status >= 300) throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(answer)}`);
+      return answer;
+    };
+    await pos('PUT', '/v1/stores/e2e-store', { name: 'E2E', payoutDestinationId: 'demo-seller', timeZone: 'UTC' });
+    await pos('PUT', '/v1/stores/e2e-store/terminals/E2E-1', {});
+    const seeded = await fetch(`${url('dintero-simulator')}/_control/seed`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        stores: [{ id: 'e2e-store', payout_destination_id: 'demo-seller' }],
+        terminals: [{ terminal_id: 'E2E-1', store_id: 'e2e-store' }],
+      }),
+    });
+    expect(seeded.status).toBeLessThan(300);
+
+    const { paymentId } = (await pos(
+      'POST',
+      '/v1/terminal-payments',
+      { storeId: 'e2e-store', terminalId: 'E2E-1', amount: 39_900, currency: 'NOK', merchantReference: 'E2E-1' },
+      { 'idempotency-key': `e2e-${prefix}` },
+    )) as { paymentId: string };
+    // The virtual terminal answers by itself, as the demo's do; the page is watched from now on.
+    const shown = page
+      .waitForSelector(`#latest li[data-payment-id="${paymentId}"][data-status="captured"]`, { timeout: 30_000 })
+      .then(() => Date.now());
+
+    let callback: Delivery | undefined;
+    await waitUntil(
+      async () => {
+        const deliveries = (await (
+          await fetch(`${url('dintero-simulator')}/_control/deliveries`)
+        ).json()) as Delivery[];
+        callback = deliveries.find(
+          (d) => d.kind === 'callback' && d.url.includes(paymentId) && d.outcome === 'delivered',
+        );
+        return callback !== undefined;
+      },
+      30_000,
+      `the callback of ${paymentId} delivered`,
+    );
+    const lag = (await shown) - Date.parse(callback!.deliveredAt!);
+    expect(lag).toBeLessThan(1_000);
+  });
+
+  it('stops cleanly on Ctrl-C: the demo’s payments ended, every terminal released', async () => {
+    const exited = new Promise<number | null>((resolve) => engine.once('exit', resolve));
+    engine.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).toMatch(/cancelled \d+ open payments/);
+
+    const log = new SqliteEventStore({ file: path.join(dataDir, 'events.db') });
+    const terminals = new Set<string>();
+    for (let page = await log.readAll({ streamPrefixes: ['terminal-'], limit: 10_000 }); page.length > 0;) {
+      for (const event of page) terminals.add(event.streamName);
+      page = await log.readAll({ streamPrefixes: ['terminal-'], after: page.at(-1)!.position, limit: 10_000 });
+    }
+    expect(terminals.size).toBe(81);
+    const claimed = [];
+    for (const stream of terminals) {
+      const { state } = await readState(log, stream, terminalDecider);
+      if (state.status === 'claimed') claimed.push(stream);
+    }
+    await log.close();
+    expect(claimed).toEqual([]);
+  });
+});
