@@ -32,9 +32,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a built app (`dist/`) as a real process and waits until `GET /health` answers 200. */
-export async function startApp(name: AppName, env: Record<string, string>, timeoutMs = 30_000): Promise<RunningApp> {
-  const port = await freePort();
+/**
+ * Starts a built app (`dist/`) as a real process and waits until `GET /health` answers 200; on `port` when
+ * given (an app restarted where its callers expect it), else on a free one.
+ */
+export async function startApp(
+  name: AppName,
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+  port?: number,
+): Promise<RunningApp> {
+  port ??= await freePort();
   // APP_NODE_FLAGS passes Node flags to the apps, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a benchmark.
   const flags = process.env.APP_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...flags, path.join(root, 'dist/apps', name, 'src/main.js')], {
