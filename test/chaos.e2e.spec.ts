@@ -5,7 +5,8 @@ import path from 'node:path';
 import { readState, SqliteEventStore } from '@app/event-store';
 import { isOpen, paymentDecider, terminalDecider, type PaymentState } from '@app/payment-domain';
 import { freePort, startApp, waitUntil, type RunningApp } from './support/app-process';
-import { bearer, writePosClients } from './support/pos-clients';
+import { scanLogs } from './support/log-scan';
+import { bearer, HQ, writePosClients } from './support/pos-clients';
 import { bucketContents, foldFromScratch, NATS_URL, removeNatsState, uniquePrefix } from './support/projections';
 
 /**
@@ -55,6 +56,8 @@ describe('chaos: lossy, duplicating, reordering Dintero; ingest and projections 
   const prefix = uniquePrefix();
   const file = path.join(dir, 'events.db');
   const apps: Record<string, RunningApp> = {};
+  /** Instances killed along the way: their logs are scanned too. */
+  const retired: RunningApp[] = [];
   let ingestPort: number;
   let env: Record<string, string>;
 
@@ -97,6 +100,8 @@ describe('chaos: lossy, duplicating, reordering Dintero; ingest and projections 
       EVENT_STORE_URL: `sqlite:${file}`,
       NATS_URL,
       NATS_PREFIX: prefix,
+      // Every request and fact logged, for the scan at the end.
+      LOG_LEVEL: 'info',
       DINTERO_CALLBACK_SECRET: 'chaos-callback-secret',
       DINTERO_WEBHOOK_SECRET: 'chaos-webhook-secret',
     };
@@ -191,6 +196,7 @@ describe('chaos: lossy, duplicating, reordering Dintero; ingest and projections 
         app.process.kill('SIGKILL');
         await exited;
         kills[which] += 1;
+        retired.push(app);
         apps[which] = which === 'ingest' ? await startIngest() : await startProjections();
       }
     })();
@@ -304,6 +310,18 @@ describe('chaos: lossy, duplicating, reordering Dintero; ingest and projections 
       if (!(key in dayDocs)) mismatches.push(`store day ${key}: missing from the read model`);
     await log.close();
 
+    // ---- no secret, token or card number in any log line of the engine's apps ----
+    const outputs = [...retired, apps.command!, apps.ingest!, apps.projections!].map((app) => ({
+      app: app.name,
+      output: app.output(),
+    }));
+    const leaks = scanLogs(outputs, {
+      'the POS key': HQ.key,
+      'the callback secret': env.DINTERO_CALLBACK_SECRET!,
+      'the webhook secret': env.DINTERO_WEBHOOK_SECRET!,
+      'the Dintero client secret': 'simulator-secret',
+    });
+
     const deliveries = await sim<{ duplicate: boolean; outcome: string }[]>('GET', '/deliveries');
     const figures = {
       payments: accepted.length,
@@ -316,9 +334,12 @@ describe('chaos: lossy, duplicating, reordering Dintero; ingest and projections 
       deliveriesDropped: deliveries.filter((d) => d.outcome === 'dropped').length,
       kills,
       mismatches: mismatches.length,
+      logLinesScanned: outputs.reduce((lines, { output }) => lines + output.split('\n').length, 0),
+      logLeaks: leaks.length,
     };
     console.log(`chaos run: ${JSON.stringify(figures)}`);
     expect(mismatches).toEqual([]);
+    expect(leaks.slice(0, 5)).toEqual([]);
     expect(kills.ingest + kills.projections).toBeGreaterThan(0);
   });
 });
