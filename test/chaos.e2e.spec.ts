@@ -102,6 +102,8 @@ describe('chaos: lossy, duplicating, reordering Dintero; ingest and projections 
       NATS_PREFIX: prefix,
       // Every request and fact logged, for the scan at the end.
       LOG_LEVEL: 'info',
+      // Every POS of the run shares one key and one address.
+      HTTP_RATE_LIMIT_PER_MINUTE: '0',
       DINTERO_CALLBACK_SECRET: 'chaos-callback-secret',
       DINTERO_WEBHOOK_SECRET: 'chaos-webhook-secret',
     };

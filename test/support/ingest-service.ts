@@ -3,6 +3,7 @@ import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { createHttpApp, listen, loadConfig } from '@app/platform';
 import { IngestServiceConfig } from '../../apps/ingest-service/src/ingest-service.config';
 import { IngestServiceModule } from '../../apps/ingest-service/src/ingest-service.module';
+import { INGEST_HTTP_APP } from '../../apps/ingest-service/src/ingest-http-app';
 
 export interface RunningIngestService {
   readonly app: NestFastifyApplication;
@@ -17,13 +18,11 @@ export async function startIngestService(env: Record<string, string>): Promise<R
     LOG_LEVEL: 'silent',
     INGEST_PUBLIC_URL: 'http://127.0.0.1',
     RECONCILER_INTERVAL_MS: '50',
+    // Tests send bursts from one address; the limit has tests of its own.
+    HTTP_RATE_LIMIT_PER_MINUTE: '0',
     ...env,
   });
-  const app = await createHttpApp(IngestServiceModule.forRoot(config), config, {
-    name: 'ingest-service',
-    title: 'test',
-    description: 'test',
-  });
+  const app = await createHttpApp(IngestServiceModule.forRoot(config), config, INGEST_HTTP_APP);
   const url = await listen(app, '127.0.0.1', 0);
   return { app, url, log: app.get(EVENT_STORE), close: () => app.close() };
 }

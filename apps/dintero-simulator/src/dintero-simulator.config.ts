@@ -6,6 +6,8 @@ export const SIMULATOR_CONFIG = Symbol('SIMULATOR_CONFIG');
 
 export class DinteroSimulatorConfig extends BaseAppConfig {
   override readonly port: number = 3003;
+  /** The engine's calls are not limited here: Dintero's own limits are simulated by chaos (`api429Rate`). */
+  override readonly rateLimitPerMinute: number = 0;
 
   /** A sandbox account id: `T` and 8 digits (§1). */
   @Expose({ name: 'DINTERO_ACCOUNT_ID' })

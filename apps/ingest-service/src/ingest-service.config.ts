@@ -6,6 +6,8 @@ export const INGEST_CONFIG = Symbol('INGEST_CONFIG');
 
 export class IngestServiceConfig extends withDintero(withEventStore(BaseAppConfig)) {
   override readonly port: number = 3001;
+  /** Dintero's deliveries come from a few addresses, in bursts: a higher limit than a POS key's. */
+  override readonly rateLimitPerMinute: number = 60_000;
 
   /** The callback signature secret (`POST /v1/admin/signature`); unset, callbacks are not checked (loud warning). */
   @Expose({ name: 'DINTERO_CALLBACK_SECRET' })

@@ -37,6 +37,10 @@ export class BaseAppConfig {
   /** Largest request body accepted, in bytes. */
   @EnvInt('HTTP_BODY_LIMIT', { min: 1_024, max: 10 * 1024 * 1024 })
   readonly bodyLimit: number = 64 * 1024;
+
+  /** Requests a client (a POS key, or else an address) may make a minute; 0 turns the limit off. */
+  @EnvInt('HTTP_RATE_LIMIT_PER_MINUTE', { min: 0, max: 10_000_000 })
+  readonly rateLimitPerMinute: number = 6_000;
 }
 
 // A mixin's base must take any constructor arguments (TypeScript's mixin rule), hence the `any[]`.

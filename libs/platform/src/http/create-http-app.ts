@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -10,6 +12,11 @@ export interface HttpAppOptions {
   readonly name: string;
   readonly title: string;
   readonly description: string;
+  /**
+   * The status of a request over the rate limit: 429 (the default), or 503 for callers that retry only
+   * after a 5xx, as Dintero does with callbacks: they come back later instead of being lost.
+   */
+  readonly rateLimitStatus?: 429 | 503;
 }
 
 /** Fastify, pino logs, OpenAPI at /docs. */
@@ -29,6 +36,7 @@ export async function createHttpApp(
   );
   app.useLogger(app.get(Logger));
   closeConnectionsWhenDone(app);
+  if (config.rateLimitPerMinute > 0) await limitRate(app, config.rateLimitPerMinute, options.rateLimitStatus ?? 429);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -45,6 +53,29 @@ export async function createHttpApp(
   );
   SwaggerModule.setup('docs', app, document);
   return app;
+}
+
+/**
+ * At most `perMinute` requests a minute from each client: a POS key (its hash, never the key itself), or
+ * else the caller's address. `/health` and `/metrics` are exempt, for the probes and scrapers that poll them.
+ */
+async function limitRate(app: NestFastifyApplication, perMinute: number, status: 429 | 503): Promise<void> {
+  await app.register(rateLimit, {
+    max: perMinute,
+    timeWindow: 60_000,
+    allowList: (request) => /^\/(health|metrics)(\?|$)/.test(request.url),
+    keyGenerator: (request) => {
+      const authorization = request.headers.authorization;
+      return authorization
+        ? `key:${createHash('sha256').update(authorization).digest('base64url')}`
+        : `ip:${request.ip}`;
+    },
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new Error(`More than ${context.max} requests a minute; retry after ${context.after}`), {
+        statusCode: status,
+        code: 'RATE_LIMITED',
+      }),
+  });
 }
 
 /** How long a stopping server lets its connections finish their answers before it closes them. */
