@@ -1,3 +1,4 @@
 export { SUBJECT_TOKEN, isSubjectToken } from './subject-token';
 export { natsNames, type NatsNames } from './nats-names';
-export { NatsModule, NATS_CONNECTION, connectNats, natsProbe } from './nats.module';
+export { NatsModule, NATS_CONNECTION, connectNats, natsProbe, natsServers } from './nats.module';
+export { consumerPermissions, consumerUserConfig, type ConsumerGrant } from './nats-permissions';

@@ -3,11 +3,33 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 
+/**
+ * NATS_URL as nats.js wants it: the servers without credentials, and the user and password of the first
+ * that has them (`nats://engine:secret@nats:4222`), so that the password is never part of a server address
+ * that gets logged.
+ */
+export function natsServers(url: string): { servers: string[]; user?: string; pass?: string } {
+  let user: string | undefined;
+  let pass: string | undefined;
+  const servers = url.split(',').map((server) => {
+    const parsed = URL.canParse(server) ? new URL(server) : undefined;
+    if (!parsed?.username) return server;
+    user ??= decodeURIComponent(parsed.username);
+    pass ??= decodeURIComponent(parsed.password);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.href.replace(/\/$/, '');
+  });
+  return { servers, ...(user === undefined ? {} : { user, pass }) };
+}
+
 /** Connects with endless reconnects: a NATS restart is a pause, not a crash. Fails fast if NATS never answered. */
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
+  const { servers, user, pass } = natsServers(url);
   try {
     return await connect({
-      servers: url.split(','),
+      servers,
+      ...(user === undefined ? {} : { user, pass }),
       name,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
@@ -18,10 +40,8 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
     });
   } catch (error) {
     throw new Error(
-      `NATS at ${url} does not answer (${(error as Error).message}). Start nats-server -js, or set NATS_URL.`,
-      {
-        cause: error,
-      },
+      `NATS at ${servers.join(',')} does not answer (${(error as Error).message}). Start nats-server -js, or set NATS_URL.`,
+      { cause: error },
     );
   }
 }

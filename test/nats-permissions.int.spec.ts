@@ -1,0 +1,134 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connectNats, consumerUserConfig, natsNames } from '@app/messaging';
+import { freePort, waitUntil } from './support/app-process';
+
+const root = path.resolve(__dirname, '..');
+const CONFIG = path.join(root, 'deploy/nats/nats-server.conf');
+const ENGINE_PASSWORD = 'engine-password-for-tests';
+const CONSUMER_PASSWORD = 'store-1-pos-password-for-tests';
+const names = natsNames('payments');
+
+/**
+ * deploy/nats/nats-server.conf, in a real nats-server of its own (its own port and JetStream folder):
+ * the engine may do everything; the example consumer `store-1-pos` reads store-1's changes and KV
+ * documents and nothing of store-2's, and can neither query nor command.
+ */
+describe('NATS permissions (deploy/nats/nats-server.conf) in a real nats-server', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'nats-permissions-'));
+  let server: ChildProcess;
+  let url: string;
+  let engine: NatsConnection;
+  let consumer: NatsConnection;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    url = `nats://127.0.0.1:${port}`;
+    server = spawn(
+      process.env.NATS_SERVER_BIN ?? 'nats-server',
+      ['-c', CONFIG, '-p', String(port), '-m', String(await freePort()), '-sd', dir],
+      {
+        env: { ...process.env, NATS_ENGINE_PASSWORD: ENGINE_PASSWORD, NATS_STORE_1_POS_PASSWORD: CONSUMER_PASSWORD },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let log = '';
+    server.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    server.once('error', (error) => (log += `could not start nats-server: ${error.message}`));
+    await waitUntil(
+      async () => {
+        if (server.exitCode !== null || log.includes('could not start'))
+          throw new Error(`nats-server did not start:\n${log}`);
+        return await connect({ servers: url, user: 'engine', pass: ENGINE_PASSWORD })
+          .then((nc) => nc.close())
+          .then(
+            () => true,
+            () => false,
+          );
+      },
+      20_000,
+      'nats-server with the deployed configuration',
+    );
+
+    // The engine's apps connect with the credentials in NATS_URL, as docker-compose.yml configures them.
+    engine = await connectNats(`nats://engine:${ENGINE_PASSWORD}@127.0.0.1:${port}`, 'test-engine');
+    const kvm = new Kvm(engine);
+    for (const [bucket, keys] of [
+      [names.buckets.terminals, ['store-1.T-1', 'store-2.T-9']],
+      [names.buckets.stores, ['store-1', 'store-2']],
+      [names.buckets.storeDays, ['store-1.2026-11-24', 'store-2.2026-11-24']],
+    ] as const) {
+      const kv = await kvm.create(bucket, { history: 1 });
+      for (const key of keys) await kv.put(key, JSON.stringify({ key }));
+    }
+    consumer = await connect({ servers: url, user: 'store-1-pos', pass: CONSUMER_PASSWORD });
+  });
+
+  afterAll(async () => {
+    await consumer?.close();
+    await engine?.close();
+    server?.kill('SIGTERM');
+    if (server && server.exitCode === null) await new Promise((resolve) => server.once('exit', resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('holds the entry `npm run nats-consumer -- store-1-pos store-1` prints', () => {
+    const entry = consumerUserConfig(
+      'payments',
+      { user: 'store-1-pos', stores: ['store-1'] },
+      'NATS_STORE_1_POS_PASSWORD',
+    );
+    const indented = entry
+      .split('\n')
+      .map((line) => `    ${line}`)
+      .join('\n');
+    expect(readFileSync(CONFIG, 'utf8')).toContain(indented);
+  });
+
+  it('refuses a wrong password, without the password in the error', async () => {
+    const error = (await connectNats(`nats://engine:not-the-password@${url.slice('nats://'.length)}`, 'x').catch(
+      (e: unknown) => e,
+    )) as Error;
+    expect(error.message).toMatch(/does not answer/);
+    expect(error.message).not.toContain('not-the-password');
+  });
+
+  it('lets the consumer follow its own store’s changes, and refuses another store’s', async () => {
+    const own = consumer.subscribe(`${names.changes.terminal('store-1', 'T-1')}`, { max: 1 });
+    const other = consumer.subscribe(names.changes.terminal('store-2', 'T-9'));
+    const refused = other.closed;
+    await consumer.flush();
+    engine.publish(names.changes.terminal('store-1', 'T-1'), '{"status":"idle"}');
+    for await (const msg of own) expect(msg.json()).toEqual({ status: 'idle' });
+    expect(String(await refused)).toMatch(/Permissions Violation for Subscription to "payments\.v1\.terminal\.store-2/);
+  });
+
+  it('lets the consumer read its own store’s documents by direct get, and no other store’s', async () => {
+    const kvm = new Kvm(consumer);
+    const terminals = await kvm.open(names.buckets.terminals, { allow_direct: true });
+    const stores = await kvm.open(names.buckets.stores, { allow_direct: true });
+    const days = await kvm.open(names.buckets.storeDays, { allow_direct: true });
+    expect((await terminals.get('store-1.T-1'))?.json()).toEqual({ key: 'store-1.T-1' });
+    expect((await stores.get('store-1'))?.json()).toEqual({ key: 'store-1' });
+    expect((await days.get('store-1.2026-11-24'))?.json()).toEqual({ key: 'store-1.2026-11-24' });
+    await expect(terminals.get('store-2.T-9')).rejects.toThrow(/Permissions Violation/);
+    await expect(stores.get('store-2')).rejects.toThrow(/Permissions Violation/);
+    await expect(days.get('store-2.2026-11-24')).rejects.toThrow(/Permissions Violation/);
+    // Not by message get, whose key travels in the body where the server cannot check it.
+    const byBody = await kvm.open(names.buckets.stores, { allow_direct: false });
+    await expect(byBody.get('store-1')).rejects.toThrow(/Permissions Violation/);
+  });
+
+  it('keeps the consumer from queries and commands, whose store is in the body', async () => {
+    await expect(consumer.request(names.queries.store, '{"storeId":"store-2"}', { timeout: 2_000 })).rejects.toThrow(
+      /Permissions Violation/,
+    );
+    await expect(consumer.request(names.commands.start, '{}', { timeout: 2_000 })).rejects.toThrow(
+      /Permissions Violation/,
+    );
+  });
+});
