@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { connectNats, consumerUserConfig, natsNames } from '@app/messaging';
-import { freePort, waitUntil } from './support/app-process';
+import { startNatsServer, type PrivateNats } from './support/nats-server';
 
 const root = path.resolve(__dirname, '..');
 const CONFIG = path.join(root, 'deploy/nats/nats-server.conf');
@@ -19,40 +17,19 @@ const names = natsNames('payments');
  * documents and nothing of store-2's, and can neither query nor command.
  */
 describe('NATS permissions (deploy/nats/nats-server.conf) in a real nats-server', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'nats-permissions-'));
-  let server: ChildProcess;
+  let server: PrivateNats;
   let url: string;
   let engine: NatsConnection;
   let consumer: NatsConnection;
 
   beforeAll(async () => {
-    const port = await freePort();
-    url = `nats://127.0.0.1:${port}`;
-    server = spawn(
-      process.env.NATS_SERVER_BIN ?? 'nats-server',
-      ['-c', CONFIG, '-p', String(port), '-m', String(await freePort()), '-sd', dir],
-      {
-        env: { ...process.env, NATS_ENGINE_PASSWORD: ENGINE_PASSWORD, NATS_STORE_1_POS_PASSWORD: CONSUMER_PASSWORD },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    let log = '';
-    server.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    server.once('error', (error) => (log += `could not start nats-server: ${error.message}`));
-    await waitUntil(
-      async () => {
-        if (server.exitCode !== null || log.includes('could not start'))
-          throw new Error(`nats-server did not start:\n${log}`);
-        return await connect({ servers: url, user: 'engine', pass: ENGINE_PASSWORD })
-          .then((nc) => nc.close())
-          .then(
-            () => true,
-            () => false,
-          );
-      },
-      20_000,
-      'nats-server with the deployed configuration',
-    );
+    server = await startNatsServer({
+      args: ['-c', CONFIG],
+      env: { NATS_ENGINE_PASSWORD: ENGINE_PASSWORD, NATS_STORE_1_POS_PASSWORD: CONSUMER_PASSWORD },
+      probe: { user: 'engine', pass: ENGINE_PASSWORD },
+    });
+    url = server.url;
+    const port = new URL(url).port;
 
     // The engine's apps connect with the credentials in NATS_URL, as docker-compose.yml configures them.
     engine = await connectNats(`nats://engine:${ENGINE_PASSWORD}@127.0.0.1:${port}`, 'test-engine');
@@ -71,9 +48,7 @@ describe('NATS permissions (deploy/nats/nats-server.conf) in a real nats-server'
   afterAll(async () => {
     await consumer?.close();
     await engine?.close();
-    server?.kill('SIGTERM');
-    if (server && server.exitCode === null) await new Promise((resolve) => server.once('exit', resolve));
-    rmSync(dir, { recursive: true, force: true });
+    await server?.stop();
   });
 
   it('holds the entry `npm run nats-consumer -- store-1-pos store-1` prints', () => {

@@ -43,8 +43,8 @@ export async function foldFromScratch(log: EventStore): Promise<ReadModelProject
 }
 
 /** Every document of a KV bucket, by key. */
-export async function bucketContents(prefix: string, bucket: 'terminals' | 'stores' | 'storeDays') {
-  const nats = await connect({ servers: NATS_URL });
+export async function bucketContents(prefix: string, bucket: 'terminals' | 'stores' | 'storeDays', natsUrl = NATS_URL) {
+  const nats = await connect({ servers: natsUrl });
   try {
     const kv = await new Kvm(nats).open(natsNames(prefix).buckets[bucket]);
     const contents: Record<string, unknown> = {};
@@ -62,8 +62,8 @@ export async function bucketContents(prefix: string, bucket: 'terminals' | 'stor
 }
 
 /** Removes this run's buckets and stream from the shared NATS server. */
-export async function removeNatsState(prefix: string): Promise<void> {
-  const nats = await connect({ servers: NATS_URL });
+export async function removeNatsState(prefix: string, natsUrl = NATS_URL): Promise<void> {
+  const nats = await connect({ servers: natsUrl });
   try {
     const jsm = await jetstreamManager(nats);
     const names = natsNames(prefix);

@@ -1,0 +1,383 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readState, SqliteEventStore } from '@app/event-store';
+import { isOpen, paymentDecider, terminalDecider, type PaymentState } from '@app/payment-domain';
+import { freePort, startApp, waitUntil, type AppName, type RunningApp } from './app-process';
+import { scanLogs, type LogLeak } from './log-scan';
+import { bearer, HQ, writePosClients } from './pos-clients';
+import { bucketContents, foldFromScratch, NATS_URL, removeNatsState, uniquePrefix } from './projections';
+
+/**
+ * The whole engine as built processes (simulator, ingest, projections, command service) over one SQLite
+ * file, for the runs that break things on purpose (the chaos run, restarts of the world): POS traffic,
+ * restarting an app where its callers expect it, and the final account against the simulator's ground
+ * truth.
+ */
+
+export interface Terminal {
+  readonly storeId: string;
+  readonly terminalId: string;
+}
+
+type EngineApp = 'simulator' | 'ingest' | 'projections' | 'command';
+const APP_NAMES: Readonly<Record<EngineApp, AppName>> = {
+  simulator: 'dintero-simulator',
+  ingest: 'ingest-service',
+  projections: 'projections',
+  command: 'command-service',
+};
+
+// The simulator's amount table: captured (00-03), declined (05, 51), cancelled by the customer (10),
+// failed (20), on hold then captured (40). Not 30 or 50: those wait out a session's expiry or stay unknown.
+const ENDINGS = [0, 0, 0, 0, 1, 2, 3, 5, 51, 10, 20, 40];
+const TX_STATUS: Readonly<Record<string, PaymentState['status']>> = {
+  CAPTURED: 'captured',
+  DECLINED: 'declined',
+  FAILED: 'failed',
+};
+
+interface GroundTruth {
+  transactions: {
+    id: string;
+    paymentId: string;
+    storeId: string;
+    status: string;
+    captured: number;
+    createdAt: string;
+  }[];
+}
+
+export interface Traffic {
+  readonly accepted: string[];
+  readonly counts: { unknownAtStart: number; busy: number; retried: number };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class World {
+  readonly apps = {} as Record<EngineApp, RunningApp>;
+  /** Instances killed along the way: their logs are scanned too. */
+  readonly retired: RunningApp[] = [];
+  readonly kills: Partial<Record<EngineApp, number>> = {};
+  private readonly ports = {} as Record<EngineApp, number>;
+  private readonly env: Record<string, string>;
+
+  private constructor(
+    readonly dir: string,
+    readonly prefix: string,
+    readonly natsUrl: string,
+  ) {
+    this.env = {
+      EVENT_STORE_URL: `sqlite:${this.file}`,
+      NATS_URL: natsUrl,
+      NATS_PREFIX: prefix,
+      // Every request and fact logged, for the scan at the end.
+      LOG_LEVEL: 'info',
+      // Every POS of the run shares one key and one address.
+      HTTP_RATE_LIMIT_PER_MINUTE: '0',
+      DINTERO_CALLBACK_SECRET: 'world-callback-secret',
+      DINTERO_WEBHOOK_SECRET: 'world-webhook-secret',
+    };
+  }
+
+  get file(): string {
+    return path.join(this.dir, 'events.db');
+  }
+
+  static async start(options: { natsUrl?: string; seed?: string } = {}): Promise<World> {
+    const world = new World(mkdtempSync(path.join(tmpdir(), 'world-')), uniquePrefix(), options.natsUrl ?? NATS_URL);
+    for (const app of Object.keys(APP_NAMES) as EngineApp[]) world.ports[app] = await freePort();
+    world.apps.simulator = await startApp(
+      'dintero-simulator',
+      {
+        DINTERO_CALLBACK_SECRET: world.env.DINTERO_CALLBACK_SECRET!,
+        SIM_TERMINAL_DELAY_MS: '100',
+        SIM_HOLD_MS: '300',
+        SIM_RETRY_BASE_MS: '200',
+        SIM_SEED: options.seed ?? '7',
+      },
+      30_000,
+      world.ports.simulator,
+    );
+    for (const app of ['ingest', 'projections', 'command'] as const) world.apps[app] = await world.startEngineApp(app);
+    return world;
+  }
+
+  private url(app: EngineApp): string {
+    return `http://127.0.0.1:${this.ports[app]}`;
+  }
+
+  private startEngineApp(app: Exclude<EngineApp, 'simulator'>): Promise<RunningApp> {
+    const dintero = { DINTERO_API_URL: this.url('simulator'), DINTERO_CHECKOUT_URL: this.url('simulator') };
+    const own: Record<typeof app, Record<string, string>> = {
+      ingest: {
+        ...dintero,
+        RECONCILER_INTERVAL_MS: '200',
+        RECONCILER_GRACE_SECONDS: '1',
+        RECONCILER_UNKNOWN_DELAY_SECONDS: '1',
+        RECONCILER_MAX_PER_SECOND: '500',
+      },
+      projections: {},
+      command: {
+        ...dintero,
+        POS_CLIENTS_FILE: writePosClients(this.dir),
+        INGEST_PUBLIC_URL: this.url('ingest'),
+        SESSION_TTL_SECONDS: '10',
+      },
+    };
+    return startApp(APP_NAMES[app], { ...this.env, ...own[app] }, 30_000, this.ports[app]);
+  }
+
+  /** SIGKILL, then the same app again on the same port. */
+  async kill(app: Exclude<EngineApp, 'simulator'>, restartAfterMs = 0): Promise<void> {
+    const running = this.apps[app];
+    const exited = new Promise((resolve) => running.process.once('exit', resolve));
+    running.process.kill('SIGKILL');
+    await exited;
+    this.kills[app] = (this.kills[app] ?? 0) + 1;
+    this.retired.push(running);
+    if (restartAfterMs > 0) await pause(restartAfterMs);
+    this.apps[app] = await this.startEngineApp(app);
+  }
+
+  async sim<T>(method: string, route: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.url('simulator')}/_control${route}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+    if (response.status >= 300) throw new Error(`simulator ${route}: ${response.status} ${await response.text()}`);
+    return (await response.json().catch(() => undefined)) as T;
+  }
+
+  /**
+   * A POS request, retried as a POS would while the command service does not answer or answers 5xx
+   * (the same Idempotency-Key each time): the first answer below 500, or a failure after a minute.
+   */
+  async pos(
+    method: string,
+    route: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    onRetry: () => void = () => undefined,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const answer = await fetch(`${this.url('command')}${route}`, {
+        method,
+        headers: { ...bearer(), 'content-type': 'application/json', ...headers },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      }).then(
+        async (response) => ({ status: response.status, body: (await response.json()) as Record<string, unknown> }),
+        () => undefined,
+      );
+      if (answer && answer.status < 500) return answer;
+      if (Date.now() > deadline) throw new Error(`${method} ${route}: ${answer ? answer.status : 'no answer'}`);
+      onRetry();
+      await pause(200);
+    }
+  }
+
+  /** Registers the stores and terminals, here and at the simulator, and subscribes ingest to webhooks. */
+  async registerChain(storeCount: number, terminalsPerStore: number): Promise<Terminal[]> {
+    const stores = [...Array(storeCount).keys()].map((s) => `w-${s + 1}`);
+    const terminals = stores.flatMap((storeId, s) =>
+      [...Array(terminalsPerStore).keys()].map((t) => ({ storeId, terminalId: `W-${s + 1}-${t + 1}` })),
+    );
+    for (const storeId of stores) {
+      const answer = await this.pos('PUT', `/v1/stores/${storeId}`, {
+        name: storeId,
+        payoutDestinationId: 'p',
+        timeZone: 'UTC',
+      });
+      if (answer.status >= 300) throw new Error(`registering ${storeId}: ${answer.status}`);
+    }
+    for (const { storeId, terminalId } of terminals) {
+      const answer = await this.pos('PUT', `/v1/stores/${storeId}/terminals/${terminalId}`, {});
+      if (answer.status >= 300) throw new Error(`registering ${terminalId}: ${answer.status}`);
+    }
+    await this.sim('POST', '/seed', {
+      payoutDestinations: ['p'],
+      stores: stores.map((id) => ({ id, payout_destination_id: 'p' })),
+      terminals: terminals.map(({ storeId, terminalId }) => ({ terminal_id: terminalId, store_id: storeId })),
+      webhooks: [{ url: `${this.url('ingest')}/v1/dintero/webhooks`, secret: this.env.DINTERO_WEBHOOK_SECRET }],
+    });
+    return terminals;
+  }
+
+  /**
+   * Each terminal's POS pays, one payment at a time, until `count` payments have been accepted and
+   * `keepGoing` says no more.
+   */
+  async pay(terminals: readonly Terminal[], count: number, keepGoing: () => boolean = () => false): Promise<Traffic> {
+    const accepted: string[] = [];
+    const counts = { unknownAtStart: 0, busy: 0, retried: 0 };
+    const retried = () => (counts.retried += 1);
+    const posLoop = async ({ storeId, terminalId }: Terminal) => {
+      while (accepted.length < count || keepGoing()) {
+        const amount =
+          100 * (10 + Math.floor(Math.random() * 90)) + ENDINGS[Math.floor(Math.random() * ENDINGS.length)]!;
+        const key = randomUUID();
+        const body = { storeId, terminalId, amount, currency: 'NOK', merchantReference: key.slice(0, 8) };
+        const answer = await this.pos('POST', '/v1/terminal-payments', body, { 'idempotency-key': key }, retried);
+        if (answer.status === 409) {
+          counts.busy += 1; // the terminal's last claim not released yet
+          await pause(100);
+          continue;
+        }
+        if (answer.status === 422) continue; // Dintero refused the session: a definitive failure, recorded
+        if (answer.status !== 201 && answer.status !== 202)
+          throw new Error(`start answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+        const paymentId = String(answer.body.paymentId);
+        accepted.push(paymentId);
+        if (answer.status === 202) counts.unknownAtStart += 1;
+        for (let final = false; !final;) {
+          const waited = await this.pos('GET', `/v1/terminal-payments/${paymentId}?waitFor=final&timeout=20`);
+          final = waited.body.final === true;
+        }
+      }
+    };
+    await Promise.all(terminals.map(posLoop));
+    return { accepted, counts };
+  }
+
+  /**
+   * Waits until every accepted payment is final and every terminal free, then accounts for the run: each
+   * simulator transaction once in the log with its final state and amount, the read models equal to a
+   * fold from position 0 and to the simulator's captured totals per store and day. The mismatches found.
+   */
+  async account(terminals: readonly Terminal[], accepted: readonly string[]): Promise<string[]> {
+    const log = new SqliteEventStore({ file: this.file });
+    try {
+      const states = new Map<string, PaymentState>();
+      await waitUntil(
+        async () => {
+          for (const paymentId of accepted) {
+            const known = states.get(paymentId);
+            if (known && !isOpen(known)) continue;
+            states.set(paymentId, (await readState(log, `payment-${paymentId}`, paymentDecider)).state);
+          }
+          return [...states.values()].every((state) => state.status !== 'none' && !isOpen(state));
+        },
+        120_000,
+        'every payment final',
+      );
+      const claimed = async () => {
+        const still: string[] = [];
+        for (const { terminalId } of terminals)
+          if ((await readState(log, `terminal-${terminalId}`, terminalDecider)).state.status === 'claimed')
+            still.push(terminalId);
+        return still;
+      };
+      await waitUntil(async () => (await claimed()).length === 0, 60_000, 'every terminal released');
+      await this.sim('POST', '/idle');
+      return [...(await this.groundTruthMismatches(log, states)), ...(await this.readModelMismatches(log, terminals))];
+    } finally {
+      await log.close();
+    }
+  }
+
+  private async groundTruthMismatches(log: SqliteEventStore, states: Map<string, PaymentState>): Promise<string[]> {
+    const truth = await this.sim<GroundTruth>('GET', '/ground-truth');
+    const mismatches: string[] = [];
+    for (const tx of truth.transactions) {
+      const state = states.get(tx.paymentId);
+      if (!state || state.status === 'none') mismatches.push(`${tx.id}: payment ${tx.paymentId} not in the log`);
+      else if (state.transactionId !== tx.id && !state.lateCaptures.includes(tx.id))
+        mismatches.push(`${tx.id}: payment ${tx.paymentId} names ${state.transactionId}`);
+      else if (state.transactionId === tx.id && state.status !== TX_STATUS[tx.status])
+        mismatches.push(`${tx.id}: ${tx.status} at Dintero, ${state.status} in the log`);
+      else if (state.status === 'captured' && state.transactionId === tx.id && state.capturedAmount !== tx.captured)
+        mismatches.push(`${tx.id}: captured ${tx.captured}, ${state.capturedAmount} in the log`);
+      const events = await log.readStream(`payment-${tx.paymentId}`);
+      const captures = events.filter((event) => event.type === 'PaymentCaptured').length;
+      if (tx.status === 'CAPTURED' && state?.status === 'captured' && captures !== 1)
+        mismatches.push(`${tx.id}: ${captures} PaymentCaptured events`);
+    }
+    // A payment whose session Dintero never made (an API failure before it took effect) has no transaction.
+    const withTransaction = new Set(truth.transactions.map((tx) => tx.paymentId));
+    for (const [paymentId, state] of states)
+      if (state.status === 'captured' && !withTransaction.has(paymentId))
+        mismatches.push(`${paymentId}: captured in the log, no transaction at Dintero`);
+    return mismatches;
+  }
+
+  private async readModelMismatches(log: SqliteEventStore, terminals: readonly Terminal[]): Promise<string[]> {
+    const stores = [...new Set(terminals.map((terminal) => terminal.storeId))];
+    const contents = (bucket: 'stores' | 'terminals' | 'storeDays') =>
+      bucketContents(this.prefix, bucket, this.natsUrl);
+    const scratch = await foldFromScratch(log);
+    const sameAsRebuild = async () => {
+      const [storeDocs, terminalDocs] = await Promise.all([contents('stores'), contents('terminals')]);
+      return (
+        stores.every((storeId) => JSON.stringify(storeDocs[storeId]) === JSON.stringify(scratch.store(storeId))) &&
+        terminals.every(
+          ({ storeId, terminalId }) =>
+            JSON.stringify(terminalDocs[`${storeId}.${terminalId}`]) ===
+            JSON.stringify(scratch.terminal(storeId, terminalId)),
+        )
+      );
+    };
+    // The last restart may still be catching up; what differs after that is a mismatch, listed below.
+    await waitUntil(sameAsRebuild, 60_000, 'the read models to catch up').catch(() => undefined);
+    const [storeDocs, terminalDocs, dayDocs] = await Promise.all([
+      contents('stores'),
+      contents('terminals'),
+      contents('storeDays'),
+    ]);
+    const mismatches: string[] = [];
+    for (const storeId of stores)
+      if (JSON.stringify(storeDocs[storeId]) !== JSON.stringify(scratch.store(storeId)))
+        mismatches.push(`store ${storeId}: KV differs from a rebuild`);
+    for (const { storeId, terminalId } of terminals)
+      if (
+        JSON.stringify(terminalDocs[`${storeId}.${terminalId}`]) !==
+        JSON.stringify(scratch.terminal(storeId, terminalId))
+      )
+        mismatches.push(`terminal ${terminalId}: KV differs from a rebuild`);
+    const truth = await this.sim<GroundTruth>('GET', '/ground-truth');
+    const simTotals = new Map<string, number>();
+    for (const tx of truth.transactions)
+      if (tx.status === 'CAPTURED') {
+        const key = `${tx.storeId}.${tx.createdAt.slice(0, 10)}`;
+        simTotals.set(key, (simTotals.get(key) ?? 0) + tx.captured);
+      }
+    for (const [key, doc] of Object.entries(dayDocs)) {
+      const [storeId, date] = key.split('.') as [string, string];
+      if (JSON.stringify(doc) !== JSON.stringify(scratch.storeDay(storeId, date)))
+        mismatches.push(`store day ${key}: KV differs from a rebuild`);
+      const day = doc as { currencies: Record<string, { capturedAmount: number }>; lateCaptures: { amount: number }[] };
+      const projected =
+        (day.currencies.NOK?.capturedAmount ?? 0) + day.lateCaptures.reduce((sum, late) => sum + late.amount, 0);
+      if (projected !== (simTotals.get(key) ?? 0))
+        mismatches.push(
+          `store day ${key}: ${projected} captured in the read model, ${simTotals.get(key) ?? 0} at Dintero`,
+        );
+    }
+    for (const key of simTotals.keys())
+      if (!(key in dayDocs)) mismatches.push(`store day ${key}: missing from the read model`);
+    return mismatches;
+  }
+
+  /** Every line the engine's apps logged (killed instances too) that gives away a secret, a token or a card. */
+  logLeaks(): { leaks: LogLeak[]; lines: number } {
+    const outputs = [...this.retired, this.apps.command, this.apps.ingest, this.apps.projections].map((app) => ({
+      app: app.name,
+      output: app.output(),
+    }));
+    const leaks = scanLogs(outputs, {
+      'the POS key': HQ.key,
+      'the callback secret': this.env.DINTERO_CALLBACK_SECRET!,
+      'the webhook secret': this.env.DINTERO_WEBHOOK_SECRET!,
+      'the Dintero client secret': 'simulator-secret',
+    });
+    return { leaks, lines: outputs.reduce((lines, { output }) => lines + output.split('\n').length, 0) };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(Object.values(this.apps).map((app) => app.stop()));
+    rmSync(this.dir, { recursive: true, force: true });
+    await removeNatsState(this.prefix, this.natsUrl).catch(() => undefined);
+  }
+}
