@@ -33,6 +33,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private pendingEvents: RecordedEvent[] = [];
   private flushing: Promise<void> = Promise.resolve();
   private flushScheduled = false;
+  /** Flushes failed in a row, for the pause before the next try. */
+  private failedFlushes = 0;
   private stopped = false;
   private adopting: Promise<void> = Promise.resolve();
   private stopWatching: () => void = () => undefined;
@@ -173,7 +175,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     });
   }
 
-  /** One flush at a time, in order: documents, change subjects, feed, then the checkpoint. */
+  /**
+   * One flush at a time, in order: documents, change subjects, feed, then the checkpoint. A flush that
+   * fails (NATS restarting, say) keeps its batch, under any newer changes of the same documents, and is
+   * tried again with a growing pause: the projector waits for NATS instead of dropping documents, and the
+   * chain of flushes never stays broken.
+   */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
       if (this.pendingEvents.length === 0) return;
@@ -181,14 +188,24 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       const events = this.pendingEvents;
       this.pending = new Map();
       this.pendingEvents = [];
-      await this.buckets!.put(changes.values());
-      const names = natsNames(this.config.natsPrefix);
-      for (const change of changes.values())
-        this.nats.publish(changeSubject(names, change), JSON.stringify(change.doc));
-      await this.feed!.publish(events, (event) => this.locate(event));
-      const position = events[events.length - 1]!.position;
-      await this.buckets!.saveCheckpoint(position);
-      this.checkpoint = position;
+      try {
+        await this.buckets!.put(changes.values());
+        const names = natsNames(this.config.natsPrefix);
+        for (const change of changes.values())
+          this.nats.publish(changeSubject(names, change), JSON.stringify(change.doc));
+        await this.feed!.publish(events, (event) => this.locate(event));
+        const position = events[events.length - 1]!.position;
+        await this.buckets!.saveCheckpoint(position);
+        this.checkpoint = position;
+        this.failedFlushes = 0;
+      } catch (error) {
+        for (const [key, change] of changes) if (!this.pending.has(key)) this.pending.set(key, change);
+        this.pendingEvents = [...events, ...this.pendingEvents];
+        this.failedFlushes += 1;
+        const retryMs = Math.min(100 * 2 ** this.failedFlushes, 5_000);
+        this.logger.warn({ err: error, attempt: this.failedFlushes, retryMs }, 'could not write the read models');
+        if (!this.stopped) setTimeout(() => this.scheduleFlush(), retryMs);
+      }
     });
     return this.flushing;
   }
