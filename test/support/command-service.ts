@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import { createHttpApp, listen, loadConfig } from '@app/platform';
 import { CommandServiceConfig } from '../../apps/command-service/src/command-service.config';
 import { CommandServiceModule } from '../../apps/command-service/src/command-service.module';
 import { HQ, writePosClients, type TestPosClient } from './pos-clients';
+import { startSimulator, type RunningSimulator } from './simulator';
 
 export interface RunningCommandService {
   readonly app: NestFastifyApplication;
@@ -54,6 +56,57 @@ export async function startCommandService(
     close: async () => {
       await app.close();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ChainStore {
+  readonly id: string;
+  readonly payoutDestinationId: string;
+  readonly terminals: readonly string[];
+}
+
+/**
+ * A simulator, and a command service on it with a NATS prefix of its own, with these stores (time zone
+ * Europe/Oslo) and terminals registered in both: the setting of most command-service suites.
+ */
+export async function startCommandServiceOnSimulator(
+  stores: readonly ChainStore[],
+  clients: readonly TestPosClient[] = [HQ],
+): Promise<{ service: RunningCommandService; sim: RunningSimulator; prefix: string; close: () => Promise<void> }> {
+  const prefix = `t${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const sim = await startSimulator();
+  await sim.control('POST', '/seed', {
+    stores: stores.map((store) => ({ id: store.id, payout_destination_id: store.payoutDestinationId })),
+    terminals: stores.flatMap((store) => store.terminals.map((terminal_id) => ({ terminal_id, store_id: store.id }))),
+  });
+  const service = await startCommandService(
+    { DINTERO_API_URL: sim.url, DINTERO_CHECKOUT_URL: sim.url, NATS_PREFIX: prefix },
+    clients,
+  );
+  const put = async (route: string, body: unknown = {}) => {
+    const response = await service.fetch(route, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (response.status >= 300) throw new Error(`PUT ${route}: ${response.status} ${await response.text()}`);
+  };
+  for (const store of stores) {
+    await put(`/v1/stores/${store.id}`, {
+      name: store.id,
+      payoutDestinationId: store.payoutDestinationId,
+      timeZone: 'Europe/Oslo',
+    });
+    for (const terminal of store.terminals) await put(`/v1/stores/${store.id}/terminals/${terminal}`);
+  }
+  return {
+    service,
+    sim,
+    prefix,
+    close: async () => {
+      await service.close();
+      await sim.close();
     },
   };
 }

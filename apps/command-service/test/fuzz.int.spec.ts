@@ -2,44 +2,28 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { natsNames } from '@app/messaging';
-import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
+import { startCommandServiceOnSimulator, type RunningCommandService } from '../../../test/support/command-service';
 import { HQ } from '../../../test/support/pos-clients';
-import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
 
 /**
  * Generated input against every POS endpoint, HTTP and NATS: never a 5xx, and a refused request never
  * writes. (The valid-looking cases may start payments: those are accepted requests and may write.)
  */
 describe('command service under generated input', () => {
-  const prefix = `t${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  let prefix: string;
   let service: RunningCommandService;
-  let sim: RunningSimulator;
   let nats: NatsConnection;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    sim = await startSimulator();
-    await sim.control('POST', '/seed', {
-      stores: [{ id: 'oslo', payout_destination_id: 'seller-1' }],
-      terminals: [{ terminal_id: 'F-1', store_id: 'oslo' }],
-    });
-    service = await startCommandService({
-      DINTERO_API_URL: sim.url,
-      DINTERO_CHECKOUT_URL: sim.url,
-      NATS_PREFIX: prefix,
-    });
-    const json = { 'content-type': 'application/json' };
-    await service.fetch('/v1/stores/oslo', {
-      method: 'PUT',
-      headers: json,
-      body: JSON.stringify({ name: 'Oslo', payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo' }),
-    });
-    await service.fetch('/v1/stores/oslo/terminals/F-1', { method: 'PUT', headers: json, body: '{}' });
+    ({ service, prefix, close } = await startCommandServiceOnSimulator([
+      { id: 'oslo', payoutDestinationId: 'seller-1', terminals: ['F-1'] },
+    ]));
     nats = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
   });
   afterAll(async () => {
     await nats.close();
-    await service.close();
-    await sim.close();
+    await close();
   });
 
   const written = async () => (await service.log.readAll({ limit: 10_000 })).length;

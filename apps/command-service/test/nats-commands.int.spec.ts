@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import type { EventStore } from '@app/event-store';
 import { natsNames } from '@app/messaging';
-import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
+import { startCommandServiceOnSimulator, type RunningCommandService } from '../../../test/support/command-service';
 import { HQ } from '../../../test/support/pos-clients';
-import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
 
 /** Head office's key in the message's Authorization header. */
 function withKey() {
@@ -15,44 +14,25 @@ function withKey() {
 
 describe('command service over NATS request/reply', () => {
   const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  // A prefix of its own, so that this run's subjects meet no other run's.
-  const prefix = `t${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const subjects = natsNames(prefix).commands;
+  let subjects: ReturnType<typeof natsNames>['commands'];
   let service: RunningCommandService;
-  let sim: RunningSimulator;
   let client: NatsConnection;
   let log: EventStore;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    sim = await startSimulator();
-    await sim.control('POST', '/seed', {
-      stores: [{ id: 'oslo-center', payout_destination_id: 'seller-1' }],
-      terminals: [
-        { terminal_id: 'N-1', store_id: 'oslo-center' },
-        { terminal_id: 'N-2', store_id: 'oslo-center' },
-      ],
-    });
-    service = await startCommandService({
-      DINTERO_API_URL: sim.url,
-      DINTERO_CHECKOUT_URL: sim.url,
-      NATS_PREFIX: prefix,
-    });
+    let prefix: string;
+    ({ service, prefix, close } = await startCommandServiceOnSimulator([
+      { id: 'oslo-center', payoutDestinationId: 'seller-1', terminals: ['N-1', 'N-2'] },
+    ]));
+    // A prefix of its own, so that this run's subjects meet no other run's.
+    subjects = natsNames(prefix).commands;
     ({ log } = service);
-    const put = (route: string, body: unknown = {}) =>
-      service.fetch(route, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-    await put('/v1/stores/oslo-center', { name: 'Oslo', payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo' });
-    await put('/v1/stores/oslo-center/terminals/N-1');
-    await put('/v1/stores/oslo-center/terminals/N-2');
     client = await connect({ servers: natsUrl });
   });
   afterAll(async () => {
     await client.close();
-    await service.close();
-    await sim.close();
+    await close();
   });
 
   const request = async (subject: string, payload: unknown) => {

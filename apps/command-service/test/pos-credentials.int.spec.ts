@@ -3,9 +3,8 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import type { EventStore } from '@app/event-store';
 import { natsNames } from '@app/messaging';
 import { paymentStream } from '@app/payment-domain';
-import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
+import { startCommandServiceOnSimulator, type RunningCommandService } from '../../../test/support/command-service';
 import { HQ, type TestPosClient } from '../../../test/support/pos-clients';
-import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
 
 const OSLO_POS: TestPosClient = { id: 'pos-oslo', key: 'pos_test-oslo-key', stores: ['oslo-center'] };
 const OTHER_OSLO_POS: TestPosClient = { id: 'pos-oslo-2', key: 'pos_test-oslo-key-2', stores: ['oslo-center'] };
@@ -13,47 +12,26 @@ const BERGEN_POS: TestPosClient = { id: 'pos-bergen', key: 'pos_test-bergen', st
 const NOBODY: TestPosClient = { id: 'nobody', key: 'pos_not-in-the-file', stores: ['*'] };
 
 describe('command service: POS API keys, limited to their stores', () => {
-  const prefix = `t${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  let prefix: string;
   let service: RunningCommandService;
-  let sim: RunningSimulator;
   let log: EventStore;
   let nats: NatsConnection;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    sim = await startSimulator();
-    await sim.control('POST', '/seed', {
-      stores: [
-        { id: 'oslo-center', payout_destination_id: 'seller-1' },
-        { id: 'bergen', payout_destination_id: 'seller-2' },
+    ({ service, prefix, close } = await startCommandServiceOnSimulator(
+      [
+        { id: 'oslo-center', payoutDestinationId: 'seller-1', terminals: ['K-1', 'K-2'] },
+        { id: 'bergen', payoutDestinationId: 'seller-2', terminals: ['K-B'] },
       ],
-      terminals: [
-        { terminal_id: 'K-1', store_id: 'oslo-center' },
-        { terminal_id: 'K-2', store_id: 'oslo-center' },
-        { terminal_id: 'K-B', store_id: 'bergen' },
-      ],
-    });
-    service = await startCommandService(
-      { DINTERO_API_URL: sim.url, DINTERO_CHECKOUT_URL: sim.url, NATS_PREFIX: prefix },
       [HQ, OSLO_POS, OTHER_OSLO_POS, BERGEN_POS],
-    );
+    ));
     ({ log } = service);
-    const put = (route: string, body: unknown = {}) =>
-      service.fetch(route, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-    await put('/v1/stores/oslo-center', { name: 'Oslo', payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo' });
-    await put('/v1/stores/bergen', { name: 'Bergen', payoutDestinationId: 'seller-2', timeZone: 'Europe/Oslo' });
-    await put('/v1/stores/oslo-center/terminals/K-1');
-    await put('/v1/stores/oslo-center/terminals/K-2');
-    await put('/v1/stores/bergen/terminals/K-B');
     nats = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
   });
   afterAll(async () => {
     await nats.close();
-    await service.close();
-    await sim.close();
+    await close();
   });
 
   const payment = (change: Record<string, unknown> = {}) => ({
