@@ -26,3 +26,4 @@ export { ApiProblems, ProblemDetailsView } from './problem-details/api-problems.
 export { paymentMetrics, type PaymentMetrics } from './metrics/payment-metrics';
 export { dinteroClientProvider, type DinteroConnectionSettings } from './dintero/dintero-client.provider';
 export { parseMessage, replyTo, type Reply } from './nats/request-reply';
+export { NatsResponders } from './nats/nats-responders';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Match, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { Match, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { NATS_CONNECTION, natsNames } from '@app/messaging';
-import { parseMessage, replyTo, type Reply } from '@app/platform';
+import { NatsResponders, parseMessage, replyTo, type Reply } from '@app/platform';
 import type { CommandServiceConfig } from '../command-service.config';
 import { PosCredentials } from '../auth/pos-credentials.service';
 import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
@@ -26,7 +26,7 @@ const QUEUE = 'command-service';
 @Injectable()
 export class NatsCommandsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(NatsCommandsService.name);
-  private readonly subscriptions: Subscription[] = [];
+  private readonly responders: NatsResponders;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
@@ -36,7 +36,9 @@ export class NatsCommandsService implements OnApplicationBootstrap, OnApplicatio
     private readonly refunder: RefundTerminalPaymentHandler,
     private readonly idempotency: IdempotentRequests,
     private readonly credentials: PosCredentials,
-  ) {}
+  ) {
+    this.responders = new NatsResponders(nats, QUEUE, this.logger);
+  }
 
   onApplicationBootstrap(): void {
     const { commands } = natsNames(this.config.natsPrefix);
@@ -70,7 +72,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, OnApplicatio
   }
 
   onApplicationShutdown(): void {
-    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.responders.close();
   }
 
   private listen<Message extends object>(
@@ -78,17 +80,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, OnApplicatio
     schema: new () => Message,
     handle: (message: Message, context: CommandContext) => Promise<CommandReply>,
   ): void {
-    const subscription = this.nats.subscribe(subject, {
-      queue: QUEUE,
-      callback: (error, msg) => {
-        if (error) {
-          this.logger.error({ err: error, subject }, 'NATS subscription failed');
-          return;
-        }
-        void this.answer(msg, schema, handle);
-      },
-    });
-    this.subscriptions.push(subscription);
+    this.responders.on(subject, (msg) => this.answer(msg, schema, handle));
   }
 
   private answer<Message extends object>(

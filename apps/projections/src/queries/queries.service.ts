@@ -6,9 +6,9 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { NATS_CONNECTION, natsNames } from '@app/messaging';
-import { parseMessage, replyTo } from '@app/platform';
+import { NatsResponders, parseMessage, replyTo } from '@app/platform';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
 import { ProjectorService } from '../projector/projector.service';
 import { StoreDayQuery, StoreQuery, TerminalQuery } from './query.messages';
@@ -24,13 +24,15 @@ const QUEUE = 'projections';
 @Injectable()
 export class QueriesService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(QueriesService.name);
-  private readonly subscriptions: Subscription[] = [];
+  private readonly responders: NatsResponders;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
     @Inject(PROJECTIONS_CONFIG) private readonly config: ProjectionsConfig,
     private readonly projector: ProjectorService,
-  ) {}
+  ) {
+    this.responders = new NatsResponders(nats, QUEUE, this.logger);
+  }
 
   onApplicationBootstrap(): void {
     const { queries } = natsNames(this.config.natsPrefix);
@@ -48,7 +50,7 @@ export class QueriesService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   onApplicationShutdown(): void {
-    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.responders.close();
   }
 
   private answer<Query extends object>(
@@ -57,15 +59,7 @@ export class QueriesService implements OnApplicationBootstrap, OnApplicationShut
     find: (query: Query) => unknown,
     what: string,
   ): void {
-    this.subscriptions.push(
-      this.nats.subscribe(subject, {
-        queue: QUEUE,
-        callback: (error, msg) => {
-          if (error) return this.logger.error({ err: error, subject }, 'NATS subscription failed');
-          void this.reply(msg, schema, find, what);
-        },
-      }),
-    );
+    this.responders.on(subject, (msg) => this.reply(msg, schema, find, what));
   }
 
   private reply<Query extends object>(
