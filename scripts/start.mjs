@@ -173,7 +173,7 @@ console.log(
         `  ${name.padEnd(18)} http://127.0.0.1:${port}  (health: /health, metrics: /metrics, API: /docs)`,
     ),
     `  event log          ${eventStoreUrl}`,
-    `  NATS               ${natsUrl} (read models: KV buckets ${natsPrefix}_terminals, ${natsPrefix}_stores,`,
+    `  NATS               ${natsUrl.replace(/\/\/[^@/]*@/g, '//')} (read models: KV buckets ${natsPrefix}_terminals, ${natsPrefix}_stores,`,
     `                     ${natsPrefix}_store_days; changes on ${natsPrefix}.v1.>, events on ${natsPrefix.toUpperCase().replace(/-/g, '_')}_EVENTS)`,
     `  POS API keys       ${posClientsFile}${process.env.POS_CLIENTS_FILE ? '' : ` (demo key in ${path.join(dataDir, 'demo-pos-key')})`}`,
     '',
