@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { HttpException, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -70,11 +70,12 @@ async function limitRate(app: NestFastifyApplication, perMinute: number, status:
         ? `key:${createHash('sha256').update(authorization).digest('base64url')}`
         : `ip:${request.ip}`;
     },
+    // Thrown like any error of ours, so that the Problem Details filter answers it.
     errorResponseBuilder: (_request, context) =>
-      Object.assign(new Error(`More than ${context.max} requests a minute; retry after ${context.after}`), {
-        statusCode: status,
-        code: 'RATE_LIMITED',
-      }),
+      new HttpException(
+        { code: 'RATE_LIMITED', detail: `More than ${context.max} requests a minute; retry after ${context.after}` },
+        status,
+      ),
   });
 }
 

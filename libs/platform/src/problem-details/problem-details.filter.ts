@@ -94,8 +94,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     // Fastify's own errors: malformed JSON, a body over the limit, a wrong content type.
     const fastify = exception as { statusCode?: number; code?: string; message?: string };
-    if (fastify.code === 'RATE_LIMITED' && typeof fastify.statusCode === 'number')
-      return problem(fastify.statusCode, 'RATE_LIMITED', fastify.message ?? 'Too many requests', instance);
     if (typeof fastify.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
       const code =
         fastify.statusCode === 413
