@@ -19,16 +19,17 @@ export function dinteroClientProvider(settings: DinteroConnectionSettings): Prov
   return {
     provide: DINTERO_CLIENT,
     inject: [METRICS_REGISTRY],
-    useFactory: (registry: Registry) =>
-      new DinteroClient({
+    useFactory: (registry: Registry) => {
+      const { dinteroSeconds } = paymentMetrics(registry);
+      return new DinteroClient({
         accountId: settings.dinteroAccountId,
         clientId: settings.dinteroClientId,
         clientSecret: settings.dinteroClientSecret,
         apiUrl: settings.dinteroApiUrl,
         checkoutUrl: settings.dinteroCheckoutUrl,
         timeoutMs: settings.dinteroTimeoutMs,
-        observe: ({ operation, outcome, seconds }) =>
-          paymentMetrics(registry).dinteroSeconds.observe({ operation, outcome }, seconds),
-      }),
+        observe: ({ operation, outcome, seconds }) => dinteroSeconds.observe({ operation, outcome }, seconds),
+      });
+    },
   };
 }
