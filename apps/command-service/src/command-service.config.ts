@@ -4,6 +4,8 @@ import { BaseAppConfig, EnvInt, withDintero, withEventStore, withNats } from '@a
 
 const url = { require_tld: false, require_protocol: true };
 
+export const COMMAND_CONFIG = Symbol('COMMAND_CONFIG');
+
 export class CommandServiceConfig extends withDintero(withNats(withEventStore(BaseAppConfig))) {
   override readonly port: number = 3000;
 

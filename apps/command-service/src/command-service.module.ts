@@ -10,11 +10,10 @@ import {
   ProblemDetailsFilter,
   requestValidation,
 } from '@app/platform';
-import type { CommandServiceConfig } from './command-service.config';
+import { COMMAND_CONFIG, type CommandServiceConfig } from './command-service.config';
 import { IdempotentRequests } from './idempotency/idempotent-requests.service';
 import { NatsCommandsService } from './nats/nats-commands.service';
 import { CancelTerminalPaymentHandler } from './payments/cancel/cancel-terminal-payment.handler';
-import { COMMAND_CONFIG } from './payments/dintero.provider';
 import { RefundTerminalPaymentHandler } from './payments/refund/refund-terminal-payment.handler';
 import { PaymentsController } from './payments/payments.controller';
 import { StartTerminalPaymentHandler } from './payments/start/start-terminal-payment.handler';

@@ -3,12 +3,11 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { Match, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { NATS_CONNECTION, natsNames } from '@app/messaging';
 import { NatsResponders, parseMessage, replyTo, type Reply } from '@app/platform';
-import type { CommandServiceConfig } from '../command-service.config';
+import { COMMAND_CONFIG, type CommandServiceConfig } from '../command-service.config';
 import { PosCredentials } from '../auth/pos-credentials.service';
 import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
 import type { CommandContext } from '../payments/command-context';
 import { CancelTerminalPaymentHandler } from '../payments/cancel/cancel-terminal-payment.handler';
-import { COMMAND_CONFIG } from '../payments/dintero.provider';
 import { RefundTerminalPaymentHandler } from '../payments/refund/refund-terminal-payment.handler';
 import { StartTerminalPaymentHandler } from '../payments/start/start-terminal-payment.handler';
 import { CancelCommandMessage, RefundCommandMessage, StartCommandMessage } from './nats-command.messages';

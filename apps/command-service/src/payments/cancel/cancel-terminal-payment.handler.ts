@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DinteroRejectedError, DinteroUnavailableError, type DinteroClient } from '@app/dintero';
+import { DINTERO_CLIENT, DinteroRejectedError, DinteroUnavailableError, type DinteroClient } from '@app/dintero';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
   existingPayment,
@@ -13,7 +13,6 @@ import {
   type PaymentCommand,
   type PaymentState,
 } from '@app/payment-domain';
-import { DINTERO_CLIENT } from '../dintero.provider';
 import { paymentView, type PaymentView } from '../payment.view';
 import { now } from '../../clock';
 import type { CommandContext } from '../command-context';

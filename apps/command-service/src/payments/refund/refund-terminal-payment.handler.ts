@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DinteroRejectedError, DinteroUnavailableError, type DinteroClient } from '@app/dintero';
+import { DINTERO_CLIENT, DinteroRejectedError, DinteroUnavailableError, type DinteroClient } from '@app/dintero';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
   existingPayment,
@@ -14,8 +14,7 @@ import {
   terminalStream,
   type PaymentCommand,
 } from '@app/payment-domain';
-import type { CommandServiceConfig } from '../../command-service.config';
-import { COMMAND_CONFIG, DINTERO_CLIENT } from '../dintero.provider';
+import { COMMAND_CONFIG, type CommandServiceConfig } from '../../command-service.config';
 import type { RefundTerminalPaymentDto, RefundView } from './refund-terminal-payment.dto';
 import { now } from '../../clock';
 import type { CommandContext } from '../command-context';
