@@ -71,9 +71,7 @@ export class RegistryController {
     @Req() request: FastifyRequest,
   ): Promise<StoreView> {
     client.assertRegistry(storeId);
-    const { state: store } = await readState(this.store, storeStream(storeId), storeDecider);
-    if (store.status !== 'registered')
-      throw new DomainError('UNKNOWN_STORE', `Store ${storeId} is not registered`, { storeId });
+    await this.registeredStore(storeId);
     // The terminal's store first: a crash between the two writes leaves a terminal assigned but not yet
     // listed, which the same PUT again completes.
     await handleCommand(
@@ -115,10 +113,14 @@ export class RegistryController {
   @ApiOkResponse({ type: StoreView })
   async getStore(@Param('storeId', SubjectTokenPipe) storeId: string, @Pos() client: PosClient): Promise<StoreView> {
     client.assertStore(storeId);
+    return view(await this.registeredStore(storeId));
+  }
+
+  private async registeredStore(storeId: string): Promise<Extract<StoreState, { status: 'registered' }>> {
     const { state } = await readState(this.store, storeStream(storeId), storeDecider);
     if (state.status !== 'registered')
       throw new DomainError('UNKNOWN_STORE', `Store ${storeId} is not registered`, { storeId });
-    return view(state);
+    return state;
   }
 
   private handle(storeId: string, command: StoreCommand, request: FastifyRequest, client: PosClient) {
