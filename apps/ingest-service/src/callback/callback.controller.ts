@@ -1,16 +1,11 @@
-import { Controller, Get, HttpCode, Post, Query, Req, UseGuards, ValidationPipe } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { RequestValidationError, validationMessages } from '@app/platform';
+import { RequestValidationError } from '@app/platform';
+import { dinteroInput } from '../dintero-input';
 import { PaymentFacts, type Recorded } from '../facts/payment-facts.service';
 import { CallbackSignatureGuard } from './callback-signature.guard';
 import { CallbackQuery } from './callback.query';
-
-const callbackQuery = new ValidationPipe({
-  whitelist: true,
-  forbidNonWhitelisted: false,
-  exceptionFactory: (errors) => new RequestValidationError(validationMessages(errors)),
-});
 
 /**
  * Dintero's `callback_url` (shared/dintero-api.md §4). The answer is 2xx only once the facts are durable,
@@ -24,7 +19,7 @@ export class CallbackController {
 
   @Get()
   @ApiOkResponse({ description: 'The facts are recorded (or were already)' })
-  get(@Query(callbackQuery) query: CallbackQuery, @Req() request: FastifyRequest): Promise<Recorded> {
+  get(@Query(dinteroInput) query: CallbackQuery, @Req() request: FastifyRequest): Promise<Recorded> {
     return this.handle(query, request);
   }
 
@@ -32,7 +27,7 @@ export class CallbackController {
   @Post()
   @HttpCode(200)
   @ApiOkResponse({ description: 'The facts are recorded (or were already)' })
-  post(@Query(callbackQuery) query: CallbackQuery, @Req() request: FastifyRequest): Promise<Recorded> {
+  post(@Query(dinteroInput) query: CallbackQuery, @Req() request: FastifyRequest): Promise<Recorded> {
     return this.handle(query, request);
   }
 

@@ -1,6 +1,6 @@
 import { IsIn, IsOptional, IsUUID, Matches, MaxLength } from 'class-validator';
-
-const DINTERO_ID = /^[A-Za-z0-9._-]{1,100}$/;
+import { DINTERO_ERROR_KINDS, type DinteroErrorKind } from '@app/payment-domain';
+import { DINTERO_ID } from '../dintero-input';
 
 /**
  * The query of a callback: our `payment_id` (on the callback URL we gave Dintero) and what Dintero appends
@@ -29,8 +29,8 @@ export class CallbackQuery {
 
   /** With `report_error=true` and no authorised transaction. */
   @IsOptional()
-  @IsIn(['cancelled', 'authorization', 'failed'])
-  error?: 'cancelled' | 'authorization' | 'failed';
+  @IsIn(DINTERO_ERROR_KINDS)
+  error?: DinteroErrorKind;
 
   /** With `report_event`: `CAPTURE`, `REFUND` or `VOID`. */
   @IsOptional()

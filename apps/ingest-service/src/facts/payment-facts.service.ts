@@ -8,6 +8,7 @@ import {
   paymentStream,
   terminalDecider,
   terminalStream,
+  type DinteroErrorKind,
   type FactSource,
   type PaymentCommand,
   type PaymentState,
@@ -84,7 +85,7 @@ export class PaymentFacts {
   }
 
   /** `error=cancelled|authorization|failed` without a transaction. */
-  recordError(paymentId: string, error: 'cancelled' | 'authorization' | 'failed', context: FactContext) {
+  recordError(paymentId: string, error: DinteroErrorKind, context: FactContext) {
     const at = new Date().toISOString();
     return this.record(paymentId, context, () => [
       { type: 'RecordDinteroError', data: { error, source: context.source, at } },

@@ -1,25 +1,14 @@
-import { Body, Controller, HttpCode, Inject, Logger, Post, Req, UseGuards, ValidationPipe } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Logger, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
 import type { Registry } from 'prom-client';
-import {
-  METRICS_REGISTRY,
-  paymentMetrics,
-  RequestValidationError,
-  validationMessages,
-  type PaymentMetrics,
-} from '@app/platform';
+import { METRICS_REGISTRY, paymentMetrics, RequestValidationError, type PaymentMetrics } from '@app/platform';
 import { PaymentFacts, type FactContext, type Recorded } from '../facts/payment-facts.service';
+import { dinteroInput } from '../dintero-input';
 import { WebhookSignatureGuard } from './webhook-signature.guard';
 import { WebhookPayload } from './webhook.payload';
 
-const payload = new ValidationPipe({
-  whitelist: true,
-  forbidNonWhitelisted: false,
-  transform: true,
-  exceptionFactory: (errors) => new RequestValidationError(validationMessages(errors)),
-});
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Answer = Recorded | { readonly ignored: string };
@@ -49,7 +38,7 @@ export class WebhookController {
   @Post()
   @HttpCode(200)
   @ApiOkResponse({ description: 'Recorded, already known, or ignored as not ours' })
-  async receive(@Body(payload) body: WebhookPayload, @Req() request: FastifyRequest): Promise<Answer> {
+  async receive(@Body(dinteroInput) body: WebhookPayload, @Req() request: FastifyRequest): Promise<Answer> {
     const context: FactContext = {
       source: 'webhook',
       correlationId: String(request.id),

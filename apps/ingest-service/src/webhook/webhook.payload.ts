@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
-
-const DINTERO_ID = /^[A-Za-z0-9._-]{1,100}$/;
+import { DINTERO_ERROR_KINDS, type DinteroErrorKind } from '@app/payment-domain';
+import { DINTERO_ID } from '../dintero-input';
 
 export class WebhookTransaction {
   @Matches(DINTERO_ID, { message: 'transaction.id: a Dintero transaction id' })
@@ -23,8 +23,8 @@ export class WebhookAuthorization {
   transaction_id?: string;
 
   @IsOptional()
-  @IsIn(['cancelled', 'authorization', 'failed'])
-  error?: 'cancelled' | 'authorization' | 'failed';
+  @IsIn(DINTERO_ERROR_KINDS)
+  error?: DinteroErrorKind;
 }
 
 /**

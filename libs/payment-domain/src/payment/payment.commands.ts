@@ -1,6 +1,10 @@
 import type { DinteroTransactionStatus } from './dintero-status';
 import type { CardSummary, FactSource, PaymentRequestedData } from './payment.events';
 
+/** What Dintero reports when there is no transaction to show (`error=` on a callback, a webhook's `error`). */
+export const DINTERO_ERROR_KINDS = ['cancelled', 'authorization', 'failed'] as const;
+export type DinteroErrorKind = (typeof DINTERO_ERROR_KINDS)[number];
+
 type Command<Type extends string, Data> = { readonly type: Type; readonly data: Data };
 
 /** What Dintero said about the payment's transaction (fetched from Dintero, never taken from a query string). */
@@ -29,7 +33,7 @@ export type PaymentCommand =
   /** `report_error=true` callbacks and `checkout_authorization` webhooks that carry no transaction. */
   | Command<
       'RecordDinteroError',
-      { readonly error: 'cancelled' | 'authorization' | 'failed'; readonly source: FactSource; readonly at: string }
+      { readonly error: DinteroErrorKind; readonly source: FactSource; readonly at: string }
     >
   | Command<'ExpireSession', { readonly source: FactSource; readonly at: string }>
   | Command<'RequestVoid', { readonly by: string; readonly at: string }>

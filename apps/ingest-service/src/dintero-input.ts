@@ -1,0 +1,17 @@
+import { ValidationPipe } from '@nestjs/common';
+import { RequestValidationError, validationMessages } from '@app/platform';
+
+/** A Dintero transaction or session id as it may appear in a callback's query or a webhook's body. */
+export const DINTERO_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+/**
+ * Validation of what Dintero sends: what this service reads is checked, and fields Dintero may add later
+ * are dropped rather than refused, since a 4xx makes Dintero give a callback up and can get a webhook
+ * subscription deleted.
+ */
+export const dinteroInput = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: false,
+  transform: true,
+  exceptionFactory: (errors) => new RequestValidationError(validationMessages(errors)),
+});
