@@ -76,6 +76,11 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     await this.running;
   }
 
+  /** How long before a payment that could not be settled, or is still open at Dintero, is looked at again. */
+  private get retryMs(): number {
+    return Math.max(1_000, this.config.reconcilerGraceSeconds * 1000);
+  }
+
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
@@ -97,7 +102,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         this.metrics.reconciler.inc({ result: 'failed' });
         // Dintero or the log unreachable: try again later, nothing is lost.
         this.logger.warn({ err: error, paymentId }, 'could not settle the payment yet');
-        this.due.schedule(paymentId, Date.now() + Math.max(1_000, this.config.reconcilerGraceSeconds * 1000));
+        this.due.schedule(paymentId, Date.now() + this.retryMs);
       }
     }
   }
@@ -111,10 +116,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     if (isOpen(settled)) {
       this.logger.log({ paymentId, storeId: settled.storeId, terminalId: settled.terminalId }, 'still open at Dintero');
       const expiry = Date.parse(settled.expiresAt) + this.config.reconcilerGraceSeconds * 1000;
-      this.due.schedule(
-        paymentId,
-        Math.max(expiry, Date.now() + Math.max(1_000, this.config.reconcilerGraceSeconds * 1000)),
-      );
+      this.due.schedule(paymentId, Math.max(expiry, Date.now() + this.retryMs));
     }
   }
 
