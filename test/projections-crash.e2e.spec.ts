@@ -84,7 +84,8 @@ describe('projections killed at random points and restarted', () => {
       void traffic.finally(() => (done = true));
       while (!done) {
         const running = projections.process;
-        const exited = new Promise((resolve) => running.once('exit', resolve));
+        // It may have killed itself already (a fault point): `exited` resolves then too.
+        const { exited } = projections;
         const wait = new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(Math.random() * 400)));
         await Promise.race([exited, wait]);
         if (running.exitCode === null && running.signalCode === null) running.kill('SIGKILL');
@@ -98,7 +99,7 @@ describe('projections killed at random points and restarted', () => {
     expect(kills).toBeGreaterThanOrEqual(3);
     // The last restart without faults, to catch up to the end.
     projections.process.kill('SIGKILL');
-    await new Promise((resolve) => projections!.process.once('exit', resolve));
+    await projections.exited;
     projections = await startProjections('0');
 
     const scratch = await foldFromScratch(engine.log);

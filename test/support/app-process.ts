@@ -16,6 +16,8 @@ export interface RunningApp {
   readonly url: string;
   readonly process: ChildProcess;
   output(): string;
+  /** Resolves with the exit code once the process has ended, however it ended (also when it already has). */
+  readonly exited: Promise<number | null>;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
 }
@@ -59,6 +61,7 @@ export async function startApp(
     url: `http://127.0.0.1:${port}`,
     process: child,
     output: () => output,
+    exited,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;
@@ -67,7 +70,8 @@ export async function startApp(
   try {
     await waitUntil(
       async () => {
-        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`${name} exited with ${child.exitCode ?? child.signalCode}:\n${output}`);
         const response = await fetch(`${app.url}/health`).catch(() => undefined);
         return response?.status === 200;
       },

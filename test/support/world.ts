@@ -133,9 +133,8 @@ export class World {
   /** SIGKILL, then the same app again on the same port. */
   async kill(app: Exclude<EngineApp, 'simulator'>, restartAfterMs = 0): Promise<void> {
     const running = this.apps[app];
-    const exited = new Promise((resolve) => running.process.once('exit', resolve));
     running.process.kill('SIGKILL');
-    await exited;
+    await running.exited;
     this.kills[app] = (this.kills[app] ?? 0) + 1;
     this.retired.push(running);
     if (restartAfterMs > 0) await pause(restartAfterMs);
