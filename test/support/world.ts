@@ -281,7 +281,9 @@ export class World {
     const truth = await this.sim<GroundTruth>('GET', '/ground-truth');
     const mismatches: string[] = [];
     for (const tx of truth.transactions) {
-      const state = states.get(tx.paymentId);
+      // A start cut off by a kill may have made its session without its POS ever hearing of the payment:
+      // the log is asked about every transaction's payment, not only the ones the POS systems accepted.
+      const state = states.get(tx.paymentId) ?? (await readState(log, `payment-${tx.paymentId}`, paymentDecider)).state;
       if (!state || state.status === 'none') mismatches.push(`${tx.id}: payment ${tx.paymentId} not in the log`);
       else if (state.transactionId !== tx.id && !state.lateCaptures.includes(tx.id))
         mismatches.push(`${tx.id}: payment ${tx.paymentId} names ${state.transactionId}`);
