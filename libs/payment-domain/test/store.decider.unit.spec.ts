@@ -33,6 +33,8 @@ describe('store registry', () => {
     ['a store id that is not a subject token', { storeId: 'oslo center' }],
     ['a store id with a dot', { storeId: 'oslo.center' }],
     ['an unknown time zone', { timeZone: 'Mars/Olympus' }],
+    ['an offset instead of a zone', { timeZone: '+01:00' }],
+    ['an empty time zone', { timeZone: '' }],
     ['an empty name', { name: ' ' }],
     ['no payout destination', { payoutDestinationId: '' }],
   ])('refuses %s', (_case, change) =>
@@ -40,6 +42,31 @@ describe('store registry', () => {
       .given([])
       .when({ type: 'RegisterStore', data: { ...details, ...change, at } })
       .thenFails('VALIDATION_FAILED'),
+  );
+
+  // Node 20's Intl.supportedValuesOf('timeZone') lists one name per zone, often the legacy one: current
+  // canonical names (Asia/Kolkata, Europe/Kyiv) and Etc/UTC were refused for that reason.
+  it.each([
+    'Asia/Kolkata',
+    'Asia/Calcutta',
+    'Europe/Kyiv',
+    'Europe/Kiev',
+    'Asia/Kathmandu',
+    'Asia/Ho_Chi_Minh',
+    'Asia/Yangon',
+    'America/Nuuk',
+    'Pacific/Kanton',
+    'Pacific/Kiritimati',
+    'Pacific/Pago_Pago',
+    'Etc/UTC',
+    'UTC',
+    'Etc/GMT+5',
+    'America/Argentina/Buenos_Aires',
+  ])('accepts the IANA zone %s, kept as given', (timeZone) =>
+    spec
+      .given([])
+      .when({ type: 'RegisterStore', data: { ...details, timeZone, at } })
+      .then([{ type: 'StoreRegistered', data: { ...details, timeZone, at } }]),
   );
 
   it('registers, deactivates and reactivates a terminal', () => {

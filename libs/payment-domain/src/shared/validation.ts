@@ -4,7 +4,9 @@ import { moneyProblem } from './money';
 /** Store and terminal ids become NATS subject tokens (DESIGN.md). */
 const SUBJECT_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
-const TIME_ZONES = new Set(Intl.supportedValuesOf('timeZone'));
+/** An IANA name's shape (`Area/Location`, `UTC`, `Etc/GMT+5`): never an offset such as `+01:00`. */
+const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
+const zoneChecks = new Map<string, boolean>();
 
 export function requireToken(value: unknown, field: string): string {
   if (typeof value !== 'string' || !SUBJECT_TOKEN.test(value)) {
@@ -29,9 +31,28 @@ export function requireInstant(value: unknown, field: string): string {
   return value;
 }
 
+/**
+ * Every zone the runtime can format dates in, canonical or legacy, kept as given. Not
+ * `Intl.supportedValuesOf('timeZone')`: on Node 20 it lists only one name per zone, often the legacy one
+ * (`Asia/Calcutta`, not `Asia/Kolkata`), and leaves out `Etc/UTC`.
+ */
+function formatsIn(timeZone: string): boolean {
+  let known = zoneChecks.get(timeZone);
+  if (known === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone });
+      known = true;
+    } catch {
+      known = false;
+    }
+    // Bounded: a flood of distinct bad names must not grow this without end.
+    if (zoneChecks.size < 10_000) zoneChecks.set(timeZone, known);
+  }
+  return known;
+}
+
 export function requireTimeZone(value: unknown): string {
-  // UTC is canonicalised away by some ICU versions' list, so accept it by name.
-  if (typeof value !== 'string' || !(TIME_ZONES.has(value) || value === 'UTC')) {
+  if (typeof value !== 'string' || value.length > 64 || !ZONE_NAME.test(value) || !formatsIn(value)) {
     throw new DomainError('VALIDATION_FAILED', `timeZone ${JSON.stringify(value)} is not an IANA time zone`, {
       field: 'timeZone',
     });
