@@ -5,12 +5,16 @@ import { World } from './support/world';
  * duplicates and reorders callbacks and webhooks and fails API calls, and ingest and projections are
  * killed (SIGKILL) and restarted at random moments. At the end the log must hold each of the simulator's
  * transactions exactly once with its final state, no payment open, no terminal claimed, read models equal
- * to a fold from position 0 and to the simulator's totals, and no secret in any log line. `npm test` runs a
+ * to a fold from position 0 and to the simulator's totals, and no secret in any log line. Stores sit east of
+ * UTC+12 and west of UTC−10, captured payments are refunded twice at once, and every capture and refund
+ * counts on the local day Dintero gives it. `npm test` runs a
  * small one; `npm run test:chaos` the full one (CHAOS_PAYMENTS, CHAOS_STORES, CHAOS_TERMINALS_PER_STORE).
  */
 const PAYMENTS = Number(process.env.CHAOS_PAYMENTS ?? 240);
 const STORES = Number(process.env.CHAOS_STORES ?? 3);
 const TERMINALS_PER_STORE = Number(process.env.CHAOS_TERMINALS_PER_STORE ?? 4);
+/** Captured payments refunded twice at once (two terminals, 60% each): one refund wins, the other is refused. */
+const REFUND_RACES = Number(process.env.CHAOS_REFUND_RACES ?? 12);
 const CHAOS = {
   dropRate: Number(process.env.CHAOS_DROP_RATE ?? 0.2),
   duplicateRate: Number(process.env.CHAOS_DUPLICATE_RATE ?? 0.2),
@@ -42,6 +46,7 @@ describe('chaos: lossy, duplicating, reordering Dintero; ingest and projections 
       }
     })();
     const { accepted, counts } = await world.pay(terminals, PAYMENTS);
+    const refunds = await world.refundRaces(terminals, accepted, REFUND_RACES);
     traffic = false;
     await killer;
 
@@ -56,6 +61,7 @@ describe('chaos: lossy, duplicating, reordering Dintero; ingest and projections 
         transactions: truth.transactions.length,
         captured: truth.transactions.filter((tx) => tx.status === 'CAPTURED').length,
         unknownAtStart: counts.unknownAtStart,
+        refundRaces: refunds,
         duplicatesAbsorbed: deliveries.filter((d) => d.duplicate).length,
         deliveriesDropped: deliveries.filter((d) => d.outcome === 'dropped').length,
         kills: world.kills,
@@ -65,6 +71,9 @@ describe('chaos: lossy, duplicating, reordering Dintero; ingest and projections 
       })}`,
     );
     expect(mismatches).toEqual([]);
+    // Two refunds of 60% each: never both (the log lets one take the amount), and each race ran.
+    expect(refunds.races).toBeGreaterThan(0);
+    expect(refunds.succeeded).toBeLessThanOrEqual(refunds.races);
     expect(leaks.slice(0, 5)).toEqual([]);
     expect((world.kills.ingest ?? 0) + (world.kills.projections ?? 0)).toBeGreaterThan(0);
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readState, SqliteEventStore } from '@app/event-store';
 import { isOpen, paymentDecider, terminalDecider, type PaymentState } from '@app/payment-domain';
+import { localDate } from '../../apps/projections/src/read-models/read-model.projector';
 import { freePort, startApp, waitUntil, type AppName, type RunningApp } from './app-process';
 import { scanLogs, type LogLeak } from './log-scan';
 import { bearer, HQ, writePosClients } from './pos-clients';
@@ -34,9 +35,17 @@ const APP_NAMES: Readonly<Record<EngineApp, AppName>> = {
 const ENDINGS = [0, 0, 0, 0, 1, 2, 3, 5, 51, 10, 20, 40];
 const TX_STATUS: Readonly<Record<string, PaymentState['status']>> = {
   CAPTURED: 'captured',
+  PARTIALLY_REFUNDED: 'captured',
+  REFUNDED: 'captured',
   DECLINED: 'declined',
   FAILED: 'failed',
 };
+
+/**
+ * The chain's stores take these time zones in turn: east of UTC+12 and west of UTC−10, where a store's day is
+ * furthest from UTC's and a fact dated by the wrong clock lands on the wrong day.
+ */
+const TIME_ZONES = ['Pacific/Kiritimati', 'Pacific/Pago_Pago', 'UTC', 'Europe/Oslo'];
 
 interface GroundTruth {
   transactions: {
@@ -45,8 +54,19 @@ interface GroundTruth {
     storeId: string;
     status: string;
     captured: number;
+    refunded: number;
     createdAt: string;
+    /** Dintero's time of the capture, and of each refund (by our reference). */
+    capturedAt?: string;
+    refunds: { reference?: string; amount: number; success: boolean; at: string }[];
   }[];
+}
+
+/** How the refund races went: two refunds at once on one payment, on two terminals of its store. */
+export interface RefundRaces {
+  readonly races: number;
+  readonly succeeded: number;
+  readonly refused: number;
 }
 
 export interface Traffic {
@@ -62,6 +82,8 @@ export class World {
   readonly retired: RunningApp[] = [];
   readonly kills: Partial<Record<EngineApp, number>> = {};
   private readonly ports = {} as Record<EngineApp, number>;
+  /** Each registered store's time zone. */
+  private readonly timeZones = new Map<string, string>();
   private readonly env: Record<string, string>;
 
   private constructor(
@@ -184,13 +206,15 @@ export class World {
     const terminals = stores.flatMap((storeId, s) =>
       [...Array(terminalsPerStore).keys()].map((t) => ({ storeId, terminalId: `W-${s + 1}-${t + 1}` })),
     );
-    for (const storeId of stores) {
+    for (const [index, storeId] of stores.entries()) {
+      const timeZone = TIME_ZONES[index % TIME_ZONES.length]!;
       const answer = await this.pos('PUT', `/v1/stores/${storeId}`, {
         name: storeId,
         payoutDestinationId: 'p',
-        timeZone: 'UTC',
+        timeZone,
       });
       if (answer.status >= 300) throw new Error(`registering ${storeId}: ${answer.status}`);
+      this.timeZones.set(storeId, timeZone);
     }
     for (const { storeId, terminalId } of terminals) {
       const answer = await this.pos('PUT', `/v1/stores/${storeId}/terminals/${terminalId}`, {});
@@ -239,6 +263,60 @@ export class World {
     };
     await Promise.all(terminals.map(posLoop));
     return { accepted, counts };
+  }
+
+  /**
+   * Refund races: for up to `count` captured payments, two refunds at once, each of 60% of the capture, on two
+   * terminals of the payment's store, with keys of their own. The log lets one take the amount; the other is
+   * refused (`422`) or, when Dintero's answer was lost, settled by the reconciler. Stores race in parallel, one
+   * payment at a time each, so that their terminals are free; a POS retries `409 TERMINAL_BUSY` with its key.
+   */
+  async refundRaces(terminals: readonly Terminal[], accepted: readonly string[], count: number): Promise<RefundRaces> {
+    const byStore = new Map<string, string[]>();
+    for (const { storeId, terminalId } of terminals)
+      byStore.set(storeId, [...(byStore.get(storeId) ?? []), terminalId]);
+    const result = { races: 0, succeeded: 0, refused: 0 };
+    const captured: { paymentId: string; storeId: string; amount: number }[] = [];
+    for (const paymentId of accepted) {
+      if (captured.length >= count) break;
+      const { body } = await this.pos('GET', `/v1/terminal-payments/${paymentId}`);
+      if (body.status === 'captured')
+        captured.push({ paymentId, storeId: String(body.storeId), amount: Number(body.capturedAmount) });
+    }
+    const refund = async (paymentId: string, terminalId: string, amount: number) => {
+      const key = randomUUID();
+      for (;;) {
+        const answer = await this.pos(
+          'POST',
+          `/v1/terminal-payments/${paymentId}/refunds`,
+          { amount, terminalId },
+          { 'idempotency-key': key },
+        );
+        // The terminal still busy with the store's previous race, or this key's first try still running.
+        const busy =
+          answer.status === 409 &&
+          ['TERMINAL_BUSY', 'IDEMPOTENT_REQUEST_IN_PROGRESS'].includes(String(answer.body.code));
+        if (!busy) return answer;
+        await pause(200);
+      }
+    };
+    await Promise.all(
+      [...byStore].map(async ([storeId, storeTerminals]) => {
+        const [first, second] = storeTerminals as [string, string];
+        for (const { paymentId, amount } of captured.filter((payment) => payment.storeId === storeId)) {
+          const share = Math.ceil(amount * 0.6);
+          const answers = await Promise.all([refund(paymentId, first, share), refund(paymentId, second, share)]);
+          result.races += 1;
+          for (const answer of answers) {
+            // 201 with the refund's outcome: succeeded, failed (Dintero said no) or unknown (settled later).
+            if (answer.status === 201) result.succeeded += answer.body.status === 'failed' ? 0 : 1;
+            else if (answer.status === 422 && answer.body.code === 'REFUND_EXCEEDS_CAPTURED') result.refused += 1;
+            else throw new Error(`refund answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+          }
+        }
+      }),
+    );
+    return result;
   }
 
   /**
@@ -292,15 +370,44 @@ export class World {
       else if (state.status === 'captured' && state.transactionId === tx.id && state.capturedAmount !== tx.captured)
         mismatches.push(`${tx.id}: captured ${tx.captured}, ${state.capturedAmount} in the log`);
       const events = await log.readStream(`payment-${tx.paymentId}`);
-      const captures = events.filter((event) => event.type === 'PaymentCaptured').length;
-      if (tx.status === 'CAPTURED' && state?.status === 'captured' && captures !== 1)
-        mismatches.push(`${tx.id}: ${captures} PaymentCaptured events`);
+      const captures = events.filter((event) => event.type === 'PaymentCaptured');
+      if (tx.captured > 0 && state?.status === 'captured' && state.transactionId === tx.id) {
+        if (captures.length !== 1) mismatches.push(`${tx.id}: ${captures.length} PaymentCaptured events`);
+        const dinteroAt = (captures[0]?.data as { dinteroAt?: string } | undefined)?.dinteroAt;
+        if (dinteroAt !== tx.capturedAt)
+          mismatches.push(`${tx.id}: captured at ${tx.capturedAt}, ${dinteroAt} in the log`);
+        mismatches.push(...this.refundMismatches(tx, state, events));
+      }
     }
     // A payment whose session Dintero never made (an API failure before it took effect) has no transaction.
     const withTransaction = new Set(truth.transactions.map((tx) => tx.paymentId));
     for (const [paymentId, state] of states)
       if (state.status === 'captured' && !withTransaction.has(paymentId))
         mismatches.push(`${paymentId}: captured in the log, no transaction at Dintero`);
+    return mismatches;
+  }
+
+  /** The refunds Dintero made are the log's succeeded refunds, each with Dintero's time; nothing else succeeded. */
+  private refundMismatches(
+    tx: GroundTruth['transactions'][number],
+    state: Extract<PaymentState, { status: 'captured' }>,
+    events: readonly { type: string; data: unknown }[],
+  ): string[] {
+    const mismatches: string[] = [];
+    const succeeded = Object.values(state.refunds).filter((refund) => refund.status === 'succeeded');
+    const logged = succeeded.reduce((sum, refund) => sum + refund.amount, 0);
+    if (logged !== tx.refunded) mismatches.push(`${tx.id}: refunded ${tx.refunded} at Dintero, ${logged} in the log`);
+    const open = Object.values(state.refunds).filter((r) => r.status === 'pending' || r.status === 'unknown');
+    if (open.length > 0) mismatches.push(`${tx.id}: ${open.length} refunds without an outcome`);
+    for (const refund of succeeded) {
+      const atDintero = tx.refunds.find((r) => r.reference === refund.refundId && r.success);
+      const recorded = events.find(
+        (e) => e.type === 'RefundSucceeded' && (e.data as { refundId: string }).refundId === refund.refundId,
+      )?.data as { dinteroAt?: string } | undefined;
+      if (!atDintero) mismatches.push(`${tx.id}: refund ${refund.refundId} succeeded in the log, not at Dintero`);
+      else if (recorded?.dinteroAt !== undefined && recorded.dinteroAt !== atDintero.at)
+        mismatches.push(`${tx.id}: refund ${refund.refundId} at ${atDintero.at}, ${recorded.dinteroAt} in the log`);
+    }
     return mismatches;
   }
 
@@ -337,23 +444,35 @@ export class World {
         JSON.stringify(scratch.terminal(storeId, terminalId))
       )
         mismatches.push(`terminal ${terminalId}: KV differs from a rebuild`);
+    // Dintero's totals per store and local day, each capture and refund dated by Dintero's own time in the
+    // store's time zone: the business day finance reconciles against.
     const truth = await this.sim<GroundTruth>('GET', '/ground-truth');
-    const simTotals = new Map<string, number>();
-    for (const tx of truth.transactions)
-      if (tx.status === 'CAPTURED') {
-        const key = `${tx.storeId}.${tx.createdAt.slice(0, 10)}`;
-        simTotals.set(key, (simTotals.get(key) ?? 0) + tx.captured);
-      }
+    const simTotals = new Map<string, { captured: number; refunded: number }>();
+    const add = (storeId: string, at: string, captured: number, refunded: number) => {
+      const key = `${storeId}.${localDate(at, this.timeZones.get(storeId) ?? 'UTC')}`;
+      const totals = simTotals.get(key) ?? { captured: 0, refunded: 0 };
+      simTotals.set(key, { captured: totals.captured + captured, refunded: totals.refunded + refunded });
+    };
+    for (const tx of truth.transactions) {
+      if (tx.captured > 0 && tx.capturedAt) add(tx.storeId, tx.capturedAt, tx.captured, 0);
+      for (const refund of tx.refunds) if (refund.success) add(tx.storeId, refund.at, 0, refund.amount);
+    }
     for (const [key, doc] of Object.entries(dayDocs)) {
       const [storeId, date] = key.split('.') as [string, string];
       if (JSON.stringify(doc) !== JSON.stringify(scratch.storeDay(storeId, date)))
         mismatches.push(`store day ${key}: KV differs from a rebuild`);
-      const day = doc as { currencies: Record<string, { capturedAmount: number }>; lateCaptures: { amount: number }[] };
+      const day = doc as {
+        currencies: Record<string, { capturedAmount: number; refundedAmount: number }>;
+        lateCaptures: { amount: number }[];
+      };
       const projected =
         (day.currencies.NOK?.capturedAmount ?? 0) + day.lateCaptures.reduce((sum, late) => sum + late.amount, 0);
-      if (projected !== (simTotals.get(key) ?? 0))
+      const atDintero = simTotals.get(key) ?? { captured: 0, refunded: 0 };
+      if (projected !== atDintero.captured)
+        mismatches.push(`store day ${key}: ${projected} captured in the read model, ${atDintero.captured} at Dintero`);
+      if ((day.currencies.NOK?.refundedAmount ?? 0) !== atDintero.refunded)
         mismatches.push(
-          `store day ${key}: ${projected} captured in the read model, ${simTotals.get(key) ?? 0} at Dintero`,
+          `store day ${key}: ${day.currencies.NOK?.refundedAmount ?? 0} refunded in the read model, ${atDintero.refunded} at Dintero`,
         );
     }
     for (const key of simTotals.keys())

@@ -10,6 +10,7 @@ import { ControlController } from './control/control.controller';
 import { SeedService } from './control/seed.service';
 import { DeliveryService } from './delivery/delivery.service';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from './dintero-simulator.config';
+import { SimulatorClock } from './state/clock';
 import { SimulatorRandom } from './state/random';
 import { SimulatorState } from './state/simulator-state';
 import { VirtualTerminalsService } from './terminals/virtual-terminals.service';
@@ -29,6 +30,7 @@ export class DinteroSimulatorModule {
         { provide: SimulatorRandom, useFactory: () => new SimulatorRandom(config.seed) },
         { provide: APP_FILTER, useClass: DinteroErrorFilter },
         SimulatorState,
+        SimulatorClock,
         DeliveryService,
         VirtualTerminalsService,
         SeedService,

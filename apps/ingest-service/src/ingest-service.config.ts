@@ -39,6 +39,20 @@ export class IngestServiceConfig extends withDintero(withEventStore(BaseAppConfi
   @EnvInt('RECONCILER_UNKNOWN_DELAY_SECONDS', { min: 0, max: 86_400 })
   readonly reconcilerUnknownDelaySeconds: number = 5;
 
+  /**
+   * How long a terminal claim may stand with no payment or refund recorded behind it (the command service
+   * stopped between the two) before the reconciler releases it.
+   */
+  @EnvInt('RECONCILER_ORPHAN_CLAIM_SECONDS', { min: 1, max: 86_400 })
+  readonly reconcilerOrphanClaimSeconds: number = 60;
+
+  /**
+   * How long a transaction may stay UNKNOWN at Dintero before the payment is flagged for a person (the
+   * store's documents, the dashboard, `payments_flagged_for_review_total`). Dintero is still asked after.
+   */
+  @EnvInt('RECONCILER_REVIEW_AFTER_SECONDS', { min: 0, max: 7 * 86_400 })
+  readonly reconcilerReviewAfterSeconds: number = 900;
+
   /** At most this many payments settled per second: Dintero's rate limits are shared with everything else. */
   @EnvInt('RECONCILER_MAX_PER_SECOND', { min: 1, max: 10_000 })
   readonly reconcilerMaxPerSecond: number = 20;

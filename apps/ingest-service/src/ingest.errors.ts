@@ -1,6 +1,6 @@
 import { Catch, HttpException, Inject } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-import { DinteroRejectedError, DinteroUnavailableError } from '@app/dintero';
+import { DinteroRejectedError, DinteroUnavailableError, UnrecognisedTransactionStatusError } from '@app/dintero';
 import {
   METRICS_REGISTRY,
   paymentMetrics,
@@ -8,7 +8,6 @@ import {
   type PaymentMetrics,
   type ProblemDetails,
 } from '@app/platform';
-import { UnrecognisedTransactionStatusError } from './facts/transaction-facts';
 
 /**
  * Problem Details, with the answers Dintero's retries depend on: 5xx whenever trying again may succeed

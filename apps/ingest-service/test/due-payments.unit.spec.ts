@@ -3,11 +3,12 @@ import { DuePayments } from '../src/reconciler/due-payments';
 
 const event = logOfEvents();
 const NOW = Date.parse('2026-11-24T10:00:00.000Z');
-const settings = { graceMs: 30_000, unknownDelayMs: 5_000, refundWaitMs: 60_000 };
+const settings = { graceMs: 30_000, unknownDelayMs: 5_000, refundWaitMs: 60_000, orphanClaimMs: 20_000 };
 const claimed = event('terminal-T-1', 'TerminalClaimed', {
   terminalId: 'T-1',
   claimId: 'p-1',
   paymentId: 'p-1',
+  claimedAt: '2026-11-24T10:00:00.000Z',
   expiresAt: '2026-11-24T10:03:00.000Z',
 });
 const requested = event('payment-p-1', 'PaymentRequested', { expiresAt: '2026-11-24T10:02:00.000Z' });
@@ -65,5 +66,40 @@ describe('which payments the reconciler looks at, and when', () => {
     }
     expect(due.takeDue(NOW + 60_000, 2)).toEqual(['p-1', 'p-2']);
     expect(due.takeDue(NOW + 60_000, 2)).toEqual(['p-3']);
+  });
+
+  it('looks at a claim with nothing recorded behind it after the short grace, and forgets it once released', () => {
+    const due = new DuePayments(settings);
+    due.apply(claimed, NOW);
+    expect(due.takeDue(NOW + 19_999, 10)).toEqual([]);
+    expect(due.takeDue(NOW + 20_000, 10)).toEqual(['p-1']);
+    expect(due.openClaims('p-1').get('p-1')).toEqual({ terminalId: 'T-1', claimedAt: NOW });
+    due.apply(event('terminal-T-1', 'TerminalReleased', { claimId: 'p-1', paymentId: 'p-1' }), NOW);
+    expect(due.size).toBe(0);
+  });
+
+  it('keeps a refund claim of an ended payment until the refund it was taken for is settled', () => {
+    const due = new DuePayments(settings);
+    const refundClaim = event('terminal-T-2', 'TerminalClaimed', {
+      terminalId: 'T-2',
+      claimId: 'r-1',
+      paymentId: 'p-3',
+      claimedAt: '2026-11-24T10:00:00.000Z',
+    });
+    due.apply(refundClaim, NOW);
+    due.apply(event('payment-p-3', 'RefundRequested', { refundId: 'r-1' }), NOW);
+    due.apply(event('payment-p-3', 'RefundSucceeded', { refundId: 'r-1' }), NOW);
+    expect(due.size).toBe(1);
+    due.apply(event('terminal-T-2', 'TerminalReleased', { claimId: 'r-1', paymentId: 'p-3' }), NOW);
+    expect(due.size).toBe(0);
+  });
+
+  it('asks again about a payment still open less and less often, up to the most, never before its end', () => {
+    const due = new DuePayments(settings);
+    [claimed, requested].forEach((e) => due.apply(e, NOW));
+    const retry = { baseMs: 1_000, maxMs: 8_000 };
+    const pauses = [1, 2, 3, 4, 5].map(() => due.retry('p-1', NOW, retry)! - NOW);
+    expect(pauses).toEqual([1_000, 2_000, 4_000, 8_000, 8_000]);
+    expect(due.retry('p-1', NOW, { ...retry, notBefore: NOW + 60_000 })).toBe(NOW + 60_000);
   });
 });

@@ -117,6 +117,100 @@ describe('read models as a fold over the log', () => {
     expect(projector.storeDay('oslo', '2026-11-24')).toBeUndefined();
   });
 
+  it('dates a capture and a refund by Dintero’s time, not by when the engine heard of them', () => {
+    // Dintero captured at 23:59:55 in Kiritimati (UTC+14) and refunded at 23:59:58; both were heard of
+    // after local midnight. They belong to the 24th there, and the receipt time is kept only for lag.
+    const dinteroCapture = '2026-11-24T09:59:55.000Z';
+    const heard = '2026-11-24T10:00:10.000Z';
+    const kiritimati = store('Pacific/Kiritimati');
+    const [claim, requested, session, captured, released] = capturedPayment('p-1', heard);
+    const projector = project([
+      ...kiritimati,
+      claim!,
+      requested!,
+      session!,
+      { ...captured!, data: { ...(captured!.data as object), dinteroAt: dinteroCapture } },
+      released!,
+      event('payment-p-1', 'RefundRequested', { refundId: 'r-1', amount: 4_000, terminalId: 'T-2', at: heard }),
+      event('payment-p-1', 'RefundSucceeded', {
+        refundId: 'r-1',
+        source: 'callback',
+        at: heard,
+        dinteroAt: '2026-11-24T09:59:58.000Z',
+      }),
+    ]);
+    expect(projector.storeDay('oslo', '2026-11-24')?.currencies.NOK).toMatchObject({
+      capturedAmount: 10_000,
+      refundedAmount: 4_000,
+    });
+    expect(projector.storeDay('oslo', '2026-11-25')).toBeUndefined();
+  });
+
+  it('frees a terminal whose claim is released with no payment ever recorded behind it', () => {
+    const claimedAt = '2026-11-24T10:00:00.000Z';
+    const projector = project([
+      ...store(),
+      event('terminal-T-1', 'TerminalClaimed', {
+        terminalId: 'T-1',
+        claimId: 'r-9',
+        kind: 'refund',
+        paymentId: 'p-9',
+        storeId: 'oslo',
+        claimedAt,
+        expiresAt: '2026-11-24T10:05:00.000Z',
+      }),
+    ]);
+    expect(projector.terminal('oslo', 'T-1')?.status).toBe('refunding');
+    expect(projector.store('oslo')?.terminals.busy).toBe(1);
+    const release = { terminalId: 'T-1', claimId: 'r-9', paymentId: 'p-9', reason: 'reconciled', at: claimedAt };
+    // A release that names its store, and one recorded before releases did (found through the terminal).
+    for (const data of [{ ...release, storeId: 'oslo' }, release]) {
+      const again = project([
+        ...store(),
+        event('terminal-T-1', 'TerminalClaimed', {
+          terminalId: 'T-1',
+          claimId: 'r-9',
+          kind: 'refund',
+          paymentId: 'p-9',
+          storeId: 'oslo',
+          claimedAt,
+          expiresAt: '2026-11-24T10:05:00.000Z',
+        }),
+        event('terminal-T-1', 'TerminalReleased', data),
+      ]);
+      expect(again.terminal('oslo', 'T-1')).toMatchObject({ status: 'idle' });
+      expect(again.terminal('oslo', 'T-1')?.active).toBeUndefined();
+      expect(again.store('oslo')?.terminals).toEqual({ busy: 0, idle: 2, offline: 0 });
+    }
+  });
+
+  it('lists a payment flagged for review on its store until it ends', () => {
+    const at = '2026-11-24T10:00:00.000Z';
+    const oslo = store();
+    const [claim, requested, session, captured] = capturedPayment('p-1', at);
+    const flagged = event('payment-p-1', 'PaymentFlaggedForReview', {
+      reason: 'outcome_unknown',
+      transactionId: 'tx-p-1',
+      since: at,
+      at: '2026-11-24T10:15:00.000Z',
+    });
+    const open = project([...oslo, claim!, requested!, session!, flagged]);
+    expect(open.store('oslo')?.review).toEqual([
+      {
+        paymentId: 'p-1',
+        terminalId: 'T-1',
+        reason: 'outcome_unknown',
+        transactionId: 'tx-p-1',
+        since: at,
+        at: '2026-11-24T10:15:00.000Z',
+      },
+    ]);
+    // Positions follow creation: the capture that settles it comes after the flag in the log.
+    const settledLater = event('payment-p-1', 'PaymentCaptured', captured!.data as Record<string, unknown>);
+    const settled = project([...oslo, claim!, requested!, session!, flagged, settledLater]);
+    expect(settled.store('oslo')?.review).toBeUndefined();
+  });
+
   it('counts refusals by kind, and lists late captures for reversal', () => {
     const at = '2026-11-24T10:00:00.000Z';
     const requested = (paymentId: string) =>

@@ -71,6 +71,8 @@ export interface DinteroTransaction {
     readonly success: boolean;
     readonly amount?: number;
     readonly created_at?: string;
+    /** Our `refund_reference`, on a `REFUND` event (the specification's "refund reference for refunds"). */
+    readonly event_reference?: string;
     readonly error?: { readonly code?: string; readonly message?: string; readonly type?: readonly string[] };
     readonly metadata?: Readonly<Record<string, string>>;
   }[];

@@ -12,6 +12,13 @@ export {
 export { DinteroClient, type DinteroCallObservation, type DinteroClientOptions } from './dintero.client';
 export { DinteroRejectedError, DinteroUnavailableError } from './dintero.errors';
 export type * from './dintero.types';
+export {
+  UnrecognisedTransactionStatusError,
+  refundEventOf,
+  refundOutcomes,
+  refundReferenceOf,
+  transactionFact,
+} from './transaction-facts';
 
 /** Nest injection token of the app's one `DinteroClient` (the provider is `dinteroClientProvider` in `@app/platform`). */
 export const DINTERO_CLIENT = Symbol('DINTERO_CLIENT');

@@ -1,10 +1,19 @@
-import type { DinteroTransaction } from '@app/dintero';
 import {
+  REACTION_TO_STATUS,
   isDinteroTransactionStatus,
   type DinteroTransactionFact,
+  type DinteroTransactionStatus,
+  type FactSource,
   type PaymentCommand,
   type PaymentState,
 } from '@app/payment-domain';
+import type { DinteroTransaction } from './dintero.types';
+
+/**
+ * The one translation from a Dintero transaction to the payment domain's facts, used by every path that
+ * reads one: callbacks, webhooks, the reconciler and the command service's cancel and refund. A second
+ * copy once dropped the card and Dintero's event time on one path.
+ */
 
 /** Dintero reported a status this engine does not know: nothing can be recorded until it is taught it. */
 export class UnrecognisedTransactionStatusError extends Error {
@@ -13,9 +22,12 @@ export class UnrecognisedTransactionStatusError extends Error {
   }
 }
 
+type TransactionEvent = NonNullable<DinteroTransaction['events']>[number];
+
 /**
  * What a Dintero transaction says about the payment, as the domain's fact. The card is kept as brand,
- * type, entry method and Dintero's masked number only; the reason of a refusal is the last failed event's.
+ * type, entry method and Dintero's masked number only; the reason of a refusal is the last failed event's;
+ * `dinteroAt` is when Dintero says the transaction reached its status.
  */
 export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact {
   if (!isDinteroTransactionStatus(tx.status)) throw new UnrecognisedTransactionStatusError(tx.status);
@@ -27,6 +39,7 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
     ...(tx.card.type ? { type: tx.card.type } : {}),
   };
   const reason = failed?.error?.code ?? failed?.error?.message;
+  const dinteroAt = statusTime(tx, tx.status);
   return {
     transactionId: tx.id,
     status: tx.status,
@@ -34,24 +47,62 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
     currency: tx.currency,
     ...(card && Object.keys(card).length > 0 ? { card } : {}),
     ...(reason ? { reason } : {}),
+    ...(dinteroAt ? { dinteroAt } : {}),
   };
 }
 
 /**
- * The outcomes of our refunds that the transaction's events settle: a `REFUND` event carries our refund id
- * as `refund_reference` (the command service sends it). Only refunds still pending or unknown are named.
+ * When the transaction reached what the domain records of it: for a captured transaction (whatever
+ * refunds came after) its first successful `CAPTURE` event; otherwise the last event that left it in its
+ * current status; failing both, the transaction's own `updated_at` (an `UNKNOWN` transaction may carry no
+ * event). Dintero's event times, not the time we heard of them, date the store's business day.
+ */
+function statusTime(tx: DinteroTransaction, status: DinteroTransactionStatus): string | undefined {
+  const events = tx.events ?? [];
+  const event =
+    REACTION_TO_STATUS[status] === 'captured'
+      ? events.find((e) => e.event === 'CAPTURE' && e.success)
+      : [...events].reverse().find((e) => e.transaction_status === status);
+  return instant(event?.created_at) ?? instant(tx.updated_at) ?? instant(tx.created_at);
+}
+
+/** Dintero's timestamp as the domain's UTC instant, or nothing when it is missing or not a time. */
+function instant(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+}
+
+/**
+ * Our refund id on a `REFUND` event. Dintero's specification returns the `refund_reference` we sent as the
+ * event's `event_reference` ("the refund reference for refunds"); older simulator builds put it in
+ * `metadata.refund_reference`, which is read too.
+ */
+export function refundReferenceOf(event: TransactionEvent): string | undefined {
+  return event.event_reference ?? event.metadata?.refund_reference;
+}
+
+/** The transaction's `REFUND` event for our refund id, the last one when Dintero tried more than once. */
+export function refundEventOf(tx: DinteroTransaction, refundId: string): TransactionEvent | undefined {
+  return [...(tx.events ?? [])].reverse().find((e) => e.event === 'REFUND' && refundReferenceOf(e) === refundId);
+}
+
+/**
+ * The outcomes of our refunds that the transaction's events settle. Only refunds still pending or unknown
+ * are named; each carries the time Dintero gives its `REFUND` event.
  */
 export function refundOutcomes(
   tx: DinteroTransaction,
   state: PaymentState,
-  source: 'callback' | 'webhook' | 'reconciler',
+  source: FactSource,
   at: string,
 ): Extract<PaymentCommand, { type: 'RecordRefundOutcome' }>[] {
   if (state.status !== 'captured') return [];
-  return (tx.events ?? []).flatMap((event) => {
-    const refundId = event.metadata?.refund_reference;
-    const refund = refundId === undefined ? undefined : state.refunds[refundId];
-    if (event.event !== 'REFUND' || !refund || refund.status === 'succeeded' || refund.status === 'failed') return [];
+  return Object.values(state.refunds).flatMap((refund) => {
+    if (refund.status === 'succeeded' || refund.status === 'failed') return [];
+    const event = refundEventOf(tx, refund.refundId);
+    if (!event) return [];
+    const dinteroAt = instant(event.created_at);
     return [
       {
         type: 'RecordRefundOutcome' as const,
@@ -61,6 +112,7 @@ export function refundOutcomes(
           ...(event.success ? {} : { reason: event.error?.code ?? 'refused by Dintero' }),
           source,
           at,
+          ...(dinteroAt ? { dinteroAt } : {}),
         },
       },
     ];

@@ -106,7 +106,7 @@ describe('every Dintero transaction status has a defined reaction', () => {
     PARTIALLY_REFUNDED: ['PaymentCaptured', 'captured'],
     DECLINED: ['PaymentDeclined', 'declined'],
     FAILED: ['PaymentFailed', 'failed'],
-    UNKNOWN: ['TransactionOutcomeUnknown', 'awaiting_card'],
+    UNKNOWN: ['TransactionOutcomeUnknown', 'outcome_unknown'],
     ON_HOLD: ['PaymentOnHold', 'on_hold'],
   };
 
@@ -312,6 +312,81 @@ describe('void', () => {
       .given([...awaitingCard, captured])
       .when({ type: 'RequestVoid', data: { by: 'till-3', at: at(30) } })
       .thenFails('NOT_VOIDABLE', { paymentStatus: 'captured' }));
+});
+
+describe('an outcome Dintero reports as UNKNOWN', () => {
+  const unknown = run(awaitingCard, [record('UNKNOWN')]);
+  const flag: PaymentCommand = { type: 'FlagForReview', data: { at: at(59) } };
+
+  it('gives the payment a status the POS can act on, naming the transaction', () => {
+    const state = fold(paymentDecider, [...awaitingCard, ...unknown]);
+    expect(state).toMatchObject({ status: 'outcome_unknown', transactionId: 'T12345678.tx1', unknownSince: at(20) });
+  });
+
+  it('is handed to a person once, and the payment stays open for Dintero to settle', () => {
+    const flagged = run([...awaitingCard, ...unknown], [flag, flag]);
+    expect(flagged).toEqual([
+      {
+        type: 'PaymentFlaggedForReview',
+        data: { reason: 'outcome_unknown', transactionId: 'T12345678.tx1', since: at(20), at: at(59) },
+      },
+    ]);
+    const settled = run([...awaitingCard, ...unknown, ...flagged], [record('CAPTURED', 'reconciler')]);
+    expect(settled.map((e) => e.type)).toEqual(['PaymentCaptured']);
+    expect(fold(paymentDecider, [...awaitingCard, ...unknown, ...flagged, ...settled])).not.toHaveProperty(
+      'flaggedForReviewAt',
+    );
+  });
+
+  it('is not flagged while the outcome is known or the payment has ended', () => {
+    spec.given(awaitingCard).when(flag).thenNothing();
+    spec
+      .given([...awaitingCard, captured])
+      .when(flag)
+      .thenNothing();
+  });
+
+  it('does not take a late session record for a session creation that was unknown', () =>
+    spec
+      .given([...awaitingCard, ...unknown])
+      .when({ type: 'RecordSessionCreated', data: { sessionId: 'other', expiresAt: requested.expiresAt, at: at(30) } })
+      .thenNothing());
+});
+
+describe("Dintero's own time of a fact (the business day is the day Dintero captured)", () => {
+  const dinteroAt = '2026-11-23T09:59:55.000Z';
+
+  it('is kept beside the receipt time on a capture, a refusal and a void', () => {
+    for (const status of ['CAPTURED', 'DECLINED', 'FAILED', 'AUTHORIZATION_VOIDED'] as const) {
+      const [event] = run(awaitingCard, [record(status, 'reconciler', { dinteroAt })]);
+      expect(event?.data).toMatchObject({ at: at(20), dinteroAt });
+    }
+  });
+
+  it('is kept on a late capture and on a refund outcome', () => {
+    const [late] = run(
+      [...awaitingCard, captured],
+      [record('CAPTURED', 'webhook', { transactionId: 'tx2', dinteroAt })],
+    );
+    expect(late).toMatchObject({ type: 'LateCaptureRecorded', data: { dinteroAt } });
+    const refunded = run(
+      [...awaitingCard, captured],
+      [
+        {
+          type: 'RequestRefund',
+          data: { refundId: 'r1', amount: 100, terminalId: 'T-2', claimId: 'r1', by: 'till-3', at: at(40) },
+        },
+        {
+          type: 'RecordRefundOutcome',
+          data: { refundId: 'r1', outcome: 'succeeded', source: 'callback', at: at(50), dinteroAt },
+        },
+      ],
+    );
+    expect(refunded[1]).toEqual({
+      type: 'RefundSucceeded',
+      data: { refundId: 'r1', source: 'callback', at: at(50), dinteroAt },
+    });
+  });
 });
 
 describe('refunds (invariant 8: never more than captured)', () => {

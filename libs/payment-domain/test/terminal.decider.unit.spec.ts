@@ -42,7 +42,14 @@ describe('terminal claim (invariant 1: one payment per terminal)', () => {
       .then([
         {
           type: 'TerminalReleased',
-          data: { terminalId: 'T-1', claimId: 'claim-a', paymentId: 'pay-a', reason: 'expired', at: later.claimedAt },
+          data: {
+            terminalId: 'T-1',
+            claimId: 'claim-a',
+            paymentId: 'pay-a',
+            storeId: 'oslo-center',
+            reason: 'expired',
+            at: later.claimedAt,
+          },
         },
         { type: 'TerminalClaimed', data: later },
       ]);
@@ -55,6 +62,9 @@ describe('terminal claim (invariant 1: one payment per terminal)', () => {
         terminalId: 'T-1',
         claimId: 'claim-a',
         paymentId: 'pay-a',
+        // The claim's store travels with the release, so that the read models can free the terminal even
+        // when no payment was ever recorded behind the claim.
+        storeId: 'oslo-center',
         reason: 'finished',
         at: '2026-11-23T10:01:00.000Z',
       },

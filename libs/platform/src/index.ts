@@ -27,3 +27,4 @@ export { paymentMetrics, type PaymentMetrics } from './metrics/payment-metrics';
 export { dinteroClientProvider, type DinteroConnectionSettings } from './dintero/dintero-client.provider';
 export { parseMessage, replyTo, type Reply } from './nats/request-reply';
 export { NatsResponders } from './nats/nats-responders';
+export { recordUnderClaim, releaseClaim, type ClaimRelease } from './claims/terminal-claims';

@@ -13,6 +13,7 @@ import {
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
+import { SimulatorClock } from '../state/clock';
 import { SimulatorRandom } from '../state/random';
 import { SimulatorState, type SimSession } from '../state/simulator-state';
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
@@ -31,6 +32,7 @@ export class SessionsController {
     private readonly state: SimulatorState,
     private readonly terminals: VirtualTerminalsService,
     private readonly random: SimulatorRandom,
+    private readonly clock: SimulatorClock,
   ) {}
 
   /** `POST /v1/sessions-profile` (§2): the terminal starts prompting as soon as the session exists. */
@@ -79,7 +81,7 @@ export class SessionsController {
       },
       url: body.url,
       expires_at: body.expires_at ?? new Date(created.getTime() + this.config.sessionTtlSeconds * 1000).toISOString(),
-      created_at: created.toISOString(),
+      created_at: this.clock.stamp(),
       ...(body.metadata ? { metadata: body.metadata } : {}),
       events: [],
     };
@@ -109,7 +111,7 @@ export class SessionsController {
       throw new DinteroApiError(400, 'SESSION_CANCEL_NOT_ALLOWED', `The session's transaction is ${tx.status}`);
     }
     this.terminals.abort(session);
-    session.cancelled_at = new Date().toISOString();
+    session.cancelled_at = this.clock.stamp();
     session.cancelled_by = 'merchant';
     session.events.push({ name: 'CANCELLED', created_at: session.cancelled_at });
     if (tx) {

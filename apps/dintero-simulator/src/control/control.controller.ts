@@ -4,10 +4,11 @@ import { dinteroValidation } from '../api/api-guards';
 import { DinteroApiError } from '../api/dintero-api.error';
 import { parseChaos } from '../delivery/chaos';
 import { DeliveryService } from '../delivery/delivery.service';
+import { SimulatorClock } from '../state/clock';
 import { SimulatorState } from '../state/simulator-state';
 import { AMOUNT_TABLE, outcomeName, parseOutcome } from '../terminals/amount-table';
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
-import { CallbackSecretDto, OutcomeDto, SeedDto, TerminalStatusDto } from './control.dto';
+import { CallbackSecretDto, ClockDto, OutcomeDto, SeedDto, TerminalStatusDto } from './control.dto';
 import { SeedService } from './seed.service';
 
 /** The simulator's own API for tests and demos (not Dintero's): under `/_control`. */
@@ -20,6 +21,7 @@ export class ControlController {
     private readonly delivery: DeliveryService,
     private readonly terminals: VirtualTerminalsService,
     private readonly seeds: SeedService,
+    private readonly clock: SimulatorClock,
   ) {}
 
   @Post('seed')
@@ -69,6 +71,16 @@ export class ControlController {
     }
   }
 
+  /**
+   * Moves the time Dintero stamps on its records (not expiry or delivery timing): a capture "at 23:59:55"
+   * of a store's day, reported after its midnight, without waiting for midnight.
+   */
+  @Put('clock')
+  setClock(@Body() body: ClockDto) {
+    this.clock.offset = body.offsetMs;
+    return { offsetMs: this.clock.offset, now: this.clock.stamp() };
+  }
+
   @Put('callback-secret')
   callbackSecret(@Body() body: CallbackSecretDto) {
     this.delivery.callbackSecret = body.secret || undefined;
@@ -115,6 +127,16 @@ export class ControlController {
         captured: t.capturedAmount,
         refunded: t.refundedAmount,
         createdAt: t.created_at,
+        // When Dintero captured and refunded: what a store's business day is dated by.
+        capturedAt: t.events.find((e) => e.event === 'CAPTURE' && e.success)?.created_at,
+        refunds: t.events
+          .filter((e) => e.event === 'REFUND')
+          .map((e) => ({
+            reference: e.metadata?.refund_reference,
+            amount: e.amount,
+            success: e.success,
+            at: e.created_at,
+          })),
       })),
     };
   }
@@ -131,6 +153,7 @@ export class ControlController {
   @HttpCode(200)
   reset() {
     this.state.reset();
+    this.clock.offset = 0;
     this.delivery.deliveries.length = 0;
     return { reset: true };
   }

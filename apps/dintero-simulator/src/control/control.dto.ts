@@ -1,5 +1,17 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsOptional, IsString, IsUrl, Matches, MinLength, ValidateNested } from 'class-validator';
+import {
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
 
 const ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 
@@ -75,4 +87,14 @@ export class CallbackSecretDto {
   @IsOptional()
   @IsString()
   secret?: string;
+}
+
+const YEAR_MS = 366 * 24 * 3600 * 1000;
+
+/** How far Dintero's record clock runs from real time, in milliseconds (0: real time). */
+export class ClockDto {
+  @IsInt()
+  @Min(-YEAR_MS)
+  @Max(YEAR_MS)
+  offsetMs!: number;
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DeliveryService } from '../delivery/delivery.service';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
+import { SimulatorClock } from '../state/clock';
 import { SimulatorRandom } from '../state/random';
 import { SimulatorState, type SimSession, type SimTransaction, type TransactionEvent } from '../state/simulator-state';
 import { outcomeForAmount, parseOutcome, type TerminalOutcome } from './amount-table';
@@ -21,6 +22,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     private readonly state: SimulatorState,
     private readonly delivery: DeliveryService,
     private readonly random: SimulatorRandom,
+    private readonly clock: SimulatorClock,
   ) {}
 
   onModuleInit(): void {
@@ -48,7 +50,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
   prompt(session: SimSession): void {
     const terminal = this.state.terminals.get(session.order.store.terminal_id)!;
     terminal.activeSessionId = session.id;
-    session.events.push({ name: 'INITIATED', created_at: now() });
+    session.events.push({ name: 'INITIATED', created_at: this.clock.stamp() });
     this.schedule(session.id, this.config.terminalDelayMs, () => this.present(terminal.terminal_id));
   }
 
@@ -89,7 +91,10 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
           this.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
         );
         tx.capturedAmount = tx.amount;
-        session.events.push({ name: 'AUTHORIZED', created_at: now() }, { name: 'COMPLETED', created_at: now() });
+        session.events.push(
+          { name: 'AUTHORIZED', created_at: this.clock.stamp() },
+          { name: 'COMPLETED', created_at: this.clock.stamp() },
+        );
         return this.report(session, tx, undefined);
       }
       case 'declined': {
@@ -98,7 +103,11 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
           ...this.txEvent('AUTHORIZE', 'DECLINED', false, tx.amount),
           error: { code: outcome.errorType, message: outcome.message, type: [outcome.errorType] },
         });
-        session.events.push({ name: 'DECLINED', created_at: now(), details: { error: outcome.errorType } });
+        session.events.push({
+          name: 'DECLINED',
+          created_at: this.clock.stamp(),
+          details: { error: outcome.errorType },
+        });
         return this.report(session, tx, 'authorization');
       }
       case 'failed': {
@@ -107,12 +116,12 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
           ...this.txEvent('AUTHORIZE', 'FAILED', false, tx.amount),
           error: { code: 'ERROR', message: outcome.message, type: ['ERROR'] },
         });
-        session.events.push({ name: 'FAILED', created_at: now() });
+        session.events.push({ name: 'FAILED', created_at: this.clock.stamp() });
         return this.report(session, tx, 'failed');
       }
       case 'unknown': {
         const tx = this.transaction(session, 'UNKNOWN');
-        session.events.push({ name: 'UNKNOWN', created_at: now() });
+        session.events.push({ name: 'UNKNOWN', created_at: this.clock.stamp() });
         return this.report(session, tx, undefined);
       }
       case 'on_hold_then_approved': {
@@ -122,7 +131,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
         this.schedule(`${session.id}:hold`, this.config.holdMs, () => {
           tx.status = 'CAPTURED';
           tx.capturedAmount = tx.amount;
-          tx.updated_at = now();
+          tx.updated_at = this.clock.stamp();
           tx.events.push(
             this.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
             this.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
@@ -132,9 +141,9 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
         return;
       }
       case 'cancelled': {
-        session.cancelled_at = now();
+        session.cancelled_at = this.clock.stamp();
         session.cancelled_by = 'customer';
-        session.events.push({ name: 'CANCELLED', created_at: now() });
+        session.events.push({ name: 'CANCELLED', created_at: this.clock.stamp() });
         return this.reportCancelled(session);
       }
       case 'no_answer':
@@ -196,7 +205,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
       transaction_id: tx?.id,
       session_id: session.id,
       merchant_reference: session.order.merchant_reference,
-      time: now(),
+      time: this.clock.stamp(),
       error,
     };
   }
@@ -213,14 +222,14 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
       event,
       transaction_status: status,
       success,
-      created_at: now(),
+      created_at: this.clock.stamp(),
       ...(amount === undefined ? {} : { amount }),
       ...(metadata ? { metadata } : {}),
     };
   }
 
   private transaction(session: SimSession, status: string, card?: SimTransaction['card']): SimTransaction {
-    const created = now();
+    const created = this.clock.stamp();
     const tx: SimTransaction = {
       id: this.random.id(this.config.accountId),
       session_id: session.id,
@@ -255,14 +264,10 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
       const session = terminal.activeSessionId ? this.state.sessions.get(terminal.activeSessionId) : undefined;
       if (session && Date.parse(session.expires_at) <= time) {
         this.abort(session);
-        session.events.push({ name: 'EXPIRED', created_at: now() });
+        session.events.push({ name: 'EXPIRED', created_at: this.clock.stamp() });
       }
     }
   }
-}
-
-function now(): string {
-  return new Date().toISOString();
 }
 
 /** The transaction as Dintero's API shows it, without the simulator's bookkeeping. */

@@ -1,21 +1,24 @@
 import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
-import { DINTERO_CLIENT, type DinteroClient, type DinteroTransaction } from '@app/dintero';
+import {
+  DINTERO_CLIENT,
+  refundOutcomes,
+  transactionFact,
+  type DinteroClient,
+  type DinteroTransaction,
+} from '@app/dintero';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
+  endedClaims,
   existingPayment,
-  isOpen,
   paymentDecider,
   paymentStream,
-  terminalDecider,
-  terminalStream,
   type DinteroErrorKind,
   type FactSource,
   type PaymentCommand,
   type PaymentState,
 } from '@app/payment-domain';
 import type { Registry } from 'prom-client';
-import { METRICS_REGISTRY, paymentMetrics, type PaymentMetrics } from '@app/platform';
-import { refundOutcomes, transactionFact } from './transaction-facts';
+import { METRICS_REGISTRY, paymentMetrics, releaseClaim, type PaymentMetrics } from '@app/platform';
 
 export type IngestSource = Exclude<FactSource, 'command-service'>;
 
@@ -106,26 +109,23 @@ export class PaymentFacts {
     ]);
   }
 
+  /** Hands a payment whose outcome Dintero still calls UNKNOWN to a person (once; the domain decides). */
+  flagForReview(paymentId: string, context: FactContext) {
+    const at = new Date().toISOString();
+    return this.record(paymentId, context, () => [{ type: 'FlagForReview', data: { at } }]);
+  }
+
   /**
    * Releases the terminal claims of a payment that ended and of refunds that ended. Each release is a
    * no-op when the claim was already released or replaced, so every path may call it.
    */
   async releaseEnded(state: PaymentState, context: FactContext): Promise<void> {
     if (state.status === 'none') return;
-    const claims: { terminalId: string; claimId: string }[] = [];
-    if (!isOpen(state)) claims.push({ terminalId: state.terminalId, claimId: state.claimId });
-    if (state.status === 'captured') {
-      for (const refund of Object.values(state.refunds))
-        if (refund.status === 'succeeded' || refund.status === 'failed')
-          claims.push({ terminalId: refund.terminalId, claimId: refund.claimId });
-    }
-    for (const { terminalId, claimId } of claims) {
-      await handleCommand(
+    for (const claim of endedClaims(state)) {
+      await releaseClaim(
         this.store,
-        terminalStream(terminalId),
-        terminalDecider,
-        { type: 'ReleaseTerminal', data: { terminalId, claimId, reason: 'finished', at: new Date().toISOString() } },
-        { metadata: { ...this.metadata(context), paymentId: state.paymentId, storeId: state.storeId, terminalId } },
+        { ...claim, reason: 'finished', at: new Date().toISOString() },
+        { ...this.metadata(context), paymentId: state.paymentId, storeId: state.storeId, terminalId: claim.terminalId },
       );
     }
   }

@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '@app/event-store';
+import { endsPayment } from '@app/payment-domain';
 
 export interface DueSettings {
   /** After a session's expiry, how long Dintero's own report is waited for. */
@@ -7,31 +8,37 @@ export interface DueSettings {
   readonly unknownDelayMs: number;
   /** How long a requested refund may go without an outcome before Dintero is asked. */
   readonly refundWaitMs: number;
+  /**
+   * How long a terminal claim may go with no payment or refund recorded behind it (the command service
+   * stopped in between, or the command was refused and could not release) before it is released.
+   */
+  readonly orphanClaimMs: number;
+}
+
+export interface OpenClaim {
+  readonly terminalId: string;
+  /** Epoch ms of the claim. */
+  readonly claimedAt: number;
 }
 
 interface Entry {
   dueAt: number | undefined;
   ended: boolean;
-  /** Terminal claims of this payment (its own, and its refunds') not yet released: claimId → terminalId. */
-  readonly openClaims: Map<string, string>;
+  /** A payment event was seen: without one, the entry is only claims (perhaps of a payment never recorded). */
+  known: boolean;
+  /** How many times the reconciler looked and found the payment still open: the back-off's exponent. */
+  attempts: number;
+  /** Terminal claims of this payment (its own, and its refunds') not yet released, by claim id. */
+  readonly openClaims: Map<string, OpenClaim>;
   readonly pendingRefunds: Set<string>;
 }
-
-const ENDINGS = new Set([
-  'PaymentCaptured',
-  'PaymentDeclined',
-  'PaymentFailed',
-  'PaymentCancelled',
-  'PaymentExpired',
-  'PaymentVoided',
-  'SessionCreationRejected',
-]);
 
 /**
  * Which payments the reconciler must look at, and when: built from the log's payment and terminal events
  * (pure bookkeeping, no I/O). A payment is due when its session should have ended, when an outcome is
- * unknown, when a refund has no outcome, or when it ended but its terminal is still claimed. A payment
- * that ended with nothing left open is forgotten, so memory follows the open payments, not the log.
+ * unknown, when a refund has no outcome, when it ended but its terminal is still claimed, or when a claim
+ * names it and nothing was recorded behind the claim. A payment that ended with nothing left open is
+ * forgotten, so memory follows the open payments, not the log.
  */
 export class DuePayments {
   private readonly entries = new Map<string, Entry>();
@@ -48,6 +55,7 @@ export class DuePayments {
     if (!event.streamName.startsWith('payment-')) return;
     const paymentId = event.streamName.slice('payment-'.length);
     const entry = this.entry(paymentId);
+    entry.known = true;
     const { graceMs, unknownDelayMs, refundWaitMs } = this.settings;
     switch (event.type) {
       case 'PaymentRequested':
@@ -70,7 +78,7 @@ export class DuePayments {
         entry.pendingRefunds.delete(String(data.refundId));
         break;
       default:
-        if (ENDINGS.has(event.type)) {
+        if (endsPayment(event.type)) {
           entry.ended = true;
           entry.dueAt = entry.openClaims.size > 0 ? now + unknownDelayMs : undefined;
         }
@@ -94,8 +102,22 @@ export class DuePayments {
     if (entry) entry.dueAt = at;
   }
 
+  /**
+   * Looks again after a pause that doubles each time the payment is found still open (from `baseMs`, at
+   * most `maxMs`), and never before `notBefore`: an outcome Dintero keeps calling UNKNOWN is asked about
+   * less and less often, not every second for good.
+   */
+  retry(paymentId: string, now: number, { baseMs, maxMs, notBefore = 0 }: RetrySettings): number | undefined {
+    const entry = this.entries.get(paymentId);
+    if (!entry) return undefined;
+    const pause = Math.min(maxMs, baseMs * 2 ** Math.min(entry.attempts, 30));
+    entry.attempts += 1;
+    entry.dueAt = Math.max(notBefore, now + pause);
+    return entry.dueAt;
+  }
+
   /** The claims still held for this payment (its own and its refunds'), as the log last said. */
-  openClaims(paymentId: string): ReadonlyMap<string, string> {
+  openClaims(paymentId: string): ReadonlyMap<string, OpenClaim> {
     return this.entries.get(paymentId)?.openClaims ?? new Map();
   }
 
@@ -107,9 +129,11 @@ export class DuePayments {
     const paymentId = String(data.paymentId);
     if (type === 'TerminalClaimed') {
       const entry = this.entry(paymentId);
-      entry.openClaims.set(String(data.claimId), String(data.terminalId));
-      // A claim whose payment is never requested (a crash in between) must not hold the terminal forever.
-      if (entry.dueAt === undefined) entry.dueAt = Date.parse(String(data.expiresAt));
+      const claimedAt = Date.parse(String(data.claimedAt));
+      entry.openClaims.set(String(data.claimId), { terminalId: String(data.terminalId), claimedAt });
+      // A claim with nothing recorded behind it must not hold the terminal for long: looked at after a
+      // short grace (a payment's request, recorded right after its claim, moves this to its session's end).
+      this.bringForward(entry, claimedAt + this.settings.orphanClaimMs);
     } else if (type === 'TerminalReleased') {
       const entry = this.entries.get(paymentId);
       if (!entry) return;
@@ -121,7 +145,14 @@ export class DuePayments {
   private entry(paymentId: string): Entry {
     let entry = this.entries.get(paymentId);
     if (!entry) {
-      entry = { dueAt: undefined, ended: false, openClaims: new Map(), pendingRefunds: new Set() };
+      entry = {
+        dueAt: undefined,
+        ended: false,
+        known: false,
+        attempts: 0,
+        openClaims: new Map(),
+        pendingRefunds: new Set(),
+      };
       this.entries.set(paymentId, entry);
     }
     return entry;
@@ -132,6 +163,13 @@ export class DuePayments {
   }
 
   private forgetIfSettled(paymentId: string, entry: Entry): void {
-    if (entry.ended && entry.openClaims.size === 0 && entry.pendingRefunds.size === 0) this.entries.delete(paymentId);
+    const settled = entry.ended || !entry.known;
+    if (settled && entry.openClaims.size === 0 && entry.pendingRefunds.size === 0) this.entries.delete(paymentId);
   }
+}
+
+export interface RetrySettings {
+  readonly baseMs: number;
+  readonly maxMs: number;
+  readonly notBefore?: number;
 }

@@ -1,22 +1,23 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DINTERO_CLIENT, DinteroRejectedError, type DinteroClient } from '@app/dintero';
-import { EVENT_STORE, handleCommand, readState, type EventStore, type EventSubscription } from '@app/event-store';
+import { EVENT_STORE, readState, type EventStore, type EventSubscription } from '@app/event-store';
 import {
   isOpen,
+  knownClaims,
   paymentDecider,
   paymentStream,
-  terminalDecider,
-  terminalStream,
   type OpenPayment,
   type PaymentState,
 } from '@app/payment-domain';
 import type { Registry } from 'prom-client';
-import { METRICS_REGISTRY, paymentMetrics, type PaymentMetrics } from '@app/platform';
+import { METRICS_REGISTRY, paymentMetrics, releaseClaim, type PaymentMetrics } from '@app/platform';
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
 import { PaymentFacts, type FactContext } from '../facts/payment-facts.service';
 import { DuePayments } from './due-payments';
 
 const CONTEXT: FactContext = { source: 'reconciler', correlationId: 'reconciler' };
+/** The longest pause between two looks at a payment Dintero still cannot settle. */
+const MAX_RETRY_MS = 5 * 60_000;
 
 /**
  * Settles what Dintero never reported (DESIGN.md invariant 7): payments past their session's expiry,
@@ -49,9 +50,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     this.due = new DuePayments({
       graceMs: config.reconcilerGraceSeconds * 1000,
       unknownDelayMs: config.reconcilerUnknownDelaySeconds * 1000,
-      // The command service records a refund's outcome as soon as Dintero answers; past the terminal claim's
-      // lifetime it never will.
-      refundWaitMs: Math.max(config.reconcilerGraceSeconds, config.reconcilerUnknownDelaySeconds) * 1000,
+      refundWaitMs: this.refundWaitMs,
+      orphanClaimMs: config.reconcilerOrphanClaimSeconds * 1000,
     });
   }
 
@@ -74,6 +74,11 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     clearTimeout(this.timer);
     await this.subscription?.close();
     await this.running;
+  }
+
+  /** How long a refund may go without an outcome before Dintero's silence is taken as a no. */
+  private get refundWaitMs(): number {
+    return Math.max(this.config.reconcilerGraceSeconds, this.config.reconcilerUnknownDelaySeconds) * 1000;
   }
 
   /** How long before a payment that could not be settled, or is still open at Dintero, is looked at again. */
@@ -109,19 +114,58 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
 
   private async settle(paymentId: string): Promise<void> {
     const { state } = await readState(this.store, paymentStream(paymentId), paymentDecider);
-    if (state.status === 'none') return this.releaseOrphanClaims(paymentId);
-    const settled = isOpen(state) ? await this.settleOpen(state) : await this.settleRefunds(state);
+    const { state: settled, sessionEnded } =
+      state.status === 'none'
+        ? { state, sessionEnded: false }
+        : isOpen(state)
+          ? await this.settleOpen(state)
+          : { state: await this.settleRefunds(state), sessionEnded: false };
     await this.facts.releaseEnded(settled, CONTEXT);
-    this.metrics.reconciler.inc({ result: isOpen(settled) ? 'still_open' : 'settled' });
+    const orphansDueAt = await this.releaseOrphanClaims(paymentId, settled);
     if (isOpen(settled)) {
+      this.metrics.reconciler.inc({ result: 'still_open' });
+      await this.keepAskingAboutUnknown(settled, sessionEnded);
       this.logger.log({ paymentId, storeId: settled.storeId, terminalId: settled.terminalId }, 'still open at Dintero');
       const expiry = Date.parse(settled.expiresAt) + this.config.reconcilerGraceSeconds * 1000;
-      this.due.schedule(paymentId, Math.max(expiry, Date.now() + this.retryMs));
+      this.due.retry(paymentId, Date.now(), { baseMs: this.retryMs, maxMs: MAX_RETRY_MS, notBefore: expiry });
+      return;
+    }
+    if (settled.status !== 'none') this.metrics.reconciler.inc({ result: 'settled' });
+    // What is not due yet (a refund still within its wait, a claim within its grace) is looked at then.
+    const next = [orphansDueAt, this.refundsDueAt(settled)].filter((at): at is number => at !== undefined);
+    if (next.length > 0) this.due.schedule(paymentId, Math.min(...next));
+  }
+
+  /**
+   * A transaction Dintero reports as UNKNOWN: the terminal is released once Dintero's session has ended,
+   * so that the next customer can pay, and past `RECONCILER_REVIEW_AFTER_SECONDS` the payment is handed
+   * to a person. Dintero is still asked, less and less often, until it says what happened.
+   */
+  private async keepAskingAboutUnknown(payment: OpenPayment, sessionEnded: boolean): Promise<void> {
+    if (payment.status !== 'outcome_unknown' || payment.unknownSince === undefined) return;
+    const { paymentId, storeId, terminalId, claimId } = payment;
+    if (sessionEnded) {
+      await releaseClaim(
+        this.store,
+        { terminalId, claimId, reason: 'reconciled', at: new Date().toISOString() },
+        { correlationId: CONTEXT.correlationId, occurredAt: new Date().toISOString(), paymentId, storeId, terminalId },
+      );
+    }
+    const overdue = Date.now() - Date.parse(payment.unknownSince) >= this.config.reconcilerReviewAfterSeconds * 1000;
+    if (overdue && payment.flaggedForReviewAt === undefined) {
+      const { recorded } = await this.facts.flagForReview(paymentId, CONTEXT);
+      if (recorded.length > 0) {
+        this.metrics.flaggedForReview.inc();
+        this.logger.warn(
+          { paymentId, storeId, terminalId, transactionId: payment.transactionId, since: payment.unknownSince },
+          'outcome still unknown at Dintero: flagged for a person',
+        );
+      }
     }
   }
 
   /** Asks Dintero: the session and its transaction, or, without a session, transactions by our reference. */
-  private async settleOpen(state: OpenPayment): Promise<PaymentState> {
+  private async settleOpen(state: OpenPayment): Promise<{ state: PaymentState; sessionEnded: boolean }> {
     const { paymentId } = state;
     let transactionId: string | undefined;
     let cancelled = false;
@@ -141,7 +185,11 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     if (transactionId) await this.facts.recordTransactionById(paymentId, transactionId, CONTEXT);
     else if (cancelled) await this.facts.recordError(paymentId, 'cancelled', CONTEXT);
     else if (Date.now() >= Date.parse(state.expiresAt)) await this.facts.expire(paymentId, CONTEXT);
-    return (await readState(this.store, paymentStream(paymentId), paymentDecider)).state;
+    // The terminal's part is over once the session has a transaction (the card was presented and the
+    // terminal answered), was cancelled, or has expired.
+    const expiresAt = session?.expires_at ?? state.expiresAt;
+    const sessionEnded = transactionId !== undefined || cancelled || Date.now() >= Date.parse(expiresAt);
+    return { state: (await readState(this.store, paymentStream(paymentId), paymentDecider)).state, sessionEnded };
   }
 
   /** The session, or undefined when Dintero does not know it (then nothing can have been paid through it). */
@@ -155,8 +203,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
-   * Refunds without an outcome: Dintero's transaction events name our refund id. A refund Dintero has
-   * no trace of once the wait is over did not happen, and is recorded as failed.
+   * Refunds without an outcome: Dintero's transaction events name our refund id. A refund Dintero has no
+   * trace of once its own wait is over did not happen, and is recorded as failed; one still within its
+   * wait is left alone (the cardholder may be at the terminal, the command service waiting on Dintero).
    */
   private async settleRefunds(state: PaymentState): Promise<PaymentState> {
     if (state.status !== 'captured') return state;
@@ -165,24 +214,49 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     await this.facts.recordTransactionById(state.paymentId, state.transactionId, CONTEXT);
     let { state: after } = await readState(this.store, paymentStream(state.paymentId), paymentDecider);
     if (after.status !== 'captured') return after;
+    const now = Date.now();
     for (const refund of Object.values(after.refunds)) {
-      if (refund.status === 'pending' || refund.status === 'unknown')
+      const waited = now >= Date.parse(refund.requestedAt) + this.refundWaitMs;
+      if ((refund.status === 'pending' || refund.status === 'unknown') && waited)
         await this.facts.failRefund(state.paymentId, refund.refundId, 'no trace at Dintero', CONTEXT);
     }
     ({ state: after } = await readState(this.store, paymentStream(state.paymentId), paymentDecider));
     return after;
   }
 
-  /** A terminal claimed for a payment that was never recorded (a crash in between): released once it lapsed. */
-  private async releaseOrphanClaims(paymentId: string): Promise<void> {
-    for (const [claimId, terminalId] of this.due.openClaims(paymentId)) {
-      await handleCommand(
+  /** When the earliest refund still without an outcome is due to be asked about again. */
+  private refundsDueAt(state: PaymentState): number | undefined {
+    if (state.status !== 'captured') return undefined;
+    const due = Object.values(state.refunds)
+      .filter((r) => r.status === 'pending' || r.status === 'unknown')
+      .map((r) => Math.max(Date.parse(r.requestedAt) + this.refundWaitMs, Date.now() + this.retryMs));
+    return due.length > 0 ? Math.min(...due) : undefined;
+  }
+
+  /**
+   * Claims that name this payment with nothing recorded behind them: a payment never requested, or a
+   * refund never recorded (the command service stopped in between, or a refused command whose release
+   * failed). Each is released once it is older than the grace; the rim's `TerminalReleased` carries the
+   * claim's store, so the read models free the terminal too. Returns when the next such claim is due.
+   */
+  private async releaseOrphanClaims(paymentId: string, state: PaymentState): Promise<number | undefined> {
+    const known = knownClaims(state);
+    const now = Date.now();
+    let next: number | undefined;
+    for (const [claimId, { terminalId, claimedAt }] of this.due.openClaims(paymentId)) {
+      if (known.has(claimId)) continue;
+      const dueAt = claimedAt + this.config.reconcilerOrphanClaimSeconds * 1000;
+      if (dueAt > now) {
+        next = Math.min(next ?? dueAt, dueAt);
+        continue;
+      }
+      await releaseClaim(
         this.store,
-        terminalStream(terminalId),
-        terminalDecider,
-        { type: 'ReleaseTerminal', data: { terminalId, claimId, reason: 'reconciled', at: new Date().toISOString() } },
-        { metadata: { correlationId: 'reconciler', occurredAt: new Date().toISOString(), paymentId, terminalId } },
+        { terminalId, claimId, reason: 'reconciled', at: new Date(now).toISOString() },
+        { correlationId: CONTEXT.correlationId, occurredAt: new Date(now).toISOString(), paymentId, terminalId },
       );
+      this.logger.warn({ paymentId, terminalId, claimId }, 'released a claim with nothing recorded behind it');
     }
+    return next;
   }
 }

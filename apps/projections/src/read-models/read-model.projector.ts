@@ -1,8 +1,10 @@
 import type { RecordedEvent } from '@app/event-store';
+import type { PaymentEndingEvent } from '@app/payment-domain';
 import type {
   Change,
   CurrencyTotals,
   DayCounts,
+  ReviewEntry,
   StoreDayDoc,
   StoreDoc,
   TerminalDoc,
@@ -23,7 +25,7 @@ interface PaymentContext {
 type Data = Record<string, unknown>;
 
 const NO_TOTALS: CurrencyTotals = { capturedCount: 0, capturedAmount: 0, refundedCount: 0, refundedAmount: 0, net: 0 };
-const ENDED: Readonly<Record<string, keyof StoreDayDoc['counts'] | 'captured' | 'rejected' | 'voided'>> = {
+const ENDED: Readonly<Record<PaymentEndingEvent, keyof StoreDayDoc['counts'] | 'captured' | 'rejected' | 'voided'>> = {
   PaymentCaptured: 'captured',
   PaymentDeclined: 'declined',
   PaymentFailed: 'failed',
@@ -45,6 +47,8 @@ export class ReadModelProjector {
   private readonly days = new Map<string, StoreDayDoc>();
   private readonly payments = new Map<string, PaymentContext>();
   private readonly storeTerminals = new Map<string, Set<string>>();
+  /** Terminal ids are global: the store of each terminal seen, for releases that do not name it. */
+  private readonly terminalStores = new Map<string, string>();
   /** The event being applied, and the documents it changed so far. */
   private current = 0n;
   private readonly touched = new Set<string>();
@@ -54,6 +58,7 @@ export class ReadModelProjector {
     if (change.model === 'terminal') {
       this.terminals.set(change.key, change.doc);
       this.terminalsOf(change.doc.storeId).add(change.key);
+      this.terminalStores.set(change.doc.terminalId, change.doc.storeId);
     } else if (change.model === 'store') this.stores.set(change.key, change.doc);
     else this.days.set(change.key, change.doc);
   }
@@ -115,7 +120,7 @@ export class ReadModelProjector {
         this.payments.get(paymentId)?.refunds.set(String(data.refundId), Number(data.amount));
       } else if (event.type === 'RefundSucceeded' || event.type === 'RefundFailed') {
         this.payments.get(event.streamName.slice('payment-'.length))?.refunds.delete(String(data.refundId));
-      } else if (ENDED[event.type]) {
+      } else if (event.type in ENDED) {
         // Read back after it ended: its terminal was released long ago, so it may be forgotten again.
         const payment = this.payments.get(event.streamName.slice('payment-'.length));
         if (payment) Object.assign(payment, { ended: true, released: true });
@@ -183,8 +188,11 @@ export class ReadModelProjector {
   }
 
   private onTerminal(type: string, data: Data, position: string, put: (change: Change) => void): void {
+    // Releases name their claim's store; older ones are found through the payment or the terminal.
     const storeId =
-      typeof data.storeId === 'string' ? data.storeId : this.payments.get(String(data.paymentId))?.storeId;
+      typeof data.storeId === 'string'
+        ? data.storeId
+        : (this.payments.get(String(data.paymentId))?.storeId ?? this.terminalStores.get(String(data.terminalId)));
     if (storeId === undefined) return;
     const terminal = this.terminalDoc(storeId, String(data.terminalId));
     if (type === 'TerminalClaimed') {
@@ -235,8 +243,12 @@ export class ReadModelProjector {
     if (event.type === 'PaymentRequested') this.rememberPayment([event], event.position + 1n);
     const payment = this.payments.get(paymentId);
     if (!payment) return;
+    // The business day is when Dintero says it happened (a capture at 23:59:56 heard of at 00:00:10 belongs
+    // to the day before); the receipt time only when Dintero gave none.
     const at =
-      [data.at, data.requestedAt, event.metadata.occurredAt].find((v): v is string => typeof v === 'string') ?? '';
+      [data.dinteroAt, data.at, data.requestedAt, event.metadata.occurredAt].find(
+        (v): v is string => typeof v === 'string',
+      ) ?? '';
     const date = localDate(at, this.storeDoc(payment.storeId).timeZone);
     const terminal = this.terminalDoc(payment.storeId, payment.terminalId);
     const isActive = terminal.active?.paymentId === paymentId;
@@ -273,6 +285,18 @@ export class ReadModelProjector {
         }));
         return this.changeStoreToday(payment, date, position, put, { refundedCount: 1, refundedAmount: amount });
       }
+      case 'PaymentFlaggedForReview':
+        return this.changeStoreReview(payment.storeId, position, put, (review) => [
+          ...review.filter((entry) => entry.paymentId !== paymentId),
+          {
+            paymentId,
+            terminalId: payment.terminalId,
+            reason: String(data.reason),
+            ...(typeof data.transactionId === 'string' ? { transactionId: data.transactionId } : {}),
+            since: String(data.since),
+            at: String(data.at),
+          },
+        ]);
       case 'LateCaptureRecorded':
         return this.changeDay(payment, date, position, put, (day) => ({
           ...day,
@@ -291,10 +315,14 @@ export class ReadModelProjector {
         }));
     }
 
-    const ending = ENDED[event.type];
+    const ending = event.type in ENDED ? ENDED[event.type as PaymentEndingEvent] : undefined;
     if (!ending) return;
     payment.ended = true;
     this.forgetIfDone(paymentId, payment);
+    if (this.storeDoc(payment.storeId).review?.some((entry) => entry.paymentId === paymentId))
+      this.changeStoreReview(payment.storeId, position, put, (review) =>
+        review.filter((entry) => entry.paymentId !== paymentId),
+      );
     const amount = event.type === 'PaymentCaptured' ? Number(data.amount) : payment.amount;
     const outcome = { paymentId, status: ending, amount, currency: payment.currency, at };
     const counted = ending === 'captured' || ending in { declined: 1, failed: 1, cancelled: 1, expired: 1 };
@@ -357,8 +385,21 @@ export class ReadModelProjector {
     this.putStore({ ...store, today: { date, totals: addTotals(totals, payment.currency, delta) }, position }, put);
   }
 
+  /** The store's payments waiting for a person, changed (an empty list is left out of the document). */
+  private changeStoreReview(
+    storeId: string,
+    position: string,
+    put: (change: Change) => void,
+    change: (review: readonly ReviewEntry[]) => ReviewEntry[],
+  ): void {
+    const { review: current, ...store } = this.storeDoc(storeId);
+    const review = change(current ?? []);
+    this.putStore({ ...store, ...(review.length > 0 ? { review } : {}), position }, put);
+  }
+
   private putTerminal(doc: TerminalDoc, put: (change: Change) => void): void {
     const key = `${doc.storeId}.${doc.terminalId}`;
+    this.terminalStores.set(doc.terminalId, doc.storeId);
     if (!this.alreadyApplied(`terminal:${key}`, this.terminals.get(key)?.position)) {
       this.terminals.set(key, doc);
       this.terminalsOf(doc.storeId).add(key);

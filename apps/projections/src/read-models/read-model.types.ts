@@ -43,6 +43,18 @@ export interface CurrencyTotals {
   readonly net: number;
 }
 
+/** A payment a person must look at: its outcome stayed unknown at Dintero past the reconciler's deadline. */
+export interface ReviewEntry {
+  readonly paymentId: string;
+  readonly terminalId: string;
+  readonly reason: string;
+  readonly transactionId?: string;
+  /** Since when Dintero has reported the outcome as unknown. */
+  readonly since: string;
+  /** When it was flagged. */
+  readonly at: string;
+}
+
 /** Key `{storeId}` in `payments_stores`. */
 export interface StoreDoc {
   readonly storeId: string;
@@ -50,6 +62,8 @@ export interface StoreDoc {
   readonly timeZone: string;
   readonly terminals: { readonly busy: number; readonly idle: number; readonly offline: number };
   readonly today?: { readonly date: string; readonly totals: Readonly<Record<string, CurrencyTotals>> };
+  /** Payments waiting for a person, oldest first; absent when there are none. Each leaves once it ends. */
+  readonly review?: readonly ReviewEntry[];
   readonly position: string;
 }
 

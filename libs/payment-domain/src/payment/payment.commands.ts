@@ -15,6 +15,8 @@ export interface DinteroTransactionFact {
   readonly currency: string;
   readonly card?: CardSummary;
   readonly reason?: string;
+  /** When Dintero says the transaction reached this status (its event's `created_at`). */
+  readonly dinteroAt?: string;
 }
 
 export type PaymentCommand =
@@ -37,6 +39,7 @@ export type PaymentCommand =
     >
   | Command<'ExpireSession', { readonly source: FactSource; readonly at: string }>
   | Command<'RequestVoid', { readonly by: string; readonly at: string }>
+  | Command<'FlagForReview', { readonly at: string }>
   | Command<
       'RequestRefund',
       {
@@ -57,5 +60,7 @@ export type PaymentCommand =
         readonly reason?: string;
         readonly source: FactSource;
         readonly at: string;
+        /** When Dintero says the refund happened or was refused (its `REFUND` event's `created_at`). */
+        readonly dinteroAt?: string;
       }
     >;

@@ -41,15 +41,19 @@ function requestPayment(data: Of<'RequestPayment'>, state: PaymentState): Paymen
   return [{ type: 'PaymentRequested', data }];
 }
 
+/** Only before a session is known: an unknown transaction's outcome_unknown is not a session's. */
+const awaitsSession = (payment: PaymentState): boolean =>
+  payment.status === 'requested' || (payment.status === 'outcome_unknown' && payment.sessionId === undefined);
+
 function recordSessionCreated(data: Of<'RecordSessionCreated'>, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
-  if (payment.status !== 'requested' && payment.status !== 'outcome_unknown') return [];
+  if (!awaitsSession(payment)) return [];
   return [{ type: 'SessionCreated', data }];
 }
 
 function recordSessionRejected(data: Of<'RecordSessionRejected'>, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
-  if (payment.status !== 'requested' && payment.status !== 'outcome_unknown') return [];
+  if (!awaitsSession(payment)) return [];
   return [{ type: 'SessionCreationRejected', data }];
 }
 
@@ -86,6 +90,7 @@ function recordDinteroTransaction(
     );
   }
   const { transactionId } = transaction;
+  const when = { source, at, ...(transaction.dinteroAt ? { dinteroAt: transaction.dinteroAt } : {}) };
   const reaction = REACTION_TO_STATUS[transaction.status];
   if (reaction === 'captured') {
     if (isOpen(payment)) {
@@ -93,7 +98,7 @@ function recordDinteroTransaction(
       return [
         {
           type: 'PaymentCaptured',
-          data: { transactionId, amount: transaction.amount, currency: transaction.currency, ...card, source, at },
+          data: { transactionId, amount: transaction.amount, currency: transaction.currency, ...card, ...when },
         },
       ];
     }
@@ -113,8 +118,7 @@ function recordDinteroTransaction(
           currency: transaction.currency,
           endedAs: payment.status,
           flaggedForReversal: true,
-          source,
-          at,
+          ...when,
         },
       },
     ];
@@ -126,25 +130,23 @@ function recordDinteroTransaction(
     case 'started':
       return payment.transactionId === transactionId
         ? []
-        : [{ type: 'TransactionStarted', data: { transactionId, source, at } }];
+        : [{ type: 'TransactionStarted', data: { transactionId, ...when } }];
     case 'on_hold':
-      return payment.status === 'on_hold' ? [] : [{ type: 'PaymentOnHold', data: { transactionId, source, at } }];
+      return payment.status === 'on_hold' ? [] : [{ type: 'PaymentOnHold', data: { transactionId, ...when } }];
     case 'unknown':
       return payment.unknownTransactions.includes(transactionId)
         ? []
-        : [{ type: 'TransactionOutcomeUnknown', data: { transactionId, source, at } }];
+        : [{ type: 'TransactionOutcomeUnknown', data: { transactionId, ...when } }];
     case 'authorized':
       return payment.status === 'authorized'
         ? []
-        : [{ type: 'PaymentAuthorized', data: { transactionId, amount: transaction.amount, source, at } }];
+        : [{ type: 'PaymentAuthorized', data: { transactionId, amount: transaction.amount, ...when } }];
     case 'voided':
-      return [{ type: 'PaymentVoided', data: { transactionId, source, at } }];
+      return [{ type: 'PaymentVoided', data: { transactionId, ...when } }];
     case 'declined':
-      return [
-        { type: 'PaymentDeclined', data: { transactionId, reason: transaction.reason ?? 'declined', source, at } },
-      ];
+      return [{ type: 'PaymentDeclined', data: { transactionId, reason: transaction.reason ?? 'declined', ...when } }];
     case 'failed':
-      return [{ type: 'PaymentFailed', data: { transactionId, reason: transaction.reason ?? 'failed', source, at } }];
+      return [{ type: 'PaymentFailed', data: { transactionId, reason: transaction.reason ?? 'failed', ...when } }];
   }
 }
 
@@ -221,7 +223,7 @@ function requestRefund(data: Of<'RequestRefund'>, state: PaymentState): PaymentE
 }
 
 function recordRefundOutcome(
-  { refundId, outcome, reason, source, at }: Of<'RecordRefundOutcome'>,
+  { refundId, outcome, reason, source, at, dinteroAt }: Of<'RecordRefundOutcome'>,
   state: PaymentState,
 ): PaymentEvent[] {
   const payment = existingPayment(state);
@@ -231,16 +233,34 @@ function recordRefundOutcome(
   // A refund's outcome, once known, never changes (invariant 2); "unknown" is recorded once and
   // settled later by the reconciler.
   if (refund.status === 'succeeded' || refund.status === 'failed') return [];
+  const when = { source, at, ...(dinteroAt ? { dinteroAt } : {}) };
   switch (outcome) {
     case 'succeeded':
-      return [{ type: 'RefundSucceeded', data: { refundId, source, at } }];
+      return [{ type: 'RefundSucceeded', data: { refundId, ...when } }];
     case 'failed':
-      return [{ type: 'RefundFailed', data: { refundId, reason: reason ?? 'failed', source, at } }];
+      return [{ type: 'RefundFailed', data: { refundId, reason: reason ?? 'failed', ...when } }];
     case 'unknown':
       return refund.status === 'unknown'
         ? []
         : [{ type: 'RefundOutcomeUnknown', data: { refundId, reason: reason ?? 'no answer', at } }];
   }
+}
+
+/**
+ * Hands a payment whose transaction outcome Dintero still reports as UNKNOWN to a person, once. Any other
+ * payment is left as it is: the deadline is the reconciler's to keep, the decision the domain's.
+ */
+function flagForReview({ at }: Of<'FlagForReview'>, state: PaymentState): PaymentEvent[] {
+  const payment = existingPayment(state);
+  if (payment.status !== 'outcome_unknown' || payment.unknownSince === undefined) return [];
+  if (payment.flaggedForReviewAt !== undefined) return [];
+  const transaction = payment.transactionId ? { transactionId: payment.transactionId } : {};
+  return [
+    {
+      type: 'PaymentFlaggedForReview',
+      data: { reason: 'outcome_unknown', ...transaction, since: payment.unknownSince, at },
+    },
+  ];
 }
 
 function decide(command: PaymentCommand, state: PaymentState): PaymentEvent[] {
@@ -267,6 +287,8 @@ function decide(command: PaymentCommand, state: PaymentState): PaymentEvent[] {
       return requestRefund(command.data, state);
     case 'RecordRefundOutcome':
       return recordRefundOutcome(command.data, state);
+    case 'FlagForReview':
+      return flagForReview(command.data, state);
     default: {
       const unknown: never = command;
       throw new DomainError('VALIDATION_FAILED', `Unknown payment command ${JSON.stringify(unknown)}`);

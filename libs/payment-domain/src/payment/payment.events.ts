@@ -39,7 +39,15 @@ export interface PaymentRequestedData {
 
 interface Fact {
   readonly source: FactSource;
+  /** When the engine heard of it (the receipt time: with `dinteroAt`, the lag). */
   readonly at: string;
+  /**
+   * When Dintero says it happened: the transaction event's `created_at` (the capture, refund, void or
+   * refusal). The business day of the fact is this instant's date in the store's time zone, not the day
+   * the engine heard of it. Absent on facts Dintero gives no time for (a callback's `error=`), and on
+   * events recorded before it was kept.
+   */
+  readonly dinteroAt?: string;
 }
 
 type Event<Type extends string, Data> = { readonly type: Type; readonly data: Data };
@@ -52,6 +60,19 @@ export type PaymentEvent =
       { readonly code: string; readonly message: string; readonly httpStatus: number; readonly at: string }
     >
   | Event<'SessionCreationOutcomeUnknown', { readonly reason: string; readonly at: string }>
+  /**
+   * The outcome stayed unknown past the reconciler's deadline: a person must look (the store's documents,
+   * the dashboard and a metric show it). The payment stays open; Dintero is still asked.
+   */
+  | Event<
+      'PaymentFlaggedForReview',
+      {
+        readonly reason: 'outcome_unknown';
+        readonly transactionId?: string;
+        readonly since: string;
+        readonly at: string;
+      }
+    >
   | Event<'CancellationRequested', { readonly by: string; readonly at: string }>
   | Event<'TransactionStarted', Fact & { readonly transactionId: string }>
   | Event<'PaymentOnHold', Fact & { readonly transactionId: string }>

@@ -13,6 +13,8 @@ export interface Refund {
   readonly terminalId: string;
   readonly claimId: string;
   readonly status: RefundStatus;
+  /** When the POS asked for it: the reconciler waits a while before it takes Dintero's silence as a no. */
+  readonly requestedAt: string;
 }
 
 interface PaymentCore extends Omit<PaymentRequestedData, 'items' | 'metadata'> {
@@ -29,6 +31,10 @@ export type PaymentState =
       readonly cancellationRequested: boolean;
       readonly voidRequested: boolean;
       readonly unknownTransactions: readonly string[];
+      /** Since when Dintero has reported the transaction's outcome as UNKNOWN. */
+      readonly unknownSince?: string;
+      /** When the reconciler handed the payment to a person (its outcome stayed unknown too long). */
+      readonly flaggedForReviewAt?: string;
     })
   | (PaymentCore & {
       readonly status: 'captured';
@@ -59,12 +65,54 @@ export const isOpen = (state: PaymentState): state is OpenPayment =>
   state.status === 'on_hold' ||
   state.status === 'authorized';
 
+/**
+ * The terminal claims this payment no longer needs: its own once it has ended, and each refund's once the
+ * refund's outcome is known. (A refund whose outcome is unknown keeps its terminal: the cardholder may
+ * still be at it.) One answer for every path that releases.
+ */
+export function endedClaims(state: PaymentState): { terminalId: string; claimId: string }[] {
+  if (state.status === 'none') return [];
+  const claims = isOpen(state) ? [] : [{ terminalId: state.terminalId, claimId: state.claimId }];
+  if (state.status === 'captured')
+    for (const refund of Object.values(state.refunds))
+      if (refund.status === 'succeeded' || refund.status === 'failed')
+        claims.push({ terminalId: refund.terminalId, claimId: refund.claimId });
+  return claims;
+}
+
+/** Every claim the payment knows of (its own and its refunds'), ended or not. */
+export function knownClaims(state: PaymentState): Set<string> {
+  if (state.status === 'none') return new Set();
+  const claims = new Set([state.claimId]);
+  if (state.status === 'captured') for (const refund of Object.values(state.refunds)) claims.add(refund.claimId);
+  return claims;
+}
+
 /** Amount refunded or possibly being refunded: unknown outcomes count, so that we never refund twice. */
 export function committedRefunds(payment: CapturedPayment): number {
   return Object.values(payment.refunds)
     .filter((refund) => refund.status !== 'failed')
     .reduce((sum, refund) => sum + refund.amount, 0);
 }
+
+/**
+ * The events that end a payment (whatever it ended as): its terminal claim may then be released, and the
+ * reconciler and the read models stop following it. One list, so that a new ending cannot be missed.
+ */
+export const PAYMENT_ENDING_EVENTS = [
+  'PaymentCaptured',
+  'PaymentDeclined',
+  'PaymentFailed',
+  'PaymentCancelled',
+  'PaymentExpired',
+  'PaymentVoided',
+  'SessionCreationRejected',
+] as const satisfies readonly PaymentEvent['type'][];
+
+export type PaymentEndingEvent = (typeof PAYMENT_ENDING_EVENTS)[number];
+
+export const endsPayment = (type: string): type is PaymentEndingEvent =>
+  (PAYMENT_ENDING_EVENTS as readonly string[]).includes(type);
 
 function end(
   state: PaymentState,
@@ -73,7 +121,14 @@ function end(
   fields: { transactionId?: string; reason?: string },
 ): PaymentState {
   if (!isOpen(state)) return state;
-  const { cancellationRequested: _c, voidRequested: _v, unknownTransactions: _u, ...core } = state;
+  const {
+    cancellationRequested: _c,
+    voidRequested: _v,
+    unknownTransactions: _u,
+    unknownSince: _s,
+    flaggedForReviewAt: _f,
+    ...core
+  } = state;
   return { ...core, ...fields, status, endedAt: at };
 }
 
@@ -113,18 +168,30 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     case 'PaymentOnHold':
       return isOpen(state) ? { ...state, status: 'on_hold', transactionId: event.data.transactionId } : state;
     case 'TransactionOutcomeUnknown':
+      // Dintero cannot tell what happened to the card: a status the POS can act on, with the transaction.
       return isOpen(state)
         ? {
             ...state,
+            status: 'outcome_unknown',
             transactionId: event.data.transactionId,
             unknownTransactions: [...state.unknownTransactions, event.data.transactionId],
+            unknownSince: state.unknownSince ?? event.data.at,
           }
         : state;
+    case 'PaymentFlaggedForReview':
+      return isOpen(state) ? { ...state, flaggedForReviewAt: event.data.at } : state;
     case 'PaymentAuthorized':
       return isOpen(state) ? { ...state, status: 'authorized', transactionId: event.data.transactionId } : state;
     case 'PaymentCaptured': {
       if (!isOpen(state)) return state;
-      const { cancellationRequested: _c, voidRequested: _v, unknownTransactions: _u, ...core } = state;
+      const {
+        cancellationRequested: _c,
+        voidRequested: _v,
+        unknownTransactions: _u,
+        unknownSince: _s,
+        flaggedForReviewAt: _f,
+        ...core
+      } = state;
       return {
         ...core,
         status: 'captured',
@@ -153,10 +220,13 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         : { ...state, lateCaptures: [...state.lateCaptures, event.data.transactionId] };
     case 'RefundRequested': {
       if (state.status !== 'captured') return state;
-      const { refundId, amount, terminalId, claimId } = event.data;
+      const { refundId, amount, terminalId, claimId, at: requestedAt } = event.data;
       return {
         ...state,
-        refunds: { ...state.refunds, [refundId]: { refundId, amount, terminalId, claimId, status: 'pending' } },
+        refunds: {
+          ...state.refunds,
+          [refundId]: { refundId, amount, terminalId, claimId, status: 'pending', requestedAt },
+        },
       };
     }
     case 'RefundSucceeded':

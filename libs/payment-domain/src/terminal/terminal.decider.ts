@@ -36,6 +36,11 @@ export type TerminalEvent =
         readonly terminalId: string;
         readonly claimId: string;
         readonly paymentId: string;
+        /**
+         * The claim's store, so that a release reaches the read models even when no payment or refund was
+         * ever recorded behind the claim (absent on releases recorded before it was kept).
+         */
+        readonly storeId?: string;
         readonly reason: ReleaseReason;
         readonly at: string;
       };
@@ -115,6 +120,7 @@ function claimTerminal(
         terminalId,
         claimId: state.claim.claimId,
         paymentId: state.claim.paymentId,
+        storeId: state.claim.storeId,
         reason: 'expired',
         at: claimedAt,
       },
@@ -139,6 +145,7 @@ function releaseTerminal(
         terminalId: data.terminalId,
         claimId: data.claimId,
         paymentId: state.claim.paymentId,
+        storeId: state.claim.storeId,
         reason: data.reason,
         at,
       },

@@ -30,6 +30,11 @@ function create(registry: Registry) {
       labelNames: ['result'] as const,
       registers,
     }),
+    flaggedForReview: new Counter({
+      name: 'payments_flagged_for_review_total',
+      help: 'Payments whose outcome Dintero kept reporting as UNKNOWN past the deadline, handed to a person',
+      registers,
+    }),
     projectionPosition: new Gauge({
       name: 'payments_projection_position',
       help: 'Log position the read models reflect (durable and published)',

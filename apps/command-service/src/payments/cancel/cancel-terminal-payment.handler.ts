@@ -1,18 +1,24 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DINTERO_CLIENT, DinteroRejectedError, DinteroUnavailableError, type DinteroClient } from '@app/dintero';
+import {
+  DINTERO_CLIENT,
+  DinteroRejectedError,
+  DinteroUnavailableError,
+  transactionFact,
+  type DinteroClient,
+} from '@app/dintero';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
+  endedClaims,
   existingPayment,
   DomainError,
   isDinteroTransactionStatus,
   isOpen,
   paymentDecider,
   paymentStream,
-  terminalDecider,
-  terminalStream,
   type PaymentCommand,
   type PaymentState,
 } from '@app/payment-domain';
+import { releaseClaim } from '@app/platform';
 import { paymentView, type PaymentView } from '../payment.view';
 import { now } from '../../clock';
 import type { CommandContext } from '../command-context';
@@ -100,28 +106,17 @@ export class CancelTerminalPaymentHandler {
     const session = await this.dintero.getSession(sessionId);
     if (!session.transaction_id) return state;
     const tx = await this.dintero.getTransaction(session.transaction_id);
+    // A status this engine does not know yet: the cancel stays pending, and ingest answers Dintero 5xx.
     if (!isDinteroTransactionStatus(tx.status)) return state;
+    // The same mapping as callbacks, webhooks and the reconciler: the card and Dintero's time included.
     return record({
       type: 'RecordDinteroTransaction',
-      data: {
-        transaction: { transactionId: tx.id, status: tx.status, amount: tx.amount, currency: tx.currency },
-        source: 'command-service',
-        at: now(),
-      },
+      data: { transaction: transactionFact(tx), source: 'command-service', at: now() },
     });
   }
 
   private async releaseIfEnded(state: PaymentState, metadata: Record<string, string>): Promise<void> {
-    if (state.status === 'none' || isOpen(state)) return;
-    await handleCommand(
-      this.store,
-      terminalStream(state.terminalId),
-      terminalDecider,
-      {
-        type: 'ReleaseTerminal',
-        data: { terminalId: state.terminalId, claimId: state.claimId, reason: 'finished', at: now() },
-      },
-      { metadata },
-    );
+    for (const claim of endedClaims(state))
+      await releaseClaim(this.store, { ...claim, reason: 'finished', at: now() }, metadata);
   }
 }

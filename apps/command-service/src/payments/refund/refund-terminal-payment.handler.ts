@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DINTERO_CLIENT, DinteroRejectedError, DinteroUnavailableError, type DinteroClient } from '@app/dintero';
+import {
+  DINTERO_CLIENT,
+  DinteroRejectedError,
+  DinteroUnavailableError,
+  refundOutcomes,
+  type DinteroClient,
+} from '@app/dintero';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
   existingPayment,
@@ -14,10 +20,13 @@ import {
   terminalStream,
   type PaymentCommand,
 } from '@app/payment-domain';
+import { recordUnderClaim, releaseClaim } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from '../../command-service.config';
 import type { RefundTerminalPaymentDto, RefundView } from './refund-terminal-payment.dto';
 import { now } from '../../clock';
 import type { CommandContext } from '../command-context';
+
+type RecordRefundOutcome = Extract<PaymentCommand, { type: 'RecordRefundOutcome' }>;
 
 export interface PreparedRefund {
   readonly paymentId: string;
@@ -118,47 +127,54 @@ export class RefundTerminalPaymentHandler {
       { metadata },
     );
     const stream = paymentStream(paymentId);
-    await handleCommand(this.store, stream, paymentDecider, request, { metadata });
+    // Another refund may have taken what was left since `prepare` checked: the domain then refuses this one
+    // here, and the claim just taken is released with the refusal.
+    const { state: requested } = await recordUnderClaim(this.store, { terminalId, claimId: refundId }, metadata, () =>
+      handleCommand(this.store, stream, paymentDecider, request, { metadata }),
+    );
 
-    let outcome: 'succeeded' | 'failed' | 'unknown';
-    let reason: string | undefined;
+    let outcome: RecordRefundOutcome['data'];
     try {
-      await this.dintero.refund(transactionId, {
+      const tx = await this.dintero.refund(transactionId, {
         amount,
         terminalId,
         refundReference: refundId,
         ...(request.data.reason ? { reason: request.data.reason } : {}),
       });
-      outcome = 'succeeded';
+      // Dintero's answer is the transaction: its REFUND event for our reference says how it went, and when.
+      const fromDintero = refundOutcomes(tx, requested, 'command-service', now()).find(
+        (command) => command.data.refundId === refundId,
+      );
+      outcome = fromDintero?.data ?? { refundId, outcome: 'succeeded', source: 'command-service', at: now() };
     } catch (error) {
-      if (error instanceof DinteroRejectedError) [outcome, reason] = ['failed', error.code];
-      else if (error instanceof DinteroUnavailableError) [outcome, reason] = ['unknown', error.message];
+      const at = now();
+      if (error instanceof DinteroRejectedError)
+        outcome = { refundId, outcome: 'failed', reason: error.code, source: 'command-service', at };
+      else if (error instanceof DinteroUnavailableError)
+        outcome = { refundId, outcome: 'unknown', reason: error.message, source: 'command-service', at };
       else throw error;
     }
     await handleCommand(
       this.store,
       stream,
       paymentDecider,
-      {
-        type: 'RecordRefundOutcome',
-        data: { refundId, outcome, ...(reason ? { reason } : {}), source: 'command-service', at: now() },
-      },
+      { type: 'RecordRefundOutcome', data: outcome },
       { metadata },
     );
     // An unknown outcome keeps the terminal until the claim expires: the cardholder may still be at it.
-    if (outcome !== 'unknown') {
-      await handleCommand(
-        this.store,
-        terminalStream(terminalId),
-        terminalDecider,
-        { type: 'ReleaseTerminal', data: { terminalId, claimId: refundId, reason: 'finished', at: now() } },
-        { metadata },
-      );
-    }
+    if (outcome.outcome !== 'unknown')
+      await releaseClaim(this.store, { terminalId, claimId: refundId, reason: 'finished', at: now() }, metadata);
     this.logger.log(
-      { paymentId, refundId, terminalId, storeId: metadata.storeId, correlationId: metadata.correlationId, outcome },
+      {
+        paymentId,
+        refundId,
+        terminalId,
+        storeId: metadata.storeId,
+        correlationId: metadata.correlationId,
+        outcome: outcome.outcome,
+      },
       'refund',
     );
-    return { refundId, paymentId, amount, terminalId, status: outcome };
+    return { refundId, paymentId, amount, terminalId, status: outcome.outcome };
   }
 }

@@ -14,6 +14,7 @@ import {
   terminalStream,
   type PaymentCommand,
 } from '@app/payment-domain';
+import { recordUnderClaim, releaseClaim } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from '../../command-service.config';
 import { paymentView, type PaymentView } from '../payment.view';
 import type { StartTerminalPaymentDto } from './start-terminal-payment.dto';
@@ -132,7 +133,9 @@ export class StartTerminalPaymentHandler {
       { metadata },
     );
     const payment = paymentStream(paymentId);
-    await handleCommand(this.store, payment, paymentDecider, requestPayment, { metadata });
+    await recordUnderClaim(this.store, { terminalId, claimId: paymentId }, metadata, () =>
+      handleCommand(this.store, payment, paymentDecider, requestPayment, { metadata }),
+    );
 
     const sent = performance.now();
     try {
@@ -172,13 +175,7 @@ export class StartTerminalPaymentHandler {
           },
           { metadata },
         );
-        await handleCommand(
-          this.store,
-          terminalStream(terminalId),
-          terminalDecider,
-          { type: 'ReleaseTerminal', data: { terminalId, claimId: paymentId, reason: 'rejected', at: now() } },
-          { metadata },
-        );
+        await releaseClaim(this.store, { terminalId, claimId: paymentId, reason: 'rejected', at: now() }, metadata);
         this.logger.warn({ ...log, dinteroCode: error.code }, 'Dintero refused the session');
         throw new DinteroRefusedPayment(paymentView(existingPayment(state)), error.status, error.code);
       }

@@ -142,6 +142,16 @@ function lateItem(storeId, late) {
   );
 }
 
+function reviewItem(storeId, storeName, entry) {
+  return h(
+    'li',
+    { 'data-payment-id': entry.paymentId, 'data-status': 'outcome_unknown' },
+    h('span', {}, `since ${clock(entry.since)}`),
+    h('span', {}, `${storeName} · ${entry.terminalId}`),
+    h('span', {}, `payment ${entry.paymentId}${entry.transactionId ? ` · Dintero ${entry.transactionId}` : ''}`),
+  );
+}
+
 function draw() {
   const ordered = [...stores.entries()].filter(([, entry]) => entry.store).sort(([a], [b]) => a.localeCompare(b));
   document.getElementById('stores').replaceChildren(...ordered.map(([id, entry]) => storeCard(id, entry)));
@@ -153,6 +163,11 @@ function draw() {
     (store.today ? (days.get(store.today.date)?.lateCaptures ?? []) : []).map((capture) => lateItem(id, capture)),
   );
   document.getElementById('late-captures').replaceChildren(...late);
+
+  const review = ordered.flatMap(([id, { store }]) =>
+    (store.review ?? []).map((entry) => reviewItem(id, store.name ?? id, entry)),
+  );
+  document.getElementById('review').replaceChildren(...review);
 
   const terminals = { busy: 0, idle: 0, offline: 0 };
   let position = 0n;

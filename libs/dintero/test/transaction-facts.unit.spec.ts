@@ -1,0 +1,143 @@
+import { refundOutcomes, transactionFact, type DinteroTransaction } from '@app/dintero';
+import type { PaymentState } from '@app/payment-domain';
+
+const tx = (change: Partial<DinteroTransaction> = {}): DinteroTransaction => ({
+  id: 'T12345678.tx1',
+  status: 'CAPTURED',
+  amount: 10_000,
+  currency: 'NOK',
+  merchant_reference: 'POS-1',
+  merchant_reference_2: 'pay-1',
+  card: { brand: 'VISA', masked_pan: '476173******0416', entry_method: 'contactless', type: 'Debit' },
+  created_at: '2026-11-24T09:59:50.000Z',
+  updated_at: '2026-11-24T10:00:30.000Z',
+  events: [
+    {
+      id: 'e1',
+      event: 'INITIALIZE',
+      transaction_status: 'INITIATED',
+      success: true,
+      created_at: '2026-11-24T09:59:50Z',
+    },
+    {
+      id: 'e2',
+      event: 'AUTHORIZE',
+      transaction_status: 'AUTHORIZED',
+      success: true,
+      created_at: '2026-11-24T09:59:54Z',
+    },
+    { id: 'e3', event: 'CAPTURE', transaction_status: 'CAPTURED', success: true, created_at: '2026-11-24T09:59:55Z' },
+  ],
+  ...change,
+});
+
+const captured = (refunds: Record<string, 'pending' | 'unknown' | 'succeeded'>): PaymentState =>
+  ({
+    status: 'captured',
+    paymentId: 'pay-1',
+    storeId: 's',
+    terminalId: 'T-1',
+    claimId: 'pay-1',
+    transactionId: 'T12345678.tx1',
+    refunds: Object.fromEntries(
+      Object.entries(refunds).map(([refundId, status]) => [
+        refundId,
+        { refundId, amount: 100, terminalId: 'T-2', claimId: refundId, status, requestedAt: '2026-11-24T10:01:00Z' },
+      ]),
+    ),
+  }) as unknown as PaymentState;
+
+describe('a Dintero transaction as the domain’s facts (one mapping for every path)', () => {
+  it('keeps the card without its number and Dintero’s time of the capture', () => {
+    expect(transactionFact(tx())).toEqual({
+      transactionId: 'T12345678.tx1',
+      status: 'CAPTURED',
+      amount: 10_000,
+      currency: 'NOK',
+      card: { brand: 'VISA', maskedPan: '476173******0416', entryMethod: 'contactless', type: 'Debit' },
+      dinteroAt: '2026-11-24T09:59:55.000Z',
+    });
+  });
+
+  it('dates a refunded transaction by its capture, not by the refund that came after', () => {
+    const refunded = tx({
+      status: 'PARTIALLY_REFUNDED',
+      events: [
+        ...tx().events!,
+        {
+          id: 'e4',
+          event: 'REFUND',
+          transaction_status: 'PARTIALLY_REFUNDED',
+          success: true,
+          created_at: '2026-11-25T08:00:00Z',
+        },
+      ],
+    });
+    expect(transactionFact(refunded).dinteroAt).toBe('2026-11-24T09:59:55.000Z');
+  });
+
+  it('dates a refusal by its failed event, and a transaction without events by its updated_at', () => {
+    const declined = tx({
+      status: 'DECLINED',
+      card: undefined,
+      events: [
+        {
+          id: 'e2',
+          event: 'AUTHORIZE',
+          transaction_status: 'DECLINED',
+          success: false,
+          created_at: '2026-11-24T09:59:54+00:00',
+          error: { code: 'INSUFFICIENT_FUNDS' },
+        },
+      ],
+    });
+    expect(transactionFact(declined)).toMatchObject({
+      reason: 'INSUFFICIENT_FUNDS',
+      dinteroAt: '2026-11-24T09:59:54.000Z',
+    });
+    expect(transactionFact(tx({ status: 'UNKNOWN', events: [] })).dinteroAt).toBe('2026-11-24T10:00:30.000Z');
+  });
+
+  it('matches a refund by the specification’s event_reference, and by metadata.refund_reference', () => {
+    const withRefunds = tx({
+      status: 'PARTIALLY_REFUNDED',
+      events: [
+        ...tx().events!,
+        {
+          id: 'e4',
+          event: 'REFUND',
+          success: true,
+          amount: 100,
+          event_reference: 'r-1',
+          created_at: '2026-11-24T10:02:00Z',
+        },
+        {
+          id: 'e5',
+          event: 'REFUND',
+          success: false,
+          amount: 100,
+          metadata: { refund_reference: 'r-2' },
+          created_at: '2026-11-24T10:03:00Z',
+          error: { code: 'REFUND_DECLINED' },
+        },
+      ],
+    });
+    const outcomes = refundOutcomes(
+      withRefunds,
+      captured({ 'r-1': 'pending', 'r-2': 'unknown', 'r-3': 'succeeded' }),
+      'webhook',
+      'now',
+    );
+    expect(outcomes.map((c) => c.data)).toEqual([
+      { refundId: 'r-1', outcome: 'succeeded', source: 'webhook', at: 'now', dinteroAt: '2026-11-24T10:02:00.000Z' },
+      {
+        refundId: 'r-2',
+        outcome: 'failed',
+        reason: 'REFUND_DECLINED',
+        source: 'webhook',
+        at: 'now',
+        dinteroAt: '2026-11-24T10:03:00.000Z',
+      },
+    ]);
+  });
+});
