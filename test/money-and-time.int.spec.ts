@@ -6,6 +6,7 @@ import { localDate } from '../apps/projections/src/read-models/read-model.projec
 import { PosClient } from '../apps/command-service/src/auth/pos-client';
 import { waitUntil } from './support/app-process';
 import { startEngine, type Engine } from './support/engine';
+import { latestLocalMidnight } from './support/local-time';
 import { bucketContents } from './support/projections';
 
 /**
@@ -278,18 +279,3 @@ describe('money and time as Dintero has them', () => {
     expect(next.status).toBe('awaiting_card');
   });
 });
-
-/** The latest instant at or before `now` that is 00:00 on the wall clock in `timeZone`. */
-function latestLocalMidnight(timeZone: string, now: number): number {
-  const date = localDate(new Date(now).toISOString(), timeZone);
-  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
-  const offsetMinutes = (instant: number) => {
-    const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
-      .formatToParts(instant)
-      .find((part) => part.type === 'timeZoneName')!.value;
-    const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
-    return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
-  };
-  const utcMidnight = Date.UTC(year, month - 1, day);
-  return utcMidnight - offsetMinutes(utcMidnight) * 60_000;
-}
