@@ -78,7 +78,7 @@ export async function startEngine(
     ? await startProjections({ EVENT_STORE_URL: eventStoreUrl, NATS_PREFIX: prefix })
     : undefined;
   const nats = await connect({ servers: NATS_URL });
-  const registered = new Set<string>();
+  const registered = new Map<string, Promise<void>>();
   const json = { 'content-type': 'application/json' };
   return {
     sim,
@@ -90,15 +90,20 @@ export async function startEngine(
     nats,
     projections,
     async terminals(storeId, ...terminalIds) {
-      if (!registered.has(storeId)) {
-        registered.add(storeId);
-        await command.fetch(`/v1/stores/${storeId}`, {
-          method: 'PUT',
-          headers: json,
-          body: JSON.stringify({ name: storeId, payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo' }),
-        });
-        await sim.control('POST', '/seed', { stores: [{ id: storeId, payout_destination_id: 'seller-1' }] });
+      // Concurrent callers for one store wait for its one registration.
+      let store = registered.get(storeId);
+      if (!store) {
+        store = (async () => {
+          await command.fetch(`/v1/stores/${storeId}`, {
+            method: 'PUT',
+            headers: json,
+            body: JSON.stringify({ name: storeId, payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo' }),
+          });
+          await sim.control('POST', '/seed', { stores: [{ id: storeId, payout_destination_id: 'seller-1' }] });
+        })();
+        registered.set(storeId, store);
       }
+      await store;
       for (const terminalId of terminalIds)
         await command.fetch(`/v1/stores/${storeId}/terminals/${terminalId}`, {
           method: 'PUT',

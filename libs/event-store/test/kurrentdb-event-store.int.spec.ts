@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createEventStore, KurrentDbEventStore, SqliteEventStore } from '@app/event-store';
 import { eventStoreContract } from './event-store.contract';
 
@@ -20,7 +23,7 @@ describe('choosing the adapter by EVENT_STORE_URL', () => {
   });
 
   it('sqlite:<file> is the embedded log', async () => {
-    const store = createEventStore('sqlite::memory:');
+    const store = createEventStore(`sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'factory-')), 'events.db')}`);
     expect(store).toBeInstanceOf(SqliteEventStore);
     await store.close();
   });

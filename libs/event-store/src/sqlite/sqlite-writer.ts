@@ -1,0 +1,204 @@
+import { Worker } from 'node:worker_threads';
+import { EventStoreUnavailableError, WrongExpectedRevisionError } from '../event-store.errors';
+import type { AppendResult, CurrentRevision, ExpectedRevision } from '../event-store.port';
+import type { SerializedEvent } from '../event-validation';
+import { BACKSTOP_CHECKPOINT_PAGES } from './sqlite-schema';
+
+/** One append as the writer thread receives it: stream, expected revision, serialized events. */
+interface WireAppend {
+  readonly s: string;
+  readonly x: ExpectedRevision;
+  readonly e: readonly SerializedEvent[];
+}
+
+/** Per append: `[nextRevision, position]`, or the stream's current revision when the expectation failed. */
+type WireResult = readonly [number, number] | { readonly conflict: CurrentRevision };
+
+type FromWriter =
+  { readonly id: number; readonly results: readonly WireResult[] } | { readonly id: number; readonly error: string };
+
+interface PendingAppend extends WireAppend {
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * The writer thread. It is JavaScript in a string, run with `eval`, rather than a module of its own: a worker
+ * starts a bare Node.js, which cannot load this TypeScript under Jest, and the string needs no build step to
+ * sit beside the compiled code in `dist/`. It owns the file's only write connection in this process and
+ * commits each batch it is sent as one IMMEDIATE transaction: one fsync for the group, each append checked
+ * on its own expected revision (and, when it has several events, inside its own savepoint). SQLite's busy
+ * handler may block here as long as it likes: only this thread waits for another process's write lock.
+ */
+const WRITER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
+db.pragma('synchronous = FULL');
+db.pragma('wal_autocheckpoint = ' + workerData.backstopPages);
+db.pragma('cache_size = -65536');
+const lastRevision = db.prepare('SELECT max(revision) FROM events WHERE stream = ?').pluck();
+const insert = db.prepare('INSERT INTO events (stream, revision, id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
+const byId = db.prepare('SELECT stream, revision, position FROM events WHERE id = ?');
+class Conflict { constructor(current) { this.current = current; } }
+const current = (stream) => { const last = lastRevision.get(stream); return last === null || last === undefined ? 'no_stream' : last; };
+const meets = (expected, at) => expected === 'any' || (expected === 'no_stream' && at === 'no_stream') ||
+  (expected === 'stream_exists' && at !== 'no_stream') || expected === at;
+function appendRows(append) {
+  const at = current(append.s);
+  if (!meets(append.x, at)) throw new Conflict(at);
+  let revision = at === 'no_stream' ? -1 : at;
+  let position = 0;
+  for (const event of append.e) {
+    revision += 1;
+    position = Number(insert.run(append.s, revision, event.id, event.type, event.data, event.metadata).lastInsertRowid);
+  }
+  return [revision, position];
+}
+// A retry of the very same events (its first reply lost) succeeds without writing; other reuse of an id conflicts.
+function replayOrConflict(append) {
+  const rows = append.e.map((event) => byId.get(event.id));
+  const first = rows[0];
+  const replay = first !== undefined && rows.every((row, i) => row && row.stream === append.s && row.revision === first.revision + i);
+  const last = rows[rows.length - 1];
+  return replay && last ? [last.revision, last.position] : { conflict: current(append.s) };
+}
+const inSavepoint = db.transaction(appendRows);
+const commit = db.transaction((batch) => batch.map((append) => {
+  try { return append.e.length === 1 ? appendRows(append) : inSavepoint(append); }
+  catch (error) {
+    if (error instanceof Conflict || (error && error.code === 'SQLITE_CONSTRAINT_UNIQUE')) return replayOrConflict(append);
+    throw error;
+  }
+}));
+parentPort.on('message', (message) => {
+  if (message === 'close') { db.close(); parentPort.close(); return; }
+  try { parentPort.postMessage({ id: message.id, results: commit.immediate(message.batch) }); }
+  catch (error) { parentPort.postMessage({ id: message.id, error: String((error && error.message) || error) }); }
+});
+`;
+
+/**
+ * The main thread's side of the writer: appends queue here and go to the writer thread in groups,
+ * pipelined, so that while one group is being committed and fsynced the next one collects. The event loop
+ * never waits on a commit, an fsync or another process's lock. `onCommit` runs after every group, so that
+ * subscriptions in this process wake on the commit itself rather than on a timer.
+ */
+export class SqliteWriter {
+  private worker: Worker | undefined;
+  private queue: PendingAppend[] = [];
+  private inFlight: { readonly id: number; readonly batch: readonly PendingAppend[] } | undefined;
+  private nextId = 1;
+  private sendScheduled = false;
+  private idle: (() => void) | undefined;
+
+  constructor(
+    private readonly options: {
+      readonly file: string;
+      readonly busyTimeoutMs: number;
+      readonly maxBatch: number;
+      readonly onCommit: () => void;
+    },
+  ) {}
+
+  append(streamName: string, events: readonly SerializedEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ s: streamName, x: expected, e: events, resolve, reject });
+      this.scheduleSend();
+    });
+  }
+
+  /** Commits what is queued and in flight, then ends the thread. */
+  async close(): Promise<void> {
+    if (this.inFlight || this.queue.length > 0) {
+      await new Promise<void>((resolve) => {
+        this.idle = resolve;
+        this.scheduleSend();
+      });
+    }
+    const worker = this.worker;
+    this.worker = undefined;
+    if (!worker) return;
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.ref(); // kept alive until the thread has closed its connection
+    worker.postMessage('close');
+    await exited;
+  }
+
+  private scheduleSend(): void {
+    if (this.sendScheduled || this.inFlight) return;
+    this.sendScheduled = true;
+    // setImmediate, not a microtask: every appender that resumes in this turn joins the same group.
+    setImmediate(() => {
+      this.sendScheduled = false;
+      this.send();
+    });
+  }
+
+  private send(): void {
+    if (this.inFlight) return;
+    if (this.queue.length === 0) {
+      this.idle?.();
+      this.idle = undefined;
+      return;
+    }
+    const batch = this.queue.splice(0, this.options.maxBatch);
+    this.inFlight = { id: this.nextId++, batch };
+    const thread = this.thread();
+    // Referenced while a group is in flight, so that a script awaiting an append is not ended under it.
+    thread.ref();
+    thread.postMessage({ id: this.inFlight.id, batch: batch.map(({ s, x, e }) => ({ s, x, e })) });
+  }
+
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(WRITER_SOURCE, {
+      eval: true,
+      workerData: {
+        file: this.options.file,
+        busyTimeoutMs: this.options.busyTimeoutMs,
+        backstopPages: BACKSTOP_CHECKPOINT_PAGES,
+        driver: require.resolve('better-sqlite3'),
+      },
+    });
+    worker.on('message', (message: FromWriter) => this.settle(message));
+    // A thread that dies takes its group with it: that group fails (it may or may not be committed, as with
+    // any write whose answer is lost; a retry with the same event ids is recognised), and the next group
+    // starts a new thread.
+    const fail = (reason: string) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      const lost = this.inFlight;
+      this.inFlight = undefined;
+      lost?.batch.forEach((pending) =>
+        pending.reject(new EventStoreUnavailableError(`The SQLite writer stopped: ${reason}`)),
+      );
+      this.send();
+    };
+    worker.on('error', (error) => fail(error.message));
+    worker.on('exit', (code) => fail(`exit code ${code}`));
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  private settle(message: FromWriter): void {
+    const group = this.inFlight;
+    if (!group || group.id !== message.id) return;
+    this.inFlight = undefined;
+    if ('error' in message) {
+      const failure = new EventStoreUnavailableError(`SQLite commit failed: ${message.error}`);
+      group.batch.forEach((pending) => pending.reject(failure));
+    } else {
+      group.batch.forEach((pending, index) => {
+        const result = message.results[index]!;
+        if ('conflict' in result) pending.reject(new WrongExpectedRevisionError(pending.s, pending.x, result.conflict));
+        else pending.resolve({ nextRevision: result[0], position: BigInt(result[1]) });
+      });
+      this.options.onCommit();
+    }
+    if (this.queue.length === 0) this.worker?.unref();
+    this.send();
+  }
+}
