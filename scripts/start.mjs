@@ -1,7 +1,8 @@
 // `npm start`: the whole engine on one machine, on its embedded default (SQLite log, the simulator as
-// Dintero, NATS at NATS_URL). Checks NATS first, starts the four apps, seeds a demo chain and drives POS
-// traffic through the real APIs (`npm start -- --no-demo` for the engine alone), and on Ctrl-C cancels the
-// demo's open payments and stops every app cleanly.
+// Dintero, NATS at NATS_URL). Checks NATS first, starts the simulator and the engine (command, ingest and
+// projections in one process, `apps/engine`, each on its own port), seeds a demo chain and drives POS traffic
+// through the real APIs (`npm start -- --no-demo` for the engine alone), and on Ctrl-C cancels the demo's
+// open payments and stops both processes cleanly.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,11 +22,23 @@ const natsPrefix = process.env.NATS_PREFIX ?? 'payments';
 const posClientsFile = process.env.POS_CLIENTS_FILE ?? demoPosClients();
 const secrets = demoSecrets();
 const portOf = (name, fallback) => Number(process.env[`${name.toUpperCase().replace(/-/g, '_')}_PORT`] ?? fallback);
+// Each app keeps its documented port and port variable; the three engine apps share one process.
 const apps = [
   { name: 'dintero-simulator', port: portOf('dintero-simulator', 3003) },
   { name: 'ingest-service', port: portOf('ingest-service', 3001) },
   { name: 'projections', port: portOf('projections', 3002) },
   { name: 'command-service', port: portOf('command-service', 3000) },
+];
+/** The processes: the simulator (Dintero is another system) and the engine. */
+const processes = [
+  { name: 'dintero-simulator', main: 'dintero-simulator', env: { PORT: String(apps[0].port) } },
+  {
+    name: 'engine',
+    main: 'engine',
+    env: Object.fromEntries(
+      apps.slice(1).map(({ name, port }) => [`${name.toUpperCase().replace(/-/g, '_')}_PORT`, String(port)]),
+    ),
+  },
 ];
 const url = (name) => `http://127.0.0.1:${apps.find((app) => app.name === name).port}`;
 
@@ -108,10 +121,10 @@ const env = {
 
 let stopping = false;
 let traffic;
-const children = apps.map(({ name, port }) => {
-  const child = spawn(process.execPath, ['--enable-source-maps', path.join(root, 'dist/apps', name, 'src/main.js')], {
+const children = processes.map(({ name, main, env: own }) => {
+  const child = spawn(process.execPath, ['--enable-source-maps', path.join(root, 'dist/apps', main, 'src/main.js')], {
     cwd: root,
-    env: { ...env, PORT: String(port) },
+    env: { ...env, ...own },
     stdio: ['ignore', 'inherit', 'inherit'],
     // A process group of its own: Ctrl-C reaches this script only, which stops the demo first (cancelling
     // its open payments through the running apps) and then the apps.
@@ -123,7 +136,7 @@ const children = apps.map(({ name, port }) => {
       void stop(1);
     }
   });
-  return { name, port, child };
+  return { name, child };
 });
 
 async function stop(exitCode) {
@@ -140,7 +153,7 @@ async function stop(exitCode) {
       signal: AbortSignal.timeout(15_000),
     }).catch((error) => console.error(`the simulator did not settle its deliveries: ${error.message}`));
   }
-  // Each app flushes its log commits and drains NATS on SIGTERM; wait for all of them.
+  // The engine flushes its log commits and drains NATS on SIGTERM, as the simulator stops; wait for both.
   await Promise.all(
     children.map(({ child }) =>
       child.exitCode !== null || child.signalCode !== null

@@ -1,86 +1,10 @@
-import { latestLocalMidnight } from './support/local-time';
-import { World } from './support/world';
+import { CHAOS_PAYMENTS, chaosRun } from './support/chaos-run';
 
-/**
- * The chaos run (DESIGN.md invariants 1, 3, 5, 7): POS traffic on every terminal while the simulator drops,
- * duplicates and reorders callbacks and webhooks and fails API calls, and ingest and projections are
- * killed (SIGKILL) and restarted at random moments. At the end the log must hold each of the simulator's
- * transactions exactly once with its final state, no payment open, no terminal claimed, read models equal
- * to a fold from position 0 and to the simulator's totals, and no secret in any log line. Stores sit east of
- * UTC+12 and west of UTC−10, captured payments are refunded twice at once, and every capture and refund
- * counts on the local day Dintero gives it. `npm test` runs a
- * small one; `npm run test:chaos` the full one (CHAOS_PAYMENTS, CHAOS_STORES, CHAOS_TERMINALS_PER_STORE).
- */
-const PAYMENTS = Number(process.env.CHAOS_PAYMENTS ?? 240);
-const STORES = Number(process.env.CHAOS_STORES ?? 3);
-const TERMINALS_PER_STORE = Number(process.env.CHAOS_TERMINALS_PER_STORE ?? 4);
-/** Captured payments refunded twice at once (two terminals, 60% each): one refund wins, the other is refused. */
-const REFUND_RACES = Number(process.env.CHAOS_REFUND_RACES ?? 12);
-const CHAOS = {
-  dropRate: Number(process.env.CHAOS_DROP_RATE ?? 0.2),
-  duplicateRate: Number(process.env.CHAOS_DUPLICATE_RATE ?? 0.2),
-  reorderRate: Number(process.env.CHAOS_REORDER_RATE ?? 0.2),
-  reorderDelayMs: 300,
-  api5xxRate: Number(process.env.CHAOS_API_FAILURE_RATE ?? 0.05),
-};
-
-jest.setTimeout(Number(process.env.CHAOS_TIMEOUT_MS ?? 15 * 60_000));
-
-describe('chaos: lossy, duplicating, reordering Dintero; ingest and projections killed at random', () => {
-  let world: World;
-
-  beforeAll(async () => {
-    world = await World.start({ seed: process.env.CHAOS_SEED });
-  });
-  afterAll(() => world.close());
-
-  it('keeps every fact exactly once, leaves nothing open, and its read models add up', async () => {
-    const terminals = await world.registerChain(STORES, TERMINALS_PER_STORE);
-    await world.sim('PUT', '/chaos', CHAOS);
-    // Dintero's clock 10 s before midnight in the first store's zone (UTC+14): the run's captures and refunds
-    // fall on both sides of it in Dintero's time, while the engine hears of them on another day altogether.
-    // Dated by the receipt time, every one of them would count on the wrong store-day.
-    const midnight = latestLocalMidnight('Pacific/Kiritimati', Date.now()) + 24 * 3_600_000;
-    await world.sim('PUT', '/clock', { offsetMs: midnight - 10_000 - Date.now() });
-
-    // The killer: ingest or projections every 2-6 s (an app takes 1-2 s to start), started again each time.
-    let traffic = true;
-    const killer = (async () => {
-      while (traffic) {
-        await new Promise((resolve) => setTimeout(resolve, 2_000 + Math.random() * 4_000));
-        if (traffic) await world.kill(Math.random() < 0.5 ? 'ingest' : 'projections');
-      }
-    })();
-    const { accepted, counts } = await world.pay(terminals, PAYMENTS);
-    const refunds = await world.refundRaces(terminals, accepted, REFUND_RACES);
-    traffic = false;
-    await killer;
-
-    await world.sim('PUT', '/chaos', {});
-    const mismatches = await world.account(terminals, accepted);
-    const { leaks, lines } = world.logLeaks();
-    const deliveries = await world.sim<{ duplicate: boolean; outcome: string }[]>('GET', '/deliveries');
-    const truth = await world.sim<{ transactions: { captured: number }[] }>('GET', '/ground-truth');
-    console.log(
-      `chaos run: ${JSON.stringify({
-        payments: accepted.length,
-        transactions: truth.transactions.length,
-        captured: truth.transactions.filter((tx) => tx.captured > 0).length,
-        unknownAtStart: counts.unknownAtStart,
-        refundRaces: refunds,
-        duplicatesAbsorbed: deliveries.filter((d) => d.duplicate).length,
-        deliveriesDropped: deliveries.filter((d) => d.outcome === 'dropped').length,
-        kills: world.kills,
-        mismatches: mismatches.length,
-        logLinesScanned: lines,
-        logLeaks: leaks.length,
-      })}`,
-    );
-    expect(mismatches).toEqual([]);
-    // Two refunds of 60% each: never both (the log lets one take the amount), and each race ran.
-    expect(refunds.races).toBeGreaterThan(0);
-    expect(refunds.succeeded).toBeLessThanOrEqual(refunds.races);
-    expect(leaks.slice(0, 5)).toEqual([]);
-    expect((world.kills.ingest ?? 0) + (world.kills.projections ?? 0)).toBeGreaterThan(0);
-  });
+// The apps as separate processes, ingest and projections killed and restarted at random (see chaos-run.ts).
+chaosRun({
+  layout: 'separate processes',
+  oneProcess: false,
+  victims: ['ingest', 'projections'],
+  payments: CHAOS_PAYMENTS,
+  killPauseMs: [2_000, 6_000],
 });

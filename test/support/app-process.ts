@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 
 export const APPS = ['command-service', 'ingest-service', 'projections', 'dintero-simulator'] as const;
-export type AppName = (typeof APPS)[number];
+/** Each app alone, or `engine`: the command service, ingest and projections in one process (`apps/engine`). */
+export type AppName = (typeof APPS)[number] | 'engine';
 
 /** The repository root, from the sources (tests) or from `dist/` (benchmarks). */
 const root = (function findRoot(dir: string): string {

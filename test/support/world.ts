@@ -22,12 +22,21 @@ export interface Terminal {
   readonly terminalId: string;
 }
 
-type EngineApp = 'simulator' | 'ingest' | 'projections' | 'command';
+type EngineApp = 'simulator' | 'ingest' | 'projections' | 'command' | 'engine';
+/** The engine's processes, each of which may be killed and restarted. */
+export type EngineProcess = Exclude<EngineApp, 'simulator'>;
 const APP_NAMES: Readonly<Record<EngineApp, AppName>> = {
   simulator: 'dintero-simulator',
   ingest: 'ingest-service',
   projections: 'projections',
   command: 'command-service',
+  engine: 'engine',
+};
+/** The port variable of each app inside the one-process engine. */
+const PORT_VARIABLES = {
+  ingest: 'INGEST_SERVICE_PORT',
+  projections: 'PROJECTIONS_PORT',
+  command: 'COMMAND_SERVICE_PORT',
 };
 
 // The simulator's amount table: captured (00-03), declined (05, 51), cancelled by the customer (10),
@@ -67,6 +76,8 @@ export interface RefundRaces {
   readonly races: number;
   readonly succeeded: number;
   readonly refused: number;
+  /** Refunds whose POS never learned the outcome: their key stayed in progress after a crash (issue 19). */
+  readonly lost: number;
 }
 
 export interface Traffic {
@@ -77,7 +88,8 @@ export interface Traffic {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class World {
-  readonly apps = {} as Record<EngineApp, RunningApp>;
+  /** The running processes: the simulator, and either the three apps apart or `engine` (one process). */
+  readonly apps = {} as Partial<Record<EngineApp, RunningApp>>;
   /** Instances killed along the way: their logs are scanned too. */
   readonly retired: RunningApp[] = [];
   readonly kills: Partial<Record<EngineApp, number>> = {};
@@ -90,6 +102,8 @@ export class World {
     readonly dir: string,
     readonly prefix: string,
     readonly natsUrl: string,
+    /** The command service, ingest and projections as one process (`apps/engine`), as `npm start` runs them. */
+    readonly oneProcess: boolean,
   ) {
     this.env = {
       EVENT_STORE_URL: `sqlite:${this.file}`,
@@ -108,8 +122,13 @@ export class World {
     return path.join(this.dir, 'events.db');
   }
 
-  static async start(options: { natsUrl?: string; seed?: string } = {}): Promise<World> {
-    const world = new World(mkdtempSync(path.join(tmpdir(), 'world-')), uniquePrefix(), options.natsUrl ?? NATS_URL);
+  static async start(options: { natsUrl?: string; seed?: string; oneProcess?: boolean } = {}): Promise<World> {
+    const world = new World(
+      mkdtempSync(path.join(tmpdir(), 'world-')),
+      uniquePrefix(),
+      options.natsUrl ?? NATS_URL,
+      options.oneProcess ?? false,
+    );
     for (const app of Object.keys(APP_NAMES) as EngineApp[]) world.ports[app] = await freePort();
     world.apps.simulator = await startApp(
       'dintero-simulator',
@@ -123,7 +142,10 @@ export class World {
       30_000,
       world.ports.simulator,
     );
-    for (const app of ['ingest', 'projections', 'command'] as const) world.apps[app] = await world.startEngineApp(app);
+    if (world.oneProcess) world.apps.engine = await world.startEngineApp('engine');
+    else
+      for (const app of ['ingest', 'projections', 'command'] as const)
+        world.apps[app] = await world.startEngineApp(app);
     return world;
   }
 
@@ -133,7 +155,7 @@ export class World {
 
   private startEngineApp(app: Exclude<EngineApp, 'simulator'>): Promise<RunningApp> {
     const dintero = { DINTERO_API_URL: this.url('simulator'), DINTERO_CHECKOUT_URL: this.url('simulator') };
-    const own: Record<typeof app, Record<string, string>> = {
+    const own: Record<Exclude<typeof app, 'engine'>, Record<string, string>> = {
       ingest: {
         ...dintero,
         RECONCILER_INTERVAL_MS: '200',
@@ -149,12 +171,26 @@ export class World {
         SESSION_TTL_SECONDS: '10',
       },
     };
-    return startApp(APP_NAMES[app], { ...this.env, ...own[app] }, 30_000, this.ports[app]);
+    if (app !== 'engine') return startApp(APP_NAMES[app], { ...this.env, ...own[app] }, 30_000, this.ports[app]);
+    // One process, each app on its own port; it is healthy once the command service (started last) answers.
+    const ports = Object.fromEntries(
+      (Object.keys(PORT_VARIABLES) as (keyof typeof PORT_VARIABLES)[]).map((name) => [
+        PORT_VARIABLES[name],
+        String(this.ports[name]),
+      ]),
+    );
+    return startApp(
+      'engine',
+      { ...this.env, ...own.ingest, ...own.projections, ...own.command, ...ports },
+      30_000,
+      this.ports.command,
+    );
   }
 
   /** SIGKILL, then the same app again on the same port. */
-  async kill(app: Exclude<EngineApp, 'simulator'>, restartAfterMs = 0): Promise<void> {
+  async kill(app: EngineProcess, restartAfterMs = 0): Promise<void> {
     const running = this.apps[app];
+    if (!running) throw new Error(`${app} is not one of this world's processes`);
     running.process.kill('SIGKILL');
     await running.exited;
     this.kills[app] = (this.kills[app] ?? 0) + 1;
@@ -275,7 +311,7 @@ export class World {
     const byStore = new Map<string, string[]>();
     for (const { storeId, terminalId } of terminals)
       byStore.set(storeId, [...(byStore.get(storeId) ?? []), terminalId]);
-    const result = { races: 0, succeeded: 0, refused: 0 };
+    const result = { races: 0, succeeded: 0, refused: 0, lost: 0 };
     const captured: { paymentId: string; storeId: string; amount: number }[] = [];
     for (const paymentId of accepted) {
       if (captured.length >= count) break;
@@ -292,11 +328,9 @@ export class World {
           { amount, terminalId },
           { 'idempotency-key': key },
         );
-        // The terminal still busy with the store's previous race, or this key's first try still running.
-        const busy =
-          answer.status === 409 &&
-          ['TERMINAL_BUSY', 'IDEMPOTENT_REQUEST_IN_PROGRESS'].includes(String(answer.body.code));
-        if (!busy) return answer;
+        // The terminal still busy with the store's previous race: the POS tries again with the same key. A key
+        // whose first request died with the command service stays "in progress" (issue 19): the POS gives up.
+        if (answer.status !== 409 || answer.body.code !== 'TERMINAL_BUSY') return answer;
         await pause(200);
       }
     };
@@ -311,6 +345,7 @@ export class World {
             // 201 with the refund's outcome: succeeded, failed (Dintero said no) or unknown (settled later).
             if (answer.status === 201) result.succeeded += answer.body.status === 'failed' ? 0 : 1;
             else if (answer.status === 422 && answer.body.code === 'REFUND_EXCEEDS_CAPTURED') result.refused += 1;
+            else if (answer.status === 409 && answer.body.code === 'IDEMPOTENT_REQUEST_IN_PROGRESS') result.lost += 1;
             else throw new Error(`refund answered ${answer.status}: ${JSON.stringify(answer.body)}`);
           }
         }
@@ -482,7 +517,8 @@ export class World {
 
   /** Every line the engine's apps logged (killed instances too) that gives away a secret, a token or a card. */
   logLeaks(): { leaks: LogLeak[]; lines: number } {
-    const outputs = [...this.retired, this.apps.command, this.apps.ingest, this.apps.projections].map((app) => ({
+    const engineApps = [this.apps.command, this.apps.ingest, this.apps.projections, this.apps.engine];
+    const outputs = [...this.retired, ...engineApps.filter((app) => app !== undefined)].map((app) => ({
       app: app.name,
       output: app.output(),
     }));
@@ -496,7 +532,7 @@ export class World {
   }
 
   async close(): Promise<void> {
-    await Promise.all(Object.values(this.apps).map((app) => app.stop()));
+    await Promise.all(Object.values(this.apps).map((app) => app?.stop()));
     rmSync(this.dir, { recursive: true, force: true });
     await removeNatsState(this.prefix, this.natsUrl).catch(() => undefined);
   }

@@ -9,12 +9,14 @@ import {
   operationsModules,
   ProblemDetailsFilter,
   requestValidation,
+  type SharedInfrastructure,
 } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from './command-service.config';
 import { IdempotentRequests } from './idempotency/idempotent-requests.service';
 import { NatsCommandsService } from './nats/nats-commands.service';
 import { CancelTerminalPaymentHandler } from './payments/cancel/cancel-terminal-payment.handler';
 import { RefundTerminalPaymentHandler } from './payments/refund/refund-terminal-payment.handler';
+import { PaymentNotifier } from './payments/get/payment-notifier';
 import { PaymentsController } from './payments/payments.controller';
 import { StartTerminalPaymentHandler } from './payments/start/start-terminal-payment.handler';
 import { RegistryController } from './registry/registry.controller';
@@ -25,19 +27,24 @@ import { PosCredentials } from './auth/pos-credentials.service';
 
 @Module({})
 export class CommandServiceModule {
-  static forRoot(config: CommandServiceConfig): DynamicModule {
+  static forRoot(config: CommandServiceConfig, shared: SharedInfrastructure = {}): DynamicModule {
     // Read at start-up, so that a missing or broken key file stops the service with a clear message.
     const posClients = loadPosClients(config.posClientsFile);
     return {
       module: CommandServiceModule,
       imports: [
-        EventStoreModule.forRoot(config.eventStoreUrl),
-        NatsModule.forRoot(config.natsUrl, 'command-service'),
-        ...operationsModules('command-service', config.logLevel, {
-          provide: HEALTH_PROBES,
-          inject: [EVENT_STORE, NATS_CONNECTION],
-          useFactory: (store: EventStore, nats: NatsConnection) => [eventStoreProbe(store), natsProbe(nats)],
-        }),
+        EventStoreModule.forRoot(config.eventStoreUrl, shared.eventStore),
+        NatsModule.forRoot(config.natsUrl, 'command-service', shared.nats),
+        ...operationsModules(
+          'command-service',
+          config.logLevel,
+          {
+            provide: HEALTH_PROBES,
+            inject: [EVENT_STORE, NATS_CONNECTION],
+            useFactory: (store: EventStore, nats: NatsConnection) => [eventStoreProbe(store), natsProbe(nats)],
+          },
+          shared.logName,
+        ),
       ],
       controllers: [RegistryController, PaymentsController],
       providers: [
@@ -53,6 +60,7 @@ export class CommandServiceModule {
         CancelTerminalPaymentHandler,
         RefundTerminalPaymentHandler,
         NatsCommandsService,
+        PaymentNotifier,
       ],
     };
   }

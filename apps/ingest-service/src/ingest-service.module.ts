@@ -1,7 +1,7 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { EVENT_STORE, EventStoreModule, eventStoreProbe, type EventStore } from '@app/event-store';
-import { dinteroClientProvider, HEALTH_PROBES, operationsModules } from '@app/platform';
+import { dinteroClientProvider, HEALTH_PROBES, operationsModules, type SharedInfrastructure } from '@app/platform';
 import { CallbackController } from './callback/callback.controller';
 import { CallbackSignatureGuard } from './callback/callback-signature.guard';
 import { PaymentFacts } from './facts/payment-facts.service';
@@ -13,17 +13,22 @@ import { WebhookSignatureGuard } from './webhook/webhook-signature.guard';
 
 @Module({})
 export class IngestServiceModule {
-  static forRoot(config: IngestServiceConfig): DynamicModule {
+  static forRoot(config: IngestServiceConfig, shared: SharedInfrastructure = {}): DynamicModule {
     warnIfUnsigned(config);
     return {
       module: IngestServiceModule,
       imports: [
-        EventStoreModule.forRoot(config.eventStoreUrl),
-        ...operationsModules('ingest-service', config.logLevel, {
-          provide: HEALTH_PROBES,
-          inject: [EVENT_STORE],
-          useFactory: (store: EventStore) => [eventStoreProbe(store)],
-        }),
+        EventStoreModule.forRoot(config.eventStoreUrl, shared.eventStore),
+        ...operationsModules(
+          'ingest-service',
+          config.logLevel,
+          {
+            provide: HEALTH_PROBES,
+            inject: [EVENT_STORE],
+            useFactory: (store: EventStore) => [eventStoreProbe(store)],
+          },
+          shared.logName,
+        ),
       ],
       controllers: [CallbackController, WebhookController],
       providers: [

@@ -11,10 +11,20 @@ class EventStoreLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** Binds the adapter chosen by `EVENT_STORE_URL` to the `EVENT_STORE` token. */
+/**
+ * Binds the adapter chosen by `EVENT_STORE_URL` to the `EVENT_STORE` token, or, where several apps run in one
+ * process (`apps/engine`), the one store they share: its owner closes it once every app has stopped.
+ */
 @Module({})
 export class EventStoreModule {
-  static forRoot(url: string): DynamicModule {
+  static forRoot(url: string, shared?: EventStore): DynamicModule {
+    if (shared)
+      return {
+        module: EventStoreModule,
+        global: true,
+        providers: [{ provide: EVENT_STORE, useValue: shared }],
+        exports: [EVENT_STORE],
+      };
     return {
       module: EventStoreModule,
       global: true,

@@ -12,3 +12,4 @@ export {
   type HandleOptions,
   type StreamDecider,
 } from './command-handler';
+export { StreamNotifier } from './stream-notifier';

@@ -55,9 +55,20 @@ class NatsLifecycle implements OnApplicationShutdown {
   }
 }
 
+/**
+ * One connection per app, or, where several apps run in one process (`apps/engine`), the one connection they
+ * share: its owner drains it once every app has stopped.
+ */
 @Module({})
 export class NatsModule {
-  static forRoot(url: string, name: string): DynamicModule {
+  static forRoot(url: string, name: string, shared?: NatsConnection): DynamicModule {
+    if (shared)
+      return {
+        module: NatsModule,
+        global: true,
+        providers: [{ provide: NATS_CONNECTION, useValue: shared }],
+        exports: [NATS_CONNECTION],
+      };
     return {
       module: NatsModule,
       global: true,

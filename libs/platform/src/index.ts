@@ -28,3 +28,4 @@ export { dinteroClientProvider, type DinteroConnectionSettings } from './dintero
 export { parseMessage, replyTo, type Reply } from './nats/request-reply';
 export { NatsResponders } from './nats/nats-responders';
 export { recordUnderClaim, releaseClaim, type ClaimRelease } from './claims/terminal-claims';
+export type { SharedInfrastructure } from './shared-infrastructure';

@@ -30,6 +30,7 @@ import { ApiProblems } from '@app/platform';
 import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
 import { RequestValidationError } from '@app/platform';
 import { GetPaymentQuery } from './get/get-payment.query';
+import { PaymentNotifier } from './get/payment-notifier';
 import { waitForFinal } from './get/wait-for-final';
 import { ShutdownSignal } from '../shutdown-signal';
 import { PaymentView, paymentView } from './payment.view';
@@ -63,6 +64,7 @@ export class PaymentsController {
     private readonly refunder: RefundTerminalPaymentHandler,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly shutdown: ShutdownSignal,
+    private readonly payments: PaymentNotifier,
   ) {}
 
   /**
@@ -126,6 +128,7 @@ export class PaymentsController {
       query.waitFor === 'final'
         ? await waitForFinal(
             this.store,
+            this.payments.notifier,
             paymentId,
             (query.timeout ?? 30) * 1000,
             AbortSignal.any([gone.signal, this.shutdown.signal]),

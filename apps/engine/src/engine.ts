@@ -1,0 +1,89 @@
+import type { DynamicModule, INestApplication } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Logger } from 'nestjs-pino';
+import { createEventStore, type EventStore } from '@app/event-store';
+import { connectNats } from '@app/messaging';
+import {
+  createHttpApp,
+  listen,
+  loadConfig,
+  type BaseAppConfig,
+  type HttpAppOptions,
+  type SharedInfrastructure,
+} from '@app/platform';
+import { COMMAND_HTTP_APP } from '../../command-service/src/command-http-app';
+import { CommandServiceConfig } from '../../command-service/src/command-service.config';
+import { CommandServiceModule } from '../../command-service/src/command-service.module';
+import { INGEST_HTTP_APP } from '../../ingest-service/src/ingest-http-app';
+import { IngestServiceConfig } from '../../ingest-service/src/ingest-service.config';
+import { IngestServiceModule } from '../../ingest-service/src/ingest-service.module';
+import { PROJECTIONS_HTTP_APP } from '../../projections/src/projections-http-app';
+import { ProjectionsConfig } from '../../projections/src/projections.config';
+import { ProjectionsModule } from '../../projections/src/projections.module';
+
+export interface RunningEngine {
+  /** Each app's base URL, on its own documented port. */
+  readonly urls: { readonly command: string; readonly ingest: string; readonly projections: string };
+  readonly logger: Logger;
+  /** Stops taking requests (POS first, Dintero next, read models last), then commits and closes the log and drains NATS. */
+  close(): Promise<void>;
+}
+
+/**
+ * Each app's configuration from the one environment: the shared settings as they are, and `PORT` from the
+ * app's own variable (`COMMAND_SERVICE_PORT`, `INGEST_SERVICE_PORT`, `PROJECTIONS_PORT`) or the app's
+ * default (3000, 3001, 3002). A bare `PORT` would name three ports at once, so it is not used here.
+ */
+function appEnv(env: NodeJS.ProcessEnv, portVariable: string): NodeJS.ProcessEnv {
+  const { PORT: _ignored, ...rest } = env;
+  const port = env[portVariable];
+  return port === undefined ? rest : { ...rest, PORT: port };
+}
+
+/**
+ * The embedded default as one process: the command service, ingest and projections, each its own Nest app on
+ * its own port with its own logs, metrics and health, sharing one event store (one SQLite writer for the
+ * file) and one NATS connection. Each app still builds and runs alone, as compose runs them on KurrentDB.
+ */
+export async function startEngine(env: NodeJS.ProcessEnv): Promise<RunningEngine> {
+  const configs = {
+    command: loadConfig(CommandServiceConfig, appEnv(env, 'COMMAND_SERVICE_PORT')),
+    ingest: loadConfig(IngestServiceConfig, appEnv(env, 'INGEST_SERVICE_PORT')),
+    projections: loadConfig(ProjectionsConfig, appEnv(env, 'PROJECTIONS_PORT')),
+  };
+  const eventStore: EventStore = createEventStore(configs.command.eventStoreUrl);
+  let nats: NatsConnection | undefined;
+  const apps: INestApplication[] = [];
+  const closeAll = async () => {
+    for (const app of apps) await app.close();
+    await eventStore.close();
+    if (nats && !nats.isClosed()) await nats.drain();
+  };
+  try {
+    nats = await connectNats(configs.command.natsUrl, 'engine');
+    const shared: SharedInfrastructure = { eventStore, nats, logName: 'engine' };
+    const start = async (module: DynamicModule, config: BaseAppConfig, options: HttpAppOptions) => {
+      const app = await createHttpApp(module, config, options);
+      apps.push(app);
+      return listen(app, config.host, config.port);
+    };
+    // Dintero's side first, then the read models, then the POS API: when POS systems can reach it, the rest runs.
+    const ingest = await start(IngestServiceModule.forRoot(configs.ingest, shared), configs.ingest, INGEST_HTTP_APP);
+    const projections = await start(
+      ProjectionsModule.forRoot(configs.projections, shared),
+      configs.projections,
+      PROJECTIONS_HTTP_APP,
+    );
+    const command = await start(
+      CommandServiceModule.forRoot(configs.command, shared),
+      configs.command,
+      COMMAND_HTTP_APP,
+    );
+    // Closed in reverse: the POS API stops taking requests first, the read models last.
+    apps.reverse();
+    return { urls: { command, ingest, projections }, logger: apps[0]!.get(Logger), close: closeAll };
+  } catch (error) {
+    await closeAll().catch(() => undefined);
+    throw error;
+  }
+}

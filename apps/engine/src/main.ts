@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { ConfigError } from '@app/platform';
+import { startEngine } from './engine';
+
+/**
+ * The embedded default's composition root: `npm start` runs this, with the simulator (standing in for
+ * Dintero, another system) in a process of its own. SIGTERM or SIGINT stops it cleanly and exits 0.
+ */
+startEngine(process.env).then(
+  (engine) => {
+    engine.logger.log(
+      `engine listening: command ${engine.urls.command}, ingest ${engine.urls.ingest}, projections ${engine.urls.projections}`,
+    );
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      engine.logger.log(`engine stopping on ${signal}`);
+      engine.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error('engine did not stop cleanly', error);
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  },
+  (error: unknown) => {
+    console.error(`engine could not start: ${error instanceof ConfigError ? error.message : String(error)}`);
+    if (!(error instanceof ConfigError)) console.error(error);
+    process.exit(1);
+  },
+);

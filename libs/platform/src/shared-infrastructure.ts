@@ -1,0 +1,13 @@
+import type { EventStore } from '@app/event-store';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+/**
+ * What apps running in one process share (`apps/engine`, the embedded default): one event store, so one
+ * SQLite writer per file, and one NATS connection. Left out, each app opens its own, as when it runs alone.
+ */
+export interface SharedInfrastructure {
+  readonly eventStore?: EventStore;
+  readonly nats?: NatsConnection;
+  /** The name on every log line of the process (one pino instance serves every app in it). */
+  readonly logName?: string;
+}
