@@ -255,6 +255,9 @@ describe('money and time as Dintero has them', () => {
       'the payment flagged for review',
     );
     expect(state).toMatchObject({ status: 'outcome_unknown', transactionId: expect.any(String) });
+    // The session is over once the transaction exists: the flag does not wait for its expiry (10 s here).
+    const { flaggedForReviewAt, unknownSince } = state as { flaggedForReviewAt: string; unknownSince: string };
+    expect(Date.parse(flaggedForReviewAt) - Date.parse(unknownSince)).toBeLessThan(5_000);
     const view = (await (await engine.command.fetch(`/v1/terminal-payments/${String(paymentId)}`)).json()) as Record<
       string,
       unknown

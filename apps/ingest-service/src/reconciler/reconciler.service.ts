@@ -13,7 +13,7 @@ import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY, paymentMetrics, releaseClaim, type PaymentMetrics } from '@app/platform';
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
 import { PaymentFacts, type FactContext } from '../facts/payment-facts.service';
-import { DuePayments } from './due-payments';
+import { DuePayments, type RetrySettings } from './due-payments';
 
 const CONTEXT: FactContext = { source: 'reconciler', correlationId: 'reconciler' };
 /** The longest pause between two looks at a payment Dintero still cannot settle. */
@@ -126,14 +126,29 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       this.metrics.reconciler.inc({ result: 'still_open' });
       await this.keepAskingAboutUnknown(settled, sessionEnded);
       this.logger.log({ paymentId, storeId: settled.storeId, terminalId: settled.terminalId }, 'still open at Dintero');
-      const expiry = Date.parse(settled.expiresAt) + this.config.reconcilerGraceSeconds * 1000;
-      this.due.retry(paymentId, Date.now(), { baseMs: this.retryMs, maxMs: MAX_RETRY_MS, notBefore: expiry });
+      this.due.retry(paymentId, Date.now(), this.nextLook(settled));
       return;
     }
     if (settled.status !== 'none') this.metrics.reconciler.inc({ result: 'settled' });
     // What is not due yet (a refund still within its wait, a claim within its grace) is looked at then.
     const next = [orphansDueAt, this.refundsDueAt(settled)].filter((at): at is number => at !== undefined);
     if (next.length > 0) this.due.schedule(paymentId, Math.min(...next));
+  }
+
+  /**
+   * When to look again at a payment still open. A session still running is left to Dintero's own report
+   * until its expiry and the grace; a transaction Dintero calls UNKNOWN has no session left to wait for, so
+   * it is asked about again with a doubling pause, and looked at no later than its review deadline.
+   */
+  private nextLook(payment: OpenPayment): RetrySettings {
+    const expiry = Date.parse(payment.expiresAt) + this.config.reconcilerGraceSeconds * 1000;
+    if (payment.status !== 'outcome_unknown' || payment.unknownSince === undefined)
+      return { baseMs: this.retryMs, maxMs: MAX_RETRY_MS, notBefore: expiry };
+    const review = Date.parse(payment.unknownSince) + this.config.reconcilerReviewAfterSeconds * 1000;
+    const untilReview = review - Date.now();
+    const maxMs =
+      payment.flaggedForReviewAt === undefined && untilReview > 0 ? Math.min(MAX_RETRY_MS, untilReview) : MAX_RETRY_MS;
+    return { baseMs: Math.min(this.retryMs, maxMs), maxMs };
   }
 
   /**
