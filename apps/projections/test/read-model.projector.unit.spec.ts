@@ -148,8 +148,8 @@ describe('read models as a fold over the log', () => {
 
   it('frees a terminal whose claim is released with no payment ever recorded behind it', () => {
     const claimedAt = '2026-11-24T10:00:00.000Z';
-    const projector = project([
-      ...store(),
+    /** A refund's claim, in the log after the store (each call is the next position). */
+    const refundClaim = () =>
       event('terminal-T-1', 'TerminalClaimed', {
         terminalId: 'T-1',
         claimId: 'r-9',
@@ -158,26 +158,14 @@ describe('read models as a fold over the log', () => {
         storeId: 'oslo',
         claimedAt,
         expiresAt: '2026-11-24T10:05:00.000Z',
-      }),
-    ]);
+      });
+    const projector = project([...store(), refundClaim()]);
     expect(projector.terminal('oslo', 'T-1')?.status).toBe('refunding');
     expect(projector.store('oslo')?.terminals.busy).toBe(1);
     const release = { terminalId: 'T-1', claimId: 'r-9', paymentId: 'p-9', reason: 'reconciled', at: claimedAt };
     // A release that names its store, and one recorded before releases did (found through the terminal).
     for (const data of [{ ...release, storeId: 'oslo' }, release]) {
-      const again = project([
-        ...store(),
-        event('terminal-T-1', 'TerminalClaimed', {
-          terminalId: 'T-1',
-          claimId: 'r-9',
-          kind: 'refund',
-          paymentId: 'p-9',
-          storeId: 'oslo',
-          claimedAt,
-          expiresAt: '2026-11-24T10:05:00.000Z',
-        }),
-        event('terminal-T-1', 'TerminalReleased', data),
-      ]);
+      const again = project([...store(), refundClaim(), event('terminal-T-1', 'TerminalReleased', data)]);
       expect(again.terminal('oslo', 'T-1')).toMatchObject({ status: 'idle' });
       expect(again.terminal('oslo', 'T-1')?.active).toBeUndefined();
       expect(again.store('oslo')?.terminals).toEqual({ busy: 0, idle: 2, offline: 0 });

@@ -121,15 +121,21 @@ function end(
   fields: { transactionId?: string; reason?: string },
 ): PaymentState {
   if (!isOpen(state)) return state;
+  return { ...withoutOpenFields(state), ...fields, status, endedAt: at };
+}
+
+/** What an open payment keeps once it has ended, captured or not: everything but its open-only fields. */
+function withoutOpenFields(state: OpenPayment): PaymentCore {
   const {
     cancellationRequested: _c,
     voidRequested: _v,
     unknownTransactions: _u,
     unknownSince: _s,
     flaggedForReviewAt: _f,
+    status: _status,
     ...core
   } = state;
-  return { ...core, ...fields, status, endedAt: at };
+  return core;
 }
 
 function updateRefund(state: PaymentState, refundId: string, status: RefundStatus): PaymentState {
@@ -184,16 +190,8 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       return isOpen(state) ? { ...state, status: 'authorized', transactionId: event.data.transactionId } : state;
     case 'PaymentCaptured': {
       if (!isOpen(state)) return state;
-      const {
-        cancellationRequested: _c,
-        voidRequested: _v,
-        unknownTransactions: _u,
-        unknownSince: _s,
-        flaggedForReviewAt: _f,
-        ...core
-      } = state;
       return {
-        ...core,
+        ...withoutOpenFields(state),
         status: 'captured',
         transactionId: event.data.transactionId,
         capturedAmount: event.data.amount,
