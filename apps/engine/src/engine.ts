@@ -25,7 +25,7 @@ export interface RunningEngine {
   /** Each app's base URL, on its own documented port. */
   readonly urls: { readonly command: string; readonly ingest: string; readonly projections: string };
   readonly logger: Logger;
-  /** Stops taking requests (POS first, Dintero next, read models last), then commits and closes the log and drains NATS. */
+  /** Stops taking requests (POS first, then the read models, then Dintero's), commits and closes the log, drains NATS. */
   close(): Promise<void>;
 }
 
@@ -54,10 +54,13 @@ export async function startEngine(env: NodeJS.ProcessEnv): Promise<RunningEngine
   const eventStore: EventStore = createEventStore(configs.command.eventStoreUrl);
   let nats: NatsConnection | undefined;
   const apps: INestApplication[] = [];
+  // Each app closes even if another failed to; the store commits what was accepted, then NATS drains.
   const closeAll = async () => {
-    for (const app of apps) await app.close();
-    await eventStore.close();
-    if (nats && !nats.isClosed()) await nats.drain();
+    const failures: unknown[] = [];
+    for (const app of apps) await app.close().catch((error: unknown) => failures.push(error));
+    await eventStore.close().catch((error: unknown) => failures.push(error));
+    if (nats && !nats.isClosed()) await nats.drain().catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) throw new AggregateError(failures, 'the engine did not stop cleanly');
   };
   try {
     nats = await connectNats(configs.command.natsUrl, 'engine');
@@ -79,7 +82,8 @@ export async function startEngine(env: NodeJS.ProcessEnv): Promise<RunningEngine
       configs.command,
       COMMAND_HTTP_APP,
     );
-    // Closed in reverse: the POS API stops taking requests first, the read models last.
+    // Closed in reverse of their start: the POS API stops taking requests first, then the read models,
+    // then ingest, which answers Dintero until the last moment.
     apps.reverse();
     return { urls: { command, ingest, projections }, logger: apps[0]!.get(Logger), close: closeAll };
   } catch (error) {

@@ -73,7 +73,11 @@ describe('which payments the reconciler looks at, and when', () => {
     due.apply(claimed, NOW);
     expect(due.takeDue(NOW + 19_999, 10)).toEqual([]);
     expect(due.takeDue(NOW + 20_000, 10)).toEqual(['p-1']);
-    expect(due.openClaims('p-1').get('p-1')).toEqual({ terminalId: 'T-1', claimedAt: NOW });
+    expect(due.openClaims('p-1').get('p-1')).toEqual({
+      terminalId: 'T-1',
+      claimedAt: NOW,
+      expiresAt: Date.parse('2026-11-24T10:03:00.000Z'),
+    });
     due.apply(event('terminal-T-1', 'TerminalReleased', { claimId: 'p-1', paymentId: 'p-1' }), NOW);
     expect(due.size).toBe(0);
   });

@@ -146,6 +146,26 @@ describe('read models as a fold over the log', () => {
     expect(projector.storeDay('oslo', '2026-11-25')).toBeUndefined();
   });
 
+  it('keeps a terminal’s counts for today when a fact of the day before arrives after them', () => {
+    const oslo = store();
+    const today = capturedPayment('p-1', '2026-11-25T08:00:00.000Z');
+    const late = event('payment-p-1', 'RefundRequested', {
+      refundId: 'r-1',
+      amount: 100,
+      terminalId: 'T-2',
+      at: '2026-11-25T08:01:00.000Z',
+    });
+    const refunded = event('payment-p-1', 'RefundSucceeded', {
+      refundId: 'r-1',
+      source: 'callback',
+      at: '2026-11-25T08:01:00.000Z',
+      dinteroAt: '2026-11-24T22:59:58.000Z',
+    });
+    const projector = project([...oslo, ...today, late, refunded]);
+    expect(projector.terminal('oslo', 'T-1')?.today).toMatchObject({ date: '2026-11-25', payments: 1, captured: 1 });
+    expect(projector.storeDay('oslo', '2026-11-24')?.currencies.NOK?.refundedAmount).toBe(100);
+  });
+
   it('frees a terminal whose claim is released with no payment ever recorded behind it', () => {
     const claimedAt = '2026-11-24T10:00:00.000Z';
     /** A refund's claim, in the log after the store (each call is the next position). */

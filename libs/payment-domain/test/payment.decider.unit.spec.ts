@@ -346,6 +346,18 @@ describe('an outcome Dintero reports as UNKNOWN', () => {
       .thenNothing();
   });
 
+  it('is known again when a new transaction starts: awaiting the card, no longer flagged', () => {
+    const flagged = run([...awaitingCard, ...unknown], [flag]);
+    const again = run(
+      [...awaitingCard, ...unknown, ...flagged],
+      [record('INITIATED', 'callback', { transactionId: 'T12345678.tx2' })],
+    );
+    const state = fold(paymentDecider, [...awaitingCard, ...unknown, ...flagged, ...again]);
+    expect(state).toMatchObject({ status: 'awaiting_card', transactionId: 'T12345678.tx2' });
+    expect(state).not.toHaveProperty('unknownSince');
+    expect(state).not.toHaveProperty('flaggedForReviewAt');
+  });
+
   it('does not take a late session record for a session creation that was unknown', () =>
     spec
       .given([...awaitingCard, ...unknown])

@@ -17,8 +17,9 @@ export interface DueSettings {
 
 export interface OpenClaim {
   readonly terminalId: string;
-  /** Epoch ms of the claim. */
+  /** Epoch ms of the claim, and of its lapse. */
   readonly claimedAt: number;
+  readonly expiresAt: number;
 }
 
 interface Entry {
@@ -130,7 +131,8 @@ export class DuePayments {
     if (type === 'TerminalClaimed') {
       const entry = this.entry(paymentId);
       const claimedAt = Date.parse(String(data.claimedAt));
-      entry.openClaims.set(String(data.claimId), { terminalId: String(data.terminalId), claimedAt });
+      const expiresAt = Date.parse(String(data.expiresAt));
+      entry.openClaims.set(String(data.claimId), { terminalId: String(data.terminalId), claimedAt, expiresAt });
       // A claim with nothing recorded behind it must not hold the terminal for long: looked at after a
       // short grace (a payment's request, recorded right after its claim, moves this to its session's end).
       this.bringForward(entry, claimedAt + this.settings.orphanClaimMs);

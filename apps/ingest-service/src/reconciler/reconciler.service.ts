@@ -231,7 +231,10 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     if (after.status !== 'captured') return after;
     const now = Date.now();
     for (const refund of Object.values(after.refunds)) {
-      const waited = now >= Date.parse(refund.requestedAt) + this.refundWaitMs;
+      // The cardholder may be at the terminal for as long as the refund's claim holds it: Dintero's silence
+      // is a no only once that claim has lapsed too, or a refund made later would be booked as failed.
+      const claim = this.due.openClaims(state.paymentId).get(refund.claimId);
+      const waited = now >= Math.max(Date.parse(refund.requestedAt) + this.refundWaitMs, claim?.expiresAt ?? 0);
       if ((refund.status === 'pending' || refund.status === 'unknown') && waited)
         await this.facts.failRefund(state.paymentId, refund.refundId, 'no trace at Dintero', CONTEXT);
     }
@@ -244,7 +247,13 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     if (state.status !== 'captured') return undefined;
     const due = Object.values(state.refunds)
       .filter((r) => r.status === 'pending' || r.status === 'unknown')
-      .map((r) => Math.max(Date.parse(r.requestedAt) + this.refundWaitMs, Date.now() + this.retryMs));
+      .map((r) =>
+        Math.max(
+          Date.parse(r.requestedAt) + this.refundWaitMs,
+          this.due.openClaims(state.paymentId).get(r.claimId)?.expiresAt ?? 0,
+          Date.now() + this.retryMs,
+        ),
+      );
     return due.length > 0 ? Math.min(...due) : undefined;
   }
 

@@ -254,6 +254,14 @@ export class ReadModelProjector {
     const isActive = terminal.active?.paymentId === paymentId;
     const heard = { ...terminal, lastHeardAt: at, position };
 
+    // Dintero can tell again what happens to a payment flagged as unknown: it leaves the store's review list.
+    if (
+      (event.type === 'TransactionStarted' || event.type === 'PaymentOnHold' || event.type === 'PaymentAuthorized') &&
+      this.storeDoc(payment.storeId).review?.some((entry) => entry.paymentId === paymentId)
+    )
+      this.changeStoreReview(payment.storeId, position, put, (review) =>
+        review.filter((entry) => entry.paymentId !== paymentId),
+      );
     switch (event.type) {
       case 'PaymentRequested':
         return this.putTerminal({ ...heard, today: count(terminal.today, date, 'payments') }, put);
@@ -482,7 +490,12 @@ function emptyDay(storeId: string, date: string, timeZone: string): StoreDayDoc 
   };
 }
 
+/**
+ * The terminal's counts for `date`. A fact of an older day (Dintero dates it before midnight, and it arrives
+ * after facts of the new day) leaves today's counts as they are: its day is counted on the store-day document.
+ */
 function count(today: DayCounts | undefined, date: string, field: keyof Omit<DayCounts, 'date'>): DayCounts {
+  if (today && today.date > date) return today;
   const base: DayCounts =
     today?.date === date
       ? today

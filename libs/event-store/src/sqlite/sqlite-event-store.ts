@@ -65,6 +65,7 @@ export class SqliteEventStore implements EventStore {
   private readonly signal = new ChangeSignal();
   private readonly writer: SqliteWriter;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private poller: NodeJS.Timeout | undefined;
   private lastDataVersion: number;
   private readonly checkpointer: WalCheckpointer | undefined;
@@ -94,6 +95,7 @@ export class SqliteEventStore implements EventStore {
       busyTimeoutMs,
       maxBatch: options.maxBatch ?? 1_000,
       onCommit: () => {
+        if (this.closed) return;
         this.lastDataVersion = this.dataVersion();
         this.signal.notify();
       },
@@ -169,8 +171,12 @@ export class SqliteEventStore implements EventStore {
     );
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     // Appends already accepted are committed (or time out on another process's lock) before closing.
     await this.writer.close();
     this.closed = true;

@@ -92,6 +92,7 @@ export class SqliteWriter {
   private nextId = 1;
   private sendScheduled = false;
   private idle: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly options: {
@@ -103,14 +104,21 @@ export class SqliteWriter {
   ) {}
 
   append(streamName: string, events: readonly SerializedEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    // Accepted appends are committed before the thread ends; one that comes after close began is refused.
+    if (this.closing) return Promise.reject(new EventStoreUnavailableError('The SQLite event store is closing'));
     return new Promise((resolve, reject) => {
       this.queue.push({ s: streamName, x: expected, e: events, resolve, reject });
       this.scheduleSend();
     });
   }
 
-  /** Commits what is queued and in flight, then ends the thread. */
-  async close(): Promise<void> {
+  /** Commits what is queued and in flight, then ends the thread; every caller gets the same promise. */
+  close(): Promise<void> {
+    this.closing ??= this.drainAndStop();
+    return this.closing;
+  }
+
+  private async drainAndStop(): Promise<void> {
     if (this.inFlight || this.queue.length > 0) {
       await new Promise<void>((resolve) => {
         this.idle = resolve;

@@ -124,6 +124,12 @@ function end(
   return { ...withoutOpenFields(state), ...fields, status, endedAt: at };
 }
 
+/** An open payment whose outcome Dintero can tell again: no longer unknown, no longer waiting for a person. */
+function knownAgain(state: OpenPayment): OpenPayment {
+  const { unknownSince: _s, flaggedForReviewAt: _f, ...rest } = state;
+  return rest;
+}
+
 /** What an open payment keeps once it has ended, captured or not: everything but its open-only fields. */
 function withoutOpenFields(state: OpenPayment): PaymentCore {
   const {
@@ -170,9 +176,18 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     case 'VoidRequested':
       return isOpen(state) ? { ...state, voidRequested: true } : state;
     case 'TransactionStarted':
-      return isOpen(state) ? { ...state, transactionId: event.data.transactionId } : state;
+      // A new transaction on the terminal: whatever was unknown about an earlier one, the card is in again.
+      return isOpen(state)
+        ? {
+            ...knownAgain(state),
+            ...(state.status === 'outcome_unknown' ? { status: 'awaiting_card' as const } : {}),
+            transactionId: event.data.transactionId,
+          }
+        : state;
     case 'PaymentOnHold':
-      return isOpen(state) ? { ...state, status: 'on_hold', transactionId: event.data.transactionId } : state;
+      return isOpen(state)
+        ? { ...knownAgain(state), status: 'on_hold', transactionId: event.data.transactionId }
+        : state;
     case 'TransactionOutcomeUnknown':
       // Dintero cannot tell what happened to the card: a status the POS can act on, with the transaction.
       return isOpen(state)
@@ -187,7 +202,9 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     case 'PaymentFlaggedForReview':
       return isOpen(state) ? { ...state, flaggedForReviewAt: event.data.at } : state;
     case 'PaymentAuthorized':
-      return isOpen(state) ? { ...state, status: 'authorized', transactionId: event.data.transactionId } : state;
+      return isOpen(state)
+        ? { ...knownAgain(state), status: 'authorized', transactionId: event.data.transactionId }
+        : state;
     case 'PaymentCaptured': {
       if (!isOpen(state)) return state;
       return {

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { handleCommand, type EventMetadata, type EventStore } from '@app/event-store';
 import { DomainError, terminalDecider, terminalStream, type ReleaseReason } from '@app/payment-domain';
 
@@ -37,8 +38,17 @@ export async function recordUnderClaim<T>(
   try {
     return await record();
   } catch (error) {
-    if (error instanceof DomainError)
-      await releaseClaim(store, { ...claim, reason: 'rejected', at: new Date().toISOString() }, metadata);
+    if (error instanceof DomainError) {
+      // The refusal is the answer: a release that fails (the log unreachable) must not replace it with a
+      // 5xx the POS would retry. The reconciler releases a claim with nothing behind it after a short grace.
+      await releaseClaim(store, { ...claim, reason: 'rejected', at: new Date().toISOString() }, metadata).catch(
+        (releaseError: unknown) =>
+          new Logger('TerminalClaims').warn(
+            { err: releaseError, ...claim, correlationId: metadata.correlationId },
+            'could not release the claim of a refused command; the reconciler will',
+          ),
+      );
+    }
     throw error;
   }
 }

@@ -14,12 +14,24 @@ export async function waitForFinal(
   abort?: AbortSignal,
 ): Promise<PaymentState> {
   const stream = paymentStream(paymentId);
-  const done = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(abort ? [abort] : [])]);
-  for (;;) {
-    // Registered before the read, so that an event recorded between the two still wakes this wait.
-    const changed = notifier.next(stream, done);
-    const { state } = await readState(store, stream, paymentDecider);
-    if (state.status === 'none' || !isOpen(state) || done.aborted) return state;
-    await changed;
+  // A timer of our own, not AbortSignal.timeout(): inside AbortSignal.any nothing holds that signal, and once
+  // collected it never fires (seen on Node 20: the wait outlived its timeout after a garbage collection).
+  const done = new AbortController();
+  const timer = setTimeout(() => done.abort(), timeoutMs);
+  const ended = () => done.abort();
+  abort?.addEventListener('abort', ended, { once: true });
+  if (abort?.aborted) done.abort();
+  try {
+    for (;;) {
+      // Registered before the read, so that an event recorded between the two still wakes this wait.
+      const changed = notifier.next(stream, done.signal);
+      const { state } = await readState(store, stream, paymentDecider);
+      if (state.status === 'none' || !isOpen(state) || done.signal.aborted) return state;
+      await changed;
+    }
+  } finally {
+    clearTimeout(timer);
+    abort?.removeEventListener('abort', ended);
+    done.abort(); // the last registration, if any, leaves the notifier
   }
 }
