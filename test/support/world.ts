@@ -169,6 +169,8 @@ export class World {
         POS_CLIENTS_FILE: writePosClients(this.dir),
         INGEST_PUBLIC_URL: this.url('ingest'),
         SESSION_TTL_SECONDS: '10',
+        // Claims lapse 30 s after they are taken: a refund cut off by a kill is settled within the run.
+        CLAIM_MARGIN_SECONDS: '20',
       },
     };
     if (app !== 'engine') return startApp(APP_NAMES[app], { ...this.env, ...own[app] }, 30_000, this.ports[app]);
@@ -320,16 +322,17 @@ export class World {
         captured.push({ paymentId, storeId: String(body.storeId), amount: Number(body.capturedAmount) });
     }
     const refund = async (paymentId: string, terminalId: string, amount: number) => {
-      const key = randomUUID();
       for (;;) {
+        // A new key each time the terminal is busy: that 409 is the key's recorded answer, and the same key
+        // would get it again for good. pos() itself retries 5xx and lost answers with the same key.
         const answer = await this.pos(
           'POST',
           `/v1/terminal-payments/${paymentId}/refunds`,
           { amount, terminalId },
-          { 'idempotency-key': key },
+          { 'idempotency-key': randomUUID() },
         );
-        // The terminal still busy with the store's previous race: the POS tries again with the same key. A key
-        // whose first request died with the command service stays "in progress" (issue 19): the POS gives up.
+        // The terminal still busy with the store's previous race. A key whose first request died with the
+        // command service stays "in progress" (issue 19): the POS gives up on that refund.
         if (answer.status !== 409 || answer.body.code !== 'TERMINAL_BUSY') return answer;
         await pause(200);
       }
@@ -363,17 +366,24 @@ export class World {
     const log = new SqliteEventStore({ file: this.file });
     try {
       const states = new Map<string, PaymentState>();
+      // Final, with every refund's outcome known: a refund cut off by a kill is settled by the reconciler once
+      // its terminal claim has lapsed (the cardholder may be at the terminal until then).
+      const settled = (state: PaymentState | undefined) =>
+        state !== undefined &&
+        state.status !== 'none' &&
+        !isOpen(state) &&
+        (state.status !== 'captured' ||
+          Object.values(state.refunds).every((r) => r.status === 'succeeded' || r.status === 'failed'));
       await waitUntil(
         async () => {
           for (const paymentId of accepted) {
-            const known = states.get(paymentId);
-            if (known && !isOpen(known)) continue;
+            if (settled(states.get(paymentId))) continue;
             states.set(paymentId, (await readState(log, `payment-${paymentId}`, paymentDecider)).state);
           }
-          return [...states.values()].every((state) => state.status !== 'none' && !isOpen(state));
+          return [...states.values()].every(settled);
         },
-        120_000,
-        'every payment final',
+        150_000,
+        'every payment final, with every refund settled',
       );
       const claimed = async () => {
         const still: string[] = [];
