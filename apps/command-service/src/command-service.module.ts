@@ -1,12 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { EVENT_STORE, EventStoreModule, eventStoreProbe, type EventStore } from '@app/event-store';
-import { NATS_CONNECTION, NatsModule, natsProbe } from '@app/messaging';
 import {
+  appInfrastructure,
   dinteroClientProvider,
-  HEALTH_PROBES,
-  operationsModules,
   ProblemDetailsFilter,
   requestValidation,
   type SharedInfrastructure,
@@ -32,20 +28,7 @@ export class CommandServiceModule {
     const posClients = loadPosClients(config.posClientsFile);
     return {
       module: CommandServiceModule,
-      imports: [
-        EventStoreModule.forRoot(config.eventStoreUrl, shared.eventStore),
-        NatsModule.forRoot(config.natsUrl, 'command-service', shared.nats),
-        ...operationsModules(
-          'command-service',
-          config.logLevel,
-          {
-            provide: HEALTH_PROBES,
-            inject: [EVENT_STORE, NATS_CONNECTION],
-            useFactory: (store: EventStore, nats: NatsConnection) => [eventStoreProbe(store), natsProbe(nats)],
-          },
-          shared.logName,
-        ),
-      ],
+      imports: appInfrastructure('command-service', config, shared),
       controllers: [RegistryController, PaymentsController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -1,7 +1,6 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { EVENT_STORE, EventStoreModule, eventStoreProbe, type EventStore } from '@app/event-store';
-import { dinteroClientProvider, HEALTH_PROBES, operationsModules, type SharedInfrastructure } from '@app/platform';
+import { appInfrastructure, dinteroClientProvider, type SharedInfrastructure } from '@app/platform';
 import { CallbackController } from './callback/callback.controller';
 import { CallbackSignatureGuard } from './callback/callback-signature.guard';
 import { PaymentFacts } from './facts/payment-facts.service';
@@ -17,19 +16,7 @@ export class IngestServiceModule {
     warnIfUnsigned(config);
     return {
       module: IngestServiceModule,
-      imports: [
-        EventStoreModule.forRoot(config.eventStoreUrl, shared.eventStore),
-        ...operationsModules(
-          'ingest-service',
-          config.logLevel,
-          {
-            provide: HEALTH_PROBES,
-            inject: [EVENT_STORE],
-            useFactory: (store: EventStore) => [eventStoreProbe(store)],
-          },
-          shared.logName,
-        ),
-      ],
+      imports: appInfrastructure('ingest-service', config, shared),
       controllers: [CallbackController, WebhookController],
       providers: [
         { provide: APP_FILTER, useClass: IngestProblemsFilter },

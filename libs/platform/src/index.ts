@@ -29,3 +29,4 @@ export { parseMessage, replyTo, type Reply } from './nats/request-reply';
 export { NatsResponders } from './nats/nats-responders';
 export { recordUnderClaim, releaseClaim, type ClaimRelease } from './claims/terminal-claims';
 export type { SharedInfrastructure } from './shared-infrastructure';
+export { appInfrastructure } from './app-infrastructure';
