@@ -15,6 +15,7 @@ export type * from './dintero.types';
 export {
   UnrecognisedTransactionStatusError,
   refundEventOf,
+  refundOutcome,
   refundOutcomes,
   refundReferenceOf,
   transactionFact,

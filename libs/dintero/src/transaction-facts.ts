@@ -1,6 +1,7 @@
 import {
   REACTION_TO_STATUS,
   isDinteroTransactionStatus,
+  refundSettled,
   type DinteroTransactionFact,
   type DinteroTransactionStatus,
   type FactSource,
@@ -87,34 +88,43 @@ export function refundEventOf(tx: DinteroTransaction, refundId: string): Transac
   return [...(tx.events ?? [])].reverse().find((e) => e.event === 'REFUND' && refundReferenceOf(e) === refundId);
 }
 
+type RecordRefundOutcome = Extract<PaymentCommand, { type: 'RecordRefundOutcome' }>;
+
 /**
- * The outcomes of our refunds that the transaction's events settle. Only refunds still pending or unknown
- * are named; each carries the time Dintero gives its `REFUND` event.
+ * The outcome of one refund of ours, as the transaction's `REFUND` event for its reference says, with the
+ * time Dintero gives that event; nothing when the transaction has no such event yet.
  */
+export function refundOutcome(
+  tx: DinteroTransaction,
+  refundId: string,
+  source: FactSource,
+  at: string,
+): RecordRefundOutcome | undefined {
+  const event = refundEventOf(tx, refundId);
+  if (!event) return undefined;
+  const dinteroAt = instant(event.created_at);
+  return {
+    type: 'RecordRefundOutcome',
+    data: {
+      refundId,
+      outcome: event.success ? 'succeeded' : 'failed',
+      ...(event.success ? {} : { reason: event.error?.code ?? 'refused by Dintero' }),
+      source,
+      at,
+      ...(dinteroAt ? { dinteroAt } : {}),
+    },
+  };
+}
+
+/** The outcomes the transaction's events settle, of this payment's refunds still pending or unknown. */
 export function refundOutcomes(
   tx: DinteroTransaction,
   state: PaymentState,
   source: FactSource,
   at: string,
-): Extract<PaymentCommand, { type: 'RecordRefundOutcome' }>[] {
+): RecordRefundOutcome[] {
   if (state.status !== 'captured') return [];
-  return Object.values(state.refunds).flatMap((refund) => {
-    if (refund.status === 'succeeded' || refund.status === 'failed') return [];
-    const event = refundEventOf(tx, refund.refundId);
-    if (!event) return [];
-    const dinteroAt = instant(event.created_at);
-    return [
-      {
-        type: 'RecordRefundOutcome' as const,
-        data: {
-          refundId: refund.refundId,
-          outcome: event.success ? ('succeeded' as const) : ('failed' as const),
-          ...(event.success ? {} : { reason: event.error?.code ?? 'refused by Dintero' }),
-          source,
-          at,
-          ...(dinteroAt ? { dinteroAt } : {}),
-        },
-      },
-    ];
-  });
+  return Object.values(state.refunds)
+    .filter((refund) => !refundSettled(refund))
+    .flatMap((refund) => refundOutcome(tx, refund.refundId, source, at) ?? []);
 }

@@ -4,10 +4,12 @@ import { EVENT_STORE, readState, type EventStore, type EventSubscription } from 
 import {
   isOpen,
   knownClaims,
+  refundSettled,
   paymentDecider,
   paymentStream,
   type OpenPayment,
   type PaymentState,
+  type Refund,
 } from '@app/payment-domain';
 import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY, paymentMetrics, releaseClaim, type PaymentMetrics } from '@app/platform';
@@ -159,13 +161,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   private async keepAskingAboutUnknown(payment: OpenPayment, sessionEnded: boolean): Promise<void> {
     if (payment.status !== 'outcome_unknown' || payment.unknownSince === undefined) return;
     const { paymentId, storeId, terminalId, claimId } = payment;
-    if (sessionEnded) {
-      await releaseClaim(
-        this.store,
-        { terminalId, claimId, reason: 'reconciled', at: new Date().toISOString() },
-        { correlationId: CONTEXT.correlationId, occurredAt: new Date().toISOString(), paymentId, storeId, terminalId },
-      );
-    }
+    if (sessionEnded) await this.release(paymentId, terminalId, claimId, storeId);
     const overdue = Date.now() - Date.parse(payment.unknownSince) >= this.config.reconcilerReviewAfterSeconds * 1000;
     if (overdue && payment.flaggedForReviewAt === undefined) {
       const { recorded } = await this.facts.flagForReview(paymentId, CONTEXT);
@@ -224,18 +220,13 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
    */
   private async settleRefunds(state: PaymentState): Promise<PaymentState> {
     if (state.status !== 'captured') return state;
-    const open = Object.values(state.refunds).filter((r) => r.status === 'pending' || r.status === 'unknown');
-    if (open.length === 0) return state;
+    if (Object.values(state.refunds).every(refundSettled)) return state;
     await this.facts.recordTransactionById(state.paymentId, state.transactionId, CONTEXT);
     let { state: after } = await readState(this.store, paymentStream(state.paymentId), paymentDecider);
     if (after.status !== 'captured') return after;
     const now = Date.now();
     for (const refund of Object.values(after.refunds)) {
-      // The cardholder may be at the terminal for as long as the refund's claim holds it: Dintero's silence
-      // is a no only once that claim has lapsed too, or a refund made later would be booked as failed.
-      const claim = this.due.openClaims(state.paymentId).get(refund.claimId);
-      const waited = now >= Math.max(Date.parse(refund.requestedAt) + this.refundWaitMs, claim?.expiresAt ?? 0);
-      if ((refund.status === 'pending' || refund.status === 'unknown') && waited)
+      if (!refundSettled(refund) && now >= this.silenceIsNoAt(state.paymentId, refund))
         await this.facts.failRefund(state.paymentId, refund.refundId, 'no trace at Dintero', CONTEXT);
     }
     ({ state: after } = await readState(this.store, paymentStream(state.paymentId), paymentDecider));
@@ -246,15 +237,29 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   private refundsDueAt(state: PaymentState): number | undefined {
     if (state.status !== 'captured') return undefined;
     const due = Object.values(state.refunds)
-      .filter((r) => r.status === 'pending' || r.status === 'unknown')
-      .map((r) =>
-        Math.max(
-          Date.parse(r.requestedAt) + this.refundWaitMs,
-          this.due.openClaims(state.paymentId).get(r.claimId)?.expiresAt ?? 0,
-          Date.now() + this.retryMs,
-        ),
-      );
+      .filter((refund) => !refundSettled(refund))
+      .map((refund) => Math.max(this.silenceIsNoAt(state.paymentId, refund), Date.now() + this.retryMs));
     return due.length > 0 ? Math.min(...due) : undefined;
+  }
+
+  /**
+   * When Dintero's silence about a refund becomes a no: after the refund's wait, and not before its terminal
+   * claim has lapsed, since the cardholder may be at the terminal until then and a refund made later would
+   * otherwise be booked as failed.
+   */
+  private silenceIsNoAt(paymentId: string, refund: Refund): number {
+    const claim = this.due.openClaims(paymentId).get(refund.claimId);
+    return Math.max(Date.parse(refund.requestedAt) + this.refundWaitMs, claim?.expiresAt ?? 0);
+  }
+
+  /** Releases a claim the reconciler found to be over (its session ended, or nothing was recorded behind it). */
+  private release(paymentId: string, terminalId: string, claimId: string, storeId?: string): Promise<void> {
+    const at = new Date().toISOString();
+    return releaseClaim(
+      this.store,
+      { terminalId, claimId, reason: 'reconciled', at },
+      { correlationId: CONTEXT.correlationId, occurredAt: at, paymentId, terminalId, ...(storeId ? { storeId } : {}) },
+    );
   }
 
   /**
@@ -274,11 +279,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         next = Math.min(next ?? dueAt, dueAt);
         continue;
       }
-      await releaseClaim(
-        this.store,
-        { terminalId, claimId, reason: 'reconciled', at: new Date(now).toISOString() },
-        { correlationId: CONTEXT.correlationId, occurredAt: new Date(now).toISOString(), paymentId, terminalId },
-      );
+      await this.release(paymentId, terminalId, claimId);
       this.logger.warn({ paymentId, terminalId, claimId }, 'released a claim with nothing recorded behind it');
     }
     return next;

@@ -68,7 +68,7 @@ export class SqliteEventStore implements EventStore {
   private closing: Promise<void> | undefined;
   private poller: NodeJS.Timeout | undefined;
   private lastDataVersion: number;
-  private readonly checkpointer: WalCheckpointer | undefined;
+  private readonly checkpointer: WalCheckpointer;
 
   private readonly statements: {
     streamForwards: Database.Statement<[string, number, number], Row>;
@@ -183,7 +183,7 @@ export class SqliteEventStore implements EventStore {
     clearInterval(this.poller);
     this.poller = undefined;
     this.signal.notify();
-    await this.checkpointer?.stop();
+    await this.checkpointer.stop();
     this.db.close();
   }
 

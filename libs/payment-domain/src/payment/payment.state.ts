@@ -65,6 +65,9 @@ export const isOpen = (state: PaymentState): state is OpenPayment =>
   state.status === 'on_hold' ||
   state.status === 'authorized';
 
+/** A refund whose outcome is known (it never changes after); pending and unknown ones are still open. */
+export const refundSettled = (refund: Refund): boolean => refund.status === 'succeeded' || refund.status === 'failed';
+
 /**
  * The terminal claims this payment no longer needs: its own once it has ended, and each refund's once the
  * refund's outcome is known. (A refund whose outcome is unknown keeps its terminal: the cardholder may
@@ -75,8 +78,7 @@ export function endedClaims(state: PaymentState): { terminalId: string; claimId:
   const claims = isOpen(state) ? [] : [{ terminalId: state.terminalId, claimId: state.claimId }];
   if (state.status === 'captured')
     for (const refund of Object.values(state.refunds))
-      if (refund.status === 'succeeded' || refund.status === 'failed')
-        claims.push({ terminalId: refund.terminalId, claimId: refund.claimId });
+      if (refundSettled(refund)) claims.push({ terminalId: refund.terminalId, claimId: refund.claimId });
   return claims;
 }
 

@@ -4,7 +4,7 @@ import {
   DINTERO_CLIENT,
   DinteroRejectedError,
   DinteroUnavailableError,
-  refundOutcomes,
+  refundOutcome,
   type DinteroClient,
 } from '@app/dintero';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
@@ -129,7 +129,7 @@ export class RefundTerminalPaymentHandler {
     const stream = paymentStream(paymentId);
     // Another refund may have taken what was left since `prepare` checked: the domain then refuses this one
     // here, and the claim just taken is released with the refusal.
-    const { state: requested } = await recordUnderClaim(this.store, { terminalId, claimId: refundId }, metadata, () =>
+    await recordUnderClaim(this.store, { terminalId, claimId: refundId }, metadata, () =>
       handleCommand(this.store, stream, paymentDecider, request, { metadata }),
     );
 
@@ -142,10 +142,12 @@ export class RefundTerminalPaymentHandler {
         ...(request.data.reason ? { reason: request.data.reason } : {}),
       });
       // Dintero's answer is the transaction: its REFUND event for our reference says how it went, and when.
-      const fromDintero = refundOutcomes(tx, requested, 'command-service', now()).find(
-        (command) => command.data.refundId === refundId,
-      );
-      outcome = fromDintero?.data ?? { refundId, outcome: 'succeeded', source: 'command-service', at: now() };
+      outcome = refundOutcome(tx, refundId, 'command-service', now())?.data ?? {
+        refundId,
+        outcome: 'succeeded',
+        source: 'command-service',
+        at: now(),
+      };
     } catch (error) {
       const at = now();
       if (error instanceof DinteroRejectedError)
