@@ -129,6 +129,15 @@ export function driveTraffic({ commandUrl, posKey, terminals, paymentsPerSecond 
           { ...auth, 'idempotency-key': randomUUID() },
         );
         if (refund.status < 300) counts.refunded += 1;
+        // 202: pending at the terminal (or unknown). The terminal stays with the refund until it is settled,
+        // so the till waits for it, even when the demo is stopping.
+        if (refund.status === 202)
+          await call(
+            `${commandUrl}/v1/terminal-payments/${paymentId}/refunds/${refund.body.refundId}?waitFor=final&timeout=60`,
+            'GET',
+            undefined,
+            auth,
+          );
       }
     } catch {
       if (!stopped) counts.errors += 1;

@@ -345,8 +345,10 @@ export class World {
           const answers = await Promise.all([refund(paymentId, first, share), refund(paymentId, second, share)]);
           result.races += 1;
           for (const answer of answers) {
-            // 201 with the refund's outcome: succeeded, failed (Dintero said no) or unknown (settled later).
-            if (answer.status === 201) result.succeeded += answer.body.status === 'failed' ? 0 : 1;
+            // 201 with the refund's outcome (succeeded, or failed: Dintero said no); 202 while it is pending at
+            // the terminal (Dintero answered 202) or unknown: both settled later.
+            if (answer.status === 201 || answer.status === 202)
+              result.succeeded += answer.body.status === 'failed' ? 0 : 1;
             else if (answer.status === 422 && answer.body.code === 'REFUND_EXCEEDS_CAPTURED') result.refused += 1;
             else if (answer.status === 409 && answer.body.code === 'IDEMPOTENT_REQUEST_IN_PROGRESS') result.lost += 1;
             else throw new Error(`refund answered ${answer.status}: ${JSON.stringify(answer.body)}`);
@@ -442,7 +444,7 @@ export class World {
     const succeeded = Object.values(state.refunds).filter((refund) => refund.status === 'succeeded');
     const logged = succeeded.reduce((sum, refund) => sum + refund.amount, 0);
     if (logged !== tx.refunded) mismatches.push(`${tx.id}: refunded ${tx.refunded} at Dintero, ${logged} in the log`);
-    const open = Object.values(state.refunds).filter((r) => r.status === 'pending' || r.status === 'unknown');
+    const open = Object.values(state.refunds).filter((r) => r.status !== 'succeeded' && r.status !== 'failed');
     if (open.length > 0) mismatches.push(`${tx.id}: ${open.length} refunds without an outcome`);
     for (const refund of succeeded) {
       const atDintero = tx.refunds.find((r) => r.reference === refund.refundId && r.success);

@@ -39,6 +39,10 @@ export class DinteroSimulatorConfig extends BaseAppConfig {
   @EnvInt('SIM_HOLD_MS', { min: 1, max: 600_000 })
   readonly holdMs: number = 2_000;
 
+  /** How long the cardholder takes to confirm a refund Dintero answered with 202. */
+  @EnvInt('SIM_REFUND_DELAY_MS', { min: 1, max: 600_000 })
+  readonly refundDelayMs: number = 2_000;
+
   /** Session lifetime when `expires_at` is not given (Dintero documents no default). */
   @EnvInt('SIM_SESSION_TTL_SECONDS', { min: 1 })
   readonly sessionTtlSeconds: number = 300;

@@ -173,7 +173,7 @@ describe('Dintero simulator', () => {
     expect(response.status).toBe(409);
     expect(response.headers.get('retry-after')).toBe('5');
     expect(await response.json()).toEqual({
-      error: { code: 'TERMINAL_BUSY', message: 'Terminal T-1 is processing another payment' },
+      error: { code: 'TERMINAL_BUSY', message: 'Terminal T-1 is processing another payment or a refund' },
     });
   });
 
@@ -282,7 +282,7 @@ describe('Dintero simulator', () => {
       event: 'REFUND',
       amount: 900,
       success: true,
-      metadata: { refund_reference: 'refund-1' },
+      event_reference: 'refund-1',
     });
   });
 

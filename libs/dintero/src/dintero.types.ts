@@ -71,8 +71,12 @@ export interface DinteroTransaction {
     readonly success: boolean;
     readonly amount?: number;
     readonly created_at?: string;
-    /** Our `refund_reference`, on a `REFUND` event (the specification's "refund reference for refunds"). */
+    /** Our `refund_reference`, on a refund's events (the specification's "refund reference for refunds"). */
     readonly event_reference?: string;
+    /** The id of the request that made this event; on an `INITIATE_*` event, the 202's `event-request-id`. */
+    readonly request_id?: string;
+    /** On the `REFUND`, `CAPTURE` or `VOID` event that completes an accepted (202) request: its id. */
+    readonly correlation_request_id?: string;
     readonly error?: { readonly code?: string; readonly message?: string; readonly type?: readonly string[] };
     readonly metadata?: Readonly<Record<string, string>>;
   }[];

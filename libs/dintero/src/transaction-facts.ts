@@ -7,6 +7,7 @@ import {
   type FactSource,
   type PaymentCommand,
   type PaymentState,
+  type Refund,
 } from '@app/payment-domain';
 import type { DinteroTransaction } from './dintero.types';
 
@@ -75,40 +76,82 @@ function instant(value: string | undefined): string | undefined {
 }
 
 /**
- * Our refund id on a `REFUND` event. Dintero's specification returns the `refund_reference` we sent as the
- * event's `event_reference` ("the refund reference for refunds"); older simulator builds put it in
- * `metadata.refund_reference`, which is read too.
+ * Our refund id on a refund's event. Dintero's specification returns the `refund_reference` we sent as
+ * the event's `event_reference` ("for refunds, this is `refund_reference`"); older simulator builds put
+ * it in `metadata.refund_reference`, which is read too, so that their logs still settle.
  */
 export function refundReferenceOf(event: TransactionEvent): string | undefined {
   return event.event_reference ?? event.metadata?.refund_reference;
 }
 
-/** The transaction's `REFUND` event for our refund id, the last one when Dintero tried more than once. */
-export function refundEventOf(tx: DinteroTransaction, refundId: string): TransactionEvent | undefined {
-  return [...(tx.events ?? [])].reverse().find((e) => e.event === 'REFUND' && refundReferenceOf(e) === refundId);
+/** What identifies one refund of ours among a transaction's events. */
+export type RefundKey = Pick<Refund, 'refundId' | 'dinteroRequestId'>;
+
+/**
+ * The transaction's `REFUND` event for our refund: the one carrying our reference, or, for a refund
+ * Dintero accepted with 202, the one whose `correlation_request_id` is the accepted request's id. The last
+ * one when Dintero tried more than once.
+ */
+export function refundEventOf(tx: DinteroTransaction, refund: RefundKey): TransactionEvent | undefined {
+  return [...(tx.events ?? [])]
+    .reverse()
+    .find(
+      (e) =>
+        e.event === 'REFUND' &&
+        (refundReferenceOf(e) === refund.refundId ||
+          (refund.dinteroRequestId !== undefined && e.correlation_request_id === refund.dinteroRequestId)),
+    );
+}
+
+/** The `INITIATE_REFUND` event of a refund Dintero took to do later (it answered, or would have, 202). */
+export function refundInitiationOf(tx: DinteroTransaction, refund: RefundKey): TransactionEvent | undefined {
+  return (tx.events ?? []).find(
+    (e) =>
+      e.event === 'INITIATE_REFUND' &&
+      (refundReferenceOf(e) === refund.refundId ||
+        (refund.dinteroRequestId !== undefined && e.request_id === refund.dinteroRequestId)),
+  );
 }
 
 type RecordRefundOutcome = Extract<PaymentCommand, { type: 'RecordRefundOutcome' }>;
 
 /**
- * The outcome of one refund of ours, as the transaction's `REFUND` event for its reference says, with the
- * time Dintero gives that event; nothing when the transaction has no such event yet.
+ * The outcome of one refund of ours, as the transaction's events say, with the time Dintero gives: its
+ * `REFUND` event settles it; an `INITIATE_REFUND` event alone says Dintero accepted it and is doing it at
+ * the terminal; nothing when the transaction has neither.
  */
 export function refundOutcome(
   tx: DinteroTransaction,
-  refundId: string,
+  refund: RefundKey,
   source: FactSource,
   at: string,
 ): RecordRefundOutcome | undefined {
-  const event = refundEventOf(tx, refundId);
-  if (!event) return undefined;
+  const { refundId } = refund;
+  const event = refundEventOf(tx, refund);
+  if (!event) {
+    const initiation = refundInitiationOf(tx, refund);
+    if (!initiation) return undefined;
+    const requestId = initiation.request_id ?? refund.dinteroRequestId;
+    const dinteroAt = instant(initiation.created_at);
+    return {
+      type: 'RecordRefundOutcome',
+      data: {
+        refundId,
+        outcome: 'accepted',
+        ...(requestId ? { requestId } : {}),
+        source,
+        at,
+        ...(dinteroAt ? { dinteroAt } : {}),
+      },
+    };
+  }
   const dinteroAt = instant(event.created_at);
   return {
     type: 'RecordRefundOutcome',
     data: {
       refundId,
       outcome: event.success ? 'succeeded' : 'failed',
-      ...(event.success ? {} : { reason: event.error?.code ?? 'refused by Dintero' }),
+      ...(event.success ? {} : { reason: event.error?.code ?? event.error?.message ?? 'refused by Dintero' }),
       source,
       at,
       ...(dinteroAt ? { dinteroAt } : {}),
@@ -116,7 +159,7 @@ export function refundOutcome(
   };
 }
 
-/** The outcomes the transaction's events settle, of this payment's refunds still pending or unknown. */
+/** The outcomes the transaction's events settle or advance, of this payment's refunds still open. */
 export function refundOutcomes(
   tx: DinteroTransaction,
   state: PaymentState,
@@ -126,5 +169,9 @@ export function refundOutcomes(
   if (state.status !== 'captured') return [];
   return Object.values(state.refunds)
     .filter((refund) => !refundSettled(refund))
-    .flatMap((refund) => refundOutcome(tx, refund.refundId, source, at) ?? []);
+    .flatMap((refund) => {
+      const outcome = refundOutcome(tx, refund, source, at);
+      // An accepted refund is only advanced by its result, not by its initiation read again.
+      return outcome && !(outcome.data.outcome === 'accepted' && refund.status === 'accepted') ? [outcome] : [];
+    });
 }

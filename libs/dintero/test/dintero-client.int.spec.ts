@@ -192,7 +192,8 @@ describe('DinteroClient against the simulator over HTTP', () => {
     expect(await dintero.listTransactions({ status: ['DECLINED'] })).toHaveLength(0);
 
     const refunded = await dintero.refund(tx.id, { amount: 4_000, terminalId: 'T-2', refundReference: 'r-1' });
-    expect(refunded.status).toBe('PARTIALLY_REFUNDED');
+    expect(refunded).toMatchObject({ kind: 'done', transaction: { status: 'PARTIALLY_REFUNDED' } });
+    expect(refunded.transaction.events?.at(-1)).toMatchObject({ event: 'REFUND', event_reference: 'r-1' });
     await expect(
       dintero.refund(tx.id, { amount: 6_001, terminalId: 'T-2', refundReference: 'r-2' }),
     ).rejects.toMatchObject({
@@ -203,9 +204,10 @@ describe('DinteroClient against the simulator over HTTP', () => {
     ).rejects.toMatchObject({
       code: 'INVALID_REFUND_TERMINAL',
     });
-    expect((await dintero.refund(tx.id, { amount: 6_000, terminalId: 'T-2', refundReference: 'r-4' })).status).toBe(
-      'REFUNDED',
-    );
+    expect(await dintero.refund(tx.id, { amount: 6_000, terminalId: 'T-2', refundReference: 'r-4' })).toMatchObject({
+      kind: 'done',
+      transaction: { status: 'REFUNDED' },
+    });
     await expect(dintero.void(tx.id)).rejects.toMatchObject({ code: 'VOID_NOT_ALLOWED' });
   });
 

@@ -31,7 +31,10 @@ const tx = (change: Partial<DinteroTransaction> = {}): DinteroTransaction => ({
   ...change,
 });
 
-const captured = (refunds: Record<string, 'pending' | 'unknown' | 'succeeded'>): PaymentState =>
+const captured = (
+  refunds: Record<string, 'pending' | 'unknown' | 'succeeded' | 'accepted'>,
+  requestId?: string,
+): PaymentState =>
   ({
     status: 'captured',
     paymentId: 'pay-1',
@@ -42,7 +45,15 @@ const captured = (refunds: Record<string, 'pending' | 'unknown' | 'succeeded'>):
     refunds: Object.fromEntries(
       Object.entries(refunds).map(([refundId, status]) => [
         refundId,
-        { refundId, amount: 100, terminalId: 'T-2', claimId: refundId, status, requestedAt: '2026-11-24T10:01:00Z' },
+        {
+          refundId,
+          amount: 100,
+          terminalId: 'T-2',
+          claimId: refundId,
+          status,
+          requestedAt: '2026-11-24T10:01:00Z',
+          ...(status === 'accepted' && requestId ? { dinteroRequestId: requestId } : {}),
+        },
       ]),
     ),
   }) as unknown as PaymentState;
@@ -139,5 +150,62 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
         dinteroAt: '2026-11-24T10:03:00.000Z',
       },
     ]);
+  });
+
+  it('takes an INITIATE_REFUND as accepted, and settles an accepted refund by correlation_request_id', () => {
+    const initiated = {
+      id: 'e4',
+      event: 'INITIATE_REFUND',
+      success: true,
+      amount: 100,
+      event_reference: 'r-1',
+      request_id: 'req-1',
+      created_at: '2026-11-24T10:02:00Z',
+    };
+    const started = tx({ events: [...tx().events!, initiated] });
+    expect(refundOutcomes(started, captured({ 'r-1': 'unknown' }), 'reconciler', 'now').map((c) => c.data)).toEqual([
+      {
+        refundId: 'r-1',
+        outcome: 'accepted',
+        requestId: 'req-1',
+        source: 'reconciler',
+        at: 'now',
+        dinteroAt: '2026-11-24T10:02:00.000Z',
+      },
+    ]);
+    // Read again while accepted: nothing new to record.
+    expect(refundOutcomes(started, captured({ 'r-1': 'accepted' }, 'req-1'), 'webhook', 'now')).toEqual([]);
+    // The result names the request, not the reference (Dintero need not repeat it on the completing event).
+    const finished = tx({
+      status: 'PARTIALLY_REFUNDED',
+      events: [
+        ...tx().events!,
+        initiated,
+        {
+          id: 'e5',
+          event: 'REFUND',
+          success: false,
+          amount: 100,
+          correlation_request_id: 'req-1',
+          created_at: '2026-11-24T10:04:00Z',
+          error: { code: 'DECLINED', message: 'not confirmed' },
+        },
+      ],
+    });
+    expect(refundOutcomes(finished, captured({ 'r-1': 'accepted' }, 'req-1'), 'webhook', 'now')).toEqual([
+      {
+        type: 'RecordRefundOutcome',
+        data: {
+          refundId: 'r-1',
+          outcome: 'failed',
+          reason: 'DECLINED',
+          source: 'webhook',
+          at: 'now',
+          dinteroAt: '2026-11-24T10:04:00.000Z',
+        },
+      },
+    ]);
+    // Another refund's event is never ours.
+    expect(refundOutcomes(finished, captured({ 'r-9': 'pending' }), 'webhook', 'now')).toEqual([]);
   });
 });

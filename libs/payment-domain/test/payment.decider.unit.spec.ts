@@ -459,6 +459,29 @@ describe('refunds (invariant 8: never more than captured)', () => {
     ).toEqual(['RefundSucceeded']);
   });
 
+  it('records a refund Dintero accepted (202) once, keeps its amount committed, and settles it by its result', () => {
+    const given = [...awaitingCard, captured, requestedRefund('r1', 39_900)];
+    const accepted: PaymentCommand = {
+      type: 'RecordRefundOutcome',
+      data: { refundId: 'r1', outcome: 'accepted', requestId: 'req-1', source: 'command-service', at: at(45) },
+    };
+    const events = run(given, [accepted, accepted, outcome('r1', 'unknown'), outcome('r1', 'succeeded')]);
+    expect(events).toEqual([
+      { type: 'RefundAccepted', data: { refundId: 'r1', requestId: 'req-1', source: 'command-service', at: at(45) } },
+      { type: 'RefundSucceeded', data: { refundId: 'r1', source: 'webhook', at: at(50) } },
+    ]);
+    spec
+      .given([...given, events[0]!])
+      .when(refund('r2', 1))
+      .thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 0 });
+    const state = fold(paymentDecider, [...given, ...events]);
+    expect(state.status === 'captured' && state.refunds['r1']).toMatchObject({
+      status: 'succeeded',
+      dinteroRequestId: 'req-1',
+      finishedAt: at(50),
+    });
+  });
+
   it('is idempotent for the same refund and refuses the same id with other details', () => {
     spec
       .given([...awaitingCard, captured, requestedRefund('r1', 100)])

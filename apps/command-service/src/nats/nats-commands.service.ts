@@ -8,7 +8,7 @@ import { PosCredentials } from '../auth/pos-credentials.service';
 import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
 import type { CommandContext } from '../payments/command-context';
 import { CancelTerminalPaymentHandler } from '../payments/cancel/cancel-terminal-payment.handler';
-import { RefundTerminalPaymentHandler } from '../payments/refund/refund-terminal-payment.handler';
+import { RefundTerminalPaymentHandler, refundAnswer } from '../payments/refund/refund-terminal-payment.handler';
 import { StartTerminalPaymentHandler } from '../payments/start/start-terminal-payment.handler';
 import { CancelCommandMessage, RefundCommandMessage, StartCommandMessage } from './nats-command.messages';
 
@@ -65,7 +65,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, OnApplicatio
         { paymentId: message.paymentId, ...message.refund },
         { correlationId: context.correlationId, instance: commands.refund },
         () => this.refunder.prepare(message.paymentId, message.refund, context),
-        async (prepared) => ({ status: 201, body: await this.refunder.execute(prepared) }),
+        async (prepared) => refundAnswer(await this.refunder.execute(prepared)),
       ),
     );
   }

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { isOpen, type PaymentState } from '@app/payment-domain';
+import { committedRefunds, isOpen, type PaymentState } from '@app/payment-domain';
+import { RefundView, refundView } from './refund/refund.view';
 
 /** A terminal payment as the POS sees it. */
 export class PaymentView {
@@ -14,6 +15,15 @@ export class PaymentView {
   @ApiProperty({ required: false }) transactionId?: string;
   @ApiProperty() expiresAt!: string;
   @ApiProperty({ required: false }) capturedAmount?: number;
+  @ApiProperty({ required: false, description: 'Refunded for sure (refunds that succeeded)' })
+  refundedAmount?: number;
+  @ApiProperty({
+    required: false,
+    description: 'What may still be refunded: captured less every refund not failed (pending ones included)',
+  })
+  refundableAmount?: number;
+  @ApiProperty({ required: false, type: [RefundView], description: 'Oldest first' })
+  refunds?: RefundView[];
   @ApiProperty({ required: false }) reason?: string;
   @ApiProperty() final!: boolean;
 }
@@ -30,8 +40,18 @@ export function paymentView(state: Exclude<PaymentState, { status: 'none' }>): P
     ...(state.sessionId ? { sessionId: state.sessionId } : {}),
     ...(state.transactionId ? { transactionId: state.transactionId } : {}),
     expiresAt: state.expiresAt,
-    ...(state.status === 'captured' ? { capturedAmount: state.capturedAmount } : {}),
+    ...(state.status === 'captured' ? refundsOf(state) : {}),
     ...('reason' in state && state.reason ? { reason: state.reason } : {}),
     final: !isOpen(state),
+  };
+}
+
+function refundsOf(state: Extract<PaymentState, { status: 'captured' }>) {
+  const refunds = Object.values(state.refunds).sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
+  return {
+    capturedAmount: state.capturedAmount,
+    refundedAmount: refunds.filter((r) => r.status === 'succeeded').reduce((sum, r) => sum + r.amount, 0),
+    refundableAmount: state.capturedAmount - committedRefunds(state),
+    refunds: refunds.map((refund) => refundView(state.paymentId, refund)),
   };
 }

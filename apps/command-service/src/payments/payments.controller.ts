@@ -23,7 +23,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
-import { existingPayment, paymentDecider, paymentStream } from '@app/payment-domain';
+import { DomainError, existingPayment, paymentDecider, paymentStream, type PaymentState } from '@app/payment-domain';
 import { Pos, PosAuthGuard } from '../auth/pos-auth.guard';
 import type { PosClient } from '../auth/pos-client';
 import { ApiProblems } from '@app/platform';
@@ -31,14 +31,18 @@ import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
 import { RequestValidationError } from '@app/platform';
 import { GetPaymentQuery } from './get/get-payment.query';
 import { PaymentNotifier } from './get/payment-notifier';
-import { waitForFinal } from './get/wait-for-final';
+import { paymentFinal, refundFinal, waitForPayment } from './get/wait-for-final';
 import { ShutdownSignal } from '../shutdown-signal';
 import { PaymentView, paymentView } from './payment.view';
 import { CancelTerminalPaymentHandler } from './cancel/cancel-terminal-payment.handler';
-import { RefundTerminalPaymentDto, RefundView } from './refund/refund-terminal-payment.dto';
-import { RefundTerminalPaymentHandler } from './refund/refund-terminal-payment.handler';
+import { RefundTerminalPaymentDto } from './refund/refund-terminal-payment.dto';
+import { RefundView, refundView } from './refund/refund.view';
+import { RefundTerminalPaymentHandler, refundAnswer } from './refund/refund-terminal-payment.handler';
 import { StartTerminalPaymentDto } from './start/start-terminal-payment.dto';
 import { StartTerminalPaymentHandler } from './start/start-terminal-payment.handler';
+
+const uuidParam = (name: string) =>
+  new ParseUUIDPipe({ exceptionFactory: () => new RequestValidationError([`${name} must be a UUID`]) });
 
 @ApiTags('terminal payments')
 @ApiBearerAuth()
@@ -46,7 +50,7 @@ import { StartTerminalPaymentHandler } from './start/start-terminal-payment.hand
   400: 'VALIDATION_FAILED, MALFORMED_REQUEST: a bad body, query, id or Idempotency-Key; nothing written',
   401: 'UNAUTHENTICATED: no API key, or an unknown one',
   403: 'STORE_NOT_ALLOWED: the key may not act for this store, terminal or payment',
-  404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL, PAYMENT_NOT_FOUND',
+  404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL, PAYMENT_NOT_FOUND, UNKNOWN_REFUND',
   409: 'TERMINAL_BUSY (names activePaymentId), PAYMENT_FINISHED, NOT_REFUNDABLE, DINTERO_REJECTED (409 at Dintero), IDEMPOTENT_REQUEST_IN_PROGRESS, CONCURRENT_UPDATE',
   413: 'PAYLOAD_TOO_LARGE',
   422: 'TERMINAL_INACTIVE, TERMINAL_OF_OTHER_STORE, REFUND_EXCEEDS_CAPTURED, IDEMPOTENCY_KEY_REUSED, DINTERO_REJECTED (names dinteroCode)',
@@ -110,33 +114,56 @@ export class PaymentsController {
   @Get(':paymentId')
   @ApiOkResponse({ type: PaymentView })
   async get(
-    @Param(
-      'paymentId',
-      new ParseUUIDPipe({ exceptionFactory: () => new RequestValidationError(['paymentId must be a UUID']) }),
-    )
-    paymentId: string,
+    @Param('paymentId', uuidParam('paymentId')) paymentId: string,
     @Query() query: GetPaymentQuery,
     @Pos() client: PosClient,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PaymentView> {
-    // A long wait ends early when the POS hangs up or the service stops (it answers the state as it is).
-    const gone = new AbortController();
-    reply.raw.once('close', () => gone.abort());
-    if (query.waitFor === 'final')
-      this.logger.debug({ paymentId, timeoutSeconds: query.timeout ?? 30 }, 'waiting for the payment to be final');
-    const state =
-      query.waitFor === 'final'
-        ? await waitForFinal(
-            this.store,
-            this.payments.notifier,
-            paymentId,
-            (query.timeout ?? 30) * 1000,
-            AbortSignal.any([gone.signal, this.shutdown.signal]),
-          )
-        : (await readState(this.store, paymentStream(paymentId), paymentDecider)).state;
+    const state = await this.read(paymentId, query, paymentFinal, reply);
     const payment = existingPayment(state, paymentId);
     client.assertStore(payment.storeId);
     return paymentView(payment);
+  }
+
+  /** One refund of the payment; `?waitFor=final&timeout=30` holds the answer until its outcome is known. */
+  @Get(':paymentId/refunds/:refundId')
+  @ApiOkResponse({ type: RefundView })
+  async getRefund(
+    @Param('paymentId', uuidParam('paymentId')) paymentId: string,
+    @Param('refundId', uuidParam('refundId')) refundId: string,
+    @Query() query: GetPaymentQuery,
+    @Pos() client: PosClient,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RefundView> {
+    const state = await this.read(paymentId, query, refundFinal(refundId), reply);
+    const payment = existingPayment(state, paymentId);
+    client.assertStore(payment.storeId);
+    const refund = payment.status === 'captured' ? payment.refunds[refundId] : undefined;
+    if (!refund)
+      throw new DomainError('UNKNOWN_REFUND', `Payment ${paymentId} has no refund ${refundId}`, { refundId });
+    return refundView(paymentId, refund);
+  }
+
+  /** The payment as it is, or once `reached` holds when the POS asked to wait (it answers the state as it is). */
+  private async read(
+    paymentId: string,
+    query: GetPaymentQuery,
+    reached: (state: PaymentState) => boolean,
+    reply: FastifyReply,
+  ): Promise<PaymentState> {
+    if (query.waitFor !== 'final') return (await readState(this.store, paymentStream(paymentId), paymentDecider)).state;
+    // A long wait ends early when the POS hangs up or the service stops.
+    const gone = new AbortController();
+    reply.raw.once('close', () => gone.abort());
+    this.logger.debug({ paymentId, timeoutSeconds: query.timeout ?? 30 }, 'waiting for the outcome');
+    return waitForPayment(
+      this.store,
+      this.payments.notifier,
+      paymentId,
+      reached,
+      (query.timeout ?? 30) * 1000,
+      AbortSignal.any([gone.signal, this.shutdown.signal]),
+    );
   }
 
   /**
@@ -146,11 +173,7 @@ export class PaymentsController {
   @Post(':paymentId/cancel')
   @ApiOkResponse({ type: PaymentView })
   async cancel(
-    @Param(
-      'paymentId',
-      new ParseUUIDPipe({ exceptionFactory: () => new RequestValidationError(['paymentId must be a UUID']) }),
-    )
-    paymentId: string,
+    @Param('paymentId', uuidParam('paymentId')) paymentId: string,
     @Pos() client: PosClient,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -160,16 +183,17 @@ export class PaymentsController {
     return outcome.payment;
   }
 
-  /** 201 with the refund's outcome (`succeeded`, `failed`, or `unknown` while Dintero has not answered). */
+  /**
+   * 201 with the refund once its outcome is known (`succeeded` or `failed`); 202 while it is not: `pending`
+   * when Dintero is doing it at the terminal (its answer 202), `unknown` when Dintero did not answer. Follow
+   * it with `GET …/refunds/{refundId}?waitFor=final`.
+   */
   @Post(':paymentId/refunds')
   @ApiHeader({ name: 'Idempotency-Key', required: true })
-  @ApiCreatedResponse({ type: RefundView })
+  @ApiCreatedResponse({ type: RefundView, description: 'The outcome is known' })
+  @ApiAcceptedResponse({ type: RefundView, description: 'Pending at the terminal, or unknown' })
   async refund(
-    @Param(
-      'paymentId',
-      new ParseUUIDPipe({ exceptionFactory: () => new RequestValidationError(['paymentId must be a UUID']) }),
-    )
-    paymentId: string,
+    @Param('paymentId', uuidParam('paymentId')) paymentId: string,
     @Body() body: RefundTerminalPaymentDto,
     @Headers('idempotency-key') key: string | undefined,
     @Pos() client: PosClient,
@@ -183,7 +207,7 @@ export class PaymentsController {
       { paymentId, ...(request.body as object) },
       { correlationId: context.correlationId, instance: request.url },
       () => this.refunder.prepare(paymentId, body, context),
-      async (prepared) => ({ status: 201, body: await this.refunder.execute(prepared) }),
+      async (prepared) => refundAnswer(await this.refunder.execute(prepared)),
     );
     void reply.status(answer.status);
     if (answer.problem) void reply.header('content-type', 'application/problem+json');

@@ -60,13 +60,13 @@ export class SessionsController {
         `Store ${store.id} pays out to another destination`,
       );
     }
-    if (terminal.activeSessionId) {
+    if (terminal.activeSessionId || terminal.activeRefund) {
       // Dintero does not document this case (§3, Open question 4). Chosen: 409 with Retry-After, as
       // Dintero answers a second operation on a busy terminal.
       throw new DinteroApiError(
         409,
         'TERMINAL_BUSY',
-        `Terminal ${store.terminal_id} is processing another payment`,
+        `Terminal ${store.terminal_id} is processing another payment or a refund`,
         undefined,
         { 'retry-after': '5' },
       );

@@ -6,11 +6,14 @@ import {
   Param,
   Post,
   Query,
+  Res,
   UseGuards,
   UseInterceptors,
   UsePipes,
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { refundModeFor } from '../terminals/amount-table';
 import { SimulatorState, type SimTransaction } from '../state/simulator-state';
 import { VirtualTerminalsService, withoutInternals } from '../terminals/virtual-terminals.service';
 import { ApiChaosInterceptor, BearerTokenGuard, dinteroValidation } from './api-guards';
@@ -60,10 +63,14 @@ export class TransactionsController {
     return withoutInternals(this.transaction(id));
   }
 
-  /** Refund after capture, partial or full; for in-person, on an active terminal of the same payout destination (§6). */
+  /**
+   * Refund after capture, partial or full; for in-person, on an active terminal of the same payout
+   * destination, free of any other payment or refund (§6). 200 when done at once; 202 with
+   * `event-request-id` when the cardholder confirms it at the terminal later (the refund amount's table,
+   * or the terminal's refund mode).
+   */
   @Post(':id/refund')
-  @HttpCode(200)
-  refund(@Param('id') id: string, @Body() body: RefundDto) {
+  refund(@Param('id') id: string, @Body() body: RefundDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const tx = this.transaction(id);
     if (tx.status !== 'CAPTURED' && tx.status !== 'PARTIALLY_REFUNDED') {
       throw new DinteroApiError(400, 'REFUND_NOT_ALLOWED', `A ${tx.status} transaction cannot be refunded`);
@@ -79,13 +86,30 @@ export class TransactionsController {
         `Terminal ${body.terminal_id} is not active on payout destination ${tx.payout_destination_id}`,
       );
     }
-    const refundable = tx.capturedAmount - tx.refundedAmount;
+    if (terminal.activeSessionId || terminal.activeRefund)
+      throw new DinteroApiError(409, 'TERMINAL_BUSY', `Terminal ${terminal.terminal_id} is busy`, undefined, {
+        'retry-after': '5',
+      });
+    const refundable = tx.capturedAmount - tx.refundedAmount - tx.refundingAmount;
     if (body.amount > refundable)
       throw new DinteroApiError(400, 'REFUND_AMOUNT_TOO_HIGH', `At most ${refundable} can be refunded`);
+    const mode = refundModeFor(body.amount, terminal.refundMode);
+    if (mode !== 'sync') {
+      const requestId = this.terminals.refundLater(
+        tx,
+        terminal,
+        body.amount,
+        body.refund_reference,
+        mode === 'async_approve',
+      );
+      void reply.status(202).header('event-request-id', requestId);
+      return withoutInternals(tx);
+    }
+    void reply.status(200);
     tx.refundedAmount += body.amount;
     tx.status = tx.refundedAmount === tx.capturedAmount ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
-    const metadata = body.refund_reference ? { refund_reference: body.refund_reference } : undefined;
-    return this.record(tx, 'REFUND', this.terminals.txEvent('REFUND', tx.status, true, body.amount, metadata));
+    const reference = body.refund_reference === undefined ? {} : { event_reference: body.refund_reference };
+    return this.record(tx, 'REFUND', this.terminals.txEvent('REFUND', tx.status, true, body.amount, reference));
   }
 
   @Post(':id/void')

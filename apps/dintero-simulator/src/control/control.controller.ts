@@ -6,9 +6,9 @@ import { parseChaos } from '../delivery/chaos';
 import { DeliveryService } from '../delivery/delivery.service';
 import { SimulatorClock } from '../state/clock';
 import { SimulatorState } from '../state/simulator-state';
-import { AMOUNT_TABLE, outcomeName, parseOutcome } from '../terminals/amount-table';
+import { AMOUNT_TABLE, REFUND_AMOUNT_TABLE, outcomeName, parseOutcome } from '../terminals/amount-table';
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
-import { CallbackSecretDto, ClockDto, OutcomeDto, SeedDto, TerminalStatusDto } from './control.dto';
+import { CallbackSecretDto, ClockDto, OutcomeDto, RefundModeDto, SeedDto, TerminalStatusDto } from './control.dto';
 import { SeedService } from './seed.service';
 
 /** The simulator's own API for tests and demos (not Dintero's): under `/_control`. */
@@ -53,6 +53,14 @@ export class ControlController {
   nextOutcome(@Param('terminalId') terminalId: string, @Body() body: OutcomeDto) {
     const terminal = this.terminal(terminalId);
     terminal.nextOutcome = body.outcome === undefined ? undefined : outcomeName(this.outcome(body.outcome));
+    return terminal;
+  }
+
+  /** How the terminal answers refunds from now on, whatever the amount; `{}` goes back to the amount's table. */
+  @Put('terminals/:terminalId/refund-mode')
+  refundMode(@Param('terminalId') terminalId: string, @Body() body: RefundModeDto) {
+    const terminal = this.terminal(terminalId);
+    terminal.refundMode = body.mode;
     return terminal;
   }
 
@@ -132,7 +140,7 @@ export class ControlController {
         refunds: t.events
           .filter((e) => e.event === 'REFUND')
           .map((e) => ({
-            reference: e.metadata?.refund_reference,
+            reference: e.event_reference,
             amount: e.amount,
             success: e.success,
             at: e.created_at,
@@ -147,6 +155,12 @@ export class ControlController {
       amountEndsWith: digits,
       outcome: outcomeName(outcome),
     }));
+  }
+
+  /** How refunds are answered by the refund amount's last two digits (others: 200 at once). */
+  @Get('refund-outcomes')
+  refundOutcomes() {
+    return Object.entries(REFUND_AMOUNT_TABLE).map(([digits, mode]) => ({ amountEndsWith: digits, mode }));
   }
 
   @Post('reset')

@@ -1,3 +1,4 @@
+import type { RefundMode } from '../state/simulator-state';
 import { Type } from 'class-transformer';
 import {
   IsArray,
@@ -74,6 +75,13 @@ export class SeedDto {
 export class TerminalStatusDto {
   @IsIn(['ACTIVE', 'INACTIVE'])
   status!: 'ACTIVE' | 'INACTIVE';
+}
+
+export class RefundModeDto {
+  /** `sync` (200), `async_approve` or `async_decline` (202, then the `REFUND` event); absent: by amount. */
+  @IsOptional()
+  @IsIn(['sync', 'async_approve', 'async_decline'])
+  mode?: RefundMode;
 }
 
 export class OutcomeDto {

@@ -15,7 +15,14 @@ export interface SimTerminal {
   activeSessionId?: string;
   /** Overrides the amount table for the next presentation only. */
   nextOutcome?: string;
+  /** An accepted (202) refund the cardholder is doing at the terminal now: it is busy until it ends. */
+  activeRefund?: { readonly transactionId: string; readonly requestId: string };
+  /** How this terminal answers refunds, whatever the refund amount's table says (`/_control`). */
+  refundMode?: RefundMode;
 }
+
+/** `sync`: 200, done at once; `async_*`: 202, and the `REFUND` event comes later, approved or declined. */
+export type RefundMode = 'sync' | 'async_approve' | 'async_decline';
 
 export interface SessionEvent {
   readonly name: string;
@@ -51,6 +58,12 @@ export interface TransactionEvent {
   readonly success: boolean;
   readonly amount?: number;
   readonly created_at: string;
+  /** Our `refund_reference` on a refund's events (the spec's "for refunds, this is `refund_reference`"). */
+  readonly event_reference?: string;
+  /** The request that made the event: an `INITIATE_*` event's is the 202's `event-request-id`. */
+  readonly request_id?: string;
+  /** On the event that completes an accepted request: that request's id. */
+  readonly correlation_request_id?: string;
   readonly error?: { readonly code: string; readonly message: string; readonly type: string[] };
   readonly metadata?: Record<string, string>;
 }
@@ -80,6 +93,8 @@ export interface SimTransaction {
   readonly events: TransactionEvent[];
   capturedAmount: number;
   refundedAmount: number;
+  /** Refunds accepted (202) and not yet done: not refundable again meanwhile. */
+  refundingAmount: number;
 }
 
 /** Everything the simulator knows, in memory: Dintero's side of the world. */

@@ -1,3 +1,5 @@
+import type { RefundMode } from '../state/simulator-state';
+
 /**
  * Like Dintero's simulated terminals (shared/dintero-api.md §9), the session's amount picks what the
  * virtual terminal does: the last two digits of `order.amount` in minor units. Dintero's own example,
@@ -53,4 +55,18 @@ export function outcomeName(outcome: TerminalOutcome): string {
     default:
       return outcome.kind;
   }
+}
+
+/**
+ * How a refund is answered, by the last two digits of the refund's amount (unless the terminal's own
+ * refund mode says otherwise): Dintero may answer 202 and complete it later (the cardholder confirms at
+ * the terminal), approved or declined. Every other amount is refunded at once with 200.
+ */
+export const REFUND_AMOUNT_TABLE: Readonly<Record<string, RefundMode>> = {
+  '72': 'async_approve',
+  '73': 'async_decline',
+};
+
+export function refundModeFor(amount: number, terminalMode: RefundMode | undefined): RefundMode {
+  return terminalMode ?? REFUND_AMOUNT_TABLE[String(Math.abs(amount) % 100).padStart(2, '0')] ?? 'sync';
 }

@@ -3,7 +3,14 @@ import { DeliveryService } from '../delivery/delivery.service';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
 import { SimulatorClock } from '../state/clock';
 import { SimulatorRandom } from '../state/random';
-import { SimulatorState, type SimSession, type SimTransaction, type TransactionEvent } from '../state/simulator-state';
+import { randomUUID } from 'node:crypto';
+import {
+  SimulatorState,
+  type SimSession,
+  type SimTerminal,
+  type SimTransaction,
+  type TransactionEvent,
+} from '../state/simulator-state';
 import { outcomeForAmount, parseOutcome, type TerminalOutcome } from './amount-table';
 
 /**
@@ -215,7 +222,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     status: string,
     success: boolean,
     amount?: number,
-    metadata?: Record<string, string>,
+    extra?: Partial<Pick<TransactionEvent, 'event_reference' | 'request_id' | 'correlation_request_id' | 'error'>>,
   ): TransactionEvent {
     return {
       id: this.random.id(this.config.accountId),
@@ -224,8 +231,47 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
       success,
       created_at: this.clock.stamp(),
       ...(amount === undefined ? {} : { amount }),
-      ...(metadata ? { metadata } : {}),
+      ...extra,
     };
+  }
+
+  /**
+   * A refund Dintero accepted (202): the `INITIATE_REFUND` event now, the terminal busy while the cardholder
+   * confirms it, and after `refundDelayMs` the `REFUND` event (approved or declined) whose
+   * `correlation_request_id` is the request's id, reported like any refund. The amount is held meanwhile.
+   */
+  refundLater(
+    tx: SimTransaction,
+    terminal: SimTerminal,
+    amount: number,
+    reference: string | undefined,
+    approve: boolean,
+  ) {
+    const requestId = randomUUID();
+    const ref = reference === undefined ? {} : { event_reference: reference };
+    tx.events.push(this.txEvent('INITIATE_REFUND', tx.status, true, amount, { ...ref, request_id: requestId }));
+    tx.updated_at = this.clock.stamp();
+    tx.refundingAmount += amount;
+    terminal.activeRefund = { transactionId: tx.id, requestId };
+    this.schedule(`refund:${requestId}`, this.config.refundDelayMs, () => {
+      tx.refundingAmount -= amount;
+      if (terminal.activeRefund?.requestId === requestId) terminal.activeRefund = undefined;
+      if (approve) {
+        tx.refundedAmount += amount;
+        tx.status = tx.refundedAmount === tx.capturedAmount ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
+      }
+      const done = this.txEvent('REFUND', tx.status, approve, amount, {
+        ...ref,
+        correlation_request_id: requestId,
+        ...(approve
+          ? {}
+          : { error: { code: 'DECLINED', message: 'The cardholder did not confirm the refund', type: ['DECLINED'] } }),
+      });
+      tx.events.push(done);
+      tx.updated_at = done.created_at;
+      this.reportEvent(tx, 'REFUND');
+    });
+    return requestId;
   }
 
   private transaction(session: SimSession, status: string, card?: SimTransaction['card']): SimTransaction {
@@ -252,6 +298,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
       events: [this.txEvent('INITIALIZE', 'INITIATED', true, session.order.amount)],
       capturedAmount: 0,
       refundedAmount: 0,
+      refundingAmount: 0,
     };
     this.state.transactions.set(tx.id, tx);
     session.transaction_id = tx.id;
@@ -271,7 +318,9 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
 }
 
 /** The transaction as Dintero's API shows it, without the simulator's bookkeeping. */
-export function withoutInternals(tx: SimTransaction): Omit<SimTransaction, 'capturedAmount' | 'refundedAmount'> {
-  const { capturedAmount: _c, refundedAmount: _r, ...visible } = tx;
+export function withoutInternals(
+  tx: SimTransaction,
+): Omit<SimTransaction, 'capturedAmount' | 'refundedAmount' | 'refundingAmount'> {
+  const { capturedAmount: _c, refundedAmount: _r, refundingAmount: _p, ...visible } = tx;
   return visible;
 }

@@ -214,9 +214,11 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
-   * Refunds without an outcome: Dintero's transaction events name our refund id. A refund Dintero has no
-   * trace of once its own wait is over did not happen, and is recorded as failed; one still within its
-   * wait is left alone (the cardholder may be at the terminal, the command service waiting on Dintero).
+   * Refunds without an outcome, looked up as the specification lets: the transaction's events carry our
+   * refund id as `event_reference`, and the result of one Dintero accepted with 202 carries its request id
+   * as `correlation_request_id`. A refund Dintero has no trace of at all (no `REFUND`, no `INITIATE_REFUND`)
+   * once its own wait is over and its terminal claim has lapsed did not happen, and is recorded as failed.
+   * One Dintero accepted is never failed for silence: it is asked about until Dintero records its result.
    */
   private async settleRefunds(state: PaymentState): Promise<PaymentState> {
     if (state.status !== 'captured') return state;
@@ -238,7 +240,11 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     if (state.status !== 'captured') return undefined;
     const due = Object.values(state.refunds)
       .filter((refund) => !refundSettled(refund))
-      .map((refund) => Math.max(this.silenceIsNoAt(state.paymentId, refund), Date.now() + this.retryMs));
+      .map((refund) =>
+        refund.status === 'accepted'
+          ? Date.now() + this.retryMs
+          : Math.max(this.silenceIsNoAt(state.paymentId, refund), Date.now() + this.retryMs),
+      );
     return due.length > 0 ? Math.min(...due) : undefined;
   }
 
@@ -248,6 +254,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
    * otherwise be booked as failed.
    */
   private silenceIsNoAt(paymentId: string, refund: Refund): number {
+    if (refund.status === 'accepted') return Number.POSITIVE_INFINITY;
     const claim = this.due.openClaims(paymentId).get(refund.claimId);
     return Math.max(Date.parse(refund.requestedAt) + this.refundWaitMs, claim?.expiresAt ?? 0);
   }

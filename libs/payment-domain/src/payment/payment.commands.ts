@@ -56,8 +56,14 @@ export type PaymentCommand =
       'RecordRefundOutcome',
       {
         readonly refundId: string;
-        readonly outcome: 'succeeded' | 'failed' | 'unknown';
+        /**
+         * `accepted`: Dintero answered 202 (or its transaction shows our `INITIATE_REFUND`): it is doing the
+         * refund at the terminal and will record the result as a `REFUND` event later.
+         */
+        readonly outcome: 'succeeded' | 'failed' | 'unknown' | 'accepted';
         readonly reason?: string;
+        /** With `accepted`: Dintero's `event-request-id`, the `correlation_request_id` of the result. */
+        readonly requestId?: string;
         readonly source: FactSource;
         readonly at: string;
         /** When Dintero says the refund happened or was refused (its `REFUND` event's `created_at`). */

@@ -223,7 +223,7 @@ function requestRefund(data: Of<'RequestRefund'>, state: PaymentState): PaymentE
 }
 
 function recordRefundOutcome(
-  { refundId, outcome, reason, source, at, dinteroAt }: Of<'RecordRefundOutcome'>,
+  { refundId, outcome, reason, requestId, source, at, dinteroAt }: Of<'RecordRefundOutcome'>,
   state: PaymentState,
 ): PaymentEvent[] {
   const payment = existingPayment(state);
@@ -240,9 +240,14 @@ function recordRefundOutcome(
     case 'failed':
       return [{ type: 'RefundFailed', data: { refundId, reason: reason ?? 'failed', ...when } }];
     case 'unknown':
-      return refund.status === 'unknown'
+      // Dintero having accepted it says more than a later call going unanswered.
+      return refund.status === 'unknown' || refund.status === 'accepted'
         ? []
         : [{ type: 'RefundOutcomeUnknown', data: { refundId, reason: reason ?? 'no answer', at } }];
+    case 'accepted':
+      return refund.status === 'accepted'
+        ? []
+        : [{ type: 'RefundAccepted', data: { refundId, ...(requestId ? { requestId } : {}), ...when } }];
   }
 }
 

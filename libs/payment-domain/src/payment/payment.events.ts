@@ -118,6 +118,8 @@ export type PaymentEvent =
     >
   | Event<'RefundSucceeded', Fact & { readonly refundId: string }>
   | Event<'RefundFailed', Fact & { readonly refundId: string; readonly reason: string }>
-  | Event<'RefundOutcomeUnknown', { readonly refundId: string; readonly reason: string; readonly at: string }>;
+  | Event<'RefundOutcomeUnknown', { readonly refundId: string; readonly reason: string; readonly at: string }>
+  /** Dintero took the refund to do at the terminal (202); its `REFUND` event will say how it went. */
+  | Event<'RefundAccepted', Fact & { readonly refundId: string; readonly requestId?: string }>;
 
 export type PaymentEventType = PaymentEvent['type'];

@@ -5,7 +5,11 @@ import type { PaymentEvent, PaymentRequestedData } from './payment.events';
 export type OpenStatus = 'requested' | 'awaiting_card' | 'outcome_unknown' | 'on_hold' | 'authorized';
 /** Statuses a payment ends in without money taken. */
 export type EndedStatus = 'declined' | 'failed' | 'cancelled' | 'expired' | 'rejected' | 'voided';
-export type RefundStatus = 'pending' | 'succeeded' | 'failed' | 'unknown';
+/**
+ * `pending`: asked of Dintero, no answer yet; `accepted`: Dintero is doing it at the terminal (202);
+ * `unknown`: Dintero did not answer; `succeeded` and `failed` never change.
+ */
+export type RefundStatus = 'pending' | 'accepted' | 'succeeded' | 'failed' | 'unknown';
 
 export interface Refund {
   readonly refundId: string;
@@ -15,6 +19,13 @@ export interface Refund {
   readonly status: RefundStatus;
   /** When the POS asked for it: the reconciler waits a while before it takes Dintero's silence as a no. */
   readonly requestedAt: string;
+  /** Dintero's `event-request-id` of an accepted refund: its result event's `correlation_request_id`. */
+  readonly dinteroRequestId?: string;
+  /** When the outcome was recorded, and when Dintero says it happened. */
+  readonly finishedAt?: string;
+  readonly dinteroAt?: string;
+  /** Why it failed, or why its outcome is not known. */
+  readonly reason?: string;
 }
 
 interface PaymentCore extends Omit<PaymentRequestedData, 'items' | 'metadata'> {
@@ -146,11 +157,20 @@ function withoutOpenFields(state: OpenPayment): PaymentCore {
   return core;
 }
 
-function updateRefund(state: PaymentState, refundId: string, status: RefundStatus): PaymentState {
+function updateRefund(
+  state: PaymentState,
+  refundId: string,
+  change: Pick<Refund, 'status'> & Partial<Refund>,
+): PaymentState {
   if (state.status !== 'captured') return state;
   const refund = state.refunds[refundId];
-  return refund ? { ...state, refunds: { ...state.refunds, [refundId]: { ...refund, status } } } : state;
+  return refund ? { ...state, refunds: { ...state.refunds, [refundId]: { ...refund, ...change } } } : state;
 }
+
+const finished = (data: { at: string; dinteroAt?: string }) => ({
+  finishedAt: data.at,
+  ...(data.dinteroAt ? { dinteroAt: data.dinteroAt } : {}),
+});
 
 export function evolvePayment(state: PaymentState, event: PaymentEvent): PaymentState {
   switch (event.type) {
@@ -247,11 +267,20 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       };
     }
     case 'RefundSucceeded':
-      return updateRefund(state, event.data.refundId, 'succeeded');
+      return updateRefund(state, event.data.refundId, { status: 'succeeded', ...finished(event.data) });
     case 'RefundFailed':
-      return updateRefund(state, event.data.refundId, 'failed');
+      return updateRefund(state, event.data.refundId, {
+        status: 'failed',
+        reason: event.data.reason,
+        ...finished(event.data),
+      });
     case 'RefundOutcomeUnknown':
-      return updateRefund(state, event.data.refundId, 'unknown');
+      return updateRefund(state, event.data.refundId, { status: 'unknown', reason: event.data.reason });
+    case 'RefundAccepted':
+      return updateRefund(state, event.data.refundId, {
+        status: 'accepted',
+        ...(event.data.requestId ? { dinteroRequestId: event.data.requestId } : {}),
+      });
   }
 }
 

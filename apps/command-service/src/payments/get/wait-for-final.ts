@@ -1,15 +1,16 @@
 import { readState, type EventStore, type StreamNotifier } from '@app/event-store';
-import { isOpen, paymentDecider, paymentStream, type PaymentState } from '@app/payment-domain';
+import { isOpen, paymentDecider, paymentStream, refundSettled, type PaymentState } from '@app/payment-domain';
 
 /**
- * The payment's state once it is final, or as it is when `timeoutMs` runs out or `abort` fires (the POS hung
- * up, the service is stopping). It waits on the process's one notifier rather than a subscription of its
- * own, and reads only the stream's new events each time it is woken (`readState` keeps the folded state).
+ * The payment's state once `reached` holds, or as it is when `timeoutMs` runs out or `abort` fires (the POS
+ * hung up, the service is stopping). It waits on the process's one notifier rather than a subscription of
+ * its own, and reads only the stream's new events each time it is woken (`readState` keeps the folded state).
  */
-export async function waitForFinal(
+export async function waitForPayment(
   store: EventStore,
   notifier: StreamNotifier,
   paymentId: string,
+  reached: (state: PaymentState) => boolean,
   timeoutMs: number,
   abort?: AbortSignal,
 ): Promise<PaymentState> {
@@ -26,7 +27,7 @@ export async function waitForFinal(
       // Registered before the read, so that an event recorded between the two still wakes this wait.
       const changed = notifier.next(stream, done.signal);
       const { state } = await readState(store, stream, paymentDecider);
-      if (state.status === 'none' || !isOpen(state) || done.signal.aborted) return state;
+      if (state.status === 'none' || reached(state) || done.signal.aborted) return state;
       await changed;
     }
   } finally {
@@ -35,3 +36,14 @@ export async function waitForFinal(
     done.abort(); // the last registration, if any, leaves the notifier
   }
 }
+
+/** Until the payment is final. */
+export const paymentFinal = (state: PaymentState): boolean => !isOpen(state);
+
+/** Until the refund's outcome is known (or the payment has no such refund: nothing to wait for). */
+export const refundFinal =
+  (refundId: string) =>
+  (state: PaymentState): boolean => {
+    const refund = state.status === 'captured' ? state.refunds[refundId] : undefined;
+    return refund === undefined || refundSettled(refund);
+  };

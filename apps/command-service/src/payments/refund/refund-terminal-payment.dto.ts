@@ -19,11 +19,3 @@ export class RefundTerminalPaymentDto {
   @MaxLength(200)
   reason?: string;
 }
-
-export class RefundView {
-  @ApiProperty() refundId!: string;
-  @ApiProperty() paymentId!: string;
-  @ApiProperty() amount!: number;
-  @ApiProperty() terminalId!: string;
-  @ApiProperty({ enum: ['succeeded', 'failed', 'unknown', 'pending'] }) status!: string;
-}

@@ -16,13 +16,15 @@ import {
   storeStream,
   paymentDecider,
   paymentStream,
+  refundSettled,
   terminalDecider,
   terminalStream,
   type PaymentCommand,
 } from '@app/payment-domain';
 import { recordUnderClaim, releaseClaim } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from '../../command-service.config';
-import type { RefundTerminalPaymentDto, RefundView } from './refund-terminal-payment.dto';
+import type { RefundTerminalPaymentDto } from './refund-terminal-payment.dto';
+import { refundView, type RefundView } from './refund.view';
 import { now } from '../../clock';
 import type { CommandContext } from '../command-context';
 
@@ -36,6 +38,12 @@ export interface PreparedRefund {
   readonly request: PaymentCommand & { type: 'RequestRefund' };
   readonly metadata: Readonly<Record<string, string>>;
 }
+
+/**
+ * The refund's answer to the POS: 201 once its outcome is known (`succeeded` or `failed`), 202 while it
+ * is not (`pending`: Dintero is doing it at the terminal; `unknown`: Dintero did not answer).
+ */
+export const refundAnswer = (view: RefundView) => ({ status: view.final ? 201 : 202, body: view });
 
 /**
  * Refund on the terminal where the cardholder is: checked against what was captured before anything
@@ -104,7 +112,7 @@ export class RefundTerminalPaymentHandler {
 
   async execute(prepared: PreparedRefund): Promise<RefundView> {
     const { paymentId, terminalStoreId, transactionId, request, metadata } = prepared;
-    const { refundId, amount, terminalId } = request.data;
+    const { refundId, terminalId } = request.data;
     const claimedAt = new Date();
     await handleCommand(
       this.store,
@@ -133,38 +141,20 @@ export class RefundTerminalPaymentHandler {
       handleCommand(this.store, stream, paymentDecider, request, { metadata }),
     );
 
-    let outcome: RecordRefundOutcome['data'];
-    try {
-      const tx = await this.dintero.refund(transactionId, {
-        amount,
-        terminalId,
-        refundReference: refundId,
-        ...(request.data.reason ? { reason: request.data.reason } : {}),
-      });
-      // Dintero's answer is the transaction: its REFUND event for our reference says how it went, and when.
-      outcome = refundOutcome(tx, refundId, 'command-service', now())?.data ?? {
-        refundId,
-        outcome: 'succeeded',
-        source: 'command-service',
-        at: now(),
-      };
-    } catch (error) {
-      const at = now();
-      if (error instanceof DinteroRejectedError)
-        outcome = { refundId, outcome: 'failed', reason: error.code, source: 'command-service', at };
-      else if (error instanceof DinteroUnavailableError)
-        outcome = { refundId, outcome: 'unknown', reason: error.message, source: 'command-service', at };
-      else throw error;
-    }
-    await handleCommand(
+    const outcome = await this.askDintero(transactionId, request.data);
+    const { state } = await handleCommand(
       this.store,
       stream,
       paymentDecider,
       { type: 'RecordRefundOutcome', data: outcome },
       { metadata },
     );
-    // An unknown outcome keeps the terminal until the claim expires: the cardholder may still be at it.
-    if (outcome.outcome !== 'unknown')
+    // A callback may have settled it first: what is recorded, not what this call heard, is the answer.
+    const refund = state.status === 'captured' ? state.refunds[refundId] : undefined;
+    if (!refund) throw new Error(`Refund ${refundId} of payment ${paymentId} is not in its stream`);
+    // An unknown or accepted refund keeps the terminal: the cardholder may still be at it. The result of an
+    // accepted one comes as a transaction event (callback, webhook or reconciler), which releases it.
+    if (refundSettled(refund))
       await releaseClaim(this.store, { terminalId, claimId: refundId, reason: 'finished', at: now() }, metadata);
     this.logger.log(
       {
@@ -174,9 +164,61 @@ export class RefundTerminalPaymentHandler {
         storeId: metadata.storeId,
         correlationId: metadata.correlationId,
         outcome: outcome.outcome,
+        status: refund.status,
       },
       'refund',
     );
-    return { refundId, paymentId, amount, terminalId, status: outcome.outcome };
+    return refundView(paymentId, refund);
+  }
+
+  /**
+   * Dintero's answer as the refund's outcome: a 200 carries the transaction, whose `REFUND` event for our
+   * reference says how it went and when; a 202 means Dintero is doing it at the terminal, its result to
+   * come as the event whose `correlation_request_id` is the answer's `event-request-id`.
+   */
+  private async askDintero(
+    transactionId: string,
+    { refundId, amount, terminalId, reason }: PreparedRefund['request']['data'],
+  ): Promise<RecordRefundOutcome['data']> {
+    try {
+      const answer = await this.dintero.refund(transactionId, {
+        amount,
+        terminalId,
+        refundReference: refundId,
+        ...(reason ? { reason } : {}),
+      });
+      if (answer.kind === 'accepted') {
+        const requestId = answer.requestId;
+        const settled = refundOutcome(
+          answer.transaction,
+          { refundId, dinteroRequestId: requestId },
+          'command-service',
+          now(),
+        );
+        if (settled && settled.data.outcome !== 'accepted') return settled.data;
+        return {
+          refundId,
+          outcome: 'accepted',
+          ...(requestId ? { requestId } : {}),
+          source: 'command-service',
+          at: now(),
+        };
+      }
+      return (
+        refundOutcome(answer.transaction, { refundId }, 'command-service', now())?.data ?? {
+          refundId,
+          outcome: 'succeeded',
+          source: 'command-service',
+          at: now(),
+        }
+      );
+    } catch (error) {
+      const at = now();
+      if (error instanceof DinteroRejectedError)
+        return { refundId, outcome: 'failed', reason: error.code, source: 'command-service', at };
+      if (error instanceof DinteroUnavailableError)
+        return { refundId, outcome: 'unknown', reason: error.message, source: 'command-service', at };
+      throw error;
+    }
   }
 }

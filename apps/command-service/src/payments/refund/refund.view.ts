@@ -1,0 +1,44 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { Refund } from '@app/payment-domain';
+
+/** One refund of a payment, as the POS sees it. */
+export class RefundView {
+  @ApiProperty() refundId!: string;
+  @ApiProperty() paymentId!: string;
+  @ApiProperty({ description: 'Minor units' }) amount!: number;
+  @ApiProperty({ description: 'The terminal where the cardholder is refunded' }) terminalId!: string;
+  @ApiProperty({
+    enum: ['pending', 'succeeded', 'failed', 'unknown'],
+    description:
+      '`pending`: Dintero is doing it at the terminal (or has not answered yet); `unknown`: Dintero did not ' +
+      'answer, the engine is finding out. `succeeded` and `failed` never change.',
+  })
+  status!: 'pending' | 'succeeded' | 'failed' | 'unknown';
+  @ApiProperty() final!: boolean;
+  @ApiProperty() requestedAt!: string;
+  @ApiPropertyOptional({ description: 'When the engine recorded the outcome' }) finishedAt?: string;
+  @ApiPropertyOptional({ description: "When Dintero says the refund happened or was refused (its event's time)" })
+  dinteroAt?: string;
+  @ApiPropertyOptional({ description: 'Why it failed, or why its outcome is not known yet' }) reason?: string;
+  @ApiPropertyOptional({
+    description: "Dintero's `event-request-id` for a refund it accepted to do later (202)",
+  })
+  dinteroRequestId?: string;
+}
+
+export function refundView(paymentId: string, refund: Refund): RefundView {
+  const status = refund.status === 'accepted' ? 'pending' : refund.status;
+  return {
+    refundId: refund.refundId,
+    paymentId,
+    amount: refund.amount,
+    terminalId: refund.terminalId,
+    status,
+    final: status === 'succeeded' || status === 'failed',
+    requestedAt: refund.requestedAt,
+    ...(refund.finishedAt ? { finishedAt: refund.finishedAt } : {}),
+    ...(refund.dinteroAt ? { dinteroAt: refund.dinteroAt } : {}),
+    ...(refund.reason ? { reason: refund.reason } : {}),
+    ...(refund.dinteroRequestId ? { dinteroRequestId: refund.dinteroRequestId } : {}),
+  };
+}

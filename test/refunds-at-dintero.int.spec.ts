@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { terminalStream } from '@app/payment-domain';
+import { waitUntil } from './support/app-process';
+import { startEngine, type Engine } from './support/engine';
+
+/**
+ * Refunds as Dintero's specification has them, against the real apps, the simulator as Dintero and one
+ * SQLite file: a refund answered 202 is pending until the transaction's `REFUND` event with its
+ * `correlation_request_id` says how it went, and keeps its terminal meanwhile; a refund whose answer was
+ * lost is found by its `event_reference`, never booked as failed when Dintero made it.
+ */
+describe('refunds as Dintero answers them', () => {
+  let engine: Engine;
+  let n = 0;
+  const json = { 'content-type': 'application/json' };
+
+  beforeAll(async () => {
+    engine = await startEngine({
+      sim: { SIM_REFUND_DELAY_MS: '1500' },
+      // A short timeout, so that a slow Dintero leaves the command service not knowing.
+      command: { DINTERO_TIMEOUT_MS: '400', SESSION_TTL_SECONDS: '10', CLAIM_MARGIN_SECONDS: '5' },
+      ingest: { RECONCILER_GRACE_SECONDS: '0', RECONCILER_UNKNOWN_DELAY_SECONDS: '0', RECONCILER_INTERVAL_MS: '100' },
+    });
+  });
+  afterAll(() => engine.close());
+
+  const capturedPayment = async (amount: number) => {
+    const storeId = `rd-${++n}`;
+    const [payTerminal, refundTerminal] = [`${storeId}-T1`, `${storeId}-T2`];
+    await engine.terminals(storeId, payTerminal, refundTerminal);
+    const { paymentId } = await engine.start(storeId, payTerminal, amount);
+    await engine.sim.control('POST', `/terminals/${payTerminal}/present`, {});
+    await engine.waitForPayment(paymentId as string, (s) => s.status === 'captured', 'the capture');
+    await engine.terminalFree(payTerminal);
+    return { storeId, paymentId: paymentId as string, refundTerminal };
+  };
+  const refund = async (paymentId: string, body: object) => {
+    const response = await engine.command.fetch(`/v1/terminal-payments/${paymentId}/refunds`, {
+      method: 'POST',
+      headers: { ...json, 'idempotency-key': randomUUID() },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const get = async (path: string) => {
+    const response = await engine.command.fetch(path);
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const dinteroTransaction = async (paymentId: string) => {
+    const { transactions } = (await engine.sim.control('GET', '/ground-truth')) as {
+      transactions: { paymentId: string; refunds: { reference: string; success: boolean }[] }[];
+    };
+    return transactions.find((tx) => tx.paymentId === paymentId);
+  };
+
+  it('answers 202 pending for a refund Dintero accepts, keeps the terminal busy, and settles it by its result', async () => {
+    const { storeId, paymentId, refundTerminal } = await capturedPayment(10_000);
+    const accepted = await refund(paymentId, { amount: 4_072, terminalId: refundTerminal });
+    expect(accepted).toMatchObject({ status: 202, body: { status: 'pending', final: false, amount: 4_072 } });
+    expect(accepted.body['dinteroRequestId']).toEqual(expect.any(String));
+    const refundId = accepted.body['refundId'] as string;
+
+    // The cardholder is at the refund terminal: the engine's claim and Dintero both keep it.
+    const busy = await engine.command.fetch('/v1/terminal-payments', {
+      method: 'POST',
+      headers: { ...json, 'idempotency-key': randomUUID() },
+      body: JSON.stringify({
+        storeId,
+        terminalId: refundTerminal,
+        amount: 100,
+        currency: 'NOK',
+        merchantReference: 'x',
+      }),
+    });
+    expect(busy.status).toBe(409);
+    expect(await busy.json()).toMatchObject({ code: 'TERMINAL_BUSY' });
+    const whilePending = await get(`/v1/terminal-payments/${paymentId}`);
+    expect(whilePending.body).toMatchObject({ refundedAmount: 0, refundableAmount: 5_928 });
+
+    const final = await get(`/v1/terminal-payments/${paymentId}/refunds/${refundId}?waitFor=final&timeout=20`);
+    expect(final).toMatchObject({
+      status: 200,
+      body: { refundId, status: 'succeeded', final: true, dinteroRequestId: accepted.body['dinteroRequestId'] },
+    });
+    expect(final.body['dinteroAt']).toEqual(expect.any(String));
+    await waitUntil(
+      async () => (await engine.log.readStream(terminalStream(refundTerminal))).at(-1)?.type === 'TerminalReleased',
+      10_000,
+      'the refund terminal released',
+    );
+    const payment = await get(`/v1/terminal-payments/${paymentId}`);
+    expect(payment.body).toMatchObject({
+      status: 'captured',
+      capturedAmount: 10_000,
+      refundedAmount: 4_072,
+      refundableAmount: 5_928,
+      refunds: [{ refundId, amount: 4_072, status: 'succeeded', terminalId: refundTerminal }],
+    });
+  });
+
+  it('frees the amount of a refund Dintero accepted and the cardholder then declined', async () => {
+    const { paymentId, refundTerminal } = await capturedPayment(10_000);
+    const accepted = await refund(paymentId, { amount: 10_000 - 27, terminalId: refundTerminal });
+    expect(accepted.status).toBe(202);
+    const refundId = accepted.body['refundId'] as string;
+    // 9973 ends in 73: declined at the terminal.
+    const final = await get(`/v1/terminal-payments/${paymentId}/refunds/${refundId}?waitFor=final&timeout=20`);
+    expect(final.body).toMatchObject({ status: 'failed', final: true, reason: 'DECLINED' });
+    expect((await get(`/v1/terminal-payments/${paymentId}`)).body).toMatchObject({
+      refundedAmount: 0,
+      refundableAmount: 10_000,
+    });
+  });
+
+  it('finds a refund whose answer never came by its event_reference, and books it as made', async () => {
+    const { paymentId, refundTerminal } = await capturedPayment(10_000);
+    // Dintero is slow past the command service's timeout, and no webhook or callback reaches ingest:
+    // only the reconciler's lookup can learn that the refund was made.
+    await engine.sim.control('PUT', '/chaos', { apiLatencyMs: 1_000, dropRate: 1 });
+    let unknown: Awaited<ReturnType<typeof refund>>;
+    try {
+      unknown = await refund(paymentId, { amount: 2_500, terminalId: refundTerminal });
+    } finally {
+      await waitUntil(
+        async () => (await dinteroTransaction(paymentId))?.refunds.length === 1,
+        10_000,
+        'the refund at Dintero',
+      );
+      await engine.sim.control('PUT', '/chaos', {});
+    }
+    expect(unknown).toMatchObject({ status: 202, body: { status: 'unknown', final: false } });
+    const refundId = unknown.body['refundId'] as string;
+    expect((await dinteroTransaction(paymentId))?.refunds).toEqual([
+      expect.objectContaining({ reference: refundId, success: true }),
+    ]);
+    const final = await get(`/v1/terminal-payments/${paymentId}/refunds/${refundId}?waitFor=final&timeout=30`);
+    expect(final.body).toMatchObject({ status: 'succeeded', final: true });
+    expect((await get(`/v1/terminal-payments/${paymentId}`)).body).toMatchObject({
+      refundedAmount: 2_500,
+      refundableAmount: 7_500,
+    });
+  });
+
+  it('answers an unknown refund and a malformed refund id with clear errors', async () => {
+    const { paymentId } = await capturedPayment(10_000);
+    expect((await get(`/v1/terminal-payments/${paymentId}/refunds/${randomUUID()}`)).body).toMatchObject({
+      code: 'UNKNOWN_REFUND',
+    });
+    expect((await get(`/v1/terminal-payments/${paymentId}/refunds/nope`)).status).toBe(400);
+  });
+});
