@@ -47,9 +47,9 @@ describe('refunds as Dintero answers them', () => {
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
   const dinteroTransaction = async (paymentId: string) => {
-    const { transactions } = (await engine.sim.control('GET', '/ground-truth')) as {
+    const { transactions } = await engine.sim.control<{
       transactions: { paymentId: string; refunds: { reference: string; success: boolean }[] }[];
-    };
+    }>('GET', '/ground-truth');
     return transactions.find((tx) => tx.paymentId === paymentId);
   };
 
