@@ -95,6 +95,8 @@ describe('refunds as Dintero answers them', () => {
       refundedAmount: 4_072,
       refundableAmount: 5_928,
       refunds: [{ refundId, amount: 4_072, status: 'succeeded', terminalId: refundTerminal }],
+      // The terminal's references from the transaction's Seitatech metadata, for the till's receipt.
+      receipt: { terminalTransactionId: expect.any(String), receiptNumber: expect.stringMatching(/^\d{6}$/) },
     });
   });
 

@@ -189,9 +189,10 @@ describe('Dintero simulator', () => {
       ...change,
     });
     expect(response.status).toBe(400);
-    const body = (await response.json()) as { error: { code: string; message: string; errors: string[] } };
+    const body = (await response.json()) as { error: { code: string; message: string; errors: { message: string }[] } };
     expect(body.error.code).toBe('INVALID_REQUEST');
-    expect(body.error.errors.join('\n')).toContain(`order.${field}`);
+    // The specification's `errors` are objects.
+    expect(body.error.errors.map((e) => e.message).join('\n')).toContain(`order.${field}`);
   });
 
   it('refuses API calls without a valid token', async () => {

@@ -37,6 +37,12 @@ export interface DinteroCallObservation {
 }
 
 /**
+ * The token's audience: the account as Dintero names it (`https://api.dintero.com/v1/accounts/{aid}`, the
+ * specification's example), whatever host the API is reached at: it identifies the grant, it is not an address.
+ */
+export const dinteroAudience = (accountId: string): string => `https://api.dintero.com/v1/accounts/${accountId}`;
+
+/**
  * Where the terminal goes in an in-person refund body: documented as required ("Refund in-person
  * payments", docs.dintero.com/docs/checkout/in-person), its position not shown there nor in the
  * specification. Top level until Dintero says otherwise; this constant is the one place to change.
@@ -189,7 +195,7 @@ export class DinteroClient {
           authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
           'content-type': 'application/json',
         },
-        body: JSON.stringify({ grant_type: 'client_credentials', audience: `${apiUrl}/v1/accounts/${accountId}` }),
+        body: JSON.stringify({ grant_type: 'client_credentials', audience: dinteroAudience(accountId) }),
       },
     );
     if (typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {

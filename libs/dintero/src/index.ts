@@ -9,7 +9,14 @@ export {
   type CallbackRequest,
   type SignatureCheck,
 } from './signatures';
-export { DinteroClient, type DinteroCallObservation, type DinteroClientOptions } from './dintero.client';
+export {
+  DinteroClient,
+  REFUND_TERMINAL_FIELD,
+  dinteroAudience,
+  type DinteroCallObservation,
+  type DinteroClientOptions,
+  type TransactionOperationResult,
+} from './dintero.client';
 export { DinteroRejectedError, DinteroUnavailableError } from './dintero.errors';
 export type * from './dintero.types';
 export {

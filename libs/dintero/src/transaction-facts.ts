@@ -8,6 +8,7 @@ import {
   type PaymentCommand,
   type PaymentState,
   type Refund,
+  type TerminalReceipt,
 } from '@app/payment-domain';
 import type { DinteroTransaction } from './dintero.types';
 
@@ -42,14 +43,37 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
   };
   const reason = failed?.error?.code ?? failed?.error?.message;
   const dinteroAt = statusTime(tx, tx.status);
+  const receipt = terminalReceipt(tx);
   return {
     transactionId: tx.id,
     status: tx.status,
     amount: tx.amount,
     currency: tx.currency,
     ...(card && Object.keys(card).length > 0 ? { card } : {}),
+    ...(receipt ? { receipt } : {}),
     ...(reason ? { reason } : {}),
     ...(dinteroAt ? { dinteroAt } : {}),
+  };
+}
+
+/**
+ * The terminal's references for the payment (not a refund's): from the last `AUTHORIZE` or `CAPTURE` event
+ * whose Seitatech metadata carries them. Receipt texts and EMV data are not kept.
+ */
+function terminalReceipt(tx: DinteroTransaction): TerminalReceipt | undefined {
+  const event = [...(tx.events ?? [])]
+    .reverse()
+    .find(
+      (e) =>
+        (e.event === 'AUTHORIZE' || e.event === 'CAPTURE') &&
+        (e.metadata?.['seitatech:uniqueId'] !== undefined || e.metadata?.['seitatech:receiptNumber'] !== undefined),
+    );
+  if (!event?.metadata) return undefined;
+  const terminalTransactionId = event.metadata['seitatech:uniqueId'];
+  const receiptNumber = event.metadata['seitatech:receiptNumber'];
+  return {
+    ...(terminalTransactionId ? { terminalTransactionId } : {}),
+    ...(receiptNumber ? { receiptNumber } : {}),
   };
 }
 

@@ -25,6 +25,12 @@ export class PaymentView {
   @ApiProperty({ required: false, type: [RefundView], description: 'Oldest first' })
   refunds?: RefundView[];
   @ApiProperty({ required: false }) reason?: string;
+  @ApiProperty({
+    required: false,
+    description: "The terminal's transaction id and receipt number (unique per terminal), once it has answered",
+    example: { terminalTransactionId: '6f1c2a9e', receiptNumber: '000123' },
+  })
+  receipt?: { terminalTransactionId?: string; receiptNumber?: string };
   @ApiProperty() final!: boolean;
 }
 
@@ -42,6 +48,7 @@ export function paymentView(state: Exclude<PaymentState, { status: 'none' }>): P
     expiresAt: state.expiresAt,
     ...(state.status === 'captured' ? refundsOf(state) : {}),
     ...('reason' in state && state.reason ? { reason: state.reason } : {}),
+    ...('receipt' in state && state.receipt ? { receipt: state.receipt } : {}),
     final: !isOpen(state),
   };
 }

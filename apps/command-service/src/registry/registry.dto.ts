@@ -12,7 +12,7 @@ export class PutStoreDto {
   @ApiProperty({ example: 'seller-1' })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(100)
+  @MaxLength(40) // Dintero's limit on a payout destination id
   payoutDestinationId!: string;
 
   /** IANA time zone: the store's business day (store-day read model) is in it. */

@@ -67,5 +67,11 @@ export const dinteroValidation = new ValidationPipe({
   whitelist: true,
   transform: true,
   exceptionFactory: (errors) =>
-    new DinteroApiError(400, 'INVALID_REQUEST', 'The request is invalid', validationMessages(errors)),
+    new DinteroApiError(
+      400,
+      'INVALID_REQUEST',
+      'The request is invalid',
+      // The specification's `error.errors` holds objects (their fields undocumented): one per problem.
+      validationMessages(errors).map((message) => ({ message })),
+    ),
 });

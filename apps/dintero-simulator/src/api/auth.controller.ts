@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Body, Controller, Headers, HttpCode, Inject, Param, Post, UsePipes } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { dinteroAudience } from '@app/dintero';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
 import { SimulatorState } from '../state/simulator-state';
 import { dinteroValidation } from './api-guards';
@@ -16,7 +17,10 @@ export class AuthController {
     private readonly state: SimulatorState,
   ) {}
 
-  /** Client credentials over HTTP Basic; the audience must be the account (§1). Tokens are opaque here, not JWTs. */
+  /**
+   * Client credentials over HTTP Basic; the audience must be exactly the account as Dintero documents it,
+   * `https://api.dintero.com/v1/accounts/{aid}`. Tokens are opaque here, not JWTs.
+   */
   @Post()
   @HttpCode(200)
   token(
@@ -34,7 +38,7 @@ export class AuthController {
     ) {
       throw new DinteroApiError(401, 'UNAUTHORIZED', 'Invalid client credentials');
     }
-    if (accountId !== this.config.accountId || !body.audience.endsWith(`/accounts/${this.config.accountId}`)) {
+    if (accountId !== this.config.accountId || body.audience !== dinteroAudience(this.config.accountId)) {
       throw new DinteroApiError(403, 'FORBIDDEN', 'The audience is not a grant of this client');
     }
     const accessToken = randomBytes(24).toString('base64url');

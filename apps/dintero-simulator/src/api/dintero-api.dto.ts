@@ -37,6 +37,7 @@ export class SessionStoreDto {
 
   @IsString()
   @IsNotEmpty()
+  @MaxLength(40)
   payout_destination_id!: string;
 
   @IsOptional()

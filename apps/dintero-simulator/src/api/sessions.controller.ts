@@ -15,7 +15,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
 import { SimulatorClock } from '../state/clock';
 import { SimulatorRandom } from '../state/random';
-import { SimulatorState, type SimSession } from '../state/simulator-state';
+import { IN_PERSON_CONFIGURATION, SimulatorState, type SimSession } from '../state/simulator-state';
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
 import { ApiChaosInterceptor, BearerTokenGuard, dinteroValidation } from './api-guards';
 import { CreateSessionDto } from './dintero-api.dto';
@@ -80,6 +80,7 @@ export class SessionsController {
         store: { id: store.id, terminal_id: store.terminal_id, payout_destination_id: store.payout_destination_id },
       },
       url: body.url,
+      configuration: IN_PERSON_CONFIGURATION,
       expires_at: body.expires_at ?? new Date(created.getTime() + this.config.sessionTtlSeconds * 1000).toISOString(),
       created_at: this.clock.stamp(),
       ...(body.metadata ? { metadata: body.metadata } : {}),

@@ -14,6 +14,7 @@ import {
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { refundModeFor } from '../terminals/amount-table';
+import { seitatechMetadata } from '../terminals/seitatech-metadata';
 import { SimulatorState, type SimTransaction } from '../state/simulator-state';
 import { VirtualTerminalsService, withoutInternals } from '../terminals/virtual-terminals.service';
 import { ApiChaosInterceptor, BearerTokenGuard, dinteroValidation } from './api-guards';
@@ -109,7 +110,12 @@ export class TransactionsController {
     tx.refundedAmount += body.amount;
     tx.status = tx.refundedAmount === tx.capturedAmount ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
     const reference = body.refund_reference === undefined ? {} : { event_reference: body.refund_reference };
-    return this.record(tx, 'REFUND', this.terminals.txEvent('REFUND', tx.status, true, body.amount, reference));
+    const metadata = seitatechMetadata(terminal, tx, 'REFUND', { approved: true }, body.amount);
+    return this.record(
+      tx,
+      'REFUND',
+      this.terminals.txEvent('REFUND', tx.status, true, body.amount, { ...reference, metadata }),
+    );
   }
 
   @Post(':id/void')

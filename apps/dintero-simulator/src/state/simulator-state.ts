@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
 
+/**
+ * A terminal session's payment configuration: its profile enables `seitatech.in_person` alone, so the
+ * terminal prompts as soon as the session is created (the specification's `SeitatechConfiguration`).
+ */
+export const IN_PERSON_CONFIGURATION = {
+  seitatech: { type: 'payment_type', in_person: { type: 'payment_product_type', enabled: true } },
+} as const;
+
 /** Shapes follow Dintero's API (shared/dintero-api.md §2, §6); only the fields the engine reads are kept. */
 export interface SimStore {
   readonly id: string;
@@ -19,6 +27,8 @@ export interface SimTerminal {
   activeRefund?: { readonly transactionId: string; readonly requestId: string };
   /** How this terminal answers refunds, whatever the refund amount's table says (`/_control`). */
   refundMode?: RefundMode;
+  /** Receipts printed so far: the next receipt number. */
+  receipts?: number;
 }
 
 /** `sync`: 200, done at once; `async_*`: 202, and the `REFUND` event comes later, approved or declined. */
@@ -42,6 +52,8 @@ export interface SimSession {
     readonly items?: unknown[];
   };
   readonly url: { readonly return_url: string; readonly callback_url?: string };
+  /** What the session may be paid with: from its profile, in-person through Seitatech only. */
+  readonly configuration: typeof IN_PERSON_CONFIGURATION;
   readonly expires_at: string;
   readonly created_at: string;
   readonly metadata?: Record<string, unknown>;
@@ -65,6 +77,7 @@ export interface TransactionEvent {
   /** On the event that completes an accepted request: that request's id. */
   readonly correlation_request_id?: string;
   readonly error?: { readonly code: string; readonly message: string; readonly type: string[] };
+  /** The terminal's `seitatech:*` keys, on the events the terminal answered. */
   readonly metadata?: Record<string, string>;
 }
 

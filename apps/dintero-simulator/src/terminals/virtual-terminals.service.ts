@@ -12,6 +12,7 @@ import {
   type TransactionEvent,
 } from '../state/simulator-state';
 import { outcomeForAmount, parseOutcome, type TerminalOutcome } from './amount-table';
+import { seitatechMetadata, type TerminalAnswer } from './seitatech-metadata';
 
 /**
  * The virtual terminals: a session prompts on its terminal; after the configured delay (or when a test
@@ -85,6 +86,10 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
   }
 
   private apply(session: SimSession, outcome: TerminalOutcome): void {
+    const terminal = this.state.terminals.get(session.order.store.terminal_id)!;
+    const answered = (tx: SimTransaction, answer: TerminalAnswer) => ({
+      metadata: seitatechMetadata(terminal, tx, 'PURCHASE', answer),
+    });
     switch (outcome.kind) {
       case 'approved': {
         const tx = this.transaction(session, 'CAPTURED', {
@@ -94,7 +99,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
           entry_method: outcome.entryMethod,
         });
         tx.events.push(
-          this.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
+          this.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount, answered(tx, { approved: true })),
           this.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
         );
         tx.capturedAmount = tx.amount;
@@ -106,10 +111,12 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
       }
       case 'declined': {
         const tx = this.transaction(session, 'DECLINED');
-        tx.events.push({
-          ...this.txEvent('AUTHORIZE', 'DECLINED', false, tx.amount),
-          error: { code: outcome.errorType, message: outcome.message, type: [outcome.errorType] },
-        });
+        tx.events.push(
+          this.txEvent('AUTHORIZE', 'DECLINED', false, tx.amount, {
+            ...answered(tx, { approved: false, reason: outcome.errorType, responseCode: '05' }),
+            error: { code: outcome.errorType, message: outcome.message, type: [outcome.errorType] },
+          }),
+        );
         session.events.push({
           name: 'DECLINED',
           created_at: this.clock.stamp(),
@@ -119,10 +126,12 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
       }
       case 'failed': {
         const tx = this.transaction(session, 'FAILED');
-        tx.events.push({
-          ...this.txEvent('AUTHORIZE', 'FAILED', false, tx.amount),
-          error: { code: 'ERROR', message: outcome.message, type: ['ERROR'] },
-        });
+        tx.events.push(
+          this.txEvent('AUTHORIZE', 'FAILED', false, tx.amount, {
+            ...answered(tx, { approved: false, reason: 'ERROR', responseCode: '96' }),
+            error: { code: 'ERROR', message: outcome.message, type: ['ERROR'] },
+          }),
+        );
         session.events.push({ name: 'FAILED', created_at: this.clock.stamp() });
         return this.report(session, tx, 'failed');
       }
@@ -140,7 +149,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
           tx.capturedAmount = tx.amount;
           tx.updated_at = this.clock.stamp();
           tx.events.push(
-            this.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
+            this.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount, answered(tx, { approved: true })),
             this.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
           );
           this.report(session, tx, undefined);
@@ -212,7 +221,8 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
       transaction_id: tx?.id,
       session_id: session.id,
       merchant_reference: session.order.merchant_reference,
-      time: this.clock.stamp(),
+      // When it happened at Dintero (the transaction's last change, or the cancel), not when it is sent.
+      time: tx?.updated_at ?? session.cancelled_at ?? this.clock.stamp(),
       error,
     };
   }
@@ -222,7 +232,9 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     status: string,
     success: boolean,
     amount?: number,
-    extra?: Partial<Pick<TransactionEvent, 'event_reference' | 'request_id' | 'correlation_request_id' | 'error'>>,
+    extra?: Partial<
+      Pick<TransactionEvent, 'event_reference' | 'request_id' | 'correlation_request_id' | 'error' | 'metadata'>
+    >,
   ): TransactionEvent {
     return {
       id: this.random.id(this.config.accountId),
@@ -263,6 +275,13 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
       const done = this.txEvent('REFUND', tx.status, approve, amount, {
         ...ref,
         correlation_request_id: requestId,
+        metadata: seitatechMetadata(
+          terminal,
+          tx,
+          'REFUND',
+          approve ? { approved: true } : { approved: false, reason: 'CANCELLED_BY_CARDHOLDER', responseCode: '17' },
+          amount,
+        ),
         ...(approve
           ? {}
           : { error: { code: 'DECLINED', message: 'The cardholder did not confirm the refund', type: ['DECLINED'] } }),
@@ -309,10 +328,8 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     const time = Date.now();
     for (const terminal of this.state.terminals.values()) {
       const session = terminal.activeSessionId ? this.state.sessions.get(terminal.activeSessionId) : undefined;
-      if (session && Date.parse(session.expires_at) <= time) {
-        this.abort(session);
-        session.events.push({ name: 'EXPIRED', created_at: this.clock.stamp() });
-      }
+      // The specification's session events have no expiry: a session past its `expires_at` says it by that.
+      if (session && Date.parse(session.expires_at) <= time) this.abort(session);
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { DinteroTransactionStatus } from './dintero-status';
-import type { CardSummary, FactSource, PaymentRequestedData } from './payment.events';
+import type { CardSummary, FactSource, PaymentRequestedData, TerminalReceipt } from './payment.events';
 
 /** What Dintero reports when there is no transaction to show (`error=` on a callback, a webhook's `error`). */
 export const DINTERO_ERROR_KINDS = ['cancelled', 'authorization', 'failed'] as const;
@@ -14,6 +14,7 @@ export interface DinteroTransactionFact {
   readonly amount: number;
   readonly currency: string;
   readonly card?: CardSummary;
+  readonly receipt?: TerminalReceipt;
   readonly reason?: string;
   /** When Dintero says the transaction reached this status (its event's `created_at`). */
   readonly dinteroAt?: string;

@@ -2,7 +2,7 @@ import type { Decider } from '../shared/decider';
 import { DomainError } from '../shared/domain-error';
 import { isBefore, requireInstant, requireMoney, requireText, requireToken } from '../shared/validation';
 import { REACTION_TO_STATUS, isDinteroTransactionStatus } from './dintero-status';
-import type { PaymentCommand } from './payment.commands';
+import type { DinteroTransactionFact, PaymentCommand } from './payment.commands';
 import type { PaymentEvent } from './payment.events';
 import {
   committedRefunds,
@@ -98,7 +98,14 @@ function recordDinteroTransaction(
       return [
         {
           type: 'PaymentCaptured',
-          data: { transactionId, amount: transaction.amount, currency: transaction.currency, ...card, ...when },
+          data: {
+            transactionId,
+            amount: transaction.amount,
+            currency: transaction.currency,
+            ...card,
+            ...receiptOf(transaction),
+            ...when,
+          },
         },
       ];
     }
@@ -144,11 +151,24 @@ function recordDinteroTransaction(
     case 'voided':
       return [{ type: 'PaymentVoided', data: { transactionId, ...when } }];
     case 'declined':
-      return [{ type: 'PaymentDeclined', data: { transactionId, reason: transaction.reason ?? 'declined', ...when } }];
+      return [
+        {
+          type: 'PaymentDeclined',
+          data: { transactionId, reason: transaction.reason ?? 'declined', ...receiptOf(transaction), ...when },
+        },
+      ];
     case 'failed':
-      return [{ type: 'PaymentFailed', data: { transactionId, reason: transaction.reason ?? 'failed', ...when } }];
+      return [
+        {
+          type: 'PaymentFailed',
+          data: { transactionId, reason: transaction.reason ?? 'failed', ...receiptOf(transaction), ...when },
+        },
+      ];
   }
 }
+
+const receiptOf = (transaction: DinteroTransactionFact) =>
+  transaction.receipt ? { receipt: transaction.receipt } : {};
 
 function recordDinteroError({ error, source, at }: Of<'RecordDinteroError'>, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);

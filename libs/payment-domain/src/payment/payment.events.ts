@@ -21,6 +21,16 @@ export interface CardSummary {
   readonly type?: string;
 }
 
+/**
+ * The terminal's own references for the transaction, for the till's receipt and for finding it at the
+ * acquirer: its transaction id (`seitatech:uniqueId`) and receipt number (`seitatech:receiptNumber`,
+ * unique per terminal).
+ */
+export interface TerminalReceipt {
+  readonly terminalTransactionId?: string;
+  readonly receiptNumber?: string;
+}
+
 export interface PaymentRequestedData {
   readonly paymentId: string;
   readonly storeId: string;
@@ -85,10 +95,17 @@ export type PaymentEvent =
         readonly amount: number;
         readonly currency: string;
         readonly card?: CardSummary;
+        readonly receipt?: TerminalReceipt;
       }
     >
-  | Event<'PaymentDeclined', Fact & { readonly transactionId?: string; readonly reason: string }>
-  | Event<'PaymentFailed', Fact & { readonly transactionId?: string; readonly reason: string }>
+  | Event<
+      'PaymentDeclined',
+      Fact & { readonly transactionId?: string; readonly reason: string; readonly receipt?: TerminalReceipt }
+    >
+  | Event<
+      'PaymentFailed',
+      Fact & { readonly transactionId?: string; readonly reason: string; readonly receipt?: TerminalReceipt }
+    >
   | Event<'PaymentCancelled', Fact & { readonly transactionId?: string; readonly by: 'customer' | 'pos' }>
   | Event<'PaymentExpired', Fact>
   | Event<'VoidRequested', { readonly by: string; readonly at: string }>

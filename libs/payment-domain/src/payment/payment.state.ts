@@ -1,5 +1,5 @@
 import { DomainError } from '../shared/domain-error';
-import type { PaymentEvent, PaymentRequestedData } from './payment.events';
+import type { PaymentEvent, PaymentRequestedData, TerminalReceipt } from './payment.events';
 
 /** Statuses in which the payment may still end any way. */
 export type OpenStatus = 'requested' | 'awaiting_card' | 'outcome_unknown' | 'on_hold' | 'authorized';
@@ -53,8 +53,14 @@ export type PaymentState =
       readonly capturedAmount: number;
       readonly capturedAt: string;
       readonly refunds: Readonly<Record<string, Refund>>;
+      readonly receipt?: TerminalReceipt;
     })
-  | (PaymentCore & { readonly status: EndedStatus; readonly endedAt: string; readonly reason?: string });
+  | (PaymentCore & {
+      readonly status: EndedStatus;
+      readonly endedAt: string;
+      readonly reason?: string;
+      readonly receipt?: TerminalReceipt;
+    });
 
 export type OpenPayment = Extract<PaymentState, { status: OpenStatus }>;
 export type CapturedPayment = Extract<PaymentState, { status: 'captured' }>;
@@ -131,7 +137,7 @@ function end(
   state: PaymentState,
   status: EndedStatus,
   at: string,
-  fields: { transactionId?: string; reason?: string },
+  fields: { transactionId?: string; reason?: string; receipt?: TerminalReceipt },
 ): PaymentState {
   if (!isOpen(state)) return state;
   return { ...withoutOpenFields(state), ...fields, status, endedAt: at };
@@ -236,12 +242,16 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         capturedAmount: event.data.amount,
         capturedAt: event.data.at,
         refunds: {},
+        ...(event.data.receipt ? { receipt: event.data.receipt } : {}),
       };
     }
     case 'PaymentDeclined':
-      return end(state, 'declined', event.data.at, { reason: event.data.reason, ...tx(event.data.transactionId) });
     case 'PaymentFailed':
-      return end(state, 'failed', event.data.at, { reason: event.data.reason, ...tx(event.data.transactionId) });
+      return end(state, event.type === 'PaymentDeclined' ? 'declined' : 'failed', event.data.at, {
+        reason: event.data.reason,
+        ...tx(event.data.transactionId),
+        ...(event.data.receipt ? { receipt: event.data.receipt } : {}),
+      });
     case 'PaymentCancelled':
       return end(state, 'cancelled', event.data.at, {
         reason: `cancelled by ${event.data.by}`,

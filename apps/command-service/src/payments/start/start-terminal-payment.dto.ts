@@ -1,5 +1,54 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
+import {
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  Min,
+  ValidateBy,
+  type ValidationOptions,
+} from 'class-validator';
+
+/**
+ * Dintero's metadata rules (its specification's `StringMetadata`): string values, keys of at most 128
+ * characters and values of at most 256, every key prefixed `ext_`. The POS may leave the prefix out: the
+ * engine adds it on the way (see `dinteroMetadata`), so a key is at most 124 characters before it.
+ */
+export const MAX_METADATA_ENTRIES = 20;
+const METADATA_KEY = /^[A-Za-z0-9_.:-]{1,124}$/;
+
+function IsDinteroMetadata(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isDinteroMetadata',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          Object.keys(value).length <= MAX_METADATA_ENTRIES &&
+          Object.entries(value).every(
+            ([key, entry]) =>
+              METADATA_KEY.test(key.replace(/^ext_/, '')) && typeof entry === 'string' && entry.length <= 256,
+          ),
+        defaultMessage: () =>
+          `$property must be at most ${MAX_METADATA_ENTRIES} entries, each key letters, digits, _ . : - ` +
+          '(at most 124 characters without the ext_ prefix) and each value a string of at most 256 characters',
+      },
+    },
+    options,
+  );
+}
+
+/** The POS's metadata as Dintero takes it: every key prefixed `ext_` (Dintero reserves the others). */
+export function dinteroMetadata(metadata: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(metadata).map(([key, value]) => [key.startsWith('ext_') ? key : `ext_${key}`, value]),
+  );
+}
 
 export class StartTerminalPaymentDto {
   @ApiProperty({ example: 'oslo-center' })
@@ -26,8 +75,14 @@ export class StartTerminalPaymentDto {
   @MaxLength(100)
   merchantReference!: string;
 
-  @ApiProperty({ required: false, example: { ext_till: '3' } })
+  @ApiProperty({
+    required: false,
+    example: { till: '3' },
+    description:
+      'Up to 20 string entries for Dintero (key ≤ 124 characters, value ≤ 256); keys reach Dintero prefixed `ext_`',
+  })
   @IsOptional()
   @IsObject()
+  @IsDinteroMetadata()
   metadata?: Record<string, string>;
 }

@@ -17,7 +17,7 @@ import {
 import { recordUnderClaim, releaseClaim } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from '../../command-service.config';
 import { paymentView, type PaymentView } from '../payment.view';
-import type { StartTerminalPaymentDto } from './start-terminal-payment.dto';
+import { dinteroMetadata, type StartTerminalPaymentDto } from './start-terminal-payment.dto';
 import type { CommandContext } from '../command-context';
 import { now } from '../../clock';
 
@@ -151,7 +151,7 @@ export class StartTerminalPaymentHandler {
         callbackUrl: this.callbackUrl(paymentId),
         returnUrl: this.config.returnUrl,
         expiresAt,
-        ...(request.metadata ? { metadata: request.metadata } : {}),
+        ...(request.metadata ? { metadata: dinteroMetadata(request.metadata) } : {}),
       });
       const dinteroMs = performance.now() - sent;
       const { state } = await handleCommand(
