@@ -92,13 +92,13 @@ export class SessionsController {
       id: session.id,
       url: `https://checkout.dintero.com/v1/view/${session.id}`,
       publish: [],
-      ...(includeSession === 'true' ? { session } : {}),
+      ...(includeSession === 'true' ? { session: sessionAsRead(session) } : {}),
     };
   }
 
   @Get('sessions/:id')
   get(@Param('id') id: string) {
-    return this.session(id);
+    return sessionAsRead(this.session(id));
   }
 
   /** `POST /v1/sessions/{id}/cancel` (§3): voids an initiated or authorised transaction, refuses any other. */
@@ -106,7 +106,7 @@ export class SessionsController {
   @HttpCode(200)
   cancel(@Param('id') id: string) {
     const session = this.session(id);
-    if (session.cancelled_at) return session;
+    if (session.cancelled_at) return sessionAsRead(session);
     const tx = session.transaction_id ? this.state.transactions.get(session.transaction_id) : undefined;
     if (tx && tx.status !== 'INITIATED' && tx.status !== 'AUTHORIZED') {
       throw new DinteroApiError(400, 'SESSION_CANCEL_NOT_ALLOWED', `The session's transaction is ${tx.status}`);
@@ -123,7 +123,7 @@ export class SessionsController {
     } else {
       this.terminals.reportCancelled(session);
     }
-    return session;
+    return sessionAsRead(session);
   }
 
   private session(id: string): SimSession {
@@ -131,4 +131,13 @@ export class SessionsController {
     if (!session) throw new DinteroApiError(404, 'NOT FOUND', `Session ${id} not found`);
     return session;
   }
+}
+
+/**
+ * A session as Dintero shows it: the specification's session read has no `profile_id` (the profile's
+ * settings show as the session's `configuration`).
+ */
+function sessionAsRead(session: SimSession): Omit<SimSession, 'profile_id'> {
+  const { profile_id: _profile, ...read } = session;
+  return read;
 }

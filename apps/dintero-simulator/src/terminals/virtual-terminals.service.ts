@@ -221,8 +221,9 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
       transaction_id: tx?.id,
       session_id: session.id,
       merchant_reference: session.order.merchant_reference,
-      // When it happened at Dintero (the transaction's last change, or the cancel), not when it is sent.
-      time: tx?.updated_at ?? session.cancelled_at ?? this.clock.stamp(),
+      // "For when the transaction was created" (the spec's callback query), not when it is sent; without a
+      // transaction, when the session was cancelled.
+      time: tx?.created_at ?? session.cancelled_at ?? this.clock.stamp(),
       error,
     };
   }
