@@ -1,4 +1,4 @@
-// Three test tiers, told apart by file suffix (see STYLE.md): unit, int (real SQLite and NATS), e2e (across apps).
+// Three test tiers, told apart by file suffix: unit, int (real SQLite and NATS), e2e (across apps).
 const { swcOptions } = require('./scripts/swc-options.cjs');
 
 // Nest 12 ships as ES modules only. Node 20 loads them through require(esm), but Jest's own module

@@ -2,7 +2,7 @@ import { latestLocalMidnight } from './local-time';
 import { World, type EngineProcess } from './world';
 
 /**
- * The chaos run (DESIGN.md invariants 1, 3, 5, 7): POS traffic on every terminal while the simulator drops,
+ * The chaos run (docs/design.md invariants 1, 3, 5, 7): POS traffic on every terminal while the simulator drops,
  * duplicates and reorders callbacks and webhooks and fails API calls, and the engine's processes are killed
  * (SIGKILL) and restarted at random moments. At the end the log must hold each of the simulator's
  * transactions exactly once with its final state, no payment open, no terminal claimed, read models equal

@@ -12,7 +12,7 @@ import {
 /**
  * Problem Details, with the answers Dintero's retries depend on: 5xx whenever trying again may succeed
  * (Dintero or the log unreachable, a status we cannot record yet), 4xx only when it never will, since
- * Dintero gives up on a callback after a 4xx (shared/dintero-api.md §4).
+ * Dintero gives up on a callback after a 4xx (docs/dintero.md §4).
  */
 @Catch()
 export class IngestProblemsFilter extends ProblemDetailsFilter {

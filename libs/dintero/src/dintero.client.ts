@@ -107,7 +107,7 @@ export class DinteroClient {
         amount: request.amount,
         currency: request.currency,
         merchant_reference: request.merchantReference,
-        // Every Dintero transaction then names its payment (DESIGN.md, Dintero mapping).
+        // Every Dintero transaction then names its payment (docs/design.md, Dintero mapping).
         merchant_reference_2: request.paymentId,
         store: {
           id: request.storeId,

@@ -1,4 +1,4 @@
-/** The parts of Dintero's payloads the engine reads (shared/dintero-api.md §2, §6). */
+/** The parts of Dintero's payloads the engine reads (docs/dintero.md §2, §6). */
 export interface TerminalSessionRequest {
   readonly profileId: string;
   readonly paymentId: string;

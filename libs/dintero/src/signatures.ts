@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Dintero's two signature schemes (shared/dintero-api.md §4 and §5), checked in constant time.
+ * Dintero's two signature schemes (docs/dintero.md §4 and §5), checked in constant time.
  *
  * Callback (`Dintero-Signature: t=<unix-seconds>,v0-hmac-sha256=<hex>`): HMAC-SHA256, keyed with the
  * account's signature secret, over `<t>\n<account_id>\n<METHOD>\n<hostname>\n<pathname>\n<query>`, the

@@ -7,7 +7,7 @@ import {
   verifyWebhookSignature,
 } from '@app/dintero';
 
-// Test vectors built by hand from the documented schemes (shared/dintero-api.md §4, §5), not from our code.
+// Test vectors built by hand from the documented schemes (docs/dintero.md §4, §5), not from our code.
 const secret = 'callback-secret';
 const request = {
   accountId: 'T12345678',

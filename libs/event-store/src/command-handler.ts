@@ -28,7 +28,7 @@ export interface HandleOptions<Event> {
 const READ_PAGE = 1_000;
 
 /**
- * DESIGN.md's command handling, the one path every write takes: read the stream, fold with `evolve`, run
+ * docs/design.md's command handling, the one path every write takes: read the stream, fold with `evolve`, run
  * `decide`, append at the revision read. On a conflict someone else wrote first: read again and decide
  * again, a bounded number of times. Errors thrown by `decide` (broken rules) pass through unchanged.
  */

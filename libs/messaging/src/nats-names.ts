@@ -1,7 +1,7 @@
 import { isSubjectToken } from './subject-token';
 
 /**
- * Every subject and bucket name of the NATS contract (DESIGN.md), built from the configured prefix
+ * Every subject and bucket name of the NATS contract (docs/design.md), built from the configured prefix
  * (`payments` by default) in one place so that publishers and consumers cannot drift apart.
  */
 export function natsNames(prefix: string) {

@@ -15,7 +15,7 @@ export interface Answer extends RecordedAnswer {
 }
 
 /**
- * Runs a POS request at most once per `Idempotency-Key` (DESIGN.md invariant 6), with the key's state in
+ * Runs a POS request at most once per `Idempotency-Key` (docs/design.md invariant 6), with the key's state in
  * the event log so that it holds across restarts and instances. Refusals (4xx) are answers too and are
  * repeated; a server error (5xx) releases the key so that a retry runs again.
  */

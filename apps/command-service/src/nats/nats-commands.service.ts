@@ -18,7 +18,7 @@ export type CommandReply = Reply;
 const QUEUE = 'command-service';
 
 /**
- * `payments.v1.cmd.start|cancel|refund` (DESIGN.md), request/reply, with the HTTP handlers themselves.
+ * `payments.v1.cmd.start|cancel|refund` (docs/design.md), request/reply, with the HTTP handlers themselves.
  * nats.js directly rather than `@MessagePattern`: the subjects carry the configured prefix, which a
  * decorator's static string cannot. A queue group spreads requests over the command-service instances.
  */

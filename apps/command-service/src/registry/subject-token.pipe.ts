@@ -2,7 +2,7 @@ import { Injectable, type PipeTransform } from '@nestjs/common';
 import { isSubjectToken } from '@app/messaging';
 import { RequestValidationError } from '@app/platform';
 
-/** Store and terminal ids in paths must be NATS subject tokens (DESIGN.md), or nothing is done. */
+/** Store and terminal ids in paths must be NATS subject tokens (docs/design.md), or nothing is done. */
 @Injectable()
 export class SubjectTokenPipe implements PipeTransform<string, string> {
   transform(value: string): string {

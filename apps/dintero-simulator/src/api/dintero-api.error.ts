@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 
-/** An error as Dintero answers it: `{"error":{"code","message","errors"?}}` (shared/dintero-api.md §7). */
+/** An error as Dintero answers it: `{"error":{"code","message","errors"?}}` (docs/dintero.md §7). */
 export class DinteroApiError extends HttpException {
   constructor(
     status: number,

@@ -31,7 +31,7 @@ const CALLBACK_ATTEMPTS = 1 + 20; // Dintero retries a failed callback 20 times 
 const WEBHOOK_ATTEMPTS = 5; // "retries up to 5 times in total" (§5).
 
 /**
- * Sends callbacks and webhooks as Dintero does (shared/dintero-api.md §4, §5): a retry only after a
+ * Sends callbacks and webhooks as Dintero does (docs/dintero.md §4, §5): a retry only after a
  * failed attempt (5xx, 100-101, a timeout or a network error), never after a 4xx; with the chaos
  * configured for the terminal or globally.
  */

@@ -8,7 +8,7 @@ export const IN_PERSON_CONFIGURATION = {
   seitatech: { type: 'payment_type', in_person: { type: 'payment_product_type', enabled: true } },
 } as const;
 
-/** Shapes follow Dintero's API (shared/dintero-api.md §2, §6); only the fields the engine reads are kept. */
+/** Shapes follow Dintero's API (docs/dintero.md §2, §6); only the fields the engine reads are kept. */
 export interface SimStore {
   readonly id: string;
   readonly payout_destination_id: string;

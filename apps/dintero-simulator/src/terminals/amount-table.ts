@@ -1,7 +1,7 @@
 import type { RefundMode } from '../state/simulator-state';
 
 /**
- * Like Dintero's simulated terminals (shared/dintero-api.md §9), the session's amount picks what the
+ * Like Dintero's simulated terminals (docs/dintero.md §9), the session's amount picks what the
  * virtual terminal does: the last two digits of `order.amount` in minor units. Dintero's own example,
  * 399.00 NOK (39900), is approved with a Visa card. The README lists this table first.
  */

@@ -8,7 +8,7 @@ import { CallbackSignatureGuard } from './callback-signature.guard';
 import { CallbackQuery } from './callback.query';
 
 /**
- * Dintero's `callback_url` (shared/dintero-api.md §4). The answer is 2xx only once the facts are durable,
+ * Dintero's `callback_url` (docs/dintero.md §4). The answer is 2xx only once the facts are durable,
  * so that a failure makes Dintero retry; the transaction is fetched from Dintero, never taken on trust.
  */
 @ApiTags('dintero')

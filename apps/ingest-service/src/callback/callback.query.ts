@@ -4,7 +4,7 @@ import { DINTERO_ID } from '../dintero-input';
 
 /**
  * The query of a callback: our `payment_id` (on the callback URL we gave Dintero) and what Dintero appends
- * (shared/dintero-api.md §4). Parameters Dintero may add later are ignored rather than refused, since a 4xx
+ * (docs/dintero.md §4). Parameters Dintero may add later are ignored rather than refused, since a 4xx
  * makes Dintero give the callback up.
  */
 export class CallbackQuery {

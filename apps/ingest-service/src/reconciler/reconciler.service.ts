@@ -22,7 +22,7 @@ const CONTEXT: FactContext = { source: 'reconciler', correlationId: 'reconciler'
 const MAX_RETRY_MS = 5 * 60_000;
 
 /**
- * Settles what Dintero never reported (DESIGN.md invariant 7): payments past their session's expiry,
+ * Settles what Dintero never reported (docs/design.md invariant 7): payments past their session's expiry,
  * session creations and transactions with an unknown outcome, refunds without an outcome, and terminals
  * still claimed by payments that ended. It follows the log to know what is due, asks Dintero (session,
  * then transactions by our reference), and records the answer through the same path as callbacks.

@@ -14,7 +14,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 type Answer = Recorded | { readonly ignored: string };
 
 /**
- * Dintero's webhooks (shared/dintero-api.md §5): `checkout_transaction` and `checkout_authorization` become
+ * Dintero's webhooks (docs/dintero.md §5): `checkout_transaction` and `checkout_authorization` become
  * the same facts as callbacks do; the payment is the transaction's `merchant_reference_2`. Events that are
  * not ours (pings, other channels' transactions) are answered 200 and ignored, since failures can get the
  * subscription deleted.

@@ -28,7 +28,7 @@ export class WebhookAuthorization {
 }
 
 /**
- * A webhook delivery (shared/dintero-api.md §5). Only what this service reads is checked; Dintero's other
+ * A webhook delivery (docs/dintero.md §5). Only what this service reads is checked; Dintero's other
  * fields are ignored, not refused, since refused deliveries can get the subscription deleted.
  */
 export class WebhookPayload {

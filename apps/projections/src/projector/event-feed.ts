@@ -8,7 +8,7 @@ const DUPLICATE_WINDOW_NS = 15 * 60 * 1e9;
 const PUBLISH_WINDOW = 1_000;
 
 /**
- * The integration feed (DESIGN.md): every event once on JetStream stream `PAYMENTS_EVENTS`, subject
+ * The integration feed (docs/design.md): every event once on JetStream stream `PAYMENTS_EVENTS`, subject
  * `payments.v1.events.{storeId}.{terminalId}.{type}`, with the event id as message id. Events about a
  * whole store carry `_` as the terminal.
  */

@@ -15,7 +15,7 @@ export interface HandOver {
 const PUT_WINDOW = 1_000;
 
 /**
- * The read models' NATS KV buckets (DESIGN.md: `payments_terminals`, `payments_stores`,
+ * The read models' NATS KV buckets (docs/design.md: `payments_terminals`, `payments_stores`,
  * `payments_store_days`) and the projector's checkpoint (`payments_projections`, key `checkpoint`).
  * `suffix` names another generation of buckets, for a rebuild beside the live ones.
  */

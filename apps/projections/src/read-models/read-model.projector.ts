@@ -37,7 +37,7 @@ const ENDED: Readonly<Record<PaymentEndingEvent, keyof StoreDayDoc['counts'] | '
 
 /**
  * The three read models as a fold over the log: given the same events in the same order, the same
- * documents, whatever the start (DESIGN.md invariant 5). No I/O and no clock: time comes from the events,
+ * documents, whatever the start (docs/design.md invariant 5). No I/O and no clock: time comes from the events,
  * days from the store's time zone. `apply` returns the documents an event changed, for the rim to write
  * to KV and publish.
  */

@@ -1,4 +1,4 @@
-/** The documents kept in NATS KV (DESIGN.md, NATS contract); each names the log position it reflects. */
+/** The documents kept in NATS KV (docs/design.md, NATS contract); each names the log position it reflects. */
 
 export type TerminalStatus = 'idle' | 'starting' | 'awaiting_card' | 'cancelling' | 'refunding' | 'offline';
 

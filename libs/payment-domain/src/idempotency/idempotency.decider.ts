@@ -3,7 +3,7 @@ import { DomainError } from '../shared/domain-error';
 import { isBefore } from '../shared/validation';
 
 /**
- * Idempotent POS requests (DESIGN.md invariant 6), kept in the log: stream `idempotency-{scope}-{keyHash}`.
+ * Idempotent POS requests (docs/design.md invariant 6), kept in the log: stream `idempotency-{scope}-{keyHash}`.
  * The first request with a key runs; the same key with the same body gets the first answer; with
  * another body it is refused. A key is held for its time to live (at least 24 hours), then free again.
  */

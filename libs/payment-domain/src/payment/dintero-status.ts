@@ -1,5 +1,5 @@
 /**
- * Every Dintero transaction status (shared/dintero-api.md §6) and what it means for a terminal payment.
+ * Every Dintero transaction status (docs/dintero.md §6) and what it means for a terminal payment.
  * Pure data, so that the reaction to each status is written down in one place and tested one by one.
  */
 export const DINTERO_TRANSACTION_STATUSES = [

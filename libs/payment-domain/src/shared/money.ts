@@ -1,5 +1,5 @@
 /**
- * Money is integers (DESIGN.md invariant 8): an amount in the currency's minor units and an ISO 4217
+ * Money is integers (docs/design.md invariant 8): an amount in the currency's minor units and an ISO 4217
  * code. Pure: no I/O; the currency list is the runtime's ICU table, the same on every call.
  */
 export interface Money {

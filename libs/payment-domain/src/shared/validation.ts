@@ -1,7 +1,7 @@
 import { DomainError } from './domain-error';
 import { moneyProblem } from './money';
 
-/** Store and terminal ids become NATS subject tokens (DESIGN.md). */
+/** Store and terminal ids become NATS subject tokens (docs/design.md). */
 const SUBJECT_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 /** An IANA name's shape (`Area/Location`, `UTC`, `Etc/GMT+5`): never an offset such as `+01:00`. */

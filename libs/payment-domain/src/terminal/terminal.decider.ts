@@ -3,7 +3,7 @@ import { DomainError } from '../shared/domain-error';
 import { isBefore, requireInstant, requireText, requireToken } from '../shared/validation';
 
 /**
- * Stream `terminal-{terminalId}`: which store the terminal belongs to, and who holds it (DESIGN.md
+ * Stream `terminal-{terminalId}`: which store the terminal belongs to, and who holds it (docs/design.md
  * invariant 1). A payment or a refund claims it; the claim ends when the payment or refund ends, or when
  * it expires, so that a crash never locks a terminal for good. Of concurrent claims the event log's
  * expected revision lets one win. Terminal ids are global, so the stream is also the terminal-to-store

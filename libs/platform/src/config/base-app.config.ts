@@ -68,7 +68,7 @@ export function withNats<Base extends Constructor>(base: Base) {
     })
     readonly natsUrl: string = 'nats://127.0.0.1:4222';
 
-    /** First token of every subject and bucket name (DESIGN.md: `payments`). */
+    /** First token of every subject and bucket name (docs/design.md: `payments`). */
     @Expose({ name: 'NATS_PREFIX' })
     @Matches(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'NATS_PREFIX must be 1-32 lower-case letters, digits, _ or -' })
     readonly natsPrefix: string = 'payments';

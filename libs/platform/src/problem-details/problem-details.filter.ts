@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EventStoreError } from '@app/event-store';
 import { DomainError, type DomainErrorCode } from '@app/payment-domain';
 
-/** Every domain error's HTTP status, in one place (DESIGN.md: Problem Details with a stable `code`). */
+/** Every domain error's HTTP status, in one place (docs/design.md: Problem Details with a stable `code`). */
 export const STATUS_OF: Readonly<Record<DomainErrorCode, number>> = {
   VALIDATION_FAILED: 400,
   UNKNOWN_STORE: 404,

@@ -181,7 +181,7 @@ export class StartTerminalPaymentHandler {
       }
       if (error instanceof DinteroUnavailableError) {
         // Dintero may or may not have created the session: record that we do not know, keep the
-        // terminal claimed, and let the reconciler find out (DESIGN.md: never assume failure).
+        // terminal claimed, and let the reconciler find out (docs/design.md: never assume failure).
         const { state } = await handleCommand(
           this.store,
           payment,
