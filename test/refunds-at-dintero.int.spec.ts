@@ -114,6 +114,26 @@ describe('refunds as Dintero answers them', () => {
     });
   });
 
+  it('settles a refund Dintero accepted from the transaction alone when no delivery ever comes', async () => {
+    const { storeId, paymentId, refundTerminal } = await capturedPayment(10_000);
+    // Every callback and webhook about the transaction (Dintero's deliveries name the terminal that took the
+    // payment) is lost: only the reconciler's lookup can settle the refund.
+    const payTerminal = `${storeId}-T1`;
+    await engine.sim.control('PUT', '/chaos', { terminalId: payTerminal, dropRate: 1 });
+    try {
+      const accepted = await refund(paymentId, { amount: 3_072, terminalId: refundTerminal });
+      expect(accepted).toMatchObject({ status: 202, body: { status: 'pending' } });
+      const refundId = accepted.body['refundId'] as string;
+      const final = await get(`/v1/terminal-payments/${paymentId}/refunds/${refundId}?waitFor=final&timeout=30`);
+      expect(final.body).toMatchObject({ status: 'succeeded', dinteroRequestId: accepted.body['dinteroRequestId'] });
+      const events = await engine.log.readStream(`payment-${paymentId}`);
+      expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['RefundAccepted', 'RefundSucceeded']));
+      expect(events.find((e) => e.type === 'RefundSucceeded')?.data).toMatchObject({ source: 'reconciler' });
+    } finally {
+      await engine.sim.control('PUT', '/chaos', { terminalId: payTerminal });
+    }
+  });
+
   it('finds a refund whose answer never came by its event_reference, and books it as made', async () => {
     const { paymentId, refundTerminal } = await capturedPayment(10_000);
     // Dintero is slow past the command service's timeout, and no webhook or callback reaches ingest:
