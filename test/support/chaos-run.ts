@@ -70,13 +70,13 @@ export function chaosRun(layout: ChaosLayout): void {
             });
         }
       })();
-      const { accepted, counts } = await world.pay(terminals, layout.payments);
+      const { accepted, known, counts } = await world.pay(terminals, layout.payments);
       const refunds = await world.refundRaces(terminals, accepted, REFUND_RACES);
       traffic = false;
       await killer;
 
       await world.sim('PUT', '/chaos', {});
-      const mismatches = await world.account(terminals, accepted);
+      const mismatches = await world.account(terminals, accepted, known);
       const { leaks, lines } = world.logLeaks();
       const deliveries = await world.sim<{ duplicate: boolean; outcome: string }[]>('GET', '/deliveries');
       const truth = await world.sim<{ transactions: { captured: number }[] }>('GET', '/ground-truth');

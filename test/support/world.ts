@@ -76,12 +76,12 @@ export interface RefundRaces {
   readonly races: number;
   readonly succeeded: number;
   readonly refused: number;
-  /** Refunds whose POS never learned the outcome: their key stayed in progress after a crash (issue 19). */
-  readonly lost: number;
 }
 
 export interface Traffic {
   readonly accepted: string[];
+  /** Every payment a POS learned of (accepted, or refused by Dintero): none may be missing (issue 19). */
+  readonly known: string[];
   readonly counts: { unknownAtStart: number; busy: number; retried: number };
 }
 
@@ -171,6 +171,8 @@ export class World {
         SESSION_TTL_SECONDS: '10',
         // Claims lapse 30 s after they are taken: a refund cut off by a kill is settled within the run.
         CLAIM_MARGIN_SECONDS: '20',
+        // A request cut off by a kill is resumed by the POS's retry 5 s after it began.
+        IDEMPOTENCY_LEASE_SECONDS: '5',
       },
     };
     if (app !== 'engine') return startApp(APP_NAMES[app], { ...this.env, ...own[app] }, 30_000, this.ports[app]);
@@ -211,8 +213,9 @@ export class World {
   }
 
   /**
-   * A POS request, retried as a POS would while the command service does not answer or answers 5xx
-   * (the same Idempotency-Key each time): the first answer below 500, or a failure after a minute.
+   * A POS request, retried as a POS would while the command service does not answer, answers 5xx, or says
+   * the first request with this key is still running (the same Idempotency-Key each time, never a new one:
+   * a request cut off by a crash is resumed by its retry): the first other answer, or a failure after a minute.
    */
   async pos(
     method: string,
@@ -231,10 +234,11 @@ export class World {
         async (response) => ({ status: response.status, body: (await response.json()) as Record<string, unknown> }),
         () => undefined,
       );
-      if (answer && answer.status < 500) return answer;
+      const inProgress = answer?.status === 409 && answer.body.code === 'IDEMPOTENT_REQUEST_IN_PROGRESS';
+      if (answer && answer.status < 500 && !inProgress) return answer;
       if (Date.now() > deadline) throw new Error(`${method} ${route}: ${answer ? answer.status : 'no answer'}`);
       onRetry();
-      await pause(200);
+      await pause(inProgress ? 500 : 200);
     }
   }
 
@@ -273,6 +277,8 @@ export class World {
    */
   async pay(terminals: readonly Terminal[], count: number, keepGoing: () => boolean = () => false): Promise<Traffic> {
     const accepted: string[] = [];
+    // Every payment the POS systems learned of: accepted, or refused by Dintero (the 422 names it).
+    const known: string[] = [];
     const counts = { unknownAtStart: 0, busy: 0, retried: 0 };
     const retried = () => (counts.retried += 1);
     const posLoop = async ({ storeId, terminalId }: Terminal) => {
@@ -287,11 +293,17 @@ export class World {
           await pause(100);
           continue;
         }
-        if (answer.status === 422) continue; // Dintero refused the session: a definitive failure, recorded
+        if (answer.status === 422) {
+          // Dintero refused the session: a definitive failure, recorded, and the payment named.
+          const refused = (answer.body.payment as { paymentId?: string } | undefined)?.paymentId;
+          if (refused) known.push(refused);
+          continue;
+        }
         if (answer.status !== 201 && answer.status !== 202)
           throw new Error(`start answered ${answer.status}: ${JSON.stringify(answer.body)}`);
         const paymentId = String(answer.body.paymentId);
         accepted.push(paymentId);
+        known.push(paymentId);
         if (answer.status === 202) counts.unknownAtStart += 1;
         for (let final = false; !final;) {
           const waited = await this.pos('GET', `/v1/terminal-payments/${paymentId}?waitFor=final&timeout=20`);
@@ -300,7 +312,7 @@ export class World {
       }
     };
     await Promise.all(terminals.map(posLoop));
-    return { accepted, counts };
+    return { accepted, known, counts };
   }
 
   /**
@@ -313,7 +325,7 @@ export class World {
     const byStore = new Map<string, string[]>();
     for (const { storeId, terminalId } of terminals)
       byStore.set(storeId, [...(byStore.get(storeId) ?? []), terminalId]);
-    const result = { races: 0, succeeded: 0, refused: 0, lost: 0 };
+    const result = { races: 0, succeeded: 0, refused: 0 };
     const captured: { paymentId: string; storeId: string; amount: number }[] = [];
     for (const paymentId of accepted) {
       if (captured.length >= count) break;
@@ -331,8 +343,8 @@ export class World {
           { amount, terminalId },
           { 'idempotency-key': randomUUID() },
         );
-        // The terminal still busy with the store's previous race. A key whose first request died with the
-        // command service stays "in progress" (issue 19): the POS gives up on that refund.
+        // The terminal still busy with the store's previous race; a refund cut off by a crash is resumed by
+        // pos()'s retries with the same key.
         if (answer.status !== 409 || answer.body.code !== 'TERMINAL_BUSY') return answer;
         await pause(200);
       }
@@ -350,7 +362,6 @@ export class World {
             if (answer.status === 201 || answer.status === 202)
               result.succeeded += answer.body.status === 'failed' ? 0 : 1;
             else if (answer.status === 422 && answer.body.code === 'REFUND_EXCEEDS_CAPTURED') result.refused += 1;
-            else if (answer.status === 409 && answer.body.code === 'IDEMPOTENT_REQUEST_IN_PROGRESS') result.lost += 1;
             else throw new Error(`refund answered ${answer.status}: ${JSON.stringify(answer.body)}`);
           }
         }
@@ -362,9 +373,14 @@ export class World {
   /**
    * Waits until every accepted payment is final and every terminal free, then accounts for the run: each
    * simulator transaction once in the log with its final state and amount, the read models equal to a
-   * fold from position 0 and to the simulator's captured totals per store and day. The mismatches found.
+   * fold from position 0 and to the simulator's captured totals per store and day, and, given what the POS
+   * systems learned (`known`), every payment in the log known to the POS that started it. The mismatches.
    */
-  async account(terminals: readonly Terminal[], accepted: readonly string[]): Promise<string[]> {
+  async account(
+    terminals: readonly Terminal[],
+    accepted: readonly string[],
+    known?: readonly string[],
+  ): Promise<string[]> {
     const log = new SqliteEventStore({ file: this.file });
     try {
       const states = new Map<string, PaymentState>();
@@ -396,9 +412,29 @@ export class World {
       };
       await waitUntil(async () => (await claimed()).length === 0, 60_000, 'every terminal released');
       await this.sim('POST', '/idle');
-      return [...(await this.groundTruthMismatches(log, states)), ...(await this.readModelMismatches(log, terminals))];
+      return [
+        ...(await this.groundTruthMismatches(log, states)),
+        ...(await this.readModelMismatches(log, terminals)),
+        ...(known ? await this.paymentsUnknownToPos(log, known) : []),
+      ];
     } finally {
       await log.close();
+    }
+  }
+
+  /** Payments the log has that no POS learned of: a crash between the start and its answer lost them. */
+  private async paymentsUnknownToPos(log: SqliteEventStore, known: readonly string[]): Promise<string[]> {
+    const learned = new Set(known);
+    const mismatches: string[] = [];
+    for (let after: bigint | undefined; ;) {
+      const events = await log.readAll({ ...(after === undefined ? {} : { after }), limit: 10_000 });
+      for (const event of events)
+        if (event.type === 'PaymentRequested') {
+          const { paymentId } = event.data as { paymentId: string };
+          if (!learned.has(paymentId)) mismatches.push(`${paymentId}: started, but its POS never learned of it`);
+        }
+      if (events.length < 10_000) return mismatches;
+      after = events.at(-1)!.position;
     }
   }
 

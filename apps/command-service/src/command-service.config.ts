@@ -1,10 +1,23 @@
 import { Expose } from 'class-transformer';
-import { IsNotEmpty, IsString, IsUrl } from 'class-validator';
+import { IsIn, IsNotEmpty, IsString, IsUrl, ValidateBy } from 'class-validator';
 import { BaseAppConfig, EnvInt, withDintero, withEventStore, withNats } from '@app/platform';
 
 const url = { require_tld: false, require_protocol: true };
 
 export const COMMAND_CONFIG = Symbol('COMMAND_CONFIG');
+
+/** The steps of a start and a refund where a test may kill the service (`FAULT_POINT`, see `fault-points.ts`). */
+export const FAULT_POINTS = [
+  'start:after-claim',
+  'start:after-request',
+  'start:after-session',
+  'start:before-answer',
+  'refund:after-claim',
+  'refund:after-request',
+  'refund:after-dintero',
+  'refund:before-answer',
+] as const;
+export type FaultPoint = (typeof FAULT_POINTS)[number];
 
 export class CommandServiceConfig extends withDintero(withNats(withEventStore(BaseAppConfig))) {
   override readonly port: number = 3000;
@@ -27,6 +40,31 @@ export class CommandServiceConfig extends withDintero(withNats(withEventStore(Ba
   /** How long after the session's expiry a terminal claim lapses by itself, for the reconciler to settle first. */
   @EnvInt('CLAIM_MARGIN_SECONDS', { min: 0, max: 3_600 })
   readonly claimMarginSeconds: number = 60;
+
+  /**
+   * How long a request with an Idempotency-Key counts as running. A retry with the same key within it gets
+   * `409 IDEMPOTENT_REQUEST_IN_PROGRESS` with `Retry-After`; after it the first request is presumed dead and
+   * the retry resumes it from its last recorded step. Longer than a request can take (Dintero's timeout).
+   */
+  @EnvInt('IDEMPOTENCY_LEASE_SECONDS', { min: 1, max: 600 })
+  readonly idempotencyLeaseSeconds: number = 30;
+
+  @Expose({ name: 'NODE_ENV' })
+  @IsString()
+  readonly nodeEnv: string = 'development';
+
+  /** Test only: a step where the service kills itself (see `fault-points.ts`). Refused in production. */
+  @Expose({ name: 'FAULT_POINT' })
+  @IsIn(['', ...FAULT_POINTS], { message: `FAULT_POINT must be one of ${FAULT_POINTS.join(', ')} (tests only)` })
+  @ValidateBy({
+    name: 'notInProduction',
+    validator: {
+      validate: (value: unknown, args) =>
+        value === '' || (args?.object as CommandServiceConfig).nodeEnv !== 'production',
+      defaultMessage: () => 'FAULT_POINT is for tests and is refused with NODE_ENV=production',
+    },
+  })
+  readonly faultPoint: '' | FaultPoint = '';
 
   /**
    * The POS clients and the hashes of their API keys (JSON; `npm run pos-key` makes entries). Required:

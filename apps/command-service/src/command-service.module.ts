@@ -1,3 +1,4 @@
+import { FaultPoints } from './fault-points';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import {
@@ -38,6 +39,7 @@ export class CommandServiceModule {
         { provide: PosCredentials, useValue: new PosCredentials(posClients) },
         PosAuthGuard,
         ShutdownSignal,
+        FaultPoints,
         StartTerminalPaymentHandler,
         IdempotentRequests,
         CancelTerminalPaymentHandler,

@@ -1,6 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import type { EventStore } from '@app/event-store';
+import { handleCommand, type EventStore } from '@app/event-store';
+import { idempotencyDecider, idempotencyStream } from '@app/payment-domain';
+import { canonicalJson } from '../src/idempotency/idempotent-requests.service';
 import { natsNames } from '@app/messaging';
 import { startCommandServiceOnSimulator, type RunningCommandService } from '../../../test/support/command-service';
 import { HQ } from '../../../test/support/pos-clients';
@@ -66,6 +68,34 @@ describe('command service over NATS request/reply', () => {
       status: 200,
       body: { status: 'cancelled' },
     });
+  });
+
+  it('resumes, with the same key, a start whose first run died before doing anything', async () => {
+    // What a command service killed right after taking the key leaves: the key names the payment, its lease ran out.
+    const idempotencyKey = randomUUID();
+    const body = { ...payment, terminalId: 'N-2', merchantReference: 'POS-nats-resumed' };
+    const paymentId = randomUUID();
+    const at = new Date(Date.now() - 60_000);
+    await handleCommand(
+      log,
+      idempotencyStream(HQ.id, createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40)),
+      idempotencyDecider,
+      {
+        type: 'UseIdempotencyKey',
+        data: {
+          bodyHash: createHash('sha256').update(canonicalJson(body)).digest('hex'),
+          at: at.toISOString(),
+          expiresAt: new Date(at.getTime() + 86_400_000).toISOString(),
+          resourceId: paymentId,
+          leaseUntil: new Date(at.getTime() + 30_000).toISOString(),
+        },
+      },
+      { metadata: { correlationId: 'crashed' } },
+    );
+    const resumed = await request(subjects.start, { idempotencyKey, payment: body });
+    expect(resumed).toMatchObject({ status: 201, body: { paymentId, status: 'awaiting_card', terminalId: 'N-2' } });
+    expect(await request(subjects.start, { idempotencyKey, payment: body })).toEqual(resumed);
+    expect(await request(subjects.cancel, { paymentId })).toMatchObject({ status: 200 });
   });
 
   it('refuses a refund of an uncaptured payment as HTTP does', async () => {

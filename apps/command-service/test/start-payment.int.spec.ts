@@ -282,7 +282,13 @@ describe('command service: starting a terminal payment against the simulator', (
         body: { code: 'PAYMENT_FINISHED', payment: { status: 'captured', capturedAmount: 39_900 } },
       });
       const events = (await log.readStream(paymentStream(body.paymentId as string))).map((e) => e.type);
-      expect(events).toEqual(['PaymentRequested', 'SessionCreated', 'CancellationRequested', 'PaymentCaptured']);
+      expect(events).toEqual([
+        'PaymentRequested',
+        'SessionCreationStarted',
+        'SessionCreated',
+        'CancellationRequested',
+        'PaymentCaptured',
+      ]);
       expect((await log.readStream(terminalStream('C-2'))).map((e) => e.type)).toEqual([
         'TerminalAssigned',
         'TerminalClaimed',

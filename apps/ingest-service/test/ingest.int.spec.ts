@@ -143,7 +143,7 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
         status: 'captured',
       });
       const events = await typesOf(paymentStream(paymentId as string));
-      expect(events).toEqual(['PaymentRequested', 'SessionCreated', 'PaymentCaptured']);
+      expect(events).toEqual(['PaymentRequested', 'SessionCreationStarted', 'SessionCreated', 'PaymentCaptured']);
       expect(await lastTerminalEvent(terminalId)).toBe('TerminalReleased');
     });
 

@@ -25,16 +25,54 @@ describe('idempotency key (invariant 6)', () => {
       .given([used, answered])
       .when(use('body-b', '2026-11-24T10:00:00.000Z'))
       .then([{ type: 'IdempotencyKeyUsed', data: use('body-b', '2026-11-24T10:00:00.000Z').data }]));
-  it('records one answer, and releases a key whose request failed on the server', () => {
+  it('records one answer', () => {
     spec.given([used]).when({ type: 'RecordIdempotentAnswer', data: answered.data }).then([answered]);
     spec.given([used, answered]).when({ type: 'RecordIdempotentAnswer', data: answered.data }).thenNothing();
-    spec
-      .given([used])
-      .when({ type: 'ReleaseIdempotencyKey', data: { at: '2026-11-23T10:00:01.000Z' } })
-      .then([{ type: 'IdempotencyKeyReleased', data: { at: '2026-11-23T10:00:01.000Z' } }]);
-    spec
-      .given([used, { type: 'IdempotencyKeyReleased', data: { at: '2026-11-23T10:00:01.000Z' } }])
-      .when(use('body-a', '2026-11-23T10:00:02.000Z'))
-      .then([{ type: 'IdempotencyKeyUsed', data: use('body-a', '2026-11-23T10:00:02.000Z').data }]);
+  });
+
+  describe('resuming a request whose process died', () => {
+    const leased: IdempotencyEvent = {
+      type: 'IdempotencyKeyUsed',
+      data: { ...used.data, resourceId: 'pay-1', leaseUntil: '2026-11-23T10:00:30.000Z' },
+    };
+    const resume = (at: string) => ({
+      type: 'ResumeIdempotentRequest' as const,
+      data: { at, leaseUntil: new Date(Date.parse(at) + 30_000).toISOString() },
+    });
+
+    it('is refused within the lease, and taken once after it', () => {
+      spec.given([leased]).when(resume('2026-11-23T10:00:29.000Z')).thenNothing();
+      spec
+        .given([leased])
+        .when(resume('2026-11-23T10:00:30.000Z'))
+        .then([{ type: 'IdempotentRequestResumed', data: resume('2026-11-23T10:00:30.000Z').data }]);
+      // A second retry finds the new lease.
+      spec
+        .given([leased, { type: 'IdempotentRequestResumed', data: resume('2026-11-23T10:00:30.000Z').data }])
+        .when(resume('2026-11-23T10:00:31.000Z'))
+        .thenNothing();
+    });
+
+    it('may resume at once a request interrupted by a server error, and never an answered one', () => {
+      const interrupted: IdempotencyEvent = {
+        type: 'IdempotentRequestInterrupted',
+        data: { at: '2026-11-23T10:00:05.000Z' },
+      };
+      spec.given([leased]).when({ type: 'InterruptIdempotentRequest', data: interrupted.data }).then([interrupted]);
+      spec
+        .given([leased, interrupted])
+        .when(resume('2026-11-23T10:00:06.000Z'))
+        .then([{ type: 'IdempotentRequestResumed', data: resume('2026-11-23T10:00:06.000Z').data }]);
+      spec.given([leased, answered]).when(resume('2026-11-23T10:01:00.000Z')).thenNothing();
+    });
+
+    it('never resumes a key taken before requests named what they create', () =>
+      spec.given([used]).when(resume('2026-11-24T09:00:00.000Z')).thenNothing());
+
+    it('reads a key freed by a server error in an older log as free', () =>
+      spec
+        .given([used, { type: 'IdempotencyKeyReleased', data: { at: '2026-11-23T10:00:01.000Z' } }])
+        .when(use('body-a', '2026-11-23T10:00:02.000Z'))
+        .then([{ type: 'IdempotencyKeyUsed', data: use('body-a', '2026-11-23T10:00:02.000Z').data }]));
   });
 });

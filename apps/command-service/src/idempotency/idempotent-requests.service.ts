@@ -1,8 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { HttpException, Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
-import { idempotencyDecider, idempotencyStream, type RecordedAnswer } from '@app/payment-domain';
+import { idempotencyDecider, idempotencyStream, resumable, type RecordedAnswer } from '@app/payment-domain';
 import { ProblemDetailsFilter, RequestValidationError } from '@app/platform';
+import { COMMAND_CONFIG, type CommandServiceConfig, type FaultPoint } from '../command-service.config';
+import { FaultPoints } from '../fault-points';
 
 /** Keys are held at least 24 hours (issue 4); a key older than that may start a new request. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -15,29 +17,64 @@ export interface Answer extends RecordedAnswer {
 }
 
 /**
+ * What an idempotent request does, in steps:
+ * - `prepare(resourceId)`: every check that needs no write, for the payment or refund `resourceId`;
+ * - `execute(prepared)`: the request's effects, each step a fact in the log before the next;
+ * - `resume(resourceId)`: the same request, taken over after its first run died: from the last step the
+ *   log shows (which may be none), never repeating one whose outcome is unknown.
+ */
+export interface IdempotentSteps<Prepared> {
+  readonly prepare: (resourceId: string) => Promise<Prepared>;
+  readonly execute: (prepared: Prepared) => Promise<RecordedAnswer>;
+  readonly resume: (resourceId: string) => Promise<RecordedAnswer>;
+  /** Where a test may kill the service between the request's effects and its recorded answer. */
+  readonly beforeAnswer?: FaultPoint;
+}
+
+/** The first request with this key is still running: retry after `retryAfterSeconds`. */
+export class RequestInProgressError extends HttpException {
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      {
+        code: 'IDEMPOTENT_REQUEST_IN_PROGRESS',
+        detail: `The first request with this key is still running; retry in ${retryAfterSeconds} s with the same key`,
+        retryAfterSeconds,
+      },
+      409,
+    );
+  }
+}
+
+/**
  * Runs a POS request at most once per `Idempotency-Key` (docs/design.md invariant 6), with the key's state in
- * the event log so that it holds across restarts and instances. Refusals (4xx) are answers too and are
- * repeated; a server error (5xx) releases the key so that a retry runs again.
+ * the event log so that it holds across restarts and instances. The key's record names the payment or
+ * refund before anything else is written, and holds a lease while the request runs. A retry with the same
+ * key and body gets the recorded answer; within the lease, `409 IDEMPOTENT_REQUEST_IN_PROGRESS` with
+ * `Retry-After`; after it (the first request's process died, or it failed with a server error) the retry
+ * resumes the request from its last recorded step. Refusals (4xx) are answers too and are repeated.
  */
 @Injectable()
 export class IdempotentRequests {
   private readonly problems = new ProblemDetailsFilter();
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(COMMAND_CONFIG) private readonly config: CommandServiceConfig,
+    private readonly faults: FaultPoints,
+  ) {}
 
   /**
-   * 1. A key already answered (or running) with the same body gets that answer; with another body, 422.
-   *    Both only read.
+   * 1. A key already answered (or running) with the same body gets that answer, waits, or resumes; with
+   *    another body, 422. The checks only read.
    * 2. `prepare` runs the checks that need no write: a refused request writes nothing (invariant 9).
-   * 3. The key is taken atomically (a concurrent duplicate waits for the first answer), and `execute` runs.
+   * 3. The key is taken atomically, naming what the request creates, and `execute` runs.
    */
   async run<Prepared>(
     scope: string,
     key: string | undefined,
     body: unknown,
     context: { correlationId: string; instance: string },
-    prepare: () => Promise<Prepared>,
-    execute: (prepared: Prepared) => Promise<RecordedAnswer>,
+    steps: IdempotentSteps<Prepared>,
   ): Promise<Answer> {
     if (key === undefined || !KEY.test(key)) {
       throw new RequestValidationError(['Idempotency-Key header: 1-255 visible ASCII characters, required']);
@@ -49,69 +86,108 @@ export class IdempotentRequests {
       causationId: context.correlationId,
       occurredAt: new Date().toISOString(),
     };
-    const use = () => {
+    const use = (resourceId: string) => {
       const at = new Date();
       return {
         type: 'UseIdempotencyKey' as const,
-        data: { bodyHash, at: at.toISOString(), expiresAt: new Date(at.getTime() + IDEMPOTENCY_TTL_MS).toISOString() },
+        data: {
+          bodyHash,
+          at: at.toISOString(),
+          expiresAt: new Date(at.getTime() + IDEMPOTENCY_TTL_MS).toISOString(),
+          resourceId,
+          leaseUntil: this.leaseFrom(at),
+        },
       };
     };
+    const run = { stream, metadata, instance: context.instance, beforeAnswer: steps.beforeAnswer };
 
     const { state } = await readState(this.store, stream, idempotencyDecider);
-    if (idempotencyDecider.decide(use(), state).length === 0) return this.firstAnswer(stream);
-    const prepared = await prepare();
-    const used = await handleCommand(this.store, stream, idempotencyDecider, use(), { metadata });
-    if (used.events.length === 0) return this.firstAnswer(stream);
+    if (idempotencyDecider.decide(use('-'), state).length === 0) return this.again(run, steps);
+    const resourceId = randomUUID();
+    const prepared = await steps.prepare(resourceId);
+    const used = await handleCommand(this.store, stream, idempotencyDecider, use(resourceId), { metadata });
+    if (used.events.length === 0) return this.again(run, steps);
+    return this.own(run, () => steps.execute(prepared));
+  }
 
+  /**
+   * Runs the request as the key's owner and records its answer. A server error records no answer but ends
+   * the lease, so that the POS's retry resumes the request from its last step (never starts a second one).
+   */
+  private async own(run: Run, work: () => Promise<RecordedAnswer>): Promise<Answer> {
     let answer: Answer;
     try {
-      answer = { ...(await execute(prepared)), problem: false };
+      answer = { ...(await work()), problem: false };
     } catch (error) {
-      const problem = this.problems.toProblem(error, context.instance);
+      const problem = this.problems.toProblem(error, run.instance);
       if (problem.status >= 500) {
         await handleCommand(
           this.store,
-          stream,
+          run.stream,
           idempotencyDecider,
-          { type: 'ReleaseIdempotencyKey', data: { at: new Date().toISOString() } },
-          { metadata },
-        );
+          { type: 'InterruptIdempotentRequest', data: { at: new Date().toISOString() } },
+          { metadata: run.metadata },
+        ).catch(() => undefined); // the log itself may be what failed: the lease then runs out by itself
         throw error;
       }
       answer = { status: problem.status, body: problem, problem: true };
     }
+    if (run.beforeAnswer) this.faults.reach(run.beforeAnswer);
     await handleCommand(
       this.store,
-      stream,
+      run.stream,
       idempotencyDecider,
       {
         type: 'RecordIdempotentAnswer',
         data: { answer: { status: answer.status, body: answer.body }, at: new Date().toISOString() },
       },
-      { metadata },
+      { metadata: run.metadata },
     );
     return answer;
   }
 
-  /** The same request is already running or done: its answer, once there. */
-  private async firstAnswer(stream: string): Promise<Answer> {
+  /**
+   * The same request again: its answer once there; meanwhile, while its lease runs, a wait (polling with a
+   * deadline: the first request may be in another instance); after it, this request takes over and resumes.
+   */
+  private async again<Prepared>(run: Run, steps: IdempotentSteps<Prepared>): Promise<Answer> {
     const deadline = Date.now() + WAIT_FOR_FIRST_ANSWER_MS;
     for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
-      const { state } = await readState(this.store, stream, idempotencyDecider);
+      const { state } = await readState(this.store, run.stream, idempotencyDecider);
       if (state.status === 'answered') {
         const body = state.answer.body as { code?: unknown };
         return { ...state.answer, problem: state.answer.status >= 400 && typeof body?.code === 'string' };
       }
-      if (Date.now() > deadline) {
-        throw new HttpException(
-          { code: 'IDEMPOTENT_REQUEST_IN_PROGRESS', detail: 'The first request with this key is still running' },
-          409,
+      const now = new Date();
+      if (state.status === 'running' && resumable(state, now.toISOString())) {
+        const resumed = await handleCommand(
+          this.store,
+          run.stream,
+          idempotencyDecider,
+          { type: 'ResumeIdempotentRequest', data: { at: now.toISOString(), leaseUntil: this.leaseFrom(now) } },
+          { metadata: run.metadata },
         );
+        if (resumed.events.length > 0) return this.own(run, () => steps.resume(state.resourceId!));
+        continue; // another retry resumed it first: wait for its answer
       }
-      // Polling with a deadline: the first request is in this or another instance, and answers within seconds.
+      if (Date.now() > deadline) {
+        const leaseUntil = state.status === 'running' && state.leaseUntil ? Date.parse(state.leaseUntil) : Date.now();
+        throw new RequestInProgressError(Math.max(1, Math.ceil((leaseUntil - Date.now()) / 1000)));
+      }
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+
+  private leaseFrom(at: Date): string {
+    return new Date(at.getTime() + this.config.idempotencyLeaseSeconds * 1000).toISOString();
+  }
+}
+
+interface Run {
+  readonly stream: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly instance: string;
+  readonly beforeAnswer: FaultPoint | undefined;
 }
 
 function sha256(text: string): string {

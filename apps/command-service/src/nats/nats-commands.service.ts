@@ -8,7 +8,7 @@ import { PosCredentials } from '../auth/pos-credentials.service';
 import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
 import type { CommandContext } from '../payments/command-context';
 import { CancelTerminalPaymentHandler } from '../payments/cancel/cancel-terminal-payment.handler';
-import { RefundTerminalPaymentHandler, refundAnswer } from '../payments/refund/refund-terminal-payment.handler';
+import { RefundTerminalPaymentHandler } from '../payments/refund/refund-terminal-payment.handler';
 import { StartTerminalPaymentHandler } from '../payments/start/start-terminal-payment.handler';
 import { CancelCommandMessage, RefundCommandMessage, StartCommandMessage } from './nats-command.messages';
 
@@ -47,11 +47,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, OnApplicatio
         message.idempotencyKey,
         message.payment,
         { correlationId: context.correlationId, instance: commands.start },
-        () => this.starter.prepare(message.payment, context),
-        async (prepared) => {
-          const outcome = await this.starter.execute(prepared);
-          return { status: outcome.kind === 'created' ? 201 : 202, body: outcome.payment };
-        },
+        this.starter.steps(message.payment, context),
       ),
     );
     this.listen(commands.cancel, CancelCommandMessage, async (message, context) => {
@@ -64,8 +60,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, OnApplicatio
         message.idempotencyKey,
         { paymentId: message.paymentId, ...message.refund },
         { correlationId: context.correlationId, instance: commands.refund },
-        () => this.refunder.prepare(message.paymentId, message.refund, context),
-        async (prepared) => refundAnswer(await this.refunder.execute(prepared)),
+        this.refunder.steps(message.paymentId, message.refund, context),
       ),
     );
   }

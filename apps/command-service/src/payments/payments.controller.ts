@@ -37,7 +37,7 @@ import { PaymentView, paymentView } from './payment.view';
 import { CancelTerminalPaymentHandler } from './cancel/cancel-terminal-payment.handler';
 import { RefundTerminalPaymentDto } from './refund/refund-terminal-payment.dto';
 import { RefundView, refundView } from './refund/refund.view';
-import { RefundTerminalPaymentHandler, refundAnswer } from './refund/refund-terminal-payment.handler';
+import { RefundTerminalPaymentHandler } from './refund/refund-terminal-payment.handler';
 import { StartTerminalPaymentDto } from './start/start-terminal-payment.dto';
 import { StartTerminalPaymentHandler } from './start/start-terminal-payment.handler';
 
@@ -97,13 +97,11 @@ export class PaymentsController {
       key,
       request.body,
       { correlationId, instance: request.url },
-      () => this.starter.prepare(body, { correlationId, client }),
-      async (prepared) => {
-        const outcome = await this.starter.execute(prepared);
+      this.starter.steps(body, { correlationId, client }, (outcome) => {
         // Server-Timing: the POS (and bench:command) can tell Dintero's time from ours.
-        void reply.header('server-timing', `dintero;dur=${outcome.dinteroMs.toFixed(2)}`);
-        return { status: outcome.kind === 'created' ? 201 : 202, body: outcome.payment };
-      },
+        if (outcome.dinteroMs !== undefined)
+          void reply.header('server-timing', `dintero;dur=${outcome.dinteroMs.toFixed(2)}`);
+      }),
     );
     void reply.status(answer.status);
     if (answer.problem) void reply.header('content-type', 'application/problem+json');
@@ -119,7 +117,7 @@ export class PaymentsController {
     @Pos() client: PosClient,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PaymentView> {
-    const state = await this.read(paymentId, query, paymentFinal, reply);
+    const state = await this.read(paymentId, query, paymentFinal, reply, 'the payment');
     const payment = existingPayment(state, paymentId);
     client.assertStore(payment.storeId);
     return paymentView(payment);
@@ -135,7 +133,7 @@ export class PaymentsController {
     @Pos() client: PosClient,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RefundView> {
-    const state = await this.read(paymentId, query, refundFinal(refundId), reply);
+    const state = await this.read(paymentId, query, refundFinal(refundId), reply, 'the refund');
     const payment = existingPayment(state, paymentId);
     client.assertStore(payment.storeId);
     const refund = payment.status === 'captured' ? payment.refunds[refundId] : undefined;
@@ -150,12 +148,13 @@ export class PaymentsController {
     query: GetPaymentQuery,
     reached: (state: PaymentState) => boolean,
     reply: FastifyReply,
+    what: string,
   ): Promise<PaymentState> {
     if (query.waitFor !== 'final') return (await readState(this.store, paymentStream(paymentId), paymentDecider)).state;
     // A long wait ends early when the POS hangs up or the service stops.
     const gone = new AbortController();
     reply.raw.once('close', () => gone.abort());
-    this.logger.debug({ paymentId, timeoutSeconds: query.timeout ?? 30 }, 'waiting for the outcome');
+    this.logger.debug({ paymentId, timeoutSeconds: query.timeout ?? 30 }, `waiting for ${what} to be final`);
     return waitForPayment(
       this.store,
       this.payments.notifier,
@@ -206,8 +205,7 @@ export class PaymentsController {
       key,
       { paymentId, ...(request.body as object) },
       { correlationId: context.correlationId, instance: request.url },
-      () => this.refunder.prepare(paymentId, body, context),
-      async (prepared) => refundAnswer(await this.refunder.execute(prepared)),
+      this.refunder.steps(paymentId, body, context),
     );
     void reply.status(answer.status);
     if (answer.problem) void reply.header('content-type', 'application/problem+json');

@@ -4,8 +4,9 @@ import { isBefore } from '../shared/validation';
 
 /**
  * Idempotent POS requests (docs/design.md invariant 6), kept in the log: stream `idempotency-{scope}-{keyHash}`.
- * The first request with a key runs; the same key with the same body gets the first answer; with
- * another body it is refused. A key is held for its time to live (at least 24 hours), then free again.
+ * The first request with a key runs; the same key with the same body gets the first answer, or resumes
+ * the first request when that one died; with another body it is refused. A key is held for its time to live
+ * (at least 24 hours), then free again.
  */
 export const idempotencyStream = (scope: string, keyHash: string): string => `idempotency-${scope}-${keyHash}`;
 
@@ -14,37 +15,65 @@ export interface RecordedAnswer {
   readonly body: unknown;
 }
 
+/**
+ * The key's first request, as taken: what it creates (`resourceId`: the payment or refund id, chosen before
+ * any side effect) and until when it counts as running (`leaseUntil`). A request still without an answer
+ * after its lease is presumed dead, and a retry with the same key resumes it from its last recorded step.
+ */
+export interface KeyTaken {
+  readonly bodyHash: string;
+  readonly at: string;
+  readonly expiresAt: string;
+  readonly resourceId?: string;
+  readonly leaseUntil?: string;
+}
+
 export type IdempotencyEvent =
-  | {
-      readonly type: 'IdempotencyKeyUsed';
-      readonly data: { readonly bodyHash: string; readonly at: string; readonly expiresAt: string };
-    }
+  | { readonly type: 'IdempotencyKeyUsed'; readonly data: KeyTaken }
   | {
       readonly type: 'IdempotentAnswerRecorded';
       readonly data: { readonly answer: RecordedAnswer; readonly at: string };
     }
-  /** The request failed without an answer worth repeating (a server error): the next attempt runs again. */
+  /** A retry took over a request whose lease had run out (its process died): it runs until `leaseUntil`. */
+  | { readonly type: 'IdempotentRequestResumed'; readonly data: { readonly at: string; readonly leaseUntil: string } }
+  /** The request failed with a server error and no answer: its lease ends now, so a retry resumes it at once. */
+  | { readonly type: 'IdempotentRequestInterrupted'; readonly data: { readonly at: string } }
+  /** Before requests could be resumed, a server error freed the key (read from older logs only). */
   | { readonly type: 'IdempotencyKeyReleased'; readonly data: { readonly at: string } };
 
 export type IdempotencyCommand =
-  | {
-      readonly type: 'UseIdempotencyKey';
-      readonly data: { readonly bodyHash: string; readonly at: string; readonly expiresAt: string };
-    }
+  | { readonly type: 'UseIdempotencyKey'; readonly data: KeyTaken }
   | { readonly type: 'RecordIdempotentAnswer'; readonly data: { readonly answer: RecordedAnswer; readonly at: string } }
-  | { readonly type: 'ReleaseIdempotencyKey'; readonly data: { readonly at: string } };
+  | { readonly type: 'ResumeIdempotentRequest'; readonly data: { readonly at: string; readonly leaseUntil: string } }
+  | { readonly type: 'InterruptIdempotentRequest'; readonly data: { readonly at: string } };
 
 export type IdempotencyState =
   | { readonly status: 'unused' }
-  | { readonly status: 'running'; readonly bodyHash: string; readonly expiresAt: string }
+  | {
+      readonly status: 'running';
+      readonly bodyHash: string;
+      readonly expiresAt: string;
+      readonly resourceId?: string;
+      readonly leaseUntil?: string;
+    }
   | {
       readonly status: 'answered';
       readonly bodyHash: string;
       readonly expiresAt: string;
+      readonly resourceId?: string;
       readonly answer: RecordedAnswer;
     };
 
 const initialState: IdempotencyState = { status: 'unused' };
+
+/** A running request whose lease has run out at `at` and that names what it creates, so it can be resumed. */
+export function resumable(state: IdempotencyState, at: string): boolean {
+  return (
+    state.status === 'running' &&
+    state.resourceId !== undefined &&
+    (state.leaseUntil === undefined || !isBefore(at, state.leaseUntil))
+  );
+}
 
 function decide(command: IdempotencyCommand, state: IdempotencyState): IdempotencyEvent[] {
   switch (command.type) {
@@ -57,13 +86,16 @@ function decide(command: IdempotencyCommand, state: IdempotencyState): Idempoten
           expiresAt: state.expiresAt,
         });
       }
-      // The same request again: the caller repeats the recorded answer, or waits for the running one.
+      // The same request again: the caller repeats the recorded answer, waits for the running one, or resumes it.
       return [];
     }
     case 'RecordIdempotentAnswer':
       return state.status === 'running' ? [{ type: 'IdempotentAnswerRecorded', data: command.data }] : [];
-    case 'ReleaseIdempotencyKey':
-      return state.status === 'running' ? [{ type: 'IdempotencyKeyReleased', data: command.data }] : [];
+    case 'ResumeIdempotentRequest':
+      // Of concurrent retries, the log lets one resume: the others find the new lease and wait.
+      return resumable(state, command.data.at) ? [{ type: 'IdempotentRequestResumed', data: command.data }] : [];
+    case 'InterruptIdempotentRequest':
+      return state.status === 'running' ? [{ type: 'IdempotentRequestInterrupted', data: command.data }] : [];
     default: {
       const unknown: never = command;
       throw new DomainError('VALIDATION_FAILED', `Unknown idempotency command ${JSON.stringify(unknown)}`);
@@ -73,10 +105,25 @@ function decide(command: IdempotencyCommand, state: IdempotencyState): Idempoten
 
 function evolve(state: IdempotencyState, event: IdempotencyEvent): IdempotencyState {
   switch (event.type) {
-    case 'IdempotencyKeyUsed':
-      return { status: 'running', bodyHash: event.data.bodyHash, expiresAt: event.data.expiresAt };
-    case 'IdempotentAnswerRecorded':
-      return state.status === 'running' ? { ...state, status: 'answered', answer: event.data.answer } : state;
+    case 'IdempotencyKeyUsed': {
+      const { bodyHash, expiresAt, resourceId, leaseUntil } = event.data;
+      return {
+        status: 'running',
+        bodyHash,
+        expiresAt,
+        ...(resourceId ? { resourceId } : {}),
+        ...(leaseUntil ? { leaseUntil } : {}),
+      };
+    }
+    case 'IdempotentAnswerRecorded': {
+      if (state.status !== 'running') return state;
+      const { leaseUntil: _lease, ...rest } = state;
+      return { ...rest, status: 'answered', answer: event.data.answer };
+    }
+    case 'IdempotentRequestResumed':
+      return state.status === 'running' ? { ...state, leaseUntil: event.data.leaseUntil } : state;
+    case 'IdempotentRequestInterrupted':
+      return state.status === 'running' ? { ...state, leaseUntil: event.data.at } : state;
     case 'IdempotencyKeyReleased':
       return { status: 'unused' };
   }

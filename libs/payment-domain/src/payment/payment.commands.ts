@@ -27,6 +27,7 @@ export type PaymentCommand =
       'RecordSessionRejected',
       { readonly code: string; readonly message: string; readonly httpStatus: number; readonly at: string }
     >
+  | Command<'BeginSessionCreation', { readonly at: string }>
   | Command<'RecordSessionOutcomeUnknown', { readonly reason: string; readonly at: string }>
   | Command<'RequestCancellation', { readonly by: string; readonly at: string }>
   | Command<
@@ -53,6 +54,7 @@ export type PaymentCommand =
         readonly at: string;
       }
     >
+  | Command<'SubmitRefund', { readonly refundId: string; readonly at: string }>
   | Command<
       'RecordRefundOutcome',
       {

@@ -57,6 +57,25 @@ function recordSessionRejected(data: Of<'RecordSessionRejected'>, state: Payment
   return [{ type: 'SessionCreationRejected', data }];
 }
 
+/** The session is created once: the first to record this step makes the Dintero call, nobody else. */
+function beginSessionCreation(data: Of<'BeginSessionCreation'>, state: PaymentState): PaymentEvent[] {
+  const payment = existingPayment(state);
+  if (payment.status !== 'requested' || payment.sessionCreationStartedAt !== undefined) return [];
+  return [{ type: 'SessionCreationStarted', data }];
+}
+
+/** A refund is sent to Dintero once: the first to record this step makes the call, nobody else. */
+function submitRefund(data: Of<'SubmitRefund'>, state: PaymentState): PaymentEvent[] {
+  const payment = existingPayment(state);
+  const refund = payment.status === 'captured' ? payment.refunds[data.refundId] : undefined;
+  if (!refund)
+    throw new DomainError('UNKNOWN_REFUND', `Payment ${payment.paymentId} has no refund ${data.refundId}`, {
+      refundId: data.refundId,
+    });
+  if (refund.status !== 'pending' || refund.submittedAt !== undefined) return [];
+  return [{ type: 'RefundSubmitted', data }];
+}
+
 function recordSessionOutcomeUnknown(data: Of<'RecordSessionOutcomeUnknown'>, state: PaymentState): PaymentEvent[] {
   return existingPayment(state).status === 'requested' ? [{ type: 'SessionCreationOutcomeUnknown', data }] : [];
 }
@@ -296,6 +315,8 @@ function decide(command: PaymentCommand, state: PaymentState): PaymentEvent[] {
       return recordSessionCreated(command.data, state);
     case 'RecordSessionRejected':
       return recordSessionRejected(command.data, state);
+    case 'BeginSessionCreation':
+      return beginSessionCreation(command.data, state);
     case 'RecordSessionOutcomeUnknown':
       return recordSessionOutcomeUnknown(command.data, state);
     case 'RequestCancellation':
@@ -310,6 +331,8 @@ function decide(command: PaymentCommand, state: PaymentState): PaymentEvent[] {
       return requestVoid(command.data, state);
     case 'RequestRefund':
       return requestRefund(command.data, state);
+    case 'SubmitRefund':
+      return submitRefund(command.data, state);
     case 'RecordRefundOutcome':
       return recordRefundOutcome(command.data, state);
     case 'FlagForReview':

@@ -69,6 +69,11 @@ export type PaymentEvent =
       'SessionCreationRejected',
       { readonly code: string; readonly message: string; readonly httpStatus: number; readonly at: string }
     >
+  /**
+   * A recovery point: the Dintero session is being created now. A request resumed after a crash that finds
+   * it (and no outcome) must not create a second session: the outcome of the first call is unknown.
+   */
+  | Event<'SessionCreationStarted', { readonly at: string }>
   | Event<'SessionCreationOutcomeUnknown', { readonly reason: string; readonly at: string }>
   /**
    * The outcome stayed unknown past the reconciler's deadline: a person must look (the store's documents,
@@ -133,6 +138,8 @@ export type PaymentEvent =
         readonly at: string;
       }
     >
+  /** A recovery point: the refund is being sent to Dintero now (see `SessionCreationStarted`). */
+  | Event<'RefundSubmitted', { readonly refundId: string; readonly at: string }>
   | Event<'RefundSucceeded', Fact & { readonly refundId: string }>
   | Event<'RefundFailed', Fact & { readonly refundId: string; readonly reason: string }>
   | Event<'RefundOutcomeUnknown', { readonly refundId: string; readonly reason: string; readonly at: string }>

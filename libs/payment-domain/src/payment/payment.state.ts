@@ -19,6 +19,8 @@ export interface Refund {
   readonly status: RefundStatus;
   /** When the POS asked for it: the reconciler waits a while before it takes Dintero's silence as a no. */
   readonly requestedAt: string;
+  /** When it was sent to Dintero (a recovery point: never sent twice). */
+  readonly submittedAt?: string;
   /** Dintero's `event-request-id` of an accepted refund: its result event's `correlation_request_id`. */
   readonly dinteroRequestId?: string;
   /** When the outcome was recorded, and when Dintero says it happened. */
@@ -46,6 +48,8 @@ export type PaymentState =
       readonly unknownSince?: string;
       /** When the reconciler handed the payment to a person (its outcome stayed unknown too long). */
       readonly flaggedForReviewAt?: string;
+      /** When the Dintero session began to be created (a recovery point: never created twice). */
+      readonly sessionCreationStartedAt?: string;
     })
   | (PaymentCore & {
       readonly status: 'captured';
@@ -195,6 +199,8 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       return isOpen(state)
         ? { ...state, status: 'awaiting_card', sessionId: event.data.sessionId, expiresAt: event.data.expiresAt }
         : state;
+    case 'SessionCreationStarted':
+      return isOpen(state) ? { ...state, sessionCreationStartedAt: event.data.at } : state;
     case 'SessionCreationOutcomeUnknown':
       return isOpen(state) ? { ...state, status: 'outcome_unknown' } : state;
     case 'SessionCreationRejected':
@@ -286,6 +292,12 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       });
     case 'RefundOutcomeUnknown':
       return updateRefund(state, event.data.refundId, { status: 'unknown', reason: event.data.reason });
+    case 'RefundSubmitted': {
+      const refund = state.status === 'captured' ? state.refunds[event.data.refundId] : undefined;
+      return refund
+        ? updateRefund(state, refund.refundId, { status: refund.status, submittedAt: event.data.at })
+        : state;
+    }
     case 'RefundAccepted':
       return updateRefund(state, event.data.refundId, {
         status: 'accepted',

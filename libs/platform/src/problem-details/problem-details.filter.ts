@@ -52,11 +52,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const problem = this.toProblem(exception, request.url);
     if (problem.status >= 500) this.logger.error({ err: exception, code: problem.code }, problem.detail);
-    void http
-      .getResponse<FastifyReply>()
-      .status(problem.status)
-      .header('content-type', 'application/problem+json')
-      .send(problem);
+    const reply = http.getResponse<FastifyReply>();
+    // A problem that says when to try again (a request still running, say) says it in the header too.
+    if (typeof problem.retryAfterSeconds === 'number')
+      void reply.header('retry-after', String(problem.retryAfterSeconds));
+    void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
   }
 
   toProblem(exception: unknown, instance: string): ProblemDetails {

@@ -20,12 +20,16 @@ import {
   terminalDecider,
   terminalStream,
   type PaymentCommand,
+  type PaymentState,
+  type Refund,
 } from '@app/payment-domain';
 import { recordUnderClaim, releaseClaim } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from '../../command-service.config';
 import type { RefundTerminalPaymentDto } from './refund-terminal-payment.dto';
 import { refundView, type RefundView } from './refund.view';
 import { now } from '../../clock';
+import { FaultPoints } from '../../fault-points';
+import type { IdempotentSteps } from '../../idempotency/idempotent-requests.service';
 import type { CommandContext } from '../command-context';
 
 type RecordRefundOutcome = Extract<PaymentCommand, { type: 'RecordRefundOutcome' }>;
@@ -43,6 +47,13 @@ export interface PreparedRefund {
  * The refund's answer to the POS: 201 once its outcome is known (`succeeded` or `failed`), 202 while it
  * is not (`pending`: Dintero is doing it at the terminal; `unknown`: Dintero did not answer).
  */
+/** The refund in the payment's state, which the steps before have recorded. */
+function refundOf(state: PaymentState, paymentId: string, refundId: string): Refund {
+  const refund = state.status === 'captured' ? state.refunds[refundId] : undefined;
+  if (!refund) throw new Error(`Refund ${refundId} of payment ${paymentId} is not in its stream`);
+  return refund;
+}
+
 export const refundAnswer = (view: RefundView) => ({ status: view.final ? 201 : 202, body: view });
 
 /**
@@ -59,16 +70,21 @@ export class RefundTerminalPaymentHandler {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
     @Inject(COMMAND_CONFIG) private readonly config: CommandServiceConfig,
+    private readonly faults: FaultPoints,
   ) {}
 
-  async prepare(paymentId: string, body: RefundTerminalPaymentDto, context: CommandContext): Promise<PreparedRefund> {
+  async prepare(
+    paymentId: string,
+    body: RefundTerminalPaymentDto,
+    context: CommandContext,
+    refundId: string = randomUUID(),
+  ): Promise<PreparedRefund> {
     const state = existingPayment(
       (await readState(this.store, paymentStream(paymentId), paymentDecider)).state,
       paymentId,
     );
     context.client.assertStore(state.storeId);
     const terminalStoreId = await this.storeOfUsableTerminal(body.terminalId, context);
-    const refundId = randomUUID();
     const request = {
       type: 'RequestRefund' as const,
       data: {
@@ -110,8 +126,21 @@ export class RefundTerminalPaymentHandler {
     return storeId;
   }
 
+  /** The refund as idempotent steps (see `IdempotentRequests`), the same over HTTP and NATS. */
+  steps(paymentId: string, body: RefundTerminalPaymentDto, context: CommandContext): IdempotentSteps<PreparedRefund> {
+    return {
+      prepare: (refundId) => this.prepare(paymentId, body, context, refundId),
+      execute: async (prepared) => refundAnswer(await this.execute(prepared)),
+      resume: async (refundId) =>
+        refundAnswer(
+          await this.resume(paymentId, refundId, () => this.prepare(paymentId, body, context, refundId), context),
+        ),
+      beforeAnswer: 'refund:before-answer',
+    };
+  }
+
   async execute(prepared: PreparedRefund): Promise<RefundView> {
-    const { paymentId, terminalStoreId, transactionId, request, metadata } = prepared;
+    const { paymentId, terminalStoreId, request, metadata } = prepared;
     const { refundId, terminalId } = request.data;
     const claimedAt = new Date();
     await handleCommand(
@@ -134,36 +163,117 @@ export class RefundTerminalPaymentHandler {
       },
       { metadata },
     );
-    const stream = paymentStream(paymentId);
+    this.faults.reach('refund:after-claim');
     // Another refund may have taken what was left since `prepare` checked: the domain then refuses this one
     // here, and the claim just taken is released with the refusal.
     await recordUnderClaim(this.store, { terminalId, claimId: refundId }, metadata, () =>
-      handleCommand(this.store, stream, paymentDecider, request, { metadata }),
+      handleCommand(this.store, paymentStream(paymentId), paymentDecider, request, { metadata }),
     );
+    this.faults.reach('refund:after-request');
+    return this.submit(paymentId, refundId, prepared.transactionId, metadata, request.data.reason);
+  }
 
-    const outcome = await this.askDintero(transactionId, request.data);
-    const { state } = await handleCommand(
-      this.store,
-      stream,
-      paymentDecider,
-      { type: 'RecordRefundOutcome', data: outcome },
-      { metadata },
-    );
-    // A callback may have settled it first: what is recorded, not what this call heard, is the answer.
+  /**
+   * The same refund, taken over after its first run died (the key's lease ran out): from the last step the
+   * log shows. Nothing recorded: the whole refund again with the same id. Recorded but not yet sent: sent
+   * now. Sent with no answer recorded: unknown (never sent twice; the reconciler settles it). Further on:
+   * the refund as it stands.
+   */
+  async resume(
+    paymentId: string,
+    refundId: string,
+    prepareAgain: () => Promise<PreparedRefund>,
+    context: CommandContext,
+  ): Promise<RefundView> {
+    const { state } = await readState(this.store, paymentStream(paymentId), paymentDecider);
     const refund = state.status === 'captured' ? state.refunds[refundId] : undefined;
-    if (!refund) throw new Error(`Refund ${refundId} of payment ${paymentId} is not in its stream`);
-    // An unknown or accepted refund keeps the terminal: the cardholder may still be at it. The result of an
-    // accepted one comes as a transaction event (callback, webhook or reconciler), which releases it.
-    if (refundSettled(refund))
-      await releaseClaim(this.store, { terminalId, claimId: refundId, reason: 'finished', at: now() }, metadata);
+    if (!refund) return this.execute(await prepareAgain());
+    const payment = existingPayment(state, paymentId);
+    const metadata = {
+      correlationId: context.correlationId,
+      causationId: context.correlationId,
+      occurredAt: now(),
+      paymentId,
+      refundId,
+      storeId: payment.storeId,
+      terminalId: refund.terminalId,
+      posClientId: context.client.id,
+    };
     this.logger.log(
       {
         paymentId,
         refundId,
-        terminalId,
+        storeId: payment.storeId,
+        terminalId: refund.terminalId,
+        status: refund.status,
+        correlationId: context.correlationId,
+      },
+      'resuming an interrupted refund',
+    );
+    const transactionId = payment.status === 'captured' ? payment.transactionId : '';
+    return this.submit(paymentId, refundId, transactionId, metadata);
+  }
+
+  /**
+   * Sends the refund to Dintero once: the first to record that it is sent makes the call. One that finds it
+   * sent and unanswered does not know Dintero's answer, and records that. Then the outcome, and the terminal
+   * freed when the outcome is known.
+   */
+  private async submit(
+    paymentId: string,
+    refundId: string,
+    transactionId: string,
+    metadata: Readonly<Record<string, string>>,
+    reason?: string,
+  ): Promise<RefundView> {
+    const stream = paymentStream(paymentId);
+    const submitted = await handleCommand(
+      this.store,
+      stream,
+      paymentDecider,
+      { type: 'SubmitRefund', data: { refundId, at: now() } },
+      { metadata },
+    );
+    const current = refundOf(submitted.state, paymentId, refundId);
+    let outcome: RecordRefundOutcome['data'] | undefined;
+    if (submitted.events.length > 0) {
+      outcome = await this.askDintero(transactionId, { ...current, ...(reason ? { reason } : {}) });
+      this.faults.reach('refund:after-dintero');
+    } else if (current.status === 'pending')
+      outcome = {
+        refundId,
+        outcome: 'unknown',
+        reason: 'the request sending the refund was interrupted',
+        source: 'command-service',
+        at: now(),
+      };
+    const { state } = outcome
+      ? await handleCommand(
+          this.store,
+          stream,
+          paymentDecider,
+          { type: 'RecordRefundOutcome', data: outcome },
+          { metadata },
+        )
+      : submitted;
+    // A callback may have settled it first: what is recorded, not what this call heard, is the answer.
+    const refund = refundOf(state, paymentId, refundId);
+    // An unknown or accepted refund keeps the terminal: the cardholder may still be at it. The result of an
+    // accepted one comes as a transaction event (callback, webhook or reconciler), which releases it.
+    if (refundSettled(refund))
+      await releaseClaim(
+        this.store,
+        { terminalId: refund.terminalId, claimId: refund.claimId, reason: 'finished', at: now() },
+        metadata,
+      );
+    this.logger.log(
+      {
+        paymentId,
+        refundId,
+        terminalId: refund.terminalId,
         storeId: metadata.storeId,
         correlationId: metadata.correlationId,
-        outcome: outcome.outcome,
+        outcome: outcome?.outcome,
         status: refund.status,
       },
       'refund',
@@ -178,7 +288,7 @@ export class RefundTerminalPaymentHandler {
    */
   private async askDintero(
     transactionId: string,
-    { refundId, amount, terminalId, reason }: PreparedRefund['request']['data'],
+    { refundId, amount, terminalId, reason }: Pick<Refund, 'refundId' | 'amount' | 'terminalId'> & { reason?: string },
   ): Promise<RecordRefundOutcome['data']> {
     try {
       const answer = await this.dintero.refund(transactionId, {

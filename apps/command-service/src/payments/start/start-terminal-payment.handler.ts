@@ -13,6 +13,8 @@ import {
   terminalDecider,
   terminalStream,
   type PaymentCommand,
+  type PaymentRequestedData,
+  type PaymentState,
 } from '@app/payment-domain';
 import { recordUnderClaim, releaseClaim } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from '../../command-service.config';
@@ -20,6 +22,8 @@ import { paymentView, type PaymentView } from '../payment.view';
 import { dinteroMetadata, type StartTerminalPaymentDto } from './start-terminal-payment.dto';
 import type { CommandContext } from '../command-context';
 import { now } from '../../clock';
+import { FaultPoints } from '../../fault-points';
+import type { IdempotentSteps } from '../../idempotency/idempotent-requests.service';
 
 /** A start that passed every check: the request as it will be recorded, and what claiming needs besides. */
 export interface PreparedStart {
@@ -30,11 +34,18 @@ export interface PreparedStart {
 }
 
 export type StartOutcome = {
+  /** `created`: the terminal prompts (or the payment went further); `outcome_unknown`: Dintero's answer is not known. */
   readonly kind: 'created' | 'outcome_unknown';
   readonly payment: PaymentView;
-  /** How long Dintero took to answer the session creation (for `Server-Timing`). */
-  readonly dinteroMs: number;
+  /** How long Dintero took to answer the session creation (for `Server-Timing`), when it was asked here. */
+  readonly dinteroMs?: number;
 };
+
+/** The POS's answer to a start: 201 once the session exists, 202 while its creation's outcome is unknown. */
+export const startAnswer = (outcome: StartOutcome) => ({
+  status: outcome.kind === 'created' ? 201 : 202,
+  body: outcome.payment,
+});
 
 /**
  * Dintero said no: the payment ended as rejected and the terminal was released. Dintero's 409 (a terminal
@@ -62,14 +73,18 @@ export class StartTerminalPaymentHandler {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
     @Inject(COMMAND_CONFIG) private readonly config: CommandServiceConfig,
+    private readonly faults: FaultPoints,
   ) {}
 
   /** Everything that can refuse the request without writing: registry, terminal, and the domain's rules. */
-  async prepare(request: StartTerminalPaymentDto, context: CommandContext): Promise<PreparedStart> {
+  async prepare(
+    request: StartTerminalPaymentDto,
+    context: CommandContext,
+    paymentId: string = randomUUID(),
+  ): Promise<PreparedStart> {
     const { storeId, terminalId } = request;
     context.client.assertStore(storeId);
     const store = await this.usableTerminal(storeId, terminalId, context);
-    const paymentId = randomUUID();
     const requestedAt = new Date();
     const expiresAt = new Date(requestedAt.getTime() + this.config.sessionTtlSeconds * 1000).toISOString();
     const claimExpiresAt = new Date(
@@ -108,12 +123,32 @@ export class StartTerminalPaymentHandler {
     return { requestPayment, claimExpiresAt, metadata, log };
   }
 
+  /**
+   * The start as idempotent steps (see `IdempotentRequests`), the same over HTTP and NATS; `observe` sees each
+   * outcome (HTTP reports Dintero's time in `Server-Timing`).
+   */
+  steps(
+    request: StartTerminalPaymentDto,
+    context: CommandContext,
+    observe?: (outcome: StartOutcome) => void,
+  ): IdempotentSteps<PreparedStart> {
+    const answer = (outcome: StartOutcome) => {
+      observe?.(outcome);
+      return startAnswer(outcome);
+    };
+    return {
+      prepare: (paymentId) => this.prepare(request, context, paymentId),
+      execute: async (prepared) => answer(await this.execute(prepared)),
+      resume: async (paymentId) =>
+        answer(await this.resume(paymentId, () => this.prepare(request, context, paymentId), context)),
+      beforeAnswer: 'start:before-answer',
+    };
+  }
+
   /** Claims the terminal, records the request, creates the Dintero session and records what Dintero answered. */
   async execute(prepared: PreparedStart): Promise<StartOutcome> {
-    const { requestPayment, claimExpiresAt, metadata, log } = prepared;
-    const request = requestPayment.data;
-    const { paymentId, storeId, terminalId, payoutDestinationId, requestedAt, expiresAt } = request;
-
+    const { requestPayment, claimExpiresAt, metadata } = prepared;
+    const { paymentId, storeId, terminalId, requestedAt } = requestPayment.data;
     await handleCommand(
       this.store,
       terminalStream(terminalId),
@@ -132,31 +167,114 @@ export class StartTerminalPaymentHandler {
       },
       { metadata },
     );
-    const payment = paymentStream(paymentId);
-    await recordUnderClaim(this.store, { terminalId, claimId: paymentId }, metadata, () =>
-      handleCommand(this.store, payment, paymentDecider, requestPayment, { metadata }),
+    this.faults.reach('start:after-claim');
+    const { state } = await recordUnderClaim(this.store, { terminalId, claimId: paymentId }, metadata, () =>
+      handleCommand(this.store, paymentStream(paymentId), paymentDecider, requestPayment, { metadata }),
     );
+    this.faults.reach('start:after-request');
+    return this.createSession(existingPayment(state), metadata, requestPayment.data.metadata);
+  }
 
+  /**
+   * The same start, taken over after its first run died (the key's lease ran out): from the last step the
+   * log shows. Nothing recorded: the whole start again, with the same payment id (re-claiming is a no-op).
+   * The request recorded: the session is created unless a creation had begun, whose outcome is unknown
+   * then (a second session is never created; the reconciler and Dintero's reports settle it). Further on,
+   * the payment as it stands.
+   */
+  async resume(paymentId: string, prepareAgain: () => Promise<PreparedStart>, context: CommandContext) {
+    const { state } = await readState(this.store, paymentStream(paymentId), paymentDecider);
+    if (state.status === 'none') return this.execute(await prepareAgain());
+    const metadata = {
+      correlationId: context.correlationId,
+      causationId: context.correlationId,
+      occurredAt: now(),
+      paymentId,
+      storeId: state.storeId,
+      terminalId: state.terminalId,
+      posClientId: context.client.id,
+    };
+    this.logger.log(
+      {
+        paymentId,
+        storeId: state.storeId,
+        terminalId: state.terminalId,
+        status: state.status,
+        correlationId: context.correlationId,
+      },
+      'resuming an interrupted start',
+    );
+    if (state.status === 'requested')
+      return this.createSession(state, metadata, (await this.recordedRequest(paymentId)).metadata);
+    if (state.status === 'rejected') {
+      // Dintero refused it, and the first run died before it answered: the same refusal, the terminal freed.
+      await releaseClaim(
+        this.store,
+        { terminalId: state.terminalId, claimId: paymentId, reason: 'rejected', at: now() },
+        metadata,
+      );
+      throw new DinteroRefusedPayment(paymentView(state), 422, state.reason ?? 'REJECTED');
+    }
+    const created = state.status !== 'outcome_unknown' || state.sessionId !== undefined;
+    return { kind: created ? 'created' : 'outcome_unknown', payment: paymentView(state) } satisfies StartOutcome;
+  }
+
+  /**
+   * Creates the Dintero session once: the first to record that the creation begins makes the call. One that
+   * finds it begun and unanswered does not know Dintero's answer, and records that.
+   */
+  private async createSession(
+    payment: Exclude<PaymentState, { status: 'none' }>,
+    metadata: Readonly<Record<string, string>>,
+    posMetadata: Readonly<Record<string, string>> | undefined,
+  ): Promise<StartOutcome> {
+    const { paymentId, storeId, terminalId, payoutDestinationId, expiresAt } = payment;
+    const log = { paymentId, storeId, terminalId, correlationId: metadata.correlationId };
+    const stream = paymentStream(paymentId);
+    const begun = await handleCommand(
+      this.store,
+      stream,
+      paymentDecider,
+      { type: 'BeginSessionCreation', data: { at: now() } },
+      { metadata },
+    );
+    if (begun.events.length === 0) {
+      const { state } = await handleCommand(
+        this.store,
+        stream,
+        paymentDecider,
+        {
+          type: 'RecordSessionOutcomeUnknown',
+          data: { reason: 'the request creating the session was interrupted', at: now() },
+        },
+        { metadata },
+      );
+      const current = existingPayment(state);
+      const created = current.status !== 'outcome_unknown' || current.sessionId !== undefined;
+      if (current.status === 'outcome_unknown') this.logger.warn(log, 'session creation interrupted: outcome unknown');
+      return { kind: created ? 'created' : 'outcome_unknown', payment: paymentView(current) };
+    }
     const sent = performance.now();
     try {
       const session = await this.dintero.createTerminalSession({
         profileId: this.config.dinteroProfileId,
         paymentId,
-        amount: request.amount,
-        currency: request.currency,
-        merchantReference: request.merchantReference,
+        amount: payment.amount,
+        currency: payment.currency,
+        merchantReference: payment.merchantReference,
         storeId,
         terminalId,
         payoutDestinationId,
         callbackUrl: this.callbackUrl(paymentId),
         returnUrl: this.config.returnUrl,
         expiresAt,
-        ...(request.metadata ? { metadata: dinteroMetadata(request.metadata) } : {}),
+        ...(posMetadata ? { metadata: dinteroMetadata(posMetadata) } : {}),
       });
       const dinteroMs = performance.now() - sent;
+      this.faults.reach('start:after-session');
       const { state } = await handleCommand(
         this.store,
-        payment,
+        stream,
         paymentDecider,
         { type: 'RecordSessionCreated', data: { sessionId: session.id, expiresAt, at: now() } },
         { metadata },
@@ -167,7 +285,7 @@ export class StartTerminalPaymentHandler {
       if (error instanceof DinteroRejectedError) {
         const { state } = await handleCommand(
           this.store,
-          payment,
+          stream,
           paymentDecider,
           {
             type: 'RecordSessionRejected',
@@ -184,7 +302,7 @@ export class StartTerminalPaymentHandler {
         // terminal claimed, and let the reconciler find out (docs/design.md: never assume failure).
         const { state } = await handleCommand(
           this.store,
-          payment,
+          stream,
           paymentDecider,
           { type: 'RecordSessionOutcomeUnknown', data: { reason: error.message, at: now() } },
           { metadata },
@@ -198,6 +316,13 @@ export class StartTerminalPaymentHandler {
       }
       throw error;
     }
+  }
+
+  /** The POS's metadata, which the payment's state does not keep: from its `PaymentRequested`. */
+  private async recordedRequest(paymentId: string): Promise<Pick<PaymentRequestedData, 'metadata'>> {
+    const [requested] = await this.store.readStream(paymentStream(paymentId), { limit: 1 });
+    if (requested?.type !== 'PaymentRequested') throw new Error(`Payment ${paymentId} has no PaymentRequested first`);
+    return requested.data as PaymentRequestedData;
   }
 
   /**
