@@ -10,6 +10,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { NATS_URL, removeNatsState, startProjections, uniquePrefix } from './projections';
 import { startSimulator, type RunningSimulator } from './simulator';
+import type { TestPosClient } from './pos-clients';
 
 export const CALLBACK_SECRET = 'callback-secret-for-tests';
 export const WEBHOOK_SECRET = 'webhook-secret-for-tests';
@@ -48,6 +49,8 @@ export async function startEngine(
     ingest?: Record<string, string>;
     command?: Record<string, string>;
     projections?: boolean;
+    /** The command service's POS clients (head office alone by default). */
+    posClients?: readonly TestPosClient[];
   } = {},
 ): Promise<Engine> {
   const prefix = uniquePrefix();
@@ -66,14 +69,17 @@ export async function startEngine(
   await sim.control('POST', '/seed', {
     webhooks: [{ url: `${ingest.url}/v1/dintero/webhooks`, secret: WEBHOOK_SECRET }],
   });
-  const command = await startCommandService({
-    EVENT_STORE_URL: eventStoreUrl,
-    DINTERO_API_URL: sim.url,
-    DINTERO_CHECKOUT_URL: sim.url,
-    INGEST_PUBLIC_URL: ingest.url,
-    NATS_PREFIX: prefix,
-    ...options.command,
-  });
+  const command = await startCommandService(
+    {
+      EVENT_STORE_URL: eventStoreUrl,
+      DINTERO_API_URL: sim.url,
+      DINTERO_CHECKOUT_URL: sim.url,
+      INGEST_PUBLIC_URL: ingest.url,
+      NATS_PREFIX: prefix,
+      ...options.command,
+    },
+    options.posClients,
+  );
   const projections = options.projections
     ? await startProjections({ EVENT_STORE_URL: eventStoreUrl, NATS_PREFIX: prefix })
     : undefined;

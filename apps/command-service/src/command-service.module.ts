@@ -1,4 +1,5 @@
 import { FaultPoints } from './fault-points';
+import { PaymentLookup } from './payments/list/payment-lookup.service';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import {
@@ -46,6 +47,7 @@ export class CommandServiceModule {
         RefundTerminalPaymentHandler,
         NatsCommandsService,
         PaymentNotifier,
+        PaymentLookup,
       ],
     };
   }

@@ -1,4 +1,12 @@
+import { createHash } from 'node:crypto';
 import { isSubjectToken } from './subject-token';
+
+/**
+ * A merchant reference as a key token: any text the POS sent, as 22 base64url characters of its SHA-256
+ * (collisions are told apart by reading each payment's reference).
+ */
+export const referenceToken = (merchantReference: string): string =>
+  createHash('sha256').update(merchantReference).digest('base64url').slice(0, 22);
 
 /**
  * Every subject and bucket name of the NATS contract (docs/design.md), built from the configured prefix
@@ -14,12 +22,21 @@ export function natsNames(prefix: string) {
       terminals: `${prefix}_terminals`,
       stores: `${prefix}_stores`,
       storeDays: `${prefix}_store_days`,
+      paymentIndex: `${prefix}_payment_index`,
     },
     keys: {
       terminal: (storeId: string, terminalId: string) =>
         `${token(storeId, 'storeId')}.${token(terminalId, 'terminalId')}`,
       store: (storeId: string) => token(storeId, 'storeId'),
       storeDay: (storeId: string, date: string) => `${token(storeId, 'storeId')}.${date}`,
+      /**
+       * `{storeId}.{UTC yyyy-mm-dd}.{terminalId}.{reference token}.{epoch ms, 13 digits}-{paymentId}` in
+       * `payment_index`: every part a subject token, so that a lookup by store, day, terminal or reference is
+       * a key filter (`*` for any), and the keys alone sort the payments by time.
+       */
+      paymentIndex: (storeId: string, requestedAt: string, terminalId: string, reference: string, paymentId: string) =>
+        `${token(storeId, 'storeId')}.${requestedAt.slice(0, 10)}.${token(terminalId, 'terminalId')}.${reference}.` +
+        `${String(Date.parse(requestedAt)).padStart(13, '0')}-${paymentId}`,
     },
     changes: {
       terminal: (storeId: string, terminalId: string) =>
@@ -32,6 +49,8 @@ export function natsNames(prefix: string) {
       store: `${prefix}.v1.query.store`,
       storeDay: `${prefix}.v1.query.store-day`,
       storeTerminals: `${prefix}.v1.query.store-terminals`,
+      /** Payments by the POS's reference, terminal and time: answered by the command service, with a POS key. */
+      payments: `${prefix}.v1.query.payments`,
     },
     commands: {
       start: `${prefix}.v1.cmd.start`,

@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import { IsString, IsUUID, ValidateNested } from 'class-validator';
 import { RefundTerminalPaymentDto } from '../payments/refund/refund-terminal-payment.dto';
 import { StartTerminalPaymentDto } from '../payments/start/start-terminal-payment.dto';
+import { ListPaymentsQuery } from '../payments/list/list-payments.query';
 
 /** `payments.v1.cmd.start`: the HTTP body under `payment`, the `Idempotency-Key` header as `idempotencyKey`. */
 export class StartCommandMessage {
@@ -30,4 +31,11 @@ export class RefundCommandMessage {
   @ValidateNested()
   @Type(() => RefundTerminalPaymentDto)
   refund!: RefundTerminalPaymentDto;
+}
+
+/** `payments.v1.query.payments`: the HTTP query's parameters under `query`. */
+export class ListPaymentsMessage {
+  @ValidateNested()
+  @Type(() => ListPaymentsQuery)
+  query!: ListPaymentsQuery;
 }

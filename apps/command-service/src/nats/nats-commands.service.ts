@@ -10,7 +10,13 @@ import type { CommandContext } from '../payments/command-context';
 import { CancelTerminalPaymentHandler } from '../payments/cancel/cancel-terminal-payment.handler';
 import { RefundTerminalPaymentHandler } from '../payments/refund/refund-terminal-payment.handler';
 import { StartTerminalPaymentHandler } from '../payments/start/start-terminal-payment.handler';
-import { CancelCommandMessage, RefundCommandMessage, StartCommandMessage } from './nats-command.messages';
+import {
+  CancelCommandMessage,
+  ListPaymentsMessage,
+  RefundCommandMessage,
+  StartCommandMessage,
+} from './nats-command.messages';
+import { PaymentLookup } from '../payments/list/payment-lookup.service';
 
 /** What every command subject answers: the HTTP status and body the same request gets over HTTP. */
 export type CommandReply = Reply;
@@ -33,6 +39,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, OnApplicatio
     private readonly starter: StartTerminalPaymentHandler,
     private readonly canceller: CancelTerminalPaymentHandler,
     private readonly refunder: RefundTerminalPaymentHandler,
+    private readonly lookup: PaymentLookup,
     private readonly idempotency: IdempotentRequests,
     private readonly credentials: PosCredentials,
   ) {
@@ -63,6 +70,16 @@ export class NatsCommandsService implements OnApplicationBootstrap, OnApplicatio
         this.refunder.steps(message.paymentId, message.refund, context),
       ),
     );
+    this.listenToQueries();
+  }
+
+  /** Not a command, but answered here: it needs a POS key, and its answer is the HTTP one. */
+  private listenToQueries(): void {
+    const { queries } = natsNames(this.config.natsPrefix);
+    this.listen(queries.payments, ListPaymentsMessage, async (message, context) => ({
+      status: 200,
+      body: await this.lookup.list(message.query, context.client),
+    }));
   }
 
   onApplicationShutdown(): void {

@@ -30,6 +30,8 @@ import { ApiProblems } from '@app/platform';
 import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
 import { RequestValidationError } from '@app/platform';
 import { GetPaymentQuery } from './get/get-payment.query';
+import { ListPaymentsQuery } from './list/list-payments.query';
+import { PaymentLookup, PaymentPage } from './list/payment-lookup.service';
 import { PaymentNotifier } from './get/payment-notifier';
 import { paymentFinal, refundFinal, waitForPayment } from './get/wait-for-final';
 import { ShutdownSignal } from '../shutdown-signal';
@@ -69,6 +71,7 @@ export class PaymentsController {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly shutdown: ShutdownSignal,
     private readonly payments: PaymentNotifier,
+    private readonly lookup: PaymentLookup,
   ) {}
 
   /**
@@ -106,6 +109,16 @@ export class PaymentsController {
     void reply.status(answer.status);
     if (answer.problem) void reply.header('content-type', 'application/problem+json');
     return answer.body;
+  }
+
+  /**
+   * A store's payments, newest first: by the POS's `merchantReference` (a POS that lost a payment's id finds it
+   * here), `terminalId` and a time window, in pages (`cursor`). An unknown reference is an empty list.
+   */
+  @Get()
+  @ApiOkResponse({ type: PaymentPage })
+  list(@Query() query: ListPaymentsQuery, @Pos() client: PosClient): Promise<PaymentPage> {
+    return this.lookup.list(query, client);
   }
 
   /** `?waitFor=final&timeout=30` holds the answer until the payment is final or the timeout (at most 60 s) runs out. */

@@ -14,7 +14,7 @@ import {
 import { ApiProblems } from '@app/platform';
 import { Pos, PosAuthGuard } from '../auth/pos-auth.guard';
 import type { PosClient } from '../auth/pos-client';
-import { PutStoreDto, StoreView } from './registry.dto';
+import { PutStoreDto, StoreView, TerminalView } from './registry.dto';
 import { SubjectTokenPipe } from './subject-token.pipe';
 import { now } from '../clock';
 
@@ -114,6 +114,46 @@ export class RegistryController {
   async getStore(@Param('storeId', SubjectTokenPipe) storeId: string, @Pos() client: PosClient): Promise<StoreView> {
     client.assertStore(storeId);
     return view(await this.registeredStore(storeId));
+  }
+
+  /**
+   * The terminal now: free, or held by a payment or refund until when. A POS that restarts learns here what
+   * its terminal is doing, and resumes with that payment's or refund's id.
+   */
+  @Get(':storeId/terminals/:terminalId')
+  @ApiOkResponse({ type: TerminalView })
+  async getTerminal(
+    @Param('storeId', SubjectTokenPipe) storeId: string,
+    @Param('terminalId', SubjectTokenPipe) terminalId: string,
+    @Pos() client: PosClient,
+  ): Promise<TerminalView> {
+    client.assertStore(storeId);
+    const registered = (await this.registeredStore(storeId)).terminals[terminalId];
+    if (!registered)
+      throw new DomainError('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not registered to store ${storeId}`, {
+        storeId,
+        terminalId,
+      });
+    const { state } = await readState(this.store, terminalStream(terminalId), terminalDecider);
+    const claim =
+      state.status === 'claimed' && Date.parse(state.claim.expiresAt) > Date.now() ? state.claim : undefined;
+    return {
+      storeId,
+      terminalId,
+      active: registered.active,
+      free: claim === undefined && registered.active,
+      ...(claim
+        ? {
+            holder: {
+              kind: claim.kind,
+              paymentId: claim.paymentId,
+              ...(claim.kind === 'refund' ? { refundId: claim.claimId } : {}),
+              since: claim.claimedAt,
+              until: claim.expiresAt,
+            },
+          }
+        : {}),
+    };
   }
 
   private async registeredStore(storeId: string): Promise<Extract<StoreState, { status: 'registered' }>> {

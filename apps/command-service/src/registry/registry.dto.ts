@@ -32,3 +32,20 @@ export class StoreView {
     active: boolean;
   }[];
 }
+
+export class TerminalHolder {
+  @ApiProperty({ enum: ['payment', 'refund'] }) kind!: 'payment' | 'refund';
+  @ApiProperty() paymentId!: string;
+  @ApiProperty({ required: false, description: 'With `kind: refund`' }) refundId?: string;
+  @ApiProperty({ description: 'When it took the terminal' }) since!: string;
+  @ApiProperty({ description: 'When its hold lapses by itself if nothing ends it first' }) until!: string;
+}
+
+/** A terminal as its POS sees it: whether it is free, or which payment or refund holds it, until when. */
+export class TerminalView {
+  @ApiProperty() storeId!: string;
+  @ApiProperty() terminalId!: string;
+  @ApiProperty({ description: 'Registered and not deactivated' }) active!: boolean;
+  @ApiProperty({ description: 'A payment or refund may start on it now' }) free!: boolean;
+  @ApiProperty({ required: false, type: TerminalHolder }) holder?: TerminalHolder;
+}

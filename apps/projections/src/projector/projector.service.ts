@@ -10,6 +10,7 @@ import { applyFromLog } from '../read-models/apply-from-log';
 import type { Change } from '../read-models/read-model.types';
 import { EventFeed } from './event-feed';
 import { PROJECTED_STREAMS } from './projected-streams';
+import { PaymentIndexBucket } from './payment-index.bucket';
 import { ReadModelBuckets, type HandOver } from './read-model.buckets';
 
 export { PROJECTED_STREAMS };
@@ -26,6 +27,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private readonly logger = new Logger(ProjectorService.name);
   private projector = new ReadModelProjector();
   private buckets: ReadModelBuckets | undefined;
+  private index: PaymentIndexBucket | undefined;
   private feed: EventFeed | undefined;
   private subscription: EventSubscription | undefined;
   private loop: Promise<void> = Promise.resolve();
@@ -69,6 +71,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     this.buckets = await ReadModelBuckets.open(this.nats, this.config.natsPrefix);
+    this.index = await PaymentIndexBucket.open(this.nats, this.config.natsPrefix);
     this.feed = await EventFeed.open(this.nats, this.config.natsPrefix);
     this.checkpoint = await this.buckets.checkpoint();
     const head = await this.store.headPosition();
@@ -190,6 +193,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       this.pendingEvents = [];
       try {
         await this.buckets!.put(changes.values());
+        await this.index!.put(events);
         const names = natsNames(this.config.natsPrefix);
         for (const change of changes.values())
           this.nats.publish(changeSubject(names, change), JSON.stringify(change.doc));

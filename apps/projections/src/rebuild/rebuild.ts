@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { EventStore } from '@app/event-store';
 import { PROJECTED_STREAMS } from '../projector/projected-streams';
+import { PaymentIndexBucket } from '../projector/payment-index.bucket';
 import { ReadModelBuckets } from '../projector/read-model.buckets';
 import { ReadModelProjector } from '../read-models/read-model.projector';
 import { applyFromLog } from '../read-models/apply-from-log';
@@ -36,6 +37,9 @@ export async function rebuildReadModels(
   const old = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
   await old.destroy();
   const buckets = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
+  // The payment index is written in place: its entries never change, so writing them again is harmless, and
+  // a log from before the index (or an index lost) is indexed whole.
+  const index = await PaymentIndexBucket.open(nats, prefix);
   const projector = new ReadModelProjector();
   let position = 0n;
   let applied = 0;
@@ -50,6 +54,7 @@ export async function rebuildReadModels(
         for (const change of await applyFromLog(store, projector, event))
           changed.set(`${change.model}:${change.key}`, change);
       }
+      await index.put(page);
       applied += page.length;
       position = page[page.length - 1]!.position;
       onProgress({ applied, position, head: head > position ? head : position });

@@ -1,0 +1,131 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Kvm, type KV } from '@nats-io/kv';
+import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
+import { NATS_CONNECTION, natsNames, parsePaymentIndexKey, referenceToken, type PaymentIndexKey } from '@app/messaging';
+import { paymentDecider, paymentStream } from '@app/payment-domain';
+import { RequestValidationError } from '@app/platform';
+import type { PosClient } from '../../auth/pos-client';
+import { COMMAND_CONFIG, type CommandServiceConfig } from '../../command-service.config';
+import { PaymentView, paymentView } from '../payment.view';
+import type { ListPaymentsQuery } from './list-payments.query';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_WINDOW_MS = 7 * DAY_MS;
+const MAX_WINDOW_MS = 92 * DAY_MS;
+
+export class PaymentPage {
+  @ApiProperty({ type: [PaymentView], description: 'Newest first' })
+  payments!: PaymentView[];
+  @ApiPropertyOptional({ description: 'Pass as `cursor` for the next page; absent on the last page' })
+  nextCursor?: string;
+}
+
+interface Cursor {
+  readonly t: number;
+  readonly p: string;
+}
+
+/**
+ * Finds a store's payments by the POS's reference, terminal and time, for a POS that lost a payment's id.
+ * Answered from the `payment_index` read model (written by the projector, one entry per payment, keyed so
+ * that each filter is a key filter and the keys alone order the payments), never by scanning the log; each
+ * payment found is then read from its own stream, so its status is the log's.
+ */
+@Injectable()
+export class PaymentLookup {
+  private index: Promise<KV> | undefined;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(COMMAND_CONFIG) private readonly config: CommandServiceConfig,
+  ) {}
+
+  async list(query: ListPaymentsQuery, client: PosClient): Promise<PaymentPage> {
+    client.assertStore(query.storeId);
+    const { from, to } = window(query);
+    const cursor = query.cursor === undefined ? undefined : parseCursor(query.cursor);
+    const limit = query.limit ?? 20;
+    const reference = query.merchantReference === undefined ? '*' : referenceToken(query.merchantReference);
+    const days = from === undefined ? ['*'] : utcDays(from, to);
+    const filters = days.map((day) => `${query.storeId}.${day}.${query.terminalId ?? '*'}.${reference}.*`);
+
+    const found: PaymentIndexKey[] = [];
+    const bucket = await this.bucket();
+    // One filter at a time: several in one listing need NATS 2.10, and 2.9 is still supported.
+    for (const filter of filters)
+      for await (const key of await bucket.keys(filter)) {
+        const parsed = parsePaymentIndexKey(key);
+        if (!parsed || parsed.requestedAtMs >= to || (from !== undefined && parsed.requestedAtMs < from)) continue;
+        if (cursor && !before(parsed, cursor)) continue;
+        found.push(parsed);
+      }
+    found.sort((a, b) => (before(a, { t: b.requestedAtMs, p: b.paymentId }) ? 1 : -1));
+
+    const payments: PaymentView[] = [];
+    let last: PaymentIndexKey | undefined;
+    for (const entry of found) {
+      if (payments.length === limit) {
+        return { payments, nextCursor: formatCursor({ t: last!.requestedAtMs, p: last!.paymentId }) };
+      }
+      last = entry;
+      const { state } = await readState(this.store, paymentStream(entry.paymentId), paymentDecider);
+      // An entry of another log (the log was replaced), or another reference with the same token.
+      if (state.status === 'none' || state.storeId !== query.storeId) continue;
+      if (query.merchantReference !== undefined && state.merchantReference !== query.merchantReference) continue;
+      payments.push(paymentView(state));
+    }
+    return { payments };
+  }
+
+  private bucket(): Promise<KV> {
+    // Created if the projector has not yet: the same settings, so whichever comes first makes it.
+    this.index ??= new Kvm(this.nats).create(natsNames(this.config.natsPrefix).buckets.paymentIndex, { history: 1 });
+    return this.index;
+  }
+}
+
+/** `[from, to)` in epoch ms; `from` undefined: any time (a lookup by reference). Refused whole when malformed. */
+function window(query: ListPaymentsQuery): { from: number | undefined; to: number } {
+  const to = query.to === undefined ? Date.now() + 1 : Date.parse(query.to);
+  const from =
+    query.from !== undefined
+      ? Date.parse(query.from)
+      : query.merchantReference === undefined
+        ? to - DEFAULT_WINDOW_MS
+        : undefined;
+  if (from !== undefined && from >= to) throw new RequestValidationError(['from must be before to']);
+  if (from !== undefined && to - from > MAX_WINDOW_MS)
+    throw new RequestValidationError(['from and to may be at most 92 days apart']);
+  return { from, to };
+}
+
+/** The UTC dates from `from` to `to`, as the index's keys name them. */
+function utcDays(from: number, to: number): string[] {
+  const days: string[] = [];
+  for (let day = Math.floor(from / DAY_MS) * DAY_MS; day < to; day += DAY_MS)
+    days.push(new Date(day).toISOString().slice(0, 10));
+  return days;
+}
+
+/** Newest first: `a` comes after the cursor's payment. */
+function before(a: PaymentIndexKey, cursor: Cursor): boolean {
+  return a.requestedAtMs < cursor.t || (a.requestedAtMs === cursor.t && a.paymentId < cursor.p);
+}
+
+function formatCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function parseCursor(text: string): Cursor {
+  try {
+    const cursor = JSON.parse(Buffer.from(text, 'base64url').toString()) as Partial<Cursor>;
+    if (Number.isSafeInteger(cursor.t) && typeof cursor.p === 'string' && cursor.p.length <= 64)
+      return cursor as Cursor;
+  } catch {
+    // falls through to the refusal
+  }
+  throw new RequestValidationError(['cursor must be a nextCursor this API gave']);
+}

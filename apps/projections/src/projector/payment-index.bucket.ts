@@ -1,0 +1,33 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Kvm, type KV } from '@nats-io/kv';
+import { natsNames, paymentIndexEntry } from '@app/messaging';
+import type { RecordedEvent } from '@app/event-store';
+
+const PUT_WINDOW = 1_000;
+
+/**
+ * `payment_index`: one immutable entry per payment, written by the projector with the batch that holds its
+ * `PaymentRequested`, before the checkpoint moves. Writing one twice writes the same thing, so a replay
+ * from the checkpoint needs nothing more; and since no entry ever changes, a rebuild of the other read
+ * models leaves this bucket as it is.
+ */
+export class PaymentIndexBucket {
+  private constructor(
+    private readonly bucket: KV,
+    private readonly prefix: string,
+  ) {}
+
+  static async open(nats: NatsConnection, prefix: string): Promise<PaymentIndexBucket> {
+    const bucket = await new Kvm(nats).create(natsNames(prefix).buckets.paymentIndex, { history: 1 });
+    return new PaymentIndexBucket(bucket, prefix);
+  }
+
+  /** The entries of the payments these events start. */
+  async put(events: readonly RecordedEvent[]): Promise<void> {
+    const entries = events.flatMap((event) => paymentIndexEntry(this.prefix, event) ?? []);
+    for (let start = 0; start < entries.length; start += PUT_WINDOW)
+      await Promise.all(
+        entries.slice(start, start + PUT_WINDOW).map(({ key, entry }) => this.bucket.put(key, JSON.stringify(entry))),
+      );
+  }
+}
