@@ -44,10 +44,12 @@ export class CommandServiceConfig extends withDintero(withNats(withEventStore(Ba
   /**
    * How long a request with an Idempotency-Key counts as running. A retry with the same key within it gets
    * `409 IDEMPOTENT_REQUEST_IN_PROGRESS` with `Retry-After`; after it the first request is presumed dead and
-   * the retry resumes it from its last recorded step. Longer than a request can take (Dintero's timeout).
+   * the retry resumes it from its last recorded step. Longer than a request normally takes: a slow one past its
+   * lease is harmless (each Dintero call is made once, and only the lease's holder records the answer), but it
+   * has a second run beside it. 60 s covers a token fetch and a session call at their worst.
    */
   @EnvInt('IDEMPOTENCY_LEASE_SECONDS', { min: 1, max: 600 })
-  readonly idempotencyLeaseSeconds: number = 30;
+  readonly idempotencyLeaseSeconds: number = 60;
 
   @Expose({ name: 'NODE_ENV' })
   @IsString()

@@ -126,6 +126,56 @@ describe('command service under generated input', () => {
     );
   });
 
+  /** A JSON text nested `depth` levels (a field of the body), or an object with `width` keys: built as text. */
+  const hostile = fc.oneof(
+    fc.integer({ min: 1, max: 8_000 }).map((depth) => {
+      const inner = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+      return `{"storeId":"oslo","terminalId":"F-1","amount":100,"currency":"NOK","merchantReference":"x","metadata":${inner}}`;
+    }),
+    fc.integer({ min: 1, max: 8_000 }).map((depth) => '['.repeat(depth) + ']'.repeat(depth)),
+    fc
+      .integer({ min: 1, max: 12_000 })
+      .map(
+        (width) =>
+          `{"name":"x","payoutDestinationId":"p","timeZone":"Europe/Oslo","extra":{${Array.from({ length: width }, (_, i) => `"k${i}":${i}`).join(',')}}}`,
+      ),
+  );
+
+  it('bodies nested thousands deep or thousands wide: a 4xx, never a 5xx, nothing written', async () => {
+    const subjects = [...Object.values(natsNames(prefix).commands), natsNames(prefix).queries.payments];
+    await fc.assert(
+      fc.asyncProperty(hostile, fc.constantFrom(...subjects), async (body, subject) => {
+        const before = await written();
+        const answers = await Promise.all([
+          service.fetch('/v1/terminal-payments', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+            body,
+          }),
+          service.fetch('/v1/stores/oslo-hostile', {
+            method: 'PUT',
+            headers: { 'content-type': 'application/json' },
+            body,
+          }),
+        ]);
+        for (const answer of answers) expect(answer.status).toBeGreaterThanOrEqual(400);
+        for (const answer of answers) expect(answer.status).toBeLessThan(500);
+        const h = headers();
+        h.set('Authorization', `Bearer ${HQ.key}`);
+        const wrapped = subject.endsWith('query.payments')
+          ? `{"query":${body}}`
+          : `{"idempotencyKey":"k","payment":${body},"paymentId":"${randomUUID()}","refund":${body}}`;
+        const reply = (await nats.request(subject, wrapped, { timeout: 10_000, headers: h })).json<{
+          status: number;
+        }>();
+        expect(reply.status).toBeGreaterThanOrEqual(400);
+        expect(reply.status).toBeLessThan(500);
+        expect(await written()).toBe(before);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('NATS command subjects', async () => {
     const subjects = Object.values(natsNames(prefix).commands);
     await fc.assert(

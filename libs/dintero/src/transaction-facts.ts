@@ -127,11 +127,15 @@ export function refundEventOf(tx: DinteroTransaction, refund: RefundKey): Transa
     );
 }
 
-/** The `INITIATE_REFUND` event of a refund Dintero took to do later (it answered, or would have, 202). */
+/**
+ * The `INITIATE_REFUND` event of a refund Dintero took to do later (it answered, or would have, 202). One that
+ * did not succeed is no acceptance: the refund is then settled by its `REFUND` event or by silence.
+ */
 export function refundInitiationOf(tx: DinteroTransaction, refund: RefundKey): TransactionEvent | undefined {
   return (tx.events ?? []).find(
     (e) =>
       e.event === 'INITIATE_REFUND' &&
+      e.success !== false &&
       (refundReferenceOf(e) === refund.refundId ||
         (refund.dinteroRequestId !== undefined && e.request_id === refund.dinteroRequestId)),
   );
@@ -195,7 +199,11 @@ export function refundOutcomes(
     .filter((refund) => !refundSettled(refund))
     .flatMap((refund) => {
       const outcome = refundOutcome(tx, refund, source, at);
-      // An accepted refund is only advanced by its result, not by its initiation read again.
-      return outcome && !(outcome.data.outcome === 'accepted' && refund.status === 'accepted') ? [outcome] : [];
+      // An accepted refund is advanced by its result; its initiation read again adds only a request id it lacked.
+      const again =
+        outcome?.data.outcome === 'accepted' &&
+        refund.status === 'accepted' &&
+        (refund.dinteroRequestId !== undefined || outcome.data.requestId === undefined);
+      return outcome && !again ? [outcome] : [];
     });
 }

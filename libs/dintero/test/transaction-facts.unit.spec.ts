@@ -208,4 +208,26 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
     // Another refund's event is never ours.
     expect(refundOutcomes(finished, captured({ 'r-9': 'pending' }), 'webhook', 'now')).toEqual([]);
   });
+
+  it('takes a failed INITIATE_REFUND as no acceptance, and adds a request id an acceptance lacked', () => {
+    const initiation = (success: boolean) =>
+      tx({
+        events: [
+          ...tx().events!,
+          {
+            id: 'e4',
+            event: 'INITIATE_REFUND',
+            success,
+            amount: 100,
+            event_reference: 'r-1',
+            request_id: 'req-9',
+            created_at: '2026-11-24T10:02:00Z',
+          },
+        ],
+      });
+    expect(refundOutcomes(initiation(false), captured({ 'r-1': 'unknown' }), 'reconciler', 'now')).toEqual([]);
+    expect(
+      refundOutcomes(initiation(true), captured({ 'r-1': 'accepted' }), 'reconciler', 'now').map((c) => c.data),
+    ).toEqual([expect.objectContaining({ refundId: 'r-1', outcome: 'accepted', requestId: 'req-9' })]);
+  });
 });

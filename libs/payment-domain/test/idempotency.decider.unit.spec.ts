@@ -66,6 +66,27 @@ describe('idempotency key (invariant 6)', () => {
       spec.given([leased, answered]).when(resume('2026-11-23T10:01:00.000Z')).thenNothing();
     });
 
+    it('lets only the run holding the lease answer or end it early', () => {
+      const owned: IdempotencyEvent = { type: 'IdempotencyKeyUsed', data: { ...leased.data, attemptId: 'run-a' } };
+      const resumedByB: IdempotencyEvent = {
+        type: 'IdempotentRequestResumed',
+        data: { ...resume('2026-11-23T10:00:30.000Z').data, attemptId: 'run-b' },
+      };
+      // Run A was only slow: after B resumed, A's answer and A's server error change nothing.
+      spec
+        .given([owned, resumedByB])
+        .when({ type: 'RecordIdempotentAnswer', data: { ...answered.data, attemptId: 'run-a' } })
+        .thenNothing();
+      spec
+        .given([owned, resumedByB])
+        .when({ type: 'InterruptIdempotentRequest', data: { at: '2026-11-23T10:00:31.000Z', attemptId: 'run-a' } })
+        .thenNothing();
+      spec
+        .given([owned, resumedByB])
+        .when({ type: 'RecordIdempotentAnswer', data: { ...answered.data, attemptId: 'run-b' } })
+        .then([{ type: 'IdempotentAnswerRecorded', data: { ...answered.data, attemptId: 'run-b' } }]);
+    });
+
     it('never resumes a key taken before requests named what they create', () =>
       spec.given([used]).when(resume('2026-11-24T09:00:00.000Z')).thenNothing());
 

@@ -57,8 +57,34 @@ describe('requesting a payment', () => {
       .thenFails('VALIDATION_FAILED'),
   );
 
-  it('refuses a second request for the same payment', () =>
-    spec.given([paymentRequested]).when({ type: 'RequestPayment', data: requested }).thenFails('PAYMENT_EXISTS'));
+  it('records the same request once (a resumed run of it), and refuses another request with the same id', () => {
+    spec.given([paymentRequested]).when({ type: 'RequestPayment', data: requested }).thenNothing();
+    spec
+      .given([paymentRequested])
+      .when({ type: 'RequestPayment', data: { ...requested, amount: requested.amount + 1 } })
+      .thenFails('PAYMENT_EXISTS');
+  });
+});
+
+describe('beginning the session’s creation (a recovery point)', () => {
+  const begin = { type: 'BeginSessionCreation' as const, data: { at: at(1) } };
+
+  it('is recorded once: only its recorder calls Dintero', () => {
+    spec
+      .given([paymentRequested])
+      .when(begin)
+      .then([{ type: 'SessionCreationStarted', data: { at: at(1) } }]);
+    spec
+      .given([paymentRequested, { type: 'SessionCreationStarted', data: { at: at(1) } }])
+      .when(begin)
+      .thenNothing();
+  });
+
+  it('cancels instead a payment the POS asked to cancel before any session existed', () =>
+    spec
+      .given([paymentRequested, { type: 'CancellationRequested', data: { by: 'till-3', at: at(0) } }])
+      .when(begin)
+      .then([{ type: 'PaymentCancelled', data: { by: 'pos', source: 'command-service', at: at(1) } }]));
 });
 
 describe('creating the Dintero session', () => {

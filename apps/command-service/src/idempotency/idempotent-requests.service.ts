@@ -86,6 +86,7 @@ export class IdempotentRequests {
       causationId: context.correlationId,
       occurredAt: new Date().toISOString(),
     };
+    const attemptId = randomUUID();
     const use = (resourceId: string) => {
       const at = new Date();
       return {
@@ -96,10 +97,11 @@ export class IdempotentRequests {
           expiresAt: new Date(at.getTime() + IDEMPOTENCY_TTL_MS).toISOString(),
           resourceId,
           leaseUntil: this.leaseFrom(at),
+          attemptId,
         },
       };
     };
-    const run = { stream, metadata, instance: context.instance, beforeAnswer: steps.beforeAnswer };
+    const run = { stream, metadata, instance: context.instance, beforeAnswer: steps.beforeAnswer, attemptId };
 
     const { state } = await readState(this.store, stream, idempotencyDecider);
     if (idempotencyDecider.decide(use('-'), state).length === 0) return this.again(run, steps);
@@ -120,12 +122,13 @@ export class IdempotentRequests {
       answer = { ...(await work()), problem: false };
     } catch (error) {
       const problem = this.problems.toProblem(error, run.instance);
-      if (problem.status >= 500) {
+      // A server error, or a write that lost too many races (its body says "retry"): not an answer to repeat.
+      if (problem.status >= 500 || problem.code === 'CONCURRENT_UPDATE') {
         await handleCommand(
           this.store,
           run.stream,
           idempotencyDecider,
-          { type: 'InterruptIdempotentRequest', data: { at: new Date().toISOString() } },
+          { type: 'InterruptIdempotentRequest', data: { at: new Date().toISOString(), attemptId: run.attemptId } },
           { metadata: run.metadata },
         ).catch(() => undefined); // the log itself may be what failed: the lease then runs out by itself
         throw error;
@@ -139,7 +142,11 @@ export class IdempotentRequests {
       idempotencyDecider,
       {
         type: 'RecordIdempotentAnswer',
-        data: { answer: { status: answer.status, body: answer.body }, at: new Date().toISOString() },
+        data: {
+          answer: { status: answer.status, body: answer.body },
+          at: new Date().toISOString(),
+          attemptId: run.attemptId,
+        },
       },
       { metadata: run.metadata },
     );
@@ -164,7 +171,10 @@ export class IdempotentRequests {
           this.store,
           run.stream,
           idempotencyDecider,
-          { type: 'ResumeIdempotentRequest', data: { at: now.toISOString(), leaseUntil: this.leaseFrom(now) } },
+          {
+            type: 'ResumeIdempotentRequest',
+            data: { at: now.toISOString(), leaseUntil: this.leaseFrom(now), attemptId: run.attemptId },
+          },
           { metadata: run.metadata },
         );
         if (resumed.events.length > 0) return this.own(run, () => steps.resume(state.resourceId!));
@@ -184,6 +194,8 @@ export class IdempotentRequests {
 }
 
 interface Run {
+  /** This run of the request: the lease it takes or resumes is its own. */
+  readonly attemptId: string;
   readonly stream: string;
   readonly metadata: Readonly<Record<string, string>>;
   readonly instance: string;

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsString, IsUUID, ValidateNested } from 'class-validator';
+import { IsObject, IsString, IsUUID, ValidateNested } from 'class-validator';
 import { RefundTerminalPaymentDto } from '../payments/refund/refund-terminal-payment.dto';
 import { StartTerminalPaymentDto } from '../payments/start/start-terminal-payment.dto';
 import { ListPaymentsQuery } from '../payments/list/list-payments.query';
@@ -9,6 +9,8 @@ export class StartCommandMessage {
   @IsString()
   idempotencyKey!: string;
 
+  // An object, not an array: class-validator takes an array of nested values, even an empty one, as valid.
+  @IsObject()
   @ValidateNested()
   @Type(() => StartTerminalPaymentDto)
   payment!: StartTerminalPaymentDto;
@@ -28,6 +30,8 @@ export class RefundCommandMessage {
   @IsString()
   idempotencyKey!: string;
 
+  // An object, not an array: class-validator takes an array of nested values, even an empty one, as valid.
+  @IsObject()
   @ValidateNested()
   @Type(() => RefundTerminalPaymentDto)
   refund!: RefundTerminalPaymentDto;
@@ -35,6 +39,8 @@ export class RefundCommandMessage {
 
 /** `payments.v1.query.payments`: the HTTP query's parameters under `query`. */
 export class ListPaymentsMessage {
+  // An object, not an array: class-validator takes an array of nested values, even an empty one, as valid.
+  @IsObject()
   @ValidateNested()
   @Type(() => ListPaymentsQuery)
   query!: ListPaymentsQuery;

@@ -187,7 +187,9 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
 
   /** A capture, refund or void: the webhook always, the callback only if `report_event` asked for it (§4). */
   reportEvent(tx: SimTransaction, event: 'CAPTURE' | 'REFUND' | 'VOID'): void {
-    const session = this.state.sessions.get(tx.session_id)!;
+    const session = this.state.sessions.get(tx.session_id);
+    if (!session) return; // the simulator was reset since (`/_control/reset`): nobody to tell
+
     const wanted = tx.url.callback_url ? new URL(tx.url.callback_url).searchParams.getAll('report_event') : [];
     this.report(session, tx, undefined, event, { callback: wanted.includes(event) });
   }

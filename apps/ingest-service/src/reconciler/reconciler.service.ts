@@ -17,6 +17,9 @@ import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.confi
 import { PaymentFacts, type FactContext } from '../facts/payment-facts.service';
 import { DuePayments, type RetrySettings } from './due-payments';
 
+/** The longest a command service's refund call can take: a token fetch and the call, each with its retries. */
+const SEND_BUDGET_MS = 60_000;
+
 const CONTEXT: FactContext = { source: 'reconciler', correlationId: 'reconciler' };
 /** The longest pause between two looks at a payment Dintero still cannot settle. */
 const MAX_RETRY_MS = 5 * 60_000;
@@ -242,10 +245,19 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       .filter((refund) => !refundSettled(refund))
       .map((refund) =>
         refund.status === 'accepted'
-          ? Date.now() + this.retryMs
+          ? Date.now() + this.acceptedRefundPause(refund)
           : Math.max(this.silenceIsNoAt(state.paymentId, refund), Date.now() + this.retryMs),
       );
     return due.length > 0 ? Math.min(...due) : undefined;
+  }
+
+  /**
+   * How long before Dintero is asked again about a refund it accepted and has not finished: a quarter of its
+   * age, between the retry pause and five minutes, so that one left unfinished for days costs little.
+   */
+  private acceptedRefundPause(refund: Refund): number {
+    const age = Date.now() - Date.parse(refund.requestedAt);
+    return Math.min(Math.max(age / 4, this.retryMs), MAX_RETRY_MS);
   }
 
   /**
@@ -256,7 +268,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   private silenceIsNoAt(paymentId: string, refund: Refund): number {
     if (refund.status === 'accepted') return Number.POSITIVE_INFINITY;
     const claim = this.due.openClaims(paymentId).get(refund.claimId);
-    return Math.max(Date.parse(refund.requestedAt) + this.refundWaitMs, claim?.expiresAt ?? 0);
+    // A refund sent moments ago may be on its way to Dintero still: not before the sender's call has ended.
+    const sent = refund.submittedAt === undefined ? 0 : Date.parse(refund.submittedAt) + SEND_BUDGET_MS;
+    return Math.max(Date.parse(refund.requestedAt) + this.refundWaitMs, claim?.expiresAt ?? 0, sent);
   }
 
   /** Releases a claim the reconciler found to be over (its session ended, or nothing was recorded behind it). */

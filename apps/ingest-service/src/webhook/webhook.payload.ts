@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { DINTERO_ERROR_KINDS, type DinteroErrorKind } from '@app/payment-domain';
 import { DINTERO_ID } from '../dintero-input';
 
@@ -42,11 +42,13 @@ export class WebhookPayload {
   event_delivery?: string;
 
   @IsOptional()
+  @IsObject() // not an array: class-validator would pass an empty one
   @ValidateNested()
   @Type(() => WebhookTransaction)
   transaction?: WebhookTransaction;
 
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => WebhookAuthorization)
   authorization?: WebhookAuthorization;

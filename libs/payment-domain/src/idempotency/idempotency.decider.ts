@@ -26,26 +26,42 @@ export interface KeyTaken {
   readonly expiresAt: string;
   readonly resourceId?: string;
   readonly leaseUntil?: string;
+  /** Who holds the lease: only that run may record the answer or end the lease early. */
+  readonly attemptId?: string;
+}
+
+/** A run of the request: the one that took the key, or one that resumed it. */
+interface Attempt {
+  readonly attemptId?: string;
 }
 
 export type IdempotencyEvent =
   | { readonly type: 'IdempotencyKeyUsed'; readonly data: KeyTaken }
   | {
       readonly type: 'IdempotentAnswerRecorded';
-      readonly data: { readonly answer: RecordedAnswer; readonly at: string };
+      readonly data: { readonly answer: RecordedAnswer; readonly at: string } & Attempt;
     }
   /** A retry took over a request whose lease had run out (its process died): it runs until `leaseUntil`. */
-  | { readonly type: 'IdempotentRequestResumed'; readonly data: { readonly at: string; readonly leaseUntil: string } }
+  | {
+      readonly type: 'IdempotentRequestResumed';
+      readonly data: { readonly at: string; readonly leaseUntil: string } & Attempt;
+    }
   /** The request failed with a server error and no answer: its lease ends now, so a retry resumes it at once. */
-  | { readonly type: 'IdempotentRequestInterrupted'; readonly data: { readonly at: string } }
+  | { readonly type: 'IdempotentRequestInterrupted'; readonly data: { readonly at: string } & Attempt }
   /** Before requests could be resumed, a server error freed the key (read from older logs only). */
   | { readonly type: 'IdempotencyKeyReleased'; readonly data: { readonly at: string } };
 
 export type IdempotencyCommand =
   | { readonly type: 'UseIdempotencyKey'; readonly data: KeyTaken }
-  | { readonly type: 'RecordIdempotentAnswer'; readonly data: { readonly answer: RecordedAnswer; readonly at: string } }
-  | { readonly type: 'ResumeIdempotentRequest'; readonly data: { readonly at: string; readonly leaseUntil: string } }
-  | { readonly type: 'InterruptIdempotentRequest'; readonly data: { readonly at: string } };
+  | {
+      readonly type: 'RecordIdempotentAnswer';
+      readonly data: { readonly answer: RecordedAnswer; readonly at: string } & Attempt;
+    }
+  | {
+      readonly type: 'ResumeIdempotentRequest';
+      readonly data: { readonly at: string; readonly leaseUntil: string } & Attempt;
+    }
+  | { readonly type: 'InterruptIdempotentRequest'; readonly data: { readonly at: string } & Attempt };
 
 export type IdempotencyState =
   | { readonly status: 'unused' }
@@ -55,6 +71,7 @@ export type IdempotencyState =
       readonly expiresAt: string;
       readonly resourceId?: string;
       readonly leaseUntil?: string;
+      readonly attemptId?: string;
     }
   | {
       readonly status: 'answered';
@@ -75,6 +92,10 @@ export function resumable(state: IdempotencyState, at: string): boolean {
   );
 }
 
+/** The request runs and `attempt` is the run holding its lease (keys from before runs were named: any run). */
+const holdsLease = (state: IdempotencyState, attempt: Attempt): boolean =>
+  state.status === 'running' && (state.attemptId === undefined || state.attemptId === attempt.attemptId);
+
 function decide(command: IdempotencyCommand, state: IdempotencyState): IdempotencyEvent[] {
   switch (command.type) {
     case 'UseIdempotencyKey': {
@@ -90,12 +111,13 @@ function decide(command: IdempotencyCommand, state: IdempotencyState): Idempoten
       return [];
     }
     case 'RecordIdempotentAnswer':
-      return state.status === 'running' ? [{ type: 'IdempotentAnswerRecorded', data: command.data }] : [];
+      // A run that lost its lease (presumed dead, but it was only slow) does not answer for the one that resumed.
+      return holdsLease(state, command.data) ? [{ type: 'IdempotentAnswerRecorded', data: command.data }] : [];
     case 'ResumeIdempotentRequest':
       // Of concurrent retries, the log lets one resume: the others find the new lease and wait.
       return resumable(state, command.data.at) ? [{ type: 'IdempotentRequestResumed', data: command.data }] : [];
     case 'InterruptIdempotentRequest':
-      return state.status === 'running' ? [{ type: 'IdempotentRequestInterrupted', data: command.data }] : [];
+      return holdsLease(state, command.data) ? [{ type: 'IdempotentRequestInterrupted', data: command.data }] : [];
     default: {
       const unknown: never = command;
       throw new DomainError('VALIDATION_FAILED', `Unknown idempotency command ${JSON.stringify(unknown)}`);
@@ -106,22 +128,29 @@ function decide(command: IdempotencyCommand, state: IdempotencyState): Idempoten
 function evolve(state: IdempotencyState, event: IdempotencyEvent): IdempotencyState {
   switch (event.type) {
     case 'IdempotencyKeyUsed': {
-      const { bodyHash, expiresAt, resourceId, leaseUntil } = event.data;
+      const { bodyHash, expiresAt, resourceId, leaseUntil, attemptId } = event.data;
       return {
         status: 'running',
         bodyHash,
         expiresAt,
         ...(resourceId ? { resourceId } : {}),
         ...(leaseUntil ? { leaseUntil } : {}),
+        ...(attemptId ? { attemptId } : {}),
       };
     }
     case 'IdempotentAnswerRecorded': {
       if (state.status !== 'running') return state;
-      const { leaseUntil: _lease, ...rest } = state;
+      const { leaseUntil: _lease, attemptId: _attempt, ...rest } = state;
       return { ...rest, status: 'answered', answer: event.data.answer };
     }
     case 'IdempotentRequestResumed':
-      return state.status === 'running' ? { ...state, leaseUntil: event.data.leaseUntil } : state;
+      return state.status === 'running'
+        ? {
+            ...state,
+            leaseUntil: event.data.leaseUntil,
+            ...(event.data.attemptId ? { attemptId: event.data.attemptId } : {}),
+          }
+        : state;
     case 'IdempotentRequestInterrupted':
       return state.status === 'running' ? { ...state, leaseUntil: event.data.at } : state;
     case 'IdempotencyKeyReleased':

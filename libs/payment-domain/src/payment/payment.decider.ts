@@ -16,6 +16,19 @@ import {
 type Of<Type extends PaymentCommand['type']> = Extract<PaymentCommand, { type: Type }>['data'];
 
 function requestPayment(data: Of<'RequestPayment'>, state: PaymentState): PaymentEvent[] {
+  // The same request again (two runs of one idempotent request, the second resuming the first): recorded once.
+  if (
+    state.status !== 'none' &&
+    state.paymentId === data.paymentId &&
+    state.claimId === data.claimId &&
+    state.posClientId === data.posClientId &&
+    state.storeId === data.storeId &&
+    state.terminalId === data.terminalId &&
+    state.amount === data.amount &&
+    state.currency === data.currency &&
+    state.merchantReference === data.merchantReference
+  )
+    return [];
   if (state.status !== 'none')
     throw new DomainError('PAYMENT_EXISTS', `Payment ${data.paymentId} exists`, { paymentId: data.paymentId });
   requireText(data.paymentId, 'paymentId', 100);
@@ -57,10 +70,15 @@ function recordSessionRejected(data: Of<'RecordSessionRejected'>, state: Payment
   return [{ type: 'SessionCreationRejected', data }];
 }
 
-/** The session is created once: the first to record this step makes the Dintero call, nobody else. */
+/**
+ * The session is created once: the first to record this step makes the Dintero call, nobody else. A payment
+ * the POS asked to cancel before any session exists is cancelled here instead: no terminal prompts for it.
+ */
 function beginSessionCreation(data: Of<'BeginSessionCreation'>, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
   if (payment.status !== 'requested' || payment.sessionCreationStartedAt !== undefined) return [];
+  if (payment.cancellationRequested)
+    return [{ type: 'PaymentCancelled', data: { by: 'pos', source: 'command-service', at: data.at } }];
   return [{ type: 'SessionCreationStarted', data }];
 }
 
@@ -284,7 +302,8 @@ function recordRefundOutcome(
         ? []
         : [{ type: 'RefundOutcomeUnknown', data: { refundId, reason: reason ?? 'no answer', at } }];
     case 'accepted':
-      return refund.status === 'accepted'
+      // Once, or again only to add the request id an earlier acceptance did not know.
+      return refund.status === 'accepted' && (refund.dinteroRequestId !== undefined || requestId === undefined)
         ? []
         : [{ type: 'RefundAccepted', data: { refundId, ...(requestId ? { requestId } : {}), ...when } }];
   }

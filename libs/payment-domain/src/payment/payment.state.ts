@@ -64,6 +64,8 @@ export type PaymentState =
       readonly endedAt: string;
       readonly reason?: string;
       readonly receipt?: TerminalReceipt;
+      /** The HTTP status Dintero refused the session with (a `rejected` payment). */
+      readonly dinteroStatus?: number;
     });
 
 export type OpenPayment = Extract<PaymentState, { status: OpenStatus }>;
@@ -141,7 +143,7 @@ function end(
   state: PaymentState,
   status: EndedStatus,
   at: string,
-  fields: { transactionId?: string; reason?: string; receipt?: TerminalReceipt },
+  fields: { transactionId?: string; reason?: string; receipt?: TerminalReceipt; dinteroStatus?: number },
 ): PaymentState {
   if (!isOpen(state)) return state;
   return { ...withoutOpenFields(state), ...fields, status, endedAt: at };
@@ -204,7 +206,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     case 'SessionCreationOutcomeUnknown':
       return isOpen(state) ? { ...state, status: 'outcome_unknown' } : state;
     case 'SessionCreationRejected':
-      return end(state, 'rejected', event.data.at, { reason: event.data.code });
+      return end(state, 'rejected', event.data.at, { reason: event.data.code, dinteroStatus: event.data.httpStatus });
     case 'CancellationRequested':
       return isOpen(state) ? { ...state, cancellationRequested: true } : state;
     case 'VoidRequested':

@@ -3,6 +3,7 @@ import type { Msg } from '@nats-io/transport-node';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { validationMessages } from '../config/validation-messages';
+import { assertReasonableJson } from '../problem-details/json-shape';
 import { ProblemDetailsFilter, RequestValidationError } from '../problem-details/problem-details.filter';
 
 /** What every request/reply subject of the engine answers: an HTTP status and the body HTTP would send. */
@@ -24,6 +25,7 @@ export async function parseMessage<Message extends object>(msg: Msg, schema: new
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new RequestValidationError(['The message must be a JSON object']);
+  assertReasonableJson(raw, 'message');
   const message = plainToInstance(schema, raw);
   const errors = await validate(message, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length > 0) throw new RequestValidationError(validationMessages(errors));

@@ -1,9 +1,20 @@
-import { ValidationPipe } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 import { validationMessages } from '../config/validation-messages';
+import { assertReasonableJson } from './json-shape';
 import { RequestValidationError } from './problem-details.filter';
 
-/** class-validator for every DTO; unknown fields refused, so a typo is an error rather than ignored. */
-export const requestValidation = new ValidationPipe({
+/**
+ * class-validator for every DTO; unknown fields refused, so a typo is an error rather than ignored. A body or
+ * query nested too deep or too wide is refused before class-transformer sees it.
+ */
+class RequestValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' || metadata.type === 'query') assertReasonableJson(value, metadata.type);
+    return super.transform(value, metadata);
+  }
+}
+
+export const requestValidation = new RequestValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,

@@ -49,19 +49,23 @@ export class PaymentLookup {
     const cursor = query.cursor === undefined ? undefined : parseCursor(query.cursor);
     const limit = query.limit ?? 20;
     const reference = query.merchantReference === undefined ? '*' : referenceToken(query.merchantReference);
-    const days = from === undefined ? ['*'] : utcDays(from, to);
-    const filters = days.map((day) => `${query.storeId}.${day}.${query.terminalId ?? '*'}.${reference}.*`);
+    // Newest day first, from the cursor's day: listing stops once a page and one more are found. (A lookup
+    // by reference over any time is one filter: a reference names few payments.)
+    const newest = cursor ? Math.min(cursor.t + 1, to) : to;
+    const days = from === undefined ? ['*'] : utcDays(from, newest).reverse();
 
     const found: PaymentIndexKey[] = [];
     const bucket = await this.bucket();
     // One filter at a time: several in one listing need NATS 2.10, and 2.9 is still supported.
-    for (const filter of filters)
-      for await (const key of await bucket.keys(filter)) {
+    for (const day of days) {
+      for await (const key of await bucket.keys(`${query.storeId}.${day}.${query.terminalId ?? '*'}.${reference}.*`)) {
         const parsed = parsePaymentIndexKey(key);
         if (!parsed || parsed.requestedAtMs >= to || (from !== undefined && parsed.requestedAtMs < from)) continue;
         if (cursor && !before(parsed, cursor)) continue;
         found.push(parsed);
       }
+      if (found.length > limit) break;
+    }
     found.sort((a, b) => (before(a, { t: b.requestedAtMs, p: b.paymentId }) ? 1 : -1));
 
     const payments: PaymentView[] = [];
@@ -81,18 +85,30 @@ export class PaymentLookup {
   }
 
   private bucket(): Promise<KV> {
-    // Created if the projector has not yet: the same settings, so whichever comes first makes it.
-    this.index ??= new Kvm(this.nats).create(natsNames(this.config.natsPrefix).buckets.paymentIndex, { history: 1 });
+    // Created if the projector has not yet: the same settings, so whichever comes first makes it. A failure
+    // (NATS restarting) is not kept: the next lookup tries again.
+    this.index ??= new Kvm(this.nats)
+      .create(natsNames(this.config.natsPrefix).buckets.paymentIndex, { history: 1 })
+      .catch((error: unknown) => {
+        this.index = undefined;
+        throw error;
+      });
     return this.index;
   }
 }
 
 /** `[from, to)` in epoch ms; `from` undefined: any time (a lookup by reference). Refused whole when malformed. */
 function window(query: ListPaymentsQuery): { from: number | undefined; to: number } {
-  const to = query.to === undefined ? Date.now() + 1 : Date.parse(query.to);
+  const instant = (text: string, name: string) => {
+    const time = Date.parse(text);
+    if (!Number.isFinite(time))
+      throw new RequestValidationError([`${name} must be a date and time such as 2026-12-01T10:00:00Z`]);
+    return time;
+  };
+  const to = query.to === undefined ? Date.now() + 1 : instant(query.to, 'to');
   const from =
     query.from !== undefined
-      ? Date.parse(query.from)
+      ? instant(query.from, 'from')
       : query.merchantReference === undefined
         ? to - DEFAULT_WINDOW_MS
         : undefined;

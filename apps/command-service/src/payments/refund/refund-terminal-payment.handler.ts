@@ -211,7 +211,38 @@ export class RefundTerminalPaymentHandler {
       'resuming an interrupted refund',
     );
     const transactionId = payment.status === 'captured' ? payment.transactionId : '';
+    if (refund.status === 'pending' && refund.submittedAt === undefined && !(await this.stillHeld(refund))) {
+      // Never sent, and its hold on the terminal lapsed (or is about to): the cardholder is gone, and the
+      // reconciler may take Dintero's silence as a no at any moment. Not sent now: failed, and said so.
+      const { state: after } = await handleCommand(
+        this.store,
+        paymentStream(paymentId),
+        paymentDecider,
+        {
+          type: 'RecordRefundOutcome',
+          data: {
+            refundId,
+            outcome: 'failed',
+            reason: 'not sent: its hold on the terminal lapsed before it could be resumed',
+            source: 'command-service',
+            at: now(),
+          },
+        },
+        { metadata },
+      );
+      return refundView(paymentId, refundOf(after, paymentId, refundId));
+    }
     return this.submit(paymentId, refundId, transactionId, metadata);
+  }
+
+  /** The refund's claim on its terminal holds for longer than a call to Dintero can take. */
+  private async stillHeld(refund: Refund): Promise<boolean> {
+    const { state } = await readState(this.store, terminalStream(refund.terminalId), terminalDecider);
+    return (
+      state.status === 'claimed' &&
+      state.claim.claimId === refund.claimId &&
+      Date.parse(state.claim.expiresAt) - Date.now() > this.config.idempotencyLeaseSeconds * 1000
+    );
   }
 
   /**
@@ -306,10 +337,12 @@ export class RefundTerminalPaymentHandler {
           now(),
         );
         if (settled && settled.data.outcome !== 'accepted') return settled.data;
+        // The header's id, or, without one, the request id Dintero's INITIATE_REFUND event carries.
+        const acceptedAs = requestId ?? settled?.data.requestId;
         return {
           refundId,
           outcome: 'accepted',
-          ...(requestId ? { requestId } : {}),
+          ...(acceptedAs ? { requestId: acceptedAs } : {}),
           source: 'command-service',
           at: now(),
         };

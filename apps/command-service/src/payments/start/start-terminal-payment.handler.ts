@@ -15,6 +15,7 @@ import {
   type PaymentCommand,
   type PaymentRequestedData,
   type PaymentState,
+  isOpen,
 } from '@app/payment-domain';
 import { recordUnderClaim, releaseClaim } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from '../../command-service.config';
@@ -213,10 +214,18 @@ export class StartTerminalPaymentHandler {
         { terminalId: state.terminalId, claimId: paymentId, reason: 'rejected', at: now() },
         metadata,
       );
-      throw new DinteroRefusedPayment(paymentView(state), 422, state.reason ?? 'REJECTED');
+      throw new DinteroRefusedPayment(paymentView(state), state.dinteroStatus ?? 422, state.reason ?? 'REJECTED');
     }
-    const created = state.status !== 'outcome_unknown' || state.sessionId !== undefined;
-    return { kind: created ? 'created' : 'outcome_unknown', payment: paymentView(state) } satisfies StartOutcome;
+    return this.asItStands(state);
+  }
+
+  /**
+   * A start's answer from the payment as the log has it: `created` (201) once a session or a transaction is
+   * known, otherwise `outcome_unknown` (202), whether it is still being settled or ended without one.
+   */
+  private asItStands(payment: Exclude<PaymentState, { status: 'none' }>): StartOutcome {
+    const created = payment.sessionId !== undefined || payment.transactionId !== undefined;
+    return { kind: created ? 'created' : 'outcome_unknown', payment: paymentView(payment) };
   }
 
   /**
@@ -238,21 +247,27 @@ export class StartTerminalPaymentHandler {
       { type: 'BeginSessionCreation', data: { at: now() } },
       { metadata },
     );
-    if (begun.events.length === 0) {
-      const { state } = await handleCommand(
-        this.store,
-        stream,
-        paymentDecider,
-        {
-          type: 'RecordSessionOutcomeUnknown',
-          data: { reason: 'the request creating the session was interrupted', at: now() },
-        },
-        { metadata },
-      );
-      const current = existingPayment(state);
-      const created = current.status !== 'outcome_unknown' || current.sessionId !== undefined;
-      if (current.status === 'outcome_unknown') this.logger.warn(log, 'session creation interrupted: outcome unknown');
-      return { kind: created ? 'created' : 'outcome_unknown', payment: paymentView(current) };
+    if (begun.events[0]?.type !== 'SessionCreationStarted') {
+      let current = existingPayment(begun.state);
+      if (current.status === 'requested' && current.sessionCreationStartedAt !== undefined) {
+        // Another run of this request began the creation and did not record Dintero's answer: unknown.
+        ({ state: current } = await handleCommand(
+          this.store,
+          stream,
+          paymentDecider,
+          {
+            type: 'RecordSessionOutcomeUnknown',
+            data: { reason: 'the request creating the session was interrupted', at: now() },
+          },
+          { metadata },
+        ).then(({ state }) => ({ state: existingPayment(state) })));
+        if (current.status === 'outcome_unknown')
+          this.logger.warn(log, 'session creation interrupted: outcome unknown');
+      }
+      // Cancelled by the POS before any session existed: nothing prompts, the terminal is free again.
+      if (!isOpen(current))
+        await releaseClaim(this.store, { terminalId, claimId: paymentId, reason: 'finished', at: now() }, metadata);
+      return this.asItStands(current);
     }
     const sent = performance.now();
     try {
