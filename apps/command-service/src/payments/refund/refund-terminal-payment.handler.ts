@@ -30,7 +30,7 @@ import { refundView, type RefundView } from './refund.view';
 import { now } from '../../clock';
 import { FaultPoints } from '../../fault-points';
 import type { IdempotentSteps } from '../../idempotency/idempotent-requests.service';
-import type { CommandContext } from '../command-context';
+import { commandMetadata, type CommandContext } from '../command-context';
 
 type RecordRefundOutcome = Extract<PaymentCommand, { type: 'RecordRefundOutcome' }>;
 
@@ -100,16 +100,11 @@ export class RefundTerminalPaymentHandler {
     // NOT_REFUNDABLE and REFUND_EXCEEDS_CAPTURED before anything is written.
     paymentDecider.decide(request, state);
     const transactionId = state.status === 'captured' ? state.transactionId : '';
-    const metadata = {
-      correlationId: context.correlationId,
-      causationId: context.correlationId,
-      occurredAt: now(),
-      paymentId,
-      refundId,
-      storeId: state.storeId,
-      terminalId: body.terminalId,
-      posClientId: context.client.id,
-    };
+    const metadata = commandMetadata(
+      context,
+      { paymentId, refundId, storeId: state.storeId, terminalId: body.terminalId },
+      now(),
+    );
     return { paymentId, terminalStoreId, transactionId, request, metadata };
   }
 
@@ -189,16 +184,11 @@ export class RefundTerminalPaymentHandler {
     const refund = state.status === 'captured' ? state.refunds[refundId] : undefined;
     if (!refund) return this.execute(await prepareAgain());
     const payment = existingPayment(state, paymentId);
-    const metadata = {
-      correlationId: context.correlationId,
-      causationId: context.correlationId,
-      occurredAt: now(),
-      paymentId,
-      refundId,
-      storeId: payment.storeId,
-      terminalId: refund.terminalId,
-      posClientId: context.client.id,
-    };
+    const metadata = commandMetadata(
+      context,
+      { paymentId, refundId, storeId: payment.storeId, terminalId: refund.terminalId },
+      now(),
+    );
     this.logger.log(
       {
         paymentId,

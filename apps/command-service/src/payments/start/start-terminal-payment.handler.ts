@@ -21,7 +21,7 @@ import { recordUnderClaim, releaseClaim } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from '../../command-service.config';
 import { paymentView, type PaymentView } from '../payment.view';
 import { dinteroMetadata, type StartTerminalPaymentDto } from './start-terminal-payment.dto';
-import type { CommandContext } from '../command-context';
+import { commandMetadata, type CommandContext } from '../command-context';
 import { now } from '../../clock';
 import { FaultPoints } from '../../fault-points';
 import type { IdempotentSteps } from '../../idempotency/idempotent-requests.service';
@@ -91,15 +91,7 @@ export class StartTerminalPaymentHandler {
     const claimExpiresAt = new Date(
       requestedAt.getTime() + (this.config.sessionTtlSeconds + this.config.claimMarginSeconds) * 1000,
     ).toISOString();
-    const metadata = {
-      correlationId: context.correlationId,
-      causationId: context.correlationId,
-      occurredAt: requestedAt.toISOString(),
-      paymentId,
-      storeId,
-      terminalId,
-      posClientId: context.client.id,
-    };
+    const metadata = commandMetadata(context, { paymentId, storeId, terminalId }, requestedAt.toISOString());
     const log = { paymentId, storeId, terminalId, correlationId: context.correlationId };
 
     const requestPayment: PreparedStart['requestPayment'] = {
@@ -186,15 +178,7 @@ export class StartTerminalPaymentHandler {
   async resume(paymentId: string, prepareAgain: () => Promise<PreparedStart>, context: CommandContext) {
     const { state } = await readState(this.store, paymentStream(paymentId), paymentDecider);
     if (state.status === 'none') return this.execute(await prepareAgain());
-    const metadata = {
-      correlationId: context.correlationId,
-      causationId: context.correlationId,
-      occurredAt: now(),
-      paymentId,
-      storeId: state.storeId,
-      terminalId: state.terminalId,
-      posClientId: context.client.id,
-    };
+    const metadata = commandMetadata(context, state, now());
     this.logger.log(
       {
         paymentId,
