@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { APPS, runToExit, startApp, startApps, waitUntil, type RunningApp } from './support/app-process';
+import { SqliteEventStore } from '@app/event-store';
 import { bearer, writePosClients } from './support/pos-clients';
 import { removeNatsState, uniquePrefix } from './support/projections';
 
@@ -103,6 +104,66 @@ describe('the four apps, as built', () => {
     ]);
     expect(exit).toBe(0);
     await simulator.stop();
+  });
+
+  it('echoes a well-formed X-Correlation-Id, records it on the events, and logs one line per request', async () => {
+    const simulator = await startApp('dintero-simulator', env);
+    const command = await startApp('command-service', {
+      ...env,
+      LOG_LEVEL: 'info',
+      DINTERO_API_URL: simulator.url,
+      DINTERO_CHECKOUT_URL: simulator.url,
+      INGEST_PUBLIC_URL: 'http://127.0.0.1:9',
+    });
+    try {
+      const put = (route: string, body: unknown, correlationId: string) =>
+        fetch(`${command.url}${route}`, {
+          method: 'PUT',
+          headers: { ...bearer(), 'content-type': 'application/json', 'x-correlation-id': correlationId },
+          body: JSON.stringify(body),
+        });
+      const registered = await put(
+        '/v1/stores/corr-1',
+        { name: 'C', payoutDestinationId: 'seller-1', timeZone: 'UTC' },
+        'till-3.receipt-42',
+      );
+      expect(registered.status).toBe(201);
+      expect(registered.headers.get('x-correlation-id')).toBe('till-3.receipt-42');
+      // Not well-formed: a new one instead, never the caller's text.
+      const other = await put('/v1/stores/corr-1/terminals/C-1', {}, 'has spaces and <html>');
+      const generated = other.headers.get('x-correlation-id');
+      expect(generated).toMatch(/^[0-9a-f-]{36}$/);
+
+      const log = new SqliteEventStore({ file: env.EVENT_STORE_URL!.slice('sqlite:'.length) });
+      try {
+        const events = await log.readStream('store-corr-1');
+        expect(events[0]?.metadata).toMatchObject({ correlationId: 'till-3.receipt-42', posClientId: 'hq' });
+        expect(events.at(-1)?.metadata).toMatchObject({ correlationId: generated });
+      } finally {
+        await log.close();
+      }
+      await waitUntil(
+        () => command.output().includes('"correlationId":"till-3.receipt-42"'),
+        10_000,
+        'the request line',
+      );
+      const line = command
+        .output()
+        .split('\n')
+        .map((text) => (text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : {}))
+        .find((entry) => entry['correlationId'] === 'till-3.receipt-42' && entry['msg'] === 'request answered');
+      expect(line).toMatchObject({
+        req: { method: 'PUT', url: '/v1/stores/corr-1' },
+        res: { status: 201 },
+        route: '/v1/stores/:storeId',
+        posClientId: 'hq',
+        durationMs: expect.any(Number),
+      });
+      expect(command.output()).not.toContain(bearer().authorization);
+    } finally {
+      await command.stop();
+      await simulator.stop();
+    }
   });
 
   it('refuses to start on a bad configuration, saying what is wrong', async () => {

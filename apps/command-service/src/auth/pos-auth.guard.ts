@@ -13,6 +13,8 @@ export class PosAuthGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     request.posClient = this.credentials.authenticate(request.headers.authorization);
+    // For the request's log line (the client's id: never its key).
+    (request.raw as { posClientId?: string }).posClientId = request.posClient.id;
     return true;
   }
 }

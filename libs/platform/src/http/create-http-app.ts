@@ -1,3 +1,5 @@
+import type { Http2ServerRequest } from 'node:http2';
+import type { IncomingMessage } from 'node:http';
 import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import { HttpException, type DynamicModule, type INestApplication } from '@nestjs/common';
@@ -7,6 +9,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { BaseAppConfig } from '../config/base-app.config';
 import { ConfigError, loadConfig } from '../config/load-config';
+import { CORRELATION_HEADER, correlationIdOf } from '../logging/logger.module';
 
 export interface HttpAppOptions {
   readonly name: string;
@@ -27,7 +30,16 @@ export async function createHttpApp(
 ): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     module,
-    new FastifyAdapter({ bodyLimit: config.bodyLimit }),
+    new FastifyAdapter({
+      bodyLimit: config.bodyLimit,
+      // The request's id is its correlation id: the caller's well-formed `X-Correlation-Id`, or a new one. It
+      // is the `correlationId` of the events the request writes, and (as `raw.id`) of its log lines.
+      genReqId: (raw: IncomingMessage | Http2ServerRequest) => {
+        const id = correlationIdOf(raw as IncomingMessage);
+        (raw as { id?: string }).id = id;
+        return id;
+      },
+    }),
     {
       bufferLogs: true,
       // The raw bytes of each body on `request.rawBody`: webhook signatures are over them, not a re-serialisation.
@@ -35,6 +47,15 @@ export async function createHttpApp(
     },
   );
   app.useLogger(app.get(Logger));
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) => {
+      void reply.header(CORRELATION_HEADER, request.id);
+      // The route's pattern, not its path: the request log line groups by it, ids stay out of it.
+      (request.raw as { route?: string }).route = request.routeOptions.url;
+      done();
+    });
   closeConnectionsWhenDone(app);
   if (config.rateLimitPerMinute > 0) await limitRate(app, config.rateLimitPerMinute, options.rateLimitStatus ?? 429);
   const document = SwaggerModule.createDocument(

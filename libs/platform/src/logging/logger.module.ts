@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { type DynamicModule } from '@nestjs/common';
+import { RequestMethod, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { LogLevel } from '../config/base-app.config';
 
-const CORRELATION_HEADER = 'x-correlation-id';
+export const CORRELATION_HEADER = 'x-correlation-id';
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
@@ -38,23 +38,42 @@ export function correlationIdOf(request: IncomingMessage): string {
   return value && CORRELATION_ID.test(value) ? value : randomUUID();
 }
 
-/** JSON logs through pino, one line per request with its correlation id. */
+/**
+ * JSON logs through pino. At `info`, one line per request when it is answered: method, route, status,
+ * duration, correlation id and POS client (no headers, no body: no secret or card data).
+ */
 export function loggerModule(app: string, level: LogLevel): DynamicModule {
   return LoggerModule.forRoot({
+    // Every route, said explicitly: nestjs-pino's default route pattern (`{/*splat}`) matches nothing under
+    // Nest 12's Fastify adapter, so no request was ever logged (seen, and caught by apps-boot.e2e).
+    forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
     pinoHttp: {
       name: app,
       level,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      // Fastify gives each request its correlation id first (create-http-app.ts); this serves other servers.
       genReqId: (request, response) => {
         const id = correlationIdOf(request);
         response.setHeader(CORRELATION_HEADER, id);
         return id;
       },
-      customAttributeKeys: { reqId: 'correlationId' },
+      customAttributeKeys: { reqId: 'correlationId', responseTime: 'durationMs' },
+      // The correlation id once, top level, on the request's line (pino-http's `reqId`, renamed above).
+      quietReqLogger: true,
+      // Asked when the request starts and again when it is answered: only the answer's line carries these, or
+      // they would be written twice.
+      customProps: (request, response) => {
+        if (!response.headersSent) return {};
+        const { route, posClientId } = request as { route?: string; posClientId?: string };
+        return { ...(route ? { route } : {}), ...(posClientId ? { posClientId } : {}) };
+      },
+      customSuccessMessage: () => 'request answered',
+      customErrorMessage: () => 'request failed',
       // Health probes and scrapes would drown the log.
       autoLogging: { ignore: (request) => request.url === '/health' || request.url === '/metrics' },
       serializers: {
-        req: (request: { id: string; method: string; url: string }) => ({ method: request.method, url: request.url }),
+        req: (request: { method: string; url: string }) => ({ method: request.method, url: request.url }),
+        res: (response: { statusCode: number }) => ({ status: response.statusCode }),
       },
     },
   });
