@@ -37,6 +37,9 @@ describe('the four apps, as built', () => {
       expect(health.status).toBe('ok');
       const metrics = await (await fetch(`${app.url}/metrics`)).text();
       expect(metrics).toContain(`process_cpu_user_seconds_total{app="${app.name}"}`);
+      // Every app counts and times its requests by route pattern and status: the /health just answered.
+      expect(metrics).toMatch(/http_requests_total\{method="GET",route="\/health",status="200",app="[a-z-]+"\} [1-9]/);
+      expect(metrics).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/health",status="200"\} [1-9]/);
       expect((await fetch(`${app.url}/docs`)).status).toBe(200);
     }
     const commandHealth = (await (await fetch(`${running[0]!.url}/health`)).json()) as {

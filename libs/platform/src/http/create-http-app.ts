@@ -10,6 +10,9 @@ import { Logger } from 'nestjs-pino';
 import type { BaseAppConfig } from '../config/base-app.config';
 import { ConfigError, loadConfig } from '../config/load-config';
 import { CORRELATION_HEADER, correlationIdOf } from '../logging/logger.module';
+import { METRICS_REGISTRY } from '../metrics/metrics.module';
+import { paymentMetrics } from '../metrics/payment-metrics';
+import type { Registry } from 'prom-client';
 
 export interface HttpAppOptions {
   readonly name: string;
@@ -47,15 +50,21 @@ export async function createHttpApp(
     },
   );
   app.useLogger(app.get(Logger));
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onRequest', (request, reply, done) => {
-      void reply.header(CORRELATION_HEADER, request.id);
-      // The route's pattern, not its path: the request log line groups by it, ids stay out of it.
-      (request.raw as { route?: string }).route = request.routeOptions.url;
-      done();
-    });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header(CORRELATION_HEADER, request.id);
+    // The route's pattern, not its path: the request log line groups by it, ids stay out of it.
+    (request.raw as { route?: string }).route = request.routeOptions.url;
+    done();
+  });
+  const { httpRequests, httpSeconds } = paymentMetrics(app.get<Registry>(METRICS_REGISTRY));
+  fastify.addHook('onResponse', (request, reply, done) => {
+    // An unknown path is one label value, not one per path a scanner tries.
+    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode };
+    httpRequests.inc(labels);
+    httpSeconds.observe(labels, reply.elapsedTime / 1000);
+    done();
+  });
   closeConnectionsWhenDone(app);
   if (config.rateLimitPerMinute > 0) await limitRate(app, config.rateLimitPerMinute, options.rateLimitStatus ?? 429);
   const document = SwaggerModule.createDocument(

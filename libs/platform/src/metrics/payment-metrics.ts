@@ -50,6 +50,19 @@ function create(registry: Registry) {
       help: 'Log positions appended and not yet in the read models',
       registers,
     }),
+    httpRequests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers,
+    }),
+    httpSeconds: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
     terminalsBusy: new Gauge({
       name: 'payments_terminals_busy',
       help: 'Terminals busy with a payment or refund, over every store',
