@@ -154,6 +154,7 @@ describe('conformance to Dintero’s published specification', () => {
     await expect(client.capture(txId, 100)).rejects.toBeInstanceOf(DinteroRejectedError);
     await expect(client.getTransaction('T12345678.nope')).rejects.toMatchObject({ status: 404 });
     expect((await client.listTransactions({ storeId: [storeId], limit: 100 })).length).toBeGreaterThan(5);
+    await client.close();
     await engine.sim.control('POST', '/idle');
 
     const conformance = SpecConformance.fromFile(path.join(__dirname, 'allowed-differences.json'));

@@ -34,6 +34,7 @@ describe('Dintero simulator', () => {
     });
   });
   afterEach(async () => {
+    await dintero.close();
     await sim.close();
     await receiver.close();
   });

@@ -1,3 +1,4 @@
+import { Pool, type Dispatcher } from 'undici';
 import { DinteroRejectedError, DinteroUnavailableError } from './dintero.errors';
 import type {
   DinteroSession,
@@ -55,7 +56,13 @@ type Safety = 'safe' | 'unsafe';
 interface Answer<T> {
   readonly body: T;
   readonly status: number;
-  readonly headers: Headers;
+  header(name: string): string | undefined;
+}
+
+interface Sent {
+  readonly method: string;
+  readonly headers: Record<string, string>;
+  readonly body?: string;
 }
 
 /**
@@ -90,6 +97,7 @@ export class DinteroClient {
   private readonly retryBaseMs: number;
   private readonly renewMarginMs: number;
   private readonly now: () => number;
+  private readonly pools = new Map<string, Pool>();
 
   constructor(private readonly options: DinteroClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
@@ -173,7 +181,7 @@ export class DinteroClient {
   private async operation(operation: string, path: string, body?: unknown): Promise<TransactionOperationResult> {
     const answer = await this.call<DinteroTransaction>(operation, 'unsafe', 'POST', path, body);
     if (answer.status !== 202) return { kind: 'done', transaction: answer.body };
-    const requestId = answer.headers.get('event-request-id') ?? undefined;
+    const requestId = answer.header('event-request-id');
     return { kind: 'accepted', transaction: answer.body, ...(requestId ? { requestId } : {}) };
   }
 
@@ -196,7 +204,7 @@ export class DinteroClient {
           'content-type': 'application/json',
         },
         body: JSON.stringify({ grant_type: 'client_credentials', audience: dinteroAudience(accountId) }),
-      },
+      } satisfies Sent,
     );
     if (typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
       throw new DinteroUnavailableError('Dintero returned a token response without access_token or expires_in');
@@ -252,36 +260,84 @@ export class DinteroClient {
     }
   }
 
-  private async send<T>(safety: Safety, url: string, init: RequestInit): Promise<Answer<T>> {
+  private async send<T>(safety: Safety, url: string, sent: Sent): Promise<Answer<T>> {
+    const { origin, pathname, search } = new URL(url);
     for (let attempt = 1; ; attempt++) {
-      let response: Response;
+      let response: Dispatcher.ResponseData;
+      // The whole call, answer and body, within the timeout: a timer of our own, since undici's own header
+      // and body timeouts tick at a second's resolution.
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(new CallTimedOut()), this.timeoutMs);
       try {
-        response = await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+        response = await this.pool(origin).request({
+          path: `${pathname}${search}`,
+          method: sent.method,
+          headers: sent.headers,
+          ...(sent.body === undefined ? {} : { body: sent.body }),
+          signal: deadline.signal,
+        });
       } catch (error) {
+        clearTimeout(timer);
         const neverSent = isConnectionRefused(error);
         if ((safety === 'safe' || neverSent) && attempt < this.maxAttempts) {
           await this.backoff(attempt);
           continue;
         }
         throw new DinteroUnavailableError(
-          `Dintero did not answer ${init.method ?? 'GET'} ${new URL(url).pathname}: ${describe(error)}`,
+          `Dintero did not answer ${sent.method} ${pathname}: ${describe(error)}`,
           undefined,
-          {
-            cause: error,
-          },
+          { cause: error },
         );
       }
-      if (response.ok)
-        return { body: (await response.json()) as T, status: response.status, headers: response.headers };
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-      const retriable = response.status === 429 || (safety === 'safe' && response.status >= 500);
+      const status = response.statusCode;
+      const header = (name: string) => headerOf(response.headers, name);
+      if (status >= 200 && status < 300) {
+        // A body that does not arrive in time is no answer either: the outcome is unknown.
+        const text = await response.body
+          .text()
+          .catch((error: unknown) => {
+            throw new DinteroUnavailableError(
+              `Dintero's answer to ${sent.method} ${pathname} broke off: ${describe(error)}`,
+              undefined,
+              { cause: error },
+            );
+          })
+          .finally(() => clearTimeout(timer));
+        return { body: JSON.parse(text) as T, status, header };
+      }
+      clearTimeout(timer);
+      const retryAfterMs = parseRetryAfter(header('retry-after') ?? null);
+      const retriable = status === 429 || (safety === 'safe' && status >= 500);
       if (retriable && attempt < this.maxAttempts) {
-        await response.arrayBuffer().catch(() => undefined);
+        await response.body.dump().catch(() => undefined);
         await this.backoff(attempt, retryAfterMs);
         continue;
       }
-      throw await errorFrom(response, init.method ?? 'GET', url);
+      throw errorFrom(status, await response.body.text().catch(() => ''), sent.method, pathname);
     }
+  }
+
+  /**
+   * One connection pool per Dintero host, its connections kept alive between calls. undici's `Pool` rather
+   * than the global `fetch` that wraps it: without WHATWG streams and an abort signal per call, a call costs a
+   * fraction of the CPU (fetch was a tenth of the engine's time in the profile).
+   */
+  private pool(origin: string): Pool {
+    let pool = this.pools.get(origin);
+    if (!pool) this.pools.set(origin, (pool = new Pool(origin, { connections: 64, keepAliveTimeout: 30_000 })));
+    return pool;
+  }
+
+  /** Closes the kept-alive connections: the app is stopping. */
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((pool) => pool.close()));
+  }
+
+  /** Nest calls it on the provider when the app stops. */
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
   }
 
   private backoff(attempt: number, retryAfterMs?: number): Promise<void> {
@@ -290,10 +346,9 @@ export class DinteroClient {
   }
 }
 
-async function errorFrom(response: Response, method: string, url: string): Promise<Error> {
-  const text = await response.text().catch(() => '');
-  let code = `HTTP_${response.status}`;
-  let message = text.slice(0, 200) || response.statusText;
+function errorFrom(status: number, text: string, method: string, pathname: string): Error {
+  let code = `HTTP_${status}`;
+  let message = text.slice(0, 200) || `HTTP ${status}`;
   let errors: unknown[] = [];
   try {
     const body = JSON.parse(text) as { error?: { code?: string; message?: string; errors?: unknown[] } };
@@ -303,13 +358,15 @@ async function errorFrom(response: Response, method: string, url: string): Promi
   } catch {
     // Not Dintero's JSON error body (a proxy's page, say): keep the status and the text.
   }
-  if (response.status >= 400 && response.status < 500 && response.status !== 429) {
-    return new DinteroRejectedError(response.status, code, message, errors);
+  if (status >= 400 && status < 500 && status !== 429) {
+    return new DinteroRejectedError(status, code, message, errors);
   }
-  return new DinteroUnavailableError(
-    `Dintero answered ${response.status} ${code} to ${method} ${new URL(url).pathname}: ${message}`,
-    response.status,
-  );
+  return new DinteroUnavailableError(`Dintero answered ${status} ${code} to ${method} ${pathname}: ${message}`, status);
+}
+
+function headerOf(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function parseRetryAfter(header: string | null): number | undefined {
@@ -320,13 +377,22 @@ function parseRetryAfter(header: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(date - Date.now(), 0);
 }
 
+/** Our deadline for a call passed: the reason the call was aborted with. */
+class CallTimedOut extends Error {
+  constructor() {
+    super('timed out');
+    this.name = 'TimeoutError';
+  }
+}
+
 function isConnectionRefused(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: string } }).cause;
-  return cause?.code === 'ECONNREFUSED';
+  const { code, cause } = error as { code?: string; cause?: { code?: string } };
+  return code === 'ECONNREFUSED' || cause?.code === 'ECONNREFUSED';
 }
 
 function describe(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if ((error as Error).name === 'TimeoutError') return 'timed out';
-  return cause?.code ?? cause?.message ?? (error as Error).message;
+  const { code, message } = error as { code?: string; message?: string };
+  if (error instanceof CallTimedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
+    return 'timed out';
+  return code ?? message ?? String(error);
 }

@@ -12,17 +12,25 @@ import { SEED, startSimulator, type RunningSimulator } from '../../../test/suppo
 describe('DinteroClient against the simulator over HTTP', () => {
   let sim: RunningSimulator;
   let clock: number;
+  const clients: DinteroClient[] = [];
+  afterEach(async () => {
+    // Each client keeps its connections alive: closed, so that nothing outlives the test.
+    await Promise.all(clients.splice(0).map((created) => created.close()));
+  });
   const client = (change: Partial<ConstructorParameters<typeof DinteroClient>[0]> = {}) =>
-    new DinteroClient({
-      accountId: 'T12345678',
-      clientId: 'simulator-client',
-      clientSecret: 'simulator-secret',
-      apiUrl: sim.url,
-      checkoutUrl: sim.url,
-      retryBaseMs: 1,
-      now: () => clock,
-      ...change,
-    });
+    track(
+      new DinteroClient({
+        accountId: 'T12345678',
+        clientId: 'simulator-client',
+        clientSecret: 'simulator-secret',
+        apiUrl: sim.url,
+        checkoutUrl: sim.url,
+        retryBaseMs: 1,
+        now: () => clock,
+        ...change,
+      }),
+    );
+  const track = (created: DinteroClient) => (clients.push(created), created);
   const session = (change: Partial<TerminalSessionRequest> = {}): TerminalSessionRequest => ({
     profileId: 'in-store',
     paymentId: randomUUID(),

@@ -28,9 +28,10 @@ export interface HandleOptions<Event> {
 const READ_PAGE = 1_000;
 
 /**
- * docs/design.md's command handling, the one path every write takes: read the stream, fold with `evolve`, run
- * `decide`, append at the revision read. On a conflict someone else wrote first: read again and decide
- * again, a bounded number of times. Errors thrown by `decide` (broken rules) pass through unchanged.
+ * docs/design.md's command handling, the one path every write takes: read the stream (or take the state this
+ * process folded last), fold with `evolve`, run `decide`, append at the revision read. On a conflict someone
+ * else wrote first: read again and decide again, a bounded number of times. Errors thrown by `decide` (broken
+ * rules) on the stream as the log has it pass through unchanged.
  */
 export async function handleCommand<Command, Event extends { type: string; data: unknown }, State>(
   store: EventStore,
@@ -40,11 +41,31 @@ export async function handleCommand<Command, Event extends { type: string; data:
   options: HandleOptions<Event>,
 ): Promise<HandledCommand<Event, State>> {
   const maxAttempts = options.maxAttempts ?? 5;
+  const cache = stateCache(store, decider);
+  let cacheTried = false;
   for (let attempt = 1; ; attempt++) {
-    const { state, revision } = await readState(store, streamName, decider);
-    const events = decider.decide(command, state);
-    if (events.length === 0) return { events, state, nextRevision: revision, position: undefined };
-    const toAppend: NewEvent[] = events.map((event, index) => ({
+    // First, the state this process already folded, without reading: its own writes keep it current, and the
+    // append at its revision fails if anyone else wrote since. Any other decision on it (nothing to record,
+    // or a refusal) is taken again on the stream as the log has it, since no append would check it.
+    const cached = cacheTried ? undefined : (cache.get(streamName) as CachedState<State> | undefined);
+    cacheTried = true;
+    let fresh = cached === undefined;
+    let { state, revision } = cached ?? (await readState(store, streamName, decider));
+    let events: Event[] | undefined;
+    if (!fresh) {
+      try {
+        events = decider.decide(command, state);
+      } catch {
+        events = undefined;
+      }
+      if (events === undefined || events.length === 0) {
+        ({ state, revision } = await readState(store, streamName, decider));
+        fresh = true;
+      }
+    }
+    if (fresh) events = decider.decide(command, state);
+    if (events!.length === 0) return { events: events!, state, nextRevision: revision, position: undefined };
+    const toAppend: NewEvent[] = events!.map((event, index) => ({
       ...(options.eventId ? { id: options.eventId(event, index) } : {}),
       type: event.type,
       data: event.data,
@@ -54,16 +75,21 @@ export async function handleCommand<Command, Event extends { type: string; data:
     try {
       result = await store.append(streamName, toAppend, { expectedRevision: revision ?? 'no_stream' });
     } catch (error) {
+      // A cached state someone else's write overtook is not an attempt: the next reads the log.
+      if (error instanceof WrongExpectedRevisionError && !fresh) {
+        attempt -= 1;
+        continue;
+      }
       if (error instanceof WrongExpectedRevisionError && attempt < maxAttempts) continue;
       throw error;
     }
-    const next = events.reduce((folded, event) => decider.evolve(folded, event), state);
-    stateCache(store, decider).set(streamName, {
+    const next = events!.reduce((folded, event) => decider.evolve(folded, event), state);
+    cache.set(streamName, {
       state: next,
       revision: result.nextRevision,
       position: result.position,
     });
-    return { events, state: next, nextRevision: result.nextRevision, position: result.position };
+    return { events: events!, state: next, nextRevision: result.nextRevision, position: result.position };
   }
 }
 

@@ -56,6 +56,54 @@ describe('command handling on the SQLite log', () => {
     expect(await store.readStream(terminalStream('T-1'))).toHaveLength(1);
   });
 
+  describe('deciding on the state this process folded last, without reading', () => {
+    let other: EventStore;
+    beforeEach(() => {
+      // Another process on the same file: its writes are not in this process's cached state.
+      other = new SqliteEventStore({ file: path.join(dir, 'events.db') });
+    });
+    afterEach(() => other.close());
+    const release = (i: number): TerminalCommand => ({
+      type: 'ReleaseTerminal',
+      data: { terminalId: 'T-1', claimId: `claim-${i}`, reason: 'finished', at: '2026-11-23T10:01:00.000Z' },
+    });
+
+    it('appends once on a state another process has moved on: the append at the cached revision fails, the log is read', async () => {
+      await handleCommand(store, terminalStream('T-1'), terminalDecider, claim(1), { metadata });
+      await handleCommand(other, terminalStream('T-1'), terminalDecider, release(1), { metadata });
+      // This process still has T-1 claimed by claim-1; releasing claim-1 again must be a no-op, not a second release.
+      const again = await handleCommand(store, terminalStream('T-1'), terminalDecider, release(1), { metadata });
+      expect(again.events).toEqual([]);
+      expect((await store.readStream(terminalStream('T-1'))).map((e) => e.type)).toEqual([
+        'TerminalClaimed',
+        'TerminalReleased',
+      ]);
+    });
+
+    it('takes a refusal on its cached state again on the log: a terminal released elsewhere is claimed', async () => {
+      await handleCommand(store, terminalStream('T-1'), terminalDecider, claim(1), { metadata });
+      await handleCommand(other, terminalStream('T-1'), terminalDecider, release(1), { metadata });
+      // Cached: claimed by claim-1, so TERMINAL_BUSY; the log: free.
+      const claimed = await handleCommand(store, terminalStream('T-1'), terminalDecider, claim(2), { metadata });
+      expect(claimed.events.map((e) => e.type)).toEqual(['TerminalClaimed']);
+      expect((await store.readStream(terminalStream('T-1'))).map((e) => e.type)).toEqual([
+        'TerminalClaimed',
+        'TerminalReleased',
+        'TerminalClaimed',
+      ]);
+    });
+
+    it('does not count a stale cached state as an attempt', async () => {
+      await handleCommand(store, terminalStream('T-1'), terminalDecider, claim(1), { metadata });
+      await handleCommand(other, terminalStream('T-1'), terminalDecider, release(1), { metadata });
+      const handled = await handleCommand(store, terminalStream('T-1'), terminalDecider, claim(3), {
+        metadata,
+        maxAttempts: 1,
+      });
+      expect(handled.events.map((e) => e.type)).toEqual(['TerminalClaimed']);
+    });
+  });
+
   it('records nothing for a command whose facts are already recorded', async () => {
     await handleCommand(store, terminalStream('T-1'), terminalDecider, claim(1), { metadata });
     const again = await handleCommand(store, terminalStream('T-1'), terminalDecider, claim(1), { metadata });

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { catchUpSubscription } from '../catch-up-subscription';
+import { RecentEvents } from './recent-events';
 import { EventStoreUnavailableError, InvalidEventStoreInputError } from '../event-store.errors';
 import type {
   AppendOptions,
@@ -60,6 +61,10 @@ const COLUMNS = 'position, stream, revision, id, type, data, metadata';
  * alone on its own expected revision. Reads use their own connection on the calling thread; in WAL mode
  * they never wait for the writer.
  */
+/** Newest events kept for this process's subscriptions: minutes of a busy chain's traffic. */
+const RECENT_EVENTS = 20_000;
+const FILL_PAGE = 1_000;
+
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly signal = new ChangeSignal();
@@ -76,6 +81,9 @@ export class SqliteEventStore implements EventStore {
     all: Database.Statement<[number, number], Row>;
     head: Database.Statement<[], { position: number | null }>;
   };
+  /** The newest events, for this process's subscriptions (see `RecentEvents`); filled when the signal moved. */
+  private readonly recent = new RecentEvents(RECENT_EVENTS);
+  private recentVersion = -1;
   /** Filtered read-all statements by number of prefixes: subscriptions run them on every page. */
   private readonly filteredStatements = new Map<number, Database.Statement<unknown[], Row>>();
 
@@ -163,7 +171,7 @@ export class SqliteEventStore implements EventStore {
     checkReadAllOptions(options);
     return catchUpSubscription(
       {
-        readAll: (readOptions) => (this.closed ? Promise.resolve([]) : this.readAll(readOptions)),
+        readAll: (readOptions) => (this.closed ? Promise.resolve([]) : this.readForSubscription(readOptions)),
         changeVersion: () => this.signal.current,
         waitForChange: (seen, abort) => this.signal.waitPast(seen, abort),
       },
@@ -185,6 +193,31 @@ export class SqliteEventStore implements EventStore {
     this.signal.notify();
     await this.checkpointer.stop();
     this.db.close();
+  }
+
+  /** A subscription's page: from the recent events when they cover it, from SQL when it is catching up. */
+  private async readForSubscription(options: ReadAllOptions): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const { after, limit, streamPrefixes } = checkReadAllOptions(options);
+    this.fillRecent();
+    return this.recent.read(after, limit, streamPrefixes) ?? (await this.readAll(options));
+  }
+
+  /**
+   * Reads what was committed since the recent events were last filled, once for every subscription. The
+   * signal's version is taken before the read: a commit during it moves the version again, and the next
+   * read fills again, so nothing is missed.
+   */
+  private fillRecent(): void {
+    const version = this.signal.current;
+    if (version === this.recentVersion) return;
+    this.recentVersion = version;
+    if (this.recent.end === undefined) this.recent.startAt(BigInt(this.statements.head.get()?.position ?? 0));
+    for (;;) {
+      const rows = this.statements.all.all(Number(this.recent.end), FILL_PAGE);
+      this.recent.push(rows.map(toRecordedEvent));
+      if (rows.length < FILL_PAGE) return;
+    }
   }
 
   private readAllFiltered(after: bigint, limit: number, prefixes: readonly string[]): RecordedEvent[] {

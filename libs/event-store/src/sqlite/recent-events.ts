@@ -1,0 +1,63 @@
+import type { RecordedEvent } from '../event-store.port';
+
+/**
+ * The log's newest events, read and parsed once for every subscription of this process. Without it each
+ * subscription (the projector, the reconciler, the `waitFor=final` notifier) ran its own SQL read and JSON
+ * parse of the same new events: the largest item of the one-process engine's profile.
+ *
+ * It holds every event after `coveredAfter` up to `end` (the head when it was last filled), at most `capacity`
+ * of them: a read after `coveredAfter` is answered from memory, an older one (a subscription catching up) is
+ * not, and goes to SQL. Events are shared between readers, and never changed.
+ */
+export class RecentEvents {
+  private events: RecordedEvent[] = [];
+  private coveredAfter: bigint | undefined;
+  private last: bigint | undefined;
+
+  constructor(private readonly capacity: number) {}
+
+  /** Where the next fill reads from (exclusive); undefined before the first fill. */
+  get end(): bigint | undefined {
+    return this.last;
+  }
+
+  /** Starts the window empty at the log's head: history stays in SQL. */
+  startAt(head: bigint): void {
+    this.coveredAfter ??= head;
+    this.last ??= head;
+  }
+
+  /** The events after `end`, in position order, as the log committed them. */
+  push(events: readonly RecordedEvent[]): void {
+    if (events.length === 0) return;
+    this.events.push(...events);
+    this.last = events[events.length - 1]!.position;
+    const excess = this.events.length - this.capacity;
+    if (excess > 0) {
+      this.coveredAfter = this.events[excess - 1]!.position;
+      this.events = this.events.slice(excess);
+    }
+  }
+
+  /** Up to `limit` events after `after` in streams starting with one of `prefixes` (all when none), or undefined. */
+  read(after: bigint, limit: number, prefixes: readonly string[]): RecordedEvent[] | undefined {
+    if (this.coveredAfter === undefined || after < this.coveredAfter) return undefined;
+    const out: RecordedEvent[] = [];
+    for (let i = this.firstAfter(after); i < this.events.length && out.length < limit; i++) {
+      const event = this.events[i]!;
+      if (prefixes.length === 0 || prefixes.some((prefix) => event.streamName.startsWith(prefix))) out.push(event);
+    }
+    return out;
+  }
+
+  private firstAfter(after: bigint): number {
+    let low = 0;
+    let high = this.events.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.events[middle]!.position <= after) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+}

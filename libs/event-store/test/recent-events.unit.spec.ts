@@ -1,0 +1,37 @@
+import type { RecordedEvent } from '@app/event-store';
+import { RecentEvents } from '../src/sqlite/recent-events';
+
+const event = (position: number, streamName: string): RecordedEvent => ({
+  id: `e-${position}`,
+  type: 'T',
+  data: {},
+  metadata: { correlationId: 'c', occurredAt: '2026-12-01T00:00:00.000Z' },
+  streamName,
+  revision: 0,
+  position: BigInt(position),
+});
+
+describe('the newest events, shared by a process’s subscriptions', () => {
+  it('answers reads after where it starts, by prefix and limit, and leaves older reads to SQL', () => {
+    const recent = new RecentEvents(100);
+    recent.startAt(10n);
+    recent.push([event(11, 'payment-a'), event(12, 'terminal-t'), event(13, 'payment-b'), event(14, 'store-s')]);
+    expect(recent.read(9n, 10, [])).toBeUndefined();
+    expect(recent.read(10n, 10, ['payment-'])?.map((e) => Number(e.position))).toEqual([11, 13]);
+    expect(recent.read(11n, 2, [])?.map((e) => Number(e.position))).toEqual([12, 13]);
+    expect(recent.read(14n, 10, [])).toEqual([]);
+    expect(recent.end).toBe(14n);
+  });
+
+  it('keeps at most its capacity, and then covers only what it kept', () => {
+    const recent = new RecentEvents(3);
+    recent.startAt(0n);
+    recent.push([1, 2, 3, 4, 5].map((p) => event(p, 'payment-x')));
+    expect(recent.read(1n, 10, [])).toBeUndefined(); // 2 was evicted: a reader after 1 needs SQL
+    expect(recent.read(2n, 10, [])?.map((e) => Number(e.position))).toEqual([3, 4, 5]);
+  });
+
+  it('covers nothing before it is started', () => {
+    expect(new RecentEvents(10).read(0n, 10, [])).toBeUndefined();
+  });
+});
