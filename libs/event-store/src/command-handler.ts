@@ -26,6 +26,8 @@ export interface HandleOptions<Event> {
 }
 
 const READ_PAGE = 1_000;
+/** The revision the state cache keeps for a stream read with no events yet. */
+const NO_STREAM = -1;
 
 /**
  * docs/design.md's command handling, the one path every write takes: read the stream (or take the state this
@@ -50,7 +52,9 @@ export async function handleCommand<Command, Event extends { type: string; data:
     const cached = cacheTried ? undefined : (cache.get(streamName) as CachedState<State> | undefined);
     cacheTried = true;
     let fresh = cached === undefined;
-    let { state, revision } = cached ?? (await readState(store, streamName, decider));
+    let { state, revision } = cached
+      ? { state: cached.state, revision: cached.revision === NO_STREAM ? undefined : cached.revision }
+      : await readState(store, streamName, decider);
     let events: Event[] | undefined;
     if (!fresh) {
       try {
@@ -102,7 +106,8 @@ export async function readState<Command, Event extends { type: string; data: unk
   const cache = stateCache(store, decider);
   const cached = cache.get(streamName) as CachedState<State> | undefined;
   let state = cached?.state ?? decider.initialState;
-  let revision: number | undefined = cached?.revision;
+  let revision: number | undefined =
+    cached === undefined || cached.revision === NO_STREAM ? undefined : cached.revision;
   let position: bigint | undefined = cached?.position;
   for (;;) {
     const page = await store.readStream(streamName, {
@@ -115,7 +120,9 @@ export async function readState<Command, Event extends { type: string; data: unk
       position = recorded.position;
     }
     if (page.length < READ_PAGE) {
-      if (revision !== undefined && revision !== cached?.revision) cache.set(streamName, { state, revision, position });
+      // A stream with no events is kept too: a new idempotency key or payment is read, then written at once.
+      const seen = revision ?? NO_STREAM;
+      if (seen !== cached?.revision) cache.set(streamName, { state, revision: seen, position });
       return { state, revision, position };
     }
   }
