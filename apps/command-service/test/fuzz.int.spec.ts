@@ -94,6 +94,18 @@ describe('command service under generated input', () => {
     );
   });
 
+  it('answers a body that is not JSON by its content type with 415, in Problem Details', async () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
+      const response = await service.fetch('/v1/terminal-payments', {
+        method: 'POST',
+        headers: { 'content-type': type, 'idempotency-key': randomUUID() },
+        body: 'storeId=oslo',
+      });
+      expect(response.status).toBe(415);
+      expect(await response.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', status: 415 });
+    }
+  });
+
   it('registry, reads, cancels and refunds with generated ids, queries and bodies', async () => {
     const id = fc.oneof(fc.constant('oslo'), fc.string({ maxLength: 80 }));
     await fc.assert(

@@ -11,6 +11,7 @@ import type { BaseAppConfig } from '../config/base-app.config';
 import { ConfigError, loadConfig } from '../config/load-config';
 import { CORRELATION_HEADER, correlationIdOf } from '../logging/logger.module';
 import { METRICS_REGISTRY } from '../metrics/metrics.module';
+import { ProblemDetailsFilter } from '../problem-details/problem-details.filter';
 import { paymentMetrics } from '../metrics/payment-metrics';
 import type { Registry } from 'prom-client';
 
@@ -53,6 +54,20 @@ export async function createHttpApp(
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(CORRELATION_HEADER, request.id);
+    // Every body of ours is JSON: any other content type is 415 UNSUPPORTED_MEDIA_TYPE, not a text that
+    // validation then refuses field by field.
+    const hasBody = request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0';
+    if ((hasBody || request.headers['transfer-encoding'] !== undefined) && !isJson(request.headers['content-type'])) {
+      const problem = problems.toProblem(
+        new HttpException(
+          { code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'Send the body as JSON, with Content-Type: application/json' },
+          415,
+        ),
+        request.url,
+      );
+      void reply.status(415).header('content-type', 'application/problem+json').send(problem);
+      return;
+    }
     // The route's pattern, not its path: the request log line groups by it, ids stay out of it.
     (request.raw as { route?: string }).route = request.routeOptions.url;
     done();
@@ -84,6 +99,11 @@ export async function createHttpApp(
   SwaggerModule.setup('docs', app, document);
   return app;
 }
+
+const problems = new ProblemDetailsFilter();
+
+const isJson = (contentType: string | undefined): boolean =>
+  contentType !== undefined && /^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(contentType);
 
 /**
  * At most `perMinute` requests a minute from each client: a POS key (its hash, never the key itself), or
