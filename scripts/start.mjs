@@ -161,7 +161,54 @@ async function stop(exitCode) {
         : new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM'))),
     ),
   );
+  console.log(leftBehind());
   process.exit(exitCode);
+}
+
+/**
+ * The last line: what the engine leaves for its next start. Read from the embedded log itself once every app
+ * has stopped, since nothing else is left to ask; on KurrentDB the reconciler of the next start settles it.
+ */
+function leftBehind() {
+  if (!eventStoreUrl.startsWith('sqlite:')) return 'stopped.';
+  const file = eventStoreUrl.slice('sqlite:'.length);
+  if (!existsSync(file)) return 'stopped.';
+  const Database = createRequire(import.meta.url)('better-sqlite3');
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const ended = [
+      'PaymentCaptured',
+      'PaymentDeclined',
+      'PaymentFailed',
+      'PaymentCancelled',
+      'PaymentExpired',
+      'SessionCreationRejected',
+      'PaymentVoided',
+    ];
+    const open = db
+      .prepare(
+        `SELECT COUNT(DISTINCT stream) AS n FROM events WHERE stream >= 'payment-' AND stream < 'payment.'
+           AND stream NOT IN (SELECT stream FROM events WHERE type IN (${ended.map(() => '?').join(',')}))`,
+      )
+      .get(...ended).n;
+    const now = new Date().toISOString();
+    const claimed = db
+      .prepare(
+        `SELECT data FROM events WHERE position IN
+           (SELECT MAX(position) FROM events WHERE stream >= 'terminal-' AND stream < 'terminal.' GROUP BY stream)
+           AND type = 'TerminalClaimed'`,
+      )
+      .all()
+      .filter(({ data }) => JSON.parse(data).expiresAt > now).length;
+    const plural = (n, one, many) => `${n === 0 ? 'no' : n} ${n === 1 ? one : many}`;
+    return `stopped: ${plural(open, 'payment', 'payments')} open, ${plural(claimed, 'terminal', 'terminals')} claimed${
+      open + claimed > 0 ? ' (the reconciler settles them when the engine starts again)' : ''
+    }.`;
+  } catch (error) {
+    return `stopped (the log could not be read for a summary: ${error.message}).`;
+  } finally {
+    db.close();
+  }
 }
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));

@@ -149,11 +149,13 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
     expect(lag).toBeLessThan(1_000);
   });
 
-  it('stops cleanly on Ctrl-C: the demo’s payments ended, every terminal released', async () => {
+  it('stops cleanly on SIGTERM, as Ctrl-C does: the demo’s payments ended, every terminal released, and said so', async () => {
     const exited = new Promise<number | null>((resolve) => engine.once('exit', resolve));
-    engine.kill('SIGINT');
+    // What a process manager sends; Ctrl-C (SIGINT) takes the same path.
+    engine.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(output).toMatch(/cancelled \d+ open payments/);
+    expect(output.trim().split('\n').at(-1)).toBe('stopped: no payments open, no terminals claimed.');
 
     const log = new SqliteEventStore({ file: path.join(dataDir, 'events.db') });
     const terminals = new Set<string>();
