@@ -72,7 +72,7 @@ export function driveTraffic({ commandUrl, posKey, terminals, paymentsPerSecond 
   /** Payments started and not yet seen final: cancelled on stop, so that no terminal is left claimed. */
   const open = new Set();
   const aborts = new AbortController();
-  const counts = { started: 0, refused: 0, cancelled: 0, refunded: 0, errors: 0 };
+  const counts = { started: 0, refused: 0, refusedBy: {}, cancelled: 0, refunded: 0, errors: 0 };
   let stopped = false;
 
   const track = (promise) => {
@@ -99,24 +99,37 @@ export function driveTraffic({ commandUrl, posKey, terminals, paymentsPerSecond 
       );
       if (started.status >= 300) {
         counts.refused += 1;
+        const reason = started.body?.code ?? `HTTP ${started.status}`;
+        counts.refusedBy[reason] = (counts.refusedBy[reason] ?? 0) + 1;
         return;
       }
       counts.started += 1;
       const paymentId = started.body.paymentId;
       open.add(paymentId);
-      if (Math.random() < 0.05) {
+      const cancel = async () => {
         await call(`${commandUrl}/v1/terminal-payments/${paymentId}/cancel`, 'POST', undefined, auth);
-        open.delete(paymentId);
         counts.cancelled += 1;
-        return;
-      }
-      const final = await call(
-        `${commandUrl}/v1/terminal-payments/${paymentId}?waitFor=final&timeout=60`,
-        'GET',
-        undefined,
-        auth,
-        aborts.signal,
-      );
+      };
+      // Now and then the customer changes their mind before paying.
+      if (Math.random() < 0.05) await cancel();
+      // The till waits for the outcome, and the terminal stays its own until then: a customer who walks away
+      // from the terminal is cancelled after 30 s, as a cashier would, rather than left prompting.
+      const since = Date.now();
+      let final;
+      let cancelled = false;
+      do {
+        final = await call(
+          `${commandUrl}/v1/terminal-payments/${paymentId}?waitFor=final&timeout=10`,
+          'GET',
+          undefined,
+          auth,
+          aborts.signal,
+        );
+        if (!final.body?.final && !cancelled && Date.now() - since > 30_000) {
+          cancelled = true;
+          await cancel();
+        }
+      } while (!final.body?.final && !stopped);
       if (final.body?.final) open.delete(paymentId);
       if (final.body?.status === 'captured' && Math.random() < 0.05) {
         const refund = await call(
@@ -146,6 +159,12 @@ export function driveTraffic({ commandUrl, posKey, terminals, paymentsPerSecond 
     }
   }
 
+  /** Each kind of refusal by its code, e.g. ` (TERMINAL_BUSY 2, DINTERO_REJECTED 1)`; nothing when none. */
+  const refusals = () => {
+    const kinds = Object.entries(counts.refusedBy).map(([code, n]) => `${code} ${n}`);
+    return kinds.length > 0 ? ` (${kinds.join(', ')})` : '';
+  };
+
   const tick = setInterval(() => {
     if (stopped) return;
     const idle = terminals.filter((t) => !busy.has(t.terminalId));
@@ -156,7 +175,7 @@ export function driveTraffic({ commandUrl, posKey, terminals, paymentsPerSecond 
   const report = setInterval(() => {
     log(
       `demo: ${counts.started} payments started, ${counts.cancelled} cancelled by the POS, ${counts.refunded} refunds, ` +
-        `${counts.refused} refused, ${counts.errors} errors; ${busy.size} terminals busy`,
+        `${counts.refused} refused${refusals()}, ${counts.errors} errors; ${busy.size} terminals busy`,
     );
   }, 10_000);
 
