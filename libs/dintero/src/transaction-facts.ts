@@ -119,12 +119,7 @@ export type RefundKey = Pick<Refund, 'refundId' | 'dinteroRequestId'>;
 export function refundEventOf(tx: DinteroTransaction, refund: RefundKey): TransactionEvent | undefined {
   return [...(tx.events ?? [])]
     .reverse()
-    .find(
-      (e) =>
-        e.event === 'REFUND' &&
-        (refundReferenceOf(e) === refund.refundId ||
-          (refund.dinteroRequestId !== undefined && e.correlation_request_id === refund.dinteroRequestId)),
-    );
+    .find((e) => e.event === 'REFUND' && isOurs(e, refund, e.correlation_request_id));
 }
 
 /**
@@ -133,11 +128,15 @@ export function refundEventOf(tx: DinteroTransaction, refund: RefundKey): Transa
  */
 export function refundInitiationOf(tx: DinteroTransaction, refund: RefundKey): TransactionEvent | undefined {
   return (tx.events ?? []).find(
-    (e) =>
-      e.event === 'INITIATE_REFUND' &&
-      e.success !== false &&
-      (refundReferenceOf(e) === refund.refundId ||
-        (refund.dinteroRequestId !== undefined && e.request_id === refund.dinteroRequestId)),
+    (e) => e.event === 'INITIATE_REFUND' && e.success !== false && isOurs(e, refund, e.request_id),
+  );
+}
+
+/** The event carries our refund id, or (`requestId`, the request it names) the accepted request's id. */
+function isOurs(event: TransactionEvent, refund: RefundKey, requestId: string | undefined): boolean {
+  return (
+    refundReferenceOf(event) === refund.refundId ||
+    (refund.dinteroRequestId !== undefined && requestId === refund.dinteroRequestId)
   );
 }
 

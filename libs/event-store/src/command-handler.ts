@@ -43,33 +43,12 @@ export async function handleCommand<Command, Event extends { type: string; data:
   options: HandleOptions<Event>,
 ): Promise<HandledCommand<Event, State>> {
   const maxAttempts = options.maxAttempts ?? 5;
-  const cache = stateCache(store, decider);
-  let cacheTried = false;
+  let tryCache = true;
   for (let attempt = 1; ; attempt++) {
-    // First, the state this process already folded, without reading: its own writes keep it current, and the
-    // append at its revision fails if anyone else wrote since. Any other decision on it (nothing to record,
-    // or a refusal) is taken again on the stream as the log has it, since no append would check it.
-    const cached = cacheTried ? undefined : (cache.get(streamName) as CachedState<State> | undefined);
-    cacheTried = true;
-    let fresh = cached === undefined;
-    let { state, revision } = cached
-      ? { state: cached.state, revision: cached.revision === NO_STREAM ? undefined : cached.revision }
-      : await readState(store, streamName, decider);
-    let events: Event[] | undefined;
-    if (!fresh) {
-      try {
-        events = decider.decide(command, state);
-      } catch {
-        events = undefined;
-      }
-      if (events === undefined || events.length === 0) {
-        ({ state, revision } = await readState(store, streamName, decider));
-        fresh = true;
-      }
-    }
-    if (fresh) events = decider.decide(command, state);
-    if (events!.length === 0) return { events: events!, state, nextRevision: revision, position: undefined };
-    const toAppend: NewEvent[] = events!.map((event, index) => ({
+    const { state, revision, events, fromCache } = await decision(store, streamName, decider, command, tryCache);
+    tryCache = false;
+    if (events.length === 0) return { events, state, nextRevision: revision, position: undefined };
+    const toAppend: NewEvent[] = events.map((event, index) => ({
       ...(options.eventId ? { id: options.eventId(event, index) } : {}),
       type: event.type,
       data: event.data,
@@ -80,22 +59,53 @@ export async function handleCommand<Command, Event extends { type: string; data:
       result = await store.append(streamName, toAppend, { expectedRevision: revision ?? 'no_stream' });
     } catch (error) {
       // A cached state someone else's write overtook is not an attempt: the next reads the log.
-      if (error instanceof WrongExpectedRevisionError && !fresh) {
+      if (error instanceof WrongExpectedRevisionError && fromCache) {
         attempt -= 1;
         continue;
       }
       if (error instanceof WrongExpectedRevisionError && attempt < maxAttempts) continue;
       throw error;
     }
-    const next = events!.reduce((folded, event) => decider.evolve(folded, event), state);
-    cache.set(streamName, {
+    const next = events.reduce((folded, event) => decider.evolve(folded, event), state);
+    stateCache(store, decider).set(streamName, {
       state: next,
       revision: result.nextRevision,
       position: result.position,
     });
-    return { events: events!, state: next, nextRevision: result.nextRevision, position: result.position };
+    return { events, state: next, nextRevision: result.nextRevision, position: result.position };
   }
 }
+
+/**
+ * What the command decides, and on which state. First, when `tryCache`, the state this process already folded,
+ * without reading: its own writes keep it current, and the append at its revision fails if anyone else wrote
+ * since. Any other decision on it (nothing to record, or a refusal) is taken again on the stream as the log has
+ * it, since no append would check it.
+ */
+async function decision<Command, Event extends { type: string; data: unknown }, State>(
+  store: EventStore,
+  streamName: string,
+  decider: StreamDecider<Command, Event, State>,
+  command: Command,
+  tryCache: boolean,
+): Promise<{ state: State; revision: number | undefined; events: Event[]; fromCache: boolean }> {
+  const cached = tryCache ? (stateCache(store, decider).get(streamName) as CachedState<State> | undefined) : undefined;
+  if (cached) {
+    const revision = revisionOf(cached);
+    try {
+      const events = decider.decide(command, cached.state);
+      if (events.length > 0) return { state: cached.state, revision, events, fromCache: true };
+    } catch {
+      // A refusal on a state that may be behind: taken again on the log.
+    }
+  }
+  const { state, revision } = await readState(store, streamName, decider);
+  return { state, revision, events: decider.decide(command, state), fromCache: false };
+}
+
+/** A cached state's revision as callers know it: undefined for a stream read with no events. */
+const revisionOf = (cached: CachedState<unknown>): number | undefined =>
+  cached.revision === NO_STREAM ? undefined : cached.revision;
 
 /** Folds a stream page by page: from the state cached for it, reading only the events after it. */
 export async function readState<Command, Event extends { type: string; data: unknown }, State>(

@@ -157,8 +157,7 @@ export class SqliteEventStore implements EventStore {
   async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
     this.assertOpen();
     const { after, limit, streamPrefixes } = checkReadAllOptions(options);
-    if (streamPrefixes.length === 0) return this.statements.all.all(Number(after), limit).map(toRecordedEvent);
-    return this.readAllFiltered(after, limit, streamPrefixes);
+    return this.readFromSql(after, limit, streamPrefixes);
   }
 
   async headPosition(): Promise<bigint> {
@@ -200,7 +199,12 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     const { after, limit, streamPrefixes } = checkReadAllOptions(options);
     this.fillRecent();
-    return this.recent.read(after, limit, streamPrefixes) ?? (await this.readAll(options));
+    return this.recent.read(after, limit, streamPrefixes) ?? this.readFromSql(after, limit, streamPrefixes);
+  }
+
+  private readFromSql(after: bigint, limit: number, prefixes: readonly string[]): RecordedEvent[] {
+    if (prefixes.length === 0) return this.statements.all.all(Number(after), limit).map(toRecordedEvent);
+    return this.readAllFiltered(after, limit, prefixes);
   }
 
   /**

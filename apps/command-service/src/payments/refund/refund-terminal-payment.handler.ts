@@ -318,17 +318,17 @@ export class RefundTerminalPaymentHandler {
         refundReference: refundId,
         ...(reason ? { reason } : {}),
       });
+      const requestId = answer.kind === 'accepted' ? answer.requestId : undefined;
+      const told = refundOutcome(
+        answer.transaction,
+        { refundId, dinteroRequestId: requestId },
+        'command-service',
+        now(),
+      )?.data;
+      if (told && (told.outcome !== 'accepted' || answer.kind === 'done')) return told;
       if (answer.kind === 'accepted') {
-        const requestId = answer.requestId;
-        const settled = refundOutcome(
-          answer.transaction,
-          { refundId, dinteroRequestId: requestId },
-          'command-service',
-          now(),
-        );
-        if (settled && settled.data.outcome !== 'accepted') return settled.data;
         // The header's id, or, without one, the request id Dintero's INITIATE_REFUND event carries.
-        const acceptedAs = requestId ?? settled?.data.requestId;
+        const acceptedAs = requestId ?? told?.requestId;
         return {
           refundId,
           outcome: 'accepted',
@@ -337,14 +337,8 @@ export class RefundTerminalPaymentHandler {
           at: now(),
         };
       }
-      return (
-        refundOutcome(answer.transaction, { refundId }, 'command-service', now())?.data ?? {
-          refundId,
-          outcome: 'succeeded',
-          source: 'command-service',
-          at: now(),
-        }
-      );
+      // Done, and the transaction shows no event of ours: Dintero said it refunded.
+      return { refundId, outcome: 'succeeded', source: 'command-service', at: now() };
     } catch (error) {
       const at = now();
       if (error instanceof DinteroRejectedError)

@@ -232,10 +232,10 @@ export class StartTerminalPaymentHandler {
       { metadata },
     );
     if (begun.events[0]?.type !== 'SessionCreationStarted') {
-      let current = existingPayment(begun.state);
-      if (current.status === 'requested' && current.sessionCreationStartedAt !== undefined) {
+      let { state } = begun;
+      if (state.status === 'requested' && state.sessionCreationStartedAt !== undefined) {
         // Another run of this request began the creation and did not record Dintero's answer: unknown.
-        ({ state: current } = await handleCommand(
+        ({ state } = await handleCommand(
           this.store,
           stream,
           paymentDecider,
@@ -244,10 +244,10 @@ export class StartTerminalPaymentHandler {
             data: { reason: 'the request creating the session was interrupted', at: now() },
           },
           { metadata },
-        ).then(({ state }) => ({ state: existingPayment(state) })));
-        if (current.status === 'outcome_unknown')
-          this.logger.warn(log, 'session creation interrupted: outcome unknown');
+        ));
+        if (state.status === 'outcome_unknown') this.logger.warn(log, 'session creation interrupted: outcome unknown');
       }
+      const current = existingPayment(state);
       // Cancelled by the POS before any session existed: nothing prompts, the terminal is free again.
       if (!isOpen(current))
         await releaseClaim(this.store, { terminalId, claimId: paymentId, reason: 'finished', at: now() }, metadata);
