@@ -173,18 +173,12 @@ function leftBehind() {
   if (!eventStoreUrl.startsWith('sqlite:')) return 'stopped.';
   const file = eventStoreUrl.slice('sqlite:'.length);
   if (!existsSync(file)) return 'stopped.';
-  const Database = createRequire(import.meta.url)('better-sqlite3');
+  const require = createRequire(import.meta.url);
+  const Database = require('better-sqlite3');
+  // The domain's one list of the events that end a payment.
+  const ended = require(path.join(root, 'dist/libs/payment-domain/src/index.js')).PAYMENT_ENDING_EVENTS;
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const ended = [
-      'PaymentCaptured',
-      'PaymentDeclined',
-      'PaymentFailed',
-      'PaymentCancelled',
-      'PaymentExpired',
-      'SessionCreationRejected',
-      'PaymentVoided',
-    ];
     const open = db
       .prepare(
         `SELECT COUNT(DISTINCT stream) AS n FROM events WHERE stream >= 'payment-' AND stream < 'payment.'

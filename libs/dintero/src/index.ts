@@ -18,6 +18,7 @@ export {
   type TransactionOperationResult,
 } from './dintero.client';
 export { DinteroRejectedError, DinteroUnavailableError } from './dintero.errors';
+export { OriginPools } from './origin-pools';
 export type * from './dintero.types';
 export {
   UnrecognisedTransactionStatusError,

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { Pool } from 'undici';
-import { signCallback, signWebhook } from '@app/dintero';
+import { OriginPools, signCallback, signWebhook } from '@app/dintero';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
 import { SimulatorRandom } from '../state/random';
 import { NO_CHAOS, type Chaos } from './chaos';
@@ -42,7 +41,8 @@ export class DeliveryService implements OnApplicationShutdown {
   readonly deliveries: DeliveryRecord[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly pools = new Map<string, Pool>();
+  /** Kept-alive connections per receiver, as Dintero's senders keep theirs. */
+  private readonly pools = new OriginPools({ connections: 64, keepAliveTimeout: 10_000 });
   private stopped = false;
   chaos: Chaos = NO_CHAOS;
   readonly terminalChaos = new Map<string, Chaos>();
@@ -134,21 +134,8 @@ export class DeliveryService implements OnApplicationShutdown {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    const pools = [...this.pools.values()];
-    this.pools.clear();
     // Deliveries in flight are cut off, as Dintero stopping would; the kept-alive connections close with them.
-    await Promise.all(pools.map((pool) => pool.destroy()));
-  }
-
-  /**
-   * One pool of kept-alive connections per receiver, as Dintero's senders keep theirs: undici's `Pool`
-   * rather than `fetch`, whose new connection per delivery and WHATWG streams were most of the simulator's
-   * CPU under load.
-   */
-  private pool(origin: string): Pool {
-    let pool = this.pools.get(origin);
-    if (!pool) this.pools.set(origin, (pool = new Pool(origin, { connections: 64, keepAliveTimeout: 10_000 })));
-    return pool;
+    await this.pools.close(false);
   }
 
   private schedule(
@@ -187,7 +174,8 @@ export class DeliveryService implements OnApplicationShutdown {
     const url = new URL(record.url);
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.config.deliveryTimeoutMs);
-    const sent = this.pool(url.origin)
+    const sent = this.pools
+      .get(url.origin)
       .request({
         path: `${url.pathname}${url.search}`,
         method: method,
