@@ -4,7 +4,15 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { SqliteEventStore } from '@app/event-store';
 import { waitUntil } from '../../../test/support/app-process';
-import { bucketContents, removeNatsState, startProjections, uniquePrefix } from '../../../test/support/projections';
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
+import {
+  NATS_URL,
+  bucketContents,
+  removeNatsState,
+  startProjections,
+  uniquePrefix,
+} from '../../../test/support/projections';
 import { ProjectorService } from '../src/projector/projector.service';
 
 describe('projections over a log that was replaced', () => {
@@ -58,5 +66,30 @@ describe('projections over a log that was replaced', () => {
     const second = path.join(dir, 'second.db');
     await project(second, await registerStore(second, ['b-1']));
     expect(Object.keys(await bucketContents(prefix, 'stores'))).toEqual(['b-1']);
+
+    // A new log already longer than the old checkpoint: positions alone would take it for the old one.
+    const third = path.join(dir, 'third.db');
+    await project(third, await registerStore(third, ['c-1', 'c-2', 'c-3', 'c-4', 'c-5']));
+    expect(Object.keys(await bucketContents(prefix, 'stores')).sort()).toEqual(['c-1', 'c-2', 'c-3', 'c-4', 'c-5']);
+  });
+
+  it('keeps its read models when the log is the same one, whatever its head says', async () => {
+    const file = path.join(dir, 'same.db');
+    await project(file, await registerStore(file, ['d-1', 'd-2']));
+    // The checkpoint now ahead of the log's head, as when the log is read through a KurrentDB follower that
+    // lags behind the leader the checkpoint was made on.
+    const nats = await connect({ servers: NATS_URL });
+    const state = await new Kvm(nats).open(`${prefix}_projections`);
+    const saved = JSON.parse((await state.get('checkpoint'))!.string()) as { position: string; logId: string };
+    const ahead = (BigInt(saved.position) + 1_000n).toString();
+    await state.put('checkpoint', JSON.stringify({ ...saved, position: ahead }));
+    await nats.close();
+    const app = await startProjections({ EVENT_STORE_URL: `sqlite:${file}`, NATS_PREFIX: prefix });
+    try {
+      expect(app.get(ProjectorService).checkpoint.toString()).toBe(ahead);
+    } finally {
+      await app.close();
+    }
+    expect(Object.keys(await bucketContents(prefix, 'stores')).sort()).toEqual(['d-1', 'd-2']);
   });
 });

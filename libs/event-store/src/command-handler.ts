@@ -20,7 +20,11 @@ export interface HandledCommand<Event, State> {
 
 export interface HandleOptions<Event> {
   readonly metadata: EventMetadata;
-  /** Deterministic ids make a retried append of the same facts idempotent in the log; random otherwise. */
+  /**
+   * Deterministic ids for the events, random otherwise. They make a retried append of the same facts
+   * idempotent in KurrentDB only when it comes with the same ids at the same expected revision; the decider
+   * (which sees the facts already recorded and decides nothing new) is what absorbs every other repeat.
+   */
   readonly eventId?: (event: Event, index: number) => string;
   readonly maxAttempts?: number;
 }

@@ -1,6 +1,11 @@
 import type { CurrentRevision, ExpectedRevision } from './event-store.port';
 
-export type EventStoreErrorCode = 'WRONG_EXPECTED_REVISION' | 'INVALID_EVENT_STORE_INPUT' | 'EVENT_STORE_UNAVAILABLE';
+export type EventStoreErrorCode =
+  | 'WRONG_EXPECTED_REVISION'
+  | 'INVALID_EVENT_STORE_INPUT'
+  | 'EVENT_STORE_ACCESS_DENIED'
+  | 'STREAM_DELETED'
+  | 'EVENT_STORE_UNAVAILABLE';
 
 /** The one family of errors the port throws; callers switch on `code`. */
 export abstract class EventStoreError extends Error {
@@ -28,6 +33,36 @@ export class InvalidEventStoreInputError extends EventStoreError {
   constructor(message: string) {
     super(message);
     this.name = 'InvalidEventStoreInputError';
+  }
+}
+
+/**
+ * The log refused the engine's credentials for this operation (KurrentDB's `AccessDenied`: a user without
+ * the rights, or no credentials at all). A definite failure, and retrying will not change it: nothing was
+ * written, and the deployment's credentials must be fixed.
+ */
+export class EventStoreAccessDeniedError extends EventStoreError {
+  readonly code = 'EVENT_STORE_ACCESS_DENIED';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EventStoreAccessDeniedError';
+  }
+}
+
+/**
+ * The stream was deleted (or tombstoned) in the log, by an operator: KurrentDB refuses to write to it
+ * again. A definite failure: nothing was written, and retrying will not change it.
+ */
+export class StreamDeletedError extends EventStoreError {
+  readonly code = 'STREAM_DELETED';
+
+  constructor(
+    readonly streamName: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Stream ${streamName} was deleted from the log`, options);
+    this.name = 'StreamDeletedError';
   }
 }
 

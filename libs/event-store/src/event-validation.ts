@@ -16,6 +16,12 @@ const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const MAX_EVENTS_PER_APPEND = 1_000;
 export const MAX_EVENT_BYTES = 1024 * 1024;
+/**
+ * The most one append may hold, counted as KurrentDB counts it (data, metadata and twice the type's length,
+ * over every event): 1 MiB, KurrentDB's default `MaxAppendSize` before 25.1 and the least a server may be
+ * configured with here, so that what the embedded log accepts a production log accepts too.
+ */
+export const MAX_APPEND_BYTES = 1024 * 1024;
 
 /** An event as it is written: id assigned, data and metadata serialised once. */
 export interface SerializedEvent {
@@ -85,9 +91,20 @@ export function serializeEvents(streamName: string, events: readonly NewEvent[])
   if (events.length > MAX_EVENTS_PER_APPEND) {
     throw new InvalidEventStoreInputError(`At most ${MAX_EVENTS_PER_APPEND} events per append, got ${events.length}`);
   }
-  return (events as readonly unknown[]).map((event, index) =>
+  const serialized = (events as readonly unknown[]).map((event, index) =>
     serializeEvent(event as NewEvent, `${streamName}[${index}]`),
   );
+  const bytes = serialized.reduce(
+    (sum, event) =>
+      sum + Buffer.byteLength(event.data) + Buffer.byteLength(event.metadata) + 2 * Buffer.byteLength(event.type),
+    0,
+  );
+  if (bytes > MAX_APPEND_BYTES) {
+    throw new InvalidEventStoreInputError(
+      `An append to ${streamName} holds ${bytes} bytes; at most ${MAX_APPEND_BYTES} (KurrentDB's MaxAppendSize)`,
+    );
+  }
+  return serialized;
 }
 
 function serializeEvent(event: NewEvent, where: string): SerializedEvent {

@@ -1,6 +1,6 @@
 export * from './event-store.port';
 export * from './event-store.errors';
-export { MAX_EVENTS_PER_APPEND, MAX_EVENT_BYTES } from './event-validation';
+export { MAX_APPEND_BYTES, MAX_EVENTS_PER_APPEND, MAX_EVENT_BYTES } from './event-validation';
 export { createEventStore, DEFAULT_EVENT_STORE_URL } from './create-event-store';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
 export { KurrentDbEventStore } from './kurrentdb/kurrentdb-event-store';
@@ -13,3 +13,5 @@ export {
   type StreamDecider,
 } from './command-handler';
 export { StreamNotifier } from './stream-notifier';
+export { LogFollower, type LogFollowerOptions } from './log-follower';
+export { logIdentity, LOG_IDENTITY_STREAM } from './log-identity';

@@ -1,43 +1,46 @@
-import type { EventStore, EventSubscription } from './event-store.port';
-
-/** The pauses between resubscriptions after a drop: doubling from 100 ms to at most 10 s. */
-const FIRST_PAUSE_MS = 100;
-const MAX_PAUSE_MS = 10_000;
+import type { EventStore } from './event-store.port';
+import { LogFollower, type LogFollowerOptions } from './log-follower';
 
 /**
  * Wakes whoever waits on a stream when an event of it is recorded, from one live subscription to the log
  * for the whole process, rather than one subscription per waiter (on KurrentDB, each of those would be a
  * server-side subscription). It starts at the log's head, since waiters read the stream themselves first and
- * only need to hear of what comes after, and after a drop it resubscribes from the last position it saw,
- * with a growing pause, waking every waiter so that none misses what came in between.
+ * only need to hear of what comes after. After a drop its `LogFollower` resubscribes from the last position
+ * it saw, and every waiter is woken so that none misses what came in between.
  */
 export class StreamNotifier {
   private readonly waiters = new Map<string, Set<() => void>>();
-  private subscription: EventSubscription | undefined;
-  private running: Promise<void> | undefined;
+  private readonly follower: LogFollower;
   private stopped = false;
-  private down = false;
 
   constructor(
     private readonly store: EventStore,
-    private readonly streamPrefixes: readonly string[],
-    private readonly onDrop: (error: unknown, retryInMs: number) => void = () => undefined,
-  ) {}
+    streamPrefixes: readonly string[],
+    /** Makes the follower: an app's `LogSubscriptions` passes one that is logged, counted and in `/health`. */
+    follower: (options: LogFollowerOptions) => LogFollower = (options) => new LogFollower(store, options),
+  ) {
+    this.follower = follower({
+      streamPrefixes,
+      onEvent: (event) => {
+        for (const wake of [...(this.waiters.get(event.streamName) ?? [])]) wake();
+      },
+      // What was recorded while the subscription was down is read by the woken waiters themselves.
+      onDrop: () => this.wakeAll(),
+    });
+  }
 
   /** Whether the subscription is up (for health): false while it waits to resubscribe. */
   get healthy(): boolean {
-    return !this.down;
+    return this.follower.healthy;
   }
 
   async start(): Promise<void> {
-    const after = await this.store.headPosition();
-    this.running = this.follow(after);
+    this.follower.start(await this.store.headPosition());
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.subscription?.close();
-    await this.running;
+    await this.follower.stop();
     this.wakeAll();
   }
 
@@ -60,32 +63,6 @@ export class StreamNotifier {
       waiting.add(wake);
       abort.addEventListener('abort', wake, { once: true });
     });
-  }
-
-  private async follow(from: bigint): Promise<void> {
-    let after = from;
-    let pause = FIRST_PAUSE_MS;
-    while (!this.stopped) {
-      try {
-        this.subscription = this.store.subscribeToAll({ after, streamPrefixes: this.streamPrefixes });
-        for await (const event of this.subscription) {
-          after = event.position;
-          this.down = false;
-          pause = FIRST_PAUSE_MS;
-          for (const wake of [...(this.waiters.get(event.streamName) ?? [])]) wake();
-        }
-        if (this.stopped) return;
-        throw new Error('the subscription ended');
-      } catch (error) {
-        if (this.stopped) return;
-        this.down = true;
-        this.onDrop(error, pause);
-        // What was recorded while the subscription was down is read by the woken waiters themselves.
-        this.wakeAll();
-        await new Promise((resolve) => setTimeout(resolve, pause).unref());
-        pause = Math.min(pause * 2, MAX_PAUSE_MS);
-      }
-    }
   }
 
   private wakeAll(): void {

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import {
   EventStoreError,
   InvalidEventStoreInputError,
+  MAX_APPEND_BYTES,
   WrongExpectedRevisionError,
+  logIdentity,
   type EventStore,
   type NewEvent,
   type RecordedEvent,
@@ -139,6 +141,25 @@ export function eventStoreContract(adapter: string, context: ContractContext): v
         store.append(stream('y'), [event('B'), { type: 'C', data: { bad: 10n } }], { expectedRevision: 0 }),
       ).rejects.toThrow(InvalidEventStoreInputError);
       expect((await store.readStream(stream('y'))).map((e) => e.type)).toEqual(['A']);
+    });
+
+    it('refuses an append larger than KurrentDB takes, whole, before writing any of it', async () => {
+      const half = 'x'.repeat(MAX_APPEND_BYTES / 2);
+      await expect(
+        store.append(stream('big'), [event('A', { half }), event('B', { half })], { expectedRevision: 'no_stream' }),
+      ).rejects.toThrow(/MaxAppendSize/);
+      expect(await store.readStream(stream('big'))).toEqual([]);
+      await store.append(stream('big'), [event('A', { part: 'x'.repeat(MAX_APPEND_BYTES / 4) })], {
+        expectedRevision: 'no_stream',
+      });
+      expect(await store.readStream(stream('big'))).toHaveLength(1);
+    });
+
+    it('names itself once: every caller gets the id written first, and it never changes', async () => {
+      const ids = await Promise.all([logIdentity(store), logIdentity(store), logIdentity(store)]);
+      expect(new Set(ids).size).toBe(1);
+      expect(ids[0]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await logIdentity(store)).toBe(ids[0]);
     });
 
     it('treats the same events appended again (a retried append) as one write', async () => {

@@ -1,7 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createEventStore, KurrentDbEventStore, SqliteEventStore } from '@app/event-store';
+import { randomUUID } from 'node:crypto';
+import { KurrentDBClient, binaryEvent } from '@kurrent/kurrentdb-client';
+import { createEventStore, KurrentDbEventStore, SqliteEventStore, StreamDeletedError } from '@app/event-store';
 import { eventStoreContract } from './event-store.contract';
 
 // No KurrentDB server runs on the development machines; the suite runs wherever one is configured.
@@ -9,6 +11,38 @@ const connectionString = process.env.KURRENTDB_CONNECTION_STRING;
 
 if (connectionString) {
   eventStoreContract('kurrentdb', { create: async () => createEventStore(connectionString) });
+
+  describe('KurrentDB: what only a real server shows', () => {
+    let client: KurrentDBClient;
+    let store: KurrentDbEventStore;
+    const run = `k${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    beforeAll(() => {
+      client = KurrentDBClient.connectionString(connectionString);
+      store = new KurrentDbEventStore(connectionString);
+    });
+    afterAll(async () => {
+      await client.dispose();
+      await store.close();
+    });
+
+    it('finds the head past a last event that is not JSON (not ours to read)', async () => {
+      const { position } = await store.append(`${run}-json`, [{ type: 'Happened', data: {} }], {
+        expectedRevision: 'no_stream',
+      });
+      await client.appendToStream(`${run}-binary`, binaryEvent({ type: 'Opaque', data: new Uint8Array([1, 2, 3]) }));
+      // Others may write to a shared server meanwhile: the head is at least our JSON event, never 0.
+      expect(await store.headPosition()).toBeGreaterThanOrEqual(position);
+    });
+
+    it('refuses an append to a deleted stream as a definite failure, not as unavailable', async () => {
+      const streamName = `${run}-deleted`;
+      await store.append(streamName, [{ type: 'Happened', data: {} }], { expectedRevision: 'no_stream' });
+      await client.tombstoneStream(streamName);
+      await expect(
+        store.append(streamName, [{ type: 'Happened', data: {} }], { expectedRevision: 'any' }),
+      ).rejects.toBeInstanceOf(StreamDeletedError);
+    });
+  });
 }
 
 describe('choosing the adapter by EVENT_STORE_URL', () => {

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SqliteEventStore, StreamNotifier, type EventStore, type EventSubscription } from '@app/event-store';
+import {
+  LogFollower,
+  SqliteEventStore,
+  StreamNotifier,
+  type EventStore,
+  type EventSubscription,
+} from '@app/event-store';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'notifier-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,7 +74,18 @@ describe('a dropped subscription', () => {
       },
     });
     const drops: number[] = [];
-    const notifier = new StreamNotifier(dropping, ['payment-'], (_error, retryInMs) => drops.push(retryInMs));
+    const notifier = new StreamNotifier(
+      dropping,
+      ['payment-'],
+      (options) =>
+        new LogFollower(dropping, {
+          ...options,
+          onDrop: (error, retryInMs) => {
+            drops.push(retryInMs);
+            options.onDrop?.(error, retryInMs);
+          },
+        }),
+    );
     await notifier.start();
     const never = new AbortController();
     try {

@@ -1,9 +1,12 @@
-import type { DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Registry } from 'prom-client';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { EVENT_STORE, EventStoreModule, eventStoreProbe, type EventStore } from '@app/event-store';
 import { NATS_CONNECTION, NatsModule, natsProbe } from '@app/messaging';
 import type { LogLevel } from './config/base-app.config';
 import { HEALTH_PROBES } from './health/health.module';
+import { LOG_SUBSCRIPTIONS, LogSubscriptions } from './log/log-subscriptions';
+import { METRICS_REGISTRY } from './metrics/metrics.module';
 import { operationsModules } from './operations.modules';
 import type { SharedInfrastructure } from './shared-infrastructure';
 
@@ -19,15 +22,46 @@ export function appInfrastructure(
   const { natsUrl } = config;
   const probes =
     natsUrl === undefined
-      ? { provide: HEALTH_PROBES, inject: [EVENT_STORE], useFactory: (store: EventStore) => [eventStoreProbe(store)] }
+      ? {
+          provide: HEALTH_PROBES,
+          inject: [EVENT_STORE, LOG_SUBSCRIPTIONS],
+          useFactory: (store: EventStore, subscriptions: LogSubscriptions) => [
+            eventStoreProbe(store),
+            subscriptions.probe(),
+          ],
+        }
       : {
           provide: HEALTH_PROBES,
-          inject: [EVENT_STORE, NATS_CONNECTION],
-          useFactory: (store: EventStore, nats: NatsConnection) => [eventStoreProbe(store), natsProbe(nats)],
+          inject: [EVENT_STORE, NATS_CONNECTION, LOG_SUBSCRIPTIONS],
+          useFactory: (store: EventStore, nats: NatsConnection, subscriptions: LogSubscriptions) => [
+            eventStoreProbe(store),
+            natsProbe(nats),
+            subscriptions.probe(),
+          ],
         };
   return [
+    LogSubscriptionsModule.forRoot(),
     EventStoreModule.forRoot(config.eventStoreUrl, shared.eventStore),
     ...(natsUrl === undefined ? [] : [NatsModule.forRoot(natsUrl, app, shared.nats)]),
     ...operationsModules(app, config.logLevel, probes, shared.logName),
   ];
+}
+
+/** The app's `LogSubscriptions`, for every module of the app (`@Inject(LOG_SUBSCRIPTIONS)`). */
+@Module({})
+class LogSubscriptionsModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: LogSubscriptionsModule,
+      global: true,
+      providers: [
+        {
+          provide: LOG_SUBSCRIPTIONS,
+          inject: [METRICS_REGISTRY],
+          useFactory: (registry: Registry) => new LogSubscriptions(registry),
+        },
+      ],
+      exports: [LOG_SUBSCRIPTIONS],
+    };
+  }
 }

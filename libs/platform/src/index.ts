@@ -12,6 +12,7 @@ export {
 export { loggerModule, correlationIdOf, REDACTED_PATHS } from './logging/logger.module';
 export { MetricsModule, METRICS_REGISTRY } from './metrics/metrics.module';
 export { HealthModule, HEALTH_PROBES, type HealthProbe } from './health/health.module';
+export { LOG_SUBSCRIPTIONS, LogSubscriptions } from './log/log-subscriptions';
 export { bootstrap, createHttpApp, listen, type HttpAppOptions } from './http/create-http-app';
 export { operationsModules } from './operations.modules';
 export { validationMessages } from './config/validation-messages';

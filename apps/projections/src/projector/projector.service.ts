@@ -1,8 +1,14 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { EVENT_STORE, type EventStore, type EventSubscription, type RecordedEvent } from '@app/event-store';
+import { EVENT_STORE, logIdentity, type EventStore, type LogFollower, type RecordedEvent } from '@app/event-store';
 import { NATS_CONNECTION, natsNames } from '@app/messaging';
-import { METRICS_REGISTRY, paymentMetrics, type PaymentMetrics } from '@app/platform';
+import {
+  LOG_SUBSCRIPTIONS,
+  METRICS_REGISTRY,
+  paymentMetrics,
+  type LogSubscriptions,
+  type PaymentMetrics,
+} from '@app/platform';
 import type { Registry } from 'prom-client';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
 import { ReadModelProjector } from '../read-models/read-model.projector';
@@ -29,8 +35,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private buckets: ReadModelBuckets | undefined;
   private index: PaymentIndexBucket | undefined;
   private feed: EventFeed | undefined;
-  private subscription: EventSubscription | undefined;
-  private loop: Promise<void> = Promise.resolve();
+  private follower: LogFollower | undefined;
+  /** The identity of the log the checkpoint is a position in (see `logIdentity`). */
+  private logId = '';
   private pending = new Map<string, Change>();
   private pendingEvents: RecordedEvent[] = [];
   private flushing: Promise<void> = Promise.resolve();
@@ -51,6 +58,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
     @Inject(PROJECTIONS_CONFIG) private readonly config: ProjectionsConfig,
     @Inject(METRICS_REGISTRY) registry: Registry,
+    @Inject(LOG_SUBSCRIPTIONS) private readonly subscriptions: LogSubscriptions,
   ) {
     this.metrics = paymentMetrics(registry);
   }
@@ -73,19 +81,22 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.buckets = await ReadModelBuckets.open(this.nats, this.config.natsPrefix);
     this.index = await PaymentIndexBucket.open(this.nats, this.config.natsPrefix);
     this.feed = await EventFeed.open(this.nats, this.config.natsPrefix);
-    this.checkpoint = await this.buckets.checkpoint();
-    const head = await this.store.headPosition();
-    if (this.checkpoint > head) {
-      // The read models reflect a log that is not this one (it was replaced, e.g. a new SQLite file):
-      // start them again from position 0 rather than serve documents of another log.
+    this.logId = await logIdentity(this.store);
+    const saved = await this.buckets.checkpoint();
+    this.checkpoint = saved.position;
+    if (saved.logId !== undefined && saved.logId !== this.logId) {
+      // The read models reflect a log that is not this one (it was replaced, e.g. a new SQLite file or a
+      // new cluster): start them again from position 0 rather than serve documents of another log. Told by
+      // the log's identity, never by positions: a lagging follower's head is not a new log.
       this.logger.warn(
-        { checkpoint: this.checkpoint.toString(), head: head.toString() },
-        'the read models are ahead of the log: rebuilding them from position 0',
+        { checkpoint: saved.position.toString(), checkpointLogId: saved.logId, logId: this.logId },
+        'the read models are of another log: rebuilding them from position 0',
       );
       await this.buckets.replaceAll([]);
-      await this.buckets.saveCheckpoint(0n);
       this.checkpoint = 0n;
     }
+    // A checkpoint from before identities were kept is taken to be of this log, and now says so.
+    if (saved.logId !== this.logId) await this.buckets.saveCheckpoint(this.checkpoint, this.logId);
     for await (const change of this.buckets.loadAll()) this.projector.load(change);
     this.logger.log({ checkpoint: this.checkpoint.toString() }, 'projecting from the checkpoint');
     this.startFollowing();
@@ -105,17 +116,23 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     await this.stopFollowing();
   }
 
+  /**
+   * Follows the log from the checkpoint. A drop resubscribes after the last event applied (those not yet
+   * flushed are still pending), so the read models neither miss nor repeat an event.
+   */
   private startFollowing(): void {
-    const subscription = this.store.subscribeToAll({ after: this.checkpoint, streamPrefixes: PROJECTED_STREAMS });
-    this.subscription = subscription;
-    this.loop = this.follow(subscription);
+    this.follower = this.subscriptions.follower('projector', this.store, {
+      streamPrefixes: PROJECTED_STREAMS,
+      onEvent: (event) => this.apply(event),
+    });
+    this.follower.start(this.checkpoint);
   }
 
   private async stopFollowing(): Promise<void> {
-    const subscription = this.subscription;
-    this.subscription = undefined;
-    await subscription?.close();
-    await this.loop;
+    const follower = this.follower;
+    this.follower = undefined;
+    await follower?.stop();
+    this.subscriptions.forget('projector');
     await this.flush();
   }
 
@@ -137,7 +154,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       for await (const change of rebuilt.loadAll()) projector.load(change);
       const documents = projector.documents();
       await this.buckets!.replaceAll(documents);
-      await this.buckets!.saveCheckpoint(position);
+      await this.buckets!.saveCheckpoint(position, this.logId);
       this.projector = projector;
       this.checkpoint = position;
       const names = natsNames(this.config.natsPrefix);
@@ -150,22 +167,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     return this.adopting;
   }
 
-  private async follow(subscription: EventSubscription): Promise<void> {
-    try {
-      for await (const event of subscription) {
-        for (const change of await applyFromLog(this.store, this.projector, event))
-          this.pending.set(`${change.model}:${change.key}`, change);
-        this.pendingEvents.push(event);
-        if (this.pendingEvents.length >= this.config.batchSize) await this.flush();
-        else this.scheduleFlush();
-      }
-    } catch (error) {
-      if (!this.stopped && this.subscription === subscription) {
-        this.logger.error({ err: error }, 'the projector stopped following the log; exiting so that it restarts');
-        process.exitCode = 1;
-        process.kill(process.pid, 'SIGTERM');
-      }
-    }
+  private async apply(event: RecordedEvent): Promise<void> {
+    for (const change of await applyFromLog(this.store, this.projector, event))
+      this.pending.set(`${change.model}:${change.key}`, change);
+    this.pendingEvents.push(event);
+    if (this.pendingEvents.length >= this.config.batchSize) await this.flush();
+    else this.scheduleFlush();
   }
 
   /** After the events already here are applied: a batch is everything that arrived in one turn. */
@@ -199,7 +206,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
           this.nats.publish(changeSubject(names, change), JSON.stringify(change.doc));
         await this.feed!.publish(events, (event) => this.locate(event));
         const position = events[events.length - 1]!.position;
-        await this.buckets!.saveCheckpoint(position);
+        await this.buckets!.saveCheckpoint(position, this.logId);
         this.checkpoint = position;
         this.failedFlushes = 0;
       } catch (error) {

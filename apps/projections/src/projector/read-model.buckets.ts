@@ -11,6 +11,11 @@ export interface HandOver {
   readonly suffix: string;
   readonly position: string;
 }
+export interface Checkpoint {
+  readonly position: bigint;
+  readonly logId?: string;
+}
+
 /** KV writes in flight at once: pipelined, but a large batch is not all in memory at once. */
 const PUT_WINDOW = 1_000;
 
@@ -108,13 +113,21 @@ export class ReadModelBuckets {
     }
   }
 
-  /** The position of the last event whose documents and publications are all done; 0 before any. */
-  async checkpoint(): Promise<bigint> {
+  /**
+   * The position of the last event whose documents and publications are all done (0 before any), and the
+   * identity of the log it is a position in (see `logIdentity`). A checkpoint from before identities were
+   * kept has none.
+   */
+  async checkpoint(): Promise<Checkpoint> {
     const entry = await this.state.get(CHECKPOINT);
-    return entry && entry.operation === 'PUT' ? BigInt(entry.string()) : 0n;
+    if (!entry || entry.operation !== 'PUT') return { position: 0n };
+    const text = entry.string();
+    if (/^\d+$/.test(text)) return { position: BigInt(text) };
+    const { position, logId } = JSON.parse(text) as { position: string; logId: string };
+    return { position: BigInt(position), logId };
   }
 
-  async saveCheckpoint(position: bigint): Promise<void> {
-    await this.state.put(CHECKPOINT, position.toString());
+  async saveCheckpoint(position: bigint, logId: string): Promise<void> {
+    await this.state.put(CHECKPOINT, JSON.stringify({ position: position.toString(), logId }));
   }
 }

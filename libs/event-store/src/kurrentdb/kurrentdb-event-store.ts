@@ -1,13 +1,17 @@
 import {
+  AccessDeniedError,
   ANY,
   BACKWARDS,
   END,
   FORWARDS,
   KurrentDBClient,
+  MaxAppendSizeExceededError,
   NO_STREAM,
   START,
   STREAM_EXISTS,
+  StreamDeletedError as KurrentStreamDeletedError,
   StreamNotFoundError,
+  StreamTombstonedError,
   WrongExpectedVersionError,
   excludeSystemEvents,
   jsonEvent,
@@ -20,7 +24,14 @@ import {
   type Position,
   type ResolvedEvent,
 } from '@kurrent/kurrentdb-client';
-import { EventStoreError, EventStoreUnavailableError, WrongExpectedRevisionError } from '../event-store.errors';
+import {
+  EventStoreAccessDeniedError,
+  EventStoreError,
+  EventStoreUnavailableError,
+  InvalidEventStoreInputError,
+  StreamDeletedError,
+  WrongExpectedRevisionError,
+} from '../event-store.errors';
 import type {
   AppendOptions,
   AppendResult,
@@ -42,13 +53,16 @@ import {
   serializeEvents,
 } from '../event-validation';
 
+/** How many events `headPosition` reads backwards, at most, looking for one of ours. */
+const HEAD_SEARCH_LIMIT = 4_096;
+
 /**
  * The production event log, over `@kurrent/kurrentdb-client`.
  *
- * Our global position is KurrentDB's commit position, and a checkpoint resumes from
- * `{ commit: p, prepare: p }`, as Emmett's KurrentDB adapter does. Caveat: that is exact because each
- * append writes one stream in one commit; events appended together may share a commit position, so
- * the adapter always resumes *after* a checkpoint by skipping positions at or below it.
+ * Our global position is KurrentDB's commit position. Each event has a position of its own in `$all`, also
+ * the events of one append (commit = prepare = the event's place in the log), so a checkpoint resumes from
+ * `{ commit: p, prepare: p }`, as Emmett's KurrentDB adapter does; KurrentDB's `fromPosition` is inclusive
+ * on reads, so the adapter skips positions at or below the checkpoint, and resumes exactly after it.
  */
 export class KurrentDbEventStore implements EventStore {
   private readonly client: KurrentDBClient;
@@ -79,7 +93,7 @@ export class KurrentDbEventStore implements EventStore {
         const actual = error.actualState === NO_STREAM ? 'no_stream' : Number(error.actualState);
         throw new WrongExpectedRevisionError(streamName, options.expectedRevision, actual);
       }
-      throw asStoreError(error, `append to ${streamName}`);
+      throw asStoreError(error, `append to ${streamName}`, streamName);
     }
   }
 
@@ -99,7 +113,7 @@ export class KurrentDbEventStore implements EventStore {
       }
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
-      throw asStoreError(error, `read ${streamName}`);
+      throw asStoreError(error, `read ${streamName}`, streamName);
     }
     return events;
   }
@@ -126,12 +140,17 @@ export class KurrentDbEventStore implements EventStore {
     return events;
   }
 
+  /**
+   * The position of the last event of ours. Read backwards from the end, past KurrentDB's own events (the
+   * filter drops `$`-typed ones; `$`-named streams and non-JSON events are skipped here), until the first
+   * event of ours: one event read backwards is not enough, since the last may be a system one.
+   */
   async headPosition(): Promise<bigint> {
     try {
       const reader = this.client.readAll({
         direction: BACKWARDS,
         fromPosition: END,
-        maxCount: 1,
+        maxCount: HEAD_SEARCH_LIMIT,
         filter: excludeSystemEvents(),
       });
       for await (const resolved of reader) {
@@ -213,7 +232,22 @@ function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): Reco
   };
 }
 
-function asStoreError(error: unknown, what: string): Error {
+/**
+ * KurrentDB's errors as the port's: definite refusals (access denied, a deleted stream, an append over the
+ * server's MaxAppendSize) as their own types, so that callers neither answer 503 nor retry them; only what
+ * may succeed later (unavailable, not leader, a deadline) as unavailable.
+ */
+function asStoreError(error: unknown, what: string, streamName?: string): Error {
   if (error instanceof EventStoreError) return error;
-  return new EventStoreUnavailableError(`KurrentDB could not ${what}: ${(error as Error).message}`, { cause: error });
+  const cause = { cause: error };
+  const message = `KurrentDB could not ${what}: ${(error as Error).message}`;
+  if (error instanceof AccessDeniedError) return new EventStoreAccessDeniedError(message, cause);
+  if (error instanceof KurrentStreamDeletedError || error instanceof StreamTombstonedError)
+    return new StreamDeletedError(
+      streamName ?? (error instanceof StreamTombstonedError ? error.stream : error.streamName),
+      cause,
+    );
+  if (error instanceof MaxAppendSizeExceededError)
+    return new InvalidEventStoreInputError(`${message} (the server's MaxAppendSize is ${error.maxAppendSize} bytes)`);
+  return new EventStoreUnavailableError(message, cause);
 }

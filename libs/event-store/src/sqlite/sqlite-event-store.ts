@@ -84,6 +84,9 @@ export class SqliteEventStore implements EventStore {
   /** The newest events, for this process's subscriptions (see `RecentEvents`); filled when the signal moved. */
   private readonly recent = new RecentEvents(RECENT_EVENTS);
   private recentVersion = -1;
+  /** Test hook (`dropSubscriptions`): subscriptions opened before this generation fail with `dropError`. */
+  private dropGeneration = 0;
+  private dropError: Error = new EventStoreUnavailableError('the subscription was dropped');
   /** Filtered read-all statements by number of prefixes: subscriptions run them on every page. */
   private readonly filteredStatements = new Map<number, Database.Statement<unknown[], Row>>();
 
@@ -168,14 +171,28 @@ export class SqliteEventStore implements EventStore {
   subscribeToAll(options?: SubscribeOptions): EventSubscription {
     this.assertOpen();
     checkReadAllOptions(options);
+    const generation = this.dropGeneration;
     return catchUpSubscription(
       {
-        readAll: (readOptions) => (this.closed ? Promise.resolve([]) : this.readForSubscription(readOptions)),
+        readAll: (readOptions) => {
+          if (generation < this.dropGeneration) return Promise.reject(this.dropError);
+          return this.closed ? Promise.resolve([]) : this.readForSubscription(readOptions);
+        },
         changeVersion: () => this.signal.current,
         waitForChange: (seen, abort) => this.signal.waitPast(seen, abort),
       },
       options,
     );
+  }
+
+  /**
+   * Test hook: every subscription open now fails with `error` at its next read, as KurrentDB ends its
+   * subscriptions on a restart or a leader change. Subscriptions opened afterwards work as usual.
+   */
+  dropSubscriptions(error: Error = new EventStoreUnavailableError('the subscription was dropped')): void {
+    this.dropError = error;
+    this.dropGeneration += 1;
+    this.signal.notify();
   }
 
   close(): Promise<void> {

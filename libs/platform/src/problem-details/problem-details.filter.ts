@@ -71,6 +71,21 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         return problem(409, 'CONCURRENT_UPDATE', 'Too many concurrent changes; retry', instance);
       if (exception.code === 'INVALID_EVENT_STORE_INPUT')
         return problem(400, 'VALIDATION_FAILED', exception.message, instance);
+      // Definite failures that a retry will not change: nothing was recorded.
+      if (exception.code === 'STREAM_DELETED')
+        return problem(
+          410,
+          'STREAM_DELETED',
+          'The record was deleted from the event log; nothing was recorded',
+          instance,
+        );
+      if (exception.code === 'EVENT_STORE_ACCESS_DENIED')
+        return problem(
+          500,
+          'EVENT_STORE_ACCESS_DENIED',
+          'The engine is not allowed to use the event log (check its credentials); nothing was recorded',
+          instance,
+        );
       return problem(503, 'EVENT_STORE_UNAVAILABLE', 'The event log cannot be reached; nothing was recorded', instance);
     }
     if (exception instanceof HttpException) {

@@ -1,15 +1,15 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { EVENT_STORE, StreamNotifier, type EventStore } from '@app/event-store';
+import { LOG_SUBSCRIPTIONS, type LogSubscriptions } from '@app/platform';
 
 /** The command service's one `StreamNotifier` over payment streams, for `waitFor=final` long polls. */
 @Injectable()
 export class PaymentNotifier implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(PaymentNotifier.name);
   readonly notifier: StreamNotifier;
 
-  constructor(@Inject(EVENT_STORE) store: EventStore) {
-    this.notifier = new StreamNotifier(store, ['payment-'], (error, retryInMs) =>
-      this.logger.warn({ err: error, retryInMs }, 'payment notifier subscription dropped; resubscribing'),
+  constructor(@Inject(EVENT_STORE) store: EventStore, @Inject(LOG_SUBSCRIPTIONS) subscriptions: LogSubscriptions) {
+    this.notifier = new StreamNotifier(store, ['payment-'], (options) =>
+      subscriptions.follower('payment-notifier', store, options),
     );
   }
 

@@ -1,0 +1,101 @@
+import type { EventStore, EventSubscription, RecordedEvent } from './event-store.port';
+
+/** The pauses between resubscriptions after a drop: doubling from 100 ms to at most 10 s. */
+const FIRST_PAUSE_MS = 100;
+const MAX_PAUSE_MS = 10_000;
+/** A resubscription that has run this long without failing counts as up, even before an event comes. */
+const UP_AFTER_MS = 1_000;
+
+export interface LogFollowerOptions {
+  /** Streams followed, by name prefix; all of the log when empty. */
+  readonly streamPrefixes: readonly string[];
+  /** Each event, in log order, once; the next is not delivered before this settles. */
+  readonly onEvent: (event: RecordedEvent) => void | Promise<void>;
+  /** The subscription ended or failed, and is tried again in `retryInMs`. */
+  readonly onDrop?: (error: unknown, retryInMs: number) => void;
+}
+
+/**
+ * Follows the log from a position, and keeps following it. KurrentDB ends a subscription on a restart, a
+ * leader change, a network break or a slow consumer, and its client does not resubscribe by itself; so
+ * after a drop this resubscribes from the last event it delivered, with a doubling pause, and the caller
+ * neither misses nor repeats an event. An error thrown by `onEvent` counts as a drop too: the event is
+ * delivered again after the pause.
+ */
+export class LogFollower {
+  private subscription: EventSubscription | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private down = false;
+  private after = 0n;
+  private dropCount = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly options: LogFollowerOptions,
+  ) {}
+
+  /** False while the follower waits to resubscribe after a drop: for `/health` and metrics. */
+  get healthy(): boolean {
+    return !this.down;
+  }
+
+  /** How many times the subscription dropped since the follower started. */
+  get drops(): number {
+    return this.dropCount;
+  }
+
+  /** The position of the last event delivered (and settled by `onEvent`). */
+  get position(): bigint {
+    return this.after;
+  }
+
+  /** Starts following after `after` (0 for the whole log). */
+  start(after: bigint): void {
+    if (this.running) throw new Error('LogFollower.start: already started');
+    this.after = after;
+    this.running = this.follow();
+  }
+
+  /** Stops: once this resolves no `onEvent` is running or will run. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.subscription?.close();
+    await this.running;
+  }
+
+  private async follow(): Promise<void> {
+    let pause = FIRST_PAUSE_MS;
+    while (!this.stopped) {
+      try {
+        const subscription = this.store.subscribeToAll({
+          after: this.after,
+          streamPrefixes: this.options.streamPrefixes,
+        });
+        this.subscription = subscription;
+        const up = setTimeout(() => (this.down = false), UP_AFTER_MS).unref();
+        try {
+          for await (const event of subscription) {
+            if (this.stopped) return;
+            await this.options.onEvent(event);
+            this.after = event.position;
+            this.down = false;
+            pause = FIRST_PAUSE_MS;
+          }
+        } finally {
+          clearTimeout(up);
+        }
+        if (this.stopped) return;
+        throw new Error('the subscription to the log ended');
+      } catch (error) {
+        if (this.stopped) return;
+        this.down = true;
+        this.dropCount += 1;
+        await this.subscription?.close().catch(() => undefined);
+        this.options.onDrop?.(error, pause);
+        await new Promise((resolve) => setTimeout(resolve, pause).unref());
+        pause = Math.min(pause * 2, MAX_PAUSE_MS);
+      }
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import { Logger } from '@nestjs/common';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { LogFollower, type EventStore, type LogFollowerOptions } from '@app/event-store';
+import type { HealthProbe } from '../health/health.module';
+
+export const LOG_SUBSCRIPTIONS = Symbol('LOG_SUBSCRIPTIONS');
+
+/**
+ * An app's live subscriptions to the log, each a `LogFollower` that resubscribes after a drop, seen in one
+ * place: `GET /health` is down while any of them waits to resubscribe, `event_log_subscription_up` says
+ * which, and `event_log_subscription_drops_total` counts the drops.
+ */
+export class LogSubscriptions {
+  private readonly logger = new Logger('LogSubscriptions');
+  private readonly followers = new Map<string, LogFollower>();
+  private readonly drops: Counter<'subscriber'>;
+
+  constructor(registry: Registry) {
+    const followers = this.followers;
+    new Gauge({
+      name: 'event_log_subscription_up',
+      help: 'Whether each live subscription to the event log is up (1) or waiting to resubscribe after a drop (0)',
+      labelNames: ['subscriber'] as const,
+      registers: [registry],
+      collect() {
+        for (const [name, follower] of followers) this.set({ subscriber: name }, follower.healthy ? 1 : 0);
+      },
+    });
+    this.drops = new Counter({
+      name: 'event_log_subscription_drops_total',
+      help: 'Live subscriptions to the event log that ended or failed and were resubscribed, by subscriber',
+      labelNames: ['subscriber'] as const,
+      registers: [registry],
+    });
+  }
+
+  /** A follower named `name` (one per name), whose drops are logged, counted and shown in `/health`. */
+  follower(name: string, store: EventStore, options: LogFollowerOptions): LogFollower {
+    if (this.followers.has(name)) throw new Error(`LogSubscriptions: a follower named ${name} already exists`);
+    const follower = new LogFollower(store, {
+      ...options,
+      onDrop: (error, retryInMs) => {
+        this.drops.inc({ subscriber: name });
+        this.logger.warn(
+          { err: error, subscriber: name, retryInMs },
+          'a subscription to the log dropped; resubscribing',
+        );
+        options.onDrop?.(error, retryInMs);
+      },
+    });
+    this.followers.set(name, follower);
+    return follower;
+  }
+
+  /** Forgets a stopped follower, so that one of the same name can follow again (e.g. after a rebuild). */
+  forget(name: string): void {
+    this.followers.delete(name);
+  }
+
+  probe(): HealthProbe {
+    return {
+      name: 'log-subscriptions',
+      check: async () => {
+        const down = [...this.followers].filter(([, follower]) => !follower.healthy).map(([name]) => name);
+        if (down.length > 0) throw new Error(`waiting to resubscribe to the log: ${down.join(', ')}`);
+      },
+    };
+  }
+}
