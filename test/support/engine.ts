@@ -64,6 +64,7 @@ export async function startEngine(
     DINTERO_CHECKOUT_URL: sim.url,
     DINTERO_CALLBACK_SECRET: CALLBACK_SECRET,
     DINTERO_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    NATS_PREFIX: prefix,
     ...options.ingest,
   });
   await sim.control('POST', '/seed', {

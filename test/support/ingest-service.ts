@@ -4,6 +4,7 @@ import { createHttpApp, listen, loadConfig } from '@app/platform';
 import { IngestServiceConfig } from '../../apps/ingest-service/src/ingest-service.config';
 import { IngestServiceModule } from '../../apps/ingest-service/src/ingest-service.module';
 import { INGEST_HTTP_APP } from '../../apps/ingest-service/src/ingest-http-app';
+import { NATS_URL, uniquePrefix } from './projections';
 
 export interface RunningIngestService {
   readonly app: NestFastifyApplication;
@@ -12,7 +13,10 @@ export interface RunningIngestService {
   close(): Promise<void>;
 }
 
-/** The ingest service in this process on a free port, over the SQLite file in `env.EVENT_STORE_URL`. */
+/**
+ * The ingest service in this process on a free port, over the SQLite file in `env.EVENT_STORE_URL`, with a
+ * NATS prefix of its own unless `env.NATS_PREFIX` names one (the reconciler's leases and checkpoint).
+ */
 export async function startIngestService(env: Record<string, string>): Promise<RunningIngestService> {
   const config = loadConfig(IngestServiceConfig, {
     LOG_LEVEL: 'silent',
@@ -20,6 +24,8 @@ export async function startIngestService(env: Record<string, string>): Promise<R
     RECONCILER_INTERVAL_MS: '50',
     // Tests send bursts from one address; the limit has tests of its own.
     HTTP_RATE_LIMIT_PER_MINUTE: '0',
+    NATS_URL,
+    NATS_PREFIX: uniquePrefix(),
     ...env,
   });
   const app = await createHttpApp(IngestServiceModule.forRoot(config), config, INGEST_HTTP_APP);

@@ -70,6 +70,7 @@ export async function removeNatsState(prefix: string, natsUrl = NATS_URL): Promi
     const streams = [
       names.events.stream,
       ...[...Object.values(names.buckets), `${prefix}_projections`].map((bucket) => `KV_${bucket}`),
+      ...Object.values(names.objectStores).map((store) => `OBJ_${store}`),
     ];
     for (const stream of streams) await jsm.streams.delete(stream).catch(() => false);
   } finally {

@@ -1,10 +1,14 @@
 import { Expose, Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsString } from 'class-validator';
-import { BaseAppConfig, EnvInt, withDintero, withEventStore } from '@app/platform';
+import { BaseAppConfig, EnvInt, withDintero, withEventStore, withNats } from '@app/platform';
 
 export const INGEST_CONFIG = Symbol('INGEST_CONFIG');
 
-export class IngestServiceConfig extends withDintero(withEventStore(BaseAppConfig)) {
+/**
+ * NATS carries what several ingest instances share: the reconciler's checkpoint and its leases on due
+ * payments. Callbacks and webhooks are taken without it.
+ */
+export class IngestServiceConfig extends withDintero(withNats(withEventStore(BaseAppConfig))) {
   override readonly port: number = 3001;
   /** Dintero's deliveries come from a few addresses, in bursts: a higher limit than a POS key's. */
   override readonly rateLimitPerMinute: number = 60_000;
@@ -56,4 +60,15 @@ export class IngestServiceConfig extends withDintero(withEventStore(BaseAppConfi
   /** At most this many payments settled per second: Dintero's rate limits are shared with everything else. */
   @EnvInt('RECONCILER_MAX_PER_SECOND', { min: 1, max: 10_000 })
   readonly reconcilerMaxPerSecond: number = 20;
+
+  /**
+   * How long a reconciler instance holds a due payment it is asking Dintero about: while it holds it, the
+   * other instances leave that payment alone. Longer than one look takes (a few Dintero calls).
+   */
+  @EnvInt('RECONCILER_LEASE_SECONDS', { min: 1, max: 3_600 })
+  readonly reconcilerLeaseSeconds: number = 30;
+
+  /** How often the reconciler saves what is due (its checkpoint), so that a restart does not replay the log. */
+  @EnvInt('RECONCILER_CHECKPOINT_SECONDS', { min: 1, max: 3_600 })
+  readonly reconcilerCheckpointSeconds: number = 30;
 }

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import type { SqliteEventStore } from '@app/event-store';
 import { paymentStream, type PaymentState } from '@app/payment-domain';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
 import { startEngine, type Engine } from '../../../test/support/engine';
@@ -52,6 +53,22 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
       expect((ending.data as { source?: string }).source).toBe('reconciler');
       await engine.terminalFree(terminalId);
     }
+  });
+
+  it('keeps settling after its subscription to the log drops, and says so in its metrics', async () => {
+    // As KurrentDB ends every subscription on a restart or a leader change.
+    (engine.log as SqliteEventStore).dropSubscriptions();
+    const terminalId = await silentTerminal();
+    const { paymentId } = (await engine.start('bergen', terminalId, 10_000)) as { paymentId: string };
+    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+    const state = await engine.waitForPayment(paymentId, final, 'the reconciler settling after the drop');
+    expect(state.status).toBe('captured');
+    const metrics = await (await fetch(`${engine.ingest.url}/metrics`)).text();
+    expect(metrics).toMatch(/^event_log_subscription_drops_total\{[^}]*subscriber="reconciler"[^}]*\} 1$/m);
+    expect(metrics).toMatch(/^event_log_subscription_up\{[^}]*subscriber="reconciler"[^}]*\} 1$/m);
+    const health = await fetch(`${engine.ingest.url}/health`);
+    expect(health.status).toBe(200);
+    await engine.terminalFree(terminalId);
   });
 
   it('settles a session creation whose outcome is unknown, by our reference at Dintero', async () => {

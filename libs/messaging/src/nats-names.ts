@@ -23,6 +23,12 @@ export function natsNames(prefix: string) {
       stores: `${prefix}_stores`,
       storeDays: `${prefix}_store_days`,
       paymentIndex: `${prefix}_payment_index`,
+      /** The reconciler's leases on due payments, one key per payment, expiring after the lease. */
+      reconcilerLeases: `${prefix}_reconciler_leases`,
+    },
+    objectStores: {
+      /** The reconciler's checkpoint: what is due, as of a position in the log, one object per log. */
+      reconciler: `${prefix}_reconciler`,
     },
     keys: {
       terminal: (storeId: string, terminalId: string) =>

@@ -126,6 +126,34 @@ export class DuePayments {
     return this.entries.get(paymentId)?.pendingRefunds ?? new Set();
   }
 
+  /**
+   * What is due, as plain JSON, for the reconciler's checkpoint. A payment being looked at right now (taken,
+   * not yet rescheduled) is saved as due at `now`, so that a restart looks at it again rather than never.
+   */
+  snapshot(now: number): DueSnapshot {
+    return [...this.entries].map(([paymentId, entry]) => ({
+      paymentId,
+      dueAt: entry.dueAt ?? now,
+      ended: entry.ended,
+      known: entry.known,
+      attempts: entry.attempts,
+      openClaims: [...entry.openClaims].map(([claimId, claim]) => ({ claimId, ...claim })),
+      pendingRefunds: [...entry.pendingRefunds],
+    }));
+  }
+
+  /** Replaces what is due with a snapshot's. */
+  restore(snapshot: DueSnapshot): void {
+    this.entries.clear();
+    for (const { paymentId, openClaims, pendingRefunds, ...entry } of snapshot) {
+      this.entries.set(paymentId, {
+        ...entry,
+        openClaims: new Map(openClaims.map(({ claimId, ...claim }) => [claimId, claim])),
+        pendingRefunds: new Set(pendingRefunds),
+      });
+    }
+  }
+
   private applyTerminal(type: string, data: Record<string, unknown>): void {
     const paymentId = String(data.paymentId);
     if (type === 'TerminalClaimed') {
@@ -169,6 +197,17 @@ export class DuePayments {
     if (settled && entry.openClaims.size === 0 && entry.pendingRefunds.size === 0) this.entries.delete(paymentId);
   }
 }
+
+/** `DuePayments` as JSON: one entry per payment still to be looked at. */
+export type DueSnapshot = readonly {
+  readonly paymentId: string;
+  readonly dueAt: number;
+  readonly ended: boolean;
+  readonly known: boolean;
+  readonly attempts: number;
+  readonly openClaims: readonly (OpenClaim & { readonly claimId: string })[];
+  readonly pendingRefunds: readonly string[];
+}[];
 
 export interface RetrySettings {
   readonly baseMs: number;

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DINTERO_CLIENT, DinteroRejectedError, type DinteroClient } from '@app/dintero';
-import { EVENT_STORE, readState, type EventStore, type EventSubscription } from '@app/event-store';
+import { EVENT_STORE, logIdentity, readState, type EventStore, type LogFollower } from '@app/event-store';
+import { NATS_CONNECTION } from '@app/messaging';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   isOpen,
   knownClaims,
@@ -12,10 +14,19 @@ import {
   type Refund,
 } from '@app/payment-domain';
 import type { Registry } from 'prom-client';
-import { METRICS_REGISTRY, paymentMetrics, releaseClaim, type PaymentMetrics } from '@app/platform';
+import {
+  LOG_SUBSCRIPTIONS,
+  METRICS_REGISTRY,
+  paymentMetrics,
+  releaseClaim,
+  type LogSubscriptions,
+  type PaymentMetrics,
+} from '@app/platform';
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
 import { PaymentFacts, type FactContext } from '../facts/payment-facts.service';
 import { DuePayments, type RetrySettings } from './due-payments';
+import { ReconcilerCheckpoints } from './reconciler-checkpoints';
+import { SettleLeases } from './settle-leases';
 
 /** The longest a command service's refund call can take: a token fetch and the call, each with its retries. */
 const SEND_BUDGET_MS = 60_000;
@@ -30,19 +41,31 @@ const MAX_RETRY_MS = 5 * 60_000;
  * still claimed by payments that ended. It follows the log to know what is due, asks Dintero (session,
  * then transactions by our reference), and records the answer through the same path as callbacks.
  *
- * Several instances may run: each keeps its own index from the log, and whatever two of them record twice
- * is absorbed by the payment decider and the log's expected revisions, so it costs only a Dintero call.
- * Work is bounded: at most `RECONCILER_MAX_PER_SECOND` payments are looked at per second.
+ * Several instances may run. Each keeps its own index of what is due, from the log, and resumes it from the
+ * shared checkpoint (`ReconcilerCheckpoints`) rather than replaying the whole log at boot. A due payment is
+ * looked at by the instance that holds its lease (`SettleLeases`); the others leave it for the lease's
+ * length. Correctness does not rest on the lease: whatever two instances record twice is absorbed by the
+ * payment decider and the log's expected revisions, so a lost lease costs only a Dintero call.
+ * Work is bounded: at most `RECONCILER_MAX_PER_SECOND` payments are looked at per second, per instance.
  */
 @Injectable()
 export class ReconcilerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ReconcilerService.name);
   private readonly due: DuePayments;
   private readonly metrics: PaymentMetrics;
-  private subscription: EventSubscription | undefined;
+  private follower: LogFollower | undefined;
+  private leases: SettleLeases | undefined;
+  private checkpoints: ReconcilerCheckpoints | undefined;
+  private logId = '';
+  /** The position of the last checkpoint saved by this instance. */
+  private savedPosition = -1n;
+  private saving: Promise<void> = Promise.resolve();
+  private checkpointTimer: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** The log position this instance started following from: its checkpoint's, or 0 without one. */
+  resumedFrom = 0n;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -50,6 +73,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     @Inject(INGEST_CONFIG) private readonly config: IngestServiceConfig,
     private readonly facts: PaymentFacts,
     @Inject(METRICS_REGISTRY) registry: Registry,
+    @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
+    @Inject(LOG_SUBSCRIPTIONS) private readonly subscriptions: LogSubscriptions,
   ) {
     this.metrics = paymentMetrics(registry);
     this.due = new DuePayments({
@@ -60,25 +85,84 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     });
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     if (!this.config.reconcilerEnabled) return;
-    const subscription = this.store.subscribeToAll({ streamPrefixes: ['payment-', 'terminal-'] });
-    this.subscription = subscription;
-    void (async () => {
-      try {
-        for await (const event of subscription) this.due.apply(event, Date.now());
-      } catch (error) {
-        if (!this.stopped) this.logger.error({ err: error }, 'the reconciler stopped following the log');
-      }
-    })();
+    const { natsPrefix, reconcilerLeaseSeconds } = this.config;
+    [this.logId, this.leases, this.checkpoints] = await Promise.all([
+      logIdentity(this.store),
+      SettleLeases.open(this.nats, natsPrefix, reconcilerLeaseSeconds * 1000),
+      ReconcilerCheckpoints.open(this.nats, natsPrefix),
+    ]);
+    const saved = await this.checkpoints.load(this.logId).catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'could not read the reconciler checkpoint: following the log from its start');
+      return undefined;
+    });
+    if (saved) this.due.restore(saved.due);
+    this.savedPosition = saved?.position ?? -1n;
+    this.logger.log(
+      { position: (saved?.position ?? 0n).toString(), due: this.due.size },
+      saved ? 'reconciler resuming from its checkpoint' : 'reconciler following the log from its start',
+    );
+    this.follower = this.subscriptions.follower('reconciler', this.store, {
+      streamPrefixes: ['payment-', 'terminal-'],
+      onEvent: (event) => this.due.apply(event, Date.now()),
+    });
+    this.resumedFrom = saved?.position ?? 0n;
+    this.follower.start(this.resumedFrom);
     this.schedule();
+    this.checkpointTimer = setInterval(
+      () => void this.saveCheckpoint(),
+      this.config.reconcilerCheckpointSeconds * 1000,
+    );
+    this.checkpointTimer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.subscription?.close();
+    clearInterval(this.checkpointTimer);
+    await this.follower?.stop();
     await this.running;
+    await this.saveCheckpoint();
+  }
+
+  /**
+   * Saves what is due as of the last event followed, when that moved since the last save. Taken in one
+   * synchronous step, so the snapshot and its position agree; a failure (NATS restarting) is only logged:
+   * the next save, or a replay from an older checkpoint, covers it.
+   */
+  private saveCheckpoint(): Promise<void> {
+    this.saving = this.saving.then(async () => {
+      if (!this.follower || !this.checkpoints) return;
+      const position = this.follower.position;
+      if (position <= this.savedPosition) return;
+      const due = this.due.snapshot(Date.now());
+      try {
+        await this.checkpoints.save(this.logId, { position, due });
+        this.savedPosition = position;
+      } catch (error) {
+        this.logger.warn({ err: error }, 'could not save the reconciler checkpoint');
+      }
+    });
+    return this.saving;
+  }
+
+  /**
+   * Whether this instance may look at the payment now: it holds the payment's lease. Without NATS the
+   * payment is looked at all the same (a duplicate look is harmless, a payment left open is not).
+   */
+  private async mayLookAt(paymentId: string): Promise<boolean> {
+    try {
+      return await this.leases!.take(paymentId);
+    } catch (error) {
+      this.logger.warn({ err: error, paymentId }, 'could not take the lease on a due payment: looking at it anyway');
+      return true;
+    }
+  }
+
+  /** The position of the last event this instance has followed. */
+  get following(): bigint {
+    return this.follower?.position ?? 0n;
   }
 
   /** How long a refund may go without an outcome before Dintero's silence is taken as a no. */
@@ -106,6 +190,13 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     );
     for (const paymentId of this.due.takeDue(Date.now(), budget)) {
       if (this.stopped) return;
+      if (!(await this.mayLookAt(paymentId))) {
+        // Another instance is on it: its outcome reaches this index through the log; if the payment is
+        // still due once the lease has lapsed, this instance looks then.
+        this.metrics.reconciler.inc({ result: 'leased_elsewhere' });
+        this.due.schedule(paymentId, Date.now() + this.config.reconcilerLeaseSeconds * 1000);
+        continue;
+      }
       try {
         await this.settle(paymentId);
       } catch (error) {

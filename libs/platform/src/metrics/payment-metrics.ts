@@ -26,7 +26,7 @@ function create(registry: Registry) {
     }),
     reconciler: new Counter({
       name: 'payments_reconciler_payments_total',
-      help: 'Payments the reconciler looked at, by result (settled, still_open, failed)',
+      help: 'Due payments the reconciler took up, by result (settled, still_open, failed, leased_elsewhere: another instance held it)',
       labelNames: ['result'] as const,
       registers,
     }),

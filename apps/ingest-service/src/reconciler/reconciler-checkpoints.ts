@@ -1,0 +1,52 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Objm, type ObjectStore } from '@nats-io/obj';
+import { natsNames } from '@app/messaging';
+import type { DueSnapshot } from './due-payments';
+
+export interface ReconcilerCheckpoint {
+  /** The log position the snapshot is as of: the reconciler follows the log from after it. */
+  readonly position: bigint;
+  readonly due: DueSnapshot;
+}
+
+interface Stored {
+  readonly version: 1;
+  readonly position: string;
+  readonly savedAt: string;
+  readonly due: DueSnapshot;
+}
+
+/**
+ * The reconciler's checkpoint: what is due as of a position in the log, so that a restart follows the log
+ * from there instead of replaying all of it. One object per log (named by the log's identity, so that a
+ * replaced log never picks up another's), in a JetStream object store: the snapshot holds every open
+ * payment, and at a chain's peak that is more than one NATS message (1 MiB) holds; the object store
+ * chunks it. Any instance may save it: each follows the same log, and a snapshot is right as of its own
+ * position whichever instance wrote it.
+ */
+export class ReconcilerCheckpoints {
+  private constructor(private readonly store: ObjectStore) {}
+
+  static async open(nats: NatsConnection, prefix: string): Promise<ReconcilerCheckpoints> {
+    return new ReconcilerCheckpoints(await new Objm(nats).create(natsNames(prefix).objectStores.reconciler));
+  }
+
+  async load(logId: string): Promise<ReconcilerCheckpoint | undefined> {
+    const blob = await this.store.getBlob(objectName(logId));
+    if (!blob) return undefined;
+    const stored = JSON.parse(Buffer.from(blob).toString('utf8')) as Stored;
+    return { position: BigInt(stored.position), due: stored.due };
+  }
+
+  async save(logId: string, checkpoint: ReconcilerCheckpoint): Promise<void> {
+    const stored: Stored = {
+      version: 1,
+      position: checkpoint.position.toString(),
+      savedAt: new Date().toISOString(),
+      due: checkpoint.due,
+    };
+    await this.store.putBlob({ name: objectName(logId) }, Buffer.from(JSON.stringify(stored), 'utf8'));
+  }
+}
+
+const objectName = (logId: string) => `due-payments.${logId}`;
