@@ -55,7 +55,7 @@ export class DinteroSimulatorConfig extends BaseAppConfig {
   readonly deliveryTimeoutMs: number = 10_000;
 
   @Expose({ name: 'SIM_SEED' })
-  @Transform(toInt)
+  @Transform(toInt, { toClassOnly: true })
   @IsInt()
   readonly seed: number = 1;
 

@@ -27,7 +27,9 @@ export class IngestServiceConfig extends withDintero(withNats(withEventStore(Bas
 
   /** Off only where another instance reconciles, or in tests of the delivery paths alone. */
   @Expose({ name: 'RECONCILER_ENABLED' })
-  @Transform(({ value }) => (value === undefined || value === '' ? undefined : value === 'true' || value === '1'))
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : value === 'true' || value === '1'), {
+    toClassOnly: true,
+  })
   @IsBoolean()
   readonly reconcilerEnabled: boolean = true;
 

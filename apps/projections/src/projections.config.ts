@@ -16,11 +16,22 @@ export class ProjectionsConfig extends withNats(withEventStore(BaseAppConfig)) {
   readonly batchSize: number = 20_000;
 
   /**
+   * How long the event feed (JetStream stream `PAYMENTS_EVENTS`) keeps an event: a consumer away for longer
+   * catches up from the log instead. Older events are dropped first when either limit is reached.
+   */
+  @EnvInt('EVENT_FEED_MAX_AGE_HOURS', { min: 1, max: 24 * 366 })
+  readonly feedMaxAgeHours: number = 7 * 24;
+
+  /** The most the event feed holds on the NATS server's disk, in MiB (per replica). */
+  @EnvInt('EVENT_FEED_MAX_MIB', { min: 1, max: 1024 * 1024 })
+  readonly feedMaxMib: number = 10 * 1024;
+
+  /**
    * Fault injection for crash tests only: at each step of a flush (documents written, changes published,
    * feed published, before the checkpoint) the process kills itself with this probability. 0 in production.
    */
   @Expose({ name: 'PROJECTIONS_FAULT_RATE' })
-  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)), { toClassOnly: true })
   @Min(0)
   @Max(1)
   readonly faultRate: number = 0;

@@ -50,8 +50,9 @@ describe('loadConfig', () => {
       attempt();
     } catch (error) {
       const problems = (error as ConfigError).problems.join('\n');
-      expect(problems).toMatch(/port: port must not be greater than 65535/);
-      expect(problems).toMatch(/logLevel/);
+      // Each problem names the variable the operator sets, not the property it becomes.
+      expect(problems).toMatch(/PORT: PORT must not be greater than 65535/);
+      expect(problems).toMatch(/LOG_LEVEL: LOG_LEVEL must be one of/);
       expect(problems).toMatch(/EVENT_STORE_URL must be/);
       expect(problems).toMatch(/NATS_URL must be/);
       expect(problems).toMatch(/NATS_PREFIX must be/);

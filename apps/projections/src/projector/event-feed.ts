@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { DiscardPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { RecordedEvent } from '@app/event-store';
 import { isSubjectToken, natsNames } from '@app/messaging';
 
@@ -7,10 +7,17 @@ import { isSubjectToken, natsNames } from '@app/messaging';
 const DUPLICATE_WINDOW_NS = 15 * 60 * 1e9;
 const PUBLISH_WINDOW = 1_000;
 
+/** How long the feed keeps events and how much of them, at most: the oldest go first. */
+export interface FeedLimits {
+  readonly maxAgeHours: number;
+  readonly maxMib: number;
+}
+
 /**
  * The integration feed (docs/design.md): every event once on JetStream stream `PAYMENTS_EVENTS`, subject
  * `payments.v1.events.{storeId}.{terminalId}.{type}`, with the event id as message id. Events about a
- * whole store carry `_` as the terminal.
+ * whole store carry `_` as the terminal. The stream is bounded by age and size (`EVENT_FEED_MAX_AGE_HOURS`,
+ * `EVENT_FEED_MAX_MIB`), applied to an existing stream too; the log, not the feed, is the history.
  */
 export class EventFeed {
   private constructor(
@@ -18,14 +25,24 @@ export class EventFeed {
     private readonly names: ReturnType<typeof natsNames>,
   ) {}
 
-  static async open(nats: NatsConnection, prefix: string): Promise<EventFeed> {
+  static async open(nats: NatsConnection, prefix: string, limits: FeedLimits): Promise<EventFeed> {
     const names = natsNames(prefix);
     const jsm = await jetstreamManager(nats);
-    const config = { name: names.events.stream, subjects: [names.events.all], duplicate_window: DUPLICATE_WINDOW_NS };
-    try {
-      await jsm.streams.info(names.events.stream);
-    } catch {
-      await jsm.streams.add(config);
+    const bounds = {
+      max_age: limits.maxAgeHours * 3600 * 1e9,
+      max_bytes: limits.maxMib * 1024 * 1024,
+      discard: DiscardPolicy.Old,
+    };
+    const existing = await jsm.streams.info(names.events.stream).catch(() => undefined);
+    if (!existing) {
+      await jsm.streams.add({
+        name: names.events.stream,
+        subjects: [names.events.all],
+        duplicate_window: DUPLICATE_WINDOW_NS,
+        ...bounds,
+      });
+    } else if (existing.config.max_age !== bounds.max_age || existing.config.max_bytes !== bounds.max_bytes) {
+      await jsm.streams.update(names.events.stream, { ...bounds });
     }
     return new EventFeed(jetstream(nats), names);
   }

@@ -80,7 +80,10 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationBootstrap(): Promise<void> {
     this.buckets = await ReadModelBuckets.open(this.nats, this.config.natsPrefix);
     this.index = await PaymentIndexBucket.open(this.nats, this.config.natsPrefix);
-    this.feed = await EventFeed.open(this.nats, this.config.natsPrefix);
+    this.feed = await EventFeed.open(this.nats, this.config.natsPrefix, {
+      maxAgeHours: this.config.feedMaxAgeHours,
+      maxMib: this.config.feedMaxMib,
+    });
     this.logId = await logIdentity(this.store);
     const saved = await this.buckets.checkpoint();
     this.checkpoint = saved.position;

@@ -13,7 +13,7 @@ export const toInt = ({ value }: { value: unknown }) =>
 export function EnvInt(name: string, { min, max }: { min: number; max?: number }): PropertyDecorator {
   return applyDecorators(
     Expose({ name }),
-    Transform(toInt),
+    Transform(toInt, { toClassOnly: true }),
     IsInt(),
     Min(min),
     ...(max === undefined ? [] : [Max(max)]),

@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { natsNames } from '@app/messaging';
+import { NATS_URL, removeNatsState, startProjections, uniquePrefix } from '../../../test/support/projections';
+
+describe('the event feed is bounded', () => {
+  const prefix = uniquePrefix();
+  let dir: string;
+  let nats: NatsConnection;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'event-feed-'));
+    nats = await connect({ servers: NATS_URL });
+  });
+  afterAll(async () => {
+    await nats.close();
+    rmSync(dir, { recursive: true, force: true });
+    await removeNatsState(prefix);
+  });
+
+  it('by the configured age and size, also when the stream already existed without bounds', async () => {
+    const jsm = await jetstreamManager(nats);
+    const { events } = natsNames(prefix);
+    // As an earlier version created it: no bounds at all.
+    await jsm.streams.add({ name: events.stream, subjects: [events.all] });
+    const app = await startProjections({
+      EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
+      NATS_PREFIX: prefix,
+      EVENT_FEED_MAX_AGE_HOURS: '2',
+      EVENT_FEED_MAX_MIB: '5',
+    });
+    try {
+      const { config } = await jsm.streams.info(events.stream);
+      expect(config.max_age).toBe(2 * 3600 * 1e9);
+      expect(config.max_bytes).toBe(5 * 1024 * 1024);
+      expect(config.discard).toBe('old');
+      expect(config.subjects).toEqual([events.all]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses limits that make no sense, naming the variable', async () => {
+    await expect(
+      startProjections({
+        EVENT_STORE_URL: `sqlite:${path.join(dir, 'refused.db')}`,
+        NATS_PREFIX: prefix,
+        EVENT_FEED_MAX_AGE_HOURS: '0',
+      }),
+    ).rejects.toThrow(/EVENT_FEED_MAX_AGE_HOURS/);
+  });
+});
