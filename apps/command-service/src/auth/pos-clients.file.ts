@@ -53,6 +53,12 @@ export function loadPosClients(file: string): ReadonlyMap<string, PosClient> {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    // Docker mounts a missing host file as an empty directory: both mean the file was never made.
+    if (code === 'ENOENT' || code === 'EISDIR')
+      throw new ConfigError([
+        `POS_CLIENTS_FILE ${file} does not exist: make it with \`npm run pos-key\` (see deploy/pos-clients.example.json)`,
+      ]);
     throw new ConfigError([`POS_CLIENTS_FILE ${file}: ${(error as Error).message}`]);
   }
   const parsed = plainToInstance(PosClientsFile, raw);

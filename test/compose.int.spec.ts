@@ -1,0 +1,127 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { load } from 'js-yaml';
+import { ConfigError, loadConfig } from '@app/platform';
+import { loadPosClients } from '../apps/command-service/src/auth/pos-clients.file';
+import { CommandServiceConfig } from '../apps/command-service/src/command-service.config';
+import { DinteroSimulatorConfig } from '../apps/dintero-simulator/src/dintero-simulator.config';
+import { IngestServiceConfig } from '../apps/ingest-service/src/ingest-service.config';
+import { ProjectionsConfig } from '../apps/projections/src/projections.config';
+
+const root = path.join(__dirname, '..');
+const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
+// CI installs Debian's docker-compose (.ci/run); a developer's machine without it skips these.
+const describeCompose = hasCompose || process.env.CI ? describe : describe.skip;
+
+interface Service {
+  readonly environment?: Record<string, string | number>;
+  readonly ports?: readonly (string | { host_ip?: string; published?: number })[];
+}
+
+/** `docker-compose config` with only this env file: the shell's own variables are kept out. */
+function compose(envFile: string, ...args: string[]) {
+  return spawnSync('docker-compose', ['--env-file', envFile, ...args, 'config'], {
+    cwd: root,
+    env: { PATH: process.env.PATH },
+    encoding: 'utf8',
+  });
+}
+
+function services(envFile: string, ...args: string[]): Record<string, Service> {
+  const result = compose(envFile, ...args);
+  if (result.status !== 0) throw new Error(`docker-compose config failed: ${result.stderr}`);
+  return (load(result.stdout) as { services: Record<string, Service> }).services;
+}
+
+const asEnv = (service: Service) =>
+  Object.fromEntries(Object.entries(service.environment ?? {}).map(([name, value]) => [name, String(value)]));
+
+describeCompose('docker-compose.yml', () => {
+  const schemas = {
+    'command-service': CommandServiceConfig,
+    'ingest-service': IngestServiceConfig,
+    projections: ProjectionsConfig,
+  } as const;
+
+  it.each(['.env.example', 'deploy/simulator.env'])(
+    'gives every app, with %s, an environment its configuration accepts',
+    (envFile) => {
+      const all = services(envFile, '--profile', 'simulator');
+      for (const [name, schema] of Object.entries(schemas)) {
+        const env = asEnv(all[name]!);
+        expect(() => loadConfig<object>(schema, env)).not.toThrow();
+        // Never the development defaults: inside a container 127.0.0.1 is the container itself.
+        for (const variable of ['DINTERO_API_URL', 'DINTERO_CHECKOUT_URL', 'INGEST_PUBLIC_URL'])
+          expect(env[variable]).not.toMatch(/127\.0\.0\.1|localhost/);
+      }
+      expect(() => loadConfig(DinteroSimulatorConfig, asEnv(all['dintero-simulator']!))).not.toThrow();
+      expect(Object.keys(all['config-check']!.environment ?? {})).toEqual(
+        expect.arrayContaining(Object.keys(all['command-service']!.environment ?? {}).filter((v) => v !== 'PORT')),
+      );
+    },
+  );
+
+  it('wires the apps to the simulator with deploy/simulator.env', () => {
+    const all = services('deploy/simulator.env', '--profile', 'simulator');
+    expect(asEnv(all['ingest-service']!).DINTERO_API_URL).toBe('http://dintero-simulator:3003');
+    expect(asEnv(all['command-service']!).INGEST_PUBLIC_URL).toBe('http://ingest-service:3001');
+    const sim = asEnv(all['dintero-simulator']!);
+    expect(sim.DINTERO_CALLBACK_SECRET).toBe(asEnv(all['ingest-service']!).DINTERO_CALLBACK_SECRET);
+  });
+
+  it('publishes KurrentDB, the dashboard and the simulator on this host only', () => {
+    const all = services('.env.example', '--profile', 'simulator');
+    for (const name of ['kurrentdb', 'projections', 'dintero-simulator']) {
+      for (const port of all[name]!.ports ?? []) {
+        const hostIp = typeof port === 'string' ? port.split(':')[0] : port.host_ip;
+        expect({ name, hostIp }).toEqual({ name, hostIp: '127.0.0.1' });
+      }
+    }
+  });
+
+  it('stops with the name of a missing setting', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'compose-'));
+    try {
+      const example = readFileSync(path.join(root, '.env.example'), 'utf8');
+      const envFile = path.join(dir, 'incomplete.env');
+      writeFileSync(envFile, example.replace(/^DINTERO_CLIENT_SECRET=.*$/m, ''));
+      const result = compose(envFile);
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(/DINTERO_CLIENT_SECRET/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lists every variable the file needs in .env.example', () => {
+    const needed = new Set(
+      [...readFileSync(path.join(root, 'docker-compose.yml'), 'utf8').matchAll(/\$\{([A-Z0-9_]+):\?/g)].map(
+        (match) => match[1]!,
+      ),
+    );
+    const example = readFileSync(path.join(root, '.env.example'), 'utf8');
+    for (const variable of needed) expect(example).toMatch(new RegExp(`^${variable}=.+$`, 'm'));
+  });
+});
+
+describe('a missing POS key file', () => {
+  it('is named with what to do, whether it is absent or mounted as an empty directory', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pos-clients-'));
+    try {
+      for (const file of [path.join(dir, 'absent.json'), dir]) {
+        let error: unknown;
+        try {
+          loadPosClients(file);
+        } catch (caught) {
+          error = caught;
+        }
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).message).toMatch(/does not exist: make it with `npm run pos-key`/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
