@@ -215,7 +215,7 @@ runWithApps('projections', async ({ dir, start }) => {
       const entry = await state.get('checkpoint');
       const handOver = await state.get('rebuild');
       const adopted = !handOver || handOver.operation !== 'PUT';
-      if (adopted && entry?.operation === 'PUT' && BigInt(entry.string()) >= last) break;
+      if (adopted && entry?.operation === 'PUT' && BigInt(entry.json<{ position: string }>().position) >= last) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
 

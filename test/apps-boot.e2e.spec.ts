@@ -48,6 +48,8 @@ describe('the four apps, as built', () => {
     expect(commandHealth.details).toEqual({
       'event-store': expect.objectContaining({ status: 'up' }),
       nats: expect.objectContaining({ status: 'up' }),
+      // The payment notifier's subscription to the log (waitFor=final): up, resubscribing after a drop.
+      'log-subscriptions': expect.objectContaining({ status: 'up' }),
     });
   });
 
@@ -177,7 +179,8 @@ describe('the four apps, as built', () => {
     });
     expect(code).toBe(1);
     expect(output).toContain('EVENT_STORE_URL must be sqlite:<path>');
-    expect(output).toContain('port: port must be an integer number');
+    // Named by the variable the operator sets.
+    expect(output).toContain('PORT: PORT must be an integer number');
   });
 
   it('refuses to start the command service without a valid POS key file', async () => {
@@ -187,7 +190,7 @@ describe('the four apps, as built', () => {
     expect(missing.output).toContain('POS_CLIENTS_FILE must name the POS API key file');
     const broken = await runToExit('command-service', { ...env, POS_CLIENTS_FILE: path.join(dir, 'nope.json') });
     expect(broken.code).toBe(1);
-    expect(broken.output).toContain('nope.json: ENOENT');
+    expect(broken.output).toContain('nope.json does not exist: make it with `npm run pos-key`');
   });
 
   it('refuses to start when NATS does not answer', async () => {

@@ -149,6 +149,27 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
     expect(lag).toBeLessThan(1_000);
   });
 
+  it('is what the consumer example reads, with the README’s command', async () => {
+    // `npm run example:consumer -- demo-store-01 DT-01-1 6`, as docs/consuming.md tells a reader to run it.
+    const consumer = spawn('npm', ['run', '--silent', 'example:consumer', '--', 'demo-store-01', 'DT-01-1', '6'], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+        NATS_PREFIX: prefix,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let printed = '';
+    consumer.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    consumer.stderr.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => consumer.once('exit', resolve));
+    expect({ code, printed }).toMatchObject({ code: 0 });
+    expect(printed).toMatch(/^store-day demo-store-01 \d{4}-\d{2}-\d{2}: /m);
+    expect(printed).toMatch(/^terminal demo-store-01\/DT-01-1: /m);
+    expect(printed).toMatch(/^event \w+ on (payment|terminal|store)-\S+ at position \d+$/m);
+  });
+
   it('stops cleanly on SIGTERM, as Ctrl-C does: the demo’s payments ended, every terminal released, and said so', async () => {
     const exited = new Promise<number | null>((resolve) => engine.once('exit', resolve));
     // What a process manager sends; Ctrl-C (SIGINT) takes the same path.

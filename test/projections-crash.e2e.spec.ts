@@ -129,7 +129,8 @@ async function checkpointOf(prefix: string): Promise<bigint> {
   const nats = await connect({ servers: NATS_URL });
   try {
     const entry = await (await new Kvm(nats).open(`${prefix}_projections`)).get('checkpoint');
-    return entry ? BigInt(entry.string()) : 0n;
+    // `{ position, logId }`: the position, and the identity of the log it is a position in.
+    return entry ? BigInt(entry.json<{ position: string }>().position) : 0n;
   } finally {
     await nats.close();
   }

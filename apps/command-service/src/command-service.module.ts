@@ -22,11 +22,13 @@ import { PosAuthGuard } from './auth/pos-auth.guard';
 import { ShutdownSignal } from './shutdown-signal';
 import { loadPosClients } from './auth/pos-clients.file';
 import { PosCredentials } from './auth/pos-credentials.service';
+import { PosClientsReloader } from './auth/pos-clients.reloader';
 
 @Module({})
 export class CommandServiceModule {
   static forRoot(config: CommandServiceConfig, shared: SharedInfrastructure = {}): DynamicModule {
-    // Read at start-up, so that a missing or broken key file stops the service with a clear message.
+    // Read at start-up, so that a missing or broken key file stops the service with a clear message; read
+    // again whenever it changes (PosClientsReloader).
     const posClients = loadPosClients(config.posClientsFile);
     return {
       module: CommandServiceModule,
@@ -38,6 +40,7 @@ export class CommandServiceModule {
         { provide: COMMAND_CONFIG, useValue: config },
         dinteroClientProvider(config),
         { provide: PosCredentials, useValue: new PosCredentials(posClients) },
+        PosClientsReloader,
         PosAuthGuard,
         ShutdownSignal,
         FaultPoints,

@@ -4,7 +4,11 @@ import type { EventStore } from '@app/event-store';
 import { natsNames } from '@app/messaging';
 import { paymentStream } from '@app/payment-domain';
 import { startCommandServiceOnSimulator, type RunningCommandService } from '../../../test/support/command-service';
-import { HQ, type TestPosClient } from '../../../test/support/pos-clients';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { HQ, writePosClients, type TestPosClient } from '../../../test/support/pos-clients';
+import { PosClientsReloader } from '../src/auth/pos-clients.reloader';
+import { COMMAND_CONFIG, type CommandServiceConfig } from '../src/command-service.config';
 
 const OSLO_POS: TestPosClient = { id: 'pos-oslo', key: 'pos_test-oslo-key', stores: ['oslo-center'] };
 const OTHER_OSLO_POS: TestPosClient = { id: 'pos-oslo-2', key: 'pos_test-oslo-key-2', stores: ['oslo-center'] };
@@ -75,6 +79,38 @@ describe('command service: POS API keys, limited to their stores', () => {
     expect(await json(response)).toMatchObject({ status: 401, body: { code: 'UNAUTHENTICATED' } });
     expect(response.headers.get('content-type')).toContain('application/problem+json');
     expect(await written()).toBe(before);
+  });
+
+  it('takes a changed key file without a restart, and keeps the last good keys when a change does not load', async () => {
+    const NEW_POS: TestPosClient = { id: 'pos-new', key: 'pos_test-new-key', stores: ['bergen'] };
+    const file = service.app.get<CommandServiceConfig>(COMMAND_CONFIG).posClientsFile;
+    const lookup = (client: TestPosClient) =>
+      service.fetch('/v1/terminal-payments?storeId=bergen', {}, client).then((response) => response.status);
+    const until = async (client: TestPosClient, status: number, what: string) => {
+      const deadline = Date.now() + 10_000;
+      while ((await lookup(client)) !== status) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    const everyone = [HQ, OSLO_POS, OTHER_OSLO_POS, BERGEN_POS];
+    expect(await lookup(NEW_POS)).toBe(401);
+
+    // The operator adds the entry `npm run pos-key` printed: taken within the watch's second.
+    writePosClients(path.dirname(file), [...everyone, NEW_POS]);
+    await until(NEW_POS, 200, 'the new key taken');
+
+    // A broken file: the keys in force stay in force, and the reload says it did not load.
+    writeFileSync(file, '{ "clients": [ {');
+    expect(service.app.get(PosClientsReloader).reload('test')).toBe(false);
+    expect(await lookup(NEW_POS)).toBe(200);
+    expect(await lookup(BERGEN_POS)).toBe(200);
+
+    // The key revoked, and SIGHUP as an operator sends it: gone at once.
+    writePosClients(path.dirname(file), everyone);
+    process.emit('SIGHUP');
+    expect(await lookup(NEW_POS)).toBe(401);
+    expect(await lookup(BERGEN_POS)).toBe(200);
   });
 
   it('refuses a key used for another store, and on another store’s terminal: 403, nothing written', async () => {

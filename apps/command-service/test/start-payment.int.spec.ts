@@ -120,6 +120,39 @@ describe('command service: starting a terminal payment against the simulator', (
       expect(answer).toMatchObject({ status, body: { code } });
       expect(await written()).toBe(before);
     });
+
+    it.each([
+      // A DTO check: only what is true of the value (a string is not "less than 1").
+      [
+        'an amount sent as a string',
+        { amount: '1000' },
+        [{ field: 'amount', message: 'amount must be an integer number' }],
+      ],
+      [
+        'a lower-case currency',
+        { currency: 'nok' },
+        [{ field: 'currency', message: 'currency must be an ISO 4217 code in upper case, e.g. NOK' }],
+      ],
+      // A rule of the domain: the same shape.
+      [
+        'a currency that does not exist',
+        { currency: 'XYZ' },
+        [{ field: 'currency', message: 'currency "XYZ" is not an ISO 4217 code (upper case, e.g. NOK)' }],
+      ],
+      ['an unknown field', { tip: 100 }, [{ field: 'tip', message: 'property tip should not exist' }]],
+    ])('%s: one error shape, errors: [{ field, message }]', async (_case, change, errors) => {
+      const answer = await start({ terminalId: 'T-4', ...change });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual({
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        detail: expect.any(String),
+        instance: '/v1/terminal-payments',
+        errors,
+      });
+    });
   });
 
   it('records a Dintero refusal as a definitive failure, releases the terminal and answers 422 with Dintero’s code', async () => {

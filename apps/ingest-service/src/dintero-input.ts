@@ -1,5 +1,5 @@
 import { ValidationPipe } from '@nestjs/common';
-import { RequestValidationError, validationMessages } from '@app/platform';
+import { RequestValidationError, fieldErrors } from '@app/platform';
 
 /** A Dintero transaction or session id as it may appear in a callback's query or a webhook's body. */
 export const DINTERO_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -13,5 +13,5 @@ export const dinteroInput = new ValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: false,
   transform: true,
-  exceptionFactory: (errors) => new RequestValidationError(validationMessages(errors)),
+  exceptionFactory: (errors) => new RequestValidationError(fieldErrors(errors)),
 });

@@ -9,7 +9,17 @@ const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
 /** Who is calling: the same answer for an HTTP `Authorization` header and a NATS message's. */
 @Injectable()
 export class PosCredentials {
-  constructor(private readonly clients: ReadonlyMap<string, PosClient>) {}
+  constructor(private clients: ReadonlyMap<string, PosClient>) {}
+
+  /** How many POS clients hold a key. */
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Takes the clients of a key file read again (`PosClientsReloader`); requests after this see only them. */
+  replace(clients: ReadonlyMap<string, PosClient>): void {
+    this.clients = clients;
+  }
 
   authenticate(authorization: string | undefined): PosClient {
     const key = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];

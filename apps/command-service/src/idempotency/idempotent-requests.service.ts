@@ -77,7 +77,9 @@ export class IdempotentRequests {
     steps: IdempotentSteps<Prepared>,
   ): Promise<Answer> {
     if (key === undefined || !KEY.test(key)) {
-      throw new RequestValidationError(['Idempotency-Key header: 1-255 visible ASCII characters, required']);
+      throw new RequestValidationError([
+        { field: 'Idempotency-Key', message: 'Idempotency-Key header: 1-255 visible ASCII characters, required' },
+      ]);
     }
     const stream = idempotencyStream(scope, sha256(key).slice(0, 40));
     const bodyHash = sha256(canonicalJson(body));

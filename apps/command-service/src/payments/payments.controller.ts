@@ -44,7 +44,9 @@ import { StartTerminalPaymentDto } from './start/start-terminal-payment.dto';
 import { StartTerminalPaymentHandler } from './start/start-terminal-payment.handler';
 
 const uuidParam = (name: string) =>
-  new ParseUUIDPipe({ exceptionFactory: () => new RequestValidationError([`${name} must be a UUID`]) });
+  new ParseUUIDPipe({
+    exceptionFactory: () => new RequestValidationError([{ field: name, message: `${name} must be a UUID` }]),
+  });
 
 @ApiTags('terminal payments')
 @ApiBearerAuth()

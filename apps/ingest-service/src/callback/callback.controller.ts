@@ -40,6 +40,8 @@ export class CallbackController {
     };
     if (query.transaction_id) return this.facts.recordTransactionById(query.payment_id, query.transaction_id, context);
     if (query.error) return this.facts.recordError(query.payment_id, query.error, context);
-    throw new RequestValidationError(['a callback names a transaction_id, or an error when there is none']);
+    throw new RequestValidationError([
+      { field: 'transaction_id', message: 'a callback names a transaction_id, or an error when there is none' },
+    ]);
   }
 }

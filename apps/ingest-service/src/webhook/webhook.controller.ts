@@ -46,7 +46,10 @@ export class WebhookController {
     };
     switch (body.event) {
       case 'checkout_transaction':
-        if (!body.transaction) throw new RequestValidationError(['checkout_transaction carries a transaction']);
+        if (!body.transaction)
+          throw new RequestValidationError([
+            { field: 'transaction', message: 'checkout_transaction carries a transaction' },
+          ]);
         return this.transaction(body.transaction.id, context);
       case 'checkout_authorization':
         return this.authorization(body, context);
@@ -71,11 +74,16 @@ export class WebhookController {
   /** With a transaction, as `checkout_transaction`; without one (the customer cancelled), via the session. */
   private async authorization(body: WebhookPayload, context: FactContext): Promise<Answer> {
     const authorization = body.authorization;
-    if (!authorization) throw new RequestValidationError(['checkout_authorization carries an authorization']);
+    if (!authorization)
+      throw new RequestValidationError([
+        { field: 'authorization', message: 'checkout_authorization carries an authorization' },
+      ]);
     const transactionId = authorization.transaction_id ?? body.transaction?.id;
     if (transactionId) return this.transaction(transactionId, context);
     if (!authorization.session_id || !authorization.error)
-      throw new RequestValidationError(['an authorization without a transaction names its session_id and error']);
+      throw new RequestValidationError([
+        { field: 'authorization', message: 'an authorization without a transaction names its session_id and error' },
+      ]);
     const session = await this.dintero.getSession(authorization.session_id);
     const paymentId = session.order.merchant_reference_2;
     if (!paymentId || !UUID.test(paymentId))

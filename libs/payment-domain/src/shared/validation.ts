@@ -1,5 +1,5 @@
 import { DomainError } from './domain-error';
-import { moneyProblem } from './money';
+import { moneyProblem, type MoneyProblem } from './money';
 
 /** Store and terminal ids become NATS subject tokens (docs/design.md). */
 const SUBJECT_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -60,11 +60,29 @@ export function requireTimeZone(value: unknown): string {
   return value;
 }
 
+const MONEY_PROBLEMS: Readonly<
+  Record<MoneyProblem, { field: string; message: (amount: unknown, currency: unknown) => string }>
+> = {
+  AMOUNT_NOT_AN_INTEGER: {
+    field: 'amount',
+    message: (amount) => `amount must be a whole number of minor units, not ${JSON.stringify(amount)}`,
+  },
+  AMOUNT_NEGATIVE: { field: 'amount', message: () => 'amount must not be negative' },
+  AMOUNT_TOO_LARGE: { field: 'amount', message: () => 'amount is larger than any payment can be' },
+  UNKNOWN_CURRENCY: {
+    field: 'currency',
+    message: (_, currency) => `currency ${JSON.stringify(currency)} is not an ISO 4217 code (upper case, e.g. NOK)`,
+  },
+};
+
 export function requireMoney(amount: unknown, currency: unknown, { positive }: { positive: boolean }): void {
   const problem = moneyProblem(amount, currency);
-  if (problem) throw new DomainError('VALIDATION_FAILED', `Invalid money: ${problem}`, { problem });
+  if (problem) {
+    const { field, message } = MONEY_PROBLEMS[problem];
+    throw new DomainError('VALIDATION_FAILED', message(amount, currency), { field });
+  }
   if (positive && amount === 0)
-    throw new DomainError('VALIDATION_FAILED', 'Amount must be more than 0', { problem: 'AMOUNT_ZERO' });
+    throw new DomainError('VALIDATION_FAILED', 'amount must be more than 0', { field: 'amount' });
 }
 
 /** Instants compare as time, not as strings (fractions of a second may differ in length). */

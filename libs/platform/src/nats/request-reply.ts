@@ -2,7 +2,7 @@ import { HttpException, type Logger } from '@nestjs/common';
 import type { Msg } from '@nats-io/transport-node';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { validationMessages } from '../config/validation-messages';
+import { fieldErrors } from '../config/validation-messages';
 import { assertReasonableJson } from '../problem-details/json-shape';
 import { ProblemDetailsFilter, RequestValidationError } from '../problem-details/problem-details.filter';
 
@@ -24,11 +24,11 @@ export async function parseMessage<Message extends object>(msg: Msg, schema: new
     throw new HttpException({ code: 'MALFORMED_REQUEST', detail: 'The message is not JSON' }, 400);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw new RequestValidationError(['The message must be a JSON object']);
+    throw new RequestValidationError([{ field: 'message', message: 'The message must be a JSON object' }]);
   assertReasonableJson(raw, 'message');
   const message = plainToInstance(schema, raw);
   const errors = await validate(message, { whitelist: true, forbidNonWhitelisted: true });
-  if (errors.length > 0) throw new RequestValidationError(validationMessages(errors));
+  if (errors.length > 0) throw new RequestValidationError(fieldErrors(errors));
   return message;
 }
 

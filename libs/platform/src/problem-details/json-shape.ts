@@ -17,11 +17,11 @@ export function assertReasonableJson(value: unknown, where = 'body'): void {
     const [current, depth] = stack.pop()!;
     if (typeof current !== 'object' || current === null) continue;
     if (depth > MAX_JSON_DEPTH)
-      throw new RequestValidationError([`${where}: nested deeper than ${MAX_JSON_DEPTH} levels`]);
+      throw new RequestValidationError([{ field: where, message: `nested deeper than ${MAX_JSON_DEPTH} levels` }]);
     const children = Array.isArray(current) ? current : Object.values(current);
     members += children.length;
     if (members > MAX_JSON_MEMBERS)
-      throw new RequestValidationError([`${where}: more than ${MAX_JSON_MEMBERS} keys and items`]);
+      throw new RequestValidationError([{ field: where, message: `more than ${MAX_JSON_MEMBERS} keys and items` }]);
     for (const child of children) stack.push([child, depth + 1]);
   }
 }

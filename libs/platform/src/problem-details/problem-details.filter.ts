@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } fro
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EventStoreError } from '@app/event-store';
 import { DomainError, type DomainErrorCode } from '@app/payment-domain';
+import type { FieldError } from '../config/validation-messages';
 
 /** Every domain error's HTTP status, in one place (docs/design.md: Problem Details with a stable `code`). */
 export const STATUS_OF: Readonly<Record<DomainErrorCode, number>> = {
@@ -33,7 +34,7 @@ export interface ProblemDetails {
 
 /** Validation failures from DTOs: thrown by the validation pipe, answered as `VALIDATION_FAILED`. */
 export class RequestValidationError extends HttpException {
-  constructor(readonly errors: readonly string[]) {
+  constructor(readonly errors: readonly FieldError[]) {
     super('Request validation failed', 400);
   }
 }
@@ -61,16 +62,18 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   toProblem(exception: unknown, instance: string): ProblemDetails {
     if (exception instanceof DomainError) {
+      if (exception.code === 'VALIDATION_FAILED') return validationProblem(exception, instance);
       return problem(STATUS_OF[exception.code], exception.code, exception.message, instance, exception.details);
     }
     if (exception instanceof RequestValidationError) {
-      return problem(400, 'VALIDATION_FAILED', exception.errors.join('; '), instance, { errors: exception.errors });
+      const detail = exception.errors.map(({ field, message }) => `${field}: ${message}`).join('; ');
+      return problem(400, 'VALIDATION_FAILED', detail, instance, { errors: exception.errors });
     }
     if (exception instanceof EventStoreError) {
       if (exception.code === 'WRONG_EXPECTED_REVISION')
         return problem(409, 'CONCURRENT_UPDATE', 'Too many concurrent changes; retry', instance);
       if (exception.code === 'INVALID_EVENT_STORE_INPUT')
-        return problem(400, 'VALIDATION_FAILED', exception.message, instance);
+        return problem(400, 'VALIDATION_FAILED', exception.message, instance, { errors: [] });
       // Definite failures that a retry will not change: nothing was recorded.
       if (exception.code === 'STREAM_DELETED')
         return problem(
@@ -122,6 +125,35 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 }
 
+/**
+ * A rule of the domain that refused a value: the same shape as a refused DTO field, `errors: [{ field,
+ * message }]`, with the field the rule names (none for a refusal of the request as a whole).
+ */
+function validationProblem(error: DomainError, instance: string): ProblemDetails {
+  const { field, ...rest } = (error.details ?? {}) as { field?: unknown } & Record<string, unknown>;
+  const errors: FieldError[] = typeof field === 'string' ? [{ field, message: error.message }] : [];
+  return problem(400, 'VALIDATION_FAILED', error.message, instance, { ...rest, errors });
+}
+
+/** The reason phrase of each status we answer with: the `title` of a problem whose `type` is `about:blank`. */
+const TITLES: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
 function problem(
   status: number,
   code: string,
@@ -129,11 +161,13 @@ function problem(
   instance: string,
   extensions: Record<string, unknown> = {},
 ): ProblemDetails {
-  // Extensions first: a detail can never overwrite a standard member such as `status`.
+  // Extensions first: a detail can never overwrite a standard member such as `status`. The type is
+  // `about:blank` (RFC 9457 §4.2.1): the problem is the status's, and `code` says which one it is; every
+  // code is listed in the README's error table.
   return {
     ...extensions,
-    type: `https://github.com/dintero-terminal-payments/errors#${code.toLowerCase()}`,
-    title: code.replace(/_/g, ' ').toLowerCase(),
+    type: 'about:blank',
+    title: TITLES[status] ?? 'Error',
     status,
     code,
     detail,

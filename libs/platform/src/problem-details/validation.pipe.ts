@@ -1,5 +1,5 @@
 import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
-import { validationMessages } from '../config/validation-messages';
+import { fieldErrors } from '../config/validation-messages';
 import { assertReasonableJson } from './json-shape';
 import { RequestValidationError } from './problem-details.filter';
 
@@ -18,5 +18,5 @@ export const requestValidation = new RequestValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,
-  exceptionFactory: (errors) => new RequestValidationError(validationMessages(errors)),
+  exceptionFactory: (errors) => new RequestValidationError(fieldErrors(errors)),
 });

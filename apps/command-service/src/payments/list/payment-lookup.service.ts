@@ -102,7 +102,9 @@ function window(query: ListPaymentsQuery): { from: number | undefined; to: numbe
   const instant = (text: string, name: string) => {
     const time = Date.parse(text);
     if (!Number.isFinite(time))
-      throw new RequestValidationError([`${name} must be a date and time such as 2026-12-01T10:00:00Z`]);
+      throw new RequestValidationError([
+        { field: name, message: `${name} must be a date and time such as 2026-12-01T10:00:00Z` },
+      ]);
     return time;
   };
   const to = query.to === undefined ? Date.now() + 1 : instant(query.to, 'to');
@@ -112,9 +114,10 @@ function window(query: ListPaymentsQuery): { from: number | undefined; to: numbe
       : query.merchantReference === undefined
         ? to - DEFAULT_WINDOW_MS
         : undefined;
-  if (from !== undefined && from >= to) throw new RequestValidationError(['from must be before to']);
+  if (from !== undefined && from >= to)
+    throw new RequestValidationError([{ field: 'from', message: 'from must be before to' }]);
   if (from !== undefined && to - from > MAX_WINDOW_MS)
-    throw new RequestValidationError(['from and to may be at most 92 days apart']);
+    throw new RequestValidationError([{ field: 'from', message: 'from and to may be at most 92 days apart' }]);
   return { from, to };
 }
 
@@ -143,5 +146,5 @@ function parseCursor(text: string): Cursor {
   } catch {
     // falls through to the refusal
   }
-  throw new RequestValidationError(['cursor must be a nextCursor this API gave']);
+  throw new RequestValidationError([{ field: 'cursor', message: 'cursor must be a nextCursor this API gave' }]);
 }

@@ -65,8 +65,8 @@ export class StartTerminalPaymentDto {
   @Min(1)
   amount!: number;
 
-  @ApiProperty({ example: 'NOK' })
-  @Matches(/^[A-Z]{3}$/)
+  @ApiProperty({ example: 'NOK', description: 'ISO 4217 code, upper case', pattern: '^[A-Z]{3}$' })
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code in upper case, e.g. NOK' })
   currency!: string;
 
   @ApiProperty({ example: 'POS-123' })

@@ -1,0 +1,50 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { ConsumerModule } from './consumer.module';
+import { PaymentsConsumer } from './payments-consumer.service';
+
+/**
+ * `npm run example:consumer -- <storeId> <terminalId> [seconds]`: the example consumer against a running
+ * engine (`npm start`, whose demo has stores `demo-store-01`… with terminals `DT-01-1`…). It prints the
+ * store's day, then each change of the terminal's document and each event of the store as they come, and
+ * stops after `seconds` (default: on Ctrl-C). NATS_URL and NATS_PREFIX as the engine's (defaults
+ * `nats://127.0.0.1:4222`, `payments`). The date is the UTC one; a store's local day may differ near midnight.
+ */
+async function main(): Promise<void> {
+  const [storeId, terminalId, seconds] = process.argv.slice(2);
+  if (!storeId || !terminalId || (seconds !== undefined && !/^\d+$/.test(seconds))) {
+    process.stderr.write('usage: npm run example:consumer -- <storeId> <terminalId> [seconds]\n');
+    process.exit(2);
+  }
+  const app = await NestFactory.createApplicationContext(
+    ConsumerModule.forRoot({
+      natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+      prefix: process.env.NATS_PREFIX ?? 'payments',
+    }),
+    { logger: ['error', 'warn'] },
+  );
+  app.enableShutdownHooks();
+  const consumer = app.get(PaymentsConsumer);
+  const date = new Date().toISOString().slice(0, 10);
+  const day = await consumer.storeDay(storeId, date);
+  console.log(`store-day ${storeId} ${date}: ${day ? JSON.stringify(day.currencies) : 'no payments yet'}`);
+  await consumer.watchTerminal(storeId, terminalId, (doc) =>
+    console.log(
+      `terminal ${doc.storeId}/${doc.terminalId}: ${doc.status}` +
+        (doc.lastOutcome
+          ? ` (last: ${doc.lastOutcome.status} ${doc.lastOutcome.amount} ${doc.lastOutcome.currency})`
+          : ''),
+    ),
+  );
+  await consumer.followStoreEvents(storeId, (event) =>
+    console.log(`event ${event.type} on ${event.streamName} at position ${event.position}`),
+  );
+  if (seconds !== undefined) {
+    setTimeout(() => void app.close(), Number(seconds) * 1000);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`the example consumer stopped: ${(error as Error).message}`);
+  process.exit(1);
+});
