@@ -1,25 +1,32 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { committedRefunds, isOpen, type PaymentState } from '@app/payment-domain';
+import { committedRefunds, isOpen, PAYMENT_STATUSES, type PaymentState } from '@app/payment-domain';
 import { RefundView, refundView } from './refund/refund.view';
 
 /** A terminal payment as the POS sees it. */
 export class PaymentView {
   @ApiProperty() paymentId!: string;
-  @ApiProperty({ example: 'awaiting_card' }) status!: string;
+  @ApiProperty({
+    enum: PAYMENT_STATUSES,
+    example: 'awaiting_card',
+    description: 'Open: requested, awaiting_card, outcome_unknown, on_hold, authorized; final: the others',
+  })
+  status!: string;
   @ApiProperty() storeId!: string;
   @ApiProperty() terminalId!: string;
-  @ApiProperty() amount!: number;
+  @ApiProperty({ description: 'The amount asked of the customer, in minor units (39900 is 399.00 NOK)' })
+  amount!: number;
   @ApiProperty() currency!: string;
   @ApiProperty() merchantReference!: string;
   @ApiProperty({ required: false }) sessionId?: string;
   @ApiProperty({ required: false }) transactionId?: string;
   @ApiProperty() expiresAt!: string;
-  @ApiProperty({ required: false }) capturedAmount?: number;
-  @ApiProperty({ required: false, description: 'Refunded for sure (refunds that succeeded)' })
+  @ApiProperty({ required: false, description: 'What Dintero captured, in minor units' }) capturedAmount?: number;
+  @ApiProperty({ required: false, description: 'Refunded for sure (refunds that succeeded), in minor units' })
   refundedAmount?: number;
   @ApiProperty({
     required: false,
-    description: 'What may still be refunded: captured less every refund not failed (pending ones included)',
+    description:
+      'What may still be refunded, in minor units: captured less every refund not failed (pending ones included)',
   })
   refundableAmount?: number;
   @ApiProperty({ required: false, type: [RefundView], description: 'Oldest first' })

@@ -6,9 +6,14 @@ import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simula
 import { SimulatorState } from '../state/simulator-state';
 import { dinteroValidation } from './api-guards';
 import { TokenRequestDto } from './dintero-api.dto';
-import { DinteroApiError } from './dintero-api.error';
+import { ApiDinteroErrors, DinteroApiError } from './dintero-api.error';
 
 @ApiTags('dintero auth api')
+@ApiDinteroErrors({
+  400: 'Not a client-credentials grant',
+  401: 'Unknown client or wrong secret',
+  403: 'The client may not use this account',
+})
 @Controller('v1/accounts/:accountId/auth/token')
 @UsePipes(dinteroValidation)
 export class AuthController {

@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsArray,
@@ -17,9 +18,11 @@ import {
 } from 'class-validator';
 
 export class TokenRequestDto {
+  @ApiProperty({ enum: ['client_credentials'] })
   @IsIn(['client_credentials'])
   grant_type!: string;
 
+  @ApiProperty({ description: 'The account URL: {DINTERO_API_URL}/v1/accounts/{aid}' })
   @IsString()
   @IsNotEmpty()
   audience!: string;
@@ -27,96 +30,117 @@ export class TokenRequestDto {
 
 /** `order.store`: for in-person payments `id`, `terminal_id` and `payout_destination_id` together (§2). */
 export class SessionStoreDto {
+  @ApiProperty()
   @IsString()
   @IsNotEmpty()
   id!: string;
 
+  @ApiProperty()
   @IsString()
   @IsNotEmpty()
   terminal_id!: string;
 
+  @ApiProperty({ maxLength: 40 })
   @IsString()
   @IsNotEmpty()
   @MaxLength(40)
   payout_destination_id!: string;
 
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   name?: string;
 }
 
 export class SessionOrderDto {
+  @ApiProperty({ description: 'In minor units: 39900 is 399.00 NOK' })
   @IsInt()
   @Min(0)
   amount!: number;
 
+  @ApiProperty({ pattern: '^[A-Z]{3}$', example: 'NOK' })
   @Matches(/^[A-Z]{3}$/)
   currency!: string;
 
+  @ApiProperty({ maxLength: 1000 })
   @IsString()
   @IsNotEmpty()
   @MaxLength(1_000)
   merchant_reference!: string;
 
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   merchant_reference_2?: string;
 
+  @ApiPropertyOptional({ description: 'In minor units' })
   @IsOptional()
   @IsInt()
   vat_amount?: number;
 
+  @ApiProperty({ type: () => SessionStoreDto })
   @ValidateNested()
   @Type(() => SessionStoreDto)
   store!: SessionStoreDto;
 
+  @ApiPropertyOptional({ type: 'array', items: { type: 'object' } })
   @IsOptional()
   @IsArray()
   items?: unknown[];
 }
 
 export class SessionUrlDto {
+  @ApiProperty()
   @IsUrl({ require_tld: false, require_protocol: true })
   return_url!: string;
 
   // Dintero accepts HTTPS only and refuses 127.0.0.1 (§4); the simulator accepts http to localhost so
   // that the engine runs on one machine.
+  @ApiPropertyOptional()
   @IsOptional()
   @IsUrl({ require_tld: false, require_protocol: true })
   callback_url?: string;
 }
 
 export class CreateSessionDto {
+  @ApiProperty()
   @IsString()
   @IsNotEmpty()
   profile_id!: string;
 
+  @ApiProperty({ type: () => SessionUrlDto })
   @ValidateNested()
   @Type(() => SessionUrlDto)
   url!: SessionUrlDto;
 
+  @ApiProperty({ type: () => SessionOrderDto })
   @ValidateNested()
   @Type(() => SessionOrderDto)
   order!: SessionOrderDto;
 
+  @ApiPropertyOptional({ format: 'date-time' })
   @IsOptional()
   @IsISO8601({ strict: true })
   expires_at?: string;
 
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
   @IsOptional()
   @IsObject()
   metadata?: Record<string, unknown>;
 }
 
 export class RefundDto {
+  @ApiProperty({ description: 'In minor units' })
   @IsInt()
   @Min(1)
   amount!: number;
 
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   reason?: string;
 
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   refund_reference?: string;
@@ -125,22 +149,26 @@ export class RefundDto {
    * Dintero requires the terminal for in-person refunds but its position in the body was not found
    * (§6); the simulator takes it at the top level.
    */
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   terminal_id?: string;
 }
 
 export class CaptureDto {
+  @ApiProperty({ description: 'In minor units' })
   @IsInt()
   @Min(1)
   amount!: number;
 
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   capture_reference?: string;
 }
 
 export class ListTransactionsQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -148,23 +176,29 @@ export class ListTransactionsQuery {
   @Max(100)
   limit?: number;
 
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   starting_after?: string;
 
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   merchant_reference?: string;
 
+  @ApiPropertyOptional({ type: [String], description: 'One status, or several' })
   @IsOptional()
   status?: string | string[];
 
+  @ApiPropertyOptional({ type: [String], description: 'One session id, or several' })
   @IsOptional()
   session_id?: string | string[];
 
+  @ApiPropertyOptional({ type: [String], description: 'One store id, or several' })
   @IsOptional()
   store_id?: string | string[];
 
+  @ApiPropertyOptional({ type: [String], description: 'One terminal id, or several' })
   @IsOptional()
   terminal_id?: string | string[];
 }

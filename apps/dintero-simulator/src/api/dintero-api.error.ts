@@ -1,4 +1,5 @@
-import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
+import { applyDecorators, ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
+import { ApiProperty, ApiResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 
 /** An error as Dintero answers it: `{"error":{"code","message","errors"?}}` (docs/dintero.md §7). */
@@ -36,4 +37,25 @@ export class DinteroErrorFilter implements ExceptionFilter {
     }
     void reply.status(500).send({ error: { code: 'INTERNAL_ERROR', message: 'Simulator error' } });
   }
+}
+
+/** Dintero's error body as the OpenAPI description shows it. */
+class DinteroErrorBody {
+  @ApiProperty({ example: 'NOT FOUND' }) code!: string;
+  @ApiProperty({ example: 'Session not found' }) message!: string;
+  @ApiProperty({ required: false, type: 'array', items: { type: 'object' }, description: 'Details, when any' })
+  errors?: object[];
+}
+
+export class DinteroErrorView {
+  @ApiProperty({ type: DinteroErrorBody }) error!: DinteroErrorBody;
+}
+
+/** The error answers of a simulator API, in Dintero's format, each with what it means. */
+export function ApiDinteroErrors(statuses: Readonly<Record<number, string>>): ClassDecorator & MethodDecorator {
+  return applyDecorators(
+    ...Object.entries(statuses).map(([status, description]) =>
+      ApiResponse({ status: Number(status), type: DinteroErrorView, description }),
+    ),
+  );
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, UsePipes } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { dinteroValidation } from '../api/api-guards';
-import { DinteroApiError } from '../api/dintero-api.error';
+import { ApiDinteroErrors, DinteroApiError } from '../api/dintero-api.error';
 import { parseChaos } from '../delivery/chaos';
 import { DeliveryService } from '../delivery/delivery.service';
 import { SimulatorClock } from '../state/clock';
@@ -13,6 +13,11 @@ import { SeedService } from './seed.service';
 
 /** The simulator's own API for tests and demos (not Dintero's): under `/_control`. */
 @ApiTags('simulator control')
+@ApiDinteroErrors({
+  400: 'A control request the simulator cannot carry out (its body)',
+  404: 'No such terminal or session',
+  409: 'The terminal is not in a state that allows it',
+})
 @Controller('_control')
 @UsePipes(dinteroValidation)
 export class ControlController {

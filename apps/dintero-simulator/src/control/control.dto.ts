@@ -1,4 +1,5 @@
 import type { RefundMode } from '../state/simulator-state';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsArray,
@@ -17,33 +18,41 @@ import {
 const ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 export class SeedStoreDto {
+  @ApiProperty()
   @Matches(ID)
   id!: string;
 
+  @ApiProperty()
   @Matches(ID)
   payout_destination_id!: string;
 
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   name?: string;
 }
 
 export class SeedTerminalDto {
+  @ApiProperty()
   @Matches(ID)
   terminal_id!: string;
 
+  @ApiProperty()
   @Matches(ID)
   store_id!: string;
 
+  @ApiPropertyOptional({ enum: ['ACTIVE', 'INACTIVE'] })
   @IsOptional()
   @IsIn(['ACTIVE', 'INACTIVE'])
   status?: 'ACTIVE' | 'INACTIVE';
 }
 
 export class WebhookDto {
+  @ApiProperty()
   @IsUrl({ require_tld: false, require_protocol: true })
   url!: string;
 
+  @ApiProperty()
   @IsString()
   @MinLength(8)
   secret!: string;
@@ -51,21 +60,25 @@ export class WebhookDto {
 
 /** Virtual payout destinations, stores and terminals; the same shape as `SIM_SEED_FILE`. */
 export class SeedDto {
+  @ApiPropertyOptional({ type: [String] })
   @IsOptional()
   @IsArray()
   @Matches(ID, { each: true })
   payoutDestinations?: string[];
 
+  @ApiPropertyOptional({ type: () => [SeedStoreDto] })
   @IsOptional()
   @ValidateNested({ each: true })
   @Type(() => SeedStoreDto)
   stores?: SeedStoreDto[];
 
+  @ApiPropertyOptional({ type: () => [SeedTerminalDto] })
   @IsOptional()
   @ValidateNested({ each: true })
   @Type(() => SeedTerminalDto)
   terminals?: SeedTerminalDto[];
 
+  @ApiPropertyOptional({ type: () => [WebhookDto] })
   @IsOptional()
   @ValidateNested({ each: true })
   @Type(() => WebhookDto)
@@ -73,12 +86,14 @@ export class SeedDto {
 }
 
 export class TerminalStatusDto {
+  @ApiProperty({ enum: ['ACTIVE', 'INACTIVE'] })
   @IsIn(['ACTIVE', 'INACTIVE'])
   status!: 'ACTIVE' | 'INACTIVE';
 }
 
 export class RefundModeDto {
   /** `sync` (200), `async_approve` or `async_decline` (202, then the `REFUND` event); absent: by amount. */
+  @ApiPropertyOptional({ enum: ['sync', 'async_approve', 'async_decline'] })
   @IsOptional()
   @IsIn(['sync', 'async_approve', 'async_decline'])
   mode?: RefundMode;
@@ -86,12 +101,14 @@ export class RefundModeDto {
 
 export class OutcomeDto {
   /** An outcome name from the README's table, e.g. `approved:visa:contactless`, `declined:insufficient_funds`, `cancelled`. */
+  @ApiPropertyOptional({ example: 'approved:visa:contactless' })
   @IsOptional()
   @IsString()
   outcome?: string;
 }
 
 export class CallbackSecretDto {
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   secret?: string;
@@ -101,6 +118,7 @@ const YEAR_MS = 366 * 24 * 3600 * 1000;
 
 /** How far Dintero's record clock runs from real time, in milliseconds (0: real time). */
 export class ClockDto {
+  @ApiProperty({ description: 'Milliseconds; 0 is real time' })
   @IsInt()
   @Min(-YEAR_MS)
   @Max(YEAR_MS)

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { RequestValidationError } from '@app/platform';
+import { ApiProblems, RequestValidationError } from '@app/platform';
 import { dinteroInput } from '../dintero-input';
 import { PaymentFacts, type Recorded } from '../facts/payment-facts.service';
 import { CallbackSignatureGuard } from './callback-signature.guard';
@@ -12,6 +12,14 @@ import { CallbackQuery } from './callback.query';
  * so that a failure makes Dintero retry; the transaction is fetched from Dintero, never taken on trust.
  */
 @ApiTags('dintero')
+@ApiProblems({
+  400: 'VALIDATION_FAILED: not a delivery this endpoint takes; Dintero does not retry it',
+  401: 'INVALID_SIGNATURE: the signature is missing, wrong or too old',
+  404: 'PAYMENT_NOT_FOUND: the payment named is not ours',
+  422: 'DINTERO_NOT_FOUND: Dintero does not know the transaction or session named',
+  502: 'DINTERO_LOOKUP_REFUSED: Dintero refused the lookup of the transaction',
+  503: 'DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS or RATE_LIMITED: nothing recorded; Dintero retries',
+})
 @Controller('v1/dintero/callback')
 @UseGuards(CallbackSignatureGuard)
 export class CallbackController {

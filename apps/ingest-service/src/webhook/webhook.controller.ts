@@ -3,7 +3,13 @@ import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
 import type { Registry } from 'prom-client';
-import { METRICS_REGISTRY, paymentMetrics, RequestValidationError, type PaymentMetrics } from '@app/platform';
+import {
+  ApiProblems,
+  METRICS_REGISTRY,
+  paymentMetrics,
+  RequestValidationError,
+  type PaymentMetrics,
+} from '@app/platform';
 import { PaymentFacts, type FactContext, type Recorded } from '../facts/payment-facts.service';
 import { dinteroInput } from '../dintero-input';
 import { WebhookSignatureGuard } from './webhook-signature.guard';
@@ -20,6 +26,14 @@ type Answer = Recorded | { readonly ignored: string };
  * subscription deleted.
  */
 @ApiTags('dintero')
+@ApiProblems({
+  400: 'VALIDATION_FAILED: not a webhook this endpoint takes',
+  401: 'INVALID_SIGNATURE: the signature is missing or wrong',
+  404: 'PAYMENT_NOT_FOUND: the payment named is not ours',
+  422: 'DINTERO_NOT_FOUND: Dintero does not know the transaction named',
+  502: 'DINTERO_LOOKUP_REFUSED: Dintero refused the lookup of the transaction',
+  503: 'DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS or RATE_LIMITED: nothing recorded; Dintero retries',
+})
 @Controller('v1/dintero/webhooks')
 @UseGuards(WebhookSignatureGuard)
 export class WebhookController {

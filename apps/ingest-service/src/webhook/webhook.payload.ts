@@ -1,12 +1,15 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { DINTERO_ERROR_KINDS, type DinteroErrorKind } from '@app/payment-domain';
 import { DINTERO_ID } from '../dintero-input';
 
 export class WebhookTransaction {
+  @ApiProperty({ description: 'Dintero transaction id' })
   @Matches(DINTERO_ID, { message: 'transaction.id: a Dintero transaction id' })
   id!: string;
 
+  @ApiPropertyOptional({ description: "The engine's payment id, as it sent it to Dintero" })
   @IsOptional()
   @IsString()
   @MaxLength(1_000)
@@ -14,14 +17,17 @@ export class WebhookTransaction {
 }
 
 export class WebhookAuthorization {
+  @ApiPropertyOptional()
   @IsOptional()
   @Matches(DINTERO_ID, { message: 'authorization.session_id: a Dintero session id' })
   session_id?: string;
 
+  @ApiPropertyOptional()
   @IsOptional()
   @Matches(DINTERO_ID, { message: 'authorization.transaction_id: a Dintero transaction id' })
   transaction_id?: string;
 
+  @ApiPropertyOptional({ enum: DINTERO_ERROR_KINDS })
   @IsOptional()
   @IsIn(DINTERO_ERROR_KINDS)
   error?: DinteroErrorKind;
@@ -32,21 +38,25 @@ export class WebhookAuthorization {
  * fields are ignored, not refused, since refused deliveries can get the subscription deleted.
  */
 export class WebhookPayload {
+  @ApiProperty({ example: 'checkout_transaction', description: 'The webhook event' })
   @IsString()
   @MaxLength(100)
   event!: string;
 
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   @MaxLength(100)
   event_delivery?: string;
 
+  @ApiPropertyOptional({ type: () => WebhookTransaction })
   @IsOptional()
   @IsObject() // not an array: class-validator would pass an empty one
   @ValidateNested()
   @Type(() => WebhookTransaction)
   transaction?: WebhookTransaction;
 
+  @ApiPropertyOptional({ type: () => WebhookAuthorization })
   @IsOptional()
   @IsObject()
   @ValidateNested()

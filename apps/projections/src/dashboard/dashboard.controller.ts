@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Controller, Get, Header, NotFoundException, Param, Res, Sse, type MessageEvent } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '@app/platform';
 import type { FastifyReply } from 'fastify';
 import { concat, defer, map, of, type Observable } from 'rxjs';
 import { DashboardService, type DashboardStore } from './dashboard.service';
@@ -20,6 +21,7 @@ const ASSETS: Readonly<Record<string, string>> = {
  * is mounted (the built app, the in-process test app) without each bootstrap registering a plugin.
  */
 @ApiTags('dashboard')
+@ApiProblems({ 429: 'RATE_LIMITED: more requests a minute than allowed; retry later' })
 @Controller()
 export class DashboardController {
   private readonly files = new Map(
@@ -32,13 +34,18 @@ export class DashboardController {
   constructor(private readonly dashboard: DashboardService) {}
 
   @Get('dashboard')
-  @ApiExcludeEndpoint()
+  @ApiOperation({ summary: 'The live store dashboard (HTML)' })
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'The page' })
   page(@Res() reply: FastifyReply): void {
     this.send(reply, 'index.html');
   }
 
   @Get('dashboard/:file')
-  @ApiExcludeEndpoint()
+  @ApiOperation({ summary: 'A file of the dashboard (its script, its styles)' })
+  @ApiProduces('text/javascript', 'text/css')
+  @ApiOkResponse({ description: 'The file' })
+  @ApiProblems({ 404: 'NOT_FOUND: no such file' })
   asset(@Param('file') name: string, @Res() reply: FastifyReply): void {
     this.send(reply, name);
   }

@@ -2,9 +2,13 @@ import { DomainError } from '../shared/domain-error';
 import type { PaymentEvent, PaymentRequestedData, TerminalReceipt } from './payment.events';
 
 /** Statuses in which the payment may still end any way. */
-export type OpenStatus = 'requested' | 'awaiting_card' | 'outcome_unknown' | 'on_hold' | 'authorized';
+export const OPEN_STATUSES = ['requested', 'awaiting_card', 'outcome_unknown', 'on_hold', 'authorized'] as const;
+export type OpenStatus = (typeof OPEN_STATUSES)[number];
 /** Statuses a payment ends in without money taken. */
-export type EndedStatus = 'declined' | 'failed' | 'cancelled' | 'expired' | 'rejected' | 'voided';
+export const ENDED_STATUSES = ['declined', 'failed', 'cancelled', 'expired', 'rejected', 'voided'] as const;
+export type EndedStatus = (typeof ENDED_STATUSES)[number];
+/** Every status a payment a POS can see may have. */
+export const PAYMENT_STATUSES = [...OPEN_STATUSES, 'captured', ...ENDED_STATUSES] as const;
 /**
  * `pending`: asked of Dintero, no answer yet; `accepted`: Dintero is doing it at the terminal (202);
  * `unknown`: Dintero did not answer; `succeeded` and `failed` never change.

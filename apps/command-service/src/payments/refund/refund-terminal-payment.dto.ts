@@ -3,7 +3,10 @@ import { IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-vali
 
 export class RefundTerminalPaymentDto {
   /** Minor units; never more than captured minus what is refunded or being refunded. */
-  @ApiProperty({ example: 10_000 })
+  @ApiProperty({
+    example: 10_000,
+    description: 'In minor units; never more than captured minus what is refunded or being refunded',
+  })
   @IsInt()
   @Min(1)
   amount!: number;

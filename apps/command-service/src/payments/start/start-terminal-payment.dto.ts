@@ -60,7 +60,7 @@ export class StartTerminalPaymentDto {
   terminalId!: string;
 
   /** Minor units: 39900 is 399.00 NOK. */
-  @ApiProperty({ example: 39_900 })
+  @ApiProperty({ example: 39_900, description: 'In minor units: 39900 is 399.00 NOK' })
   @IsInt()
   @Min(1)
   amount!: number;

@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { RequestMethod, type INestApplication } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { startCommandService, type RunningCommandService } from '../support/command-service';
+import { startIngestService, type RunningIngestService } from '../support/ingest-service';
+import { startProjections, uniquePrefix, removeNatsState } from '../support/projections';
+import { startSimulator, type RunningSimulator } from '../support/simulator';
+
+interface Operation {
+  readonly responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+  readonly requestBody?: { content?: Record<string, { schema?: { $ref?: string } }> };
+}
+type Document = { paths: Record<string, Record<string, Operation>>; components?: unknown };
+
+/** Every route Nest registered on the app: `METHOD /path/{param}`, as OpenAPI writes it. */
+function registeredRoutes(app: INestApplication): string[] {
+  const routes: string[] = [];
+  const controllers = [...app.get(ModulesContainer).values()].flatMap((module) => [...module.controllers.values()]);
+  for (const wrapper of controllers) {
+    const controller = wrapper.metatype as (new () => object) | null;
+    if (!controller) continue;
+    const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
+    const prototype = controller.prototype as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(prototype)) {
+      const handler = prototype[name];
+      if (name === 'constructor' || typeof handler !== 'function') continue;
+      const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+      if (method === undefined) continue;
+      const route = String(Reflect.getMetadata(PATH_METADATA, handler) ?? '');
+      const full = `/${[base, route].join('/')}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+      routes.push(`${RequestMethod[method]} ${full.replace(/:(\w+)/g, '{$1}')}`);
+    }
+  }
+  return routes;
+}
+
+interface Schema {
+  readonly properties?: Record<string, { type?: string; description?: string; enum?: unknown[] }>;
+}
+
+const isError = (status: string) => /^[45]\d\d$/.test(status);
+
+describe('OpenAPI: each app’s document is valid and complete', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'openapi-'));
+  const prefix = uniquePrefix();
+  let command: RunningCommandService;
+  let ingest: RunningIngestService;
+  let projections: INestApplication;
+  let simulator: RunningSimulator;
+  beforeAll(async () => {
+    command = await startCommandService({ NATS_PREFIX: prefix });
+    ingest = await startIngestService({
+      EVENT_STORE_URL: `sqlite:${path.join(dir, 'ingest.db')}`,
+      NATS_PREFIX: prefix,
+    });
+    projections = await startProjections({
+      EVENT_STORE_URL: `sqlite:${path.join(dir, 'projections.db')}`,
+      NATS_PREFIX: prefix,
+    });
+    simulator = await startSimulator();
+  });
+  afterAll(async () => {
+    await simulator?.close();
+    await projections?.close();
+    await ingest?.close();
+    await command?.close();
+    rmSync(dir, { recursive: true, force: true });
+    await removeNatsState(prefix);
+  });
+
+  const apps = () => ({
+    'command-service': command.app as INestApplication,
+    'ingest-service': ingest.app as INestApplication,
+    projections,
+    'dintero-simulator': simulator.app as INestApplication,
+  });
+
+  it.each(['command-service', 'ingest-service', 'projections', 'dintero-simulator'] as const)(
+    '%s: valid OpenAPI, every route in it with its error answers, amounts in minor units, statuses as enums',
+    async (name) => {
+      const app = apps()[name];
+      const url = await app.getUrl();
+      const document = (await (await fetch(`${url.replace('[::1]', '127.0.0.1')}/docs-json`)).json()) as Document;
+      // Against the OpenAPI 3 schema, and every $ref resolved (the parser changes what it is given: a copy).
+      await expect(SwaggerParser.validate(structuredClone(document) as never)).resolves.toBeDefined();
+
+      const missing: string[] = [];
+      const withoutErrors: string[] = [];
+      for (const route of registeredRoutes(app)) {
+        const [method, routePath] = route.split(' ') as [string, string];
+        const operation = document.paths[routePath]?.[method.toLowerCase()];
+        if (!operation) {
+          missing.push(route);
+          continue;
+        }
+        const errors = Object.keys(operation.responses ?? {}).filter(isError);
+        if (errors.length === 0) withoutErrors.push(route);
+        // A body is described field by field, not as an empty object.
+        const ref = operation.requestBody?.content?.['application/json']?.schema?.$ref;
+        const schemas = (document.components as { schemas?: Record<string, Schema> } | undefined)?.schemas ?? {};
+        if (ref && Object.keys(schemas[ref.split('/').pop()!]?.properties ?? {}).length === 0)
+          withoutErrors.push(`${route}: its body ${ref} has no fields`);
+      }
+      expect({ missing, withoutErrors }).toEqual({ missing: [], withoutErrors: [] });
+
+      // Every amount says its unit, and every status field lists its values (a number is an HTTP status).
+      const vague: string[] = [];
+      const schemas = (document.components as { schemas?: Record<string, Schema> } | undefined)?.schemas ?? {};
+      for (const [name, schema] of Object.entries(schemas)) {
+        for (const [property, field] of Object.entries(schema.properties ?? {})) {
+          if (/^amount$|Amount$/.test(property) && !/minor units/i.test(field.description ?? ''))
+            vague.push(`${name}.${property}: no "minor units"`);
+          if (/^status$|Status$/.test(property) && field.type === 'string' && !field.enum)
+            vague.push(`${name}.${property}: no enum`);
+        }
+      }
+      expect(vague).toEqual([]);
+    },
+  );
+});
