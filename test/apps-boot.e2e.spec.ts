@@ -75,7 +75,12 @@ describe('the four apps, as built', () => {
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
-    await call('PUT', '/v1/stores/s-1', { name: 'S', payoutDestinationId: 'seller-1', timeZone: 'UTC' });
+    await call('PUT', '/v1/stores/s-1', {
+      name: 'S',
+      payoutDestinationId: 'seller-1',
+      timeZone: 'UTC',
+      currencies: ['NOK'],
+    });
     await call('PUT', '/v1/stores/s-1/terminals/T-1', {});
     await fetch(`${simulator.url}/_control/seed`, {
       method: 'POST',
@@ -129,7 +134,7 @@ describe('the four apps, as built', () => {
         });
       const registered = await put(
         '/v1/stores/corr-1',
-        { name: 'C', payoutDestinationId: 'seller-1', timeZone: 'UTC' },
+        { name: 'C', payoutDestinationId: 'seller-1', timeZone: 'UTC', currencies: ['NOK'] },
         'till-3.receipt-42',
       );
       expect(registered.status).toBe(201);

@@ -39,7 +39,7 @@ describe('money and time as Dintero has them', () => {
     const put = await engine.command.fetch(`/v1/stores/${storeId}`, {
       method: 'PUT',
       headers: json,
-      body: JSON.stringify({ name: storeId, payoutDestinationId: 'seller-1', timeZone }),
+      body: JSON.stringify({ name: storeId, payoutDestinationId: 'seller-1', timeZone, currencies: ['NOK'] }),
     });
     expect(put.status).toBeLessThan(300);
     await engine.sim.control('POST', '/seed', { stores: [{ id: storeId, payout_destination_id: 'seller-1' }] });

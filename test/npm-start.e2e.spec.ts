@@ -108,7 +108,12 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
       if (response.status >= 300) throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(answer)}`);
       return answer;
     };
-    await pos('PUT', '/v1/stores/e2e-store', { name: 'E2E', payoutDestinationId: 'demo-seller', timeZone: 'UTC' });
+    await pos('PUT', '/v1/stores/e2e-store', {
+      name: 'E2E',
+      payoutDestinationId: 'demo-seller',
+      timeZone: 'UTC',
+      currencies: ['NOK'],
+    });
     await pos('PUT', '/v1/stores/e2e-store/terminals/E2E-1', {});
     const seeded = await fetch(`${url('dintero-simulator')}/_control/seed`, {
       method: 'POST',

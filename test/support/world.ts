@@ -254,6 +254,7 @@ export class World {
         name: storeId,
         payoutDestinationId: 'p',
         timeZone,
+        currencies: ['NOK'],
       });
       if (answer.status >= 300) throw new Error(`registering ${storeId}: ${answer.status}`);
       this.timeZones.set(storeId, timeZone);

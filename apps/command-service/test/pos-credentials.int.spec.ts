@@ -214,7 +214,10 @@ describe('command service: POS API keys, limited to their stores', () => {
       '404',
       '409',
       '413',
+      '415',
       '422',
+      '429',
+      '500',
       '503',
     ]);
     expect(start.security).toEqual([{ bearer: [] }]);

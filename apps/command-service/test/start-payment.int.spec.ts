@@ -112,6 +112,7 @@ describe('command service: starting a terminal payment against the simulator', (
       ['a negative amount', { amount: -100 }, 400, 'VALIDATION_FAILED'],
       ['a fractional amount', { amount: 399.5 }, 400, 'VALIDATION_FAILED'],
       ['an unknown currency', { currency: 'XXY' }, 400, 'VALIDATION_FAILED'],
+      ['a currency the store does not take (a SEK payment in Oslo)', { currency: 'SEK' }, 422, 'CURRENCY_NOT_ACCEPTED'],
       ['no merchant reference', { merchantReference: undefined }, 400, 'VALIDATION_FAILED'],
       ['an unknown field', { tip: 100 }, 400, 'VALIDATION_FAILED'],
     ])('%s', async (_case, change, status, code) => {

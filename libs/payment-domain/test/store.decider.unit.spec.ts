@@ -1,4 +1,11 @@
-import { DomainError, assertUsableTerminal, fold, storeDecider, type StoreEvent } from '@app/payment-domain';
+import {
+  DomainError,
+  assertAcceptedCurrency,
+  assertUsableTerminal,
+  fold,
+  storeDecider,
+  type StoreEvent,
+} from '@app/payment-domain';
 import { deciderSpec } from './decider-spec';
 
 const spec = deciderSpec(storeDecider);
@@ -9,7 +16,7 @@ const details = {
   payoutDestinationId: 'seller-1',
   timeZone: 'Europe/Oslo',
 };
-const registered: StoreEvent = { type: 'StoreRegistered', data: { ...details, at } };
+const registered: StoreEvent = { type: 'StoreRegistered', data: { ...details, currencies: ['NOK'], at } };
 const terminal: StoreEvent = { type: 'TerminalRegistered', data: { storeId: 'oslo-center', terminalId: 'T-1', at } };
 
 describe('store registry', () => {
@@ -27,7 +34,57 @@ describe('store registry', () => {
     spec
       .given([registered])
       .when({ type: 'RegisterStore', data: { ...details, payoutDestinationId: 'seller-2', at } })
-      .then([{ type: 'StoreDetailsChanged', data: { ...details, payoutDestinationId: 'seller-2', at } }]));
+      .then([
+        { type: 'StoreDetailsChanged', data: { ...details, payoutDestinationId: 'seller-2', currencies: ['NOK'], at } },
+      ]));
+
+  describe('currencies', () => {
+    const registering = (change: Record<string, unknown>) =>
+      spec.given([]).when({ type: 'RegisterStore', data: { ...details, ...change, at } });
+    const currenciesOf = (change: Record<string, unknown>) =>
+      (
+        storeDecider.decide(
+          { type: 'RegisterStore', data: { ...details, ...change, at } },
+          storeDecider.initialState,
+        )[0]!.data as { currencies?: string[] }
+      ).currencies;
+
+    it("defaults to the currency of the time zone's country", () => {
+      expect(currenciesOf({ timeZone: 'Europe/Stockholm' })).toEqual(['SEK']);
+      expect(currenciesOf({ timeZone: 'Europe/Helsinki' })).toEqual(['EUR']);
+    });
+    it('takes the country given over the time zone', () =>
+      expect(currenciesOf({ timeZone: 'Europe/Oslo', country: 'DK' })).toEqual(['DKK']));
+    it('takes the currencies given, each once, sorted', () =>
+      expect(currenciesOf({ currencies: ['SEK', 'NOK', 'SEK'] })).toEqual(['NOK', 'SEK']));
+    it.each([
+      ['a zone whose country is not known, without currencies', { timeZone: 'UTC' }, 'currencies'],
+      ['a country whose currency is not known', { country: 'ZZ' }, 'currencies'],
+      ['a country that is not a code', { country: 'Norway' }, 'country'],
+      ['a currency that does not exist', { currencies: ['XYZ'] }, 'currencies'],
+      ['no currency at all', { currencies: [] }, 'currencies'],
+    ])('refuses %s, naming the field', (_case, change, field) =>
+      registering(change).thenFails('VALIDATION_FAILED', { field }),
+    );
+    it('gives a store registered before currencies its currencies when it is registered again', () =>
+      spec
+        .given([{ type: 'StoreRegistered', data: { ...details, at } }])
+        .when({ type: 'RegisterStore', data: { ...details, at } })
+        .then([{ type: 'StoreDetailsChanged', data: { ...details, currencies: ['NOK'], at } }]));
+    it('refuses a payment in a currency the store does not take; one registered before currencies takes any', () => {
+      const store = { ...details, currencies: ['NOK'] };
+      expect(() => assertAcceptedCurrency(store, 'NOK')).not.toThrow();
+      let refusal: unknown;
+      try {
+        assertAcceptedCurrency(store, 'SEK');
+      } catch (error) {
+        refusal = error;
+      }
+      expect(refusal).toBeInstanceOf(DomainError);
+      expect(refusal).toMatchObject({ code: 'CURRENCY_NOT_ACCEPTED', details: { accepted: ['NOK'], currency: 'SEK' } });
+      expect(() => assertAcceptedCurrency(details, 'SEK')).not.toThrow();
+    });
+  });
 
   it.each([
     ['a store id that is not a subject token', { storeId: 'oslo center' }],
@@ -65,8 +122,8 @@ describe('store registry', () => {
   ])('accepts the IANA zone %s, kept as given', (timeZone) =>
     spec
       .given([])
-      .when({ type: 'RegisterStore', data: { ...details, timeZone, at } })
-      .then([{ type: 'StoreRegistered', data: { ...details, timeZone, at } }]),
+      .when({ type: 'RegisterStore', data: { ...details, timeZone, currencies: ['NOK'], at } })
+      .then([{ type: 'StoreRegistered', data: { ...details, timeZone, currencies: ['NOK'], at } }]),
   );
 
   it('registers, deactivates and reactivates a terminal', () => {
@@ -129,7 +186,10 @@ describe('store registry', () => {
       type: 'TerminalDeactivated',
       data: { storeId: 'oslo-center', terminalId: 'T-1', at },
     };
-    expect(assertUsableTerminal(fold(storeDecider, [registered, terminal]), 'oslo-center', 'T-1')).toEqual(details);
+    expect(assertUsableTerminal(fold(storeDecider, [registered, terminal]), 'oslo-center', 'T-1')).toEqual({
+      ...details,
+      currencies: ['NOK'],
+    });
     expect(
       codeOf(() => assertUsableTerminal(fold(storeDecider, [registered, terminal, deactivated]), 'oslo-center', 'T-1')),
     ).toBe('TERMINAL_INACTIVE');

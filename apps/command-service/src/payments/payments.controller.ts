@@ -57,7 +57,10 @@ const uuidParam = (name: string) =>
   404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL, PAYMENT_NOT_FOUND, UNKNOWN_REFUND',
   409: 'TERMINAL_BUSY (names activePaymentId), PAYMENT_FINISHED, NOT_REFUNDABLE, DINTERO_REJECTED (409 at Dintero), IDEMPOTENT_REQUEST_IN_PROGRESS, CONCURRENT_UPDATE',
   413: 'PAYLOAD_TOO_LARGE',
-  422: 'TERMINAL_INACTIVE, TERMINAL_OF_OTHER_STORE, REFUND_EXCEEDS_CAPTURED, IDEMPOTENCY_KEY_REUSED, DINTERO_REJECTED (names dinteroCode)',
+  422: 'TERMINAL_INACTIVE, TERMINAL_OF_OTHER_STORE, REFUND_EXCEEDS_CAPTURED, IDEMPOTENCY_KEY_REUSED, CURRENCY_NOT_ACCEPTED (names the accepted ones), DINTERO_REJECTED (names dinteroCode)',
+  415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not application/json',
+  429: 'RATE_LIMITED: more requests a minute than the key may make; retry after the time named',
+  500: "EVENT_STORE_ACCESS_DENIED (the engine's log credentials), INTERNAL_ERROR",
   503: 'EVENT_STORE_UNAVAILABLE: nothing was recorded; retry with the same Idempotency-Key',
 })
 @UseGuards(PosAuthGuard)

@@ -30,6 +30,9 @@ import { now } from '../clock';
   403: 'STORE_NOT_ALLOWED: the key may not act for this store, or has no registry right',
   404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL',
   422: 'TERMINAL_OF_OTHER_STORE: terminal ids are global',
+  415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not application/json',
+  429: 'RATE_LIMITED: more requests a minute than the key may make; retry after the time named',
+  500: "EVENT_STORE_ACCESS_DENIED (the engine's log credentials), INTERNAL_ERROR",
   503: 'EVENT_STORE_UNAVAILABLE',
 })
 @UseGuards(PosAuthGuard)

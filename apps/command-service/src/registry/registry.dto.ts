@@ -1,5 +1,14 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+} from 'class-validator';
 
 export class PutStoreDto {
   @ApiProperty({ example: 'Oslo Center' })
@@ -20,6 +29,28 @@ export class PutStoreDto {
   @IsString()
   @IsNotEmpty()
   timeZone!: string;
+
+  @ApiPropertyOptional({
+    example: ['NOK'],
+    description:
+      "The currencies the store's terminals accept (ISO 4217). Default: its country's currency. A payment in " +
+      'any other is refused with `422 CURRENCY_NOT_ACCEPTED` before Dintero is asked.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(10)
+  @Matches(/^[A-Z]{3}$/, { each: true, message: 'currencies must be ISO 4217 codes in upper case, e.g. NOK' })
+  currencies?: string[];
+
+  @ApiPropertyOptional({
+    example: 'NO',
+    description:
+      "ISO 3166-1 alpha-2: gives the default currency. Default: the time zone's country (Europe/Oslo is NO).",
+  })
+  @IsOptional()
+  @Matches(/^[A-Z]{2}$/, { message: 'country must be an ISO 3166-1 alpha-2 code, e.g. NO' })
+  country?: string;
 }
 
 export class StoreView {
@@ -27,6 +58,11 @@ export class StoreView {
   @ApiProperty() name!: string;
   @ApiProperty() payoutDestinationId!: string;
   @ApiProperty() timeZone!: string;
+  @ApiPropertyOptional({
+    example: ['NOK'],
+    description: 'The currencies its terminals accept; absent for a store registered before currencies (any)',
+  })
+  currencies?: readonly string[];
   @ApiProperty({ example: [{ terminalId: 'T-1', active: true }] }) terminals!: {
     terminalId: string;
     active: boolean;

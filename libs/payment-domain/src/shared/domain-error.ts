@@ -16,7 +16,8 @@ export type DomainErrorCode =
   | 'REFUND_EXCEEDS_CAPTURED'
   | 'UNKNOWN_REFUND'
   | 'NOT_VOIDABLE'
-  | 'IDEMPOTENCY_KEY_REUSED';
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'CURRENCY_NOT_ACCEPTED';
 
 export class DomainError extends Error {
   constructor(

@@ -75,6 +75,13 @@ const MONEY_PROBLEMS: Readonly<
   },
 };
 
+/** An ISO 4217 code, or the same refusal `requireMoney` gives. */
+export function requireCurrency(currency: unknown): string {
+  if (typeof currency === 'string' && moneyProblem(0, currency) === undefined) return currency;
+  const { field, message } = MONEY_PROBLEMS.UNKNOWN_CURRENCY;
+  throw new DomainError('VALIDATION_FAILED', message(0, currency), { field });
+}
+
 export function requireMoney(amount: unknown, currency: unknown, { positive }: { positive: boolean }): void {
   const problem = moneyProblem(amount, currency);
   if (problem) {

@@ -1,6 +1,7 @@
 import type { Decider } from '../shared/decider';
 import { DomainError } from '../shared/domain-error';
-import { requireInstant, requireText, requireTimeZone, requireToken } from '../shared/validation';
+import { requireCurrency, requireInstant, requireText, requireTimeZone, requireToken } from '../shared/validation';
+import { storeCurrencies } from './store-currencies';
 
 /** Stream `store-{storeId}`: the store, its payout destination, its time zone and its terminals. */
 export const storeStream = (storeId: string): string => `store-${storeId}`;
@@ -10,7 +11,18 @@ export interface StoreDetails {
   readonly name: string;
   readonly payoutDestinationId: string;
   readonly timeZone: string;
+  /**
+   * The currencies its terminals accept (ISO 4217, sorted). Absent on stores registered before stores had
+   * currencies: those accept any until registered again.
+   */
+  readonly currencies?: readonly string[];
 }
+
+/** What a registration gives: the details, and the currencies or the country they are told from. */
+export type StoreRegistration = Omit<StoreDetails, 'currencies'> & {
+  readonly currencies?: readonly unknown[];
+  readonly country?: unknown;
+};
 
 export type StoreEvent =
   | { readonly type: 'StoreRegistered'; readonly data: StoreDetails & { readonly at: string } }
@@ -38,7 +50,7 @@ export type StoreEvent =
     };
 
 export type StoreCommand =
-  | { readonly type: 'RegisterStore'; readonly data: StoreDetails & { readonly at: string } }
+  | { readonly type: 'RegisterStore'; readonly data: StoreRegistration & { readonly at: string } }
   | {
       readonly type: 'RegisterTerminal';
       readonly data: { readonly storeId: string; readonly terminalId: string; readonly at: string };
@@ -68,11 +80,17 @@ export type StoreState =
 const initialState: StoreState = { status: 'unregistered' };
 
 function registerStore({ data }: Extract<StoreCommand, { type: 'RegisterStore' }>, state: StoreState): StoreEvent[] {
+  const timeZone = requireTimeZone(data.timeZone);
   const details: StoreDetails = {
     storeId: requireToken(data.storeId, 'storeId'),
     name: requireText(data.name, 'name'),
     payoutDestinationId: requireText(data.payoutDestinationId, 'payoutDestinationId', 100),
-    timeZone: requireTimeZone(data.timeZone),
+    timeZone,
+    currencies: storeCurrencies({
+      timeZone,
+      ...(data.currencies === undefined ? {} : { currencies: data.currencies }),
+      ...(data.country === undefined ? {} : { country: data.country }),
+    }),
   };
   const at = requireInstant(data.at, 'at');
   if (state.status === 'unregistered') return [{ type: 'StoreRegistered', data: { ...details, at } }];
@@ -80,7 +98,8 @@ function registerStore({ data }: Extract<StoreCommand, { type: 'RegisterStore' }
   const unchanged =
     current.name === details.name &&
     current.payoutDestinationId === details.payoutDestinationId &&
-    current.timeZone === details.timeZone;
+    current.timeZone === details.timeZone &&
+    current.currencies?.join() === details.currencies?.join();
   return unchanged ? [] : [{ type: 'StoreDetailsChanged', data: { ...details, at } }];
 }
 
@@ -138,6 +157,20 @@ export function assertUsableTerminal(state: StoreState, storeId: string, termina
   if (!terminal.active)
     throw new DomainError('TERMINAL_INACTIVE', `Terminal ${terminalId} is deactivated`, { storeId, terminalId });
   return (state as Extract<StoreState, { status: 'registered' }>).details;
+}
+
+/**
+ * A payment's currency is one the store's terminals accept: refused before anything is written or Dintero
+ * is asked. A store registered before stores had currencies accepts any.
+ */
+export function assertAcceptedCurrency(store: StoreDetails, currency: string): void {
+  requireCurrency(currency);
+  if (store.currencies === undefined || store.currencies.includes(currency)) return;
+  throw new DomainError(
+    'CURRENCY_NOT_ACCEPTED',
+    `Store ${store.storeId} takes ${store.currencies.join(', ')}, not ${currency}`,
+    { storeId: store.storeId, currency, accepted: store.currencies },
+  );
 }
 
 function evolve(state: StoreState, event: StoreEvent): StoreState {

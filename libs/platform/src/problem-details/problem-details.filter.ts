@@ -20,6 +20,7 @@ export const STATUS_OF: Readonly<Record<DomainErrorCode, number>> = {
   NOT_REFUNDABLE: 409,
   NOT_VOIDABLE: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
+  CURRENCY_NOT_ACCEPTED: 422,
 };
 
 export interface ProblemDetails {

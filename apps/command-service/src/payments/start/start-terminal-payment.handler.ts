@@ -5,6 +5,7 @@ import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/eve
 import {
   existingPayment,
   DomainError,
+  assertAcceptedCurrency,
   assertUsableTerminal,
   paymentDecider,
   paymentStream,
@@ -86,6 +87,7 @@ export class StartTerminalPaymentHandler {
     const { storeId, terminalId } = request;
     context.client.assertStore(storeId);
     const store = await this.usableTerminal(storeId, terminalId, context);
+    assertAcceptedCurrency(store, request.currency);
     const requestedAt = new Date();
     const expiresAt = new Date(requestedAt.getTime() + this.config.sessionTtlSeconds * 1000).toISOString();
     const claimExpiresAt = new Date(
