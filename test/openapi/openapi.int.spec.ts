@@ -90,7 +90,9 @@ describe('OpenAPI: each app’s document is valid and complete', () => {
 
       const missing: string[] = [];
       const withoutErrors: string[] = [];
-      for (const route of registeredRoutes(app)) {
+      const routes = registeredRoutes(app);
+      expect(routes).toContain('GET /health');
+      for (const route of routes) {
         const [method, routePath] = route.split(' ') as [string, string];
         const operation = document.paths[routePath]?.[method.toLowerCase()];
         if (!operation) {

@@ -26,6 +26,9 @@ startEngine(process.env).then(
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    // The terminal closing: stop as Node would by default (the command service's key-file reload also
+    // listens to SIGHUP, which would otherwise keep the process running).
+    process.once('SIGHUP', stop);
   },
   (error: unknown) => {
     console.error(`engine could not start: ${error instanceof ConfigError ? error.message : String(error)}`);

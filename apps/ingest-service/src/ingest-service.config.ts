@@ -6,7 +6,8 @@ export const INGEST_CONFIG = Symbol('INGEST_CONFIG');
 
 /**
  * NATS carries what several ingest instances share: the reconciler's checkpoint and its leases on due
- * payments. Callbacks and webhooks are taken without it.
+ * payments. Ingest connects at start, as every app does; once running, it takes callbacks and webhooks
+ * while NATS is away (the reconciler then works without leases), and NATS is not in its `/health`.
  */
 export class IngestServiceConfig extends withDintero(withNats(withEventStore(BaseAppConfig))) {
   override readonly port: number = 3001;

@@ -16,7 +16,9 @@ export class IngestServiceModule {
     warnIfUnsigned(config);
     return {
       module: IngestServiceModule,
-      imports: appInfrastructure('ingest-service', config, shared),
+      // Dintero's deliveries are taken while NATS is down (only the reconciler's leases and checkpoint use it),
+      // so NATS is not in ingest's /health: a load balancer must not turn callbacks away for it.
+      imports: appInfrastructure('ingest-service', config, shared, { natsInHealth: false }),
       controllers: [CallbackController, WebhookController],
       providers: [
         { provide: APP_FILTER, useClass: IngestProblemsFilter },

@@ -73,6 +73,17 @@ describe('projections over a log that was replaced', () => {
     expect(Object.keys(await bucketContents(prefix, 'stores')).sort()).toEqual(['c-1', 'c-2', 'c-3', 'c-4', 'c-5']);
   });
 
+  it('tells a checkpoint from before log identities by its position, once', async () => {
+    const file = path.join(dir, 'legacy.db');
+    const head = await registerStore(file, ['e-1']);
+    // As an older version left it: a bare position, past this log's head (it was another, longer log's).
+    const nats = await connect({ servers: NATS_URL });
+    await (await new Kvm(nats).open(`${prefix}_projections`)).put('checkpoint', (head + 1_000n).toString());
+    await nats.close();
+    await project(file, head);
+    expect(Object.keys(await bucketContents(prefix, 'stores'))).toEqual(['e-1']);
+  });
+
   it('keeps its read models when the log is the same one, whatever its head says', async () => {
     const file = path.join(dir, 'same.db');
     await project(file, await registerStore(file, ['d-1', 'd-2']));

@@ -5,6 +5,8 @@ const FIRST_PAUSE_MS = 100;
 const MAX_PAUSE_MS = 10_000;
 /** A resubscription that has run this long without failing counts as up, even before an event comes. */
 const UP_AFTER_MS = 1_000;
+/** The longest `stop()` waits for a subscription to close (KurrentDB's may wait on a node that is gone). */
+const CLOSE_LIMIT_MS = 5_000;
 
 export interface LogFollowerOptions {
   /** Streams followed, by name prefix; all of the log when empty. */
@@ -29,6 +31,8 @@ export class LogFollower {
   private down = false;
   private after = 0n;
   private dropCount = 0;
+  /** Ends the pause before a resubscription at once: `stop()` does not wait it out. */
+  private wakeFromPause: (() => void) | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -57,10 +61,14 @@ export class LogFollower {
     this.running = this.follow();
   }
 
-  /** Stops: once this resolves no `onEvent` is running or will run. */
+  /**
+   * Stops: once this resolves no `onEvent` is running or will run. It never rejects, and waits at most
+   * CLOSE_LIMIT_MS for the subscription to close.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.subscription?.close();
+    this.wakeFromPause?.();
+    await closeWithin(this.subscription, CLOSE_LIMIT_MS);
     await this.running;
   }
 
@@ -73,7 +81,12 @@ export class LogFollower {
           streamPrefixes: this.options.streamPrefixes,
         });
         this.subscription = subscription;
-        const up = setTimeout(() => (this.down = false), UP_AFTER_MS).unref();
+        // Up once it has run a moment without failing (a quiet log sends no event to say so); the pause
+        // then starts again from the first, so that the next drop is retried at once.
+        const up = setTimeout(() => {
+          this.down = false;
+          pause = FIRST_PAUSE_MS;
+        }, UP_AFTER_MS).unref();
         try {
           for await (const event of subscription) {
             if (this.stopped) return;
@@ -91,11 +104,27 @@ export class LogFollower {
         if (this.stopped) return;
         this.down = true;
         this.dropCount += 1;
-        await this.subscription?.close().catch(() => undefined);
+        await closeWithin(this.subscription, CLOSE_LIMIT_MS);
         this.options.onDrop?.(error, pause);
-        await new Promise((resolve) => setTimeout(resolve, pause).unref());
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pause).unref();
+          this.wakeFromPause = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeFromPause = undefined;
         pause = Math.min(pause * 2, MAX_PAUSE_MS);
       }
     }
   }
+}
+
+/** Closes a subscription, giving up after `limitMs`; a failure to close is of no consequence here. */
+async function closeWithin(subscription: EventSubscription | undefined, limitMs: number): Promise<void> {
+  if (!subscription) return;
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs).unref()));
+  await Promise.race([subscription.close().catch(() => undefined), limit]);
+  clearTimeout(timer);
 }

@@ -66,6 +66,18 @@ describe('store registry', () => {
     ])('refuses %s, naming the field', (_case, change, field) =>
       registering(change).thenFails('VALIDATION_FAILED', { field }),
     );
+    it('keeps the currencies of a registered store when they are not given again', () =>
+      spec
+        .given([{ type: 'StoreRegistered', data: { ...details, currencies: ['EUR', 'NOK'], at } }])
+        .when({ type: 'RegisterStore', data: { ...details, timeZone: 'UTC', at } })
+        .then([
+          { type: 'StoreDetailsChanged', data: { ...details, timeZone: 'UTC', currencies: ['EUR', 'NOK'], at } },
+        ]));
+    it('does not refuse a store registered before currencies whose zone names no country: it takes any', () =>
+      spec
+        .given([{ type: 'StoreRegistered', data: { ...details, timeZone: 'UTC', at } }])
+        .when({ type: 'RegisterStore', data: { ...details, timeZone: 'UTC', at } })
+        .thenNothing());
     it('gives a store registered before currencies its currencies when it is registered again', () =>
       spec
         .given([{ type: 'StoreRegistered', data: { ...details, at } }])

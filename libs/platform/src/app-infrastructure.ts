@@ -18,10 +18,12 @@ export function appInfrastructure(
   app: string,
   config: { readonly eventStoreUrl: string; readonly logLevel: LogLevel; readonly natsUrl?: string },
   shared: SharedInfrastructure,
+  /** Whether `/health` is down while NATS is: not for an app that does its main work without it. */
+  { natsInHealth = true }: { natsInHealth?: boolean } = {},
 ): DynamicModule[] {
   const { natsUrl } = config;
   const probes =
-    natsUrl === undefined
+    natsUrl === undefined || !natsInHealth
       ? {
           provide: HEALTH_PROBES,
           inject: [EVENT_STORE, LOG_SUBSCRIPTIONS],

@@ -16,6 +16,9 @@ interface Stored {
   readonly due: DueSnapshot;
 }
 
+/** The longest a checkpoint is waited for at boot: past it, the reconciler follows the log from its start. */
+const LOAD_LIMIT_MS = 10_000;
+
 /**
  * The reconciler's checkpoint: what is due as of a position in the log, so that a restart follows the log
  * from there instead of replaying all of it. One object per log (named by the log's identity, so that a
@@ -31,21 +34,44 @@ export class ReconcilerCheckpoints {
     return new ReconcilerCheckpoints(await new Objm(nats).create(natsNames(prefix).objectStores.reconciler));
   }
 
+  /**
+   * The checkpoint of this log, or undefined when there is none. Rejects after LOAD_LIMIT_MS: a read that
+   * meets another instance's save (which purges the chunks being read) would otherwise wait for good.
+   */
   async load(logId: string): Promise<ReconcilerCheckpoint | undefined> {
-    const blob = await this.store.getBlob(objectName(logId));
-    if (!blob) return undefined;
-    const stored = JSON.parse(Buffer.from(blob).toString('utf8')) as Stored;
-    return { position: BigInt(stored.position), due: stored.due };
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no checkpoint read within ${LOAD_LIMIT_MS} ms`)), LOAD_LIMIT_MS);
+    });
+    try {
+      const blob = await Promise.race([this.store.getBlob(objectName(logId)), limit]);
+      if (!blob) return undefined;
+      const stored = JSON.parse(Buffer.from(blob).toString('utf8')) as Stored;
+      return { position: BigInt(stored.position), due: stored.due };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
+  /**
+   * Saves the checkpoint unless the one stored is already as far (another instance's, or one this instance
+   * made before falling behind): the object's description names its position, read without its chunks.
+   * Two instances saving in the same instant may still write in either order; either is right as of its
+   * own position, and the next save moves it on.
+   */
   async save(logId: string, checkpoint: ReconcilerCheckpoint): Promise<void> {
-    const stored: Stored = {
+    const stored = await this.store.info(objectName(logId));
+    if (stored?.description && !stored.deleted && BigInt(stored.description) >= checkpoint.position) return;
+    const snapshot: Stored = {
       version: 1,
       position: checkpoint.position.toString(),
       savedAt: new Date().toISOString(),
       due: checkpoint.due,
     };
-    await this.store.putBlob({ name: objectName(logId) }, Buffer.from(JSON.stringify(stored), 'utf8'));
+    await this.store.putBlob(
+      { name: objectName(logId), description: checkpoint.position.toString() },
+      Buffer.from(JSON.stringify(snapshot), 'utf8'),
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { natsNames } from '@app/messaging';
 
@@ -24,8 +24,13 @@ export class SettleLeases {
   private constructor(private readonly kv: KV) {}
 
   static async open(nats: NatsConnection, prefix: string, leaseMs: number): Promise<SettleLeases> {
-    // `ttl` is the bucket's max age: a lease not renewed within it is gone.
-    const kv = await new Kvm(nats).create(natsNames(prefix).buckets.reconcilerLeases, { history: 1, ttl: leaseMs });
+    // `ttl` is the bucket's max age: a lease not renewed within it is gone. `create` leaves an existing
+    // bucket as it is, so a changed RECONCILER_LEASE_SECONDS is applied to its stream here.
+    const bucket = natsNames(prefix).buckets.reconcilerLeases;
+    const kv = await new Kvm(nats).create(bucket, { history: 1, ttl: leaseMs });
+    const { ttl } = await kv.status();
+    if (ttl !== leaseMs)
+      await (await jetstreamManager(nats)).streams.update(`KV_${bucket}`, { max_age: leaseMs * 1e6 });
     return new SettleLeases(kv);
   }
 

@@ -87,18 +87,22 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.logId = await logIdentity(this.store);
     const saved = await this.buckets.checkpoint();
     this.checkpoint = saved.position;
-    if (saved.logId !== undefined && saved.logId !== this.logId) {
+    // A checkpoint from before identities were kept has only its position: past the log's head, it is of
+    // another log (the one time positions are compared; from then on the checkpoint carries the identity).
+    const replaced =
+      saved.logId === undefined ? saved.position > (await this.store.headPosition()) : saved.logId !== this.logId;
+    if (replaced) {
       // The read models reflect a log that is not this one (it was replaced, e.g. a new SQLite file or a
       // new cluster): start them again from position 0 rather than serve documents of another log. Told by
       // the log's identity, never by positions: a lagging follower's head is not a new log.
       this.logger.warn(
-        { checkpoint: saved.position.toString(), checkpointLogId: saved.logId, logId: this.logId },
+        { checkpoint: saved.position.toString(), checkpointLogId: saved.logId ?? 'none', logId: this.logId },
         'the read models are of another log: rebuilding them from position 0',
       );
       await this.buckets.replaceAll([]);
       this.checkpoint = 0n;
     }
-    // A checkpoint from before identities were kept is taken to be of this log, and now says so.
+    // From now on the checkpoint names the log it is a position in.
     if (saved.logId !== this.logId) await this.buckets.saveCheckpoint(this.checkpoint, this.logId);
     for await (const change of this.buckets.loadAll()) this.projector.load(change);
     this.logger.log({ checkpoint: this.checkpoint.toString() }, 'projecting from the checkpoint');

@@ -81,16 +81,13 @@ const initialState: StoreState = { status: 'unregistered' };
 
 function registerStore({ data }: Extract<StoreCommand, { type: 'RegisterStore' }>, state: StoreState): StoreEvent[] {
   const timeZone = requireTimeZone(data.timeZone);
+  const currencies = currenciesOf(data, timeZone, state);
   const details: StoreDetails = {
     storeId: requireToken(data.storeId, 'storeId'),
     name: requireText(data.name, 'name'),
     payoutDestinationId: requireText(data.payoutDestinationId, 'payoutDestinationId', 100),
     timeZone,
-    currencies: storeCurrencies({
-      timeZone,
-      ...(data.currencies === undefined ? {} : { currencies: data.currencies }),
-      ...(data.country === undefined ? {} : { country: data.country }),
-    }),
+    ...(currencies === undefined ? {} : { currencies }),
   };
   const at = requireInstant(data.at, 'at');
   if (state.status === 'unregistered') return [{ type: 'StoreRegistered', data: { ...details, at } }];
@@ -101,6 +98,27 @@ function registerStore({ data }: Extract<StoreCommand, { type: 'RegisterStore' }
     current.timeZone === details.timeZone &&
     current.currencies?.join() === details.currencies?.join();
   return unchanged ? [] : [{ type: 'StoreDetailsChanged', data: { ...details, at } }];
+}
+
+/**
+ * A registration's currencies: those given, or the country's given. Without either, a registered store keeps
+ * its own; a new one (or one registered before currencies) takes its time zone's country's, and a new one
+ * whose zone names no country is refused, while an old one keeps taking any rather than be refused.
+ */
+function currenciesOf(data: StoreRegistration, timeZone: string, state: StoreState): readonly string[] | undefined {
+  const given = data.currencies !== undefined || data.country !== undefined;
+  if (given || state.status === 'unregistered')
+    return storeCurrencies({
+      timeZone,
+      ...(data.currencies === undefined ? {} : { currencies: data.currencies }),
+      ...(data.country === undefined ? {} : { country: data.country }),
+    });
+  if (state.details.currencies !== undefined) return state.details.currencies;
+  try {
+    return storeCurrencies({ timeZone });
+  } catch {
+    return undefined;
+  }
 }
 
 function registerTerminal(
