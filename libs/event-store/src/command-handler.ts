@@ -27,6 +27,13 @@ export interface HandleOptions<Event> {
    */
   readonly eventId?: (event: Event, index: number) => string;
   readonly maxAttempts?: number;
+  /**
+   * The stream is expected not to exist yet (its name holds an id just made, e.g. a new payment's): when this
+   * process has no state of it, the command is decided on the initial state and appended as `no_stream`
+   * without reading the log first. Should the stream exist after all (a resumed request), the append fails
+   * on its expected revision and the command is decided again on the log, as for any stale state.
+   */
+  readonly expectNew?: boolean;
 }
 
 const READ_PAGE = 1_000;
@@ -49,7 +56,14 @@ export async function handleCommand<Command, Event extends { type: string; data:
   const maxAttempts = options.maxAttempts ?? 5;
   let tryCache = true;
   for (let attempt = 1; ; attempt++) {
-    const { state, revision, events, fromCache } = await decision(store, streamName, decider, command, tryCache);
+    const { state, revision, events, fromCache } = await decision(
+      store,
+      streamName,
+      decider,
+      command,
+      tryCache,
+      options.expectNew === true,
+    );
     tryCache = false;
     if (events.length === 0) return { events, state, nextRevision: revision, position: undefined };
     const toAppend: NewEvent[] = events.map((event, index) => ({
@@ -92,8 +106,13 @@ async function decision<Command, Event extends { type: string; data: unknown }, 
   decider: StreamDecider<Command, Event, State>,
   command: Command,
   tryCache: boolean,
+  expectNew: boolean,
 ): Promise<{ state: State; revision: number | undefined; events: Event[]; fromCache: boolean }> {
-  const cached = tryCache ? (stateCache(store, decider).get(streamName) as CachedState<State> | undefined) : undefined;
+  const found = tryCache ? (stateCache(store, decider).get(streamName) as CachedState<State> | undefined) : undefined;
+  // A stream expected to be new is taken as empty, to be checked by the append (`no_stream`).
+  const cached: CachedState<State> | undefined =
+    found ??
+    (tryCache && expectNew ? { state: decider.initialState, revision: NO_STREAM, position: undefined } : undefined);
   if (cached) {
     const revision = revisionOf(cached);
     try {

@@ -93,6 +93,29 @@ describe('command handling on the SQLite log', () => {
       ]);
     });
 
+    it('writes a stream expected to be new without reading it, and decides on the log when it exists after all', async () => {
+      const reads = jest.spyOn(store, 'readStream');
+      const fresh = await handleCommand(store, terminalStream('T-new'), terminalDecider, claim(1), {
+        metadata,
+        expectNew: true,
+      });
+      expect(fresh.events.map((e) => e.type)).toEqual(['TerminalClaimed']);
+      expect(reads).not.toHaveBeenCalled();
+      // Another process wrote the stream this one expects to be new: the append as no_stream fails, the log
+      // is read, and the command is decided on it (T-2 is busy with the other's claim).
+      await handleCommand(other, terminalStream('T-2'), terminalDecider, claim(2), { metadata });
+      await expect(
+        handleCommand(store, terminalStream('T-2'), terminalDecider, claim(3), {
+          metadata,
+          expectNew: true,
+          maxAttempts: 1,
+        }),
+      ).rejects.toMatchObject({ code: 'TERMINAL_BUSY' });
+      expect(reads).toHaveBeenCalled();
+      expect(await store.readStream(terminalStream('T-2'))).toHaveLength(1);
+      reads.mockRestore();
+    });
+
     it('does not count a stale cached state as an attempt', async () => {
       await handleCommand(store, terminalStream('T-1'), terminalDecider, claim(1), { metadata });
       await handleCommand(other, terminalStream('T-1'), terminalDecider, release(1), { metadata });

@@ -23,12 +23,16 @@ describe('the newest events, shared by a process’s subscriptions', () => {
     expect(recent.end).toBe(14n);
   });
 
-  it('keeps at most its capacity, and then covers only what it kept', () => {
+  it('keeps its capacity and less than twice it, and then covers only what it kept', () => {
     const recent = new RecentEvents(3);
     recent.startAt(0n);
     recent.push([1, 2, 3, 4, 5].map((p) => event(p, 'payment-x')));
-    expect(recent.read(1n, 10, [])).toBeUndefined(); // 2 was evicted: a reader after 1 needs SQL
-    expect(recent.read(2n, 10, [])?.map((e) => Number(e.position))).toEqual([3, 4, 5]);
+    // Five is less than twice three: all kept, and reads after the start are still answered.
+    expect(recent.read(0n, 10, [])?.map((e) => Number(e.position))).toEqual([1, 2, 3, 4, 5]);
+    recent.push([6].map((p) => event(p, 'payment-x')));
+    // Six is twice three: trimmed back to the last three.
+    expect(recent.read(2n, 10, [])).toBeUndefined(); // 3 was evicted: a reader after 2 needs SQL
+    expect(recent.read(3n, 10, [])?.map((e) => Number(e.position))).toEqual([4, 5, 6]);
   });
 
   it('covers nothing before it is started', () => {

@@ -164,7 +164,11 @@ export class StartTerminalPaymentHandler {
     );
     this.faults.reach('start:after-claim');
     const { state } = await recordUnderClaim(this.store, { terminalId, claimId: paymentId }, metadata, () =>
-      handleCommand(this.store, paymentStream(paymentId), paymentDecider, requestPayment, { metadata }),
+      // A new payment's stream: not read before it is written (a resumed request's is, after the append fails).
+      handleCommand(this.store, paymentStream(paymentId), paymentDecider, requestPayment, {
+        metadata,
+        expectNew: true,
+      }),
     );
     this.faults.reach('start:after-request');
     return this.createSession(existingPayment(state), metadata, requestPayment.data.metadata);
