@@ -203,14 +203,15 @@ runWithApps('projections', async ({ dir, start }) => {
       `rebuild: ${generated} events in ${round(rebuildMs / 1000, 2)} s, ${rebuildRate} events/s (goal ≥ 150,000); peak RSS ${rss} MB (goal < 300)`,
     );
 
-    // The live projector adopts the rebuild at start, then follows.
+    // The live projector adopts the rebuild at start, then follows. The log's last projected event is taken
+    // first: the projector writes the log's identity (stream `log-identity`, not projected) as it starts.
+    const last = await log.headPosition();
     await start(
       'projections',
       { EVENT_STORE_URL: `sqlite:${file}`, NATS_URL, NATS_PREFIX: prefix, LOG_LEVEL: 'warn' },
       300_000,
     );
     const state = await new Kvm(nats).open(`${prefix}_projections`);
-    const last = await log.headPosition();
     for (;;) {
       const entry = await state.get('checkpoint');
       const handOver = await state.get('rebuild');

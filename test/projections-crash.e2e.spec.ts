@@ -38,8 +38,8 @@ describe('projections killed at random points and restarted', () => {
       EVENT_STORE_URL: `sqlite:${engine.eventStoreFile}`,
       NATS_URL,
       NATS_PREFIX: prefix,
-      // Small batches, and the process also kills itself inside flushes: between its KV writes and its
-      // checkpoint, between publishing changes and the feed.
+      // Small batches, and once caught up the process also kills itself inside flushes: after its KV writes,
+      // after the change subjects, after the feed (each before the checkpoint).
       PROJECTIONS_BATCH_SIZE: '7',
       PROJECTIONS_FAULT_RATE: faultRate,
     });
@@ -51,10 +51,12 @@ describe('projections killed at random points and restarted', () => {
     projections = await startProjections();
     const amounts = [10_000, 10_001, 10_005, 10_010, 10_020, 10_003];
     let kills = 0;
+    /** Kills by the process itself, inside a flush (PROJECTIONS_FAULT_RATE), rather than by this test. */
+    let faultKills = 0;
 
     const traffic = (async () => {
       // Payments keep coming until the projector has been killed a few times.
-      for (let round = 0; round < 6 || (kills < 4 && round < 200); round++) {
+      for (let round = 0; round < 6 || ((kills < 4 || faultKills < 1) && round < 200); round++) {
         await Promise.all(
           terminals.map(async (terminalId, index) => {
             const storeId = index < 3 ? 'oslo' : 'bergen';
@@ -91,12 +93,15 @@ describe('projections killed at random points and restarted', () => {
         if (running.exitCode === null && running.signalCode === null) running.kill('SIGKILL');
         await exited;
         kills += 1;
+        if (projections.output().includes('fault point: killed')) faultKills += 1;
         projections = await startProjections();
       }
     })();
     await traffic;
     await killer;
     expect(kills).toBeGreaterThanOrEqual(3);
+    // The fault points inside flushes did fire: the documents, change subjects and feed were cut mid-flush.
+    expect(faultKills).toBeGreaterThanOrEqual(1);
     // The last restart without faults, to catch up to the end.
     projections.process.kill('SIGKILL');
     await projections.exited;
