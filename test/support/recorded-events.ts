@@ -1,4 +1,5 @@
-import type { RecordedEvent } from '@app/event-store';
+import { randomUUID } from 'node:crypto';
+import type { NewEvent, RecordedEvent } from '@app/event-store';
 
 /** Recorded events for pure tests of log consumers: each call is the next position in the log. */
 export function logOfEvents() {
@@ -12,4 +13,13 @@ export function logOfEvents() {
     revision: 0,
     position,
   });
+}
+
+/** A store's registration as the command service records it, for tests that write the log themselves. */
+export function storeRegistered(storeId: string, at = new Date().toISOString()): NewEvent {
+  return {
+    id: randomUUID(),
+    type: 'StoreRegistered',
+    data: { storeId, name: storeId, payoutDestinationId: 'p', timeZone: 'Europe/Oslo', currencies: ['NOK'], at },
+  };
 }

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { EVENT_STORE, type SqliteEventStore } from '@app/event-store';
 import { waitUntil } from '../../../test/support/app-process';
+import { storeRegistered } from '../../../test/support/recorded-events';
 import { bucketContents, removeNatsState, startProjections, uniquePrefix } from '../../../test/support/projections';
 import { ProjectorService } from '../src/projector/projector.service';
 
@@ -24,23 +24,7 @@ describe('the projector after its subscription to the log drops', () => {
   });
 
   const registerStore = (storeId: string) =>
-    log.append(
-      `store-${storeId}`,
-      [
-        {
-          id: randomUUID(),
-          type: 'StoreRegistered',
-          data: {
-            storeId,
-            name: storeId,
-            payoutDestinationId: 'p',
-            timeZone: 'Europe/Oslo',
-            at: new Date().toISOString(),
-          },
-        },
-      ],
-      { expectedRevision: 'no_stream' },
-    );
+    log.append(`store-${storeId}`, [storeRegistered(storeId)], { expectedRevision: 'no_stream' });
 
   it('resubscribes after the last event it applied: what came meanwhile is projected, nothing twice', async () => {
     const projector = app.get(ProjectorService);

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { SqliteEventStore } from '@app/event-store';
 import { waitUntil } from '../../../test/support/app-process';
+import { storeRegistered } from '../../../test/support/recorded-events';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import {
@@ -27,24 +27,9 @@ describe('projections over a log that was replaced', () => {
   const registerStore = async (file: string, storeIds: string[]) => {
     const log = new SqliteEventStore({ file });
     for (const storeId of storeIds) {
-      await log.append(
-        `store-${storeId}`,
-        [
-          {
-            id: randomUUID(),
-            type: 'StoreRegistered',
-            data: {
-              storeId,
-              name: storeId,
-              payoutDestinationId: 'p',
-              timeZone: 'Europe/Oslo',
-              at: '2026-11-24T10:00:00.000Z',
-            },
-            metadata: {},
-          },
-        ],
-        { expectedRevision: 'no_stream' },
-      );
+      await log.append(`store-${storeId}`, [storeRegistered(storeId, '2026-11-24T10:00:00.000Z')], {
+        expectedRevision: 'no_stream',
+      });
     }
     const head = await log.headPosition();
     await log.close();

@@ -51,6 +51,16 @@ export class DinteroErrorView {
   @ApiProperty({ type: DinteroErrorBody }) error!: DinteroErrorBody;
 }
 
+/** What the Checkout API's routes (sessions, transactions) can answer besides success. */
+export const CHECKOUT_API_ERRORS: Readonly<Record<number, string>> = {
+  400: 'A request Dintero would refuse (the body, a parameter)',
+  401: 'No bearer token, or not one the simulator issued',
+  404: 'No such session or transaction',
+  409: 'The transaction is not in a state that allows it',
+  429: 'Chaos: rate limited (Retry-After)',
+  503: 'Chaos: unavailable, or a timeout',
+};
+
 /** The error answers of a simulator API, in Dintero's format, each with what it means. */
 export function ApiDinteroErrors(statuses: Readonly<Record<number, string>>): ClassDecorator & MethodDecorator {
   return applyDecorators(

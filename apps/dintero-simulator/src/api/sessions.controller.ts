@@ -19,17 +19,10 @@ import { IN_PERSON_CONFIGURATION, SimulatorState, type SimSession } from '../sta
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
 import { ApiChaosInterceptor, BearerTokenGuard, dinteroValidation } from './api-guards';
 import { CreateSessionDto } from './dintero-api.dto';
-import { ApiDinteroErrors, DinteroApiError } from './dintero-api.error';
+import { ApiDinteroErrors, CHECKOUT_API_ERRORS, DinteroApiError } from './dintero-api.error';
 
 @ApiTags('dintero checkout api')
-@ApiDinteroErrors({
-  400: 'A request Dintero would refuse (the body, a parameter)',
-  401: 'No bearer token, or not one the simulator issued',
-  404: 'No such session or transaction',
-  409: 'The transaction is not in a state that allows it',
-  429: 'Chaos: rate limited (Retry-After)',
-  503: 'Chaos: unavailable, or a timeout',
-})
+@ApiDinteroErrors(CHECKOUT_API_ERRORS)
 @Controller('v1')
 @UseGuards(BearerTokenGuard)
 @UseInterceptors(ApiChaosInterceptor)

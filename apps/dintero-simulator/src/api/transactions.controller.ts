@@ -19,20 +19,13 @@ import { SimulatorState, type SimTransaction } from '../state/simulator-state';
 import { VirtualTerminalsService, withoutInternals } from '../terminals/virtual-terminals.service';
 import { ApiChaosInterceptor, BearerTokenGuard, dinteroValidation } from './api-guards';
 import { CaptureDto, ListTransactionsQuery, RefundDto } from './dintero-api.dto';
-import { ApiDinteroErrors, DinteroApiError } from './dintero-api.error';
+import { ApiDinteroErrors, CHECKOUT_API_ERRORS, DinteroApiError } from './dintero-api.error';
 
 const asList = (value: string | string[] | undefined): string[] | undefined =>
   value === undefined ? undefined : [value].flat();
 
 @ApiTags('dintero checkout api')
-@ApiDinteroErrors({
-  400: 'A request Dintero would refuse (the body, a parameter)',
-  401: 'No bearer token, or not one the simulator issued',
-  404: 'No such session or transaction',
-  409: 'The transaction is not in a state that allows it',
-  429: 'Chaos: rate limited (Retry-After)',
-  503: 'Chaos: unavailable, or a timeout',
-})
+@ApiDinteroErrors(CHECKOUT_API_ERRORS)
 @Controller('v1/transactions')
 @UseGuards(BearerTokenGuard)
 @UseInterceptors(ApiChaosInterceptor)
