@@ -26,7 +26,7 @@ describe('the projector after its subscription to the log drops', () => {
   const registerStore = (storeId: string) =>
     log.append(`store-${storeId}`, [storeRegistered(storeId)], { expectedRevision: 'no_stream' });
 
-  it('resubscribes after the last event it applied: what came meanwhile is projected, nothing twice', async () => {
+  it('resubscribes after the last event it applied: what came meanwhile is projected', async () => {
     const projector = app.get(ProjectorService);
     const first = await registerStore('before-drop');
     await waitUntil(() => projector.checkpoint >= first.position, 10_000, 'the first store projected');
@@ -37,7 +37,8 @@ describe('the projector after its subscription to the log drops', () => {
     expect(Object.keys(await bucketContents(prefix, 'stores')).sort()).toEqual(['after-drop', 'before-drop']);
     const metrics = await (await fetch(`${await app.getUrl()}/metrics`)).text();
     expect(metrics).toMatch(/^event_log_subscription_drops_total\{[^}]*subscriber="projector"[^}]*\} 1$/m);
-    // Each store's document was written once for its one event: its position is that event's.
+    // The document reflects the event recorded while the subscription was down. (That the follower neither
+    // misses nor repeats an event across a drop is shown event by event in log-subscriptions.int.)
     const stores = (await bucketContents(prefix, 'stores')) as Record<string, { position: string }>;
     expect(stores['after-drop']!.position).toBe(second.position.toString());
   });

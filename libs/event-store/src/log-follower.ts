@@ -33,6 +33,8 @@ export class LogFollower {
   private dropCount = 0;
   /** Ends the pause before a resubscription at once: `stop()` does not wait it out. */
   private wakeFromPause: (() => void) | undefined;
+  /** The `onEvent` call in progress, if any: `stop()` waits for it, and for nothing else. */
+  private delivering: Promise<void> | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -62,14 +64,15 @@ export class LogFollower {
   }
 
   /**
-   * Stops: once this resolves no `onEvent` is running or will run. It never rejects, and waits at most
-   * CLOSE_LIMIT_MS for the subscription to close.
+   * Stops: once this resolves no `onEvent` is running or will run. It never rejects, and besides the
+   * `onEvent` in progress waits at most CLOSE_LIMIT_MS for the subscription to close; the loop itself may
+   * still be parked on a subscription that never answers, but it delivers nothing more.
    */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wakeFromPause?.();
     await closeWithin(this.subscription, CLOSE_LIMIT_MS);
-    await this.running;
+    await this.delivering?.catch(() => undefined);
   }
 
   private async follow(): Promise<void> {
@@ -90,7 +93,9 @@ export class LogFollower {
         try {
           for await (const event of subscription) {
             if (this.stopped) return;
-            await this.options.onEvent(event);
+            this.delivering = Promise.resolve(this.options.onEvent(event));
+            await this.delivering;
+            this.delivering = undefined;
             this.after = event.position;
             this.down = false;
             pause = FIRST_PAUSE_MS;
@@ -104,9 +109,12 @@ export class LogFollower {
         if (this.stopped) return;
         this.down = true;
         this.dropCount += 1;
+        this.delivering = undefined;
         await closeWithin(this.subscription, CLOSE_LIMIT_MS);
+        if (this.stopped) return;
         this.options.onDrop?.(error, pause);
         await new Promise<void>((resolve) => {
+          if (this.stopped) return resolve();
           const timer = setTimeout(resolve, pause).unref();
           this.wakeFromPause = () => {
             clearTimeout(timer);

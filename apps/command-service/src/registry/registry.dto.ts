@@ -33,7 +33,8 @@ export class PutStoreDto {
   @ApiPropertyOptional({
     example: ['NOK'],
     description:
-      "The currencies the store's terminals accept (ISO 4217). Default: its country's currency. A payment in " +
+      "The currencies the store's terminals accept (ISO 4217). Default: the country's currency for a new store, " +
+      'the ones it has for a registered one. A payment in ' +
       'any other is refused with `422 CURRENCY_NOT_ACCEPTED` before Dintero is asked.',
   })
   @IsOptional()

@@ -40,13 +40,25 @@ export class ReconcilerCheckpoints {
    */
   async load(logId: string): Promise<ReconcilerCheckpoint | undefined> {
     let timer: NodeJS.Timeout | undefined;
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no checkpoint read within ${LOAD_LIMIT_MS} ms`)), LOAD_LIMIT_MS);
+      timer = setTimeout(() => {
+        // Stops the object's consumer too: a read given up on must not stay open for the process's life.
+        void reader?.cancel().catch(() => undefined);
+        reject(new Error(`no checkpoint read within ${LOAD_LIMIT_MS} ms`));
+      }, LOAD_LIMIT_MS);
     });
     try {
-      const blob = await Promise.race([this.store.getBlob(objectName(logId)), limit]);
-      if (!blob) return undefined;
-      const stored = JSON.parse(Buffer.from(blob).toString('utf8')) as Stored;
+      const result = await Promise.race([this.store.get(objectName(logId)), limit]);
+      if (!result) return undefined;
+      reader = result.data.getReader();
+      const chunks: Uint8Array[] = [];
+      for (;;) {
+        const { done, value } = await Promise.race([reader.read(), limit]);
+        if (done) break;
+        chunks.push(value);
+      }
+      const stored = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Stored;
       return { position: BigInt(stored.position), due: stored.due };
     } finally {
       clearTimeout(timer);

@@ -90,7 +90,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const { natsPrefix, reconcilerLeaseSeconds } = this.config;
     [this.logId, this.leases, this.checkpoints] = await Promise.all([
       logIdentity(this.store),
-      SettleLeases.open(this.nats, natsPrefix, reconcilerLeaseSeconds * 1000),
+      SettleLeases.open(this.nats, natsPrefix, reconcilerLeaseSeconds * 1000, (message, error) =>
+        this.logger.warn({ err: error }, message),
+      ),
       ReconcilerCheckpoints.open(this.nats, natsPrefix),
     ]);
     const saved = await this.checkpoints.load(this.logId).catch((error: unknown) => {

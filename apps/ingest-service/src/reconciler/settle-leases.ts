@@ -23,14 +23,32 @@ export class SettleLeases {
 
   private constructor(private readonly kv: KV) {}
 
-  static async open(nats: NatsConnection, prefix: string, leaseMs: number): Promise<SettleLeases> {
+  static async open(
+    nats: NatsConnection,
+    prefix: string,
+    leaseMs: number,
+    onWarning: (message: string, error: unknown) => void = () => undefined,
+  ): Promise<SettleLeases> {
     // `ttl` is the bucket's max age: a lease not renewed within it is gone. `create` leaves an existing
     // bucket as it is, so a changed RECONCILER_LEASE_SECONDS is applied to its stream here.
     const bucket = natsNames(prefix).buckets.reconcilerLeases;
     const kv = await new Kvm(nats).create(bucket, { history: 1, ttl: leaseMs });
     const { ttl } = await kv.status();
-    if (ttl !== leaseMs)
-      await (await jetstreamManager(nats)).streams.update(`KV_${bucket}`, { max_age: leaseMs * 1e6 });
+    if (ttl !== leaseMs) {
+      // JetStream refuses a duplicate window longer than the max age: it shrinks with the lease. A refused
+      // update leaves the old lease length, which is only a matter of how soon a dead holder's lease lapses.
+      const maxAge = leaseMs * 1e6;
+      try {
+        const jsm = await jetstreamManager(nats);
+        const { config } = await jsm.streams.info(`KV_${bucket}`);
+        await jsm.streams.update(`KV_${bucket}`, {
+          max_age: maxAge,
+          duplicate_window: Math.min(config.duplicate_window, maxAge),
+        });
+      } catch (error) {
+        onWarning(`could not change the lease length of ${bucket} from ${ttl} ms to ${leaseMs} ms`, error);
+      }
+    }
     return new SettleLeases(kv);
   }
 

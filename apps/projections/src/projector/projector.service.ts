@@ -92,12 +92,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.checkpoint = saved.position;
     // A checkpoint from before identities were kept has only its position: past the log's head, it is of
     // another log (the one time positions are compared; from then on the checkpoint carries the identity).
-    const replaced =
-      saved.logId === undefined ? saved.position > (await this.store.headPosition()) : saved.logId !== this.logId;
+    const replaced = saved.logId === undefined ? saved.position > this.bootHead : saved.logId !== this.logId;
     if (replaced) {
       // The read models reflect a log that is not this one (it was replaced, e.g. a new SQLite file or a
-      // new cluster): start them again from position 0 rather than serve documents of another log. Told by
-      // the log's identity, never by positions: a lagging follower's head is not a new log.
+      // new cluster): start them again from position 0 rather than serve documents of another log. A
+      // checkpoint that names its log is told by the identity, never by positions (a lagging follower's
+      // head is not a new log); for a legacy one, a wrongly read head costs one rebuild, never wrong data.
       this.logger.warn(
         { checkpoint: saved.position.toString(), checkpointLogId: saved.logId ?? 'none', logId: this.logId },
         'the read models are of another log: rebuilding them from position 0',

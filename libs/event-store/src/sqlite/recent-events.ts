@@ -5,8 +5,8 @@ import type { RecordedEvent } from '../event-store.port';
  * subscription (the projector, the reconciler, the `waitFor=final` notifier) ran its own SQL read and JSON
  * parse of the same new events: the largest item of the one-process engine's profile.
  *
- * It holds every event after `coveredAfter` up to `end` (the head when it was last filled), at least the last
- * `capacity` of them and fewer than twice that: a read after `coveredAfter` is answered from memory, an older one (a subscription catching up) is
+ * It holds every event after `coveredAfter` up to `end` (the head when it was last filled): fewer than twice
+ * `capacity` of them, and once that many have come, at least the last `capacity`: a read after `coveredAfter` is answered from memory, an older one (a subscription catching up) is
  * not, and goes to SQL. Events are shared between readers, and never changed.
  */
 export class RecentEvents {
