@@ -96,6 +96,24 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
     expect(await page.locator('#summary').textContent()).toMatch(/^20 stores · terminals: \d+ busy/);
   });
 
+  it('fits a phone and a wall display: no sideways scrolling at 360, 420 or 1,400 px, and it has an icon', async () => {
+    for (const width of [360, 420, 1_400]) {
+      await page.setViewportSize({ width, height: 800 });
+      await page.goto(`${url('projections')}/dashboard`);
+      await page.waitForSelector('#connection[data-state="live"]');
+      await waitUntil(async () => (await page.locator('[data-store-id]').count()) === 20, 30_000, '20 stores shown');
+      // Evaluated in the page: a string, since this project's types have no DOM.
+      const { scrollWidth, innerWidth } = await page.evaluate<{ scrollWidth: number; innerWidth: number }>(
+        '({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })',
+      );
+      expect({ width, scrollWidth }).toEqual({ width, scrollWidth: innerWidth });
+    }
+    const icon = await fetch(`${url('projections')}/dashboard/favicon.svg`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toContain('image/svg+xml');
+    await page.setViewportSize({ width: 1_280, height: 720 });
+  });
+
   it('shows a payment’s outcome within a second of its callback', async () => {
     const posKey = readFileSync(path.join(dataDir, 'demo-pos-key'), 'utf8').trim();
     const pos = async (method: string, route: string, body: unknown, headers: Record<string, string> = {}) => {

@@ -12,6 +12,7 @@ const ASSETS: Readonly<Record<string, string>> = {
   'index.html': 'text/html; charset=utf-8',
   'dashboard.js': 'text/javascript; charset=utf-8',
   'dashboard.css': 'text/css; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
 };
 
 /**
@@ -42,8 +43,8 @@ export class DashboardController {
   }
 
   @Get('dashboard/:file')
-  @ApiOperation({ summary: 'A file of the dashboard (its script, its styles)' })
-  @ApiProduces('text/javascript', 'text/css')
+  @ApiOperation({ summary: 'A file of the dashboard (its script, its styles, its icon)' })
+  @ApiProduces('text/javascript', 'text/css', 'image/svg+xml')
   @ApiOkResponse({ description: 'The file' })
   @ApiProblems({ 404: 'NOT_FOUND: no such file' })
   asset(@Param('file') name: string, @Res() reply: FastifyReply): void {
