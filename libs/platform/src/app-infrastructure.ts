@@ -22,25 +22,16 @@ export function appInfrastructure(
   { natsInHealth = true }: { natsInHealth?: boolean } = {},
 ): DynamicModule[] {
   const { natsUrl } = config;
-  const probes =
-    natsUrl === undefined || !natsInHealth
-      ? {
-          provide: HEALTH_PROBES,
-          inject: [EVENT_STORE, LOG_SUBSCRIPTIONS],
-          useFactory: (store: EventStore, subscriptions: LogSubscriptions) => [
-            eventStoreProbe(store),
-            subscriptions.probe(),
-          ],
-        }
-      : {
-          provide: HEALTH_PROBES,
-          inject: [EVENT_STORE, NATS_CONNECTION, LOG_SUBSCRIPTIONS],
-          useFactory: (store: EventStore, nats: NatsConnection, subscriptions: LogSubscriptions) => [
-            eventStoreProbe(store),
-            natsProbe(nats),
-            subscriptions.probe(),
-          ],
-        };
+  const probeNats = natsUrl !== undefined && natsInHealth;
+  const probes = {
+    provide: HEALTH_PROBES,
+    inject: [EVENT_STORE, LOG_SUBSCRIPTIONS, ...(probeNats ? [NATS_CONNECTION] : [])],
+    useFactory: (store: EventStore, subscriptions: LogSubscriptions, nats?: NatsConnection) => [
+      eventStoreProbe(store),
+      ...(nats ? [natsProbe(nats)] : []),
+      subscriptions.probe(),
+    ],
+  };
   return [
     LogSubscriptionsModule.forRoot(),
     EventStoreModule.forRoot(config.eventStoreUrl, shared.eventStore),

@@ -33,17 +33,17 @@ export class SettleLeases {
     // bucket as it is, so a changed RECONCILER_LEASE_SECONDS is applied to its stream here.
     const bucket = natsNames(prefix).buckets.reconcilerLeases;
     const kv = await new Kvm(nats).create(bucket, { history: 1, ttl: leaseMs });
-    const { ttl } = await kv.status();
+    const { ttl, streamInfo } = await kv.status();
     if (ttl !== leaseMs) {
       // JetStream refuses a duplicate window longer than the max age: it shrinks with the lease. A refused
       // update leaves the old lease length, which is only a matter of how soon a dead holder's lease lapses.
       const maxAge = leaseMs * 1e6;
       try {
-        const jsm = await jetstreamManager(nats);
-        const { config } = await jsm.streams.info(`KV_${bucket}`);
-        await jsm.streams.update(`KV_${bucket}`, {
+        await (
+          await jetstreamManager(nats)
+        ).streams.update(streamInfo.config.name, {
           max_age: maxAge,
-          duplicate_window: Math.min(config.duplicate_window, maxAge),
+          duplicate_window: Math.min(streamInfo.config.duplicate_window, maxAge),
         });
       } catch (error) {
         onWarning(`could not change the lease length of ${bucket} from ${ttl} ms to ${leaseMs} ms`, error);

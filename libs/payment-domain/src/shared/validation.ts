@@ -1,5 +1,5 @@
 import { DomainError } from './domain-error';
-import { moneyProblem, type MoneyProblem } from './money';
+import { isCurrencyCode, moneyProblem, type MoneyProblem } from './money';
 
 /** Store and terminal ids become NATS subject tokens (docs/design.md). */
 const SUBJECT_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -77,7 +77,7 @@ const MONEY_PROBLEMS: Readonly<
 
 /** An ISO 4217 code, or the same refusal `requireMoney` gives. */
 export function requireCurrency(currency: unknown): string {
-  if (typeof currency === 'string' && moneyProblem(0, currency) === undefined) return currency;
+  if (isCurrencyCode(currency)) return currency;
   const { field, message } = MONEY_PROBLEMS.UNKNOWN_CURRENCY;
   throw new DomainError('VALIDATION_FAILED', message(0, currency), { field });
 }

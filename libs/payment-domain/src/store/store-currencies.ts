@@ -46,7 +46,7 @@ const MAX_CURRENCIES = 10;
  * or the one of its time zone). Refused when none can be told, or when one is not an ISO 4217 code.
  */
 export function storeCurrencies(input: {
-  readonly currencies?: readonly unknown[];
+  readonly currencies?: readonly unknown[] | undefined;
   readonly country?: unknown;
   readonly timeZone: string;
 }): readonly string[] {
@@ -69,7 +69,7 @@ export function storeCurrencies(input: {
     throw new DomainError('VALIDATION_FAILED', 'country must be an ISO 3166-1 alpha-2 code, e.g. NO', {
       field: 'country',
     });
-  const country = (input.country) ?? COUNTRY_OF_ZONE[input.timeZone];
+  const country = input.country ?? COUNTRY_OF_ZONE[input.timeZone];
   const currency = country === undefined ? undefined : CURRENCY_OF_COUNTRY[country];
   if (currency === undefined)
     throw new DomainError(

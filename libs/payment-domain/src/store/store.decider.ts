@@ -108,11 +108,7 @@ function registerStore({ data }: Extract<StoreCommand, { type: 'RegisterStore' }
 function currenciesOf(data: StoreRegistration, timeZone: string, state: StoreState): readonly string[] | undefined {
   const given = data.currencies !== undefined || data.country !== undefined;
   if (given || state.status === 'unregistered')
-    return storeCurrencies({
-      timeZone,
-      ...(data.currencies === undefined ? {} : { currencies: data.currencies }),
-      ...(data.country === undefined ? {} : { country: data.country }),
-    });
+    return storeCurrencies({ timeZone, currencies: data.currencies, country: data.country });
   if (state.details.currencies !== undefined) return state.details.currencies;
   try {
     return storeCurrencies({ timeZone });
