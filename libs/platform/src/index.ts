@@ -31,3 +31,5 @@ export { NatsResponders } from './nats/nats-responders';
 export { recordUnderClaim, releaseClaim, type ClaimRelease } from './claims/terminal-claims';
 export type { SharedInfrastructure } from './shared-infrastructure';
 export { appInfrastructure } from './app-infrastructure';
+export { bearerKey, hashApiKey, newApiKey, readKeyFile } from './auth/api-keys';
+export { KeyFileWatcher } from './auth/key-file-watcher';

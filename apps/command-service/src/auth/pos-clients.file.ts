@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { plainToInstance, Type } from 'class-transformer';
-import { ArrayNotEmpty, IsArray, IsBoolean, IsOptional, Matches, ValidateNested, validateSync } from 'class-validator';
-import { ConfigError, validationMessages } from '@app/platform';
+import { Type } from 'class-transformer';
+import { ArrayNotEmpty, IsArray, IsBoolean, IsOptional, Matches, ValidateNested } from 'class-validator';
+import { ConfigError, readKeyFile } from '@app/platform';
 import { PosClient } from './pos-client';
+
+export { hashApiKey, newApiKey } from '@app/platform';
 
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -33,40 +33,14 @@ class PosClientsFile {
   clients!: PosClientEntry[];
 }
 
-/**
- * API keys are 256-bit random tokens, not passwords: a plain SHA-256 cannot be brute-forced back to one,
- * and looking the hash up in a map costs microseconds per request. A slow password hash (scrypt, argon2)
- * would protect nothing more and cost milliseconds on every payment.
- */
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
-
-/** A new key: `pos_` and 32 random bytes in base64url. */
-export function newApiKey(): string {
-  return `pos_${randomBytes(32).toString('base64url')}`;
-}
-
 /** The POS clients by the hash of their key; any mistake in the file stops the service at start-up. */
 export function loadPosClients(file: string): ReadonlyMap<string, PosClient> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    const { code } = error as NodeJS.ErrnoException;
-    // Docker mounts a missing host file as an empty directory: both mean the file was never made.
-    if (code === 'ENOENT' || code === 'EISDIR')
-      throw new ConfigError([
-        `POS_CLIENTS_FILE ${file} does not exist: make it with \`npm run pos-key\` (see deploy/pos-clients.example.json)`,
-      ]);
-    throw new ConfigError([`POS_CLIENTS_FILE ${file}: ${(error as Error).message}`]);
-  }
-  const parsed = plainToInstance(PosClientsFile, raw);
-  const errors = typeof raw === 'object' && raw !== null ? validateSync(parsed, { forbidUnknownValues: true }) : [];
-  if (typeof raw !== 'object' || raw === null || errors.length > 0) {
-    const messages = errors.length > 0 ? validationMessages(errors) : ['must be a JSON object with "clients"'];
-    throw new ConfigError(messages.map((message) => `POS_CLIENTS_FILE ${file}: ${message}`));
-  }
+  const parsed = readKeyFile(
+    file,
+    'POS_CLIENTS_FILE',
+    PosClientsFile,
+    'make it with `npm run pos-key` (see deploy/pos-clients.example.json)',
+  );
   const clients = new Map<string, PosClient>();
   const ids = new Set<string>();
   for (const entry of parsed.clients) {

@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { hashApiKey } from './pos-clients.file';
+import { bearerKey, hashApiKey } from '@app/platform';
 import { NotAuthenticatedError, type PosClient } from './pos-client';
 
 export const POS_CLIENTS = Symbol('POS_CLIENTS');
-
-const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
 
 /** Who is calling: the same answer for an HTTP `Authorization` header and a NATS message's. */
 @Injectable()
@@ -22,7 +20,7 @@ export class PosCredentials {
   }
 
   authenticate(authorization: string | undefined): PosClient {
-    const key = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+    const key = bearerKey(authorization);
     if (key === undefined) throw new NotAuthenticatedError('Send the POS API key as "Authorization: Bearer <key>"');
     const client = this.clients.get(hashApiKey(key));
     if (!client) throw new NotAuthenticatedError('Unknown API key');

@@ -5,8 +5,11 @@
 import { hashApiKey, newApiKey } from './pos-clients.file';
 
 const [id, stores, ...flags] = process.argv.slice(2);
-if (!id || !stores || flags.some((flag) => flag !== '--registry')) {
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const valid = id && stores && ID.test(id) && stores.split(',').every((store) => store === '*' || ID.test(store));
+if (!valid || flags.some((flag) => flag !== '--registry')) {
   process.stderr.write('usage: npm run pos-key -- <clientId> <storeId,storeId,...|*> [--registry]\n');
+  process.stderr.write('  ids: 1-64 letters, digits, "_" or "-"\n');
   process.exit(2);
 }
 const key = newApiKey();
