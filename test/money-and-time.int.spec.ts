@@ -99,7 +99,7 @@ describe('money and time as Dintero has them', () => {
         );
       }
       await waitUntil(async () => (await storeDoc(storeId))?.terminals !== undefined, 10_000, 'the store document');
-      expect((await storeDoc(storeId))?.terminals).toEqual({ busy: 0, idle: 3, offline: 0 });
+      expect((await storeDoc(storeId))?.terminals).toEqual({ busy: 0, idle: 3, deactivated: 0 });
     });
 
     it('answers the same race over HTTP with one 201 and one 422, and both terminals free', async () => {

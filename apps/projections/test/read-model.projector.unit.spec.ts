@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '@app/event-store';
 import { logOfEvents } from '../../../test/support/recorded-events';
 import { localDate, ReadModelProjector } from '../src/read-models/read-model.projector';
+import type { Change } from '../src/read-models/read-model.types';
 
 const event = logOfEvents();
 
@@ -72,8 +73,12 @@ describe('read models as a fold over the log', () => {
     store().forEach((e) => projector.apply(e));
     const [claim, requested, session, captured, released] = capturedPayment('p-1', '2026-11-24T10:00:00.000Z');
     [claim!, requested!].forEach((e) => projector.apply(e));
-    expect(projector.terminal('oslo', 'T-1')).toMatchObject({ status: 'starting', active: { paymentId: 'p-1' } });
-    expect(projector.store('oslo')?.terminals).toEqual({ busy: 1, idle: 1, offline: 0 });
+    expect(projector.terminal('oslo', 'T-1')).toMatchObject({
+      status: 'starting',
+      statusSince: '2026-11-24T10:00:00.000Z',
+      active: { paymentId: 'p-1', since: '2026-11-24T10:00:00.000Z', expiresAt: '2026-11-24T10:00:00.000Z' },
+    });
+    expect(projector.store('oslo')?.terminals).toEqual({ busy: 1, idle: 1, deactivated: 0 });
     projector.apply(session!);
     expect(projector.terminal('oslo', 'T-1')?.status).toBe('awaiting_card');
     projector.apply(captured!);
@@ -85,7 +90,7 @@ describe('read models as a fold over the log', () => {
       position: String(released!.position),
     });
     expect(projector.terminal('oslo', 'T-1')?.active).toBeUndefined();
-    expect(projector.store('oslo')?.terminals).toEqual({ busy: 0, idle: 2, offline: 0 });
+    expect(projector.store('oslo')?.terminals).toEqual({ busy: 0, idle: 2, deactivated: 0 });
   });
 
   it('totals a store’s day per currency, card brand, entry method and terminal, refunds netted', () => {
@@ -107,6 +112,27 @@ describe('read models as a fold over the log', () => {
       terminals: { 'T-1': { capturedCount: 2, capturedAmount: 15_000, refundedAmount: 4_000 } },
     });
     expect(projector.store('oslo')?.today).toEqual({ date: '2026-11-24', totals: { NOK: day!.currencies.NOK } });
+    // The refund is on the payment's terminal for the activity list, as its amount is on the day's.
+    expect(projector.terminal('oslo', 'T-1')?.lastRefund).toEqual({
+      paymentId: 'p-1',
+      refundId: 'r-1',
+      status: 'refunded',
+      amount: 4_000,
+      currency: 'NOK',
+      at: refundAt,
+    });
+  });
+
+  it('shows a failed refund on the terminal, and counts nothing for it', () => {
+    const refundAt = '2026-11-24T12:00:00.000Z';
+    const projector = project([
+      ...store(),
+      ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+      event('payment-p-1', 'RefundRequested', { refundId: 'r-1', amount: 4_000, terminalId: 'T-1', at: refundAt }),
+      event('payment-p-1', 'RefundFailed', { refundId: 'r-1', reason: 'declined', at: refundAt }),
+    ]);
+    expect(projector.terminal('oslo', 'T-1')?.lastRefund).toMatchObject({ status: 'refund_failed', amount: 4_000 });
+    expect(projector.storeDay('oslo', '2026-11-24')?.currencies.NOK?.refundedCount).toBe(0);
   });
 
   it('puts a payment at 23:30 UTC on the store’s local day', () => {
@@ -188,7 +214,7 @@ describe('read models as a fold over the log', () => {
       const again = project([...store(), refundClaim(), event('terminal-T-1', 'TerminalReleased', data)]);
       expect(again.terminal('oslo', 'T-1')).toMatchObject({ status: 'idle' });
       expect(again.terminal('oslo', 'T-1')?.active).toBeUndefined();
-      expect(again.store('oslo')?.terminals).toEqual({ busy: 0, idle: 2, offline: 0 });
+      expect(again.store('oslo')?.terminals).toEqual({ busy: 0, idle: 2, deactivated: 0 });
     }
   });
 
@@ -260,7 +286,7 @@ describe('read models as a fold over the log', () => {
     });
   });
 
-  it('shows a deactivated terminal as offline', () => {
+  it('shows a deactivated terminal as deactivated, since when', () => {
     const projector = project([
       ...store(),
       event('store-oslo', 'TerminalDeactivated', {
@@ -269,8 +295,21 @@ describe('read models as a fold over the log', () => {
         at: '2026-11-24T00:00:00.000Z',
       }),
     ]);
-    expect(projector.terminal('oslo', 'T-2')?.status).toBe('offline');
-    expect(projector.store('oslo')?.terminals).toEqual({ busy: 0, idle: 1, offline: 1 });
+    expect(projector.terminal('oslo', 'T-2')).toMatchObject({
+      status: 'deactivated',
+      statusSince: '2026-11-24T00:00:00.000Z',
+    });
+    expect(projector.store('oslo')?.terminals).toEqual({ busy: 0, idle: 1, deactivated: 1 });
+  });
+
+  it('reads documents written when a deactivated terminal was "offline" as deactivated', () => {
+    const projector = new ReadModelProjector();
+    const terminal = { storeId: 'oslo', terminalId: 'T-2', status: 'offline', position: '3' };
+    const oslo = { storeId: 'oslo', timeZone: 'UTC', terminals: { busy: 0, idle: 1, offline: 1 }, position: '3' };
+    projector.load(JSON.parse(JSON.stringify({ model: 'terminal', key: 'oslo.T-2', doc: terminal })) as Change);
+    projector.load(JSON.parse(JSON.stringify({ model: 'store', key: 'oslo', doc: oslo })) as Change);
+    expect(projector.terminal('oslo', 'T-2')?.status).toBe('deactivated');
+    expect(projector.store('oslo')?.terminals).toEqual({ busy: 0, idle: 1, deactivated: 1 });
   });
 
   it('gives the same documents when the same events are applied from documents loaded mid-way', () => {
@@ -327,7 +366,7 @@ describe('a crash between a terminal’s document and its store’s', () => {
     for (const key of ['T-1', 'T-2'])
       resumed.load({ model: 'terminal', key: `oslo.${key}`, doc: whole.terminal('oslo', key)! });
     resumed.apply(events.at(-1)!);
-    expect(resumed.store('oslo')?.terminals).toEqual({ busy: 1, idle: 1, offline: 0 });
+    expect(resumed.store('oslo')?.terminals).toEqual({ busy: 1, idle: 1, deactivated: 0 });
     expect(resumed.store('oslo')).toEqual(whole.store('oslo'));
   });
 });

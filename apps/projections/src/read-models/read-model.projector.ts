@@ -4,6 +4,7 @@ import type {
   Change,
   CurrencyTotals,
   DayCounts,
+  RefundOutcome,
   ReviewEntry,
   StoreDayDoc,
   StoreDoc,
@@ -51,16 +52,19 @@ export class ReadModelProjector {
   private readonly terminalStores = new Map<string, string>();
   /** The event being applied, and the documents it changed so far. */
   private current = 0n;
+  /** The time of the event being applied: when a terminal's status changes, its `statusSince`. */
+  private currentAt = '';
   private readonly touched = new Set<string>();
 
   /** Documents loaded from KV at start (the projector then continues from their position). */
   load(change: Change): void {
-    if (change.model === 'terminal') {
-      this.terminals.set(change.key, change.doc);
-      this.terminalsOf(change.doc.storeId).add(change.key);
-      this.terminalStores.set(change.doc.terminalId, change.doc.storeId);
-    } else if (change.model === 'store') this.stores.set(change.key, change.doc);
-    else this.days.set(change.key, change.doc);
+    const { model, key, doc } = upgraded(change);
+    if (model === 'terminal') {
+      this.terminals.set(key, doc);
+      this.terminalsOf(doc.storeId).add(key);
+      this.terminalStores.set(doc.terminalId, doc.storeId);
+    } else if (model === 'store') this.stores.set(key, doc);
+    else this.days.set(key, doc);
   }
 
   /**
@@ -73,6 +77,8 @@ export class ReadModelProjector {
     this.touched.clear();
     const position = event.position.toString();
     const data = event.data as Data;
+    this.currentAt =
+      [data.at, data.claimedAt, event.metadata.occurredAt].find((v): v is string => typeof v === 'string') ?? '';
     const changes = new Map<string, Change>();
     const put = (change: Change) => changes.set(`${change.model}:${change.key}`, change);
     if (event.streamName.startsWith('store-')) this.onStore(event.type, data, position, put);
@@ -179,8 +185,8 @@ export class ReadModelProjector {
       case 'TerminalReactivated':
       case 'TerminalDeactivated': {
         const terminal = this.terminalDoc(storeId, String(data.terminalId));
-        const offline = type === 'TerminalDeactivated';
-        const status: TerminalStatus = offline ? 'offline' : terminal.active ? terminal.status : 'idle';
+        const status: TerminalStatus =
+          type === 'TerminalDeactivated' ? 'deactivated' : terminal.active ? terminal.status : 'idle';
         this.putTerminal({ ...terminal, status, position }, put);
         return;
       }
@@ -200,8 +206,13 @@ export class ReadModelProjector {
       this.putTerminal(
         {
           ...terminal,
-          status: terminal.status === 'offline' ? 'offline' : kind === 'refund' ? 'refunding' : 'starting',
-          active: { kind, paymentId: String(data.paymentId), since: String(data.claimedAt) },
+          status: terminal.status === 'deactivated' ? 'deactivated' : kind === 'refund' ? 'refunding' : 'starting',
+          active: {
+            kind,
+            paymentId: String(data.paymentId),
+            since: String(data.claimedAt),
+            ...(typeof data.expiresAt === 'string' ? { expiresAt: data.expiresAt } : {}),
+          },
           lastHeardAt: String(data.claimedAt),
           position,
         },
@@ -213,7 +224,7 @@ export class ReadModelProjector {
         this.putTerminal(
           {
             ...rest,
-            status: terminal.status === 'offline' ? 'offline' : 'idle',
+            status: terminal.status === 'deactivated' ? 'deactivated' : 'idle',
             lastHeardAt: String(data.at),
             position,
           },
@@ -267,25 +278,30 @@ export class ReadModelProjector {
         return this.putTerminal({ ...heard, today: count(terminal.today, date, 'payments') }, put);
       case 'SessionCreated':
         return this.putTerminal(
-          isActive && terminal.status !== 'offline' ? { ...heard, status: 'awaiting_card' } : heard,
+          isActive && terminal.status !== 'deactivated' ? { ...heard, status: 'awaiting_card' } : heard,
           put,
         );
       case 'CancellationRequested':
         return this.putTerminal(
-          isActive && terminal.status !== 'offline' ? { ...heard, status: 'cancelling' } : heard,
+          isActive && terminal.status !== 'deactivated' ? { ...heard, status: 'cancelling' } : heard,
           put,
         );
       case 'RefundRequested':
         payment.refunds.set(String(data.refundId), Number(data.amount));
         return;
-      case 'RefundFailed':
+      case 'RefundFailed': {
+        const amount = payment.refunds.get(String(data.refundId)) ?? 0;
         payment.refunds.delete(String(data.refundId));
-        return this.forgetIfDone(paymentId, payment);
+        this.forgetIfDone(paymentId, payment);
+        const lastRefund = refundOutcome(paymentId, String(data.refundId), 'refund_failed', amount, payment, at);
+        return this.putTerminal({ ...heard, lastRefund }, put);
+      }
       case 'RefundSucceeded': {
         const amount = payment.refunds.get(String(data.refundId)) ?? 0;
         payment.refunds.delete(String(data.refundId));
         this.forgetIfDone(paymentId, payment);
-        this.putTerminal({ ...heard, today: count(terminal.today, date, 'refunds') }, put);
+        const lastRefund = refundOutcome(paymentId, String(data.refundId), 'refunded', amount, payment, at);
+        this.putTerminal({ ...heard, lastRefund, today: count(terminal.today, date, 'refunds') }, put);
         this.changeDay(payment, date, position, put, (day) => ({
           ...day,
           currencies: addTotals(day.currencies, payment.currency, { refundedCount: 1, refundedAmount: amount }),
@@ -337,7 +353,7 @@ export class ReadModelProjector {
     this.putTerminal(
       {
         ...heard,
-        ...(isActive && terminal.status !== 'offline' && terminal.status !== 'refunding'
+        ...(isActive && terminal.status !== 'deactivated' && terminal.status !== 'refunding'
           ? { status: 'idle' as const }
           : {}),
         lastOutcome: outcome,
@@ -405,26 +421,29 @@ export class ReadModelProjector {
     this.putStore({ ...store, ...(review.length > 0 ? { review } : {}), position }, put);
   }
 
-  private putTerminal(doc: TerminalDoc, put: (change: Change) => void): void {
-    const key = `${doc.storeId}.${doc.terminalId}`;
+  private putTerminal(changed: TerminalDoc, put: (change: Change) => void): void {
+    const key = `${changed.storeId}.${changed.terminalId}`;
+    const held = this.terminals.get(key);
+    const doc: TerminalDoc =
+      held?.status === changed.status || this.currentAt === '' ? changed : { ...changed, statusSince: this.currentAt };
     this.terminalStores.set(doc.terminalId, doc.storeId);
-    if (!this.alreadyApplied(`terminal:${key}`, this.terminals.get(key)?.position)) {
+    if (!this.alreadyApplied(`terminal:${key}`, held?.position)) {
       this.terminals.set(key, doc);
       this.terminalsOf(doc.storeId).add(key);
       put({ model: 'terminal', key, doc });
     }
     // The store counts busy and idle terminals: recount it whenever one of them changes, and also when the
     // terminal already held this event (a crash may have written it and not the store).
-    const busy = { busy: 0, idle: 0, offline: 0 };
+    const busy = { busy: 0, idle: 0, deactivated: 0 };
     for (const terminalKey of this.terminalsOf(doc.storeId)) {
       const status = this.terminals.get(terminalKey)!.status;
-      busy[status === 'offline' ? 'offline' : status === 'idle' ? 'idle' : 'busy'] += 1;
+      busy[status === 'deactivated' ? 'deactivated' : status === 'idle' ? 'idle' : 'busy'] += 1;
     }
     const store = this.storeDoc(doc.storeId);
     const same =
       store.terminals.busy === busy.busy &&
       store.terminals.idle === busy.idle &&
-      store.terminals.offline === busy.offline;
+      store.terminals.deactivated === busy.deactivated;
     if (!same) this.putStore({ ...store, terminals: busy, position: doc.position }, put);
   }
 
@@ -446,7 +465,7 @@ export class ReadModelProjector {
       this.stores.get(storeId) ?? {
         storeId,
         timeZone: 'UTC',
-        terminals: { busy: 0, idle: 0, offline: 0 },
+        terminals: { busy: 0, idle: 0, deactivated: 0 },
         position: '0',
       }
     );
@@ -461,6 +480,31 @@ export class ReadModelProjector {
     if (!keys) this.storeTerminals.set(storeId, (keys = new Set()));
     return keys;
   }
+}
+
+/**
+ * A document as this version writes it. Before `deactivated` was its name, a deactivated terminal was
+ * `offline` (and a store counted `offline` terminals): documents kept in KV from then are read the new way.
+ */
+function upgraded(change: Change): Change {
+  if (change.model === 'terminal' && (change.doc.status as string) === 'offline')
+    return { ...change, doc: { ...change.doc, status: 'deactivated' } };
+  if (change.model === 'store' && change.doc.terminals.deactivated === undefined) {
+    const { offline = 0, ...counts } = change.doc.terminals as StoreDoc['terminals'] & { offline?: number };
+    return { ...change, doc: { ...change.doc, terminals: { ...counts, deactivated: offline } } };
+  }
+  return change;
+}
+
+function refundOutcome(
+  paymentId: string,
+  refundId: string,
+  status: RefundOutcome['status'],
+  amount: number,
+  payment: PaymentContext,
+  at: string,
+): RefundOutcome {
+  return { paymentId, refundId, status, amount, currency: payment.currency, at };
 }
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>();

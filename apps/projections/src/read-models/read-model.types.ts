@@ -1,10 +1,25 @@
 /** The documents kept in NATS KV (docs/design.md, NATS contract); each names the log position it reflects. */
 
-export type TerminalStatus = 'idle' | 'starting' | 'awaiting_card' | 'cancelling' | 'refunding' | 'offline';
+/**
+ * What the terminal is doing. `deactivated`: taken out of use in the registry (it takes no payments until
+ * reactivated). Documents written before this name was used say `offline`; a projector reads them as
+ * `deactivated`.
+ */
+export type TerminalStatus = 'idle' | 'starting' | 'awaiting_card' | 'cancelling' | 'refunding' | 'deactivated';
 
 export interface Outcome {
   readonly paymentId: string;
   readonly status: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly at: string;
+}
+
+/** A refund's end, on the terminal it ran on. */
+export interface RefundOutcome {
+  readonly paymentId: string;
+  readonly refundId: string;
+  readonly status: 'refunded' | 'refund_failed';
   readonly amount: number;
   readonly currency: string;
   readonly at: string;
@@ -27,8 +42,17 @@ export interface TerminalDoc {
   readonly storeId: string;
   readonly terminalId: string;
   readonly status: TerminalStatus;
-  readonly active?: { readonly kind: 'payment' | 'refund'; readonly paymentId: string; readonly since: string };
+  /** When `status` last changed (the event's time); absent on documents written before it was kept. */
+  readonly statusSince?: string;
+  readonly active?: {
+    readonly kind: 'payment' | 'refund';
+    readonly paymentId: string;
+    readonly since: string;
+    /** When the claim runs out: past it, the payment is open past its deadline and the reconciler settles it. */
+    readonly expiresAt?: string;
+  };
   readonly lastOutcome?: Outcome;
+  readonly lastRefund?: RefundOutcome;
   readonly lastHeardAt?: string;
   readonly today?: DayCounts;
   /** The log position this document reflects, as a decimal string (it is a 64-bit number). */
@@ -60,7 +84,7 @@ export interface StoreDoc {
   readonly storeId: string;
   readonly name?: string;
   readonly timeZone: string;
-  readonly terminals: { readonly busy: number; readonly idle: number; readonly offline: number };
+  readonly terminals: { readonly busy: number; readonly idle: number; readonly deactivated: number };
   readonly today?: { readonly date: string; readonly totals: Readonly<Record<string, CurrencyTotals>> };
   /** Payments waiting for a person, oldest first; absent when there are none. Each leaves once it ends. */
   readonly review?: readonly ReviewEntry[];
