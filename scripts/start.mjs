@@ -20,6 +20,7 @@ const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const eventStoreUrl = process.env.EVENT_STORE_URL ?? `sqlite:${path.join(dataDir, 'events.db')}`;
 const natsPrefix = process.env.NATS_PREFIX ?? 'payments';
 const posClientsFile = process.env.POS_CLIENTS_FILE ?? demoPosClients();
+const operatorsFile = process.env.OPERATORS_FILE ?? demoOperators();
 const secrets = demoSecrets();
 const portOf = (name, fallback) => Number(process.env[`${name.toUpperCase().replace(/-/g, '_')}_PORT`] ?? fallback);
 // Each app keeps its documented port and port variable; the three engine apps share one process.
@@ -70,6 +71,23 @@ function demoPosClients() {
   return file;
 }
 
+/**
+ * Without OPERATORS_FILE, a dashboard operator for the demo who sees every store: made once under ./data,
+ * its hash in data/operators.json and the key itself in data/demo-operator-key.
+ */
+function demoOperators() {
+  const file = path.join(dataDir, 'operators.json');
+  if (existsSync(file)) return file;
+  const { hashApiKey, newApiKey } = createRequire(import.meta.url)(
+    path.join(root, 'dist/libs/platform/src/auth/api-keys.js'),
+  );
+  const key = newApiKey('op');
+  secretFile('demo-operator-key', () => `${key}\n`);
+  const operators = [{ id: 'demo-operator', keySha256: hashApiKey(key), stores: ['*'] }];
+  writeFileSync(file, `${JSON.stringify({ operators }, null, 2)}\n`);
+  return file;
+}
+
 /** The simulator signs callbacks and webhooks as Dintero does, and ingest checks them: demo secrets, made once. */
 function demoSecrets() {
   const file = secretFile('demo-secrets.json', () =>
@@ -110,6 +128,7 @@ const env = {
   NATS_URL: natsUrl,
   EVENT_STORE_URL: eventStoreUrl,
   POS_CLIENTS_FILE: posClientsFile,
+  OPERATORS_FILE: operatorsFile,
   DINTERO_API_URL: process.env.DINTERO_API_URL ?? url('dintero-simulator'),
   DINTERO_CHECKOUT_URL: process.env.DINTERO_CHECKOUT_URL ?? url('dintero-simulator'),
   INGEST_PUBLIC_URL: process.env.INGEST_PUBLIC_URL ?? url('ingest-service'),
@@ -232,6 +251,7 @@ console.log(
     `  POS API keys       ${posClientsFile}${process.env.POS_CLIENTS_FILE ? '' : ` (demo key in ${path.join(dataDir, 'demo-pos-key')})`}`,
     '',
     `  Live store dashboard: ${url('projections')}/dashboard`,
+    `    sign in with an operator key of ${operatorsFile}${process.env.OPERATORS_FILE ? '' : ` (the demo's is in ${path.join(dataDir, 'demo-operator-key')})`}`,
   ].join('\n'),
 );
 

@@ -57,9 +57,10 @@ describeCompose('docker-compose.yml', () => {
           expect(env[variable]).not.toMatch(/127\.0\.0\.1|localhost/);
       }
       expect(() => loadConfig(DinteroSimulatorConfig, asEnv(all['dintero-simulator']!))).not.toThrow();
-      expect(Object.keys(all['config-check']!.environment ?? {})).toEqual(
-        expect.arrayContaining(Object.keys(all['command-service']!.environment ?? {}).filter((v) => v !== 'PORT')),
-      );
+      for (const app of Object.keys(schemas))
+        expect(Object.keys(all['config-check']!.environment ?? {})).toEqual(
+          expect.arrayContaining(Object.keys(all[app]!.environment ?? {}).filter((v) => v !== 'PORT')),
+        );
     },
   );
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -11,6 +11,10 @@ import { removeNatsState, uniquePrefix } from './support/projections';
 const root = path.resolve(__dirname, '..');
 /** Debian's Chromium (`.ci/run` installs it); CHROMIUM_PATH for another. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Where the screenshots go: kept after the run to look at, never committed (.gitignore). */
+const ARTIFACTS = path.resolve(process.env.TEST_ARTIFACTS_DIR ?? path.join(root, 'test-artifacts'));
+/** Seconds a prompt may last before the dashboard lists it as a problem, shortened for this run. */
+const STUCK_SECONDS = 4;
 
 interface Delivery {
   readonly kind: string;
@@ -32,7 +36,52 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
   let output = '';
   let browser: Browser;
   let page: Page;
+  let stuckPaymentId = '';
   const url = (app: string) => `http://127.0.0.1:${ports[app]}`;
+  const operatorKey = () => readFileSync(path.join(dataDir, 'demo-operator-key'), 'utf8').trim();
+  const pos = async (method: string, route: string, body: unknown, headers: Record<string, string> = {}) => {
+    const posKey = readFileSync(path.join(dataDir, 'demo-pos-key'), 'utf8').trim();
+    const response = await fetch(`${url('command-service')}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${posKey}`, 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+    const answer = (await response.json()) as Record<string, unknown>;
+    if (response.status >= 300) throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(answer)}`);
+    return answer;
+  };
+  /** The e2e store, registered once: E2E-1 answers by itself, E2E-STUCK's customer never does. */
+  let e2eStore: Promise<void> | undefined;
+  const registerE2eStore = () =>
+    (e2eStore ??= (async () => {
+      await pos('PUT', '/v1/stores/e2e-store', {
+        name: 'E2E',
+        payoutDestinationId: 'demo-seller',
+        timeZone: 'UTC',
+        currencies: ['NOK'],
+      });
+      await pos('PUT', '/v1/stores/e2e-store/terminals/E2E-1', {});
+      await pos('PUT', '/v1/stores/e2e-store/terminals/E2E-STUCK', {});
+      const seeded = await fetch(`${url('dintero-simulator')}/_control/seed`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          stores: [{ id: 'e2e-store', payout_destination_id: 'demo-seller' }],
+          terminals: [
+            { terminal_id: 'E2E-1', store_id: 'e2e-store' },
+            { terminal_id: 'E2E-STUCK', store_id: 'e2e-store', unattended: true },
+          ],
+        }),
+      });
+      expect(seeded.status).toBeLessThan(300);
+    })());
+  /** Opens the dashboard and signs in with the demo's operator key, as a person would. */
+  const signIn = async () => {
+    await page.goto(`${url('projections')}/dashboard`);
+    await page.locator('#sign-in input[name="key"]').fill(operatorKey());
+    await page.locator('#sign-in button[type="submit"]').click();
+    await page.waitForSelector('#connection[data-state="live"]');
+  };
 
   beforeAll(async () => {
     for (const app of ['command-service', 'ingest-service', 'projections', 'dintero-simulator'])
@@ -44,6 +93,7 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
         NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
         DATA_DIR: dataDir,
         NATS_PREFIX: prefix,
+        DASHBOARD_STUCK_SECONDS: String(STUCK_SECONDS),
         ...Object.fromEntries(
           Object.entries(ports).map(([app, port]) => [`${app.toUpperCase().replace(/-/g, '_')}_PORT`, String(port)]),
         ),
@@ -78,35 +128,85 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
   it('prints where to look', () => {
     expect(output).toContain(`projections        ${url('projections')}`);
     expect(output).toContain(`Live store dashboard: ${url('projections')}/dashboard`);
+    expect(output).toContain(`(the demo's is in ${path.join(dataDir, 'demo-operator-key')})`);
     expect(output).toContain('demo: 20 stores with 4 terminals each, paying');
   });
 
-  it('shows the demo chain paying on the dashboard, live', async () => {
-    await page.goto(`${url('projections')}/dashboard`);
-    await page.waitForSelector('#connection[data-state="live"]');
+  it('asks for an operator key and shows nothing without one', async () => {
+    const stranger = await browser.newPage();
+    await stranger.goto(`${url('projections')}/dashboard`);
+    await stranger.waitForSelector('#sign-in:not([hidden])');
+    expect(await stranger.locator('#board').isHidden()).toBe(true);
+    expect(await stranger.locator('[data-store-id]').count()).toBe(0);
+    await stranger.locator('#sign-in input[name="key"]').fill('op_not-a-key');
+    await stranger.locator('#sign-in button[type="submit"]').click();
+    await stranger.waitForSelector('#sign-in-error:text("Unknown operator key")');
+    expect(await stranger.locator('[data-store-id]').count()).toBe(0);
+    await stranger.close();
+    expect((await fetch(`${url('projections')}/v1/dashboard/stores`)).status).toBe(401);
+  });
+
+  it('shows the demo chain paying on the dashboard, live, in words', async () => {
+    await signIn();
     await waitUntil(async () => (await page.locator('[data-store-id]').count()) === 20, 30_000, '20 stores shown');
     expect(await page.locator('[data-terminal-id]').count()).toBe(80);
     // The demo's terminals answer a few seconds after they prompt: outcomes arrive while the page is open.
-    const before = await page.locator('#latest li').count();
+    const before = await page.locator('#activity li').count();
     await waitUntil(
-      async () => (await page.locator('#latest li').count()) > before,
+      async () => (await page.locator('#activity li').count()) > before,
       30_000,
       'a demo payment to end on the page',
     );
-    expect(await page.locator('#summary').textContent()).toMatch(/^20 stores · terminals: \d+ busy/);
+    expect(await page.locator('#summary').textContent()).toMatch(/^20 stores · terminals: \d+ busy, \d+ ready/);
+    const states = await page.locator('.terminal .state').allTextContents();
+    expect(
+      states.every((state) => /^(Ready|Starting payment|Waiting for card|Cancelling|Refunding)( for .+)?$/.test(state)),
+    ).toBe(true);
+    // Store names, not ids, and times with their zone.
+    expect(await page.locator('#activity li a').first().textContent()).toMatch(/^Demo store \d+ · DT-/);
+    expect(await page.locator('#activity li time').first().textContent()).toMatch(/\d{2}:\d{2}:\d{2}/);
   });
 
-  it('fits a phone and a wall display: no sideways scrolling at 360, 420 or 1,400 px, and it has an icon', async () => {
-    for (const width of [360, 420, 1_400]) {
+  it('lists a prompt nobody answers in the problem strip, with its age ticking', async () => {
+    await registerE2eStore();
+    const { paymentId } = (await pos(
+      'POST',
+      '/v1/terminal-payments',
+      { storeId: 'e2e-store', terminalId: 'E2E-STUCK', amount: 12_000, currency: 'NOK', merchantReference: 'STUCK' },
+      { 'idempotency-key': `stuck-${prefix}` },
+    )) as { paymentId: string };
+    stuckPaymentId = paymentId;
+    const entry = page.locator('#problem-list li[data-kind="stuck"]', { hasText: 'E2E-STUCK' });
+    await entry.waitFor({ timeout: 30_000 });
+    const first = await entry.textContent();
+    expect(first).toMatch(/^E2E · E2E-STUCK: Waiting for card for \d+ s$/);
+    const seconds = (text: string | null) => Number(/for (\d+) s$/.exec(text ?? '')?.[1]);
+    expect(seconds(first)).toBeGreaterThanOrEqual(STUCK_SECONDS);
+    await waitUntil(async () => seconds(await entry.textContent()) > seconds(first), 5_000, 'the age to tick');
+    expect(await entry.locator('a').getAttribute('href')).toBe('#terminal-e2e-store-E2E-STUCK');
+  });
+
+  it('fits a phone and a wall display: no sideways scrolling from 360 to 1,920 px, the problems in view, and an icon', async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    for (const width of [360, 420, 1_400, 1_920]) {
       await page.setViewportSize({ width, height: 800 });
       await page.goto(`${url('projections')}/dashboard`);
       await page.waitForSelector('#connection[data-state="live"]');
-      await waitUntil(async () => (await page.locator('[data-store-id]').count()) === 20, 30_000, '20 stores shown');
+      await waitUntil(async () => (await page.locator('[data-store-id]').count()) === 21, 30_000, '21 stores shown');
       // Evaluated in the page: a string, since this project's types have no DOM.
       const { scrollWidth, innerWidth } = await page.evaluate<{ scrollWidth: number; innerWidth: number }>(
         '({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })',
       );
       expect({ width, scrollWidth }).toEqual({ width, scrollWidth: innerWidth });
+      // The problem strip, with the stuck prompt in it, is on the first screen without scrolling.
+      await page.locator('#problem-list li[data-kind="stuck"]', { hasText: 'E2E-STUCK' }).waitFor();
+      const strip = (await page.locator('#problems').boundingBox())!;
+      expect({ width, top: strip.y >= 0, bottom: strip.y + strip.height <= 800 }).toEqual({
+        width,
+        top: true,
+        bottom: true,
+      });
+      await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${width}px.png`) });
     }
     const icon = await fetch(`${url('projections')}/dashboard/favicon.svg`);
     expect(icon.status).toBe(200);
@@ -115,33 +215,12 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
   });
 
   it('shows a payment’s outcome within a second of its callback', async () => {
-    const posKey = readFileSync(path.join(dataDir, 'demo-pos-key'), 'utf8').trim();
-    const pos = async (method: string, route: string, body: unknown, headers: Record<string, string> = {}) => {
-      const response = await fetch(`${url('command-service')}${route}`, {
-        method,
-        headers: { authorization: `Bearer ${posKey}`, 'content-type': 'application/json', ...headers },
-        body: JSON.stringify(body),
-      });
-      const answer = (await response.json()) as Record<string, unknown>;
-      if (response.status >= 300) throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(answer)}`);
-      return answer;
-    };
-    await pos('PUT', '/v1/stores/e2e-store', {
-      name: 'E2E',
-      payoutDestinationId: 'demo-seller',
-      timeZone: 'UTC',
-      currencies: ['NOK'],
-    });
-    await pos('PUT', '/v1/stores/e2e-store/terminals/E2E-1', {});
-    const seeded = await fetch(`${url('dintero-simulator')}/_control/seed`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        stores: [{ id: 'e2e-store', payout_destination_id: 'demo-seller' }],
-        terminals: [{ terminal_id: 'E2E-1', store_id: 'e2e-store' }],
-      }),
-    });
-    expect(seeded.status).toBeLessThan(300);
+    await registerE2eStore();
+    // The stuck prompt is cancelled by its POS: it leaves the problem strip.
+    await pos('POST', `/v1/terminal-payments/${stuckPaymentId}/cancel`, {});
+    await page
+      .locator('#problem-list li[data-kind="stuck"]', { hasText: 'E2E-STUCK' })
+      .waitFor({ state: 'detached', timeout: 30_000 });
 
     const { paymentId } = (await pos(
       'POST',
@@ -151,7 +230,7 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
     )) as { paymentId: string };
     // The virtual terminal answers by itself, as the demo's do; the page is watched from now on.
     const shown = page
-      .waitForSelector(`#latest li[data-payment-id="${paymentId}"][data-status="captured"]`, { timeout: 30_000 })
+      .waitForSelector(`#activity li[data-payment-id="${paymentId}"][data-status="captured"]`, { timeout: 30_000 })
       .then(() => Date.now());
 
     let callback: Delivery | undefined;
@@ -207,7 +286,7 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
       for (const event of page) terminals.add(event.streamName);
       page = await log.readAll({ streamPrefixes: ['terminal-'], after: page.at(-1)!.position, limit: 10_000 });
     }
-    expect(terminals.size).toBe(81);
+    expect(terminals.size).toBe(82);
     const claimed = [];
     for (const stream of terminals) {
       const { state } = await readState(log, stream, terminalDecider);

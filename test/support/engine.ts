@@ -48,7 +48,8 @@ export async function startEngine(
     sim?: Record<string, string>;
     ingest?: Record<string, string>;
     command?: Record<string, string>;
-    projections?: boolean;
+    /** The projections app too; with variables of its own (OPERATORS_FILE, …) when given some. */
+    projections?: boolean | Record<string, string>;
     /** The command service's POS clients (head office alone by default). */
     posClients?: readonly TestPosClient[];
   } = {},
@@ -82,7 +83,11 @@ export async function startEngine(
     options.posClients,
   );
   const projections = options.projections
-    ? await startProjections({ EVENT_STORE_URL: eventStoreUrl, NATS_PREFIX: prefix })
+    ? await startProjections({
+        EVENT_STORE_URL: eventStoreUrl,
+        NATS_PREFIX: prefix,
+        ...(options.projections === true ? {} : options.projections),
+      })
     : undefined;
   const nats = await connect({ servers: NATS_URL });
   const registered = new Map<string, Promise<void>>();

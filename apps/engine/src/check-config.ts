@@ -3,12 +3,13 @@ import { ConfigError, loadConfig } from '@app/platform';
 import { loadPosClients } from '../../command-service/src/auth/pos-clients.file';
 import { CommandServiceConfig } from '../../command-service/src/command-service.config';
 import { IngestServiceConfig } from '../../ingest-service/src/ingest-service.config';
+import { loadOperators } from '../../projections/src/operators/operators.file';
 import { ProjectionsConfig } from '../../projections/src/projections.config';
 
 /**
  * Checks, once, the configuration an app would start with: `node dist/apps/engine/src/check-config.js
  * command-service|ingest-service|projections`. docker-compose.yml runs it before the apps (the
- * `config-check` service), so that a missing variable or a missing POS key file stops the deployment with
+ * `config-check` service), so that a missing variable or a missing key file stops the deployment with
  * one clear message instead of an app restarting in a loop.
  */
 const SCHEMAS = {
@@ -28,6 +29,7 @@ for (const app of apps.length > 0 ? apps : Object.keys(SCHEMAS)) {
   try {
     const config: object = loadConfig<object>(schema, process.env);
     if (config instanceof CommandServiceConfig) loadPosClients(config.posClientsFile);
+    if (config instanceof ProjectionsConfig && config.operatorsFile) loadOperators(config.operatorsFile);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems.map((problem) => `${app}: ${problem}`));

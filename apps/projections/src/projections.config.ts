@@ -1,6 +1,9 @@
 import { Expose, Transform } from 'class-transformer';
-import { Max, Min } from 'class-validator';
+import { IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 import { BaseAppConfig, EnvInt, withEventStore, withNats } from '@app/platform';
+
+/** An empty variable (as compose passes an unset `${VAR:-}`) is no value. */
+const emptyIsUnset = ({ value }: { value: unknown }): unknown => (value === '' ? undefined : value);
 
 export const PROJECTIONS_CONFIG = Symbol('PROJECTIONS_CONFIG');
 
@@ -25,6 +28,35 @@ export class ProjectionsConfig extends withNats(withEventStore(BaseAppConfig)) {
   /** The most the event feed holds on the NATS server's disk, in MiB (per replica). */
   @EnvInt('EVENT_FEED_MAX_MIB', { min: 1, max: 1024 * 1024 })
   readonly feedMaxMib: number = 10 * 1024;
+
+  /**
+   * The dashboard's operators and the hashes of their keys (JSON; `npm run operator-key` makes entries).
+   * Without it nobody can sign in to the dashboard: it answers 401 and shows no data.
+   */
+  @Expose({ name: 'OPERATORS_FILE' })
+  @Transform(emptyIsUnset, { toClassOnly: true })
+  @IsOptional()
+  @IsString({ message: 'OPERATORS_FILE must name the operator key file (see README: the dashboard)' })
+  readonly operatorsFile?: string;
+
+  /**
+   * Signs dashboard sessions; every projections instance behind one address needs the same one. Without it,
+   * each instance makes its own at start, and its sessions end when it restarts.
+   */
+  @Expose({ name: 'DASHBOARD_SESSION_SECRET' })
+  @Transform(emptyIsUnset, { toClassOnly: true })
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'DASHBOARD_SESSION_SECRET must be at least 32 characters' })
+  readonly dashboardSessionSecret?: string;
+
+  /** How long a dashboard sign-in lasts. */
+  @EnvInt('DASHBOARD_SESSION_HOURS', { min: 1, max: 24 * 31 })
+  readonly dashboardSessionHours: number = 12;
+
+  /** A terminal prompting or refunding for longer than this is listed among the dashboard's problems. */
+  @EnvInt('DASHBOARD_STUCK_SECONDS', { min: 1, max: 3_600 })
+  readonly dashboardStuckSeconds: number = 60;
 
   /**
    * Fault injection for crash tests only: at each step of a flush (documents written, changes published,

@@ -1,7 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { appInfrastructure, type SharedInfrastructure } from '@app/platform';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { appInfrastructure, ProblemDetailsFilter, requestValidation, type SharedInfrastructure } from '@app/platform';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { DashboardService } from './dashboard/dashboard.service';
+import { OperatorGuard } from './operators/operator.guard';
+import { OperatorSessions } from './operators/operator-sessions';
+import { OperatorsReloader } from './operators/operators.reloader';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from './projections.config';
 import { ProjectorService } from './projector/projector.service';
 import { QueriesService } from './queries/queries.service';
@@ -18,6 +22,11 @@ export class ProjectionsModule {
         ProjectorService,
         QueriesService,
         DashboardService,
+        OperatorSessions,
+        OperatorsReloader,
+        OperatorGuard,
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: APP_PIPE, useValue: requestValidation },
       ],
     };
   }

@@ -1,7 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { startEngine, type Engine } from '../../../test/support/engine';
+import { testOperator, writeOperatorsFile } from '../../../test/support/operators';
 import { startProjections } from '../../../test/support/projections';
 import type { DashboardStore } from '../src/dashboard/dashboard.service';
+import { OperatorsReloader } from '../src/operators/operators.reloader';
 import type { Change } from '../src/read-models/read-model.types';
 
 interface ServerSentEvent {
@@ -34,23 +39,49 @@ async function* serverSentEvents(response: Response): AsyncGenerator<ServerSentE
 }
 
 describe('the live store dashboard (projections app)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dashboard-'));
+  const operatorsFile = path.join(dir, 'operators.json');
+  const headOffice = testOperator('head-office');
+  const west = testOperator('west', 'bergen', 'stavanger');
+  const leaving = testOperator('leaving', 'bergen');
   let engine: Engine;
   let url: string;
+  const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+  /** Signs in as a browser does; the session cookie it is given. */
+  const signIn = async (key: string) => {
+    const response = await fetch(`${url}/v1/dashboard/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key }),
+    });
+    expect(response.status).toBe(200);
+    const setCookie = response.headers.get('set-cookie')!;
+    expect(setCookie).toMatch(/^dashboard_session=[^;]+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Strict$/);
+    return { cookie: setCookie.split(';')[0]!, body: (await response.json()) as Record<string, unknown> };
+  };
 
   beforeAll(async () => {
-    engine = await startEngine({ projections: true });
+    writeOperatorsFile(operatorsFile, [headOffice, west, leaving]);
+    engine = await startEngine({ projections: { OPERATORS_FILE: operatorsFile } });
     url = await (engine.projections as NestFastifyApplication).getUrl();
     await engine.terminals('bergen', 'D-1', 'D-2');
+    await engine.terminals('stavanger', 'S-1');
+    await engine.terminals('tromso', 'N-1');
   });
-  afterAll(() => engine.close());
+  afterAll(async () => {
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
-  it('serves its page and files, and a clear 404 for any other file', async () => {
+  it('serves its page and files to anyone (they hold no data), and a clear 404 for any other file', async () => {
     const page = await fetch(`${url}/dashboard`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     const html = await page.text();
     expect(html).toContain('<script src="/dashboard/dashboard.js"');
-    expect(html).toContain('id="latest"');
+    expect(html).toContain('id="sign-in"');
+    expect(html).not.toContain('bergen');
 
     const script = await fetch(`${url}/dashboard/dashboard.js`);
     expect(script.headers.get('content-type')).toContain('text/javascript');
@@ -62,10 +93,90 @@ describe('the live store dashboard (projections app)', () => {
     expect(await missing.json()).toMatchObject({ code: 'NOT_FOUND' });
   });
 
-  it('streams the stores first, then each payment’s outcome as it is projected', async () => {
+  it('gives no data without a key or session: 401 Problem Details, never a stream', async () => {
+    for (const [route, headers] of [
+      ['/v1/dashboard/stores', {}],
+      ['/v1/dashboard/stream', {}],
+      ['/v1/dashboard/session', {}],
+      ['/v1/dashboard/stores', bearer('op_not-a-key-anyone-has')],
+      ['/v1/dashboard/stream', { cookie: 'dashboard_session=head-office.99999999999.forged' }],
+    ] as const) {
+      const response = await fetch(`${url}${route}`, { headers });
+      expect({ route, status: response.status }).toEqual({ route, status: 401 });
+      expect(response.headers.get('content-type')).toContain('application/problem+json');
+      const problem = (await response.json()) as Record<string, unknown>;
+      expect(problem).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+      expect(JSON.stringify(problem)).not.toContain('bergen');
+    }
+  });
+
+  it('refuses a sign-in with a wrong or malformed key, and sets no cookie', async () => {
+    const attempt = (body: unknown) =>
+      fetch(`${url}/v1/dashboard/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const unknown = await attempt({ key: 'op_unknown' });
+    expect(unknown.status).toBe(401);
+    expect(unknown.headers.get('set-cookie')).toBeNull();
+    const malformed = await attempt({ key: 'has spaces in it' });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ errors: [{ field: 'key' }] });
+    expect((await attempt({})).status).toBe(400);
+  });
+
+  it('shows a key scoped to two stores exactly those two, on the first view and on the stream', async () => {
+    const { cookie, body } = await signIn(west.key);
+    expect(body).toMatchObject({ operatorId: 'west', stores: ['bergen', 'stavanger'], stuckAfterSeconds: 60 });
+    expect(await (await fetch(`${url}/v1/dashboard/session`, { headers: { cookie } })).json()).toMatchObject({
+      operatorId: 'west',
+    });
+    const stores = (await (
+      await fetch(`${url}/v1/dashboard/stores`, { headers: { cookie } })
+    ).json()) as DashboardStore[];
+    expect(stores.map((entry) => entry.store.storeId)).toEqual(['bergen', 'stavanger']);
+
     const abort = new AbortController();
-    const response = await fetch(`${url}/v1/dashboard/stream`, { signal: abort.signal });
+    const response = await fetch(`${url}/v1/dashboard/stream`, { headers: { cookie }, signal: abort.signal });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const events = serverSentEvents(response);
+    const first = (await events.next()).value as ServerSentEvent;
+    expect(first.type).toBe('stores');
+    expect((first.data as DashboardStore[]).map((entry) => entry.store.storeId)).toEqual(['bergen', 'stavanger']);
+
+    // A payment in a store it may not see, then one in a store it may: only the second reaches it.
+    const hidden = await engine.start('tromso', 'N-1', 5_000);
+    await engine.sim.control('POST', '/terminals/N-1/present', {});
+    await engine.waitForPayment(String(hidden.paymentId), (state) => state.status === 'captured', 'tromso captured');
+    const { paymentId } = await engine.start('stavanger', 'S-1', 7_000);
+    await engine.sim.control('POST', '/terminals/S-1/present', {});
+    const stores_seen = new Set<string>();
+    for await (const event of events) {
+      const changes = event.data as Change[];
+      for (const change of changes) stores_seen.add(change.doc.storeId);
+      if (changes.some((change) => change.model === 'terminal' && change.doc.lastOutcome?.paymentId === paymentId))
+        break;
+    }
+    abort.abort();
+    expect([...stores_seen]).toEqual(['stavanger']);
+
+    // The head office sees every store, and the ended payments in each store's activity.
+    const all = (await (
+      await fetch(`${url}/v1/dashboard/stores`, { headers: bearer(headOffice.key) })
+    ).json()) as DashboardStore[];
+    expect(all.map((entry) => entry.store.storeId)).toEqual(['bergen', 'stavanger', 'tromso']);
+    expect(all.find((entry) => entry.store.storeId === 'tromso')?.activity).toEqual([
+      expect.objectContaining({ kind: 'payment', paymentId: hidden.paymentId, status: 'captured', amount: 5_000 }),
+    ]);
+  });
+
+  it('streams each payment’s outcome as it is projected, with the store’s last seven days', async () => {
+    const abort = new AbortController();
+    const response = await fetch(`${url}/v1/dashboard/stream`, {
+      headers: bearer(headOffice.key),
+      signal: abort.signal,
+    });
     const events = serverSentEvents(response);
 
     const first = (await events.next()).value as ServerSentEvent;
@@ -75,33 +186,54 @@ describe('the live store dashboard (projections app)', () => {
 
     const { paymentId } = await engine.start('bergen', 'D-1', 12_300);
     await engine.sim.control('POST', '/terminals/D-1/present', {});
-    const seen = new Set<string>();
     for await (const event of events) {
       expect(event.type).toBe('changes');
-      const changes = event.data as Change[];
-      for (const change of changes) seen.add(`${change.model}:${change.key}`);
-      const terminal = changes.find((change) => change.model === 'terminal' && change.key === 'bergen.D-1');
+      const terminal = (event.data as Change[]).find(
+        (change) => change.model === 'terminal' && change.key === 'bergen.D-1',
+      );
       if (terminal?.model === 'terminal' && terminal.doc.lastOutcome?.paymentId === paymentId) {
         expect(terminal.doc.lastOutcome).toMatchObject({ status: 'captured', amount: 12_300, currency: 'NOK' });
         break;
       }
     }
     abort.abort();
-    expect(seen).toContain('store:bergen');
 
     // The first view, on its own: what a dashboard that reconnects starts from.
-    const stores = (await (await fetch(`${url}/v1/dashboard/stores`)).json()) as DashboardStore[];
+    const stores = (await (
+      await fetch(`${url}/v1/dashboard/stores`, { headers: bearer(headOffice.key) })
+    ).json()) as DashboardStore[];
     const now = stores.find((entry) => entry.store.storeId === 'bergen')!;
     expect(now.terminals.find((terminal) => terminal.terminalId === 'D-1')?.lastOutcome?.paymentId).toBe(paymentId);
     expect(now.today?.currencies.NOK).toMatchObject({ capturedCount: 1, capturedAmount: 12_300 });
+    expect(now.days.at(-1)).toEqual(now.today);
+    expect(now.activity[0]).toMatchObject({ id: `p:${String(paymentId)}`, storeId: 'bergen', terminalId: 'D-1' });
+  });
+
+  it('ends a session whose key is removed from the file: its open stream stops and it gets 401', async () => {
+    const { cookie } = await signIn(leaving.key);
+    const response = await fetch(`${url}/v1/dashboard/stream`, { headers: { cookie } });
+    const events = serverSentEvents(response);
+    expect(((await events.next()).value as ServerSentEvent).type).toBe('stores');
+
+    writeOperatorsFile(operatorsFile, [headOffice, west]);
+    expect(engine.projections!.get(OperatorsReloader).reload('test')).toBe(true);
+    expect((await fetch(`${url}/v1/dashboard/stores`, { headers: { cookie } })).status).toBe(401);
+    // The stream ends at its next batch of changes.
+    const { paymentId } = await engine.start('bergen', 'D-2', 1_000);
+    await engine.sim.control('POST', '/terminals/D-2/present', {});
+    await engine.waitForPayment(String(paymentId), (state) => state.status === 'captured', 'captured');
+    const rest: ServerSentEvent[] = [];
+    for await (const event of events) rest.push(event);
+    expect(rest.every((event) => event.type === 'changes')).toBe(true);
   });
 
   it('ends its event streams when the app stops, so that an open tab never holds the stop', async () => {
     const second = await startProjections({
       EVENT_STORE_URL: `sqlite:${engine.eventStoreFile}`,
       NATS_PREFIX: engine.prefix,
+      OPERATORS_FILE: operatorsFile,
     });
-    const response = await fetch(`${await second.getUrl()}/v1/dashboard/stream`);
+    const response = await fetch(`${await second.getUrl()}/v1/dashboard/stream`, { headers: bearer(headOffice.key) });
     const events = serverSentEvents(response);
     expect(((await events.next()).value as ServerSentEvent).type).toBe('stores');
 

@@ -13,6 +13,7 @@ import {
   Min,
   MinLength,
   ValidateNested,
+  IsBoolean,
 } from 'class-validator';
 
 const ID = /^[A-Za-z0-9_.:-]{1,100}$/;
@@ -45,6 +46,14 @@ export class SeedTerminalDto {
   @IsOptional()
   @IsIn(['ACTIVE', 'INACTIVE'])
   status?: 'ACTIVE' | 'INACTIVE';
+
+  @ApiPropertyOptional({
+    description:
+      'The customer at this terminal never answers by itself (SIM_TERMINAL_DELAY_MS does not apply): only `/present` does, or the session expires',
+  })
+  @IsOptional()
+  @IsBoolean()
+  unattended?: boolean;
 }
 
 export class WebhookDto {

@@ -38,6 +38,7 @@ export class SeedService implements OnModuleInit {
         terminal_id: terminal.terminal_id,
         store_id: terminal.store_id,
         status: terminal.status ?? 'ACTIVE',
+        ...(terminal.unattended === undefined ? {} : { unattended: terminal.unattended }),
       });
     }
     if (seed.webhooks) this.delivery.webhooks = seed.webhooks.map((hook) => ({ url: hook.url, secret: hook.secret }));

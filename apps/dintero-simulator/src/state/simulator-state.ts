@@ -27,6 +27,8 @@ export interface SimTerminal {
   activeRefund?: { readonly transactionId: string; readonly requestId: string };
   /** How this terminal answers refunds, whatever the refund amount's table says (`/_control`). */
   refundMode?: RefundMode;
+  /** Nobody answers its prompts by itself: only `/_control/terminals/{id}/present` does (or expiry). */
+  unattended?: boolean;
   /** Receipts printed so far: the next receipt number. */
   receipts?: number;
 }

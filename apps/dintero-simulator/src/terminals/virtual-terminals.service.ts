@@ -59,7 +59,8 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     const terminal = this.state.terminals.get(session.order.store.terminal_id)!;
     terminal.activeSessionId = session.id;
     session.events.push({ name: 'INITIATED', created_at: this.clock.stamp() });
-    this.schedule(session.id, this.config.terminalDelayMs, () => this.present(terminal.terminal_id));
+    if (!terminal.unattended)
+      this.schedule(session.id, this.config.terminalDelayMs, () => this.present(terminal.terminal_id));
   }
 
   /** The customer presents a card now. Returns false when nothing is prompting. */

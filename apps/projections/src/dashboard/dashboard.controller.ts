@@ -1,11 +1,40 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Controller, Get, Header, NotFoundException, Param, Res, Sse, type MessageEvent } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Req,
+  Res,
+  Sse,
+  UseGuards,
+  type MessageEvent,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
+import { serialize } from 'cookie';
 import { ApiProblems } from '@app/platform';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { concat, defer, map, of, type Observable } from 'rxjs';
+import { OperatorGuard, ViewerSession } from '../operators/operator.guard';
+import { OperatorSessions, SESSION_COOKIE, type OperatorSession } from '../operators/operator-sessions';
+import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
 import { DashboardService, type DashboardStore } from './dashboard.service';
+import { SessionView, SignInDto } from './sign-in.dto';
 
 /** The page's files, by name, with their content type: three small files known when the app is built. */
 const ASSETS: Readonly<Record<string, string>> = {
@@ -16,8 +45,10 @@ const ASSETS: Readonly<Record<string, string>> = {
 };
 
 /**
- * The live store dashboard: the page at `/dashboard`, the stores' first view at `/v1/dashboard/stores`
- * and their changes as server-sent events at `/v1/dashboard/stream`. The three files are read once and
+ * The live store dashboard: the page at `/dashboard`, a sign-in at `/v1/dashboard/session`, the viewer's
+ * stores at `/v1/dashboard/stores` and their changes as server-sent events at `/v1/dashboard/stream`.
+ * The page holds no data: everything under `/v1/dashboard` needs an operator session or key (401 without),
+ * and shows only the operator's stores. The page's files are read once and
  * served from here rather than by @fastify/static: the dashboard then comes with this module wherever it
  * is mounted (the built app, the in-process test app) without each bootstrap registering a plugin.
  */
@@ -32,7 +63,11 @@ export class DashboardController {
     ]),
   );
 
-  constructor(private readonly dashboard: DashboardService) {}
+  constructor(
+    private readonly dashboard: DashboardService,
+    private readonly sessions: OperatorSessions,
+    @Inject(PROJECTIONS_CONFIG) private readonly config: ProjectionsConfig,
+  ) {}
 
   @Get('dashboard')
   @ApiOperation({ summary: 'The live store dashboard (HTML)' })
@@ -51,23 +86,87 @@ export class DashboardController {
     this.send(reply, name);
   }
 
-  @Get('v1/dashboard/stores')
+  @Post('v1/dashboard/session')
+  @HttpCode(200)
   @Header('cache-control', 'no-store')
-  @ApiOperation({ summary: 'Every store with its terminals and today’s figures, as the read models have them' })
-  @ApiOkResponse({ description: 'An array of `{ store, terminals, today }`' })
-  stores(): DashboardStore[] {
-    return this.dashboard.snapshot();
+  @ApiOperation({
+    summary: 'Sign in with an operator key: sets the session cookie (HttpOnly) the page and its stream use',
+  })
+  @ApiOkResponse({ type: SessionView })
+  @ApiProblems({ 400: 'VALIDATION_FAILED: no key, or not a key', 401: 'UNAUTHENTICATED: unknown operator key' })
+  signIn(@Body() body: SignInDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const session = this.sessions.signIn(body.key);
+    void reply.header(
+      'set-cookie',
+      serialize(SESSION_COOKIE, session.token, {
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: request.protocol === 'https',
+        path: '/',
+        maxAge: Math.floor((session.expiresAt - Date.now()) / 1000),
+      }),
+    );
+    return this.view(session);
+  }
+
+  @Get('v1/dashboard/session')
+  @UseGuards(OperatorGuard)
+  @Header('cache-control', 'no-store')
+  @ApiCookieAuth(SESSION_COOKIE)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Who is signed in, and which stores they see' })
+  @ApiOkResponse({ type: SessionView })
+  @ApiProblems({ 401: 'UNAUTHENTICATED: not signed in, or the session ended' })
+  session(@ViewerSession() session: OperatorSession): SessionView {
+    return this.view(session);
+  }
+
+  @Delete('v1/dashboard/session')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Sign out: the session cookie is cleared' })
+  @ApiNoContentResponse({ description: 'Signed out' })
+  signOut(@Res({ passthrough: true }) reply: FastifyReply): void {
+    void reply.header(
+      'set-cookie',
+      serialize(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', path: '/', maxAge: 0 }),
+    );
+  }
+
+  @Get('v1/dashboard/stores')
+  @UseGuards(OperatorGuard)
+  @Header('cache-control', 'no-store')
+  @ApiCookieAuth(SESSION_COOKIE)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The operator’s stores with their terminals, last seven days and latest payments' })
+  @ApiOkResponse({ description: 'An array of `{ store, terminals, today, days, activity }`' })
+  @ApiProblems({ 401: 'UNAUTHENTICATED: not signed in, or the session ended' })
+  stores(@ViewerSession() session: OperatorSession): DashboardStore[] {
+    return this.dashboard.snapshot(session);
   }
 
   @Sse('v1/dashboard/stream')
+  @UseGuards(OperatorGuard)
+  @ApiCookieAuth(SESSION_COOKIE)
+  @ApiBearerAuth()
   @ApiOperation({
-    summary: 'Server-sent events: `stores` (the first view) and then `changes` (changed read-model documents)',
+    summary:
+      'Server-sent events of the operator’s stores: `stores` (the first view), then `changes` (changed read-model documents)',
   })
-  stream(): Observable<MessageEvent> {
+  @ApiProblems({ 401: 'UNAUTHENTICATED: not signed in, or the session ended' })
+  stream(@ViewerSession() session: OperatorSession): Observable<MessageEvent> {
     return concat(
-      defer(() => of<MessageEvent>({ type: 'stores', data: this.dashboard.snapshot() })),
-      this.dashboard.live().pipe(map((changes): MessageEvent => ({ type: 'changes', data: changes }))),
+      defer(() => of<MessageEvent>({ type: 'stores', data: this.dashboard.snapshot(session) })),
+      this.dashboard.live(session).pipe(map((changes): MessageEvent => ({ type: 'changes', data: changes }))),
     );
+  }
+
+  private view({ operator, expiresAt }: OperatorSession): SessionView {
+    return {
+      operatorId: operator.id,
+      stores: operator.stores === '*' ? '*' : [...operator.stores].sort(),
+      ...(Number.isFinite(expiresAt) ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
+      stuckAfterSeconds: this.config.dashboardStuckSeconds,
+    };
   }
 
   private send(reply: FastifyReply, name: string): void {

@@ -6,18 +6,30 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { bufferTime, filter, map, Subject, type Observable } from 'rxjs';
+import { bufferTime, filter, map, Subject, takeWhile, type Observable } from 'rxjs';
 import { NATS_CONNECTION } from '@app/messaging';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
+import { OperatorSessions, type OperatorSession } from '../operators/operator-sessions';
 import { ProjectorService } from '../projector/projector.service';
+import { localDate } from '../read-models/read-model.projector';
 import type { Change, StoreDayDoc, StoreDoc, TerminalDoc } from '../read-models/read-model.types';
+import { RecentActivity, type ActivityItem } from './recent-activity';
 
-/** A store as the dashboard shows it: its document, its terminals and today's figures. */
+/** A store as the dashboard shows it: its document, its terminals, its last days and its latest ends. */
 export interface DashboardStore {
   readonly store: StoreDoc;
   readonly terminals: readonly TerminalDoc[];
+  /** Today's figures (the store's own time zone decides "today"); absent before its first payment. */
   readonly today: StoreDayDoc | undefined;
+  /** The store-day documents of the last `DASHBOARD_DAYS` local days, today included, oldest first. */
+  readonly days: readonly StoreDayDoc[];
+  /** Its latest payments and refunds that ended, newest first. */
+  readonly activity: readonly ActivityItem[];
 }
+
+/** How many local days of each store the dashboard shows. */
+export const DASHBOARD_DAYS = 7;
+const DAY_MS = 86_400_000;
 
 /** How often live changes go out, coalesced per document: well inside the dashboard's one second. */
 export const DASHBOARD_INTERVAL_MS = 200;
@@ -42,11 +54,13 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
   private readonly logger = new Logger(DashboardService.name);
   private readonly changes = new Subject<Change>();
   private readonly subscriptions: Subscription[] = [];
+  private readonly activity = new RecentActivity();
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
     @Inject(PROJECTIONS_CONFIG) private readonly config: ProjectionsConfig,
     private readonly projector: ProjectorService,
+    private readonly sessions: OperatorSessions,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -67,6 +81,7 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
             } catch {
               change = undefined;
             }
+            if (change?.model === 'terminal') this.activity.note(change.doc);
             if (change) this.changes.next(change);
             else this.logger.warn({ subject: msg.subject }, 'skipped a change that is not a read-model document');
           },
@@ -84,24 +99,35 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
     this.changes.complete();
   }
 
-  /** Every store with its terminals and today's figures (the store's own time zone decides "today"). */
-  snapshot(): DashboardStore[] {
+  /** The stores the viewer may see, each with its terminals, days and latest ends. */
+  snapshot({ operator }: OperatorSession, now = Date.now()): DashboardStore[] {
     const models = this.projector.models;
     return models
       .allStores()
+      .filter((store) => operator.maySee(store.storeId))
       .sort((a, b) => a.storeId.localeCompare(b.storeId))
-      .map((store) => ({
-        store,
-        terminals: models.terminalsOfStore(store.storeId).sort((a, b) => a.terminalId.localeCompare(b.terminalId)),
-        today: store.today ? models.storeDay(store.storeId, store.today.date) : undefined,
-      }));
+      .map((store) => {
+        const terminals = models
+          .terminalsOfStore(store.storeId)
+          .sort((a, b) => a.terminalId.localeCompare(b.terminalId));
+        const days = lastDays(store.timeZone, now).flatMap((date) => models.storeDay(store.storeId, date) ?? []);
+        const today =
+          days.at(-1)?.date === localDate(new Date(now).toISOString(), store.timeZone) ? days.at(-1) : undefined;
+        return { store, terminals, today, days, activity: this.activity.of(store.storeId, terminals) };
+      });
   }
 
-  /** Changed documents, every `intervalMs` at most, the newest of each document only. */
-  live(intervalMs = DASHBOARD_INTERVAL_MS): Observable<Change[]> {
+  /**
+   * The viewer's changed documents, every `intervalMs` at most, the newest of each document only; filtered
+   * here, so that a browser never receives a store it may not see. It ends once the session does (its time
+   * is up, or its key was changed or removed), at the next batch.
+   */
+  live(session: OperatorSession, intervalMs = DASHBOARD_INTERVAL_MS): Observable<Change[]> {
     return this.changes.pipe(
+      filter((change) => session.operator.maySee(change.doc.storeId)),
       bufferTime(intervalMs),
       filter((batch) => batch.length > 0),
+      takeWhile(() => this.sessions.holds(session)),
       map((batch) => {
         const newest = new Map<string, Change>();
         for (const change of batch) {
@@ -113,4 +139,14 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
       }),
     );
   }
+}
+
+/** The `DASHBOARD_DAYS` local dates up to today in a time zone, oldest first. */
+function lastDays(timeZone: string, now: number): string[] {
+  const dates = new Set<string>();
+  // Stepping back whole days in UTC can skip or repeat a local date across a daylight-saving change (or a
+  // zone's own jump): a set, and one step more than needed, give each date once.
+  for (let back = DASHBOARD_DAYS; back >= 0; back -= 1)
+    dates.add(localDate(new Date(now - back * DAY_MS).toISOString(), timeZone));
+  return [...dates].slice(-DASHBOARD_DAYS);
 }

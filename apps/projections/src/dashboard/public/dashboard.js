@@ -1,13 +1,43 @@
-// The live store dashboard. It keeps the read-model documents it is sent (GET /v1/dashboard/stream:
-// `stores` first, then `changes`), each only when its log position is not older than the one it holds,
-// and redraws at most once a frame. Text goes in with textContent only: store names come from POS input.
+// The live store dashboard. After sign-in it keeps the read-model documents it is sent (GET
+// /v1/dashboard/stream: `stores` first, then `changes`), each only when its log position is not older than
+// the one it holds. A change redraws only its store's card, at most once a frame; a one-second tick ages
+// the busy terminals and the problem strip. Text goes in with textContent only: names come from POS input.
 'use strict';
 
-const LATEST = 30;
+const ACTIVITY = 50;
+const DAY_MS = 86_400_000;
 /** storeId → { store, terminals: Map<terminalId, doc>, days: Map<date, doc> } */
 const stores = new Map();
-/** paymentId → { ...outcome, storeId, terminalId } */
-const latest = new Map();
+/** id (`p:{paymentId}` or `r:{refundId}`) → activity item; the newest ACTIVITY are kept. */
+const activity = new Map();
+/** Items that came while the list was paused, shown when it resumes. */
+let held = [];
+let paused = false;
+let settings = { stuckAfterSeconds: 60 };
+let source;
+
+const TERMINAL_STATES = {
+  idle: 'Ready',
+  starting: 'Starting payment',
+  awaiting_card: 'Waiting for card',
+  cancelling: 'Cancelling',
+  refunding: 'Refunding',
+  deactivated: 'Deactivated',
+};
+const OUTCOMES = {
+  captured: 'Paid',
+  declined: 'Declined',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+  expired: 'Timed out',
+  rejected: 'Not started: Dintero refused it',
+  voided: 'Voided',
+  refunded: 'Refunded',
+  refund_failed: 'Refund failed',
+};
+const BUSY = new Set(['starting', 'awaiting_card', 'cancelling', 'refunding']);
+
+// ---- the documents ----
 
 function newer(held, doc) {
   return !held || BigInt(held.position) <= BigInt(doc.position);
@@ -22,15 +52,29 @@ function storeEntry(storeId) {
   return entry;
 }
 
-function noteOutcome(terminal) {
-  const outcome = terminal.lastOutcome;
-  if (!outcome) return;
-  latest.set(outcome.paymentId, { ...outcome, storeId: terminal.storeId, terminalId: terminal.terminalId });
-  if (latest.size > LATEST * 2) {
-    const keep = [...latest.values()].sort((a, b) => b.at.localeCompare(a.at)).slice(0, LATEST);
-    latest.clear();
-    for (const item of keep) latest.set(item.paymentId, item);
+function noteActivity(item) {
+  if (activity.has(item.id) || held.some((other) => other.id === item.id)) return;
+  if (paused) held.push(item);
+  else addActivity(item);
+}
+
+function addActivity(item) {
+  activity.set(item.id, item);
+  if (activity.size > ACTIVITY * 2) {
+    const keep = newestFirst([...activity.values()]).slice(0, ACTIVITY);
+    activity.clear();
+    for (const kept of keep) activity.set(kept.id, kept);
   }
+  activityDirty = true;
+}
+
+function activityOf(terminal) {
+  const { storeId, terminalId, lastOutcome, lastRefund } = terminal;
+  const items = [];
+  if (lastOutcome)
+    items.push({ id: `p:${lastOutcome.paymentId}`, kind: 'payment', storeId, terminalId, ...lastOutcome });
+  if (lastRefund) items.push({ id: `r:${lastRefund.refundId}`, kind: 'refund', storeId, terminalId, ...lastRefund });
+  return items;
 }
 
 function apply({ model, doc }) {
@@ -40,80 +84,231 @@ function apply({ model, doc }) {
   } else if (model === 'terminal') {
     if (newer(entry.terminals.get(doc.terminalId), doc)) {
       entry.terminals.set(doc.terminalId, doc);
-      noteOutcome(doc);
+      activityOf(doc).forEach(noteActivity);
     }
   } else if (model === 'store-day') {
     if (newer(entry.days.get(doc.date), doc)) entry.days.set(doc.date, doc);
-    // Yesterday's figures are of no use here: keep the two latest days.
     const dates = [...entry.days.keys()].sort();
-    for (const date of dates.slice(0, -2)) entry.days.delete(date);
+    for (const date of dates.slice(0, -7)) entry.days.delete(date);
   }
+  dirty.add(doc.storeId);
 }
 
 function load(snapshot) {
   stores.clear();
-  latest.clear();
-  for (const { store, terminals, today } of snapshot) {
+  activity.clear();
+  held = [];
+  for (const { store, terminals, days, activity: ended } of snapshot) {
     apply({ model: 'store', doc: store });
     for (const terminal of terminals) apply({ model: 'terminal', doc: terminal });
-    if (today) apply({ model: 'store-day', doc: today });
+    for (const day of days) apply({ model: 'store-day', doc: day });
+    for (const item of ended) addActivity(item);
   }
+  storeOptions();
 }
 
-// ---- drawing ----
+// ---- words, numbers and times ----
 
 function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) if (value !== undefined) element.setAttribute(name, value);
-  for (const child of children) if (child !== undefined) element.append(child);
+  for (const child of children) if (child !== undefined && child !== null) element.append(child);
   return element;
 }
 
 const formats = new Map();
+function cached(key, make) {
+  let format = formats.get(key);
+  if (!format) formats.set(key, (format = make()));
+  return format;
+}
+
 function money(minorUnits, currency) {
-  let format = formats.get(currency);
-  if (!format) {
-    format = new Intl.NumberFormat(undefined, { style: 'currency', currency });
-    formats.set(currency, format);
-  }
+  const format = cached(`money:${currency}`, () => new Intl.NumberFormat(undefined, { style: 'currency', currency }));
   return format.format(minorUnits / 10 ** format.resolvedOptions().maximumFractionDigits);
 }
 
-function clock(iso) {
-  return new Date(iso).toLocaleTimeString(undefined, { hour12: false });
+function percent(fraction) {
+  return cached('percent', () => new Intl.NumberFormat(undefined, { style: 'percent' })).format(fraction);
 }
 
-function totalsLine(today) {
-  const totals = Object.entries(today?.currencies ?? {});
-  if (totals.length === 0) return 'no captures today';
-  return totals
-    .map(
-      ([currency, t]) =>
-        `${t.capturedCount} captured ${money(t.capturedAmount, currency)} · refunded ${money(t.refundedAmount, currency)} · net ${money(t.net, currency)}`,
-    )
-    .join('; ');
+function timeZoneOf(storeId) {
+  return stores.get(storeId)?.store?.timeZone ?? 'UTC';
+}
+
+/** `yyyy-mm-dd` of an instant in a time zone. */
+function localDate(instant, timeZone) {
+  return cached(
+    `date:${timeZone}`,
+    () => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }),
+  ).format(instant);
+}
+
+/** A time in the store's zone, with its zone, and with the date when it is not today there. */
+function storeTime(iso, storeId) {
+  const timeZone = timeZoneOf(storeId);
+  const instant = new Date(iso);
+  const today = localDate(instant, timeZone) === localDate(Date.now(), timeZone);
+  const key = `time:${timeZone}:${today}`;
+  return cached(
+    key,
+    () =>
+      new Intl.DateTimeFormat(undefined, {
+        timeZone,
+        ...(today ? {} : { day: 'numeric', month: 'short' }),
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        hourCycle: 'h23',
+        timeZoneName: 'short',
+      }),
+  ).format(instant);
+}
+
+function timeElement(iso, storeId) {
+  return h('time', { datetime: iso, title: iso }, storeTime(iso, storeId));
+}
+
+function duration(ms) {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${minutes % 60} min`;
+  return `${Math.floor(hours / 24)} days`;
+}
+
+/** A span whose text is "for …" and that the tick keeps up to date. */
+function age(since, prefix = 'for ') {
+  return h(
+    'span',
+    { class: 'age', 'data-since': since, 'data-prefix': prefix },
+    prefix + duration(Date.now() - Date.parse(since)),
+  );
+}
+
+function storeName(storeId) {
+  return stores.get(storeId)?.store?.name ?? storeId;
+}
+
+function terminalAnchor(storeId, terminalId) {
+  return `terminal-${storeId}-${terminalId}`;
+}
+
+function link(href, text) {
+  return h('a', { href: `#${href}` }, text);
+}
+
+// ---- the store cards ----
+
+function currencyLines(currencies) {
+  const entries = Object.entries(currencies ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  if (entries.length === 0) return [h('li', {}, 'No payments yet today')];
+  return entries.map(([currency, t]) =>
+    h(
+      'li',
+      { 'data-currency': currency },
+      h('strong', {}, `${currency} `),
+      `${t.capturedCount} paid ${money(t.capturedAmount, currency)}`,
+      t.refundedCount > 0 ? ` · ${t.refundedCount} refunded ${money(t.refundedAmount, currency)}` : '',
+      ` · net ${money(t.net, currency)}`,
+    ),
+  );
+}
+
+function captured(day) {
+  return Object.values(day?.currencies ?? {}).reduce((sum, t) => sum + t.capturedCount, 0);
+}
+
+function countsLine(day) {
+  const counts = day?.counts ?? { declined: 0, cancelled: 0, failed: 0, expired: 0 };
+  return `${counts.declined} declined · ${counts.cancelled} cancelled · ${counts.expired} timed out · ${counts.failed} failed`;
 }
 
 function terminalItem(terminal) {
-  const outcome = terminal.lastOutcome;
-  const doing = terminal.active ? `${terminal.status} (${terminal.active.kind})` : terminal.status;
+  const { storeId, terminalId, status, active } = terminal;
+  const since = active && BUSY.has(status) ? active.since : terminal.statusSince;
+  const last = terminal.lastOutcome;
   return h(
     'li',
-    { class: 'terminal', 'data-terminal-id': terminal.terminalId, 'data-status': terminal.status },
-    h('span', {}, terminal.terminalId),
-    h('span', {}, outcome ? `${doing} · last ${outcome.status} ${money(outcome.amount, outcome.currency)}` : doing),
+    {
+      class: 'terminal',
+      id: terminalAnchor(storeId, terminalId),
+      'data-terminal-id': terminalId,
+      'data-status': status,
+    },
+    h('span', { class: 'terminal-name' }, terminalId),
+    h(
+      'span',
+      { class: 'state' },
+      TERMINAL_STATES[status] ?? status,
+      active?.kind === 'refund' && status !== 'refunding' ? ' (refund)' : '',
+      since ? ' ' : '',
+      since ? age(since) : undefined,
+    ),
+    last
+      ? h(
+          'span',
+          { class: 'last' },
+          `Last: ${OUTCOMES[last.status] ?? last.status} ${money(last.amount, last.currency)}, `,
+          timeElement(last.at, storeId),
+        )
+      : undefined,
+  );
+}
+
+function weekTable(storeId, days) {
+  const timeZone = timeZoneOf(storeId);
+  const dates = [];
+  for (let back = 6; back >= 0; back -= 1) dates.push(localDate(Date.now() - back * DAY_MS, timeZone));
+  const weekday = cached(
+    'weekday',
+    () => new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', timeZone: 'UTC' }),
+  );
+  const rows = [...new Set(dates)].map((date) => {
+    const day = days.get(date);
+    const net = Object.entries(day?.currencies ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([currency, t]) => money(t.net, currency));
+    return h(
+      'tr',
+      { 'data-date': date },
+      h('th', { scope: 'row' }, weekday.format(new Date(`${date}T12:00:00Z`))),
+      h('td', {}, String(captured(day))),
+      h('td', {}, net.length > 0 ? net.join('\n') : '–'),
+      h('td', {}, String(day?.counts.declined ?? 0)),
+    );
+  });
+  return h(
+    'details',
+    { class: 'week' },
+    h('summary', {}, 'Last 7 days'),
+    h(
+      'table',
+      {},
+      h('thead', {}, h('tr', {}, h('th', {}, 'Day'), h('th', {}, 'Paid'), h('th', {}, 'Net'), h('th', {}, 'Declined'))),
+      h('tbody', {}, ...rows),
+    ),
   );
 }
 
 function storeCard(storeId, { store, terminals, days }) {
-  const today = store?.today ? days.get(store.today.date) : undefined;
-  const counts = store?.terminals ?? { busy: 0, idle: 0, offline: 0 };
+  const today = days.get(localDate(Date.now(), store.timeZone));
+  const counts = store.terminals;
   return h(
     'article',
-    { class: 'store', 'data-store-id': storeId },
-    h('h2', {}, store?.name ?? storeId),
-    h('p', { class: 'totals' }, `${counts.busy} busy · ${counts.idle} idle · ${counts.offline} offline`),
-    h('p', { class: 'totals', 'data-role': 'today' }, totalsLine(today)),
+    { class: 'store', id: `store-${storeId}`, 'data-store-id': storeId },
+    h('h2', {}, store.name ?? storeId),
+    h('p', { class: 'muted' }, `${storeId} · ${store.timeZone}`),
+    h(
+      'p',
+      { class: 'terminal-counts' },
+      `${counts.busy} busy · ${counts.idle} ready · ${counts.deactivated ?? 0} deactivated`,
+    ),
+    h('ul', { class: 'totals', 'data-role': 'today' }, ...currencyLines(today?.currencies)),
+    h('p', { class: 'counts', 'data-role': 'refusals' }, `Today: ${countsLine(today)}`),
+    weekTable(storeId, days),
     h(
       'ul',
       { class: 'terminals' },
@@ -122,64 +317,175 @@ function storeCard(storeId, { store, terminals, days }) {
   );
 }
 
-function latestItem(item) {
-  return h(
-    'li',
-    { 'data-payment-id': item.paymentId, 'data-status': item.status },
-    h('span', {}, clock(item.at)),
-    h('span', {}, `${item.storeId} · ${item.terminalId}`),
-    h('span', {}, `${item.status} ${money(item.amount, item.currency)}`),
-  );
-}
+// ---- the problem strip ----
 
-function lateItem(storeId, late) {
-  return h(
-    'li',
-    { 'data-payment-id': late.paymentId },
-    h('span', {}, clock(late.at)),
-    h('span', {}, `${storeId} · ${late.terminalId} · after ${late.endedAs}`),
-    h('span', {}, money(late.amount, late.currency)),
-  );
-}
-
-function reviewItem(storeId, storeName, entry) {
-  return h(
-    'li',
-    { 'data-payment-id': entry.paymentId, 'data-status': 'outcome_unknown' },
-    h('span', {}, `since ${clock(entry.since)}`),
-    h('span', {}, `${storeName} · ${entry.terminalId}`),
-    h('span', {}, `payment ${entry.paymentId}${entry.transactionId ? ` · Dintero ${entry.transactionId}` : ''}`),
-  );
-}
-
-function draw() {
-  const ordered = [...stores.entries()].filter(([, entry]) => entry.store).sort(([a], [b]) => a.localeCompare(b));
-  document.getElementById('stores').replaceChildren(...ordered.map(([id, entry]) => storeCard(id, entry)));
-
-  const recent = [...latest.values()].sort((a, b) => b.at.localeCompare(a.at)).slice(0, LATEST);
-  document.getElementById('latest').replaceChildren(...recent.map(latestItem));
-
-  const late = ordered.flatMap(([id, { store, days }]) =>
-    (store.today ? (days.get(store.today.date)?.lateCaptures ?? []) : []).map((capture) => lateItem(id, capture)),
-  );
-  document.getElementById('late-captures').replaceChildren(...late);
-
-  const review = ordered.flatMap(([id, { store }]) =>
-    (store.review ?? []).map((entry) => reviewItem(id, store.name ?? id, entry)),
-  );
-  document.getElementById('review').replaceChildren(...review);
-
-  const terminals = { busy: 0, idle: 0, offline: 0 };
-  let position = 0n;
-  for (const [, { store }] of ordered) {
-    for (const key of Object.keys(terminals)) terminals[key] += store.terminals[key];
-    if (BigInt(store.position) > position) position = BigInt(store.position);
+/** What needs a person now, most urgent first: each with its text, and a link to its store or terminal. */
+function problems(now) {
+  const found = [];
+  for (const [storeId, { store, terminals, days }] of stores) {
+    if (!store) continue;
+    const name = storeName(storeId);
+    for (const terminal of terminals.values()) {
+      const { active, status, terminalId } = terminal;
+      if (!active || !BUSY.has(status)) continue;
+      const where = link(terminalAnchor(storeId, terminalId), `${name} · ${terminalId}`);
+      if (active.expiresAt && Date.parse(active.expiresAt) < now)
+        found.push({
+          rank: 0,
+          kind: 'overdue',
+          key: `overdue:${storeId}:${terminalId}:${active.paymentId}:${status}`,
+          since: active.since,
+          parts: [
+            where,
+            `: ${TERMINAL_STATES[status]}, open past its deadline (`,
+            timeElement(active.expiresAt, storeId),
+            ') ',
+            age(active.since, 'open '),
+          ],
+        });
+      else if (now - Date.parse(active.since) > settings.stuckAfterSeconds * 1000)
+        found.push({
+          rank: 1,
+          kind: 'stuck',
+          key: `stuck:${storeId}:${terminalId}:${active.paymentId}:${status}`,
+          since: active.since,
+          parts: [where, `: ${TERMINAL_STATES[status]} `, age(active.since)],
+        });
+    }
+    for (const entry of store.review ?? [])
+      found.push({
+        rank: 0,
+        kind: 'unknown',
+        key: `unknown:${entry.paymentId}`,
+        since: entry.since,
+        parts: [
+          link(terminalAnchor(storeId, entry.terminalId), `${name} · ${entry.terminalId}`),
+          ': outcome unknown at Dintero since ',
+          timeElement(entry.since, storeId),
+          `. Check the terminal's receipt or Dintero's Backoffice before taking payment ${entry.paymentId} again.`,
+        ],
+      });
+    const recent = [...days.keys()].sort().slice(-2);
+    for (const date of recent)
+      for (const late of days.get(date).lateCaptures ?? [])
+        found.push({
+          rank: 0,
+          kind: 'late-capture',
+          key: `late:${late.paymentId}:${late.transactionId}`,
+          since: late.at,
+          parts: [
+            link(terminalAnchor(storeId, late.terminalId), `${name} · ${late.terminalId}`),
+            `: ${money(late.amount, late.currency)} captured after the payment was ${OUTCOMES[late.endedAs]?.toLowerCase() ?? late.endedAs} (`,
+            timeElement(late.at, storeId),
+            `). Refund it: payment ${late.paymentId}.`,
+          ],
+        });
+    const declines = declineRate(storeId, days);
+    if (declines)
+      found.push({
+        rank: 2,
+        kind: 'declines',
+        key: `declines:${storeId}:${declines.declined}:${declines.attempts}`,
+        since: '',
+        parts: [
+          link(`store-${storeId}`, name),
+          `: ${percent(declines.today)} of card payments declined today (${declines.declined} of ${declines.attempts}), usually ${percent(declines.usual)}`,
+        ],
+      });
   }
-  document.getElementById('summary').textContent =
-    `${ordered.length} stores · terminals: ${terminals.busy} busy, ${terminals.idle} idle, ${terminals.offline} offline · log position ${position}`;
+  return found.sort((a, b) => a.rank - b.rank || a.since.localeCompare(b.since) || a.key.localeCompare(b.key));
 }
 
+/**
+ * Today's decline rate when it is far above the store's usual (its previous six days, or 10 % without
+ * enough of them): at least five declines, and twice the usual and 15 points above it.
+ */
+function declineRate(storeId, days) {
+  const today = localDate(Date.now(), timeZoneOf(storeId));
+  let declined = 0;
+  let attempts = 0;
+  let pastDeclined = 0;
+  let pastAttempts = 0;
+  for (const [date, day] of days) {
+    const d = day.counts.declined;
+    const a = d + captured(day);
+    if (date === today) [declined, attempts] = [d, a];
+    else [pastDeclined, pastAttempts] = [pastDeclined + d, pastAttempts + a];
+  }
+  if (declined < 5 || attempts < 10) return undefined;
+  const usual = pastAttempts >= 20 ? pastDeclined / pastAttempts : 0.1;
+  const rate = declined / attempts;
+  return rate >= Math.max(2 * usual, usual + 0.15) ? { today: rate, usual, declined, attempts } : undefined;
+}
+
+let shownProblems = '';
+
+/** The strip is drawn again only when its entries change (a link is not replaced under a finger or pointer). */
+function drawProblems() {
+  const found = problems(Date.now());
+  // A renamed store changes the texts but not the keys: the names are part of what is compared.
+  const keys = found.map((problem) => `${problem.key}@${problem.parts[0].textContent}`).join('|');
+  if (keys === shownProblems) return;
+  shownProblems = keys;
+  document
+    .getElementById('problem-list')
+    .replaceChildren(...found.map((problem) => h('li', { 'data-kind': problem.kind }, ...problem.parts)));
+  document.getElementById('no-problems').hidden = found.length > 0;
+  document.getElementById('problems').dataset.count = String(found.length);
+}
+
+// ---- the activity list ----
+
+let activityDirty = false;
+
+function newestFirst(items) {
+  return items.sort((a, b) => b.at.localeCompare(a.at) || b.id.localeCompare(a.id));
+}
+
+function activityItem(item) {
+  return h(
+    'li',
+    { 'data-payment-id': item.paymentId, 'data-status': item.status, 'data-kind': item.kind },
+    timeElement(item.at, item.storeId),
+    h(
+      'span',
+      {},
+      link(terminalAnchor(item.storeId, item.terminalId), `${storeName(item.storeId)} · ${item.terminalId}`),
+    ),
+    h('span', { class: 'outcome' }, `${OUTCOMES[item.status] ?? item.status} ${money(item.amount, item.currency)}`),
+  );
+}
+
+function drawActivity() {
+  activityDirty = false;
+  const store = document.getElementById('filter-store').value;
+  const outcome = document.getElementById('filter-outcome').value;
+  const shown = newestFirst([...activity.values()])
+    .filter((item) => !store || item.storeId === store)
+    .filter((item) => !outcome || (outcome === 'refund' ? item.kind === 'refund' : item.status === outcome))
+    .slice(0, ACTIVITY);
+  document.getElementById('activity').replaceChildren(...shown.map(activityItem));
+  document.getElementById('held').textContent = paused && held.length > 0 ? `${held.length} new` : '';
+}
+
+function storeOptions() {
+  const select = document.getElementById('filter-store');
+  const chosen = select.value;
+  const ids = [...stores.keys()]
+    .filter((id) => stores.get(id).store)
+    .sort((a, b) => storeName(a).localeCompare(storeName(b)));
+  select.replaceChildren(
+    h('option', { value: '' }, 'All stores'),
+    ...ids.map((id) => h('option', { value: id }, storeName(id))),
+  );
+  select.value = ids.includes(chosen) ? chosen : '';
+}
+
+// ---- drawing ----
+
+const dirty = new Set();
 let drawing = false;
+
 function redraw() {
   if (drawing) return;
   drawing = true;
@@ -189,26 +495,145 @@ function redraw() {
   });
 }
 
-// ---- live ----
+/** The cards of changed stores are made anew and put in their place (stores in id order); the rest stay. */
+function draw() {
+  const container = document.getElementById('stores');
+  let newStore = false;
+  for (const storeId of dirty) {
+    const entry = stores.get(storeId);
+    if (!entry?.store) continue;
+    const card = storeCard(storeId, entry);
+    const old = document.getElementById(`store-${storeId}`);
+    if (old) old.replaceWith(card);
+    else {
+      newStore = true;
+      const next = [...container.children].find((other) => other.dataset.storeId > storeId);
+      container.insertBefore(card, next ?? null);
+    }
+  }
+  dirty.clear();
+  if (newStore) storeOptions();
+  if (activityDirty) drawActivity();
+  drawProblems();
+  drawSummary();
+}
+
+function drawSummary() {
+  const totals = { busy: 0, idle: 0, deactivated: 0 };
+  let count = 0;
+  for (const { store } of stores.values()) {
+    if (!store) continue;
+    count += 1;
+    for (const key of Object.keys(totals)) totals[key] += store.terminals[key] ?? 0;
+  }
+  document.getElementById('summary').textContent =
+    `${count} stores · terminals: ${totals.busy} busy, ${totals.idle} ready, ${totals.deactivated} deactivated`;
+}
+
+/** Once a second: the ages on the page, and the problems (a prompt becomes stuck by time alone). */
+function tick() {
+  const now = Date.now();
+  for (const span of document.querySelectorAll('.age'))
+    span.textContent = span.dataset.prefix + duration(now - Date.parse(span.dataset.since));
+  drawProblems();
+}
+
+// ---- sign-in and the live stream ----
+
+function show(signedIn) {
+  document.getElementById('sign-in').hidden = signedIn;
+  document.getElementById('board').hidden = !signedIn;
+  document.getElementById('problems').hidden = !signedIn;
+  document.getElementById('sign-out').hidden = !signedIn;
+  if (!signedIn) {
+    stores.clear();
+    activity.clear();
+    document.getElementById('stores').replaceChildren();
+    document.getElementById('summary').textContent = '';
+    document.getElementById('viewer').textContent = '';
+    setConnection('signed-out', 'signed out');
+    document.querySelector('#sign-in input').focus();
+  }
+}
+
+function setConnection(state, text) {
+  const connection = document.getElementById('connection');
+  connection.dataset.state = state;
+  connection.textContent = text;
+}
+
+async function checkSession() {
+  const response = await fetch('/v1/dashboard/session', { credentials: 'same-origin' });
+  if (response.status === 401) return show(false);
+  if (!response.ok) return setConnection('lost', `the dashboard answered ${response.status}`);
+  start(await response.json());
+}
+
+function start(session) {
+  settings = session;
+  document.getElementById('viewer').textContent =
+    `${session.operatorId} · ${session.stores === '*' ? 'every store' : `${session.stores.length} stores`}`;
+  show(true);
+  connect();
+}
 
 function connect() {
-  const connection = document.getElementById('connection');
-  const source = new EventSource('/v1/dashboard/stream');
+  source?.close();
+  setConnection('connecting', 'connecting');
+  source = new EventSource('/v1/dashboard/stream');
   source.addEventListener('stores', (event) => {
+    document.getElementById('stores').replaceChildren();
     load(JSON.parse(event.data));
-    connection.dataset.state = 'live';
-    connection.textContent = 'live';
+    for (const storeId of stores.keys()) dirty.add(storeId);
+    activityDirty = true;
+    setConnection('live', 'live');
     redraw();
   });
   source.addEventListener('changes', (event) => {
     for (const change of JSON.parse(event.data)) apply(change);
     redraw();
   });
-  // EventSource reconnects by itself; the server then sends the stores afresh.
   source.addEventListener('error', () => {
-    connection.dataset.state = 'lost';
-    connection.textContent = 'reconnecting…';
+    // EventSource reconnects by itself after a dropped stream; a refused one (the session ended) it gives up.
+    if (source.readyState === EventSource.CLOSED) void checkSession();
+    else setConnection('lost', 'reconnecting…');
   });
 }
 
-connect();
+document.getElementById('sign-in').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const error = document.getElementById('sign-in-error');
+  error.textContent = '';
+  const response = await fetch('/v1/dashboard/session', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ key: form.elements.key.value }),
+  });
+  form.elements.key.value = '';
+  if (response.ok) return start(await response.json());
+  const problem = await response.json().catch(() => ({}));
+  error.textContent = problem.detail ?? `Sign-in failed (${response.status})`;
+});
+
+document.getElementById('sign-out').addEventListener('click', async () => {
+  source?.close();
+  await fetch('/v1/dashboard/session', { method: 'DELETE' });
+  show(false);
+});
+
+document.getElementById('pause').addEventListener('click', (event) => {
+  paused = !paused;
+  event.currentTarget.setAttribute('aria-pressed', String(paused));
+  event.currentTarget.textContent = paused ? 'Resume' : 'Pause';
+  if (!paused) {
+    held.forEach(addActivity);
+    held = [];
+  }
+  drawActivity();
+});
+for (const id of ['filter-store', 'filter-outcome'])
+  document.getElementById(id).addEventListener('change', drawActivity);
+
+setInterval(tick, 1_000);
+void checkSession();

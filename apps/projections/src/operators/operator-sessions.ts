@@ -1,0 +1,95 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { parse as parseCookies } from 'cookie';
+import { bearerKey, hashApiKey } from '@app/platform';
+import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
+import { OperatorKeys, OperatorNotAuthenticatedError, type Operator } from './operator';
+import { loadOperators } from './operators.file';
+
+/** The cookie that holds a signed-in browser's session (HttpOnly: the page's script never sees it). */
+export const SESSION_COOKIE = 'dashboard_session';
+
+export interface OperatorSession {
+  readonly operator: Operator;
+  /** When the session ends, in ms since the epoch. */
+  readonly expiresAt: number;
+}
+
+/**
+ * Who is watching the dashboard. A browser signs in once with its operator key and then holds a session
+ * cookie, because an EventSource cannot send an `Authorization` header and a key must never go in a URL;
+ * scripts may send `Authorization: Bearer <key>` instead.
+ *
+ * A session is `{operatorId}.{expires}.{mac}`, the MAC an HMAC-SHA256 with DASHBOARD_SESSION_SECRET over the
+ * id, the expiry and the hash of the operator's key: nothing is stored per session, every instance with the
+ * same secret accepts it, and a changed or removed key ends its sessions at the next request. Without a
+ * secret, each instance makes one at start: its sessions then end when it restarts.
+ */
+@Injectable()
+export class OperatorSessions {
+  private keys: OperatorKeys;
+  private readonly secret: Buffer;
+
+  constructor(@Inject(PROJECTIONS_CONFIG) private readonly config: ProjectionsConfig) {
+    this.keys = config.operatorsFile ? loadOperators(config.operatorsFile) : new OperatorKeys(new Map());
+    this.secret = config.dashboardSessionSecret ? Buffer.from(config.dashboardSessionSecret, 'utf8') : randomBytes(32);
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  /** Takes the operators of a key file read again; requests after this see only them. */
+  replace(keys: OperatorKeys): void {
+    this.keys = keys;
+  }
+
+  /** A new session for the holder of `key`. */
+  signIn(key: string, now = Date.now()): OperatorSession & { readonly token: string } {
+    const operator = this.keys.withKeyHash(hashApiKey(key));
+    if (!operator) throw new OperatorNotAuthenticatedError(this.unknownKey());
+    const expiresAt = now + this.config.dashboardSessionHours * 3_600_000;
+    const payload = `${operator.id}.${Math.floor(expiresAt / 1000)}`;
+    return { operator, expiresAt, token: `${payload}.${this.mac(payload, operator.keySha256)}` };
+  }
+
+  /** The operator of a request: its `Authorization: Bearer` key, or else its session cookie. */
+  authenticate(
+    headers: { readonly authorization?: string; readonly cookie?: string },
+    now = Date.now(),
+  ): OperatorSession {
+    const key = bearerKey(headers.authorization);
+    if (key !== undefined) {
+      const operator = this.keys.withKeyHash(hashApiKey(key));
+      if (!operator) throw new OperatorNotAuthenticatedError(this.unknownKey());
+      return { operator, expiresAt: Number.POSITIVE_INFINITY };
+    }
+    const token = headers.cookie === undefined ? undefined : parseCookies(headers.cookie)[SESSION_COOKIE];
+    if (!token) throw new OperatorNotAuthenticatedError('Sign in with an operator key (see README: the dashboard)');
+    const [id = '', expires = '', mac = ''] = token.split('.');
+    const operator = this.keys.withId(id);
+    const expiresAt = Number(expires) * 1000;
+    const expected = operator ? Buffer.from(this.mac(`${id}.${expires}`, operator.keySha256)) : undefined;
+    if (!operator || !expected || expected.length !== mac.length || !timingSafeEqual(expected, Buffer.from(mac)))
+      throw new OperatorNotAuthenticatedError(
+        'The session is not valid (the key was changed or removed): sign in again',
+      );
+    if (!(expiresAt > now)) throw new OperatorNotAuthenticatedError('The session has ended: sign in again');
+    return { operator, expiresAt };
+  }
+
+  /** Whether a session still stands: its time is not up and its key is still in the file. */
+  holds({ operator, expiresAt }: OperatorSession, now = Date.now()): boolean {
+    return expiresAt > now && this.keys.withId(operator.id)?.keySha256 === operator.keySha256;
+  }
+
+  private unknownKey(): string {
+    return this.keys.size === 0
+      ? 'No operator keys are configured: set OPERATORS_FILE (see README: the dashboard)'
+      : 'Unknown operator key';
+  }
+
+  private mac(payload: string, keySha256: string): string {
+    return createHmac('sha256', this.secret).update(`${payload}.${keySha256}`).digest('base64url');
+  }
+}
