@@ -11,10 +11,11 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import { SqliteEventStore, type NewEvent } from '@app/event-store';
+import { SqliteEventStore } from '@app/event-store';
 import { natsNames } from '@app/messaging';
 import { removeNatsState } from '../test/support/projections';
 import { elapsedMs, machine, percentile, pool, round, runWithApps } from './bench-support';
+import { event, paymentEvents } from './payment-events';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const STORES = 1_000;
@@ -26,89 +27,8 @@ const DAY = Date.parse('2026-11-24T08:00:00.000Z');
 
 const storeId = (n: number) => `S-${String(n % STORES).padStart(4, '0')}`;
 const terminalId = (n: number) => `T-${String(n).padStart(5, '0')}`;
-const meta = (ids: Record<string, string>) => ({
-  correlationId: randomUUID(),
-  occurredAt: new Date().toISOString(),
-  ...ids,
-});
-const event = (type: string, data: Record<string, unknown>, ids: Record<string, string>): NewEvent => ({
-  type,
-  data,
-  metadata: meta(ids),
-});
-
-/** One payment's appends, in log order: claim, request and session, outcome, release (and a refund now and then). */
-function payment(n: number, terminal: number, at: number): { stream: string; events: NewEvent[] }[] {
-  const paymentId = randomUUID();
-  const ids = { paymentId, storeId: storeId(terminal), terminalId: terminalId(terminal) };
-  const time = new Date(at).toISOString();
-  const amount = 1_000 + (n % 97) * 100;
-  const outcome = n % 20;
-  const card = {
-    brand: ['VISA', 'MASTERCARD', 'AMEX'][n % 3],
-    entryMethod: ['contactless', 'chip', 'magstripe'][n % 3],
-  };
-  const ending: NewEvent =
-    outcome < 16
-      ? event(
-          'PaymentCaptured',
-          { transactionId: `tx-${n}`, amount, currency: 'NOK', card, source: 'callback', at: time },
-          ids,
-        )
-      : outcome < 18
-        ? event('PaymentDeclined', { reason: 'declined', source: 'callback', at: time }, ids)
-        : outcome < 19
-          ? event('PaymentCancelled', { by: 'customer', source: 'callback', at: time }, ids)
-          : event('PaymentExpired', { source: 'reconciler', at: time }, ids);
-  const claim = { terminalId: ids.terminalId, claimId: paymentId, paymentId, storeId: ids.storeId };
-  const appends = [
-    {
-      stream: `terminal-${ids.terminalId}`,
-      events: [event('TerminalClaimed', { ...claim, kind: 'payment', claimedAt: time, expiresAt: time }, ids)],
-    },
-    {
-      stream: `payment-${paymentId}`,
-      events: [
-        event(
-          'PaymentRequested',
-          {
-            ...ids,
-            amount,
-            currency: 'NOK',
-            merchantReference: `R-${n}`,
-            posClientId: 'bench',
-            claimId: paymentId,
-            requestedAt: time,
-            expiresAt: time,
-          },
-          ids,
-        ),
-        event('SessionCreated', { sessionId: `s-${n}`, expiresAt: time, at: time }, ids),
-        ending,
-      ],
-    },
-    {
-      stream: `terminal-${ids.terminalId}`,
-      events: [event('TerminalReleased', { ...claim, reason: 'finished', at: time }, ids)],
-    },
-  ];
-  if (outcome === 0) {
-    const refundId = randomUUID();
-    appends.push({
-      stream: `payment-${paymentId}`,
-      events: [
-        event(
-          'RefundRequested',
-          { refundId, amount: 500, terminalId: ids.terminalId, claimId: refundId, by: 'bench', at: time },
-          ids,
-        ),
-        event('RefundSucceeded', { refundId, source: 'command-service', at: time }, ids),
-      ],
-    });
-  }
-  return appends;
-}
-
+const payment = (n: number, terminal: number, at: number) =>
+  paymentEvents(n, { storeId: storeId(terminal), terminalId: terminalId(terminal) }, at);
 /**
  * Appends `count` payments, 64 lanes side by side; each lane owns the terminals `t % 64 === lane`, so that
  * a terminal's stream is only ever appended to in order, at the revision its lane knows.

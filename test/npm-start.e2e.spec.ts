@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { readState, SqliteEventStore } from '@app/event-store';
 import { terminalDecider } from '@app/payment-domain';
 import { freePort, waitUntil } from './support/app-process';
+import { hashApiKey } from '@app/platform';
+import { testOperator } from './support/operators';
 import { removeNatsState, uniquePrefix } from './support/projections';
 
 const root = path.resolve(__dirname, '..');
@@ -144,6 +146,50 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
     expect(await stranger.locator('[data-store-id]').count()).toBe(0);
     await stranger.close();
     expect((await fetch(`${url('projections')}/v1/dashboard/stores`)).status).toBe(401);
+  });
+
+  it('shows an operator scoped to two stores exactly those two, on the page and live', async () => {
+    // A regional manager's key, added to the demo's operator file as `npm run operator-key` prints it: the
+    // projections app reads the file again within a second.
+    const file = path.join(dataDir, 'operators.json');
+    const { operators } = JSON.parse(readFileSync(file, 'utf8')) as { operators: unknown[] };
+    const manager = testOperator('e2e-manager', 'demo-store-02', 'demo-store-05');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        operators: [...operators, { id: manager.id, keySha256: hashApiKey(manager.key), stores: manager.stores }],
+      }),
+    );
+    await waitUntil(
+      async () =>
+        (
+          await fetch(`${url('projections')}/v1/dashboard/session`, {
+            headers: { authorization: `Bearer ${manager.key}` },
+          })
+        ).status === 200,
+      10_000,
+      'the new operator key to be read',
+    );
+    const regional = await browser.newPage();
+    await regional.goto(`${url('projections')}/dashboard`);
+    await regional.locator('#sign-in input[name="key"]').fill(manager.key);
+    await regional.locator('#sign-in button[type="submit"]').click();
+    await regional.waitForSelector('#connection[data-state="live"]');
+    const shown = () =>
+      regional.evaluate<string[]>(
+        "[...document.querySelectorAll('[data-store-id]')].map((card) => card.dataset.storeId)",
+      );
+    expect(await shown()).toEqual(['demo-store-02', 'demo-store-05']);
+    // Live: its activity fills with its own stores' payments only, while the demo pays in all twenty.
+    await waitUntil(
+      async () => (await regional.locator('#activity li').count()) >= 3,
+      60_000,
+      'three payments of its stores',
+    );
+    const places = await regional.locator('#activity li a').allTextContents();
+    expect(places.every((place) => /^Demo store (2|5) · /.test(place))).toBe(true);
+    expect(await shown()).toEqual(['demo-store-02', 'demo-store-05']);
+    await regional.close();
   });
 
   it('shows the demo chain paying on the dashboard, live, in words', async () => {

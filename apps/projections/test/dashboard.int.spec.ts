@@ -5,7 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { testOperator, writeOperatorsFile } from '../../../test/support/operators';
 import { startProjections } from '../../../test/support/projections';
-import type { DashboardStore } from '../src/dashboard/dashboard.service';
+import type { DashboardView } from '../src/dashboard/dashboard.service';
 import { OperatorsReloader } from '../src/operators/operators.reloader';
 import type { Change } from '../src/read-models/read-model.types';
 
@@ -132,9 +132,9 @@ describe('the live store dashboard (projections app)', () => {
     expect(await (await fetch(`${url}/v1/dashboard/session`, { headers: { cookie } })).json()).toMatchObject({
       operatorId: 'west',
     });
-    const stores = (await (
+    const { stores } = (await (
       await fetch(`${url}/v1/dashboard/stores`, { headers: { cookie } })
-    ).json()) as DashboardStore[];
+    ).json()) as DashboardView;
     expect(stores.map((entry) => entry.store.storeId)).toEqual(['bergen', 'stavanger']);
 
     const abort = new AbortController();
@@ -143,7 +143,7 @@ describe('the live store dashboard (projections app)', () => {
     const events = serverSentEvents(response);
     const first = (await events.next()).value as ServerSentEvent;
     expect(first.type).toBe('stores');
-    expect((first.data as DashboardStore[]).map((entry) => entry.store.storeId)).toEqual(['bergen', 'stavanger']);
+    expect((first.data as DashboardView).stores.map((entry) => entry.store.storeId)).toEqual(['bergen', 'stavanger']);
 
     // A payment in a store it may not see, then one in a store it may: only the second reaches it.
     const hidden = await engine.start('tromso', 'N-1', 5_000);
@@ -161,12 +161,15 @@ describe('the live store dashboard (projections app)', () => {
     abort.abort();
     expect([...stores_seen]).toEqual(['stavanger']);
 
-    // The head office sees every store, and the ended payments in each store's activity.
+    // Its activity has its own stores' payments only; the head office sees every store, and every payment.
+    const mine = (await (await fetch(`${url}/v1/dashboard/stores`, { headers: { cookie } })).json()) as DashboardView;
+    expect(mine.activity).toEqual([expect.objectContaining({ kind: 'payment', paymentId, storeId: 'stavanger' })]);
     const all = (await (
       await fetch(`${url}/v1/dashboard/stores`, { headers: bearer(headOffice.key) })
-    ).json()) as DashboardStore[];
-    expect(all.map((entry) => entry.store.storeId)).toEqual(['bergen', 'stavanger', 'tromso']);
-    expect(all.find((entry) => entry.store.storeId === 'tromso')?.activity).toEqual([
+    ).json()) as DashboardView;
+    expect(all.stores.map((entry) => entry.store.storeId)).toEqual(['bergen', 'stavanger', 'tromso']);
+    expect(all.activity).toEqual([
+      expect.objectContaining({ kind: 'payment', paymentId, storeId: 'stavanger', amount: 7_000 }),
       expect.objectContaining({ kind: 'payment', paymentId: hidden.paymentId, status: 'captured', amount: 5_000 }),
     ]);
   });
@@ -181,7 +184,7 @@ describe('the live store dashboard (projections app)', () => {
 
     const first = (await events.next()).value as ServerSentEvent;
     expect(first.type).toBe('stores');
-    const bergen = (first.data as DashboardStore[]).find((entry) => entry.store.storeId === 'bergen');
+    const bergen = (first.data as DashboardView).stores.find((entry) => entry.store.storeId === 'bergen');
     expect(bergen?.terminals.map((terminal) => terminal.terminalId)).toEqual(['D-1', 'D-2']);
 
     const { paymentId } = await engine.start('bergen', 'D-1', 12_300);
@@ -199,14 +202,15 @@ describe('the live store dashboard (projections app)', () => {
     abort.abort();
 
     // The first view, on its own: what a dashboard that reconnects starts from.
-    const stores = (await (
+    const view = (await (
       await fetch(`${url}/v1/dashboard/stores`, { headers: bearer(headOffice.key) })
-    ).json()) as DashboardStore[];
-    const now = stores.find((entry) => entry.store.storeId === 'bergen')!;
+    ).json()) as DashboardView;
+    const now = view.stores.find((entry) => entry.store.storeId === 'bergen')!;
     expect(now.terminals.find((terminal) => terminal.terminalId === 'D-1')?.lastOutcome?.paymentId).toBe(paymentId);
     expect(now.today?.currencies.NOK).toMatchObject({ capturedCount: 1, capturedAmount: 12_300 });
-    expect(now.days.at(-1)).toEqual(now.today);
-    expect(now.activity[0]).toMatchObject({ id: `p:${String(paymentId)}`, storeId: 'bergen', terminalId: 'D-1' });
+    // Every payment of this test is today: no earlier day has a document.
+    expect(now.days).toEqual([]);
+    expect(view.activity[0]).toMatchObject({ id: `p:${String(paymentId)}`, storeId: 'bergen', terminalId: 'D-1' });
   });
 
   it('ends a session whose key is removed from the file: its open stream stops and it gets 401', async () => {

@@ -33,7 +33,7 @@ import { concat, defer, map, of, type Observable } from 'rxjs';
 import { OperatorGuard, ViewerSession } from '../operators/operator.guard';
 import { OperatorSessions, SESSION_COOKIE, type OperatorSession } from '../operators/operator-sessions';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
-import { DashboardService, type DashboardStore } from './dashboard.service';
+import { DashboardService, type DashboardView } from './dashboard.service';
 import { SessionView, SignInDto } from './sign-in.dto';
 
 /** The page's files, by name, with their content type: three small files known when the app is built. */
@@ -138,9 +138,12 @@ export class DashboardController {
   @ApiCookieAuth(SESSION_COOKIE)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'The operator’s stores with their terminals, last seven days and latest payments' })
-  @ApiOkResponse({ description: 'An array of `{ store, terminals, today, days, activity }`' })
+  @ApiOkResponse({
+    description:
+      '`{ stores: [{ store, terminals, today, days }], activity }`: the days before today without their breakdowns, and the latest 50 ended payments and refunds',
+  })
   @ApiProblems({ 401: 'UNAUTHENTICATED: not signed in, or the session ended' })
-  stores(@ViewerSession() session: OperatorSession): DashboardStore[] {
+  stores(@ViewerSession() session: OperatorSession): DashboardView {
     return this.dashboard.snapshot(session);
   }
 

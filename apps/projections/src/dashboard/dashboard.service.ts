@@ -13,19 +13,30 @@ import { OperatorSessions, type OperatorSession } from '../operators/operator-se
 import { ProjectorService } from '../projector/projector.service';
 import { localDate } from '../read-models/read-model.projector';
 import type { Change, StoreDayDoc, StoreDoc, TerminalDoc } from '../read-models/read-model.types';
-import { RecentActivity, type ActivityItem } from './recent-activity';
+import { newestActivity, RecentActivity, type ActivityItem } from './recent-activity';
 
-/** A store as the dashboard shows it: its document, its terminals, its last days and its latest ends. */
+/** What the dashboard shows of a store-day before today: its totals, refusals and late captures. */
+export type PastDay = Pick<StoreDayDoc, 'storeId' | 'date' | 'currencies' | 'counts' | 'lateCaptures' | 'position'>;
+
+/** A store as the dashboard shows it: its document, its terminals and its last days. */
 export interface DashboardStore {
   readonly store: StoreDoc;
   readonly terminals: readonly TerminalDoc[];
   /** Today's figures (the store's own time zone decides "today"); absent before its first payment. */
   readonly today: StoreDayDoc | undefined;
-  /** The store-day documents of the last `DASHBOARD_DAYS` local days, today included, oldest first. */
-  readonly days: readonly StoreDayDoc[];
-  /** Its latest payments and refunds that ended, newest first. */
+  /** The days before today of the last `DASHBOARD_DAYS` (those with a document), oldest first. */
+  readonly days: readonly PastDay[];
+}
+
+/** The dashboard's first view: the viewer's stores, and the latest payments and refunds that ended in them. */
+export interface DashboardView {
+  readonly stores: readonly DashboardStore[];
+  /** Newest first, at most `DASHBOARD_ACTIVITY`. */
   readonly activity: readonly ActivityItem[];
 }
+
+/** How many ended payments and refunds the activity list shows. */
+export const DASHBOARD_ACTIVITY = 50;
 
 /** How many local days of each store the dashboard shows. */
 export const DASHBOARD_DAYS = 7;
@@ -54,7 +65,7 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
   private readonly logger = new Logger(DashboardService.name);
   private readonly changes = new Subject<Change>();
   private readonly subscriptions: Subscription[] = [];
-  private readonly activity = new RecentActivity();
+  private readonly activity = new RecentActivity(DASHBOARD_ACTIVITY);
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
@@ -99,22 +110,36 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
     this.changes.complete();
   }
 
-  /** The stores the viewer may see, each with its terminals, days and latest ends. */
-  snapshot({ operator }: OperatorSession, now = Date.now()): DashboardStore[] {
+  /**
+   * The stores the viewer may see, each with its terminals and days, and the latest ends among them. Kept
+   * lean for a chain of hundreds of stores: earlier days without their breakdowns, one activity list.
+   */
+  snapshot({ operator }: OperatorSession, now = Date.now()): DashboardView {
     const models = this.projector.models;
-    return models
+    const activity: ActivityItem[] = [];
+    /** The last days by time zone: a chain's stores share a few. */
+    const datesOf = new Map<string, string[]>();
+    const stores = models
       .allStores()
       .filter((store) => operator.maySee(store.storeId))
       .sort((a, b) => a.storeId.localeCompare(b.storeId))
-      .map((store) => {
+      .map((store): DashboardStore => {
         const terminals = models
           .terminalsOfStore(store.storeId)
           .sort((a, b) => a.terminalId.localeCompare(b.terminalId));
-        const days = lastDays(store.timeZone, now).flatMap((date) => models.storeDay(store.storeId, date) ?? []);
-        const today =
-          days.at(-1)?.date === localDate(new Date(now).toISOString(), store.timeZone) ? days.at(-1) : undefined;
-        return { store, terminals, today, days, activity: this.activity.of(store.storeId, terminals) };
+        activity.push(...this.activity.candidates(store.storeId, terminals));
+        let dates = datesOf.get(store.timeZone);
+        if (!dates) datesOf.set(store.timeZone, (dates = lastDays(store.timeZone, now)));
+        const today = models.storeDay(store.storeId, dates.at(-1)!);
+        const days = dates.slice(0, -1).flatMap((date) => {
+          const day = models.storeDay(store.storeId, date);
+          if (!day) return [];
+          const { storeId, currencies, counts, lateCaptures, position } = day;
+          return [{ storeId, date, currencies, counts, lateCaptures, position }];
+        });
+        return { store, terminals, today, days };
       });
+    return { stores, activity: newestActivity(activity, DASHBOARD_ACTIVITY) };
   }
 
   /**

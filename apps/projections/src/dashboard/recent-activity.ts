@@ -28,11 +28,17 @@ export function activityOf(terminal: TerminalDoc): ActivityItem[] {
   return items;
 }
 
+/** Newest first (ISO instants compare as strings; `localeCompare` would cost ten times more), then by id. */
+function newestFirst(a: ActivityItem, b: ActivityItem): number {
+  if (a.at !== b.at) return a.at < b.at ? 1 : -1;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
 /** Newest first, at most `limit`, each item once. */
 export function newestActivity(items: Iterable<ActivityItem>, limit: number): ActivityItem[] {
   const byId = new Map<string, ActivityItem>();
   for (const item of items) byId.set(item.id, item);
-  return [...byId.values()].sort((a, b) => b.at.localeCompare(a.at) || b.id.localeCompare(a.id)).slice(0, limit);
+  return [...byId.values()].sort(newestFirst).slice(0, limit);
 }
 
 /**
@@ -53,8 +59,11 @@ export class RecentActivity {
     this.stores.set(terminal.storeId, newestActivity([...held, ...items], this.perStore));
   }
 
-  /** The store's latest ends, with those its terminals' documents show (after a restart, all there is). */
-  of(storeId: string, terminals: readonly TerminalDoc[]): ActivityItem[] {
-    return newestActivity([...terminals.flatMap(activityOf), ...(this.stores.get(storeId) ?? [])], this.perStore);
+  /**
+   * The store's latest ends and those its terminals' documents show (after a restart, all there is), in no
+   * order: the first view takes the newest of all its stores' at once (`newestActivity`).
+   */
+  candidates(storeId: string, terminals: readonly TerminalDoc[]): ActivityItem[] {
+    return [...terminals.flatMap(activityOf), ...(this.stores.get(storeId) ?? [])];
   }
 }

@@ -94,16 +94,18 @@ function apply({ model, doc }) {
   dirty.add(doc.storeId);
 }
 
-function load(snapshot) {
+/** The first view: `{ stores: [{ store, terminals, today, days }], activity }`. */
+function load(view) {
   stores.clear();
   activity.clear();
   held = [];
-  for (const { store, terminals, days, activity: ended } of snapshot) {
+  for (const { store, terminals, today, days } of view.stores) {
     apply({ model: 'store', doc: store });
     for (const terminal of terminals) apply({ model: 'terminal', doc: terminal });
-    for (const day of days) apply({ model: 'store-day', doc: day });
-    for (const item of ended) addActivity(item);
+    for (const day of today ? [...days, today] : days) apply({ model: 'store-day', doc: day });
   }
+  activity.clear();
+  for (const item of view.activity) addActivity(item);
   storeOptions();
 }
 
@@ -258,6 +260,33 @@ function terminalItem(terminal) {
   );
 }
 
+/** Stores whose last seven days are open: a card drawn again keeps them open. */
+const openWeeks = new Set();
+
+/**
+ * The last seven days, folded: the table is made only while it is open, since 500 stores' tables would be
+ * most of the page's elements and nearly all of them unseen.
+ */
+function week(storeId, days) {
+  const details = h(
+    'details',
+    { class: 'week', ...(openWeeks.has(storeId) ? { open: '' } : {}) },
+    h('summary', {}, 'Last 7 days'),
+  );
+  if (openWeeks.has(storeId)) details.append(weekTable(storeId, days));
+  details.addEventListener('toggle', () => {
+    if (details.open === openWeeks.has(storeId)) return;
+    if (details.open) {
+      openWeeks.add(storeId);
+      details.append(weekTable(storeId, days));
+    } else {
+      openWeeks.delete(storeId);
+      details.querySelector('table')?.remove();
+    }
+  });
+  return details;
+}
+
 function weekTable(storeId, days) {
   const timeZone = timeZoneOf(storeId);
   const dates = [];
@@ -281,15 +310,10 @@ function weekTable(storeId, days) {
     );
   });
   return h(
-    'details',
-    { class: 'week' },
-    h('summary', {}, 'Last 7 days'),
-    h(
-      'table',
-      {},
-      h('thead', {}, h('tr', {}, h('th', {}, 'Day'), h('th', {}, 'Paid'), h('th', {}, 'Net'), h('th', {}, 'Declined'))),
-      h('tbody', {}, ...rows),
-    ),
+    'table',
+    {},
+    h('thead', {}, h('tr', {}, h('th', {}, 'Day'), h('th', {}, 'Paid'), h('th', {}, 'Net'), h('th', {}, 'Declined'))),
+    h('tbody', {}, ...rows),
   );
 }
 
@@ -308,7 +332,7 @@ function storeCard(storeId, { store, terminals, days }) {
     ),
     h('ul', { class: 'totals', 'data-role': 'today' }, ...currencyLines(today?.currencies)),
     h('p', { class: 'counts', 'data-role': 'refusals' }, `Today: ${countsLine(today)}`),
-    weekTable(storeId, days),
+    week(storeId, days),
     h(
       'ul',
       { class: 'terminals' },
@@ -499,6 +523,13 @@ function redraw() {
 function draw() {
   const container = document.getElementById('stores');
   let newStore = false;
+  if (container.childElementCount === 0) {
+    // The first view: every card at once, in order, rather than each put in its place among the others.
+    const ids = [...stores.keys()].filter((storeId) => stores.get(storeId).store).sort();
+    container.replaceChildren(...ids.map((storeId) => storeCard(storeId, stores.get(storeId))));
+    dirty.clear();
+    newStore = ids.length > 0;
+  }
   for (const storeId of dirty) {
     const entry = stores.get(storeId);
     if (!entry?.store) continue;
