@@ -1,17 +1,18 @@
 import { HttpException } from '@nestjs/common';
+import { inScope, type StoreScope } from '@app/platform';
 
 /** A POS system allowed to use the API: its id is recorded on every write it makes. */
 export class PosClient {
   constructor(
     readonly id: string,
     /** The stores it may act for; `'*'` for every store. */
-    readonly stores: ReadonlySet<string> | '*',
+    readonly stores: StoreScope,
     /** Whether it may change the store and terminal registry of its stores. */
     readonly registry: boolean,
   ) {}
 
   mayUse(storeId: string): boolean {
-    return this.stores === '*' || this.stores.has(storeId);
+    return inScope(this.stores, storeId);
   }
 
   /** Refuses a store outside the key's list: 403 without saying whether the store exists. */

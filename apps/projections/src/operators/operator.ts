@@ -1,17 +1,18 @@
 import { HttpException } from '@nestjs/common';
+import { inScope, type StoreScope } from '@app/platform';
 
 /** A person (or a wall display) allowed to watch the dashboard of some stores. */
 export class Operator {
   constructor(
     readonly id: string,
     /** The stores it may see; `'*'` for every store. */
-    readonly stores: ReadonlySet<string> | '*',
+    readonly stores: StoreScope,
     /** SHA-256 of its key: a session is bound to it, so a changed or removed key ends its sessions. */
     readonly keySha256: string,
   ) {}
 
   maySee(storeId: string): boolean {
-    return this.stores === '*' || this.stores.has(storeId);
+    return inScope(this.stores, storeId);
   }
 }
 
