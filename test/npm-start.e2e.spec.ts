@@ -197,9 +197,12 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
     await waitUntil(async () => (await page.locator('[data-store-id]').count()) === 20, 30_000, '20 stores shown');
     expect(await page.locator('[data-terminal-id]').count()).toBe(80);
     // The demo's terminals answer a few seconds after they prompt: outcomes arrive while the page is open.
-    const before = await page.locator('#activity li').count();
+    // The list keeps the latest 50: a new one is a payment id not shown before.
+    const shownIds = () =>
+      page.evaluate<string[]>("[...document.querySelectorAll('#activity li')].map((item) => item.dataset.paymentId)");
+    const before = new Set(await shownIds());
     await waitUntil(
-      async () => (await page.locator('#activity li').count()) > before,
+      async () => (await shownIds()).some((id) => !before.has(id)),
       30_000,
       'a demo payment to end on the page',
     );
