@@ -19,7 +19,7 @@ import { SqliteEventStore } from '@app/event-store';
 import { removeNatsState } from '../test/support/projections';
 import { testOperator, writeOperatorsFile } from '../test/support/operators';
 import { elapsedMs, machine, percentile, pool, round, runWithApps } from './bench-support';
-import { event, paymentEvents } from './payment-events';
+import { event, paymentEvents } from '../test/support/payment-events';
 
 const STORES = Number(process.env.BENCH_STORES ?? 500);
 const TERMINALS_PER_STORE = 4;

@@ -15,7 +15,7 @@ import { SqliteEventStore } from '@app/event-store';
 import { natsNames } from '@app/messaging';
 import { removeNatsState } from '../test/support/projections';
 import { elapsedMs, machine, percentile, pool, round, runWithApps } from './bench-support';
-import { event, paymentEvents } from './payment-events';
+import { event, paymentEvents } from '../test/support/payment-events';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const STORES = 1_000;

@@ -42,6 +42,8 @@ describe('projections killed at random points and restarted', () => {
       // after the change subjects, after the feed (each before the checkpoint).
       PROJECTIONS_BATCH_SIZE: '7',
       PROJECTIONS_FAULT_RATE: faultRate,
+      // A killed instance leaves its lease behind: the next one writes once it lapses.
+      PROJECTOR_LEASE_SECONDS: '1',
     });
 
   it('ends with the same documents as a rebuild from position 0', async () => {

@@ -1,5 +1,5 @@
-// The events of generated payments, as the engine writes them: what the projection and dashboard benchmarks
-// fill their logs with.
+// The events of generated payments, as the engine writes them: what the projection and dashboard benchmarks,
+// and the projector failover test, fill their logs with.
 import { randomUUID } from 'node:crypto';
 import type { NewEvent } from '@app/event-store';
 

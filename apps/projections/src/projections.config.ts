@@ -19,6 +19,13 @@ export class ProjectionsConfig extends withNats(withEventStore(BaseAppConfig)) {
   readonly batchSize: number = 20_000;
 
   /**
+   * The projector's lease (NATS KV `{prefix}_projector_lease`): one instance writes the read models, and a
+   * standby takes over within about this long after it dies. A bucket made with another length keeps it.
+   */
+  @EnvInt('PROJECTOR_LEASE_SECONDS', { min: 1, max: 300 })
+  readonly projectorLeaseSeconds: number = 5;
+
+  /**
    * How long the event feed (JetStream stream `PAYMENTS_EVENTS`) keeps an event: a consumer away for longer
    * catches up from the log instead. Older events are dropped first when either limit is reached.
    */

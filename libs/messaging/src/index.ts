@@ -4,3 +4,4 @@ export { NatsModule, NATS_CONNECTION, connectNats, natsProbe, natsServers } from
 export { consumerPermissions, consumerUserConfig, type ConsumerGrant } from './nats-permissions';
 export { referenceToken } from './nats-names';
 export { parsePaymentIndexKey, paymentIndexEntry, type PaymentIndexEntry, type PaymentIndexKey } from './payment-index';
+export { isRevisionConflict } from './kv-conflict';

@@ -25,6 +25,8 @@ export function natsNames(prefix: string) {
       paymentIndex: `${prefix}_payment_index`,
       /** The reconciler's leases on due payments, one key per payment, expiring after the lease. */
       reconcilerLeases: `${prefix}_reconciler_leases`,
+      /** Which projections instance writes the read models: one key, `leader`, with the bucket's TTL. */
+      projectorLease: `${prefix}_projector_lease`,
     },
     objectStores: {
       /** The reconciler's checkpoint: what is due, as of a position in the log, one object per log. */

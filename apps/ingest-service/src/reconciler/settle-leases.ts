@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import { natsNames } from '@app/messaging';
+import { isRevisionConflict, natsNames } from '@app/messaging';
 
 /**
  * Which reconciler instance asks Dintero about a due payment: a lease per payment in NATS KV. Taking one is
@@ -72,13 +72,4 @@ export class SettleLeases {
       throw error;
     }
   }
-}
-
-/** JetStream's "wrong last sequence": a compare-and-set lost to another writer. */
-function isRevisionConflict(error: unknown): boolean {
-  return (
-    error instanceof JetStreamApiError &&
-    (error.code === JetStreamApiCodes.StreamWrongLastSequence ||
-      error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
 }

@@ -17,7 +17,8 @@ import type { Change } from '../read-models/read-model.types';
 import { EventFeed } from './event-feed';
 import { PROJECTED_STREAMS } from './projected-streams';
 import { PaymentIndexBucket } from './payment-index.bucket';
-import { ReadModelBuckets, type HandOver } from './read-model.buckets';
+import { ProjectorLease } from './projector-lease';
+import { ReadModelBuckets, type FencedPut, type HandOver } from './read-model.buckets';
 
 export { PROJECTED_STREAMS };
 
@@ -27,12 +28,27 @@ export { PROJECTED_STREAMS };
  * events to the feed, and only then moves the checkpoint. A crash anywhere replays from the checkpoint:
  * documents already written are recognised by their position and left alone, feed messages are
  * de-duplicated by event id, and consumers may see a change twice but never miss one (invariant 5).
+ *
+ * Any number of instances may run. Each folds the log in memory (and so answers queries and serves the
+ * dashboard), but only the holder of the projector lease writes (`ProjectorLease`). When it dies, another
+ * takes the lease within about a lease and writes what it folded past the checkpoint in KV. Every write is
+ * fenced (`ReadModelBuckets.putFenced`, `saveCheckpoint`), so a holder that was paused and wakes up after
+ * losing the lease cannot put a document or the checkpoint back.
  */
 @Injectable()
 export class ProjectorService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ProjectorService.name);
   private projector = new ReadModelProjector();
   private buckets: ReadModelBuckets | undefined;
+  private lease: ProjectorLease | undefined;
+  /** Whether this instance writes the read models (it holds the lease and has taken over). */
+  private leader = false;
+  private contending = false;
+  private campaign: NodeJS.Timeout | undefined;
+  /** The checkpoint in KV was of another log at start: this instance folds from 0 and, leading, replaces them. */
+  private replacedAtBoot = false;
+  /** Position of the last event applied in memory (written or not). */
+  private folded = 0n;
   private index: PaymentIndexBucket | undefined;
   private feed: EventFeed | undefined;
   private follower: LogFollower | undefined;
@@ -49,7 +65,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private stopped = false;
   private adopting: Promise<void> = Promise.resolve();
   private stopWatching: () => void = () => undefined;
-  /** Position of the last event whose effects are all durable and published. */
+  /** Position of the last event whose effects are all durable and published (a standby: folded). */
   checkpoint = 0n;
 
   private readonly metrics: PaymentMetrics;
@@ -70,6 +86,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     const head = await this.store.headPosition();
     this.metrics.logHead.set(Number(head));
     this.metrics.projectionPosition.set(Number(this.checkpoint));
+    this.metrics.projectorLeader.set(this.leader ? 1 : 0);
     this.metrics.projectionLag.set(Number(head > this.checkpoint ? head - this.checkpoint : 0n));
     this.metrics.terminalsBusy.set(this.projector.busyTerminals());
   }
@@ -80,40 +97,47 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.buckets = await ReadModelBuckets.open(this.nats, this.config.natsPrefix);
-    this.index = await PaymentIndexBucket.open(this.nats, this.config.natsPrefix);
-    this.feed = await EventFeed.open(this.nats, this.config.natsPrefix, {
+    const prefix = this.config.natsPrefix;
+    this.buckets = await ReadModelBuckets.open(this.nats, prefix);
+    this.index = await PaymentIndexBucket.open(this.nats, prefix);
+    this.feed = await EventFeed.open(this.nats, prefix, {
       maxAgeHours: this.config.feedMaxAgeHours,
       maxMib: this.config.feedMaxMib,
     });
+    this.lease = await ProjectorLease.open(this.nats, prefix, this.config.projectorLeaseSeconds * 1_000);
     this.logId = await logIdentity(this.store);
     this.bootHead = await this.store.headPosition();
     const saved = await this.buckets.checkpoint();
-    this.checkpoint = saved.position;
     // A checkpoint from before identities were kept has only its position: past the log's head, it is of
     // another log (the one time positions are compared; from then on the checkpoint carries the identity).
-    const replaced = saved.logId === undefined ? saved.position > this.bootHead : saved.logId !== this.logId;
-    if (replaced) {
+    this.replacedAtBoot = saved.logId === undefined ? saved.position > this.bootHead : saved.logId !== this.logId;
+    if (this.replacedAtBoot) {
       // The read models reflect a log that is not this one (it was replaced, e.g. a new SQLite file or a
-      // new cluster): start them again from position 0 rather than serve documents of another log. A
-      // checkpoint that names its log is told by the identity, never by positions (a lagging follower's
-      // head is not a new log); for a legacy one, a wrongly read head costs one rebuild, never wrong data.
+      // new cluster): fold this one from position 0, and the instance that leads replaces them rather than
+      // serve documents of another log. A checkpoint that names its log is told by the identity, never by
+      // positions (a lagging follower's head is not a new log); for a legacy one, a wrongly read head costs
+      // one rebuild, never wrong data.
       this.logger.warn(
         { checkpoint: saved.position.toString(), checkpointLogId: saved.logId ?? 'none', logId: this.logId },
         'the read models are of another log: rebuilding them from position 0',
       );
-      await this.buckets.replaceAll([]);
-      this.checkpoint = 0n;
+    } else {
+      this.checkpoint = saved.position;
+      for await (const change of this.buckets.loadAll()) this.projector.load(change);
     }
-    // From now on the checkpoint names the log it is a position in.
-    if (saved.logId !== this.logId) await this.buckets.saveCheckpoint(this.checkpoint, this.logId);
-    for await (const change of this.buckets.loadAll()) this.projector.load(change);
+    this.folded = this.checkpoint;
     this.logger.log({ checkpoint: this.checkpoint.toString() }, 'projecting from the checkpoint');
-    this.startFollowing();
-    // A rebuild finished while no projector ran is adopted now; one that finishes later, when it says so.
-    const waiting = await this.buckets.handOver();
-    if (waiting) void this.adopt(waiting);
+    // A rebuild is adopted by the leader: one waiting when it takes over, or one that finishes later.
     this.stopWatching = await this.buckets.watchHandOver((handOver) => void this.adopt(handOver));
+    // The lease is tried before following: an instance that wins it now has nothing folded past KV to write,
+    // and it is the writer before its first batch (start-up does not wait on a catch-up's flushes).
+    await this.contend();
+    this.startFollowing();
+    this.campaign = setInterval(
+      () => void this.contend().catch((error: unknown) => this.logger.warn({ err: error }, 'lease not renewed')),
+      Math.max(200, Math.floor(this.lease.leaseMs / 3)),
+    );
+    this.campaign.unref();
     this.gauges = setInterval(() => void this.updateGauges().catch(() => undefined), 1_000);
     this.gauges.unref();
   }
@@ -121,9 +145,95 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.gauges);
+    clearInterval(this.campaign);
     this.stopWatching();
     await this.adopting;
     await this.stopFollowing();
+    // Given up rather than left to lapse: a standby takes over at once.
+    if (this.leader) await this.lease?.release();
+    this.leader = false;
+  }
+
+  /** Takes or renews the lease; takes over the writing when it is won, stands by when it is lost. */
+  private async contend(): Promise<void> {
+    if (this.stopped || this.contending) return;
+    this.contending = true;
+    try {
+      const held = await this.lease!.acquire();
+      if (held && !this.leader) await this.lead();
+      else if (!held && this.leader) this.standBy();
+    } finally {
+      this.contending = false;
+    }
+  }
+
+  /**
+   * Takes over the writing, in the chain of flushes: what this instance folded past the checkpoint in KV is
+   * written now (the documents changed since, fenced; the feed and the payment index from the log), the
+   * checkpoint is moved, and a rebuild waiting to be adopted is adopted.
+   */
+  private lead(): Promise<void> {
+    this.flushing = this.flushing
+      .then(async () => {
+        if (this.stopped || !this.lease!.holds()) return;
+        const buckets = this.buckets!;
+        const saved = await buckets.checkpoint();
+        const sameLog = saved.logId === undefined ? !this.replacedAtBoot : saved.logId === this.logId;
+        // Everything folded until now is written here; what is applied meanwhile goes to the next flush.
+        const upTo = this.folded;
+        const documents = this.projector.documents();
+        this.pending = new Map();
+        this.pendingEvents = [];
+        const from = sameLog ? saved.position : 0n;
+        if (sameLog) {
+          this.publish(await buckets.putFenced(documents.filter((change) => BigInt(change.doc.position) > from)));
+        } else {
+          await buckets.replaceAll(documents);
+          this.publish({ written: documents, newer: [] });
+        }
+        for (let after = from; after < upTo;) {
+          const page = (await this.store.readAll({ after, limit: 1_000, streamPrefixes: PROJECTED_STREAMS })).filter(
+            (event) => event.position <= upTo,
+          );
+          if (page.length === 0) break;
+          await this.index!.put(page);
+          await this.feed!.publish(page, (event) => this.locate(event));
+          after = page[page.length - 1]!.position;
+        }
+        if (upTo > from || !sameLog) await buckets.saveCheckpoint(upTo, this.logId);
+        this.checkpoint = upTo;
+        this.leader = true;
+        this.metrics.projectorLeader.set(1);
+        this.logger.log(
+          { holder: this.lease!.holder, from: from.toString(), position: upTo.toString() },
+          'took the projector lease: this instance writes the read models',
+        );
+      })
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'could not take over the read models'));
+    return this.flushing.then(async () => {
+      const waiting = this.leader ? await this.buckets!.handOver() : undefined;
+      if (waiting) void this.adopt(waiting);
+    });
+  }
+
+  /** Stops writing: another instance holds the lease. This one keeps folding, ready to take over. */
+  private standBy(): void {
+    this.leader = false;
+    this.metrics.projectorLeader.set(0);
+    this.logger.warn({ holder: this.lease!.holder }, 'lost the projector lease: standing by');
+  }
+
+  /**
+   * Publishes what KV now holds for these documents: those written, and those KV had at the same or a later
+   * position (taken into the fold too). The latter are published again because an instance that lost its
+   * lease may have written them without publishing them; a consumer may see a document twice, never miss
+   * one, and never see one older than KV's.
+   */
+  private publish({ written, newer }: FencedPut): void {
+    for (const change of newer) this.projector.load(change);
+    const names = natsNames(this.config.natsPrefix);
+    for (const change of [...written, ...newer])
+      this.nats.publish(changeSubject(names, change), JSON.stringify(change.doc));
   }
 
   /**
@@ -154,19 +264,26 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    */
   private adopt(handOver: HandOver): Promise<void> {
     this.adopting = this.adopting.then(async () => {
-      if (this.stopped) return;
+      if (this.stopped || !this.leader) return;
       const position = BigInt(handOver.position);
-      while (this.checkpoint < position && !this.stopped) await new Promise((resolve) => setTimeout(resolve, 20));
-      if (this.stopped) return;
+      while (this.checkpoint < position && !this.stopped && this.leader)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      if (this.stopped || !this.leader) return;
       await this.stopFollowing();
+      if (!this.leader || !this.lease!.holds()) {
+        // Lost the lease meanwhile: the new leader adopts it.
+        this.startFollowing();
+        return;
+      }
       const rebuilt = await ReadModelBuckets.open(this.nats, this.config.natsPrefix, handOver.suffix);
       const projector = new ReadModelProjector();
       for await (const change of rebuilt.loadAll()) projector.load(change);
       const documents = projector.documents();
       await this.buckets!.replaceAll(documents);
-      await this.buckets!.saveCheckpoint(position, this.logId);
+      await this.buckets!.resetCheckpoint(position, this.logId);
       this.projector = projector;
       this.checkpoint = position;
+      this.folded = position;
       const names = natsNames(this.config.natsPrefix);
       for (const change of documents) this.nats.publish(changeSubject(names, change), JSON.stringify(change.doc));
       await this.buckets!.clearHandOver();
@@ -181,6 +298,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     for (const change of await applyFromLog(this.store, this.projector, event))
       this.pending.set(`${change.model}:${change.key}`, change);
     this.pendingEvents.push(event);
+    this.folded = event.position;
     if (this.pendingEvents.length >= this.config.batchSize) await this.flush();
     else this.scheduleFlush();
   }
@@ -208,17 +326,29 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       const events = this.pendingEvents;
       this.pending = new Map();
       this.pendingEvents = [];
+      const position = events[events.length - 1]!.position;
+      // A standby folds and writes nothing; so does a leader whose lease ran out by its own clock (it was
+      // paused): it renews or stands by at the next turn of `contend`, and takes over again from KV if need be.
+      if (!this.leader || !this.lease!.holds()) {
+        if (this.leader) this.standBy();
+        this.checkpoint = position;
+        return;
+      }
       try {
-        await this.buckets!.put(changes.values());
+        const put = await this.buckets!.putFenced(changes.values());
         await this.index!.put(events);
         this.faultPoint('after the documents, before their change subjects');
-        const names = natsNames(this.config.natsPrefix);
-        for (const change of changes.values())
-          this.nats.publish(changeSubject(names, change), JSON.stringify(change.doc));
+        if (!this.lease!.holds()) {
+          // The lease ran out during the writes (this process was paused): the documents are in KV but neither
+          // published nor behind the checkpoint, so the instance that takes over publishes them.
+          this.standBy();
+          this.checkpoint = position;
+          return;
+        }
+        this.publish(put);
         this.faultPoint('after the change subjects, before the feed');
         await this.feed!.publish(events, (event) => this.locate(event));
         this.faultPoint('after the feed, before the checkpoint');
-        const position = events[events.length - 1]!.position;
         await this.buckets!.saveCheckpoint(position, this.logId);
         this.checkpoint = position;
         this.failedFlushes = 0;

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, KvWatchInclude, type KV } from '@nats-io/kv';
-import { natsNames } from '@app/messaging';
+import { isRevisionConflict, natsNames } from '@app/messaging';
 import type { Change } from '../read-models/read-model.types';
 
 const CHECKPOINT = 'checkpoint';
@@ -19,12 +19,25 @@ export interface Checkpoint {
 /** KV writes in flight at once: pipelined, but a large batch is not all in memory at once. */
 const PUT_WINDOW = 1_000;
 
+/** What a fenced write did with each document: written, or left alone because KV had a newer one. */
+export interface FencedPut {
+  readonly written: Change[];
+  /** The documents KV holds at a later position than the one offered: the projector takes these instead. */
+  readonly newer: Change[];
+}
+
+type Entry = { readonly revision: number; readonly operation: string; json<T>(): T; string(): string };
+
 /**
  * The read models' NATS KV buckets (docs/design.md: `payments_terminals`, `payments_stores`,
  * `payments_store_days`) and the projector's checkpoint (`payments_projections`, key `checkpoint`).
  * `suffix` names another generation of buckets, for a rebuild beside the live ones.
  */
 export class ReadModelBuckets {
+  /** The KV revision of each document (`model:key`) as this instance last read or wrote it. */
+  private readonly revisions = new Map<string, number>();
+  private checkpointRevision: number | undefined;
+
   private constructor(
     private readonly buckets: Readonly<Record<Change['model'], KV>>,
     private readonly state: KV,
@@ -57,7 +70,10 @@ export class ReadModelBuckets {
     for (const model of ['store', 'terminal', 'store-day'] as const) {
       const stale: string[] = [];
       for await (const key of await this.buckets[model].keys()) if (!kept.has(`${model}:${key}`)) stale.push(key);
-      for (const key of stale) await this.buckets[model].delete(key);
+      for (const key of stale) {
+        await this.buckets[model].delete(key);
+        this.revisions.delete(`${model}:${key}`);
+      }
     }
   }
 
@@ -92,7 +108,9 @@ export class ReadModelBuckets {
       for await (const key of await bucket.keys()) keys.push(key);
       for (const key of keys) {
         const entry = await bucket.get(key);
-        if (entry && entry.operation === 'PUT') yield { model, key, doc: entry.json() } as Change;
+        if (!entry) continue;
+        this.revisions.set(`${model}:${key}`, entry.revision);
+        if (entry.operation === 'PUT') yield { model, key, doc: entry.json() } as Change;
       }
     }
   }
@@ -102,15 +120,88 @@ export class ReadModelBuckets {
     return entry && entry.operation === 'PUT' ? entry.json() : undefined;
   }
 
+  /** Writes these documents whatever KV holds: a rebuild's adoption, a replaced log. */
   async put(changes: Iterable<Change>): Promise<void> {
     const all = [...changes];
     for (let start = 0; start < all.length; start += PUT_WINDOW) {
       await Promise.all(
-        all
-          .slice(start, start + PUT_WINDOW)
-          .map((change) => this.buckets[change.model].put(change.key, JSON.stringify(change.doc))),
+        all.slice(start, start + PUT_WINDOW).map(async (change) => {
+          const revision = await this.buckets[change.model].put(change.key, JSON.stringify(change.doc));
+          this.revisions.set(`${change.model}:${change.key}`, revision);
+        }),
       );
     }
+  }
+
+  /**
+   * Writes each document at the KV revision this instance knows for it, so that a document is never
+   * written over a newer one: when KV moved on meanwhile (another instance wrote it), the entry is read
+   * again; a document there at a later position than this one is left as it is and returned in `newer`,
+   * one at an earlier position is written over at its revision. Positions in KV only ever go forward,
+   * however many instances write and whichever of them was paused.
+   */
+  async putFenced(changes: Iterable<Change>): Promise<FencedPut> {
+    const all = [...changes];
+    const written: Change[] = [];
+    const newer: Change[] = [];
+    for (let start = 0; start < all.length; start += PUT_WINDOW) {
+      await Promise.all(
+        all.slice(start, start + PUT_WINDOW).map(async (change) => {
+          const kept = await this.writeFenced(
+            this.buckets[change.model],
+            `${change.model}:${change.key}`,
+            change.key,
+            JSON.stringify(change.doc),
+            (entry) => positionOf(entry) >= BigInt(change.doc.position),
+          );
+          if (kept) newer.push({ model: change.model, key: change.key, doc: kept.json() } as Change);
+          else written.push(change);
+        }),
+      );
+    }
+    return { written, newer };
+  }
+
+  /**
+   * Writes `value` at the revision known for `key`; on a conflict reads the entry again, and gives up (returning
+   * it) when `supersedes` says what is there must stay, or tries again at its revision. Undefined once written.
+   */
+  private async writeFenced(
+    bucket: KV,
+    known: string,
+    key: string,
+    value: string,
+    supersedes: (entry: Entry) => boolean,
+  ): Promise<Entry | undefined> {
+    for (;;) {
+      const revision = known === CHECKPOINT ? this.checkpointRevision : this.revisions.get(known);
+      try {
+        const next =
+          revision === undefined ? await bucket.create(key, value) : await bucket.update(key, value, revision);
+        this.remember(known, next);
+        return undefined;
+      } catch (error) {
+        if (!isRevisionConflict(error)) throw error;
+        const entry = await bucket.get(key);
+        if (entry?.operation === 'PUT' && supersedes(entry)) {
+          this.remember(known, entry.revision);
+          return entry;
+        }
+        // Moved on to an older position, or deleted: written over at its revision (created when absent).
+        if (entry) this.remember(known, entry.revision);
+        else this.forget(known);
+      }
+    }
+  }
+
+  private remember(known: string, revision: number): void {
+    if (known === CHECKPOINT) this.checkpointRevision = revision;
+    else this.revisions.set(known, revision);
+  }
+
+  private forget(known: string): void {
+    if (known === CHECKPOINT) this.checkpointRevision = undefined;
+    else this.revisions.delete(known);
   }
 
   /**
@@ -120,14 +211,58 @@ export class ReadModelBuckets {
    */
   async checkpoint(): Promise<Checkpoint> {
     const entry = await this.state.get(CHECKPOINT);
+    if (entry) this.checkpointRevision = entry.revision;
     if (!entry || entry.operation !== 'PUT') return { position: 0n };
-    const text = entry.string();
-    if (/^\d+$/.test(text)) return { position: BigInt(text) };
-    const { position, logId } = JSON.parse(text) as { position: string; logId: string };
-    return { position: BigInt(position), logId };
+    return parseCheckpoint(entry);
   }
 
-  async saveCheckpoint(position: bigint, logId: string): Promise<void> {
-    await this.state.put(CHECKPOINT, JSON.stringify({ position: position.toString(), logId }));
+  /**
+   * Sets the checkpoint whatever KV holds: only for adopting a rebuild, whose position may be behind the live
+   * one (the projector then applies the events after it again to the rebuilt documents).
+   */
+  async resetCheckpoint(position: bigint, logId: string): Promise<void> {
+    this.checkpointRevision = await this.state.put(
+      CHECKPOINT,
+      JSON.stringify({ position: position.toString(), logId }),
+    );
+  }
+
+  /**
+   * Moves the checkpoint to `position`, fenced as documents are: never back over a further checkpoint of the
+   * same log. False when KV already holds one at or past it (another instance got there).
+   */
+  async saveCheckpoint(position: bigint, logId: string): Promise<boolean> {
+    const kept = await this.writeFenced(
+      this.state,
+      CHECKPOINT,
+      CHECKPOINT,
+      JSON.stringify({ position: position.toString(), logId }),
+      (entry) => {
+        try {
+          const held = parseCheckpoint(entry);
+          return held.logId === logId && held.position >= position;
+        } catch {
+          return false; // unreadable: written over
+        }
+      },
+    );
+    return kept === undefined;
+  }
+}
+
+function parseCheckpoint(entry: Entry): Checkpoint {
+  const text = entry.string();
+  if (/^\d+$/.test(text)) return { position: BigInt(text) };
+  const { position, logId } = JSON.parse(text) as { position: string; logId: string };
+  return { position: BigInt(position), logId };
+}
+
+/** The position a document in KV reflects; -1 for one without a readable position (damaged, foreign): written over. */
+function positionOf(entry: Entry): bigint {
+  try {
+    const { position } = entry.json<{ position?: unknown }>();
+    return typeof position === 'string' && /^\d+$/.test(position) ? BigInt(position) : -1n;
+  } catch {
+    return -1n;
   }
 }

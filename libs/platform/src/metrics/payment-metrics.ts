@@ -45,6 +45,11 @@ function create(registry: Registry) {
       help: 'Position of the last event in the log (its rate is the events appended per second)',
       registers,
     }),
+    projectorLeader: new Gauge({
+      name: 'payments_projector_leader',
+      help: 'Whether this projections instance holds the lease and writes the read models (1), or stands by (0)',
+      registers,
+    }),
     projectionLag: new Gauge({
       name: 'payments_projection_lag_positions',
       help: 'Log positions appended and not yet in the read models',

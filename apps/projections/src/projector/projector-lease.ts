@@ -1,0 +1,71 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Kvm, type KV } from '@nats-io/kv';
+import { isRevisionConflict, natsNames } from '@app/messaging';
+
+const KEY = 'leader';
+
+/**
+ * Which projections instance writes the read models: the holder of one lease in NATS KV (`{prefix}_projector_lease`,
+ * key `leader`). Taking it is a create (only when nobody holds it), renewing it an update at the revision this
+ * instance last wrote, and the bucket's TTL ends the lease of a holder that died or stopped answering. The
+ * others fold the log too (they answer queries and serve the dashboard) and take over when it lapses.
+ *
+ * A lease alone does not make one writer: a holder paused for longer than the lease (a long GC, SIGSTOP, a
+ * VM migration) wakes up still believing it holds it. So the writes are fenced as well: every document and
+ * the checkpoint are written at the KV revision they were read at, and never over a newer position
+ * (`ReadModelBuckets`). The lease keeps the work to one instance; the fencing keeps the data right.
+ */
+export class ProjectorLease {
+  readonly holder = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private revision: number | undefined;
+  /** When this instance last took or renewed the lease (its own clock). */
+  private renewedAt = 0;
+
+  private constructor(
+    private readonly kv: KV,
+    readonly leaseMs: number,
+  ) {}
+
+  static async open(nats: NatsConnection, prefix: string, leaseMs: number): Promise<ProjectorLease> {
+    // A bucket made with another TTL keeps it: the lease length is whatever the bucket says.
+    const kv = await new Kvm(nats).create(natsNames(prefix).buckets.projectorLease, { history: 1, ttl: leaseMs });
+    const { ttl } = await kv.status();
+    return new ProjectorLease(kv, ttl > 0 ? ttl : leaseMs);
+  }
+
+  /**
+   * Whether this instance may write now: it took or renewed the lease less than a lease ago by its own clock.
+   * A process that was paused finds its clock moved on and stops writing before it even asks NATS.
+   */
+  holds(now = Date.now()): boolean {
+    return this.revision !== undefined && now - this.renewedAt < this.leaseMs;
+  }
+
+  /** Takes the lease when nobody holds it, or renews it when this instance does; false when another does. */
+  async acquire(): Promise<boolean> {
+    const now = Date.now();
+    try {
+      this.revision =
+        this.revision === undefined
+          ? await this.kv.create(KEY, this.holder)
+          : await this.kv.update(KEY, this.holder, this.revision);
+      this.renewedAt = now;
+      return true;
+    } catch (error) {
+      if (!isRevisionConflict(error)) throw error;
+      // Another instance holds it, or took it after this one's lapsed.
+      this.revision = undefined;
+      return false;
+    }
+  }
+
+  /** Gives the lease up (on shutdown), so that a standby takes over at once instead of after the TTL. */
+  async release(): Promise<void> {
+    const revision = this.revision;
+    this.revision = undefined;
+    if (revision === undefined) return;
+    await this.kv.delete(KEY, { previousSeq: revision }).catch(() => undefined);
+  }
+}
