@@ -9,6 +9,7 @@ export type TerminalStatus = 'idle' | 'starting' | 'awaiting_card' | 'cancelling
 
 export interface Outcome {
   readonly paymentId: string;
+  /** How it ended: captured, declined, failed, cancelled, expired, rejected (Dintero refused the session) or voided. */
   readonly status: string;
   readonly amount: number;
   readonly currency: string;
@@ -41,19 +42,26 @@ export interface DayCounts {
 export interface TerminalDoc {
   readonly storeId: string;
   readonly terminalId: string;
+  /** What the terminal is doing (`deactivated`: taken out of use in the registry). */
   readonly status: TerminalStatus;
   /** When `status` last changed (the event's time); absent on documents written before it was kept. */
   readonly statusSince?: string;
+  /** The payment or refund holding the terminal now; absent when it is free. */
   readonly active?: {
     readonly kind: 'payment' | 'refund';
     readonly paymentId: string;
+    /** When the terminal was claimed for it. */
     readonly since: string;
     /** When the claim runs out: past it, the payment is open past its deadline and the reconciler settles it. */
     readonly expiresAt?: string;
   };
+  /** The last payment on the terminal that ended. */
   readonly lastOutcome?: Outcome;
+  /** The last refund on the terminal that ended. */
   readonly lastRefund?: RefundOutcome;
+  /** When the engine last heard anything of the terminal (a claim, a release, a payment's event). */
   readonly lastHeardAt?: string;
+  /** The terminal's counts for its store's latest local day with a payment. */
   readonly today?: DayCounts;
   /** The log position this document reflects, as a decimal string (it is a 64-bit number). */
   readonly position: string;
@@ -84,7 +92,9 @@ export interface StoreDoc {
   readonly storeId: string;
   readonly name?: string;
   readonly timeZone: string;
+  /** Its terminals by what they do: busy with a payment or refund, idle, or deactivated. */
   readonly terminals: { readonly busy: number; readonly idle: number; readonly deactivated: number };
+  /** The totals of its latest local day with a capture or refund, per currency. */
   readonly today?: { readonly date: string; readonly totals: Readonly<Record<string, CurrencyTotals>> };
   /** Payments waiting for a person, oldest first; absent when there are none. Each leaves once it ends. */
   readonly review?: readonly ReviewEntry[];
@@ -106,18 +116,24 @@ export interface StoreDayDoc {
   readonly storeId: string;
   readonly date: string;
   readonly timeZone: string;
+  /** Totals per currency (ISO 4217 code). */
   readonly currencies: Readonly<Record<string, CurrencyTotals>>;
+  /** Payments of the day that did not end in a capture, by how they ended. */
   readonly counts: {
     readonly declined: number;
     readonly failed: number;
     readonly cancelled: number;
     readonly expired: number;
   };
+  /** Captured payments by card brand. */
   readonly cardBrands: Readonly<Record<string, number>>;
+  /** Captured payments by how the card was read. */
   readonly entryMethods: Readonly<Record<string, number>>;
+  /** Totals per terminal of the store (refunds on the terminal of the payment they refund). */
   readonly terminals: Readonly<
     Record<string, { readonly capturedCount: number; readonly capturedAmount: number; readonly refundedAmount: number }>
   >;
+  /** Money captured after its payment had ended (cancelled, timed out): each must be refunded. */
   readonly lateCaptures: readonly LateCapture[];
   readonly position: string;
 }

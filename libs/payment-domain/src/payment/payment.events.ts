@@ -44,6 +44,7 @@ export interface PaymentRequestedData {
   readonly posClientId: string;
   readonly claimId: string;
   readonly requestedAt: string;
+  /** When the customer's time at the terminal ends: the Dintero session's expiry. */
   readonly expiresAt: string;
 }
 
@@ -64,7 +65,15 @@ type Event<Type extends string, Data> = { readonly type: Type; readonly data: Da
 
 export type PaymentEvent =
   | Event<'PaymentRequested', PaymentRequestedData>
-  | Event<'SessionCreated', { readonly sessionId: string; readonly expiresAt: string; readonly at: string }>
+  | Event<
+      'SessionCreated',
+      {
+        readonly sessionId: string;
+        /** The session's expiry at Dintero: the terminal prompts until then. */
+        readonly expiresAt: string;
+        readonly at: string;
+      }
+    >
   | Event<
       'SessionCreationRejected',
       { readonly code: string; readonly message: string; readonly httpStatus: number; readonly at: string }
@@ -84,6 +93,7 @@ export type PaymentEvent =
       {
         readonly reason: 'outcome_unknown';
         readonly transactionId?: string;
+        /** Since when Dintero has reported the outcome as unknown. */
         readonly since: string;
         readonly at: string;
       }

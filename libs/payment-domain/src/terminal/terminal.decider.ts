@@ -19,6 +19,7 @@ export interface TerminalClaim {
   readonly paymentId: string;
   readonly storeId: string;
   readonly claimedAt: string;
+  /** When the claim runs out: the terminal is free again then, whatever became of the payment or refund. */
   readonly expiresAt: string;
 }
 
