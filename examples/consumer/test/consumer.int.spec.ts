@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { NATS_URL } from '../../../test/support/projections';
+import { localDate } from '../../../apps/projections/src/read-models/read-model.projector';
 import { ConsumerModule } from '../src/consumer.module';
 import { PaymentsConsumer, type FeedEvent, type TerminalDoc } from '../src/payments-consumer.service';
 
@@ -37,7 +38,8 @@ describe('the consumer example of docs/consuming.md', () => {
     await waitUntil(() => seen.some((doc) => doc.lastOutcome?.paymentId === paymentId), 10_000, 'the terminal change');
     await waitUntil(() => events.some((e) => e.type === 'PaymentCaptured'), 10_000, 'the capture in the feed');
 
-    const date = seen.find((doc) => doc.lastOutcome)!.lastOutcome!.at.slice(0, 10);
+    // The store's local day (the engine's test stores are in Oslo): not the UTC date, which differs late at night.
+    const date = localDate(seen.find((doc) => doc.lastOutcome)!.lastOutcome!.at, 'Europe/Oslo');
     const day = await consumer.storeDay('oslo', date);
     expect(day?.currencies.NOK).toMatchObject({ capturedCount: 1, capturedAmount: 25_000 });
     expect(await consumer.storeDay('oslo', '1999-01-01')).toBeUndefined();

@@ -11,3 +11,4 @@ export * from './payment/payment.state';
 export * from './payment/dintero-status';
 export { paymentDecider } from './payment/payment.decider';
 export * from './idempotency/idempotency.decider';
+export * from './domain-events';

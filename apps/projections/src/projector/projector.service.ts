@@ -13,6 +13,7 @@ import type { Registry } from 'prom-client';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
 import { ReadModelProjector } from '../read-models/read-model.projector';
 import { applyFromLog } from '../read-models/apply-from-log';
+import { stringField } from '../read-models/string-field';
 import type { Change } from '../read-models/read-model.types';
 import { EventFeed } from './event-feed';
 import { PROJECTED_STREAMS } from './projected-streams';
@@ -378,13 +379,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
 
   /** The store and terminal an event is about, for its feed subject. */
   private locate(event: RecordedEvent): { storeId: string; terminalId: string } {
-    const data = event.data as Record<string, unknown>;
-    const metadata = event.metadata as Record<string, unknown>;
-    const text = (...values: unknown[]) => values.find((value): value is string => typeof value === 'string');
-    return {
-      storeId: text(metadata.storeId, data.storeId) ?? '_',
-      terminalId: text(metadata.terminalId, data.terminalId) ?? '_',
-    };
+    const of = (name: string) => stringField(event.metadata, name) ?? stringField(event.data, name) ?? '_';
+    return { storeId: of('storeId'), terminalId: of('terminalId') };
   }
 }
 

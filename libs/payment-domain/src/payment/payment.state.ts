@@ -143,6 +143,17 @@ export type PaymentEndingEvent = (typeof PAYMENT_ENDING_EVENTS)[number];
 export const endsPayment = (type: string): type is PaymentEndingEvent =>
   (PAYMENT_ENDING_EVENTS as readonly string[]).includes(type);
 
+/** What each ending event ends the payment as: the status the state, the read models and the feed agree on. */
+export const PAYMENT_ENDED_AS: Readonly<Record<PaymentEndingEvent, 'captured' | EndedStatus>> = {
+  PaymentCaptured: 'captured',
+  PaymentDeclined: 'declined',
+  PaymentFailed: 'failed',
+  PaymentCancelled: 'cancelled',
+  PaymentExpired: 'expired',
+  PaymentVoided: 'voided',
+  SessionCreationRejected: 'rejected',
+};
+
 function end(
   state: PaymentState,
   status: EndedStatus,

@@ -1,0 +1,111 @@
+import type { StoreDayDoc } from '../read-model.types';
+import { addTotals } from './currency-totals';
+import type { PaymentFact, Projection } from './fact';
+
+/** A store's day before its first fact; `timeZone` is the store's, whose local day `date` is. */
+export function emptyStoreDay(storeId: string, date: string, timeZone: string): StoreDayDoc {
+  return {
+    storeId,
+    date,
+    timeZone,
+    currencies: {},
+    counts: { declined: 0, failed: 0, cancelled: 0, expired: 0 },
+    cardBrands: {},
+    entryMethods: {},
+    terminals: {},
+    lateCaptures: [],
+    position: '0',
+  };
+}
+
+/**
+ * Key `{storeId}.{yyyy-mm-dd}` in `payments_store_days`: a store's local day, for finance. A fact counts on the
+ * day Dintero says it happened (`PaymentFact.date`), whenever the engine heard of it.
+ */
+export const storeDayProjection: Projection<StoreDayDoc> = {
+  handles: new Set([
+    'PaymentCaptured',
+    'RefundSucceeded',
+    'PaymentDeclined',
+    'PaymentFailed',
+    'PaymentCancelled',
+    'PaymentExpired',
+    'LateCaptureRecorded',
+  ]),
+  evolve(doc, fact) {
+    return fact.stream === 'payment' ? onPayment(doc, fact) : doc;
+  },
+};
+
+function onPayment(day: StoreDayDoc, fact: PaymentFact): StoreDayDoc {
+  const { event, payment } = fact;
+  switch (event.type) {
+    case 'PaymentCaptured': {
+      const { amount, card } = event.data;
+      return {
+        ...day,
+        currencies: addTotals(day.currencies, payment.currency, { capturedCount: 1, capturedAmount: amount }),
+        cardBrands: card?.brand ? increment(day.cardBrands, card.brand) : day.cardBrands,
+        entryMethods: card?.entryMethod ? increment(day.entryMethods, card.entryMethod) : day.entryMethods,
+        terminals: addTerminal(day.terminals, payment.terminalId, { capturedCount: 1, capturedAmount: amount }),
+      };
+    }
+    case 'RefundSucceeded':
+      return {
+        ...day,
+        currencies: addTotals(day.currencies, payment.currency, {
+          refundedCount: 1,
+          refundedAmount: fact.refundAmount,
+        }),
+        terminals: addTerminal(day.terminals, payment.terminalId, { refundedAmount: fact.refundAmount }),
+      };
+    case 'PaymentDeclined':
+      return { ...day, counts: { ...day.counts, declined: day.counts.declined + 1 } };
+    case 'PaymentFailed':
+      return { ...day, counts: { ...day.counts, failed: day.counts.failed + 1 } };
+    case 'PaymentCancelled':
+      return { ...day, counts: { ...day.counts, cancelled: day.counts.cancelled + 1 } };
+    case 'PaymentExpired':
+      return { ...day, counts: { ...day.counts, expired: day.counts.expired + 1 } };
+    case 'LateCaptureRecorded': {
+      const { transactionId, amount, currency, endedAs } = event.data;
+      return {
+        ...day,
+        lateCaptures: [
+          ...day.lateCaptures,
+          {
+            paymentId: fact.paymentId,
+            terminalId: payment.terminalId,
+            transactionId,
+            amount,
+            currency,
+            endedAs,
+            at: fact.at,
+          },
+        ],
+      };
+    }
+    default:
+      return day;
+  }
+}
+
+function addTerminal(
+  terminals: StoreDayDoc['terminals'],
+  terminalId: string,
+  delta: { capturedCount?: number; capturedAmount?: number; refundedAmount?: number },
+): StoreDayDoc['terminals'] {
+  const current = terminals[terminalId] ?? { capturedCount: 0, capturedAmount: 0, refundedAmount: 0 };
+  return {
+    ...terminals,
+    [terminalId]: {
+      capturedCount: current.capturedCount + (delta.capturedCount ?? 0),
+      capturedAmount: current.capturedAmount + (delta.capturedAmount ?? 0),
+      refundedAmount: current.refundedAmount + (delta.refundedAmount ?? 0),
+    },
+  };
+}
+
+function increment(counts: Readonly<Record<string, number>>, key: string): Record<string, number> {
+  return { ...counts, [key]: (counts[key] ?? 0) + 1 };
+}

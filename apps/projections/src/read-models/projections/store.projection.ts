@@ -1,0 +1,110 @@
+import { endsPayment } from '@app/payment-domain';
+import type { CurrencyTotals, ReviewEntry, StoreDoc, TerminalDoc } from '../read-model.types';
+import { addTotals } from './currency-totals';
+import type { PaymentFact, Projection } from './fact';
+
+/** A store's document before it is registered. */
+export function emptyStore(storeId: string): StoreDoc {
+  return { storeId, timeZone: 'UTC', terminals: { busy: 0, idle: 0, deactivated: 0 }, position: '0' };
+}
+
+/**
+ * Key `{storeId}` in `payments_stores`: its name and time zone, its latest day's totals and the payments
+ * waiting for a person. Its terminal counts are not a fold of events but a count of its terminals'
+ * documents (`withTerminalCounts`).
+ */
+export const storeProjection: Projection<StoreDoc> = {
+  handles: new Set([
+    'StoreRegistered',
+    'StoreDetailsChanged',
+    'PaymentFlaggedForReview',
+    'TransactionStarted',
+    'PaymentOnHold',
+    'PaymentAuthorized',
+    'RefundSucceeded',
+    'PaymentCaptured',
+    'PaymentDeclined',
+    'PaymentFailed',
+    'PaymentCancelled',
+    'PaymentExpired',
+    'PaymentVoided',
+    'SessionCreationRejected',
+  ]),
+  evolve(doc, fact) {
+    switch (fact.stream) {
+      case 'store': {
+        const { event } = fact;
+        if (event.type !== 'StoreRegistered' && event.type !== 'StoreDetailsChanged') return doc;
+        return { ...doc, name: event.data.name, timeZone: event.data.timeZone };
+      }
+      case 'terminal':
+        return doc;
+      case 'payment':
+        return onPayment(doc, fact);
+    }
+  },
+};
+
+function onPayment(doc: StoreDoc, fact: PaymentFact): StoreDoc {
+  const { event, paymentId } = fact;
+  switch (event.type) {
+    case 'PaymentFlaggedForReview': {
+      const { reason, transactionId, since, at } = event.data;
+      const entry: ReviewEntry = {
+        paymentId,
+        terminalId: fact.payment.terminalId,
+        reason,
+        ...(transactionId === undefined ? {} : { transactionId }),
+        since,
+        at,
+      };
+      return withReview(doc, [...(doc.review ?? []).filter((held) => held.paymentId !== paymentId), entry]);
+    }
+    // Dintero can tell again what happens to a payment flagged as unknown: it leaves the review list.
+    case 'TransactionStarted':
+    case 'PaymentOnHold':
+    case 'PaymentAuthorized':
+      return leavesReview(doc, paymentId);
+    case 'RefundSucceeded':
+      return today(doc, fact, { refundedCount: 1, refundedAmount: fact.refundAmount });
+    default: {
+      if (!endsPayment(event.type)) return doc;
+      const ended = leavesReview(doc, paymentId);
+      return event.type === 'PaymentCaptured'
+        ? today(ended, fact, { capturedCount: 1, capturedAmount: event.data.amount })
+        : ended;
+    }
+  }
+}
+
+function leavesReview(doc: StoreDoc, paymentId: string): StoreDoc {
+  if (!doc.review?.some((entry) => entry.paymentId === paymentId)) return doc;
+  return withReview(
+    doc,
+    doc.review.filter((entry) => entry.paymentId !== paymentId),
+  );
+}
+
+/** The review list, left out of the document when empty. */
+function withReview(doc: StoreDoc, review: readonly ReviewEntry[]): StoreDoc {
+  const { review: _old, ...rest } = doc;
+  return review.length > 0 ? { ...rest, review } : rest;
+}
+
+/** "Today" is the day of the latest fact: an older day's fact arriving late changes only its store-day. */
+function today(doc: StoreDoc, fact: PaymentFact, delta: Partial<CurrencyTotals>): StoreDoc {
+  if (doc.today && doc.today.date > fact.date) return doc;
+  const totals = doc.today?.date === fact.date ? doc.today.totals : {};
+  return { ...doc, today: { date: fact.date, totals: addTotals(totals, fact.payment.currency, delta) } };
+}
+
+/** The store's terminals counted by what they do; the document as it was when the counts are the same. */
+export function withTerminalCounts(doc: StoreDoc, terminals: Iterable<TerminalDoc>): StoreDoc {
+  const counts = { busy: 0, idle: 0, deactivated: 0 };
+  for (const { status } of terminals)
+    counts[status === 'deactivated' ? 'deactivated' : status === 'idle' ? 'idle' : 'busy'] += 1;
+  const held = doc.terminals;
+  return held.busy === counts.busy && held.idle === counts.idle && held.deactivated === counts.deactivated
+    ? doc
+    : { ...doc, terminals: counts };
+}

@@ -1,0 +1,141 @@
+import { endsPayment, PAYMENT_ENDED_AS } from '@app/payment-domain';
+import type { DayCounts, RefundOutcome, TerminalDoc } from '../read-model.types';
+import type { Fact, PaymentFact, Projection } from './fact';
+
+/** A terminal's document before anything is known of it. */
+export function emptyTerminal(storeId: string, terminalId: string): TerminalDoc {
+  return { storeId, terminalId, status: 'idle', position: '0' };
+}
+
+/** Key `{storeId}.{terminalId}` in `payments_terminals`: what each terminal is doing, and its last outcomes. */
+export const terminalProjection: Projection<TerminalDoc> = {
+  handles: new Set([
+    'TerminalRegistered',
+    'TerminalReactivated',
+    'TerminalDeactivated',
+    'TerminalClaimed',
+    'TerminalReleased',
+    'PaymentRequested',
+    'SessionCreated',
+    'CancellationRequested',
+    'RefundSucceeded',
+    'RefundFailed',
+    'PaymentCaptured',
+    'PaymentDeclined',
+    'PaymentFailed',
+    'PaymentCancelled',
+    'PaymentExpired',
+    'PaymentVoided',
+    'SessionCreationRejected',
+  ]),
+  evolve(doc, fact) {
+    const next = evolve(doc, fact);
+    // "Since when" is the time the status changed (or the terminal was first heard of), whatever changed it.
+    return next !== doc && (next.status !== doc.status || doc.position === '0') && fact.recordedAt !== ''
+      ? { ...next, statusSince: fact.recordedAt }
+      : next;
+  },
+};
+
+function evolve(doc: TerminalDoc, fact: Fact): TerminalDoc {
+  switch (fact.stream) {
+    case 'store': {
+      const { event } = fact;
+      switch (event.type) {
+        case 'TerminalRegistered':
+        case 'TerminalReactivated':
+          return { ...doc, status: doc.active ? doc.status : 'idle' };
+        case 'TerminalDeactivated':
+          return { ...doc, status: 'deactivated' };
+        default:
+          return doc;
+      }
+    }
+    case 'terminal': {
+      const { event } = fact;
+      switch (event.type) {
+        case 'TerminalClaimed': {
+          const { kind, paymentId, claimedAt, expiresAt } = event.data;
+          return {
+            ...doc,
+            status: doc.status === 'deactivated' ? 'deactivated' : kind === 'refund' ? 'refunding' : 'starting',
+            active: { kind, paymentId, since: claimedAt, expiresAt },
+            lastHeardAt: claimedAt,
+          };
+        }
+        case 'TerminalReleased': {
+          if (doc.active?.paymentId !== event.data.paymentId) return doc;
+          const { active: _released, ...rest } = doc;
+          return {
+            ...rest,
+            status: doc.status === 'deactivated' ? 'deactivated' : 'idle',
+            lastHeardAt: event.data.at,
+          };
+        }
+        default:
+          return doc;
+      }
+    }
+    case 'payment':
+      return onPayment(doc, fact);
+  }
+}
+
+function onPayment(doc: TerminalDoc, fact: PaymentFact): TerminalDoc {
+  const { event, paymentId, at, date } = fact;
+  const heard: TerminalDoc = { ...doc, lastHeardAt: at };
+  // Only the payment holding the terminal moves its status; a late fact of an older payment does not.
+  const moves = doc.active?.paymentId === paymentId && doc.status !== 'deactivated';
+  switch (event.type) {
+    case 'PaymentRequested':
+      return { ...heard, today: count(doc.today, date, 'payments') };
+    case 'SessionCreated':
+      return moves ? { ...heard, status: 'awaiting_card' } : heard;
+    case 'CancellationRequested':
+      return moves ? { ...heard, status: 'cancelling' } : heard;
+    case 'RefundFailed':
+      return { ...heard, lastRefund: refund(fact, event.data.refundId, 'refund_failed') };
+    case 'RefundSucceeded':
+      return {
+        ...heard,
+        lastRefund: refund(fact, event.data.refundId, 'refunded'),
+        today: count(doc.today, date, 'refunds'),
+      };
+    default: {
+      if (!endsPayment(event.type)) return doc;
+      const status = PAYMENT_ENDED_AS[event.type];
+      const amount = event.type === 'PaymentCaptured' ? event.data.amount : fact.payment.amount;
+      const counted = status === 'rejected' || status === 'voided' ? undefined : status;
+      return {
+        ...heard,
+        ...(moves && doc.status !== 'refunding' ? { status: 'idle' } : {}),
+        lastOutcome: { paymentId, status, amount, currency: fact.payment.currency, at },
+        ...(counted ? { today: count(doc.today, date, counted) } : {}),
+      };
+    }
+  }
+}
+
+function refund(fact: PaymentFact, refundId: string, status: RefundOutcome['status']): RefundOutcome {
+  return {
+    paymentId: fact.paymentId,
+    refundId,
+    status,
+    amount: fact.refundAmount,
+    currency: fact.payment.currency,
+    at: fact.at,
+  };
+}
+
+/**
+ * The terminal's counts for `date`. A fact of an older day (Dintero dates it before midnight, and it arrives
+ * after facts of the new day) leaves today's counts as they are: its day is counted on the store-day document.
+ */
+function count(today: DayCounts | undefined, date: string, field: keyof Omit<DayCounts, 'date'>): DayCounts {
+  if (today && today.date > date) return today;
+  const base: DayCounts =
+    today?.date === date
+      ? today
+      : { date, payments: 0, captured: 0, declined: 0, failed: 0, cancelled: 0, expired: 0, refunds: 0 };
+  return { ...base, [field]: base[field] + 1 };
+}
