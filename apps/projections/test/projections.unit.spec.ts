@@ -1,0 +1,227 @@
+import type { PaymentEvent } from '@app/payment-domain';
+import type { Fact } from '../src/read-models/projections/fact';
+import { emptyStoreDay, storeDayProjection } from '../src/read-models/projections/store-day.projection';
+import { emptyStore, storeProjection, withTerminalCounts } from '../src/read-models/projections/store.projection';
+import { emptyTerminal, terminalProjection } from '../src/read-models/projections/terminal.projection';
+import type { StoreDoc, TerminalDoc } from '../src/read-models/read-model.types';
+
+const at = '2026-11-24T10:00:00.000Z';
+const later = '2026-11-24T10:01:00.000Z';
+const payment = { storeId: 'oslo', terminalId: 'T-1', amount: 10_000, currency: 'NOK' };
+/** A fact of payment p-1 on T-1, on the 24th. */
+const paid = (event: PaymentEvent, refundAmount = 0, date = '2026-11-24'): Fact => ({
+  stream: 'payment',
+  event,
+  recordedAt: later,
+  paymentId: 'p-1',
+  payment,
+  at: later,
+  date,
+  refundAmount,
+});
+const fold = <Doc>(projection: { evolve(doc: Doc, fact: Fact): Doc }, start: Doc, facts: Fact[]) =>
+  facts.reduce((doc, fact) => projection.evolve(doc, fact), start);
+const claim: Fact = {
+  stream: 'terminal',
+  recordedAt: at,
+  storeId: 'oslo',
+  event: {
+    type: 'TerminalClaimed',
+    data: {
+      terminalId: 'T-1',
+      claimId: 'p-1',
+      kind: 'payment',
+      paymentId: 'p-1',
+      storeId: 'oslo',
+      claimedAt: at,
+      expiresAt: '2026-11-24T10:03:00.000Z',
+    },
+  },
+};
+const captured: PaymentEvent = {
+  type: 'PaymentCaptured',
+  data: {
+    transactionId: 'tx-1',
+    amount: 10_000,
+    currency: 'NOK',
+    card: { brand: 'VISA', entryMethod: 'contactless' },
+    source: 'callback',
+    at: later,
+  },
+};
+
+const requested = {
+  paymentId: 'p-1',
+  storeId: 'oslo',
+  terminalId: 'T-1',
+  payoutDestinationId: 'p',
+  amount: 10_000,
+  currency: 'NOK',
+  merchantReference: 'R-1',
+  posClientId: 'pos',
+  claimId: 'p-1',
+  requestedAt: at,
+  expiresAt: later,
+};
+
+describe('the terminal projection', () => {
+  const start = { ...emptyTerminal('oslo', 'T-1'), position: '1' };
+
+  it('follows a payment: starting, awaiting the card, idle with its outcome and the day’s counts', () => {
+    const starting = terminalProjection.evolve(start, claim);
+    expect(starting).toMatchObject({
+      status: 'starting',
+      statusSince: at,
+      active: { kind: 'payment', paymentId: 'p-1', since: at, expiresAt: '2026-11-24T10:03:00.000Z' },
+    });
+    const awaiting = fold(terminalProjection, starting, [
+      paid({ type: 'PaymentRequested', data: { ...requested } }),
+      paid({ type: 'SessionCreated', data: { sessionId: 's-1', expiresAt: later, at: later } }),
+    ]);
+    expect(awaiting).toMatchObject({ status: 'awaiting_card', statusSince: later, today: { payments: 1 } });
+    const done = terminalProjection.evolve(awaiting, paid(captured));
+    expect(done).toMatchObject({
+      status: 'idle',
+      lastOutcome: { paymentId: 'p-1', status: 'captured', amount: 10_000, currency: 'NOK', at: later },
+      today: { date: '2026-11-24', payments: 1, captured: 1 },
+    });
+  });
+
+  it('leaves a deactivated terminal deactivated, and a terminal another payment holds as it is', () => {
+    const deactivated = terminalProjection.evolve(start, {
+      stream: 'store',
+      recordedAt: at,
+      event: { type: 'TerminalDeactivated', data: { storeId: 'oslo', terminalId: 'T-1', at } },
+    });
+    expect(terminalProjection.evolve(deactivated, claim).status).toBe('deactivated');
+    const otherPayment: TerminalDoc = {
+      ...start,
+      status: 'awaiting_card',
+      active: { kind: 'payment', paymentId: 'p-2', since: at },
+    };
+    const late = terminalProjection.evolve(
+      otherPayment,
+      paid({ type: 'SessionCreated', data: { sessionId: 's', expiresAt: at, at } }),
+    );
+    expect(late.status).toBe('awaiting_card');
+  });
+
+  it('shows the last refund, and changes nothing for an event it does not handle', () => {
+    const refunded = terminalProjection.evolve(
+      start,
+      paid({ type: 'RefundSucceeded', data: { refundId: 'r-1', source: 'command-service', at: later } }, 4_000),
+    );
+    expect(refunded.lastRefund).toEqual({
+      paymentId: 'p-1',
+      refundId: 'r-1',
+      status: 'refunded',
+      amount: 4_000,
+      currency: 'NOK',
+      at: later,
+    });
+    const untouched = paid({ type: 'TransactionStarted', data: { transactionId: 't', source: 'webhook', at } });
+    expect(terminalProjection.handles.has('TransactionStarted')).toBe(false);
+    expect(terminalProjection.evolve(start, untouched)).toBe(start);
+  });
+});
+
+describe('the store projection', () => {
+  const registered = storeProjection.evolve(emptyStore('oslo'), {
+    stream: 'store',
+    recordedAt: at,
+    event: {
+      type: 'StoreRegistered',
+      data: {
+        storeId: 'oslo',
+        name: 'Oslo',
+        payoutDestinationId: 'p',
+        timeZone: 'Europe/Oslo',
+        currencies: ['NOK'],
+        at,
+      },
+    },
+  });
+
+  it('keeps the payments waiting for a person until Dintero tells more, and today’s totals', () => {
+    expect(registered).toMatchObject({ name: 'Oslo', timeZone: 'Europe/Oslo' });
+    const flagged = storeProjection.evolve(
+      registered,
+      paid({ type: 'PaymentFlaggedForReview', data: { reason: 'outcome_unknown', since: at, at: later } }),
+    );
+    expect(flagged.review).toEqual([
+      { paymentId: 'p-1', terminalId: 'T-1', reason: 'outcome_unknown', since: at, at: later },
+    ]);
+    const after = storeProjection.evolve(flagged, paid(captured));
+    expect(after.review).toBeUndefined();
+    expect(after.today).toEqual({
+      date: '2026-11-24',
+      totals: { NOK: { capturedCount: 1, capturedAmount: 10_000, refundedCount: 0, refundedAmount: 0, net: 10_000 } },
+    });
+    // A capture Dintero dates the day before leaves today as it is.
+    expect(storeProjection.evolve(after, paid(captured, 0, '2026-11-23'))).toBe(after);
+  });
+
+  it('counts its terminals by what they do, and is the same document when nothing changed', () => {
+    const terminal = (terminalId: string, status: TerminalDoc['status']): TerminalDoc => ({
+      storeId: 'oslo',
+      terminalId,
+      status,
+      position: '1',
+    });
+    const counted = withTerminalCounts(registered, [
+      terminal('T-1', 'awaiting_card'),
+      terminal('T-2', 'idle'),
+      terminal('T-3', 'deactivated'),
+    ]);
+    expect(counted.terminals).toEqual({ busy: 1, idle: 1, deactivated: 1 });
+    const same: StoreDoc = withTerminalCounts(counted, [
+      terminal('T-1', 'refunding'),
+      terminal('T-2', 'idle'),
+      terminal('T-3', 'deactivated'),
+    ]);
+    expect(same).toBe(counted);
+  });
+});
+
+describe('the store-day projection', () => {
+  it('totals a day per currency, brand, entry method and terminal; counts refusals; lists late captures', () => {
+    const day = fold(storeDayProjection, emptyStoreDay('oslo', '2026-11-24', 'Europe/Oslo'), [
+      paid(captured),
+      paid({ type: 'RefundSucceeded', data: { refundId: 'r-1', source: 'command-service', at: later } }, 4_000),
+      paid({ type: 'PaymentDeclined', data: { reason: 'declined', source: 'callback', at } }),
+      paid({ type: 'PaymentExpired', data: { source: 'reconciler', at } }),
+      paid({
+        type: 'LateCaptureRecorded',
+        data: {
+          transactionId: 'tx-9',
+          amount: 500,
+          currency: 'NOK',
+          endedAs: 'cancelled',
+          flaggedForReversal: true,
+          source: 'webhook',
+          at,
+        },
+      }),
+    ]);
+    expect(day).toMatchObject({
+      currencies: {
+        NOK: { capturedCount: 1, capturedAmount: 10_000, refundedCount: 1, refundedAmount: 4_000, net: 6_000 },
+      },
+      counts: { declined: 1, failed: 0, cancelled: 0, expired: 1 },
+      cardBrands: { VISA: 1 },
+      entryMethods: { contactless: 1 },
+      terminals: { 'T-1': { capturedCount: 1, capturedAmount: 10_000, refundedAmount: 4_000 } },
+      lateCaptures: [
+        {
+          paymentId: 'p-1',
+          terminalId: 'T-1',
+          transactionId: 'tx-9',
+          amount: 500,
+          currency: 'NOK',
+          endedAs: 'cancelled',
+          at: later,
+        },
+      ],
+    });
+  });
+});
