@@ -266,13 +266,16 @@ export class ReadModelProjector {
     const next = terminalProjection.evolve(current, fact);
     if (next === current) return;
     this.terminalStores.set(terminalId, storeId);
-    if (!this.alreadyApplied(`terminal:${key}`, held?.position)) {
+    const alreadyHeld = this.alreadyApplied(`terminal:${key}`, held?.position);
+    if (!alreadyHeld) {
       this.terminals.set(key, { ...next, position });
       this.terminalsOf(storeId).add(key);
       put({ model: 'terminal', key, doc: this.terminals.get(key)! });
     }
-    // The store counts its terminals by status: recounted whenever one of them changes, and also when the
-    // terminal already held this event (a crash may have written it and not the store).
+    // The store counts its terminals by what they do: recounted when a terminal is new or moves between busy,
+    // idle and deactivated, and also when the terminal already held this event (a crash may have written it and
+    // not the store).
+    if (held && !alreadyHeld && countedAs(next.status) === countedAs(current.status)) return;
     const store = this.storeDoc(storeId);
     const counted = withTerminalCounts(store, this.terminalsOfStore(storeId));
     if (counted !== store) this.putStore(counted, position, put);
@@ -332,14 +335,27 @@ function upgraded(change: Change): Change {
   return change;
 }
 
+/** How a store counts a terminal: busy (a payment or refund under way), idle or deactivated. */
+function countedAs(status: TerminalDoc['status']): 'busy' | 'idle' | 'deactivated' {
+  return status === 'deactivated' || status === 'idle' ? status : 'busy';
+}
+
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
+/** The last answer per time zone, by the instant's UTC minute: a fold meets the same minute many times. */
+const lastDates = new Map<string, { readonly minute: string; readonly date: string }>();
 
 /** `yyyy-mm-dd` of an instant in a time zone. */
 export function localDate(instant: string, timeZone: string): string {
+  // Every zone's offset is a whole number of minutes: instants of one UTC minute share their local date.
+  const minute = instant.length >= 17 && instant.endsWith('Z') ? instant.slice(0, 16) : undefined;
+  const last = lastDates.get(timeZone);
+  if (minute !== undefined && last?.minute === minute) return last.date;
   let format = dateFormats.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
     dateFormats.set(timeZone, format);
   }
-  return format.format(new Date(instant));
+  const date = format.format(new Date(instant));
+  if (minute !== undefined) lastDates.set(timeZone, { minute, date });
+  return date;
 }
