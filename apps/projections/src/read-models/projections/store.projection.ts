@@ -1,4 +1,4 @@
-import { endsPayment } from '@app/payment-domain';
+import { endsPayment, PAYMENT_ENDING_EVENTS } from '@app/payment-domain';
 import type { CurrencyTotals, ReviewEntry, StoreDoc, TerminalDoc } from '../read-model.types';
 import { addTotals } from './currency-totals';
 import type { PaymentFact, Projection } from './fact';
@@ -22,13 +22,7 @@ export const storeProjection: Projection<StoreDoc> = {
     'PaymentOnHold',
     'PaymentAuthorized',
     'RefundSucceeded',
-    'PaymentCaptured',
-    'PaymentDeclined',
-    'PaymentFailed',
-    'PaymentCancelled',
-    'PaymentExpired',
-    'PaymentVoided',
-    'SessionCreationRejected',
+    ...PAYMENT_ENDING_EVENTS,
   ]),
   evolve(doc, fact) {
     switch (fact.stream) {

@@ -1,4 +1,4 @@
-import { endsPayment, PAYMENT_ENDED_AS } from '@app/payment-domain';
+import { endsPayment, PAYMENT_ENDED_AS, PAYMENT_ENDING_EVENTS } from '@app/payment-domain';
 import type { DayCounts, RefundOutcome, TerminalDoc } from '../read-model.types';
 import type { Fact, PaymentFact, Projection } from './fact';
 
@@ -20,13 +20,7 @@ export const terminalProjection: Projection<TerminalDoc> = {
     'CancellationRequested',
     'RefundSucceeded',
     'RefundFailed',
-    'PaymentCaptured',
-    'PaymentDeclined',
-    'PaymentFailed',
-    'PaymentCancelled',
-    'PaymentExpired',
-    'PaymentVoided',
-    'SessionCreationRejected',
+    ...PAYMENT_ENDING_EVENTS,
   ]),
   evolve(doc, fact) {
     const next = evolve(doc, fact);
