@@ -213,6 +213,32 @@ describe('the live store dashboard (projections app)', () => {
     expect(view.activity[0]).toMatchObject({ id: `p:${String(paymentId)}`, storeId: 'bergen', terminalId: 'D-1' });
   });
 
+  it('stops sending a store taken off an operator, to a stream already open', async () => {
+    const abort = new AbortController();
+    const response = await fetch(`${url}/v1/dashboard/stream`, { headers: bearer(west.key), signal: abort.signal });
+    const events = serverSentEvents(response);
+    expect(((await events.next()).value as ServerSentEvent).type).toBe('stores');
+    // West keeps its key and loses stavanger.
+    writeOperatorsFile(operatorsFile, [headOffice, { ...west, stores: ['bergen'] }, leaving]);
+    expect(engine.projections!.get(OperatorsReloader).reload('test')).toBe(true);
+    const hidden = await engine.start('stavanger', 'S-1', 3_000);
+    await engine.sim.control('POST', '/terminals/S-1/present', {});
+    await engine.waitForPayment(String(hidden.paymentId), (state) => state.status === 'captured', 'captured');
+    const { paymentId } = await engine.start('bergen', 'D-2', 2_000);
+    await engine.sim.control('POST', '/terminals/D-2/present', {});
+    const seen = new Set<string>();
+    for await (const event of events) {
+      const changes = event.data as Change[];
+      for (const change of changes) seen.add(change.doc.storeId);
+      if (changes.some((change) => change.model === 'terminal' && change.doc.lastOutcome?.paymentId === paymentId))
+        break;
+    }
+    abort.abort();
+    expect([...seen]).toEqual(['bergen']);
+    writeOperatorsFile(operatorsFile, [headOffice, west, leaving]);
+    expect(engine.projections!.get(OperatorsReloader).reload('test')).toBe(true);
+  });
+
   it('ends a session whose key is removed from the file: its open stream stops and it gets 401', async () => {
     const { cookie } = await signIn(leaving.key);
     const response = await fetch(`${url}/v1/dashboard/stream`, { headers: { cookie } });

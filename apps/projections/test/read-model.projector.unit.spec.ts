@@ -369,4 +369,29 @@ describe('a crash between a terminal’s document and its store’s', () => {
     expect(resumed.store('oslo')?.terminals).toEqual({ busy: 1, idle: 1, deactivated: 0 });
     expect(resumed.store('oslo')).toEqual(whole.store('oslo'));
   });
+
+  it('recounts the store on a replayed release, which leaves the terminal’s document as it is', () => {
+    // A claim released with nothing recorded behind it: the release only frees the terminal. (Events are
+    // made in log order: each takes the next position.)
+    const registered = store();
+    const [claim] = capturedPayment('p-9', '2026-11-24T10:00:00.000Z');
+    const release = event('terminal-T-1', 'TerminalReleased', {
+      terminalId: 'T-1',
+      claimId: 'p-9',
+      paymentId: 'p-9',
+      storeId: 'oslo',
+      reason: 'expired',
+      at: '2026-11-24T10:05:00.000Z',
+    });
+    const events = [...registered, claim!, release];
+    const whole = project(events);
+    const claimed = project(events.slice(0, -1));
+    const resumed = new ReadModelProjector();
+    resumed.load({ model: 'store', key: 'oslo', doc: claimed.store('oslo')! });
+    for (const key of ['T-1', 'T-2'])
+      resumed.load({ model: 'terminal', key: `oslo.${key}`, doc: whole.terminal('oslo', key)! });
+    expect(resumed.store('oslo')?.terminals.busy).toBe(1);
+    resumed.apply(release);
+    expect(resumed.store('oslo')).toEqual(whole.store('oslo'));
+  });
 });

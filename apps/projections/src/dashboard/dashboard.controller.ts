@@ -101,7 +101,9 @@ export class DashboardController {
       serialize(SESSION_COOKIE, session.token, {
         httpOnly: true,
         sameSite: 'strict',
-        secure: request.protocol === 'https',
+        // Behind the TLS proxy the docs ask for, the request arrives as http: the proxy's header says https.
+        // Trusting it costs nothing here: a forged one only makes the cookie stricter.
+        secure: request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https',
         path: '/',
         maxAge: Math.floor((session.expiresAt - Date.now()) / 1000),
       }),

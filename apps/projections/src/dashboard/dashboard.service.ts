@@ -149,10 +149,14 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
    */
   live(session: OperatorSession, intervalMs = DASHBOARD_INTERVAL_MS): Observable<Change[]> {
     return this.changes.pipe(
-      filter((change) => session.operator.maySee(change.doc.storeId)),
       bufferTime(intervalMs),
-      filter((batch) => batch.length > 0),
       takeWhile(() => this.sessions.holds(session)),
+      // The operator's stores as the file says now: a store taken off it stops reaching an open stream too.
+      map((batch) => {
+        const operator = this.sessions.current(session);
+        return operator ? batch.filter((change) => operator.maySee(change.doc.storeId)) : [];
+      }),
+      filter((batch) => batch.length > 0),
       map((batch) => {
         const newest = new Map<string, Change>();
         for (const change of batch) {

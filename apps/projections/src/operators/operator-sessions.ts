@@ -70,7 +70,8 @@ export class OperatorSessions {
     const operator = this.keys.withId(id);
     const expiresAt = Number(expires) * 1000;
     const expected = operator ? Buffer.from(this.mac(`${id}.${expires}`, operator.keySha256)) : undefined;
-    if (!operator || !expected || expected.length !== mac.length || !timingSafeEqual(expected, Buffer.from(mac)))
+    const given = Buffer.from(mac);
+    if (!operator || !expected || expected.length !== given.length || !timingSafeEqual(expected, given))
       throw new OperatorNotAuthenticatedError(
         'The session is not valid (the key was changed or removed): sign in again',
       );
@@ -81,6 +82,12 @@ export class OperatorSessions {
   /** Whether a session still stands: its time is not up and its key is still in the file. */
   holds({ operator, expiresAt }: OperatorSession, now = Date.now()): boolean {
     return expiresAt > now && this.keys.withId(operator.id)?.keySha256 === operator.keySha256;
+  }
+
+  /** The session's operator as the file says now (its stores may have changed since it signed in). */
+  current({ operator }: OperatorSession): Operator | undefined {
+    const now = this.keys.withId(operator.id);
+    return now?.keySha256 === operator.keySha256 ? now : undefined;
   }
 
   private unknownKey(): string {

@@ -45,6 +45,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   /** Whether this instance writes the read models (it holds the lease and has taken over). */
   private leader = false;
   private contending = false;
+  /** A takeover under way (`lead`). */
+  private leading = false;
   private campaign: NodeJS.Timeout | undefined;
   /** The checkpoint in KV was of another log at start: this instance folds from 0 and, leading, replaces them. */
   private replacedAtBoot = false;
@@ -131,9 +133,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     // A rebuild is adopted by the leader: one waiting when it takes over, or one that finishes later.
     this.stopWatching = await this.buckets.watchHandOver((handOver) => void this.adopt(handOver));
     // The lease is tried before following: an instance that wins it now has nothing folded past KV to write,
-    // and it is the writer before its first batch (start-up does not wait on a catch-up's flushes).
-    await this.contend();
+    // and it is the writer before its first batch (start-up does not wait on a catch-up's flushes). A rebuild
+    // waiting to be adopted is taken up once the follower runs.
+    await this.contend(true);
     this.startFollowing();
+    const waiting = this.leader ? await this.buckets.handOver() : undefined;
+    if (waiting) void this.adopt(waiting);
     this.campaign = setInterval(
       () => void this.contend().catch((error: unknown) => this.logger.warn({ err: error }, 'lease not renewed')),
       Math.max(200, Math.floor(this.lease.leaseMs / 3)),
@@ -155,14 +160,20 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.leader = false;
   }
 
-  /** Takes or renews the lease; takes over the writing when it is won, stands by when it is lost. */
-  private async contend(): Promise<void> {
+  /**
+   * Takes or renews the lease; takes over the writing when it is won, stands by when it is lost. A takeover
+   * runs beside the renewals (it may publish a long backlog), awaited only at start-up (`wait`).
+   */
+  private async contend(wait = false): Promise<void> {
     if (this.stopped || this.contending) return;
     this.contending = true;
     try {
       const held = await this.lease!.acquire();
-      if (held && !this.leader) await this.lead();
-      else if (!held && this.leader) this.standBy();
+      if (held && !this.leader && !this.leading) {
+        this.leading = true;
+        const taking = this.lead().finally(() => (this.leading = false));
+        if (wait) await taking;
+      } else if (!held && this.leader) this.standBy();
     } finally {
       this.contending = false;
     }
@@ -189,10 +200,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         if (sameLog) {
           this.publish(await buckets.putFenced(documents.filter((change) => BigInt(change.doc.position) > from)));
         } else {
+          // Unfenced (the other log's documents go): only while the lease still holds by this clock.
+          if (!this.lease!.holds()) return;
           await buckets.replaceAll(documents);
           this.publish({ written: documents, newer: [] });
         }
-        for (let after = from; after < upTo;) {
+        for (let after = from; after < upTo && this.lease!.holds();) {
           const page = (await this.store.readAll({ after, limit: 1_000, streamPrefixes: PROJECTED_STREAMS })).filter(
             (event) => event.position <= upTo,
           );
@@ -201,6 +214,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
           await this.feed!.publish(page, (event) => this.locate(event));
           after = page[page.length - 1]!.position;
         }
+        // Lost meanwhile (a long backlog, a pause): the next holder takes over from KV's checkpoint.
+        if (!this.lease!.holds()) return;
         if (upTo > from || !sameLog) await buckets.saveCheckpoint(upTo, this.logId);
         this.checkpoint = upTo;
         this.leader = true;
@@ -212,7 +227,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       })
       .catch((error: unknown) => this.logger.warn({ err: error }, 'could not take over the read models'));
     return this.flushing.then(async () => {
-      const waiting = this.leader ? await this.buckets!.handOver() : undefined;
+      // At start-up the follower is not running yet: bootstrap takes a waiting rebuild up once it is.
+      const waiting = this.leader && this.follower ? await this.buckets!.handOver() : undefined;
       if (waiting) void this.adopt(waiting);
     });
   }
@@ -264,35 +280,42 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    * follows the log again from there. The rebuilt buckets are then deleted.
    */
   private adopt(handOver: HandOver): Promise<void> {
-    this.adopting = this.adopting.then(async () => {
-      if (this.stopped || !this.leader) return;
-      const position = BigInt(handOver.position);
-      while (this.checkpoint < position && !this.stopped && this.leader)
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      if (this.stopped || !this.leader) return;
-      await this.stopFollowing();
-      if (!this.leader || !this.lease!.holds()) {
-        // Lost the lease meanwhile: the new leader adopts it.
-        this.startFollowing();
-        return;
-      }
-      const rebuilt = await ReadModelBuckets.open(this.nats, this.config.natsPrefix, handOver.suffix);
-      const projector = new ReadModelProjector();
-      for await (const change of rebuilt.loadAll()) projector.load(change);
-      const documents = projector.documents();
-      await this.buckets!.replaceAll(documents);
-      await this.buckets!.resetCheckpoint(position, this.logId);
-      this.projector = projector;
-      this.checkpoint = position;
-      this.folded = position;
-      const names = natsNames(this.config.natsPrefix);
-      for (const change of documents) this.nats.publish(changeSubject(names, change), JSON.stringify(change.doc));
-      await this.buckets!.clearHandOver();
-      await rebuilt.destroy();
-      this.logger.log({ position: handOver.position, documents: documents.length }, 'adopted the rebuilt read models');
-      this.startFollowing();
-    });
+    this.adopting = this.adopting
+      .then(() => this.adoptNow(handOver))
+      .catch((error: unknown) => {
+        // NATS failed midway: the hand-over stays offered, and the next offer or takeover adopts it.
+        this.logger.error({ err: error, position: handOver.position }, 'could not adopt the rebuild');
+        if (!this.follower && !this.stopped) this.startFollowing();
+      });
     return this.adopting;
+  }
+
+  private async adoptNow(handOver: HandOver): Promise<void> {
+    if (this.stopped || !this.leader) return;
+    const position = BigInt(handOver.position);
+    while (this.checkpoint < position && !this.stopped && this.leader)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    if (this.stopped || !this.leader) return;
+    await this.stopFollowing();
+    const rebuilt = await ReadModelBuckets.open(this.nats, this.config.natsPrefix, handOver.suffix);
+    const projector = new ReadModelProjector();
+    for await (const change of rebuilt.loadAll()) projector.load(change);
+    const documents = projector.documents();
+    // The steps below are not fenced (the rebuilt documents may be behind the live ones, on purpose): each
+    // is taken only while the lease still holds by this instance's clock; lost, the new writer adopts it.
+    if (!this.leader || !this.lease!.holds()) return this.startFollowing();
+    await this.buckets!.replaceAll(documents);
+    if (!this.lease!.holds()) return this.startFollowing();
+    await this.buckets!.resetCheckpoint(position, this.logId);
+    this.projector = projector;
+    this.checkpoint = position;
+    this.folded = position;
+    const names = natsNames(this.config.natsPrefix);
+    for (const change of documents) this.nats.publish(changeSubject(names, change), JSON.stringify(change.doc));
+    await this.buckets!.clearHandOver();
+    await rebuilt.destroy();
+    this.logger.log({ position: handOver.position, documents: documents.length }, 'adopted the rebuilt read models');
+    this.startFollowing();
   }
 
   private async apply(event: RecordedEvent): Promise<void> {

@@ -264,18 +264,18 @@ export class ReadModelProjector {
     const held = this.terminals.get(key);
     const current = held ?? emptyTerminal(storeId, terminalId);
     const next = terminalProjection.evolve(current, fact);
-    if (next === current) return;
+    // Loaded at or past this event: a crash wrote the terminal and maybe not its store.
+    const holdsEvent = held !== undefined && BigInt(held.position) >= this.current;
+    if (next === current && !holdsEvent) return;
     this.terminalStores.set(terminalId, storeId);
-    const alreadyHeld = this.alreadyApplied(`terminal:${key}`, held?.position);
-    if (!alreadyHeld) {
+    if (next !== current && !this.alreadyApplied(`terminal:${key}`, held?.position)) {
       this.terminals.set(key, { ...next, position });
       this.terminalsOf(storeId).add(key);
       put({ model: 'terminal', key, doc: this.terminals.get(key)! });
     }
     // The store counts its terminals by what they do: recounted when a terminal is new or moves between busy,
-    // idle and deactivated, and also when the terminal already held this event (a crash may have written it and
-    // not the store).
-    if (held && !alreadyHeld && countedAs(next.status) === countedAs(current.status)) return;
+    // idle and deactivated, and also when the terminal already held this event.
+    if (held && !holdsEvent && countedAs(next.status) === countedAs(current.status)) return;
     const store = this.storeDoc(storeId);
     const counted = withTerminalCounts(store, this.terminalsOfStore(storeId));
     if (counted !== store) this.putStore(counted, position, put);

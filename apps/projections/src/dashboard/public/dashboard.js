@@ -52,10 +52,15 @@ function storeEntry(storeId) {
   return entry;
 }
 
+/** While a first view loads: its activity list is the server's, not the terminals' last items. */
+let loading = false;
+
 function noteActivity(item) {
-  if (activity.has(item.id) || held.some((other) => other.id === item.id)) return;
+  if (loading || activity.has(item.id) || held.some((other) => other.id === item.id)) return;
   if (paused) held.push(item);
   else addActivity(item);
+  // Paused, only the "N new" count changes.
+  activityDirty = true;
 }
 
 function addActivity(item) {
@@ -80,7 +85,10 @@ function activityOf(terminal) {
 function apply({ model, doc }) {
   const entry = storeEntry(doc.storeId);
   if (model === 'store') {
-    if (newer(entry.store, doc)) entry.store = doc;
+    if (newer(entry.store, doc)) {
+      if (entry.store && entry.store.name !== doc.name) namesChanged = true;
+      entry.store = doc;
+    }
   } else if (model === 'terminal') {
     if (newer(entry.terminals.get(doc.terminalId), doc)) {
       entry.terminals.set(doc.terminalId, doc);
@@ -99,12 +107,13 @@ function load(view) {
   stores.clear();
   activity.clear();
   held = [];
+  loading = true;
   for (const { store, terminals, today, days } of view.stores) {
     apply({ model: 'store', doc: store });
     for (const terminal of terminals) apply({ model: 'terminal', doc: terminal });
     for (const day of today ? [...days, today] : days) apply({ model: 'store-day', doc: day });
   }
-  activity.clear();
+  loading = false;
   for (const item of view.activity) addActivity(item);
   storeOptions();
 }
@@ -290,12 +299,13 @@ function week(storeId, days) {
 function weekTable(storeId, days) {
   const timeZone = timeZoneOf(storeId);
   const dates = [];
-  for (let back = 6; back >= 0; back -= 1) dates.push(localDate(Date.now() - back * DAY_MS, timeZone));
+  // One step more than seven days, each date once: a day-saving change can repeat or skip a local date.
+  for (let back = 7; back >= 0; back -= 1) dates.push(localDate(Date.now() - back * DAY_MS, timeZone));
   const weekday = cached(
     'weekday',
     () => new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', timeZone: 'UTC' }),
   );
-  const rows = [...new Set(dates)].map((date) => {
+  const rows = [...new Set(dates)].slice(-7).map((date) => {
     const day = days.get(date);
     const net = Object.entries(day?.currencies ?? {})
       .sort(([a], [b]) => a.localeCompare(b))
@@ -461,6 +471,8 @@ function drawProblems() {
 // ---- the activity list ----
 
 let activityDirty = false;
+/** A store was renamed: the store filter's options are made again. */
+let namesChanged = false;
 
 function newestFirst(items) {
   return items.sort((a, b) => b.at.localeCompare(a.at) || b.id.localeCompare(a.id));
@@ -543,7 +555,8 @@ function draw() {
     }
   }
   dirty.clear();
-  if (newStore) storeOptions();
+  if (newStore || namesChanged) storeOptions();
+  namesChanged = false;
   if (activityDirty) drawActivity();
   drawProblems();
   drawSummary();
