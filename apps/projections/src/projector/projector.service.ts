@@ -137,8 +137,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     // waiting to be adopted is taken up once the follower runs.
     await this.contend(true);
     this.startFollowing();
-    const waiting = this.leader ? await this.buckets.handOver() : undefined;
-    if (waiting) void this.adopt(waiting);
+    await this.adoptWaiting();
     this.campaign = setInterval(
       () => void this.contend().catch((error: unknown) => this.logger.warn({ err: error }, 'lease not renewed')),
       Math.max(200, Math.floor(this.lease.leaseMs / 3)),
@@ -226,11 +225,16 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         );
       })
       .catch((error: unknown) => this.logger.warn({ err: error }, 'could not take over the read models'));
-    return this.flushing.then(async () => {
-      // At start-up the follower is not running yet: bootstrap takes a waiting rebuild up once it is.
-      const waiting = this.leader && this.follower ? await this.buckets!.handOver() : undefined;
-      if (waiting) void this.adopt(waiting);
-    });
+    return this.flushing.then(() => this.adoptWaiting());
+  }
+
+  /**
+   * Adopts a rebuild already waiting, when this instance writes and follows the log (at start-up the
+   * follower is not running yet: bootstrap calls this again once it is).
+   */
+  private async adoptWaiting(): Promise<void> {
+    const waiting = this.leader && this.follower ? await this.buckets!.handOver() : undefined;
+    if (waiting) void this.adopt(waiting);
   }
 
   /** Stops writing: another instance holds the lease. This one keeps folding, ready to take over. */
@@ -310,8 +314,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.projector = projector;
     this.checkpoint = position;
     this.folded = position;
-    const names = natsNames(this.config.natsPrefix);
-    for (const change of documents) this.nats.publish(changeSubject(names, change), JSON.stringify(change.doc));
+    this.publish({ written: documents, newer: [] });
     await this.buckets!.clearHandOver();
     await rebuilt.destroy();
     this.logger.log({ position: handOver.position, documents: documents.length }, 'adopted the rebuilt read models');

@@ -4,6 +4,8 @@ import { isRevisionConflict, natsNames } from '@app/messaging';
 import type { Change } from '../read-models/read-model.types';
 
 const CHECKPOINT = 'checkpoint';
+/** The checkpoint's entry among the revisions this instance knows. */
+const CHECKPOINT_REVISION = `state:${CHECKPOINT}`;
 const HAND_OVER = 'rebuild';
 
 /** A rebuild, caught up to `position` in the buckets named with `suffix`, for the live projector to adopt. */
@@ -34,9 +36,11 @@ type Entry = { readonly revision: number; readonly operation: string; json<T>():
  * `suffix` names another generation of buckets, for a rebuild beside the live ones.
  */
 export class ReadModelBuckets {
-  /** The KV revision of each document (`model:key`) as this instance last read or wrote it. */
+  /**
+   * The KV revision of each document (`model:key`) and of the checkpoint (`state:checkpoint`), as this
+   * instance last read or wrote it.
+   */
   private readonly revisions = new Map<string, number>();
-  private checkpointRevision: number | undefined;
 
   private constructor(
     private readonly buckets: Readonly<Record<Change['model'], KV>>,
@@ -174,34 +178,24 @@ export class ReadModelBuckets {
     supersedes: (entry: Entry) => boolean,
   ): Promise<Entry | undefined> {
     for (;;) {
-      const revision = known === CHECKPOINT ? this.checkpointRevision : this.revisions.get(known);
+      const revision = this.revisions.get(known);
       try {
         const next =
           revision === undefined ? await bucket.create(key, value) : await bucket.update(key, value, revision);
-        this.remember(known, next);
+        this.revisions.set(known, next);
         return undefined;
       } catch (error) {
         if (!isRevisionConflict(error)) throw error;
         const entry = await bucket.get(key);
         if (entry?.operation === 'PUT' && supersedes(entry)) {
-          this.remember(known, entry.revision);
+          this.revisions.set(known, entry.revision);
           return entry;
         }
         // Moved on to an older position, or deleted: written over at its revision (created when absent).
-        if (entry) this.remember(known, entry.revision);
-        else this.forget(known);
+        if (entry) this.revisions.set(known, entry.revision);
+        else this.revisions.delete(known);
       }
     }
-  }
-
-  private remember(known: string, revision: number): void {
-    if (known === CHECKPOINT) this.checkpointRevision = revision;
-    else this.revisions.set(known, revision);
-  }
-
-  private forget(known: string): void {
-    if (known === CHECKPOINT) this.checkpointRevision = undefined;
-    else this.revisions.delete(known);
   }
 
   /**
@@ -211,7 +205,7 @@ export class ReadModelBuckets {
    */
   async checkpoint(): Promise<Checkpoint> {
     const entry = await this.state.get(CHECKPOINT);
-    if (entry) this.checkpointRevision = entry.revision;
+    if (entry) this.revisions.set(CHECKPOINT_REVISION, entry.revision);
     if (!entry || entry.operation !== 'PUT') return { position: 0n };
     return parseCheckpoint(entry);
   }
@@ -221,10 +215,8 @@ export class ReadModelBuckets {
    * one (the projector then applies the events after it again to the rebuilt documents).
    */
   async resetCheckpoint(position: bigint, logId: string): Promise<void> {
-    this.checkpointRevision = await this.state.put(
-      CHECKPOINT,
-      JSON.stringify({ position: position.toString(), logId }),
-    );
+    const revision = await this.state.put(CHECKPOINT, JSON.stringify({ position: position.toString(), logId }));
+    this.revisions.set(CHECKPOINT_REVISION, revision);
   }
 
   /**
@@ -234,7 +226,7 @@ export class ReadModelBuckets {
   async saveCheckpoint(position: bigint, logId: string): Promise<boolean> {
     const kept = await this.writeFenced(
       this.state,
-      CHECKPOINT,
+      CHECKPOINT_REVISION,
       CHECKPOINT,
       JSON.stringify({ position: position.toString(), logId }),
       (entry) => {

@@ -182,10 +182,8 @@ export class ReadModelProjector {
     position: string,
     put: Put,
   ): void {
-    if (event.type === 'PaymentRequested') this.remember(paymentId, event, false);
-    const payment = this.payments.get(paymentId);
+    const { payment, refundAmount } = this.remember(paymentId, event, false);
     if (!payment) return;
-    const refundAmount = this.remember(paymentId, event, false);
     // The business day is when Dintero says it happened (a capture at 23:59:56 heard of at 00:00:10 belongs
     // to the day before); the receipt time only when Dintero gave none.
     const at =
@@ -213,12 +211,16 @@ export class ReadModelProjector {
 
   /**
    * What the projector keeps of a payment, after one of its events: its start, its open refunds, its end.
-   * Returns the amount of the refund the event ends (0 for any other event). `readBack`: an event read
-   * back from the log after the payment ended, whose terminal was released long ago.
+   * Returns the payment (as it was before this event may let it be forgotten; undefined when unknown) and the
+   * amount of the refund the event ends (0 for any other event). `readBack`: an event read back from the log
+   * after the payment ended, whose terminal was released long ago.
    */
-  private remember(paymentId: string, event: PaymentEvent, readBack: boolean): number {
-    if (event.type === 'PaymentRequested') {
-      if (this.payments.has(paymentId)) return 0;
+  private remember(
+    paymentId: string,
+    event: PaymentEvent,
+    readBack: boolean,
+  ): { payment: PaymentContext | undefined; refundAmount: number } {
+    if (event.type === 'PaymentRequested' && !this.payments.has(paymentId)) {
       const { storeId, terminalId, amount, currency } = event.data;
       this.payments.set(paymentId, {
         storeId,
@@ -229,29 +231,28 @@ export class ReadModelProjector {
         ended: false,
         released: false,
       });
-      return 0;
     }
     const payment = this.payments.get(paymentId);
-    if (!payment) return 0;
+    let refundAmount = 0;
+    if (!payment) return { payment, refundAmount };
     switch (event.type) {
       case 'RefundRequested':
         payment.refunds.set(event.data.refundId, event.data.amount);
-        return 0;
+        break;
       case 'RefundSucceeded':
-      case 'RefundFailed': {
-        const amount = payment.refunds.get(event.data.refundId) ?? 0;
+      case 'RefundFailed':
+        refundAmount = payment.refunds.get(event.data.refundId) ?? 0;
         payment.refunds.delete(event.data.refundId);
         if (!readBack) this.forgetIfDone(paymentId, payment);
-        return amount;
-      }
+        break;
       default:
         if (endsPayment(event.type)) {
           payment.ended = true;
           if (readBack) payment.released = true;
           else this.forgetIfDone(paymentId, payment);
         }
-        return 0;
     }
+    return { payment, refundAmount };
   }
 
   /** Memory follows the open payments: an ended, released payment with no refund under way is dropped. */
