@@ -78,11 +78,11 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
       expect(seeded.status).toBeLessThan(300);
     })());
   /** Opens the dashboard and signs in with the demo's operator key, as a person would. */
-  const signIn = async () => {
-    await page.goto(`${url('projections')}/dashboard`);
-    await page.locator('#sign-in input[name="key"]').fill(operatorKey());
-    await page.locator('#sign-in button[type="submit"]').click();
-    await page.waitForSelector('#connection[data-state="live"]');
+  const signIn = async (on: Page = page, key = operatorKey()) => {
+    await on.goto(`${url('projections')}/dashboard`);
+    await on.locator('#sign-in input[name="key"]').fill(key);
+    await on.locator('#sign-in button[type="submit"]').click();
+    await on.waitForSelector('#connection[data-state="live"]');
   };
 
   beforeAll(async () => {
@@ -171,10 +171,7 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
       'the new operator key to be read',
     );
     const regional = await browser.newPage();
-    await regional.goto(`${url('projections')}/dashboard`);
-    await regional.locator('#sign-in input[name="key"]').fill(manager.key);
-    await regional.locator('#sign-in button[type="submit"]').click();
-    await regional.waitForSelector('#connection[data-state="live"]');
+    await signIn(regional, manager.key);
     const shown = () =>
       regional.evaluate<string[]>(
         "[...document.querySelectorAll('[data-store-id]')].map((card) => card.dataset.storeId)",

@@ -38,6 +38,17 @@ async function* serverSentEvents(response: Response): AsyncGenerator<ServerSentE
   }
 }
 
+/** The stores of the changes a stream sends, until one brings the outcome of `paymentId`. */
+async function storesSeenUntilOutcome(events: AsyncGenerator<ServerSentEvent>, paymentId: string): Promise<string[]> {
+  const seen = new Set<string>();
+  for await (const event of events) {
+    const changes = event.data as Change[];
+    for (const change of changes) seen.add(change.doc.storeId);
+    if (changes.some((change) => change.model === 'terminal' && change.doc.lastOutcome?.paymentId === paymentId)) break;
+  }
+  return [...seen];
+}
+
 describe('the live store dashboard (projections app)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'dashboard-'));
   const operatorsFile = path.join(dir, 'operators.json');
@@ -151,15 +162,9 @@ describe('the live store dashboard (projections app)', () => {
     await engine.waitForPayment(String(hidden.paymentId), (state) => state.status === 'captured', 'tromso captured');
     const { paymentId } = await engine.start('stavanger', 'S-1', 7_000);
     await engine.sim.control('POST', '/terminals/S-1/present', {});
-    const stores_seen = new Set<string>();
-    for await (const event of events) {
-      const changes = event.data as Change[];
-      for (const change of changes) stores_seen.add(change.doc.storeId);
-      if (changes.some((change) => change.model === 'terminal' && change.doc.lastOutcome?.paymentId === paymentId))
-        break;
-    }
+    const seen = await storesSeenUntilOutcome(events, String(paymentId));
     abort.abort();
-    expect([...stores_seen]).toEqual(['stavanger']);
+    expect(seen).toEqual(['stavanger']);
 
     // Its activity has its own stores' payments only; the head office sees every store, and every payment.
     const mine = (await (await fetch(`${url}/v1/dashboard/stores`, { headers: { cookie } })).json()) as DashboardView;
@@ -226,15 +231,9 @@ describe('the live store dashboard (projections app)', () => {
     await engine.waitForPayment(String(hidden.paymentId), (state) => state.status === 'captured', 'captured');
     const { paymentId } = await engine.start('bergen', 'D-2', 2_000);
     await engine.sim.control('POST', '/terminals/D-2/present', {});
-    const seen = new Set<string>();
-    for await (const event of events) {
-      const changes = event.data as Change[];
-      for (const change of changes) seen.add(change.doc.storeId);
-      if (changes.some((change) => change.model === 'terminal' && change.doc.lastOutcome?.paymentId === paymentId))
-        break;
-    }
+    const seen = await storesSeenUntilOutcome(events, String(paymentId));
     abort.abort();
-    expect([...seen]).toEqual(['bergen']);
+    expect(seen).toEqual(['bergen']);
     writeOperatorsFile(operatorsFile, [headOffice, west, leaving]);
     expect(engine.projections!.get(OperatorsReloader).reload('test')).toBe(true);
   });

@@ -357,14 +357,20 @@ describe('replaying from the checkpoint after a crash', () => {
 });
 
 describe('a crash between a terminal’s document and its store’s', () => {
-  it('recounts the store when the terminal already holds the event', () => {
-    const events = [...store(), ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z').slice(0, 1)];
+  /** As KV held them after the crash: every terminal through `events`, the store only before the last one. */
+  const crashedBeforeStore = (events: RecordedEvent[]) => {
     const whole = project(events);
-    const beforeClaim = project(events.slice(0, -1));
+    const before = project(events.slice(0, -1));
     const resumed = new ReadModelProjector();
-    resumed.load({ model: 'store', key: 'oslo', doc: beforeClaim.store('oslo')! });
+    resumed.load({ model: 'store', key: 'oslo', doc: before.store('oslo')! });
     for (const key of ['T-1', 'T-2'])
       resumed.load({ model: 'terminal', key: `oslo.${key}`, doc: whole.terminal('oslo', key)! });
+    return { whole, resumed };
+  };
+
+  it('recounts the store when the terminal already holds the event', () => {
+    const events = [...store(), ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z').slice(0, 1)];
+    const { whole, resumed } = crashedBeforeStore(events);
     resumed.apply(events.at(-1)!);
     expect(resumed.store('oslo')?.terminals).toEqual({ busy: 1, idle: 1, deactivated: 0 });
     expect(resumed.store('oslo')).toEqual(whole.store('oslo'));
@@ -383,13 +389,7 @@ describe('a crash between a terminal’s document and its store’s', () => {
       reason: 'expired',
       at: '2026-11-24T10:05:00.000Z',
     });
-    const events = [...registered, claim!, release];
-    const whole = project(events);
-    const claimed = project(events.slice(0, -1));
-    const resumed = new ReadModelProjector();
-    resumed.load({ model: 'store', key: 'oslo', doc: claimed.store('oslo')! });
-    for (const key of ['T-1', 'T-2'])
-      resumed.load({ model: 'terminal', key: `oslo.${key}`, doc: whole.terminal('oslo', key)! });
+    const { whole, resumed } = crashedBeforeStore([...registered, claim!, release]);
     expect(resumed.store('oslo')?.terminals.busy).toBe(1);
     resumed.apply(release);
     expect(resumed.store('oslo')).toEqual(whole.store('oslo'));
