@@ -55,37 +55,44 @@ function secretFile(name, make) {
 }
 
 /**
- * Without POS_CLIENTS_FILE, a head-office key for the demo: made once under ./data, its hash in
- * data/pos-clients.json and the key itself in data/demo-pos-key.
+ * A demo key file made once under ./data: `list` of one entry (its key's hash in `file`) and the key itself in
+ * `keyFile`, readable by this user only.
  */
-function demoPosClients() {
-  const file = path.join(dataDir, 'pos-clients.json');
-  if (existsSync(file)) return file;
-  const { hashApiKey, newApiKey } = createRequire(import.meta.url)(
-    path.join(root, 'dist/apps/command-service/src/auth/pos-clients.file.js'),
-  );
-  const key = newApiKey();
-  secretFile('demo-pos-key', () => `${key}\n`);
-  const clients = [{ id: 'demo-head-office', keySha256: hashApiKey(key), stores: ['*'], registry: true }];
-  writeFileSync(file, `${JSON.stringify({ clients }, null, 2)}\n`);
-  return file;
-}
-
-/**
- * Without OPERATORS_FILE, a dashboard operator for the demo who sees every store: made once under ./data,
- * its hash in data/operators.json and the key itself in data/demo-operator-key.
- */
-function demoOperators() {
-  const file = path.join(dataDir, 'operators.json');
-  if (existsSync(file)) return file;
+function demoKeyFile({ file, keyFile, prefix, list, entry }) {
+  const target = path.join(dataDir, file);
+  if (existsSync(target)) return target;
   const { hashApiKey, newApiKey } = createRequire(import.meta.url)(
     path.join(root, 'dist/libs/platform/src/auth/api-keys.js'),
   );
-  const key = newApiKey('op');
-  secretFile('demo-operator-key', () => `${key}\n`);
-  const operators = [{ id: 'demo-operator', keySha256: hashApiKey(key), stores: ['*'] }];
-  writeFileSync(file, `${JSON.stringify({ operators }, null, 2)}\n`);
-  return file;
+  const key = newApiKey(prefix);
+  secretFile(keyFile, () => `${key}\n`);
+  writeFileSync(target, `${JSON.stringify({ [list]: [{ ...entry, keySha256: hashApiKey(key) }] }, null, 2)}\n`);
+  return target;
+}
+
+/** Without POS_CLIENTS_FILE, a head-office key for the demo: data/pos-clients.json and data/demo-pos-key. */
+function demoPosClients() {
+  return demoKeyFile({
+    file: 'pos-clients.json',
+    keyFile: 'demo-pos-key',
+    prefix: 'pos',
+    list: 'clients',
+    entry: { id: 'demo-head-office', stores: ['*'], registry: true },
+  });
+}
+
+/**
+ * Without OPERATORS_FILE, a dashboard operator for the demo who sees every store: data/operators.json and
+ * data/demo-operator-key.
+ */
+function demoOperators() {
+  return demoKeyFile({
+    file: 'operators.json',
+    keyFile: 'demo-operator-key',
+    prefix: 'op',
+    list: 'operators',
+    entry: { id: 'demo-operator', stores: ['*'] },
+  });
 }
 
 /** The simulator signs callbacks and webhooks as Dintero does, and ingest checks them: demo secrets, made once. */

@@ -33,4 +33,4 @@ export type { SharedInfrastructure } from './shared-infrastructure';
 export { appInfrastructure } from './app-infrastructure';
 export { bearerKey, hashApiKey, newApiKey, readKeyFile } from './auth/api-keys';
 export { KeyFileWatcher } from './auth/key-file-watcher';
-export { byKeyHash, inScope, ScopedKeyEntry, type StoreScope } from './auth/scoped-keys';
+export { byKeyHash, inScope, ScopedKeyEntry, scopedKeyEntryProblems, type StoreScope } from './auth/scoped-keys';

@@ -1,5 +1,7 @@
-import { ArrayNotEmpty, IsArray, Matches } from 'class-validator';
+import { plainToInstance } from 'class-transformer';
+import { ArrayNotEmpty, IsArray, Matches, validateSync } from 'class-validator';
 import { ConfigError } from '../config/load-config';
+import { fieldErrors } from '../config/validation-messages';
 
 /** The stores a key may act for or see: a set of ids, or `'*'` for every store. */
 export type StoreScope = ReadonlySet<string> | '*';
@@ -24,6 +26,12 @@ export class ScopedKeyEntry {
   @ArrayNotEmpty()
   @Matches(/^(\*|[A-Za-z0-9_-]{1,64})$/, { each: true, message: 'stores: store ids, or "*" for every store' })
   stores!: string[];
+}
+
+/** What a key file would refuse in this entry (nothing: it is accepted), for the commands that make entries. */
+export function scopedKeyEntryProblems(entry: object): string[] {
+  // The entry's messages name their field already ("id: 1-64 letters, …").
+  return fieldErrors(validateSync(plainToInstance(ScopedKeyEntry, entry))).map(({ message }) => message);
 }
 
 /**
