@@ -1,5 +1,5 @@
-// The demo chain of `npm start`: stores and terminals registered through the POS API and at the simulator,
-// then POS traffic through the real APIs (starts, the simulator's terminals answering, now and then a
+// The demo chain of `npm start`: stores and terminals onboarded at Dintero (the simulator) through the
+// engine's registry API, then POS traffic through the real APIs (starts, the simulator's terminals answering, now and then a
 // cancel or a refund), with a line of figures every ten seconds.
 import { randomUUID } from 'node:crypto';
 
@@ -23,14 +23,22 @@ async function call(url, method, body, headers = {}, signal) {
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
-/** Registers the demo chain (idempotent: registering again changes nothing) and subscribes ingest to webhooks. */
-export async function seedDemo({ commandUrl, simulatorUrl, ingestUrl, posKey, webhookSecret }) {
+/**
+ * Onboards the demo chain through the engine: each store is created at Dintero, each terminal's device (a
+ * sandbox serial, `SIMULATED-{account}-NNN`, so `ACTIVE` at once) registered there and mapped to the
+ * chain's own terminal name. What only Dintero's Backoffice does (the payout destination, the webhook
+ * subscription) is seeded at the simulator first. Idempotent: registering again changes nothing.
+ */
+export async function seedDemo({ commandUrl, simulatorUrl, ingestUrl, posKey, webhookSecret, accountId }) {
   const auth = { authorization: `Bearer ${posKey}` };
-  const stores = [];
+  const seeded = await call(`${simulatorUrl}/_control/seed`, 'POST', {
+    payoutDestinations: ['demo-seller'],
+    webhooks: [{ url: `${ingestUrl}/v1/dintero/webhooks`, secret: webhookSecret }],
+  });
+  if (seeded.status >= 300) throw new Error(`seeding the simulator: ${seeded.status} ${JSON.stringify(seeded.body)}`);
   const terminals = [];
   for (let s = 0; s < DEMO_STORES; s++) {
     const id = storeId(s);
-    stores.push({ id, payout_destination_id: 'demo-seller' });
     const put = await call(
       `${commandUrl}/v1/stores/${id}`,
       'PUT',
@@ -44,20 +52,15 @@ export async function seedDemo({ commandUrl, simulatorUrl, ingestUrl, posKey, we
     if (put.status >= 300) throw new Error(`registering ${id}: ${put.status} ${JSON.stringify(put.body)}`);
     for (let t = 0; t < TERMINALS_PER_STORE; t++) {
       const terminal = terminalId(s, t);
-      terminals.push({ terminal_id: terminal, store_id: id });
-      const answer = await call(`${commandUrl}/v1/stores/${id}/terminals/${terminal}`, 'PUT', {}, auth);
+      terminals.push({ storeId: id, terminalId: terminal });
+      const serial = `SIMULATED-${accountId}-${String(s * TERMINALS_PER_STORE + t + 1).padStart(3, '0')}`;
+      const device = { deviceSerialNumber: serial, deviceModel: 'SATURN1000' };
+      const answer = await call(`${commandUrl}/v1/stores/${id}/terminals/${terminal}`, 'PUT', device, auth);
       if (answer.status >= 300)
         throw new Error(`registering ${terminal}: ${answer.status} ${JSON.stringify(answer.body)}`);
     }
   }
-  const seeded = await call(`${simulatorUrl}/_control/seed`, 'POST', {
-    payoutDestinations: ['demo-seller'],
-    stores,
-    terminals,
-    webhooks: [{ url: `${ingestUrl}/v1/dintero/webhooks`, secret: webhookSecret }],
-  });
-  if (seeded.status >= 300) throw new Error(`seeding the simulator: ${seeded.status} ${JSON.stringify(seeded.body)}`);
-  return terminals.map(({ terminal_id, store_id }) => ({ storeId: store_id, terminalId: terminal_id }));
+  return terminals;
 }
 
 /**

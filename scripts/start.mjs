@@ -136,6 +136,8 @@ const env = {
   EVENT_STORE_URL: eventStoreUrl,
   POS_CLIENTS_FILE: posClientsFile,
   OPERATORS_FILE: operatorsFile,
+  // A sandbox account: the demo's devices have its sandbox serials (SIMULATED-{account}-NNN).
+  DINTERO_ACCOUNT_ID: process.env.DINTERO_ACCOUNT_ID ?? 'T12345678',
   DINTERO_API_URL: process.env.DINTERO_API_URL ?? url('dintero-simulator'),
   DINTERO_CHECKOUT_URL: process.env.DINTERO_CHECKOUT_URL ?? url('dintero-simulator'),
   INGEST_PUBLIC_URL: process.env.INGEST_PUBLIC_URL ?? url('ingest-service'),
@@ -274,6 +276,7 @@ if (demo) {
       ingestUrl: url('ingest-service'),
       posKey,
       webhookSecret: env.DINTERO_WEBHOOK_SECRET,
+      accountId: env.DINTERO_ACCOUNT_ID,
     });
     console.log(
       `demo: ${DEMO_STORES} stores with ${TERMINALS_PER_STORE} terminals each, paying (npm start -- --no-demo to stop that)`,

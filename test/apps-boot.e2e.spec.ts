@@ -75,13 +75,6 @@ describe('the four apps, as built', () => {
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
-    await call('PUT', '/v1/stores/s-1', {
-      name: 'S',
-      payoutDestinationId: 'seller-1',
-      timeZone: 'UTC',
-      currencies: ['NOK'],
-    });
-    await call('PUT', '/v1/stores/s-1/terminals/T-1', {});
     await fetch(`${simulator.url}/_control/seed`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -91,6 +84,15 @@ describe('the four apps, as built', () => {
         terminals: [{ terminal_id: 'T-1', store_id: 's-1' }],
       }),
     });
+    expect(
+      await call('PUT', '/v1/stores/s-1', {
+        name: 'S',
+        payoutDestinationId: 'seller-1',
+        timeZone: 'UTC',
+        currencies: ['NOK'],
+      }),
+    ).toMatchObject({ status: 201 });
+    expect(await call('PUT', '/v1/stores/s-1/terminals/T-1', {})).toMatchObject({ status: 200 });
     const started = await call(
       'POST',
       '/v1/terminal-payments',
@@ -126,6 +128,14 @@ describe('the four apps, as built', () => {
       INGEST_PUBLIC_URL: 'http://127.0.0.1:9',
     });
     try {
+      await fetch(`${simulator.url}/_control/seed`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          payoutDestinations: ['seller-1'],
+          terminals: [{ terminal_id: 'C-1', store_id: 'corr-1' }],
+        }),
+      });
       const put = (route: string, body: unknown, correlationId: string) =>
         fetch(`${command.url}${route}`, {
           method: 'PUT',

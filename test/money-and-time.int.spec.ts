@@ -36,14 +36,18 @@ describe('money and time as Dintero has them', () => {
   /** A store of its own in `timeZone`, with `count` terminals registered here and at the simulator. */
   const storeWith = async (timeZone: string, count: number) => {
     const storeId = `mt-${++n}`;
+    const terminals = Array.from({ length: count }, (_, i) => `${storeId}-T${i + 1}`);
+    // Dintero has the store and its terminals (its Backoffice); the engine registers them by their ids.
+    await engine.sim.control('POST', '/seed', {
+      stores: [{ id: storeId, payout_destination_id: 'seller-1' }],
+      terminals: terminals.map((terminal_id) => ({ terminal_id, store_id: storeId })),
+    });
     const put = await engine.command.fetch(`/v1/stores/${storeId}`, {
       method: 'PUT',
       headers: json,
       body: JSON.stringify({ name: storeId, payoutDestinationId: 'seller-1', timeZone, currencies: ['NOK'] }),
     });
     expect(put.status).toBeLessThan(300);
-    await engine.sim.control('POST', '/seed', { stores: [{ id: storeId, payout_destination_id: 'seller-1' }] });
-    const terminals = Array.from({ length: count }, (_, i) => `${storeId}-T${i + 1}`);
     for (const terminalId of terminals) {
       const registered = await engine.command.fetch(`/v1/stores/${storeId}/terminals/${terminalId}`, {
         method: 'PUT',
@@ -52,9 +56,6 @@ describe('money and time as Dintero has them', () => {
       });
       expect(registered.status).toBeLessThan(300);
     }
-    await engine.sim.control('POST', '/seed', {
-      terminals: terminals.map((terminal_id) => ({ terminal_id, store_id: storeId })),
-    });
     return { storeId, terminals };
   };
   const captured = async (storeId: string, terminalId: string, amount: number) => {

@@ -56,14 +56,7 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
   let e2eStore: Promise<void> | undefined;
   const registerE2eStore = () =>
     (e2eStore ??= (async () => {
-      await pos('PUT', '/v1/stores/e2e-store', {
-        name: 'E2E',
-        payoutDestinationId: 'demo-seller',
-        timeZone: 'UTC',
-        currencies: ['NOK'],
-      });
-      await pos('PUT', '/v1/stores/e2e-store/terminals/E2E-1', {});
-      await pos('PUT', '/v1/stores/e2e-store/terminals/E2E-STUCK', {});
+      // Two terminals Dintero has under these ids (E2E-STUCK's customer never answers), registered by them.
       const seeded = await fetch(`${url('dintero-simulator')}/_control/seed`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -76,6 +69,14 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
         }),
       });
       expect(seeded.status).toBeLessThan(300);
+      await pos('PUT', '/v1/stores/e2e-store', {
+        name: 'E2E',
+        payoutDestinationId: 'demo-seller',
+        timeZone: 'UTC',
+        currencies: ['NOK'],
+      });
+      await pos('PUT', '/v1/stores/e2e-store/terminals/E2E-1', {});
+      await pos('PUT', '/v1/stores/e2e-store/terminals/E2E-STUCK', {});
     })());
   /** Opens the dashboard and signs in with the demo's operator key, as a person would. */
   const signIn = async (on: Page = page, key = operatorKey()) => {
@@ -132,6 +133,32 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
     expect(output).toContain(`Live store dashboard: ${url('projections')}/dashboard`);
     expect(output).toContain(`(the demo's is in ${path.join(dataDir, 'demo-operator-key')})`);
     expect(output).toContain('demo: 20 stores with 4 terminals each, paying');
+  });
+
+  it('onboards the demo chain at Dintero through the engine: stores created there, sandbox devices mapped to the names', async () => {
+    const posKey = readFileSync(path.join(dataDir, 'demo-pos-key'), 'utf8').trim();
+    const store = (await (
+      await fetch(`${url('command-service')}/v1/stores/demo-store-02`, {
+        headers: { authorization: `Bearer ${posKey}` },
+      })
+    ).json()) as { dinteroStoreId?: string; terminals: { terminalId: string; dintero?: Record<string, unknown> }[] };
+    expect(store.dinteroStoreId).toMatch(/^T12345678-\d{4}$/);
+    expect(store.terminals[0]).toEqual({
+      terminalId: 'DT-02-1',
+      active: true,
+      dintero: {
+        terminalId: expect.stringMatching(/^T12345678-T\d{4}$/),
+        deviceSerialNumber: 'SIMULATED-T12345678-005',
+        deviceModel: 'SATURN1000',
+        status: 'ACTIVE',
+      },
+    });
+    const fleet = (await (await fetch(`${url('dintero-simulator')}/_control/ground-truth/fleet`)).json()) as {
+      stores: unknown[];
+      terminals: { device_serial_number: string }[];
+    };
+    expect(fleet.stores.length).toBeGreaterThanOrEqual(20);
+    expect(fleet.terminals.filter((t) => t.device_serial_number.startsWith('SIMULATED-T12345678-'))).toHaveLength(80);
   });
 
   it('asks for an operator key and shows nothing without one', async () => {

@@ -126,7 +126,13 @@ describe('finding payments by the POS’s reference, and a terminal’s holder',
     };
     expect(await terminal('LK-2')).toEqual({
       status: 200,
-      body: { storeId: 'lk-oslo', terminalId: 'LK-2', active: true, free: true },
+      body: {
+        storeId: 'lk-oslo',
+        terminalId: 'LK-2',
+        active: true,
+        free: true,
+        dintero: { terminalId: 'LK-2', deviceSerialNumber: 'LK-2', status: 'ACTIVE' },
+      },
     });
     const response = await engine.command.fetch('/v1/terminal-payments', {
       method: 'POST',

@@ -43,6 +43,13 @@ describe('conformance to Dintero’s published specification', () => {
       webhooks: [{ url: `${ingestProxy.url}/v1/dintero/webhooks`, secret: WEBHOOK_SECRET }],
     });
     await engine.terminals(storeId, ...terminals);
+    // A device the engine registers at Dintero itself (the management API's terminal calls).
+    const device = await engine.command.fetch(`/v1/stores/${storeId}/terminals/conf-device`, {
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify({ deviceSerialNumber: 'SIMULATED-T12345678-777', deviceModel: 'SATURN1000' }),
+    });
+    expect(device.status).toBe(200);
   }, 60_000);
   afterAll(async () => {
     await engine.close();
@@ -166,11 +173,16 @@ describe('conformance to Dintero’s published specification', () => {
       'callback-query.json',
       'capture-request.json',
       'error.json',
+      'list-terminals-response.json',
       'list-transactions-response.json',
       'refund-request.json',
       'session-created.json',
       'session-profile-request.json',
       'session.json',
+      'store-create-request.json',
+      'store.json',
+      'terminal-create-request.json',
+      'terminal.json',
       'transaction.json',
     ]);
     expect(conformance.unexpected).toEqual([]);
@@ -179,6 +191,43 @@ describe('conformance to Dintero’s published specification', () => {
 });
 
 const ROUTES: [RegExp, string, (c: SpecConformance, e: Exchange, what: string) => void][] = [
+  [
+    /^POST \/v1\/accounts\/[^/]+\/stores$/,
+    'POST /v1/accounts/{aid}/stores',
+    (c, e, what) => {
+      c.check('store-create-request.json', `${what} request`, e.requestBody);
+      if (e.status < 300) c.check('store.json', `${what} answer`, e.responseBody);
+    },
+  ],
+  [
+    /^GET \/v1\/accounts\/[^/]+\/stores\/[^/?]+$/,
+    'GET /v1/accounts/{aid}/stores/{store_id}',
+    (c, e, what) => {
+      if (e.status < 300) c.check('store.json', `${what} answer`, e.responseBody);
+    },
+  ],
+  [
+    /^POST \/v1\/accounts\/[^/]+\/terminals$/,
+    'POST /v1/accounts/{aid}/terminals',
+    (c, e, what) => {
+      c.check('terminal-create-request.json', `${what} request`, e.requestBody);
+      if (e.status < 300) c.check('terminal.json', `${what} answer`, e.responseBody);
+    },
+  ],
+  [
+    /^GET \/v1\/accounts\/[^/]+\/terminals(\?.*)?$/,
+    'GET /v1/accounts/{aid}/terminals',
+    (c, e, what) => {
+      if (e.status < 300) c.check('list-terminals-response.json', `${what} answer`, e.responseBody);
+    },
+  ],
+  [
+    /^GET \/v1\/accounts\/[^/]+\/terminals\/[^/?]+$/,
+    'GET /v1/accounts/{aid}/terminals/{terminal_id}',
+    (c, e, what) => {
+      if (e.status < 300) c.check('terminal.json', `${what} answer`, e.responseBody);
+    },
+  ],
   [
     /^POST \/v1\/sessions-profile$/,
     'POST /v1/sessions-profile',

@@ -106,25 +106,30 @@ export async function startEngine(
       let store = registered.get(storeId);
       if (!store) {
         store = (async () => {
-          await command.fetch(`/v1/stores/${storeId}`, {
+          // Dintero has the payout destination (onboarded in its Backoffice); the engine creates the store there.
+          await sim.control('POST', '/seed', { payoutDestinations: ['seller-1'] });
+          const answer = await command.fetch(`/v1/stores/${storeId}`, {
             method: 'PUT',
             headers: json,
             body: JSON.stringify({ name: storeId, payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo' }),
           });
-          await sim.control('POST', '/seed', { stores: [{ id: storeId, payout_destination_id: 'seller-1' }] });
+          if (answer.status >= 300) throw new Error(`registering ${storeId}: ${answer.status} ${await answer.text()}`);
         })();
         registered.set(storeId, store);
       }
       await store;
-      for (const terminalId of terminalIds)
-        await command.fetch(`/v1/stores/${storeId}/terminals/${terminalId}`, {
+      // Terminals Dintero has under these ids (as if registered in its Backoffice), registered here by them.
+      await sim.control('POST', '/seed', {
+        terminals: terminalIds.map((terminal_id) => ({ terminal_id, store_id: storeId })),
+      });
+      for (const terminalId of terminalIds) {
+        const answer = await command.fetch(`/v1/stores/${storeId}/terminals/${terminalId}`, {
           method: 'PUT',
           headers: json,
           body: '{}',
         });
-      await sim.control('POST', '/seed', {
-        terminals: terminalIds.map((terminal_id) => ({ terminal_id, store_id: storeId })),
-      });
+        if (answer.status >= 300) throw new Error(`registering ${terminalId}: ${answer.status} ${await answer.text()}`);
+      }
     },
     async start(storeId, terminalId, amount) {
       const response = await command.fetch('/v1/terminal-payments', {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DinteroClient } from '@app/dintero';
 import { createHttpApp, listen, loadConfig } from '@app/platform';
 import { DinteroSimulatorConfig } from '../../apps/dintero-simulator/src/dintero-simulator.config';
 import { DinteroSimulatorModule } from '../../apps/dintero-simulator/src/dintero-simulator.module';
@@ -43,6 +44,17 @@ export async function startSimulator(env: Record<string, string> = {}): Promise<
     },
     close: () => app.close(),
   };
+}
+
+/** The engine's Dintero client on the simulator, with the simulator's default credentials. */
+export function simulatorClient(sim: Pick<RunningSimulator, 'url'>): DinteroClient {
+  return new DinteroClient({
+    accountId: 'T12345678',
+    clientId: 'simulator-client',
+    clientSecret: 'simulator-secret',
+    apiUrl: sim.url,
+    checkoutUrl: sim.url,
+  });
 }
 
 export interface ReceivedRequest {

@@ -248,6 +248,12 @@ export class World {
     const terminals = stores.flatMap((storeId, s) =>
       [...Array(terminalsPerStore).keys()].map((t) => ({ storeId, terminalId: `W-${s + 1}-${t + 1}` })),
     );
+    await this.sim('POST', '/seed', {
+      payoutDestinations: ['p'],
+      stores: stores.map((id) => ({ id, payout_destination_id: 'p' })),
+      terminals: terminals.map(({ storeId, terminalId }) => ({ terminal_id: terminalId, store_id: storeId })),
+      webhooks: [{ url: `${this.url('ingest')}/v1/dintero/webhooks`, secret: this.env.DINTERO_WEBHOOK_SECRET }],
+    });
     for (const [index, storeId] of stores.entries()) {
       const timeZone = TIME_ZONES[index % TIME_ZONES.length]!;
       const answer = await this.pos('PUT', `/v1/stores/${storeId}`, {
@@ -263,12 +269,6 @@ export class World {
       const answer = await this.pos('PUT', `/v1/stores/${storeId}/terminals/${terminalId}`, {});
       if (answer.status >= 300) throw new Error(`registering ${terminalId}: ${answer.status}`);
     }
-    await this.sim('POST', '/seed', {
-      payoutDestinations: ['p'],
-      stores: stores.map((id) => ({ id, payout_destination_id: 'p' })),
-      terminals: terminals.map(({ storeId, terminalId }) => ({ terminal_id: terminalId, store_id: storeId })),
-      webhooks: [{ url: `${this.url('ingest')}/v1/dintero/webhooks`, secret: this.env.DINTERO_WEBHOOK_SECRET }],
-    });
     return terminals;
   }
 

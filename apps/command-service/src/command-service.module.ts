@@ -17,6 +17,9 @@ import { RefundTerminalPaymentHandler } from './payments/refund/refund-terminal-
 import { PaymentNotifier } from './payments/get/payment-notifier';
 import { PaymentsController } from './payments/payments.controller';
 import { StartTerminalPaymentHandler } from './payments/start/start-terminal-payment.handler';
+import { DinteroOnboarding } from './registry/dintero-onboarding.service';
+import { RegistryService } from './registry/registry.service';
+import { UsableTerminals } from './registry/usable-terminals.service';
 import { RegistryController } from './registry/registry.controller';
 import { PosAuthGuard } from './auth/pos-auth.guard';
 import { ShutdownSignal } from './shutdown-signal';
@@ -44,6 +47,9 @@ export class CommandServiceModule {
         PosAuthGuard,
         ShutdownSignal,
         FaultPoints,
+        UsableTerminals,
+        DinteroOnboarding,
+        RegistryService,
         StartTerminalPaymentHandler,
         IdempotentRequests,
         CancelTerminalPaymentHandler,

@@ -35,7 +35,7 @@ describe('command service: starting a terminal payment against the simulator', (
         body: JSON.stringify(body ?? {}),
       });
     await put('/v1/stores/oslo-center', { name: 'Oslo', payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo' });
-    await put('/v1/stores/bergen', { name: 'Bergen', payoutDestinationId: 'seller-2', timeZone: 'Europe/Oslo' });
+    await put('/v1/stores/bergen', { name: 'Bergen', payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo' });
     for (const terminal of ['T-1', 'T-2', 'T-3', 'T-4', 'T-5'])
       await put(`/v1/stores/oslo-center/terminals/${terminal}`);
     await put('/v1/stores/bergen/terminals/B-1');
@@ -64,8 +64,9 @@ describe('command service: starting a terminal payment against the simulator', (
   const written = async () => (await log.readAll({ limit: 10_000 })).length;
   /** A terminal of Oslo, in our registry and at the simulator. */
   const registerTerminal = async (terminalId: string) => {
-    await service.fetch(`/v1/stores/oslo-center/terminals/${terminalId}`, { method: 'PUT' });
     await sim.control('POST', '/seed', { terminals: [{ terminal_id: terminalId, store_id: 'oslo-center' }] });
+    const answer = await service.fetch(`/v1/stores/oslo-center/terminals/${terminalId}`, { method: 'PUT' });
+    expect(answer.status).toBe(200);
     return terminalId;
   };
 
@@ -157,8 +158,8 @@ describe('command service: starting a terminal payment against the simulator', (
   });
 
   it('records a Dintero refusal as a definitive failure, releases the terminal and answers 422 with Dintero’s code', async () => {
-    // Bergen's payout destination differs between our registry (seller-2) and Dintero's (seller-1).
-    await service.fetch(`/v1/stores/bergen/terminals/B-1`, { method: 'PUT' });
+    // Bergen's payout destination was changed at Dintero (seller-2) after it was registered here (seller-1).
+    await sim.control('POST', '/seed', { stores: [{ id: 'bergen', payout_destination_id: 'seller-2' }] });
     const { status, body } = await start({ storeId: 'bergen', terminalId: 'B-1' });
     expect(status).toBe(422);
     expect(body).toMatchObject({

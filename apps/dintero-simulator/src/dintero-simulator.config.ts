@@ -35,6 +35,10 @@ export class DinteroSimulatorConfig extends BaseAppConfig {
   @EnvInt('SIM_TERMINAL_DELAY_MS', { min: 0, max: 600_000 })
   readonly terminalDelayMs: number = 1_500;
 
+  /** How long a terminal registered with a serial that is not a sandbox one stays `PENDING` (§10). */
+  @EnvInt('SIM_TERMINAL_PROVISIONING_MS', { min: 0, max: 3_600_000 })
+  readonly terminalProvisioningMs: number = 3_000;
+
   /** How long an ON_HOLD transaction stays on hold before it is captured. */
   @EnvInt('SIM_HOLD_MS', { min: 1, max: 600_000 })
   readonly holdMs: number = 2_000;

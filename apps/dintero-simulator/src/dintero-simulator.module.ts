@@ -6,6 +6,8 @@ import { ApiChaosInterceptor, BearerTokenGuard } from './api/api-guards';
 import { DinteroErrorFilter } from './api/dintero-api.error';
 import { SessionsController } from './api/sessions.controller';
 import { TransactionsController } from './api/transactions.controller';
+import { ManagementController } from './fleet/management.controller';
+import { TerminalFleetService } from './fleet/terminal-fleet.service';
 import { ControlController } from './control/control.controller';
 import { SeedService } from './control/seed.service';
 import { DeliveryService } from './delivery/delivery.service';
@@ -24,7 +26,13 @@ export class DinteroSimulatorModule {
         // The simulator keeps its state in memory and depends on nothing, so it is healthy when it answers.
         ...operationsModules('dintero-simulator', config.logLevel, { provide: HEALTH_PROBES, useValue: [] }),
       ],
-      controllers: [AuthController, SessionsController, TransactionsController, ControlController],
+      controllers: [
+        AuthController,
+        ManagementController,
+        SessionsController,
+        TransactionsController,
+        ControlController,
+      ],
       providers: [
         { provide: SIMULATOR_CONFIG, useValue: config },
         { provide: SimulatorRandom, useFactory: () => new SimulatorRandom(config.seed) },
@@ -33,6 +41,7 @@ export class DinteroSimulatorModule {
         SimulatorClock,
         DeliveryService,
         VirtualTerminalsService,
+        TerminalFleetService,
         SeedService,
         BearerTokenGuard,
         ApiChaosInterceptor,

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { DinteroClient, verifyCallbackSignature, verifyWebhookSignature, type DinteroTransaction } from '@app/dintero';
+import {
+  type DinteroClient,
+  verifyCallbackSignature,
+  verifyWebhookSignature,
+  type DinteroTransaction,
+} from '@app/dintero';
 import { waitUntil } from '../../../test/support/app-process';
 import {
   SEED,
   startReceiver,
+  simulatorClient,
   startSimulator,
   type Receiver,
   type RunningSimulator,
@@ -25,13 +31,7 @@ describe('Dintero simulator', () => {
       ...SEED,
       webhooks: [{ url: `${receiver.url}/v1/dintero/webhooks`, secret: WEBHOOK_SECRET }],
     });
-    dintero = new DinteroClient({
-      accountId: 'T12345678',
-      clientId: 'simulator-client',
-      clientSecret: 'simulator-secret',
-      apiUrl: sim.url,
-      checkoutUrl: sim.url,
-    });
+    dintero = simulatorClient(sim);
   });
   afterEach(async () => {
     await dintero.close();

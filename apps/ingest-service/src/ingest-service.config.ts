@@ -71,6 +71,17 @@ export class IngestServiceConfig extends withDintero(withNats(withEventStore(Bas
   @EnvInt('RECONCILER_LEASE_SECONDS', { min: 1, max: 3_600 })
   readonly reconcilerLeaseSeconds: number = 30;
 
+  /**
+   * How often Dintero is asked about a terminal that is not `ACTIVE` there yet (being provisioned, waiting
+   * for a check-update, inactive), until it is.
+   */
+  @EnvInt('TERMINAL_STATUS_POLL_SECONDS', { min: 1, max: 86_400 })
+  readonly terminalStatusPollSeconds: number = 30;
+
+  /** At most this many terminals' statuses asked of Dintero per second, per instance. */
+  @EnvInt('TERMINAL_STATUS_MAX_PER_SECOND', { min: 1, max: 1_000 })
+  readonly terminalStatusMaxPerSecond: number = 2;
+
   /** How often the reconciler saves what is due (its checkpoint), so that a restart does not replay the log. */
   @EnvInt('RECONCILER_CHECKPOINT_SECONDS', { min: 1, max: 3_600 })
   readonly reconcilerCheckpointSeconds: number = 30;

@@ -2,6 +2,11 @@ import type { Dispatcher } from 'undici';
 import { OriginPools } from './origin-pools';
 import { DinteroRejectedError, DinteroUnavailableError } from './dintero.errors';
 import type {
+  DinteroStore,
+  DinteroTerminal,
+  StoreCreation,
+  TerminalFilters,
+  TerminalRegistration,
   DinteroSession,
   DinteroTransaction,
   RefundRequest,
@@ -14,9 +19,9 @@ export interface DinteroClientOptions {
   readonly accountId: string;
   readonly clientId: string;
   readonly clientSecret: string;
-  /** `https://api.dintero.com` in production (token endpoint). */
+  /** `https://api.dintero.com` in production (token endpoint, stores and terminals). */
   readonly apiUrl: string;
-  /** `https://checkout.dintero.com` in production (sessions, transactions). */
+  /** `https://checkout.dintero.com` in production (sessions, transactions, terminal operations). */
   readonly checkoutUrl: string;
   readonly timeoutMs?: number;
   /** Attempts for calls that are safe to repeat, including the first. */
@@ -52,6 +57,12 @@ export const dinteroAudience = (accountId: string): string => `https://api.dinte
 export const REFUND_TERMINAL_FIELD = 'terminal_id';
 
 type Safety = 'safe' | 'unsafe';
+
+/** A path on the API host rather than the checkout host (a plain string path is the checkout host's). */
+interface ApiPath {
+  readonly host: 'api';
+  readonly path: string;
+}
 
 /** A successful answer: the body, and whether Dintero did it (200) or took it to do later (202). */
 interface Answer<T> {
@@ -180,6 +191,78 @@ export class DinteroClient {
     return this.operation('capture', `/v1/transactions/${encodeURIComponent(transactionId)}/capture`, { amount });
   }
 
+  /** The store at Dintero by the merchant's store id, or `undefined` when Dintero has none. */
+  getStore(storeId: string): Promise<DinteroStore | undefined> {
+    return this.orNone(this.body('getStore', 'safe', 'GET', this.account(`/stores/${encodeURIComponent(storeId)}`)));
+  }
+
+  /**
+   * Creates the store at Dintero. Not safe to repeat as such (a second call is `409`): a caller that does not
+   * know whether it was done looks with `getStore` first.
+   */
+  createStore(store: StoreCreation): Promise<DinteroStore> {
+    return this.body('createStore', 'unsafe', 'POST', this.account('/stores'), {
+      store_id: store.storeId,
+      store_name: store.name,
+      payout_destination: { payout_destination_id: store.payoutDestinationId },
+      ...(store.organizationNumber ? { organization: { organization_number: store.organizationNumber } } : {}),
+    });
+  }
+
+  getTerminal(terminalId: string): Promise<DinteroTerminal | undefined> {
+    return this.orNone(
+      this.body('getTerminal', 'safe', 'GET', this.account(`/terminals/${encodeURIComponent(terminalId)}`)),
+    );
+  }
+
+  /** Every terminal that matches, page after page (`starting_after`). */
+  async listTerminals(filters: TerminalFilters = {}): Promise<DinteroTerminal[]> {
+    const terminals: DinteroTerminal[] = [];
+    let startingAfter: string | undefined;
+    do {
+      const query = new URLSearchParams({ limit: '100' });
+      if (filters.storeId !== undefined) query.set('store_id', filters.storeId);
+      if (filters.deviceSerialNumber !== undefined) query.set('device_serial_number', filters.deviceSerialNumber);
+      if (startingAfter !== undefined) query.set('starting_after', startingAfter);
+      const page = await this.body<{ terminals: DinteroTerminal[]; starting_after?: string }>(
+        'listTerminals',
+        'safe',
+        'GET',
+        this.account(`/terminals?${query.toString()}`),
+      );
+      terminals.push(...page.terminals);
+      startingAfter = page.terminals.length > 0 ? page.starting_after : undefined;
+    } while (startingAfter);
+    return terminals;
+  }
+
+  /**
+   * Registers a device at Dintero, which gives it a `terminal_id`. Not safe to repeat as such: a caller that
+   * does not know whether it was done looks for the serial with `listTerminals` first.
+   */
+  registerTerminal(terminal: TerminalRegistration): Promise<DinteroTerminal> {
+    return this.body('registerTerminal', 'unsafe', 'POST', this.account('/terminals'), {
+      device_serial_number: terminal.deviceSerialNumber,
+      store_id: terminal.storeId,
+      ...(terminal.deviceModel ? { device_model: terminal.deviceModel } : {}),
+    });
+  }
+
+  /** A path of the account management API, on the API host (`https://api.dintero.com`). */
+  private account(path: string): ApiPath {
+    return { host: 'api', path: `/v1/accounts/${this.options.accountId}${path}` };
+  }
+
+  /** Dintero's `404`: there is no such thing. */
+  private async orNone<T>(call: Promise<T>): Promise<T | undefined> {
+    try {
+      return await call;
+    } catch (error) {
+      if (error instanceof DinteroRejectedError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
   private async operation(operation: string, path: string, body?: unknown): Promise<TransactionOperationResult> {
     const answer = await this.call<DinteroTransaction>(operation, 'unsafe', 'POST', path, body);
     if (answer.status !== 202) return { kind: 'done', transaction: answer.body };
@@ -218,7 +301,13 @@ export class DinteroClient {
     return body.access_token;
   }
 
-  private async body<T>(operation: string, safety: Safety, method: string, path: string, body?: unknown): Promise<T> {
+  private async body<T>(
+    operation: string,
+    safety: Safety,
+    method: string,
+    path: string | ApiPath,
+    body?: unknown,
+  ): Promise<T> {
     return (await this.call<T>(operation, safety, method, path, body)).body;
   }
 
@@ -226,7 +315,7 @@ export class DinteroClient {
     operation: string,
     safety: Safety,
     method: string,
-    path: string,
+    path: string | ApiPath,
     body?: unknown,
   ): Promise<Answer<T>> {
     const started = performance.now();
@@ -242,9 +331,15 @@ export class DinteroClient {
     }
   }
 
-  private async callOnce<T>(safety: Safety, method: string, path: string, body?: unknown): Promise<Answer<T>> {
+  private async callOnce<T>(
+    safety: Safety,
+    method: string,
+    path: string | ApiPath,
+    body?: unknown,
+  ): Promise<Answer<T>> {
+    const url = typeof path === 'string' ? `${this.options.checkoutUrl}${path}` : `${this.options.apiUrl}${path.path}`;
     const request = (token: string) =>
-      this.send<T>(safety, `${this.options.checkoutUrl}${path}`, {
+      this.send<T>(safety, url, {
         method,
         headers: {
           authorization: `Bearer ${token}`,

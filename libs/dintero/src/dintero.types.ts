@@ -98,3 +98,50 @@ export interface RefundRequest {
   readonly refundReference: string;
   readonly reason?: string;
 }
+
+/** A terminal's status at Dintero (management API, terminal onboarding). */
+export const DINTERO_TERMINAL_STATUSES = ['PENDING', 'ACTION_REQUIRED', 'ACTIVE', 'INACTIVE', 'DELETED'] as const;
+export type DinteroTerminalStatus = (typeof DINTERO_TERMINAL_STATUSES)[number];
+
+/** A terminal as the management API shows it (`GET /v1/accounts/{aid}/terminals/{terminal_id}`). */
+export interface DinteroTerminal {
+  /** Dintero's id, e.g. `T12233302-T0001`: what a session's `order.store.terminal_id` names. */
+  readonly terminal_id: string;
+  readonly device_serial_number: string;
+  readonly device_model?: string;
+  /** The merchant's own store id. */
+  readonly store_id: string;
+  readonly status: DinteroTerminalStatus;
+  /** With `ACTION_REQUIRED`: `CHECK_UPDATE` (the device must fetch its settings). */
+  readonly status_reason?: string;
+  readonly created_at?: string;
+  readonly updated_at?: string;
+}
+
+/** A store as the management API shows it (`GET /v1/accounts/{aid}/stores/{store_id}`). */
+export interface DinteroStore {
+  /** Dintero's own id of the store, e.g. `P11223351-0026`. */
+  readonly id: string;
+  /** The merchant's own store id: `order.store.id` of its sessions. */
+  readonly store_id: string;
+  readonly store_name?: string;
+  readonly payout_destination?: { readonly payout_destination_id: string };
+}
+
+export interface StoreCreation {
+  readonly storeId: string;
+  readonly name: string;
+  readonly payoutDestinationId: string;
+  readonly organizationNumber?: string;
+}
+
+export interface TerminalRegistration {
+  readonly storeId: string;
+  readonly deviceSerialNumber: string;
+  readonly deviceModel?: string;
+}
+
+export interface TerminalFilters {
+  readonly storeId?: string;
+  readonly deviceSerialNumber?: string;
+}

@@ -44,6 +44,8 @@ const STORE_EVENT_TYPES = [
   'TerminalDeactivated',
   'TerminalReactivated',
   'TerminalRemoved',
+  'TerminalEnrolled',
+  'TerminalStatusChanged',
 ] as const satisfies readonly StoreEvent['type'][];
 
 // Each list names every event of its union: a new event type that is not listed fails to compile here.

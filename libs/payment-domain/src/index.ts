@@ -4,6 +4,7 @@ export { DomainError, type DomainErrorCode } from './shared/domain-error';
 export { MAX_AMOUNT, isCurrencyCode, moneyProblem, type Money, type MoneyProblem } from './shared/money';
 export * from './store/store.decider';
 export { storeCurrencies } from './store/store-currencies';
+export * from './store/terminal-enrollment';
 export * from './terminal/terminal.decider';
 export * from './payment/payment.events';
 export * from './payment/payment.commands';

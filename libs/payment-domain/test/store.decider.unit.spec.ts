@@ -1,7 +1,7 @@
 import {
   DomainError,
   assertAcceptedCurrency,
-  assertUsableTerminal,
+  usableTerminal,
   fold,
   storeDecider,
   type StoreEvent,
@@ -188,9 +188,9 @@ describe('store registry', () => {
         data: { storeId: 'oslo-center', terminalId: 'T-1', movedToStoreId: 'bergen', at },
       })
       .then([removed]);
-    expect(() =>
-      assertUsableTerminal(fold(storeDecider, [registered, terminal, removed]), 'oslo-center', 'T-1'),
-    ).toThrow(/not registered/);
+    expect(() => usableTerminal(fold(storeDecider, [registered, terminal, removed]), 'oslo-center', 'T-1')).toThrow(
+      /not registered/,
+    );
   });
 
   it('tells which terminals a payment may use', () => {
@@ -198,14 +198,108 @@ describe('store registry', () => {
       type: 'TerminalDeactivated',
       data: { storeId: 'oslo-center', terminalId: 'T-1', at },
     };
-    expect(assertUsableTerminal(fold(storeDecider, [registered, terminal]), 'oslo-center', 'T-1')).toEqual({
-      ...details,
-      currencies: ['NOK'],
+    expect(usableTerminal(fold(storeDecider, [registered, terminal]), 'oslo-center', 'T-1')).toEqual({
+      store: { ...details, currencies: ['NOK'] },
+      dinteroTerminalId: 'T-1',
     });
     expect(
-      codeOf(() => assertUsableTerminal(fold(storeDecider, [registered, terminal, deactivated]), 'oslo-center', 'T-1')),
+      codeOf(() => usableTerminal(fold(storeDecider, [registered, terminal, deactivated]), 'oslo-center', 'T-1')),
     ).toBe('TERMINAL_INACTIVE');
-    expect(codeOf(() => assertUsableTerminal(fold(storeDecider, []), 'oslo-center', 'T-1'))).toBe('UNKNOWN_STORE');
+    expect(codeOf(() => usableTerminal(fold(storeDecider, []), 'oslo-center', 'T-1'))).toBe('UNKNOWN_STORE');
+  });
+});
+
+describe('terminal enrollment at Dintero', () => {
+  const ref = { storeId: 'oslo-center', terminalId: 'till-1' };
+  const device = {
+    dinteroTerminalId: 'T12345678-T0001',
+    deviceSerialNumber: 'SN-1',
+    deviceModel: 'SATURN1000',
+  } as const;
+  const pending = { ...device, status: 'PENDING' as const };
+  const enrolled: StoreEvent = { type: 'TerminalEnrolled', data: { ...ref, ...pending, at } };
+  const listed: StoreEvent = { type: 'TerminalRegistered', data: { ...ref, at } };
+  const activated: StoreEvent = {
+    type: 'TerminalStatusChanged',
+    data: { ...ref, dinteroTerminalId: device.dinteroTerminalId, status: 'ACTIVE', previousStatus: 'PENDING', at },
+  };
+  const status = (change: Record<string, unknown>) => ({
+    type: 'RecordTerminalStatus' as const,
+    data: { ...ref, dinteroTerminalId: device.dinteroTerminalId, status: 'ACTIVE' as const, at, ...change },
+  });
+
+  it('registers the terminal with its device and status at Dintero', () =>
+    spec
+      .given([registered])
+      .when({ type: 'RegisterTerminal', data: { ...ref, enrollment: pending, at } })
+      .then([listed, enrolled]));
+  it('records nothing when the same device is registered again', () =>
+    spec
+      .given([registered, listed, enrolled])
+      .when({ type: 'RegisterTerminal', data: { ...ref, enrollment: pending, at } })
+      .thenNothing());
+  it('records a registration that finds the device in another status as a status change', () =>
+    spec
+      .given([registered, listed, enrolled])
+      .when({ type: 'RegisterTerminal', data: { ...ref, enrollment: { ...device, status: 'ACTIVE' }, at } })
+      .then([activated]));
+  it('records another device taking the name', () => {
+    const replaced = {
+      ...device,
+      dinteroTerminalId: 'T12345678-T0002',
+      deviceSerialNumber: 'SN-2',
+      status: 'ACTIVE' as const,
+    };
+    spec
+      .given([registered, listed, enrolled])
+      .when({ type: 'RegisterTerminal', data: { ...ref, enrollment: replaced, at } })
+      .then([{ type: 'TerminalEnrolled', data: { ...ref, ...replaced, at } }]);
+  });
+  it('records a status change once, with the reason and the status before', () => {
+    spec.given([registered, listed, enrolled]).when(status({})).then([activated]);
+    spec.given([registered, listed, enrolled, activated]).when(status({})).thenNothing();
+    spec
+      .given([registered, listed, enrolled])
+      .when(status({ status: 'ACTION_REQUIRED', statusReason: 'CHECK_UPDATE' }))
+      .then([
+        {
+          type: 'TerminalStatusChanged',
+          data: {
+            ...ref,
+            dinteroTerminalId: device.dinteroTerminalId,
+            status: 'ACTION_REQUIRED',
+            statusReason: 'CHECK_UPDATE',
+            previousStatus: 'PENDING',
+            at,
+          },
+        },
+      ]);
+  });
+  it('ignores a status of a device the terminal no longer is, and refuses an unknown status', () => {
+    spec
+      .given([registered, listed, enrolled])
+      .when(status({ dinteroTerminalId: 'T12345678-T0009' }))
+      .thenNothing();
+    spec
+      .given([registered, listed, enrolled])
+      .when(status({ status: 'BROKEN' }))
+      .thenFails('VALIDATION_FAILED');
+  });
+  it("lets a payment use the terminal only when Dintero has it ACTIVE, and names Dintero's id", () => {
+    const state = fold(storeDecider, [registered, listed, enrolled]);
+    expect(codeOf(() => usableTerminal(state, 'oslo-center', 'till-1'))).toBe('TERMINAL_NOT_ACTIVE_AT_DINTERO');
+    expect(
+      usableTerminal(fold(storeDecider, [registered, listed, enrolled, activated]), 'oslo-center', 'till-1'),
+    ).toEqual({
+      store: { ...details, currencies: ['NOK'] },
+      dinteroTerminalId: device.dinteroTerminalId,
+    });
+  });
+  it('keeps the device across a deactivation and a reactivation', () => {
+    const deactivated: StoreEvent = { type: 'TerminalDeactivated', data: { ...ref, at } };
+    const reactivated: StoreEvent = { type: 'TerminalReactivated', data: { ...ref, at } };
+    const state = fold(storeDecider, [registered, listed, enrolled, activated, deactivated, reactivated]);
+    expect(usableTerminal(state, 'oslo-center', 'till-1').dinteroTerminalId).toBe(device.dinteroTerminalId);
   });
 });
 

@@ -1,26 +1,19 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
-import {
-  DomainError,
-  storeDecider,
-  storeStream,
-  terminalDecider,
-  terminalStream,
-  type StoreCommand,
-  type StoreState,
-} from '@app/payment-domain';
+import { Inject } from '@nestjs/common';
+import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
+import { DomainError, terminalDecider, terminalStream } from '@app/payment-domain';
 import { ApiProblems } from '@app/platform';
 import { Pos, PosAuthGuard } from '../auth/pos-auth.guard';
 import type { PosClient } from '../auth/pos-client';
-import { PutStoreDto, StoreView, TerminalView } from './registry.dto';
+import { PutStoreDto, PutTerminalDto, StoreView, TerminalImportView, TerminalView } from './registry.dto';
+import { RegistryService, storeView, terminalView, type RegistryContext } from './registry.service';
 import { SubjectTokenPipe } from './subject-token.pipe';
-import { now } from '../clock';
 
 /**
- * The store and terminal registry: `store-{storeId}` streams, written through the store decider, and each
- * terminal's store on its `terminal-{terminalId}` stream. Writes need a key with `registry` for the store.
+ * The store and terminal registry over HTTP (`RegistryService` does the work). Writes need a key with
+ * `registry` for the store.
  */
 @ApiTags('registry')
 @ApiBearerAuth()
@@ -29,18 +22,27 @@ import { now } from '../clock';
   401: 'UNAUTHENTICATED',
   403: 'STORE_NOT_ALLOWED: the key may not act for this store, or has no registry right',
   404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL',
-  422: 'TERMINAL_OF_OTHER_STORE: terminal ids are global',
+  422:
+    'TERMINAL_OF_OTHER_STORE (terminal names are global); DINTERO_REJECTED (names dinteroCode), ' +
+    'DINTERO_STORE_DIFFERS, DINTERO_TERMINAL_NOT_FOUND, DINTERO_TERMINAL_OF_OTHER_STORE, DINTERO_TERMINAL_TAKEN; ' +
+    'nothing written',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not application/json',
   429: 'RATE_LIMITED: more requests a minute than the key may make; retry after the time named',
   500: "EVENT_STORE_ACCESS_DENIED (the engine's log credentials), INTERNAL_ERROR",
-  503: 'EVENT_STORE_UNAVAILABLE',
+  503: 'EVENT_STORE_UNAVAILABLE; DINTERO_UNAVAILABLE: nothing written, the same request again finishes it (Retry-After)',
 })
 @UseGuards(PosAuthGuard)
 @Controller('v1/stores')
 export class RegistryController {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly registry: RegistryService,
+  ) {}
 
-  /** Registers a store or changes its details; 201 when it is new, 200 otherwise (the same body twice changes nothing). */
+  /**
+   * Registers a store or changes its details; 201 when it is new, 200 otherwise (the same body twice changes
+   * nothing). The store is created at Dintero first when Dintero has none.
+   */
   @Put(':storeId')
   @ApiOkResponse({ type: StoreView })
   async putStore(
@@ -51,46 +53,44 @@ export class RegistryController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StoreView> {
     client.assertRegistry(storeId);
-    const { events, state } = await this.handle(
-      storeId,
-      { type: 'RegisterStore', data: { storeId, ...body, at: now() } },
-      request,
-      client,
-    );
-    if (events.some((event) => event.type === 'StoreRegistered')) void reply.status(201);
-    return view(state);
+    const { created, view } = await this.registry.putStore(storeId, body, context(request, client));
+    if (created) void reply.status(201);
+    return view;
   }
 
   /**
-   * Registers a terminal to a store (or reactivates it). A terminal registered to another store is refused
-   * with `TERMINAL_OF_OTHER_STORE`: terminal ids are global.
+   * Registers a terminal name to a store, with the device behind it at Dintero, or reactivates it. With
+   * `deviceSerialNumber` the engine registers the device at Dintero (or finds it there); with
+   * `dinteroTerminalId` it maps the name to a terminal Dintero has; with neither, Dintero must have a
+   * terminal of that id. The POS then starts payments with the name; the engine sends Dintero its id.
    */
   @Put(':storeId/terminals/:terminalId')
   @ApiOkResponse({ type: StoreView })
   async putTerminal(
     @Param('storeId', SubjectTokenPipe) storeId: string,
     @Param('terminalId', SubjectTokenPipe) terminalId: string,
+    @Body() body: PutTerminalDto,
     @Pos() client: PosClient,
     @Req() request: FastifyRequest,
   ): Promise<StoreView> {
     client.assertRegistry(storeId);
-    await this.registeredStore(storeId);
-    // The terminal's store first: a crash between the two writes leaves a terminal assigned but not yet
-    // listed, which the same PUT again completes.
-    await handleCommand(
-      this.store,
-      terminalStream(terminalId),
-      terminalDecider,
-      { type: 'AssignTerminal', data: { terminalId, storeId, at: now() } },
-      { metadata: metadata(request, client, { storeId, terminalId }) },
-    );
-    const { state } = await this.handle(
-      storeId,
-      { type: 'RegisterTerminal', data: { storeId, terminalId, at: now() } },
-      request,
-      client,
-    );
-    return view(state);
+    return this.registry.putTerminal(storeId, terminalId, body ?? {}, context(request, client));
+  }
+
+  /**
+   * Brings the store's terminals at Dintero (registered in its Backoffice, say) into the registry, each under
+   * its Dintero id as its name. Idempotent: the same import again imports nothing new.
+   */
+  @Post(':storeId/terminals/import')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TerminalImportView })
+  async importTerminals(
+    @Param('storeId', SubjectTokenPipe) storeId: string,
+    @Pos() client: PosClient,
+    @Req() request: FastifyRequest,
+  ): Promise<TerminalImportView> {
+    client.assertRegistry(storeId);
+    return this.registry.importTerminals(storeId, context(request, client));
   }
 
   @Post(':storeId/terminals/:terminalId/deactivate')
@@ -103,25 +103,19 @@ export class RegistryController {
     @Req() request: FastifyRequest,
   ): Promise<StoreView> {
     client.assertRegistry(storeId);
-    const { state } = await this.handle(
-      storeId,
-      { type: 'DeactivateTerminal', data: { storeId, terminalId, at: now() } },
-      request,
-      client,
-    );
-    return view(state);
+    return this.registry.deactivateTerminal(storeId, terminalId, context(request, client));
   }
 
   @Get(':storeId')
   @ApiOkResponse({ type: StoreView })
   async getStore(@Param('storeId', SubjectTokenPipe) storeId: string, @Pos() client: PosClient): Promise<StoreView> {
     client.assertStore(storeId);
-    return view(await this.registeredStore(storeId));
+    return storeView(await this.registry.registeredStore(storeId));
   }
 
   /**
-   * The terminal now: free, or held by a payment or refund until when. A POS that restarts learns here what
-   * its terminal is doing, and resumes with that payment's or refund's id.
+   * The terminal now: free, or held by a payment or refund until when, and its device's status at Dintero.
+   * A POS that restarts learns here what its terminal is doing, and resumes with that payment's or refund's id.
    */
   @Get(':storeId/terminals/:terminalId')
   @ApiOkResponse({ type: TerminalView })
@@ -131,7 +125,7 @@ export class RegistryController {
     @Pos() client: PosClient,
   ): Promise<TerminalView> {
     client.assertStore(storeId);
-    const registered = (await this.registeredStore(storeId)).terminals[terminalId];
+    const registered = (await this.registry.registeredStore(storeId)).terminals[terminalId];
     if (!registered)
       throw new DomainError('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not registered to store ${storeId}`, {
         storeId,
@@ -140,11 +134,14 @@ export class RegistryController {
     const { state } = await readState(this.store, terminalStream(terminalId), terminalDecider);
     const claim =
       state.status === 'claimed' && Date.parse(state.claim.expiresAt) > Date.now() ? state.claim : undefined;
+    const { dintero } = terminalView(terminalId, registered);
+    const activeAtDintero = dintero === undefined || dintero.status === 'ACTIVE';
     return {
       storeId,
       terminalId,
       active: registered.active,
-      free: claim === undefined && registered.active,
+      free: claim === undefined && registered.active && activeAtDintero,
+      ...(dintero ? { dintero } : {}),
       ...(claim
         ? {
             holder: {
@@ -158,30 +155,8 @@ export class RegistryController {
         : {}),
     };
   }
-
-  private async registeredStore(storeId: string): Promise<Extract<StoreState, { status: 'registered' }>> {
-    const { state } = await readState(this.store, storeStream(storeId), storeDecider);
-    if (state.status !== 'registered')
-      throw new DomainError('UNKNOWN_STORE', `Store ${storeId} is not registered`, { storeId });
-    return state;
-  }
-
-  private handle(storeId: string, command: StoreCommand, request: FastifyRequest, client: PosClient) {
-    return handleCommand(this.store, storeStream(storeId), storeDecider, command, {
-      metadata: metadata(request, client, { storeId }),
-    });
-  }
 }
 
-function metadata(request: FastifyRequest, client: PosClient, ids: Record<string, string>) {
-  const correlationId = String(request.id);
-  return { correlationId, causationId: correlationId, occurredAt: now(), posClientId: client.id, ...ids };
-}
-
-function view(state: StoreState): StoreView {
-  if (state.status !== 'registered') throw new DomainError('UNKNOWN_STORE', 'Store is not registered');
-  return {
-    ...state.details,
-    terminals: Object.entries(state.terminals).map(([terminalId, { active }]) => ({ terminalId, active })),
-  };
+function context(request: FastifyRequest, client: PosClient): RegistryContext {
+  return { correlationId: String(request.id), posClientId: client.id };
 }

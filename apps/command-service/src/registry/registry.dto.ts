@@ -52,6 +52,64 @@ export class PutStoreDto {
   @IsOptional()
   @Matches(/^[A-Z]{2}$/, { message: 'country must be an ISO 3166-1 alpha-2 code, e.g. NO' })
   country?: string;
+
+  @ApiPropertyOptional({
+    example: '923663487',
+    description: "The legal entity's organisation number, sent to Dintero when the engine creates the store there",
+  })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9 -]{1,40}$/, { message: 'organizationNumber must be 1-40 letters, digits, spaces or dashes' })
+  organizationNumber?: string;
+}
+
+/**
+ * The device behind a terminal name. With `deviceSerialNumber`, the engine registers the device at Dintero
+ * (or finds it there) and maps the name to Dintero's `terminal_id`. With `dinteroTerminalId`, the name maps to
+ * a terminal Dintero has already. With neither, Dintero must have a terminal whose `terminal_id` is the name.
+ */
+export class PutTerminalDto {
+  @ApiPropertyOptional({ example: 'SIMULATED-T12345678-001', description: "The serial number on the device's label" })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_.:-]{1,100}$/, { message: 'deviceSerialNumber must be 1-100 of A-Z a-z 0-9 _ . : -' })
+  deviceSerialNumber?: string;
+
+  @ApiPropertyOptional({ example: 'SATURN1000', description: "Dintero's device model, with deviceSerialNumber" })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_]{1,40}$/, { message: 'deviceModel must be 1-40 of A-Z a-z 0-9 _' })
+  deviceModel?: string;
+
+  @ApiPropertyOptional({ example: 'T12345678-T0001', description: "Dintero's terminal_id of a terminal Dintero has" })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_.:-]{1,255}$/, { message: 'dinteroTerminalId must be 1-255 of A-Z a-z 0-9 _ . : -' })
+  dinteroTerminalId?: string;
+}
+
+/** The device behind a terminal name at Dintero. */
+export class DinteroTerminalView {
+  @ApiProperty({ example: 'T12345678-T0001', description: "Dintero's terminal_id: what sessions name" })
+  terminalId!: string;
+  @ApiProperty() deviceSerialNumber!: string;
+  @ApiPropertyOptional() deviceModel?: string;
+  @ApiProperty({
+    enum: ['PENDING', 'ACTION_REQUIRED', 'ACTIVE', 'INACTIVE', 'DELETED'],
+    description: 'Its status at Dintero as last seen; only ACTIVE takes payments',
+  })
+  status!: string;
+  @ApiPropertyOptional({ example: 'CHECK_UPDATE' }) statusReason?: string;
+}
+
+export class RegisteredTerminalView {
+  @ApiProperty({ example: 'till-1', description: "The chain's own name of the terminal: what the POS sends" })
+  terminalId!: string;
+  @ApiProperty({ description: 'Not deactivated here' }) active!: boolean;
+  @ApiPropertyOptional({
+    type: DinteroTerminalView,
+    description: 'Absent for a terminal registered before devices were recorded: Dintero knows it by its name',
+  })
+  dintero?: DinteroTerminalView;
 }
 
 export class StoreView {
@@ -64,10 +122,23 @@ export class StoreView {
     description: 'The currencies its terminals accept; absent for a store registered before currencies (any)',
   })
   currencies?: readonly string[];
-  @ApiProperty({ example: [{ terminalId: 'T-1', active: true }] }) terminals!: {
-    terminalId: string;
-    active: boolean;
-  }[];
+  @ApiPropertyOptional({ example: 'T12345678-0001', description: "Dintero's own id of the store" })
+  dinteroStoreId?: string;
+  @ApiProperty({ type: [RegisteredTerminalView] }) terminals!: RegisteredTerminalView[];
+}
+
+export class ImportSkipped {
+  @ApiProperty() dinteroTerminalId!: string;
+  @ApiProperty({ description: 'Why it was not imported' }) reason!: string;
+  @ApiPropertyOptional({ description: 'The name it is registered under already' }) terminalId?: string;
+}
+
+/** What an import of a store's terminals at Dintero did: the same import again imports nothing new. */
+export class TerminalImportView {
+  @ApiProperty({ type: [RegisteredTerminalView], description: 'Registered now, each under its Dintero id' })
+  imported!: RegisteredTerminalView[];
+  @ApiProperty({ type: [ImportSkipped] }) skipped!: ImportSkipped[];
+  @ApiProperty({ type: StoreView }) store!: StoreView;
 }
 
 export class TerminalHolder {
@@ -84,5 +155,7 @@ export class TerminalView {
   @ApiProperty() terminalId!: string;
   @ApiProperty({ description: 'Registered and not deactivated' }) active!: boolean;
   @ApiProperty({ description: 'A payment or refund may start on it now' }) free!: boolean;
+  @ApiPropertyOptional({ type: DinteroTerminalView, description: 'The device at Dintero, as last seen' })
+  dintero?: DinteroTerminalView;
   @ApiProperty({ required: false, type: TerminalHolder }) holder?: TerminalHolder;
 }

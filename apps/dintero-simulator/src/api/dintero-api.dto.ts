@@ -167,8 +167,9 @@ export class CaptureDto {
   capture_reference?: string;
 }
 
-export class ListTransactionsQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100 })
+/** Dintero's paging of a list: `limit` 1-100 (default 10) and the cursor `starting_after`. */
+export class PageQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 10 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -180,7 +181,9 @@ export class ListTransactionsQuery {
   @IsOptional()
   @IsString()
   starting_after?: string;
+}
 
+export class ListTransactionsQuery extends PageQuery {
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()

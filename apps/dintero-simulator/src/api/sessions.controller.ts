@@ -16,6 +16,7 @@ import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simula
 import { SimulatorClock } from '../state/clock';
 import { SimulatorRandom } from '../state/random';
 import { IN_PERSON_CONFIGURATION, SimulatorState, type SimSession } from '../state/simulator-state';
+import { TerminalFleetService } from '../fleet/terminal-fleet.service';
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
 import { ApiChaosInterceptor, BearerTokenGuard, dinteroValidation } from './api-guards';
 import { CreateSessionDto } from './dintero-api.dto';
@@ -34,6 +35,7 @@ export class SessionsController {
     private readonly terminals: VirtualTerminalsService,
     private readonly random: SimulatorRandom,
     private readonly clock: SimulatorClock,
+    private readonly fleet: TerminalFleetService,
   ) {}
 
   /** `POST /v1/sessions-profile` (§2): the terminal starts prompting as soon as the session exists. */
@@ -41,7 +43,7 @@ export class SessionsController {
   @HttpCode(200)
   create(@Body() body: CreateSessionDto, @Query('include_session') includeSession?: string) {
     const { store } = body.order;
-    const terminal = this.state.terminals.get(store.terminal_id);
+    const terminal = this.fleet.find(store.terminal_id);
     if (!terminal)
       throw new DinteroApiError(400, 'TERMINAL_NOT_FOUND', `Terminal ${store.terminal_id} is not enrolled`);
     if (terminal.status !== 'ACTIVE')

@@ -16,6 +16,7 @@ import type { FastifyReply } from 'fastify';
 import { refundModeFor } from '../terminals/amount-table';
 import { seitatechMetadata } from '../terminals/seitatech-metadata';
 import { SimulatorState, type SimTransaction } from '../state/simulator-state';
+import { TerminalFleetService } from '../fleet/terminal-fleet.service';
 import { VirtualTerminalsService, withoutInternals } from '../terminals/virtual-terminals.service';
 import { ApiChaosInterceptor, BearerTokenGuard, dinteroValidation } from './api-guards';
 import { CaptureDto, ListTransactionsQuery, RefundDto } from './dintero-api.dto';
@@ -34,6 +35,7 @@ export class TransactionsController {
   constructor(
     private readonly state: SimulatorState,
     private readonly terminals: VirtualTerminalsService,
+    private readonly fleet: TerminalFleetService,
   ) {}
 
   /** `GET /v1/transactions` with the documented filters, newest first, cursor `starting_after` (§6). */
@@ -79,7 +81,7 @@ export class TransactionsController {
     }
     if (!body.terminal_id)
       throw new DinteroApiError(400, 'TERMINAL_ID_REQUIRED', 'terminal_id is required to refund an in-person payment');
-    const terminal = this.state.terminals.get(body.terminal_id);
+    const terminal = this.fleet.find(body.terminal_id);
     const store = terminal ? this.state.stores.get(terminal.store_id) : undefined;
     if (!terminal || terminal.status !== 'ACTIVE' || store?.payout_destination_id !== tx.payout_destination_id) {
       throw new DinteroApiError(

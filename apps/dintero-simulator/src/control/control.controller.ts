@@ -9,6 +9,7 @@ import { SimulatorState } from '../state/simulator-state';
 import { AMOUNT_TABLE, REFUND_AMOUNT_TABLE, outcomeName, parseOutcome } from '../terminals/amount-table';
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
 import { CallbackSecretDto, ClockDto, OutcomeDto, RefundModeDto, SeedDto, TerminalStatusDto } from './control.dto';
+import { TerminalFleetService } from '../fleet/terminal-fleet.service';
 import { SeedService } from './seed.service';
 
 /** The simulator's own API for tests and demos (not Dintero's): under `/_control`. */
@@ -27,6 +28,7 @@ export class ControlController {
     private readonly terminals: VirtualTerminalsService,
     private readonly seeds: SeedService,
     private readonly clock: SimulatorClock,
+    private readonly fleet: TerminalFleetService,
   ) {}
 
   @Post('seed')
@@ -38,9 +40,8 @@ export class ControlController {
 
   @Put('terminals/:terminalId')
   setStatus(@Param('terminalId') terminalId: string, @Body() body: TerminalStatusDto) {
-    const terminal = this.terminal(terminalId);
-    terminal.status = body.status;
-    return terminal;
+    this.terminal(terminalId);
+    return this.fleet.hold(terminalId, body.status, body.status_reason);
   }
 
   /** The customer presents a card now, with the given outcome or the one the amount picks. */
@@ -154,6 +155,12 @@ export class ControlController {
     };
   }
 
+  /** Dintero's stores and terminals as its management API shows them, every one. */
+  @Get('ground-truth/fleet')
+  fleetTruth() {
+    return { stores: this.fleet.stores(), terminals: this.fleet.terminals() };
+  }
+
   @Get('outcomes')
   outcomes() {
     return Object.entries(AMOUNT_TABLE).map(([digits, outcome]) => ({
@@ -172,6 +179,7 @@ export class ControlController {
   @HttpCode(200)
   reset() {
     this.state.reset();
+    this.fleet.reset();
     this.clock.offset = 0;
     this.delivery.deliveries.length = 0;
     return { reset: true };

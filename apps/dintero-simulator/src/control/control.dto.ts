@@ -1,4 +1,4 @@
-import type { RefundMode } from '../state/simulator-state';
+import { TERMINAL_STATUSES, type RefundMode, type TerminalStatus } from '../state/simulator-state';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -95,9 +95,15 @@ export class SeedDto {
 }
 
 export class TerminalStatusDto {
-  @ApiProperty({ enum: ['ACTIVE', 'INACTIVE'] })
-  @IsIn(['ACTIVE', 'INACTIVE'])
-  status!: 'ACTIVE' | 'INACTIVE';
+  @ApiProperty({ enum: TERMINAL_STATUSES })
+  @IsIn(TERMINAL_STATUSES)
+  status!: TerminalStatus;
+
+  /** With `ACTION_REQUIRED`; default `CHECK_UPDATE`. */
+  @ApiPropertyOptional({ example: 'CHECK_UPDATE' })
+  @IsOptional()
+  @Matches(/^[A-Z_]{1,40}$/)
+  status_reason?: string;
 }
 
 export class RefundModeDto {

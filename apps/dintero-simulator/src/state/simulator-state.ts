@@ -10,15 +10,35 @@ export const IN_PERSON_CONFIGURATION = {
 
 /** Shapes follow Dintero's API (docs/dintero.md §2, §6); only the fields the engine reads are kept. */
 export interface SimStore {
+  /** The merchant's own store id (`store_id` in the management API, `order.store.id` in a session). */
   readonly id: string;
   readonly payout_destination_id: string;
   readonly name?: string;
+  /** Dintero's id of the store, e.g. `T12345678-0001` (management API `id`). */
+  readonly dintero_id?: string;
+  readonly organization_number?: string;
+  readonly created_at?: string;
 }
+
+/** A terminal's status at Dintero (§10). */
+export const TERMINAL_STATUSES = ['PENDING', 'ACTION_REQUIRED', 'ACTIVE', 'INACTIVE', 'DELETED'] as const;
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 
 export interface SimTerminal {
   readonly terminal_id: string;
   store_id: string;
-  status: 'ACTIVE' | 'INACTIVE';
+  status: TerminalStatus;
+  /** With `ACTION_REQUIRED`: `CHECK_UPDATE`, the only reason Dintero documents. */
+  status_reason?: string;
+  readonly device_serial_number?: string;
+  readonly device_model?: string;
+  /** The management API's `id` (a UUID) and timestamps. */
+  readonly id?: string;
+  readonly created_at?: string;
+  updated_at?: string;
+  /** While `PENDING`: when provisioning ends (epoch ms), and what it ends in. */
+  provisionedAt?: number;
+  provisionsTo?: 'ACTIVE' | 'ACTION_REQUIRED';
   /** The session prompting on the terminal now. */
   activeSessionId?: string;
   /** Overrides the amount table for the next presentation only. */

@@ -48,6 +48,7 @@ export type PaymentCommand =
         readonly refundId: string;
         readonly amount: number;
         readonly terminalId: string;
+        readonly dinteroTerminalId?: string;
         readonly claimId: string;
         readonly reason?: string;
         readonly by: string;

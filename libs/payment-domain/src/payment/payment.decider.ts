@@ -34,6 +34,7 @@ function requestPayment(data: Of<'RequestPayment'>, state: PaymentState): Paymen
   requireText(data.paymentId, 'paymentId', 100);
   requireToken(data.storeId, 'storeId');
   requireToken(data.terminalId, 'terminalId');
+  if (data.dinteroTerminalId !== undefined) requireText(data.dinteroTerminalId, 'dinteroTerminalId', 255);
   requireText(data.payoutDestinationId, 'payoutDestinationId', 100);
   requireText(data.merchantReference, 'merchantReference', 100);
   requireText(data.posClientId, 'posClientId', 100);
@@ -256,6 +257,7 @@ function requestRefund(data: Of<'RequestRefund'>, state: PaymentState): PaymentE
   }
   requireText(data.refundId, 'refundId', 100);
   requireToken(data.terminalId, 'terminalId');
+  if (data.dinteroTerminalId !== undefined) requireText(data.dinteroTerminalId, 'dinteroTerminalId', 255);
   requireMoney(data.amount, payment.currency, { positive: true });
   const existing = payment.refunds[data.refundId];
   if (existing) {

@@ -35,6 +35,11 @@ export interface PaymentRequestedData {
   readonly paymentId: string;
   readonly storeId: string;
   readonly terminalId: string;
+  /**
+   * The terminal as Dintero names it (its `terminal_id`), when the registry maps the chain's terminal name to
+   * one; absent, Dintero knows the terminal by `terminalId` (and on payments recorded before the mapping).
+   */
+  readonly dinteroTerminalId?: string;
   readonly payoutDestinationId: string;
   readonly amount: number;
   readonly currency: string;
@@ -142,6 +147,8 @@ export type PaymentEvent =
         readonly refundId: string;
         readonly amount: number;
         readonly terminalId: string;
+        /** Dintero's id of the terminal, as on `PaymentRequested`. */
+        readonly dinteroTerminalId?: string;
         readonly claimId: string;
         readonly reason?: string;
         readonly by: string;

@@ -19,6 +19,8 @@ export interface Refund {
   readonly refundId: string;
   readonly amount: number;
   readonly terminalId: string;
+  /** Dintero's id of the terminal, when it is not `terminalId`. */
+  readonly dinteroTerminalId?: string;
   readonly claimId: string;
   readonly status: RefundStatus;
   /** When the POS asked for it: the reconciler waits a while before it takes Dintero's silence as a no. */
@@ -93,6 +95,10 @@ export const isOpen = (state: PaymentState): state is OpenPayment =>
   state.status === 'authorized';
 
 /** A refund whose outcome is known (it never changes after); pending and unknown ones are still open. */
+/** The terminal as Dintero names it, for a payment or a refund: its mapped id, or its own. */
+export const dinteroTerminalOf = (of: { readonly terminalId: string; readonly dinteroTerminalId?: string }): string =>
+  of.dinteroTerminalId ?? of.terminalId;
+
 export const refundSettled = (refund: Refund): boolean => refund.status === 'succeeded' || refund.status === 'failed';
 
 /**
@@ -290,12 +296,13 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         : { ...state, lateCaptures: [...state.lateCaptures, event.data.transactionId] };
     case 'RefundRequested': {
       if (state.status !== 'captured') return state;
-      const { refundId, amount, terminalId, claimId, at: requestedAt } = event.data;
+      const { refundId, amount, terminalId, dinteroTerminalId, claimId, at: requestedAt } = event.data;
+      const dintero = dinteroTerminalId === undefined ? {} : { dinteroTerminalId };
       return {
         ...state,
         refunds: {
           ...state.refunds,
-          [refundId]: { refundId, amount, terminalId, claimId, status: 'pending', requestedAt },
+          [refundId]: { refundId, amount, terminalId, ...dintero, claimId, status: 'pending', requestedAt },
         },
       };
     }

@@ -2,6 +2,15 @@ import type { Decider } from '../shared/decider';
 import { DomainError } from '../shared/domain-error';
 import { requireCurrency, requireInstant, requireText, requireTimeZone, requireToken } from '../shared/validation';
 import { storeCurrencies } from './store-currencies';
+import {
+  followsDinteroStatus,
+  requireDinteroStatus,
+  requireEnrollment,
+  sameDevice,
+  sameStatus,
+  type DinteroTerminalStatus,
+  type TerminalEnrollment,
+} from './terminal-enrollment';
 
 /** Stream `store-{storeId}`: the store, its payout destination, its time zone and its terminals. */
 export const storeStream = (storeId: string): string => `store-${storeId}`;
@@ -16,7 +25,31 @@ export interface StoreDetails {
    * currencies: those accept any until registered again.
    */
   readonly currencies?: readonly string[];
+  /** Dintero's own id of the store (e.g. `P11223351-0026`), once the store exists at Dintero. */
+  readonly dinteroStoreId?: string;
 }
+
+/** A registered terminal: deactivated or not here, and the device behind it at Dintero when it is known. */
+export interface RegisteredTerminal {
+  readonly active: boolean;
+  /** Absent for a terminal registered before enrollment was recorded: Dintero knows it by its own name. */
+  readonly dintero?: TerminalEnrollment;
+}
+
+type TerminalRef = { readonly storeId: string; readonly terminalId: string };
+
+/** A terminal's status at Dintero now, and the one it had. */
+export type TerminalStatusChange = TerminalRef & {
+  /** Dintero's id of the terminal (its `terminal_id`). */
+  readonly dinteroTerminalId: string;
+  /** Its status at Dintero now; only `ACTIVE` takes payments. */
+  readonly status: DinteroTerminalStatus;
+  /** Why, with `ACTION_REQUIRED`: `CHECK_UPDATE`. */
+  readonly statusReason?: string;
+  /** Its status at Dintero before. */
+  readonly previousStatus: DinteroTerminalStatus;
+  readonly at: string;
+};
 
 /** What a registration gives: the details, and the currencies or the country they are told from. */
 export type StoreRegistration = Omit<StoreDetails, 'currencies'> & {
@@ -35,6 +68,9 @@ export type StoreEvent =
       readonly type: 'TerminalDeactivated';
       readonly data: { readonly storeId: string; readonly terminalId: string; readonly at: string };
     }
+  /** The terminal's device is registered at Dintero (or another device took its place there). */
+  | { readonly type: 'TerminalEnrolled'; readonly data: TerminalRef & TerminalEnrollment & { readonly at: string } }
+  | { readonly type: 'TerminalStatusChanged'; readonly data: TerminalStatusChange }
   | {
       readonly type: 'TerminalReactivated';
       readonly data: { readonly storeId: string; readonly terminalId: string; readonly at: string };
@@ -53,7 +89,17 @@ export type StoreCommand =
   | { readonly type: 'RegisterStore'; readonly data: StoreRegistration & { readonly at: string } }
   | {
       readonly type: 'RegisterTerminal';
-      readonly data: { readonly storeId: string; readonly terminalId: string; readonly at: string };
+      readonly data: TerminalRef & { readonly enrollment?: TerminalEnrollment; readonly at: string };
+    }
+  /** What Dintero says of the terminal's status now; nothing is recorded when it is what the log has. */
+  | {
+      readonly type: 'RecordTerminalStatus';
+      readonly data: TerminalRef & {
+        readonly dinteroTerminalId: string;
+        readonly status: DinteroTerminalStatus;
+        readonly statusReason?: string;
+        readonly at: string;
+      };
     }
   | {
       readonly type: 'DeactivateTerminal';
@@ -74,7 +120,7 @@ export type StoreState =
   | {
       readonly status: 'registered';
       readonly details: StoreDetails;
-      readonly terminals: Readonly<Record<string, { readonly active: boolean }>>;
+      readonly terminals: Readonly<Record<string, RegisteredTerminal>>;
     };
 
 const initialState: StoreState = { status: 'unregistered' };
@@ -88,6 +134,7 @@ function registerStore({ data }: Extract<StoreCommand, { type: 'RegisterStore' }
     payoutDestinationId: requireText(data.payoutDestinationId, 'payoutDestinationId', 100),
     timeZone,
     ...(currencies === undefined ? {} : { currencies }),
+    ...dinteroStoreIdOf(data, state),
   };
   const at = requireInstant(data.at, 'at');
   if (state.status === 'unregistered') return [{ type: 'StoreRegistered', data: { ...details, at } }];
@@ -96,8 +143,15 @@ function registerStore({ data }: Extract<StoreCommand, { type: 'RegisterStore' }
     current.name === details.name &&
     current.payoutDestinationId === details.payoutDestinationId &&
     current.timeZone === details.timeZone &&
-    current.currencies?.join() === details.currencies?.join();
+    current.currencies?.join() === details.currencies?.join() &&
+    current.dinteroStoreId === details.dinteroStoreId;
   return unchanged ? [] : [{ type: 'StoreDetailsChanged', data: { ...details, at } }];
+}
+
+/** Dintero's id of the store: the one given, or the one it had. */
+function dinteroStoreIdOf(data: StoreRegistration, state: StoreState): { dinteroStoreId?: string } {
+  const id = data.dinteroStoreId ?? (state.status === 'registered' ? state.details.dinteroStoreId : undefined);
+  return id === undefined ? {} : { dinteroStoreId: requireText(id, 'dinteroStoreId', 100) };
 }
 
 /**
@@ -124,9 +178,49 @@ function registerTerminal(
   const registered = requireStore(state, data.storeId);
   const terminalId = requireToken(data.terminalId, 'terminalId');
   const at = requireInstant(data.at, 'at');
+  const ref = { storeId: data.storeId, terminalId };
   const terminal = registered.terminals[terminalId];
-  if (!terminal) return [{ type: 'TerminalRegistered', data: { storeId: data.storeId, terminalId, at } }];
-  return terminal.active ? [] : [{ type: 'TerminalReactivated', data: { storeId: data.storeId, terminalId, at } }];
+  const events: StoreEvent[] = [];
+  if (!terminal) events.push({ type: 'TerminalRegistered', data: { ...ref, at } });
+  else if (!terminal.active) events.push({ type: 'TerminalReactivated', data: { ...ref, at } });
+  const enrollment = data.enrollment && requireEnrollment(data.enrollment);
+  const current = terminal?.dintero;
+  if (enrollment && !sameDevice(current, enrollment))
+    events.push({ type: 'TerminalEnrolled', data: { ...ref, ...enrollment, at } });
+  else if (enrollment && current && !sameStatus(current, enrollment))
+    events.push({ type: 'TerminalStatusChanged', data: statusChange(ref, current, enrollment, at) });
+  return events;
+}
+
+function recordTerminalStatus(
+  { data }: Extract<StoreCommand, { type: 'RecordTerminalStatus' }>,
+  state: StoreState,
+): StoreEvent[] {
+  const current = requireTerminal(state, data.storeId, data.terminalId).dintero;
+  const status = requireDinteroStatus(data.status);
+  const at = requireInstant(data.at, 'at');
+  // A status of a device the terminal no longer is (another took its place since it was read) is stale.
+  if (current?.dinteroTerminalId !== data.dinteroTerminalId) return [];
+  const next = { status, ...(data.statusReason === undefined ? {} : { statusReason: data.statusReason }) };
+  if (sameStatus(current, next)) return [];
+  return [{ type: 'TerminalStatusChanged', data: statusChange(data, current, next, at) }];
+}
+
+function statusChange(
+  ref: TerminalRef,
+  current: TerminalEnrollment,
+  next: Pick<TerminalEnrollment, 'status' | 'statusReason'>,
+  at: string,
+): TerminalStatusChange {
+  return {
+    storeId: ref.storeId,
+    terminalId: ref.terminalId,
+    dinteroTerminalId: current.dinteroTerminalId,
+    status: next.status,
+    ...(next.statusReason === undefined ? {} : { statusReason: next.statusReason }),
+    previousStatus: current.status,
+    at,
+  };
 }
 
 function deactivateTerminal(
@@ -155,7 +249,7 @@ function requireStore(state: StoreState, storeId: string): Extract<StoreState, {
   return state;
 }
 
-function requireTerminal(state: StoreState, storeId: string, terminalId: string): { readonly active: boolean } {
+function requireTerminal(state: StoreState, storeId: string, terminalId: string): RegisteredTerminal {
   const terminal = requireStore(state, storeId).terminals[terminalId];
   if (!terminal)
     throw new DomainError('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not registered to store ${storeId}`, {
@@ -165,12 +259,47 @@ function requireTerminal(state: StoreState, storeId: string, terminalId: string)
   return terminal;
 }
 
-/** A terminal a payment may use: registered to this store and active. */
-export function assertUsableTerminal(state: StoreState, storeId: string, terminalId: string): StoreDetails {
+/** What a payment or refund on a usable terminal needs: the store, and the terminal's id at Dintero. */
+export interface UsableTerminal {
+  readonly store: StoreDetails;
+  readonly dinteroTerminalId: string;
+}
+
+/**
+ * A terminal a payment or refund may use: registered to this store, not deactivated, and `ACTIVE` at Dintero
+ * as far as the log knows (a terminal registered before enrollment was recorded is taken as active).
+ */
+export function usableTerminal(state: StoreState, storeId: string, terminalId: string): UsableTerminal {
   const terminal = requireTerminal(state, storeId, terminalId);
   if (!terminal.active)
     throw new DomainError('TERMINAL_INACTIVE', `Terminal ${terminalId} is deactivated`, { storeId, terminalId });
-  return (state as Extract<StoreState, { status: 'registered' }>).details;
+  const { dintero } = terminal;
+  if (dintero && dintero.status !== 'ACTIVE') {
+    const reason = dintero.statusReason ? ` (${dintero.statusReason})` : '';
+    throw new DomainError(
+      'TERMINAL_NOT_ACTIVE_AT_DINTERO',
+      `Terminal ${terminalId} is ${dintero.status}${reason} at Dintero, not ACTIVE`,
+      {
+        storeId,
+        terminalId,
+        dinteroTerminalId: dintero.dinteroTerminalId,
+        dinteroStatus: dintero.status,
+        ...(dintero.statusReason ? { dinteroStatusReason: dintero.statusReason } : {}),
+      },
+    );
+  }
+  return {
+    store: (state as Extract<StoreState, { status: 'registered' }>).details,
+    dinteroTerminalId: dintero?.dinteroTerminalId ?? terminalId,
+  };
+}
+
+/** The registered terminals whose status at Dintero may still change: those to follow. */
+export function terminalsToFollow(state: StoreState): (TerminalRef & { readonly dintero: TerminalEnrollment })[] {
+  if (state.status !== 'registered') return [];
+  return Object.entries(state.terminals).flatMap(([terminalId, { dintero }]) =>
+    dintero && followsDinteroStatus(dintero.status) ? [{ storeId: state.details.storeId, terminalId, dintero }] : [],
+  );
 }
 
 /**
@@ -199,7 +328,25 @@ function evolve(state: StoreState, event: StoreEvent): StoreState {
     case 'TerminalDeactivated': {
       if (state.status !== 'registered') return state;
       const active = event.type !== 'TerminalDeactivated';
-      return { ...state, terminals: { ...state.terminals, [event.data.terminalId]: { active } } };
+      const { dintero } = state.terminals[event.data.terminalId] ?? {};
+      return {
+        ...state,
+        terminals: { ...state.terminals, [event.data.terminalId]: { active, ...(dintero ? { dintero } : {}) } },
+      };
+    }
+    case 'TerminalEnrolled': {
+      const terminal = state.status === 'registered' ? state.terminals[event.data.terminalId] : undefined;
+      if (state.status !== 'registered' || !terminal) return state;
+      const { storeId: _storeId, terminalId, at: _at, ...dintero } = event.data;
+      return { ...state, terminals: { ...state.terminals, [terminalId]: { ...terminal, dintero } } };
+    }
+    case 'TerminalStatusChanged': {
+      const terminal = state.status === 'registered' ? state.terminals[event.data.terminalId] : undefined;
+      if (state.status !== 'registered' || !terminal?.dintero) return state;
+      const { status, statusReason, terminalId } = event.data;
+      const { statusReason: _previous, ...device } = terminal.dintero;
+      const dintero = { ...device, status, ...(statusReason === undefined ? {} : { statusReason }) };
+      return { ...state, terminals: { ...state.terminals, [terminalId]: { ...terminal, dintero } } };
     }
     case 'TerminalRemoved': {
       if (state.status !== 'registered') return state;
@@ -215,6 +362,8 @@ function decide(command: StoreCommand, state: StoreState): StoreEvent[] {
       return registerStore(command, state);
     case 'RegisterTerminal':
       return registerTerminal(command, state);
+    case 'RecordTerminalStatus':
+      return recordTerminalStatus(command, state);
     case 'DeactivateTerminal':
       return deactivateTerminal(command, state);
     case 'RemoveTerminal':

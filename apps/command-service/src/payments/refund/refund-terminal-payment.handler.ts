@@ -11,9 +11,7 @@ import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/eve
 import {
   existingPayment,
   DomainError,
-  assertUsableTerminal,
-  storeDecider,
-  storeStream,
+  dinteroTerminalOf,
   paymentDecider,
   paymentStream,
   refundSettled,
@@ -29,6 +27,7 @@ import type { RefundTerminalPaymentDto } from './refund-terminal-payment.dto';
 import { refundView, type RefundView } from './refund.view';
 import { now } from '../../clock';
 import { FaultPoints } from '../../fault-points';
+import { UsableTerminals } from '../../registry/usable-terminals.service';
 import type { IdempotentSteps } from '../../idempotency/idempotent-requests.service';
 import { commandMetadata, type CommandContext } from '../command-context';
 
@@ -71,6 +70,7 @@ export class RefundTerminalPaymentHandler {
     @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
     @Inject(COMMAND_CONFIG) private readonly config: CommandServiceConfig,
     private readonly faults: FaultPoints,
+    private readonly terminals: UsableTerminals,
   ) {}
 
   async prepare(
@@ -84,13 +84,14 @@ export class RefundTerminalPaymentHandler {
       paymentId,
     );
     context.client.assertStore(state.storeId);
-    const terminalStoreId = await this.storeOfUsableTerminal(body.terminalId, context);
+    const { storeId: terminalStoreId, dinteroTerminalId } = await this.usableRefundTerminal(body.terminalId, context);
     const request = {
       type: 'RequestRefund' as const,
       data: {
         refundId,
         amount: body.amount,
         terminalId: body.terminalId,
+        ...(dinteroTerminalId === body.terminalId ? {} : { dinteroTerminalId }),
         claimId: refundId,
         ...(body.reason ? { reason: body.reason } : {}),
         by: context.client.id,
@@ -112,13 +113,16 @@ export class RefundTerminalPaymentHandler {
    * The cardholder may be at another store of the chain: the refund terminal must be registered and
    * active in a store this key may use.
    */
-  private async storeOfUsableTerminal(terminalId: string, context: CommandContext): Promise<string> {
+  private async usableRefundTerminal(
+    terminalId: string,
+    context: CommandContext,
+  ): Promise<{ storeId: string; dinteroTerminalId: string }> {
     const { storeId } = (await readState(this.store, terminalStream(terminalId), terminalDecider)).state;
     if (storeId === undefined)
       throw new DomainError('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not registered`, { terminalId });
     context.client.assertStore(storeId);
-    assertUsableTerminal((await readState(this.store, storeStream(storeId), storeDecider)).state, storeId, terminalId);
-    return storeId;
+    const { dinteroTerminalId } = await this.terminals.usable(storeId, terminalId);
+    return { storeId, dinteroTerminalId };
   }
 
   /** The refund as idempotent steps (see `IdempotentRequests`), the same over HTTP and NATS. */
@@ -309,12 +313,13 @@ export class RefundTerminalPaymentHandler {
    */
   private async askDintero(
     transactionId: string,
-    { refundId, amount, terminalId, reason }: Pick<Refund, 'refundId' | 'amount' | 'terminalId'> & { reason?: string },
+    refund: Pick<Refund, 'refundId' | 'amount' | 'terminalId' | 'dinteroTerminalId'> & { reason?: string },
   ): Promise<RecordRefundOutcome['data']> {
+    const { refundId, amount, reason } = refund;
     try {
       const answer = await this.dintero.refund(transactionId, {
         amount,
-        terminalId,
+        terminalId: dinteroTerminalOf(refund),
         refundReference: refundId,
         ...(reason ? { reason } : {}),
       });

@@ -6,11 +6,9 @@ import {
   existingPayment,
   DomainError,
   assertAcceptedCurrency,
-  assertUsableTerminal,
+  dinteroTerminalOf,
   paymentDecider,
   paymentStream,
-  storeDecider,
-  storeStream,
   terminalDecider,
   terminalStream,
   type PaymentCommand,
@@ -25,6 +23,7 @@ import { dinteroMetadata, type StartTerminalPaymentDto } from './start-terminal-
 import { commandMetadata, type CommandContext } from '../command-context';
 import { now } from '../../clock';
 import { FaultPoints } from '../../fault-points';
+import { UsableTerminals } from '../../registry/usable-terminals.service';
 import type { IdempotentSteps } from '../../idempotency/idempotent-requests.service';
 
 /** A start that passed every check: the request as it will be recorded, and what claiming needs besides. */
@@ -76,6 +75,7 @@ export class StartTerminalPaymentHandler {
     @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
     @Inject(COMMAND_CONFIG) private readonly config: CommandServiceConfig,
     private readonly faults: FaultPoints,
+    private readonly terminals: UsableTerminals,
   ) {}
 
   /** Everything that can refuse the request without writing: registry, terminal, and the domain's rules. */
@@ -86,7 +86,7 @@ export class StartTerminalPaymentHandler {
   ): Promise<PreparedStart> {
     const { storeId, terminalId } = request;
     context.client.assertStore(storeId);
-    const store = await this.usableTerminal(storeId, terminalId, context);
+    const { store, dinteroTerminalId } = await this.usableTerminal(storeId, terminalId, context);
     assertAcceptedCurrency(store, request.currency);
     const requestedAt = new Date();
     const expiresAt = new Date(requestedAt.getTime() + this.config.sessionTtlSeconds * 1000).toISOString();
@@ -102,6 +102,7 @@ export class StartTerminalPaymentHandler {
         paymentId,
         storeId,
         terminalId,
+        ...(dinteroTerminalId === terminalId ? {} : { dinteroTerminalId }),
         payoutDestinationId: store.payoutDestinationId,
         amount: request.amount,
         currency: request.currency,
@@ -268,7 +269,7 @@ export class StartTerminalPaymentHandler {
         currency: payment.currency,
         merchantReference: payment.merchantReference,
         storeId,
-        terminalId,
+        terminalId: dinteroTerminalOf(payment),
         payoutDestinationId,
         callbackUrl: this.callbackUrl(paymentId),
         returnUrl: this.config.returnUrl,
@@ -335,9 +336,8 @@ export class StartTerminalPaymentHandler {
    * store is `TERMINAL_OF_OTHER_STORE` when the key may use that store too, and `403` when it may not.
    */
   private async usableTerminal(storeId: string, terminalId: string, context: CommandContext) {
-    const { state } = await readState(this.store, storeStream(storeId), storeDecider);
     try {
-      return assertUsableTerminal(state, storeId, terminalId);
+      return await this.terminals.usable(storeId, terminalId, context.correlationId);
     } catch (error) {
       if (!(error instanceof DomainError) || error.code !== 'UNKNOWN_TERMINAL') throw error;
       const terminal = (await readState(this.store, terminalStream(terminalId), terminalDecider)).state;

@@ -1,0 +1,160 @@
+import { HttpException, Inject, Injectable } from '@nestjs/common';
+import {
+  DINTERO_CLIENT,
+  DinteroRejectedError,
+  DinteroUnavailableError,
+  type DinteroClient,
+  type DinteroTerminal,
+} from '@app/dintero';
+import { requireDinteroStatus, type StoreDetails, type TerminalEnrollment } from '@app/payment-domain';
+
+/** Dintero could not be asked: nothing was recorded here, and the same request again finishes the work. */
+export class DinteroUnreachable extends HttpException {
+  constructor(what: string, reason: string) {
+    super(
+      {
+        code: 'DINTERO_UNAVAILABLE',
+        detail: `Dintero did not answer while ${what}: ${reason}. Nothing was recorded; send the same request again`,
+        retryAfterSeconds: 5,
+      },
+      503,
+    );
+  }
+}
+
+/** Dintero refused, or what it has disagrees with the request: nothing was recorded. */
+export class DinteroOnboardingRefused extends HttpException {
+  constructor(code: string, detail: string, extensions: Record<string, unknown> = {}) {
+    super({ code, detail, ...extensions }, 422);
+  }
+}
+
+/**
+ * Stores and terminals at Dintero (its management API), so that a chain registers them once, here. Every
+ * step is safe to repeat: what may already exist at Dintero is looked up before it is created (Dintero
+ * documents no idempotency key for these calls), so a registration whose answer was lost is finished by
+ * sending it again.
+ */
+@Injectable()
+export class DinteroOnboarding {
+  constructor(@Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient) {}
+
+  /** The store at Dintero, created when Dintero has none; its Dintero id. */
+  async store(details: Pick<StoreDetails, 'storeId' | 'name' | 'payoutDestinationId'>, organizationNumber?: string) {
+    const what = `registering store ${details.storeId}`;
+    let found = await this.asking(what, () => this.dintero.getStore(details.storeId));
+    if (!found) {
+      found = await this.asking(what, async () => {
+        try {
+          return await this.dintero.createStore({ ...details, ...(organizationNumber ? { organizationNumber } : {}) });
+        } catch (error) {
+          // Created meanwhile (a concurrent registration, or a first answer lost): Dintero has it now.
+          if (error instanceof DinteroRejectedError && error.status === 409)
+            return this.dintero.getStore(details.storeId);
+          throw error;
+        }
+      });
+    }
+    if (!found) throw new DinteroUnreachable(what, 'the store was neither found nor created');
+    const payout = found.payout_destination?.payout_destination_id;
+    if (payout !== undefined && payout !== details.payoutDestinationId) {
+      throw new DinteroOnboardingRefused(
+        'DINTERO_STORE_DIFFERS',
+        `Store ${details.storeId} pays out to ${payout} at Dintero, not ${details.payoutDestinationId}: change it in Dintero's Backoffice first, or register the store with ${payout}`,
+        { storeId: details.storeId, dinteroPayoutDestinationId: payout },
+      );
+    }
+    return found.id;
+  }
+
+  /** The device at Dintero by its serial number, registered to the store when Dintero has none. */
+  async device(storeId: string, deviceSerialNumber: string, deviceModel?: string): Promise<TerminalEnrollment> {
+    const what = `registering the terminal with serial ${deviceSerialNumber}`;
+    const lookUp = () => this.bySerial(deviceSerialNumber);
+    let found = await this.asking(what, lookUp);
+    if (!found) {
+      found = await this.asking(what, async () => {
+        try {
+          return await this.dintero.registerTerminal({
+            storeId,
+            deviceSerialNumber,
+            ...(deviceModel ? { deviceModel } : {}),
+          });
+        } catch (error) {
+          if (error instanceof DinteroRejectedError && error.status === 409) return lookUp();
+          throw error;
+        }
+      });
+    }
+    if (!found) throw new DinteroUnreachable(what, 'the terminal was neither found nor registered');
+    return this.ofStore(storeId, found);
+  }
+
+  /** A terminal Dintero has already (registered in its Backoffice, say), by its Dintero id. */
+  async existing(storeId: string, dinteroTerminalId: string): Promise<TerminalEnrollment> {
+    const found = await this.asking(`looking up terminal ${dinteroTerminalId}`, () =>
+      this.dintero.getTerminal(dinteroTerminalId),
+    );
+    if (!found || found.status === 'DELETED') {
+      throw new DinteroOnboardingRefused(
+        'DINTERO_TERMINAL_NOT_FOUND',
+        `Dintero has no terminal ${dinteroTerminalId}: register the device with its deviceSerialNumber (and deviceModel), and the engine registers it at Dintero`,
+        { storeId, dinteroTerminalId },
+      );
+    }
+    return this.ofStore(storeId, found);
+  }
+
+  /** The store's terminals at Dintero that are not deleted. */
+  async storeTerminals(storeId: string): Promise<TerminalEnrollment[]> {
+    const all = await this.asking(`listing the terminals of store ${storeId}`, () =>
+      this.dintero.listTerminals({ storeId }),
+    );
+    return all
+      .filter((terminal) => terminal.store_id === storeId && terminal.status !== 'DELETED')
+      .map((terminal) => enrollmentOf(terminal));
+  }
+
+  private async bySerial(deviceSerialNumber: string): Promise<DinteroTerminal | undefined> {
+    const terminals = await this.dintero.listTerminals({ deviceSerialNumber });
+    return terminals.find(
+      (terminal) => terminal.device_serial_number === deviceSerialNumber && terminal.status !== 'DELETED',
+    );
+  }
+
+  private ofStore(storeId: string, terminal: DinteroTerminal): TerminalEnrollment {
+    if (terminal.store_id !== storeId) {
+      throw new DinteroOnboardingRefused(
+        'DINTERO_TERMINAL_OF_OTHER_STORE',
+        `Terminal ${terminal.terminal_id} (serial ${terminal.device_serial_number}) belongs to store ${terminal.store_id} at Dintero`,
+        { storeId, dinteroTerminalId: terminal.terminal_id, dinteroStoreId: terminal.store_id },
+      );
+    }
+    return enrollmentOf(terminal);
+  }
+
+  private async asking<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof DinteroUnavailableError) throw new DinteroUnreachable(what, error.message);
+      if (error instanceof DinteroRejectedError) {
+        throw new DinteroOnboardingRefused('DINTERO_REJECTED', `Dintero refused ${what}: ${error.code}`, {
+          dinteroCode: error.code,
+          dinteroStatus: error.status,
+        });
+      }
+      throw error;
+    }
+  }
+}
+
+export function enrollmentOf(terminal: DinteroTerminal): TerminalEnrollment {
+  return {
+    dinteroTerminalId: terminal.terminal_id,
+    deviceSerialNumber: terminal.device_serial_number,
+    ...(terminal.device_model ? { deviceModel: terminal.device_model } : {}),
+    status: requireDinteroStatus(terminal.status),
+    ...(terminal.status_reason ? { statusReason: terminal.status_reason } : {}),
+  };
+}

@@ -1,0 +1,218 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
+import { isSubjectToken } from '@app/messaging';
+import {
+  DomainError,
+  storeDecider,
+  storeStream,
+  terminalDecider,
+  terminalStream,
+  type StoreCommand,
+  type StoreState,
+  type TerminalEnrollment,
+} from '@app/payment-domain';
+import { now } from '../clock';
+import { DinteroOnboarding, DinteroOnboardingRefused } from './dintero-onboarding.service';
+import type { ImportSkipped, PutStoreDto, PutTerminalDto, RegisteredTerminalView, StoreView } from './registry.dto';
+
+type RegisteredStore = Extract<StoreState, { status: 'registered' }>;
+
+/** Who asks, for the events' metadata. */
+export interface RegistryContext {
+  readonly correlationId: string;
+  readonly posClientId: string;
+}
+
+/**
+ * The store and terminal registry: `store-{storeId}` streams, written through the store decider, and each
+ * terminal's store on its `terminal-{terminalId}` stream. What Dintero must have (the store, the device) is
+ * made there first, so that nothing is recorded here that Dintero does not have; each step is safe to
+ * repeat, so a registration cut off anywhere is finished by sending it again.
+ */
+@Injectable()
+export class RegistryService {
+  private readonly logger = new Logger(RegistryService.name);
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly dintero: DinteroOnboarding,
+  ) {}
+
+  /** Registers a store (creating it at Dintero when Dintero has none) or changes its details; `created` when new. */
+  async putStore(storeId: string, body: PutStoreDto, context: RegistryContext) {
+    const { organizationNumber, ...details } = body;
+    // The domain's rules first (time zone, currencies): a bad registration asks nothing of Dintero.
+    const current = await this.storeState(storeId);
+    const command: StoreCommand = { type: 'RegisterStore', data: { storeId, ...details, at: now() } };
+    storeDecider.decide(command, current);
+    const dinteroStoreId = await this.dintero.store({ storeId, ...details }, organizationNumber);
+    const { events, state } = await this.handle(
+      storeId,
+      { type: 'RegisterStore', data: { ...command.data, dinteroStoreId } },
+      context,
+    );
+    return { created: events.some((event) => event.type === 'StoreRegistered'), view: storeView(state) };
+  }
+
+  /**
+   * Registers a terminal name to a store, with the device behind it at Dintero (see `PutTerminalDto`), or
+   * reactivates it. A name registered to another store is refused with `TERMINAL_OF_OTHER_STORE` before
+   * Dintero is asked: terminal names are global.
+   */
+  async putTerminal(storeId: string, terminalId: string, body: PutTerminalDto, context: RegistryContext) {
+    if (body.deviceSerialNumber !== undefined && body.dinteroTerminalId !== undefined)
+      throw new DomainError('VALIDATION_FAILED', 'Give deviceSerialNumber or dinteroTerminalId, not both', {
+        field: 'dinteroTerminalId',
+      });
+    if (body.deviceModel !== undefined && body.deviceSerialNumber === undefined)
+      throw new DomainError('VALIDATION_FAILED', 'deviceModel goes with deviceSerialNumber', { field: 'deviceModel' });
+    const store = await this.registeredStore(storeId);
+    await this.assertNotOfOtherStore(storeId, terminalId);
+    const enrollment =
+      body.deviceSerialNumber !== undefined
+        ? await this.dintero.device(storeId, body.deviceSerialNumber, body.deviceModel)
+        : await this.dintero.existing(storeId, body.dinteroTerminalId ?? terminalId);
+    assertDeviceFree(store, terminalId, enrollment);
+    return storeView(await this.register(storeId, terminalId, enrollment, context));
+  }
+
+  /**
+   * Brings the store's terminals at Dintero into the registry, each under its Dintero `terminal_id` as its
+   * name. A device already registered under some name is left as it is; the same import again imports
+   * nothing new.
+   */
+  async importTerminals(storeId: string, context: RegistryContext) {
+    let store = await this.registeredStore(storeId);
+    const imported: RegisteredTerminalView[] = [];
+    const skipped: ImportSkipped[] = [];
+    for (const enrollment of await this.dintero.storeTerminals(storeId)) {
+      const { dinteroTerminalId } = enrollment;
+      const registeredAs = nameOf(store, dinteroTerminalId);
+      if (registeredAs !== undefined) {
+        skipped.push({ dinteroTerminalId, reason: 'registered already', terminalId: registeredAs });
+        continue;
+      }
+      if (!isSubjectToken(dinteroTerminalId)) {
+        skipped.push({
+          dinteroTerminalId,
+          reason: 'its id is not a valid terminal name here: register it under a name with dinteroTerminalId',
+        });
+        continue;
+      }
+      try {
+        await this.assertNotOfOtherStore(storeId, dinteroTerminalId);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        skipped.push({ dinteroTerminalId, reason: error.message });
+        continue;
+      }
+      store = await this.register(storeId, dinteroTerminalId, enrollment, context);
+      imported.push(terminalView(dinteroTerminalId, store.terminals[dinteroTerminalId]!));
+    }
+    this.logger.log(
+      { storeId, imported: imported.length, skipped: skipped.length, correlationId: context.correlationId },
+      'imported terminals from Dintero',
+    );
+    return { imported, skipped, store: storeView(store) };
+  }
+
+  async deactivateTerminal(storeId: string, terminalId: string, context: RegistryContext): Promise<StoreView> {
+    const { state } = await this.handle(
+      storeId,
+      { type: 'DeactivateTerminal', data: { storeId, terminalId, at: now() } },
+      context,
+    );
+    return storeView(state);
+  }
+
+  async registeredStore(storeId: string): Promise<RegisteredStore> {
+    const state = await this.storeState(storeId);
+    if (state.status !== 'registered')
+      throw new DomainError('UNKNOWN_STORE', `Store ${storeId} is not registered`, { storeId });
+    return state;
+  }
+
+  /** The terminal's store first: a crash between the two writes leaves a terminal assigned but not yet listed, which the same request again completes. */
+  private async register(
+    storeId: string,
+    terminalId: string,
+    enrollment: TerminalEnrollment,
+    context: RegistryContext,
+  ): Promise<RegisteredStore> {
+    await handleCommand(
+      this.store,
+      terminalStream(terminalId),
+      terminalDecider,
+      { type: 'AssignTerminal', data: { terminalId, storeId, at: now() } },
+      { metadata: metadata(context, { storeId, terminalId }) },
+    );
+    const { state } = await this.handle(
+      storeId,
+      { type: 'RegisterTerminal', data: { storeId, terminalId, enrollment, at: now() } },
+      context,
+      terminalId,
+    );
+    return state as RegisteredStore;
+  }
+
+  private async assertNotOfOtherStore(storeId: string, terminalId: string): Promise<void> {
+    const { state } = await readState(this.store, terminalStream(terminalId), terminalDecider);
+    if (state.storeId !== undefined && state.storeId !== storeId)
+      throw new DomainError('TERMINAL_OF_OTHER_STORE', `Terminal ${terminalId} belongs to another store`, {
+        terminalId,
+        terminalStoreId: state.storeId,
+      });
+  }
+
+  private async storeState(storeId: string): Promise<StoreState> {
+    return (await readState(this.store, storeStream(storeId), storeDecider)).state;
+  }
+
+  private handle(storeId: string, command: StoreCommand, context: RegistryContext, terminalId?: string) {
+    return handleCommand(this.store, storeStream(storeId), storeDecider, command, {
+      metadata: metadata(context, { storeId, ...(terminalId ? { terminalId } : {}) }),
+    });
+  }
+}
+
+/** Two names for one device would let two payments prompt on it at once: refused. */
+function assertDeviceFree(store: RegisteredStore, terminalId: string, enrollment: TerminalEnrollment): void {
+  const other = nameOf(store, enrollment.dinteroTerminalId);
+  if (other !== undefined && other !== terminalId) {
+    throw new DinteroOnboardingRefused(
+      'DINTERO_TERMINAL_TAKEN',
+      `Dintero's terminal ${enrollment.dinteroTerminalId} is registered here as ${other} already`,
+      { storeId: store.details.storeId, terminalId: other, dinteroTerminalId: enrollment.dinteroTerminalId },
+    );
+  }
+}
+
+/** The name the store has a Dintero terminal under (a terminal without a recorded device goes by its name). */
+function nameOf(store: RegisteredStore, dinteroTerminalId: string): string | undefined {
+  return Object.entries(store.terminals).find(
+    ([name, { dintero }]) => (dintero?.dinteroTerminalId ?? name) === dinteroTerminalId,
+  )?.[0];
+}
+
+function metadata(context: RegistryContext, ids: Record<string, string>) {
+  const { correlationId, posClientId } = context;
+  return { correlationId, causationId: correlationId, occurredAt: now(), posClientId, ...ids };
+}
+
+export function terminalView(
+  terminalId: string,
+  terminal: RegisteredStore['terminals'][string],
+): RegisteredTerminalView {
+  const { active, dintero } = terminal;
+  if (!dintero) return { terminalId, active };
+  const { dinteroTerminalId, ...device } = dintero;
+  return { terminalId, active, dintero: { terminalId: dinteroTerminalId, ...device } };
+}
+
+export function storeView(state: StoreState): StoreView {
+  if (state.status !== 'registered') throw new DomainError('UNKNOWN_STORE', 'Store is not registered');
+  return {
+    ...state.details,
+    terminals: Object.entries(state.terminals).map(([terminalId, terminal]) => terminalView(terminalId, terminal)),
+  };
+}

@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import type { EventStore } from '@app/event-store';
+import { storeStream } from '@app/payment-domain';
+import { SimulatorState } from '../../../apps/dintero-simulator/src/state/simulator-state';
+import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
+import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
+
+/** Stores and terminals onboarded at Dintero through the engine (the simulator is Dintero). */
+describe('command service: onboarding stores and terminals at Dintero', () => {
+  let service: RunningCommandService;
+  let sim: RunningSimulator;
+  let log: EventStore;
+
+  const store = { name: 'Oslo Center', payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo' };
+  const sandboxSerial = (n: number) => `SIMULATED-T12345678-${String(n).padStart(3, '0')}`;
+
+  beforeAll(async () => {
+    // Provisioning that does not end by itself in a test: `/_control` ends it.
+    sim = await startSimulator({ SIM_TERMINAL_PROVISIONING_MS: '3600000' });
+    await sim.control('POST', '/seed', { payoutDestinations: ['seller-1'] });
+    service = await startCommandService({
+      DINTERO_API_URL: sim.url,
+      DINTERO_CHECKOUT_URL: sim.url,
+      DINTERO_TIMEOUT_MS: '2000',
+    });
+    ({ log } = service);
+    for (const id of ['oslo', 'bergen']) expect((await send('PUT', `/v1/stores/${id}`, store)).status).toBe(201);
+  });
+  afterAll(async () => {
+    await service.close();
+    await sim.close();
+  });
+
+  async function send(method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {
+    const response = await service.fetch(route, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+  const start = (terminalId: string, storeId = 'oslo') =>
+    send(
+      'POST',
+      '/v1/terminal-payments',
+      { storeId, terminalId, amount: 39_900, currency: 'NOK', merchantReference: 'POS-1' },
+      { 'idempotency-key': randomUUID() },
+    );
+  const written = async () => (await log.readAll({ limit: 10_000 })).length;
+  const fleet = () =>
+    sim.control<{
+      terminals: { terminal_id: string; device_serial_number: string; store_id: string; status: string }[];
+    }>('GET', '/ground-truth/fleet');
+  const terminalOf = (view: Record<string, unknown>, name: string) =>
+    (view.terminals as { terminalId: string; dintero?: { terminalId: string; status: string } }[]).find(
+      (terminal) => terminal.terminalId === name,
+    );
+
+  it("registers a sandbox device at Dintero, ACTIVE at once; the POS pays with the chain's name, Dintero sees its id", async () => {
+    const answer = await send('PUT', '/v1/stores/oslo/terminals/till-1', {
+      deviceSerialNumber: sandboxSerial(1),
+      deviceModel: 'SATURN1000',
+    });
+    expect(answer.status).toBe(200);
+    const dintero = terminalOf(answer.body, 'till-1')?.dintero;
+    expect(dintero).toEqual({
+      terminalId: expect.stringMatching(/^T12345678-T\d{4}$/),
+      deviceSerialNumber: sandboxSerial(1),
+      deviceModel: 'SATURN1000',
+      status: 'ACTIVE',
+    });
+    expect((await fleet()).terminals).toContainEqual(
+      expect.objectContaining({ terminal_id: dintero!.terminalId, store_id: 'oslo', status: 'ACTIVE' }),
+    );
+
+    const before = await written();
+    expect(
+      (
+        await send('PUT', '/v1/stores/oslo/terminals/till-1', {
+          deviceSerialNumber: sandboxSerial(1),
+          deviceModel: 'SATURN1000',
+        })
+      ).status,
+    ).toBe(200);
+    expect(await written()).toBe(before);
+
+    const payment = await start('till-1');
+    expect(payment).toMatchObject({ status: 201, body: { terminalId: 'till-1', status: 'awaiting_card' } });
+    const session = sim.app.get(SimulatorState).sessions.get(payment.body.sessionId as string);
+    expect(session?.order.store.terminal_id).toBe(dintero!.terminalId);
+    expect((await send('GET', '/v1/stores/oslo/terminals/till-1')).body).toMatchObject({
+      free: false,
+      dintero: { terminalId: dintero!.terminalId, status: 'ACTIVE' },
+      holder: { kind: 'payment', paymentId: payment.body.paymentId },
+    });
+  });
+
+  it('records PENDING, refuses a payment before any session with the Dintero status, and takes one once Dintero has it ACTIVE', async () => {
+    const answer = await send('PUT', '/v1/stores/oslo/terminals/till-2', { deviceSerialNumber: 'SN-2002' });
+    const dintero = terminalOf(answer.body, 'till-2')!.dintero!;
+    expect(dintero.status).toBe('PENDING');
+
+    const sessions = sim.app.get(SimulatorState).sessions.size;
+    const before = await written();
+    expect(await start('till-2')).toMatchObject({
+      status: 422,
+      body: {
+        code: 'TERMINAL_NOT_ACTIVE_AT_DINTERO',
+        dinteroStatus: 'PENDING',
+        dinteroTerminalId: dintero.terminalId,
+      },
+    });
+    expect(await written()).toBe(before);
+    expect(sim.app.get(SimulatorState).sessions.size).toBe(sessions);
+
+    await sim.control('PUT', `/terminals/${dintero.terminalId}`, { status: 'ACTION_REQUIRED' });
+    expect(await start('till-2')).toMatchObject({
+      status: 422,
+      body: { dinteroStatus: 'ACTION_REQUIRED', dinteroStatusReason: 'CHECK_UPDATE' },
+    });
+
+    await sim.control('PUT', `/terminals/${dintero.terminalId}`, { status: 'ACTIVE' });
+    expect((await start('till-2')).status).toBe(201);
+    const changes = (await log.readStream(storeStream('oslo')))
+      .filter((event) => event.type === 'TerminalStatusChanged')
+      .map((event) => event.data as { terminalId: string; status: string; previousStatus: string });
+    expect(changes.filter((change) => change.terminalId === 'till-2')).toEqual([
+      expect.objectContaining({ status: 'ACTION_REQUIRED', previousStatus: 'PENDING' }),
+      expect.objectContaining({ status: 'ACTIVE', previousStatus: 'ACTION_REQUIRED' }),
+    ]);
+  });
+
+  it('answers 503 and writes nothing while Dintero is down; the same request again finishes, with one device at Dintero', async () => {
+    const before = await written();
+    await sim.control('PUT', '/chaos', { api5xxRate: 1 });
+    try {
+      for (const attempt of [1, 2, 3]) {
+        const answer = await send('PUT', '/v1/stores/oslo/terminals/till-3', { deviceSerialNumber: `SN-300` });
+        expect({ attempt, status: answer.status, code: answer.body.code }).toEqual({
+          attempt,
+          status: 503,
+          code: 'DINTERO_UNAVAILABLE',
+        });
+      }
+    } finally {
+      await sim.control('PUT', '/chaos', {});
+    }
+    expect(await written()).toBe(before);
+    const answer = await send('PUT', '/v1/stores/oslo/terminals/till-3', { deviceSerialNumber: 'SN-300' });
+    expect(answer.status).toBe(200);
+    expect((await fleet()).terminals.filter((terminal) => terminal.device_serial_number === 'SN-300')).toHaveLength(1);
+  });
+
+  it('refuses a device registered under another name, or to another store at Dintero, writing nothing', async () => {
+    await send('PUT', '/v1/stores/oslo/terminals/till-4', { deviceSerialNumber: sandboxSerial(4) });
+    const before = await written();
+    expect(
+      await send('PUT', '/v1/stores/oslo/terminals/till-5', { deviceSerialNumber: sandboxSerial(4) }),
+    ).toMatchObject({
+      status: 422,
+      body: { code: 'DINTERO_TERMINAL_TAKEN', terminalId: 'till-4' },
+    });
+    expect(
+      await send('PUT', '/v1/stores/bergen/terminals/till-9', { deviceSerialNumber: sandboxSerial(4) }),
+    ).toMatchObject({
+      status: 422,
+      body: { code: 'DINTERO_TERMINAL_OF_OTHER_STORE', dinteroStoreId: 'oslo' },
+    });
+    expect(
+      await send('PUT', '/v1/stores/bergen/terminals/till-4', { deviceSerialNumber: sandboxSerial(5) }),
+    ).toMatchObject({
+      status: 422,
+      body: { code: 'TERMINAL_OF_OTHER_STORE' },
+    });
+    expect(
+      (await fleet()).terminals.filter((terminal) => terminal.device_serial_number === sandboxSerial(5)),
+    ).toHaveLength(0);
+    expect(await written()).toBe(before);
+  });
+
+  it("imports a store's terminals at Dintero under their Dintero ids, once", async () => {
+    await sim.control('POST', '/seed', {
+      terminals: [
+        { terminal_id: 'T12345678-T0901', store_id: 'bergen' },
+        { terminal_id: 'T12345678-T0902', store_id: 'bergen', status: 'INACTIVE' },
+      ],
+    });
+    const first = await send('POST', '/v1/stores/bergen/terminals/import');
+    expect(first.status).toBe(200);
+    expect(first.body.imported).toEqual([
+      expect.objectContaining({
+        terminalId: 'T12345678-T0901',
+        dintero: expect.objectContaining({ status: 'ACTIVE' }),
+      }),
+      expect.objectContaining({
+        terminalId: 'T12345678-T0902',
+        dintero: expect.objectContaining({ status: 'INACTIVE' }),
+      }),
+    ]);
+    const before = await written();
+    const again = await send('POST', '/v1/stores/bergen/terminals/import');
+    expect(again.body).toMatchObject({
+      imported: [],
+      skipped: [
+        { dinteroTerminalId: 'T12345678-T0901', reason: 'registered already', terminalId: 'T12345678-T0901' },
+        { dinteroTerminalId: 'T12345678-T0902', reason: 'registered already', terminalId: 'T12345678-T0902' },
+      ],
+    });
+    expect(await written()).toBe(before);
+    expect((await start('T12345678-T0901', 'bergen')).status).toBe(201);
+    expect(await start('T12345678-T0902', 'bergen')).toMatchObject({
+      status: 422,
+      body: { dinteroStatus: 'INACTIVE' },
+    });
+  });
+
+  it('refuses a store whose payout destination differs at Dintero, writing nothing', async () => {
+    await sim.control('POST', '/seed', { stores: [{ id: 'trondheim', payout_destination_id: 'seller-9' }] });
+    const before = await written();
+    expect(await send('PUT', '/v1/stores/trondheim', store)).toMatchObject({
+      status: 422,
+      body: { code: 'DINTERO_STORE_DIFFERS', dinteroPayoutDestinationId: 'seller-9' },
+    });
+    expect(await written()).toBe(before);
+  });
+});

@@ -1,0 +1,107 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsArray, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { PageQuery } from '../api/dintero-api.dto';
+import { TERMINAL_STATUSES, type TerminalStatus } from '../state/simulator-state';
+
+export class StoreOrganizationDto {
+  @ApiProperty({ example: '923663487' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(40)
+  organization_number!: string;
+}
+
+export class StorePayoutDestinationDto {
+  @ApiProperty({ example: 'seller-1' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(40)
+  payout_destination_id!: string;
+}
+
+/** `POST /v1/accounts/{aid}/stores` (§10): the fields the simulator keeps; Dintero takes more (address, phone). */
+export class CreateStoreDto {
+  @ApiProperty({ example: 'oslo-center', description: 'Your own store id: `order.store.id` of its sessions' })
+  @Matches(/^[A-Za-z0-9_.:-]{1,100}$/)
+  store_id!: string;
+
+  @ApiPropertyOptional({ example: 'Oslo Center' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  store_name?: string;
+
+  @ApiPropertyOptional({ type: StoreOrganizationDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => StoreOrganizationDto)
+  organization?: StoreOrganizationDto;
+
+  @ApiProperty({ type: StorePayoutDestinationDto })
+  @ValidateNested()
+  @Type(() => StorePayoutDestinationDto)
+  payout_destination!: StorePayoutDestinationDto;
+}
+
+/** `POST /v1/accounts/{aid}/terminals` (§10). */
+export class RegisterTerminalDto {
+  @ApiProperty({ example: 'SIMULATED-T12345678-001' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  device_serial_number!: string;
+
+  @ApiProperty({ example: 'oslo-center', description: 'Your own store id' })
+  @IsString()
+  @IsNotEmpty()
+  store_id!: string;
+
+  @ApiPropertyOptional({ example: 'SATURN1000' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  device_model?: string;
+}
+
+const asList = ({ value }: { value: unknown }): unknown => (value === undefined ? undefined : [value].flat());
+
+/** `GET /v1/accounts/{aid}/terminals`: its documented filters and cursor. */
+export class ListTerminalsQuery extends PageQuery {
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @Transform(asList)
+  @IsArray()
+  @IsString({ each: true })
+  store_id?: string[];
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @Transform(asList)
+  @IsArray()
+  @IsString({ each: true })
+  payout_destination_id?: string[];
+
+  @ApiPropertyOptional({ enum: TERMINAL_STATUSES })
+  @IsOptional()
+  @IsIn(TERMINAL_STATUSES)
+  status?: TerminalStatus;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  device_serial_number?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  device_model?: string;
+
+  @ApiPropertyOptional({ enum: ['store'] })
+  @IsOptional()
+  @IsIn(['store'])
+  includes?: 'store';
+}
+
+/** `GET /v1/accounts/{aid}/stores`: the cursor. */
+export class ListStoresQuery extends PageQuery {}

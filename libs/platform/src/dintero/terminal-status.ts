@@ -1,0 +1,44 @@
+import type { DinteroClient } from '@app/dintero';
+import { handleCommand, type EventStore } from '@app/event-store';
+import {
+  requireDinteroStatus,
+  storeDecider,
+  storeStream,
+  type DinteroTerminalStatus,
+  type StoreState,
+} from '@app/payment-domain';
+
+/**
+ * Asks Dintero for a registered terminal's status now and records it on its store's stream when it changed
+ * (the store decider records nothing for the status the log has). Dintero without the terminal is taken as
+ * `DELETED`: it is gone there. Dintero's errors are the caller's to handle.
+ */
+export async function recordDinteroTerminalStatus(
+  store: EventStore,
+  dintero: DinteroClient,
+  terminal: { readonly storeId: string; readonly terminalId: string; readonly dinteroTerminalId: string },
+  correlationId: string,
+): Promise<{ state: StoreState; status: DinteroTerminalStatus; changed: boolean }> {
+  const { storeId, terminalId, dinteroTerminalId } = terminal;
+  const found = await dintero.getTerminal(dinteroTerminalId);
+  const status = requireDinteroStatus(found?.status ?? 'DELETED');
+  const at = new Date().toISOString();
+  const { state, events } = await handleCommand(
+    store,
+    storeStream(storeId),
+    storeDecider,
+    {
+      type: 'RecordTerminalStatus',
+      data: {
+        storeId,
+        terminalId,
+        dinteroTerminalId,
+        status,
+        ...(found?.status_reason ? { statusReason: found.status_reason } : {}),
+        at,
+      },
+    },
+    { metadata: { correlationId, causationId: correlationId, occurredAt: at, storeId, terminalId } },
+  );
+  return { state, status, changed: events.length > 0 };
+}
