@@ -33,6 +33,11 @@ const EVENTS = [
     file: 'libs/payment-domain/src/terminal/terminal.decider.ts',
   },
   { type: 'StoreEvent', stream: '`store-{storeId}`', file: 'libs/payment-domain/src/store/store.decider.ts' },
+  {
+    type: 'OperationEvent',
+    stream: '`operation-{operationId}`',
+    file: 'libs/payment-domain/src/operation/operation.events.ts',
+  },
 ] as const;
 
 /**
@@ -44,6 +49,9 @@ const GLOSSARY: Readonly<Record<string, string>> = {
   source: 'Where the fact came from: `callback`, `webhook`, `reconciler` or `command-service`.',
   transactionId: "Dintero's transaction id.",
   terminalId: 'The terminal, by the id the POS uses.',
+  operationId: "The terminal operation (the engine's id, a UUID).",
+  dinteroOperationId: "Dintero's id of the terminal operation.",
+  retryAt: 'When it is sent again.',
   storeId: 'The store.',
   amount: 'Amount in minor units (øre, cents).',
   reason: 'Why, as a code or in words.',

@@ -50,6 +50,22 @@ describe('conformance to Dintero’s published specification', () => {
       body: JSON.stringify({ deviceSerialNumber: 'SIMULATED-T12345678-777', deviceModel: 'SATURN1000' }),
     });
     expect(device.status).toBe(200);
+    // A terminal operation sent and followed to its end (the operations reconciler polls Dintero).
+    const operation = await engine.command.fetch(`/v1/stores/${storeId}/terminals/conf-device/operations`, {
+      method: 'POST',
+      headers: { ...json, 'idempotency-key': randomUUID() },
+      body: JSON.stringify({ operation: 'end_of_day', operatorId: 'conformance' }),
+    });
+    expect(operation.status).toBe(202);
+    const { operationId } = (await operation.json()) as { operationId: string };
+    await waitUntil(
+      async () => {
+        const answer = await engine.command.fetch(`/v1/terminal-operations/${operationId}?waitFor=final&timeout=5`);
+        return ((await answer.json()) as { final: boolean }).final;
+      },
+      30_000,
+      'the end of day to end',
+    );
   }, 60_000);
   afterAll(async () => {
     await engine.close();
@@ -173,6 +189,7 @@ describe('conformance to Dintero’s published specification', () => {
       'callback-query.json',
       'capture-request.json',
       'error.json',
+      'list-terminal-operations-response.json',
       'list-terminals-response.json',
       'list-transactions-response.json',
       'refund-request.json',
@@ -182,6 +199,8 @@ describe('conformance to Dintero’s published specification', () => {
       'store-create-request.json',
       'store.json',
       'terminal-create-request.json',
+      'terminal-operation-request.json',
+      'terminal-operation.json',
       'terminal.json',
       'transaction.json',
     ]);
@@ -191,6 +210,21 @@ describe('conformance to Dintero’s published specification', () => {
 });
 
 const ROUTES: [RegExp, string, (c: SpecConformance, e: Exchange, what: string) => void][] = [
+  [
+    /^POST \/v1\/admin\/terminals\/operations$/,
+    'POST /v1/admin/terminals/operations',
+    (c, e, what) => {
+      c.check('terminal-operation-request.json', `${what} request`, e.requestBody);
+      if (e.status < 300) c.check('terminal-operation.json', `${what} answer`, e.responseBody);
+    },
+  ],
+  [
+    /^GET \/v1\/admin\/terminals\/operations$/,
+    'GET /v1/admin/terminals/operations',
+    (c, e, what) => {
+      if (e.status < 300) c.check('list-terminal-operations-response.json', `${what} answer`, e.responseBody);
+    },
+  ],
   [
     /^POST \/v1\/accounts\/[^/]+\/stores$/,
     'POST /v1/accounts/{aid}/stores',

@@ -42,6 +42,13 @@ export class CommandServiceConfig extends withDintero(withNats(withEventStore(Ba
   readonly claimMarginSeconds: number = 60;
 
   /**
+   * How long a terminal operation may hold its terminal: long enough for Dintero to answer it (the terminal
+   * answers, or Dintero reports `TIMEOUT`); the reconciler frees the terminal as soon as it has an outcome.
+   */
+  @EnvInt('OPERATION_CLAIM_SECONDS', { min: 10, max: 86_400 })
+  readonly operationClaimSeconds: number = 900;
+
+  /**
    * How long a request with an Idempotency-Key counts as running. A retry with the same key within it gets
    * `409 IDEMPOTENT_REQUEST_IN_PROGRESS` with `Retry-After`; after it the first request is presumed dead and
    * the retry resumes it from its last recorded step. Longer than a request normally takes: a slow one past its

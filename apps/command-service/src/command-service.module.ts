@@ -19,6 +19,9 @@ import { PaymentsController } from './payments/payments.controller';
 import { StartTerminalPaymentHandler } from './payments/start/start-terminal-payment.handler';
 import { DinteroOnboarding } from './registry/dintero-onboarding.service';
 import { RegistryService } from './registry/registry.service';
+import { StartTerminalOperationHandler } from './operations/start-terminal-operation.handler';
+import { TerminalOperationsController } from './operations/terminal-operations.controller';
+import { TerminalOperations } from './operations/terminal-operations.service';
 import { UsableTerminals } from './registry/usable-terminals.service';
 import { RegistryController } from './registry/registry.controller';
 import { PosAuthGuard } from './auth/pos-auth.guard';
@@ -36,7 +39,7 @@ export class CommandServiceModule {
     return {
       module: CommandServiceModule,
       imports: appInfrastructure('command-service', config, shared),
-      controllers: [RegistryController, PaymentsController],
+      controllers: [RegistryController, PaymentsController, TerminalOperationsController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useValue: requestValidation },
@@ -48,6 +51,8 @@ export class CommandServiceModule {
         ShutdownSignal,
         FaultPoints,
         UsableTerminals,
+        StartTerminalOperationHandler,
+        TerminalOperations,
         DinteroOnboarding,
         RegistryService,
         StartTerminalPaymentHandler,

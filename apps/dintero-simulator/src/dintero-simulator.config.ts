@@ -39,6 +39,10 @@ export class DinteroSimulatorConfig extends BaseAppConfig {
   @EnvInt('SIM_TERMINAL_PROVISIONING_MS', { min: 0, max: 3_600_000 })
   readonly terminalProvisioningMs: number = 3_000;
 
+  /** How long a terminal takes to answer a terminal operation (it is `PENDING` meanwhile). */
+  @EnvInt('SIM_OPERATION_DELAY_MS', { min: 1, max: 600_000 })
+  readonly operationDelayMs: number = 1_000;
+
   /** How long an ON_HOLD transaction stays on hold before it is captured. */
   @EnvInt('SIM_HOLD_MS', { min: 1, max: 600_000 })
   readonly holdMs: number = 2_000;

@@ -6,6 +6,8 @@ import { ApiChaosInterceptor, BearerTokenGuard } from './api/api-guards';
 import { DinteroErrorFilter } from './api/dintero-api.error';
 import { SessionsController } from './api/sessions.controller';
 import { TransactionsController } from './api/transactions.controller';
+import { OperationsController } from './fleet/operations.controller';
+import { TerminalOperationsService } from './fleet/terminal-operations.service';
 import { ManagementController } from './fleet/management.controller';
 import { TerminalFleetService } from './fleet/terminal-fleet.service';
 import { ControlController } from './control/control.controller';
@@ -29,6 +31,7 @@ export class DinteroSimulatorModule {
       controllers: [
         AuthController,
         ManagementController,
+        OperationsController,
         SessionsController,
         TransactionsController,
         ControlController,
@@ -42,6 +45,7 @@ export class DinteroSimulatorModule {
         DeliveryService,
         VirtualTerminalsService,
         TerminalFleetService,
+        TerminalOperationsService,
         SeedService,
         BearerTokenGuard,
         ApiChaosInterceptor,

@@ -82,6 +82,17 @@ export class IngestServiceConfig extends withDintero(withNats(withEventStore(Bas
   @EnvInt('TERMINAL_STATUS_MAX_PER_SECOND', { min: 1, max: 1_000 })
   readonly terminalStatusMaxPerSecond: number = 2;
 
+  /** How often Dintero is asked how a dispatched terminal operation stands, until it has ended. */
+  @EnvInt('OPERATION_POLL_SECONDS', { min: 1, max: 3_600 })
+  readonly operationPollSeconds: number = 2;
+
+  /**
+   * How long after a terminal operation's last step the reconciler sends it again when it was not
+   * dispatched (its request cut off while sending, or Dintero silent).
+   */
+  @EnvInt('OPERATION_RESEND_SECONDS', { min: 1, max: 3_600 })
+  readonly operationResendSeconds: number = 5;
+
   /** How often the reconciler saves what is due (its checkpoint), so that a restart does not replay the log. */
   @EnvInt('RECONCILER_CHECKPOINT_SECONDS', { min: 1, max: 3_600 })
   readonly reconcilerCheckpointSeconds: number = 30;

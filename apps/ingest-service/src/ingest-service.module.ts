@@ -6,6 +6,7 @@ import { CallbackSignatureGuard } from './callback/callback-signature.guard';
 import { PaymentFacts } from './facts/payment-facts.service';
 import { IngestProblemsFilter } from './ingest.errors';
 import { INGEST_CONFIG, type IngestServiceConfig } from './ingest-service.config';
+import { OperationsReconciler } from './operations/operations-reconciler.service';
 import { TerminalStatusFollower } from './fleet/terminal-status.follower';
 import { ReconcilerService } from './reconciler/reconciler.service';
 import { WebhookController } from './webhook/webhook.controller';
@@ -30,6 +31,7 @@ export class IngestServiceModule {
         PaymentFacts,
         ReconcilerService,
         TerminalStatusFollower,
+        OperationsReconciler,
       ],
     };
   }

@@ -2,6 +2,8 @@ import type { Dispatcher } from 'undici';
 import { OriginPools } from './origin-pools';
 import { DinteroRejectedError, DinteroUnavailableError } from './dintero.errors';
 import type {
+  DinteroTerminalOperation,
+  TerminalOperationRequest,
   DinteroStore,
   DinteroTerminal,
   StoreCreation,
@@ -248,6 +250,38 @@ export class DinteroClient {
     });
   }
 
+  /**
+   * Sends a terminal operation. Safe to repeat: Dintero runs one operation per `Idempotency-Key`, so the same
+   * key after an unknown outcome gives the same operation. A terminal with an operation pending already is
+   * `DinteroRejectedError` 409 with `retryAfterMs`.
+   */
+  sendTerminalOperation(request: TerminalOperationRequest): Promise<DinteroTerminalOperation> {
+    return this.body(
+      'sendTerminalOperation',
+      'safe',
+      'POST',
+      '/v1/admin/terminals/operations',
+      {
+        terminal_id: request.terminalId,
+        operation: request.operation,
+        ...(request.operatorId ? { parameters: { operator_id: request.operatorId } } : {}),
+      },
+      { 'idempotency-key': request.idempotencyKey },
+    );
+  }
+
+  /** The operation as Dintero has it now, or `undefined` when it has none of that id. */
+  async getTerminalOperation(operationId: string): Promise<DinteroTerminalOperation | undefined> {
+    const query = new URLSearchParams({ operation_id: operationId });
+    const found = await this.body<DinteroTerminalOperation[]>(
+      'getTerminalOperation',
+      'safe',
+      'GET',
+      `/v1/admin/terminals/operations?${query.toString()}`,
+    );
+    return found.find((operation) => operation.id === operationId);
+  }
+
   /** A path of the account management API, on the API host (`https://api.dintero.com`). */
   private account(path: string): ApiPath {
     return { host: 'api', path: `/v1/accounts/${this.options.accountId}${path}` };
@@ -307,8 +341,9 @@ export class DinteroClient {
     method: string,
     path: string | ApiPath,
     body?: unknown,
+    headers: Record<string, string> = {},
   ): Promise<T> {
-    return (await this.call<T>(operation, safety, method, path, body)).body;
+    return (await this.call<T>(operation, safety, method, path, body, headers)).body;
   }
 
   private async call<T>(
@@ -317,12 +352,13 @@ export class DinteroClient {
     method: string,
     path: string | ApiPath,
     body?: unknown,
+    headers: Record<string, string> = {},
   ): Promise<Answer<T>> {
     const started = performance.now();
     const observe = (outcome: DinteroCallObservation['outcome']) =>
       this.options.observe?.({ operation, outcome, seconds: (performance.now() - started) / 1000 });
     try {
-      const result = await this.callOnce<T>(safety, method, path, body);
+      const result = await this.callOnce<T>(safety, method, path, body, headers);
       observe('ok');
       return result;
     } catch (error) {
@@ -336,12 +372,14 @@ export class DinteroClient {
     method: string,
     path: string | ApiPath,
     body?: unknown,
+    headers: Record<string, string> = {},
   ): Promise<Answer<T>> {
     const url = typeof path === 'string' ? `${this.options.checkoutUrl}${path}` : `${this.options.apiUrl}${path.path}`;
     const request = (token: string) =>
       this.send<T>(safety, url, {
         method,
         headers: {
+          ...headers,
           authorization: `Bearer ${token}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
@@ -410,7 +448,7 @@ export class DinteroClient {
         await this.backoff(attempt, retryAfterMs);
         continue;
       }
-      throw errorFrom(status, await response.body.text().catch(() => ''), sent.method, pathname);
+      throw errorFrom(status, await response.body.text().catch(() => ''), sent.method, pathname, retryAfterMs);
     }
   }
 
@@ -430,7 +468,7 @@ export class DinteroClient {
   }
 }
 
-function errorFrom(status: number, text: string, method: string, pathname: string): Error {
+function errorFrom(status: number, text: string, method: string, pathname: string, retryAfterMs?: number): Error {
   let code = `HTTP_${status}`;
   let message = text.slice(0, 200) || `HTTP ${status}`;
   let errors: unknown[] = [];
@@ -443,7 +481,7 @@ function errorFrom(status: number, text: string, method: string, pathname: strin
     // Not Dintero's JSON error body (a proxy's page, say): keep the status and the text.
   }
   if (status >= 400 && status < 500 && status !== 429) {
-    return new DinteroRejectedError(status, code, message, errors);
+    return new DinteroRejectedError(status, code, message, errors, retryAfterMs);
   }
   return new DinteroUnavailableError(`Dintero answered ${status} ${code} to ${method} ${pathname}: ${message}`, status);
 }

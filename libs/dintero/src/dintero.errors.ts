@@ -10,6 +10,8 @@ export class DinteroRejectedError extends Error {
     readonly code: string,
     message: string,
     readonly errors: readonly unknown[] = [],
+    /** Dintero's `Retry-After`, when it said when to try again (a `409` on a busy terminal). */
+    readonly retryAfterMs?: number,
   ) {
     super(`Dintero refused (${status} ${code}): ${message}`);
     this.name = 'DinteroRejectedError';

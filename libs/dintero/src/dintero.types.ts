@@ -145,3 +145,40 @@ export interface TerminalFilters {
   readonly storeId?: string;
   readonly deviceSerialNumber?: string;
 }
+
+/** `end_of_day`, `send_logs`, `check_update` (Dintero's terminal operations). */
+export type DinteroTerminalOperationName = 'end_of_day' | 'send_logs' | 'check_update';
+
+export interface TerminalOperationRequest {
+  /** Dintero's `terminal_id`. */
+  readonly terminalId: string;
+  readonly operation: DinteroTerminalOperationName;
+  readonly operatorId?: string;
+  /** A UUID: the same key runs the operation once. */
+  readonly idempotencyKey: string;
+}
+
+/** A terminal operation as Dintero shows it (`POST`/`GET /v1/admin/terminals/operations`). */
+export interface DinteroTerminalOperation {
+  readonly id: string;
+  readonly terminal_id: string;
+  readonly operation: string;
+  /** `PENDING` until the terminal answers; `COMPLETED`, `FAILED`, or `TIMEOUT` (no answer in time). */
+  readonly status: 'PENDING' | 'COMPLETED' | 'FAILED' | 'TIMEOUT';
+  readonly created_at?: string;
+  readonly updated_at?: string;
+  readonly parameters?: { readonly operator_id?: string };
+  /** With `COMPLETED`: for `end_of_day`, the terminal's batch. */
+  readonly result?: {
+    readonly outcome?: string;
+    readonly batch_id?: string;
+    readonly start_of_day_at?: string;
+    readonly last_end_of_day_at?: string;
+    readonly purchases_count?: number;
+    readonly purchases_amount?: number;
+    readonly reversals_count?: number;
+    readonly reversals_amount?: number;
+    readonly sale_amount?: number;
+    readonly tip_amount?: number;
+  };
+}

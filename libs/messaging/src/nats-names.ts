@@ -64,6 +64,7 @@ export function natsNames(prefix: string) {
       start: `${prefix}.v1.cmd.start`,
       cancel: `${prefix}.v1.cmd.cancel`,
       refund: `${prefix}.v1.cmd.refund`,
+      operate: `${prefix}.v1.cmd.operate`,
     },
     events: {
       stream: `${prefix.toUpperCase().replace(/-/g, '_')}_EVENTS`,

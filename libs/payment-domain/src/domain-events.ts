@@ -1,9 +1,10 @@
+import type { OperationEvent } from './operation/operation.events';
 import type { PaymentEvent } from './payment/payment.events';
 import type { StoreEvent } from './store/store.decider';
 import type { TerminalEvent } from './terminal/terminal.decider';
 
 /** Every event the domain writes to the log, by the stream it is on. */
-export type DomainEvent = PaymentEvent | TerminalEvent | StoreEvent;
+export type DomainEvent = PaymentEvent | TerminalEvent | StoreEvent | OperationEvent;
 
 const PAYMENT_EVENT_TYPES = [
   'PaymentRequested',
@@ -48,17 +49,28 @@ const STORE_EVENT_TYPES = [
   'TerminalStatusChanged',
 ] as const satisfies readonly StoreEvent['type'][];
 
+const OPERATION_EVENT_TYPES = [
+  'OperationRequested',
+  'OperationSubmitted',
+  'OperationDispatched',
+  'OperationDeferred',
+  'OperationCompleted',
+  'OperationEnded',
+] as const satisfies readonly OperationEvent['type'][];
+
 // Each list names every event of its union: a new event type that is not listed fails to compile here.
 type Unlisted<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : Exclude<All, Listed>;
 const everyPaymentEvent: Unlisted<PaymentEvent['type'], (typeof PAYMENT_EVENT_TYPES)[number]> = true;
 const everyTerminalEvent: Unlisted<TerminalEvent['type'], (typeof TERMINAL_EVENT_TYPES)[number]> = true;
 const everyStoreEvent: Unlisted<StoreEvent['type'], (typeof STORE_EVENT_TYPES)[number]> = true;
-void [everyPaymentEvent, everyTerminalEvent, everyStoreEvent];
+const everyOperationEvent: Unlisted<OperationEvent['type'], (typeof OPERATION_EVENT_TYPES)[number]> = true;
+void [everyPaymentEvent, everyTerminalEvent, everyStoreEvent, everyOperationEvent];
 
 const known = (types: readonly string[]) => new Set(types);
 const PAYMENT = known(PAYMENT_EVENT_TYPES);
 const TERMINAL = known(TERMINAL_EVENT_TYPES);
 const STORE = known(STORE_EVENT_TYPES);
+const OPERATION = known(OPERATION_EVENT_TYPES);
 
 /**
  * A recorded event as the domain's typed union, told by its stream (`payment-`, `terminal-`, `store-`) and
@@ -73,6 +85,7 @@ export function asDomainEvent(record: {
   | { readonly stream: 'payment'; readonly id: string; readonly event: PaymentEvent }
   | { readonly stream: 'terminal'; readonly id: string; readonly event: TerminalEvent }
   | { readonly stream: 'store'; readonly id: string; readonly event: StoreEvent }
+  | { readonly stream: 'operation'; readonly id: string; readonly event: OperationEvent }
   | undefined {
   const { streamName, type, data } = record;
   const event = { type, data };
@@ -82,5 +95,7 @@ export function asDomainEvent(record: {
     return { stream: 'terminal', id: streamName.slice('terminal-'.length), event: event as TerminalEvent };
   if (streamName.startsWith('store-') && STORE.has(type))
     return { stream: 'store', id: streamName.slice('store-'.length), event: event as StoreEvent };
+  if (streamName.startsWith('operation-') && OPERATION.has(type))
+    return { stream: 'operation', id: streamName.slice('operation-'.length), event: event as OperationEvent };
   return undefined;
 }

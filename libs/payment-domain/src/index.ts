@@ -12,4 +12,6 @@ export * from './payment/payment.state';
 export * from './payment/dintero-status';
 export { paymentDecider } from './payment/payment.decider';
 export * from './idempotency/idempotency.decider';
+export * from './operation/operation.events';
+export * from './operation/operation.decider';
 export * from './domain-events';

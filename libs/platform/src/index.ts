@@ -25,6 +25,12 @@ export {
 export { requestValidation } from './problem-details/validation.pipe';
 export { ApiProblems, ProblemDetailsView } from './problem-details/api-problems.decorator';
 export { paymentMetrics, type PaymentMetrics } from './metrics/payment-metrics';
+export {
+  operationMetadata,
+  pollOperation,
+  releaseOperation,
+  submitOperation,
+} from './terminal-operations/operation-steps';
 export { recordDinteroTerminalStatus } from './dintero/terminal-status';
 export { dinteroClientProvider, type DinteroConnectionSettings } from './dintero/dintero-client.provider';
 export { parseMessage, replyTo, type Reply } from './nats/request-reply';

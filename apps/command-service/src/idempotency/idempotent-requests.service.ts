@@ -16,6 +16,16 @@ export interface Answer extends RecordedAnswer {
   readonly problem: boolean;
 }
 
+/** Sends an idempotent request's answer over HTTP: its status, Problem Details' content type, its body. */
+export function replyWith(
+  reply: { status(code: number): unknown; header(name: string, value: string): unknown },
+  answer: Answer,
+): unknown {
+  void reply.status(answer.status);
+  if (answer.problem) void reply.header('content-type', 'application/problem+json');
+  return answer.body;
+}
+
 /**
  * What an idempotent request does, in steps:
  * - `prepare(resourceId)`: every check that needs no write, for the payment or refund `resourceId`;

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsObject, IsString, IsUUID, ValidateNested } from 'class-validator';
+import { IsObject, IsOptional, IsString, IsUUID, Matches, ValidateNested } from 'class-validator';
+import { StartTerminalOperationDto } from '../operations/terminal-operation.dto';
 import { RefundTerminalPaymentDto } from '../payments/refund/refund-terminal-payment.dto';
 import { StartTerminalPaymentDto } from '../payments/start/start-terminal-payment.dto';
 import { ListPaymentsQuery } from '../payments/list/list-payments.query';
@@ -44,4 +45,26 @@ export class ListPaymentsMessage {
   @ValidateNested()
   @Type(() => ListPaymentsQuery)
   query!: ListPaymentsQuery;
+}
+
+/**
+ * `payments.v1.cmd.operate`: a terminal operation, the HTTP body under `operation`, for `terminalId`, or for
+ * every active terminal of `storeId` when it is left out (the reply's body is then the store-wide answer).
+ */
+export class OperateCommandMessage {
+  @IsString()
+  idempotencyKey!: string;
+
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'storeId must be 1-64 characters of A-Z a-z 0-9 _ -' })
+  storeId!: string;
+
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'terminalId must be 1-64 characters of A-Z a-z 0-9 _ -' })
+  terminalId?: string;
+
+  // An object, not an array: class-validator takes an array of nested values, even an empty one, as valid.
+  @IsObject()
+  @ValidateNested()
+  @Type(() => StartTerminalOperationDto)
+  operation!: StartTerminalOperationDto;
 }

@@ -1,3 +1,4 @@
+import { TerminalOperations } from '../operations/terminal-operations.service';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Match, type Msg, type NatsConnection } from '@nats-io/transport-node';
@@ -13,6 +14,7 @@ import { StartTerminalPaymentHandler } from '../payments/start/start-terminal-pa
 import {
   CancelCommandMessage,
   ListPaymentsMessage,
+  OperateCommandMessage,
   RefundCommandMessage,
   StartCommandMessage,
 } from './nats-command.messages';
@@ -42,6 +44,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, OnApplicatio
     private readonly lookup: PaymentLookup,
     private readonly idempotency: IdempotentRequests,
     private readonly credentials: PosCredentials,
+    private readonly operations: TerminalOperations,
   ) {
     this.responders = new NatsResponders(nats, QUEUE, this.logger);
   }
@@ -74,6 +77,23 @@ export class NatsCommandsService implements OnApplicationBootstrap, OnApplicatio
         )
         .then(asReply),
     );
+    this.listen(commands.operate, OperateCommandMessage, async (message, context) => {
+      const { storeId, terminalId, operation, idempotencyKey } = message;
+      if (terminalId === undefined)
+        return {
+          status: 202,
+          body: await this.operations.startStore(storeId, operation, idempotencyKey, context, commands.operate),
+        };
+      return asReply(
+        await this.idempotency.run(
+          context.client.id,
+          idempotencyKey,
+          { storeId, terminalId, ...operation },
+          { correlationId: context.correlationId, instance: commands.operate },
+          this.operations.steps(storeId, terminalId, operation, context),
+        ),
+      );
+    });
     this.listenToQueries();
   }
 

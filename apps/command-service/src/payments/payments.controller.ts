@@ -6,7 +6,6 @@ import {
   Inject,
   Logger,
   Param,
-  ParseUUIDPipe,
   Post,
   Query,
   Req,
@@ -27,8 +26,7 @@ import { DomainError, existingPayment, paymentDecider, paymentStream, type Payme
 import { Pos, PosAuthGuard } from '../auth/pos-auth.guard';
 import type { PosClient } from '../auth/pos-client';
 import { ApiProblems } from '@app/platform';
-import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
-import { RequestValidationError } from '@app/platform';
+import { IdempotentRequests, replyWith } from '../idempotency/idempotent-requests.service';
 import { GetPaymentQuery } from './get/get-payment.query';
 import { ListPaymentsQuery } from './list/list-payments.query';
 import { PaymentLookup, PaymentPage } from './list/payment-lookup.service';
@@ -42,11 +40,7 @@ import { RefundView, refundView } from './refund/refund.view';
 import { RefundTerminalPaymentHandler } from './refund/refund-terminal-payment.handler';
 import { StartTerminalPaymentDto } from './start/start-terminal-payment.dto';
 import { StartTerminalPaymentHandler } from './start/start-terminal-payment.handler';
-
-const uuidParam = (name: string) =>
-  new ParseUUIDPipe({
-    exceptionFactory: () => new RequestValidationError([{ field: name, message: `${name} must be a UUID` }]),
-  });
+import { uuidParam } from './uuid-param';
 
 @ApiTags('terminal payments')
 @ApiBearerAuth()
@@ -111,9 +105,7 @@ export class PaymentsController {
           void reply.header('server-timing', `dintero;dur=${outcome.dinteroMs.toFixed(2)}`);
       }),
     );
-    void reply.status(answer.status);
-    if (answer.problem) void reply.header('content-type', 'application/problem+json');
-    return answer.body;
+    return replyWith(reply, answer);
   }
 
   /**
@@ -225,8 +217,6 @@ export class PaymentsController {
       { correlationId: context.correlationId, instance: request.url },
       this.refunder.steps(paymentId, body, context),
     );
-    void reply.status(answer.status);
-    if (answer.problem) void reply.header('content-type', 'application/problem+json');
-    return answer.body;
+    return replyWith(reply, answer);
   }
 }

@@ -146,7 +146,7 @@ export class RegistryController {
         ? {
             holder: {
               kind: claim.kind,
-              paymentId: claim.paymentId,
+              ...(claim.kind === 'operation' ? { operationId: claim.claimId } : { paymentId: claim.paymentId }),
               ...(claim.kind === 'refund' ? { refundId: claim.claimId } : {}),
               since: claim.claimedAt,
               until: claim.expiresAt,

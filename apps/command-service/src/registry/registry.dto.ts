@@ -142,8 +142,10 @@ export class TerminalImportView {
 }
 
 export class TerminalHolder {
-  @ApiProperty({ enum: ['payment', 'refund'] }) kind!: 'payment' | 'refund';
-  @ApiProperty() paymentId!: string;
+  @ApiProperty({ enum: ['payment', 'refund', 'operation'] }) kind!: 'payment' | 'refund' | 'operation';
+  @ApiPropertyOptional({ description: 'With `kind: payment` or `refund`' }) paymentId?: string;
+  @ApiPropertyOptional({ description: 'With `kind: operation`: see `GET /v1/terminal-operations/{id}`' })
+  operationId?: string;
   @ApiProperty({ required: false, description: 'With `kind: refund`' }) refundId?: string;
   @ApiProperty({ description: 'When it took the terminal' }) since!: string;
   @ApiProperty({ description: 'When its hold lapses by itself if nothing ends it first' }) until!: string;

@@ -6,6 +6,7 @@ import {
   storeDecider,
   storeStream,
   usableTerminal,
+  type DinteroTerminalStatus,
   type StoreState,
   type UsableTerminal,
 } from '@app/payment-domain';
@@ -26,15 +27,20 @@ export class UsableTerminals {
     @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
   ) {}
 
-  async usable(storeId: string, terminalId: string, correlationId?: string): Promise<UsableTerminal> {
+  async usable(
+    storeId: string,
+    terminalId: string,
+    correlationId?: string,
+    alsoAt: readonly DinteroTerminalStatus[] = [],
+  ): Promise<UsableTerminal> {
     const { state } = await readState(this.store, storeStream(storeId), storeDecider);
     try {
-      return usableTerminal(state, storeId, terminalId);
+      return usableTerminal(state, storeId, terminalId, alsoAt);
     } catch (error) {
       if (!(error instanceof DomainError) || error.code !== 'TERMINAL_NOT_ACTIVE_AT_DINTERO') throw error;
       const refreshed = await this.refreshed(state, storeId, terminalId, correlationId);
       if (!refreshed) throw error;
-      return usableTerminal(refreshed, storeId, terminalId);
+      return usableTerminal(refreshed, storeId, terminalId, alsoAt);
     }
   }
 

@@ -63,7 +63,7 @@ export class SessionsController {
         `Store ${store.id} pays out to another destination`,
       );
     }
-    if (terminal.activeSessionId || terminal.activeRefund) {
+    if (terminal.activeSessionId || terminal.activeRefund || terminal.pendingOperationId) {
       // Dintero does not document this case (§3, Open question 4). Chosen: 409 with Retry-After, as
       // Dintero answers a second operation on a busy terminal.
       throw new DinteroApiError(

@@ -13,6 +13,7 @@ import {
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { addToBatch } from '../fleet/terminal-batch';
 import { refundModeFor } from '../terminals/amount-table';
 import { seitatechMetadata } from '../terminals/seitatech-metadata';
 import { SimulatorState, type SimTransaction } from '../state/simulator-state';
@@ -90,7 +91,7 @@ export class TransactionsController {
         `Terminal ${body.terminal_id} is not active on payout destination ${tx.payout_destination_id}`,
       );
     }
-    if (terminal.activeSessionId || terminal.activeRefund)
+    if (terminal.activeSessionId || terminal.activeRefund || terminal.pendingOperationId)
       throw new DinteroApiError(409, 'TERMINAL_BUSY', `Terminal ${terminal.terminal_id} is busy`, undefined, {
         'retry-after': '5',
       });
@@ -112,6 +113,7 @@ export class TransactionsController {
     void reply.status(200);
     tx.refundedAmount += body.amount;
     tx.status = tx.refundedAmount === tx.capturedAmount ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
+    addToBatch(terminal, 'reversal', body.amount, tx.updated_at);
     const reference = body.refund_reference === undefined ? {} : { event_reference: body.refund_reference };
     const metadata = seitatechMetadata(terminal, tx, 'REFUND', { approved: true }, body.amount);
     return this.record(

@@ -8,7 +8,16 @@ import { SimulatorClock } from '../state/clock';
 import { SimulatorState } from '../state/simulator-state';
 import { AMOUNT_TABLE, REFUND_AMOUNT_TABLE, outcomeName, parseOutcome } from '../terminals/amount-table';
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
-import { CallbackSecretDto, ClockDto, OutcomeDto, RefundModeDto, SeedDto, TerminalStatusDto } from './control.dto';
+import {
+  BatchSkewDto,
+  CallbackSecretDto,
+  ClockDto,
+  OperationOutcomesDto,
+  OutcomeDto,
+  RefundModeDto,
+  SeedDto,
+  TerminalStatusDto,
+} from './control.dto';
 import { TerminalFleetService } from '../fleet/terminal-fleet.service';
 import { SeedService } from './seed.service';
 
@@ -60,6 +69,22 @@ export class ControlController {
     const terminal = this.terminal(terminalId);
     terminal.nextOutcome = body.outcome === undefined ? undefined : outcomeName(this.outcome(body.outcome));
     return terminal;
+  }
+
+  /** How the terminal's next operations end (`FAILED`, `TIMEOUT`), in order; `[]` goes back to completing them. */
+  @Put('terminals/:terminalId/operation-outcomes')
+  operationOutcomes(@Param('terminalId') terminalId: string, @Body() body: OperationOutcomesDto) {
+    const terminal = this.terminal(terminalId);
+    terminal.operationOutcomes = [...body.outcomes];
+    return { terminalId, outcomes: terminal.operationOutcomes };
+  }
+
+  /** What the terminal's closes add to its true batch totals, so that the close disagrees with the log. */
+  @Put('terminals/:terminalId/batch-skew')
+  batchSkew(@Param('terminalId') terminalId: string, @Body() body: BatchSkewDto) {
+    const terminal = this.terminal(terminalId);
+    terminal.batchSkew = { ...body };
+    return { terminalId, skew: terminal.batchSkew };
   }
 
   /** How the terminal answers refunds from now on, whatever the amount; `{}` goes back to the amount's table. */
@@ -158,7 +183,11 @@ export class ControlController {
   /** Dintero's stores and terminals as its management API shows them, every one. */
   @Get('ground-truth/fleet')
   fleetTruth() {
-    return { stores: this.fleet.stores(), terminals: this.fleet.terminals() };
+    return {
+      stores: this.fleet.stores(),
+      terminals: this.fleet.terminals(),
+      operations: [...this.state.operations.values()],
+    };
   }
 
   @Get('outcomes')

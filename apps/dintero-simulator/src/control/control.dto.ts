@@ -139,3 +139,29 @@ export class ClockDto {
   @Max(YEAR_MS)
   offsetMs!: number;
 }
+
+/** How the terminal's next operations end, in order (`[]` back to completing them, or chaos). */
+export class OperationOutcomesDto {
+  @ApiProperty({ enum: ['COMPLETED', 'FAILED', 'TIMEOUT'], isArray: true, example: ['TIMEOUT'] })
+  @IsArray()
+  @IsIn(['COMPLETED', 'FAILED', 'TIMEOUT'], { each: true })
+  outcomes!: ('COMPLETED' | 'FAILED' | 'TIMEOUT')[];
+}
+
+/** Added to every end-of-day close's totals of the terminal, so that its batch disagrees with the truth; `{}` resets. */
+export class BatchSkewDto {
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(-1_000_000) @Max(1_000_000) purchasesCount?: number;
+  @ApiPropertyOptional({ description: 'In minor units' })
+  @IsOptional()
+  @IsInt()
+  @Min(-1e12)
+  @Max(1e12)
+  purchasesAmount?: number;
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(-1_000_000) @Max(1_000_000) reversalsCount?: number;
+  @ApiPropertyOptional({ description: 'In minor units' })
+  @IsOptional()
+  @IsInt()
+  @Min(-1e12)
+  @Max(1e12)
+  reversalsAmount?: number;
+}

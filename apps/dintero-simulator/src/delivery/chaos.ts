@@ -14,6 +14,10 @@ export interface Chaos {
   /** API answers 429 with `Retry-After: 0`, before the request takes effect. */
   readonly api429Rate: number;
   readonly apiLatencyMs: number;
+  /** Terminal operations the terminal answers `FAILED`. */
+  readonly operationFailRate: number;
+  /** Terminal operations the terminal never answers in time: `TIMEOUT`. */
+  readonly operationTimeoutRate: number;
 }
 
 export const NO_CHAOS: Chaos = {
@@ -25,6 +29,8 @@ export const NO_CHAOS: Chaos = {
   api5xxRate: 0,
   api429Rate: 0,
   apiLatencyMs: 0,
+  operationFailRate: 0,
+  operationTimeoutRate: 0,
 };
 
 export function parseChaos(value: unknown, base: Chaos = NO_CHAOS): Chaos {

@@ -105,3 +105,41 @@ export class ListTerminalsQuery extends PageQuery {
 
 /** `GET /v1/accounts/{aid}/stores`: the cursor. */
 export class ListStoresQuery extends PageQuery {}
+
+/** `POST /v1/admin/terminals/operations` (§10). */
+export class OperationParametersDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  operator_id?: string;
+}
+
+export class SendOperationDto {
+  @ApiProperty({ example: 'T12345678-T0001' })
+  @IsString()
+  @IsNotEmpty()
+  terminal_id!: string;
+
+  @ApiProperty({ enum: ['end_of_day', 'send_logs', 'check_update'] })
+  @IsIn(['end_of_day', 'send_logs', 'check_update'])
+  operation!: 'end_of_day' | 'send_logs' | 'check_update';
+
+  @ApiPropertyOptional({ type: OperationParametersDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => OperationParametersDto)
+  parameters?: OperationParametersDto;
+}
+
+export class ListOperationsQuery {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  terminal_id?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  operation_id?: string;
+}

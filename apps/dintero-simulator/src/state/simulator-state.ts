@@ -51,6 +51,43 @@ export interface SimTerminal {
   unattended?: boolean;
   /** Receipts printed so far: the next receipt number. */
   receipts?: number;
+  /** The terminal's open batch: what it approved since its last end-of-day close. */
+  batch?: TerminalBatch;
+  /** When its last end-of-day close ran, and how many it has run. */
+  lastEndOfDayAt?: string;
+  closes?: number;
+  /** The operation pending on it now (one at a time). */
+  pendingOperationId?: string;
+  /** Knobs (`/_control`): how its next operations end, and what its closes add to the true totals. */
+  operationOutcomes?: OperationStatus[];
+  batchSkew?: Partial<Pick<TerminalBatch, 'purchasesCount' | 'purchasesAmount' | 'reversalsCount' | 'reversalsAmount'>>;
+}
+
+/** What a terminal approved since its last close: its batch (amounts in minor units). */
+export interface TerminalBatch {
+  readonly openedAt: string;
+  purchasesCount: number;
+  purchasesAmount: number;
+  reversalsCount: number;
+  reversalsAmount: number;
+}
+
+export const OPERATION_STATUSES = ['PENDING', 'COMPLETED', 'FAILED', 'TIMEOUT'] as const;
+export type OperationStatus = (typeof OPERATION_STATUSES)[number];
+
+/** A terminal operation as Dintero keeps it (`/v1/admin/terminals/operations`). */
+export interface SimOperation {
+  readonly id: string;
+  readonly terminal_id: string;
+  readonly operation: 'end_of_day' | 'send_logs' | 'check_update';
+  status: OperationStatus;
+  readonly account_id: string;
+  readonly created_at: string;
+  readonly created_by: string;
+  updated_at: string;
+  updated_by: string;
+  readonly parameters?: { readonly operator_id?: string };
+  result?: Record<string, unknown>;
 }
 
 /** `sync`: 200, done at once; `async_*`: 202, and the `REFUND` event comes later, approved or declined. */
@@ -141,8 +178,13 @@ export class SimulatorState {
   readonly sessions = new Map<string, SimSession>();
   readonly transactions = new Map<string, SimTransaction>();
   readonly tokens = new Map<string, number>();
+  readonly operations = new Map<string, SimOperation>();
+  /** Operations by the `Idempotency-Key` they were sent with. */
+  readonly operationKeys = new Map<string, string>();
 
   reset(): void {
+    this.operations.clear();
+    this.operationKeys.clear();
     this.payoutDestinations.clear();
     this.stores.clear();
     this.terminals.clear();

@@ -12,6 +12,7 @@ import {
   type TransactionEvent,
 } from '../state/simulator-state';
 import { outcomeForAmount, parseOutcome, type TerminalOutcome } from './amount-table';
+import { addToBatch } from '../fleet/terminal-batch';
 import { seitatechMetadata, type TerminalAnswer } from './seitatech-metadata';
 
 /**
@@ -104,6 +105,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
           this.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
         );
         tx.capturedAmount = tx.amount;
+        addToBatch(terminal, 'purchase', tx.amount, tx.updated_at);
         session.events.push(
           { name: 'AUTHORIZED', created_at: this.clock.stamp() },
           { name: 'COMPLETED', created_at: this.clock.stamp() },
@@ -149,6 +151,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
           tx.status = 'CAPTURED';
           tx.capturedAmount = tx.amount;
           tx.updated_at = this.clock.stamp();
+          addToBatch(terminal, 'purchase', tx.amount, tx.updated_at);
           tx.events.push(
             this.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount, answered(tx, { approved: true })),
             this.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
@@ -275,6 +278,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
       if (approve) {
         tx.refundedAmount += amount;
         tx.status = tx.refundedAmount === tx.capturedAmount ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
+        addToBatch(terminal, 'reversal', amount, this.clock.stamp());
       }
       const done = this.txEvent('REFUND', tx.status, approve, amount, {
         ...ref,

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
-import { EVENT_STORE, type EventStore, type LogFollower } from '@app/event-store';
+import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { NATS_CONNECTION } from '@app/messaging';
 import { LOG_SUBSCRIPTIONS, recordDinteroTerminalStatus, type LogSubscriptions } from '@app/platform';
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
-import { SettleLeases } from '../reconciler/settle-leases';
 import { FollowedTerminals, type FollowedTerminal } from './followed-terminals';
+import { LeasedLogWorker } from './leased-log-worker';
 
 const CORRELATION_ID = 'terminal-status';
 
@@ -21,52 +21,38 @@ const CORRELATION_ID = 'terminal-status';
 export class TerminalStatusFollower implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(TerminalStatusFollower.name);
   private readonly followed = new FollowedTerminals();
-  private follower: LogFollower | undefined;
-  private leases: SettleLeases | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private readonly worker: LeasedLogWorker;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
     @Inject(INGEST_CONFIG) private readonly config: IngestServiceConfig,
-    @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
-    @Inject(LOG_SUBSCRIPTIONS) private readonly subscriptions: LogSubscriptions,
-  ) {}
+    @Inject(NATS_CONNECTION) nats: NatsConnection,
+    @Inject(LOG_SUBSCRIPTIONS) subscriptions: LogSubscriptions,
+  ) {
+    this.worker = new LeasedLogWorker(
+      {
+        name: 'terminal-status',
+        streamPrefixes: ['store-'],
+        onEvent: (event) => this.followed.apply(event, Date.now()),
+        tick: () => this.tick(),
+        intervalMs: 1_000,
+        natsPrefix: config.natsPrefix,
+        leaseMs: config.terminalStatusPollSeconds * 1000,
+      },
+      store,
+      nats,
+      subscriptions,
+      this.logger,
+    );
+  }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.reconcilerEnabled) return;
-    this.leases = await SettleLeases.open(
-      this.nats,
-      this.config.natsPrefix,
-      this.config.terminalStatusPollSeconds * 1000,
-      (message, error) => this.logger.warn({ err: error }, message),
-    ).catch((error: unknown) => {
-      this.logger.warn({ err: error }, 'no leases for terminal statuses (NATS): every instance asks Dintero');
-      return undefined;
-    });
-    this.follower = this.subscriptions.follower('terminal-status', this.store, {
-      streamPrefixes: ['store-'],
-      onEvent: (event) => this.followed.apply(event, Date.now()),
-    });
-    this.follower.start(0n);
-    this.schedule();
+    if (this.config.reconcilerEnabled) await this.worker.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.follower?.stop();
-    await this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => this.schedule());
-    }, 1_000);
-    this.timer.unref();
+  onApplicationShutdown(): Promise<void> {
+    return this.worker.stop();
   }
 
   private async tick(): Promise<void> {
@@ -77,18 +63,9 @@ export class TerminalStatusFollower implements OnApplicationBootstrap, OnApplica
       now + this.config.terminalStatusPollSeconds * 1000,
     );
     for (const terminal of due) {
-      if (this.stopped) return;
-      if (!(await this.mayAsk(terminal))) continue;
-      await this.ask(terminal);
-    }
-  }
-
-  private async mayAsk({ storeId, terminalId }: FollowedTerminal): Promise<boolean> {
-    try {
-      return (await this.leases?.take(`terminal-status.${storeId}.${terminalId}`)) ?? true;
-    } catch (error) {
-      this.logger.warn({ err: error, storeId, terminalId }, 'could not take the terminal-status lease: asking anyway');
-      return true;
+      if (this.worker.isStopped) return;
+      if (await this.worker.mayTake(`terminal-status.${terminal.storeId}.${terminal.terminalId}`))
+        await this.ask(terminal);
     }
   }
 

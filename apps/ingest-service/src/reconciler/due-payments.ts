@@ -156,6 +156,8 @@ export class DuePayments {
 
   private applyTerminal(type: string, data: Record<string, unknown>): void {
     const paymentId = String(data.paymentId);
+    // An operation's claim is the operations runner's to settle, not a payment's.
+    if (data.kind === 'operation') return;
     if (type === 'TerminalClaimed') {
       const entry = this.entry(paymentId);
       const claimedAt = Date.parse(String(data.claimedAt));

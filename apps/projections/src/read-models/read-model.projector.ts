@@ -74,7 +74,7 @@ export class ReadModelProjector {
     const put: Put = (change) => changes.set(`${change.model}:${change.key}`, change);
     if (typed.stream === 'store') this.onStore(typed.event, recordedAt, position, put);
     else if (typed.stream === 'terminal') this.onTerminal(typed.event, recordedAt, position, put);
-    else this.onPayment(typed.id, typed.event, recorded, recordedAt, position, put);
+    else if (typed.stream === 'payment') this.onPayment(typed.id, typed.event, recorded, recordedAt, position, put);
     return [...changes.values()];
   }
 

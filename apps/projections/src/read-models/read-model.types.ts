@@ -5,7 +5,8 @@
  * reactivated). Documents written before this name was used say `offline`; a projector reads them as
  * `deactivated`.
  */
-export type TerminalStatus = 'idle' | 'starting' | 'awaiting_card' | 'cancelling' | 'refunding' | 'deactivated';
+export type TerminalStatus =
+  'idle' | 'starting' | 'awaiting_card' | 'cancelling' | 'refunding' | 'operating' | 'deactivated';
 
 export interface Outcome {
   readonly paymentId: string;
@@ -46,9 +47,10 @@ export interface TerminalDoc {
   readonly status: TerminalStatus;
   /** When `status` last changed (the event's time); absent on documents written before it was kept. */
   readonly statusSince?: string;
-  /** The payment or refund holding the terminal now; absent when it is free. */
+  /** The payment, refund or terminal operation holding the terminal now; absent when it is free. */
   readonly active?: {
-    readonly kind: 'payment' | 'refund';
+    readonly kind: 'payment' | 'refund' | 'operation';
+    /** The payment (a refund's payment); for an operation, the operation's id. */
     readonly paymentId: string;
     /** When the terminal was claimed for it. */
     readonly since: string;

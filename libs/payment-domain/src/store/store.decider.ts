@@ -269,12 +269,18 @@ export interface UsableTerminal {
  * A terminal a payment or refund may use: registered to this store, not deactivated, and `ACTIVE` at Dintero
  * as far as the log knows (a terminal registered before enrollment was recorded is taken as active).
  */
-export function usableTerminal(state: StoreState, storeId: string, terminalId: string): UsableTerminal {
+export function usableTerminal(
+  state: StoreState,
+  storeId: string,
+  terminalId: string,
+  /** Statuses at Dintero besides `ACTIVE` the use is fine with (a check-update for `ACTION_REQUIRED`). */
+  alsoAt: readonly DinteroTerminalStatus[] = [],
+): UsableTerminal {
   const terminal = requireTerminal(state, storeId, terminalId);
   if (!terminal.active)
     throw new DomainError('TERMINAL_INACTIVE', `Terminal ${terminalId} is deactivated`, { storeId, terminalId });
   const { dintero } = terminal;
-  if (dintero && dintero.status !== 'ACTIVE') {
+  if (dintero && dintero.status !== 'ACTIVE' && !alsoAt.includes(dintero.status)) {
     const reason = dintero.statusReason ? ` (${dintero.statusReason})` : '';
     throw new DomainError(
       'TERMINAL_NOT_ACTIVE_AT_DINTERO',

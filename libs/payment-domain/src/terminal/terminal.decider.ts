@@ -11,11 +11,12 @@ import { isBefore, requireInstant, requireText, requireToken } from '../shared/v
  */
 export const terminalStream = (terminalId: string): string => `terminal-${terminalId}`;
 
-export type ClaimKind = 'payment' | 'refund';
+export type ClaimKind = 'payment' | 'refund' | 'operation';
 
 export interface TerminalClaim {
   readonly claimId: string;
   readonly kind: ClaimKind;
+  /** The payment the claim is for (a refund's payment); for an operation, the operation's id. */
   readonly paymentId: string;
   readonly storeId: string;
   readonly claimedAt: string;
@@ -109,7 +110,9 @@ function claimTerminal(
         `Terminal ${terminalId} is busy with ${state.claim.kind} ${state.claim.paymentId}`,
         {
           terminalId,
-          activePaymentId: state.claim.paymentId,
+          ...(state.claim.kind === 'operation'
+            ? { activeOperationId: state.claim.claimId }
+            : { activePaymentId: state.claim.paymentId }),
           activeKind: state.claim.kind,
           busyUntil: state.claim.expiresAt,
         },

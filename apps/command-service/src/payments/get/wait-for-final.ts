@@ -1,4 +1,4 @@
-import { readState, type EventStore, type StreamNotifier } from '@app/event-store';
+import { readState, type EventStore, type StreamDecider, type StreamNotifier } from '@app/event-store';
 import { isOpen, paymentDecider, paymentStream, refundSettled, type PaymentState } from '@app/payment-domain';
 
 /**
@@ -6,7 +6,7 @@ import { isOpen, paymentDecider, paymentStream, refundSettled, type PaymentState
  * hung up, the service is stopping). It waits on the process's one notifier rather than a subscription of
  * its own, and reads only the stream's new events each time it is woken (`readState` keeps the folded state).
  */
-export async function waitForPayment(
+export function waitForPayment(
   store: EventStore,
   notifier: StreamNotifier,
   paymentId: string,
@@ -14,7 +14,21 @@ export async function waitForPayment(
   timeoutMs: number,
   abort?: AbortSignal,
 ): Promise<PaymentState> {
-  const stream = paymentStream(paymentId);
+  const none = (state: PaymentState) => state.status === 'none';
+  return waitForStream(store, notifier, paymentStream(paymentId), paymentDecider, none, reached, timeoutMs, abort);
+}
+
+/** A stream's state once `reached` holds (or it does not exist), or as it is when the wait ends. */
+export async function waitForStream<State>(
+  store: EventStore,
+  notifier: StreamNotifier,
+  stream: string,
+  decider: StreamDecider<never, { type: string; data: unknown }, State>,
+  none: (state: State) => boolean,
+  reached: (state: State) => boolean,
+  timeoutMs: number,
+  abort?: AbortSignal,
+): Promise<State> {
   // A timer of our own, not AbortSignal.timeout(): inside AbortSignal.any nothing holds that signal, and once
   // collected it never fires (seen on Node 20: the wait outlived its timeout after a garbage collection).
   const done = new AbortController();
@@ -26,8 +40,8 @@ export async function waitForPayment(
     for (;;) {
       // Registered before the read, so that an event recorded between the two still wakes this wait.
       const changed = notifier.next(stream, done.signal);
-      const { state } = await readState(store, stream, paymentDecider);
-      if (state.status === 'none' || reached(state) || done.signal.aborted) return state;
+      const { state } = await readState(store, stream, decider);
+      if (none(state) || reached(state) || done.signal.aborted) return state;
       await changed;
     }
   } finally {

@@ -22,6 +22,7 @@ const TERMINAL_STATES = {
   awaiting_card: 'Waiting for card',
   cancelling: 'Cancelling',
   refunding: 'Refunding',
+  operating: 'Terminal operation',
   deactivated: 'Deactivated',
 };
 const OUTCOMES = {
@@ -35,7 +36,7 @@ const OUTCOMES = {
   refunded: 'Refunded',
   refund_failed: 'Refund failed',
 };
-const BUSY = new Set(['starting', 'awaiting_card', 'cancelling', 'refunding']);
+const BUSY = new Set(['starting', 'awaiting_card', 'cancelling', 'refunding', 'operating']);
 
 // ---- the documents ----
 

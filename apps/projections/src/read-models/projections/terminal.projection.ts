@@ -31,6 +31,9 @@ export const terminalProjection: Projection<TerminalDoc> = {
   },
 };
 
+/** What a terminal claimed for a payment, a refund or an operation is doing first. */
+const CLAIMED_AS = { payment: 'starting', refund: 'refunding', operation: 'operating' } as const;
+
 function evolve(doc: TerminalDoc, fact: Fact): TerminalDoc {
   switch (fact.stream) {
     case 'store': {
@@ -52,7 +55,7 @@ function evolve(doc: TerminalDoc, fact: Fact): TerminalDoc {
           const { kind, paymentId, claimedAt, expiresAt } = event.data;
           return {
             ...doc,
-            status: doc.status === 'deactivated' ? 'deactivated' : kind === 'refund' ? 'refunding' : 'starting',
+            status: doc.status === 'deactivated' ? 'deactivated' : CLAIMED_AS[kind],
             active: { kind, paymentId, since: claimedAt, expiresAt },
             lastHeardAt: claimedAt,
           };
@@ -102,7 +105,7 @@ function onPayment(doc: TerminalDoc, fact: PaymentFact): TerminalDoc {
       const counted = status === 'rejected' || status === 'voided' ? undefined : status;
       return {
         ...heard,
-        ...(moves && doc.status !== 'refunding' ? { status: 'idle' } : {}),
+        ...(moves && doc.status !== 'refunding' && doc.status !== 'operating' ? { status: 'idle' } : {}),
         lastOutcome: { paymentId, status, amount, currency: fact.payment.currency, at },
         ...(counted ? { today: count(doc.today, date, counted) } : {}),
       };

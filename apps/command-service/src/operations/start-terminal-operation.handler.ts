@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
+import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
+import {
+  operationDecider,
+  operationStream,
+  terminalDecider,
+  terminalStream,
+  type ExistingOperation,
+  type OperationCommand,
+  type OperationRequestedData,
+} from '@app/payment-domain';
+import { operationMetadata, recordUnderClaim, submitOperation } from '@app/platform';
+import { COMMAND_CONFIG, type CommandServiceConfig } from '../command-service.config';
+import type { IdempotentSteps } from '../idempotency/idempotent-requests.service';
+import type { CommandContext } from '../payments/command-context';
+import { UsableTerminals } from '../registry/usable-terminals.service';
+import type { StartTerminalOperationDto } from './terminal-operation.dto';
+import { operationView } from './terminal-operation.view';
+
+export interface PreparedOperation {
+  readonly request: Extract<OperationCommand, { type: 'RequestOperation' }>;
+  readonly correlationId: string;
+}
+
+/** A started operation is being done at the terminal (or its sending is being settled): 202 with its state. */
+const accepted = (operation: ExistingOperation) => ({ status: 202, body: operationView(operation) });
+
+/**
+ * A terminal operation (`end_of_day`, `send_logs`, `check_update`) for one terminal: check the registry, claim
+ * the terminal as a payment does (so that an operation never runs while a payment or refund holds it, nor the
+ * reverse), record the request, and send it to Dintero with the operation's id as its `Idempotency-Key`.
+ * The ingest service's operations reconciler follows it to its end, sends it again when its sending was
+ * cut off or Dintero was busy (`409`, after `Retry-After`), and frees the terminal.
+ *
+ * Dintero does not say whether an operation may run while a payment prompts on the terminal; the claim
+ * makes sure one never does.
+ */
+@Injectable()
+export class StartTerminalOperationHandler {
+  private readonly logger = new Logger(StartTerminalOperationHandler.name);
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
+    @Inject(COMMAND_CONFIG) private readonly config: CommandServiceConfig,
+    private readonly terminals: UsableTerminals,
+  ) {}
+
+  async prepare(
+    storeId: string,
+    terminalId: string,
+    body: StartTerminalOperationDto,
+    context: CommandContext,
+    operationId: string = randomUUID(),
+  ): Promise<PreparedOperation> {
+    context.client.assertStore(storeId);
+    // A terminal waiting for a check-update (`ACTION_REQUIRED`) takes one: that is how it becomes ACTIVE.
+    const alsoAt = body.operation === 'check_update' ? (['ACTION_REQUIRED'] as const) : [];
+    const { dinteroTerminalId } = await this.terminals.usable(storeId, terminalId, context.correlationId, alsoAt);
+    const requestedAt = new Date();
+    const data: OperationRequestedData = {
+      operationId,
+      storeId,
+      terminalId,
+      dinteroTerminalId,
+      operation: body.operation,
+      ...(body.operatorId ? { operatorId: body.operatorId } : {}),
+      claimId: operationId,
+      requestedBy: context.client.id,
+      requestedAt: requestedAt.toISOString(),
+      expiresAt: new Date(requestedAt.getTime() + this.config.operationClaimSeconds * 1000).toISOString(),
+    };
+    const request = { type: 'RequestOperation' as const, data };
+    operationDecider.decide(request, operationDecider.initialState);
+    return { request, correlationId: context.correlationId };
+  }
+
+  steps(
+    storeId: string,
+    terminalId: string,
+    body: StartTerminalOperationDto,
+    context: CommandContext,
+  ): IdempotentSteps<PreparedOperation> {
+    return {
+      prepare: (operationId) => this.prepare(storeId, terminalId, body, context, operationId),
+      execute: async (prepared) => accepted(await this.execute(prepared)),
+      resume: async (operationId) => {
+        const { state } = await readState(this.store, operationStream(operationId), operationDecider);
+        if (state.status === 'none')
+          return accepted(await this.execute(await this.prepare(storeId, terminalId, body, context, operationId)));
+        // Recorded: the operations reconciler takes it from here; the answer is the operation as it stands.
+        return accepted(state);
+      },
+    };
+  }
+
+  async execute({ request, correlationId }: PreparedOperation): Promise<ExistingOperation> {
+    const { operationId, storeId, terminalId, requestedAt, expiresAt } = request.data;
+    const metadata = operationMetadata(request.data, correlationId);
+    await handleCommand(
+      this.store,
+      terminalStream(terminalId),
+      terminalDecider,
+      {
+        type: 'ClaimTerminal',
+        data: {
+          terminalId,
+          claimId: operationId,
+          kind: 'operation',
+          paymentId: operationId,
+          storeId,
+          claimedAt: requestedAt,
+          expiresAt,
+        },
+      },
+      { metadata },
+    );
+    const { state } = await recordUnderClaim(this.store, { terminalId, claimId: operationId }, metadata, () =>
+      handleCommand(this.store, operationStream(operationId), operationDecider, request, { metadata }),
+    );
+    const sent = await submitOperation(this.store, this.dintero, state as ExistingOperation, metadata);
+    this.logger.log(
+      { operationId, storeId, terminalId, operation: request.data.operation, status: sent.status, correlationId },
+      'terminal operation started',
+    );
+    return sent as ExistingOperation;
+  }
+}

@@ -1,0 +1,118 @@
+import { Body, Controller, Get, Headers, Inject, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
+import { DomainError, operationDecider, operationFinished, operationStream } from '@app/payment-domain';
+import { ApiProblems } from '@app/platform';
+import { Pos, PosAuthGuard } from '../auth/pos-auth.guard';
+import type { PosClient } from '../auth/pos-client';
+import { IdempotentRequests, replyWith } from '../idempotency/idempotent-requests.service';
+import { GetPaymentQuery } from '../payments/get/get-payment.query';
+import { PaymentNotifier } from '../payments/get/payment-notifier';
+import { waitForStream } from '../payments/get/wait-for-final';
+import { uuidParam } from '../payments/uuid-param';
+import { SubjectTokenPipe } from '../registry/subject-token.pipe';
+import { StoreOperationsView, TerminalOperations } from './terminal-operations.service';
+import { StartTerminalOperationDto } from './terminal-operation.dto';
+import { operationView, TerminalOperationView } from './terminal-operation.view';
+
+/** Terminal operations for one terminal or a whole store, and their outcome. */
+@ApiTags('terminal operations')
+@ApiBearerAuth()
+@ApiProblems({
+  400: 'VALIDATION_FAILED: an unknown operation, a bad body, id or Idempotency-Key; nothing written',
+  401: 'UNAUTHENTICATED',
+  403: 'STORE_NOT_ALLOWED',
+  404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL, UNKNOWN_OPERATION',
+  409: 'TERMINAL_BUSY (a payment, refund or operation holds the terminal), IDEMPOTENT_REQUEST_IN_PROGRESS',
+  422: 'TERMINAL_INACTIVE, TERMINAL_NOT_ACTIVE_AT_DINTERO (names dinteroStatus), IDEMPOTENCY_KEY_REUSED',
+  503: 'EVENT_STORE_UNAVAILABLE: nothing was recorded; retry with the same Idempotency-Key',
+})
+@UseGuards(PosAuthGuard)
+@Controller('v1')
+export class TerminalOperationsController {
+  constructor(
+    private readonly operations: TerminalOperations,
+    private readonly idempotency: IdempotentRequests,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly notifier: PaymentNotifier,
+  ) {}
+
+  /**
+   * Runs an operation on one terminal: `202` once it is recorded and sent to Dintero; follow it with
+   * `GET /v1/terminal-operations/{operationId}?waitFor=final`.
+   */
+  @Post('stores/:storeId/terminals/:terminalId/operations')
+  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'The same key and body: the first answer' })
+  @ApiAcceptedResponse({ type: TerminalOperationView })
+  async startOne(
+    @Param('storeId', SubjectTokenPipe) storeId: string,
+    @Param('terminalId', SubjectTokenPipe) terminalId: string,
+    @Body() body: StartTerminalOperationDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Pos() client: PosClient,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const context = { correlationId: String(request.id), client };
+    const answer = await this.idempotency.run(
+      client.id,
+      key,
+      { storeId, terminalId, ...body },
+      { correlationId: context.correlationId, instance: request.url },
+      this.operations.steps(storeId, terminalId, body, context),
+    );
+    return replyWith(reply, answer);
+  }
+
+  /**
+   * Runs an operation on every active terminal of the store: `202` with each terminal's answer (its
+   * operation, or why it could not start, e.g. `TERMINAL_BUSY`). The same key again gives the same answers.
+   */
+  @Post('stores/:storeId/operations')
+  @ApiHeader({ name: 'Idempotency-Key', required: true })
+  @ApiAcceptedResponse({ type: StoreOperationsView })
+  async startStore(
+    @Param('storeId', SubjectTokenPipe) storeId: string,
+    @Body() body: StartTerminalOperationDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Pos() client: PosClient,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<StoreOperationsView> {
+    const context = { correlationId: String(request.id), client };
+    void reply.status(202);
+    return this.operations.startStore(storeId, body, key, context, request.url);
+  }
+
+  /** The operation; `?waitFor=final&timeout=30` holds the answer until it is final or the timeout runs out. */
+  @Get('terminal-operations/:operationId')
+  @ApiOkResponse({ type: TerminalOperationView })
+  async get(
+    @Param('operationId', uuidParam('operationId')) operationId: string,
+    @Query() query: GetPaymentQuery,
+    @Pos() client: PosClient,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TerminalOperationView> {
+    const stream = operationStream(operationId);
+    let state;
+    if (query.waitFor === 'final') {
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
+      state = await waitForStream(
+        this.store,
+        this.notifier.notifier,
+        stream,
+        operationDecider,
+        (s) => s.status === 'none',
+        operationFinished,
+        (query.timeout ?? 30) * 1000,
+        gone.signal,
+      );
+    } else state = (await readState(this.store, stream, operationDecider)).state;
+    if (state.status === 'none')
+      throw new DomainError('UNKNOWN_OPERATION', `No operation ${operationId}`, { operationId });
+    client.assertStore(state.storeId);
+    return operationView(state);
+  }
+}

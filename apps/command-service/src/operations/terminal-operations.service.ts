@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { RequestValidationError } from '@app/platform';
+import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
+import type { CommandContext } from '../payments/command-context';
+import { RegistryService } from '../registry/registry.service';
+import { StartTerminalOperationHandler } from './start-terminal-operation.handler';
+import type { StartTerminalOperationDto } from './terminal-operation.dto';
+
+export class TerminalOperationAnswer {
+  @ApiProperty() terminalId!: string;
+  @ApiProperty({ description: "202 with the terminal's operation, or the refusal's status" }) status!: number;
+  @ApiPropertyOptional({ description: 'The operation, or the Problem Details of the refusal' }) body?: unknown;
+}
+
+export class StoreOperationsView {
+  @ApiProperty() storeId!: string;
+  @ApiProperty({ type: [TerminalOperationAnswer] }) operations!: TerminalOperationAnswer[];
+}
+
+/** Operations for one terminal, or for each active terminal of a store, each at most once per key. */
+@Injectable()
+export class TerminalOperations {
+  constructor(
+    private readonly handler: StartTerminalOperationHandler,
+    private readonly idempotency: IdempotentRequests,
+    private readonly registry: RegistryService,
+  ) {}
+
+  steps(storeId: string, terminalId: string, body: StartTerminalOperationDto, context: CommandContext) {
+    return this.handler.steps(storeId, terminalId, body, context);
+  }
+
+  /**
+   * One operation per active terminal of the store, each under a key of its own made from the request's key
+   * and the terminal, so that the same request again answers each terminal as the first time did.
+   */
+  async startStore(
+    storeId: string,
+    body: StartTerminalOperationDto,
+    key: string | undefined,
+    context: CommandContext,
+    instance: string,
+  ): Promise<StoreOperationsView> {
+    if (key === undefined || !/^[\x21-\x7e]{1,255}$/.test(key))
+      throw new RequestValidationError([
+        { field: 'Idempotency-Key', message: 'Idempotency-Key is required (1-255 printable characters)' },
+      ]);
+    context.client.assertStore(storeId);
+    const store = await this.registry.registeredStore(storeId);
+    const terminals = Object.entries(store.terminals)
+      .filter(([, terminal]) => terminal.active)
+      .map(([terminalId]) => terminalId)
+      .sort();
+    const operations: TerminalOperationAnswer[] = [];
+    for (const terminalId of terminals) {
+      const answer = await this.idempotency.run(
+        context.client.id,
+        terminalKey(key, terminalId),
+        { storeId, terminalId, ...body },
+        { correlationId: context.correlationId, instance },
+        this.handler.steps(storeId, terminalId, body, context),
+      );
+      operations.push({ terminalId, status: answer.status, body: answer.body });
+    }
+    return { storeId, operations };
+  }
+}
+
+/** A terminal's own key within a store-wide request: the same for the same request, within the key's limits. */
+function terminalKey(key: string, terminalId: string): string {
+  return `store-op-${createHash('sha256').update(`${key}\n${terminalId}`).digest('hex')}`;
+}

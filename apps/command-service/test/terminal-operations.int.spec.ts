@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { handleCommand, readState } from '@app/event-store';
+import { operationDecider, operationStream, terminalDecider, terminalStream } from '@app/payment-domain';
+import { natsNames } from '@app/messaging';
+import { waitUntil } from '../../../test/support/app-process';
+import { startEngine, type Engine } from '../../../test/support/engine';
+import { HQ, type TestPosClient } from '../../../test/support/pos-clients';
+import { simulatorClient } from '../../../test/support/simulator';
+
+/** A till's key for op-store alone. */
+const OSLO: TestPosClient = { id: 'op-store-pos', key: 'pos_test-op-store-key', stores: ['op-store'], registry: false };
+
+/** Terminal operations through the POS API, taken to their end by the ingest service's operations reconciler. */
+describe('terminal operations', () => {
+  let engine: Engine;
+  const json = { 'content-type': 'application/json' };
+
+  beforeAll(async () => {
+    engine = await startEngine({
+      sim: { SIM_OPERATION_DELAY_MS: '300', SIM_TERMINAL_DELAY_MS: '60000' },
+      ingest: { OPERATION_POLL_SECONDS: '1', OPERATION_RESEND_SECONDS: '1', RECONCILER_INTERVAL_MS: '100' },
+      posClients: [HQ, OSLO],
+    });
+    await engine.terminals('op-store', 'OP-1', 'OP-2', 'OP-3', 'OP-4', 'OP-5');
+    await engine.terminals('op-other', 'OP-9');
+  });
+  afterAll(() => engine.close());
+
+  const operate = async (terminalId: string, body: unknown, key = randomUUID(), client = HQ, storeId = 'op-store') => {
+    const response = await engine.command.fetch(
+      `/v1/stores/${storeId}/terminals/${terminalId}/operations`,
+      { method: 'POST', headers: { ...json, 'idempotency-key': key }, body: JSON.stringify(body) },
+      client,
+    );
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const final = async (operationId: string) => {
+    let body: Record<string, unknown> = {};
+    await waitUntil(
+      async () => {
+        const response = await engine.command.fetch(`/v1/terminal-operations/${operationId}?waitFor=final&timeout=5`);
+        body = (await response.json()) as Record<string, unknown>;
+        return body.final === true;
+      },
+      30_000,
+      `operation ${operationId} final`,
+    );
+    return body;
+  };
+  const types = async (operationId: string) =>
+    (await engine.log.readStream(operationStream(operationId))).map((event) => event.type);
+  const released = async (terminalId: string) =>
+    (await readState(engine.log, terminalStream(terminalId), terminalDecider)).state.status === 'free';
+
+  it('closes a terminal’s day: 202 pending, then completed with the batch, the terminal held meanwhile and freed after', async () => {
+    const started = await operate('OP-1', { operation: 'end_of_day', operatorId: 'cashier-7' });
+    expect(started).toMatchObject({
+      status: 202,
+      body: { terminalId: 'OP-1', operation: 'end_of_day', status: 'pending', final: false },
+    });
+    const operationId = started.body.operationId as string;
+    const payment = await engine.command.fetch('/v1/terminal-payments', {
+      method: 'POST',
+      headers: { ...json, 'idempotency-key': randomUUID() },
+      body: JSON.stringify({
+        storeId: 'op-store',
+        terminalId: 'OP-1',
+        amount: 1000,
+        currency: 'NOK',
+        merchantReference: 'X',
+      }),
+    });
+    expect(payment.status).toBe(409);
+    expect(await payment.json()).toMatchObject({
+      code: 'TERMINAL_BUSY',
+      activeKind: 'operation',
+      activeOperationId: operationId,
+    });
+
+    expect(await final(operationId)).toMatchObject({
+      status: 'completed',
+      batch: { batchId: '000001', purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, outcome: 'accepted' },
+    });
+    expect(await types(operationId)).toEqual([
+      'OperationRequested',
+      'OperationSubmitted',
+      'OperationDispatched',
+      'OperationCompleted',
+    ]);
+    await waitUntil(() => released('OP-1'), 10_000, 'OP-1 freed');
+    const atDintero = (
+      await engine.sim.control<{ operations: { terminal_id: string; parameters?: unknown }[] }>(
+        'GET',
+        '/ground-truth/fleet',
+      )
+    ).operations;
+    expect(atDintero.filter((operation) => operation.terminal_id === 'OP-1')).toEqual([
+      expect.objectContaining({ parameters: { operator_id: 'cashier-7' } }),
+    ]);
+  });
+
+  it('refuses an operation while a payment holds the terminal, writing nothing', async () => {
+    const payment = await engine.start('op-store', 'OP-2', 1000);
+    expect(payment.status).toBe('awaiting_card');
+    const before = (await engine.log.readAll({ limit: 10_000 })).length;
+    expect(await operate('OP-2', { operation: 'send_logs' })).toMatchObject({
+      status: 409,
+      body: { code: 'TERMINAL_BUSY', activeKind: 'payment', activePaymentId: payment.paymentId },
+    });
+    // The claim was refused before anything was recorded; only the idempotency key's own record remains.
+    const written = (await engine.log.readAll({ limit: 10_000 })).slice(before);
+    expect(written.filter((event) => event.streamName.startsWith('operation-'))).toEqual([]);
+    expect(written.filter((event) => event.streamName.startsWith('terminal-'))).toEqual([]);
+  });
+
+  it.each([
+    ['FAILED', 'failed'],
+    ['TIMEOUT', 'timed_out'],
+  ])('records a terminal answering %s and frees it', async (outcome, status) => {
+    await engine.sim.control('PUT', '/terminals/OP-3/operation-outcomes', { outcomes: [outcome] });
+    const started = await operate('OP-3', { operation: 'send_logs' });
+    expect(await final(started.body.operationId as string)).toMatchObject({ status, final: true });
+    await waitUntil(() => released('OP-3'), 10_000, 'OP-3 freed');
+  });
+
+  it("honours Dintero's 409 with Retry-After: deferred, sent again, completed", async () => {
+    const dintero = simulatorClient(engine.sim);
+    try {
+      await dintero.sendTerminalOperation({ terminalId: 'OP-4', operation: 'send_logs', idempotencyKey: randomUUID() });
+    } finally {
+      await dintero.close();
+    }
+    const started = await operate('OP-4', { operation: 'end_of_day' });
+    expect(started.body).toMatchObject({ status: 'deferred', retryAt: expect.any(String) });
+    const operationId = started.body.operationId as string;
+    expect(await final(operationId)).toMatchObject({ status: 'completed' });
+    expect(await types(operationId)).toEqual([
+      'OperationRequested',
+      'OperationSubmitted',
+      'OperationDeferred',
+      'OperationSubmitted',
+      'OperationDispatched',
+      'OperationCompleted',
+    ]);
+  });
+
+  it('finishes an operation whose request died after recording it: sent once, completed, terminal freed', async () => {
+    const operationId = randomUUID();
+    const now = new Date();
+    const metadata = { correlationId: 'crash-test', operationId, storeId: 'op-store', terminalId: 'OP-5' };
+    await handleCommand(
+      engine.log,
+      terminalStream('OP-5'),
+      terminalDecider,
+      {
+        type: 'ClaimTerminal',
+        data: {
+          terminalId: 'OP-5',
+          claimId: operationId,
+          kind: 'operation',
+          paymentId: operationId,
+          storeId: 'op-store',
+          claimedAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + 600_000).toISOString(),
+        },
+      },
+      { metadata },
+    );
+    await handleCommand(
+      engine.log,
+      operationStream(operationId),
+      operationDecider,
+      {
+        type: 'RequestOperation',
+        data: {
+          operationId,
+          storeId: 'op-store',
+          terminalId: 'OP-5',
+          dinteroTerminalId: 'OP-5',
+          operation: 'end_of_day',
+          claimId: operationId,
+          requestedBy: 'hq',
+          requestedAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + 600_000).toISOString(),
+        },
+      },
+      { metadata },
+    );
+    // …and it died before sending it.
+    expect(await final(operationId)).toMatchObject({ status: 'completed' });
+    await waitUntil(() => released('OP-5'), 10_000, 'OP-5 freed');
+    const atDintero = (
+      await engine.sim.control<{ operations: { terminal_id: string }[] }>('GET', '/ground-truth/fleet')
+    ).operations;
+    expect(atDintero.filter((operation) => operation.terminal_id === 'OP-5')).toHaveLength(1);
+  });
+
+  it('runs an operation on each active terminal of a store, once per key, and answers each', async () => {
+    const key = randomUUID();
+    const send = async () => {
+      const response = await engine.command.fetch('/v1/stores/op-other/operations', {
+        method: 'POST',
+        headers: { ...json, 'idempotency-key': key },
+        body: JSON.stringify({ operation: 'send_logs' }),
+      });
+      return {
+        status: response.status,
+        body: (await response.json()) as {
+          operations: { terminalId: string; status: number; body: { operationId: string } }[];
+        },
+      };
+    };
+    const first = await send();
+    expect(first.status).toBe(202);
+    expect(first.body.operations).toEqual([
+      { terminalId: 'OP-9', status: 202, body: expect.objectContaining({ operationId: expect.any(String) }) },
+    ]);
+    const again = await send();
+    expect(again.body.operations[0]!.body.operationId).toBe(first.body.operations[0]!.body.operationId);
+    await final(first.body.operations[0]!.body.operationId);
+  });
+
+  it('answers the same over NATS', async () => {
+    const subject = natsNames(engine.prefix).commands.operate;
+    const headers = natsHeaders();
+    headers.set('authorization', `Bearer ${HQ.key}`);
+    const reply = await engine.nats.request(
+      subject,
+      JSON.stringify({
+        idempotencyKey: randomUUID(),
+        storeId: 'op-store',
+        terminalId: 'OP-1',
+        operation: { operation: 'check_update' },
+      }),
+      { timeout: 10_000, headers },
+    );
+    const answer = reply.json<{ status: number; body: { operationId: string; status: string } }>();
+    expect(answer).toMatchObject({ status: 202, body: { status: 'pending' } });
+    expect(await final(answer.body.operationId)).toMatchObject({ status: 'completed' });
+  });
+
+  describe('bad input: a clear 4xx and nothing written', () => {
+    it.each([
+      ['an unknown operation', 'OP-1', { operation: 'reboot' }, HQ, 'op-store', 400, 'VALIDATION_FAILED'],
+      [
+        'an operator id with spaces',
+        'OP-1',
+        { operation: 'end_of_day', operatorId: 'a b' },
+        HQ,
+        'op-store',
+        400,
+        'VALIDATION_FAILED',
+      ],
+      ['an unknown terminal', 'OP-404', { operation: 'end_of_day' }, HQ, 'op-store', 404, 'UNKNOWN_TERMINAL'],
+      ['a store of another key', 'OP-9', { operation: 'end_of_day' }, OSLO, 'op-other', 403, 'STORE_NOT_ALLOWED'],
+    ])('%s', async (_case, terminalId, body, client, storeId, status, code) => {
+      const before = (await engine.log.readAll({ limit: 10_000 })).length;
+      expect(await operate(terminalId, body, randomUUID(), client, storeId)).toMatchObject({ status, body: { code } });
+      const written = (await engine.log.readAll({ limit: 10_000 })).slice(before);
+      expect(written.filter((event) => !event.streamName.startsWith('idempotency-'))).toEqual([]);
+    });
+  });
+});

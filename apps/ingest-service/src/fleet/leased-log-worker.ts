@@ -1,0 +1,83 @@
+import type { Logger } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { EventStore, LogFollower, RecordedEvent } from '@app/event-store';
+import type { LogSubscriptions } from '@app/platform';
+import { SettleLeases } from '../reconciler/settle-leases';
+
+export interface LeasedLogWorkerOptions {
+  /** The follower's name (metrics, logs). */
+  readonly name: string;
+  /** The streams it follows from the start of the log. */
+  readonly streamPrefixes: readonly string[];
+  readonly onEvent: (event: RecordedEvent) => void;
+  /** One round of work, every `intervalMs`, one after another. */
+  readonly tick: () => Promise<void>;
+  readonly intervalMs: number;
+  readonly natsPrefix: string;
+  /** How long a lease on one item holds. */
+  readonly leaseMs: number;
+}
+
+/**
+ * What the ingest service's followers of the fleet share (terminal statuses, terminal operations): an index
+ * kept from the log, a round of work on a timer, and leases in the reconciler's bucket, so that with several
+ * instances one looks at an item at a time. Without NATS each instance looks at everything: the deciders
+ * absorb a second look, it only costs a Dintero call.
+ */
+export class LeasedLogWorker {
+  private follower: LogFollower | undefined;
+  private leases: SettleLeases | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly options: LeasedLogWorkerOptions,
+    private readonly store: EventStore,
+    private readonly nats: NatsConnection,
+    private readonly subscriptions: LogSubscriptions,
+    private readonly logger: Logger,
+  ) {}
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  async start(): Promise<void> {
+    const { name, natsPrefix, leaseMs, streamPrefixes, onEvent } = this.options;
+    this.leases = await SettleLeases.open(this.nats, natsPrefix, leaseMs, (message, error) =>
+      this.logger.warn({ err: error }, message),
+    ).catch((error: unknown) => {
+      this.logger.warn({ err: error }, `${name}: no leases (NATS): every instance looks at every item`);
+      return undefined;
+    });
+    this.follower = this.subscriptions.follower(name, this.store, { streamPrefixes: [...streamPrefixes], onEvent });
+    this.follower.start(0n);
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.follower?.stop();
+    await this.running;
+  }
+
+  /** Whether this instance may look at the item now: it holds the item's lease (or there are no leases). */
+  async mayTake(key: string): Promise<boolean> {
+    try {
+      return (await this.leases?.take(key)) ?? true;
+    } catch (error) {
+      this.logger.warn({ err: error, key }, `${this.options.name}: could not take a lease; looking anyway`);
+      return true;
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.options.tick().finally(() => this.schedule());
+    }, this.options.intervalMs);
+    this.timer.unref();
+  }
+}

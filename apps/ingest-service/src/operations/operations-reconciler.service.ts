@@ -1,0 +1,140 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
+import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
+import { NATS_CONNECTION } from '@app/messaging';
+import {
+  operationDecider,
+  operationFinished,
+  operationStream,
+  type ExistingOperation,
+  type OperationState,
+} from '@app/payment-domain';
+import {
+  LOG_SUBSCRIPTIONS,
+  operationMetadata,
+  pollOperation,
+  releaseOperation,
+  submitOperation,
+  type LogSubscriptions,
+} from '@app/platform';
+import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
+import { LeasedLogWorker } from '../fleet/leased-log-worker';
+import { OpenOperations } from './open-operations';
+
+const CORRELATION_ID = 'operations-reconciler';
+
+/**
+ * Takes every terminal operation to its end, as the reconciler does payments: sends again one whose sending
+ * was cut off (a crash, Dintero silent) or that Dintero deferred (`409`, after `Retry-After`), with the same
+ * `Idempotency-Key` so that Dintero runs it once; asks Dintero how a dispatched one stands every
+ * `OPERATION_POLL_SECONDS` until `COMPLETED`, `FAILED` or `TIMEOUT`, and records it; gives up on one never
+ * dispatched once its hold on the terminal ran out (`expired`); and frees the terminal when it ended. With
+ * several ingest instances, the one holding an operation's lease looks at it.
+ */
+@Injectable()
+export class OperationsReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OperationsReconciler.name);
+  private readonly open: OpenOperations;
+  private readonly worker: LeasedLogWorker;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
+    @Inject(INGEST_CONFIG) private readonly config: IngestServiceConfig,
+    @Inject(NATS_CONNECTION) nats: NatsConnection,
+    @Inject(LOG_SUBSCRIPTIONS) subscriptions: LogSubscriptions,
+  ) {
+    this.open = new OpenOperations({
+      resendMs: config.operationResendSeconds * 1000,
+      pollMs: config.operationPollSeconds * 1000,
+    });
+    this.worker = new LeasedLogWorker(
+      {
+        name: 'operations-reconciler',
+        streamPrefixes: ['operation-'],
+        onEvent: (event) => this.open.apply(event, Date.now()),
+        tick: () => this.tick(),
+        intervalMs: config.reconcilerIntervalMs,
+        natsPrefix: config.natsPrefix,
+        leaseMs: config.reconcilerLeaseSeconds * 1000,
+      },
+      store,
+      nats,
+      subscriptions,
+      this.logger,
+    );
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.reconcilerEnabled) await this.worker.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.worker.stop();
+  }
+
+  private async tick(): Promise<void> {
+    const budget = Math.max(
+      1,
+      Math.floor((this.config.reconcilerMaxPerSecond * this.config.reconcilerIntervalMs) / 1000),
+    );
+    for (const operationId of this.open.takeDue(Date.now(), budget)) {
+      if (this.worker.isStopped) return;
+      if (!(await this.worker.mayTake(`operation.${operationId}`))) continue;
+      try {
+        await this.settle(operationId);
+      } catch (error) {
+        this.logger.warn(
+          { err: error, operationId, correlationId: CORRELATION_ID },
+          'could not settle a terminal operation; trying again',
+        );
+      }
+    }
+  }
+
+  private async settle(operationId: string): Promise<void> {
+    const { state } = await readState(this.store, operationStream(operationId), operationDecider);
+    if (state.status === 'none') return this.open.forget(operationId);
+    const metadata = operationMetadata(state, CORRELATION_ID);
+    const log = { operationId, storeId: state.storeId, terminalId: state.terminalId, correlationId: CORRELATION_ID };
+    if (operationFinished(state)) {
+      await releaseOperation(this.store, state, metadata);
+      return this.open.forget(operationId);
+    }
+    let next: OperationState = state;
+    if (state.status === 'pending') next = await pollOperation(this.store, this.dintero, state, metadata);
+    else if (Date.now() >= Date.parse(state.expiresAt)) next = await this.expire(state, metadata);
+    else if (state.status !== 'deferred' || Date.now() >= Date.parse(state.retryAt ?? state.requestedAt)) {
+      this.logger.log({ ...log, status: state.status }, 'sending a terminal operation again');
+      next = await submitOperation(this.store, this.dintero, state, metadata);
+    }
+    if (operationFinished(next)) {
+      this.logger.log({ ...log, status: next.status }, 'terminal operation ended');
+      this.open.forget(operationId);
+    }
+  }
+
+  /** Never dispatched while it held the terminal: given up, and the terminal freed. */
+  private async expire(
+    state: ExistingOperation,
+    metadata: ReturnType<typeof operationMetadata>,
+  ): Promise<OperationState> {
+    const { state: ended } = await handleCommand(
+      this.store,
+      operationStream(state.operationId),
+      operationDecider,
+      {
+        type: 'RecordOperationOutcome',
+        data: {
+          outcome: 'expired',
+          reason: 'not dispatched at Dintero before its hold on the terminal ran out',
+          at: new Date().toISOString(),
+        },
+      },
+      { metadata },
+    );
+    await releaseOperation(this.store, ended as ExistingOperation, metadata);
+    return ended;
+  }
+}

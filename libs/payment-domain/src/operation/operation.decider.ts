@@ -1,0 +1,163 @@
+import type { Decider } from '../shared/decider';
+import { DomainError } from '../shared/domain-error';
+import { isBefore, requireInstant, requireText, requireToken } from '../shared/validation';
+import {
+  TERMINAL_OPERATIONS,
+  type EndOfDayBatch,
+  type OperationEnd,
+  type OperationEvent,
+  type OperationRequestedData,
+} from './operation.events';
+
+/**
+ * `requested`: recorded, not yet sent; `submitting`: being sent (the outcome of the sending not known yet);
+ * `deferred`: Dintero was busy, sent again after `retryAt`; `pending`: Dintero took it; then how it ended.
+ */
+export type OperationStatus = 'requested' | 'submitting' | 'deferred' | 'pending' | OperationEnd;
+
+export type OperationState =
+  | { readonly status: 'none' }
+  | (OperationRequestedData & {
+      readonly status: OperationStatus;
+      readonly dinteroOperationId?: string;
+      readonly retryAt?: string;
+      readonly batch?: EndOfDayBatch;
+      readonly reason?: string;
+      readonly endedAt?: string;
+    });
+
+export type ExistingOperation = Exclude<OperationState, { status: 'none' }>;
+
+export const operationFinished = (state: OperationState): boolean =>
+  state.status !== 'none' && !['requested', 'submitting', 'deferred', 'pending'].includes(state.status);
+
+type Command<Type extends string, Data> = { readonly type: Type; readonly data: Data };
+
+export type OperationCommand =
+  | Command<'RequestOperation', OperationRequestedData>
+  | Command<'SubmitOperation', { readonly at: string }>
+  | Command<'RecordOperationDispatched', { readonly dinteroOperationId: string; readonly at: string }>
+  | Command<'DeferOperation', { readonly retryAt: string; readonly at: string }>
+  | Command<
+      'RecordOperationOutcome',
+      {
+        readonly outcome: OperationEnd;
+        readonly dinteroOperationId?: string;
+        readonly batch?: EndOfDayBatch;
+        readonly reason?: string;
+        readonly at: string;
+        readonly dinteroAt?: string;
+      }
+    >;
+
+const initialState: OperationState = { status: 'none' };
+
+function existing(state: OperationState): ExistingOperation {
+  if (state.status === 'none') throw new DomainError('UNKNOWN_OPERATION', 'No such operation');
+  return state;
+}
+
+function request(data: OperationRequestedData, state: OperationState): OperationEvent[] {
+  if (state.status !== 'none') {
+    const same =
+      state.operation === data.operation && state.terminalId === data.terminalId && state.storeId === data.storeId;
+    if (same) return [];
+    throw new DomainError('VALIDATION_FAILED', `Operation ${data.operationId} exists with other details`, {
+      operationId: data.operationId,
+    });
+  }
+  requireText(data.operationId, 'operationId', 100);
+  requireToken(data.storeId, 'storeId');
+  requireToken(data.terminalId, 'terminalId');
+  requireText(data.dinteroTerminalId, 'dinteroTerminalId', 255);
+  if (!(TERMINAL_OPERATIONS as readonly string[]).includes(data.operation))
+    throw new DomainError('VALIDATION_FAILED', `Unknown operation ${String(data.operation)}`, { field: 'operation' });
+  if (data.operatorId !== undefined) requireText(data.operatorId, 'operatorId', 100);
+  requireText(data.claimId, 'claimId', 100);
+  requireText(data.requestedBy, 'requestedBy', 100);
+  if (!isBefore(requireInstant(data.requestedAt, 'requestedAt'), requireInstant(data.expiresAt, 'expiresAt')))
+    throw new DomainError('VALIDATION_FAILED', 'expiresAt must be after requestedAt', { field: 'expiresAt' });
+  if (data.businessDay !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(data.businessDay))
+    throw new DomainError('VALIDATION_FAILED', 'businessDay must be YYYY-MM-DD', { field: 'businessDay' });
+  return [{ type: 'OperationRequested', data }];
+}
+
+function decide(command: OperationCommand, state: OperationState): OperationEvent[] {
+  if (command.type === 'RequestOperation') return request(command.data, state);
+  const operation = existing(state);
+  const { operationId } = operation;
+  const at = requireInstant(command.data.at, 'at');
+  // Whatever arrives after the operation ended changes nothing: the first outcome stands.
+  if (operationFinished(operation)) return [];
+  switch (command.type) {
+    case 'SubmitOperation':
+      // Sending again after an unknown outcome is safe: Dintero runs one operation per Idempotency-Key.
+      return operation.status === 'pending' ? [] : [{ type: 'OperationSubmitted', data: { operationId, at } }];
+    case 'RecordOperationDispatched': {
+      const dinteroOperationId = requireText(command.data.dinteroOperationId, 'dinteroOperationId', 100);
+      if (operation.status === 'pending' && operation.dinteroOperationId === dinteroOperationId) return [];
+      return [{ type: 'OperationDispatched', data: { operationId, dinteroOperationId, at } }];
+    }
+    case 'DeferOperation':
+      return [
+        {
+          type: 'OperationDeferred',
+          data: { operationId, retryAt: requireInstant(command.data.retryAt, 'retryAt'), at },
+        },
+      ];
+    case 'RecordOperationOutcome': {
+      const { outcome, batch, reason, dinteroAt } = command.data;
+      const dintero = dinteroAt === undefined ? {} : { dinteroAt };
+      if (outcome === 'completed') {
+        const dinteroOperationId = command.data.dinteroOperationId ?? operation.dinteroOperationId;
+        if (dinteroOperationId === undefined)
+          throw new DomainError('VALIDATION_FAILED', 'A completed operation names Dintero’s operation');
+        return [
+          {
+            type: 'OperationCompleted',
+            data: { operationId, dinteroOperationId, ...(batch ? { batch } : {}), at, ...dintero },
+          },
+        ];
+      }
+      return [
+        {
+          type: 'OperationEnded',
+          data: { operationId, outcome, reason: requireText(reason ?? outcome, 'reason', 500), at, ...dintero },
+        },
+      ];
+    }
+    default: {
+      const unknown: never = command;
+      throw new DomainError('VALIDATION_FAILED', `Unknown operation command ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+function evolve(state: OperationState, event: OperationEvent): OperationState {
+  if (event.type === 'OperationRequested') return { ...event.data, status: 'requested' };
+  if (state.status === 'none') return state;
+  switch (event.type) {
+    case 'OperationSubmitted':
+      return { ...state, status: 'submitting' };
+    case 'OperationDispatched':
+      return { ...state, status: 'pending', dinteroOperationId: event.data.dinteroOperationId };
+    case 'OperationDeferred':
+      return { ...state, status: 'deferred', retryAt: event.data.retryAt };
+    case 'OperationCompleted':
+      return {
+        ...state,
+        status: 'completed',
+        dinteroOperationId: event.data.dinteroOperationId,
+        ...(event.data.batch ? { batch: event.data.batch } : {}),
+        endedAt: event.data.at,
+      };
+    case 'OperationEnded':
+      return { ...state, status: event.data.outcome, reason: event.data.reason, endedAt: event.data.at };
+  }
+}
+
+export const operationDecider: Decider<OperationCommand, OperationEvent, OperationState> = {
+  initialState,
+  decide,
+  evolve,
+};

@@ -1,0 +1,104 @@
+/** Stream `operation-{operationId}`: one terminal operation, from the request to Dintero's outcome. */
+export const operationStream = (operationId: string): string => `operation-${operationId}`;
+
+/** Dintero's terminal operations: administrative commands to a terminal, never a payment. */
+export const TERMINAL_OPERATIONS = ['end_of_day', 'send_logs', 'check_update'] as const;
+export type TerminalOperationName = (typeof TERMINAL_OPERATIONS)[number];
+
+/**
+ * The terminal's batch as its end-of-day close reports it (Dintero's `result` of a completed `end_of_day`).
+ * Amounts in minor units. Every field is as Dintero gives it, and any may be absent.
+ */
+export interface EndOfDayBatch {
+  /** The terminal's batch number. */
+  readonly batchId?: string;
+  /** When the batch opened (the terminal's start of day). */
+  readonly startOfDayAt?: string;
+  /** When the terminal's previous close ran. */
+  readonly lastEndOfDayAt?: string;
+  /** Purchases in the batch, as the terminal counts them. */
+  readonly purchasesCount?: number;
+  /** Their sum, in minor units. */
+  readonly purchasesAmount?: number;
+  /** Reversals (refunds and cancellations) in the batch, as the terminal counts them. */
+  readonly reversalsCount?: number;
+  /** Their sum, in minor units. */
+  readonly reversalsAmount?: number;
+  /** The batch's sale amount, in minor units. */
+  readonly saleAmount?: number;
+  /** Tips in the batch, in minor units. */
+  readonly tipAmount?: number;
+  /** The terminal's answer, e.g. `accepted`. */
+  readonly outcome?: string;
+}
+
+export interface OperationRequestedData {
+  /** The operation (the engine's id, a UUID): also the `Idempotency-Key` it is sent to Dintero with. */
+  readonly operationId: string;
+  readonly storeId: string;
+  readonly terminalId: string;
+  /** The terminal as Dintero names it. */
+  readonly dinteroTerminalId: string;
+  /** `end_of_day`, `send_logs` or `check_update`. */
+  readonly operation: TerminalOperationName;
+  /** Who runs it at the terminal, when the POS says (Dintero's `parameters.operator_id`). */
+  readonly operatorId?: string;
+  /** The terminal's claim: the operation holds the terminal, as a payment does. */
+  readonly claimId: string;
+  /** A POS client's id, or `nightly-close`. */
+  readonly requestedBy: string;
+  readonly requestedAt: string;
+  /** When the claim on the terminal runs out, whatever became of the operation. */
+  readonly expiresAt: string;
+  /** For the nightly close: the store's business day (YYYY-MM-DD) it closes. */
+  readonly businessDay?: string;
+}
+
+type Event<Type extends string, Data> = { readonly type: Type; readonly data: Data };
+
+/** How an operation ended: Dintero's `COMPLETED`, `FAILED` or `TIMEOUT`, or refused or given up here. */
+export type OperationEnd = 'completed' | 'failed' | 'timed_out' | 'rejected' | 'expired';
+
+export type OperationEvent =
+  | Event<'OperationRequested', OperationRequestedData>
+  /** A recovery point: the operation is being sent to Dintero now (again, with the same Idempotency-Key). */
+  | Event<'OperationSubmitted', { readonly operationId: string; readonly at: string }>
+  /** Dintero took it (`PENDING`): the terminal answers in the background. */
+  | Event<
+      'OperationDispatched',
+      {
+        readonly operationId: string;
+        /** Dintero's id of the operation. */
+        readonly dinteroOperationId: string;
+        readonly at: string;
+      }
+    >
+  /** Dintero answered `409`: another operation is pending on the terminal; sent again after `retryAt`. */
+  | Event<'OperationDeferred', { readonly operationId: string; readonly retryAt: string; readonly at: string }>
+  | Event<
+      'OperationCompleted',
+      {
+        readonly operationId: string;
+        readonly dinteroOperationId: string;
+        /** For `end_of_day`: the terminal's batch. */
+        readonly batch?: EndOfDayBatch;
+        readonly at: string;
+        /** When Dintero says the terminal answered. */
+        readonly dinteroAt?: string;
+      }
+    >
+  | Event<
+      'OperationEnded',
+      {
+        readonly operationId: string;
+        /** How it ended without completing: `failed`, `timed_out`, `rejected` or `expired`. */
+        readonly outcome: Exclude<OperationEnd, 'completed'>;
+        /** Why, as a code or in words. */
+        readonly reason: string;
+        readonly at: string;
+        /** When Dintero says the terminal answered (or gave up). */
+        readonly dinteroAt?: string;
+      }
+    >;
+
+export type OperationEventType = OperationEvent['type'];

@@ -1,0 +1,89 @@
+import { operationDecider, type OperationEvent, type OperationRequestedData } from '@app/payment-domain';
+import { deciderSpec } from './decider-spec';
+
+const spec = deciderSpec(operationDecider);
+const at = '2026-12-01T22:30:00.000Z';
+const requested: OperationRequestedData = {
+  operationId: 'op-1',
+  storeId: 'oslo',
+  terminalId: 'till-1',
+  dinteroTerminalId: 'T12345678-T0001',
+  operation: 'end_of_day',
+  claimId: 'op-1',
+  requestedBy: 'nightly-close',
+  requestedAt: at,
+  expiresAt: '2026-12-01T22:45:00.000Z',
+  businessDay: '2026-12-01',
+};
+const request: OperationEvent = { type: 'OperationRequested', data: requested };
+const submitted: OperationEvent = { type: 'OperationSubmitted', data: { operationId: 'op-1', at } };
+const dispatched: OperationEvent = {
+  type: 'OperationDispatched',
+  data: { operationId: 'op-1', dinteroOperationId: 'd-1', at },
+};
+const batch = { batchId: '000001', purchasesCount: 3, purchasesAmount: 30_000, reversalsCount: 0, reversalsAmount: 0 };
+const completed: OperationEvent = {
+  type: 'OperationCompleted',
+  data: { operationId: 'op-1', dinteroOperationId: 'd-1', batch, at },
+};
+
+describe('terminal operation', () => {
+  it('is requested once; the same request again records nothing', () => {
+    spec.given([]).when({ type: 'RequestOperation', data: requested }).then([request]);
+    spec.given([request]).when({ type: 'RequestOperation', data: requested }).thenNothing();
+  });
+  it('refuses an unknown operation, a bad business day and another operation under the same id', () => {
+    spec
+      .given([])
+      .when({ type: 'RequestOperation', data: { ...requested, operation: 'reboot' as 'end_of_day' } })
+      .thenFails('VALIDATION_FAILED', { field: 'operation' });
+    spec
+      .given([])
+      .when({ type: 'RequestOperation', data: { ...requested, businessDay: '1 Dec' } })
+      .thenFails('VALIDATION_FAILED', { field: 'businessDay' });
+    spec
+      .given([request])
+      .when({ type: 'RequestOperation', data: { ...requested, operation: 'send_logs' } })
+      .thenFails('VALIDATION_FAILED');
+  });
+  it('is sent (again, after an unknown outcome or a deferral), dispatched once, and completes with the batch', () => {
+    spec.given([request]).when({ type: 'SubmitOperation', data: { at } }).then([submitted]);
+    spec.given([request, submitted]).when({ type: 'SubmitOperation', data: { at } }).then([submitted]);
+    spec
+      .given([request, submitted])
+      .when({ type: 'DeferOperation', data: { retryAt: '2026-12-01T22:30:05.000Z', at } })
+      .then([{ type: 'OperationDeferred', data: { operationId: 'op-1', retryAt: '2026-12-01T22:30:05.000Z', at } }]);
+    spec
+      .given([request, submitted])
+      .when({ type: 'RecordOperationDispatched', data: { dinteroOperationId: 'd-1', at } })
+      .then([dispatched]);
+    spec
+      .given([request, submitted, dispatched])
+      .when({ type: 'RecordOperationDispatched', data: { dinteroOperationId: 'd-1', at } })
+      .thenNothing();
+    spec.given([request, submitted, dispatched]).when({ type: 'SubmitOperation', data: { at } }).thenNothing();
+    spec
+      .given([request, submitted, dispatched])
+      .when({ type: 'RecordOperationOutcome', data: { outcome: 'completed', batch, at } })
+      .then([completed]);
+  });
+  it('keeps the first outcome: nothing after it changes anything', () => {
+    spec
+      .given([request, submitted, dispatched, completed])
+      .when({ type: 'RecordOperationOutcome', data: { outcome: 'timed_out', at } })
+      .thenNothing();
+    spec
+      .given([request, submitted, dispatched, completed])
+      .when({ type: 'SubmitOperation', data: { at } })
+      .thenNothing();
+  });
+  it('ends failed, timed out, rejected or expired with its reason', () =>
+    spec
+      .given([request, submitted, dispatched])
+      .when({ type: 'RecordOperationOutcome', data: { outcome: 'timed_out', reason: 'no answer', at } })
+      .then([
+        { type: 'OperationEnded', data: { operationId: 'op-1', outcome: 'timed_out', reason: 'no answer', at } },
+      ]));
+  it('knows no command for an operation never requested', () =>
+    spec.given([]).when({ type: 'SubmitOperation', data: { at } }).thenFails('UNKNOWN_OPERATION'));
+});

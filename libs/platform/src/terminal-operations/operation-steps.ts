@@ -1,0 +1,179 @@
+import { Logger } from '@nestjs/common';
+import {
+  DinteroRejectedError,
+  DinteroUnavailableError,
+  type DinteroClient,
+  type DinteroTerminalOperation,
+} from '@app/dintero';
+import { handleCommand, type EventMetadata, type EventStore } from '@app/event-store';
+import {
+  operationDecider,
+  operationFinished,
+  operationStream,
+  type EndOfDayBatch,
+  type ExistingOperation,
+  type OperationCommand,
+  type OperationState,
+} from '@app/payment-domain';
+import { releaseClaim } from '../claims/terminal-claims';
+
+const logger = new Logger('TerminalOperations');
+
+/** How long to wait before sending again when Dintero was busy and did not say (`409` without `Retry-After`). */
+const DEFAULT_RETRY_AFTER_MS = 5_000;
+
+/** The metadata of an operation's events: who asks, under which correlation id, about which terminal. */
+export function operationMetadata(
+  operation: Pick<ExistingOperation, 'operationId' | 'storeId' | 'terminalId'>,
+  correlationId: string,
+  extra: Record<string, string> = {},
+): EventMetadata {
+  const { operationId, storeId, terminalId } = operation;
+  return {
+    correlationId,
+    causationId: correlationId,
+    occurredAt: new Date().toISOString(),
+    operationId,
+    storeId,
+    terminalId,
+    ...extra,
+  };
+}
+
+function record(store: EventStore, operationId: string, command: OperationCommand, metadata: EventMetadata) {
+  return handleCommand(store, operationStream(operationId), operationDecider, command, { metadata });
+}
+
+/**
+ * Sends the operation to Dintero (again, with the same `Idempotency-Key`: Dintero runs it once) and records
+ * what Dintero answered: dispatched (`PENDING` there), deferred until `Retry-After` (another operation
+ * pending on the terminal), or refused (then the terminal is released). With no answer it stays
+ * `submitting`, and the operations reconciler sends it again. Returns the operation as recorded.
+ */
+export async function submitOperation(
+  store: EventStore,
+  dintero: DinteroClient,
+  operation: ExistingOperation,
+  metadata: EventMetadata,
+): Promise<OperationState> {
+  const { operationId } = operation;
+  if (operationFinished(operation) || operation.status === 'pending') return operation;
+  const at = () => new Date().toISOString();
+  await record(store, operationId, { type: 'SubmitOperation', data: { at: at() } }, metadata);
+  try {
+    const sent = await dintero.sendTerminalOperation({
+      terminalId: operation.dinteroTerminalId,
+      operation: operation.operation,
+      ...(operation.operatorId ? { operatorId: operation.operatorId } : {}),
+      idempotencyKey: operationId,
+    });
+    const { state } = await record(
+      store,
+      operationId,
+      { type: 'RecordOperationDispatched', data: { dinteroOperationId: sent.id, at: at() } },
+      metadata,
+    );
+    // Dintero may answer a repeated key with the operation as it is now: already over.
+    return sent.status === 'PENDING' ? state : recordDinteroOutcome(store, sent, state as ExistingOperation, metadata);
+  } catch (error) {
+    if (error instanceof DinteroRejectedError && error.status === 409) {
+      const retryAt = new Date(Date.now() + (error.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS)).toISOString();
+      return (await record(store, operationId, { type: 'DeferOperation', data: { retryAt, at: at() } }, metadata))
+        .state;
+    }
+    if (error instanceof DinteroRejectedError) {
+      const { state } = await record(
+        store,
+        operationId,
+        {
+          type: 'RecordOperationOutcome',
+          data: { outcome: 'rejected', reason: `Dintero refused it: ${error.code}`, at: at() },
+        },
+        metadata,
+      );
+      await releaseOperation(store, state as ExistingOperation, metadata);
+      return state;
+    }
+    if (error instanceof DinteroUnavailableError) {
+      logger.warn({ ...metadata, reason: error.message }, 'terminal operation sent, no answer: sent again later');
+      return operation.status === 'requested' ? { ...operation, status: 'submitting' } : operation;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Asks Dintero how a dispatched operation stands and records its end when it has one (releasing the
+ * terminal). Returns the operation as recorded.
+ */
+export async function pollOperation(
+  store: EventStore,
+  dintero: DinteroClient,
+  operation: ExistingOperation,
+  metadata: EventMetadata,
+): Promise<OperationState> {
+  if (operation.status !== 'pending' || operation.dinteroOperationId === undefined) return operation;
+  const found = await dintero.getTerminalOperation(operation.dinteroOperationId);
+  if (!found || found.status === 'PENDING') return operation;
+  return recordDinteroOutcome(store, found, operation, metadata);
+}
+
+async function recordDinteroOutcome(
+  store: EventStore,
+  found: DinteroTerminalOperation,
+  operation: ExistingOperation,
+  metadata: EventMetadata,
+): Promise<OperationState> {
+  const at = new Date().toISOString();
+  const dinteroAt = found.updated_at === undefined ? {} : { dinteroAt: found.updated_at };
+  const command: OperationCommand =
+    found.status === 'COMPLETED'
+      ? {
+          type: 'RecordOperationOutcome',
+          data: {
+            outcome: 'completed',
+            dinteroOperationId: found.id,
+            ...(operation.operation === 'end_of_day' && found.result ? { batch: batchOf(found.result) } : {}),
+            at,
+            ...dinteroAt,
+          },
+        }
+      : {
+          type: 'RecordOperationOutcome',
+          data: {
+            outcome: found.status === 'TIMEOUT' ? 'timed_out' : 'failed',
+            reason:
+              found.status === 'TIMEOUT' ? 'the terminal did not answer in time' : 'the terminal reported a failure',
+            at,
+            ...dinteroAt,
+          },
+        };
+  const { state } = await record(store, operation.operationId, command, metadata);
+  await releaseOperation(store, state as ExistingOperation, metadata);
+  return state;
+}
+
+/** Frees the terminal the operation held: a no-op when it was released already. */
+export function releaseOperation(store: EventStore, operation: ExistingOperation, metadata: EventMetadata) {
+  return releaseClaim(
+    store,
+    { terminalId: operation.terminalId, claimId: operation.claimId, reason: 'finished', at: new Date().toISOString() },
+    metadata,
+  );
+}
+
+function batchOf(result: NonNullable<DinteroTerminalOperation['result']>): EndOfDayBatch {
+  const batch: Record<string, unknown> = {
+    batchId: result.batch_id,
+    startOfDayAt: result.start_of_day_at,
+    lastEndOfDayAt: result.last_end_of_day_at,
+    purchasesCount: result.purchases_count,
+    purchasesAmount: result.purchases_amount,
+    reversalsCount: result.reversals_count,
+    reversalsAmount: result.reversals_amount,
+    saleAmount: result.sale_amount,
+    tipAmount: result.tip_amount,
+    outcome: result.outcome,
+  };
+  return Object.fromEntries(Object.entries(batch).filter(([, value]) => value !== undefined));
+}
