@@ -208,3 +208,65 @@ export function driveTraffic({ commandUrl, posKey, terminals, paymentsPerSecond 
     },
   };
 }
+
+/**
+ * The demo's end of day: a while after the start, the first store's terminals close their day through the POS
+ * API (`end_of_day` on each), as they would at the store's close time, and the line says how each close
+ * compares with the log. One terminal is set at the simulator to report a purchase the log does not have, so
+ * that the dashboard's problem strip shows what a disagreeing close looks like.
+ */
+export async function closeDemoStore({
+  commandUrl,
+  simulatorUrl,
+  posKey,
+  afterMs = 20_000,
+  log = console.log,
+  signal,
+}) {
+  const auth = { authorization: `Bearer ${posKey}` };
+  const store = storeId(0);
+  await new Promise((resolve) => {
+    const timer = setTimeout(resolve, afterMs);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+  if (signal?.aborted) return;
+  const registered = await call(`${commandUrl}/v1/stores/${store}`, 'GET', undefined, auth);
+  const skewed = registered.body.terminals.at(-1);
+  await call(`${simulatorUrl}/_control/terminals/${skewed.dintero.terminalId}/batch-skew`, 'PUT', {
+    purchasesCount: 1,
+    purchasesAmount: 10_000,
+  });
+  const key = randomUUID();
+  const operations = new Map();
+  // A terminal busy with a payment is closed once it is free: the same key answers the others as before.
+  for (let round = 0; round < 60 && operations.size < TERMINALS_PER_STORE && !signal?.aborted; round++) {
+    const answer = await call(
+      `${commandUrl}/v1/stores/${store}/operations`,
+      'POST',
+      { operation: 'end_of_day' },
+      { ...auth, 'idempotency-key': `${key}-${round}` },
+    );
+    for (const { terminalId, status, body } of answer.body?.operations ?? [])
+      if (status === 202 && !operations.has(terminalId)) operations.set(terminalId, body.operationId);
+    if (operations.size < TERMINALS_PER_STORE) await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  const outcomes = [];
+  for (const [terminalId, operationId] of [...operations].sort(([a], [b]) => a.localeCompare(b))) {
+    let operation;
+    // Started ones are seen to their end (seconds), even when the demo is stopping: none is left holding a terminal.
+    do
+      operation = (
+        await call(
+          `${commandUrl}/v1/terminal-operations/${operationId}?waitFor=final&timeout=10`,
+          'GET',
+          undefined,
+          auth,
+        )
+      ).body;
+    while (!operation?.final);
+    outcomes.push(`${terminalId} ${operation?.status}${operation?.batch ? ` (batch ${operation.batch.batchId})` : ''}`);
+  }
+  log(
+    `demo: ${store} closed its day: ${outcomes.join(', ')}. ${skewed.terminalId} was set at the simulator to report a purchase the log does not have: the dashboard's problem strip flags its close`,
+  );
+}

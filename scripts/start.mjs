@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEMO_STORES, TERMINALS_PER_STORE, driveTraffic, seedDemo } from './demo.mjs';
+import { DEMO_STORES, TERMINALS_PER_STORE, closeDemoStore, driveTraffic, seedDemo } from './demo.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // DATA_DIR: where the demo's log, key and secrets live (./data); the e2e test gives each run its own.
@@ -149,6 +149,8 @@ const env = {
 
 let stopping = false;
 let traffic;
+let closing;
+const demoStopped = new AbortController();
 const children = processes.map(({ name, main, env: own }) => {
   const child = spawn(process.execPath, ['--enable-source-maps', path.join(root, 'dist/apps', main, 'src/main.js')], {
     cwd: root,
@@ -170,6 +172,8 @@ const children = processes.map(({ name, main, env: own }) => {
 async function stop(exitCode) {
   if (stopping) return;
   stopping = true;
+  demoStopped.abort();
+  await closing;
   if (traffic) {
     console.log('stopping the demo: cancelling its open payments…');
     const cancelled = await traffic.stop();
@@ -281,7 +285,15 @@ if (demo) {
     console.log(
       `demo: ${DEMO_STORES} stores with ${TERMINALS_PER_STORE} terminals each, paying (npm start -- --no-demo to stop that)`,
     );
-    if (!stopping) traffic = driveTraffic({ commandUrl: url('command-service'), posKey, terminals });
+    if (!stopping) {
+      traffic = driveTraffic({ commandUrl: url('command-service'), posKey, terminals });
+      closing = closeDemoStore({
+        commandUrl: url('command-service'),
+        simulatorUrl: url('dintero-simulator'),
+        posKey,
+        signal: demoStopped.signal,
+      }).catch((error) => console.log(`demo: the end of day did not finish: ${error.message}`));
+    }
   }
 }
 console.log('Ctrl-C stops everything cleanly.');

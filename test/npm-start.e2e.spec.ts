@@ -259,6 +259,18 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
     expect(await entry.locator('a').getAttribute('href')).toBe('#terminal-e2e-store-E2E-STUCK');
   });
 
+  it("closes the first store's day, and flags on the dashboard the close that disagrees with the log", async () => {
+    await waitUntil(() => output.includes('demo: demo-store-01 closed its day:'), 120_000, 'the demo end of day');
+    const line = output.split('\n').find((text) => text.startsWith('demo: demo-store-01 closed its day:'))!;
+    expect(line).toMatch(/: DT-01-1 completed \(batch \d{6}\), DT-01-2 completed .*, DT-01-4 completed /);
+    const entry = page.locator('#problem-list li[data-kind="close-mismatch"]', { hasText: 'DT-01-4' });
+    await entry.waitFor({ timeout: 30_000 });
+    expect(await entry.textContent()).toMatch(
+      /^Demo store 1 · DT-01-4: its end of day \d{4}-\d{2}-\d{2} \(batch \d{6}\) differs from the log: the terminal: \d+ purchases? \([\d.]+\), \d+ refunds? \([\d.]+\); the log: /,
+    );
+    expect(await page.locator('#problem-list li[data-kind="close-mismatch"]').count()).toBe(1);
+  });
+
   it('fits a phone and a wall display: no sideways scrolling from 360 to 1,920 px, the problems in view, and an icon', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     for (const width of [360, 420, 1_400, 1_920]) {

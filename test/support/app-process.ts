@@ -50,7 +50,15 @@ export async function startApp(
   const flags = process.env.APP_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...flags, path.join(root, 'dist/apps', name, 'src/main.js')], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env, HOST: '127.0.0.1', PORT: String(port) },
+    // The nightly close would start at the stores' close time, whenever a test runs: only tests of it enable it.
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'warn',
+      NIGHTLY_CLOSE_ENABLED: 'false',
+      ...env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

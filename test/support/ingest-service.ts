@@ -22,6 +22,8 @@ export async function startIngestService(env: Record<string, string>): Promise<R
     LOG_LEVEL: 'silent',
     INGEST_PUBLIC_URL: 'http://127.0.0.1',
     RECONCILER_INTERVAL_MS: '50',
+    // The nightly close would start at the stores' close time, whenever a test runs: only its tests enable it.
+    NIGHTLY_CLOSE_ENABLED: 'false',
     // Tests send bursts from one address; the limit has tests of its own.
     HTTP_RATE_LIMIT_PER_MINUTE: '0',
     NATS_URL,

@@ -1,6 +1,6 @@
-import { Expose, Transform } from 'class-transformer';
-import { IsBoolean, IsOptional, IsString } from 'class-validator';
-import { BaseAppConfig, EnvInt, withDintero, withEventStore, withNats } from '@app/platform';
+import { Expose } from 'class-transformer';
+import { IsOptional, IsString } from 'class-validator';
+import { BaseAppConfig, EnvBool, EnvInt, withDintero, withEventStore, withNats } from '@app/platform';
 
 export const INGEST_CONFIG = Symbol('INGEST_CONFIG');
 
@@ -27,11 +27,7 @@ export class IngestServiceConfig extends withDintero(withNats(withEventStore(Bas
   readonly webhookSecret?: string;
 
   /** Off only where another instance reconciles, or in tests of the delivery paths alone. */
-  @Expose({ name: 'RECONCILER_ENABLED' })
-  @Transform(({ value }) => (value === undefined || value === '' ? undefined : value === 'true' || value === '1'), {
-    toClassOnly: true,
-  })
-  @IsBoolean()
+  @EnvBool('RECONCILER_ENABLED')
   readonly reconcilerEnabled: boolean = true;
 
   /** How often the reconciler looks for payments that are due. */
@@ -81,6 +77,34 @@ export class IngestServiceConfig extends withDintero(withNats(withEventStore(Bas
   /** At most this many terminals' statuses asked of Dintero per second, per instance. */
   @EnvInt('TERMINAL_STATUS_MAX_PER_SECOND', { min: 1, max: 1_000 })
   readonly terminalStatusMaxPerSecond: number = 2;
+
+  /** Whether the ingest service runs each store's nightly close (end-of-day on its terminals). */
+  @EnvBool('NIGHTLY_CLOSE_ENABLED')
+  readonly nightlyCloseEnabled: boolean = true;
+
+  /** How often the nightly close looks for closes that are due. */
+  @EnvInt('NIGHTLY_CLOSE_CHECK_MS', { min: 100, max: 600_000 })
+  readonly nightlyCloseCheckMs: number = 10_000;
+
+  /** Over how long after a store's close time its terminals close, each at its own moment. */
+  @EnvInt('NIGHTLY_CLOSE_SPREAD_SECONDS', { min: 0, max: 7_200 })
+  readonly nightlyCloseSpreadSeconds: number = 600;
+
+  /** At most this many closes started per second, per instance. */
+  @EnvInt('NIGHTLY_CLOSE_MAX_PER_SECOND', { min: 1, max: 1_000 })
+  readonly nightlyCloseMaxPerSecond: number = 5;
+
+  /** How long after a close that did not complete (timed out, failed) it is tried again. */
+  @EnvInt('NIGHTLY_CLOSE_RETRY_SECONDS', { min: 1, max: 86_400 })
+  readonly nightlyCloseRetrySeconds: number = 120;
+
+  /** How many times a terminal's close of a day is tried. */
+  @EnvInt('NIGHTLY_CLOSE_MAX_ATTEMPTS', { min: 1, max: 20 })
+  readonly nightlyCloseMaxAttempts: number = 5;
+
+  /** How long a terminal operation (a nightly close) may hold its terminal, as in the command service. */
+  @EnvInt('OPERATION_CLAIM_SECONDS', { min: 10, max: 86_400 })
+  readonly operationClaimSeconds: number = 900;
 
   /** How often Dintero is asked how a dispatched terminal operation stands, until it has ended. */
   @EnvInt('OPERATION_POLL_SECONDS', { min: 1, max: 3_600 })

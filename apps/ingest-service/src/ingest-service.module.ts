@@ -6,6 +6,7 @@ import { CallbackSignatureGuard } from './callback/callback-signature.guard';
 import { PaymentFacts } from './facts/payment-facts.service';
 import { IngestProblemsFilter } from './ingest.errors';
 import { INGEST_CONFIG, type IngestServiceConfig } from './ingest-service.config';
+import { NightlyClose } from './fleet/nightly-close.service';
 import { OperationsReconciler } from './operations/operations-reconciler.service';
 import { TerminalStatusFollower } from './fleet/terminal-status.follower';
 import { ReconcilerService } from './reconciler/reconciler.service';
@@ -32,6 +33,7 @@ export class IngestServiceModule {
         ReconcilerService,
         TerminalStatusFollower,
         OperationsReconciler,
+        NightlyClose,
       ],
     };
   }

@@ -15,6 +15,7 @@ const details = {
   name: 'Oslo Center',
   payoutDestinationId: 'seller-1',
   timeZone: 'Europe/Oslo',
+  endOfDayTime: '23:30',
 };
 const registered: StoreEvent = { type: 'StoreRegistered', data: { ...details, currencies: ['NOK'], at } };
 const terminal: StoreEvent = { type: 'TerminalRegistered', data: { storeId: 'oslo-center', terminalId: 'T-1', at } };
@@ -37,6 +38,25 @@ describe('store registry', () => {
       .then([
         { type: 'StoreDetailsChanged', data: { ...details, payoutDestinationId: 'seller-2', currencies: ['NOK'], at } },
       ]));
+
+  describe('end-of-day time', () => {
+    it('defaults to 23:30, keeps the one it has, and records a change', () => {
+      spec
+        .given([registered])
+        .when({ type: 'RegisterStore', data: { ...details, endOfDayTime: undefined, at } })
+        .thenNothing();
+      spec
+        .given([registered])
+        .when({ type: 'RegisterStore', data: { ...details, endOfDayTime: '22:00', at } })
+        .then([{ type: 'StoreDetailsChanged', data: { ...details, currencies: ['NOK'], endOfDayTime: '22:00', at } }]);
+    });
+    it.each(['24:00', '7:30', '23:60', 'late'])('refuses %s', (endOfDayTime) =>
+      spec
+        .given([])
+        .when({ type: 'RegisterStore', data: { ...details, endOfDayTime, at } })
+        .thenFails('VALIDATION_FAILED', { field: 'endOfDayTime' }),
+    );
+  });
 
   describe('currencies', () => {
     const registering = (change: Record<string, unknown>) =>

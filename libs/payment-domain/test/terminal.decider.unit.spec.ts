@@ -25,6 +25,19 @@ describe('terminal claim (invariant 1: one payment per terminal)', () => {
       })
       .thenFails('TERMINAL_BUSY', { activePaymentId: 'pay-a', busyUntil: claim.expiresAt }));
 
+  it('holds the terminal for a terminal operation as for a payment, each way round', () => {
+    const operation = { ...claim, claimId: 'op-1', kind: 'operation' as const, paymentId: 'op-1' };
+    const busyAt = '2026-11-23T10:01:00.000Z';
+    spec
+      .given([{ type: 'TerminalClaimed', data: operation }])
+      .when({ type: 'ClaimTerminal', data: { ...claim, claimId: 'claim-b', paymentId: 'pay-b', claimedAt: busyAt } })
+      .thenFails('TERMINAL_BUSY', { activeKind: 'operation', activeOperationId: 'op-1' });
+    spec
+      .given([claimed])
+      .when({ type: 'ClaimTerminal', data: { ...operation, claimedAt: busyAt } })
+      .thenFails('TERMINAL_BUSY', { activeKind: 'payment', activePaymentId: 'pay-a' });
+  });
+
   it('treats the same claim again as already made', () =>
     spec.given([claimed]).when({ type: 'ClaimTerminal', data: claim }).thenNothing());
 

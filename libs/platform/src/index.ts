@@ -1,6 +1,7 @@
 export { loadConfig, ConfigError } from './config/load-config';
 export {
   BaseAppConfig,
+  EnvBool,
   EnvInt,
   withEventStore,
   withNats,
@@ -29,6 +30,7 @@ export {
   operationMetadata,
   pollOperation,
   releaseOperation,
+  startOperation,
   submitOperation,
 } from './terminal-operations/operation-steps';
 export { recordDinteroTerminalStatus } from './dintero/terminal-status';

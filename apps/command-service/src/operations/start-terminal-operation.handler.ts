@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
-import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
+import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
 import {
   operationDecider,
   operationStream,
-  terminalDecider,
-  terminalStream,
   type ExistingOperation,
   type OperationCommand,
   type OperationRequestedData,
 } from '@app/payment-domain';
-import { operationMetadata, recordUnderClaim, submitOperation } from '@app/platform';
+import { startOperation } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from '../command-service.config';
 import type { IdempotentSteps } from '../idempotency/idempotent-requests.service';
 import type { CommandContext } from '../payments/command-context';
@@ -97,34 +95,12 @@ export class StartTerminalOperationHandler {
   }
 
   async execute({ request, correlationId }: PreparedOperation): Promise<ExistingOperation> {
-    const { operationId, storeId, terminalId, requestedAt, expiresAt } = request.data;
-    const metadata = operationMetadata(request.data, correlationId);
-    await handleCommand(
-      this.store,
-      terminalStream(terminalId),
-      terminalDecider,
-      {
-        type: 'ClaimTerminal',
-        data: {
-          terminalId,
-          claimId: operationId,
-          kind: 'operation',
-          paymentId: operationId,
-          storeId,
-          claimedAt: requestedAt,
-          expiresAt,
-        },
-      },
-      { metadata },
-    );
-    const { state } = await recordUnderClaim(this.store, { terminalId, claimId: operationId }, metadata, () =>
-      handleCommand(this.store, operationStream(operationId), operationDecider, request, { metadata }),
-    );
-    const sent = await submitOperation(this.store, this.dintero, state as ExistingOperation, metadata);
+    const sent = await startOperation(this.store, this.dintero, request.data, correlationId);
+    const { operationId, storeId, terminalId, operation } = request.data;
     this.logger.log(
-      { operationId, storeId, terminalId, operation: request.data.operation, status: sent.status, correlationId },
+      { operationId, storeId, terminalId, operation, status: sent.status, correlationId },
       'terminal operation started',
     );
-    return sent as ExistingOperation;
+    return sent;
   }
 }

@@ -54,6 +54,16 @@ export class PutStoreDto {
   country?: string;
 
   @ApiPropertyOptional({
+    example: '23:30',
+    description:
+      "The local time (store's time zone) its terminals close their day every night; a time before noon closes the " +
+      'day before. Default: the one it has, or 23:30.',
+  })
+  @IsOptional()
+  @Matches(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'endOfDayTime must be a time of day HH:MM, e.g. 23:30' })
+  endOfDayTime?: string;
+
+  @ApiPropertyOptional({
     example: '923663487',
     description: "The legal entity's organisation number, sent to Dintero when the engine creates the store there",
   })
@@ -124,6 +134,8 @@ export class StoreView {
   currencies?: readonly string[];
   @ApiPropertyOptional({ example: 'T12345678-0001', description: "Dintero's own id of the store" })
   dinteroStoreId?: string;
+  @ApiPropertyOptional({ example: '23:30', description: 'When its terminals close their day (local time)' })
+  endOfDayTime?: string;
   @ApiProperty({ type: [RegisteredTerminalView] }) terminals!: RegisteredTerminalView[];
 }
 

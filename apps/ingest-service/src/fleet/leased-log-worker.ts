@@ -1,4 +1,4 @@
-import type { Logger } from '@nestjs/common';
+import type { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { EventStore, LogFollower, RecordedEvent } from '@app/event-store';
 import type { LogSubscriptions } from '@app/platform';
@@ -79,5 +79,39 @@ export class LeasedLogWorker {
       this.running = this.options.tick().finally(() => this.schedule());
     }, this.options.intervalMs);
     this.timer.unref();
+  }
+}
+
+/**
+ * A service of the fleet kept by a `LeasedLogWorker`: it follows its streams into its own index (`onEvent`),
+ * does a round of work on its timer (`tick`), and runs while the app runs, when `enabled`.
+ */
+export abstract class LeasedLogService implements OnApplicationBootstrap, OnApplicationShutdown {
+  protected readonly worker: LeasedLogWorker;
+
+  constructor(
+    options: Omit<LeasedLogWorkerOptions, 'onEvent' | 'tick'>,
+    dependencies: { store: EventStore; nats: NatsConnection; subscriptions: LogSubscriptions },
+    protected readonly logger: Logger,
+  ) {
+    this.worker = new LeasedLogWorker(
+      { ...options, onEvent: (event) => this.onEvent(event), tick: () => this.tick() },
+      dependencies.store,
+      dependencies.nats,
+      dependencies.subscriptions,
+      logger,
+    );
+  }
+
+  protected abstract get enabled(): boolean;
+  protected abstract onEvent(event: RecordedEvent): void;
+  protected abstract tick(): Promise<void>;
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.enabled) await this.worker.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.worker.stop();
   }
 }

@@ -1,12 +1,12 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
-import { EVENT_STORE, type EventStore } from '@app/event-store';
+import { EVENT_STORE, type EventStore, type RecordedEvent } from '@app/event-store';
 import { NATS_CONNECTION } from '@app/messaging';
 import { LOG_SUBSCRIPTIONS, recordDinteroTerminalStatus, type LogSubscriptions } from '@app/platform';
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
 import { FollowedTerminals, type FollowedTerminal } from './followed-terminals';
-import { LeasedLogWorker } from './leased-log-worker';
+import { LeasedLogService } from './leased-log-worker';
 
 const CORRELATION_ID = 'terminal-status';
 
@@ -18,10 +18,8 @@ const CORRELATION_ID = 'terminal-status';
  * With several ingest instances, the one holding a terminal's lease (the reconciler's lease bucket) asks.
  */
 @Injectable()
-export class TerminalStatusFollower implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(TerminalStatusFollower.name);
+export class TerminalStatusFollower extends LeasedLogService {
   private readonly followed = new FollowedTerminals();
-  private readonly worker: LeasedLogWorker;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -30,32 +28,28 @@ export class TerminalStatusFollower implements OnApplicationBootstrap, OnApplica
     @Inject(NATS_CONNECTION) nats: NatsConnection,
     @Inject(LOG_SUBSCRIPTIONS) subscriptions: LogSubscriptions,
   ) {
-    this.worker = new LeasedLogWorker(
+    super(
       {
         name: 'terminal-status',
         streamPrefixes: ['store-'],
-        onEvent: (event) => this.followed.apply(event, Date.now()),
-        tick: () => this.tick(),
         intervalMs: 1_000,
         natsPrefix: config.natsPrefix,
         leaseMs: config.terminalStatusPollSeconds * 1000,
       },
-      store,
-      nats,
-      subscriptions,
-      this.logger,
+      { store, nats, subscriptions },
+      new Logger(TerminalStatusFollower.name),
     );
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.config.reconcilerEnabled) await this.worker.start();
+  protected get enabled(): boolean {
+    return this.config.reconcilerEnabled;
   }
 
-  onApplicationShutdown(): Promise<void> {
-    return this.worker.stop();
+  protected onEvent(event: RecordedEvent): void {
+    this.followed.apply(event, Date.now());
   }
 
-  private async tick(): Promise<void> {
+  protected async tick(): Promise<void> {
     const now = Date.now();
     const due = this.followed.takeDue(
       now,

@@ -1,7 +1,7 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
-import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
+import { EVENT_STORE, handleCommand, readState, type EventStore, type RecordedEvent } from '@app/event-store';
 import { NATS_CONNECTION } from '@app/messaging';
 import {
   operationDecider,
@@ -19,7 +19,7 @@ import {
   type LogSubscriptions,
 } from '@app/platform';
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
-import { LeasedLogWorker } from '../fleet/leased-log-worker';
+import { LeasedLogService } from '../fleet/leased-log-worker';
 import { OpenOperations } from './open-operations';
 
 const CORRELATION_ID = 'operations-reconciler';
@@ -33,10 +33,8 @@ const CORRELATION_ID = 'operations-reconciler';
  * several ingest instances, the one holding an operation's lease looks at it.
  */
 @Injectable()
-export class OperationsReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(OperationsReconciler.name);
+export class OperationsReconciler extends LeasedLogService {
   private readonly open: OpenOperations;
-  private readonly worker: LeasedLogWorker;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -45,36 +43,32 @@ export class OperationsReconciler implements OnApplicationBootstrap, OnApplicati
     @Inject(NATS_CONNECTION) nats: NatsConnection,
     @Inject(LOG_SUBSCRIPTIONS) subscriptions: LogSubscriptions,
   ) {
-    this.open = new OpenOperations({
-      resendMs: config.operationResendSeconds * 1000,
-      pollMs: config.operationPollSeconds * 1000,
-    });
-    this.worker = new LeasedLogWorker(
+    super(
       {
         name: 'operations-reconciler',
         streamPrefixes: ['operation-'],
-        onEvent: (event) => this.open.apply(event, Date.now()),
-        tick: () => this.tick(),
         intervalMs: config.reconcilerIntervalMs,
         natsPrefix: config.natsPrefix,
         leaseMs: config.reconcilerLeaseSeconds * 1000,
       },
-      store,
-      nats,
-      subscriptions,
-      this.logger,
+      { store, nats, subscriptions },
+      new Logger(OperationsReconciler.name),
     );
+    this.open = new OpenOperations({
+      resendMs: config.operationResendSeconds * 1000,
+      pollMs: config.operationPollSeconds * 1000,
+    });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.config.reconcilerEnabled) await this.worker.start();
+  protected get enabled(): boolean {
+    return this.config.reconcilerEnabled;
   }
 
-  onApplicationShutdown(): Promise<void> {
-    return this.worker.stop();
+  protected onEvent(event: RecordedEvent): void {
+    this.open.apply(event, Date.now());
   }
 
-  private async tick(): Promise<void> {
+  protected async tick(): Promise<void> {
     const budget = Math.max(
       1,
       Math.floor((this.config.reconcilerMaxPerSecond * this.config.reconcilerIntervalMs) / 1000),

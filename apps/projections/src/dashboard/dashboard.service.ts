@@ -16,7 +16,10 @@ import type { Change, StoreDayDoc, StoreDoc, TerminalDoc } from '../read-models/
 import { newestActivity, RecentActivity, type ActivityItem } from './recent-activity';
 
 /** What the dashboard shows of a store-day before today: its totals, refusals and late captures. */
-export type PastDay = Pick<StoreDayDoc, 'storeId' | 'date' | 'currencies' | 'counts' | 'lateCaptures' | 'position'>;
+export type PastDay = Pick<
+  StoreDayDoc,
+  'storeId' | 'date' | 'currencies' | 'counts' | 'lateCaptures' | 'closes' | 'closeMismatches' | 'position'
+>;
 
 /** A store as the dashboard shows it: its document, its terminals and its last days. */
 export interface DashboardStore {
@@ -134,8 +137,10 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
         const days = dates.slice(0, -1).flatMap((date) => {
           const day = models.storeDay(store.storeId, date);
           if (!day) return [];
-          const { storeId, currencies, counts, lateCaptures, position } = day;
-          return [{ storeId, date, currencies, counts, lateCaptures, position }];
+          const { storeId, currencies, counts, lateCaptures, closes, closeMismatches, position } = day;
+          // A day's closes stay: a close that disagrees with the log is a problem to show.
+          const closed = closes === undefined ? {} : { closes, closeMismatches };
+          return [{ storeId, date, currencies, counts, lateCaptures, ...closed, position }];
         });
         return { store, terminals, today, days };
       });

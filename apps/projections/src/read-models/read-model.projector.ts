@@ -2,6 +2,7 @@ import type { RecordedEvent } from '@app/event-store';
 import {
   asDomainEvent,
   endsPayment,
+  type OperationEvent,
   type PaymentEvent,
   type StoreEvent,
   type TerminalEvent,
@@ -11,11 +12,12 @@ import { stringField } from './string-field';
 import { emptyStoreDay, storeDayProjection } from './projections/store-day.projection';
 import { emptyStore, storeProjection, withTerminalCounts } from './projections/store.projection';
 import { emptyTerminal, terminalProjection } from './projections/terminal.projection';
+import { closeBatch, countInBatch, withClose } from './projections/terminal-batch';
 import type { Change, StoreDayDoc, StoreDoc, TerminalDoc } from './read-model.types';
 
 interface PaymentContext extends PaymentFacts {
-  /** Refunds asked for and not yet ended, with their amounts. */
-  readonly refunds: Map<string, number>;
+  /** Refunds asked for and not yet ended, with their amounts and the terminals they run on. */
+  readonly refunds: Map<string, { readonly amount: number; readonly terminalId: string }>;
   /** Ended and its terminal released: then it is forgotten (a late refund reads it back from the log). */
   ended: boolean;
   released: boolean;
@@ -75,6 +77,7 @@ export class ReadModelProjector {
     if (typed.stream === 'store') this.onStore(typed.event, recordedAt, position, put);
     else if (typed.stream === 'terminal') this.onTerminal(typed.event, recordedAt, position, put);
     else if (typed.stream === 'payment') this.onPayment(typed.id, typed.event, recorded, recordedAt, position, put);
+    else this.onOperation(typed.id, typed.event, recorded, position, put);
     return [...changes.values()];
   }
 
@@ -182,7 +185,7 @@ export class ReadModelProjector {
     position: string,
     put: Put,
   ): void {
-    const { payment, refundAmount } = this.remember(paymentId, event, false);
+    const { payment, refundAmount, refundTerminalId } = this.remember(paymentId, event, false);
     if (!payment) return;
     // The business day is when Dintero says it happened (a capture at 23:59:56 heard of at 00:00:10 belongs
     // to the day before); the receipt time only when Dintero gave none.
@@ -207,6 +210,80 @@ export class ReadModelProjector {
         put({ model: 'store-day', key, doc });
       }
     }
+    this.countInBatch(fact, refundTerminalId, position, put);
+  }
+
+  /**
+   * A capture counts in its terminal's batch, a refund in the batch of the terminal it was done at (in the
+   * store that terminal belongs to), for the comparison with the terminal's end-of-day close.
+   */
+  private countInBatch(
+    fact: Extract<Fact, { stream: 'payment' }>,
+    refundTerminalId: string | undefined,
+    position: string,
+    put: Put,
+  ): void {
+    const { event, payment, at } = fact;
+    let counted: { terminalId: string; kind: 'purchase' | 'reversal'; amount: number } | undefined;
+    if (event.type === 'PaymentCaptured' || event.type === 'LateCaptureRecorded')
+      counted = { terminalId: payment.terminalId, kind: 'purchase', amount: event.data.amount };
+    else if (event.type === 'RefundSucceeded')
+      counted = { terminalId: refundTerminalId ?? payment.terminalId, kind: 'reversal', amount: fact.refundAmount };
+    if (!counted || at === '') return;
+    const { terminalId, kind, amount } = counted;
+    const storeId =
+      terminalId === payment.terminalId ? payment.storeId : (this.terminalStores.get(terminalId) ?? payment.storeId);
+    this.changeTerminal(storeId, terminalId, position, put, (doc) => countInBatch(doc, kind, amount, at));
+  }
+
+  /** A completed end-of-day: the terminal's batch beside the log's, on the terminal and on the store's day. */
+  private onOperation(
+    operationId: string,
+    event: OperationEvent,
+    recorded: RecordedEvent,
+    position: string,
+    put: Put,
+  ): void {
+    if (event.type !== 'OperationCompleted' || !event.data.batch) return;
+    const storeId = stringField(recorded.metadata, 'storeId');
+    const terminalId = stringField(recorded.metadata, 'terminalId');
+    if (storeId === undefined || terminalId === undefined) return;
+    const closedAt = event.data.dinteroAt ?? event.data.at;
+    const businessDay =
+      stringField(recorded.metadata, 'businessDay') ?? localDate(closedAt, this.storeDoc(storeId).timeZone);
+    this.changeTerminal(storeId, terminalId, position, put, (doc) =>
+      closeBatch(doc, { operationId, businessDay, batch: event.data.batch!, closedAt }),
+    );
+  }
+
+  /**
+   * Changes a terminal's document outside its projection's facts (its batch), and writes the store day of the
+   * terminal's last close again when that close changed.
+   */
+  private changeTerminal(
+    storeId: string,
+    terminalId: string,
+    position: string,
+    put: Put,
+    change: (doc: TerminalDoc) => TerminalDoc,
+  ): void {
+    const key = `${storeId}.${terminalId}`;
+    const held = this.terminals.get(key);
+    const current = held ?? emptyTerminal(storeId, terminalId);
+    const next = change(current);
+    if (next === current || this.alreadyApplied(`terminal:${key}`, held?.position)) return;
+    this.terminals.set(key, { ...next, position });
+    this.terminalsOf(storeId).add(key);
+    this.terminalStores.set(terminalId, storeId);
+    put({ model: 'terminal', key, doc: this.terminals.get(key)! });
+    const close = next.lastClose;
+    if (!close || close === current.lastClose) return;
+    const dayKey = `${storeId}.${close.businessDay}`;
+    const day = this.days.get(dayKey) ?? emptyStoreDay(storeId, close.businessDay, this.storeDoc(storeId).timeZone);
+    if (this.alreadyApplied(`store-day:${dayKey}`, this.days.get(dayKey)?.position)) return;
+    const doc = { ...withClose(day, close), position };
+    this.days.set(dayKey, doc);
+    put({ model: 'store-day', key: dayKey, doc });
   }
 
   /**
@@ -219,7 +296,7 @@ export class ReadModelProjector {
     paymentId: string,
     event: PaymentEvent,
     readBack: boolean,
-  ): { payment: PaymentContext | undefined; refundAmount: number } {
+  ): { payment: PaymentContext | undefined; refundAmount: number; refundTerminalId?: string } {
     if (event.type === 'PaymentRequested' && !this.payments.has(paymentId)) {
       const { storeId, terminalId, amount, currency } = event.data;
       this.payments.set(paymentId, {
@@ -234,17 +311,21 @@ export class ReadModelProjector {
     }
     const payment = this.payments.get(paymentId);
     let refundAmount = 0;
+    let refundTerminalId: string | undefined;
     if (!payment) return { payment, refundAmount };
     switch (event.type) {
       case 'RefundRequested':
-        payment.refunds.set(event.data.refundId, event.data.amount);
+        payment.refunds.set(event.data.refundId, { amount: event.data.amount, terminalId: event.data.terminalId });
         break;
       case 'RefundSucceeded':
-      case 'RefundFailed':
-        refundAmount = payment.refunds.get(event.data.refundId) ?? 0;
+      case 'RefundFailed': {
+        const refund = payment.refunds.get(event.data.refundId);
+        refundAmount = refund?.amount ?? 0;
+        refundTerminalId = refund?.terminalId;
         payment.refunds.delete(event.data.refundId);
         if (!readBack) this.forgetIfDone(paymentId, payment);
         break;
+      }
       default:
         if (endsPayment(event.type)) {
           payment.ended = true;
@@ -252,7 +333,7 @@ export class ReadModelProjector {
           else this.forgetIfDone(paymentId, payment);
         }
     }
-    return { payment, refundAmount };
+    return { payment, refundAmount, ...(refundTerminalId ? { refundTerminalId } : {}) };
   }
 
   /** Memory follows the open payments: an ended, released payment with no refund under way is dropped. */

@@ -27,6 +27,63 @@ export interface RefundOutcome {
   readonly at: string;
 }
 
+/** A terminal batch's figures, amounts in minor units: what the terminal reports, or what the log recorded. */
+export interface BatchFigures {
+  /** Purchases: captures (the terminal's count, or the log's). */
+  readonly purchasesCount: number;
+  /** Their sum, in minor units. */
+  readonly purchasesAmount: number;
+  /** Reversals: refunds done at the terminal. */
+  readonly reversalsCount: number;
+  /** Their sum, in minor units. */
+  readonly reversalsAmount: number;
+}
+
+/** Where a close disagrees with the log: the terminal's figure minus the log's, for each field that differs. */
+export interface BatchDifferences {
+  /** Purchases the terminal counted beyond the log's (negative: fewer). */
+  readonly purchasesCount?: number;
+  /** In minor units. */
+  readonly purchasesAmount?: number;
+  /** Reversals the terminal counted beyond the log's (negative: fewer). */
+  readonly reversalsCount?: number;
+  /** In minor units. */
+  readonly reversalsAmount?: number;
+}
+
+/** What the log recorded on a terminal since its last close (captures, and refunds done at the terminal). */
+export interface OpenBatch extends BatchFigures {
+  /** When the batch opened: the last close's time (Dintero's), absent before the terminal's first close. */
+  readonly since?: string;
+}
+
+/**
+ * A terminal's end-of-day close beside the log: the terminal's own batch totals, and what the log recorded on
+ * the terminal in the same batch (captures and refunds Dintero dates after the terminal's previous close and
+ * up to this one). A difference is a mismatch for finance to look at.
+ */
+export interface TerminalClose {
+  readonly terminalId: string;
+  /** The end-of-day operation. */
+  readonly operationId: string;
+  /** The store day it closes (a nightly close's), else the local day it ran. */
+  readonly businessDay: string;
+  /** The terminal's batch number. */
+  readonly batchId?: string;
+  /** When the terminal closed the batch (Dintero's time). */
+  readonly closedAt: string;
+  /** The batch's window as the terminal gives it. */
+  readonly startOfDayAt?: string;
+  /** The terminal's figures. */
+  readonly terminal: BatchFigures;
+  /** The log's figures for the same batch. */
+  readonly recorded: BatchFigures;
+  /** The terminal and the log disagree. */
+  readonly mismatch: boolean;
+  /** Where they disagree, field by field (terminal minus log). */
+  readonly differences?: BatchDifferences;
+}
+
 export interface DayCounts {
   /** The local day (the store's time zone) these counts are for. */
   readonly date: string;
@@ -65,6 +122,10 @@ export interface TerminalDoc {
   readonly lastHeardAt?: string;
   /** The terminal's counts for its store's latest local day with a payment. */
   readonly today?: DayCounts;
+  /** What the log recorded on the terminal since its last end-of-day close. */
+  readonly openBatch?: OpenBatch;
+  /** Its last end-of-day close, beside the log. */
+  readonly lastClose?: TerminalClose;
   /** The log position this document reflects, as a decimal string (it is a 64-bit number). */
   readonly position: string;
 }
@@ -137,6 +198,10 @@ export interface StoreDayDoc {
   >;
   /** Money captured after its payment had ended (cancelled, timed out): each must be refunded. */
   readonly lateCaptures: readonly LateCapture[];
+  /** The day's end-of-day closes by terminal, each beside the log; absent before the first. */
+  readonly closes?: Readonly<Record<string, TerminalClose>>;
+  /** How many of those disagree with the log. */
+  readonly closeMismatches?: number;
   readonly position: string;
 }
 

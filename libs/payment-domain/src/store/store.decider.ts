@@ -27,7 +27,15 @@ export interface StoreDetails {
   readonly currencies?: readonly string[];
   /** Dintero's own id of the store (e.g. `P11223351-0026`), once the store exists at Dintero. */
   readonly dinteroStoreId?: string;
+  /**
+   * The local time (`HH:MM`, in `timeZone`) its terminals close their day (end-of-day), every day; a time
+   * before noon closes the day before. Absent on stores registered before it was kept: 23:30.
+   */
+  readonly endOfDayTime?: string;
 }
+
+/** When a store's terminals close their day when it does not say. */
+export const DEFAULT_END_OF_DAY_TIME = '23:30';
 
 /** A registered terminal: deactivated or not here, and the device behind it at Dintero when it is known. */
 export interface RegisteredTerminal {
@@ -135,6 +143,7 @@ function registerStore({ data }: Extract<StoreCommand, { type: 'RegisterStore' }
     timeZone,
     ...(currencies === undefined ? {} : { currencies }),
     ...dinteroStoreIdOf(data, state),
+    endOfDayTime: endOfDayTimeOf(data, state),
   };
   const at = requireInstant(data.at, 'at');
   if (state.status === 'unregistered') return [{ type: 'StoreRegistered', data: { ...details, at } }];
@@ -144,8 +153,22 @@ function registerStore({ data }: Extract<StoreCommand, { type: 'RegisterStore' }
     current.payoutDestinationId === details.payoutDestinationId &&
     current.timeZone === details.timeZone &&
     current.currencies?.join() === details.currencies?.join() &&
-    current.dinteroStoreId === details.dinteroStoreId;
+    current.dinteroStoreId === details.dinteroStoreId &&
+    (current.endOfDayTime ?? DEFAULT_END_OF_DAY_TIME) === details.endOfDayTime;
   return unchanged ? [] : [{ type: 'StoreDetailsChanged', data: { ...details, at } }];
+}
+
+/** The store's close time: the one given, or the one it had, or the default. */
+function endOfDayTimeOf(data: StoreRegistration, state: StoreState): string {
+  const time =
+    data.endOfDayTime ??
+    (state.status === 'registered' ? state.details.endOfDayTime : undefined) ??
+    DEFAULT_END_OF_DAY_TIME;
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(time))
+    throw new DomainError('VALIDATION_FAILED', `endOfDayTime ${JSON.stringify(time)} is not a time of day HH:MM`, {
+      field: 'endOfDayTime',
+    });
+  return time;
 }
 
 /** Dintero's id of the store: the one given, or the one it had. */

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Expose, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -17,6 +17,26 @@ export function EnvInt(name: string, { min, max }: { min: number; max?: number }
     IsInt(),
     Min(min),
     ...(max === undefined ? [] : [Max(max)]),
+  );
+}
+
+/**
+ * A yes/no setting read from the environment variable `name`: `true` or `1`, `false` or `0`; unset keeps the
+ * default, anything else is refused. It reads the variable's own text: the implicit conversion that numbers
+ * need would have made any non-empty text, `false` too, `true` already.
+ */
+export function EnvBool(name: string): PropertyDecorator {
+  const parse = ({ obj }: { obj: Record<string, unknown> }) => {
+    const text = obj[name];
+    if (text === undefined || text === '') return undefined;
+    if (text === 'true' || text === '1') return true;
+    if (text === 'false' || text === '0') return false;
+    return text;
+  };
+  return applyDecorators(
+    Expose({ name }),
+    Transform(parse, { toClassOnly: true }),
+    IsBoolean({ message: `${name} must be true or false` }),
   );
 }
 

@@ -30,6 +30,18 @@ function create(registry: Registry) {
       labelNames: ['result'] as const,
       registers,
     }),
+    nightlyCloses: new Counter({
+      name: 'payments_nightly_closes_total',
+      help: "Terminals' nightly closes that came due, by what this instance did (started; recorded: the log had it already; busy: a payment or refund held the terminal; failed: could not start it)",
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    nightlyCloseTerminals: new Gauge({
+      name: 'payments_nightly_close_terminals',
+      help: "Terminals whose day's close is due now, by state (completed; running; waiting: to start, or to start again after a busy terminal or a failed attempt; failed: every attempt failed)",
+      labelNames: ['state'] as const,
+      registers,
+    }),
     flaggedForReview: new Counter({
       name: 'payments_flagged_for_review_total',
       help: 'Payments whose outcome Dintero kept reporting as UNKNOWN past the deadline, handed to a person',

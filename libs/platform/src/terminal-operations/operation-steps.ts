@@ -10,12 +10,15 @@ import {
   operationDecider,
   operationFinished,
   operationStream,
+  terminalDecider,
+  terminalStream,
   type EndOfDayBatch,
+  type OperationRequestedData,
   type ExistingOperation,
   type OperationCommand,
   type OperationState,
 } from '@app/payment-domain';
-import { releaseClaim } from '../claims/terminal-claims';
+import { recordUnderClaim, releaseClaim } from '../claims/terminal-claims';
 
 const logger = new Logger('TerminalOperations');
 
@@ -24,11 +27,11 @@ const DEFAULT_RETRY_AFTER_MS = 5_000;
 
 /** The metadata of an operation's events: who asks, under which correlation id, about which terminal. */
 export function operationMetadata(
-  operation: Pick<ExistingOperation, 'operationId' | 'storeId' | 'terminalId'>,
+  operation: Pick<ExistingOperation, 'operationId' | 'storeId' | 'terminalId' | 'businessDay'>,
   correlationId: string,
   extra: Record<string, string> = {},
 ): EventMetadata {
-  const { operationId, storeId, terminalId } = operation;
+  const { operationId, storeId, terminalId, businessDay } = operation;
   return {
     correlationId,
     causationId: correlationId,
@@ -36,8 +39,47 @@ export function operationMetadata(
     operationId,
     storeId,
     terminalId,
+    // A nightly close's store day: the read models date its close by it.
+    ...(businessDay ? { businessDay } : {}),
     ...extra,
   };
+}
+
+/**
+ * Starts an operation: claims its terminal (as a payment does: refused with `TERMINAL_BUSY` while a payment,
+ * refund or another operation holds it), records the request, and sends it to Dintero. Each step is safe to
+ * repeat with the same request (the claim and the request are the operation's, by its id).
+ */
+export async function startOperation(
+  store: EventStore,
+  dintero: DinteroClient,
+  request: OperationRequestedData,
+  correlationId: string,
+): Promise<ExistingOperation> {
+  const { operationId, storeId, terminalId, claimId, requestedAt, expiresAt } = request;
+  const metadata = operationMetadata(request, correlationId);
+  await handleCommand(
+    store,
+    terminalStream(terminalId),
+    terminalDecider,
+    {
+      type: 'ClaimTerminal',
+      data: {
+        terminalId,
+        claimId,
+        kind: 'operation',
+        paymentId: operationId,
+        storeId,
+        claimedAt: requestedAt,
+        expiresAt,
+      },
+    },
+    { metadata },
+  );
+  const { state } = await recordUnderClaim(store, { terminalId, claimId }, metadata, () =>
+    record(store, operationId, { type: 'RequestOperation', data: request }, metadata),
+  );
+  return (await submitOperation(store, dintero, state as ExistingOperation, metadata)) as ExistingOperation;
 }
 
 function record(store: EventStore, operationId: string, command: OperationCommand, metadata: EventMetadata) {

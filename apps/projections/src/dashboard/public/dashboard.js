@@ -415,6 +415,23 @@ function problems(now) {
             `). Refund it: payment ${late.paymentId}.`,
           ],
         });
+    for (const date of recent)
+      for (const close of Object.values(days.get(date).closes ?? {}))
+        if (close.mismatch)
+          found.push({
+            rank: 0,
+            kind: 'close-mismatch',
+            key: `close:${storeId}:${close.terminalId}:${close.operationId}`,
+            since: close.closedAt,
+            parts: [
+              link(terminalAnchor(storeId, close.terminalId), `${name} · ${close.terminalId}`),
+              `: its end of day ${close.businessDay}${close.batchId ? ` (batch ${close.batchId})` : ''} differs from the log: `,
+              batchText(close.terminal, 'the terminal'),
+              '; ',
+              batchText(close.recorded, 'the log'),
+              '.',
+            ],
+          });
     const declines = declineRate(storeId, days);
     if (declines)
       found.push({
@@ -429,6 +446,16 @@ function problems(now) {
       });
   }
   return found.sort((a, b) => a.rank - b.rank || a.since.localeCompare(b.since) || a.key.localeCompare(b.key));
+}
+
+/** A batch's figures in words: "the terminal: 3 purchases (135.00), 1 refund (5.00)". */
+function batchText(figures, whose) {
+  const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+  const amount = (minor) => (minor / 100).toFixed(2);
+  return (
+    `${whose}: ${count(figures.purchasesCount, 'purchase', 'purchases')} (${amount(figures.purchasesAmount)}), ` +
+    `${count(figures.reversalsCount, 'refund', 'refunds')} (${amount(figures.reversalsAmount)})`
+  );
 }
 
 /**

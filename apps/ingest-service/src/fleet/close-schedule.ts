@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The instant a local wall time has in a time zone (a time skipped by a daylight-saving change is taken an
+ * hour on). Two passes over `Intl`'s offsets, which are the time-zone database itself: for this one
+ * conversion a date library would add nothing but a dependency.
+ */
+export function zonedInstant(date: string, time: string, timeZone: string): number {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  const [hour, minute] = time.split(':').map(Number) as [number, number];
+  const wall = Date.UTC(year, month - 1, day, hour, minute);
+  const first = wall - offsetMs(wall, timeZone);
+  return wall - offsetMs(first, timeZone);
+}
+
+function offsetMs(instant: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(new Date(instant));
+  const part = (type: string) => Number(parts.find((each) => each.type === type)?.value);
+  const asUtc = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+  return asUtc - Math.floor(instant / 1000) * 1000;
+}
+
+/** The local date (YYYY-MM-DD) of an instant in a time zone. */
+export function localDateOf(instant: number, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    new Date(instant),
+  );
+}
+
+function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** When a store day's close runs: at `endOfDayTime` that day, or the next morning for a time before noon. */
+export function closeTime(businessDay: string, endOfDayTime: string, timeZone: string): number {
+  const nextMorning = Number(endOfDayTime.slice(0, 2)) < 12;
+  return zonedInstant(nextMorning ? addDays(businessDay, 1) : businessDay, endOfDayTime, timeZone);
+}
+
+/**
+ * The latest store day whose close time has come by `now`: the close that is due (or done). A close missed
+ * while the engine was down is still this one when it comes back, until the next day's close time.
+ */
+export function dueClose(
+  timeZone: string,
+  endOfDayTime: string,
+  now: number,
+): { readonly businessDay: string; readonly closeAt: number } {
+  const today = localDateOf(now, timeZone);
+  for (const back of [0, 1, 2]) {
+    const businessDay = addDays(today, -back);
+    const closeAt = closeTime(businessDay, endOfDayTime, timeZone);
+    if (closeAt <= now) return { businessDay, closeAt };
+  }
+  // Unreachable: the close two days back is always past.
+  throw new Error(`no close due for ${timeZone} ${endOfDayTime}`);
+}
+
+/**
+ * The id of a terminal's nightly close of a day, attempt by attempt: the same on every instance and after a
+ * restart, so that the close is recorded (and sent to Dintero, whose Idempotency-Key it is) once. A UUID in
+ * form (version 8, RFC 9562's custom one) from a SHA-256 of what it closes.
+ */
+export function closeOperationId(storeId: string, terminalId: string, businessDay: string, attempt: number): string {
+  const hex = createHash('sha256')
+    .update(`nightly-close\n${storeId}\n${terminalId}\n${businessDay}\n${attempt}`)
+    .digest('hex');
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** How long after the store's close time a terminal closes: spread over `spreadMs`, the same every night. */
+export function spreadOffsetMs(storeId: string, terminalId: string, spreadMs: number): number {
+  if (spreadMs <= 0) return 0;
+  const hash = createHash('sha256').update(`${storeId}\n${terminalId}`).digest();
+  return hash.readUInt32BE(0) % spreadMs;
+}

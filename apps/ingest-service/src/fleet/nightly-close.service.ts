@@ -1,0 +1,270 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
+import { EVENT_STORE, readState, type EventStore, type RecordedEvent } from '@app/event-store';
+import { NATS_CONNECTION } from '@app/messaging';
+import {
+  DEFAULT_END_OF_DAY_TIME,
+  DomainError,
+  asDomainEvent,
+  operationDecider,
+  operationStream,
+  storeDecider,
+  type OperationStatus,
+  type StoreState,
+} from '@app/payment-domain';
+import type { Registry } from 'prom-client';
+import {
+  LOG_SUBSCRIPTIONS,
+  METRICS_REGISTRY,
+  paymentMetrics,
+  startOperation,
+  type LogSubscriptions,
+  type PaymentMetrics,
+} from '@app/platform';
+import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
+import { closeOperationId, dueClose, spreadOffsetMs } from './close-schedule';
+import { LeasedLogService } from './leased-log-worker';
+
+const CORRELATION_ID = 'nightly-close';
+
+/** A terminal's close of one day: its latest attempt, how that stands, and when it may be tried again. */
+interface CloseAttempt {
+  readonly businessDay: string;
+  readonly attempt: number;
+  /** The operation's status, or `busy`: not started, a payment or refund held the terminal. */
+  readonly status: OperationStatus | 'busy';
+  /** Not before then: after a busy terminal, or an attempt that did not complete. */
+  readonly notBefore: number;
+}
+
+/** Closes older than this are forgotten: only the latest due day's close is ever started. */
+const KEEP_DAYS_MS = 3 * 86_400_000;
+/** How soon a close of a busy terminal is tried again. */
+const BUSY_RETRY_MS = 15_000;
+
+/**
+ * Every night, at each store's `endOfDayTime` (its time zone), closes the day of each of its terminals that
+ * is in use (not deactivated, `ACTIVE` at Dintero): an `end_of_day` operation, spread over
+ * `NIGHTLY_CLOSE_SPREAD_SECONDS` and at most `NIGHTLY_CLOSE_MAX_PER_SECOND`. A terminal busy with a payment or
+ * refund is closed once it is free; a close that ended without completing (`timed_out`, `failed`, …) is tried
+ * again after `NIGHTLY_CLOSE_RETRY_SECONDS`, up to `NIGHTLY_CLOSE_MAX_ATTEMPTS`.
+ *
+ * Each close has an id made from the store, the terminal, the day and the attempt, the same on every instance
+ * and after a restart, and is started only when the log has no operation of that id: so it runs once, however
+ * many ingest instances run, and a close that came due while the engine was down runs when it is back (until
+ * the next day's close time, when that day's close is the one due).
+ */
+@Injectable()
+export class NightlyClose extends LeasedLogService {
+  private readonly stores = new Map<string, StoreState>();
+  /** When each terminal (`{storeId}.{terminalId}`) was registered: a close before that is none of its. */
+  private readonly registeredAt = new Map<string, number>();
+  /** Closes by `{storeId}.{terminalId}.{day}`, and which close each operation id is. */
+  private readonly closes = new Map<string, CloseAttempt>();
+  private readonly closeOf = new Map<string, { readonly key: string; readonly attempt: number }>();
+  private readonly metrics: PaymentMetrics;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
+    @Inject(INGEST_CONFIG) private readonly config: IngestServiceConfig,
+    @Inject(NATS_CONNECTION) nats: NatsConnection,
+    @Inject(LOG_SUBSCRIPTIONS) subscriptions: LogSubscriptions,
+    @Inject(METRICS_REGISTRY) registry: Registry,
+  ) {
+    super(
+      {
+        name: 'nightly-close',
+        streamPrefixes: ['store-', 'operation-'],
+        intervalMs: config.nightlyCloseCheckMs,
+        natsPrefix: config.natsPrefix,
+        leaseMs: config.reconcilerLeaseSeconds * 1000,
+      },
+      { store, nats, subscriptions },
+      new Logger(NightlyClose.name),
+    );
+    this.metrics = paymentMetrics(registry);
+  }
+
+  protected get enabled(): boolean {
+    return this.config.reconcilerEnabled && this.config.nightlyCloseEnabled;
+  }
+
+  protected onEvent(record: RecordedEvent): void {
+    const known = asDomainEvent(record);
+    if (known?.stream === 'store') {
+      const state = this.stores.get(known.id) ?? storeDecider.initialState;
+      this.stores.set(known.id, storeDecider.evolve(state, known.event));
+      if (known.event.type === 'TerminalRegistered' || known.event.type === 'TerminalReactivated')
+        this.registeredAt.set(`${known.id}.${known.event.data.terminalId}`, Date.parse(known.event.data.at));
+      return;
+    }
+    if (known?.stream !== 'operation') return;
+    const { event, id } = known;
+    if (event.type === 'OperationRequested') {
+      const { storeId, terminalId, businessDay, requestedBy } = event.data;
+      if (businessDay === undefined || requestedBy !== CORRELATION_ID) return;
+      const attempt = this.attemptOf(id, storeId, terminalId, businessDay);
+      if (attempt === undefined) return;
+      const key = `${storeId}.${terminalId}.${businessDay}`;
+      this.closeOf.set(id, { key, attempt });
+      const current = this.closes.get(key);
+      if (!current || current.attempt <= attempt)
+        this.closes.set(key, { businessDay, attempt, status: 'requested', notBefore: 0 });
+      return;
+    }
+    const of = this.closeOf.get(id);
+    const current = of && this.closes.get(of.key);
+    // Another attempt's news (an older one ending late) leaves the latest attempt as it is.
+    if (!of || !current || current.attempt !== of.attempt) return;
+    if (event.type === 'OperationCompleted') this.closes.set(of.key, { ...current, status: 'completed' });
+    else if (event.type === 'OperationEnded') {
+      const notBefore = Date.parse(event.data.at) + this.config.nightlyCloseRetrySeconds * 1000;
+      this.closes.set(of.key, { ...current, status: event.data.outcome, notBefore });
+    }
+  }
+
+  /** Which attempt of the store day's close the operation is, if it is one of them. */
+  private attemptOf(operationId: string, storeId: string, terminalId: string, businessDay: string) {
+    for (let attempt = 1; attempt <= this.config.nightlyCloseMaxAttempts; attempt++)
+      if (closeOperationId(storeId, terminalId, businessDay, attempt) === operationId) return attempt;
+    return undefined;
+  }
+
+  /** Forgets closes of days long past, so that memory stays bounded by the fleet, not by its history. */
+  private prune(now: number): void {
+    const oldest = new Date(now - KEEP_DAYS_MS).toISOString().slice(0, 10);
+    for (const [key, close] of this.closes) if (close.businessDay < oldest) this.closes.delete(key);
+    for (const [operationId, { key }] of this.closeOf) if (!this.closes.has(key)) this.closeOf.delete(operationId);
+  }
+
+  protected async tick(): Promise<void> {
+    const now = Date.now();
+    this.prune(now);
+    const due = this.dueCloses(now);
+    const counts = { completed: 0, running: 0, waiting: 0, failed: 0 };
+    for (const { key } of due) counts[this.stateOf(key, now)] += 1;
+    for (const [state, count] of Object.entries(counts)) this.metrics.nightlyCloseTerminals.set({ state }, count);
+    let budget = Math.max(
+      1,
+      Math.floor((this.config.nightlyCloseMaxPerSecond * this.config.nightlyCloseCheckMs) / 1000),
+    );
+    for (const close of due) {
+      if (budget <= 0 || this.worker.isStopped) return;
+      const attempt = this.nextAttempt(close.key, now);
+      if (attempt === undefined || !(await this.worker.mayTake(`nightly-close.${close.key}`))) continue;
+      budget -= 1;
+      await this.close({ ...close, attempt }, now);
+    }
+  }
+
+  /** Every terminal in use whose day's close time (with its spread) has come: the closes due now. */
+  private dueCloses(now: number) {
+    const due: { storeId: string; terminalId: string; businessDay: string; key: string; dinteroTerminalId: string }[] =
+      [];
+    for (const [storeId, state] of this.stores) {
+      if (state.status !== 'registered') continue;
+      const { timeZone, endOfDayTime = DEFAULT_END_OF_DAY_TIME } = state.details;
+      const { businessDay, closeAt } = dueClose(timeZone, endOfDayTime, now);
+      for (const [terminalId, terminal] of Object.entries(state.terminals)) {
+        if (!terminal.active || (terminal.dintero && terminal.dintero.status !== 'ACTIVE')) continue;
+        // A terminal registered (or taken back into use) after the close time has no day to close yet.
+        if ((this.registeredAt.get(`${storeId}.${terminalId}`) ?? 0) > closeAt) continue;
+        const spread = spreadOffsetMs(storeId, terminalId, this.config.nightlyCloseSpreadSeconds * 1000);
+        if (now < closeAt + spread) continue;
+        const key = `${storeId}.${terminalId}.${businessDay}`;
+        due.push({
+          storeId,
+          terminalId,
+          businessDay,
+          key,
+          dinteroTerminalId: terminal.dintero?.dinteroTerminalId ?? terminalId,
+        });
+      }
+    }
+    return due;
+  }
+
+  /** Where a due close stands, for the gauge: closed, under way, waiting to start (again), or given up. */
+  private stateOf(key: string, now: number): 'completed' | 'running' | 'waiting' | 'failed' {
+    const close = this.closes.get(key);
+    if (close?.status === 'completed') return 'completed';
+    if (close && ['requested', 'submitting', 'deferred', 'pending'].includes(close.status)) return 'running';
+    return this.nextAttempt(key, now) === undefined && close !== undefined ? 'failed' : 'waiting';
+  }
+
+  /** The attempt to start now, if any: the first, or the next after one that did not complete. */
+  private nextAttempt(key: string, now: number): number | undefined {
+    const close = this.closes.get(key);
+    if (!close) return 1;
+    if (now < close.notBefore) return undefined;
+    if (close.status === 'busy') return close.attempt;
+    if (!ENDED_WITHOUT_CLOSING.has(close.status)) return undefined;
+    return close.attempt < this.config.nightlyCloseMaxAttempts ? close.attempt + 1 : undefined;
+  }
+
+  private async close(
+    target: {
+      storeId: string;
+      terminalId: string;
+      businessDay: string;
+      attempt: number;
+      key: string;
+      dinteroTerminalId: string;
+    },
+    now: number,
+  ): Promise<void> {
+    const { storeId, terminalId, businessDay, attempt, key, dinteroTerminalId } = target;
+    const operationId = closeOperationId(storeId, terminalId, businessDay, attempt);
+    const log = { storeId, terminalId, operationId, businessDay, attempt, correlationId: CORRELATION_ID };
+    // Recorded already (by another instance, or before a restart, and not yet followed here): not again.
+    const { state: recorded } = await readState(this.store, operationStream(operationId), operationDecider);
+    if (recorded.status !== 'none') {
+      this.metrics.nightlyCloses.inc({ result: 'recorded' });
+      this.closeOf.set(operationId, { key, attempt });
+      const notBefore = now + this.config.nightlyCloseRetrySeconds * 1000;
+      this.closes.set(key, { businessDay, attempt, status: recorded.status, notBefore });
+      return;
+    }
+    const requestedAt = new Date(now);
+    try {
+      const started = await startOperation(
+        this.store,
+        this.dintero,
+        {
+          operationId,
+          storeId,
+          terminalId,
+          dinteroTerminalId,
+          operation: 'end_of_day',
+          claimId: operationId,
+          requestedBy: CORRELATION_ID,
+          requestedAt: requestedAt.toISOString(),
+          expiresAt: new Date(now + this.config.operationClaimSeconds * 1000).toISOString(),
+          businessDay,
+        },
+        CORRELATION_ID,
+      );
+      this.closeOf.set(operationId, { key, attempt });
+      if (this.closes.get(key)?.status !== 'completed')
+        this.closes.set(key, { businessDay, attempt, status: started.status, notBefore: 0 });
+      this.metrics.nightlyCloses.inc({ result: 'started' });
+      this.logger.log({ ...log, status: started.status }, 'nightly close started');
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'TERMINAL_BUSY') {
+        // A payment or refund holds the terminal: closed once it is free.
+        this.metrics.nightlyCloses.inc({ result: 'busy' });
+        this.closes.set(key, { businessDay, attempt, status: 'busy', notBefore: now + BUSY_RETRY_MS });
+        return;
+      }
+      const notBefore = now + this.config.nightlyCloseRetrySeconds * 1000;
+      this.closes.set(key, { businessDay, attempt, status: 'busy', notBefore });
+      this.metrics.nightlyCloses.inc({ result: 'failed' });
+      this.logger.warn({ ...log, err: error }, 'could not start a nightly close; trying again');
+    }
+  }
+}
+
+/** Closes that ended without the terminal closing its batch: tried again. */
+const ENDED_WITHOUT_CLOSING = new Set<CloseAttempt['status']>(['failed', 'timed_out', 'rejected', 'expired']);

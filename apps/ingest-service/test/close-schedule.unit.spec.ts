@@ -1,0 +1,43 @@
+import { closeOperationId, closeTime, dueClose, spreadOffsetMs, zonedInstant } from '../src/fleet/close-schedule';
+
+describe('the nightly close schedule', () => {
+  it('turns a local wall time into its instant, across daylight-saving changes', () => {
+    expect(new Date(zonedInstant('2026-12-01', '23:30', 'Europe/Oslo')).toISOString()).toBe('2026-12-01T22:30:00.000Z');
+    expect(new Date(zonedInstant('2026-07-01', '23:30', 'Europe/Oslo')).toISOString()).toBe('2026-07-01T21:30:00.000Z');
+    expect(new Date(zonedInstant('2026-03-29', '23:30', 'Europe/Oslo')).toISOString()).toBe('2026-03-29T21:30:00.000Z');
+    expect(new Date(zonedInstant('2026-12-01', '23:30', 'Pacific/Kiritimati')).toISOString()).toBe(
+      '2026-12-01T09:30:00.000Z',
+    );
+    expect(new Date(zonedInstant('2026-12-01', '00:15', 'America/New_York')).toISOString()).toBe(
+      '2026-12-01T05:15:00.000Z',
+    );
+  });
+  it('runs a close before noon on the next morning', () =>
+    expect(new Date(closeTime('2026-12-01', '02:00', 'Europe/Oslo')).toISOString()).toBe('2026-12-02T01:00:00.000Z'));
+  it('gives the latest day whose close has come, whatever the hour the engine looks', () => {
+    const at = (iso: string) => Date.parse(iso);
+    expect(dueClose('Europe/Oslo', '23:30', at('2026-12-01T22:29:00Z')).businessDay).toBe('2026-11-30');
+    expect(dueClose('Europe/Oslo', '23:30', at('2026-12-01T22:30:00Z'))).toEqual({
+      businessDay: '2026-12-01',
+      closeAt: at('2026-12-01T22:30:00Z'),
+    });
+    // Down over the night, back in the morning: yesterday's close is still the one due.
+    expect(dueClose('Europe/Oslo', '23:30', at('2026-12-02T07:00:00Z')).businessDay).toBe('2026-12-01');
+    expect(dueClose('Europe/Oslo', '02:00', at('2026-12-02T00:59:00Z')).businessDay).toBe('2026-11-30');
+    expect(dueClose('Europe/Oslo', '02:00', at('2026-12-02T01:00:00Z')).businessDay).toBe('2026-12-01');
+  });
+  it('names a close the same way every time, a UUID, another for another attempt', () => {
+    const first = closeOperationId('oslo', 'till-1', '2026-12-01', 1);
+    expect(first).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(closeOperationId('oslo', 'till-1', '2026-12-01', 1)).toBe(first);
+    expect(closeOperationId('oslo', 'till-1', '2026-12-01', 2)).not.toBe(first);
+    expect(closeOperationId('oslo', 'till-2', '2026-12-01', 1)).not.toBe(first);
+  });
+  it('spreads terminals over the spread, the same each night', () => {
+    const offsets = ['t1', 't2', 't3', 't4'].map((terminal) => spreadOffsetMs('oslo', terminal, 600_000));
+    expect(offsets.every((offset) => offset >= 0 && offset < 600_000)).toBe(true);
+    expect(new Set(offsets).size).toBe(4);
+    expect(spreadOffsetMs('oslo', 't1', 600_000)).toBe(offsets[0]);
+    expect(spreadOffsetMs('oslo', 't1', 0)).toBe(0);
+  });
+});

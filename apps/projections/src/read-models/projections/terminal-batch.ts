@@ -1,0 +1,97 @@
+import type { EndOfDayBatch } from '@app/payment-domain';
+import type {
+  BatchDifferences,
+  BatchFigures,
+  OpenBatch,
+  StoreDayDoc,
+  TerminalClose,
+  TerminalDoc,
+} from '../read-model.types';
+
+const NONE: BatchFigures = { purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 };
+const FIELDS = ['purchasesCount', 'purchasesAmount', 'reversalsCount', 'reversalsAmount'] as const;
+
+/**
+ * Counts a capture (`purchase`) or a refund done at the terminal (`reversal`) into the terminal's batch, by
+ * the time Dintero gives it: into the open batch, or into the last close when it happened before that close
+ * (its report reached the log after the close did), whose comparison is then made again.
+ */
+export function countInBatch(doc: TerminalDoc, kind: 'purchase' | 'reversal', amount: number, at: string): TerminalDoc {
+  const close = doc.lastClose;
+  const when = Date.parse(at);
+  const inClose =
+    close !== undefined &&
+    when <= Date.parse(close.closedAt) &&
+    (close.startOfDayAt === undefined || when >= Date.parse(close.startOfDayAt));
+  if (close && inClose)
+    return { ...doc, lastClose: compared({ ...close, recorded: add(close.recorded, kind, amount) }) };
+  const open: OpenBatch = doc.openBatch ?? { ...NONE };
+  return { ...doc, openBatch: { ...open, ...add(open, kind, amount) } };
+}
+
+/** The terminal's close of its open batch, beside what the log recorded; a new batch opens. */
+export function closeBatch(
+  doc: TerminalDoc,
+  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
+): TerminalDoc {
+  const { batch } = close;
+  const open = doc.openBatch ?? { ...NONE };
+  const record = compared({
+    terminalId: doc.terminalId,
+    operationId: close.operationId,
+    businessDay: close.businessDay,
+    ...(batch.batchId ? { batchId: batch.batchId } : {}),
+    closedAt: close.closedAt,
+    ...(batch.startOfDayAt ? { startOfDayAt: batch.startOfDayAt } : {}),
+    terminal: {
+      purchasesCount: batch.purchasesCount ?? 0,
+      purchasesAmount: batch.purchasesAmount ?? 0,
+      reversalsCount: batch.reversalsCount ?? 0,
+      reversalsAmount: batch.reversalsAmount ?? 0,
+    },
+    recorded: {
+      purchasesCount: open.purchasesCount,
+      purchasesAmount: open.purchasesAmount,
+      reversalsCount: open.reversalsCount,
+      reversalsAmount: open.reversalsAmount,
+    },
+    mismatch: false,
+  });
+  return { ...doc, lastClose: record, openBatch: { ...NONE, since: close.closedAt } };
+}
+
+/** The store day with the terminal's close in it (a later comparison of the same close replaces it). */
+export function withClose(day: StoreDayDoc, close: TerminalClose): StoreDayDoc {
+  const closes = { ...day.closes, [close.terminalId]: close };
+  return { ...day, closes, closeMismatches: Object.values(closes).filter((each) => each.mismatch).length };
+}
+
+function add(figures: BatchFigures, kind: 'purchase' | 'reversal', amount: number): BatchFigures {
+  return kind === 'purchase'
+    ? {
+        ...pick(figures),
+        purchasesCount: figures.purchasesCount + 1,
+        purchasesAmount: figures.purchasesAmount + amount,
+      }
+    : {
+        ...pick(figures),
+        reversalsCount: figures.reversalsCount + 1,
+        reversalsAmount: figures.reversalsAmount + amount,
+      };
+}
+
+function pick(figures: BatchFigures): BatchFigures {
+  const { purchasesCount, purchasesAmount, reversalsCount, reversalsAmount } = figures;
+  return { purchasesCount, purchasesAmount, reversalsCount, reversalsAmount };
+}
+
+function compared(close: TerminalClose): TerminalClose {
+  const differences: { -readonly [Field in keyof BatchDifferences]: number } = {};
+  for (const field of FIELDS) {
+    const difference = close.terminal[field] - close.recorded[field];
+    if (difference !== 0) differences[field] = difference;
+  }
+  const { differences: _before, ...rest } = close;
+  const mismatch = Object.keys(differences).length > 0;
+  return { ...rest, mismatch, ...(mismatch ? { differences } : {}) };
+}

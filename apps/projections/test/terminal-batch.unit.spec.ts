@@ -1,0 +1,83 @@
+import { emptyStoreDay } from '../src/read-models/projections/store-day.projection';
+import { emptyTerminal } from '../src/read-models/projections/terminal.projection';
+import { closeBatch, countInBatch, withClose } from '../src/read-models/projections/terminal-batch';
+
+const close = (purchasesCount: number, purchasesAmount: number) => ({
+  operationId: 'op-1',
+  businessDay: '2026-12-01',
+  closedAt: '2026-12-01T22:30:00.000Z',
+  batch: { batchId: '000007', purchasesCount, purchasesAmount, reversalsCount: 1, reversalsAmount: 500 },
+});
+
+describe("a terminal's batch beside the log", () => {
+  const open = [
+    ['purchase', 10_000, '2026-12-01T10:00:00.000Z'],
+    ['purchase', 2_000, '2026-12-01T11:00:00.000Z'],
+    ['reversal', 500, '2026-12-01T12:00:00.000Z'],
+  ] as const;
+  const counted = open.reduce(
+    (doc, [kind, amount, at]) => countInBatch(doc, kind, amount, at),
+    emptyTerminal('oslo', 'till-1'),
+  );
+
+  it('counts captures and refunds at the terminal into the open batch', () =>
+    expect(counted.openBatch).toEqual({
+      purchasesCount: 2,
+      purchasesAmount: 12_000,
+      reversalsCount: 1,
+      reversalsAmount: 500,
+    }));
+
+  it('compares a close with the log, and opens the next batch at it', () => {
+    const closed = closeBatch(counted, close(2, 12_000));
+    expect(closed.lastClose).toEqual({
+      terminalId: 'till-1',
+      operationId: 'op-1',
+      businessDay: '2026-12-01',
+      batchId: '000007',
+      closedAt: '2026-12-01T22:30:00.000Z',
+      terminal: { purchasesCount: 2, purchasesAmount: 12_000, reversalsCount: 1, reversalsAmount: 500 },
+      recorded: { purchasesCount: 2, purchasesAmount: 12_000, reversalsCount: 1, reversalsAmount: 500 },
+      mismatch: false,
+    });
+    expect(closed.openBatch).toEqual({
+      purchasesCount: 0,
+      purchasesAmount: 0,
+      reversalsCount: 0,
+      reversalsAmount: 0,
+      since: '2026-12-01T22:30:00.000Z',
+    });
+  });
+
+  it('flags a close that disagrees, field by field, terminal minus log', () => {
+    const closed = closeBatch(counted, close(3, 13_500));
+    expect(closed.lastClose).toMatchObject({
+      mismatch: true,
+      differences: { purchasesCount: 1, purchasesAmount: 1_500 },
+    });
+  });
+
+  it('adds a capture reported after the close but dated before it to that close, and compares again', () => {
+    const early = closeBatch(countInBatch(counted, 'purchase', 0, '2026-12-01T09:00:00.000Z'), close(3, 12_000));
+    expect(early.lastClose).toMatchObject({ mismatch: false });
+    const closedShort = closeBatch(counted, close(3, 13_000));
+    expect(closedShort.lastClose).toMatchObject({ mismatch: true });
+    const late = countInBatch(closedShort, 'purchase', 1_000, '2026-12-01T22:29:59.000Z');
+    expect(late.lastClose).toMatchObject({ mismatch: false, recorded: { purchasesCount: 3, purchasesAmount: 13_000 } });
+    expect(late.lastClose?.differences).toBeUndefined();
+    expect(late.openBatch?.purchasesCount).toBe(0);
+    const after = countInBatch(late, 'purchase', 700, '2026-12-01T22:31:00.000Z');
+    expect(after.openBatch?.purchasesAmount).toBe(700);
+    expect(after.lastClose).toBe(late.lastClose);
+  });
+
+  it("keeps each terminal's close on the store day and counts the mismatches", () => {
+    const day = emptyStoreDay('oslo', '2026-12-01', 'Europe/Oslo');
+    const good = closeBatch(counted, close(2, 12_000)).lastClose!;
+    const bad = { ...closeBatch(counted, close(9, 1)).lastClose!, terminalId: 'till-2' };
+    const both = withClose(withClose(day, good), bad);
+    expect(both.closeMismatches).toBe(1);
+    expect(Object.keys(both.closes ?? {})).toEqual(['till-1', 'till-2']);
+    expect(withClose(both, { ...bad, mismatch: false }).closeMismatches).toBe(0);
+  });
+});
