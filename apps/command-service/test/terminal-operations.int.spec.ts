@@ -18,7 +18,7 @@ describe('terminal operations', () => {
 
   beforeAll(async () => {
     engine = await startEngine({
-      sim: { SIM_OPERATION_DELAY_MS: '300', SIM_TERMINAL_DELAY_MS: '60000' },
+      sim: { SIM_OPERATION_DELAY_MS: '300', SIM_TERMINAL_DELAY_MS: '60000', SIM_TERMINAL_PROVISIONING_MS: '3600000' },
       ingest: { OPERATION_POLL_SECONDS: '1', OPERATION_RESEND_SECONDS: '1', RECONCILER_INTERVAL_MS: '100' },
       posClients: [HQ, OSLO],
     });
@@ -219,6 +219,34 @@ describe('terminal operations', () => {
     const again = await send();
     expect(again.body.operations[0]!.body.operationId).toBe(first.body.operations[0]!.body.operationId);
     await final(first.body.operations[0]!.body.operationId);
+  });
+
+  it('answers a store-wide operation per terminal: one Dintero has not ACTIVE is refused, the others run', async () => {
+    await engine.terminals('op-mixed', 'OP-M2');
+    // A device Dintero is still provisioning (PENDING) under the name OP-M1.
+    const pending = await engine.command.fetch('/v1/stores/op-mixed/terminals/OP-M1', {
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify({ deviceSerialNumber: 'SN-M1' }),
+    });
+    expect(pending.status).toBe(200);
+    const response = await engine.command.fetch('/v1/stores/op-mixed/operations', {
+      method: 'POST',
+      headers: { ...json, 'idempotency-key': randomUUID() },
+      body: JSON.stringify({ operation: 'send_logs' }),
+    });
+    const body = (await response.json()) as {
+      operations: { terminalId: string; status: number; body: Record<string, unknown> }[];
+    };
+    expect(body.operations).toEqual([
+      {
+        terminalId: 'OP-M1',
+        status: 422,
+        body: expect.objectContaining({ code: 'TERMINAL_NOT_ACTIVE_AT_DINTERO', dinteroStatus: 'PENDING' }),
+      },
+      { terminalId: 'OP-M2', status: 202, body: expect.objectContaining({ operationId: expect.any(String) }) },
+    ]);
+    await final(body.operations[1]!.body.operationId as string);
   });
 
   it('answers the same over NATS', async () => {

@@ -75,11 +75,13 @@ describe('the nightly close, reconciled against the log', () => {
       );
 
     let closes: Record<string, Record<string, unknown>> = {};
+    const byTerminal = (all: Record<string, Record<string, unknown>>) =>
+      Object.fromEntries(Object.values(all).map((close) => [close.terminalId as string, close]));
     await waitUntil(
       async () => {
         const doc = (await bucketContents(engine.prefix, 'storeDays'))[`${STORE}.${day}`] as
           { closes?: Record<string, Record<string, unknown>> } | undefined;
-        closes = doc?.closes ?? {};
+        closes = byTerminal(doc?.closes ?? {});
         return Object.keys(closes).length === 3;
       },
       30_000,

@@ -354,6 +354,19 @@ describe('replaying from the checkpoint after a crash', () => {
     expect(resumed.storeDay('oslo', '2026-11-24')).toEqual(whole.storeDay('oslo', '2026-11-24'));
     expect(resumed.terminal('oslo', 'T-1')).toEqual(whole.terminal('oslo', 'T-1'));
   });
+
+  it("counts a replayed capture once in its terminal's batch when the terminal already holds it", () => {
+    const events = [...store(), ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z')];
+    const whole = project(events);
+    const captureIndex = events.findIndex((e) => e.type === 'PaymentCaptured');
+    const resumed = new ReadModelProjector();
+    // KV holds every document through the whole run; the checkpoint is before the capture.
+    for (const change of whole.documents()) resumed.load(change);
+    resumed.rememberPayment(events.slice(0, captureIndex), events[captureIndex]!.position);
+    events.slice(captureIndex).forEach((e) => resumed.apply(e));
+    expect(whole.terminal('oslo', 'T-1')?.openBatch).toMatchObject({ purchasesCount: 1 });
+    expect(resumed.terminal('oslo', 'T-1')).toEqual(whole.terminal('oslo', 'T-1'));
+  });
 });
 
 describe('a crash between a terminal’s document and its store’s', () => {

@@ -74,10 +74,14 @@ describe("a terminal's batch beside the log", () => {
   it("keeps each terminal's close on the store day and counts the mismatches", () => {
     const day = emptyStoreDay('oslo', '2026-12-01', 'Europe/Oslo');
     const good = closeBatch(counted, close(2, 12_000)).lastClose!;
-    const bad = { ...closeBatch(counted, close(9, 1)).lastClose!, terminalId: 'till-2' };
+    const bad = { ...closeBatch(counted, close(9, 1)).lastClose!, terminalId: 'till-2', operationId: 'op-2' };
     const both = withClose(withClose(day, good), bad);
     expect(both.closeMismatches).toBe(1);
-    expect(Object.keys(both.closes ?? {})).toEqual(['till-1', 'till-2']);
+    expect(Object.values(both.closes ?? {}).map((each) => each.terminalId)).toEqual(['till-1', 'till-2']);
     expect(withClose(both, { ...bad, mismatch: false }).closeMismatches).toBe(0);
+    // The same terminal closed again the same day: both closes stay, and the first one's mismatch with them.
+    const again = withClose(both, { ...bad, operationId: 'op-3', mismatch: false });
+    expect(again.closeMismatches).toBe(1);
+    expect(Object.keys(again.closes ?? {})).toHaveLength(3);
   });
 });

@@ -275,6 +275,14 @@ describe('terminal enrollment at Dintero', () => {
       .when({ type: 'RegisterTerminal', data: { ...ref, enrollment: replaced, at } })
       .then([{ type: 'TerminalEnrolled', data: { ...ref, ...replaced, at } }]);
   });
+  it('refuses a second name for a device the store has under one name', () =>
+    spec
+      .given([registered, listed, enrolled])
+      .when({
+        type: 'RegisterTerminal',
+        data: { storeId: 'oslo-center', terminalId: 'till-2', enrollment: pending, at },
+      })
+      .thenFails('DINTERO_TERMINAL_TAKEN', { terminalId: 'till-1', dinteroTerminalId: device.dinteroTerminalId }));
   it('records a status change once, with the reason and the status before', () => {
     spec.given([registered, listed, enrolled]).when(status({})).then([activated]);
     spec.given([registered, listed, enrolled, activated]).when(status({})).thenNothing();

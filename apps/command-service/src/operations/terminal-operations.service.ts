@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { RequestValidationError } from '@app/platform';
+import { DomainError } from '@app/payment-domain';
+import { ProblemDetailsFilter, RequestValidationError } from '@app/platform';
 import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
 import type { CommandContext } from '../payments/command-context';
 import { RegistryService } from '../registry/registry.service';
@@ -22,6 +23,8 @@ export class StoreOperationsView {
 /** Operations for one terminal, or for each active terminal of a store, each at most once per key. */
 @Injectable()
 export class TerminalOperations {
+  private readonly problems = new ProblemDetailsFilter();
+
   constructor(
     private readonly handler: StartTerminalOperationHandler,
     private readonly idempotency: IdempotentRequests,
@@ -55,14 +58,22 @@ export class TerminalOperations {
       .sort();
     const operations: TerminalOperationAnswer[] = [];
     for (const terminalId of terminals) {
-      const answer = await this.idempotency.run(
-        context.client.id,
-        terminalKey(key, terminalId),
-        { storeId, terminalId, ...body },
-        { correlationId: context.correlationId, instance },
-        this.handler.steps(storeId, terminalId, body, context),
-      );
-      operations.push({ terminalId, status: answer.status, body: answer.body });
+      try {
+        const answer = await this.idempotency.run(
+          context.client.id,
+          terminalKey(key, terminalId),
+          { storeId, terminalId, ...body },
+          { correlationId: context.correlationId, instance },
+          this.handler.steps(storeId, terminalId, body, context),
+        );
+        operations.push({ terminalId, status: answer.status, body: answer.body });
+      } catch (error) {
+        // One terminal refused before anything was written (not ACTIVE at Dintero, say): the others go on, and
+        // the answer says why this one did not. A failure of the engine itself fails the request.
+        if (!(error instanceof DomainError)) throw error;
+        const problem = this.problems.toProblem(error, instance);
+        operations.push({ terminalId, status: problem.status, body: problem });
+      }
     }
     return { storeId, operations };
   }

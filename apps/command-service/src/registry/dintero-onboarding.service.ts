@@ -6,7 +6,13 @@ import {
   type DinteroClient,
   type DinteroTerminal,
 } from '@app/dintero';
-import { requireDinteroStatus, type StoreDetails, type TerminalEnrollment } from '@app/payment-domain';
+import {
+  DomainError,
+  requireDinteroStatus,
+  requireEnrollment,
+  type StoreDetails,
+  type TerminalEnrollment,
+} from '@app/payment-domain';
 
 /** Dintero could not be asked: nothing was recorded here, and the same request again finishes the work. */
 export class DinteroUnreachable extends HttpException {
@@ -149,12 +155,24 @@ export class DinteroOnboarding {
   }
 }
 
+/** Dintero answered with what the engine cannot record (a status it does not know, an overlong serial). */
+export class DinteroUnexpectedAnswer extends HttpException {
+  constructor(detail: string) {
+    super({ code: 'DINTERO_UNEXPECTED_ANSWER', detail: `${detail}. Nothing was recorded` }, 502);
+  }
+}
+
 export function enrollmentOf(terminal: DinteroTerminal): TerminalEnrollment {
-  return {
-    dinteroTerminalId: terminal.terminal_id,
-    deviceSerialNumber: terminal.device_serial_number,
-    ...(terminal.device_model ? { deviceModel: terminal.device_model } : {}),
-    status: requireDinteroStatus(terminal.status),
-    ...(terminal.status_reason ? { statusReason: terminal.status_reason } : {}),
-  };
+  try {
+    return requireEnrollment({
+      dinteroTerminalId: terminal.terminal_id,
+      deviceSerialNumber: terminal.device_serial_number,
+      ...(terminal.device_model ? { deviceModel: terminal.device_model } : {}),
+      status: requireDinteroStatus(terminal.status),
+      ...(terminal.status_reason ? { statusReason: terminal.status_reason } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    throw new DinteroUnexpectedAnswer(`Dintero's terminal ${terminal.terminal_id}: ${error.message}`);
+  }
 }

@@ -29,6 +29,7 @@ import { SubjectTokenPipe } from './subject-token.pipe';
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not application/json',
   429: 'RATE_LIMITED: more requests a minute than the key may make; retry after the time named',
   500: "EVENT_STORE_ACCESS_DENIED (the engine's log credentials), INTERNAL_ERROR",
+  502: "DINTERO_UNEXPECTED_ANSWER: Dintero's answer cannot be recorded (an unknown terminal status); nothing written",
   503: 'EVENT_STORE_UNAVAILABLE; DINTERO_UNAVAILABLE: nothing written, the same request again finishes it (Retry-After)',
 })
 @UseGuards(PosAuthGuard)

@@ -3,6 +3,8 @@ import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/eve
 import { isSubjectToken } from '@app/messaging';
 import {
   DomainError,
+  deviceTaken,
+  nameOfDevice,
   storeDecider,
   storeStream,
   terminalDecider,
@@ -12,7 +14,7 @@ import {
   type TerminalEnrollment,
 } from '@app/payment-domain';
 import { now } from '../clock';
-import { DinteroOnboarding, DinteroOnboardingRefused } from './dintero-onboarding.service';
+import { DinteroOnboarding } from './dintero-onboarding.service';
 import type { ImportSkipped, PutStoreDto, PutTerminalDto, RegisteredTerminalView, StoreView } from './registry.dto';
 
 type RegisteredStore = Extract<StoreState, { status: 'registered' }>;
@@ -72,7 +74,9 @@ export class RegistryService {
       body.deviceSerialNumber !== undefined
         ? await this.dintero.device(storeId, body.deviceSerialNumber, body.deviceModel)
         : await this.dintero.existing(storeId, body.dinteroTerminalId ?? terminalId);
-    assertDeviceFree(store, terminalId, enrollment);
+    // Checked again by the store's decider, where the log's expected revision settles a race of two names.
+    const taken = nameOfDevice(store, enrollment.dinteroTerminalId);
+    if (taken !== undefined && taken !== terminalId) throw deviceTaken(storeId, taken, enrollment.dinteroTerminalId);
     return storeView(await this.register(storeId, terminalId, enrollment, context));
   }
 
@@ -87,7 +91,7 @@ export class RegistryService {
     const skipped: ImportSkipped[] = [];
     for (const enrollment of await this.dintero.storeTerminals(storeId)) {
       const { dinteroTerminalId } = enrollment;
-      const registeredAs = nameOf(store, dinteroTerminalId);
+      const registeredAs = nameOfDevice(store, dinteroTerminalId);
       if (registeredAs !== undefined) {
         skipped.push({ dinteroTerminalId, reason: 'registered already', terminalId: registeredAs });
         continue;
@@ -173,25 +177,6 @@ export class RegistryService {
       metadata: metadata(context, { storeId, ...(terminalId ? { terminalId } : {}) }),
     });
   }
-}
-
-/** Two names for one device would let two payments prompt on it at once: refused. */
-function assertDeviceFree(store: RegisteredStore, terminalId: string, enrollment: TerminalEnrollment): void {
-  const other = nameOf(store, enrollment.dinteroTerminalId);
-  if (other !== undefined && other !== terminalId) {
-    throw new DinteroOnboardingRefused(
-      'DINTERO_TERMINAL_TAKEN',
-      `Dintero's terminal ${enrollment.dinteroTerminalId} is registered here as ${other} already`,
-      { storeId: store.details.storeId, terminalId: other, dinteroTerminalId: enrollment.dinteroTerminalId },
-    );
-  }
-}
-
-/** The name the store has a Dintero terminal under (a terminal without a recorded device goes by its name). */
-function nameOf(store: RegisteredStore, dinteroTerminalId: string): string | undefined {
-  return Object.entries(store.terminals).find(
-    ([name, { dintero }]) => (dintero?.dinteroTerminalId ?? name) === dinteroTerminalId,
-  )?.[0];
 }
 
 function metadata(context: RegistryContext, ids: Record<string, string>) {

@@ -16,6 +16,7 @@ import { TerminalOperationsService } from './terminal-operations.service';
   401: 'No bearer token, or not one the simulator issued',
   404: 'No such terminal',
   409: 'An operation is pending on the terminal, or a payment or refund holds it (Retry-After)',
+  422: 'The Idempotency-Key was sent before with another terminal or operation',
   429: 'Chaos: rate limited (Retry-After)',
   503: 'Chaos: unavailable',
 })

@@ -46,8 +46,17 @@ export class TerminalOperationsService implements OnApplicationShutdown {
     request: { terminal_id: string; operation: SimOperation['operation']; parameters?: { operator_id?: string } },
     idempotencyKey: string | undefined,
   ): { operation: SimOperation; created: boolean } {
-    const earlier = idempotencyKey === undefined ? undefined : this.state.operationKeys.get(idempotencyKey);
-    if (earlier !== undefined) return { operation: this.state.operations.get(earlier)!, created: false };
+    const earlierId = idempotencyKey === undefined ? undefined : this.state.operationKeys.get(idempotencyKey);
+    const earlier = earlierId === undefined ? undefined : this.state.operations.get(earlierId);
+    if (earlier) {
+      if (earlier.terminal_id !== request.terminal_id || earlier.operation !== request.operation)
+        throw new DinteroApiError(
+          422,
+          'IDEMPOTENCY_KEY_REUSED',
+          `Idempotency-Key ${idempotencyKey} was sent with ${earlier.operation} on ${earlier.terminal_id}`,
+        );
+      return { operation: earlier, created: false };
+    }
     const terminal = this.fleet.find(request.terminal_id);
     if (!terminal || terminal.status === 'DELETED')
       throw new DinteroApiError(404, 'NOT_FOUND', `Terminal ${request.terminal_id} not found`);

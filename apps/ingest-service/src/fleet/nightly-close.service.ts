@@ -247,8 +247,11 @@ export class NightlyClose extends LeasedLogService {
         CORRELATION_ID,
       );
       this.closeOf.set(operationId, { key, attempt });
-      if (this.closes.get(key)?.status !== 'completed')
-        this.closes.set(key, { businessDay, attempt, status: started.status, notBefore: 0 });
+      const known = this.closes.get(key);
+      // The log's news may have arrived first (the follower saw it end): the later word stands.
+      if (known?.attempt === attempt && known.status !== 'requested') return;
+      const retryAt = ENDED_WITHOUT_CLOSING.has(started.status) ? now + this.config.nightlyCloseRetrySeconds * 1000 : 0;
+      this.closes.set(key, { businessDay, attempt, status: started.status, notBefore: retryAt });
       this.metrics.nightlyCloses.inc({ result: 'started' });
       this.logger.log({ ...log, status: started.status }, 'nightly close started');
     } catch (error) {

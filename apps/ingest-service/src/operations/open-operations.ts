@@ -2,13 +2,17 @@ import { asDomainEvent } from '@app/payment-domain';
 
 interface Entry {
   dueAt: number;
+  /** When the operation's hold on its terminal runs out by itself. */
+  readonly expiresAt: number;
 }
 
 /**
  * The terminal operations not yet settled here, from the operation streams of the log, each with when to
  * look at it next: a recorded one a little after it was recorded (its request sends it at once; this is for
  * a request cut off before or while sending), a deferred one when Dintero said to try again, a dispatched
- * one every poll, and an ended one once more, to free its terminal if the run that ended it could not.
+ * one every poll, and an ended one once more, to free its terminal if the run that ended it could not (while
+ * its hold could still stand). Only operations not yet ended are kept: replaying the log's history at start
+ * leaves the ended ones out.
  */
 export class OpenOperations {
   private readonly entries = new Map<string, Entry>();
@@ -25,10 +29,17 @@ export class OpenOperations {
     const { event, id } = known;
     switch (event.type) {
       case 'OperationRequested':
+        this.entries.set(id, { dueAt: now + this.settings.resendMs, expiresAt: Date.parse(event.data.expiresAt) });
+        return;
       case 'OperationSubmitted':
-      case 'OperationCompleted':
-      case 'OperationEnded':
         return this.schedule(id, now + this.settings.resendMs);
+      case 'OperationCompleted':
+      case 'OperationEnded': {
+        const entry = this.entries.get(id);
+        if (entry && entry.expiresAt > now) this.schedule(id, now + this.settings.resendMs);
+        else this.entries.delete(id);
+        return;
+      }
       case 'OperationDeferred':
         return this.schedule(id, Date.parse(event.data.retryAt));
       case 'OperationDispatched':
@@ -36,8 +47,10 @@ export class OpenOperations {
     }
   }
 
+  /** Looks at a known operation again at `dueAt`. */
   schedule(operationId: string, dueAt: number): void {
-    this.entries.set(operationId, { dueAt });
+    const entry = this.entries.get(operationId);
+    if (entry) entry.dueAt = dueAt;
   }
 
   forget(operationId: string): void {

@@ -97,8 +97,27 @@ export class OperationsReconciler extends LeasedLogService {
       return this.open.forget(operationId);
     }
     let next: OperationState = state;
-    if (state.status === 'pending') next = await pollOperation(this.store, this.dintero, state, metadata);
-    else if (Date.now() >= Date.parse(state.expiresAt)) next = await this.expire(state, metadata);
+    const holdOver = Date.now() >= Date.parse(state.expiresAt);
+    if (state.status === 'pending') {
+      next = await pollOperation(this.store, this.dintero, state, metadata);
+      // Dintero reports TIMEOUT when the terminal does not answer; one that gives no outcome at all by the end
+      // of the operation's hold is taken as timed out, so that the terminal and the nightly close go on.
+      if (next.status === 'pending' && holdOver)
+        next = await this.end(
+          state,
+          'timed_out',
+          'Dintero gave no outcome before its hold on the terminal ran out',
+          metadata,
+        );
+    } else if (holdOver && (state.status === 'requested' || state.status === 'deferred'))
+      // Never taken by Dintero (not sent, or refused as busy): given up. One sent without an answer is sent
+      // again below instead, with the same key, since Dintero may have taken it.
+      next = await this.end(
+        state,
+        'expired',
+        'not dispatched at Dintero before its hold on the terminal ran out',
+        metadata,
+      );
     else if (state.status !== 'deferred' || Date.now() >= Date.parse(state.retryAt ?? state.requestedAt)) {
       this.logger.log({ ...log, status: state.status }, 'sending a terminal operation again');
       next = await submitOperation(this.store, this.dintero, state, metadata);
@@ -109,23 +128,18 @@ export class OperationsReconciler extends LeasedLogService {
     }
   }
 
-  /** Never dispatched while it held the terminal: given up, and the terminal freed. */
-  private async expire(
+  /** Ended here, without Dintero's word: recorded, and the terminal freed. */
+  private async end(
     state: ExistingOperation,
+    outcome: 'expired' | 'timed_out',
+    reason: string,
     metadata: ReturnType<typeof operationMetadata>,
   ): Promise<OperationState> {
     const { state: ended } = await handleCommand(
       this.store,
       operationStream(state.operationId),
       operationDecider,
-      {
-        type: 'RecordOperationOutcome',
-        data: {
-          outcome: 'expired',
-          reason: 'not dispatched at Dintero before its hold on the terminal ran out',
-          at: new Date().toISOString(),
-        },
-      },
+      { type: 'RecordOperationOutcome', data: { outcome, reason, at: new Date().toISOString() } },
       { metadata },
     );
     await releaseOperation(this.store, ended as ExistingOperation, metadata);

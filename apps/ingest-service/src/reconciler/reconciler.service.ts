@@ -4,6 +4,7 @@ import { EVENT_STORE, logIdentity, readState, type EventStore, type LogFollower 
 import { NATS_CONNECTION } from '@app/messaging';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
+  dinteroTerminalOf,
   isOpen,
   knownClaims,
   refundSettled,
@@ -284,7 +285,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       const candidates = await this.dintero.listTransactions({
         merchantReference: state.merchantReference,
         storeId: [state.storeId],
-        terminalId: [state.terminalId],
+        // Dintero knows the terminal by its own id, which the registry may map the POS's name to.
+        terminalId: [dinteroTerminalOf(state)],
         limit: 100,
       });
       transactionId = candidates.find((tx) => tx.merchant_reference_2 === paymentId)?.id;

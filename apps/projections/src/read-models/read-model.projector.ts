@@ -43,7 +43,8 @@ export class ReadModelProjector {
   private readonly terminalStores = new Map<string, string>();
   /** The event being applied, and the documents it changed so far. */
   private current = 0n;
-  private readonly touched = new Set<string>();
+  /** Per document key: whether it already held the event being applied (decided once per event). */
+  private readonly touched = new Map<string, boolean>();
 
   /** Documents loaded from KV at start (the projector then continues from their position). */
   load(change: Change): void {
@@ -378,9 +379,12 @@ export class ReadModelProjector {
 
   /** True when the document's stored position shows this event in it already (and not by this very apply). */
   private alreadyApplied(key: string, storedPosition: string | undefined): boolean {
-    if (this.touched.has(key)) return false;
-    this.touched.add(key);
-    return storedPosition !== undefined && BigInt(storedPosition) >= this.current;
+    // The first look decides for the whole event: a document that held it is skipped by every projection.
+    const decided = this.touched.get(key);
+    if (decided !== undefined) return decided;
+    const held = storedPosition !== undefined && BigInt(storedPosition) >= this.current;
+    this.touched.set(key, held);
+    return held;
   }
 
   private storeDoc(storeId: string): StoreDoc {

@@ -198,7 +198,7 @@ export interface StoreDayDoc {
   >;
   /** Money captured after its payment had ended (cancelled, timed out): each must be refunded. */
   readonly lateCaptures: readonly LateCapture[];
-  /** The day's end-of-day closes by terminal, each beside the log; absent before the first. */
+  /** The day's end-of-day closes by operation id (each names its terminal), beside the log; absent before the first. */
   readonly closes?: Readonly<Record<string, TerminalClose>>;
   /** How many of those disagree with the log. */
   readonly closeMismatches?: number;

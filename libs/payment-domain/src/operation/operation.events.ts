@@ -20,7 +20,7 @@ export interface EndOfDayBatch {
   readonly purchasesCount?: number;
   /** Their sum, in minor units. */
   readonly purchasesAmount?: number;
-  /** Reversals (refunds and cancellations) in the batch, as the terminal counts them. */
+  /** Reversals (refunds done at the terminal) in the batch, as the terminal counts them. */
   readonly reversalsCount?: number;
   /** Their sum, in minor units. */
   readonly reversalsAmount?: number;

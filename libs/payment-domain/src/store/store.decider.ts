@@ -207,12 +207,34 @@ function registerTerminal(
   if (!terminal) events.push({ type: 'TerminalRegistered', data: { ...ref, at } });
   else if (!terminal.active) events.push({ type: 'TerminalReactivated', data: { ...ref, at } });
   const enrollment = data.enrollment && requireEnrollment(data.enrollment);
+  const taken = enrollment && nameOfDevice(registered, enrollment.dinteroTerminalId);
+  if (taken !== undefined && taken !== terminalId)
+    throw deviceTaken(data.storeId, taken, enrollment!.dinteroTerminalId);
   const current = terminal?.dintero;
   if (enrollment && !sameDevice(current, enrollment))
     events.push({ type: 'TerminalEnrolled', data: { ...ref, ...enrollment, at } });
   else if (enrollment && current && !sameStatus(current, enrollment))
     events.push({ type: 'TerminalStatusChanged', data: statusChange(ref, current, enrollment, at) });
   return events;
+}
+
+/**
+ * The name a Dintero terminal is registered under in the store, if any (a terminal registered before devices
+ * were recorded goes by its name): two names for one device would let two payments prompt on it at once.
+ */
+export function nameOfDevice(state: StoreState, dinteroTerminalId: string): string | undefined {
+  if (state.status !== 'registered') return undefined;
+  return Object.entries(state.terminals).find(
+    ([name, { dintero }]) => (dintero?.dinteroTerminalId ?? name) === dinteroTerminalId,
+  )?.[0];
+}
+
+export function deviceTaken(storeId: string, terminalId: string, dinteroTerminalId: string): DomainError {
+  return new DomainError(
+    'DINTERO_TERMINAL_TAKEN',
+    `Dintero's terminal ${dinteroTerminalId} is registered here as ${terminalId} already`,
+    { storeId, terminalId, dinteroTerminalId },
+  );
 }
 
 function recordTerminalStatus(

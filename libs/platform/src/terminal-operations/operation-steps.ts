@@ -5,7 +5,7 @@ import {
   type DinteroClient,
   type DinteroTerminalOperation,
 } from '@app/dintero';
-import { handleCommand, type EventMetadata, type EventStore } from '@app/event-store';
+import { handleCommand, readState, type EventMetadata, type EventStore } from '@app/event-store';
 import {
   operationDecider,
   operationFinished,
@@ -58,6 +58,9 @@ export async function startOperation(
 ): Promise<ExistingOperation> {
   const { operationId, storeId, terminalId, claimId, requestedAt, expiresAt } = request;
   const metadata = operationMetadata(request, correlationId);
+  // Ended already (another instance ran it): claiming again would hold the terminal with nothing to free it.
+  const { state: recorded } = await readState(store, operationStream(operationId), operationDecider);
+  if (recorded.status !== 'none' && operationFinished(recorded)) return recorded;
   await handleCommand(
     store,
     terminalStream(terminalId),

@@ -60,9 +60,12 @@ export function closeBatch(
   return { ...doc, lastClose: record, openBatch: { ...NONE, since: close.closedAt } };
 }
 
-/** The store day with the terminal's close in it (a later comparison of the same close replaces it). */
+/**
+ * The store day with the close in it, by its operation: a terminal closed twice in a day (by hand, then at
+ * night) keeps both; a later comparison of the same close replaces it.
+ */
 export function withClose(day: StoreDayDoc, close: TerminalClose): StoreDayDoc {
-  const closes = { ...day.closes, [close.terminalId]: close };
+  const closes = { ...day.closes, [close.operationId]: close };
   return { ...day, closes, closeMismatches: Object.values(closes).filter((each) => each.mismatch).length };
 }
 
