@@ -130,6 +130,19 @@ describe('command service: onboarding stores and terminals at Dintero', () => {
     ]);
   });
 
+  it("learns a terminal made inactive at Dintero from Dintero's refusal, and refuses the next payment before any session", async () => {
+    const answer = await send('PUT', '/v1/stores/oslo/terminals/till-6', { deviceSerialNumber: sandboxSerial(6) });
+    const { terminalId } = terminalOf(answer.body, 'till-6')!.dintero!;
+    await sim.control('PUT', `/terminals/${terminalId}`, { status: 'INACTIVE' });
+    expect(await start('till-6')).toMatchObject({ status: 422, body: { code: 'DINTERO_REJECTED' } });
+    const sessions = sim.app.get(SimulatorState).sessions.size;
+    expect(await start('till-6')).toMatchObject({
+      status: 422,
+      body: { code: 'TERMINAL_NOT_ACTIVE_AT_DINTERO', dinteroStatus: 'INACTIVE' },
+    });
+    expect(sim.app.get(SimulatorState).sessions.size).toBe(sessions);
+  });
+
   it('answers 503 and writes nothing while Dintero is down; the same request again finishes, with one device at Dintero', async () => {
     const before = await written();
     await sim.control('PUT', '/chaos', { api5xxRate: 1 });

@@ -19,7 +19,12 @@ describe('terminal operations', () => {
   beforeAll(async () => {
     engine = await startEngine({
       sim: { SIM_OPERATION_DELAY_MS: '300', SIM_TERMINAL_DELAY_MS: '60000', SIM_TERMINAL_PROVISIONING_MS: '3600000' },
-      ingest: { OPERATION_POLL_SECONDS: '1', OPERATION_RESEND_SECONDS: '1', RECONCILER_INTERVAL_MS: '100' },
+      ingest: {
+        OPERATION_POLL_SECONDS: '1',
+        OPERATION_RESEND_SECONDS: '1',
+        RECONCILER_INTERVAL_MS: '100',
+        RECONCILER_ORPHAN_CLAIM_SECONDS: '1',
+      },
       posClients: [HQ, OSLO],
     });
     await engine.terminals('op-store', 'OP-1', 'OP-2', 'OP-3', 'OP-4', 'OP-5');
@@ -48,6 +53,26 @@ describe('terminal operations', () => {
     );
     return body;
   };
+  /** The claim an operation takes on its terminal, written straight into the log (what a request writes first). */
+  const claimForOperation = (terminalId: string, operationId: string, now: Date, metadata: Record<string, string>) =>
+    handleCommand(
+      engine.log,
+      terminalStream(terminalId),
+      terminalDecider,
+      {
+        type: 'ClaimTerminal',
+        data: {
+          terminalId,
+          claimId: operationId,
+          kind: 'operation',
+          paymentId: operationId,
+          storeId: 'op-store',
+          claimedAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + 600_000).toISOString(),
+        },
+      },
+      { metadata },
+    );
   const types = async (operationId: string) =>
     (await engine.log.readStream(operationStream(operationId))).map((event) => event.type);
   const released = async (terminalId: string) =>
@@ -143,30 +168,17 @@ describe('terminal operations', () => {
       'OperationDispatched',
       'OperationCompleted',
     ]);
+    // Held for seconds, past the orphan grace: the payment reconciler left the claim to the operation.
+    await waitUntil(() => released('OP-4'), 10_000, 'OP-4 freed');
+    const releases = (await engine.log.readStream(terminalStream('OP-4'))).filter((e) => e.type === 'TerminalReleased');
+    expect(releases.map((event) => (event.data as { reason: string }).reason)).toEqual(['finished']);
   });
 
   it('finishes an operation whose request died after recording it: sent once, completed, terminal freed', async () => {
     const operationId = randomUUID();
     const now = new Date();
     const metadata = { correlationId: 'crash-test', operationId, storeId: 'op-store', terminalId: 'OP-5' };
-    await handleCommand(
-      engine.log,
-      terminalStream('OP-5'),
-      terminalDecider,
-      {
-        type: 'ClaimTerminal',
-        data: {
-          terminalId: 'OP-5',
-          claimId: operationId,
-          kind: 'operation',
-          paymentId: operationId,
-          storeId: 'op-store',
-          claimedAt: now.toISOString(),
-          expiresAt: new Date(now.getTime() + 600_000).toISOString(),
-        },
-      },
-      { metadata },
-    );
+    await claimForOperation('OP-5', operationId, now, metadata);
     await handleCommand(
       engine.log,
       operationStream(operationId),
@@ -194,6 +206,15 @@ describe('terminal operations', () => {
       await engine.sim.control<{ operations: { terminal_id: string }[] }>('GET', '/ground-truth/fleet')
     ).operations;
     expect(atDintero.filter((operation) => operation.terminal_id === 'OP-5')).toHaveLength(1);
+  });
+
+  it('releases an operation claim with no operation recorded behind it (the log failed between the two)', async () => {
+    const operationId = randomUUID();
+    const now = new Date();
+    await claimForOperation('OP-3', operationId, now, { correlationId: 'orphan-test' });
+    await waitUntil(() => released('OP-3'), 15_000, 'the orphan claim released');
+    const last = (await engine.log.readStream(terminalStream('OP-3'))).at(-1);
+    expect(last).toMatchObject({ type: 'TerminalReleased', data: { claimId: operationId, reason: 'reconciled' } });
   });
 
   it('runs an operation on each active terminal of a store, once per key, and answers each', async () => {

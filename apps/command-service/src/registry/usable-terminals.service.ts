@@ -44,6 +44,16 @@ export class UsableTerminals {
     }
   }
 
+  /**
+   * Dintero refused a session or a refund on the terminal: it may have stopped being `ACTIVE` there (made
+   * inactive in Backoffice) while the log still has it so. Its status now is recorded, so that the next
+   * request is refused before Dintero is asked, and the status follower follows it until it is back.
+   */
+  async refresh(storeId: string, terminalId: string, correlationId?: string): Promise<void> {
+    const { state } = await readState(this.store, storeStream(storeId), storeDecider);
+    await this.refreshed(state, storeId, terminalId, correlationId);
+  }
+
   /** The store after recording the terminal's status Dintero gives now; undefined when Dintero cannot say. */
   private async refreshed(
     state: StoreState,

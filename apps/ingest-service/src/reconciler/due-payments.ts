@@ -17,6 +17,8 @@ export interface DueSettings {
 
 export interface OpenClaim {
   readonly terminalId: string;
+  /** A terminal operation's claim (its id is the operation's): absent for a payment's or a refund's. */
+  readonly operation?: true;
   /** Epoch ms of the claim, and of its lapse. */
   readonly claimedAt: number;
   readonly expiresAt: number;
@@ -156,13 +158,19 @@ export class DuePayments {
 
   private applyTerminal(type: string, data: Record<string, unknown>): void {
     const paymentId = String(data.paymentId);
-    // An operation's claim is the operations runner's to settle, not a payment's.
-    if (data.kind === 'operation') return;
     if (type === 'TerminalClaimed') {
       const entry = this.entry(paymentId);
       const claimedAt = Date.parse(String(data.claimedAt));
       const expiresAt = Date.parse(String(data.expiresAt));
-      entry.openClaims.set(String(data.claimId), { terminalId: String(data.terminalId), claimedAt, expiresAt });
+      // An operation's claim is looked at here only for the case of no operation recorded behind it: the
+      // operations reconciler settles every operation that was.
+      const operation = data.kind === 'operation' ? { operation: true as const } : {};
+      entry.openClaims.set(String(data.claimId), {
+        terminalId: String(data.terminalId),
+        claimedAt,
+        expiresAt,
+        ...operation,
+      });
       // A claim with nothing recorded behind it must not hold the terminal for long: looked at after a
       // short grace (a payment's request, recorded right after its claim, moves this to its session's end).
       this.bringForward(entry, claimedAt + this.settings.orphanClaimMs);
@@ -192,6 +200,14 @@ export class DuePayments {
 
   private bringForward(entry: Entry, at: number): void {
     if (entry.dueAt === undefined || at < entry.dueAt) entry.dueAt = at;
+  }
+
+  /** A claim that is someone else's to settle (an operation recorded behind it): no longer watched here. */
+  forgetClaim(paymentId: string, claimId: string): void {
+    const entry = this.entries.get(paymentId);
+    if (!entry) return;
+    entry.openClaims.delete(claimId);
+    this.forgetIfSettled(paymentId, entry);
   }
 
   private forgetIfSettled(paymentId: string, entry: Entry): void {

@@ -6,6 +6,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   dinteroTerminalOf,
   isOpen,
+  operationDecider,
+  operationStream,
   knownClaims,
   refundSettled,
   paymentDecider,
@@ -388,8 +390,15 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const known = knownClaims(state);
     const now = Date.now();
     let next: number | undefined;
-    for (const [claimId, { terminalId, claimedAt }] of this.due.openClaims(paymentId)) {
+    for (const [claimId, { terminalId, claimedAt, operation }] of [...this.due.openClaims(paymentId)]) {
       if (known.has(claimId)) continue;
+      if (
+        operation &&
+        (await readState(this.store, operationStream(claimId), operationDecider)).state.status !== 'none'
+      ) {
+        this.due.forgetClaim(paymentId, claimId);
+        continue;
+      }
       const dueAt = claimedAt + this.config.reconcilerOrphanClaimSeconds * 1000;
       if (dueAt > now) {
         next = Math.min(next ?? dueAt, dueAt);

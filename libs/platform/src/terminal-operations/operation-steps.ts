@@ -19,6 +19,7 @@ import {
   type OperationState,
 } from '@app/payment-domain';
 import { recordUnderClaim, releaseClaim } from '../claims/terminal-claims';
+import { recordDinteroTerminalStatus } from '../dintero/terminal-status';
 
 const logger = new Logger('TerminalOperations');
 
@@ -127,6 +128,11 @@ export async function submitOperation(
         .state;
     }
     if (error instanceof DinteroRejectedError) {
+      // The terminal may have stopped being ACTIVE at Dintero: its status now is recorded for the registry.
+      const { storeId, terminalId, dinteroTerminalId } = operation;
+      await recordDinteroTerminalStatus(store, dintero, { storeId, terminalId, dinteroTerminalId }, operationId).catch(
+        () => undefined,
+      );
       const { state } = await record(
         store,
         operationId,

@@ -301,6 +301,7 @@ export class StartTerminalPaymentHandler {
         );
         await releaseClaim(this.store, { terminalId, claimId: paymentId, reason: 'rejected', at: now() }, metadata);
         this.logger.warn({ ...log, dinteroCode: error.code }, 'Dintero refused the session');
+        await this.terminals.refresh(storeId, terminalId, metadata.correlationId);
         throw new DinteroRefusedPayment(paymentView(existingPayment(state)), error.status, error.code);
       }
       if (error instanceof DinteroUnavailableError) {
