@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { handleCommand } from '@app/event-store';
 import { paymentStream, terminalDecider, terminalStream, type PaymentState } from '@app/payment-domain';
 import { RefundTerminalPaymentHandler } from '../apps/command-service/src/payments/refund/refund-terminal-payment.handler';
-import { localDate } from '../apps/projections/src/read-models/read-model.projector';
+import { localDate } from '@app/payment-domain';
 import { PosClient } from '../apps/command-service/src/auth/pos-client';
 import { waitUntil } from './support/app-process';
 import { startEngine, type Engine } from './support/engine';

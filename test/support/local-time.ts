@@ -1,4 +1,4 @@
-import { localDate } from '../../apps/projections/src/read-models/read-model.projector';
+import { localDate } from '@app/payment-domain';
 
 /** The UTC offset of `timeZone` at `instant`, in minutes (Intl's `longOffset`, e.g. `GMT+14:00`). */
 function offsetMinutes(timeZone: string, instant: number): number {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readState, SqliteEventStore } from '@app/event-store';
 import { isOpen, paymentDecider, terminalDecider, type PaymentState } from '@app/payment-domain';
-import { localDate } from '../../apps/projections/src/read-models/read-model.projector';
+import { localDate } from '@app/payment-domain';
 import { freePort, startApp, waitUntil, type AppName, type RunningApp } from './app-process';
 import { scanLogs, type LogLeak } from './log-scan';
 import { bearer, HQ, writePosClients } from './pos-clients';

@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '@app/event-store';
 import { logOfEvents } from '../../../test/support/recorded-events';
-import { localDate, ReadModelProjector } from '../src/read-models/read-model.projector';
+import { localDate } from '@app/payment-domain';
+import { ReadModelProjector } from '../src/read-models/read-model.projector';
 import type { Change } from '../src/read-models/read-model.types';
 
 const event = logOfEvents();

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { NATS_URL } from '../../../test/support/projections';
-import { localDate } from '../../../apps/projections/src/read-models/read-model.projector';
+import { localDate } from '@app/payment-domain';
 import { ConsumerModule } from '../src/consumer.module';
 import { PaymentsConsumer, type FeedEvent, type TerminalDoc } from '../src/payments-consumer.service';
 

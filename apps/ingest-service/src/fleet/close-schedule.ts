@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { localDate } from '@app/payment-domain';
 
 const DAY_MS = 86_400_000;
 
@@ -31,13 +32,6 @@ function offsetMs(instant: number, timeZone: string): number {
   return asUtc - Math.floor(instant / 1000) * 1000;
 }
 
-/** The local date (YYYY-MM-DD) of an instant in a time zone. */
-export function localDateOf(instant: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
-    new Date(instant),
-  );
-}
-
 function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }
@@ -57,7 +51,7 @@ export function dueClose(
   endOfDayTime: string,
   now: number,
 ): { readonly businessDay: string; readonly closeAt: number } {
-  const today = localDateOf(now, timeZone);
+  const today = localDate(new Date(now).toISOString(), timeZone);
   for (const back of [0, 1, 2]) {
     const businessDay = addDays(today, -back);
     const closeAt = closeTime(businessDay, endOfDayTime, timeZone);

@@ -11,7 +11,7 @@ import { NATS_CONNECTION } from '@app/messaging';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
 import { OperatorSessions, type OperatorSession } from '../operators/operator-sessions';
 import { ProjectorService } from '../projector/projector.service';
-import { localDate } from '../read-models/read-model.projector';
+import { localDate } from '@app/payment-domain';
 import type { Change, StoreDayDoc, StoreDoc, TerminalDoc } from '../read-models/read-model.types';
 import { newestActivity, RecentActivity, type ActivityItem } from './recent-activity';
 

@@ -2,6 +2,7 @@ import type { RecordedEvent } from '@app/event-store';
 import {
   asDomainEvent,
   endsPayment,
+  localDate,
   type OperationEvent,
   type PaymentEvent,
   type StoreEvent,
@@ -424,24 +425,4 @@ function upgraded(change: Change): Change {
 /** How a store counts a terminal: busy (a payment or refund under way), idle or deactivated. */
 function countedAs(status: TerminalDoc['status']): 'busy' | 'idle' | 'deactivated' {
   return status === 'deactivated' || status === 'idle' ? status : 'busy';
-}
-
-const dateFormats = new Map<string, Intl.DateTimeFormat>();
-/** The last answer per time zone, by the instant's UTC minute: a fold meets the same minute many times. */
-const lastDates = new Map<string, { readonly minute: string; readonly date: string }>();
-
-/** `yyyy-mm-dd` of an instant in a time zone. */
-export function localDate(instant: string, timeZone: string): string {
-  // Every zone's offset is a whole number of minutes: instants of one UTC minute share their local date.
-  const minute = instant.length >= 17 && instant.endsWith('Z') ? instant.slice(0, 16) : undefined;
-  const last = lastDates.get(timeZone);
-  if (minute !== undefined && last?.minute === minute) return last.date;
-  let format = dateFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-    dateFormats.set(timeZone, format);
-  }
-  const date = format.format(new Date(instant));
-  if (minute !== undefined) lastDates.set(timeZone, { minute, date });
-  return date;
 }
