@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { operationFinished, type ExistingOperation } from '@app/payment-domain';
+import { OPERATION_STATUSES, operationFinished, type ExistingOperation } from '@app/payment-domain';
 
 export class EndOfDayBatchView {
   @ApiPropertyOptional() batchId?: string;
@@ -21,7 +21,7 @@ export class TerminalOperationView {
   @ApiProperty() terminalId!: string;
   @ApiProperty({ enum: ['end_of_day', 'send_logs', 'check_update'] }) operation!: string;
   @ApiProperty({
-    enum: ['requested', 'submitting', 'deferred', 'pending', 'completed', 'failed', 'timed_out', 'rejected', 'expired'],
+    enum: OPERATION_STATUSES,
     description:
       '`pending`: the terminal is doing it; `deferred`: Dintero was busy with another operation, sent again at `retryAt`; ' +
       '`completed`, `failed` (the terminal said so), `timed_out` (it did not answer in time), `rejected` (Dintero refused it), ' +

@@ -8,6 +8,7 @@ import {
   DomainError,
   asDomainEvent,
   operationDecider,
+  operationOpen,
   operationStream,
   storeDecider,
   type OperationStatus,
@@ -190,7 +191,7 @@ export class NightlyClose extends LeasedLogService {
   private stateOf(key: string, now: number): 'completed' | 'running' | 'waiting' | 'failed' {
     const close = this.closes.get(key);
     if (close?.status === 'completed') return 'completed';
-    if (close && ['requested', 'submitting', 'deferred', 'pending'].includes(close.status)) return 'running';
+    if (close && operationOpen(close.status)) return 'running';
     return this.nextAttempt(key, now) === undefined && close !== undefined ? 'failed' : 'waiting';
   }
 

@@ -2,6 +2,7 @@ import type { Decider } from '../shared/decider';
 import { DomainError } from '../shared/domain-error';
 import { isBefore, requireInstant, requireText, requireToken } from '../shared/validation';
 import {
+  OPERATION_ENDS,
   TERMINAL_OPERATIONS,
   type EndOfDayBatch,
   type OperationEnd,
@@ -13,7 +14,9 @@ import {
  * `requested`: recorded, not yet sent; `submitting`: being sent (the outcome of the sending not known yet);
  * `deferred`: Dintero was busy, sent again after `retryAt`; `pending`: Dintero took it; then how it ended.
  */
-export type OperationStatus = 'requested' | 'submitting' | 'deferred' | 'pending' | OperationEnd;
+export const OPEN_OPERATION_STATUSES = ['requested', 'submitting', 'deferred', 'pending'] as const;
+export const OPERATION_STATUSES = [...OPEN_OPERATION_STATUSES, ...OPERATION_ENDS] as const;
+export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 
 export type OperationState =
   | { readonly status: 'none' }
@@ -28,8 +31,12 @@ export type OperationState =
 
 export type ExistingOperation = Exclude<OperationState, { status: 'none' }>;
 
+/** Under way: not yet sent, being sent, deferred or pending at Dintero. */
+export const operationOpen = (status: string): boolean =>
+  (OPEN_OPERATION_STATUSES as readonly string[]).includes(status);
+
 export const operationFinished = (state: OperationState): boolean =>
-  state.status !== 'none' && !['requested', 'submitting', 'deferred', 'pending'].includes(state.status);
+  state.status !== 'none' && !operationOpen(state.status);
 
 type Command<Type extends string, Data> = { readonly type: Type; readonly data: Data };
 

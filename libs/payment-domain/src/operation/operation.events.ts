@@ -57,7 +57,8 @@ export interface OperationRequestedData {
 type Event<Type extends string, Data> = { readonly type: Type; readonly data: Data };
 
 /** How an operation ended: Dintero's `COMPLETED`, `FAILED` or `TIMEOUT`, or refused or given up here. */
-export type OperationEnd = 'completed' | 'failed' | 'timed_out' | 'rejected' | 'expired';
+export const OPERATION_ENDS = ['completed', 'failed', 'timed_out', 'rejected', 'expired'] as const;
+export type OperationEnd = (typeof OPERATION_ENDS)[number];
 
 export type OperationEvent =
   | Event<'OperationRequested', OperationRequestedData>

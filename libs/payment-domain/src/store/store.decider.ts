@@ -3,7 +3,6 @@ import { DomainError } from '../shared/domain-error';
 import { requireCurrency, requireInstant, requireText, requireTimeZone, requireToken } from '../shared/validation';
 import { storeCurrencies } from './store-currencies';
 import {
-  followsDinteroStatus,
   requireDinteroStatus,
   requireEnrollment,
   sameDevice,
@@ -343,14 +342,6 @@ export function usableTerminal(
     store: (state as Extract<StoreState, { status: 'registered' }>).details,
     dinteroTerminalId: dintero?.dinteroTerminalId ?? terminalId,
   };
-}
-
-/** The registered terminals whose status at Dintero may still change: those to follow. */
-export function terminalsToFollow(state: StoreState): (TerminalRef & { readonly dintero: TerminalEnrollment })[] {
-  if (state.status !== 'registered') return [];
-  return Object.entries(state.terminals).flatMap(([terminalId, { dintero }]) =>
-    dintero && followsDinteroStatus(dintero.status) ? [{ storeId: state.details.storeId, terminalId, dintero }] : [],
-  );
 }
 
 /**
