@@ -16,14 +16,10 @@ export interface Answer extends RecordedAnswer {
   readonly problem: boolean;
 }
 
-/** Sends an idempotent request's answer over HTTP: its status, Problem Details' content type, its body. */
-export function replyWith(
-  reply: { status(code: number): unknown; header(name: string, value: string): unknown },
-  answer: Answer,
-): unknown {
-  void reply.status(answer.status);
-  if (answer.problem) void reply.header('content-type', 'application/problem+json');
-  return answer.body;
+/** An HTTP exchange as `overHttp` needs it: the request's id and URL, and the reply to set. */
+interface HttpExchange {
+  readonly request: { readonly id: unknown; readonly url: string };
+  readonly reply: { status(code: number): unknown; header(name: string, value: string): unknown };
 }
 
 /**
@@ -72,6 +68,29 @@ export class IdempotentRequests {
     @Inject(COMMAND_CONFIG) private readonly config: CommandServiceConfig,
     private readonly faults: FaultPoints,
   ) {}
+
+  /**
+   * `run` for an HTTP request: under the request's correlation id and URL, with the answer's status, Problem
+   * Details' content type and body set on the reply. Each POS client has its own key space.
+   */
+  async overHttp<Prepared>(
+    { request, reply }: HttpExchange,
+    clientId: string,
+    key: string | undefined,
+    body: unknown,
+    steps: IdempotentSteps<Prepared>,
+  ): Promise<unknown> {
+    const answer = await this.run(
+      clientId,
+      key,
+      body,
+      { correlationId: String(request.id), instance: request.url },
+      steps,
+    );
+    void reply.status(answer.status);
+    if (answer.problem) void reply.header('content-type', 'application/problem+json');
+    return answer.body;
+  }
 
   /**
    * 1. A key already answered (or running) with the same body gets that answer, waits, or resumes; with

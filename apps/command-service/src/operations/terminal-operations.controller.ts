@@ -6,7 +6,7 @@ import { DomainError, operationDecider, operationFinished, operationStream } fro
 import { ApiProblems } from '@app/platform';
 import { Pos, PosAuthGuard } from '../auth/pos-auth.guard';
 import type { PosClient } from '../auth/pos-client';
-import { IdempotentRequests, replyWith } from '../idempotency/idempotent-requests.service';
+import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
 import { GetPaymentQuery } from '../payments/get/get-payment.query';
 import { PaymentNotifier } from '../payments/get/payment-notifier';
 import { waitForStream } from '../payments/get/wait-for-final';
@@ -55,14 +55,13 @@ export class TerminalOperationsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const context = { correlationId: String(request.id), client };
-    const answer = await this.idempotency.run(
+    return this.idempotency.overHttp(
+      { request, reply },
       client.id,
       key,
       { storeId, terminalId, ...body },
-      { correlationId: context.correlationId, instance: request.url },
       this.operations.steps(storeId, terminalId, body, context),
     );
-    return replyWith(reply, answer);
   }
 
   /**

@@ -26,7 +26,7 @@ import { DomainError, existingPayment, paymentDecider, paymentStream, type Payme
 import { Pos, PosAuthGuard } from '../auth/pos-auth.guard';
 import type { PosClient } from '../auth/pos-client';
 import { ApiProblems } from '@app/platform';
-import { IdempotentRequests, replyWith } from '../idempotency/idempotent-requests.service';
+import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
 import { GetPaymentQuery } from './get/get-payment.query';
 import { ListPaymentsQuery } from './list/list-payments.query';
 import { PaymentLookup, PaymentPage } from './list/payment-lookup.service';
@@ -92,20 +92,18 @@ export class PaymentsController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const correlationId = String(request.id);
-    // Each POS client has its own key space: two clients' equal keys are two requests.
-    const answer = await this.idempotency.run(
+    const context = { correlationId: String(request.id), client };
+    return this.idempotency.overHttp(
+      { request, reply },
       client.id,
       key,
       request.body,
-      { correlationId, instance: request.url },
-      this.starter.steps(body, { correlationId, client }, (outcome) => {
+      this.starter.steps(body, context, (outcome) => {
         // Server-Timing: the POS (and bench:command) can tell Dintero's time from ours.
         if (outcome.dinteroMs !== undefined)
           void reply.header('server-timing', `dintero;dur=${outcome.dinteroMs.toFixed(2)}`);
       }),
     );
-    return replyWith(reply, answer);
   }
 
   /**
@@ -210,13 +208,12 @@ export class PaymentsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const context = { correlationId: String(request.id), client };
-    const answer = await this.idempotency.run(
+    return this.idempotency.overHttp(
+      { request, reply },
       client.id,
       key,
       { paymentId, ...(request.body as object) },
-      { correlationId: context.correlationId, instance: request.url },
       this.refunder.steps(paymentId, body, context),
     );
-    return replyWith(reply, answer);
   }
 }
