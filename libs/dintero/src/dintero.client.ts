@@ -66,6 +66,16 @@ interface ApiPath {
   readonly path: string;
 }
 
+/** One call of Dintero's API: what it is (for metrics), whether it is safe to repeat, and the request. */
+interface ApiCall {
+  readonly operation: string;
+  readonly safety: Safety;
+  readonly method: string;
+  readonly path: string | ApiPath;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+}
+
 /** A successful answer: the body, and whether Dintero did it (200) or took it to do later (202). */
 interface Answer<T> {
   readonly body: T;
@@ -298,7 +308,7 @@ export class DinteroClient {
   }
 
   private async operation(operation: string, path: string, body?: unknown): Promise<TransactionOperationResult> {
-    const answer = await this.call<DinteroTransaction>(operation, 'unsafe', 'POST', path, body);
+    const answer = await this.call<DinteroTransaction>({ operation, safety: 'unsafe', method: 'POST', path, body });
     if (answer.status !== 202) return { kind: 'done', transaction: answer.body };
     const requestId = answer.header('event-request-id');
     return { kind: 'accepted', transaction: answer.body, ...(requestId ? { requestId } : {}) };
@@ -343,22 +353,16 @@ export class DinteroClient {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<T> {
-    return (await this.call<T>(operation, safety, method, path, body, headers)).body;
+    return (await this.call<T>({ operation, safety, method, path, body, headers })).body;
   }
 
-  private async call<T>(
-    operation: string,
-    safety: Safety,
-    method: string,
-    path: string | ApiPath,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<Answer<T>> {
+  private async call<T>(call: ApiCall): Promise<Answer<T>> {
+    const { operation } = call;
     const started = performance.now();
     const observe = (outcome: DinteroCallObservation['outcome']) =>
       this.options.observe?.({ operation, outcome, seconds: (performance.now() - started) / 1000 });
     try {
-      const result = await this.callOnce<T>(safety, method, path, body, headers);
+      const result = await this.callOnce<T>(call);
       observe('ok');
       return result;
     } catch (error) {
@@ -367,13 +371,7 @@ export class DinteroClient {
     }
   }
 
-  private async callOnce<T>(
-    safety: Safety,
-    method: string,
-    path: string | ApiPath,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<Answer<T>> {
+  private async callOnce<T>({ safety, method, path, body, headers = {} }: ApiCall): Promise<Answer<T>> {
     const url = typeof path === 'string' ? `${this.options.checkoutUrl}${path}` : `${this.options.apiUrl}${path.path}`;
     const request = (token: string) =>
       this.send<T>(safety, url, {
