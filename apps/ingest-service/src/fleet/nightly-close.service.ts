@@ -164,10 +164,15 @@ export class NightlyClose extends LeasedLogService {
   private dueCloses(now: number) {
     const due: { storeId: string; terminalId: string; businessDay: string; key: string; dinteroTerminalId: string }[] =
       [];
+    // Stores share time zones and close times: each pair's due close is worked out once a tick.
+    const closes = new Map<string, ReturnType<typeof dueClose>>();
     for (const [storeId, state] of this.stores) {
       if (state.status !== 'registered') continue;
       const { timeZone, endOfDayTime = DEFAULT_END_OF_DAY_TIME } = state.details;
-      const { businessDay, closeAt } = dueClose(timeZone, endOfDayTime, now);
+      const schedule = `${timeZone} ${endOfDayTime}`;
+      let close = closes.get(schedule);
+      if (!close) closes.set(schedule, (close = dueClose(timeZone, endOfDayTime, now)));
+      const { businessDay, closeAt } = close;
       for (const [terminalId, terminal] of Object.entries(state.terminals)) {
         if (!terminal.active || (terminal.dintero && terminal.dintero.status !== 'ACTIVE')) continue;
         // A terminal registered (or taken back into use) after the close time has no day to close yet.
