@@ -238,17 +238,28 @@ export async function closeDemoStore({
   });
   const key = randomUUID();
   const operations = new Map();
-  // A terminal busy with a payment is closed once it is free: the same key answers the others as before.
-  for (let round = 0; round < 60 && operations.size < TERMINALS_PER_STORE && !signal?.aborted; round++) {
-    const answer = await call(
-      `${commandUrl}/v1/stores/${store}/operations`,
-      'POST',
-      { operation: 'end_of_day' },
-      { ...auth, 'idempotency-key': `${key}-${round}` },
-    );
-    for (const { terminalId, status, body } of answer.body?.operations ?? [])
-      if (status === 202 && !operations.has(terminalId)) operations.set(terminalId, body.operationId);
-    if (operations.size < TERMINALS_PER_STORE) await new Promise((resolve) => setTimeout(resolve, 1_000));
+  // All at once first; a terminal busy with a payment then, and only it, is asked again once a second (its own
+  // key each time: a refusal starts nothing). Asking the whole store again would close the others twice.
+  const first = await call(
+    `${commandUrl}/v1/stores/${store}/operations`,
+    'POST',
+    { operation: 'end_of_day' },
+    { ...auth, 'idempotency-key': key },
+  );
+  for (const { terminalId, status, body } of first.body?.operations ?? [])
+    if (status === 202) operations.set(terminalId, body.operationId);
+  for (let round = 1; round < 60 && operations.size < TERMINALS_PER_STORE && !signal?.aborted; round++) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    for (const { terminalId } of registered.body.terminals) {
+      if (operations.has(terminalId)) continue;
+      const answer = await call(
+        `${commandUrl}/v1/stores/${store}/terminals/${terminalId}/operations`,
+        'POST',
+        { operation: 'end_of_day' },
+        { ...auth, 'idempotency-key': `${key}-${terminalId}-${round}` },
+      );
+      if (answer.status === 202) operations.set(terminalId, answer.body.operationId);
+    }
   }
   const outcomes = [];
   for (const [terminalId, operationId] of [...operations].sort(([a], [b]) => a.localeCompare(b))) {
