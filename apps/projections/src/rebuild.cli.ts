@@ -13,7 +13,8 @@ import { rebuildReadModels } from './rebuild/rebuild';
 
 async function main(): Promise<void> {
   const config = loadConfig(ProjectionsConfig, process.env);
-  const store = createEventStore(config.eventStoreUrl);
+  // The rebuild reads the log once, in order: a large page cache would only hold pages it never reads again.
+  const store = createEventStore(config.eventStoreUrl, { readCacheMib: 2 });
   const nats = await connectNats(config.natsUrl, 'projections-rebuild');
   // cli-progress draws the bar (rate, ETA, redraws on a TTY, plain lines elsewhere) rather than hand-made output.
   const bar = new SingleBar(

@@ -42,6 +42,8 @@ export interface SqliteEventStoreOptions {
   readonly maxBatch?: number;
   /** How often the background checkpointer folds the WAL into the database file. */
   readonly checkpointIntervalMs?: number;
+  /** The reading connection's page cache (64 MiB): small for a reader that goes through the log once. */
+  readonly readCacheMib?: number;
 }
 
 type Row = [
@@ -100,7 +102,7 @@ export class SqliteEventStore implements EventStore {
     const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
     // Setting up waits for other processes' locks, blocking, as nothing else runs yet. This connection only
     // reads afterwards, and in WAL mode a reader never waits for a writer.
-    openDatabase(this.db, busyTimeoutMs, busyTimeoutMs);
+    openDatabase(this.db, busyTimeoutMs, busyTimeoutMs, options.readCacheMib);
     this.writer = new SqliteWriter({
       file: options.file,
       busyTimeoutMs,

@@ -18,20 +18,26 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events (id);
 
 /** Pages the writer lets the WAL grow to before it checkpoints itself; normally `WalCheckpointer` does it first. */
 export const BACKSTOP_CHECKPOINT_PAGES = 20_000;
+/** 64 MiB of page cache keeps the indexes' hot pages (random event ids, stream tails) in memory. */
+export const DEFAULT_CACHE_MIB = 64;
 
 /**
  * Sets the database up. Several processes may open one file at once (the apps of `npm start`): switching
  * to WAL and creating the schema take locks, so this waits up to `setupBusyMs` for the others, blocking,
  * as nothing else runs yet; then it leaves `busyTimeoutMs` as the busy handler for the running store.
  */
-export function openDatabase(db: Database.Database, setupBusyMs: number, busyTimeoutMs: number): void {
+export function openDatabase(
+  db: Database.Database,
+  setupBusyMs: number,
+  busyTimeoutMs: number,
+  cacheMib = DEFAULT_CACHE_MIB,
+): void {
   db.pragma(`busy_timeout = ${setupBusyMs}`);
   db.pragma('journal_mode = WAL');
   // FULL: a commit is on disk (the WAL fsynced) before the append resolves; group commit pays for it.
   db.pragma('synchronous = FULL');
   db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
-  // 64 MiB of page cache keeps the indexes' hot pages (random event ids, stream tails) in memory.
-  db.pragma('cache_size = -65536');
+  db.pragma(`cache_size = -${Math.round(cacheMib * 1024)}`);
   db.exec(SCHEMA);
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
 }
