@@ -37,7 +37,7 @@ export async function foldFromScratch(log: EventStore): Promise<ReadModelProject
   for (;;) {
     const page = await log.readAll({ after, limit: 1_000, streamPrefixes: PROJECTED_STREAMS });
     if (page.length === 0) return projector;
-    for (const event of page) await applyFromLog(log, projector, event);
+    await applyFromLog(log, projector, page, () => undefined);
     after = page[page.length - 1]!.position;
   }
 }

@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { natsNames } from '@app/messaging';
@@ -68,5 +69,38 @@ describe('projections: a rebuild from position 0 while the live read models keep
     expect(terminals['oslo.Q-1']).toEqual(scratch.terminal('oslo', 'Q-1'));
     expect(terminals['oslo.Q-2']).toEqual(scratch.terminal('oslo', 'Q-2'));
     expect(service.models.store('oslo')).toEqual(scratch.store('oslo'));
+  });
+
+  it('writes the payment index only where the live projector has not, and an index lost whole again', async () => {
+    await pay('Q-1', 10_002);
+    const service = projections.get(ProjectorService);
+    const index = await new Kvm(nats).open(natsNames(prefix).buckets.paymentIndex);
+    const payments = async () => {
+      let count = 0;
+      for (let after = 0n; ;) {
+        const page = await engine.log.readAll({ after, limit: 1_000, streamPrefixes: ['payment-'] });
+        if (page.length === 0) return count;
+        count += page.filter((event) => event.type === 'PaymentRequested').length;
+        after = page.at(-1)!.position;
+      }
+    };
+    const indexState = async () => (await index.status()).streamInfo.state;
+    const rebuilt = async () => {
+      const result = await rebuildReadModels(engine.log, nats, prefix);
+      await waitUntil(async () => service.checkpoint >= result.position, 15_000, 'the rebuild adopted');
+    };
+    await waitUntil(async () => service.checkpoint >= (await engine.log.headPosition()) - 5n, 10_000, 'caught up');
+    const before = await indexState();
+    expect(before.messages).toBe(await payments());
+
+    // Beside the live projector: every entry is there, and none is written again.
+    await rebuilt();
+    expect(await indexState()).toMatchObject({ messages: before.messages, last_seq: before.last_seq });
+
+    // The index lost (its stream emptied): the rebuild sees fewer entries than payments, and writes them all.
+    await (await jetstreamManager(nats)).streams.purge(`KV_${natsNames(prefix).buckets.paymentIndex}`);
+    expect((await indexState()).messages).toBe(0);
+    await rebuilt();
+    expect((await indexState()).messages).toBe(await payments());
   });
 });

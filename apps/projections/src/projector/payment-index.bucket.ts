@@ -22,6 +22,16 @@ export class PaymentIndexBucket {
     return new PaymentIndexBucket(bucket, prefix);
   }
 
+  /** How many entries the index holds: one a payment, none ever deleted. */
+  async entries(): Promise<number> {
+    return (await this.bucket.status()).values;
+  }
+
+  /** Whether the event starts a payment, and so has an entry. */
+  static starts(event: RecordedEvent): boolean {
+    return event.type === 'PaymentRequested' && event.streamName.startsWith('payment-');
+  }
+
   /** The entries of the payments these events start. */
   async put(events: readonly RecordedEvent[]): Promise<void> {
     const entries = events.flatMap((event) => paymentIndexEntry(this.prefix, event) ?? []);

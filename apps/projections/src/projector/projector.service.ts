@@ -322,8 +322,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async apply(event: RecordedEvent): Promise<void> {
-    for (const change of await applyFromLog(this.store, this.projector, event))
-      this.pending.set(`${change.model}:${change.key}`, change);
+    await applyFromLog(this.store, this.projector, [event], (change) =>
+      this.pending.set(`${change.model}:${change.key}`, change),
+    );
     this.pendingEvents.push(event);
     this.folded = event.position;
     if (this.pendingEvents.length >= this.config.batchSize) await this.flush();

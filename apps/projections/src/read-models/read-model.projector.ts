@@ -24,7 +24,7 @@ interface PaymentContext extends PaymentFacts {
   released: boolean;
 }
 
-type Put = (change: Change) => void;
+export type Put = (change: Change) => void;
 
 /**
  * The three read models as a fold over the log: given the same events in the same order, the same
@@ -44,12 +44,20 @@ export class ReadModelProjector {
   private readonly terminalStores = new Map<string, string>();
   /** The event being applied, and the documents it changed so far. */
   private current = 0n;
+  /**
+   * The furthest position of a document loaded (from KV): only an event at or before it can find a document
+   * that holds it already. Past it, which is the whole of a rebuild and a live fold once caught up, nothing
+   * needs looking at twice.
+   */
+  private loadedUpTo = -1n;
   /** Per document key: whether it already held the event being applied (decided once per event). */
   private readonly touched = new Map<string, boolean>();
 
   /** Documents loaded from KV at start (the projector then continues from their position). */
   load(change: Change): void {
     const { model, key, doc } = upgraded(change);
+    const position = BigInt(doc.position);
+    if (position > this.loadedUpTo) this.loadedUpTo = position;
     if (model === 'terminal') {
       this.terminals.set(key, doc);
       this.terminalsOf(doc.storeId).add(key);
@@ -64,23 +72,30 @@ export class ReadModelProjector {
    * replaying from the checkpoint effectively once.
    */
   apply(recorded: RecordedEvent): Change[] {
+    const changes = new Map<string, Change>();
+    this.applyEach(recorded, (change) => changes.set(`${change.model}:${change.key}`, change));
+    return [...changes.values()];
+  }
+
+  /**
+   * `apply` for a rim that keeps changes by document: each changed document is handed to `put` as it changes,
+   * so one event may hand over the same document twice (the later one stands).
+   */
+  applyEach(recorded: RecordedEvent, put: Put): void {
     this.current = recorded.position;
-    this.touched.clear();
+    if (this.current <= this.loadedUpTo) this.touched.clear();
     const typed = asDomainEvent(recorded);
-    if (!typed) return [];
+    if (!typed) return;
     const position = recorded.position.toString();
     const recordedAt =
       stringField(typed.event.data, 'at') ??
       stringField(typed.event.data, 'claimedAt') ??
       recorded.metadata.occurredAt ??
       '';
-    const changes = new Map<string, Change>();
-    const put: Put = (change) => changes.set(`${change.model}:${change.key}`, change);
     if (typed.stream === 'store') this.onStore(typed.event, recordedAt, position, put);
     else if (typed.stream === 'terminal') this.onTerminal(typed.event, recordedAt, position, put);
     else if (typed.stream === 'payment') this.onPayment(typed.id, typed.event, recorded, recordedAt, position, put);
     else this.onOperation(typed.id, typed.event, recorded, position, put);
-    return [...changes.values()];
   }
 
   /**
@@ -136,6 +151,11 @@ export class ReadModelProjector {
   /** The terminals of a store, for the `store-terminals` query. */
   terminalsOfStore(storeId: string): TerminalDoc[] {
     return [...(this.storeTerminals.get(storeId) ?? [])].map((key) => this.terminals.get(key)!);
+  }
+
+  /** The same, without an array: counted twice a payment. */
+  private *terminalDocsOf(storeId: string): Generator<TerminalDoc> {
+    for (const key of this.storeTerminals.get(storeId) ?? []) yield this.terminals.get(key)!;
   }
 
   terminal(storeId: string, terminalId: string): TerminalDoc | undefined {
@@ -349,7 +369,7 @@ export class ReadModelProjector {
     const current = held ?? emptyTerminal(storeId, terminalId);
     const next = terminalProjection.evolve(current, fact);
     // Loaded at or past this event: a crash wrote the terminal and maybe not its store.
-    const holdsEvent = held !== undefined && BigInt(held.position) >= this.current;
+    const holdsEvent = held !== undefined && this.current <= this.loadedUpTo && BigInt(held.position) >= this.current;
     if (next === current && !holdsEvent) return;
     this.terminalStores.set(terminalId, storeId);
     if (next !== current && !this.alreadyApplied(`terminal:${key}`, held?.position)) {
@@ -361,7 +381,7 @@ export class ReadModelProjector {
     // idle and deactivated, and also when the terminal already held this event.
     if (held && !holdsEvent && countedAs(next.status) === countedAs(current.status)) return;
     const store = this.storeDoc(storeId);
-    const counted = withTerminalCounts(store, this.terminalsOfStore(storeId));
+    const counted = withTerminalCounts(store, this.terminalDocsOf(storeId));
     if (counted !== store) this.putStore(counted, position, put);
   }
 
@@ -380,6 +400,8 @@ export class ReadModelProjector {
 
   /** True when the document's stored position shows this event in it already (and not by this very apply). */
   private alreadyApplied(key: string, storedPosition: string | undefined): boolean {
+    // Past every loaded document, a document at this position got there by this very apply.
+    if (this.current > this.loadedUpTo) return false;
     // The first look decides for the whole event: a document that held it is skipped by every projection.
     const decided = this.touched.get(key);
     if (decided !== undefined) return decided;

@@ -5,10 +5,14 @@ import { PaymentIndexBucket } from '../projector/payment-index.bucket';
 import { ReadModelBuckets } from '../projector/read-model.buckets';
 import { ReadModelProjector } from '../read-models/read-model.projector';
 import { applyFromLog } from '../read-models/apply-from-log';
+import { IndexCoverage } from './index-coverage';
 import type { Change } from '../read-models/read-model.types';
 
 export const REBUILD_SUFFIX = '_rebuild';
+/** Events read at once: large pages, since a rebuild reads the whole log in order. */
 const PAGE = 1_000;
+/** Pages of payment-index entries being written at once: the fold goes on while NATS acknowledges them. */
+const INDEX_PAGES_IN_FLIGHT = 4;
 
 export interface RebuildProgress {
   readonly applied: number;
@@ -37,10 +41,11 @@ export async function rebuildReadModels(
   const old = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
   await old.destroy();
   const buckets = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
-  // The payment index is written in place: its entries never change, so writing them again is harmless, and
-  // a log from before the index (or an index lost) is indexed whole.
+  // The payment index is written in place: its entries never change, so writing one again is harmless.
   const index = await PaymentIndexBucket.open(nats, prefix);
+  const coverage = await IndexCoverage.start(store, buckets, index);
   const projector = new ReadModelProjector();
+  const indexing = new WritesInFlight(INDEX_PAGES_IN_FLIGHT);
   let position = 0n;
   let applied = 0;
   // First the whole log as it is, then whatever was appended meanwhile, until a read finds nothing new.
@@ -50,18 +55,40 @@ export async function rebuildReadModels(
     for (;;) {
       const page = await store.readAll({ after: position, limit: PAGE, streamPrefixes: PROJECTED_STREAMS });
       if (page.length === 0) break;
-      for (const event of page) {
-        for (const change of await applyFromLog(store, projector, event))
-          changed.set(`${change.model}:${change.key}`, change);
-      }
-      await index.put(page);
+      await applyFromLog(store, projector, page, (change) => changed.set(`${change.model}:${change.key}`, change));
+      const unindexed = coverage.toWrite(page);
+      if (unindexed.length > 0) await indexing.add(index.put(unindexed));
       applied += page.length;
       position = page[page.length - 1]!.position;
       onProgress({ applied, position, head: head > position ? head : position });
     }
+    await indexing.settle();
     await buckets.put(changed.values());
     if (changed.size === 0) break;
   }
+  await coverage.complete(store, PAGE);
   await buckets.offerHandOver({ suffix: REBUILD_SUFFIX, position: position.toString() });
   return { events: applied, documents: projector.documents().length, position };
+}
+
+/**
+ * Writes started and not yet waited for, at most `limit` of them: adding one more waits for the oldest, and
+ * the first failure fails the rebuild there or at `settle`. (Ten lines: a concurrency limiter such as p-limit
+ * queues functions, where this keeps a window of writes already started.)
+ */
+class WritesInFlight {
+  private readonly running: Promise<void>[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async add(write: Promise<void>): Promise<void> {
+    // Waited for below; until then a failure must not count as unhandled.
+    write.catch(() => undefined);
+    this.running.push(write);
+    if (this.running.length >= this.limit) await this.running.shift();
+  }
+
+  async settle(): Promise<void> {
+    await Promise.all(this.running.splice(0));
+  }
 }
