@@ -1,7 +1,7 @@
 export type { Decider } from './shared/decider';
 export { fold } from './shared/decider';
 export { DomainError, type DomainErrorCode } from './shared/domain-error';
-export { localDate } from './shared/local-date';
+export { addDays, localDate } from './shared/local-date';
 export { MAX_AMOUNT, isCurrencyCode, moneyProblem, type Money, type MoneyProblem } from './shared/money';
 export * from './store/store.decider';
 export { storeCurrencies } from './store/store-currencies';

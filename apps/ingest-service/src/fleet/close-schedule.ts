@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import { localDate } from '@app/payment-domain';
-
-const DAY_MS = 86_400_000;
+import { addDays, localDate } from '@app/payment-domain';
 
 /**
  * The instant a local wall time has in a time zone (a time skipped by a daylight-saving change is taken an
@@ -38,10 +36,6 @@ function offsetMs(instant: number, timeZone: string): number {
   const part = (type: string) => Number(parts.find((each) => each.type === type)?.value);
   const asUtc = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
   return asUtc - Math.floor(instant / 1000) * 1000;
-}
-
-function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }
 
 /** When a store day's close runs: at `endOfDayTime` that day, or the next morning for a time before noon. */

@@ -12,9 +12,9 @@ import {
 import type { Registry } from 'prom-client';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
 import { ReadModelProjector } from '../read-models/read-model.projector';
-import { applyFromLog } from '../read-models/apply-from-log';
+import { applyFromLog, type StoreDayReader } from '../read-models/apply-from-log';
 import { stringField } from '../read-models/string-field';
-import type { Change } from '../read-models/read-model.types';
+import type { Change, StoreDayDoc } from '../read-models/read-model.types';
 import { EventFeed } from './event-feed';
 import { PROJECTED_STREAMS } from './projected-streams';
 import { PaymentIndexBucket } from './payment-index.bucket';
@@ -92,6 +92,18 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.metrics.projectorLeader.set(this.leader ? 1 : 0);
     this.metrics.projectionLag.set(Number(head > this.checkpoint ? head - this.checkpoint : 0n));
     this.metrics.terminalsBusy.set(this.projector.busyTerminals());
+  }
+
+  /** A store day out of memory: from the batch not yet written, or from KV. */
+  private readonly readDay: StoreDayReader = async (key) => {
+    const pending = this.pending.get(`store-day:${key}`);
+    if (pending?.model === 'store-day') return pending.doc;
+    return (await this.buckets!.get('store-day', key)) as StoreDayDoc | undefined;
+  };
+
+  /** A store's day, for queries: from memory, or, for a day out of its window, from KV. */
+  async storeDay(storeId: string, date: string): Promise<StoreDayDoc | undefined> {
+    return this.projector.storeDay(storeId, date) ?? this.readDay(`${storeId}.${date}`);
   }
 
   /** The read models as this instance has them: what queries answer from. */
@@ -173,6 +185,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         const taking = this.lead().finally(() => (this.leading = false));
         if (wait) await taking;
       } else if (!held && this.leader) this.standBy();
+      else if (!held) await this.retireAsStandby();
     } finally {
       this.contending = false;
     }
@@ -235,6 +248,15 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private async adoptWaiting(): Promise<void> {
     const waiting = this.leader && this.follower ? await this.buckets!.handOver() : undefined;
     if (waiting) void this.adopt(waiting);
+  }
+
+  /**
+   * A standby writes nothing: the past store days it folded leave its memory once the writer's checkpoint in
+   * KV is past them (KV has them then), never before, so that a takeover has every document not yet written.
+   */
+  private async retireAsStandby(): Promise<void> {
+    const saved = await this.buckets!.checkpoint();
+    if (saved.logId === this.logId) this.projector.retirePastDays(saved.position);
   }
 
   /** Stops writing: another instance holds the lease. This one keeps folding, ready to take over. */
@@ -302,28 +324,36 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     if (this.stopped || !this.leader) return;
     await this.stopFollowing();
     const rebuilt = await ReadModelBuckets.open(this.nats, this.config.natsPrefix, handOver.suffix);
-    const projector = new ReadModelProjector();
-    for await (const change of rebuilt.loadAll()) projector.load(change);
-    const documents = projector.documents();
     // The steps below are not fenced (the rebuilt documents may be behind the live ones, on purpose): each
     // is taken only while the lease still holds by this instance's clock; lost, the new writer adopts it.
     if (!this.leader || !this.lease!.holds()) return this.startFollowing();
-    await this.buckets!.replaceAll(documents);
+    const names = natsNames(this.config.natsPrefix);
+    let documents = 0;
+    // Copied bucket to bucket and published as they go: a long history is never all in memory.
+    await this.buckets!.copyFrom(rebuilt, (change) => {
+      documents += 1;
+      this.nats.publish(changeSubject(names, change), JSON.stringify(change.doc));
+    });
     if (!this.lease!.holds()) return this.startFollowing();
     await this.buckets!.resetCheckpoint(position, this.logId);
+    const projector = new ReadModelProjector();
+    for await (const change of this.buckets!.loadAll()) projector.load(change);
     this.projector = projector;
     this.checkpoint = position;
     this.folded = position;
-    this.publish({ written: documents, newer: [] });
     await this.buckets!.clearHandOver();
     await rebuilt.destroy();
-    this.logger.log({ position: handOver.position, documents: documents.length }, 'adopted the rebuilt read models');
+    this.logger.log({ position: handOver.position, documents }, 'adopted the rebuilt read models');
     this.startFollowing();
   }
 
   private async apply(event: RecordedEvent): Promise<void> {
-    await applyFromLog(this.store, this.projector, [event], (change) =>
-      this.pending.set(`${change.model}:${change.key}`, change),
+    await applyFromLog(
+      this.store,
+      this.projector,
+      [event],
+      (change) => this.pending.set(`${change.model}:${change.key}`, change),
+      this.readDay,
     );
     this.pendingEvents.push(event);
     this.folded = event.position;
@@ -380,6 +410,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         await this.buckets!.saveCheckpoint(position, this.logId);
         this.checkpoint = position;
         this.failedFlushes = 0;
+        // Past store days in KV now leave memory.
+        this.projector.retirePastDays(position);
       } catch (error) {
         for (const [key, change] of changes) if (!this.pending.has(key)) this.pending.set(key, change);
         this.pendingEvents = [...events, ...this.pendingEvents];

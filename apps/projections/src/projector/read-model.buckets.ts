@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, KvWatchInclude, type KV } from '@nats-io/kv';
 import { isRevisionConflict, natsNames } from '@app/messaging';
 import type { Change } from '../read-models/read-model.types';
+import { daysInWindow } from '../read-models/store-days';
 
 const CHECKPOINT = 'checkpoint';
 /** The checkpoint's entry among the revisions this instance knows. */
@@ -71,13 +72,16 @@ export class ReadModelBuckets {
   async replaceAll(changes: readonly Change[]): Promise<void> {
     await this.put(changes);
     const kept = new Set(changes.map((change) => `${change.model}:${change.key}`));
-    for (const model of ['store', 'terminal', 'store-day'] as const) {
-      const stale: string[] = [];
-      for await (const key of await this.buckets[model].keys()) if (!kept.has(`${model}:${key}`)) stale.push(key);
-      for (const key of stale) {
-        await this.buckets[model].delete(key);
-        this.revisions.delete(`${model}:${key}`);
-      }
+    for (const model of ['store', 'terminal', 'store-day'] as const)
+      await this.deleteKeys(model, (key) => !kept.has(`${model}:${key}`));
+  }
+
+  private async deleteKeys(model: Change['model'], stale: (key: string) => boolean): Promise<void> {
+    const keys: string[] = [];
+    for await (const key of await this.buckets[model].keys()) if (stale(key)) keys.push(key);
+    for (const key of keys) {
+      await this.buckets[model].delete(key);
+      this.revisions.delete(`${model}:${key}`);
     }
   }
 
@@ -104,18 +108,52 @@ export class ReadModelBuckets {
     return () => watcher.stop();
   }
 
-  /** Every document, to resume from (a projector holds the read models in memory). */
+  /**
+   * Every document a projector holds in memory, to resume from: every store and terminal, and each store's
+   * days within the window it keeps (`StoreDays`); older days stay in KV until an event needs one.
+   */
   async *loadAll(): AsyncGenerator<Change> {
     for (const model of ['store', 'terminal', 'store-day'] as const) {
       const bucket = this.buckets[model];
       const keys: string[] = [];
       for await (const key of await bucket.keys()) keys.push(key);
-      for (const key of keys) {
+      for (const key of model === 'store-day' ? daysInWindow(keys) : keys) {
         const entry = await bucket.get(key);
         if (!entry) continue;
         this.revisions.set(`${model}:${key}`, entry.revision);
         if (entry.operation === 'PUT') yield { model, key, doc: entry.json() } as Change;
       }
+    }
+  }
+
+  /** How many documents the buckets hold. */
+  async count(): Promise<number> {
+    const counts = await Promise.all(Object.values(this.buckets).map(async (bucket) => (await bucket.status()).values));
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+
+  /**
+   * Makes these buckets hold what `source`'s hold (a rebuild's), document by document, without holding them
+   * all in memory (only their keys): each written, then every key `source` has not deleted. `onCopied` sees
+   * each document copied.
+   */
+  async copyFrom(source: ReadModelBuckets, onCopied: (change: Change) => void): Promise<void> {
+    for (const model of ['store', 'terminal', 'store-day'] as const) {
+      const keys: string[] = [];
+      for await (const key of await source.buckets[model].keys()) keys.push(key);
+      for (let start = 0; start < keys.length; start += PUT_WINDOW) {
+        const copied = await Promise.all(
+          keys.slice(start, start + PUT_WINDOW).map(async (key) => {
+            const entry = await source.buckets[model].get(key);
+            return entry?.operation === 'PUT' ? ({ model, key, doc: entry.json() } as Change) : undefined;
+          }),
+        );
+        const changes = copied.filter((change) => change !== undefined);
+        await this.put(changes);
+        changes.forEach(onCopied);
+      }
+      const kept = new Set(keys);
+      await this.deleteKeys(model, (key) => !kept.has(key));
     }
   }
 

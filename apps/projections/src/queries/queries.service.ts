@@ -40,7 +40,8 @@ export class QueriesService implements OnApplicationBootstrap, OnApplicationShut
     const models = () => this.projector.models;
     this.answer(queries.terminal, TerminalQuery, (q) => models().terminal(q.storeId, q.terminalId), 'terminal');
     this.answer(queries.store, StoreQuery, (q) => models().store(q.storeId), 'store');
-    this.answer(queries.storeDay, StoreDayQuery, (q) => models().storeDay(q.storeId, q.date), 'store day');
+    // A day out of the projector's memory (older than its window) is read from KV.
+    this.answer(queries.storeDay, StoreDayQuery, (q) => this.projector.storeDay(q.storeId, q.date), 'store day');
     this.answer(
       queries.storeTerminals,
       StoreQuery,
@@ -72,7 +73,7 @@ export class QueriesService implements OnApplicationBootstrap, OnApplicationShut
       msg,
       async () => {
         const query = await parseMessage(msg, schema);
-        const found = find(query);
+        const found = await find(query);
         if (found === undefined) throw new HttpException({ code: 'NOT_FOUND', detail: `No such ${what}`, query }, 404);
         return { status: 200, body: found };
       },

@@ -1,22 +1,31 @@
 import type { EventStore, RecordedEvent } from '@app/event-store';
 import type { ReadModelProjector } from './read-model.projector';
-import type { Change } from './read-model.types';
+import type { Change, StoreDayDoc } from './read-model.types';
+
+/** Reads a store day out of the projector's memory back (from KV, or from writes not yet made). */
+export type StoreDayReader = (key: string) => Promise<StoreDayDoc | undefined>;
 
 /**
- * Applies events of the log in order, first reading back from the log the payment an event needs when the
- * projector has forgotten it (or never saw it, having resumed past its start). The one way every fold of the
- * log (live projector, rebuild, the tests' fold from scratch) applies events. Only such a read waits: the rest
- * of a page is applied in one synchronous run, which a catch-up or a rebuild of millions of events feels.
+ * Applies events of the log in order, first reading back what an event needs that the projector no longer
+ * holds: the payment it has forgotten (or never saw, having resumed past its start), from the log; a store
+ * day out of its memory's window, through `readDay`. The one way every fold of the log (live projector,
+ * rebuild, the tests' fold from scratch) applies events. Only such a read waits: the rest of a page is
+ * applied in one synchronous run, which a catch-up or a rebuild of millions of events feels.
  */
 export async function applyFromLog(
   store: EventStore,
   projector: ReadModelProjector,
   events: readonly RecordedEvent[],
   onChange: (change: Change) => void,
+  readDay: StoreDayReader = () => Promise.resolve(undefined),
 ): Promise<void> {
   for (const event of events) {
     const missing = projector.missingPayment(event);
     if (missing !== undefined) projector.rememberPayment(await store.readStream(`payment-${missing}`), event.position);
+    for (const key of projector.missingDays(event)) {
+      const doc = await readDay(key);
+      if (doc) projector.load({ model: 'store-day', key, doc });
+    }
     projector.applyEach(event, onChange);
   }
 }

@@ -15,6 +15,7 @@ import { emptyStore, storeProjection, withTerminalCounts } from './projections/s
 import { emptyTerminal, terminalProjection } from './projections/terminal.projection';
 import { closeBatch, countInBatch, withClose } from './projections/terminal-batch';
 import type { Change, StoreDayDoc, StoreDoc, TerminalDoc } from './read-model.types';
+import { StoreDays } from './store-days';
 
 interface PaymentContext extends PaymentFacts {
   /** Refunds asked for and not yet ended, with their amounts and the terminals they run on. */
@@ -37,7 +38,7 @@ export type Put = (change: Change) => void;
 export class ReadModelProjector {
   private readonly terminals = new Map<string, TerminalDoc>();
   private readonly stores = new Map<string, StoreDoc>();
-  private readonly days = new Map<string, StoreDayDoc>();
+  private readonly days = new StoreDays();
   private readonly payments = new Map<string, PaymentContext>();
   private readonly storeTerminals = new Map<string, Set<string>>();
   /** Terminal ids are global: the store of each terminal seen, for releases that do not name it. */
@@ -127,12 +128,62 @@ export class ReadModelProjector {
     }
   }
 
-  /** Every document, e.g. to write a rebuild out or hand it over. */
+  /**
+   * The store days this event changes that are out of the memory's window (see `StoreDays`) and not in
+   * memory: the rim reads each back (from KV) and `load`s it, or finds none, before applying the event.
+   * Asked after `missingPayment`, since a payment's days come from its store.
+   */
+  missingDays(recorded: RecordedEvent): string[] {
+    if (!DAY_EVENTS.has(recorded.type) || !this.days.anyKept) return [];
+    const typed = asDomainEvent(recorded);
+    const days: { storeId: string; date: string }[] = [];
+    if (typed?.stream === 'payment') {
+      const payment = this.payments.get(typed.id);
+      if (!payment) return [];
+      const { event } = typed;
+      const at = paymentFactTime(event, recorded);
+      if (storeDayProjection.handles.has(event.type))
+        days.push({ storeId: payment.storeId, date: localDate(at, this.storeDoc(payment.storeId).timeZone) });
+      // A late capture or refund corrects its terminal's last close, and so that close's day.
+      if (
+        event.type === 'PaymentCaptured' ||
+        event.type === 'LateCaptureRecorded' ||
+        event.type === 'RefundSucceeded'
+      ) {
+        const refundTerminalId = payment.refunds.get(stringField(event.data, 'refundId') ?? '')?.terminalId;
+        for (const terminalId of [payment.terminalId, refundTerminalId]) {
+          if (terminalId === undefined) continue;
+          const storeId = this.storeOfCounted(payment, terminalId);
+          const close = this.terminal(storeId, terminalId)?.lastClose;
+          if (close && at !== '' && Date.parse(at) <= Date.parse(close.closedAt))
+            days.push({ storeId, date: close.businessDay });
+        }
+      }
+    } else if (typed?.stream === 'operation') {
+      const close = this.closeOf(typed.event, recorded);
+      if (close) days.push({ storeId: close.storeId, date: close.businessDay });
+    }
+    return days
+      .filter(({ storeId, date }) => this.days.isPast(storeId, date) && !this.days.has(`${storeId}.${date}`))
+      .map(({ storeId, date }) => `${storeId}.${date}`);
+  }
+
+  /**
+   * Drops from memory the store days out of the window whose documents KV has (at or before `durableUpTo`),
+   * and returns them: a rebuild writes them now, a live projector wrote them already.
+   */
+  retirePastDays(durableUpTo: bigint): Extract<Change, { model: 'store-day' }>[] {
+    return this.days
+      .retire(durableUpTo)
+      .map((doc) => ({ model: 'store-day' as const, key: `${doc.storeId}.${doc.date}`, doc }));
+  }
+
+  /** Every document in memory, e.g. to write a rebuild out or hand it over (past store days: see `StoreDays`). */
   documents(): Change[] {
     return [
       ...[...this.stores].map(([key, doc]) => ({ model: 'store' as const, key, doc })),
       ...[...this.terminals].map(([key, doc]) => ({ model: 'terminal' as const, key, doc })),
-      ...[...this.days].map(([key, doc]) => ({ model: 'store-day' as const, key, doc })),
+      ...[...this.days.entries()].map(([key, doc]) => ({ model: 'store-day' as const, key, doc })),
     ];
   }
 
@@ -209,14 +260,7 @@ export class ReadModelProjector {
   ): void {
     const { payment, refundAmount, refundTerminalId } = this.remember(paymentId, event, false);
     if (!payment) return;
-    // The business day is when Dintero says it happened (a capture at 23:59:56 heard of at 00:00:10 belongs
-    // to the day before); the receipt time only when Dintero gave none.
-    const at =
-      stringField(event.data, 'dinteroAt') ??
-      stringField(event.data, 'at') ??
-      stringField(event.data, 'requestedAt') ??
-      recorded.metadata.occurredAt ??
-      '';
+    const at = paymentFactTime(event, recorded);
     const { storeId, terminalId } = payment;
     const date = localDate(at, this.storeDoc(storeId).timeZone);
     const fact: Fact = { stream: 'payment', event, recordedAt, paymentId, payment, at, date, refundAmount };
@@ -253,9 +297,15 @@ export class ReadModelProjector {
       counted = { terminalId: refundTerminalId ?? payment.terminalId, kind: 'reversal', amount: fact.refundAmount };
     if (!counted || at === '') return;
     const { terminalId, kind, amount } = counted;
-    const storeId =
-      terminalId === payment.terminalId ? payment.storeId : (this.terminalStores.get(terminalId) ?? payment.storeId);
+    const storeId = this.storeOfCounted(payment, terminalId);
     this.changeTerminal(storeId, terminalId, position, put, (doc) => countInBatch(doc, kind, amount, at));
+  }
+
+  /** The store of the terminal a payment's capture or refund counts at: a refund may be done at another's. */
+  private storeOfCounted(payment: PaymentFacts, terminalId: string): string {
+    return terminalId === payment.terminalId
+      ? payment.storeId
+      : (this.terminalStores.get(terminalId) ?? payment.storeId);
   }
 
   /** A completed end-of-day: the terminal's batch beside the log's, on the terminal and on the store's day. */
@@ -266,16 +316,24 @@ export class ReadModelProjector {
     position: string,
     put: Put,
   ): void {
-    if (event.type !== 'OperationCompleted' || !event.data.batch) return;
+    const close = this.closeOf(event, recorded);
+    if (!close) return;
+    const { storeId, terminalId, businessDay, batch, closedAt } = close;
+    this.changeTerminal(storeId, terminalId, position, put, (doc) =>
+      closeBatch(doc, { operationId, businessDay, batch, closedAt }),
+    );
+  }
+
+  /** The terminal's end-of-day close an operation event reports, if it is one: whose, which day, its batch. */
+  private closeOf(event: OperationEvent, recorded: RecordedEvent) {
+    if (event.type !== 'OperationCompleted' || !event.data.batch) return undefined;
     const storeId = stringField(recorded.metadata, 'storeId');
     const terminalId = stringField(recorded.metadata, 'terminalId');
-    if (storeId === undefined || terminalId === undefined) return;
+    if (storeId === undefined || terminalId === undefined) return undefined;
     const closedAt = event.data.dinteroAt ?? event.data.at;
     const businessDay =
       stringField(recorded.metadata, 'businessDay') ?? localDate(closedAt, this.storeDoc(storeId).timeZone);
-    this.changeTerminal(storeId, terminalId, position, put, (doc) =>
-      closeBatch(doc, { operationId, businessDay, batch: event.data.batch!, closedAt }),
-    );
+    return { storeId, terminalId, businessDay, batch: event.data.batch, closedAt };
   }
 
   /**
@@ -419,6 +477,23 @@ export class ReadModelProjector {
     if (!keys) this.storeTerminals.set(storeId, (keys = new Set()));
     return keys;
   }
+}
+
+/** The events that may change a store day (`missingDays`): the store day's facts, and end-of-day closes. */
+const DAY_EVENTS = new Set<string>([...storeDayProjection.handles, 'OperationCompleted']);
+
+/**
+ * When a payment's fact happened, by which its store day is chosen: when Dintero says it happened (a capture
+ * at 23:59:56 heard of at 00:00:10 belongs to the day before), the receipt time only when Dintero gave none.
+ */
+function paymentFactTime(event: PaymentEvent, recorded: RecordedEvent): string {
+  return (
+    stringField(event.data, 'dinteroAt') ??
+    stringField(event.data, 'at') ??
+    stringField(event.data, 'requestedAt') ??
+    recorded.metadata.occurredAt ??
+    ''
+  );
 }
 
 /**

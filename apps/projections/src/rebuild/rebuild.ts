@@ -4,15 +4,15 @@ import { PROJECTED_STREAMS } from '../projector/projected-streams';
 import { PaymentIndexBucket } from '../projector/payment-index.bucket';
 import { ReadModelBuckets } from '../projector/read-model.buckets';
 import { ReadModelProjector } from '../read-models/read-model.projector';
-import { applyFromLog } from '../read-models/apply-from-log';
+import { applyFromLog, type StoreDayReader } from '../read-models/apply-from-log';
 import { IndexCoverage } from './index-coverage';
-import type { Change } from '../read-models/read-model.types';
+import type { Change, StoreDayDoc } from '../read-models/read-model.types';
 
 export const REBUILD_SUFFIX = '_rebuild';
 /** Events read at once: large pages, since a rebuild reads the whole log in order. */
 const PAGE = 1_000;
-/** Pages of payment-index entries being written at once: the fold goes on while NATS acknowledges them. */
-const INDEX_PAGES_IN_FLIGHT = 4;
+/** Writes (a page's payment-index entries, the store days leaving memory) at once: the fold goes on meanwhile. */
+const WRITES_IN_FLIGHT = 4;
 
 export interface RebuildProgress {
   readonly applied: number;
@@ -45,7 +45,12 @@ export async function rebuildReadModels(
   const index = await PaymentIndexBucket.open(nats, prefix);
   const coverage = await IndexCoverage.start(store, buckets, index);
   const projector = new ReadModelProjector();
-  const indexing = new WritesInFlight(INDEX_PAGES_IN_FLIGHT);
+  const writes = new WritesInFlight(WRITES_IN_FLIGHT);
+  // Store days out of the projector's window are written as they leave its memory (`StoreDays`); one of them
+  // that an event needs back meanwhile is read from here until KV has it.
+  const leaving = new Map<string, StoreDayDoc>();
+  const readDay: StoreDayReader = async (key) =>
+    leaving.get(key) ?? ((await buckets.get('store-day', key)) as StoreDayDoc | undefined);
   let position = 0n;
   let applied = 0;
   // First the whole log as it is, then whatever was appended meanwhile, until a read finds nothing new.
@@ -55,20 +60,38 @@ export async function rebuildReadModels(
     for (;;) {
       const page = await store.readAll({ after: position, limit: PAGE, streamPrefixes: PROJECTED_STREAMS });
       if (page.length === 0) break;
-      await applyFromLog(store, projector, page, (change) => changed.set(`${change.model}:${change.key}`, change));
-      const unindexed = coverage.toWrite(page);
-      if (unindexed.length > 0) await indexing.add(index.put(unindexed));
-      applied += page.length;
+      await applyFromLog(
+        store,
+        projector,
+        page,
+        (change) => changed.set(`${change.model}:${change.key}`, change),
+        readDay,
+      );
       position = page[page.length - 1]!.position;
+      const unindexed = coverage.toWrite(page);
+      if (unindexed.length > 0) await writes.add(index.put(unindexed));
+      const retired = projector.retirePastDays(position);
+      if (retired.length > 0) {
+        for (const { key, doc } of retired) {
+          changed.delete(`store-day:${key}`);
+          leaving.set(key, doc);
+        }
+        await writes.add(
+          buckets.put(retired).then(() => {
+            for (const { key, doc } of retired) if (leaving.get(key) === doc) leaving.delete(key);
+          }),
+        );
+      }
+      applied += page.length;
       onProgress({ applied, position, head: head > position ? head : position });
     }
-    await indexing.settle();
+    await writes.settle();
     await buckets.put(changed.values());
     if (changed.size === 0) break;
   }
   await coverage.complete(store, PAGE);
   await buckets.offerHandOver({ suffix: REBUILD_SUFFIX, position: position.toString() });
-  return { events: applied, documents: projector.documents().length, position };
+  return { events: applied, documents: await buckets.count(), position };
 }
 
 /**

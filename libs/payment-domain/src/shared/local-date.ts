@@ -17,3 +17,8 @@ export function localDate(instant: string, timeZone: string): string {
   if (minute !== undefined) lastDates.set(timeZone, { minute, date });
   return date;
 }
+
+/** The `yyyy-mm-dd` `days` after (or, negative, before) a `yyyy-mm-dd`: calendar days, whatever the time zone. */
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}

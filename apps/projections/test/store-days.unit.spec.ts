@@ -1,0 +1,150 @@
+import type { RecordedEvent } from '@app/event-store';
+import { addDays } from '@app/payment-domain';
+import { logOfEvents } from '../../../test/support/recorded-events';
+import { ReadModelProjector } from '../src/read-models/read-model.projector';
+import type { Change, StoreDayDoc } from '../src/read-models/read-model.types';
+import { DAYS_KEPT, StoreDays, daysInWindow } from '../src/read-models/store-days';
+
+const day = (date: string, position = 1): StoreDayDoc => ({
+  storeId: 'oslo',
+  date,
+  timeZone: 'Europe/Oslo',
+  currencies: {},
+  counts: { declined: 0, failed: 0, cancelled: 0, expired: 0 },
+  cardBrands: {},
+  entryMethods: {},
+  terminals: {},
+  lateCaptures: [],
+  position: String(position),
+});
+
+describe('store days in memory: a window of each store’s last days', () => {
+  it(`keeps a store's latest ${DAYS_KEPT} days, and retires older ones only once KV has them`, () => {
+    const days = new StoreDays();
+    for (let d = 0; d < 12; d++) {
+      const date = addDays('2026-11-01', d);
+      days.set(`oslo.${date}`, day(date, d + 1));
+    }
+    // Days 1 and 2 are out of the window; day 2 was written at position 2, and KV is only at 1.
+    expect(days.isPast('oslo', '2026-11-02')).toBe(true);
+    expect(days.isPast('oslo', '2026-11-03')).toBe(false);
+    expect(days.retire(1n).map((doc) => doc.date)).toEqual(['2026-11-01']);
+    expect(days.has('oslo.2026-11-02')).toBe(true);
+    expect(days.retire(2n).map((doc) => doc.date)).toEqual(['2026-11-02']);
+    expect(days.retire(100n)).toEqual([]);
+    expect([...days.values()]).toHaveLength(DAYS_KEPT);
+    // A past day read back is retired again at the next chance.
+    days.set('oslo.2026-11-01', day('2026-11-01', 13));
+    expect(days.retire(13n).map((doc) => doc.date)).toEqual(['2026-11-01']);
+  });
+
+  it('picks, from KV keys, each store’s days within its own window', () => {
+    const keys = [
+      ...Array.from({ length: 12 }, (_, d) => `oslo.${addDays('2026-11-01', d)}`),
+      'bergen.2026-10-01',
+      'bergen.2026-09-30',
+    ];
+    const kept = daysInWindow(keys);
+    expect(kept).toHaveLength(DAYS_KEPT + 2);
+    expect(kept).not.toContain('oslo.2026-11-02');
+    expect(kept).toContain('oslo.2026-11-03');
+    expect(kept).toContain('bergen.2026-09-30');
+  });
+});
+
+describe('a projector with past days out of memory', () => {
+  const event = logOfEvents();
+  const withMetadata = (recorded: RecordedEvent, metadata: Record<string, string>): RecordedEvent => ({
+    ...recorded,
+    metadata,
+  });
+  const payment = (id: string, terminalId: string, at: string, dinteroAt = at) => [
+    event(`terminal-${terminalId}`, 'TerminalClaimed', {
+      terminalId,
+      claimId: id,
+      kind: 'payment',
+      paymentId: id,
+      storeId: 'oslo',
+      claimedAt: at,
+      expiresAt: at,
+    }),
+    event(`payment-${id}`, 'PaymentRequested', {
+      paymentId: id,
+      storeId: 'oslo',
+      terminalId,
+      amount: 10_000,
+      currency: 'NOK',
+      requestedAt: at,
+    }),
+    event(`payment-${id}`, 'PaymentCaptured', {
+      transactionId: `tx-${id}`,
+      amount: 10_000,
+      currency: 'NOK',
+      source: 'callback',
+      at,
+      dinteroAt,
+    }),
+    event(`terminal-${terminalId}`, 'TerminalReleased', {
+      terminalId,
+      claimId: id,
+      paymentId: id,
+      reason: 'finished',
+      at,
+    }),
+  ];
+  const noon = (d: number) => `${addDays('2026-11-01', d)}T11:00:00.000Z`;
+  const history: RecordedEvent[] = [
+    event('store-oslo', 'StoreRegistered', {
+      storeId: 'oslo',
+      name: 'Oslo',
+      payoutDestinationId: 'p',
+      timeZone: 'Europe/Oslo',
+      at: '2026-10-31T00:00:00.000Z',
+    }),
+    event('store-oslo', 'TerminalRegistered', { storeId: 'oslo', terminalId: 'T-1', at: '2026-10-31T00:00:00.000Z' }),
+    event('store-oslo', 'TerminalRegistered', { storeId: 'oslo', terminalId: 'T-2', at: '2026-10-31T00:00:00.000Z' }),
+    ...payment('p-t2', 'T-2', noon(1)),
+    // T-2 closes its day 2026-11-02, and then never again.
+    withMetadata(
+      event('operation-c-1', 'OperationCompleted', {
+        operationId: 'c-1',
+        dinteroOperationId: 'd-1',
+        batch: { batchId: '000001', purchasesCount: 2, purchasesAmount: 20_000 },
+        at: '2026-11-02T22:00:00.000Z',
+      }),
+      { storeId: 'oslo', terminalId: 'T-2', businessDay: '2026-11-02' },
+    ),
+    ...Array.from({ length: 25 }, (_, d) => payment(`p-${d}`, 'T-1', noon(d))).flat(),
+    // Weeks later, Dintero reports a capture of 2026-11-02 on T-2: its day and its close are far out of memory.
+    ...payment('p-late', 'T-2', noon(25), noon(1)),
+  ];
+
+  const documents = (changes: Iterable<Change>) =>
+    Object.fromEntries([...changes].map((change) => [`${change.model}:${change.key}`, change.doc]));
+
+  it('gives the documents of a fold that keeps everything, reading past days back from KV', () => {
+    const everything = new ReadModelProjector();
+    for (const recorded of history) everything.apply(recorded);
+
+    const kv = new Map<string, Change>();
+    const windowed = new ReadModelProjector();
+    let mostDays = 0;
+    for (const recorded of history) {
+      for (const key of windowed.missingDays(recorded)) {
+        const held = kv.get(`store-day:${key}`);
+        if (held) windowed.load(held);
+      }
+      for (const change of windowed.apply(recorded)) kv.set(`${change.model}:${change.key}`, change);
+      windowed.retirePastDays(recorded.position);
+      mostDays = Math.max(mostDays, windowed.documents().filter((change) => change.model === 'store-day').length);
+    }
+
+    expect(mostDays).toBeLessThanOrEqual(DAYS_KEPT + 1);
+    expect(documents(kv.values())).toEqual(documents(everything.documents()));
+    // The late capture counted on its own day, and corrected T-2's close of that day, out of memory.
+    const closed = kv.get('store-day:oslo.2026-11-02')?.doc as StoreDayDoc;
+    expect(closed.currencies.NOK?.capturedCount).toBe(3); // p-t2 and p-1 that day, and the late one
+    expect(closed.closes?.['c-1']).toMatchObject({ mismatch: false, recorded: { purchasesCount: 2 } });
+    expect(windowed.storeDay('oslo', '2026-11-02')).toBeUndefined();
+  });
+});
