@@ -10,6 +10,7 @@ import { ProjectionsModule } from '../../apps/projections/src/projections.module
 import { PROJECTED_STREAMS } from '../../apps/projections/src/projector/projector.service';
 import { ReadModelProjector } from '../../apps/projections/src/read-models/read-model.projector';
 import { applyFromLog } from '../../apps/projections/src/read-models/apply-from-log';
+import { REBUILD_SUFFIX } from '../../apps/projections/src/rebuild/rebuild';
 
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -43,10 +44,15 @@ export async function foldFromScratch(log: EventStore): Promise<ReadModelProject
 }
 
 /** Every document of a KV bucket, by key. */
-export async function bucketContents(prefix: string, bucket: 'terminals' | 'stores' | 'storeDays', natsUrl = NATS_URL) {
+export async function bucketContents(
+  prefix: string,
+  bucket: 'terminals' | 'stores' | 'storeDays',
+  natsUrl = NATS_URL,
+  suffix = '',
+) {
   const nats = await connect({ servers: natsUrl });
   try {
-    const kv = await new Kvm(nats).open(natsNames(prefix).buckets[bucket]);
+    const kv = await new Kvm(nats).open(`${natsNames(prefix).buckets[bucket]}${suffix}`);
     const contents: Record<string, unknown> = {};
     const keys: string[] = [];
     for await (const key of await kv.keys()) keys.push(key);
@@ -70,6 +76,8 @@ export async function removeNatsState(prefix: string, natsUrl = NATS_URL): Promi
     const streams = [
       names.events.stream,
       ...[...Object.values(names.buckets), `${prefix}_projections`].map((bucket) => `KV_${bucket}`),
+      // A rebuild not yet adopted (a run that ended first) leaves its buckets.
+      ...Object.values(names.buckets).map((bucket) => `KV_${bucket}${REBUILD_SUFFIX}`),
       ...Object.values(names.objectStores).map((store) => `OBJ_${store}`),
     ];
     for (const stream of streams) await jsm.streams.delete(stream).catch(() => false);

@@ -37,6 +37,14 @@ export class ProjectionsConfig extends withNats(withEventStore(BaseAppConfig)) {
   readonly feedMaxMib: number = 10 * 1024;
 
   /**
+   * `npm run projections:rebuild`'s JavaScript heap, in MiB (V8's old space). A rebuild's memory is bounded by
+   * the fleet (its stores, terminals and each store's last days), about 70 MiB for 1,000 stores and 10,000
+   * terminals; without a bound V8 lets garbage pile up to several times that. Raise it for a larger fleet.
+   */
+  @EnvInt('REBUILD_HEAP_MIB', { min: 64, max: 64 * 1024 })
+  readonly rebuildHeapMib: number = 256;
+
+  /**
    * The dashboard's operators and the hashes of their keys (JSON; `npm run operator-key` makes entries).
    * Without it nobody can sign in to the dashboard: it answers 401 and shows no data.
    */

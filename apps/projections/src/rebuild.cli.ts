@@ -4,6 +4,8 @@
  * the projections app (EVENT_STORE_URL, NATS_URL, NATS_PREFIX).
  */
 import 'reflect-metadata';
+import { spawnSync } from 'node:child_process';
+import { getHeapStatistics } from 'node:v8';
 import { SingleBar, Presets } from 'cli-progress';
 import { createEventStore } from '@app/event-store';
 import { connectNats } from '@app/messaging';
@@ -13,6 +15,7 @@ import { rebuildReadModels } from './rebuild/rebuild';
 
 async function main(): Promise<void> {
   const config = loadConfig(ProjectionsConfig, process.env);
+  if (!heapBounded()) return runWithHeap(config.rebuildHeapMib);
   // The rebuild reads the log once, in order: a large page cache would only hold pages it never reads again.
   const store = createEventStore(config.eventStoreUrl, { readCacheMib: 2 });
   const nats = await connectNats(config.natsUrl, 'projections-rebuild');
@@ -33,7 +36,8 @@ async function main(): Promise<void> {
     console.log(
       `rebuilt ${result.documents} documents from ${result.events} events in ${seconds.toFixed(1)} s ` +
         `(${Math.round(result.events / Math.max(seconds, 0.001))} events/s), caught up at position ${result.position}; ` +
-        `peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB; ` +
+        `peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB ` +
+        `(heap limit ${Math.round(getHeapStatistics().heap_size_limit / 1_048_576)} MiB); ` +
         'handed over to the live projector (the next one to start adopts it if none runs)',
     );
   } finally {
@@ -41,6 +45,26 @@ async function main(): Promise<void> {
     await nats.drain();
     await store.close();
   }
+}
+
+/** Whether the heap's bound was set on this process: by `runWithHeap`, or by whoever started it. */
+function heapBounded(): boolean {
+  return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) =>
+    flag.startsWith('--max-old-space-size'),
+  );
+}
+
+/**
+ * Runs the rebuild again in a process whose heap is bounded (`REBUILD_HEAP_MIB`): V8 takes the bound only
+ * at start. The child prints and exits for both; a signal to this one (Ctrl-C reaches both) ends both.
+ */
+function runWithHeap(heapMib: number): void {
+  const child = spawnSync(
+    process.execPath,
+    [`--max-old-space-size=${heapMib}`, ...process.execArgv, __filename, ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
+  process.exitCode = child.status ?? 1;
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,78 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { SqliteEventStore } from '@app/event-store';
+import { natsNames } from '@app/messaging';
+import { REBUILD_SUFFIX } from '../apps/projections/src/rebuild/rebuild';
+import { event, paymentEvents } from './support/payment-events';
+import { NATS_URL, bucketContents, removeNatsState, uniquePrefix } from './support/projections';
+
+const CLI = path.resolve(__dirname, '../dist/apps/projections/src/rebuild.cli.js');
+
+describe('npm run projections:rebuild, as an operator runs it', () => {
+  const prefix = uniquePrefix();
+  let dir: string;
+  let file: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'rebuild-cli-'));
+    file = path.join(dir, 'events.db');
+    const log = new SqliteEventStore({ file });
+    const where = { storeId: 'cli-store', terminalId: 'CLI-1' };
+    await log.append(
+      'store-cli-store',
+      [
+        event(
+          'StoreRegistered',
+          { ...where, name: 'CLI', payoutDestinationId: 'p', timeZone: 'Europe/Oslo', at: '2026-12-01T08:00:00Z' },
+          where,
+        ),
+        event('TerminalRegistered', { ...where, at: '2026-12-01T08:00:00.000Z' }, where),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    const revisions = new Map<string, number>();
+    for (let n = 1; n <= 3; n++)
+      for (const { stream, events } of paymentEvents(n, where, Date.parse('2026-12-01T09:00:00Z') + n * 60_000)) {
+        const result = await log.append(stream, events, { expectedRevision: revisions.get(stream) ?? 'no_stream' });
+        revisions.set(stream, result.nextRevision);
+      }
+    await log.close();
+  });
+  afterAll(async () => {
+    await removeNatsState(prefix);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const rebuild = (env: Record<string, string>) =>
+    spawnSync(process.execPath, [CLI], {
+      env: { PATH: process.env.PATH, EVENT_STORE_URL: `sqlite:${file}`, NATS_URL, NATS_PREFIX: prefix, ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+  it('refuses a heap bound it cannot work in, before it reads or writes anything', async () => {
+    const run = rebuild({ REBUILD_HEAP_MIB: '16' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/rebuild failed: Invalid configuration:[\s\S]*REBUILD_HEAP_MIB/);
+    const nats = await connect({ servers: NATS_URL });
+    const { streams } = await jetstreamManager(nats);
+    await expect(streams.info(`KV_${natsNames(prefix).buckets.stores}${REBUILD_SUFFIX}`)).rejects.toThrow();
+    await nats.close();
+  });
+
+  it('rebuilds in a process whose heap is bounded by REBUILD_HEAP_MIB, and offers the result', async () => {
+    const run = rebuild({ REBUILD_HEAP_MIB: '96' });
+    expect(run.status).toBe(0);
+    const line = run.stdout.trim().split('\n').at(-1)!;
+    expect(line).toMatch(/^rebuilt \d+ documents from \d+ events in .*heap limit (\d+) MiB/);
+    // V8's limit is the old space asked for plus the young generation's few MiB.
+    const limit = Number(/heap limit (\d+) MiB/.exec(line)![1]);
+    expect(limit).toBeGreaterThanOrEqual(96);
+    expect(limit).toBeLessThan(96 + 64);
+    expect(Object.keys(await bucketContents(prefix, 'stores', NATS_URL, REBUILD_SUFFIX))).toEqual(['cli-store']);
+  });
+});
