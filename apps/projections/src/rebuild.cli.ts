@@ -4,7 +4,8 @@
  * the projections app (EVENT_STORE_URL, NATS_URL, NATS_PREFIX).
  */
 import 'reflect-metadata';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { SingleBar, Presets } from 'cli-progress';
 import { createEventStore } from '@app/event-store';
@@ -56,15 +57,30 @@ function heapBounded(): boolean {
 
 /**
  * Runs the rebuild again in a process whose heap is bounded (`REBUILD_HEAP_MIB`): V8 takes the bound only
- * at start. The child prints and exits for both; a signal to this one (Ctrl-C reaches both) ends both.
+ * at start. The child prints and exits for both; a signal to this one is passed on to it, and this one ends
+ * as it ended.
  */
 function runWithHeap(heapMib: number): void {
-  const child = spawnSync(
+  // An inspector port would be taken twice.
+  const flags = process.execArgv.filter((flag) => !flag.startsWith('--inspect'));
+  const child = spawn(
     process.execPath,
-    [`--max-old-space-size=${heapMib}`, ...process.execArgv, __filename, ...process.argv.slice(2)],
-    { stdio: 'inherit' },
+    [`--max-old-space-size=${heapMib}`, ...flags, __filename, ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+    },
   );
-  process.exitCode = child.status ?? 1;
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  for (const signal of signals) process.on(signal, forward);
+  child.on('error', (error) => {
+    console.error(`rebuild failed: could not start it with a bounded heap: ${error.message}`);
+    process.exitCode = 1;
+  });
+  child.on('exit', (code, signal) => {
+    for (const each of signals) process.off(each, forward);
+    process.exitCode = code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 1);
+  });
 }
 
 main().catch((error: unknown) => {

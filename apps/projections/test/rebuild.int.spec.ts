@@ -85,9 +85,15 @@ describe('projections: a rebuild from position 0 while the live read models keep
       }
     };
     const indexState = async () => (await index.status()).streamInfo.state;
+    const state = await new Kvm(nats).open(`${prefix}_projections`);
     const rebuilt = async () => {
       const result = await rebuildReadModels(engine.log, nats, prefix);
-      await waitUntil(async () => service.checkpoint >= result.position, 15_000, 'the rebuild adopted');
+      // Adopted: the hand-over withdrawn (after the documents were copied and the checkpoint moved).
+      await waitUntil(
+        async () => (await state.get('rebuild'))?.operation !== 'PUT' && service.checkpoint >= result.position,
+        15_000,
+        'the rebuild adopted',
+      );
     };
     await waitUntil(async () => service.checkpoint >= (await engine.log.headPosition()) - 5n, 10_000, 'caught up');
     const before = await indexState();

@@ -1,20 +1,13 @@
 import type { RecordedEvent } from '@app/event-store';
 import { addDays } from '@app/payment-domain';
 import { logOfEvents } from '../../../test/support/recorded-events';
+import { emptyStoreDay } from '../src/read-models/projections/store-day.projection';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
 import type { Change, StoreDayDoc } from '../src/read-models/read-model.types';
 import { DAYS_KEPT, StoreDays, daysInWindow } from '../src/read-models/store-days';
 
 const day = (date: string, position = 1): StoreDayDoc => ({
-  storeId: 'oslo',
-  date,
-  timeZone: 'Europe/Oslo',
-  currencies: {},
-  counts: { declined: 0, failed: 0, cancelled: 0, expired: 0 },
-  cardBrands: {},
-  entryMethods: {},
-  terminals: {},
-  lateCaptures: [],
+  ...emptyStoreDay('oslo', date, 'Europe/Oslo'),
   position: String(position),
 });
 
@@ -104,19 +97,20 @@ describe('a projector with past days out of memory', () => {
     event('store-oslo', 'TerminalRegistered', { storeId: 'oslo', terminalId: 'T-1', at: '2026-10-31T00:00:00.000Z' }),
     event('store-oslo', 'TerminalRegistered', { storeId: 'oslo', terminalId: 'T-2', at: '2026-10-31T00:00:00.000Z' }),
     ...payment('p-t2', 'T-2', noon(1)),
-    // T-2 closes its day 2026-11-02, and then never again.
+    // T-2 closes its day 2026-11-02 the next morning, and then never again.
     withMetadata(
       event('operation-c-1', 'OperationCompleted', {
         operationId: 'c-1',
         dinteroOperationId: 'd-1',
         batch: { batchId: '000001', purchasesCount: 2, purchasesAmount: 20_000 },
-        at: '2026-11-02T22:00:00.000Z',
+        at: '2026-11-03T05:00:00.000Z',
       }),
       { storeId: 'oslo', terminalId: 'T-2', businessDay: '2026-11-02' },
     ),
     ...Array.from({ length: 25 }, (_, d) => payment(`p-${d}`, 'T-1', noon(d))).flat(),
-    // Weeks later, Dintero reports a capture of 2026-11-02 on T-2: its day and its close are far out of memory.
-    ...payment('p-late', 'T-2', noon(25), noon(1)),
+    // Weeks later, Dintero reports a capture on T-2 at 02:00 on 2026-11-03 (Oslo), before that close: its day
+    // (the 3rd) and the close's day (the 2nd) are both far out of memory.
+    ...payment('p-late', 'T-2', noon(25), '2026-11-03T01:00:00.000Z'),
   ];
 
   const documents = (changes: Iterable<Change>) =>
@@ -142,8 +136,9 @@ describe('a projector with past days out of memory', () => {
     expect(mostDays).toBeLessThanOrEqual(DAYS_KEPT + 1);
     expect(documents(kv.values())).toEqual(documents(everything.documents()));
     // The late capture counted on its own day, and corrected T-2's close of that day, out of memory.
+    const captured = kv.get('store-day:oslo.2026-11-03')?.doc as StoreDayDoc;
+    expect(captured.currencies.NOK?.capturedCount).toBe(2); // p-2 that day, and the late one
     const closed = kv.get('store-day:oslo.2026-11-02')?.doc as StoreDayDoc;
-    expect(closed.currencies.NOK?.capturedCount).toBe(3); // p-t2 and p-1 that day, and the late one
     expect(closed.closes?.['c-1']).toMatchObject({ mismatch: false, recorded: { purchasesCount: 2 } });
     expect(windowed.storeDay('oslo', '2026-11-02')).toBeUndefined();
   });

@@ -50,6 +50,14 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private campaign: NodeJS.Timeout | undefined;
   /** The checkpoint in KV was of another log at start: this instance folds from 0 and, leading, replaces them. */
   private replacedAtBoot = false;
+  /** Whether KV holds this log's documents: not while they are another log's (until this instance replaces them). */
+  private kvOfThisLog = true;
+  /**
+   * The checkpoint up to which this instance, writing, dropped past store days from memory (0: none). KV going
+   * back below it (another instance adopted a rebuild meanwhile) means the documents dropped may be older in KV
+   * than in this fold: `lead` then folds again from KV before writing anything.
+   */
+  private droppedUpTo = 0n;
   /** Position of the last event applied in memory (written or not). */
   private folded = 0n;
   private index: PaymentIndexBucket | undefined;
@@ -96,6 +104,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
 
   /** A store day out of memory: from the batch not yet written, or from KV. */
   private readonly readDay: StoreDayReader = async (key) => {
+    // KV of another log holds nothing of this one: a fold from 0 keeps every day it made until it writes.
+    if (!this.kvOfThisLog) return undefined;
     const pending = this.pending.get(`store-day:${key}`);
     if (pending?.model === 'store-day') return pending.doc;
     return (await this.buckets!.get('store-day', key)) as StoreDayDoc | undefined;
@@ -126,6 +136,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     // A checkpoint from before identities were kept has only its position: past the log's head, it is of
     // another log (the one time positions are compared; from then on the checkpoint carries the identity).
     this.replacedAtBoot = saved.logId === undefined ? saved.position > this.bootHead : saved.logId !== this.logId;
+    this.kvOfThisLog = !this.replacedAtBoot;
     if (this.replacedAtBoot) {
       // The read models reflect a log that is not this one (it was replaced, e.g. a new SQLite file or a
       // new cluster): fold this one from position 0, and the instance that leads replaces them rather than
@@ -185,7 +196,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         const taking = this.lead().finally(() => (this.leading = false));
         if (wait) await taking;
       } else if (!held && this.leader) this.standBy();
-      else if (!held) await this.retireAsStandby();
     } finally {
       this.contending = false;
     }
@@ -197,12 +207,19 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    * checkpoint is moved, and a rebuild waiting to be adopted is adopted.
    */
   private lead(): Promise<void> {
+    let foldAgain: 'from-kv' | 'from-0' | undefined;
     this.flushing = this.flushing
       .then(async () => {
         if (this.stopped || !this.lease!.holds()) return;
         const buckets = this.buckets!;
         const saved = await buckets.checkpoint();
         const sameLog = saved.logId === undefined ? !this.replacedAtBoot : saved.logId === this.logId;
+        // Days this instance dropped, writing before, that KV may no longer hold as it folded them: KV went
+        // back (a rebuild adopted by another instance), or holds another log. Fold again before writing.
+        if (this.droppedUpTo > 0n && (!sameLog || saved.position < this.droppedUpTo)) {
+          foldAgain = sameLog ? 'from-kv' : 'from-0';
+          return;
+        }
         // Everything folded until now is written here; what is applied meanwhile goes to the next flush.
         const upTo = this.folded;
         const documents = this.projector.documents();
@@ -215,6 +232,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
           // Unfenced (the other log's documents go): only while the lease still holds by this clock.
           if (!this.lease!.holds()) return;
           await buckets.replaceAll(documents);
+          this.kvOfThisLog = true;
           this.publish({ written: documents, newer: [] });
         }
         for (let after = from; after < upTo && this.lease!.holds();) {
@@ -238,7 +256,30 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         );
       })
       .catch((error: unknown) => this.logger.warn({ err: error }, 'could not take over the read models'));
-    return this.flushing.then(() => this.adoptWaiting());
+    // Outside the chain of flushes, which folding again stops and starts; the next turn of `contend` leads.
+    return this.flushing.then(() => (foldAgain ? this.foldAgain(foldAgain) : this.adoptWaiting()));
+  }
+
+  /**
+   * Folds the log again, as a new instance would: from KV's documents and checkpoint (`from-kv`), or from
+   * position 0 when KV holds another log's (`from-0`, replaced when this instance writes).
+   */
+  private async foldAgain(from: 'from-kv' | 'from-0'): Promise<void> {
+    this.logger.warn(
+      { droppedUpTo: this.droppedUpTo.toString(), from },
+      'the read models in KV went back past store days this instance had dropped from memory: folding again',
+    );
+    await this.stopFollowing();
+    const projector = new ReadModelProjector();
+    const saved = await this.buckets!.checkpoint();
+    if (from === 'from-kv') for await (const change of this.buckets!.loadAll()) projector.load(change);
+    this.projector = projector;
+    this.replacedAtBoot = from === 'from-0';
+    this.kvOfThisLog = from === 'from-kv';
+    this.checkpoint = from === 'from-kv' ? saved.position : 0n;
+    this.folded = this.checkpoint;
+    this.droppedUpTo = 0n;
+    this.startFollowing();
   }
 
   /**
@@ -248,15 +289,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private async adoptWaiting(): Promise<void> {
     const waiting = this.leader && this.follower ? await this.buckets!.handOver() : undefined;
     if (waiting) void this.adopt(waiting);
-  }
-
-  /**
-   * A standby writes nothing: the past store days it folded leave its memory once the writer's checkpoint in
-   * KV is past them (KV has them then), never before, so that a takeover has every document not yet written.
-   */
-  private async retireAsStandby(): Promise<void> {
-    const saved = await this.buckets!.checkpoint();
-    if (saved.logId === this.logId) this.projector.retirePastDays(saved.position);
   }
 
   /** Stops writing: another instance holds the lease. This one keeps folding, ready to take over. */
@@ -341,6 +373,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.projector = projector;
     this.checkpoint = position;
     this.folded = position;
+    this.droppedUpTo = 0n;
     await this.buckets!.clearHandOver();
     await rebuilt.destroy();
     this.logger.log({ position: handOver.position, documents }, 'adopted the rebuilt read models');
@@ -410,8 +443,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         await this.buckets!.saveCheckpoint(position, this.logId);
         this.checkpoint = position;
         this.failedFlushes = 0;
-        // Past store days in KV now leave memory.
+        // Past store days in KV now leave memory. A standby keeps them: it cannot know KV will not go back.
         this.projector.retirePastDays(position);
+        this.droppedUpTo = position;
       } catch (error) {
         for (const [key, change] of changes) if (!this.pending.has(key)) this.pending.set(key, change);
         this.pendingEvents = [...events, ...this.pendingEvents];

@@ -72,6 +72,8 @@ export async function rebuildReadModels(
       if (unindexed.length > 0) await writes.add(index.put(unindexed));
       const retired = projector.retirePastDays(position);
       if (retired.length > 0) {
+        // A day read back and changed since its last write: that write lands first, never after this one.
+        if (retired.some(({ key }) => leaving.has(key))) await writes.settle();
         for (const { key, doc } of retired) {
           changed.delete(`store-day:${key}`);
           leaving.set(key, doc);
