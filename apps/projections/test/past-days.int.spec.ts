@@ -16,7 +16,15 @@ import {
   startProjections,
   uniquePrefix,
 } from '../../../test/support/projections';
-import { ProjectorService } from '../src/projector/projector.service';
+import { Kvm } from '@nats-io/kv';
+import type { Registry } from 'prom-client';
+import { logIdentity } from '@app/event-store';
+import { METRICS_REGISTRY } from '@app/platform';
+import { ProjectorLease } from '../src/projector/projector-lease';
+import { PROJECTED_STREAMS, ProjectorService } from '../src/projector/projector.service';
+import { ReadModelBuckets } from '../src/projector/read-model.buckets';
+import { applyFromLog } from '../src/read-models/apply-from-log';
+import { ReadModelProjector } from '../src/read-models/read-model.projector';
 import { DAYS_KEPT } from '../src/read-models/store-days';
 
 describe('projections: a store’s past days out of memory, in KV', () => {
@@ -29,6 +37,8 @@ describe('projections: a store’s past days out of memory, in KV', () => {
   const revisions = new Map<string, number>();
   /** The last event appended here: the log's identity, which the projector writes, is not projected. */
   let appended = 0n;
+  /** The last event before the late capture of the first test. */
+  let beforeLate = 0n;
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'past-days-'));
@@ -96,6 +106,7 @@ describe('projections: a store’s past days out of memory, in KV', () => {
     await project();
     const before = answer.body.currencies.NOK?.capturedCount ?? 0;
     const late = paymentEvents(1, where, noon(2 * DAYS_KEPT));
+    beforeLate = appended;
     const dinteroAt = new Date(noon(0) + 3_600_000).toISOString();
     for (const { stream, events } of late)
       await append(
@@ -116,5 +127,44 @@ describe('projections: a store’s past days out of memory, in KV', () => {
       const [storeId, date] = [key.slice(0, -11), key.slice(-10)];
       expect(doc).toEqual(scratch.storeDay(storeId, date));
     }
+  });
+
+  it('folds again from KV when KV went back past days it had dropped (a rebuild adopted by another writer)', async () => {
+    const service = await project();
+    const registry = app!.get<Registry>(METRICS_REGISTRY);
+    const leading = async () => (await registry.getSingleMetricAsString('payments_projector_leader')).endsWith(' 1');
+    await waitUntil(leading, 10_000, 'this instance writing');
+    // A payment of the latest day: a flush, after which this writer has dropped the first day from memory.
+    for (const { stream, events } of paymentEvents(7, where, noon(2 * DAYS_KEPT) + 60_000))
+      await append(stream, events);
+    await waitUntil(() => service.checkpoint >= appended, 10_000, 'the payment written');
+    expect(service.models.storeDay('oslo', addDays('2026-11-01', 0))).toBeUndefined();
+
+    // Another instance takes the lease and adopts a rebuild that reached only as far as before the late capture.
+    const lease = await ProjectorLease.open(nats, prefix, 5_000);
+    const leases = await new Kvm(nats).open(natsNames(prefix).buckets.projectorLease);
+    await leases.delete('leader');
+    await waitUntil(() => lease.acquire(), 10_000, 'the lease taken by another instance');
+    await waitUntil(async () => !(await leading()), 10_000, 'this instance standing by');
+    const rebuilt = new ReadModelProjector();
+    for (let after = 0n; after < beforeLate;) {
+      const page = (await log.readAll({ after, limit: 1_000, streamPrefixes: PROJECTED_STREAMS })).filter(
+        (recorded) => recorded.position <= beforeLate,
+      );
+      if (page.length === 0) break;
+      await applyFromLog(log, rebuilt, page, () => undefined);
+      after = page.at(-1)!.position;
+    }
+    const buckets = await ReadModelBuckets.open(nats, prefix);
+    await buckets.replaceAll(rebuilt.documents());
+    await buckets.resetCheckpoint(beforeLate, await logIdentity(log));
+    await lease.release();
+
+    // This instance takes the lease back: the first day must get its late capture again, from the log.
+    await waitUntil(leading, 15_000, 'this instance writing again');
+    await waitUntil(() => service.checkpoint >= appended, 15_000, 'caught up again');
+    const scratch = await foldFromScratch(log);
+    for (const [key, doc] of Object.entries(await bucketContents(prefix, 'storeDays')))
+      expect(doc).toEqual(scratch.storeDay(key.slice(0, -11), key.slice(-10)));
   });
 });
