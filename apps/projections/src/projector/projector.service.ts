@@ -102,6 +102,13 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.metrics.terminalsBusy.set(this.projector.busyTerminals());
   }
 
+  /** A projector holding what KV holds (each store's days within its window), to fold on from KV's checkpoint. */
+  private async projectorFromKv(): Promise<ReadModelProjector> {
+    const projector = new ReadModelProjector();
+    for await (const change of this.buckets!.loadAll()) projector.load(change);
+    return projector;
+  }
+
   /** A store day out of memory: from the batch not yet written, or from KV. */
   private readonly readDay: StoreDayReader = async (key) => {
     // KV of another log holds nothing of this one: a fold from 0 keeps every day it made until it writes.
@@ -149,7 +156,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       );
     } else {
       this.checkpoint = saved.position;
-      for await (const change of this.buckets.loadAll()) this.projector.load(change);
+      this.projector = await this.projectorFromKv();
     }
     this.folded = this.checkpoint;
     this.logger.log({ checkpoint: this.checkpoint.toString() }, 'projecting from the checkpoint');
@@ -270,10 +277,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       'the read models in KV went back past store days this instance had dropped from memory: folding again',
     );
     await this.stopFollowing();
-    const projector = new ReadModelProjector();
     const saved = await this.buckets!.checkpoint();
-    if (from === 'from-kv') for await (const change of this.buckets!.loadAll()) projector.load(change);
-    this.projector = projector;
+    this.projector = from === 'from-kv' ? await this.projectorFromKv() : new ReadModelProjector();
     this.replacedAtBoot = from === 'from-0';
     this.kvOfThisLog = from === 'from-kv';
     this.checkpoint = from === 'from-kv' ? saved.position : 0n;
@@ -368,9 +373,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     });
     if (!this.lease!.holds()) return this.startFollowing();
     await this.buckets!.resetCheckpoint(position, this.logId);
-    const projector = new ReadModelProjector();
-    for await (const change of this.buckets!.loadAll()) projector.load(change);
-    this.projector = projector;
+    this.projector = await this.projectorFromKv();
     this.checkpoint = position;
     this.folded = position;
     this.droppedUpTo = 0n;

@@ -201,7 +201,7 @@ export class ReadModelProjector {
 
   /** The terminals of a store, for the `store-terminals` query. */
   terminalsOfStore(storeId: string): TerminalDoc[] {
-    return [...(this.storeTerminals.get(storeId) ?? [])].map((key) => this.terminals.get(key)!);
+    return [...this.terminalDocsOf(storeId)];
   }
 
   /** The same, without an array: counted twice a payment. */
