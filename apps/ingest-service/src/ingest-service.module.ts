@@ -9,6 +9,7 @@ import { INGEST_CONFIG, type IngestServiceConfig } from './ingest-service.config
 import { NightlyClose } from './fleet/nightly-close.service';
 import { OperationsReconciler } from './operations/operations-reconciler.service';
 import { TerminalStatusFollower } from './fleet/terminal-status.follower';
+import { LeasedLogDependencies } from './fleet/leased-log-worker';
 import { ReconcilerService } from './reconciler/reconciler.service';
 import { WebhookController } from './webhook/webhook.controller';
 import { WebhookSignatureGuard } from './webhook/webhook-signature.guard';
@@ -31,6 +32,7 @@ export class IngestServiceModule {
         WebhookSignatureGuard,
         PaymentFacts,
         ReconcilerService,
+        LeasedLogDependencies,
         TerminalStatusFollower,
         OperationsReconciler,
         NightlyClose,

@@ -1,8 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
-import { EVENT_STORE, readState, type EventStore, type RecordedEvent } from '@app/event-store';
-import { NATS_CONNECTION } from '@app/messaging';
+import { readState, type RecordedEvent } from '@app/event-store';
 import {
   DEFAULT_END_OF_DAY_TIME,
   DomainError,
@@ -15,17 +12,9 @@ import {
   type StoreState,
 } from '@app/payment-domain';
 import type { Registry } from 'prom-client';
-import {
-  LOG_SUBSCRIPTIONS,
-  METRICS_REGISTRY,
-  paymentMetrics,
-  startOperation,
-  type LogSubscriptions,
-  type PaymentMetrics,
-} from '@app/platform';
-import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
+import { METRICS_REGISTRY, paymentMetrics, startOperation, type PaymentMetrics } from '@app/platform';
 import { closeOperationId, dueClose, spreadOffsetMs } from './close-schedule';
-import { LeasedLogService } from './leased-log-worker';
+import { LeasedLogDependencies, LeasedLogService } from './leased-log-worker';
 
 const CORRELATION_ID = 'nightly-close';
 
@@ -66,23 +55,16 @@ export class NightlyClose extends LeasedLogService {
   private readonly closeOf = new Map<string, { readonly key: string; readonly attempt: number }>();
   private readonly metrics: PaymentMetrics;
 
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
-    @Inject(INGEST_CONFIG) private readonly config: IngestServiceConfig,
-    @Inject(NATS_CONNECTION) nats: NatsConnection,
-    @Inject(LOG_SUBSCRIPTIONS) subscriptions: LogSubscriptions,
-    @Inject(METRICS_REGISTRY) registry: Registry,
-  ) {
+  constructor(dependencies: LeasedLogDependencies, @Inject(METRICS_REGISTRY) registry: Registry) {
     super(
       {
         name: 'nightly-close',
         streamPrefixes: ['store-', 'operation-'],
-        intervalMs: config.nightlyCloseCheckMs,
-        natsPrefix: config.natsPrefix,
-        leaseMs: config.reconcilerLeaseSeconds * 1000,
+        intervalMs: dependencies.config.nightlyCloseCheckMs,
+        natsPrefix: dependencies.config.natsPrefix,
+        leaseMs: dependencies.config.reconcilerLeaseSeconds * 1000,
       },
-      { store, nats, subscriptions },
+      dependencies,
       new Logger(NightlyClose.name),
     );
     this.metrics = paymentMetrics(registry);

@@ -1,12 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
-import { EVENT_STORE, type EventStore, type RecordedEvent } from '@app/event-store';
-import { NATS_CONNECTION } from '@app/messaging';
-import { LOG_SUBSCRIPTIONS, recordDinteroTerminalStatus, type LogSubscriptions } from '@app/platform';
-import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
+import { Injectable, Logger } from '@nestjs/common';
+import type { RecordedEvent } from '@app/event-store';
+import { recordDinteroTerminalStatus } from '@app/platform';
 import { FollowedTerminals, type FollowedTerminal } from './followed-terminals';
-import { LeasedLogService } from './leased-log-worker';
+import { LeasedLogDependencies, LeasedLogService } from './leased-log-worker';
 
 const CORRELATION_ID = 'terminal-status';
 
@@ -21,22 +17,16 @@ const CORRELATION_ID = 'terminal-status';
 export class TerminalStatusFollower extends LeasedLogService {
   private readonly followed = new FollowedTerminals();
 
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
-    @Inject(INGEST_CONFIG) private readonly config: IngestServiceConfig,
-    @Inject(NATS_CONNECTION) nats: NatsConnection,
-    @Inject(LOG_SUBSCRIPTIONS) subscriptions: LogSubscriptions,
-  ) {
+  constructor(dependencies: LeasedLogDependencies) {
     super(
       {
         name: 'terminal-status',
         streamPrefixes: ['store-'],
         intervalMs: 1_000,
-        natsPrefix: config.natsPrefix,
-        leaseMs: config.terminalStatusPollSeconds * 1000,
+        natsPrefix: dependencies.config.natsPrefix,
+        leaseMs: dependencies.config.terminalStatusPollSeconds * 1000,
       },
-      { store, nats, subscriptions },
+      dependencies,
       new Logger(TerminalStatusFollower.name),
     );
   }

@@ -1,8 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
-import { EVENT_STORE, handleCommand, readState, type EventStore, type RecordedEvent } from '@app/event-store';
-import { NATS_CONNECTION } from '@app/messaging';
+import { Injectable, Logger } from '@nestjs/common';
+import { handleCommand, readState, type RecordedEvent } from '@app/event-store';
 import {
   operationDecider,
   operationFinished,
@@ -10,16 +7,8 @@ import {
   type ExistingOperation,
   type OperationState,
 } from '@app/payment-domain';
-import {
-  LOG_SUBSCRIPTIONS,
-  operationMetadata,
-  pollOperation,
-  releaseOperation,
-  submitOperation,
-  type LogSubscriptions,
-} from '@app/platform';
-import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
-import { LeasedLogService } from '../fleet/leased-log-worker';
+import { operationMetadata, pollOperation, releaseOperation, submitOperation } from '@app/platform';
+import { LeasedLogDependencies, LeasedLogService } from '../fleet/leased-log-worker';
 import { OpenOperations } from './open-operations';
 
 const CORRELATION_ID = 'operations-reconciler';
@@ -36,27 +25,21 @@ const CORRELATION_ID = 'operations-reconciler';
 export class OperationsReconciler extends LeasedLogService {
   private readonly open: OpenOperations;
 
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
-    @Inject(INGEST_CONFIG) private readonly config: IngestServiceConfig,
-    @Inject(NATS_CONNECTION) nats: NatsConnection,
-    @Inject(LOG_SUBSCRIPTIONS) subscriptions: LogSubscriptions,
-  ) {
+  constructor(dependencies: LeasedLogDependencies) {
     super(
       {
         name: 'operations-reconciler',
         streamPrefixes: ['operation-'],
-        intervalMs: config.reconcilerIntervalMs,
-        natsPrefix: config.natsPrefix,
-        leaseMs: config.reconcilerLeaseSeconds * 1000,
+        intervalMs: dependencies.config.reconcilerIntervalMs,
+        natsPrefix: dependencies.config.natsPrefix,
+        leaseMs: dependencies.config.reconcilerLeaseSeconds * 1000,
       },
-      { store, nats, subscriptions },
+      dependencies,
       new Logger(OperationsReconciler.name),
     );
     this.open = new OpenOperations({
-      resendMs: config.operationResendSeconds * 1000,
-      pollMs: config.operationPollSeconds * 1000,
+      resendMs: this.config.operationResendSeconds * 1000,
+      pollMs: this.config.operationPollSeconds * 1000,
     });
   }
 
