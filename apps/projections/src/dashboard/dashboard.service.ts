@@ -15,6 +15,9 @@ import { localDate } from '@app/payment-domain';
 import type { Change, StoreDayDoc, StoreDoc, TerminalDoc } from '../read-models/read-model.types';
 import { newestActivity, RecentActivity, type ActivityItem } from './recent-activity';
 
+/** The header NATS KV puts on a removal, republished with it on the change subject. */
+const KV_OPERATION = 'KV-Operation';
+
 /** What the dashboard shows of a store-day before today: its totals, refusals and late captures. */
 export type PastDay = Pick<
   StoreDayDoc,
@@ -89,6 +92,8 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
         this.nats.subscribe(subject, {
           callback: (error, msg) => {
             if (error) return this.logger.error({ err: error, subject }, 'NATS subscription failed');
+            // A document KV removed (read models of another log replaced, or a rebuild without it adopted).
+            if (msg.headers?.get(KV_OPERATION) === 'DEL' || msg.headers?.get(KV_OPERATION) === 'PURGE') return;
             let change: Change | undefined;
             try {
               change = toChange(model, msg.json());

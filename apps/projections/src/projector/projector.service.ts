@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { EVENT_STORE, logIdentity, type EventStore, type LogFollower, type RecordedEvent } from '@app/event-store';
-import { NATS_CONNECTION, natsNames } from '@app/messaging';
+import { NATS_CONNECTION } from '@app/messaging';
 import {
   LOG_SUBSCRIPTIONS,
   METRICS_REGISTRY,
@@ -25,8 +25,8 @@ export { PROJECTED_STREAMS };
 
 /**
  * Reads the log from its checkpoint (catch-up, then live), keeps the read models, and after each batch:
- * writes the changed documents to KV, publishes them on their change subjects, publishes the batch's
- * events to the feed, and only then moves the checkpoint. A crash anywhere replays from the checkpoint:
+ * writes the changed documents to KV (which publishes each on its change subject, `ReadModelBuckets.open`),
+ * publishes the batch's events to the feed, and only then moves the checkpoint. A crash anywhere replays from the checkpoint:
  * documents already written are recognised by their position and left alone, feed messages are
  * de-duplicated by event id, and consumers may see a change twice but never miss one (invariant 5).
  *
@@ -234,13 +234,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         this.pendingEvents = [];
         const from = sameLog ? saved.position : 0n;
         if (sameLog) {
-          this.publish(await buckets.putFenced(documents.filter((change) => BigInt(change.doc.position) > from)));
+          this.takeNewer(await buckets.putFenced(documents.filter((change) => BigInt(change.doc.position) > from)));
         } else {
           // Unfenced (the other log's documents go): only while the lease still holds by this clock.
           if (!this.lease!.holds()) return;
           await buckets.replaceAll(documents);
           this.kvOfThisLog = true;
-          this.publish({ written: documents, newer: [] });
         }
         for (let after = from; after < upTo && this.lease!.holds();) {
           const page = (await this.store.readAll({ after, limit: 1_000, streamPrefixes: PROJECTED_STREAMS })).filter(
@@ -304,16 +303,11 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
-   * Publishes what KV now holds for these documents: those written, and those KV had at the same or a later
-   * position (taken into the fold too). The latter are published again because an instance that lost its
-   * lease may have written them without publishing them; a consumer may see a document twice, never miss
-   * one, and never see one older than KV's.
+   * Takes into the fold the documents KV had at the same or a later position than this instance's (another
+   * writer got there first). KV published them when it took them.
    */
-  private publish({ written, newer }: FencedPut): void {
+  private takeNewer({ newer }: FencedPut): void {
     for (const change of newer) this.projector.load(change);
-    const names = natsNames(this.config.natsPrefix);
-    for (const change of [...written, ...newer])
-      this.nats.publish(changeSubject(names, change), JSON.stringify(change.doc));
   }
 
   /**
@@ -339,8 +333,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   /**
    * Adopts a rebuild (`npm run projections:rebuild`): once this projector has published at least as far as
    * the rebuild reached (so that the feed misses nothing), it stops, replaces the live documents with the
-   * rebuilt ones, moves its checkpoint to the rebuild's position, publishes the new documents, and
-   * follows the log again from there. The rebuilt buckets are then deleted.
+   * rebuilt ones (KV publishes each), moves its checkpoint to the rebuild's position, and follows the log again from there. The rebuilt buckets are then deleted.
    */
   private adopt(handOver: HandOver): Promise<void> {
     this.adopting = this.adopting
@@ -364,13 +357,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     // The steps below are not fenced (the rebuilt documents may be behind the live ones, on purpose): each
     // is taken only while the lease still holds by this instance's clock; lost, the new writer adopts it.
     if (!this.leader || !this.lease!.holds()) return this.startFollowing();
-    const names = natsNames(this.config.natsPrefix);
     let documents = 0;
-    // Copied bucket to bucket and published as they go: a long history is never all in memory.
-    await this.buckets!.copyFrom(rebuilt, (change) => {
-      documents += 1;
-      this.nats.publish(changeSubject(names, change), JSON.stringify(change.doc));
-    });
+    // Copied bucket to bucket (KV publishes each as it takes it): a long history is never all in memory.
+    await this.buckets!.copyFrom(rebuilt, () => (documents += 1));
     if (!this.lease!.holds()) return this.startFollowing();
     await this.buckets!.resetCheckpoint(position, this.logId);
     this.projector = await this.projectorFromKv();
@@ -429,18 +418,16 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         return;
       }
       try {
-        const put = await this.buckets!.putFenced(changes.values());
+        this.takeNewer(await this.buckets!.putFenced(changes.values()));
         await this.index!.put(events);
-        this.faultPoint('after the documents, before their change subjects');
+        this.faultPoint('after the documents and their change subjects, before the feed');
         if (!this.lease!.holds()) {
-          // The lease ran out during the writes (this process was paused): the documents are in KV but neither
-          // published nor behind the checkpoint, so the instance that takes over publishes them.
+          // The lease ran out during the writes (this process was paused): the documents are in KV, but their
+          // events are not in the feed nor behind the checkpoint, so the instance that takes over sends them.
           this.standBy();
           this.checkpoint = position;
           return;
         }
-        this.publish(put);
-        this.faultPoint('after the change subjects, before the feed');
         await this.feed!.publish(events, (event) => this.locate(event));
         this.faultPoint('after the feed, before the checkpoint');
         await this.buckets!.saveCheckpoint(position, this.logId);
@@ -477,16 +464,5 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private locate(event: RecordedEvent): { storeId: string; terminalId: string } {
     const of = (name: string) => stringField(event.metadata, name) ?? stringField(event.data, name) ?? '_';
     return { storeId: of('storeId'), terminalId: of('terminalId') };
-  }
-}
-
-function changeSubject(names: ReturnType<typeof natsNames>, change: Change): string {
-  switch (change.model) {
-    case 'terminal':
-      return names.changes.terminal(change.doc.storeId, change.doc.terminalId);
-    case 'store':
-      return names.changes.store(change.doc.storeId);
-    case 'store-day':
-      return names.changes.storeDay(change.doc.storeId, change.doc.date);
   }
 }

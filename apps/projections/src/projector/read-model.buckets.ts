@@ -1,5 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, KvWatchInclude, type KV } from '@nats-io/kv';
+import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type Republish } from '@nats-io/jetstream';
+import { Logger } from '@nestjs/common';
 import { isRevisionConflict, natsNames } from '@app/messaging';
 import type { Change } from '../read-models/read-model.types';
 import { daysInWindow } from '../read-models/store-days';
@@ -8,6 +10,7 @@ const CHECKPOINT = 'checkpoint';
 /** The checkpoint's entry among the revisions this instance knows. */
 const CHECKPOINT_REVISION = `state:${CHECKPOINT}`;
 const HAND_OVER = 'rebuild';
+const logger = new Logger('ReadModelBuckets');
 
 /** A rebuild, caught up to `position` in the buckets named with `suffix`, for the live projector to adopt. */
 export interface HandOver {
@@ -48,19 +51,41 @@ export class ReadModelBuckets {
     private readonly state: KV,
   ) {}
 
+  /**
+   * The live generation (no `suffix`) publishes every document on its change subject from NATS itself: each
+   * bucket's stream republishes what it stores (`republish`), so that a document goes out only once KV took it,
+   * in the order KV took it. A writer that was paused and wakes up with publications still in its socket
+   * buffer can then not send an older document after a newer one, and no write is left unpublished by a crash
+   * between the two. A rebuild's generation publishes nothing.
+   */
   static async open(nats: NatsConnection, prefix: string, suffix = ''): Promise<ReadModelBuckets> {
     const kvm = new Kvm(nats);
     const { buckets } = natsNames(prefix);
     // history 1: consumers want the latest document; the log is the history.
-    const open = (name: string) => kvm.create(name, { history: 1 });
-    const [terminal, store, storeDay, state] = await Promise.all([
-      open(`${buckets.terminals}${suffix}`),
-      open(`${buckets.stores}${suffix}`),
-      open(`${buckets.storeDays}${suffix}`),
-      // One state bucket for every generation: it holds the live checkpoint and the rebuild's hand-over.
-      open(`${prefix}_projections`),
-    ]);
-    return new ReadModelBuckets({ terminal, store, 'store-day': storeDay }, state);
+    // One state bucket for every generation: it holds the live checkpoint and the rebuild's hand-over.
+    const state = await kvm.create(`${prefix}_projections`, { history: 1 });
+    const models = [
+      ['terminal', buckets.terminals],
+      ['store', buckets.stores],
+      ['store-day', buckets.storeDays],
+    ] as const;
+    if (suffix !== '') {
+      const [terminal, store, storeDay] = await Promise.all(
+        models.map(([, bucket]) => kvm.create(`${bucket}${suffix}`, { history: 1 })),
+      );
+      return new ReadModelBuckets({ terminal: terminal!, store: store!, 'store-day': storeDay! }, state);
+    }
+    const republish = models.map(([model, bucket]) => ({ src: `$KV.${bucket}.>`, dest: `${prefix}.v1.${model}.>` }));
+    await publishOnChangeSubjects(
+      nats,
+      state,
+      models.map(([, bucket]) => bucket),
+      republish,
+    );
+    const [terminal, store, storeDay] = await Promise.all(
+      models.map(([, bucket], i) => kvm.create(bucket, { history: 1, republish: republish[i]! })),
+    );
+    return new ReadModelBuckets({ terminal: terminal!, store: store!, 'store-day': storeDay! }, state);
   }
 
   /** Deletes this generation's document buckets (not the shared state bucket). */
@@ -295,4 +320,43 @@ function positionOf(entry: Entry): bigint {
   } catch {
     return -1n;
   }
+}
+
+/**
+ * Makes the live document buckets made by an earlier version (without republishing) publish on their change
+ * subjects. A server that allows it updates them in place. One that does not (nats-server 2.9 refuses to change
+ * a stream's `republish`) has them made again: the checkpoint is removed first, so that whatever stops this
+ * midway, the next start folds the log from position 0 and writes every document again, rather than resuming
+ * from a checkpoint over buckets that lost their documents.
+ */
+async function publishOnChangeSubjects(
+  nats: NatsConnection,
+  state: KV,
+  buckets: readonly string[],
+  republish: readonly Republish[],
+): Promise<void> {
+  const jsm = await jetstreamManager(nats);
+  const refused: string[] = [];
+  for (const [i, bucket] of buckets.entries()) {
+    const wanted = republish[i]!;
+    const info = await jsm.streams.info(`KV_${bucket}`).catch((error: unknown) => {
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return undefined;
+      throw error;
+    });
+    if (!info || (info.config.republish?.src === wanted.src && info.config.republish.dest === wanted.dest)) continue;
+    try {
+      await jsm.streams.update(`KV_${bucket}`, { republish: wanted });
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError)) throw error;
+      refused.push(bucket);
+    }
+  }
+  if (refused.length === 0) return;
+  logger.warn(
+    { buckets: refused },
+    'this NATS server cannot add publishing to read-model buckets made by an earlier version: ' +
+      'making them again, and the read models are written again from position 0 of the log',
+  );
+  await state.delete(CHECKPOINT);
+  for (const bucket of refused) await jsm.streams.delete(`KV_${bucket}`);
 }

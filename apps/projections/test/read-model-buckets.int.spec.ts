@@ -1,0 +1,136 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { natsNames } from '@app/messaging';
+import { waitUntil } from '../../../test/support/app-process';
+import { NATS_URL, removeNatsState, uniquePrefix } from '../../../test/support/projections';
+import { ReadModelBuckets } from '../src/projector/read-model.buckets';
+import { REBUILD_SUFFIX } from '../src/rebuild/rebuild';
+import type { Change } from '../src/read-models/read-model.types';
+
+const terminal = (position: number, status: 'idle' | 'awaiting_card' = 'idle'): Change => ({
+  model: 'terminal',
+  key: 'oslo.T-1',
+  doc: { storeId: 'oslo', terminalId: 'T-1', status, position: String(position) },
+});
+
+/** The positions published on a subject, in the order they arrive; an empty body counts as a removal. */
+function received(subscription: Subscription): string[] {
+  const seen: string[] = [];
+  void (async () => {
+    for await (const msg of subscription)
+      seen.push(
+        msg.data.length === 0 ? `removed (${msg.headers?.get('KV-Operation')})` : msg.json<Change['doc']>().position,
+      );
+  })();
+  return seen;
+}
+
+describe('read-model buckets: KV publishes what it takes on the change subjects', () => {
+  const prefix = uniquePrefix();
+  const names = natsNames(prefix);
+  let nats: NatsConnection;
+
+  beforeAll(async () => {
+    nats = await connect({ servers: NATS_URL });
+  });
+  afterAll(async () => {
+    await nats.close();
+    await removeNatsState(prefix);
+  });
+
+  it('publishes each write KV accepts, in KV order, and nothing for one fenced out', async () => {
+    const seen = received(nats.subscribe(names.changes.terminal('oslo', 'T-1')));
+    await nats.flush();
+    const writer = await ReadModelBuckets.open(nats, prefix);
+    // An instance that was paused: it never read the document, and offers an older one.
+    const woken = await ReadModelBuckets.open(nats, prefix);
+
+    expect((await writer.putFenced([terminal(10, 'awaiting_card')])).written).toHaveLength(1);
+    const fenced = await woken.putFenced([terminal(5)]);
+    expect(fenced).toEqual({ written: [], newer: [terminal(10, 'awaiting_card')] });
+    expect((await woken.putFenced([terminal(12)])).written).toHaveLength(1);
+
+    await waitUntil(() => seen.length >= 2, 5_000, 'two changes');
+    await nats.flush();
+    expect(seen).toEqual(['10', '12']);
+  });
+
+  it('publishes nothing of a rebuild’s generation until it is copied into the live one', async () => {
+    const seen = received(nats.subscribe(`${prefix}.v1.store.*`));
+    await nats.flush();
+    const live = await ReadModelBuckets.open(nats, prefix);
+    const rebuilt = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
+    const store = (storeId: string, position: number): Change => ({
+      model: 'store',
+      key: storeId,
+      doc: { storeId, position: String(position) } as Extract<Change, { model: 'store' }>['doc'],
+    });
+    await live.put([store('bergen', 3)]);
+    await rebuilt.put([store('oslo', 7)]);
+    await live.put([store('tromso', 8)]);
+    await waitUntil(() => seen.length >= 2, 5_000, 'the two live writes');
+    expect(seen).toEqual(['3', '8']);
+
+    // Adopted: the copy publishes the rebuilt document, and the removal of the one the rebuild lacks.
+    await live.copyFrom(rebuilt, () => undefined);
+    await waitUntil(() => seen.length >= 5, 5_000, 'the copy and the removals');
+    expect(seen.slice(2).sort()).toEqual(['7', 'removed (DEL)', 'removed (DEL)']);
+    await rebuilt.destroy();
+  });
+
+  it('makes buckets of an earlier version publish: in place, or made again and written again from position 0', async () => {
+    const older = uniquePrefix();
+    const olderNames = natsNames(older);
+    const jsm = await jetstreamManager(nats);
+    const day = (position: number): Change => ({
+      model: 'store-day',
+      key: 'oslo.2026-12-02',
+      doc: { storeId: 'oslo', date: '2026-12-02', position: String(position) } as Extract<
+        Change,
+        { model: 'store-day' }
+      >['doc'],
+    });
+    try {
+      // As an earlier version left them: documents and a checkpoint, and no republishing.
+      const kvm = new Kvm(nats);
+      await (
+        await kvm.create(olderNames.buckets.storeDays, { history: 1 })
+      ).put('oslo.2026-12-02', JSON.stringify(day(4).doc));
+      await (
+        await kvm.create(`${older}_projections`, { history: 1 })
+      ).put('checkpoint', JSON.stringify({ position: '4', logId: 'l' }));
+      // Whether this server lets a stream's republishing change (nats-server 2.9 does not).
+      await kvm.create(`${older}_probe`, { history: 1 });
+      const updatable = await jsm.streams
+        .update(`KV_${older}_probe`, { republish: { src: `$KV.${older}_probe.>`, dest: `${older}.probe.>` } })
+        .then(
+          () => true,
+          () => false,
+        );
+      await jsm.streams.delete(`KV_${older}_probe`);
+
+      const seen = received(nats.subscribe(`${older}.v1.store-day.>`));
+      await nats.flush();
+      const buckets = await ReadModelBuckets.open(nats, older);
+      const info = await jsm.streams.info(`KV_${olderNames.buckets.storeDays}`);
+      expect(info.config.republish).toEqual({
+        src: `$KV.${olderNames.buckets.storeDays}.>`,
+        dest: `${older}.v1.store-day.>`,
+      });
+      if (updatable) {
+        expect(await buckets.get('store-day', 'oslo.2026-12-02')).toEqual(day(4).doc);
+        expect(await buckets.checkpoint()).toEqual({ position: 4n, logId: 'l' });
+      } else {
+        // Made again, empty, and no checkpoint: the projector folds from 0 and writes every document again.
+        expect(await buckets.get('store-day', 'oslo.2026-12-02')).toBeUndefined();
+        expect(await buckets.checkpoint()).toEqual({ position: 0n });
+      }
+      await buckets.put([day(9)]);
+      await waitUntil(() => seen.length >= 1, 5_000, 'the day published');
+      expect(seen).toEqual(['9']);
+    } finally {
+      await removeNatsState(older);
+    }
+  });
+});
