@@ -2,8 +2,18 @@ import type { EventSubscription, ReadAllOptions, RecordedEvent, SubscribeOptions
 
 const PAGE_SIZE = 1_000;
 
+/**
+ * A page of a subscription: the events read, and, when the page is not full, a position up to which every event
+ * was considered (`through`). A filtered subscription moves on to it even when none matched, so that its next
+ * read does not go over the same events of other streams again.
+ */
+export interface CatchUpPage {
+  readonly events: readonly RecordedEvent[];
+  readonly through?: bigint;
+}
+
 export interface CatchUpSource {
-  readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
+  readAll(options: ReadAllOptions): Promise<CatchUpPage>;
   /** A number that changes whenever the log may have grown. */
   changeVersion(): number;
   waitForChange(seen: number, signal: AbortSignal): Promise<void>;
@@ -23,12 +33,13 @@ export function catchUpSubscription(source: CatchUpSource, options: SubscribeOpt
     while (!stop.signal.aborted) {
       const seen = source.changeVersion();
       const page = await source.readAll({ after, limit: PAGE_SIZE, ...(streamPrefixes ? { streamPrefixes } : {}) });
-      for (const event of page) {
+      for (const event of page.events) {
         if (stop.signal.aborted) return;
         yield event;
         after = event.position;
       }
-      if (page.length < PAGE_SIZE) await source.waitForChange(seen, stop.signal);
+      if (page.through !== undefined && page.through > after) after = page.through;
+      if (page.events.length < PAGE_SIZE) await source.waitForChange(seen, stop.signal);
     }
   }
 

@@ -17,10 +17,20 @@ describe('the newest events, shared by a process’s subscriptions', () => {
     recent.startAt(10n);
     recent.push([event(11, 'payment-a'), event(12, 'terminal-t'), event(13, 'payment-b'), event(14, 'store-s')]);
     expect(recent.read(9n, 10, [])).toBeUndefined();
-    expect(recent.read(10n, 10, ['payment-'])?.map((e) => Number(e.position))).toEqual([11, 13]);
-    expect(recent.read(11n, 2, [])?.map((e) => Number(e.position))).toEqual([12, 13]);
-    expect(recent.read(14n, 10, [])).toEqual([]);
+    expect(recent.read(10n, 10, ['payment-'])?.events.map((e) => Number(e.position))).toEqual([11, 13]);
+    expect(recent.read(11n, 2, [])?.events.map((e) => Number(e.position))).toEqual([12, 13]);
+    expect(recent.read(14n, 10, [])).toEqual({ events: [], through: 14n });
     expect(recent.end).toBe(14n);
+  });
+
+  it('says how far a page that is not full went, so that a filtered reader moves past other streams', () => {
+    const recent = new RecentEvents(100);
+    recent.startAt(0n);
+    recent.push([event(1, 'payment-a'), event(2, 'store-s'), event(3, 'payment-b'), event(4, 'payment-c')]);
+    expect(recent.read(0n, 10, ['store-'])).toEqual({ events: [event(2, 'store-s')], through: 4n });
+    expect(recent.read(2n, 10, ['store-'])).toEqual({ events: [], through: 4n });
+    // A full page says nothing more: the reader goes on from its last event.
+    expect(recent.read(0n, 2, ['payment-'])).toEqual({ events: [event(1, 'payment-a'), event(3, 'payment-b')] });
   });
 
   it('keeps its capacity and less than twice it, and then covers only what it kept', () => {
@@ -28,11 +38,11 @@ describe('the newest events, shared by a process’s subscriptions', () => {
     recent.startAt(0n);
     recent.push([1, 2, 3, 4, 5].map((p) => event(p, 'payment-x')));
     // Five is less than twice three: all kept, and reads after the start are still answered.
-    expect(recent.read(0n, 10, [])?.map((e) => Number(e.position))).toEqual([1, 2, 3, 4, 5]);
+    expect(recent.read(0n, 10, [])?.events.map((e) => Number(e.position))).toEqual([1, 2, 3, 4, 5]);
     recent.push([6].map((p) => event(p, 'payment-x')));
     // Six is twice three: trimmed back to the last three.
     expect(recent.read(2n, 10, [])).toBeUndefined(); // 3 was evicted: a reader after 2 needs SQL
-    expect(recent.read(3n, 10, [])?.map((e) => Number(e.position))).toEqual([4, 5, 6]);
+    expect(recent.read(3n, 10, [])?.events.map((e) => Number(e.position))).toEqual([4, 5, 6]);
   });
 
   it('covers nothing before it is started', () => {

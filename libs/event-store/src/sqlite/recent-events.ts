@@ -1,3 +1,4 @@
+import type { CatchUpPage } from '../catch-up-subscription';
 import type { RecordedEvent } from '../event-store.port';
 
 /**
@@ -43,15 +44,19 @@ export class RecentEvents {
     }
   }
 
-  /** Up to `limit` events after `after` in streams starting with one of `prefixes` (all when none), or undefined. */
-  read(after: bigint, limit: number, prefixes: readonly string[]): RecordedEvent[] | undefined {
+  /**
+   * Up to `limit` events after `after` in streams starting with one of `prefixes` (all when none), and, when
+   * fewer came, `end` as the position through which every event was considered; undefined when the window
+   * does not cover `after`.
+   */
+  read(after: bigint, limit: number, prefixes: readonly string[]): CatchUpPage | undefined {
     if (this.coveredAfter === undefined || after < this.coveredAfter) return undefined;
-    const out: RecordedEvent[] = [];
-    for (let i = this.firstAfter(after); i < this.events.length && out.length < limit; i++) {
+    const events: RecordedEvent[] = [];
+    for (let i = this.firstAfter(after); i < this.events.length && events.length < limit; i++) {
       const event = this.events[i]!;
-      if (prefixes.length === 0 || prefixes.some((prefix) => event.streamName.startsWith(prefix))) out.push(event);
+      if (prefixes.length === 0 || prefixes.some((prefix) => event.streamName.startsWith(prefix))) events.push(event);
     }
-    return out;
+    return events.length < limit && this.last !== undefined ? { events, through: this.last } : { events };
   }
 
   private firstAfter(after: bigint): number {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { catchUpSubscription } from '../catch-up-subscription';
+import { catchUpSubscription, type CatchUpPage } from '../catch-up-subscription';
 import { RecentEvents } from './recent-events';
 import { EventStoreUnavailableError, InvalidEventStoreInputError } from '../event-store.errors';
 import type {
@@ -178,7 +178,7 @@ export class SqliteEventStore implements EventStore {
       {
         readAll: (readOptions) => {
           if (generation < this.dropGeneration) return Promise.reject(this.dropError);
-          return this.closed ? Promise.resolve([]) : this.readForSubscription(readOptions);
+          return this.closed ? Promise.resolve({ events: [] }) : this.readForSubscription(readOptions);
         },
         changeVersion: () => this.signal.current,
         waitForChange: (seen, abort) => this.signal.waitPast(seen, abort),
@@ -214,11 +214,17 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** A subscription's page: from the recent events when they cover it, from SQL when it is catching up. */
-  private async readForSubscription(options: ReadAllOptions): Promise<RecordedEvent[]> {
+  private async readForSubscription(options: ReadAllOptions): Promise<CatchUpPage> {
     this.assertOpen();
     const { after, limit, streamPrefixes } = checkReadAllOptions(options);
     this.fillRecent();
-    return this.recent.read(after, limit, streamPrefixes) ?? this.readFromSql(after, limit, streamPrefixes);
+    const recent = this.recent.read(after, limit, streamPrefixes);
+    if (recent) return recent;
+    // The head before the read: every event up to it is visible to the read (one writer at a time commits
+    // positions in order), so a page that is not full considered all of them.
+    const head = BigInt(this.statements.head.get()?.position ?? 0);
+    const events = this.readFromSql(after, limit, streamPrefixes);
+    return events.length < limit ? { events, through: head } : { events };
   }
 
   private readFromSql(after: bigint, limit: number, prefixes: readonly string[]): RecordedEvent[] {
