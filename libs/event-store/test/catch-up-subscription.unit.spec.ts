@@ -1,15 +1,8 @@
-import type { ReadAllOptions, RecordedEvent } from '@app/event-store';
+import type { ReadAllOptions } from '@app/event-store';
 import { catchUpSubscription, type CatchUpPage } from '../src/catch-up-subscription';
+import { recordedAt } from './fixtures/recorded-event';
 
-const event = (position: number, streamName: string): RecordedEvent => ({
-  id: `e-${position}`,
-  type: 'T',
-  data: {},
-  metadata: { correlationId: 'c', occurredAt: '2026-12-01T00:00:00.000Z' },
-  streamName,
-  revision: 0,
-  position: BigInt(position),
-});
+const event = recordedAt;
 
 describe('a catch-up subscription', () => {
   it('moves past the events of other streams that a page went through, and reads on from there', async () => {

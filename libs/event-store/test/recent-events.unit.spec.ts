@@ -1,15 +1,7 @@
-import type { RecordedEvent } from '@app/event-store';
 import { RecentEvents } from '../src/sqlite/recent-events';
+import { recordedAt } from './fixtures/recorded-event';
 
-const event = (position: number, streamName: string): RecordedEvent => ({
-  id: `e-${position}`,
-  type: 'T',
-  data: {},
-  metadata: { correlationId: 'c', occurredAt: '2026-12-01T00:00:00.000Z' },
-  streamName,
-  revision: 0,
-  position: BigInt(position),
-});
+const event = recordedAt;
 
 describe('the newest events, shared by a process’s subscriptions', () => {
   it('answers reads after where it starts, by prefix and limit, and leaves older reads to SQL', () => {
