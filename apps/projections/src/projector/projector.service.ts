@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { EVENT_STORE, logIdentity, type EventStore, type LogFollower, type RecordedEvent } from '@app/event-store';
-import { NATS_CONNECTION } from '@app/messaging';
+import { NATS_CONNECTION, natsNames } from '@app/messaging';
 import {
   LOG_SUBSCRIPTIONS,
   METRICS_REGISTRY,
@@ -234,12 +234,15 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         this.pendingEvents = [];
         const from = sameLog ? saved.position : 0n;
         if (sameLog) {
-          this.takeNewer(await buckets.putFenced(documents.filter((change) => BigInt(change.doc.position) > from)));
+          const put = await buckets.putFenced(documents.filter((change) => BigInt(change.doc.position) > from));
+          this.takeNewer(put);
+          this.publishChanges([...put.written, ...put.newer]);
         } else {
           // Unfenced (the other log's documents go): only while the lease still holds by this clock.
           if (!this.lease!.holds()) return;
           await buckets.replaceAll(documents);
           this.kvOfThisLog = true;
+          this.publishChanges(documents);
         }
         for (let after = from; after < upTo && this.lease!.holds();) {
           const page = (await this.store.readAll({ after, limit: 1_000, streamPrefixes: PROJECTED_STREAMS })).filter(
@@ -311,6 +314,17 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
+   * Publishes documents on their change subjects where NATS does not (buckets an earlier version made, on a
+   * server that cannot add `republish` to them: `ReadModelBuckets.open`). With the documents written, those KV
+   * had newer are published again too: an instance that lost its lease may have written them unpublished.
+   */
+  private publishChanges(changes: readonly Change[]): void {
+    if (this.buckets!.publishedByNats) return;
+    const names = natsNames(this.config.natsPrefix);
+    for (const change of changes) this.nats.publish(changeSubject(names, change), JSON.stringify(change.doc));
+  }
+
+  /**
    * Follows the log from the checkpoint. A drop resubscribes after the last event applied (those not yet
    * flushed are still pending), so the read models neither miss nor repeat an event.
    */
@@ -359,7 +373,10 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     if (!this.leader || !this.lease!.holds()) return this.startFollowing();
     let documents = 0;
     // Copied bucket to bucket (KV publishes each as it takes it): a long history is never all in memory.
-    await this.buckets!.copyFrom(rebuilt, () => (documents += 1));
+    await this.buckets!.copyFrom(rebuilt, (change) => {
+      documents += 1;
+      this.publishChanges([change]);
+    });
     if (!this.lease!.holds()) return this.startFollowing();
     await this.buckets!.resetCheckpoint(position, this.logId);
     this.projector = await this.projectorFromKv();
@@ -418,9 +435,10 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         return;
       }
       try {
-        this.takeNewer(await this.buckets!.putFenced(changes.values()));
+        const put = await this.buckets!.putFenced(changes.values());
+        this.takeNewer(put);
         await this.index!.put(events);
-        this.faultPoint('after the documents and their change subjects, before the feed');
+        this.faultPoint('after the documents, before the feed');
         if (!this.lease!.holds()) {
           // The lease ran out during the writes (this process was paused): the documents are in KV, but their
           // events are not in the feed nor behind the checkpoint, so the instance that takes over sends them.
@@ -428,6 +446,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
           this.checkpoint = position;
           return;
         }
+        this.publishChanges([...put.written, ...put.newer]);
         await this.feed!.publish(events, (event) => this.locate(event));
         this.faultPoint('after the feed, before the checkpoint');
         await this.buckets!.saveCheckpoint(position, this.logId);
@@ -464,5 +483,16 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private locate(event: RecordedEvent): { storeId: string; terminalId: string } {
     const of = (name: string) => stringField(event.metadata, name) ?? stringField(event.data, name) ?? '_';
     return { storeId: of('storeId'), terminalId: of('terminalId') };
+  }
+}
+
+function changeSubject(names: ReturnType<typeof natsNames>, change: Change): string {
+  switch (change.model) {
+    case 'terminal':
+      return names.changes.terminal(change.doc.storeId, change.doc.terminalId);
+    case 'store':
+      return names.changes.store(change.doc.storeId);
+    case 'store-day':
+      return names.changes.storeDay(change.doc.storeId, change.doc.date);
   }
 }

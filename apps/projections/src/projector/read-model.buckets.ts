@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, KvWatchInclude, type KV } from '@nats-io/kv';
-import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type Republish } from '@nats-io/jetstream';
+import { JetStreamApiError, jetstreamManager, type Republish } from '@nats-io/jetstream';
 import { Logger } from '@nestjs/common';
 import { isRevisionConflict, natsNames } from '@app/messaging';
 import type { Change } from '../read-models/read-model.types';
@@ -49,6 +49,8 @@ export class ReadModelBuckets {
   private constructor(
     private readonly buckets: Readonly<Record<Change['model'], KV>>,
     private readonly state: KV,
+    /** Whether NATS publishes each document written here on its change subject (see `open`). */
+    readonly publishedByNats: boolean,
   ) {}
 
   /**
@@ -57,6 +59,10 @@ export class ReadModelBuckets {
    * in the order KV took it. A writer that was paused and wakes up with publications still in its socket
    * buffer can then not send an older document after a newer one, and no write is left unpublished by a crash
    * between the two. A rebuild's generation publishes nothing.
+   *
+   * Buckets an earlier version made are given `republish` by a stream update. A server that refuses it (before
+   * nats-server 2.9.12 a stream's `republish` cannot change) leaves them as they are, and `publishedByNats` is
+   * false: the projector then publishes the change subjects itself, as earlier versions did.
    */
   static async open(nats: NatsConnection, prefix: string, suffix = ''): Promise<ReadModelBuckets> {
     const kvm = new Kvm(nats);
@@ -69,23 +75,21 @@ export class ReadModelBuckets {
       ['store', buckets.stores],
       ['store-day', buckets.storeDays],
     ] as const;
-    if (suffix !== '') {
-      const [terminal, store, storeDay] = await Promise.all(
-        models.map(([, bucket]) => kvm.create(`${bucket}${suffix}`, { history: 1 })),
-      );
-      return new ReadModelBuckets({ terminal: terminal!, store: store!, 'store-day': storeDay! }, state);
-    }
+    const live = suffix === '';
     const republish = models.map(([model, bucket]) => ({ src: `$KV.${bucket}.>`, dest: `${prefix}.v1.${model}.>` }));
-    await publishOnChangeSubjects(
-      nats,
-      state,
-      models.map(([, bucket]) => bucket),
-      republish,
-    );
     const [terminal, store, storeDay] = await Promise.all(
-      models.map(([, bucket], i) => kvm.create(bucket, { history: 1, republish: republish[i]! })),
+      models.map(([, bucket], i) =>
+        kvm.create(`${bucket}${suffix}`, { history: 1, ...(live ? { republish: republish[i]! } : {}) }),
+      ),
     );
-    return new ReadModelBuckets({ terminal: terminal!, store: store!, 'store-day': storeDay! }, state);
+    const publishedByNats =
+      live &&
+      (await publishOnChangeSubjects(
+        nats,
+        models.map(([, bucket]) => bucket),
+        republish,
+      ));
+    return new ReadModelBuckets({ terminal: terminal!, store: store!, 'store-day': storeDay! }, state, publishedByNats);
   }
 
   /** Deletes this generation's document buckets (not the shared state bucket). */
@@ -323,40 +327,42 @@ function positionOf(entry: Entry): bigint {
 }
 
 /**
- * Makes the live document buckets made by an earlier version (without republishing) publish on their change
- * subjects. A server that allows it updates them in place. One that does not (nats-server 2.9 refuses to change
- * a stream's `republish`) has them made again: the checkpoint is removed first, so that whatever stops this
- * midway, the next start folds the log from position 0 and writes every document again, rather than resuming
- * from a checkpoint over buckets that lost their documents.
+ * Gives the live document buckets `republish` where an earlier version made them without it. True when all
+ * three then publish; false when the server refused to change a stream's `republish` (nats-server before
+ * 2.9.12), which is said once in the log with what to do.
  */
 async function publishOnChangeSubjects(
   nats: NatsConnection,
-  state: KV,
   buckets: readonly string[],
   republish: readonly Republish[],
-): Promise<void> {
+): Promise<boolean> {
   const jsm = await jetstreamManager(nats);
   const refused: string[] = [];
   for (const [i, bucket] of buckets.entries()) {
     const wanted = republish[i]!;
-    const info = await jsm.streams.info(`KV_${bucket}`).catch((error: unknown) => {
-      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return undefined;
-      throw error;
-    });
-    if (!info || (info.config.republish?.src === wanted.src && info.config.republish.dest === wanted.dest)) continue;
+    const { config } = await jsm.streams.info(`KV_${bucket}`);
+    if (config.republish?.src === wanted.src && config.republish.dest === wanted.dest) continue;
     try {
       await jsm.streams.update(`KV_${bucket}`, { republish: wanted });
     } catch (error) {
-      if (!(error instanceof JetStreamApiError)) throw error;
+      if (!isRepublishRefused(error)) throw error;
       refused.push(bucket);
     }
   }
-  if (refused.length === 0) return;
+  if (refused.length === 0) return true;
   logger.warn(
     { buckets: refused },
-    'this NATS server cannot add publishing to read-model buckets made by an earlier version: ' +
-      'making them again, and the read models are written again from position 0 of the log',
+    'this NATS server cannot add publishing to read-model buckets made by an earlier version: the projector ' +
+      'publishes the change subjects itself, and a writer paused past its lease may then send an older document ' +
+      'after a newer one. Upgrade nats-server, or see docs/operations.md (upgrading) to make the buckets again',
   );
-  await state.delete(CHECKPOINT);
-  for (const bucket of refused) await jsm.streams.delete(`KV_${bucket}`);
+  return false;
+}
+
+/** JetStream's "stream configuration invalid" (`JSStreamInvalidConfigF`), which nats.js names no constant for. */
+const STREAM_INVALID_CONFIG = 10052;
+
+/** nats-server before 2.9.12 refuses any change of a stream's `republish`, with this configuration error. */
+function isRepublishRefused(error: unknown): boolean {
+  return error instanceof JetStreamApiError && error.code === STREAM_INVALID_CONFIG && /republish/i.test(error.message);
 }
