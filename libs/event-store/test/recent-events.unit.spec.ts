@@ -40,4 +40,23 @@ describe('the newest events, shared by a process’s subscriptions', () => {
   it('covers nothing before it is started', () => {
     expect(new RecentEvents(10).read(0n, 10, [])).toBeUndefined();
   });
+
+  it('tells a stream’s tail when it holds the stream from that revision on, and only then', () => {
+    const recent = new RecentEvents(2);
+    recent.startAt(0n);
+    const at = (position: number, stream: string, revision: number) => ({ ...event(position, stream), revision });
+    recent.push([at(1, 'payment-a', 4), at(2, 'payment-b', 0), at(3, 'payment-a', 5)]);
+    expect(recent.streamTail('payment-a', 4, 10)?.map((e) => e.revision)).toEqual([4, 5]);
+    expect(recent.streamTail('payment-a', 5, 1)?.map((e) => e.revision)).toEqual([5]);
+    expect(recent.streamTail('payment-a', 6, 10)).toEqual([]);
+    // Revision 3 came before the window: unknown here.
+    expect(recent.streamTail('payment-a', 3, 10)).toBeUndefined();
+    expect(recent.streamTail('payment-c', 0, 10)).toBeUndefined();
+    // Trimmed to its last two: payment-a's revision 5 and payment-b's next; a's 4 is gone with the rest.
+    recent.push([at(4, 'payment-b', 1)]);
+    expect(recent.streamTail('payment-a', 4, 10)).toBeUndefined();
+    expect(recent.streamTail('payment-a', 5, 10)?.map((e) => e.revision)).toEqual([5]);
+    expect(recent.streamTail('payment-b', 1, 10)?.map((e) => e.revision)).toEqual([1]);
+    expect(recent.streamTail('payment-b', 0, 10)).toBeUndefined();
+  });
 });

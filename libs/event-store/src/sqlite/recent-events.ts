@@ -12,6 +12,8 @@ import type { RecordedEvent } from '../event-store.port';
  */
 export class RecentEvents {
   private events: RecordedEvent[] = [];
+  /** The window's events by stream, in revision order: a stream's tail is told from memory (`streamTail`). */
+  private byStream = new Map<string, RecordedEvent[]>();
   private coveredAfter: bigint | undefined;
   private last: bigint | undefined;
 
@@ -35,13 +37,39 @@ export class RecentEvents {
    */
   push(events: readonly RecordedEvent[]): void {
     if (events.length === 0) return;
-    for (const event of events) this.events.push(event);
+    for (const event of events) {
+      this.events.push(event);
+      const stream = this.byStream.get(event.streamName);
+      if (stream) stream.push(event);
+      else this.byStream.set(event.streamName, [event]);
+    }
     this.last = events[events.length - 1]!.position;
     const excess = this.events.length - this.capacity;
     if (excess >= this.capacity) {
       this.coveredAfter = this.events[excess - 1]!.position;
       this.events = this.events.slice(excess);
+      // Made again from what is kept, once per `capacity` events pushed.
+      this.byStream = new Map();
+      for (const event of this.events) {
+        const stream = this.byStream.get(event.streamName);
+        if (stream) stream.push(event);
+        else this.byStream.set(event.streamName, [event]);
+      }
     }
+  }
+
+  /**
+   * A stream's events from `fromRevision` on (at most `limit`), when the window can tell: it holds an event of
+   * the stream at or before `fromRevision`, so every later one is in it too (they were committed after it).
+   * Undefined when it cannot: the stream has no event in the window, or its first one there is later.
+   */
+  streamTail(streamName: string, fromRevision: number, limit: number): RecordedEvent[] | undefined {
+    const events = this.byStream.get(streamName);
+    if (!events || events[0]!.revision > fromRevision) return undefined;
+    const tail: RecordedEvent[] = [];
+    for (let i = fromRevision - events[0]!.revision; i < events.length && tail.length < limit; i++)
+      tail.push(events[i]!);
+    return tail;
   }
 
   /**

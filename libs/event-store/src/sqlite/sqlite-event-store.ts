@@ -156,6 +156,13 @@ export class SqliteEventStore implements EventStore {
     // Reads check the name like writes do, so that a typo is an error rather than an empty stream.
     assertStreamName(streamName);
     const { direction, fromRevision, limit } = checkReadStreamOptions(options);
+    // The tail of a stream the window of recent events holds (a command's cached state, read on from its
+    // revision): from memory, once every commit made until now, here or elsewhere, is in the window.
+    if (direction === 'forwards') {
+      this.catchUpWithCommits();
+      const tail = this.recent.streamTail(streamName, fromRevision ?? 0, limit);
+      if (tail) return tail;
+    }
     const rows =
       direction === 'forwards'
         ? this.statements.streamForwards.all(streamName, fromRevision ?? 0, limit)
@@ -268,6 +275,20 @@ export class SqliteEventStore implements EventStore {
     const bounds = prefixes.flatMap((prefix) => [prefix, `${prefix}\u{10FFFF}`]);
     const rows = statement.all(Number(after), ...bounds, limit);
     return rows.map(toRecordedEvent);
+  }
+
+  /**
+   * Brings the recent events up to every commit made until now: a commit by another connection (the writer
+   * thread's, or another process's) moves `data_version`, which then moves the signal, and `fillRecent` reads
+   * what came.
+   */
+  private catchUpWithCommits(): void {
+    const version = this.dataVersion();
+    if (version !== this.lastDataVersion) {
+      this.lastDataVersion = version;
+      this.signal.notify();
+    }
+    this.fillRecent();
   }
 
   private pollForeignCommits(): void {

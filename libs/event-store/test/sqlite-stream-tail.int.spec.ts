@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SqliteEventStore, type NewEvent, type RecordedEvent } from '@app/event-store';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'stream-tail-'));
+const file = path.join(dir, 'events.db');
+const stores: SqliteEventStore[] = [];
+const open = () => {
+  const store = new SqliteEventStore({ file });
+  stores.push(store);
+  return store;
+};
+afterAll(async () => {
+  for (const store of stores) await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const events = (...types: string[]): NewEvent[] =>
+  types.map((type) => ({ type, data: { type }, metadata: { correlationId: 'c' } }));
+const shape = (read: readonly RecordedEvent[]) =>
+  read.map(({ type, revision, position }) => ({ type, revision, position }));
+
+/**
+ * A stream's tail is read from the process's window of recent events when the window holds the stream from the
+ * revision asked for on; from SQL otherwise. Either way, it is what SQL says now, commits of other connections
+ * (another process) included.
+ */
+describe('SQLite: a stream’s tail from the recent events', () => {
+  it('answers as SQL does, with another connection’s commit seen at once', async () => {
+    const here = open();
+    const elsewhere = open(); // another connection to the file: as another process
+    const sql = () => open(); // a store that has read nothing: its reads go to SQL
+
+    await elsewhere.append('old-1', events('A', 'B'), { expectedRevision: 'no_stream' });
+    await here.readStream('x-1'); // the window starts here, at the head: old-1's first events are before it
+    await here.append('new-1', events('A', 'B', 'C'), { expectedRevision: 'no_stream' });
+    expect(shape(await here.readStream('new-1', { fromRevision: 1 }))).toEqual(
+      shape(await sql().readStream('new-1', { fromRevision: 1 })),
+    );
+
+    // Written by the other connection just now; this one has no subscription, so nothing polls for it.
+    await elsewhere.append('new-1', events('D'), { expectedRevision: 2 });
+    const tail = await here.readStream('new-1', { fromRevision: 3 });
+    expect(shape(tail).map(({ type, revision }) => ({ type, revision }))).toEqual([{ type: 'D', revision: 3 }]);
+
+    // A stream whose earlier events are before the window: read from SQL, whole.
+    await elsewhere.append('old-1', events('C'), { expectedRevision: 1 });
+    expect(shape(await here.readStream('old-1'))).toEqual(shape(await sql().readStream('old-1')));
+    expect((await here.readStream('old-1')).map((event) => event.type)).toEqual(['A', 'B', 'C']);
+    expect(await here.readStream('new-1', { fromRevision: 4 })).toEqual([]);
+    expect(await here.readStream('never-1')).toEqual([]);
+  });
+});
