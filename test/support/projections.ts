@@ -1,7 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { rmSync } from 'node:fs';
 import type { EventStore } from '@app/event-store';
 import { natsNames } from '@app/messaging';
 import { createHttpApp, listen, loadConfig } from '@app/platform';
@@ -84,4 +85,19 @@ export async function removeNatsState(prefix: string, natsUrl = NATS_URL): Promi
   } finally {
     await nats.close();
   }
+}
+
+/** Ends a test's projections world: the app, its log, the NATS connection, its NATS state and its files. */
+export async function tearDownProjections(world: {
+  readonly app: NestFastifyApplication | undefined;
+  readonly log: EventStore;
+  readonly nats: NatsConnection;
+  readonly prefix: string;
+  readonly dir: string;
+}): Promise<void> {
+  await world.app?.close();
+  await world.log.close();
+  await world.nats.close();
+  await removeNatsState(world.prefix);
+  rmSync(world.dir, { recursive: true, force: true });
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kvm } from '@nats-io/kv';
@@ -8,7 +8,7 @@ import { SqliteEventStore } from '@app/event-store';
 import { natsNames } from '@app/messaging';
 import { waitUntil } from '../../../test/support/app-process';
 import { event } from '../../../test/support/payment-events';
-import { NATS_URL, removeNatsState, startProjections, uniquePrefix } from '../../../test/support/projections';
+import { NATS_URL, startProjections, tearDownProjections, uniquePrefix } from '../../../test/support/projections';
 import type { StoreDoc } from '../src/read-models/read-model.types';
 
 /**
@@ -31,13 +31,7 @@ describe('projections over buckets of an earlier version', () => {
     for (const bucket of [names.buckets.terminals, names.buckets.stores, names.buckets.storeDays])
       await kvm.create(bucket, { history: 1 });
   });
-  afterAll(async () => {
-    await app?.close();
-    await log.close();
-    await nats.close();
-    await removeNatsState(prefix);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => tearDownProjections({ app, log, nats, prefix, dir }));
 
   it('publishes each store document it writes on the store’s change subject', async () => {
     const published: StoreDoc[] = [];

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -12,8 +12,8 @@ import {
   NATS_URL,
   bucketContents,
   foldFromScratch,
-  removeNatsState,
   startProjections,
+  tearDownProjections,
   uniquePrefix,
 } from '../../../test/support/projections';
 import { Kvm } from '@nats-io/kv';
@@ -45,13 +45,7 @@ describe('projections: a store’s past days out of memory, in KV', () => {
     log = new SqliteEventStore({ file: path.join(dir, 'events.db') });
     nats = await connect({ servers: NATS_URL });
   });
-  afterAll(async () => {
-    await app?.close();
-    await log.close();
-    await nats.close();
-    await removeNatsState(prefix);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => tearDownProjections({ app, log, nats, prefix, dir }));
 
   const append = async (stream: string, events: NewEvent[]) => {
     const expected = revisions.get(stream);
