@@ -39,9 +39,7 @@ export class RecentEvents {
     if (events.length === 0) return;
     for (const event of events) {
       this.events.push(event);
-      const stream = this.byStream.get(event.streamName);
-      if (stream) stream.push(event);
-      else this.byStream.set(event.streamName, [event]);
+      this.index(event);
     }
     this.last = events[events.length - 1]!.position;
     const excess = this.events.length - this.capacity;
@@ -50,12 +48,14 @@ export class RecentEvents {
       this.events = this.events.slice(excess);
       // Made again from what is kept, once per `capacity` events pushed.
       this.byStream = new Map();
-      for (const event of this.events) {
-        const stream = this.byStream.get(event.streamName);
-        if (stream) stream.push(event);
-        else this.byStream.set(event.streamName, [event]);
-      }
+      for (const event of this.events) this.index(event);
     }
+  }
+
+  private index(event: RecordedEvent): void {
+    const stream = this.byStream.get(event.streamName);
+    if (stream) stream.push(event);
+    else this.byStream.set(event.streamName, [event]);
   }
 
   /**

@@ -283,16 +283,17 @@ export class SqliteEventStore implements EventStore {
    * what came.
    */
   private catchUpWithCommits(): void {
-    const version = this.dataVersion();
-    if (version !== this.lastDataVersion) {
-      this.lastDataVersion = version;
-      this.signal.notify();
-    }
+    this.noticeCommits();
     this.fillRecent();
   }
 
   private pollForeignCommits(): void {
     if (this.closed || !this.signal.hasWaiters) return;
+    this.noticeCommits();
+  }
+
+  /** Moves the signal when another connection (the writer thread, another process) committed since last seen. */
+  private noticeCommits(): void {
     const version = this.dataVersion();
     if (version === this.lastDataVersion) return;
     this.lastDataVersion = version;
