@@ -26,9 +26,10 @@ export { PROJECTED_STREAMS };
 /**
  * Reads the log from its checkpoint (catch-up, then live), keeps the read models, and after each batch:
  * writes the changed documents to KV (which publishes each on its change subject, `ReadModelBuckets.open`),
- * publishes the batch's events to the feed, and only then moves the checkpoint. A crash anywhere replays from the checkpoint:
- * documents already written are recognised by their position and left alone, feed messages are
- * de-duplicated by event id, and consumers may see a change twice but never miss one (invariant 5).
+ * publishes the batch's events to the feed, and only then moves the checkpoint. A crash anywhere replays
+ * from the checkpoint: documents already written are recognised by their position and left alone, feed
+ * messages are de-duplicated by event id, and consumers may see a change twice but never miss one
+ * (invariant 5).
  *
  * Any number of instances may run. Each folds the log in memory (and so answers queries and serves the
  * dashboard), but only the holder of the projector lease writes (`ProjectorLease`). When it dies, another
@@ -347,7 +348,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   /**
    * Adopts a rebuild (`npm run projections:rebuild`): once this projector has published at least as far as
    * the rebuild reached (so that the feed misses nothing), it stops, replaces the live documents with the
-   * rebuilt ones (KV publishes each), moves its checkpoint to the rebuild's position, and follows the log again from there. The rebuilt buckets are then deleted.
+   * rebuilt ones (each published on its change subject), moves its checkpoint to the rebuild's position, and
+   * follows the log again from there. The rebuilt buckets are then deleted.
    */
   private adopt(handOver: HandOver): Promise<void> {
     this.adopting = this.adopting
@@ -372,7 +374,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     // is taken only while the lease still holds by this instance's clock; lost, the new writer adopts it.
     if (!this.leader || !this.lease!.holds()) return this.startFollowing();
     let documents = 0;
-    // Copied bucket to bucket (KV publishes each as it takes it): a long history is never all in memory.
+    // Copied bucket to bucket, each published as KV takes it: a long history is never all in memory.
     await this.buckets!.copyFrom(rebuilt, (change) => {
       documents += 1;
       this.publishChanges([change]);

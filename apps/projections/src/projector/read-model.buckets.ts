@@ -76,19 +76,16 @@ export class ReadModelBuckets {
       ['store-day', buckets.storeDays],
     ] as const;
     const live = suffix === '';
-    const republish = models.map(([model, bucket]) => ({ src: `$KV.${bucket}.>`, dest: `${prefix}.v1.${model}.>` }));
+    const published = models.map(([model, bucket]) => ({
+      bucket,
+      republish: { src: `$KV.${bucket}.>`, dest: `${prefix}.v1.${model}.>` },
+    }));
     const [terminal, store, storeDay] = await Promise.all(
-      models.map(([, bucket], i) =>
-        kvm.create(`${bucket}${suffix}`, { history: 1, ...(live ? { republish: republish[i]! } : {}) }),
+      published.map(({ bucket, republish }) =>
+        kvm.create(`${bucket}${suffix}`, { history: 1, ...(live ? { republish } : {}) }),
       ),
     );
-    const publishedByNats =
-      live &&
-      (await publishOnChangeSubjects(
-        nats,
-        models.map(([, bucket]) => bucket),
-        republish,
-      ));
+    const publishedByNats = live && (await publishOnChangeSubjects(nats, published));
     return new ReadModelBuckets({ terminal: terminal!, store: store!, 'store-day': storeDay! }, state, publishedByNats);
   }
 
@@ -333,17 +330,15 @@ function positionOf(entry: Entry): bigint {
  */
 async function publishOnChangeSubjects(
   nats: NatsConnection,
-  buckets: readonly string[],
-  republish: readonly Republish[],
+  buckets: readonly { readonly bucket: string; readonly republish: Republish }[],
 ): Promise<boolean> {
   const jsm = await jetstreamManager(nats);
   const refused: string[] = [];
-  for (const [i, bucket] of buckets.entries()) {
-    const wanted = republish[i]!;
+  for (const { bucket, republish } of buckets) {
     const { config } = await jsm.streams.info(`KV_${bucket}`);
-    if (config.republish?.src === wanted.src && config.republish.dest === wanted.dest) continue;
+    if (config.republish?.src === republish.src && config.republish.dest === republish.dest) continue;
     try {
-      await jsm.streams.update(`KV_${bucket}`, { republish: wanted });
+      await jsm.streams.update(`KV_${bucket}`, { republish });
     } catch (error) {
       if (!isRepublishRefused(error)) throw error;
       refused.push(bucket);
