@@ -1,7 +1,12 @@
 import type { PaymentEvent } from '@app/payment-domain';
 import type { Fact } from '../src/read-models/projections/fact';
 import { emptyStoreDay, storeDayProjection } from '../src/read-models/projections/store-day.projection';
-import { emptyStore, storeProjection, withTerminalCounts } from '../src/read-models/projections/store.projection';
+import {
+  countedAs,
+  emptyStore,
+  storeProjection,
+  withTerminalCounts,
+} from '../src/read-models/projections/store.projection';
 import { emptyTerminal, terminalProjection } from '../src/read-models/projections/terminal.projection';
 import type { StoreDoc, TerminalDoc } from '../src/read-models/read-model.types';
 
@@ -162,24 +167,20 @@ describe('the store projection', () => {
   });
 
   it('counts its terminals by what they do, and is the same document when nothing changed', () => {
-    const terminal = (terminalId: string, status: TerminalDoc['status']): TerminalDoc => ({
-      storeId: 'oslo',
-      terminalId,
-      status,
-      position: '1',
-    });
-    const counted = withTerminalCounts(registered, [
-      terminal('T-1', 'awaiting_card'),
-      terminal('T-2', 'idle'),
-      terminal('T-3', 'deactivated'),
-    ]);
+    const counts = (statuses: TerminalDoc['status'][]) => {
+      const counted = { busy: 0, idle: 0, deactivated: 0 };
+      for (const status of statuses) counted[countedAs(status)] += 1;
+      return counted;
+    };
+    const counted = withTerminalCounts(registered, counts(['awaiting_card', 'idle', 'deactivated']));
     expect(counted.terminals).toEqual({ busy: 1, idle: 1, deactivated: 1 });
-    const same: StoreDoc = withTerminalCounts(counted, [
-      terminal('T-1', 'refunding'),
-      terminal('T-2', 'idle'),
-      terminal('T-3', 'deactivated'),
-    ]);
+    const same: StoreDoc = withTerminalCounts(counted, counts(['refunding', 'idle', 'deactivated']));
     expect(same).toBe(counted);
+    expect(withTerminalCounts(counted, counts(['idle', 'idle', 'deactivated'])).terminals).toEqual({
+      busy: 0,
+      idle: 2,
+      deactivated: 1,
+    });
   });
 });
 

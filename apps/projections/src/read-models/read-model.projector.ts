@@ -11,7 +11,13 @@ import {
 import type { Fact, PaymentFacts } from './projections/fact';
 import { stringField } from './string-field';
 import { emptyStoreDay, storeDayProjection } from './projections/store-day.projection';
-import { emptyStore, storeProjection, withTerminalCounts } from './projections/store.projection';
+import {
+  countedAs,
+  emptyStore,
+  storeProjection,
+  withTerminalCounts,
+  type TerminalCounts,
+} from './projections/store.projection';
 import { emptyTerminal, terminalProjection } from './projections/terminal.projection';
 import { closeBatch, countInBatch, withClose } from './projections/terminal-batch';
 import type { Change, StoreDayDoc, StoreDoc, TerminalDoc } from './read-model.types';
@@ -40,7 +46,14 @@ export class ReadModelProjector {
   private readonly stores = new Map<string, StoreDoc>();
   private readonly days = new StoreDays();
   private readonly payments = new Map<string, PaymentContext>();
+  /**
+   * Payments forgotten lately (ended, released, no refund under way), the oldest dropped past `ENDED_KEPT`: a
+   * refund or a late fact of one of them takes it from here rather than reading its stream back from the log.
+   */
+  private readonly ended = new Map<string, PaymentFacts>();
   private readonly storeTerminals = new Map<string, Set<string>>();
+  /** Each store's terminals by what they do, as their documents here have them (`setTerminal`). */
+  private readonly terminalCounts = new Map<string, Counts>();
   /** Terminal ids are global: the store of each terminal seen, for releases that do not name it. */
   private readonly terminalStores = new Map<string, string>();
   /** The event being applied, and the documents it changed so far. */
@@ -60,8 +73,7 @@ export class ReadModelProjector {
     const position = BigInt(doc.position);
     if (position > this.loadedUpTo) this.loadedUpTo = position;
     if (model === 'terminal') {
-      this.terminals.set(key, doc);
-      this.terminalsOf(doc.storeId).add(key);
+      this.setTerminal(key, doc, this.terminals.get(key));
       this.terminalStores.set(doc.terminalId, doc.storeId);
     } else if (model === 'store') this.stores.set(key, doc);
     else this.days.set(key, doc);
@@ -111,8 +123,7 @@ export class ReadModelProjector {
         : typed?.event.type === 'TerminalReleased' && typed.event.data.storeId === undefined
           ? typed.event.data.paymentId
           : undefined;
-    if (paymentId === undefined || recorded.type === 'PaymentRequested' || this.payments.has(paymentId))
-      return undefined;
+    if (paymentId === undefined || recorded.type === 'PaymentRequested' || this.knows(paymentId)) return undefined;
     return paymentId;
   }
 
@@ -201,12 +212,7 @@ export class ReadModelProjector {
 
   /** The terminals of a store, for the `store-terminals` query. */
   terminalsOfStore(storeId: string): TerminalDoc[] {
-    return [...this.terminalDocsOf(storeId)];
-  }
-
-  /** The same, without an array: counted twice a payment. */
-  private *terminalDocsOf(storeId: string): Generator<TerminalDoc> {
-    for (const key of this.storeTerminals.get(storeId) ?? []) yield this.terminals.get(key)!;
+    return [...(this.storeTerminals.get(storeId) ?? [])].map((key) => this.terminals.get(key)!);
   }
 
   terminal(storeId: string, terminalId: string): TerminalDoc | undefined {
@@ -352,10 +358,10 @@ export class ReadModelProjector {
     const current = held ?? emptyTerminal(storeId, terminalId);
     const next = change(current);
     if (next === current || this.alreadyApplied(`terminal:${key}`, held?.position)) return;
-    this.terminals.set(key, { ...next, position });
-    this.terminalsOf(storeId).add(key);
+    const terminal = { ...next, position };
+    this.setTerminal(key, terminal, held);
     this.terminalStores.set(terminalId, storeId);
-    put({ model: 'terminal', key, doc: this.terminals.get(key)! });
+    put({ model: 'terminal', key, doc: terminal });
     const close = next.lastClose;
     if (!close || close === current.lastClose) return;
     const dayKey = `${storeId}.${close.businessDay}`;
@@ -418,7 +424,25 @@ export class ReadModelProjector {
 
   /** Memory follows the open payments: an ended, released payment with no refund under way is dropped. */
   private forgetIfDone(paymentId: string, payment: PaymentContext): void {
-    if (payment.ended && payment.released && payment.refunds.size === 0) this.payments.delete(paymentId);
+    if (!payment.ended || !payment.released || payment.refunds.size > 0) return;
+    this.payments.delete(paymentId);
+    const { storeId, terminalId, amount, currency } = payment;
+    this.ended.set(paymentId, { storeId, terminalId, amount, currency });
+    if (this.ended.size > ENDED_KEPT) this.ended.delete(this.ended.keys().next().value!);
+  }
+
+  /**
+   * Whether the projector holds the payment, taking it back from the lately ended when it is there: as it was
+   * forgotten (ended, released, no refund open), which is what reading its stream back would give, since
+   * every event of it since passed here.
+   */
+  private knows(paymentId: string): boolean {
+    if (this.payments.has(paymentId)) return true;
+    const facts = this.ended.get(paymentId);
+    if (!facts) return false;
+    this.ended.delete(paymentId);
+    this.payments.set(paymentId, { ...facts, refunds: new Map(), ended: true, released: true });
+    return true;
   }
 
   private evolveTerminal(storeId: string, terminalId: string, fact: Fact, position: string, put: Put): void {
@@ -431,15 +455,15 @@ export class ReadModelProjector {
     if (next === current && !holdsEvent) return;
     this.terminalStores.set(terminalId, storeId);
     if (next !== current && !this.alreadyApplied(`terminal:${key}`, held?.position)) {
-      this.terminals.set(key, { ...next, position });
-      this.terminalsOf(storeId).add(key);
-      put({ model: 'terminal', key, doc: this.terminals.get(key)! });
+      const doc = { ...next, position };
+      this.setTerminal(key, doc, held);
+      put({ model: 'terminal', key, doc });
     }
     // The store counts its terminals by what they do: recounted when a terminal is new or moves between busy,
     // idle and deactivated, and also when the terminal already held this event.
     if (held && !holdsEvent && countedAs(next.status) === countedAs(current.status)) return;
     const store = this.storeDoc(storeId);
-    const counted = withTerminalCounts(store, this.terminalDocsOf(storeId));
+    const counted = withTerminalCounts(store, this.countsOf(storeId));
     if (counted !== store) this.putStore(counted, position, put);
   }
 
@@ -472,12 +496,33 @@ export class ReadModelProjector {
     return this.stores.get(storeId) ?? emptyStore(storeId);
   }
 
+  /** Holds a terminal's document, and counts it in its store by what it does (in place of `previous`). */
+  private setTerminal(key: string, doc: TerminalDoc, previous: TerminalDoc | undefined): void {
+    this.terminals.set(key, doc);
+    const counts = this.countsOf(doc.storeId);
+    if (previous) counts[countedAs(previous.status)] -= 1;
+    else this.terminalsOf(doc.storeId).add(key);
+    counts[countedAs(doc.status)] += 1;
+  }
+
+  private countsOf(storeId: string): Counts {
+    let counts = this.terminalCounts.get(storeId);
+    if (!counts) this.terminalCounts.set(storeId, (counts = { busy: 0, idle: 0, deactivated: 0 }));
+    return counts;
+  }
+
   private terminalsOf(storeId: string): Set<string> {
     let keys = this.storeTerminals.get(storeId);
     if (!keys) this.storeTerminals.set(storeId, (keys = new Set()));
     return keys;
   }
 }
+
+/** A store's terminal counts as the projector keeps them, changed in place. */
+type Counts = { -readonly [Status in keyof TerminalCounts]: number };
+
+/** Payments kept after they are forgotten (`ended`): about 10 MB, minutes of a chain's peak. */
+const ENDED_KEPT = 50_000;
 
 /** The events that may change a store day (`missingDays`): the store day's facts, and end-of-day closes. */
 const DAY_EVENTS = new Set<string>([...storeDayProjection.handles, 'OperationCompleted']);
@@ -517,9 +562,4 @@ function upgraded(change: Change): Change {
     }
   }
   return change;
-}
-
-/** How a store counts a terminal: busy (a payment or refund under way), idle or deactivated. */
-function countedAs(status: TerminalDoc['status']): 'busy' | 'idle' | 'deactivated' {
-  return status === 'deactivated' || status === 'idle' ? status : 'busy';
 }

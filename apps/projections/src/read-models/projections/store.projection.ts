@@ -11,7 +11,7 @@ export function emptyStore(storeId: string): StoreDoc {
 /**
  * Key `{storeId}` in `payments_stores`: its name and time zone, its latest day's totals and the payments
  * waiting for a person. Its terminal counts are not a fold of events but a count of its terminals'
- * documents (`withTerminalCounts`).
+ * documents (`withTerminalCounts`), kept by the projector.
  */
 export const storeProjection: Projection<StoreDoc> = {
   handles: new Set([
@@ -92,13 +92,20 @@ function today(doc: StoreDoc, fact: PaymentFact, delta: Partial<CurrencyTotals>)
   return { ...doc, today: { date: fact.date, totals: addTotals(totals, fact.payment.currency, delta) } };
 }
 
-/** The store's terminals counted by what they do; the document as it was when the counts are the same. */
-export function withTerminalCounts(doc: StoreDoc, terminals: Iterable<TerminalDoc>): StoreDoc {
-  const counts = { busy: 0, idle: 0, deactivated: 0 };
-  for (const { status } of terminals)
-    counts[status === 'deactivated' ? 'deactivated' : status === 'idle' ? 'idle' : 'busy'] += 1;
+export type TerminalCounts = StoreDoc['terminals'];
+
+/** How a store counts a terminal: busy (a payment or refund under way), idle or deactivated. */
+export function countedAs(status: TerminalDoc['status']): keyof TerminalCounts {
+  return status === 'deactivated' || status === 'idle' ? status : 'busy';
+}
+
+/**
+ * The store with its terminals counted so (the projector keeps each store's counts as its terminals' documents
+ * change); the document as it was when the counts are the same.
+ */
+export function withTerminalCounts(doc: StoreDoc, counts: TerminalCounts): StoreDoc {
   const held = doc.terminals;
   return held.busy === counts.busy && held.idle === counts.idle && held.deactivated === counts.deactivated
     ? doc
-    : { ...doc, terminals: counts };
+    : { ...doc, terminals: { busy: counts.busy, idle: counts.idle, deactivated: counts.deactivated } };
 }
