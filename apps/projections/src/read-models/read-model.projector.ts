@@ -21,6 +21,7 @@ import {
 import { emptyTerminal, terminalProjection } from './projections/terminal.projection';
 import { closeBatch, countInBatch, withClose } from './projections/terminal-batch';
 import type { Change, StoreDayDoc, StoreDoc, TerminalDoc } from './read-model.types';
+import { LatelyEnded } from './lately-ended';
 import { StoreDays } from './store-days';
 
 interface PaymentContext extends PaymentFacts {
@@ -47,10 +48,10 @@ export class ReadModelProjector {
   private readonly days = new StoreDays();
   private readonly payments = new Map<string, PaymentContext>();
   /**
-   * Payments forgotten lately (ended, released, no refund under way), the oldest dropped past `ENDED_KEPT`: a
-   * refund or a late fact of one of them takes it from here rather than reading its stream back from the log.
+   * Payments forgotten lately (ended, released, no refund under way), at most `ENDED_KEPT`: a refund or a late
+   * fact of one of them takes it from here rather than reading its stream back from the log.
    */
-  private readonly ended = new Map<string, PaymentFacts>();
+  private readonly ended = new LatelyEnded(ENDED_KEPT);
   private readonly storeTerminals = new Map<string, Set<string>>();
   /** Each store's terminals by what they do, as their documents here have them (`setTerminal`). */
   private readonly terminalCounts = new Map<string, Counts>();
@@ -427,8 +428,7 @@ export class ReadModelProjector {
     if (!payment.ended || !payment.released || payment.refunds.size > 0) return;
     this.payments.delete(paymentId);
     const { storeId, terminalId, amount, currency } = payment;
-    this.ended.set(paymentId, { storeId, terminalId, amount, currency });
-    if (this.ended.size > ENDED_KEPT) this.ended.delete(this.ended.keys().next().value!);
+    this.ended.add(paymentId, { storeId, terminalId, amount, currency });
   }
 
   /**
@@ -438,9 +438,8 @@ export class ReadModelProjector {
    */
   private knows(paymentId: string): boolean {
     if (this.payments.has(paymentId)) return true;
-    const facts = this.ended.get(paymentId);
+    const facts = this.ended.take(paymentId);
     if (!facts) return false;
-    this.ended.delete(paymentId);
     this.payments.set(paymentId, { ...facts, refunds: new Map(), ended: true, released: true });
     return true;
   }
