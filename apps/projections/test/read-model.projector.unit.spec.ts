@@ -332,6 +332,34 @@ describe('read models as a fold over the log', () => {
   });
 });
 
+describe('payments the projector has forgotten', () => {
+  it('takes a payment ended lately from memory for a refund, as reading it back from the log would give', () => {
+    const refundAt = '2026-11-24T12:00:00.000Z';
+    const paid = [...store(), ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000)];
+    const refund = [
+      event('payment-p-1', 'RefundRequested', { refundId: 'r-1', amount: 4_000, terminalId: 'T-2', at: refundAt }),
+      event('payment-p-1', 'RefundSucceeded', { refundId: 'r-1', source: 'command-service', at: refundAt }),
+    ];
+    const folded = new ReadModelProjector();
+    paid.forEach((e) => folded.apply(e));
+    // Ended and released: forgotten, yet no read of its stream is asked for.
+    expect(refund.map((e) => folded.missingPayment(e))).toEqual([undefined, undefined]);
+    refund.forEach((e) => folded.apply(e));
+    // A projector that resumed after the payment never saw it: it reads the payment back, as before.
+    const resumed = new ReadModelProjector();
+    const first = new ReadModelProjector();
+    paid.flatMap((e) => first.apply(e)).forEach((change) => resumed.load(change));
+    expect(resumed.missingPayment(refund[0]!)).toBe('p-1');
+    resumed.rememberPayment(paid, refund[0]!.position);
+    refund.forEach((e) => resumed.apply(e));
+    for (const projector of [folded, resumed])
+      expect(projector.storeDay('oslo', '2026-11-24')?.currencies.NOK).toMatchObject({ refundedAmount: 4_000 });
+    expect(folded.terminal('oslo', 'T-2')).toEqual(resumed.terminal('oslo', 'T-2'));
+    expect(folded.storeDay('oslo', '2026-11-24')).toEqual(resumed.storeDay('oslo', '2026-11-24'));
+    expect(folded.store('oslo')).toEqual(resumed.store('oslo'));
+  });
+});
+
 describe('replaying from the checkpoint after a crash', () => {
   it('leaves documents that already hold an event as they are, and applies it to the rest', () => {
     const events = [...store(), ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z')];
