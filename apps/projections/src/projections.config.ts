@@ -1,6 +1,7 @@
 import { Expose, Transform } from 'class-transformer';
 import { IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 import { BaseAppConfig, EnvInt, withEventStore, withNats } from '@app/platform';
+import { REBUILD_HEAP_MIB } from './rebuild/rebuild-heap';
 
 /** An empty variable (as compose passes an unset `${VAR:-}`) is no value. */
 const emptyIsUnset = ({ value }: { value: unknown }): unknown => (value === '' ? undefined : value);
@@ -41,8 +42,8 @@ export class ProjectionsConfig extends withNats(withEventStore(BaseAppConfig)) {
    * the fleet (its stores, terminals and each store's last days), about 70 MiB for 1,000 stores and 10,000
    * terminals; without a bound V8 lets garbage pile up to several times that. Raise it for a larger fleet.
    */
-  @EnvInt('REBUILD_HEAP_MIB', { min: 64, max: 64 * 1024 })
-  readonly rebuildHeapMib: number = 256;
+  @EnvInt('REBUILD_HEAP_MIB', { min: REBUILD_HEAP_MIB.min, max: REBUILD_HEAP_MIB.max })
+  readonly rebuildHeapMib: number = REBUILD_HEAP_MIB.default;
 
   /**
    * The dashboard's operators and the hashes of their keys (JSON; `npm run operator-key` makes entries).

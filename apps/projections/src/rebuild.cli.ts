@@ -3,49 +3,16 @@
  * ones keep serving, then hands them over to the live projector (see `rebuild/rebuild.ts`). Configured like
  * the projections app (EVENT_STORE_URL, NATS_URL, NATS_PREFIX).
  */
-import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { getHeapStatistics } from 'node:v8';
-import { SingleBar, Presets } from 'cli-progress';
-import { createEventStore } from '@app/event-store';
-import { connectNats } from '@app/messaging';
-import { ConfigError, loadConfig } from '@app/platform';
-import { ProjectionsConfig } from './projections.config';
-import { rebuildReadModels } from './rebuild/rebuild';
+import { heapMibToStartWith } from './rebuild/rebuild-heap';
 
 async function main(): Promise<void> {
-  const config = loadConfig(ProjectionsConfig, process.env);
-  if (!heapBounded()) return runWithHeap(config.rebuildHeapMib);
-  // The rebuild reads the log once, in order: a large page cache would only hold pages it never reads again.
-  const store = createEventStore(config.eventStoreUrl, { readCacheMib: 2 });
-  const nats = await connectNats(config.natsUrl, 'projections-rebuild');
-  // cli-progress draws the bar (rate, ETA, redraws on a TTY, plain lines elsewhere) rather than hand-made output.
-  const bar = new SingleBar(
-    { format: 'rebuilding [{bar}] {percentage}% | {value}/{total} log position | {applied} events', hideCursor: true },
-    Presets.shades_classic,
-  );
-  const started = Date.now();
-  bar.start(Number(await store.headPosition()), 0, { applied: 0 });
-  try {
-    const result = await rebuildReadModels(store, nats, config.natsPrefix, ({ applied, position, head }) => {
-      bar.setTotal(Number(head));
-      bar.update(Number(position), { applied });
-    });
-    bar.stop();
-    const seconds = (Date.now() - started) / 1000;
-    console.log(
-      `rebuilt ${result.documents} documents from ${result.events} events in ${seconds.toFixed(1)} s ` +
-        `(${Math.round(result.events / Math.max(seconds, 0.001))} events/s), caught up at position ${result.position}; ` +
-        `peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB ` +
-        `(heap limit ${Math.round(getHeapStatistics().heap_size_limit / 1_048_576)} MiB); ` +
-        'handed over to the live projector (the next one to start adopts it if none runs)',
-    );
-  } finally {
-    bar.stop();
-    await nats.drain();
-    await store.close();
-  }
+  // Nothing else is loaded before the bounded process runs: loading the apps' libraries takes about a second.
+  if (!heapBounded()) return runWithHeap(heapMibToStartWith(process.env));
+  await import('reflect-metadata');
+  const { runRebuild } = await import('./rebuild/rebuild.command.js');
+  await runRebuild();
 }
 
 /** Whether the heap's bound was set on this process: by `runWithHeap`, or by whoever started it. */
@@ -84,6 +51,8 @@ function runWithHeap(heapMib: number): void {
 }
 
 main().catch((error: unknown) => {
-  console.error(`rebuild failed: ${error instanceof ConfigError ? error.message : String(error)}`);
+  // A configuration refused (`ConfigError`, told by name: this module loads none of the libraries) is its message.
+  const configError = error instanceof Error && error.name === 'ConfigError';
+  console.error(`rebuild failed: ${configError ? error.message : String(error)}`);
   process.exit(1);
 });

@@ -1,0 +1,41 @@
+import { getHeapStatistics } from 'node:v8';
+import { SingleBar, Presets } from 'cli-progress';
+import { createEventStore } from '@app/event-store';
+import { connectNats } from '@app/messaging';
+import { loadConfig } from '@app/platform';
+import { ProjectionsConfig } from '../projections.config';
+import { rebuildReadModels } from './rebuild';
+
+/** The rebuild as `npm run projections:rebuild` runs it, in the process whose heap is bounded (`rebuild.cli.ts`). */
+export async function runRebuild(): Promise<void> {
+  const config = loadConfig(ProjectionsConfig, process.env);
+  // The rebuild reads the log once, in order: a large page cache would only hold pages it never reads again.
+  const store = createEventStore(config.eventStoreUrl, { readCacheMib: 2 });
+  const nats = await connectNats(config.natsUrl, 'projections-rebuild');
+  // cli-progress draws the bar (rate, ETA, redraws on a TTY, plain lines elsewhere) rather than hand-made output.
+  const bar = new SingleBar(
+    { format: 'rebuilding [{bar}] {percentage}% | {value}/{total} log position | {applied} events', hideCursor: true },
+    Presets.shades_classic,
+  );
+  const started = Date.now();
+  bar.start(Number(await store.headPosition()), 0, { applied: 0 });
+  try {
+    const result = await rebuildReadModels(store, nats, config.natsPrefix, ({ applied, position, head }) => {
+      bar.setTotal(Number(head));
+      bar.update(Number(position), { applied });
+    });
+    bar.stop();
+    const seconds = (Date.now() - started) / 1000;
+    console.log(
+      `rebuilt ${result.documents} documents from ${result.events} events in ${seconds.toFixed(1)} s ` +
+        `(${Math.round(result.events / Math.max(seconds, 0.001))} events/s), caught up at position ${result.position}; ` +
+        `peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB ` +
+        `(heap limit ${Math.round(getHeapStatistics().heap_size_limit / 1_048_576)} MiB); ` +
+        'handed over to the live projector (the next one to start adopts it if none runs)',
+    );
+  } finally {
+    bar.stop();
+    await nats.drain();
+    await store.close();
+  }
+}
