@@ -7,6 +7,7 @@ import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { createHttpApp, listen, loadConfig } from '@app/platform';
 import { CommandServiceConfig } from '../../apps/command-service/src/command-service.config';
 import { CommandServiceModule } from '../../apps/command-service/src/command-service.module';
+import { removeNatsState } from './nats-state';
 import { HQ, writePosClients, type TestPosClient } from './pos-clients';
 import { startSimulator, type RunningSimulator } from './simulator';
 
@@ -107,6 +108,8 @@ export async function startCommandServiceOnSimulator(
     close: async () => {
       await service.close();
       await sim.close();
+      // The service made the payment index's bucket under this prefix (its lookups read it).
+      await removeNatsState(prefix);
     },
   };
 }

@@ -1,5 +1,4 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { rmSync } from 'node:fs';
@@ -11,9 +10,9 @@ import { ProjectionsModule } from '../../apps/projections/src/projections.module
 import { PROJECTED_STREAMS } from '../../apps/projections/src/projector/projector.service';
 import { ReadModelProjector } from '../../apps/projections/src/read-models/read-model.projector';
 import { applyFromLog } from '../../apps/projections/src/read-models/apply-from-log';
-import { REBUILD_SUFFIX } from '../../apps/projections/src/rebuild/rebuild';
+import { NATS_URL, removeNatsState } from './nats-state';
 
-export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+export { NATS_URL, removeNatsState };
 
 /** A NATS prefix of this run's own: its subjects, buckets and stream meet no other run's. */
 export function uniquePrefix(): string {
@@ -63,25 +62,6 @@ export async function bucketContents(
       if (entry?.operation === 'PUT') contents[key] = entry.json();
     }
     return contents;
-  } finally {
-    await nats.close();
-  }
-}
-
-/** Removes this run's buckets and stream from the shared NATS server. */
-export async function removeNatsState(prefix: string, natsUrl = NATS_URL): Promise<void> {
-  const nats = await connect({ servers: natsUrl });
-  try {
-    const jsm = await jetstreamManager(nats);
-    const names = natsNames(prefix);
-    const streams = [
-      names.events.stream,
-      ...[...Object.values(names.buckets), `${prefix}_projections`].map((bucket) => `KV_${bucket}`),
-      // A rebuild not yet adopted (a run that ended first) leaves its buckets.
-      ...Object.values(names.buckets).map((bucket) => `KV_${bucket}${REBUILD_SUFFIX}`),
-      ...Object.values(names.objectStores).map((store) => `OBJ_${store}`),
-    ];
-    for (const stream of streams) await jsm.streams.delete(stream).catch(() => false);
   } finally {
     await nats.close();
   }

@@ -1,0 +1,25 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { natsNames } from '@app/messaging';
+import { REBUILD_SUFFIX } from '../../apps/projections/src/rebuild/rebuild';
+
+export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+/** Removes this run's buckets and stream from the shared NATS server. */
+export async function removeNatsState(prefix: string, natsUrl = NATS_URL): Promise<void> {
+  const nats = await connect({ servers: natsUrl });
+  try {
+    const jsm = await jetstreamManager(nats);
+    const names = natsNames(prefix);
+    const streams = [
+      names.events.stream,
+      ...[...Object.values(names.buckets), `${prefix}_projections`].map((bucket) => `KV_${bucket}`),
+      // A rebuild not yet adopted (a run that ended first) leaves its buckets.
+      ...Object.values(names.buckets).map((bucket) => `KV_${bucket}${REBUILD_SUFFIX}`),
+      ...Object.values(names.objectStores).map((store) => `OBJ_${store}`),
+    ];
+    for (const stream of streams) await jsm.streams.delete(stream).catch(() => false);
+  } finally {
+    await nats.close();
+  }
+}
