@@ -6,7 +6,8 @@ import type { PaymentFacts } from './projections/fact';
  *
  * Two generations of a Map rather than an LRU cache (lru-cache): an entry leaves on its first look-up, so only
  * the bound matters, not recency. Nor one Map whose first key is deleted at each insert: V8 leaves a hole for
- * every deleted entry until it rehashes, and finding the first key walks them all (3.4 s over two folds of a 1M-event log).
+ * every deleted entry until it rehashes, and finding the first key walks them all (3.4 s over two folds of a
+ * 1M-event log).
  */
 export class LatelyEnded {
   private young = new Map<string, PaymentFacts>();
