@@ -194,15 +194,28 @@ describe('the live store dashboard (projections app)', () => {
 
     const { paymentId } = await engine.start('bergen', 'D-1', 12_300);
     await engine.sim.control('POST', '/terminals/D-1/present', {});
+    // The terminal's outcome and the store's day both come, whatever batches they come in.
+    let terminalSeen = false;
+    let daySeen = false;
     for await (const event of events) {
       expect(event.type).toBe('changes');
-      const terminal = (event.data as Change[]).find(
-        (change) => change.model === 'terminal' && change.key === 'bergen.D-1',
-      );
-      if (terminal?.model === 'terminal' && terminal.doc.lastOutcome?.paymentId === paymentId) {
-        expect(terminal.doc.lastOutcome).toMatchObject({ status: 'captured', amount: 12_300, currency: 'NOK' });
-        break;
+      for (const change of event.data as Change[]) {
+        if (
+          change.model === 'terminal' &&
+          change.key === 'bergen.D-1' &&
+          change.doc.lastOutcome?.paymentId === paymentId
+        ) {
+          expect(change.doc.lastOutcome).toMatchObject({ status: 'captured', amount: 12_300, currency: 'NOK' });
+          terminalSeen = true;
+        }
+        if (
+          change.model === 'store-day' &&
+          change.doc.storeId === 'bergen' &&
+          change.doc.currencies.NOK?.capturedCount === 1
+        )
+          daySeen = true;
       }
+      if (terminalSeen && daySeen) break;
     }
     abort.abort();
 

@@ -94,6 +94,9 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
             if (error) return this.logger.error({ err: error, subject }, 'NATS subscription failed');
             // A document KV removed (read models of another log replaced, or a rebuild without it adopted).
             if (msg.headers?.get(KV_OPERATION) === 'DEL' || msg.headers?.get(KV_OPERATION) === 'PURGE') return;
+            // Store and store-day documents only go to open dashboards; terminals also feed the activity
+            // list. With no dashboard open, they are not parsed at all.
+            if (model !== 'terminal' && !this.changes.observed) return;
             let change: Change | undefined;
             try {
               change = toChange(model, msg.json());
