@@ -106,4 +106,16 @@ describe('SQLite event store shared by several processes', () => {
     await live.close();
     await store.close();
   });
+
+  it('wakes it through the watch on the WAL, not the poll, for events another process wrote', async () => {
+    // The poll, the backstop, is an hour away: only the WAL's file notices can deliver these in time.
+    const store = new SqliteEventStore({ file, pollIntervalMs: 3_600_000 });
+    const live = store.subscribeToAll({ streamPrefixes: ['w'] });
+    const delivered = take(live, 40, 30_000);
+    await spawnWorker(file, 'd', 40, 0);
+    const events = await delivered;
+    expect(events.map((e) => (e.data as { i: number }).i).sort((x, y) => x - y)).toEqual([...Array(40).keys()]);
+    await live.close();
+    await store.close();
+  });
 });

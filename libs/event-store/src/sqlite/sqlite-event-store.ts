@@ -27,6 +27,7 @@ import { ChangeSignal } from './change-signal';
 import { openDatabase } from './sqlite-schema';
 import { SqliteWriter } from './sqlite-writer';
 import { WalCheckpointer } from './wal-checkpointer';
+import { WalWatch } from './wal-watch';
 
 export interface SqliteEventStoreOptions {
   /** A file path: the writer thread and the readers share it, so an in-memory database cannot be used. */
@@ -34,8 +35,8 @@ export interface SqliteEventStoreOptions {
   /** How long a commit waits for another process holding the write lock. */
   readonly busyTimeoutMs?: number;
   /**
-   * How often live subscriptions look for commits made by other processes. Commits of this process wake
-   * them at once, without the timer.
+   * How often live subscriptions look for commits made by other processes, as a backstop: such commits wake
+   * them at once through a watch on the WAL file, and commits of this process through its writer.
    */
   readonly pollIntervalMs?: number;
   /** Most appends grouped into one transaction. */
@@ -66,6 +67,8 @@ const COLUMNS = 'position, stream, revision, id, type, data, metadata';
 /** Newest events kept for this process's subscriptions: minutes of a busy chain's traffic. */
 const RECENT_EVENTS = 20_000;
 const FILL_PAGE = 1_000;
+/** After a write to the WAL by another connection, when its commit is looked for again (see `chaseForeignCommit`). */
+const CHASE_DELAYS_MS = [1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
@@ -74,6 +77,9 @@ export class SqliteEventStore implements EventStore {
   private closed = false;
   private closing: Promise<void> | undefined;
   private poller: NodeJS.Timeout | undefined;
+  private chase: NodeJS.Timeout | undefined;
+  private chaseStep = 0;
+  private readonly walWatch: WalWatch;
   private lastDataVersion: number;
   private readonly checkpointer: WalCheckpointer;
 
@@ -137,6 +143,7 @@ export class SqliteEventStore implements EventStore {
     this.lastDataVersion = this.dataVersion();
     this.poller = setInterval(() => this.pollForeignCommits(), pollIntervalMs);
     this.poller.unref();
+    this.walWatch = new WalWatch(options.file, () => this.chaseForeignCommit());
     this.checkpointer = new WalCheckpointer(options.file, options.checkpointIntervalMs ?? 100, (message) => {
       // A failed passive checkpoint is retried on the next tick; the writer's backstop bounds the WAL meanwhile.
       process.emitWarning(`SQLite WAL checkpoint failed: ${message}`);
@@ -219,6 +226,8 @@ export class SqliteEventStore implements EventStore {
     this.closed = true;
     clearInterval(this.poller);
     this.poller = undefined;
+    this.walWatch.stop();
+    clearTimeout(this.chase);
     this.signal.notify();
     await this.checkpointer.stop();
     this.db.close();
@@ -292,7 +301,37 @@ export class SqliteEventStore implements EventStore {
     this.noticeCommits();
   }
 
-  /** Moves the signal when another connection (the writer thread, another process) committed since last seen. */
+  /**
+   * Another connection wrote the WAL: its commit becomes visible once its frames are synced, a moment after
+   * the write the watch told of (an fsync: milliseconds, more on a busy disk). Looked for at once, then after
+   * 1, 1, 2, 4 ms and so on, doubling, for about a second after the last write told of: not only until the
+   * version moves, which may be an earlier commit's. A write while this process's own writer commits is
+   * taken for its own, whose commit wakes the subscriptions itself (a foreign commit at that very moment
+   * waits for the next write or the poll, as before the watch).
+   */
+  private chaseForeignCommit(): void {
+    if (this.closed || this.writer.committing) return;
+    // Already looking again within 2 ms, and for about a second after that.
+    if (this.chase && this.chaseStep <= 2) return;
+    clearTimeout(this.chase);
+    this.lookForCommits(0);
+  }
+
+  private lookForCommits(step: number): void {
+    this.chase = undefined;
+    this.chaseStep = step;
+    if (this.closed) return;
+    // Whether or not a subscription waits now: one that is busy reading looks at the signal before it waits.
+    this.noticeCommits();
+    if (step < CHASE_DELAYS_MS.length) {
+      this.chase = setTimeout(() => this.lookForCommits(step + 1), CHASE_DELAYS_MS[step]);
+      this.chase.unref();
+    }
+  }
+
+  /**
+   * Moves the signal when another connection (the writer thread, another process) committed since last seen.
+   */
   private noticeCommits(): void {
     const version = this.dataVersion();
     if (version === this.lastDataVersion) return;

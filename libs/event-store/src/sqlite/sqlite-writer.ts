@@ -112,6 +112,11 @@ export class SqliteWriter {
     });
   }
 
+  /** Whether a group is being committed: a write to the WAL now is most likely this writer's own. */
+  get committing(): boolean {
+    return this.inFlight !== undefined;
+  }
+
   /** Commits what is queued and in flight, then ends the thread; every caller gets the same promise. */
   close(): Promise<void> {
     this.closing ??= this.drainAndStop();
