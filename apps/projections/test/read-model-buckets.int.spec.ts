@@ -4,7 +4,7 @@ import { connect, type NatsConnection, type Subscription } from '@nats-io/transp
 import { natsNames } from '@app/messaging';
 import { waitUntil } from '../../../test/support/app-process';
 import { NATS_URL, removeNatsState, uniquePrefix } from '../../../test/support/projections';
-import { ReadModelBuckets } from '../src/projector/read-model.buckets';
+import { FenceLostError, ReadModelBuckets } from '../src/projector/read-model.buckets';
 import { REBUILD_SUFFIX } from '../src/rebuild/rebuild';
 import type { Change } from '../src/read-models/read-model.types';
 
@@ -133,5 +133,50 @@ describe('read-model buckets: KV publishes what it takes on the change subjects'
     } finally {
       await removeNatsState(older);
     }
+  });
+});
+
+describe('read-model buckets: an adoption is fenced', () => {
+  const prefix = uniquePrefix();
+  let nats: NatsConnection;
+
+  beforeAll(async () => {
+    nats = await connect({ servers: NATS_URL });
+  });
+  afterAll(async () => {
+    await nats.close();
+    await removeNatsState(prefix);
+  });
+
+  it('stops at the first document another instance wrote after the copy began, and leaves it as it is', async () => {
+    const paused = await ReadModelBuckets.open(nats, prefix);
+    const writer = await ReadModelBuckets.open(nats, prefix);
+    const rebuilt = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
+    const store: Change = { model: 'store', key: 'oslo', doc: { storeId: 'oslo', position: '7' } as never };
+    const olderStore: Change = { model: 'store', key: 'oslo', doc: { storeId: 'oslo', position: '3' } as never };
+    await paused.putFenced([terminal(3), olderStore]);
+    await rebuilt.put([store, terminal(7)]);
+
+    // Stores are copied before terminals: once the store is, the new writer writes the terminal (on the same
+    // connection, so KV takes it before the copy gets there), as when the copying instance was paused.
+    let wrote: Promise<unknown> | undefined;
+    const copying = paused.copyFrom(rebuilt, (change) => {
+      if (change.model === 'store') wrote ??= writer.putFenced([terminal(20, 'awaiting_card')]);
+    });
+    await expect(copying).rejects.toBeInstanceOf(FenceLostError);
+    await wrote;
+    expect(await writer.get('terminal', 'oslo.T-1')).toEqual(terminal(20, 'awaiting_card').doc);
+    // What was copied before the writer came stays copied: the writer folds on over it, fenced by position.
+    expect(await writer.get('store', 'oslo')).toEqual(store.doc);
+    await rebuilt.destroy();
+  });
+
+  it('moves the checkpoint back only from the revision it knows', async () => {
+    const paused = await ReadModelBuckets.open(nats, prefix);
+    const writer = await ReadModelBuckets.open(nats, prefix);
+    await paused.saveCheckpoint(100n, 'log-a');
+    expect(await writer.saveCheckpoint(150n, 'log-a')).toBe(true);
+    await expect(paused.resetCheckpoint(40n, 'log-a')).rejects.toBeInstanceOf(FenceLostError);
+    expect(await writer.checkpoint()).toEqual({ position: 150n, logId: 'log-a' });
   });
 });

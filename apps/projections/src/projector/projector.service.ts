@@ -19,7 +19,7 @@ import { EventFeed } from './event-feed';
 import { PROJECTED_STREAMS } from './projected-streams';
 import { PaymentIndexBucket } from './payment-index.bucket';
 import { ProjectorLease } from './projector-lease';
-import { ReadModelBuckets, type FencedPut, type HandOver } from './read-model.buckets';
+import { FenceLostError, ReadModelBuckets, type FencedPut, type HandOver } from './read-model.buckets';
 
 export { PROJECTED_STREAMS };
 
@@ -355,8 +355,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.adopting = this.adopting
       .then(() => this.adoptNow(handOver))
       .catch((error: unknown) => {
-        // NATS failed midway: the hand-over stays offered, and the next offer or takeover adopts it.
-        this.logger.error({ err: error, position: handOver.position }, 'could not adopt the rebuild');
+        // NATS failed midway, or another instance writes now (this one was paused past its lease): the
+        // hand-over stays offered, and the next offer or takeover adopts it.
+        if (error instanceof FenceLostError) {
+          this.logger.warn({ err: error, position: handOver.position }, 'stopped adopting the rebuild');
+          if (this.leader) this.standBy();
+        } else this.logger.error({ err: error, position: handOver.position }, 'could not adopt the rebuild');
         if (!this.follower && !this.stopped) this.startFollowing();
       });
     return this.adopting;

@@ -35,6 +35,19 @@ export interface FencedPut {
 type Entry = { readonly revision: number; readonly operation: string; json<T>(): T; string(): string };
 
 /**
+ * Another instance wrote a document or the checkpoint since this one learned its revision: that instance is
+ * the writer now (this one was paused past its lease), and this one writes nothing more.
+ */
+export class FenceLostError extends Error {
+  constructor(what: string) {
+    super(`${what} was written by another instance meanwhile: this instance no longer writes the read models`);
+    this.name = 'FenceLostError';
+  }
+}
+
+const MODELS = ['store', 'terminal', 'store-day'] as const;
+
+/**
  * The read models' NATS KV buckets (docs/design.md: `payments_terminals`, `payments_stores`,
  * `payments_store_days`) and the projector's checkpoint (`payments_projections`, key `checkpoint`).
  * `suffix` names another generation of buckets, for a rebuild beside the live ones.
@@ -94,21 +107,65 @@ export class ReadModelBuckets {
     await Promise.all(Object.values(this.buckets).map((bucket) => bucket.destroy()));
   }
 
-  /** Replaces every document with these: written, and any key they do not have deleted. */
+  /**
+   * Replaces every document with these (another log's go): written, and any key they do not have deleted.
+   * Fenced like `copyFrom`.
+   */
   async replaceAll(changes: readonly Change[]): Promise<void> {
-    await this.put(changes);
+    await this.learnRevisions();
+    await this.putOver(changes);
     const kept = new Set(changes.map((change) => `${change.model}:${change.key}`));
-    for (const model of ['store', 'terminal', 'store-day'] as const)
-      await this.deleteKeys(model, (key) => !kept.has(`${model}:${key}`));
+    for (const model of MODELS) await this.deleteKeys(model, (key) => !kept.has(`${model}:${key}`));
   }
 
+  /** Deletes the keys `stale` names, each at the revision this instance knows for it (fenced as `putOver`). */
   private async deleteKeys(model: Change['model'], stale: (key: string) => boolean): Promise<void> {
     const keys: string[] = [];
     for await (const key of await this.buckets[model].keys()) if (stale(key)) keys.push(key);
     for (const key of keys) {
-      await this.buckets[model].delete(key);
-      this.revisions.delete(`${model}:${key}`);
+      const known = `${model}:${key}`;
+      const revision = this.revisions.get(known);
+      await fenced(`${model} ${key}`, () =>
+        this.buckets[model].delete(key, revision === undefined ? undefined : { previousSeq: revision }),
+      );
+      this.revisions.delete(known);
     }
+  }
+
+  /**
+   * Reads the revision of every document these buckets hold, and of the checkpoint, as KV has them now: what
+   * a wholesale replacement (`copyFrom`, `replaceAll`) then writes over, and only that. A paused instance that
+   * wakes up in the middle of one finds the documents the writer since wrote at other revisions, and stops.
+   */
+  private async learnRevisions(): Promise<void> {
+    for (const model of MODELS) {
+      const keys: string[] = [];
+      for await (const key of await this.buckets[model].keys()) keys.push(key);
+      await inWindows(keys, async (key) => {
+        const entry = await this.buckets[model].get(key);
+        if (entry) this.revisions.set(`${model}:${key}`, entry.revision);
+        else this.revisions.delete(`${model}:${key}`);
+      });
+    }
+    await this.checkpoint();
+  }
+
+  /**
+   * Writes these documents over what KV holds, whatever their positions (a rebuild's adoption, a replaced
+   * log), each at the revision this instance knows for it: a document written by another instance since
+   * stops the writing with `FenceLostError`.
+   */
+  private async putOver(changes: readonly Change[]): Promise<void> {
+    await inWindows(changes, async (change) => {
+      const known = `${change.model}:${change.key}`;
+      const revision = this.revisions.get(known);
+      const bucket = this.buckets[change.model];
+      const value = JSON.stringify(change.doc);
+      const next = await fenced(`${change.model} ${change.key}`, () =>
+        revision === undefined ? bucket.create(change.key, value) : bucket.update(change.key, value, revision),
+      );
+      this.revisions.set(known, next);
+    });
   }
 
   /** A finished rebuild waiting to be adopted by the live projector, if any. */
@@ -164,7 +221,8 @@ export class ReadModelBuckets {
    * each document copied.
    */
   async copyFrom(source: ReadModelBuckets, onCopied: (change: Change) => void): Promise<void> {
-    for (const model of ['store', 'terminal', 'store-day'] as const) {
+    await this.learnRevisions();
+    for (const model of MODELS) {
       const keys: string[] = [];
       for await (const key of await source.buckets[model].keys()) keys.push(key);
       for (let start = 0; start < keys.length; start += PUT_WINDOW) {
@@ -175,7 +233,7 @@ export class ReadModelBuckets {
           }),
         );
         const changes = copied.filter((change) => change !== undefined);
-        await this.put(changes);
+        await this.putOver(changes);
         changes.forEach(onCopied);
       }
       const kept = new Set(keys);
@@ -188,17 +246,12 @@ export class ReadModelBuckets {
     return entry && entry.operation === 'PUT' ? entry.json() : undefined;
   }
 
-  /** Writes these documents whatever KV holds: a rebuild's adoption, a replaced log. */
+  /** Writes these documents whatever KV holds: a rebuild into its own generation, which nothing else writes. */
   async put(changes: Iterable<Change>): Promise<void> {
-    const all = [...changes];
-    for (let start = 0; start < all.length; start += PUT_WINDOW) {
-      await Promise.all(
-        all.slice(start, start + PUT_WINDOW).map(async (change) => {
-          const revision = await this.buckets[change.model].put(change.key, JSON.stringify(change.doc));
-          this.revisions.set(`${change.model}:${change.key}`, revision);
-        }),
-      );
-    }
+    await inWindows([...changes], async (change) => {
+      const revision = await this.buckets[change.model].put(change.key, JSON.stringify(change.doc));
+      this.revisions.set(`${change.model}:${change.key}`, revision);
+    });
   }
 
   /**
@@ -275,12 +328,17 @@ export class ReadModelBuckets {
   }
 
   /**
-   * Sets the checkpoint whatever KV holds: only for adopting a rebuild, whose position may be behind the live
-   * one (the projector then applies the events after it again to the rebuilt documents).
+   * Sets the checkpoint whatever position KV holds: only for adopting a rebuild, whose position may be behind
+   * the live one (the projector then applies the events after it again to the rebuilt documents). Fenced on
+   * the revision this instance knows, as `putOver`.
    */
   async resetCheckpoint(position: bigint, logId: string): Promise<void> {
-    const revision = await this.state.put(CHECKPOINT, JSON.stringify({ position: position.toString(), logId }));
-    this.revisions.set(CHECKPOINT_REVISION, revision);
+    const value = JSON.stringify({ position: position.toString(), logId });
+    const revision = this.revisions.get(CHECKPOINT_REVISION);
+    const next = await fenced('the checkpoint', () =>
+      revision === undefined ? this.state.create(CHECKPOINT, value) : this.state.update(CHECKPOINT, value, revision),
+    );
+    this.revisions.set(CHECKPOINT_REVISION, next);
   }
 
   /**
@@ -360,4 +418,20 @@ const STREAM_INVALID_CONFIG = 10052;
 /** nats-server before 2.9.12 refuses any change of a stream's `republish`, with this configuration error. */
 function isRepublishRefused(error: unknown): boolean {
   return error instanceof JetStreamApiError && error.code === STREAM_INVALID_CONFIG && /republish/i.test(error.message);
+}
+
+/** Runs `write`; a revision conflict (another instance wrote `what` since) becomes `FenceLostError`. */
+async function fenced<T>(what: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (isRevisionConflict(error)) throw new FenceLostError(what);
+    throw error;
+  }
+}
+
+/** Runs `each` over `items`, `PUT_WINDOW` at a time: pipelined, but a large set is not all in flight at once. */
+async function inWindows<T>(items: readonly T[], each: (item: T) => Promise<void>): Promise<void> {
+  for (let start = 0; start < items.length; start += PUT_WINDOW)
+    await Promise.all(items.slice(start, start + PUT_WINDOW).map(each));
 }
