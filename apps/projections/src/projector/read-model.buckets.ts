@@ -196,15 +196,21 @@ export class ReadModelBuckets {
    * days within the window it keeps (`StoreDays`); older days stay in KV until an event needs one.
    */
   async *loadAll(): AsyncGenerator<Change> {
-    for (const model of ['store', 'terminal', 'store-day'] as const) {
+    for (const model of MODELS) {
       const bucket = this.buckets[model];
       const keys: string[] = [];
       for await (const key of await bucket.keys()) keys.push(key);
-      for (const key of model === 'store-day' ? daysInWindow(keys) : keys) {
-        const entry = await bucket.get(key);
-        if (!entry) continue;
-        this.revisions.set(`${model}:${key}`, entry.revision);
-        if (entry.operation === 'PUT') yield { model, key, doc: entry.json() } as Change;
+      const wanted = model === 'store-day' ? daysInWindow(keys) : keys;
+      // Read a window at a time, pipelined: one at a time, a chain's 14,000 documents took 5.6 s, during
+      // which an adopting projector follows nothing.
+      for (let start = 0; start < wanted.length; start += PUT_WINDOW) {
+        const window = wanted.slice(start, start + PUT_WINDOW);
+        const entries = await Promise.all(window.map((key) => bucket.get(key)));
+        for (const [index, entry] of entries.entries()) {
+          if (!entry) continue;
+          this.revisions.set(`${model}:${window[index]!}`, entry.revision);
+          if (entry.operation === 'PUT') yield { model, key: window[index]!, doc: entry.json() } as Change;
+        }
       }
     }
   }
