@@ -26,18 +26,16 @@ function received(subscription: Subscription): string[] {
   return seen;
 }
 
+let nats: NatsConnection;
+beforeAll(async () => {
+  nats = await connect({ servers: NATS_URL });
+});
+afterAll(() => nats.close());
+
 describe('read-model buckets: KV publishes what it takes on the change subjects', () => {
   const prefix = uniquePrefix();
   const names = natsNames(prefix);
-  let nats: NatsConnection;
-
-  beforeAll(async () => {
-    nats = await connect({ servers: NATS_URL });
-  });
-  afterAll(async () => {
-    await nats.close();
-    await removeNatsState(prefix);
-  });
+  afterAll(() => removeNatsState(prefix));
 
   it('publishes each write KV accepts, in KV order, and nothing for one fenced out', async () => {
     const seen = received(nats.subscribe(names.changes.terminal('oslo', 'T-1')));
@@ -138,15 +136,7 @@ describe('read-model buckets: KV publishes what it takes on the change subjects'
 
 describe('read-model buckets: an adoption is fenced', () => {
   const prefix = uniquePrefix();
-  let nats: NatsConnection;
-
-  beforeAll(async () => {
-    nats = await connect({ servers: NATS_URL });
-  });
-  afterAll(async () => {
-    await nats.close();
-    await removeNatsState(prefix);
-  });
+  afterAll(() => removeNatsState(prefix));
 
   it('stops at the first document another instance wrote after the copy began, and leaves it as it is', async () => {
     const paused = await ReadModelBuckets.open(nats, prefix);
