@@ -201,7 +201,7 @@ export class ReadModelBuckets {
       const keys: string[] = [];
       for await (const key of await bucket.keys()) keys.push(key);
       const wanted = model === 'store-day' ? daysInWindow(keys) : keys;
-      // Read a window at a time, pipelined: one at a time, a chain's 14,000 documents took 5.6 s, during
+      // Read a window at a time, pipelined: one at a time, 11,000 documents took 3.3-3.7 s (now 1.3 s), during
       // which an adopting projector follows nothing.
       for (let start = 0; start < wanted.length; start += PUT_WINDOW) {
         const window = wanted.slice(start, start + PUT_WINDOW);
