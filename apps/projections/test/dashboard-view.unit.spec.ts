@@ -1,6 +1,6 @@
 import { logOfEvents } from '../../../test/support/recorded-events';
 import { DashboardService } from '../src/dashboard/dashboard.service';
-import { newestActivity, RecentActivity } from '../src/dashboard/recent-activity';
+import { activityOf, newestActivity, RecentActivity, type ActivityItem } from '../src/dashboard/recent-activity';
 import { Operator } from '../src/operators/operator';
 import type { ProjectorService } from '../src/projector/projector.service';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
@@ -118,5 +118,36 @@ describe('recent activity', () => {
     expect(newest('oslo', [])).toEqual(['r:r-4', 'p:p-4', 'p:p-3']);
     expect(newest('oslo', [terminal(5)])).toEqual(['p:p-5', 'r:r-4', 'p:p-4']);
     expect(newest('bergen', [])).toEqual([]);
+  });
+
+  it("keeps each store's list as a sort of everything noted would give it, whatever order the ends come in", () => {
+    const perStore = 5;
+    const activity = new RecentActivity(perStore);
+    const expected = new Map<string, ActivityItem[]>();
+    // A fixed pseudo-random sequence: out-of-order instants, ties, refunds, and ends seen again changed.
+    let seed = 7;
+    const next = (below: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % below;
+    for (let step = 0; step < 400; step++) {
+      const storeId = `s-${next(3)}`;
+      const n = next(30);
+      const second = String(next(20)).padStart(2, '0');
+      const doc: TerminalDoc = {
+        ...terminal(n, next(3) === 0),
+        storeId,
+        lastOutcome: {
+          paymentId: `p-${n}`,
+          status: next(2) === 0 ? 'captured' : 'declined',
+          amount: step,
+          currency: 'NOK',
+          at: `2026-11-24T10:00:${second}.000Z`,
+        },
+      };
+      activity.note(doc);
+      const items = activityOf(doc);
+      const held = expected.get(storeId) ?? [];
+      if (!items.every((item) => held.some((other) => other.id === item.id)))
+        expected.set(storeId, newestActivity([...held, ...items], perStore));
+      expect(activity.candidates(storeId, [])).toEqual(expected.get(storeId));
+    }
   });
 });
