@@ -5,3 +5,4 @@ export { consumerPermissions, consumerUserConfig, type ConsumerGrant } from './n
 export { referenceToken } from './nats-names';
 export { parsePaymentIndexKey, paymentIndexEntry, type PaymentIndexEntry, type PaymentIndexKey } from './payment-index';
 export { isRevisionConflict } from './kv-conflict';
+export { JetStreamBatchPublisher, type StreamMessage } from './jetstream-batch';

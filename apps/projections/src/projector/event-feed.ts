@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { DiscardPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { DiscardPolicy, jetstreamManager } from '@nats-io/jetstream';
 import type { RecordedEvent } from '@app/event-store';
-import { isSubjectToken, natsNames } from '@app/messaging';
+import { isSubjectToken, JetStreamBatchPublisher, natsNames } from '@app/messaging';
 
 /** How long JetStream remembers a message id: a replay after a crash within it publishes nothing twice. */
 const DUPLICATE_WINDOW_NS = 15 * 60 * 1e9;
@@ -21,7 +21,7 @@ export interface FeedLimits {
  */
 export class EventFeed {
   private constructor(
-    private readonly js: JetStreamClient,
+    private readonly publisher: JetStreamBatchPublisher,
     private readonly names: ReturnType<typeof natsNames>,
   ) {}
 
@@ -44,7 +44,7 @@ export class EventFeed {
     } else if (existing.config.max_age !== bounds.max_age || existing.config.max_bytes !== bounds.max_bytes) {
       await jsm.streams.update(names.events.stream, { ...bounds });
     }
-    return new EventFeed(jetstream(nats), names);
+    return new EventFeed(new JetStreamBatchPublisher(nats), names);
   }
 
   async publish(
@@ -54,7 +54,7 @@ export class EventFeed {
     // Pipelined, a window at a time: acks are awaited together, and a large catch-up batch is not all
     // in flight (and in memory) at once.
     for (let start = 0; start < events.length; start += PUBLISH_WINDOW) {
-      await Promise.all(
+      await this.publisher.publish(
         events.slice(start, start + PUBLISH_WINDOW).map((event) => {
           const { storeId, terminalId } = locate(event);
           const subject = this.names.events.subject(
@@ -63,7 +63,7 @@ export class EventFeed {
             event.type,
           );
           const message = { ...event, position: event.position.toString() };
-          return this.js.publish(subject, JSON.stringify(message), { msgID: event.id });
+          return { subject, data: JSON.stringify(message), msgId: event.id };
         }),
       );
     }
