@@ -6,3 +6,4 @@ export { referenceToken } from './nats-names';
 export { parsePaymentIndexKey, paymentIndexEntry, type PaymentIndexEntry, type PaymentIndexKey } from './payment-index';
 export { isRevisionConflict } from './kv-conflict';
 export { JetStreamBatchPublisher, type StreamMessage } from './jetstream-batch';
+export { withTimeout } from './with-timeout';

@@ -1,4 +1,5 @@
 import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { withTimeout } from './with-timeout';
 
 /** One message for a JetStream stream; `msgId` lets the stream drop a copy sent again within its window. */
 export interface StreamMessage {
@@ -43,7 +44,6 @@ export class JetStreamBatchPublisher {
   async publish(messages: readonly StreamMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const tokens: string[] = [];
-    let timer: NodeJS.Timeout | undefined;
     try {
       const acks = messages.map(
         ({ subject, data, msgId }) =>
@@ -56,16 +56,8 @@ export class JetStreamBatchPublisher {
             this.nats.publish(subject, data, { reply: `${this.inbox}.${token}`, headers: header });
           }),
       );
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(new Error(`JetStream did not acknowledge ${messages.length} messages within ${this.timeoutMs} ms`)),
-          this.timeoutMs,
-        );
-      });
-      await Promise.race([Promise.all(acks), timeout]);
+      await withTimeout(Promise.all(acks), this.timeoutMs, `JetStream did not acknowledge ${messages.length} messages`);
     } finally {
-      clearTimeout(timer);
       // Acks that come after a refusal or the timeout find no one waiting, and are dropped.
       for (const token of tokens) this.waiting.delete(token);
     }

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TerminusModule, type HealthIndicatorFunction } from '@nestjs/terminus';
+import { withTimeout } from '@app/messaging';
 
 /** A named check an app contributes to `GET /health`. */
 export interface HealthProbe {
@@ -26,7 +27,7 @@ class HealthController {
     const indicators: HealthIndicatorFunction[] = this.probes.map((probe) => async () => {
       const started = Date.now();
       try {
-        await withTimeout(probe.check(), PROBE_TIMEOUT_MS, probe.name);
+        await withTimeout(probe.check(), PROBE_TIMEOUT_MS, `${probe.name} did not answer`);
         return { [probe.name]: { status: 'up' as const, responseTimeMs: Date.now() - started } };
       } catch (error) {
         return { [probe.name]: { status: 'down' as const, message: (error as Error).message } };
@@ -50,12 +51,4 @@ export class HealthModule {
       providers: [probes],
     };
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, name: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${name} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
