@@ -96,26 +96,26 @@ describe('SQLite event store shared by several processes', () => {
     await exited;
   });
 
-  it('wakes a live subscription for events another process wrote', async () => {
-    const store = new SqliteEventStore({ file });
+  /** The numbers of the 40 events another process appends, as a live subscription of `store` delivers them. */
+  async function deliveredFromAnotherProcess(store: SqliteEventStore): Promise<number[]> {
     const live = store.subscribeToAll({ streamPrefixes: ['w'] });
-    const delivered = take(live, 40, 30_000);
-    await spawnWorker(file, 'c', 40, 0);
-    const events = await delivered;
-    expect(events.map((e) => (e.data as { i: number }).i).sort((x, y) => x - y)).toEqual([...Array(40).keys()]);
-    await live.close();
-    await store.close();
+    try {
+      const delivered = take(live, 40, 30_000);
+      await spawnWorker(file, 'c', 40, 0);
+      return (await delivered).map((e) => (e.data as { i: number }).i).sort((x, y) => x - y);
+    } finally {
+      await live.close();
+      await store.close();
+    }
+  }
+
+  it('wakes a live subscription for events another process wrote', async () => {
+    expect(await deliveredFromAnotherProcess(new SqliteEventStore({ file }))).toEqual([...Array(40).keys()]);
   });
 
   it('wakes it through the watch on the WAL, not the poll, for events another process wrote', async () => {
     // The poll, the backstop, is an hour away: only the WAL's file notices can deliver these in time.
     const store = new SqliteEventStore({ file, pollIntervalMs: 3_600_000 });
-    const live = store.subscribeToAll({ streamPrefixes: ['w'] });
-    const delivered = take(live, 40, 30_000);
-    await spawnWorker(file, 'd', 40, 0);
-    const events = await delivered;
-    expect(events.map((e) => (e.data as { i: number }).i).sort((x, y) => x - y)).toEqual([...Array(40).keys()]);
-    await live.close();
-    await store.close();
+    expect(await deliveredFromAnotherProcess(store)).toEqual([...Array(40).keys()]);
   });
 });
