@@ -169,4 +169,25 @@ describe('read-model buckets: an adoption is fenced', () => {
     await expect(paused.resetCheckpoint(40n, 'log-a')).rejects.toBeInstanceOf(FenceLostError);
     expect(await writer.checkpoint()).toEqual({ position: 150n, logId: 'log-a' });
   });
+
+  it('copies a document over a key whose last entry is a delete marker, as kv.create does', async () => {
+    const earlier = await ReadModelBuckets.open(nats, prefix);
+    const live = await ReadModelBuckets.open(nats, prefix);
+    const rebuilt = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
+    const bergen = (position: string): Change => ({
+      model: 'store',
+      key: 'bergen',
+      doc: { storeId: 'bergen', position } as never,
+    });
+    // Written and deleted before this instance began (as a replaced log's documents are).
+    await earlier.putFenced([bergen('4')]);
+    const stores = await new Kvm(nats).open(natsNames(prefix).buckets.stores);
+    await stores.delete('bergen');
+    await rebuilt.put([bergen('9'), terminal(9)]);
+
+    await live.copyFrom(rebuilt, () => undefined);
+    expect(await live.get('store', 'bergen')).toEqual(bergen('9').doc);
+    expect(await live.get('terminal', 'oslo.T-1')).toEqual(terminal(9).doc);
+    await rebuilt.destroy();
+  });
 });

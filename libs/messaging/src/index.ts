@@ -5,5 +5,6 @@ export { consumerPermissions, consumerUserConfig, type ConsumerGrant } from './n
 export { referenceToken } from './nats-names';
 export { parsePaymentIndexKey, paymentIndexEntry, type PaymentIndexEntry, type PaymentIndexKey } from './payment-index';
 export { isRevisionConflict } from './kv-conflict';
-export { JetStreamBatchPublisher, type StreamMessage } from './jetstream-batch';
+export { JetStreamBatchPublisher, type PublishOutcome, type StreamMessage } from './jetstream-batch';
 export { withTimeout } from './with-timeout';
+export { writeEntries, type KvWrite } from './kv-batch';

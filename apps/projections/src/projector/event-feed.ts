@@ -44,7 +44,7 @@ export class EventFeed {
     } else if (existing.config.max_age !== bounds.max_age || existing.config.max_bytes !== bounds.max_bytes) {
       await jsm.streams.update(names.events.stream, { ...bounds });
     }
-    return new EventFeed(new JetStreamBatchPublisher(nats), names);
+    return new EventFeed(JetStreamBatchPublisher.of(nats), names);
   }
 
   async publish(

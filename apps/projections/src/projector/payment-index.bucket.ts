@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
-import { natsNames, paymentIndexEntry } from '@app/messaging';
+import { natsNames, paymentIndexEntry, writeEntries } from '@app/messaging';
 import type { RecordedEvent } from '@app/event-store';
 
 const PUT_WINDOW = 1_000;
@@ -13,13 +13,14 @@ const PUT_WINDOW = 1_000;
  */
 export class PaymentIndexBucket {
   private constructor(
+    private readonly nats: NatsConnection,
     private readonly bucket: KV,
     private readonly prefix: string,
   ) {}
 
   static async open(nats: NatsConnection, prefix: string): Promise<PaymentIndexBucket> {
     const bucket = await new Kvm(nats).create(natsNames(prefix).buckets.paymentIndex, { history: 1 });
-    return new PaymentIndexBucket(bucket, prefix);
+    return new PaymentIndexBucket(nats, bucket, prefix);
   }
 
   /** How many entries the index holds: one a payment, none ever deleted. */
@@ -32,12 +33,17 @@ export class PaymentIndexBucket {
     return event.type === 'PaymentRequested' && event.streamName.startsWith('payment-');
   }
 
-  /** The entries of the payments these events start. */
+  /** The entries of the payments these events start, written in windows (a rebuild writes one a payment). */
   async put(events: readonly RecordedEvent[]): Promise<void> {
     const entries = events.flatMap((event) => paymentIndexEntry(this.prefix, event) ?? []);
-    for (let start = 0; start < entries.length; start += PUT_WINDOW)
-      await Promise.all(
-        entries.slice(start, start + PUT_WINDOW).map(({ key, entry }) => this.bucket.put(key, JSON.stringify(entry))),
+    for (let start = 0; start < entries.length; start += PUT_WINDOW) {
+      const window = entries.slice(start, start + PUT_WINDOW);
+      const outcomes = await writeEntries(
+        this.nats,
+        window.map(({ key, entry }) => ({ kv: this.bucket, key, value: JSON.stringify(entry) })),
       );
+      const failed = outcomes.find((outcome) => outcome instanceof Error);
+      if (failed) throw failed;
+    }
   }
 }

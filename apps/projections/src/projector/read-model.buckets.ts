@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import { JetStreamApiError, jetstreamManager, type Republish } from '@nats-io/jetstream';
 import { Logger } from '@nestjs/common';
-import { isRevisionConflict, natsNames } from '@app/messaging';
+import { isRevisionConflict, natsNames, writeEntries, type KvWrite } from '@app/messaging';
 import type { Change } from '../read-models/read-model.types';
 import { daysInWindow } from '../read-models/store-days';
 
@@ -60,6 +60,7 @@ export class ReadModelBuckets {
   private readonly revisions = new Map<string, number>();
 
   private constructor(
+    private readonly nats: NatsConnection,
     private readonly buckets: Readonly<Record<Change['model'], KV>>,
     private readonly state: KV,
     /** Whether NATS publishes each document written here on its change subject (see `open`). */
@@ -99,7 +100,12 @@ export class ReadModelBuckets {
       ),
     );
     const publishedByNats = live && (await publishOnChangeSubjects(nats, published));
-    return new ReadModelBuckets({ terminal: terminal!, store: store!, 'store-day': storeDay! }, state, publishedByNats);
+    return new ReadModelBuckets(
+      nats,
+      { terminal: terminal!, store: store!, 'store-day': storeDay! },
+      state,
+      publishedByNats,
+    );
   }
 
   /** Deletes this generation's document buckets (not the shared state bucket). */
@@ -152,16 +158,50 @@ export class ReadModelBuckets {
    * stops the writing with `FenceLostError`.
    */
   private async putOver(changes: readonly Change[]): Promise<void> {
-    await inWindows(changes, async (change) => {
-      const known = `${change.model}:${change.key}`;
-      const revision = this.revisions.get(known);
-      const bucket = this.buckets[change.model];
-      const value = JSON.stringify(change.doc);
-      const next = await fenced(`${change.model} ${change.key}`, () =>
-        revision === undefined ? bucket.create(change.key, value) : bucket.update(change.key, value, revision),
+    for (let start = 0; start < changes.length; start += PUT_WINDOW) {
+      const window = changes.slice(start, start + PUT_WINDOW);
+      const outcomes = await this.writeAtKnownRevisions(window);
+      await Promise.all(
+        window.map(async (change, index) => {
+          const outcome = outcomes[index]!;
+          if (!(outcome instanceof Error)) return;
+          const known = `${change.model}:${change.key}`;
+          // A key this instance knows no revision of may hold a delete marker, which `kv.create` writes over.
+          const entry = isRevisionConflict(outcome) && !this.revisions.has(known) ? await this.entry(change) : null;
+          if (entry?.operation !== 'DEL' && entry?.operation !== 'PURGE')
+            throw isRevisionConflict(outcome) ? new FenceLostError(`${change.model} ${change.key}`) : outcome;
+          const next = await fenced(`${change.model} ${change.key}`, () =>
+            this.buckets[change.model].update(change.key, JSON.stringify(change.doc), entry.revision),
+          );
+          this.revisions.set(known, next);
+        }),
       );
-      this.revisions.set(known, next);
+    }
+  }
+
+  /**
+   * Writes each document at the revision this instance knows for it (only where the key has no entry, if it
+   * knows none), all at once, and keeps the revisions written. The new revision of each, or the error that
+   * refused it (a revision conflict: `isRevisionConflict`).
+   */
+  private async writeAtKnownRevisions(changes: readonly Change[]): Promise<Array<number | Error>> {
+    const outcomes = await writeEntries(
+      this.nats,
+      changes.map((change) => this.write(change, this.revisions.get(`${change.model}:${change.key}`) ?? 0)),
+    );
+    changes.forEach((change, index) => {
+      const outcome = outcomes[index]!;
+      if (!(outcome instanceof Error)) this.revisions.set(`${change.model}:${change.key}`, outcome);
     });
+    return outcomes;
+  }
+
+  private write(change: Change, revision?: number): KvWrite {
+    return { kv: this.buckets[change.model], key: change.key, value: JSON.stringify(change.doc), revision };
+  }
+
+  private async entry(change: Change): Promise<Entry | null> {
+    return this.buckets[change.model].get(change.key);
   }
 
   /** A finished rebuild waiting to be adopted by the live projector, if any. */
@@ -238,10 +278,19 @@ export class ReadModelBuckets {
 
   /** Writes these documents whatever KV holds: a rebuild into its own generation, which nothing else writes. */
   async put(changes: Iterable<Change>): Promise<void> {
-    await inWindows([...changes], async (change) => {
-      const revision = await this.buckets[change.model].put(change.key, JSON.stringify(change.doc));
-      this.revisions.set(`${change.model}:${change.key}`, revision);
-    });
+    const all = [...changes];
+    for (let start = 0; start < all.length; start += PUT_WINDOW) {
+      const window = all.slice(start, start + PUT_WINDOW);
+      const outcomes = await writeEntries(
+        this.nats,
+        window.map((change) => this.write(change)),
+      );
+      window.forEach((change, index) => {
+        const outcome = outcomes[index]!;
+        if (outcome instanceof Error) throw outcome;
+        this.revisions.set(`${change.model}:${change.key}`, outcome);
+      });
+    }
   }
 
   /**
@@ -249,16 +298,25 @@ export class ReadModelBuckets {
    * written over a newer one: when KV moved on meanwhile (another instance wrote it), the entry is read
    * again; a document there at a later position than this one is left as it is and returned in `newer`,
    * one at an earlier position is written over at its revision. Positions in KV only ever go forward,
-   * however many instances write and whichever of them was paused.
+   * however many instances write and whichever of them was paused. The documents are written all at once;
+   * only those KV refused are then taken one at a time.
    */
   async putFenced(changes: Iterable<Change>): Promise<FencedPut> {
     const all = [...changes];
     const written: Change[] = [];
     const newer: Change[] = [];
     for (let start = 0; start < all.length; start += PUT_WINDOW) {
+      const window = all.slice(start, start + PUT_WINDOW);
+      const outcomes = await this.writeAtKnownRevisions(window);
       await Promise.all(
-        all.slice(start, start + PUT_WINDOW).map(async (change) => {
-          const kept = await this.writeFenced(
+        window.map(async (change, index) => {
+          const outcome = outcomes[index]!;
+          if (!(outcome instanceof Error)) {
+            written.push(change);
+            return;
+          }
+          if (!isRevisionConflict(outcome)) throw outcome;
+          const kept = await this.writeAfterConflict(
             this.buckets[change.model],
             `${change.model}:${change.key}`,
             change.key,
@@ -274,8 +332,8 @@ export class ReadModelBuckets {
   }
 
   /**
-   * Writes `value` at the revision known for `key`; on a conflict reads the entry again, and gives up (returning
-   * it) when `supersedes` says what is there must stay, or tries again at its revision. Undefined once written.
+   * Writes `value` at the revision known for `key`; on a conflict, as `writeAfterConflict`. Undefined once
+   * written, or the entry that must stay.
    */
   private async writeFenced(
     bucket: KV,
@@ -284,25 +342,49 @@ export class ReadModelBuckets {
     value: string,
     supersedes: (entry: Entry) => boolean,
   ): Promise<Entry | undefined> {
+    try {
+      await this.writeAtKnownRevision(bucket, known, key, value);
+      return undefined;
+    } catch (error) {
+      if (!isRevisionConflict(error)) throw error;
+      return this.writeAfterConflict(bucket, known, key, value, supersedes);
+    }
+  }
+
+  /**
+   * After a write of `value` at the revision known for `key` was refused: reads the entry again, and gives up
+   * (returning it) when `supersedes` says what is there must stay, or writes at its revision, until written
+   * (undefined).
+   */
+  private async writeAfterConflict(
+    bucket: KV,
+    known: string,
+    key: string,
+    value: string,
+    supersedes: (entry: Entry) => boolean,
+  ): Promise<Entry | undefined> {
     for (;;) {
-      const revision = this.revisions.get(known);
+      const entry = await bucket.get(key);
+      if (entry?.operation === 'PUT' && supersedes(entry)) {
+        this.revisions.set(known, entry.revision);
+        return entry;
+      }
+      // Moved on to an older position, or deleted: written over at its revision (created when absent).
+      if (entry) this.revisions.set(known, entry.revision);
+      else this.revisions.delete(known);
       try {
-        const next =
-          revision === undefined ? await bucket.create(key, value) : await bucket.update(key, value, revision);
-        this.revisions.set(known, next);
+        await this.writeAtKnownRevision(bucket, known, key, value);
         return undefined;
       } catch (error) {
         if (!isRevisionConflict(error)) throw error;
-        const entry = await bucket.get(key);
-        if (entry?.operation === 'PUT' && supersedes(entry)) {
-          this.revisions.set(known, entry.revision);
-          return entry;
-        }
-        // Moved on to an older position, or deleted: written over at its revision (created when absent).
-        if (entry) this.revisions.set(known, entry.revision);
-        else this.revisions.delete(known);
       }
     }
+  }
+
+  private async writeAtKnownRevision(bucket: KV, known: string, key: string, value: string): Promise<void> {
+    const revision = this.revisions.get(known);
+    const next = revision === undefined ? await bucket.create(key, value) : await bucket.update(key, value, revision);
+    this.revisions.set(known, next);
   }
 
   /**
@@ -437,10 +519,4 @@ async function* entriesOf(bucket: KV, keys: readonly string[]): AsyncGenerator<A
     const entries = await Promise.all(window.map((key) => bucket.get(key)));
     yield window.map((key, index) => [key, entries[index] ?? null]);
   }
-}
-
-/** Runs `each` over `items`, `PUT_WINDOW` at a time: pipelined, but a large set is not all in flight at once. */
-async function inWindows<T>(items: readonly T[], each: (item: T) => Promise<void>): Promise<void> {
-  for (let start = 0; start < items.length; start += PUT_WINDOW)
-    await Promise.all(items.slice(start, start + PUT_WINDOW).map(each));
 }

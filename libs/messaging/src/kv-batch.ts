@@ -1,0 +1,32 @@
+import { Bucket, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { JetStreamBatchPublisher } from './jetstream-batch';
+
+/** One entry to write to a KV bucket. */
+export interface KvWrite {
+  readonly kv: KV;
+  readonly key: string;
+  readonly value: string;
+  /** Written only over this revision of the key (0: only where the key has no entry), as `kv.update`. */
+  readonly revision?: number;
+}
+
+/**
+ * Writes entries of KV buckets all at once, through the connection's `JetStreamBatchPublisher`, and gives
+ * for each, in order, its new revision or why it was not written: a revision conflict is the server's
+ * `JetStreamApiError`, as `kv.update` rejects with (`isRevisionConflict`). The messages are those `kv.put` and
+ * `kv.update` send: the value on the key's subject, with `Nats-Expected-Last-Subject-Sequence` for a revision.
+ * One difference from `kv.create`: a key whose last entry is a delete marker has a revision, so writing it at
+ * revision 0 is a conflict too.
+ */
+export async function writeEntries(nats: NatsConnection, writes: readonly KvWrite[]): Promise<Array<number | Error>> {
+  const messages = writes.map(({ kv, key, value, revision }) => {
+    // The subject of a key, as nats.js's own puts make it (the bucket's prefix, or its API prefix if it has one).
+    if (!(kv instanceof Bucket)) throw new Error('writeEntries needs buckets opened through Kvm');
+    const encoded = kv.encodeKey(key);
+    kv.validateKey(encoded);
+    return { subject: kv.subjectForKey(encoded, true), data: value, expectedLastSubjectSequence: revision };
+  });
+  const outcomes = await JetStreamBatchPublisher.of(nats).publishEach(messages);
+  return outcomes.map((outcome) => ('seq' in outcome ? outcome.seq : outcome.error));
+}
