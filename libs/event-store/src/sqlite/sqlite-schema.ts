@@ -18,8 +18,6 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events (id);
 
 /** Pages the writer lets the WAL grow to before it checkpoints itself; normally `WalCheckpointer` does it first. */
 export const BACKSTOP_CHECKPOINT_PAGES = 20_000;
-/** 64 MiB of page cache keeps the indexes' hot pages (random event ids, stream tails) in memory. */
-export const DEFAULT_CACHE_MIB = 64;
 
 /**
  * Sets the database up. Several processes may open one file at once (the apps of `npm start`): switching
@@ -30,7 +28,7 @@ export function openDatabase(
   db: Database.Database,
   setupBusyMs: number,
   busyTimeoutMs: number,
-  cacheMib = DEFAULT_CACHE_MIB,
+  cacheMib: number,
 ): void {
   db.pragma(`busy_timeout = ${setupBusyMs}`);
   db.pragma('journal_mode = WAL');

@@ -28,7 +28,9 @@ interface PendingAppend extends WireAppend {
  * sit beside the compiled code in `dist/`. It owns the file's only write connection in this process and
  * commits each batch it is sent as one IMMEDIATE transaction: one fsync for the group, each append checked
  * on its own expected revision (and, when it has several events, inside its own savepoint). SQLite's busy
- * handler may block here as long as it likes: only this thread waits for another process's write lock.
+ * handler may block here as long as it likes: only this thread waits for another process's write lock. Its
+ * 64 MiB of page cache keeps the indexes' hot pages (random event ids, stream tails): a connection's own
+ * commits leave its cache as it is; only another process's commit drops it.
  */
 const WRITER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
