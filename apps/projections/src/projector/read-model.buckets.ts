@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import { JetStreamApiError, jetstreamManager, type Republish } from '@nats-io/jetstream';
 import { Logger } from '@nestjs/common';
-import { isRevisionConflict, natsNames, writeEntries, type KvWrite } from '@app/messaging';
+import { isRevisionConflict, natsNames, writeEntries } from '@app/messaging';
 import type { Change } from '../read-models/read-model.types';
 import { daysInWindow } from '../read-models/store-days';
 
@@ -158,46 +158,48 @@ export class ReadModelBuckets {
    * stops the writing with `FenceLostError`.
    */
   private async putOver(changes: readonly Change[]): Promise<void> {
-    for (let start = 0; start < changes.length; start += PUT_WINDOW) {
-      const window = changes.slice(start, start + PUT_WINDOW);
-      const outcomes = await this.writeAtKnownRevisions(window);
-      await Promise.all(
-        window.map(async (change, index) => {
-          const outcome = outcomes[index]!;
-          if (!(outcome instanceof Error)) return;
-          const known = `${change.model}:${change.key}`;
-          // A key this instance knows no revision of may hold a delete marker, which `kv.create` writes over.
-          const entry = isRevisionConflict(outcome) && !this.revisions.has(known) ? await this.entry(change) : null;
-          if (entry?.operation !== 'DEL' && entry?.operation !== 'PURGE')
-            throw isRevisionConflict(outcome) ? new FenceLostError(`${change.model} ${change.key}`) : outcome;
-          const next = await fenced(`${change.model} ${change.key}`, () =>
-            this.buckets[change.model].update(change.key, JSON.stringify(change.doc), entry.revision),
-          );
-          this.revisions.set(known, next);
-        }),
+    await this.writeInWindows(changes, true, async (change, outcome) => {
+      if (!(outcome instanceof Error)) return;
+      const known = `${change.model}:${change.key}`;
+      // A key this instance knows no revision of may hold a delete marker, which `kv.create` writes over.
+      const entry = isRevisionConflict(outcome) && !this.revisions.has(known) ? await this.entry(change) : null;
+      if (entry?.operation !== 'DEL' && entry?.operation !== 'PURGE')
+        throw isRevisionConflict(outcome) ? new FenceLostError(`${change.model} ${change.key}`) : outcome;
+      const next = await fenced(`${change.model} ${change.key}`, () =>
+        this.buckets[change.model].update(change.key, JSON.stringify(change.doc), entry.revision),
       );
-    }
+      this.revisions.set(known, next);
+    });
   }
 
   /**
-   * Writes each document at the revision this instance knows for it (only where the key has no entry, if it
-   * knows none), all at once, and keeps the revisions written. The new revision of each, or the error that
-   * refused it (a revision conflict: `isRevisionConflict`).
+   * Writes the documents `PUT_WINDOW` at a time, a window's all at once (through `writeEntries`): when
+   * `fenced`, each at the revision this instance knows for it (only where the key has no entry, if it knows
+   * none). Keeps the revisions written, then settles each document with its new revision or the error that
+   * refused it (a revision conflict: `isRevisionConflict`), a window's all at once.
    */
-  private async writeAtKnownRevisions(changes: readonly Change[]): Promise<Array<number | Error>> {
-    const outcomes = await writeEntries(
-      this.nats,
-      changes.map((change) => this.write(change, this.revisions.get(`${change.model}:${change.key}`) ?? 0)),
-    );
-    changes.forEach((change, index) => {
-      const outcome = outcomes[index]!;
-      if (!(outcome instanceof Error)) this.revisions.set(`${change.model}:${change.key}`, outcome);
-    });
-    return outcomes;
-  }
-
-  private write(change: Change, revision?: number): KvWrite {
-    return { kv: this.buckets[change.model], key: change.key, value: JSON.stringify(change.doc), revision };
+  private async writeInWindows(
+    changes: readonly Change[],
+    fenced: boolean,
+    settle: (change: Change, outcome: number | Error) => Promise<void> | void,
+  ): Promise<void> {
+    for (let start = 0; start < changes.length; start += PUT_WINDOW) {
+      const window = changes.slice(start, start + PUT_WINDOW);
+      const outcomes = await writeEntries(
+        this.nats,
+        window.map((change) => ({
+          kv: this.buckets[change.model],
+          key: change.key,
+          value: JSON.stringify(change.doc),
+          revision: fenced ? (this.revisions.get(`${change.model}:${change.key}`) ?? 0) : undefined,
+        })),
+      );
+      window.forEach((change, index) => {
+        const outcome = outcomes[index]!;
+        if (!(outcome instanceof Error)) this.revisions.set(`${change.model}:${change.key}`, outcome);
+      });
+      await Promise.all(window.map(async (change, index) => settle(change, outcomes[index]!)));
+    }
   }
 
   private async entry(change: Change): Promise<Entry | null> {
@@ -278,19 +280,9 @@ export class ReadModelBuckets {
 
   /** Writes these documents whatever KV holds: a rebuild into its own generation, which nothing else writes. */
   async put(changes: Iterable<Change>): Promise<void> {
-    const all = [...changes];
-    for (let start = 0; start < all.length; start += PUT_WINDOW) {
-      const window = all.slice(start, start + PUT_WINDOW);
-      const outcomes = await writeEntries(
-        this.nats,
-        window.map((change) => this.write(change)),
-      );
-      window.forEach((change, index) => {
-        const outcome = outcomes[index]!;
-        if (outcome instanceof Error) throw outcome;
-        this.revisions.set(`${change.model}:${change.key}`, outcome);
-      });
-    }
+    await this.writeInWindows([...changes], false, (_change, outcome) => {
+      if (outcome instanceof Error) throw outcome;
+    });
   }
 
   /**
@@ -302,32 +294,24 @@ export class ReadModelBuckets {
    * only those KV refused are then taken one at a time.
    */
   async putFenced(changes: Iterable<Change>): Promise<FencedPut> {
-    const all = [...changes];
     const written: Change[] = [];
     const newer: Change[] = [];
-    for (let start = 0; start < all.length; start += PUT_WINDOW) {
-      const window = all.slice(start, start + PUT_WINDOW);
-      const outcomes = await this.writeAtKnownRevisions(window);
-      await Promise.all(
-        window.map(async (change, index) => {
-          const outcome = outcomes[index]!;
-          if (!(outcome instanceof Error)) {
-            written.push(change);
-            return;
-          }
-          if (!isRevisionConflict(outcome)) throw outcome;
-          const kept = await this.writeAfterConflict(
-            this.buckets[change.model],
-            `${change.model}:${change.key}`,
-            change.key,
-            JSON.stringify(change.doc),
-            (entry) => positionOf(entry) >= BigInt(change.doc.position),
-          );
-          if (kept) newer.push({ model: change.model, key: change.key, doc: kept.json() } as Change);
-          else written.push(change);
-        }),
+    await this.writeInWindows([...changes], true, async (change, outcome) => {
+      if (!(outcome instanceof Error)) {
+        written.push(change);
+        return;
+      }
+      if (!isRevisionConflict(outcome)) throw outcome;
+      const kept = await this.writeAfterConflict(
+        this.buckets[change.model],
+        `${change.model}:${change.key}`,
+        change.key,
+        JSON.stringify(change.doc),
+        (entry) => positionOf(entry) >= BigInt(change.doc.position),
       );
-    }
+      if (kept) newer.push({ model: change.model, key: change.key, doc: kept.json() } as Change);
+      else written.push(change);
+    });
     return { written, newer };
   }
 
