@@ -17,7 +17,8 @@ export interface KvWrite {
  * `JetStreamApiError`, as `kv.update` rejects with (`isRevisionConflict`). The messages are those `kv.put` and
  * `kv.update` send: the value on the key's subject, with `Nats-Expected-Last-Subject-Sequence` for a revision.
  * One difference from `kv.create`: a key whose last entry is a delete marker has a revision, so writing it at
- * revision 0 is a conflict too.
+ * revision 0 is a conflict too. Values go as they are, as nats.js's default codec (the engine's buckets'
+ * codec) sends them.
  */
 export async function writeEntries(nats: NatsConnection, writes: readonly KvWrite[]): Promise<Array<number | Error>> {
   const messages = writes.map(({ kv, key, value, revision }) => {
