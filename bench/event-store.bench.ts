@@ -33,7 +33,7 @@ function paymentEvent(n: number): NewEvent {
 /**
  * A store that has appended once: its writer thread runs. A process starts that thread at its first append,
  * once (about 100 ms here, during which the first appends queue): timed with the rest, that start alone made
- * the subscription lag's p99 50–80 ms (3,000 samples), against 5–7 ms once the thread runs.
+ * the subscription lag's p99 50–80 ms (3,000 samples), against 4–7 ms once the thread runs.
  */
 async function runningStore(file: string): Promise<SqliteEventStore> {
   const store = new SqliteEventStore({ file });
