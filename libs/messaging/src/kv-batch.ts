@@ -2,6 +2,9 @@ import { Bucket, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { JetStreamBatchPublisher } from './jetstream-batch';
 
+/** Writes in flight at once. */
+const WINDOW = 1_000;
+
 /** One entry to write to a KV bucket. */
 export interface KvWrite {
   readonly kv: KV;
@@ -12,8 +15,8 @@ export interface KvWrite {
 }
 
 /**
- * Writes entries of KV buckets all at once, through the connection's `JetStreamBatchPublisher`, and gives
- * for each, in order, its new revision or why it was not written: a revision conflict is the server's
+ * Writes entries of KV buckets, a window of 1,000 at once, through the connection's `JetStreamBatchPublisher`,
+ * and gives for each, in order, its new revision or why it was not written: a revision conflict is the server's
  * `JetStreamApiError`, as `kv.update` rejects with (`isRevisionConflict`). The messages are those `kv.put` and
  * `kv.update` send: the value on the key's subject, with `Nats-Expected-Last-Subject-Sequence` for a revision.
  * One difference from `kv.create`: a key whose last entry is a delete marker has a revision, so writing it at
@@ -28,6 +31,11 @@ export async function writeEntries(nats: NatsConnection, writes: readonly KvWrit
     kv.validateKey(encoded);
     return { subject: kv.subjectForKey(encoded, true), data: value, expectedLastSubjectSequence: revision };
   });
-  const outcomes = await JetStreamBatchPublisher.of(nats).publishEach(messages);
-  return outcomes.map((outcome) => ('seq' in outcome ? outcome.seq : outcome.error));
+  const publisher = JetStreamBatchPublisher.of(nats);
+  const revisions: Array<number | Error> = [];
+  // A window at a time: pipelined, but a large set is not all in flight at once.
+  for (let start = 0; start < messages.length; start += WINDOW)
+    for (const outcome of await publisher.publishEach(messages.slice(start, start + WINDOW)))
+      revisions.push('seq' in outcome ? outcome.seq : outcome.error);
+  return revisions;
 }

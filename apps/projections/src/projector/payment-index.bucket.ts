@@ -3,8 +3,6 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { natsNames, paymentIndexEntry, writeEntries } from '@app/messaging';
 import type { RecordedEvent } from '@app/event-store';
 
-const PUT_WINDOW = 1_000;
-
 /**
  * `payment_index`: one immutable entry per payment, written by the projector with the batch that holds its
  * `PaymentRequested`, before the checkpoint moves. Writing one twice writes the same thing, so a replay
@@ -33,17 +31,14 @@ export class PaymentIndexBucket {
     return event.type === 'PaymentRequested' && event.streamName.startsWith('payment-');
   }
 
-  /** The entries of the payments these events start, written in windows (a rebuild writes one a payment). */
+  /** The entries of the payments these events start. */
   async put(events: readonly RecordedEvent[]): Promise<void> {
     const entries = events.flatMap((event) => paymentIndexEntry(this.prefix, event) ?? []);
-    for (let start = 0; start < entries.length; start += PUT_WINDOW) {
-      const window = entries.slice(start, start + PUT_WINDOW);
-      const outcomes = await writeEntries(
-        this.nats,
-        window.map(({ key, entry }) => ({ kv: this.bucket, key, value: JSON.stringify(entry) })),
-      );
-      const failed = outcomes.find((outcome) => outcome instanceof Error);
-      if (failed) throw failed;
-    }
+    const outcomes = await writeEntries(
+      this.nats,
+      entries.map(({ key, entry }) => ({ kv: this.bucket, key, value: JSON.stringify(entry) })),
+    );
+    const failed = outcomes.find((outcome) => outcome instanceof Error);
+    if (failed) throw failed;
   }
 }
