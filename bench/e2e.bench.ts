@@ -110,17 +110,17 @@ runWithApps('e2e', async ({ dir, start }) => {
       await send(command.url, 'PUT', `/v1/stores/${storeOf(t)}/terminals/${terminalOf(t)}`);
 
     // The outcome as consumers see it: a terminal document naming the payment's last outcome.
-    const sentAt = new Map<string, bigint>();
-    const latencies = new Map<string, number>();
+    // When each outcome was first seen. The terminal answers at once here, so an outcome may come before the start's
+    // HTTP answer that names its payment: it is timed against the start when that answer comes.
+    const outcomeAt = new Map<string, bigint>();
     const changes = nats.subscribe(`${prefix}.v1.terminal.>`);
     void (async () => {
       for await (const msg of changes) {
         const paymentId = msg.json<{ lastOutcome?: { paymentId: string } }>().lastOutcome?.paymentId;
-        const sent = paymentId === undefined ? undefined : sentAt.get(paymentId);
-        if (sent !== undefined && !latencies.has(paymentId!))
-          latencies.set(paymentId!, Number(process.hrtime.bigint() - sent) / 1e6);
+        if (paymentId !== undefined && !outcomeAt.has(paymentId)) outcomeAt.set(paymentId, process.hrtime.bigint());
       }
     })();
+    const latencies = new Map<string, number>();
 
     const results: {
       rate: number;
@@ -164,10 +164,11 @@ runWithApps('e2e', async ({ dir, start }) => {
                 { 'idempotency-key': randomUUID() },
               );
               const paymentId = String(body.paymentId);
-              sentAt.set(paymentId, sent);
               ids.push(paymentId);
               const deadline = Date.now() + 10_000;
-              while (!latencies.has(paymentId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+              while (!outcomeAt.has(paymentId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+              const seen = outcomeAt.get(paymentId);
+              if (seen !== undefined) latencies.set(paymentId, Number(seen - sent) / 1e6);
             } catch {
               refused += 1;
             } finally {
