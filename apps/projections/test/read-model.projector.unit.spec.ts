@@ -124,6 +124,66 @@ describe('read models as a fold over the log', () => {
     });
   });
 
+  it('keeps a terminal moved to another store apart in each store, as its facts alternate between them', () => {
+    const at = '2026-11-24T11:00:00.000Z';
+    const refundAt = '2026-11-24T12:00:00.000Z';
+    const projector = project([
+      ...store(),
+      ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+      event('store-bergen', 'StoreRegistered', {
+        storeId: 'bergen',
+        name: 'Bergen',
+        payoutDestinationId: 'p',
+        timeZone: 'Europe/Oslo',
+        at,
+      }),
+      event('store-bergen', 'TerminalRegistered', { storeId: 'bergen', terminalId: 'T-1', at }),
+      event('terminal-T-1', 'TerminalClaimed', {
+        terminalId: 'T-1',
+        claimId: 'p-2',
+        kind: 'payment',
+        paymentId: 'p-2',
+        storeId: 'bergen',
+        claimedAt: at,
+        expiresAt: at,
+      }),
+      event('payment-p-2', 'PaymentRequested', {
+        paymentId: 'p-2',
+        storeId: 'bergen',
+        terminalId: 'T-1',
+        amount: 5_000,
+        currency: 'NOK',
+        requestedAt: at,
+      }),
+      // A refund of the payment made at Oslo, between the Bergen payment's facts.
+      event('payment-p-1', 'RefundRequested', { refundId: 'r-1', amount: 4_000, terminalId: 'T-1', at: refundAt }),
+      event('payment-p-1', 'RefundSucceeded', { refundId: 'r-1', source: 'command-service', at: refundAt }),
+      event('payment-p-2', 'PaymentCaptured', {
+        transactionId: 'tx-p-2',
+        amount: 5_000,
+        currency: 'NOK',
+        source: 'callback',
+        at,
+      }),
+    ]);
+    expect(projector.terminal('oslo', 'T-1')).toMatchObject({
+      status: 'idle',
+      lastOutcome: { paymentId: 'p-1', status: 'captured', amount: 10_000 },
+      lastRefund: { paymentId: 'p-1', refundId: 'r-1', status: 'refunded', amount: 4_000 },
+    });
+    expect(projector.terminal('bergen', 'T-1')).toMatchObject({
+      active: { paymentId: 'p-2' },
+      lastOutcome: { paymentId: 'p-2', status: 'captured', amount: 5_000 },
+    });
+    expect(projector.terminal('bergen', 'T-1')?.lastRefund).toBeUndefined();
+    expect(projector.storeDay('oslo', '2026-11-24')?.terminals).toEqual({
+      'T-1': { capturedCount: 1, capturedAmount: 10_000, refundedAmount: 4_000 },
+    });
+    expect(projector.storeDay('bergen', '2026-11-24')?.terminals).toEqual({
+      'T-1': { capturedCount: 1, capturedAmount: 5_000, refundedAmount: 0 },
+    });
+  });
+
   it('shows a failed refund on the terminal, and counts nothing for it', () => {
     const refundAt = '2026-11-24T12:00:00.000Z';
     const projector = project([

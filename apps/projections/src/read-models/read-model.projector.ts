@@ -57,6 +57,8 @@ export class ReadModelProjector {
   private readonly terminalCounts = new Map<string, Counts>();
   /** Terminal ids are global: the store of each terminal seen, for releases that do not name it. */
   private readonly terminalStores = new Map<string, string>();
+  /** The last key made for each terminal id (`terminalKey`). */
+  private readonly terminalKeys = new Map<string, { readonly storeId: string; readonly key: string }>();
   /** The event being applied, and the documents it changed so far. */
   private current = 0n;
   /**
@@ -217,7 +219,7 @@ export class ReadModelProjector {
   }
 
   terminal(storeId: string, terminalId: string): TerminalDoc | undefined {
-    return this.terminals.get(`${storeId}.${terminalId}`);
+    return this.terminals.get(this.terminalKey(storeId, terminalId));
   }
 
   store(storeId: string): StoreDoc | undefined {
@@ -277,7 +279,7 @@ export class ReadModelProjector {
       const key = `${storeId}.${date}`;
       const day = this.days.get(key) ?? emptyStoreDay(storeId, date, this.storeDoc(storeId).timeZone);
       const next = storeDayProjection.evolve(day, fact);
-      if (next !== day && !this.alreadyApplied(`store-day:${key}`, this.days.get(key)?.position)) {
+      if (next !== day && !this.alreadyApplied('store-day', key, this.days.get(key)?.position)) {
         const doc = { ...next, position };
         this.days.set(key, doc);
         put({ model: 'store-day', key, doc });
@@ -354,11 +356,11 @@ export class ReadModelProjector {
     put: Put,
     change: (doc: TerminalDoc) => TerminalDoc,
   ): void {
-    const key = `${storeId}.${terminalId}`;
+    const key = this.terminalKey(storeId, terminalId);
     const held = this.terminals.get(key);
     const current = held ?? emptyTerminal(storeId, terminalId);
     const next = change(current);
-    if (next === current || this.alreadyApplied(`terminal:${key}`, held?.position)) return;
+    if (next === current || this.alreadyApplied('terminal', key, held?.position)) return;
     const terminal = { ...next, position };
     this.setTerminal(key, terminal, held);
     this.terminalStores.set(terminalId, storeId);
@@ -367,7 +369,7 @@ export class ReadModelProjector {
     if (!close || close === current.lastClose) return;
     const dayKey = `${storeId}.${close.businessDay}`;
     const day = this.days.get(dayKey) ?? emptyStoreDay(storeId, close.businessDay, this.storeDoc(storeId).timeZone);
-    if (this.alreadyApplied(`store-day:${dayKey}`, this.days.get(dayKey)?.position)) return;
+    if (this.alreadyApplied('store-day', dayKey, this.days.get(dayKey)?.position)) return;
     const doc = { ...withClose(day, close), position };
     this.days.set(dayKey, doc);
     put({ model: 'store-day', key: dayKey, doc });
@@ -445,7 +447,7 @@ export class ReadModelProjector {
   }
 
   private evolveTerminal(storeId: string, terminalId: string, fact: Fact, position: string, put: Put): void {
-    const key = `${storeId}.${terminalId}`;
+    const key = this.terminalKey(storeId, terminalId);
     const held = this.terminals.get(key);
     const current = held ?? emptyTerminal(storeId, terminalId);
     const next = terminalProjection.evolve(current, fact);
@@ -453,7 +455,7 @@ export class ReadModelProjector {
     const holdsEvent = held !== undefined && this.current <= this.loadedUpTo && BigInt(held.position) >= this.current;
     if (next === current && !holdsEvent) return;
     this.terminalStores.set(terminalId, storeId);
-    if (next !== current && !this.alreadyApplied(`terminal:${key}`, held?.position)) {
+    if (next !== current && !this.alreadyApplied('terminal', key, held?.position)) {
       const doc = { ...next, position };
       this.setTerminal(key, doc, held);
       put({ model: 'terminal', key, doc });
@@ -473,22 +475,35 @@ export class ReadModelProjector {
   }
 
   private putStore(next: StoreDoc, position: string, put: Put): void {
-    if (this.alreadyApplied(`store:${next.storeId}`, this.stores.get(next.storeId)?.position)) return;
+    if (this.alreadyApplied('store', next.storeId, this.stores.get(next.storeId)?.position)) return;
     const doc = { ...next, position };
     this.stores.set(doc.storeId, doc);
     put({ model: 'store', key: doc.storeId, doc });
   }
 
   /** True when the document's stored position shows this event in it already (and not by this very apply). */
-  private alreadyApplied(key: string, storedPosition: string | undefined): boolean {
+  private alreadyApplied(model: Change['model'], documentKey: string, storedPosition: string | undefined): boolean {
     // Past every loaded document, a document at this position got there by this very apply.
     if (this.current > this.loadedUpTo) return false;
     // The first look decides for the whole event: a document that held it is skipped by every projection.
+    const key = `${model}:${documentKey}`;
     const decided = this.touched.get(key);
     if (decided !== undefined) return decided;
     const held = storedPosition !== undefined && BigInt(storedPosition) >= this.current;
     this.touched.set(key, held);
     return held;
+  }
+
+  /**
+   * A terminal document's key, `{storeId}.{terminalId}`, the same string each time: a key made afresh for every
+   * event is hashed afresh at every look-up (about four times the cost of the look-up with a known key).
+   */
+  private terminalKey(storeId: string, terminalId: string): string {
+    const known = this.terminalKeys.get(terminalId);
+    if (known?.storeId === storeId) return known.key;
+    const key = `${storeId}.${terminalId}`;
+    this.terminalKeys.set(terminalId, { storeId, key });
+    return key;
   }
 
   private storeDoc(storeId: string): StoreDoc {
