@@ -45,10 +45,15 @@ export class JetStreamBatchPublisher {
     });
   }
 
-  /** The one publisher of this connection (one inbox subscription), made at the first call; it ends with it. */
+  /**
+   * The one publisher of this connection (one inbox subscription), made at the first call; it ends with it. One
+   * whose subscription was closed (`close`, or by the server, for instance on a permissions violation) is
+   * replaced: it would wait out its timeout on every window.
+   */
   static of(nats: NatsConnection): JetStreamBatchPublisher {
     let publisher = JetStreamBatchPublisher.shared.get(nats);
-    if (!publisher) JetStreamBatchPublisher.shared.set(nats, (publisher = new JetStreamBatchPublisher(nats)));
+    if (!publisher || publisher.subscription.isClosed())
+      JetStreamBatchPublisher.shared.set(nats, (publisher = new JetStreamBatchPublisher(nats)));
     return publisher;
   }
 
@@ -80,15 +85,23 @@ export class JetStreamBatchPublisher {
       messages.forEach(({ subject, data, msgId, expectedLastSubjectSequence }, index) => {
         const token = String((this.next += 1));
         tokens.push(token);
-        this.waiting.set(token, (outcome) => {
+        const settle = (outcome: PublishOutcome) => {
           outcomes[index] = outcome;
           if ((left -= 1) === 0) resolve();
-        });
+        };
+        this.waiting.set(token, settle);
         const header = msgId === undefined && expectedLastSubjectSequence === undefined ? undefined : headers();
         if (msgId !== undefined) header!.set('Nats-Msg-Id', msgId);
         if (expectedLastSubjectSequence !== undefined)
           header!.set('Nats-Expected-Last-Subject-Sequence', String(expectedLastSubjectSequence));
-        this.nats.publish(subject, data, { reply: `${this.inbox}.${token}`, headers: header });
+        try {
+          this.nats.publish(subject, data, { reply: `${this.inbox}.${token}`, headers: header });
+        } catch (error) {
+          // Refused by the client itself (too large for the server, or the connection closing): this message
+          // alone fails; the ones sent before it are stored and answered as usual.
+          this.waiting.delete(token);
+          settle({ error: error instanceof Error ? error : new Error(String(error)) });
+        }
       });
     });
     try {
@@ -102,7 +115,7 @@ export class JetStreamBatchPublisher {
     return outcomes;
   }
 
-  /** Stops taking acks: whatever still waits is refused. */
+  /** Stops taking acks: whatever still waits is refused, and `of` makes a new publisher for the connection. */
   close(): void {
     this.subscription.unsubscribe();
     this.failAll(new Error('the JetStream publisher was closed'));

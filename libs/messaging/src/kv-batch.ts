@@ -1,3 +1,4 @@
+import { JetStreamApiError } from '@nats-io/jetstream';
 import { Bucket, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { JetStreamBatchPublisher } from './jetstream-batch';
@@ -34,8 +35,21 @@ export async function writeEntries(nats: NatsConnection, writes: readonly KvWrit
   const publisher = JetStreamBatchPublisher.of(nats);
   const revisions: Array<number | Error> = [];
   // A window at a time: pipelined, but a large set is not all in flight at once.
-  for (let start = 0; start < messages.length; start += WINDOW)
-    for (const outcome of await publisher.publishEach(messages.slice(start, start + WINDOW)))
-      revisions.push('seq' in outcome ? outcome.seq : outcome.error);
+  for (let start = 0; start < messages.length; start += WINDOW) {
+    const outcomes = await publisher.publishEach(messages.slice(start, start + WINDOW));
+    for (const outcome of outcomes) revisions.push('seq' in outcome ? outcome.seq : outcome.error);
+    // A write NATS did not answer (no stream, no ack in time, the connection closing), rather than a refusal of
+    // the key's own: the rest is not sent, since each window would wait the same timeout.
+    const unanswered = outcomes.find(
+      (outcome): outcome is { error: Error } => 'error' in outcome && !(outcome.error instanceof JetStreamApiError),
+    );
+    if (unanswered) {
+      const notSent = new Error(`not sent, after an earlier write failed: ${unanswered.error.message}`, {
+        cause: unanswered.error,
+      });
+      while (revisions.length < messages.length) revisions.push(notSent);
+      break;
+    }
+  }
   return revisions;
 }

@@ -69,6 +69,32 @@ describe('JetStreamBatchPublisher', () => {
     }
   });
 
+  it('fails only the message the client refuses to send, and stores the others of its batch', async () => {
+    const name = await stream('large');
+    const tooLarge = 'x'.repeat((nats.info?.max_payload ?? 1_048_576) + 1);
+    const [before, refused, after] = await publisher.publishEach([
+      { subject: `${run}.large.a`, data: '{"i":0}' },
+      { subject: `${run}.large.b`, data: tooLarge },
+      { subject: `${run}.large.c`, data: '{"i":2}' },
+    ]);
+    expect(before).toEqual({ seq: 1 });
+    expect(refused).toEqual({ error: expect.objectContaining({ message: expect.stringMatching(/max_payload/) }) });
+    expect(after).toEqual({ seq: 2 });
+    expect((await jsm.streams.info(name)).state.messages).toBe(2);
+  });
+
+  it('gives a working publisher for the connection after its shared one was closed', async () => {
+    const name = await stream('reopened');
+    const shared = JetStreamBatchPublisher.of(nats);
+    expect(JetStreamBatchPublisher.of(nats)).toBe(shared);
+    shared.close();
+    const next = JetStreamBatchPublisher.of(nats);
+    expect(next).not.toBe(shared);
+    await next.publish(messages('reopened', 3));
+    expect((await jsm.streams.info(name)).state.messages).toBe(3);
+    next.close();
+  });
+
   it('rejects a batch the stream refuses part of, saying why', async () => {
     const name = await stream('full', { max_msgs: 2, discard: DiscardPolicy.New });
     await expect(publisher.publish(messages('full', 3))).rejects.toThrow(

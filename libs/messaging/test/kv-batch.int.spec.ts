@@ -47,6 +47,23 @@ describe('writeEntries', () => {
     expect(isRevisionConflict(refusal)).toBe(true);
   });
 
+  it('sends nothing more once NATS did not answer a window, and says so for each write left', async () => {
+    // A bucket whose stream is gone: no stream takes its subjects, and the server answers so at once.
+    const gone = await new Kvm(nats).create(`${name}gone`, { history: 1 });
+    await gone.destroy();
+    const writes = Array.from({ length: 1_500 }, (_, i) => ({ kv: gone, key: `k${i}`, value: '{}' }));
+    const outcomes = await writeEntries(nats, writes);
+    expect(outcomes).toHaveLength(1_500);
+    expect(outcomes[0]).toEqual(expect.objectContaining({ message: 'no JetStream stream takes this subject' }));
+    expect(outcomes[999]).toEqual(expect.objectContaining({ message: 'no JetStream stream takes this subject' }));
+    expect(outcomes[1_000]).toEqual(
+      expect.objectContaining({
+        message: 'not sent, after an earlier write failed: no JetStream stream takes this subject',
+      }),
+    );
+    expect(outcomes[1_499]).toBe(outcomes[1_000]);
+  });
+
   it('refuses a key KV cannot hold before anything is sent', async () => {
     await expect(
       writeEntries(nats, [
