@@ -172,6 +172,24 @@ export function eventStoreContract(adapter: string, context: ContractContext): v
       expect(await store.readStream(stream('r'))).toHaveLength(2);
     });
 
+    it('refuses events already appended when they come again at an older expected revision', async () => {
+      const late = event('C');
+      await store.append(stream('o'), [event('A')], { expectedRevision: 'no_stream' });
+      await store.append(stream('o'), [event('B')], { expectedRevision: 0 });
+      await store.append(stream('o'), [late], { expectedRevision: 1 });
+      // A retry decided on the stream as it was at revision 0: a conflict to decide again on, not a replay.
+      await expect(store.append(stream('o'), [late], { expectedRevision: 0 })).rejects.toThrow(
+        WrongExpectedRevisionError,
+      );
+      await expect(store.append(stream('o'), [late], { expectedRevision: 'no_stream' })).rejects.toThrow(
+        WrongExpectedRevisionError,
+      );
+      expect((await store.readStream(stream('o'))).map((e) => e.type)).toEqual(['A', 'B', 'C']);
+      expect(await store.append(stream('o'), [late], { expectedRevision: 1 })).toEqual(
+        expect.objectContaining({ nextRevision: 2 }),
+      );
+    });
+
     it('reads a stream backwards, from a revision, with a limit', async () => {
       await store.append(
         stream('b'),

@@ -52,3 +52,49 @@ describe('SQLite: a stream’s tail from the recent events', () => {
     expect(await here.readStream('never-1')).toEqual([]);
   });
 });
+
+describe('SQLite: a failed read of new events', () => {
+  it('is read again at the next read, not taken as done', async () => {
+    const here = open();
+    const elsewhere = open();
+    await here.readStream('fail-0'); // the window starts here
+    await here.append('fail-1', events('A'), { expectedRevision: 'no_stream' });
+    expect((await here.readStream('fail-1')).map((event) => event.type)).toEqual(['A']); // from the window
+    await elsewhere.append('fail-1', events('B'), { expectedRevision: 0 });
+
+    // The window's next read of new events fails once, as a read may (a lock, the disk).
+    const statement: { all: (...args: unknown[]) => unknown } = Reflect.get(Reflect.get(here, 'statements'), 'all');
+    const all = statement.all;
+    statement.all = () => {
+      statement.all = all;
+      throw new Error('SQLITE_IOERR: disk I/O error');
+    };
+    await expect(here.readStream('fail-1')).rejects.toThrow('SQLITE_IOERR');
+
+    expect((await here.readStream('fail-1')).map((event) => event.type)).toEqual(['A', 'B']);
+  });
+});
+
+describe('SQLite: a commit whose notice fails', () => {
+  it('still answers the appends queued behind it, and its events are still read', async () => {
+    const store = open();
+    await store.append('notice-0', events('A'), { expectedRevision: 'no_stream' }); // the writer thread is running
+    // Reading `data_version` after the next commit fails once.
+    const statement: { get: (...args: unknown[]) => unknown } = Reflect.get(
+      Reflect.get(store, 'statements'),
+      'dataVersion',
+    );
+    const get = statement.get;
+    statement.get = () => {
+      statement.get = get;
+      throw new Error('SQLITE_BUSY: database is locked');
+    };
+    const appends = ['notice-1', 'notice-2', 'notice-3'].map((name) =>
+      store.append(name, events('A'), { expectedRevision: 'no_stream' }),
+    );
+    await expect(Promise.all(appends)).resolves.toHaveLength(3);
+    expect(statement.get).toBe(get);
+    for (const name of ['notice-1', 'notice-2', 'notice-3'])
+      expect((await store.readStream(name)).map((event) => event.type)).toEqual(['A']);
+  });
+});

@@ -125,7 +125,11 @@ export class SqliteEventStore implements EventStore {
       maxBatch: options.maxBatch ?? 1_000,
       onCommit: () => {
         if (this.closed) return;
-        this.lastDataVersion = this.dataVersion();
+        try {
+          this.lastDataVersion = this.dataVersion();
+        } catch {
+          // The version stays as last seen: the next look (`noticeCommits`) finds it moved and wakes again.
+        }
         this.signal.notify();
       },
     });
@@ -269,13 +273,14 @@ export class SqliteEventStore implements EventStore {
   private fillRecent(): void {
     const version = this.signal.current;
     if (version === this.recentVersion) return;
-    this.recentVersion = version;
     if (this.recent.end === undefined) this.recent.startAt(BigInt(this.statements.head.get()?.position ?? 0));
     for (;;) {
       const rows = this.statements.all.all(Number(this.recent.end), FILL_PAGE);
       this.recent.push(rows.map(toRecordedEvent));
-      if (rows.length < FILL_PAGE) return;
+      if (rows.length < FILL_PAGE) break;
     }
+    // Only once every page is read: a read that throws (the disk, a lock) leaves the next call to read again.
+    this.recentVersion = version;
   }
 
   private readAllFiltered(after: bigint, limit: number, prefixes: readonly string[]): RecordedEvent[] {

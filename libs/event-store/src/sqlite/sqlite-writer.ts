@@ -58,11 +58,15 @@ function appendRows(append) {
   }
   return [revision, position];
 }
-// A retry of the very same events (its first reply lost) succeeds without writing; other reuse of an id conflicts.
+// A retry of the very same events (its first reply lost) succeeds without writing, as KurrentDB's idempotence does:
+// the same ids, in order, where the expected revision put them (anywhere in the stream for 'any' and
+// 'stream_exists'). Other reuse of an id conflicts: a retry decided on an older state must decide again.
 function replayOrConflict(append) {
   const rows = append.e.map((event) => byId.get(event.id));
   const first = rows[0];
-  const replay = first !== undefined && rows.every((row, i) => row && row.stream === append.s && row.revision === first.revision + i);
+  const at = append.x === 'no_stream' ? 0 : typeof append.x === 'number' ? append.x + 1 : undefined;
+  const replay = first !== undefined && (at === undefined || first.revision === at) &&
+    rows.every((row, i) => row && row.stream === append.s && row.revision === first.revision + i);
   const last = rows[rows.length - 1];
   return replay && last ? [last.revision, last.position] : { conflict: current(append.s) };
 }
@@ -211,9 +215,13 @@ export class SqliteWriter {
         if ('conflict' in result) pending.reject(new WrongExpectedRevisionError(pending.s, pending.x, result.conflict));
         else pending.resolve({ nextRevision: result[0], position: BigInt(result[1]) });
       });
-      this.options.onCommit();
     }
-    if (this.queue.length === 0) this.worker?.unref();
-    this.send();
+    try {
+      if (!('error' in message)) this.options.onCommit();
+    } finally {
+      // Whatever `onCommit` does, the next group goes: appends queued meanwhile never wait for another one.
+      if (this.queue.length === 0) this.worker?.unref();
+      this.send();
+    }
   }
 }
