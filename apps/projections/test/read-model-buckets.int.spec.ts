@@ -190,4 +190,25 @@ describe('read-model buckets: an adoption is fenced', () => {
     expect(await live.get('terminal', 'oslo.T-1')).toEqual(terminal(9).doc);
     await rebuilt.destroy();
   });
+
+  it('copies over a document this instance wrote and another deleted since, before the copy began', async () => {
+    const first = await ReadModelBuckets.open(nats, prefix);
+    const second = await ReadModelBuckets.open(nats, prefix);
+    const rebuilt = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
+    const trondheim = (position: string): Change => ({
+      model: 'store',
+      key: 'trondheim',
+      doc: { storeId: 'trondheim', position } as never,
+    });
+    await first.putFenced([trondheim('5')]);
+    // The other instance replaced every document (another log's, without this store): it deleted this one.
+    await second.replaceAll([terminal(6)]);
+    expect(await second.get('store', 'trondheim')).toBeUndefined();
+    await rebuilt.put([trondheim('11'), terminal(11)]);
+
+    // Nothing was written after the copy began: it is not fenced out by the revision it wrote before.
+    await first.copyFrom(rebuilt, () => undefined);
+    expect(await first.get('store', 'trondheim')).toEqual(trondheim('11').doc);
+    await rebuilt.destroy();
+  });
 });

@@ -144,6 +144,9 @@ export class ReadModelBuckets {
   private async learnRevisions(): Promise<void> {
     for (const model of MODELS) {
       const bucket = this.buckets[model];
+      // Forgotten first: a key deleted since is not listed, and the revision this instance once wrote it at would
+      // fence it out of that key for good.
+      for (const known of [...this.revisions.keys()]) if (known.startsWith(`${model}:`)) this.revisions.delete(known);
       for await (const entries of entriesOf(bucket, await keysOf(bucket)))
         for (const [key, entry] of entries)
           if (entry) this.revisions.set(`${model}:${key}`, entry.revision);
