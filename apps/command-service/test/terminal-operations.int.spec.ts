@@ -32,10 +32,21 @@ describe('terminal operations', () => {
   });
   afterAll(() => engine.close());
 
-  const operate = async (terminalId: string, body: unknown, key = randomUUID(), client = HQ, storeId = 'op-store') => {
+  const operate = async (
+    terminalId: string,
+    body: unknown,
+    key = randomUUID(),
+    client = HQ,
+    storeId = 'op-store',
+    correlationId = randomUUID(),
+  ) => {
     const response = await engine.command.fetch(
       `/v1/stores/${storeId}/terminals/${terminalId}/operations`,
-      { method: 'POST', headers: { ...json, 'idempotency-key': key }, body: JSON.stringify(body) },
+      {
+        method: 'POST',
+        headers: { ...json, 'idempotency-key': key, 'x-correlation-id': correlationId },
+        body: JSON.stringify(body),
+      },
       client,
     );
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -79,12 +90,23 @@ describe('terminal operations', () => {
     (await readState(engine.log, terminalStream(terminalId), terminalDecider)).state.status === 'free';
 
   it('closes a terminal’s day: 202 pending, then completed with the batch, the terminal held meanwhile and freed after', async () => {
-    const started = await operate('OP-1', { operation: 'end_of_day', operatorId: 'cashier-7' });
+    const correlationId = randomUUID();
+    const started = await operate(
+      'OP-1',
+      { operation: 'end_of_day', operatorId: 'cashier-7' },
+      undefined,
+      HQ,
+      'op-store',
+      correlationId,
+    );
     expect(started).toMatchObject({
       status: 202,
       body: { terminalId: 'OP-1', operation: 'end_of_day', status: 'pending', final: false },
     });
     const operationId = started.body.operationId as string;
+    // What the request wrote carries its correlation id (the bad-input cases below look for writes by it).
+    const [requested] = await engine.log.readStream(operationStream(operationId));
+    expect(requested?.metadata.correlationId).toBe(correlationId);
     const payment = await engine.command.fetch('/v1/terminal-payments', {
       method: 'POST',
       headers: { ...json, 'idempotency-key': randomUUID() },
@@ -305,8 +327,15 @@ describe('terminal operations', () => {
       ['a store of another key', 'OP-9', { operation: 'end_of_day' }, OSLO, 'op-other', 403, 'STORE_NOT_ALLOWED'],
     ])('%s', async (_case, terminalId, body, client, storeId, status, code) => {
       const before = (await engine.log.readAll({ limit: 10_000 })).length;
-      expect(await operate(terminalId, body, randomUUID(), client, storeId)).toMatchObject({ status, body: { code } });
-      const written = (await engine.log.readAll({ limit: 10_000 })).slice(before);
+      const correlationId = randomUUID();
+      expect(await operate(terminalId, body, randomUUID(), client, storeId, correlationId)).toMatchObject({
+        status,
+        body: { code },
+      });
+      // What this request wrote: the workers of earlier tests' operations may be writing meanwhile.
+      const written = (await engine.log.readAll({ limit: 10_000 }))
+        .slice(before)
+        .filter((event) => event.metadata.correlationId === correlationId);
       expect(written.filter((event) => !event.streamName.startsWith('idempotency-'))).toEqual([]);
     });
   });
