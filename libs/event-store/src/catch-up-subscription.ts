@@ -17,6 +17,8 @@ export interface CatchUpSource {
   /** A number that changes whenever the log may have grown. */
   changeVersion(): number;
   waitForChange(seen: number, signal: AbortSignal): Promise<void>;
+  /** Whether the log was closed: the subscription then ends, rather than waiting for a change that cannot come. */
+  closed?(): boolean;
 }
 
 /**
@@ -39,6 +41,7 @@ export function catchUpSubscription(source: CatchUpSource, options: SubscribeOpt
         after = event.position;
       }
       if (page.through !== undefined && page.through > after) after = page.through;
+      if (source.closed?.()) return;
       if (page.events.length < PAGE_SIZE) await source.waitForChange(seen, stop.signal);
     }
   }

@@ -28,4 +28,19 @@ describe('closing the SQLite log while appends are under way', () => {
       await reopened.close();
     }
   });
+
+  it('ends a live subscription, rather than leaving it waiting for ever', async () => {
+    const store = new SqliteEventStore({ file: path.join(dir, 'subscribed.db') });
+    await store.append('s-1', [{ id: randomUUID(), type: 'Happened', data: {} }], { expectedRevision: 'no_stream' });
+    const subscription = store.subscribeToAll();
+    const delivered: string[] = [];
+    const iterating = (async () => {
+      for await (const event of subscription) delivered.push(event.type);
+      return 'ended';
+    })();
+    await store.append('s-1', [{ id: randomUUID(), type: 'Later', data: {} }], { expectedRevision: 0 });
+    await store.close();
+    await expect(iterating).resolves.toBe('ended');
+    expect(delivered[0]).toBe('Happened');
+  });
 });

@@ -213,6 +213,8 @@ export class SqliteEventStore implements EventStore {
         },
         changeVersion: () => this.signal.current,
         waitForChange: (seen, abort) => this.signal.waitPast(seen, abort),
+        // Closing notifies the signal: a subscription waiting then ends.
+        closed: () => this.closed,
       },
       options,
     );
