@@ -321,6 +321,17 @@ describe('expiry', () => {
       .given([...awaitingCard, captured])
       .when(expire(600))
       .thenNothing());
+  it.each(['ON_HOLD', 'AUTHORIZED', 'UNKNOWN'] as const)(
+    'never expires a payment whose transaction Dintero reported %s: that transaction decides',
+    (status) => {
+      const reported = run(awaitingCard, [record(status)]);
+      expect(reported.length).toBeGreaterThan(0);
+      spec
+        .given([...awaitingCard, ...reported])
+        .when(expire(600))
+        .thenNothing();
+    },
+  );
 });
 
 describe('void', () => {

@@ -281,8 +281,11 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     let cancelled = false;
     const session = state.sessionId ? await this.sessionOrNone(state.sessionId) : undefined;
     if (session) {
-      transactionId = session.transaction_id;
+      transactionId = session.transaction_id ?? state.transactionId;
       cancelled = session.cancelled_at !== undefined;
+    } else if (state.transactionId) {
+      // A transaction a callback or webhook already named: asked about by its id, not searched for.
+      transactionId = state.transactionId;
     } else {
       const candidates = await this.dintero.listTransactions({
         merchantReference: state.merchantReference,

@@ -226,7 +226,9 @@ function recordDinteroError({ error, source, at }: Of<'RecordDinteroError'>, sta
 
 function expireSession({ source, at }: Of<'ExpireSession'>, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
-  if (!isOpen(payment) || isBefore(at, payment.expiresAt)) return [];
+  // A payment with a transaction at Dintero ends as that transaction does, whatever the session's time: expired
+  // now, a capture coming later would be money taken for a sale the books do not have.
+  if (!isOpen(payment) || payment.transactionId !== undefined || isBefore(at, payment.expiresAt)) return [];
   return [{ type: 'PaymentExpired', data: { source, at } }];
 }
 
