@@ -29,6 +29,11 @@ export interface DinteroClientOptions {
   /** Attempts for calls that are safe to repeat, including the first. */
   readonly maxAttempts?: number;
   readonly retryBaseMs?: number;
+  /**
+   * How long after a call that is not safe to repeat began its attempts may still start (45 s by default). None
+   * starts later, so such a call sends nothing after `longestUnsafeCallMs`.
+   */
+  readonly unsafeSendWindowMs?: number;
   /** Renew the token this long before `expires_in` runs out. */
   readonly tokenRenewMarginMs?: number;
   /** Injected clock, for token expiry. */
@@ -119,6 +124,7 @@ export class DinteroClient {
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
   private readonly retryBaseMs: number;
+  private readonly unsafeSendWindowMs: number;
   private readonly renewMarginMs: number;
   private readonly now: () => number;
   /** One pool of kept-alive connections per Dintero host (API and checkout). */
@@ -128,6 +134,7 @@ export class DinteroClient {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxAttempts = options.maxAttempts ?? 3;
     this.retryBaseMs = options.retryBaseMs ?? 200;
+    this.unsafeSendWindowMs = options.unsafeSendWindowMs ?? 45_000;
     this.renewMarginMs = options.tokenRenewMarginMs ?? 60_000;
     this.now = options.now ?? Date.now;
   }
@@ -373,16 +380,22 @@ export class DinteroClient {
 
   private async callOnce<T>({ safety, method, path, body, headers = {} }: ApiCall): Promise<Answer<T>> {
     const url = typeof path === 'string' ? `${this.options.checkoutUrl}${path}` : `${this.options.apiUrl}${path.path}`;
+    const notAfter = safety === 'unsafe' ? performance.now() + this.unsafeSendWindowMs : undefined;
     const request = (token: string) =>
-      this.send<T>(safety, url, {
-        method,
-        headers: {
-          ...headers,
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      this.send<T>(
+        safety,
+        url,
+        {
+          method,
+          headers: {
+            ...headers,
+            authorization: `Bearer ${token}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
+        notAfter,
+      );
     try {
       return await request(await this.accessToken());
     } catch (error) {
@@ -393,9 +406,23 @@ export class DinteroClient {
     }
   }
 
-  private async send<T>(safety: Safety, url: string, sent: Sent): Promise<Answer<T>> {
+  /**
+   * The longest a call that is not safe to repeat (a refund, a capture, a session) can go on from its start: its
+   * last attempt starts within `unsafeSendWindowMs` and ends within the timeout. What Dintero has no trace of
+   * that long after such a call began was never sent (the reconciler waits this long before taking silence for
+   * a no). The command and ingest services take it from the same settings (`DINTERO_TIMEOUT_MS`).
+   */
+  get longestUnsafeCallMs(): number {
+    return this.unsafeSendWindowMs + this.timeoutMs;
+  }
+
+  private async send<T>(safety: Safety, url: string, sent: Sent, notAfter?: number): Promise<Answer<T>> {
     const { origin, pathname, search } = new URL(url);
     for (let attempt = 1; ; attempt++) {
+      if (notAfter !== undefined && performance.now() > notAfter)
+        throw new DinteroUnavailableError(
+          `${sent.method} ${pathname} was not sent: the ${this.unsafeSendWindowMs} ms it may be sent within ran out`,
+        );
       let response: Dispatcher.ResponseData;
       // The whole call, answer and body, within the timeout: a timer of our own, since undici's own header
       // and body timeouts tick at a second's resolution.

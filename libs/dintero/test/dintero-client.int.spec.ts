@@ -153,6 +153,19 @@ describe('DinteroClient against the simulator over HTTP', () => {
     expect(sim.app.get(SimulatorState).sessions.size).toBe(0);
   });
 
+  it('starts no attempt of a call that is not safe to repeat once its time to be sent ran out', async () => {
+    await sim.control('PUT', '/chaos', { api429Rate: 1 });
+    // As many attempts as it likes: only the time to send them bounds them.
+    const dintero = client({ maxAttempts: 100_000, unsafeSendWindowMs: 300 });
+    expect(dintero.longestUnsafeCallMs).toBe(300 + 10_000);
+    const started = performance.now();
+    await expect(dintero.createTerminalSession(session())).rejects.toThrow(
+      /POST \/v1\/sessions-profile was not sent: the 300 ms it may be sent within ran out/,
+    );
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(sim.app.get(SimulatorState).sessions.size).toBe(0);
+  });
+
   it('retries reads through 5xx until they succeed', async () => {
     await sim.control('PUT', '/chaos', { api5xxRate: 0.6 });
     const dintero = client({ maxAttempts: 30 });

@@ -31,8 +31,8 @@ import { DuePayments, type RetrySettings } from './due-payments';
 import { ReconcilerCheckpoints } from './reconciler-checkpoints';
 import { SettleLeases } from './settle-leases';
 
-/** The longest a command service's refund call can take: a token fetch and the call, each with its retries. */
-const SEND_BUDGET_MS = 60_000;
+/** Between a refund recorded as sent (`submittedAt`) and its call to Dintero beginning: the commit's answer. */
+const SEND_START_MARGIN_MS = 5_000;
 
 const CONTEXT: FactContext = { source: 'reconciler', correlationId: 'reconciler' };
 /** The longest pause between two looks at a payment Dintero still cannot settle. */
@@ -369,7 +369,10 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     if (refund.status === 'accepted') return Number.POSITIVE_INFINITY;
     const claim = this.due.openClaims(paymentId).get(refund.claimId);
     // A refund sent moments ago may be on its way to Dintero still: not before the sender's call has ended.
-    const sent = refund.submittedAt === undefined ? 0 : Date.parse(refund.submittedAt) + SEND_BUDGET_MS;
+    const sent =
+      refund.submittedAt === undefined
+        ? 0
+        : Date.parse(refund.submittedAt) + SEND_START_MARGIN_MS + this.dintero.longestUnsafeCallMs;
     return Math.max(Date.parse(refund.requestedAt) + this.refundWaitMs, claim?.expiresAt ?? 0, sent);
   }
 
