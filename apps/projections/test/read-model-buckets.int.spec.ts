@@ -54,6 +54,23 @@ describe('read-model buckets: KV publishes what it takes on the change subjects'
     expect(seen).toEqual(['10', '12']);
   });
 
+  it('refuses a document older than KV’s however often it is sent again, and takes the next newer one', async () => {
+    const writer = await ReadModelBuckets.open(nats, prefix);
+    const woken = await ReadModelBuckets.open(nats, prefix);
+    const bergen = (position: number): Change => ({
+      model: 'store',
+      key: 'bergen',
+      doc: { storeId: 'bergen', position: String(position) } as never,
+    });
+    await writer.putFenced([bergen(10)]);
+    expect(await woken.putFenced([bergen(5)])).toEqual({ written: [], newer: [bergen(10)] });
+    // The same older document again, as a flush that failed after its documents sends them again.
+    expect(await woken.putFenced([bergen(5)])).toEqual({ written: [], newer: [bergen(10)] });
+    expect(await writer.get('store', 'bergen')).toEqual(bergen(10).doc);
+    expect((await woken.putFenced([bergen(12)])).written).toEqual([bergen(12)]);
+    expect(await writer.get('store', 'bergen')).toEqual(bergen(12).doc);
+  });
+
   it('publishes nothing of a rebuild’s generation until it is copied into the live one', async () => {
     const seen = received(nats.subscribe(`${prefix}.v1.store.*`));
     await nats.flush();

@@ -352,10 +352,10 @@ export class ReadModelBuckets {
   ): Promise<Entry | undefined> {
     for (;;) {
       const entry = await bucket.get(key);
-      if (entry?.operation === 'PUT' && supersedes(entry)) {
-        this.revisions.set(known, entry.revision);
-        return entry;
-      }
+      // Its revision is not taken as known: this instance's document lost to it, and the same document sent again
+      // (a flush tried again) must lose again rather than write over it. A later document of this instance's
+      // is refused once at the old revision, and then compared again here.
+      if (entry?.operation === 'PUT' && supersedes(entry)) return entry;
       // Moved on to an older position, or deleted: written over at its revision (created when absent).
       if (entry) this.revisions.set(known, entry.revision);
       else this.revisions.delete(known);
