@@ -151,7 +151,7 @@ describe('projections: a store’s past days out of memory, in KV', () => {
     }
     const buckets = await ReadModelBuckets.open(nats, prefix);
     await buckets.replaceAll(rebuilt.documents());
-    await buckets.resetCheckpoint(beforeLate, await logIdentity(log));
+    await buckets.resetCheckpoint(beforeLate, await logIdentity(log), 1);
     await lease.release();
 
     // This instance takes the lease back: the first day must get its late capture again, from the log.

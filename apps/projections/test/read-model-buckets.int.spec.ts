@@ -183,8 +183,21 @@ describe('read-model buckets: an adoption is fenced', () => {
     const writer = await ReadModelBuckets.open(nats, prefix);
     await paused.saveCheckpoint(100n, 'log-a');
     expect(await writer.saveCheckpoint(150n, 'log-a')).toBe(true);
-    await expect(paused.resetCheckpoint(40n, 'log-a')).rejects.toBeInstanceOf(FenceLostError);
+    await expect(paused.resetCheckpoint(40n, 'log-a', 1)).rejects.toBeInstanceOf(FenceLostError);
     expect(await writer.checkpoint()).toEqual({ position: 150n, logId: 'log-a' });
+  });
+
+  it('keeps the checkpoint of a later adoption, even behind the one a writer from before it saves', async () => {
+    const paused = await ReadModelBuckets.open(nats, prefix);
+    const adopter = await ReadModelBuckets.open(nats, prefix);
+    await paused.saveCheckpoint(200n, 'log-b');
+    await adopter.checkpoint();
+    await adopter.resetCheckpoint(150n, 'log-b', 1);
+    expect(await paused.saveCheckpoint(180n, 'log-b')).toBe(false);
+    expect(await adopter.checkpoint()).toEqual({ position: 150n, logId: 'log-b', adoptions: 1 });
+    // The adopter's own writes, of its generation, move it on.
+    expect(await adopter.saveCheckpoint(160n, 'log-b', 1)).toBe(true);
+    expect(await paused.checkpoint()).toEqual({ position: 160n, logId: 'log-b', adoptions: 1 });
   });
 
   it('copies a document over a key whose last entry is a delete marker, as kv.create does', async () => {

@@ -5,7 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { natsNames } from '@app/messaging';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
-import { bucketContents, foldFromScratch } from '../../../test/support/projections';
+import { bucketContents, foldFromScratch, startProjections } from '../../../test/support/projections';
 import { PROJECTED_STREAMS, ProjectorService } from '../src/projector/projector.service';
 import { rebuildReadModels, REBUILD_SUFFIX } from '../src/rebuild/rebuild';
 
@@ -108,5 +108,58 @@ describe('projections: a rebuild from position 0 while the live read models keep
     expect((await indexState()).messages).toBe(0);
     await rebuilt();
     expect((await indexState()).messages).toBe(await payments());
+  });
+});
+
+describe('projections: a standby that takes over after the leader adopted a rebuild', () => {
+  let engine: Engine;
+  let standby: NestFastifyApplication | undefined;
+
+  beforeAll(async () => {
+    engine = await startEngine({ projections: true });
+    await engine.terminals('bergen', 'S-1');
+  });
+  afterAll(async () => {
+    await standby?.close();
+    for (const bucket of Object.values(natsNames(engine.prefix).buckets))
+      await new Kvm(engine.nats)
+        .open(`${bucket}${REBUILD_SUFFIX}`)
+        .then((kv) => kv.destroy())
+        .catch(() => false);
+    await engine.close();
+  });
+
+  const pay = async (amount: number) => {
+    const { paymentId } = await engine.start('bergen', 'S-1', amount);
+    await engine.sim.control('POST', '/terminals/S-1/present', {});
+    await engine.waitForPayment(paymentId as string, (s) => !['requested', 'awaiting_card'].includes(s.status), 'paid');
+    await engine.sim.control('POST', '/idle');
+  };
+  const storeInKv = async () => (await bucketContents(engine.prefix, 'stores')).bergen as Record<string, unknown>;
+
+  it('folds again from KV before it writes, rather than write back what the rebuild repaired', async () => {
+    await pay(10_000);
+    const leader = engine.projections!.get(ProjectorService);
+    await waitUntil(async () => leader.checkpoint >= (await engine.log.headPosition()) - 5n, 10_000, 'caught up');
+    // A bug once wrote a wrong document, and the standby started after it: it holds it in memory too.
+    const live = await new Kvm(engine.nats).open(natsNames(engine.prefix).buckets.stores);
+    await live.put('bergen', JSON.stringify({ ...(await storeInKv()), damaged: true }));
+    standby = await startProjections({
+      EVENT_STORE_URL: `sqlite:${engine.eventStoreFile}`,
+      NATS_PREFIX: engine.prefix,
+    });
+    expect(standby.get(ProjectorService).models.store('bergen')).toMatchObject({ damaged: true });
+
+    await rebuildReadModels(engine.log, engine.nats, engine.prefix);
+    await waitUntil(async () => !('damaged' in (await storeInKv())), 15_000, 'the rebuild adopted by the leader');
+    // The leader stops (a rolling restart): the standby takes the lease and writes from then on.
+    await engine.projections!.close();
+    const next = standby.get(ProjectorService);
+    await pay(10_001);
+    const scratch = await foldFromScratch(engine.log);
+    const position = scratch.store('bergen')!.position;
+    await waitUntil(async () => (await storeInKv()).position === position, 15_000, 'the standby writing the payment');
+    expect(await storeInKv()).toEqual(scratch.store('bergen'));
+    expect(next.models.store('bergen')).toEqual(scratch.store('bergen'));
   });
 });

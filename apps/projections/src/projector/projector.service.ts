@@ -70,6 +70,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private bootHead = 0n;
   private pending = new Map<string, Change>();
   private pendingEvents: RecordedEvent[] = [];
+  /** The adoptions the documents this instance folded on from had been through (`Checkpoint.adoptions`). */
+  private adoptions = 0;
   private flushing: Promise<void> = Promise.resolve();
   private flushScheduled = false;
   /** Flushes failed in a row, for the pause before the next try. */
@@ -157,6 +159,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       );
     } else {
       this.checkpoint = saved.position;
+      this.adoptions = saved.adoptions ?? 0;
       this.projector = await this.projectorFromKv();
     }
     this.folded = this.checkpoint;
@@ -222,6 +225,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         const buckets = this.buckets!;
         const saved = await buckets.checkpoint();
         const sameLog = saved.logId === undefined ? !this.replacedAtBoot : saved.logId === this.logId;
+        // Another instance adopted a rebuild since this one loaded its documents: what this one folded on from
+        // them is not what KV holds. Fold again from KV before writing.
+        if (sameLog && (saved.adoptions ?? 0) !== this.adoptions) {
+          foldAgain = 'from-kv';
+          return;
+        }
         // Days this instance dropped, writing before, that KV may no longer hold as it folded them: KV went
         // back (a rebuild adopted by another instance), or holds another log. Fold again before writing.
         if (this.droppedUpTo > 0n && (!sameLog || saved.position < this.droppedUpTo)) {
@@ -256,7 +265,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         }
         // Lost meanwhile (a long backlog, a pause): the next holder takes over from KV's checkpoint.
         if (!this.lease!.holds()) return;
-        if (upTo > from || !sameLog) await buckets.saveCheckpoint(upTo, this.logId);
+        if (upTo > from || !sameLog) await buckets.saveCheckpoint(upTo, this.logId, this.adoptions);
         this.checkpoint = upTo;
         this.leader = true;
         this.metrics.projectorLeader.set(1);
@@ -281,6 +290,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     );
     await this.stopFollowing();
     const saved = await this.buckets!.checkpoint();
+    this.adoptions = from === 'from-kv' ? (saved.adoptions ?? 0) : 0;
     this.projector = from === 'from-kv' ? await this.projectorFromKv() : new ReadModelProjector();
     this.replacedAtBoot = from === 'from-0';
     this.kvOfThisLog = from === 'from-kv';
@@ -377,6 +387,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     // The steps below are not fenced (the rebuilt documents may be behind the live ones, on purpose): each
     // is taken only while the lease still holds by this instance's clock; lost, the new writer adopts it.
     if (!this.leader || !this.lease!.holds()) return this.startFollowing();
+    // Read before the copy: the copy learns the checkpoint's revision again, so the reset stays fenced by it.
+    const adoptions = ((await this.buckets!.checkpoint()).adoptions ?? 0) + 1;
     let documents = 0;
     // Copied bucket to bucket, each published as KV takes it: a long history is never all in memory.
     await this.buckets!.copyFrom(rebuilt, (change) => {
@@ -384,7 +396,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       this.publishChanges([change]);
     });
     if (!this.lease!.holds()) return this.startFollowing();
-    await this.buckets!.resetCheckpoint(position, this.logId);
+    await this.buckets!.resetCheckpoint(position, this.logId, adoptions);
+    this.adoptions = adoptions;
     this.projector = await this.projectorFromKv();
     this.checkpoint = position;
     this.folded = position;
@@ -455,7 +468,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         this.publishChanges([...put.written, ...put.newer]);
         await this.feed!.publish(events, (event) => this.locate(event));
         this.faultPoint('after the feed, before the checkpoint');
-        await this.buckets!.saveCheckpoint(position, this.logId);
+        await this.buckets!.saveCheckpoint(position, this.logId, this.adoptions);
         this.checkpoint = position;
         this.failedFlushes = 0;
         // Past store days in KV now leave memory. A standby keeps them: it cannot know KV will not go back.

@@ -20,6 +20,12 @@ export interface HandOver {
 export interface Checkpoint {
   readonly position: bigint;
   readonly logId?: string;
+  /**
+   * How many rebuilds the live documents have been replaced by (absent: none). An instance that folded the
+   * documents from before the last one folds again from KV before it writes, and its checkpoint never goes over
+   * one of a later adoption, whatever the positions.
+   */
+  readonly adoptions?: number;
 }
 
 /** KV writes in flight at once: pipelined, but a large batch is not all in memory at once. */
@@ -391,8 +397,8 @@ export class ReadModelBuckets {
    * the live one (the projector then applies the events after it again to the rebuilt documents). Fenced on
    * the revision this instance knows, as `putOver`.
    */
-  async resetCheckpoint(position: bigint, logId: string): Promise<void> {
-    const value = JSON.stringify({ position: position.toString(), logId });
+  async resetCheckpoint(position: bigint, logId: string, adoptions: number): Promise<void> {
+    const value = checkpointValue({ position, logId, adoptions });
     const revision = this.revisions.get(CHECKPOINT_REVISION);
     const next = await fenced('the checkpoint', () =>
       revision === undefined ? this.state.create(CHECKPOINT, value) : this.state.update(CHECKPOINT, value, revision),
@@ -404,16 +410,19 @@ export class ReadModelBuckets {
    * Moves the checkpoint to `position`, fenced as documents are: never back over a further checkpoint of the
    * same log. False when KV already holds one at or past it (another instance got there).
    */
-  async saveCheckpoint(position: bigint, logId: string): Promise<boolean> {
+  async saveCheckpoint(position: bigint, logId: string, adoptions = 0): Promise<boolean> {
     const kept = await this.writeFenced(
       this.state,
       CHECKPOINT_REVISION,
       CHECKPOINT,
-      JSON.stringify({ position: position.toString(), logId }),
+      checkpointValue({ position, logId, adoptions }),
       (entry) => {
         try {
           const held = parseCheckpoint(entry);
-          return held.logId === logId && held.position >= position;
+          if (held.logId !== logId) return false;
+          const heldAdoptions = held.adoptions ?? 0;
+          // A later adoption's checkpoint stays, even behind this one: this writer folded the documents before it.
+          return heldAdoptions > adoptions || (heldAdoptions === adoptions && held.position >= position);
         } catch {
           return false; // unreadable: written over
         }
@@ -423,11 +432,15 @@ export class ReadModelBuckets {
   }
 }
 
+function checkpointValue({ position, logId, adoptions }: Checkpoint): string {
+  return JSON.stringify({ position: position.toString(), logId, ...(adoptions ? { adoptions } : {}) });
+}
+
 function parseCheckpoint(entry: Entry): Checkpoint {
   const text = entry.string();
   if (/^\d+$/.test(text)) return { position: BigInt(text) };
-  const { position, logId } = JSON.parse(text) as { position: string; logId: string };
-  return { position: BigInt(position), logId };
+  const { position, logId, adoptions } = JSON.parse(text) as { position: string; logId: string; adoptions?: number };
+  return { position: BigInt(position), logId, ...(adoptions ? { adoptions } : {}) };
 }
 
 /** The position a document in KV reflects; -1 for one without a readable position (damaged, foreign): written over. */
