@@ -463,7 +463,7 @@ export class DinteroClient {
             );
           })
           .finally(() => clearTimeout(timer));
-        return { body: JSON.parse(text) as T, status, header };
+        return { body: parseAnswer<T>(text, sent.method, pathname), status, header };
       }
       clearTimeout(timer);
       const retryAfterMs = parseRetryAfter(header('retry-after') ?? null);
@@ -490,6 +490,17 @@ export class DinteroClient {
   private backoff(attempt: number, retryAfterMs?: number): Promise<void> {
     const delay = retryAfterMs ?? this.retryBaseMs * 2 ** (attempt - 1);
     return new Promise((resolve) => setTimeout(resolve, Math.min(delay, 30_000)));
+  }
+}
+
+/** A successful answer's JSON body; one that is not JSON tells nothing of what was done: the outcome is unknown. */
+function parseAnswer<T>(text: string, method: string, pathname: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new DinteroUnavailableError(`Dintero's answer to ${method} ${pathname} is not JSON`, undefined, {
+      cause: error,
+    });
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import {
   DinteroClient,
   DinteroRejectedError,
@@ -239,5 +240,38 @@ describe('DinteroClient against the simulator over HTTP', () => {
     const second = await dintero.createTerminalSession(session()); // the terminal is free again
     await sim.control('POST', '/terminals/T-1/present', {});
     await expect(dintero.cancelSession(second.id)).rejects.toMatchObject({ code: 'SESSION_CANCEL_NOT_ALLOWED' });
+  });
+});
+
+describe('DinteroClient against a server whose successful answer is not JSON', () => {
+  it('reports the outcome as unknown (unavailable), not a parse error', async () => {
+    const server = createServer((request, response) => {
+      if (request.url?.endsWith('/auth/token')) {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ access_token: 'token', expires_in: 600 }));
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'text/html' });
+      response.end('<html>maintenance</html>');
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${port}`;
+    const dintero = new DinteroClient({
+      accountId: 'T12345678',
+      clientId: 'c',
+      clientSecret: 's',
+      apiUrl: url,
+      checkoutUrl: url,
+      maxAttempts: 1,
+    });
+    try {
+      const error = await dintero.getTransaction('T12345678.abc').catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(DinteroUnavailableError);
+      expect(error).toMatchObject({ message: "Dintero's answer to GET /v1/transactions/T12345678.abc is not JSON" });
+    } finally {
+      await dintero.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
