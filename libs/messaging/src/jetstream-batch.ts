@@ -99,7 +99,6 @@ export class JetStreamBatchPublisher {
         } catch (error) {
           // Refused by the client itself (too large for the server, or the connection closing): this message
           // alone fails; the ones sent before it are stored and answered as usual.
-          this.waiting.delete(token);
           settle({ error: error instanceof Error ? error : new Error(String(error)) });
         }
       });

@@ -387,8 +387,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     // The steps below are not fenced (the rebuilt documents may be behind the live ones, on purpose): each
     // is taken only while the lease still holds by this instance's clock; lost, the new writer adopts it.
     if (!this.leader || !this.lease!.holds()) return this.startFollowing();
-    // Read before the copy: the copy learns the checkpoint's revision again, so the reset stays fenced by it.
-    const adoptions = ((await this.buckets!.checkpoint()).adoptions ?? 0) + 1;
     let documents = 0;
     // Copied bucket to bucket, each published as KV takes it: a long history is never all in memory.
     await this.buckets!.copyFrom(rebuilt, (change) => {
@@ -396,6 +394,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       this.publishChanges([change]);
     });
     if (!this.lease!.holds()) return this.startFollowing();
+    // One more than KV's count when this instance took the lease (`lead`): another adoption since moved the
+    // checkpoint's revision, which fences the reset.
+    const adoptions = this.adoptions + 1;
     await this.buckets!.resetCheckpoint(position, this.logId, adoptions);
     this.adoptions = adoptions;
     this.projector = await this.projectorFromKv();

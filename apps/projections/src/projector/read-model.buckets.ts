@@ -148,15 +148,13 @@ export class ReadModelBuckets {
    * wakes up in the middle of one finds the documents the writer since wrote at other revisions, and stops.
    */
   private async learnRevisions(): Promise<void> {
+    // The documents' revisions known before are forgotten first: a key deleted since is not listed, and the
+    // revision this instance once wrote it at would fence it out of that key for good.
+    for (const known of [...this.revisions.keys()]) if (known !== CHECKPOINT_REVISION) this.revisions.delete(known);
     for (const model of MODELS) {
       const bucket = this.buckets[model];
-      // Forgotten first: a key deleted since is not listed, and the revision this instance once wrote it at would
-      // fence it out of that key for good.
-      for (const known of [...this.revisions.keys()]) if (known.startsWith(`${model}:`)) this.revisions.delete(known);
       for await (const entries of entriesOf(bucket, await keysOf(bucket)))
-        for (const [key, entry] of entries)
-          if (entry) this.revisions.set(`${model}:${key}`, entry.revision);
-          else this.revisions.delete(`${model}:${key}`);
+        for (const [key, entry] of entries) if (entry) this.revisions.set(`${model}:${key}`, entry.revision);
     }
     await this.checkpoint();
   }
