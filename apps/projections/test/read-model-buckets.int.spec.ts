@@ -14,6 +14,13 @@ const terminal = (position: number, status: 'idle' | 'awaiting_card' = 'idle'): 
   doc: { storeId: 'oslo', terminalId: 'T-1', status, position: String(position) },
 });
 
+/** A store's document at a position: what the buckets look at of it. */
+const storeAt = (storeId: string, position: number): Change => ({
+  model: 'store',
+  key: storeId,
+  doc: { storeId, position: String(position) } as Extract<Change, { model: 'store' }>['doc'],
+});
+
 /** The positions published on a subject, in the order they arrive; an empty body counts as a removal. */
 function received(subscription: Subscription): string[] {
   const seen: string[] = [];
@@ -57,18 +64,13 @@ describe('read-model buckets: KV publishes what it takes on the change subjects'
   it('refuses a document older than KV’s however often it is sent again, and takes the next newer one', async () => {
     const writer = await ReadModelBuckets.open(nats, prefix);
     const woken = await ReadModelBuckets.open(nats, prefix);
-    const bergen = (position: number): Change => ({
-      model: 'store',
-      key: 'bergen',
-      doc: { storeId: 'bergen', position: String(position) } as never,
-    });
-    await writer.putFenced([bergen(10)]);
-    expect(await woken.putFenced([bergen(5)])).toEqual({ written: [], newer: [bergen(10)] });
+    await writer.putFenced([storeAt('bergen', 10)]);
+    expect(await woken.putFenced([storeAt('bergen', 5)])).toEqual({ written: [], newer: [storeAt('bergen', 10)] });
     // The same older document again, as a flush that failed after its documents sends them again.
-    expect(await woken.putFenced([bergen(5)])).toEqual({ written: [], newer: [bergen(10)] });
-    expect(await writer.get('store', 'bergen')).toEqual(bergen(10).doc);
-    expect((await woken.putFenced([bergen(12)])).written).toEqual([bergen(12)]);
-    expect(await writer.get('store', 'bergen')).toEqual(bergen(12).doc);
+    expect(await woken.putFenced([storeAt('bergen', 5)])).toEqual({ written: [], newer: [storeAt('bergen', 10)] });
+    expect(await writer.get('store', 'bergen')).toEqual(storeAt('bergen', 10).doc);
+    expect((await woken.putFenced([storeAt('bergen', 12)])).written).toEqual([storeAt('bergen', 12)]);
+    expect(await writer.get('store', 'bergen')).toEqual(storeAt('bergen', 12).doc);
   });
 
   it('publishes nothing of a rebuild’s generation until it is copied into the live one', async () => {
@@ -76,14 +78,9 @@ describe('read-model buckets: KV publishes what it takes on the change subjects'
     await nats.flush();
     const live = await ReadModelBuckets.open(nats, prefix);
     const rebuilt = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
-    const store = (storeId: string, position: number): Change => ({
-      model: 'store',
-      key: storeId,
-      doc: { storeId, position: String(position) } as Extract<Change, { model: 'store' }>['doc'],
-    });
-    await live.put([store('bergen', 3)]);
-    await rebuilt.put([store('oslo', 7)]);
-    await live.put([store('tromso', 8)]);
+    await live.put([storeAt('bergen', 3)]);
+    await rebuilt.put([storeAt('oslo', 7)]);
+    await live.put([storeAt('tromso', 8)]);
     await waitUntil(() => seen.length >= 2, 5_000, 'the two live writes');
     expect(seen).toEqual(['3', '8']);
 
@@ -204,19 +201,14 @@ describe('read-model buckets: an adoption is fenced', () => {
     const earlier = await ReadModelBuckets.open(nats, prefix);
     const live = await ReadModelBuckets.open(nats, prefix);
     const rebuilt = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
-    const bergen = (position: string): Change => ({
-      model: 'store',
-      key: 'bergen',
-      doc: { storeId: 'bergen', position } as never,
-    });
     // Written and deleted before this instance began (as a replaced log's documents are).
-    await earlier.putFenced([bergen('4')]);
+    await earlier.putFenced([storeAt('bergen', 4)]);
     const stores = await new Kvm(nats).open(natsNames(prefix).buckets.stores);
     await stores.delete('bergen');
-    await rebuilt.put([bergen('9'), terminal(9)]);
+    await rebuilt.put([storeAt('bergen', 9), terminal(9)]);
 
     await live.copyFrom(rebuilt, () => undefined);
-    expect(await live.get('store', 'bergen')).toEqual(bergen('9').doc);
+    expect(await live.get('store', 'bergen')).toEqual(storeAt('bergen', 9).doc);
     expect(await live.get('terminal', 'oslo.T-1')).toEqual(terminal(9).doc);
     await rebuilt.destroy();
   });
@@ -225,20 +217,15 @@ describe('read-model buckets: an adoption is fenced', () => {
     const first = await ReadModelBuckets.open(nats, prefix);
     const second = await ReadModelBuckets.open(nats, prefix);
     const rebuilt = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
-    const trondheim = (position: string): Change => ({
-      model: 'store',
-      key: 'trondheim',
-      doc: { storeId: 'trondheim', position } as never,
-    });
-    await first.putFenced([trondheim('5')]);
+    await first.putFenced([storeAt('trondheim', 5)]);
     // The other instance replaced every document (another log's, without this store): it deleted this one.
     await second.replaceAll([terminal(6)]);
     expect(await second.get('store', 'trondheim')).toBeUndefined();
-    await rebuilt.put([trondheim('11'), terminal(11)]);
+    await rebuilt.put([storeAt('trondheim', 11), terminal(11)]);
 
     // Nothing was written after the copy began: it is not fenced out by the revision it wrote before.
     await first.copyFrom(rebuilt, () => undefined);
-    expect(await first.get('store', 'trondheim')).toEqual(trondheim('11').doc);
+    expect(await first.get('store', 'trondheim')).toEqual(storeAt('trondheim', 11).doc);
     await rebuilt.destroy();
   });
 });

@@ -9,6 +9,24 @@ import { bucketContents, foldFromScratch, startProjections } from '../../../test
 import { PROJECTED_STREAMS, ProjectorService } from '../src/projector/projector.service';
 import { rebuildReadModels, REBUILD_SUFFIX } from '../src/rebuild/rebuild';
 
+/** A payment at the terminal, presented, until it has an outcome; the simulator left idle. */
+async function pay(engine: Engine, storeId: string, terminalId: string, amount: number): Promise<void> {
+  const { paymentId } = await engine.start(storeId, terminalId, amount);
+  await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+  await engine.waitForPayment(paymentId as string, (s) => !['requested', 'awaiting_card'].includes(s.status), 'paid');
+  await engine.sim.control('POST', '/idle');
+}
+
+/** Deletes what a rebuild left of its buckets, then the engine. */
+async function closeEngine(engine: Engine): Promise<void> {
+  for (const bucket of Object.values(natsNames(engine.prefix).buckets))
+    await new Kvm(engine.nats)
+      .open(`${bucket}${REBUILD_SUFFIX}`)
+      .then((kv) => kv.destroy())
+      .catch(() => false);
+  await engine.close();
+}
+
 describe('projections: a rebuild from position 0 while the live read models keep serving', () => {
   let engine: Engine;
   let projections: NestFastifyApplication;
@@ -20,25 +38,13 @@ describe('projections: a rebuild from position 0 while the live read models keep
     ({ projections, nats, prefix } = engine as Engine & { projections: NestFastifyApplication });
     await engine.terminals('oslo', 'Q-1', 'Q-2');
   });
-  afterAll(async () => {
-    for (const bucket of Object.values(natsNames(prefix).buckets))
-      await new Kvm(nats)
-        .open(`${bucket}${REBUILD_SUFFIX}`)
-        .then((kv) => kv.destroy())
-        .catch(() => false);
-    await engine.close();
-  });
+  afterAll(() => closeEngine(engine));
 
-  const pay = async (terminalId: string, amount: number) => {
-    const { paymentId } = await engine.start('oslo', terminalId, amount);
-    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-    await engine.waitForPayment(paymentId as string, (s) => !['requested', 'awaiting_card'].includes(s.status), 'paid');
-    await engine.sim.control('POST', '/idle');
-  };
+  const payAt = (terminalId: string, amount: number) => pay(engine, 'oslo', terminalId, amount);
 
   it('repairs a damaged document, keeps up with payments made meanwhile, and ends equal to a fold from 0', async () => {
-    await pay('Q-1', 10_000);
-    await pay('Q-2', 10_005);
+    await payAt('Q-1', 10_000);
+    await payAt('Q-2', 10_005);
     const service = projections.get(ProjectorService);
     await waitUntil(async () => service.checkpoint >= (await engine.log.headPosition()) - 5n, 10_000, 'caught up');
     // A bug once wrote a wrong document: the rebuild is how it gets repaired.
@@ -47,11 +53,11 @@ describe('projections: a rebuild from position 0 while the live read models keep
     await live.put('ghost', JSON.stringify({ storeId: 'ghost' }));
 
     const rebuilding = rebuildReadModels(engine.log, nats, prefix);
-    await pay('Q-1', 10_001); // while the rebuild runs, the live models keep serving
+    await payAt('Q-1', 10_001); // while the rebuild runs, the live models keep serving
     const result = await rebuilding;
     expect(result.events).toBeGreaterThan(0);
 
-    await pay('Q-2', 10_000); // and after it
+    await payAt('Q-2', 10_000); // and after it
     await waitUntil(
       async () => {
         const head = (
@@ -72,7 +78,7 @@ describe('projections: a rebuild from position 0 while the live read models keep
   });
 
   it('writes the payment index only where the live projector has not, and an index lost whole again', async () => {
-    await pay('Q-1', 10_002);
+    await payAt('Q-1', 10_002);
     const service = projections.get(ProjectorService);
     const index = await new Kvm(nats).open(natsNames(prefix).buckets.paymentIndex);
     const payments = async () => {
@@ -121,24 +127,12 @@ describe('projections: a standby that takes over after the leader adopted a rebu
   });
   afterAll(async () => {
     await standby?.close();
-    for (const bucket of Object.values(natsNames(engine.prefix).buckets))
-      await new Kvm(engine.nats)
-        .open(`${bucket}${REBUILD_SUFFIX}`)
-        .then((kv) => kv.destroy())
-        .catch(() => false);
-    await engine.close();
+    await closeEngine(engine);
   });
-
-  const pay = async (amount: number) => {
-    const { paymentId } = await engine.start('bergen', 'S-1', amount);
-    await engine.sim.control('POST', '/terminals/S-1/present', {});
-    await engine.waitForPayment(paymentId as string, (s) => !['requested', 'awaiting_card'].includes(s.status), 'paid');
-    await engine.sim.control('POST', '/idle');
-  };
   const storeInKv = async () => (await bucketContents(engine.prefix, 'stores')).bergen as Record<string, unknown>;
 
   it('folds again from KV before it writes, rather than write back what the rebuild repaired', async () => {
-    await pay(10_000);
+    await pay(engine, 'bergen', 'S-1', 10_000);
     const leader = engine.projections!.get(ProjectorService);
     await waitUntil(async () => leader.checkpoint >= (await engine.log.headPosition()) - 5n, 10_000, 'caught up');
     // A bug once wrote a wrong document, and the standby started after it: it holds it in memory too.
@@ -155,7 +149,7 @@ describe('projections: a standby that takes over after the leader adopted a rebu
     // The leader stops (a rolling restart): the standby takes the lease and writes from then on.
     await engine.projections!.close();
     const next = standby.get(ProjectorService);
-    await pay(10_001);
+    await pay(engine, 'bergen', 'S-1', 10_001);
     const scratch = await foldFromScratch(engine.log);
     const position = scratch.store('bergen')!.position;
     await waitUntil(async () => (await storeInKv()).position === position, 15_000, 'the standby writing the payment');

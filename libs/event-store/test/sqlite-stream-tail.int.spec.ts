@@ -16,6 +16,19 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The store's prepared statement `name` fails once at its `method` with `error`, then works as before. */
+function failOnce(store: SqliteEventStore, name: string, method: 'all' | 'get', error: Error): void {
+  const statement: Record<string, (...args: unknown[]) => unknown> = Reflect.get(
+    Reflect.get(store, 'statements'),
+    name,
+  );
+  const working = statement[method]!;
+  statement[method] = () => {
+    statement[method] = working;
+    throw error;
+  };
+}
+
 const events = (...types: string[]): NewEvent[] =>
   types.map((type) => ({ type, data: { type }, metadata: { correlationId: 'c' } }));
 const shape = (read: readonly RecordedEvent[]) =>
@@ -63,12 +76,7 @@ describe('SQLite: a failed read of new events', () => {
     await elsewhere.append('fail-1', events('B'), { expectedRevision: 0 });
 
     // The window's next read of new events fails once, as a read may (a lock, the disk).
-    const statement: { all: (...args: unknown[]) => unknown } = Reflect.get(Reflect.get(here, 'statements'), 'all');
-    const all = statement.all;
-    statement.all = () => {
-      statement.all = all;
-      throw new Error('SQLITE_IOERR: disk I/O error');
-    };
+    failOnce(here, 'all', 'all', new Error('SQLITE_IOERR: disk I/O error'));
     await expect(here.readStream('fail-1')).rejects.toThrow('SQLITE_IOERR');
 
     expect((await here.readStream('fail-1')).map((event) => event.type)).toEqual(['A', 'B']);
@@ -80,15 +88,9 @@ describe('SQLite: a commit whose notice fails', () => {
     const store = open();
     await store.append('notice-0', events('A'), { expectedRevision: 'no_stream' }); // the writer thread is running
     // Reading `data_version` after the next commit fails once.
-    const statement: { get: (...args: unknown[]) => unknown } = Reflect.get(
-      Reflect.get(store, 'statements'),
-      'dataVersion',
-    );
+    const statement: Record<string, unknown> = Reflect.get(Reflect.get(store, 'statements'), 'dataVersion');
     const get = statement.get;
-    statement.get = () => {
-      statement.get = get;
-      throw new Error('SQLITE_BUSY: database is locked');
-    };
+    failOnce(store, 'dataVersion', 'get', new Error('SQLITE_BUSY: database is locked'));
     const appends = ['notice-1', 'notice-2', 'notice-3'].map((name) =>
       store.append(name, events('A'), { expectedRevision: 'no_stream' }),
     );
