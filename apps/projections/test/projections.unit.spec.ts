@@ -225,4 +225,25 @@ describe('the store-day projection', () => {
       ],
     });
   });
+
+  it('adds the rest of a partly captured payment to the day it was captured, as money and not as a sale', () => {
+    const partly = { ...captured, data: { ...captured.data, amount: 6_000 } } as PaymentEvent;
+    const rest: PaymentEvent = {
+      type: 'FurtherCaptureRecorded',
+      data: { transactionId: 'tx-1', amount: 4_000, capturedAmount: 10_000, source: 'webhook', at: later },
+    };
+    const first = fold(storeDayProjection, emptyStoreDay('oslo', '2026-11-24', 'Europe/Oslo'), [paid(partly)]);
+    expect(first.currencies['NOK']).toMatchObject({ capturedCount: 1, capturedAmount: 6_000 });
+    const day = storeDayProjection.evolve(first, paid(rest));
+    expect(day.currencies['NOK']).toEqual({
+      capturedCount: 1,
+      capturedAmount: 10_000,
+      refundedCount: 0,
+      refundedAmount: 0,
+      net: 10_000,
+    });
+    expect(day.terminals['T-1']).toEqual({ capturedCount: 1, capturedAmount: 10_000, refundedAmount: 0 });
+    const store = fold(storeProjection, emptyStore('oslo'), [paid(partly), paid(rest)]);
+    expect(store.today?.totals['NOK']).toMatchObject({ capturedCount: 1, capturedAmount: 10_000, net: 10_000 });
+  });
 });

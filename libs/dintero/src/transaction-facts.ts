@@ -44,16 +44,32 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
   const reason = failed?.error?.code ?? failed?.error?.message;
   const dinteroAt = statusTime(tx, tx.status);
   const receipt = terminalReceipt(tx);
+  const { capturedAmount, lastCaptureAt } = captures(tx);
   return {
     transactionId: tx.id,
     status: tx.status,
     amount: tx.amount,
     currency: tx.currency,
+    ...(capturedAmount === undefined ? {} : { capturedAmount }),
+    ...(lastCaptureAt === undefined ? {} : { lastCaptureAt }),
     ...(card && Object.keys(card).length > 0 ? { card } : {}),
     ...(receipt ? { receipt } : {}),
     ...(reason ? { reason } : {}),
     ...(dinteroAt ? { dinteroAt } : {}),
   };
+}
+
+/**
+ * The sum of the transaction's successful `CAPTURE` events, or nothing when none carries an amount. A transaction
+ * captured in part (`PARTIALLY_CAPTURED`, and the refunded statuses after one) has captured less than its `amount`.
+ * With more than one capture, the last one's time too: it dates what the later captures added.
+ */
+function captures(tx: DinteroTransaction): { capturedAmount?: number; lastCaptureAt?: string } {
+  const done = (tx.events ?? []).filter((e) => e.event === 'CAPTURE' && e.success && typeof e.amount === 'number');
+  if (done.length === 0) return {};
+  const capturedAmount = done.reduce((sum, e) => sum + (e.amount ?? 0), 0);
+  const lastCaptureAt = done.length > 1 ? instant(done[done.length - 1]?.created_at) : undefined;
+  return lastCaptureAt === undefined ? { capturedAmount } : { capturedAmount, lastCaptureAt };
 }
 
 /**

@@ -70,6 +70,40 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
     });
   });
 
+  it('counts what was captured by the successful CAPTURE events: less than the amount after a partial capture', () => {
+    const capture = (id: string, amount: number, success = true) => ({
+      id,
+      event: 'CAPTURE',
+      transaction_status: 'PARTIALLY_CAPTURED',
+      success,
+      amount,
+      created_at: '2026-11-24T09:59:55Z',
+    });
+    const partly = tx({
+      status: 'PARTIALLY_CAPTURED',
+      events: [
+        tx().events![0]!,
+        tx().events![1]!,
+        capture('c1', 4_000),
+        capture('c2', 2_500, false),
+        capture('c3', 1_000),
+      ],
+    });
+    expect(transactionFact(partly)).toMatchObject({ amount: 10_000, capturedAmount: 5_000 });
+    // More than one capture: the last one's time dates what the later ones added.
+    const later = { ...capture('c4', 5_000), transaction_status: 'CAPTURED', created_at: '2026-11-25T08:00:00Z' };
+    expect(transactionFact(tx({ status: 'CAPTURED', events: [...partly.events!, later] }))).toMatchObject({
+      capturedAmount: 10_000,
+      dinteroAt: '2026-11-24T09:59:55.000Z',
+      lastCaptureAt: '2026-11-25T08:00:00.000Z',
+    });
+    expect(transactionFact(tx({ events: [...tx().events!.slice(0, 2), capture('c1', 10_000)] }))).not.toHaveProperty(
+      'lastCaptureAt',
+    );
+    // Capture events without an amount say nothing of it: the transaction's amount is all there is.
+    expect(transactionFact(tx())).not.toHaveProperty('capturedAmount');
+  });
+
   it('dates a refunded transaction by its capture, not by the refund that came after', () => {
     const refunded = tx({
       status: 'PARTIALLY_REFUNDED',

@@ -19,6 +19,7 @@ const PAYMENT_EVENT_TYPES = [
   'TransactionOutcomeUnknown',
   'PaymentAuthorized',
   'PaymentCaptured',
+  'FurtherCaptureRecorded',
   'PaymentDeclined',
   'PaymentFailed',
   'PaymentCancelled',

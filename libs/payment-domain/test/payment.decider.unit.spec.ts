@@ -250,6 +250,62 @@ describe('no silent money (invariant 4)', () => {
   });
 });
 
+describe('what was captured, not what was authorised (invariant 8)', () => {
+  const partly = record('PARTIALLY_CAPTURED', 'callback', { capturedAmount: 30_000 });
+  const refund = (amount: number): PaymentCommand => ({
+    type: 'RequestRefund',
+    data: { refundId: 'r1', amount, terminalId: 'T-1', claimId: 'claim-r1', by: 'till-3', at: at(40) },
+  });
+
+  it('books a partial capture at the part captured, and refunds no more than it', () => {
+    const events = run(awaitingCard, [partly]);
+    expect(events).toEqual([
+      {
+        type: 'PaymentCaptured',
+        data: { transactionId: 'T12345678.tx1', amount: 30_000, currency: 'NOK', source: 'callback', at: at(20) },
+      },
+    ]);
+    spec
+      .given([...awaitingCard, ...events])
+      .when(refund(30_001))
+      .thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 30_000 });
+  });
+
+  it('books the rest captured later once, dated by its own capture, and refunds up to the whole', () => {
+    const first = run(awaitingCard, [partly]);
+    const rest = record('CAPTURED', 'webhook', {
+      capturedAmount: 39_900,
+      dinteroAt: '2026-11-23T10:00:20.000Z',
+      lastCaptureAt: '2026-11-24T08:00:00.000Z',
+    });
+    const later = run([...awaitingCard, ...first], [rest, rest, partly]);
+    expect(later).toEqual([
+      {
+        type: 'FurtherCaptureRecorded',
+        data: {
+          transactionId: 'T12345678.tx1',
+          amount: 9_900,
+          capturedAmount: 39_900,
+          source: 'webhook',
+          at: at(20),
+          dinteroAt: '2026-11-24T08:00:00.000Z',
+        },
+      },
+    ]);
+    const state = fold(paymentDecider, [...awaitingCard, ...first, ...later]);
+    expect(state).toMatchObject({ status: 'captured', capturedAmount: 39_900 });
+    expect(run([...awaitingCard, ...first, ...later], [refund(39_900)]).map((e) => e.type)).toEqual([
+      'RefundRequested',
+    ]);
+  });
+
+  it('books a late capture at what was captured', () => {
+    const expired: PaymentEvent = { type: 'PaymentExpired', data: { source: 'reconciler', at: at(301) } };
+    const [late] = run([...awaitingCard, expired], [partly]);
+    expect(late).toMatchObject({ type: 'LateCaptureRecorded', data: { amount: 30_000 } });
+  });
+});
+
 describe('cancellation', () => {
   const cancel: PaymentCommand = { type: 'RequestCancellation', data: { by: 'till-3', at: at(5) } };
 

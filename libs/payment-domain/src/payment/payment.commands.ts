@@ -11,8 +11,16 @@ type Command<Type extends string, Data> = { readonly type: Type; readonly data: 
 export interface DinteroTransactionFact {
   readonly transactionId: string;
   readonly status: DinteroTransactionStatus;
+  /** The transaction's amount: what was authorised. */
   readonly amount: number;
   readonly currency: string;
+  /**
+   * What Dintero captured of it, the sum of its successful `CAPTURE` events; absent when it has none with an
+   * amount (the transaction's `amount` is then all that is known). Less than `amount` after a partial capture.
+   */
+  readonly capturedAmount?: number;
+  /** When its last successful `CAPTURE` was, when it had more than one. */
+  readonly lastCaptureAt?: string;
   readonly card?: CardSummary;
   readonly receipt?: TerminalReceipt;
   readonly reason?: string;

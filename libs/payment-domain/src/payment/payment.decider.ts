@@ -131,6 +131,8 @@ function recordDinteroTransaction(
   const when = { source, at, ...(transaction.dinteroAt ? { dinteroAt: transaction.dinteroAt } : {}) };
   const reaction = REACTION_TO_STATUS[transaction.status];
   if (reaction === 'captured') {
+    // What was captured, not what was authorised: a partial capture books only the part taken.
+    const amount = transaction.capturedAmount ?? transaction.amount;
     if (isOpen(payment)) {
       const card = transaction.card ? { card: transaction.card } : {};
       return [
@@ -138,7 +140,7 @@ function recordDinteroTransaction(
           type: 'PaymentCaptured',
           data: {
             transactionId,
-            amount: transaction.amount,
+            amount,
             currency: transaction.currency,
             ...card,
             ...receiptOf(transaction),
@@ -149,17 +151,30 @@ function recordDinteroTransaction(
     }
     // No silent money (invariant 4): a capture on a payment that had ended, or of another transaction
     // than the one recorded, is kept and flagged for reversal, once per transaction.
-    if (
-      (payment.status === 'captured' && payment.transactionId === transactionId) ||
-      payment.lateCaptures.includes(transactionId)
-    )
-      return [];
+    if (payment.status === 'captured' && payment.transactionId === transactionId) {
+      // The rest of a partly captured transaction, captured later: booked as the further capture it is.
+      return transaction.capturedAmount !== undefined && transaction.capturedAmount > payment.capturedAmount
+        ? [
+            {
+              type: 'FurtherCaptureRecorded',
+              data: {
+                transactionId,
+                amount: transaction.capturedAmount - payment.capturedAmount,
+                capturedAmount: transaction.capturedAmount,
+                ...when,
+                ...(transaction.lastCaptureAt ? { dinteroAt: transaction.lastCaptureAt } : {}),
+              },
+            },
+          ]
+        : [];
+    }
+    if (payment.lateCaptures.includes(transactionId)) return [];
     return [
       {
         type: 'LateCaptureRecorded',
         data: {
           transactionId,
-          amount: transaction.amount,
+          amount,
           currency: transaction.currency,
           endedAs: payment.status,
           flaggedForReversal: true,

@@ -118,6 +118,15 @@ export type PaymentEvent =
         readonly receipt?: TerminalReceipt;
       }
     >
+  /**
+   * More of the payment's own transaction was captured after its first capture (it had been captured in part):
+   * `amount` is what this capture added, `capturedAmount` the transaction's whole captured amount now. In the
+   * payment's currency.
+   */
+  | Event<
+      'FurtherCaptureRecorded',
+      Fact & { readonly transactionId: string; readonly amount: number; readonly capturedAmount: number }
+    >
   | Event<
       'PaymentDeclined',
       Fact & { readonly transactionId?: string; readonly reason: string; readonly receipt?: TerminalReceipt }

@@ -274,6 +274,10 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         ...(event.data.receipt ? { receipt: event.data.receipt } : {}),
       };
     }
+    case 'FurtherCaptureRecorded':
+      return state.status === 'captured' && state.transactionId === event.data.transactionId
+        ? { ...state, capturedAmount: event.data.capturedAmount }
+        : state;
     case 'PaymentDeclined':
     case 'PaymentFailed':
       return end(state, event.type === 'PaymentDeclined' ? 'declined' : 'failed', event.data.at, {

@@ -25,6 +25,7 @@ export function emptyStoreDay(storeId: string, date: string, timeZone: string): 
 export const storeDayProjection: Projection<StoreDayDoc> = {
   handles: new Set([
     'PaymentCaptured',
+    'FurtherCaptureRecorded',
     'RefundSucceeded',
     'PaymentDeclined',
     'PaymentFailed',
@@ -50,6 +51,13 @@ function onPayment(day: StoreDayDoc, fact: PaymentFact): StoreDayDoc {
         terminals: addTerminal(day.terminals, payment.terminalId, { capturedCount: 1, capturedAmount: amount }),
       };
     }
+    // The rest of a partly captured payment: money taken on the day of this capture, not a further sale.
+    case 'FurtherCaptureRecorded':
+      return {
+        ...day,
+        currencies: addTotals(day.currencies, payment.currency, { capturedAmount: event.data.amount }),
+        terminals: addTerminal(day.terminals, payment.terminalId, { capturedAmount: event.data.amount }),
+      };
     case 'RefundSucceeded':
       return {
         ...day,

@@ -21,6 +21,7 @@ export const storeProjection: Projection<StoreDoc> = {
     'TransactionStarted',
     'PaymentOnHold',
     'PaymentAuthorized',
+    'FurtherCaptureRecorded',
     'RefundSucceeded',
     ...PAYMENT_ENDING_EVENTS,
   ]),
@@ -59,6 +60,8 @@ function onPayment(doc: StoreDoc, fact: PaymentFact): StoreDoc {
     case 'PaymentOnHold':
     case 'PaymentAuthorized':
       return leavesReview(doc, paymentId);
+    case 'FurtherCaptureRecorded':
+      return today(doc, fact, { capturedAmount: event.data.amount });
     case 'RefundSucceeded':
       return today(doc, fact, { refundedCount: 1, refundedAmount: fact.refundAmount });
     default: {
