@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { terminalStream } from '@app/payment-domain';
+import { handleCommand } from '@app/event-store';
+import { paymentDecider, paymentStream, terminalStream, type PaymentCommand } from '@app/payment-domain';
 import { waitUntil } from './support/app-process';
 import { startEngine, type Engine } from './support/engine';
+import { simulatorClient } from './support/simulator';
 
 /**
  * Refunds as Dintero's specification has them, against the real apps, the simulator as Dintero and one
@@ -160,6 +162,61 @@ describe('refunds as Dintero answers them', () => {
     expect((await get(`/v1/terminal-payments/${paymentId}`)).body).toMatchObject({
       refundedAmount: 2_500,
       refundableAmount: 7_500,
+    });
+  });
+
+  it('records a refund booked failed for Dintero’s silence that Dintero then makes, once, and counts it', async () => {
+    const { paymentId, refundTerminal } = await capturedPayment(10_000);
+    const refundId = randomUUID();
+    // What the log holds when a send was held up past every deadline: the refund sent (a recovery point), then
+    // failed by the reconciler for want of any trace at Dintero.
+    const at = () => new Date().toISOString();
+    const commands: PaymentCommand[] = [
+      {
+        type: 'RequestRefund',
+        data: { refundId, amount: 2_000, terminalId: refundTerminal, claimId: refundId, by: 'till-1', at: at() },
+      },
+      { type: 'SubmitRefund', data: { refundId, at: at() } },
+      {
+        type: 'RecordRefundOutcome',
+        data: {
+          refundId,
+          outcome: 'failed',
+          reason: 'no trace at Dintero',
+          noTrace: true,
+          source: 'reconciler',
+          at: at(),
+        },
+      },
+    ];
+    for (const command of commands)
+      await handleCommand(engine.log, paymentStream(paymentId), paymentDecider, command, {
+        metadata: { correlationId: `late-refund-${refundId}` },
+      });
+    expect((await get(`/v1/terminal-payments/${paymentId}`)).body).toMatchObject({ refundableAmount: 10_000 });
+    // The held-up send reaches Dintero after all; its callback and webhook reach ingest.
+    const payment = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
+    const transactionId = payment.status === 'captured' ? payment.transactionId : '';
+    await simulatorClient(engine.sim).refund(transactionId, {
+      amount: 2_000,
+      terminalId: refundTerminal,
+      refundReference: refundId,
+    });
+    await engine.waitForPayment(
+      paymentId,
+      (s) => s.status === 'captured' && s.refunds[refundId]?.status === 'succeeded',
+      'the refund booked as made',
+    );
+    const types = (await engine.log.readStream(`payment-${paymentId}`)).map((e) => e.type);
+    expect(types.filter((type) => type === 'LateRefundRecorded')).toHaveLength(1);
+    expect(types).not.toContain('RefundSucceeded');
+    expect((await get(`/v1/terminal-payments/${paymentId}`)).body).toMatchObject({
+      refundedAmount: 2_000,
+      refundableAmount: 8_000,
+    });
+    expect((await get(`/v1/terminal-payments/${paymentId}/refunds/${refundId}`)).body).toMatchObject({
+      status: 'succeeded',
+      final: true,
     });
   });
 

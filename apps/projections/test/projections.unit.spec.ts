@@ -246,4 +246,28 @@ describe('the store-day projection', () => {
     const store = fold(storeProjection, emptyStore('oslo'), [paid(partly), paid(rest)]);
     expect(store.today?.totals['NOK']).toMatchObject({ capturedCount: 1, capturedAmount: 10_000, net: 10_000 });
   });
+
+  it('counts a refund booked failed for silence that Dintero then made, as the refund it is', () => {
+    const late: PaymentEvent = {
+      type: 'LateRefundRecorded',
+      data: { refundId: 'r-1', amount: 4_000, terminalId: 'T-2', source: 'webhook', at: later },
+    };
+    const day = fold(storeDayProjection, emptyStoreDay('oslo', '2026-11-24', 'Europe/Oslo'), [
+      paid(captured),
+      paid({
+        type: 'RefundFailed',
+        data: { refundId: 'r-1', reason: 'no trace', noTrace: true, source: 'reconciler', at },
+      }),
+      paid(late, 4_000),
+    ]);
+    expect(day.currencies['NOK']).toEqual({
+      capturedCount: 1,
+      capturedAmount: 10_000,
+      refundedCount: 1,
+      refundedAmount: 4_000,
+      net: 6_000,
+    });
+    const store = fold(storeProjection, emptyStore('oslo'), [paid(captured), paid(late, 4_000)]);
+    expect(store.today?.totals['NOK']).toMatchObject({ refundedCount: 1, refundedAmount: 4_000, net: 6_000 });
+  });
 });

@@ -184,6 +184,41 @@ describe('read models as a fold over the log', () => {
     });
   });
 
+  it('counts a refund failed for silence and made after all, after the projector let the payment go', () => {
+    const refundAt = '2026-11-24T12:00:00.000Z';
+    const madeAt = '2026-11-24T12:30:00.000Z';
+    const projector = project([
+      ...store(),
+      ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+      event('payment-p-1', 'RefundRequested', { refundId: 'r-1', amount: 4_000, terminalId: 'T-2', at: refundAt }),
+      event('payment-p-1', 'RefundFailed', {
+        refundId: 'r-1',
+        reason: 'no trace at Dintero',
+        noTrace: true,
+        source: 'reconciler',
+        at: refundAt,
+      }),
+      // p-1 is let go here (ended, released, no refund open); the refund made comes after another payment.
+      ...capturedPayment('q-1', '2026-11-24T11:00:00.000Z', 100),
+      event('payment-p-1', 'LateRefundRecorded', {
+        refundId: 'r-1',
+        amount: 4_000,
+        terminalId: 'T-2',
+        source: 'webhook',
+        at: madeAt,
+        dinteroAt: madeAt,
+      }),
+    ]);
+    expect(projector.storeDay('oslo', '2026-11-24')?.currencies['NOK']).toEqual({
+      capturedCount: 2,
+      capturedAmount: 10_100,
+      refundedCount: 1,
+      refundedAmount: 4_000,
+      net: 6_100,
+    });
+    expect(projector.storeDay('oslo', '2026-11-24')?.terminals['T-1']?.refundedAmount).toBe(4_000);
+  });
+
   it('shows a failed refund on the terminal, and counts nothing for it', () => {
     const refundAt = '2026-11-24T12:00:00.000Z';
     const projector = project([

@@ -202,7 +202,10 @@ export function refundOutcome(
   };
 }
 
-/** The outcomes the transaction's events settle or advance, of this payment's refunds still open. */
+/**
+ * The outcomes the transaction's events settle or advance, of this payment's refunds still open or failed for
+ * Dintero's silence.
+ */
 export function refundOutcomes(
   tx: DinteroTransaction,
   state: PaymentState,
@@ -210,8 +213,9 @@ export function refundOutcomes(
   at: string,
 ): RecordRefundOutcome[] {
   if (state.status !== 'captured') return [];
+  // With the open ones, those failed only for Dintero's silence: Dintero may show them made after all.
   return Object.values(state.refunds)
-    .filter((refund) => !refundSettled(refund))
+    .filter((refund) => !refundSettled(refund) || refund.noTrace)
     .flatMap((refund) => {
       const outcome = refundOutcome(tx, refund, source, at);
       // An accepted refund is advanced by its result; its initiation read again adds only a request id it lacked.

@@ -243,6 +243,36 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
     expect(refundOutcomes(finished, captured({ 'r-9': 'pending' }), 'webhook', 'now')).toEqual([]);
   });
 
+  it('asks again about a refund failed only for Dintero’s silence, never about one Dintero refused', () => {
+    const made = tx({
+      status: 'PARTIALLY_REFUNDED',
+      events: [
+        ...tx().events!,
+        {
+          id: 'e4',
+          event: 'REFUND',
+          success: true,
+          amount: 100,
+          event_reference: 'r-1',
+          created_at: '2026-11-24T11:00:00Z',
+        },
+      ],
+    });
+    const failed = (noTrace: boolean): PaymentState => {
+      const state = captured({ 'r-1': 'pending' }) as Extract<PaymentState, { status: 'captured' }>;
+      const refund = {
+        ...state.refunds['r-1']!,
+        status: 'failed' as const,
+        ...(noTrace ? { noTrace: true as const } : {}),
+      };
+      return { ...state, refunds: { 'r-1': refund } };
+    };
+    expect(refundOutcomes(made, failed(true), 'webhook', 'now').map((c) => c.data)).toEqual([
+      { refundId: 'r-1', outcome: 'succeeded', source: 'webhook', at: 'now', dinteroAt: '2026-11-24T11:00:00.000Z' },
+    ]);
+    expect(refundOutcomes(made, failed(false), 'webhook', 'now')).toEqual([]);
+  });
+
   it('takes a failed INITIATE_REFUND as no acceptance, and adds a request id an acceptance lacked', () => {
     const initiation = (success: boolean) =>
       tx({

@@ -31,6 +31,7 @@ const PAYMENT_EVENT_TYPES = [
   'RefundSubmitted',
   'RefundSucceeded',
   'RefundFailed',
+  'LateRefundRecorded',
   'RefundOutcomeUnknown',
   'RefundAccepted',
 ] as const satisfies readonly PaymentEvent['type'][];

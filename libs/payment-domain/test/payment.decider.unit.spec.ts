@@ -552,6 +552,61 @@ describe('refunds (invariant 8: never more than captured)', () => {
     ).toEqual(['RefundSucceeded']);
   });
 
+  describe('a refund failed for Dintero’s silence (no silent money, invariant 4)', () => {
+    const submitted: PaymentEvent = { type: 'RefundSubmitted', data: { refundId: 'r1', at: at(41) } };
+    const silence: PaymentCommand = {
+      type: 'RecordRefundOutcome',
+      data: {
+        refundId: 'r1',
+        outcome: 'failed',
+        reason: 'no trace at Dintero',
+        noTrace: true,
+        source: 'reconciler',
+        at: at(99),
+      },
+    };
+
+    it('is recorded as made, once, when Dintero shows it made after all, and stops what is left to refund', () => {
+      const given = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
+      const events = run(given, [
+        silence,
+        outcome('r1', 'succeeded'),
+        outcome('r1', 'succeeded'),
+        outcome('r1', 'failed'),
+      ]);
+      expect(events).toEqual([
+        {
+          type: 'RefundFailed',
+          data: { refundId: 'r1', reason: 'no trace at Dintero', noTrace: true, source: 'reconciler', at: at(99) },
+        },
+        {
+          type: 'LateRefundRecorded',
+          data: { refundId: 'r1', amount: 30_000, terminalId: 'T-2', source: 'webhook', at: at(50) },
+        },
+      ]);
+      const state = fold(paymentDecider, [...given, ...events]);
+      expect(state.status === 'captured' && state.refunds['r1']).toEqual(
+        expect.objectContaining({ status: 'succeeded', finishedAt: at(50) }),
+      );
+      expect(state.status === 'captured' && state.refunds['r1']).not.toHaveProperty('reason');
+      spec
+        .given([...given, ...events])
+        .when(refund('r2', 10_000))
+        .thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 9_900 });
+    });
+
+    it('is final when the refund was never sent, and when Dintero itself refused it', () => {
+      const unsent = run([...awaitingCard, captured, requestedRefund('r1', 30_000)], [silence]);
+      expect(unsent).toEqual([expect.not.objectContaining({ data: expect.objectContaining({ noTrace: true }) })]);
+      expect(
+        run([...awaitingCard, captured, requestedRefund('r1', 30_000), ...unsent], [outcome('r1', 'succeeded')]),
+      ).toEqual([]);
+      const refused = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
+      const failed = run(refused, [outcome('r1', 'failed')]);
+      expect(run([...refused, ...failed], [outcome('r1', 'succeeded')])).toEqual([]);
+    });
+  });
+
   it('records a refund Dintero accepted (202) once, keeps its amount committed, and settles it by its result', () => {
     const given = [...awaitingCard, captured, requestedRefund('r1', 39_900)];
     const accepted: PaymentCommand = {

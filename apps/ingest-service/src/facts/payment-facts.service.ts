@@ -20,6 +20,12 @@ import {
 import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY, paymentMetrics, releaseClaim, type PaymentMetrics } from '@app/platform';
 
+/**
+ * Facts of money that moved against what the books said (a capture after the payment ended, a refund made after
+ * it was booked failed): each is logged as a warning, for a person to act on.
+ */
+const MONEY_FOR_A_PERSON: ReadonlySet<string> = new Set(['LateCaptureRecorded', 'LateRefundRecorded']);
+
 export type IngestSource = Exclude<FactSource, 'command-service'>;
 
 export interface FactContext {
@@ -101,11 +107,18 @@ export class PaymentFacts {
     return this.record(paymentId, context, () => [{ type: 'ExpireSession', data: { source: context.source, at } }]);
   }
 
-  /** A refund Dintero has no trace of after its claim lapsed: it did not happen. */
-  failRefund(paymentId: string, refundId: string, reason: string, context: FactContext) {
+  /**
+   * A refund Dintero has no trace of after its claim lapsed: taken as not made. Should Dintero show it made later
+   * (a send delayed past every deadline), the domain records that too.
+   */
+  failRefundForSilence(paymentId: string, refundId: string, context: FactContext) {
     const at = new Date().toISOString();
+    const reason = 'no trace at Dintero';
     return this.record(paymentId, context, () => [
-      { type: 'RecordRefundOutcome', data: { refundId, outcome: 'failed', reason, source: context.source, at } },
+      {
+        type: 'RecordRefundOutcome',
+        data: { refundId, outcome: 'failed', reason, noTrace: true, source: context.source, at },
+      },
     ]);
   }
 
@@ -151,6 +164,9 @@ export class PaymentFacts {
       state = handled.state;
     }
     if (recorded.length > 0) this.logger.log({ ...metadata, recorded, status: state.status }, 'Dintero fact recorded');
+    const toLookAt = recorded.filter((type) => MONEY_FOR_A_PERSON.has(type));
+    if (toLookAt.length > 0)
+      this.logger.warn({ ...metadata, recorded: toLookAt }, 'money moved after the payment or refund was booked ended');
     this.metrics.deliveries.inc({ source: context.source, result: recorded.length > 0 ? 'recorded' : 'duplicate' });
     for (const type of recorded) this.metrics.facts.inc({ source: context.source, type });
     // Also for a duplicate: the delivery that recorded the end may have stopped before releasing.

@@ -332,7 +332,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const now = Date.now();
     for (const refund of Object.values(after.refunds)) {
       if (!refundSettled(refund) && now >= this.silenceIsNoAt(state.paymentId, refund))
-        await this.facts.failRefund(state.paymentId, refund.refundId, 'no trace at Dintero', CONTEXT);
+        await this.facts.failRefundForSilence(state.paymentId, refund.refundId, CONTEXT);
     }
     ({ state: after } = await readState(this.store, paymentStream(state.paymentId), paymentDecider));
     return after;

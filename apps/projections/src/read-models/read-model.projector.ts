@@ -162,9 +162,13 @@ export class ReadModelProjector {
       if (
         event.type === 'PaymentCaptured' ||
         event.type === 'LateCaptureRecorded' ||
-        event.type === 'RefundSucceeded'
+        event.type === 'RefundSucceeded' ||
+        event.type === 'LateRefundRecorded'
       ) {
-        const refundTerminalId = payment.refunds.get(stringField(event.data, 'refundId') ?? '')?.terminalId;
+        const refundTerminalId =
+          event.type === 'LateRefundRecorded'
+            ? event.data.terminalId
+            : payment.refunds.get(stringField(event.data, 'refundId') ?? '')?.terminalId;
         for (const terminalId of [payment.terminalId, refundTerminalId]) {
           if (terminalId === undefined) continue;
           const storeId = this.storeOfCounted(payment, terminalId);
@@ -302,7 +306,7 @@ export class ReadModelProjector {
     let counted: { terminalId: string; kind: 'purchase' | 'reversal'; amount: number } | undefined;
     if (event.type === 'PaymentCaptured' || event.type === 'LateCaptureRecorded')
       counted = { terminalId: payment.terminalId, kind: 'purchase', amount: event.data.amount };
-    else if (event.type === 'RefundSucceeded')
+    else if (event.type === 'RefundSucceeded' || event.type === 'LateRefundRecorded')
       counted = { terminalId: refundTerminalId ?? payment.terminalId, kind: 'reversal', amount: fact.refundAmount };
     if (!counted || at === '') return;
     const { terminalId, kind, amount } = counted;
@@ -415,6 +419,11 @@ export class ReadModelProjector {
         if (!readBack) this.forgetIfDone(paymentId, payment);
         break;
       }
+      // A refund failed for silence, made after all: the event carries what the memory forgot on its failure.
+      case 'LateRefundRecorded':
+        refundAmount = event.data.amount;
+        refundTerminalId = event.data.terminalId;
+        break;
       default:
         if (endsPayment(event.type)) {
           payment.ended = true;

@@ -76,6 +76,11 @@ export type PaymentCommand =
         readonly reason?: string;
         /** With `accepted`: Dintero's `event-request-id`, the `correlation_request_id` of the result. */
         readonly requestId?: string;
+        /**
+         * With `failed`: not Dintero's word but its silence, the refund having no trace there once its wait was
+         * over. A refund sent may still show up after that; it is then recorded as `LateRefundRecorded`.
+         */
+        readonly noTrace?: true;
         readonly source: FactSource;
         readonly at: string;
         /** When Dintero says the refund happened or was refused (its `REFUND` event's `created_at`). */

@@ -299,22 +299,30 @@ function requestRefund(data: Of<'RequestRefund'>, state: PaymentState): PaymentE
 }
 
 function recordRefundOutcome(
-  { refundId, outcome, reason, requestId, source, at, dinteroAt }: Of<'RecordRefundOutcome'>,
+  { refundId, outcome, reason, requestId, noTrace, source, at, dinteroAt }: Of<'RecordRefundOutcome'>,
   state: PaymentState,
 ): PaymentEvent[] {
   const payment = existingPayment(state);
   const refund = payment.status === 'captured' ? payment.refunds[refundId] : undefined;
   if (!refund)
     throw new DomainError('UNKNOWN_REFUND', `Payment ${payment.paymentId} has no refund ${refundId}`, { refundId });
+  const when = { source, at, ...(dinteroAt ? { dinteroAt } : {}) };
+  // No silent money (invariant 4): a refund failed for silence that Dintero shows made is recorded, once.
+  if (refund.status === 'failed' && refund.noTrace && outcome === 'succeeded') {
+    const { amount, terminalId } = refund;
+    return [{ type: 'LateRefundRecorded', data: { refundId, amount, terminalId, ...when } }];
+  }
   // A refund's outcome, once known, never changes (invariant 2); "unknown" is recorded once and
   // settled later by the reconciler.
   if (refund.status === 'succeeded' || refund.status === 'failed') return [];
-  const when = { source, at, ...(dinteroAt ? { dinteroAt } : {}) };
   switch (outcome) {
     case 'succeeded':
       return [{ type: 'RefundSucceeded', data: { refundId, ...when } }];
-    case 'failed':
-      return [{ type: 'RefundFailed', data: { refundId, reason: reason ?? 'failed', ...when } }];
+    case 'failed': {
+      // Silence says no only of a refund never sent; of one sent, it is a guess that Dintero may yet overturn.
+      const guessed = noTrace && refund.submittedAt !== undefined ? { noTrace } : {};
+      return [{ type: 'RefundFailed', data: { refundId, reason: reason ?? 'failed', ...guessed, ...when } }];
+    }
     case 'unknown':
       // Dintero having accepted it says more than a later call going unanswered.
       return refund.status === 'unknown' || refund.status === 'accepted'

@@ -167,7 +167,27 @@ export type PaymentEvent =
   /** A recovery point: the refund is being sent to Dintero now (see `SessionCreationStarted`). */
   | Event<'RefundSubmitted', { readonly refundId: string; readonly at: string }>
   | Event<'RefundSucceeded', Fact & { readonly refundId: string }>
-  | Event<'RefundFailed', Fact & { readonly refundId: string; readonly reason: string }>
+  | Event<
+      'RefundFailed',
+      Fact & {
+        readonly refundId: string;
+        readonly reason: string;
+        /**
+         * Taken as failed from Dintero's silence about a refund that had been sent: should Dintero show it made
+         * after all, `LateRefundRecorded` follows.
+         */
+        readonly noTrace?: true;
+      }
+    >
+  /**
+   * A refund booked failed for want of any trace at Dintero (`RefundFailed` with `noTrace`) that Dintero shows
+   * made after all: the money went back to the cardholder. It counts as a refund from now on; a person should
+   * see whether the POS refunded the sale again meanwhile.
+   */
+  | Event<
+      'LateRefundRecorded',
+      Fact & { readonly refundId: string; readonly amount: number; readonly terminalId: string }
+    >
   | Event<'RefundOutcomeUnknown', { readonly refundId: string; readonly reason: string; readonly at: string }>
   /** Dintero took the refund to do at the terminal (202); its `REFUND` event will say how it went. */
   | Event<'RefundAccepted', Fact & { readonly refundId: string; readonly requestId?: string }>;

@@ -34,6 +34,8 @@ export interface Refund {
   readonly dinteroAt?: string;
   /** Why it failed, or why its outcome is not known. */
   readonly reason?: string;
+  /** Failed from Dintero's silence after it was sent: Dintero may still show it made. */
+  readonly noTrace?: true;
 }
 
 interface PaymentCore extends Omit<PaymentRequestedData, 'items' | 'metadata'> {
@@ -317,7 +319,16 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         status: 'failed',
         reason: event.data.reason,
         ...finished(event.data),
+        ...(event.data.noTrace ? { noTrace: event.data.noTrace } : {}),
       });
+    case 'LateRefundRecorded': {
+      const refund = state.status === 'captured' ? state.refunds[event.data.refundId] : undefined;
+      if (state.status !== 'captured' || !refund) return state;
+      // Its failure's reason and mark go: it succeeded.
+      const { reason: _reason, noTrace: _noTrace, ...rest } = refund;
+      const succeeded: Refund = { ...rest, status: 'succeeded', ...finished(event.data) };
+      return { ...state, refunds: { ...state.refunds, [refund.refundId]: succeeded } };
+    }
     case 'RefundOutcomeUnknown':
       return updateRefund(state, event.data.refundId, { status: 'unknown', reason: event.data.reason });
     case 'RefundSubmitted': {

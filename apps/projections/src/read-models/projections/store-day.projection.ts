@@ -27,6 +27,7 @@ export const storeDayProjection: Projection<StoreDayDoc> = {
     'PaymentCaptured',
     'FurtherCaptureRecorded',
     'RefundSucceeded',
+    'LateRefundRecorded',
     'PaymentDeclined',
     'PaymentFailed',
     'PaymentCancelled',
@@ -59,6 +60,7 @@ function onPayment(day: StoreDayDoc, fact: PaymentFact): StoreDayDoc {
         terminals: addTerminal(day.terminals, payment.terminalId, { capturedAmount: event.data.amount }),
       };
     case 'RefundSucceeded':
+    case 'LateRefundRecorded':
       return {
         ...day,
         currencies: addTotals(day.currencies, payment.currency, {

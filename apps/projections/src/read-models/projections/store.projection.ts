@@ -23,6 +23,7 @@ export const storeProjection: Projection<StoreDoc> = {
     'PaymentAuthorized',
     'FurtherCaptureRecorded',
     'RefundSucceeded',
+    'LateRefundRecorded',
     ...PAYMENT_ENDING_EVENTS,
   ]),
   evolve(doc, fact) {
@@ -63,6 +64,7 @@ function onPayment(doc: StoreDoc, fact: PaymentFact): StoreDoc {
     case 'FurtherCaptureRecorded':
       return today(doc, fact, { capturedAmount: event.data.amount });
     case 'RefundSucceeded':
+    case 'LateRefundRecorded':
       return today(doc, fact, { refundedCount: 1, refundedAmount: fact.refundAmount });
     default: {
       if (!endsPayment(event.type)) return doc;

@@ -19,6 +19,7 @@ export const terminalProjection: Projection<TerminalDoc> = {
     'SessionCreated',
     'CancellationRequested',
     'RefundSucceeded',
+    'LateRefundRecorded',
     'RefundFailed',
     ...PAYMENT_ENDING_EVENTS,
   ]),
@@ -93,6 +94,7 @@ function onPayment(doc: TerminalDoc, fact: PaymentFact): TerminalDoc {
     case 'RefundFailed':
       return { ...heard, lastRefund: refund(fact, event.data.refundId, 'refund_failed') };
     case 'RefundSucceeded':
+    case 'LateRefundRecorded':
       return {
         ...heard,
         lastRefund: refund(fact, event.data.refundId, 'refunded'),
