@@ -229,3 +229,59 @@ describe('read-model buckets: an adoption is fenced', () => {
     await rebuilt.destroy();
   });
 });
+
+describe('read-model buckets: a takeover fences every writer from before it', () => {
+  const prefix = uniquePrefix();
+  afterAll(() => removeNatsState(prefix));
+
+  it('stops an adoption that read the documents after the takeover, before it writes over any', async () => {
+    const paused = await ReadModelBuckets.open(nats, prefix);
+    const next = await ReadModelBuckets.open(nats, prefix);
+    const rebuilt = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
+    await paused.claim('paused#1');
+    await paused.putFenced([storeAt('oslo', 5)]);
+    await paused.saveCheckpoint(5n, 'log-c');
+    await rebuilt.put([storeAt('oslo', 3)]);
+    // The paused instance passed its clock check; meanwhile the next one took over and wrote on.
+    await next.claim('next#1');
+    await next.putFenced([storeAt('oslo', 9)]);
+
+    await expect(paused.copyFrom(rebuilt, () => undefined)).rejects.toBeInstanceOf(FenceLostError);
+    expect(await next.get('store', 'oslo')).toEqual(storeAt('oslo', 9).doc);
+    expect(await next.checkpoint()).toMatchObject({ position: 5n, writer: 'next#1' });
+    await rebuilt.destroy();
+  });
+
+  it('stops a writer from before an adoption from writing its later documents over the adopted ones', async () => {
+    const paused = await ReadModelBuckets.open(nats, prefix);
+    const next = await ReadModelBuckets.open(nats, prefix);
+    const rebuilt = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
+    await paused.claim('paused#2');
+    await paused.putFenced([storeAt('bergen', 10)]);
+    await paused.saveCheckpoint(10n, 'log-c');
+    // The next instance takes over and adopts a rebuild whose documents are behind the live ones.
+    await next.claim('next#2');
+    await rebuilt.put([storeAt('bergen', 4)]);
+    await next.copyFrom(rebuilt, () => undefined);
+    await next.resetCheckpoint(4n, 'log-c', 1);
+
+    // Positions before and after an adoption are not comparable: the later one from before must not win.
+    await expect(paused.putFenced([storeAt('bergen', 12)])).rejects.toBeInstanceOf(FenceLostError);
+    await expect(paused.saveCheckpoint(12n, 'log-c')).rejects.toBeInstanceOf(FenceLostError);
+    expect(await next.get('store', 'bergen')).toEqual(storeAt('bergen', 4).doc);
+    expect(await next.checkpoint()).toEqual({ position: 4n, logId: 'log-c', adoptions: 1, writer: 'next#2' });
+    // The writer itself goes on: its documents and checkpoint move forward as before.
+    expect((await next.putFenced([storeAt('bergen', 6)])).written).toHaveLength(1);
+    expect(await next.saveCheckpoint(6n, 'log-c', 1)).toBe(true);
+    await rebuilt.destroy();
+  });
+
+  it('lets only the last takeover claim: one that read the checkpoint before another’s claim is refused', async () => {
+    const first = await ReadModelBuckets.open(nats, prefix);
+    const second = await ReadModelBuckets.open(nats, prefix);
+    await first.claim('first#1');
+    await second.claim('second#1');
+    await expect(first.saveCheckpoint(99n, 'log-c', 1)).rejects.toBeInstanceOf(FenceLostError);
+    expect(await second.checkpoint()).toMatchObject({ writer: 'second#1' });
+  });
+});

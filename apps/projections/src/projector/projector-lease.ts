@@ -14,8 +14,10 @@ const KEY = 'leader';
  *
  * A lease alone does not make one writer: a holder paused for longer than the lease (a long GC, SIGSTOP, a
  * VM migration) wakes up still believing it holds it. So the writes are fenced as well: every document and
- * the checkpoint are written at the KV revision they were read at, and never over a newer position
- * (`ReadModelBuckets`). The lease keeps the work to one instance; the fencing keeps the data right.
+ * the checkpoint are written at the KV revision they were read at, and never over a newer position, and each
+ * takeover claims the checkpoint before its first write, which stops a writer from before wherever positions
+ * cannot tell (`ReadModelBuckets.claim`). The lease keeps the work to one instance; the fencing keeps the data
+ * right.
  */
 export class ProjectorLease {
   readonly holder = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;

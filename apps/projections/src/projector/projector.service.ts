@@ -34,8 +34,8 @@ export { PROJECTED_STREAMS };
  * Any number of instances may run. Each folds the log in memory (and so answers queries and serves the
  * dashboard), but only the holder of the projector lease writes (`ProjectorLease`). When it dies, another
  * takes the lease within about a lease and writes what it folded past the checkpoint in KV. Every write is
- * fenced (`ReadModelBuckets.putFenced`, `saveCheckpoint`), so a holder that was paused and wakes up after
- * losing the lease cannot put a document or the checkpoint back.
+ * fenced (`ReadModelBuckets.claim`, `putFenced`, `saveCheckpoint`), so a holder that was paused and wakes up
+ * after losing the lease cannot put a document or the checkpoint back.
  */
 @Injectable()
 export class ProjectorService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -43,6 +43,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private projector = new ReadModelProjector();
   private buckets: ReadModelBuckets | undefined;
   private lease: ProjectorLease | undefined;
+  /** How many times this instance took over the writing: with its lease holder, each takeover's name. */
+  private takeovers = 0;
   /** Whether this instance writes the read models (it holds the lease and has taken over). */
   private leader = false;
   private contending = false;
@@ -223,7 +225,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       .then(async () => {
         if (this.stopped || !this.lease!.holds()) return;
         const buckets = this.buckets!;
-        const saved = await buckets.checkpoint();
+        // Claimed before any write: a writer from before that wakes up finds the claim and stops (`claim`).
+        const saved = await buckets.claim(`${this.lease!.holder}#${++this.takeovers}`);
         const sameLog = saved.logId === undefined ? !this.replacedAtBoot : saved.logId === this.logId;
         // Another instance adopted a rebuild since this one loaded its documents: what this one folded on from
         // them is not what KV holds. Fold again from KV before writing.
@@ -476,6 +479,13 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         this.projector.retirePastDays(position);
         this.droppedUpTo = position;
       } catch (error) {
+        if (error instanceof FenceLostError) {
+          // Another instance took over while this one was paused: it writes from its own fold; this one stands by.
+          this.logger.warn({ err: error }, 'another instance writes the read models now');
+          this.standBy();
+          this.checkpoint = position;
+          return;
+        }
         for (const [key, change] of changes) if (!this.pending.has(key)) this.pending.set(key, change);
         this.pendingEvents = [...events, ...this.pendingEvents];
         this.failedFlushes += 1;

@@ -26,6 +26,11 @@ export interface Checkpoint {
    * one of a later adoption, whatever the positions.
    */
   readonly adoptions?: number;
+  /**
+   * The takeover that wrote it last (`claim`): every writer claims the checkpoint before its first document, so
+   * that one from before finds another's claim there and stops (absent on checkpoints from before claims).
+   */
+  readonly writer?: string;
 }
 
 /** KV writes in flight at once: pipelined, but a large batch is not all in memory at once. */
@@ -64,6 +69,8 @@ export class ReadModelBuckets {
    * instance last read or wrote it.
    */
   private readonly revisions = new Map<string, number>();
+  /** This instance's takeover (`claim`), while it writes the live documents; undefined before. */
+  private writer: string | undefined;
 
   private constructor(
     private readonly nats: NatsConnection,
@@ -156,7 +163,8 @@ export class ReadModelBuckets {
       for await (const entries of entriesOf(bucket, await keysOf(bucket)))
         for (const [key, entry] of entries) if (entry) this.revisions.set(`${model}:${key}`, entry.revision);
     }
-    await this.checkpoint();
+    // After the documents: had another writer claimed the checkpoint before this read them, it is seen here.
+    await this.assertStillWriter();
   }
 
   /**
@@ -172,6 +180,7 @@ export class ReadModelBuckets {
       const entry = isRevisionConflict(outcome) && !this.revisions.has(known) ? await this.entry(change) : null;
       if (entry?.operation !== 'DEL' && entry?.operation !== 'PURGE')
         throw isRevisionConflict(outcome) ? new FenceLostError(`${change.model} ${change.key}`) : outcome;
+      await this.assertStillWriter();
       const next = await fenced(`${change.model} ${change.key}`, () =>
         this.buckets[change.model].update(change.key, JSON.stringify(change.doc), entry.revision),
       );
@@ -360,6 +369,9 @@ export class ReadModelBuckets {
       // (a flush tried again) must lose again rather than write over it. A later document of this instance's
       // is refused once at the old revision, and then compared again here.
       if (entry?.operation === 'PUT' && supersedes(entry)) return entry;
+      // A document another writer moved: written over only while no later takeover claimed the checkpoint, read
+      // after the document (its claim comes before its first write, so that write's revision would refuse ours).
+      if (bucket !== this.state) await this.assertStillWriter();
       // Moved on to an older position, or deleted: written over at its revision (created when absent).
       if (entry) this.revisions.set(known, entry.revision);
       else this.revisions.delete(known);
@@ -376,6 +388,34 @@ export class ReadModelBuckets {
     const revision = this.revisions.get(known);
     const next = revision === undefined ? await bucket.create(key, value) : await bucket.update(key, value, revision);
     this.revisions.set(known, next);
+  }
+
+  /**
+   * Makes this instance the writer of the live documents, before it writes any (`takeover` names this takeover):
+   * the checkpoint is written again with it, at the revision just read. A writer from before that wakes up then
+   * finds the claim wherever it reads KV before it writes over another's document or the checkpoint, and stops
+   * with `FenceLostError`. Gives the checkpoint as it was.
+   */
+  async claim(takeover: string): Promise<Checkpoint> {
+    const entry = await this.state.get(CHECKPOINT);
+    const held = entry?.operation === 'PUT' ? parseCheckpoint(entry) : { position: 0n };
+    const value = checkpointValue({ ...held, writer: takeover });
+    const next = await fenced('the checkpoint', () =>
+      entry ? this.state.update(CHECKPOINT, value, entry.revision) : this.state.create(CHECKPOINT, value),
+    );
+    this.revisions.set(CHECKPOINT_REVISION, next);
+    this.writer = takeover;
+    return held;
+  }
+
+  /** `FenceLostError` when another takeover than this instance's claimed the checkpoint (see `claim`). */
+  private async assertStillWriter(): Promise<void> {
+    const entry = await this.state.get(CHECKPOINT);
+    const claimed = this.writer !== undefined && entry?.operation === 'PUT';
+    if (claimed && readableCheckpoint(entry)?.writer !== this.writer) throw new FenceLostError('the checkpoint');
+    // Only the writer's own checkpoint is taken as known: a revision learned from another's claim would let
+    // this instance's next checkpoint write over it.
+    if (entry) this.revisions.set(CHECKPOINT_REVISION, entry.revision);
   }
 
   /**
@@ -396,7 +436,7 @@ export class ReadModelBuckets {
    * the revision this instance knows, as `putOver`.
    */
   async resetCheckpoint(position: bigint, logId: string, adoptions: number): Promise<void> {
-    const value = checkpointValue({ position, logId, adoptions });
+    const value = checkpointValue({ position, logId, adoptions, writer: this.writer });
     const revision = this.revisions.get(CHECKPOINT_REVISION);
     const next = await fenced('the checkpoint', () =>
       revision === undefined ? this.state.create(CHECKPOINT, value) : this.state.update(CHECKPOINT, value, revision),
@@ -413,32 +453,56 @@ export class ReadModelBuckets {
       this.state,
       CHECKPOINT_REVISION,
       CHECKPOINT,
-      checkpointValue({ position, logId, adoptions }),
+      checkpointValue({ position, logId, adoptions, writer: this.writer }),
       (entry) => {
-        try {
-          const held = parseCheckpoint(entry);
-          if (held.logId !== logId) return false;
-          const heldAdoptions = held.adoptions ?? 0;
-          // A later adoption's checkpoint stays, even behind this one: this writer folded the documents before it.
-          return heldAdoptions > adoptions || (heldAdoptions === adoptions && held.position >= position);
-        } catch {
-          return false; // unreadable: written over
-        }
+        const held = readableCheckpoint(entry);
+        if (!held) return false; // unreadable: written over
+        // Another takeover claimed it since this instance did: this one no longer writes.
+        if (this.writer !== undefined && held.writer !== undefined && held.writer !== this.writer)
+          throw new FenceLostError('the checkpoint');
+        if (held.logId !== logId) return false;
+        const heldAdoptions = held.adoptions ?? 0;
+        // A later adoption's checkpoint stays, even behind this one: this writer folded the documents before it.
+        return heldAdoptions > adoptions || (heldAdoptions === adoptions && held.position >= position);
       },
     );
     return kept === undefined;
   }
 }
 
-function checkpointValue({ position, logId, adoptions }: Checkpoint): string {
-  return JSON.stringify({ position: position.toString(), logId, ...(adoptions ? { adoptions } : {}) });
+function checkpointValue({ position, logId, adoptions, writer }: Checkpoint): string {
+  return JSON.stringify({
+    position: position.toString(),
+    logId,
+    ...(adoptions ? { adoptions } : {}),
+    ...(writer === undefined ? {} : { writer }),
+  });
 }
 
 function parseCheckpoint(entry: Entry): Checkpoint {
   const text = entry.string();
   if (/^\d+$/.test(text)) return { position: BigInt(text) };
-  const { position, logId, adoptions } = JSON.parse(text) as { position: string; logId: string; adoptions?: number };
-  return { position: BigInt(position), logId, ...(adoptions ? { adoptions } : {}) };
+  const { position, logId, adoptions, writer } = JSON.parse(text) as {
+    position: string;
+    logId?: string;
+    adoptions?: number;
+    writer?: string;
+  };
+  return {
+    position: BigInt(position),
+    ...(logId === undefined ? {} : { logId }),
+    ...(adoptions ? { adoptions } : {}),
+    ...(writer === undefined ? {} : { writer }),
+  };
+}
+
+/** The checkpoint, or undefined when the entry cannot be read as one. */
+function readableCheckpoint(entry: Entry): Checkpoint | undefined {
+  try {
+    return parseCheckpoint(entry);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The position a document in KV reflects; -1 for one without a readable position (damaged, foreign): written over. */
