@@ -7,7 +7,9 @@ import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { bucketContents, foldFromScratch, startProjections } from '../../../test/support/projections';
 import { PROJECTED_STREAMS, ProjectorService } from '../src/projector/projector.service';
+import { ReadModelBuckets, type HandOver } from '../src/projector/read-model.buckets';
 import { rebuildReadModels, REBUILD_SUFFIX } from '../src/rebuild/rebuild';
+import { RebuildLock, RebuildRefusedError } from '../src/rebuild/rebuild-lock';
 
 /** A payment at the terminal, presented, until it has an outcome; the simulator left idle. */
 async function pay(engine: Engine, storeId: string, terminalId: string, amount: number): Promise<void> {
@@ -155,5 +157,80 @@ describe('projections: a standby that takes over after the leader adopted a rebu
     await waitUntil(async () => (await storeInKv()).position === position, 15_000, 'the standby writing the payment');
     expect(await storeInKv()).toEqual(scratch.store('bergen'));
     expect(next.models.store('bergen')).toEqual(scratch.store('bergen'));
+  });
+});
+
+describe('projections: one rebuild at a time, and only a whole one adopted', () => {
+  let engine: Engine;
+
+  beforeAll(async () => {
+    engine = await startEngine({ projections: true });
+    await engine.terminals('tromso', 'R-1');
+    await pay(engine, 'tromso', 'R-1', 10_000);
+  });
+  afterAll(() => closeEngine(engine));
+
+  it('refuses a rebuild while another holds the lock, and runs once it is let go', async () => {
+    // What a rebuild running in another process, or an adoption under way, holds.
+    const held = await RebuildLock.take(engine.nats, engine.prefix, 5_000);
+    expect(held).toBeDefined();
+    try {
+      await expect(rebuildReadModels(engine.log, engine.nats, engine.prefix)).rejects.toBeInstanceOf(
+        RebuildRefusedError,
+      );
+    } finally {
+      await held!.release();
+    }
+    const result = await rebuildReadModels(engine.log, engine.nats, engine.prefix);
+    expect(result.documents).toBeGreaterThan(0);
+    const leader = engine.projections!.get(ProjectorService);
+    const state = await new Kvm(engine.nats).open(`${engine.prefix}_projections`);
+    await waitUntil(
+      async () => (await state.get('rebuild'))?.operation !== 'PUT' && leader.checkpoint >= result.position,
+      15_000,
+      'the rebuild adopted',
+    );
+  });
+
+  it('withdraws an offer still waiting before it empties its buckets, and offers its own with its count', async () => {
+    // The live projector is stopped: nothing adopts the first offer.
+    await engine.projections!.close();
+    const first = await rebuildReadModels(engine.log, engine.nats, engine.prefix);
+    const second = await rebuildReadModels(engine.log, engine.nats, engine.prefix);
+    expect(second.withdrew).toBe(first.position.toString());
+    const buckets = await ReadModelBuckets.open(engine.nats, engine.prefix, REBUILD_SUFFIX);
+    expect(await buckets.handOver()).toEqual({
+      suffix: REBUILD_SUFFIX,
+      position: second.position.toString(),
+      documents: second.documents,
+    });
+    expect(await buckets.count()).toBe(second.documents);
+  });
+
+  it('does not adopt an offer whose buckets no longer hold every document it was made with', async () => {
+    const projections = await startProjections({
+      EVENT_STORE_URL: `sqlite:${engine.eventStoreFile}`,
+      NATS_PREFIX: engine.prefix,
+    });
+    try {
+      const service = projections.get(ProjectorService);
+      // The writer once the one before stopped (an adoption is the writer's).
+      await waitUntil(() => service['leader'], 15_000, 'the lease');
+      await waitUntil(async () => service.checkpoint >= (await engine.log.headPosition()), 15_000, 'caught up');
+      await waitUntil(async () => (await service['buckets']!.handOver()) === undefined, 15_000, 'the offer adopted');
+      const live = await new Kvm(engine.nats).open(natsNames(engine.prefix).buckets.stores);
+      await live.put('ghost', JSON.stringify({ storeId: 'ghost', position: '1' }));
+      // An offer whose buckets lost documents (emptied under it): adopting it would delete live documents.
+      const rebuilt = await ReadModelBuckets.open(engine.nats, engine.prefix, REBUILD_SUFFIX);
+      await rebuilt.put([{ model: 'store', key: 'tromso', doc: { storeId: 'tromso', position: '1' } as never }]);
+      const offer: HandOver = { suffix: REBUILD_SUFFIX, position: '1', documents: 5 };
+      await rebuilt.offerHandOver(offer);
+      await (service as unknown as { adopt(handOver: HandOver): Promise<void> }).adopt(offer);
+      expect((await bucketContents(engine.prefix, 'stores')).ghost).toEqual({ storeId: 'ghost', position: '1' });
+      expect(await rebuilt.handOver()).toEqual(offer);
+      await rebuilt.clearHandOver();
+    } finally {
+      await projections.close();
+    }
   });
 });

@@ -4,8 +4,6 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { isRevisionConflict, natsNames } from '@app/messaging';
 
-const KEY = 'leader';
-
 /**
  * Which projections instance writes the read models: the holder of one lease in NATS KV (`{prefix}_projector_lease`,
  * key `leader`). Taking it is a create (only when nobody holds it), renewing it an update at the revision this
@@ -28,13 +26,15 @@ export class ProjectorLease {
   private constructor(
     private readonly kv: KV,
     readonly leaseMs: number,
+    private readonly key: string,
   ) {}
 
-  static async open(nats: NatsConnection, prefix: string, leaseMs: number): Promise<ProjectorLease> {
+  /** `key`: `leader` for the writer of the read models; another names another lease with the same TTL. */
+  static async open(nats: NatsConnection, prefix: string, leaseMs: number, key = 'leader'): Promise<ProjectorLease> {
     // A bucket made with another TTL keeps it: the lease length is whatever the bucket says.
     const kv = await new Kvm(nats).create(natsNames(prefix).buckets.projectorLease, { history: 1, ttl: leaseMs });
     const { ttl } = await kv.status();
-    return new ProjectorLease(kv, ttl > 0 ? ttl : leaseMs);
+    return new ProjectorLease(kv, ttl > 0 ? ttl : leaseMs, key);
   }
 
   /**
@@ -51,8 +51,8 @@ export class ProjectorLease {
     try {
       this.revision =
         this.revision === undefined
-          ? await this.kv.create(KEY, this.holder)
-          : await this.kv.update(KEY, this.holder, this.revision);
+          ? await this.kv.create(this.key, this.holder)
+          : await this.kv.update(this.key, this.holder, this.revision);
       this.renewedAt = now;
       return true;
     } catch (error) {
@@ -68,6 +68,6 @@ export class ProjectorLease {
     const revision = this.revision;
     this.revision = undefined;
     if (revision === undefined) return;
-    await this.kv.delete(KEY, { previousSeq: revision }).catch(() => undefined);
+    await this.kv.delete(this.key, { previousSeq: revision }).catch(() => undefined);
   }
 }

@@ -19,6 +19,7 @@ import { EventFeed } from './event-feed';
 import { PROJECTED_STREAMS } from './projected-streams';
 import { PaymentIndexBucket } from './payment-index.bucket';
 import { ProjectorLease } from './projector-lease';
+import { RebuildLock } from '../rebuild/rebuild-lock';
 import { FenceLostError, ReadModelBuckets, type FencedPut, type HandOver } from './read-model.buckets';
 
 export { PROJECTED_STREAMS };
@@ -80,6 +81,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private failedFlushes = 0;
   private stopped = false;
   private adopting: Promise<void> = Promise.resolve();
+  /** Whether a rebuild's documents are being copied into the live buckets now. */
+  private copying = false;
   private stopWatching: () => void = () => undefined;
   /** Position of the last event whose effects are all durable and published (a standby: folded). */
   checkpoint = 0n;
@@ -385,23 +388,63 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     while (this.checkpoint < position && !this.stopped && this.leader)
       await new Promise((resolve) => setTimeout(resolve, 20));
     if (this.stopped || !this.leader) return;
-    await this.stopFollowing();
+    // The rebuild that offered lets its lock go once the offer is written; one that runs meanwhile waits.
+    const lock = await RebuildLock.take(this.nats, this.config.natsPrefix, this.lease!.leaseMs, {
+      waitMs: 3 * this.lease!.leaseMs,
+      givingUp: () => this.stopped || !this.leader,
+    });
+    if (!lock) throw new Error('the rebuild lock stayed held: another rebuild runs; its offer will be adopted');
+    try {
+      await this.adoptHolding(handOver, position, lock);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async adoptHolding(handOver: HandOver, position: bigint, lock: RebuildLock): Promise<void> {
     const rebuilt = await ReadModelBuckets.open(this.nats, this.config.natsPrefix, handOver.suffix);
+    // Only the offer as it still stands, with every document it was made with: a later rebuild withdraws it
+    // before it empties the buckets.
+    const offered = await this.buckets!.handOver();
+    if (offered?.suffix !== handOver.suffix || offered.position !== handOver.position) return;
+    const held = await rebuilt.count();
+    if (handOver.documents !== undefined && held !== handOver.documents)
+      throw new Error(`the rebuild offered ${handOver.documents} documents, but its buckets hold ${held}: not adopted`);
+    await this.stopFollowing();
     // The steps below are not fenced (the rebuilt documents may be behind the live ones, on purpose): each
     // is taken only while the lease still holds by this instance's clock; lost, the new writer adopts it.
-    if (!this.leader || !this.lease!.holds()) return this.startFollowing();
+    if (!this.leader || !this.lease!.holds() || !lock.stillHeld()) return this.startFollowing();
+    this.copying = true;
+    try {
+      await this.copyRebuild(rebuilt, handOver, position, () => lock.stillHeld());
+    } finally {
+      this.copying = false;
+    }
+  }
+
+  private async copyRebuild(
+    rebuilt: ReadModelBuckets,
+    handOver: HandOver,
+    position: bigint,
+    lockHeld: () => boolean,
+  ): Promise<void> {
     let documents = 0;
     // Copied bucket to bucket, each published as KV takes it: a long history is never all in memory.
-    await this.buckets!.copyFrom(rebuilt, (change) => {
+    const copied = (change: Change) => {
       documents += 1;
       this.publishChanges([change]);
-    });
+    };
+    await this.buckets!.copyFrom(rebuilt, copied, lockHeld);
     if (!this.lease!.holds()) return this.startFollowing();
     // One more than KV's count when this instance took the lease (`lead`): another adoption since moved the
     // checkpoint's revision, which fences the reset.
     const adoptions = this.adoptions + 1;
     await this.buckets!.resetCheckpoint(position, this.logId, adoptions);
     this.adoptions = adoptions;
+    // What this instance folded past the rebuild's position is folded again from it: a batch still unwritten
+    // (a flush that failed before the copy) is of the documents before, and must not go over the adopted ones.
+    this.pending = new Map();
+    this.pendingEvents = [];
     this.projector = await this.projectorFromKv();
     this.checkpoint = position;
     this.folded = position;
@@ -444,7 +487,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
-      if (this.pendingEvents.length === 0) return;
+      // While a rebuild is copied, a flush tried again waits: its batch is of the documents being replaced.
+      if (this.pendingEvents.length === 0 || this.copying) return;
       const changes = this.pending;
       const events = this.pendingEvents;
       this.pending = new Map();

@@ -16,6 +16,8 @@ const logger = new Logger('ReadModelBuckets');
 export interface HandOver {
   readonly suffix: string;
   readonly position: string;
+  /** How many documents the rebuild wrote: the adopter copies only buckets that still hold them all. */
+  readonly documents?: number;
 }
 export interface Checkpoint {
   readonly position: bigint;
@@ -271,11 +273,17 @@ export class ReadModelBuckets {
   /**
    * Makes these buckets hold what `source`'s hold (a rebuild's), document by document, without holding them
    * all in memory (only their keys): each written, then every key `source` has not deleted. `onCopied` sees
-   * each document copied.
+   * each document copied. `sourceHeld` says whether `source` is still as it was offered (no later rebuild emptied
+   * it): asked before each bucket's keys are read, since an empty source would delete every document here.
    */
-  async copyFrom(source: ReadModelBuckets, onCopied: (change: Change) => void): Promise<void> {
+  async copyFrom(
+    source: ReadModelBuckets,
+    onCopied: (change: Change) => void,
+    sourceHeld: () => boolean = () => true,
+  ): Promise<void> {
     await this.learnRevisions();
     for (const model of MODELS) {
+      if (!sourceHeld()) throw new Error('the rebuilt buckets may have been emptied since the copy began: stopped');
       const keys = await keysOf(source.buckets[model]);
       for await (const entries of entriesOf(source.buckets[model], keys)) {
         const changes = entries.flatMap(([key, entry]) =>

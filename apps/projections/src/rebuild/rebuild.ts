@@ -6,6 +6,7 @@ import { ReadModelBuckets } from '../projector/read-model.buckets';
 import { ReadModelProjector } from '../read-models/read-model.projector';
 import { applyFromLog, type StoreDayReader } from '../read-models/apply-from-log';
 import { IndexCoverage } from './index-coverage';
+import { RebuildLock, RebuildRefusedError } from './rebuild-lock';
 import type { Change, StoreDayDoc } from '../read-models/read-model.types';
 
 export const REBUILD_SUFFIX = '_rebuild';
@@ -24,6 +25,8 @@ export interface RebuildResult {
   readonly events: number;
   readonly documents: number;
   readonly position: bigint;
+  /** The position of an earlier rebuild's offer that was still waiting to be adopted, withdrawn by this one. */
+  readonly withdrew?: string;
 }
 
 /**
@@ -31,14 +34,38 @@ export interface RebuildResult {
  * the live read models keep serving, follows the log until it has caught up, then offers the result to
  * the live projector, which adopts it (its documents replaced, its checkpoint moved) and carries on from
  * there. Without a live projector, the next one to start adopts it.
+ *
+ * It holds the rebuild lock throughout (`RebuildLock`; `leaseMs` is the projector lease's length): refused with
+ * `RebuildRefusedError` while another rebuild runs or the live projector adopts one. An earlier offer still
+ * waiting is withdrawn before its buckets are emptied.
  */
 export async function rebuildReadModels(
   store: EventStore,
   nats: NatsConnection,
   prefix: string,
   onProgress: (progress: RebuildProgress) => void = () => undefined,
+  leaseMs = 5_000,
+): Promise<RebuildResult> {
+  const lock = await RebuildLock.take(nats, prefix, leaseMs);
+  if (!lock) throw new RebuildRefusedError();
+  try {
+    return await rebuildHolding(lock, store, nats, prefix, onProgress);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function rebuildHolding(
+  lock: RebuildLock,
+  store: EventStore,
+  nats: NatsConnection,
+  prefix: string,
+  onProgress: (progress: RebuildProgress) => void,
 ): Promise<RebuildResult> {
   const old = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
+  // Nobody adopts it now (the adopter holds the lock too): withdrawn, its buckets can be emptied.
+  const waiting = await old.handOver();
+  if (waiting) await old.clearHandOver();
   await old.destroy();
   const buckets = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
   // The payment index is written in place: its entries never change, so writing one again is harmless.
@@ -63,6 +90,7 @@ export async function rebuildReadModels(
       pass === 0 ? () => undefined : (change) => changed.set(`${change.model}:${change.key}`, change);
     const appliedBefore = applied;
     for (;;) {
+      if (!lock.stillHeld()) throw new Error(LOCK_LOST);
       const page = await store.readAll({ after: position, limit: PAGE, streamPrefixes: PROJECTED_STREAMS });
       if (page.length === 0) break;
       await applyFromLog(store, projector, page, keep, readDay);
@@ -91,9 +119,16 @@ export async function rebuildReadModels(
     if (applied === appliedBefore) break;
   }
   await coverage.complete(store, PAGE);
-  await buckets.offerHandOver({ suffix: REBUILD_SUFFIX, position: position.toString() });
-  return { events: applied, documents: await buckets.count(), position };
+  const documents = await buckets.count();
+  // Another rebuild may have emptied these buckets once the lock lapsed (this process paused past it).
+  if (!lock.stillHeld()) throw new Error(LOCK_LOST);
+  await buckets.offerHandOver({ suffix: REBUILD_SUFFIX, position: position.toString(), documents });
+  return { events: applied, documents, position, ...(waiting ? { withdrew: waiting.position } : {}) };
 }
+
+const LOCK_LOST =
+  'The rebuild lost its lock (this process was paused past it), so another may have begun: nothing was offered; ' +
+  'run it again';
 
 /**
  * Writes started and not yet waited for, at most `limit` of them: adding one more waits for the oldest, and
