@@ -43,4 +43,29 @@ describe('closing the SQLite log while appends are under way', () => {
     await expect(iterating).resolves.toBe('ended');
     expect(delivered[0]).toBe('Happened');
   });
+
+  it('refuses appends beyond its queue at once, changing nothing, and commits every one it accepted', async () => {
+    const file = path.join(dir, 'bounded.db');
+    const store = new SqliteEventStore({ file, maxQueued: 3 });
+    try {
+      // All in one turn: none has gone to the writer yet, so the queue holds the first three.
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) =>
+          store.append(`s-${i}`, [{ id: randomUUID(), type: 'Happened', data: { i } }], { expectedRevision: 'any' }),
+        ),
+      );
+      expect(outcomes.map((outcome) => outcome.status)).toEqual([
+        ...Array<string>(3).fill('fulfilled'),
+        ...Array<string>(7).fill('rejected'),
+      ]);
+      const refused = outcomes[3] as PromiseRejectedResult;
+      expect(refused.reason).toBeInstanceOf(EventStoreUnavailableError);
+      expect(String(refused.reason)).toMatch(/3 appends waiting/);
+      expect((await store.readAll({ limit: 100 })).map((event) => event.streamName)).toEqual(['s-0', 's-1', 's-2']);
+      // Once it has caught up, appends are taken again.
+      await store.append('s-later', [{ id: randomUUID(), type: 'Happened', data: {} }], { expectedRevision: 'any' });
+    } finally {
+      await store.close();
+    }
+  });
 });

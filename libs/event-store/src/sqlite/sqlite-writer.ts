@@ -105,6 +105,12 @@ export class SqliteWriter {
       readonly file: string;
       readonly busyTimeoutMs: number;
       readonly maxBatch: number;
+      /**
+       * Most appends waiting for the writer (not counting the group being committed): beyond it an append is
+       * refused at once, as the log being out of reach is, rather than queued while memory and latency grow
+       * without end (a disk that stalls, another process holding the write lock, a flood).
+       */
+      readonly maxQueued: number;
       readonly onCommit: () => void;
     },
   ) {}
@@ -112,6 +118,12 @@ export class SqliteWriter {
   append(streamName: string, events: readonly SerializedEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     // Accepted appends are committed before the thread ends; one that comes after close began is refused.
     if (this.closing) return Promise.reject(new EventStoreUnavailableError('The SQLite event store is closing'));
+    if (this.queue.length >= this.options.maxQueued)
+      return Promise.reject(
+        new EventStoreUnavailableError(
+          `The SQLite writer has ${this.queue.length} appends waiting for the disk: refused until it catches up`,
+        ),
+      );
     return new Promise((resolve, reject) => {
       this.queue.push({ s: streamName, x: expected, e: events, resolve, reject });
       this.scheduleSend();
