@@ -31,6 +31,16 @@ const tx = (change: Partial<DinteroTransaction> = {}): DinteroTransaction => ({
   ...change,
 });
 
+/** Refund r-1's successful `REFUND` event, carrying our reference as the specification has it. */
+const refundOfR1 = (createdAt: string) => ({
+  id: 'e4',
+  event: 'REFUND',
+  success: true,
+  amount: 100,
+  event_reference: 'r-1',
+  created_at: createdAt,
+});
+
 const captured = (
   refunds: Record<string, 'pending' | 'unknown' | 'succeeded' | 'accepted'>,
   requestId?: string,
@@ -148,14 +158,7 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
       status: 'PARTIALLY_REFUNDED',
       events: [
         ...tx().events!,
-        {
-          id: 'e4',
-          event: 'REFUND',
-          success: true,
-          amount: 100,
-          event_reference: 'r-1',
-          created_at: '2026-11-24T10:02:00Z',
-        },
+        refundOfR1('2026-11-24T10:02:00Z'),
         {
           id: 'e5',
           event: 'REFUND',
@@ -246,17 +249,7 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
   it('asks again about a refund failed only for Dintero’s silence, never about one Dintero refused', () => {
     const made = tx({
       status: 'PARTIALLY_REFUNDED',
-      events: [
-        ...tx().events!,
-        {
-          id: 'e4',
-          event: 'REFUND',
-          success: true,
-          amount: 100,
-          event_reference: 'r-1',
-          created_at: '2026-11-24T11:00:00Z',
-        },
-      ],
+      events: [...tx().events!, refundOfR1('2026-11-24T11:00:00Z')],
     });
     const failed = (noTrace: boolean): PaymentState => {
       const state = captured({ 'r-1': 'pending' }) as Extract<PaymentState, { status: 'captured' }>;
