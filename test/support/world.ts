@@ -447,8 +447,10 @@ export class World {
       // the log is asked about every transaction's payment, not only the ones the POS systems accepted.
       const state = states.get(tx.paymentId) ?? (await readState(log, `payment-${tx.paymentId}`, paymentDecider)).state;
       if (!state || state.status === 'none') mismatches.push(`${tx.id}: payment ${tx.paymentId} not in the log`);
-      else if (state.transactionId !== tx.id && !state.lateCaptures.includes(tx.id))
+      else if (state.transactionId !== tx.id && !Object.hasOwn(state.lateCaptured, tx.id))
         mismatches.push(`${tx.id}: payment ${tx.paymentId} names ${state.transactionId}`);
+      else if (state.transactionId !== tx.id && state.lateCaptured[tx.id] !== tx.captured)
+        mismatches.push(`${tx.id}: captured ${tx.captured} late, ${state.lateCaptured[tx.id]} in the log`);
       else if (state.transactionId === tx.id && state.status !== TX_STATUS[tx.status])
         mismatches.push(`${tx.id}: ${tx.status} at Dintero, ${state.status} in the log`);
       else if (state.status === 'captured' && state.transactionId === tx.id && state.capturedAmount !== tx.captured)

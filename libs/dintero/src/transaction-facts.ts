@@ -221,7 +221,7 @@ export function refundOutcomes(
       // An accepted refund is advanced by its result; its initiation read again adds only a request id it lacked.
       const again =
         outcome?.data.outcome === 'accepted' &&
-        refund.status === 'accepted' &&
+        (refund.status === 'accepted' || refund.noTrace === true) &&
         (refund.dinteroRequestId !== undefined || outcome.data.requestId === undefined);
       return outcome && !again ? [outcome] : [];
     });

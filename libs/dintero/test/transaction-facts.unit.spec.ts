@@ -264,6 +264,17 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
       { refundId: 'r-1', outcome: 'succeeded', source: 'webhook', at: 'now', dinteroAt: '2026-11-24T11:00:00.000Z' },
     ]);
     expect(refundOutcomes(made, failed(false), 'webhook', 'now')).toEqual([]);
+    // Accepted (202) after it was failed: its result may name only the request.
+    const learnt: PaymentState = (() => {
+      const state = failed(true) as Extract<PaymentState, { status: 'captured' }>;
+      return { ...state, refunds: { 'r-1': { ...state.refunds['r-1']!, dinteroRequestId: 'req-1' } } };
+    })();
+    const initiated = { id: 'e4', event: 'INITIATE_REFUND', success: true, amount: 100, request_id: 'req-1' };
+    const result = { id: 'e5', event: 'REFUND', success: true, amount: 100, correlation_request_id: 'req-1' };
+    expect(refundOutcomes(tx({ events: [...tx().events!, initiated] }), learnt, 'webhook', 'now')).toEqual([]);
+    expect(
+      refundOutcomes(tx({ events: [...tx().events!, initiated, result] }), learnt, 'webhook', 'now').map((c) => c.data),
+    ).toEqual([{ refundId: 'r-1', outcome: 'succeeded', source: 'webhook', at: 'now' }]);
   });
 
   it('takes a failed INITIATE_REFUND as no acceptance, and adds a request id an acceptance lacked', () => {

@@ -304,6 +304,20 @@ describe('what was captured, not what was authorised (invariant 8)', () => {
     const [late] = run([...awaitingCard, expired], [partly]);
     expect(late).toMatchObject({ type: 'LateCaptureRecorded', data: { amount: 30_000 } });
   });
+
+  it('books a late capture taken in parts part by part, each once', () => {
+    const expired: PaymentEvent = { type: 'PaymentExpired', data: { source: 'reconciler', at: at(301) } };
+    const rest = record('CAPTURED', 'webhook', { capturedAmount: 39_900 });
+    const events = run([...awaitingCard, expired], [partly, rest, partly, rest]);
+    expect(events).toMatchObject([
+      { type: 'LateCaptureRecorded', data: { amount: 30_000 } },
+      { type: 'LateCaptureRecorded', data: { amount: 9_900 } },
+    ]);
+    expect(fold(paymentDecider, [...awaitingCard, expired, ...events])).toMatchObject({
+      status: 'expired',
+      lateCaptured: { 'T12345678.tx1': 39_900 },
+    });
+  });
 });
 
 describe('cancellation', () => {
@@ -593,6 +607,23 @@ describe('refunds (invariant 8: never more than captured)', () => {
         .given([...given, ...events])
         .when(refund('r2', 10_000))
         .thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 9_900 });
+    });
+
+    it('learns the request id of a 202 that comes after, so that a result naming only that request is found', () => {
+      const given = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
+      const accepted = (requestId: string): PaymentCommand => ({
+        type: 'RecordRefundOutcome',
+        data: { refundId: 'r1', outcome: 'accepted', requestId, source: 'command-service', at: at(100) },
+      });
+      const events = run(given, [silence, accepted('req-1'), accepted('req-1'), accepted('req-2')]);
+      expect(events.map((e) => e.type)).toEqual(['RefundFailed', 'RefundAccepted']);
+      const state = fold(paymentDecider, [...given, ...events]);
+      expect(state.status === 'captured' && state.refunds['r1']).toEqual(
+        expect.objectContaining({ status: 'failed', noTrace: true, dinteroRequestId: 'req-1' }),
+      );
+      expect(run([...given, ...events], [outcome('r1', 'succeeded')]).map((e) => e.type)).toEqual([
+        'LateRefundRecorded',
+      ]);
     });
 
     it('is final when the refund was never sent, and when Dintero itself refused it', () => {

@@ -196,7 +196,10 @@ export interface StoreDayDoc {
   readonly terminals: Readonly<
     Record<string, { readonly capturedCount: number; readonly capturedAmount: number; readonly refundedAmount: number }>
   >;
-  /** Money captured after its payment had ended (cancelled, timed out): each must be refunded. */
+  /**
+   * Money captured after its payment had ended (cancelled, timed out): each must be refunded. A transaction
+   * captured late in parts has one entry per part.
+   */
   readonly lateCaptures: readonly LateCapture[];
   /** The day's end-of-day closes by operation id (each names its terminal), beside the log; absent before the first. */
   readonly closes?: Readonly<Record<string, TerminalClose>>;

@@ -10,6 +10,7 @@ import {
   existingPayment,
   initialPaymentState,
   isOpen,
+  lateCapturedOf,
   type PaymentState,
 } from './payment.state';
 
@@ -168,13 +169,15 @@ function recordDinteroTransaction(
           ]
         : [];
     }
-    if (payment.lateCaptures.includes(transactionId)) return [];
+    // Recorded part by part: what this transaction shows captured beyond what was recorded of it.
+    const recorded = lateCapturedOf(payment, transactionId);
+    if (amount <= recorded) return [];
     return [
       {
         type: 'LateCaptureRecorded',
         data: {
           transactionId,
-          amount,
+          amount: amount - recorded,
           currency: transaction.currency,
           endedAs: payment.status,
           flaggedForReversal: true,
@@ -312,6 +315,12 @@ function recordRefundOutcome(
     const { amount, terminalId } = refund;
     return [{ type: 'LateRefundRecorded', data: { refundId, amount, terminalId, ...when } }];
   }
+  // Dintero's 202 for a refund failed for its silence is no outcome, but it names the request its result will carry,
+  // which may carry nothing else of ours: recorded once, so that the result is found (the refund stays failed).
+  if (refund.status === 'failed' && refund.noTrace && outcome === 'accepted')
+    return requestId !== undefined && refund.dinteroRequestId === undefined
+      ? [{ type: 'RefundAccepted', data: { refundId, requestId, ...when } }]
+      : [];
   // A refund's outcome, once known, never changes (invariant 2); "unknown" is recorded once and
   // settled later by the reconciler.
   if (refund.status === 'succeeded' || refund.status === 'failed') return [];

@@ -143,6 +143,7 @@ export type PaymentEvent =
       'LateCaptureRecorded',
       Fact & {
         readonly transactionId: string;
+        /** What this capture took, in minor units: a transaction captured late in parts has one event per part. */
         readonly amount: number;
         readonly currency: string;
         /** What the payment had ended as when the money was captured anyway. */
@@ -189,7 +190,10 @@ export type PaymentEvent =
       Fact & { readonly refundId: string; readonly amount: number; readonly terminalId: string }
     >
   | Event<'RefundOutcomeUnknown', { readonly refundId: string; readonly reason: string; readonly at: string }>
-  /** Dintero took the refund to do at the terminal (202); its `REFUND` event will say how it went. */
+  /**
+   * Dintero took the refund to do at the terminal (202); its `REFUND` event will say how it went. Of a refund
+   * already failed for Dintero's silence, it changes nothing but the request id its `REFUND` event will name.
+   */
   | Event<'RefundAccepted', Fact & { readonly refundId: string; readonly requestId?: string }>;
 
 export type PaymentEventType = PaymentEvent['type'];

@@ -11,7 +11,8 @@ export type EndedStatus = (typeof ENDED_STATUSES)[number];
 export const PAYMENT_STATUSES = [...OPEN_STATUSES, 'captured', ...ENDED_STATUSES] as const;
 /**
  * `pending`: asked of Dintero, no answer yet; `accepted`: Dintero is doing it at the terminal (202);
- * `unknown`: Dintero did not answer; `succeeded` and `failed` never change.
+ * `unknown`: Dintero did not answer; `succeeded` never changes, and `failed` only to `succeeded`, once, when it
+ * failed for Dintero's silence (`noTrace`) and Dintero shows it made after all (`LateRefundRecorded`).
  */
 export type RefundStatus = 'pending' | 'accepted' | 'succeeded' | 'failed' | 'unknown';
 
@@ -41,8 +42,11 @@ export interface Refund {
 interface PaymentCore extends Omit<PaymentRequestedData, 'items' | 'metadata'> {
   readonly sessionId?: string;
   readonly transactionId?: string;
-  /** Transactions captured after the payment had ended, flagged for reversal. */
-  readonly lateCaptures: readonly string[];
+  /**
+   * Transactions captured after the payment had ended, flagged for reversal: what each had captured when last
+   * recorded (a transaction captured late in parts is recorded part by part).
+   */
+  readonly lateCaptured: Readonly<Record<string, number>>;
 }
 
 export type PaymentState =
@@ -96,11 +100,15 @@ export const isOpen = (state: PaymentState): state is OpenPayment =>
   state.status === 'on_hold' ||
   state.status === 'authorized';
 
-/** A refund whose outcome is known (it never changes after); pending and unknown ones are still open. */
+/** What the payment has recorded as captured late on this transaction: 0 when nothing. */
+export const lateCapturedOf = (state: Exclude<PaymentState, { status: 'none' }>, transactionId: string): number =>
+  Object.hasOwn(state.lateCaptured, transactionId) ? state.lateCaptured[transactionId]! : 0;
+
 /** The terminal as Dintero names it, for a payment or a refund: its mapped id, or its own. */
 export const dinteroTerminalOf = (of: { readonly terminalId: string; readonly dinteroTerminalId?: string }): string =>
   of.dinteroTerminalId ?? of.terminalId;
 
+/** A refund whose outcome is known; pending, accepted and unknown ones are still open. */
 export const refundSettled = (refund: Refund): boolean => refund.status === 'succeeded' || refund.status === 'failed';
 
 /**
@@ -217,7 +225,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         cancellationRequested: false,
         voidRequested: false,
         unknownTransactions: [],
-        lateCaptures: [],
+        lateCaptured: {},
       };
     }
     case 'SessionCreated':
@@ -299,7 +307,13 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     case 'LateCaptureRecorded':
       return state.status === 'none'
         ? state
-        : { ...state, lateCaptures: [...state.lateCaptures, event.data.transactionId] };
+        : {
+            ...state,
+            lateCaptured: {
+              ...state.lateCaptured,
+              [event.data.transactionId]: lateCapturedOf(state, event.data.transactionId) + event.data.amount,
+            },
+          };
     case 'RefundRequested': {
       if (state.status !== 'captured') return state;
       const { refundId, amount, terminalId, dinteroTerminalId, claimId, at: requestedAt } = event.data;
@@ -337,11 +351,14 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         ? updateRefund(state, refund.refundId, { status: refund.status, submittedAt: event.data.at })
         : state;
     }
-    case 'RefundAccepted':
+    case 'RefundAccepted': {
+      // Accepted after it was failed for Dintero's silence: the outcome stays, the request id is learnt.
+      const refund = state.status === 'captured' ? state.refunds[event.data.refundId] : undefined;
       return updateRefund(state, event.data.refundId, {
-        status: 'accepted',
+        status: refund?.status === 'failed' ? 'failed' : 'accepted',
         ...(event.data.requestId ? { dinteroRequestId: event.data.requestId } : {}),
       });
+    }
   }
 }
 
