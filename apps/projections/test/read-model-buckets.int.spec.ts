@@ -276,6 +276,26 @@ describe('read-model buckets: a takeover fences every writer from before it', ()
     await rebuilt.destroy();
   });
 
+  it('stops an adoption before it deletes a document the next writer wrote during its copy', async () => {
+    const paused = await ReadModelBuckets.open(nats, prefix);
+    const next = await ReadModelBuckets.open(nats, prefix);
+    const rebuilt = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
+    await paused.claim('paused#3');
+    await rebuilt.put([storeAt('tromso', 3)]);
+    // The next instance takes over and writes a store of its own while the paused one copies the stores.
+    const copy = paused as unknown as { putOver(changes: readonly Change[]): Promise<void> };
+    const putOver = copy.putOver.bind(paused);
+    jest.spyOn(copy, 'putOver').mockImplementationOnce(async (changes) => {
+      await putOver(changes);
+      await next.claim('next#3');
+      await next.putFenced([storeAt('narvik', 20)]);
+    });
+
+    await expect(paused.copyFrom(rebuilt, () => undefined)).rejects.toBeInstanceOf(FenceLostError);
+    expect(await next.get('store', 'narvik')).toEqual(storeAt('narvik', 20).doc);
+    await rebuilt.destroy();
+  });
+
   it('lets only the last takeover claim: one that read the checkpoint before another’s claim is refused', async () => {
     const first = await ReadModelBuckets.open(nats, prefix);
     const second = await ReadModelBuckets.open(nats, prefix);

@@ -139,14 +139,26 @@ export class ReadModelBuckets {
     for (const model of MODELS) await this.deleteKeys(model, (key) => !kept.has(`${model}:${key}`));
   }
 
-  /** Deletes the keys `stale` names, each at the revision this instance knows for it (fenced as `putOver`). */
+  /**
+   * Deletes the keys `stale` names, each at the revision this instance knows for it (fenced as `putOver`), and
+   * only while no later takeover has claimed the checkpoint, read after the keys: a key listed that this
+   * instance knows no revision of was written since it read the documents, by a writer whose claim came first.
+   */
   private async deleteKeys(model: Change['model'], stale: (key: string) => boolean): Promise<void> {
-    for (const key of (await keysOf(this.buckets[model])).filter(stale)) {
+    const keys = (await keysOf(this.buckets[model])).filter(stale);
+    if (keys.length > 0) await this.assertStillWriter();
+    for (const key of keys) {
       const known = `${model}:${key}`;
-      const revision = this.revisions.get(known);
-      await fenced(`${model} ${key}`, () =>
-        this.buckets[model].delete(key, revision === undefined ? undefined : { previousSeq: revision }),
-      );
+      let revision = this.revisions.get(known);
+      if (revision === undefined) {
+        // Written since the keys were listed, or before by a writer since gone: its claim, if any, is read after it.
+        const entry = await this.buckets[model].get(key);
+        if (entry?.operation !== 'PUT') continue;
+        await this.assertStillWriter();
+        revision = entry.revision;
+      }
+      const previousSeq = revision;
+      await fenced(`${model} ${key}`, () => this.buckets[model].delete(key, { previousSeq }));
       this.revisions.delete(known);
     }
   }
