@@ -56,6 +56,16 @@ describe('which payments the reconciler looks at, and when', () => {
     expect(due.size).toBe(0);
   });
 
+  it('forgets again a payment it had forgotten when money moves after its end', () => {
+    const due = new DuePayments(settings);
+    [
+      event('payment-p-3', 'LateCaptureRecorded', { transactionId: 'tx-2', amount: 100 }),
+      event('payment-p-4', 'FurtherCaptureRecorded', { transactionId: 'tx-1', amount: 100 }),
+      event('payment-p-5', 'LateRefundRecorded', { refundId: 'r-1', amount: 100 }),
+    ].forEach((e) => due.apply(e, NOW));
+    expect(due.size).toBe(0);
+  });
+
   it('hands out at most the budget, earliest first', () => {
     const due = new DuePayments(settings);
     for (const n of [3, 1, 2]) {

@@ -217,6 +217,34 @@ describe('read models as a fold over the log', () => {
       net: 6_100,
     });
     expect(projector.storeDay('oslo', '2026-11-24')?.terminals['T-1']?.refundedAmount).toBe(4_000);
+    expect(projector.paymentsHeld()).toBe(0);
+  });
+
+  it('lets a payment go again after money moved past its end brought it back', () => {
+    const at = '2026-11-24T12:00:00.000Z';
+    const projector = project([
+      ...store(),
+      ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+      event('payment-p-1', 'FurtherCaptureRecorded', {
+        transactionId: 'tx-p-1',
+        amount: 500,
+        capturedAmount: 10_500,
+        at,
+      }),
+      event('payment-p-1', 'LateCaptureRecorded', {
+        transactionId: 'tx-2',
+        amount: 700,
+        currency: 'NOK',
+        endedAs: 'captured',
+        flaggedForReversal: true,
+        at,
+      }),
+    ]);
+    expect(projector.storeDay('oslo', '2026-11-24')?.currencies['NOK']).toMatchObject({ capturedAmount: 10_500 });
+    expect(projector.storeDay('oslo', '2026-11-24')?.lateCaptures).toMatchObject([
+      { transactionId: 'tx-2', amount: 700 },
+    ]);
+    expect(projector.paymentsHeld()).toBe(0);
   });
 
   it('shows a failed refund on the terminal, and counts nothing for it', () => {

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@app/event-store';
-import { endsPayment } from '@app/payment-domain';
+import { endsPayment, followsPaymentEnd } from '@app/payment-domain';
 
 export interface DueSettings {
   /** After a session's expiry, how long Dintero's own report is waited for. */
@@ -84,6 +84,10 @@ export class DuePayments {
         if (endsPayment(event.type)) {
           entry.ended = true;
           entry.dueAt = entry.openClaims.size > 0 ? now + unknownDelayMs : undefined;
+        } else if (followsPaymentEnd(event.type)) {
+          // Money after the end (a late or further capture, a late refund), of a payment this index may have
+          // forgotten: it had ended, and is forgotten again.
+          entry.ended = true;
         }
     }
     this.forgetIfSettled(paymentId, entry);

@@ -2,6 +2,7 @@ import type { RecordedEvent } from '@app/event-store';
 import {
   asDomainEvent,
   endsPayment,
+  followsPaymentEnd,
   localDate,
   type OperationEvent,
   type PaymentEvent,
@@ -203,6 +204,11 @@ export class ReadModelProjector {
       ...[...this.terminals].map(([key, doc]) => ({ model: 'terminal' as const, key, doc })),
       ...[...this.days.entries()].map(([key, doc]) => ({ model: 'store-day' as const, key, doc })),
     ];
+  }
+
+  /** The payments held in memory: the open ones and those with a refund under way (the ended are let go). */
+  paymentsHeld(): number {
+    return this.payments.size;
   }
 
   /** Terminals busy with a payment or refund, over every store. */
@@ -423,12 +429,16 @@ export class ReadModelProjector {
       case 'LateRefundRecorded':
         refundAmount = event.data.amount;
         refundTerminalId = event.data.terminalId;
+        if (!readBack) this.forgetIfDone(paymentId, payment);
         break;
       default:
         if (endsPayment(event.type)) {
           payment.ended = true;
           if (readBack) payment.released = true;
           else this.forgetIfDone(paymentId, payment);
+        } else if (followsPaymentEnd(event.type) && !readBack) {
+          // Money after the end brought the payment back (see `knows`): it goes again.
+          this.forgetIfDone(paymentId, payment);
         }
     }
     return { payment, refundAmount, ...(refundTerminalId ? { refundTerminalId } : {}) };

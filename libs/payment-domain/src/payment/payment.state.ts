@@ -159,6 +159,20 @@ export type PaymentEndingEvent = (typeof PAYMENT_ENDING_EVENTS)[number];
 export const endsPayment = (type: string): type is PaymentEndingEvent =>
   (PAYMENT_ENDING_EVENTS as readonly string[]).includes(type);
 
+/**
+ * The events a payment has only once it has ended (captured): money that moved after it was booked, and refunds.
+ * One that meets a payment a reader has forgotten says it had ended.
+ */
+export const PAYMENT_AFTER_END_EVENTS = [
+  'FurtherCaptureRecorded',
+  'LateCaptureRecorded',
+  'LateRefundRecorded',
+  'RefundRequested',
+] as const satisfies readonly PaymentEvent['type'][];
+
+export const followsPaymentEnd = (type: string): type is (typeof PAYMENT_AFTER_END_EVENTS)[number] =>
+  (PAYMENT_AFTER_END_EVENTS as readonly string[]).includes(type);
+
 /** What each ending event ends the payment as: the status the state, the read models and the feed agree on. */
 export const PAYMENT_ENDED_AS: Readonly<Record<PaymentEndingEvent, 'captured' | EndedStatus>> = {
   PaymentCaptured: 'captured',
