@@ -609,6 +609,21 @@ describe('refunds (invariant 8: never more than captured)', () => {
         .thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 9_900 });
     });
 
+    it('leaves nothing, not less than nothing, to refund when the POS refunded again before it showed made', () => {
+      const given = [...awaitingCard, captured, requestedRefund('r1', 39_900), submitted];
+      const failed = run(given, [silence]);
+      const again = [
+        requestedRefund('r2', 39_900),
+        ...run([...given, ...failed, requestedRefund('r2', 39_900)], [outcome('r2', 'succeeded')]),
+      ];
+      const late = run([...given, ...failed, ...again], [outcome('r1', 'succeeded')]);
+      expect(late.map((e) => e.type)).toEqual(['LateRefundRecorded']);
+      spec
+        .given([...given, ...failed, ...again, ...late])
+        .when(refund('r3', 1))
+        .thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 0 });
+    });
+
     it('learns the request id of a 202 that comes after, so that a result naming only that request is found', () => {
       const given = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
       const accepted = (requestId: string): PaymentCommand => ({

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { committedRefunds, isOpen, PAYMENT_STATUSES, type PaymentState } from '@app/payment-domain';
+import { isOpen, PAYMENT_STATUSES, refundableAmount, type PaymentState } from '@app/payment-domain';
 import { RefundView, refundView } from './refund/refund.view';
 
 /** A terminal payment as the POS sees it. */
@@ -65,7 +65,7 @@ function refundsOf(state: Extract<PaymentState, { status: 'captured' }>) {
   return {
     capturedAmount: state.capturedAmount,
     refundedAmount: refunds.filter((r) => r.status === 'succeeded').reduce((sum, r) => sum + r.amount, 0),
-    refundableAmount: state.capturedAmount - committedRefunds(state),
+    refundableAmount: refundableAmount(state),
     refunds: refunds.map((refund) => refundView(state.paymentId, refund)),
   };
 }

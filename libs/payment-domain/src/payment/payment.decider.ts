@@ -5,12 +5,12 @@ import { REACTION_TO_STATUS, isDinteroTransactionStatus } from './dintero-status
 import type { DinteroTransactionFact, PaymentCommand } from './payment.commands';
 import type { PaymentEvent } from './payment.events';
 import {
-  committedRefunds,
   evolvePayment,
   existingPayment,
   initialPaymentState,
   isOpen,
   lateCapturedOf,
+  refundableAmount,
   type PaymentState,
 } from './payment.state';
 
@@ -286,7 +286,7 @@ function requestRefund(data: Of<'RequestRefund'>, state: PaymentState): PaymentE
       refundId: data.refundId,
     });
   }
-  const refundable = payment.capturedAmount - committedRefunds(payment);
+  const refundable = refundableAmount(payment);
   if (data.amount > refundable) {
     throw new DomainError(
       'REFUND_EXCEEDS_CAPTURED',

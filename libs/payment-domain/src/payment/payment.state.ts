@@ -141,6 +141,13 @@ export function committedRefunds(payment: CapturedPayment): number {
 }
 
 /**
+ * What is left to refund: never below 0, even when a refund failed for Dintero's silence was made after all
+ * (`LateRefundRecorded`) after the POS had refunded the sale again, and more went back than was captured.
+ */
+export const refundableAmount = (payment: CapturedPayment): number =>
+  Math.max(0, payment.capturedAmount - committedRefunds(payment));
+
+/**
  * The events that end a payment (whatever it ended as): its terminal claim may then be released, and the
  * reconciler and the read models stop following it. One list, so that a new ending cannot be missed.
  */
