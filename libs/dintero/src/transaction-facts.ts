@@ -44,14 +44,14 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
   const reason = failed?.error?.code ?? failed?.error?.message;
   const dinteroAt = statusTime(tx, tx.status);
   const receipt = terminalReceipt(tx);
-  const { capturedAmount, lastCaptureAt } = captures(tx);
+  const { capturedAmount, each } = captures(tx);
   return {
     transactionId: tx.id,
     status: tx.status,
     amount: tx.amount,
     currency: tx.currency,
     ...(capturedAmount === undefined ? {} : { capturedAmount }),
-    ...(lastCaptureAt === undefined ? {} : { lastCaptureAt }),
+    ...(each === undefined ? {} : { captures: each }),
     ...(card && Object.keys(card).length > 0 ? { card } : {}),
     ...(receipt ? { receipt } : {}),
     ...(reason ? { reason } : {}),
@@ -62,14 +62,22 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
 /**
  * The sum of the transaction's successful `CAPTURE` events, or nothing when none carries an amount. A transaction
  * captured in part (`PARTIALLY_CAPTURED`, and the refunded statuses after one) has captured less than its `amount`.
- * With more than one capture, the last one's time too: it dates what the later captures added.
+ * With more than one capture, each one's amount and time too: each dates what it added.
  */
-function captures(tx: DinteroTransaction): { capturedAmount?: number; lastCaptureAt?: string } {
-  const done = (tx.events ?? []).filter((e) => e.event === 'CAPTURE' && e.success && typeof e.amount === 'number');
+function captures(tx: DinteroTransaction): Pick<DinteroTransactionFact, 'capturedAmount'> & {
+  each?: DinteroTransactionFact['captures'];
+} {
+  const done = (tx.events ?? []).flatMap((e) =>
+    e.event === 'CAPTURE' && e.success && typeof e.amount === 'number' ? [{ amount: e.amount, at: e.created_at }] : [],
+  );
   if (done.length === 0) return {};
-  const capturedAmount = done.reduce((sum, e) => sum + (e.amount ?? 0), 0);
-  const lastCaptureAt = done.length > 1 ? instant(done[done.length - 1]?.created_at) : undefined;
-  return lastCaptureAt === undefined ? { capturedAmount } : { capturedAmount, lastCaptureAt };
+  const capturedAmount = done.reduce((sum, capture) => sum + capture.amount, 0);
+  if (done.length === 1) return { capturedAmount };
+  const each = done.map(({ amount, at }) => {
+    const time = instant(at);
+    return time === undefined ? { amount } : { amount, at: time };
+  });
+  return { capturedAmount, each };
 }
 
 /**

@@ -100,15 +100,19 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
       ],
     });
     expect(transactionFact(partly)).toMatchObject({ amount: 10_000, capturedAmount: 5_000 });
-    // More than one capture: the last one's time dates what the later ones added.
+    // More than one capture: each one's amount and time, to date what it added.
     const later = { ...capture('c4', 5_000), transaction_status: 'CAPTURED', created_at: '2026-11-25T08:00:00Z' };
     expect(transactionFact(tx({ status: 'CAPTURED', events: [...partly.events!, later] }))).toMatchObject({
       capturedAmount: 10_000,
       dinteroAt: '2026-11-24T09:59:55.000Z',
-      lastCaptureAt: '2026-11-25T08:00:00.000Z',
+      captures: [
+        { amount: 4_000, at: '2026-11-24T09:59:55.000Z' },
+        { amount: 1_000, at: '2026-11-24T09:59:55.000Z' },
+        { amount: 5_000, at: '2026-11-25T08:00:00.000Z' },
+      ],
     });
     expect(transactionFact(tx({ events: [...tx().events!.slice(0, 2), capture('c1', 10_000)] }))).not.toHaveProperty(
-      'lastCaptureAt',
+      'captures',
     );
     // Capture events without an amount say nothing of it: the transaction's amount is all there is.
     expect(transactionFact(tx())).not.toHaveProperty('capturedAmount');

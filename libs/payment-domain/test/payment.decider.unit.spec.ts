@@ -276,7 +276,10 @@ describe('what was captured, not what was authorised (invariant 8)', () => {
     const rest = record('CAPTURED', 'webhook', {
       capturedAmount: 39_900,
       dinteroAt: '2026-11-23T10:00:20.000Z',
-      lastCaptureAt: '2026-11-24T08:00:00.000Z',
+      captures: [
+        { amount: 30_000, at: '2026-11-23T10:00:20.000Z' },
+        { amount: 9_900, at: '2026-11-24T08:00:00.000Z' },
+      ],
     });
     const later = run([...awaitingCard, ...first], [rest, rest, partly]);
     expect(later).toEqual([
@@ -296,6 +299,47 @@ describe('what was captured, not what was authorised (invariant 8)', () => {
     expect(state).toMatchObject({ status: 'captured', capturedAmount: 39_900 });
     expect(run([...awaitingCard, ...first, ...later], [refund(39_900)]).map((e) => e.type)).toEqual([
       'RefundRequested',
+    ]);
+  });
+
+  it('books each capture on its own day when the first news of the transaction shows it captured twice', () => {
+    const twice = record('CAPTURED', 'reconciler', {
+      capturedAmount: 39_900,
+      dinteroAt: '2026-11-23T10:00:20.000Z',
+      captures: [
+        { amount: 20_000, at: '2026-11-23T10:00:20.000Z' },
+        { amount: 10_000, at: '2026-11-24T08:00:00.000Z' },
+        { amount: 9_900, at: '2026-11-25T08:00:00.000Z' },
+      ],
+    });
+    const events = run(awaitingCard, [twice, twice]);
+    expect(events).toMatchObject([
+      { type: 'PaymentCaptured', data: { amount: 20_000, dinteroAt: '2026-11-23T10:00:20.000Z' } },
+      {
+        type: 'FurtherCaptureRecorded',
+        data: { amount: 10_000, capturedAmount: 30_000, dinteroAt: '2026-11-24T08:00:00.000Z' },
+      },
+      {
+        type: 'FurtherCaptureRecorded',
+        data: { amount: 9_900, capturedAmount: 39_900, dinteroAt: '2026-11-25T08:00:00.000Z' },
+      },
+    ]);
+    expect(fold(paymentDecider, [...awaitingCard, ...events])).toMatchObject({
+      status: 'captured',
+      capturedAmount: 39_900,
+    });
+    // Known up to the second capture: only the third is new.
+    const upToSecond = run(awaitingCard, [
+      record('PARTIALLY_CAPTURED', 'callback', {
+        capturedAmount: 30_000,
+        captures: [
+          { amount: 20_000, at: '2026-11-23T10:00:20.000Z' },
+          { amount: 10_000, at: '2026-11-24T08:00:00.000Z' },
+        ],
+      }),
+    ]);
+    expect(run([...awaitingCard, ...upToSecond], [twice])).toMatchObject([
+      { type: 'FurtherCaptureRecorded', data: { amount: 9_900, capturedAmount: 39_900 } },
     ]);
   });
 

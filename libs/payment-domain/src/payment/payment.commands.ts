@@ -19,8 +19,11 @@ export interface DinteroTransactionFact {
    * amount (the transaction's `amount` is then all that is known). Less than `amount` after a partial capture.
    */
   readonly capturedAmount?: number;
-  /** When its last successful `CAPTURE` was, when it had more than one. */
-  readonly lastCaptureAt?: string;
+  /**
+   * Each successful `CAPTURE` with its amount and Dintero's time, in order, when it had more than one: what each
+   * added is booked on its own day (`FurtherCaptureRecorded`).
+   */
+  readonly captures?: readonly { readonly amount: number; readonly at?: string }[];
   readonly card?: CardSummary;
   readonly receipt?: TerminalReceipt;
   readonly reason?: string;

@@ -3,7 +3,7 @@ import { DomainError } from '../shared/domain-error';
 import { isBefore, requireInstant, requireMoney, requireText, requireToken } from '../shared/validation';
 import { REACTION_TO_STATUS, isDinteroTransactionStatus } from './dintero-status';
 import type { DinteroTransactionFact, PaymentCommand } from './payment.commands';
-import type { PaymentEvent } from './payment.events';
+import type { FactSource, PaymentEvent } from './payment.events';
 import {
   evolvePayment,
   existingPayment,
@@ -84,6 +84,42 @@ function beginSessionCreation(data: Of<'BeginSessionCreation'>, state: PaymentSt
   return [{ type: 'SessionCreationStarted', data }];
 }
 
+/**
+ * What the transaction captured beyond `recorded`, one `FurtherCaptureRecorded` per capture that added to it,
+ * each dated by its own capture (so booked on its own business day), with what was captured up to it.
+ */
+function furtherCaptures(
+  transaction: DinteroTransactionFact,
+  recorded: number,
+  when: { source: FactSource; at: string; dinteroAt?: string },
+): PaymentEvent[] {
+  const { transactionId, capturedAmount } = transaction;
+  if (capturedAmount === undefined || capturedAmount <= recorded) return [];
+  // One capture only: what it shows beyond what was recorded, dated by the transaction.
+  const captures = transaction.captures ?? [
+    { amount: capturedAmount, ...(when.dinteroAt ? { at: when.dinteroAt } : {}) },
+  ];
+  const events: PaymentEvent[] = [];
+  let before = 0;
+  for (const capture of captures) {
+    const upTo = before + capture.amount;
+    if (upTo > recorded)
+      events.push({
+        type: 'FurtherCaptureRecorded',
+        data: {
+          transactionId,
+          amount: upTo - Math.max(before, recorded),
+          capturedAmount: upTo,
+          source: when.source,
+          at: when.at,
+          ...(capture.at ? { dinteroAt: capture.at } : {}),
+        },
+      });
+    before = upTo;
+  }
+  return events;
+}
+
 /** A refund is sent to Dintero once: the first to record this step makes the call, nobody else. */
 function submitRefund(data: Of<'SubmitRefund'>, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
@@ -136,38 +172,28 @@ function recordDinteroTransaction(
     const amount = transaction.capturedAmount ?? transaction.amount;
     if (isOpen(payment)) {
       const card = transaction.card ? { card: transaction.card } : {};
+      // Captured more than once already: the first capture books the payment, each later one what it added.
+      const first = transaction.captures?.[0]?.amount ?? amount;
       return [
         {
           type: 'PaymentCaptured',
           data: {
             transactionId,
-            amount,
+            amount: first,
             currency: transaction.currency,
             ...card,
             ...receiptOf(transaction),
             ...when,
           },
         },
+        ...furtherCaptures(transaction, first, when),
       ];
     }
     // No silent money (invariant 4): a capture on a payment that had ended, or of another transaction
     // than the one recorded, is kept and flagged for reversal, once per transaction.
     if (payment.status === 'captured' && payment.transactionId === transactionId) {
       // The rest of a partly captured transaction, captured later: booked as the further capture it is.
-      return transaction.capturedAmount !== undefined && transaction.capturedAmount > payment.capturedAmount
-        ? [
-            {
-              type: 'FurtherCaptureRecorded',
-              data: {
-                transactionId,
-                amount: transaction.capturedAmount - payment.capturedAmount,
-                capturedAmount: transaction.capturedAmount,
-                ...when,
-                ...(transaction.lastCaptureAt ? { dinteroAt: transaction.lastCaptureAt } : {}),
-              },
-            },
-          ]
-        : [];
+      return furtherCaptures(transaction, payment.capturedAmount, when);
     }
     // Recorded part by part: what this transaction shows captured beyond what was recorded of it.
     const recorded = lateCapturedOf(payment, transactionId);
