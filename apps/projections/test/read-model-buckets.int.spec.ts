@@ -296,6 +296,15 @@ describe('read-model buckets: a takeover fences every writer from before it', ()
     await rebuilt.destroy();
   });
 
+  it('stops a writer from before a takeover before it creates a document the next writer has not written yet', async () => {
+    const paused = await ReadModelBuckets.open(nats, prefix);
+    const next = await ReadModelBuckets.open(nats, prefix);
+    await paused.claim('paused#4');
+    await next.claim('next#4');
+    await expect(paused.putFenced([storeAt('alta', 30)])).rejects.toBeInstanceOf(FenceLostError);
+    expect(await next.get('store', 'alta')).toBeUndefined();
+  });
+
   it('lets only the last takeover claim: one that read the checkpoint before another’s claim is refused', async () => {
     const first = await ReadModelBuckets.open(nats, prefix);
     const second = await ReadModelBuckets.open(nats, prefix);

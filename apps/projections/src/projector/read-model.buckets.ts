@@ -206,7 +206,9 @@ export class ReadModelBuckets {
    * Writes the documents `PUT_WINDOW` at a time, a window's all at once (through `writeEntries`): when
    * `fenced`, each at the revision this instance knows for it (only where the key has no entry, if it knows
    * none). Keeps the revisions written, then settles each document with its new revision or the error that
-   * refused it (a revision conflict: `isRevisionConflict`), a window's all at once.
+   * refused it (a revision conflict: `isRevisionConflict`), a window's all at once. A fenced window is written
+   * only while no later takeover has claimed the checkpoint: a writer from before that wakes up would otherwise
+   * create every key the next one has not written yet before it met a revision of the next one's.
    */
   private async writeInWindows(
     changes: readonly Change[],
@@ -215,6 +217,7 @@ export class ReadModelBuckets {
   ): Promise<void> {
     for (let start = 0; start < changes.length; start += PUT_WINDOW) {
       const window = changes.slice(start, start + PUT_WINDOW);
+      if (fenced) await this.assertStillWriter();
       const outcomes = await writeEntries(
         this.nats,
         window.map((change) => ({
