@@ -449,8 +449,11 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.checkpoint = position;
     this.folded = position;
     this.droppedUpTo = 0n;
-    await this.buckets!.clearHandOver();
-    await rebuilt.destroy();
+    // The offer and its buckets go only while the lock holds: a rebuild that took it since builds into them.
+    if (lockHeld()) {
+      await this.buckets!.clearHandOver();
+      await rebuilt.destroy();
+    } else this.logger.warn({ position: handOver.position }, 'left the rebuilt buckets: the rebuild lock was lost');
     this.logger.log({ position: handOver.position, documents }, 'adopted the rebuilt read models');
     this.startFollowing();
   }
