@@ -1,15 +1,28 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { logIdentity, SqliteEventStore } from '@app/event-store';
 import { natsNames } from '@app/messaging';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
-import { bucketContents, foldFromScratch, startProjections } from '../../../test/support/projections';
+import {
+  bucketContents,
+  foldFromScratch,
+  NATS_URL,
+  removeNatsState,
+  startProjections,
+  uniquePrefix,
+} from '../../../test/support/projections';
 import { PROJECTED_STREAMS, ProjectorService } from '../src/projector/projector.service';
 import { ReadModelBuckets, type HandOver } from '../src/projector/read-model.buckets';
 import { rebuildReadModels, REBUILD_SUFFIX } from '../src/rebuild/rebuild';
 import { RebuildLock, RebuildRefusedError } from '../src/rebuild/rebuild-lock';
+
+const AT = '2026-11-24T10:00:00.000Z';
 
 /** A payment at the terminal, presented, until it has an outcome; the simulator left idle. */
 async function pay(engine: Engine, storeId: string, terminalId: string, amount: number): Promise<void> {
@@ -232,5 +245,58 @@ describe('projections: one rebuild at a time, and only a whole one adopted', () 
     } finally {
       await projections.close();
     }
+  });
+});
+
+describe('projections: a rebuild lets the event loop run while it folds', () => {
+  const prefix = uniquePrefix();
+  const dir = mkdtempSync(path.join(tmpdir(), 'rebuild-turns-'));
+  let log: SqliteEventStore;
+  let nats: NatsConnection;
+
+  beforeAll(async () => {
+    log = new SqliteEventStore({ file: path.join(dir, 'events.db') });
+    nats = await connect({ servers: NATS_URL });
+  });
+  afterAll(async () => {
+    await log.close();
+    await removeNatsState(prefix);
+    for (const bucket of Object.values(natsNames(prefix).buckets))
+      await new Kvm(nats)
+        .open(`${bucket}${REBUILD_SUFFIX}`)
+        .then((kv) => kv.destroy())
+        .catch(() => false);
+    await nats.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('between pages it has nothing to write for, so that its lock is renewed and NATS answered', async () => {
+    // Three pages of stores, all before the live checkpoint: the payment index is taken as written, so the rebuild
+    // has no write to wait for until the end.
+    const stores = Array.from({ length: 2_500 }, (_, n) => `s${n}`);
+    for (let start = 0; start < stores.length; start += 250)
+      await Promise.all(
+        stores
+          .slice(start, start + 250)
+          .map((storeId) =>
+            log.append(
+              `store-${storeId}`,
+              [{ type: 'StoreRegistered', data: { storeId, name: storeId, timeZone: 'Europe/Oslo', at: AT } }],
+              { expectedRevision: 'no_stream' },
+            ),
+          ),
+      );
+    const live = await ReadModelBuckets.open(nats, prefix);
+    await live.resetCheckpoint(await log.headPosition(), await logIdentity(log), 0);
+
+    let turned = false;
+    const turnedByPage: boolean[] = [];
+    const result = await rebuildReadModels(log, nats, prefix, () => {
+      // A turn of the event loop runs what was set for the next one: here, after the first page.
+      if (turnedByPage.length === 0) setImmediate(() => (turned = true));
+      turnedByPage.push(turned);
+    });
+    expect(result.events).toBe(stores.length);
+    expect(turnedByPage.slice(0, 3)).toEqual([false, true, true]);
   });
 });

@@ -1,3 +1,4 @@
+import { setImmediate as turn } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { EventStore } from '@app/event-store';
 import { PROJECTED_STREAMS } from '../projector/projected-streams';
@@ -113,6 +114,10 @@ async function rebuildHolding(
       }
       applied += page.length;
       onProgress({ applied, position, head: head > position ? head : position });
+      // A page with nothing to write awaits only promises already settled (the log is read synchronously), which
+      // never lets timers or sockets run: without a turn of the event loop, the lock's renewal and NATS's pings
+      // starved until the lock lapsed by its own clock, in any rebuild beside a live projector's payment index.
+      await turn();
     }
     await writes.settle();
     await buckets.put(pass === 0 ? projector.documents() : changed.values());
