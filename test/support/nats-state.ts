@@ -11,11 +11,14 @@ export async function removeNatsState(prefix: string, natsUrl = NATS_URL): Promi
   try {
     const jsm = await jetstreamManager(nats);
     const names = natsNames(prefix);
+    // A rebuild not yet adopted (a run that ended first) leaves its buckets, each rebuild's named by its own id.
+    const rebuilt = Object.values(names.buckets).map((bucket) => `KV_${bucket}${REBUILD_SUFFIX}`);
+    const left: string[] = [];
+    for await (const name of jsm.streams.names()) if (rebuilt.some((stem) => name.startsWith(stem))) left.push(name);
     const streams = [
       names.events.stream,
       ...[...Object.values(names.buckets), `${prefix}_projections`].map((bucket) => `KV_${bucket}`),
-      // A rebuild not yet adopted (a run that ended first) leaves its buckets.
-      ...Object.values(names.buckets).map((bucket) => `KV_${bucket}${REBUILD_SUFFIX}`),
+      ...left,
       ...Object.values(names.objectStores).map((store) => `OBJ_${store}`),
     ];
     for (const stream of streams) await jsm.streams.delete(stream).catch(() => false);

@@ -305,6 +305,18 @@ describe('read-model buckets: a takeover fences every writer from before it', ()
     expect(await next.get('store', 'alta')).toBeUndefined();
   });
 
+  it('stops a copy whose rebuilt buckets are gone (a later rebuild removed them), and deletes nothing', async () => {
+    const writer = await ReadModelBuckets.open(nats, prefix);
+    const rebuilt = await ReadModelBuckets.open(nats, prefix, `${REBUILD_SUFFIX}_gone`);
+    await writer.claim('writer#5');
+    await writer.putFenced([storeAt('hamar', 40)]);
+    await rebuilt.put([storeAt('hamar', 41)]);
+    await rebuilt.destroy();
+
+    await expect(writer.copyFrom(rebuilt, () => undefined)).rejects.toThrow(/stream not found/);
+    expect(await writer.get('store', 'hamar')).toEqual(storeAt('hamar', 40).doc);
+  });
+
   it('lets only the last takeover claim: one that read the checkpoint before another’s claim is refused', async () => {
     const first = await ReadModelBuckets.open(nats, prefix);
     const second = await ReadModelBuckets.open(nats, prefix);

@@ -32,14 +32,16 @@ async function pay(engine: Engine, storeId: string, terminalId: string, amount: 
   await engine.sim.control('POST', '/idle');
 }
 
-/** Deletes what a rebuild left of its buckets, then the engine. */
-async function closeEngine(engine: Engine): Promise<void> {
-  for (const bucket of Object.values(natsNames(engine.prefix).buckets))
-    await new Kvm(engine.nats)
-      .open(`${bucket}${REBUILD_SUFFIX}`)
-      .then((kv) => kv.destroy())
-      .catch(() => false);
-  await engine.close();
+/** Closes the engine, which removes its NATS state with the buckets rebuilds left. */
+const closeEngine = (engine: Engine) => engine.close();
+
+/** The names of the buckets of every rebuild's generation under this prefix. */
+async function rebuildBuckets(nats: NatsConnection, prefix: string): Promise<string[]> {
+  const stems = Object.values(natsNames(prefix).buckets).map((bucket) => `${bucket}${REBUILD_SUFFIX}`);
+  const names: string[] = [];
+  for await (const { bucket } of new Kvm(nats).list())
+    if (stems.some((stem) => bucket.startsWith(stem))) names.push(bucket);
+  return names.sort();
 }
 
 describe('projections: a rebuild from position 0 while the live read models keep serving', () => {
@@ -205,18 +207,29 @@ describe('projections: one rebuild at a time, and only a whole one adopted', () 
     );
   });
 
-  it('withdraws an offer still waiting before it empties its buckets, and offers its own with its count', async () => {
+  it('withdraws an offer still waiting and removes its buckets, and offers its own, in its own, with its count', async () => {
     // The live projector is stopped: nothing adopts the first offer.
     await engine.projections!.close();
+    const state = await new Kvm(engine.nats).open(`${engine.prefix}_projections`);
+    const offered = async () => (await state.get('rebuild'))?.json<HandOver>();
     const first = await rebuildReadModels(engine.log, engine.nats, engine.prefix);
+    const firstOffer = await offered();
     const second = await rebuildReadModels(engine.log, engine.nats, engine.prefix);
     expect(second.withdrew).toBe(first.position.toString());
-    const buckets = await ReadModelBuckets.open(engine.nats, engine.prefix, REBUILD_SUFFIX);
-    expect(await buckets.handOver()).toEqual({
-      suffix: REBUILD_SUFFIX,
+    const offer = await offered();
+    expect(offer).toEqual({
+      suffix: expect.stringMatching(/^_rebuild_[0-9a-f]{8}$/),
       position: second.position.toString(),
       documents: second.documents,
     });
+    // The first rebuild's buckets are gone, not emptied: an adopter still reading them fails, and deletes nothing.
+    expect(offer!.suffix).not.toBe(firstOffer!.suffix);
+    const { terminals, stores, storeDays } = natsNames(engine.prefix).buckets;
+    const names = [terminals, stores, storeDays];
+    expect(await rebuildBuckets(engine.nats, engine.prefix)).toEqual(
+      names.map((name) => `${name}${offer!.suffix}`).sort(),
+    );
+    const buckets = await ReadModelBuckets.open(engine.nats, engine.prefix, offer!.suffix);
     expect(await buckets.count()).toBe(second.documents);
   });
 
@@ -261,11 +274,6 @@ describe('projections: a rebuild lets the event loop run while it folds', () => 
   afterAll(async () => {
     await log.close();
     await removeNatsState(prefix);
-    for (const bucket of Object.values(natsNames(prefix).buckets))
-      await new Kvm(nats)
-        .open(`${bucket}${REBUILD_SUFFIX}`)
-        .then((kv) => kv.destroy())
-        .catch(() => false);
     await nats.close();
     rmSync(dir, { recursive: true, force: true });
   });

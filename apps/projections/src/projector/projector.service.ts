@@ -19,6 +19,7 @@ import { EventFeed } from './event-feed';
 import { PROJECTED_STREAMS } from './projected-streams';
 import { PaymentIndexBucket } from './payment-index.bucket';
 import { ProjectorLease } from './projector-lease';
+import { REBUILD_SUFFIX } from '../rebuild/rebuild';
 import { RebuildLock } from '../rebuild/rebuild-lock';
 import { FenceLostError, ReadModelBuckets, type FencedPut, type HandOver } from './read-model.buckets';
 
@@ -402,6 +403,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async adoptHolding(handOver: HandOver, position: bigint, lock: RebuildLock): Promise<void> {
+    // The live buckets (no suffix) copied onto themselves would be emptied: only a rebuild's are adopted.
+    if (!handOver.suffix.startsWith(REBUILD_SUFFIX))
+      throw new Error(`the offer names buckets "${handOver.suffix}" that no rebuild made: not adopted`);
     const rebuilt = await ReadModelBuckets.open(this.nats, this.config.natsPrefix, handOver.suffix);
     // Only the offer as it still stands, with every document it was made with: a later rebuild withdraws it
     // before it empties the buckets.

@@ -80,6 +80,8 @@ export class ReadModelBuckets {
     private readonly state: KV,
     /** Whether NATS publishes each document written here on its change subject (see `open`). */
     readonly publishedByNats: boolean,
+    /** The document buckets' names without a suffix, and this generation's suffix ('' for the live one). */
+    private readonly generation: { readonly names: readonly string[]; readonly suffix: string },
   ) {}
 
   /**
@@ -120,12 +122,27 @@ export class ReadModelBuckets {
       { terminal: terminal!, store: store!, 'store-day': storeDay! },
       state,
       publishedByNats,
+      { names: models.map(([, bucket]) => bucket), suffix },
     );
   }
 
   /** Deletes this generation's document buckets (not the shared state bucket). */
   async destroy(): Promise<void> {
     await Promise.all(Object.values(this.buckets).map((bucket) => bucket.destroy()));
+  }
+
+  /**
+   * Deletes the document buckets of every other generation whose suffix begins with `stem`: the live ones (no
+   * suffix) never, this one's never.
+   */
+  async destroyOtherGenerations(stem: string): Promise<void> {
+    const own = new Set(this.generation.names.map((name) => `${name}${this.generation.suffix}`));
+    const stems = this.generation.names.map((name) => `${name}${stem}`);
+    const kvm = new Kvm(this.nats);
+    const others: string[] = [];
+    for await (const { bucket } of kvm.list())
+      if (!own.has(bucket) && stems.some((named) => bucket.startsWith(named))) others.push(bucket);
+    for (const name of others) await (await kvm.open(name)).destroy();
   }
 
   /**

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setImmediate as turn } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { EventStore } from '@app/event-store';
@@ -10,6 +11,10 @@ import { IndexCoverage } from './index-coverage';
 import { RebuildLock, RebuildRefusedError } from './rebuild-lock';
 import type { Change, StoreDayDoc } from '../read-models/read-model.types';
 
+/**
+ * What every rebuild's buckets are named with; each rebuild adds its own id (`_rebuild_<id>`), so that none ever
+ * writes into buckets of another's that an adopter may still be reading: those are gone, and reading them fails.
+ */
 export const REBUILD_SUFFIX = '_rebuild';
 /** Events read at once: large pages, since a rebuild reads the whole log in order. */
 const PAGE = 1_000;
@@ -63,12 +68,13 @@ async function rebuildHolding(
   prefix: string,
   onProgress: (progress: RebuildProgress) => void,
 ): Promise<RebuildResult> {
-  const old = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
-  // Nobody adopts it now (the adopter holds the lock too): withdrawn, its buckets can be emptied.
-  const waiting = await old.handOver();
-  if (waiting) await old.clearHandOver();
-  await old.destroy();
-  const buckets = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
+  const suffix = `${REBUILD_SUFFIX}_${randomUUID().slice(0, 8)}`;
+  const buckets = await ReadModelBuckets.open(nats, prefix, suffix);
+  // Nobody adopts it now (the adopter holds the lock too): withdrawn, its buckets and any an earlier rebuild
+  // left (one that failed or was killed) are removed.
+  const waiting = await buckets.handOver();
+  if (waiting) await buckets.clearHandOver();
+  await buckets.destroyOtherGenerations(REBUILD_SUFFIX);
   // The payment index is written in place: its entries never change, so writing one again is harmless.
   const index = await PaymentIndexBucket.open(nats, prefix);
   const coverage = await IndexCoverage.start(store, buckets, index);
@@ -127,7 +133,7 @@ async function rebuildHolding(
   const documents = await buckets.count();
   // Another rebuild may have emptied these buckets once the lock lapsed (this process paused past it).
   if (!lock.stillHeld()) throw new Error(LOCK_LOST);
-  await buckets.offerHandOver({ suffix: REBUILD_SUFFIX, position: position.toString(), documents });
+  await buckets.offerHandOver({ suffix, position: position.toString(), documents });
   return { events: applied, documents, position, ...(waiting ? { withdrew: waiting.position } : {}) };
 }
 
