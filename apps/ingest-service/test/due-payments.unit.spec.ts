@@ -62,6 +62,8 @@ describe('which payments the reconciler looks at, and when', () => {
       event('payment-p-3', 'LateCaptureRecorded', { transactionId: 'tx-2', amount: 100 }),
       event('payment-p-4', 'FurtherCaptureRecorded', { transactionId: 'tx-1', amount: 100 }),
       event('payment-p-5', 'LateRefundRecorded', { refundId: 'r-1', amount: 100 }),
+      // Dintero's 202 for a refund already failed for its silence.
+      event('payment-p-6', 'RefundAccepted', { refundId: 'r-1', requestId: 'req-1' }),
     ].forEach((e) => due.apply(e, NOW));
     expect(due.size).toBe(0);
   });

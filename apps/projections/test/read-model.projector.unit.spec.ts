@@ -239,6 +239,8 @@ describe('read models as a fold over the log', () => {
         flaggedForReversal: true,
         at,
       }),
+      // Dintero's 202 for a refund that had failed for its silence (the refund's own events are elsewhere).
+      event('payment-p-1', 'RefundAccepted', { refundId: 'r-9', requestId: 'req-9', at }),
     ]);
     expect(projector.storeDay('oslo', '2026-11-24')?.currencies['NOK']).toMatchObject({ capturedAmount: 10_500 });
     expect(projector.storeDay('oslo', '2026-11-24')?.lateCaptures).toMatchObject([

@@ -361,6 +361,10 @@ describe('what was captured, not what was authorised (invariant 8)', () => {
       status: 'expired',
       lateCaptured: { 'T12345678.tx1': 39_900 },
     });
+    // A later fact without the CAPTURE events' amounts says nothing of more parts: no authorised amount is booked.
+    const afterPart = run([...awaitingCard, expired], [partly]);
+    const noAmounts = record('CAPTURED', 'reconciler', { amount: 50_000 });
+    expect(run([...awaitingCard, expired, ...afterPart], [noAmounts])).toEqual([]);
   });
 });
 

@@ -195,9 +195,10 @@ function recordDinteroTransaction(
       // The rest of a partly captured transaction, captured later: booked as the further capture it is.
       return furtherCaptures(transaction, payment.capturedAmount, when);
     }
-    // Recorded part by part: what this transaction shows captured beyond what was recorded of it.
+    // Recorded part by part: what this transaction shows captured beyond what was recorded of it. A later part
+    // is known only from the amounts of its CAPTURE events, never from the authorised amount.
     const recorded = lateCapturedOf(payment, transactionId);
-    if (amount <= recorded) return [];
+    if (amount <= recorded || (recorded > 0 && transaction.capturedAmount === undefined)) return [];
     return [
       {
         type: 'LateCaptureRecorded',

@@ -168,13 +168,15 @@ export const endsPayment = (type: string): type is PaymentEndingEvent =>
 
 /**
  * The events a payment has only once it has ended (captured): money that moved after it was booked, and refunds.
- * One that meets a payment a reader has forgotten says it had ended.
+ * One that meets a payment a reader has forgotten says it had ended. (`RefundAccepted` may come after its refund
+ * failed for Dintero's silence, when readers have let the payment go.)
  */
 export const PAYMENT_AFTER_END_EVENTS = [
   'FurtherCaptureRecorded',
   'LateCaptureRecorded',
   'LateRefundRecorded',
   'RefundRequested',
+  'RefundAccepted',
 ] as const satisfies readonly PaymentEvent['type'][];
 
 export const followsPaymentEnd = (type: string): type is (typeof PAYMENT_AFTER_END_EVENTS)[number] =>
