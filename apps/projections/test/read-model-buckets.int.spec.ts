@@ -175,6 +175,17 @@ describe('read-model buckets: an adoption is fenced', () => {
     await rebuilt.destroy();
   });
 
+  it('withdraws only the offer it adopted: one a later rebuild made meanwhile stays', async () => {
+    const buckets = await ReadModelBuckets.open(nats, prefix);
+    await buckets.offerHandOver({ suffix: `${REBUILD_SUFFIX}_a`, position: '5', documents: 1 });
+    const adopted = await buckets.handOverAt();
+    await buckets.offerHandOver({ suffix: `${REBUILD_SUFFIX}_b`, position: '9', documents: 2 });
+    expect(await buckets.clearHandOver(adopted!.revision)).toBe(false);
+    expect(await buckets.handOver()).toEqual({ suffix: `${REBUILD_SUFFIX}_b`, position: '9', documents: 2 });
+    expect(await buckets.clearHandOver((await buckets.handOverAt())!.revision)).toBe(true);
+    expect(await buckets.handOver()).toBeUndefined();
+  });
+
   it('moves the checkpoint back only from the revision it knows', async () => {
     const paused = await ReadModelBuckets.open(nats, prefix);
     const writer = await ReadModelBuckets.open(nats, prefix);

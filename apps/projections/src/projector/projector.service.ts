@@ -406,11 +406,11 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     // The live buckets (no suffix) copied onto themselves would be emptied: only a rebuild's are adopted.
     if (!handOver.suffix.startsWith(REBUILD_SUFFIX))
       throw new Error(`the offer names buckets "${handOver.suffix}" that no rebuild made: not adopted`);
+    // Only the offer as it still stands (a later rebuild withdraws it and removes its buckets), read before its
+    // buckets are opened, which would make them again, empty; and only with every document it was made with.
+    const offered = await this.buckets!.handOverAt();
+    if (offered?.offer.suffix !== handOver.suffix || offered.offer.position !== handOver.position) return;
     const rebuilt = await ReadModelBuckets.open(this.nats, this.config.natsPrefix, handOver.suffix);
-    // Only the offer as it still stands, with every document it was made with: a later rebuild withdraws it
-    // before it empties the buckets.
-    const offered = await this.buckets!.handOver();
-    if (offered?.suffix !== handOver.suffix || offered.position !== handOver.position) return;
     const held = await rebuilt.count();
     if (handOver.documents !== undefined && held !== handOver.documents)
       throw new Error(`the rebuild offered ${handOver.documents} documents, but its buckets hold ${held}: not adopted`);
@@ -420,7 +420,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     if (!this.leader || !this.lease!.holds() || !lock.stillHeld()) return this.startFollowing();
     this.copying = true;
     try {
-      await this.copyRebuild(rebuilt, handOver, position, () => lock.stillHeld());
+      await this.copyRebuild(rebuilt, handOver, offered.revision, position, () => lock.stillHeld());
     } finally {
       this.copying = false;
     }
@@ -429,6 +429,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private async copyRebuild(
     rebuilt: ReadModelBuckets,
     handOver: HandOver,
+    offeredAt: number,
     position: bigint,
     lockHeld: () => boolean,
   ): Promise<void> {
@@ -453,11 +454,14 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.checkpoint = position;
     this.folded = position;
     this.droppedUpTo = 0n;
-    // The offer and its buckets go only while the lock holds: a rebuild that took it since builds into them.
-    if (lockHeld()) {
-      await this.buckets!.clearHandOver();
-      await rebuilt.destroy();
-    } else this.logger.warn({ position: handOver.position }, 'left the rebuilt buckets: the rebuild lock was lost');
+    // This offer goes, and no later one (another revision); its buckets are its rebuild's own, which no later
+    // rebuild writes into, and which one may have removed already.
+    await this.buckets!.clearHandOver(offeredAt);
+    await rebuilt
+      .destroy()
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error }, 'could not remove the adopted rebuild’s buckets: the next rebuild does'),
+      );
     this.logger.log({ position: handOver.position, documents }, 'adopted the rebuilt read models');
     this.startFollowing();
   }

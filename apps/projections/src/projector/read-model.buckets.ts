@@ -266,8 +266,24 @@ export class ReadModelBuckets {
     await this.state.put(HAND_OVER, JSON.stringify(handOver));
   }
 
-  async clearHandOver(): Promise<void> {
-    await this.state.delete(HAND_OVER);
+  /** The offer waiting, with its KV revision: what `clearHandOver` withdraws, and nothing offered after it. */
+  async handOverAt(): Promise<{ readonly offer: HandOver; readonly revision: number } | undefined> {
+    const entry = await this.state.get(HAND_OVER);
+    return entry && entry.operation === 'PUT' ? { offer: entry.json<HandOver>(), revision: entry.revision } : undefined;
+  }
+
+  /**
+   * Withdraws the offer waiting; with `revision` (see `handOverAt`), only that offer: false when a later one has
+   * taken its place, which stays.
+   */
+  async clearHandOver(revision?: number): Promise<boolean> {
+    try {
+      await this.state.delete(HAND_OVER, revision === undefined ? undefined : { previousSeq: revision });
+      return true;
+    } catch (error) {
+      if (revision !== undefined && isRevisionConflict(error)) return false;
+      throw error;
+    }
   }
 
   /** Calls `onOffer` whenever a rebuild offers a hand-over. */
