@@ -239,13 +239,26 @@ describe('read models as a fold over the log', () => {
         flaggedForReversal: true,
         at,
       }),
+      // The rest of that transaction, captured later still.
+      event('payment-p-1', 'LateCaptureRecorded', {
+        transactionId: 'tx-2',
+        amount: 300,
+        capturedAmount: 1_000,
+        currency: 'NOK',
+        endedAs: 'captured',
+        flaggedForReversal: true,
+        at,
+      }),
       // Dintero's 202 for a refund that had failed for its silence (the refund's own events are elsewhere).
       event('payment-p-1', 'RefundAccepted', { refundId: 'r-9', requestId: 'req-9', at }),
     ]);
     expect(projector.storeDay('oslo', '2026-11-24')?.currencies['NOK']).toMatchObject({ capturedAmount: 10_500 });
     expect(projector.storeDay('oslo', '2026-11-24')?.lateCaptures).toMatchObject([
       { transactionId: 'tx-2', amount: 700 },
+      { transactionId: 'tx-2', amount: 300 },
     ]);
+    // Two transactions in the terminal's batch, with all the money each took.
+    expect(projector.terminal('oslo', 'T-1')?.openBatch).toMatchObject({ purchasesCount: 2, purchasesAmount: 11_500 });
     expect(projector.paymentsHeld()).toBe(0);
   });
 

@@ -355,8 +355,9 @@ describe('what was captured, not what was authorised (invariant 8)', () => {
     const events = run([...awaitingCard, expired], [partly, rest, partly, rest]);
     expect(events).toMatchObject([
       { type: 'LateCaptureRecorded', data: { amount: 30_000 } },
-      { type: 'LateCaptureRecorded', data: { amount: 9_900 } },
+      { type: 'LateCaptureRecorded', data: { amount: 9_900, capturedAmount: 39_900 } },
     ]);
+    expect(events[0]!.data).not.toHaveProperty('capturedAmount');
     expect(fold(paymentDecider, [...awaitingCard, expired, ...events])).toMatchObject({
       status: 'expired',
       lateCaptured: { 'T12345678.tx1': 39_900 },

@@ -162,6 +162,7 @@ export class ReadModelProjector {
       // A late capture or refund corrects its terminal's last close, and so that close's day.
       if (
         event.type === 'PaymentCaptured' ||
+        event.type === 'FurtherCaptureRecorded' ||
         event.type === 'LateCaptureRecorded' ||
         event.type === 'RefundSucceeded' ||
         event.type === 'LateRefundRecorded'
@@ -300,7 +301,8 @@ export class ReadModelProjector {
 
   /**
    * A capture counts in its terminal's batch, a refund in the batch of the terminal it was done at (in the
-   * store that terminal belongs to), for the comparison with the terminal's end-of-day close.
+   * store that terminal belongs to), for the comparison with the terminal's end-of-day close. A transaction is
+   * one purchase however many captures took its money: a later one adds its amount, not a purchase.
    */
   private countInBatch(
     fact: Extract<Fact, { stream: 'payment' }>,
@@ -309,15 +311,26 @@ export class ReadModelProjector {
     put: Put,
   ): void {
     const { event, payment, at } = fact;
-    let counted: { terminalId: string; kind: 'purchase' | 'reversal'; amount: number } | undefined;
-    if (event.type === 'PaymentCaptured' || event.type === 'LateCaptureRecorded')
-      counted = { terminalId: payment.terminalId, kind: 'purchase', amount: event.data.amount };
-    else if (event.type === 'RefundSucceeded' || event.type === 'LateRefundRecorded')
-      counted = { terminalId: refundTerminalId ?? payment.terminalId, kind: 'reversal', amount: fact.refundAmount };
+    let counted: { terminalId: string; kind: 'purchase' | 'reversal'; amount: number; count: 0 | 1 } | undefined;
+    if (event.type === 'PaymentCaptured')
+      counted = { terminalId: payment.terminalId, kind: 'purchase', amount: event.data.amount, count: 1 };
+    else if (event.type === 'FurtherCaptureRecorded')
+      counted = { terminalId: payment.terminalId, kind: 'purchase', amount: event.data.amount, count: 0 };
+    else if (event.type === 'LateCaptureRecorded') {
+      const { amount, capturedAmount } = event.data;
+      const first = capturedAmount === undefined || capturedAmount === amount;
+      counted = { terminalId: payment.terminalId, kind: 'purchase', amount, count: first ? 1 : 0 };
+    } else if (event.type === 'RefundSucceeded' || event.type === 'LateRefundRecorded')
+      counted = {
+        terminalId: refundTerminalId ?? payment.terminalId,
+        kind: 'reversal',
+        amount: fact.refundAmount,
+        count: 1,
+      };
     if (!counted || at === '') return;
-    const { terminalId, kind, amount } = counted;
+    const { terminalId, kind, amount, count } = counted;
     const storeId = this.storeOfCounted(payment, terminalId);
-    this.changeTerminal(storeId, terminalId, position, put, (doc) => countInBatch(doc, kind, amount, at));
+    this.changeTerminal(storeId, terminalId, position, put, (doc) => countInBatch(doc, kind, amount, at, count));
   }
 
   /** The store of the terminal a payment's capture or refund counts at: a refund may be done at another's. */

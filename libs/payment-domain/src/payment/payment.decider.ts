@@ -205,6 +205,7 @@ function recordDinteroTransaction(
         data: {
           transactionId,
           amount: amount - recorded,
+          ...(recorded > 0 ? { capturedAmount: amount } : {}),
           currency: transaction.currency,
           endedAs: payment.status,
           flaggedForReversal: true,

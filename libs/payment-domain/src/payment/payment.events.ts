@@ -145,6 +145,8 @@ export type PaymentEvent =
         readonly transactionId: string;
         /** What this capture took, in minor units: a transaction captured late in parts has one event per part. */
         readonly amount: number;
+        /** What the transaction has captured late in all, this part with the ones before; absent on its first part. */
+        readonly capturedAmount?: number;
         readonly currency: string;
         /** What the payment had ended as when the money was captured anyway. */
         readonly endedAs: string;

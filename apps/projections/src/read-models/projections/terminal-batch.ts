@@ -16,7 +16,13 @@ const FIELDS = ['purchasesCount', 'purchasesAmount', 'reversalsCount', 'reversal
  * the time Dintero gives it: into the open batch, or into the last close when it happened before that close
  * (its report reached the log after the close did), whose comparison is then made again.
  */
-export function countInBatch(doc: TerminalDoc, kind: 'purchase' | 'reversal', amount: number, at: string): TerminalDoc {
+export function countInBatch(
+  doc: TerminalDoc,
+  kind: 'purchase' | 'reversal',
+  amount: number,
+  at: string,
+  count: 0 | 1 = 1,
+): TerminalDoc {
   const close = doc.lastClose;
   const when = Date.parse(at);
   const inClose =
@@ -24,9 +30,9 @@ export function countInBatch(doc: TerminalDoc, kind: 'purchase' | 'reversal', am
     when <= Date.parse(close.closedAt) &&
     (close.startOfDayAt === undefined || when >= Date.parse(close.startOfDayAt));
   if (close && inClose)
-    return { ...doc, lastClose: compared({ ...close, recorded: add(close.recorded, kind, amount) }) };
+    return { ...doc, lastClose: compared({ ...close, recorded: add(close.recorded, kind, amount, count) }) };
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
-  return { ...doc, openBatch: { ...open, ...add(open, kind, amount) } };
+  return { ...doc, openBatch: { ...open, ...add(open, kind, amount, count) } };
 }
 
 /** The terminal's close of its open batch, beside what the log recorded; a new batch opens. */
@@ -69,16 +75,16 @@ export function withClose(day: StoreDayDoc, close: TerminalClose): StoreDayDoc {
   return { ...day, closes, closeMismatches: Object.values(closes).filter((each) => each.mismatch).length };
 }
 
-function add(figures: BatchFigures, kind: 'purchase' | 'reversal', amount: number): BatchFigures {
+function add(figures: BatchFigures, kind: 'purchase' | 'reversal', amount: number, count: 0 | 1): BatchFigures {
   return kind === 'purchase'
     ? {
         ...pick(figures),
-        purchasesCount: figures.purchasesCount + 1,
+        purchasesCount: figures.purchasesCount + count,
         purchasesAmount: figures.purchasesAmount + amount,
       }
     : {
         ...pick(figures),
-        reversalsCount: figures.reversalsCount + 1,
+        reversalsCount: figures.reversalsCount + count,
         reversalsAmount: figures.reversalsAmount + amount,
       };
 }
