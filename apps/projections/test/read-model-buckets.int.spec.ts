@@ -1,5 +1,5 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
+import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { natsNames } from '@app/messaging';
 import { waitUntil } from '../../../test/support/app-process';
@@ -304,6 +304,33 @@ describe('read-model buckets: a takeover fences every writer from before it', ()
 
     await expect(paused.copyFrom(rebuilt, () => undefined)).rejects.toBeInstanceOf(FenceLostError);
     expect(await next.get('store', 'narvik')).toEqual(storeAt('narvik', 20).doc);
+    await rebuilt.destroy();
+  });
+
+  it('deletes a key it knows no revision of only at the revision it read: written again meanwhile, it stays', async () => {
+    const writer = await ReadModelBuckets.open(nats, prefix);
+    const rebuilt = await ReadModelBuckets.open(nats, prefix, `${REBUILD_SUFFIX}_stray`);
+    await writer.claim('writer#6');
+    await rebuilt.put([storeAt('vardo', 1)]);
+    const live = await new Kvm(nats).open(natsNames(prefix).buckets.stores);
+    // A key none of the rebuild's, written after the copy read the documents, and again right after it read that key.
+    const copy = writer as unknown as { putOver(changes: readonly Change[]): Promise<void>; buckets: { store: KV } };
+    const putOver = copy.putOver.bind(writer);
+    jest.spyOn(copy, 'putOver').mockImplementationOnce(async (changes) => {
+      await putOver(changes);
+      await live.put('stray', JSON.stringify(storeAt('stray', 2).doc));
+    });
+    const stores = copy.buckets.store;
+    const get = stores.get.bind(stores);
+    jest.spyOn(stores, 'get').mockImplementation(async (key) => {
+      const entry = await get(key);
+      if (key === 'stray') await live.put('stray', JSON.stringify(storeAt('stray', 3).doc));
+      return entry;
+    });
+
+    await expect(writer.copyFrom(rebuilt, () => undefined)).rejects.toBeInstanceOf(FenceLostError);
+    jest.restoreAllMocks();
+    expect(await writer.get('store', 'stray')).toEqual(storeAt('stray', 3).doc);
     await rebuilt.destroy();
   });
 
