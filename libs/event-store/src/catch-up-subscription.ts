@@ -1,3 +1,4 @@
+import { setImmediate as turn } from 'node:timers/promises';
 import type { EventSubscription, ReadAllOptions, RecordedEvent, SubscribeOptions } from './event-store.port';
 
 const PAGE_SIZE = 1_000;
@@ -43,6 +44,9 @@ export function catchUpSubscription(source: CatchUpSource, options: SubscribeOpt
       if (page.through !== undefined && page.through > after) after = page.through;
       if (source.closed?.()) return;
       if (page.events.length < PAGE_SIZE) await source.waitForChange(seen, stop.signal);
+      // Catching up on a log read synchronously (the embedded one), with a consumer that does no I/O, awaits only
+      // settled promises: a turn of the event loop after each full page lets timers (leases) and sockets run.
+      else await turn();
     }
   }
 

@@ -38,4 +38,26 @@ describe('a catch-up subscription', () => {
     // The first page went through 90: the next reads start there, not after 51.
     expect(reads).toEqual([0n, 90n, 90n]);
   });
+
+  it('lets the event loop turn between full pages while it catches up', async () => {
+    // Three full pages, read at once (as the embedded log is), and a consumer that does no I/O.
+    const page = (start: number): CatchUpPage => ({
+      events: Array.from({ length: 1_000 }, (_, n) => event(start + n, 'payment-p')),
+    });
+    const pages = [page(1), page(1_001), page(2_001)];
+    const subscription = catchUpSubscription({
+      readAll: async () => pages.shift() ?? { events: [] },
+      changeVersion: () => 0,
+      waitForChange: (_seen, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve())),
+    });
+    let turned = false;
+    const turnedAt: boolean[] = [];
+    for await (const { position } of subscription) {
+      if (position === 1n) setImmediate(() => (turned = true));
+      if (position % 1_000n === 1n) turnedAt.push(turned);
+      if (position === 3_000n) break;
+    }
+    await subscription.close();
+    expect(turnedAt).toEqual([false, true, true]);
+  });
 });
