@@ -99,4 +99,16 @@ describe('SQLite: a commit whose notice fails', () => {
     for (const name of ['notice-1', 'notice-2', 'notice-3'])
       expect((await store.readStream(name)).map((event) => event.type)).toEqual(['A']);
   });
+
+  it('is looked for again when the look on a timer fails, and never thrown out of the timer', async () => {
+    const store = open();
+    const elsewhere = open();
+    await store.readStream('timer-0'); // the window starts here
+    await elsewhere.append('timer-1', events('A'), { expectedRevision: 'no_stream' });
+    // The chase after another connection's write (a timer) reads `data_version`, and that read fails once.
+    failOnce(store, 'dataVersion', 'get', new Error('SQLITE_BUSY: database is locked'));
+    const chase = store as unknown as { lookForCommits(step: number): void };
+    expect(() => chase.lookForCommits(Number.MAX_SAFE_INTEGER)).not.toThrow();
+    expect((await store.readStream('timer-1')).map((event) => event.type)).toEqual(['A']);
+  });
 });

@@ -319,7 +319,7 @@ export class SqliteEventStore implements EventStore {
 
   private pollForeignCommits(): void {
     if (this.closed || !this.signal.hasWaiters) return;
-    this.noticeCommits();
+    this.noticeCommitsFromTimer();
   }
 
   /**
@@ -343,7 +343,7 @@ export class SqliteEventStore implements EventStore {
     this.chaseStep = step;
     if (this.closed) return;
     // Whether or not a subscription waits now: one that is busy reading looks at the signal before it waits.
-    this.noticeCommits();
+    this.noticeCommitsFromTimer();
     if (step < CHASE_DELAYS_MS.length) {
       this.chase = setTimeout(() => this.lookForCommits(step + 1), CHASE_DELAYS_MS[step]);
       this.chase.unref();
@@ -358,6 +358,18 @@ export class SqliteEventStore implements EventStore {
     if (version === this.lastDataVersion) return;
     this.lastDataVersion = version;
     this.signal.notify();
+  }
+
+  /**
+   * `noticeCommits` on a timer (the poll, the chase): a failed read of the version (a lock, the disk) is left for
+   * the next look or read, which finds the version moved; thrown out of a timer, it would end the process.
+   */
+  private noticeCommitsFromTimer(): void {
+    try {
+      this.noticeCommits();
+    } catch {
+      // The version stays as last seen.
+    }
   }
 
   /** Changes whenever another connection (or process) commits to the file. */
