@@ -131,7 +131,7 @@ async function rebuildHolding(
   }
   await coverage.complete(store, PAGE);
   const documents = await buckets.count();
-  // Another rebuild may have emptied these buckets once the lock lapsed (this process paused past it).
+  // Another rebuild may have removed these buckets once the lock lapsed (this process paused past it).
   if (!lock.stillHeld()) throw new Error(LOCK_LOST);
   await buckets.offerHandOver({ suffix, position: position.toString(), documents });
   return { events: applied, documents, position, ...(waiting ? { withdrew: waiting.position } : {}) };

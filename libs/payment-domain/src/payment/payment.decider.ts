@@ -190,7 +190,7 @@ function recordDinteroTransaction(
       ];
     }
     // No silent money (invariant 4): a capture on a payment that had ended, or of another transaction
-    // than the one recorded, is kept and flagged for reversal, once per transaction.
+    // than the one recorded, is kept and flagged for reversal, once for each part of it captured.
     if (payment.status === 'captured' && payment.transactionId === transactionId) {
       // The rest of a partly captured transaction, captured later: booked as the further capture it is.
       return furtherCaptures(transaction, payment.capturedAmount, when);
