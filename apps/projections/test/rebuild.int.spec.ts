@@ -75,13 +75,17 @@ describe('projections: a rebuild from position 0 while the live read models keep
     expect(result.events).toBeGreaterThan(0);
 
     await payAt('Q-2', 10_000); // and after it
+    // Adopted (the offer is withdrawn once the checkpoint moved back to the rebuild's position), then caught up:
+    // in the middle of the copy the stores are the rebuild's already, and the checkpoint still the one before.
+    const state = await new Kvm(nats).open(`${prefix}_projections`);
     await waitUntil(
       async () => {
         const head = (
           await engine.log.readAll({ after: result.position, limit: 10_000, streamPrefixes: PROJECTED_STREAMS })
         ).at(-1);
         const stores = await bucketContents(prefix, 'stores');
-        return stores.ghost === undefined && service.checkpoint >= (head?.position ?? result.position);
+        const offered = (await state.get('rebuild'))?.operation === 'PUT';
+        return !offered && stores.ghost === undefined && service.checkpoint >= (head?.position ?? result.position);
       },
       15_000,
       'the rebuild adopted and the projector caught up',
