@@ -258,8 +258,7 @@ export class ReadModelBuckets {
 
   /** A finished rebuild waiting to be adopted by the live projector, if any. */
   async handOver(): Promise<HandOver | undefined> {
-    const entry = await this.state.get(HAND_OVER);
-    return entry && entry.operation === 'PUT' ? entry.json<HandOver>() : undefined;
+    return (await this.handOverAt())?.offer;
   }
 
   async offerHandOver(handOver: HandOver): Promise<void> {

@@ -442,18 +442,16 @@ export class ReadModelProjector {
       case 'LateRefundRecorded':
         refundAmount = event.data.amount;
         refundTerminalId = event.data.terminalId;
-        if (!readBack) this.forgetIfDone(paymentId, payment);
         break;
       default:
         if (endsPayment(event.type)) {
           payment.ended = true;
           if (readBack) payment.released = true;
           else this.forgetIfDone(paymentId, payment);
-        } else if (followsPaymentEnd(event.type) && !readBack) {
-          // Money after the end brought the payment back (see `knows`): it goes again.
-          this.forgetIfDone(paymentId, payment);
         }
     }
+    // Money after the end (or a refund's news) brought the payment back (see `knows`): it goes again.
+    if (followsPaymentEnd(event.type) && !readBack) this.forgetIfDone(paymentId, payment);
     return { payment, refundAmount, ...(refundTerminalId ? { refundTerminalId } : {}) };
   }
 
