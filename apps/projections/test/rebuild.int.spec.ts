@@ -265,6 +265,99 @@ describe('projections: one rebuild at a time, and only a whole one adopted', () 
   });
 });
 
+describe('projections: only an offer a rebuild made and still stands is adopted', () => {
+  let engine: Engine;
+
+  beforeAll(async () => {
+    engine = await startEngine();
+    await engine.terminals('bodo', 'S-1');
+    await pay(engine, 'bodo', 'S-1', 10_000);
+  });
+  afterAll(() => closeEngine(engine));
+
+  /** The leader of a projections app started on this engine's log and prefix, caught up, its offers adopted. */
+  async function caughtUpLeader(projections: NestFastifyApplication): Promise<ProjectorService> {
+    const service = projections.get(ProjectorService);
+    await waitUntil(() => service['leader'], 15_000, 'the lease');
+    await waitUntil(async () => service.checkpoint >= (await engine.log.headPosition()), 15_000, 'caught up');
+    await waitUntil(async () => (await service['buckets']!.handOver()) === undefined, 15_000, 'the offer adopted');
+    return service;
+  }
+  const adopt = (service: ProjectorService, offer: HandOver) =>
+    (service as unknown as { adopt(handOver: HandOver): Promise<void> }).adopt(offer);
+  const startOnEngine = () =>
+    startProjections({ EVENT_STORE_URL: `sqlite:${engine.eventStoreFile}`, NATS_PREFIX: engine.prefix });
+
+  it('refuses an offer that names buckets no rebuild made, and leaves the live documents as they are', async () => {
+    const projections = await startOnEngine();
+    try {
+      const service = await caughtUpLeader(projections);
+      const before = await bucketContents(engine.prefix, 'stores');
+      const state = await new Kvm(engine.nats).open(`${engine.prefix}_projections`);
+      // The live buckets themselves (no suffix), with every document they hold: adopted, they would be removed.
+      const documents = await (await ReadModelBuckets.existing(engine.nats, engine.prefix, '')).count();
+      for (const suffix of ['', '_copy']) {
+        const offer: HandOver = { suffix, position: '1', documents };
+        await state.put('rebuild', JSON.stringify(offer));
+        await adopt(service, offer);
+        expect(await bucketContents(engine.prefix, 'stores')).toEqual(before);
+        expect((await state.get('rebuild'))?.json<HandOver>()).toEqual(offer);
+      }
+      await state.delete('rebuild');
+      const { stores } = natsNames(engine.prefix).buckets;
+      const names: string[] = [];
+      for await (const { bucket } of new Kvm(engine.nats).list()) names.push(bucket);
+      expect(names).not.toContain(`${stores}_copy`);
+    } finally {
+      await projections.close();
+    }
+  });
+
+  it('adopts only the offer still standing: one a later rebuild replaced is left, with the later one', async () => {
+    const projections = await startOnEngine();
+    try {
+      const service = await caughtUpLeader(projections);
+      const live = await new Kvm(engine.nats).open(natsNames(engine.prefix).buckets.stores);
+      await live.put('ghost', JSON.stringify({ storeId: 'ghost', position: '1' }));
+      const earlier = await ReadModelBuckets.open(engine.nats, engine.prefix, `${REBUILD_SUFFIX}_earlier`);
+      await earlier.put([{ model: 'store', key: 'tromso', doc: { storeId: 'tromso', position: '1' } as never }]);
+      const later: HandOver = { suffix: `${REBUILD_SUFFIX}_later`, position: '1', documents: 7 };
+      await earlier.offerHandOver(later);
+      // The adopter was told of the earlier offer, which the later one has replaced by the time it reads it.
+      await adopt(service, { suffix: `${REBUILD_SUFFIX}_earlier`, position: '1', documents: 1 });
+      expect((await bucketContents(engine.prefix, 'stores')).ghost).toEqual({ storeId: 'ghost', position: '1' });
+      expect(await earlier.handOver()).toEqual(later);
+      await earlier.clearHandOver();
+      await earlier.destroy();
+      await live.delete('ghost');
+    } finally {
+      await projections.close();
+    }
+  });
+
+  it('does not make again, empty, the buckets of an offer whose rebuild’s buckets were removed', async () => {
+    const projections = await startOnEngine();
+    try {
+      const service = await caughtUpLeader(projections);
+      const before = await bucketContents(engine.prefix, 'stores');
+      // The offer still stands, but its buckets are gone: a later rebuild removed them just before it replaces
+      // the offer, or a person did.
+      const state = await new Kvm(engine.nats).open(`${engine.prefix}_projections`);
+      // Made at the head, with no document (as a rebuild of a log with no payment, store or terminal yet is):
+      // buckets made again for it, empty, would hold every document it counted.
+      const head = (await engine.log.headPosition()).toString();
+      const offer: HandOver = { suffix: `${REBUILD_SUFFIX}_gone`, position: head, documents: 0 };
+      await state.put('rebuild', JSON.stringify(offer));
+      await adopt(service, offer);
+      expect((await rebuildBuckets(engine.nats, engine.prefix)).filter((name) => name.endsWith('_gone'))).toEqual([]);
+      expect(await bucketContents(engine.prefix, 'stores')).toEqual(before);
+      await state.delete('rebuild');
+    } finally {
+      await projections.close();
+    }
+  });
+});
+
 describe('projections: a rebuild lets the event loop run while it folds', () => {
   const prefix = uniquePrefix();
   const dir = mkdtempSync(path.join(tmpdir(), 'rebuild-turns-'));

@@ -406,11 +406,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     // The live buckets (no suffix) copied onto themselves would be emptied: only a rebuild's are adopted.
     if (!handOver.suffix.startsWith(REBUILD_SUFFIX))
       throw new Error(`the offer names buckets "${handOver.suffix}" that no rebuild made: not adopted`);
-    // Only the offer as it still stands (a later rebuild withdraws it and removes its buckets), read before its
-    // buckets are opened, which would make them again, empty; and only with every document it was made with.
+    // Only the offer as it still stands (a later rebuild withdraws it and removes its buckets), with its buckets as
+    // they are (never made again, empty, should that rebuild remove them meanwhile: `existing`), and only with
+    // every document it was made with.
     const offered = await this.buckets!.handOverAt();
     if (offered?.offer.suffix !== handOver.suffix || offered.offer.position !== handOver.position) return;
-    const rebuilt = await ReadModelBuckets.open(this.nats, this.config.natsPrefix, handOver.suffix);
+    const rebuilt = await ReadModelBuckets.existing(this.nats, this.config.natsPrefix, handOver.suffix);
     const held = await rebuilt.count();
     if (handOver.documents !== undefined && held !== handOver.documents)
       throw new Error(`the rebuild offered ${handOver.documents} documents, but its buckets hold ${held}: not adopted`);

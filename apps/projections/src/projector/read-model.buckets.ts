@@ -95,12 +95,31 @@ export class ReadModelBuckets {
    * nats-server 2.9.12 a stream's `republish` cannot change) leaves them as they are, and `publishedByNats` is
    * false: the projector then publishes the change subjects itself, as earlier versions did.
    */
-  static async open(nats: NatsConnection, prefix: string, suffix = ''): Promise<ReadModelBuckets> {
+  static open(nats: NatsConnection, prefix: string, suffix = ''): Promise<ReadModelBuckets> {
+    return ReadModelBuckets.openGeneration(nats, prefix, suffix, true);
+  }
+
+  /**
+   * A rebuild's generation as it stands, making no bucket: one a later rebuild removed fails at its first use
+   * (`count`), where `open` would make it again, empty, for an adopter to copy over the live documents.
+   */
+  static existing(nats: NatsConnection, prefix: string, suffix: string): Promise<ReadModelBuckets> {
+    return ReadModelBuckets.openGeneration(nats, prefix, suffix, false);
+  }
+
+  private static async openGeneration(
+    nats: NatsConnection,
+    prefix: string,
+    suffix: string,
+    make: boolean,
+  ): Promise<ReadModelBuckets> {
     const kvm = new Kvm(nats);
     const { buckets } = natsNames(prefix);
     // history 1: consumers want the latest document; the log is the history.
+    const bucket = (name: string, options: { republish?: Republish } = {}) =>
+      make ? kvm.create(name, { history: 1, ...options }) : kvm.open(name);
     // One state bucket for every generation: it holds the live checkpoint and the rebuild's hand-over.
-    const state = await kvm.create(`${prefix}_projections`, { history: 1 });
+    const state = await bucket(`${prefix}_projections`);
     const models = [
       ['terminal', buckets.terminals],
       ['store', buckets.stores],
@@ -112,11 +131,9 @@ export class ReadModelBuckets {
       republish: { src: `$KV.${bucket}.>`, dest: `${prefix}.v1.${model}.>` },
     }));
     const [terminal, store, storeDay] = await Promise.all(
-      published.map(({ bucket, republish }) =>
-        kvm.create(`${bucket}${suffix}`, { history: 1, ...(live ? { republish } : {}) }),
-      ),
+      published.map(({ bucket: name, republish }) => bucket(`${name}${suffix}`, live ? { republish } : {})),
     );
-    const publishedByNats = live && (await publishOnChangeSubjects(nats, published));
+    const publishedByNats = make && live && (await publishOnChangeSubjects(nats, published));
     return new ReadModelBuckets(
       nats,
       { terminal: terminal!, store: store!, 'store-day': storeDay! },
