@@ -98,6 +98,28 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     await engine.terminalFree(terminalId);
   });
 
+  it('asks about a transaction it was told of by its id, when Dintero no longer knows the session', async () => {
+    const terminalId = `R-${++terminalNo}`;
+    await engine.terminals('bergen', terminalId);
+    // Amounts ending in 40: ON_HOLD, reported, then captured (SIM_HOLD_MS) and reported again.
+    const { paymentId } = (await engine.start('bergen', terminalId, 10_040)) as { paymentId: string };
+    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+    await engine.waitForPayment(paymentId, (state) => state.status === 'on_hold', 'the ON_HOLD callback');
+    // The report of the capture never comes; Dintero answers 404 for the session; and a search by our reference
+    // would not find the transaction: only a lookup by the id the callback named can.
+    await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+    const simulator = engine.sim.app.get(SimulatorState);
+    const session = [...simulator.sessions.values()].find((s) => s.order.merchant_reference_2 === paymentId)!;
+    simulator.sessions.delete(session.id);
+    const tx = [...simulator.transactions.values()].find((t) => t.merchant_reference_2 === paymentId)!;
+    (tx as { merchant_reference: string }).merchant_reference = 'not-ours-any-longer';
+    const state = await engine.waitForPayment(paymentId, final, 'the reconciler asking by the transaction’s id');
+    expect(state.status).toBe('captured');
+    const ending = (await engine.log.readStream(paymentStream(paymentId))).at(-1)!;
+    expect((ending.data as { source?: string }).source).toBe('reconciler');
+    await engine.terminalFree(terminalId);
+  });
+
   it('answers 503 while the log cannot be written, and the retried delivery lands once', async () => {
     const terminalId = `R-${++terminalNo}`;
     await engine.terminals('bergen', terminalId);
