@@ -356,6 +356,25 @@ describe('projections: only an offer a rebuild made and still stands is adopted'
       await projections.close();
     }
   });
+
+  it('starts with a document it cannot read left out, and adopts the rebuild that writes the documents again', async () => {
+    // A store document without its terminal counts: a bug wrote it, or a person.
+    const live = await new Kvm(engine.nats).open(natsNames(engine.prefix).buckets.stores);
+    await live.put('ghost', JSON.stringify({ storeId: 'ghost', position: '1' }));
+    const projections = await startOnEngine();
+    try {
+      await caughtUpLeader(projections);
+      const result = await rebuildReadModels(engine.log, engine.nats, engine.prefix);
+      const state = await new Kvm(engine.nats).open(`${engine.prefix}_projections`);
+      await waitUntil(async () => (await state.get('rebuild'))?.operation !== 'PUT', 15_000, 'the rebuild adopted');
+      const stores = await bucketContents(engine.prefix, 'stores');
+      expect(stores.ghost).toBeUndefined();
+      expect(stores.bodo).toMatchObject({ storeId: 'bodo', terminals: { idle: 1 } });
+      expect(result.documents).toBeGreaterThan(0);
+    } finally {
+      await projections.close();
+    }
+  });
 });
 
 describe('projections: a rebuild lets the event loop run while it folds', () => {

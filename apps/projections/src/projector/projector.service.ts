@@ -114,8 +114,24 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   /** A projector holding what KV holds (each store's days within its window), to fold on from KV's checkpoint. */
   private async projectorFromKv(): Promise<ReadModelProjector> {
     const projector = new ReadModelProjector();
-    for await (const change of this.buckets!.loadAll()) projector.load(change);
+    for await (const change of this.buckets!.loadAll()) this.load(projector, change);
     return projector;
+  }
+
+  /**
+   * A document from KV into the fold. One this version cannot read (a bug wrote it, or a person) is left out
+   * and said so, rather than stop the projector from starting: the projector is what adopts the rebuild that
+   * writes it again. Until then the next event of its key is folded onto nothing.
+   */
+  private load(projector: ReadModelProjector, change: Change): void {
+    try {
+      projector.load(change);
+    } catch (error) {
+      this.logger.error(
+        { err: error, model: change.model, key: change.key },
+        'a read-model document in KV cannot be read: left out; `npm run projections:rebuild` writes it again',
+      );
+    }
   }
 
   /** A store day out of memory: from the batch not yet written, or from KV. */
@@ -328,7 +344,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    * writer got there first). KV published them when it took them.
    */
   private takeNewer({ newer }: FencedPut): void {
-    for (const change of newer) this.projector.load(change);
+    for (const change of newer) this.load(this.projector, change);
   }
 
   /**
