@@ -37,6 +37,27 @@ describe('the newest events, shared by a process’s subscriptions', () => {
     expect(recent.read(3n, 10, [])?.events.map((e) => Number(e.position))).toEqual([4, 5, 6]);
   });
 
+  it('keeps less than twice its size in JSON text too, and then the newest events within it', () => {
+    const recent = new RecentEvents(100, 1_000);
+    recent.startAt(0n);
+    const positions = [1, 2, 3, 4, 5, 6];
+    recent.push(
+      positions.map((p) => event(p, 'payment-x')),
+      positions.map(() => 300),
+    );
+    // 1,800 characters, less than twice 1,000: all kept.
+    expect(recent.read(0n, 10, [])?.events.map((e) => Number(e.position))).toEqual(positions);
+    recent.push([event(7, 'payment-x')], [300]);
+    // 2,100: trimmed to the newest within 1,000 characters, 5 to 7; a reader after 3 needs SQL.
+    expect(recent.read(3n, 10, [])).toBeUndefined();
+    expect(recent.read(4n, 10, [])?.events.map((e) => Number(e.position))).toEqual([5, 6, 7]);
+    // An event larger than the whole window is not kept, nor anything before it: a reader before it reads SQL.
+    recent.push([event(8, 'payment-x')], [5_000]);
+    expect(recent.read(7n, 10, [])).toBeUndefined();
+    expect(recent.read(8n, 10, [])).toEqual({ events: [], through: 8n });
+    expect(recent.end).toBe(8n);
+  });
+
   it('covers nothing before it is started', () => {
     expect(new RecentEvents(10).read(0n, 10, [])).toBeUndefined();
   });

@@ -77,6 +77,11 @@ const READ_CACHE_MIB = 4;
  */
 /** Newest events kept for this process's subscriptions: minutes of a busy chain's traffic. */
 const RECENT_EVENTS = 20_000;
+/**
+ * And at most this much of their JSON text (data and metadata): 20,000 events of the engine's own, a few hundred
+ * characters each, stay well within it; events of up to 1 MiB each do not make the window hold gigabytes.
+ */
+const RECENT_CHARACTERS = 16 * 1024 * 1024;
 const FILL_PAGE = 1_000;
 /** After a write to the WAL by another connection, when its commit is looked for again (see `chaseForeignCommit`). */
 const CHASE_DELAYS_MS = [1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
@@ -102,7 +107,7 @@ export class SqliteEventStore implements EventStore {
     dataVersion: Database.Statement<[], number>;
   };
   /** The newest events, for this process's subscriptions (see `RecentEvents`); filled when the signal moved. */
-  private readonly recent = new RecentEvents(RECENT_EVENTS);
+  private readonly recent = new RecentEvents(RECENT_EVENTS, RECENT_CHARACTERS);
   private recentVersion = -1;
   /** Test hook (`dropSubscriptions`): subscriptions opened before this generation fail with `dropError`. */
   private dropGeneration = 0;
@@ -283,7 +288,10 @@ export class SqliteEventStore implements EventStore {
     if (this.recent.end === undefined) this.recent.startAt(BigInt(this.statements.head.get()?.position ?? 0));
     for (;;) {
       const rows = this.statements.all.all(Number(this.recent.end), FILL_PAGE);
-      this.recent.push(rows.map(toRecordedEvent));
+      this.recent.push(
+        rows.map(toRecordedEvent),
+        rows.map((row) => row[5].length + row[6].length),
+      );
       if (rows.length < FILL_PAGE) break;
     }
     // Only once every page is read: a read that throws (the disk, a lock) leaves the next call to read again.
