@@ -7,7 +7,7 @@ import type { RecordedEvent } from '../event-store.port';
  * parse of the same new events: the largest item of the one-process engine's profile.
  *
  * It holds every event after `coveredAfter` up to `end` (the head when it was last filled): fewer than twice
- * `capacity` of them and of `byteCapacity` (their data and metadata as JSON text, so that large events cannot
+ * `capacity` of them and of `characterCapacity` (their data and metadata as JSON text, so that large events cannot
  * make it hold gigabytes: an event may have 1 MiB), and once that many have come, the newest within both. A read
  * after `coveredAfter` is answered from memory, an older one (a subscription catching up) is not, and goes to SQL.
  * Events are shared between readers, and never changed.
@@ -16,7 +16,7 @@ export class RecentEvents {
   private events: RecordedEvent[] = [];
   /** Each event's size (`push`), in the order of `events`, and their sum. */
   private sizes: number[] = [];
-  private bytes = 0;
+  private characters = 0;
   /** The window's events by stream, in revision order: a stream's tail is told from memory (`streamTail`). */
   private byStream = new Map<string, RecordedEvent[]>();
   private coveredAfter: bigint | undefined;
@@ -24,7 +24,7 @@ export class RecentEvents {
 
   constructor(
     private readonly capacity: number,
-    private readonly byteCapacity = Number.POSITIVE_INFINITY,
+    private readonly characterCapacity = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Where the next fill reads from (exclusive); undefined before the first fill. */
@@ -39,20 +39,21 @@ export class RecentEvents {
   }
 
   /**
-   * The events after `end`, in position order, as the log committed them, with their sizes (JSON text). The window
-   * is trimmed back to its capacities only once it holds twice either: trimming on every push copied the whole window each time (a
-   * commit or two a millisecond at a chain's peak), the largest item of the engine's profile after the SQL.
+   * The events after `end`, in position order, as the log committed them, with their sizes (characters of JSON
+   * text). The window is trimmed back to its capacities only once it holds twice either: trimming on every push
+   * copied the whole window each time (a commit or two a millisecond at a chain's peak), the largest item of the
+   * engine's profile after the SQL.
    */
   push(events: readonly RecordedEvent[], sizes: readonly number[] = events.map(() => 0)): void {
     if (events.length === 0) return;
     events.forEach((event, i) => {
       this.events.push(event);
       this.sizes.push(sizes[i]!);
-      this.bytes += sizes[i]!;
+      this.characters += sizes[i]!;
       this.index(event);
     });
     this.last = events[events.length - 1]!.position;
-    if (this.events.length >= 2 * this.capacity || this.bytes >= 2 * this.byteCapacity) this.trim();
+    if (this.events.length >= 2 * this.capacity || this.characters >= 2 * this.characterCapacity) this.trim();
   }
 
   /** Back to the newest events within both capacities. */
@@ -60,13 +61,14 @@ export class RecentEvents {
     let drop = Math.max(0, this.events.length - this.capacity);
     let dropped = 0;
     for (let i = 0; i < drop; i++) dropped += this.sizes[i]!;
-    while (drop < this.events.length && this.bytes - dropped > this.byteCapacity) dropped += this.sizes[drop++]!;
+    while (drop < this.events.length && this.characters - dropped > this.characterCapacity)
+      dropped += this.sizes[drop++]!;
     if (drop === 0) return;
     this.coveredAfter = this.events[drop - 1]!.position;
     this.events = this.events.slice(drop);
     this.sizes = this.sizes.slice(drop);
-    this.bytes -= dropped;
-    // Made again from what is kept, at most once per `capacity` events (or `byteCapacity`) pushed.
+    this.characters -= dropped;
+    // Made again from what is kept, at most once per `capacity` events (or `characterCapacity`) pushed.
     this.byStream = new Map();
     for (const event of this.events) this.index(event);
   }
