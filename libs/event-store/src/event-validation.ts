@@ -132,27 +132,45 @@ function serializeEvent(event: NewEvent, where: string): SerializedEvent {
 
 /**
  * JSON.stringify silently drops undefined and functions and turns NaN into null, which would store
- * something other than what the caller meant; so every value is checked to round-trip exactly.
+ * something other than what the caller meant; so every value is checked to round-trip exactly. The path to a
+ * value is made only for the message of one that does not: made for every field, it was most of the check.
  */
-function assertJsonValue(value: unknown, path: string, seen = new Set<object>()): void {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
-  if (typeof value === 'number') {
-    if (Number.isFinite(value)) return;
-    throw new InvalidEventStoreInputError(`${path}: ${value} is not a JSON number`);
-  }
-  if (typeof value !== 'object') {
-    throw new InvalidEventStoreInputError(`${path}: a ${typeof value} is not JSON-serialisable`);
-  }
-  if (seen.has(value)) throw new InvalidEventStoreInputError(`${path}: circular reference`);
+function assertJsonValue(value: unknown, where: string): void {
+  const keys: (string | number)[] = [];
+  const problem = jsonProblem(value, keys, new Set());
+  if (problem === undefined) return;
+  const path = keys.map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('');
+  throw new InvalidEventStoreInputError(`${where}${path}: ${problem}`);
+}
+
+/** Why `value` is not JSON, with `keys` left as the path to the first value that is not; undefined when it is. */
+function jsonProblem(value: unknown, keys: (string | number)[], seen: Set<object>): string | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${value} is not a JSON number`;
+  if (typeof value !== 'object') return `a ${typeof value} is not JSON-serialisable`;
+  if (seen.has(value)) return 'circular reference';
+  const array = Array.isArray(value);
+  if (!array && !isPlainObject(value))
+    return `a ${(value as { constructor?: { name?: string } }).constructor?.name ?? 'non-plain'} object is not JSON`;
   seen.add(value);
-  if (Array.isArray(value)) {
-    value.forEach((item, index) => assertJsonValue(item, `${path}[${index}]`, seen));
-  } else if (isPlainObject(value)) {
-    for (const [key, item] of Object.entries(value)) assertJsonValue(item, `${path}.${key}`, seen);
+  if (array) {
+    for (let index = 0; index < value.length; index++) {
+      keys.push(index);
+      const problem = jsonProblem(value[index], keys, seen);
+      if (problem !== undefined) return problem;
+      keys.pop();
+    }
   } else {
-    throw new InvalidEventStoreInputError(`${path}: a ${value.constructor?.name ?? 'non-plain'} object is not JSON`);
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      keys.push(key);
+      const problem = jsonProblem((value)[key], keys, seen);
+      if (problem !== undefined) return problem;
+      keys.pop();
+    }
   }
   seen.delete(value);
+  return undefined;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
