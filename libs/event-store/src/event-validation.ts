@@ -164,7 +164,7 @@ function jsonProblem(value: unknown, keys: (string | number)[], seen: Set<object
     for (const key in value) {
       if (!Object.hasOwn(value, key)) continue;
       keys.push(key);
-      const problem = jsonProblem((value)[key], keys, seen);
+      const problem = jsonProblem(value[key], keys, seen);
       if (problem !== undefined) return problem;
       keys.pop();
     }
