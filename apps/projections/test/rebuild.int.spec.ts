@@ -44,6 +44,30 @@ async function rebuildBuckets(nats: NatsConnection, prefix: string): Promise<str
   return names.sort();
 }
 
+/**
+ * Runs `test` with the leader of a projections app started on this engine's log and prefix, once it has caught up
+ * and adopted any offer waiting (an adoption is the writer's).
+ */
+async function onLeader(engine: Engine, test: (service: ProjectorService) => Promise<void>): Promise<void> {
+  const projections = await startProjections({
+    EVENT_STORE_URL: `sqlite:${engine.eventStoreFile}`,
+    NATS_PREFIX: engine.prefix,
+  });
+  try {
+    const service = projections.get(ProjectorService);
+    await waitUntil(() => service['leader'], 15_000, 'the lease');
+    await waitUntil(async () => service.checkpoint >= (await engine.log.headPosition()), 15_000, 'caught up');
+    await waitUntil(async () => (await service['buckets']!.handOver()) === undefined, 15_000, 'the offer adopted');
+    await test(service);
+  } finally {
+    await projections.close();
+  }
+}
+
+/** The projector's adoption of `offer`, called as its watch of the offers would. */
+const adopt = (service: ProjectorService, offer: HandOver) =>
+  (service as unknown as { adopt(handOver: HandOver): Promise<void> }).adopt(offer);
+
 describe('projections: a rebuild from position 0 while the live read models keep serving', () => {
   let engine: Engine;
   let projections: NestFastifyApplication;
@@ -238,16 +262,8 @@ describe('projections: one rebuild at a time, and only a whole one adopted', () 
   });
 
   it('does not adopt an offer whose buckets no longer hold every document it was made with', async () => {
-    const projections = await startProjections({
-      EVENT_STORE_URL: `sqlite:${engine.eventStoreFile}`,
-      NATS_PREFIX: engine.prefix,
-    });
-    try {
-      const service = projections.get(ProjectorService);
-      // The writer once the one before stopped (an adoption is the writer's).
-      await waitUntil(() => service['leader'], 15_000, 'the lease');
-      await waitUntil(async () => service.checkpoint >= (await engine.log.headPosition()), 15_000, 'caught up');
-      await waitUntil(async () => (await service['buckets']!.handOver()) === undefined, 15_000, 'the offer adopted');
+    // The writer once the one before stopped.
+    await onLeader(engine, async (service) => {
       const live = await new Kvm(engine.nats).open(natsNames(engine.prefix).buckets.stores);
       await live.put('ghost', JSON.stringify({ storeId: 'ghost', position: '1' }));
       // An offer whose buckets lost documents (emptied under it): adopting it would delete live documents.
@@ -255,13 +271,11 @@ describe('projections: one rebuild at a time, and only a whole one adopted', () 
       await rebuilt.put([{ model: 'store', key: 'tromso', doc: { storeId: 'tromso', position: '1' } as never }]);
       const offer: HandOver = { suffix: REBUILD_SUFFIX, position: '1', documents: 5 };
       await rebuilt.offerHandOver(offer);
-      await (service as unknown as { adopt(handOver: HandOver): Promise<void> }).adopt(offer);
+      await adopt(service, offer);
       expect((await bucketContents(engine.prefix, 'stores')).ghost).toEqual({ storeId: 'ghost', position: '1' });
       expect(await rebuilt.handOver()).toEqual(offer);
       await rebuilt.clearHandOver();
-    } finally {
-      await projections.close();
-    }
+    });
   });
 });
 
@@ -275,23 +289,8 @@ describe('projections: only an offer a rebuild made and still stands is adopted'
   });
   afterAll(() => closeEngine(engine));
 
-  /** The leader of a projections app started on this engine's log and prefix, caught up, its offers adopted. */
-  async function caughtUpLeader(projections: NestFastifyApplication): Promise<ProjectorService> {
-    const service = projections.get(ProjectorService);
-    await waitUntil(() => service['leader'], 15_000, 'the lease');
-    await waitUntil(async () => service.checkpoint >= (await engine.log.headPosition()), 15_000, 'caught up');
-    await waitUntil(async () => (await service['buckets']!.handOver()) === undefined, 15_000, 'the offer adopted');
-    return service;
-  }
-  const adopt = (service: ProjectorService, offer: HandOver) =>
-    (service as unknown as { adopt(handOver: HandOver): Promise<void> }).adopt(offer);
-  const startOnEngine = () =>
-    startProjections({ EVENT_STORE_URL: `sqlite:${engine.eventStoreFile}`, NATS_PREFIX: engine.prefix });
-
   it('refuses an offer that names buckets no rebuild made, and leaves the live documents as they are', async () => {
-    const projections = await startOnEngine();
-    try {
-      const service = await caughtUpLeader(projections);
+    await onLeader(engine, async (service) => {
       const before = await bucketContents(engine.prefix, 'stores');
       const state = await new Kvm(engine.nats).open(`${engine.prefix}_projections`);
       // The live buckets themselves (no suffix), with every document they hold: adopted, they would be removed.
@@ -308,15 +307,11 @@ describe('projections: only an offer a rebuild made and still stands is adopted'
       const names: string[] = [];
       for await (const { bucket } of new Kvm(engine.nats).list()) names.push(bucket);
       expect(names).not.toContain(`${stores}_copy`);
-    } finally {
-      await projections.close();
-    }
+    });
   });
 
   it('adopts only the offer still standing: one a later rebuild replaced is left, with the later one', async () => {
-    const projections = await startOnEngine();
-    try {
-      const service = await caughtUpLeader(projections);
+    await onLeader(engine, async (service) => {
       const live = await new Kvm(engine.nats).open(natsNames(engine.prefix).buckets.stores);
       await live.put('ghost', JSON.stringify({ storeId: 'ghost', position: '1' }));
       const earlier = await ReadModelBuckets.open(engine.nats, engine.prefix, `${REBUILD_SUFFIX}_earlier`);
@@ -330,15 +325,11 @@ describe('projections: only an offer a rebuild made and still stands is adopted'
       await earlier.clearHandOver();
       await earlier.destroy();
       await live.delete('ghost');
-    } finally {
-      await projections.close();
-    }
+    });
   });
 
   it('does not make again, empty, the buckets of an offer whose rebuild’s buckets were removed', async () => {
-    const projections = await startOnEngine();
-    try {
-      const service = await caughtUpLeader(projections);
+    await onLeader(engine, async (service) => {
       const before = await bucketContents(engine.prefix, 'stores');
       // The offer still stands, but its buckets are gone: a later rebuild removed them just before it replaces
       // the offer, or a person did.
@@ -352,18 +343,14 @@ describe('projections: only an offer a rebuild made and still stands is adopted'
       expect((await rebuildBuckets(engine.nats, engine.prefix)).filter((name) => name.endsWith('_gone'))).toEqual([]);
       expect(await bucketContents(engine.prefix, 'stores')).toEqual(before);
       await state.delete('rebuild');
-    } finally {
-      await projections.close();
-    }
+    });
   });
 
   it('starts with a document it cannot read left out, and adopts the rebuild that writes the documents again', async () => {
     // A store document without its terminal counts: a bug wrote it, or a person.
     const live = await new Kvm(engine.nats).open(natsNames(engine.prefix).buckets.stores);
     await live.put('ghost', JSON.stringify({ storeId: 'ghost', position: '1' }));
-    const projections = await startOnEngine();
-    try {
-      await caughtUpLeader(projections);
+    await onLeader(engine, async () => {
       const result = await rebuildReadModels(engine.log, engine.nats, engine.prefix);
       const state = await new Kvm(engine.nats).open(`${engine.prefix}_projections`);
       await waitUntil(async () => (await state.get('rebuild'))?.operation !== 'PUT', 15_000, 'the rebuild adopted');
@@ -371,9 +358,7 @@ describe('projections: only an offer a rebuild made and still stands is adopted'
       expect(stores.ghost).toBeUndefined();
       expect(stores.bodo).toMatchObject({ storeId: 'bodo', terminals: { idle: 1 } });
       expect(result.documents).toBeGreaterThan(0);
-    } finally {
-      await projections.close();
-    }
+    });
   });
 });
 
