@@ -45,8 +45,47 @@ const NO_STREAM = -1;
  * process folded last), fold with `evolve`, run `decide`, append at the revision read. On a conflict someone
  * else wrote first: read again and decide again, a bounded number of times. Errors thrown by `decide` (broken
  * rules) on the stream as the log has it pass through unchanged.
+ *
+ * Commands on one stream take turns in this process (`inTurn`): each decides on the state the one before it left,
+ * so that only another process's writes can conflict. Dintero reports a payment twice at once (its callback and
+ * its webhook), and both were decided on the same state: the second append failed, and was read and decided
+ * again, for 1.77 of every payment's streams in `bench:e2e` at 100/s (871 payment and 896 terminal conflicts for
+ * 1,000 payments, counted in `dist/`).
  */
-export async function handleCommand<Command, Event extends { type: string; data: unknown }, State>(
+export function handleCommand<Command, Event extends { type: string; data: unknown }, State>(
+  store: EventStore,
+  streamName: string,
+  decider: StreamDecider<Command, Event, State>,
+  command: Command,
+  options: HandleOptions<Event>,
+): Promise<HandledCommand<Event, State>> {
+  return inTurn(store, streamName, () => handle(store, streamName, decider, command, options));
+}
+
+/** Per store and stream, what the last command taken there in this process settles with. */
+const turns = new WeakMap<EventStore, Map<string, Promise<void>>>();
+
+/**
+ * Runs `work` once every command already taken on this stream in this process has settled. (A chain of promises
+ * per key, forgotten once it is idle: a mutex library would add a dependency for these lines.)
+ */
+function inTurn<T>(store: EventStore, streamName: string, work: () => Promise<T>): Promise<T> {
+  let streams = turns.get(store);
+  if (!streams) turns.set(store, (streams = new Map<string, Promise<void>>()));
+  const before = streams.get(streamName);
+  const running = before ? before.then(work) : work();
+  const settled = running.then(
+    () => undefined,
+    () => undefined,
+  );
+  streams.set(streamName, settled);
+  void settled.then(() => {
+    if (streams.get(streamName) === settled) streams.delete(streamName);
+  });
+  return running;
+}
+
+async function handle<Command, Event extends { type: string; data: unknown }, State>(
   store: EventStore,
   streamName: string,
   decider: StreamDecider<Command, Event, State>,

@@ -170,20 +170,40 @@ describe('command handling on the SQLite log', () => {
     expect((await store.readStream(stream)).map((e) => e.type)).toEqual(['PaymentRequested', 'PaymentCaptured']);
   });
 
-  it('gives up after its attempts when writers keep conflicting', async () => {
-    const alwaysWrites = {
-      initialState: 0,
-      decide: (_: unknown, n: number) => [{ type: 'Ticked', data: { n } }],
-      evolve: (n: number) => n + 1,
-    };
+  const alwaysWrites = {
+    initialState: 0,
+    decide: (_: unknown, n: number) => [{ type: 'Ticked', data: { n } }],
+    evolve: (n: number) => n + 1,
+  };
+
+  it('takes commands on one stream in turn in a process: none conflicts with another of the same process', async () => {
+    const appends = jest.spyOn(store, 'append');
     const outcomes = await Promise.allSettled(
       Array.from({ length: 10 }, () =>
         handleCommand(store, 'counter-1', alwaysWrites, {}, { metadata, maxAttempts: 1 }),
       ),
     );
-    const conflicts = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
-    expect(conflicts.length).toBeGreaterThan(0);
-    conflicts.forEach((o) => expect(o.reason).toBeInstanceOf(WrongExpectedRevisionError));
-    expect(await store.readStream('counter-1')).toHaveLength(10 - conflicts.length);
+    expect(outcomes.map((o) => o.status)).toEqual(Array<string>(10).fill('fulfilled'));
+    expect(appends).toHaveBeenCalledTimes(10);
+    expect((await store.readStream('counter-1')).map((e) => (e.data as { n: number }).n)).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
+  });
+
+  it('gives up after its attempts when writers of two processes keep conflicting', async () => {
+    const other = new SqliteEventStore({ file: path.join(dir, 'events.db') });
+    try {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) =>
+          handleCommand(i % 2 === 0 ? store : other, 'counter-1', alwaysWrites, {}, { metadata, maxAttempts: 1 }),
+        ),
+      );
+      const conflicts = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+      expect(conflicts.length).toBeGreaterThan(0);
+      conflicts.forEach((o) => expect(o.reason).toBeInstanceOf(WrongExpectedRevisionError));
+      expect(await store.readStream('counter-1')).toHaveLength(10 - conflicts.length);
+    } finally {
+      await other.close();
+    }
   });
 });
