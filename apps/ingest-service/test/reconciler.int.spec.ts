@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { SqliteEventStore } from '@app/event-store';
 import { paymentStream, type PaymentState } from '@app/payment-domain';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
+import { VirtualTerminalsService } from '../../dintero-simulator/src/terminals/virtual-terminals.service';
 import { startEngine, type Engine } from '../../../test/support/engine';
 
 const OPEN = ['requested', 'awaiting_card', 'outcome_unknown', 'on_hold', 'authorized'];
@@ -16,6 +17,8 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
       // Short sessions, and the reconciler asks Dintero as soon as a session is over.
       command: { SESSION_TTL_SECONDS: '10', CLAIM_MARGIN_SECONDS: '30' },
       ingest: { RECONCILER_GRACE_SECONDS: '0', RECONCILER_UNKNOWN_DELAY_SECONDS: '0' },
+      // A payment put ON_HOLD stays so until a test captures it at the simulator itself.
+      sim: { SIM_HOLD_MS: '600000' },
     });
   });
   afterAll(() => engine.close());
@@ -101,17 +104,26 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
   it('asks about a transaction it was told of by its id, when Dintero no longer knows the session', async () => {
     const terminalId = `R-${++terminalNo}`;
     await engine.terminals('bergen', terminalId);
-    // Amounts ending in 40: ON_HOLD, reported, then captured (SIM_HOLD_MS) and reported again.
+    // Amounts ending in 40: ON_HOLD, reported (and captured only when this test says so).
     const { paymentId } = (await engine.start('bergen', terminalId, 10_040)) as { paymentId: string };
     await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
     await engine.waitForPayment(paymentId, (state) => state.status === 'on_hold', 'the ON_HOLD callback');
-    // The report of the capture never comes; Dintero answers 404 for the session; and a search by our reference
-    // would not find the transaction: only a lookup by the id the callback named can.
+    // Every delivery of the ON_HOLD report made; none of what follows is reported.
+    await engine.sim.control('POST', '/idle');
     await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+    // Dintero captures it, answers 404 for the session, and a search by our reference would not find the
+    // transaction: only a lookup by the id the callback named can.
     const simulator = engine.sim.app.get(SimulatorState);
+    const terminals = engine.sim.app.get(VirtualTerminalsService);
     const session = [...simulator.sessions.values()].find((s) => s.order.merchant_reference_2 === paymentId)!;
-    simulator.sessions.delete(session.id);
     const tx = [...simulator.transactions.values()].find((t) => t.merchant_reference_2 === paymentId)!;
+    tx.status = 'CAPTURED';
+    tx.capturedAmount = tx.amount;
+    tx.events.push(
+      terminals.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
+      terminals.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
+    );
+    simulator.sessions.delete(session.id);
     (tx as { merchant_reference: string }).merchant_reference = 'not-ours-any-longer';
     const state = await engine.waitForPayment(paymentId, final, 'the reconciler asking by the transaction’s id');
     expect(state.status).toBe('captured');
