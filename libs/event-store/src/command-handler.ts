@@ -59,7 +59,47 @@ export function handleCommand<Command, Event extends { type: string; data: unkno
   command: Command,
   options: HandleOptions<Event>,
 ): Promise<HandledCommand<Event, State>> {
-  return inTurn(store, streamName, () => handle(store, streamName, decider, command, options));
+  return inTurn(store, streamName, async () => {
+    const maxAttempts = options.maxAttempts ?? 5;
+    let tryCache = true;
+    for (let attempt = 1; ; attempt++) {
+      const { state, revision, events, fromCache } = await decision(
+        store,
+        streamName,
+        decider,
+        command,
+        tryCache,
+        options.expectNew === true,
+      );
+      tryCache = false;
+      if (events.length === 0) return { events, state, nextRevision: revision, position: undefined };
+      const toAppend: NewEvent[] = events.map((event, index) => ({
+        ...(options.eventId ? { id: options.eventId(event, index) } : {}),
+        type: event.type,
+        data: event.data,
+        metadata: options.metadata,
+      }));
+      let result: AppendResult;
+      try {
+        result = await store.append(streamName, toAppend, { expectedRevision: revision ?? 'no_stream' });
+      } catch (error) {
+        // A cached state someone else's write overtook is not an attempt: the next reads the log.
+        if (error instanceof WrongExpectedRevisionError && fromCache) {
+          attempt -= 1;
+          continue;
+        }
+        if (error instanceof WrongExpectedRevisionError && attempt < maxAttempts) continue;
+        throw error;
+      }
+      const next = events.reduce((folded, event) => decider.evolve(folded, event), state);
+      stateCache(store, decider).set(streamName, {
+        state: next,
+        revision: result.nextRevision,
+        position: result.position,
+      });
+      return { events, state: next, nextRevision: result.nextRevision, position: result.position };
+    }
+  });
 }
 
 /** Per store and stream, what the last command taken there in this process settles with. */
@@ -83,54 +123,6 @@ function inTurn<T>(store: EventStore, streamName: string, work: () => Promise<T>
     if (streams.get(streamName) === settled) streams.delete(streamName);
   });
   return running;
-}
-
-async function handle<Command, Event extends { type: string; data: unknown }, State>(
-  store: EventStore,
-  streamName: string,
-  decider: StreamDecider<Command, Event, State>,
-  command: Command,
-  options: HandleOptions<Event>,
-): Promise<HandledCommand<Event, State>> {
-  const maxAttempts = options.maxAttempts ?? 5;
-  let tryCache = true;
-  for (let attempt = 1; ; attempt++) {
-    const { state, revision, events, fromCache } = await decision(
-      store,
-      streamName,
-      decider,
-      command,
-      tryCache,
-      options.expectNew === true,
-    );
-    tryCache = false;
-    if (events.length === 0) return { events, state, nextRevision: revision, position: undefined };
-    const toAppend: NewEvent[] = events.map((event, index) => ({
-      ...(options.eventId ? { id: options.eventId(event, index) } : {}),
-      type: event.type,
-      data: event.data,
-      metadata: options.metadata,
-    }));
-    let result: AppendResult;
-    try {
-      result = await store.append(streamName, toAppend, { expectedRevision: revision ?? 'no_stream' });
-    } catch (error) {
-      // A cached state someone else's write overtook is not an attempt: the next reads the log.
-      if (error instanceof WrongExpectedRevisionError && fromCache) {
-        attempt -= 1;
-        continue;
-      }
-      if (error instanceof WrongExpectedRevisionError && attempt < maxAttempts) continue;
-      throw error;
-    }
-    const next = events.reduce((folded, event) => decider.evolve(folded, event), state);
-    stateCache(store, decider).set(streamName, {
-      state: next,
-      revision: result.nextRevision,
-      position: result.position,
-    });
-    return { events, state: next, nextRevision: result.nextRevision, position: result.position };
-  }
 }
 
 /**
