@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { heapMibToStartWith } from './rebuild/rebuild-heap';
+import { heapMibToStartWith, REBUILD_SEMI_SPACE_MIB } from './rebuild/rebuild-heap';
 
 async function main(): Promise<void> {
   // Nothing else is loaded before the bounded process runs: loading the apps' libraries takes about a second.
@@ -17,22 +17,28 @@ async function main(): Promise<void> {
 
 /** Whether the heap's bound was set on this process: by `runWithHeap`, or by whoever started it. */
 function heapBounded(): boolean {
-  return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) =>
-    flag.startsWith('--max-old-space-size'),
-  );
+  return nodeFlags().some((flag) => flag.startsWith('--max-old-space-size'));
+}
+
+/** The V8 flags this process was started with, on its command line or in NODE_OPTIONS. */
+function nodeFlags(): string[] {
+  return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
 }
 
 /**
- * Runs the rebuild again in a process whose heap is bounded (`REBUILD_HEAP_MIB`): V8 takes the bound only
- * at start. The child prints and exits for both; a signal to this one is passed on to it, and this one ends
+ * Runs the rebuild again in a process whose heap is bounded (`REBUILD_HEAP_MIB`) and whose young generation is
+ * sized for a fold (`REBUILD_SEMI_SPACE_MIB`): V8 takes both only at start. The child prints and exits for both; a signal to this one is passed on to it, and this one ends
  * as it ended.
  */
 function runWithHeap(heapMib: number): void {
   // An inspector port would be taken twice.
   const flags = process.execArgv.filter((flag) => !flag.startsWith('--inspect'));
+  const youngGeneration = nodeFlags().some((flag) => flag.startsWith('--max-semi-space-size'))
+    ? []
+    : [`--max-semi-space-size=${REBUILD_SEMI_SPACE_MIB}`];
   const child = spawn(
     process.execPath,
-    [`--max-old-space-size=${heapMib}`, ...flags, __filename, ...process.argv.slice(2)],
+    [`--max-old-space-size=${heapMib}`, ...youngGeneration, ...flags, __filename, ...process.argv.slice(2)],
     {
       stdio: 'inherit',
     },
