@@ -150,6 +150,25 @@ describe('command service: store and terminal registry over HTTP', () => {
         'UNKNOWN_TERMINAL',
       ],
       ['reading an unregistered store', 'GET', '/v1/stores/nowhere', undefined, undefined, 404, 'UNKNOWN_STORE'],
+      // A name every JavaScript object answers to: no terminal of the store's until it is registered.
+      [
+        'reading a terminal named constructor, never registered',
+        'GET',
+        '/v1/stores/oslo-center/terminals/constructor',
+        undefined,
+        undefined,
+        404,
+        'UNKNOWN_TERMINAL',
+      ],
+      [
+        'deactivating a terminal named toString, never registered',
+        'POST',
+        '/v1/stores/oslo-center/terminals/toString/deactivate',
+        undefined,
+        undefined,
+        404,
+        'UNKNOWN_TERMINAL',
+      ],
       [
         'a terminal Dintero does not have',
         'PUT',

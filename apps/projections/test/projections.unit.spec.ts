@@ -270,4 +270,26 @@ describe('the store-day projection', () => {
     const store = fold(storeProjection, emptyStore('oslo'), [paid(captured), paid(late, 4_000)]);
     expect(store.today?.totals['NOK']).toMatchObject({ refundedCount: 1, refundedAmount: 4_000, net: 6_000 });
   });
+
+  // Valid terminal names that every JavaScript object answers to: each is a terminal of its own, from zero.
+  it.each(['toString', 'constructor', '__proto__'])('totals a terminal named %s as any other', (terminalId) => {
+    const there = (fact: Fact): Fact => ({ ...fact, payment: { ...payment, terminalId } }) as Fact;
+    const refund: PaymentEvent = {
+      type: 'RefundSucceeded',
+      data: { refundId: 'r-1', source: 'command-service', at: later },
+    };
+    const day = fold(storeDayProjection, emptyStoreDay('oslo', '2026-11-24', 'Europe/Oslo'), [
+      there(paid(captured)),
+      there(paid(refund, 4_000)),
+    ]);
+    const written = JSON.parse(JSON.stringify(day)) as typeof day;
+    expect(Object.entries(written.terminals)).toEqual([
+      [terminalId, { capturedCount: 1, capturedAmount: 10_000, refundedAmount: 4_000 }],
+    ]);
+    // Read back from KV, the document goes on from its figures.
+    const next = storeDayProjection.evolve(written, there(paid(captured)));
+    expect(Object.entries(next.terminals)).toEqual([
+      [terminalId, { capturedCount: 2, capturedAmount: 20_000, refundedAmount: 4_000 }],
+    ]);
+  });
 });

@@ -302,6 +302,20 @@ describe('what was captured, not what was authorised (invariant 8)', () => {
     ]);
   });
 
+  // A refund's id is the caller's text: one that every JavaScript object answers to is a refund like any other.
+  it.each(['constructor', 'toString', '__proto__'])('takes a refund with the id %s as a new refund', (refundId) => {
+    const captured = [...awaitingCard, ...run(awaitingCard, [partly])];
+    const asked: PaymentCommand = {
+      type: 'RequestRefund',
+      data: { refundId, amount: 10_000, terminalId: 'T-1', claimId: `claim-${refundId}`, by: 'till-3', at: at(40) },
+    };
+    const requested = run(captured, [asked]);
+    expect(requested).toMatchObject([{ type: 'RefundRequested', data: { refundId, amount: 10_000 } }]);
+    expect(run([...captured, ...requested], [asked])).toEqual([]);
+    const { refunds } = fold(paymentDecider, [...captured, ...requested]) as { refunds: Record<string, unknown> };
+    expect(Object.entries(refunds)).toMatchObject([[refundId, { status: 'pending', amount: 10_000 }]]);
+  });
+
   it('books each capture on its own day when the first news of the transaction shows it captured twice', () => {
     const twice = record('CAPTURED', 'reconciler', {
       capturedAmount: 39_900,

@@ -227,6 +227,30 @@ describe('store registry', () => {
     ).toBe('TERMINAL_INACTIVE');
     expect(codeOf(() => usableTerminal(fold(storeDecider, []), 'oslo-center', 'T-1'))).toBe('UNKNOWN_STORE');
   });
+
+  // Valid terminal names that every JavaScript object answers to: a store's terminals are looked up as its own.
+  describe.each(['constructor', 'toString', 'hasOwnProperty', '__proto__'])('a terminal named %s', (terminalId) => {
+    const named: StoreEvent = { type: 'TerminalRegistered', data: { storeId: 'oslo-center', terminalId, at } };
+    it('is unknown until registered', () => {
+      expect(codeOf(() => usableTerminal(fold(storeDecider, [registered]), 'oslo-center', terminalId))).toBe(
+        'UNKNOWN_TERMINAL',
+      );
+      spec
+        .given([registered])
+        .when({ type: 'DeactivateTerminal', data: { storeId: 'oslo-center', terminalId, at } })
+        .thenFails('UNKNOWN_TERMINAL');
+    });
+    it('is registered as a new terminal, then usable', () => {
+      spec
+        .given([registered])
+        .when({ type: 'RegisterTerminal', data: { storeId: 'oslo-center', terminalId, at } })
+        .then([named]);
+      expect(usableTerminal(fold(storeDecider, [registered, named]), 'oslo-center', terminalId)).toEqual({
+        store: { ...details, currencies: ['NOK'] },
+        dinteroTerminalId: terminalId,
+      });
+    });
+  });
 });
 
 describe('terminal enrollment at Dintero', () => {

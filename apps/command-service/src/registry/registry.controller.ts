@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Inject } from '@nestjs/common';
 import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
-import { DomainError, terminalDecider, terminalStream } from '@app/payment-domain';
+import { DomainError, ownEntry, terminalDecider, terminalStream } from '@app/payment-domain';
 import { ApiProblems } from '@app/platform';
 import { Pos, PosAuthGuard } from '../auth/pos-auth.guard';
 import type { PosClient } from '../auth/pos-client';
@@ -126,7 +126,7 @@ export class RegistryController {
     @Pos() client: PosClient,
   ): Promise<TerminalView> {
     client.assertStore(storeId);
-    const registered = (await this.registry.registeredStore(storeId)).terminals[terminalId];
+    const registered = ownEntry((await this.registry.registeredStore(storeId)).terminals, terminalId);
     if (!registered)
       throw new DomainError('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not registered to store ${storeId}`, {
         storeId,

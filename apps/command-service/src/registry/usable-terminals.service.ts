@@ -3,6 +3,7 @@ import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
 import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
 import {
   DomainError,
+  ownEntry,
   storeDecider,
   storeStream,
   usableTerminal,
@@ -61,7 +62,7 @@ export class UsableTerminals {
     terminalId: string,
     correlationId = 'terminal-status',
   ): Promise<StoreState | undefined> {
-    const enrollment = state.status === 'registered' ? state.terminals[terminalId]?.dintero : undefined;
+    const enrollment = state.status === 'registered' ? ownEntry(state.terminals, terminalId)?.dintero : undefined;
     if (!enrollment) return undefined;
     const log = { storeId, terminalId, dinteroTerminalId: enrollment.dinteroTerminalId, correlationId };
     try {

@@ -13,6 +13,7 @@ import {
   refundableAmount,
   type PaymentState,
 } from './payment.state';
+import { ownEntry } from '../shared/own-entry';
 
 type Of<Type extends PaymentCommand['type']> = Extract<PaymentCommand, { type: Type }>['data'];
 
@@ -123,7 +124,7 @@ function furtherCaptures(
 /** A refund is sent to Dintero once: the first to record this step makes the call, nobody else. */
 function submitRefund(data: Of<'SubmitRefund'>, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
-  const refund = payment.status === 'captured' ? payment.refunds[data.refundId] : undefined;
+  const refund = payment.status === 'captured' ? ownEntry(payment.refunds, data.refundId) : undefined;
   if (!refund)
     throw new DomainError('UNKNOWN_REFUND', `Payment ${payment.paymentId} has no refund ${data.refundId}`, {
       refundId: data.refundId,
@@ -307,7 +308,7 @@ function requestRefund(data: Of<'RequestRefund'>, state: PaymentState): PaymentE
   requireToken(data.terminalId, 'terminalId');
   if (data.dinteroTerminalId !== undefined) requireText(data.dinteroTerminalId, 'dinteroTerminalId', 255);
   requireMoney(data.amount, payment.currency, { positive: true });
-  const existing = payment.refunds[data.refundId];
+  const existing = ownEntry(payment.refunds, data.refundId);
   if (existing) {
     if (existing.amount === data.amount && existing.terminalId === data.terminalId) return [];
     throw new DomainError('VALIDATION_FAILED', `Refund ${data.refundId} exists with other details`, {
@@ -334,7 +335,7 @@ function recordRefundOutcome(
   state: PaymentState,
 ): PaymentEvent[] {
   const payment = existingPayment(state);
-  const refund = payment.status === 'captured' ? payment.refunds[refundId] : undefined;
+  const refund = payment.status === 'captured' ? ownEntry(payment.refunds, refundId) : undefined;
   if (!refund)
     throw new DomainError('UNKNOWN_REFUND', `Payment ${payment.paymentId} has no refund ${refundId}`, { refundId });
   const when = { source, at, ...(dinteroAt ? { dinteroAt } : {}) };

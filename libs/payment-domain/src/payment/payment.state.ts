@@ -1,5 +1,6 @@
 import { DomainError } from '../shared/domain-error';
 import type { PaymentEvent, PaymentRequestedData, TerminalReceipt } from './payment.events';
+import { ownEntry } from '../shared/own-entry';
 
 /** Statuses in which the payment may still end any way. */
 export const OPEN_STATUSES = ['requested', 'awaiting_card', 'outcome_unknown', 'on_hold', 'authorized'] as const;
@@ -102,7 +103,7 @@ export const isOpen = (state: PaymentState): state is OpenPayment =>
 
 /** What the payment has recorded as captured late on this transaction: 0 when nothing. */
 export const lateCapturedOf = (state: Exclude<PaymentState, { status: 'none' }>, transactionId: string): number =>
-  Object.hasOwn(state.lateCaptured, transactionId) ? state.lateCaptured[transactionId]! : 0;
+  ownEntry(state.lateCaptured, transactionId) ?? 0;
 
 /** The terminal as Dintero names it, for a payment or a refund: its mapped id, or its own. */
 export const dinteroTerminalOf = (of: { readonly terminalId: string; readonly dinteroTerminalId?: string }): string =>
@@ -229,7 +230,7 @@ function updateRefund(
   change: Pick<Refund, 'status'> & Partial<Refund>,
 ): PaymentState {
   if (state.status !== 'captured') return state;
-  const refund = state.refunds[refundId];
+  const refund = ownEntry(state.refunds, refundId);
   return refund ? { ...state, refunds: { ...state.refunds, [refundId]: { ...refund, ...change } } } : state;
 }
 
@@ -359,7 +360,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         ...(event.data.noTrace ? { noTrace: event.data.noTrace } : {}),
       });
     case 'LateRefundRecorded': {
-      const refund = state.status === 'captured' ? state.refunds[event.data.refundId] : undefined;
+      const refund = state.status === 'captured' ? ownEntry(state.refunds, event.data.refundId) : undefined;
       if (state.status !== 'captured' || !refund) return state;
       // Its failure's reason and mark go: it succeeded.
       const { reason: _reason, noTrace: _noTrace, ...rest } = refund;
@@ -369,14 +370,14 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     case 'RefundOutcomeUnknown':
       return updateRefund(state, event.data.refundId, { status: 'unknown', reason: event.data.reason });
     case 'RefundSubmitted': {
-      const refund = state.status === 'captured' ? state.refunds[event.data.refundId] : undefined;
+      const refund = state.status === 'captured' ? ownEntry(state.refunds, event.data.refundId) : undefined;
       return refund
         ? updateRefund(state, refund.refundId, { status: refund.status, submittedAt: event.data.at })
         : state;
     }
     case 'RefundAccepted': {
       // Accepted after it was failed for Dintero's silence: the outcome stays, the request id is learnt.
-      const refund = state.status === 'captured' ? state.refunds[event.data.refundId] : undefined;
+      const refund = state.status === 'captured' ? ownEntry(state.refunds, event.data.refundId) : undefined;
       return updateRefund(state, event.data.refundId, {
         status: refund?.status === 'failed' ? 'failed' : 'accepted',
         ...(event.data.requestId ? { dinteroRequestId: event.data.requestId } : {}),

@@ -1,5 +1,6 @@
 import type { Decider } from '../shared/decider';
 import { DomainError } from '../shared/domain-error';
+import { ownEntry } from '../shared/own-entry';
 import { requireCurrency, requireInstant, requireText, requireTimeZone, requireToken } from '../shared/validation';
 import { storeCurrencies } from './store-currencies';
 import {
@@ -201,7 +202,7 @@ function registerTerminal(
   const terminalId = requireToken(data.terminalId, 'terminalId');
   const at = requireInstant(data.at, 'at');
   const ref = { storeId: data.storeId, terminalId };
-  const terminal = registered.terminals[terminalId];
+  const terminal = ownEntry(registered.terminals, terminalId);
   const events: StoreEvent[] = [];
   if (!terminal) events.push({ type: 'TerminalRegistered', data: { ...ref, at } });
   else if (!terminal.active) events.push({ type: 'TerminalReactivated', data: { ...ref, at } });
@@ -294,7 +295,7 @@ function requireStore(state: StoreState, storeId: string): Extract<StoreState, {
 }
 
 function requireTerminal(state: StoreState, storeId: string, terminalId: string): RegisteredTerminal {
-  const terminal = requireStore(state, storeId).terminals[terminalId];
+  const terminal = ownEntry(requireStore(state, storeId).terminals, terminalId);
   if (!terminal)
     throw new DomainError('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not registered to store ${storeId}`, {
       storeId,
@@ -370,20 +371,20 @@ function evolve(state: StoreState, event: StoreEvent): StoreState {
     case 'TerminalDeactivated': {
       if (state.status !== 'registered') return state;
       const active = event.type !== 'TerminalDeactivated';
-      const { dintero } = state.terminals[event.data.terminalId] ?? {};
+      const { dintero } = ownEntry(state.terminals, event.data.terminalId) ?? {};
       return {
         ...state,
         terminals: { ...state.terminals, [event.data.terminalId]: { active, ...(dintero ? { dintero } : {}) } },
       };
     }
     case 'TerminalEnrolled': {
-      const terminal = state.status === 'registered' ? state.terminals[event.data.terminalId] : undefined;
+      const terminal = state.status === 'registered' ? ownEntry(state.terminals, event.data.terminalId) : undefined;
       if (state.status !== 'registered' || !terminal) return state;
       const { storeId: _storeId, terminalId, at: _at, ...dintero } = event.data;
       return { ...state, terminals: { ...state.terminals, [terminalId]: { ...terminal, dintero } } };
     }
     case 'TerminalStatusChanged': {
-      const terminal = state.status === 'registered' ? state.terminals[event.data.terminalId] : undefined;
+      const terminal = state.status === 'registered' ? ownEntry(state.terminals, event.data.terminalId) : undefined;
       if (state.status !== 'registered' || !terminal?.dintero) return state;
       const { status, statusReason, terminalId } = event.data;
       const { statusReason: _previous, ...device } = terminal.dintero;

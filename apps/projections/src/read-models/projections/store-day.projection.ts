@@ -1,3 +1,4 @@
+import { ownEntry } from '@app/payment-domain';
 import type { StoreDayDoc } from '../read-model.types';
 import { addTotals } from './currency-totals';
 import type { PaymentFact, Projection } from './fact';
@@ -105,7 +106,7 @@ function addTerminal(
   terminalId: string,
   delta: { capturedCount?: number; capturedAmount?: number; refundedAmount?: number },
 ): StoreDayDoc['terminals'] {
-  const current = terminals[terminalId] ?? { capturedCount: 0, capturedAmount: 0, refundedAmount: 0 };
+  const current = ownEntry(terminals, terminalId) ?? { capturedCount: 0, capturedAmount: 0, refundedAmount: 0 };
   return {
     ...terminals,
     [terminalId]: {
