@@ -90,6 +90,20 @@ describe('the terminal projection', () => {
       lastOutcome: { paymentId: 'p-1', status: 'captured', amount: 10_000, currency: 'NOK', at: later },
       today: { date: '2026-11-24', payments: 1, captured: 1 },
     });
+    const released = terminalProjection.evolve(done, {
+      stream: 'terminal',
+      recordedAt: later,
+      storeId: 'oslo',
+      event: {
+        type: 'TerminalReleased',
+        data: { terminalId: 'T-1', claimId: 'p-1', paymentId: 'p-1', storeId: 'oslo', reason: 'finished', at: later },
+      },
+    });
+    expect(released).toMatchObject({ status: 'idle', lastHeardAt: later });
+    // As KV keeps it: the fields it does not have (no payment holds it, no refund or close yet) are left out.
+    expect(Object.keys(JSON.parse(JSON.stringify({ ...released, position: '9' })) as object).sort()).toEqual(
+      ['storeId', 'terminalId', 'status', 'statusSince', 'lastOutcome', 'lastHeardAt', 'today', 'position'].sort(),
+    );
   });
 
   it('leaves a deactivated terminal deactivated, and a terminal another payment holds as it is', () => {

@@ -77,7 +77,8 @@ export class ReadModelProjector {
     const position = BigInt(doc.position);
     if (position > this.loadedUpTo) this.loadedUpTo = position;
     if (model === 'terminal') {
-      this.setTerminal(key, doc, this.terminals.get(key));
+      // In the fields' order of a terminal made here (`emptyTerminal`), whatever the order KV kept them in.
+      this.setTerminal(key, { ...emptyTerminal(doc.storeId, doc.terminalId), ...doc }, this.terminals.get(key));
       this.terminalStores.set(doc.terminalId, doc.storeId);
     } else if (model === 'store') this.stores.set(key, doc);
     else this.days.set(key, doc);
