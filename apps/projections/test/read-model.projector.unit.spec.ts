@@ -468,7 +468,50 @@ describe('read models as a fold over the log', () => {
     expect(resumed.store('oslo')).toEqual(whole.store('oslo'));
     expect(resumed.storeDay('oslo', '2026-11-24')).toEqual(whole.storeDay('oslo', '2026-11-24'));
   });
+
+  // The projector sets each changed document's position on the new object a projection made: never on one it
+  // handed over before, which KV, the change subjects and the queries may still be reading.
+  it('never changes a document it has handed over', () => {
+    const close = {
+      ...event('operation-c-1', 'OperationCompleted', {
+        operationId: 'c-1',
+        dinteroOperationId: 'd-1',
+        batch: { batchId: '000001', purchasesCount: 1, purchasesAmount: 10_000 },
+        at: '2026-11-24T22:00:00.000Z',
+      }),
+      metadata: { storeId: 'oslo', terminalId: 'T-1', businessDay: '2026-11-24' },
+    };
+    const events = [
+      ...store(),
+      ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z'),
+      close,
+      // Captured before the close, heard of after it: the close and its day are corrected.
+      ...capturedPayment('p-2', '2026-11-24T21:00:00.000Z'),
+      ...capturedPayment('p-3', '2026-11-25T10:00:00.000Z'),
+    ];
+    const projector = new ReadModelProjector();
+    const handedOver: Change[] = [];
+    for (const recorded of events)
+      for (const change of projector.apply(recorded)) {
+        // Frozen to the bottom: writing to it from here on throws.
+        deepFreeze(change.doc);
+        handedOver.push(change);
+      }
+    expect(new Set(handedOver.map(({ model }) => model))).toEqual(new Set(['terminal', 'store', 'store-day']));
+    expect(handedOver.filter(({ key }) => key === 'oslo.2026-11-24').length).toBeGreaterThan(2);
+    // And the frozen fold gives what a fold nobody held gives.
+    const unheld = project(events);
+    expect(projector.terminal('oslo', 'T-1')).toEqual(unheld.terminal('oslo', 'T-1'));
+    expect(projector.storeDay('oslo', '2026-11-24')).toEqual(unheld.storeDay('oslo', '2026-11-24'));
+    expect(projector.terminal('oslo', 'T-1')?.lastClose).toMatchObject({ operationId: 'c-1' });
+  });
 });
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const inner of Object.values(value)) deepFreeze(inner);
+}
 
 describe('payments the projector has forgotten', () => {
   it('takes a payment ended lately from memory for a refund, as reading it back from the log would give', () => {

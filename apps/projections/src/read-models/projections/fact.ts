@@ -40,7 +40,8 @@ export type PaymentFact = Extract<Fact, { stream: 'payment' }>;
 /**
  * A read model as a fold: the event types it handles, and the document after one fact. Pure: no I/O, no
  * clock; the same facts in the same order give the same documents. `evolve` returns the document it was
- * given when the fact changes nothing in it.
+ * given when the fact changes nothing in it, and otherwise a new object that nothing else holds: the projector
+ * sets the event's position on it before handing it on, and never changes it after.
  */
 export interface Projection<Doc> {
   readonly handles: ReadonlySet<Fact['event']['type']>;
