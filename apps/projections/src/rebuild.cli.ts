@@ -27,8 +27,8 @@ function nodeFlags(): string[] {
 
 /**
  * Runs the rebuild again in a process whose heap is bounded (`REBUILD_HEAP_MIB`) and whose young generation is
- * sized for a fold (`REBUILD_SEMI_SPACE_MIB`): V8 takes both only at start. The child prints and exits for both; a signal to this one is passed on to it, and this one ends
- * as it ended.
+ * sized for a fold (`REBUILD_SEMI_SPACE_MIB`): V8 takes both only at start. The child prints and exits for both;
+ * a signal to this one is passed on to it, and this one ends as it ended.
  */
 function runWithHeap(heapMib: number): void {
   // An inspector port would be taken twice.

@@ -7,9 +7,10 @@ export const REBUILD_HEAP_MIB = { default: 256, min: 64, max: 64 * 1024 } as con
 /**
  * Each of the young generation's semi-spaces, in MiB (`--max-semi-space-size`; V8's default is 16). A rebuild
  * makes a new document for every event it folds and drops the one before, so nearly all it allocates dies young:
- * with 16 MiB, V8's scavenges were 8.6% of a rebuild's profile. With 32, a rebuild of 1M events ran 18-20% faster
- * (`bench:projections`' log, each size in turn) for about 32 MB more resident memory; 48 was faster again, but
- * past 300 MB. An operator's own `--max-semi-space-size` (in NODE_OPTIONS) is kept.
+ * with 16 MiB, V8's scavenges were 8.6% of a rebuild's profile. With 32, a rebuild of 1M events ran about a fifth
+ * faster (`bench:projections`' log, each size in turn: 52,860-54,041 events/s, then 62,889-65,047) for about 32 MB
+ * more resident memory; 48 was faster again, but past 300 MB. An operator's own `--max-semi-space-size` (in
+ * NODE_OPTIONS) is kept.
  */
 export const REBUILD_SEMI_SPACE_MIB = 32;
 
