@@ -76,12 +76,14 @@ export async function startApp(
       return exited;
     },
   };
+  let lastAnswer = 'no answer';
   try {
     await waitUntil(
       async () => {
         if (child.exitCode !== null || child.signalCode !== null)
-          throw new Error(`${name} exited with ${child.exitCode ?? child.signalCode}:\n${output}`);
+          throw new Error(`${name} exited with ${child.exitCode ?? child.signalCode}`);
         const response = await fetch(`${app.url}/health`).catch(() => undefined);
+        if (response && response.status !== 200) lastAnswer = `${response.status} ${await response.text()}`;
         return response?.status === 200;
       },
       timeoutMs,
@@ -91,7 +93,9 @@ export async function startApp(
     // An app left running would keep the test runner (and CI) waiting for it forever.
     child.kill('SIGKILL');
     await exited;
-    throw error;
+    // What the app said is the only trace of why it never answered: CI keeps nothing else of it.
+    const said = output.trim() ? `it wrote:\n${output.trimEnd()}` : 'it wrote nothing';
+    throw new Error(`${(error as Error).message}; /health's last answer: ${lastAnswer}; ${said}`, { cause: error });
   }
   return app;
 }

@@ -3,7 +3,7 @@ import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { rmSync } from 'node:fs';
 import type { EventStore } from '@app/event-store';
-import { natsNames } from '@app/messaging';
+import { bucketKeys, natsNames } from '@app/messaging';
 import { createHttpApp, listen, loadConfig } from '@app/platform';
 import { ProjectionsConfig } from '../../apps/projections/src/projections.config';
 import { ProjectionsModule } from '../../apps/projections/src/projections.module';
@@ -54,9 +54,7 @@ export async function bucketContents(
   try {
     const kv = await new Kvm(nats).open(`${natsNames(prefix).buckets[bucket]}${suffix}`);
     const contents: Record<string, unknown> = {};
-    const keys: string[] = [];
-    for await (const key of await kv.keys()) keys.push(key);
-    for (const key of keys) {
+    for (const key of await bucketKeys(kv)) {
       // A key listed a moment ago may be deleted by now (a rebuild's hand-over).
       const entry = await kv.get(key);
       if (entry?.operation === 'PUT') contents[key] = entry.json();

@@ -239,6 +239,27 @@ describe('read-model buckets: an adoption is fenced', () => {
     expect(await first.get('store', 'trondheim')).toEqual(storeAt('trondheim', 11).doc);
     await rebuilt.destroy();
   });
+
+  it('takes a key the rebuilt buckets hold only as a delete marker as absent, and deletes nothing twice', async () => {
+    const live = await ReadModelBuckets.open(nats, prefix);
+    const rebuilt = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
+    const { stores } = natsNames(prefix).buckets;
+    await live.putFenced([storeAt('molde', 3), storeAt('skien', 3), storeAt('alta', 3)]);
+    // Deleted before the copy: its marker is the key's last entry, and must stay the last.
+    const liveStores = await new Kvm(nats).open(stores);
+    await liveStores.delete('alta');
+    const altaDeleted = (await liveStores.get('alta'))!.revision;
+    await rebuilt.put([storeAt('molde', 8), storeAt('skien', 8)]);
+    await (await new Kvm(nats).open(`${stores}${REBUILD_SUFFIX}`)).delete('skien');
+
+    const copied: string[] = [];
+    await live.copyFrom(rebuilt, (change) => copied.push(change.key));
+    expect(copied).toEqual(['molde']);
+    expect(await live.get('store', 'molde')).toEqual(storeAt('molde', 8).doc);
+    expect(await live.get('store', 'skien')).toBeUndefined();
+    expect(await liveStores.get('alta')).toEqual(expect.objectContaining({ operation: 'DEL', revision: altaDeleted }));
+    await rebuilt.destroy();
+  });
 });
 
 describe('read-model buckets: a takeover fences every writer from before it', () => {

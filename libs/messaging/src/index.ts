@@ -8,3 +8,4 @@ export { isRevisionConflict } from './kv-conflict';
 export { JetStreamBatchPublisher, type PublishOutcome, type StreamMessage } from './jetstream-batch';
 export { withTimeout } from './with-timeout';
 export { writeEntries, type KvWrite } from './kv-batch';
+export { bucketKeys } from './kv-keys';

@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import { JetStreamApiError, jetstreamManager, type Republish } from '@nats-io/jetstream';
 import { Logger } from '@nestjs/common';
-import { isRevisionConflict, natsNames, writeEntries } from '@app/messaging';
+import { bucketKeys, isRevisionConflict, natsNames, writeEntries } from '@app/messaging';
 import type { Change } from '../read-models/read-model.types';
 import { daysInWindow } from '../read-models/store-days';
 
@@ -179,7 +179,8 @@ export class ReadModelBuckets {
    * instance knows no revision of was written since it read the documents, by a writer whose claim came first.
    */
   private async deleteKeys(model: Change['model'], stale: (key: string) => boolean): Promise<void> {
-    const keys = (await keysOf(this.buckets[model])).filter(stale);
+    // Deleted keys are listed too (their markers): their revision is not known, and they are read and skipped.
+    const keys = (await bucketKeys(this.buckets[model])).filter(stale);
     if (keys.length > 0) await this.assertStillWriter();
     for (const key of keys) {
       const known = `${model}:${key}`;
@@ -203,13 +204,14 @@ export class ReadModelBuckets {
    * wakes up in the middle of one finds the documents the writer since wrote at other revisions, and stops.
    */
   private async learnRevisions(): Promise<void> {
-    // The documents' revisions known before are forgotten first: a key deleted since is not listed, and the
-    // revision this instance once wrote it at would fence it out of that key for good.
+    // The documents' revisions known before are forgotten first: a key deleted since has no document to learn
+    // a revision from, and the revision this instance once wrote it at would fence it out of that key for good.
     for (const known of [...this.revisions.keys()]) if (known !== CHECKPOINT_REVISION) this.revisions.delete(known);
     for (const model of MODELS) {
       const bucket = this.buckets[model];
-      for await (const entries of entriesOf(bucket, await keysOf(bucket)))
-        for (const [key, entry] of entries) if (entry) this.revisions.set(`${model}:${key}`, entry.revision);
+      for await (const entries of entriesOf(bucket, await bucketKeys(bucket)))
+        for (const [key, entry] of entries)
+          if (entry?.operation === 'PUT') this.revisions.set(`${model}:${key}`, entry.revision);
     }
     // After the documents: had another writer claimed the checkpoint before this read them, it is seen here.
     await this.assertStillWriter();
@@ -318,12 +320,12 @@ export class ReadModelBuckets {
   async *loadAll(): AsyncGenerator<Change> {
     for (const model of MODELS) {
       const bucket = this.buckets[model];
-      const keys = await keysOf(bucket);
+      const keys = await bucketKeys(bucket);
       for await (const entries of entriesOf(bucket, model === 'store-day' ? daysInWindow(keys) : keys))
         for (const [key, entry] of entries) {
-          if (!entry) continue;
+          if (entry?.operation !== 'PUT') continue;
           this.revisions.set(`${model}:${key}`, entry.revision);
-          if (entry.operation === 'PUT') yield { model, key, doc: entry.json() } as Change;
+          yield { model, key, doc: entry.json() } as Change;
         }
     }
   }
@@ -348,15 +350,15 @@ export class ReadModelBuckets {
     await this.learnRevisions();
     for (const model of MODELS) {
       if (!sourceHeld()) throw new Error('the rebuilt buckets may have been emptied since the copy began: stopped');
-      const keys = await keysOf(source.buckets[model]);
-      for await (const entries of entriesOf(source.buckets[model], keys)) {
+      const kept = new Set<string>();
+      for await (const entries of entriesOf(source.buckets[model], await bucketKeys(source.buckets[model]))) {
         const changes = entries.flatMap(([key, entry]) =>
           entry?.operation === 'PUT' ? [{ model, key, doc: entry.json() } as Change] : [],
         );
         await this.putOver(changes);
         changes.forEach(onCopied);
+        for (const { key } of changes) kept.add(key);
       }
-      const kept = new Set(keys);
       await this.deleteKeys(model, (key) => !kept.has(key));
     }
   }
@@ -634,13 +636,6 @@ async function fenced<T>(what: string, write: () => Promise<T>): Promise<T> {
     if (isRevisionConflict(error)) throw new FenceLostError(what);
     throw error;
   }
-}
-
-/** Every key a bucket holds. */
-async function keysOf(bucket: KV): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const key of await bucket.keys()) keys.push(key);
-  return keys;
 }
 
 /**

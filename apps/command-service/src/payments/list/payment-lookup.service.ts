@@ -3,7 +3,14 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
-import { NATS_CONNECTION, natsNames, parsePaymentIndexKey, referenceToken, type PaymentIndexKey } from '@app/messaging';
+import {
+  bucketKeys,
+  NATS_CONNECTION,
+  natsNames,
+  parsePaymentIndexKey,
+  referenceToken,
+  type PaymentIndexKey,
+} from '@app/messaging';
 import { paymentDecider, paymentStream } from '@app/payment-domain';
 import { RequestValidationError } from '@app/platform';
 import type { PosClient } from '../../auth/pos-client';
@@ -58,7 +65,7 @@ export class PaymentLookup {
     const bucket = await this.bucket();
     // One filter at a time: several in one listing need NATS 2.10, and 2.9 is still supported.
     for (const day of days) {
-      for await (const key of await bucket.keys(`${query.storeId}.${day}.${query.terminalId ?? '*'}.${reference}.*`)) {
+      for (const key of await bucketKeys(bucket, `${query.storeId}.${day}.${query.terminalId ?? '*'}.${reference}.*`)) {
         const parsed = parsePaymentIndexKey(key);
         if (!parsed || parsed.requestedAtMs >= to || (from !== undefined && parsed.requestedAtMs < from)) continue;
         if (cursor && !before(parsed, cursor)) continue;
