@@ -22,7 +22,14 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
-import { DomainError, existingPayment, paymentDecider, paymentStream, type PaymentState } from '@app/payment-domain';
+import {
+  DomainError,
+  existingPayment,
+  ownEntry,
+  paymentDecider,
+  paymentStream,
+  type PaymentState,
+} from '@app/payment-domain';
 import { Pos, PosAuthGuard } from '../auth/pos-auth.guard';
 import type { PosClient } from '../auth/pos-client';
 import { ApiProblems } from '@app/platform';
@@ -144,7 +151,7 @@ export class PaymentsController {
     const state = await this.read(paymentId, query, refundFinal(refundId), reply, 'the refund');
     const payment = existingPayment(state, paymentId);
     client.assertStore(payment.storeId);
-    const refund = payment.status === 'captured' ? payment.refunds[refundId] : undefined;
+    const refund = payment.status === 'captured' ? ownEntry(payment.refunds, refundId) : undefined;
     if (!refund)
       throw new DomainError('UNKNOWN_REFUND', `Payment ${paymentId} has no refund ${refundId}`, { refundId });
     return refundView(paymentId, refund);

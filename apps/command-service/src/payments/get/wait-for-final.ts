@@ -1,5 +1,5 @@
 import { readState, type EventStore, type StreamDecider, type StreamNotifier } from '@app/event-store';
-import { isOpen, paymentDecider, paymentStream, refundSettled, type PaymentState } from '@app/payment-domain';
+import { isOpen, ownEntry, paymentDecider, paymentStream, refundSettled, type PaymentState } from '@app/payment-domain';
 
 /**
  * The payment's state once `reached` holds, or as it is when `timeoutMs` runs out or `abort` fires (the POS
@@ -58,6 +58,6 @@ export const paymentFinal = (state: PaymentState): boolean => !isOpen(state);
 export const refundFinal =
   (refundId: string) =>
   (state: PaymentState): boolean => {
-    const refund = state.status === 'captured' ? state.refunds[refundId] : undefined;
+    const refund = state.status === 'captured' ? ownEntry(state.refunds, refundId) : undefined;
     return refund === undefined || refundSettled(refund);
   };

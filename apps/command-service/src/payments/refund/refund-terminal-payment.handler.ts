@@ -12,6 +12,7 @@ import {
   existingPayment,
   DomainError,
   dinteroTerminalOf,
+  ownEntry,
   paymentDecider,
   paymentStream,
   refundSettled,
@@ -48,7 +49,7 @@ export interface PreparedRefund {
  */
 /** The refund in the payment's state, which the steps before have recorded. */
 function refundOf(state: PaymentState, paymentId: string, refundId: string): Refund {
-  const refund = state.status === 'captured' ? state.refunds[refundId] : undefined;
+  const refund = state.status === 'captured' ? ownEntry(state.refunds, refundId) : undefined;
   if (!refund) throw new Error(`Refund ${refundId} of payment ${paymentId} is not in its stream`);
   return refund;
 }
@@ -185,7 +186,7 @@ export class RefundTerminalPaymentHandler {
     context: CommandContext,
   ): Promise<RefundView> {
     const { state } = await readState(this.store, paymentStream(paymentId), paymentDecider);
-    const refund = state.status === 'captured' ? state.refunds[refundId] : undefined;
+    const refund = state.status === 'captured' ? ownEntry(state.refunds, refundId) : undefined;
     if (!refund) return this.execute(await prepareAgain());
     const payment = existingPayment(state, paymentId);
     const metadata = commandMetadata(
