@@ -5,6 +5,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { natsNames } from '@app/messaging';
 import { NATS_URL, removeNatsState, startProjections, uniquePrefix } from '../../../test/support/projections';
+import { EventFeed } from '../src/projector/event-feed';
 
 describe('the event feed is bounded', () => {
   const prefix = uniquePrefix();
@@ -50,5 +51,16 @@ describe('the event feed is bounded', () => {
         EVENT_FEED_MAX_AGE_HOURS: '0',
       }),
     ).rejects.toThrow(/EVENT_FEED_MAX_AGE_HOURS/);
+  });
+
+  it('says which setting asks for more than the server can reserve, and makes no stream', async () => {
+    const jsm = await jetstreamManager(nats);
+    const { events } = natsNames(`${prefix}big`);
+    // The setting's maximum, 1 TiB: more than this machine's disk, of which JetStream takes at most 75% by default.
+    const opening = EventFeed.open(nats, `${prefix}big`, { maxAgeHours: 1, maxMib: 1024 * 1024 });
+    await expect(opening).rejects.toThrow(
+      /cannot reserve 1048576 MiB for the event feed .* \(EVENT_FEED_MAX_MIB\).* Lower EVENT_FEED_MAX_MIB/,
+    );
+    await expect(jsm.streams.info(events.stream)).rejects.toThrow(/stream not found/);
   });
 });

@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { DiscardPolicy, jetstreamManager } from '@nats-io/jetstream';
+import { DiscardPolicy, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import type { RecordedEvent } from '@app/event-store';
 import { isSubjectToken, JetStreamBatchPublisher, natsNames } from '@app/messaging';
 
@@ -34,15 +34,19 @@ export class EventFeed {
       discard: DiscardPolicy.Old,
     };
     const existing = await jsm.streams.info(names.events.stream).catch(() => undefined);
-    if (!existing) {
-      await jsm.streams.add({
-        name: names.events.stream,
-        subjects: [names.events.all],
-        duplicate_window: DUPLICATE_WINDOW_NS,
-        ...bounds,
-      });
-    } else if (existing.config.max_age !== bounds.max_age || existing.config.max_bytes !== bounds.max_bytes) {
-      await jsm.streams.update(names.events.stream, { ...bounds });
+    try {
+      if (!existing) {
+        await jsm.streams.add({
+          name: names.events.stream,
+          subjects: [names.events.all],
+          duplicate_window: DUPLICATE_WINDOW_NS,
+          ...bounds,
+        });
+      } else if (existing.config.max_age !== bounds.max_age || existing.config.max_bytes !== bounds.max_bytes) {
+        await jsm.streams.update(names.events.stream, { ...bounds });
+      }
+    } catch (error) {
+      throw storageRefusal(error, names.events.stream, limits.maxMib) ?? error;
     }
     return new EventFeed(JetStreamBatchPublisher.of(nats), names);
   }
@@ -68,4 +72,22 @@ export class EventFeed {
       );
     }
   }
+}
+
+/** JetStream's "insufficient storage resources available" (`JSStorageResourcesExceededErr`), unnamed in nats.js. */
+const STORAGE_RESOURCES_EXCEEDED = 10047;
+
+/**
+ * The server's refusal to reserve the feed's size, said in the engine's terms: which setting asks for how much,
+ * and what to change. JetStream reserves a stream's whole `max_bytes` when it is made or resized, however little
+ * the stream holds.
+ */
+function storageRefusal(error: unknown, stream: string, maxMib: number): Error | undefined {
+  if (!(error instanceof JetStreamApiError) || error.code !== STORAGE_RESOURCES_EXCEEDED) return undefined;
+  return new Error(
+    `NATS JetStream cannot reserve ${maxMib} MiB for the event feed ${stream} (EVENT_FEED_MAX_MIB): its file ` +
+      'storage is smaller, or other streams have reserved it. Lower EVENT_FEED_MAX_MIB, or give the server more ' +
+      '(jetstream max_file_store)',
+    { cause: error },
+  );
 }
