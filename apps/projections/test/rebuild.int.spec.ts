@@ -137,11 +137,16 @@ describe('projections: a rebuild from position 0 while the live read models keep
     };
     const indexState = async () => (await index.status()).streamInfo.state;
     const state = await new Kvm(nats).open(`${prefix}_projections`);
+    const locks = await new Kvm(nats).open(natsNames(prefix).buckets.projectorLease);
     const rebuilt = async () => {
       const result = await rebuildReadModels(engine.log, nats, prefix);
-      // Adopted: the hand-over withdrawn (after the documents were copied and the checkpoint moved).
+      // Adopted: the hand-over withdrawn (after the documents were copied and the checkpoint moved), and the
+      // adopter done with the rebuilt buckets and its rebuild lock, which refuses the next rebuild until then.
       await waitUntil(
-        async () => (await state.get('rebuild'))?.operation !== 'PUT' && service.checkpoint >= result.position,
+        async () =>
+          (await state.get('rebuild'))?.operation !== 'PUT' &&
+          service.checkpoint >= result.position &&
+          (await locks.get('rebuild'))?.operation !== 'PUT',
         15_000,
         'the rebuild adopted',
       );
