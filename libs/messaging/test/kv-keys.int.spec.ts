@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { Kvm, type KV } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
 import { bucketKeys, withTimeout } from '@app/messaging';
 import { NATS_URL } from '../../../test/support/nats-state';
+import { ownBucket } from './own-bucket';
 
 /** Puts its bucket's keys `k0`…`k17` over and over, 16 writes in flight, until it is killed. */
 const WRITER = `
@@ -18,53 +17,48 @@ const { Kvm } = require('@nats-io/kv');
 `;
 
 describe('bucketKeys', () => {
-  // This run's own buckets.
-  const name = `kvk${randomUUID().slice(0, 8)}`;
-  let nats: NatsConnection;
-  let kv: KV;
-
-  beforeAll(async () => {
-    nats = await connect({ servers: NATS_URL });
-    kv = await new Kvm(nats).create(name, { history: 1 });
-  });
-  afterAll(async () => {
-    await kv.destroy();
-    await nats.close();
-  });
+  // This run's own buckets: this one, and others named after it.
+  const own = ownBucket('kvk');
 
   it('lists the keys that match, a deleted key among them while its marker is', async () => {
-    const empty = await new Kvm(nats).create(`${name}empty`, { history: 1 });
+    const empty = await new Kvm(own.nats).create(`${own.name}empty`, { history: 1 });
     try {
       expect(await bucketKeys(empty)).toEqual([]);
     } finally {
       await empty.destroy();
     }
-    for (const key of ['a.1', 'a.2', 'a.2', 'b.1', 'gone', 'purged']) await kv.put(key, 'x');
-    await kv.delete('gone');
-    await kv.purge('purged');
+    for (const key of ['a.1', 'a.2', 'a.2', 'b.1', 'gone', 'purged']) await own.kv.put(key, 'x');
+    await own.kv.delete('gone');
+    await own.kv.purge('purged');
 
-    expect((await bucketKeys(kv)).sort()).toEqual(['a.1', 'a.2', 'b.1', 'gone', 'purged']);
-    expect((await bucketKeys(kv, 'a.*')).sort()).toEqual(['a.1', 'a.2']);
-    expect(await bucketKeys(kv, 'b.>')).toEqual(['b.1']);
-    expect(await bucketKeys(kv, 'c.*')).toEqual([]);
-    expect((await kv.get('gone'))?.operation).toBe('DEL');
-    await expect(bucketKeys(kv, 'a b')).rejects.toThrow(/invalid key/);
+    expect((await bucketKeys(own.kv)).sort()).toEqual(['a.1', 'a.2', 'b.1', 'gone', 'purged']);
+    expect((await bucketKeys(own.kv, 'a.*')).sort()).toEqual(['a.1', 'a.2']);
+    expect(await bucketKeys(own.kv, 'b.>')).toEqual(['b.1']);
+    expect(await bucketKeys(own.kv, 'c.*')).toEqual([]);
+    expect((await own.kv.get('gone'))?.operation).toBe('DEL');
+    await expect(bucketKeys(own.kv, 'a b')).rejects.toThrow(/invalid key/);
   });
 
   it('ends while another process writes the bucket faster than this one reads it', async () => {
-    const busy = await new Kvm(nats).create(`${name}busy`, { history: 1 });
+    const busy = await new Kvm(own.nats).create(`${own.name}busy`, { history: 1 });
     let writer: ChildProcess | undefined;
     let blocker: NodeJS.Timeout | undefined;
     try {
-      writer = spawn(process.execPath, ['-e', WRITER, NATS_URL, `${name}busy`], { stdio: 'ignore' });
+      writer = spawn(process.execPath, ['-e', WRITER, NATS_URL, `${own.name}busy`], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let said = '';
+      writer.stderr!.on('data', (chunk: Buffer) => (said += chunk.toString()));
       // Under way: every key written, and hundreds of writes since.
       const deadline = Date.now() + 10_000;
       while ((await busy.status()).streamInfo.state.last_seq < 500) {
-        if (Date.now() > deadline) throw new Error('the writer did not write');
+        if (Date.now() > deadline || writer.exitCode !== null) throw new Error(`the writer did not write: ${said}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      // This process busy 20 ms out of every 25, as one starting on a loaded machine is: a consumer of the bucket
-      // here falls behind the writer for good (nats.js's `kv.keys()` then never ends).
+      // This process busy 20 ms out of every 25, as one starting on a loaded machine is. (This alone does not stall
+      // nats.js's `kv.keys()` here: what did, on nats-server 2.9.10, was the server counting one key too many as
+      // pending, which no test here provokes at will. This checks that the listing needs no quiet to end, and that
+      // it lists each key once, where `kv.keys()` gives a key again for each write it sees meanwhile.)
       blocker = setInterval(() => {
         const until = Date.now() + 20;
         while (Date.now() < until);
