@@ -306,4 +306,13 @@ describe('the store-day projection', () => {
       [terminalId, { capturedCount: 2, capturedAmount: 20_000, refundedAmount: 4_000 }],
     ]);
   });
+
+  // Card brands and entry methods are Dintero's words, counted by name as terminals are.
+  it.each(['toString', 'constructor', '__proto__'])('counts a card brand or entry method named %s', (name) => {
+    const card = { ...captured, data: { ...captured.data, card: { brand: name, entryMethod: name } } } as PaymentEvent;
+    const day = fold(storeDayProjection, emptyStoreDay('oslo', '2026-11-24', 'Europe/Oslo'), [paid(card), paid(card)]);
+    const written = JSON.parse(JSON.stringify(day)) as typeof day;
+    expect(Object.entries(written.cardBrands)).toEqual([[name, 2]]);
+    expect(Object.entries(written.entryMethods)).toEqual([[name, 2]]);
+  });
 });

@@ -121,5 +121,5 @@ function addTerminal(
 }
 
 function increment(counts: Readonly<Record<string, number>>, key: string): Record<string, number> {
-  return { ...counts, [key]: (counts[key] ?? 0) + 1 };
+  return { ...counts, [key]: (ownEntry(counts, key) ?? 0) + 1 };
 }
