@@ -388,3 +388,33 @@ describe('read-model buckets: a takeover fences every writer from before it', ()
     expect(await second.checkpoint()).toMatchObject({ writer: 'second#1' });
   });
 });
+
+describe('read-model buckets: an entry that is not a document', () => {
+  const prefix = uniquePrefix();
+  afterAll(() => removeNatsState(prefix));
+
+  it('is refused by name, left out of the load, and written over at its revision by the next document', async () => {
+    const buckets = await ReadModelBuckets.open(nats, prefix);
+    await buckets.putFenced([storeAt('oslo', 5), storeAt('bergen', 6)]);
+    const stores = await new Kvm(nats).open(natsNames(prefix).buckets.stores);
+    await stores.put('oslo', 'not json {');
+    await stores.put('bergen', JSON.stringify({ storeId: 'bergen', position: 'six' }));
+
+    for (const key of ['oslo', 'bergen'])
+      await expect(buckets.get('store', key)).rejects.toMatchObject({
+        name: 'UnreadableDocumentError',
+        model: 'store',
+        key,
+      });
+    const unreadable: string[] = [];
+    const loaded: Change[] = [];
+    const reloaded = await ReadModelBuckets.open(nats, prefix);
+    for await (const change of reloaded.loadAll((error) => unreadable.push(error.key))) loaded.push(change);
+    expect(unreadable.sort()).toEqual(['bergen', 'oslo']);
+    expect(loaded).toEqual([]);
+
+    // The fold's next document for the key replaces it, at the revision the load read.
+    expect((await reloaded.putFenced([storeAt('oslo', 7)])).written).toHaveLength(1);
+    expect(await reloaded.get('store', 'oslo')).toEqual(storeAt('oslo', 7).doc);
+  });
+});

@@ -351,18 +351,19 @@ describe('projections: only an offer a rebuild made and still stands is adopted'
     });
   });
 
-  it('starts with a document it cannot read left out, and adopts the rebuild that writes the documents again', async () => {
+  it('starts with a document it cannot read left out, and adopts the rebuild it starts to write them again', async () => {
     // A store document without its terminal counts: a bug wrote it, or a person.
     const live = await new Kvm(engine.nats).open(natsNames(engine.prefix).buckets.stores);
     await live.put('ghost', JSON.stringify({ storeId: 'ghost', position: '1' }));
     await onLeader(engine, async () => {
-      const result = await rebuildReadModels(engine.log, engine.nats, engine.prefix);
-      const state = await new Kvm(engine.nats).open(`${engine.prefix}_projections`);
-      await waitUntil(async () => (await state.get('rebuild'))?.operation !== 'PUT', 15_000, 'the rebuild adopted');
+      // No rebuild is run here: the projector started one when it could not read the document.
+      await waitUntil(
+        async () => (await bucketContents(engine.prefix, 'stores')).ghost === undefined,
+        15_000,
+        'the rebuild adopted',
+      );
       const stores = await bucketContents(engine.prefix, 'stores');
-      expect(stores.ghost).toBeUndefined();
       expect(stores.bodo).toMatchObject({ storeId: 'bodo', terminals: { idle: 1 } });
-      expect(result.documents).toBeGreaterThan(0);
     });
   });
 });
@@ -405,10 +406,12 @@ describe('projections: a rebuild lets the event loop run while it folds', () => 
 
     let turned = false;
     const turnedByPage: boolean[] = [];
-    const result = await rebuildReadModels(log, nats, prefix, () => {
-      // A turn of the event loop runs what was set for the next one: here, after the first page.
-      if (turnedByPage.length === 0) setImmediate(() => (turned = true));
-      turnedByPage.push(turned);
+    const result = await rebuildReadModels(log, nats, prefix, {
+      onProgress: () => {
+        // A turn of the event loop runs what was set for the next one: here, after the first page.
+        if (turnedByPage.length === 0) setImmediate(() => (turned = true));
+        turnedByPage.push(turned);
+      },
     });
     expect(result.events).toBe(stores.length);
     expect(turnedByPage.slice(0, 3)).toEqual([false, true, true]);

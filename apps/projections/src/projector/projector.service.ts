@@ -19,9 +19,16 @@ import { EventFeed } from './event-feed';
 import { PROJECTED_STREAMS } from './projected-streams';
 import { PaymentIndexBucket } from './payment-index.bucket';
 import { ProjectorLease } from './projector-lease';
-import { REBUILD_SUFFIX } from '../rebuild/rebuild';
+import { rebuildReadModels, REBUILD_SUFFIX } from '../rebuild/rebuild';
 import { RebuildLock } from '../rebuild/rebuild-lock';
-import { FenceLostError, ReadModelBuckets, type FencedPut, type HandOver } from './read-model.buckets';
+import { RepairRebuild } from '../rebuild/repair-rebuild';
+import {
+  FenceLostError,
+  ReadModelBuckets,
+  UnreadableDocumentError,
+  type FencedPut,
+  type HandOver,
+} from './read-model.buckets';
 
 export { PROJECTED_STREAMS };
 
@@ -85,6 +92,15 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   /** Whether a rebuild's documents are being copied into the live buckets now. */
   private copying = false;
   private stopWatching: () => void = () => undefined;
+  /** The rebuild started when a document in KV cannot be read (`unreadable`). */
+  private readonly repair = new RepairRebuild(
+    (signal) =>
+      rebuildReadModels(this.store, this.nats, this.config.natsPrefix, {
+        leaseMs: this.config.projectorLeaseSeconds * 1_000,
+        signal,
+      }),
+    this.logger,
+  );
   /** Position of the last event whose effects are all durable and published (a standby: folded). */
   checkpoint = 0n;
 
@@ -114,24 +130,30 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   /** A projector holding what KV holds (each store's days within its window), to fold on from KV's checkpoint. */
   private async projectorFromKv(): Promise<ReadModelProjector> {
     const projector = new ReadModelProjector();
-    for await (const change of this.buckets!.loadAll()) this.load(projector, change);
+    for await (const change of this.buckets!.loadAll((error) => this.unreadable(error))) this.load(projector, change);
     return projector;
   }
 
-  /**
-   * A document from KV into the fold. One this version cannot read (a bug wrote it, or a person) is left out
-   * and said so, rather than stop the projector from starting: the projector is what adopts the rebuild that
-   * writes it again. Until then the next event of its key is folded onto nothing.
-   */
+  /** A document from KV into the fold; one that is not a document of this version's is `unreadable`. */
   private load(projector: ReadModelProjector, change: Change): void {
     try {
       projector.load(change);
     } catch (error) {
-      this.logger.error(
-        { err: error, model: change.model, key: change.key },
-        'a read-model document in KV cannot be read: left out; `npm run projections:rebuild` writes it again',
-      );
+      this.unreadable(new UnreadableDocumentError(change.model, change.key, error));
     }
+  }
+
+  /**
+   * A document in KV this version cannot read (a bug wrote it, or a person): left out and said so, rather than
+   * stop the projector, and the read models are rebuilt from the log (`RepairRebuild`), which the leader adopts.
+   * Until then the next event of its key is folded onto nothing.
+   */
+  private unreadable(error: UnreadableDocumentError): void {
+    this.logger.error(
+      { err: error, model: error.model, key: error.key },
+      'a read-model document in KV cannot be read: left out until a rebuild writes it again',
+    );
+    this.repair.request();
   }
 
   /** A store day out of memory: from the batch not yet written, or from KV. */
@@ -140,7 +162,13 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     if (!this.kvOfThisLog) return undefined;
     const pending = this.pending.get(`store-day:${key}`);
     if (pending?.model === 'store-day') return pending.doc;
-    return (await this.buckets!.get('store-day', key)) as StoreDayDoc | undefined;
+    try {
+      return (await this.buckets!.get('store-day', key)) as StoreDayDoc | undefined;
+    } catch (error) {
+      if (!(error instanceof UnreadableDocumentError)) throw error;
+      this.unreadable(error);
+      return undefined;
+    }
   };
 
   /** A store's day, for queries: from memory, or, for a day out of its window, from KV. */
@@ -208,6 +236,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     clearInterval(this.gauges);
     clearInterval(this.campaign);
     this.stopWatching();
+    await this.repair.stop();
     await this.adopting;
     await this.stopFollowing();
     // Given up rather than left to lapse: a standby takes over at once.

@@ -58,6 +58,23 @@ export class FenceLostError extends Error {
   }
 }
 
+/** A read-model entry in KV that is not a document (not JSON, or with no position): a bug wrote it, or a person. */
+export class UnreadableDocumentError extends Error {
+  constructor(
+    readonly model: Change['model'],
+    readonly key: string,
+    cause: unknown,
+  ) {
+    super(
+      `the ${model} document ${key} in KV cannot be read: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
+    this.name = 'UnreadableDocumentError';
+  }
+}
+
 const MODELS = ['store', 'terminal', 'store-day'] as const;
 
 /**
@@ -315,9 +332,11 @@ export class ReadModelBuckets {
 
   /**
    * Every document a projector holds in memory, to resume from: every store and terminal, and each store's
-   * days within the window it keeps (`StoreDays`); older days stay in KV until an event needs one.
+   * days within the window it keeps (`StoreDays`); older days stay in KV until an event needs one. A document
+   * that cannot be read (`documentOf`) is handed to `onUnreadable` and left out; its revision is kept, so that the fold's next
+   * document for its key is written over it.
    */
-  async *loadAll(): AsyncGenerator<Change> {
+  async *loadAll(onUnreadable: (error: UnreadableDocumentError) => void): AsyncGenerator<Change> {
     for (const model of MODELS) {
       const bucket = this.buckets[model];
       const keys = await bucketKeys(bucket);
@@ -325,7 +344,15 @@ export class ReadModelBuckets {
         for (const [key, entry] of entries) {
           if (entry?.operation !== 'PUT') continue;
           this.revisions.set(`${model}:${key}`, entry.revision);
-          yield { model, key, doc: entry.json() } as Change;
+          let doc: unknown;
+          try {
+            doc = documentOf(model, key, entry);
+          } catch (error) {
+            if (!(error instanceof UnreadableDocumentError)) throw error;
+            onUnreadable(error);
+            continue;
+          }
+          yield { model, key, doc } as Change;
         }
     }
   }
@@ -363,9 +390,10 @@ export class ReadModelBuckets {
     }
   }
 
+  /** A document, or undefined when there is none; `UnreadableDocumentError` when it cannot be read (`documentOf`). */
   async get(model: Change['model'], key: string): Promise<unknown> {
     const entry = await this.buckets[model].get(key);
-    return entry && entry.operation === 'PUT' ? entry.json() : undefined;
+    return entry && entry.operation === 'PUT' ? documentOf(model, key, entry) : undefined;
   }
 
   /** Writes these documents whatever KV holds: a rebuild into its own generation, which nothing else writes. */
@@ -568,6 +596,23 @@ function parseCheckpoint(entry: Entry): Checkpoint {
     ...(adoptions ? { adoptions } : {}),
     ...(writer === undefined ? {} : { writer }),
   };
+}
+
+/**
+ * An entry's document, parsed; `UnreadableDocumentError` when it is not JSON, or not an object with the position
+ * every document is written with (what the fold goes on from).
+ */
+function documentOf(model: Change['model'], key: string, entry: Entry): unknown {
+  let doc: unknown;
+  try {
+    doc = entry.json();
+  } catch (error) {
+    throw new UnreadableDocumentError(model, key, error);
+  }
+  const position: unknown = typeof doc === 'object' && doc !== null ? Reflect.get(doc, 'position') : undefined;
+  if (typeof position !== 'string' || !/^\d+$/.test(position))
+    throw new UnreadableDocumentError(model, key, new Error('it has no position'));
+  return doc;
 }
 
 /** The checkpoint, or undefined when the entry cannot be read as one. */

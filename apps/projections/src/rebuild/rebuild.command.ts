@@ -20,16 +20,13 @@ export async function runRebuild(): Promise<void> {
   const started = Date.now();
   bar.start(Number(await store.headPosition()), 0, { applied: 0 });
   try {
-    const result = await rebuildReadModels(
-      store,
-      nats,
-      config.natsPrefix,
-      ({ applied, position, head }) => {
+    const result = await rebuildReadModels(store, nats, config.natsPrefix, {
+      onProgress: ({ applied, position, head }) => {
         bar.setTotal(Number(head));
         bar.update(Number(position), { applied });
       },
-      config.projectorLeaseSeconds * 1_000,
-    );
+      leaseMs: config.projectorLeaseSeconds * 1_000,
+    });
     bar.stop();
     if (result.withdrew !== undefined)
       console.log(`withdrew the rebuild offered earlier at position ${result.withdrew}, which was never adopted`);

@@ -27,6 +27,15 @@ export interface RebuildProgress {
   readonly head: bigint;
 }
 
+export interface RebuildOptions {
+  /** Called after each page of the log folded. */
+  readonly onProgress?: (progress: RebuildProgress) => void;
+  /** The projector lease's length, which the rebuild lock's is too. */
+  readonly leaseMs?: number;
+  /** Stops the rebuild at its next page (it then offers nothing, and lets its lock go). */
+  readonly signal?: AbortSignal;
+}
+
 export interface RebuildResult {
   readonly events: number;
   readonly documents: number;
@@ -41,21 +50,20 @@ export interface RebuildResult {
  * the live projector, which adopts it (its documents replaced, its checkpoint moved) and carries on from
  * there. Without a live projector, the next one to start adopts it.
  *
- * It holds the rebuild lock throughout (`RebuildLock`; `leaseMs` is the projector lease's length): refused with
- * `RebuildRefusedError` while another rebuild runs or the live projector adopts one. An earlier offer still
- * waiting is withdrawn before its buckets are emptied.
+ * It holds the rebuild lock throughout (`RebuildLock`): refused with `RebuildRefusedError` while another rebuild
+ * runs or the live projector adopts one. An earlier offer still waiting is withdrawn before its buckets are
+ * emptied.
  */
 export async function rebuildReadModels(
   store: EventStore,
   nats: NatsConnection,
   prefix: string,
-  onProgress: (progress: RebuildProgress) => void = () => undefined,
-  leaseMs = 5_000,
+  { onProgress = () => undefined, leaseMs = 5_000, signal }: RebuildOptions = {},
 ): Promise<RebuildResult> {
   const lock = await RebuildLock.take(nats, prefix, leaseMs);
   if (!lock) throw new RebuildRefusedError();
   try {
-    return await rebuildHolding(lock, store, nats, prefix, onProgress);
+    return await rebuildHolding(lock, store, nats, prefix, onProgress, signal);
   } finally {
     await lock.release();
   }
@@ -67,6 +75,7 @@ async function rebuildHolding(
   nats: NatsConnection,
   prefix: string,
   onProgress: (progress: RebuildProgress) => void,
+  signal: AbortSignal | undefined,
 ): Promise<RebuildResult> {
   const suffix = `${REBUILD_SUFFIX}_${randomUUID().slice(0, 8)}`;
   const buckets = await ReadModelBuckets.open(nats, prefix, suffix);
@@ -98,6 +107,7 @@ async function rebuildHolding(
     const appliedBefore = applied;
     for (;;) {
       if (!lock.stillHeld()) throw new Error(LOCK_LOST);
+      signal?.throwIfAborted();
       const page = await store.readAll({ after: position, limit: PAGE, streamPrefixes: PROJECTED_STREAMS });
       if (page.length === 0) break;
       await applyFromLog(store, projector, page, keep, readDay);
