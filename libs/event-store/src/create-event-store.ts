@@ -1,6 +1,6 @@
 import { InvalidEventStoreInputError } from './event-store.errors';
 import type { EventStore } from './event-store.port';
-import { KurrentDbEventStore } from './kurrentdb/kurrentdb-event-store';
+import type * as KurrentDb from './kurrentdb/kurrentdb-event-store';
 import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
 
 export const DEFAULT_EVENT_STORE_URL = 'sqlite:./data/events.db';
@@ -18,7 +18,13 @@ export function createEventStore(
     if (file.length === 0) throw new InvalidEventStoreInputError(`EVENT_STORE_URL ${url} names no file`);
     return new SqliteEventStore({ file, ...options });
   }
-  if (/^(kurrentdb|kdb|esdb)(\+discover)?:\/\//.test(url)) return new KurrentDbEventStore(url);
+  if (/^(kurrentdb|kdb|esdb)(\+discover)?:\/\//.test(url)) {
+    // Loaded only for a KurrentDB URL: its client and gRPC take about 0.2 s and 20 MB to load, which every
+    // process on the embedded log (its start, a rebuild) would otherwise pay for nothing.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { KurrentDbEventStore } = require('./kurrentdb/kurrentdb-event-store') as typeof KurrentDb;
+    return new KurrentDbEventStore(url);
+  }
   throw new InvalidEventStoreInputError(
     `Unsupported EVENT_STORE_URL ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@'))}: use sqlite:<path>, kurrentdb://… or esdb://…`,
   );

@@ -3,7 +3,8 @@ export * from './event-store.errors';
 export { MAX_APPEND_BYTES, MAX_EVENTS_PER_APPEND, MAX_EVENT_BYTES } from './event-validation';
 export { createEventStore, DEFAULT_EVENT_STORE_URL } from './create-event-store';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
-export { KurrentDbEventStore } from './kurrentdb/kurrentdb-event-store';
+// The KurrentDB adapter is made by `createEventStore`, which loads it only for a KurrentDB URL.
+export type { KurrentDbEventStore } from './kurrentdb/kurrentdb-event-store';
 export { EventStoreModule, eventStoreProbe } from './event-store.module';
 export {
   handleCommand,

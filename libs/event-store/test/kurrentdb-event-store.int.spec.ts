@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { KurrentDBClient, binaryEvent } from '@kurrent/kurrentdb-client';
-import { createEventStore, KurrentDbEventStore, SqliteEventStore, StreamDeletedError } from '@app/event-store';
+import { createEventStore, SqliteEventStore, StreamDeletedError } from '@app/event-store';
+import { KurrentDbEventStore } from '../src/kurrentdb/kurrentdb-event-store';
 import { eventStoreContract } from './event-store.contract';
 
 // No KurrentDB server runs on the development machines; the suite runs wherever one is configured.
