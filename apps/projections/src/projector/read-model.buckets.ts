@@ -65,12 +65,8 @@ export class UnreadableDocumentError extends Error {
     readonly key: string,
     cause: unknown,
   ) {
-    super(
-      `the ${model} document ${key} in KV cannot be read: ${cause instanceof Error ? cause.message : String(cause)}`,
-      {
-        cause,
-      },
-    );
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`the ${model} document ${key} in KV cannot be read: ${reason}`, { cause });
     this.name = 'UnreadableDocumentError';
   }
 }
@@ -333,8 +329,8 @@ export class ReadModelBuckets {
   /**
    * Every document a projector holds in memory, to resume from: every store and terminal, and each store's
    * days within the window it keeps (`StoreDays`); older days stay in KV until an event needs one. A document
-   * that cannot be read (`documentOf`) is handed to `onUnreadable` and left out; its revision is kept, so that the fold's next
-   * document for its key is written over it.
+   * that cannot be read (`documentOf`) is handed to `onUnreadable` and left out; its revision is kept, so that
+   * the fold's next document for its key is written over it.
    */
   async *loadAll(onUnreadable: (error: UnreadableDocumentError) => void): AsyncGenerator<Change> {
     for (const model of MODELS) {
