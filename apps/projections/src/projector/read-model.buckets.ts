@@ -5,6 +5,7 @@ import { Logger } from '@nestjs/common';
 import { bucketKeys, isRevisionConflict, natsNames, writeEntries } from '@app/messaging';
 import type { Change } from '../read-models/read-model.types';
 import { daysInWindow } from '../read-models/store-days';
+import { stringField } from '../read-models/string-field';
 
 const CHECKPOINT = 'checkpoint';
 /** The checkpoint's entry among the revisions this instance knows. */
@@ -605,10 +606,14 @@ function documentOf(model: Change['model'], key: string, entry: Entry): unknown 
   } catch (error) {
     throw new UnreadableDocumentError(model, key, error);
   }
-  const position: unknown = typeof doc === 'object' && doc !== null ? Reflect.get(doc, 'position') : undefined;
-  if (typeof position !== 'string' || !/^\d+$/.test(position))
-    throw new UnreadableDocumentError(model, key, new Error('it has no position'));
+  if (positionIn(doc) === undefined) throw new UnreadableDocumentError(model, key, new Error('it has no position'));
   return doc;
+}
+
+/** A document's position, as every document is written with it (digits); undefined when it has none such. */
+function positionIn(doc: unknown): string | undefined {
+  const position = stringField(doc, 'position');
+  return position !== undefined && /^\d+$/.test(position) ? position : undefined;
 }
 
 /** The checkpoint, or undefined when the entry cannot be read as one. */
@@ -623,8 +628,8 @@ function readableCheckpoint(entry: Entry): Checkpoint | undefined {
 /** The position a document in KV reflects; -1 for one without a readable position (damaged, foreign): written over. */
 function positionOf(entry: Entry): bigint {
   try {
-    const { position } = entry.json<{ position?: unknown }>();
-    return typeof position === 'string' && /^\d+$/.test(position) ? BigInt(position) : -1n;
+    const position = positionIn(entry.json());
+    return position === undefined ? -1n : BigInt(position);
   } catch {
     return -1n;
   }
