@@ -9,6 +9,7 @@ import { freePort, startApp, waitUntil, type AppName, type RunningApp } from './
 import { scanLogs, type LogLeak } from './log-scan';
 import { bearer, HQ, writePosClients } from './pos-clients';
 import { bucketContents, foldFromScratch, NATS_URL, removeNatsState, uniquePrefix } from './projections';
+import { documentProblem } from '../../apps/projections/src/read-models/document-schemas';
 
 /**
  * The whole engine as built processes (simulator, ingest, projections, command service) over one SQLite
@@ -521,6 +522,16 @@ export class World {
       contents('storeDays'),
     ]);
     const mismatches: string[] = [];
+    // Every document a projector wrote, it (or the next one) can read back and fold onto.
+    for (const [model, docs] of [
+      ['store', storeDocs],
+      ['terminal', terminalDocs],
+      ['store-day', dayDocs],
+    ] as const)
+      for (const [key, doc] of Object.entries(docs)) {
+        const problem = documentProblem(model, doc);
+        if (problem !== undefined) mismatches.push(`${model} ${key}: ${problem}`);
+      }
     for (const storeId of stores)
       if (JSON.stringify(storeDocs[storeId]) !== JSON.stringify(scratch.store(storeId)))
         mismatches.push(`store ${storeId}: KV differs from a rebuild`);

@@ -6,6 +6,8 @@ import { waitUntil } from '../../../test/support/app-process';
 import { NATS_URL, removeNatsState, uniquePrefix } from '../../../test/support/projections';
 import { FenceLostError, ReadModelBuckets } from '../src/projector/read-model.buckets';
 import { REBUILD_SUFFIX } from '../src/rebuild/rebuild';
+import { emptyStoreDay } from '../src/read-models/projections/store-day.projection';
+import { emptyStore } from '../src/read-models/projections/store.projection';
 import type { Change } from '../src/read-models/read-model.types';
 
 const terminal = (position: number, status: 'idle' | 'awaiting_card' = 'idle'): Change => ({
@@ -18,7 +20,7 @@ const terminal = (position: number, status: 'idle' | 'awaiting_card' = 'idle'): 
 const storeAt = (storeId: string, position: number): Change => ({
   model: 'store',
   key: storeId,
-  doc: { storeId, position: String(position) } as Extract<Change, { model: 'store' }>['doc'],
+  doc: { ...emptyStore(storeId), position: String(position) },
 });
 
 /** The positions published on a subject, in the order they arrive; an empty body counts as a removal. */
@@ -114,10 +116,7 @@ describe('read-model buckets: KV publishes what it takes on the change subjects'
     const day = (position: number): Change => ({
       model: 'store-day',
       key: 'oslo.2026-12-02',
-      doc: { storeId: 'oslo', date: '2026-12-02', position: String(position) } as Extract<
-        Change,
-        { model: 'store-day' }
-      >['doc'],
+      doc: { ...emptyStoreDay('oslo', '2026-12-02', 'Europe/Oslo'), position: String(position) },
     });
     try {
       // As an earlier version left them: documents and a checkpoint, and no republishing.
@@ -156,8 +155,8 @@ describe('read-model buckets: an adoption is fenced', () => {
     const paused = await ReadModelBuckets.open(nats, prefix);
     const writer = await ReadModelBuckets.open(nats, prefix);
     const rebuilt = await ReadModelBuckets.open(nats, prefix, REBUILD_SUFFIX);
-    const store: Change = { model: 'store', key: 'oslo', doc: { storeId: 'oslo', position: '7' } as never };
-    const olderStore: Change = { model: 'store', key: 'oslo', doc: { storeId: 'oslo', position: '3' } as never };
+    const store = storeAt('oslo', 7);
+    const olderStore = storeAt('oslo', 3);
     await paused.putFenced([terminal(3), olderStore]);
     await rebuilt.put([store, terminal(7)]);
 
@@ -395,22 +394,29 @@ describe('read-model buckets: an entry that is not a document', () => {
 
   it('is refused by name, left out of the load, and written over at its revision by the next document', async () => {
     const buckets = await ReadModelBuckets.open(nats, prefix);
-    await buckets.putFenced([storeAt('oslo', 5), storeAt('bergen', 6)]);
+    await buckets.putFenced([storeAt('oslo', 5), storeAt('bergen', 6), storeAt('molde', 7)]);
     const stores = await new Kvm(nats).open(natsNames(prefix).buckets.stores);
     await stores.put('oslo', 'not json {');
     await stores.put('bergen', JSON.stringify({ storeId: 'bergen', position: 'six' }));
+    // A position, but not a store a fold can go on from: its terminals are not counted.
+    await stores.put('molde', JSON.stringify({ ...storeAt('molde', 8).doc, terminals: 3 }));
 
-    for (const key of ['oslo', 'bergen'])
+    for (const [key, reason] of [
+      ['oslo', /is not valid JSON/],
+      ['bergen', /it has no position/],
+      ['molde', /\/terminals must be object/],
+    ] as const)
       await expect(buckets.get('store', key)).rejects.toMatchObject({
         name: 'UnreadableDocumentError',
         model: 'store',
         key,
+        message: expect.stringMatching(reason),
       });
     const unreadable: string[] = [];
     const loaded: Change[] = [];
     const reloaded = await ReadModelBuckets.open(nats, prefix);
     for await (const change of reloaded.loadAll((error) => unreadable.push(error.key))) loaded.push(change);
-    expect(unreadable.sort()).toEqual(['bergen', 'oslo']);
+    expect(unreadable.sort()).toEqual(['bergen', 'molde', 'oslo']);
     expect(loaded).toEqual([]);
 
     // The fold's next document for the key replaces it, at the revision the load read.

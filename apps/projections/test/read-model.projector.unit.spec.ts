@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '@app/event-store';
 import { logOfEvents } from '../../../test/support/recorded-events';
 import { localDate } from '@app/payment-domain';
+import { documentProblem } from '../src/read-models/document-schemas';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
 import type { Change } from '../src/read-models/read-model.types';
 
@@ -65,6 +66,13 @@ const project = (events: RecordedEvent[]) => {
       );
     projector.apply(e);
   }
+  // Whatever the fold makes, a projector reading it back from KV takes as a document of its model.
+  for (const change of projector.documents())
+    expect([change.model, change.key, documentProblem(change.model, change.doc)]).toEqual([
+      change.model,
+      change.key,
+      undefined,
+    ]);
   return projector;
 };
 

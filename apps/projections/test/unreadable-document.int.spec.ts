@@ -28,6 +28,24 @@ describe('projections: a read-model document in KV that cannot be read', () => {
     await engine.close();
   });
 
+  /** The three read models in KV, and as a fold of the whole log gives them for these keys. */
+  const inKv = async () => ({
+    stores: await bucketContents(engine.prefix, 'stores'),
+    terminals: await bucketContents(engine.prefix, 'terminals'),
+    storeDays: await bucketContents(engine.prefix, 'storeDays'),
+  });
+  const folded = async (day: string) => {
+    const scratch = await foldFromScratch(engine.log);
+    return {
+      stores: { molde: scratch.store('molde') },
+      terminals: { 'molde.M-1': scratch.terminal('molde', 'M-1'), 'molde.M-2': scratch.terminal('molde', 'M-2') },
+      storeDays: { [day]: scratch.storeDay('molde', day.slice('molde.'.length)) },
+    };
+  };
+  // As KV gives them back (a store day's terminals are a prototype-less object in the fold).
+  const sameAsFold = async (day: string) =>
+    isDeepStrictEqual(await inKv(), JSON.parse(JSON.stringify(await folded(day))) as unknown);
+
   it('is left out at start, and a rebuild the projector starts writes it again: the day does not count from 0', async () => {
     await pay(engine, 'molde', 'M-1', 10_000);
     await pay(engine, 'molde', 'M-2', 20_000);
@@ -53,30 +71,35 @@ describe('projections: a read-model document in KV that cannot be read', () => {
 
     // Repaired: the documents equal a fold of the whole log, with the day's three payments, not the last one alone.
     const service = projections.get(ProjectorService);
-    const date = day!.slice('molde.'.length);
-    const expected = async () => {
-      const scratch = await foldFromScratch(engine.log);
-      return {
-        stores: { molde: scratch.store('molde') },
-        terminals: { 'molde.M-1': scratch.terminal('molde', 'M-1'), 'molde.M-2': scratch.terminal('molde', 'M-2') },
-        storeDays: { [day!]: scratch.storeDay('molde', date) },
-      };
-    };
-    const inKv = async () => ({
-      stores: await bucketContents(engine.prefix, 'stores'),
-      terminals: await bucketContents(engine.prefix, 'terminals'),
-      storeDays: await bucketContents(engine.prefix, 'storeDays'),
-    });
-    // As KV gives them back (a store day's terminals are a prototype-less object in the fold).
-    const asInKv = async () => JSON.parse(JSON.stringify(await expected())) as unknown;
-    await waitUntil(async () => isDeepStrictEqual(await inKv(), await asInKv()), 20_000, 'the rebuild adopted');
-    const repaired = await expected();
+    await waitUntil(() => sameAsFold(day!), 20_000, 'the rebuild adopted');
+    const repaired = await folded(day!);
     expect(await inKv()).toEqual(repaired);
-    expect(service.models.storeDay('molde', date)).toEqual(repaired.storeDays[day!]);
+    expect(service.models.storeDay('molde', day!.slice('molde.'.length))).toEqual(repaired.storeDays[day!]);
     // The presented card is captured (the simulator's default): the day holds all three captures.
     expect(repaired.storeDays[day!]?.terminals).toEqual({
       'M-1': { capturedCount: 1, capturedAmount: 10_000, refundedAmount: 0 },
       'M-2': { capturedCount: 2, capturedAmount: 25_000, refundedAmount: 0 },
+    });
+  });
+
+  it('is left out when it has a position but not the shape of its model, and repaired the same way', async () => {
+    const [day] = Object.keys(await bucketContents(engine.prefix, 'storeDays'));
+    await projections!.close();
+    // Only this day, with a position but none of a day's totals: the next capture would fold onto nothing there.
+    const days = await new Kvm(engine.nats).open(natsNames(engine.prefix).buckets.storeDays);
+    await days.put(day!, JSON.stringify({ storeId: 'molde', date: day!.slice('molde.'.length), position: '9' }));
+
+    projections = await startProjections({
+      EVENT_STORE_URL: `sqlite:${engine.eventStoreFile}`,
+      NATS_PREFIX: engine.prefix,
+    });
+    await pay(engine, 'molde', 'M-1', 1_000);
+    await waitUntil(() => sameAsFold(day!), 20_000, 'the rebuild adopted');
+    const repaired = await folded(day!);
+    expect(repaired.storeDays[day!]?.terminals['M-1']).toEqual({
+      capturedCount: 2,
+      capturedAmount: 11_000,
+      refundedAmount: 0,
     });
   });
 });

@@ -3,6 +3,7 @@ import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import { JetStreamApiError, jetstreamManager, type Republish } from '@nats-io/jetstream';
 import { Logger } from '@nestjs/common';
 import { bucketKeys, isRevisionConflict, natsNames, writeEntries } from '@app/messaging';
+import { documentProblem } from '../read-models/document-schemas';
 import type { Change } from '../read-models/read-model.types';
 import { daysInWindow } from '../read-models/store-days';
 import { stringField } from '../read-models/string-field';
@@ -596,8 +597,8 @@ function parseCheckpoint(entry: Entry): Checkpoint {
 }
 
 /**
- * An entry's document, parsed; `UnreadableDocumentError` when it is not JSON, or not an object with the position
- * every document is written with (what the fold goes on from).
+ * An entry's document, parsed; `UnreadableDocumentError` when it is not JSON, not an object with the position
+ * every document is written with (what the fold goes on from), or not in its model's shape (`documentProblem`).
  */
 function documentOf(model: Change['model'], key: string, entry: Entry): unknown {
   let doc: unknown;
@@ -607,6 +608,8 @@ function documentOf(model: Change['model'], key: string, entry: Entry): unknown 
     throw new UnreadableDocumentError(model, key, error);
   }
   if (positionIn(doc) === undefined) throw new UnreadableDocumentError(model, key, new Error('it has no position'));
+  const problem = documentProblem(model, doc);
+  if (problem !== undefined) throw new UnreadableDocumentError(model, key, new Error(problem));
   return doc;
 }
 
