@@ -67,8 +67,9 @@ const HEAD_SEARCH_LIMIT = 4_096;
 export class KurrentDbEventStore implements EventStore {
   private readonly client: KurrentDBClient;
 
-  constructor(connectionString: string) {
-    this.client = KurrentDBClient.connectionString(connectionString);
+  /** `client` is for tests, which give the client's answers themselves (no KurrentDB server runs here). */
+  constructor(connectionString: string, client?: KurrentDBClient) {
+    this.client = client ?? KurrentDBClient.connectionString(connectionString);
   }
 
   async append(streamName: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -86,8 +87,16 @@ export class KurrentDbEventStore implements EventStore {
       const result = await this.client.appendToStream(streamName, eventData, {
         streamState: toStreamState(options.expectedRevision),
       });
-      if (!result.position) throw new EventStoreUnavailableError(`KurrentDB returned no position for ${streamName}`);
-      return { nextRevision: Number(result.nextExpectedRevision), position: result.position.commit };
+      // A refusal comes back as a result only with `throwOnAppendFailure=false` in the connection string: the
+      // stream is elsewhere (its revision, or -1 for none; the batch path of client 1.3 gives no usable one).
+      if (!result.success) {
+        const actual = result.nextExpectedRevision < 0n ? 'no_stream' : Number(result.nextExpectedRevision);
+        throw new WrongExpectedRevisionError(streamName, options.expectedRevision, actual);
+      }
+      const position =
+        result.position?.commit ??
+        (await this.positionOfAppended(streamName, serialized[serialized.length - 1]!.id, result.nextExpectedRevision));
+      return { nextRevision: Number(result.nextExpectedRevision), position };
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) {
         const actual = error.actualState === NO_STREAM ? 'no_stream' : Number(error.actualState);
@@ -95,6 +104,24 @@ export class KurrentDbEventStore implements EventStore {
       }
       throw asStoreError(error, `append to ${streamName}`, streamName);
     }
+  }
+
+  /**
+   * Where the last event of a successful append is, when KurrentDB did not say: it answers a write of events it
+   * already holds (a retry whose first answer was lost) without a position when it cannot tell it. The event is
+   * read back at the revision the answer gives.
+   */
+  private async positionOfAppended(streamName: string, lastId: string, revision: bigint): Promise<bigint> {
+    const [event] = await this.readStream(streamName, {
+      direction: 'backwards',
+      fromRevision: Number(revision),
+      limit: 1,
+    });
+    if (event?.id !== lastId)
+      throw new EventStoreUnavailableError(
+        `KurrentDB gave no position for the append to ${streamName}, and its event ${lastId} is not at revision ${revision}`,
+      );
+    return event.position;
   }
 
   async readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
@@ -169,6 +196,13 @@ export class KurrentDbEventStore implements EventStore {
       fromPosition: after === 0n ? START : toPosition(after),
       filter: toFilter(streamPrefixes),
     });
+    // The client opens the subscription at once, and emits a failure to open it as an 'error' event: before the
+    // first read nothing listens yet, and Node would end the process. The subscription is ended with it instead,
+    // so that the first read throws it.
+    subscription.on('error', (error: Error) => subscription.destroy(error));
+    // Cancels the server's side; leaving the loop only ends the client's stream. A subscription whose opening
+    // failed has nothing to cancel, and a close must not throw for it.
+    const cancel = () => subscription.unsubscribe().catch(() => undefined);
     async function* events(): AsyncGenerator<RecordedEvent> {
       try {
         for await (const resolved of subscription) {
@@ -177,13 +211,16 @@ export class KurrentDbEventStore implements EventStore {
         }
       } catch (error) {
         throw asStoreError(error, 'subscribe to $all');
+      } finally {
+        // A consumer that stops reading (a `break`) ends the subscription at the server too.
+        await cancel();
       }
     }
     const iterator = events();
     return {
       [Symbol.asyncIterator]: () => iterator,
       close: async () => {
-        await subscription.unsubscribe();
+        await cancel();
         await iterator.return(undefined);
       },
     };

@@ -1,0 +1,117 @@
+import { PassThrough } from 'node:stream';
+import { KurrentDBClient } from '@kurrent/kurrentdb-client';
+import { EventStoreUnavailableError, WrongExpectedRevisionError } from '@app/event-store';
+import { KurrentDbEventStore } from '../src/kurrentdb/kurrentdb-event-store';
+
+// The adapter's handling of answers the client documents but a healthy test server seldom gives. No KurrentDB
+// runs here: the client's answers are given by the test (the contract suite runs the adapter against a real
+// server whenever KURRENTDB_CONNECTION_STRING is set).
+
+/** An event as the client reads it back. */
+const resolved = (id: string, revision: bigint, position: bigint) => ({
+  event: {
+    id,
+    type: 'PaymentRequested',
+    data: { paymentId: 'p-1' },
+    metadata: {},
+    isJson: true,
+    streamId: 'payment-p-1',
+    revision,
+    position: { commit: position, prepare: position },
+  },
+  commitPosition: position,
+});
+
+async function* readBack(...events: ReturnType<typeof resolved>[]) {
+  yield* events;
+}
+
+/** A subscription as the client makes one: an object stream that `unsubscribe` cancels. */
+function subscriptionStream(unsubscribe: () => Promise<void> = async () => undefined) {
+  const stream = new PassThrough({ objectMode: true });
+  return Object.assign(stream, { unsubscribe: jest.fn(unsubscribe) });
+}
+
+describe('KurrentDB adapter: answers of the client', () => {
+  let client: KurrentDBClient;
+  let store: KurrentDbEventStore;
+  const event = { id: '3f1d9a52-0c1e-4a83-9f40-5b9b1f0c2d11', type: 'PaymentRequested', data: { paymentId: 'p-1' } };
+
+  beforeEach(() => {
+    // Never connects: every call the adapter makes in these tests is answered below.
+    client = KurrentDBClient.connectionString('kurrentdb://127.0.0.1:1?tls=false');
+    store = new KurrentDbEventStore('', client);
+  });
+  afterEach(() => client.dispose());
+
+  it('takes the position of events already appended from the stream, when the answer has none', async () => {
+    jest
+      .spyOn(client, 'appendToStream')
+      .mockResolvedValue({ success: true, nextExpectedRevision: 4n, position: undefined });
+    const read = jest
+      .spyOn(client, 'readStream')
+      .mockReturnValue(readBack(resolved(event.id, 4n, 77n)) as unknown as ReturnType<KurrentDBClient['readStream']>);
+
+    await expect(store.append('payment-p-1', [event], { expectedRevision: 3 })).resolves.toEqual({
+      nextRevision: 4,
+      position: 77n,
+    });
+    expect(read).toHaveBeenCalledWith('payment-p-1', expect.objectContaining({ fromRevision: 4n, maxCount: 1 }));
+  });
+
+  it('says the log is out of reach when the event at that revision is another', async () => {
+    jest
+      .spyOn(client, 'appendToStream')
+      .mockResolvedValue({ success: true, nextExpectedRevision: 4n, position: undefined });
+    jest
+      .spyOn(client, 'readStream')
+      .mockReturnValue(readBack(resolved('another', 4n, 77n)) as unknown as ReturnType<KurrentDBClient['readStream']>);
+
+    await expect(store.append('payment-p-1', [event], { expectedRevision: 3 })).rejects.toThrow(
+      EventStoreUnavailableError,
+    );
+  });
+
+  it('takes a refusal answered as a result (throwOnAppendFailure=false) as the revision conflict it is', async () => {
+    const append = jest.spyOn(client, 'appendToStream');
+    append.mockResolvedValueOnce({ success: false, nextExpectedRevision: 6n, position: undefined });
+    await expect(store.append('payment-p-1', [event], { expectedRevision: 3 })).rejects.toMatchObject({
+      constructor: WrongExpectedRevisionError,
+      actual: 6,
+    });
+    append.mockResolvedValueOnce({ success: false, nextExpectedRevision: -1n, position: undefined });
+    await expect(store.append('payment-p-1', [event], { expectedRevision: 3 })).rejects.toMatchObject({
+      constructor: WrongExpectedRevisionError,
+      actual: 'no_stream',
+    });
+  });
+
+  it('fails the first read of a subscription the server refused, rather than ending the process', async () => {
+    const stream = subscriptionStream(() => Promise.reject(new Error('the call never opened')));
+    jest.spyOn(client, 'subscribeToAll').mockReturnValue(stream);
+    const subscription = store.subscribeToAll({ after: 0n });
+
+    // As the client emits it, before anything reads: with no listener, `emit` would throw it out of its callback.
+    expect(() => stream.emit('error', new Error('connect ECONNREFUSED 127.0.0.1:1'))).not.toThrow();
+    const iterator = subscription[Symbol.asyncIterator]();
+    await expect(iterator.next()).rejects.toMatchObject({
+      name: 'EventStoreUnavailableError',
+      message: 'KurrentDB could not subscribe to $all: connect ECONNREFUSED 127.0.0.1:1',
+    });
+    await expect(subscription.close()).resolves.toBeUndefined();
+  });
+
+  it('cancels the subscription at the server when its reader stops reading', async () => {
+    const stream = subscriptionStream();
+    jest.spyOn(client, 'subscribeToAll').mockReturnValue(stream);
+    const subscription = store.subscribeToAll({ after: 0n });
+    stream.write(resolved(event.id, 0n, 10n));
+    stream.write(resolved('second', 1n, 11n));
+
+    for await (const recorded of subscription) {
+      expect(recorded.position).toBe(10n);
+      break;
+    }
+    expect(stream.unsubscribe).toHaveBeenCalled();
+  });
+});
