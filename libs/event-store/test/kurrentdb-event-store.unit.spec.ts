@@ -115,3 +115,36 @@ describe('KurrentDB adapter: answers of the client', () => {
     expect(stream.unsubscribe).toHaveBeenCalled();
   });
 });
+
+describe('KurrentDB adapter: reading $all', () => {
+  it('reads on past a page of events that are not its own, rather than end the log there', async () => {
+    const client = KurrentDBClient.connectionString('kurrentdb://127.0.0.1:1?tls=false');
+    const store = new KurrentDbEventStore('', client);
+    const foreign = (position: bigint) => ({
+      ...resolved(`foreign-${position}`, position, position),
+      event: { ...resolved('x', position, position).event, isJson: false },
+    });
+    const pages = [
+      // from 0: three events (limit + 1), none of them JSON
+      [foreign(10n), foreign(11n), foreign(12n)],
+      // from 12, inclusive: the last one again, then ours
+      [foreign(12n), resolved('a', 0n, 13n), resolved('b', 1n, 14n)],
+    ];
+    const readAll = jest
+      .spyOn(client, 'readAll')
+      .mockImplementation(() => readBack(...pages.shift()!) as unknown as ReturnType<KurrentDBClient['readAll']>);
+    try {
+      const events = await store.readAll({ after: 0n, limit: 2 });
+      expect(events.map((event) => [event.id, event.position])).toEqual([
+        ['a', 13n],
+        ['b', 14n],
+      ]);
+      expect(readAll).toHaveBeenCalledTimes(2);
+      expect(readAll).toHaveBeenLastCalledWith(
+        expect.objectContaining({ fromPosition: { commit: 12n, prepare: 12n }, maxCount: 3 }),
+      );
+    } finally {
+      await client.dispose();
+    }
+  });
+});

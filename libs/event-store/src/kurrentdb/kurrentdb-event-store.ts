@@ -150,21 +150,33 @@ export class KurrentDbEventStore implements EventStore {
     const events: RecordedEvent[] = [];
     try {
       // readAll's fromPosition is inclusive; ours is exclusive, so read one more and drop the checkpoint itself.
-      const reader = this.client.readAll({
-        direction: FORWARDS,
-        fromPosition: after === 0n ? START : toPosition(after),
-        maxCount: limit + 1,
-        filter: toFilter(streamPrefixes),
-      });
-      for await (const resolved of reader) {
-        const event = toRecordedEvent(resolved);
-        if (event && event.position > after) events.push(event);
-        if (events.length === limit) break;
+      // Events the server counts but that are not ours (not JSON; `$`-typed ones in a stream a prefix matches,
+      // such as a deletion's) are dropped here: a page that holds only those is read on from its last position,
+      // since an empty or short answer means the end of the log to every reader.
+      let from = after;
+      for (;;) {
+        const reader = this.client.readAll({
+          direction: FORWARDS,
+          fromPosition: from === 0n ? START : toPosition(from),
+          maxCount: limit + 1,
+          filter: toFilter(streamPrefixes),
+        });
+        const start = from;
+        let read = 0;
+        for await (const resolved of reader) {
+          read += 1;
+          const event = toRecordedEvent(resolved);
+          const position = event?.position ?? resolved.commitPosition;
+          if (event && event.position > from) events.push(event);
+          if (position !== undefined && position > from) from = position;
+          if (events.length === limit) break;
+        }
+        // Full; or the end of the log; or nothing read had a position to go on from (a server before 22.6).
+        if (events.length === limit || read <= limit || from === start) return events;
       }
     } catch (error) {
       throw asStoreError(error, 'read $all');
     }
-    return events;
   }
 
   /**
