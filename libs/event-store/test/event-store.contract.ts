@@ -45,6 +45,22 @@ export function eventStoreContract(adapter: string, context: ContractContext): v
       return store.readAll({ streamPrefixes: [run], limit: 10_000 });
     }
 
+    it('refuses every call once closed, as the log out of reach, and closes again quietly', async () => {
+      await store.append(stream('a'), [event('PaymentRequested')], { expectedRevision: 'no_stream' });
+      await store.close();
+      const unavailable = { code: 'EVENT_STORE_UNAVAILABLE' };
+      await expect(store.append(stream('a'), [event('SessionCreated')], { expectedRevision: 0 })).rejects.toMatchObject(
+        unavailable,
+      );
+      await expect(store.readStream(stream('a'))).rejects.toMatchObject(unavailable);
+      await expect(store.readAll({ streamPrefixes: [run] })).rejects.toMatchObject(unavailable);
+      await expect(store.headPosition()).rejects.toMatchObject(unavailable);
+      expect(() => store.subscribeToAll({ streamPrefixes: [run] })).toThrow(
+        expect.objectContaining(unavailable) as Error,
+      );
+      await expect(store.close()).resolves.toBeUndefined();
+    });
+
     it('appends to a new stream and reads it back with revisions from 0 and strictly increasing positions', async () => {
       const events = [event('PaymentRequested', { amount: 100 }), event('SessionCreated', { sessionId: 's1' })];
       const result = await store.append(stream('a'), events, { expectedRevision: 'no_stream' });

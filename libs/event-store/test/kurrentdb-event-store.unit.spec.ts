@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { KurrentDBClient } from '@kurrent/kurrentdb-client';
+import { KurrentDBClient, WrongExpectedVersionError } from '@kurrent/kurrentdb-client';
 import { EventStoreUnavailableError, WrongExpectedRevisionError } from '@app/event-store';
 import { KurrentDbEventStore } from '../src/kurrentdb/kurrentdb-event-store';
 
@@ -86,6 +86,23 @@ describe('KurrentDB adapter: answers of the client', () => {
     });
   });
 
+  it('gives a missing stream as none, also where the client says revision -1', async () => {
+    const refused = (current: bigint | 'no_stream') =>
+      new WrongExpectedVersionError(null as never, { streamName: 'payment-p-1', current, expected: 3n });
+    const append = jest.spyOn(client, 'appendToStream');
+    for (const [current, actual] of [
+      [-1n, 'no_stream'],
+      ['no_stream', 'no_stream'],
+      [5n, 5],
+    ] as const) {
+      append.mockRejectedValueOnce(refused(current));
+      await expect(store.append('payment-p-1', [event], { expectedRevision: 3 })).rejects.toMatchObject({
+        name: 'WrongExpectedRevisionError',
+        actual,
+      });
+    }
+  });
+
   it('fails the first read of a subscription the server refused, rather than ending the process', async () => {
     const stream = subscriptionStream(() => Promise.reject(new Error('the call never opened')));
     jest.spyOn(client, 'subscribeToAll').mockReturnValue(stream);
@@ -99,6 +116,18 @@ describe('KurrentDB adapter: answers of the client', () => {
       message: 'KurrentDB could not subscribe to $all: connect ECONNREFUSED 127.0.0.1:1',
     });
     await expect(subscription.close()).resolves.toBeUndefined();
+  });
+
+  it('refuses calls once closed, which the client would still serve', async () => {
+    const read = jest.spyOn(client, 'readStream');
+    await store.close();
+    await expect(store.readStream('payment-p-1')).rejects.toMatchObject({
+      name: 'EventStoreUnavailableError',
+      message: 'The KurrentDB event store is closed',
+    });
+    expect(() => store.subscribeToAll()).toThrow('The KurrentDB event store is closed');
+    expect(read).not.toHaveBeenCalled();
+    await expect(store.close()).resolves.toBeUndefined();
   });
 
   it('cancels the subscription at the server when its reader stops reading', async () => {

@@ -66,6 +66,7 @@ const HEAD_SEARCH_LIMIT = 4_096;
  */
 export class KurrentDbEventStore implements EventStore {
   private readonly client: KurrentDBClient;
+  private closing: Promise<void> | undefined;
 
   /** `client` is for tests, which give the client's answers themselves (no KurrentDB server runs here). */
   constructor(connectionString: string, client?: KurrentDBClient) {
@@ -73,6 +74,7 @@ export class KurrentDbEventStore implements EventStore {
   }
 
   async append(streamName: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
+    this.assertOpen();
     const serialized = serializeEvents(streamName, events);
     assertExpectedRevision(options?.expectedRevision);
     const eventData = serialized.map((event) =>
@@ -99,7 +101,9 @@ export class KurrentDbEventStore implements EventStore {
       return { nextRevision: Number(result.nextExpectedRevision), position };
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) {
-        const actual = error.actualState === NO_STREAM ? 'no_stream' : Number(error.actualState);
+        // The client's older error path gives a missing stream as revision -1 rather than 'no_stream'.
+        const state = error.actualState;
+        const actual = state === NO_STREAM || (typeof state === 'bigint' && state < 0n) ? 'no_stream' : Number(state);
         throw new WrongExpectedRevisionError(streamName, options.expectedRevision, actual);
       }
       throw asStoreError(error, `append to ${streamName}`, streamName);
@@ -125,6 +129,7 @@ export class KurrentDbEventStore implements EventStore {
   }
 
   async readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+    this.assertOpen();
     assertStreamName(streamName);
     const { direction, fromRevision, limit } = checkReadStreamOptions(options);
     const events: RecordedEvent[] = [];
@@ -146,6 +151,7 @@ export class KurrentDbEventStore implements EventStore {
   }
 
   async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
+    this.assertOpen();
     const { after, limit, streamPrefixes } = checkReadAllOptions(options);
     const events: RecordedEvent[] = [];
     try {
@@ -185,6 +191,7 @@ export class KurrentDbEventStore implements EventStore {
    * event of ours: one event read backwards is not enough, since the last may be a system one.
    */
   async headPosition(): Promise<bigint> {
+    this.assertOpen();
     try {
       const reader = this.client.readAll({
         direction: BACKWARDS,
@@ -203,6 +210,7 @@ export class KurrentDbEventStore implements EventStore {
   }
 
   subscribeToAll(options: SubscribeOptions = {}): EventSubscription {
+    this.assertOpen();
     const { after, streamPrefixes } = checkReadAllOptions(options);
     const subscription = this.client.subscribeToAll({
       fromPosition: after === 0n ? START : toPosition(after),
@@ -238,8 +246,18 @@ export class KurrentDbEventStore implements EventStore {
     };
   }
 
-  async close(): Promise<void> {
-    await this.client.dispose();
+  /** Ends the client's calls; every call after it is refused, as the embedded log's are. */
+  close(): Promise<void> {
+    this.closing ??= this.client.dispose();
+    return this.closing;
+  }
+
+  /**
+   * The client's reads go on after `dispose` (they run in its native bridge, which it does not stop): a call
+   * after `close` is refused here instead.
+   */
+  private assertOpen(): void {
+    if (this.closing) throw new EventStoreUnavailableError('The KurrentDB event store is closed');
   }
 }
 
