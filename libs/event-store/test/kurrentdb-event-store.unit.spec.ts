@@ -118,6 +118,23 @@ describe('KurrentDB adapter: answers of the client', () => {
     await expect(subscription.close()).resolves.toBeUndefined();
   });
 
+  it('refuses a stream read that gives one of its events no position, rather than leave the event out', async () => {
+    const unplaced = resolved(event.id, 0n, 5n);
+    const { position: _position, ...withoutPosition } = unplaced.event;
+    for (const answer of [
+      { event: withoutPosition },
+      { ...unplaced, event: { ...unplaced.event, position: { commit: 2n ** 64n - 1n, prepare: 2n ** 64n - 1n } } },
+    ]) {
+      jest
+        .spyOn(client, 'readStream')
+        .mockReturnValueOnce(readBack(answer as never) as unknown as ReturnType<KurrentDBClient['readStream']>);
+      await expect(store.readStream('payment-p-1')).rejects.toMatchObject({
+        name: 'EventStoreUnavailableError',
+        message: `KurrentDB gave event ${event.id} of payment-p-1 no position: the engine needs KurrentDB 22.6 or later`,
+      });
+    }
+  });
+
   it('refuses calls once closed, which the client would still serve', async () => {
     const read = jest.spyOn(client, 'readStream');
     await store.close();

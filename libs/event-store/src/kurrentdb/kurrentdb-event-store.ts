@@ -174,7 +174,7 @@ export class KurrentDbEventStore implements EventStore {
           const event = toRecordedEvent(resolved);
           const position = event?.position ?? resolved.commitPosition;
           if (event && event.position > from) events.push(event);
-          if (position !== undefined && position > from) from = position;
+          if (position !== undefined && position !== NO_POSITION && position > from) from = position;
           if (events.length === limit) break;
         }
         // Full; or the end of the log; or nothing read had a position to go on from (a server before 22.6).
@@ -283,11 +283,22 @@ function toFilter(streamPrefixes: readonly string[]): Filter {
   return streamPrefixes.length > 0 ? streamNameFilter({ prefixes: [...streamPrefixes] }) : excludeSystemEvents();
 }
 
+/** KurrentDB's "no position" as the unsigned 64-bit number the client reads it as (-1 on the server). */
+const NO_POSITION = 2n ** 64n - 1n;
+
+/**
+ * One of our events as the port's; undefined for what is not ours (KurrentDB's own `$` events, non-JSON events).
+ * One of ours without a position is refused rather than left out: a stream read that skipped it would give a
+ * command an older state to decide on. Only servers before 22.6 leave it out (`RecordedEvent.position`).
+ */
 function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | undefined {
   const event = resolved.event as AllStreamRecordedEvent | undefined;
   if (!event || !event.isJson || event.type.startsWith('$') || event.streamId.startsWith('$')) return undefined;
   const position = event.position?.commit ?? resolved.commitPosition;
-  if (position === undefined) return undefined;
+  if (position === undefined || position === NO_POSITION)
+    throw new EventStoreUnavailableError(
+      `KurrentDB gave event ${event.id} of ${event.streamId} no position: the engine needs KurrentDB 22.6 or later`,
+    );
   return {
     id: event.id,
     type: event.type,
