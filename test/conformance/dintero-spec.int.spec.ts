@@ -226,6 +226,8 @@ const ROUTES: [RegExp, string, (c: SpecConformance, e: Exchange, what: string) =
     /^GET \/v1\/admin\/terminals\/operations$/,
     'GET /v1/admin/terminals/operations',
     (c, e, what) => {
+      // Polled by terminal and operation, as Dintero's guide does.
+      expect([...e.query.keys()].sort()).toEqual(['operation_id', 'terminal_id']);
       if (e.status < 300) c.check('list-terminal-operations-response.json', `${what} answer`, e.responseBody);
     },
   ],

@@ -287,9 +287,15 @@ export class DinteroClient {
     );
   }
 
-  /** The operation as Dintero has it now, or `undefined` when it has none of that id. */
-  async getTerminalOperation(operationId: string): Promise<DinteroTerminalOperation | undefined> {
-    const query = new URLSearchParams({ operation_id: operationId });
+  /**
+   * The operation as Dintero has it now, or `undefined` when it has none of that id. Asked by terminal and
+   * operation, as Dintero's guide polls it: the list is the terminal's.
+   */
+  async getTerminalOperation(
+    dinteroTerminalId: string,
+    operationId: string,
+  ): Promise<DinteroTerminalOperation | undefined> {
+    const query = new URLSearchParams({ terminal_id: dinteroTerminalId, operation_id: operationId });
     const found = await this.body<DinteroTerminalOperation[]>(
       'getTerminalOperation',
       'safe',

@@ -164,7 +164,7 @@ export async function pollOperation(
   metadata: EventMetadata,
 ): Promise<OperationState> {
   if (operation.status !== 'pending' || operation.dinteroOperationId === undefined) return operation;
-  const found = await dintero.getTerminalOperation(operation.dinteroOperationId);
+  const found = await dintero.getTerminalOperation(operation.dinteroTerminalId, operation.dinteroOperationId);
   if (!found || found.status === 'PENDING') return operation;
   return recordDinteroOutcome(store, found, operation, metadata);
 }
