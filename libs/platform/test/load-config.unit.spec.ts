@@ -1,4 +1,4 @@
-import { BaseAppConfig, ConfigError, loadConfig, withEventStore, withNats } from '@app/platform';
+import { BaseAppConfig, ConfigError, loadConfig, withDintero, withEventStore, withNats } from '@app/platform';
 
 class TestConfig extends withNats(withEventStore(BaseAppConfig)) {
   override readonly port: number = 4000;
@@ -57,5 +57,48 @@ describe('loadConfig', () => {
       expect(problems).toMatch(/NATS_URL must be/);
       expect(problems).toMatch(/NATS_PREFIX must be/);
     }
+  });
+});
+
+describe("loadConfig: the callback URL, with Dintero's own Checkout", () => {
+  class DinteroConfig extends withDintero(BaseAppConfig) {}
+  const dintero = { DINTERO_API_URL: 'https://api.dintero.com', DINTERO_CHECKOUT_URL: 'https://checkout.dintero.com' };
+  const problems = (env: Record<string, string>): string => {
+    try {
+      loadConfig(DinteroConfig, env);
+      return '';
+    } catch (error) {
+      return (error as ConfigError).problems.join('\n');
+    }
+  };
+
+  it('must be an https URL Dintero can reach: Dintero calls back nothing else', () => {
+    for (const refused of [
+      'http://payments.example.com',
+      'https://localhost:3001',
+      'https://127.0.0.1:3001',
+      'https://10.0.4.2',
+      'https://192.168.1.20:8443',
+      'https://[::1]:3001',
+      'https://[fd00::7]',
+    ])
+      expect({ refused, problems: problems({ ...dintero, INGEST_PUBLIC_URL: refused }) }).toEqual({
+        refused,
+        problems: expect.stringContaining(
+          'INGEST_PUBLIC_URL: INGEST_PUBLIC_URL must be an https URL that Dintero can reach',
+        ) as string,
+      });
+    expect(problems({ ...dintero, INGEST_PUBLIC_URL: 'https://payments.example.com' })).toBe('');
+    expect(problems({ ...dintero, INGEST_PUBLIC_URL: 'https://51.105.10.20:8443/dintero' })).toBe('');
+  });
+
+  it('may be anything with the simulator, which runs beside the engine', () => {
+    expect(problems({})).toBe('');
+    expect(
+      problems({
+        DINTERO_CHECKOUT_URL: 'http://dintero-simulator:3003',
+        INGEST_PUBLIC_URL: 'http://ingest-service:3001',
+      }),
+    ).toBe('');
   });
 });

@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { Expose, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { IsCallbackUrlFor } from './callback-url';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -128,9 +129,13 @@ export function withDintero<Base extends Constructor>(base: Base) {
     @EnvInt('DINTERO_TIMEOUT_MS', { min: 100, max: 60_000 })
     readonly dinteroTimeoutMs: number = 10_000;
 
-    /** Where Dintero reaches the ingest service: callback URLs are built on it, and callbacks signed for it. */
+    /**
+     * Where Dintero reaches the ingest service: callback URLs are built on it, and callbacks signed for it. With
+     * Dintero's own Checkout URL, an https URL Dintero can reach (`IsCallbackUrlFor`).
+     */
     @Expose({ name: 'INGEST_PUBLIC_URL' })
     @IsUrl(url)
+    @IsCallbackUrlFor('dinteroCheckoutUrl')
     readonly ingestPublicUrl: string = 'http://127.0.0.1:3001';
   }
   return DinteroSettings;
