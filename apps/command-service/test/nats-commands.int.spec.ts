@@ -112,6 +112,26 @@ describe('command service over NATS request/reply', () => {
     ).toMatchObject({ status: 409, body: { code: 'NOT_REFUNDABLE' } });
   });
 
+  it("records the caller's correlation id, whatever case its header is written in, and only a well-formed one", async () => {
+    const started = async (correlationId: string) => {
+      const h = withKey();
+      h.set('X-Correlation-Id', correlationId);
+      const reply = await client.request(
+        subjects.start,
+        JSON.stringify({ idempotencyKey: randomUUID(), payment: { ...payment, merchantReference: 'POS-correlated' } }),
+        { timeout: 10_000, headers: h },
+      );
+      const { status, body } = reply.json<{ status: number; body: { paymentId: string } }>();
+      expect(status).toBe(201);
+      const [requested] = await log.readStream(`payment-${body.paymentId}`);
+      await request(subjects.cancel, { paymentId: body.paymentId });
+      return requested?.metadata.correlationId;
+    };
+    expect(await started('pos-77.till-3')).toBe('pos-77.till-3');
+    const replaced = await started('not a correlation id');
+    expect(replaced).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
+  });
+
   it.each([
     ['a message that is not JSON', '{"payment":', 400, 'MALFORMED_REQUEST'],
     ['a JSON array', [], 400, 'VALIDATION_FAILED'],

@@ -10,7 +10,7 @@ export {
   LOG_LEVELS,
   type LogLevel,
 } from './config/base-app.config';
-export { loggerModule, correlationIdOf } from './logging/logger.module';
+export { loggerModule, correlationIdOf, correlationIdFrom, CORRELATION_HEADER } from './logging/logger.module';
 export { REDACTED_KEYS, scrubbed } from './logging/scrub';
 export { MetricsModule, METRICS_REGISTRY } from './metrics/metrics.module';
 export { HealthModule, HEALTH_PROBES, type HealthProbe } from './health/health.module';

@@ -1,9 +1,21 @@
 import { TerminalOperations } from '../operations/terminal-operations.service';
-import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { Match, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { NATS_CONNECTION, natsNames } from '@app/messaging';
-import { NatsResponders, parseMessage, replyTo, type Reply } from '@app/platform';
+import {
+  CORRELATION_HEADER,
+  correlationIdFrom,
+  NatsResponders,
+  parseMessage,
+  replyTo,
+  type Reply,
+} from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from '../command-service.config';
 import { PosCredentials } from '../auth/pos-credentials.service';
 import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
@@ -31,7 +43,7 @@ const QUEUE = 'command-service';
  * decorator's static string cannot. A queue group spreads requests over the command-service instances.
  */
 @Injectable()
-export class NatsCommandsService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(NatsCommandsService.name);
   private readonly responders: NatsResponders;
 
@@ -106,8 +118,9 @@ export class NatsCommandsService implements OnApplicationBootstrap, OnApplicatio
     }));
   }
 
-  onApplicationShutdown(): void {
-    this.responders.close();
+  /** Before the log and NATS close: the requests already taken are answered (`NatsResponders.close`). */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.responders.close();
   }
 
   private listen<Message extends object>(
@@ -123,7 +136,8 @@ export class NatsCommandsService implements OnApplicationBootstrap, OnApplicatio
     schema: new () => Message,
     handle: (message: Message, context: CommandContext) => Promise<CommandReply>,
   ): Promise<void> {
-    const correlationId = msg.headers?.get('x-correlation-id') || randomUUID();
+    // As over HTTP: the caller's id when it is well-formed, whatever case the header is written in.
+    const correlationId = correlationIdFrom(msg.headers?.get(CORRELATION_HEADER, Match.IgnoreCase) || undefined);
     return replyTo(
       msg,
       async () => {

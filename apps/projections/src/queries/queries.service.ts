@@ -4,7 +4,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { NATS_CONNECTION, natsNames } from '@app/messaging';
@@ -22,7 +22,7 @@ const QUEUE = 'projections';
  * `@MessagePattern`: the subjects carry the configured prefix, which a decorator's static string cannot.
  */
 @Injectable()
-export class QueriesService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class QueriesService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(QueriesService.name);
   private readonly responders: NatsResponders;
 
@@ -50,8 +50,9 @@ export class QueriesService implements OnApplicationBootstrap, OnApplicationShut
     );
   }
 
-  onApplicationShutdown(): void {
-    this.responders.close();
+  /** Before the log and NATS close: the requests already taken are answered (`NatsResponders.close`). */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.responders.close();
   }
 
   private answer<Query extends object>(

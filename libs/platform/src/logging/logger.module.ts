@@ -11,7 +11,11 @@ const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The correlation id of a request: the caller's `X-Correlation-Id` if it is well-formed, else a new one. */
 export function correlationIdOf(request: IncomingMessage): string {
   const header = request.headers[CORRELATION_HEADER];
-  const value = Array.isArray(header) ? header[0] : header;
+  return correlationIdFrom(Array.isArray(header) ? header[0] : header);
+}
+
+/** A caller's correlation id (an HTTP or NATS header's value) if it is well-formed, else a new one. */
+export function correlationIdFrom(value: string | undefined): string {
   return value && CORRELATION_ID.test(value) ? value : randomUUID();
 }
 

@@ -7,6 +7,8 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
  */
 export class NatsResponders {
   private readonly subscriptions: Subscription[] = [];
+  /** Answers being worked out: `close` waits for them. */
+  private readonly answering = new Set<Promise<void>>();
 
   constructor(
     private readonly nats: NatsConnection,
@@ -20,13 +22,26 @@ export class NatsResponders {
         queue: this.queue,
         callback: (error, msg) => {
           if (error) return this.logger.error({ err: error, subject }, 'NATS subscription failed');
-          void answer(msg);
+          const answered: Promise<void> = answer(msg)
+            .catch((failure: unknown) =>
+              this.logger.error({ err: failure, subject }, 'a NATS request was not answered'),
+            )
+            .finally(() => this.answering.delete(answered));
+          this.answering.add(answered);
         },
       }),
     );
   }
 
-  close(): void {
-    for (const subscription of this.subscriptions) subscription.unsubscribe();
+  /**
+   * Stops taking requests without dropping any it took: each subscription is drained (NATS sends it nothing
+   * more, and what it already routed here is still answered), then every answer under way is sent. Call it
+   * while the log and NATS are still open (`beforeApplicationShutdown`): unsubscribing dropped the requests
+   * already routed here, and an answer worked out after NATS drained was never sent, so callers timed out.
+   */
+  async close(): Promise<void> {
+    // A connection already closed has nothing left to drain.
+    await Promise.all(this.subscriptions.map((subscription) => subscription.drain().catch(() => undefined)));
+    await Promise.all([...this.answering]);
   }
 }

@@ -47,5 +47,14 @@ export async function replyTo(
     if (problem.status >= 500) logger.error({ err: error, subject: msg.subject, ...log }, problem.detail);
     reply = { status: problem.status, body: problem };
   }
-  if (msg.reply) msg.respond(JSON.stringify(reply));
+  if (!msg.reply) return;
+  try {
+    msg.respond(JSON.stringify(reply));
+  } catch (error) {
+    // NATS refused the reply itself (larger than the server's max_payload): the caller is told so rather than
+    // left to time out, as HTTP would answer a 500.
+    logger.error({ err: error, subject: msg.subject, ...log }, 'the reply could not be sent');
+    const problem = problems.toProblem(error, msg.subject);
+    msg.respond(JSON.stringify({ status: problem.status, body: problem }));
+  }
 }
