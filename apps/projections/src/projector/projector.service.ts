@@ -74,6 +74,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private folded = 0n;
   private index: PaymentIndexBucket | undefined;
   private feed: EventFeed | undefined;
+  /**
+   * Every event up to this position went to the feed from this process, in whole batches. Folding again from an
+   * earlier position (a rebuild adopted, KV gone back) does not send those again: JetStream's message ids catch a
+   * repeat only within the feed's duplicate window (15 minutes), and an adoption may come later than that.
+   */
+  private feedThrough = 0n;
   private follower: LogFollower | undefined;
   /** The identity of the log the checkpoint is a position in (see `logIdentity`). */
   private logId = '';
@@ -312,7 +318,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
           );
           if (page.length === 0) break;
           await this.index!.put(page);
-          await this.feed!.publish(page, (event) => this.locate(event));
+          await this.publishToFeed(page);
           after = page[page.length - 1]!.position;
         }
         // Lost meanwhile (a long backlog, a pause): the next holder takes over from KV's checkpoint.
@@ -512,6 +518,14 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.startFollowing();
   }
 
+  /** The events of a batch this process has not sent to the feed yet (`feedThrough`), in log order. */
+  private async publishToFeed(events: readonly RecordedEvent[]): Promise<void> {
+    const fresh = events.filter((event) => event.position > this.feedThrough);
+    if (fresh.length === 0) return;
+    await this.feed!.publish(fresh, (event) => this.locate(event));
+    this.feedThrough = fresh[fresh.length - 1]!.position;
+  }
+
   private async apply(event: RecordedEvent): Promise<void> {
     await applyFromLog(
       this.store,
@@ -571,7 +585,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
           return;
         }
         this.publishChanges([...put.written, ...put.newer]);
-        await this.feed!.publish(events, (event) => this.locate(event));
+        await this.publishToFeed(events);
         this.faultPoint('after the feed, before the checkpoint');
         await this.buckets!.saveCheckpoint(position, this.logId, this.adoptions);
         this.checkpoint = position;
