@@ -10,6 +10,8 @@ export interface PrivateNats {
   readonly url: string;
   /** SIGKILL, then, after `downMs`, the same server again: same port, same JetStream folder. */
   restart(downMs: number): Promise<void>;
+  /** Makes the server read its configuration file again (SIGHUP), as `nats-server --signal reload` does. */
+  reload(): void;
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,9 @@ export async function startNatsServer(
       await kill('SIGKILL');
       await new Promise((resolve) => setTimeout(resolve, downMs));
       await start();
+    },
+    reload() {
+      server.kill('SIGHUP');
     },
     async stop() {
       await kill('SIGTERM');

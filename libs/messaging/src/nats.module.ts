@@ -1,4 +1,4 @@
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
@@ -23,11 +23,20 @@ export function natsServers(url: string): { servers: string[]; user?: string; pa
   return { servers, ...(user === undefined ? {} : { user, pass }) };
 }
 
-/** Connects with endless reconnects: a NATS restart is a pause, not a crash. Fails fast if NATS never answered. */
-export async function connectNats(url: string, name: string): Promise<NatsConnection> {
+/**
+ * Connects with endless reconnects: a NATS restart is a pause, not a crash. Fails fast if NATS never answered,
+ * and stops the process should the connection close for good (`stopOnNatsLoss`).
+ */
+export async function connectNats(
+  url: string,
+  name: string,
+  /** What stops the process (a test's stand-in; SIGTERM to itself by default). */
+  stop?: () => void,
+): Promise<NatsConnection> {
   const { servers, user, pass } = natsServers(url);
+  let connection: NatsConnection;
   try {
-    return await connect({
+    connection = await connect({
       servers,
       ...(user === undefined ? {} : { user, pass }),
       name,
@@ -44,6 +53,31 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
       { cause: error },
     );
   }
+  stopOnNatsLoss(connection, stop);
+  return connection;
+}
+
+/**
+ * Stops the process, as SIGTERM does (cleanly), when its NATS connection closes for good on its own: nats.js
+ * reconnects without end, but gives up once the server has refused its credentials twice in a row, and a closed
+ * connection never comes back. Nothing else would notice (the ingest service goes on taking Dintero's deliveries
+ * without NATS, its reconciler with no lease). Stopped, the process is started again by its supervisor (compose's
+ * `restart`, Kubernetes), and a start finds NATS or says why not. A connection its owner closes or drains
+ * closes without an error, and is left alone.
+ */
+export function stopOnNatsLoss(
+  connection: Pick<NatsConnection, 'closed'>,
+  stop: () => void = () => process.kill(process.pid, 'SIGTERM'),
+): void {
+  void connection.closed().then((error) => {
+    if (!error) return;
+    new Logger('NATS').error(
+      { err: error },
+      'the NATS connection closed for good: stopping, so that this process is started again',
+    );
+    process.exitCode = 1;
+    stop();
+  });
 }
 
 class NatsLifecycle implements OnApplicationShutdown {
