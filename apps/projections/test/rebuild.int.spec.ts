@@ -322,6 +322,20 @@ describe('projections: only an offer a rebuild made and still stands is adopted'
     });
   });
 
+  it('leaves alone an offer it cannot read, and adopts the rebuild offered after it', async () => {
+    await onLeader(engine, async () => {
+      const state = await new Kvm(engine.nats).open(`${engine.prefix}_projections`);
+      // Not a rebuild's: a person's, or a bug's. Read by the watch, the first ended the process.
+      await state.put('rebuild', 'not an offer {');
+      await state.put('rebuild', JSON.stringify({ suffix: 7, position: 'one' }));
+      const rebuilt = await rebuildReadModels(engine.log, engine.nats, engine.prefix);
+      expect(rebuilt.events).toBeGreaterThan(0);
+      // Adopted: the offer is withdrawn once the live documents are the rebuild's.
+      await waitUntil(async () => (await state.get('rebuild'))?.operation !== 'PUT', 15_000, 'the rebuild adopted');
+      expect(await rebuildBuckets(engine.nats, engine.prefix)).toEqual([]);
+    });
+  });
+
   it('adopts only the offer still standing: one a later rebuild replaced is left, with the later one', async () => {
     await onLeader(engine, async (service) => {
       const live = await new Kvm(engine.nats).open(natsNames(engine.prefix).buckets.stores);

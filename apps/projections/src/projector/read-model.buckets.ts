@@ -302,7 +302,8 @@ export class ReadModelBuckets {
   /** The offer waiting, with its KV revision: what `clearHandOver` withdraws, and nothing offered after it. */
   async handOverAt(): Promise<{ readonly offer: HandOver; readonly revision: number } | undefined> {
     const entry = await this.state.get(HAND_OVER);
-    return entry && entry.operation === 'PUT' ? { offer: entry.json<HandOver>(), revision: entry.revision } : undefined;
+    const offer = entry?.operation === 'PUT' ? offerOf(entry) : undefined;
+    return offer && entry ? { offer, revision: entry.revision } : undefined;
   }
 
   /**
@@ -323,7 +324,10 @@ export class ReadModelBuckets {
   async watchHandOver(onOffer: (handOver: HandOver) => void): Promise<() => void> {
     const watcher = await this.state.watch({ key: HAND_OVER, include: KvWatchInclude.UpdatesOnly });
     void (async () => {
-      for await (const entry of watcher) if (entry.operation === 'PUT') onOffer(entry.json<HandOver>());
+      for await (const entry of watcher) {
+        const offer = entry.operation === 'PUT' ? offerOf(entry) : undefined;
+        if (offer) onOffer(offer);
+      }
     })();
     return () => watcher.stop();
   }
@@ -617,6 +621,31 @@ function documentOf(model: Change['model'], key: string, entry: Entry): unknown 
 function positionIn(doc: unknown): string | undefined {
   const position = stringField(doc, 'position');
   return position !== undefined && /^\d+$/.test(position) ? position : undefined;
+}
+
+/**
+ * A rebuild's offer, or undefined (said in the log) when the entry is not one: something other than a rebuild
+ * wrote the key, and it is no offer. Thrown from the watch, it ended the process.
+ */
+function offerOf(entry: Entry): HandOver | undefined {
+  let offer: unknown;
+  try {
+    offer = entry.json();
+  } catch {
+    offer = undefined;
+  }
+  const suffix = stringField(offer, 'suffix');
+  const position = stringField(offer, 'position');
+  const documents: unknown = typeof offer === 'object' && offer !== null ? Reflect.get(offer, 'documents') : undefined;
+  if (suffix !== undefined && position !== undefined && /^\d+$/.test(position)) {
+    if (documents === undefined) return { suffix, position };
+    if (typeof documents === 'number' && Number.isSafeInteger(documents)) return { suffix, position, documents };
+  }
+  logger.error(
+    { revision: entry.revision },
+    'the rebuild offer in KV cannot be read (a rebuild writes a suffix and a position): left alone',
+  );
+  return undefined;
 }
 
 /** The checkpoint, or undefined when the entry cannot be read as one. */
