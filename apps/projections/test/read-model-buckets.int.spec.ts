@@ -357,6 +357,34 @@ describe('read-model buckets: a takeover fences every writer from before it', ()
     await rebuilt.destroy();
   });
 
+  it("reads the checkpoint for its fence from the stream's leader, which a replica's direct get could lag", async () => {
+    const prefix = uniquePrefix();
+    try {
+      const stream = `KV_${prefix}_projections`;
+      const reads: string[] = [];
+      for (const subject of [
+        `$JS.API.DIRECT.GET.${stream}`,
+        `$JS.API.DIRECT.GET.${stream}.>`,
+        `$JS.API.STREAM.MSG.GET.${stream}`,
+      ]) {
+        const subscription = nats.subscribe(subject);
+        void (async () => {
+          for await (const msg of subscription)
+            reads.push(msg.subject.startsWith('$JS.API.DIRECT') ? 'direct' : 'leader');
+        })();
+      }
+      await nats.flush();
+      const writer = await ReadModelBuckets.open(nats, prefix);
+      await writer.claim('takeover-1');
+      await writer.putFenced([storeAt('oslo', 3)]);
+      await nats.flush();
+      await waitUntil(() => reads.length >= 2, 5_000, 'the fence reads');
+      expect(new Set(reads)).toEqual(new Set(['leader']));
+    } finally {
+      await removeNatsState(prefix);
+    }
+  });
+
   it('stops a writer from before a takeover before it creates a document the next writer has not written yet', async () => {
     const paused = await ReadModelBuckets.open(nats, prefix);
     const next = await ReadModelBuckets.open(nats, prefix);

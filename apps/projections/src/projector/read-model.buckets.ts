@@ -93,6 +93,13 @@ export class ReadModelBuckets {
     private readonly nats: NatsConnection,
     private readonly buckets: Readonly<Record<Change['model'], KV>>,
     private readonly state: KV,
+    /**
+     * The state bucket again, read from its stream's leader (JetStream's message get), never by direct get:
+     * with `allow_direct` (which `kvm.create` sets) a replica of a clustered bucket may answer a read from its
+     * own copy, behind the leader, and the fence's read of the checkpoint (`assertStillWriter`) would then miss
+     * a later takeover's claim.
+     */
+    private readonly stateAtLeader: KV,
     /** Whether NATS publishes each document written here on its change subject (see `open`). */
     readonly publishedByNats: boolean,
     /** The document buckets' names without a suffix, and this generation's suffix ('' for the live one). */
@@ -135,6 +142,8 @@ export class ReadModelBuckets {
       make ? kvm.create(name, { history: 1, ...options }) : kvm.open(name);
     // One state bucket for every generation: it holds the live checkpoint and the rebuild's hand-over.
     const state = await bucket(`${prefix}_projections`);
+    // Bound without `allow_direct`: nats.js then reads by the stream's message get, which its leader answers.
+    const stateAtLeader = await kvm.open(`${prefix}_projections`);
     const models = [
       ['terminal', buckets.terminals],
       ['store', buckets.stores],
@@ -153,6 +162,7 @@ export class ReadModelBuckets {
       nats,
       { terminal: terminal!, store: store!, 'store-day': storeDay! },
       state,
+      stateAtLeader,
       publishedByNats,
       { names: models.map(([, bucket]) => bucket), suffix },
     );
@@ -501,7 +511,7 @@ export class ReadModelBuckets {
    * with `FenceLostError`. Gives the checkpoint as it was.
    */
   async claim(takeover: string): Promise<Checkpoint> {
-    const entry = await this.state.get(CHECKPOINT);
+    const entry = await this.stateAtLeader.get(CHECKPOINT);
     const held = entry?.operation === 'PUT' ? parseCheckpoint(entry) : { position: 0n };
     const value = checkpointValue({ ...held, writer: takeover });
     const next = await fenced('the checkpoint', () =>
@@ -514,7 +524,7 @@ export class ReadModelBuckets {
 
   /** `FenceLostError` when another takeover than this instance's claimed the checkpoint (see `claim`). */
   private async assertStillWriter(): Promise<void> {
-    const entry = await this.state.get(CHECKPOINT);
+    const entry = await this.stateAtLeader.get(CHECKPOINT);
     const claimed = this.writer !== undefined && entry?.operation === 'PUT';
     if (claimed && readableCheckpoint(entry)?.writer !== this.writer) throw new FenceLostError('the checkpoint');
     // Only the writer's own checkpoint is taken as known: a revision learned from another's claim would let
