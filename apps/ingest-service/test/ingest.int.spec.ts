@@ -147,6 +147,23 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       expect(await lastTerminalEvent(terminalId)).toBe('TerminalReleased');
     });
 
+    it('an authorization by webhook that names its transaction: the transaction as Dintero has it, recorded', async () => {
+      // Dintero sends checkout_authorization when a transaction is authorised or fails authorisation, too.
+      const terminalId = await freshTerminal();
+      await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+      const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_000);
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      const tx = transactionOf(sessionId as string);
+      const answer = await webhook({
+        event: 'checkout_authorization',
+        authorization: { session_id: sessionId, transaction_id: tx.id, merchant_reference: 'POS-1' },
+        transaction: { id: tx.id },
+      });
+      expect(answer).toMatchObject({ status: 200, body: { recorded: ['PaymentCaptured'] } });
+      expect(await typesOf(paymentStream(paymentId as string))).toContain('PaymentCaptured');
+      expect(await lastTerminalEvent(terminalId)).toBe('TerminalReleased');
+    });
+
     it('a cancellation by webhook (no transaction) and then by callback: one PaymentCancelled', async () => {
       const terminalId = await freshTerminal();
       await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
