@@ -17,7 +17,8 @@ startEngine(process.env).then(
       stopping = true;
       engine.logger.log(`engine stopping on ${signal}`);
       engine.close().then(
-        () => process.exit(0),
+        // 1 when it stopped itself for a fault (`stopOnNatsLoss`), so that its supervisor sees one.
+        () => process.exit(process.exitCode ?? 0),
         (error: unknown) => {
           console.error('engine did not stop cleanly', error);
           process.exit(1);

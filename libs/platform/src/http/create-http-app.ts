@@ -180,14 +180,15 @@ export function bootstrap<Config extends BaseAppConfig>(
     const url = await listen(app, config.host, config.port);
     app.get(Logger).log(`${options.name} listening at ${url}`);
     // Rather than Nest's shutdown hooks, which re-raise the signal: close the app (stop taking requests,
-    // flush the log's pending commits, drain NATS), then exit 0 so a supervisor sees a clean stop.
+    // flush the log's pending commits, drain NATS), then exit 0 so a supervisor sees a clean stop (1 when the
+    // app stopped itself for a fault).
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       app.get(Logger).log(`${options.name} stopping on ${signal}`);
       app.close().then(
-        () => process.exit(0),
+        () => process.exit(process.exitCode ?? 0),
         (error: unknown) => {
           console.error(`${options.name} did not stop cleanly`, error);
           process.exit(1);
