@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { SqliteEventStore } from '@app/event-store';
 import { paymentStream, type PaymentState } from '@app/payment-domain';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
 import { VirtualTerminalsService } from '../../dintero-simulator/src/terminals/virtual-terminals.service';
+import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 
 const OPEN = ['requested', 'awaiting_card', 'outcome_unknown', 'on_hold', 'authorized'];
@@ -129,6 +131,31 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     expect(state.status).toBe('captured');
     const ending = (await engine.log.readStream(paymentStream(paymentId))).at(-1)!;
     expect((ending.data as { source?: string }).source).toBe('reconciler');
+    await engine.terminalFree(terminalId);
+  });
+
+  it("finds a payment's transaction by its payment id, where the POS's reference names a hundred newer ones", async () => {
+    const terminalId = `R-${++terminalNo}`;
+    await engine.terminals('bergen', terminalId);
+    await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+    const { paymentId } = (await engine.start('bergen', terminalId, 10_000)) as { paymentId: string };
+    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+    // Captured at Dintero, and nothing reported. Dintero no longer knows the session, and the POS gave the same
+    // reference to 120 payments after this one on the terminal: a search by that reference, newest first, a
+    // hundred at most, would not reach this transaction, and the payment would be taken for expired.
+    const simulator = engine.sim.app.get(SimulatorState);
+    const session = [...simulator.sessions.values()].find((s) => s.order.merchant_reference_2 === paymentId)!;
+    const tx = [...simulator.transactions.values()].find((t) => t.merchant_reference_2 === paymentId)!;
+    await waitUntil(() => tx.status === 'CAPTURED', 10_000, 'the capture at Dintero');
+    for (let i = 0; i < 120; i++) {
+      const id = `${tx.id}-later-${i}`;
+      simulator.transactions.set(id, { ...structuredClone(tx), id, merchant_reference_2: randomUUID() });
+    }
+    simulator.sessions.delete(session.id);
+    const state = await engine.waitForPayment(paymentId, final, 'the reconciler finding the transaction');
+    expect(state.status).toBe('captured');
+    for (let i = 0; i < 120; i++) simulator.transactions.delete(`${tx.id}-later-${i}`);
+    await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 0 });
     await engine.terminalFree(terminalId);
   });
 

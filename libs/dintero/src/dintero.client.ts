@@ -181,6 +181,7 @@ export class DinteroClient {
     for (const id of filters.storeId ?? []) query.append('store_id', id);
     for (const id of filters.terminalId ?? []) query.append('terminal_id', id);
     if (filters.merchantReference !== undefined) query.set('merchant_reference', filters.merchantReference);
+    if (filters.merchantReference2 !== undefined) query.set('merchant_reference_2', filters.merchantReference2);
     if (filters.limit !== undefined) query.set('limit', String(filters.limit));
     if (filters.startingAfter !== undefined) query.set('starting_after', filters.startingAfter);
     const search = query.toString();

@@ -85,6 +85,8 @@ export interface DinteroTransaction {
 export interface TransactionFilters {
   readonly status?: readonly string[];
   readonly merchantReference?: string;
+  /** The transaction's second reference: this engine's payment id, which names one payment only. */
+  readonly merchantReference2?: string;
   readonly sessionId?: readonly string[];
   readonly storeId?: readonly string[];
   readonly terminalId?: readonly string[];

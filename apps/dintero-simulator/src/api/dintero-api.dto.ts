@@ -189,6 +189,11 @@ export class ListTransactionsQuery extends PageQuery {
   @IsString()
   merchant_reference?: string;
 
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  merchant_reference_2?: string;
+
   @ApiPropertyOptional({ type: [String], description: 'One status, or several' })
   @IsOptional()
   status?: string | string[];

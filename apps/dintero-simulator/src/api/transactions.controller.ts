@@ -54,7 +54,8 @@ export class TransactionsController {
           (!sessions || sessions.includes(tx.session_id)) &&
           (!stores || stores.includes(tx.store.id)) &&
           (!terminals || terminals.includes(tx.store.terminal_id)) &&
-          (query.merchant_reference === undefined || tx.merchant_reference === query.merchant_reference),
+          (query.merchant_reference === undefined || tx.merchant_reference === query.merchant_reference) &&
+          (query.merchant_reference_2 === undefined || tx.merchant_reference_2 === query.merchant_reference_2),
       );
     if (query.starting_after) {
       const index = all.findIndex((tx) => tx.id === query.starting_after);

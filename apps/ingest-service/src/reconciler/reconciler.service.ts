@@ -4,7 +4,6 @@ import { EVENT_STORE, logIdentity, readState, type EventStore, type LogFollower 
 import { NATS_CONNECTION } from '@app/messaging';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  dinteroTerminalOf,
   isOpen,
   operationDecider,
   operationStream,
@@ -287,11 +286,11 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       // A transaction a callback or webhook already named: asked about by its id, not searched for.
       transactionId = state.transactionId;
     } else {
+      // By our payment id, Dintero's `merchant_reference_2` filter: the POS's reference may repeat, and a
+      // terminal's newest hundred transactions with it need not hold this one (then taken for expired).
       const candidates = await this.dintero.listTransactions({
-        merchantReference: state.merchantReference,
+        merchantReference2: paymentId,
         storeId: [state.storeId],
-        // Dintero knows the terminal by its own id, which the registry may map the POS's name to.
-        terminalId: [dinteroTerminalOf(state)],
         limit: 100,
       });
       transactionId = candidates.find((tx) => tx.merchant_reference_2 === paymentId)?.id;
