@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePort, startApp, type RunningApp } from './support/app-process';
+import { startNatsServer, type PrivateNats } from './support/nats-server';
+import { writePosClients } from './support/pos-clients';
+import { uniquePrefix } from './support/projections';
+
+/**
+ * A built app whose NATS server refuses its credentials for good (the password changed under it): nats.js stops
+ * reconnecting, and the app stops as on SIGTERM with exit code 1, so that its supervisor starts it again.
+ */
+describe('an app whose NATS connection closes for good', () => {
+  let dir: string;
+  let server: PrivateNats | undefined;
+  let app: RunningApp | undefined;
+  const config = (password: string) =>
+    writeFileSync(path.join(dir, 'nats.conf'), `authorization { user: app, password: ${password} }\n`);
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'nats-loss-e2e-'));
+  });
+  afterEach(async () => {
+    await app?.stop();
+    // A server of the test's own: its JetStream folder, with the app's buckets, goes with it.
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(['projections', 'engine'] as const)(
+    '%s stops with exit code 1, saying why',
+    async (name) => {
+      config('first-password');
+      server = await startNatsServer({
+        args: ['-c', path.join(dir, 'nats.conf')],
+        probe: { user: 'app', pass: 'first-password' },
+      });
+      const ports = { command: await freePort(), ingest: await freePort(), projections: await freePort() };
+      app = await startApp(
+        name,
+        {
+          EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
+          NATS_URL: `nats://app:first-password@127.0.0.1:${new URL(server.url).port}`,
+          NATS_PREFIX: uniquePrefix(),
+          POS_CLIENTS_FILE: writePosClients(dir),
+          // The engine's three apps on ports of their own (it takes PORT for the command service's).
+          INGEST_SERVICE_PORT: String(ports.ingest),
+          PROJECTIONS_PORT: String(ports.projections),
+          COMMAND_SERVICE_PORT: String(ports.command),
+        },
+        30_000,
+        name === 'engine' ? ports.command : undefined,
+      );
+      // The password changes under the running server: it drops the app, and refuses it when it comes back.
+      config('second-password');
+      server.reload();
+      expect(await app.exited).toBe(1);
+      expect(app.output()).toContain('the NATS connection closed for good');
+    },
+    60_000,
+  );
+});
