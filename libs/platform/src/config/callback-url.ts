@@ -29,26 +29,18 @@ export function IsCallbackUrlFor(checkoutUrlProperty: string) {
 }
 
 function isDintero(url: string): boolean {
-  const host = hostOf(url);
+  const host = parsed(url)?.hostname.toLowerCase();
   return host !== undefined && (host === 'dintero.com' || host.endsWith('.dintero.com'));
 }
 
 function reachableOverHttps(url: string): boolean {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return true; // not a URL at all: `@IsUrl` says so
-  }
-  return parsed.protocol === 'https:' && !isPrivateHost(parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase());
+  const callback = parsed(url);
+  if (!callback) return true; // not a URL at all: `@IsUrl` says so
+  return callback.protocol === 'https:' && !isPrivateHost(callback.hostname.replace(/^\[|\]$/g, '').toLowerCase());
 }
 
-function hostOf(url: string): string | undefined {
-  try {
-    return new URL(url).hostname.toLowerCase();
-  } catch {
-    return undefined;
-  }
+function parsed(url: string): URL | undefined {
+  return URL.canParse(url) ? new URL(url) : undefined;
 }
 
 /** Names that stay on the machine, and addresses Dintero cannot reach from the internet (ipaddr.js's ranges). */
