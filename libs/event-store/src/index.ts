@@ -14,5 +14,5 @@ export {
   type StreamDecider,
 } from './command-handler';
 export { StreamNotifier } from './stream-notifier';
-export { LogFollower, type LogFollowerOptions } from './log-follower';
+export { EventHandlingError, LogFollower, type LogFollowerOptions } from './log-follower';
 export { logIdentity, LOG_IDENTITY_STREAM } from './log-identity';

@@ -8,12 +8,55 @@ const UP_AFTER_MS = 1_000;
 /** The longest `stop()` waits for a subscription to close (KurrentDB's may wait on a node that is gone). */
 const CLOSE_LIMIT_MS = 5_000;
 
+/**
+ * `onEvent` failed on an event: the follower stops at it and delivers it again after the pause, so a fold that
+ * cannot take an event holds its reader at that event rather than skip it. Names the event, and how many times
+ * in a row it failed, for the log and `/health`.
+ */
+export class EventHandlingError extends Error {
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly streamName: string;
+  readonly position: bigint;
+  /** Whom the event is about, from its metadata, for the log line (never the event's data). */
+  readonly about: Readonly<Record<'paymentId' | 'storeId' | 'terminalId' | 'correlationId', string | undefined>>;
+
+  constructor(
+    event: RecordedEvent,
+    readonly attempts: number,
+    override readonly cause: unknown,
+  ) {
+    super(
+      `could not handle ${event.type} at position ${event.position} (stream ${event.streamName}), ` +
+        `${attempts} time${attempts === 1 ? '' : 's'} in a row: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
+    this.name = 'EventHandlingError';
+    this.eventId = event.id;
+    this.eventType = event.type;
+    this.streamName = event.streamName;
+    this.position = event.position;
+    const text = (name: string) => {
+      const value = event.metadata[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    this.about = {
+      paymentId: text('paymentId'),
+      storeId: text('storeId'),
+      terminalId: text('terminalId'),
+      correlationId: text('correlationId'),
+    };
+  }
+}
+
 export interface LogFollowerOptions {
   /** Streams followed, by name prefix; all of the log when empty. */
   readonly streamPrefixes: readonly string[];
   /** Each event, in log order, once; the next is not delivered before this settles. */
   readonly onEvent: (event: RecordedEvent) => void | Promise<void>;
-  /** The subscription ended or failed, and is tried again in `retryInMs`. */
+  /**
+   * The subscription ended or failed, and is tried again in `retryInMs`; an `EventHandlingError` when `onEvent`
+   * threw.
+   */
   readonly onDrop?: (error: unknown, retryInMs: number) => void;
 }
 
@@ -22,7 +65,7 @@ export interface LogFollowerOptions {
  * leader change, a network break or a slow consumer, and its client does not resubscribe by itself; so
  * after a drop this resubscribes from the last event it delivered, with a doubling pause, and the caller
  * neither misses nor repeats an event. An error thrown by `onEvent` counts as a drop too: the event is
- * delivered again after the pause.
+ * delivered again after the pause, and `stuckAt` names it until it is handled.
  */
 export class LogFollower {
   private subscription: EventSubscription | undefined;
@@ -35,6 +78,8 @@ export class LogFollower {
   private wakeFromPause: (() => void) | undefined;
   /** The `onEvent` call in progress, if any: `stop()` waits for it, and for nothing else. */
   private delivering: Promise<void> | undefined;
+  /** The event `onEvent` last failed on, until it is handled. */
+  private failing: EventHandlingError | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -49,6 +94,11 @@ export class LogFollower {
   /** How many times the subscription dropped since the follower started. */
   get drops(): number {
     return this.dropCount;
+  }
+
+  /** The event `onEvent` failed on, as long as the follower stays stopped at it (undefined once it is handled). */
+  get stuckAt(): EventHandlingError | undefined {
+    return this.failing;
   }
 
   /** The position of the last event delivered (and settled by `onEvent`). */
@@ -93,9 +143,15 @@ export class LogFollower {
         try {
           for await (const event of subscription) {
             if (this.stopped) return;
-            this.delivering = Promise.resolve(this.options.onEvent(event));
-            await this.delivering;
+            try {
+              this.delivering = Promise.resolve(this.options.onEvent(event));
+              await this.delivering;
+            } catch (error) {
+              const attempts = this.failing?.eventId === event.id ? this.failing.attempts + 1 : 1;
+              throw (this.failing = new EventHandlingError(event, attempts, error));
+            }
             this.delivering = undefined;
+            this.failing = undefined;
             this.after = event.position;
             this.down = false;
             pause = FIRST_PAUSE_MS;

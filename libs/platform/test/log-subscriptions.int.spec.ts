@@ -2,8 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import { Registry } from 'prom-client';
-import { EventStoreUnavailableError, SqliteEventStore, type EventStore, type RecordedEvent } from '@app/event-store';
+import {
+  EventHandlingError,
+  EventStoreUnavailableError,
+  SqliteEventStore,
+  type EventStore,
+  type RecordedEvent,
+} from '@app/event-store';
 import { LogSubscriptions } from '@app/platform';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'log-subscriptions-'));
@@ -62,6 +69,55 @@ describe('an app’s subscriptions to the log', () => {
       const metrics = await registry.metrics();
       expect(metrics).toMatch(/^event_log_subscription_up\{subscriber="reconciler"\} 0$/m);
       expect(metrics).toMatch(/^event_log_subscription_drops_total\{subscriber="reconciler"\} [1-9]/m);
+    } finally {
+      await follower.stop();
+    }
+  });
+
+  it('stop at an event their subscriber cannot handle, name it in /health and count it, and go on once it is handled', async () => {
+    const registry = new Registry();
+    const subscriptions = new LogSubscriptions(registry);
+    const probe = subscriptions.probe();
+    const seen: string[] = [];
+    const drops: unknown[] = [];
+    let failuresLeft = 3;
+    const follower = subscriptions.follower('projector', store, {
+      streamPrefixes: ['s-'],
+      onEvent: (event: RecordedEvent) => {
+        if (event.type === 'Poison' && failuresLeft-- > 0) throw new Error('the fold cannot take it');
+        seen.push(event.type);
+      },
+      onDrop: (error) => drops.push(error),
+    });
+    await store.append('s-1', [{ type: 'Fine', data: {} }], { expectedRevision: 'no_stream' });
+    await store.append(
+      's-2',
+      [{ type: 'Poison', data: { card: '4111' }, metadata: { paymentId: 'p-1', storeId: 'st-1' } }],
+      {
+        expectedRevision: 'no_stream',
+      },
+    );
+    await store.append('s-3', [{ type: 'After', data: {} }], { expectedRevision: 'no_stream' });
+    follower.start(0n);
+    try {
+      await until(() => drops.length >= 2, 'two failures on the event');
+      // Stopped at it: nothing after it was delivered, and /health names it.
+      expect(seen).toEqual(['Fine']);
+      expect(follower.stuckAt).toMatchObject({ eventType: 'Poison', streamName: 's-2', position: 2n });
+      await expect(probe.check()).rejects.toThrow('projector (stopped at Poison, position 2)');
+      const [first, second] = drops as EventHandlingError[];
+      expect(first).toBeInstanceOf(EventHandlingError);
+      expect(first).toMatchObject({ attempts: 1, about: { paymentId: 'p-1', storeId: 'st-1' } });
+      expect(second).toMatchObject({ attempts: 2 });
+      expect(first!.message).toContain('the fold cannot take it');
+      expect(inspect(first, { depth: 10 })).not.toContain('4111');
+      expect(await registry.metrics()).toMatch(/^event_log_handling_failures_total\{subscriber="projector"\} [2-9]/m);
+      // Handled on the fourth try: the follower goes on, each event once, and is healthy again.
+      await until(() => seen.length === 3, 'the events after it');
+      expect(seen).toEqual(['Fine', 'Poison', 'After']);
+      expect(follower.stuckAt).toBeUndefined();
+      await until(() => follower.healthy, 'the follower up');
+      await expect(probe.check()).resolves.toBeUndefined();
     } finally {
       await follower.stop();
     }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { LogFollower, type EventStore, type LogFollowerOptions } from '@app/event-store';
+import { EventHandlingError, LogFollower, type EventStore, type LogFollowerOptions } from '@app/event-store';
 import type { HealthProbe } from '../health/health.module';
 
 export const LOG_SUBSCRIPTIONS = Symbol('LOG_SUBSCRIPTIONS');
@@ -8,12 +8,16 @@ export const LOG_SUBSCRIPTIONS = Symbol('LOG_SUBSCRIPTIONS');
 /**
  * An app's live subscriptions to the log, each a `LogFollower` that resubscribes after a drop, seen in one
  * place: `GET /health` is down while any of them waits to resubscribe, `event_log_subscription_up` says
- * which, and `event_log_subscription_drops_total` counts the drops.
+ * which, and `event_log_subscription_drops_total` counts the drops. A subscriber that cannot handle an event
+ * (`EventHandlingError`) is not a drop of the log's: it is logged as an error naming the event and its payment,
+ * store and terminal, counted in `event_log_handling_failures_total`, and `/health` names the event it is stopped
+ * at until it gets past it.
  */
 export class LogSubscriptions {
   private readonly logger = new Logger('LogSubscriptions');
   private readonly followers = new Map<string, LogFollower>();
   private readonly drops: Counter<'subscriber'>;
+  private readonly handlingFailures: Counter<'subscriber'>;
 
   constructor(registry: Registry) {
     const followers = this.followers;
@@ -32,6 +36,12 @@ export class LogSubscriptions {
       labelNames: ['subscriber'] as const,
       registers: [registry],
     });
+    this.handlingFailures = new Counter({
+      name: 'event_log_handling_failures_total',
+      help: 'Events of the log a subscriber failed to handle (each is delivered again after a pause), by subscriber',
+      labelNames: ['subscriber'] as const,
+      registers: [registry],
+    });
   }
 
   /** A follower named `name` (one per name), whose drops are logged, counted and shown in `/health`. */
@@ -41,15 +51,35 @@ export class LogSubscriptions {
       ...options,
       onDrop: (error, retryInMs) => {
         this.drops.inc({ subscriber: name });
-        this.logger.warn(
-          { err: error, subscriber: name, retryInMs },
-          'a subscription to the log dropped; resubscribing',
-        );
+        if (error instanceof EventHandlingError) this.failedToHandle(name, error, retryInMs);
+        else
+          this.logger.warn(
+            { err: error, subscriber: name, retryInMs },
+            'a subscription to the log dropped; resubscribing',
+          );
         options.onDrop?.(error, retryInMs);
       },
     });
     this.followers.set(name, follower);
     return follower;
+  }
+
+  private failedToHandle(subscriber: string, error: EventHandlingError, retryInMs: number): void {
+    this.handlingFailures.inc({ subscriber });
+    this.logger.error(
+      {
+        err: error.cause,
+        subscriber,
+        eventId: error.eventId,
+        eventType: error.eventType,
+        streamName: error.streamName,
+        position: error.position.toString(),
+        attempts: error.attempts,
+        retryInMs,
+        ...error.about,
+      },
+      'could not handle an event of the log: stopped at it, trying it again',
+    );
   }
 
   /** Forgets a stopped follower, so that one of the same name can follow again (e.g. after a rebuild). */
@@ -61,8 +91,13 @@ export class LogSubscriptions {
     return {
       name: 'log-subscriptions',
       check: async () => {
-        const down = [...this.followers].filter(([, follower]) => !follower.healthy).map(([name]) => name);
-        if (down.length > 0) throw new Error(`waiting to resubscribe to the log: ${down.join(', ')}`);
+        const down = [...this.followers].filter(([, follower]) => !follower.healthy);
+        if (down.length === 0) return;
+        const why = down.map(([name, follower]) => {
+          const stuck = follower.stuckAt;
+          return stuck ? `${name} (stopped at ${stuck.eventType}, position ${stuck.position})` : name;
+        });
+        throw new Error(`waiting to resubscribe to the log: ${why.join(', ')}`);
       },
     };
   }
