@@ -57,8 +57,27 @@ export class ProjectorLease {
       return true;
     } catch (error) {
       if (!isRevisionConflict(error)) throw error;
-      // Another instance holds it, or took it after this one's lapsed.
-      this.revision = undefined;
+      return this.renewOwnWrite(now);
+    }
+  }
+
+  /**
+   * The key is not at the revision this instance expected. Either another instance holds it (or took it after this
+   * one's lapsed), or this instance's own last write landed but its answer was lost (a timeout): then the key
+   * still names this instance, whose name no other takes, and the lease is renewed at the revision the key is at,
+   * rather than given up for a lease for nothing. A key that lapsed meanwhile is gone from KV, and is not this
+   * instance's any more.
+   */
+  private async renewOwnWrite(now: number): Promise<boolean> {
+    this.revision = undefined;
+    const entry = await this.kv.get(this.key);
+    if (entry?.operation !== 'PUT' || entry.string() !== this.holder) return false;
+    try {
+      this.revision = await this.kv.update(this.key, this.holder, entry.revision);
+      this.renewedAt = now;
+      return true;
+    } catch (error) {
+      if (!isRevisionConflict(error)) throw error;
       return false;
     }
   }
