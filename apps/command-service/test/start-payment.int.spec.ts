@@ -5,6 +5,7 @@ import { paymentDecider, paymentStream, terminalStream } from '@app/payment-doma
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
 import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
+import { waitUntil } from '../../../test/support/app-process';
 
 describe('command service: starting a terminal payment against the simulator', () => {
   let service: RunningCommandService;
@@ -305,6 +306,47 @@ describe('command service: starting a terminal payment against the simulator', (
       expect(sim.app.get(SimulatorState).sessions.get(body.sessionId as string)?.cancelled_at).toBeDefined();
       expect(await cancel(body.paymentId)).toMatchObject({ status: 200, body: { status: 'cancelled' } });
       expect((await start({ terminalId: 'C-1' })).status).toBe(201);
+    });
+
+    it('cancels a session Dintero created after the POS asked to cancel, while the start waited for Dintero', async () => {
+      await registerTerminal('C-3');
+      // Dintero takes a second to answer: the POS cancels the payment while its session is being created.
+      await sim.control('PUT', '/chaos', { apiLatencyMs: 1_000 });
+      try {
+        const starting = start({ terminalId: 'C-3' });
+        let paymentId = '';
+        await waitUntil(
+          async () => {
+            const begun = (await log.readAll({ limit: 10_000 })).find(
+              (event) => event.type === 'SessionCreationStarted' && event.metadata.terminalId === 'C-3',
+            );
+            paymentId = begun?.streamName.slice('payment-'.length) ?? '';
+            return begun !== undefined;
+          },
+          10_000,
+          'the session creation begun',
+        );
+        expect(await cancel(paymentId)).toMatchObject({ status: 202, body: { final: false } });
+        const { status, body } = await starting;
+        expect(status).toBe(201);
+        expect(body).toMatchObject({ paymentId, status: 'cancelled', final: true });
+        expect(sim.app.get(SimulatorState).sessions.get(body.sessionId as string)?.cancelled_at).toBeDefined();
+        const events = (await log.readStream(paymentStream(paymentId))).map((e) => e.type);
+        expect(events).toEqual([
+          'PaymentRequested',
+          'SessionCreationStarted',
+          'CancellationRequested',
+          'SessionCreated',
+          'PaymentCancelled',
+        ]);
+        expect((await log.readStream(terminalStream('C-3'))).map((e) => e.type)).toEqual([
+          'TerminalAssigned',
+          'TerminalClaimed',
+          'TerminalReleased',
+        ]);
+      } finally {
+        await sim.control('PUT', '/chaos', {});
+      }
     });
 
     it('records a capture that won the race and answers 409 PAYMENT_FINISHED', async () => {

@@ -16,6 +16,7 @@ import {
   paymentDecider,
   paymentStream,
   type PaymentCommand,
+  type OpenPayment,
   type PaymentState,
 } from '@app/payment-domain';
 import { releaseClaim } from '@app/platform';
@@ -55,11 +56,49 @@ export class CancelTerminalPaymentHandler {
     const record = async (command: PaymentCommand) =>
       (await handleCommand(this.store, stream, paymentDecider, command, { metadata })).state;
 
-    let state = await record({ type: 'RequestCancellation', data: { by: context.client.id, at: now() } });
+    const state = await record({ type: 'RequestCancellation', data: { by: context.client.id, at: now() } });
     if (!isOpen(state)) return { kind: 'ended', payment: paymentView(existingPayment(state)) };
-    const { sessionId } = state;
-    if (!sessionId) return { kind: 'pending', payment: paymentView(state) };
+    // No session yet: the run creating it cancels it once Dintero has answered (`cancelRequestedSession`).
+    if (!state.sessionId) return { kind: 'pending', payment: paymentView(state) };
+    return this.cancelSession(state, state.sessionId, metadata);
+  }
 
+  /**
+   * A session created after the POS asked to cancel its payment (the cancel came while Dintero was creating it):
+   * cancelled now, so that the terminal stops prompting. The start's answer is the payment as it then stands.
+   */
+  async cancelRequestedSession(
+    payment: PaymentState,
+    metadata: Readonly<Record<string, string>>,
+  ): Promise<PaymentView | undefined> {
+    if (!isOpen(payment) || !payment.cancellationRequested || !payment.sessionId) return undefined;
+    const { paymentId, storeId, terminalId } = payment;
+    this.logger.log(
+      { paymentId, storeId, terminalId, correlationId: metadata.correlationId },
+      'the POS asked to cancel while the session was being created: cancelling it now',
+    );
+    try {
+      return (await this.cancelSession(payment, payment.sessionId, metadata)).payment;
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.code !== 'PAYMENT_FINISHED') throw error;
+      // A capture that won the race: the payment as recorded is the start's answer.
+      return paymentView(
+        existingPayment((await readState(this.store, paymentStream(paymentId), paymentDecider)).state),
+      );
+    }
+  }
+
+  /** Asks Dintero to cancel the session, and records what Dintero says. */
+  private async cancelSession(
+    payment: OpenPayment,
+    sessionId: string,
+    metadata: Readonly<Record<string, string>>,
+  ): Promise<CancelOutcome> {
+    const { paymentId } = payment;
+    const stream = paymentStream(paymentId);
+    const record = async (command: PaymentCommand) =>
+      (await handleCommand(this.store, stream, paymentDecider, command, { metadata })).state;
+    let state: PaymentState = payment;
     try {
       await this.dintero.cancelSession(sessionId);
       state = await record({
@@ -71,9 +110,9 @@ export class CancelTerminalPaymentHandler {
         this.logger.warn(
           {
             paymentId,
-            storeId: current.storeId,
-            terminalId: current.terminalId,
-            correlationId: context.correlationId,
+            storeId: payment.storeId,
+            terminalId: payment.terminalId,
+            correlationId: metadata.correlationId,
             reason: error.message,
           },
           'cancel outcome unknown',
@@ -115,7 +154,7 @@ export class CancelTerminalPaymentHandler {
     });
   }
 
-  private async releaseIfEnded(state: PaymentState, metadata: Record<string, string>): Promise<void> {
+  private async releaseIfEnded(state: PaymentState, metadata: Readonly<Record<string, string>>): Promise<void> {
     for (const claim of endedClaims(state))
       await releaseClaim(this.store, { ...claim, reason: 'finished', at: now() }, metadata);
   }

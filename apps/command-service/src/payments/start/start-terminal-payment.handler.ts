@@ -24,6 +24,7 @@ import { commandMetadata, type CommandContext } from '../command-context';
 import { now } from '../../clock';
 import { FaultPoints } from '../../fault-points';
 import { UsableTerminals } from '../../registry/usable-terminals.service';
+import { CancelTerminalPaymentHandler } from '../cancel/cancel-terminal-payment.handler';
 import type { IdempotentSteps } from '../../idempotency/idempotent-requests.service';
 
 /** A start that passed every check: the request as it will be recorded, and what claiming needs besides. */
@@ -76,6 +77,7 @@ export class StartTerminalPaymentHandler {
     @Inject(COMMAND_CONFIG) private readonly config: CommandServiceConfig,
     private readonly faults: FaultPoints,
     private readonly terminals: UsableTerminals,
+    private readonly canceller: CancelTerminalPaymentHandler,
   ) {}
 
   /** Everything that can refuse the request without writing: registry, terminal, and the domain's rules. */
@@ -286,7 +288,9 @@ export class StartTerminalPaymentHandler {
         { metadata },
       );
       this.logger.log({ ...log, sessionId: session.id }, 'terminal payment started');
-      return { kind: 'created', payment: paymentView(existingPayment(state)), dinteroMs };
+      // The POS asked to cancel while Dintero created the session: nothing else would cancel it now.
+      const cancelled = await this.canceller.cancelRequestedSession(state, metadata);
+      return { kind: 'created', payment: cancelled ?? paymentView(existingPayment(state)), dinteroMs };
     } catch (error) {
       if (error instanceof DinteroRejectedError) {
         const { state } = await handleCommand(
