@@ -1,6 +1,7 @@
 import { Catch, HttpException, Inject } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { DinteroRejectedError, DinteroUnavailableError, UnrecognisedTransactionStatusError } from '@app/dintero';
+import { WrongExpectedRevisionError } from '@app/event-store';
 import {
   METRICS_REGISTRY,
   paymentMetrics,
@@ -45,6 +46,14 @@ function translate(exception: unknown): unknown {
   }
   if (exception instanceof UnrecognisedTransactionStatusError)
     return coded(503, 'UNRECOGNISED_DINTERO_STATUS', exception.message);
+  // The payment changed under the delivery at every try (other writers busy on it): the fact is not recorded yet,
+  // and another delivery will record it. A 409 would make Dintero give the delivery up.
+  if (exception instanceof WrongExpectedRevisionError)
+    return coded(
+      503,
+      'CONCURRENT_UPDATE',
+      'The payment changed under this delivery at every try; nothing was recorded: deliver it again',
+    );
   return exception;
 }
 
