@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { signCallback, signWebhook, type DinteroTransaction } from '@app/dintero';
 import { paymentStream, terminalStream, type PaymentState } from '@app/payment-domain';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
@@ -183,6 +184,29 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
     it('answers 200 to webhooks that are not ours, and records nothing', async () => {
       const before = await written();
       expect(await webhook({ event: 'ping' })).toMatchObject({ status: 200, body: { ignored: 'event ping' } });
+      expect(await written()).toBe(before);
+    });
+
+    it('answers 200 to webhooks about another system’s payment with a UUID reference, and records nothing', async () => {
+      // The subscription covers the whole Dintero account: its web shop, or another environment's engine, may put
+      // a UUID in merchant_reference_2 too. A 404 would count as a failed delivery at Dintero.
+      const terminalId = await freshTerminal();
+      await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+      const { sessionId } = await engine.start('oslo-center', terminalId, 10_000);
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      const state = engine.sim.app.get(SimulatorState);
+      const theirs = randomUUID();
+      const foreign = { ...state.transactions.get(transactionOf(sessionId as string).id)!, id: `T-${theirs}` };
+      state.transactions.set(foreign.id, { ...foreign, merchant_reference_2: theirs });
+      const before = await written();
+      for (const body of [
+        { event: 'checkout_transaction', transaction: { id: foreign.id } },
+        { event: 'checkout_authorization', authorization: { transaction_id: foreign.id, merchant_reference: 'WEB-1' } },
+      ])
+        expect(await webhook(body)).toMatchObject({
+          status: 200,
+          body: { ignored: `payment ${theirs} is not in this engine's log` },
+        });
       expect(await written()).toBe(before);
     });
 

@@ -10,6 +10,7 @@ import {
   RequestValidationError,
   type PaymentMetrics,
 } from '@app/platform';
+import { DomainError } from '@app/payment-domain';
 import { PaymentFacts, type FactContext, type Recorded } from '../facts/payment-facts.service';
 import { dinteroInput } from '../dintero-input';
 import { WebhookSignatureGuard } from './webhook-signature.guard';
@@ -29,7 +30,6 @@ type Answer = Recorded | { readonly ignored: string };
 @ApiProblems({
   400: 'VALIDATION_FAILED: not a webhook this endpoint takes',
   401: 'INVALID_SIGNATURE: the signature is missing or wrong',
-  404: 'PAYMENT_NOT_FOUND: the payment named is not ours',
   422: 'DINTERO_NOT_FOUND: Dintero does not know the transaction named',
   502: 'DINTERO_LOOKUP_REFUSED: Dintero refused the lookup of the transaction',
   503: 'DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS or RATE_LIMITED: nothing recorded; Dintero retries',
@@ -82,7 +82,7 @@ export class WebhookController {
       this.metrics.deliveries.inc({ source: 'webhook', result: 'ignored' });
       return { ignored: `transaction ${transactionId} is not a payment of this engine` };
     }
-    return this.facts.recordTransaction(paymentId, tx, context);
+    return this.ifOurs(paymentId, () => this.facts.recordTransaction(paymentId, tx, context), context);
   }
 
   /** With a transaction, as `checkout_transaction`; without one (the customer cancelled), via the session. */
@@ -102,6 +102,25 @@ export class WebhookController {
     const paymentId = session.order.merchant_reference_2;
     if (!paymentId || !UUID.test(paymentId))
       return { ignored: `session ${session.id} is not a payment of this engine` };
-    return this.facts.recordError(paymentId, authorization.error, context);
+    const error = authorization.error;
+    return this.ifOurs(paymentId, () => this.facts.recordError(paymentId, error, context), context);
+  }
+
+  /**
+   * Records a fact of a payment this engine may not know: the subscription covers the whole Dintero account, and
+   * another system of it (a web shop, another environment's engine) may put a UUID in `merchant_reference_2` too.
+   * Such a delivery is answered 200 and ignored, like any other that is not ours: a 404 would make Dintero count
+   * it as failed, retry it, and in the end maybe delete the subscription. A payment of this engine is in its log
+   * before its session exists, so before any webhook about it.
+   */
+  private async ifOurs(paymentId: string, record: () => Promise<Recorded>, context: FactContext): Promise<Answer> {
+    try {
+      return await record();
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.code !== 'PAYMENT_NOT_FOUND') throw error;
+      this.logger.log({ paymentId, correlationId: context.correlationId }, 'webhook for a payment not in this log');
+      this.metrics.deliveries.inc({ source: 'webhook', result: 'ignored' });
+      return { ignored: `payment ${paymentId} is not in this engine's log` };
+    }
   }
 }
