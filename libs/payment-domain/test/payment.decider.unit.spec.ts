@@ -704,15 +704,43 @@ describe('refunds (invariant 8: never more than captured)', () => {
       ]);
     });
 
-    it('is final when the refund was never sent, and when Dintero itself refused it', () => {
+    it('is marked failed for silence only once sent; a refund booked failed that Dintero shows made is recorded, once', () => {
+      // Not sent when its silence was taken as a no: failed, and not marked, since nothing was sent to be silent on.
       const unsent = run([...awaitingCard, captured, requestedRefund('r1', 30_000)], [silence]);
       expect(unsent).toEqual([expect.not.objectContaining({ data: expect.objectContaining({ noTrace: true }) })]);
-      expect(
-        run([...awaitingCard, captured, requestedRefund('r1', 30_000), ...unsent], [outcome('r1', 'succeeded')]),
-      ).toEqual([]);
+      // Yet a run that was only paused may send it after all: Dintero's record of it made is the money that moved.
+      const late = run(
+        [...awaitingCard, captured, requestedRefund('r1', 30_000), ...unsent],
+        [outcome('r1', 'succeeded'), outcome('r1', 'succeeded')],
+      );
+      expect(late.map((e) => e.type)).toEqual(['LateRefundRecorded']);
+      // Refused by Dintero (a first try at the terminal), then made by a second try: the last word counts.
       const refused = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
       const failed = run(refused, [outcome('r1', 'failed')]);
-      expect(run([...refused, ...failed], [outcome('r1', 'succeeded')])).toEqual([]);
+      expect(failed).toEqual([expect.not.objectContaining({ data: expect.objectContaining({ noTrace: true }) })]);
+      const madeGood = run([...refused, ...failed], [outcome('r1', 'succeeded'), outcome('r1', 'failed')]);
+      expect(madeGood).toEqual([
+        {
+          type: 'LateRefundRecorded',
+          data: { refundId: 'r1', amount: 30_000, terminalId: 'T-2', source: 'webhook', at: at(50) },
+        },
+      ]);
+      const state = fold(paymentDecider, [...refused, ...failed, ...madeGood]);
+      expect(state.status === 'captured' && state.refunds['r1']).toEqual(
+        expect.objectContaining({ status: 'succeeded', finishedAt: at(50) }),
+      );
+      spec
+        .given([...refused, ...failed, ...madeGood])
+        .when(refund('r2', 10_000))
+        .thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 9_900 });
+    });
+
+    it('marks a "not sent" failure that raced the send as failed for silence', () => {
+      // The resumed request found the refund unsent and its hold lapsed; the first run, only paused, sent it meanwhile.
+      const sent = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
+      expect(run(sent, [silence])).toEqual([
+        expect.objectContaining({ type: 'RefundFailed', data: expect.objectContaining({ noTrace: true }) }),
+      ]);
     });
   });
 

@@ -339,8 +339,10 @@ function recordRefundOutcome(
   if (!refund)
     throw new DomainError('UNKNOWN_REFUND', `Payment ${payment.paymentId} has no refund ${refundId}`, { refundId });
   const when = { source, at, ...(dinteroAt ? { dinteroAt } : {}) };
-  // No silent money (invariant 4): a refund failed for silence that Dintero shows made is recorded, once.
-  if (refund.status === 'failed' && refund.noTrace && outcome === 'succeeded') {
+  // No silent money (invariant 4): a refund booked as failed that Dintero shows made is recorded, once. Failed for
+  // Dintero's silence, or by Dintero itself: a first try at the terminal that failed and a second that went
+  // through leave both on the transaction, and the last one tells (`refundOutcomes`).
+  if (refund.status === 'failed' && outcome === 'succeeded') {
     const { amount, terminalId } = refund;
     return [{ type: 'LateRefundRecorded', data: { refundId, amount, terminalId, ...when } }];
   }

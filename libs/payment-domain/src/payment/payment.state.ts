@@ -12,8 +12,9 @@ export type EndedStatus = (typeof ENDED_STATUSES)[number];
 export const PAYMENT_STATUSES = [...OPEN_STATUSES, 'captured', ...ENDED_STATUSES] as const;
 /**
  * `pending`: asked of Dintero, no answer yet; `accepted`: Dintero is doing it at the terminal (202);
- * `unknown`: Dintero did not answer; `succeeded` never changes, and `failed` only to `succeeded`, once, when it
- * failed for Dintero's silence (`noTrace`) and Dintero shows it made after all (`LateRefundRecorded`).
+ * `unknown`: Dintero did not answer; `succeeded` never changes, and `failed` only to `succeeded`, once, when Dintero
+ * shows it made after all (`LateRefundRecorded`): failed for Dintero's silence (`noTrace`), or a failed try at the
+ * terminal that a later one made good.
  */
 export type RefundStatus = 'pending' | 'accepted' | 'succeeded' | 'failed' | 'unknown';
 

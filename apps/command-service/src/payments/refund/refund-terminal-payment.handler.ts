@@ -219,6 +219,9 @@ export class RefundTerminalPaymentHandler {
             refundId,
             outcome: 'failed',
             reason: 'not sent: its hold on the terminal lapsed before it could be resumed',
+            // A guess should the first run send it meanwhile (it was only paused): then the refund stays marked
+            // as failed for silence, which Dintero may yet show made (the decider marks it only once sent).
+            noTrace: true,
             source: 'command-service',
             at: now(),
           },
