@@ -193,6 +193,13 @@ describe('monotonic state (invariant 2)', () => {
       .thenNothing(),
   );
 
+  it('an authorised payment does not go back to on hold or unknown on an older read of its transaction', () => {
+    // Two deliveries asked Dintero about the same time: the ON_HOLD answer came after the AUTHORIZED one.
+    const events = run(awaitingCard, [record('ON_HOLD'), record('AUTHORIZED'), record('ON_HOLD'), record('UNKNOWN')]);
+    expect(events.map((e) => e.type)).toEqual(['PaymentOnHold', 'PaymentAuthorized']);
+    expect(fold(paymentDecider, [...awaitingCard, ...events]).status).toBe('authorized');
+  });
+
   it('a declined payment stays declined whatever arrives after, in any order', () => {
     const declined = run(awaitingCard, [record('DECLINED')]);
     const after = run(

@@ -218,6 +218,15 @@ function recordDinteroTransaction(
   // Every other status can only move an open payment forward; on an ended payment it is a late or
   // duplicate message and changes nothing (invariant 2).
   if (!isOpen(payment)) return [];
+  // Nor back between open ones: ON_HOLD and UNKNOWN come before an authorisation, so of a transaction already
+  // recorded authorised they are a read that was overtaken (two deliveries, or the reconciler, asked Dintero at
+  // about the same time and the older answer came last).
+  if (
+    (reaction === 'on_hold' || reaction === 'unknown') &&
+    payment.status === 'authorized' &&
+    payment.transactionId === transactionId
+  )
+    return [];
   switch (reaction) {
     case 'started':
       return payment.transactionId === transactionId
