@@ -227,6 +227,40 @@ describe('command service: onboarding stores and terminals at Dintero', () => {
     });
   });
 
+  it('does not point a till whose device was swapped back at its old device when importing', async () => {
+    expect((await send('PUT', '/v1/stores/trondheim', store)).status).toBe(201);
+    await sim.control('POST', '/seed', {
+      terminals: [
+        { terminal_id: 'T12345678-T0911', store_id: 'trondheim' },
+        { terminal_id: 'T12345678-T0912', store_id: 'trondheim' },
+      ],
+    });
+    // The till named after its first device now uses the second one; the first is still at Dintero.
+    const swapped = await send('PUT', '/v1/stores/trondheim/terminals/T12345678-T0911', {
+      dinteroTerminalId: 'T12345678-T0912',
+    });
+    expect(swapped.status).toBe(200);
+    const before = await written();
+    const imported = await send('POST', '/v1/stores/trondheim/terminals/import');
+    expect(imported).toMatchObject({
+      status: 200,
+      body: {
+        imported: [],
+        skipped: [
+          {
+            dinteroTerminalId: 'T12345678-T0911',
+            reason: expect.stringContaining('is the name of another device here (T12345678-T0912)'),
+          },
+          { dinteroTerminalId: 'T12345678-T0912', reason: 'registered already', terminalId: 'T12345678-T0911' },
+        ],
+      },
+    });
+    expect(terminalOf(imported.body.store as Record<string, unknown>, 'T12345678-T0911')?.dintero?.terminalId).toBe(
+      'T12345678-T0912',
+    );
+    expect(await written()).toBe(before);
+  });
+
   it('refuses a store whose payout destination differs at Dintero, writing nothing', async () => {
     await sim.control('POST', '/seed', { stores: [{ id: 'trondheim', payout_destination_id: 'seller-9' }] });
     const before = await written();

@@ -5,6 +5,7 @@ import {
   DomainError,
   deviceTaken,
   nameOfDevice,
+  ownEntry,
   storeDecider,
   storeStream,
   terminalDecider,
@@ -94,6 +95,16 @@ export class RegistryService {
       const registeredAs = nameOfDevice(store, dinteroTerminalId);
       if (registeredAs !== undefined) {
         skipped.push({ dinteroTerminalId, reason: 'registered already', terminalId: registeredAs });
+        continue;
+      }
+      // Its id is the name of another device here (a till whose device was swapped): importing it would point
+      // that name back at this device.
+      const named = ownEntry(store.terminals, dinteroTerminalId);
+      if (named !== undefined) {
+        skipped.push({
+          dinteroTerminalId,
+          reason: `its id is the name of another device here (${named.dintero?.dinteroTerminalId ?? 'none'}): register it under a name with dinteroTerminalId`,
+        });
         continue;
       }
       if (!isSubjectToken(dinteroTerminalId)) {
