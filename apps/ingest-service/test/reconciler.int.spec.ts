@@ -18,7 +18,11 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     engine = await startEngine({
       // Short sessions, and the reconciler asks Dintero as soon as a session is over.
       command: { SESSION_TTL_SECONDS: '10', CLAIM_MARGIN_SECONDS: '30' },
-      ingest: { RECONCILER_GRACE_SECONDS: '0', RECONCILER_UNKNOWN_DELAY_SECONDS: '0' },
+      ingest: {
+        RECONCILER_GRACE_SECONDS: '0',
+        RECONCILER_UNKNOWN_DELAY_SECONDS: '0',
+        RECONCILER_REVIEW_AFTER_SECONDS: '1',
+      },
       // A payment put ON_HOLD stays so until a test captures it at the simulator itself.
       sim: { SIM_HOLD_MS: '600000' },
     });
@@ -132,6 +136,45 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     const ending = (await engine.log.readStream(paymentStream(paymentId))).at(-1)!;
     expect((ending.data as { source?: string }).source).toBe('reconciler');
     await engine.terminalFree(terminalId);
+  });
+
+  it('hands a person a payment whose session is over while Dintero keeps its transaction on hold, and goes on asking', async () => {
+    const terminalId = `R-${++terminalNo}`;
+    await engine.terminals('bergen', terminalId);
+    // Amounts ending in 40: ON_HOLD, and captured only when this test says so.
+    const { paymentId } = (await engine.start('bergen', terminalId, 10_040)) as { paymentId: string };
+    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+    const flagged = await engine.waitForPayment(
+      paymentId,
+      (state) => state.status === 'on_hold' && state.flaggedForReviewAt !== undefined,
+      'the payment flagged for a person once its session was over (10 s) and the review time (1 s) passed',
+    );
+    const flags = (await engine.log.readStream(paymentStream(paymentId))).filter(
+      (event) => event.type === 'PaymentFlaggedForReview',
+    );
+    expect(flags).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({ reason: 'not_final', since: (flagged as { expiresAt: string }).expiresAt }),
+      }),
+    ]);
+    expect(Date.parse((flagged as { flaggedForReviewAt: string }).flaggedForReviewAt)).toBeGreaterThanOrEqual(
+      Date.parse((flagged as { expiresAt: string }).expiresAt) + 1_000,
+    );
+    const metrics = await (await fetch(`${engine.ingest.url}/metrics`)).text();
+    expect(metrics).toMatch(/^payments_flagged_for_review_total\{[^}]*\} [1-9]/m);
+    // Dintero captures it at last, and tells no one: the reconciler, still asking, records it.
+    await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+    const simulator = engine.sim.app.get(SimulatorState);
+    const terminals = engine.sim.app.get(VirtualTerminalsService);
+    const tx = [...simulator.transactions.values()].find((t) => t.merchant_reference_2 === paymentId)!;
+    tx.status = 'CAPTURED';
+    tx.capturedAmount = tx.amount;
+    tx.events.push(
+      terminals.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
+      terminals.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
+    );
+    const state = await engine.waitForPayment(paymentId, final, 'the reconciler recording the capture');
+    expect(state.status).toBe('captured');
   });
 
   it("finds a payment's transaction by its payment id, where the POS's reference names a hundred newer ones", async () => {

@@ -515,6 +515,31 @@ describe('an outcome Dintero reports as UNKNOWN', () => {
     );
   });
 
+  it('hands a person, once, a payment whose session is over while its transaction is still on its way', () => {
+    const afterExpiry: PaymentCommand = { type: 'FlagForReview', data: { at: '2026-11-23T10:20:00.000Z' } };
+    for (const status of ['ON_HOLD', 'AUTHORIZED', 'INITIATED'] as const) {
+      const open = run(awaitingCard, [record(status)]);
+      // Before the session is over, it may yet end by itself.
+      spec
+        .given([...awaitingCard, ...open])
+        .when(flag)
+        .thenNothing();
+      expect(run([...awaitingCard, ...open], [afterExpiry, afterExpiry])).toEqual([
+        {
+          type: 'PaymentFlaggedForReview',
+          data: {
+            reason: 'not_final',
+            transactionId: 'T12345678.tx1',
+            since: requested.expiresAt,
+            at: '2026-11-23T10:20:00.000Z',
+          },
+        },
+      ]);
+    }
+    // Without a transaction, an expired session ends the payment rather than a person.
+    spec.given(awaitingCard).when(afterExpiry).thenNothing();
+  });
+
   it('is not flagged while the outcome is known or the payment has ended', () => {
     spec.given(awaitingCard).when(flag).thenNothing();
     spec

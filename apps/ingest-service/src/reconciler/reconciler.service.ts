@@ -225,6 +225,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     if (isOpen(settled)) {
       this.metrics.reconciler.inc({ result: 'still_open' });
       await this.keepAskingAboutUnknown(settled, sessionEnded);
+      await this.flagIfNeverFinal(settled);
       this.logger.log({ paymentId, storeId: settled.storeId, terminalId: settled.terminalId }, 'still open at Dintero');
       this.due.retry(paymentId, Date.now(), this.nextLook(settled));
       return;
@@ -242,8 +243,15 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
    */
   private nextLook(payment: OpenPayment): RetrySettings {
     const expiry = Date.parse(payment.expiresAt) + this.config.reconcilerGraceSeconds * 1000;
-    if (payment.status !== 'outcome_unknown' || payment.unknownSince === undefined)
-      return { baseMs: this.retryMs, maxMs: MAX_RETRY_MS, notBefore: expiry };
+    if (payment.status !== 'outcome_unknown' || payment.unknownSince === undefined) {
+      // One with a transaction still on its way is looked at no later than when it is due for a person.
+      const untilReview = this.notFinalReviewAt(payment) - Date.now();
+      const maxMs =
+        payment.transactionId !== undefined && payment.flaggedForReviewAt === undefined && untilReview > 0
+          ? Math.min(MAX_RETRY_MS, untilReview)
+          : MAX_RETRY_MS;
+      return { baseMs: Math.min(this.retryMs, maxMs), maxMs, notBefore: expiry };
+    }
     const review = Date.parse(payment.unknownSince) + this.config.reconcilerReviewAfterSeconds * 1000;
     const untilReview = review - Date.now();
     const maxMs =
@@ -271,6 +279,38 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         );
       }
     }
+  }
+
+  /** When a payment whose session is over but whose transaction is not final is handed to a person. */
+  private notFinalReviewAt(payment: OpenPayment): number {
+    return (
+      Date.parse(payment.expiresAt) +
+      (this.config.reconcilerGraceSeconds + this.config.reconcilerReviewAfterSeconds) * 1000
+    );
+  }
+
+  /**
+   * A transaction Dintero keeps initiated, on hold or authorised long after the session is over (a terminal that
+   * died mid-payment, a capture Dintero keeps retrying): the payment cannot end by itself, so past the review time
+   * it is handed to a person, as an unknown one is. Dintero is still asked.
+   */
+  private async flagIfNeverFinal(payment: OpenPayment): Promise<void> {
+    if (payment.status === 'outcome_unknown' || payment.transactionId === undefined) return;
+    if (payment.flaggedForReviewAt !== undefined || Date.now() < this.notFinalReviewAt(payment)) return;
+    const { recorded } = await this.facts.flagForReview(payment.paymentId, CONTEXT);
+    if (recorded.length === 0) return;
+    this.metrics.flaggedForReview.inc();
+    this.logger.warn(
+      {
+        paymentId: payment.paymentId,
+        storeId: payment.storeId,
+        terminalId: payment.terminalId,
+        transactionId: payment.transactionId,
+        status: payment.status,
+        expiredAt: payment.expiresAt,
+      },
+      'the session is over but Dintero has not ended its transaction: flagged for a person',
+    );
   }
 
   /** Asks Dintero: the session and its transaction, or, without a session, transactions by our reference. */

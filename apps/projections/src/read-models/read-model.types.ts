@@ -142,9 +142,10 @@ export interface CurrencyTotals {
 export interface ReviewEntry {
   readonly paymentId: string;
   readonly terminalId: string;
+  /** `outcome_unknown` (Dintero calls the transaction UNKNOWN) or `not_final` (session over, transaction not final). */
   readonly reason: string;
   readonly transactionId?: string;
-  /** Since when Dintero has reported the outcome as unknown. */
+  /** Since when: Dintero has reported the outcome as unknown, or (`not_final`) the session has been over. */
   readonly since: string;
   /** When it was flagged. */
   readonly at: string;

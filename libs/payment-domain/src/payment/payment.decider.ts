@@ -389,15 +389,28 @@ function recordRefundOutcome(
  * Hands a payment whose transaction outcome Dintero still reports as UNKNOWN to a person, once. Any other
  * payment is left as it is: the deadline is the reconciler's to keep, the decision the domain's.
  */
+/**
+ * Hands an open payment to a person, once: one whose transaction Dintero calls UNKNOWN, or one whose session is
+ * over while its transaction is still on its way (initiated, on hold, authorised). When is the reconciler's call.
+ */
 function flagForReview({ at }: Of<'FlagForReview'>, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
-  if (payment.status !== 'outcome_unknown' || payment.unknownSince === undefined) return [];
-  if (payment.flaggedForReviewAt !== undefined) return [];
+  if (!isOpen(payment) || payment.flaggedForReviewAt !== undefined) return [];
   const transaction = payment.transactionId ? { transactionId: payment.transactionId } : {};
+  if (payment.status === 'outcome_unknown') {
+    if (payment.unknownSince === undefined) return [];
+    return [
+      {
+        type: 'PaymentFlaggedForReview',
+        data: { reason: 'outcome_unknown', ...transaction, since: payment.unknownSince, at },
+      },
+    ];
+  }
+  if (payment.transactionId === undefined || isBefore(at, payment.expiresAt)) return [];
   return [
     {
       type: 'PaymentFlaggedForReview',
-      data: { reason: 'outcome_unknown', ...transaction, since: payment.unknownSince, at },
+      data: { reason: 'not_final', ...transaction, since: payment.expiresAt, at },
     },
   ];
 }

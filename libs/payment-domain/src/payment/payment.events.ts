@@ -90,15 +90,17 @@ export type PaymentEvent =
   | Event<'SessionCreationStarted', { readonly at: string }>
   | Event<'SessionCreationOutcomeUnknown', { readonly reason: string; readonly at: string }>
   /**
-   * The outcome stayed unknown past the reconciler's deadline: a person must look (the store's documents,
-   * the dashboard and a metric show it). The payment stays open; Dintero is still asked.
+   * The payment stayed open past the reconciler's deadline: a person must look (the store's documents, the
+   * dashboard and a metric show it). `outcome_unknown`: Dintero reports its transaction as UNKNOWN; `not_final`:
+   * its session is over, but Dintero's transaction is still initiated, on hold or authorised. The payment stays
+   * open; Dintero is still asked.
    */
   | Event<
       'PaymentFlaggedForReview',
       {
-        readonly reason: 'outcome_unknown';
+        readonly reason: 'outcome_unknown' | 'not_final';
         readonly transactionId?: string;
-        /** Since when Dintero has reported the outcome as unknown. */
+        /** Since when: Dintero has reported the outcome as unknown, or (`not_final`) the session has been over. */
         readonly since: string;
         readonly at: string;
       }

@@ -395,7 +395,9 @@ function problems(now) {
         since: entry.since,
         parts: [
           link(terminalAnchor(storeId, entry.terminalId), `${name} · ${entry.terminalId}`),
-          ': outcome unknown at Dintero since ',
+          entry.reason === 'not_final'
+            ? ': not final at Dintero, its session over since '
+            : ': outcome unknown at Dintero since ',
           timeElement(entry.since, storeId),
           `. Check the terminal's receipt or Dintero's Backoffice before taking payment ${entry.paymentId} again.`,
         ],
