@@ -210,6 +210,31 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       expect(await written()).toBe(before);
     });
 
+    it('takes error and event codes it does not know: the transaction named is recorded, an error alone is left to the reconciler', async () => {
+      // Dintero's `error` and `event` are free strings: `error=capture` comes with the transaction, and events such as
+      // INITIATE_REFUND exist. A 400 would make Dintero give the callback up.
+      const terminalId = await freshTerminal();
+      await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+      const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_000);
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      const tx = transactionOf(sessionId as string);
+      const before = await written();
+      expect(await callback(paymentId as string, { error: 'some_new_code', session_id: sessionId as string })).toEqual({
+        status: 200,
+        body: { ignored: 'error some_new_code is not one this engine records; it asks Dintero about the payment' },
+      });
+      expect(
+        await webhook({
+          event: 'checkout_authorization',
+          authorization: { session_id: sessionId, error: 'some_new_code' },
+        }),
+      ).toMatchObject({ status: 200, body: { ignored: expect.stringContaining('some_new_code') } });
+      expect(await written()).toBe(before);
+      expect(
+        await callback(paymentId as string, { error: 'capture', event: 'INITIATE_CAPTURE', transaction_id: tx.id }),
+      ).toMatchObject({ status: 200, body: { recorded: ['PaymentCaptured'] } });
+    });
+
     describe('forged, unsigned and stale deliveries: 401, nothing written', () => {
       it.each([
         ['no signature', null],
@@ -257,7 +282,7 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
         ['no payment_id', {}],
         ['a payment_id that is not a UUID', { payment_id: 'abc', error: 'cancelled' }],
         ['neither transaction nor error', { payment_id: '00000000-0000-4000-8000-000000000000' }],
-        ['an unknown error', { payment_id: '00000000-0000-4000-8000-000000000000', error: 'boom' }],
+        ['an overlong error', { payment_id: '00000000-0000-4000-8000-000000000000', error: 'x'.repeat(101) }],
         [
           'a transaction id with a slash',
           { payment_id: '00000000-0000-4000-8000-000000000000', transaction_id: 'a/b' },

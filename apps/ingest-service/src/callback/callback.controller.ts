@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems, RequestValidationError } from '@app/platform';
 import { dinteroInput } from '../dintero-input';
-import { PaymentFacts, type Recorded } from '../facts/payment-facts.service';
+import { PaymentFacts, type Ignored, type Recorded } from '../facts/payment-facts.service';
 import { CallbackSignatureGuard } from './callback-signature.guard';
 import { CallbackQuery } from './callback.query';
 
@@ -26,20 +26,20 @@ export class CallbackController {
   constructor(private readonly facts: PaymentFacts) {}
 
   @Get()
-  @ApiOkResponse({ description: 'The facts are recorded (or were already)' })
-  get(@Query(dinteroInput) query: CallbackQuery, @Req() request: FastifyRequest): Promise<Recorded> {
+  @ApiOkResponse({ description: 'The facts are recorded (or were already), or ignored with the reason why' })
+  get(@Query(dinteroInput) query: CallbackQuery, @Req() request: FastifyRequest): Promise<Recorded | Ignored> {
     return this.handle(query, request);
   }
 
   /** `method=POST`: the body is the transaction, which is fetched again rather than believed. */
   @Post()
   @HttpCode(200)
-  @ApiOkResponse({ description: 'The facts are recorded (or were already)' })
-  post(@Query(dinteroInput) query: CallbackQuery, @Req() request: FastifyRequest): Promise<Recorded> {
+  @ApiOkResponse({ description: 'The facts are recorded (or were already), or ignored with the reason why' })
+  post(@Query(dinteroInput) query: CallbackQuery, @Req() request: FastifyRequest): Promise<Recorded | Ignored> {
     return this.handle(query, request);
   }
 
-  private handle(query: CallbackQuery, request: FastifyRequest): Promise<Recorded> {
+  private handle(query: CallbackQuery, request: FastifyRequest): Promise<Recorded | Ignored> {
     const delivery = request.headers['event-delivery'];
     const context = {
       source: 'callback' as const,
@@ -47,7 +47,7 @@ export class CallbackController {
       ...(typeof delivery === 'string' ? { deliveryId: delivery } : {}),
     };
     if (query.transaction_id) return this.facts.recordTransactionById(query.payment_id, query.transaction_id, context);
-    if (query.error) return this.facts.recordError(query.payment_id, query.error, context);
+    if (query.error) return this.facts.recordReportedError(query.payment_id, query.error, context);
     throw new RequestValidationError([
       { field: 'transaction_id', message: 'a callback names a transaction_id, or an error when there is none' },
     ]);

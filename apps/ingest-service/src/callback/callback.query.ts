@@ -1,5 +1,4 @@
-import { IsIn, IsOptional, IsUUID, Matches, MaxLength } from 'class-validator';
-import { DINTERO_ERROR_KINDS, type DinteroErrorKind } from '@app/payment-domain';
+import { IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { DINTERO_ID } from '../dintero-input';
 
 /**
@@ -27,13 +26,18 @@ export class CallbackQuery {
   @MaxLength(1_000)
   merchant_reference?: string;
 
-  /** With `report_error=true` and no authorised transaction. */
+  /**
+   * With `report_error=true`: `cancelled`, `authorization`, `failed`, or (with a `transaction_id`) `capture`. A free
+   * string in Dintero's specification: a code this engine does not know is taken, not refused (`PaymentFacts`).
+   */
   @IsOptional()
-  @IsIn(DINTERO_ERROR_KINDS)
-  error?: DinteroErrorKind;
+  @IsString()
+  @MaxLength(100)
+  error?: string;
 
-  /** With `report_event`: `CAPTURE`, `REFUND` or `VOID`. */
+  /** With `report_event`: the transaction event applied (`CAPTURE`, `REFUND`, `VOID`, …); a free string too. */
   @IsOptional()
-  @IsIn(['CAPTURE', 'REFUND', 'VOID', 'INITIALIZE', 'AUTHORIZE'])
+  @IsString()
+  @MaxLength(100)
   event?: string;
 }

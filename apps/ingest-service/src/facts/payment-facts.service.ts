@@ -10,6 +10,7 @@ import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/eve
 import {
   endedClaims,
   existingPayment,
+  isDinteroErrorKind,
   paymentDecider,
   paymentStream,
   type DinteroErrorKind,
@@ -33,6 +34,11 @@ export interface FactContext {
   readonly correlationId: string;
   /** Dintero's delivery id (`event-delivery`), when the fact came in a delivery. */
   readonly deliveryId?: string;
+}
+
+/** A delivery answered 200 that records nothing, and why. */
+export interface Ignored {
+  readonly ignored: string;
 }
 
 export interface Recorded {
@@ -91,6 +97,22 @@ export class PaymentFacts {
       { type: 'RecordDinteroTransaction', data: { transaction: fact, source: context.source, at } },
       ...refundOutcomes(tx, state, context.source, at),
     ]);
+  }
+
+  /**
+   * An `error` Dintero reported without a transaction. Dintero's code is a free string: one the decider does not
+   * know (a new code, say) tells nothing this engine can record on trust, and is answered 200, said and counted,
+   * rather than refused: a 4xx would make Dintero give the delivery up, and what happened is Dintero's to tell
+   * the reconciler, which asks about every open payment once its session is over.
+   */
+  async recordReportedError(paymentId: string, code: string, context: FactContext): Promise<Recorded | Ignored> {
+    if (isDinteroErrorKind(code)) return this.recordError(paymentId, code, context);
+    this.logger.warn(
+      { ...this.ids(context), paymentId, dinteroError: code },
+      'Dintero reported an error this engine does not know, without a transaction: left to the reconciler',
+    );
+    this.metrics.deliveries.inc({ source: context.source, result: 'ignored' });
+    return { ignored: `error ${code} is not one this engine records; it asks Dintero about the payment` };
   }
 
   /** `error=cancelled|authorization|failed` without a transaction. */

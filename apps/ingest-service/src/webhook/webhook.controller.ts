@@ -11,14 +11,14 @@ import {
   type PaymentMetrics,
 } from '@app/platform';
 import { DomainError } from '@app/payment-domain';
-import { PaymentFacts, type FactContext, type Recorded } from '../facts/payment-facts.service';
+import { PaymentFacts, type FactContext, type Ignored, type Recorded } from '../facts/payment-facts.service';
 import { dinteroInput } from '../dintero-input';
 import { WebhookSignatureGuard } from './webhook-signature.guard';
 import { WebhookPayload } from './webhook.payload';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-type Answer = Recorded | { readonly ignored: string };
+type Answer = Recorded | Ignored;
 
 /**
  * Dintero's webhooks (docs/dintero.md §5): `checkout_transaction` and `checkout_authorization` become
@@ -103,7 +103,7 @@ export class WebhookController {
     if (!paymentId || !UUID.test(paymentId))
       return { ignored: `session ${session.id} is not a payment of this engine` };
     const error = authorization.error;
-    return this.ifOurs(paymentId, () => this.facts.recordError(paymentId, error, context), context);
+    return this.ifOurs(paymentId, () => this.facts.recordReportedError(paymentId, error, context), context);
   }
 
   /**
@@ -113,7 +113,7 @@ export class WebhookController {
    * it as failed, retry it, and in the end maybe delete the subscription. A payment of this engine is in its log
    * before its session exists, so before any webhook about it.
    */
-  private async ifOurs(paymentId: string, record: () => Promise<Recorded>, context: FactContext): Promise<Answer> {
+  private async ifOurs(paymentId: string, record: () => Promise<Answer>, context: FactContext): Promise<Answer> {
     try {
       return await record();
     } catch (error) {

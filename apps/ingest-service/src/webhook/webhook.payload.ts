@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
-import { DINTERO_ERROR_KINDS, type DinteroErrorKind } from '@app/payment-domain';
+import { IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { DINTERO_ID } from '../dintero-input';
 
 export class WebhookTransaction {
@@ -27,10 +26,11 @@ export class WebhookAuthorization {
   @Matches(DINTERO_ID, { message: 'authorization.transaction_id: a Dintero transaction id' })
   transaction_id?: string;
 
-  @ApiPropertyOptional({ enum: DINTERO_ERROR_KINDS })
+  @ApiPropertyOptional({ description: 'cancelled, authorization, failed, …: a free string in Dintero’s specification' })
   @IsOptional()
-  @IsIn(DINTERO_ERROR_KINDS)
-  error?: DinteroErrorKind;
+  @IsString()
+  @MaxLength(100)
+  error?: string;
 }
 
 /**

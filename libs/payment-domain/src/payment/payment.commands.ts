@@ -4,6 +4,9 @@ import type { CardSummary, FactSource, PaymentRequestedData, TerminalReceipt } f
 /** What Dintero reports when there is no transaction to show (`error=` on a callback, a webhook's `error`). */
 export const DINTERO_ERROR_KINDS = ['cancelled', 'authorization', 'failed'] as const;
 export type DinteroErrorKind = (typeof DINTERO_ERROR_KINDS)[number];
+/** Whether Dintero's `error` code is one the payment decider knows (Dintero's is a free string). */
+export const isDinteroErrorKind = (code: string): code is DinteroErrorKind =>
+  (DINTERO_ERROR_KINDS as readonly string[]).includes(code);
 
 type Command<Type extends string, Data> = { readonly type: Type; readonly data: Data };
 
