@@ -68,7 +68,8 @@ export interface DinteroTransaction {
     readonly id: string;
     readonly event: string;
     readonly transaction_status?: string;
-    readonly success: boolean;
+    /** Optional in the specification: an event that does not say is taken as done unless it carries an error. */
+    readonly success?: boolean;
     readonly amount?: number;
     readonly created_at?: string;
     /** Our `refund_reference`, on a refund's events (the specification's "refund reference for refunds"). */

@@ -1,7 +1,6 @@
 import {
   REACTION_TO_STATUS,
   isDinteroTransactionStatus,
-  refundSettled,
   type DinteroTransactionFact,
   type DinteroTransactionStatus,
   type FactSource,
@@ -28,13 +27,21 @@ export class UnrecognisedTransactionStatusError extends Error {
 type TransactionEvent = NonNullable<DinteroTransaction['events']>[number];
 
 /**
+ * Whether an event of the transaction went through. `success` is optional in Dintero's specification: an event
+ * that does not say is taken as done unless it carries an error, rather than as refused (a refund made would
+ * otherwise be booked as failed).
+ */
+const succeeded = (event: TransactionEvent): boolean =>
+  event.success === true || (event.success === undefined && event.error === undefined);
+
+/**
  * What a Dintero transaction says about the payment, as the domain's fact. The card is kept as brand,
  * type, entry method and Dintero's masked number only; the reason of a refusal is the last failed event's;
  * `dinteroAt` is when Dintero says the transaction reached its status.
  */
 export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact {
   if (!isDinteroTransactionStatus(tx.status)) throw new UnrecognisedTransactionStatusError(tx.status);
-  const failed = [...(tx.events ?? [])].reverse().find((event) => !event.success && event.error);
+  const failed = [...(tx.events ?? [])].reverse().find((event) => !succeeded(event) && event.error);
   const card = tx.card && {
     ...(tx.card.brand ? { brand: tx.card.brand } : {}),
     ...(tx.card.masked_pan ? { maskedPan: tx.card.masked_pan } : {}),
@@ -68,7 +75,9 @@ function captures(tx: DinteroTransaction): Pick<DinteroTransactionFact, 'capture
   each?: DinteroTransactionFact['captures'];
 } {
   const done = (tx.events ?? []).flatMap((e) =>
-    e.event === 'CAPTURE' && e.success && typeof e.amount === 'number' ? [{ amount: e.amount, at: e.created_at }] : [],
+    e.event === 'CAPTURE' && succeeded(e) && typeof e.amount === 'number'
+      ? [{ amount: e.amount, at: e.created_at }]
+      : [],
   );
   if (done.length === 0) return {};
   const capturedAmount = done.reduce((sum, capture) => sum + capture.amount, 0);
@@ -111,7 +120,7 @@ function statusTime(tx: DinteroTransaction, status: DinteroTransactionStatus): s
   const events = tx.events ?? [];
   const event =
     REACTION_TO_STATUS[status] === 'captured'
-      ? events.find((e) => e.event === 'CAPTURE' && e.success)
+      ? events.find((e) => e.event === 'CAPTURE' && succeeded(e))
       : [...events].reverse().find((e) => e.transaction_status === status);
   return instant(event?.created_at) ?? instant(tx.updated_at) ?? instant(tx.created_at);
 }
@@ -201,8 +210,8 @@ export function refundOutcome(
     type: 'RecordRefundOutcome',
     data: {
       refundId,
-      outcome: event.success ? 'succeeded' : 'failed',
-      ...(event.success ? {} : { reason: event.error?.code ?? event.error?.message ?? 'refused by Dintero' }),
+      outcome: succeeded(event) ? 'succeeded' : 'failed',
+      ...(succeeded(event) ? {} : { reason: event.error?.code ?? event.error?.message ?? 'refused by Dintero' }),
       source,
       at,
       ...(dinteroAt ? { dinteroAt } : {}),
@@ -211,8 +220,9 @@ export function refundOutcome(
 }
 
 /**
- * The outcomes the transaction's events settle or advance, of this payment's refunds still open or failed for
- * Dintero's silence.
+ * The outcomes the transaction's events settle or advance, of this payment's refunds not known to have succeeded:
+ * the open ones, and the failed ones, which Dintero may show made after all (failed for its silence, or a first
+ * try at the terminal refused and a second made).
  */
 export function refundOutcomes(
   tx: DinteroTransaction,
@@ -221,9 +231,8 @@ export function refundOutcomes(
   at: string,
 ): RecordRefundOutcome[] {
   if (state.status !== 'captured') return [];
-  // With the open ones, those failed only for Dintero's silence: Dintero may show them made after all.
   return Object.values(state.refunds)
-    .filter((refund) => !refundSettled(refund) || refund.noTrace)
+    .filter((refund) => refund.status !== 'succeeded')
     .flatMap((refund) => {
       const outcome = refundOutcome(tx, refund, source, at);
       // An accepted refund is advanced by its result; its initiation read again adds only a request id it lacked.

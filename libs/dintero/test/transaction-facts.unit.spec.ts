@@ -250,7 +250,7 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
     expect(refundOutcomes(finished, captured({ 'r-9': 'pending' }), 'webhook', 'now')).toEqual([]);
   });
 
-  it('asks again about a refund failed only for Dintero’s silence, never about one Dintero refused', () => {
+  it('asks again about a refund booked failed, for its silence or by Dintero: Dintero may show it made after all', () => {
     const made = tx({
       status: 'PARTIALLY_REFUNDED',
       events: [...tx().events!, refundOfR1('2026-11-24T11:00:00Z')],
@@ -267,7 +267,18 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
     expect(refundOutcomes(made, failed(true), 'webhook', 'now').map((c) => c.data)).toEqual([
       { refundId: 'r-1', outcome: 'succeeded', source: 'webhook', at: 'now', dinteroAt: '2026-11-24T11:00:00.000Z' },
     ]);
-    expect(refundOutcomes(made, failed(false), 'webhook', 'now')).toEqual([]);
+    // Refused at a first try at the terminal, made at a second: the last REFUND event of our reference tells.
+    const refusedThenMade = tx({
+      status: 'PARTIALLY_REFUNDED',
+      events: [
+        ...tx().events!,
+        { ...refundOfR1('2026-11-24T10:59:00Z'), id: 'e3b', success: false, error: { code: 'DECLINED' } },
+        refundOfR1('2026-11-24T11:00:00Z'),
+      ],
+    });
+    expect(refundOutcomes(refusedThenMade, failed(false), 'webhook', 'now').map((c) => c.data)).toEqual([
+      { refundId: 'r-1', outcome: 'succeeded', source: 'webhook', at: 'now', dinteroAt: '2026-11-24T11:00:00.000Z' },
+    ]);
     // Accepted (202) after it was failed: its result may name only the request.
     const learnt: PaymentState = (() => {
       const state = failed(true) as Extract<PaymentState, { status: 'captured' }>;
@@ -279,6 +290,18 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
     expect(
       refundOutcomes(tx({ events: [...tx().events!, initiated, result] }), learnt, 'webhook', 'now').map((c) => c.data),
     ).toEqual([{ refundId: 'r-1', outcome: 'succeeded', source: 'webhook', at: 'now' }]);
+  });
+
+  it('takes an event that does not say whether it succeeded (success is optional) as done, unless it carries an error', () => {
+    const { success: _success, ...unsaid } = refundOfR1('2026-11-24T11:00:00Z');
+    const pending = captured({ 'r-1': 'pending' });
+    expect(refundOutcomes(tx({ events: [...tx().events!, unsaid] }), pending, 'callback', 'now')).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ outcome: 'succeeded' }) }),
+    ]);
+    const refused = { ...unsaid, error: { code: 'DECLINED' } };
+    expect(refundOutcomes(tx({ events: [...tx().events!, refused] }), pending, 'callback', 'now')).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ outcome: 'failed', reason: 'DECLINED' }) }),
+    ]);
   });
 
   it('takes a failed INITIATE_REFUND as no acceptance, and adds a request id an acceptance lacked', () => {
