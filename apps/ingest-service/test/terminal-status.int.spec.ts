@@ -1,4 +1,7 @@
+import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
 import { storeStream } from '@app/payment-domain';
+import { recordDinteroTerminalStatus } from '@app/platform';
+import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { waitUntil } from '../../../test/support/app-process';
 
@@ -55,5 +58,32 @@ describe('ingest: following terminal statuses at Dintero', () => {
     await engine.sim.control('PUT', `/terminals/${terminal_id}`, { status: 'ACTIVE' });
     await waitUntil(async () => (await statuses('till-2')).includes('ACTIVE'), 15_000, 'till-2 ACTIVE in the log');
     expect(await statuses('till-2')).toEqual(['PENDING', 'ACTION_REQUIRED', 'ACTIVE']);
+  });
+
+  it('leaves the status recorded as it is when Dintero shows the terminal without one (it is optional there)', async () => {
+    await waitUntil(async () => (await statuses('till-1')).includes('ACTIVE'), 15_000, 'till-1 ACTIVE in the log');
+    const { terminal_id } = (
+      await engine.sim.control<{ terminals: { terminal_id: string; device_serial_number: string }[] }>(
+        'GET',
+        '/ground-truth/fleet',
+      )
+    ).terminals.find((terminal) => terminal.device_serial_number === 'SN-1')!;
+    const atDintero = engine.sim.app.get(SimulatorState).terminals.get(terminal_id) as { status?: string };
+    const status = atDintero.status;
+    delete atDintero.status;
+    try {
+      const before = await statuses('till-1');
+      await expect(
+        recordDinteroTerminalStatus(
+          engine.log,
+          engine.ingest.app.get<DinteroClient>(DINTERO_CLIENT),
+          { storeId: 'oslo', terminalId: 'till-1', dinteroTerminalId: terminal_id },
+          'terminal-status-test',
+        ),
+      ).rejects.toThrow('without a status');
+      expect(await statuses('till-1')).toEqual(before);
+    } finally {
+      atDintero.status = status;
+    }
   });
 });

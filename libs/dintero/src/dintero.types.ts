@@ -112,9 +112,9 @@ export interface DinteroTerminal {
   readonly terminal_id: string;
   readonly device_serial_number: string;
   readonly device_model?: string;
-  /** The merchant's own store id. */
-  readonly store_id: string;
-  readonly status: DinteroTerminalStatus;
+  /** The merchant's own store id. Optional in the specification, as is `status`. */
+  readonly store_id?: string;
+  readonly status?: DinteroTerminalStatus;
   /** With `ACTION_REQUIRED`: `CHECK_UPDATE` (the device must fetch its settings). */
   readonly status_reason?: string;
   readonly created_at?: string;

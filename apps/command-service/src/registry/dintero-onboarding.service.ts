@@ -81,11 +81,12 @@ export class DinteroOnboarding {
     if (!found) {
       found = await this.asking(what, async () => {
         try {
-          return await this.dintero.registerTerminal({
+          const registered = await this.dintero.registerTerminal({
             storeId,
             deviceSerialNumber,
             ...(deviceModel ? { deviceModel } : {}),
           });
+          return await this.completed(registered, storeId);
         } catch (error) {
           if (error instanceof DinteroRejectedError && error.status === 409) return lookUp();
           throw error;
@@ -119,6 +120,17 @@ export class DinteroOnboarding {
     return all
       .filter((terminal) => terminal.store_id === storeId && terminal.status !== 'DELETED')
       .map((terminal) => enrollmentOf(terminal));
+  }
+
+  /**
+   * The answer to a registration as the engine records it. Dintero's specification requires only `terminal_id` and
+   * `device_serial_number` of it, and its example answer has no `status`: what it leaves out is read back, and the
+   * store is the one it was registered to.
+   */
+  private async completed(registered: DinteroTerminal, storeId: string): Promise<DinteroTerminal> {
+    if (registered.status !== undefined && registered.store_id !== undefined) return registered;
+    const read = (await this.dintero.getTerminal(registered.terminal_id)) ?? registered;
+    return { ...read, store_id: read.store_id ?? storeId };
   }
 
   private async bySerial(deviceSerialNumber: string): Promise<DinteroTerminal | undefined> {
@@ -163,6 +175,8 @@ export class DinteroUnexpectedAnswer extends HttpException {
 }
 
 export function enrollmentOf(terminal: DinteroTerminal): TerminalEnrollment {
+  if (terminal.status === undefined)
+    throw new DinteroUnexpectedAnswer(`Dintero's terminal ${terminal.terminal_id} came without a status`);
   try {
     return requireEnrollment({
       dinteroTerminalId: terminal.terminal_id,
