@@ -196,6 +196,19 @@ describe('Dintero simulator', () => {
     expect(body.error.errors.map((e) => e.message).join('\n')).toContain(`order.${field}`);
   });
 
+  it('refuses a field it does not know (one the engine misnamed or misplaced), in Dintero’s error format', async () => {
+    const response = await postSession({
+      id: 'oslo-center',
+      terminal_id: 'T-1',
+      payout_destination_id: 'seller-1',
+      terminalId: 'T-1',
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: { code: string; errors: { message: string }[] } };
+    expect(body.error.code).toBe('INVALID_REQUEST');
+    expect(body.error.errors.map((e) => e.message).join('\n')).toContain('terminalId should not exist');
+  });
+
   it('refuses API calls without a valid token', async () => {
     const response = await fetch(`${sim.url}/v1/transactions`, { headers: { authorization: 'Bearer nope' } });
     expect(response.status).toBe(401);

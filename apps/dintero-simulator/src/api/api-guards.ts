@@ -62,9 +62,14 @@ export class ApiChaosInterceptor implements NestInterceptor {
   }
 }
 
-/** class-validator for every body, with Dintero's error format. */
+/**
+ * class-validator for every body, with Dintero's error format. A field the simulator does not know is refused
+ * rather than dropped: a field the engine misnames or puts in the wrong place shows up in its tests, where Dintero
+ * might ignore it without a word.
+ */
 export const dinteroValidation = new ValidationPipe({
   whitelist: true,
+  forbidNonWhitelisted: true,
   transform: true,
   exceptionFactory: (errors) =>
     new DinteroApiError(
