@@ -388,6 +388,41 @@ describe('what was captured, not what was authorised (invariant 8)', () => {
     const noAmounts = record('CAPTURED', 'reconciler', { amount: 50_000 });
     expect(run([...awaitingCard, expired, ...afterPart], [noAmounts])).toEqual([]);
   });
+
+  it('dates each part of a late capture by its own capture, so that each is booked on its own day', () => {
+    const expired: PaymentEvent = { type: 'PaymentExpired', data: { source: 'reconciler', at: at(301) } };
+    const first = record('PARTIALLY_CAPTURED', 'callback', {
+      capturedAmount: 30_000,
+      dinteroAt: '2026-11-24T19:00:00.000Z',
+    });
+    // The second part, a day later: the transaction's own time is still its first capture's.
+    const both = record('CAPTURED', 'webhook', {
+      capturedAmount: 39_900,
+      dinteroAt: '2026-11-24T19:00:00.000Z',
+      captures: [
+        { amount: 30_000, at: '2026-11-24T19:00:00.000Z' },
+        { amount: 9_900, at: '2026-11-25T09:00:00.000Z' },
+      ],
+    });
+    expect(run([...awaitingCard, expired], [first, both, both])).toMatchObject([
+      { type: 'LateCaptureRecorded', data: { amount: 30_000, dinteroAt: '2026-11-24T19:00:00.000Z' } },
+      {
+        type: 'LateCaptureRecorded',
+        data: { amount: 9_900, capturedAmount: 39_900, dinteroAt: '2026-11-25T09:00:00.000Z' },
+      },
+    ]);
+    // Both parts in the first news of it: one event a part, each with its own time.
+    const events = run([...awaitingCard, expired], [both]);
+    expect(
+      events.map((e) => [(e.data as { amount?: number }).amount, (e.data as { dinteroAt?: string }).dinteroAt]),
+    ).toEqual([
+      [30_000, '2026-11-24T19:00:00.000Z'],
+      [9_900, '2026-11-25T09:00:00.000Z'],
+    ]);
+    expect(fold(paymentDecider, [...awaitingCard, expired, ...events])).toMatchObject({
+      lateCaptured: { 'T12345678.tx1': 39_900 },
+    });
+  });
 });
 
 describe('cancellation', () => {

@@ -196,24 +196,34 @@ function recordDinteroTransaction(
       // The rest of a partly captured transaction, captured later: booked as the further capture it is.
       return furtherCaptures(transaction, payment.capturedAmount, when);
     }
-    // Recorded part by part: what this transaction shows captured beyond what was recorded of it. A later part
-    // is known only from the amounts of its CAPTURE events, never from the authorised amount.
+    // Recorded part by part: what this transaction shows captured beyond what was recorded of it, one event a
+    // capture, each dated by its own capture (so booked on its own business day). A later part is known only from
+    // the amounts of its CAPTURE events, never from the authorised amount.
     const recorded = lateCapturedOf(payment, transactionId);
     if (amount <= recorded || (recorded > 0 && transaction.capturedAmount === undefined)) return [];
-    return [
-      {
-        type: 'LateCaptureRecorded',
-        data: {
-          transactionId,
-          amount: amount - recorded,
-          ...(recorded > 0 ? { capturedAmount: amount } : {}),
-          currency: transaction.currency,
-          endedAs: payment.status,
-          flaggedForReversal: true,
-          ...when,
-        },
-      },
-    ];
+    const { dinteroAt: _first, ...received } = when;
+    const parts = transaction.captures ?? [{ amount, ...(when.dinteroAt ? { at: when.dinteroAt } : {}) }];
+    const late: PaymentEvent[] = [];
+    let before = 0;
+    for (const part of parts) {
+      const upTo = before + part.amount;
+      if (upTo > recorded)
+        late.push({
+          type: 'LateCaptureRecorded',
+          data: {
+            transactionId,
+            amount: upTo - Math.max(before, recorded),
+            ...(Math.max(before, recorded) > 0 ? { capturedAmount: upTo } : {}),
+            currency: transaction.currency,
+            endedAs: payment.status,
+            flaggedForReversal: true,
+            ...received,
+            ...(part.at ? { dinteroAt: part.at } : {}),
+          },
+        });
+      before = upTo;
+    }
+    return late;
   }
   // Every other status can only move an open payment forward; on an ended payment it is a late or
   // duplicate message and changes nothing (invariant 2).
