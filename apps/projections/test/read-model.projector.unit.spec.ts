@@ -607,6 +607,34 @@ describe('a crash between a terminal’s document and its store’s', () => {
     expect(resumed.store('oslo')).toEqual(whole.store('oslo'));
   });
 
+  it('writes the day of a close when the terminal already holds the close', () => {
+    // The terminal counted 2 purchases, the log 1: the day must show the close as a mismatch. (Events take the
+    // next position as they are made: the close is made last.)
+    const paid = [...store(), ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z')];
+    const close = {
+      ...event('operation-c-9', 'OperationCompleted', {
+        operationId: 'c-9',
+        dinteroOperationId: 'd-9',
+        batch: { batchId: '000009', purchasesCount: 2, purchasesAmount: 20_000 },
+        at: '2026-11-24T22:00:00.000Z',
+      }),
+      metadata: { storeId: 'oslo', terminalId: 'T-1', businessDay: '2026-11-24' },
+    };
+    const events = [...paid, close];
+    const whole = project(events);
+    expect(whole.storeDay('oslo', '2026-11-24')?.closeMismatches).toBe(1);
+    // KV after the crash: the terminal with the close, its day without it, the checkpoint before the close.
+    const resumed = new ReadModelProjector();
+    const before = project(events.slice(0, -1));
+    resumed.load({ model: 'store', key: 'oslo', doc: before.store('oslo')! });
+    resumed.load({ model: 'store-day', key: 'oslo.2026-11-24', doc: before.storeDay('oslo', '2026-11-24')! });
+    for (const key of ['T-1', 'T-2'])
+      resumed.load({ model: 'terminal', key: `oslo.${key}`, doc: whole.terminal('oslo', key)! });
+    resumed.apply(close);
+    expect(resumed.storeDay('oslo', '2026-11-24')).toEqual(whole.storeDay('oslo', '2026-11-24'));
+    expect(resumed.terminal('oslo', 'T-1')).toEqual(whole.terminal('oslo', 'T-1'));
+  });
+
   it('recounts the store on a replayed release, which leaves the terminal’s document as it is', () => {
     // A claim released with nothing recorded behind it: the release only frees the terminal. (Events are
     // made in log order: each takes the next position.)

@@ -384,13 +384,22 @@ export class ReadModelProjector {
     const held = this.terminals.get(key);
     const current = held ?? emptyTerminal(storeId, terminalId);
     const next = change(current);
-    if (next === current || this.alreadyApplied('terminal', key, held?.position)) return;
-    const terminal = stamped(next, position);
-    this.setTerminal(key, terminal, held);
-    this.terminalStores.set(terminalId, storeId);
-    put({ model: 'terminal', key, doc: terminal });
-    const close = next.lastClose;
-    if (!close || close === current.lastClose) return;
+    // Loaded holding this event already (a close applied again to a terminal that has it may change nothing).
+    const heldEvent = this.alreadyApplied('terminal', key, held?.position);
+    if (next === current && !heldEvent) return;
+    let close: TerminalDoc['lastClose'];
+    if (heldEvent) {
+      // A crash wrote the terminal with this event, and maybe not the day of its close: that day from the close held.
+      close = held?.lastClose;
+      if (!close) return;
+    } else {
+      const terminal = stamped(next, position);
+      this.setTerminal(key, terminal, held);
+      this.terminalStores.set(terminalId, storeId);
+      put({ model: 'terminal', key, doc: terminal });
+      close = next.lastClose;
+      if (!close || close === current.lastClose) return;
+    }
     const dayKey = `${storeId}.${close.businessDay}`;
     const day = this.days.get(dayKey) ?? emptyStoreDay(storeId, close.businessDay, this.storeDoc(storeId).timeZone);
     if (this.alreadyApplied('store-day', dayKey, this.days.get(dayKey)?.position)) return;
