@@ -71,6 +71,30 @@ describe("a terminal's batch beside the log", () => {
     expect(after.lastClose).toBe(late.lastClose);
   });
 
+  it('leaves out a capture dated before the last close’s batch opened: neither that close nor the next disagrees by it', () => {
+    // Closed on the 1st (opening the batch the 2nd's close closes), then on the 2nd with nothing sold.
+    const first = closeBatch(counted, close(2, 12_000));
+    const second = closeBatch(first, {
+      ...close(0, 0),
+      operationId: 'op-2',
+      businessDay: '2026-12-02',
+      closedAt: '2026-12-02T22:30:00.000Z',
+      batch: { batchId: '000008', purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 },
+    });
+    expect(second.lastClose).toMatchObject({ openedAt: '2026-12-01T22:30:00.000Z', mismatch: false });
+    // A capture of the 1st, heard of on the 3rd: not the 2nd's, nor the batch open since.
+    const late = countInBatch(second, 'purchase', 10_000, '2026-12-01T10:30:00.000Z');
+    expect(late).toBe(second);
+    // With the terminal's own window, the same.
+    const windowed = { ...second, lastClose: { ...second.lastClose!, startOfDayAt: '2026-12-02T00:00:00.000Z' } };
+    expect(countInBatch(windowed, 'purchase', 10_000, '2026-12-01T23:00:00.000Z')).toBe(windowed);
+    // Within the last close's batch, it is that close's, as before.
+    expect(countInBatch(second, 'purchase', 10_000, '2026-12-02T10:00:00.000Z').lastClose).toMatchObject({
+      mismatch: true,
+      differences: { purchasesCount: -1, purchasesAmount: -10_000 },
+    });
+  });
+
   it("keeps each terminal's close on the store day and counts the mismatches", () => {
     const day = emptyStoreDay('oslo', '2026-12-01', 'Europe/Oslo');
     const good = closeBatch(counted, close(2, 12_000)).lastClose!;

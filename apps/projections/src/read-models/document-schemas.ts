@@ -42,6 +42,7 @@ const terminalClose = object(
     businessDay: text,
     batchId: text,
     startOfDayAt: text,
+    openedAt: text,
     mismatch: { type: 'boolean' },
     differences: object({}, batchFields),
   },

@@ -74,6 +74,8 @@ export interface TerminalClose {
   readonly closedAt: string;
   /** The batch's window as the terminal gives it. */
   readonly startOfDayAt?: string;
+  /** When the batch opened by the log: the terminal's close before this one (absent before its first). */
+  readonly openedAt?: string;
   /** The terminal's figures. */
   readonly terminal: BatchFigures;
   /** The log's figures for the same batch. */

@@ -14,7 +14,9 @@ const FIELDS = ['purchasesCount', 'purchasesAmount', 'reversalsCount', 'reversal
 /**
  * Counts a capture (`purchase`) or a refund done at the terminal (`reversal`) into the terminal's batch, by
  * the time Dintero gives it: into the open batch, or into the last close when it happened before that close
- * (its report reached the log after the close did), whose comparison is then made again.
+ * (its report reached the log after the close did), whose comparison is then made again. One that happened before
+ * the last close's batch opened (reported after two closes or more) is in neither: it is left out, rather than
+ * make the last close or the next one disagree by it (the close it belongs to is not corrected).
  */
 export function countInBatch(
   doc: TerminalDoc,
@@ -25,12 +27,12 @@ export function countInBatch(
 ): TerminalDoc {
   const close = doc.lastClose;
   const when = Date.parse(at);
-  const inClose =
-    close !== undefined &&
-    when <= Date.parse(close.closedAt) &&
-    (close.startOfDayAt === undefined || when >= Date.parse(close.startOfDayAt));
-  if (close && inClose)
+  if (close !== undefined && when <= Date.parse(close.closedAt)) {
+    // The batch's window as the terminal gave it, else from the close before it.
+    const opened = close.startOfDayAt ?? close.openedAt;
+    if (opened !== undefined && when < Date.parse(opened)) return doc;
     return { ...doc, lastClose: compared({ ...close, recorded: add(close.recorded, kind, amount, count) }) };
+  }
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
   return { ...doc, openBatch: { ...open, ...add(open, kind, amount, count) } };
 }
@@ -49,6 +51,7 @@ export function closeBatch(
     ...(batch.batchId ? { batchId: batch.batchId } : {}),
     closedAt: close.closedAt,
     ...(batch.startOfDayAt ? { startOfDayAt: batch.startOfDayAt } : {}),
+    ...(open.since ? { openedAt: open.since } : {}),
     terminal: {
       purchasesCount: batch.purchasesCount ?? 0,
       purchasesAmount: batch.purchasesAmount ?? 0,
