@@ -11,7 +11,7 @@ import { LogFollower, type LogFollowerOptions } from './log-follower';
 export class StreamNotifier {
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly follower: LogFollower;
-  private stopped = false;
+  private ended = false;
 
   constructor(
     private readonly store: EventStore,
@@ -38,8 +38,13 @@ export class StreamNotifier {
     this.follower.start(await this.store.headPosition());
   }
 
+  /** Stopped: `next` resolves at once, so a waiter must look at this to end its wait rather than loop. */
+  get stopped(): boolean {
+    return this.ended;
+  }
+
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.ended = true;
     await this.follower.stop();
     this.wakeAll();
   }
@@ -49,7 +54,7 @@ export class StreamNotifier {
    * before reading the stream, then read: an event recorded in between still wakes the waiter.
    */
   next(streamName: string, abort: AbortSignal): Promise<void> {
-    if (abort.aborted || this.stopped) return Promise.resolve();
+    if (abort.aborted || this.ended) return Promise.resolve();
     return new Promise((resolve) => {
       let waiting = this.waiters.get(streamName);
       if (!waiting) this.waiters.set(streamName, (waiting = new Set()));

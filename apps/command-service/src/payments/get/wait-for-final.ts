@@ -41,7 +41,8 @@ export async function waitForStream<State>(
       // Registered before the read, so that an event recorded between the two still wakes this wait.
       const changed = notifier.next(stream, done.signal);
       const { state } = await readState(store, stream, decider);
-      if (none(state) || reached(state) || done.signal.aborted) return state;
+      // A stopped notifier wakes every waiter at once: looping on it would never give the event loop a turn.
+      if (none(state) || reached(state) || done.signal.aborted || notifier.stopped) return state;
       await changed;
     }
   } finally {

@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SqliteEventStore, StreamNotifier } from '@app/event-store';
+import { paymentStream } from '@app/payment-domain';
+import { paymentFinal, waitForPayment } from '../src/payments/get/wait-for-final';
+
+describe('a POS’s wait for a final status, when the service stops under it', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'wait-for-final-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('ends with the payment as it stands when the notifier stops, and leaves the event loop its turns', async () => {
+    const store = new SqliteEventStore({ file: path.join(dir, 'log.db') });
+    const notifier = new StreamNotifier(store, ['payment-']);
+    await notifier.start();
+    try {
+      await store.append(
+        paymentStream('p-1'),
+        [
+          {
+            type: 'PaymentRequested',
+            data: {
+              paymentId: 'p-1',
+              storeId: 'oslo',
+              terminalId: 'T-1',
+              payoutDestinationId: 'seller-1',
+              amount: 10_000,
+              currency: 'NOK',
+              merchantReference: 'POS-1',
+              posClientId: 'till-1',
+              claimId: 'claim-1',
+              requestedAt: '2026-12-03T10:00:00.000Z',
+              expiresAt: '2026-12-03T10:05:00.000Z',
+            },
+          },
+        ],
+        { expectedRevision: 'no_stream' },
+      );
+      const waiting = waitForPayment(store, notifier, 'p-1', paymentFinal, 60_000);
+      // A timer set now must still fire: a wait looping on the stopped notifier would starve it.
+      let timerFired = false;
+      const timer = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          timerFired = true;
+          resolve();
+        }, 1),
+      );
+      await notifier.stop();
+      await expect(waiting).resolves.toMatchObject({ status: 'requested' });
+      await timer;
+      expect(timerFired).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+});
