@@ -36,6 +36,19 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
     return terminalId;
   };
+  /** Dintero captures the payment's ON_HOLD transaction at last, as the simulator would after its hold. */
+  const captureAtDintero = (paymentId: string) => {
+    const simulator = engine.sim.app.get(SimulatorState);
+    const terminals = engine.sim.app.get(VirtualTerminalsService);
+    const tx = [...simulator.transactions.values()].find((t) => t.merchant_reference_2 === paymentId)!;
+    tx.status = 'CAPTURED';
+    tx.capturedAmount = tx.amount;
+    tx.events.push(
+      terminals.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
+      terminals.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
+    );
+    return tx;
+  };
   const types = async (stream: string) => (await engine.log.readStream(stream)).map((event) => event.type);
 
   it('settles every outcome by asking Dintero, and frees every terminal', async () => {
@@ -120,15 +133,8 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     // Dintero captures it, answers 404 for the session, and a search by our reference would not find the
     // transaction: only a lookup by the id the callback named can.
     const simulator = engine.sim.app.get(SimulatorState);
-    const terminals = engine.sim.app.get(VirtualTerminalsService);
     const session = [...simulator.sessions.values()].find((s) => s.order.merchant_reference_2 === paymentId)!;
-    const tx = [...simulator.transactions.values()].find((t) => t.merchant_reference_2 === paymentId)!;
-    tx.status = 'CAPTURED';
-    tx.capturedAmount = tx.amount;
-    tx.events.push(
-      terminals.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
-      terminals.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
-    );
+    const tx = captureAtDintero(paymentId);
     simulator.sessions.delete(session.id);
     (tx as { merchant_reference: string }).merchant_reference = 'not-ours-any-longer';
     const state = await engine.waitForPayment(paymentId, final, 'the reconciler asking by the transaction’s id');
@@ -164,15 +170,7 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     expect(metrics).toMatch(/^payments_flagged_for_review_total\{[^}]*\} [1-9]/m);
     // Dintero captures it at last, and tells no one: the reconciler, still asking, records it.
     await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
-    const simulator = engine.sim.app.get(SimulatorState);
-    const terminals = engine.sim.app.get(VirtualTerminalsService);
-    const tx = [...simulator.transactions.values()].find((t) => t.merchant_reference_2 === paymentId)!;
-    tx.status = 'CAPTURED';
-    tx.capturedAmount = tx.amount;
-    tx.events.push(
-      terminals.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
-      terminals.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
-    );
+    captureAtDintero(paymentId);
     const state = await engine.waitForPayment(paymentId, final, 'the reconciler recording the capture');
     expect(state.status).toBe('captured');
   });

@@ -96,29 +96,41 @@ function furtherCaptures(
 ): PaymentEvent[] {
   const { transactionId, capturedAmount } = transaction;
   if (capturedAmount === undefined || capturedAmount <= recorded) return [];
-  // One capture only: what it shows beyond what was recorded, dated by the transaction.
-  const captures = transaction.captures ?? [
-    { amount: capturedAmount, ...(when.dinteroAt ? { at: when.dinteroAt } : {}) },
-  ];
-  const events: PaymentEvent[] = [];
+  return capturesBeyond(transaction, capturedAmount, recorded, when.dinteroAt).map((part) => ({
+    type: 'FurtherCaptureRecorded',
+    data: {
+      transactionId,
+      amount: part.amount,
+      capturedAmount: part.upTo,
+      source: when.source,
+      at: when.at,
+      ...(part.at ? { dinteroAt: part.at } : {}),
+    },
+  }));
+}
+
+/**
+ * The transaction's captures beyond `recorded` of `amount`, in order: what each added, what was captured up to it
+ * (`upTo`), whether it is the first money of the transaction booked, and when Dintero took it. One capture only (no
+ * CAPTURE events' amounts): what it shows beyond what was recorded, dated by the transaction.
+ */
+function capturesBeyond(
+  transaction: DinteroTransactionFact,
+  amount: number,
+  recorded: number,
+  dinteroAt: string | undefined,
+): { amount: number; upTo: number; first: boolean; at?: string }[] {
+  const captures = transaction.captures ?? [{ amount, ...(dinteroAt ? { at: dinteroAt } : {}) }];
+  const parts: { amount: number; upTo: number; first: boolean; at?: string }[] = [];
   let before = 0;
   for (const capture of captures) {
     const upTo = before + capture.amount;
+    const from = Math.max(before, recorded);
     if (upTo > recorded)
-      events.push({
-        type: 'FurtherCaptureRecorded',
-        data: {
-          transactionId,
-          amount: upTo - Math.max(before, recorded),
-          capturedAmount: upTo,
-          source: when.source,
-          at: when.at,
-          ...(capture.at ? { dinteroAt: capture.at } : {}),
-        },
-      });
+      parts.push({ amount: upTo - from, upTo, first: from === 0, ...(capture.at ? { at: capture.at } : {}) });
     before = upTo;
   }
-  return events;
+  return parts;
 }
 
 /** A refund is sent to Dintero once: the first to record this step makes the call, nobody else. */
@@ -202,28 +214,19 @@ function recordDinteroTransaction(
     const recorded = lateCapturedOf(payment, transactionId);
     if (amount <= recorded || (recorded > 0 && transaction.capturedAmount === undefined)) return [];
     const { dinteroAt: _first, ...received } = when;
-    const parts = transaction.captures ?? [{ amount, ...(when.dinteroAt ? { at: when.dinteroAt } : {}) }];
-    const late: PaymentEvent[] = [];
-    let before = 0;
-    for (const part of parts) {
-      const upTo = before + part.amount;
-      if (upTo > recorded)
-        late.push({
-          type: 'LateCaptureRecorded',
-          data: {
-            transactionId,
-            amount: upTo - Math.max(before, recorded),
-            ...(Math.max(before, recorded) > 0 ? { capturedAmount: upTo } : {}),
-            currency: transaction.currency,
-            endedAs: payment.status,
-            flaggedForReversal: true,
-            ...received,
-            ...(part.at ? { dinteroAt: part.at } : {}),
-          },
-        });
-      before = upTo;
-    }
-    return late;
+    return capturesBeyond(transaction, amount, recorded, when.dinteroAt).map((part) => ({
+      type: 'LateCaptureRecorded',
+      data: {
+        transactionId,
+        amount: part.amount,
+        ...(part.first ? {} : { capturedAmount: part.upTo }),
+        currency: transaction.currency,
+        endedAs: payment.status,
+        flaggedForReversal: true,
+        ...received,
+        ...(part.at ? { dinteroAt: part.at } : {}),
+      },
+    }));
   }
   // Every other status can only move an open payment forward; on an ended payment it is a late or
   // duplicate message and changes nothing (invariant 2).

@@ -80,11 +80,17 @@ export class CancelTerminalPaymentHandler {
     try {
       return (await this.cancelSession(payment, payment.sessionId, metadata)).payment;
     } catch (error) {
-      if (!(error instanceof DomainError) || error.code !== 'PAYMENT_FINISHED') throw error;
       // A capture that won the race: the payment as recorded is the start's answer.
-      return paymentView(
-        existingPayment((await readState(this.store, paymentStream(paymentId), paymentDecider)).state),
+      if (error instanceof DomainError && error.code === 'PAYMENT_FINISHED')
+        return paymentView(
+          existingPayment((await readState(this.store, paymentStream(paymentId), paymentDecider)).state),
+        );
+      // The session exists and is recorded: the start still answers with it, and the cancel stays requested.
+      this.logger.warn(
+        { paymentId, storeId, terminalId, correlationId: metadata.correlationId, err: error },
+        'could not cancel the session the POS asked to cancel: the cancellation stays requested',
       );
+      return undefined;
     }
   }
 
