@@ -224,8 +224,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const orphansDueAt = await this.releaseOrphanClaims(paymentId, settled);
     if (isOpen(settled)) {
       this.metrics.reconciler.inc({ result: 'still_open' });
-      await this.keepAskingAboutUnknown(settled, sessionEnded);
-      await this.flagIfNeverFinal(settled);
+      await this.releaseUnknown(settled, sessionEnded);
+      await this.flagIfDue(settled);
       this.logger.log({ paymentId, storeId: settled.storeId, terminalId: settled.terminalId }, 'still open at Dintero');
       this.due.retry(paymentId, Date.now(), this.nextLook(settled));
       return;
@@ -239,78 +239,58 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   /**
    * When to look again at a payment still open. A session still running is left to Dintero's own report
    * until its expiry and the grace; a transaction Dintero calls UNKNOWN has no session left to wait for, so
-   * it is asked about again with a doubling pause, and looked at no later than its review deadline.
+   * it is asked about again with a doubling pause. Either is looked at no later than when it is due for a person.
    */
   private nextLook(payment: OpenPayment): RetrySettings {
-    const expiry = Date.parse(payment.expiresAt) + this.config.reconcilerGraceSeconds * 1000;
-    if (payment.status !== 'outcome_unknown' || payment.unknownSince === undefined) {
-      // One with a transaction still on its way is looked at no later than when it is due for a person.
-      const untilReview = this.notFinalReviewAt(payment) - Date.now();
-      const maxMs =
-        payment.transactionId !== undefined && payment.flaggedForReviewAt === undefined && untilReview > 0
-          ? Math.min(MAX_RETRY_MS, untilReview)
-          : MAX_RETRY_MS;
-      return { baseMs: Math.min(this.retryMs, maxMs), maxMs, notBefore: expiry };
-    }
-    const review = Date.parse(payment.unknownSince) + this.config.reconcilerReviewAfterSeconds * 1000;
-    const untilReview = review - Date.now();
-    const maxMs =
-      payment.flaggedForReviewAt === undefined && untilReview > 0 ? Math.min(MAX_RETRY_MS, untilReview) : MAX_RETRY_MS;
-    return { baseMs: Math.min(this.retryMs, maxMs), maxMs };
+    const reviewAt = payment.flaggedForReviewAt === undefined ? this.reviewAt(payment) : undefined;
+    const untilReview = reviewAt === undefined ? 0 : reviewAt - Date.now();
+    const maxMs = untilReview > 0 ? Math.min(MAX_RETRY_MS, untilReview) : MAX_RETRY_MS;
+    const baseMs = Math.min(this.retryMs, maxMs);
+    if (payment.status === 'outcome_unknown' && payment.unknownSince !== undefined) return { baseMs, maxMs };
+    return { baseMs, maxMs, notBefore: Date.parse(payment.expiresAt) + this.config.reconcilerGraceSeconds * 1000 };
+  }
+
+  /**
+   * When an open payment is due for a person: `RECONCILER_REVIEW_AFTER_SECONDS` after Dintero first called its
+   * transaction UNKNOWN, or after its session (and the grace) ended while Dintero keeps its transaction initiated,
+   * on hold or authorised (a terminal that died mid-payment, a capture Dintero keeps retrying). Undefined for
+   * one that can still end by itself.
+   */
+  private reviewAt(payment: OpenPayment): number | undefined {
+    const reviewMs = this.config.reconcilerReviewAfterSeconds * 1000;
+    if (payment.status === 'outcome_unknown')
+      return payment.unknownSince === undefined ? undefined : Date.parse(payment.unknownSince) + reviewMs;
+    if (payment.transactionId === undefined) return undefined;
+    return Date.parse(payment.expiresAt) + this.config.reconcilerGraceSeconds * 1000 + reviewMs;
   }
 
   /**
    * A transaction Dintero reports as UNKNOWN: the terminal is released once Dintero's session has ended,
-   * so that the next customer can pay, and past `RECONCILER_REVIEW_AFTER_SECONDS` the payment is handed
-   * to a person. Dintero is still asked, less and less often, until it says what happened.
+   * so that the next customer can pay. Dintero is still asked, less and less often, until it says what happened.
    */
-  private async keepAskingAboutUnknown(payment: OpenPayment, sessionEnded: boolean): Promise<void> {
-    if (payment.status !== 'outcome_unknown' || payment.unknownSince === undefined) return;
-    const { paymentId, storeId, terminalId, claimId } = payment;
-    if (sessionEnded) await this.release(paymentId, terminalId, claimId, storeId);
-    const overdue = Date.now() - Date.parse(payment.unknownSince) >= this.config.reconcilerReviewAfterSeconds * 1000;
-    if (overdue && payment.flaggedForReviewAt === undefined) {
-      const { recorded } = await this.facts.flagForReview(paymentId, CONTEXT);
-      if (recorded.length > 0) {
-        this.metrics.flaggedForReview.inc();
-        this.logger.warn(
-          { paymentId, storeId, terminalId, transactionId: payment.transactionId, since: payment.unknownSince },
-          'outcome still unknown at Dintero: flagged for a person',
-        );
-      }
-    }
+  private async releaseUnknown(payment: OpenPayment, sessionEnded: boolean): Promise<void> {
+    if (payment.status !== 'outcome_unknown' || payment.unknownSince === undefined || !sessionEnded) return;
+    await this.release(payment.paymentId, payment.terminalId, payment.claimId, payment.storeId);
   }
 
-  /** When a payment whose session is over but whose transaction is not final is handed to a person. */
-  private notFinalReviewAt(payment: OpenPayment): number {
-    return (
-      Date.parse(payment.expiresAt) +
-      (this.config.reconcilerGraceSeconds + this.config.reconcilerReviewAfterSeconds) * 1000
-    );
-  }
-
-  /**
-   * A transaction Dintero keeps initiated, on hold or authorised long after the session is over (a terminal that
-   * died mid-payment, a capture Dintero keeps retrying): the payment cannot end by itself, so past the review time
-   * it is handed to a person, as an unknown one is. Dintero is still asked.
-   */
-  private async flagIfNeverFinal(payment: OpenPayment): Promise<void> {
-    if (payment.status === 'outcome_unknown' || payment.transactionId === undefined) return;
-    if (payment.flaggedForReviewAt !== undefined || Date.now() < this.notFinalReviewAt(payment)) return;
+  /** Hands a payment due for a person (`reviewAt`) to one, once. The payment stays open, and Dintero is still asked. */
+  private async flagIfDue(payment: OpenPayment): Promise<void> {
+    const reviewAt = this.reviewAt(payment);
+    if (reviewAt === undefined || payment.flaggedForReviewAt !== undefined || Date.now() < reviewAt) return;
     const { recorded } = await this.facts.flagForReview(payment.paymentId, CONTEXT);
     if (recorded.length === 0) return;
     this.metrics.flaggedForReview.inc();
-    this.logger.warn(
-      {
-        paymentId: payment.paymentId,
-        storeId: payment.storeId,
-        terminalId: payment.terminalId,
-        transactionId: payment.transactionId,
-        status: payment.status,
-        expiredAt: payment.expiresAt,
-      },
-      'the session is over but Dintero has not ended its transaction: flagged for a person',
-    );
+    const { paymentId, storeId, terminalId, transactionId, status } = payment;
+    if (status === 'outcome_unknown')
+      this.logger.warn(
+        { paymentId, storeId, terminalId, transactionId, since: payment.unknownSince },
+        'outcome still unknown at Dintero: flagged for a person',
+      );
+    else
+      this.logger.warn(
+        { paymentId, storeId, terminalId, transactionId, status, expiredAt: payment.expiresAt },
+        'the session is over but Dintero has not ended its transaction: flagged for a person',
+      );
   }
 
   /** Asks Dintero: the session and its transaction, or, without a session, transactions by our reference. */

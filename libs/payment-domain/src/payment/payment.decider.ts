@@ -399,12 +399,9 @@ function recordRefundOutcome(
 }
 
 /**
- * Hands a payment whose transaction outcome Dintero still reports as UNKNOWN to a person, once. Any other
- * payment is left as it is: the deadline is the reconciler's to keep, the decision the domain's.
- */
-/**
  * Hands an open payment to a person, once: one whose transaction Dintero calls UNKNOWN, or one whose session is
- * over while its transaction is still on its way (initiated, on hold, authorised). When is the reconciler's call.
+ * over while its transaction is still on its way (initiated, on hold, authorised). Any other payment is left as it
+ * is: the deadline is the reconciler's to keep, the decision the domain's.
  */
 function flagForReview({ at }: Of<'FlagForReview'>, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
