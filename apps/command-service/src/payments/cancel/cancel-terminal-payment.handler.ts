@@ -53,10 +53,11 @@ export class CancelTerminalPaymentHandler {
       terminalId: current.terminalId,
       posClientId: context.client.id,
     };
-    const record = async (command: PaymentCommand) =>
-      (await handleCommand(this.store, stream, paymentDecider, command, { metadata })).state;
-
-    const state = await record({ type: 'RequestCancellation', data: { by: context.client.id, at: now() } });
+    const state = await this.record(
+      paymentId,
+      { type: 'RequestCancellation', data: { by: context.client.id, at: now() } },
+      metadata,
+    );
     if (!isOpen(state)) return { kind: 'ended', payment: paymentView(existingPayment(state)) };
     // No session yet: the run creating it cancels it once Dintero has answered (`cancelRequestedSession`).
     if (!state.sessionId) return { kind: 'pending', payment: paymentView(state) };
@@ -101,9 +102,7 @@ export class CancelTerminalPaymentHandler {
     metadata: Readonly<Record<string, string>>,
   ): Promise<CancelOutcome> {
     const { paymentId } = payment;
-    const stream = paymentStream(paymentId);
-    const record = async (command: PaymentCommand) =>
-      (await handleCommand(this.store, stream, paymentDecider, command, { metadata })).state;
+    const record = (command: PaymentCommand) => this.record(paymentId, command, metadata);
     let state: PaymentState = payment;
     try {
       await this.dintero.cancelSession(sessionId);
@@ -141,6 +140,15 @@ export class CancelTerminalPaymentHandler {
       });
     }
     return { kind: state.status === 'cancelled' ? 'cancelled' : 'ended', payment: paymentView(existingPayment(state)) };
+  }
+
+  /** Records a command on the payment's stream; the payment as it then stands. */
+  private async record(
+    paymentId: string,
+    command: PaymentCommand,
+    metadata: Readonly<Record<string, string>>,
+  ): Promise<PaymentState> {
+    return (await handleCommand(this.store, paymentStream(paymentId), paymentDecider, command, { metadata })).state;
   }
 
   private async recordTransactionOf(
