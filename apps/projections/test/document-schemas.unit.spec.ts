@@ -20,7 +20,7 @@ const day = {
   counts: { declined: 0, failed: 0, cancelled: 1, expired: 0 },
   cardBrands: { VISA: 1 },
   entryMethods: { contactless: 1 },
-  terminals: { 'T-1': { capturedCount: 1, capturedAmount: 10_000, refundedAmount: 12_000 } },
+  terminals: { 'T-1': { currencies: { NOK: { capturedCount: 1, capturedAmount: 10_000, refundedAmount: 12_000 } } } },
   lateCaptures: [
     {
       paymentId: 'p',
@@ -65,6 +65,17 @@ describe("a read-model document's shape, as a projector reads it back from KV", 
     expect(documentProblem('terminal', terminal)).toBeUndefined();
   });
 
+  it("takes a day's terminal totals of no currency, as kept before, only when the day has one currency", () => {
+    const unsplit = { 'T-1': { capturedCount: 1, capturedAmount: 10_000, refundedAmount: 12_000 } };
+    expect(documentProblem('store-day', { ...day, terminals: unsplit })).toBeUndefined();
+    expect(documentProblem('store-day', { ...day, terminals: unsplit, currencies: { NOK: totals, EUR: totals } })).toBe(
+      '/terminals hold totals of no currency, and the day has 2 currencies',
+    );
+    expect(
+      documentProblem('store-day', { ...day, terminals: { 'T-1': { currencies: { NOK: { capturedCount: 1 } } } } }),
+    ).toMatch(/^\/terminals\/T-1/);
+  });
+
   it('takes a document without what the fold only carries from an event (a review entry with no reason)', () => {
     expect(documentProblem('store', { ...store, review: [{ paymentId: 'p', since: at }] })).toBeUndefined();
     expect(documentProblem('terminal', { ...terminal, lastOutcome: { paymentId: 'p', amount: 5 } })).toBeUndefined();
@@ -94,9 +105,9 @@ describe("a read-model document's shape, as a projector reads it back from KV", 
       '/terminals/busy must be number',
     );
     expect(documentProblem('store-day', { ...day, currencies: 'NOK' })).toBe('/currencies must be object');
-    expect(documentProblem('store-day', { ...day, terminals: { 'T-1': { capturedCount: 1 } } })).toBe(
-      "/terminals/T-1 must have required property 'capturedAmount'",
-    );
+    expect(
+      documentProblem('store-day', { ...day, terminals: { 'T-1': { currencies: { NOK: { capturedCount: 1 } } } } }),
+    ).toBe("/terminals/T-1/currencies/NOK must have required property 'capturedAmount'");
     expect(documentProblem('store-day', { ...day, lateCaptures: {} })).toBe('/lateCaptures must be array');
     expect(documentProblem('store-day', [day])).toBe('the document must be object');
   });

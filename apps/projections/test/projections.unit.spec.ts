@@ -225,7 +225,9 @@ describe('the store-day projection', () => {
       counts: { declined: 1, failed: 0, cancelled: 0, expired: 1 },
       cardBrands: { VISA: 1 },
       entryMethods: { contactless: 1 },
-      terminals: { 'T-1': { capturedCount: 1, capturedAmount: 10_000, refundedAmount: 4_000 } },
+      terminals: {
+        'T-1': { currencies: { NOK: { capturedCount: 1, capturedAmount: 10_000, refundedAmount: 4_000 } } },
+      },
       lateCaptures: [
         {
           paymentId: 'p-1',
@@ -256,9 +258,40 @@ describe('the store-day projection', () => {
       refundedAmount: 0,
       net: 10_000,
     });
-    expect(day.terminals['T-1']).toEqual({ capturedCount: 1, capturedAmount: 10_000, refundedAmount: 0 });
+    expect(day.terminals['T-1']).toEqual({
+      currencies: { NOK: { capturedCount: 1, capturedAmount: 10_000, refundedAmount: 0 } },
+    });
     const store = fold(storeProjection, emptyStore('oslo'), [paid(partly), paid(rest)]);
     expect(store.today?.totals['NOK']).toMatchObject({ capturedCount: 1, capturedAmount: 10_000, net: 10_000 });
+  });
+
+  it("keeps a terminal's totals per currency, as the day's, where one sum added kroner to euros", () => {
+    const inEuro = (event: PaymentEvent, refundAmount = 0): Fact =>
+      ({
+        ...paid(event, refundAmount),
+        paymentId: 'p-2',
+        payment: { ...payment, amount: 2_500, currency: 'EUR' },
+      }) as Fact;
+    const euroCapture = {
+      ...captured,
+      data: { ...captured.data, transactionId: 'tx-2', amount: 2_500 },
+    } as PaymentEvent;
+    const euroRefund: PaymentEvent = {
+      type: 'RefundSucceeded',
+      data: { refundId: 'r-2', transactionId: 'tx-2', amount: 1_000, source: 'callback', at: later },
+    } as PaymentEvent;
+    const day = fold(storeDayProjection, emptyStoreDay('oslo', '2026-11-24', 'Europe/Oslo'), [
+      paid(captured),
+      inEuro(euroCapture),
+      inEuro(euroRefund, 1_000),
+    ]);
+    expect(day.terminals['T-1']).toEqual({
+      currencies: {
+        NOK: { capturedCount: 1, capturedAmount: 10_000, refundedAmount: 0 },
+        EUR: { capturedCount: 1, capturedAmount: 2_500, refundedAmount: 1_000 },
+      },
+    });
+    expect(day.currencies['EUR']).toMatchObject({ capturedAmount: 2_500, refundedAmount: 1_000, net: 1_500 });
   });
 
   it('counts a refund booked failed for silence that Dintero then made, as the refund it is', () => {
@@ -298,12 +331,12 @@ describe('the store-day projection', () => {
     ]);
     const written = JSON.parse(JSON.stringify(day)) as typeof day;
     expect(Object.entries(written.terminals)).toEqual([
-      [terminalId, { capturedCount: 1, capturedAmount: 10_000, refundedAmount: 4_000 }],
+      [terminalId, { currencies: { NOK: { capturedCount: 1, capturedAmount: 10_000, refundedAmount: 4_000 } } }],
     ]);
     // Read back from KV, the document goes on from its figures.
     const next = storeDayProjection.evolve(written, there(paid(captured)));
     expect(Object.entries(next.terminals)).toEqual([
-      [terminalId, { capturedCount: 2, capturedAmount: 20_000, refundedAmount: 4_000 }],
+      [terminalId, { currencies: { NOK: { capturedCount: 2, capturedAmount: 20_000, refundedAmount: 4_000 } } }],
     ]);
   });
 

@@ -77,8 +77,8 @@ describe('projections: a read-model document in KV that cannot be read', () => {
     expect(service.models.storeDay('molde', day!.slice('molde.'.length))).toEqual(repaired.storeDays[day!]);
     // The presented card is captured (the simulator's default): the day holds all three captures.
     expect(repaired.storeDays[day!]?.terminals).toEqual({
-      'M-1': { capturedCount: 1, capturedAmount: 10_000, refundedAmount: 0 },
-      'M-2': { capturedCount: 2, capturedAmount: 25_000, refundedAmount: 0 },
+      'M-1': { currencies: { NOK: { capturedCount: 1, capturedAmount: 10_000, refundedAmount: 0 } } },
+      'M-2': { currencies: { NOK: { capturedCount: 2, capturedAmount: 25_000, refundedAmount: 0 } } },
     });
   });
 
@@ -97,9 +97,7 @@ describe('projections: a read-model document in KV that cannot be read', () => {
     await waitUntil(() => sameAsFold(day!), 20_000, 'the rebuild adopted');
     const repaired = await folded(day!);
     expect(repaired.storeDays[day!]?.terminals['M-1']).toEqual({
-      capturedCount: 2,
-      capturedAmount: 11_000,
-      refundedAmount: 0,
+      currencies: { NOK: { capturedCount: 2, capturedAmount: 11_000, refundedAmount: 0 } },
     });
   });
 });

@@ -1,5 +1,6 @@
 import Ajv, { type SchemaObject, type ValidateFunction } from 'ajv';
-import type { Change } from './read-model.types';
+import { isUnsplit } from './projections/store-day.projection';
+import type { Change, StoreDayDoc } from './read-model.types';
 
 /**
  * The shape of each read model's document (`read-model.types.ts`), as JSON Schema: what a projector needs of a
@@ -56,6 +57,8 @@ const currencyTotals = object({
   net: figure,
 });
 
+const terminalTotals = object({ capturedCount: figure, capturedAmount: figure, refundedAmount: figure });
+
 const terminalDoc = object(
   { storeId: text, terminalId: text, status: text, position: digits },
   {
@@ -104,7 +107,8 @@ const storeDayDoc = object(
     counts: object({ declined: figure, failed: figure, cancelled: figure, expired: figure }),
     cardBrands: recordOf(figure),
     entryMethods: recordOf(figure),
-    terminals: recordOf(object({ capturedCount: figure, capturedAmount: figure, refundedAmount: figure })),
+    // Per currency; before, one set of totals per terminal whatever the currency (`upgraded` reads those).
+    terminals: recordOf({ anyOf: [object({ currencies: recordOf(terminalTotals) }), terminalTotals] }),
     lateCaptures: listOf(
       object(
         {},
@@ -149,9 +153,22 @@ function validatorOf(model: Change['model']): ValidateFunction {
  */
 export function documentProblem(model: Change['model'], doc: unknown): string | undefined {
   const validate = validatorOf(model);
-  if (validate(doc)) return undefined;
+  if (validate(doc)) return model === 'store-day' ? unsplitTerminalTotals(doc as StoreDayDoc) : undefined;
   const [error] = validate.errors ?? [];
   if (!error) return 'it is not a document of this model';
   const where = error.instancePath === '' ? 'the document' : error.instancePath;
   return `${where} ${error.message ?? 'is wrong'}`;
+}
+
+/**
+ * A store day written before its terminals' totals were kept per currency holds one set of totals per terminal.
+ * Those are the day's one currency's, and `upgraded` reads them so; on a day with more than one currency nobody can
+ * tell which part was which, and the rebuild writes the day again from the log.
+ */
+function unsplitTerminalTotals(day: StoreDayDoc): string | undefined {
+  if (!Object.values(day.terminals).some(isUnsplit)) return undefined;
+  const currencies = Object.keys(day.currencies).length;
+  return currencies === 1
+    ? undefined
+    : `/terminals hold totals of no currency, and the day has ${currencies} currencies`;
 }

@@ -11,7 +11,7 @@ import {
 } from '@app/payment-domain';
 import type { Fact, PaymentFacts } from './projections/fact';
 import { stringField } from './string-field';
-import { emptyStoreDay, storeDayProjection } from './projections/store-day.projection';
+import { emptyStoreDay, isUnsplit, storeDayProjection } from './projections/store-day.projection';
 import {
   countedAs,
   emptyStore,
@@ -608,7 +608,9 @@ function paymentFactTime(event: PaymentEvent, recorded: RecordedEvent): string {
 
 /**
  * A document as this version writes it. Before `deactivated` was its name, a deactivated terminal was
- * `offline` (and a store counted `offline` terminals): documents kept in KV from then are read the new way.
+ * `offline` (and a store counted `offline` terminals): documents kept in KV from then are read the new way. A
+ * store day kept its terminals' totals whatever the currency: they are its one currency's (`documentProblem`
+ * refuses such a day with more).
  */
 function upgraded(change: Change): Change {
   if (change.model === 'terminal' && stringField(change.doc, 'status') === 'offline')
@@ -625,6 +627,14 @@ function upgraded(change: Change): Change {
         },
       };
     }
+  }
+  if (change.model === 'store-day' && Object.values(change.doc.terminals).some(isUnsplit)) {
+    const [currency] = Object.keys(change.doc.currencies);
+    const terminals: Record<string, StoreDayDoc['terminals'][string]> = {};
+    for (const [terminalId, totals] of Object.entries(change.doc.terminals))
+      terminals[terminalId] =
+        isUnsplit(totals) && currency !== undefined ? { currencies: { [currency]: totals as never } } : totals;
+    return { ...change, doc: { ...change.doc, terminals } };
   }
   return change;
 }

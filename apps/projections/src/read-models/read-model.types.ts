@@ -177,6 +177,22 @@ export interface LateCapture {
   readonly at: string;
 }
 
+/** One terminal's part of a store's day. */
+export interface TerminalDay {
+  /** Its totals per currency (ISO 4217 code), as the day's are. */
+  readonly currencies: Readonly<Record<string, TerminalDayTotals>>;
+}
+
+/** One terminal's totals of a day in one currency. */
+export interface TerminalDayTotals {
+  /** Payments captured. */
+  readonly capturedCount: number;
+  /** Captured, in minor units. */
+  readonly capturedAmount: number;
+  /** Refunded, in minor units. */
+  readonly refundedAmount: number;
+}
+
 /** Key `{storeId}.{yyyy-mm-dd}` (the store's time zone) in `payments_store_days`. */
 export interface StoreDayDoc {
   readonly storeId: string;
@@ -196,9 +212,7 @@ export interface StoreDayDoc {
   /** Captured payments by how the card was read. */
   readonly entryMethods: Readonly<Record<string, number>>;
   /** Totals per terminal of the store (refunds on the terminal of the payment they refund). */
-  readonly terminals: Readonly<
-    Record<string, { readonly capturedCount: number; readonly capturedAmount: number; readonly refundedAmount: number }>
-  >;
+  readonly terminals: Readonly<Record<string, TerminalDay>>;
   /**
    * Money captured after its payment had ended (cancelled, timed out): each must be refunded. A transaction
    * captured late in parts has one entry per part.
