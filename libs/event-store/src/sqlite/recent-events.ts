@@ -39,6 +39,20 @@ export class RecentEvents {
   }
 
   /**
+   * Starts the window again, empty, at `position`: the events between `end` and it are left to SQL, as history.
+   * For a backlog larger than the window (another process appended a great many), which would otherwise all be
+   * read, parsed and mostly dropped again in one go.
+   */
+  restartAt(position: bigint): void {
+    this.events = [];
+    this.sizes = [];
+    this.characters = 0;
+    this.byStream = new Map();
+    this.coveredAfter = position;
+    this.last = position;
+  }
+
+  /**
    * The events after `end`, in position order, as the log committed them, with their sizes (characters of JSON
    * text). The window is trimmed back to its capacities only once it holds twice either: trimming on every push
    * copied the whole window each time (a commit or two a millisecond at a chain's peak), the largest item of the
