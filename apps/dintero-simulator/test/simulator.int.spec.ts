@@ -15,6 +15,7 @@ import {
   type RunningSimulator,
 } from '../../../test/support/simulator';
 import type { DeliveryRecord } from '../src/delivery/delivery.service';
+import { SimulatorState } from '../src/state/simulator-state';
 
 const WEBHOOK_SECRET = 'webhook-secret-1';
 const CALLBACK_SECRET = 'callback-secret-1';
@@ -111,6 +112,21 @@ describe('Dintero simulator', () => {
         authorization: { session_id: session.id, error: 'cancelled' },
       });
       expect((await dintero.getSession(session.id)).cancelled_at).toBeDefined();
+    });
+
+    it('a cancel voids an authorised transaction, and a second cancel of that session is refused', async () => {
+      const session = await start(39_900);
+      await sim.control('POST', '/terminals/T-1/present', {});
+      await idle();
+      const { transaction_id: transactionId } = await dintero.getSession(session.id);
+      // As a profile without auto-capture leaves it: the simulator's terminals capture at once.
+      sim.app.get(SimulatorState).transactions.get(transactionId!)!.status = 'AUTHORIZED';
+      expect((await dintero.cancelSession(session.id)).cancelled_at).toBeDefined();
+      expect((await dintero.getTransaction(transactionId!)).status).toBe('AUTHORIZATION_VOIDED');
+      await expect(dintero.cancelSession(session.id)).rejects.toMatchObject({
+        status: 400,
+        code: 'SESSION_CANCEL_NOT_ALLOWED',
+      });
     });
 
     it('ON_HOLD calls back twice: on hold, then captured', async () => {

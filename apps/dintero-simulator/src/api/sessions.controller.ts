@@ -109,11 +109,13 @@ export class SessionsController {
   @HttpCode(200)
   cancel(@Param('id') id: string) {
     const session = this.session(id);
-    if (session.cancelled_at) return sessionAsRead(session);
     const tx = session.transaction_id ? this.state.transactions.get(session.transaction_id) : undefined;
+    // Refused for any state but initiated or authorised: a transaction the first cancel voided included.
     if (tx && tx.status !== 'INITIATED' && tx.status !== 'AUTHORIZED') {
       throw new DinteroApiError(400, 'SESSION_CANCEL_NOT_ALLOWED', `The session's transaction is ${tx.status}`);
     }
+    // Not documented: a second cancel of a session without a transaction is answered as the first was.
+    if (session.cancelled_at) return sessionAsRead(session);
     this.terminals.abort(session);
     session.cancelled_at = this.clock.stamp();
     session.cancelled_by = 'merchant';

@@ -157,6 +157,10 @@ export class CancelTerminalPaymentHandler {
     state: PaymentState,
   ): Promise<PaymentState> {
     const session = await this.dintero.getSession(sessionId);
+    // Cancelled before any transaction: by an earlier cancel whose answer was lost (Dintero does not say that it
+    // answers a second cancel as it did the first), or at Dintero itself.
+    if (!session.transaction_id && session.cancelled_at !== undefined)
+      return record({ type: 'RecordDinteroError', data: { error: 'cancelled', source: 'command-service', at: now() } });
     if (!session.transaction_id) return state;
     const tx = await this.dintero.getTransaction(session.transaction_id);
     // A status this engine does not know yet: the cancel stays pending, and ingest answers Dintero 5xx.
