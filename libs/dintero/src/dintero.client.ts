@@ -139,26 +139,39 @@ export class DinteroClient {
     this.now = options.now ?? Date.now;
   }
 
-  createTerminalSession(request: TerminalSessionRequest): Promise<SessionCreated> {
-    return this.body<SessionCreated>('createSession', 'unsafe', 'POST', '/v1/sessions-profile', {
-      profile_id: request.profileId,
-      url: { return_url: request.returnUrl, callback_url: request.callbackUrl },
-      order: {
-        amount: request.amount,
-        currency: request.currency,
-        merchant_reference: request.merchantReference,
-        // Every Dintero transaction then names its payment (docs/design.md, Dintero mapping).
-        merchant_reference_2: request.paymentId,
-        store: {
-          id: request.storeId,
-          terminal_id: request.terminalId,
-          payout_destination_id: request.payoutDestinationId,
+  /**
+   * A session created: an answer without its id (a string) is an outcome unknown, as one that is not JSON. A
+   * session may have been made, and nothing could cancel or look it up by an id taken as given.
+   */
+  async createTerminalSession(request: TerminalSessionRequest): Promise<SessionCreated> {
+    const created = await this.body<Partial<SessionCreated> | null>(
+      'createSession',
+      'unsafe',
+      'POST',
+      '/v1/sessions-profile',
+      {
+        profile_id: request.profileId,
+        url: { return_url: request.returnUrl, callback_url: request.callbackUrl },
+        order: {
+          amount: request.amount,
+          currency: request.currency,
+          merchant_reference: request.merchantReference,
+          // Every Dintero transaction then names its payment (docs/design.md, Dintero mapping).
+          merchant_reference_2: request.paymentId,
+          store: {
+            id: request.storeId,
+            terminal_id: request.terminalId,
+            payout_destination_id: request.payoutDestinationId,
+          },
+          ...(request.items ? { items: request.items } : {}),
         },
-        ...(request.items ? { items: request.items } : {}),
+        expires_at: request.expiresAt,
+        ...(request.metadata ? { metadata: request.metadata } : {}),
       },
-      expires_at: request.expiresAt,
-      ...(request.metadata ? { metadata: request.metadata } : {}),
-    });
+    );
+    if (typeof created?.id !== 'string' || created.id === '')
+      throw new DinteroUnavailableError("Dintero's answer to POST /v1/sessions-profile has no session id");
+    return created as SessionCreated;
   }
 
   getSession(sessionId: string): Promise<DinteroSession> {

@@ -243,35 +243,76 @@ describe('DinteroClient against the simulator over HTTP', () => {
   });
 });
 
+/** A client of a server that answers every call but the token's with `status` and `body` (as `contentType`). */
+async function answering(status: number, contentType: string, body: string) {
+  const server = createServer((request, response) => {
+    if (request.url?.endsWith('/auth/token')) {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ access_token: 'token', expires_in: 600 }));
+      return;
+    }
+    response.writeHead(status, { 'content-type': contentType });
+    response.end(body);
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${port}`;
+  const dintero = new DinteroClient({
+    accountId: 'T12345678',
+    clientId: 'c',
+    clientSecret: 's',
+    apiUrl: url,
+    checkoutUrl: url,
+    maxAttempts: 1,
+  });
+  return {
+    dintero,
+    close: async () => {
+      await dintero.close();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
 describe('DinteroClient against a server whose successful answer is not JSON', () => {
   it('reports the outcome as unknown (unavailable), not a parse error', async () => {
-    const server = createServer((request, response) => {
-      if (request.url?.endsWith('/auth/token')) {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ access_token: 'token', expires_in: 600 }));
-        return;
-      }
-      response.writeHead(200, { 'content-type': 'text/html' });
-      response.end('<html>maintenance</html>');
-    });
-    const port = await freePort();
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${port}`;
-    const dintero = new DinteroClient({
-      accountId: 'T12345678',
-      clientId: 'c',
-      clientSecret: 's',
-      apiUrl: url,
-      checkoutUrl: url,
-      maxAttempts: 1,
-    });
+    const { dintero, close } = await answering(200, 'text/html', '<html>maintenance</html>');
     try {
       const error = await dintero.getTransaction('T12345678.abc').catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(DinteroUnavailableError);
       expect(error).toMatchObject({ message: "Dintero's answer to GET /v1/transactions/T12345678.abc is not JSON" });
     } finally {
-      await dintero.close();
-      await new Promise((resolve) => server.close(resolve));
+      await close();
     }
   });
+});
+
+describe('DinteroClient against a server that creates a session and does not say its id', () => {
+  it.each(['{}', '{"id":""}', '{"id":42}', 'null'])(
+    'reports the outcome as unknown for %s, not a session with no id',
+    async (body) => {
+      const { dintero, close } = await answering(200, 'application/json', body);
+      try {
+        const error = await dintero
+          .createTerminalSession({
+            profileId: 'in-store',
+            paymentId: randomUUID(),
+            amount: 100,
+            currency: 'NOK',
+            merchantReference: 'POS-1',
+            storeId: 'oslo-center',
+            terminalId: 'T-1',
+            payoutDestinationId: 'seller-1',
+            callbackUrl: 'http://127.0.0.1:9/v1/dintero/callback',
+            returnUrl: 'http://127.0.0.1:9/return',
+            expiresAt: new Date(Date.now() + 60_000).toISOString(),
+          })
+          .catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(DinteroUnavailableError);
+        expect(error).toMatchObject({ message: "Dintero's answer to POST /v1/sessions-profile has no session id" });
+      } finally {
+        await close();
+      }
+    },
+  );
 });
