@@ -327,6 +327,24 @@ describe('terminal enrollment at Dintero', () => {
         },
       ]);
   });
+  it('ignores a status asked of Dintero before the one recorded, as another instance answered later', () => {
+    const later = new Date(Date.parse(at) + 5_000).toISOString();
+    const deactivatedThen: StoreEvent = {
+      type: 'TerminalStatusChanged',
+      data: { ...activated.data, status: 'INACTIVE', previousStatus: 'ACTIVE', at: later },
+    };
+    // Asked at `at`, answered ACTIVE, recorded after the INACTIVE another instance asked for at `later`.
+    spec.given([registered, listed, enrolled, activated, deactivatedThen]).when(status({})).thenNothing();
+    spec
+      .given([registered, listed, enrolled, activated, deactivatedThen])
+      .when(status({ at: new Date(Date.parse(later) + 1).toISOString() }))
+      .then([
+        {
+          type: 'TerminalStatusChanged',
+          data: { ...activated.data, previousStatus: 'INACTIVE', at: new Date(Date.parse(later) + 1).toISOString() },
+        },
+      ]);
+  });
   it('ignores a status of a device the terminal no longer is, and refuses an unknown status', () => {
     spec
       .given([registered, listed, enrolled])

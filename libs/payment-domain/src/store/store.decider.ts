@@ -42,6 +42,8 @@ export interface RegisteredTerminal {
   readonly active: boolean;
   /** Absent for a terminal registered before enrollment was recorded: Dintero knows it by its own name. */
   readonly dintero?: TerminalEnrollment;
+  /** When the status in `dintero` was asked of Dintero (its enrollment, or the last status change recorded). */
+  readonly statusSeenAt?: string;
 }
 
 type TerminalRef = { readonly storeId: string; readonly terminalId: string };
@@ -246,6 +248,9 @@ function recordTerminalStatus(
   const at = requireInstant(data.at, 'at');
   // A status of a device the terminal no longer is (another took its place since it was read) is stale.
   if (current?.dinteroTerminalId !== data.dinteroTerminalId) return [];
+  // So is one asked before the status recorded was: another instance's newer answer stands.
+  const seenAt = ownEntry(state.status === 'registered' ? state.terminals : {}, data.terminalId)?.statusSeenAt;
+  if (seenAt !== undefined && Date.parse(at) < Date.parse(seenAt)) return [];
   const next = { status, ...(data.statusReason === undefined ? {} : { statusReason: data.statusReason }) };
   if (sameStatus(current, next)) return [];
   return [{ type: 'TerminalStatusChanged', data: statusChange(data, current, next, at) }];
@@ -371,17 +376,14 @@ function evolve(state: StoreState, event: StoreEvent): StoreState {
     case 'TerminalDeactivated': {
       if (state.status !== 'registered') return state;
       const active = event.type !== 'TerminalDeactivated';
-      const { dintero } = ownEntry(state.terminals, event.data.terminalId) ?? {};
-      return {
-        ...state,
-        terminals: { ...state.terminals, [event.data.terminalId]: { active, ...(dintero ? { dintero } : {}) } },
-      };
+      const { active: _active, ...held } = ownEntry(state.terminals, event.data.terminalId) ?? {};
+      return { ...state, terminals: { ...state.terminals, [event.data.terminalId]: { active, ...held } } };
     }
     case 'TerminalEnrolled': {
       const terminal = state.status === 'registered' ? ownEntry(state.terminals, event.data.terminalId) : undefined;
       if (state.status !== 'registered' || !terminal) return state;
-      const { storeId: _storeId, terminalId, at: _at, ...dintero } = event.data;
-      return { ...state, terminals: { ...state.terminals, [terminalId]: { ...terminal, dintero } } };
+      const { storeId: _storeId, terminalId, at, ...dintero } = event.data;
+      return { ...state, terminals: { ...state.terminals, [terminalId]: { ...terminal, dintero, statusSeenAt: at } } };
     }
     case 'TerminalStatusChanged': {
       const terminal = state.status === 'registered' ? ownEntry(state.terminals, event.data.terminalId) : undefined;
@@ -389,7 +391,8 @@ function evolve(state: StoreState, event: StoreEvent): StoreState {
       const { status, statusReason, terminalId } = event.data;
       const { statusReason: _previous, ...device } = terminal.dintero;
       const dintero = { ...device, status, ...(statusReason === undefined ? {} : { statusReason }) };
-      return { ...state, terminals: { ...state.terminals, [terminalId]: { ...terminal, dintero } } };
+      const statusSeenAt = event.data.at;
+      return { ...state, terminals: { ...state.terminals, [terminalId]: { ...terminal, dintero, statusSeenAt } } };
     }
     case 'TerminalRemoved': {
       if (state.status !== 'registered') return state;

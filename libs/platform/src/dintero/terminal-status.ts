@@ -20,12 +20,13 @@ export async function recordDinteroTerminalStatus(
   correlationId: string,
 ): Promise<{ state: StoreState; status: DinteroTerminalStatus; changed: boolean }> {
   const { storeId, terminalId, dinteroTerminalId } = terminal;
+  // Taken before asking: an answer that comes back late is not taken for newer than another's made since.
+  const at = new Date().toISOString();
   const found = await dintero.getTerminal(dinteroTerminalId);
   // `status` is optional in Dintero's specification: a terminal shown without one is not gone, and says nothing.
   if (found && found.status === undefined)
     throw new Error(`Dintero shows terminal ${dinteroTerminalId} without a status: the status recorded stays`);
   const status = requireDinteroStatus(found?.status ?? 'DELETED');
-  const at = new Date().toISOString();
   const { state, events } = await handleCommand(
     store,
     storeStream(storeId),
