@@ -49,6 +49,11 @@ describe('terminal operation', () => {
   it('is sent (again, after an unknown outcome or a deferral), dispatched once, and completes with the batch', () => {
     spec.given([request]).when({ type: 'SubmitOperation', data: { at } }).then([submitted]);
     spec.given([request, submitted]).when({ type: 'SubmitOperation', data: { at } }).then([submitted]);
+    // Dintero took it already: a busy answer to another send of it does not defer it again.
+    spec
+      .given([request, submitted, dispatched])
+      .when({ type: 'DeferOperation', data: { retryAt: '2026-12-01T22:30:05.000Z', at } })
+      .thenNothing();
     spec
       .given([request, submitted])
       .when({ type: 'DeferOperation', data: { retryAt: '2026-12-01T22:30:05.000Z', at } })

@@ -106,6 +106,9 @@ function decide(command: OperationCommand, state: OperationState): OperationEven
       return [{ type: 'OperationDispatched', data: { operationId, dinteroOperationId, at } }];
     }
     case 'DeferOperation':
+      // Dintero took it already (a send of another instance, answered first): a busy answer to a later send of
+      // the same Idempotency-Key does not make it deferred again.
+      if (operation.status === 'pending') return [];
       return [
         {
           type: 'OperationDeferred',
