@@ -1,6 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { natsNames } from '@app/messaging';
+import { waitUntil } from '../../../test/support/app-process';
 import { NATS_URL, removeNatsState, uniquePrefix } from '../../../test/support/projections';
 import { SettleLeases } from '../src/reconciler/settle-leases';
 
@@ -26,11 +27,34 @@ describe('leases on due payments (NATS KV)', () => {
     expect(won.filter(Boolean)).toHaveLength(1);
   });
 
-  it('applies a changed lease length to the existing bucket, shorter than its duplicate window too', async () => {
+  it('keeps the bucket as long as its longest lease: a service with a shorter one does not cut it', async () => {
+    const bucket = natsNames(prefix).buckets.reconcilerLeases;
     const warnings: string[] = [];
-    await SettleLeases.open(nats, prefix, 5_000, (message) => warnings.push(message));
-    const kv = await new Kvm(nats).open(natsNames(prefix).buckets.reconcilerLeases);
-    expect((await kv.status()).ttl).toBe(5_000);
+    // The terminal-status follower (5 minutes) and then the reconciler (30 s) open the same bucket.
+    const polls = await SettleLeases.open(nats, prefix, 300_000, (message) => warnings.push(message));
+    await SettleLeases.open(nats, prefix, 30_000, (message) => warnings.push(message));
+    expect((await (await new Kvm(nats).open(bucket)).status()).ttl).toBe(300_000);
     expect(warnings).toEqual([]);
+    // The poller's lease holds its five minutes for another instance, whoever opened the bucket last.
+    expect(await polls.take('terminal-1')).toBe(true);
+    const another = await SettleLeases.open(nats, prefix, 300_000);
+    expect(await another.take('terminal-1')).toBe(false);
+  });
+
+  it("lets another instance take a lease once it has run out, by the lease's own length", async () => {
+    const short = await SettleLeases.open(nats, prefix, 200);
+    const other = await SettleLeases.open(nats, prefix, 30_000);
+    expect(await short.take('pay-9')).toBe(true);
+    expect(await other.take('pay-9')).toBe(false);
+    // The bucket keeps entries for longer (the longest lease above): the lease's own time lets it go.
+    await waitUntil(() => other.take('pay-9'), 5_000, 'the short lease ran out');
+    expect(await short.take('pay-9')).toBe(false);
+  });
+
+  it('reads a lease written before leases said their length as held until the bucket drops it', async () => {
+    const kv = await new Kvm(nats).open(natsNames(prefix).buckets.reconcilerLeases);
+    await kv.put('pay-old', 'host-1-42-abcdef12');
+    const leases = await SettleLeases.open(nats, prefix, 30_000);
+    expect(await leases.take('pay-old')).toBe(false);
   });
 });

@@ -6,9 +6,16 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { isRevisionConflict, natsNames } from '@app/messaging';
 
 /**
- * Which reconciler instance asks Dintero about a due payment: a lease per payment in NATS KV. Taking one is
- * a compare-and-set (create when absent, or update at the revision read when it is this instance's own), and
- * the bucket's TTL lets a lease lapse when its holder dies, so another instance takes the payment over.
+ * Which instance works on a due item (a payment, an operation, a terminal to poll): a lease per item in NATS KV.
+ * Taking one is a compare-and-set (create when absent, or update at the revision read when it is this instance's
+ * own or has run out), so of two instances at once one wins.
+ *
+ * Each lease says until when it holds (`holder|untilMs`): the reconciler, the operations reconciler and the nightly
+ * close hold theirs for RECONCILER_LEASE_SECONDS, the terminal-status follower for TERMINAL_STATUS_POLL_SECONDS,
+ * all in one bucket. When the bucket's age was the lease, each service set it to its own length at start and the
+ * last one won: a long poll length kept a dead holder's payments from the others for minutes, a short one let every
+ * instance poll every terminal. The bucket's age now only grows, to the longest lease, and only clears out leases
+ * nobody renews. A lease written before it said its length holds until the bucket's age removes it.
  *
  * Why a KV lease and not a JetStream work queue: what is due is decided by each instance from the log it
  * follows, and a payment is due again and again (a retry, a refund) on each instance's own clock. A lease
@@ -21,7 +28,10 @@ export class SettleLeases {
   /** This instance, as written in the leases it holds. */
   readonly holder = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 
-  private constructor(private readonly kv: KV) {}
+  private constructor(
+    private readonly kv: KV,
+    private readonly leaseMs: number,
+  ) {}
 
   static async open(
     nats: NatsConnection,
@@ -29,42 +39,36 @@ export class SettleLeases {
     leaseMs: number,
     onWarning: (message: string, error: unknown) => void = () => undefined,
   ): Promise<SettleLeases> {
-    // `ttl` is the bucket's max age: a lease not renewed within it is gone. `create` leaves an existing
-    // bucket as it is, so a changed RECONCILER_LEASE_SECONDS is applied to its stream here.
+    // `ttl` is the bucket's max age. `create` leaves an existing bucket as it is: a longer lease than any before
+    // lengthens it here, so that a lease is never cleared out before it runs out.
     const bucket = natsNames(prefix).buckets.reconcilerLeases;
     const kv = await new Kvm(nats).create(bucket, { history: 1, ttl: leaseMs });
     const { ttl, streamInfo } = await kv.status();
-    if (ttl !== leaseMs) {
-      // JetStream refuses a duplicate window longer than the max age: it shrinks with the lease. A refused
-      // update leaves the old lease length, which is only a matter of how soon a dead holder's lease lapses.
-      const maxAge = leaseMs * 1e6;
+    if (ttl !== 0 && ttl < leaseMs) {
       try {
-        await (
-          await jetstreamManager(nats)
-        ).streams.update(streamInfo.config.name, {
-          max_age: maxAge,
-          duplicate_window: Math.min(streamInfo.config.duplicate_window, maxAge),
-        });
+        await (await jetstreamManager(nats)).streams.update(streamInfo.config.name, { max_age: leaseMs * 1e6 });
       } catch (error) {
-        onWarning(`could not change the lease length of ${bucket} from ${ttl} ms to ${leaseMs} ms`, error);
+        onWarning(`could not lengthen the leases' age in ${bucket} from ${ttl} ms to ${leaseMs} ms`, error);
       }
     }
-    return new SettleLeases(kv);
+    return new SettleLeases(kv, leaseMs);
   }
 
   /**
-   * Takes (or renews) the lease on `paymentId` for this instance. False when another instance holds it, or
+   * Takes (or renews) the lease on `key` for this instance. False when another instance holds it, or
    * took it in the same moment.
    */
-  async take(paymentId: string): Promise<boolean> {
-    const entry = await this.kv.get(paymentId);
+  async take(key: string): Promise<boolean> {
+    const entry = await this.kv.get(key);
+    const lease = `${this.holder}|${Date.now() + this.leaseMs}`;
     try {
       if (!entry || entry.operation !== 'PUT') {
-        await this.kv.create(paymentId, this.holder);
+        await this.kv.create(key, lease);
         return true;
       }
-      if (entry.string() !== this.holder) return false;
-      await this.kv.update(paymentId, this.holder, entry.revision);
+      const { holder, untilMs } = leaseOf(entry.string());
+      if (holder !== this.holder && Date.now() < untilMs) return false;
+      await this.kv.update(key, lease, entry.revision);
       return true;
     } catch (error) {
       // Created or updated by another instance between the read and the write: theirs.
@@ -72,4 +76,13 @@ export class SettleLeases {
       throw error;
     }
   }
+}
+
+/** A lease's holder and until when it holds; one written before leases said so holds until the bucket drops it. */
+function leaseOf(value: string): { holder: string; untilMs: number } {
+  const bar = value.lastIndexOf('|');
+  const untilMs = bar < 0 ? Number.NaN : Number(value.slice(bar + 1));
+  return Number.isFinite(untilMs)
+    ? { holder: value.slice(0, bar), untilMs }
+    : { holder: value, untilMs: Number.POSITIVE_INFINITY };
 }
