@@ -12,6 +12,19 @@ describe('the nightly close schedule', () => {
       '2026-12-01T05:15:00.000Z',
     );
   });
+  it('takes a close time the clocks skip as it reads on the clock before the change, west of UTC too', () => {
+    const iso = (instant: number) => new Date(instant).toISOString();
+    // Skipped at 02:00 in Oslo: 02:30 is 03:30 summer time.
+    expect(iso(zonedInstant('2026-03-29', '02:30', 'Europe/Oslo'))).toBe('2026-03-29T01:30:00.000Z');
+    // Greenland's clocks go forward at the end of 28 March: the default close runs at 00:30 on the 29th, after
+    // the day, where it ran at 22:30 on the 28th, an hour before the day's end.
+    expect(iso(closeTime('2026-03-28', '23:30', 'America/Nuuk'))).toBe('2026-03-29T01:30:00.000Z');
+    expect(iso(closeTime('2026-03-28', '00:30', 'Atlantic/Azores'))).toBe('2026-03-29T01:30:00.000Z');
+    expect(iso(closeTime('2026-03-07', '02:00', 'America/New_York'))).toBe('2026-03-08T07:00:00.000Z');
+    // A time that comes twice (the clocks go back): the later, when the day is over either way.
+    expect(iso(zonedInstant('2026-10-25', '02:30', 'Europe/Oslo'))).toBe('2026-10-25T01:30:00.000Z');
+    expect(iso(zonedInstant('2026-11-01', '01:30', 'America/New_York'))).toBe('2026-11-01T06:30:00.000Z');
+  });
   it('runs a close before noon on the next morning', () =>
     expect(new Date(closeTime('2026-12-01', '02:00', 'Europe/Oslo')).toISOString()).toBe('2026-12-02T01:00:00.000Z'));
   it('gives the latest day whose close has come, whatever the hour the engine looks', () => {
