@@ -67,6 +67,14 @@ describe('the dashboard’s first view', () => {
     );
   });
 
+  it('lists the day the clocks went forward, in the hour after midnight too', () => {
+    // 29 March 2026 has 23 hours in Oslo; at 00:30 on the 30th, 24-hour steps back from now skipped it.
+    const models = chain('oslo', ['2026-03-24T10:00:00.000Z', '2026-03-29T21:00:00.000Z', '2026-03-29T22:10:00.000Z']);
+    const [oslo] = dashboard(models).snapshot(viewer(), Date.parse('2026-03-29T22:30:00.000Z')).stores;
+    expect(oslo!.today?.date).toBe('2026-03-30');
+    expect(oslo!.days.map((day) => day.date)).toEqual(['2026-03-24', '2026-03-29']);
+  });
+
   it('shows an operator its stores only, and the latest ends among them', () => {
     const models = chain('oslo', ['2026-11-24T10:00:00.000Z']);
     const bergen = chain('bergen', ['2026-11-24T11:00:00.000Z']);

@@ -11,7 +11,7 @@ import { NATS_CONNECTION } from '@app/messaging';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
 import { OperatorSessions, type OperatorSession } from '../operators/operator-sessions';
 import { ProjectorService } from '../projector/projector.service';
-import { localDate } from '@app/payment-domain';
+import { addDays, localDate } from '@app/payment-domain';
 import type { Change, StoreDayDoc, StoreDoc, TerminalDoc } from '../read-models/read-model.types';
 import { newestActivity, RecentActivity, type ActivityItem } from './recent-activity';
 
@@ -46,7 +46,6 @@ export const DASHBOARD_ACTIVITY = 50;
 
 /** How many local days of each store the dashboard shows. */
 export const DASHBOARD_DAYS = 7;
-const DAY_MS = 86_400_000;
 
 /** How often live changes go out, coalesced per document: well inside the dashboard's one second. */
 export const DASHBOARD_INTERVAL_MS = 200;
@@ -183,12 +182,12 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
   }
 }
 
-/** The `DASHBOARD_DAYS` local dates up to today in a time zone, oldest first. */
+/**
+ * The `DASHBOARD_DAYS` local dates up to today in a time zone, oldest first: counted back on the calendar from
+ * today's date. Stepping back 24 hours at a time from now skipped the day of a daylight-saving change in the hour
+ * after midnight for a week (at 00:30 on 30 March in Oslo, the 29th was 23 hours long and left out).
+ */
 function lastDays(timeZone: string, now: number): string[] {
-  const dates = new Set<string>();
-  // Stepping back whole days in UTC can skip or repeat a local date across a daylight-saving change (or a
-  // zone's own jump): a set, and one step more than needed, give each date once.
-  for (let back = DASHBOARD_DAYS; back >= 0; back -= 1)
-    dates.add(localDate(new Date(now - back * DAY_MS).toISOString(), timeZone));
-  return [...dates].slice(-DASHBOARD_DAYS);
+  const today = localDate(new Date(now).toISOString(), timeZone);
+  return Array.from({ length: DASHBOARD_DAYS }, (_, i) => addDays(today, i - DASHBOARD_DAYS + 1));
 }

@@ -299,14 +299,14 @@ function week(storeId, days) {
 
 function weekTable(storeId, days) {
   const timeZone = timeZoneOf(storeId);
-  const dates = [];
-  // One step more than seven days, each date once: a day-saving change can repeat or skip a local date.
-  for (let back = 7; back >= 0; back -= 1) dates.push(localDate(Date.now() - back * DAY_MS, timeZone));
+  // Counted back on the calendar from today's date: 24-hour steps back from now skip a daylight-saving day.
+  const today = Date.parse(`${localDate(Date.now(), timeZone)}T00:00:00Z`);
+  const dates = [6, 5, 4, 3, 2, 1, 0].map((back) => new Date(today - back * DAY_MS).toISOString().slice(0, 10));
   const weekday = cached(
     'weekday',
     () => new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', timeZone: 'UTC' }),
   );
-  const rows = [...new Set(dates)].slice(-7).map((date) => {
+  const rows = dates.map((date) => {
     const day = days.get(date);
     const net = Object.entries(day?.currencies ?? {})
       .sort(([a], [b]) => a.localeCompare(b))
