@@ -1,21 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { SqliteEventStore, type NewEvent, type RecordedEvent } from '@app/event-store';
+import type { NewEvent, RecordedEvent } from '@app/event-store';
+import { sqliteFile } from './fixtures/sqlite-file';
 import { RecentEvents } from '../src/sqlite/recent-events';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'foreign-backlog-'));
-const file = path.join(dir, 'events.db');
-const stores: SqliteEventStore[] = [];
-const open = () => {
-  const store = new SqliteEventStore({ file });
-  stores.push(store);
-  return store;
-};
-afterAll(async () => {
-  for (const store of stores) await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { open } = sqliteFile('foreign-backlog');
 
 const BATCHES = 25; // of 1,000 events: more than the window of recent events (20,000) holds
 const batch = (n: number): NewEvent[] =>

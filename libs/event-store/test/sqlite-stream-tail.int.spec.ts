@@ -1,20 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { SqliteEventStore, type NewEvent, type RecordedEvent } from '@app/event-store';
+import type { NewEvent, RecordedEvent, SqliteEventStore } from '@app/event-store';
+import { sqliteFile } from './fixtures/sqlite-file';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'stream-tail-'));
-const file = path.join(dir, 'events.db');
-const stores: SqliteEventStore[] = [];
-const open = () => {
-  const store = new SqliteEventStore({ file });
-  stores.push(store);
-  return store;
-};
-afterAll(async () => {
-  for (const store of stores) await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { open } = sqliteFile('stream-tail');
 
 /** The store's prepared statement `name` fails once at its `method` with `error`, then works as before. */
 function failOnce(store: SqliteEventStore, name: string, method: 'all' | 'get', error: Error): void {

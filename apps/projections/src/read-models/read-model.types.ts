@@ -174,6 +174,7 @@ export interface LateCapture {
   readonly amount: number;
   readonly currency: string;
   readonly endedAs: string;
+  /** When Dintero says the capture was made; when the engine recorded it, where Dintero gave no time. */
   readonly at: string;
 }
 
