@@ -18,6 +18,13 @@ interface Stored {
 
 /** The longest a checkpoint is waited for at boot: past it, the reconciler follows the log from its start. */
 const LOAD_LIMIT_MS = 10_000;
+/** A read that gets no chunk for this long looks whether the object was saved again meanwhile. */
+const STALL_MS = 500;
+/** Reads of a checkpoint that another instance's saves replaced, before the log is followed from its start. */
+const LOAD_ATTEMPTS = 3;
+
+/** The object was saved again while it was read: its chunks are gone, and the new one is read instead. */
+class ReplacedWhileReadError extends Error {}
 
 /**
  * The reconciler's checkpoint: what is due as of a position in the log, so that a restart follows the log
@@ -35,36 +42,71 @@ export class ReconcilerCheckpoints {
   }
 
   /**
-   * The checkpoint of this log, or undefined when there is none. Rejects after LOAD_LIMIT_MS: a read that
-   * meets another instance's save (which purges the chunks being read) would otherwise wait for good.
+   * The checkpoint of this log, or undefined when there is none. Another instance's save purges the chunks being
+   * read, and the read then waits for chunks that never come: a read that stalls looks whether the object was saved
+   * again, and if so reads the new one (up to LOAD_ATTEMPTS reads). Rejects after LOAD_LIMIT_MS in all.
    */
   async load(logId: string): Promise<ReconcilerCheckpoint | undefined> {
     let timer: NodeJS.Timeout | undefined;
-    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        // Stops the object's consumer too: a read given up on must not stay open for the process's life.
-        void reader?.cancel().catch(() => undefined);
-        reject(new Error(`no checkpoint read within ${LOAD_LIMIT_MS} ms`));
-      }, LOAD_LIMIT_MS);
+      timer = setTimeout(() => reject(new Error(`no checkpoint read within ${LOAD_LIMIT_MS} ms`)), LOAD_LIMIT_MS);
     });
+    // Raced at every wait; between two of them (asking for the object's info) it must not go unhandled.
+    limit.catch(() => undefined);
     try {
-      const result = await Promise.race([this.store.get(objectName(logId)), limit]);
-      if (!result) return undefined;
-      reader = result.data.getReader();
-      const chunks: Uint8Array[] = [];
-      for (;;) {
-        const { done, value } = await Promise.race([reader.read(), limit]);
-        if (done) break;
-        chunks.push(value);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.loadOnce(objectName(logId), limit);
+        } catch (error) {
+          if (!(error instanceof ReplacedWhileReadError) || attempt >= LOAD_ATTEMPTS) throw error;
+        }
       }
-      const stored = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Stored;
-      return { position: BigInt(stored.position), due: stored.due };
     } finally {
       clearTimeout(timer);
     }
   }
 
+  private async loadOnce(name: string, limit: Promise<never>): Promise<ReconcilerCheckpoint | undefined> {
+    const result = await Promise.race([this.store.get(name), limit]);
+    if (!result) return undefined;
+    const reader = result.data.getReader();
+    try {
+      const chunks: Uint8Array[] = [];
+      for (;;) {
+        const { done, value } = await this.nextChunk(reader, name, result.info.nuid, limit);
+        if (done) break;
+        chunks.push(value);
+      }
+      const stored = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Stored;
+      return { position: BigInt(stored.position), due: stored.due };
+    } catch (error) {
+      // Stops the object's consumer too: a read given up on must not stay open for the process's life.
+      void reader.cancel().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The next chunk; `ReplacedWhileReadError` when none comes and the object (`nuid`) was saved again. */
+  private async nextChunk(
+    reader: ReadableStreamDefaultReader<Uint8Array>,
+    name: string,
+    nuid: string,
+    limit: Promise<never>,
+  ): Promise<Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>> {
+    const read = reader.read();
+    for (;;) {
+      let stall: NodeJS.Timeout | undefined;
+      const stalled = new Promise<'stalled'>((resolve) => (stall = setTimeout(() => resolve('stalled'), STALL_MS)));
+      try {
+        const next = await Promise.race([read, stalled, limit]);
+        if (next !== 'stalled') return next;
+      } finally {
+        clearTimeout(stall);
+      }
+      const now = await this.store.info(name);
+      if (now?.nuid !== nuid) throw new ReplacedWhileReadError(`checkpoint ${name} was saved again while read`);
+    }
+  }
   /**
    * Saves the checkpoint unless the one stored is already as far (another instance's, or one this instance
    * made before falling behind): the object's description names its position, read without its chunks.
