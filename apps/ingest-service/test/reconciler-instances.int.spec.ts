@@ -1,3 +1,5 @@
+import { Kvm } from '@nats-io/kv';
+import { natsNames } from '@app/messaging';
 import { paymentStream, type PaymentState } from '@app/payment-domain';
 import { startRecordingProxy, type RecordingProxy } from '../../../test/conformance/recording-proxy';
 import { waitUntil } from '../../../test/support/app-process';
@@ -97,5 +99,29 @@ describe('ingest: several reconciler instances', () => {
     expect(most).toBeLessThanOrEqual(2);
     // Without the leases every payment would be asked about by both: 2 × 200.
     expect(total).toBeLessThan(1.5 * PAYMENTS);
+  });
+
+  it('keeps the lease on a payment stuck at UNKNOWN until its next look, past the lease length', async () => {
+    // Only the instance under test looks at it.
+    for (const instance of instances.splice(0)) await instance.close();
+    await engine.terminals('tromso', 'U-1');
+    // Dintero will call this transaction UNKNOWN (the simulator's amount table); its reports are dropped.
+    const { paymentId } = (await engine.start('tromso', 'U-1', 10_050)) as { paymentId: string };
+    await engine.sim.control('POST', '/terminals/U-1/present', {});
+    const looking = await reconciler({ RECONCILER_LEASE_SECONDS: '1', RECONCILER_UNKNOWN_DELAY_SECONDS: '0' });
+    await engine.waitForPayment(paymentId, (state) => state.status === 'outcome_unknown', 'found UNKNOWN');
+    // Asked about again after a pause that doubles (1 s, 2 s, 4 s, …): once the pause outgrows the 1 s lease, the
+    // lease says it holds until past the next look. Let lapse after 1 s, another instance would look meanwhile.
+    const kv = await new Kvm(engine.nats).open(natsNames(engine.prefix).buckets.reconcilerLeases);
+    await waitUntil(
+      async () => {
+        const lease = (await kv.get(paymentId))?.string();
+        return lease !== undefined && Number(lease.split('|')[1]) - Date.now() > 1_500;
+      },
+      15_000,
+      'a lease held past its length, until the next look',
+    );
+    await looking.close();
+    instances.splice(instances.indexOf(looking), 1);
   });
 });

@@ -51,6 +51,25 @@ describe('leases on due payments (NATS KV)', () => {
     expect(await short.take('pay-9')).toBe(false);
   });
 
+  it('holds a lease until its holder looks again, at most as long as it said it would hold one', async () => {
+    const kv = await new Kvm(nats).open(natsNames(prefix).buckets.reconcilerLeases);
+    const until = async (key: string) => Number((await kv.get(key))!.string().split('|')[1]);
+    const holder = await SettleLeases.open(nats, prefix, 200, undefined, 60_000);
+    const other = await SettleLeases.open(nats, prefix, 200);
+    expect(await holder.take('pay-held')).toBe(true);
+    const before = Date.now();
+    expect(await holder.holdUntil('pay-held', before + 30_000)).toBe(true);
+    expect(await until('pay-held')).toBe(before + 30_000);
+    // Past the 200 ms lease, the holder's next look is still ahead: the other instance leaves it alone.
+    await waitUntil(() => Date.now() > before + 400, 2_000, 'the lease length passed');
+    expect(await other.take('pay-held')).toBe(false);
+    // Never longer than it said (the bucket keeps entries that long), and only its own.
+    expect(await holder.holdUntil('pay-held', Date.now() + 3_600_000)).toBe(true);
+    expect(await until('pay-held')).toBeLessThanOrEqual(Date.now() + 60_000);
+    expect(await other.holdUntil('pay-held', Date.now() + 1_000)).toBe(false);
+    expect(await other.holdUntil('pay-nobody', Date.now() + 1_000)).toBe(false);
+  });
+
   it('reads a lease written before leases said their length as held until the bucket drops it', async () => {
     const kv = await new Kvm(nats).open(natsNames(prefix).buckets.reconcilerLeases);
     await kv.put('pay-old', 'host-1-42-abcdef12');

@@ -104,6 +104,11 @@ export class DuePayments {
     return due;
   }
 
+  /** When the payment is next due; undefined when it is not (settled, or taken and not rescheduled). */
+  dueAt(paymentId: string): number | undefined {
+    return this.entries.get(paymentId)?.dueAt;
+  }
+
   schedule(paymentId: string, at: number): void {
     const entry = this.entries.get(paymentId);
     if (entry) entry.dueAt = at;

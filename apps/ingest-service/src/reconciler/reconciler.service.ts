@@ -92,8 +92,12 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const { natsPrefix, reconcilerLeaseSeconds } = this.config;
     [this.logId, this.leases, this.checkpoints] = await Promise.all([
       logIdentity(this.store),
-      SettleLeases.open(this.nats, natsPrefix, reconcilerLeaseSeconds * 1000, (message, error) =>
-        this.logger.warn({ err: error }, message),
+      SettleLeases.open(
+        this.nats,
+        natsPrefix,
+        reconcilerLeaseSeconds * 1000,
+        (message, error) => this.logger.warn({ err: error }, message),
+        MAX_RETRY_MS + reconcilerLeaseSeconds * 1000,
       ),
       ReconcilerCheckpoints.open(this.nats, natsPrefix),
     ]);
@@ -164,6 +168,19 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
+  /**
+   * Keeps the lease on a payment this instance will look at again until a lease past that look. Let lapse after
+   * one lease, it went to another instance, which looked too, on a back-off of its own: N instances asked Dintero
+   * about a payment stuck at UNKNOWN about N times as often as one.
+   */
+  private async holdUntilNextLook(paymentId: string): Promise<void> {
+    const next = this.due.dueAt(paymentId);
+    if (next === undefined || !this.leases) return;
+    await this.leases.holdUntil(paymentId, next + this.config.reconcilerLeaseSeconds * 1000).catch((error: unknown) => {
+      this.logger.warn({ err: error, paymentId }, 'could not keep the lease until the next look');
+    });
+  }
+
   /** The position of the last event this instance has followed. */
   get following(): bigint {
     return this.follower?.position ?? 0n;
@@ -203,6 +220,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       }
       try {
         await this.settle(paymentId);
+        await this.holdUntilNextLook(paymentId);
       } catch (error) {
         this.metrics.reconciler.inc({ result: 'failed' });
         // Dintero or the log unreachable: try again later, nothing is lost.

@@ -31,6 +31,8 @@ export class SettleLeases {
   private constructor(
     private readonly kv: KV,
     private readonly leaseMs: number,
+    /** The longest this instance holds a lease (`holdUntil`): the bucket keeps entries at least that long. */
+    private readonly longestHoldMs: number,
   ) {}
 
   static async open(
@@ -38,20 +40,40 @@ export class SettleLeases {
     prefix: string,
     leaseMs: number,
     onWarning: (message: string, error: unknown) => void = () => undefined,
+    longestHoldMs = leaseMs,
   ): Promise<SettleLeases> {
     // `ttl` is the bucket's max age. `create` leaves an existing bucket as it is: a longer lease than any before
     // lengthens it here, so that a lease is never cleared out before it runs out.
     const bucket = natsNames(prefix).buckets.reconcilerLeases;
-    const kv = await new Kvm(nats).create(bucket, { history: 1, ttl: leaseMs });
+    const ageMs = Math.max(leaseMs, longestHoldMs);
+    const kv = await new Kvm(nats).create(bucket, { history: 1, ttl: ageMs });
     const { ttl, streamInfo } = await kv.status();
-    if (ttl !== 0 && ttl < leaseMs) {
+    if (ttl !== 0 && ttl < ageMs) {
       try {
-        await (await jetstreamManager(nats)).streams.update(streamInfo.config.name, { max_age: leaseMs * 1e6 });
+        await (await jetstreamManager(nats)).streams.update(streamInfo.config.name, { max_age: ageMs * 1e6 });
       } catch (error) {
-        onWarning(`could not lengthen the leases' age in ${bucket} from ${ttl} ms to ${leaseMs} ms`, error);
+        onWarning(`could not lengthen the leases' age in ${bucket} from ${ttl} ms to ${ageMs} ms`, error);
       }
     }
-    return new SettleLeases(kv, leaseMs);
+    return new SettleLeases(kv, leaseMs, ageMs);
+  }
+
+  /**
+   * Keeps this instance's lease on `key` until `untilMs` (at most `longestHoldMs` from now): the holder that will
+   * look at the item again then says so, and the others leave it to it meanwhile. False when the lease is not this
+   * instance's any more.
+   */
+  async holdUntil(key: string, untilMs: number): Promise<boolean> {
+    const entry = await this.kv.get(key);
+    if (!entry || entry.operation !== 'PUT' || leaseOf(entry.string()).holder !== this.holder) return false;
+    const until = Math.min(untilMs, Date.now() + this.longestHoldMs);
+    try {
+      await this.kv.update(key, `${this.holder}|${until}`, entry.revision);
+      return true;
+    } catch (error) {
+      if (isRevisionConflict(error)) return false;
+      throw error;
+    }
   }
 
   /**
