@@ -83,6 +83,12 @@ export async function startOperation(
   const { state } = await recordUnderClaim(store, { terminalId, claimId }, metadata, () =>
     record(store, operationId, { type: 'RequestOperation', data: request }, metadata),
   );
+  // Ended between the look above and the claim (another instance ran it, and released the terminal): the claim
+  // just taken again is this run's alone, and nothing else would free the terminal before the claim runs out.
+  if (state.status !== 'none' && operationFinished(state)) {
+    await releaseOperation(store, state, metadata);
+    return state;
+  }
   return (await submitOperation(store, dintero, state as ExistingOperation, metadata)) as ExistingOperation;
 }
 

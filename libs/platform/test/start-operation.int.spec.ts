@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { DinteroClient, DinteroTerminalOperation } from '@app/dintero';
+import { readState, SqliteEventStore, type EventStore } from '@app/event-store';
+import { operationStream, terminalDecider, terminalStream, type OperationRequestedData } from '@app/payment-domain';
+import { startOperation } from '@app/platform';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'start-operation-'));
+const store = new SqliteEventStore({ file: path.join(dir, 'events.db') });
+afterAll(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const requested: OperationRequestedData = {
+  operationId: '3f1c2a9e-5b7d-4c1e-8f2a-1b2c3d4e5f60',
+  storeId: 'oslo',
+  terminalId: 'till-1',
+  dinteroTerminalId: 'T12345678-T0001',
+  operation: 'end_of_day',
+  claimId: '3f1c2a9e-5b7d-4c1e-8f2a-1b2c3d4e5f60',
+  requestedBy: 'nightly-close',
+  requestedAt: new Date().toISOString(),
+  expiresAt: new Date(Date.now() + 900_000).toISOString(),
+  businessDay: '2026-12-03',
+};
+
+/** Dintero as it answers a terminal operation the terminal completed at once (the client's one call stood in). */
+const dintero = {
+  sendTerminalOperation: (): Promise<DinteroTerminalOperation> =>
+    Promise.resolve({
+      id: 'op-at-dintero',
+      terminal_id: requested.dinteroTerminalId,
+      operation: 'end_of_day',
+      status: 'COMPLETED',
+      result: { batch_id: '7', purchases_count: 0, purchases_amount: 0, reversals_count: 0, reversals_amount: 0 },
+    }),
+} as unknown as DinteroClient;
+
+/**
+ * Two runs of one operation (the nightly close of two instances, or a resumed request). The second looks at the
+ * operation before the first has ended it, and claims the terminal after the first has ended it and let the
+ * terminal go: a store that answers the second run's first read of the operation as the log stood before.
+ */
+describe('starting a terminal operation another run ends meanwhile', () => {
+  it('lets the terminal go again, where the claim held it until it ran out (15 minutes)', async () => {
+    const first = await startOperation(store, dintero, requested, 'c-1');
+    expect(first.status).toBe('completed');
+    expect((await readState(store, terminalStream('till-1'), terminalDecider)).state.status).toBe('free');
+
+    let stale = true;
+    const lookedEarlier: EventStore = Object.create(store) as EventStore;
+    lookedEarlier.readStream = (streamName, options) => {
+      if (stale && streamName === operationStream(requested.operationId)) {
+        stale = false;
+        return Promise.resolve([]);
+      }
+      return store.readStream(streamName, options);
+    };
+    const second = await startOperation(lookedEarlier, dintero, requested, 'c-2');
+    expect(stale).toBe(false);
+    expect(second.status).toBe('completed');
+    expect((await readState(store, terminalStream('till-1'), terminalDecider)).state.status).toBe('free');
+  });
+});
