@@ -1,9 +1,10 @@
-import type { RecordedEvent } from '@app/event-store';
+import type { EventStore, RecordedEvent } from '@app/event-store';
 import { logOfEvents } from '../../../test/support/recorded-events';
 import { localDate } from '@app/payment-domain';
 import { documentProblem } from '../src/read-models/document-schemas';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
-import type { Change } from '../src/read-models/read-model.types';
+import { applyFromLog } from '../src/read-models/apply-from-log';
+import type { Change, StoreDayDoc } from '../src/read-models/read-model.types';
 
 const event = logOfEvents();
 
@@ -449,6 +450,90 @@ describe('read models as a fold over the log', () => {
       statusSince: '2026-11-24T00:00:00.000Z',
     });
     expect(projector.store('oslo')?.terminals).toEqual({ busy: 0, idle: 1, deactivated: 1 });
+  });
+
+  it("corrects the older close a capture belongs to when it is reported after two closes, on that close's day", () => {
+    const closeOf = (operationId: string, businessDay: string, at: string, batch: Record<string, unknown>) => ({
+      ...event(`operation-${operationId}`, 'OperationCompleted', {
+        operationId,
+        dinteroOperationId: `d-${operationId}`,
+        batch,
+        at,
+      }),
+      metadata: { storeId: 'oslo', terminalId: 'T-1', businessDay },
+    });
+    const projector = project([
+      ...store(),
+      ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+      // The terminal counted p-2 too; the log has not heard of it yet: this close disagrees.
+      closeOf('c-1', '2026-11-24', '2026-11-24T22:00:00.000Z', {
+        batchId: '000001',
+        startOfDayAt: '2026-11-24T06:00:00.000Z',
+        purchasesCount: 2,
+        purchasesAmount: 15_000,
+      }),
+      ...capturedPayment('p-3', '2026-11-25T10:00:00.000Z', 7_000),
+      closeOf('c-2', '2026-11-25', '2026-11-25T22:00:00.000Z', {
+        batchId: '000002',
+        purchasesCount: 1,
+        purchasesAmount: 7_000,
+      }),
+      // Captured in the first batch, reported after the second close.
+      ...capturedPayment('p-2', '2026-11-24T20:00:00.000Z', 5_000),
+    ]);
+    expect(projector.storeDay('oslo', '2026-11-24')?.closes?.['c-1']).toMatchObject({
+      recorded: { purchasesCount: 2, purchasesAmount: 15_000 },
+      mismatch: false,
+    });
+    expect(projector.storeDay('oslo', '2026-11-24')?.closeMismatches).toBe(0);
+    // The second close and the open batch are as they were.
+    expect(projector.storeDay('oslo', '2026-11-25')?.closes?.['c-2']).toMatchObject({
+      recorded: { purchasesCount: 1, purchasesAmount: 7_000 },
+      mismatch: false,
+    });
+    expect(projector.terminal('oslo', 'T-1')?.lastClose?.operationId).toBe('c-2');
+    expect(projector.terminal('oslo', 'T-1')?.openBatch).toMatchObject({ purchasesCount: 0, purchasesAmount: 0 });
+  });
+
+  it("reads the older close's day back when it is out of memory, and corrects it there", async () => {
+    const closeOf = (operationId: string, businessDay: string, at: string, batch: Record<string, unknown>) => ({
+      ...event(`operation-${operationId}`, 'OperationCompleted', {
+        operationId,
+        dinteroOperationId: `d-${operationId}`,
+        batch,
+        at,
+      }),
+      metadata: { storeId: 'oslo', terminalId: 'T-1', businessDay },
+    });
+    const projector = project([
+      ...store(),
+      // Closes at 02:00 local time, for the day before.
+      closeOf('c-1', '2026-11-24', '2026-11-25T01:00:00.000Z', {
+        batchId: '000001',
+        startOfDayAt: '2026-11-24T06:00:00.000Z',
+        purchasesCount: 1,
+        purchasesAmount: 5_000,
+      }),
+      closeOf('c-2', '2026-11-25', '2026-11-26T01:00:00.000Z', { batchId: '000002', purchasesCount: 0 }),
+      // Weeks later: the 24th is out of the days kept in memory, and only in KV.
+      ...capturedPayment('p-9', '2026-12-20T10:00:00.000Z', 100),
+    ]);
+    const kv = new Map(projector.retirePastDays(10_000n).map(({ key, doc }) => [key, doc]));
+    expect(projector.storeDay('oslo', '2026-11-24')).toBeUndefined();
+    expect(kv.get('oslo.2026-11-24')?.closeMismatches).toBe(1);
+    const written: Change[] = [];
+    await applyFromLog(
+      {} as EventStore,
+      projector,
+      // 00:30 on the 25th in Oslo: a day after the close's own.
+      capturedPayment('p-2', '2026-11-24T23:30:00.000Z', 5_000),
+      (change) => written.push(change),
+      (key) => Promise.resolve(kv.get(key)),
+    );
+    // The later of two writes of one document stands (`applyEach`).
+    const day = written.filter((change) => change.key === 'oslo.2026-11-24').at(-1)?.doc as StoreDayDoc | undefined;
+    expect(day?.closes?.['c-1']).toMatchObject({ recorded: { purchasesCount: 1, purchasesAmount: 5_000 } });
+    expect(day?.closeMismatches).toBe(0);
   });
 
   it('reads documents written when a deactivated terminal was "offline" as deactivated', () => {

@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '@app/event-store';
 import {
+  addDays,
   asDomainEvent,
   endsPayment,
   followsPaymentEnd,
@@ -20,8 +21,15 @@ import {
   type TerminalCounts,
 } from './projections/store.projection';
 import { emptyTerminal, terminalProjection } from './projections/terminal.projection';
-import { closeBatch, countInBatch, withClose } from './projections/terminal-batch';
-import type { Change, StoreDayDoc, StoreDoc, TerminalDoc } from './read-model.types';
+import {
+  beforeLastBatch,
+  closeBatch,
+  closeHolding,
+  countInBatch,
+  countInClose,
+  withClose,
+} from './projections/terminal-batch';
+import type { Change, StoreDayDoc, StoreDoc, TerminalClose, TerminalDoc } from './read-model.types';
 import { LatelyEnded } from './lately-ended';
 import { StoreDays } from './store-days';
 
@@ -175,9 +183,15 @@ export class ReadModelProjector {
         for (const terminalId of [payment.terminalId, refundTerminalId]) {
           if (terminalId === undefined) continue;
           const storeId = this.storeOfCounted(payment, terminalId);
-          const close = this.terminal(storeId, terminalId)?.lastClose;
+          const terminal = this.terminal(storeId, terminalId);
+          const close = terminal?.lastClose;
           if (close && at !== '' && Date.parse(at) <= Date.parse(close.closedAt))
             days.push({ storeId, date: close.businessDay });
+          // Before the last close's batch: an older close is corrected, on a day about the fact's own.
+          if (at !== '' && beforeLastBatch(terminal, at)) {
+            const date = localDate(at, this.storeDoc(storeId).timeZone);
+            for (const offset of [-1, 0, 1]) days.push({ storeId, date: addDays(date, offset) });
+          }
         }
       }
     } else if (typed?.stream === 'operation') {
@@ -331,7 +345,41 @@ export class ReadModelProjector {
     if (!counted || at === '') return;
     const { terminalId, kind, amount, count } = counted;
     const storeId = this.storeOfCounted(payment, terminalId);
-    this.changeTerminal(storeId, terminalId, position, put, (doc) => countInBatch(doc, kind, amount, at, count));
+    if (beforeLastBatch(this.terminal(storeId, terminalId), at))
+      this.countInOlderClose(
+        storeId,
+        terminalId,
+        at,
+        (close) => countInClose(close, kind, amount, count),
+        position,
+        put,
+      );
+    else this.changeTerminal(storeId, terminalId, position, put, (doc) => countInBatch(doc, kind, amount, at, count));
+  }
+
+  /**
+   * A fact reported after two or more closes of its terminal: counted into the close whose batch held it,
+   * on that close's store day (one of the days held, or read back by `missingDays`), which is compared again. Left
+   * out when no day held has such a close (a terminal that closes seldom, a close before the days read back).
+   */
+  private countInOlderClose(
+    storeId: string,
+    terminalId: string,
+    at: string,
+    count: (close: TerminalClose) => TerminalClose,
+    position: string,
+    put: Put,
+  ): void {
+    for (const day of this.days.ofStore(storeId)) {
+      const close = closeHolding(day, terminalId, at);
+      if (!close) continue;
+      const key = `${storeId}.${day.date}`;
+      if (this.alreadyApplied('store-day', key, day.position)) return;
+      const doc = stamped(withClose(day, count(close)), position);
+      this.days.set(key, doc);
+      put({ model: 'store-day', key, doc });
+      return;
+    }
   }
 
   /** The store of the terminal a payment's capture or refund counts at: a refund may be done at another's. */

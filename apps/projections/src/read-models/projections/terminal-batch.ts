@@ -15,8 +15,8 @@ const FIELDS = ['purchasesCount', 'purchasesAmount', 'reversalsCount', 'reversal
  * Counts a capture (`purchase`) or a refund done at the terminal (`reversal`) into the terminal's batch, by
  * the time Dintero gives it: into the open batch, or into the last close when it happened before that close
  * (its report reached the log after the close did), whose comparison is then made again. One that happened before
- * the last close's batch opened (reported after two closes or more) is in neither: it is left out, rather than
- * make the last close or the next one disagree by it (the close it belongs to is not corrected).
+ * the last close's batch opened (reported after two closes or more) is in neither: the close it belongs to, an
+ * older one, is corrected on its store day instead (`closeHolding`, `countInClose`).
  */
 export function countInBatch(
   doc: TerminalDoc,
@@ -26,15 +26,47 @@ export function countInBatch(
   count: 0 | 1 = 1,
 ): TerminalDoc {
   const close = doc.lastClose;
-  const when = Date.parse(at);
-  if (close !== undefined && when <= Date.parse(close.closedAt)) {
-    // The batch's window as the terminal gave it, else from the close before it.
-    const opened = close.startOfDayAt ?? close.openedAt;
-    if (opened !== undefined && when < Date.parse(opened)) return doc;
-    return { ...doc, lastClose: compared({ ...close, recorded: add(close.recorded, kind, amount, count) }) };
+  if (close !== undefined && Date.parse(at) <= Date.parse(close.closedAt)) {
+    if (beforeLastBatch(doc, at)) return doc;
+    return { ...doc, lastClose: countInClose(close, kind, amount, count) };
   }
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
   return { ...doc, openBatch: { ...open, ...add(open, kind, amount, count) } };
+}
+
+/** Whether a fact at `at` happened before the terminal's last close's batch opened (as the terminal gave it). */
+export function beforeLastBatch(doc: TerminalDoc | undefined, at: string): boolean {
+  const opened = doc?.lastClose ? openedAt(doc.lastClose) : undefined;
+  return opened !== undefined && Date.parse(at) < Date.parse(opened);
+}
+
+/** Of a store day's closes, the one of `terminalId` whose batch held a fact at `at`: opened before it, closed after. */
+export function closeHolding(day: StoreDayDoc, terminalId: string, at: string): TerminalClose | undefined {
+  const when = Date.parse(at);
+  return Object.values(day.closes ?? {}).find((close) => {
+    const opened = openedAt(close);
+    return (
+      close.terminalId === terminalId &&
+      opened !== undefined &&
+      Date.parse(opened) <= when &&
+      when <= Date.parse(close.closedAt)
+    );
+  });
+}
+
+/** The close with a fact of its batch counted in what the log recorded, and compared again. */
+export function countInClose(
+  close: TerminalClose,
+  kind: 'purchase' | 'reversal',
+  amount: number,
+  count: 0 | 1,
+): TerminalClose {
+  return compared({ ...close, recorded: add(close.recorded, kind, amount, count) });
+}
+
+/** When a close's batch opened: as the terminal gave it, else the close before it. */
+function openedAt(close: TerminalClose): string | undefined {
+  return close.startOfDayAt ?? close.openedAt;
 }
 
 /** The terminal's close of its open batch, beside what the log recorded; a new batch opens. */
