@@ -124,8 +124,12 @@ describe('read models as a fold over the log', () => {
       },
     });
     expect(projector.store('oslo')?.today).toEqual({ date: '2026-11-24', totals: { NOK: day!.currencies.NOK } });
-    // The refund is on the payment's terminal for the activity list, as its amount is on the day's.
-    expect(projector.terminal('oslo', 'T-1')?.lastRefund).toEqual({
+    // The refund's end is on the terminal it ran on, as its reversal is in that terminal's batch; the day's
+    // totals keep its amount on the payment's terminal.
+    expect(projector.terminal('oslo', 'T-1')?.lastRefund).toBeUndefined();
+    expect(projector.terminal('oslo', 'T-2')?.today).toMatchObject({ refunds: 1 });
+    expect(projector.terminal('oslo', 'T-2')?.openBatch).toMatchObject({ reversalsCount: 1, reversalsAmount: 4_000 });
+    expect(projector.terminal('oslo', 'T-2')?.lastRefund).toEqual({
       paymentId: 'p-1',
       refundId: 'r-1',
       status: 'refunded',

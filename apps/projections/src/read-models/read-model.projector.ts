@@ -299,7 +299,11 @@ export class ReadModelProjector {
     const { storeId, terminalId } = payment;
     const date = localDate(at, this.storeDoc(storeId).timeZone);
     const fact: Fact = { stream: 'payment', event, recordedAt, paymentId, payment, at, date, refundAmount };
-    if (terminalProjection.handles.has(event.type)) this.evolveTerminal(storeId, terminalId, fact, position, put);
+    if (terminalProjection.handles.has(event.type)) {
+      // A refund's end shows on the terminal it ran on, where the clerk saw it and its batch counts it.
+      const on = refundTerminalId ?? terminalId;
+      this.evolveTerminal(this.storeOfCounted(payment, on), on, fact, position, put);
+    }
     if (storeProjection.handles.has(event.type)) this.evolveStore(storeId, fact, position, put);
     if (storeDayProjection.handles.has(event.type)) {
       const key = `${storeId}.${date}`;

@@ -95,6 +95,7 @@ export interface DayCounts {
   readonly failed: number;
   readonly cancelled: number;
   readonly expired: number;
+  /** Refunds done at this terminal (of payments taken at any of the store's terminals). */
   readonly refunds: number;
 }
 
@@ -118,7 +119,7 @@ export interface TerminalDoc {
   };
   /** The last payment on the terminal that ended. */
   readonly lastOutcome?: Outcome;
-  /** The last refund on the terminal that ended. */
+  /** The last refund that ended on the terminal: one done here, whichever terminal took the payment. */
   readonly lastRefund?: RefundOutcome;
   /** When the engine last heard anything of the terminal (a claim, a release, a payment's event). */
   readonly lastHeardAt?: string;
