@@ -540,6 +540,50 @@ describe('read models as a fold over the log', () => {
     expect(day?.closeMismatches).toBe(0);
   });
 
+  it('corrects an older close the same whether its facts come in one page or with the memory retired between', async () => {
+    const closeOf = (operationId: string, businessDay: string, at: string, batch: Record<string, unknown>) => ({
+      ...event(`operation-${operationId}`, 'OperationCompleted', {
+        operationId,
+        dinteroOperationId: `d-${operationId}`,
+        batch,
+        at,
+      }),
+      metadata: { storeId: 'oslo', terminalId: 'T-1', businessDay },
+    });
+    const base = [
+      ...store(),
+      closeOf('c-0', '2026-11-19', '2026-11-19T21:00:00.000Z', { batchId: '0', purchasesCount: 0 }),
+      // Not closed over the weekend: Monday's close holds Thursday evening's to Monday's payments.
+      closeOf('c-1', '2026-11-23', '2026-11-23T21:00:00.000Z', {
+        batchId: '1',
+        purchasesCount: 2,
+        purchasesAmount: 5_100,
+      }),
+      closeOf('c-2', '2026-11-24', '2026-11-24T21:00:00.000Z', { batchId: '2', purchasesCount: 0 }),
+      ...capturedPayment('p-9', '2026-12-20T10:00:00.000Z', 1),
+    ];
+    const [monday, friday] = [
+      capturedPayment('p-8', '2026-11-23T10:00:00.000Z', 100),
+      capturedPayment('p-2', '2026-11-20T10:00:00.000Z', 5_000),
+    ];
+    const closeAfter = async (pages: RecordedEvent[][]) => {
+      const projector = project(base);
+      const kv = new Map(projector.retirePastDays(10_000n).map(({ key, doc }) => [key, doc]));
+      for (const page of pages) {
+        const onChange = (change: Change) => {
+          if (change.model === 'store-day') kv.set(change.key, change.doc);
+        };
+        await applyFromLog({} as EventStore, projector, page, onChange, (key) => Promise.resolve(kv.get(key)));
+        for (const { key, doc } of projector.retirePastDays(10_000n)) kv.set(key, doc);
+      }
+      return kv.get('oslo.2026-11-23')?.closes?.['c-1'];
+    };
+    const together = await closeAfter([[...monday, ...friday]]);
+    expect(await closeAfter([monday, friday])).toEqual(together);
+    // Monday's capture is in Monday's close; Friday's is three days from the close's day, and left out either way.
+    expect(together?.recorded).toMatchObject({ purchasesCount: 1, purchasesAmount: 100 });
+  });
+
   it('reads documents written when a deactivated terminal was "offline" as deactivated', () => {
     const projector = new ReadModelProjector();
     const terminal = { storeId: 'oslo', terminalId: 'T-2', status: 'offline', position: '3' };

@@ -12,7 +12,8 @@ import {
 } from '@app/payment-domain';
 import type { Fact, PaymentFacts } from './projections/fact';
 import { stringField } from './string-field';
-import { emptyStoreDay, isUnsplit, storeDayProjection } from './projections/store-day.projection';
+import { emptyStoreDay, storeDayProjection } from './projections/store-day.projection';
+import { upgraded } from './document-upgrades';
 import {
   countedAs,
   emptyStore,
@@ -188,10 +189,8 @@ export class ReadModelProjector {
           if (close && at !== '' && Date.parse(at) <= Date.parse(close.closedAt))
             days.push({ storeId, date: close.businessDay });
           // Before the last close's batch: an older close is corrected, on a day about the fact's own.
-          if (at !== '' && beforeLastBatch(terminal, at)) {
-            const date = localDate(at, this.storeDoc(storeId).timeZone);
-            for (const offset of [-1, 0, 1]) days.push({ storeId, date: addDays(date, offset) });
-          }
+          if (at !== '' && beforeLastBatch(terminal, at))
+            for (const date of this.daysAbout(storeId, at)) days.push({ storeId, date });
         }
       }
     } else if (typed?.stream === 'operation') {
@@ -362,9 +361,10 @@ export class ReadModelProjector {
   }
 
   /**
-   * A fact reported after two or more closes of its terminal: counted into the close whose batch held it,
-   * on that close's store day (one of the days held, or read back by `missingDays`), which is compared again. Left
-   * out when no day held has such a close (a terminal that closes seldom, a close before the days read back).
+   * A fact reported after two or more closes of its terminal: counted into the close whose batch held it, on that
+   * close's store day, which is compared again. Only the fact's own local day and the days beside it are looked at,
+   * held in memory or read back by `missingDays`, so that the log alone decides, live or in a rebuild. Left out
+   * when none of them has such a close (a terminal that closes seldom).
    */
   private countInOlderClose(
     storeId: string,
@@ -374,16 +374,23 @@ export class ReadModelProjector {
     position: string,
     put: Put,
   ): void {
-    for (const day of this.days.ofStore(storeId)) {
-      const close = closeHolding(day, terminalId, at);
+    for (const date of this.daysAbout(storeId, at)) {
+      const key = `${storeId}.${date}`;
+      const day = this.days.get(key);
+      const close = day && closeHolding(day, terminalId, at);
       if (!close) continue;
-      const key = `${storeId}.${day.date}`;
       if (this.alreadyApplied('store-day', key, day.position)) return;
       const doc = stamped(withClose(day, count(close)), position);
       this.days.set(key, doc);
       put({ model: 'store-day', key, doc });
       return;
     }
+  }
+
+  /** The store's local day of `at` and the days either side: where the close of a batch that held it may be. */
+  private daysAbout(storeId: string, at: string): string[] {
+    const date = localDate(at, this.storeDoc(storeId).timeZone);
+    return [addDays(date, -1), date, addDays(date, 1)];
   }
 
   /** The store of the terminal a payment's capture or refund counts at: a refund may be done at another's. */
@@ -656,37 +663,4 @@ function paymentFactTime(event: PaymentEvent, recorded: RecordedEvent): string {
     recorded.metadata.occurredAt ??
     ''
   );
-}
-
-/**
- * A document as this version writes it. Before `deactivated` was its name, a deactivated terminal was
- * `offline` (and a store counted `offline` terminals): documents kept in KV from then are read the new way. A
- * store day kept its terminals' totals whatever the currency: they are its one currency's (`documentProblem`
- * refuses such a day with more).
- */
-function upgraded(change: Change): Change {
-  if (change.model === 'terminal' && stringField(change.doc, 'status') === 'offline')
-    return { ...change, doc: { ...change.doc, status: 'deactivated' } };
-  if (change.model === 'store') {
-    const counts: object = change.doc.terminals;
-    if (!('deactivated' in counts)) {
-      const offline = 'offline' in counts ? Reflect.get(counts, 'offline') : 0;
-      return {
-        ...change,
-        doc: {
-          ...change.doc,
-          terminals: { busy: change.doc.terminals.busy, idle: change.doc.terminals.idle, deactivated: Number(offline) },
-        },
-      };
-    }
-  }
-  if (change.model === 'store-day' && Object.values(change.doc.terminals).some(isUnsplit)) {
-    const [currency] = Object.keys(change.doc.currencies);
-    const terminals: Record<string, StoreDayDoc['terminals'][string]> = {};
-    for (const [terminalId, totals] of Object.entries(change.doc.terminals))
-      terminals[terminalId] =
-        isUnsplit(totals) && currency !== undefined ? { currencies: { [currency]: totals as never } } : totals;
-    return { ...change, doc: { ...change.doc, terminals } };
-  }
-  return change;
 }

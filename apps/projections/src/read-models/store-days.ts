@@ -61,11 +61,6 @@ export class StoreDays {
     } else if (date < window.first) this.moved.add(storeId);
   }
 
-  /** The store's days held now (its window, and past days read back), in no particular order. */
-  ofStore(storeId: string): StoreDayDoc[] {
-    return [...(this.datesOf.get(storeId) ?? [])].map((date) => this.docs.get(`${storeId}.${date}`)!);
-  }
-
   /** Whether the store's day is out of the window: not kept in memory, but maybe in KV. */
   isPast(storeId: string, date: string): boolean {
     const window = this.window.get(storeId);
