@@ -452,3 +452,24 @@ describe('read-model buckets: an entry that is not a document', () => {
     expect(await reloaded.get('store', 'oslo')).toEqual(storeAt('oslo', 7).doc);
   });
 });
+
+describe('read-model buckets: documents an earlier version wrote', () => {
+  const prefix = uniquePrefix();
+  afterAll(() => removeNatsState(prefix));
+
+  it("answers a store day kept before its terminals' totals were per currency in this version's shape", async () => {
+    const buckets = await ReadModelBuckets.open(nats, prefix);
+    const old = {
+      ...emptyStoreDay('oslo', '2026-10-01', 'Europe/Oslo'),
+      currencies: { NOK: { capturedCount: 1, capturedAmount: 100, refundedCount: 0, refundedAmount: 0, net: 100 } },
+      terminals: { 'T-1': { capturedCount: 1, capturedAmount: 100, refundedAmount: 0 } },
+      position: '5',
+    };
+    const days = await new Kvm(nats).open(natsNames(prefix).buckets.storeDays);
+    await days.put('oslo.2026-10-01', JSON.stringify(old));
+    // As a query for a day out of the projector's memory reads it.
+    expect(await buckets.get('store-day', 'oslo.2026-10-01')).toMatchObject({
+      terminals: { 'T-1': { currencies: { NOK: { capturedCount: 1, capturedAmount: 100, refundedAmount: 0 } } } },
+    });
+  });
+});

@@ -4,6 +4,7 @@ import { JetStreamApiError, jetstreamManager, type Republish } from '@nats-io/je
 import { Logger } from '@nestjs/common';
 import { bucketKeys, isRevisionConflict, natsNames, writeEntries } from '@app/messaging';
 import { documentProblem } from '../read-models/document-schemas';
+import { upgraded } from '../read-models/document-upgrades';
 import type { Change } from '../read-models/read-model.types';
 import { daysInWindow } from '../read-models/store-days';
 import { stringField } from '../read-models/string-field';
@@ -624,7 +625,8 @@ function documentOf(model: Change['model'], key: string, entry: Entry): unknown 
   if (positionIn(doc) === undefined) throw new UnreadableDocumentError(model, key, new Error('it has no position'));
   const problem = documentProblem(model, doc);
   if (problem !== undefined) throw new UnreadableDocumentError(model, key, new Error(problem));
-  return doc;
+  // In this version's shape, for the fold and for every query alike.
+  return upgraded({ model, key, doc } as Change).doc;
 }
 
 /** A document's position, as every document is written with it (digits); undefined when it has none such. */
