@@ -55,6 +55,16 @@ const capturedPayment = (paymentId: string, at: string, amount = 10_000) => [
     at,
   }),
 ];
+/** T-1's end-of-day close `operationId` for `businessDay`, completed at `at` with the terminal's `batch`. */
+const closeOf = (operationId: string, businessDay: string, at: string, batch: Record<string, unknown>) => ({
+  ...event(`operation-${operationId}`, 'OperationCompleted', {
+    operationId,
+    dinteroOperationId: `d-${operationId}`,
+    batch,
+    at,
+  }),
+  metadata: { storeId: 'oslo', terminalId: 'T-1', businessDay },
+});
 /** As the rim does: a payment the projector has forgotten (or never saw) is read back from the log. */
 const project = (events: RecordedEvent[]) => {
   const projector = new ReadModelProjector();
@@ -457,15 +467,6 @@ describe('read models as a fold over the log', () => {
   });
 
   it("corrects the older close a capture belongs to when it is reported after two closes, on that close's day", () => {
-    const closeOf = (operationId: string, businessDay: string, at: string, batch: Record<string, unknown>) => ({
-      ...event(`operation-${operationId}`, 'OperationCompleted', {
-        operationId,
-        dinteroOperationId: `d-${operationId}`,
-        batch,
-        at,
-      }),
-      metadata: { storeId: 'oslo', terminalId: 'T-1', businessDay },
-    });
     const projector = project([
       ...store(),
       ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
@@ -500,15 +501,6 @@ describe('read models as a fold over the log', () => {
   });
 
   it("reads the older close's day back when it is out of memory, and corrects it there", async () => {
-    const closeOf = (operationId: string, businessDay: string, at: string, batch: Record<string, unknown>) => ({
-      ...event(`operation-${operationId}`, 'OperationCompleted', {
-        operationId,
-        dinteroOperationId: `d-${operationId}`,
-        batch,
-        at,
-      }),
-      metadata: { storeId: 'oslo', terminalId: 'T-1', businessDay },
-    });
     const projector = project([
       ...store(),
       // Closes at 02:00 local time, for the day before.
@@ -541,15 +533,6 @@ describe('read models as a fold over the log', () => {
   });
 
   it('corrects an older close the same whether its facts come in one page or with the memory retired between', async () => {
-    const closeOf = (operationId: string, businessDay: string, at: string, batch: Record<string, unknown>) => ({
-      ...event(`operation-${operationId}`, 'OperationCompleted', {
-        operationId,
-        dinteroOperationId: `d-${operationId}`,
-        batch,
-        at,
-      }),
-      metadata: { storeId: 'oslo', terminalId: 'T-1', businessDay },
-    });
     const base = [
       ...store(),
       closeOf('c-0', '2026-11-19', '2026-11-19T21:00:00.000Z', { batchId: '0', purchasesCount: 0 }),
