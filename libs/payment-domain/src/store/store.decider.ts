@@ -243,14 +243,13 @@ function recordTerminalStatus(
   { data }: Extract<StoreCommand, { type: 'RecordTerminalStatus' }>,
   state: StoreState,
 ): StoreEvent[] {
-  const current = requireTerminal(state, data.storeId, data.terminalId).dintero;
+  const { dintero: current, statusSeenAt } = requireTerminal(state, data.storeId, data.terminalId);
   const status = requireDinteroStatus(data.status);
   const at = requireInstant(data.at, 'at');
   // A status of a device the terminal no longer is (another took its place since it was read) is stale.
   if (current?.dinteroTerminalId !== data.dinteroTerminalId) return [];
   // So is one asked before the status recorded was: another instance's newer answer stands.
-  const seenAt = ownEntry(state.status === 'registered' ? state.terminals : {}, data.terminalId)?.statusSeenAt;
-  if (seenAt !== undefined && Date.parse(at) < Date.parse(seenAt)) return [];
+  if (statusSeenAt !== undefined && Date.parse(at) < Date.parse(statusSeenAt)) return [];
   const next = { status, ...(data.statusReason === undefined ? {} : { statusReason: data.statusReason }) };
   if (sameStatus(current, next)) return [];
   return [{ type: 'TerminalStatusChanged', data: statusChange(data, current, next, at) }];
@@ -388,10 +387,9 @@ function evolve(state: StoreState, event: StoreEvent): StoreState {
     case 'TerminalStatusChanged': {
       const terminal = state.status === 'registered' ? ownEntry(state.terminals, event.data.terminalId) : undefined;
       if (state.status !== 'registered' || !terminal?.dintero) return state;
-      const { status, statusReason, terminalId } = event.data;
+      const { status, statusReason, terminalId, at: statusSeenAt } = event.data;
       const { statusReason: _previous, ...device } = terminal.dintero;
       const dintero = { ...device, status, ...(statusReason === undefined ? {} : { statusReason }) };
-      const statusSeenAt = event.data.at;
       return { ...state, terminals: { ...state.terminals, [terminalId]: { ...terminal, dintero, statusSeenAt } } };
     }
     case 'TerminalRemoved': {
