@@ -107,6 +107,7 @@ export class ReconcilerCheckpoints {
       if (now?.nuid !== nuid) throw new ReplacedWhileReadError(`checkpoint ${name} was saved again while read`);
     }
   }
+
   /**
    * Saves the checkpoint unless the one stored is already as far (another instance's, or one this instance
    * made before falling behind): the object's description names its position, read without its chunks.
