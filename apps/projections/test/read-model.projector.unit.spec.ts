@@ -563,8 +563,49 @@ describe('read models as a fold over the log', () => {
     };
     const together = await closeAfter([[...monday, ...friday]]);
     expect(await closeAfter([monday, friday])).toEqual(together);
-    // Monday's capture is in Monday's close; Friday's is three days from the close's day, and left out either way.
-    expect(together?.recorded).toMatchObject({ purchasesCount: 1, purchasesAmount: 100 });
+    // Friday's capture, three days before the close's day, is in Monday's close as much as Monday's is.
+    expect(together).toMatchObject({ recorded: { purchasesCount: 2, purchasesAmount: 5_100 }, mismatch: false });
+  });
+
+  it('leaves a fact out of the closes when its batch was not closed for more than a week', () => {
+    const projector = project([
+      ...store(),
+      closeOf('c-0', '2026-11-01', '2026-11-01T21:00:00.000Z', { batchId: '0', purchasesCount: 0 }),
+      closeOf('c-1', '2026-11-12', '2026-11-12T21:00:00.000Z', { batchId: '1', purchasesCount: 1 }),
+      closeOf('c-2', '2026-11-13', '2026-11-13T21:00:00.000Z', { batchId: '2', purchasesCount: 0 }),
+      // Eight days before its close: no day searched holds it.
+      ...capturedPayment('p-1', '2026-11-04T10:00:00.000Z', 100),
+    ]);
+    expect(projector.storeDay('oslo', '2026-11-12')?.closes?.['c-1']).toMatchObject({
+      recorded: { purchasesCount: 0 },
+      mismatch: true,
+    });
+    expect(projector.terminal('oslo', 'T-1')?.openBatch).toMatchObject({ purchasesCount: 0 });
+  });
+
+  it('counts a fact where two batches overlap into the later one, as the terminal gave its start', () => {
+    const projector = project([
+      ...store(),
+      closeOf('c-0', '2026-11-23', '2026-11-23T22:00:00.000Z', { batchId: '0', purchasesCount: 0 }),
+      closeOf('c-1', '2026-11-24', '2026-11-24T22:00:05.000Z', { batchId: '1', purchasesCount: 0 }),
+      // The terminal opened its next batch at 22:00:00 by its clock: seconds before the engine saw c-1 end.
+      closeOf('c-2', '2026-11-25', '2026-11-25T22:00:00.000Z', {
+        batchId: '2',
+        startOfDayAt: '2026-11-24T22:00:00.000Z',
+        purchasesCount: 1,
+        purchasesAmount: 300,
+      }),
+      closeOf('c-3', '2026-11-26', '2026-11-26T22:00:00.000Z', { batchId: '3', purchasesCount: 0 }),
+      ...capturedPayment('p-1', '2026-11-24T22:00:02.000Z', 300),
+    ]);
+    expect(projector.storeDay('oslo', '2026-11-25')?.closes?.['c-2']).toMatchObject({
+      recorded: { purchasesCount: 1, purchasesAmount: 300 },
+      mismatch: false,
+    });
+    expect(projector.storeDay('oslo', '2026-11-24')?.closes?.['c-1']).toMatchObject({
+      recorded: { purchasesCount: 0 },
+      mismatch: false,
+    });
   });
 
   it('reads documents written when a deactivated terminal was "offline" as deactivated', () => {

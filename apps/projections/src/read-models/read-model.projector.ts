@@ -188,9 +188,9 @@ export class ReadModelProjector {
           const close = terminal?.lastClose;
           if (close && at !== '' && Date.parse(at) <= Date.parse(close.closedAt))
             days.push({ storeId, date: close.businessDay });
-          // Before the last close's batch: an older close is corrected, on a day about the fact's own.
+          // Before the last close's batch: an older close is corrected, on a day its close may be on.
           if (at !== '' && beforeLastBatch(terminal, at))
-            for (const date of this.daysAbout(storeId, at)) days.push({ storeId, date });
+            for (const date of this.daysOfItsClose(storeId, at)) days.push({ storeId, date });
         }
       }
     } else if (typed?.stream === 'operation') {
@@ -362,9 +362,9 @@ export class ReadModelProjector {
 
   /**
    * A fact reported after two or more closes of its terminal: counted into the close whose batch held it, on that
-   * close's store day, which is compared again. Only the fact's own local day and the days beside it are looked at,
-   * held in memory or read back by `missingDays`, so that the log alone decides, live or in a rebuild. Left out
-   * when none of them has such a close (a terminal that closes seldom).
+   * close's store day, which is compared again. Only the days a close of the fact's batch can be on are looked at
+   * (`daysOfItsClose`), held in memory or read back by `missingDays`, so that the log alone decides, live or in a
+   * rebuild. Left out when none of them has such a close: a terminal not closed for more than `LATE_CLOSE_DAYS`.
    */
   private countInOlderClose(
     storeId: string,
@@ -374,23 +374,28 @@ export class ReadModelProjector {
     position: string,
     put: Put,
   ): void {
-    for (const date of this.daysAbout(storeId, at)) {
-      const key = `${storeId}.${date}`;
-      const day = this.days.get(key);
-      const close = day && closeHolding(day, terminalId, at);
-      if (!close) continue;
-      if (this.alreadyApplied('store-day', key, day.position)) return;
-      const doc = stamped(withClose(day, count(close)), position);
-      this.days.set(key, doc);
-      put({ model: 'store-day', key, doc });
-      return;
+    const days: StoreDayDoc[] = [];
+    for (const date of this.daysOfItsClose(storeId, at)) {
+      const day = this.days.get(`${storeId}.${date}`);
+      if (day) days.push(day);
     }
+    const holding = closeHolding(days, terminalId, at);
+    if (!holding) return;
+    const key = `${storeId}.${holding.day.date}`;
+    if (this.alreadyApplied('store-day', key, holding.day.position)) return;
+    const doc = stamped(withClose(holding.day, count(holding.close)), position);
+    this.days.set(key, doc);
+    put({ model: 'store-day', key, doc });
   }
 
-  /** The store's local day of `at` and the days either side: where the close of a batch that held it may be. */
-  private daysAbout(storeId: string, at: string): string[] {
+  /**
+   * The store's days a close of the batch that held a fact at `at` may be on: from the day before the fact's local
+   * day (a close after midnight is for the day before) to `LATE_CLOSE_DAYS` after it (a terminal left open over a
+   * weekend or a holiday closes days later).
+   */
+  private daysOfItsClose(storeId: string, at: string): string[] {
     const date = localDate(at, this.storeDoc(storeId).timeZone);
-    return [addDays(date, -1), date, addDays(date, 1)];
+    return Array.from({ length: LATE_CLOSE_DAYS + 2 }, (_, i) => addDays(date, i - 1));
   }
 
   /** The store of the terminal a payment's capture or refund counts at: a refund may be done at another's. */
@@ -636,6 +641,12 @@ type Counts = { -readonly [Status in keyof TerminalCounts]: number };
 
 /** Payments kept after they are forgotten (`ended`): about six minutes of a large chain at its peak (130/s). */
 const ENDED_KEPT = 50_000;
+
+/**
+ * How many days after a fact's own its batch's close may be, and still be corrected by it when the fact is
+ * reported after later closes: a week covers a terminal left open over a weekend and the holidays around it.
+ */
+const LATE_CLOSE_DAYS = 7;
 
 /** The events that may change a store day (`missingDays`): the store day's facts, and end-of-day closes. */
 const DAY_EVENTS = new Set<string>([...storeDayProjection.handles, 'OperationCompleted']);

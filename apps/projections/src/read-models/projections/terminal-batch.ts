@@ -40,18 +40,28 @@ export function beforeLastBatch(doc: TerminalDoc | undefined, at: string): boole
   return opened !== undefined && Date.parse(at) < Date.parse(opened);
 }
 
-/** Of a store day's closes, the one of `terminalId` whose batch held a fact at `at`: opened before it, closed after. */
-export function closeHolding(day: StoreDayDoc, terminalId: string, at: string): TerminalClose | undefined {
+/**
+ * Of the closes of `terminalId` on the store days given, the one whose batch held a fact at `at`: opened before
+ * it, closed after. Where two windows overlap (a batch the terminal says opened seconds before the engine saw the
+ * previous close end), the later batch holds it, as the terminal's own start of day says; the terminal's last
+ * close is counted the same way (`countInBatch`).
+ */
+export function closeHolding(
+  days: readonly StoreDayDoc[],
+  terminalId: string,
+  at: string,
+): { day: StoreDayDoc; close: TerminalClose } | undefined {
   const when = Date.parse(at);
-  return Object.values(day.closes ?? {}).find((close) => {
-    const opened = openedAt(close);
-    return (
-      close.terminalId === terminalId &&
-      opened !== undefined &&
-      Date.parse(opened) <= when &&
-      when <= Date.parse(close.closedAt)
-    );
-  });
+  let holding: { day: StoreDayDoc; close: TerminalClose; opened: number } | undefined;
+  for (const day of days)
+    for (const close of Object.values(day.closes ?? {})) {
+      const opened = openedAt(close);
+      if (close.terminalId !== terminalId || opened === undefined) continue;
+      const from = Date.parse(opened);
+      if (from <= when && when <= Date.parse(close.closedAt) && (holding === undefined || from > holding.opened))
+        holding = { day, close, opened: from };
+    }
+  return holding && { day: holding.day, close: holding.close };
 }
 
 /** The close with a fact of its batch counted in what the log recorded, and compared again. */
