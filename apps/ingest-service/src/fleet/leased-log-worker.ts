@@ -19,7 +19,10 @@ export interface LeasedLogWorkerOptions {
   /** The streams it follows from the start of the log. */
   readonly streamPrefixes: readonly string[];
   readonly onEvent: (event: RecordedEvent) => void;
-  /** One round of work, every `intervalMs`, one after another. */
+  /**
+   * One round of work, every `intervalMs`, one after another; the first only once the index holds the log as it
+   * stood when the worker started.
+   */
   readonly tick: () => Promise<void>;
   readonly intervalMs: number;
   readonly natsPrefix: string;
@@ -27,11 +30,18 @@ export interface LeasedLogWorkerOptions {
   readonly leaseMs: number;
 }
 
+/** How soon the worker looks again whether its index holds the log, while it waits for that to start its rounds. */
+const REPLAY_CHECK_MS = 100;
+
 /**
  * What the ingest service's followers of the fleet share (terminal statuses, terminal operations): an index
  * kept from the log, a round of work on a timer, and leases in the reconciler's bucket, so that with several
  * instances one looks at an item at a time. Without NATS each instance looks at everything: the deciders
  * absorb a second look, it only costs a Dintero call.
+ *
+ * The index is built again from the log at every start, and no round runs before it holds the log as it stood
+ * then: a round on half of it would act on old settings (a store's close time changed last week, read as the one
+ * before, closes its day hours early) or on terminals since taken out of use.
  */
 export class LeasedLogWorker {
   private follower: LogFollower | undefined;
@@ -39,6 +49,9 @@ export class LeasedLogWorker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** The log's head when the worker first looked: the index must hold every event up to it before a round. */
+  private startHead: bigint | undefined;
+  private replayed = false;
 
   constructor(
     private readonly options: LeasedLogWorkerOptions,
@@ -82,12 +95,40 @@ export class LeasedLogWorker {
     }
   }
 
-  private schedule(): void {
+  private schedule(delayMs = this.options.intervalMs): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.options.tick().finally(() => this.schedule());
-    }, this.options.intervalMs);
+      this.running = this.round().then((next) => this.schedule(next));
+    }, delayMs);
     this.timer.unref();
+  }
+
+  /** A round of work once the index holds the log; until then, when to look again. */
+  private async round(): Promise<number> {
+    const { intervalMs, name } = this.options;
+    const replayed = await this.holdsTheLog().catch((error: unknown) => {
+      this.logger.warn({ err: error }, `${name}: could not tell whether the log is replayed; waiting`);
+      return false;
+    });
+    if (!replayed) return Math.min(intervalMs, REPLAY_CHECK_MS);
+    await this.options.tick().catch((error: unknown) => this.logger.error({ err: error }, `${name}: a round failed`));
+    return intervalMs;
+  }
+
+  /**
+   * Whether the index holds every followed event up to the head the worker first saw: the first one after the
+   * follower's position is past it, or there is none. Asked before each round until it is so, then never again.
+   */
+  private async holdsTheLog(): Promise<boolean> {
+    if (this.replayed) return true;
+    this.startHead ??= await this.store.headPosition();
+    const [next] = await this.store.readAll({
+      after: this.follower!.position,
+      limit: 1,
+      streamPrefixes: [...this.options.streamPrefixes],
+    });
+    this.replayed = next === undefined || next.position > this.startHead;
+    return this.replayed;
   }
 }
 
