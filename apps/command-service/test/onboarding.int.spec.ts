@@ -143,6 +143,22 @@ describe('command service: onboarding stores and terminals at Dintero', () => {
     expect(sim.app.get(SimulatorState).sessions.size).toBe(sessions);
   });
 
+  it('learns a terminal in ERROR at Dintero with its reason, refuses payments on it, and takes them once it is ACTIVE again', async () => {
+    const answer = await send('PUT', '/v1/stores/oslo/terminals/till-7', { deviceSerialNumber: sandboxSerial(7) });
+    const { terminalId } = terminalOf(answer.body, 'till-7')!.dintero!;
+    await sim.control('PUT', `/terminals/${terminalId}`, { status: 'ERROR', status_reason: 'TAMPERED' });
+    expect(await start('till-7')).toMatchObject({ status: 422, body: { code: 'DINTERO_REJECTED' } });
+    expect(await start('till-7')).toMatchObject({
+      status: 422,
+      body: { code: 'TERMINAL_NOT_ACTIVE_AT_DINTERO', dinteroStatus: 'ERROR', dinteroStatusReason: 'TAMPERED' },
+    });
+    const view = await send('GET', '/v1/stores/oslo/terminals/till-7');
+    expect(view.body.dintero).toMatchObject({ status: 'ERROR', statusReason: 'TAMPERED' });
+    // Dintero brings it back: the next payment asks Dintero again, and goes through.
+    await sim.control('PUT', `/terminals/${terminalId}`, { status: 'ACTIVE' });
+    expect(await start('till-7')).toMatchObject({ status: 201 });
+  });
+
   it('answers 503 and writes nothing while Dintero is down; the same request again finishes, with one device at Dintero', async () => {
     const before = await written();
     await sim.control('PUT', '/chaos', { api5xxRate: 1 });

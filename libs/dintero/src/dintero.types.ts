@@ -102,8 +102,15 @@ export interface RefundRequest {
   readonly reason?: string;
 }
 
-/** A terminal's status at Dintero (management API, terminal onboarding). */
-export const DINTERO_TERMINAL_STATUSES = ['PENDING', 'ACTION_REQUIRED', 'ACTIVE', 'INACTIVE', 'DELETED'] as const;
+/** A terminal's status at Dintero (management API, terminal onboarding; `ERROR` since its 2026-06-03 changelog). */
+export const DINTERO_TERMINAL_STATUSES = [
+  'PENDING',
+  'ACTION_REQUIRED',
+  'ACTIVE',
+  'INACTIVE',
+  'ERROR',
+  'DELETED',
+] as const;
 export type DinteroTerminalStatus = (typeof DINTERO_TERMINAL_STATUSES)[number];
 
 /** A terminal as the management API shows it (`GET /v1/accounts/{aid}/terminals/{terminal_id}`). */
@@ -115,7 +122,7 @@ export interface DinteroTerminal {
   /** The merchant's own store id. Optional in the specification, as is `status`. */
   readonly store_id?: string;
   readonly status?: DinteroTerminalStatus;
-  /** With `ACTION_REQUIRED`: `CHECK_UPDATE` (the device must fetch its settings). */
+  /** With `ACTION_REQUIRED`: `CHECK_UPDATE` (the device must fetch its settings); with `ERROR`, what is wrong. */
   readonly status_reason?: string;
   readonly created_at?: string;
   readonly updated_at?: string;

@@ -9,6 +9,7 @@ import {
   Matches,
   MaxLength,
 } from 'class-validator';
+import { DINTERO_TERMINAL_STATUSES } from '@app/payment-domain';
 
 export class PutStoreDto {
   @ApiProperty({ example: 'Oslo Center' })
@@ -104,7 +105,7 @@ export class DinteroTerminalView {
   @ApiProperty() deviceSerialNumber!: string;
   @ApiPropertyOptional() deviceModel?: string;
   @ApiProperty({
-    enum: ['PENDING', 'ACTION_REQUIRED', 'ACTIVE', 'INACTIVE', 'DELETED'],
+    enum: DINTERO_TERMINAL_STATUSES,
     description: 'Its status at Dintero as last seen; only ACTIVE takes payments',
   })
   status!: string;

@@ -99,7 +99,7 @@ export class TerminalStatusDto {
   @IsIn(TERMINAL_STATUSES)
   status!: TerminalStatus;
 
-  /** With `ACTION_REQUIRED`; default `CHECK_UPDATE`. */
+  /** With `ACTION_REQUIRED` (default `CHECK_UPDATE`) or `ERROR`. */
   @ApiPropertyOptional({ example: 'CHECK_UPDATE' })
   @IsOptional()
   @Matches(/^[A-Z_]{1,40}$/)

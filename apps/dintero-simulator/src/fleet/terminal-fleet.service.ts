@@ -159,7 +159,8 @@ export class TerminalFleetService {
     const terminal = this.find(terminalId);
     if (!terminal) throw new DinteroApiError(404, 'NOT_FOUND', `Terminal ${terminalId} not found`);
     terminal.status = status;
-    terminal.status_reason = status === 'ACTION_REQUIRED' ? (reason ?? 'CHECK_UPDATE') : undefined;
+    terminal.status_reason =
+      status === 'ACTION_REQUIRED' ? (reason ?? 'CHECK_UPDATE') : status === 'ERROR' ? reason : undefined;
     terminal.provisionedAt = undefined;
     terminal.updated_at = this.clock.stamp();
     return this.terminalRecord(terminal);

@@ -21,7 +21,7 @@ export interface SimStore {
 }
 
 /** A terminal's status at Dintero (§10). */
-export const TERMINAL_STATUSES = ['PENDING', 'ACTION_REQUIRED', 'ACTIVE', 'INACTIVE', 'DELETED'] as const;
+export const TERMINAL_STATUSES = ['PENDING', 'ACTION_REQUIRED', 'ACTIVE', 'INACTIVE', 'ERROR', 'DELETED'] as const;
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 
 export interface SimTerminal {

@@ -10,7 +10,7 @@ export interface FollowedTerminal {
 
 /**
  * The registered terminals whose status at Dintero may still change by itself or by a person (`PENDING`,
- * `ACTION_REQUIRED`, `INACTIVE`), from the store streams of the log. A terminal leaves the set once it is
+ * `ACTION_REQUIRED`, `INACTIVE`, `ERROR`), from the store streams of the log. A terminal leaves the set once it is
  * `ACTIVE` or `DELETED`, or is removed from its store.
  */
 export class FollowedTerminals {

@@ -1,8 +1,18 @@
 import { DomainError } from '../shared/domain-error';
 import { requireText } from '../shared/validation';
 
-/** A terminal's status at Dintero: only `ACTIVE` takes payments. */
-export const DINTERO_TERMINAL_STATUSES = ['PENDING', 'ACTION_REQUIRED', 'ACTIVE', 'INACTIVE', 'DELETED'] as const;
+/**
+ * A terminal's status at Dintero: only `ACTIVE` takes payments. `ERROR` (with a `status_reason`) came with Dintero's
+ * account management API of 2026-06-03: the device is in trouble, and Dintero or a person may bring it back.
+ */
+export const DINTERO_TERMINAL_STATUSES = [
+  'PENDING',
+  'ACTION_REQUIRED',
+  'ACTIVE',
+  'INACTIVE',
+  'ERROR',
+  'DELETED',
+] as const;
 export type DinteroTerminalStatus = (typeof DINTERO_TERMINAL_STATUSES)[number];
 
 /** Statuses Dintero may still move a terminal out of by itself or by a person: worth following. */
@@ -21,9 +31,9 @@ export interface TerminalEnrollment {
   readonly deviceSerialNumber: string;
   /** Dintero's device model (e.g. `SATURN1000`), when given. */
   readonly deviceModel?: string;
-  /** Its status at Dintero: `PENDING`, `ACTION_REQUIRED`, `ACTIVE`, `INACTIVE` or `DELETED`; only `ACTIVE` takes payments. */
+  /** Its status at Dintero: `PENDING`, `ACTION_REQUIRED`, `ACTIVE`, `INACTIVE`, `ERROR` or `DELETED`; only `ACTIVE` takes payments. */
   readonly status: DinteroTerminalStatus;
-  /** Why, with `ACTION_REQUIRED`: `CHECK_UPDATE` (the device must fetch its settings). */
+  /** Why, as Dintero gives it: with `ACTION_REQUIRED`, `CHECK_UPDATE` (the device must fetch its settings); with `ERROR`, what is wrong. */
   readonly statusReason?: string;
 }
 
