@@ -143,6 +143,28 @@ describe('command service: onboarding stores and terminals at Dintero', () => {
     expect(sim.app.get(SimulatorState).sessions.size).toBe(sessions);
   });
 
+  it('sends Dintero no device model, and refuses a device Dintero knows as another model, recording nothing', async () => {
+    const before = await written();
+    expect(
+      await send('PUT', '/v1/stores/oslo/terminals/till-8', {
+        deviceSerialNumber: 'S1F4-8',
+        deviceModel: 'SATURN1000',
+      }),
+    ).toMatchObject({
+      status: 422,
+      body: { code: 'DINTERO_TERMINAL_DIFFERS', dinteroDeviceModel: 'Saturn_S1F4_Pro' },
+    });
+    expect(await written()).toBe(before);
+    // Registered at Dintero all the same, as the model came from its serial: the right model finds it there.
+    const answer = await send('PUT', '/v1/stores/oslo/terminals/till-8', {
+      deviceSerialNumber: 'S1F4-8',
+      deviceModel: 'Saturn_S1F4_Pro',
+    });
+    expect(answer.status).toBe(200);
+    expect(terminalOf(answer.body, 'till-8')?.dintero).toMatchObject({ deviceModel: 'Saturn_S1F4_Pro' });
+    expect((await fleet()).terminals.filter((terminal) => terminal.device_serial_number === 'S1F4-8')).toHaveLength(1);
+  });
+
   it('learns a terminal in ERROR at Dintero with its reason, refuses payments on it, and takes them once it is ACTIVE again', async () => {
     const answer = await send('PUT', '/v1/stores/oslo/terminals/till-7', { deviceSerialNumber: sandboxSerial(7) });
     const { terminalId } = terminalOf(answer.body, 'till-7')!.dintero!;

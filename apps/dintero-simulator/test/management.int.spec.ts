@@ -43,13 +43,11 @@ describe('Dintero simulator: stores and terminals', () => {
     await dintero.createStore({ storeId: 'oslo', name: 'Oslo', payoutDestinationId: 'seller-1' });
     const sandbox = await dintero.registerTerminal({ storeId: 'oslo', deviceSerialNumber: 'SIMULATED-T12345678-001' });
     expect(sandbox).toMatchObject({ terminal_id: 'T12345678-T0001', store_id: 'oslo', status: 'ACTIVE' });
-    const real = await dintero.registerTerminal({
-      storeId: 'oslo',
-      deviceSerialNumber: 'SN-77',
-      deviceModel: 'SATURN1000',
-    });
-    expect(real).toMatchObject({ terminal_id: 'T12345678-T0002', status: 'PENDING', device_model: 'SATURN1000' });
-    expect(await rejection(dintero.registerTerminal({ storeId: 'oslo', deviceSerialNumber: 'SN-77' }))).toEqual({
+    // The model comes from the serial number, as Dintero resolves it since 2026-06-03.
+    const real = await dintero.registerTerminal({ storeId: 'oslo', deviceSerialNumber: 'S1F4-77' });
+    expect(real).toMatchObject({ terminal_id: 'T12345678-T0002', status: 'PENDING', device_model: 'Saturn_S1F4_Pro' });
+    expect(sandbox.device_model).toBe('SATURN1000');
+    expect(await rejection(dintero.registerTerminal({ storeId: 'oslo', deviceSerialNumber: 'S1F4-77' }))).toEqual({
       status: 409,
       code: 'TERMINAL_ALREADY_EXISTS',
     });

@@ -277,7 +277,6 @@ export class DinteroClient {
     return this.body('registerTerminal', 'unsafe', 'POST', this.account('/terminals'), {
       device_serial_number: terminal.deviceSerialNumber,
       store_id: terminal.storeId,
-      ...(terminal.deviceModel ? { device_model: terminal.deviceModel } : {}),
     });
   }
 

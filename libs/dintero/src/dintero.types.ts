@@ -145,10 +145,13 @@ export interface StoreCreation {
   readonly organizationNumber?: string;
 }
 
+/**
+ * A device to register at Dintero. No model: since the account management API's changelog of 2026-06-03 Dintero
+ * resolves it from the serial number (its manufacture data), and the create request has no `device_model`.
+ */
 export interface TerminalRegistration {
   readonly storeId: string;
   readonly deviceSerialNumber: string;
-  readonly deviceModel?: string;
 }
 
 export interface TerminalFilters {

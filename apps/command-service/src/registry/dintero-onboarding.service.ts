@@ -73,7 +73,11 @@ export class DinteroOnboarding {
     return found.id;
   }
 
-  /** The device at Dintero by its serial number, registered to the store when Dintero has none. */
+  /**
+   * The device at Dintero by its serial number, registered to the store when Dintero has none. Dintero resolves
+   * its model from the serial: a `deviceModel` given is checked against it, so that a mistyped serial that is
+   * another device's is refused rather than recorded.
+   */
   async device(storeId: string, deviceSerialNumber: string, deviceModel?: string): Promise<TerminalEnrollment> {
     const what = `registering the terminal with serial ${deviceSerialNumber}`;
     const lookUp = () => this.bySerial(deviceSerialNumber);
@@ -81,11 +85,7 @@ export class DinteroOnboarding {
     if (!found) {
       found = await this.asking(what, async () => {
         try {
-          const registered = await this.dintero.registerTerminal({
-            storeId,
-            deviceSerialNumber,
-            ...(deviceModel ? { deviceModel } : {}),
-          });
+          const registered = await this.dintero.registerTerminal({ storeId, deviceSerialNumber });
           return await this.completed(registered, storeId);
         } catch (error) {
           if (error instanceof DinteroRejectedError && error.status === 409) return lookUp();
@@ -94,6 +94,14 @@ export class DinteroOnboarding {
       });
     }
     if (!found) throw new DinteroUnreachable(what, 'the terminal was neither found nor registered');
+    const model = found.device_model;
+    if (deviceModel !== undefined && model !== undefined && model !== deviceModel) {
+      throw new DinteroOnboardingRefused(
+        'DINTERO_TERMINAL_DIFFERS',
+        `The device with serial ${deviceSerialNumber} is a ${model} at Dintero, not a ${deviceModel}: check the serial number, or leave deviceModel out`,
+        { storeId, dinteroTerminalId: found.terminal_id, dinteroDeviceModel: model },
+      );
+    }
     return this.ofStore(storeId, found);
   }
 

@@ -24,7 +24,7 @@ import { SubjectTokenPipe } from './subject-token.pipe';
   404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL',
   422:
     'TERMINAL_OF_OTHER_STORE (terminal names are global); DINTERO_REJECTED (names dinteroCode), ' +
-    'DINTERO_STORE_DIFFERS, DINTERO_TERMINAL_NOT_FOUND, DINTERO_TERMINAL_OF_OTHER_STORE, DINTERO_TERMINAL_TAKEN; ' +
+    'DINTERO_STORE_DIFFERS, DINTERO_TERMINAL_DIFFERS, DINTERO_TERMINAL_NOT_FOUND, DINTERO_TERMINAL_OF_OTHER_STORE, DINTERO_TERMINAL_TAKEN; ' +
     'nothing written',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not application/json',
   429: 'RATE_LIMITED: more requests a minute than the key may make; retry after the time named',

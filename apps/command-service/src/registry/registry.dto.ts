@@ -85,7 +85,11 @@ export class PutTerminalDto {
   @Matches(/^[A-Za-z0-9_.:-]{1,100}$/, { message: 'deviceSerialNumber must be 1-100 of A-Z a-z 0-9 _ . : -' })
   deviceSerialNumber?: string;
 
-  @ApiPropertyOptional({ example: 'SATURN1000', description: "Dintero's device model, with deviceSerialNumber" })
+  @ApiPropertyOptional({
+    example: 'SATURN1000',
+    description:
+      "The device's model, with deviceSerialNumber: Dintero resolves the model from the serial, and a device it knows as another model is refused (DINTERO_TERMINAL_DIFFERS)",
+  })
   @IsOptional()
   @IsString()
   @Matches(/^[A-Za-z0-9_]{1,40}$/, { message: 'deviceModel must be 1-40 of A-Z a-z 0-9 _' })

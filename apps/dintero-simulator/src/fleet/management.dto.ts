@@ -44,7 +44,10 @@ export class CreateStoreDto {
   payout_destination!: StorePayoutDestinationDto;
 }
 
-/** `POST /v1/accounts/{aid}/terminals` (§10). */
+/**
+ * `POST /v1/accounts/{aid}/terminals` (§10). No `device_model` since Dintero's changelog of 2026-06-03: the model is
+ * resolved from the serial number, and a body naming one is refused as any unknown field is.
+ */
 export class RegisterTerminalDto {
   @ApiProperty({ example: 'SIMULATED-T12345678-001' })
   @IsString()
@@ -56,12 +59,6 @@ export class RegisterTerminalDto {
   @IsString()
   @IsNotEmpty()
   store_id!: string;
-
-  @ApiPropertyOptional({ example: 'SATURN1000' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(40)
-  device_model?: string;
 }
 
 const asList = ({ value }: { value: unknown }): unknown => (value === undefined ? undefined : [value].flat());

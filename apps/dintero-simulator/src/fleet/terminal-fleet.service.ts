@@ -91,7 +91,7 @@ export class TerminalFleetService {
     return [...this.state.stores.values()].map((store) => this.storeRecord(store));
   }
 
-  registerTerminal(request: { store_id: string; device_serial_number: string; device_model?: string }): TerminalRecord {
+  registerTerminal(request: { store_id: string; device_serial_number: string }): TerminalRecord {
     if (!this.state.stores.has(request.store_id))
       throw new DinteroApiError(404, 'NOT_FOUND', `Store ${request.store_id} not found`);
     const taken = [...this.state.terminals.values()].find(
@@ -111,7 +111,7 @@ export class TerminalFleetService {
       id: randomUUID(),
       store_id: request.store_id,
       device_serial_number: request.device_serial_number,
-      ...(request.device_model ? { device_model: request.device_model } : {}),
+      device_model: deviceModelOf(request.device_serial_number),
       created_at: at,
       updated_at: at,
       ...(sandbox
@@ -218,4 +218,15 @@ export class TerminalFleetService {
   private nextStoreId(): string {
     return `${this.config.accountId}-${String(++this.storeNumber).padStart(4, '0')}`;
   }
+}
+
+/**
+ * The model of a device, as Dintero resolves it from its serial number and the makers' data. The simulator's
+ * makers number devices by model: a serial starting `S1F4` is a `Saturn_S1F4_Pro`, `S1P2` an `S1P2`, any other a
+ * `SATURN1000`.
+ */
+export function deviceModelOf(serial: string): string {
+  if (serial.startsWith('S1F4')) return 'Saturn_S1F4_Pro';
+  if (serial.startsWith('S1P2')) return 'S1P2';
+  return 'SATURN1000';
 }
