@@ -40,7 +40,12 @@ describe('Dintero simulator', () => {
     await receiver.close();
   });
 
-  const start = (amount: number, terminalId = 'T-1', expiresInMs = 60_000) =>
+  const start = (
+    amount: number,
+    terminalId = 'T-1',
+    expiresInMs = 60_000,
+    callbackQuery = 'payment_id=p1&report_error=true&report_event=REFUND',
+  ) =>
     dintero.createTerminalSession({
       profileId: 'in-store',
       paymentId: randomUUID(),
@@ -50,7 +55,7 @@ describe('Dintero simulator', () => {
       storeId: 'oslo-center',
       terminalId,
       payoutDestinationId: 'seller-1',
-      callbackUrl: `${receiver.url}/v1/dintero/callback?payment_id=p1&report_error=true&report_event=REFUND`,
+      callbackUrl: `${receiver.url}/v1/dintero/callback?${callbackQuery}`,
       returnUrl: `${receiver.url}/return`,
       expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
     });
@@ -162,6 +167,32 @@ describe('Dintero simulator', () => {
       const tx = await dintero.getTransaction(callbacks()[0]!.url.searchParams.get('transaction_id')!);
       expect(tx.status).toBe('DECLINED');
     });
+  });
+
+  it('calls back about errors only when the callback URL asks, and sends webhooks only of the events subscribed', async () => {
+    await sim.control('POST', '/seed', {
+      webhooks: [
+        { url: `${receiver.url}/v1/dintero/webhooks`, secret: WEBHOOK_SECRET, events: ['checkout_transaction'] },
+      ],
+    });
+    const events = () => webhooks().map((hook) => hook.headers.event);
+    // Declined, then cancelled by the customer, with a callback URL without report_error=true.
+    for (const amount of [10_051, 10_010]) {
+      await start(amount, 'T-1', 60_000, 'payment_id=p1');
+      await sim.control('POST', '/terminals/T-1/present', {});
+      await idle();
+    }
+    expect(callbacks()).toEqual([]);
+    // The declined transaction is a checkout_transaction; the cancel, with no transaction, only an authorization.
+    expect(events()).toEqual(['checkout_transaction']);
+    await start(39_900, 'T-1', 60_000, 'payment_id=p1');
+    await sim.control('POST', '/terminals/T-1/present', {});
+    await idle();
+    expect(callbacks().map((callback) => callback.url.searchParams.has('error'))).toEqual([false]);
+    expect(events()).toEqual(['checkout_transaction', 'checkout_transaction']);
+    await expect(
+      sim.control('POST', '/seed', { webhooks: [{ url: receiver.url, secret: WEBHOOK_SECRET, events: ['ping'] }] }),
+    ).rejects.toThrow(/: 400 /);
   });
 
   it('signs callbacks with Dintero-Signature and webhooks with event-signature', async () => {

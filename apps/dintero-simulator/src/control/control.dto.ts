@@ -1,7 +1,9 @@
 import { TERMINAL_STATUSES, type RefundMode, type TerminalStatus } from '../state/simulator-state';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import { WEBHOOK_EVENTS, type WebhookEvent } from '../delivery/delivery.service';
 import {
+  ArrayNotEmpty,
   IsArray,
   IsIn,
   IsInt,
@@ -65,6 +67,14 @@ export class WebhookDto {
   @IsString()
   @MinLength(8)
   secret!: string;
+
+  /** The checkout events the subscription is for, as Dintero's `events`; both when left out. */
+  @ApiPropertyOptional({ enum: WEBHOOK_EVENTS, isArray: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty()
+  @IsIn(WEBHOOK_EVENTS, { each: true })
+  events?: WebhookEvent[];
 }
 
 /** Virtual payout destinations, stores and terminals; the same shape as `SIM_SEED_FILE`. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { DeliveryService } from '../delivery/delivery.service';
+import { DeliveryService, WEBHOOK_EVENTS } from '../delivery/delivery.service';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
 import { SimulatorState } from '../state/simulator-state';
 import { SeedDto } from './control.dto';
@@ -41,6 +41,11 @@ export class SeedService implements OnModuleInit {
         ...(terminal.unattended === undefined ? {} : { unattended: terminal.unattended }),
       });
     }
-    if (seed.webhooks) this.delivery.webhooks = seed.webhooks.map((hook) => ({ url: hook.url, secret: hook.secret }));
+    if (seed.webhooks)
+      this.delivery.webhooks = seed.webhooks.map((hook) => ({
+        url: hook.url,
+        secret: hook.secret,
+        events: hook.events ?? WEBHOOK_EVENTS,
+      }));
   }
 }

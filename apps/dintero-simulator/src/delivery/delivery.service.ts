@@ -22,9 +22,14 @@ export interface DeliveryRecord {
   readonly duplicate: boolean;
 }
 
+/** The checkout events a webhook subscription may name (§5); a subscription gets only those it names. */
+export const WEBHOOK_EVENTS = ['checkout_transaction', 'checkout_authorization'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
 export interface Webhook {
   readonly url: string;
   readonly secret: string;
+  readonly events: readonly WebhookEvent[];
 }
 
 const CALLBACK_ATTEMPTS = 1 + 20; // Dintero retries a failed callback 20 times (§4).
@@ -60,10 +65,15 @@ export class DeliveryService implements OnApplicationShutdown {
     return (terminalId && this.terminalChaos.get(terminalId)) || this.chaos;
   }
 
-  /** A callback to the session's `callback_url`, with Dintero's query parameters appended. */
+  /**
+   * A callback to the session's `callback_url`, with Dintero's query parameters appended. One about an error (a
+   * declined, failed or cancelled payment) only to a URL that asks for them with `report_error=true`, as the
+   * specification says of `url.callback_url`.
+   */
   callback(callbackUrl: string | undefined, params: Record<string, string | undefined>, terminalId: string): void {
     if (!callbackUrl) return;
     const url = new URL(callbackUrl);
+    if (params.error !== undefined && url.searchParams.get('report_error') !== 'true') return;
     for (const [key, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(key, value);
     const post = url.searchParams.get('method') === 'POST';
     this.schedule(
@@ -91,13 +101,10 @@ export class DeliveryService implements OnApplicationShutdown {
     );
   }
 
-  /** A webhook event to every subscription. */
-  webhook(
-    event: 'checkout_transaction' | 'checkout_authorization',
-    payload: Record<string, unknown>,
-    terminalId: string,
-  ): void {
+  /** A webhook event to every subscription that names it. */
+  webhook(event: WebhookEvent, payload: Record<string, unknown>, terminalId: string): void {
     for (const hook of this.webhooks) {
+      if (!hook.events.includes(event)) continue;
       const eventDelivery = randomUUID();
       const body = JSON.stringify({
         account_id: this.config.accountId,
