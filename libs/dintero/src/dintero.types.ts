@@ -49,7 +49,8 @@ export interface DinteroSession {
 export interface DinteroTransaction {
   readonly id: string;
   readonly session_id?: string;
-  readonly status: string;
+  /** Optional in the specification: read through `transactionStatus`, which falls back on the last event's. */
+  readonly status?: string;
   readonly amount: number;
   readonly currency: string;
   readonly merchant_reference: string;

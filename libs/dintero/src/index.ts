@@ -27,6 +27,7 @@ export {
   refundOutcomes,
   refundReferenceOf,
   transactionFact,
+  transactionStatus,
 } from './transaction-facts';
 
 /** Nest injection token of the app's one `DinteroClient` (the provider is `dinteroClientProvider` in `@app/platform`). */

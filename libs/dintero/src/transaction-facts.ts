@@ -17,11 +17,26 @@ import type { DinteroTransaction } from './dintero.types';
  * copy once dropped the card and Dintero's event time on one path.
  */
 
-/** Dintero reported a status this engine does not know: nothing can be recorded until it is taught it. */
+/** Dintero reported a status this engine does not know (or none): nothing can be recorded until it is taught it. */
 export class UnrecognisedTransactionStatusError extends Error {
-  constructor(readonly status: string) {
-    super(`Dintero transaction status ${JSON.stringify(status)} is not one this engine knows`);
+  constructor(readonly status: string | undefined) {
+    super(
+      status === undefined
+        ? 'Dintero transaction came without a status, on it or on its events'
+        : `Dintero transaction status ${JSON.stringify(status)} is not one this engine knows`,
+    );
   }
+}
+
+/**
+ * The transaction's status. `status` is optional in Dintero's specification, and each of its events carries the
+ * status it left the transaction in (`transaction_status`): a transaction without the first is in its last event's.
+ */
+export function transactionStatus(tx: DinteroTransaction): string | undefined {
+  if (tx.status !== undefined) return tx.status;
+  const events = tx.events ?? [];
+  for (let i = events.length - 1; i >= 0; i--) if (events[i]!.transaction_status) return events[i]!.transaction_status;
+  return undefined;
 }
 
 type TransactionEvent = NonNullable<DinteroTransaction['events']>[number];
@@ -40,7 +55,8 @@ const succeeded = (event: TransactionEvent): boolean =>
  * `dinteroAt` is when Dintero says the transaction reached its status.
  */
 export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact {
-  if (!isDinteroTransactionStatus(tx.status)) throw new UnrecognisedTransactionStatusError(tx.status);
+  const status = transactionStatus(tx);
+  if (!isDinteroTransactionStatus(status)) throw new UnrecognisedTransactionStatusError(status);
   const failed = [...(tx.events ?? [])].reverse().find((event) => !succeeded(event) && event.error);
   const card = tx.card && {
     ...(tx.card.brand ? { brand: tx.card.brand } : {}),
@@ -49,12 +65,12 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
     ...(tx.card.type ? { type: tx.card.type } : {}),
   };
   const reason = failed?.error?.code ?? failed?.error?.message;
-  const dinteroAt = statusTime(tx, tx.status);
+  const dinteroAt = statusTime(tx, status);
   const receipt = terminalReceipt(tx);
   const { capturedAmount, each } = captures(tx);
   return {
     transactionId: tx.id,
-    status: tx.status,
+    status,
     amount: tx.amount,
     currency: tx.currency,
     ...(capturedAmount === undefined ? {} : { capturedAmount }),

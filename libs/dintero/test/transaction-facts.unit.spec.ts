@@ -1,4 +1,9 @@
-import { refundOutcomes, transactionFact, type DinteroTransaction } from '@app/dintero';
+import {
+  UnrecognisedTransactionStatusError,
+  refundOutcomes,
+  transactionFact,
+  type DinteroTransaction,
+} from '@app/dintero';
 import type { PaymentState } from '@app/payment-domain';
 
 const tx = (change: Partial<DinteroTransaction> = {}): DinteroTransaction => ({
@@ -290,6 +295,14 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
     expect(
       refundOutcomes(tx({ events: [...tx().events!, initiated, result] }), learnt, 'webhook', 'now').map((c) => c.data),
     ).toEqual([{ refundId: 'r-1', outcome: 'succeeded', source: 'webhook', at: 'now' }]);
+  });
+
+  it("reads a transaction without a status (optional in the specification) in its last event's status", () => {
+    expect(transactionFact(tx({ status: undefined })).status).toBe('CAPTURED');
+    const events = tx().events!.slice(0, 2);
+    expect(transactionFact(tx({ status: undefined, events })).status).toBe('AUTHORIZED');
+    expect(() => transactionFact(tx({ status: undefined, events: [] }))).toThrow(UnrecognisedTransactionStatusError);
+    expect(() => transactionFact(tx({ status: 'SOMETHING_NEW' }))).toThrow(/"SOMETHING_NEW" is not one/);
   });
 
   it('takes an event that does not say whether it succeeded (success is optional) as done, unless it carries an error', () => {

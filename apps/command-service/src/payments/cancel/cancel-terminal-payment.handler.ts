@@ -4,6 +4,7 @@ import {
   DinteroRejectedError,
   DinteroUnavailableError,
   transactionFact,
+  transactionStatus,
   type DinteroClient,
 } from '@app/dintero';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
@@ -164,7 +165,7 @@ export class CancelTerminalPaymentHandler {
     if (!session.transaction_id) return state;
     const tx = await this.dintero.getTransaction(session.transaction_id);
     // A status this engine does not know yet: the cancel stays pending, and ingest answers Dintero 5xx.
-    if (!isDinteroTransactionStatus(tx.status)) return state;
+    if (!isDinteroTransactionStatus(transactionStatus(tx))) return state;
     // The same mapping as callbacks, webhooks and the reconciler: the card and Dintero's time included.
     return record({
       type: 'RecordDinteroTransaction',
