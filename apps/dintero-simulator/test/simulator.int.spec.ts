@@ -328,6 +328,24 @@ describe('Dintero simulator', () => {
     });
   });
 
+  it('captures the rest after a partial capture, and refunds a transaction captured in part', async () => {
+    await start(39_900);
+    await sim.control('POST', '/terminals/T-1/present', {});
+    await idle();
+    const txId = callbacks()[0]!.url.searchParams.get('transaction_id')!;
+    // As a profile without auto-capture leaves it: the simulator's terminals capture at once.
+    Object.assign(sim.app.get(SimulatorState).transactions.get(txId)!, { status: 'AUTHORIZED', capturedAmount: 0 });
+    await dintero.capture(txId, 10_000);
+    expect(await dintero.getTransaction(txId)).toMatchObject({ status: 'PARTIALLY_CAPTURED' });
+    await expect(dintero.capture(txId, 30_000)).rejects.toMatchObject({ code: 'CAPTURE_AMOUNT_TOO_HIGH' });
+    await dintero.refund(txId, { amount: 900, terminalId: 'T-2', refundReference: 'refund-part' });
+    await idle();
+    expect(await dintero.getTransaction(txId)).toMatchObject({ status: 'PARTIALLY_CAPTURED_REFUNDED' });
+    await expect(
+      dintero.refund(txId, { amount: 9_200, terminalId: 'T-2', refundReference: 'refund-more' }),
+    ).rejects.toMatchObject({ code: 'REFUND_AMOUNT_TOO_HIGH' });
+  });
+
   it('reports refunds by webhook, and by callback when report_event=REFUND', async () => {
     await start(39_900);
     await sim.control('POST', '/terminals/T-1/present', {});

@@ -16,7 +16,7 @@ import type { FastifyReply } from 'fastify';
 import { addToBatch } from '../fleet/terminal-batch';
 import { refundModeFor } from '../terminals/amount-table';
 import { seitatechMetadata } from '../terminals/seitatech-metadata';
-import { SimulatorState, type SimTransaction } from '../state/simulator-state';
+import { REFUNDABLE, SimulatorState, statusAfterRefund, type SimTransaction } from '../state/simulator-state';
 import { TerminalFleetService } from '../fleet/terminal-fleet.service';
 import { VirtualTerminalsService, withoutInternals } from '../terminals/virtual-terminals.service';
 import { ApiChaosInterceptor, BearerTokenGuard, dinteroValidation } from './api-guards';
@@ -78,7 +78,7 @@ export class TransactionsController {
   @Post(':id/refund')
   refund(@Param('id') id: string, @Body() body: RefundDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const tx = this.transaction(id);
-    if (tx.status !== 'CAPTURED' && tx.status !== 'PARTIALLY_REFUNDED') {
+    if (!REFUNDABLE.has(tx.status)) {
       throw new DinteroApiError(400, 'REFUND_NOT_ALLOWED', `A ${tx.status} transaction cannot be refunded`);
     }
     if (!body.terminal_id)
@@ -113,7 +113,7 @@ export class TransactionsController {
     }
     void reply.status(200);
     tx.refundedAmount += body.amount;
-    tx.status = tx.refundedAmount === tx.capturedAmount ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
+    tx.status = statusAfterRefund(tx);
     addToBatch(terminal, 'reversal', body.amount, tx.updated_at);
     const reference = body.refund_reference === undefined ? {} : { event_reference: body.refund_reference };
     const metadata = seitatechMetadata(terminal, tx, 'REFUND', { approved: true }, body.amount);
@@ -138,12 +138,14 @@ export class TransactionsController {
   @HttpCode(200)
   capture(@Param('id') id: string, @Body() body: CaptureDto) {
     const tx = this.transaction(id);
-    if (tx.status !== 'AUTHORIZED')
+    // After a partial capture, the rest may be captured too (§6).
+    if (tx.status !== 'AUTHORIZED' && tx.status !== 'PARTIALLY_CAPTURED')
       throw new DinteroApiError(400, 'CAPTURE_NOT_ALLOWED', `A ${tx.status} transaction cannot be captured`);
-    if (body.amount > tx.amount)
-      throw new DinteroApiError(400, 'CAPTURE_AMOUNT_TOO_HIGH', `At most ${tx.amount} can be captured`);
-    tx.capturedAmount = body.amount;
-    tx.status = body.amount === tx.amount ? 'CAPTURED' : 'PARTIALLY_CAPTURED';
+    const capturable = tx.amount - tx.capturedAmount;
+    if (body.amount > capturable)
+      throw new DinteroApiError(400, 'CAPTURE_AMOUNT_TOO_HIGH', `At most ${capturable} can be captured`);
+    tx.capturedAmount += body.amount;
+    tx.status = tx.capturedAmount === tx.amount ? 'CAPTURED' : 'PARTIALLY_CAPTURED';
     return this.record(tx, 'CAPTURE', this.terminals.txEvent('CAPTURE', tx.status, true, body.amount));
   }
 

@@ -169,6 +169,23 @@ export interface SimTransaction {
   refundingAmount: number;
 }
 
+/** The statuses a transaction may be refunded from: once captured, in full or in part (§6). */
+export const REFUNDABLE: ReadonlySet<string> = new Set([
+  'CAPTURED',
+  'PARTIALLY_CAPTURED',
+  'PARTIALLY_REFUNDED',
+  'PARTIALLY_CAPTURED_REFUNDED',
+]);
+
+/**
+ * A transaction's status once a refund is done: `PARTIALLY_CAPTURED_REFUNDED` when only part of its amount was
+ * captured, else `REFUNDED` when all that was captured is refunded, `PARTIALLY_REFUNDED` otherwise.
+ */
+export function statusAfterRefund(tx: Pick<SimTransaction, 'amount' | 'capturedAmount' | 'refundedAmount'>) {
+  if (tx.capturedAmount < tx.amount) return 'PARTIALLY_CAPTURED_REFUNDED' as const;
+  return tx.refundedAmount === tx.capturedAmount ? ('REFUNDED' as const) : ('PARTIALLY_REFUNDED' as const);
+}
+
 /** Everything the simulator knows, in memory: Dintero's side of the world. */
 @Injectable()
 export class SimulatorState {

@@ -10,6 +10,7 @@ import {
   type SimTerminal,
   type SimTransaction,
   type TransactionEvent,
+  statusAfterRefund,
 } from '../state/simulator-state';
 import { outcomeForAmount, parseOutcome, type TerminalOutcome } from './amount-table';
 import { addToBatch } from '../fleet/terminal-batch';
@@ -277,7 +278,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
       if (terminal.activeRefund?.requestId === requestId) terminal.activeRefund = undefined;
       if (approve) {
         tx.refundedAmount += amount;
-        tx.status = tx.refundedAmount === tx.capturedAmount ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
+        tx.status = statusAfterRefund(tx);
         addToBatch(terminal, 'reversal', amount, this.clock.stamp());
       }
       const done = this.txEvent('REFUND', tx.status, approve, amount, {
