@@ -583,12 +583,11 @@ describe('read models as a fold over the log', () => {
     expect(projector.terminal('oslo', 'T-1')?.openBatch).toMatchObject({ purchasesCount: 0 });
   });
 
-  it('counts a fact where two batches overlap into the later one, as the terminal gave its start', () => {
-    const projector = project([
-      ...store(),
+  it("counts a fact where the terminal's next batch opened before its close into that close, whenever it is reported", () => {
+    const closes = [
       closeOf('c-0', '2026-11-23', '2026-11-23T22:00:00.000Z', { batchId: '0', purchasesCount: 0 }),
       closeOf('c-1', '2026-11-24', '2026-11-24T22:00:05.000Z', { batchId: '1', purchasesCount: 0 }),
-      // The terminal opened its next batch at 22:00:00 by its clock: seconds before the engine saw c-1 end.
+      // The terminal opened its next batch at 22:00:00 by its clock: seconds before Dintero's time of c-1.
       closeOf('c-2', '2026-11-25', '2026-11-25T22:00:00.000Z', {
         batchId: '2',
         startOfDayAt: '2026-11-24T22:00:00.000Z',
@@ -596,16 +595,24 @@ describe('read models as a fold over the log', () => {
         purchasesAmount: 300,
       }),
       closeOf('c-3', '2026-11-26', '2026-11-26T22:00:00.000Z', { batchId: '3', purchasesCount: 0 }),
-      ...capturedPayment('p-1', '2026-11-24T22:00:02.000Z', 300),
+    ];
+    const capture = capturedPayment('p-1', '2026-11-24T22:00:02.000Z', 300);
+    const recorded = (log: RecordedEvent[]) => {
+      const projector = project([...store(), ...log]);
+      return ['c-1', 'c-2'].map((id) => {
+        const close = Object.values(
+          projector.storeDay('oslo', id === 'c-1' ? '2026-11-24' : '2026-11-25')!.closes!,
+        ).find((each) => each.operationId === id)!;
+        return { id, purchases: close.recorded.purchasesCount, mismatch: close.mismatch };
+      });
+    };
+    // Reported before c-1, between c-1 and c-2, after c-2, after c-3: the same closes each time.
+    const each = [1, 2, 3, 4].map((at) => recorded([...closes.slice(0, at), ...capture, ...closes.slice(at)]));
+    expect(each[0]).toEqual([
+      { id: 'c-1', purchases: 1, mismatch: true },
+      { id: 'c-2', purchases: 0, mismatch: true },
     ]);
-    expect(projector.storeDay('oslo', '2026-11-25')?.closes?.['c-2']).toMatchObject({
-      recorded: { purchasesCount: 1, purchasesAmount: 300 },
-      mismatch: false,
-    });
-    expect(projector.storeDay('oslo', '2026-11-24')?.closes?.['c-1']).toMatchObject({
-      recorded: { purchasesCount: 0 },
-      mismatch: false,
-    });
+    for (const other of each.slice(1)) expect(other).toEqual(each[0]);
   });
 
   it('reads documents written when a deactivated terminal was "offline" as deactivated', () => {

@@ -42,9 +42,7 @@ export function beforeLastBatch(doc: TerminalDoc | undefined, at: string): boole
 
 /**
  * Of the closes of `terminalId` on the store days given, the one whose batch held a fact at `at`: opened before
- * it, closed after. Where two windows overlap (a batch the terminal says opened seconds before the engine saw the
- * previous close end), the later batch holds it, as the terminal's own start of day says; the terminal's last
- * close is counted the same way (`countInBatch`).
+ * it, closed after. Windows do not overlap (see `openedAt`), so at most one does; should two, the later opened.
  */
 export function closeHolding(
   days: readonly StoreDayDoc[],
@@ -74,9 +72,16 @@ export function countInClose(
   return compared({ ...close, recorded: add(close.recorded, kind, amount, count) });
 }
 
-/** When a close's batch opened: as the terminal gave it, else the close before it. */
+/**
+ * When a close's batch opened: the later of the terminal's start of day and the close before it. A terminal may say
+ * its batch opened seconds before Dintero's time of the previous close: a fact in those seconds counts in the
+ * previous close, wherever it comes in the log (before that close, between the two, after both), so that where it
+ * counts never depends on when it was reported; if the terminal counted it in the later batch, both closes show it.
+ */
 function openedAt(close: TerminalClose): string | undefined {
-  return close.startOfDayAt ?? close.openedAt;
+  const { startOfDayAt, openedAt: previous } = close;
+  if (startOfDayAt === undefined || previous === undefined) return startOfDayAt ?? previous;
+  return Date.parse(startOfDayAt) >= Date.parse(previous) ? startOfDayAt : previous;
 }
 
 /** The terminal's close of its open batch, beside what the log recorded; a new batch opens. */
