@@ -75,8 +75,10 @@ export class DinteroOnboarding {
 
   /**
    * The device at Dintero by its serial number, registered to the store when Dintero has none. Dintero resolves
-   * its model from the serial: a `deviceModel` given is checked against it, so that a mistyped serial that is
-   * another device's is refused rather than recorded.
+   * its model from the serial: a `deviceModel` given is checked against it, so that a mistyped serial of another
+   * model is not recorded under this name. Dintero knows the model only once the device is registered, so a new
+   * serial is registered to the store at Dintero first (Dintero's API has no call to take that back; the device
+   * then shows in the store's import, `importTerminals`).
    */
   async device(storeId: string, deviceSerialNumber: string, deviceModel?: string): Promise<TerminalEnrollment> {
     const what = `registering the terminal with serial ${deviceSerialNumber}`;
@@ -94,15 +96,15 @@ export class DinteroOnboarding {
       });
     }
     if (!found) throw new DinteroUnreachable(what, 'the terminal was neither found nor registered');
-    const model = found.device_model;
-    if (deviceModel !== undefined && model !== undefined && model !== deviceModel) {
+    const enrollment = this.ofStore(storeId, found);
+    if (deviceModel !== undefined && enrollment.deviceModel !== undefined && enrollment.deviceModel !== deviceModel) {
       throw new DinteroOnboardingRefused(
         'DINTERO_TERMINAL_DIFFERS',
-        `The device with serial ${deviceSerialNumber} is a ${model} at Dintero, not a ${deviceModel}: check the serial number, or leave deviceModel out`,
-        { storeId, dinteroTerminalId: found.terminal_id, dinteroDeviceModel: model },
+        `The device with serial ${deviceSerialNumber} is a ${enrollment.deviceModel} at Dintero, not a ${deviceModel}: check the serial number, or leave deviceModel out`,
+        { storeId, dinteroTerminalId: found.terminal_id, dinteroDeviceModel: enrollment.deviceModel },
       );
     }
-    return this.ofStore(storeId, found);
+    return enrollment;
   }
 
   /** A terminal Dintero has already (registered in its Backoffice, say), by its Dintero id. */
