@@ -32,6 +32,8 @@ export interface LeasedLogWorkerOptions {
 
 /** How soon the worker looks again whether its index holds the log, while it waits for that to start its rounds. */
 const REPLAY_CHECK_MS = 100;
+/** How often a worker still waiting for that says so (a follower stopped at an event it cannot handle waits on). */
+const WAITING_LOG_MS = 60_000;
 
 /**
  * What the ingest service's followers of the fleet share (terminal statuses, terminal operations): an index
@@ -52,6 +54,8 @@ export class LeasedLogWorker {
   /** The log's head when the worker first looked: the index must hold every event up to it before a round. */
   private startHead: bigint | undefined;
   private replayed = false;
+  /** When the worker last said that its first round waits (epoch ms). */
+  private waitingSaidAt: number | undefined;
 
   constructor(
     private readonly options: LeasedLogWorkerOptions,
@@ -103,14 +107,28 @@ export class LeasedLogWorker {
     this.timer.unref();
   }
 
-  /** A round of work once the index holds the log; until then, when to look again. */
+  /**
+   * A round of work once the index holds the log; until then, when to look again. A wait that lasts (the log out
+   * of reach, or the follower stopped at an event it cannot handle, which `/health` names) is logged once a minute.
+   */
   private async round(): Promise<number> {
     const { intervalMs, name } = this.options;
+    let problem: unknown;
     const replayed = await this.holdsTheLog().catch((error: unknown) => {
-      this.logger.warn({ err: error }, `${name}: could not tell whether the log is replayed; waiting`);
+      problem = error;
       return false;
     });
-    if (!replayed) return Math.min(intervalMs, REPLAY_CHECK_MS);
+    if (!replayed) {
+      const now = Date.now();
+      if (this.waitingSaidAt === undefined || now - this.waitingSaidAt >= WAITING_LOG_MS) {
+        this.waitingSaidAt = now;
+        this.logger.warn(
+          { err: problem, position: this.follower?.position.toString(), startHead: this.startHead?.toString() },
+          `${name}: no round before the index holds the log as it stood at start; waiting`,
+        );
+      }
+      return Math.min(intervalMs, REPLAY_CHECK_MS);
+    }
     await this.options.tick().catch((error: unknown) => this.logger.error({ err: error }, `${name}: a round failed`));
     return intervalMs;
   }
