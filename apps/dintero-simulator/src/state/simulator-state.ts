@@ -28,7 +28,7 @@ export interface SimTerminal {
   readonly terminal_id: string;
   store_id: string;
   status: TerminalStatus;
-  /** With `ACTION_REQUIRED`: `CHECK_UPDATE`, the only reason Dintero documents. */
+  /** With `ACTION_REQUIRED`: `CHECK_UPDATE`; with `ERROR`, the reason `/_control` set. */
   status_reason?: string;
   readonly device_serial_number?: string;
   readonly device_model?: string;

@@ -54,7 +54,7 @@ export type TerminalStatusChange = TerminalRef & {
   readonly dinteroTerminalId: string;
   /** Its status at Dintero now; only `ACTIVE` takes payments. */
   readonly status: DinteroTerminalStatus;
-  /** Why, with `ACTION_REQUIRED`: `CHECK_UPDATE`. */
+  /** Why, as Dintero gives it: with `ACTION_REQUIRED`, `CHECK_UPDATE`; with `ERROR`, what is wrong. */
   readonly statusReason?: string;
   /** Its status at Dintero before. */
   readonly previousStatus: DinteroTerminalStatus;
