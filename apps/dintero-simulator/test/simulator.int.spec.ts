@@ -98,12 +98,24 @@ describe('Dintero simulator', () => {
       expect(tx.status).toBe(status);
       if (card) expect(tx.card).toMatchObject(card);
       if (status === 'DECLINED') expect(tx.events?.at(-1)?.error?.type).toHaveLength(1);
-      const [webhook] = webhooks();
-      expect(JSON.parse(webhook!.rawBody.toString())).toMatchObject({
-        event: 'checkout_transaction',
-        account_id: 'T12345678',
-        transaction: { id: tx.id, status },
-      });
+      const bodies = webhooks().map((hook) => JSON.parse(hook.rawBody.toString()) as Record<string, unknown>);
+      const transaction = bodies.find((body) => body.event === 'checkout_transaction');
+      expect(transaction).toMatchObject({ account_id: 'T12345678', transaction: { id: tx.id, status } });
+      // The terminal's answer to the card is an authorisation (or its failure), with the callback's facts.
+      const authorization = bodies.find((body) => body.event === 'checkout_authorization');
+      if (status === 'UNKNOWN') expect(authorization).toBeUndefined();
+      else
+        expect(authorization).toMatchObject({
+          account_id: 'T12345678',
+          authorization: {
+            session_id: session.id,
+            transaction_id: tx.id,
+            merchant_reference: `POS-${amount}`,
+            ...(error ? { error } : {}),
+          },
+          transaction: { id: tx.id, status },
+        });
+      expect(bodies).toHaveLength(status === 'UNKNOWN' ? 1 : 2);
     });
 
     it('a customer cancel calls back with error=cancelled and no transaction', async () => {
@@ -271,7 +283,7 @@ describe('Dintero simulator', () => {
       await sim.control('POST', '/terminals/T-1/present', {});
       await idle();
       expect(receiver.requests).toHaveLength(0);
-      expect((await deliveries()).map((d) => d.outcome)).toEqual(['dropped', 'dropped']);
+      expect((await deliveries()).map((d) => d.outcome)).toEqual(['dropped', 'dropped', 'dropped']);
     });
 
     it('duplicates deliveries', async () => {
@@ -280,7 +292,8 @@ describe('Dintero simulator', () => {
       await sim.control('POST', '/terminals/T-1/present', {});
       await idle();
       expect(callbacks()).toHaveLength(2);
-      expect(webhooks()).toHaveLength(2);
+      // checkout_authorization and checkout_transaction, each twice.
+      expect(webhooks()).toHaveLength(4);
     });
 
     it('reorders: a held-back delivery arrives after a later one', async () => {

@@ -111,7 +111,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
           { name: 'AUTHORIZED', created_at: this.clock.stamp() },
           { name: 'COMPLETED', created_at: this.clock.stamp() },
         );
-        return this.report(session, tx, undefined);
+        return this.report(session, tx, undefined, undefined, { authorization: true });
       }
       case 'declined': {
         const tx = this.transaction(session, 'DECLINED');
@@ -126,7 +126,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
           created_at: this.clock.stamp(),
           details: { error: outcome.errorType },
         });
-        return this.report(session, tx, 'authorization');
+        return this.report(session, tx, 'authorization', undefined, { authorization: true });
       }
       case 'failed': {
         const tx = this.transaction(session, 'FAILED');
@@ -137,7 +137,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
           }),
         );
         session.events.push({ name: 'FAILED', created_at: this.clock.stamp() });
-        return this.report(session, tx, 'failed');
+        return this.report(session, tx, 'failed', undefined, { authorization: true });
       }
       case 'unknown': {
         const tx = this.transaction(session, 'UNKNOWN');
@@ -157,7 +157,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
             this.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount, answered(tx, { approved: true })),
             this.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
           );
-          this.report(session, tx, undefined);
+          this.report(session, tx, undefined, undefined, { authorization: true });
         });
         return;
       }
@@ -172,13 +172,17 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     }
   }
 
-  /** Callback (unless left out) and `checkout_transaction` webhook for a transaction's new status. */
+  /**
+   * Callback (unless left out) and `checkout_transaction` webhook for a transaction's new status; for the terminal's
+   * answer to the card (authorised, declined or failed), a `checkout_authorization` webhook too, which Dintero sends
+   * with the callback's facts (§5).
+   */
   report(
     session: SimSession,
     tx: SimTransaction,
     error: string | undefined,
     event?: string,
-    { callback = true } = {},
+    { callback = true, authorization = false } = {},
   ): void {
     const terminalId = session.order.store.terminal_id;
     if (callback)
@@ -187,7 +191,22 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
         { ...this.callbackParams(session, tx, error), ...(event ? { event } : {}) },
         terminalId,
       );
-    this.delivery.webhook('checkout_transaction', { transaction: structuredClone(withoutInternals(tx)) }, terminalId);
+    const transaction = structuredClone(withoutInternals(tx));
+    if (authorization)
+      this.delivery.webhook(
+        'checkout_authorization',
+        {
+          authorization: {
+            merchant_reference: session.order.merchant_reference,
+            session_id: session.id,
+            transaction_id: tx.id,
+            ...(error ? { error } : {}),
+          },
+          transaction,
+        },
+        terminalId,
+      );
+    this.delivery.webhook('checkout_transaction', { transaction }, terminalId);
   }
 
   /** A capture, refund or void: the webhook always, the callback only if `report_event` asked for it (§4). */
