@@ -103,17 +103,6 @@ export interface RefundRequest {
   readonly reason?: string;
 }
 
-/** A terminal's status at Dintero (management API, terminal onboarding; `ERROR` since its 2026-06-03 changelog). */
-export const DINTERO_TERMINAL_STATUSES = [
-  'PENDING',
-  'ACTION_REQUIRED',
-  'ACTIVE',
-  'INACTIVE',
-  'ERROR',
-  'DELETED',
-] as const;
-export type DinteroTerminalStatus = (typeof DINTERO_TERMINAL_STATUSES)[number];
-
 /** A terminal as the management API shows it (`GET /v1/accounts/{aid}/terminals/{terminal_id}`). */
 export interface DinteroTerminal {
   /** Dintero's id, e.g. `T12233302-T0001`: what a session's `order.store.terminal_id` names. */
@@ -122,7 +111,11 @@ export interface DinteroTerminal {
   readonly device_model?: string;
   /** The merchant's own store id. Optional in the specification, as is `status`. */
   readonly store_id?: string;
-  readonly status?: DinteroTerminalStatus;
+  /**
+   * As Dintero sends it: the engine knows the statuses of `DINTERO_TERMINAL_STATUSES` (`@app/payment-domain`) and
+   * refuses to record another (`requireDinteroStatus`), so that a status Dintero adds is an error, not a guess.
+   */
+  readonly status?: string;
   /** With `ACTION_REQUIRED`: `CHECK_UPDATE` (the device must fetch its settings); with `ERROR`, what is wrong. */
   readonly status_reason?: string;
   readonly created_at?: string;
