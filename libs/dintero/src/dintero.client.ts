@@ -523,22 +523,42 @@ function parseAnswer<T>(text: string, method: string, pathname: string): T {
   }
 }
 
+/**
+ * An error answer as the engine keeps it: Dintero's `error.code`, `error.message` and `error.errors[].message`,
+ * cut short and without credentials. Its messages reach logs, the event log (an outcome's reason) and the answer to
+ * the caller, and an answer that echoes the request (a proxy's error page, a debugging upstream) would carry the
+ * bearer token or the client's secret with it: a body that is not Dintero's error format is not kept at all.
+ */
 function errorFrom(status: number, text: string, method: string, pathname: string, retryAfterMs?: number): Error {
   let code = `HTTP_${status}`;
-  let message = text.slice(0, 200) || `HTTP ${status}`;
+  let message = `HTTP ${status}, with a body that is not Dintero's error format`;
   let errors: unknown[] = [];
   try {
-    const body = JSON.parse(text) as { error?: { code?: string; message?: string; errors?: unknown[] } };
-    code = body.error?.code ?? code;
-    message = body.error?.message ?? message;
-    errors = body.error?.errors ?? [];
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; errors?: unknown } };
+    if (typeof body?.error?.code === 'string') code = withoutCredentials(body.error.code).slice(0, 100);
+    if (typeof body?.error?.message === 'string') message = withoutCredentials(body.error.message).slice(0, 500);
+    if (Array.isArray(body?.error?.errors))
+      errors = body.error.errors.slice(0, 20).map((each: unknown) => {
+        const text = (each as { message?: unknown } | null)?.message;
+        return { message: typeof text === 'string' ? withoutCredentials(text).slice(0, 500) : 'not given' };
+      });
   } catch {
-    // Not Dintero's JSON error body (a proxy's page, say): keep the status and the text.
+    // Not Dintero's JSON error body (a proxy's page, say): the status alone.
   }
   if (status >= 400 && status < 500 && status !== 429) {
     return new DinteroRejectedError(status, code, message, errors, retryAfterMs);
   }
   return new DinteroUnavailableError(`Dintero answered ${status} ${code} to ${method} ${pathname}: ${message}`, status);
+}
+
+/** The text with what follows `Bearer`, `Basic`, a token or a secret's name taken out. */
+export function withoutCredentials(text: string): string {
+  return text
+    .replace(/\b(bearer|basic)(\s+|=|%20|\+)[A-Za-z0-9._~+/=%-]+/gi, '$1 [redacted]')
+    .replace(
+      /\b(authorization|access_token|client_secret|password|secret|token)("?\s*[:=]\s*"?)[^\s",;&}]+/gi,
+      '$1$2[redacted]',
+    );
 }
 
 function headerOf(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {

@@ -316,3 +316,26 @@ describe('DinteroClient against a server that creates a session and does not say
     },
   );
 });
+
+describe('DinteroClient against an upstream whose error answer echoes the request', () => {
+  const echoed = 'authorization: Bearer eyJhbGciOiJSUzI1NiJ9.SECRET-TOKEN and client_secret=SECRET-VALUE';
+  it.each([
+    [502, 'text/html', `<html>Bad gateway. Your request: ${echoed}</html>`],
+    [
+      400,
+      'application/json',
+      JSON.stringify({ error: { code: 'BAD', message: echoed, errors: [{ message: echoed }] } }),
+    ],
+  ])('keeps no credential of a %i answer in its error', async (status, contentType, body) => {
+    const { dintero, close } = await answering(status, contentType, body);
+    try {
+      const error = (await dintero.getTransaction('T12345678.abc').catch((caught: unknown) => caught)) as Error;
+      expect(error).toBeInstanceOf(status === 400 ? DinteroRejectedError : DinteroUnavailableError);
+      const kept = JSON.stringify({ ...error, message: error.message });
+      expect(kept).not.toMatch(/SECRET/);
+      expect(kept).toContain(status === 400 ? 'client_secret=[redacted]' : "not Dintero's error format");
+    } finally {
+      await close();
+    }
+  });
+});
