@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { connectNats, consumerUserConfig, natsNames } from '@app/messaging';
+import { connectNats, consumerInboxPrefix, consumerUserConfig, natsNames } from '@app/messaging';
 import { startNatsServer, type PrivateNats } from './support/nats-server';
 
 const root = path.resolve(__dirname, '..');
@@ -42,7 +42,12 @@ describe('NATS permissions (deploy/nats/nats-server.conf) in a real nats-server'
       const kv = await kvm.create(bucket, { history: 1 });
       for (const key of keys) await kv.put(key, JSON.stringify({ key }));
     }
-    consumer = await connect({ servers: url, user: 'store-1-pos', pass: CONSUMER_PASSWORD });
+    consumer = await connect({
+      servers: url,
+      user: 'store-1-pos',
+      pass: CONSUMER_PASSWORD,
+      inboxPrefix: consumerInboxPrefix('store-1-pos'),
+    });
   });
 
   afterAll(async () => {
@@ -96,6 +101,17 @@ describe('NATS permissions (deploy/nats/nats-server.conf) in a real nats-server'
     // Not by message get, whose key travels in the body where the server cannot check it.
     const byBody = await kvm.open(names.buckets.stores, { allow_direct: false });
     await expect(byBody.get('store-1')).rejects.toThrow(/Permissions Violation/);
+  });
+
+  it("keeps the consumer from other connections' answers: it gets its own, on its inbox prefix", async () => {
+    const others = consumer.subscribe('_INBOX.>');
+    const refused = others.closed;
+    await consumer.flush();
+    expect(String(await refused)).toMatch(/Permissions Violation for Subscription to "_INBOX\.>"/);
+    // The engine's own answers (a KV read of store-2) go where the consumer cannot listen.
+    expect((await (await new Kvm(engine).open(names.buckets.stores)).get('store-2'))?.json()).toEqual({
+      key: 'store-2',
+    });
   });
 
   it('keeps the consumer from queries and commands, whose store is in the body', async () => {

@@ -1,4 +1,4 @@
-import { consumerUserConfig } from './nats-permissions';
+import { consumerInboxPrefix, consumerUserConfig } from './nats-permissions';
 
 /**
  * `npm run nats-consumer -- <user> <storeId>... [--commands] [--prefix payments]`: prints the `users` entry
@@ -18,6 +18,7 @@ if (!user || stores.length === 0 || !prefix) {
 const variable = `NATS_${user.toUpperCase().replace(/-/g, '_')}_PASSWORD`;
 try {
   console.log(consumerUserConfig(prefix, { user, stores, commands: flag('--commands') }, variable));
+  console.error(`The consumer connects with { user: '${user}', inboxPrefix: '${consumerInboxPrefix(user)}' }.`);
 } catch (error) {
   console.error((error as Error).message);
   process.exit(2);

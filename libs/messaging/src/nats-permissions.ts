@@ -20,6 +20,9 @@ export interface Permissions {
  * subject would not name the store: the query subjects (the store is in the body), `$JS.API.STREAM.MSG.GET`
  * (the key is in the body) and KV watches (consumer creation). A consumer opens the buckets with
  * `{ allow_direct: true }` and follows changes on the change subjects (docs/consuming.md).
+ *
+ * Answers come to the consumer's own inboxes only (`consumerInboxPrefix`, nats.js's `inboxPrefix` option): with the
+ * whole of `_INBOX.>` it could subscribe to every other connection's answers, other stores' documents among them.
  */
 export function consumerPermissions(prefix: string, grant: ConsumerGrant): Permissions {
   const names = natsNames(prefix);
@@ -47,8 +50,13 @@ export function consumerPermissions(prefix: string, grant: ConsumerGrant): Permi
         ...(grant.commands ? [`${prefix}.v1.cmd.*`] : []),
       ],
     },
-    subscribe: { allow: [...subscribe, '_INBOX.>'] },
+    subscribe: { allow: [...subscribe, `${consumerInboxPrefix(grant.user)}.>`] },
   };
+}
+
+/** The inbox prefix a consumer connects with (`connect({ ..., inboxPrefix })`): the only answers it may receive. */
+export function consumerInboxPrefix(user: string): string {
+  return `_INBOX_${user}`;
 }
 
 /** A `users` entry of nats-server's configuration; the password comes from the environment variable named. */
