@@ -27,18 +27,41 @@ describe('leases on due payments (NATS KV)', () => {
     expect(won.filter(Boolean)).toHaveLength(1);
   });
 
-  it('keeps the bucket as long as its longest lease: a service with a shorter one does not cut it', async () => {
+  it('keeps the bucket an hour, or as long as its longest lease: a service with a shorter one does not cut it', async () => {
     const bucket = natsNames(prefix).buckets.reconcilerLeases;
+    const ttl = async () => (await (await new Kvm(nats).open(bucket)).status()).ttl;
     const warnings: string[] = [];
     // The terminal-status follower (5 minutes) and then the reconciler (30 s) open the same bucket.
     const polls = await SettleLeases.open(nats, prefix, 300_000, (message) => warnings.push(message));
     await SettleLeases.open(nats, prefix, 30_000, (message) => warnings.push(message));
-    expect((await (await new Kvm(nats).open(bucket)).status()).ttl).toBe(300_000);
+    expect(await ttl()).toBe(3_600_000);
+    // A lease of two hours lengthens it; a short one after it does not shorten it.
+    await SettleLeases.open(nats, prefix, 7_200_000, (message) => warnings.push(message));
+    await SettleLeases.open(nats, prefix, 30_000, (message) => warnings.push(message));
+    expect(await ttl()).toBe(7_200_000);
     expect(warnings).toEqual([]);
     // The poller's lease holds its five minutes for another instance, whoever opened the bucket last.
     expect(await polls.take('terminal-1')).toBe(true);
     const another = await SettleLeases.open(nats, prefix, 300_000);
     expect(await another.take('terminal-1')).toBe(false);
+  });
+
+  it('opens the bucket for services that create it in the same moment, each with its own lease, at the longest', async () => {
+    const fresh = uniquePrefix();
+    try {
+      const warnings: string[] = [];
+      const opened = await Promise.all(
+        [30_000, 300_000, 7_200_000, 60_000].map((leaseMs) =>
+          SettleLeases.open(nats, fresh, leaseMs, (message) => warnings.push(message)),
+        ),
+      );
+      expect(opened).toHaveLength(4);
+      expect(warnings).toEqual([]);
+      const bucket = natsNames(fresh).buckets.reconcilerLeases;
+      expect((await (await new Kvm(nats).open(bucket)).status()).ttl).toBe(7_200_000);
+    } finally {
+      await removeNatsState(fresh);
+    }
   });
 
   it("lets another instance take a lease once it has run out, by the lease's own length", async () => {
@@ -70,10 +93,12 @@ describe('leases on due payments (NATS KV)', () => {
     expect(await other.holdUntil('pay-nobody', Date.now() + 1_000)).toBe(false);
   });
 
-  it('reads a lease written before leases said their length as held until the bucket drops it', async () => {
+  it('reads a lease written before leases said their length as held for a lease from when it was written', async () => {
     const kv = await new Kvm(nats).open(natsNames(prefix).buckets.reconcilerLeases);
     await kv.put('pay-old', 'host-1-42-abcdef12');
-    const leases = await SettleLeases.open(nats, prefix, 30_000);
-    expect(await leases.take('pay-old')).toBe(false);
+    expect(await (await SettleLeases.open(nats, prefix, 30_000)).take('pay-old')).toBe(false);
+    // Not for the bucket's hour: a service of 200 ms leases takes it once 200 ms have passed since it was written.
+    const short = await SettleLeases.open(nats, prefix, 200);
+    await waitUntil(() => short.take('pay-old'), 5_000, 'the old lease ran out');
   });
 });

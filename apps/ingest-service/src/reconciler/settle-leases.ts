@@ -14,8 +14,9 @@ import { isRevisionConflict, natsNames } from '@app/messaging';
  * close hold theirs for RECONCILER_LEASE_SECONDS, the terminal-status follower for TERMINAL_STATUS_POLL_SECONDS,
  * all in one bucket. When the bucket's age was the lease, each service set it to its own length at start and the
  * last one won: a long poll length kept a dead holder's payments from the others for minutes, a short one let every
- * instance poll every terminal. The bucket's age now only grows, to the longest lease, and only clears out leases
- * nobody renews. A lease written before it said its length holds until the bucket's age removes it.
+ * instance poll every terminal. The bucket's age is now at least an hour, longer only for a longer lease, and only
+ * clears out leases nobody renews: services that start together ask for the same bucket, and none shortens it. A
+ * lease written before leases said their length holds for this service's lease from when it was written.
  *
  * Why a KV lease and not a JetStream work queue: what is due is decided by each instance from the log it
  * follows, and a payment is due again and again (a retry, a refund) on each instance's own clock. A lease
@@ -24,6 +25,9 @@ import { isRevisionConflict, natsNames } from '@app/messaging';
  * Correctness does not depend on it: what two instances record twice is absorbed by the payment decider
  * and the log's expected revisions. It only keeps N instances from making N times the Dintero calls.
  */
+/** The bucket's age when no lease is longer: the same for every service, so that their creates agree. */
+const BUCKET_AGE_FLOOR_MS = 3_600_000;
+
 export class SettleLeases {
   /** This instance, as written in the leases it holds. */
   readonly holder = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -43,10 +47,17 @@ export class SettleLeases {
     longestHoldMs = leaseMs,
   ): Promise<SettleLeases> {
     // `ttl` is the bucket's max age. `create` leaves an existing bucket as it is: a longer lease than any before
-    // lengthens it here, so that a lease is never cleared out before it runs out.
+    // lengthens it here, so that a lease is never cleared out before it runs out. Services that start together
+    // (the reconciler, the status follower, the operations and the nightly close) create it in the same moment, each
+    // with its own age: the server refuses all but the first, and the others open the bucket it made.
     const bucket = natsNames(prefix).buckets.reconcilerLeases;
-    const ageMs = Math.max(leaseMs, longestHoldMs);
-    const kv = await new Kvm(nats).create(bucket, { history: 1, ttl: ageMs });
+    const holdMs = Math.max(leaseMs, longestHoldMs);
+    const ageMs = Math.max(holdMs, BUCKET_AGE_FLOOR_MS);
+    const kvm = new Kvm(nats);
+    const kv = await kvm.create(bucket, { history: 1, ttl: ageMs }).catch((error: unknown) => {
+      if (!/already in use/i.test(String((error as Error | undefined)?.message))) throw error;
+      return kvm.open(bucket);
+    });
     const { ttl, streamInfo } = await kv.status();
     if (ttl !== 0 && ttl < ageMs) {
       try {
@@ -55,7 +66,7 @@ export class SettleLeases {
         onWarning(`could not lengthen the leases' age in ${bucket} from ${ttl} ms to ${ageMs} ms`, error);
       }
     }
-    return new SettleLeases(kv, leaseMs, ageMs);
+    return new SettleLeases(kv, leaseMs, holdMs);
   }
 
   /**
@@ -65,7 +76,7 @@ export class SettleLeases {
    */
   async holdUntil(key: string, untilMs: number): Promise<boolean> {
     const entry = await this.kv.get(key);
-    if (!entry || entry.operation !== 'PUT' || leaseOf(entry.string()).holder !== this.holder) return false;
+    if (!entry || entry.operation !== 'PUT' || leaseOf(entry.string(), 0).holder !== this.holder) return false;
     const until = Math.min(untilMs, Date.now() + this.longestHoldMs);
     try {
       await this.kv.update(key, `${this.holder}|${until}`, entry.revision);
@@ -88,7 +99,7 @@ export class SettleLeases {
         await this.kv.create(key, lease);
         return true;
       }
-      const { holder, untilMs } = leaseOf(entry.string());
+      const { holder, untilMs } = leaseOf(entry.string(), entry.created.getTime() + this.leaseMs);
       if (holder !== this.holder && Date.now() < untilMs) return false;
       await this.kv.update(key, lease, entry.revision);
       return true;
@@ -100,11 +111,11 @@ export class SettleLeases {
   }
 }
 
-/** A lease's holder and until when it holds; one written before leases said so holds until the bucket drops it. */
-function leaseOf(value: string): { holder: string; untilMs: number } {
+/** A lease's holder and until when it holds; one written before leases said so holds until `oldFormatUntilMs`. */
+function leaseOf(value: string, oldFormatUntilMs: number): { holder: string; untilMs: number } {
   const bar = value.lastIndexOf('|');
   const untilMs = bar < 0 ? Number.NaN : Number(value.slice(bar + 1));
   return Number.isFinite(untilMs)
     ? { holder: value.slice(0, bar), untilMs }
-    : { holder: value, untilMs: Number.POSITIVE_INFINITY };
+    : { holder: value, untilMs: oldFormatUntilMs };
 }
