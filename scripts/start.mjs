@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_STORES, TERMINALS_PER_STORE, closeDemoStore, driveTraffic, seedDemo } from './demo.mjs';
+import { appPorts, preflight } from './preflight.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // DATA_DIR: where the demo's log, key and secrets live (./data); the e2e test gives each run its own.
@@ -22,14 +22,8 @@ const natsPrefix = process.env.NATS_PREFIX ?? 'payments';
 const posClientsFile = process.env.POS_CLIENTS_FILE ?? demoPosClients();
 const operatorsFile = process.env.OPERATORS_FILE ?? demoOperators();
 const secrets = demoSecrets();
-const portOf = (name, fallback) => Number(process.env[`${name.toUpperCase().replace(/-/g, '_')}_PORT`] ?? fallback);
 // Each app keeps its documented port and port variable; the three engine apps share one process.
-const apps = [
-  { name: 'dintero-simulator', port: portOf('dintero-simulator', 3003) },
-  { name: 'ingest-service', port: portOf('ingest-service', 3001) },
-  { name: 'projections', port: portOf('projections', 3002) },
-  { name: 'command-service', port: portOf('command-service', 3000) },
-];
+const apps = appPorts();
 /** The processes: the simulator (Dintero is another system) and the engine. */
 const processes = [
   { name: 'dintero-simulator', main: 'dintero-simulator', env: { PORT: String(apps[0].port) } },
@@ -103,17 +97,6 @@ function demoSecrets() {
   return JSON.parse(readFileSync(file, 'utf8'));
 }
 
-function natsAnswers(natsServers) {
-  const { hostname, port } = new URL(natsServers.split(',')[0]);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 4222) });
-    socket.setTimeout(2_000);
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
-    socket.once('error', () => resolve(false));
-  });
-}
-
 async function healthy(base, deadline) {
   for (;;) {
     const response = await fetch(`${base}/health`).catch(() => undefined);
@@ -123,8 +106,9 @@ async function healthy(base, deadline) {
   }
 }
 
-if (!(await natsAnswers(natsUrl))) {
-  console.error(`NATS does not answer at ${natsUrl}.\nStart one with JetStream (nats-server -js) or set NATS_URL.`);
+const problems = await preflight();
+if (problems.length > 0) {
+  for (const problem of problems) console.error(problem);
   process.exit(1);
 }
 
@@ -238,6 +222,12 @@ function leftBehind() {
 }
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
+// `npm start` stopped by SIGTERM exits without passing it on, and this script would run on under init: a parent
+// that is gone is taken as the signal.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void stop(0);
+}, 1_000).unref();
 // Should this script die without stopping them, its apps go with it.
 process.on('exit', () => {
   for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
