@@ -310,6 +310,10 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
           'an authorization without session or transaction',
           '{"event":"checkout_authorization","authorization":{"error":"cancelled"}}',
         ],
+        [
+          'a transaction nested 5,000 levels deep',
+          `{"event":"checkout_transaction","transaction":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}`,
+        ],
       ])('webhook with %s', async (_case, body) => {
         const before = await written();
         const response = await fetch(`${engine.ingest.url}/v1/dintero/webhooks`, {

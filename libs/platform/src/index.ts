@@ -24,7 +24,7 @@ export {
   STATUS_OF,
   type ProblemDetails,
 } from './problem-details/problem-details.filter';
-export { requestValidation } from './problem-details/validation.pipe';
+export { RequestValidationPipe, requestValidation } from './problem-details/validation.pipe';
 export { ApiProblems, ProblemDetailsView } from './problem-details/api-problems.decorator';
 export { paymentMetrics, type PaymentMetrics } from './metrics/payment-metrics';
 export {

@@ -7,7 +7,7 @@ import { RequestValidationError } from './problem-details.filter';
  * class-validator for every DTO; unknown fields refused, so a typo is an error rather than ignored. A body or
  * query nested too deep or too wide is refused before class-transformer sees it.
  */
-class RequestValidationPipe extends ValidationPipe {
+export class RequestValidationPipe extends ValidationPipe {
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' || metadata.type === 'query') assertReasonableJson(value, metadata.type);
     return super.transform(value, metadata);
