@@ -117,6 +117,7 @@ describe('command service: starting a terminal payment against the simulator', (
       ['a currency the store does not take (a SEK payment in Oslo)', { currency: 'SEK' }, 422, 'CURRENCY_NOT_ACCEPTED'],
       ['no merchant reference', { merchantReference: undefined }, 400, 'VALIDATION_FAILED'],
       ['an unknown field', { tip: 100 }, 400, 'VALIDATION_FAILED'],
+      ['metadata keys that are one at Dintero', { metadata: { till: 'A', ext_till: 'B' } }, 400, 'VALIDATION_FAILED'],
     ])('%s', async (_case, change, status, code) => {
       const before = await written();
       const answer = await start({ terminalId: 'T-4', ...change });

@@ -33,10 +33,13 @@ function IsDinteroMetadata(options?: ValidationOptions): PropertyDecorator {
           Object.entries(value).every(
             ([key, entry]) =>
               METADATA_KEY.test(key.replace(/^ext_/, '')) && typeof entry === 'string' && entry.length <= 256,
-          ),
+          ) &&
+          // `till` and `ext_till` are one key at Dintero (`dinteroMetadata`): one of them would be lost.
+          new Set(Object.keys(value).map((key) => key.replace(/^ext_/, ''))).size === Object.keys(value).length,
         defaultMessage: () =>
           `$property must be at most ${MAX_METADATA_ENTRIES} entries, each key letters, digits, _ . : - ` +
-          '(at most 124 characters without the ext_ prefix) and each value a string of at most 256 characters',
+          '(at most 124 characters without the ext_ prefix, and no two keys the same with it, as till and ext_till)' +
+          ' and each value a string of at most 256 characters',
       },
     },
     options,
