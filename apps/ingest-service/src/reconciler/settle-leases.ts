@@ -5,6 +5,9 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { isRevisionConflict, natsNames } from '@app/messaging';
 
+/** The bucket's age when no lease is longer: the same for every service, so that their creates agree. */
+const BUCKET_AGE_FLOOR_MS = 3_600_000;
+
 /**
  * Which instance works on a due item (a payment, an operation, a terminal to poll): a lease per item in NATS KV.
  * Taking one is a compare-and-set (create when absent, or update at the revision read when it is this instance's
@@ -25,9 +28,6 @@ import { isRevisionConflict, natsNames } from '@app/messaging';
  * Correctness does not depend on it: what two instances record twice is absorbed by the payment decider
  * and the log's expected revisions. It only keeps N instances from making N times the Dintero calls.
  */
-/** The bucket's age when no lease is longer: the same for every service, so that their creates agree. */
-const BUCKET_AGE_FLOOR_MS = 3_600_000;
-
 export class SettleLeases {
   /** This instance, as written in the leases it holds. */
   readonly holder = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
