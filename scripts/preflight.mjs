@@ -4,14 +4,17 @@
 import { connect, createServer } from 'node:net';
 import { pathToFileURL } from 'node:url';
 
-/** The apps `npm start` runs, each on its documented port and port variable. */
+/** The apps `npm start` runs, each on its documented port and port variable (`variable`). */
 export function appPorts(env = process.env) {
-  const portOf = (name, fallback) => Number(env[`${name.toUpperCase().replace(/-/g, '_')}_PORT`] ?? fallback);
+  const app = (name, fallback) => {
+    const variable = `${name.toUpperCase().replace(/-/g, '_')}_PORT`;
+    return { name, variable, port: Number(env[variable] ?? fallback) };
+  };
   return [
-    { name: 'dintero-simulator', port: portOf('dintero-simulator', 3003) },
-    { name: 'ingest-service', port: portOf('ingest-service', 3001) },
-    { name: 'projections', port: portOf('projections', 3002) },
-    { name: 'command-service', port: portOf('command-service', 3000) },
+    app('dintero-simulator', 3003),
+    app('ingest-service', 3001),
+    app('projections', 3002),
+    app('command-service', 3000),
   ];
 }
 
@@ -58,11 +61,9 @@ export async function preflight(env = process.env) {
   const answers = await natsAnswers(natsUrl).catch((error) => (problems.push(error.message), true));
   if (!answers)
     problems.push(`NATS does not answer at ${natsUrl}.\nStart one with JetStream (nats-server -js) or set NATS_URL.`);
-  for (const { name, port } of await takenPorts(appPorts(env)))
+  for (const { name, variable, port } of await takenPorts(appPorts(env)))
     problems.push(
-      `Port ${port} (${name}) is taken: is the engine running already? Stop it (Ctrl-C where it runs), or set ${name
-        .toUpperCase()
-        .replace(/-/g, '_')}_PORT.`,
+      `Port ${port} (${name}) is taken: is the engine running already? Stop it (Ctrl-C where it runs), or set ${variable}.`,
     );
   return problems;
 }

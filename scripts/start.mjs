@@ -30,9 +30,7 @@ const processes = [
   {
     name: 'engine',
     main: 'engine',
-    env: Object.fromEntries(
-      apps.slice(1).map(({ name, port }) => [`${name.toUpperCase().replace(/-/g, '_')}_PORT`, String(port)]),
-    ),
+    env: Object.fromEntries(apps.slice(1).map(({ variable, port }) => [variable, String(port)])),
   },
 ];
 const url = (name) => `http://127.0.0.1:${apps.find((app) => app.name === name).port}`;

@@ -34,8 +34,8 @@ function IsDinteroMetadata(options?: ValidationOptions): PropertyDecorator {
             ([key, entry]) =>
               METADATA_KEY.test(key.replace(/^ext_/, '')) && typeof entry === 'string' && entry.length <= 256,
           ) &&
-          // `till` and `ext_till` are one key at Dintero (`dinteroMetadata`): one of them would be lost.
-          new Set(Object.keys(value).map((key) => key.replace(/^ext_/, ''))).size === Object.keys(value).length,
+          // `till` and `ext_till` are one key at Dintero: one of them would be lost.
+          Object.keys(dinteroMetadata(value as Record<string, string>)).length === Object.keys(value).length,
         defaultMessage: () =>
           `$property must be at most ${MAX_METADATA_ENTRIES} entries, each key letters, digits, _ . : - ` +
           '(at most 124 characters without the ext_ prefix, and no two keys the same with it, as till and ext_till)' +
