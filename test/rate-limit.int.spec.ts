@@ -1,8 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { newApiKey } from '@app/platform';
 import { startCommandService, type RunningCommandService } from './support/command-service';
 import { startIngestService, type RunningIngestService } from './support/ingest-service';
+import { testOperator, writeOperatorsFile } from './support/operators';
+import { HQ } from './support/pos-clients';
+import { removeNatsState, startProjections, uniquePrefix } from './support/projections';
 
 describe('rate limits on the public endpoints', () => {
   describe('command service: per POS key, 429', () => {
@@ -28,6 +33,71 @@ describe('rate limits on the public endpoints', () => {
       // Another caller (no key: its address) has its own budget; the health probe is never limited.
       expect((await fetch(`${service.url}/v1/stores/s-1`)).status).toBe(401);
       for (let i = 0; i < 5; i++) expect((await fetch(`${service.url}/health`)).status).toBe(200);
+    });
+  });
+
+  describe('command service: keys no client holds share their address’s allowance', () => {
+    let service: RunningCommandService;
+    beforeAll(async () => {
+      service = await startCommandService({ HTTP_RATE_LIMIT_PER_MINUTE: '3' });
+    });
+    afterAll(() => service.close());
+
+    it('counts made-up keys as the address they come from, so a new key each time gains nothing; a real key keeps its own', async () => {
+      const madeUp = () =>
+        fetch(`${service.url}/v1/stores/s-1`, { headers: { authorization: `Bearer ${newApiKey('pos')}` } });
+      for (let i = 0; i < 3; i++) expect((await madeUp()).status).toBe(401);
+      const refused = await madeUp();
+      expect(refused.status).toBe(429);
+      expect(await refused.json()).toMatchObject({ code: 'RATE_LIMITED' });
+      expect((await fetch(`${service.url}/v1/stores/s-1`)).status).toBe(429);
+      // Head office's key, from the same address, is counted on its own.
+      expect((await service.fetch('/v1/stores/s-1', {}, HQ)).status).toBe(404);
+    });
+  });
+
+  describe('projections: per operator, by key or by session', () => {
+    const prefix = uniquePrefix();
+    const operator = testOperator('op-rate');
+    let dir: string;
+    let projections: NestFastifyApplication;
+    let url: string;
+    beforeAll(async () => {
+      dir = mkdtempSync(path.join(tmpdir(), 'rate-limit-'));
+      projections = await startProjections({
+        EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
+        NATS_PREFIX: prefix,
+        OPERATORS_FILE: writeOperatorsFile(path.join(dir, 'operators.json'), [operator]),
+        HTTP_RATE_LIMIT_PER_MINUTE: '3',
+      });
+      url = await projections.getUrl();
+    });
+    afterAll(async () => {
+      await projections?.close();
+      rmSync(dir, { recursive: true, force: true });
+      await removeNatsState(prefix);
+    });
+
+    it('gives made-up operator keys their address’s allowance, and the operator its own across key and session', async () => {
+      const session = await fetch(`${url}/v1/dashboard/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ key: operator.key }),
+      });
+      expect(session.status).toBe(200);
+      const cookie = session.headers.get('set-cookie')!.split(';')[0]!;
+      const stores = (headers: Record<string, string>) => fetch(`${url}/v1/dashboard/stores`, { headers });
+
+      // The sign-in was the address's first request; two made-up keys use the rest, the third is refused.
+      for (let i = 0; i < 2; i++)
+        expect((await stores({ authorization: `Bearer ${newApiKey('op')}` })).status).toBe(401);
+      expect((await stores({ authorization: `Bearer ${newApiKey('op')}` })).status).toBe(429);
+
+      // The operator's key and its session cookie are one client with three requests of its own.
+      expect((await stores({ authorization: `Bearer ${operator.key}` })).status).toBe(200);
+      expect((await stores({ cookie })).status).toBe(200);
+      expect((await stores({ cookie })).status).toBe(200);
+      expect((await stores({ authorization: `Bearer ${operator.key}` })).status).toBe(429);
     });
   });
 

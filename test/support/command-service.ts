@@ -7,6 +7,7 @@ import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { createHttpApp, listen, loadConfig } from '@app/platform';
 import { CommandServiceConfig } from '../../apps/command-service/src/command-service.config';
 import { CommandServiceModule } from '../../apps/command-service/src/command-service.module';
+import { COMMAND_HTTP_APP } from '../../apps/command-service/src/command-http-app';
 import { removeNatsState } from './nats-state';
 import { HQ, writePosClients, type TestPosClient } from './pos-clients';
 import { startSimulator, type RunningSimulator } from './simulator';
@@ -39,11 +40,7 @@ export async function startCommandService(
     HTTP_RATE_LIMIT_PER_MINUTE: '0',
     ...env,
   });
-  const app = await createHttpApp(CommandServiceModule.forRoot(config), config, {
-    name: 'command-service',
-    title: 'test',
-    description: 'test',
-  });
+  const app = await createHttpApp(CommandServiceModule.forRoot(config), config, COMMAND_HTTP_APP);
   const url = await listen(app, '127.0.0.1', 0);
   return {
     app,

@@ -7,6 +7,7 @@ import { bucketKeys, natsNames } from '@app/messaging';
 import { createHttpApp, listen, loadConfig } from '@app/platform';
 import { ProjectionsConfig } from '../../apps/projections/src/projections.config';
 import { ProjectionsModule } from '../../apps/projections/src/projections.module';
+import { PROJECTIONS_HTTP_APP } from '../../apps/projections/src/projections-http-app';
 import { PROJECTED_STREAMS } from '../../apps/projections/src/projector/projector.service';
 import { ReadModelProjector } from '../../apps/projections/src/read-models/read-model.projector';
 import { applyFromLog } from '../../apps/projections/src/read-models/apply-from-log';
@@ -22,11 +23,7 @@ export function uniquePrefix(): string {
 /** The projections app in this process, on a free port. */
 export async function startProjections(env: Record<string, string>): Promise<NestFastifyApplication> {
   const config = loadConfig(ProjectionsConfig, { LOG_LEVEL: 'silent', NATS_URL, ...env });
-  const app = await createHttpApp(ProjectionsModule.forRoot(config), config, {
-    name: 'projections',
-    title: 'test',
-    description: 'test',
-  });
+  const app = await createHttpApp(ProjectionsModule.forRoot(config), config, PROJECTIONS_HTTP_APP);
   await listen(app, '127.0.0.1', 0);
   return app;
 }

@@ -20,10 +20,16 @@ export class PosCredentials {
   }
 
   authenticate(authorization: string | undefined): PosClient {
-    const key = bearerKey(authorization);
-    if (key === undefined) throw new NotAuthenticatedError('Send the POS API key as "Authorization: Bearer <key>"');
-    const client = this.clients.get(hashApiKey(key));
+    if (bearerKey(authorization) === undefined)
+      throw new NotAuthenticatedError('Send the POS API key as "Authorization: Bearer <key>"');
+    const client = this.clientOf(authorization);
     if (!client) throw new NotAuthenticatedError('Unknown API key');
     return client;
+  }
+
+  /** The client whose key this header holds, or undefined for no key or one no client holds. */
+  clientOf(authorization: string | undefined): PosClient | undefined {
+    const key = bearerKey(authorization);
+    return key === undefined ? undefined : this.clients.get(hashApiKey(key));
   }
 }

@@ -1,6 +1,5 @@
 import type { Http2ServerRequest } from 'node:http2';
-import type { IncomingMessage } from 'node:http';
-import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 import { HttpException, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -24,7 +23,16 @@ export interface HttpAppOptions {
    * after a 5xx, as Dintero does with callbacks: they come back later instead of being lost.
    */
   readonly rateLimitStatus?: 429 | 503;
+  /**
+   * The known client a request comes from (for example its POS client's id), or undefined: the rate limit
+   * counts a known client's requests together and all others by the caller's address. Keyed by the raw
+   * header instead, each made-up key would get an allowance of its own.
+   */
+  readonly rateLimitClient?: (app: INestApplication) => RateLimitClient;
 }
+
+/** The id of the known client that sent these headers, or undefined when they name none. */
+export type RateLimitClient = (headers: IncomingHttpHeaders) => string | undefined;
 
 /** Fastify, pino logs, OpenAPI at /docs. */
 export async function createHttpApp(
@@ -81,7 +89,7 @@ export async function createHttpApp(
     done();
   });
   closeConnectionsWhenDone(app);
-  if (config.rateLimitPerMinute > 0) await limitRate(app, config.rateLimitPerMinute, options.rateLimitStatus ?? 429);
+  if (config.rateLimitPerMinute > 0) await limitRate(app, config.rateLimitPerMinute, options);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -106,19 +114,20 @@ const isJson = (contentType: string | undefined): boolean =>
   contentType !== undefined && /^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(contentType);
 
 /**
- * At most `perMinute` requests a minute from each client: a POS key (its hash, never the key itself), or
- * else the caller's address. `/health` and `/metrics` are exempt, for the probes and scrapers that poll them.
+ * At most `perMinute` requests a minute from each client: a known client (`rateLimitClient`), or else the
+ * caller's address, so that a made-up key shares its address's allowance and cannot flush a known one's
+ * count out of the store. `/health` and `/metrics` are exempt, for the probes and scrapers that poll them.
  */
-async function limitRate(app: NestFastifyApplication, perMinute: number, status: 429 | 503): Promise<void> {
+async function limitRate(app: NestFastifyApplication, perMinute: number, options: HttpAppOptions): Promise<void> {
+  const clientOf = options.rateLimitClient?.(app);
+  const status = options.rateLimitStatus ?? 429;
   await app.register(rateLimit, {
     max: perMinute,
     timeWindow: 60_000,
     allowList: (request) => /^\/(health|metrics)(\?|$)/.test(request.url),
     keyGenerator: (request) => {
-      const authorization = request.headers.authorization;
-      return authorization
-        ? `key:${createHash('sha256').update(authorization).digest('base64url')}`
-        : `ip:${request.ip}`;
+      const client = clientOf?.(request.headers);
+      return client === undefined ? `ip:${request.ip}` : `client:${client}`;
     },
     // Thrown like any error of ours, so that the Problem Details filter answers it.
     errorResponseBuilder: (_request, context) =>
