@@ -4,6 +4,7 @@ import { Logger } from 'nestjs-pino';
 import { createEventStore, type EventStore } from '@app/event-store';
 import { connectNats } from '@app/messaging';
 import {
+  ConfigError,
   createHttpApp,
   listen,
   loadConfig,
@@ -41,16 +42,35 @@ function appEnv(env: NodeJS.ProcessEnv, portVariable: string): NodeJS.ProcessEnv
 }
 
 /**
+ * The three apps' configurations, or one `ConfigError` with every problem of all three: a bad setting of one
+ * app does not hide another's, a shared one is named once, and a bad port by the variable that was set
+ * (`COMMAND_SERVICE_PORT`, not the `PORT` it becomes).
+ */
+function loadConfigs(env: NodeJS.ProcessEnv) {
+  const problems: string[] = [];
+  const load = <Config extends object>(schema: new () => Config, portVariable: string): Config | undefined => {
+    try {
+      return loadConfig(schema, appEnv(env, portVariable));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems.map((problem) => problem.replace(/\bPORT\b/g, portVariable)));
+      return undefined;
+    }
+  };
+  const command = load(CommandServiceConfig, 'COMMAND_SERVICE_PORT');
+  const ingest = load(IngestServiceConfig, 'INGEST_SERVICE_PORT');
+  const projections = load(ProjectionsConfig, 'PROJECTIONS_PORT');
+  if (!command || !ingest || !projections) throw new ConfigError([...new Set(problems)]);
+  return { command, ingest, projections };
+}
+
+/**
  * The embedded default as one process: the command service, ingest and projections, each its own Nest app on
  * its own port with its own logs, metrics and health, sharing one event store (one SQLite writer for the
  * file) and one NATS connection. Each app still builds and runs alone, as compose runs them on KurrentDB.
  */
 export async function startEngine(env: NodeJS.ProcessEnv): Promise<RunningEngine> {
-  const configs = {
-    command: loadConfig(CommandServiceConfig, appEnv(env, 'COMMAND_SERVICE_PORT')),
-    ingest: loadConfig(IngestServiceConfig, appEnv(env, 'INGEST_SERVICE_PORT')),
-    projections: loadConfig(ProjectionsConfig, appEnv(env, 'PROJECTIONS_PORT')),
-  };
+  const configs = loadConfigs(env);
   const eventStore: EventStore = createEventStore(configs.command.eventStoreUrl);
   let nats: NatsConnection | undefined;
   const apps: INestApplication[] = [];
