@@ -149,4 +149,32 @@ describe('command service over NATS request/reply', () => {
     expect(await request(subjects.start, message)).toMatchObject({ status, body: { code } });
     expect((await log.readAll({ limit: 10_000 })).length).toBe(before);
   });
+
+  it.each(['constructor', '__proto__', 'prototype'])(
+    'refuses a metadata key %s with the same 400 over NATS and HTTP, and writes nothing',
+    async (key) => {
+      // Written raw: in an object literal, `__proto__` would set the prototype instead of making a key.
+      const body = (terminalId: string) =>
+        `{"storeId":"oslo-center","terminalId":"${terminalId}","amount":100,"currency":"NOK",` +
+        `"merchantReference":"POS-odd","metadata":{"${key}":"x"}}`;
+      const before = (await log.readAll({ limit: 10_000 })).length;
+      const overNats = await request(subjects.start, `{"idempotencyKey":"${randomUUID()}","payment":${body('N-1')}}`);
+      const overHttp = await service.fetch('/v1/terminal-payments', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+        body: body('N-2'),
+      });
+      const message = `${key} is not allowed as a key (__proto__, constructor and prototype are reserved)`;
+      expect(overNats).toMatchObject({
+        status: 400,
+        body: { code: 'VALIDATION_FAILED', errors: [{ field: `payment.metadata.${key}`, message }] },
+      });
+      expect(overHttp.status).toBe(400);
+      expect(await overHttp.json()).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        errors: [{ field: `metadata.${key}`, message }],
+      });
+      expect((await log.readAll({ limit: 10_000 })).length).toBe(before);
+    },
+  );
 });

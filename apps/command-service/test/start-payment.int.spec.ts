@@ -144,6 +144,13 @@ describe('command service: starting a terminal payment against the simulator', (
         [{ field: 'currency', message: 'currency "XYZ" is not an ISO 4217 code (upper case, e.g. NOK)' }],
       ],
       ['an unknown field', { tip: 100 }, [{ field: 'tip', message: 'property tip should not exist' }]],
+      // A missing field is missing, not "must match /^[A-Za-z0-9_-]{1,64}$/ regular expression".
+      ['no terminal', { terminalId: undefined }, [{ field: 'terminalId', message: 'terminalId is required' }]],
+      [
+        'a terminal id with a space',
+        { terminalId: 'T 1' },
+        [{ field: 'terminalId', message: 'terminalId must be 1-64 characters of A-Z a-z 0-9 _ -' }],
+      ],
     ])('%s: one error shape, errors: [{ field, message }]', async (_case, change, errors) => {
       const answer = await start({ terminalId: 'T-4', ...change });
       expect(answer.status).toBe(400);
@@ -156,6 +163,16 @@ describe('command service: starting a terminal payment against the simulator', (
         instance: '/v1/terminal-payments',
         errors,
       });
+    });
+
+    it('says each field once in the detail, its path in front, however its message begins', async () => {
+      const answer = await start({ terminalId: undefined, amount: '1000', metadata: { till: 'A', prototype: 'B' } });
+      expect(answer.body).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        detail: 'metadata.prototype is not allowed as a key (__proto__, constructor and prototype are reserved)',
+      });
+      const invalid = await start({ terminalId: undefined, amount: '1000' });
+      expect(invalid.body.detail).toBe('terminalId is required; amount must be an integer number');
     });
   });
 
@@ -307,6 +324,17 @@ describe('command service: starting a terminal payment against the simulator', (
       expect(sim.app.get(SimulatorState).sessions.get(body.sessionId as string)?.cancelled_at).toBeDefined();
       expect(await cancel(body.paymentId)).toMatchObject({ status: 200, body: { status: 'cancelled' } });
       expect((await start({ terminalId: 'C-1' })).status).toBe(201);
+    });
+
+    it('cancels when the client sends Content-Type: application/json and no body, as many clients always do', async () => {
+      await registerTerminal('C-json');
+      const { body } = await start({ terminalId: 'C-json' });
+      const response = await service.fetch(`/v1/terminal-payments/${String(body.paymentId)}/cancel`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ status: 'cancelled', final: true });
     });
 
     it('cancels a session Dintero created after the POS asked to cancel, while the start waited for Dintero', async () => {

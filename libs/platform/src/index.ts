@@ -17,7 +17,7 @@ export { HealthModule, HEALTH_PROBES, type HealthProbe } from './health/health.m
 export { LOG_SUBSCRIPTIONS, LogSubscriptions } from './log/log-subscriptions';
 export { bootstrap, createHttpApp, listen, type HttpAppOptions, type RateLimitClient } from './http/create-http-app';
 export { operationsModules } from './operations.modules';
-export { fieldErrors, validationMessages, type FieldError } from './config/validation-messages';
+export { describeFieldError, fieldErrors, validationMessages, type FieldError } from './config/validation-messages';
 export {
   ProblemDetailsFilter,
   RequestValidationError,

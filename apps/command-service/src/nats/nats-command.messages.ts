@@ -1,9 +1,10 @@
 import { Type } from 'class-transformer';
-import { IsObject, IsOptional, IsString, IsUUID, Matches, ValidateNested } from 'class-validator';
+import { IsObject, IsOptional, IsString, IsUUID, ValidateNested } from 'class-validator';
 import { StartTerminalOperationDto } from '../operations/terminal-operation.dto';
 import { RefundTerminalPaymentDto } from '../payments/refund/refund-terminal-payment.dto';
 import { StartTerminalPaymentDto } from '../payments/start/start-terminal-payment.dto';
 import { ListPaymentsQuery } from '../payments/list/list-payments.query';
+import { IsPosName } from '../payments/is-pos-name';
 
 /** `payments.v1.cmd.start`: the HTTP body under `payment`, the `Idempotency-Key` header as `idempotencyKey`. */
 export class StartCommandMessage {
@@ -55,11 +56,11 @@ export class OperateCommandMessage {
   @IsString()
   idempotencyKey!: string;
 
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'storeId must be 1-64 characters of A-Z a-z 0-9 _ -' })
+  @IsPosName()
   storeId!: string;
 
   @IsOptional()
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'terminalId must be 1-64 characters of A-Z a-z 0-9 _ -' })
+  @IsPosName()
   terminalId?: string;
 
   // An object, not an array: class-validator takes an array of nested values, even an empty one, as valid.

@@ -35,7 +35,20 @@ export function fieldErrors(errors: readonly ValidationError[], parent?: string)
   });
 }
 
+/**
+ * `field: message`, without the field twice where the message begins with it: "storeId must …" and
+ * "storeId: 1-64 …" read as they are, and a nested field's message is given its whole path.
+ */
+export function describeFieldError({ field, message }: FieldError): string {
+  const last = field.slice(field.lastIndexOf('.') + 1);
+  for (const name of [field, last]) {
+    if (message.startsWith(`${name}: `)) return `${field}: ${message.slice(name.length + 2)}`;
+    if (message.startsWith(`${name} `)) return `${field}${message.slice(name.length)}`;
+  }
+  return `${field}: ${message}`;
+}
+
 /** The same as `path: message` lines. */
 export function validationMessages(errors: readonly ValidationError[], parent?: string): string[] {
-  return fieldErrors(errors, parent).map(({ field, message }) => `${field}: ${message}`);
+  return fieldErrors(errors, parent).map(describeFieldError);
 }

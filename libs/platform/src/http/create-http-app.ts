@@ -11,6 +11,7 @@ import { ConfigError, loadConfig } from '../config/load-config';
 import { CORRELATION_HEADER, correlationIdOf } from '../logging/logger.module';
 import { METRICS_REGISTRY } from '../metrics/metrics.module';
 import { ProblemDetailsFilter } from '../problem-details/problem-details.filter';
+import { parseJsonBody } from './json-body';
 import { paymentMetrics } from '../metrics/payment-metrics';
 import type { Registry } from 'prom-client';
 
@@ -58,6 +59,7 @@ export async function createHttpApp(
       rawBody: true,
     },
   );
+  app.useBodyParser('application/json', { bodyLimit: config.bodyLimit }, parseJsonBody);
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } fro
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EventStoreError } from '@app/event-store';
 import { DomainError, type DomainErrorCode } from '@app/payment-domain';
-import type { FieldError } from '../config/validation-messages';
+import { describeFieldError, type FieldError } from '../config/validation-messages';
 
 /** Every domain error's HTTP status, in one place (docs/design.md: Problem Details with a stable `code`). */
 export const STATUS_OF: Readonly<Record<DomainErrorCode, number>> = {
@@ -70,7 +70,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       return problem(STATUS_OF[exception.code], exception.code, exception.message, instance, exception.details);
     }
     if (exception instanceof RequestValidationError) {
-      const detail = exception.errors.map(({ field, message }) => `${field}: ${message}`).join('; ');
+      const detail = exception.errors.map(describeFieldError).join('; ');
       return problem(400, 'VALIDATION_FAILED', detail, instance, { errors: exception.errors });
     }
     if (exception instanceof EventStoreError) {

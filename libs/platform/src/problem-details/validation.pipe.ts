@@ -4,12 +4,13 @@ import { assertReasonableJson } from './json-shape';
 import { RequestValidationError } from './problem-details.filter';
 
 /**
- * class-validator for every DTO; unknown fields refused, so a typo is an error rather than ignored. A body or
- * query nested too deep or too wide is refused before class-transformer sees it.
+ * class-validator for every DTO; unknown fields refused, so a typo is an error rather than ignored. A query
+ * nested too deep or too wide is refused before class-transformer sees it; a body was already, as it was parsed
+ * (`parseJsonBody`).
  */
 export class RequestValidationPipe extends ValidationPipe {
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' || metadata.type === 'query') assertReasonableJson(value, metadata.type);
+    if (metadata.type === 'query') assertReasonableJson(value, metadata.type);
     return super.transform(value, metadata);
   }
 }

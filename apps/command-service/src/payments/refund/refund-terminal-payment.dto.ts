@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { IsPosName } from '../is-pos-name';
 
 export class RefundTerminalPaymentDto {
   /** Minor units; never more than captured minus what is refunded or being refunded. */
@@ -13,7 +14,7 @@ export class RefundTerminalPaymentDto {
 
   /** The terminal where the cardholder is: Dintero requires it for in-person refunds. */
   @ApiProperty({ example: 'T-2' })
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/)
+  @IsPosName()
   terminalId!: string;
 
   @ApiProperty({ required: false })

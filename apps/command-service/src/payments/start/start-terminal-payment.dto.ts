@@ -11,6 +11,7 @@ import {
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
+import { IsPosName } from '../is-pos-name';
 
 /**
  * Dintero's metadata rules (its specification's `StringMetadata`): string values, keys of at most 128
@@ -55,11 +56,11 @@ export function dinteroMetadata(metadata: Readonly<Record<string, string>>): Rec
 
 export class StartTerminalPaymentDto {
   @ApiProperty({ example: 'oslo-center' })
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/)
+  @IsPosName()
   storeId!: string;
 
   @ApiProperty({ example: 'T-1' })
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/)
+  @IsPosName()
   terminalId!: string;
 
   /** Minor units: 39900 is 399.00 NOK. */
