@@ -24,18 +24,26 @@ async function call(url, method, body, headers = {}, signal) {
 }
 
 /**
- * Onboards the demo chain through the engine: each store is created at Dintero, each terminal's device (a
- * sandbox serial, `SIMULATED-{account}-NNN`, so `ACTIVE` at once) registered there and mapped to the
- * chain's own terminal name. What only Dintero's Backoffice does (the payout destination, the webhook
- * subscription) is seeded at the simulator first. Idempotent: registering again changes nothing.
+ * What only Dintero's Backoffice does, done at the simulator for `npm start`, demo or not: the payout
+ * destination `demo-seller` exists, and ingest is subscribed to Dintero's webhooks (both checkout events).
+ * Seeding again changes nothing.
  */
-export async function seedDemo({ commandUrl, simulatorUrl, ingestUrl, posKey, webhookSecret, accountId }) {
-  const auth = { authorization: `Bearer ${posKey}` };
+export async function seedBackoffice({ simulatorUrl, ingestUrl, webhookSecret }) {
   const seeded = await call(`${simulatorUrl}/_control/seed`, 'POST', {
     payoutDestinations: ['demo-seller'],
     webhooks: [{ url: `${ingestUrl}/v1/dintero/webhooks`, secret: webhookSecret }],
   });
   if (seeded.status >= 300) throw new Error(`seeding the simulator: ${seeded.status} ${JSON.stringify(seeded.body)}`);
+}
+
+/**
+ * Onboards the demo chain through the engine: each store is created at Dintero, each terminal's device (a
+ * sandbox serial, `SIMULATED-{account}-NNN`, so `ACTIVE` at once) registered there and mapped to the
+ * chain's own terminal name. The simulator's Backoffice is seeded first (`seedBackoffice`). Idempotent:
+ * registering again changes nothing.
+ */
+export async function seedDemo({ commandUrl, posKey, accountId }) {
+  const auth = { authorization: `Bearer ${posKey}` };
   const terminals = [];
   for (let s = 0; s < DEMO_STORES; s++) {
     const id = storeId(s);

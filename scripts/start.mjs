@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEMO_STORES, TERMINALS_PER_STORE, closeDemoStore, driveTraffic, seedDemo } from './demo.mjs';
+import { DEMO_STORES, TERMINALS_PER_STORE, closeDemoStore, driveTraffic, seedBackoffice, seedDemo } from './demo.mjs';
 import { appPorts, preflight } from './preflight.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -234,6 +234,11 @@ process.on('exit', () => {
 try {
   const deadline = Date.now() + 60_000;
   await Promise.all(apps.map(({ name }) => healthy(url(name), deadline)));
+  await seedBackoffice({
+    simulatorUrl: url('dintero-simulator'),
+    ingestUrl: url('ingest-service'),
+    webhookSecret: env.DINTERO_WEBHOOK_SECRET,
+  });
 } catch (error) {
   console.error(`the engine did not start: ${error.message}`);
   await stop(1);
@@ -262,14 +267,7 @@ if (demo) {
     console.log('demo: skipped (POS_CLIENTS_FILE is yours; the demo uses the key npm start makes)');
   } else {
     const posKey = readFileSync(keyFile, 'utf8').trim();
-    const terminals = await seedDemo({
-      commandUrl: url('command-service'),
-      simulatorUrl: url('dintero-simulator'),
-      ingestUrl: url('ingest-service'),
-      posKey,
-      webhookSecret: env.DINTERO_WEBHOOK_SECRET,
-      accountId: env.DINTERO_ACCOUNT_ID,
-    });
+    const terminals = await seedDemo({ commandUrl: url('command-service'), posKey, accountId: env.DINTERO_ACCOUNT_ID });
     console.log(
       `demo: ${DEMO_STORES} stores with ${TERMINALS_PER_STORE} terminals each, paying (npm start -- --no-demo to stop that)`,
     );
