@@ -2,12 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { natsNames } from '@app/messaging';
 import { newApiKey } from '@app/platform';
 import { startCommandService, type RunningCommandService } from './support/command-service';
 import { startIngestService, type RunningIngestService } from './support/ingest-service';
 import { testOperator, writeOperatorsFile } from './support/operators';
-import { HQ } from './support/pos-clients';
-import { removeNatsState, startProjections, uniquePrefix } from './support/projections';
+import { HQ, type TestPosClient } from './support/pos-clients';
+import { NATS_URL, removeNatsState, startProjections, uniquePrefix } from './support/projections';
 
 describe('rate limits on the public endpoints', () => {
   describe('command service: per POS key, 429', () => {
@@ -53,6 +55,47 @@ describe('rate limits on the public endpoints', () => {
       expect((await fetch(`${service.url}/v1/stores/s-1`)).status).toBe(429);
       // Head office's key, from the same address, is counted on its own.
       expect((await service.fetch('/v1/stores/s-1', {}, HQ)).status).toBe(404);
+    });
+  });
+
+  describe('command service over NATS: per POS client, 429', () => {
+    const prefix = uniquePrefix();
+    const store1: TestPosClient = { id: 'store-1-pos', key: newApiKey('pos'), stores: ['s-1'] };
+    let service: RunningCommandService;
+    let nats: NatsConnection;
+    beforeAll(async () => {
+      service = await startCommandService({ NATS_PREFIX: prefix, NATS_RATE_LIMIT_PER_MINUTE: '3' }, [HQ, store1]);
+      nats = await connect({ servers: NATS_URL });
+    });
+    afterAll(async () => {
+      await nats?.close();
+      await service?.close();
+      await removeNatsState(prefix);
+    });
+
+    const list = async (key: string) => {
+      const h = headers();
+      h.set('Authorization', `Bearer ${key}`);
+      const reply = await nats.request(
+        natsNames(prefix).queries.payments,
+        JSON.stringify({ query: { storeId: 's-1' } }),
+        {
+          timeout: 5_000,
+          headers: h,
+        },
+      );
+      return reply.json<{ status: number; body: Record<string, unknown> }>();
+    };
+
+    it('refuses a client’s requests over the limit with 429 and when to retry, writing nothing; another client goes on', async () => {
+      for (let i = 0; i < 3; i++) expect((await list(HQ.key)).status).toBe(200);
+      const refused = await list(HQ.key);
+      expect(refused).toMatchObject({ status: 429, body: { code: 'RATE_LIMITED', status: 429 } });
+      expect(refused.body.retryAfterSeconds).toBeGreaterThan(0);
+      expect((await list(store1.key)).status).toBe(200);
+      // An unknown key is refused as such, whatever the count.
+      expect(await list(newApiKey('pos'))).toMatchObject({ status: 401 });
+      expect(await service.log.readAll({ limit: 10 })).toEqual([]);
     });
   });
 

@@ -38,6 +38,7 @@ export async function startCommandService(
     POS_CLIENTS_FILE: writePosClients(dir, clients),
     // Tests send bursts with one key; the limit has tests of its own.
     HTTP_RATE_LIMIT_PER_MINUTE: '0',
+    NATS_RATE_LIMIT_PER_MINUTE: '0',
     ...env,
   });
   const app = await createHttpApp(CommandServiceModule.forRoot(config), config, COMMAND_HTTP_APP);

@@ -33,6 +33,13 @@ export class CommandServiceConfig extends withDintero(withNats(withEventStore(Ba
   @IsUrl(url)
   readonly returnUrl: string = 'http://127.0.0.1:3000/v1/return';
 
+  /**
+   * Commands and payment queries a POS client may send a minute over NATS, in each instance, as
+   * `HTTP_RATE_LIMIT_PER_MINUTE` over HTTP; 0 turns the limit off.
+   */
+  @EnvInt('NATS_RATE_LIMIT_PER_MINUTE', { min: 0, max: 10_000_000 })
+  readonly natsRateLimitPerMinute: number = 6_000;
+
   /** How long the customer has at the terminal: the session's `expires_at`. */
   @EnvInt('SESSION_TTL_SECONDS', { min: 10, max: 3_600 })
   readonly sessionTtlSeconds: number = 120;

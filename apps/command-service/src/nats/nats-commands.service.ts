@@ -31,6 +31,7 @@ import {
   StartCommandMessage,
 } from './nats-command.messages';
 import { PaymentLookup } from '../payments/list/payment-lookup.service';
+import { NatsRateLimit } from './nats-rate-limit';
 
 /** What every command subject answers: the HTTP status and body the same request gets over HTTP. */
 export type CommandReply = Reply;
@@ -46,6 +47,7 @@ const QUEUE = 'command-service';
 export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(NatsCommandsService.name);
   private readonly responders: NatsResponders;
+  private readonly rateLimit: NatsRateLimit;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
@@ -59,6 +61,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
     private readonly operations: TerminalOperations,
   ) {
     this.responders = new NatsResponders(nats, QUEUE, this.logger);
+    this.rateLimit = new NatsRateLimit(config.natsRateLimitPerMinute);
   }
 
   onApplicationBootstrap(): void {
@@ -143,6 +146,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
       async () => {
         // The same API key as over HTTP, in the message's `Authorization` header.
         const client = this.credentials.authenticate(msg.headers?.get('authorization', Match.IgnoreCase) || undefined);
+        await this.rateLimit.admit(client.id);
         return handle(await parseMessage(msg, schema), { correlationId, client });
       },
       this.logger,
