@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { chromium, type Browser } from 'playwright-core';
+import { SqliteEventStore } from '@app/event-store';
+import { event } from './support/payment-events';
+import { testOperator, writeOperatorsFile } from './support/operators';
+import { removeNatsState, startProjections, uniquePrefix } from './support/projections';
+
+/** Debian's Chromium (`.ci/run` installs it); CHROMIUM_PATH for another. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * The dashboard's problem strip in a real Chromium, for the two reasons a payment is handed to a person: Dintero
+ * reported its outcome as unknown, or its session is over while Dintero's transaction is not final. Each says
+ * which, since when, and what to do, in the store's time zone.
+ */
+describe('the dashboard: payments handed to a person', () => {
+  const prefix = uniquePrefix();
+  const operator = testOperator('op-review');
+  const storeId = 'review-store';
+  let dir: string;
+  let log: SqliteEventStore;
+  let projections: NestFastifyApplication;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'dashboard-review-'));
+    const file = path.join(dir, 'events.db');
+    log = new SqliteEventStore({ file });
+    projections = await startProjections({
+      EVENT_STORE_URL: `sqlite:${file}`,
+      NATS_PREFIX: prefix,
+      OPERATORS_FILE: writeOperatorsFile(path.join(dir, 'operators.json'), [operator]),
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await projections?.close();
+    await log?.close();
+    rmSync(dir, { recursive: true, force: true });
+    await removeNatsState(prefix);
+  });
+
+  /** A payment on `terminalId` that Dintero left to a person for `reason`, since 09:15 UTC (10:15 in Oslo). */
+  const flagged = async (terminalId: string, reason: 'outcome_unknown' | 'not_final') => {
+    const paymentId = randomUUID();
+    const ids = { paymentId, storeId, terminalId };
+    const since = '2026-12-04T09:15:00.000Z';
+    await log.append(
+      `payment-${paymentId}`,
+      [
+        event(
+          'PaymentRequested',
+          {
+            ...ids,
+            amount: 10_040,
+            currency: 'NOK',
+            merchantReference: `R-${terminalId}`,
+            posClientId: 'test',
+            claimId: paymentId,
+            requestedAt: since,
+            expiresAt: since,
+          },
+          ids,
+        ),
+        event('SessionCreated', { sessionId: `s-${terminalId}`, expiresAt: since, at: since }, ids),
+        event('PaymentFlaggedForReview', { reason, transactionId: `tx-${terminalId}`, since, at: since }, ids),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    return paymentId;
+  };
+
+  it('says which reason, since when in the store’s time, and to check before taking the payment again', async () => {
+    const at = new Date().toISOString();
+    await log.append(
+      `store-${storeId}`,
+      [
+        event(
+          'StoreRegistered',
+          { storeId, name: 'Review store', payoutDestinationId: 'p', timeZone: 'Europe/Oslo', at },
+          { storeId },
+        ),
+        ...['T-UNKNOWN', 'T-NOTFINAL'].map((terminalId) =>
+          event('TerminalRegistered', { storeId, terminalId, at }, { storeId }),
+        ),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    const unknown = await flagged('T-UNKNOWN', 'outcome_unknown');
+    const notFinal = await flagged('T-NOTFINAL', 'not_final');
+
+    const page = await browser.newPage();
+    await page.goto(`${await projections.getUrl()}/dashboard`);
+    await page.locator('#sign-in input[name="key"]').fill(operator.key);
+    await page.locator('#sign-in button[type="submit"]').click();
+    await page.waitForSelector('#connection[data-state="live"]');
+
+    const entry = (terminalId: string) =>
+      page.locator('#problem-list li[data-kind="unknown"]', { hasText: `Review store · ${terminalId}` });
+    await entry('T-NOTFINAL').waitFor({ timeout: 30_000 });
+    await entry('T-UNKNOWN').waitFor({ timeout: 30_000 });
+    expect(await entry('T-NOTFINAL').textContent()).toMatch(
+      new RegExp(
+        `^Review store · T-NOTFINAL: not final at Dintero, its session over since .*10:15.*\\. ` +
+          `Check the terminal's receipt or Dintero's Backoffice before taking payment ${notFinal} again\\.$`,
+      ),
+    );
+    expect(await entry('T-UNKNOWN').textContent()).toMatch(
+      new RegExp(
+        `^Review store · T-UNKNOWN: outcome unknown at Dintero since .*10:15.*\\. ` +
+          `Check the terminal's receipt or Dintero's Backoffice before taking payment ${unknown} again\\.$`,
+      ),
+    );
+    await page.close();
+  });
+});
