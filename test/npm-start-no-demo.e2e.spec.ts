@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,12 +7,12 @@ import { removeNatsState, uniquePrefix } from './support/projections';
 
 const root = path.resolve(__dirname, '..');
 
-/** The JSON bodies (`-d '…'`) of the README's "A first payment by hand", in their order. */
-function readmeBodies(): Record<string, unknown>[] {
+/** The README's "A first payment by hand", its shell block as a reader would paste it. */
+function readmeBlock(): string {
   const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('**A first payment by hand**'));
-  const block = section.slice(section.indexOf('```sh'), section.indexOf('```\n', section.indexOf('```sh') + 5));
-  return [...block.matchAll(/-d '([^']+)'/g)].map(([, body]) => JSON.parse(body!) as Record<string, unknown>);
+  const start = section.indexOf('```sh\n') + 6;
+  return section.slice(start, section.indexOf('```\n', start));
 }
 
 /**
@@ -26,20 +26,6 @@ describe('npm start -- --no-demo: the README’s first payment by hand', () => {
   let engine: ChildProcess;
   let output = '';
   const url = (app: string) => `http://127.0.0.1:${ports[app]}`;
-  const pos = async (method: string, route: string, body?: unknown, idempotencyKey?: string) => {
-    const posKey = readFileSync(path.join(dataDir, 'demo-pos-key'), 'utf8').trim();
-    const response = await fetch(`${url('command-service')}${route}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${posKey}`,
-        'content-type': 'application/json',
-        ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
-
   beforeAll(async () => {
     for (const app of ['command-service', 'ingest-service', 'projections', 'dintero-simulator'])
       ports[app] = await freePort();
@@ -74,31 +60,25 @@ describe('npm start -- --no-demo: the README’s first payment by hand', () => {
     await removeNatsState(prefix);
   });
 
-  it('registers the store and terminal, takes the payment, refunds part of it and lists it, with the README’s bodies', async () => {
+  it('runs the README’s first payment by hand as written: store, terminal, payment, refund, list', () => {
     expect(output).not.toContain('demo: ');
-    const [store, terminal, payment, refund] = readmeBodies();
-    expect(refund).toBeDefined();
-
-    const registered = await pos('PUT', '/v1/stores/oslo-1', store);
-    expect(registered).toMatchObject({ status: 201, body: { payoutDestinationId: 'demo-seller' } });
-    expect(await pos('PUT', '/v1/stores/oslo-1/terminals/till-1', terminal)).toMatchObject({
-      status: 200,
-      body: { terminals: [{ terminalId: 'till-1', dintero: { status: 'ACTIVE' } }] },
-    });
-
-    const started = await pos('POST', '/v1/terminal-payments', payment, 'pos-1-sale-1');
-    expect(started).toMatchObject({ status: 201, body: { status: 'awaiting_card' } });
-    const paymentId = String(started.body.paymentId);
-    expect((await pos('POST', '/v1/terminal-payments', payment, 'pos-1-sale-1')).body.paymentId).toBe(paymentId);
-    const final = await pos('GET', `/v1/terminal-payments/${paymentId}?waitFor=final&timeout=30`);
-    expect(final).toMatchObject({ status: 200, body: { status: 'captured', final: true } });
-
-    expect(await pos('POST', `/v1/terminal-payments/${paymentId}/refunds`, refund, 'pos-1-return-1')).toMatchObject({
-      status: 201,
-      body: { status: 'succeeded', amount: (refund as { amount: number }).amount },
-    });
-    const listed = await pos('GET', '/v1/terminal-payments?storeId=oslo-1');
-    expect(listed).toMatchObject({ status: 200, body: { payments: [{ paymentId, refundedAmount: 10_000 }] } });
+    // Only where this run's data and command service are differ from the README's.
+    const block = readmeBlock()
+      .replace('data/demo-pos-key', path.join(dataDir, 'demo-pos-key'))
+      .replace('http://127.0.0.1:3000', url('command-service'));
+    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', block], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const [store, terminal, final, refund, list, ...rest] = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(rest).toEqual([]);
+    expect(store).toMatchObject({ storeId: 'oslo-1', payoutDestinationId: 'demo-seller' });
+    expect(terminal).toMatchObject({ terminals: [{ terminalId: 'till-1', dintero: { status: 'ACTIVE' } }] });
+    expect(final).toMatchObject({ status: 'captured', final: true, amount: 39_900 });
+    expect(refund).toMatchObject({ status: 'succeeded', amount: 10_000, paymentId: final!.paymentId });
+    expect(list).toMatchObject({ payments: [{ paymentId: final!.paymentId, refundedAmount: 10_000 }] });
   });
 
   it('has Dintero’s webhooks delivered to ingest: npm start subscribed it at the simulator', async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -5,7 +6,11 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { natsNames } from '@app/messaging';
 import { newApiKey } from '@app/platform';
-import { startCommandService, type RunningCommandService } from './support/command-service';
+import {
+  startCommandService,
+  startCommandServiceOnSimulator,
+  type RunningCommandService,
+} from './support/command-service';
 import { startIngestService, type RunningIngestService } from './support/ingest-service';
 import { testOperator, writeOperatorsFile } from './support/operators';
 import { HQ, type TestPosClient } from './support/pos-clients';
@@ -59,43 +64,52 @@ describe('rate limits on the public endpoints', () => {
   });
 
   describe('command service over NATS: per POS client, 429', () => {
-    const prefix = uniquePrefix();
     const store1: TestPosClient = { id: 'store-1-pos', key: newApiKey('pos'), stores: ['s-1'] };
     let service: RunningCommandService;
+    let prefix: string;
+    let close: () => Promise<void>;
     let nats: NatsConnection;
     beforeAll(async () => {
-      service = await startCommandService({ NATS_PREFIX: prefix, NATS_RATE_LIMIT_PER_MINUTE: '3' }, [HQ, store1]);
+      ({ service, prefix, close } = await startCommandServiceOnSimulator(
+        [{ id: 's-1', payoutDestinationId: 'seller-1', terminals: ['N-1', 'N-2'] }],
+        [HQ, store1],
+        { NATS_RATE_LIMIT_PER_MINUTE: '3' },
+      ));
       nats = await connect({ servers: NATS_URL });
     });
     afterAll(async () => {
       await nats?.close();
-      await service?.close();
-      await removeNatsState(prefix);
+      await close?.();
     });
 
-    const list = async (key: string) => {
+    const send = async (subject: string, message: unknown, key: string) => {
       const h = headers();
       h.set('Authorization', `Bearer ${key}`);
-      const reply = await nats.request(
-        natsNames(prefix).queries.payments,
-        JSON.stringify({ query: { storeId: 's-1' } }),
-        {
-          timeout: 5_000,
-          headers: h,
-        },
-      );
+      const reply = await nats.request(subject, JSON.stringify(message), { timeout: 10_000, headers: h });
       return reply.json<{ status: number; body: Record<string, unknown> }>();
     };
+    const start = (terminalId: string, key: string) =>
+      send(
+        natsNames(prefix).commands.start,
+        {
+          idempotencyKey: randomUUID(),
+          payment: { storeId: 's-1', terminalId, amount: 100, currency: 'NOK', merchantReference: 'R' },
+        },
+        key,
+      );
 
-    it('refuses a client’s requests over the limit with 429 and when to retry, writing nothing; another client goes on', async () => {
-      for (let i = 0; i < 3; i++) expect((await list(HQ.key)).status).toBe(200);
-      const refused = await list(HQ.key);
+    it('refuses a client’s commands over the limit with 429 and when to retry, writing nothing; another client goes on', async () => {
+      const list = () => send(natsNames(prefix).queries.payments, { query: { storeId: 's-1' } }, HQ.key);
+      for (let i = 0; i < 3; i++) expect((await list()).status).toBe(200);
+      const before = (await service.log.readAll({ limit: 10_000 })).length;
+      const refused = await start('N-1', HQ.key);
       expect(refused).toMatchObject({ status: 429, body: { code: 'RATE_LIMITED', status: 429 } });
       expect(refused.body.retryAfterSeconds).toBeGreaterThan(0);
-      expect((await list(store1.key)).status).toBe(200);
+      expect((await service.log.readAll({ limit: 10_000 })).length).toBe(before);
+      // Another client has its own allowance: the same start goes through for it.
+      expect(await start('N-1', store1.key)).toMatchObject({ status: 201 });
       // An unknown key is refused as such, whatever the count.
-      expect(await list(newApiKey('pos'))).toMatchObject({ status: 401 });
-      expect(await service.log.readAll({ limit: 10 })).toEqual([]);
+      expect(await start('N-2', newApiKey('pos'))).toMatchObject({ status: 401 });
     });
   });
 

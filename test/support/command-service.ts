@@ -72,6 +72,7 @@ export interface ChainStore {
 export async function startCommandServiceOnSimulator(
   stores: readonly ChainStore[],
   clients: readonly TestPosClient[] = [HQ],
+  env: Record<string, string> = {},
 ): Promise<{ service: RunningCommandService; sim: RunningSimulator; prefix: string; close: () => Promise<void> }> {
   const prefix = `t${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const sim = await startSimulator();
@@ -80,7 +81,7 @@ export async function startCommandServiceOnSimulator(
     terminals: stores.flatMap((store) => store.terminals.map((terminal_id) => ({ terminal_id, store_id: store.id }))),
   });
   const service = await startCommandService(
-    { DINTERO_API_URL: sim.url, DINTERO_CHECKOUT_URL: sim.url, NATS_PREFIX: prefix },
+    { DINTERO_API_URL: sim.url, DINTERO_CHECKOUT_URL: sim.url, NATS_PREFIX: prefix, ...env },
     clients,
   );
   const put = async (route: string, body: unknown = {}) => {

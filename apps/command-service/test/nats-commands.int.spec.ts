@@ -150,9 +150,24 @@ describe('command service over NATS request/reply', () => {
     expect((await log.readAll({ limit: 10_000 })).length).toBe(before);
   });
 
-  it.each(['constructor', '__proto__', 'prototype'])(
+  it.each([
+    [
+      'constructor',
+      'payment.metadata.constructor',
+      'metadata.constructor',
+      'constructor is not allowed as a key (__proto__, constructor and prototype are reserved)',
+    ],
+    [
+      'prototype',
+      'payment.metadata.prototype',
+      'metadata.prototype',
+      'prototype is not allowed as a key (__proto__, constructor and prototype are reserved)',
+    ],
+    // Refused as it is parsed, before it can be copied: the parser names no path.
+    ['__proto__', 'message', 'body', '$where holds a __proto__ key or a constructor.prototype, which are refused'],
+  ])(
     'refuses a metadata key %s with the same 400 over NATS and HTTP, and writes nothing',
-    async (key) => {
+    async (key, natsField, httpField, message) => {
       // Written raw: in an object literal, `__proto__` would set the prototype instead of making a key.
       const body = (terminalId: string) =>
         `{"storeId":"oslo-center","terminalId":"${terminalId}","amount":100,"currency":"NOK",` +
@@ -164,15 +179,17 @@ describe('command service over NATS request/reply', () => {
         headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
         body: body('N-2'),
       });
-      const message = `${key} is not allowed as a key (__proto__, constructor and prototype are reserved)`;
       expect(overNats).toMatchObject({
         status: 400,
-        body: { code: 'VALIDATION_FAILED', errors: [{ field: `payment.metadata.${key}`, message }] },
+        body: {
+          code: 'VALIDATION_FAILED',
+          errors: [{ field: natsField, message: message.replace('$where', 'message') }],
+        },
       });
       expect(overHttp.status).toBe(400);
       expect(await overHttp.json()).toMatchObject({
         code: 'VALIDATION_FAILED',
-        errors: [{ field: `metadata.${key}`, message }],
+        errors: [{ field: httpField, message: message.replace('$where', 'body') }],
       });
       expect((await log.readAll({ limit: 10_000 })).length).toBe(before);
     },

@@ -14,7 +14,6 @@ describe('the engine’s configuration', () => {
     expect(problems.filter((problem) => problem.startsWith('COMMAND_SERVICE_PORT '))).not.toEqual([]);
     expect(problems.filter((problem) => problem.startsWith('INGEST_SERVICE_PORT '))).not.toEqual([]);
     expect(problems.filter((problem) => /\bPORT\b/.test(problem))).toEqual([]);
-    expect(problems.filter((problem) => problem.startsWith('PROJECTIONS_PORT'))).toEqual([]);
     expect(problems.filter((problem) => problem.startsWith('LOG_LEVEL '))).toHaveLength(1);
   });
 });

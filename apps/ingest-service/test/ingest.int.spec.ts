@@ -187,6 +187,38 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       expect(await written()).toBe(before);
     });
 
+    it('takes a capture whose transaction metadata has keys JavaScript reserves, and a body after a byte-order mark', async () => {
+      // Another sales channel's metadata may name a key anything: a 4xx would make Dintero give the delivery up.
+      const { paymentId, sessionId } = await pay(10_000);
+      const tx = transactionOf(sessionId);
+      const answer = await webhook({
+        event: 'checkout_transaction',
+        transaction: { id: tx.id, merchant_reference_2: paymentId, metadata: { constructor: 'x', prototype: 'y' } },
+      });
+      expect(answer.status).toBe(200);
+      expect(await typesOf(paymentStream(paymentId))).toContain('PaymentCaptured');
+
+      const body = `\uFEFF${JSON.stringify({ account_id: ACCOUNT, event_delivery: 'd-bom', event: 'ping' })}`;
+      const response = await fetch(`${engine.ingest.url}/v1/dintero/webhooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'event-signature': signWebhook(body, WEBHOOK_SECRET) },
+        body,
+      });
+      expect(response.status).toBe(200);
+    });
+
+    it('refuses a forged webhook for its signature, whatever its shape', async () => {
+      const before = await written();
+      const deep = `{"event":"checkout_transaction","transaction":${'{"a":'.repeat(100)}1${'}'.repeat(100)}}`;
+      const response = await fetch(`${engine.ingest.url}/v1/dintero/webhooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'event-signature': 'f'.repeat(40) },
+        body: deep,
+      });
+      expect(response.status).toBe(401);
+      expect(await written()).toBe(before);
+    });
+
     it('answers 200 to webhooks about another system’s payment with a UUID reference, and records nothing', async () => {
       // The subscription covers the whole Dintero account: its web shop, or another environment's engine, may put
       // a UUID in merchant_reference_2 too. A 404 would count as a failed delivery at Dintero.

@@ -4,7 +4,7 @@ import { StartTerminalOperationDto } from '../operations/terminal-operation.dto'
 import { RefundTerminalPaymentDto } from '../payments/refund/refund-terminal-payment.dto';
 import { StartTerminalPaymentDto } from '../payments/start/start-terminal-payment.dto';
 import { ListPaymentsQuery } from '../payments/list/list-payments.query';
-import { IsPosName } from '../payments/is-pos-name';
+import { IsNameToken } from '@app/platform';
 
 /** `payments.v1.cmd.start`: the HTTP body under `payment`, the `Idempotency-Key` header as `idempotencyKey`. */
 export class StartCommandMessage {
@@ -56,11 +56,11 @@ export class OperateCommandMessage {
   @IsString()
   idempotencyKey!: string;
 
-  @IsPosName()
+  @IsNameToken()
   storeId!: string;
 
   @IsOptional()
-  @IsPosName()
+  @IsNameToken()
   terminalId?: string;
 
   // An object, not an array: class-validator takes an array of nested values, even an empty one, as valid.

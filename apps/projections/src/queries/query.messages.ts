@@ -1,14 +1,13 @@
 import { Matches } from 'class-validator';
-
-const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+import { IsNameToken } from '@app/platform';
 
 export class StoreQuery {
-  @Matches(TOKEN, { message: 'storeId: 1-64 letters, digits, "_" or "-"' })
+  @IsNameToken()
   storeId!: string;
 }
 
 export class TerminalQuery extends StoreQuery {
-  @Matches(TOKEN, { message: 'terminalId: 1-64 letters, digits, "_" or "-"' })
+  @IsNameToken()
   terminalId!: string;
 }
 

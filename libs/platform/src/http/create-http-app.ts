@@ -117,8 +117,10 @@ const isJson = (contentType: string | undefined): boolean =>
 
 /**
  * At most `perMinute` requests a minute from each client: a known client (`rateLimitClient`), or else the
- * caller's address, so that a made-up key shares its address's allowance and cannot flush a known one's
- * count out of the store. `/health` and `/metrics` are exempt, for the probes and scrapers that poll them.
+ * caller's address, so that a made-up key shares its address's allowance. The counts live in this instance's
+ * memory, the 5,000 most recent clients and addresses: a caller with very many addresses can still push a
+ * known client's count out, which a limit at the edge (a proxy or load balancer) guards against.
+ * `/health` and `/metrics` are exempt, for the probes and scrapers that poll them.
  */
 async function limitRate(app: NestFastifyApplication, perMinute: number, options: HttpAppOptions): Promise<void> {
   const clientOf = options.rateLimitClient?.(app);

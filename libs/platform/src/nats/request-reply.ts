@@ -1,9 +1,10 @@
-import { HttpException, type Logger } from '@nestjs/common';
+import type { Logger } from '@nestjs/common';
 import type { Msg } from '@nats-io/transport-node';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { fieldErrors } from '../config/validation-messages';
 import { assertReasonableJson } from '../problem-details/json-shape';
+import { parseJson } from '../problem-details/parse-json';
 import { ProblemDetailsFilter, RequestValidationError } from '../problem-details/problem-details.filter';
 
 /** What every request/reply subject of the engine answers: an HTTP status and the body HTTP would send. */
@@ -16,13 +17,7 @@ const problems = new ProblemDetailsFilter();
 
 /** A message's JSON body as `schema`, validated like an HTTP body (unknown fields refused). */
 export async function parseMessage<Message extends object>(msg: Msg, schema: new () => Message): Promise<Message> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(msg.string());
-  } catch {
-    // As over HTTP, where a body that is not JSON is MALFORMED_REQUEST.
-    throw new HttpException({ code: 'MALFORMED_REQUEST', detail: 'The message is not JSON' }, 400);
-  }
+  const raw = parseJson(msg.string(), 'message');
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new RequestValidationError([{ field: 'message', message: 'The message must be a JSON object' }]);
   assertReasonableJson(raw, 'message');

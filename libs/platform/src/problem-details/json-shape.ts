@@ -7,41 +7,56 @@ export const MAX_JSON_MEMBERS = 5_000;
 
 /**
  * Keys JavaScript gives a meaning of their own. Nest's validation drops them without a word (and
- * class-transformer fails on a `constructor` that is a string), so an entry of metadata named so would be
- * accepted and lost: they are refused instead, the same over HTTP and NATS.
+ * class-transformer fails on a `constructor` that is a string), so in a POS's request an entry of metadata
+ * named so would be accepted and lost: there they are refused, the same over HTTP and NATS. In what Dintero
+ * sends they are left for Nest to drop, as any field Dintero may add (`dinteroInput`).
  */
-const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+export interface JsonShapeOptions {
+  /** Whether a key in `RESERVED_KEYS` is refused (the default) or left as it is. */
+  readonly refuseReservedKeys: boolean;
+}
 
 /**
  * Refuses a parsed JSON value nested deeper than `MAX_JSON_DEPTH`, with more than `MAX_JSON_MEMBERS`
- * members, or with a key in `FORBIDDEN_KEYS`, before anything transforms or validates it, so that hostile
- * input is a 400 and never a 5xx. Walked with an explicit stack: a recursive walk would overflow on the very
- * input it guards against.
+ * members, or (unless told otherwise) with a key in `RESERVED_KEYS`, before anything transforms or validates
+ * it, so that hostile input is a 400 and never a 5xx. Walked with an explicit stack: a recursive walk would
+ * overflow on the very input it guards against.
  */
-export function assertReasonableJson(value: unknown, where = 'body'): void {
+export function assertReasonableJson(
+  value: unknown,
+  where = 'body',
+  { refuseReservedKeys }: JsonShapeOptions = { refuseReservedKeys: true },
+): void {
   if (typeof value !== 'object' || value === null) return;
-  const stack: [unknown, number, string][] = [[value, 1, where]];
+  const stack: [object, number, string][] = [[value, 1, where]];
   let members = 0;
   const refuse = (field: string, message: string) => new RequestValidationError([{ field, message }]);
+  const pathOf = (path: string, key: string) => (path === where ? key : `${path}.${key}`);
   while (stack.length > 0) {
     const [current, depth, path] = stack.pop()!;
     if (depth > MAX_JSON_DEPTH) throw refuse(where, `nested deeper than ${MAX_JSON_DEPTH} levels`);
-    const isArray = Array.isArray(current);
-    const keys = isArray ? undefined : Object.keys(current as object);
-    members += keys?.length ?? (current as unknown[]).length;
+    if (Array.isArray(current)) {
+      members += current.length;
+      if (members > MAX_JSON_MEMBERS) throw refuse(where, `more than ${MAX_JSON_MEMBERS} keys and items`);
+      current.forEach((item: unknown, index) => {
+        if (typeof item === 'object' && item !== null) stack.push([item, depth + 1, pathOf(path, String(index))]);
+      });
+      continue;
+    }
+    const keys = Object.keys(current);
+    members += keys.length;
     if (members > MAX_JSON_MEMBERS) throw refuse(where, `more than ${MAX_JSON_MEMBERS} keys and items`);
-    const children: [string, unknown][] = isArray
-      ? (current as unknown[]).map((item, index) => [String(index), item])
-      : keys!.map((key) => [key, (current as Record<string, unknown>)[key]]);
-    for (const [key, child] of children) {
-      if (!isArray && FORBIDDEN_KEYS.has(key))
+    for (const key of keys) {
+      if (refuseReservedKeys && RESERVED_KEYS.has(key))
         throw refuse(
-          `${path === where ? '' : `${path}.`}${key}`,
+          pathOf(path, key),
           `${key} is not allowed as a key (__proto__, constructor and prototype are reserved)`,
         );
       // Only objects and arrays go on: their path is the one a refusal inside them names.
-      if (typeof child === 'object' && child !== null)
-        stack.push([child, depth + 1, path === where ? key : `${path}.${key}`]);
+      const child = (current as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1, pathOf(path, key)]);
     }
   }
 }

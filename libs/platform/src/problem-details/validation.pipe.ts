@@ -1,16 +1,23 @@
-import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type ValidationPipeOptions } from '@nestjs/common';
 import { fieldErrors } from '../config/validation-messages';
-import { assertReasonableJson } from './json-shape';
+import { assertReasonableJson, type JsonShapeOptions } from './json-shape';
 import { RequestValidationError } from './problem-details.filter';
 
 /**
- * class-validator for every DTO; unknown fields refused, so a typo is an error rather than ignored. A query
- * nested too deep or too wide is refused before class-transformer sees it; a body was already, as it was parsed
- * (`parseJsonBody`).
+ * class-validator for every DTO; unknown fields refused, so a typo is an error rather than ignored. A body or
+ * query nested too deep or too wide, or holding a key JavaScript reserves, is refused before class-transformer
+ * sees it (`assertReasonableJson`; `shape` may leave the reserved keys).
  */
 export class RequestValidationPipe extends ValidationPipe {
+  constructor(
+    options: ValidationPipeOptions,
+    private readonly shape: JsonShapeOptions = { refuseReservedKeys: true },
+  ) {
+    super(options);
+  }
+
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'query') assertReasonableJson(value, metadata.type);
+    if (metadata.type === 'body' || metadata.type === 'query') assertReasonableJson(value, metadata.type, this.shape);
     return super.transform(value, metadata);
   }
 }

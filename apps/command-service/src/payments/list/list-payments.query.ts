@@ -1,12 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { IsPosName } from '../is-pos-name';
+import { IsNameToken } from '@app/platform';
 
 /** `GET /v1/terminal-payments`: a store's payments, newest first, by the POS's reference, terminal and time. */
 export class ListPaymentsQuery {
   @ApiProperty({ example: 'oslo-center' })
-  @IsPosName()
+  @IsNameToken()
   storeId!: string;
 
   @ApiPropertyOptional({ description: "The POS's own reference, as sent when the payment started", example: 'POS-123' })
@@ -18,7 +18,7 @@ export class ListPaymentsQuery {
 
   @ApiPropertyOptional({ example: 'T-1' })
   @IsOptional()
-  @IsPosName()
+  @IsNameToken()
   terminalId?: string;
 
   @ApiPropertyOptional({

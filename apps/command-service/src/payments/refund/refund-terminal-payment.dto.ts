@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
-import { IsPosName } from '../is-pos-name';
+import { IsNameToken } from '@app/platform';
 
 export class RefundTerminalPaymentDto {
   /** Minor units; never more than captured minus what is refunded or being refunded. */
@@ -14,7 +14,7 @@ export class RefundTerminalPaymentDto {
 
   /** The terminal where the cardholder is: Dintero requires it for in-person refunds. */
   @ApiProperty({ example: 'T-2' })
-  @IsPosName()
+  @IsNameToken()
   terminalId!: string;
 
   @ApiProperty({ required: false })

@@ -11,7 +11,7 @@ import {
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
-import { IsPosName } from '../is-pos-name';
+import { IsNameToken } from '@app/platform';
 
 /**
  * Dintero's metadata rules (its specification's `StringMetadata`): string values, keys of at most 128
@@ -56,11 +56,11 @@ export function dinteroMetadata(metadata: Readonly<Record<string, string>>): Rec
 
 export class StartTerminalPaymentDto {
   @ApiProperty({ example: 'oslo-center' })
-  @IsPosName()
+  @IsNameToken()
   storeId!: string;
 
   @ApiProperty({ example: 'T-1' })
-  @IsPosName()
+  @IsNameToken()
   terminalId!: string;
 
   /** Minor units: 39900 is 399.00 NOK. */
