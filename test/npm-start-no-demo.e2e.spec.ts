@@ -1,8 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, waitUntil } from './support/app-process';
+import { waitUntil } from './support/app-process';
+import { startNpmStart, type NpmStart } from './support/npm-start';
 import { removeNatsState, uniquePrefix } from './support/projections';
 
 const root = path.resolve(__dirname, '..');
@@ -22,46 +23,21 @@ function readmeBlock(): string {
 describe('npm start -- --no-demo: the README’s first payment by hand', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'npm-start-no-demo-'));
   const prefix = uniquePrefix();
-  const ports: Record<string, number> = {};
-  let engine: ChildProcess;
-  let output = '';
-  const url = (app: string) => `http://127.0.0.1:${ports[app]}`;
+  let started: NpmStart;
+  const url = (app: Parameters<NpmStart['url']>[0]) => started.url(app);
   beforeAll(async () => {
-    for (const app of ['command-service', 'ingest-service', 'projections', 'dintero-simulator'])
-      ports[app] = await freePort();
-    engine = spawn(process.execPath, [path.join(root, 'scripts/start.mjs'), '--no-demo'], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-        DATA_DIR: dataDir,
-        NATS_PREFIX: prefix,
-        ...Object.fromEntries(
-          Object.entries(ports).map(([app, port]) => [`${app.toUpperCase().replace(/-/g, '_')}_PORT`, String(port)]),
-        ),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    engine.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    engine.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await waitUntil(
-      () => {
-        if (engine.exitCode !== null) throw new Error(`npm start exited with ${engine.exitCode}:\n${output}`);
-        return output.includes('Ctrl-C stops everything cleanly.');
-      },
-      120_000,
-      'npm start -- --no-demo to be up',
-    );
+    started = await startNpmStart(['--no-demo'], { DATA_DIR: dataDir, NATS_PREFIX: prefix });
   });
 
   afterAll(async () => {
-    if (engine.exitCode === null && engine.signalCode === null) engine.kill('SIGKILL');
+    const engine = started?.process;
+    if (engine && engine.exitCode === null && engine.signalCode === null) engine.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
     await removeNatsState(prefix);
   });
 
   it('runs the README’s first payment by hand as written: store, terminal, payment, refund, list', () => {
-    expect(output).not.toContain('demo: ');
+    expect(started.output()).not.toContain('demo: ');
     // Only where this run's data and command service are differ from the README's.
     const block = readmeBlock()
       .replace('data/demo-pos-key', path.join(dataDir, 'demo-pos-key'))
@@ -105,9 +81,10 @@ describe('npm start -- --no-demo: the README’s first payment by hand', () => {
   });
 
   it('stops cleanly on SIGTERM', async () => {
+    const engine = started.process;
     const exited = new Promise<number | null>((resolve) => engine.once('exit', resolve));
     engine.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(output.trim().split('\n').at(-1)).toBe('stopped: no payments open, no terminals claimed.');
+    expect(started.output().trim().split('\n').at(-1)).toBe('stopped: no payments open, no terminals claimed.');
   });
 });

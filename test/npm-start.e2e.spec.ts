@@ -1,11 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { readState, SqliteEventStore } from '@app/event-store';
 import { terminalDecider } from '@app/payment-domain';
-import { freePort, waitUntil } from './support/app-process';
+import { waitUntil } from './support/app-process';
+import { startNpmStart, type NpmStart } from './support/npm-start';
 import { hashApiKey } from '@app/platform';
 import { testOperator } from './support/operators';
 import { removeNatsState, uniquePrefix } from './support/projections';
@@ -33,13 +34,12 @@ interface Delivery {
 describe('npm start: the engine, its demo chain and the live store dashboard', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'npm-start-'));
   const prefix = uniquePrefix();
-  const ports: Record<string, number> = {};
-  let engine: ChildProcess;
-  let output = '';
+  let started: NpmStart;
   let browser: Browser;
   let page: Page;
   let stuckPaymentId = '';
-  const url = (app: string) => `http://127.0.0.1:${ports[app]}`;
+  const url = (app: Parameters<NpmStart['url']>[0]) => started.url(app);
+  const output = () => started.output();
   const operatorKey = () => readFileSync(path.join(dataDir, 'demo-operator-key'), 'utf8').trim();
   const pos = async (method: string, route: string, body: unknown, headers: Record<string, string> = {}) => {
     const posKey = readFileSync(path.join(dataDir, 'demo-pos-key'), 'utf8').trim();
@@ -87,32 +87,11 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
   };
 
   beforeAll(async () => {
-    for (const app of ['command-service', 'ingest-service', 'projections', 'dintero-simulator'])
-      ports[app] = await freePort();
-    engine = spawn(process.execPath, [path.join(root, 'scripts/start.mjs')], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-        DATA_DIR: dataDir,
-        NATS_PREFIX: prefix,
-        DASHBOARD_STUCK_SECONDS: String(STUCK_SECONDS),
-        ...Object.fromEntries(
-          Object.entries(ports).map(([app, port]) => [`${app.toUpperCase().replace(/-/g, '_')}_PORT`, String(port)]),
-        ),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    started = await startNpmStart([], {
+      DATA_DIR: dataDir,
+      NATS_PREFIX: prefix,
+      DASHBOARD_STUCK_SECONDS: String(STUCK_SECONDS),
     });
-    engine.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    engine.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await waitUntil(
-      () => {
-        if (engine.exitCode !== null) throw new Error(`npm start exited with ${engine.exitCode}:\n${output}`);
-        return output.includes('Ctrl-C stops everything cleanly.');
-      },
-      120_000,
-      'npm start to seed the demo chain',
-    );
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       // As root in CI, and without the background calls this closed network refuses.
@@ -123,16 +102,17 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
 
   afterAll(async () => {
     await browser?.close();
-    if (engine.exitCode === null && engine.signalCode === null) engine.kill('SIGKILL');
+    const engine = started?.process;
+    if (engine && engine.exitCode === null && engine.signalCode === null) engine.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
     await removeNatsState(prefix);
   });
 
   it('prints where to look', () => {
-    expect(output).toContain(`projections        ${url('projections')}`);
-    expect(output).toContain(`Live store dashboard: ${url('projections')}/dashboard`);
-    expect(output).toContain(`(the demo's is in ${path.join(dataDir, 'demo-operator-key')})`);
-    expect(output).toContain('demo: 20 stores with 4 terminals each, paying');
+    expect(output()).toContain(`projections        ${url('projections')}`);
+    expect(output()).toContain(`Live store dashboard: ${url('projections')}/dashboard`);
+    expect(output()).toContain(`(the demo's is in ${path.join(dataDir, 'demo-operator-key')})`);
+    expect(output()).toContain('demo: 20 stores with 4 terminals each, paying');
   });
 
   it('onboards the demo chain at Dintero through the engine: stores created there, sandbox devices mapped to the names', async () => {
@@ -260,8 +240,10 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
   });
 
   it("closes the first store's day, and flags on the dashboard the close that disagrees with the log", async () => {
-    await waitUntil(() => output.includes('demo: demo-store-01 closed its day:'), 120_000, 'the demo end of day');
-    const line = output.split('\n').find((text) => text.startsWith('demo: demo-store-01 closed its day:'))!;
+    await waitUntil(() => output().includes('demo: demo-store-01 closed its day:'), 120_000, 'the demo end of day');
+    const line = output()
+      .split('\n')
+      .find((text) => text.startsWith('demo: demo-store-01 closed its day:'))!;
     expect(line).toMatch(/: DT-01-1 completed \(batch \d{6}\), DT-01-2 completed .*, DT-01-4 completed /);
     const entry = page.locator('#problem-list li[data-kind="close-mismatch"]', { hasText: 'DT-01-4' });
     await entry.waitFor({ timeout: 30_000 });
@@ -358,12 +340,13 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
   });
 
   it('stops cleanly on SIGTERM, as Ctrl-C does: the demo’s payments ended, every terminal released, and said so', async () => {
+    const engine = started.process;
     const exited = new Promise<number | null>((resolve) => engine.once('exit', resolve));
     // What a process manager sends; Ctrl-C (SIGINT) takes the same path.
     engine.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(output).toMatch(/cancelled \d+ open payments/);
-    expect(output.trim().split('\n').at(-1)).toBe('stopped: no payments open, no terminals claimed.');
+    expect(output()).toMatch(/cancelled \d+ open payments/);
+    expect(output().trim().split('\n').at(-1)).toBe('stopped: no payments open, no terminals claimed.');
 
     const log = new SqliteEventStore({ file: path.join(dataDir, 'events.db') });
     const terminals = new Set<string>();
