@@ -1,14 +1,56 @@
-// What `npm start` checks before it builds anything: that NATS_URL is a URL and NATS answers there, and that no
-// app's port is taken (an engine already running, say). Run first by `npm start`, so that a second `npm start`
-// neither rebuilds dist/ under a running engine nor sends its demo to it; start.mjs asks the same again.
+// What `npm start` checks before it builds anything: that NATS_URL is a URL and NATS answers there, that each
+// app's port is a port and free (an engine already running, say), and that no other `npm start` uses the data
+// folder. Run first by `npm start`, so that a second `npm start` neither rebuilds dist/ under a running engine
+// nor sends its demo to it; start.mjs asks the same again, then holds the data folder.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { pathToFileURL } from 'node:url';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The folder of the embedded log, keys and secrets (`DATA_DIR`, default `./data`). */
+export const dataDirOf = (env = process.env) => path.resolve(root, env.DATA_DIR ?? 'data');
+
+/** The file that says which `npm start` uses a data folder: its process id. */
+const holderFile = (dataDir) => path.join(dataDir, 'npm-start.pid');
+
+/** The process id of the live `npm start` that holds the data folder, if another holds it. */
+export function dataDirHolder(dataDir) {
+  let pid;
+  try {
+    pid = Number(readFileSync(holderFile(dataDir), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    // EPERM: alive, another user's.
+    return error.code === 'EPERM' ? pid : undefined;
+  }
+}
+
+/** This `npm start` holds the data folder until it exits (`releaseDataDir`). */
+export function claimDataDir(dataDir) {
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(holderFile(dataDir), `${process.pid}\n`);
+}
+
+export function releaseDataDir(dataDir) {
+  if (dataDirHolder(dataDir) === undefined) rmSync(holderFile(dataDir), { force: true });
+}
 
 /** The apps `npm start` runs, each on its documented port and port variable (`variable`). */
 export function appPorts(env = process.env) {
   const app = (name, fallback) => {
     const variable = `${name.toUpperCase().replace(/-/g, '_')}_PORT`;
-    return { name, variable, port: Number(env[variable] ?? fallback) };
+    const value = env[variable] ?? String(fallback);
+    // A port to listen on: 0 (any free one) is no port a POS or Dintero could be told.
+    const port = /^\d{1,5}$/.test(value) && Number(value) >= 1 && Number(value) <= 65_535 ? Number(value) : undefined;
+    return { name, variable, value, port };
   };
   return [
     app('dintero-simulator', 3003),
@@ -18,7 +60,10 @@ export function appPorts(env = process.env) {
   ];
 }
 
-/** Whether something answers at the first of NATS_URL's servers; an error naming the problem when it is no URL. */
+/**
+ * What answers at the first of NATS_URL's servers: `nats` (its first line is NATS's `INFO`), `other` (something
+ * that is not NATS, an app's HTTP port say), or `none`; an error naming the problem when it is no URL.
+ */
 export function natsAnswers(natsServers) {
   let hostname;
   let port;
@@ -33,10 +78,15 @@ export function natsAnswers(natsServers) {
   }
   return new Promise((resolve) => {
     const socket = connect({ host: hostname, port: Number(port || 4222) });
+    let connected = false;
     socket.setTimeout(2_000);
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
-    socket.once('error', () => resolve(false));
+    socket.once('connect', () => (connected = true));
+    socket.once(
+      'data',
+      (chunk) => (socket.destroy(), resolve(chunk.toString('latin1').startsWith('INFO ') ? 'nats' : 'other')),
+    );
+    socket.once('timeout', () => (socket.destroy(), resolve(connected ? 'other' : 'none')));
+    socket.once('error', () => resolve('none'));
   });
 }
 
@@ -58,12 +108,22 @@ export async function takenPorts(apps) {
 export async function preflight(env = process.env) {
   const problems = [];
   const natsUrl = env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  const answers = await natsAnswers(natsUrl).catch((error) => (problems.push(error.message), true));
-  if (!answers)
+  const answers = await natsAnswers(natsUrl).catch((error) => (problems.push(error.message), 'nats'));
+  if (answers === 'none')
     problems.push(`NATS does not answer at ${natsUrl}.\nStart one with JetStream (nats-server -js) or set NATS_URL.`);
-  for (const { name, variable, port } of await takenPorts(appPorts(env)))
+  if (answers === 'other') problems.push(`What answers at ${natsUrl} is not NATS: set NATS_URL to a NATS server.`);
+  const apps = appPorts(env);
+  for (const { variable, value } of apps.filter(({ port }) => port === undefined))
+    problems.push(`${variable} must be a port number from 1 to 65535, not ${JSON.stringify(value)}.`);
+  for (const { name, variable, port } of await takenPorts(apps.filter(({ port }) => port !== undefined)))
     problems.push(
       `Port ${port} (${name}) is taken: is the engine running already? Stop it (Ctrl-C where it runs), or set ${variable}.`,
+    );
+  const dataDir = dataDirOf(env);
+  const holder = dataDirHolder(dataDir);
+  if (holder !== undefined)
+    problems.push(
+      `${dataDir} is used by another npm start (process ${holder}): stop it first, or set DATA_DIR to another folder.`,
     );
   return problems;
 }

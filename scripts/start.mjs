@@ -4,17 +4,17 @@
 // through the real APIs (`npm start -- --no-demo` for the engine alone), and on Ctrl-C cancels the demo's
 // open payments and stops both processes cleanly.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_STORES, TERMINALS_PER_STORE, closeDemoStore, driveTraffic, seedBackoffice, seedDemo } from './demo.mjs';
-import { appPorts, preflight } from './preflight.mjs';
+import { appPorts, claimDataDir, dataDirOf, preflight, releaseDataDir } from './preflight.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // DATA_DIR: where the demo's log, key and secrets live (./data); the e2e test gives each run its own.
-const dataDir = path.resolve(root, process.env.DATA_DIR ?? 'data');
+const dataDir = dataDirOf();
 const demo = !process.argv.includes('--no-demo');
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const eventStoreUrl = process.env.EVENT_STORE_URL ?? `sqlite:${path.join(dataDir, 'events.db')}`;
@@ -26,7 +26,13 @@ const secrets = demoSecrets();
 const apps = appPorts();
 /** The processes: the simulator (Dintero is another system) and the engine. */
 const processes = [
-  { name: 'dintero-simulator', main: 'dintero-simulator', env: { PORT: String(apps[0].port) } },
+  {
+    name: 'dintero-simulator',
+    main: 'dintero-simulator',
+    // The simulator keeps its state in memory; ids of its own each start, so that a session or transaction of
+    // an earlier run, still in the log, is never taken for one of this run.
+    env: { PORT: String(apps[0].port), SIM_SEED: process.env.SIM_SEED ?? String(randomInt(1, 2 ** 31)) },
+  },
   {
     name: 'engine',
     main: 'engine',
@@ -109,6 +115,8 @@ if (problems.length > 0) {
   for (const problem of problems) console.error(problem);
   process.exit(1);
 }
+// Held until this script exits: a second npm start on the same folder (other ports) is refused by preflight.
+claimDataDir(dataDir);
 
 const env = {
   ...process.env,
@@ -155,11 +163,12 @@ async function stop(exitCode) {
   if (stopping) return;
   stopping = true;
   demoStopped.abort();
+  // The demo's payments stop first: an end of day under way waits for its terminals to be free.
+  const cancelled = traffic ? traffic.stop() : undefined;
+  if (traffic) console.log('stopping the demo: cancelling its open payments…');
   await closing;
   if (traffic) {
-    console.log('stopping the demo: cancelling its open payments…');
-    const cancelled = await traffic.stop();
-    console.log(`cancelled ${cancelled} open payments`);
+    console.log(`cancelled ${await cancelled} open payments`);
     // The simulator's callbacks and webhooks still on their way (a capture that beat a cancel, say) reach
     // ingest before it stops, so that no payment is left open and no terminal claimed until the next start.
     await fetch(`${url('dintero-simulator')}/_control/idle`, {
@@ -220,15 +229,18 @@ function leftBehind() {
 }
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
+// A closed terminal: the apps are in their own process group, so only this script hears it.
+process.on('SIGHUP', () => void stop(0));
 // `npm start` stopped by SIGTERM exits without passing it on, and this script would run on under init: a parent
 // that is gone is taken as the signal.
 const parent = process.ppid;
 setInterval(() => {
   if (process.ppid !== parent) void stop(0);
 }, 1_000).unref();
-// Should this script die without stopping them, its apps go with it.
+// Should this script die without stopping them, its apps go with it; the data folder is free again.
 process.on('exit', () => {
   for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  releaseDataDir(dataDir);
 });
 
 try {
@@ -267,7 +279,15 @@ if (demo) {
     console.log('demo: skipped (POS_CLIENTS_FILE is yours; the demo uses the key npm start makes)');
   } else {
     const posKey = readFileSync(keyFile, 'utf8').trim();
-    const terminals = await seedDemo({ commandUrl: url('command-service'), posKey, accountId: env.DINTERO_ACCOUNT_ID });
+    const terminals = await seedDemo({
+      commandUrl: url('command-service'),
+      posKey,
+      accountId: env.DINTERO_ACCOUNT_ID,
+    }).catch((error) => {
+      // Stopped while onboarding (Ctrl-C early): the apps going away is no failure of the demo's.
+      if (stopping) return new Promise(() => undefined);
+      throw error;
+    });
     console.log(
       `demo: ${DEMO_STORES} stores with ${TERMINALS_PER_STORE} terminals each, paying (npm start -- --no-demo to stop that)`,
     );

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { waitUntil } from './support/app-process';
@@ -80,11 +80,14 @@ describe('npm start -- --no-demo: the README’s first payment by hand', () => {
     );
   });
 
-  it('stops cleanly on SIGTERM', async () => {
+  it('holds its data folder while it runs, and stops cleanly on SIGHUP (its terminal closed), freeing it', async () => {
+    const holder = path.join(dataDir, 'npm-start.pid');
+    expect(readFileSync(holder, 'utf8').trim()).toBe(String(started.process.pid));
     const engine = started.process;
     const exited = new Promise<number | null>((resolve) => engine.once('exit', resolve));
-    engine.kill('SIGTERM');
+    engine.kill('SIGHUP');
     expect(await exited).toBe(0);
     expect(started.output().trim().split('\n').at(-1)).toBe('stopped: no payments open, no terminals claimed.');
+    expect(existsSync(holder)).toBe(false);
   });
 });

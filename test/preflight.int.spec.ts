@@ -1,14 +1,19 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './support/app-process';
 
 const root = path.resolve(__dirname, '..');
 
+/** A data folder of this run's own: a developer's `npm start` on ./data is none of its business. */
+const dataDir = mkdtempSync(path.join(tmpdir(), 'preflight-'));
+
 /** `npm start`'s first step, as a user's shell runs it, with these variables. */
 function preflight(env: Record<string, string>) {
   const run = spawnSync(process.execPath, [path.join(root, 'scripts/preflight.mjs')], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, DATA_DIR: dataDir, ...env },
     encoding: 'utf8',
   });
   return { status: run.status, stderr: run.stderr.trim() };
@@ -25,7 +30,10 @@ describe('npm start: what it checks before it builds anything', () => {
     taken = createServer();
     await new Promise<void>((resolve) => taken.listen(Number(ports.PROJECTIONS_PORT), '127.0.0.1', resolve));
   });
-  afterAll(() => new Promise((resolve) => taken.close(resolve)));
+  afterAll(async () => {
+    await new Promise((resolve) => taken.close(resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('goes on when NATS answers and every port is free', () => {
     expect(preflight({ ...ports, PROJECTIONS_PORT: freeForProjections })).toEqual({
@@ -39,6 +47,47 @@ describe('npm start: what it checks before it builds anything', () => {
       status: 1,
       stderr: `Port ${ports.PROJECTIONS_PORT} (projections) is taken: is the engine running already? Stop it (Ctrl-C where it runs), or set PROJECTIONS_PORT.`,
     });
+  });
+
+  it('refuses a port variable that is no port, naming it, rather than a stack trace or a port picked at random', () => {
+    const free = { ...ports, PROJECTIONS_PORT: freeForProjections };
+    expect(preflight({ ...free, COMMAND_SERVICE_PORT: 'abc', INGEST_SERVICE_PORT: '70000' })).toEqual({
+      status: 1,
+      stderr: [
+        'INGEST_SERVICE_PORT must be a port number from 1 to 65535, not "70000".',
+        'COMMAND_SERVICE_PORT must be a port number from 1 to 65535, not "abc".',
+      ].join('\n'),
+    });
+    expect(preflight({ ...free, DINTERO_SIMULATOR_PORT: '' })).toMatchObject({
+      status: 1,
+      stderr: 'DINTERO_SIMULATOR_PORT must be a port number from 1 to 65535, not "".',
+    });
+  });
+
+  it('refuses a NATS_URL where something else answers (an app’s HTTP port)', () => {
+    expect(
+      preflight({
+        ...ports,
+        PROJECTIONS_PORT: freeForProjections,
+        NATS_URL: `nats://127.0.0.1:${ports.PROJECTIONS_PORT}`,
+      }),
+    ).toEqual({
+      status: 1,
+      stderr: `What answers at nats://127.0.0.1:${ports.PROJECTIONS_PORT} is not NATS: set NATS_URL to a NATS server.`,
+    });
+  });
+
+  it('refuses a data folder another live npm start holds, and takes one whose holder is gone', () => {
+    const free = { ...ports, PROJECTIONS_PORT: freeForProjections };
+    // This test's own process stands for the other npm start.
+    writeFileSync(path.join(dataDir, 'npm-start.pid'), `${process.pid}\n`);
+    expect(preflight(free)).toEqual({
+      status: 1,
+      stderr: `${dataDir} is used by another npm start (process ${process.pid}): stop it first, or set DATA_DIR to another folder.`,
+    });
+    const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+    writeFileSync(path.join(dataDir, 'npm-start.pid'), gone.stdout);
+    expect(preflight(free)).toEqual({ status: 0, stderr: '' });
   });
 
   it('refuses a NATS_URL that is not a URL with the rule, not a stack trace', () => {
