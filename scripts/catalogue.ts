@@ -75,7 +75,7 @@ const GLOSSARY: Readonly<Record<string, string>> = {
   since: 'Since when.',
   requestedAt: 'When the POS asked for it.',
   merchantReference: "The POS's own reference (a receipt or order number).",
-  kind: '`payment` or `refund`.',
+  kind: '`payment`, `refund` or `operation` (a terminal operation such as `end_of_day`).',
   date: "The store's local day, yyyy-mm-dd.",
   payments: 'Payments started.',
   captured: 'Payments captured.',

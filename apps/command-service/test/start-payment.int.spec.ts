@@ -147,6 +147,11 @@ describe('command service: starting a terminal payment against the simulator', (
       // A missing field is missing, not "must match /^[A-Za-z0-9_-]{1,64}$/ regular expression".
       ['no terminal', { terminalId: undefined }, [{ field: 'terminalId', message: 'terminalId is required' }]],
       [
+        'no merchant reference',
+        { merchantReference: undefined },
+        [{ field: 'merchantReference', message: 'merchantReference is required' }],
+      ],
+      [
         'a terminal id with a space',
         { terminalId: 'T 1' },
         [{ field: 'terminalId', message: 'terminalId must be 1-64 characters of A-Z a-z 0-9 _ -' }],

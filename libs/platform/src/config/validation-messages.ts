@@ -29,7 +29,9 @@ export function fieldErrors(errors: readonly ValidationError[], parent?: string)
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
     const constraints = Object.entries(error.constraints ?? {});
-    const kind = constraints.filter(([name]) => KIND_CHECKS.has(name));
+    // A missing value is only missing: its kind is not wrong, it has none.
+    const missing = constraints.filter(([name]) => name === 'isDefined');
+    const kind = missing.length > 0 ? missing : constraints.filter(([name]) => KIND_CHECKS.has(name));
     const own = (kind.length > 0 ? kind : constraints).map(([, message]) => ({ field, message }));
     return [...own, ...fieldErrors(error.children ?? [], field)];
   });

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import {
+  IsDefined,
   IsInt,
   IsNotEmpty,
   IsObject,
@@ -65,15 +66,18 @@ export class StartTerminalPaymentDto {
 
   /** Minor units: 39900 is 399.00 NOK. */
   @ApiProperty({ example: 39_900, description: 'In minor units: 39900 is 399.00 NOK' })
+  @IsDefined({ message: '$property is required' })
   @IsInt()
   @Min(1)
   amount!: number;
 
   @ApiProperty({ example: 'NOK', description: 'ISO 4217 code, upper case', pattern: '^[A-Z]{3}$' })
+  @IsDefined({ message: '$property is required' })
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code in upper case, e.g. NOK' })
   currency!: string;
 
   @ApiProperty({ example: 'POS-123' })
+  @IsDefined({ message: '$property is required' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
