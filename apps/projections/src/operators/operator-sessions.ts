@@ -58,24 +58,38 @@ export class OperatorSessions {
     headers: { readonly authorization?: string; readonly cookie?: string },
     now = Date.now(),
   ): OperatorSession {
+    const found = this.find(headers, now);
+    if (typeof found === 'string') throw new OperatorNotAuthenticatedError(found);
+    return found;
+  }
+
+  /** The operator of a request, or undefined, without an error to throw: what the rate limit counts by. */
+  operatorOf(headers: { readonly authorization?: string; readonly cookie?: string }, now = Date.now()) {
+    const found = this.find(headers, now);
+    return typeof found === 'string' ? undefined : found.operator;
+  }
+
+  /** The request's session, or why it has none. */
+  private find(
+    headers: { readonly authorization?: string; readonly cookie?: string },
+    now: number,
+  ): OperatorSession | string {
     const key = bearerKey(headers.authorization);
     if (key !== undefined) {
       const operator = this.keys.withKeyHash(hashApiKey(key));
-      if (!operator) throw new OperatorNotAuthenticatedError(this.unknownKey());
+      if (!operator) return this.unknownKey();
       return { operator, expiresAt: Number.POSITIVE_INFINITY };
     }
     const token = headers.cookie === undefined ? undefined : parseCookies(headers.cookie)[SESSION_COOKIE];
-    if (!token) throw new OperatorNotAuthenticatedError('Sign in with an operator key (see README: the dashboard)');
+    if (!token) return 'Sign in with an operator key (see README: the dashboard)';
     const [id = '', expires = '', mac = ''] = token.split('.');
     const operator = this.keys.withId(id);
     const expiresAt = Number(expires) * 1000;
     const expected = operator ? Buffer.from(this.mac(`${id}.${expires}`, operator.keySha256)) : undefined;
     const given = Buffer.from(mac);
     if (!operator || !expected || expected.length !== given.length || !timingSafeEqual(expected, given))
-      throw new OperatorNotAuthenticatedError(
-        'The session is not valid (the key was changed or removed): sign in again',
-      );
-    if (!(expiresAt > now)) throw new OperatorNotAuthenticatedError('The session has ended: sign in again');
+      return 'The session is not valid (the key was changed or removed): sign in again';
+    if (!(expiresAt > now)) return 'The session has ended: sign in again';
     return { operator, expiresAt };
   }
 
