@@ -17,7 +17,7 @@ export { HealthModule, HEALTH_PROBES, type HealthProbe } from './health/health.m
 export { LOG_SUBSCRIPTIONS, LogSubscriptions } from './log/log-subscriptions';
 export { bootstrap, createHttpApp, listen, type HttpAppOptions, type RateLimitClient } from './http/create-http-app';
 export { operationsModules } from './operations.modules';
-export { describeFieldError, fieldErrors, validationMessages, type FieldError } from './config/validation-messages';
+export { fieldErrors, validationMessages, type FieldError } from './config/validation-messages';
 export {
   ProblemDetailsFilter,
   RequestValidationError,
@@ -44,4 +44,4 @@ export { appInfrastructure } from './app-infrastructure';
 export { bearerKey, hashApiKey, newApiKey, readKeyFile } from './auth/api-keys';
 export { KeyFileWatcher } from './auth/key-file-watcher';
 export { byKeyHash, inScope, ScopedKeyEntry, scopedKeyEntryProblems, type StoreScope } from './auth/scoped-keys';
-export { IsNameToken } from './validation/is-name-token';
+export { IsNameToken, IsRequired } from './validation/request-fields';

@@ -1,6 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
 import {
-  IsDefined,
   IsInt,
   IsNotEmpty,
   IsObject,
@@ -12,7 +11,7 @@ import {
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
-import { IsNameToken } from '@app/platform';
+import { IsNameToken, IsRequired } from '@app/platform';
 
 /**
  * Dintero's metadata rules (its specification's `StringMetadata`): string values, keys of at most 128
@@ -66,18 +65,18 @@ export class StartTerminalPaymentDto {
 
   /** Minor units: 39900 is 399.00 NOK. */
   @ApiProperty({ example: 39_900, description: 'In minor units: 39900 is 399.00 NOK' })
-  @IsDefined({ message: '$property is required' })
+  @IsRequired()
   @IsInt()
   @Min(1)
   amount!: number;
 
   @ApiProperty({ example: 'NOK', description: 'ISO 4217 code, upper case', pattern: '^[A-Z]{3}$' })
-  @IsDefined({ message: '$property is required' })
+  @IsRequired()
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code in upper case, e.g. NOK' })
   currency!: string;
 
   @ApiProperty({ example: 'POS-123' })
-  @IsDefined({ message: '$property is required' })
+  @IsRequired()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
