@@ -162,10 +162,18 @@ describe('the four apps, as built', () => {
       } finally {
         await log.close();
       }
+      // A request whose code logs a line of its own naming the correlation id (the terminals imported).
+      const imported = await fetch(`${command.url}/v1/stores/corr-1/terminals/import`, {
+        method: 'POST',
+        headers: { ...bearer(), 'x-correlation-id': 'till-3.receipt-42' },
+      });
+      expect(imported.status).toBe(200);
       await waitUntil(
-        () => command.output().includes('"correlationId":"till-3.receipt-42"'),
+        () =>
+          command.output().includes('"correlationId":"till-3.receipt-42"') &&
+          command.output().includes('imported terminals from Dintero'),
         10_000,
-        'the request line',
+        'the request line and the import’s',
       );
       const line = command
         .output()
@@ -180,6 +188,12 @@ describe('the four apps, as built', () => {
         durationMs: expect.any(Number),
       });
       expect(command.output()).not.toContain(bearer().authorization);
+      // The request's logger carries its correlation id, and the lines the code writes name it too: once a line.
+      const lines = command.output().split('\n');
+      expect(lines.filter((text) => text.includes('imported terminals from Dintero'))).toEqual([
+        expect.stringContaining('"correlationId":"till-3.receipt-42"'),
+      ]);
+      expect(lines.filter((text) => text.split('"correlationId"').length > 2)).toEqual([]);
     } finally {
       await command.stop();
       await simulator.stop();

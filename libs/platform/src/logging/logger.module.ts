@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { RequestMethod, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { LogLevel } from '../config/base-app.config';
-import { scrubbed } from './scrub';
+import { LINE_OPTIONS } from './line-options';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -37,9 +37,10 @@ export function loggerModule(app: string, level: LogLevel): DynamicModule {
     pinoHttp: {
       name: app,
       level,
-      // Credentials, signatures and card data never reach a line, at any depth (`scrubbed`). pino does not pass a
-      // child logger's bindings through `formatters`: the only ones the apps make are pino-http's correlation id.
-      formatters: { log: scrubbed },
+      // Credentials, signatures and card data never reach a line, at any depth, and the correlation id is said
+      // once (line-options.ts). pino does not pass a child logger's bindings through `formatters`: the only ones
+      // the apps make are pino-http's correlation id.
+      ...LINE_OPTIONS,
       // Fastify gives each request its correlation id first (create-http-app.ts); this serves other servers.
       genReqId: (request, response) => {
         const id = correlationIdOf(request);
