@@ -33,8 +33,15 @@ describe('rate limits on the public endpoints', () => {
       });
       expect(refused.status).toBe(429);
       expect(refused.headers.get('content-type')).toContain('application/problem+json');
-      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(await refused.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+      const retryAfter = Number(refused.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      // The same words and field as over NATS: the seconds to wait, as Retry-After says.
+      expect(await refused.json()).toMatchObject({
+        status: 429,
+        code: 'RATE_LIMITED',
+        detail: `More than 3 requests a minute; retry after ${retryAfter} s`,
+        retryAfterSeconds: retryAfter,
+      });
       expect(await service.log.readAll({ limit: 10 })).toEqual([]);
 
       // Another caller (no key: its address) has its own budget; the health probe is never limited.
@@ -104,7 +111,9 @@ describe('rate limits on the public endpoints', () => {
       const before = (await service.log.readAll({ limit: 10_000 })).length;
       const refused = await start('N-1', HQ.key);
       expect(refused).toMatchObject({ status: 429, body: { code: 'RATE_LIMITED', status: 429 } });
-      expect(refused.body.retryAfterSeconds).toBeGreaterThan(0);
+      const retryAfter = Number(refused.body.retryAfterSeconds);
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(refused.body.detail).toBe(`More than 3 requests a minute; retry after ${retryAfter} s`);
       expect((await service.log.readAll({ limit: 10_000 })).length).toBe(before);
       // Another client has its own allowance: the same start goes through for it.
       expect(await start('N-1', store1.key)).toMatchObject({ status: 201 });

@@ -26,6 +26,7 @@ export {
 } from './problem-details/problem-details.filter';
 export { RequestValidationPipe, requestValidation } from './problem-details/validation.pipe';
 export { ApiProblems, ProblemDetailsView } from './problem-details/api-problems.decorator';
+export { rateLimited } from './problem-details/rate-limited';
 export { paymentMetrics, type PaymentMetrics } from './metrics/payment-metrics';
 export {
   operationMetadata,

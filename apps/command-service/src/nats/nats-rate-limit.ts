@@ -1,4 +1,4 @@
-import { HttpException } from '@nestjs/common';
+import { rateLimited } from '@app/platform';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 /**
@@ -21,15 +21,7 @@ export class NatsRateLimit {
       await this.limiter.consume(clientId);
     } catch (refusal) {
       if (!(refusal instanceof RateLimiterRes)) throw refusal;
-      const retryAfterSeconds = Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
-      throw new HttpException(
-        {
-          code: 'RATE_LIMITED',
-          detail: `More than ${this.perMinute} requests a minute; retry after ${retryAfterSeconds} s`,
-          retryAfterSeconds,
-        },
-        429,
-      );
+      throw rateLimited(this.perMinute, refusal.msBeforeNext);
     }
   }
 }

@@ -9,6 +9,7 @@ import { Logger } from 'nestjs-pino';
 import type { BaseAppConfig } from '../config/base-app.config';
 import { ConfigError, loadConfig } from '../config/load-config';
 import { CORRELATION_HEADER, correlationIdOf } from '../logging/logger.module';
+import { rateLimited } from '../problem-details/rate-limited';
 import { METRICS_REGISTRY } from '../metrics/metrics.module';
 import { ProblemDetailsFilter } from '../problem-details/problem-details.filter';
 import { parseJsonBody } from './json-body';
@@ -134,11 +135,7 @@ async function limitRate(app: NestFastifyApplication, perMinute: number, options
       return client === undefined ? `ip:${request.ip}` : `client:${client}`;
     },
     // Thrown like any error of ours, so that the Problem Details filter answers it.
-    errorResponseBuilder: (_request, context) =>
-      new HttpException(
-        { code: 'RATE_LIMITED', detail: `More than ${context.max} requests a minute; retry after ${context.after}` },
-        status,
-      ),
+    errorResponseBuilder: (_request, context) => rateLimited(context.max, context.ttl, status),
   });
 }
 
