@@ -17,6 +17,7 @@ function withKey() {
 describe('command service over NATS request/reply', () => {
   const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
   let subjects: ReturnType<typeof natsNames>['commands'];
+  let queries: ReturnType<typeof natsNames>['queries'];
   let service: RunningCommandService;
   let client: NatsConnection;
   let log: EventStore;
@@ -29,6 +30,7 @@ describe('command service over NATS request/reply', () => {
     ]));
     // A prefix of its own, so that this run's subjects meet no other run's.
     subjects = natsNames(prefix).commands;
+    queries = natsNames(prefix).queries;
     ({ log } = service);
     client = await connect({ servers: natsUrl });
   });
@@ -68,6 +70,51 @@ describe('command service over NATS request/reply', () => {
       status: 200,
       body: { status: 'cancelled' },
     });
+  });
+
+  it('reads one payment and one refund as HTTP does, and waits for the outcome when asked', async () => {
+    const started = await request(subjects.start, {
+      idempotencyKey: randomUUID(),
+      payment: { ...payment, merchantReference: 'POS-read' },
+    });
+    const paymentId = started.body.paymentId as string;
+    const read = await request(queries.payment, { paymentId });
+    expect(read).toEqual({ status: 200, body: started.body });
+    expect(await (await service.fetch(`/v1/terminal-payments/${paymentId}`)).json()).toEqual(read.body);
+
+    // Not final within its timeout: answered as it is when the second runs out.
+    expect(await request(queries.payment, { paymentId, waitFor: 'final', timeout: 1 })).toMatchObject({
+      status: 200,
+      body: { paymentId, status: 'awaiting_card', final: false },
+    });
+    const waiting = request(queries.payment, { paymentId, waitFor: 'final', timeout: 8 });
+    expect(await request(subjects.cancel, { paymentId })).toMatchObject({ status: 200 });
+    expect(await waiting).toMatchObject({ status: 200, body: { paymentId, status: 'cancelled', final: true } });
+
+    const refundId = randomUUID();
+    const noRefund = await request(queries.refund, { paymentId, refundId });
+    expect(noRefund).toMatchObject({ status: 404, body: { code: 'UNKNOWN_REFUND', refundId } });
+    const overHttp = await service.fetch(`/v1/terminal-payments/${paymentId}/refunds/${refundId}`);
+    // The same answer, but for `instance`: the subject here, the path over HTTP.
+    expect({ status: overHttp.status, body: await overHttp.json() }).toEqual({
+      status: noRefund.status,
+      body: { ...noRefund.body, instance: `/v1/terminal-payments/${paymentId}/refunds/${refundId}` },
+    });
+  });
+
+  it.each([
+    ['no payment id', {}, 400, 'VALIDATION_FAILED'],
+    ['a payment id that is not a UUID', { paymentId: 'POS-1' }, 400, 'VALIDATION_FAILED'],
+    [
+      'a wait longer than a minute',
+      { paymentId: randomUUID(), waitFor: 'final', timeout: 61 },
+      400,
+      'VALIDATION_FAILED',
+    ],
+    ['an unknown field', { paymentId: randomUUID(), storeId: 'oslo-center' }, 400, 'VALIDATION_FAILED'],
+    ['a payment no one started', { paymentId: randomUUID() }, 404, 'PAYMENT_NOT_FOUND'],
+  ])('answers a payment query with %s as HTTP would', async (_case, message, status, code) => {
+    expect(await request(queries.payment, message)).toMatchObject({ status, body: { code } });
   });
 
   it('resumes, with the same key, a start whose first run died before doing anything', async () => {

@@ -59,6 +59,10 @@ export function natsNames(prefix: string) {
       storeTerminals: `${prefix}.v1.query.store-terminals`,
       /** Payments by the POS's reference, terminal and time: answered by the command service, with a POS key. */
       payments: `${prefix}.v1.query.payments`,
+      /** One payment by its id, as `GET /v1/terminal-payments/{paymentId}`: the command service, with a POS key. */
+      payment: `${prefix}.v1.query.payment`,
+      /** One refund of a payment, as `GET …/{paymentId}/refunds/{refundId}`: the command service, with a POS key. */
+      refund: `${prefix}.v1.query.refund`,
     },
     commands: {
       start: `${prefix}.v1.cmd.start`,

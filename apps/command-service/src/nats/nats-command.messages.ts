@@ -4,6 +4,7 @@ import { StartTerminalOperationDto } from '../operations/terminal-operation.dto'
 import { RefundTerminalPaymentDto } from '../payments/refund/refund-terminal-payment.dto';
 import { StartTerminalPaymentDto } from '../payments/start/start-terminal-payment.dto';
 import { ListPaymentsQuery } from '../payments/list/list-payments.query';
+import { GetPaymentQuery } from '../payments/get/get-payment.query';
 import { IsNameToken } from '@app/platform';
 
 /** `payments.v1.cmd.start`: the HTTP body under `payment`, the `Idempotency-Key` header as `idempotencyKey`. */
@@ -46,6 +47,21 @@ export class ListPaymentsMessage {
   @ValidateNested()
   @Type(() => ListPaymentsQuery)
   query!: ListPaymentsQuery;
+}
+
+/**
+ * `payments.v1.query.payment`: one payment, the HTTP path's `paymentId` and its query's `waitFor` and `timeout`
+ * side by side. A caller that waits (`waitFor: 'final'`) gives its NATS request a longer timeout than `timeout`.
+ */
+export class GetPaymentMessage extends GetPaymentQuery {
+  @IsUUID()
+  paymentId!: string;
+}
+
+/** `payments.v1.query.refund`: one refund of a payment, as `payments.v1.query.payment` with its `refundId`. */
+export class GetRefundMessage extends GetPaymentMessage {
+  @IsUUID()
+  refundId!: string;
 }
 
 /**

@@ -25,12 +25,15 @@ import { RefundTerminalPaymentHandler } from '../payments/refund/refund-terminal
 import { StartTerminalPaymentHandler } from '../payments/start/start-terminal-payment.handler';
 import {
   CancelCommandMessage,
+  GetPaymentMessage,
+  GetRefundMessage,
   ListPaymentsMessage,
   OperateCommandMessage,
   RefundCommandMessage,
   StartCommandMessage,
 } from './nats-command.messages';
 import { PaymentLookup } from '../payments/list/payment-lookup.service';
+import { PaymentReader } from '../payments/get/payment-reader.service';
 import { NatsRateLimit } from './nats-rate-limit';
 
 /** What every command subject answers: the HTTP status and body the same request gets over HTTP. */
@@ -56,6 +59,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
     private readonly canceller: CancelTerminalPaymentHandler,
     private readonly refunder: RefundTerminalPaymentHandler,
     private readonly lookup: PaymentLookup,
+    private readonly reader: PaymentReader,
     private readonly idempotency: IdempotentRequests,
     private readonly credentials: PosCredentials,
     private readonly operations: TerminalOperations,
@@ -112,12 +116,20 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
     this.listenToQueries();
   }
 
-  /** Not a command, but answered here: it needs a POS key, and its answer is the HTTP one. */
+  /** Not commands, but answered here: they need a POS key, and their answers are the HTTP ones. */
   private listenToQueries(): void {
     const { queries } = natsNames(this.config.natsPrefix);
     this.listen(queries.payments, ListPaymentsMessage, async (message, context) => ({
       status: 200,
       body: await this.lookup.list(message.query, context.client),
+    }));
+    this.listen(queries.payment, GetPaymentMessage, async (message, context) => ({
+      status: 200,
+      body: await this.reader.payment(message.paymentId, message, context.client),
+    }));
+    this.listen(queries.refund, GetRefundMessage, async (message, context) => ({
+      status: 200,
+      body: await this.reader.refund(message.paymentId, message.refundId, message, context.client),
     }));
   }
 

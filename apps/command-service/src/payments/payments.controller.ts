@@ -1,17 +1,4 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  Inject,
-  Logger,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Get, Headers, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -21,15 +8,6 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
-import {
-  DomainError,
-  existingPayment,
-  ownEntry,
-  paymentDecider,
-  paymentStream,
-  type PaymentState,
-} from '@app/payment-domain';
 import { Pos, PosAuthGuard } from '../auth/pos-auth.guard';
 import type { PosClient } from '../auth/pos-client';
 import { ApiProblems } from '@app/platform';
@@ -37,13 +15,11 @@ import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
 import { GetPaymentQuery } from './get/get-payment.query';
 import { ListPaymentsQuery } from './list/list-payments.query';
 import { PaymentLookup, PaymentPage } from './list/payment-lookup.service';
-import { PaymentNotifier } from './get/payment-notifier';
-import { paymentFinal, refundFinal, waitForPayment } from './get/wait-for-final';
-import { ShutdownSignal } from '../shutdown-signal';
-import { PaymentView, paymentView } from './payment.view';
+import { PaymentView } from './payment.view';
+import { PaymentReader } from './get/payment-reader.service';
 import { CancelTerminalPaymentHandler } from './cancel/cancel-terminal-payment.handler';
 import { RefundTerminalPaymentDto } from './refund/refund-terminal-payment.dto';
-import { RefundView, refundView } from './refund/refund.view';
+import { RefundView } from './refund/refund.view';
 import { RefundTerminalPaymentHandler } from './refund/refund-terminal-payment.handler';
 import { StartTerminalPaymentDto } from './start/start-terminal-payment.dto';
 import { StartTerminalPaymentHandler } from './start/start-terminal-payment.handler';
@@ -67,16 +43,12 @@ import { uuidParam } from './uuid-param';
 @UseGuards(PosAuthGuard)
 @Controller('v1/terminal-payments')
 export class PaymentsController {
-  private readonly logger = new Logger(PaymentsController.name);
-
   constructor(
     private readonly starter: StartTerminalPaymentHandler,
     private readonly idempotency: IdempotentRequests,
     private readonly canceller: CancelTerminalPaymentHandler,
     private readonly refunder: RefundTerminalPaymentHandler,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly shutdown: ShutdownSignal,
-    private readonly payments: PaymentNotifier,
+    private readonly reader: PaymentReader,
     private readonly lookup: PaymentLookup,
   ) {}
 
@@ -126,58 +98,26 @@ export class PaymentsController {
   /** `?waitFor=final&timeout=30` holds the answer until the payment is final or the timeout (at most 60 s) runs out. */
   @Get(':paymentId')
   @ApiOkResponse({ type: PaymentView })
-  async get(
+  get(
     @Param('paymentId', uuidParam('paymentId')) paymentId: string,
     @Query() query: GetPaymentQuery,
     @Pos() client: PosClient,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PaymentView> {
-    const state = await this.read(paymentId, query, paymentFinal, reply, 'the payment');
-    const payment = existingPayment(state, paymentId);
-    client.assertStore(payment.storeId);
-    return paymentView(payment);
+    return this.reader.payment(paymentId, query, client, hangUp(reply));
   }
 
   /** One refund of the payment; `?waitFor=final&timeout=30` holds the answer until its outcome is known. */
   @Get(':paymentId/refunds/:refundId')
   @ApiOkResponse({ type: RefundView })
-  async getRefund(
+  getRefund(
     @Param('paymentId', uuidParam('paymentId')) paymentId: string,
     @Param('refundId', uuidParam('refundId')) refundId: string,
     @Query() query: GetPaymentQuery,
     @Pos() client: PosClient,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RefundView> {
-    const state = await this.read(paymentId, query, refundFinal(refundId), reply, 'the refund');
-    const payment = existingPayment(state, paymentId);
-    client.assertStore(payment.storeId);
-    const refund = payment.status === 'captured' ? ownEntry(payment.refunds, refundId) : undefined;
-    if (!refund)
-      throw new DomainError('UNKNOWN_REFUND', `Payment ${paymentId} has no refund ${refundId}`, { refundId });
-    return refundView(paymentId, refund);
-  }
-
-  /** The payment as it is, or once `reached` holds when the POS asked to wait (it answers the state as it is). */
-  private async read(
-    paymentId: string,
-    query: GetPaymentQuery,
-    reached: (state: PaymentState) => boolean,
-    reply: FastifyReply,
-    what: string,
-  ): Promise<PaymentState> {
-    if (query.waitFor !== 'final') return (await readState(this.store, paymentStream(paymentId), paymentDecider)).state;
-    // A long wait ends early when the POS hangs up or the service stops.
-    const gone = new AbortController();
-    reply.raw.once('close', () => gone.abort());
-    this.logger.debug({ paymentId, timeoutSeconds: query.timeout ?? 30 }, `waiting for ${what} to be final`);
-    return waitForPayment(
-      this.store,
-      this.payments.notifier,
-      paymentId,
-      reached,
-      (query.timeout ?? 30) * 1000,
-      AbortSignal.any([gone.signal, this.shutdown.signal]),
-    );
+    return this.reader.refund(paymentId, refundId, query, client, hangUp(reply));
   }
 
   /**
@@ -223,4 +163,11 @@ export class PaymentsController {
       this.refunder.steps(paymentId, body, context),
     );
   }
+}
+
+/** Aborted when the POS hangs up: a long wait for the outcome then ends early. */
+function hangUp(reply: FastifyReply): AbortSignal {
+  const gone = new AbortController();
+  reply.raw.once('close', () => gone.abort());
+  return gone.signal;
 }
