@@ -12,31 +12,50 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The folder of the embedded log, keys and secrets (`DATA_DIR`, default `./data`). */
 export const dataDirOf = (env = process.env) => path.resolve(root, env.DATA_DIR ?? 'data');
 
-/** The file that says which `npm start` uses a data folder: its process id. */
+/** The file that says which `npm start` uses a data folder: its process id, and when that process started. */
 const holderFile = (dataDir) => path.join(dataDir, 'npm-start.pid');
+
+/**
+ * When a process started, in clock ticks since boot (`/proc/<pid>/stat`'s 22nd field), or undefined where there
+ * is no /proc (macOS) or no such process. With the id it names one process: an id is used again once its
+ * process is gone, by an unrelated one that would otherwise seem to hold the folder.
+ */
+function startTimeOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name, which is in parentheses and may hold spaces: the 3rd field on.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
 
 /** The process id of the live `npm start` that holds the data folder, if another holds it. */
 export function dataDirHolder(dataDir) {
   let pid;
+  let startedAt;
   try {
-    pid = Number(readFileSync(holderFile(dataDir), 'utf8').trim());
+    [pid, startedAt] = readFileSync(holderFile(dataDir), 'utf8').trim().split(/\s+/);
+    pid = Number(pid);
   } catch {
     return undefined;
   }
   if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
   try {
     process.kill(pid, 0);
-    return pid;
   } catch (error) {
     // EPERM: alive, another user's.
-    return error.code === 'EPERM' ? pid : undefined;
+    if (error.code !== 'EPERM') return undefined;
   }
+  // Alive, but started after the holder did: the id was given to another process since.
+  const now = startTimeOf(pid);
+  return startedAt !== undefined && now !== undefined && now !== startedAt ? undefined : pid;
 }
 
 /** This `npm start` holds the data folder until it exits (`releaseDataDir`). */
 export function claimDataDir(dataDir) {
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(holderFile(dataDir), `${process.pid}\n`);
+  writeFileSync(holderFile(dataDir), `${[process.pid, startTimeOf(process.pid)].filter(Boolean).join(' ')}\n`);
 }
 
 export function releaseDataDir(dataDir) {

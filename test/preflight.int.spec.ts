@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -87,6 +87,18 @@ describe('npm start: what it checks before it builds anything', () => {
     });
     const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
     writeFileSync(path.join(dataDir, 'npm-start.pid'), gone.stdout);
+    expect(preflight(free)).toEqual({ status: 0, stderr: '' });
+  });
+
+  it('tells the holder from a later process given its id, by when it started', () => {
+    const free = { ...ports, PROJECTIONS_PORT: freeForProjections };
+    // This process's start, in clock ticks since boot: /proc/<pid>/stat's 22nd field.
+    const stat = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+    const startedAt = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+    writeFileSync(path.join(dataDir, 'npm-start.pid'), `${process.pid} ${startedAt}\n`);
+    expect(preflight(free)).toMatchObject({ status: 1 });
+    // The same id, live, but another process's now: the npm start that wrote it is gone.
+    writeFileSync(path.join(dataDir, 'npm-start.pid'), `${process.pid} ${Number(startedAt) - 1}\n`);
     expect(preflight(free)).toEqual({ status: 0, stderr: '' });
   });
 
