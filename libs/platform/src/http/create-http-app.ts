@@ -10,6 +10,7 @@ import type { BaseAppConfig } from '../config/base-app.config';
 import { ConfigError, loadConfig } from '../config/load-config';
 import { CORRELATION_HEADER, correlationIdOf } from '../logging/logger.module';
 import { rateLimited } from '../problem-details/rate-limited';
+import { RateLimitCounts } from './rate-limit-counts';
 import { METRICS_REGISTRY } from '../metrics/metrics.module';
 import { ProblemDetailsFilter } from '../problem-details/problem-details.filter';
 import { parseJsonBody } from './json-body';
@@ -119,8 +120,9 @@ const isJson = (contentType: string | undefined): boolean =>
 /**
  * At most `perMinute` requests a minute from each client: a known client (`rateLimitClient`), or else the
  * caller's address, so that a made-up key shares its address's allowance. The counts live in this instance's
- * memory, the 5,000 most recent clients and addresses: a caller with very many addresses can still push a
- * known client's count out, which a limit at the edge (a proxy or load balancer) guards against.
+ * memory: every known client's, and the 5,000 most recent addresses' (`RateLimitCounts`), so that a caller with
+ * very many addresses gains a fresh allowance for each but cannot push a client's count out. A limit at the edge
+ * (a proxy or load balancer) is what holds such a caller back.
  * `/health` and `/metrics` are exempt, for the probes and scrapers that poll them.
  */
 async function limitRate(app: NestFastifyApplication, perMinute: number, options: HttpAppOptions): Promise<void> {
@@ -129,6 +131,7 @@ async function limitRate(app: NestFastifyApplication, perMinute: number, options
   await app.register(rateLimit, {
     max: perMinute,
     timeWindow: 60_000,
+    store: RateLimitCounts,
     allowList: (request) => /^\/(health|metrics)(\?|$)/.test(request.url),
     keyGenerator: (request) => {
       const client = clientOf?.(request.headers);
