@@ -80,14 +80,16 @@ export function appPorts(env = process.env) {
 }
 
 /**
- * What answers at the first of NATS_URL's servers: `nats` (its first line is NATS's `INFO`), `other` (something
- * that is not NATS, an app's HTTP port say), or `none`; an error naming the problem when it is no URL.
+ * What answers at the first of NATS_URL's servers: `nats` (its first line is NATS's `INFO`, or it stays silent at a
+ * tls:// URL), `other` (something that is not NATS, an app's HTTP port say), or `none`; an error naming the problem
+ * when it is no URL.
  */
 export function natsAnswers(natsServers) {
   let hostname;
   let port;
+  let protocol;
   try {
-    ({ hostname, port } = new URL(natsServers.split(',')[0].trim()));
+    ({ hostname, port, protocol } = new URL(natsServers.split(',')[0].trim()));
   } catch {
     return Promise.reject(
       new Error(
@@ -104,7 +106,10 @@ export function natsAnswers(natsServers) {
       'data',
       (chunk) => (socket.destroy(), resolve(chunk.toString('latin1').startsWith('INFO ') ? 'nats' : 'other')),
     );
-    socket.once('timeout', () => (socket.destroy(), resolve(connected ? 'other' : 'none')));
+    // A server set up for a TLS handshake first (`handshake_first`) says nothing until the client's TLS hello: at a
+    // tls:// URL, silence is left for the apps' own connection to judge.
+    const silence = protocol === 'tls:' ? 'nats' : 'other';
+    socket.once('timeout', () => (socket.destroy(), resolve(connected ? silence : 'none')));
     socket.once('error', () => resolve('none'));
   });
 }

@@ -77,6 +77,14 @@ describe('npm start: what it checks before it builds anything', () => {
     });
   });
 
+  it('leaves a silent server at a tls:// URL to the apps: NATS set up for a TLS handshake first says nothing', () => {
+    // The port taken above accepts and says nothing, as such a server does until the client's TLS hello.
+    const silent = `127.0.0.1:${ports.PROJECTIONS_PORT}`;
+    const free = { ...ports, PROJECTIONS_PORT: freeForProjections };
+    expect(preflight({ ...free, NATS_URL: `tls://${silent}` })).toEqual({ status: 0, stderr: '' });
+    expect(preflight({ ...free, NATS_URL: `nats://${silent}` })).toMatchObject({ status: 1 });
+  });
+
   it('refuses a data folder another live npm start holds, and takes one whose holder is gone', () => {
     const free = { ...ports, PROJECTIONS_PORT: freeForProjections };
     // This test's own process stands for the other npm start.
