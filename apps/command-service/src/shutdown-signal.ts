@@ -12,7 +12,16 @@ export class ShutdownSignal implements BeforeApplicationShutdown {
     return this.controller.signal;
   }
 
-  beforeApplicationShutdown(): void {
+  /**
+   * Ends the waits now. Nest runs the shutdown hooks of the providers that depend on this one first, and awaits
+   * them: one that waits for its requests to be answered (the NATS responders) calls this first, or it would wait
+   * for the very waits this ends.
+   */
+  begin(): void {
     this.controller.abort();
+  }
+
+  beforeApplicationShutdown(): void {
+    this.begin();
   }
 }

@@ -242,3 +242,36 @@ describe('command service over NATS request/reply', () => {
     },
   );
 });
+
+describe('command service over NATS: a wait for the outcome when the service stops', () => {
+  it('answers the payment as it is at once, and does not hold the stop', async () => {
+    const { service, prefix, close } = await startCommandServiceOnSimulator([
+      { id: 'oslo-stop', payoutDestinationId: 'seller-1', terminals: ['S-1'] },
+    ]);
+    const client = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
+    try {
+      const { commands, queries } = natsNames(prefix);
+      const ask = async (subject: string, payload: unknown) =>
+        (await client.request(subject, JSON.stringify(payload), { timeout: 60_000, headers: withKey() })).json<{
+          status: number;
+          body: Record<string, unknown>;
+        }>();
+      const started = await ask(commands.start, {
+        idempotencyKey: randomUUID(),
+        payment: { storeId: 'oslo-stop', terminalId: 'S-1', amount: 100, currency: 'NOK', merchantReference: 'R' },
+      });
+      const paymentId = started.body.paymentId as string;
+      const waiting = ask(queries.payment, { paymentId, waitFor: 'final', timeout: 60 });
+      // The service takes this connection's messages in order, and each through the same steps: once a read sent
+      // after it is answered, the wait has begun.
+      expect(await ask(queries.payment, { paymentId })).toMatchObject({ status: 200 });
+      const stopping = Date.now();
+      await service.close();
+      expect(await waiting).toMatchObject({ status: 200, body: { paymentId, final: false } });
+      expect(Date.now() - stopping).toBeLessThan(10_000);
+    } finally {
+      await client.close();
+      await close();
+    }
+  });
+});

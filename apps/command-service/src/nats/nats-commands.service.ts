@@ -35,6 +35,7 @@ import {
 import { PaymentLookup } from '../payments/list/payment-lookup.service';
 import { PaymentReader } from '../payments/get/payment-reader.service';
 import { NatsRateLimit } from './nats-rate-limit';
+import { ShutdownSignal } from '../shutdown-signal';
 
 /** What every command subject answers: the HTTP status and body the same request gets over HTTP. */
 export type CommandReply = Reply;
@@ -60,6 +61,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
     private readonly refunder: RefundTerminalPaymentHandler,
     private readonly lookup: PaymentLookup,
     private readonly reader: PaymentReader,
+    private readonly shutdown: ShutdownSignal,
     private readonly idempotency: IdempotentRequests,
     private readonly credentials: PosCredentials,
     private readonly operations: TerminalOperations,
@@ -133,8 +135,12 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
     }));
   }
 
-  /** Before the log and NATS close: the requests already taken are answered (`NatsResponders.close`). */
+  /**
+   * Before the log and NATS close: the requests already taken are answered (`NatsResponders.close`), those that
+   * wait for a payment's outcome at once, with the payment as it is.
+   */
   beforeApplicationShutdown(): Promise<void> {
+    this.shutdown.begin();
     return this.responders.close();
   }
 
