@@ -15,7 +15,7 @@ import { NatsCommandsService } from './nats/nats-commands.service';
 import { CancelTerminalPaymentHandler } from './payments/cancel/cancel-terminal-payment.handler';
 import { RefundTerminalPaymentHandler } from './payments/refund/refund-terminal-payment.handler';
 import { PaymentNotifier } from './payments/get/payment-notifier';
-import { PaymentReader } from './payments/get/payment-reader.service';
+import { OutcomeReader } from './payments/get/outcome-reader.service';
 import { PaymentsController } from './payments/payments.controller';
 import { StartTerminalPaymentHandler } from './payments/start/start-terminal-payment.handler';
 import { DinteroOnboarding } from './registry/dintero-onboarding.service';
@@ -63,7 +63,7 @@ export class CommandServiceModule {
         NatsCommandsService,
         PaymentNotifier,
         PaymentLookup,
-        PaymentReader,
+        OutcomeReader,
       ],
     };
   }

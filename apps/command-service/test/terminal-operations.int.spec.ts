@@ -308,7 +308,22 @@ describe('terminal operations', () => {
     );
     const answer = reply.json<{ status: number; body: { operationId: string; status: string } }>();
     expect(answer).toMatchObject({ status: 202, body: { status: 'pending' } });
-    expect(await final(answer.body.operationId)).toMatchObject({ status: 'completed' });
+    // Read back over NATS too, waiting for the outcome as `GET /v1/terminal-operations/{id}?waitFor=final` does.
+    const { operationId } = answer.body;
+    const read = await engine.nats.request(
+      natsNames(engine.prefix).queries.operation,
+      JSON.stringify({ operationId, waitFor: 'final', timeout: 20 }),
+      { timeout: 30_000, headers },
+    );
+    const outcome = read.json<{ status: number; body: Record<string, unknown> }>();
+    expect(outcome).toMatchObject({ status: 200, body: { operationId, status: 'completed', final: true } });
+    expect(await final(operationId)).toEqual(outcome.body);
+    const unknown = await engine.nats.request(
+      natsNames(engine.prefix).queries.operation,
+      JSON.stringify({ operationId: randomUUID() }),
+      { timeout: 10_000, headers },
+    );
+    expect(unknown.json()).toMatchObject({ status: 404, body: { code: 'UNKNOWN_OPERATION' } });
   });
 
   describe('bad input: a clear 4xx and nothing written', () => {

@@ -1,9 +1,36 @@
+import { getEventListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SqliteEventStore, StreamNotifier } from '@app/event-store';
 import { paymentStream } from '@app/payment-domain';
 import { paymentFinal, waitForPayment } from '../src/payments/get/wait-for-final';
+
+/** A payment requested and still open. */
+async function requested(store: SqliteEventStore, paymentId: string): Promise<void> {
+  await store.append(
+    paymentStream(paymentId),
+    [
+      {
+        type: 'PaymentRequested',
+        data: {
+          paymentId,
+          storeId: 'oslo',
+          terminalId: 'T-1',
+          payoutDestinationId: 'seller-1',
+          amount: 10_000,
+          currency: 'NOK',
+          merchantReference: 'POS-1',
+          posClientId: 'till-1',
+          claimId: 'claim-1',
+          requestedAt: '2026-12-03T10:00:00.000Z',
+          expiresAt: '2026-12-03T10:05:00.000Z',
+        },
+      },
+    ],
+    { expectedRevision: 'no_stream' },
+  );
+}
 
 describe('a POS’s wait for a final status, when the service stops under it', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'wait-for-final-'));
@@ -14,28 +41,7 @@ describe('a POS’s wait for a final status, when the service stops under it', (
     const notifier = new StreamNotifier(store, ['payment-']);
     await notifier.start();
     try {
-      await store.append(
-        paymentStream('p-1'),
-        [
-          {
-            type: 'PaymentRequested',
-            data: {
-              paymentId: 'p-1',
-              storeId: 'oslo',
-              terminalId: 'T-1',
-              payoutDestinationId: 'seller-1',
-              amount: 10_000,
-              currency: 'NOK',
-              merchantReference: 'POS-1',
-              posClientId: 'till-1',
-              claimId: 'claim-1',
-              requestedAt: '2026-12-03T10:00:00.000Z',
-              expiresAt: '2026-12-03T10:05:00.000Z',
-            },
-          },
-        ],
-        { expectedRevision: 'no_stream' },
-      );
+      await requested(store, 'p-1');
       const waiting = waitForPayment(store, notifier, 'p-1', paymentFinal, 60_000);
       // A timer set now must still fire: a wait looping on the stopped notifier would starve it.
       let timerFired = false;
@@ -50,6 +56,33 @@ describe('a POS’s wait for a final status, when the service stops under it', (
       await timer;
       expect(timerFired).toBe(true);
     } finally {
+      await store.close();
+    }
+  });
+
+  it('ends when any of the signals it is given fires, and leaves none of them a listener', async () => {
+    const store = new SqliteEventStore({ file: path.join(dir, 'signals.db') });
+    const notifier = new StreamNotifier(store, ['payment-']);
+    await notifier.start();
+    try {
+      await requested(store, 'p-2');
+      // The service's shutdown signal lives as long as the service: every wait is given it.
+      const shutdown = new AbortController();
+      for (let i = 0; i < 3; i++) {
+        const hungUp = new AbortController();
+        const waiting = waitForPayment(store, notifier, 'p-2', paymentFinal, 60_000, [hungUp.signal, shutdown.signal]);
+        hungUp.abort();
+        await expect(waiting).resolves.toMatchObject({ status: 'requested' });
+      }
+      expect(getEventListeners(shutdown.signal, 'abort')).toEqual([]);
+      const stopping = waitForPayment(store, notifier, 'p-2', paymentFinal, 60_000, [
+        new AbortController().signal,
+        shutdown.signal,
+      ]);
+      shutdown.abort();
+      await expect(stopping).resolves.toMatchObject({ status: 'requested' });
+    } finally {
+      await notifier.stop();
       await store.close();
     }
   });

@@ -63,6 +63,8 @@ export function natsNames(prefix: string) {
       payment: `${prefix}.v1.query.payment`,
       /** One refund of a payment, as `GET …/{paymentId}/refunds/{refundId}`: the command service, with a POS key. */
       refund: `${prefix}.v1.query.refund`,
+      /** One terminal operation, as `GET /v1/terminal-operations/{operationId}`: the command service, with a POS key. */
+      operation: `${prefix}.v1.query.operation`,
     },
     commands: {
       start: `${prefix}.v1.cmd.start`,

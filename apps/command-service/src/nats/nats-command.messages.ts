@@ -64,6 +64,12 @@ export class GetRefundMessage extends GetPaymentMessage {
   refundId!: string;
 }
 
+/** `payments.v1.query.operation`: one terminal operation, as `payments.v1.query.payment` with its `operationId`. */
+export class GetOperationMessage extends GetPaymentQuery {
+  @IsUUID()
+  operationId!: string;
+}
+
 /**
  * `payments.v1.cmd.operate`: a terminal operation, the HTTP body under `operation`, for `terminalId`, or for
  * every active terminal of `storeId` when it is left out (the reply's body is then the store-wide answer).

@@ -25,6 +25,7 @@ import { RefundTerminalPaymentHandler } from '../payments/refund/refund-terminal
 import { StartTerminalPaymentHandler } from '../payments/start/start-terminal-payment.handler';
 import {
   CancelCommandMessage,
+  GetOperationMessage,
   GetPaymentMessage,
   GetRefundMessage,
   ListPaymentsMessage,
@@ -33,7 +34,7 @@ import {
   StartCommandMessage,
 } from './nats-command.messages';
 import { PaymentLookup } from '../payments/list/payment-lookup.service';
-import { PaymentReader } from '../payments/get/payment-reader.service';
+import { OutcomeReader } from '../payments/get/outcome-reader.service';
 import { NatsRateLimit } from './nats-rate-limit';
 import { ShutdownSignal } from '../shutdown-signal';
 
@@ -60,7 +61,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
     private readonly canceller: CancelTerminalPaymentHandler,
     private readonly refunder: RefundTerminalPaymentHandler,
     private readonly lookup: PaymentLookup,
-    private readonly reader: PaymentReader,
+    private readonly reader: OutcomeReader,
     private readonly shutdown: ShutdownSignal,
     private readonly idempotency: IdempotentRequests,
     private readonly credentials: PosCredentials,
@@ -132,6 +133,10 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
     this.listen(queries.refund, GetRefundMessage, async (message, context) => ({
       status: 200,
       body: await this.reader.refund(message.paymentId, message.refundId, message, context.client),
+    }));
+    this.listen(queries.operation, GetOperationMessage, async (message, context) => ({
+      status: 200,
+      body: await this.reader.operation(message.operationId, message, context.client),
     }));
   }
 

@@ -1,20 +1,18 @@
-import { Body, Controller, Get, Headers, Inject, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
-import { DomainError, operationDecider, operationFinished, operationStream } from '@app/payment-domain';
 import { ApiProblems } from '@app/platform';
 import { Pos, PosAuthGuard } from '../auth/pos-auth.guard';
 import type { PosClient } from '../auth/pos-client';
 import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
 import { GetPaymentQuery } from '../payments/get/get-payment.query';
-import { PaymentNotifier } from '../payments/get/payment-notifier';
-import { waitForStream } from '../payments/get/wait-for-final';
 import { uuidParam } from '../payments/uuid-param';
 import { SubjectTokenPipe } from '../registry/subject-token.pipe';
 import { StoreOperationsView, TerminalOperations } from './terminal-operations.service';
 import { StartTerminalOperationDto } from './terminal-operation.dto';
-import { operationView, TerminalOperationView } from './terminal-operation.view';
+import { TerminalOperationView } from './terminal-operation.view';
+import { OutcomeReader } from '../payments/get/outcome-reader.service';
+import { hangUp } from '../payments/hang-up';
 
 /** Terminal operations for one terminal or a whole store, and their outcome. */
 @ApiTags('terminal operations')
@@ -34,8 +32,7 @@ export class TerminalOperationsController {
   constructor(
     private readonly operations: TerminalOperations,
     private readonly idempotency: IdempotentRequests,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly notifier: PaymentNotifier,
+    private readonly reader: OutcomeReader,
   ) {}
 
   /**
@@ -87,31 +84,12 @@ export class TerminalOperationsController {
   /** The operation; `?waitFor=final&timeout=30` holds the answer until it is final or the timeout runs out. */
   @Get('terminal-operations/:operationId')
   @ApiOkResponse({ type: TerminalOperationView })
-  async get(
+  get(
     @Param('operationId', uuidParam('operationId')) operationId: string,
     @Query() query: GetPaymentQuery,
     @Pos() client: PosClient,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TerminalOperationView> {
-    const stream = operationStream(operationId);
-    let state;
-    if (query.waitFor === 'final') {
-      const gone = new AbortController();
-      reply.raw.once('close', () => gone.abort());
-      state = await waitForStream(
-        this.store,
-        this.notifier.notifier,
-        stream,
-        operationDecider,
-        (s) => s.status === 'none',
-        operationFinished,
-        (query.timeout ?? 30) * 1000,
-        gone.signal,
-      );
-    } else state = (await readState(this.store, stream, operationDecider)).state;
-    if (state.status === 'none')
-      throw new DomainError('UNKNOWN_OPERATION', `No operation ${operationId}`, { operationId });
-    client.assertStore(state.storeId);
-    return operationView(state);
+    return this.reader.operation(operationId, query, client, hangUp(reply));
   }
 }

@@ -16,7 +16,7 @@ import { GetPaymentQuery } from './get/get-payment.query';
 import { ListPaymentsQuery } from './list/list-payments.query';
 import { PaymentLookup, PaymentPage } from './list/payment-lookup.service';
 import { PaymentView } from './payment.view';
-import { PaymentReader } from './get/payment-reader.service';
+import { OutcomeReader } from './get/outcome-reader.service';
 import { CancelTerminalPaymentHandler } from './cancel/cancel-terminal-payment.handler';
 import { RefundTerminalPaymentDto } from './refund/refund-terminal-payment.dto';
 import { RefundView } from './refund/refund.view';
@@ -24,6 +24,7 @@ import { RefundTerminalPaymentHandler } from './refund/refund-terminal-payment.h
 import { StartTerminalPaymentDto } from './start/start-terminal-payment.dto';
 import { StartTerminalPaymentHandler } from './start/start-terminal-payment.handler';
 import { uuidParam } from './uuid-param';
+import { hangUp } from './hang-up';
 
 @ApiTags('terminal payments')
 @ApiBearerAuth()
@@ -48,7 +49,7 @@ export class PaymentsController {
     private readonly idempotency: IdempotentRequests,
     private readonly canceller: CancelTerminalPaymentHandler,
     private readonly refunder: RefundTerminalPaymentHandler,
-    private readonly reader: PaymentReader,
+    private readonly reader: OutcomeReader,
     private readonly lookup: PaymentLookup,
   ) {}
 
@@ -163,11 +164,4 @@ export class PaymentsController {
       this.refunder.steps(paymentId, body, context),
     );
   }
-}
-
-/** Aborted when the POS hangs up: a long wait for the outcome then ends early. */
-function hangUp(reply: FastifyReply): AbortSignal {
-  const gone = new AbortController();
-  reply.raw.once('close', () => gone.abort());
-  return gone.signal;
 }

@@ -3,6 +3,9 @@ import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
 import {
   DomainError,
   existingPayment,
+  operationDecider,
+  operationFinished,
+  operationStream,
   ownEntry,
   paymentDecider,
   paymentStream,
@@ -14,19 +17,22 @@ import { paymentView, type PaymentView } from '../payment.view';
 import { refundView, type RefundView } from '../refund/refund.view';
 import type { GetPaymentQuery } from './get-payment.query';
 import { PaymentNotifier } from './payment-notifier';
-import { paymentFinal, refundFinal, waitForPayment } from './wait-for-final';
+import { paymentFinal, refundFinal, waitForPayment, waitForStream } from './wait-for-final';
+import { operationView, type TerminalOperationView } from '../../operations/terminal-operation.view';
 
 /** The default of `timeout`, in seconds, when a POS asks to wait for the outcome. */
 const DEFAULT_WAIT_SECONDS = 30;
 
 /**
- * One payment, or one refund of it, as a POS may see it: over HTTP (`GET /v1/terminal-payments/{id}`) and over
- * NATS (`payments.v1.query.payment|refund`) alike. With `waitFor: 'final'` the answer is held until the outcome
- * is known, the timeout runs out, the caller is gone (`gone`) or the service stops; it answers the state as it is.
+ * One payment, one refund of it, or one terminal operation, as a POS may see it: over HTTP
+ * (`GET /v1/terminal-payments/{id}`, `GET /v1/terminal-operations/{id}`) and over NATS
+ * (`payments.v1.query.payment|refund|operation`) alike. With `waitFor: 'final'` the answer is held until the
+ * outcome is known, the timeout runs out, the caller is gone (`gone`) or the service stops; it answers the state
+ * as it is.
  */
 @Injectable()
-export class PaymentReader {
-  private readonly logger = new Logger(PaymentReader.name);
+export class OutcomeReader {
+  private readonly logger = new Logger(OutcomeReader.name);
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -61,6 +67,32 @@ export class PaymentReader {
     return refundView(paymentId, refund);
   }
 
+  async operation(
+    operationId: string,
+    query: GetPaymentQuery,
+    client: PosClient,
+    gone?: AbortSignal,
+  ): Promise<TerminalOperationView> {
+    const stream = operationStream(operationId);
+    const state =
+      query.waitFor === 'final'
+        ? await waitForStream(
+            this.store,
+            this.payments.notifier,
+            stream,
+            operationDecider,
+            (s) => s.status === 'none',
+            operationFinished,
+            this.waitMs(query, operationId, 'the operation'),
+            this.ends(gone),
+          )
+        : (await readState(this.store, stream, operationDecider)).state;
+    if (state.status === 'none')
+      throw new DomainError('UNKNOWN_OPERATION', `No operation ${operationId}`, { operationId });
+    client.assertStore(state.storeId);
+    return operationView(state);
+  }
+
   /** The payment as it is, or once `reached` holds when the POS asked to wait. */
   private async read(
     paymentId: string,
@@ -70,15 +102,24 @@ export class PaymentReader {
     what: string,
   ): Promise<PaymentState> {
     if (query.waitFor !== 'final') return (await readState(this.store, paymentStream(paymentId), paymentDecider)).state;
-    const timeoutSeconds = query.timeout ?? DEFAULT_WAIT_SECONDS;
-    this.logger.debug({ paymentId, timeoutSeconds }, `waiting for ${what} to be final`);
     return waitForPayment(
       this.store,
       this.payments.notifier,
       paymentId,
       reached,
-      timeoutSeconds * 1000,
-      gone ? AbortSignal.any([gone, this.shutdown.signal]) : this.shutdown.signal,
+      this.waitMs(query, paymentId, what),
+      this.ends(gone),
     );
+  }
+
+  private waitMs(query: GetPaymentQuery, id: string, what: string): number {
+    const timeoutSeconds = query.timeout ?? DEFAULT_WAIT_SECONDS;
+    this.logger.debug({ id, timeoutSeconds }, `waiting for ${what} to be final`);
+    return timeoutSeconds * 1000;
+  }
+
+  /** What ends a wait early: the caller gone, and the service stopping. */
+  private ends(gone: AbortSignal | undefined): AbortSignal[] {
+    return gone ? [gone, this.shutdown.signal] : [this.shutdown.signal];
   }
 }
