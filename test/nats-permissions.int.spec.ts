@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -121,5 +122,62 @@ describe('NATS permissions (deploy/nats/nats-server.conf) in a real nats-server'
     await expect(consumer.request(names.commands.start, '{}', { timeout: 2_000 })).rejects.toThrow(
       /Permissions Violation/,
     );
+  });
+});
+
+describe('NATS permissions of a POS back end (`npm run nats-consumer -- <user> <store> --commands`)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'nats-pos-'));
+  let server: PrivateNats;
+  let engine: NatsConnection;
+  let pos: NatsConnection;
+
+  beforeAll(async () => {
+    const config = path.join(dir, 'nats-server.conf');
+    const entry = consumerUserConfig(
+      'payments',
+      { user: 'store-1-backend', stores: ['store-1'], commands: true },
+      'NATS_STORE_1_BACKEND_PASSWORD',
+    );
+    writeFileSync(
+      config,
+      `authorization {\n  users = [\n    { user: "engine", password: $NATS_ENGINE_PASSWORD }\n${entry}\n  ]\n}\n`,
+    );
+    server = await startNatsServer({
+      args: ['-c', config],
+      env: { NATS_ENGINE_PASSWORD: ENGINE_PASSWORD, NATS_STORE_1_BACKEND_PASSWORD: CONSUMER_PASSWORD },
+      probe: { user: 'engine', pass: ENGINE_PASSWORD },
+    });
+    engine = await connect({ servers: server.url, user: 'engine', pass: ENGINE_PASSWORD });
+    // The command service's part, as far as permissions go: every subject a POS key is asked on answers.
+    const subjects = [...Object.values(names.commands), ...Object.values(names.queries)];
+    for (const subject of subjects) engine.subscribe(subject, { callback: (_error, msg) => void msg.respond(subject) });
+    await engine.flush();
+    pos = await connect({
+      servers: server.url,
+      user: 'store-1-backend',
+      pass: CONSUMER_PASSWORD,
+      inboxPrefix: consumerInboxPrefix('store-1-backend'),
+    });
+  });
+
+  afterAll(async () => {
+    await pos?.close();
+    await engine?.close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lets it send the commands and read back what they started, and keeps it from the read models’ queries', async () => {
+    const { commands, queries } = names;
+    for (const subject of [
+      ...Object.values(commands),
+      queries.payments,
+      queries.payment,
+      queries.refund,
+      queries.operation,
+    ])
+      expect((await pos.request(subject, '{}', { timeout: 2_000 })).string()).toBe(subject);
+    for (const subject of [queries.terminal, queries.store, queries.storeDay, queries.storeTerminals])
+      await expect(pos.request(subject, '{}', { timeout: 2_000 })).rejects.toThrow(/Permissions Violation/);
   });
 });

@@ -4,7 +4,10 @@ export interface ConsumerGrant {
   /** The NATS user name. */
   readonly user: string;
   readonly stores: readonly string[];
-  /** Also the POS command subjects (which stores a command may name is the POS key's business). */
+  /**
+   * Also the subjects a POS key is asked on (which stores they may name is the key's business): the commands,
+   * and the reads of what they start (a payment, a refund, an operation, the payments list).
+   */
   readonly commands?: boolean;
 }
 
@@ -17,7 +20,7 @@ export interface Permissions {
  * What a consumer of the read models may do on NATS, for its own stores only: subscribe to their change
  * subjects and their events, and read their KV documents by direct get (`$JS.API.DIRECT.GET.<stream>.<key
  * subject>`, where the key is in the subject, so that the server can check it). Not granted, because the
- * subject would not name the store: the query subjects (the store is in the body), `$JS.API.STREAM.MSG.GET`
+ * subject would not name the store: the read models' query subjects (the store is in the body), `$JS.API.STREAM.MSG.GET`
  * (the key is in the body) and KV watches (consumer creation). A consumer opens the buckets with
  * `{ allow_direct: true }` and follows changes on the change subjects (docs/consuming.md).
  *
@@ -47,11 +50,17 @@ export function consumerPermissions(prefix: string, grant: ConsumerGrant): Permi
         '$JS.API.INFO',
         ...buckets.map((bucket) => `$JS.API.STREAM.INFO.KV_${bucket}`),
         ...directGets,
-        ...(grant.commands ? [`${prefix}.v1.cmd.*`] : []),
+        ...(grant.commands ? posSubjects(names) : []),
       ],
     },
     subscribe: { allow: [...subscribe, `${consumerInboxPrefix(grant.user)}.>`] },
   };
+}
+
+/** The subjects the command service answers with a POS key: the commands and the reads that go with them. */
+function posSubjects(names: ReturnType<typeof natsNames>): string[] {
+  const { payments, payment, refund, operation } = names.queries;
+  return [...Object.values(names.commands), payments, payment, refund, operation];
 }
 
 /** The inbox prefix a consumer connects with (`connect({ ..., inboxPrefix })`): the only answers it may receive. */
