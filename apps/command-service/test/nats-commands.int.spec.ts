@@ -117,6 +117,38 @@ describe('command service over NATS request/reply', () => {
     expect(await request(queries.payment, message)).toMatchObject({ status, body: { code } });
   });
 
+  it.each([
+    ['no payment id', {}, [{ field: 'paymentId', message: 'paymentId is required' }]],
+    [
+      'a timeout of true',
+      { paymentId: randomUUID(), waitFor: 'final', timeout: true },
+      [{ field: 'timeout', message: 'timeout must be an integer number' }],
+    ],
+    [
+      'an empty timeout',
+      { paymentId: randomUUID(), waitFor: 'final', timeout: '' },
+      [{ field: 'timeout', message: 'timeout must be an integer number' }],
+    ],
+  ])('names the field a payment query with %s gets wrong', async (_case, message, errors) => {
+    // Before, `true` was taken as a 1 s wait, and "" as 0 ("must not be less than 1").
+    expect(await request(queries.payment, message)).toMatchObject({
+      status: 400,
+      body: { code: 'VALIDATION_FAILED', errors },
+    });
+  });
+
+  it('names the message’s idempotencyKey, not an HTTP header, when it is empty', async () => {
+    const before = (await log.readAll({ limit: 10_000 })).length;
+    expect(await request(subjects.start, { idempotencyKey: '', payment })).toMatchObject({
+      status: 400,
+      body: {
+        code: 'VALIDATION_FAILED',
+        errors: [{ field: 'idempotencyKey', message: 'idempotencyKey must be 1-255 visible ASCII characters' }],
+      },
+    });
+    expect((await log.readAll({ limit: 10_000 })).length).toBe(before);
+  });
+
   it('resumes, with the same key, a start whose first run died before doing anything', async () => {
     // What a command service killed right after taking the key leaves: the key names the payment, its lease ran out.
     const idempotencyKey = randomUUID();

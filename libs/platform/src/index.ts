@@ -45,4 +45,4 @@ export { appInfrastructure } from './app-infrastructure';
 export { bearerKey, hashApiKey, newApiKey, readKeyFile } from './auth/api-keys';
 export { KeyFileWatcher } from './auth/key-file-watcher';
 export { byKeyHash, inScope, ScopedKeyEntry, scopedKeyEntryProblems, type StoreScope } from './auth/scoped-keys';
-export { IsNameToken, IsRequired } from './validation/request-fields';
+export { IsNameToken, IsRequired, QueryInteger } from './validation/request-fields';

@@ -9,7 +9,8 @@ import { FaultPoints } from '../fault-points';
 /** Keys are held at least 24 hours (issue 4); a key older than that may start a new request. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const WAIT_FOR_FIRST_ANSWER_MS = 15_000;
-const KEY = /^[\x21-\x7e]{1,255}$/;
+/** An idempotency key: 1-255 visible ASCII characters (the `Idempotency-Key` header, or `idempotencyKey` over NATS). */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** An answer and whether it is Problem Details (for the content type). */
 export interface Answer extends RecordedAnswer {
@@ -105,7 +106,7 @@ export class IdempotentRequests {
     context: { correlationId: string; instance: string },
     steps: IdempotentSteps<Prepared>,
   ): Promise<Answer> {
-    if (key === undefined || !KEY.test(key)) {
+    if (key === undefined || !IDEMPOTENCY_KEY.test(key)) {
       throw new RequestValidationError([
         { field: 'Idempotency-Key', message: 'Idempotency-Key header: 1-255 visible ASCII characters, required' },
       ]);

@@ -1,15 +1,24 @@
 import { Type } from 'class-transformer';
-import { IsObject, IsOptional, IsString, IsUUID, ValidateNested } from 'class-validator';
+import { IsObject, IsOptional, IsUUID, Matches, ValidateNested } from 'class-validator';
 import { StartTerminalOperationDto } from '../operations/terminal-operation.dto';
 import { RefundTerminalPaymentDto } from '../payments/refund/refund-terminal-payment.dto';
 import { StartTerminalPaymentDto } from '../payments/start/start-terminal-payment.dto';
 import { ListPaymentsQuery } from '../payments/list/list-payments.query';
 import { GetPaymentQuery } from '../payments/get/get-payment.query';
-import { IsNameToken } from '@app/platform';
+import { IsNameToken, IsRequired } from '@app/platform';
+import { applyDecorators } from '@nestjs/common';
+import { IDEMPOTENCY_KEY } from '../idempotency/idempotent-requests.service';
+
+/** A command's `idempotencyKey`, checked as the HTTP header is, and named as the message names it. */
+const IsIdempotencyKey = (): PropertyDecorator =>
+  applyDecorators(
+    IsRequired(),
+    Matches(IDEMPOTENCY_KEY, { message: '$property must be 1-255 visible ASCII characters' }),
+  );
 
 /** `payments.v1.cmd.start`: the HTTP body under `payment`, the `Idempotency-Key` header as `idempotencyKey`. */
 export class StartCommandMessage {
-  @IsString()
+  @IsIdempotencyKey()
   idempotencyKey!: string;
 
   // An object, not an array: class-validator takes an array of nested values, even an empty one, as valid.
@@ -21,16 +30,18 @@ export class StartCommandMessage {
 
 /** `payments.v1.cmd.cancel`. */
 export class CancelCommandMessage {
+  @IsRequired()
   @IsUUID()
   paymentId!: string;
 }
 
 /** `payments.v1.cmd.refund`: the HTTP body under `refund`. */
 export class RefundCommandMessage {
+  @IsRequired()
   @IsUUID()
   paymentId!: string;
 
-  @IsString()
+  @IsIdempotencyKey()
   idempotencyKey!: string;
 
   // An object, not an array: class-validator takes an array of nested values, even an empty one, as valid.
@@ -54,18 +65,21 @@ export class ListPaymentsMessage {
  * side by side. A caller that waits (`waitFor: 'final'`) gives its NATS request a longer timeout than `timeout`.
  */
 export class GetPaymentMessage extends GetPaymentQuery {
+  @IsRequired()
   @IsUUID()
   paymentId!: string;
 }
 
 /** `payments.v1.query.refund`: one refund of a payment, as `payments.v1.query.payment` with its `refundId`. */
 export class GetRefundMessage extends GetPaymentMessage {
+  @IsRequired()
   @IsUUID()
   refundId!: string;
 }
 
 /** `payments.v1.query.operation`: one terminal operation, as `payments.v1.query.payment` with its `operationId`. */
 export class GetOperationMessage extends GetPaymentQuery {
+  @IsRequired()
   @IsUUID()
   operationId!: string;
 }
@@ -75,7 +89,7 @@ export class GetOperationMessage extends GetPaymentQuery {
  * every active terminal of `storeId` when it is left out (the reply's body is then the store-wide answer).
  */
 export class OperateCommandMessage {
-  @IsString()
+  @IsIdempotencyKey()
   idempotencyKey!: string;
 
   @IsNameToken()

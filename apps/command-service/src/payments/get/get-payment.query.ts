@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { QueryInteger } from '@app/platform';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 
 export class GetPaymentQuery {
@@ -11,7 +11,7 @@ export class GetPaymentQuery {
   /** Seconds, at most 60. */
   @ApiPropertyOptional({ minimum: 1, maximum: 60, default: 30 })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(1)
   @Max(60)

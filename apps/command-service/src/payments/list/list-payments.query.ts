@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { IsNameToken } from '@app/platform';
+import { IsNameToken, QueryInteger } from '@app/platform';
 
 /** `GET /v1/terminal-payments`: a store's payments, newest first, by the POS's reference, terminal and time. */
 export class ListPaymentsQuery {
@@ -41,7 +40,7 @@ export class ListPaymentsQuery {
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(1)
   @Max(100)
