@@ -81,6 +81,21 @@ describe('command service: POS API keys, limited to their stores', () => {
     expect(await written()).toBe(before);
   });
 
+  it('takes the Bearer scheme in any case, as HTTP’s authentication schemes are', async () => {
+    const lower = await start(
+      OSLO_POS,
+      payment({ merchantReference: 'POS-lower' }),
+      randomUUID(),
+      `bearer ${OSLO_POS.key}`,
+    );
+    expect(lower).toMatchObject({ status: 201, body: { merchantReference: 'POS-lower' } });
+    const upper = await fetch(`${service.url}/v1/terminal-payments/${lower.body.paymentId as string}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `BEARER  ${OSLO_POS.key}` },
+    });
+    expect(upper.status).toBe(200);
+  });
+
   it('takes a changed key file without a restart, and keeps the last good keys when a change does not load', async () => {
     const NEW_POS: TestPosClient = { id: 'pos-new', key: 'pos_test-new-key', stores: ['bergen'] };
     const file = service.app.get<CommandServiceConfig>(COMMAND_CONFIG).posClientsFile;

@@ -19,9 +19,12 @@ export function newApiKey(prefix = 'pos'): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;
 }
 
-/** `Authorization: Bearer <key>`: the key, or undefined for anything else. */
+/**
+ * `Authorization: Bearer <key>`: the key, or undefined for anything else. The scheme in any case and one or more
+ * spaces before the key, as HTTP's authentication scheme is (RFC 9110, 11.1 and 11.4).
+ */
 export function bearerKey(authorization: string | undefined): string | undefined {
-  return authorization === undefined ? undefined : /^Bearer ([\x21-\x7e]{1,512})$/.exec(authorization)?.[1];
+  return authorization === undefined ? undefined : /^bearer +([\x21-\x7e]{1,512})$/i.exec(authorization)?.[1];
 }
 
 /**
