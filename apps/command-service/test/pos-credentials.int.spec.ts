@@ -159,11 +159,14 @@ describe('command service: POS API keys, limited to their stores', () => {
       metadata: { posClientId: 'pos-oslo', storeId: 'oslo-center', terminalId: 'K-2' },
     });
 
-    // A Bergen-only key may neither read nor cancel an Oslo payment.
+    // A Bergen-only key may neither read nor cancel an Oslo payment, nor wait for its outcome: refused at once, not
+    // when the wait of a minute ends (which would also tell it when the payment ended).
     expect(await json(await service.fetch(`/v1/terminal-payments/${paymentId}`, {}, BERGEN_POS))).toMatchObject({
       status: 403,
       body: { code: 'STORE_NOT_ALLOWED' },
     });
+    const waited = await service.fetch(`/v1/terminal-payments/${paymentId}?waitFor=final&timeout=60`, {}, BERGEN_POS);
+    expect(await json(waited)).toMatchObject({ status: 403, body: { code: 'STORE_NOT_ALLOWED' } });
     const before = await written();
     const cancel = await service.fetch(`/v1/terminal-payments/${paymentId}/cancel`, { method: 'POST' }, BERGEN_POS);
     expect(await json(cancel)).toMatchObject({ status: 403, body: { code: 'STORE_NOT_ALLOWED' } });

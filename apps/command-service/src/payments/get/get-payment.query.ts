@@ -2,6 +2,10 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { QueryInteger } from '@app/platform';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 
+/** How long a wait for the outcome lasts when the POS names no `timeout`, in seconds. */
+export const DEFAULT_WAIT_SECONDS = 30;
+
+/** `?waitFor=final&timeout=30` on a payment, refund or operation (and the same fields of a NATS query). */
 export class GetPaymentQuery {
   @ApiPropertyOptional({ enum: ['final'] })
   @IsOptional()
@@ -9,7 +13,7 @@ export class GetPaymentQuery {
   waitFor?: 'final';
 
   /** Seconds, at most 60. */
-  @ApiPropertyOptional({ minimum: 1, maximum: 60, default: 30 })
+  @ApiPropertyOptional({ minimum: 1, maximum: 60, default: DEFAULT_WAIT_SECONDS })
   @IsOptional()
   @QueryInteger()
   @IsInt()

@@ -1,34 +1,30 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
+import { EVENT_STORE, readState, type EventStore, type StreamDecider } from '@app/event-store';
 import {
   DomainError,
   existingPayment,
   operationDecider,
   operationFinished,
   operationStream,
-  ownEntry,
   paymentDecider,
   paymentStream,
-  type PaymentState,
 } from '@app/payment-domain';
 import type { PosClient } from '../../auth/pos-client';
 import { ShutdownSignal } from '../../shutdown-signal';
 import { paymentView, type PaymentView } from '../payment.view';
 import { refundView, type RefundView } from '../refund/refund.view';
-import type { GetPaymentQuery } from './get-payment.query';
+import { DEFAULT_WAIT_SECONDS, type GetPaymentQuery } from './get-payment.query';
 import { PaymentNotifier } from './payment-notifier';
-import { paymentFinal, refundFinal, waitForPayment, waitForStream } from './wait-for-final';
+import { paymentFinal, refundFinal, refundOf, waitForStream } from './wait-for-final';
 import { operationView, type TerminalOperationView } from '../../operations/terminal-operation.view';
-
-/** The default of `timeout`, in seconds, when a POS asks to wait for the outcome. */
-const DEFAULT_WAIT_SECONDS = 30;
 
 /**
  * One payment, one refund of it, or one terminal operation, as a POS may see it: over HTTP
  * (`GET /v1/terminal-payments/{id}`, `GET /v1/terminal-operations/{id}`) and over NATS
  * (`payments.v1.query.payment|refund|operation`) alike. With `waitFor: 'final'` the answer is held until the
  * outcome is known, the timeout runs out, the caller is gone (`gone`) or the service stops; it answers the state
- * as it is.
+ * as it is. Whether the POS may see it is checked before any wait: a key of another store learns nothing of
+ * when another store's payment ends, and holds no wait on it.
  */
 @Injectable()
 export class OutcomeReader {
@@ -46,9 +42,11 @@ export class OutcomeReader {
     client: PosClient,
     gone?: AbortSignal,
   ): Promise<PaymentView> {
-    const payment = existingPayment(await this.read(paymentId, query, paymentFinal, gone, 'the payment'), paymentId);
-    client.assertStore(payment.storeId);
-    return paymentView(payment);
+    const state = await this.outcome(paymentStream(paymentId), paymentDecider, query, gone, {
+      seen: (payment) => client.assertStore(existingPayment(payment, paymentId).storeId),
+      reached: paymentFinal,
+    });
+    return paymentView(existingPayment(state, paymentId));
   }
 
   async refund(
@@ -58,10 +56,11 @@ export class OutcomeReader {
     client: PosClient,
     gone?: AbortSignal,
   ): Promise<RefundView> {
-    const state = await this.read(paymentId, query, refundFinal(refundId), gone, 'the refund');
-    const payment = existingPayment(state, paymentId);
-    client.assertStore(payment.storeId);
-    const refund = payment.status === 'captured' ? ownEntry(payment.refunds, refundId) : undefined;
+    const state = await this.outcome(paymentStream(paymentId), paymentDecider, query, gone, {
+      seen: (payment) => client.assertStore(existingPayment(payment, paymentId).storeId),
+      reached: refundFinal(refundId),
+    });
+    const refund = refundOf(existingPayment(state, paymentId), refundId);
     if (!refund)
       throw new DomainError('UNKNOWN_REFUND', `Payment ${paymentId} has no refund ${refundId}`, { refundId });
     return refundView(paymentId, refund);
@@ -73,53 +72,44 @@ export class OutcomeReader {
     client: PosClient,
     gone?: AbortSignal,
   ): Promise<TerminalOperationView> {
-    const stream = operationStream(operationId);
-    const state =
-      query.waitFor === 'final'
-        ? await waitForStream(
-            this.store,
-            this.payments.notifier,
-            stream,
-            operationDecider,
-            (s) => s.status === 'none',
-            operationFinished,
-            this.waitMs(query, operationId, 'the operation'),
-            this.ends(gone),
-          )
-        : (await readState(this.store, stream, operationDecider)).state;
+    const state = await this.outcome(operationStream(operationId), operationDecider, query, gone, {
+      seen: (operation) => {
+        if (operation.status === 'none')
+          throw new DomainError('UNKNOWN_OPERATION', `No operation ${operationId}`, { operationId });
+        client.assertStore(operation.storeId);
+      },
+      reached: operationFinished,
+    });
     if (state.status === 'none')
       throw new DomainError('UNKNOWN_OPERATION', `No operation ${operationId}`, { operationId });
-    client.assertStore(state.storeId);
     return operationView(state);
   }
 
-  /** The payment as it is, or once `reached` holds when the POS asked to wait. */
-  private async read(
-    paymentId: string,
+  /**
+   * The stream's state: read, shown to `seen` (which throws when the POS may not see it, or it does not exist),
+   * then, when the POS asked to wait and `reached` does not hold yet, once it holds or the wait ends.
+   */
+  private async outcome<State>(
+    stream: string,
+    decider: StreamDecider<never, { type: string; data: unknown }, State>,
     query: GetPaymentQuery,
-    reached: (state: PaymentState) => boolean,
     gone: AbortSignal | undefined,
-    what: string,
-  ): Promise<PaymentState> {
-    if (query.waitFor !== 'final') return (await readState(this.store, paymentStream(paymentId), paymentDecider)).state;
-    return waitForPayment(
+    { seen, reached }: { seen: (state: State) => void; reached: (state: State) => boolean },
+  ): Promise<State> {
+    const { state } = await readState(this.store, stream, decider);
+    seen(state);
+    if (query.waitFor !== 'final' || reached(state)) return state;
+    const timeoutSeconds = query.timeout ?? DEFAULT_WAIT_SECONDS;
+    this.logger.debug({ stream, timeoutSeconds }, 'waiting for the outcome');
+    return waitForStream(
       this.store,
       this.payments.notifier,
-      paymentId,
+      stream,
+      decider,
+      () => false,
       reached,
-      this.waitMs(query, paymentId, what),
-      this.ends(gone),
+      timeoutSeconds * 1000,
+      gone ? [gone, this.shutdown.signal] : [this.shutdown.signal],
     );
-  }
-
-  private waitMs(query: GetPaymentQuery, id: string, what: string): number {
-    const timeoutSeconds = query.timeout ?? DEFAULT_WAIT_SECONDS;
-    this.logger.debug({ id, timeoutSeconds }, `waiting for ${what} to be final`);
-    return timeoutSeconds * 1000;
-  }
-
-  /** What ends a wait early: the caller gone, and the service stopping. */
-  private ends(gone: AbortSignal | undefined): AbortSignal[] {
-    return gone ? [gone, this.shutdown.signal] : [this.shutdown.signal];
   }
 }

@@ -59,10 +59,15 @@ export async function waitForStream<State>(
 /** Until the payment is final. */
 export const paymentFinal = (state: PaymentState): boolean => !isOpen(state);
 
+/** The payment's refund of that id, if it has one (only a captured payment has refunds). */
+export function refundOf(state: PaymentState, refundId: string) {
+  return state.status === 'captured' ? ownEntry(state.refunds, refundId) : undefined;
+}
+
 /** Until the refund's outcome is known (or the payment has no such refund: nothing to wait for). */
 export const refundFinal =
   (refundId: string) =>
   (state: PaymentState): boolean => {
-    const refund = state.status === 'captured' ? ownEntry(state.refunds, refundId) : undefined;
+    const refund = refundOf(state, refundId);
     return refund === undefined || refundSettled(refund);
   };
