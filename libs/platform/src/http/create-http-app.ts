@@ -10,7 +10,7 @@ import type { BaseAppConfig } from '../config/base-app.config';
 import { ConfigError, loadConfig } from '../config/load-config';
 import { CORRELATION_HEADER, correlationIdOf } from '../logging/logger.module';
 import { rateLimited } from '../problem-details/rate-limited';
-import { RateLimitCounts } from './rate-limit-counts';
+import { addressKey, RateLimitCounts } from './rate-limit-counts';
 import { METRICS_REGISTRY } from '../metrics/metrics.module';
 import { ProblemDetailsFilter } from '../problem-details/problem-details.filter';
 import { parseJsonBody } from './json-body';
@@ -135,7 +135,7 @@ async function limitRate(app: NestFastifyApplication, perMinute: number, options
     allowList: (request) => /^\/(health|metrics)(\?|$)/.test(request.url),
     keyGenerator: (request) => {
       const client = clientOf?.(request.headers);
-      return client === undefined ? `ip:${request.ip}` : `client:${client}`;
+      return client === undefined ? addressKey(request.ip) : `client:${client}`;
     },
     // Thrown like any error of ours, so that the Problem Details filter answers it.
     errorResponseBuilder: (_request, context) => rateLimited(context.max, context.ttl, status),

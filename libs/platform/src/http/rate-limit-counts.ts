@@ -1,4 +1,6 @@
+import { isIPv6 } from 'node:net';
 import type { FastifyRateLimitStore } from '@fastify/rate-limit';
+import { Address6 } from 'ip-address';
 import { LruMap } from 'toad-cache';
 
 /** The addresses whose counts are kept, the most recently seen: as many as @fastify/rate-limit keeps by default. */
@@ -36,4 +38,19 @@ export class RateLimitCounts implements FastifyRateLimitStore {
   child(): FastifyRateLimitStore {
     return new RateLimitCounts();
   }
+}
+
+/** The bits of an IPv6 address one subscriber is given: a home or an office has a whole /64 to pick addresses from. */
+const IPV6_SUBNET = 64;
+
+/**
+ * A caller's address as the limit counts it: an IPv6 one by its /64 and an IPv4-mapped one as IPv4, as
+ * @fastify/rate-limit's own key does (a key generator of our own, `limitRate`'s, goes without it). Otherwise each of
+ * the 2^64 addresses of one subscriber's network had an allowance of its own.
+ */
+export function addressKey(ip: string): string {
+  if (!isIPv6(ip)) return `ip:${ip}`;
+  const address = new Address6(ip);
+  if (address.isMapped4()) return `ip:${address.to4().correctForm()}`;
+  return `ip:${new Address6(`${ip}/${IPV6_SUBNET}`).startAddress().correctForm()}/${IPV6_SUBNET}`;
 }
