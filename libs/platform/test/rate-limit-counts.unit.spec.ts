@@ -12,7 +12,7 @@ describe('the HTTP rate limit’s counts', () => {
     const counts = new RateLimitCounts();
     const count = (key: string) => {
       let current = 0;
-      counts.incr(key, (_error, result) => (current = result!.current), 60_000, 3);
+      counts.incr(key, (_error, result) => (current = result!.current), 60_000);
       return current;
     };
     expect([count('client:pos-oslo'), count('client:pos-oslo')]).toEqual([1, 2]);
