@@ -3,7 +3,8 @@
 // folder. Run first by `npm start`, so that a second `npm start` neither rebuilds dist/ under a running engine
 // nor sends its demo to it; start.mjs asks the same again, then holds the data folder.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -80,37 +81,41 @@ export function appPorts(env = process.env) {
 }
 
 /**
- * What answers at the first of NATS_URL's servers: `nats` (its first line is NATS's `INFO`, or it stays silent at a
- * tls:// URL), `other` (something that is not NATS, an app's HTTP port say), or `none`; an error naming the problem
- * when it is no URL.
+ * What answers at the first of NATS_URL's servers: `nats` (its first line is NATS's `INFO`), `other` (something
+ * that is not NATS, an app's HTTP port say), or `none`; an error naming the problem when it is no URL. At a tls://
+ * URL a server that says nothing at first is asked again over TLS: one set up for a TLS handshake first
+ * (`handshake_first`) says `INFO` only after it. Its certificate is the apps' to check, not this probe's.
  */
-export function natsAnswers(natsServers) {
+export async function natsAnswers(natsServers) {
   let hostname;
   let port;
   let protocol;
   try {
     ({ hostname, port, protocol } = new URL(natsServers.split(',')[0].trim()));
   } catch {
-    return Promise.reject(
-      new Error(
-        `NATS_URL must be one or more comma-separated nats:// or tls:// URLs, not ${JSON.stringify(natsServers)}`,
-      ),
+    throw new Error(
+      `NATS_URL must be one or more comma-separated nats:// or tls:// URLs, not ${JSON.stringify(natsServers)}`,
     );
   }
+  const at = { host: hostname, port: Number(port || 4222) };
+  const plain = await firstWords(connect(at), 'connect');
+  if (plain !== 'silent') return plain;
+  if (protocol !== 'tls:') return 'other';
+  const servername = isIP(hostname) ? undefined : hostname;
+  const overTls = await firstWords(tlsConnect({ ...at, servername, rejectUnauthorized: false }), 'secureConnect');
+  return overTls === 'nats' ? 'nats' : 'other';
+}
+
+/** What a socket says first: `nats` (`INFO`), `other`, `silent` for 2 s once connected, or `none` (no connection). */
+function firstWords(socket, connectedOn) {
   return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 4222) });
     let connected = false;
+    const end = (answer) => (socket.destroy(), resolve(answer));
     socket.setTimeout(2_000);
-    socket.once('connect', () => (connected = true));
-    socket.once(
-      'data',
-      (chunk) => (socket.destroy(), resolve(chunk.toString('latin1').startsWith('INFO ') ? 'nats' : 'other')),
-    );
-    // A server set up for a TLS handshake first (`handshake_first`) says nothing until the client's TLS hello: at a
-    // tls:// URL, silence is left for the apps' own connection to judge.
-    const silence = protocol === 'tls:' ? 'nats' : 'other';
-    socket.once('timeout', () => (socket.destroy(), resolve(connected ? silence : 'none')));
-    socket.once('error', () => resolve('none'));
+    socket.once(connectedOn, () => (connected = true));
+    socket.once('data', (chunk) => end(chunk.toString('latin1').startsWith('INFO ') ? 'nats' : 'other'));
+    socket.once('timeout', () => end(connected ? 'silent' : 'none'));
+    socket.once('error', () => end(connected ? 'other' : 'none'));
   });
 }
 

@@ -1,6 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './support/app-process';
@@ -17,6 +18,19 @@ function preflight(env: Record<string, string>) {
     encoding: 'utf8',
   });
   return { status: run.status, stderr: run.stderr.trim() };
+}
+
+/** The same, while this process goes on: for a server of the test's own that must answer meanwhile. */
+function preflightAsync(env: Record<string, string>): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const run = spawn(process.execPath, [path.join(root, 'scripts/preflight.mjs')], {
+      env: { ...process.env, DATA_DIR: dataDir, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    run.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    run.once('close', (status) => resolve({ status, stderr: stderr.trim() }));
+  });
 }
 
 describe('npm start: what it checks before it builds anything', () => {
@@ -77,12 +91,37 @@ describe('npm start: what it checks before it builds anything', () => {
     });
   });
 
-  it('leaves a silent server at a tls:// URL to the apps: NATS set up for a TLS handshake first says nothing', () => {
-    // The port taken above accepts and says nothing, as such a server does until the client's TLS hello.
-    const silent = `127.0.0.1:${ports.PROJECTIONS_PORT}`;
-    const free = { ...ports, PROJECTIONS_PORT: freeForProjections };
-    expect(preflight({ ...free, NATS_URL: `tls://${silent}` })).toEqual({ status: 0, stderr: '' });
-    expect(preflight({ ...free, NATS_URL: `nats://${silent}` })).toMatchObject({ status: 1 });
+  it('asks a server silent at a tls:// URL again over TLS, as NATS set up for a TLS handshake first answers', async () => {
+    // A self-signed certificate of this run's own: the probe leaves checking it to the apps.
+    const certificate = path.join(dataDir, 'nats-tls');
+    const made = spawnSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost'].concat([
+        '-keyout',
+        `${certificate}.key`,
+        '-out',
+        `${certificate}.crt`,
+      ]),
+      { encoding: 'utf8' },
+    );
+    expect(made.status).toBe(0);
+    const natsOverTls = createTlsServer(
+      { key: readFileSync(`${certificate}.key`), cert: readFileSync(`${certificate}.crt`) },
+      (socket) => socket.write('INFO {"server_id":"test","tls_required":true}\r\n'),
+    );
+    await new Promise<void>((resolve) => natsOverTls.listen(0, '127.0.0.1', resolve));
+    try {
+      const free = { ...ports, PROJECTIONS_PORT: freeForProjections };
+      const { port } = natsOverTls.address() as AddressInfo;
+      expect(await preflightAsync({ ...free, NATS_URL: `tls://127.0.0.1:${port}` })).toEqual({ status: 0, stderr: '' });
+      // The port taken above accepts and says nothing, over TLS too: not NATS.
+      expect(await preflightAsync({ ...free, NATS_URL: `tls://127.0.0.1:${ports.PROJECTIONS_PORT}` })).toEqual({
+        status: 1,
+        stderr: `What answers at tls://127.0.0.1:${ports.PROJECTIONS_PORT} is not NATS: set NATS_URL to a NATS server.`,
+      });
+    } finally {
+      await new Promise((resolve) => natsOverTls.close(resolve));
+    }
   });
 
   it('refuses a data folder another live npm start holds, and takes one whose holder is gone', () => {
