@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,14 +37,23 @@ describe('npm start: what it checks before it builds anything', () => {
   const ports: Record<string, string> = {};
   let freeForProjections: string;
   let taken: Server;
+  const connections = new Set<Socket>();
   beforeAll(async () => {
     for (const name of ['COMMAND_SERVICE_PORT', 'INGEST_SERVICE_PORT', 'PROJECTIONS_PORT', 'DINTERO_SIMULATOR_PORT'])
       ports[name] = String(await freePort());
     freeForProjections = String(await freePort());
-    taken = createServer();
+    // It accepts and says nothing. What the probes' connections leave (a reset, half a TLS hello) is dropped.
+    taken = createServer((socket) => {
+      connections.add(socket);
+      socket.on('error', () => undefined).on('close', () => connections.delete(socket));
+      // Read and dropped: a socket whose bytes (a TLS hello) no one reads never ends when its client goes.
+      socket.resume();
+    });
     await new Promise<void>((resolve) => taken.listen(Number(ports.PROJECTIONS_PORT), '127.0.0.1', resolve));
   });
   afterAll(async () => {
+    // A connection no one reads never sees its end, and `close` waits for every connection.
+    for (const socket of connections) socket.destroy();
     await new Promise((resolve) => taken.close(resolve));
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -107,7 +116,7 @@ describe('npm start: what it checks before it builds anything', () => {
     expect(made.status).toBe(0);
     const natsOverTls = createTlsServer(
       { key: readFileSync(`${certificate}.key`), cert: readFileSync(`${certificate}.crt`) },
-      (socket) => socket.write('INFO {"server_id":"test","tls_required":true}\r\n'),
+      (socket) => socket.on('error', () => undefined).write('INFO {"server_id":"test","tls_required":true}\r\n'),
     );
     await new Promise<void>((resolve) => natsOverTls.listen(0, '127.0.0.1', resolve));
     try {

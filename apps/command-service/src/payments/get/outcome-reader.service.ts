@@ -8,6 +8,7 @@ import {
   operationStream,
   paymentDecider,
   paymentStream,
+  type OperationState,
 } from '@app/payment-domain';
 import type { PosClient } from '../../auth/pos-client';
 import { ShutdownSignal } from '../../shutdown-signal';
@@ -73,16 +74,10 @@ export class OutcomeReader {
     gone?: AbortSignal,
   ): Promise<TerminalOperationView> {
     const state = await this.outcome(operationStream(operationId), operationDecider, query, gone, {
-      seen: (operation) => {
-        if (operation.status === 'none')
-          throw new DomainError('UNKNOWN_OPERATION', `No operation ${operationId}`, { operationId });
-        client.assertStore(operation.storeId);
-      },
+      seen: (operation) => client.assertStore(existingOperation(operation, operationId).storeId),
       reached: operationFinished,
     });
-    if (state.status === 'none')
-      throw new DomainError('UNKNOWN_OPERATION', `No operation ${operationId}`, { operationId });
-    return operationView(state);
+    return operationView(existingOperation(state, operationId));
   }
 
   /**
@@ -112,4 +107,14 @@ export class OutcomeReader {
       gone ? [gone, this.shutdown.signal] : [this.shutdown.signal],
     );
   }
+}
+
+/** The operation, or `UNKNOWN_OPERATION` (404) when there is none of that id. */
+function existingOperation(
+  state: OperationState,
+  operationId: string,
+): Exclude<OperationState, { readonly status: 'none' }> {
+  if (state.status === 'none')
+    throw new DomainError('UNKNOWN_OPERATION', `No operation ${operationId}`, { operationId });
+  return state;
 }
