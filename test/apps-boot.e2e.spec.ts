@@ -103,11 +103,7 @@ describe('the four apps, as built', () => {
 
     // fetch keeps the connection alive after the answer; the stop must not wait out Fastify's 72 s for it.
     const waiting = call('GET', `/v1/terminal-payments/${String(started.body.paymentId)}?waitFor=final&timeout=60`);
-    await waitUntil(
-      () => command.output().includes('waiting for the payment to be final'),
-      10_000,
-      'the wait to begin',
-    );
+    await waitUntil(() => command.output().includes('waiting for the outcome'), 10_000, 'the wait to begin');
     const stopped = command.stop();
     expect(await waiting).toMatchObject({ status: 200, body: { status: 'awaiting_card', final: false } });
     const exit = await Promise.race([
