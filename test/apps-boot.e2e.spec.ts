@@ -67,51 +67,56 @@ describe('the four apps, as built', () => {
       DINTERO_CHECKOUT_URL: simulator.url,
       INGEST_PUBLIC_URL: 'http://127.0.0.1:9',
     });
-    const call = async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) => {
-      const response = await fetch(`${command.url}${route}`, {
-        method,
-        headers: { ...bearer(), 'content-type': 'application/json', ...headers },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    // Stopped however the test ends: a failure left both running, and Jest waiting for them.
+    try {
+      const call = async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) => {
+        const response = await fetch(`${command.url}${route}`, {
+          method,
+          headers: { ...bearer(), 'content-type': 'application/json', ...headers },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      };
+      await fetch(`${simulator.url}/_control/seed`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          payoutDestinations: ['seller-1'],
+          stores: [{ id: 's-1', payout_destination_id: 'seller-1' }],
+          terminals: [{ terminal_id: 'T-1', store_id: 's-1' }],
+        }),
       });
-      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-    };
-    await fetch(`${simulator.url}/_control/seed`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        payoutDestinations: ['seller-1'],
-        stores: [{ id: 's-1', payout_destination_id: 'seller-1' }],
-        terminals: [{ terminal_id: 'T-1', store_id: 's-1' }],
-      }),
-    });
-    expect(
-      await call('PUT', '/v1/stores/s-1', {
-        name: 'S',
-        payoutDestinationId: 'seller-1',
-        timeZone: 'UTC',
-        currencies: ['NOK'],
-      }),
-    ).toMatchObject({ status: 201 });
-    expect(await call('PUT', '/v1/stores/s-1/terminals/T-1', {})).toMatchObject({ status: 200 });
-    const started = await call(
-      'POST',
-      '/v1/terminal-payments',
-      { storeId: 's-1', terminalId: 'T-1', amount: 39_900, currency: 'NOK', merchantReference: 'R-1' },
-      { 'idempotency-key': 'stop-1' },
-    );
-    expect(started.status).toBe(201);
+      expect(
+        await call('PUT', '/v1/stores/s-1', {
+          name: 'S',
+          payoutDestinationId: 'seller-1',
+          timeZone: 'UTC',
+          currencies: ['NOK'],
+        }),
+      ).toMatchObject({ status: 201 });
+      expect(await call('PUT', '/v1/stores/s-1/terminals/T-1', {})).toMatchObject({ status: 200 });
+      const started = await call(
+        'POST',
+        '/v1/terminal-payments',
+        { storeId: 's-1', terminalId: 'T-1', amount: 39_900, currency: 'NOK', merchantReference: 'R-1' },
+        { 'idempotency-key': 'stop-1' },
+      );
+      expect(started.status).toBe(201);
 
-    // fetch keeps the connection alive after the answer; the stop must not wait out Fastify's 72 s for it.
-    const waiting = call('GET', `/v1/terminal-payments/${String(started.body.paymentId)}?waitFor=final&timeout=60`);
-    await waitUntil(() => command.output().includes('waiting for the outcome'), 10_000, 'the wait to begin');
-    const stopped = command.stop();
-    expect(await waiting).toMatchObject({ status: 200, body: { status: 'awaiting_card', final: false } });
-    const exit = await Promise.race([
-      stopped,
-      new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 15_000).unref()),
-    ]);
-    expect(exit).toBe(0);
-    await simulator.stop();
+      // fetch keeps the connection alive after the answer; the stop must not wait out Fastify's 72 s for it.
+      const waiting = call('GET', `/v1/terminal-payments/${String(started.body.paymentId)}?waitFor=final&timeout=60`);
+      await waitUntil(() => command.output().includes('waiting for the outcome'), 10_000, 'the wait to begin');
+      const stopped = command.stop();
+      expect(await waiting).toMatchObject({ status: 200, body: { status: 'awaiting_card', final: false } });
+      const exit = await Promise.race([
+        stopped,
+        new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 15_000).unref()),
+      ]);
+      expect(exit).toBe(0);
+    } finally {
+      await command.stop();
+      await simulator.stop();
+    }
   });
 
   it('echoes a well-formed X-Correlation-Id, records it on the events, and logs one line per request', async () => {

@@ -30,8 +30,7 @@ describe('npm start -- --no-demo: the README’s first payment by hand', () => {
   });
 
   afterAll(async () => {
-    const engine = started?.process;
-    if (engine && engine.exitCode === null && engine.signalCode === null) engine.kill('SIGKILL');
+    await started?.stop();
     rmSync(dataDir, { recursive: true, force: true });
     await removeNatsState(prefix);
   });

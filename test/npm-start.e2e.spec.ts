@@ -102,8 +102,7 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
 
   afterAll(async () => {
     await browser?.close();
-    const engine = started?.process;
-    if (engine && engine.exitCode === null && engine.signalCode === null) engine.kill('SIGKILL');
+    await started?.stop();
     rmSync(dataDir, { recursive: true, force: true });
     await removeNatsState(prefix);
   });

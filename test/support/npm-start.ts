@@ -11,6 +11,11 @@ export interface NpmStart {
   readonly output: () => string;
   /** An app's base URL. */
   readonly url: (app: 'command-service' | 'ingest-service' | 'projections' | 'dintero-simulator') => string;
+  /**
+   * After a test, passed or failed: SIGTERM, which stops its apps too, then SIGKILL if it is still up after
+   * `graceMs`. SIGKILL alone left its apps (in process groups of their own) running, and Jest waiting for them.
+   */
+  readonly stop: (graceMs?: number) => Promise<void>;
 }
 
 /** Starts `scripts/start.mjs` with `args` and waits until it says it is up. */
@@ -44,5 +49,13 @@ export async function startNpmStart(
     120_000,
     `npm start ${args.join(' ')} to be up`,
   );
-  return { process: child, output: () => output, url: (app) => `http://127.0.0.1:${ports[app]}` };
+  const stop = async (graceMs = 30_000) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(killer);
+  };
+  return { process: child, output: () => output, url: (app) => `http://127.0.0.1:${ports[app]}`, stop };
 }
