@@ -115,7 +115,8 @@ function firstWords(socket, connectedOn) {
     socket.once(connectedOn, () => (connected = true));
     socket.once('data', (chunk) => end(chunk.toString('latin1').startsWith('INFO ') ? 'nats' : 'other'));
     socket.once('timeout', () => end(connected ? 'silent' : 'none'));
-    socket.once('error', () => end(connected ? 'other' : 'none'));
+    // `on`, not `once`: a second error after the first (a reset after a failed handshake) must not go unheard.
+    socket.on('error', () => end(connected ? 'other' : 'none'));
   });
 }
 
