@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SqliteEventStore, StreamNotifier } from '@app/event-store';
-import { paymentStream } from '@app/payment-domain';
-import { paymentFinal, waitForPayment } from '../src/payments/get/wait-for-final';
+import { paymentDecider, paymentStream } from '@app/payment-domain';
+import { paymentFinal, waitForStream } from '../src/payments/get/wait-for-final';
 
 /** A payment requested and still open. */
 async function requested(store: SqliteEventStore, paymentId: string): Promise<void> {
@@ -42,7 +42,7 @@ describe('a POS’s wait for a final status, when the service stops under it', (
     await notifier.start();
     try {
       await requested(store, 'p-1');
-      const waiting = waitForPayment(store, notifier, 'p-1', paymentFinal, 60_000);
+      const waiting = waitForStream(store, notifier, paymentStream('p-1'), paymentDecider, paymentFinal, 60_000);
       // A timer set now must still fire: a wait looping on the stopped notifier would starve it.
       let timerFired = false;
       const timer = new Promise<void>((resolve) =>
@@ -70,12 +70,15 @@ describe('a POS’s wait for a final status, when the service stops under it', (
       const shutdown = new AbortController();
       for (let i = 0; i < 3; i++) {
         const hungUp = new AbortController();
-        const waiting = waitForPayment(store, notifier, 'p-2', paymentFinal, 60_000, [hungUp.signal, shutdown.signal]);
+        const waiting = waitForStream(store, notifier, paymentStream('p-2'), paymentDecider, paymentFinal, 60_000, [
+          hungUp.signal,
+          shutdown.signal,
+        ]);
         hungUp.abort();
         await expect(waiting).resolves.toMatchObject({ status: 'requested' });
       }
       expect(getEventListeners(shutdown.signal, 'abort')).toEqual([]);
-      const stopping = waitForPayment(store, notifier, 'p-2', paymentFinal, 60_000, [
+      const stopping = waitForStream(store, notifier, paymentStream('p-2'), paymentDecider, paymentFinal, 60_000, [
         new AbortController().signal,
         shutdown.signal,
       ]);

@@ -1,30 +1,16 @@
 import { readState, type EventStore, type StreamDecider, type StreamNotifier } from '@app/event-store';
-import { isOpen, ownEntry, paymentDecider, paymentStream, refundSettled, type PaymentState } from '@app/payment-domain';
+import { isOpen, ownEntry, refundSettled, type PaymentState } from '@app/payment-domain';
 
 /**
- * The payment's state once `reached` holds, or as it is when `timeoutMs` runs out or one of `ends` fires (the POS
- * hung up, the service is stopping). It waits on the process's one notifier rather than a subscription of
- * its own, and reads only the stream's new events each time it is woken (`readState` keeps the folded state).
+ * A stream's state once `reached` holds, or as it is when `timeoutMs` runs out or one of `ends` fires (the POS hung
+ * up, the service is stopping). It waits on the process's one notifier rather than a subscription of its own, and
+ * reads only the stream's new events each time it is woken (`readState` keeps the folded state).
  */
-export function waitForPayment(
-  store: EventStore,
-  notifier: StreamNotifier,
-  paymentId: string,
-  reached: (state: PaymentState) => boolean,
-  timeoutMs: number,
-  ends: readonly AbortSignal[] = [],
-): Promise<PaymentState> {
-  const none = (state: PaymentState) => state.status === 'none';
-  return waitForStream(store, notifier, paymentStream(paymentId), paymentDecider, none, reached, timeoutMs, ends);
-}
-
-/** A stream's state once `reached` holds (or it does not exist), or as it is when the wait ends. */
 export async function waitForStream<State>(
   store: EventStore,
   notifier: StreamNotifier,
   stream: string,
   decider: StreamDecider<never, { type: string; data: unknown }, State>,
-  none: (state: State) => boolean,
   reached: (state: State) => boolean,
   timeoutMs: number,
   ends: readonly AbortSignal[] = [],
@@ -46,7 +32,7 @@ export async function waitForStream<State>(
       const changed = notifier.next(stream, done.signal);
       const { state } = await readState(store, stream, decider);
       // A stopped notifier wakes every waiter at once: looping on it would never give the event loop a turn.
-      if (none(state) || reached(state) || done.signal.aborted || notifier.stopped) return state;
+      if (reached(state) || done.signal.aborted || notifier.stopped) return state;
       await changed;
     }
   } finally {
