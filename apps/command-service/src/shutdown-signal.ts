@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 
 /** More waits than a command service could hold at once (see the constructor). */
 const MOST_WAITS = 100_000;
@@ -9,7 +9,7 @@ const MOST_WAITS = 100_000;
  * answer at once instead of holding the shutdown for up to a minute.
  */
 @Injectable()
-export class ShutdownSignal implements BeforeApplicationShutdown {
+export class ShutdownSignal implements OnModuleDestroy {
   private readonly controller = new AbortController();
 
   constructor() {
@@ -23,15 +23,11 @@ export class ShutdownSignal implements BeforeApplicationShutdown {
   }
 
   /**
-   * Ends the waits now. Nest runs the shutdown hooks of the providers that depend on this one first, and awaits
-   * them: one that waits for its requests to be answered (the NATS responders) calls this first, or it would wait
-   * for the very waits this ends.
+   * The first of Nest's shutdown phases, before any provider's `beforeApplicationShutdown`: Nest awaits those one
+   * dependency level at a time, and one that waits for its requests to be answered (the NATS responders) would
+   * otherwise wait for the very waits this ends. The log and NATS close later, at `onApplicationShutdown`.
    */
-  begin(): void {
+  onModuleDestroy(): void {
     this.controller.abort();
-  }
-
-  beforeApplicationShutdown(): void {
-    this.begin();
   }
 }

@@ -8,7 +8,7 @@ describe('the command service’s shutdown signal', () => {
     expect(getMaxListeners(shutdown.signal)).toBeGreaterThanOrEqual(10_000);
     let ended = 0;
     for (let i = 0; i < 50; i++) shutdown.signal.addEventListener('abort', () => (ended += 1), { once: true });
-    shutdown.begin();
+    shutdown.onModuleDestroy();
     expect(ended).toBe(50);
   });
 });

@@ -36,7 +36,6 @@ import {
 import { PaymentLookup } from '../payments/list/payment-lookup.service';
 import { OutcomeReader } from '../payments/get/outcome-reader.service';
 import { NatsRateLimit } from './nats-rate-limit';
-import { ShutdownSignal } from '../shutdown-signal';
 
 /** What every command subject answers: the HTTP status and body the same request gets over HTTP. */
 export type CommandReply = Reply;
@@ -62,7 +61,6 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
     private readonly refunder: RefundTerminalPaymentHandler,
     private readonly lookup: PaymentLookup,
     private readonly reader: OutcomeReader,
-    private readonly shutdown: ShutdownSignal,
     private readonly idempotency: IdempotentRequests,
     private readonly credentials: PosCredentials,
     private readonly operations: TerminalOperations,
@@ -142,10 +140,9 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
 
   /**
    * Before the log and NATS close: the requests already taken are answered (`NatsResponders.close`), those that
-   * wait for a payment's outcome at once, with the payment as it is.
+   * wait for an outcome at once, with the state as it is (`ShutdownSignal` has ended their waits by then).
    */
   beforeApplicationShutdown(): Promise<void> {
-    this.shutdown.begin();
     return this.responders.close();
   }
 
