@@ -9,6 +9,7 @@ import {
   paymentDecider,
   paymentStream,
   type OperationState,
+  type PaymentState,
 } from '@app/payment-domain';
 import type { PosClient } from '../../auth/pos-client';
 import { ShutdownSignal } from '../../shutdown-signal';
@@ -43,11 +44,7 @@ export class OutcomeReader {
     client: PosClient,
     gone?: AbortSignal,
   ): Promise<PaymentView> {
-    const state = await this.outcome(paymentStream(paymentId), paymentDecider, query, gone, {
-      seen: (payment) => client.assertStore(existingPayment(payment, paymentId).storeId),
-      reached: paymentFinal,
-    });
-    return paymentView(existingPayment(state, paymentId));
+    return paymentView(await this.visiblePayment(paymentId, query, client, gone, paymentFinal));
   }
 
   async refund(
@@ -57,11 +54,8 @@ export class OutcomeReader {
     client: PosClient,
     gone?: AbortSignal,
   ): Promise<RefundView> {
-    const state = await this.outcome(paymentStream(paymentId), paymentDecider, query, gone, {
-      seen: (payment) => client.assertStore(existingPayment(payment, paymentId).storeId),
-      reached: refundFinal(refundId),
-    });
-    const refund = refundOf(existingPayment(state, paymentId), refundId);
+    const payment = await this.visiblePayment(paymentId, query, client, gone, refundFinal(refundId));
+    const refund = refundOf(payment, refundId);
     if (!refund)
       throw new DomainError('UNKNOWN_REFUND', `Payment ${paymentId} has no refund ${refundId}`, { refundId });
     return refundView(paymentId, refund);
@@ -78,6 +72,21 @@ export class OutcomeReader {
       reached: operationFinished,
     });
     return operationView(existingOperation(state, operationId));
+  }
+
+  /** The payment, when it exists and the POS may see it, once `reached` holds if the POS asked to wait. */
+  private async visiblePayment(
+    paymentId: string,
+    query: GetPaymentQuery,
+    client: PosClient,
+    gone: AbortSignal | undefined,
+    reached: (state: PaymentState) => boolean,
+  ) {
+    const state = await this.outcome(paymentStream(paymentId), paymentDecider, query, gone, {
+      seen: (payment) => client.assertStore(existingPayment(payment, paymentId).storeId),
+      reached,
+    });
+    return existingPayment(state, paymentId);
   }
 
   /**
@@ -101,7 +110,6 @@ export class OutcomeReader {
       this.payments.notifier,
       stream,
       decider,
-      () => false,
       reached,
       timeoutSeconds * 1000,
       gone ? [gone, this.shutdown.signal] : [this.shutdown.signal],
