@@ -181,6 +181,56 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       expect(await lastTerminalEvent(terminalId)).toBe('TerminalReleased');
     });
 
+    it('an error of an earlier attempt, delivered after the transaction: the payment stays as its transaction is', async () => {
+      // A callback answered 503 while the log was out of reach, say, comes again after the transaction's own.
+      const terminalId = await freshTerminal();
+      await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+      const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_050);
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      const tx = transactionOf(sessionId as string);
+      expect((await callback(paymentId as string, { transaction_id: tx.id })).body).toMatchObject({
+        recorded: ['TransactionOutcomeUnknown'],
+        status: 'outcome_unknown',
+      });
+      expect((await callback(paymentId as string, { error: 'failed', session_id: sessionId as string })).body).toEqual({
+        paymentId,
+        recorded: [],
+        status: 'outcome_unknown',
+      });
+      const answer = await webhook({
+        event: 'checkout_authorization',
+        authorization: { session_id: sessionId, error: 'authorization' },
+      });
+      expect(answer).toMatchObject({ status: 200, body: { recorded: [], status: 'outcome_unknown' } });
+      expect(await typesOf(paymentStream(paymentId as string))).toEqual([
+        'PaymentRequested',
+        'SessionCreationStarted',
+        'SessionCreated',
+        'TransactionOutcomeUnknown',
+      ]);
+    });
+
+    it.each(['callback', 'webhook'] as const)(
+      'an error by %s for a session that has a transaction the engine has not heard of: that transaction, recorded',
+      async (path) => {
+        // The capture's own deliveries are late; an error of the attempt before it comes first.
+        const terminalId = await freshTerminal();
+        await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+        const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_000);
+        await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+        const answer =
+          path === 'callback'
+            ? await callback(paymentId as string, { error: 'authorization', session_id: sessionId as string })
+            : await webhook({
+                event: 'checkout_authorization',
+                authorization: { session_id: sessionId, error: 'authorization' },
+              });
+        expect(answer).toMatchObject({ status: 200, body: { recorded: ['PaymentCaptured'], status: 'captured' } });
+        expect(await typesOf(paymentStream(paymentId as string))).not.toContain('PaymentDeclined');
+        expect(await lastTerminalEvent(terminalId)).toBe('TerminalReleased');
+      },
+    );
+
     it('answers 200 to webhooks that are not ours, and records nothing', async () => {
       const before = await written();
       expect(await webhook({ event: 'ping' })).toMatchObject({ status: 200, body: { ignored: 'event ping' } });

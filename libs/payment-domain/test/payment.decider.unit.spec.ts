@@ -193,6 +193,21 @@ describe('monotonic state (invariant 2)', () => {
       .thenNothing(),
   );
 
+  it.each(['cancelled', 'authorization', 'failed'] as const)(
+    'a payment with a transaction at Dintero ignores an error=%s without one, and ends as its transaction does',
+    (error) => {
+      // An error of an earlier attempt, delivered late (a retry after a 503): the transaction is authorised.
+      const late = { type: 'RecordDinteroError', data: { error, source: 'callback', at: at(30) } } as const;
+      for (const status of ['AUTHORIZED', 'ON_HOLD', 'UNKNOWN'] as const)
+        spec
+          .given([...awaitingCard, ...run(awaitingCard, [record(status)])])
+          .when(late)
+          .thenNothing();
+      const events = run(awaitingCard, [record('AUTHORIZED'), late, record('CAPTURED')]);
+      expect(events.map((e) => e.type)).toEqual(['PaymentAuthorized', 'PaymentCaptured']);
+    },
+  );
+
   it('an authorised payment does not go back to on hold or unknown on an older read of its transaction', () => {
     // Two deliveries asked Dintero about the same time: the ON_HOLD answer came after the AUTHORIZED one.
     const events = run(awaitingCard, [record('ON_HOLD'), record('AUTHORIZED'), record('ON_HOLD'), record('UNKNOWN')]);

@@ -4,6 +4,7 @@ import {
   refundOutcomes,
   transactionFact,
   type DinteroClient,
+  type DinteroSession,
   type DinteroTransaction,
 } from '@app/dintero';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
@@ -11,6 +12,7 @@ import {
   endedClaims,
   existingPayment,
   isDinteroErrorKind,
+  isOpen,
   paymentDecider,
   paymentStream,
   type DinteroErrorKind,
@@ -105,8 +107,13 @@ export class PaymentFacts {
    * rather than refused: a 4xx would make Dintero give the delivery up, and what happened is Dintero's to tell
    * the reconciler, which asks about every open payment once its session is over.
    */
-  async recordReportedError(paymentId: string, code: string, context: FactContext): Promise<Recorded | Ignored> {
-    if (isDinteroErrorKind(code)) return this.recordError(paymentId, code, context);
+  async recordReportedError(
+    paymentId: string,
+    code: string,
+    context: FactContext,
+    session?: DinteroSession,
+  ): Promise<Recorded | Ignored> {
+    if (isDinteroErrorKind(code)) return this.recordError(paymentId, code, context, session);
     this.logger.warn(
       { ...this.ids(context), paymentId, dinteroError: code },
       'Dintero reported an error this engine does not know, without a transaction: left to the reconciler',
@@ -115,12 +122,34 @@ export class PaymentFacts {
     return { ignored: `error ${code} is not one this engine records; it asks Dintero about the payment` };
   }
 
-  /** `error=cancelled|authorization|failed` without a transaction. */
-  recordError(paymentId: string, error: DinteroErrorKind, context: FactContext) {
+  /**
+   * `error=cancelled|authorization|failed` without a transaction. The payment's session is asked first (`session`,
+   * when the caller has it already): when it has a transaction, the error was an earlier attempt's, delivered after
+   * that transaction's (a retry, a delay), and the payment is what the transaction is. Recorded on the error alone,
+   * a capture Dintero made would be a sale the POS was told failed.
+   */
+  async recordError(
+    paymentId: string,
+    error: DinteroErrorKind,
+    context: FactContext,
+    session?: DinteroSession,
+  ): Promise<Recorded> {
+    const transactionId = session ? session.transaction_id : await this.sessionTransaction(paymentId);
+    if (transactionId) return this.recordTransactionById(paymentId, transactionId, context);
     const at = new Date().toISOString();
     return this.record(paymentId, context, () => [
       { type: 'RecordDinteroError', data: { error, source: context.source, at } },
     ]);
+  }
+
+  /** The transaction of an open payment's session, as Dintero has it now; none before its session exists. */
+  private async sessionTransaction(paymentId: string): Promise<string | undefined> {
+    const state = existingPayment(
+      (await readState(this.store, paymentStream(paymentId), paymentDecider)).state,
+      paymentId,
+    );
+    if (!isOpen(state) || state.sessionId === undefined) return undefined;
+    return (await this.dintero.getSession(state.sessionId)).transaction_id;
   }
 
   /** The session ran out with nothing paid (the decider refuses before `expiresAt`). */

@@ -334,7 +334,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       transactionId = candidates.find((tx) => tx.merchant_reference_2 === paymentId)?.id;
     }
     if (transactionId) await this.facts.recordTransactionById(paymentId, transactionId, CONTEXT);
-    else if (cancelled) await this.facts.recordError(paymentId, 'cancelled', CONTEXT);
+    else if (cancelled) await this.facts.recordError(paymentId, 'cancelled', CONTEXT, session);
     else if (Date.now() >= Date.parse(state.expiresAt)) await this.facts.expire(paymentId, CONTEXT);
     // The terminal's part is over once the session has a transaction (the card was presented and the
     // terminal answered), was cancelled, or has expired.

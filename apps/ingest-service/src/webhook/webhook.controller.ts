@@ -103,7 +103,8 @@ export class WebhookController {
     if (!paymentId || !UUID.test(paymentId))
       return { ignored: `session ${session.id} is not a payment of this engine` };
     const error = authorization.error;
-    return this.ifOurs(paymentId, () => this.facts.recordReportedError(paymentId, error, context), context);
+    // With the session at hand: when it has a transaction by now, the payment is what that transaction is.
+    return this.ifOurs(paymentId, () => this.facts.recordReportedError(paymentId, error, context, session), context);
   }
 
   /**

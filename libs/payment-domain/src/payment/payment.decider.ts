@@ -279,7 +279,10 @@ const receiptOf = (transaction: DinteroTransactionFact) =>
 
 function recordDinteroError({ error, source, at }: Of<'RecordDinteroError'>, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
-  if (!isOpen(payment)) return [];
+  // An error without a transaction, for a payment Dintero has a transaction for, is about an attempt before it (a
+  // delivery delayed or retried past the transaction's): the payment ends as its transaction does. Ended on the
+  // error, an authorised transaction captured later would be money taken for a sale the POS was told failed.
+  if (!isOpen(payment) || payment.transactionId !== undefined) return [];
   switch (error) {
     case 'cancelled':
       // The customer cancelled on the terminal, or Dintero cancelled the session we asked it to cancel.
