@@ -65,9 +65,9 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
     ...(tx.card.type ? { type: tx.card.type } : {}),
   };
   const reason = failed?.error?.code ?? failed?.error?.message;
-  const dinteroAt = statusTime(tx, status);
-  const receipt = terminalReceipt(tx);
   const { capturedAmount, each } = captures(tx);
+  const dinteroAt = statusTime(tx, status, (capturedAmount ?? 0) > 0);
+  const receipt = terminalReceipt(tx);
   return {
     transactionId: tx.id,
     status,
@@ -128,14 +128,15 @@ function terminalReceipt(tx: DinteroTransaction): TerminalReceipt | undefined {
 
 /**
  * When the transaction reached what the domain records of it: for a captured transaction (whatever
- * refunds came after) its first successful `CAPTURE` event; otherwise the last event that left it in its
- * current status; failing both, the transaction's own `updated_at` (an `UNKNOWN` transaction may carry no
- * event). Dintero's event times, not the time we heard of them, date the store's business day.
+ * refunds came after, or the void of the rest of a partial capture) its first successful `CAPTURE` event;
+ * otherwise the last event that left it in its current status; failing both, the transaction's own `updated_at`
+ * (an `UNKNOWN` transaction may carry no event). Dintero's event times, not the time we heard of them, date the
+ * store's business day.
  */
-function statusTime(tx: DinteroTransaction, status: DinteroTransactionStatus): string | undefined {
+function statusTime(tx: DinteroTransaction, status: DinteroTransactionStatus, captured: boolean): string | undefined {
   const events = tx.events ?? [];
   const event =
-    REACTION_TO_STATUS[status] === 'captured'
+    captured || REACTION_TO_STATUS[status] === 'captured'
       ? events.find((e) => e.event === 'CAPTURE' && succeeded(e))
       : [...events].reverse().find((e) => e.transaction_status === status);
   return instant(event?.created_at) ?? instant(tx.updated_at) ?? instant(tx.created_at);

@@ -123,6 +123,35 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
     expect(transactionFact(tx())).not.toHaveProperty('capturedAmount');
   });
 
+  it('dates a partial capture whose rest was voided by its capture, not by the void', () => {
+    const voidedRest = tx({
+      status: 'AUTHORIZATION_VOIDED',
+      events: [
+        ...tx().events!.slice(0, 2),
+        {
+          id: 'c1',
+          event: 'CAPTURE',
+          transaction_status: 'PARTIALLY_CAPTURED',
+          success: true,
+          amount: 4_000,
+          created_at: '2026-11-24T09:59:55Z',
+        },
+        {
+          id: 'v1',
+          event: 'VOID',
+          transaction_status: 'AUTHORIZATION_VOIDED',
+          success: true,
+          created_at: '2026-11-25T08:00:00Z',
+        },
+      ],
+    });
+    expect(transactionFact(voidedRest)).toMatchObject({
+      status: 'AUTHORIZATION_VOIDED',
+      capturedAmount: 4_000,
+      dinteroAt: '2026-11-24T09:59:55.000Z',
+    });
+  });
+
   it('dates a refunded transaction by its capture, not by the refund that came after', () => {
     const refunded = tx({
       status: 'PARTIALLY_REFUNDED',

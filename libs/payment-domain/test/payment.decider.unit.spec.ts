@@ -293,6 +293,21 @@ describe('what was captured, not what was authorised (invariant 8)', () => {
       .thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 30_000 });
   });
 
+  it('books a partial capture whose rest Dintero then voided as the capture it is, heard of first or after', () => {
+    // AUTHORIZATION_VOIDED after a capture of 30,000 of 39,900: the part taken stays taken.
+    const voidedRest = record('AUTHORIZATION_VOIDED', 'reconciler', { capturedAmount: 30_000 });
+    const events = run(awaitingCard, [voidedRest]);
+    expect(events).toEqual([
+      {
+        type: 'PaymentCaptured',
+        data: { transactionId: 'T12345678.tx1', amount: 30_000, currency: 'NOK', source: 'reconciler', at: at(20) },
+      },
+    ]);
+    expect(run(awaitingCard, [partly, voidedRest]).map((e) => e.type)).toEqual(['PaymentCaptured']);
+    // Voided with nothing captured is a void.
+    expect(run(awaitingCard, [record('AUTHORIZATION_VOIDED')]).map((e) => e.type)).toEqual(['PaymentVoided']);
+  });
+
   it('books the rest captured later once, dated by its own capture, and refunds up to the whole', () => {
     const first = run(awaitingCard, [partly]);
     const rest = record('CAPTURED', 'webhook', {

@@ -179,7 +179,9 @@ function recordDinteroTransaction(
   }
   const { transactionId } = transaction;
   const when = { source, at, ...(transaction.dinteroAt ? { dinteroAt: transaction.dinteroAt } : {}) };
-  const reaction = REACTION_TO_STATUS[transaction.status];
+  // Money captured is a capture whatever the status says after it: Dintero voids the rest of a partly captured
+  // authorisation (AUTHORIZATION_VOIDED), and the part taken stays taken.
+  const reaction = (transaction.capturedAmount ?? 0) > 0 ? 'captured' : REACTION_TO_STATUS[transaction.status];
   if (reaction === 'captured') {
     // What was captured, not what was authorised: a partial capture books only the part taken.
     const amount = transaction.capturedAmount ?? transaction.amount;
