@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { SqliteEventStore } from '@app/event-store';
-import { paymentStream, type PaymentState } from '@app/payment-domain';
+import { isOpen, paymentStream, type PaymentState } from '@app/payment-domain';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
 import { VirtualTerminalsService } from '../../dintero-simulator/src/terminals/virtual-terminals.service';
 import { waitUntil } from '../../../test/support/app-process';
@@ -170,6 +170,38 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     expect(metrics).toMatch(/^payments_flagged_for_review_total\{[^}]*\} [1-9]/m);
     // Dintero captures it at last, and tells no one: the reconciler, still asking, records it.
     await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+    captureAtDintero(paymentId);
+    const state = await engine.waitForPayment(paymentId, final, 'the reconciler recording the capture');
+    expect(state.status).toBe('captured');
+  });
+
+  it('hands a person a payment it cannot settle (a status it does not know), says why, and settles it once it can', async () => {
+    const terminalId = await silentTerminal();
+    // Amounts ending in 40: ON_HOLD at first; then Dintero answers with a status this engine was never taught.
+    const { paymentId } = (await engine.start('bergen', terminalId, 10_040)) as { paymentId: string };
+    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+    const simulator = engine.sim.app.get(SimulatorState);
+    const tx = [...simulator.transactions.values()].find((t) => t.merchant_reference_2 === paymentId)!;
+    (tx as { status: string }).status = 'PENDING_REVIEW';
+    const flagged = await engine.waitForPayment(
+      paymentId,
+      (state) => isOpen(state) && state.flaggedForReviewAt !== undefined,
+      'the payment flagged for a person once its session was over (10 s) and the review time (1 s) passed',
+    );
+    expect(flagged.status).toBe('awaiting_card');
+    const flags = (await engine.log.readStream(paymentStream(paymentId))).filter(
+      (event) => event.type === 'PaymentFlaggedForReview',
+    );
+    expect(flags).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({
+          reason: 'not_settleable',
+          problem: 'Dintero transaction status "PENDING_REVIEW" is not one this engine knows',
+          since: (flagged as { expiresAt: string }).expiresAt,
+        }),
+      }),
+    ]);
+    // Dintero captures it, and the reconciler, still asking, records the capture.
     captureAtDintero(paymentId);
     const state = await engine.waitForPayment(paymentId, final, 'the reconciler recording the capture');
     expect(state.status).toBe('captured');

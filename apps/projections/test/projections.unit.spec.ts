@@ -170,7 +170,16 @@ describe('the store projection', () => {
     expect(flagged.review).toEqual([
       { paymentId: 'p-1', terminalId: 'T-1', reason: 'outcome_unknown', since: at, at: later },
     ]);
-    const after = storeProjection.evolve(flagged, paid(captured));
+    // One the reconciler cannot settle says why; a payment flagged again replaces its entry.
+    const problem = 'Dintero transaction status "PENDING_REVIEW" is not one this engine knows';
+    const unsettleable = storeProjection.evolve(
+      flagged,
+      paid({ type: 'PaymentFlaggedForReview', data: { reason: 'not_settleable', since: at, problem, at: later } }),
+    );
+    expect(unsettleable.review).toEqual([
+      { paymentId: 'p-1', terminalId: 'T-1', reason: 'not_settleable', since: at, problem, at: later },
+    ]);
+    const after = storeProjection.evolve(unsettleable, paid(captured));
     expect(after.review).toBeUndefined();
     expect(after.today).toEqual({
       date: '2026-11-24',

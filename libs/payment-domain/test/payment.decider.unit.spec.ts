@@ -605,6 +605,40 @@ describe('an outcome Dintero reports as UNKNOWN', () => {
     spec.given(awaitingCard).when(afterExpiry).thenNothing();
   });
 
+  it('hands a person, once, a payment the reconciler cannot settle once its session is over, saying why', () => {
+    const problem = 'Dintero transaction status "PENDING_REVIEW" is not one this engine knows';
+    const cannot = (when: string): PaymentCommand => ({ type: 'FlagForReview', data: { at: when, problem } });
+    // Before the session is over, Dintero's own report may yet settle it.
+    spec
+      .given(awaitingCard)
+      .when(cannot(at(59)))
+      .thenNothing();
+    for (const given of [awaitingCard, [...awaitingCard, ...run(awaitingCard, [record('AUTHORIZED')])]]) {
+      const flagged = run(given, [cannot('2026-11-23T10:20:00.000Z'), cannot('2026-11-23T10:21:00.000Z')]);
+      expect(flagged).toEqual([
+        {
+          type: 'PaymentFlaggedForReview',
+          data: {
+            reason: 'not_settleable',
+            ...(given === awaitingCard ? {} : { transactionId: 'T12345678.tx1' }),
+            since: requested.expiresAt,
+            problem,
+            at: '2026-11-23T10:20:00.000Z',
+          },
+        },
+      ]);
+      expect(fold(paymentDecider, [...given, ...flagged]).status).toBe(fold(paymentDecider, given).status);
+    }
+    spec
+      .given([...awaitingCard, captured])
+      .when(cannot('2026-11-23T10:20:00.000Z'))
+      .thenNothing();
+    spec
+      .given(awaitingCard)
+      .when({ type: 'FlagForReview', data: { at: '2026-11-23T10:20:00.000Z', problem: 'x'.repeat(501) } })
+      .thenFails('VALIDATION_FAILED', { field: 'problem' });
+  });
+
   it('is not flagged while the outcome is known or the payment has ended', () => {
     spec.given(awaitingCard).when(flag).thenNothing();
     spec

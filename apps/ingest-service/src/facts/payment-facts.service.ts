@@ -173,10 +173,15 @@ export class PaymentFacts {
     ]);
   }
 
-  /** Hands a payment whose outcome Dintero still calls UNKNOWN to a person (once; the domain decides). */
-  flagForReview(paymentId: string, context: FactContext) {
+  /**
+   * Hands a payment still open past its deadline to a person (once; the domain decides): with `problem`, one the
+   * reconciler cannot settle, and why.
+   */
+  flagForReview(paymentId: string, context: FactContext, problem?: string) {
     const at = new Date().toISOString();
-    return this.record(paymentId, context, () => [{ type: 'FlagForReview', data: { at } }]);
+    return this.record(paymentId, context, () => [
+      { type: 'FlagForReview', data: { at, ...(problem === undefined ? {} : { problem }) } },
+    ]);
   }
 
   /**

@@ -1,10 +1,18 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { DINTERO_CLIENT, DinteroRejectedError, type DinteroClient } from '@app/dintero';
 import { EVENT_STORE, logIdentity, readState, type EventStore, type LogFollower } from '@app/event-store';
 import { NATS_CONNECTION } from '@app/messaging';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   isOpen,
+  MAX_PROBLEM_LENGTH,
   operationDecider,
   operationStream,
   knownClaims,
@@ -223,9 +231,13 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         await this.holdUntilNextLook(paymentId);
       } catch (error) {
         this.metrics.reconciler.inc({ result: 'failed' });
-        // Dintero or the log unreachable: try again later, nothing is lost.
+        // Dintero or the log unreachable, or an answer this engine cannot take: try again later, less and less
+        // often, nothing is lost; past the review deadline, a person is told.
         this.logger.warn({ err: error, paymentId }, 'could not settle the payment yet');
-        this.due.schedule(paymentId, Date.now() + this.retryMs);
+        await this.flagIfUnsettleable(paymentId, error);
+        const settings = { baseMs: this.retryMs, maxMs: MAX_RETRY_MS };
+        if (this.due.retry(paymentId, Date.now(), settings) === undefined)
+          this.due.schedule(paymentId, Date.now() + this.retryMs);
       }
     }
   }
@@ -309,6 +321,34 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         { paymentId, storeId, terminalId, transactionId, status, expiredAt: payment.expiresAt },
         'the session is over but Dintero has not ended its transaction: flagged for a person',
       );
+  }
+
+  /**
+   * Hands a person, once, an open payment the reconciler still cannot settle `RECONCILER_REVIEW_AFTER_SECONDS` after
+   * its session (and the grace) ended: Dintero answers with a status this engine does not know, a transaction that
+   * names another payment, no such transaction; or cannot be reached. Each would otherwise be asked about for good,
+   * with nobody told. The log out of reach as well: flagged at a later look.
+   */
+  private async flagIfUnsettleable(paymentId: string, error: unknown): Promise<void> {
+    try {
+      const { state } = await readState(this.store, paymentStream(paymentId), paymentDecider);
+      if (!isOpen(state) || state.flaggedForReviewAt !== undefined) return;
+      const reviewAt =
+        Date.parse(state.expiresAt) +
+        (this.config.reconcilerGraceSeconds + this.config.reconcilerReviewAfterSeconds) * 1000;
+      if (Date.now() < reviewAt) return;
+      const problem = problemOf(error);
+      const { recorded } = await this.facts.flagForReview(paymentId, CONTEXT, problem);
+      if (recorded.length === 0) return;
+      this.metrics.flaggedForReview.inc();
+      const { storeId, terminalId, transactionId, status } = state;
+      this.logger.warn(
+        { paymentId, storeId, terminalId, transactionId, status, expiredAt: state.expiresAt, problem },
+        'the reconciler cannot settle the payment with Dintero: flagged for a person',
+      );
+    } catch (flagError) {
+      this.logger.warn({ err: flagError, paymentId }, 'could not flag an unsettleable payment yet');
+    }
   }
 
   /** Asks Dintero: the session and its transaction, or, without a session, transactions by our reference. */
@@ -452,4 +492,14 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     }
     return next;
   }
+}
+
+/**
+ * What stopped the reconciler, in a line for a person: a refusal's own detail (the engine's HTTP errors carry it in
+ * their body), else the error's message. Dintero's error texts reach here scrubbed of credentials (`@app/dintero`).
+ */
+function problemOf(error: unknown): string {
+  const detail = error instanceof HttpException ? (error.getResponse() as { detail?: unknown }).detail : undefined;
+  const text = typeof detail === 'string' ? detail : error instanceof Error ? error.message : String(error);
+  return text.length > MAX_PROBLEM_LENGTH ? `${text.slice(0, MAX_PROBLEM_LENGTH - 1)}…` : text || 'no answer';
 }

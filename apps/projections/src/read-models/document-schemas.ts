@@ -94,7 +94,10 @@ const storeDoc = object(
     name: text,
     today: object({ date: text, totals: recordOf(currencyTotals) }),
     review: listOf(
-      object({ paymentId: text }, { terminalId: text, reason: text, transactionId: text, since: text, at: text }),
+      object(
+        { paymentId: text },
+        { terminalId: text, reason: text, transactionId: text, since: text, problem: text, at: text },
+      ),
     ),
   },
 );

@@ -141,15 +141,20 @@ export interface CurrencyTotals {
   readonly net: number;
 }
 
-/** A payment a person must look at: its outcome stayed unknown at Dintero past the reconciler's deadline. */
+/** A payment a person must look at: it stayed open past the reconciler's deadline. */
 export interface ReviewEntry {
   readonly paymentId: string;
   readonly terminalId: string;
-  /** `outcome_unknown` (Dintero calls the transaction UNKNOWN) or `not_final` (session over, transaction not final). */
+  /**
+   * `outcome_unknown` (Dintero calls the transaction UNKNOWN), `not_final` (session over, transaction not final) or
+   * `not_settleable` (session over, and the reconciler cannot settle it: `problem` says why).
+   */
   readonly reason: string;
   readonly transactionId?: string;
-  /** Since when: Dintero has reported the outcome as unknown, or (`not_final`) the session has been over. */
+  /** Since when: Dintero has reported the outcome as unknown, or the session has been over. */
   readonly since: string;
+  /** `not_settleable`: what stops the reconciler. */
+  readonly problem?: string;
   /** When it was flagged. */
   readonly at: string;
 }

@@ -55,7 +55,8 @@ export type PaymentCommand =
     >
   | Command<'ExpireSession', { readonly source: FactSource; readonly at: string }>
   | Command<'RequestVoid', { readonly by: string; readonly at: string }>
-  | Command<'FlagForReview', { readonly at: string }>
+  /** `problem`: the reconciler could not settle the payment (what stopped it), rather than found it still open. */
+  | Command<'FlagForReview', { readonly at: string; readonly problem?: string }>
   | Command<
       'RequestRefund',
       {
@@ -93,3 +94,6 @@ export type PaymentCommand =
         readonly dinteroAt?: string;
       }
     >;
+
+/** The longest `problem` a review flag carries (`FlagForReview`): the reason of a failure, not its whole answer. */
+export const MAX_PROBLEM_LENGTH = 500;

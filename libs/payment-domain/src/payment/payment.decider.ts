@@ -2,7 +2,7 @@ import type { Decider } from '../shared/decider';
 import { DomainError } from '../shared/domain-error';
 import { isBefore, requireInstant, requireMoney, requireText, requireToken } from '../shared/validation';
 import { REACTION_TO_STATUS, isDinteroTransactionStatus } from './dintero-status';
-import type { DinteroTransactionFact, PaymentCommand } from './payment.commands';
+import { MAX_PROBLEM_LENGTH, type DinteroTransactionFact, type PaymentCommand } from './payment.commands';
 import type { FactSource, PaymentEvent } from './payment.events';
 import {
   evolvePayment,
@@ -408,10 +408,21 @@ function recordRefundOutcome(
  * over while its transaction is still on its way (initiated, on hold, authorised). Any other payment is left as it
  * is: the deadline is the reconciler's to keep, the decision the domain's.
  */
-function flagForReview({ at }: Of<'FlagForReview'>, state: PaymentState): PaymentEvent[] {
+function flagForReview({ at, problem }: Of<'FlagForReview'>, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
   if (!isOpen(payment) || payment.flaggedForReviewAt !== undefined) return [];
   const transaction = payment.transactionId ? { transactionId: payment.transactionId } : {};
+  if (problem !== undefined) {
+    requireText(problem, 'problem', MAX_PROBLEM_LENGTH);
+    // Before its session is over, a payment may yet be settled by Dintero's own report.
+    if (isBefore(at, payment.expiresAt)) return [];
+    return [
+      {
+        type: 'PaymentFlaggedForReview',
+        data: { reason: 'not_settleable', ...transaction, since: payment.expiresAt, problem, at },
+      },
+    ];
+  }
   if (payment.status === 'outcome_unknown') {
     if (payment.unknownSince === undefined) return [];
     return [

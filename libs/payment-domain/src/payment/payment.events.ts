@@ -92,16 +92,20 @@ export type PaymentEvent =
   /**
    * The payment stayed open past the reconciler's deadline: a person must look (the store's documents, the
    * dashboard and a metric show it). `outcome_unknown`: Dintero reports its transaction as UNKNOWN; `not_final`:
-   * its session is over, but Dintero's transaction is still initiated, on hold or authorised. The payment stays
-   * open; Dintero is still asked.
+   * its session is over, but Dintero's transaction is still initiated, on hold or authorised; `not_settleable`:
+   * its session is over and the reconciler cannot settle it (Dintero answers with a status this engine does not
+   * know, a transaction that names another payment, no such transaction; or cannot be reached), `problem` says
+   * what. The payment stays open; Dintero is still asked.
    */
   | Event<
       'PaymentFlaggedForReview',
       {
-        readonly reason: 'outcome_unknown' | 'not_final';
+        readonly reason: 'outcome_unknown' | 'not_final' | 'not_settleable';
         readonly transactionId?: string;
-        /** Since when: Dintero has reported the outcome as unknown, or (`not_final`) the session has been over. */
+        /** Since when: Dintero has reported the outcome as unknown, or the session has been over. */
         readonly since: string;
+        /** `not_settleable`: what stopped the reconciler, as it last failed. */
+        readonly problem?: string;
         readonly at: string;
       }
     >

@@ -397,7 +397,9 @@ function problems(now) {
           link(terminalAnchor(storeId, entry.terminalId), `${name} · ${entry.terminalId}`),
           entry.reason === 'not_final'
             ? ': not final at Dintero, its session over since '
-            : ': outcome unknown at Dintero since ',
+            : entry.reason === 'not_settleable'
+              ? `: the engine cannot settle it with Dintero (${entry.problem ?? 'no answer'}), its session over since `
+              : ': outcome unknown at Dintero since ',
           timeElement(entry.since, storeId),
           `. Check the terminal's receipt or Dintero's Backoffice before taking payment ${entry.paymentId} again.`,
         ],

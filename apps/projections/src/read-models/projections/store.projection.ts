@@ -45,13 +45,14 @@ function onPayment(doc: StoreDoc, fact: PaymentFact): StoreDoc {
   const { event, paymentId } = fact;
   switch (event.type) {
     case 'PaymentFlaggedForReview': {
-      const { reason, transactionId, since, at } = event.data;
+      const { reason, transactionId, since, problem, at } = event.data;
       const entry: ReviewEntry = {
         paymentId,
         terminalId: fact.payment.terminalId,
         reason,
         ...(transactionId === undefined ? {} : { transactionId }),
         since,
+        ...(problem === undefined ? {} : { problem }),
         at,
       };
       return withReview(doc, [...(doc.review ?? []).filter((held) => held.paymentId !== paymentId), entry]);
