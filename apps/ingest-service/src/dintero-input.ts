@@ -1,5 +1,8 @@
 import { RequestValidationError, RequestValidationPipe, fieldErrors } from '@app/platform';
 
+/** Keys and items in what Dintero sends, all levels together: a transaction of thousands of lines, its events too. */
+export const DINTERO_MAX_MEMBERS = 200_000;
+
 /** A Dintero transaction or session id as it may appear in a callback's query or a webhook's body. */
 export const DINTERO_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -18,6 +21,7 @@ export const dinteroInput = new RequestValidationPipe(
     exceptionFactory: (errors) => new RequestValidationError(fieldErrors(errors)),
   },
   // A `constructor` or `prototype` key (in another channel's transaction metadata, say) is dropped by Nest,
-  // as any field Dintero may add: refusing it would make Dintero give the delivery up.
-  { refuseReservedKeys: false },
+  // as any field Dintero may add: refusing it would make Dintero give the delivery up. A transaction of a large
+  // basket has its items again on each event: more members than a POS request, within the body's limit.
+  { refuseReservedKeys: false, maxMembers: DINTERO_MAX_MEMBERS },
 );

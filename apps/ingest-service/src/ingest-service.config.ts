@@ -13,6 +13,12 @@ export class IngestServiceConfig extends withDintero(withNats(withEventStore(Bas
   override readonly port: number = 3001;
   /** Dintero's deliveries come from a few addresses, in bursts: a higher limit than a POS key's. */
   override readonly rateLimitPerMinute: number = 60_000;
+  /**
+   * A webhook's body is Dintero's whole transaction: its items, again on each capture and refund event, and the
+   * terminal's receipt data on each event. The other apps' 64 KiB refused a basket of about 250 lines (413), every
+   * attempt of it, and Dintero may delete a subscription whose deliveries keep failing.
+   */
+  override readonly bodyLimit: number = 2 * 1024 * 1024;
 
   /** The callback signature secret (`POST /v1/admin/signature`); unset, callbacks are not checked (loud warning). */
   @Expose({ name: 'DINTERO_CALLBACK_SECRET' })

@@ -231,6 +231,32 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       },
     );
 
+    it('takes the webhook of a large basket: 400 lines, on the transaction and again on its capture', async () => {
+      const { paymentId, sessionId } = await pay(10_000);
+      const tx = transactionOf(sessionId);
+      const items = Array.from({ length: 400 }, (_, i) => ({
+        id: `sku-${i}`,
+        line_id: String(i),
+        description: `Grocery item number ${i}, 500 g`,
+        quantity: 1,
+        amount: 25,
+        vat_amount: 5,
+        vat: 25,
+      }));
+      const transaction = {
+        id: tx.id,
+        merchant_reference_2: paymentId,
+        status: 'CAPTURED',
+        amount: 10_000,
+        currency: 'NOK',
+        items,
+        events: [{ id: 'e1', event: 'CAPTURE', success: true, amount: 10_000, items }],
+      };
+      const answer = await webhook({ event: 'checkout_transaction', transaction });
+      expect(JSON.stringify(transaction).length).toBeGreaterThan(64 * 1024);
+      expect(answer).toMatchObject({ status: 200, body: { paymentId, recorded: [], status: 'captured' } });
+    });
+
     it('answers 200 to webhooks that are not ours, and records nothing', async () => {
       const before = await written();
       expect(await webhook({ event: 'ping' })).toMatchObject({ status: 200, body: { ignored: 'event ping' } });

@@ -16,6 +16,8 @@ const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 
 export interface JsonShapeOptions {
   /** Whether a key in `RESERVED_KEYS` is refused (the default) or left as it is. */
   readonly refuseReservedKeys: boolean;
+  /** Keys and items at most, all levels together: `MAX_JSON_MEMBERS` unless said. */
+  readonly maxMembers?: number;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface JsonShapeOptions {
 export function assertReasonableJson(
   value: unknown,
   where = 'body',
-  { refuseReservedKeys }: JsonShapeOptions = { refuseReservedKeys: true },
+  { refuseReservedKeys, maxMembers = MAX_JSON_MEMBERS }: JsonShapeOptions = { refuseReservedKeys: true },
 ): void {
   if (typeof value !== 'object' || value === null) return;
   const stack: [object, number, string][] = [[value, 1, where]];
@@ -39,7 +41,7 @@ export function assertReasonableJson(
     if (depth > MAX_JSON_DEPTH) throw refuse(where, `nested deeper than ${MAX_JSON_DEPTH} levels`);
     if (Array.isArray(current)) {
       members += current.length;
-      if (members > MAX_JSON_MEMBERS) throw refuse(where, `more than ${MAX_JSON_MEMBERS} keys and items`);
+      if (members > maxMembers) throw refuse(where, `more than ${maxMembers} keys and items`);
       current.forEach((item: unknown, index) => {
         if (typeof item === 'object' && item !== null) stack.push([item, depth + 1, pathOf(path, String(index))]);
       });
@@ -47,7 +49,7 @@ export function assertReasonableJson(
     }
     const keys = Object.keys(current);
     members += keys.length;
-    if (members > MAX_JSON_MEMBERS) throw refuse(where, `more than ${MAX_JSON_MEMBERS} keys and items`);
+    if (members > maxMembers) throw refuse(where, `more than ${maxMembers} keys and items`);
     for (const key of keys) {
       if (refuseReservedKeys && RESERVED_KEYS.has(key))
         throw refuse(
