@@ -28,6 +28,20 @@ describe('which payments the reconciler looks at, and when', () => {
     expect(due.takeDue(NOW + 5_000, 10)).toEqual(['p-1']);
   });
 
+  it('keeps an unknown transaction forward when the session is recorded after it (its answer came late)', () => {
+    const due = new DuePayments(settings);
+    const session = event('payment-p-1', 'SessionCreated', { expiresAt: '2026-11-24T10:02:00.000Z' });
+    [claimed, requested, event('payment-p-1', 'TransactionOutcomeUnknown', {}), session].forEach((e) =>
+      due.apply(e, NOW),
+    );
+    expect(due.takeDue(NOW + 5_000, 10)).toEqual(['p-1']);
+    // Without the unknown, the session's end is when to look.
+    const plain = new DuePayments(settings);
+    [claimed, requested, session].forEach((e) => plain.apply(e, NOW));
+    expect(plain.takeDue(NOW + 5_000, 10)).toEqual([]);
+    expect(plain.takeDue(Date.parse('2026-11-24T10:02:30.000Z'), 10)).toEqual(['p-1']);
+  });
+
   it('looks again at an ended payment while its terminal is claimed, and forgets it once released', () => {
     const due = new DuePayments(settings);
     [claimed, requested, event('payment-p-1', 'PaymentCaptured', {})].forEach((e) => due.apply(e, NOW));

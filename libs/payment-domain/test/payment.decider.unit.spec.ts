@@ -95,6 +95,31 @@ describe('creating the Dintero session', () => {
     spec.given(awaitingCard).when(created).thenNothing();
   });
 
+  it('records the session after a transaction Dintero reported first, keeping what the transaction says', () => {
+    // The callback beat the answer to the session's creation: an UNKNOWN transaction, or an authorised one.
+    for (const [status, expected] of [
+      ['UNKNOWN', 'outcome_unknown'],
+      ['AUTHORIZED', 'authorized'],
+      ['ON_HOLD', 'on_hold'],
+      ['INITIATED', 'awaiting_card'],
+    ] as const) {
+      const first = run([paymentRequested], [record(status)]);
+      const events = [paymentRequested, ...first, ...run([paymentRequested, ...first], [created])];
+      expect(events.map((e) => e.type)).toContain('SessionCreated');
+      expect(fold(paymentDecider, events)).toMatchObject({
+        status: expected,
+        sessionId: sessionCreated.data.sessionId,
+        transactionId: 'T12345678.tx1',
+      });
+    }
+    // A rejection of the session's creation is not taken once Dintero has a transaction of it.
+    const unknown = run([paymentRequested], [record('UNKNOWN')]);
+    spec
+      .given([paymentRequested, ...unknown])
+      .when({ type: 'RecordSessionRejected', data: { code: 'X', message: 'x', httpStatus: 400, at: at(1) } })
+      .thenNothing();
+  });
+
   it('records a definitive rejection, which ends the payment', () => {
     const rejected = { code: 'INVALID_TERMINAL', message: 'terminal not enrolled', httpStatus: 400, at: at(1) };
     spec

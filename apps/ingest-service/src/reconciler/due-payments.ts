@@ -31,6 +31,11 @@ interface Entry {
   known: boolean;
   /** How many times the reconciler looked and found the payment still open: the back-off's exponent. */
   attempts: number;
+  /**
+   * Dintero called the payment's transaction UNKNOWN, and nothing it said since tells otherwise: a session recorded
+   * after that (its answer came late) does not put the look off until the session's end.
+   */
+  transactionUnknown: boolean;
   /** Terminal claims of this payment (its own, and its refunds') not yet released, by claim id. */
   readonly openClaims: Map<string, OpenClaim>;
   readonly pendingRefunds: Set<string>;
@@ -62,11 +67,23 @@ export class DuePayments {
     const { graceMs, unknownDelayMs, refundWaitMs } = this.settings;
     switch (event.type) {
       case 'PaymentRequested':
-      case 'SessionCreated':
         entry.dueAt = Date.parse(String(data.expiresAt)) + graceMs;
         break;
-      case 'SessionCreationOutcomeUnknown':
+      case 'SessionCreated': {
+        const sessionOver = Date.parse(String(data.expiresAt)) + graceMs;
+        entry.dueAt = entry.transactionUnknown ? Math.min(entry.dueAt ?? sessionOver, sessionOver) : sessionOver;
+        break;
+      }
       case 'TransactionOutcomeUnknown':
+        entry.transactionUnknown = true;
+        this.bringForward(entry, now + unknownDelayMs);
+        break;
+      case 'TransactionStarted':
+      case 'PaymentOnHold':
+      case 'PaymentAuthorized':
+        entry.transactionUnknown = false;
+        break;
+      case 'SessionCreationOutcomeUnknown':
       case 'RefundOutcomeUnknown':
         this.bringForward(entry, now + unknownDelayMs);
         break;
@@ -148,6 +165,7 @@ export class DuePayments {
       ended: entry.ended,
       known: entry.known,
       attempts: entry.attempts,
+      ...(entry.transactionUnknown ? { transactionUnknown: true } : {}),
       openClaims: [...entry.openClaims].map(([claimId, claim]) => ({ claimId, ...claim })),
       pendingRefunds: [...entry.pendingRefunds],
     }));
@@ -156,9 +174,10 @@ export class DuePayments {
   /** Replaces what is due with a snapshot's. */
   restore(snapshot: DueSnapshot): void {
     this.entries.clear();
-    for (const { paymentId, openClaims, pendingRefunds, ...entry } of snapshot) {
+    for (const { paymentId, openClaims, pendingRefunds, transactionUnknown = false, ...entry } of snapshot) {
       this.entries.set(paymentId, {
         ...entry,
+        transactionUnknown,
         openClaims: new Map(openClaims.map(({ claimId, ...claim }) => [claimId, claim])),
         pendingRefunds: new Set(pendingRefunds),
       });
@@ -199,6 +218,7 @@ export class DuePayments {
         ended: false,
         known: false,
         attempts: 0,
+        transactionUnknown: false,
         openClaims: new Map(),
         pendingRefunds: new Set(),
       };
@@ -232,6 +252,8 @@ export type DueSnapshot = readonly {
   readonly ended: boolean;
   readonly known: boolean;
   readonly attempts: number;
+  /** Left out when false, as in snapshots written before it was kept. */
+  readonly transactionUnknown?: boolean;
   readonly openClaims: readonly (OpenClaim & { readonly claimId: string })[];
   readonly pendingRefunds: readonly string[];
 }[];

@@ -57,9 +57,12 @@ function requestPayment(data: Of<'RequestPayment'>, state: PaymentState): Paymen
   return [{ type: 'PaymentRequested', data }];
 }
 
-/** Only before a session is known: an unknown transaction's outcome_unknown is not a session's. */
-const awaitsSession = (payment: PaymentState): boolean =>
-  payment.status === 'requested' || (payment.status === 'outcome_unknown' && payment.sessionId === undefined);
+/**
+ * Only before a session is known, of a payment still open: requested, its session's creation unknown, or with a
+ * transaction Dintero reported before the command service recorded the session (the callback beat the answer to
+ * the session's creation), which keeps its status (`SessionCreated` in `evolvePayment`).
+ */
+const awaitsSession = (payment: PaymentState): boolean => isOpen(payment) && payment.sessionId === undefined;
 
 function recordSessionCreated(data: Of<'RecordSessionCreated'>, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
@@ -69,7 +72,8 @@ function recordSessionCreated(data: Of<'RecordSessionCreated'>, state: PaymentSt
 
 function recordSessionRejected(data: Of<'RecordSessionRejected'>, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
-  if (!awaitsSession(payment)) return [];
+  // A payment with a transaction has a session, whatever the answer to its creation said.
+  if (!awaitsSession(payment) || payment.transactionId !== undefined) return [];
   return [{ type: 'SessionCreationRejected', data }];
 }
 

@@ -253,10 +253,17 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         lateCaptured: {},
       };
     }
-    case 'SessionCreated':
-      return isOpen(state)
-        ? { ...state, status: 'awaiting_card', sessionId: event.data.sessionId, expiresAt: event.data.expiresAt }
-        : state;
+    case 'SessionCreated': {
+      if (!isOpen(state)) return state;
+      // A transaction Dintero reported first (on hold, authorised, unknown) is what the payment is now.
+      const told = state.transactionId !== undefined && state.status !== 'requested';
+      return {
+        ...state,
+        status: told ? state.status : 'awaiting_card',
+        sessionId: event.data.sessionId,
+        expiresAt: event.data.expiresAt,
+      };
+    }
     case 'SessionCreationStarted':
       return isOpen(state) ? { ...state, sessionCreationStartedAt: event.data.at } : state;
     case 'SessionCreationOutcomeUnknown':
