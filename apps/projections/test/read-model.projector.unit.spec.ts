@@ -149,6 +149,45 @@ describe('read models as a fold over the log', () => {
     });
   });
 
+  it("counts a refund done at another store's terminal on that terminal's day, in its store's time zone", () => {
+    // Paid in Auckland; refunded at Oslo's T-2 at 17:00 in Oslo, which is 05:00 the next day in Auckland.
+    const paidAt = '2026-11-24T09:00:00.000Z';
+    const refundAt = '2026-11-24T16:00:00.000Z';
+    const auckland = (type: string, data: Record<string, unknown>) => event('payment-p-1', type, data);
+    const projector = project([
+      ...store(),
+      event('store-akl', 'StoreRegistered', {
+        storeId: 'akl',
+        name: 'Auckland',
+        payoutDestinationId: 'p',
+        timeZone: 'Pacific/Auckland',
+        at: paidAt,
+      }),
+      event('store-akl', 'TerminalRegistered', { storeId: 'akl', terminalId: 'A-1', at: paidAt }),
+      auckland('PaymentRequested', {
+        paymentId: 'p-1',
+        storeId: 'akl',
+        terminalId: 'A-1',
+        amount: 10_000,
+        currency: 'NOK',
+        requestedAt: paidAt,
+      }),
+      auckland('PaymentCaptured', { transactionId: 'tx-1', amount: 10_000, currency: 'NOK', at: paidAt }),
+      auckland('RefundRequested', { refundId: 'r-1', amount: 4_000, terminalId: 'T-2', at: refundAt }),
+      auckland('RefundSucceeded', { refundId: 'r-1', source: 'command-service', at: refundAt }),
+      event('payment-p-2', 'PaymentRequested', {
+        paymentId: 'p-2',
+        storeId: 'oslo',
+        terminalId: 'T-2',
+        amount: 5_000,
+        currency: 'NOK',
+        requestedAt: '2026-11-24T16:30:00.000Z',
+      }),
+    ]);
+    expect(projector.terminal('oslo', 'T-2')?.today).toMatchObject({ date: '2026-11-24', payments: 1, refunds: 1 });
+    expect(projector.terminal('akl', 'A-1')?.today).toMatchObject({ date: '2026-11-24', payments: 1, captured: 1 });
+  });
+
   it('keeps a terminal moved to another store apart in each store, as its facts alternate between them', () => {
     const at = '2026-11-24T11:00:00.000Z';
     const refundAt = '2026-11-24T12:00:00.000Z';

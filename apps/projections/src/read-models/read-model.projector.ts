@@ -299,9 +299,13 @@ export class ReadModelProjector {
     const date = localDate(at, this.storeDoc(storeId).timeZone);
     const fact: Fact = { stream: 'payment', event, recordedAt, paymentId, payment, at, date, refundAmount };
     if (terminalProjection.handles.has(event.type)) {
-      // A refund's end shows on the terminal it ran on, where the clerk saw it and its batch counts it.
+      // A refund's end shows on the terminal it ran on, where the clerk saw it and its batch counts it: on that
+      // terminal's day, in its own store's time zone (which need not be the payment's store's).
       const on = refundTerminalId ?? terminalId;
-      this.evolveTerminal(this.storeOfCounted(payment, on), on, fact, position, put);
+      const terminalStore = this.storeOfCounted(payment, on);
+      const terminalFact =
+        terminalStore === storeId ? fact : { ...fact, date: localDate(at, this.storeDoc(terminalStore).timeZone) };
+      this.evolveTerminal(terminalStore, on, terminalFact, position, put);
     }
     if (storeProjection.handles.has(event.type)) this.evolveStore(storeId, fact, position, put);
     if (storeDayProjection.handles.has(event.type)) {
