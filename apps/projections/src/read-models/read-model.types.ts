@@ -14,6 +14,7 @@ export interface Outcome {
   readonly status: string;
   readonly amount: number;
   readonly currency: string;
+  /** When it happened: Dintero's time of the transaction's event when it gives one, else when the engine recorded it. */
   readonly at: string;
 }
 
@@ -24,6 +25,7 @@ export interface RefundOutcome {
   readonly status: 'refunded' | 'refund_failed';
   readonly amount: number;
   readonly currency: string;
+  /** When it happened: Dintero's time of the refund when it gives one, else when the engine recorded it. */
   readonly at: string;
 }
 
@@ -86,6 +88,13 @@ export interface TerminalClose {
   readonly differences?: BatchDifferences;
 }
 
+/**
+ * A terminal's counts for one local day. Each fact counts on the day it happened: a payment started on the day the
+ * POS asked for it; its end on the day Dintero gives the transaction's event (a capture at 23:59:56 heard of after
+ * midnight counts on the day before), or, for an end Dintero gives no time of (a cancel without a transaction, an
+ * expiry), on the day the engine recorded it. So a payment started before midnight and captured after counts in
+ * `payments` on one day and in `captured` on the next.
+ */
 export interface DayCounts {
   /** The local day (the store's time zone) these counts are for. */
   readonly date: string;
@@ -95,7 +104,7 @@ export interface DayCounts {
   readonly failed: number;
   readonly cancelled: number;
   readonly expired: number;
-  /** Refunds done at this terminal (of payments taken at any of the store's terminals). */
+  /** Refunds done at this terminal, of payments taken at any terminal (another store's too). */
   readonly refunds: number;
 }
 
