@@ -473,5 +473,12 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       endedAs: 'cancelled',
       flaggedForReversal: true,
     });
+    // The POS sees the money taken, and by which transaction, beside the payment's end.
+    const view = await engine.command.fetch(`/v1/terminal-payments/${paymentId as string}`);
+    expect(await view.json()).toMatchObject({
+      status: 'cancelled',
+      final: true,
+      lateCaptures: [{ transactionId: tx, amount: 10_000 }],
+    });
   });
 });

@@ -2,6 +2,12 @@ import { ApiProperty } from '@nestjs/swagger';
 import { isOpen, PAYMENT_STATUSES, refundableAmount, type PaymentState } from '@app/payment-domain';
 import { RefundView, refundView } from './refund/refund.view';
 
+/** Money captured after the payment ended: by transaction. */
+export class LateCaptureView {
+  @ApiProperty() transactionId!: string;
+  @ApiProperty({ description: 'Captured after the end, in minor units' }) amount!: number;
+}
+
 /** A terminal payment as the POS sees it. */
 export class PaymentView {
   @ApiProperty() paymentId!: string;
@@ -38,6 +44,14 @@ export class PaymentView {
     example: { terminalTransactionId: '6f1c2a9e', receiptNumber: '000123' },
   })
   receipt?: { terminalTransactionId?: string; receiptNumber?: string };
+  @ApiProperty({
+    required: false,
+    type: [LateCaptureView],
+    description:
+      'Money Dintero captured after the payment had ended (cancelled, expired, declined): no sale stands behind it, ' +
+      'and it must be given back to the cardholder at Dintero (its Backoffice), where this engine cannot refund it',
+  })
+  lateCaptures?: LateCaptureView[];
   @ApiProperty() final!: boolean;
 }
 
@@ -56,6 +70,7 @@ export function paymentView(state: Exclude<PaymentState, { status: 'none' }>): P
     ...(state.status === 'captured' ? refundsOf(state) : {}),
     ...('reason' in state && state.reason ? { reason: state.reason } : {}),
     ...('receipt' in state && state.receipt ? { receipt: state.receipt } : {}),
+    ...lateCapturesOf(state),
     final: !isOpen(state),
   };
 }
@@ -68,4 +83,9 @@ function refundsOf(state: Extract<PaymentState, { status: 'captured' }>) {
     refundableAmount: refundableAmount(state),
     refunds: refunds.map((refund) => refundView(state.paymentId, refund)),
   };
+}
+
+function lateCapturesOf(state: Exclude<PaymentState, { status: 'none' }>): { lateCaptures?: LateCaptureView[] } {
+  const late = Object.entries(state.lateCaptured).map(([transactionId, amount]) => ({ transactionId, amount }));
+  return late.length > 0 ? { lateCaptures: late } : {};
 }

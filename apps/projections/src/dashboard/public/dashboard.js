@@ -416,7 +416,7 @@ function problems(now) {
             link(terminalAnchor(storeId, late.terminalId), `${name} · ${late.terminalId}`),
             `: ${money(late.amount, late.currency)} captured after the payment was ${OUTCOMES[late.endedAs]?.toLowerCase() ?? late.endedAs} (`,
             timeElement(late.at, storeId),
-            `). Refund it: payment ${late.paymentId}.`,
+            `). Give it back at Dintero (its Backoffice), transaction ${late.transactionId} of payment ${late.paymentId}.`,
           ],
         });
     for (const date of recent)
