@@ -17,6 +17,8 @@ export interface DueSettings {
 
 export interface OpenClaim {
   readonly terminalId: string;
+  /** The store the claim names (claims before stores were named in them have none). */
+  readonly storeId?: string;
   /** A terminal operation's claim (its id is the operation's): absent for a payment's or a refund's. */
   readonly operation?: true;
   /** Epoch ms of the claim, and of its lapse. */
@@ -195,6 +197,7 @@ export class DuePayments {
       const operation = data.kind === 'operation' ? { operation: true as const } : {};
       entry.openClaims.set(String(data.claimId), {
         terminalId: String(data.terminalId),
+        ...(typeof data.storeId === 'string' ? { storeId: data.storeId } : {}),
         claimedAt,
         expiresAt,
         ...operation,

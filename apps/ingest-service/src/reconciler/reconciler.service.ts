@@ -233,8 +233,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         this.metrics.reconciler.inc({ result: 'failed' });
         // Dintero or the log unreachable, or an answer this engine cannot take: try again later, less and less
         // often, nothing is lost; past the review deadline, a person is told.
-        this.logger.warn({ err: error, paymentId }, 'could not settle the payment yet');
-        await this.flagIfUnsettleable(paymentId, error);
+        await this.settleFailed(paymentId, error);
         const settings = { baseMs: this.retryMs, maxMs: MAX_RETRY_MS };
         if (this.due.retry(paymentId, Date.now(), settings) === undefined)
           this.due.schedule(paymentId, Date.now() + this.retryMs);
@@ -324,15 +323,28 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
-   * Hands a person, once, an open payment the reconciler still cannot settle `RECONCILER_REVIEW_AFTER_SECONDS` after
-   * its session (and the grace) ended: Dintero answers with a status this engine does not know, a transaction that
-   * names another payment, no such transaction; or cannot be reached. Each would otherwise be asked about for good,
-   * with nobody told. The log out of reach as well: flagged at a later look.
+   * A look that failed, said with the payment's store and terminal when the log can tell them; an open payment the
+   * reconciler still cannot settle `RECONCILER_REVIEW_AFTER_SECONDS` after
+   * its session (and the grace) ended is handed to a person, once: Dintero answers with a status this engine does not
+   * know, a transaction that names another payment, no such transaction; or cannot be reached. Each would otherwise
+   * be asked about for good, with nobody told.
    */
-  private async flagIfUnsettleable(paymentId: string, error: unknown): Promise<void> {
+  private async settleFailed(paymentId: string, error: unknown): Promise<void> {
+    let state: PaymentState | undefined;
     try {
-      const { state } = await readState(this.store, paymentStream(paymentId), paymentDecider);
-      if (!isOpen(state) || state.flaggedForReviewAt !== undefined) return;
+      ({ state } = await readState(this.store, paymentStream(paymentId), paymentDecider));
+    } catch {
+      // The log out of reach too: said without the payment's store and terminal, and flagged at a later look.
+    }
+    const ids = state && state.status !== 'none' ? { storeId: state.storeId, terminalId: state.terminalId } : {};
+    this.logger.warn({ err: error, paymentId, ...ids }, 'could not settle the payment yet');
+    if (state && isOpen(state)) await this.flagIfUnsettleable(state, error);
+  }
+
+  private async flagIfUnsettleable(state: OpenPayment, error: unknown): Promise<void> {
+    const { paymentId } = state;
+    try {
+      if (state.flaggedForReviewAt !== undefined) return;
       const reviewAt =
         Date.parse(state.expiresAt) +
         (this.config.reconcilerGraceSeconds + this.config.reconcilerReviewAfterSeconds) * 1000;
@@ -347,7 +359,11 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         'the reconciler cannot settle the payment with Dintero: flagged for a person',
       );
     } catch (flagError) {
-      this.logger.warn({ err: flagError, paymentId }, 'could not flag an unsettleable payment yet');
+      const { storeId, terminalId } = state;
+      this.logger.warn(
+        { err: flagError, paymentId, storeId, terminalId },
+        'could not flag an unsettleable payment yet',
+      );
     }
   }
 
@@ -473,7 +489,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const known = knownClaims(state);
     const now = Date.now();
     let next: number | undefined;
-    for (const [claimId, { terminalId, claimedAt, operation }] of [...this.due.openClaims(paymentId)]) {
+    for (const [claimId, { terminalId, storeId, claimedAt, operation }] of [...this.due.openClaims(paymentId)]) {
       if (known.has(claimId)) continue;
       if (
         operation &&
@@ -487,8 +503,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         next = Math.min(next ?? dueAt, dueAt);
         continue;
       }
-      await this.release(paymentId, terminalId, claimId);
-      this.logger.warn({ paymentId, terminalId, claimId }, 'released a claim with nothing recorded behind it');
+      await this.release(paymentId, terminalId, claimId, storeId);
+      this.logger.warn({ paymentId, storeId, terminalId, claimId }, 'released a claim with nothing recorded behind it');
     }
     return next;
   }
