@@ -95,12 +95,11 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     });
     switch (outcome.kind) {
       case 'approved': {
-        const tx = this.transaction(session, 'CAPTURED', {
-          brand: outcome.brand,
-          masked_pan: `${outcome.brand === 'MASTERCARD' ? '535310' : '476173'}******${String(this.random.between(1000, 9999))}`,
-          type: outcome.cardType,
-          entry_method: outcome.entryMethod,
-        });
+        const tx = this.transaction(
+          session,
+          'CAPTURED',
+          this.card(outcome.brand, outcome.cardType, outcome.entryMethod),
+        );
         tx.events.push(
           this.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount, answered(tx, { approved: true })),
           this.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
@@ -145,7 +144,8 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
         return this.report(session, tx, undefined);
       }
       case 'on_hold_then_approved': {
-        const tx = this.transaction(session, 'ON_HOLD');
+        // The card was read before the payment went on hold: the transaction has it from the start.
+        const tx = this.transaction(session, 'ON_HOLD', this.card('VISA', 'Debit', 'contactless'));
         this.report(session, tx, undefined);
         // "For an ON_HOLD transaction, a second callback follows when its status changes" (§4).
         this.schedule(`${session.id}:hold`, this.config.holdMs, () => {
@@ -170,6 +170,17 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
       case 'no_answer':
         return;
     }
+  }
+
+  /** The card as Dintero shows it on a transaction: its brand, type, entry method and masked number. */
+  private card(brand: string, type: string, entryMethod: string) {
+    const bin = brand === 'MASTERCARD' ? '535310' : '476173';
+    return {
+      brand,
+      masked_pan: `${bin}******${String(this.random.between(1000, 9999))}`,
+      type,
+      entry_method: entryMethod,
+    };
   }
 
   /**
