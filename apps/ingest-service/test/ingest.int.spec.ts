@@ -181,6 +181,12 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       expect(
         (await callback(paymentId as string, { error: 'cancelled', session_id: sessionId as string })).body,
       ).toMatchObject({ recorded: [] });
+      // Dated by Dintero's session, the cancel's own time, not when the engine heard of it.
+      const cancelledAt = engine.sim.app.get(SimulatorState).sessions.get(sessionId as string)!.cancelled_at!;
+      const cancelled = (await engine.log.readStream(paymentStream(paymentId as string))).find(
+        (e) => e.type === 'PaymentCancelled',
+      );
+      expect(cancelled?.data).toMatchObject({ dinteroAt: new Date(cancelledAt).toISOString() });
       expect(await lastTerminalEvent(terminalId)).toBe('TerminalReleased');
     });
 

@@ -26,6 +26,7 @@ export {
   refundOutcome,
   refundOutcomes,
   refundReferenceOf,
+  sessionErrorTime,
   transactionFact,
   transactionStatus,
 } from './transaction-facts';

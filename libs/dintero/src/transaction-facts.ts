@@ -1,6 +1,7 @@
 import {
   REACTION_TO_STATUS,
   isDinteroTransactionStatus,
+  type DinteroErrorKind,
   type DinteroTransactionFact,
   type DinteroTransactionStatus,
   type FactSource,
@@ -9,7 +10,7 @@ import {
   type Refund,
   type TerminalReceipt,
 } from '@app/payment-domain';
-import type { DinteroTransaction } from './dintero.types';
+import type { DinteroSession, DinteroTransaction } from './dintero.types';
 
 /**
  * The one translation from a Dintero transaction to the payment domain's facts, used by every path that
@@ -143,7 +144,7 @@ function statusTime(tx: DinteroTransaction, status: DinteroTransactionStatus, ca
 }
 
 /** Dintero's timestamp as the domain's UTC instant, or nothing when it is missing or not a time. */
-function instant(value: string | undefined): string | undefined {
+export function instant(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const time = Date.parse(value);
   return Number.isNaN(time) ? undefined : new Date(time).toISOString();
@@ -259,4 +260,15 @@ export function refundOutcomes(
         (refund.dinteroRequestId !== undefined || outcome.data.requestId === undefined);
       return outcome && !again ? [outcome] : [];
     });
+}
+
+/**
+ * When Dintero's session says an error without a transaction happened: its cancel (`cancelled_at`, or its last
+ * `CANCELLED` event), or its last `DECLINED` or `FAILED` event for a refusal. Nothing when the session does not say.
+ */
+export function sessionErrorTime(session: DinteroSession, error: DinteroErrorKind): string | undefined {
+  const names =
+    error === 'cancelled' ? ['CANCELLED'] : error === 'authorization' ? ['DECLINED'] : ['FAILED', 'PAY_FAILED'];
+  const event = [...(session.events ?? [])].reverse().find((each) => names.includes(each.name));
+  return instant((error === 'cancelled' ? session.cancelled_at : undefined) ?? event?.created_at);
 }

@@ -1,7 +1,9 @@
 import {
   UnrecognisedTransactionStatusError,
   refundOutcomes,
+  sessionErrorTime,
   transactionFact,
+  type DinteroSession,
   type DinteroTransaction,
 } from '@app/dintero';
 import type { PaymentState } from '@app/payment-domain';
@@ -72,6 +74,29 @@ const captured = (
       ]),
     ),
   }) as unknown as PaymentState;
+
+describe("an error's time from Dintero's session", () => {
+  const session = (change: Partial<DinteroSession> = {}): DinteroSession => ({
+    id: 'T12345678.s1',
+    order: { amount: 100, currency: 'NOK', merchant_reference: 'r' },
+    events: [
+      { name: 'INITIATED', created_at: '2026-11-24T22:58:00Z' },
+      { name: 'DECLINED', created_at: '2026-11-24T22:59:10+00:00' },
+      { name: 'CANCELLED', created_at: '2026-11-24T22:59:58Z' },
+    ],
+    ...change,
+  });
+
+  it('is the cancel for a cancel, the refusal for a refusal, and nothing the session does not say', () => {
+    expect(sessionErrorTime(session(), 'cancelled')).toBe('2026-11-24T22:59:58.000Z');
+    expect(sessionErrorTime(session({ cancelled_at: '2026-11-24T22:59:57Z' }), 'cancelled')).toBe(
+      '2026-11-24T22:59:57.000Z',
+    );
+    expect(sessionErrorTime(session(), 'authorization')).toBe('2026-11-24T22:59:10.000Z');
+    expect(sessionErrorTime(session(), 'failed')).toBeUndefined();
+    expect(sessionErrorTime(session({ events: undefined }), 'cancelled')).toBeUndefined();
+  });
+});
 
 describe('a Dintero transaction as the domain’s facts (one mapping for every path)', () => {
   it('keeps the card without its number and Dintero’s time of the capture', () => {

@@ -526,6 +526,21 @@ describe('cancellation', () => {
       .when({ type: 'RecordDinteroError', data: { error: 'cancelled', source: 'webhook', at: at(7) } })
       .then([{ type: 'PaymentCancelled', data: { by: 'customer', source: 'webhook', at: at(7) } }]));
 
+  it("dates an error by its session's event where Dintero's session was asked, and refuses a time that is not one", () => {
+    const dinteroAt = '2026-11-23T22:59:58.000Z';
+    spec
+      .given(awaitingCard)
+      .when({ type: 'RecordDinteroError', data: { error: 'cancelled', source: 'webhook', at: at(7), dinteroAt } })
+      .then([{ type: 'PaymentCancelled', data: { by: 'customer', source: 'webhook', at: at(7), dinteroAt } }]);
+    spec
+      .given(awaitingCard)
+      .when({
+        type: 'RecordDinteroError',
+        data: { error: 'failed', source: 'webhook', at: at(7), dinteroAt: '23.11.2026 22:59' },
+      })
+      .thenFails('VALIDATION_FAILED', { field: 'dinteroAt' });
+  });
+
   it.each([
     ['authorization', 'PaymentDeclined'],
     ['failed', 'PaymentFailed'],

@@ -2,6 +2,7 @@ import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import {
   DINTERO_CLIENT,
   refundOutcomes,
+  sessionErrorTime,
   transactionFact,
   type DinteroClient,
   type DinteroSession,
@@ -126,7 +127,8 @@ export class PaymentFacts {
    * `error=cancelled|authorization|failed` without a transaction. The payment's session is asked first (`session`,
    * when the caller has it already): when it has a transaction, the error was an earlier attempt's, delivered after
    * that transaction's (a retry, a delay), and the payment is what the transaction is. Recorded on the error alone,
-   * a capture Dintero made would be a sale the POS was told failed.
+   * a capture Dintero made would be a sale the POS was told failed. Otherwise the error is dated by the session's
+   * own event (`dinteroAt`), so that a cancel just before midnight counts on its day.
    */
   async recordError(
     paymentId: string,
@@ -134,22 +136,23 @@ export class PaymentFacts {
     context: FactContext,
     session?: DinteroSession,
   ): Promise<Recorded> {
-    const transactionId = session ? session.transaction_id : await this.sessionTransaction(paymentId);
-    if (transactionId) return this.recordTransactionById(paymentId, transactionId, context);
+    const current = session ?? (await this.openSession(paymentId));
+    if (current?.transaction_id) return this.recordTransactionById(paymentId, current.transaction_id, context);
     const at = new Date().toISOString();
+    const dinteroAt = current && sessionErrorTime(current, error);
     return this.record(paymentId, context, () => [
-      { type: 'RecordDinteroError', data: { error, source: context.source, at } },
+      { type: 'RecordDinteroError', data: { error, source: context.source, at, ...(dinteroAt ? { dinteroAt } : {}) } },
     ]);
   }
 
-  /** The transaction of an open payment's session, as Dintero has it now; none before its session exists. */
-  private async sessionTransaction(paymentId: string): Promise<string | undefined> {
+  /** An open payment's session, as Dintero has it now; none before its session exists. */
+  private async openSession(paymentId: string): Promise<DinteroSession | undefined> {
     const state = existingPayment(
       (await readState(this.store, paymentStream(paymentId), paymentDecider)).state,
       paymentId,
     );
     if (!isOpen(state) || state.sessionId === undefined) return undefined;
-    return (await this.dintero.getSession(state.sessionId)).transaction_id;
+    return this.dintero.getSession(state.sessionId);
   }
 
   /** The session ran out with nothing paid (the decider refuses before `expiresAt`). */

@@ -51,7 +51,13 @@ export type PaymentCommand =
   /** `report_error=true` callbacks and `checkout_authorization` webhooks that carry no transaction. */
   | Command<
       'RecordDinteroError',
-      { readonly error: DinteroErrorKind; readonly source: FactSource; readonly at: string }
+      {
+        readonly error: DinteroErrorKind;
+        readonly source: FactSource;
+        readonly at: string;
+        /** When Dintero's session says it happened (its cancel, its refusal), when the session was asked. */
+        readonly dinteroAt?: string;
+      }
     >
   | Command<'ExpireSession', { readonly source: FactSource; readonly at: string }>
   | Command<'RequestVoid', { readonly by: string; readonly at: string }>

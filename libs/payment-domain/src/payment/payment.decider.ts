@@ -283,22 +283,26 @@ function recordDinteroTransaction(
 const receiptOf = (transaction: DinteroTransactionFact) =>
   transaction.receipt ? { receipt: transaction.receipt } : {};
 
-function recordDinteroError({ error, source, at }: Of<'RecordDinteroError'>, state: PaymentState): PaymentEvent[] {
+function recordDinteroError(
+  { error, source, at, dinteroAt }: Of<'RecordDinteroError'>,
+  state: PaymentState,
+): PaymentEvent[] {
   const payment = existingPayment(state);
   // An error without a transaction, for a payment Dintero has a transaction for, is about an attempt before it (a
   // delivery delayed or retried past the transaction's): the payment ends as its transaction does. Ended on the
   // error, an authorised transaction captured later would be money taken for a sale the POS was told failed.
   if (!isOpen(payment) || payment.transactionId !== undefined) return [];
+  if (dinteroAt !== undefined) requireInstant(dinteroAt, 'dinteroAt');
+  // Dated by Dintero's session where it was asked: a cancel at 23:59:58 heard of after midnight is the day before's.
+  const when = { source, at, ...(dinteroAt === undefined ? {} : { dinteroAt }) };
   switch (error) {
     case 'cancelled':
       // The customer cancelled on the terminal, or Dintero cancelled the session we asked it to cancel.
-      return [
-        { type: 'PaymentCancelled', data: { by: payment.cancellationRequested ? 'pos' : 'customer', source, at } },
-      ];
+      return [{ type: 'PaymentCancelled', data: { by: payment.cancellationRequested ? 'pos' : 'customer', ...when } }];
     case 'authorization':
-      return [{ type: 'PaymentDeclined', data: { reason: 'authorization', source, at } }];
+      return [{ type: 'PaymentDeclined', data: { reason: 'authorization', ...when } }];
     case 'failed':
-      return [{ type: 'PaymentFailed', data: { reason: 'failed', source, at } }];
+      return [{ type: 'PaymentFailed', data: { reason: 'failed', ...when } }];
   }
 }
 
