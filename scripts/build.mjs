@@ -1,8 +1,9 @@
 // Compiles apps/, libs/ and bench/ to dist/ with swc (type checking is `npm run typecheck`), and copies
-// the files under any `public/` folder (the dashboard's page) beside the compiled code.
+// the files under any `public/` folder (the dashboard's page) beside the compiled code. The new tree replaces
+// dist/ at once, when it is complete.
 // A plain swc pass rather than `nest build` per app: one pass over the whole monorepo takes about a
 // second, where four webpack or tsc builds take a minute on a 2-core machine.
-import { copyFile, readdir, mkdir, writeFile, rm } from 'node:fs/promises';
+import { copyFile, readdir, mkdir, writeFile, rm, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { transformFile } from '@swc/core';
@@ -10,7 +11,10 @@ import { transformFile } from '@swc/core';
 const require = createRequire(import.meta.url);
 const { swcOptions, root } = require('./swc-options.cjs');
 const sources = ['apps', 'libs', 'bench', 'test/support'];
-const outDir = path.join(root, 'dist');
+const distDir = path.join(root, 'dist');
+// Built beside dist/ and swapped in whole at the end: apps already running from dist/ (an engine of another data
+// folder, a test) never meet a tree half removed or half written, as they did while dist/ was emptied and rebuilt.
+const outDir = path.join(root, '.tmp', `dist-${process.pid}`);
 
 async function* walk(dir) {
   let entries;
@@ -41,8 +45,10 @@ for (const source of sources) {
       continue;
     }
     const target = path.join(outDir, path.relative(root, file)).replace(/\.ts$/, '.js');
+    // The source map's paths are made from where the file will be read: in dist/, not where it is written.
+    const readFrom = path.join(distDir, path.relative(root, file)).replace(/\.ts$/, '.js');
     jobs.push(
-      transformFile(file, { ...options, filename: file, outputPath: target }).then(async (output) => {
+      transformFile(file, { ...options, filename: file, outputPath: readFrom }).then(async (output) => {
         await mkdir(path.dirname(target), { recursive: true });
         await writeFile(target, `${output.code}\n//# sourceMappingURL=${path.basename(target)}.map\n`);
         if (output.map) await writeFile(`${target}.map`, output.map);
@@ -52,4 +58,10 @@ for (const source of sources) {
   }
 }
 await Promise.all(jobs);
+const previous = path.join(root, '.tmp', `dist-previous-${process.pid}`);
+await rename(distDir, previous).catch((error) => {
+  if (error.code !== 'ENOENT') throw error;
+});
+await rename(outDir, distDir);
+await rm(previous, { recursive: true, force: true });
 console.log(`built ${count} files into dist/`);

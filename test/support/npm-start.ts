@@ -18,18 +18,27 @@ export interface NpmStart {
   readonly stop: (graceMs?: number) => Promise<void>;
 }
 
-/** Starts `scripts/start.mjs` with `args` and waits until it says it is up. */
+/**
+ * Starts `scripts/start.mjs` with `args` and waits until it says it is up. `throughNpm`: as a user does, `npm start --
+ * <args>` (its preflight and build too), so that the process is npm's.
+ */
 export async function startNpmStart(
   args: readonly string[],
   env: { readonly DATA_DIR: string; readonly NATS_PREFIX: string } & Record<string, string>,
+  { throughNpm = false }: { readonly throughNpm?: boolean } = {},
 ): Promise<NpmStart> {
   const ports: Record<string, number> = {};
   for (const app of ['command-service', 'ingest-service', 'projections', 'dintero-simulator'])
     ports[app] = await freePort();
-  const child = spawn(process.execPath, [path.join(root, 'scripts/start.mjs'), ...args], {
+  const [command, commandArgs] = throughNpm
+    ? ['npm', ['start', '--', ...args]]
+    : [process.execPath, [path.join(root, 'scripts/start.mjs'), ...args]];
+  const child = spawn(command, commandArgs, {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
+      // npm reads its configuration and cache under the home folder.
+      ...(throughNpm && process.env.HOME ? { HOME: process.env.HOME } : {}),
       NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
       ...env,
       ...Object.fromEntries(

@@ -1,0 +1,36 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startNpmStart, type NpmStart } from './support/npm-start';
+import { removeNatsState, uniquePrefix } from './support/projections';
+
+/**
+ * `npm start` stopped by a signal to npm alone, as `kill -INT <pid>` from a script or a process manager sends it
+ * (Ctrl-C in a terminal signals the whole foreground group instead). npm passes SIGINT and SIGTERM on to its script's
+ * process, which must be start.mjs itself: the shell that ran the steps before it stayed in between, kept the SIGINT
+ * for itself while it waited, and the engine ran on.
+ */
+describe('npm start, stopped by a SIGINT to npm alone', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'npm-start-signal-'));
+  const prefix = uniquePrefix();
+  let started: NpmStart;
+
+  beforeAll(async () => {
+    started = await startNpmStart(['--no-demo'], { DATA_DIR: dataDir, NATS_PREFIX: prefix }, { throughNpm: true });
+  });
+
+  afterAll(async () => {
+    await started?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    await removeNatsState(prefix);
+  });
+
+  it('stops the engine cleanly, frees its data folder and says so', async () => {
+    const npm = started.process;
+    const exited = new Promise<void>((resolve) => npm.once('exit', () => resolve()));
+    npm.kill('SIGINT');
+    await exited;
+    expect(started.output().trim().split('\n').at(-1)).toBe('stopped: no payments open, no terminals claimed.');
+    expect(existsSync(path.join(dataDir, 'npm-start.pid'))).toBe(false);
+  });
+});
