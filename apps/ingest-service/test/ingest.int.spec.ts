@@ -240,6 +240,20 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       },
     );
 
+    it('records an error as reported when Dintero does not know the session it asks about', async () => {
+      const terminalId = await freshTerminal();
+      await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+      const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_010);
+      // Dintero answers 404 for the session: nothing can have been paid through it.
+      engine.sim.app.get(SimulatorState).sessions.delete(sessionId as string);
+      expect(
+        await callback(paymentId as string, { error: 'cancelled', session_id: sessionId as string }),
+      ).toMatchObject({
+        status: 200,
+        body: { recorded: ['PaymentCancelled'], status: 'cancelled' },
+      });
+    });
+
     it('takes the webhook of a large basket: 400 lines, on the transaction and again on its capture', async () => {
       const { paymentId, sessionId } = await pay(10_000);
       const tx = transactionOf(sessionId);

@@ -178,6 +178,11 @@ export class DinteroClient {
     return this.body('getSession', 'safe', 'GET', `/v1/sessions/${encodeURIComponent(sessionId)}`);
   }
 
+  /** The session, or `undefined` when Dintero does not know it (then nothing can have been paid through it). */
+  findSession(sessionId: string): Promise<DinteroSession | undefined> {
+    return this.orNone(this.getSession(sessionId));
+  }
+
   /** Cancelling twice cancels once, so it is safe to repeat. */
   cancelSession(sessionId: string): Promise<DinteroSession> {
     return this.body('cancelSession', 'safe', 'POST', `/v1/sessions/${encodeURIComponent(sessionId)}/cancel`);

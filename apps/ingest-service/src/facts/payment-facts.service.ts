@@ -145,14 +145,17 @@ export class PaymentFacts {
     ]);
   }
 
-  /** An open payment's session, as Dintero has it now; none before its session exists. */
+  /**
+   * An open payment's session, as Dintero has it now; none before its session exists, nor when Dintero does not know
+   * it (404): the error is then recorded as reported, as before the session was asked.
+   */
   private async openSession(paymentId: string): Promise<DinteroSession | undefined> {
     const state = existingPayment(
       (await readState(this.store, paymentStream(paymentId), paymentDecider)).state,
       paymentId,
     );
     if (!isOpen(state) || state.sessionId === undefined) return undefined;
-    return this.dintero.getSession(state.sessionId);
+    return this.dintero.findSession(state.sessionId);
   }
 
   /** The session ran out with nothing paid (the decider refuses before `expiresAt`). */

@@ -6,7 +6,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { DINTERO_CLIENT, DinteroRejectedError, type DinteroClient } from '@app/dintero';
+import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
 import { EVENT_STORE, logIdentity, readState, type EventStore, type LogFollower } from '@app/event-store';
 import { NATS_CONNECTION } from '@app/messaging';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -372,7 +372,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const { paymentId } = state;
     let transactionId: string | undefined;
     let cancelled = false;
-    const session = state.sessionId ? await this.sessionOrNone(state.sessionId) : undefined;
+    const session = state.sessionId ? await this.dintero.findSession(state.sessionId) : undefined;
     if (session) {
       transactionId = session.transaction_id ?? state.transactionId;
       cancelled = session.cancelled_at !== undefined;
@@ -399,15 +399,6 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     return { state: (await readState(this.store, paymentStream(paymentId), paymentDecider)).state, sessionEnded };
   }
 
-  /** The session, or undefined when Dintero does not know it (then nothing can have been paid through it). */
-  private async sessionOrNone(sessionId: string) {
-    try {
-      return await this.dintero.getSession(sessionId);
-    } catch (error) {
-      if (error instanceof DinteroRejectedError && error.status === 404) return undefined;
-      throw error;
-    }
-  }
 
   /**
    * Refunds without an outcome, looked up as the specification lets: the transaction's events carry our
