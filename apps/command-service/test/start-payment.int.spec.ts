@@ -322,6 +322,33 @@ describe('command service: starting a terminal payment against the simulator', (
       expect(terminalEvents.map((e) => e.type)).toEqual(['TerminalAssigned', 'TerminalClaimed']);
     });
 
+    it('ends a payment whose transaction the engine knows as Dintero voided it with the cancel, not pending', async () => {
+      await registerTerminal('C-tx');
+      // Amounts ending in 40 put the transaction on hold; here Dintero has authorised it, and ingest recorded so.
+      const { body } = await start({ terminalId: 'C-tx', amount: 10_040 });
+      await sim.control('POST', '/terminals/C-tx/present', {});
+      const state = sim.app.get(SimulatorState);
+      const tx = state.transactions.get(state.sessions.get(body.sessionId as string)!.transaction_id!)!;
+      tx.status = 'AUTHORIZED';
+      await handleCommand(
+        log,
+        paymentStream(body.paymentId as string),
+        paymentDecider,
+        {
+          type: 'RecordDinteroTransaction',
+          data: {
+            transaction: { transactionId: tx.id, status: 'AUTHORIZED', amount: 10_040, currency: 'NOK' },
+            source: 'webhook',
+            at: new Date().toISOString(),
+          },
+        },
+        { metadata: { correlationId: 'test' } },
+      );
+      expect(await cancel(body.paymentId)).toMatchObject({ status: 200, body: { status: 'voided', final: true } });
+      expect(tx.status).toBe('AUTHORIZATION_VOIDED');
+      expect((await log.readStream(terminalStream('C-tx'))).at(-1)?.type).toBe('TerminalReleased');
+    });
+
     it('cancels while the terminal prompts, frees the terminal, and is idempotent', async () => {
       await registerTerminal('C-1');
       const { body } = await start({ terminalId: 'C-1' });

@@ -3,9 +3,11 @@ import {
   DINTERO_CLIENT,
   DinteroRejectedError,
   DinteroUnavailableError,
+  sessionErrorTime,
   transactionFact,
   transactionStatus,
   type DinteroClient,
+  type DinteroSession,
 } from '@app/dintero';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
@@ -106,11 +108,13 @@ export class CancelTerminalPaymentHandler {
     const record = (command: PaymentCommand) => this.record(paymentId, command, metadata);
     let state: PaymentState = payment;
     try {
-      await this.dintero.cancelSession(sessionId);
-      state = await record({
-        type: 'RecordDinteroError',
-        data: { error: 'cancelled', source: 'command-service', at: now() },
-      });
+      const cancelled = await this.dintero.cancelSession(sessionId);
+      // A session with a transaction (initiated or authorised) ends as that transaction does, which Dintero voided
+      // with the cancel: recorded as an error without a transaction, the decider ignores it for a payment that has
+      // one, and the payment stayed open.
+      state = cancelled.transaction_id
+        ? await this.recordTransaction(cancelled.transaction_id, record, state)
+        : await record(cancelledBy(cancelled));
     } catch (error) {
       if (error instanceof DinteroUnavailableError) {
         this.logger.warn(
@@ -160,10 +164,18 @@ export class CancelTerminalPaymentHandler {
     const session = await this.dintero.getSession(sessionId);
     // Cancelled before any transaction: by an earlier cancel whose answer was lost (Dintero does not say that it
     // answers a second cancel as it did the first), or at Dintero itself.
-    if (!session.transaction_id && session.cancelled_at !== undefined)
-      return record({ type: 'RecordDinteroError', data: { error: 'cancelled', source: 'command-service', at: now() } });
+    if (!session.transaction_id && session.cancelled_at !== undefined) return record(cancelledBy(session));
     if (!session.transaction_id) return state;
-    const tx = await this.dintero.getTransaction(session.transaction_id);
+    return this.recordTransaction(session.transaction_id, record, state);
+  }
+
+  /** The transaction as Dintero has it now, recorded; the payment as it was when its status is one not known yet. */
+  private async recordTransaction(
+    transactionId: string,
+    record: (command: PaymentCommand) => Promise<PaymentState>,
+    state: PaymentState,
+  ): Promise<PaymentState> {
+    const tx = await this.dintero.getTransaction(transactionId);
     // A status this engine does not know yet: the cancel stays pending, and ingest answers Dintero 5xx.
     if (!isDinteroTransactionStatus(transactionStatus(tx))) return state;
     // The same mapping as callbacks, webhooks and the reconciler: the card and Dintero's time included.
@@ -177,4 +189,13 @@ export class CancelTerminalPaymentHandler {
     for (const claim of endedClaims(state))
       await releaseClaim(this.store, { ...claim, reason: 'finished', at: now() }, metadata);
   }
+}
+
+/** The session's cancel as the domain records it, dated by Dintero's time of it when the session gives one. */
+function cancelledBy(session: DinteroSession): PaymentCommand {
+  const dinteroAt = sessionErrorTime(session, 'cancelled');
+  return {
+    type: 'RecordDinteroError',
+    data: { error: 'cancelled', source: 'command-service', at: now(), ...(dinteroAt ? { dinteroAt } : {}) },
+  };
 }
