@@ -67,7 +67,7 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
   };
   const reason = failed?.error?.code ?? failed?.error?.message;
   const { capturedAmount, each } = captures(tx);
-  const dinteroAt = statusTime(tx, status, (capturedAmount ?? 0) > 0);
+  const dinteroAt = statusTime(tx, status, status === 'AUTHORIZATION_VOIDED' && (capturedAmount ?? 0) > 0);
   const receipt = terminalReceipt(tx);
   return {
     transactionId: tx.id,

@@ -329,8 +329,12 @@ describe('what was captured, not what was authorised (invariant 8)', () => {
       },
     ]);
     expect(run(awaitingCard, [partly, voidedRest]).map((e) => e.type)).toEqual(['PaymentCaptured']);
-    // Voided with nothing captured is a void.
+    // Voided with nothing captured is a void; a capture event under a status that is not final is not money yet.
     expect(run(awaitingCard, [record('AUTHORIZATION_VOIDED')]).map((e) => e.type)).toEqual(['PaymentVoided']);
+    for (const status of ['UNKNOWN', 'ON_HOLD', 'INITIATED', 'AUTHORIZED', 'FAILED', 'DECLINED'] as const)
+      expect(run(awaitingCard, [record(status, 'reconciler', { capturedAmount: 30_000 })])).not.toContainEqual(
+        expect.objectContaining({ type: 'PaymentCaptured' }),
+      );
   });
 
   it('books the rest captured later once, dated by its own capture, and refunds up to the whole', () => {

@@ -183,9 +183,10 @@ function recordDinteroTransaction(
   }
   const { transactionId } = transaction;
   const when = { source, at, ...(transaction.dinteroAt ? { dinteroAt: transaction.dinteroAt } : {}) };
-  // Money captured is a capture whatever the status says after it: Dintero voids the rest of a partly captured
-  // authorisation (AUTHORIZATION_VOIDED), and the part taken stays taken.
-  const reaction = (transaction.capturedAmount ?? 0) > 0 ? 'captured' : REACTION_TO_STATUS[transaction.status];
+  // Dintero voids the rest of a partly captured authorisation (AUTHORIZATION_VOIDED): the part taken stays taken.
+  // Only that status: under any other not final one (UNKNOWN, ON_HOLD…) a capture event is not taken as money.
+  const voidedRest = transaction.status === 'AUTHORIZATION_VOIDED' && (transaction.capturedAmount ?? 0) > 0;
+  const reaction = voidedRest ? 'captured' : REACTION_TO_STATUS[transaction.status];
   if (reaction === 'captured') {
     // What was captured, not what was authorised: a partial capture books only the part taken.
     const amount = transaction.capturedAmount ?? transaction.amount;
@@ -288,9 +289,10 @@ function recordDinteroError(
   state: PaymentState,
 ): PaymentEvent[] {
   const payment = existingPayment(state);
-  // An error without a transaction, for a payment Dintero has a transaction for, is about an attempt before it (a
-  // delivery delayed or retried past the transaction's): the payment ends as its transaction does. Ended on the
-  // error, an authorised transaction captured later would be money taken for a sale the POS was told failed.
+  // An error without a transaction does not end a payment Dintero has a transaction for: the payment ends as that
+  // transaction does (ingest and the cancel record the session's transaction where it has one). Such an error is
+  // an earlier attempt's, delivered after the transaction's; ended on it, an authorised transaction captured later
+  // would be money taken for a sale the POS was told failed.
   if (!isOpen(payment) || payment.transactionId !== undefined) return [];
   if (dinteroAt !== undefined) requireInstant(dinteroAt, 'dinteroAt');
   // Dated by Dintero's session where it was asked: a cancel at 23:59:58 heard of after midnight is the day before's.
