@@ -112,6 +112,12 @@ describe('creating the Dintero session', () => {
         transactionId: 'T12345678.tx1',
       });
     }
+    // A transaction started, then the session's creation unknown (a start run interrupted), then the session: the
+    // terminal prompts.
+    const started = run([paymentRequested], [record('INITIATED')]);
+    const interrupted: PaymentEvent = { type: 'SessionCreationOutcomeUnknown', data: { reason: 'timeout', at: at(2) } };
+    const before = [paymentRequested, ...started, interrupted];
+    expect(fold(paymentDecider, [...before, ...run(before, [created])]).status).toBe('awaiting_card');
     // A rejection of the session's creation is not taken once Dintero has a transaction of it.
     const unknown = run([paymentRequested], [record('UNKNOWN')]);
     spec

@@ -255,8 +255,12 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     }
     case 'SessionCreated': {
       if (!isOpen(state)) return state;
-      // A transaction Dintero reported first (on hold, authorised, unknown) is what the payment is now.
-      const told = state.transactionId !== undefined && state.status !== 'requested';
+      // A transaction Dintero reported first (on hold, authorised, its outcome unknown) is what the payment is now;
+      // an unknown session creation is not, the session being known now.
+      const told =
+        state.status === 'on_hold' ||
+        state.status === 'authorized' ||
+        (state.status === 'outcome_unknown' && state.unknownSince !== undefined);
       return {
         ...state,
         status: told ? state.status : 'awaiting_card',
