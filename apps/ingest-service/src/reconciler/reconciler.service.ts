@@ -62,6 +62,8 @@ const MAX_RETRY_MS = 5 * 60_000;
 export class ReconcilerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ReconcilerService.name);
   private readonly due: DuePayments;
+  /** Since when each payment's looks have failed, one after another (a look that settles clears it). */
+  private readonly failingSince = new Map<string, number>();
   private readonly metrics: PaymentMetrics;
   private follower: LogFollower | undefined;
   private leases: SettleLeases | undefined;
@@ -217,6 +219,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       1,
       Math.floor((this.config.reconcilerMaxPerSecond * this.config.reconcilerIntervalMs) / 1000),
     );
+    // Payments no longer due (settled by a delivery since) are not failing any more: memory follows the open ones.
+    for (const paymentId of this.failingSince.keys())
+      if (this.due.dueAt(paymentId) === undefined) this.failingSince.delete(paymentId);
     for (const paymentId of this.due.takeDue(Date.now(), budget)) {
       if (this.stopped) return;
       if (!(await this.mayLookAt(paymentId))) {
@@ -228,15 +233,16 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       }
       try {
         await this.settle(paymentId);
+        this.failingSince.delete(paymentId);
         await this.holdUntilNextLook(paymentId);
       } catch (error) {
         this.metrics.reconciler.inc({ result: 'failed' });
         // Dintero or the log unreachable, or an answer this engine cannot take: try again later, less and less
         // often, nothing is lost; past the review deadline, a person is told.
+        if (!this.failingSince.has(paymentId)) this.failingSince.set(paymentId, Date.now());
         await this.settleFailed(paymentId, error);
-        const settings = { baseMs: this.retryMs, maxMs: MAX_RETRY_MS };
-        if (this.due.retry(paymentId, Date.now(), settings) === undefined)
-          this.due.schedule(paymentId, Date.now() + this.retryMs);
+        this.due.retry(paymentId, Date.now(), { baseMs: this.retryMs, maxMs: MAX_RETRY_MS });
+        await this.holdUntilNextLook(paymentId);
       }
     }
   }
@@ -323,11 +329,11 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
-   * A look that failed, said with the payment's store and terminal when the log can tell them; an open payment the
-   * reconciler still cannot settle `RECONCILER_REVIEW_AFTER_SECONDS` after
-   * its session (and the grace) ended is handed to a person, once: Dintero answers with a status this engine does not
-   * know, a transaction that names another payment, no such transaction; or cannot be reached. Each would otherwise
-   * be asked about for good, with nobody told.
+   * A look that failed, said with the payment's store and terminal when the log can tell them. An open payment the
+   * reconciler has failed to settle for three pauses or more, `RECONCILER_REVIEW_AFTER_SECONDS` after its session
+   * (and the grace) ended, is handed to a person, once: Dintero answers with a status this engine does not know, a
+   * transaction that names another payment, no such transaction; or cannot be reached. Each would otherwise be
+   * asked about for good, with nobody told.
    */
   private async settleFailed(paymentId: string, error: unknown): Promise<void> {
     let state: PaymentState | undefined;
@@ -338,6 +344,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     }
     const ids = state && state.status !== 'none' ? { storeId: state.storeId, terminalId: state.terminalId } : {};
     this.logger.warn({ err: error, paymentId, ...ids }, 'could not settle the payment yet');
+    if (state && !isOpen(state)) this.failingSince.delete(paymentId);
     if (state && isOpen(state)) await this.flagIfUnsettleable(state, error);
   }
 
@@ -348,7 +355,10 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       const reviewAt =
         Date.parse(state.expiresAt) +
         (this.config.reconcilerGraceSeconds + this.config.reconcilerReviewAfterSeconds) * 1000;
-      if (Date.now() < reviewAt) return;
+      // Failing for three pauses or more, not once: a single refusal past the deadline (a 503, a busy log) would
+      // give the payment this reason for good, where its next look might have flagged it for what it is.
+      const failing = Date.now() - (this.failingSince.get(paymentId) ?? Date.now());
+      if (Date.now() < reviewAt || failing < 3 * this.retryMs) return;
       const problem = problemOf(error);
       const { recorded } = await this.facts.flagForReview(paymentId, CONTEXT, problem);
       if (recorded.length === 0) return;
@@ -398,7 +408,6 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const sessionEnded = transactionId !== undefined || cancelled || Date.now() >= Date.parse(expiresAt);
     return { state: (await readState(this.store, paymentStream(paymentId), paymentDecider)).state, sessionEnded };
   }
-
 
   /**
    * Refunds without an outcome, looked up as the specification lets: the transaction's events carry our
