@@ -16,6 +16,25 @@ const distDir = path.join(root, 'dist');
 // folder, a test) never meet a tree half removed or half written, as they did while dist/ was emptied and rebuilt.
 const outDir = path.join(root, '.tmp', `dist-${process.pid}`);
 
+/** Trees of builds that ended before swapping theirs in (killed, failed): their process is gone. */
+async function removeTreesLeftBehind() {
+  const tmp = path.join(root, '.tmp');
+  const entries = await readdir(tmp).catch(() => []);
+  for (const entry of entries) {
+    const pid = Number(/^dist-(?:previous-)?(\d+)/.exec(entry)?.[1]);
+    if (pid && !running(pid)) await rm(path.join(tmp, entry), { recursive: true, force: true });
+  }
+}
+
+function running(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
 async function* walk(dir) {
   let entries;
   try {
@@ -33,6 +52,7 @@ async function* walk(dir) {
   }
 }
 
+await removeTreesLeftBehind();
 await rm(outDir, { recursive: true, force: true });
 const options = swcOptions();
 let count = 0;
@@ -58,10 +78,30 @@ for (const source of sources) {
   }
 }
 await Promise.all(jobs);
-const previous = path.join(root, '.tmp', `dist-previous-${process.pid}`);
-await rename(distDir, previous).catch((error) => {
-  if (error.code !== 'ENOENT') throw error;
-});
-await rename(outDir, distDir);
-await rm(previous, { recursive: true, force: true });
+await swapIn(outDir);
 console.log(`built ${count} files into dist/`);
+
+/**
+ * Puts the new tree where dist/ was: the old one moved aside, then the new one moved in (renames on one file
+ * system: dist/ is absent for that instant only). Another build that swapped its tree in between makes the move
+ * in fail (ENOTEMPTY): its tree is moved aside in turn, and the move tried again.
+ */
+async function swapIn(tree) {
+  const aside = [];
+  for (let attempt = 0; ; attempt++) {
+    const previous = path.join(root, '.tmp', `dist-previous-${process.pid}-${attempt}`);
+    await rename(distDir, previous).then(
+      () => aside.push(previous),
+      (error) => {
+        if (error.code !== 'ENOENT') throw error;
+      },
+    );
+    try {
+      await rename(tree, distDir);
+      break;
+    } catch (error) {
+      if ((error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') || attempt >= 5) throw error;
+    }
+  }
+  await Promise.all(aside.map((previous) => rm(previous, { recursive: true, force: true })));
+}
