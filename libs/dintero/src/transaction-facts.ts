@@ -1,6 +1,6 @@
 import {
-  REACTION_TO_STATUS,
   isDinteroTransactionStatus,
+  transactionReaction,
   type DinteroErrorKind,
   type DinteroTransactionFact,
   type DinteroTransactionStatus,
@@ -67,7 +67,7 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
   };
   const reason = failed?.error?.code ?? failed?.error?.message;
   const { capturedAmount, each } = captures(tx);
-  const dinteroAt = statusTime(tx, status, status === 'AUTHORIZATION_VOIDED' && (capturedAmount ?? 0) > 0);
+  const dinteroAt = statusTime(tx, status, capturedAmount);
   const receipt = terminalReceipt(tx);
   return {
     transactionId: tx.id,
@@ -134,17 +134,21 @@ function terminalReceipt(tx: DinteroTransaction): TerminalReceipt | undefined {
  * (an `UNKNOWN` transaction may carry no event). Dintero's event times, not the time we heard of them, date the
  * store's business day.
  */
-function statusTime(tx: DinteroTransaction, status: DinteroTransactionStatus, captured: boolean): string | undefined {
+function statusTime(
+  tx: DinteroTransaction,
+  status: DinteroTransactionStatus,
+  capturedAmount: number | undefined,
+): string | undefined {
   const events = tx.events ?? [];
   const event =
-    captured || REACTION_TO_STATUS[status] === 'captured'
+    transactionReaction(status, capturedAmount) === 'captured'
       ? events.find((e) => e.event === 'CAPTURE' && succeeded(e))
       : [...events].reverse().find((e) => e.transaction_status === status);
   return instant(event?.created_at) ?? instant(tx.updated_at) ?? instant(tx.created_at);
 }
 
 /** Dintero's timestamp as the domain's UTC instant, or nothing when it is missing or not a time. */
-export function instant(value: string | undefined): string | undefined {
+function instant(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const time = Date.parse(value);
   return Number.isNaN(time) ? undefined : new Date(time).toISOString();

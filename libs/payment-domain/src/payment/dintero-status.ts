@@ -42,6 +42,15 @@ export const REACTION_TO_STATUS: Readonly<Record<DinteroTransactionStatus, Trans
   ON_HOLD: 'on_hold',
 };
 
+/**
+ * What a transaction means for the payment: its status's reaction, except that a partly captured transaction whose
+ * rest Dintero voided (`AUTHORIZATION_VOIDED` with money captured) is the capture of its part, which stays taken.
+ * Only that status: under any other that is not final (UNKNOWN, ON_HOLD…) a capture event is not taken as money.
+ */
+export function transactionReaction(status: DinteroTransactionStatus, capturedAmount = 0): TransactionReaction {
+  return status === 'AUTHORIZATION_VOIDED' && capturedAmount > 0 ? 'captured' : REACTION_TO_STATUS[status];
+}
+
 export function isDinteroTransactionStatus(value: unknown): value is DinteroTransactionStatus {
   return typeof value === 'string' && (DINTERO_TRANSACTION_STATUSES as readonly string[]).includes(value);
 }

@@ -1,7 +1,7 @@
 import type { Decider } from '../shared/decider';
 import { DomainError } from '../shared/domain-error';
 import { isBefore, requireInstant, requireMoney, requireText, requireToken } from '../shared/validation';
-import { REACTION_TO_STATUS, isDinteroTransactionStatus } from './dintero-status';
+import { isDinteroTransactionStatus, transactionReaction } from './dintero-status';
 import { MAX_PROBLEM_LENGTH, type DinteroTransactionFact, type PaymentCommand } from './payment.commands';
 import type { FactSource, PaymentEvent } from './payment.events';
 import {
@@ -183,10 +183,7 @@ function recordDinteroTransaction(
   }
   const { transactionId } = transaction;
   const when = { source, at, ...(transaction.dinteroAt ? { dinteroAt: transaction.dinteroAt } : {}) };
-  // Dintero voids the rest of a partly captured authorisation (AUTHORIZATION_VOIDED): the part taken stays taken.
-  // Only that status: under any other not final one (UNKNOWN, ON_HOLD…) a capture event is not taken as money.
-  const voidedRest = transaction.status === 'AUTHORIZATION_VOIDED' && (transaction.capturedAmount ?? 0) > 0;
-  const reaction = voidedRest ? 'captured' : REACTION_TO_STATUS[transaction.status];
+  const reaction = transactionReaction(transaction.status, transaction.capturedAmount);
   if (reaction === 'captured') {
     // What was captured, not what was authorised: a partial capture books only the part taken.
     const amount = transaction.capturedAmount ?? transaction.amount;
