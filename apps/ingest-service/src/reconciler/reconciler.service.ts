@@ -296,7 +296,15 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     if (payment.status === 'outcome_unknown')
       return payment.unknownSince === undefined ? undefined : Date.parse(payment.unknownSince) + reviewMs;
     if (payment.transactionId === undefined) return undefined;
-    return Date.parse(payment.expiresAt) + this.config.reconcilerGraceSeconds * 1000 + reviewMs;
+    return this.sessionReviewAt(payment);
+  }
+
+  /** `RECONCILER_REVIEW_AFTER_SECONDS` after the payment's session, and the grace, ended. */
+  private sessionReviewAt(payment: OpenPayment): number {
+    return (
+      Date.parse(payment.expiresAt) +
+      (this.config.reconcilerGraceSeconds + this.config.reconcilerReviewAfterSeconds) * 1000
+    );
   }
 
   /**
@@ -352,9 +360,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const { paymentId } = state;
     try {
       if (state.flaggedForReviewAt !== undefined) return;
-      const reviewAt =
-        Date.parse(state.expiresAt) +
-        (this.config.reconcilerGraceSeconds + this.config.reconcilerReviewAfterSeconds) * 1000;
+      const reviewAt = this.sessionReviewAt(state);
       // Failing for three pauses or more, not once: a single refusal past the deadline (a 503, a busy log) would
       // give the payment this reason for good, where its next look might have flagged it for what it is.
       const failing = Date.now() - (this.failingSince.get(paymentId) ?? Date.now());
