@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventStore } from '@app/event-store';
 import { handleCommand } from '@app/event-store';
-import { paymentDecider, paymentStream, terminalStream } from '@app/payment-domain';
+import { paymentDecider, paymentStream, terminalStream, type DinteroTransactionFact } from '@app/payment-domain';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
 import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
@@ -64,6 +64,20 @@ describe('command service: starting a terminal payment against the simulator', (
   };
   const written = async () => (await log.readAll({ limit: 10_000 })).length;
   /** A terminal of Oslo, in our registry and at the simulator. */
+  /** A transaction fact recorded on the payment, as ingest records Dintero's report of it. */
+  const recordTransaction = (
+    paymentId: unknown,
+    transaction: DinteroTransactionFact,
+    source: 'callback' | 'webhook' = 'callback',
+  ) =>
+    handleCommand(
+      log,
+      paymentStream(String(paymentId)),
+      paymentDecider,
+      { type: 'RecordDinteroTransaction', data: { transaction, source, at: new Date().toISOString() } },
+      { metadata: { correlationId: 'test' } },
+    );
+
   const registerTerminal = async (terminalId: string) => {
     await sim.control('POST', '/seed', { terminals: [{ terminal_id: terminalId, store_id: 'oslo-center' }] });
     const answer = await service.fetch(`/v1/stores/oslo-center/terminals/${terminalId}`, { method: 'PUT' });
@@ -270,20 +284,12 @@ describe('command service: starting a terminal payment against the simulator', (
       const { body } = await start({ terminalId: 'T-7' });
       const waiting = get(body.paymentId, 'waitFor=final&timeout=30');
       // What ingest will do when Dintero calls back: record the capture on the payment's stream.
-      await handleCommand(
-        log,
-        paymentStream(body.paymentId as string),
-        paymentDecider,
-        {
-          type: 'RecordDinteroTransaction',
-          data: {
-            transaction: { transactionId: 'T12345678.tx', status: 'CAPTURED', amount: 39_900, currency: 'NOK' },
-            source: 'callback',
-            at: new Date().toISOString(),
-          },
-        },
-        { metadata: { correlationId: 'test' } },
-      );
+      await recordTransaction(body.paymentId, {
+        transactionId: 'T12345678.tx',
+        status: 'CAPTURED',
+        amount: 39_900,
+        currency: 'NOK',
+      });
       expect(await waiting).toMatchObject({
         status: 200,
         body: { status: 'captured', final: true, capturedAmount: 39_900 },
@@ -330,19 +336,10 @@ describe('command service: starting a terminal payment against the simulator', (
       const state = sim.app.get(SimulatorState);
       const tx = state.transactions.get(state.sessions.get(body.sessionId as string)!.transaction_id!)!;
       tx.status = 'AUTHORIZED';
-      await handleCommand(
-        log,
-        paymentStream(body.paymentId as string),
-        paymentDecider,
-        {
-          type: 'RecordDinteroTransaction',
-          data: {
-            transaction: { transactionId: tx.id, status: 'AUTHORIZED', amount: 10_040, currency: 'NOK' },
-            source: 'webhook',
-            at: new Date().toISOString(),
-          },
-        },
-        { metadata: { correlationId: 'test' } },
+      await recordTransaction(
+        body.paymentId,
+        { transactionId: tx.id, status: 'AUTHORIZED', amount: 10_040, currency: 'NOK' },
+        'webhook',
       );
       expect(await cancel(body.paymentId)).toMatchObject({ status: 200, body: { status: 'voided', final: true } });
       expect(tx.status).toBe('AUTHORIZATION_VOIDED');
@@ -457,20 +454,7 @@ describe('command service: starting a terminal payment against the simulator', (
       const { body } = await start({ terminalId, amount: 10_000 });
       await sim.control('POST', `/terminals/${terminalId}/present`, {});
       const transactionId = sim.app.get(SimulatorState).sessions.get(body.sessionId as string)!.transaction_id!;
-      await handleCommand(
-        log,
-        paymentStream(body.paymentId as string),
-        paymentDecider,
-        {
-          type: 'RecordDinteroTransaction',
-          data: {
-            transaction: { transactionId, status: 'CAPTURED', amount: 10_000, currency: 'NOK' },
-            source: 'callback',
-            at: new Date().toISOString(),
-          },
-        },
-        { metadata: { correlationId: 'test' } },
-      );
+      await recordTransaction(body.paymentId, { transactionId, status: 'CAPTURED', amount: 10_000, currency: 'NOK' });
       return { paymentId: body.paymentId as string, transactionId };
     };
 
