@@ -39,6 +39,13 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
     return { paymentId, terminalId, sessionId: payment.sessionId as string, state };
   };
   const lastTerminalEvent = async (terminalId: string) => (await typesOf(terminalStream(terminalId))).at(-1);
+  /** A payment on a fresh terminal whose callbacks and webhooks the simulator drops: the test says what arrives. */
+  const unheardPayment = async (amount: number) => {
+    const terminalId = await freshTerminal();
+    await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+    const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, amount);
+    return { terminalId, paymentId: paymentId as string, sessionId: sessionId as string };
+  };
 
   describe('each outcome of the simulator’s amount table ends in the right events, and frees the terminal', () => {
     it.each([
@@ -136,54 +143,48 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
 
     it('a webhook before the callback, and a stale status after the final one: the same final state', async () => {
       // Dropped deliveries from the simulator, so that this test alone says what arrives and when.
-      const terminalId = await freshTerminal();
-      await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
-      const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_000);
+      const { paymentId, sessionId, terminalId } = await unheardPayment(10_000);
       await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-      const tx = transactionOf(sessionId as string);
+      const tx = transactionOf(sessionId);
       expect((await webhook({ event: 'checkout_transaction', transaction: { id: tx.id } })).status).toBe(200);
-      expect((await callback(paymentId as string, { transaction_id: tx.id })).body).toMatchObject({
+      expect((await callback(paymentId, { transaction_id: tx.id })).body).toMatchObject({
         recorded: [],
         status: 'captured',
       });
-      const events = await typesOf(paymentStream(paymentId as string));
+      const events = await typesOf(paymentStream(paymentId));
       expect(events).toEqual(['PaymentRequested', 'SessionCreationStarted', 'SessionCreated', 'PaymentCaptured']);
       expect(await lastTerminalEvent(terminalId)).toBe('TerminalReleased');
     });
 
     it('an authorization by webhook that names its transaction: the transaction as Dintero has it, recorded', async () => {
       // Dintero sends checkout_authorization when a transaction is authorised or fails authorisation, too.
-      const terminalId = await freshTerminal();
-      await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
-      const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_000);
+      const { paymentId, sessionId, terminalId } = await unheardPayment(10_000);
       await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-      const tx = transactionOf(sessionId as string);
+      const tx = transactionOf(sessionId);
       const answer = await webhook({
         event: 'checkout_authorization',
         authorization: { session_id: sessionId, transaction_id: tx.id, merchant_reference: 'POS-1' },
         transaction: { id: tx.id },
       });
       expect(answer).toMatchObject({ status: 200, body: { recorded: ['PaymentCaptured'] } });
-      expect(await typesOf(paymentStream(paymentId as string))).toContain('PaymentCaptured');
+      expect(await typesOf(paymentStream(paymentId))).toContain('PaymentCaptured');
       expect(await lastTerminalEvent(terminalId)).toBe('TerminalReleased');
     });
 
     it('a cancellation by webhook (no transaction) and then by callback: one PaymentCancelled', async () => {
-      const terminalId = await freshTerminal();
-      await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
-      const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_010);
+      const { paymentId, sessionId, terminalId } = await unheardPayment(10_010);
       await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
       const answer = await webhook({
         event: 'checkout_authorization',
         authorization: { session_id: sessionId, error: 'cancelled' },
       });
       expect(answer).toMatchObject({ status: 200, body: { recorded: ['PaymentCancelled'] } });
-      expect(
-        (await callback(paymentId as string, { error: 'cancelled', session_id: sessionId as string })).body,
-      ).toMatchObject({ recorded: [] });
+      expect((await callback(paymentId, { error: 'cancelled', session_id: sessionId })).body).toMatchObject({
+        recorded: [],
+      });
       // Dated by Dintero's session, the cancel's own time, not when the engine heard of it.
-      const cancelledAt = engine.sim.app.get(SimulatorState).sessions.get(sessionId as string)!.cancelled_at!;
-      const cancelled = (await engine.log.readStream(paymentStream(paymentId as string))).find(
+      const cancelledAt = engine.sim.app.get(SimulatorState).sessions.get(sessionId)!.cancelled_at!;
+      const cancelled = (await engine.log.readStream(paymentStream(paymentId))).find(
         (e) => e.type === 'PaymentCancelled',
       );
       expect(cancelled?.data).toMatchObject({ dinteroAt: new Date(cancelledAt).toISOString() });
@@ -192,16 +193,14 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
 
     it('an error of an earlier attempt, delivered after the transaction: the payment stays as its transaction is', async () => {
       // A callback answered 503 while the log was out of reach, say, comes again after the transaction's own.
-      const terminalId = await freshTerminal();
-      await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
-      const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_050);
+      const { paymentId, sessionId, terminalId } = await unheardPayment(10_050);
       await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-      const tx = transactionOf(sessionId as string);
-      expect((await callback(paymentId as string, { transaction_id: tx.id })).body).toMatchObject({
+      const tx = transactionOf(sessionId);
+      expect((await callback(paymentId, { transaction_id: tx.id })).body).toMatchObject({
         recorded: ['TransactionOutcomeUnknown'],
         status: 'outcome_unknown',
       });
-      expect((await callback(paymentId as string, { error: 'failed', session_id: sessionId as string })).body).toEqual({
+      expect((await callback(paymentId, { error: 'failed', session_id: sessionId })).body).toEqual({
         paymentId,
         recorded: [],
         status: 'outcome_unknown',
@@ -211,7 +210,7 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
         authorization: { session_id: sessionId, error: 'authorization' },
       });
       expect(answer).toMatchObject({ status: 200, body: { recorded: [], status: 'outcome_unknown' } });
-      expect(await typesOf(paymentStream(paymentId as string))).toEqual([
+      expect(await typesOf(paymentStream(paymentId))).toEqual([
         'PaymentRequested',
         'SessionCreationStarted',
         'SessionCreated',
@@ -223,32 +222,26 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       'an error by %s for a session that has a transaction the engine has not heard of: that transaction, recorded',
       async (path) => {
         // The capture's own deliveries are late; an error of the attempt before it comes first.
-        const terminalId = await freshTerminal();
-        await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
-        const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_000);
+        const { paymentId, sessionId, terminalId } = await unheardPayment(10_000);
         await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
         const answer =
           path === 'callback'
-            ? await callback(paymentId as string, { error: 'authorization', session_id: sessionId as string })
+            ? await callback(paymentId, { error: 'authorization', session_id: sessionId })
             : await webhook({
                 event: 'checkout_authorization',
                 authorization: { session_id: sessionId, error: 'authorization' },
               });
         expect(answer).toMatchObject({ status: 200, body: { recorded: ['PaymentCaptured'], status: 'captured' } });
-        expect(await typesOf(paymentStream(paymentId as string))).not.toContain('PaymentDeclined');
+        expect(await typesOf(paymentStream(paymentId))).not.toContain('PaymentDeclined');
         expect(await lastTerminalEvent(terminalId)).toBe('TerminalReleased');
       },
     );
 
     it('records an error as reported when Dintero does not know the session it asks about', async () => {
-      const terminalId = await freshTerminal();
-      await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
-      const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_010);
+      const { paymentId, sessionId } = await unheardPayment(10_010);
       // Dintero answers 404 for the session: nothing can have been paid through it.
-      engine.sim.app.get(SimulatorState).sessions.delete(sessionId as string);
-      expect(
-        await callback(paymentId as string, { error: 'cancelled', session_id: sessionId as string }),
-      ).toMatchObject({
+      engine.sim.app.get(SimulatorState).sessions.delete(sessionId);
+      expect(await callback(paymentId, { error: 'cancelled', session_id: sessionId })).toMatchObject({
         status: 200,
         body: { recorded: ['PaymentCancelled'], status: 'cancelled' },
       });
@@ -321,13 +314,11 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
     it('answers 200 to webhooks about another system’s payment with a UUID reference, and records nothing', async () => {
       // The subscription covers the whole Dintero account: its web shop, or another environment's engine, may put
       // a UUID in merchant_reference_2 too. A 404 would count as a failed delivery at Dintero.
-      const terminalId = await freshTerminal();
-      await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
-      const { sessionId } = await engine.start('oslo-center', terminalId, 10_000);
+      const { sessionId, terminalId } = await unheardPayment(10_000);
       await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
       const state = engine.sim.app.get(SimulatorState);
       const theirs = randomUUID();
-      const foreign = { ...state.transactions.get(transactionOf(sessionId as string).id)!, id: `T-${theirs}` };
+      const foreign = { ...state.transactions.get(transactionOf(sessionId).id)!, id: `T-${theirs}` };
       state.transactions.set(foreign.id, { ...foreign, merchant_reference_2: theirs });
       const before = await written();
       for (const body of [
@@ -344,13 +335,11 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
     it('takes error and event codes it does not know: the transaction named is recorded, an error alone is left to the reconciler', async () => {
       // Dintero's `error` and `event` are free strings: `error=capture` comes with the transaction, and events such as
       // INITIATE_REFUND exist. A 400 would make Dintero give the callback up.
-      const terminalId = await freshTerminal();
-      await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
-      const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_000);
+      const { paymentId, sessionId, terminalId } = await unheardPayment(10_000);
       await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-      const tx = transactionOf(sessionId as string);
+      const tx = transactionOf(sessionId);
       const before = await written();
-      expect(await callback(paymentId as string, { error: 'some_new_code', session_id: sessionId as string })).toEqual({
+      expect(await callback(paymentId, { error: 'some_new_code', session_id: sessionId })).toEqual({
         status: 200,
         body: { ignored: 'error some_new_code is not one this engine records; it asks Dintero about the payment' },
       });
@@ -362,7 +351,7 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       ).toMatchObject({ status: 200, body: { ignored: expect.stringContaining('some_new_code') } });
       expect(await written()).toBe(before);
       expect(
-        await callback(paymentId as string, { error: 'capture', event: 'INITIATE_CAPTURE', transaction_id: tx.id }),
+        await callback(paymentId, { error: 'capture', event: 'INITIATE_CAPTURE', transaction_id: tx.id }),
       ).toMatchObject({ status: 200, body: { recorded: ['PaymentCaptured'] } });
     });
 
@@ -373,12 +362,8 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
         ['a signature made with another secret', 'other-secret'],
         ['a stale timestamp', 'stale'],
       ])('callback with %s', async (_case, kind) => {
-        const { paymentId, sessionId } = await (async () => {
-          const terminalId = await freshTerminal();
-          await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
-          return engine.start('oslo-center', terminalId, 10_010);
-        })();
-        const url = callbackUrl(paymentId as string, { error: 'cancelled', session_id: sessionId as string });
+        const { paymentId, sessionId } = await unheardPayment(10_010);
+        const url = callbackUrl(paymentId, { error: 'cancelled', session_id: sessionId });
         const now = Math.floor(Date.now() / 1000);
         const signature =
           kind === 'other-secret'
@@ -387,11 +372,7 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
               ? signCallback({ accountId: ACCOUNT, method: 'GET', url }, CALLBACK_SECRET, now - 301)
               : kind;
         const before = await written();
-        const answer = await callback(
-          paymentId as string,
-          { error: 'cancelled', session_id: sessionId as string },
-          signature,
-        );
+        const answer = await callback(paymentId, { error: 'cancelled', session_id: sessionId }, signature);
         expect(answer).toMatchObject({ status: 401, body: { code: 'INVALID_SIGNATURE' } });
         expect(await written()).toBe(before);
       });
@@ -468,17 +449,15 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
   });
 
   it('records a capture after a cancellation, flagged for reversal (late capture)', async () => {
-    const terminalId = await freshTerminal();
-    await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
-    const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_000);
+    const { paymentId, sessionId, terminalId } = await unheardPayment(10_000);
     // The customer cancels (the callback says so), and yet the money is taken.
     await engine.ingest.app
       .get(PaymentFacts)
-      .recordError(paymentId as string, 'cancelled', { source: 'callback', correlationId: 'test' });
+      .recordError(paymentId, 'cancelled', { source: 'callback', correlationId: 'test' });
     await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-    const tx = engine.sim.app.get(SimulatorState).sessions.get(sessionId as string)!.transaction_id!;
+    const tx = engine.sim.app.get(SimulatorState).sessions.get(sessionId)!.transaction_id!;
     const url = new URL(`${engine.ingest.url}/v1/dintero/callback`);
-    url.searchParams.set('payment_id', paymentId as string);
+    url.searchParams.set('payment_id', paymentId);
     url.searchParams.set('transaction_id', tx);
     const signature = signCallback(
       { accountId: ACCOUNT, method: 'GET', url },
@@ -487,9 +466,7 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
     );
     const answer = await fetch(url, { headers: { 'dintero-signature': signature } });
     expect(await answer.json()).toMatchObject({ recorded: ['LateCaptureRecorded'], status: 'cancelled' });
-    const late = (await engine.log.readStream(paymentStream(paymentId as string))).find(
-      (e) => e.type === 'LateCaptureRecorded',
-    );
+    const late = (await engine.log.readStream(paymentStream(paymentId))).find((e) => e.type === 'LateCaptureRecorded');
     expect(late?.data).toMatchObject({
       transactionId: tx,
       amount: 10_000,
@@ -497,7 +474,7 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       flaggedForReversal: true,
     });
     // The POS sees the money taken, and by which transaction, beside the payment's end.
-    const view = await engine.command.fetch(`/v1/terminal-payments/${paymentId as string}`);
+    const view = await engine.command.fetch(`/v1/terminal-payments/${paymentId}`);
     expect(await view.json()).toMatchObject({
       status: 'cancelled',
       final: true,
