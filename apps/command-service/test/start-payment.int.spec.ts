@@ -18,10 +18,14 @@ describe('command service: starting a terminal payment against the simulator', (
       stores: [
         { id: 'oslo-center', payout_destination_id: 'seller-1' },
         { id: 'bergen', payout_destination_id: 'seller-1' },
+        { id: 'stockholm', payout_destination_id: 'seller-1' },
       ],
       terminals: ['T-1', 'T-2', 'T-3', 'T-4', 'T-5']
         .map((terminal_id) => ({ terminal_id, store_id: 'oslo-center' }))
-        .concat([{ terminal_id: 'B-1', store_id: 'bergen' }]),
+        .concat([
+          { terminal_id: 'B-1', store_id: 'bergen' },
+          { terminal_id: 'S-1', store_id: 'stockholm' },
+        ]),
     });
     service = await startCommandService({
       DINTERO_API_URL: sim.url,
@@ -40,6 +44,12 @@ describe('command service: starting a terminal payment against the simulator', (
     for (const terminal of ['T-1', 'T-2', 'T-3', 'T-4', 'T-5'])
       await put(`/v1/stores/oslo-center/terminals/${terminal}`);
     await put('/v1/stores/bergen/terminals/B-1');
+    await put('/v1/stores/stockholm', {
+      name: 'Stockholm',
+      payoutDestinationId: 'seller-1',
+      timeZone: 'Europe/Stockholm',
+    });
+    await put('/v1/stores/stockholm/terminals/S-1');
     await service.fetch(`/v1/stores/oslo-center/terminals/T-5/deactivate`, { method: 'POST' });
   });
   afterAll(async () => {
@@ -480,6 +490,17 @@ describe('command service: starting a terminal payment against the simulator', (
         body: { status: 'succeeded' },
       });
       expect(sim.app.get(SimulatorState).transactions.get(transactionId)?.status).toBe('REFUNDED');
+    });
+
+    it('refuses a refund at a terminal of a store that does not take the payment’s currency, writing nothing', async () => {
+      const { paymentId, transactionId } = await capturedPayment('R-4');
+      const before = await written();
+      expect(await refund(paymentId, { amount: 1_000, terminalId: 'S-1' })).toMatchObject({
+        status: 422,
+        body: { code: 'CURRENCY_NOT_ACCEPTED', currency: 'NOK', accepted: ['SEK'] },
+      });
+      expect(await written()).toBe(before);
+      expect(sim.app.get(SimulatorState).transactions.get(transactionId)?.refundedAmount ?? 0).toBe(0);
     });
 
     it('refunds once for the same Idempotency-Key', async () => {

@@ -12,8 +12,16 @@ export class RefundTerminalPaymentDto {
   @Min(1)
   amount!: number;
 
-  /** The terminal where the cardholder is: Dintero requires it for in-person refunds. */
-  @ApiProperty({ example: 'T-2' })
+  /**
+   * The terminal where the cardholder is: Dintero requires it for in-person refunds. It may be in another store
+   * of the chain, one that takes the payment's currency (else `422 CURRENCY_NOT_ACCEPTED`).
+   */
+  @ApiProperty({
+    example: 'T-2',
+    description:
+      'The terminal where the cardholder is; it may be in another store of the chain that takes the payment’s ' +
+      'currency (else 422 CURRENCY_NOT_ACCEPTED)',
+  })
   @IsNameToken()
   terminalId!: string;
 

@@ -9,6 +9,7 @@ import {
 } from '@app/dintero';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
+  assertAcceptedCurrency,
   existingPayment,
   DomainError,
   dinteroTerminalOf,
@@ -85,7 +86,11 @@ export class RefundTerminalPaymentHandler {
       paymentId,
     );
     context.client.assertStore(state.storeId);
-    const { storeId: terminalStoreId, dinteroTerminalId } = await this.usableRefundTerminal(body.terminalId, context);
+    const { storeId: terminalStoreId, dinteroTerminalId } = await this.usableRefundTerminal(
+      body.terminalId,
+      state.currency,
+      context,
+    );
     const request = {
       type: 'RequestRefund' as const,
       data: {
@@ -112,17 +117,20 @@ export class RefundTerminalPaymentHandler {
 
   /**
    * The cardholder may be at another store of the chain: the refund terminal must be registered and
-   * active in a store this key may use.
+   * active in a store this key may use, and that store's terminals must take the payment's currency (a
+   * refund in NOK at a terminal of a Swedish store is refused here, not by the terminal).
    */
   private async usableRefundTerminal(
     terminalId: string,
+    currency: string,
     context: CommandContext,
   ): Promise<{ storeId: string; dinteroTerminalId: string }> {
     const { storeId } = (await readState(this.store, terminalStream(terminalId), terminalDecider)).state;
     if (storeId === undefined)
       throw new DomainError('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not registered`, { terminalId });
     context.client.assertStore(storeId);
-    const { dinteroTerminalId } = await this.terminals.usable(storeId, terminalId);
+    const { store, dinteroTerminalId } = await this.terminals.usable(storeId, terminalId);
+    assertAcceptedCurrency(store, currency);
     return { storeId, dinteroTerminalId };
   }
 
