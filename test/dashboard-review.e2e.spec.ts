@@ -13,11 +13,12 @@ import { removeNatsState, startProjections, uniquePrefix } from './support/proje
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
- * The dashboard's problem strip in a real Chromium, for the two reasons a payment is handed to a person: Dintero
- * reported its outcome as unknown, or its session is over while Dintero's transaction is not final. Each says
- * which, since when, and what to do, in the store's time zone.
+ * The dashboard's problem strip in a real Chromium: the two reasons a payment is handed to a person (Dintero
+ * reported its outcome as unknown, or its session is over while Dintero's transaction is not final), each saying
+ * which, since when, and what to do, in the store's time zone; and a close that disagrees with the log, in its
+ * currency.
  */
-describe('the dashboard: payments handed to a person', () => {
+describe('the dashboard: what it hands to a person, in words', () => {
   const prefix = uniquePrefix();
   const operator = testOperator('op-review');
   const storeId = 'review-store';
@@ -118,6 +119,112 @@ describe('the dashboard: payments handed to a person', () => {
         `^Review store · T-UNKNOWN: outcome unknown at Dintero since .*10:15.*\\. ` +
           `Check the terminal's receipt or Dintero's Backoffice before taking payment ${unknown} again\\.$`,
       ),
+    );
+    await page.close();
+  });
+
+  /**
+   * A store of Iceland that takes ISK and EUR: a terminal's close whose batch holds both, and one whose batch holds
+   * ISK only. Dintero's batch gives no currency, so the first can only be compared as a sum; ISK has no minor unit.
+   */
+  it('words a close in its currency, and one of several currencies as the terminal’s sum beside the log’s per currency', async () => {
+    const iceland = 'close-store';
+    const now = new Date().toISOString();
+    const ids = (terminalId: string, extra: Record<string, string> = {}) => ({
+      storeId: iceland,
+      terminalId,
+      ...extra,
+    });
+    await log.append(
+      `store-${iceland}`,
+      [
+        event(
+          'StoreRegistered',
+          {
+            storeId: iceland,
+            name: 'Reykjavik',
+            payoutDestinationId: 'p',
+            timeZone: 'Atlantic/Reykjavik',
+            currencies: ['EUR', 'ISK'],
+            at: now,
+          },
+          { storeId: iceland },
+        ),
+        ...['T-MIXED', 'T-ISK'].map((terminalId) =>
+          event('TerminalRegistered', { ...ids(terminalId), at: now }, ids(terminalId)),
+        ),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    const captured = async (terminalId: string, amount: number, currency: string) => {
+      const paymentId = randomUUID();
+      const on = ids(terminalId, { paymentId });
+      await log.append(
+        `payment-${paymentId}`,
+        [
+          event(
+            'PaymentRequested',
+            {
+              ...on,
+              amount,
+              currency,
+              merchantReference: 'R',
+              posClientId: 'test',
+              claimId: paymentId,
+              requestedAt: now,
+              expiresAt: now,
+            },
+            on,
+          ),
+          event(
+            'PaymentCaptured',
+            { transactionId: `tx-${paymentId}`, amount, currency, source: 'callback', at: now },
+            on,
+          ),
+        ],
+        { expectedRevision: 'no_stream' },
+      );
+    };
+    const closed = async (terminalId: string, purchasesCount: number, purchasesAmount: number) => {
+      const operationId = randomUUID();
+      const closedAt = new Date(Date.now() + 1_000).toISOString();
+      await log.append(
+        `operation-${operationId}`,
+        [
+          event(
+            'OperationCompleted',
+            {
+              operationId,
+              dinteroOperationId: `d-${operationId}`,
+              batch: { batchId: '000042', purchasesCount, purchasesAmount, reversalsCount: 0, reversalsAmount: 0 },
+              at: closedAt,
+              dinteroAt: closedAt,
+            },
+            ids(terminalId, { operationId }),
+          ),
+        ],
+        { expectedRevision: 'no_stream' },
+      );
+    };
+    await captured('T-MIXED', 5_000, 'ISK');
+    await captured('T-MIXED', 3_000, 'EUR');
+    await closed('T-MIXED', 2, 9_000);
+    await captured('T-ISK', 5_000, 'ISK');
+    await closed('T-ISK', 1, 5_500);
+
+    const page = await browser.newPage();
+    await page.goto(`${await projections.getUrl()}/dashboard`);
+    await page.locator('#sign-in input[name="key"]').fill(operator.key);
+    await page.locator('#sign-in button[type="submit"]').click();
+    const entry = (terminalId: string) =>
+      page.locator('#problem-list li[data-kind="close-mismatch"]', { hasText: `Reykjavik · ${terminalId}` });
+    await entry('T-MIXED').waitFor({ timeout: 30_000 });
+    await entry('T-ISK').waitFor({ timeout: 30_000 });
+    expect(await entry('T-MIXED').textContent()).toMatch(
+      /differs from the log: the terminal \(its sum of EUR and ISK\): 2 purchases \(9000 in minor units\), 0 refunds \(0 in minor units\); the log: EUR: 1 purchase \(€30\.00\), 0 refunds \(€0\.00\); ISK: 1 purchase \(ISK\s5,000\), 0 refunds \(ISK\s0\)\.$/,
+    );
+    expect(await entry('T-ISK').textContent()).toMatch(
+      /differs from the log: the terminal: 1 purchase \(ISK\s5,500\), 0 refunds \(ISK\s0\); the log: 1 purchase \(ISK\s5,000\), 0 refunds \(ISK\s0\)\.$/,
     );
     await page.close();
   });

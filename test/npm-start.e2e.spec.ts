@@ -247,7 +247,7 @@ describe('npm start: the engine, its demo chain and the live store dashboard', (
     const entry = page.locator('#problem-list li[data-kind="close-mismatch"]', { hasText: 'DT-01-4' });
     await entry.waitFor({ timeout: 30_000 });
     expect(await entry.textContent()).toMatch(
-      /^Demo store 1 · DT-01-4: its end of day \d{4}-\d{2}-\d{2} \(batch \d{6}\) differs from the log: the terminal: \d+ purchases? \([\d.]+\), \d+ refunds? \([\d.]+\); the log: /,
+      /^Demo store 1 · DT-01-4: its end of day \d{4}-\d{2}-\d{2} \(batch \d{6}\) differs from the log: the terminal: \d+ purchases? \(NOK\s[\d,.]+\), \d+ refunds? \(NOK\s[\d,.]+\); the log: \d+ purchases? \(NOK\s[\d,.]+\)/,
     );
     expect(await page.locator('#problem-list li[data-kind="close-mismatch"]').count()).toBe(1);
   });

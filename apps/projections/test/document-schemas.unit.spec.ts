@@ -37,7 +37,11 @@ const day = {
 
 describe("a read-model document's shape, as a projector reads it back from KV", () => {
   it('takes documents as the fold makes them, closes and batches included', () => {
-    const counted = countInBatch({ ...emptyTerminal('oslo', 'T-1'), position: '3' }, 'purchase', 10_000, at);
+    const counted = countInBatch(
+      { ...emptyTerminal('oslo', 'T-1'), position: '3' },
+      { kind: 'purchase', amount: 10_000, currency: 'NOK', count: 1 },
+      at,
+    );
     const close = {
       operationId: 'op-1',
       businessDay: '2026-12-01',

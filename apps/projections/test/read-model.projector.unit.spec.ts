@@ -527,6 +527,7 @@ describe('read models as a fold over the log', () => {
     ]);
     expect(projector.storeDay('oslo', '2026-11-24')?.closes?.['c-1']).toMatchObject({
       recorded: { purchasesCount: 2, purchasesAmount: 15_000 },
+      currencies: { NOK: { purchasesCount: 2, purchasesAmount: 15_000 } },
       mismatch: false,
     });
     expect(projector.storeDay('oslo', '2026-11-24')?.closeMismatches).toBe(0);

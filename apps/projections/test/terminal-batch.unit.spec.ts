@@ -9,6 +9,9 @@ const close = (purchasesCount: number, purchasesAmount: number) => ({
   batch: { batchId: '000007', purchasesCount, purchasesAmount, reversalsCount: 1, reversalsAmount: 500 },
 });
 
+/** An instant on the 1st of December (UTC), at the hour given. */
+const at = (hour: number) => `2026-12-01T${String(hour).padStart(2, '0')}:00:00.000Z`;
+
 describe("a terminal's batch beside the log", () => {
   const open = [
     ['purchase', 10_000, '2026-12-01T10:00:00.000Z'],
@@ -16,7 +19,7 @@ describe("a terminal's batch beside the log", () => {
     ['reversal', 500, '2026-12-01T12:00:00.000Z'],
   ] as const;
   const counted = open.reduce(
-    (doc, [kind, amount, at]) => countInBatch(doc, kind, amount, at),
+    (doc, [kind, amount, at]) => countInBatch(doc, { kind, amount, currency: 'NOK', count: 1 }, at),
     emptyTerminal('oslo', 'till-1'),
   );
 
@@ -26,7 +29,31 @@ describe("a terminal's batch beside the log", () => {
       purchasesAmount: 12_000,
       reversalsCount: 1,
       reversalsAmount: 500,
+      currencies: { NOK: { purchasesCount: 2, purchasesAmount: 12_000, reversalsCount: 1, reversalsAmount: 500 } },
     }));
+
+  it('keeps what the log counted per currency beside the sum the terminal makes of them', () => {
+    const euro = countInBatch(counted, { kind: 'purchase', amount: 3_000, currency: 'EUR', count: 1 }, at(13));
+    const closed = closeBatch(euro, close(3, 15_000));
+    // The terminal's batch gives no currency: its sum matches the log's, and the close says what the sum holds.
+    expect(closed.lastClose).toMatchObject({
+      recorded: { purchasesCount: 3, purchasesAmount: 15_000 },
+      currencies: {
+        NOK: { purchasesCount: 2, purchasesAmount: 12_000, reversalsCount: 1, reversalsAmount: 500 },
+        EUR: { purchasesCount: 1, purchasesAmount: 3_000, reversalsCount: 0, reversalsAmount: 0 },
+      },
+      mismatch: false,
+    });
+    // A capture reported late into that close: counted in its currency there too.
+    const late = countInBatch(closed, { kind: 'reversal', amount: 200, currency: 'EUR', count: 1 }, at(14));
+    expect(late.lastClose?.currencies?.EUR).toEqual({
+      purchasesCount: 1,
+      purchasesAmount: 3_000,
+      reversalsCount: 1,
+      reversalsAmount: 200,
+    });
+    expect(late.openBatch?.currencies).toBeUndefined();
+  });
 
   it('compares a close with the log, and opens the next batch at it', () => {
     const closed = closeBatch(counted, close(2, 12_000));
@@ -38,6 +65,7 @@ describe("a terminal's batch beside the log", () => {
       closedAt: '2026-12-01T22:30:00.000Z',
       terminal: { purchasesCount: 2, purchasesAmount: 12_000, reversalsCount: 1, reversalsAmount: 500 },
       recorded: { purchasesCount: 2, purchasesAmount: 12_000, reversalsCount: 1, reversalsAmount: 500 },
+      currencies: { NOK: { purchasesCount: 2, purchasesAmount: 12_000, reversalsCount: 1, reversalsAmount: 500 } },
       mismatch: false,
     });
     expect(closed.openBatch).toEqual({
@@ -58,15 +86,26 @@ describe("a terminal's batch beside the log", () => {
   });
 
   it('adds a capture reported after the close but dated before it to that close, and compares again', () => {
-    const early = closeBatch(countInBatch(counted, 'purchase', 0, '2026-12-01T09:00:00.000Z'), close(3, 12_000));
+    const early = closeBatch(
+      countInBatch(counted, { kind: 'purchase', amount: 0, currency: 'NOK', count: 1 }, '2026-12-01T09:00:00.000Z'),
+      close(3, 12_000),
+    );
     expect(early.lastClose).toMatchObject({ mismatch: false });
     const closedShort = closeBatch(counted, close(3, 13_000));
     expect(closedShort.lastClose).toMatchObject({ mismatch: true });
-    const late = countInBatch(closedShort, 'purchase', 1_000, '2026-12-01T22:29:59.000Z');
+    const late = countInBatch(
+      closedShort,
+      { kind: 'purchase', amount: 1_000, currency: 'NOK', count: 1 },
+      '2026-12-01T22:29:59.000Z',
+    );
     expect(late.lastClose).toMatchObject({ mismatch: false, recorded: { purchasesCount: 3, purchasesAmount: 13_000 } });
     expect(late.lastClose?.differences).toBeUndefined();
     expect(late.openBatch?.purchasesCount).toBe(0);
-    const after = countInBatch(late, 'purchase', 700, '2026-12-01T22:31:00.000Z');
+    const after = countInBatch(
+      late,
+      { kind: 'purchase', amount: 700, currency: 'NOK', count: 1 },
+      '2026-12-01T22:31:00.000Z',
+    );
     expect(after.openBatch?.purchasesAmount).toBe(700);
     expect(after.lastClose).toBe(late.lastClose);
   });
@@ -83,13 +122,26 @@ describe("a terminal's batch beside the log", () => {
     });
     expect(second.lastClose).toMatchObject({ openedAt: '2026-12-01T22:30:00.000Z', mismatch: false });
     // A capture of the 1st, heard of on the 3rd: not the 2nd's, nor the batch open since.
-    const late = countInBatch(second, 'purchase', 10_000, '2026-12-01T10:30:00.000Z');
+    const late = countInBatch(
+      second,
+      { kind: 'purchase', amount: 10_000, currency: 'NOK', count: 1 },
+      '2026-12-01T10:30:00.000Z',
+    );
     expect(late).toBe(second);
     // With the terminal's own window, the same.
     const windowed = { ...second, lastClose: { ...second.lastClose!, startOfDayAt: '2026-12-02T00:00:00.000Z' } };
-    expect(countInBatch(windowed, 'purchase', 10_000, '2026-12-01T23:00:00.000Z')).toBe(windowed);
+    expect(
+      countInBatch(
+        windowed,
+        { kind: 'purchase', amount: 10_000, currency: 'NOK', count: 1 },
+        '2026-12-01T23:00:00.000Z',
+      ),
+    ).toBe(windowed);
     // Within the last close's batch, it is that close's, as before.
-    expect(countInBatch(second, 'purchase', 10_000, '2026-12-02T10:00:00.000Z').lastClose).toMatchObject({
+    expect(
+      countInBatch(second, { kind: 'purchase', amount: 10_000, currency: 'NOK', count: 1 }, '2026-12-02T10:00:00.000Z')
+        .lastClose,
+    ).toMatchObject({
       mismatch: true,
       differences: { purchasesCount: -1, purchasesAmount: -10_000 },
     });

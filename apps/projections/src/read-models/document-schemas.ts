@@ -44,6 +44,7 @@ const terminalClose = object(
     batchId: text,
     startOfDayAt: text,
     openedAt: text,
+    currencies: recordOf(batchFigures),
     mismatch: { type: 'boolean' },
     differences: object({}, batchFields),
   },
@@ -77,7 +78,7 @@ const terminalDoc = object(
       expired: figure,
       refunds: figure,
     }),
-    openBatch: object(batchFields, { since: text }),
+    openBatch: object(batchFields, { since: text, currencies: recordOf(batchFigures) }),
     lastClose: terminalClose,
   },
 );

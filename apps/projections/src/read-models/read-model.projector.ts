@@ -28,6 +28,7 @@ import {
   closeHolding,
   countInBatch,
   countInClose,
+  type Counted,
   withClose,
 } from './projections/terminal-batch';
 import type { Change, StoreDayDoc, StoreDoc, TerminalClose, TerminalDoc } from './read-model.types';
@@ -333,35 +334,30 @@ export class ReadModelProjector {
     put: Put,
   ): void {
     const { event, payment, at } = fact;
-    let counted: { terminalId: string; kind: 'purchase' | 'reversal'; amount: number; count: 0 | 1 } | undefined;
+    const { currency } = payment;
+    let counted: (Counted & { terminalId: string }) | undefined;
     if (event.type === 'PaymentCaptured')
-      counted = { terminalId: payment.terminalId, kind: 'purchase', amount: event.data.amount, count: 1 };
+      counted = { terminalId: payment.terminalId, kind: 'purchase', amount: event.data.amount, currency, count: 1 };
     else if (event.type === 'FurtherCaptureRecorded')
-      counted = { terminalId: payment.terminalId, kind: 'purchase', amount: event.data.amount, count: 0 };
+      counted = { terminalId: payment.terminalId, kind: 'purchase', amount: event.data.amount, currency, count: 0 };
     else if (event.type === 'LateCaptureRecorded') {
       const { amount, capturedAmount } = event.data;
       const first = capturedAmount === undefined || capturedAmount === amount;
-      counted = { terminalId: payment.terminalId, kind: 'purchase', amount, count: first ? 1 : 0 };
+      counted = { terminalId: payment.terminalId, kind: 'purchase', amount, currency, count: first ? 1 : 0 };
     } else if (event.type === 'RefundSucceeded' || event.type === 'LateRefundRecorded')
       counted = {
         terminalId: refundTerminalId ?? payment.terminalId,
         kind: 'reversal',
         amount: fact.refundAmount,
+        currency,
         count: 1,
       };
     if (!counted || at === '') return;
-    const { terminalId, kind, amount, count } = counted;
+    const { terminalId } = counted;
     const storeId = this.storeOfCounted(payment, terminalId);
     if (beforeLastBatch(this.terminal(storeId, terminalId), at))
-      this.countInOlderClose(
-        storeId,
-        terminalId,
-        at,
-        (close) => countInClose(close, kind, amount, count),
-        position,
-        put,
-      );
-    else this.changeTerminal(storeId, terminalId, position, put, (doc) => countInBatch(doc, kind, amount, at, count));
+      this.countInOlderClose(storeId, terminalId, at, (close) => countInClose(close, counted), position, put);
+    else this.changeTerminal(storeId, terminalId, position, put, (doc) => countInBatch(doc, counted, at));
   }
 
   /**

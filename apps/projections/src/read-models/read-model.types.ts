@@ -57,6 +57,11 @@ export interface BatchDifferences {
 export interface OpenBatch extends BatchFigures {
   /** When the batch opened: the last close's time (Dintero's), absent before the terminal's first close. */
   readonly since?: string;
+  /**
+   * The same figures per currency (ISO 4217 code). The others sum every currency, as the terminal's batch does.
+   * Absent from a batch a version before this one opened; such a batch holds only what was counted since.
+   */
+  readonly currencies?: Readonly<Record<string, BatchFigures>>;
 }
 
 /**
@@ -80,8 +85,15 @@ export interface TerminalClose {
   readonly openedAt?: string;
   /** The terminal's figures. */
   readonly terminal: BatchFigures;
-  /** The log's figures for the same batch. */
+  /** The log's figures for the same batch, every currency summed as the terminal sums them. */
   readonly recorded: BatchFigures;
+  /**
+   * The log's figures per currency (ISO 4217 code). Dintero's batch gives no currency: when a batch holds more than
+   * one, the terminal's amounts are a sum across them and can only be compared as such, so that a shortfall in one
+   * currency can hide behind a surplus in another. These say how much of `recorded` is in which. Absent from a close
+   * a version before this one made.
+   */
+  readonly currencies?: Readonly<Record<string, BatchFigures>>;
   /** The terminal and the log disagree. */
   readonly mismatch: boolean;
   /** Where they disagree, field by field (terminal minus log). */

@@ -430,9 +430,7 @@ function problems(now) {
             parts: [
               link(terminalAnchor(storeId, close.terminalId), `${name} · ${close.terminalId}`),
               `: its end of day ${close.businessDay}${close.batchId ? ` (batch ${close.batchId})` : ''} differs from the log: `,
-              batchText(close.terminal, 'the terminal'),
-              '; ',
-              batchText(close.recorded, 'the log'),
+              ...closeTexts(close, days),
               '.',
             ],
           });
@@ -452,10 +450,34 @@ function problems(now) {
   return found.sort((a, b) => a.rank - b.rank || a.since.localeCompare(b.since) || a.key.localeCompare(b.key));
 }
 
-/** A batch's figures in words: "the terminal: 3 purchases (135.00), 1 refund (5.00)". */
-function batchText(figures, whose) {
+/**
+ * A close beside the log in words: "the terminal: 3 purchases (NOK 135.00), 1 refund (NOK 5.00); the log: …".
+ * Dintero's batch gives no currency: its amounts are in the one currency the log counted in the batch (or, with
+ * nothing counted, the one the store's days show). When the log counted several, the terminal's amounts are their
+ * sum, shown in minor units, and the log's are shown per currency.
+ */
+function closeTexts(close, days) {
+  const counted = Object.entries(close.currencies ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  if (counted.length > 1)
+    return [
+      batchText(close.terminal, `the terminal (its sum of ${counted.map(([currency]) => currency).join(' and ')})`),
+      '; the log: ',
+      counted.map(([currency, figures]) => batchText(figures, currency, currency)).join('; '),
+    ];
+  const currency = counted[0]?.[0] ?? storeCurrency(days);
+  return [batchText(close.terminal, 'the terminal', currency), '; ', batchText(close.recorded, 'the log', currency)];
+}
+
+/** The one currency a store's days show takings in, or undefined when they show none or several. */
+function storeCurrency(days) {
+  const seen = new Set([...days.values()].flatMap((day) => Object.keys(day.currencies ?? {})));
+  return seen.size === 1 ? [...seen][0] : undefined;
+}
+
+/** A batch's figures in words: "the terminal: 3 purchases (NOK 135.00), 1 refund (NOK 5.00)". */
+function batchText(figures, whose, currency) {
   const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
-  const amount = (minor) => (minor / 100).toFixed(2);
+  const amount = (minor) => (currency ? money(minor, currency) : `${minor} in minor units`);
   return (
     `${whose}: ${count(figures.purchasesCount, 'purchase', 'purchases')} (${amount(figures.purchasesAmount)}), ` +
     `${count(figures.reversalsCount, 'refund', 'refunds')} (${amount(figures.reversalsAmount)})`

@@ -18,20 +18,28 @@ const FIELDS = ['purchasesCount', 'purchasesAmount', 'reversalsCount', 'reversal
  * the last close's batch opened (reported after two closes or more) is in neither: the close it belongs to, an
  * older one, is corrected on its store day instead (`closeHolding`, `countInClose`).
  */
-export function countInBatch(
-  doc: TerminalDoc,
-  kind: 'purchase' | 'reversal',
-  amount: number,
-  at: string,
-  count: 0 | 1 = 1,
-): TerminalDoc {
+export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): TerminalDoc {
   const close = doc.lastClose;
   if (close !== undefined && Date.parse(at) <= Date.parse(close.closedAt)) {
     if (beforeLastBatch(doc, at)) return doc;
-    return { ...doc, lastClose: countInClose(close, kind, amount, count) };
+    return { ...doc, lastClose: countInClose(close, counted) };
   }
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
-  return { ...doc, openBatch: { ...open, ...add(open, kind, amount, count) } };
+  return {
+    ...doc,
+    openBatch: { ...open, ...add(open, counted), currencies: addIn(open.currencies, counted) },
+  };
+}
+
+/**
+ * A capture (`purchase`) or a refund at the terminal (`reversal`) as a batch counts it: its amount in its currency,
+ * and whether it is one more purchase or refund (a further capture of a transaction adds money, not a purchase).
+ */
+export interface Counted {
+  readonly kind: 'purchase' | 'reversal';
+  readonly amount: number;
+  readonly currency: string;
+  readonly count: 0 | 1;
 }
 
 /** Whether a fact at `at` happened before the terminal's last close's batch opened (as the terminal gave it). */
@@ -63,13 +71,12 @@ export function closeHolding(
 }
 
 /** The close with a fact of its batch counted in what the log recorded, and compared again. */
-export function countInClose(
-  close: TerminalClose,
-  kind: 'purchase' | 'reversal',
-  amount: number,
-  count: 0 | 1,
-): TerminalClose {
-  return compared({ ...close, recorded: add(close.recorded, kind, amount, count) });
+export function countInClose(close: TerminalClose, counted: Counted): TerminalClose {
+  return compared({
+    ...close,
+    recorded: add(close.recorded, counted),
+    currencies: addIn(close.currencies, counted),
+  });
 }
 
 /**
@@ -105,12 +112,8 @@ export function closeBatch(
       reversalsCount: batch.reversalsCount ?? 0,
       reversalsAmount: batch.reversalsAmount ?? 0,
     },
-    recorded: {
-      purchasesCount: open.purchasesCount,
-      purchasesAmount: open.purchasesAmount,
-      reversalsCount: open.reversalsCount,
-      reversalsAmount: open.reversalsAmount,
-    },
+    recorded: pick(open),
+    currencies: open.currencies ?? {},
     mismatch: false,
   });
   return { ...doc, lastClose: record, openBatch: { ...NONE, since: close.closedAt } };
@@ -125,7 +128,15 @@ export function withClose(day: StoreDayDoc, close: TerminalClose): StoreDayDoc {
   return { ...day, closes, closeMismatches: Object.values(closes).filter((each) => each.mismatch).length };
 }
 
-function add(figures: BatchFigures, kind: 'purchase' | 'reversal', amount: number, count: 0 | 1): BatchFigures {
+/** The log's figures per currency with one more fact counted in its currency. */
+function addIn(
+  currencies: Readonly<Record<string, BatchFigures>> | undefined,
+  counted: Counted,
+): Readonly<Record<string, BatchFigures>> {
+  return { ...currencies, [counted.currency]: add(currencies?.[counted.currency] ?? NONE, counted) };
+}
+
+function add(figures: BatchFigures, { kind, amount, count }: Counted): BatchFigures {
   return kind === 'purchase'
     ? {
         ...pick(figures),
