@@ -6,6 +6,7 @@ import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { bucketContents, foldFromScratch } from '../../../test/support/projections';
 import { PROJECTED_STREAMS, ProjectorService } from '../src/projector/projector.service';
+import { emptyStoreDay } from '../src/read-models/projections/store-day.projection';
 
 describe('projections: live read models in NATS KV, changes, queries and the event feed', () => {
   let engine: Engine;
@@ -64,7 +65,7 @@ describe('projections: live read models in NATS KV, changes, queries and the eve
     expect((await bucketContents(prefix, 'storeDays'))[`oslo.${today}`]).toEqual(scratch.storeDay('oslo', today));
   });
 
-  it('answers queries, and a clear not-found for an unknown store', async () => {
+  it('answers queries, a known store’s empty day with its zeros, and a clear not-found for an unknown store', async () => {
     await caughtUp();
     expect(await query(names.queries.store, { storeId: 'oslo' })).toMatchObject({
       status: 200,
@@ -82,6 +83,15 @@ describe('projections: live read models in NATS KV, changes, queries and the eve
     expect(await query(names.queries.store, { storeId: 'nowhere' })).toMatchObject({
       status: 404,
       body: { code: 'NOT_FOUND' },
+    });
+    // A known store's day with nothing on it: its zeros, as of no event; an unknown store's: not found.
+    expect(await query(names.queries.storeDay, { storeId: 'oslo', date: '2020-02-29' })).toEqual({
+      status: 200,
+      body: emptyStoreDay('oslo', '2020-02-29', 'Europe/Oslo'),
+    });
+    expect(await query(names.queries.storeDay, { storeId: 'nowhere', date: '2020-02-29' })).toMatchObject({
+      status: 404,
+      body: { code: 'NOT_FOUND', detail: 'No such store' },
     });
     expect(await query(names.queries.storeDay, { storeId: 'oslo', date: '24-11-2026' })).toMatchObject({
       status: 400,

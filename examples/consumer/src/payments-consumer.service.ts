@@ -52,7 +52,10 @@ export class PaymentsConsumer implements OnModuleDestroy {
     })();
   }
 
-  /** A store's totals for one local day, or undefined if it has none (request/reply). */
+  /**
+   * A store's totals for one local day (request/reply): zeros for a day with nothing on it, undefined for a store
+   * the engine does not know.
+   */
   async storeDay(storeId: string, date: string): Promise<StoreDayDoc | undefined> {
     const reply = await this.nats.request(`${this.prefix}.v1.query.store-day`, JSON.stringify({ storeId, date }), {
       timeout: 5_000,

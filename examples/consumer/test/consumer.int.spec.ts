@@ -42,7 +42,8 @@ describe('the consumer example of docs/consuming.md', () => {
     const date = localDate(seen.find((doc) => doc.lastOutcome)!.lastOutcome!.at, 'Europe/Oslo');
     const day = await consumer.storeDay('oslo', date);
     expect(day?.currencies.NOK).toMatchObject({ capturedCount: 1, capturedAmount: 25_000 });
-    expect(await consumer.storeDay('oslo', '1999-01-01')).toBeUndefined();
+    expect(await consumer.storeDay('oslo', '1999-01-01')).toMatchObject({ currencies: {}, position: '0' });
+    expect(await consumer.storeDay('nowhere', '1999-01-01')).toBeUndefined();
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['PaymentRequested', 'PaymentCaptured']));
   });
 });

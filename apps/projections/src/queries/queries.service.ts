@@ -11,6 +11,7 @@ import { NATS_CONNECTION, natsNames } from '@app/messaging';
 import { NatsResponders, parseMessage, replyTo } from '@app/platform';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
 import { ProjectorService } from '../projector/projector.service';
+import { emptyStoreDay } from '../read-models/projections/store-day.projection';
 import { StoreDayQuery, StoreQuery, TerminalQuery } from './query.messages';
 
 const QUEUE = 'projections';
@@ -40,8 +41,19 @@ export class QueriesService implements OnApplicationBootstrap, BeforeApplication
     const models = () => this.projector.models;
     this.answer(queries.terminal, TerminalQuery, (q) => models().terminal(q.storeId, q.terminalId), 'terminal');
     this.answer(queries.store, StoreQuery, (q) => models().store(q.storeId), 'store');
-    // A day out of the projector's memory (older than its window) is read from KV.
-    this.answer(queries.storeDay, StoreDayQuery, (q) => this.projector.storeDay(q.storeId, q.date), 'store day');
+    // A day out of the projector's memory (older than its window) is read from KV. A known store's day that has
+    // no document had nothing on it: its zeros (position "0"), not a not-found, so that a report of every day of
+    // a month needs no special case. Only an unknown store is not found.
+    this.answer(
+      queries.storeDay,
+      StoreDayQuery,
+      async (q) => {
+        const day = await this.projector.storeDay(q.storeId, q.date);
+        const store = models().store(q.storeId);
+        return day ?? (store && emptyStoreDay(q.storeId, q.date, store.timeZone));
+      },
+      'store',
+    );
     this.answer(
       queries.storeTerminals,
       StoreQuery,
