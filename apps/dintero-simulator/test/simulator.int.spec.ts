@@ -359,6 +359,23 @@ describe('Dintero simulator', () => {
     ).rejects.toMatchObject({ code: 'REFUND_AMOUNT_TOO_HIGH' });
   });
 
+  it('voids the rest of a transaction captured in part, keeping the part captured, and nothing after', async () => {
+    await start(39_900);
+    await sim.control('POST', '/terminals/T-1/present', {});
+    await idle();
+    const txId = callbacks()[0]!.url.searchParams.get('transaction_id')!;
+    // As a profile without auto-capture leaves it: the simulator's terminals capture at once.
+    Object.assign(sim.app.get(SimulatorState).transactions.get(txId)!, { status: 'AUTHORIZED', capturedAmount: 0 });
+    await dintero.capture(txId, 10_000);
+    await dintero.void(txId);
+    const voided = await dintero.getTransaction(txId);
+    expect(voided).toMatchObject({ status: 'AUTHORIZATION_VOIDED' });
+    expect(voided.events?.at(-1)).toMatchObject({ event: 'VOID', amount: 29_900, success: true });
+    expect(sim.app.get(SimulatorState).transactions.get(txId)?.capturedAmount).toBe(10_000);
+    await expect(dintero.void(txId)).rejects.toMatchObject({ code: 'VOID_NOT_ALLOWED' });
+    await expect(dintero.capture(txId, 1_000)).rejects.toMatchObject({ code: 'CAPTURE_NOT_ALLOWED' });
+  });
+
   it('reports refunds by webhook, and by callback when report_event=REFUND', async () => {
     await start(39_900);
     await sim.control('POST', '/terminals/T-1/present', {});

@@ -124,14 +124,19 @@ export class TransactionsController {
     );
   }
 
+  /**
+   * Voids what is authorised and not captured: all of an `AUTHORIZED` transaction, or the rest of a
+   * `PARTIALLY_CAPTURED` one (Dintero's next actions for that status). Either ends `AUTHORIZATION_VOIDED`; the
+   * captured part stays captured (`capturedAmount`), to be refunded.
+   */
   @Post(':id/void')
   @HttpCode(200)
   void(@Param('id') id: string) {
     const tx = this.transaction(id);
-    if (tx.status !== 'AUTHORIZED')
+    if (tx.status !== 'AUTHORIZED' && tx.status !== 'PARTIALLY_CAPTURED')
       throw new DinteroApiError(400, 'VOID_NOT_ALLOWED', `A ${tx.status} transaction cannot be voided`);
     tx.status = 'AUTHORIZATION_VOIDED';
-    return this.record(tx, 'VOID', this.terminals.txEvent('VOID', tx.status, true, tx.amount));
+    return this.record(tx, 'VOID', this.terminals.txEvent('VOID', tx.status, true, tx.amount - tx.capturedAmount));
   }
 
   @Post(':id/capture')
