@@ -123,6 +123,60 @@ describe('the dashboard: what it hands to a person, in words', () => {
     await page.close();
   });
 
+  it('says which refund has no outcome at Dintero, since when, and that its amount stays committed', async () => {
+    const paymentId = randomUUID();
+    const ids = { paymentId, storeId, terminalId: 'T-UNKNOWN' };
+    const since = '2026-12-04T09:15:00.000Z';
+    await log.append(
+      `payment-${paymentId}`,
+      [
+        event(
+          'PaymentRequested',
+          {
+            ...ids,
+            amount: 25_000,
+            currency: 'NOK',
+            merchantReference: 'R-REFUND',
+            posClientId: 'test',
+            claimId: paymentId,
+            requestedAt: since,
+            expiresAt: since,
+          },
+          ids,
+        ),
+        event(
+          'PaymentCaptured',
+          { transactionId: 'tx-r', amount: 25_000, currency: 'NOK', source: 'callback', at: since },
+          ids,
+        ),
+        event(
+          'RefundRequested',
+          { refundId: 'refund-1', amount: 4_000, terminalId: 'T-NOTFINAL', claimId: 'refund-1', by: 'test', at: since },
+          ids,
+        ),
+        event(
+          'RefundFlaggedForReview',
+          { refundId: 'refund-1', amount: 4_000, terminalId: 'T-NOTFINAL', reason: 'not_final', since, at: since },
+          ids,
+        ),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    const page = await browser.newPage();
+    await page.goto(`${await projections.getUrl()}/dashboard`);
+    await page.locator('#sign-in input[name="key"]').fill(operator.key);
+    await page.locator('#sign-in button[type="submit"]').click();
+    const entry = page.locator('#problem-list li[data-kind="refund-review"]');
+    await entry.waitFor({ timeout: 30_000 });
+    expect(await entry.textContent()).toMatch(
+      new RegExp(
+        `^Review store · T-NOTFINAL: refund of NOK\\s40\\.00 accepted by Dintero and not finished, asked for .*10:15.*\\. ` +
+          `Check Dintero's Backoffice \\(payment ${paymentId}, refund refund-1\\) before refunding again: its amount stays committed until Dintero says\\.$`,
+      ),
+    );
+    await page.close();
+  });
+
   /**
    * A store of Iceland that takes ISK and EUR: a terminal's close whose batch holds both, and one whose batch holds
    * ISK only. Dintero's batch gives no currency, so the first can only be compared as a sum; ISK has no minor unit.

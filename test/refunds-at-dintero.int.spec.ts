@@ -4,6 +4,7 @@ import { paymentDecider, paymentStream, terminalStream, type PaymentCommand } fr
 import { waitUntil } from './support/app-process';
 import { startEngine, type Engine } from './support/engine';
 import { simulatorClient } from './support/simulator';
+import { ProjectorService } from '../apps/projections/src/projector/projector.service';
 
 /**
  * Refunds as Dintero's specification has them, against the real apps, the simulator as Dintero and one
@@ -21,7 +22,14 @@ describe('refunds as Dintero answers them', () => {
       sim: { SIM_REFUND_DELAY_MS: '1500' },
       // A short timeout, so that a slow Dintero leaves the command service not knowing.
       command: { DINTERO_TIMEOUT_MS: '400', SESSION_TTL_SECONDS: '10', CLAIM_MARGIN_SECONDS: '5' },
-      ingest: { RECONCILER_GRACE_SECONDS: '0', RECONCILER_UNKNOWN_DELAY_SECONDS: '0', RECONCILER_INTERVAL_MS: '100' },
+      ingest: {
+        RECONCILER_GRACE_SECONDS: '0',
+        RECONCILER_UNKNOWN_DELAY_SECONDS: '0',
+        RECONCILER_INTERVAL_MS: '100',
+        // A refund Dintero never finishes goes to a person a second after its hold on the terminal (15 s).
+        RECONCILER_REVIEW_AFTER_SECONDS: '1',
+      },
+      projections: true,
     });
   });
   afterAll(() => engine.close());
@@ -100,6 +108,58 @@ describe('refunds as Dintero answers them', () => {
       // The terminal's references from the transaction's Seitatech metadata, for the till's receipt.
       receipt: { terminalTransactionId: expect.any(String), receiptNumber: expect.stringMatching(/^\d{6}$/) },
     });
+  });
+
+  it('hands a person, once, a refund Dintero accepted and never finishes, its amount still committed', async () => {
+    const { storeId, paymentId, refundTerminal } = await capturedPayment(10_000);
+    // The refund terminal dies with the cardholder at it: Dintero has the refund initiated, and no result ever comes.
+    await engine.sim.control('PUT', `/terminals/${refundTerminal}/refund-mode`, { mode: 'async_stall' });
+    const accepted = await refund(paymentId, { amount: 4_000, terminalId: refundTerminal });
+    expect(accepted).toMatchObject({ status: 202, body: { status: 'pending' } });
+    const refundId = accepted.body['refundId'] as string;
+    const flags = async () =>
+      (await engine.log.readStream(paymentStream(paymentId))).filter((e) => e.type === 'RefundFlaggedForReview');
+    await waitUntil(async () => (await flags()).length > 0, 40_000, 'the refund flagged for a person');
+    expect((await flags()).map((e) => e.data)).toEqual([
+      {
+        refundId,
+        amount: 4_000,
+        terminalId: refundTerminal,
+        reason: 'not_final',
+        since: expect.any(String),
+        at: expect.any(String),
+      },
+    ]);
+    const projector = engine.projections!.get(ProjectorService);
+    await waitUntil(
+      () => projector.models.store(storeId)?.review?.some((entry) => entry.refundId === refundId) === true,
+      10_000,
+      'the refund in the store’s review list',
+    );
+    expect(projector.models.store(storeId)?.review).toEqual([
+      expect.objectContaining({
+        paymentId,
+        refundId,
+        terminalId: refundTerminal,
+        amount: 4_000,
+        currency: 'NOK',
+        reason: 'not_final',
+      }),
+    ]);
+    // Still asked about (two more looks), never flagged twice, and its amount cannot be refunded again meanwhile.
+    const looks = async () => {
+      const text = await (await fetch(`${engine.ingest.url}/metrics`)).text();
+      return Number(/^payments_reconciler_payments_total\{[^}]*result="settled"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await looks();
+    await waitUntil(async () => (await looks()) >= before + 2, 30_000, 'two more looks by the reconciler');
+    expect(await flags()).toHaveLength(1);
+    expect((await get(`/v1/terminal-payments/${paymentId}`)).body).toMatchObject({
+      refundedAmount: 0,
+      refundableAmount: 6_000,
+      refunds: [{ refundId, status: 'pending' }],
+    });
+    await engine.sim.control('PUT', `/terminals/${refundTerminal}/refund-mode`, {});
   });
 
   it('frees the amount of a refund Dintero accepted and the cardholder then declined', async () => {

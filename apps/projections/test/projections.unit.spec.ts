@@ -189,6 +189,38 @@ describe('the store projection', () => {
     expect(storeProjection.evolve(after, paid(captured, 0, '2026-11-23'))).toBe(after);
   });
 
+  it('keeps a refund waiting for a person beside its payment’s entries until the refund has an outcome', () => {
+    const flag = (refundId: string) =>
+      paid({
+        type: 'RefundFlaggedForReview',
+        data: { refundId, amount: 4_000, terminalId: 'T-9', reason: 'not_final', since: at, at: later },
+      });
+    const flagged = storeProjection.evolve(storeProjection.evolve(registered, flag('r-1')), flag('r-2'));
+    const entry = (refundId: string) => ({
+      paymentId: 'p-1',
+      refundId,
+      terminalId: 'T-9',
+      amount: 4_000,
+      currency: 'NOK',
+      reason: 'not_final',
+      since: at,
+      at: later,
+    });
+    expect(flagged.review).toEqual([entry('r-1'), entry('r-2')]);
+    // The payment's own end does not take a refund's entry; the refund's outcome does, and only its own.
+    expect(storeProjection.evolve(flagged, paid(captured)).review).toEqual([entry('r-1'), entry('r-2')]);
+    const failed = storeProjection.evolve(
+      flagged,
+      paid({ type: 'RefundFailed', data: { refundId: 'r-1', reason: 'DECLINED', source: 'reconciler', at: later } }),
+    );
+    expect(failed.review).toEqual([entry('r-2')]);
+    const succeeded = storeProjection.evolve(
+      failed,
+      paid({ type: 'RefundSucceeded', data: { refundId: 'r-2', source: 'reconciler', at: later } }, 4_000),
+    );
+    expect(succeeded.review).toBeUndefined();
+  });
+
   it('counts its terminals by what they do, and is the same document when nothing changed', () => {
     const counts = (statuses: TerminalDoc['status'][]) => {
       const counted = { busy: 0, idle: 0, deactivated: 0 };

@@ -34,6 +34,7 @@ const PAYMENT_EVENT_TYPES = [
   'LateRefundRecorded',
   'RefundOutcomeUnknown',
   'RefundAccepted',
+  'RefundFlaggedForReview',
 ] as const satisfies readonly PaymentEvent['type'][];
 const TERMINAL_EVENT_TYPES = [
   'TerminalAssigned',

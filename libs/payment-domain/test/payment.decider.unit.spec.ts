@@ -803,6 +803,68 @@ describe('refunds (invariant 8: never more than captured)', () => {
       .then([requestedRefund('r2', 39_900)]);
   });
 
+  it('hands a person, once, a refund Dintero accepted and has not finished, or one that cannot be settled', () => {
+    const flag = (problem?: string): PaymentCommand => ({
+      type: 'FlagRefundForReview',
+      data: { refundId: 'r1', at: at(90), ...(problem === undefined ? {} : { problem }) },
+    });
+    const accepted: PaymentEvent = {
+      type: 'RefundAccepted',
+      data: { refundId: 'r1', source: 'command-service', at: at(41) },
+    };
+    const pending = [...awaitingCard, captured, requestedRefund('r1', 30_000)];
+    const flagged = run([...pending, accepted], [flag(), flag(), flag('Dintero unreachable')]);
+    expect(flagged).toEqual([
+      {
+        type: 'RefundFlaggedForReview',
+        data: { refundId: 'r1', amount: 30_000, terminalId: 'T-2', reason: 'not_final', since: at(40), at: at(90) },
+      },
+    ]);
+    // Flagged, it keeps its status and its amount committed; its outcome still settles it.
+    const state = fold(paymentDecider, [...pending, accepted, ...flagged]);
+    expect(state.status === 'captured' && state.refunds.r1).toMatchObject({
+      status: 'accepted',
+      flaggedForReviewAt: at(90),
+    });
+    spec
+      .given([...pending, accepted, ...flagged])
+      .when(refund('r2', 10_000))
+      .thenFails('REFUND_EXCEEDS_CAPTURED');
+    expect(run([...pending, accepted, ...flagged], [outcome('r1', 'succeeded')]).map((e) => e.type)).toEqual([
+      'RefundSucceeded',
+    ]);
+    // Pending or unknown, the reconciler settles it itself, unless it cannot (then, with what stops it).
+    spec.given(pending).when(flag()).thenNothing();
+    expect(run(pending, [flag('Dintero unreachable')])).toEqual([
+      {
+        type: 'RefundFlaggedForReview',
+        data: {
+          refundId: 'r1',
+          amount: 30_000,
+          terminalId: 'T-2',
+          reason: 'not_settleable',
+          since: at(40),
+          problem: 'Dintero unreachable',
+          at: at(90),
+        },
+      },
+    ]);
+    // With an outcome, never; an unknown refund, refused; a problem too long, refused.
+    const succeeded = run(pending, [outcome('r1', 'succeeded')]);
+    spec
+      .given([...pending, ...succeeded])
+      .when(flag('Dintero unreachable'))
+      .thenNothing();
+    spec
+      .given(pending)
+      .when({ type: 'FlagRefundForReview', data: { refundId: 'r9', at: at(90) } })
+      .thenFails('UNKNOWN_REFUND');
+    spec
+      .given(pending)
+      .when(flag('x'.repeat(501)))
+      .thenFails('VALIDATION_FAILED', { field: 'problem' });
+  });
+
   it('records a refund outcome once, and never changes a known one', () => {
     const given = [...awaitingCard, captured, requestedRefund('r1', 100)];
     expect(

@@ -101,13 +101,7 @@ export class TransactionsController {
       throw new DinteroApiError(400, 'REFUND_AMOUNT_TOO_HIGH', `At most ${refundable} can be refunded`);
     const mode = refundModeFor(body.amount, terminal.refundMode);
     if (mode !== 'sync') {
-      const requestId = this.terminals.refundLater(
-        tx,
-        terminal,
-        body.amount,
-        body.refund_reference,
-        mode === 'async_approve',
-      );
+      const requestId = this.terminals.refundLater(tx, terminal, body.amount, body.refund_reference, mode);
       void reply.status(202).header('event-request-id', requestId);
       return withoutInternals(tx);
     }

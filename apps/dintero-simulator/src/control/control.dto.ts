@@ -117,10 +117,13 @@ export class TerminalStatusDto {
 }
 
 export class RefundModeDto {
-  /** `sync` (200), `async_approve` or `async_decline` (202, then the `REFUND` event); absent: by amount. */
-  @ApiPropertyOptional({ enum: ['sync', 'async_approve', 'async_decline'] })
+  /**
+   * `sync` (200), `async_approve` or `async_decline` (202, then the `REFUND` event), `async_stall` (202, and the
+   * terminal never finishes it: no `REFUND` event); absent: by amount.
+   */
+  @ApiPropertyOptional({ enum: ['sync', 'async_approve', 'async_decline', 'async_stall'] })
   @IsOptional()
-  @IsIn(['sync', 'async_approve', 'async_decline'])
+  @IsIn(['sync', 'async_approve', 'async_decline', 'async_stall'])
   mode?: RefundMode;
 }
 

@@ -91,7 +91,7 @@ export interface SimOperation {
 }
 
 /** `sync`: 200, done at once; `async_*`: 202, and the `REFUND` event comes later, approved or declined. */
-export type RefundMode = 'sync' | 'async_approve' | 'async_decline';
+export type RefundMode = 'sync' | 'async_approve' | 'async_decline' | 'async_stall';
 
 export interface SessionEvent {
   readonly name: string;

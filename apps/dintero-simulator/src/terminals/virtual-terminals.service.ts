@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import {
   SimulatorState,
   type SimSession,
+  type RefundMode,
   type SimTerminal,
   type SimTransaction,
   type TransactionEvent,
@@ -289,13 +290,15 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
    * A refund Dintero accepted (202): the `INITIATE_REFUND` event now, the terminal busy while the cardholder
    * confirms it, and after `refundDelayMs` the `REFUND` event (approved or declined) whose
    * `correlation_request_id` is the request's id, reported like any refund. The amount is held meanwhile.
+   * `async_stall`: the terminal died mid-refund, and Dintero never finishes it (the amount stays held, the terminal
+   * is free again after the delay).
    */
   refundLater(
     tx: SimTransaction,
     terminal: SimTerminal,
     amount: number,
     reference: string | undefined,
-    approve: boolean,
+    mode: Exclude<RefundMode, 'sync'>,
   ) {
     const requestId = randomUUID();
     const ref = reference === undefined ? {} : { event_reference: reference };
@@ -303,6 +306,13 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     tx.updated_at = this.clock.stamp();
     tx.refundingAmount += amount;
     terminal.activeRefund = { transactionId: tx.id, requestId };
+    const approve = mode === 'async_approve';
+    if (mode === 'async_stall') {
+      this.schedule(`refund:${requestId}`, this.config.refundDelayMs, () => {
+        if (terminal.activeRefund?.requestId === requestId) terminal.activeRefund = undefined;
+      });
+      return requestId;
+    }
     this.schedule(`refund:${requestId}`, this.config.refundDelayMs, () => {
       tx.refundingAmount -= amount;
       if (terminal.activeRefund?.requestId === requestId) terminal.activeRefund = undefined;

@@ -180,6 +180,17 @@ export class PaymentFacts {
   }
 
   /**
+   * Hands a refund without an outcome to a person (once; the domain decides): one Dintero accepted and has not
+   * finished, or, with `problem`, one the reconciler cannot settle, and why.
+   */
+  flagRefundForReview(paymentId: string, refundId: string, context: FactContext, problem?: string) {
+    const at = new Date().toISOString();
+    return this.record(paymentId, context, () => [
+      { type: 'FlagRefundForReview', data: { refundId, at, ...(problem === undefined ? {} : { problem }) } },
+    ]);
+  }
+
+  /**
    * Hands a payment still open past its deadline to a person (once; the domain decides): with `problem`, one the
    * reconciler cannot settle, and why.
    */

@@ -19,6 +19,7 @@ import {
   refundSettled,
   paymentDecider,
   paymentStream,
+  type CapturedPayment,
   type OpenPayment,
   type PaymentState,
   type Refund,
@@ -352,8 +353,31 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     }
     const ids = state && state.status !== 'none' ? { storeId: state.storeId, terminalId: state.terminalId } : {};
     this.logger.warn({ err: error, paymentId, ...ids }, 'could not settle the payment yet');
-    if (state && !isOpen(state)) this.failingSince.delete(paymentId);
+    if (state?.status === 'captured' && !Object.values(state.refunds).every(refundSettled))
+      await this.flagRefundsIfUnsettleable(state, error);
+    else if (state && !isOpen(state)) this.failingSince.delete(paymentId);
     if (state && isOpen(state)) await this.flagIfUnsettleable(state, error);
+  }
+
+  /**
+   * The refunds without an outcome of a payment the reconciler has failed to settle for three pauses or more, each
+   * past its review deadline (`refundReviewAt`): handed to a person, once, with what stopped the reconciler.
+   */
+  private async flagRefundsIfUnsettleable(payment: CapturedPayment, error: unknown): Promise<void> {
+    const failing = Date.now() - (this.failingSince.get(payment.paymentId) ?? Date.now());
+    if (failing < 3 * this.retryMs) return;
+    for (const refund of Object.values(payment.refunds)) {
+      if (Date.now() < this.refundReviewAt(payment.paymentId, refund)) continue;
+      try {
+        await this.flagRefund(payment, refund, problemOf(error));
+      } catch (flagError) {
+        const { paymentId, storeId } = payment;
+        this.logger.warn(
+          { err: flagError, paymentId, refundId: refund.refundId, storeId, terminalId: refund.terminalId },
+          'could not flag an unsettleable refund yet',
+        );
+      }
+    }
   }
 
   private async flagIfUnsettleable(state: OpenPayment, error: unknown): Promise<void> {
@@ -432,9 +456,48 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     for (const refund of Object.values(after.refunds)) {
       if (!refundSettled(refund) && now >= this.silenceIsNoAt(state.paymentId, refund))
         await this.facts.failRefundForSilence(state.paymentId, refund.refundId, CONTEXT);
+      else if (refund.status === 'accepted' && now >= this.refundReviewAt(state.paymentId, refund))
+        await this.flagRefund(after, refund);
     }
     ({ state: after } = await readState(this.store, paymentStream(state.paymentId), paymentDecider));
     return after;
+  }
+
+  /**
+   * When a refund still without an outcome is due for a person: `RECONCILER_REVIEW_AFTER_SECONDS` after its own wait
+   * and its hold on the terminal are over. Never again once it is flagged.
+   */
+  private refundReviewAt(paymentId: string, refund: Refund): number {
+    if (refund.flaggedForReviewAt !== undefined || refundSettled(refund)) return Number.POSITIVE_INFINITY;
+    const claim = this.due.openClaims(paymentId).get(refund.claimId);
+    const waited = Math.max(Date.parse(refund.requestedAt) + this.refundWaitMs, claim?.expiresAt ?? 0);
+    return waited + this.config.reconcilerReviewAfterSeconds * 1000;
+  }
+
+  /**
+   * Hands a refund to a person, once (the domain decides): one Dintero accepted and has not finished, or, with
+   * `problem`, one the reconciler cannot settle. Its amount stays committed, and Dintero is still asked.
+   */
+  private async flagRefund(payment: CapturedPayment, refund: Refund, problem?: string): Promise<void> {
+    const { paymentId, storeId } = payment;
+    const { refundId, terminalId, status } = refund;
+    const { recorded } = await this.facts.flagRefundForReview(paymentId, refundId, CONTEXT, problem);
+    if (recorded.length === 0) return;
+    this.metrics.flaggedForReview.inc();
+    this.logger.warn(
+      {
+        paymentId,
+        refundId,
+        storeId,
+        terminalId,
+        status,
+        requestedAt: refund.requestedAt,
+        ...(problem ? { problem } : {}),
+      },
+      problem === undefined
+        ? 'Dintero accepted the refund and has not finished it: flagged for a person'
+        : 'the reconciler cannot settle the refund with Dintero: flagged for a person',
+    );
   }
 
   /** When the earliest refund still without an outcome is due to be asked about again. */
@@ -444,7 +507,10 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       .filter((refund) => !refundSettled(refund))
       .map((refund) =>
         refund.status === 'accepted'
-          ? Date.now() + this.acceptedRefundPause(refund)
+          ? Math.min(
+              Date.now() + this.acceptedRefundPause(refund),
+              Math.max(this.refundReviewAt(state.paymentId, refund), Date.now() + this.retryMs),
+            )
           : Math.max(this.silenceIsNoAt(state.paymentId, refund), Date.now() + this.retryMs),
       );
     return due.length > 0 ? Math.min(...due) : undefined;

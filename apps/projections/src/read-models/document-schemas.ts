@@ -97,7 +97,17 @@ const storeDoc = object(
     review: listOf(
       object(
         { paymentId: text },
-        { terminalId: text, reason: text, transactionId: text, since: text, problem: text, at: text },
+        {
+          refundId: text,
+          terminalId: text,
+          amount: figure,
+          currency: text,
+          reason: text,
+          transactionId: text,
+          since: text,
+          problem: text,
+          at: text,
+        },
       ),
     ),
   },

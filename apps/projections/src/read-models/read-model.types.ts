@@ -162,17 +162,28 @@ export interface CurrencyTotals {
   readonly net: number;
 }
 
-/** A payment a person must look at: it stayed open past the reconciler's deadline. */
+/**
+ * A payment a person must look at: it stayed open past the reconciler's deadline. Or, with `refundId`, a refund of a
+ * captured payment that has no outcome long after it was asked for.
+ */
 export interface ReviewEntry {
   readonly paymentId: string;
+  /** A refund's entry: the refund. Absent from a payment's own. */
+  readonly refundId?: string;
+  /** The payment's terminal; a refund's: the terminal it was done at. */
   readonly terminalId: string;
+  /** A refund's entry: its amount, in minor units of `currency`. */
+  readonly amount?: number;
+  /** A refund's entry: the payment's currency (ISO 4217 code). */
+  readonly currency?: string;
   /**
-   * `outcome_unknown` (Dintero calls the transaction UNKNOWN), `not_final` (session over, transaction not final) or
-   * `not_settleable` (session over, and the reconciler cannot settle it: `problem` says why).
+   * `outcome_unknown` (Dintero calls the transaction UNKNOWN), `not_final` (session over, transaction not final; a
+   * refund's: Dintero accepted it and has not finished it) or `not_settleable` (the reconciler cannot settle it:
+   * `problem` says why).
    */
   readonly reason: string;
   readonly transactionId?: string;
-  /** Since when: Dintero has reported the outcome as unknown, or the session has been over. */
+  /** Since when: Dintero has reported the outcome as unknown, or the session has been over; a refund's: asked for. */
   readonly since: string;
   /** `not_settleable`: what stops the reconciler. */
   readonly problem?: string;

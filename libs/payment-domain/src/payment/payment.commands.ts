@@ -63,6 +63,11 @@ export type PaymentCommand =
   | Command<'RequestVoid', { readonly by: string; readonly at: string }>
   /** `problem`: the reconciler could not settle the payment (what stopped it), rather than found it still open. */
   | Command<'FlagForReview', { readonly at: string; readonly problem?: string }>
+  /**
+   * A refund without an outcome for a person: one Dintero accepted and has not finished (`problem` absent), or one
+   * the reconciler cannot settle (`problem`: what stopped it).
+   */
+  | Command<'FlagRefundForReview', { readonly refundId: string; readonly at: string; readonly problem?: string }>
   | Command<
       'RequestRefund',
       {

@@ -11,6 +11,7 @@ import {
   isOpen,
   lateCapturedOf,
   refundableAmount,
+  refundSettled,
   type PaymentState,
 } from './payment.state';
 import { ownEntry } from '../shared/own-entry';
@@ -448,6 +449,38 @@ function flagForReview({ at, problem }: Of<'FlagForReview'>, state: PaymentState
   ];
 }
 
+/**
+ * Hands a refund without an outcome to a person, once: one Dintero accepted and has not finished, or, with
+ * `problem`, one the reconciler cannot settle. A refund with an outcome, or pending or unknown without a problem
+ * (the reconciler settles those itself once its wait is over), is left as it is; when is the reconciler's to say.
+ */
+function flagRefundForReview(
+  { refundId, at, problem }: Of<'FlagRefundForReview'>,
+  state: PaymentState,
+): PaymentEvent[] {
+  const payment = existingPayment(state);
+  const refund = payment.status === 'captured' ? ownEntry(payment.refunds, refundId) : undefined;
+  if (!refund)
+    throw new DomainError('UNKNOWN_REFUND', `Payment ${payment.paymentId} has no refund ${refundId}`, { refundId });
+  if (refundSettled(refund) || refund.flaggedForReviewAt !== undefined) return [];
+  if (problem === undefined && refund.status !== 'accepted') return [];
+  if (problem !== undefined) requireText(problem, 'problem', MAX_PROBLEM_LENGTH);
+  return [
+    {
+      type: 'RefundFlaggedForReview',
+      data: {
+        refundId,
+        amount: refund.amount,
+        terminalId: refund.terminalId,
+        reason: problem === undefined ? 'not_final' : 'not_settleable',
+        since: refund.requestedAt,
+        ...(problem === undefined ? {} : { problem }),
+        at,
+      },
+    },
+  ];
+}
+
 function decide(command: PaymentCommand, state: PaymentState): PaymentEvent[] {
   switch (command.type) {
     case 'RequestPayment':
@@ -478,6 +511,8 @@ function decide(command: PaymentCommand, state: PaymentState): PaymentEvent[] {
       return recordRefundOutcome(command.data, state);
     case 'FlagForReview':
       return flagForReview(command.data, state);
+    case 'FlagRefundForReview':
+      return flagRefundForReview(command.data, state);
     default: {
       const unknown: never = command;
       throw new DomainError('VALIDATION_FAILED', `Unknown payment command ${JSON.stringify(unknown)}`);

@@ -202,6 +202,28 @@ export type PaymentEvent =
    * Dintero took the refund to do at the terminal (202); its `REFUND` event will say how it went. Of a refund
    * already failed for Dintero's silence, it changes nothing but the request id its `REFUND` event will name.
    */
-  | Event<'RefundAccepted', Fact & { readonly refundId: string; readonly requestId?: string }>;
+  | Event<'RefundAccepted', Fact & { readonly refundId: string; readonly requestId?: string }>
+  /**
+   * A refund without an outcome handed to a person, once: `not_final`, Dintero accepted it (202) and has not
+   * finished it long after it was asked for; `not_settleable`, the reconciler cannot settle it (Dintero cannot be
+   * reached, or answers what this engine cannot take), `problem` says what. Its amount stays committed, and Dintero
+   * is still asked: its outcome, when it comes, ends the review.
+   */
+  | Event<
+      'RefundFlaggedForReview',
+      {
+        readonly refundId: string;
+        /** The refund's amount, in the payment's currency. */
+        readonly amount: number;
+        /** The terminal it was done at. */
+        readonly terminalId: string;
+        readonly reason: 'not_final' | 'not_settleable';
+        /** When the refund was asked for. */
+        readonly since: string;
+        /** `not_settleable`: what stopped the reconciler, as it last failed. */
+        readonly problem?: string;
+        readonly at: string;
+      }
+    >;
 
 export type PaymentEventType = PaymentEvent['type'];

@@ -39,6 +39,8 @@ export interface Refund {
   readonly reason?: string;
   /** Failed from Dintero's silence after it was sent: Dintero may still show it made. */
   readonly noTrace?: true;
+  /** When it was handed to a person without an outcome (`RefundFlaggedForReview`). */
+  readonly flaggedForReviewAt?: string;
 }
 
 interface PaymentCore extends Omit<PaymentRequestedData, 'items' | 'metadata'> {
@@ -385,6 +387,12 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       const refund = state.status === 'captured' ? ownEntry(state.refunds, event.data.refundId) : undefined;
       return refund
         ? updateRefund(state, refund.refundId, { status: refund.status, submittedAt: event.data.at })
+        : state;
+    }
+    case 'RefundFlaggedForReview': {
+      const refund = state.status === 'captured' ? ownEntry(state.refunds, event.data.refundId) : undefined;
+      return refund
+        ? updateRefund(state, refund.refundId, { status: refund.status, flaggedForReviewAt: event.data.at })
         : state;
     }
     case 'RefundAccepted': {

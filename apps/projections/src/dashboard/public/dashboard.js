@@ -388,22 +388,39 @@ function problems(now) {
         });
     }
     for (const entry of store.review ?? [])
-      found.push({
-        rank: 0,
-        kind: 'unknown',
-        key: `unknown:${entry.paymentId}`,
-        since: entry.since,
-        parts: [
-          link(terminalAnchor(storeId, entry.terminalId), `${name} · ${entry.terminalId}`),
-          entry.reason === 'not_final'
-            ? ': not final at Dintero, its session over since '
-            : entry.reason === 'not_settleable'
-              ? `: the engine cannot settle it with Dintero (${entry.problem ?? 'no answer'}), its session over since `
-              : ': outcome unknown at Dintero since ',
-          timeElement(entry.since, storeId),
-          `. Check the terminal's receipt or Dintero's Backoffice before taking payment ${entry.paymentId} again.`,
-        ],
-      });
+      if (entry.refundId !== undefined)
+        found.push({
+          rank: 0,
+          kind: 'refund-review',
+          key: `refund:${entry.refundId}`,
+          since: entry.since,
+          parts: [
+            link(terminalAnchor(storeId, entry.terminalId), `${name} · ${entry.terminalId}`),
+            `: refund of ${entry.amount === undefined ? 'an amount' : money(entry.amount, entry.currency)} `,
+            entry.reason === 'not_settleable'
+              ? `the engine cannot settle with Dintero (${entry.problem ?? 'no answer'}), asked for `
+              : 'accepted by Dintero and not finished, asked for ',
+            timeElement(entry.since, storeId),
+            `. Check Dintero's Backoffice (payment ${entry.paymentId}, refund ${entry.refundId}) before refunding again: its amount stays committed until Dintero says.`,
+          ],
+        });
+      else
+        found.push({
+          rank: 0,
+          kind: 'unknown',
+          key: `unknown:${entry.paymentId}`,
+          since: entry.since,
+          parts: [
+            link(terminalAnchor(storeId, entry.terminalId), `${name} · ${entry.terminalId}`),
+            entry.reason === 'not_final'
+              ? ': not final at Dintero, its session over since '
+              : entry.reason === 'not_settleable'
+                ? `: the engine cannot settle it with Dintero (${entry.problem ?? 'no answer'}), its session over since `
+                : ': outcome unknown at Dintero since ',
+            timeElement(entry.since, storeId),
+            `. Check the terminal's receipt or Dintero's Backoffice before taking payment ${entry.paymentId} again.`,
+          ],
+        });
     const recent = [...days.keys()].sort().slice(-2);
     for (const date of recent)
       for (const late of days.get(date).lateCaptures ?? [])

@@ -18,6 +18,8 @@ export const storeProjection: Projection<StoreDoc> = {
     'StoreRegistered',
     'StoreDetailsChanged',
     'PaymentFlaggedForReview',
+    'RefundFlaggedForReview',
+    'RefundFailed',
     'TransactionStarted',
     'PaymentOnHold',
     'PaymentAuthorized',
@@ -55,8 +57,26 @@ function onPayment(doc: StoreDoc, fact: PaymentFact): StoreDoc {
         ...(problem === undefined ? {} : { problem }),
         at,
       };
-      return withReview(doc, [...(doc.review ?? []).filter((held) => held.paymentId !== paymentId), entry]);
+      const others = (doc.review ?? []).filter((held) => held.paymentId !== paymentId || held.refundId !== undefined);
+      return withReview(doc, [...others, entry]);
     }
+    case 'RefundFlaggedForReview': {
+      const { refundId, amount, terminalId, reason, since, problem, at } = event.data;
+      const entry: ReviewEntry = {
+        paymentId,
+        refundId,
+        terminalId,
+        amount,
+        currency: fact.payment.currency,
+        reason,
+        since,
+        ...(problem === undefined ? {} : { problem }),
+        at,
+      };
+      return withReview(doc, [...(doc.review ?? []).filter((held) => held.refundId !== refundId), entry]);
+    }
+    case 'RefundFailed':
+      return refundLeavesReview(doc, event.data.refundId);
     // Dintero can tell again what happens to a payment flagged as unknown: it leaves the review list.
     case 'TransactionStarted':
     case 'PaymentOnHold':
@@ -66,7 +86,10 @@ function onPayment(doc: StoreDoc, fact: PaymentFact): StoreDoc {
       return today(doc, fact, { capturedAmount: event.data.amount });
     case 'RefundSucceeded':
     case 'LateRefundRecorded':
-      return today(doc, fact, { refundedCount: 1, refundedAmount: fact.refundAmount });
+      return today(refundLeavesReview(doc, event.data.refundId), fact, {
+        refundedCount: 1,
+        refundedAmount: fact.refundAmount,
+      });
     default: {
       if (!endsPayment(event.type)) return doc;
       const ended = leavesReview(doc, paymentId);
@@ -77,11 +100,22 @@ function onPayment(doc: StoreDoc, fact: PaymentFact): StoreDoc {
   }
 }
 
+/** A payment's own entry leaves the review list (its refunds' entries are theirs to end). */
 function leavesReview(doc: StoreDoc, paymentId: string): StoreDoc {
-  if (!doc.review?.some((entry) => entry.paymentId === paymentId)) return doc;
+  const own = (entry: ReviewEntry) => entry.paymentId === paymentId && entry.refundId === undefined;
+  if (!doc.review?.some(own)) return doc;
   return withReview(
     doc,
-    doc.review.filter((entry) => entry.paymentId !== paymentId),
+    doc.review.filter((entry) => !own(entry)),
+  );
+}
+
+/** A refund with an outcome leaves the review list. */
+function refundLeavesReview(doc: StoreDoc, refundId: string): StoreDoc {
+  if (!doc.review?.some((entry) => entry.refundId === refundId)) return doc;
+  return withReview(
+    doc,
+    doc.review.filter((entry) => entry.refundId !== refundId),
   );
 }
 
