@@ -7,23 +7,35 @@ import {
   type ExistingOperation,
   type OperationState,
 } from '@app/payment-domain';
-import { operationMetadata, pollOperation, releaseOperation, submitOperation } from '@app/platform';
+import { operationMetadata, pollOperation, releaseClaim, releaseOperation, submitOperation } from '@app/platform';
 import { LeasedLogDependencies, LeasedLogService } from '../fleet/leased-log-worker';
 import { OpenOperations } from './open-operations';
 
 const CORRELATION_ID = 'operations-reconciler';
 
 /**
+ * How long an operation Dintero took may stay `PENDING` there before it is taken as timed out here. Dintero ends
+ * one the terminal does not answer with `TIMEOUT` itself; this bounds the asking should it never say.
+ */
+const GIVE_UP_PENDING_MS = 24 * 3_600_000;
+/** The longest pause between looks at an operation Dintero still runs after its hold ran out. */
+const MAX_PAST_HOLD_PAUSE_MS = 5 * 60_000;
+
+/**
  * Takes every terminal operation to its end, as the reconciler does payments: sends again one whose sending
  * was cut off (a crash, Dintero silent) or that Dintero deferred (`409`, after `Retry-After`), with the same
  * `Idempotency-Key` so that Dintero runs it once; asks Dintero how a dispatched one stands every
- * `OPERATION_POLL_SECONDS` until `COMPLETED`, `FAILED` or `TIMEOUT`, and records it; gives up on one never
- * dispatched once its hold on the terminal ran out (`expired`); and frees the terminal when it ended. With
+ * `OPERATION_POLL_SECONDS` until `COMPLETED`, `FAILED` or `TIMEOUT`, and records it (past its hold, less often, the
+ * terminal freed: `stillPendingPastHold`); gives up on one never dispatched once its hold on the terminal ran out
+ * (`expired`); and frees the terminal when it ended. With
  * several ingest instances, the one holding an operation's lease looks at it.
  */
 @Injectable()
 export class OperationsReconciler extends LeasedLogService {
   private readonly open: OpenOperations;
+  private readonly pollMs: number;
+  /** Operations Dintero still ran after their hold, said once each. */
+  private readonly pastHold = new Set<string>();
 
   constructor(dependencies: LeasedLogDependencies) {
     super(
@@ -37,10 +49,8 @@ export class OperationsReconciler extends LeasedLogService {
       dependencies,
       new Logger(OperationsReconciler.name),
     );
-    this.open = new OpenOperations({
-      resendMs: this.config.operationResendSeconds * 1000,
-      pollMs: this.config.operationPollSeconds * 1000,
-    });
+    this.pollMs = this.config.operationPollSeconds * 1000;
+    this.open = new OpenOperations({ resendMs: this.config.operationResendSeconds * 1000, pollMs: this.pollMs });
   }
 
   protected get enabled(): boolean {
@@ -77,21 +87,14 @@ export class OperationsReconciler extends LeasedLogService {
     const log = { operationId, storeId: state.storeId, terminalId: state.terminalId, correlationId: CORRELATION_ID };
     if (operationFinished(state)) {
       await releaseOperation(this.store, state, metadata);
+      this.pastHold.delete(operationId);
       return this.open.forget(operationId);
     }
     let next: OperationState = state;
     const holdOver = Date.now() >= Date.parse(state.expiresAt);
     if (state.status === 'pending') {
       next = await pollOperation(this.store, this.dintero, state, metadata);
-      // Dintero reports TIMEOUT when the terminal does not answer; one that gives no outcome at all by the end
-      // of the operation's hold is taken as timed out, so that the terminal and the nightly close go on.
-      if (next.status === 'pending' && holdOver)
-        next = await this.end(
-          state,
-          'timed_out',
-          'Dintero gave no outcome before its hold on the terminal ran out',
-          metadata,
-        );
+      if (next.status === 'pending' && holdOver) next = await this.stillPendingPastHold(state, metadata);
     } else if (holdOver && (state.status === 'requested' || state.status === 'deferred'))
       // Never taken by Dintero (not sent, or refused as busy): given up. One sent without an answer is sent
       // again below instead, with the same key, since Dintero may have taken it.
@@ -108,7 +111,42 @@ export class OperationsReconciler extends LeasedLogService {
     if (operationFinished(next)) {
       this.logger.log({ ...log, status: next.status }, 'terminal operation ended');
       this.open.forget(operationId);
+      this.pastHold.delete(operationId);
     }
+  }
+
+  /**
+   * Dintero took the operation and still runs it when its hold on the terminal is over: a terminal slow to close
+   * its day (its hold spent waiting on another operation), or offline. Its outcome is still waited for, less and
+   * less often: a close it completes then carries the day's batch, which taking it as timed out here would lose,
+   * and a nightly close sent again meanwhile (a new Idempotency-Key) would close the terminal a second time, on an
+   * empty batch. The terminal is freed for payments (Dintero answers busy while it really is). Taken as timed out
+   * only `GIVE_UP_PENDING_MS` after it was asked for.
+   */
+  private async stillPendingPastHold(
+    state: ExistingOperation,
+    metadata: ReturnType<typeof operationMetadata>,
+  ): Promise<OperationState> {
+    const { operationId, storeId, terminalId, requestedAt, expiresAt } = state;
+    const now = Date.now();
+    if (now >= Date.parse(requestedAt) + GIVE_UP_PENDING_MS)
+      return this.end(state, 'timed_out', 'Dintero gave no outcome in 24 hours', metadata);
+    const { claimId } = state;
+    await releaseClaim(
+      this.store,
+      { terminalId, claimId, reason: 'expired', at: new Date(now).toISOString() },
+      metadata,
+    );
+    const pause = Math.min(Math.max((now - Date.parse(expiresAt)) / 4, this.pollMs), MAX_PAST_HOLD_PAUSE_MS);
+    this.open.schedule(operationId, now + pause);
+    if (!this.pastHold.has(operationId)) {
+      this.pastHold.add(operationId);
+      this.logger.warn(
+        { operationId, storeId, terminalId, operation: state.operation, correlationId: CORRELATION_ID },
+        'Dintero still runs the terminal operation after its hold: the terminal is freed, its outcome still awaited',
+      );
+    }
+    return state;
   }
 
   /** Ended here, without Dintero's word: recorded, and the terminal freed. */
