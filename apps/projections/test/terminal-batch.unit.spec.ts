@@ -77,6 +77,15 @@ describe("a terminal's batch beside the log", () => {
     });
   });
 
+  it('keeps the sale amount and tips the terminal gives, beside the figures it compares', () => {
+    const tipped = closeBatch(counted, {
+      ...close(2, 12_000),
+      batch: { ...close(2, 12_000).batch, saleAmount: 11_500, tipAmount: 700 },
+    });
+    expect(tipped.lastClose).toMatchObject({ saleAmount: 11_500, tipAmount: 700, mismatch: false });
+    expect(closeBatch(counted, close(2, 12_000)).lastClose).not.toHaveProperty('tipAmount');
+  });
+
   it('flags a close that disagrees, field by field, terminal minus log', () => {
     const closed = closeBatch(counted, close(3, 13_500));
     expect(closed.lastClose).toMatchObject({

@@ -45,6 +45,8 @@ const terminalClose = object(
     startOfDayAt: text,
     openedAt: text,
     currencies: recordOf(batchFigures),
+    saleAmount: figure,
+    tipAmount: figure,
     mismatch: { type: 'boolean' },
     differences: object({}, batchFields),
   },

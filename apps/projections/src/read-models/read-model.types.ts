@@ -85,6 +85,13 @@ export interface TerminalClose {
   readonly openedAt?: string;
   /** The terminal's figures. */
   readonly terminal: BatchFigures;
+  /**
+   * The terminal's sale amount in the batch, in minor units, as Dintero gives it (when it does). Not compared: it
+   * is the terminal's own net of purchases and reversals.
+   */
+  readonly saleAmount?: number;
+  /** The tips in the batch, in minor units, as Dintero gives them (when it does). Not compared: the log has none. */
+  readonly tipAmount?: number;
   /** The log's figures for the same batch, every currency summed as the terminal sums them. */
   readonly recorded: BatchFigures;
   /**

@@ -112,6 +112,8 @@ export function closeBatch(
       reversalsCount: batch.reversalsCount ?? 0,
       reversalsAmount: batch.reversalsAmount ?? 0,
     },
+    ...(batch.saleAmount === undefined ? {} : { saleAmount: batch.saleAmount }),
+    ...(batch.tipAmount === undefined ? {} : { tipAmount: batch.tipAmount }),
     recorded: pick(open),
     currencies: open.currencies ?? {},
     mismatch: false,
