@@ -117,6 +117,13 @@ describe('the nightly close, reconciled against the log', () => {
       if (published.closeMismatches === 1) break;
     }
     expect(published.closeMismatches).toBe(1);
+    // And in the projections' metrics, for an alert.
+    const metricsUrl = `${await engine.projections!.getUrl()}/metrics`;
+    await waitUntil(
+      async () => /^payments_close_mismatches(\{[^}]*\})? 1$/m.test(await (await fetch(metricsUrl)).text()),
+      5_000,
+      'the mismatch in the projections’ metrics',
+    );
 
     // Once: one end-of-day per terminal for the day, however many instances looked.
     const requested = (await engine.log.readAll({ limit: 10_000 })).filter(

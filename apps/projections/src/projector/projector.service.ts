@@ -123,7 +123,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.metrics = paymentMetrics(registry);
   }
 
-  /** Position, lag behind the log's head, and busy terminals, once a second. */
+  /** Position, lag behind the log's head, busy terminals and closes that disagree, once a second. */
   private async updateGauges(): Promise<void> {
     const head = await this.store.headPosition();
     this.metrics.logHead.set(Number(head));
@@ -131,6 +131,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.metrics.projectorLeader.set(this.leader ? 1 : 0);
     this.metrics.projectionLag.set(Number(head > this.checkpoint ? head - this.checkpoint : 0n));
     this.metrics.terminalsBusy.set(this.projector.busyTerminals());
+    this.metrics.closeMismatches.set(this.projector.closeMismatches());
   }
 
   /** A projector holding what KV holds (each store's days within its window), to fold on from KV's checkpoint. */

@@ -234,6 +234,13 @@ export class ReadModelProjector {
     return busy;
   }
 
+  /** The closes that disagree with the log on the store days held (each store's last `DAYS_KEPT`). */
+  closeMismatches(): number {
+    let mismatches = 0;
+    for (const day of this.days.values()) mismatches += day.closeMismatches ?? 0;
+    return mismatches;
+  }
+
   /** Every store, e.g. for the dashboard's first view. */
   allStores(): StoreDoc[] {
     return [...this.stores.values()];

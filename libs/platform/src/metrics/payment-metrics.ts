@@ -80,6 +80,11 @@ function create(registry: Registry) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     }),
+    closeMismatches: new Gauge({
+      name: 'payments_close_mismatches',
+      help: "Terminal end-of-day closes that disagree with the log, on each store's last 10 days (the days a projector keeps)",
+      registers,
+    }),
     terminalsBusy: new Gauge({
       name: 'payments_terminals_busy',
       help: 'Terminals busy with a payment or refund, over every store',
