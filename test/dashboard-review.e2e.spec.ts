@@ -49,6 +49,37 @@ describe('the dashboard: what it hands to a person, in words', () => {
     await removeNatsState(prefix);
   });
 
+  /** A payment's first event, as the command service writes it. */
+  const requested = (
+    ids: { paymentId: string; storeId: string; terminalId: string },
+    amount: number,
+    currency: string,
+    at: string,
+  ) =>
+    event(
+      'PaymentRequested',
+      {
+        ...ids,
+        amount,
+        currency,
+        merchantReference: `R-${ids.terminalId}`,
+        posClientId: 'test',
+        claimId: ids.paymentId,
+        requestedAt: at,
+        expiresAt: at,
+      },
+      ids,
+    );
+
+  /** The dashboard in a new page, signed in as the operator. */
+  const signedIn = async () => {
+    const page = await browser.newPage();
+    await page.goto(`${await projections.getUrl()}/dashboard`);
+    await page.locator('#sign-in input[name="key"]').fill(operator.key);
+    await page.locator('#sign-in button[type="submit"]').click();
+    return page;
+  };
+
   /** A payment on `terminalId` that Dintero left to a person for `reason`, since 09:15 UTC (10:15 in Oslo). */
   const flagged = async (terminalId: string, reason: 'outcome_unknown' | 'not_final') => {
     const paymentId = randomUUID();
@@ -57,20 +88,7 @@ describe('the dashboard: what it hands to a person, in words', () => {
     await log.append(
       `payment-${paymentId}`,
       [
-        event(
-          'PaymentRequested',
-          {
-            ...ids,
-            amount: 10_040,
-            currency: 'NOK',
-            merchantReference: `R-${terminalId}`,
-            posClientId: 'test',
-            claimId: paymentId,
-            requestedAt: since,
-            expiresAt: since,
-          },
-          ids,
-        ),
+        requested(ids, 10_040, 'NOK', since),
         event('SessionCreated', { sessionId: `s-${terminalId}`, expiresAt: since, at: since }, ids),
         event('PaymentFlaggedForReview', { reason, transactionId: `tx-${terminalId}`, since, at: since }, ids),
       ],
@@ -98,10 +116,7 @@ describe('the dashboard: what it hands to a person, in words', () => {
     const unknown = await flagged('T-UNKNOWN', 'outcome_unknown');
     const notFinal = await flagged('T-NOTFINAL', 'not_final');
 
-    const page = await browser.newPage();
-    await page.goto(`${await projections.getUrl()}/dashboard`);
-    await page.locator('#sign-in input[name="key"]').fill(operator.key);
-    await page.locator('#sign-in button[type="submit"]').click();
+    const page = await signedIn();
     await page.waitForSelector('#connection[data-state="live"]');
 
     const entry = (terminalId: string) =>
@@ -130,20 +145,7 @@ describe('the dashboard: what it hands to a person, in words', () => {
     await log.append(
       `payment-${paymentId}`,
       [
-        event(
-          'PaymentRequested',
-          {
-            ...ids,
-            amount: 25_000,
-            currency: 'NOK',
-            merchantReference: 'R-REFUND',
-            posClientId: 'test',
-            claimId: paymentId,
-            requestedAt: since,
-            expiresAt: since,
-          },
-          ids,
-        ),
+        requested(ids, 25_000, 'NOK', since),
         event(
           'PaymentCaptured',
           { transactionId: 'tx-r', amount: 25_000, currency: 'NOK', source: 'callback', at: since },
@@ -162,10 +164,7 @@ describe('the dashboard: what it hands to a person, in words', () => {
       ],
       { expectedRevision: 'no_stream' },
     );
-    const page = await browser.newPage();
-    await page.goto(`${await projections.getUrl()}/dashboard`);
-    await page.locator('#sign-in input[name="key"]').fill(operator.key);
-    await page.locator('#sign-in button[type="submit"]').click();
+    const page = await signedIn();
     const entry = page.locator('#problem-list li[data-kind="refund-review"]');
     await entry.waitFor({ timeout: 30_000 });
     expect(await entry.textContent()).toMatch(
@@ -216,20 +215,7 @@ describe('the dashboard: what it hands to a person, in words', () => {
       await log.append(
         `payment-${paymentId}`,
         [
-          event(
-            'PaymentRequested',
-            {
-              ...on,
-              amount,
-              currency,
-              merchantReference: 'R',
-              posClientId: 'test',
-              claimId: paymentId,
-              requestedAt: now,
-              expiresAt: now,
-            },
-            on,
-          ),
+          requested({ paymentId, storeId: iceland, terminalId }, amount, currency, now),
           event(
             'PaymentCaptured',
             { transactionId: `tx-${paymentId}`, amount, currency, source: 'callback', at: now },
@@ -266,10 +252,7 @@ describe('the dashboard: what it hands to a person, in words', () => {
     await captured('T-ISK', 5_000, 'ISK');
     await closed('T-ISK', 1, 5_500);
 
-    const page = await browser.newPage();
-    await page.goto(`${await projections.getUrl()}/dashboard`);
-    await page.locator('#sign-in input[name="key"]').fill(operator.key);
-    await page.locator('#sign-in button[type="submit"]').click();
+    const page = await signedIn();
     const entry = (terminalId: string) =>
       page.locator('#problem-list li[data-kind="close-mismatch"]', { hasText: `Reykjavik · ${terminalId}` });
     await entry('T-MIXED').waitFor({ timeout: 30_000 });

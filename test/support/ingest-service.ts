@@ -34,3 +34,25 @@ export async function startIngestService(env: Record<string, string>): Promise<R
   const url = await listen(app, '127.0.0.1', 0);
   return { app, url, log: app.get(EVENT_STORE), close: () => app.close() };
 }
+
+/**
+ * An ingest service that runs the nightly close for the engine's stores (its log, simulator and NATS prefix), at
+ * once for every terminal (no spread), looking every 200 ms; `env` adds or overrides.
+ */
+export function startNightlyCloser(
+  engine: { readonly eventStoreFile: string; readonly prefix: string; readonly sim: { readonly url: string } },
+  env: Record<string, string> = {},
+): Promise<RunningIngestService> {
+  return startIngestService({
+    EVENT_STORE_URL: `sqlite:${engine.eventStoreFile}`,
+    DINTERO_API_URL: engine.sim.url,
+    DINTERO_CHECKOUT_URL: engine.sim.url,
+    NATS_PREFIX: engine.prefix,
+    NIGHTLY_CLOSE_ENABLED: 'true',
+    NIGHTLY_CLOSE_CHECK_MS: '200',
+    NIGHTLY_CLOSE_SPREAD_SECONDS: '0',
+    OPERATION_POLL_SECONDS: '1',
+    RECONCILER_INTERVAL_MS: '100',
+    ...env,
+  });
+}

@@ -341,13 +341,18 @@ describe('Dintero simulator', () => {
     });
   });
 
-  it('captures the rest after a partial capture, and refunds a transaction captured in part', async () => {
-    await start(39_900);
+  /** A transaction authorised and not captured, as a profile without auto-capture leaves it (the simulator's terminals capture at once). */
+  const authorised = async (amount: number) => {
+    await start(amount);
     await sim.control('POST', '/terminals/T-1/present', {});
     await idle();
     const txId = callbacks()[0]!.url.searchParams.get('transaction_id')!;
-    // As a profile without auto-capture leaves it: the simulator's terminals capture at once.
     Object.assign(sim.app.get(SimulatorState).transactions.get(txId)!, { status: 'AUTHORIZED', capturedAmount: 0 });
+    return txId;
+  };
+
+  it('captures the rest after a partial capture, and refunds a transaction captured in part', async () => {
+    const txId = await authorised(39_900);
     await dintero.capture(txId, 10_000);
     expect(await dintero.getTransaction(txId)).toMatchObject({ status: 'PARTIALLY_CAPTURED' });
     await expect(dintero.capture(txId, 30_000)).rejects.toMatchObject({ code: 'CAPTURE_AMOUNT_TOO_HIGH' });
@@ -360,12 +365,7 @@ describe('Dintero simulator', () => {
   });
 
   it('voids the rest of a transaction captured in part, keeping the part captured, and nothing after', async () => {
-    await start(39_900);
-    await sim.control('POST', '/terminals/T-1/present', {});
-    await idle();
-    const txId = callbacks()[0]!.url.searchParams.get('transaction_id')!;
-    // As a profile without auto-capture leaves it: the simulator's terminals capture at once.
-    Object.assign(sim.app.get(SimulatorState).transactions.get(txId)!, { status: 'AUTHORIZED', capturedAmount: 0 });
+    const txId = await authorised(39_900);
     await dintero.capture(txId, 10_000);
     await dintero.void(txId);
     const voided = await dintero.getTransaction(txId);

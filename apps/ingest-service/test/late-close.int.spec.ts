@@ -1,6 +1,6 @@
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
-import { startIngestService, type RunningIngestService } from '../../../test/support/ingest-service';
+import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
 import { bucketContents } from '../../../test/support/projections';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
 import { dueClose } from '../src/fleet/close-schedule';
@@ -45,19 +45,7 @@ describe('a nightly close Dintero completes after its hold ran out', () => {
       await engine.terminalFree(TERMINAL);
     }
     const day = dueClose('Europe/Oslo', '23:30', Date.now()).businessDay;
-    closer = await startIngestService({
-      EVENT_STORE_URL: `sqlite:${engine.eventStoreFile}`,
-      DINTERO_API_URL: engine.sim.url,
-      DINTERO_CHECKOUT_URL: engine.sim.url,
-      NATS_PREFIX: engine.prefix,
-      NIGHTLY_CLOSE_ENABLED: 'true',
-      NIGHTLY_CLOSE_CHECK_MS: '200',
-      NIGHTLY_CLOSE_SPREAD_SECONDS: '0',
-      NIGHTLY_CLOSE_RETRY_SECONDS: '1',
-      OPERATION_CLAIM_SECONDS: '10',
-      OPERATION_POLL_SECONDS: '1',
-      RECONCILER_INTERVAL_MS: '100',
-    });
+    closer = await startNightlyCloser(engine, { NIGHTLY_CLOSE_RETRY_SECONDS: '1', OPERATION_CLAIM_SECONDS: '10' });
     const operationEvents = async () =>
       (await engine.log.readAll({ limit: 10_000 })).filter((event) => event.streamName.startsWith('operation-'));
     // The hold runs out while Dintero still runs the close: the terminal is freed, the close still awaited.

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { natsNames } from '@app/messaging';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
-import { startIngestService, type RunningIngestService } from '../../../test/support/ingest-service';
+import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
 import { bucketContents } from '../../../test/support/projections';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
 import { dueClose } from '../src/fleet/close-schedule';
@@ -59,20 +59,7 @@ describe('the nightly close, reconciled against the log', () => {
 
     const day = businessDay();
     const changes = engine.nats.subscribe(natsNames(engine.prefix).changes.storeDay(STORE, day));
-    for (let i = 0; i < 2; i++)
-      closers.push(
-        await startIngestService({
-          EVENT_STORE_URL: `sqlite:${engine.eventStoreFile}`,
-          DINTERO_API_URL: engine.sim.url,
-          DINTERO_CHECKOUT_URL: engine.sim.url,
-          NATS_PREFIX: engine.prefix,
-          NIGHTLY_CLOSE_ENABLED: 'true',
-          NIGHTLY_CLOSE_CHECK_MS: '200',
-          NIGHTLY_CLOSE_SPREAD_SECONDS: '0',
-          OPERATION_POLL_SECONDS: '1',
-          RECONCILER_INTERVAL_MS: '100',
-        }),
-      );
+    for (let i = 0; i < 2; i++) closers.push(await startNightlyCloser(engine));
 
     let closes: Record<string, Record<string, unknown>> = {};
     const byTerminal = (all: Record<string, Record<string, unknown>>) =>

@@ -13,6 +13,7 @@ import {
   refundableAmount,
   refundSettled,
   type PaymentState,
+  type Refund,
 } from './payment.state';
 import { ownEntry } from '../shared/own-entry';
 
@@ -138,14 +139,18 @@ function capturesBeyond(
   return parts;
 }
 
+/** The payment's refund `refundId`: refused as `UNKNOWN_REFUND` when the payment has none of that id. */
+function existingRefund(state: PaymentState, refundId: string): Refund {
+  const payment = existingPayment(state);
+  const refund = payment.status === 'captured' ? ownEntry(payment.refunds, refundId) : undefined;
+  if (!refund)
+    throw new DomainError('UNKNOWN_REFUND', `Payment ${payment.paymentId} has no refund ${refundId}`, { refundId });
+  return refund;
+}
+
 /** A refund is sent to Dintero once: the first to record this step makes the call, nobody else. */
 function submitRefund(data: Of<'SubmitRefund'>, state: PaymentState): PaymentEvent[] {
-  const payment = existingPayment(state);
-  const refund = payment.status === 'captured' ? ownEntry(payment.refunds, data.refundId) : undefined;
-  if (!refund)
-    throw new DomainError('UNKNOWN_REFUND', `Payment ${payment.paymentId} has no refund ${data.refundId}`, {
-      refundId: data.refundId,
-    });
+  const refund = existingRefund(state, data.refundId);
   if (refund.status !== 'pending' || refund.submittedAt !== undefined) return [];
   return [{ type: 'RefundSubmitted', data }];
 }
@@ -369,10 +374,7 @@ function recordRefundOutcome(
   { refundId, outcome, reason, requestId, noTrace, source, at, dinteroAt }: Of<'RecordRefundOutcome'>,
   state: PaymentState,
 ): PaymentEvent[] {
-  const payment = existingPayment(state);
-  const refund = payment.status === 'captured' ? ownEntry(payment.refunds, refundId) : undefined;
-  if (!refund)
-    throw new DomainError('UNKNOWN_REFUND', `Payment ${payment.paymentId} has no refund ${refundId}`, { refundId });
+  const refund = existingRefund(state, refundId);
   const when = { source, at, ...(dinteroAt ? { dinteroAt } : {}) };
   // No silent money (invariant 4): a refund booked as failed that Dintero shows made is recorded, once. Failed for
   // Dintero's silence, or by Dintero itself: a first try at the terminal that failed and a second that went
@@ -458,10 +460,7 @@ function flagRefundForReview(
   { refundId, at, problem }: Of<'FlagRefundForReview'>,
   state: PaymentState,
 ): PaymentEvent[] {
-  const payment = existingPayment(state);
-  const refund = payment.status === 'captured' ? ownEntry(payment.refunds, refundId) : undefined;
-  if (!refund)
-    throw new DomainError('UNKNOWN_REFUND', `Payment ${payment.paymentId} has no refund ${refundId}`, { refundId });
+  const refund = existingRefund(state, refundId);
   if (refundSettled(refund) || refund.flaggedForReviewAt !== undefined) return [];
   if (problem === undefined && refund.status !== 'accepted') return [];
   if (problem !== undefined) requireText(problem, 'problem', MAX_PROBLEM_LENGTH);
