@@ -29,9 +29,14 @@ const processes = [
   {
     name: 'dintero-simulator',
     main: 'dintero-simulator',
-    // The simulator keeps its state in memory; ids of its own each start, so that a session or transaction of
-    // an earlier run, still in the log, is never taken for one of this run.
-    env: { PORT: String(apps[0].port), SIM_SEED: process.env.SIM_SEED ?? String(randomInt(1, 2 ** 31)) },
+    // The simulator keeps its world in the data folder across restarts, as Dintero would (the stores and terminals
+    // registered, the transactions made); ids of its own each start, so that a new session or transaction is never
+    // taken for one of an earlier run.
+    env: {
+      PORT: String(apps[0].port),
+      SIM_SEED: process.env.SIM_SEED ?? String(randomInt(1, 2 ** 31)),
+      SIM_STATE_FILE: process.env.SIM_STATE_FILE ?? path.join(dataDir, 'dintero-simulator.json'),
+    },
   },
   {
     name: 'engine',

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -35,8 +36,8 @@ describe('npm start -- --no-demo: the README’s first payment by hand', () => {
     await removeNatsState(prefix);
   });
 
-  it('runs the README’s first payment by hand as written: store, terminal, payment, refund, list', () => {
-    expect(started.output()).not.toContain('demo: ');
+  /** The README's block as a reader pastes it, against this run: its answers, one JSON document a line. */
+  const runReadmeBlock = () => {
     // Only where this run's data and command service are differ from the README's.
     const block = readmeBlock()
       .replace('data/demo-pos-key', path.join(dataDir, 'demo-pos-key'))
@@ -44,16 +45,31 @@ describe('npm start -- --no-demo: the README’s first payment by hand', () => {
     const run = spawnSync('bash', ['-euo', 'pipefail', '-c', block], { encoding: 'utf8', timeout: 60_000 });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    const [store, terminal, final, refund, list, ...rest] = run.stdout
+    return run.stdout
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as Record<string, unknown>);
+  };
+  let firstPayment: unknown;
+
+  it('runs the README’s first payment by hand as written: store, terminal, payment, refund, list', () => {
+    expect(started.output()).not.toContain('demo: ');
+    const [store, terminal, final, refund, list, ...rest] = runReadmeBlock();
     expect(rest).toEqual([]);
     expect(store).toMatchObject({ storeId: 'oslo-1', payoutDestinationId: 'demo-seller' });
     expect(terminal).toMatchObject({ terminals: [{ terminalId: 'till-1', dintero: { status: 'ACTIVE' } }] });
     expect(final).toMatchObject({ status: 'captured', final: true, amount: 39_900 });
     expect(refund).toMatchObject({ status: 'succeeded', amount: 10_000, paymentId: final!.paymentId });
     expect(list).toMatchObject({ payments: [{ paymentId: final!.paymentId, refundedAmount: 10_000 }] });
+    firstPayment = final!.paymentId;
+  });
+
+  it('runs it again as a new sale and a new refund, not the first ones answered again', () => {
+    const [, , final, refund, list] = runReadmeBlock();
+    expect(final).toMatchObject({ status: 'captured', final: true });
+    expect(final!.paymentId).not.toBe(firstPayment);
+    expect(refund).toMatchObject({ status: 'succeeded', paymentId: final!.paymentId });
+    expect((list!.payments as unknown[]).length).toBe(2);
   });
 
   it('has Dintero’s webhooks delivered to ingest: npm start subscribed it at the simulator', async () => {
@@ -91,5 +107,28 @@ describe('npm start -- --no-demo: the README’s first payment by hand', () => {
     expect(await exited).toBe(0);
     expect(started.output().trim().split('\n').at(-1)).toBe('stopped: no payments open, no terminals claimed.');
     expect(existsSync(holder)).toBe(false);
+  });
+
+  it('takes a payment on the terminal registered by hand after a restart, with no PUT again: Dintero kept it', async () => {
+    started = await startNpmStart(['--no-demo'], { DATA_DIR: dataDir, NATS_PREFIX: prefix });
+    const key = readFileSync(path.join(dataDir, 'demo-pos-key'), 'utf8').trim();
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const answer = await fetch(`${url('command-service')}/v1/terminal-payments`, {
+      method: 'POST',
+      headers: { ...headers, 'idempotency-key': randomUUID() },
+      body: JSON.stringify({
+        storeId: 'oslo-1',
+        terminalId: 'till-1',
+        amount: 12_300,
+        currency: 'NOK',
+        merchantReference: 'AFTER-RESTART',
+      }),
+    });
+    expect(answer.status).toBe(201);
+    const { paymentId } = (await answer.json()) as { paymentId: string };
+    const final = await fetch(`${url('command-service')}/v1/terminal-payments/${paymentId}?waitFor=final&timeout=30`, {
+      headers,
+    });
+    expect(await final.json()).toMatchObject({ status: 'captured', amount: 12_300 });
   });
 });

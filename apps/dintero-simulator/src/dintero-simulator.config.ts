@@ -72,4 +72,13 @@ export class DinteroSimulatorConfig extends BaseAppConfig {
   @IsOptional()
   @IsString()
   readonly seedFile: string = '';
+
+  /**
+   * File the simulator keeps its world in across restarts (stores, terminals, sessions, transactions, operations),
+   * written when it stops and read when it starts; empty: in memory only.
+   */
+  @Expose({ name: 'SIM_STATE_FILE' })
+  @IsOptional()
+  @IsString()
+  readonly stateFile: string = '';
 }

@@ -17,6 +17,7 @@ import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from './dintero-simulat
 import { SimulatorClock } from './state/clock';
 import { SimulatorRandom } from './state/random';
 import { SimulatorState } from './state/simulator-state';
+import { SimulatorStateFile } from './state/state-file';
 import { VirtualTerminalsService } from './terminals/virtual-terminals.service';
 
 @Module({})
@@ -25,7 +26,7 @@ export class DinteroSimulatorModule {
     return {
       module: DinteroSimulatorModule,
       imports: [
-        // The simulator keeps its state in memory and depends on nothing, so it is healthy when it answers.
+        // The simulator keeps its state in memory (and a file, when given) and depends on nothing: healthy when it answers.
         ...operationsModules('dintero-simulator', config.logLevel, { provide: HEALTH_PROBES, useValue: [] }),
       ],
       controllers: [
@@ -41,6 +42,7 @@ export class DinteroSimulatorModule {
         { provide: SimulatorRandom, useFactory: () => new SimulatorRandom(config.seed) },
         { provide: APP_FILTER, useClass: DinteroErrorFilter },
         SimulatorState,
+        SimulatorStateFile,
         SimulatorClock,
         DeliveryService,
         VirtualTerminalsService,

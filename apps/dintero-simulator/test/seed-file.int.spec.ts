@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SimulatorState } from '../src/state/simulator-state';
-import { SEED, startSimulator } from '../../../test/support/simulator';
+import { SEED, simulatorClient, startReceiver, startSimulator } from '../../../test/support/simulator';
 
-describe('simulator seed file', () => {
+describe('simulator seed file and state file', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'sim-seed-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -23,5 +24,66 @@ describe('simulator seed file', () => {
     const file = path.join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ terminals: [{ terminal_id: 'T 1', store_id: 'oslo' }] }));
     await expect(startSimulator({ SIM_SEED_FILE: file })).rejects.toThrow(/SIM_SEED_FILE .*bad\.json is invalid/);
+  });
+
+  it('keeps its world in SIM_STATE_FILE across a restart, as Dintero would, what was under way ended', async () => {
+    const file = path.join(dir, 'state.json');
+    // A terminal closing its day for a minute: still pending when the simulator stops.
+    const receiver = await startReceiver();
+    const first = await startSimulator({ SIM_STATE_FILE: file, SIM_OPERATION_DELAY_MS: '60000' });
+    await first.control('POST', '/seed', { payoutDestinations: ['seller-9'], ...SEED });
+    const dintero = simulatorClient(first);
+    const session = await dintero.createTerminalSession({
+      profileId: 'in-store',
+      paymentId: randomUUID(),
+      amount: 39_900,
+      currency: 'NOK',
+      merchantReference: 'POS-1',
+      storeId: 'oslo-center',
+      terminalId: 'T-1',
+      payoutDestinationId: 'seller-1',
+      callbackUrl: `${receiver.url}/v1/dintero/callback`,
+      returnUrl: `${receiver.url}/return`,
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    });
+    await first.control('POST', '/terminals/T-1/present', {});
+    await first.control('POST', '/idle');
+    const { transaction_id: transactionId } = await dintero.getSession(session.id);
+    const operation = await dintero.sendTerminalOperation({
+      terminalId: 'T-2',
+      operation: 'end_of_day',
+      idempotencyKey: randomUUID(),
+    });
+    expect(operation.status).toBe('PENDING');
+    await dintero.close();
+    await first.close();
+    await receiver.close();
+    expect(existsSync(file)).toBe(true);
+
+    const second = await startSimulator({ SIM_STATE_FILE: file });
+    const again = simulatorClient(second);
+    const state = second.app.get(SimulatorState);
+    expect([...state.terminals.keys()]).toEqual(['T-1', 'T-2', 'T-3']);
+    expect(state.terminals.get('T-3')?.status).toBe('INACTIVE');
+    expect([...state.payoutDestinations].sort()).toEqual(['seller-1', 'seller-9']);
+    expect(await again.getTransaction(transactionId!)).toMatchObject({ status: 'CAPTURED', amount: 39_900 });
+    expect((await again.getSession(session.id)).transaction_id).toBe(transactionId);
+    // Nothing is under way after the restart: each terminal free, the close its terminal never answered timed out.
+    expect(await again.getTerminalOperation('T-2', operation.id)).toMatchObject({ status: 'TIMEOUT' });
+    expect([...state.terminals.values()].filter((t) => t.activeSessionId || t.pendingOperationId)).toEqual([]);
+    await again.close();
+    await second.close();
+  });
+
+  it('refuses to start on a state file of another kind, saying which and what to do', async () => {
+    const file = path.join(dir, 'not-state.json');
+    writeFileSync(file, JSON.stringify({ terminals: [] }));
+    await expect(startSimulator({ SIM_STATE_FILE: file })).rejects.toThrow(
+      /SIM_STATE_FILE .*not-state\.json is not a simulator state of version 1; move it away to start empty/,
+    );
+    writeFileSync(file, '{"version": 1,');
+    await expect(startSimulator({ SIM_STATE_FILE: file })).rejects.toThrow(
+      /SIM_STATE_FILE .*not-state\.json is not JSON/,
+    );
   });
 });

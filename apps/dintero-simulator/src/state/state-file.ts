@@ -1,0 +1,121 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
+import {
+  SimulatorState,
+  type SimOperation,
+  type SimSession,
+  type SimStore,
+  type SimTerminal,
+  type SimTransaction,
+} from './simulator-state';
+
+const VERSION = 1;
+
+/** What the file holds: each map of `SimulatorState` as a list. */
+interface SavedState {
+  readonly version: typeof VERSION;
+  readonly savedAt: string;
+  readonly payoutDestinations: readonly string[];
+  readonly stores: readonly SimStore[];
+  readonly terminals: readonly SimTerminal[];
+  readonly sessions: readonly SimSession[];
+  readonly transactions: readonly SimTransaction[];
+  readonly operations: readonly SimOperation[];
+  readonly operationKeys: readonly (readonly [string, string])[];
+}
+
+const LISTS = [
+  'payoutDestinations',
+  'stores',
+  'terminals',
+  'sessions',
+  'transactions',
+  'operations',
+  'operationKeys',
+] as const;
+
+/**
+ * Dintero's side of the world kept across restarts, as Dintero keeps it (`SIM_STATE_FILE`): the payout
+ * destinations, stores, terminals, sessions, transactions and terminal operations, written when the simulator
+ * stops and read when it starts. Without it a restart forgets the fleet, and a terminal the engine's registry has
+ * `ACTIVE` is unknown to "Dintero". What was under way at the stop does not go on: each terminal is free again, and
+ * an operation still pending ends `TIMEOUT` (its terminal never answered). A simulator killed without stopping
+ * starts from what the file last held.
+ */
+@Injectable()
+export class SimulatorStateFile implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(SimulatorStateFile.name);
+
+  constructor(
+    @Inject(SIMULATOR_CONFIG) private readonly config: DinteroSimulatorConfig,
+    private readonly state: SimulatorState,
+  ) {}
+
+  onModuleInit(): void {
+    const file = this.config.stateFile;
+    if (!file || !existsSync(file)) return;
+    const saved = parsed(file, readFileSync(file, 'utf8'));
+    const now = new Date().toISOString();
+    for (const id of saved.payoutDestinations) this.state.payoutDestinations.add(id);
+    for (const store of saved.stores) this.state.stores.set(store.id, store);
+    for (const terminal of saved.terminals) {
+      const { activeSessionId: _session, activeRefund: _refund, pendingOperationId: _operation, ...idle } = terminal;
+      this.state.terminals.set(terminal.terminal_id, idle);
+    }
+    for (const session of saved.sessions) this.state.sessions.set(session.id, session);
+    for (const transaction of saved.transactions) this.state.transactions.set(transaction.id, transaction);
+    for (const operation of saved.operations)
+      this.state.operations.set(
+        operation.id,
+        operation.status === 'PENDING'
+          ? { ...operation, status: 'TIMEOUT', updated_at: now, updated_by: 'dintero-simulator' }
+          : operation,
+      );
+    for (const [key, id] of saved.operationKeys) this.state.operationKeys.set(key, id);
+    this.logger.log(
+      { file, stores: saved.stores.length, terminals: saved.terminals.length, savedAt: saved.savedAt },
+      'state read back',
+    );
+  }
+
+  onApplicationShutdown(): void {
+    const file = this.config.stateFile;
+    if (!file) return;
+    const { state } = this;
+    const saved: SavedState = {
+      version: VERSION,
+      savedAt: new Date().toISOString(),
+      payoutDestinations: [...state.payoutDestinations],
+      stores: [...state.stores.values()],
+      terminals: [...state.terminals.values()],
+      sessions: [...state.sessions.values()],
+      transactions: [...state.transactions.values()],
+      operations: [...state.operations.values()],
+      operationKeys: [...state.operationKeys],
+    };
+    // Written beside the file and renamed over it: a stop cut short leaves the last whole state, never half of one.
+    const partial = `${file}.${process.pid}.tmp`;
+    writeFileSync(partial, JSON.stringify(saved));
+    renameSync(partial, file);
+  }
+}
+
+/** The file's state, or a start refused with what is wrong with it (a file of another kind, or cut short). */
+function parsed(file: string, text: string): SavedState {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`SIM_STATE_FILE ${file} is not JSON (${(error as Error).message}); move it away to start empty`);
+  }
+  const saved = value as Partial<Record<string, unknown>> | null;
+  if (saved === null || typeof saved !== 'object' || saved.version !== VERSION)
+    throw new Error(
+      `SIM_STATE_FILE ${file} is not a simulator state of version ${VERSION}; move it away to start empty`,
+    );
+  const missing = LISTS.filter((list) => !Array.isArray(saved[list]));
+  if (missing.length > 0)
+    throw new Error(`SIM_STATE_FILE ${file} lacks ${missing.join(', ')}; move it away to start empty`);
+  return saved as unknown as SavedState;
+}
