@@ -107,7 +107,9 @@ function parsed(file: string, text: string): SavedState {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new Error(`SIM_STATE_FILE ${file} is not JSON (${(error as Error).message}); move it away to start empty`);
+    throw new Error(`SIM_STATE_FILE ${file} is not JSON (${(error as Error).message}); move it away to start empty`, {
+      cause: error,
+    });
   }
   const saved = value as Partial<Record<string, unknown>> | null;
   if (saved === null || typeof saved !== 'object' || saved.version !== VERSION)
