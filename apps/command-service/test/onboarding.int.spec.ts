@@ -265,6 +265,62 @@ describe('command service: onboarding stores and terminals at Dintero', () => {
     });
   });
 
+  it('keeps the device a name has when it is registered again with no device named, after a swap too', async () => {
+    expect((await send('PUT', '/v1/stores/stavanger', store)).status).toBe(201);
+    await sim.control('POST', '/seed', {
+      terminals: [
+        { terminal_id: 'T12345678-T0921', store_id: 'stavanger' },
+        { terminal_id: 'T12345678-T0922', store_id: 'stavanger' },
+      ],
+    });
+    const name = 'T12345678-T0921';
+    expect((await send('PUT', `/v1/stores/stavanger/terminals/${name}`, {})).status).toBe(200);
+    const swapped = await send('PUT', `/v1/stores/stavanger/terminals/${name}`, {
+      dinteroTerminalId: 'T12345678-T0922',
+    });
+    expect(terminalOf(swapped.body, name)?.dintero?.terminalId).toBe('T12345678-T0922');
+    expect((await send('POST', `/v1/stores/stavanger/terminals/${name}/deactivate`)).status).toBe(200);
+    // Taken back into use with no device named: the device it has, not the Dintero terminal its name happens to be.
+    const again = await send('PUT', `/v1/stores/stavanger/terminals/${name}`, {});
+    expect(again.status).toBe(200);
+    expect(terminalOf(again.body, name)).toMatchObject({ active: true, dintero: { terminalId: 'T12345678-T0922' } });
+    // A name that is no Dintero id, its device registered by serial: taken back into use the same way.
+    expect(
+      (await send('PUT', '/v1/stores/stavanger/terminals/till-s1', { deviceSerialNumber: sandboxSerial(21) })).status,
+    ).toBe(200);
+    expect((await send('POST', '/v1/stores/stavanger/terminals/till-s1/deactivate')).status).toBe(200);
+    const reactivated = await send('PUT', '/v1/stores/stavanger/terminals/till-s1', {});
+    expect(reactivated.status).toBe(200);
+    expect(terminalOf(reactivated.body, 'till-s1')).toMatchObject({ active: true, dintero: { status: 'ACTIVE' } });
+  });
+
+  it('refuses another device for a till while it takes a payment, so that its device never prompts under no name', async () => {
+    expect(
+      (await send('PUT', '/v1/stores/oslo/terminals/till-swap', { deviceSerialNumber: sandboxSerial(31) })).status,
+    ).toBe(200);
+    const payment = await start('till-swap');
+    expect(payment).toMatchObject({ status: 201, body: { status: 'awaiting_card' } });
+    const before = await written();
+    expect(
+      await send('PUT', '/v1/stores/oslo/terminals/till-swap', { deviceSerialNumber: sandboxSerial(32) }),
+    ).toMatchObject({
+      status: 409,
+      body: { code: 'TERMINAL_BUSY', activePaymentId: payment.body.paymentId, activeKind: 'payment' },
+    });
+    expect(await written()).toBe(before);
+    // Its device stays its own: no second name may take it meanwhile.
+    expect(
+      await send('PUT', '/v1/stores/oslo/terminals/till-other', { deviceSerialNumber: sandboxSerial(31) }),
+    ).toMatchObject({
+      status: 422,
+      body: { code: 'DINTERO_TERMINAL_TAKEN', terminalId: 'till-swap' },
+    });
+    // The same device again is no swap: accepted while busy.
+    expect(
+      (await send('PUT', '/v1/stores/oslo/terminals/till-swap', { deviceSerialNumber: sandboxSerial(31) })).status,
+    ).toBe(200);
+  });
+
   it('does not point a till whose device was swapped back at its old device when importing', async () => {
     expect((await send('PUT', '/v1/stores/trondheim', store)).status).toBe(201);
     await sim.control('POST', '/seed', {

@@ -22,6 +22,7 @@ import { SubjectTokenPipe } from './subject-token.pipe';
   401: 'UNAUTHENTICATED',
   403: 'STORE_NOT_ALLOWED: the key may not act for this store, or has no registry right',
   404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL',
+  409: 'TERMINAL_BUSY: another device for a terminal while a payment, refund or operation holds it; nothing written',
   422:
     'TERMINAL_OF_OTHER_STORE (terminal names are global); DINTERO_REJECTED (names dinteroCode), ' +
     'DINTERO_STORE_DIFFERS, DINTERO_TERMINAL_DIFFERS, DINTERO_TERMINAL_NOT_FOUND, DINTERO_TERMINAL_OF_OTHER_STORE, DINTERO_TERMINAL_TAKEN; ' +

@@ -76,7 +76,9 @@ export class PutStoreDto {
 /**
  * The device behind a terminal name. With `deviceSerialNumber`, the engine registers the device at Dintero
  * (or finds it there) and maps the name to Dintero's `terminal_id`. With `dinteroTerminalId`, the name maps to
- * a terminal Dintero has already. With neither, Dintero must have a terminal whose `terminal_id` is the name.
+ * a terminal Dintero has already. With neither, the device the name has already (a reactivation), or for a new
+ * name, a terminal at Dintero whose `terminal_id` is the name. Another device for a name is refused (`409
+ * TERMINAL_BUSY`) while a payment, refund or operation holds the terminal.
  */
 export class PutTerminalDto {
   @ApiPropertyOptional({ example: 'SIMULATED-T12345678-001', description: "The serial number on the device's label" })

@@ -71,10 +71,19 @@ export class RegistryService {
       throw new DomainError('VALIDATION_FAILED', 'deviceModel goes with deviceSerialNumber', { field: 'deviceModel' });
     const store = await this.registeredStore(storeId);
     await this.assertNotOfOtherStore(storeId, terminalId);
+    const recorded = ownEntry(store.terminals, terminalId)?.dintero;
+    // Another device for a registered name: not while the till is taking a payment or refund or running an
+    // operation on the device it has, whose prompt would go on there under no name, free for a second payment.
+    const swap =
+      recorded !== undefined &&
+      ((body.deviceSerialNumber !== undefined && body.deviceSerialNumber !== recorded.deviceSerialNumber) ||
+        (body.dinteroTerminalId !== undefined && body.dinteroTerminalId !== recorded.dinteroTerminalId));
+    if (swap) await this.assertNotBusy(terminalId);
     const enrollment =
       body.deviceSerialNumber !== undefined
         ? await this.dintero.device(storeId, body.deviceSerialNumber, body.deviceModel)
-        : await this.dintero.existing(storeId, body.dinteroTerminalId ?? terminalId);
+        : // No device named: the one the log has for the name (a reactivation), else a Dintero id the name is.
+          await this.dintero.existing(storeId, body.dinteroTerminalId ?? recorded?.dinteroTerminalId ?? terminalId);
     // Checked again by the store's decider, where the log's expected revision settles a race of two names.
     const taken = nameOfDevice(store, enrollment.dinteroTerminalId);
     if (taken !== undefined && taken !== terminalId) throw deviceTaken(storeId, taken, enrollment.dinteroTerminalId);
@@ -168,6 +177,23 @@ export class RegistryService {
       terminalId,
     );
     return state as RegisteredStore;
+  }
+
+  /** Refused as `TERMINAL_BUSY`, naming what holds it, while a payment, refund or operation holds the terminal. */
+  private async assertNotBusy(terminalId: string): Promise<void> {
+    const { state } = await readState(this.store, terminalStream(terminalId), terminalDecider);
+    if (state.status !== 'claimed' || Date.parse(state.claim.expiresAt) <= Date.now()) return;
+    const { claim } = state;
+    throw new DomainError(
+      'TERMINAL_BUSY',
+      `Terminal ${terminalId} is busy with ${claim.kind} ${claim.paymentId}: change its device once it is free`,
+      {
+        terminalId,
+        ...(claim.kind === 'operation' ? { activeOperationId: claim.claimId } : { activePaymentId: claim.paymentId }),
+        activeKind: claim.kind,
+        busyUntil: claim.expiresAt,
+      },
+    );
   }
 
   private async assertNotOfOtherStore(storeId: string, terminalId: string): Promise<void> {
