@@ -321,6 +321,47 @@ describe('command service: onboarding stores and terminals at Dintero', () => {
     ).toBe(200);
   });
 
+  it('does not bring back as a terminal of its own a device swapped out of a till, until it is registered again', async () => {
+    expect((await send('PUT', '/v1/stores/molde', store)).status).toBe(201);
+    await sim.control('POST', '/seed', {
+      terminals: [
+        { terminal_id: 'T12345678-T0931', store_id: 'molde' },
+        { terminal_id: 'T12345678-T0932', store_id: 'molde' },
+      ],
+    });
+    expect(
+      (await send('PUT', '/v1/stores/molde/terminals/till-m', { dinteroTerminalId: 'T12345678-T0931' })).status,
+    ).toBe(200);
+    // The till's device broke and was replaced; the broken one is still at Dintero.
+    expect(
+      (await send('PUT', '/v1/stores/molde/terminals/till-m', { dinteroTerminalId: 'T12345678-T0932' })).status,
+    ).toBe(200);
+    const before = await written();
+    expect(await send('POST', '/v1/stores/molde/terminals/import')).toMatchObject({
+      status: 200,
+      body: {
+        imported: [],
+        skipped: [
+          {
+            dinteroTerminalId: 'T12345678-T0931',
+            reason: 'swapped out of till-m: register it under a name with dinteroTerminalId to use it again',
+          },
+          { dinteroTerminalId: 'T12345678-T0932', reason: 'registered already', terminalId: 'till-m' },
+        ],
+      },
+    });
+    expect(await written()).toBe(before);
+    // Registered again under a name on purpose: in use, and an import leaves it there.
+    expect(
+      (await send('PUT', '/v1/stores/molde/terminals/till-n', { dinteroTerminalId: 'T12345678-T0931' })).status,
+    ).toBe(200);
+    expect((await send('POST', '/v1/stores/molde/terminals/import')).body.skipped).toContainEqual({
+      dinteroTerminalId: 'T12345678-T0931',
+      reason: 'registered already',
+      terminalId: 'till-n',
+    });
+  });
+
   it('does not point a till whose device was swapped back at its old device when importing', async () => {
     expect((await send('PUT', '/v1/stores/trondheim', store)).status).toBe(201);
     await sim.control('POST', '/seed', {

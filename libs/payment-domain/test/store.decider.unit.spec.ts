@@ -299,6 +299,22 @@ describe('terminal enrollment at Dintero', () => {
       .when({ type: 'RegisterTerminal', data: { ...ref, enrollment: replaced, at } })
       .then([{ type: 'TerminalEnrolled', data: { ...ref, ...replaced, at } }]);
   });
+  it('keeps the device another one replaced as swapped out, until a name takes it again', () => {
+    const replaced = {
+      ...device,
+      dinteroTerminalId: 'T12345678-T0002',
+      deviceSerialNumber: 'SN-2',
+      status: 'ACTIVE' as const,
+    };
+    const swap: StoreEvent = { type: 'TerminalEnrolled', data: { ...ref, ...replaced, at } };
+    const swapped = fold(storeDecider, [registered, listed, enrolled, swap]);
+    expect(swapped.status === 'registered' && swapped.swappedOut).toEqual({ 'T12345678-T0001': 'till-1' });
+    // Taken back by a name (here the same till, swapped back): in use again, and the other one swapped out.
+    const back = fold(storeDecider, [registered, listed, enrolled, swap, enrolled]);
+    expect(back.status === 'registered' && back.swappedOut).toEqual({ 'T12345678-T0002': 'till-1' });
+    const first = fold(storeDecider, [registered, listed, enrolled]);
+    expect(first.status === 'registered' && first.swappedOut).toBeUndefined();
+  });
   it('refuses a second name for a device the store has under one name', () =>
     spec
       .given([registered, listed, enrolled])

@@ -116,6 +116,15 @@ export class RegistryService {
         });
         continue;
       }
+      // Swapped out of a till (replaced: broken, returned), and still at Dintero: not brought back as a terminal.
+      const leftName = ownEntry(store.swappedOut ?? {}, dinteroTerminalId);
+      if (leftName !== undefined) {
+        skipped.push({
+          dinteroTerminalId,
+          reason: `swapped out of ${leftName}: register it under a name with dinteroTerminalId to use it again`,
+        });
+        continue;
+      }
       if (!isSubjectToken(dinteroTerminalId)) {
         skipped.push({
           dinteroTerminalId,

@@ -131,6 +131,11 @@ export type StoreState =
       readonly status: 'registered';
       readonly details: StoreDetails;
       readonly terminals: Readonly<Record<string, RegisteredTerminal>>;
+      /**
+       * Devices swapped out of a name (Dintero's id → the name they left), until registered again: still at
+       * Dintero, but replaced (broken, returned), so an import does not bring them back.
+       */
+      readonly swappedOut?: Readonly<Record<string, string>>;
     };
 
 const initialState: StoreState = { status: 'unregistered' };
@@ -382,7 +387,14 @@ function evolve(state: StoreState, event: StoreEvent): StoreState {
       const terminal = state.status === 'registered' ? ownEntry(state.terminals, event.data.terminalId) : undefined;
       if (state.status !== 'registered' || !terminal) return state;
       const { storeId: _storeId, terminalId, at, ...dintero } = event.data;
-      return { ...state, terminals: { ...state.terminals, [terminalId]: { ...terminal, dintero, statusSeenAt: at } } };
+      // The device enrolled is in use again; the one it replaces (if any) is swapped out.
+      const { [dintero.dinteroTerminalId]: _back, ...stillOut } = state.swappedOut ?? {};
+      const left = terminal.dintero?.dinteroTerminalId;
+      const swappedOut: Record<string, string> =
+        left !== undefined && left !== dintero.dinteroTerminalId ? { ...stillOut, [left]: terminalId } : stillOut;
+      const { swappedOut: _before, ...rest } = state;
+      const terminals = { ...state.terminals, [terminalId]: { ...terminal, dintero, statusSeenAt: at } };
+      return { ...rest, terminals, ...(Object.keys(swappedOut).length > 0 ? { swappedOut } : {}) };
     }
     case 'TerminalStatusChanged': {
       const terminal = state.status === 'registered' ? ownEntry(state.terminals, event.data.terminalId) : undefined;
