@@ -69,6 +69,17 @@ describe('store registry', () => {
         )[0]!.data as { currencies?: string[] }
       ).currencies;
 
+    it('keeps a time zone given in another case under its own name, and finds its country', () => {
+      const [event] = storeDecider.decide(
+        { type: 'RegisterStore', data: { ...details, timeZone: 'europe/oslo', at } },
+        fold(storeDecider, []),
+      );
+      expect(event?.data).toMatchObject({ timeZone: 'Europe/Oslo', currencies: ['NOK'] });
+      spec
+        .given([registered])
+        .when({ type: 'RegisterStore', data: { ...details, timeZone: 'EUROPE/OSLO', at } })
+        .thenNothing();
+    });
     it("defaults to the currency of the time zone's country", () => {
       expect(currenciesOf({ timeZone: 'Europe/Stockholm' })).toEqual(['SEK']);
       expect(currenciesOf({ timeZone: 'Europe/Helsinki' })).toEqual(['EUR']);

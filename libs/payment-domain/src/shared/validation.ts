@@ -57,7 +57,11 @@ export function requireTimeZone(value: unknown): string {
       field: 'timeZone',
     });
   }
-  return value;
+  // The runtime takes a zone's name in any case: `europe/oslo` is kept as `Europe/Oslo`, so that the same zone is
+  // one name (a change of case is no change of details, and the zone's country is found). Another name of the
+  // zone (a legacy link) is kept as given.
+  const named = new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+  return named.toLowerCase() === value.toLowerCase() ? named : value;
 }
 
 const MONEY_PROBLEMS: Readonly<
