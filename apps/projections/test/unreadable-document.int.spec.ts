@@ -100,4 +100,22 @@ describe('projections: a read-model document in KV that cannot be read', () => {
       currencies: { NOK: { capturedCount: 2, capturedAmount: 11_000, refundedAmount: 0 } },
     });
   });
+
+  it('answers a query for a day whose document cannot be read 503, never as a day with nothing on it', async () => {
+    const days = await new Kvm(engine.nats).open(natsNames(engine.prefix).buckets.storeDays);
+    await days.put('molde.2020-03-01', 'not json {');
+    const query = async (date: string) =>
+      (
+        await engine.nats.request(
+          natsNames(engine.prefix).queries.storeDay,
+          JSON.stringify({ storeId: 'molde', date }),
+          {
+            timeout: 5_000,
+          },
+        )
+      ).json<{ status: number; body: Record<string, unknown> }>();
+    expect(await query('2020-03-01')).toMatchObject({ status: 503, body: { code: 'READ_MODELS_NOT_READY' } });
+    // A day with no document at all: its zeros.
+    expect(await query('2020-03-02')).toMatchObject({ status: 200, body: { currencies: {}, position: '0' } });
+  });
 });

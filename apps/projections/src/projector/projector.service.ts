@@ -178,9 +178,25 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     }
   };
 
-  /** A store's day, for queries: from memory, or, for a day out of its window, from KV. */
-  async storeDay(storeId: string, date: string): Promise<StoreDayDoc | undefined> {
-    return this.projector.storeDay(storeId, date) ?? this.readDay(`${storeId}.${date}`);
+  /**
+   * A store's day, for queries: from memory, or, for a day out of its window, from KV; `none` when there is no such
+   * document, `unknown` when KV cannot say (it holds another log's, being folded again from 0, or the document
+   * cannot be read), so that a day with takings is never answered as one without.
+   */
+  async storeDay(storeId: string, date: string): Promise<StoreDayDoc | 'none' | 'unknown'> {
+    const held = this.projector.storeDay(storeId, date);
+    if (held) return held;
+    const key = `${storeId}.${date}`;
+    if (!this.kvOfThisLog) return 'unknown';
+    const pending = this.pending.get(`store-day:${key}`);
+    if (pending?.model === 'store-day') return pending.doc;
+    try {
+      return ((await this.buckets!.get('store-day', key)) as StoreDayDoc | undefined) ?? 'none';
+    } catch (error) {
+      if (!(error instanceof UnreadableDocumentError)) throw error;
+      this.unreadable(error);
+      return 'unknown';
+    }
   }
 
   /** The read models as this instance has them: what queries answer from. */

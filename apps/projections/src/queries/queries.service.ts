@@ -49,8 +49,17 @@ export class QueriesService implements OnApplicationBootstrap, BeforeApplication
       StoreDayQuery,
       async (q) => {
         const day = await this.projector.storeDay(q.storeId, q.date);
+        if (day === 'unknown')
+          throw new HttpException(
+            {
+              code: 'READ_MODELS_NOT_READY',
+              detail: 'The read models cannot tell this day now (being rebuilt, or its document unreadable): ask again',
+              query: q,
+            },
+            503,
+          );
         const store = models().store(q.storeId);
-        return day ?? (store && emptyStoreDay(q.storeId, q.date, store.timeZone));
+        return day !== 'none' ? day : store && emptyStoreDay(q.storeId, q.date, store.timeZone);
       },
       'store',
     );
