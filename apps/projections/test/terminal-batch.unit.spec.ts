@@ -77,6 +77,30 @@ describe("a terminal's batch beside the log", () => {
     });
   });
 
+  it('gives no split per currency for a batch a version before this one counted into: it would not add up', () => {
+    const { currencies: _split, ...older } = counted.openBatch!;
+    const upgraded = { ...counted, openBatch: older };
+    const more = countInBatch(upgraded, { kind: 'purchase', amount: 3_000, currency: 'EUR', count: 1 }, at(13));
+    expect(more.openBatch).toEqual({ ...older, purchasesCount: 3, purchasesAmount: 15_000 });
+    const closed = closeBatch(more, close(3, 15_000));
+    expect(closed.lastClose).not.toHaveProperty('currencies');
+    expect(closed.lastClose).toMatchObject({
+      recorded: { purchasesCount: 3, purchasesAmount: 15_000 },
+      mismatch: false,
+    });
+    // Nor for a late fact into such a close; the batch the close opened counts them again.
+    const late = countInBatch(closed, { kind: 'reversal', amount: 100, currency: 'NOK', count: 1 }, at(14));
+    expect(late.lastClose).not.toHaveProperty('currencies');
+    const next = countInBatch(
+      late,
+      { kind: 'purchase', amount: 700, currency: 'NOK', count: 1 },
+      '2026-12-02T10:00:00.000Z',
+    );
+    expect(next.openBatch?.currencies).toEqual({
+      NOK: { purchasesCount: 1, purchasesAmount: 700, reversalsCount: 0, reversalsAmount: 0 },
+    });
+  });
+
   it('keeps the sale amount and tips the terminal gives, beside the figures it compares', () => {
     const tipped = closeBatch(counted, {
       ...close(2, 12_000),

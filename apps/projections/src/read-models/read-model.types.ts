@@ -59,7 +59,7 @@ export interface OpenBatch extends BatchFigures {
   readonly since?: string;
   /**
    * The same figures per currency (ISO 4217 code). The others sum every currency, as the terminal's batch does.
-   * Absent from a batch a version before this one opened; such a batch holds only what was counted since.
+   * Absent from a batch a version before this one counted facts into (a rebuild gives it).
    */
   readonly currencies?: Readonly<Record<string, BatchFigures>>;
 }
@@ -98,7 +98,7 @@ export interface TerminalClose {
    * The log's figures per currency (ISO 4217 code). Dintero's batch gives no currency: when a batch holds more than
    * one, the terminal's amounts are a sum across them and can only be compared as such, so that a shortfall in one
    * currency can hide behind a surplus in another. These say how much of `recorded` is in which. Absent from a close
-   * a version before this one made.
+   * of a batch a version before this one counted facts into (a rebuild gives it).
    */
   readonly currencies?: Readonly<Record<string, BatchFigures>>;
   /** The terminal and the log disagree. */

@@ -25,10 +25,20 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
     return { ...doc, lastClose: countInClose(close, counted) };
   }
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
+  const currencies = splitOf(open);
   return {
     ...doc,
-    openBatch: { ...open, ...add(open, counted), currencies: addIn(open.currencies, counted) },
+    openBatch: { ...open, ...add(open, counted), ...(currencies ? { currencies: addIn(currencies, counted) } : {}) },
   };
+}
+
+/**
+ * A batch's figures per currency: those it has, or none yet when it has counted nothing. Undefined for a batch a
+ * version before this one counted facts into without them: a split of what was counted since would not add up.
+ */
+function splitOf(figures: BatchFigures & { readonly currencies?: Readonly<Record<string, BatchFigures>> }) {
+  if (figures.currencies !== undefined) return figures.currencies;
+  return FIELDS.every((field) => figures[field] === 0) ? {} : undefined;
 }
 
 /**
@@ -75,7 +85,7 @@ export function countInClose(close: TerminalClose, counted: Counted): TerminalCl
   return compared({
     ...close,
     recorded: add(close.recorded, counted),
-    currencies: addIn(close.currencies, counted),
+    ...(close.currencies ? { currencies: addIn(close.currencies, counted) } : {}),
   });
 }
 
@@ -115,7 +125,7 @@ export function closeBatch(
     ...(batch.saleAmount === undefined ? {} : { saleAmount: batch.saleAmount }),
     ...(batch.tipAmount === undefined ? {} : { tipAmount: batch.tipAmount }),
     recorded: pick(open),
-    currencies: open.currencies ?? {},
+    ...(splitOf(open) ? { currencies: splitOf(open) } : {}),
     mismatch: false,
   });
   return { ...doc, lastClose: record, openBatch: { ...NONE, since: close.closedAt } };
@@ -132,10 +142,10 @@ export function withClose(day: StoreDayDoc, close: TerminalClose): StoreDayDoc {
 
 /** The log's figures per currency with one more fact counted in its currency. */
 function addIn(
-  currencies: Readonly<Record<string, BatchFigures>> | undefined,
+  currencies: Readonly<Record<string, BatchFigures>>,
   counted: Counted,
 ): Readonly<Record<string, BatchFigures>> {
-  return { ...currencies, [counted.currency]: add(currencies?.[counted.currency] ?? NONE, counted) };
+  return { ...currencies, [counted.currency]: add(currencies[counted.currency] ?? NONE, counted) };
 }
 
 function add(figures: BatchFigures, { kind, amount, count }: Counted): BatchFigures {
