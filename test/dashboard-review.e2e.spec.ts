@@ -161,18 +161,52 @@ describe('the dashboard: what it hands to a person, in words', () => {
           { refundId: 'refund-1', amount: 4_000, terminalId: 'T-NOTFINAL', reason: 'not_final', since, at: since },
           ids,
         ),
+        // A second refund, done at a terminal of another store of the chain.
+        event(
+          'RefundRequested',
+          { refundId: 'refund-2', amount: 1_000, terminalId: 'B-1', claimId: 'refund-2', by: 'test', at: since },
+          ids,
+        ),
+        event(
+          'RefundFlaggedForReview',
+          { refundId: 'refund-2', amount: 1_000, terminalId: 'B-1', reason: 'not_final', since, at: since },
+          ids,
+        ),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    await log.append(
+      'store-bergen-review',
+      [
+        event(
+          'StoreRegistered',
+          { storeId: 'bergen-review', name: 'Bergen', payoutDestinationId: 'p', timeZone: 'Europe/Oslo', at: since },
+          { storeId: 'bergen-review' },
+        ),
+        event(
+          'TerminalRegistered',
+          { storeId: 'bergen-review', terminalId: 'B-1', at: since },
+          { storeId: 'bergen-review' },
+        ),
       ],
       { expectedRevision: 'no_stream' },
     );
     const page = await signedIn();
-    const entry = page.locator('#problem-list li[data-kind="refund-review"]');
-    await entry.waitFor({ timeout: 30_000 });
-    expect(await entry.textContent()).toMatch(
+    const entry = (refundId: string) =>
+      page.locator('#problem-list li[data-kind="refund-review"]', { hasText: `refund ${refundId})` });
+    await entry('refund-1').waitFor({ timeout: 30_000 });
+    expect(await entry('refund-1').textContent()).toMatch(
       new RegExp(
         `^Review store · T-NOTFINAL: refund of NOK\\s40\\.00 accepted by Dintero and not finished, asked for .*10:15.*\\. ` +
           `Check Dintero's Backoffice \\(payment ${paymentId}, refund refund-1\\) before refunding again: its amount stays committed until Dintero says\\.$`,
       ),
     );
+    // Named and linked in the store of the terminal it was done at.
+    await entry('refund-2').waitFor({ timeout: 30_000 });
+    expect(await entry('refund-2').textContent()).toMatch(
+      /^Bergen · B-1 \(a payment of Review store\): refund of NOK\s10\.00 /,
+    );
+    expect(await entry('refund-2').locator('a').getAttribute('href')).toBe('#terminal-bergen-review-B-1');
     await page.close();
   });
 

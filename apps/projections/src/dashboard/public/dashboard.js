@@ -204,6 +204,17 @@ function storeName(storeId) {
   return stores.get(storeId)?.store?.name ?? storeId;
 }
 
+/**
+ * The terminal a refund was done at, linked in its own store: a refund may be done at another store's terminal (the
+ * entry is its payment's store's), which then names the payment's store too.
+ */
+function refundTerminal(paymentStoreId, terminalId) {
+  let at = paymentStoreId;
+  for (const [storeId, { terminals }] of stores) if (terminals.has(terminalId)) at = storeId;
+  const where = link(terminalAnchor(at, terminalId), `${storeName(at)} · ${terminalId}`);
+  return at === paymentStoreId ? [where] : [where, ` (a payment of ${storeName(paymentStoreId)})`];
+}
+
 function terminalAnchor(storeId, terminalId) {
   return `terminal-${storeId}-${terminalId}`;
 }
@@ -395,7 +406,7 @@ function problems(now) {
           key: `refund:${entry.refundId}`,
           since: entry.since,
           parts: [
-            link(terminalAnchor(storeId, entry.terminalId), `${name} · ${entry.terminalId}`),
+            ...refundTerminal(storeId, entry.terminalId),
             `: refund of ${entry.amount === undefined ? 'an amount' : money(entry.amount, entry.currency)} `,
             entry.reason === 'not_settleable'
               ? `the engine cannot settle with Dintero (${entry.problem ?? 'no answer'}), asked for `
