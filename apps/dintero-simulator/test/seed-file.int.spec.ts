@@ -49,6 +49,10 @@ describe('simulator seed file and state file', () => {
     await first.control('POST', '/terminals/T-1/present', {});
     await first.control('POST', '/idle');
     const { transaction_id: transactionId } = await dintero.getSession(session.id);
+    // A refund the cardholder is confirming at T-1 (accepted, 202) when the simulator stops.
+    await first.control('PUT', '/terminals/T-1/refund-mode', { mode: 'async_stall' });
+    const inFlight = await dintero.refund(transactionId!, { amount: 1_000, terminalId: 'T-1', refundReference: 'r-1' });
+    expect(inFlight.kind).toBe('accepted');
     const operation = await dintero.sendTerminalOperation({
       terminalId: 'T-2',
       operation: 'end_of_day',
@@ -66,7 +70,19 @@ describe('simulator seed file and state file', () => {
     expect([...state.terminals.keys()]).toEqual(['T-1', 'T-2', 'T-3']);
     expect(state.terminals.get('T-3')?.status).toBe('INACTIVE');
     expect([...state.payoutDestinations].sort()).toEqual(['seller-1', 'seller-9']);
-    expect(await again.getTransaction(transactionId!)).toMatchObject({ status: 'CAPTURED', amount: 39_900 });
+    const restored = await again.getTransaction(transactionId!);
+    expect(restored).toMatchObject({ status: 'CAPTURED', amount: 39_900 });
+    // The refund under way is declined, with the request id its result carries, and its amount is free again.
+    expect(restored.events?.at(-1)).toMatchObject({
+      event: 'REFUND',
+      success: false,
+      event_reference: 'r-1',
+      correlation_request_id: inFlight.kind === 'accepted' ? inFlight.requestId : undefined,
+    });
+    await second.control('PUT', '/terminals/T-1/refund-mode', { mode: 'sync' });
+    expect(
+      (await again.refund(transactionId!, { amount: 39_900, terminalId: 'T-1', refundReference: 'r-2' })).kind,
+    ).toBe('done');
     expect((await again.getSession(session.id)).transaction_id).toBe(transactionId);
     // Nothing is under way after the restart: each terminal free, the close its terminal never answered timed out.
     expect(await again.getTerminalOperation('T-2', operation.id)).toMatchObject({ status: 'TIMEOUT' });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
+import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
 import {
   SimulatorState,
   type SimOperation,
@@ -39,9 +40,9 @@ const LISTS = [
  * Dintero's side of the world kept across restarts, as Dintero keeps it (`SIM_STATE_FILE`): the payout
  * destinations, stores, terminals, sessions, transactions and terminal operations, written when the simulator
  * stops and read when it starts. Without it a restart forgets the fleet, and a terminal the engine's registry has
- * `ACTIVE` is unknown to "Dintero". What was under way at the stop does not go on: each terminal is free again, and
- * an operation still pending ends `TIMEOUT` (its terminal never answered). A simulator killed without stopping
- * starts from what the file last held.
+ * `ACTIVE` is unknown to "Dintero". What was under way at the stop does not go on: each terminal is free again, an
+ * operation still pending ends `TIMEOUT` (its terminal never answered), and a refund the cardholder was confirming
+ * is declined (`settled`). A simulator killed without stopping starts from what the file last held.
  */
 @Injectable()
 export class SimulatorStateFile implements OnModuleInit, OnApplicationShutdown {
@@ -50,6 +51,7 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(SIMULATOR_CONFIG) private readonly config: DinteroSimulatorConfig,
     private readonly state: SimulatorState,
+    private readonly terminals: VirtualTerminalsService,
   ) {}
 
   onModuleInit(): void {
@@ -64,7 +66,8 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationShutdown {
       this.state.terminals.set(terminal.terminal_id, idle);
     }
     for (const session of saved.sessions) this.state.sessions.set(session.id, session);
-    for (const transaction of saved.transactions) this.state.transactions.set(transaction.id, transaction);
+    for (const transaction of saved.transactions)
+      this.state.transactions.set(transaction.id, this.settled(transaction));
     for (const operation of saved.operations)
       this.state.operations.set(
         operation.id,
@@ -77,6 +80,31 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationShutdown {
       { file, stores: saved.stores.length, terminals: saved.terminals.length, savedAt: saved.savedAt },
       'state read back',
     );
+  }
+
+  /**
+   * A transaction as the restart leaves it: a refund the cardholder was confirming at the terminal (accepted, 202)
+   * is declined, its amount no longer held, so that it ends as one would whose cardholder walked away. A transaction
+   * on hold stays on hold (Dintero's review of it is not the terminal's to end).
+   */
+  private settled(tx: SimTransaction): SimTransaction {
+    if (tx.refundingAmount === 0) return tx;
+    const finished = new Set(tx.events.map((event) => event.correlation_request_id).filter((id) => id !== undefined));
+    const declined = tx.events
+      .filter((event) => event.event === 'INITIATE_REFUND' && event.request_id && !finished.has(event.request_id))
+      .map((started) =>
+        this.terminals.txEvent('REFUND', tx.status, false, started.amount, {
+          correlation_request_id: started.request_id!,
+          ...(started.event_reference ? { event_reference: started.event_reference } : {}),
+          error: {
+            code: 'DECLINED',
+            message: 'The terminal restarted before the cardholder confirmed the refund',
+            type: ['DECLINED'],
+          },
+        }),
+      );
+    const events = [...tx.events, ...declined];
+    return { ...tx, events, refundingAmount: 0, updated_at: events.at(-1)!.created_at };
   }
 
   onApplicationShutdown(): void {
