@@ -142,6 +142,11 @@ describe('the dashboard: what it hands to a person, in words', () => {
     const paymentId = randomUUID();
     const ids = { paymentId, storeId, terminalId: 'T-UNKNOWN' };
     const since = '2026-12-04T09:15:00.000Z';
+    /** A refund asked for at `terminalId` that Dintero accepted and never finished, flagged for a person. */
+    const stalledRefund = (refundId: string, amount: number, terminalId: string) => [
+      event('RefundRequested', { refundId, amount, terminalId, claimId: refundId, by: 'test', at: since }, ids),
+      event('RefundFlaggedForReview', { refundId, amount, terminalId, reason: 'not_final', since, at: since }, ids),
+    ];
     await log.append(
       `payment-${paymentId}`,
       [
@@ -151,27 +156,9 @@ describe('the dashboard: what it hands to a person, in words', () => {
           { transactionId: 'tx-r', amount: 25_000, currency: 'NOK', source: 'callback', at: since },
           ids,
         ),
-        event(
-          'RefundRequested',
-          { refundId: 'refund-1', amount: 4_000, terminalId: 'T-NOTFINAL', claimId: 'refund-1', by: 'test', at: since },
-          ids,
-        ),
-        event(
-          'RefundFlaggedForReview',
-          { refundId: 'refund-1', amount: 4_000, terminalId: 'T-NOTFINAL', reason: 'not_final', since, at: since },
-          ids,
-        ),
+        ...stalledRefund('refund-1', 4_000, 'T-NOTFINAL'),
         // A second refund, done at a terminal of another store of the chain.
-        event(
-          'RefundRequested',
-          { refundId: 'refund-2', amount: 1_000, terminalId: 'B-1', claimId: 'refund-2', by: 'test', at: since },
-          ids,
-        ),
-        event(
-          'RefundFlaggedForReview',
-          { refundId: 'refund-2', amount: 1_000, terminalId: 'B-1', reason: 'not_final', since, at: since },
-          ids,
-        ),
+        ...stalledRefund('refund-2', 1_000, 'B-1'),
       ],
       { expectedRevision: 'no_stream' },
     );

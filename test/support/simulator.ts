@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DinteroClient } from '@app/dintero';
+import { DinteroClient, type TerminalSessionRequest } from '@app/dintero';
 import { createHttpApp, listen, loadConfig } from '@app/platform';
 import { DinteroSimulatorConfig } from '../../apps/dintero-simulator/src/dintero-simulator.config';
 import { DinteroSimulatorModule } from '../../apps/dintero-simulator/src/dintero-simulator.module';
@@ -116,3 +117,21 @@ export const SEED = {
     { terminal_id: 'T-3', store_id: 'oslo-center', status: 'INACTIVE' },
   ],
 };
+
+/** A terminal session request for the seeded store's T-1, as the command service sends one; `change` overrides. */
+export function terminalSessionRequest(change: Partial<TerminalSessionRequest> = {}): TerminalSessionRequest {
+  return {
+    profileId: 'in-store',
+    paymentId: randomUUID(),
+    amount: 39_900,
+    currency: 'NOK',
+    merchantReference: 'POS-1',
+    storeId: 'oslo-center',
+    terminalId: 'T-1',
+    payoutDestinationId: 'seller-1',
+    callbackUrl: 'http://127.0.0.1:9/v1/dintero/callback?report_error=true',
+    returnUrl: 'http://127.0.0.1:9/return',
+    expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    ...change,
+  };
+}

@@ -3,7 +3,13 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SimulatorState } from '../src/state/simulator-state';
-import { SEED, simulatorClient, startReceiver, startSimulator } from '../../../test/support/simulator';
+import {
+  SEED,
+  simulatorClient,
+  startReceiver,
+  startSimulator,
+  terminalSessionRequest,
+} from '../../../test/support/simulator';
 
 describe('simulator seed file and state file', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'sim-seed-'));
@@ -33,19 +39,12 @@ describe('simulator seed file and state file', () => {
     const first = await startSimulator({ SIM_STATE_FILE: file, SIM_OPERATION_DELAY_MS: '60000' });
     await first.control('POST', '/seed', { payoutDestinations: ['seller-9'], ...SEED });
     const dintero = simulatorClient(first);
-    const session = await dintero.createTerminalSession({
-      profileId: 'in-store',
-      paymentId: randomUUID(),
-      amount: 39_900,
-      currency: 'NOK',
-      merchantReference: 'POS-1',
-      storeId: 'oslo-center',
-      terminalId: 'T-1',
-      payoutDestinationId: 'seller-1',
-      callbackUrl: `${receiver.url}/v1/dintero/callback`,
-      returnUrl: `${receiver.url}/return`,
-      expiresAt: new Date(Date.now() + 60_000).toISOString(),
-    });
+    const session = await dintero.createTerminalSession(
+      terminalSessionRequest({
+        callbackUrl: `${receiver.url}/v1/dintero/callback`,
+        returnUrl: `${receiver.url}/return`,
+      }),
+    );
     await first.control('POST', '/terminals/T-1/present', {});
     await first.control('POST', '/idle');
     const { transaction_id: transactionId } = await dintero.getSession(session.id);

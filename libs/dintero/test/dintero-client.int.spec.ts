@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import {
-  DinteroClient,
-  DinteroRejectedError,
-  DinteroUnavailableError,
-  type TerminalSessionRequest,
-} from '@app/dintero';
+import { DinteroClient, DinteroRejectedError, DinteroUnavailableError } from '@app/dintero';
 import { SimulatorState } from '../../../apps/dintero-simulator/src/state/simulator-state';
 import { freePort } from '../../../test/support/app-process';
-import { SEED, startSimulator, type RunningSimulator } from '../../../test/support/simulator';
+import { SEED, startSimulator, terminalSessionRequest, type RunningSimulator } from '../../../test/support/simulator';
 
 describe('DinteroClient against the simulator over HTTP', () => {
   let sim: RunningSimulator;
@@ -32,20 +27,7 @@ describe('DinteroClient against the simulator over HTTP', () => {
       }),
     );
   const track = (created: DinteroClient) => (clients.push(created), created);
-  const session = (change: Partial<TerminalSessionRequest> = {}): TerminalSessionRequest => ({
-    profileId: 'in-store',
-    paymentId: randomUUID(),
-    amount: 39_900,
-    currency: 'NOK',
-    merchantReference: 'POS-1',
-    storeId: 'oslo-center',
-    terminalId: 'T-1',
-    payoutDestinationId: 'seller-1',
-    callbackUrl: 'http://127.0.0.1:9/v1/dintero/callback?report_error=true',
-    returnUrl: 'http://127.0.0.1:9/return',
-    expiresAt: new Date(Date.now() + 60_000).toISOString(),
-    ...change,
-  });
+  const session = terminalSessionRequest;
 
   beforeEach(async () => {
     clock = 1_000_000;
