@@ -8,6 +8,7 @@ import {
   ownEntry,
   storeDecider,
   storeStream,
+  terminalBusy,
   terminalDecider,
   terminalStream,
   type StoreCommand,
@@ -192,17 +193,7 @@ export class RegistryService {
   private async assertNotBusy(terminalId: string): Promise<void> {
     const { state } = await readState(this.store, terminalStream(terminalId), terminalDecider);
     if (state.status !== 'claimed' || Date.parse(state.claim.expiresAt) <= Date.now()) return;
-    const { claim } = state;
-    throw new DomainError(
-      'TERMINAL_BUSY',
-      `Terminal ${terminalId} is busy with ${claim.kind} ${claim.paymentId}: change its device once it is free`,
-      {
-        terminalId,
-        ...(claim.kind === 'operation' ? { activeOperationId: claim.claimId } : { activePaymentId: claim.paymentId }),
-        activeKind: claim.kind,
-        busyUntil: claim.expiresAt,
-      },
-    );
+    throw terminalBusy(terminalId, state.claim, ': change its device once it is free');
   }
 
   private async assertNotOfOtherStore(storeId: string, terminalId: string): Promise<void> {

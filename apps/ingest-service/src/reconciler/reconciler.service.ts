@@ -364,8 +364,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
    * past its review deadline (`refundReviewAt`): handed to a person, once, with what stopped the reconciler.
    */
   private async flagRefundsIfUnsettleable(payment: CapturedPayment, error: unknown): Promise<void> {
-    const failing = Date.now() - (this.failingSince.get(payment.paymentId) ?? Date.now());
-    if (failing < 3 * this.retryMs) return;
+    if (!this.failingForLong(payment.paymentId)) return;
     for (const refund of Object.values(payment.refunds)) {
       if (Date.now() < this.refundReviewAt(payment.paymentId, refund)) continue;
       try {
@@ -380,15 +379,21 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
+  /**
+   * Whether the payment's looks have failed for three retry pauses or more, not once: a single refusal past a review
+   * deadline (a 503, a busy log) would give the payment or refund the reason `not_settleable` for good, where its
+   * next look might have flagged it for what it is.
+   */
+  private failingForLong(paymentId: string): boolean {
+    return Date.now() - (this.failingSince.get(paymentId) ?? Date.now()) >= 3 * this.retryMs;
+  }
+
   private async flagIfUnsettleable(state: OpenPayment, error: unknown): Promise<void> {
     const { paymentId } = state;
     try {
       if (state.flaggedForReviewAt !== undefined) return;
       const reviewAt = this.sessionReviewAt(state);
-      // Failing for three pauses or more, not once: a single refusal past the deadline (a 503, a busy log) would
-      // give the payment this reason for good, where its next look might have flagged it for what it is.
-      const failing = Date.now() - (this.failingSince.get(paymentId) ?? Date.now());
-      if (Date.now() < reviewAt || failing < 3 * this.retryMs) return;
+      if (Date.now() < reviewAt || !this.failingForLong(paymentId)) return;
       const problem = problemOf(error);
       const { recorded } = await this.facts.flagForReview(paymentId, CONTEXT, problem);
       if (recorded.length === 0) return;

@@ -90,6 +90,23 @@ function otherStore(terminalId: string, storeId: string): DomainError {
   });
 }
 
+/**
+ * `TERMINAL_BUSY` for a terminal `claim` holds: what holds it (the payment, refund or operation) and until when;
+ * `then` says what the refused request may do instead.
+ */
+export function terminalBusy(terminalId: string, claim: TerminalClaim, then = ''): DomainError {
+  return new DomainError(
+    'TERMINAL_BUSY',
+    `Terminal ${terminalId} is busy with ${claim.kind} ${claim.paymentId}${then}`,
+    {
+      terminalId,
+      ...(claim.kind === 'operation' ? { activeOperationId: claim.claimId } : { activePaymentId: claim.paymentId }),
+      activeKind: claim.kind,
+      busyUntil: claim.expiresAt,
+    },
+  );
+}
+
 function claimTerminal(
   { data }: Extract<TerminalCommand, { type: 'ClaimTerminal' }>,
   state: TerminalState,
@@ -104,20 +121,7 @@ function claimTerminal(
   if (state.storeId !== undefined && state.storeId !== data.storeId) throw otherStore(terminalId, state.storeId);
   if (state.status === 'claimed') {
     if (state.claim.claimId === data.claimId) return [];
-    if (isBefore(claimedAt, state.claim.expiresAt)) {
-      throw new DomainError(
-        'TERMINAL_BUSY',
-        `Terminal ${terminalId} is busy with ${state.claim.kind} ${state.claim.paymentId}`,
-        {
-          terminalId,
-          ...(state.claim.kind === 'operation'
-            ? { activeOperationId: state.claim.claimId }
-            : { activePaymentId: state.claim.paymentId }),
-          activeKind: state.claim.kind,
-          busyUntil: state.claim.expiresAt,
-        },
-      );
-    }
+    if (isBefore(claimedAt, state.claim.expiresAt)) throw terminalBusy(terminalId, state.claim);
     const expired: TerminalEvent = {
       type: 'TerminalReleased',
       data: {
