@@ -34,7 +34,7 @@ const MAX_PAST_HOLD_PAUSE_MS = 5 * 60_000;
 export class OperationsReconciler extends LeasedLogService {
   private readonly open: OpenOperations;
   private readonly pollMs: number;
-  /** Operations Dintero still ran after their hold, said once each. */
+  /** Operations Dintero still ran after their hold: each one's terminal freed, and said, once. */
   private readonly pastHold = new Set<string>();
 
   constructor(dependencies: LeasedLogDependencies) {
@@ -131,15 +131,16 @@ export class OperationsReconciler extends LeasedLogService {
     const now = Date.now();
     if (now >= Date.parse(requestedAt) + GIVE_UP_PENDING_MS)
       return this.end(state, 'timed_out', 'Dintero gave no outcome in 24 hours', metadata);
-    const { claimId } = state;
-    await releaseClaim(
-      this.store,
-      { terminalId, claimId, reason: 'expired', at: new Date(now).toISOString() },
-      metadata,
-    );
     const pause = Math.min(Math.max((now - Date.parse(expiresAt)) / 4, this.pollMs), MAX_PAST_HOLD_PAUSE_MS);
     this.open.schedule(operationId, now + pause);
+    // Freed once here (again after a restart or on another instance: a release of a claim gone changes nothing).
     if (!this.pastHold.has(operationId)) {
+      const { claimId } = state;
+      await releaseClaim(
+        this.store,
+        { terminalId, claimId, reason: 'expired', at: new Date(now).toISOString() },
+        metadata,
+      );
       this.pastHold.add(operationId);
       this.logger.warn(
         { operationId, storeId, terminalId, operation: state.operation, correlationId: CORRELATION_ID },

@@ -108,6 +108,7 @@ export function closeBatch(
 ): TerminalDoc {
   const { batch } = close;
   const open = doc.openBatch ?? { ...NONE };
+  const currencies = splitOf(open);
   const record = compared({
     terminalId: doc.terminalId,
     operationId: close.operationId,
@@ -125,7 +126,7 @@ export function closeBatch(
     ...(batch.saleAmount === undefined ? {} : { saleAmount: batch.saleAmount }),
     ...(batch.tipAmount === undefined ? {} : { tipAmount: batch.tipAmount }),
     recorded: pick(open),
-    ...(splitOf(open) ? { currencies: splitOf(open) } : {}),
+    ...(currencies ? { currencies } : {}),
     mismatch: false,
   });
   return { ...doc, lastClose: record, openBatch: { ...NONE, since: close.closedAt } };
