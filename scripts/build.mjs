@@ -7,6 +7,7 @@ import { copyFile, readdir, mkdir, writeFile, rm, rename } from 'node:fs/promise
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { transformFile } from '@swc/core';
+import { processRunning } from './preflight.mjs';
 
 const require = createRequire(import.meta.url);
 const { swcOptions, root } = require('./swc-options.cjs');
@@ -22,16 +23,7 @@ async function removeTreesLeftBehind() {
   const entries = await readdir(tmp).catch(() => []);
   for (const entry of entries) {
     const pid = Number(/^dist-(?:previous-)?(\d+)/.exec(entry)?.[1]);
-    if (pid && !running(pid)) await rm(path.join(tmp, entry), { recursive: true, force: true });
-  }
-}
-
-function running(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error.code === 'EPERM';
+    if (pid && !processRunning(pid)) await rm(path.join(tmp, entry), { recursive: true, force: true });
   }
 }
 

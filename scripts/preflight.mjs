@@ -31,6 +31,16 @@ function startTimeOf(pid) {
   }
 }
 
+/** Whether a process with this id runs (EPERM: it does, another user's). */
+export function processRunning(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
 /** The process id of the live `npm start` that holds the data folder, if another holds it. */
 export function dataDirHolder(dataDir) {
   let pid;
@@ -41,13 +51,7 @@ export function dataDirHolder(dataDir) {
   } catch {
     return undefined;
   }
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: alive, another user's.
-    if (error.code !== 'EPERM') return undefined;
-  }
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !processRunning(pid)) return undefined;
   // Alive, but started after the holder did: the id was given to another process since.
   const now = startTimeOf(pid);
   return startedAt !== undefined && now !== undefined && now !== startedAt ? undefined : pid;
