@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { handleCommand, readState } from '@app/event-store';
-import { operationDecider, operationStream, terminalDecider, terminalStream } from '@app/payment-domain';
+import {
+  addDays,
+  localDate,
+  localTime,
+  operationDecider,
+  operationStream,
+  terminalDecider,
+  terminalStream,
+} from '@app/payment-domain';
 import { natsNames } from '@app/messaging';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
@@ -237,6 +245,43 @@ describe('terminal operations', () => {
     await waitUntil(() => released('OP-3'), 15_000, 'the orphan claim released');
     const last = (await engine.log.readStream(terminalStream('OP-3'))).at(-1);
     expect(last).toMatchObject({ type: 'TerminalReleased', data: { claimId: operationId, reason: 'reconciled' } });
+  });
+
+  it('dates a close by hand by the store day it closes: the day before, before a morning end of day', async () => {
+    // A store whose day ends at 11:59, in a zone where it is now well before that (one always is).
+    const now = new Date().toISOString();
+    const zones = ['Pacific/Kiritimati', 'Pacific/Auckland', 'Asia/Tokyo', 'Asia/Kolkata', 'Europe/Oslo'].concat(
+      'America/Sao_Paulo America/New_York America/Los_Angeles Pacific/Honolulu Pacific/Pago_Pago'.split(' '),
+    );
+    const timeZone = zones.find((zone) => localTime(now, zone) < '11:00')!;
+    await engine.sim.control('POST', '/seed', {
+      payoutDestinations: ['seller-1'],
+      terminals: [{ terminal_id: 'OP-AM', store_id: 'op-morning' }],
+    });
+    for (const [path, body] of [
+      [
+        '/v1/stores/op-morning',
+        { name: 'Morning', payoutDestinationId: 'seller-1', timeZone, endOfDayTime: '11:59', currencies: ['NOK'] },
+      ],
+      ['/v1/stores/op-morning/terminals/OP-AM', {}],
+    ] as const) {
+      const registered = await engine.command.fetch(path, { method: 'PUT', headers: json, body: JSON.stringify(body) });
+      expect(`${registered.status} ${await registered.text()}`).toMatch(/^20[01] /);
+    }
+    const started = await operate('OP-AM', { operation: 'end_of_day' }, undefined, HQ, 'op-morning');
+    const yesterday = addDays(localDate(now, timeZone), -1);
+    expect(started).toMatchObject({ status: 202, body: { operation: 'end_of_day', businessDay: yesterday } });
+    const operationId = started.body.operationId as string;
+    const [requested] = await engine.log.readStream(operationStream(operationId));
+    expect(requested?.data).toMatchObject({ businessDay: yesterday });
+    // Its completion carries the day too: the read models date the close by it.
+    await final(operationId);
+    const completed = (await engine.log.readStream(operationStream(operationId))).at(-1);
+    expect(completed).toMatchObject({ type: 'OperationCompleted', metadata: { businessDay: yesterday } });
+    // A day that ends in the evening: a close by hand is dated by its local date.
+    const evening = await operate('OP-2', { operation: 'end_of_day' });
+    expect(evening.body.businessDay).toBe(localDate(new Date().toISOString(), 'Europe/Oslo'));
+    await final(evening.body.operationId as string);
   });
 
   it('runs an operation on each active terminal of a store, once per key, and answers each', async () => {

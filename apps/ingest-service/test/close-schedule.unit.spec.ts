@@ -1,3 +1,4 @@
+import { storeDayAt } from '@app/payment-domain';
 import { closeOperationId, closeTime, dueClose, spreadOffsetMs, zonedInstant } from '../src/fleet/close-schedule';
 
 describe('the nightly close schedule', () => {
@@ -24,6 +25,23 @@ describe('the nightly close schedule', () => {
     // A time that comes twice (the clocks go back): the later, when the day is over either way.
     expect(iso(zonedInstant('2026-10-25', '02:30', 'Europe/Oslo'))).toBe('2026-10-25T01:30:00.000Z');
     expect(iso(zonedInstant('2026-11-01', '01:30', 'America/New_York'))).toBe('2026-11-01T06:30:00.000Z');
+  });
+  it('dates a close by hand made just before the nightly close as the day the nightly close closes', () => {
+    for (const [timeZone, endOfDayTime] of [
+      ['Europe/Oslo', '02:00'],
+      ['Europe/Oslo', '23:30'],
+      ['America/New_York', '04:00'],
+      ['Pacific/Kiritimati', '11:59'],
+      ['Asia/Tokyo', '12:00'],
+    ] as const) {
+      const closeAt = closeTime('2026-12-01', endOfDayTime, timeZone);
+      const before = new Date(closeAt - 60_000).toISOString();
+      expect({ timeZone, endOfDayTime, day: storeDayAt(before, timeZone, endOfDayTime) }).toEqual({
+        timeZone,
+        endOfDayTime,
+        day: '2026-12-01',
+      });
+    }
   });
   it('runs a close before noon on the next morning', () =>
     expect(new Date(closeTime('2026-12-01', '02:00', 'Europe/Oslo')).toISOString()).toBe('2026-12-02T01:00:00.000Z'));

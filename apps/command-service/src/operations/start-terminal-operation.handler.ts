@@ -3,11 +3,13 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
 import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
 import {
+  DEFAULT_END_OF_DAY_TIME,
   operationDecider,
   operationStream,
   type ExistingOperation,
   type OperationCommand,
   type OperationRequestedData,
+  storeDayAt,
 } from '@app/payment-domain';
 import { startOperation } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from '../command-service.config';
@@ -56,8 +58,15 @@ export class StartTerminalOperationHandler {
     context.client.assertStore(storeId);
     // A terminal waiting for a check-update (`ACTION_REQUIRED`) takes one: that is how it becomes ACTIVE.
     const alsoAt = body.operation === 'check_update' ? (['ACTION_REQUIRED'] as const) : [];
-    const { dinteroTerminalId } = await this.terminals.usable(storeId, terminalId, context.correlationId, alsoAt);
+    const terminal = await this.terminals.usable(storeId, terminalId, context.correlationId, alsoAt);
+    const { dinteroTerminalId, store } = terminal;
     const requestedAt = new Date();
+    // A close by hand is dated as the nightly close dates its own, not by the local day it ran: at 01:00 in a
+    // store whose day ends at 02:00, it closes the day before's trading.
+    const businessDay =
+      body.operation === 'end_of_day'
+        ? storeDayAt(requestedAt.toISOString(), store.timeZone, store.endOfDayTime ?? DEFAULT_END_OF_DAY_TIME)
+        : undefined;
     const data: OperationRequestedData = {
       operationId,
       storeId,
@@ -65,6 +74,7 @@ export class StartTerminalOperationHandler {
       dinteroTerminalId,
       operation: body.operation,
       ...(body.operatorId ? { operatorId: body.operatorId } : {}),
+      ...(businessDay ? { businessDay } : {}),
       claimId: operationId,
       requestedBy: context.client.id,
       requestedAt: requestedAt.toISOString(),

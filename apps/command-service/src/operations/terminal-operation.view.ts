@@ -34,7 +34,7 @@ export class TerminalOperationView {
   @ApiPropertyOptional({ type: EndOfDayBatchView, description: "With a completed end_of_day: the terminal's batch" })
   batch?: EndOfDayBatchView;
   @ApiPropertyOptional() reason?: string;
-  @ApiPropertyOptional({ description: 'The store day a nightly close closes' }) businessDay?: string;
+  @ApiPropertyOptional({ description: 'The store day an end-of-day close closes (YYYY-MM-DD)' }) businessDay?: string;
   @ApiProperty() requestedAt!: string;
   @ApiPropertyOptional() endedAt?: string;
 }

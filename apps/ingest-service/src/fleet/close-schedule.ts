@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { addDays, localDate } from '@app/payment-domain';
+import { addDays, closesNextMorning, localDate } from '@app/payment-domain';
 
 /**
  * The instant a local wall time has in a time zone: a time skipped by a daylight-saving change is taken as it reads
@@ -45,8 +45,7 @@ function offsetMs(instant: number, timeZone: string): number {
 
 /** When a store day's close runs: at `endOfDayTime` that day, or the next morning for a time before noon. */
 export function closeTime(businessDay: string, endOfDayTime: string, timeZone: string): number {
-  const nextMorning = Number(endOfDayTime.slice(0, 2)) < 12;
-  return zonedInstant(nextMorning ? addDays(businessDay, 1) : businessDay, endOfDayTime, timeZone);
+  return zonedInstant(closesNextMorning(endOfDayTime) ? addDays(businessDay, 1) : businessDay, endOfDayTime, timeZone);
 }
 
 /**

@@ -73,7 +73,11 @@ export interface TerminalClose {
   readonly terminalId: string;
   /** The end-of-day operation. */
   readonly operationId: string;
-  /** The store day it closes (a nightly close's), else the local day it ran. */
+  /**
+   * The store day it closes, for a close by hand by the nightly close's rule (the local date it was asked on, or
+   * the day before when asked before an end of day that falls in the morning); for a close by hand recorded
+   * before that rule, the local day it ran.
+   */
   readonly businessDay: string;
   /** The terminal's batch number. */
   readonly batchId?: string;

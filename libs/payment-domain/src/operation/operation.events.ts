@@ -50,7 +50,11 @@ export interface OperationRequestedData {
   readonly requestedAt: string;
   /** When the claim on the terminal runs out, whatever became of the operation. */
   readonly expiresAt: string;
-  /** For the nightly close: the store's business day (YYYY-MM-DD) it closes. */
+  /**
+   * For an end-of-day close: the store's business day (YYYY-MM-DD) it closes. A close by hand is dated by the
+   * nightly close's rule: the local date it was asked on, or the day before when asked before an end of day that
+   * falls in the morning. Absent on closes by hand recorded before it was kept.
+   */
   readonly businessDay?: string;
 }
 

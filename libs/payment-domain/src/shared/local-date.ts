@@ -22,3 +22,30 @@ export function localDate(instant: string, timeZone: string): string {
 export function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
+
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** `hh:mm` (24-hour) of an instant in a time zone. */
+export function localTime(instant: string, timeZone: string): string {
+  let format = timeFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', { timeZone, hourCycle: 'h23', hour: '2-digit', minute: '2-digit' });
+    timeFormats.set(timeZone, format);
+  }
+  return format.format(new Date(instant));
+}
+
+/** Whether a store whose day ends at `endOfDayTime` closes it the next morning: an end of day before noon. */
+export function closesNextMorning(endOfDayTime: string): boolean {
+  return Number(endOfDayTime.slice(0, 2)) < 12;
+}
+
+/**
+ * The store day an end-of-day close made at `instant` closes, by the rule the nightly close follows: the local
+ * date, or the day before for a close made before the store's `endOfDayTime` when that falls the next morning.
+ * A store whose day ends at 02:00 and closes a terminal by hand at 01:00 closes the day before's trading.
+ */
+export function storeDayAt(instant: string, timeZone: string, endOfDayTime: string): string {
+  const date = localDate(instant, timeZone);
+  return closesNextMorning(endOfDayTime) && localTime(instant, timeZone) < endOfDayTime ? addDays(date, -1) : date;
+}

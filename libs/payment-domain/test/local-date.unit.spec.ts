@@ -1,0 +1,29 @@
+import { localDate, localTime, storeDayAt } from '../src';
+
+describe('store days', () => {
+  it('gives an instant’s local date and time of day in a time zone', () => {
+    expect(localDate('2026-12-01T23:30:00Z', 'Europe/Oslo')).toBe('2026-12-02');
+    expect(localTime('2026-12-01T23:05:00Z', 'Europe/Oslo')).toBe('00:05');
+    expect(localTime('2026-12-01T12:59:59Z', 'UTC')).toBe('12:59');
+  });
+
+  it('dates a close by the day it closes: the day before, asked before a morning end of day', () => {
+    // The store's day ends at 02:00: a close at 01:00 on the 2nd closes the 1st's trading, one at 02:30 the 2nd's.
+    expect(storeDayAt('2026-12-02T00:00:00Z', 'Europe/Oslo', '02:00')).toBe('2026-12-01');
+    expect(storeDayAt('2026-12-01T23:05:00Z', 'Europe/Oslo', '02:00')).toBe('2026-12-01');
+    expect(storeDayAt('2026-12-02T01:30:00Z', 'Europe/Oslo', '02:00')).toBe('2026-12-02');
+    expect(storeDayAt('2026-12-02T01:00:00Z', 'Europe/Oslo', '02:00')).toBe('2026-12-02');
+    // West of UTC: 21:00 on the 1st in New York is the 2nd in UTC.
+    expect(storeDayAt('2026-12-02T02:00:00Z', 'America/New_York', '04:00')).toBe('2026-12-01');
+    expect(storeDayAt('2026-12-02T08:00:00Z', 'America/New_York', '04:00')).toBe('2026-12-01');
+    expect(storeDayAt('2026-12-02T09:00:00Z', 'America/New_York', '04:00')).toBe('2026-12-02');
+  });
+
+  it('dates a close by its local date when the day ends in the afternoon or evening', () => {
+    expect(storeDayAt('2026-12-01T22:00:00Z', 'Europe/Oslo', '23:30')).toBe('2026-12-01');
+    // After the evening's end of day, before midnight: still that date's trading (payments are dated so).
+    expect(storeDayAt('2026-12-01T22:45:00Z', 'Europe/Oslo', '23:30')).toBe('2026-12-01');
+    expect(storeDayAt('2026-12-01T23:05:00Z', 'Europe/Oslo', '23:30')).toBe('2026-12-02');
+    expect(storeDayAt('2026-12-01T08:00:00Z', 'Europe/Oslo', '12:00')).toBe('2026-12-01');
+  });
+});
