@@ -72,26 +72,31 @@ describe('npm start -- --no-demo: the README’s first payment by hand', () => {
     expect((list!.payments as unknown[]).length).toBe(2);
   });
 
-  it('has Dintero’s webhooks delivered to ingest: npm start subscribed it at the simulator', async () => {
+  it('has Dintero’s webhooks delivered to ingest, its ping too: npm start subscribed it at the simulator', async () => {
     interface Delivery {
       readonly kind: string;
       readonly url: string;
       readonly outcome: string;
+      readonly event?: string;
     }
+    // The subscription's ping (sent when it was created) and the payments' checkout events, each answered 2xx.
     await waitUntil(
       async () => {
         const deliveries = (await (
           await fetch(`${url('dintero-simulator')}/_control/deliveries`)
         ).json()) as Delivery[];
-        return deliveries.some(
-          (d) =>
-            d.kind === 'webhook' &&
-            d.url === `${url('ingest-service')}/v1/dintero/webhooks` &&
-            d.outcome === 'delivered',
-        );
+        const delivered = (event: string) =>
+          deliveries.some(
+            (d) =>
+              d.kind === 'webhook' &&
+              d.event === event &&
+              d.url === `${url('ingest-service')}/v1/dintero/webhooks` &&
+              d.outcome === 'delivered',
+          );
+        return delivered('ping') && delivered('checkout_transaction');
       },
       30_000,
-      'a webhook delivered to ingest',
+      'the ping and a checkout_transaction webhook delivered to ingest',
     );
   });
 

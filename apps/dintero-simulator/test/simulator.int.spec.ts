@@ -60,7 +60,9 @@ describe('Dintero simulator', () => {
       expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
     });
   const callbacks = () => receiver.requests.filter((r) => r.url.pathname === '/v1/dintero/callback');
-  const webhooks = () => receiver.requests.filter((r) => r.url.pathname === '/v1/dintero/webhooks');
+  /** The checkout events delivered: not the ping each subscription gets when it is created (its own test). */
+  const webhooks = () =>
+    receiver.requests.filter((r) => r.url.pathname === '/v1/dintero/webhooks' && r.headers.event !== 'ping');
   const idle = () => sim.control('POST', '/idle');
   /** A raw session request, to see Dintero's exact answer rather than the client's error. */
   const postSession = async (store: Record<string, string | undefined>) =>
@@ -207,6 +209,45 @@ describe('Dintero simulator', () => {
     ).rejects.toThrow(/: 400 /);
   });
 
+  it('pings a subscription when it is created, as Dintero does: the event in a header, the subscription as the body', async () => {
+    const pings = () => receiver.requests.filter((r) => r.headers.event === 'ping');
+    await idle();
+    expect(pings()).toHaveLength(1);
+    const [ping] = pings();
+    const body = JSON.parse(ping!.rawBody.toString()) as Record<string, unknown>;
+    expect(body).toEqual({
+      created_at: expect.any(String),
+      created_by: expect.any(String),
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      updated_at: expect.any(String),
+      active: true,
+      config: {
+        content_type: 'application/json',
+        insecure_ssl: 0,
+        secret: { type: 'HMAC-SHA1' },
+        url: `${receiver.url}/v1/dintero/webhooks`,
+      },
+      events: ['checkout_transaction', 'checkout_authorization'],
+    });
+    expect(verifyWebhookSignature(ping!.rawBody, ping!.headers['event-signature'] as string, WEBHOOK_SECRET)).toEqual({
+      valid: true,
+    });
+    expect(ping!.headers['event-delivery']).toEqual(expect.any(String));
+    // The same subscription seeded again is not created again: no second ping. Another one is.
+    await sim.control('POST', '/seed', {
+      webhooks: [{ url: `${receiver.url}/v1/dintero/webhooks`, secret: WEBHOOK_SECRET }],
+    });
+    await idle();
+    expect(pings()).toHaveLength(1);
+    await sim.control('POST', '/seed', {
+      webhooks: [
+        { url: `${receiver.url}/v1/dintero/webhooks`, secret: WEBHOOK_SECRET, events: ['checkout_transaction'] },
+      ],
+    });
+    await idle();
+    expect(pings()).toHaveLength(2);
+  });
+
   it('signs callbacks with Dintero-Signature and webhooks with event-signature', async () => {
     await start(39_900);
     await sim.control('POST', '/terminals/T-1/present', {});
@@ -275,14 +316,15 @@ describe('Dintero simulator', () => {
   });
 
   describe('chaos', () => {
-    const deliveries = () => sim.control<DeliveryRecord[]>('GET', '/deliveries');
+    const deliveries = async () =>
+      (await sim.control<DeliveryRecord[]>('GET', '/deliveries')).filter((delivery) => delivery.event !== 'ping');
 
     it('drops callbacks and webhooks', async () => {
       await sim.control('PUT', '/chaos', { dropRate: 1 });
       await start(39_900);
       await sim.control('POST', '/terminals/T-1/present', {});
       await idle();
-      expect(receiver.requests).toHaveLength(0);
+      expect([...callbacks(), ...webhooks()]).toHaveLength(0);
       expect((await deliveries()).map((d) => d.outcome)).toEqual(['dropped', 'dropped', 'dropped']);
     });
 

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { signCallback, signWebhook, type DinteroTransaction } from '@app/dintero';
 import { paymentStream, terminalStream, type PaymentState } from '@app/payment-domain';
+import type { DeliveryRecord } from '../../dintero-simulator/src/delivery/delivery.service';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
 import { PaymentFacts } from '../src/facts/payment-facts.service';
+import { waitUntil } from '../../../test/support/app-process';
 import { CALLBACK_SECRET, startEngine, WEBHOOK_SECRET, type Engine } from '../../../test/support/engine';
 
 const ACCOUNT = 'T12345678';
@@ -110,13 +112,18 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       const response = await fetch(url, { headers: header === null ? {} : { 'dintero-signature': header } });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
-    const webhook = async (payload: Record<string, unknown>, signature?: string) => {
+    const webhook = async (
+      payload: Record<string, unknown>,
+      signature?: string,
+      headers: Record<string, string> = {},
+    ) => {
       const body = JSON.stringify({ account_id: ACCOUNT, event_delivery: `d-${Math.random()}`, ...payload });
       const response = await fetch(`${engine.ingest.url}/v1/dintero/webhooks`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           'event-signature': signature ?? signWebhook(body, WEBHOOK_SECRET),
+          ...headers,
         },
         body,
       });
@@ -275,7 +282,39 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
 
     it('answers 200 to webhooks that are not ours, and records nothing', async () => {
       const before = await written();
-      expect(await webhook({ event: 'ping' })).toMatchObject({ status: 200, body: { ignored: 'event ping' } });
+      expect(await webhook({ event: 'account_update' })).toMatchObject({
+        status: 200,
+        body: { ignored: 'event account_update' },
+      });
+      expect(await written()).toBe(before);
+    });
+
+    it('answers 200 to Dintero’s ping, whose body is the subscription and whose event is in a header alone', async () => {
+      // The simulator pinged the subscription the engine's start seeded, as Dintero does when one is created.
+      await waitUntil(
+        async () =>
+          (await engine.sim.control<DeliveryRecord[]>('GET', '/deliveries')).some(
+            (delivery) => delivery.event === 'ping' && delivery.outcome === 'delivered' && delivery.lastStatus === 200,
+          ),
+        10_000,
+        'the subscription’s ping delivered',
+      );
+      const before = await written();
+      const subscription = {
+        created_at: '2026-12-04T10:00:00Z',
+        created_by: 'T12345678',
+        id: randomUUID(),
+        updated_at: '2026-12-04T10:00:00Z',
+        active: true,
+        config: { content_type: 'application/json', insecure_ssl: 0, secret: { type: 'HMAC-SHA1' }, url: 'x' },
+        events: ['checkout_transaction'],
+      };
+      const pinged = await webhook(subscription, undefined, { event: 'ping', 'event-delivery': randomUUID() });
+      expect(pinged).toMatchObject({ status: 200, body: { ignored: 'event ping' } });
+      // Named nowhere: refused, nothing written.
+      const unnamed = await webhook(subscription);
+      expect(unnamed).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+      expect(JSON.stringify(unnamed.body)).toContain('`event` header');
       expect(await written()).toBe(before);
     });
 

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { DeliveryService, WEBHOOK_EVENTS } from '../delivery/delivery.service';
+import { DeliveryService, WEBHOOK_EVENTS, type Webhook } from '../delivery/delivery.service';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
 import { SimulatorState } from '../state/simulator-state';
 import { SeedDto } from './control.dto';
@@ -41,11 +42,24 @@ export class SeedService implements OnModuleInit {
         ...(terminal.unattended === undefined ? {} : { unattended: terminal.unattended }),
       });
     }
-    if (seed.webhooks)
-      this.delivery.webhooks = seed.webhooks.map((hook) => ({
-        url: hook.url,
-        secret: hook.secret,
-        events: hook.events ?? WEBHOOK_EVENTS,
-      }));
+    if (seed.webhooks) {
+      const before = this.delivery.webhooks;
+      this.delivery.webhooks = seed.webhooks.map((hook) => {
+        const events = hook.events ?? WEBHOOK_EVENTS;
+        const same = (kept: Webhook) =>
+          kept.url === hook.url && kept.secret === hook.secret && kept.events.join() === events.join();
+        return (
+          before.find(same) ?? {
+            id: randomUUID(),
+            url: hook.url,
+            secret: hook.secret,
+            events,
+            createdAt: new Date().toISOString(),
+          }
+        );
+      });
+      // Dintero pings a subscription it has just created; one seeded again as it was is not created again.
+      for (const hook of this.delivery.webhooks) if (!before.includes(hook)) this.delivery.ping(hook);
+    }
   }
 }

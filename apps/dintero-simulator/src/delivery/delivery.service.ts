@@ -27,9 +27,12 @@ export const WEBHOOK_EVENTS = ['checkout_transaction', 'checkout_authorization']
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export interface Webhook {
+  /** The subscription's id, as Dintero gives one when it is created. */
+  readonly id: string;
   readonly url: string;
   readonly secret: string;
   readonly events: readonly WebhookEvent[];
+  readonly createdAt: string;
 }
 
 const CALLBACK_ATTEMPTS = 1 + 20; // Dintero retries a failed callback 20 times (§4).
@@ -129,6 +132,34 @@ export class DeliveryService implements OnApplicationShutdown {
         }),
       );
     }
+  }
+
+  /**
+   * The `ping` Dintero sends to a subscription it has just created (§5): the event in the `event` header, and
+   * the subscription itself as the body, with no `event` field in it; its secret is not sent.
+   */
+  ping(hook: Webhook): void {
+    const eventDelivery = randomUUID();
+    const body = JSON.stringify({
+      created_at: hook.createdAt,
+      created_by: this.config.accountId,
+      id: hook.id,
+      updated_at: hook.createdAt,
+      active: true,
+      config: { content_type: 'application/json', insecure_ssl: 0, secret: { type: 'HMAC-SHA1' }, url: hook.url },
+      events: hook.events,
+    });
+    this.schedule({ kind: 'webhook', url: hook.url, event: 'ping' }, WEBHOOK_ATTEMPTS, () => ({
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Dintero-Hook/simulator',
+        event: 'ping',
+        'event-delivery': eventDelivery,
+        'event-signature': signWebhook(body, hook.secret),
+      },
+      body,
+    }));
   }
 
   /** Resolves once nothing is pending: for tests and for a clean stop. */

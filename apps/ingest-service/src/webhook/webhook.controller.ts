@@ -16,6 +16,15 @@ import { dinteroInput } from '../dintero-input';
 import { WebhookSignatureGuard } from './webhook-signature.guard';
 import { WebhookPayload } from './webhook.payload';
 
+/** A request header's one value, at most 100 characters (as the body's fields); undefined when absent. */
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  if (typeof value !== 'string' || value === '') return undefined;
+  if (value.length > 100)
+    throw new RequestValidationError([{ field: name, message: `the ${name} header: at most 100 characters` }]);
+  return value;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Answer = Recorded | Ignored;
@@ -53,12 +62,20 @@ export class WebhookController {
   @HttpCode(200)
   @ApiOkResponse({ description: 'Recorded, already known, or ignored as not ours' })
   async receive(@Body(dinteroInput) body: WebhookPayload, @Req() request: FastifyRequest): Promise<Answer> {
+    const deliveryId = body.event_delivery ?? header(request, 'event-delivery');
     const context: FactContext = {
       source: 'webhook',
       correlationId: String(request.id),
-      ...(body.event_delivery ? { deliveryId: body.event_delivery } : {}),
+      ...(deliveryId ? { deliveryId } : {}),
     };
-    switch (body.event) {
+    // Dintero names the event in the `event` header of every delivery, and a checkout event in its body too; a
+    // ping's body (the subscription) has none. The body's is taken first: the signature covers it, not the header.
+    const event = body.event ?? header(request, 'event');
+    if (event === undefined)
+      throw new RequestValidationError([
+        { field: 'event', message: 'a webhook names its event in the `event` header (or the body’s `event`)' },
+      ]);
+    switch (event) {
       case 'checkout_transaction':
         if (!body.transaction)
           throw new RequestValidationError([
@@ -69,7 +86,7 @@ export class WebhookController {
         return this.authorization(body, context);
       default:
         this.metrics.deliveries.inc({ source: 'webhook', result: 'ignored' });
-        return { ignored: `event ${body.event}` };
+        return { ignored: `event ${event}` };
     }
   }
 

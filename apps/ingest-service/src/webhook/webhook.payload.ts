@@ -35,13 +35,19 @@ export class WebhookAuthorization {
 
 /**
  * A webhook delivery (docs/dintero.md §5). Only what this service reads is checked; Dintero's other
- * fields are ignored, not refused, since refused deliveries can get the subscription deleted.
+ * fields are ignored, not refused, since refused deliveries can get the subscription deleted. The event is
+ * named by the `event` header on every delivery; a checkout event names it in the body too, a `ping` does not
+ * (its body is the subscription).
  */
 export class WebhookPayload {
-  @ApiProperty({ example: 'checkout_transaction', description: 'The webhook event' })
+  @ApiPropertyOptional({
+    example: 'checkout_transaction',
+    description: 'The webhook event; when absent (a ping), the `event` header names it',
+  })
+  @IsOptional()
   @IsString()
   @MaxLength(100)
-  event!: string;
+  event?: string;
 
   @ApiPropertyOptional()
   @IsOptional()
