@@ -406,16 +406,15 @@ describe('Dintero simulator', () => {
     ).rejects.toMatchObject({ code: 'REFUND_AMOUNT_TOO_HIGH' });
   });
 
-  it('voids the rest of a transaction captured in part, keeping the part captured, and nothing after', async () => {
+  it('refuses to void the rest of an in-person transaction captured in part, as Dintero does; the rest is captured', async () => {
     const txId = await authorised(39_900);
     await dintero.capture(txId, 10_000);
-    await dintero.void(txId);
-    const voided = await dintero.getTransaction(txId);
-    expect(voided).toMatchObject({ status: 'AUTHORIZATION_VOIDED' });
-    expect(voided.events?.at(-1)).toMatchObject({ event: 'VOID', amount: 29_900, success: true });
-    expect(sim.app.get(SimulatorState).transactions.get(txId)?.capturedAmount).toBe(10_000);
+    // Dintero voids on part capture only for the payment product types its specification lists; not seitatech.
     await expect(dintero.void(txId)).rejects.toMatchObject({ code: 'VOID_NOT_ALLOWED' });
-    await expect(dintero.capture(txId, 1_000)).rejects.toMatchObject({ code: 'CAPTURE_NOT_ALLOWED' });
+    expect(await dintero.getTransaction(txId)).toMatchObject({ status: 'PARTIALLY_CAPTURED' });
+    await dintero.capture(txId, 29_900);
+    expect(await dintero.getTransaction(txId)).toMatchObject({ status: 'CAPTURED' });
+    await expect(dintero.void(txId)).rejects.toMatchObject({ code: 'VOID_NOT_ALLOWED' });
   });
 
   it('reports refunds by webhook, and by callback when report_event=REFUND', async () => {

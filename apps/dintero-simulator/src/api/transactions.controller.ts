@@ -119,18 +119,25 @@ export class TransactionsController {
   }
 
   /**
-   * Voids what is authorised and not captured: all of an `AUTHORIZED` transaction, or the rest of a
-   * `PARTIALLY_CAPTURED` one (Dintero's next actions for that status). Either ends `AUTHORIZATION_VOIDED`; the
-   * captured part stays captured (`capturedAmount`), to be refunded.
+   * Voids an `AUTHORIZED` transaction: it ends `AUTHORIZATION_VOIDED`. Dintero's specification voids the rest of a
+   * `PARTIALLY_CAPTURED` one only for the payment product types it lists (`payex.*`, `vipps`, `klarna.*`), and an
+   * in-person (`seitatech.in_person`) transaction, every one of this simulator's, is not among them: the rest is
+   * captured, or the captured part refunded.
    */
   @Post(':id/void')
   @HttpCode(200)
   void(@Param('id') id: string) {
     const tx = this.transaction(id);
-    if (tx.status !== 'AUTHORIZED' && tx.status !== 'PARTIALLY_CAPTURED')
+    if (tx.status === 'PARTIALLY_CAPTURED')
+      throw new DinteroApiError(
+        400,
+        'VOID_NOT_ALLOWED',
+        `Void on part capture is not supported for ${tx.payment_product_type} transactions`,
+      );
+    if (tx.status !== 'AUTHORIZED')
       throw new DinteroApiError(400, 'VOID_NOT_ALLOWED', `A ${tx.status} transaction cannot be voided`);
     tx.status = 'AUTHORIZATION_VOIDED';
-    return this.record(tx, 'VOID', this.terminals.txEvent('VOID', tx.status, true, tx.amount - tx.capturedAmount));
+    return this.record(tx, 'VOID', this.terminals.txEvent('VOID', tx.status, true, tx.amount));
   }
 
   @Post(':id/capture')
