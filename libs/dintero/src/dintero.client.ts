@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { OriginPools } from './origin-pools';
+import { DINTERO_SYSTEM_HEADERS } from './system-headers';
 import { DinteroRejectedError, DinteroUnavailableError } from './dintero.errors';
 import type {
   DinteroTerminalOperation,
@@ -360,6 +361,7 @@ export class DinteroClient {
       {
         method: 'POST',
         headers: {
+          ...DINTERO_SYSTEM_HEADERS,
           authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
           'content-type': 'application/json',
         },
@@ -412,6 +414,7 @@ export class DinteroClient {
         {
           method,
           headers: {
+            ...DINTERO_SYSTEM_HEADERS,
             ...headers,
             authorization: `Bearer ${token}`,
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),

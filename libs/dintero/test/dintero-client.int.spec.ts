@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { DinteroClient, DinteroRejectedError, DinteroUnavailableError } from '@app/dintero';
 import { SimulatorState } from '../../../apps/dintero-simulator/src/state/simulator-state';
 import { freePort } from '../../../test/support/app-process';
@@ -226,8 +227,9 @@ describe('DinteroClient against the simulator over HTTP', () => {
 });
 
 /** A client of a server that answers every call but the token's with `status` and `body` (as `contentType`). */
-async function answering(status: number, contentType: string, body: string) {
+async function answering(status: number, contentType: string, body: string, seen: IncomingHttpHeaders[] = []) {
   const server = createServer((request, response) => {
+    seen.push(request.headers);
     if (request.url?.endsWith('/auth/token')) {
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ access_token: 'token', expires_in: 600 }));
@@ -319,5 +321,21 @@ describe('DinteroClient against an upstream whose error answer echoes the reques
     } finally {
       await close();
     }
+  });
+});
+
+describe('DinteroClient naming the engine to Dintero', () => {
+  it('sends the Dintero-System headers Dintero recommends on every call, the token’s too, with package.json’s version', async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    const server = await answering(200, 'application/json', '[]', seen);
+    try {
+      await server.dintero.listTransactions();
+    } finally {
+      await server.close();
+    }
+    const { name, version } = JSON.parse(readFileSync('package.json', 'utf8')) as { name: string; version: string };
+    expect(seen).toHaveLength(2);
+    for (const headers of seen)
+      expect(headers).toMatchObject({ 'dintero-system-name': name, 'dintero-system-version': version });
   });
 });
