@@ -1,9 +1,10 @@
 import { mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { KurrentDBClient, binaryEvent } from '@kurrent/kurrentdb-client';
-import { createEventStore, SqliteEventStore, StreamDeletedError } from '@app/event-store';
+import { createEventStore, EventStoreUnavailableError, SqliteEventStore, StreamDeletedError } from '@app/event-store';
 import { KurrentDbEventStore } from '../src/kurrentdb/kurrentdb-event-store';
 import { eventStoreContract } from './event-store.contract';
 
@@ -65,5 +66,40 @@ describe('choosing the adapter by EVENT_STORE_URL', () => {
 
   it.each(['postgres://x', 'sqlite:', 'esdb:/missing-slashes'])('refuses %s', (url) => {
     expect(() => createEventStore(url)).toThrow(/EVENT_STORE_URL/);
+  });
+});
+
+// No KurrentDB server is needed: a node that takes the connection and never answers.
+describe('KurrentDB: a node that holds the connection and never answers', () => {
+  let server: Server;
+  const sockets = new Set<Socket>();
+  let port: number;
+  beforeAll(async () => {
+    server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('fails an append as unavailable (its outcome unknown) once its deadline has passed, rather than waiting for good', async () => {
+    const store = new KurrentDbEventStore(`kurrentdb://127.0.0.1:${port}?tls=false`, undefined, {
+      appendTimeoutMs: 500,
+    });
+    try {
+      const started = performance.now();
+      const append = store.append('silent-1', [{ type: 'Happened', data: {} }], { expectedRevision: 'no_stream' });
+      await expect(append).rejects.toThrow(EventStoreUnavailableError);
+      await expect(append).rejects.toThrow(/did not answer the append to silent-1 within 500 ms/);
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await store.close();
+    }
   });
 });

@@ -57,6 +57,19 @@ import {
 const HEAD_SEARCH_LIMIT = 4_096;
 
 /**
+ * How long an append waits for KurrentDB's answer by default. The client's appends have no deadline of their
+ * own (its batch-append stream is opened with none, and the server-features call every append waits on first
+ * has none either), so a node that holds the connection open and never answers (a frozen process, a proxy in
+ * front of a dead node) held each append, and the commands of its stream queued behind it, for good.
+ */
+export const DEFAULT_APPEND_TIMEOUT_MS = 10_000;
+
+export interface KurrentDbEventStoreOptions {
+  /** How long an append waits for KurrentDB's answer before it fails as unavailable, its outcome unknown. */
+  readonly appendTimeoutMs?: number;
+}
+
+/**
  * The production event log, over `@kurrent/kurrentdb-client`.
  *
  * Our global position is KurrentDB's commit position. Each event has a position of its own in `$all`, also
@@ -68,9 +81,12 @@ export class KurrentDbEventStore implements EventStore {
   private readonly client: KurrentDBClient;
   private closing: Promise<void> | undefined;
 
+  private readonly appendTimeoutMs: number;
+
   /** `client` is for tests, which give the client's answers themselves (no KurrentDB server runs here). */
-  constructor(connectionString: string, client?: KurrentDBClient) {
+  constructor(connectionString: string, client?: KurrentDBClient, options: KurrentDbEventStoreOptions = {}) {
     this.client = client ?? KurrentDBClient.connectionString(connectionString);
+    this.appendTimeoutMs = options.appendTimeoutMs ?? DEFAULT_APPEND_TIMEOUT_MS;
   }
 
   async append(streamName: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -86,9 +102,10 @@ export class KurrentDbEventStore implements EventStore {
       }),
     );
     try {
-      const result = await this.client.appendToStream(streamName, eventData, {
-        streamState: toStreamState(options.expectedRevision),
-      });
+      const result = await this.answered(
+        this.client.appendToStream(streamName, eventData, { streamState: toStreamState(options.expectedRevision) }),
+        streamName,
+      );
       // A refusal comes back as a result only with `throwOnAppendFailure=false` in the connection string: the
       // stream is elsewhere (its revision, or -1 for none; the batch path of client 1.3 gives no usable one).
       if (!result.success) {
@@ -108,6 +125,28 @@ export class KurrentDbEventStore implements EventStore {
       }
       throw asStoreError(error, `append to ${streamName}`, streamName);
     }
+  }
+
+  /**
+   * The append's answer, or `EventStoreUnavailableError` once `appendTimeoutMs` has passed without one: whether
+   * it was written is then unknown, as for any lost answer, and the caller's retry (the same event ids, the same
+   * expected revision) settles it. An answer that comes later is dropped.
+   */
+  private answered<T>(append: Promise<T>, streamName: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new EventStoreUnavailableError(
+              `KurrentDB did not answer the append to ${streamName} within ${this.appendTimeoutMs} ms: whether it was written is unknown`,
+            ),
+          ),
+        this.appendTimeoutMs,
+      );
+    });
+    append.catch(() => undefined); // its failure after the deadline is nobody's to handle
+    return Promise.race([append, late]).finally(() => clearTimeout(timer));
   }
 
   /**
