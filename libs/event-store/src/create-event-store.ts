@@ -6,8 +6,9 @@ import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-
 export const DEFAULT_EVENT_STORE_URL = 'sqlite:./data/events.db';
 
 /**
- * Chooses the adapter by URL: `sqlite:<path>` (embedded default) or `kurrentdb://…` / `esdb://…`
- * (and their `+discover` forms), which are handed to the KurrentDB client unchanged.
+ * Chooses the adapter by URL: `sqlite:<path>` (embedded default) or one of the KurrentDB client's schemes
+ * (`kurrentdb://`, `kurrent://`, `kdb://`, the deprecated `esdb://`, and their `+discover` forms), handed to the
+ * client unchanged.
  */
 export function createEventStore(
   url: string = DEFAULT_EVENT_STORE_URL,
@@ -18,7 +19,7 @@ export function createEventStore(
     if (file.length === 0) throw new InvalidEventStoreInputError(`EVENT_STORE_URL ${url} names no file`);
     return new SqliteEventStore({ file, ...options });
   }
-  if (/^(kurrentdb|kdb|esdb)(\+discover)?:\/\//.test(url)) {
+  if (/^(kurrentdb|kurrent|kdb|esdb)(\+discover)?:\/\//.test(url)) {
     // Loaded only for a KurrentDB URL: its client and gRPC take about 0.2 s and 20 MB to load, which every
     // process on the embedded log (its start, a rebuild) would otherwise pay for nothing.
     // eslint-disable-next-line @typescript-eslint/no-require-imports

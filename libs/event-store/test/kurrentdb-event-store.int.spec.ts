@@ -52,6 +52,10 @@ describe('choosing the adapter by EVENT_STORE_URL', () => {
     'kurrentdb://127.0.0.1:2113?tls=false',
     'esdb://127.0.0.1:2113?tls=false',
     'kurrentdb+discover://a:2113,b:2113',
+    // Every scheme the client takes: kurrent:// and kdb:// too.
+    'kurrent://127.0.0.1:2113?tls=false',
+    'kurrent+discover://a:2113,b:2113',
+    'kdb://127.0.0.1:2113?tls=false',
   ])('%s is KurrentDB', async (url) => {
     const store = createEventStore(url);
     expect(store).toBeInstanceOf(KurrentDbEventStore);

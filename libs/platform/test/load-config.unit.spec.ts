@@ -60,6 +60,20 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig: EVENT_STORE_URL', () => {
+  it.each([
+    'sqlite:./data/events.db',
+    'kurrentdb://node1:2113',
+    'kurrentdb+discover://cluster:2113',
+    'kurrent://node1:2113',
+    'kurrent+discover://cluster:2113',
+    'kdb://node1:2113',
+    'esdb://node1:2113',
+  ])('takes %s, a scheme the KurrentDB client takes (or the embedded log)', (url) => {
+    expect(loadConfig(TestConfig, { EVENT_STORE_URL: url }).eventStoreUrl).toBe(url);
+  });
+});
+
 describe("loadConfig: the callback URL, with Dintero's own Checkout", () => {
   class DinteroConfig extends withDintero(BaseAppConfig) {}
   const dintero = { DINTERO_API_URL: 'https://api.dintero.com', DINTERO_CHECKOUT_URL: 'https://checkout.dintero.com' };

@@ -72,7 +72,7 @@ type Constructor<T = object> = new (...args: any[]) => T;
 export function withEventStore<Base extends Constructor>(base: Base) {
   class EventStoreSettings extends base {
     @Expose({ name: 'EVENT_STORE_URL' })
-    @Matches(/^(sqlite:.+|(kurrentdb|kdb|esdb)(\+discover)?:\/\/.+)$/, {
+    @Matches(/^(sqlite:.+|(kurrentdb|kurrent|kdb|esdb)(\+discover)?:\/\/.+)$/, {
       message: 'EVENT_STORE_URL must be sqlite:<path>, kurrentdb://… or esdb://…',
     })
     readonly eventStoreUrl: string = 'sqlite:./data/events.db';
