@@ -129,8 +129,8 @@ export class KurrentDbEventStore implements EventStore {
 
   /**
    * The append's answer, or `EventStoreUnavailableError` once `appendTimeoutMs` has passed without one: whether
-   * it was written is then unknown, as for any lost answer, and the caller's retry (the same event ids, the same
-   * expected revision) settles it. An answer that comes later is dropped.
+   * it was written is then unknown, as for any lost answer (the request answers 503, and its retry goes on from
+   * what the log has by then). An answer that comes later is dropped.
    */
   private answered<T>(append: Promise<T>, streamName: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
