@@ -279,7 +279,9 @@ describe('terminal operations', () => {
     const completed = (await engine.log.readStream(operationStream(operationId))).at(-1);
     expect(completed).toMatchObject({ type: 'OperationCompleted', metadata: { businessDay: yesterday } });
     // A day that ends in the evening: a close by hand is dated by its local date.
-    const evening = await operate('OP-2', { operation: 'end_of_day' });
+    await engine.terminals('op-store', 'OP-EVE');
+    const evening = await operate('OP-EVE', { operation: 'end_of_day' });
+    expect(evening).toMatchObject({ status: 202, body: { operation: 'end_of_day' } });
     expect(evening.body.businessDay).toBe(localDate(new Date().toISOString(), 'Europe/Oslo'));
     await final(evening.body.operationId as string);
   });
