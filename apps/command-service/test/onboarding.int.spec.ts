@@ -3,6 +3,8 @@ import type { EventStore } from '@app/event-store';
 import { storeStream } from '@app/payment-domain';
 import { SimulatorState } from '../../../apps/dintero-simulator/src/state/simulator-state';
 import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
+import { DinteroOnboarding } from '../src/registry/dintero-onboarding.service';
+import { UsableTerminals } from '../src/registry/usable-terminals.service';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
 
 /** Stores and terminals onboarded at Dintero through the engine (the simulator is Dintero). */
@@ -319,6 +321,65 @@ describe('command service: onboarding stores and terminals at Dintero', () => {
     expect(
       (await send('PUT', '/v1/stores/oslo/terminals/till-swap', { deviceSerialNumber: sandboxSerial(31) })).status,
     ).toBe(200);
+  });
+
+  /** Holds the next call of `object[method]` once it has run (`after`) or before it runs, until `open()`. */
+  function gate<T extends object>(object: T, method: keyof T & string, when: 'before' | 'after') {
+    let reach!: () => void;
+    let open!: () => void;
+    const reached = new Promise<void>((resolve) => (reach = resolve));
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const original = (object[method] as (...args: unknown[]) => Promise<unknown>).bind(object);
+    jest.spyOn(object, method as never).mockImplementationOnce((async (...args: unknown[]) => {
+      if (when === 'before') reach();
+      if (when === 'before') await opened;
+      const result = await original(...args);
+      if (when === 'after') reach();
+      if (when === 'after') await opened;
+      return result;
+    }) as never);
+    return { reached, open };
+  }
+  const sessionDevice = (payment: { body: Record<string, unknown> }) =>
+    sim.app.get(SimulatorState).sessions.get(payment.body.sessionId as string)?.order.store.terminal_id;
+
+  it('holds the till while its device is changed: a payment then is refused, and the next goes to the new device', async () => {
+    const first = await send('PUT', '/v1/stores/oslo/terminals/till-race', { deviceSerialNumber: sandboxSerial(41) });
+    expect(first.status).toBe(200);
+    // Dintero is slow to take the new device: the change is under way when the POS starts a sale.
+    const atDintero = gate(service.app.get(DinteroOnboarding), 'device', 'before');
+    const swap = send('PUT', '/v1/stores/oslo/terminals/till-race', { deviceSerialNumber: sandboxSerial(42) });
+    await atDintero.reached;
+    expect(await start('till-race')).toMatchObject({
+      status: 409,
+      body: { code: 'TERMINAL_BUSY', activeKind: 'device-change' },
+    });
+    atDintero.open();
+    const swapped = await swap;
+    expect(swapped.status).toBe(200);
+    const device = terminalOf(swapped.body, 'till-race')?.dintero?.terminalId;
+    expect(device).not.toBe(terminalOf(first.body, 'till-race')?.dintero?.terminalId);
+    const payment = await start('till-race');
+    expect(payment).toMatchObject({ status: 201, body: { status: 'awaiting_card' } });
+    expect(sessionDevice(payment)).toBe(device);
+  });
+
+  it('sends a sale to the device the till has once it holds it, not the one it looked up before a change', async () => {
+    expect(
+      (await send('PUT', '/v1/stores/oslo/terminals/till-race2', { deviceSerialNumber: sandboxSerial(43) })).status,
+    ).toBe(200);
+    // The sale has looked its till's device up, and has not yet taken the till, when the device is changed.
+    const looked = gate(service.app.get(UsableTerminals), 'usable', 'after');
+    const sale = start('till-race2');
+    await looked.reached;
+    const swapped = await send('PUT', '/v1/stores/oslo/terminals/till-race2', {
+      deviceSerialNumber: sandboxSerial(44),
+    });
+    expect(swapped.status).toBe(200);
+    looked.open();
+    const payment = await sale;
+    expect(payment).toMatchObject({ status: 201, body: { status: 'awaiting_card' } });
+    expect(sessionDevice(payment)).toBe(terminalOf(swapped.body, 'till-race2')?.dintero?.terminalId);
   });
 
   it('does not bring back as a terminal of its own a device swapped out of a till, until it is registered again', async () => {

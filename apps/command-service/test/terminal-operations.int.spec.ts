@@ -15,6 +15,7 @@ import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { HQ, type TestPosClient } from '../../../test/support/pos-clients';
 import { simulatorClient } from '../../../test/support/simulator';
+import { UsableTerminals } from '../src/registry/usable-terminals.service';
 
 /** A till's key for op-store alone. */
 const OSLO: TestPosClient = { id: 'op-store-pos', key: 'pos_test-op-store-key', stores: ['op-store'], registry: false };
@@ -284,6 +285,43 @@ describe('terminal operations', () => {
     expect(evening).toMatchObject({ status: 202, body: { operation: 'end_of_day' } });
     expect(evening.body.businessDay).toBe(localDate(new Date().toISOString(), 'Europe/Oslo'));
     await final(evening.body.operationId as string);
+  });
+
+  it('sends an operation to the device the terminal has once it holds it, not the one looked up before a change', async () => {
+    await engine.terminals('op-store', 'OP-SW');
+    await engine.sim.control('POST', '/seed', { terminals: [{ terminal_id: 'OP-SW-NEW', store_id: 'op-store' }] });
+    // The operation has looked its terminal's device up, and has not yet taken the terminal, when it is changed.
+    const usable = engine.command.app.get(UsableTerminals);
+    const original = usable.usable.bind(usable);
+    let reach!: () => void;
+    let open!: () => void;
+    const reached = new Promise<void>((resolve) => (reach = resolve));
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    jest.spyOn(usable, 'usable').mockImplementationOnce(async (...args) => {
+      const found = await original(...args);
+      reach();
+      await opened;
+      return found;
+    });
+    const started = operate('OP-SW', { operation: 'send_logs' });
+    await reached;
+    const swapped = await engine.command.fetch('/v1/stores/op-store/terminals/OP-SW', {
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify({ dinteroTerminalId: 'OP-SW-NEW' }),
+    });
+    expect(swapped.status).toBe(200);
+    open();
+    const operation = await started;
+    expect(operation.status).toBe(202);
+    await final(operation.body.operationId as string);
+    const sent = (
+      await engine.sim.control<{ operations: { terminal_id: string; operation_type?: string }[] }>(
+        'GET',
+        '/ground-truth/fleet',
+      )
+    ).operations.filter((each) => each.terminal_id === 'OP-SW' || each.terminal_id === 'OP-SW-NEW');
+    expect(sent.map((each) => each.terminal_id)).toEqual(['OP-SW-NEW']);
   });
 
   it('runs an operation on each active terminal of a store, once per key, and answers each', async () => {

@@ -72,6 +72,24 @@ const requested = {
 describe('the terminal projection', () => {
   const start = { ...emptyTerminal('oslo', 'T-1'), position: '1' };
 
+  it('leaves a terminal as it is for the registry’s hold while its device is changed, and for the hold’s end', () => {
+    if (claim.stream !== 'terminal' || claim.event.type !== 'TerminalClaimed') throw new Error('a claim');
+    const data = { ...claim.event.data, claimId: 'chg-1', kind: 'device-change' as const, paymentId: 'chg-1' };
+    const held: Fact = { ...claim, event: { type: 'TerminalClaimed', data } };
+    const ended: Fact = {
+      ...claim,
+      event: {
+        type: 'TerminalReleased',
+        data: { terminalId: 'T-1', claimId: 'chg-1', paymentId: 'chg-1', storeId: 'oslo', reason: 'finished', at },
+      },
+    };
+    expect(fold(terminalProjection, start, [held])).toBe(start);
+    expect(fold(terminalProjection, start, [held, ended])).toBe(start);
+    // A payment holding it is not ended by the hold's release.
+    const starting = terminalProjection.evolve(start, claim);
+    expect(terminalProjection.evolve(starting, ended)).toBe(starting);
+  });
+
   it('follows a payment: starting, awaiting the card, idle with its outcome and the day’s counts', () => {
     const starting = terminalProjection.evolve(start, claim);
     expect(starting).toMatchObject({

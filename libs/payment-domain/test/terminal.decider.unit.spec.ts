@@ -38,6 +38,29 @@ describe('terminal claim (invariant 1: one payment per terminal)', () => {
       .thenFails('TERMINAL_BUSY', { activeKind: 'payment', activePaymentId: 'pay-a' });
   });
 
+  it('holds the terminal while its device is changed, naming no payment; and a change waits for a payment', () => {
+    const change = { ...claim, claimId: 'chg-1', kind: 'device-change' as const, paymentId: 'chg-1' };
+    const busyAt = '2026-11-23T10:01:00.000Z';
+    spec
+      .given([{ type: 'TerminalClaimed', data: change }])
+      .when({ type: 'ClaimTerminal', data: { ...claim, claimId: 'claim-b', paymentId: 'pay-b', claimedAt: busyAt } })
+      .thenFails('TERMINAL_BUSY', { activeKind: 'device-change', busyUntil: claim.expiresAt });
+    let refusal: unknown;
+    try {
+      terminalDecider.decide(
+        { type: 'ClaimTerminal', data: { ...claim, claimId: 'claim-b', paymentId: 'pay-b', claimedAt: busyAt } },
+        terminalDecider.evolve(terminalDecider.initialState, { type: 'TerminalClaimed', data: change }),
+      );
+    } catch (error) {
+      refusal = error;
+    }
+    expect((refusal as { details?: Record<string, unknown> }).details).not.toHaveProperty('activePaymentId');
+    spec
+      .given([claimed])
+      .when({ type: 'ClaimTerminal', data: { ...change, claimedAt: busyAt } })
+      .thenFails('TERMINAL_BUSY', { activeKind: 'payment', activePaymentId: 'pay-a' });
+  });
+
   it('treats the same claim again as already made', () =>
     spec.given([claimed]).when({ type: 'ClaimTerminal', data: claim }).thenNothing());
 

@@ -2,8 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DinteroClient, DinteroTerminalOperation } from '@app/dintero';
-import { readState, SqliteEventStore, type EventStore } from '@app/event-store';
-import { operationStream, terminalDecider, terminalStream, type OperationRequestedData } from '@app/payment-domain';
+import { handleCommand, readState, SqliteEventStore, type EventStore } from '@app/event-store';
+import {
+  operationStream,
+  storeDecider,
+  storeStream,
+  terminalDecider,
+  terminalStream,
+  type OperationRequestedData,
+  type StoreCommand,
+} from '@app/payment-domain';
 import { startOperation } from '@app/platform';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'start-operation-'));
@@ -44,6 +52,28 @@ const dintero = {
  * terminal go: a store that answers the second run's first read of the operation as the log stood before.
  */
 describe('starting a terminal operation another run ends meanwhile', () => {
+  beforeAll(async () => {
+    // The store and its terminal, as the registry records them: an operation runs on a registered terminal.
+    const at = new Date().toISOString();
+    const commands: StoreCommand[] = [
+      {
+        type: 'RegisterStore',
+        data: { storeId: 'oslo', name: 'Oslo', payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo', at },
+      },
+      {
+        type: 'RegisterTerminal',
+        data: {
+          storeId: 'oslo',
+          terminalId: 'till-1',
+          enrollment: { dinteroTerminalId: requested.dinteroTerminalId, deviceSerialNumber: 'SN-1', status: 'ACTIVE' },
+          at,
+        },
+      },
+    ];
+    for (const command of commands)
+      await handleCommand(store, storeStream('oslo'), storeDecider, command, { metadata: { correlationId: 'c-0' } });
+  });
+
   it('lets the terminal go again, where the claim held it until it ran out (15 minutes)', async () => {
     const first = await startOperation(store, dintero, requested, 'c-1');
     expect(first.status).toBe('completed');

@@ -148,7 +148,11 @@ export class RegistryController {
         ? {
             holder: {
               kind: claim.kind,
-              ...(claim.kind === 'operation' ? { operationId: claim.claimId } : { paymentId: claim.paymentId }),
+              ...(claim.kind === 'operation'
+                ? { operationId: claim.claimId }
+                : claim.kind === 'device-change'
+                  ? {}
+                  : { paymentId: claim.paymentId }),
               ...(claim.kind === 'refund' ? { refundId: claim.claimId } : {}),
               since: claim.claimedAt,
               until: claim.expiresAt,

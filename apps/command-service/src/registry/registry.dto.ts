@@ -9,7 +9,7 @@ import {
   Matches,
   MaxLength,
 } from 'class-validator';
-import { DINTERO_TERMINAL_STATUSES } from '@app/payment-domain';
+import { DINTERO_TERMINAL_STATUSES, type ClaimKind } from '@app/payment-domain';
 
 export class PutStoreDto {
   @ApiProperty({ example: 'Oslo Center' })
@@ -161,7 +161,11 @@ export class TerminalImportView {
 }
 
 export class TerminalHolder {
-  @ApiProperty({ enum: ['payment', 'refund', 'operation'] }) kind!: 'payment' | 'refund' | 'operation';
+  @ApiProperty({
+    enum: ['payment', 'refund', 'operation', 'device-change'],
+    description: '`device-change`: the registry is changing the device behind the name, for a moment',
+  })
+  kind!: ClaimKind;
   @ApiPropertyOptional({ description: 'With `kind: payment` or `refund`' }) paymentId?: string;
   @ApiPropertyOptional({ description: 'With `kind: operation`: see `GET /v1/terminal-operations/{id}`' })
   operationId?: string;

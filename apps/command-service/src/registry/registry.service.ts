@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import { isSubjectToken } from '@app/messaging';
+import { releaseClaim } from '@app/platform';
 import {
   DomainError,
   deviceTaken,
@@ -20,6 +22,12 @@ import { DinteroOnboarding } from './dintero-onboarding.service';
 import type { ImportSkipped, PutStoreDto, PutTerminalDto, RegisteredTerminalView, StoreView } from './registry.dto';
 
 type RegisteredStore = Extract<StoreState, { status: 'registered' }>;
+
+/**
+ * How long a change of a terminal's device holds the terminal at most: it asks Dintero for the device (bounded by
+ * the client's timeouts and retries) and writes the store; should the process die between, the hold lapses.
+ */
+const DEVICE_CHANGE_HOLD_MS = 120_000;
 
 /** Who asks, for the events' metadata. */
 export interface RegistryContext {
@@ -79,16 +87,23 @@ export class RegistryService {
       recorded !== undefined &&
       ((body.deviceSerialNumber !== undefined && body.deviceSerialNumber !== recorded.deviceSerialNumber) ||
         (body.dinteroTerminalId !== undefined && body.dinteroTerminalId !== recorded.dinteroTerminalId));
-    if (swap) await this.assertNotBusy(terminalId);
-    const enrollment =
-      body.deviceSerialNumber !== undefined
-        ? await this.dintero.device(storeId, body.deviceSerialNumber, body.deviceModel)
-        : // No device named: the one the log has for the name (a reactivation), else a Dintero id the name is.
-          await this.dintero.existing(storeId, body.dinteroTerminalId ?? recorded?.dinteroTerminalId ?? terminalId);
-    // Checked again by the store's decider, where the log's expected revision settles a race of two names.
-    const taken = nameOfDevice(store, enrollment.dinteroTerminalId);
-    if (taken !== undefined && taken !== terminalId) throw deviceTaken(storeId, taken, enrollment.dinteroTerminalId);
-    return storeView(await this.register(storeId, terminalId, enrollment, context));
+    const release = swap ? await this.holdForDeviceChange(storeId, terminalId, context) : undefined;
+    let outcome: 'finished' | 'rejected' = 'rejected';
+    try {
+      const enrollment =
+        body.deviceSerialNumber !== undefined
+          ? await this.dintero.device(storeId, body.deviceSerialNumber, body.deviceModel)
+          : // No device named: the one the log has for the name (a reactivation), else a Dintero id the name is.
+            await this.dintero.existing(storeId, body.dinteroTerminalId ?? recorded?.dinteroTerminalId ?? terminalId);
+      // Checked again by the store's decider, where the log's expected revision settles a race of two names.
+      const taken = nameOfDevice(store, enrollment.dinteroTerminalId);
+      if (taken !== undefined && taken !== terminalId) throw deviceTaken(storeId, taken, enrollment.dinteroTerminalId);
+      const view = storeView(await this.register(storeId, terminalId, enrollment, context));
+      outcome = 'finished';
+      return view;
+    } finally {
+      await release?.(outcome);
+    }
   }
 
   /**
@@ -189,11 +204,52 @@ export class RegistryService {
     return state as RegisteredStore;
   }
 
-  /** Refused as `TERMINAL_BUSY`, naming what holds it, while a payment, refund or operation holds the terminal. */
-  private async assertNotBusy(terminalId: string): Promise<void> {
-    const { state } = await readState(this.store, terminalStream(terminalId), terminalDecider);
-    if (state.status !== 'claimed' || Date.parse(state.claim.expiresAt) <= Date.now()) return;
-    throw terminalBusy(terminalId, state.claim, ': change its device once it is free');
+  /**
+   * Holds the terminal for the change of its device, as a payment holds it (a claim of kind `device-change` on its
+   * stream, where the log's expected revision lets one claim win): refused as `TERMINAL_BUSY`, naming what holds
+   * it, while a payment, refund or operation does; and no payment, refund or operation takes it until the store
+   * has the new device. Each of those reads the device again once it holds the terminal, so that none is sent to
+   * the device swapped out. The hold lapses by itself after `DEVICE_CHANGE_HOLD_MS` should this process die.
+   */
+  private async holdForDeviceChange(storeId: string, terminalId: string, context: RegistryContext) {
+    const claimId = randomUUID();
+    const claimedAt = new Date();
+    const claimMetadata = metadata(context, { storeId, terminalId });
+    try {
+      await handleCommand(
+        this.store,
+        terminalStream(terminalId),
+        terminalDecider,
+        {
+          type: 'ClaimTerminal',
+          data: {
+            terminalId,
+            claimId,
+            kind: 'device-change',
+            paymentId: claimId,
+            storeId,
+            claimedAt: claimedAt.toISOString(),
+            expiresAt: new Date(claimedAt.getTime() + DEVICE_CHANGE_HOLD_MS).toISOString(),
+          },
+        },
+        { metadata: claimMetadata },
+      );
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'TERMINAL_BUSY') {
+        const { state } = await readState(this.store, terminalStream(terminalId), terminalDecider);
+        if (state.status === 'claimed')
+          throw terminalBusy(terminalId, state.claim, ': change its device once it is free');
+      }
+      throw error;
+    }
+    return (reason: 'finished' | 'rejected') =>
+      releaseClaim(this.store, { terminalId, claimId, reason, at: new Date().toISOString() }, claimMetadata).catch(
+        (error: unknown) =>
+          this.logger.warn(
+            { err: error, storeId, terminalId, claimId, correlationId: context.correlationId },
+            'could not end the hold for a device change; it lapses by itself',
+          ),
+      );
   }
 
   private async assertNotOfOtherStore(storeId: string, terminalId: string): Promise<void> {

@@ -189,6 +189,8 @@ export class DuePayments {
   private applyTerminal(type: string, data: Record<string, unknown>): void {
     const paymentId = String(data.paymentId);
     if (type === 'TerminalClaimed') {
+      // The registry's hold while it changes a terminal's device: ended by the registry, or lapsing by itself.
+      if (data.kind === 'device-change') return;
       const entry = this.entry(paymentId);
       const claimedAt = Date.parse(String(data.claimedAt));
       const expiresAt = Date.parse(String(data.expiresAt));

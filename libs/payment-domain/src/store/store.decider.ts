@@ -319,6 +319,23 @@ export interface UsableTerminal {
   readonly dinteroTerminalId: string;
 }
 
+/** A terminal registered to this store and not deactivated; refused otherwise. */
+function activeTerminal(state: StoreState, storeId: string, terminalId: string) {
+  const terminal = requireTerminal(state, storeId, terminalId);
+  if (!terminal.active)
+    throw new DomainError('TERMINAL_INACTIVE', `Terminal ${terminalId} is deactivated`, { storeId, terminalId });
+  return terminal;
+}
+
+/**
+ * The device (Dintero's terminal id) behind a terminal's name now, for a payment, refund or operation that holds
+ * the terminal: the device may have been changed, or the terminal deactivated, between the request's checks and
+ * its claim, and what the request sends goes to the device the store has once nothing else can change it.
+ */
+export function currentDevice(state: StoreState, storeId: string, terminalId: string): string {
+  return activeTerminal(state, storeId, terminalId).dintero?.dinteroTerminalId ?? terminalId;
+}
+
 /**
  * A terminal a payment or refund may use: registered to this store, not deactivated, and `ACTIVE` at Dintero
  * as far as the log knows (a terminal registered before enrollment was recorded is taken as active).
@@ -330,9 +347,7 @@ export function usableTerminal(
   /** Statuses at Dintero besides `ACTIVE` the use is fine with (a check-update for `ACTION_REQUIRED`). */
   alsoAt: readonly DinteroTerminalStatus[] = [],
 ): UsableTerminal {
-  const terminal = requireTerminal(state, storeId, terminalId);
-  if (!terminal.active)
-    throw new DomainError('TERMINAL_INACTIVE', `Terminal ${terminalId} is deactivated`, { storeId, terminalId });
+  const terminal = activeTerminal(state, storeId, terminalId);
   const { dintero } = terminal;
   if (dintero && dintero.status !== 'ACTIVE' && !alsoAt.includes(dintero.status)) {
     const reason = dintero.statusReason ? ` (${dintero.statusReason})` : '';

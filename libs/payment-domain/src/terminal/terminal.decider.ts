@@ -11,12 +11,16 @@ import { isBefore, requireInstant, requireText, requireToken } from '../shared/v
  */
 export const terminalStream = (terminalId: string): string => `terminal-${terminalId}`;
 
-export type ClaimKind = 'payment' | 'refund' | 'operation';
+/**
+ * What holds a terminal: a payment, a refund, a terminal operation, or the registry changing the device behind its
+ * name (`device-change`, for the moment of the change: no payment starts on the device being swapped out).
+ */
+export type ClaimKind = 'payment' | 'refund' | 'operation' | 'device-change';
 
 export interface TerminalClaim {
   readonly claimId: string;
   readonly kind: ClaimKind;
-  /** The payment the claim is for (a refund's payment); for an operation, the operation's id. */
+  /** The payment the claim is for (a refund's payment); for an operation or a device change, the claim's id. */
   readonly paymentId: string;
   readonly storeId: string;
   readonly claimedAt: string;
@@ -95,16 +99,17 @@ function otherStore(terminalId: string, storeId: string): DomainError {
  * `then` says what the refused request may do instead.
  */
 export function terminalBusy(terminalId: string, claim: TerminalClaim, then = ''): DomainError {
-  return new DomainError(
-    'TERMINAL_BUSY',
-    `Terminal ${terminalId} is busy with ${claim.kind} ${claim.paymentId}${then}`,
-    {
-      terminalId,
-      ...(claim.kind === 'operation' ? { activeOperationId: claim.claimId } : { activePaymentId: claim.paymentId }),
-      activeKind: claim.kind,
-      busyUntil: claim.expiresAt,
-    },
-  );
+  const what = claim.kind === 'device-change' ? 'a change of its device' : `${claim.kind} ${claim.paymentId}`;
+  return new DomainError('TERMINAL_BUSY', `Terminal ${terminalId} is busy with ${what}${then}`, {
+    terminalId,
+    ...(claim.kind === 'operation'
+      ? { activeOperationId: claim.claimId }
+      : claim.kind === 'device-change'
+        ? {}
+        : { activePaymentId: claim.paymentId }),
+    activeKind: claim.kind,
+    busyUntil: claim.expiresAt,
+  });
 }
 
 function claimTerminal(

@@ -1,6 +1,14 @@
 import { Logger } from '@nestjs/common';
-import { handleCommand, type EventMetadata, type EventStore } from '@app/event-store';
-import { DomainError, terminalDecider, terminalStream, type ReleaseReason } from '@app/payment-domain';
+import { handleCommand, readState, type EventMetadata, type EventStore } from '@app/event-store';
+import {
+  currentDevice,
+  DomainError,
+  storeDecider,
+  storeStream,
+  terminalDecider,
+  terminalStream,
+  type ReleaseReason,
+} from '@app/payment-domain';
 
 export interface ClaimRelease {
   readonly terminalId: string;
@@ -51,4 +59,24 @@ export async function recordUnderClaim<T>(
     }
     throw error;
   }
+}
+
+/**
+ * The device behind a terminal's name, read once the request holds the terminal (see `currentDevice`): a change
+ * of device takes the terminal too, so it cannot come between this read and what the request sends. A terminal
+ * deactivated meanwhile is refused (a `DomainError`, which `recordUnderClaim` answers by releasing the claim).
+ */
+export async function deviceUnderClaim(store: EventStore, storeId: string, terminalId: string): Promise<string> {
+  const { state } = await readState(store, storeStream(storeId), storeDecider);
+  return currentDevice(state, storeId, terminalId);
+}
+
+/** A request's `data` aimed at `device`: its `dinteroTerminalId`, left out when the device is the name itself. */
+export function aimedAt<T extends { readonly terminalId: string; readonly dinteroTerminalId?: string }>(
+  data: T,
+  device: string,
+): T {
+  if (device === (data.dinteroTerminalId ?? data.terminalId)) return data;
+  const { dinteroTerminalId: _looked, ...rest } = data;
+  return (device === data.terminalId ? rest : { ...rest, dinteroTerminalId: device }) as T;
 }

@@ -18,7 +18,7 @@ import {
   type OperationCommand,
   type OperationState,
 } from '@app/payment-domain';
-import { recordUnderClaim, releaseClaim } from '../claims/terminal-claims';
+import { deviceUnderClaim, recordUnderClaim, releaseClaim } from '../claims/terminal-claims';
 import { recordDinteroTerminalStatus } from '../dintero/terminal-status';
 
 const logger = new Logger('TerminalOperations');
@@ -80,9 +80,11 @@ export async function startOperation(
     },
     { metadata },
   );
-  const { state } = await recordUnderClaim(store, { terminalId, claimId }, metadata, () =>
-    record(store, operationId, { type: 'RequestOperation', data: request }, metadata),
-  );
+  const { state } = await recordUnderClaim(store, { terminalId, claimId }, metadata, async () => {
+    // The device the name has now that the terminal is held: a device change since the request looked goes first.
+    const dinteroTerminalId = await deviceUnderClaim(store, storeId, terminalId);
+    return record(store, operationId, { type: 'RequestOperation', data: { ...request, dinteroTerminalId } }, metadata);
+  });
   // Ended between the look above and the claim (another instance ran it, and released the terminal): the claim
   // just taken again is this run's alone, and nothing else would free the terminal before the claim runs out.
   if (state.status !== 'none' && operationFinished(state)) {

@@ -23,7 +23,7 @@ import {
   type PaymentState,
   type Refund,
 } from '@app/payment-domain';
-import { recordUnderClaim, releaseClaim } from '@app/platform';
+import { aimedAt, deviceUnderClaim, recordUnderClaim, releaseClaim } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from '../../command-service.config';
 import type { RefundTerminalPaymentDto } from './refund-terminal-payment.dto';
 import { refundView, type RefundView } from './refund.view';
@@ -174,9 +174,12 @@ export class RefundTerminalPaymentHandler {
     this.faults.reach('refund:after-claim');
     // Another refund may have taken what was left since `prepare` checked: the domain then refuses this one
     // here, and the claim just taken is released with the refusal.
-    await recordUnderClaim(this.store, { terminalId, claimId: refundId }, metadata, () =>
-      handleCommand(this.store, paymentStream(paymentId), paymentDecider, request, { metadata }),
-    );
+    await recordUnderClaim(this.store, { terminalId, claimId: refundId }, metadata, async () => {
+      // The device the name has now that the terminal is held: a device change since `prepare` looked goes first.
+      const device = await deviceUnderClaim(this.store, terminalStoreId, terminalId);
+      const onDevice = { ...request, data: aimedAt(request.data, device) };
+      return handleCommand(this.store, paymentStream(paymentId), paymentDecider, onDevice, { metadata });
+    });
     this.faults.reach('refund:after-request');
     return this.submit(paymentId, refundId, prepared.transactionId, metadata, request.data.reason);
   }

@@ -16,7 +16,7 @@ import {
   type PaymentState,
   isOpen,
 } from '@app/payment-domain';
-import { recordUnderClaim, releaseClaim } from '@app/platform';
+import { aimedAt, deviceUnderClaim, recordUnderClaim, releaseClaim } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from '../../command-service.config';
 import { paymentView, type PaymentView } from '../payment.view';
 import { dinteroMetadata, type StartTerminalPaymentDto } from './start-terminal-payment.dto';
@@ -166,13 +166,16 @@ export class StartTerminalPaymentHandler {
       { metadata },
     );
     this.faults.reach('start:after-claim');
-    const { state } = await recordUnderClaim(this.store, { terminalId, claimId: paymentId }, metadata, () =>
+    const { state } = await recordUnderClaim(this.store, { terminalId, claimId: paymentId }, metadata, async () => {
+      // The device the name has now that the terminal is held: a device change since `prepare` looked goes first.
+      const device = await deviceUnderClaim(this.store, storeId, terminalId);
+      const request = { ...requestPayment, data: aimedAt(requestPayment.data, device) };
       // A new payment's stream: not read before it is written (a resumed request's is, after the append fails).
-      handleCommand(this.store, paymentStream(paymentId), paymentDecider, requestPayment, {
+      return handleCommand(this.store, paymentStream(paymentId), paymentDecider, request, {
         metadata,
         expectNew: true,
-      }),
-    );
+      });
+    });
     this.faults.reach('start:after-request');
     return this.createSession(existingPayment(state), metadata, requestPayment.data.metadata);
   }

@@ -72,6 +72,9 @@ function evolve(doc: TerminalDoc, fact: Fact): TerminalDoc {
       switch (event.type) {
         case 'TerminalClaimed': {
           const { kind, paymentId, claimedAt, expiresAt } = event.data;
+          // The registry's hold for the moment it changes the device: nothing the terminal does (its release,
+          // naming no payment the document holds, changes nothing either).
+          if (kind === 'device-change') return doc;
           return {
             ...doc,
             status: doc.status === 'deactivated' ? 'deactivated' : CLAIMED_AS[kind],
