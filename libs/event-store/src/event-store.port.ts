@@ -71,6 +71,12 @@ export type SubscribeOptions = Omit<ReadAllOptions, 'limit'>;
  */
 export interface EventSubscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
+  /**
+   * Settles once the log has confirmed the subscription live (KurrentDB's `confirmation`), where that is not so
+   * at once; absent where it is (the embedded log). A quiet log sends no event to tell a live subscription from
+   * one a node holds open and never serves.
+   */
+  readonly confirmed?: Promise<void>;
 }
 
 export interface EventStore {

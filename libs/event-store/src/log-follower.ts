@@ -5,6 +5,8 @@ const FIRST_PAUSE_MS = 100;
 const MAX_PAUSE_MS = 10_000;
 /** A resubscription that has run this long without failing counts as up, even before an event comes. */
 const UP_AFTER_MS = 1_000;
+/** How long a subscription the log confirms (KurrentDB) may go unconfirmed, with no event, before it is dropped. */
+const CONFIRM_WITHIN_MS = 10_000;
 /** The longest `stop()` waits for a subscription to close (KurrentDB's may wait on a node that is gone). */
 const CLOSE_LIMIT_MS = 5_000;
 
@@ -58,6 +60,8 @@ export interface LogFollowerOptions {
    * threw.
    */
   readonly onDrop?: (error: unknown, retryInMs: number) => void;
+  /** How long a subscription the log confirms may go unconfirmed, with no event, before it is dropped (10 s). */
+  readonly confirmWithinMs?: number;
 }
 
 /**
@@ -127,6 +131,7 @@ export class LogFollower {
 
   private async follow(): Promise<void> {
     let pause = FIRST_PAUSE_MS;
+    const confirmWithin = this.options.confirmWithinMs ?? CONFIRM_WITHIN_MS;
     while (!this.stopped) {
       try {
         const subscription = this.store.subscribeToAll({
@@ -134,14 +139,41 @@ export class LogFollower {
           streamPrefixes: this.options.streamPrefixes,
         });
         this.subscription = subscription;
-        // Up once it has run a moment without failing (a quiet log sends no event to say so); the pause
-        // then starts again from the first, so that the next drop is retried at once.
-        const up = setTimeout(() => {
+        const isUp = () => {
           this.down = false;
           pause = FIRST_PAUSE_MS;
-        }, UP_AFTER_MS).unref();
+        };
+        // Up once the log confirms it (KurrentDB), or else once it has run a moment without failing (a quiet
+        // log sends no event to say so); the pause then starts again from the first, so that the next drop is
+        // retried at once. One the log never confirms (a node that holds the connection and never serves it)
+        // is down from the start, and dropped once `confirmWithinMs` has passed with no event either.
+        let up: NodeJS.Timeout | undefined;
+        let unconfirmed: Promise<never> | undefined;
+        if (subscription.confirmed) {
+          this.down = true;
+          let confirmed = false;
+          subscription.confirmed.then(
+            () => ((confirmed = true), isUp()),
+            () => undefined,
+          );
+          unconfirmed = new Promise<never>((_, reject) => {
+            up = setTimeout(() => {
+              if (!confirmed) reject(new Error(`the log did not confirm the subscription within ${confirmWithin} ms`));
+            }, confirmWithin).unref();
+          });
+          unconfirmed.catch(() => undefined);
+        } else up = setTimeout(isUp, UP_AFTER_MS).unref();
+        const iterator = subscription[Symbol.asyncIterator]();
         try {
-          for await (const event of subscription) {
+          for (;;) {
+            const next = iterator.next();
+            // Raced, a read left behind when the subscription is dropped must not fail unheard.
+            if (unconfirmed) next.catch(() => undefined);
+            const step = await (unconfirmed ? Promise.race([next, unconfirmed]) : next);
+            if (step.done) break;
+            // An event is as good as a confirmation.
+            unconfirmed = undefined;
+            const event = step.value;
             if (this.stopped) return;
             try {
               this.delivering = Promise.resolve(this.options.onEvent(event));

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { KurrentDBClient, binaryEvent } from '@kurrent/kurrentdb-client';
-import { createEventStore, EventStoreUnavailableError, SqliteEventStore, StreamDeletedError } from '@app/event-store';
+import {
+  createEventStore,
+  EventStoreUnavailableError,
+  LogFollower,
+  SqliteEventStore,
+  StreamDeletedError,
+} from '@app/event-store';
+import { waitUntil } from '../../../test/support/app-process';
 import { KurrentDbEventStore } from '../src/kurrentdb/kurrentdb-event-store';
 import { eventStoreContract } from './event-store.contract';
 
@@ -103,6 +110,21 @@ describe('KurrentDB: a node that holds the connection and never answers', () => 
       expect(performance.now() - started).toBeLessThan(5_000);
     } finally {
       for (const socket of sockets) socket.destroy();
+      await store.close();
+    }
+  });
+
+  it('counts a subscription the node never confirms as down, and drops it to subscribe again', async () => {
+    const store = new KurrentDbEventStore(`kurrentdb://127.0.0.1:${port}?tls=false`);
+    const follower = new LogFollower(store, { streamPrefixes: [], onEvent: () => undefined, confirmWithinMs: 300 });
+    try {
+      follower.start(0n);
+      expect(follower.healthy).toBe(false);
+      await waitUntil(() => follower.drops >= 1, 10_000, 'the unconfirmed subscription dropped');
+      expect(follower.healthy).toBe(false);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await follower.stop();
       await store.close();
     }
   });

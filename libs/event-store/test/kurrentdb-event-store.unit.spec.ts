@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { KurrentDBClient, WrongExpectedVersionError } from '@kurrent/kurrentdb-client';
-import { EventStoreUnavailableError, WrongExpectedRevisionError } from '@app/event-store';
+import { EventStoreUnavailableError, LogFollower, WrongExpectedRevisionError } from '@app/event-store';
+import { waitUntil } from '../../../test/support/app-process';
 import { KurrentDbEventStore } from '../src/kurrentdb/kurrentdb-event-store';
 
 // The adapter's handling of answers the client documents but a healthy test server seldom gives. No KurrentDB
@@ -116,6 +117,20 @@ describe('KurrentDB adapter: answers of the client', () => {
       message: 'KurrentDB could not subscribe to $all: connect ECONNREFUSED 127.0.0.1:1',
     });
     await expect(subscription.close()).resolves.toBeUndefined();
+  });
+
+  it('says when the server has confirmed a subscription live, and a follower counts it up only then', async () => {
+    const stream = subscriptionStream();
+    jest.spyOn(client, 'subscribeToAll').mockReturnValue(stream);
+    const follower = new LogFollower(store, { streamPrefixes: [], onEvent: () => undefined });
+    follower.start(0n);
+    expect(follower.healthy).toBe(false);
+    stream.emit('confirmation');
+    await waitUntil(() => follower.healthy, 5_000, 'the follower up on the confirmation');
+    expect(follower.drops).toBe(0);
+    const stopped = follower.stop();
+    stream.end(); // the server's side ends with the unsubscribe
+    await stopped;
   });
 
   it('refuses a stream read that gives one of its events no position, rather than leave the event out', async () => {

@@ -259,6 +259,7 @@ export class KurrentDbEventStore implements EventStore {
     // first read nothing listens yet, and Node would end the process. The subscription is ended with it instead,
     // so that the first read throws it.
     subscription.on('error', (error: Error) => subscription.destroy(error));
+    const confirmed = new Promise<void>((resolve) => subscription.once('confirmation', () => resolve()));
     // Cancels the server's side; leaving the loop only ends the client's stream. A subscription whose opening
     // failed has nothing to cancel, and a close must not throw for it.
     const cancel = () => subscription.unsubscribe().catch(() => undefined);
@@ -278,6 +279,7 @@ export class KurrentDbEventStore implements EventStore {
     const iterator = events();
     return {
       [Symbol.asyncIterator]: () => iterator,
+      confirmed,
       close: async () => {
         await cancel();
         await iterator.return(undefined);
