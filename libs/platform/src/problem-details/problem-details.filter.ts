@@ -93,7 +93,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           'The engine is not allowed to use the event log (check its credentials); nothing was recorded',
           instance,
         );
-      return problem(503, 'EVENT_STORE_UNAVAILABLE', 'The event log cannot be reached; nothing was recorded', instance);
+      // With KurrentDB an append whose answer was lost may have been written: the request again finds what was.
+      return problem(
+        503,
+        'EVENT_STORE_UNAVAILABLE',
+        'The event log cannot be reached or did not answer; send the same request again to finish it',
+        instance,
+      );
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
