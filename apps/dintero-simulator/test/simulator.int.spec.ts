@@ -248,6 +248,17 @@ describe('Dintero simulator', () => {
     expect(pings()).toHaveLength(2);
   });
 
+  it('calls back with the transaction as the body when the callback URL asks for a POST (method=POST)', async () => {
+    await start(39_900, 'T-1', 60_000, 'payment_id=p1&method=POST');
+    await sim.control('POST', '/terminals/T-1/present', {});
+    await idle();
+    const [callback] = callbacks();
+    expect(callback).toMatchObject({ method: 'POST', headers: { 'content-type': 'application/json' } });
+    const body = JSON.parse(callback!.rawBody.toString()) as Record<string, unknown>;
+    expect(body).toMatchObject({ id: callback!.url.searchParams.get('transaction_id'), status: 'CAPTURED' });
+    expect(body).not.toHaveProperty('capturedAmount'); // the simulator's own bookkeeping stays out, as on the API
+  });
+
   it('signs callbacks with Dintero-Signature and webhooks with event-signature', async () => {
     await start(39_900);
     await sim.control('POST', '/terminals/T-1/present', {});

@@ -280,6 +280,24 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       expect(answer).toMatchObject({ status: 200, body: { paymentId, recorded: [], status: 'captured' } });
     });
 
+    it('takes a callback Dintero POSTs with the transaction as its body (method=POST), as it takes a GET', async () => {
+      const terminalId = await freshTerminal();
+      const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_000);
+      const session = engine.sim.app.get(SimulatorState).sessions.get(sessionId as string)!;
+      // As a session created with a callback URL asking for POSTs (the engine's ask for GETs).
+      Object.assign(session.url, { callback_url: `${session.url.callback_url}&method=POST` });
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      await engine.waitForPayment(paymentId as string, final, 'the outcome recorded');
+      await engine.sim.control('POST', '/idle');
+      const callbacks = (await engine.sim.control<DeliveryRecord[]>('GET', '/deliveries')).filter(
+        (delivery) => delivery.kind === 'callback' && delivery.sessionId === sessionId,
+      );
+      expect(callbacks).toEqual([
+        expect.objectContaining({ url: expect.stringContaining('method=POST'), outcome: 'delivered', lastStatus: 200 }),
+      ]);
+      expect(await typesOf(paymentStream(paymentId as string))).toContain('PaymentCaptured');
+    });
+
     it('answers 200 to webhooks that are not ours, and records nothing', async () => {
       const before = await written();
       expect(await webhook({ event: 'account_update' })).toMatchObject({

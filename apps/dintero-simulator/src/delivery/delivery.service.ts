@@ -73,7 +73,13 @@ export class DeliveryService implements OnApplicationShutdown {
    * declined, failed or cancelled payment) only to a URL that asks for them with `report_error=true`, as the
    * specification says of `url.callback_url`.
    */
-  callback(callbackUrl: string | undefined, params: Record<string, string | undefined>, terminalId: string): void {
+  callback(
+    callbackUrl: string | undefined,
+    params: Record<string, string | undefined>,
+    terminalId: string,
+    /** The transaction, the body of a callback the URL asks to be a POST (`method=POST`). */
+    transaction?: Record<string, unknown>,
+  ): void {
     if (!callbackUrl) return;
     const url = new URL(callbackUrl);
     if (params.error !== undefined && url.searchParams.get('report_error') !== 'true') return;
@@ -98,6 +104,11 @@ export class DeliveryService implements OnApplicationShutdown {
             this.callbackSecret,
             now,
           );
+        }
+        // "invoked as a POST request with the transaction included in the request body" (the specification).
+        if (post && transaction) {
+          headers['content-type'] = 'application/json';
+          return { method: 'POST', headers, body: JSON.stringify(transaction) };
         }
         return { method: post ? 'POST' : 'GET', headers };
       },

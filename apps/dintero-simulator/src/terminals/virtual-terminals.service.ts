@@ -197,13 +197,14 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     { callback = true, authorization = false } = {},
   ): void {
     const terminalId = session.order.store.terminal_id;
+    const transaction = structuredClone(withoutInternals(tx));
     if (callback)
       this.delivery.callback(
         tx.url.callback_url,
         { ...this.callbackParams(session, tx, error), ...(event ? { event } : {}) },
         terminalId,
+        transaction,
       );
-    const transaction = structuredClone(withoutInternals(tx));
     if (authorization)
       this.delivery.webhook(
         'checkout_authorization',
