@@ -80,6 +80,11 @@ export interface EventSubscription extends AsyncIterable<RecordedEvent> {
 }
 
 export interface EventStore {
+  /**
+   * Whether a read may lag behind what was written (KurrentDB's reads may be served by a follower); the embedded
+   * log's never do.
+   */
+  readonly readsMayLag?: boolean;
   append(streamName: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult>;
   /** A stream that does not exist reads as empty. */
   readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;

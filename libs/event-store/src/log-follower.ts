@@ -1,4 +1,5 @@
 import type { EventStore, EventSubscription, RecordedEvent } from './event-store.port';
+import { markOf, type LogMark } from './log-mark';
 
 /** The pauses between resubscriptions after a drop: doubling from 100 ms to at most 10 s. */
 const FIRST_PAUSE_MS = 100;
@@ -77,6 +78,7 @@ export class LogFollower {
   private stopped = false;
   private down = false;
   private after = 0n;
+  private lastEvent: RecordedEvent | undefined;
   private dropCount = 0;
   /** Ends the pause before a resubscription at once: `stop()` does not wait it out. */
   private wakeFromPause: (() => void) | undefined;
@@ -108,6 +110,11 @@ export class LogFollower {
   /** The position of the last event delivered (and settled by `onEvent`). */
   get position(): bigint {
     return this.after;
+  }
+
+  /** Which event that was (undefined before the first one this follower delivered). */
+  get mark(): LogMark | undefined {
+    return this.lastEvent && markOf(this.lastEvent);
   }
 
   /** Starts following after `after` (0 for the whole log). */
@@ -185,6 +192,7 @@ export class LogFollower {
             this.delivering = undefined;
             this.failing = undefined;
             this.after = event.position;
+            this.lastEvent = event;
             this.down = false;
             pause = FIRST_PAUSE_MS;
           }

@@ -1,17 +1,21 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Objm, type ObjectStore } from '@nats-io/obj';
+import type { LogMark } from '@app/event-store';
 import { natsNames } from '@app/messaging';
 import type { DueSnapshot } from './due-payments';
 
 export interface ReconcilerCheckpoint {
   /** The log position the snapshot is as of: the reconciler follows the log from after it. */
   readonly position: bigint;
+  /** The event at that position (absent on checkpoints saved before it was kept): a restored log is told by it. */
+  readonly mark?: LogMark;
   readonly due: DueSnapshot;
 }
 
 interface Stored {
   readonly version: 1;
   readonly position: string;
+  readonly mark?: LogMark;
   readonly savedAt: string;
   readonly due: DueSnapshot;
 }
@@ -78,7 +82,7 @@ export class ReconcilerCheckpoints {
         chunks.push(value);
       }
       const stored = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Stored;
-      return { position: BigInt(stored.position), due: stored.due };
+      return { position: BigInt(stored.position), ...(stored.mark ? { mark: stored.mark } : {}), due: stored.due };
     } catch (error) {
       // Stops the object's consumer too: a read given up on must not stay open for the process's life.
       void reader.cancel().catch(() => undefined);
@@ -120,6 +124,7 @@ export class ReconcilerCheckpoints {
     const snapshot: Stored = {
       version: 1,
       position: checkpoint.position.toString(),
+      ...(checkpoint.mark ? { mark: checkpoint.mark } : {}),
       savedAt: new Date().toISOString(),
       due: checkpoint.due,
     };

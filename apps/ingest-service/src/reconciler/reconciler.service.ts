@@ -7,7 +7,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
-import { EVENT_STORE, logIdentity, readState, type EventStore, type LogFollower } from '@app/event-store';
+import { EVENT_STORE, logIdentity, markStands, readState, type EventStore, type LogFollower } from '@app/event-store';
 import { NATS_CONNECTION } from '@app/messaging';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
@@ -36,7 +36,7 @@ import {
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
 import { PaymentFacts, type FactContext } from '../facts/payment-facts.service';
 import { DuePayments, type RetrySettings } from './due-payments';
-import { ReconcilerCheckpoints } from './reconciler-checkpoints';
+import { ReconcilerCheckpoints, type ReconcilerCheckpoint } from './reconciler-checkpoints';
 import { SettleLeases } from './settle-leases';
 
 /** Between a refund recorded as sent (`submittedAt`) and its call to Dintero beginning: the commit's answer. */
@@ -112,10 +112,11 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       ),
       ReconcilerCheckpoints.open(this.nats, natsPrefix),
     ]);
-    const saved = await this.checkpoints.load(this.logId).catch((error: unknown) => {
+    const loaded = await this.checkpoints.load(this.logId).catch((error: unknown) => {
       this.logger.warn({ err: error }, 'could not read the reconciler checkpoint: following the log from its start');
       return undefined;
     });
+    const saved = loaded && (await this.ofThisLog(loaded)) ? loaded : undefined;
     if (saved) this.due.restore(saved.due);
     this.savedPosition = saved?.position ?? -1n;
     this.logger.log(
@@ -134,6 +135,23 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       this.config.reconcilerCheckpointSeconds * 1000,
     );
     this.checkpointTimer.unref();
+  }
+
+  /**
+   * Whether the log still has the event the checkpoint was made at. A log restored from a backup keeps its identity
+   * but writes new events at the positions the lost ones had: resuming after the checkpoint would pass them by,
+   * and the payments they start would never be settled. The log is then followed from its start. Where reads may
+   * lag (KurrentDB), an event not there yet is taken as a lagging read, not as a restore.
+   */
+  private async ofThisLog(checkpoint: ReconcilerCheckpoint): Promise<boolean> {
+    if (!checkpoint.mark) return true;
+    const stands = await markStands(this.store, checkpoint.mark);
+    if (stands === 'same' || (stands === 'absent' && this.store.readsMayLag)) return true;
+    this.logger.warn(
+      { checkpoint: checkpoint.position.toString(), stream: checkpoint.mark.streamName, stands },
+      'the log does not have the event the reconciler checkpoint was made at (restored from a backup?): following it from its start',
+    );
+    return false;
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -155,9 +173,10 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       if (!this.follower || !this.checkpoints) return;
       const position = this.follower.position;
       if (position <= this.savedPosition) return;
+      const { mark } = this.follower;
       const due = this.due.snapshot(Date.now());
       try {
-        await this.checkpoints.save(this.logId, { position, due });
+        await this.checkpoints.save(this.logId, { position, ...(mark ? { mark } : {}), due });
         this.savedPosition = position;
       } catch (error) {
         this.logger.warn({ err: error }, 'could not save the reconciler checkpoint');

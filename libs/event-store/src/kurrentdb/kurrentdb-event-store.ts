@@ -78,6 +78,8 @@ export interface KurrentDbEventStoreOptions {
  * on reads, so the adapter skips positions at or below the checkpoint, and resumes exactly after it.
  */
 export class KurrentDbEventStore implements EventStore {
+  /** A read may be served by a follower node that has not caught up. */
+  readonly readsMayLag = true;
   private readonly client: KurrentDBClient;
   private closing: Promise<void> | undefined;
 
