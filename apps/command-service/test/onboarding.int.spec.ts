@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { EventStore } from '@app/event-store';
-import { storeStream } from '@app/payment-domain';
+import { handleCommand, type EventStore } from '@app/event-store';
+import { storeStream, terminalDecider, terminalStream } from '@app/payment-domain';
 import { SimulatorState } from '../../../apps/dintero-simulator/src/state/simulator-state';
 import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
-import { DinteroOnboarding } from '../src/registry/dintero-onboarding.service';
+import { gate } from '../../../test/support/gate';
+import { deviceChangeClaimId, RegistryService } from '../src/registry/registry.service';
 import { UsableTerminals } from '../src/registry/usable-terminals.service';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
 
@@ -323,38 +324,23 @@ describe('command service: onboarding stores and terminals at Dintero', () => {
     ).toBe(200);
   });
 
-  /** Holds the next call of `object[method]` once it has run (`after`) or before it runs, until `open()`. */
-  function gate<T extends object>(object: T, method: keyof T & string, when: 'before' | 'after') {
-    let reach!: () => void;
-    let open!: () => void;
-    const reached = new Promise<void>((resolve) => (reach = resolve));
-    const opened = new Promise<void>((resolve) => (open = resolve));
-    const original = (object[method] as (...args: unknown[]) => Promise<unknown>).bind(object);
-    jest.spyOn(object, method as never).mockImplementationOnce((async (...args: unknown[]) => {
-      if (when === 'before') reach();
-      if (when === 'before') await opened;
-      const result = await original(...args);
-      if (when === 'after') reach();
-      if (when === 'after') await opened;
-      return result;
-    }) as never);
-    return { reached, open };
-  }
   const sessionDevice = (payment: { body: Record<string, unknown> }) =>
     sim.app.get(SimulatorState).sessions.get(payment.body.sessionId as string)?.order.store.terminal_id;
 
   it('holds the till while its device is changed: a payment then is refused, and the next goes to the new device', async () => {
     const first = await send('PUT', '/v1/stores/oslo/terminals/till-race', { deviceSerialNumber: sandboxSerial(41) });
     expect(first.status).toBe(200);
-    // Dintero is slow to take the new device: the change is under way when the POS starts a sale.
-    const atDintero = gate(service.app.get(DinteroOnboarding), 'device', 'before');
+    // Dintero has the new device; the store's write is under way when the POS starts a sale.
+    // `register` is the registry's own step: reached through its name, as the gate needs.
+    const registry: { register: () => Promise<unknown> } = service.app.get<unknown>(RegistryService) as never;
+    const writing = gate(registry, 'register', 'before');
     const swap = send('PUT', '/v1/stores/oslo/terminals/till-race', { deviceSerialNumber: sandboxSerial(42) });
-    await atDintero.reached;
+    await writing.reached;
     expect(await start('till-race')).toMatchObject({
       status: 409,
       body: { code: 'TERMINAL_BUSY', activeKind: 'device-change' },
     });
-    atDintero.open();
+    writing.open();
     const swapped = await swap;
     expect(swapped.status).toBe(200);
     const device = terminalOf(swapped.body, 'till-race')?.dintero?.terminalId;
@@ -362,6 +348,58 @@ describe('command service: onboarding stores and terminals at Dintero', () => {
     const payment = await start('till-race');
     expect(payment).toMatchObject({ status: 201, body: { status: 'awaiting_card' } });
     expect(sessionDevice(payment)).toBe(device);
+  });
+
+  it('takes its own hold again when a device change cut off is sent again, rather than wait for it to lapse', async () => {
+    expect(
+      (await send('PUT', '/v1/stores/oslo/terminals/till-cut', { deviceSerialNumber: sandboxSerial(45) })).status,
+    ).toBe(200);
+    await sim.control('POST', '/seed', { terminals: [{ terminal_id: 'T12345678-T0945', store_id: 'oslo' }] });
+    // The change's hold taken, and the process gone before the store's write and the hold's end.
+    const now = new Date();
+    const claimId = deviceChangeClaimId('till-cut', 'T12345678-T0945');
+    await handleCommand(
+      log,
+      terminalStream('till-cut'),
+      terminalDecider,
+      {
+        type: 'ClaimTerminal',
+        data: {
+          terminalId: 'till-cut',
+          claimId,
+          kind: 'device-change',
+          paymentId: claimId,
+          storeId: 'oslo',
+          claimedAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + 30_000).toISOString(),
+        },
+      },
+      { metadata: { correlationId: 'cut-off' } },
+    );
+    expect(await start('till-cut')).toMatchObject({ status: 409, body: { activeKind: 'device-change' } });
+    // The same change again: done at once, and the till free for a sale on its new device.
+    const again = await send('PUT', '/v1/stores/oslo/terminals/till-cut', { dinteroTerminalId: 'T12345678-T0945' });
+    expect(again.status).toBe(200);
+    const payment = await start('till-cut');
+    expect(payment).toMatchObject({ status: 201 });
+    expect(sessionDevice(payment)).toBe('T12345678-T0945');
+  });
+
+  it('asks Dintero nothing, and writes nothing, for a device change refused while the till is busy', async () => {
+    expect(
+      (await send('PUT', '/v1/stores/oslo/terminals/till-busy', { deviceSerialNumber: sandboxSerial(46) })).status,
+    ).toBe(200);
+    expect(await start('till-busy')).toMatchObject({ status: 201 });
+    const before = await written();
+    const enrolled = (await fleet()).terminals.length;
+    expect(
+      await send('PUT', '/v1/stores/oslo/terminals/till-busy', { deviceSerialNumber: sandboxSerial(47) }),
+    ).toMatchObject({
+      status: 409,
+      body: { code: 'TERMINAL_BUSY', activeKind: 'payment' },
+    });
+    expect(await written()).toBe(before);
+    expect((await fleet()).terminals.length).toBe(enrolled);
   });
 
   it('sends a sale to the device the till has once it holds it, not the one it looked up before a change', async () => {

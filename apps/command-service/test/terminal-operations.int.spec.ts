@@ -13,6 +13,7 @@ import {
 import { natsNames } from '@app/messaging';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
+import { gate } from '../../../test/support/gate';
 import { HQ, type TestPosClient } from '../../../test/support/pos-clients';
 import { simulatorClient } from '../../../test/support/simulator';
 import { UsableTerminals } from '../src/registry/usable-terminals.service';
@@ -291,27 +292,16 @@ describe('terminal operations', () => {
     await engine.terminals('op-store', 'OP-SW');
     await engine.sim.control('POST', '/seed', { terminals: [{ terminal_id: 'OP-SW-NEW', store_id: 'op-store' }] });
     // The operation has looked its terminal's device up, and has not yet taken the terminal, when it is changed.
-    const usable = engine.command.app.get(UsableTerminals);
-    const original = usable.usable.bind(usable);
-    let reach!: () => void;
-    let open!: () => void;
-    const reached = new Promise<void>((resolve) => (reach = resolve));
-    const opened = new Promise<void>((resolve) => (open = resolve));
-    jest.spyOn(usable, 'usable').mockImplementationOnce(async (...args) => {
-      const found = await original(...args);
-      reach();
-      await opened;
-      return found;
-    });
+    const looked = gate(engine.command.app.get(UsableTerminals), 'usable', 'after');
     const started = operate('OP-SW', { operation: 'send_logs' });
-    await reached;
+    await looked.reached;
     const swapped = await engine.command.fetch('/v1/stores/op-store/terminals/OP-SW', {
       method: 'PUT',
       headers: json,
       body: JSON.stringify({ dinteroTerminalId: 'OP-SW-NEW' }),
     });
     expect(swapped.status).toBe(200);
-    open();
+    looked.open();
     const operation = await started;
     expect(operation.status).toBe(202);
     await final(operation.body.operationId as string);

@@ -46,3 +46,4 @@ export { bearerKey, hashApiKey, newApiKey, readKeyFile } from './auth/api-keys';
 export { KeyFileWatcher } from './auth/key-file-watcher';
 export { byKeyHash, inScope, ScopedKeyEntry, scopedKeyEntryProblems, type StoreScope } from './auth/scoped-keys';
 export { IsNameToken, IsRequired, QueryInteger } from './validation/request-fields';
+export { hashedUuid } from './ids/hashed-uuid';

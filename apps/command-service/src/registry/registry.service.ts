@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import { isSubjectToken } from '@app/messaging';
-import { releaseClaim } from '@app/platform';
+import { hashedUuid, releaseClaim } from '@app/platform';
 import {
   DomainError,
   deviceTaken,
@@ -24,10 +23,16 @@ import type { ImportSkipped, PutStoreDto, PutTerminalDto, RegisteredTerminalView
 type RegisteredStore = Extract<StoreState, { status: 'registered' }>;
 
 /**
- * How long a change of a terminal's device holds the terminal at most: it asks Dintero for the device (bounded by
- * the client's timeouts and retries) and writes the store; should the process die between, the hold lapses.
+ * How long a change of a terminal's device holds the terminal at most: the hold spans the store's write alone
+ * (Dintero has the device by then); should the process die before it ends the hold, the hold lapses.
  */
-const DEVICE_CHANGE_HOLD_MS = 120_000;
+const DEVICE_CHANGE_HOLD_MS = 30_000;
+
+const CHANGE_ONCE_FREE = ': change its device once it is free';
+
+/** The id of the hold for changing a terminal's device to a Dintero terminal: the same for the same change. */
+export const deviceChangeClaimId = (terminalId: string, dinteroTerminalId: string): string =>
+  hashedUuid('device-change', terminalId, dinteroTerminalId);
 
 /** Who asks, for the events' metadata. */
 export interface RegistryContext {
@@ -83,26 +88,32 @@ export class RegistryService {
     const recorded = ownEntry(store.terminals, terminalId)?.dintero;
     // Another device for a registered name: not while the till is taking a payment or refund or running an
     // operation on the device it has, whose prompt would go on there under no name, free for a second payment.
+    // Looked at first so that Dintero is not asked while the till is plainly busy; the hold below decides.
     const swap =
       recorded !== undefined &&
       ((body.deviceSerialNumber !== undefined && body.deviceSerialNumber !== recorded.deviceSerialNumber) ||
         (body.dinteroTerminalId !== undefined && body.dinteroTerminalId !== recorded.dinteroTerminalId));
-    const release = swap ? await this.holdForDeviceChange(storeId, terminalId, context) : undefined;
+    if (swap) await this.assertNotBusy(terminalId);
+    const enrollment =
+      body.deviceSerialNumber !== undefined
+        ? await this.dintero.device(storeId, body.deviceSerialNumber, body.deviceModel)
+        : // No device named: the one the log has for the name (a reactivation), else a Dintero id the name is.
+          await this.dintero.existing(storeId, body.dinteroTerminalId ?? recorded?.dinteroTerminalId ?? terminalId);
+    // Checked again by the store's decider, where the log's expected revision settles a race of two names.
+    const taken = nameOfDevice(store, enrollment.dinteroTerminalId);
+    if (taken !== undefined && taken !== terminalId) throw deviceTaken(storeId, taken, enrollment.dinteroTerminalId);
+    if (recorded === undefined || recorded.dinteroTerminalId === enrollment.dinteroTerminalId)
+      return storeView(await this.register(storeId, terminalId, enrollment, context));
+    // The change itself under a hold of the terminal: no payment, refund or operation claims it between the
+    // look above and the store's write, and one that claimed it before is refused here.
+    const release = await this.holdForDeviceChange(storeId, terminalId, enrollment.dinteroTerminalId, context);
     let outcome: 'finished' | 'rejected' = 'rejected';
     try {
-      const enrollment =
-        body.deviceSerialNumber !== undefined
-          ? await this.dintero.device(storeId, body.deviceSerialNumber, body.deviceModel)
-          : // No device named: the one the log has for the name (a reactivation), else a Dintero id the name is.
-            await this.dintero.existing(storeId, body.dinteroTerminalId ?? recorded?.dinteroTerminalId ?? terminalId);
-      // Checked again by the store's decider, where the log's expected revision settles a race of two names.
-      const taken = nameOfDevice(store, enrollment.dinteroTerminalId);
-      if (taken !== undefined && taken !== terminalId) throw deviceTaken(storeId, taken, enrollment.dinteroTerminalId);
       const view = storeView(await this.register(storeId, terminalId, enrollment, context));
       outcome = 'finished';
       return view;
     } finally {
-      await release?.(outcome);
+      await release(outcome);
     }
   }
 
@@ -205,14 +216,32 @@ export class RegistryService {
   }
 
   /**
-   * Holds the terminal for the change of its device, as a payment holds it (a claim of kind `device-change` on its
-   * stream, where the log's expected revision lets one claim win): refused as `TERMINAL_BUSY`, naming what holds
-   * it, while a payment, refund or operation does; and no payment, refund or operation takes it until the store
-   * has the new device. Each of those reads the device again once it holds the terminal, so that none is sent to
-   * the device swapped out. The hold lapses by itself after `DEVICE_CHANGE_HOLD_MS` should this process die.
+   * Refused as `TERMINAL_BUSY`, naming what holds it, while a payment, refund or operation holds the terminal. A
+   * device change's hold is left to `holdForDeviceChange`: it may be this change's own, sent again.
    */
-  private async holdForDeviceChange(storeId: string, terminalId: string, context: RegistryContext) {
-    const claimId = randomUUID();
+  private async assertNotBusy(terminalId: string): Promise<void> {
+    const { state } = await readState(this.store, terminalStream(terminalId), terminalDecider);
+    if (state.status !== 'claimed' || Date.parse(state.claim.expiresAt) <= Date.now()) return;
+    if (state.claim.kind === 'device-change') return;
+    throw terminalBusy(terminalId, state.claim, CHANGE_ONCE_FREE);
+  }
+
+  /**
+   * Holds the terminal for the change of its device to `dinteroTerminalId`, as a payment holds it (a claim of kind
+   * `device-change` on its stream, where the log's expected revision lets one claim win): refused as
+   * `TERMINAL_BUSY`, naming what holds it, while a payment, refund or operation does; and none takes it until the
+   * store has the new device. Each of those reads the device again once it holds the terminal, so that none is
+   * sent to the device swapped out. The hold's id is the change's own: the same change sent again after it was cut
+   * off (the hold taken, never ended) takes the same hold rather than wait for it to lapse
+   * (`DEVICE_CHANGE_HOLD_MS`).
+   */
+  private async holdForDeviceChange(
+    storeId: string,
+    terminalId: string,
+    dinteroTerminalId: string,
+    context: RegistryContext,
+  ) {
+    const claimId = deviceChangeClaimId(terminalId, dinteroTerminalId);
     const claimedAt = new Date();
     const claimMetadata = metadata(context, { storeId, terminalId });
     try {
@@ -235,11 +264,8 @@ export class RegistryService {
         { metadata: claimMetadata },
       );
     } catch (error) {
-      if (error instanceof DomainError && error.code === 'TERMINAL_BUSY') {
-        const { state } = await readState(this.store, terminalStream(terminalId), terminalDecider);
-        if (state.status === 'claimed')
-          throw terminalBusy(terminalId, state.claim, ': change its device once it is free');
-      }
+      if (error instanceof DomainError && error.code === 'TERMINAL_BUSY')
+        throw new DomainError('TERMINAL_BUSY', `${error.message}${CHANGE_ONCE_FREE}`, error.details);
       throw error;
     }
     return (reason: 'finished' | 'rejected') =>

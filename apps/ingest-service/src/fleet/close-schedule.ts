@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { addDays, closesNextMorning, localDate } from '@app/payment-domain';
+import { hashedUuid } from '@app/platform';
 
 /**
  * The instant a local wall time has in a time zone: a time skipped by a daylight-saving change is taken as it reads
@@ -73,11 +74,7 @@ export function dueClose(
  * form (version 8, RFC 9562's custom one) from a SHA-256 of what it closes.
  */
 export function closeOperationId(storeId: string, terminalId: string, businessDay: string, attempt: number): string {
-  const hex = createHash('sha256')
-    .update(`nightly-close\n${storeId}\n${terminalId}\n${businessDay}\n${attempt}`)
-    .digest('hex');
-  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return hashedUuid('nightly-close', storeId, terminalId, businessDay, String(attempt));
 }
 
 /** How long after the store's close time a terminal closes: spread over `spreadMs`, the same every night. */
