@@ -156,11 +156,16 @@ export class LogFollower {
         // is down from the start, and dropped once `confirmWithinMs` has passed with no event either.
         let up: NodeJS.Timeout | undefined;
         let unconfirmed: Promise<never> | undefined;
+        // Until this subscription is dropped: a confirmation that comes later changes nothing.
+        const live = { current: true };
         if (subscription.confirmed) {
           this.down = true;
           let confirmed = false;
           subscription.confirmed.then(
-            () => ((confirmed = true), isUp()),
+            () => {
+              confirmed = true;
+              if (live.current) isUp();
+            },
             () => undefined,
           );
           unconfirmed = new Promise<never>((_, reject) => {
@@ -198,6 +203,7 @@ export class LogFollower {
           }
         } finally {
           clearTimeout(up);
+          live.current = false;
         }
         if (this.stopped) return;
         throw new Error('the subscription to the log ended');

@@ -133,6 +133,26 @@ describe('KurrentDB adapter: answers of the client', () => {
     await stopped;
   });
 
+  it('takes no late confirmation of a subscription it dropped as the follower being up again', async () => {
+    // The old subscription's unsubscribe hangs (a node gone): its confirmation comes while it is being closed.
+    let unsubscribed!: () => void;
+    const unsubscribing = new Promise<void>((resolve) => (unsubscribed = resolve));
+    const stale = subscriptionStream(() => unsubscribing);
+    const fresh = subscriptionStream();
+    jest.spyOn(client, 'subscribeToAll').mockReturnValueOnce(stale).mockReturnValue(fresh);
+    const follower = new LogFollower(store, { streamPrefixes: [], onEvent: () => undefined, confirmWithinMs: 100 });
+    follower.start(0n);
+    await waitUntil(() => follower.drops >= 1, 5_000, 'the unconfirmed subscription dropped');
+    stale.emit('confirmation');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(follower.healthy).toBe(false);
+    unsubscribed();
+    stale.end();
+    const stopped = follower.stop();
+    fresh.end();
+    await stopped;
+  });
+
   it('refuses a stream read that gives one of its events no position, rather than leave the event out', async () => {
     const unplaced = resolved(event.id, 0n, 5n);
     const { position: _position, ...withoutPosition } = unplaced.event;

@@ -145,7 +145,7 @@ export class KurrentDbEventStore implements EventStore {
             ),
           ),
         this.appendTimeoutMs,
-      );
+      ).unref(); // the append's own connection keeps the process up while it waits, not this timer
     });
     append.catch(() => undefined); // its failure after the deadline is nobody's to handle
     return Promise.race([append, late]).finally(() => clearTimeout(timer));
