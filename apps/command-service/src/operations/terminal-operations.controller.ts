@@ -22,7 +22,7 @@ import { hangUp } from '../payments/hang-up';
   401: 'UNAUTHENTICATED',
   403: 'STORE_NOT_ALLOWED',
   404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL, UNKNOWN_OPERATION',
-  409: 'TERMINAL_BUSY (a payment, refund or operation holds the terminal), IDEMPOTENT_REQUEST_IN_PROGRESS',
+  409: 'TERMINAL_BUSY (a payment, refund, operation or device change holds the terminal), IDEMPOTENT_REQUEST_IN_PROGRESS',
   422: 'TERMINAL_INACTIVE, TERMINAL_NOT_ACTIVE_AT_DINTERO (names dinteroStatus), IDEMPOTENCY_KEY_REUSED',
   503: 'EVENT_STORE_UNAVAILABLE: the log did not take or did not answer; retry with the same Idempotency-Key',
 })

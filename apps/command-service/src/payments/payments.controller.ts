@@ -33,7 +33,7 @@ import { hangUp } from './hang-up';
   401: 'UNAUTHENTICATED: no API key, or an unknown one',
   403: 'STORE_NOT_ALLOWED: the key may not act for this store, terminal or payment',
   404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL, PAYMENT_NOT_FOUND, UNKNOWN_REFUND',
-  409: 'TERMINAL_BUSY (names activePaymentId), PAYMENT_FINISHED, NOT_REFUNDABLE, DINTERO_REJECTED (409 at Dintero), IDEMPOTENT_REQUEST_IN_PROGRESS, CONCURRENT_UPDATE',
+  409: 'TERMINAL_BUSY (names activePaymentId, or activeOperationId; none for activeKind device-change), PAYMENT_FINISHED, NOT_REFUNDABLE, DINTERO_REJECTED (409 at Dintero), IDEMPOTENT_REQUEST_IN_PROGRESS, CONCURRENT_UPDATE',
   413: 'PAYLOAD_TOO_LARGE',
   422: 'TERMINAL_INACTIVE, TERMINAL_OF_OTHER_STORE, REFUND_EXCEEDS_CAPTURED, IDEMPOTENCY_KEY_REUSED, CURRENCY_NOT_ACCEPTED (names the accepted ones), DINTERO_REJECTED (names dinteroCode)',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not application/json',
@@ -55,7 +55,7 @@ export class PaymentsController {
 
   /**
    * Starts a payment: 201 when the terminal prompts; 202 when Dintero did not answer and the outcome is
-   * being settled; Problem Details otherwise (TERMINAL_BUSY names the payment holding the terminal).
+   * being settled; Problem Details otherwise (TERMINAL_BUSY names what holds the terminal).
    */
   @Post()
   @ApiHeader({

@@ -22,7 +22,7 @@ import { SubjectTokenPipe } from './subject-token.pipe';
   401: 'UNAUTHENTICATED',
   403: 'STORE_NOT_ALLOWED: the key may not act for this store, or has no registry right',
   404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL',
-  409: 'TERMINAL_BUSY: another device for a terminal while a payment, refund or operation holds it; nothing written',
+  409: 'TERMINAL_BUSY: another device for a terminal while a payment, refund, operation or another device change holds it; nothing written',
   422:
     'TERMINAL_OF_OTHER_STORE (terminal names are global); DINTERO_REJECTED (names dinteroCode), ' +
     'DINTERO_STORE_DIFFERS, DINTERO_TERMINAL_DIFFERS, DINTERO_TERMINAL_NOT_FOUND, DINTERO_TERMINAL_OF_OTHER_STORE, DINTERO_TERMINAL_TAKEN; ' +
@@ -31,7 +31,7 @@ import { SubjectTokenPipe } from './subject-token.pipe';
   429: 'RATE_LIMITED: more requests a minute than the key may make; retry after the time named',
   500: "EVENT_STORE_ACCESS_DENIED (the engine's log credentials), INTERNAL_ERROR",
   502: "DINTERO_UNEXPECTED_ANSWER: Dintero's answer cannot be recorded (an unknown terminal status); nothing written",
-  503: 'EVENT_STORE_UNAVAILABLE; DINTERO_UNAVAILABLE: nothing written, the same request again finishes it (Retry-After)',
+  503: 'EVENT_STORE_UNAVAILABLE; DINTERO_UNAVAILABLE: nothing written (or, the log not answering, maybe written), the same request again finishes it (Retry-After)',
 })
 @UseGuards(PosAuthGuard)
 @Controller('v1/stores')

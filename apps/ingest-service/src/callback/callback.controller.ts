@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems, RequestValidationError } from '@app/platform';
 import { dinteroInput } from '../dintero-input';
+import { header } from '../request-header';
 import { PaymentFacts, type Ignored, type Recorded } from '../facts/payment-facts.service';
 import { CallbackSignatureGuard } from './callback-signature.guard';
 import { CallbackQuery } from './callback.query';
@@ -18,7 +19,7 @@ import { CallbackQuery } from './callback.query';
   404: 'PAYMENT_NOT_FOUND: the payment named is not ours',
   422: 'DINTERO_NOT_FOUND: Dintero does not know the transaction or session named',
   502: 'DINTERO_LOOKUP_REFUSED: Dintero refused the lookup of the transaction',
-  503: 'DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS or RATE_LIMITED: nothing recorded; Dintero retries',
+  503: 'DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
 })
 @Controller('v1/dintero/callback')
 @UseGuards(CallbackSignatureGuard)
@@ -40,11 +41,11 @@ export class CallbackController {
   }
 
   private handle(query: CallbackQuery, request: FastifyRequest): Promise<Recorded | Ignored> {
-    const delivery = request.headers['event-delivery'];
+    const delivery = header(request, 'event-delivery');
     const context = {
       source: 'callback' as const,
       correlationId: String(request.id),
-      ...(typeof delivery === 'string' ? { deliveryId: delivery } : {}),
+      ...(delivery ? { deliveryId: delivery } : {}),
     };
     if (query.transaction_id) return this.facts.recordTransactionById(query.payment_id, query.transaction_id, context);
     if (query.error) return this.facts.recordReportedError(query.payment_id, query.error, context);

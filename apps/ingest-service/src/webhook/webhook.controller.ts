@@ -13,17 +13,9 @@ import {
 import { DomainError } from '@app/payment-domain';
 import { PaymentFacts, type FactContext, type Ignored, type Recorded } from '../facts/payment-facts.service';
 import { dinteroInput } from '../dintero-input';
+import { header } from '../request-header';
 import { WebhookSignatureGuard } from './webhook-signature.guard';
 import { WebhookPayload } from './webhook.payload';
-
-/** A request header's one value, at most 100 characters (as the body's fields); undefined when absent. */
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  if (typeof value !== 'string' || value === '') return undefined;
-  if (value.length > 100)
-    throw new RequestValidationError([{ field: name, message: `the ${name} header: at most 100 characters` }]);
-  return value;
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -41,7 +33,7 @@ type Answer = Recorded | Ignored;
   401: 'INVALID_SIGNATURE: the signature is missing or wrong',
   422: 'DINTERO_NOT_FOUND: Dintero does not know the transaction named',
   502: 'DINTERO_LOOKUP_REFUSED: Dintero refused the lookup of the transaction',
-  503: 'DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS or RATE_LIMITED: nothing recorded; Dintero retries',
+  503: 'DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
 })
 @Controller('v1/dintero/webhooks')
 @UseGuards(WebhookSignatureGuard)

@@ -19,6 +19,7 @@ export type ClaimKind = 'payment' | 'refund' | 'operation' | 'device-change';
 
 export interface TerminalClaim {
   readonly claimId: string;
+  /** What holds the terminal: `payment`, `refund`, `operation`, or `device-change` (the registry, for a moment). */
   readonly kind: ClaimKind;
   /** The payment the claim is for (a refund's payment); for an operation or a device change, the claim's id. */
   readonly paymentId: string;
