@@ -39,7 +39,14 @@ export { recordDinteroTerminalStatus } from './dintero/terminal-status';
 export { dinteroClientProvider, type DinteroConnectionSettings } from './dintero/dintero-client.provider';
 export { parseMessage, replyTo, type Reply } from './nats/request-reply';
 export { NatsResponders } from './nats/nats-responders';
-export { aimedAt, deviceUnderClaim, recordUnderClaim, releaseClaim, type ClaimRelease } from './claims/terminal-claims';
+export {
+  aimedAt,
+  claimTerminal,
+  deviceUnderClaim,
+  recordUnderClaim,
+  releaseClaim,
+  type ClaimRelease,
+} from './claims/terminal-claims';
 export type { SharedInfrastructure } from './shared-infrastructure';
 export { appInfrastructure } from './app-infrastructure';
 export { bearerKey, hashApiKey, newApiKey, readKeyFile } from './auth/api-keys';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import { isSubjectToken } from '@app/messaging';
-import { hashedUuid, releaseClaim } from '@app/platform';
+import { claimTerminal, hashedUuid, releaseClaim } from '@app/platform';
 import {
   DomainError,
   deviceTaken,
@@ -245,23 +245,18 @@ export class RegistryService {
     const claimedAt = new Date();
     const claimMetadata = metadata(context, { storeId, terminalId });
     try {
-      await handleCommand(
+      await claimTerminal(
         this.store,
-        terminalStream(terminalId),
-        terminalDecider,
         {
-          type: 'ClaimTerminal',
-          data: {
-            terminalId,
-            claimId,
-            kind: 'device-change',
-            paymentId: claimId,
-            storeId,
-            claimedAt: claimedAt.toISOString(),
-            expiresAt: new Date(claimedAt.getTime() + DEVICE_CHANGE_HOLD_MS).toISOString(),
-          },
+          terminalId,
+          claimId,
+          kind: 'device-change',
+          paymentId: claimId,
+          storeId,
+          claimedAt: claimedAt.toISOString(),
+          expiresAt: new Date(claimedAt.getTime() + DEVICE_CHANGE_HOLD_MS).toISOString(),
         },
-        { metadata: claimMetadata },
+        claimMetadata,
       );
     } catch (error) {
       if (error instanceof DomainError && error.code === 'TERMINAL_BUSY')

@@ -8,6 +8,7 @@ import {
   terminalDecider,
   terminalStream,
   type ReleaseReason,
+  type TerminalClaim,
 } from '@app/payment-domain';
 
 export interface ClaimRelease {
@@ -15,6 +16,25 @@ export interface ClaimRelease {
   readonly claimId: string;
   readonly reason: ReleaseReason;
   readonly at: string;
+}
+
+/**
+ * Claims a terminal for a payment, a refund, an operation or a device change: `TERMINAL_BUSY` (a `DomainError`)
+ * while another claim holds it; the same claim again is a no-op. Of two claims at once the log's expected revision
+ * lets one win.
+ */
+export async function claimTerminal(
+  store: EventStore,
+  claim: TerminalClaim & { readonly terminalId: string },
+  metadata: EventMetadata,
+): Promise<void> {
+  await handleCommand(
+    store,
+    terminalStream(claim.terminalId),
+    terminalDecider,
+    { type: 'ClaimTerminal', data: claim },
+    { metadata },
+  );
 }
 
 /**

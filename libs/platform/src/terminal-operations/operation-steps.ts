@@ -10,15 +10,13 @@ import {
   operationDecider,
   operationFinished,
   operationStream,
-  terminalDecider,
-  terminalStream,
   type EndOfDayBatch,
   type OperationRequestedData,
   type ExistingOperation,
   type OperationCommand,
   type OperationState,
 } from '@app/payment-domain';
-import { deviceUnderClaim, recordUnderClaim, releaseClaim } from '../claims/terminal-claims';
+import { claimTerminal, deviceUnderClaim, recordUnderClaim, releaseClaim } from '../claims/terminal-claims';
 import { recordDinteroTerminalStatus } from '../dintero/terminal-status';
 
 const logger = new Logger('TerminalOperations');
@@ -62,23 +60,10 @@ export async function startOperation(
   // Ended already (another instance ran it): claiming again would hold the terminal with nothing to free it.
   const { state: recorded } = await readState(store, operationStream(operationId), operationDecider);
   if (recorded.status !== 'none' && operationFinished(recorded)) return recorded;
-  await handleCommand(
+  await claimTerminal(
     store,
-    terminalStream(terminalId),
-    terminalDecider,
-    {
-      type: 'ClaimTerminal',
-      data: {
-        terminalId,
-        claimId,
-        kind: 'operation',
-        paymentId: operationId,
-        storeId,
-        claimedAt: requestedAt,
-        expiresAt,
-      },
-    },
-    { metadata },
+    { terminalId, claimId, kind: 'operation', paymentId: operationId, storeId, claimedAt: requestedAt, expiresAt },
+    metadata,
   );
   const { state } = await recordUnderClaim(store, { terminalId, claimId }, metadata, async () => {
     // The device the name has now that the terminal is held: a device change since the request looked goes first.

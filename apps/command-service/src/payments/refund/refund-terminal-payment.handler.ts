@@ -23,7 +23,7 @@ import {
   type PaymentState,
   type Refund,
 } from '@app/payment-domain';
-import { aimedAt, deviceUnderClaim, recordUnderClaim, releaseClaim } from '@app/platform';
+import { aimedAt, claimTerminal, deviceUnderClaim, recordUnderClaim, releaseClaim } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from '../../command-service.config';
 import type { RefundTerminalPaymentDto } from './refund-terminal-payment.dto';
 import { refundView, type RefundView } from './refund.view';
@@ -151,25 +151,20 @@ export class RefundTerminalPaymentHandler {
     const { paymentId, terminalStoreId, request, metadata } = prepared;
     const { refundId, terminalId } = request.data;
     const claimedAt = new Date();
-    await handleCommand(
+    await claimTerminal(
       this.store,
-      terminalStream(terminalId),
-      terminalDecider,
       {
-        type: 'ClaimTerminal',
-        data: {
-          terminalId,
-          claimId: refundId,
-          kind: 'refund',
-          paymentId,
-          storeId: terminalStoreId,
-          claimedAt: claimedAt.toISOString(),
-          expiresAt: new Date(
-            claimedAt.getTime() + (this.config.sessionTtlSeconds + this.config.claimMarginSeconds) * 1000,
-          ).toISOString(),
-        },
+        terminalId,
+        claimId: refundId,
+        kind: 'refund',
+        paymentId,
+        storeId: terminalStoreId,
+        claimedAt: claimedAt.toISOString(),
+        expiresAt: new Date(
+          claimedAt.getTime() + (this.config.sessionTtlSeconds + this.config.claimMarginSeconds) * 1000,
+        ).toISOString(),
       },
-      { metadata },
+      metadata,
     );
     this.faults.reach('refund:after-claim');
     // Another refund may have taken what was left since `prepare` checked: the domain then refuses this one

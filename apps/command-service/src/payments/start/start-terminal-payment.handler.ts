@@ -16,7 +16,7 @@ import {
   type PaymentState,
   isOpen,
 } from '@app/payment-domain';
-import { aimedAt, deviceUnderClaim, recordUnderClaim, releaseClaim } from '@app/platform';
+import { aimedAt, claimTerminal, deviceUnderClaim, recordUnderClaim, releaseClaim } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from '../../command-service.config';
 import { paymentView, type PaymentView } from '../payment.view';
 import { dinteroMetadata, type StartTerminalPaymentDto } from './start-terminal-payment.dto';
@@ -147,23 +147,18 @@ export class StartTerminalPaymentHandler {
   async execute(prepared: PreparedStart): Promise<StartOutcome> {
     const { requestPayment, claimExpiresAt, metadata } = prepared;
     const { paymentId, storeId, terminalId, requestedAt } = requestPayment.data;
-    await handleCommand(
+    await claimTerminal(
       this.store,
-      terminalStream(terminalId),
-      terminalDecider,
       {
-        type: 'ClaimTerminal',
-        data: {
-          terminalId,
-          claimId: paymentId,
-          kind: 'payment',
-          paymentId,
-          storeId,
-          claimedAt: requestedAt,
-          expiresAt: claimExpiresAt,
-        },
+        terminalId,
+        claimId: paymentId,
+        kind: 'payment',
+        paymentId,
+        storeId,
+        claimedAt: requestedAt,
+        expiresAt: claimExpiresAt,
       },
-      { metadata },
+      metadata,
     );
     this.faults.reach('start:after-claim');
     const { state } = await recordUnderClaim(this.store, { terminalId, claimId: paymentId }, metadata, async () => {
