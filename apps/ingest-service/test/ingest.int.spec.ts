@@ -368,6 +368,30 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       expect(await written()).toBe(before);
     });
 
+    it('refuses a forged delivery for its signature before parsing its body: a body that is no JSON gets 401, not 400', async () => {
+      const before = await written();
+      const notJson = `{"event":"checkout_transaction","transaction":${'['.repeat(50_000)}`;
+      for (const [path, headers] of [
+        ['/v1/dintero/webhooks', { 'event-signature': 'f'.repeat(40) }],
+        [
+          '/v1/dintero/callback?payment_id=x&transaction_id=T12345678.x&method=POST',
+          { 'dintero-signature': 't=1,v1=00' },
+        ],
+      ] as const) {
+        const response = await fetch(`${engine.ingest.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: notJson,
+        });
+        expect({ path, status: response.status, body: await response.json() }).toMatchObject({
+          path,
+          status: 401,
+          body: { code: 'INVALID_SIGNATURE' },
+        });
+      }
+      expect(await written()).toBe(before);
+    });
+
     it('answers 200 to webhooks about another system’s payment with a UUID reference, and records nothing', async () => {
       // The subscription covers the whole Dintero account: its web shop, or another environment's engine, may put
       // a UUID in merchant_reference_2 too. A 404 would count as a failed delivery at Dintero.

@@ -15,7 +15,14 @@ export { REDACTED_KEYS, scrubbed } from './logging/scrub';
 export { MetricsModule, METRICS_REGISTRY } from './metrics/metrics.module';
 export { HealthModule, HEALTH_PROBES, type HealthProbe } from './health/health.module';
 export { LOG_SUBSCRIPTIONS, LogSubscriptions } from './log/log-subscriptions';
-export { bootstrap, createHttpApp, listen, type HttpAppOptions, type RateLimitClient } from './http/create-http-app';
+export {
+  bootstrap,
+  createHttpApp,
+  listen,
+  type BeforeParse,
+  type HttpAppOptions,
+  type RateLimitClient,
+} from './http/create-http-app';
 export { operationsModules } from './operations.modules';
 export { fieldErrors, validationMessages, type FieldError } from './config/validation-messages';
 export {

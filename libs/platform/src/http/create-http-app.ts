@@ -4,6 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import { HttpException, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { BaseAppConfig } from '../config/base-app.config';
@@ -32,7 +33,15 @@ export interface HttpAppOptions {
    * header instead, each made-up key would get an allowance of its own.
    */
   readonly rateLimitClient?: (app: INestApplication) => RateLimitClient;
+  /**
+   * A check of a request's raw body before it is parsed, throwing to refuse it (an `HttpException`): a signed
+   * delivery's signature, so that a forged body of up to `bodyLimit` is never parsed.
+   */
+  readonly beforeParse?: (app: INestApplication) => BeforeParse;
 }
+
+/** Refuses a request, by throwing, before its body is parsed. */
+export type BeforeParse = (request: FastifyRequest, rawBody: Buffer) => void;
 
 /** The id of the known client that sent these headers, or undefined when they name none. */
 export type RateLimitClient = (headers: IncomingHttpHeaders) => string | undefined;
@@ -61,7 +70,17 @@ export async function createHttpApp(
       rawBody: true,
     },
   );
-  app.useBodyParser('application/json', { bodyLimit: config.bodyLimit }, parseJsonBody);
+  const beforeParse = options.beforeParse?.(app);
+  app.useBodyParser(
+    'application/json',
+    { bodyLimit: config.bodyLimit },
+    beforeParse
+      ? async (request: FastifyRequest, body: Buffer) => {
+          beforeParse(request, body);
+          return parseJsonBody(request, body);
+        }
+      : parseJsonBody,
+  );
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
