@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { handleCommand, type EventStore } from '@app/event-store';
-import { storeStream, terminalDecider, terminalStream } from '@app/payment-domain';
+import { storeDecider, storeStream, terminalDecider, terminalStream } from '@app/payment-domain';
 import { SimulatorState } from '../../../apps/dintero-simulator/src/state/simulator-state';
 import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
 import { gate } from '../../../test/support/gate';
@@ -383,6 +383,24 @@ describe('command service: onboarding stores and terminals at Dintero', () => {
     const payment = await start('till-cut');
     expect(payment).toMatchObject({ status: 201 });
     expect(sessionDevice(payment)).toBe('T12345678-T0945');
+  });
+
+  it('holds a till registered before devices were recorded for a change of its device too', async () => {
+    // As an earlier version recorded it: the name alone, which is the Dintero terminal its payments go to.
+    await sim.control('POST', '/seed', { terminals: [{ terminal_id: 'till-old', store_id: 'oslo' }] });
+    await handleCommand(
+      log,
+      storeStream('oslo'),
+      storeDecider,
+      { type: 'RegisterTerminal', data: { storeId: 'oslo', terminalId: 'till-old', at: new Date().toISOString() } },
+      { metadata: { correlationId: 'legacy' } },
+    );
+    const payment = await start('till-old');
+    expect(payment).toMatchObject({ status: 201 });
+    expect(sessionDevice(payment)).toBe('till-old');
+    expect(
+      await send('PUT', '/v1/stores/oslo/terminals/till-old', { deviceSerialNumber: sandboxSerial(48) }),
+    ).toMatchObject({ status: 409, body: { code: 'TERMINAL_BUSY', activeKind: 'payment' } });
   });
 
   it('asks Dintero nothing, and writes nothing, for a device change refused while the till is busy', async () => {

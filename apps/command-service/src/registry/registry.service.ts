@@ -85,14 +85,18 @@ export class RegistryService {
       throw new DomainError('VALIDATION_FAILED', 'deviceModel goes with deviceSerialNumber', { field: 'deviceModel' });
     const store = await this.registeredStore(storeId);
     await this.assertNotOfOtherStore(storeId, terminalId);
-    const recorded = ownEntry(store.terminals, terminalId)?.dintero;
+    const registered = ownEntry(store.terminals, terminalId);
+    const recorded = registered?.dintero;
+    // The device the name has: the one recorded, or for a name registered before devices were recorded, the
+    // Dintero terminal of that id (what its payments are sent to).
+    const current = recorded?.dinteroTerminalId ?? (registered ? terminalId : undefined);
     // Another device for a registered name: not while the till is taking a payment or refund or running an
     // operation on the device it has, whose prompt would go on there under no name, free for a second payment.
     // Looked at first so that Dintero is not asked while the till is plainly busy; the hold below decides.
     const swap =
-      recorded !== undefined &&
-      ((body.deviceSerialNumber !== undefined && body.deviceSerialNumber !== recorded.deviceSerialNumber) ||
-        (body.dinteroTerminalId !== undefined && body.dinteroTerminalId !== recorded.dinteroTerminalId));
+      current !== undefined &&
+      ((body.deviceSerialNumber !== undefined && body.deviceSerialNumber !== recorded?.deviceSerialNumber) ||
+        (body.dinteroTerminalId !== undefined && body.dinteroTerminalId !== current));
     if (swap) await this.assertNotBusy(terminalId);
     const enrollment =
       body.deviceSerialNumber !== undefined
@@ -102,7 +106,7 @@ export class RegistryService {
     // Checked again by the store's decider, where the log's expected revision settles a race of two names.
     const taken = nameOfDevice(store, enrollment.dinteroTerminalId);
     if (taken !== undefined && taken !== terminalId) throw deviceTaken(storeId, taken, enrollment.dinteroTerminalId);
-    if (recorded === undefined || recorded.dinteroTerminalId === enrollment.dinteroTerminalId)
+    if (current === undefined || current === enrollment.dinteroTerminalId)
       return storeView(await this.register(storeId, terminalId, enrollment, context));
     // The change itself under a hold of the terminal: no payment, refund or operation claims it between the
     // look above and the store's write, and one that claimed it before is refused here.
