@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SqliteEventStore } from '@app/event-store';
@@ -56,6 +56,26 @@ describe('projections over a log that was replaced', () => {
     const third = path.join(dir, 'third.db');
     await project(third, await registerStore(third, ['c-1', 'c-2', 'c-3', 'c-4', 'c-5']));
     expect(Object.keys(await bucketContents(prefix, 'stores')).sort()).toEqual(['c-1', 'c-2', 'c-3', 'c-4', 'c-5']);
+  });
+
+  it('starts again from position 0 over a log restored from a backup: the same identity, new events at old positions', async () => {
+    const file = path.join(dir, 'restored.db');
+    const backup = path.join(dir, 'restored-backup.db');
+    // The projector names the log (its identity) on its first run: the backup has the identity.
+    await project(file, await registerStore(file, ['r-1']));
+    copyFileSync(file, backup);
+    await project(file, await registerStore(file, ['r-2', 'r-3']));
+    expect(Object.keys(await bucketContents(prefix, 'stores')).sort()).toEqual(['r-1', 'r-2', 'r-3']);
+
+    // The engine stopped, the backup put in place, and a new store registered: at a position r-2's had.
+    for (const suffix of ['', '-wal', '-shm']) if (existsSync(`${file}${suffix}`)) rmSync(`${file}${suffix}`);
+    copyFileSync(backup, file);
+    await project(file, await registerStore(file, ['r-4']));
+    // The log's stores: r-2 and r-3 went with the restore; r-4, written after it, is not passed by.
+    expect(Object.keys(await bucketContents(prefix, 'stores')).sort()).toEqual(['r-1', 'r-4']);
+    // Run again on the restored log, the read models stay (the checkpoint now names this log's event).
+    await project(file, await registerStore(file, ['r-5']));
+    expect(Object.keys(await bucketContents(prefix, 'stores')).sort()).toEqual(['r-1', 'r-4', 'r-5']);
   });
 
   it('tells a checkpoint from before log identities by its position, once', async () => {

@@ -1,6 +1,15 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { EVENT_STORE, logIdentity, type EventStore, type LogFollower, type RecordedEvent } from '@app/event-store';
+import {
+  EVENT_STORE,
+  logIdentity,
+  markOf,
+  markStands,
+  type EventStore,
+  type LogFollower,
+  type LogMark,
+  type RecordedEvent,
+} from '@app/event-store';
 import { NATS_CONNECTION, natsNames } from '@app/messaging';
 import {
   LOG_SUBSCRIPTIONS,
@@ -72,6 +81,13 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private droppedUpTo = 0n;
   /** Position of the last event applied in memory (written or not). */
   private folded = 0n;
+  /** That event, while it is the one at `folded` (its mark goes with a checkpoint at its position). */
+  private foldedEvent: RecordedEvent | undefined;
+  /**
+   * The mark of the checkpoint found at boot on an event this log no longer has (it was restored from a backup):
+   * that checkpoint, still in KV, is of the log as it was, and the takeover replaces it and its documents.
+   */
+  private staleMark: LogMark | undefined;
   private index: PaymentIndexBucket | undefined;
   private feed: EventFeed | undefined;
   /**
@@ -199,6 +215,21 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
+  /**
+   * Whether the log has the event the checkpoint was made at. A log restored from a backup keeps its identity, and
+   * its new events take the positions of the lost ones: the checkpoint's position would pass them by. Where reads
+   * may lag (KurrentDB), an event not there yet is taken as a lagging read, not as a restore.
+   */
+  private async stillHas(mark: LogMark): Promise<boolean> {
+    const stands = await markStands(this.store, mark);
+    if (stands === 'same' || (stands === 'absent' && this.store.readsMayLag)) return true;
+    this.logger.warn(
+      { stream: mark.streamName, revision: mark.revision, stands },
+      'the log does not have the event the read models’ checkpoint was made at (restored from a backup?)',
+    );
+    return false;
+  }
+
   /** The read models as this instance has them: what queries answer from. */
   get models(): ReadModelProjector {
     return this.projector;
@@ -219,6 +250,10 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     // A checkpoint from before identities were kept has only its position: past the log's head, it is of
     // another log (the one time positions are compared; from then on the checkpoint carries the identity).
     this.replacedAtBoot = saved.logId === undefined ? saved.position > this.bootHead : saved.logId !== this.logId;
+    if (!this.replacedAtBoot && saved.mark && !(await this.stillHas(saved.mark))) {
+      this.replacedAtBoot = true;
+      this.staleMark = saved.mark;
+    }
     this.kvOfThisLog = !this.replacedAtBoot;
     if (this.replacedAtBoot) {
       // The read models reflect a log that is not this one (it was replaced, e.g. a new SQLite file or a
@@ -299,7 +334,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         const buckets = this.buckets!;
         // Claimed before any write: a writer from before that wakes up finds the claim and stops (`claim`).
         const saved = await buckets.claim(`${this.lease!.holder}#${++this.takeovers}`);
-        const sameLog = saved.logId === undefined ? !this.replacedAtBoot : saved.logId === this.logId;
+        const stale = this.staleMark !== undefined && sameMark(saved.mark, this.staleMark);
+        const sameLog = !stale && (saved.logId === undefined ? !this.replacedAtBoot : saved.logId === this.logId);
         // Another instance adopted a rebuild since this one loaded its documents: what this one folded on from
         // them is not what KV holds. Fold again from KV before writing.
         if (sameLog && (saved.adoptions ?? 0) !== this.adoptions) {
@@ -340,7 +376,14 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         }
         // Lost meanwhile (a long backlog, a pause): the next holder takes over from KV's checkpoint.
         if (!this.lease!.holds()) return;
-        if (upTo > from || !sameLog) await buckets.saveCheckpoint(upTo, this.logId, this.adoptions);
+        const mark = this.foldedEvent?.position === upTo ? markOf(this.foldedEvent) : undefined;
+        if (stale) {
+          // The restored log's checkpoint goes over the one of the log as it was (its position may be past this
+          // one's); counted as an adoption, so that an instance holding the old documents folds again from KV.
+          this.adoptions = (saved.adoptions ?? 0) + 1;
+          await buckets.resetCheckpoint(upTo, this.logId, this.adoptions, mark);
+          this.staleMark = undefined;
+        } else if (upTo > from || !sameLog) await buckets.saveCheckpoint(upTo, this.logId, this.adoptions, mark);
         this.checkpoint = upTo;
         this.leader = true;
         this.metrics.projectorLeader.set(1);
@@ -553,6 +596,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     );
     this.pendingEvents.push(event);
     this.folded = event.position;
+    this.foldedEvent = event;
     if (this.pendingEvents.length >= this.config.batchSize) await this.flush();
     else this.scheduleFlush();
   }
@@ -604,7 +648,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         this.publishChanges([...put.written, ...put.newer]);
         await this.publishToFeed(events);
         this.faultPoint('after the feed, before the checkpoint');
-        await this.buckets!.saveCheckpoint(position, this.logId, this.adoptions);
+        await this.buckets!.saveCheckpoint(position, this.logId, this.adoptions, markOf(events[events.length - 1]!));
         this.checkpoint = position;
         this.failedFlushes = 0;
         // Past store days in KV now leave memory. A standby keeps them: it cannot know KV will not go back.
@@ -657,4 +701,9 @@ function changeSubject(names: ReturnType<typeof natsNames>, change: Change): str
     case 'store-day':
       return names.changes.storeDay(change.doc.storeId, change.doc.date);
   }
+}
+
+/** Whether two checkpoints' marks name the same event. */
+function sameMark(a: LogMark | undefined, b: LogMark): boolean {
+  return a !== undefined && a.eventId === b.eventId && a.streamName === b.streamName && a.revision === b.revision;
 }

@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import { JetStreamApiError, jetstreamManager, type Republish } from '@nats-io/jetstream';
 import { Logger } from '@nestjs/common';
+import type { LogMark } from '@app/event-store';
 import { bucketKeys, isRevisionConflict, natsNames, writeEntries } from '@app/messaging';
 import { documentProblem } from '../read-models/document-schemas';
 import { upgraded } from '../read-models/document-upgrades';
@@ -36,6 +37,12 @@ export interface Checkpoint {
    * that one from before finds another's claim there and stops (absent on checkpoints from before claims).
    */
   readonly writer?: string;
+  /**
+   * The event at `position` (absent on checkpoints saved before it was kept, and after a rebuild's adoption until
+   * the next flush): a log restored from a backup, with its identity and new events at the lost ones' positions,
+   * is told by it.
+   */
+  readonly mark?: LogMark;
 }
 
 /** KV writes in flight at once: pipelined, but a large batch is not all in memory at once. */
@@ -550,8 +557,8 @@ export class ReadModelBuckets {
    * the live one (the projector then applies the events after it again to the rebuilt documents). Fenced on
    * the revision this instance knows, as `putOver`.
    */
-  async resetCheckpoint(position: bigint, logId: string, adoptions: number): Promise<void> {
-    const value = checkpointValue({ position, logId, adoptions, writer: this.writer });
+  async resetCheckpoint(position: bigint, logId: string, adoptions: number, mark?: LogMark): Promise<void> {
+    const value = checkpointValue({ position, logId, adoptions, writer: this.writer, ...(mark ? { mark } : {}) });
     const revision = this.revisions.get(CHECKPOINT_REVISION);
     const next = await fenced('the checkpoint', () =>
       revision === undefined ? this.state.create(CHECKPOINT, value) : this.state.update(CHECKPOINT, value, revision),
@@ -563,12 +570,12 @@ export class ReadModelBuckets {
    * Moves the checkpoint to `position`, fenced as documents are: never back over a further checkpoint of the
    * same log. False when KV already holds one at or past it (another instance got there).
    */
-  async saveCheckpoint(position: bigint, logId: string, adoptions = 0): Promise<boolean> {
+  async saveCheckpoint(position: bigint, logId: string, adoptions = 0, mark?: LogMark): Promise<boolean> {
     const kept = await this.writeFenced(
       this.state,
       CHECKPOINT_REVISION,
       CHECKPOINT,
-      checkpointValue({ position, logId, adoptions, writer: this.writer }),
+      checkpointValue({ position, logId, adoptions, writer: this.writer, ...(mark ? { mark } : {}) }),
       (entry) => {
         const held = readableCheckpoint(entry);
         if (!held) return false; // unreadable: written over
@@ -585,29 +592,32 @@ export class ReadModelBuckets {
   }
 }
 
-function checkpointValue({ position, logId, adoptions, writer }: Checkpoint): string {
+function checkpointValue({ position, logId, adoptions, writer, mark }: Checkpoint): string {
   return JSON.stringify({
     position: position.toString(),
     logId,
     ...(adoptions ? { adoptions } : {}),
     ...(writer === undefined ? {} : { writer }),
+    ...(mark ? { mark } : {}),
   });
 }
 
 function parseCheckpoint(entry: Entry): Checkpoint {
   const text = entry.string();
   if (/^\d+$/.test(text)) return { position: BigInt(text) };
-  const { position, logId, adoptions, writer } = JSON.parse(text) as {
+  const { position, logId, adoptions, writer, mark } = JSON.parse(text) as {
     position: string;
     logId?: string;
     adoptions?: number;
     writer?: string;
+    mark?: LogMark;
   };
   return {
     position: BigInt(position),
     ...(logId === undefined ? {} : { logId }),
     ...(adoptions ? { adoptions } : {}),
     ...(writer === undefined ? {} : { writer }),
+    ...(mark === undefined ? {} : { mark }),
   };
 }
 
