@@ -16,4 +16,4 @@ export {
 export { StreamNotifier } from './stream-notifier';
 export { EventHandlingError, LogFollower, type LogFollowerOptions } from './log-follower';
 export { logIdentity, LOG_IDENTITY_STREAM } from './log-identity';
-export { markOf, markStands, type LogMark } from './log-mark';
+export { markGone, markOf, markStands, type LogMark } from './log-mark';

@@ -27,3 +27,13 @@ export async function markStands(store: EventStore, mark: LogMark): Promise<'sam
   if (event?.revision !== mark.revision) return 'absent';
   return event.id === mark.eventId ? 'same' : 'other';
 }
+
+/**
+ * How the log lost the event a checkpoint was made at (`other` or `absent`: it is not the log the checkpoint was
+ * made on, e.g. restored from a backup), or undefined while it has it. Where reads may lag (KurrentDB), an event
+ * not there yet is taken as a lagging read, not as a loss.
+ */
+export async function markGone(store: EventStore, mark: LogMark): Promise<'other' | 'absent' | undefined> {
+  const stands = await markStands(store, mark);
+  return stands === 'same' || (stands === 'absent' && store.readsMayLag) ? undefined : stands;
+}

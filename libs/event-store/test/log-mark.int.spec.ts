@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { markOf, markStands, SqliteEventStore, type EventStore } from '@app/event-store';
+import { markGone, markOf, markStands, SqliteEventStore, type EventStore } from '@app/event-store';
 
 describe('a checkpoint’s mark: whether the log still has the event it was made at', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'log-mark-'));
@@ -20,6 +20,9 @@ describe('a checkpoint’s mark: whether the log still has the event it was made
       // The other log has the stream's first event only: as a backup taken before the second.
       await other.append('payment-1', [{ type: 'A', data: {} }], { expectedRevision: 'no_stream' });
       expect(await markStands(other, mark)).toBe('absent');
+      // The embedded log's reads never lag: an event not there is gone.
+      expect(await markGone(other, mark)).toBe('absent');
+      expect(await markGone(log, mark)).toBeUndefined();
       // And then another event written at that revision since.
       await other.append('payment-1', [{ type: 'C', data: {} }], { expectedRevision: 0 });
       expect(await markStands(other, mark)).toBe('other');

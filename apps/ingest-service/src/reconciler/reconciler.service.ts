@@ -7,7 +7,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
-import { EVENT_STORE, logIdentity, markStands, readState, type EventStore, type LogFollower } from '@app/event-store';
+import { EVENT_STORE, logIdentity, markGone, readState, type EventStore, type LogFollower } from '@app/event-store';
 import { NATS_CONNECTION } from '@app/messaging';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
@@ -140,15 +140,15 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   /**
    * Whether the log still has the event the checkpoint was made at. A log restored from a backup keeps its identity
    * but writes new events at the positions the lost ones had: resuming after the checkpoint would pass them by,
-   * and the payments they start would never be settled. The log is then followed from its start. Where reads may
-   * lag (KurrentDB), an event not there yet is taken as a lagging read, not as a restore.
+   * and the payments they start would never be settled. The log is then followed from its start. A read that
+   * may only lag is not taken as a loss (`markGone`).
    */
   private async ofThisLog(checkpoint: ReconcilerCheckpoint): Promise<boolean> {
     if (!checkpoint.mark) return true;
-    const stands = await markStands(this.store, checkpoint.mark);
-    if (stands === 'same' || (stands === 'absent' && this.store.readsMayLag)) return true;
+    const gone = await markGone(this.store, checkpoint.mark);
+    if (!gone) return true;
     this.logger.warn(
-      { checkpoint: checkpoint.position.toString(), stream: checkpoint.mark.streamName, stands },
+      { checkpoint: checkpoint.position.toString(), stream: checkpoint.mark.streamName, gone },
       'the log does not have the event the reconciler checkpoint was made at (restored from a backup?): following it from its start',
     );
     return false;

@@ -4,7 +4,7 @@ import {
   EVENT_STORE,
   logIdentity,
   markOf,
-  markStands,
+  markGone,
   type EventStore,
   type LogFollower,
   type LogMark,
@@ -217,14 +217,14 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
 
   /**
    * Whether the log has the event the checkpoint was made at. A log restored from a backup keeps its identity, and
-   * its new events take the positions of the lost ones: the checkpoint's position would pass them by. Where reads
-   * may lag (KurrentDB), an event not there yet is taken as a lagging read, not as a restore.
+   * its new events take the positions of the lost ones: the checkpoint's position would pass them by. A read that
+   * may only lag is not taken as a loss (`markGone`).
    */
   private async stillHas(mark: LogMark): Promise<boolean> {
-    const stands = await markStands(this.store, mark);
-    if (stands === 'same' || (stands === 'absent' && this.store.readsMayLag)) return true;
+    const gone = await markGone(this.store, mark);
+    if (!gone) return true;
     this.logger.warn(
-      { stream: mark.streamName, revision: mark.revision, stands },
+      { stream: mark.streamName, revision: mark.revision, gone },
       'the log does not have the event the read models’ checkpoint was made at (restored from a backup?)',
     );
     return false;
