@@ -4,6 +4,7 @@ import { verifyCallbackSignature, verifyWebhookSignature } from '@app/dintero';
 import type { BeforeParse } from '@app/platform';
 import type { IngestServiceConfig } from './ingest-service.config';
 
+/** The routes of Dintero's deliveries: their controllers' paths, and where the signatures are checked early. */
 export const CALLBACK_PATH = '/v1/dintero/callback';
 export const WEBHOOK_PATH = '/v1/dintero/webhooks';
 
@@ -38,8 +39,8 @@ export function assertWebhookSigned(config: IngestServiceConfig, request: Fastif
 
 /**
  * The signatures checked on the raw body, before it is parsed: a forged delivery of up to 2 MiB (`bodyLimit`) is
- * refused for its signature without the JSON parse it would otherwise cost. The guards check again after
- * parsing, so that a route is never open should its path here change.
+ * refused for its signature without the JSON parse it would otherwise cost. The guards still check (a request
+ * with no body is never parsed).
  */
 export function signedDeliveries(config: IngestServiceConfig): BeforeParse {
   return (request, rawBody) => {

@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems, RequestValidationError } from '@app/platform';
+import { CALLBACK_PATH } from '../delivery-signatures';
 import { dinteroInput } from '../dintero-input';
 import { header } from '../request-header';
 import { PaymentFacts, type Ignored, type Recorded } from '../facts/payment-facts.service';
@@ -21,7 +22,7 @@ import { CallbackQuery } from './callback.query';
   502: 'DINTERO_LOOKUP_REFUSED: Dintero refused the lookup of the transaction',
   503: 'DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
 })
-@Controller('v1/dintero/callback')
+@Controller(CALLBACK_PATH)
 @UseGuards(CallbackSignatureGuard)
 export class CallbackController {
   constructor(private readonly facts: PaymentFacts) {}

@@ -12,6 +12,7 @@ import {
 } from '@app/platform';
 import { DomainError } from '@app/payment-domain';
 import { PaymentFacts, type FactContext, type Ignored, type Recorded } from '../facts/payment-facts.service';
+import { WEBHOOK_PATH } from '../delivery-signatures';
 import { dinteroInput } from '../dintero-input';
 import { header } from '../request-header';
 import { WebhookSignatureGuard } from './webhook-signature.guard';
@@ -35,7 +36,7 @@ type Answer = Recorded | Ignored;
   502: 'DINTERO_LOOKUP_REFUSED: Dintero refused the lookup of the transaction',
   503: 'DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
 })
-@Controller('v1/dintero/webhooks')
+@Controller(WEBHOOK_PATH)
 @UseGuards(WebhookSignatureGuard)
 export class WebhookController {
   private readonly logger = new Logger(WebhookController.name);
