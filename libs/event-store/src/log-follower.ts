@@ -160,18 +160,19 @@ export class LogFollower {
         const live = { current: true };
         if (subscription.confirmed) {
           this.down = true;
-          let confirmed = false;
           subscription.confirmed.then(
             () => {
-              confirmed = true;
-              if (live.current) isUp();
+              if (!live.current) return;
+              clearTimeout(up);
+              isUp();
             },
             () => undefined,
           );
           unconfirmed = new Promise<never>((_, reject) => {
-            up = setTimeout(() => {
-              if (!confirmed) reject(new Error(`the log did not confirm the subscription within ${confirmWithin} ms`));
-            }, confirmWithin).unref();
+            up = setTimeout(
+              () => reject(new Error(`the log did not confirm the subscription within ${confirmWithin} ms`)),
+              confirmWithin,
+            ).unref();
           });
           unconfirmed.catch(() => undefined);
         } else up = setTimeout(isUp, UP_AFTER_MS).unref();
@@ -184,6 +185,7 @@ export class LogFollower {
             const step = await (unconfirmed ? Promise.race([next, unconfirmed]) : next);
             if (step.done) break;
             // An event is as good as a confirmation.
+            if (unconfirmed) clearTimeout(up);
             unconfirmed = undefined;
             const event = step.value;
             if (this.stopped) return;
