@@ -63,6 +63,8 @@ export interface ReceivedRequest {
   readonly url: URL;
   readonly headers: IncomingHttpHeaders;
   readonly rawBody: Buffer;
+  /** When it had come in whole (`Date.now()`). */
+  readonly receivedAt: number;
 }
 
 export interface Receiver {
@@ -96,6 +98,7 @@ export async function startReceiver(): Promise<Receiver> {
         url: new URL(request.url ?? '/', 'http://127.0.0.1'),
         headers: request.headers,
         rawBody: Buffer.concat(chunks),
+        receivedAt: Date.now(),
       };
       requests.push(received);
       response.statusCode = receiver.respond(received);

@@ -259,6 +259,74 @@ describe('Dintero simulator', () => {
     expect(body).not.toHaveProperty('capturedAmount'); // the simulator's own bookkeeping stays out, as on the API
   });
 
+  it('names the session sid in a callback whose URL says sid_parameter_name=sid, and signs it as sent', async () => {
+    const session = await start(39_900, 'T-1', 60_000, 'payment_id=p1&sid_parameter_name=sid');
+    await sim.control('POST', '/terminals/T-1/present', {});
+    await idle();
+    const [callback] = callbacks();
+    expect(callback!.url.searchParams.get('sid')).toBe(session.id);
+    expect(callback!.url.searchParams.has('session_id')).toBe(false);
+    const url = new URL(`http://127.0.0.1${callback!.url.pathname}${callback!.url.search}`);
+    expect(
+      verifyCallbackSignature(
+        { accountId: 'T12345678', method: 'GET', url },
+        callback!.headers['dintero-signature'] as string,
+        CALLBACK_SECRET,
+        Math.floor(Date.now() / 1000),
+      ),
+    ).toEqual({ valid: true });
+  });
+
+  it('puts the session in the body of a POST callback whose URL says includes=session', async () => {
+    const session = await start(39_900, 'T-1', 60_000, 'payment_id=p1&method=POST&includes=session');
+    await sim.control('POST', '/terminals/T-1/present', {});
+    await idle();
+    const [callback] = callbacks();
+    const body = JSON.parse(callback!.rawBody.toString()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      status: 'CAPTURED',
+      session_id: session.id,
+      session: { id: session.id, order: { amount: 39_900, currency: 'NOK' }, transaction_id: body.id },
+    });
+    expect(body.session).not.toHaveProperty('profile_id'); // as the session's read shows it
+  });
+
+  it('waits the seconds a callback URL asks for (delay_callback) before its first attempt; its webhook does not', async () => {
+    await start(39_900, 'T-1', 60_000, 'payment_id=p1&delay_callback=1');
+    const presented = Date.now();
+    await sim.control('POST', '/terminals/T-1/present', {});
+    await idle();
+    const [callback] = callbacks();
+    expect(callback!.receivedAt - presented).toBeGreaterThanOrEqual(950);
+    const deliveries = await sim.control<DeliveryRecord[]>('GET', '/deliveries');
+    expect(deliveries.filter((d) => d.kind === 'callback')).toEqual([
+      expect.objectContaining({ outcome: 'delivered', attempts: 1 }),
+    ]);
+    expect(webhooks().every((webhook) => webhook.receivedAt < callback!.receivedAt)).toBe(true);
+  });
+
+  it('reads a transaction with its session when asked (includes=session), and refuses an include it does not know', async () => {
+    const session = await start(39_900);
+    await sim.control('POST', '/terminals/T-1/present', {});
+    await idle();
+    const transactionId = callbacks()[0]!.url.searchParams.get('transaction_id')!;
+    const read = async (query: string) =>
+      fetch(`${sim.url}/v1/transactions/${transactionId}?${query}`, {
+        headers: { authorization: `Bearer ${await dintero.accessToken()}` },
+      });
+    const plain = (await (await read('')).json()) as Record<string, unknown>;
+    expect(plain).not.toHaveProperty('session');
+    const withSession = (await (await read('includes=session')).json()) as {
+      session: { id: string; events: unknown[] };
+    };
+    expect(withSession.session).toMatchObject({ id: session.id, transaction_id: transactionId });
+    expect(withSession.session.events.length).toBeGreaterThan(1);
+    const latest = (await (await read('includes=session.events.latest')).json()) as { session: { events: unknown[] } };
+    expect(latest.session.events).toEqual([withSession.session.events.at(-1)]);
+    const unknown = await read('includes=sessions');
+    expect(unknown.status).toBe(400);
+  });
+
   it('signs callbacks with Dintero-Signature and webhooks with event-signature', async () => {
     await start(39_900);
     await sim.control('POST', '/terminals/T-1/present', {});

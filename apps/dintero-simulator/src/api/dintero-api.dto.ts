@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   IsArray,
   IsIn,
@@ -209,4 +209,28 @@ export class ListTransactionsQuery extends PageQuery {
   @ApiPropertyOptional({ type: [String], description: 'One terminal id, or several' })
   @IsOptional()
   terminal_id?: string | string[];
+}
+
+/** What `GET /v1/transactions/{id}?includes=…` may add, as the specification lists it. */
+export const TRANSACTION_INCLUDES = [
+  'card.payment_token',
+  'card.recurrence_token',
+  'session',
+  'session.events.latest',
+  'events.request_headers',
+  'events.success.true',
+  'initiating_system_request_headers',
+] as const;
+
+/**
+ * `GET /v1/transactions/{id}`: `includes`, one value or several. The simulator adds the session (`session`, or with
+ * only its latest event `session.events.latest`); it has no payment tokens or request headers to add for the others.
+ */
+export class TransactionQuery {
+  @ApiPropertyOptional({ type: [String], enum: TRANSACTION_INCLUDES })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === undefined ? undefined : [value].flat()))
+  @IsArray()
+  @IsIn(TRANSACTION_INCLUDES, { each: true })
+  includes?: (typeof TRANSACTION_INCLUDES)[number][];
 }

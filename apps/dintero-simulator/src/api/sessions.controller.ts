@@ -15,7 +15,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
 import { SimulatorClock } from '../state/clock';
 import { SimulatorRandom } from '../state/random';
-import { IN_PERSON_CONFIGURATION, SimulatorState, type SimSession } from '../state/simulator-state';
+import { IN_PERSON_CONFIGURATION, SimulatorState, sessionAsRead, type SimSession } from '../state/simulator-state';
 import { TerminalFleetService } from '../fleet/terminal-fleet.service';
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
 import { ApiChaosInterceptor, BearerTokenGuard, dinteroValidation } from './api-guards';
@@ -136,13 +136,4 @@ export class SessionsController {
     if (!session) throw new DinteroApiError(404, 'NOT FOUND', `Session ${id} not found`);
     return session;
   }
-}
-
-/**
- * A session as Dintero shows it: the specification's session read has no `profile_id` (the profile's
- * settings show as the session's `configuration`).
- */
-function sessionAsRead(session: SimSession): Omit<SimSession, 'profile_id'> {
-  const { profile_id: _profile, ...read } = session;
-  return read;
 }

@@ -16,11 +16,17 @@ import type { FastifyReply } from 'fastify';
 import { addToBatch } from '../fleet/terminal-batch';
 import { refundModeFor } from '../terminals/amount-table';
 import { seitatechMetadata } from '../terminals/seitatech-metadata';
-import { REFUNDABLE, SimulatorState, statusAfterRefund, type SimTransaction } from '../state/simulator-state';
+import {
+  REFUNDABLE,
+  SimulatorState,
+  sessionAsRead,
+  statusAfterRefund,
+  type SimTransaction,
+} from '../state/simulator-state';
 import { TerminalFleetService } from '../fleet/terminal-fleet.service';
 import { VirtualTerminalsService, withoutInternals } from '../terminals/virtual-terminals.service';
 import { ApiChaosInterceptor, BearerTokenGuard, dinteroValidation } from './api-guards';
-import { CaptureDto, ListTransactionsQuery, RefundDto } from './dintero-api.dto';
+import { CaptureDto, ListTransactionsQuery, RefundDto, TransactionQuery } from './dintero-api.dto';
 import { ApiDinteroErrors, CHECKOUT_API_ERRORS, DinteroApiError } from './dintero-api.error';
 
 const asList = (value: string | string[] | undefined): string[] | undefined =>
@@ -64,9 +70,20 @@ export class TransactionsController {
     return all.slice(0, query.limit ?? 10).map(withoutInternals);
   }
 
+  /** `GET /v1/transactions/{id}`, with the session it came from when `includes` asks for it. */
   @Get(':id')
-  get(@Param('id') id: string) {
-    return withoutInternals(this.transaction(id));
+  get(@Param('id') id: string, @Query() query: TransactionQuery) {
+    const tx = withoutInternals(this.transaction(id));
+    const includes = query.includes ?? [];
+    const latestOnly = includes.includes('session.events.latest');
+    if (!latestOnly && !includes.includes('session')) return tx;
+    const session = this.state.sessions.get(tx.session_id);
+    if (!session) return tx;
+    const read = sessionAsRead(session);
+    return {
+      ...tx,
+      session: latestOnly && !includes.includes('session') ? { ...read, events: read.events.slice(-1) } : read,
+    };
   }
 
   /**

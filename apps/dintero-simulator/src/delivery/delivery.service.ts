@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { OriginPools, signCallback, signWebhook } from '@app/dintero';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
 import { SimulatorRandom } from '../state/random';
+import { callbackOptions } from './callback-options';
 import { NO_CHAOS, type Chaos } from './chaos';
 
 export interface DeliveryRecord {
@@ -71,7 +72,8 @@ export class DeliveryService implements OnApplicationShutdown {
   /**
    * A callback to the session's `callback_url`, with Dintero's query parameters appended. One about an error (a
    * declined, failed or cancelled payment) only to a URL that asks for them with `report_error=true`, as the
-   * specification says of `url.callback_url`.
+   * specification says of `url.callback_url`; with the URL's other options (`callbackOptions`): the session id as
+   * `sid`, a delay before the first attempt, the session in a POST's body.
    */
   callback(
     callbackUrl: string | undefined,
@@ -79,18 +81,25 @@ export class DeliveryService implements OnApplicationShutdown {
     terminalId: string,
     /** The transaction, the body of a callback the URL asks to be a POST (`method=POST`). */
     transaction?: Record<string, unknown>,
+    /** The session as its read shows it now, for that body when the URL asks for it (`includes=session`). */
+    session?: () => Record<string, unknown>,
   ): void {
     if (!callbackUrl) return;
     const url = new URL(callbackUrl);
     if (params.error !== undefined && url.searchParams.get('report_error') !== 'true') return;
-    for (const [key, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(key, value);
+    const options = callbackOptions(url);
+    const { session_id: sessionId, ...rest } = params;
+    const query = { ...rest, [options.sessionParameter]: sessionId };
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, value);
     const post = url.searchParams.get('method') === 'POST';
+    const body =
+      transaction && options.includeSession && session ? { ...transaction, session: session() } : transaction;
     this.schedule(
       {
         kind: 'callback',
         url: url.href,
         terminalId,
-        sessionId: params.session_id,
+        sessionId,
         transactionId: params.transaction_id,
         event: params.event ?? params.error,
       },
@@ -106,12 +115,13 @@ export class DeliveryService implements OnApplicationShutdown {
           );
         }
         // "invoked as a POST request with the transaction included in the request body" (the specification).
-        if (post && transaction) {
+        if (post && body) {
           headers['content-type'] = 'application/json';
-          return { method: 'POST', headers, body: JSON.stringify(transaction) };
+          return { method: 'POST', headers, body: JSON.stringify(body) };
         }
         return { method: post ? 'POST' : 'GET', headers };
       },
+      options.delayMs,
     );
   }
 
@@ -191,6 +201,8 @@ export class DeliveryService implements OnApplicationShutdown {
     target: Omit<DeliveryRecord, 'id' | 'attempts' | 'outcome' | 'duplicate'>,
     maxAttempts: number,
     request: () => { method: string; headers: Record<string, string>; body?: string },
+    /** Before the first attempt (a callback's `delay_callback`); the chaos's delays come on top. */
+    firstDelayMs = 0,
   ): void {
     const chaos = this.chaosFor(target.terminalId);
     const copies = this.random.chance(chaos.duplicateRate) ? 2 : 1;
@@ -208,7 +220,7 @@ export class DeliveryService implements OnApplicationShutdown {
         continue;
       }
       const held = this.random.chance(chaos.reorderRate) ? chaos.reorderDelayMs : 0;
-      this.later(chaos.deliveryDelayMs + held + copy, () => this.attempt(record, maxAttempts, request));
+      this.later(firstDelayMs + chaos.deliveryDelayMs + held + copy, () => this.attempt(record, maxAttempts, request));
     }
   }
 

@@ -122,6 +122,15 @@ export interface SimSession {
   readonly events: SessionEvent[];
 }
 
+/**
+ * A session as Dintero shows it: the specification's session read has no `profile_id` (the profile's
+ * settings show as the session's `configuration`).
+ */
+export function sessionAsRead(session: SimSession): Omit<SimSession, 'profile_id'> {
+  const { profile_id: _profile, ...read } = session;
+  return read;
+}
+
 export interface TransactionEvent {
   readonly id: string;
   readonly event: string;

@@ -11,6 +11,7 @@ import {
   type SimTerminal,
   type SimTransaction,
   type TransactionEvent,
+  sessionAsRead,
   statusAfterRefund,
 } from '../state/simulator-state';
 import { outcomeForAmount, parseOutcome, type TerminalOutcome } from './amount-table';
@@ -204,6 +205,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
         { ...this.callbackParams(session, tx, error), ...(event ? { event } : {}) },
         terminalId,
         transaction,
+        () => structuredClone(sessionAsRead(session)),
       );
     if (authorization)
       this.delivery.webhook(
