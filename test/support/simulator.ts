@@ -22,6 +22,9 @@ export async function startSimulator(env: Record<string, string> = {}): Promise<
     SIM_TERMINAL_DELAY_MS: '60000',
     SIM_RETRY_BASE_MS: '5',
     SIM_HOLD_MS: '50',
+    // A transaction left AUTHORIZED (amounts ending in 45) stays so for the test, as a prompt does; a test that wants
+    // Dintero's automatic capture sets a short delay.
+    SIM_CAPTURE_DELAY_MS: '60000',
     ...env,
   });
   const app = await createHttpApp(DinteroSimulatorModule.forRoot(config), config, {

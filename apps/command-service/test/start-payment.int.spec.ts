@@ -340,15 +340,15 @@ describe('command service: starting a terminal payment against the simulator', (
 
     it('ends a payment whose transaction the engine knows as Dintero voided it with the cancel, not pending', async () => {
       await registerTerminal('C-tx');
-      // Amounts ending in 40 put the transaction on hold; here Dintero has authorised it, and ingest recorded so.
-      const { body } = await start({ terminalId: 'C-tx', amount: 10_040 });
+      // An amount ending in 45: Dintero has authorised the transaction and not captured it yet; ingest recorded so.
+      const { body } = await start({ terminalId: 'C-tx', amount: 10_045 });
       await sim.control('POST', '/terminals/C-tx/present', {});
       const state = sim.app.get(SimulatorState);
       const tx = state.transactions.get(state.sessions.get(body.sessionId as string)!.transaction_id!)!;
-      tx.status = 'AUTHORIZED';
+      expect(tx.status).toBe('AUTHORIZED');
       await recordTransaction(
         body.paymentId,
-        { transactionId: tx.id, status: 'AUTHORIZED', amount: 10_040, currency: 'NOK' },
+        { transactionId: tx.id, status: 'AUTHORIZED', amount: 10_045, currency: 'NOK' },
         'webhook',
       );
       expect(await cancel(body.paymentId)).toMatchObject({ status: 200, body: { status: 'voided', final: true } });

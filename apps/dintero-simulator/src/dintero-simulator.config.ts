@@ -47,6 +47,13 @@ export class DinteroSimulatorConfig extends BaseAppConfig {
   @EnvInt('SIM_HOLD_MS', { min: 1, max: 600_000 })
   readonly holdMs: number = 2_000;
 
+  /**
+   * How long a transaction the amount table leaves `AUTHORIZED` (amounts ending in 45) waits for Dintero's automatic
+   * capture; a cancel of its session meanwhile voids it.
+   */
+  @EnvInt('SIM_CAPTURE_DELAY_MS', { min: 1, max: 600_000 })
+  readonly captureDelayMs: number = 2_000;
+
   /** How long the cardholder takes to confirm a refund Dintero answered with 202. */
   @EnvInt('SIM_REFUND_DELAY_MS', { min: 1, max: 600_000 })
   readonly refundDelayMs: number = 2_000;

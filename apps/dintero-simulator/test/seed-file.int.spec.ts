@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { waitUntil } from '../../../test/support/app-process';
 import { SimulatorState } from '../src/state/simulator-state';
 import {
   SEED,
@@ -88,6 +89,35 @@ describe('simulator seed file and state file', () => {
     expect([...state.terminals.values()].filter((t) => t.activeSessionId || t.pendingOperationId)).toEqual([]);
     await again.close();
     await second.close();
+  });
+
+  it("captures after a restart a transaction left AUTHORIZED for Dintero's automatic capture when it stopped", async () => {
+    const file = path.join(dir, 'authorized.json');
+    const receiver = await startReceiver();
+    const first = await startSimulator({ SIM_STATE_FILE: file });
+    await first.control('POST', '/seed', SEED);
+    const dintero = simulatorClient(first);
+    const session = await dintero.createTerminalSession(
+      terminalSessionRequest({ amount: 10_045, callbackUrl: `${receiver.url}/v1/dintero/callback` }),
+    );
+    await first.control('POST', '/terminals/T-1/present', {});
+    const { transaction_id: transactionId } = await dintero.getSession(session.id);
+    expect((await dintero.getTransaction(transactionId!)).status).toBe('AUTHORIZED');
+    await dintero.close();
+    await first.close();
+
+    const second = await startSimulator({ SIM_STATE_FILE: file, SIM_CAPTURE_DELAY_MS: '50' });
+    const again = simulatorClient(second);
+    await waitUntil(
+      async () => (await again.getTransaction(transactionId!)).status === 'CAPTURED',
+      5_000,
+      'the capture after the restart',
+    );
+    await second.control('POST', '/idle');
+    expect(receiver.requests.map((request) => request.url.searchParams.get('transaction_id'))).toEqual([transactionId]);
+    await again.close();
+    await second.close();
+    await receiver.close();
   });
 
   it('refuses to start on a state file of another kind, saying which and what to do', async () => {

@@ -158,6 +158,51 @@ describe('Dintero simulator', () => {
       expect((await dintero.getTransaction(ids[0]!)).status).toBe('CAPTURED');
     });
 
+    it('AUTHORIZED until Dintero captures it (amounts ending in 45): webhooks at once, the callback once captured', async () => {
+      await sim.close();
+      sim = await startSimulator({ DINTERO_CALLBACK_SECRET: CALLBACK_SECRET, SIM_CAPTURE_DELAY_MS: '200' });
+      await sim.control('POST', '/seed', {
+        ...SEED,
+        webhooks: [{ url: `${receiver.url}/v1/dintero/webhooks`, secret: WEBHOOK_SECRET }],
+      });
+      await dintero.close();
+      dintero = simulatorClient(sim);
+      const session = await start(10_045);
+      await sim.control('POST', '/terminals/T-1/present', {});
+      await idle();
+      const authorized = (await dintero.getSession(session.id)).transaction_id!;
+      expect(callbacks()).toEqual([]);
+      const statuses = () =>
+        webhooks().map((hook) => [
+          hook.headers.event,
+          (JSON.parse(hook.rawBody.toString()) as { transaction: { status: string } }).transaction.status,
+        ]);
+      expect(statuses()).toEqual([
+        ['checkout_authorization', 'AUTHORIZED'],
+        ['checkout_transaction', 'AUTHORIZED'],
+      ]);
+      await waitUntil(() => callbacks().length > 0, 5_000, 'the callback after the capture');
+      await idle();
+      expect(callbacks()[0]!.url.searchParams.get('transaction_id')).toBe(authorized);
+      expect(statuses().at(-1)).toEqual(['checkout_transaction', 'CAPTURED']);
+      const tx = await dintero.getTransaction(authorized);
+      expect(tx).toMatchObject({ status: 'CAPTURED', amount: 10_045 });
+      expect(tx.events?.map((event) => event.event)).toEqual(['INITIALIZE', 'AUTHORIZE', 'CAPTURE']);
+    });
+
+    it('voids a transaction still AUTHORIZED when its session is cancelled', async () => {
+      const session = await start(10_045);
+      await sim.control('POST', '/terminals/T-1/present', {});
+      const cancelled = await dintero.cancelSession(session.id);
+      expect(cancelled.cancelled_at).toEqual(expect.any(String));
+      const tx = await dintero.getTransaction(cancelled.transaction_id!);
+      expect(tx.status).toBe('AUTHORIZATION_VOIDED');
+      await idle();
+      expect(callbacks()).toEqual([]); // report_event=REFUND only: the void calls back to no one here
+      // The terminal is free for the next customer.
+      await expect(start(39_900)).resolves.toMatchObject({ id: expect.any(String) });
+    });
+
     it('an unanswered session expires and frees the terminal without a callback', async () => {
       await start(10_030, 'T-1', 400);
       await sim.control('POST', '/terminals/T-1/present', {});

@@ -14,7 +14,8 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
   let terminalNo = 0;
 
   beforeAll(async () => {
-    engine = await startEngine();
+    // Dintero's automatic capture of a transaction left AUTHORIZED (amounts ending in 45) comes within the test.
+    engine = await startEngine({ sim: { SIM_CAPTURE_DELAY_MS: '300' } });
   });
   afterAll(() => engine.close());
 
@@ -78,6 +79,20 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
         expect(JSON.stringify({ data: captured?.data, metadata: captured?.metadata })).not.toMatch(/\d{13,19}/);
       },
     );
+
+    it('amount 10045: authorized by the webhooks first, captured once Dintero captures it', async () => {
+      const terminalId = await freshTerminal();
+      const { paymentId } = await engine.start('oslo-center', terminalId, 10_045);
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      await engine.waitForPayment(paymentId as string, (state) => state.status === 'authorized', 'authorized');
+      const state = await engine.waitForPayment(paymentId as string, final, 'captured');
+      expect(state.status).toBe('captured');
+      const events = await typesOf(paymentStream(paymentId as string));
+      expect(events.filter((type) => type === 'PaymentAuthorized')).toHaveLength(1);
+      expect(events.filter((type) => type === 'PaymentCaptured')).toHaveLength(1);
+      expect(events.indexOf('PaymentAuthorized')).toBeLessThan(events.indexOf('PaymentCaptured'));
+      await engine.terminalFree(terminalId);
+    });
 
     it('records an unknown transaction once and leaves the payment open for the reconciler', async () => {
       const terminalId = await freshTerminal();

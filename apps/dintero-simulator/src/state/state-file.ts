@@ -42,7 +42,7 @@ const LISTS = [
  * stops and read when it starts. Without it a restart forgets the fleet, and a terminal the engine's registry has
  * `ACTIVE` is unknown to "Dintero". What was under way at the stop does not go on: each terminal is free again, an
  * operation still pending ends `TIMEOUT` (its terminal never answered), and a refund the cardholder was confirming
- * is declined (`settled`). A simulator killed without stopping starts from what the file last held.
+ * is declined (`settled`); a transaction waiting for Dintero's automatic capture (`AUTHORIZED`) is captured then. A simulator killed without stopping starts from what the file last held.
  */
 @Injectable()
 export class SimulatorStateFile implements OnModuleInit, OnApplicationShutdown {
@@ -66,8 +66,12 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationShutdown {
       this.state.terminals.set(terminal.terminal_id, idle);
     }
     for (const session of saved.sessions) this.state.sessions.set(session.id, session);
-    for (const transaction of saved.transactions)
-      this.state.transactions.set(transaction.id, this.settled(transaction));
+    for (const transaction of saved.transactions) {
+      const tx = this.settled(transaction);
+      this.state.transactions.set(tx.id, tx);
+      // Dintero's automatic capture is its own, not the terminal's: it still comes after the restart.
+      if (tx.status === 'AUTHORIZED') this.terminals.captureLater(tx);
+    }
     for (const operation of saved.operations)
       this.state.operations.set(
         operation.id,

@@ -163,6 +163,14 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
         });
         return;
       }
+      case 'authorized_then_captured': {
+        const tx = this.transaction(session, 'AUTHORIZED', this.card('MASTERCARD', 'Credit', 'chip'));
+        tx.events.push(this.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount, answered(tx, { approved: true })));
+        session.events.push({ name: 'AUTHORIZED', created_at: this.clock.stamp() });
+        // With auto-capture "the callback is delayed until the transaction is CAPTURED" (§2); the webhooks say now.
+        this.report(session, tx, undefined, undefined, { callback: false, authorization: true });
+        return this.captureLater(tx);
+      }
       case 'cancelled': {
         session.cancelled_at = this.clock.stamp();
         session.cancelled_by = 'customer';
@@ -222,6 +230,27 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
         terminalId,
       );
     this.delivery.webhook('checkout_transaction', { transaction }, terminalId);
+  }
+
+  /**
+   * Dintero's automatic capture of an in-person transaction left `AUTHORIZED`, after `SIM_CAPTURE_DELAY_MS`: then the
+   * callback and the `checkout_transaction` webhook. A cancel of its session meanwhile voided it, and nothing happens.
+   * Also called for such a transaction read back after a restart: Dintero's capture does not depend on the terminal.
+   */
+  captureLater(tx: SimTransaction): void {
+    this.schedule(`${tx.id}:capture`, this.config.captureDelayMs, () => {
+      const session = this.state.sessions.get(tx.session_id);
+      const current = this.state.transactions.get(tx.id);
+      if (!session || current !== tx || tx.status !== 'AUTHORIZED') return;
+      tx.status = 'CAPTURED';
+      tx.capturedAmount = tx.amount;
+      tx.updated_at = this.clock.stamp();
+      tx.events.push(this.txEvent('CAPTURE', 'CAPTURED', true, tx.amount));
+      session.events.push({ name: 'COMPLETED', created_at: this.clock.stamp() });
+      const terminal = this.state.terminals.get(tx.store.terminal_id);
+      if (terminal) addToBatch(terminal, 'purchase', tx.amount, tx.updated_at);
+      this.report(session, tx, undefined);
+    });
   }
 
   /** A capture, refund or void: the webhook always, the callback only if `report_event` asked for it (§4). */
