@@ -41,8 +41,9 @@ const PORT_VARIABLES = {
 };
 
 // The simulator's amount table: captured (00-03), declined (05, 51), cancelled by the customer (10),
-// failed (20), on hold then captured (40). Not 30 or 50: those wait out a session's expiry or stay unknown.
-const ENDINGS = [0, 0, 0, 0, 1, 2, 3, 5, 51, 10, 20, 40];
+// failed (20), on hold then captured (40), authorised then captured by Dintero (45). Not 30 or 50: those wait out
+// a session's expiry or stay unknown.
+const ENDINGS = [0, 0, 0, 0, 1, 2, 3, 5, 51, 10, 20, 40, 45];
 const TX_STATUS: Readonly<Record<string, PaymentState['status']>> = {
   CAPTURED: 'captured',
   PARTIALLY_REFUNDED: 'captured',
@@ -138,6 +139,7 @@ export class World {
         DINTERO_CALLBACK_SECRET: world.env.DINTERO_CALLBACK_SECRET!,
         SIM_TERMINAL_DELAY_MS: '100',
         SIM_HOLD_MS: '300',
+        SIM_CAPTURE_DELAY_MS: '300',
         SIM_RETRY_BASE_MS: '200',
         SIM_SEED: options.seed ?? '7',
       },
