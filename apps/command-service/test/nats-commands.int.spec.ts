@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import { handleCommand, type EventStore } from '@app/event-store';
-import { idempotencyDecider, idempotencyStream } from '@app/payment-domain';
+import { handleCommand, readState, type EventStore } from '@app/event-store';
+import { idempotencyDecider, idempotencyStream, terminalDecider, terminalStream } from '@app/payment-domain';
 import { canonicalJson } from '../src/idempotency/idempotent-requests.service';
 import { natsNames } from '@app/messaging';
 import { startCommandServiceOnSimulator, type RunningCommandService } from '../../../test/support/command-service';
@@ -26,7 +26,7 @@ describe('command service over NATS request/reply', () => {
   beforeAll(async () => {
     let prefix: string;
     ({ service, prefix, close } = await startCommandServiceOnSimulator([
-      { id: 'oslo-center', payoutDestinationId: 'seller-1', terminals: ['N-1', 'N-2'] },
+      { id: 'oslo-center', payoutDestinationId: 'seller-1', terminals: ['N-1', 'N-2', 'N-3'] },
     ]));
     // A prefix of its own, so that this run's subjects meet no other run's.
     subjects = natsNames(prefix).commands;
@@ -174,6 +174,56 @@ describe('command service over NATS request/reply', () => {
     const resumed = await request(subjects.start, { idempotencyKey, payment: body });
     expect(resumed).toMatchObject({ status: 201, body: { paymentId, status: 'awaiting_card', terminalId: 'N-2' } });
     expect(await request(subjects.start, { idempotencyKey, payment: body })).toEqual(resumed);
+    expect(await request(subjects.cancel, { paymentId })).toMatchObject({ status: 200 });
+  });
+
+  it('resumes a start whose first run died after claiming the terminal long ago with a claim as long as its session', async () => {
+    // A run killed right after its claim, 175 s ago (the reconciler has not released the claim): the claim has 5 s left.
+    const idempotencyKey = randomUUID();
+    const body = { ...payment, terminalId: 'N-3', merchantReference: 'POS-nats-late' };
+    const paymentId = randomUUID();
+    const at = new Date(Date.now() - 175_000);
+    await handleCommand(
+      log,
+      idempotencyStream(HQ.id, createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40)),
+      idempotencyDecider,
+      {
+        type: 'UseIdempotencyKey',
+        data: {
+          bodyHash: createHash('sha256').update(canonicalJson(body)).digest('hex'),
+          at: at.toISOString(),
+          expiresAt: new Date(at.getTime() + 86_400_000).toISOString(),
+          resourceId: paymentId,
+          leaseUntil: new Date(at.getTime() + 60_000).toISOString(),
+        },
+      },
+      { metadata: { correlationId: 'crashed' } },
+    );
+    await handleCommand(
+      log,
+      terminalStream('N-3'),
+      terminalDecider,
+      {
+        type: 'ClaimTerminal',
+        data: {
+          terminalId: 'N-3',
+          claimId: paymentId,
+          kind: 'payment',
+          paymentId,
+          storeId: 'oslo-center',
+          claimedAt: at.toISOString(),
+          expiresAt: new Date(Date.now() + 5_000).toISOString(),
+        },
+      },
+      { metadata: { correlationId: 'crashed' } },
+    );
+    const resumed = await request(subjects.start, { idempotencyKey, payment: body });
+    expect(resumed).toMatchObject({ status: 201, body: { paymentId, status: 'awaiting_card' } });
+    // The claim outlives the session the resumed run created, so that no other payment takes the terminal under it.
+    const { state } = await readState(log, terminalStream('N-3'), terminalDecider);
+    expect(state).toMatchObject({ status: 'claimed', claim: { claimId: paymentId } });
+    const claimExpiry = state.status === 'claimed' ? Date.parse(state.claim.expiresAt) : 0;
+    expect(claimExpiry).toBeGreaterThan(Date.parse(String(resumed.body.expiresAt)));
     expect(await request(subjects.cancel, { paymentId })).toMatchObject({ status: 200 });
   });
 

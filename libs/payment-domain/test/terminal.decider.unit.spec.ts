@@ -64,6 +64,32 @@ describe('terminal claim (invariant 1: one payment per terminal)', () => {
   it('treats the same claim again as already made', () =>
     spec.given([claimed]).when({ type: 'ClaimTerminal', data: claim }).thenNothing());
 
+  it('extends a claim made again for longer (a resumed request), and keeps it when made again for less', () => {
+    const resumed = { ...claim, claimedAt: '2026-11-23T10:04:50.000Z', expiresAt: '2026-11-23T10:07:50.000Z' };
+    spec
+      .given([claimed])
+      .when({ type: 'ClaimTerminal', data: resumed })
+      .then([{ type: 'TerminalClaimed', data: resumed }]);
+    spec
+      .given([{ type: 'TerminalClaimed', data: resumed }])
+      .when({ type: 'ClaimTerminal', data: claim })
+      .thenNothing();
+    // Extended, it holds the terminal against another payment past the first expiry.
+    spec
+      .given([claimed, { type: 'TerminalClaimed', data: resumed }])
+      .when({
+        type: 'ClaimTerminal',
+        data: {
+          ...claim,
+          claimId: 'claim-b',
+          paymentId: 'pay-b',
+          claimedAt: '2026-11-23T10:06:00.000Z',
+          expiresAt: '2026-11-23T10:11:00.000Z',
+        },
+      })
+      .thenFails('TERMINAL_BUSY', { activePaymentId: 'pay-a', busyUntil: resumed.expiresAt });
+  });
+
   it('lets a claim expire, so that a crash never locks a terminal for good', () => {
     const later = {
       ...claim,

@@ -25,7 +25,10 @@ export interface TerminalClaim {
   readonly paymentId: string;
   readonly storeId: string;
   readonly claimedAt: string;
-  /** When the claim runs out: the terminal is free again then, whatever became of the payment or refund. */
+  /**
+   * When the claim runs out: the terminal is free again then, whatever became of the payment or refund. The same
+   * claim may come again with a later `expiresAt`: extended, by a request resumed after its first run died.
+   */
   readonly expiresAt: string;
 }
 
@@ -126,7 +129,13 @@ function claimTerminal(
     throw new DomainError('VALIDATION_FAILED', 'A claim must expire after it is made');
   if (state.storeId !== undefined && state.storeId !== data.storeId) throw otherStore(terminalId, state.storeId);
   if (state.status === 'claimed') {
-    if (state.claim.claimId === data.claimId) return [];
+    // The same claim again: a no-op, unless it now runs longer. A request resumed after its first run died claims
+    // again for what it starts now (a session lives from its creation): kept to the first run's expiry, the claim
+    // would lapse while that session still prompts, and another payment could take the terminal under it.
+    if (state.claim.claimId === data.claimId)
+      return isBefore(state.claim.expiresAt, expiresAt)
+        ? [{ type: 'TerminalClaimed', data: { ...data, terminalId } }]
+        : [];
     if (isBefore(claimedAt, state.claim.expiresAt)) throw terminalBusy(terminalId, state.claim);
     const expired: TerminalEvent = {
       type: 'TerminalReleased',
