@@ -434,7 +434,7 @@ export class ReadModelBuckets {
   async putFenced(changes: Iterable<Change>): Promise<FencedPut> {
     const written: Change[] = [];
     const newer: Change[] = [];
-    await this.writeInWindows([...changes], true, async (change, outcome) => {
+    await this.writeInWindows(daysFirst(changes), true, async (change, outcome) => {
       if (!(outcome instanceof Error)) {
         written.push(change);
         return;
@@ -748,4 +748,17 @@ async function* entriesOf(bucket: KV, keys: readonly string[]): AsyncGenerator<A
     const entries = await Promise.all(window.map((key) => bucket.get(key)));
     yield window.map((key, index) => [key, entries[index] ?? null]);
   }
+}
+
+/**
+ * The store days before the other documents, in the order they are sent: a process killed during the writes has
+ * sent a first part of them, so a terminal document in KV at a position means the store days changed up to there
+ * are in KV too. Replaying a batch after such a kill relies on it (`ReadModelProjector.changeTerminal`): what it
+ * cannot know any more (a close the terminal has since replaced) it does not write again.
+ */
+export function daysFirst(changes: Iterable<Change>): Change[] {
+  const days: Change[] = [];
+  const others: Change[] = [];
+  for (const change of changes) (change.model === 'store-day' ? days : others).push(change);
+  return [...days, ...others];
 }

@@ -364,7 +364,7 @@ export class ReadModelProjector {
     const storeId = this.storeOfCounted(payment, terminalId);
     if (beforeLastBatch(this.terminal(storeId, terminalId), at))
       this.countInOlderClose(storeId, terminalId, at, (close) => countInClose(close, counted), position, put);
-    else this.changeTerminal(storeId, terminalId, position, put, (doc) => countInBatch(doc, counted, at));
+    else this.changeTerminal(storeId, terminalId, position, put, (doc) => countInBatch(doc, counted, at), { at });
   }
 
   /**
@@ -423,8 +423,13 @@ export class ReadModelProjector {
     const close = this.closeOf(event, recorded);
     if (!close) return;
     const { storeId, terminalId, businessDay, batch, closedAt } = close;
-    this.changeTerminal(storeId, terminalId, position, put, (doc) =>
-      closeBatch(doc, { operationId, businessDay, batch, closedAt }),
+    this.changeTerminal(
+      storeId,
+      terminalId,
+      position,
+      put,
+      (doc) => closeBatch(doc, { operationId, businessDay, batch, closedAt }),
+      { operationId },
     );
   }
 
@@ -450,6 +455,8 @@ export class ReadModelProjector {
     position: string,
     put: Put,
     change: (doc: TerminalDoc) => TerminalDoc,
+    /** What the event is to the terminal's last close: that close itself (its operation), or a fact at an instant. */
+    touches: { readonly operationId: string } | { readonly at: string },
   ): void {
     const key = this.terminalKey(storeId, terminalId);
     const held = this.terminals.get(key);
@@ -460,9 +467,13 @@ export class ReadModelProjector {
     if (next === current && !heldEvent) return;
     let close: TerminalDoc['lastClose'];
     if (heldEvent) {
-      // A crash wrote the terminal with this event, and maybe not the day of its close: that day from the close held.
+      // A crash wrote the terminal with this event, and maybe not the day of its close (documents written before
+      // store days were written first): that day again, from the close held, where this event changed that close.
+      // Only then: the day is read back for it (`missingDays`), where for any other event the day may be out of
+      // memory, and written from an empty one it lost its totals. A close the terminal holds no longer (a later
+      // one came in the same flush) is not known here any more; its day was written before the terminal.
       close = held?.lastClose;
-      if (!close) return;
+      if (!close || !changedClose(close, touches)) return;
     } else {
       const terminal = stamped(next, position);
       this.setTerminal(key, terminal, held);
@@ -667,6 +678,19 @@ const DAY_EVENTS = new Set<string>([...storeDayProjection.handles, 'OperationCom
 function stamped<Doc extends { readonly position: string }>(doc: Doc, position: string): Doc {
   (doc as { position: string }).position = position;
   return doc;
+}
+
+/**
+ * Whether an event changed a terminal's last close: the close's own operation, or a fact of its batch (at or before
+ * it), reported after it. A fact after the close counts in the open batch.
+ */
+function changedClose(
+  close: NonNullable<TerminalDoc['lastClose']>,
+  touches: { readonly operationId: string } | { readonly at: string },
+): boolean {
+  return 'operationId' in touches
+    ? touches.operationId === close.operationId
+    : Date.parse(touches.at) <= Date.parse(close.closedAt);
 }
 
 /**
