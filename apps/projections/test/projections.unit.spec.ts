@@ -143,6 +143,34 @@ describe('the terminal projection', () => {
     expect(late.status).toBe('awaiting_card');
   });
 
+  it('is busy again when reactivated while a claim holds it, and idle once the claim is released', () => {
+    const store = (type: 'TerminalDeactivated' | 'TerminalReactivated'): Fact => ({
+      stream: 'store',
+      recordedAt: at,
+      event: { type, data: { storeId: 'oslo', terminalId: 'T-1', at } },
+    });
+    const release: Fact = {
+      stream: 'terminal',
+      recordedAt: later,
+      storeId: 'oslo',
+      event: {
+        type: 'TerminalReleased',
+        data: { terminalId: 'T-1', claimId: 'p-1', paymentId: 'p-1', storeId: 'oslo', reason: 'finished', at: later },
+      },
+    };
+    const reactivated = fold(terminalProjection, start, [
+      claim,
+      store('TerminalDeactivated'),
+      store('TerminalReactivated'),
+    ]);
+    expect(reactivated.status).toBe('starting');
+    expect(terminalProjection.evolve(reactivated, release).status).toBe('idle');
+    // Reactivated with nothing holding it: idle, as before.
+    expect(fold(terminalProjection, start, [store('TerminalDeactivated'), store('TerminalReactivated')]).status).toBe(
+      'idle',
+    );
+  });
+
   it('shows the last refund, and changes nothing for an event it does not handle', () => {
     const refunded = terminalProjection.evolve(
       start,

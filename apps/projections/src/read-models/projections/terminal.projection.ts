@@ -59,8 +59,11 @@ function evolve(doc: TerminalDoc, fact: Fact): TerminalDoc {
       const { event } = fact;
       switch (event.type) {
         case 'TerminalRegistered':
-        case 'TerminalReactivated':
           return { ...doc, status: doc.active ? doc.status : 'idle' };
+        // Reactivated while a claim still holds it (it was deactivated under a payment): busy with that claim, as
+        // the claim's next event says more precisely; kept `deactivated`, no later event would have changed it.
+        case 'TerminalReactivated':
+          return { ...doc, status: doc.active ? CLAIMED_AS[doc.active.kind] : 'idle' };
         case 'TerminalDeactivated':
           return { ...doc, status: 'deactivated' };
         default:
