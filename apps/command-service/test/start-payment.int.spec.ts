@@ -1,7 +1,17 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { EventStore } from '@app/event-store';
 import { handleCommand } from '@app/event-store';
-import { paymentDecider, paymentStream, terminalStream, type DinteroTransactionFact } from '@app/payment-domain';
+import {
+  idempotencyDecider,
+  idempotencyStream,
+  paymentDecider,
+  paymentStream,
+  terminalDecider,
+  terminalStream,
+  type DinteroTransactionFact,
+} from '@app/payment-domain';
+import { canonicalJson } from '../src/idempotency/idempotent-requests.service';
+import { HQ } from '../../../test/support/pos-clients';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
 import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
@@ -323,6 +333,76 @@ describe('command service: starting a terminal payment against the simulator', (
     });
   });
 
+  it('frees the terminal of a refund it fails on resume because its hold lapsed, never sent', async () => {
+    await registerTerminal('RL-1');
+    await registerTerminal('RL-2');
+    const { body: started } = await start({ terminalId: 'RL-1' });
+    const paymentId = String(started.paymentId);
+    await sim.control('POST', '/terminals/RL-1/present', {});
+    const transactionId = sim.app.get(SimulatorState).sessions.get(started.sessionId as string)!.transaction_id!;
+    await recordTransaction(paymentId, { transactionId, status: 'CAPTURED', amount: 39_900, currency: 'NOK' });
+    // What a refund's first run left when it died after recording the refund, two minutes ago: its key taken (the
+    // lease over), its claim on RL-2 with seconds left, the refund recorded and never sent.
+    const key = randomUUID();
+    const refund = { amount: 1_000, terminalId: 'RL-2' };
+    const refundId = randomUUID();
+    const at = new Date(Date.now() - 120_000).toISOString();
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    const metadata = { metadata: { correlationId: 'crashed' } };
+    await handleCommand(
+      log,
+      idempotencyStream(HQ.id, sha(key).slice(0, 40)),
+      idempotencyDecider,
+      {
+        type: 'UseIdempotencyKey',
+        data: {
+          bodyHash: sha(canonicalJson({ paymentId, ...refund })),
+          at,
+          expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+          resourceId: refundId,
+          leaseUntil: new Date(Date.now() - 60_000).toISOString(),
+        },
+      },
+      metadata,
+    );
+    await handleCommand(
+      log,
+      terminalStream('RL-2'),
+      terminalDecider,
+      {
+        type: 'ClaimTerminal',
+        data: {
+          terminalId: 'RL-2',
+          claimId: refundId,
+          kind: 'refund',
+          paymentId,
+          storeId: 'oslo-center',
+          claimedAt: at,
+          expiresAt: new Date(Date.now() + 10_000).toISOString(),
+        },
+      },
+      metadata,
+    );
+    await handleCommand(
+      log,
+      paymentStream(paymentId),
+      paymentDecider,
+      { type: 'RequestRefund', data: { refundId, ...refund, claimId: refundId, by: HQ.id, at } },
+      metadata,
+    );
+    const response = await service.fetch(`/v1/terminal-payments/${paymentId}/refunds`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify(refund),
+    });
+    expect(response.status).toBeLessThan(300);
+    expect(await response.json()).toMatchObject({ refundId, status: 'failed' });
+    expect((await log.readStream(terminalStream('RL-2'))).at(-1)).toMatchObject({
+      type: 'TerminalReleased',
+      data: { claimId: refundId },
+    });
+  });
+
   describe('cancel', () => {
     const cancel = async (paymentId: unknown) => {
       const response = await service.fetch(`/v1/terminal-payments/${String(paymentId)}/cancel`, { method: 'POST' });
@@ -354,6 +434,23 @@ describe('command service: starting a terminal payment against the simulator', (
       expect(await cancel(body.paymentId)).toMatchObject({ status: 200, body: { status: 'voided', final: true } });
       expect(tx.status).toBe('AUTHORIZATION_VOIDED');
       expect((await log.readStream(terminalStream('C-tx'))).at(-1)?.type).toBe('TerminalReleased');
+    });
+
+    it('refuses to cancel a payment recorded as captured with 409 PAYMENT_FINISHED and the payment in the body', async () => {
+      await registerTerminal('C-done');
+      const { body } = await start({ terminalId: 'C-done' });
+      await sim.control('POST', '/terminals/C-done/present', {});
+      const state = sim.app.get(SimulatorState);
+      const transactionId = state.sessions.get(body.sessionId as string)!.transaction_id!;
+      await recordTransaction(body.paymentId, { transactionId, status: 'CAPTURED', amount: 39_900, currency: 'NOK' });
+      expect(await cancel(body.paymentId)).toMatchObject({
+        status: 409,
+        body: {
+          code: 'PAYMENT_FINISHED',
+          paymentId: body.paymentId,
+          payment: { paymentId: body.paymentId, status: 'captured', capturedAmount: 39_900, final: true },
+        },
+      });
     });
 
     it('cancels while the terminal prompts, frees the terminal, and is idempotent', async () => {

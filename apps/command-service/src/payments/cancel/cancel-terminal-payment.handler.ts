@@ -60,7 +60,13 @@ export class CancelTerminalPaymentHandler {
       paymentId,
       { type: 'RequestCancellation', data: { by: context.client.id, at: now() } },
       metadata,
-    );
+    ).catch(async (error: unknown) => {
+      // Captured already (recorded before this cancel came): the refusal carries the payment, as when the capture
+      // wins the race at Dintero below.
+      if (!(error instanceof DomainError) || error.code !== 'PAYMENT_FINISHED') throw error;
+      const captured = existingPayment((await readState(this.store, stream, paymentDecider)).state);
+      throw new DomainError('PAYMENT_FINISHED', error.message, { ...error.details, payment: paymentView(captured) });
+    });
     if (!isOpen(state)) return { kind: 'ended', payment: paymentView(existingPayment(state)) };
     // No session yet: the run creating it cancels it once Dintero has answered (`cancelRequestedSession`).
     if (!state.sessionId) return { kind: 'pending', payment: paymentView(state) };

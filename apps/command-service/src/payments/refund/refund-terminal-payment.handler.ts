@@ -234,7 +234,15 @@ export class RefundTerminalPaymentHandler {
         },
         { metadata },
       );
-      return refundView(paymentId, refundOf(after, paymentId, refundId));
+      // Failed, it holds the terminal no longer (the claim may still run for up to a lease).
+      const failed = refundOf(after, paymentId, refundId);
+      if (refundSettled(failed))
+        await releaseClaim(
+          this.store,
+          { terminalId: failed.terminalId, claimId: failed.claimId, reason: 'finished', at: now() },
+          metadata,
+        );
+      return refundView(paymentId, failed);
     }
     return this.submit(paymentId, refundId, transactionId, metadata);
   }
