@@ -138,6 +138,29 @@ describe('projections: live read models in NATS KV, changes, queries and the eve
     expect(first?.headers?.get('Nats-Msg-Id')).toBe(logged[0]!.id);
     expect(first?.subject).toBe(names.events.subject('oslo', '_', 'StoreRegistered'));
   });
+
+  it("publishes a refund terminal's claim and release under that terminal's store, also for another store's payment", async () => {
+    await engine.terminals('bergen', 'B-1');
+    const { paymentId } = await engine.start('oslo', 'P-2', 10_000);
+    await engine.sim.control('POST', '/terminals/P-2/present', {});
+    await engine.waitForPayment(String(paymentId), (state) => state.status === 'captured', 'captured');
+    const refunded = await engine.command.fetch(`/v1/terminal-payments/${String(paymentId)}/refunds`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': `refund-${String(paymentId)}` },
+      body: JSON.stringify({ amount: 2_500, terminalId: 'B-1' }),
+    });
+    expect(refunded.status).toBeLessThan(300);
+    await caughtUp();
+    const terminalEvents = (await engine.log.readStream('terminal-B-1')).filter((e) => e.type !== 'TerminalAssigned');
+    expect(terminalEvents.map((e) => e.type)).toEqual(['TerminalClaimed', 'TerminalReleased']);
+    const jsm = await jetstreamManager(nats);
+    for (const event of terminalEvents) {
+      const message = await jsm.streams.getMessage(names.events.stream, {
+        last_by_subj: names.events.subject('bergen', 'B-1', event.type),
+      });
+      expect(message?.header?.get('Nats-Msg-Id')).toBe(event.id);
+    }
+  });
 });
 
 /** The value of the Prometheus sample with this name and (at least) these labels, in any order. */

@@ -687,7 +687,14 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
 
   /** The store and terminal an event is about, for its feed subject. */
   private locate(event: RecordedEvent): { storeId: string; terminalId: string } {
-    const of = (name: string) => stringField(event.metadata, name) ?? stringField(event.data, name) ?? '_';
+    // A terminal's claims and releases name the terminal's store in their data; their metadata names the request's,
+    // which for a refund at another store's terminal is the payment's store.
+    const terminalFirst = event.streamName.startsWith('terminal-');
+    const of = (name: string) =>
+      (terminalFirst ? stringField(event.data, name) : undefined) ??
+      stringField(event.metadata, name) ??
+      stringField(event.data, name) ??
+      '_';
     return { storeId: of('storeId'), terminalId: of('terminalId') };
   }
 }
