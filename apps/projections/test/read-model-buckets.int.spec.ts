@@ -453,6 +453,30 @@ describe('read-model buckets: an entry that is not a document', () => {
   });
 });
 
+describe('read-model buckets: the store days a projector loads', () => {
+  const prefix = uniquePrefix();
+  afterAll(() => removeNatsState(prefix));
+
+  it("counts a store's window from its latest day with a document, not from a deleted one", async () => {
+    const day = (date: string, position: number): Change => ({
+      model: 'store-day',
+      key: `oslo.${date}`,
+      doc: { ...emptyStoreDay('oslo', date, 'Europe/Oslo'), position: String(position) },
+    });
+    const buckets = await ReadModelBuckets.open(nats, prefix);
+    await buckets.claim('test#1');
+    await buckets.putFenced([day('2026-11-01', 5), day('2026-11-02', 6)]);
+    // A later day KV no longer has (a rebuild without it, or a replaced log): its key is listed while its marker is.
+    const days = await new Kvm(nats).open(natsNames(prefix).buckets.storeDays);
+    await days.put('oslo.2026-11-20', JSON.stringify(day('2026-11-20', 7).doc));
+    await days.delete('oslo.2026-11-20');
+    const loaded: string[] = [];
+    for await (const change of (await ReadModelBuckets.open(nats, prefix)).loadAll(() => undefined))
+      loaded.push(`${change.model}:${change.key}`);
+    expect(loaded).toEqual(['store-day:oslo.2026-11-01', 'store-day:oslo.2026-11-02']);
+  });
+});
+
 describe('read-model buckets: documents an earlier version wrote', () => {
   const prefix = uniquePrefix();
   afterAll(() => removeNatsState(prefix));
