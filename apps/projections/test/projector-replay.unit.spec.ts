@@ -74,7 +74,10 @@ describe('a flush cut off by a kill and folded again from KV', () => {
     return { payment, close, store };
   }
 
-  /** KV after `history` was written and checkpointed, then `batch` folded and its flush cut off after `sent` documents. */
+  /**
+   * KV after `history` was written and checkpointed, then `batch` folded and its flush cut off after `sent`
+   * documents, and the projector restarted from KV and fed the batch again ('all': the flush not cut off).
+   */
   async function killedAfter(history: RecordedEvent[], batch: RecordedEvent[], sent: number | 'all') {
     const log = [...history, ...batch];
     const store = { readStream: async (stream: string) => log.filter((e) => e.streamName === stream) } as never;

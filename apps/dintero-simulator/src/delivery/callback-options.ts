@@ -1,7 +1,7 @@
-/** The longest `delay_callback` Dintero honours: "The maximum delay is 60 seconds" (the specification's `CallbackUrl`). */
+/** The longest `delay_callback` Dintero honours: "The maximum delay is 60 seconds" (the spec's `CallbackUrl`). */
 const MAX_DELAY_SECONDS = 60;
 
-/** What a session's `callback_url` asks of its callbacks through its own query (§4), besides `report_*` and `method`. */
+/** What a session's `callback_url` asks of its callbacks through its query (§4), besides `report_*` and `method`. */
 export interface CallbackOptions {
   /** The query parameter that carries the session id: `sid` when the URL says `sid_parameter_name=sid`. */
   readonly sessionParameter: 'session_id' | 'sid';

@@ -42,7 +42,8 @@ const LISTS = [
  * stops and read when it starts. Without it a restart forgets the fleet, and a terminal the engine's registry has
  * `ACTIVE` is unknown to "Dintero". What was under way at the stop does not go on: each terminal is free again, an
  * operation still pending ends `TIMEOUT` (its terminal never answered), and a refund the cardholder was confirming
- * is declined (`settled`); a transaction waiting for Dintero's automatic capture (`AUTHORIZED`) is captured then. A simulator killed without stopping starts from what the file last held.
+ * is declined (`settled`); a transaction waiting for Dintero's automatic capture (`AUTHORIZED`) is captured then.
+ * A simulator killed without stopping starts from what the file last held.
  */
 @Injectable()
 export class SimulatorStateFile implements OnModuleInit, OnApplicationShutdown {

@@ -20,8 +20,8 @@ export interface ClaimRelease {
 
 /**
  * Claims a terminal for a payment, a refund, an operation or a device change: `TERMINAL_BUSY` (a `DomainError`)
- * while another claim holds it; the same claim again is a no-op, or extends it when it now runs longer. Of two claims at once the log's expected revision
- * lets one win.
+ * while another claim holds it; the same claim again is a no-op, or extends it when it now runs longer. Of two
+ * claims at once the log's expected revision lets one win.
  */
 export async function claimTerminal(
   store: EventStore,

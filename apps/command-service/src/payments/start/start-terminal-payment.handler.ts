@@ -177,7 +177,8 @@ export class StartTerminalPaymentHandler {
 
   /**
    * The same start, taken over after its first run died (the key's lease ran out): from the last step the
-   * log shows. Nothing recorded: the whole start again, with the same payment id (the same claim again, extended to what this run starts).
+   * log shows. Nothing recorded: the whole start again, with the same payment id (the same claim again, extended
+   * to what this run starts).
    * The request recorded: the session is created unless a creation had begun, whose outcome is unknown
    * then (a second session is never created; the reconciler and Dintero's reports settle it). Further on,
    * the payment as it stands.
