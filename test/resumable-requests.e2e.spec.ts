@@ -135,7 +135,7 @@ describe('a request interrupted by a crash, resumed by its retry', () => {
 
     const key = randomUUID();
     const route = `/v1/terminal-payments/${paymentId}/refunds`;
-    const body = { amount: 2_500, terminalId: refundTerminal };
+    const body = { amount: 2_500, terminalId: refundTerminal, reason: 'Returned: wrong size' };
     const crashed = await startCommand(faultPoint);
     expect((await post(route, key, body)).status).toBe(0);
     expect(await crashed.exited).toBeNull();
@@ -154,12 +154,12 @@ describe('a request interrupted by a crash, resumed by its retry', () => {
     const refunds = Object.values((settled as Extract<PaymentState, { status: 'captured' }>).refunds);
     expect(refunds.map((r) => [r.refundId, r.status])).toEqual([[refundId, 'succeeded']]);
     const atDintero = (
-      await engine.sim.control<{ transactions: { paymentId: string; refunds: { reference: string }[] }[] }>(
-        'GET',
-        '/ground-truth',
-      )
+      await engine.sim.control<{
+        transactions: { paymentId: string; refunds: { reference: string; reason?: string }[] }[];
+      }>('GET', '/ground-truth')
     ).transactions.find((tx) => tx.paymentId === paymentId)!.refunds;
-    expect(atDintero.map((r) => r.reference)).toEqual([refundId]);
+    // The POS's reason reaches Dintero with the refund, sent by whichever run sent it.
+    expect(atDintero.map((r) => [r.reference, r.reason])).toEqual([[refundId, body.reason]]);
     const requested = (await engine.log.readStream(paymentStream(paymentId))).filter(
       (e) => e.type === 'RefundRequested',
     );

@@ -117,6 +117,8 @@ export class TransactionsController {
     if (body.amount > refundable)
       throw new DinteroApiError(400, 'REFUND_AMOUNT_TOO_HIGH', `At most ${refundable} can be refunded`);
     const mode = refundModeFor(body.amount, terminal.refundMode);
+    if (body.reason !== undefined && body.refund_reference !== undefined)
+      tx.refundReasons = { ...tx.refundReasons, [body.refund_reference]: body.reason };
     if (mode !== 'sync') {
       const requestId = this.terminals.refundLater(tx, terminal, body.amount, body.refund_reference, mode);
       void reply.status(202).header('event-request-id', requestId);

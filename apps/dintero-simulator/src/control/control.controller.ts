@@ -172,6 +172,9 @@ export class ControlController {
           .filter((e) => e.event === 'REFUND')
           .map((e) => ({
             reference: e.event_reference,
+            ...(e.event_reference && t.refundReasons?.[e.event_reference]
+              ? { reason: t.refundReasons[e.event_reference] }
+              : {}),
             amount: e.amount,
             success: e.success,
             at: e.created_at,

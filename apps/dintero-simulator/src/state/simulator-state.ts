@@ -176,6 +176,11 @@ export interface SimTransaction {
   refundedAmount: number;
   /** Refunds accepted (202) and not yet done: not refundable again meanwhile. */
   refundingAmount: number;
+  /**
+   * The `reason` sent with each refund, by its `refund_reference`: Dintero takes it, and shows it nowhere the
+   * specification lists, so only the ground truth does.
+   */
+  refundReasons?: Record<string, string>;
 }
 
 /** The statuses a transaction may be refunded from: once captured, in full or in part (§6). */

@@ -418,7 +418,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
 /** The transaction as Dintero's API shows it, without the simulator's bookkeeping. */
 export function withoutInternals(
   tx: SimTransaction,
-): Omit<SimTransaction, 'capturedAmount' | 'refundedAmount' | 'refundingAmount'> {
-  const { capturedAmount: _c, refundedAmount: _r, refundingAmount: _p, ...visible } = tx;
+): Omit<SimTransaction, 'capturedAmount' | 'refundedAmount' | 'refundingAmount' | 'refundReasons'> {
+  const { capturedAmount: _c, refundedAmount: _r, refundingAmount: _p, refundReasons: _w, ...visible } = tx;
   return visible;
 }

@@ -244,7 +244,17 @@ export class RefundTerminalPaymentHandler {
         );
       return refundView(paymentId, failed);
     }
-    return this.submit(paymentId, refundId, transactionId, metadata);
+    return this.submit(paymentId, refundId, transactionId, metadata, await this.requestedReason(paymentId, refundId));
+  }
+
+  /** The POS's reason for a refund, which the payment's state does not keep: from its `RefundRequested`. */
+  private async requestedReason(paymentId: string, refundId: string): Promise<string | undefined> {
+    const events = await this.store.readStream(paymentStream(paymentId));
+    const requested = events.find(
+      (event) => event.type === 'RefundRequested' && (event.data as { refundId?: unknown }).refundId === refundId,
+    );
+    const reason = (requested?.data as { reason?: unknown } | undefined)?.reason;
+    return typeof reason === 'string' ? reason : undefined;
   }
 
   /** The refund's claim on its terminal holds for longer than a call to Dintero can take. */
