@@ -89,7 +89,7 @@ describe('a flush cut off by a kill and folded again from KV', () => {
     live.retirePastDays(history.at(-1)!.position);
     const flush = new Map<string, Change>();
     await applyFromLog(store, live, batch, (change) => flush.set(`${change.model}:${change.key}`, change), readDay);
-    const ordered = daysFirst(flush.values());
+    const ordered = daysFirst(flush.values()).flat();
     ordered.slice(0, sent === 'all' ? ordered.length : sent).forEach(write);
     if (sent === 'all') return { kv, flushed: ordered.length };
     // Restarted from KV: the documents, with the store days of the window; then the batch again, from the checkpoint.
