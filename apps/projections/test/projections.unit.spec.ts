@@ -143,6 +143,19 @@ describe('the terminal projection', () => {
     expect(late.status).toBe('awaiting_card');
   });
 
+  it('keeps when a claim began when the same claim is extended, with its new expiry', () => {
+    const extended: Fact = {
+      ...claim,
+      recordedAt: later,
+      event: {
+        type: 'TerminalClaimed',
+        data: { ...(claim.event.data as object), claimedAt: later, expiresAt: '2026-11-24T10:05:00.000Z' },
+      } as Extract<Fact, { stream: 'terminal' }>['event'],
+    };
+    const doc = fold(terminalProjection, start, [claim, extended]);
+    expect(doc.active).toMatchObject({ paymentId: 'p-1', since: at, expiresAt: '2026-11-24T10:05:00.000Z' });
+  });
+
   it('is busy again when reactivated while a claim holds it, and idle once the claim is released', () => {
     const store = (type: 'TerminalDeactivated' | 'TerminalReactivated'): Fact => ({
       stream: 'store',

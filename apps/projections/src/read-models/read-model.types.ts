@@ -144,7 +144,7 @@ export interface TerminalDoc {
     readonly kind: 'payment' | 'refund' | 'operation';
     /** The payment (a refund's payment); for an operation, the operation's id. */
     readonly paymentId: string;
-    /** When the terminal was claimed for it. */
+    /** When the terminal was claimed for it (a claim extended by a resumed request keeps its first time). */
     readonly since: string;
     /** When the claim runs out: past it, the payment is open past its deadline and the reconciler settles it. */
     readonly expiresAt?: string;

@@ -24,6 +24,7 @@ export interface TerminalClaim {
   /** The payment the claim is for (a refund's payment); for an operation or a device change, the claim's id. */
   readonly paymentId: string;
   readonly storeId: string;
+  /** When the terminal was claimed; on a claim extended, when it was extended. */
   readonly claimedAt: string;
   /**
    * When the claim runs out: the terminal is free again then, whatever became of the payment or refund. The same

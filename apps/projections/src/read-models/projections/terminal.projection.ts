@@ -60,8 +60,9 @@ function evolve(doc: TerminalDoc, fact: Fact): TerminalDoc {
       switch (event.type) {
         case 'TerminalRegistered':
           return { ...doc, status: doc.active ? doc.status : 'idle' };
-        // Reactivated while a claim still holds it (it was deactivated under a payment): busy with that claim, as
-        // the claim's next event says more precisely; kept `deactivated`, no later event would have changed it.
+        // Reactivated while a claim still holds it (it was deactivated under a payment): busy with that claim, kept
+        // `deactivated`, no later event would have changed it. The stage it had before is not kept: the first of the
+        // claim's kind (`starting` while a session may already prompt), until the claim's next event or its end.
         case 'TerminalReactivated':
           return { ...doc, status: doc.active ? CLAIMED_AS[doc.active.kind] : 'idle' };
         case 'TerminalDeactivated':
@@ -81,7 +82,13 @@ function evolve(doc: TerminalDoc, fact: Fact): TerminalDoc {
           return {
             ...doc,
             status: doc.status === 'deactivated' ? 'deactivated' : CLAIMED_AS[kind],
-            active: { kind, paymentId, since: claimedAt, expiresAt },
+            // A claim extended (the same payment's claim again, by a resumed request) keeps when it began.
+            active: {
+              kind,
+              paymentId,
+              since: doc.active?.paymentId === paymentId ? doc.active.since : claimedAt,
+              expiresAt,
+            },
             lastHeardAt: claimedAt,
           };
         }
