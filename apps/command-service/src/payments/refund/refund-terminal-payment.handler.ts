@@ -236,12 +236,7 @@ export class RefundTerminalPaymentHandler {
       );
       // Failed, it holds the terminal no longer (the claim may still run for up to a lease).
       const failed = refundOf(after, paymentId, refundId);
-      if (refundSettled(failed))
-        await releaseClaim(
-          this.store,
-          { terminalId: failed.terminalId, claimId: failed.claimId, reason: 'finished', at: now() },
-          metadata,
-        );
+      await this.releaseIfSettled(failed, metadata);
       return refundView(paymentId, failed);
     }
     return this.submit(paymentId, refundId, transactionId, metadata, await this.requestedReason(paymentId, refundId));
@@ -255,6 +250,16 @@ export class RefundTerminalPaymentHandler {
     );
     const reason = (requested?.data as { reason?: unknown } | undefined)?.reason;
     return typeof reason === 'string' ? reason : undefined;
+  }
+
+  /** A refund with its outcome holds its terminal no longer. */
+  private async releaseIfSettled(refund: Refund, metadata: Readonly<Record<string, string>>): Promise<void> {
+    if (!refundSettled(refund)) return;
+    await releaseClaim(
+      this.store,
+      { terminalId: refund.terminalId, claimId: refund.claimId, reason: 'finished', at: now() },
+      metadata,
+    );
   }
 
   /** The refund's claim on its terminal holds for longer than a call to Dintero can take. */
@@ -313,12 +318,7 @@ export class RefundTerminalPaymentHandler {
     const refund = refundOf(state, paymentId, refundId);
     // An unknown or accepted refund keeps the terminal: the cardholder may still be at it. The result of an
     // accepted one comes as a transaction event (callback, webhook or reconciler), which releases it.
-    if (refundSettled(refund))
-      await releaseClaim(
-        this.store,
-        { terminalId: refund.terminalId, claimId: refund.claimId, reason: 'finished', at: now() },
-        metadata,
-      );
+    await this.releaseIfSettled(refund, metadata);
     this.logger.log(
       {
         paymentId,
