@@ -26,7 +26,7 @@ describe('conformance to Dintero’s published specification', () => {
     ingestProxy = await startRecordingProxy();
     const viaProxy = { DINTERO_API_URL: dinteroProxy.url, DINTERO_CHECKOUT_URL: dinteroProxy.url };
     engine = await startEngine({
-      sim: { SIM_REFUND_DELAY_MS: '300', SIM_HOLD_MS: '300' },
+      sim: { SIM_REFUND_DELAY_MS: '300', SIM_HOLD_MS: '300', SIM_CAPTURE_DELAY_MS: '300' },
       // Callbacks reach ingest through the second proxy: the callback URL is built from INGEST_PUBLIC_URL.
       command: { ...viaProxy, INGEST_PUBLIC_URL: ingestProxy.url },
       ingest: {
@@ -129,6 +129,7 @@ describe('conformance to Dintero’s published specification', () => {
       [10_010, (s) => s === 'cancelled'],
       [10_020, (s) => s === 'failed'],
       [10_040, (s) => s === 'captured'],
+      [10_045, (s) => s === 'captured'],
       [10_050, (s) => s === 'outcome_unknown'],
     ];
     const payments = new Map<number, string>();
