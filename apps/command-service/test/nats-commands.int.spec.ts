@@ -1,10 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { handleCommand, readState, type EventStore } from '@app/event-store';
-import { idempotencyDecider, idempotencyStream, terminalDecider, terminalStream } from '@app/payment-domain';
-import { canonicalJson } from '../src/idempotency/idempotent-requests.service';
+import { terminalDecider, terminalStream } from '@app/payment-domain';
 import { natsNames } from '@app/messaging';
 import { startCommandServiceOnSimulator, type RunningCommandService } from '../../../test/support/command-service';
+import { takenKey } from '../../../test/support/idempotency';
 import { HQ } from '../../../test/support/pos-clients';
 
 /** Head office's key in the message's Authorization header. */
@@ -155,22 +155,14 @@ describe('command service over NATS request/reply', () => {
     const body = { ...payment, terminalId: 'N-2', merchantReference: 'POS-nats-resumed' };
     const paymentId = randomUUID();
     const at = new Date(Date.now() - 60_000);
-    await handleCommand(
-      log,
-      idempotencyStream(HQ.id, createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40)),
-      idempotencyDecider,
-      {
-        type: 'UseIdempotencyKey',
-        data: {
-          bodyHash: createHash('sha256').update(canonicalJson(body)).digest('hex'),
-          at: at.toISOString(),
-          expiresAt: new Date(at.getTime() + 86_400_000).toISOString(),
-          resourceId: paymentId,
-          leaseUntil: new Date(at.getTime() + 30_000).toISOString(),
-        },
-      },
-      { metadata: { correlationId: 'crashed' } },
-    );
+    await takenKey(log, {
+      scope: HQ.id,
+      key: idempotencyKey,
+      body,
+      resourceId: paymentId,
+      at,
+      leaseUntil: new Date(at.getTime() + 30_000),
+    });
     const resumed = await request(subjects.start, { idempotencyKey, payment: body });
     expect(resumed).toMatchObject({ status: 201, body: { paymentId, status: 'awaiting_card', terminalId: 'N-2' } });
     expect(await request(subjects.start, { idempotencyKey, payment: body })).toEqual(resumed);
@@ -183,22 +175,14 @@ describe('command service over NATS request/reply', () => {
     const body = { ...payment, terminalId: 'N-3', merchantReference: 'POS-nats-late' };
     const paymentId = randomUUID();
     const at = new Date(Date.now() - 175_000);
-    await handleCommand(
-      log,
-      idempotencyStream(HQ.id, createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40)),
-      idempotencyDecider,
-      {
-        type: 'UseIdempotencyKey',
-        data: {
-          bodyHash: createHash('sha256').update(canonicalJson(body)).digest('hex'),
-          at: at.toISOString(),
-          expiresAt: new Date(at.getTime() + 86_400_000).toISOString(),
-          resourceId: paymentId,
-          leaseUntil: new Date(at.getTime() + 60_000).toISOString(),
-        },
-      },
-      { metadata: { correlationId: 'crashed' } },
-    );
+    await takenKey(log, {
+      scope: HQ.id,
+      key: idempotencyKey,
+      body,
+      resourceId: paymentId,
+      at,
+      leaseUntil: new Date(at.getTime() + 60_000),
+    });
     await handleCommand(
       log,
       terminalStream('N-3'),

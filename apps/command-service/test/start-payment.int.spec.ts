@@ -1,16 +1,14 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { EventStore } from '@app/event-store';
 import { handleCommand } from '@app/event-store';
 import {
-  idempotencyDecider,
-  idempotencyStream,
   paymentDecider,
   paymentStream,
   terminalDecider,
   terminalStream,
   type DinteroTransactionFact,
 } from '@app/payment-domain';
-import { canonicalJson } from '../src/idempotency/idempotent-requests.service';
+import { takenKey } from '../../../test/support/idempotency';
 import { HQ } from '../../../test/support/pos-clients';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
 import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
@@ -347,24 +345,15 @@ describe('command service: starting a terminal payment against the simulator', (
     const refund = { amount: 1_000, terminalId: 'RL-2' };
     const refundId = randomUUID();
     const at = new Date(Date.now() - 120_000).toISOString();
-    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
     const metadata = { metadata: { correlationId: 'crashed' } };
-    await handleCommand(
-      log,
-      idempotencyStream(HQ.id, sha(key).slice(0, 40)),
-      idempotencyDecider,
-      {
-        type: 'UseIdempotencyKey',
-        data: {
-          bodyHash: sha(canonicalJson({ paymentId, ...refund })),
-          at,
-          expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
-          resourceId: refundId,
-          leaseUntil: new Date(Date.now() - 60_000).toISOString(),
-        },
-      },
-      metadata,
-    );
+    await takenKey(log, {
+      scope: HQ.id,
+      key,
+      body: { paymentId, ...refund },
+      resourceId: refundId,
+      at: new Date(at),
+      leaseUntil: new Date(Date.now() - 60_000),
+    });
     await handleCommand(
       log,
       terminalStream('RL-2'),

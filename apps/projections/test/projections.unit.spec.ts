@@ -43,6 +43,16 @@ const claim: Fact = {
     },
   },
 };
+/** The release of p-1's claim on T-1, a minute later. */
+const release: Fact = {
+  stream: 'terminal',
+  recordedAt: later,
+  storeId: 'oslo',
+  event: {
+    type: 'TerminalReleased',
+    data: { terminalId: 'T-1', claimId: 'p-1', paymentId: 'p-1', storeId: 'oslo', reason: 'finished', at: later },
+  },
+};
 const captured: PaymentEvent = {
   type: 'PaymentCaptured',
   data: {
@@ -108,15 +118,7 @@ describe('the terminal projection', () => {
       lastOutcome: { paymentId: 'p-1', status: 'captured', amount: 10_000, currency: 'NOK', at: later },
       today: { date: '2026-11-24', payments: 1, captured: 1 },
     });
-    const released = terminalProjection.evolve(done, {
-      stream: 'terminal',
-      recordedAt: later,
-      storeId: 'oslo',
-      event: {
-        type: 'TerminalReleased',
-        data: { terminalId: 'T-1', claimId: 'p-1', paymentId: 'p-1', storeId: 'oslo', reason: 'finished', at: later },
-      },
-    });
+    const released = terminalProjection.evolve(done, release);
     expect(released).toMatchObject({ status: 'idle', lastHeardAt: later });
     // As KV keeps it: the fields it does not have (no payment holds it, no refund or close yet) are left out.
     expect(Object.keys(JSON.parse(JSON.stringify({ ...released, position: '9' })) as object).sort()).toEqual(
@@ -162,15 +164,6 @@ describe('the terminal projection', () => {
       recordedAt: at,
       event: { type, data: { storeId: 'oslo', terminalId: 'T-1', at } },
     });
-    const release: Fact = {
-      stream: 'terminal',
-      recordedAt: later,
-      storeId: 'oslo',
-      event: {
-        type: 'TerminalReleased',
-        data: { terminalId: 'T-1', claimId: 'p-1', paymentId: 'p-1', storeId: 'oslo', reason: 'finished', at: later },
-      },
-    };
     const reactivated = fold(terminalProjection, start, [
       claim,
       store('TerminalDeactivated'),
