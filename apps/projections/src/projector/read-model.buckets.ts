@@ -429,8 +429,8 @@ export class ReadModelBuckets {
    * written over a newer one: when KV moved on meanwhile (another instance wrote it), the entry is read
    * again; a document there at a later position than this one is left as it is and returned in `newer`,
    * one at an earlier position is written over at its revision. Positions in KV only ever go forward,
-   * however many instances write and whichever of them was paused. The documents are written all at once;
-   * only those KV refused are then taken one at a time.
+   * however many instances write and whichever of them was paused. The store days are written first, all at once,
+   * those KV refused then one at a time; then the other documents the same way (`daysFirst`).
    */
   async putFenced(changes: Iterable<Change>): Promise<FencedPut> {
     const written: Change[] = [];
