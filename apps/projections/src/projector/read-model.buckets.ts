@@ -754,10 +754,11 @@ async function liveDaysInWindow(bucket: KV, keys: readonly string[]): Promise<Ar
   const read = new Map<string, KvEntry | null>();
   let live = keys;
   for (;;) {
-    const unread = daysInWindow(live).filter((key) => !read.has(key));
+    const window = daysInWindow(live);
+    const unread = window.filter((key) => !read.has(key));
     for await (const entries of entriesOf(bucket, unread)) for (const [key, entry] of entries) read.set(key, entry);
-    const gone = new Set(daysInWindow(live).filter((key) => read.get(key)?.operation !== 'PUT'));
-    if (gone.size === 0) return daysInWindow(live).map((key) => [key, read.get(key) ?? null]);
+    const gone = new Set(window.filter((key) => read.get(key)?.operation !== 'PUT'));
+    if (gone.size === 0) return window.map((key) => [key, read.get(key) ?? null]);
     live = live.filter((key) => !gone.has(key));
   }
 }
