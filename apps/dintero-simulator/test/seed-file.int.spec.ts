@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { waitUntil } from '../../../test/support/app-process';
@@ -91,28 +91,46 @@ describe('simulator seed file and state file', () => {
     await second.close();
   });
 
-  it("captures after a restart a transaction left AUTHORIZED for Dintero's automatic capture when it stopped", async () => {
-    const file = path.join(dir, 'authorized.json');
+  it("captures after a restart, when it was due, a transaction left AUTHORIZED for Dintero's automatic capture", async () => {
+    const file = path.join(dir, 'capture-due.json');
     const receiver = await startReceiver();
-    const first = await startSimulator({ SIM_STATE_FILE: file });
+    const first = await startSimulator({ SIM_STATE_FILE: file, SIM_CAPTURE_DELAY_MS: '60000' });
     await first.control('POST', '/seed', SEED);
     const dintero = simulatorClient(first);
     const session = await dintero.createTerminalSession(
       terminalSessionRequest({ amount: 10_045, callbackUrl: `${receiver.url}/v1/dintero/callback` }),
     );
+    const authorizedAt = Date.now();
     await first.control('POST', '/terminals/T-1/present', {});
     const { transaction_id: transactionId } = await dintero.getSession(session.id);
-    expect((await dintero.getTransaction(transactionId!)).status).toBe('AUTHORIZED');
     await dintero.close();
     await first.close();
 
-    const second = await startSimulator({ SIM_STATE_FILE: file, SIM_CAPTURE_DELAY_MS: '50' });
+    // The state file keeps when the capture is due: a minute after the authorisation, whatever the restarts.
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { transactions: { id: string; captureDueAt?: number }[] };
+    const due = saved.transactions.find((tx) => tx.id === transactionId)!.captureDueAt!;
+    expect(due).toBeGreaterThanOrEqual(authorizedAt + 60_000);
+    expect(due).toBeLessThanOrEqual(Date.now() + 60_000);
+    // As if that minute passed while the simulator was down.
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...saved,
+        transactions: saved.transactions.map((tx) =>
+          tx.id === transactionId ? { ...tx, captureDueAt: Date.now() - 1 } : tx,
+        ),
+      }),
+    );
+
+    // Restarted with the same minute's delay, it captures at once rather than a minute after its start.
+    const second = await startSimulator({ SIM_STATE_FILE: file, SIM_CAPTURE_DELAY_MS: '60000' });
     const again = simulatorClient(second);
     await waitUntil(
       async () => (await again.getTransaction(transactionId!)).status === 'CAPTURED',
       5_000,
-      'the capture after the restart',
+      'the capture due while the simulator was down',
     );
+    expect(await again.getTransaction(transactionId!)).not.toHaveProperty('captureDueAt');
     await second.control('POST', '/idle');
     expect(receiver.requests.map((request) => request.url.searchParams.get('transaction_id'))).toEqual([transactionId]);
     await again.close();

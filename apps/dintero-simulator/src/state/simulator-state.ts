@@ -181,6 +181,11 @@ export interface SimTransaction {
    * specification lists, so only the ground truth does.
    */
   refundReasons?: Record<string, string>;
+  /**
+   * When Dintero's automatic capture of a transaction left `AUTHORIZED` is due, in real milliseconds since the epoch
+   * (not the simulator's moved clock): kept in the state file, so that a restart does not put the capture off again.
+   */
+  captureDueAt?: number;
 }
 
 /** The statuses a transaction may be refunded from: once captured, in full or in part (§6). */

@@ -235,13 +235,16 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
   /**
    * Dintero's automatic capture of an in-person transaction left `AUTHORIZED`, after `SIM_CAPTURE_DELAY_MS`: then the
    * callback and the `checkout_transaction` webhook. A cancel of its session meanwhile voided it, and nothing happens.
-   * Also called for such a transaction read back after a restart: Dintero's capture does not depend on the terminal.
+   * Also called for such a transaction read back after a restart: Dintero's capture does not depend on the terminal,
+   * and it comes when it was due (at once if that was while the simulator was down), not a whole delay after the start.
    */
   captureLater(tx: SimTransaction): void {
-    this.schedule(`${tx.id}:capture`, this.config.captureDelayMs, () => {
+    tx.captureDueAt ??= Date.now() + this.config.captureDelayMs;
+    this.schedule(`${tx.id}:capture`, Math.max(0, tx.captureDueAt - Date.now()), () => {
       const session = this.state.sessions.get(tx.session_id);
       const current = this.state.transactions.get(tx.id);
       if (!session || current !== tx || tx.status !== 'AUTHORIZED') return;
+      delete tx.captureDueAt;
       tx.status = 'CAPTURED';
       tx.capturedAmount = tx.amount;
       tx.updated_at = this.clock.stamp();
@@ -418,7 +421,14 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
 /** The transaction as Dintero's API shows it, without the simulator's bookkeeping. */
 export function withoutInternals(
   tx: SimTransaction,
-): Omit<SimTransaction, 'capturedAmount' | 'refundedAmount' | 'refundingAmount' | 'refundReasons'> {
-  const { capturedAmount: _c, refundedAmount: _r, refundingAmount: _p, refundReasons: _w, ...visible } = tx;
+): Omit<SimTransaction, 'capturedAmount' | 'refundedAmount' | 'refundingAmount' | 'refundReasons' | 'captureDueAt'> {
+  const {
+    capturedAmount: _c,
+    refundedAmount: _r,
+    refundingAmount: _p,
+    refundReasons: _w,
+    captureDueAt: _d,
+    ...visible
+  } = tx;
   return visible;
 }
