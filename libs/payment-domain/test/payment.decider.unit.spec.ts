@@ -246,6 +246,30 @@ describe('monotonic state (invariant 2)', () => {
     expect(fold(paymentDecider, [...awaitingCard, ...events]).status).toBe('authorized');
   });
 
+  it.each(['AUTHORIZED', 'ON_HOLD'] as const)(
+    'a payment whose transaction is %s is not ended nor moved by a late report of an earlier attempt',
+    (status) => {
+      // The first card was declined (tx0), the second approved or held (tx1); tx0's reports came last.
+      const earlier = (late: Parameters<typeof transaction>[0]) =>
+        record(late, 'webhook', { transactionId: 'T12345678.tx0' });
+      const given = [...awaitingCard, ...run(awaitingCard, [record(status)])];
+      for (const late of ['DECLINED', 'FAILED', 'AUTHORIZATION_VOIDED', 'UNKNOWN', 'ON_HOLD', 'INITIATED'] as const)
+        spec.given(given).when(earlier(late)).thenNothing();
+      const events = run(given, [earlier('DECLINED'), earlier('UNKNOWN'), record('CAPTURED')]);
+      expect(events.map((e) => e.type)).toEqual(['PaymentCaptured']);
+      expect(events[0]?.data).toMatchObject({ transactionId: 'T12345678.tx1', amount: 39_900 });
+    },
+  );
+
+  it('a payment whose transaction only started still ends on a later attempt declined', () => {
+    // Started is no answer to the card: the other transaction may be the customer's next try, and its decline final.
+    const events = run(awaitingCard, [
+      record('INITIATED'),
+      record('DECLINED', 'webhook', { transactionId: 'T12345678.tx2' }),
+    ]);
+    expect(events.map((e) => e.type)).toEqual(['TransactionStarted', 'PaymentDeclined']);
+  });
+
   it('a declined payment stays declined whatever arrives after, in any order', () => {
     const declined = run(awaitingCard, [record('DECLINED')]);
     const after = run(

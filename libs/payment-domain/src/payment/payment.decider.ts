@@ -250,6 +250,13 @@ function recordDinteroTransaction(
     payment.transactionId === transactionId
   )
     return [];
+  // Nor by another transaction than one approved or held for review: the terminal starts no transaction after those,
+  // so the other is an earlier attempt's (a card declined before the one approved), delivered late, as webhooks keep
+  // no order. Ended on its decline, the payment's own transaction captured later would be flagged as money taken
+  // after the end, for a sale that went through. The payment ends as its own transaction does; a capture of the
+  // other, above, is still booked or flagged.
+  if ((payment.status === 'authorized' || payment.status === 'on_hold') && payment.transactionId !== transactionId)
+    return [];
   switch (reaction) {
     case 'started':
       return payment.transactionId === transactionId
