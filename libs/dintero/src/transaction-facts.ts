@@ -20,14 +20,18 @@ import type { DinteroSession, DinteroTransaction } from './dintero.types';
 
 /** Dintero reported a status this engine does not know (or none): nothing can be recorded until it is taught it. */
 export class UnrecognisedTransactionStatusError extends Error {
-  constructor(readonly status: string | undefined) {
-    super(
-      status === undefined
-        ? 'Dintero transaction came without a status, on it or on its events'
-        : `Dintero transaction status ${JSON.stringify(status)} is not one this engine knows`,
-    );
+  constructor(
+    readonly status: string | undefined,
+    why = status === undefined
+      ? 'Dintero transaction came without a status, on it or on its events'
+      : `Dintero transaction status ${JSON.stringify(status)} is not one this engine knows`,
+  ) {
+    super(why);
   }
 }
+
+/** The statuses of a transaction captured in part: what was taken is known only from its `CAPTURE` events' amounts. */
+const CAPTURED_IN_PART: ReadonlySet<string> = new Set(['PARTIALLY_CAPTURED', 'PARTIALLY_CAPTURED_REFUNDED']);
 
 /**
  * The transaction's status. `status` is optional in Dintero's specification, and each of its events carries the
@@ -67,6 +71,14 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
   };
   const reason = failed?.error?.code ?? failed?.error?.message;
   const { capturedAmount, each } = captures(tx);
+  // `amount` on an event is optional in the specification. Without it, a part captured is of no known size: booked
+  // as the authorised amount it would overstate the takings and what may be refunded. Nothing is recorded (a 503 to
+  // the delivery), and the reconciler hands the payment to a person if Dintero never says more.
+  if (capturedAmount === undefined && CAPTURED_IN_PART.has(status))
+    throw new UnrecognisedTransactionStatusError(
+      status,
+      `Dintero transaction ${tx.id} is ${status} and none of its CAPTURE events says how much: what was taken is unknown`,
+    );
   const dinteroAt = statusTime(tx, status, capturedAmount);
   const receipt = terminalReceipt(tx);
   return {

@@ -148,6 +148,20 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
     expect(transactionFact(tx())).not.toHaveProperty('capturedAmount');
   });
 
+  it('records nothing of a transaction captured in part whose CAPTURE events say no amount', () => {
+    // `amount` on an event is optional: the part taken is then unknown, and the authorised amount would overstate it.
+    for (const status of ['PARTIALLY_CAPTURED', 'PARTIALLY_CAPTURED_REFUNDED'] as const) {
+      const unsized = tx({
+        status,
+        events: [...tx().events!.slice(0, 2), { ...tx().events![2]!, transaction_status: 'PARTIALLY_CAPTURED' }],
+      });
+      expect(() => transactionFact(unsized)).toThrow(UnrecognisedTransactionStatusError);
+      expect(() => transactionFact(unsized)).toThrow(
+        `Dintero transaction T12345678.tx1 is ${status} and none of its CAPTURE events says how much`,
+      );
+    }
+  });
+
   it('dates a partial capture whose rest was voided by its capture, not by the void', () => {
     const voidedRest = tx({
       status: 'AUTHORIZATION_VOIDED',
