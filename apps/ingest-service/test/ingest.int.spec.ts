@@ -259,6 +259,56 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       },
     );
 
+    it('an error by callback for a payment whose session was never recorded: the session it names is asked', async () => {
+      // Dintero's answer to the session's creation was lost (a 503 after it took effect): the payment knows no
+      // session, yet the customer paid through it. An error of an earlier attempt comes before the capture's reports.
+      let started: { paymentId: string; terminalId: string; sessionId: string } | undefined;
+      // Half of the simulated outages come after the request took effect: a few tries give one that did.
+      for (let attempt = 0; attempt < 20 && !started; attempt++) {
+        const terminalId = await freshTerminal();
+        await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+        await engine.sim.control('PUT', '/chaos', { api5xxRate: 1 });
+        const response = await engine.command
+          .fetch('/v1/terminal-payments', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'idempotency-key': `lost-session-${terminalId}` },
+            body: JSON.stringify({
+              storeId: 'oslo-center',
+              terminalId,
+              amount: 10_000,
+              currency: 'NOK',
+              merchantReference: `REF-${terminalId}`,
+            }),
+          })
+          .finally(() => engine.sim.control('PUT', '/chaos', { api5xxRate: 0 }));
+        const { paymentId } = (await response.json()) as { paymentId: string };
+        const session = [...engine.sim.app.get(SimulatorState).sessions.values()].find(
+          (candidate) => candidate.order.merchant_reference_2 === paymentId,
+        );
+        if (session) started = { paymentId, terminalId, sessionId: session.id };
+      }
+      const { paymentId, terminalId, sessionId } = started!;
+      expect(
+        await engine.waitForPayment(paymentId, (state) => state.status !== 'none', 'the payment'),
+      ).not.toHaveProperty('sessionId');
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      const answer = await callback(paymentId, { error: 'authorization', session_id: sessionId });
+      expect(answer).toMatchObject({ status: 200, body: { recorded: ['PaymentCaptured'], status: 'captured' } });
+      expect(await typesOf(paymentStream(paymentId))).not.toContain('PaymentDeclined');
+      await engine.terminalFree(terminalId);
+    });
+
+    it("does not take a session the callback names that is another payment's", async () => {
+      const other = await unheardPayment(10_000);
+      const { paymentId, sessionId, terminalId } = await unheardPayment(10_010);
+      await engine.sim.control('POST', `/terminals/${other.terminalId}/present`, {});
+      // The payment's own session is recorded and asked, whatever session the callback names.
+      engine.sim.app.get(SimulatorState).sessions.delete(sessionId);
+      const answer = await callback(paymentId, { error: 'cancelled', session_id: other.sessionId });
+      expect(answer).toMatchObject({ status: 200, body: { recorded: ['PaymentCancelled'], status: 'cancelled' } });
+      await engine.terminalFree(terminalId);
+    });
+
     it('records an error as reported when Dintero does not know the session it asks about', async () => {
       const { paymentId, sessionId } = await unheardPayment(10_010);
       // Dintero answers 404 for the session: nothing can have been paid through it.

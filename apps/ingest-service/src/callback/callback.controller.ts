@@ -49,7 +49,14 @@ export class CallbackController {
       ...(delivery ? { deliveryId: delivery } : {}),
     };
     if (query.transaction_id) return this.facts.recordTransactionById(query.payment_id, query.transaction_id, context);
-    if (query.error) return this.facts.recordReportedError(query.payment_id, query.error, context);
+    if (query.error)
+      return this.facts.recordReportedError(
+        query.payment_id,
+        query.error,
+        context,
+        undefined,
+        query.session_id ?? query.sid,
+      );
     throw new RequestValidationError([
       { field: 'transaction_id', message: 'a callback names a transaction_id, or an error when there is none' },
     ]);

@@ -113,8 +113,9 @@ export class PaymentFacts {
     code: string,
     context: FactContext,
     session?: DinteroSession,
+    namedSessionId?: string,
   ): Promise<Recorded | Ignored> {
-    if (isDinteroErrorKind(code)) return this.recordError(paymentId, code, context, session);
+    if (isDinteroErrorKind(code)) return this.recordError(paymentId, code, context, session, namedSessionId);
     this.logger.warn(
       { ...this.ids(context), paymentId, dinteroError: code },
       'Dintero reported an error this engine does not know, without a transaction: left to the reconciler',
@@ -128,15 +129,17 @@ export class PaymentFacts {
    * when the caller has it already): when it has a transaction, the error was an earlier attempt's, delivered after
    * that transaction's (a retry, a delay), and the payment is what the transaction is. Recorded on the error alone,
    * a capture Dintero made would be a sale the POS was told failed. Otherwise the error is dated by the session's
-   * own event (`dinteroAt`), so that a cancel just before midnight counts on its day.
+   * own event (`dinteroAt`), so that a cancel just before midnight counts on its day. `namedSessionId` is the session
+   * the delivery names (a callback's `session_id`), asked when the payment has recorded none.
    */
   async recordError(
     paymentId: string,
     error: DinteroErrorKind,
     context: FactContext,
     session?: DinteroSession,
+    namedSessionId?: string,
   ): Promise<Recorded> {
-    const current = session ?? (await this.openSession(paymentId));
+    const current = session ?? (await this.openSession(paymentId, namedSessionId));
     if (current?.transaction_id) return this.recordTransactionById(paymentId, current.transaction_id, context);
     const at = new Date().toISOString();
     const dinteroAt = current && sessionErrorTime(current, error);
@@ -146,16 +149,21 @@ export class PaymentFacts {
   }
 
   /**
-   * An open payment's session, as Dintero has it now; none before its session exists, nor when Dintero does not know
-   * it (404): the error is then recorded as reported, as before the session was asked.
+   * An open payment's session, as Dintero has it now: the one it recorded, or else the one the delivery names. A
+   * payment records none when Dintero's answer to the session's creation was lost (a 503 after it took effect, the
+   * command service killed before recording it), and the customer may have paid through it all the same. A named
+   * session is taken only if it is this payment's. None when Dintero does not know it (404): the error is then
+   * recorded as reported, as before the session was asked.
    */
-  private async openSession(paymentId: string): Promise<DinteroSession | undefined> {
+  private async openSession(paymentId: string, namedSessionId?: string): Promise<DinteroSession | undefined> {
     const state = existingPayment(
       (await readState(this.store, paymentStream(paymentId), paymentDecider)).state,
       paymentId,
     );
-    if (!isOpen(state) || state.sessionId === undefined) return undefined;
-    return this.dintero.findSession(state.sessionId);
+    const sessionId = isOpen(state) ? (state.sessionId ?? namedSessionId) : undefined;
+    if (sessionId === undefined) return undefined;
+    const session = await this.dintero.findSession(sessionId);
+    return session?.order.merchant_reference_2 === paymentId ? session : undefined;
   }
 
   /** The session ran out with nothing paid (the decider refuses before `expiresAt`). */
