@@ -1,5 +1,5 @@
-import { storeDayAt } from '@app/payment-domain';
-import { closeOperationId, closeTime, dueClose, spreadOffsetMs, zonedInstant } from '../src/fleet/close-schedule';
+import { addDays, storeDayAt, zonedInstant } from '@app/payment-domain';
+import { closeOperationId, closeTime, dueClose, spreadOffsetMs } from '../src/fleet/close-schedule';
 
 describe('the nightly close schedule', () => {
   it('turns a local wall time into its instant, across daylight-saving changes', () => {
@@ -42,6 +42,23 @@ describe('the nightly close schedule', () => {
         day: '2026-12-01',
       });
     }
+  });
+  it('dates every close by hand between two nightly closes as the later one, daylight-saving nights included', () => {
+    // A year of nights in zones whose clocks go back and forward at different hours, with ends of day that fall
+    // in those hours; minutes just after one nightly close and just before the next.
+    const zones = ['Europe/Oslo', 'America/New_York', 'America/Nuuk', 'Australia/Sydney', 'America/Santiago'];
+    const wrong: string[] = [];
+    for (const timeZone of zones)
+      for (const endOfDayTime of ['00:00', '00:30', '01:00', '02:00', '02:30', '03:00', '11:59'])
+        for (let day = '2026-01-01'; day < '2027-01-01'; day = addDays(day, 1)) {
+          const previous = closeTime(addDays(day, -1), endOfDayTime, timeZone);
+          const next = closeTime(day, endOfDayTime, timeZone);
+          for (const at of [previous + 60_000, previous + 3_660_000, next - 3_660_000, next - 60_000]) {
+            const dated = storeDayAt(new Date(at).toISOString(), timeZone, endOfDayTime);
+            if (dated !== day) wrong.push(`${timeZone} ${endOfDayTime} ${new Date(at).toISOString()}: ${dated}`);
+          }
+        }
+    expect(wrong).toEqual([]);
   });
   it('runs a close before noon on the next morning', () =>
     expect(new Date(closeTime('2026-12-01', '02:00', 'Europe/Oslo')).toISOString()).toBe('2026-12-02T01:00:00.000Z'));

@@ -1,7 +1,7 @@
 export type { Decider } from './shared/decider';
 export { fold } from './shared/decider';
 export { DomainError, type DomainErrorCode } from './shared/domain-error';
-export { addDays, closesNextMorning, localDate, localTime, storeDayAt } from './shared/local-date';
+export { addDays, closesNextMorning, localDate, localTime, storeDayAt, zonedInstant } from './shared/local-date';
 export { ownEntry } from './shared/own-entry';
 export { MAX_AMOUNT, isCurrencyCode, moneyProblem, type Money, type MoneyProblem } from './shared/money';
 export * from './store/store.decider';

@@ -44,8 +44,55 @@ export function closesNextMorning(endOfDayTime: string): boolean {
  * The store day an end-of-day close made at `instant` closes, by the rule the nightly close follows: the local
  * date, or the day before for a close made before the store's `endOfDayTime` when that falls the next morning.
  * A store whose day ends at 02:00 and closes a terminal by hand at 01:00 closes the day before's trading.
+ * Compared as instants, as the nightly close's time is: on a night the clocks go back the wall time comes twice and
+ * the nightly close runs at its later coming, and on one they go forward a skipped time is an hour later.
+ * Compared as wall times, a close by hand between the two was dated the next day, while holding the day before's.
  */
 export function storeDayAt(instant: string, timeZone: string, endOfDayTime: string): string {
   const date = localDate(instant, timeZone);
-  return closesNextMorning(endOfDayTime) && localTime(instant, timeZone) < endOfDayTime ? addDays(date, -1) : date;
+  return closesNextMorning(endOfDayTime) && Date.parse(instant) < zonedInstant(date, endOfDayTime, timeZone)
+    ? addDays(date, -1)
+    : date;
+}
+
+/**
+ * The instant a local wall time has in a time zone: a time skipped by a daylight-saving change is taken as it reads
+ * on the clock before the change (an hour on, after it), and a time that comes twice as the later. The offsets of a
+ * day before and a day after are the two the wall time can have: `Intl`'s offsets are the time-zone database
+ * itself, and for this one conversion a date library would add nothing but a dependency. (Two passes from the
+ * wall time read as UTC put a skipped time an hour early west of UTC: a close at 23:30 in America/Nuuk ran at
+ * 22:30 on the night its clocks go forward, before the day had ended.)
+ */
+export function zonedInstant(date: string, time: string, timeZone: string): number {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  const [hour, minute] = time.split(':').map(Number) as [number, number];
+  const wall = Date.UTC(year, month - 1, day, hour, minute);
+  const DAY = 86_400_000;
+  const candidates = [wall - offsetMs(wall - DAY, timeZone), wall - offsetMs(wall + DAY, timeZone)];
+  const onTheClock = candidates.filter((instant) => instant + offsetMs(instant, timeZone) === wall);
+  return onTheClock.length > 0 ? Math.max(...onTheClock) : candidates[0]!;
+}
+
+/** One formatter per time zone: making one costs far more than using it, and the nightly close asks every tick. */
+const wallClocks = new Map<string, Intl.DateTimeFormat>();
+
+function offsetMs(instant: number, timeZone: string): number {
+  let wallClock = wallClocks.get(timeZone);
+  if (!wallClock) {
+    wallClock = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    wallClocks.set(timeZone, wallClock);
+  }
+  const parts = wallClock.formatToParts(new Date(instant));
+  const part = (type: string) => Number(parts.find((each) => each.type === type)?.value);
+  const asUtc = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+  return asUtc - Math.floor(instant / 1000) * 1000;
 }
