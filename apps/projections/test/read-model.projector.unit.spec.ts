@@ -623,6 +623,86 @@ describe('read models as a fold over the log', () => {
     expect(projector.terminal('oslo', 'T-1')?.openBatch).toMatchObject({ purchasesCount: 0 });
   });
 
+  describe('a close whose outcome reaches the log after sales made once the terminal had closed', () => {
+    /** T-1's end-of-day close asked for at `at`; Dintero answers later (`closeOf`, with Dintero's time). */
+    const requested = (operationId: string, at: string) => ({
+      ...event(`operation-${operationId}`, 'OperationRequested', {
+        operationId,
+        storeId: 'oslo',
+        terminalId: 'T-1',
+        dinteroTerminalId: 'd-T-1',
+        operation: 'end_of_day',
+        claimId: operationId,
+        requestedBy: 'nightly-close',
+        requestedAt: at,
+        expiresAt: at,
+      }),
+      metadata: { storeId: 'oslo', terminalId: 'T-1' },
+    });
+    const closedBy = (operationId: string, businessDay: string, dinteroAt: string, at: string, batch: object) => {
+      const completed = closeOf(operationId, businessDay, at, { ...batch });
+      return { ...completed, data: { ...(completed.data as object), dinteroAt } };
+    };
+    const figures = (purchasesCount: number, purchasesAmount: number) => ({
+      purchasesCount,
+      purchasesAmount,
+      reversalsCount: 0,
+      reversalsAmount: 0,
+    });
+
+    it('counts a sale made after the terminal closed in the next batch, not in the close', () => {
+      // The terminal closed at 22:00 (Dintero's time); its outcome was recorded at 22:04, after a sale at 22:03.
+      const projector = project([
+        ...store(),
+        ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+        requested('c-1', '2026-11-24T21:59:00.000Z'),
+        ...capturedPayment('p-2', '2026-11-24T21:59:30.000Z', 2_000),
+        ...capturedPayment('p-3', '2026-11-24T22:03:00.000Z', 7_000),
+        closedBy('c-1', '2026-11-24', '2026-11-24T22:00:00.000Z', '2026-11-24T22:04:00.000Z', figures(2, 12_000)),
+        ...capturedPayment('p-4', '2026-11-25T10:00:00.000Z', 1_000),
+        requested('c-2', '2026-11-25T22:00:00.000Z'),
+        closedBy('c-2', '2026-11-25', '2026-11-25T22:00:01.000Z', '2026-11-25T22:00:02.000Z', figures(2, 8_000)),
+      ]);
+      const first = projector.storeDay('oslo', '2026-11-24')!.closes!['c-1']!;
+      const second = projector.storeDay('oslo', '2026-11-25')!.closes!['c-2']!;
+      expect(first).toMatchObject({ recorded: figures(2, 12_000), mismatch: false });
+      expect(second).toMatchObject({ recorded: figures(2, 8_000), mismatch: false });
+      expect(second.currencies).toEqual({ NOK: figures(2, 8_000) });
+      // Nothing pending any more: the batch keeps no facts' times.
+      expect(projector.terminal('oslo', 'T-1')!.openBatch).toEqual({
+        ...figures(0, 0),
+        since: '2026-11-25T22:00:01.000Z',
+      });
+    });
+
+    it('keeps the times while the close pends only, and forgets them when it ends without closing', () => {
+      const projector = project([
+        ...store(),
+        requested('c-1', '2026-11-24T21:59:00.000Z'),
+        ...capturedPayment('p-1', '2026-11-24T22:03:00.000Z', 7_000),
+      ]);
+      expect(projector.terminal('oslo', 'T-1')!.openBatch).toMatchObject({
+        closing: ['c-1'],
+        countedWhileClosing: [
+          { at: '2026-11-24T22:03:00.000Z', kind: 'purchase', amount: 7_000, currency: 'NOK', count: 1 },
+        ],
+      });
+      projector.apply({
+        ...event('operation-c-1', 'OperationEnded', {
+          operationId: 'c-1',
+          outcome: 'timed_out',
+          reason: 'TIMEOUT',
+          at: '2026-11-24T22:20:00.000Z',
+        }),
+        metadata: { storeId: 'oslo', terminalId: 'T-1' },
+      });
+      expect(projector.terminal('oslo', 'T-1')!.openBatch).toEqual({
+        ...figures(1, 7_000),
+        currencies: { NOK: figures(1, 7_000) },
+      });
+    });
+  });
+
   it("counts a fact where the terminal's next batch opened before its close into that close, whenever it is reported", () => {
     const closes = [
       closeOf('c-0', '2026-11-23', '2026-11-23T22:00:00.000Z', { batchId: '0', purchasesCount: 0 }),

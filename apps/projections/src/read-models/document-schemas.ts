@@ -80,7 +80,12 @@ const terminalDoc = object(
       expired: figure,
       refunds: figure,
     }),
-    openBatch: object(batchFields, { since: text, currencies: recordOf(batchFigures) }),
+    openBatch: object(batchFields, {
+      since: text,
+      currencies: recordOf(batchFigures),
+      closing: listOf(text),
+      countedWhileClosing: listOf(object({ at: text, kind: text, amount: figure, currency: text, count: figure })),
+    }),
     lastClose: terminalClose,
   },
 );

@@ -24,7 +24,9 @@ import {
 import { emptyTerminal, terminalProjection } from './projections/terminal.projection';
 import {
   beforeLastBatch,
+  closeAbandoned,
   closeBatch,
+  closeRequested,
   closeHolding,
   countInBatch,
   countInClose,
@@ -420,6 +422,10 @@ export class ReadModelProjector {
     position: string,
     put: Put,
   ): void {
+    if (event.type === 'OperationRequested' || event.type === 'OperationEnded') {
+      this.onClosePending(operationId, event, recorded, position, put);
+      return;
+    }
     const close = this.closeOf(event, recorded);
     if (!close) return;
     const { storeId, terminalId, businessDay, batch, closedAt } = close;
@@ -431,6 +437,31 @@ export class ReadModelProjector {
       (doc) => closeBatch(doc, { operationId, businessDay, batch, closedAt }),
       { operationId },
     );
+  }
+
+  /**
+   * An end-of-day close asked for, or ended without closing: while one is pending, the terminal's open batch keeps
+   * the time of each fact it counts, so that the close takes only those before the terminal closed (`closeBatch`).
+   * Any operation's end is passed on: only a close the batch has pending changes it.
+   */
+  private onClosePending(
+    operationId: string,
+    event: Extract<OperationEvent, { type: 'OperationRequested' | 'OperationEnded' }>,
+    recorded: RecordedEvent,
+    position: string,
+    put: Put,
+  ): void {
+    if (event.type === 'OperationRequested') {
+      const { storeId, terminalId, operation } = event.data;
+      if (operation !== 'end_of_day') return;
+      const change = (doc: TerminalDoc) => closeRequested(doc, operationId);
+      return this.changeTerminal(storeId, terminalId, position, put, change, { operationId });
+    }
+    const storeId = stringField(recorded.metadata, 'storeId');
+    const terminalId = stringField(recorded.metadata, 'terminalId');
+    if (storeId === undefined || terminalId === undefined) return;
+    const change = (doc: TerminalDoc) => closeAbandoned(doc, operationId);
+    this.changeTerminal(storeId, terminalId, position, put, change, { operationId });
   }
 
   /** The terminal's end-of-day close an operation event reports, if it is one: whose, which day, its batch. */

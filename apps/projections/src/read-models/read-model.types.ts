@@ -62,6 +62,27 @@ export interface OpenBatch extends BatchFigures {
    * Absent from a batch a version before this one counted facts into (a rebuild gives it).
    */
   readonly currencies?: Readonly<Record<string, BatchFigures>>;
+  /**
+   * The terminal's end-of-day closes asked for and not ended yet (their operations' ids). While there is one, the
+   * batch keeps each fact it counts with its time (`countedWhileClosing`): the terminal may close its batch before the
+   * close's outcome reaches the log, and a sale made in between belongs to the next batch, not to that close.
+   */
+  readonly closing?: readonly string[];
+  /** What the batch counted while a close was pending, each with its time (Dintero's): at most 1,000. */
+  readonly countedWhileClosing?: readonly TimedCount[];
+}
+
+/** A capture or a refund at the terminal as a batch counted it, and when it happened (Dintero's time). */
+export interface TimedCount {
+  readonly at: string;
+  /** `purchase` (a capture) or `reversal` (a refund done at the terminal). */
+  readonly kind: 'purchase' | 'reversal';
+  /** In minor units of `currency`. */
+  readonly amount: number;
+  /** ISO 4217 code. */
+  readonly currency: string;
+  /** 1 for a purchase or refund, 0 for a further capture of a transaction counted already. */
+  readonly count: 0 | 1;
 }
 
 /**

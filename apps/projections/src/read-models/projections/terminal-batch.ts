@@ -6,10 +6,17 @@ import type {
   StoreDayDoc,
   TerminalClose,
   TerminalDoc,
+  TimedCount,
 } from '../read-model.types';
 
 const NONE: BatchFigures = { purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 };
 const FIELDS = ['purchasesCount', 'purchasesAmount', 'reversalsCount', 'reversalsAmount'] as const;
+/**
+ * Most facts a batch keeps with their times while a close is pending. A close pends seconds, or minutes when the
+ * terminal is slow to answer; a terminal that took more sales than this meanwhile has its close compared as before
+ * (with every fact counted until its outcome was recorded).
+ */
+const MAX_COUNTED_WHILE_CLOSING = 1_000;
 
 /**
  * Counts a capture (`purchase`) or a refund done at the terminal (`reversal`) into the terminal's batch, by
@@ -26,10 +33,58 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
   }
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
   const currencies = splitOf(open);
+  if (open.closing && (open.countedWhileClosing?.length ?? 0) >= MAX_COUNTED_WHILE_CLOSING) {
+    // Too many to keep: the pending closes take every fact counted until their outcome, as before they were kept.
+    const { closing: _closing, countedWhileClosing: _counted, ...figures } = open;
+    return countInBatch({ ...doc, openBatch: figures }, counted, at);
+  }
   return {
     ...doc,
-    openBatch: { ...open, ...add(open, counted), ...(currencies ? { currencies: addIn(currencies, counted) } : {}) },
+    openBatch: {
+      ...open,
+      ...add(open, counted),
+      ...(currencies ? { currencies: addIn(currencies, counted) } : {}),
+      ...(open.closing ? { countedWhileClosing: [...(open.countedWhileClosing ?? []), timed(counted, at)] } : {}),
+    },
   };
+}
+
+/** A fact as a pending close's batch keeps it: what it counted and when, nothing else the caller's object carries. */
+const timed = ({ kind, amount, currency, count }: Counted, at: string): TimedCount => ({
+  at,
+  kind,
+  amount,
+  currency,
+  count,
+});
+
+/**
+ * An end-of-day close of the terminal asked for (`OperationRequested`): from now until it ends, its open batch keeps
+ * each fact's time, so that the close takes only those before the terminal closed.
+ */
+export function closeRequested(doc: TerminalDoc, operationId: string): TerminalDoc {
+  const open: OpenBatch = doc.openBatch ?? { ...NONE };
+  if (open.closing?.includes(operationId)) return doc;
+  return { ...doc, openBatch: { ...open, closing: [...(open.closing ?? []), operationId] } };
+}
+
+/** An end-of-day close that ended without closing (failed, timed out, refused): its batch stays open. */
+export function closeAbandoned(doc: TerminalDoc, operationId: string): TerminalDoc {
+  const open = doc.openBatch;
+  if (!open?.closing?.includes(operationId)) return doc;
+  return { ...doc, openBatch: stillClosing(open, open.closing, open.countedWhileClosing ?? [], operationId) };
+}
+
+/** The batch with one close no longer pending: its kept facts forgotten with the last of them. */
+function stillClosing(
+  open: OpenBatch,
+  closing: readonly string[],
+  counted: readonly TimedCount[],
+  operationId: string,
+): OpenBatch {
+  const { closing: _closing, countedWhileClosing: _counted, ...figures } = open;
+  const others = closing.filter((id) => id !== operationId);
+  return others.length === 0 ? figures : { ...figures, closing: others, countedWhileClosing: counted };
 }
 
 /**
@@ -107,7 +162,12 @@ export function closeBatch(
   close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
 ): TerminalDoc {
   const { batch } = close;
-  const open = doc.openBatch ?? { ...NONE };
+  const whole = doc.openBatch ?? { ...NONE };
+  // Facts counted while this close pended that happened after the terminal closed: the next batch's.
+  const closedAt = Date.parse(close.closedAt);
+  const kept = whole.closing?.includes(close.operationId) ? (whole.countedWhileClosing ?? []) : [];
+  const after = kept.filter((fact) => Date.parse(fact.at) > closedAt);
+  const open = after.reduce(without, whole);
   const currencies = splitOf(open);
   const record = compared({
     terminalId: doc.terminalId,
@@ -129,7 +189,22 @@ export function closeBatch(
     ...(currencies ? { currencies } : {}),
     mismatch: false,
   });
-  return { ...doc, lastClose: record, openBatch: { ...NONE, since: close.closedAt } };
+  const next = after.reduce(
+    (batch: OpenBatch, fact) => ({ ...batch, ...add(batch, fact), currencies: addIn(batch.currencies ?? {}, fact) }),
+    { ...NONE, since: close.closedAt },
+  );
+  return {
+    ...doc,
+    lastClose: record,
+    openBatch: whole.closing ? stillClosing(next, whole.closing, after, close.operationId) : next,
+  };
+}
+
+/** The batch without one fact it counted (in its currency too, where it splits them). */
+function without(batch: OpenBatch, fact: TimedCount): OpenBatch {
+  const minus = { ...fact, amount: -fact.amount, count: -fact.count };
+  const currencies = splitOf(batch);
+  return { ...batch, ...add(batch, minus), ...(currencies ? { currencies: addIn(currencies, minus) } : {}) };
 }
 
 /**
@@ -144,12 +219,15 @@ export function withClose(day: StoreDayDoc, close: TerminalClose): StoreDayDoc {
 /** The log's figures per currency with one more fact counted in its currency. */
 function addIn(
   currencies: Readonly<Record<string, BatchFigures>>,
-  counted: Counted,
+  counted: Change,
 ): Readonly<Record<string, BatchFigures>> {
   return { ...currencies, [counted.currency]: add(currencies[counted.currency] ?? NONE, counted) };
 }
 
-function add(figures: BatchFigures, { kind, amount, count }: Counted): BatchFigures {
+/** A fact counted in (or, with its amount and count negated, out of) a batch's figures. */
+type Change = Omit<Counted, 'count'> & { readonly count: number };
+
+function add(figures: BatchFigures, { kind, amount, count }: Change): BatchFigures {
   return kind === 'purchase'
     ? {
         ...pick(figures),
