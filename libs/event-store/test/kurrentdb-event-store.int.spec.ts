@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { createServer as createHttp2Server, type ServerHttp2Stream } from 'node:http2';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -114,6 +115,23 @@ describe('KurrentDB: a node that holds the connection and never answers', () => 
     }
   });
 
+  it('fails a read as unavailable once its deadline has passed, rather than waiting for good', async () => {
+    const store = new KurrentDbEventStore(`kurrentdb://127.0.0.1:${port}?tls=false`, undefined, {
+      appendTimeoutMs: 500,
+    });
+    try {
+      const started = performance.now();
+      const read = store.readStream('silent-2');
+      await expect(read).rejects.toThrow(EventStoreUnavailableError);
+      await expect(read).rejects.toThrow(/did not answer the read of silent-2 within 500 ms/);
+      await expect(store.readAll({ limit: 1 })).rejects.toThrow(/did not answer the read of \$all within 500 ms/);
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await store.close();
+    }
+  });
+
   it('counts a subscription the node never confirms as down, and drops it to subscribe again', async () => {
     const store = new KurrentDbEventStore(`kurrentdb://127.0.0.1:${port}?tls=false`);
     const follower = new LogFollower(store, { streamPrefixes: [], onEvent: () => undefined, confirmWithinMs: 300 });
@@ -126,6 +144,39 @@ describe('KurrentDB: a node that holds the connection and never answers', () => 
       for (const socket of sockets) socket.destroy();
       await follower.stop();
       await store.close();
+    }
+  });
+});
+
+describe('KurrentDB: a node that left a question unanswered, and answers again', () => {
+  it('asks again on a new connection, where every later append waited on the unanswered question', async () => {
+    // The client asks the node what it supports before its first append, once, with no deadline, and every append
+    // after waits on that question. This node answers no request at first, then (after the first append gave up)
+    // takes requests again: only a new client sends them.
+    const asked: string[] = [];
+    const held = new Set<ServerHttp2Stream>();
+    const node = createHttp2Server();
+    node.on('stream', (stream, headers) => {
+      asked.push(String(headers[':path']));
+      held.add(stream);
+      stream.on('close', () => held.delete(stream));
+    });
+    await new Promise<void>((resolve) => node.listen(0, '127.0.0.1', resolve));
+    const { port } = node.address() as AddressInfo;
+    const store = new KurrentDbEventStore(`kurrentdb://127.0.0.1:${port}?tls=false`, undefined, {
+      appendTimeoutMs: 300,
+    });
+    const features = () => asked.filter((path) => path.includes('ServerFeatures')).length;
+    try {
+      const append = () => store.append('held-1', [{ type: 'Happened', data: {} }], { expectedRevision: 'any' });
+      await expect(append()).rejects.toThrow(/did not answer the append to held-1 within 300 ms/);
+      expect(features()).toBe(1);
+      await expect(append()).rejects.toThrow(EventStoreUnavailableError);
+      await waitUntil(() => features() >= 2, 5_000, 'the question asked again on a new connection');
+    } finally {
+      for (const stream of held) stream.close();
+      await store.close();
+      await new Promise((resolve) => node.close(resolve));
     }
   });
 });

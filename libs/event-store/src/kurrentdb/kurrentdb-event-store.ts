@@ -57,15 +57,19 @@ import {
 const HEAD_SEARCH_LIMIT = 4_096;
 
 /**
- * How long an append waits for KurrentDB's answer by default. The client's appends have no deadline of their
- * own (its batch-append stream is opened with none, and the server-features call every append waits on first
- * has none either), so a node that holds the connection open and never answers (a frozen process, a proxy in
- * front of a dead node) held each append, and the commands of its stream queued behind it, for good.
+ * How long an append or a read waits for KurrentDB's answer by default. The client's appends have no deadline of
+ * their own on the connection (its batch-append stream is opened with none, and the server-features call every
+ * append waits on first has none either), and its reads drop the `deadline` option: a node that holds the
+ * connection open and never answers (a frozen process, a proxy in front of a dead node) held each call, and the
+ * commands of its stream queued behind it, for good.
  */
 export const DEFAULT_APPEND_TIMEOUT_MS = 10_000;
 
 export interface KurrentDbEventStoreOptions {
-  /** How long an append waits for KurrentDB's answer before it fails as unavailable, its outcome unknown. */
+  /**
+   * How long an append or a read waits for KurrentDB's answer before it fails as unavailable (an append's outcome
+   * then unknown).
+   */
   readonly appendTimeoutMs?: number;
 }
 
@@ -80,13 +84,22 @@ export interface KurrentDbEventStoreOptions {
 export class KurrentDbEventStore implements EventStore {
   /** A read may be served by a follower node that has not caught up. */
   readonly readsMayLag = true;
-  private readonly client: KurrentDBClient;
+  private client: KurrentDBClient;
+  /** Whether this store made its client (and may make a new one), rather than a test giving it. */
+  private readonly ownsClient: boolean;
+  /** When the client was last made again (`renewClient`), in epoch ms. */
+  private renewedAt = 0;
   private closing: Promise<void> | undefined;
 
   private readonly appendTimeoutMs: number;
 
   /** `client` is for tests, which give the client's answers themselves (no KurrentDB server runs here). */
-  constructor(connectionString: string, client?: KurrentDBClient, options: KurrentDbEventStoreOptions = {}) {
+  constructor(
+    private readonly connectionString: string,
+    client?: KurrentDBClient,
+    options: KurrentDbEventStoreOptions = {},
+  ) {
+    this.ownsClient = client === undefined;
     this.client = client ?? KurrentDBClient.connectionString(connectionString);
     this.appendTimeoutMs = options.appendTimeoutMs ?? DEFAULT_APPEND_TIMEOUT_MS;
   }
@@ -106,14 +119,13 @@ export class KurrentDbEventStore implements EventStore {
     try {
       const result = await this.answered(
         this.client.appendToStream(streamName, eventData, { streamState: toStreamState(options.expectedRevision) }),
-        streamName,
+        `the append to ${streamName}`,
       );
-      // A refusal comes back as a result only with `throwOnAppendFailure=false` in the connection string: the
-      // stream is elsewhere (its revision, or -1 for none; the batch path of client 1.3 gives no usable one).
-      if (!result.success) {
-        const actual = result.nextExpectedRevision < 0n ? 'no_stream' : Number(result.nextExpectedRevision);
-        throw new WrongExpectedRevisionError(streamName, options.expectedRevision, actual);
-      }
+      // A refusal comes back as a result only with `throwOnAppendFailure=false` in the connection string. The batch
+      // path of client 1.3 gives no usable revision with it (`BigInt` of a boolean: 0 or 1), so the stream's own
+      // last revision is read, from the leader.
+      if (!result.success)
+        throw new WrongExpectedRevisionError(streamName, options.expectedRevision, await this.revisionOf(streamName));
       const position =
         result.position?.commit ??
         (await this.positionOfAppended(streamName, serialized[serialized.length - 1]!.id, result.nextExpectedRevision));
@@ -130,38 +142,53 @@ export class KurrentDbEventStore implements EventStore {
   }
 
   /**
-   * The append's answer, or `EventStoreUnavailableError` once `appendTimeoutMs` has passed without one: whether
-   * it was written is then unknown, as for any lost answer (the request answers 503, and its retry goes on from
-   * what the log has by then). An answer that comes later is dropped.
+   * The call's answer, or `EventStoreUnavailableError` once `appendTimeoutMs` has passed without one: whether an
+   * append was written is then unknown, as for any lost answer (the request answers 503, and its retry goes on from
+   * what the log has by then). An answer that comes later is dropped. The client is made again (`renewClient`).
    */
-  private answered<T>(append: Promise<T>, streamName: string): Promise<T> {
+  private answered<T>(call: Promise<T>, what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new EventStoreUnavailableError(
-              `KurrentDB did not answer the append to ${streamName} within ${this.appendTimeoutMs} ms: whether it was written is unknown`,
-            ),
+      timer = setTimeout(() => {
+        this.renewClient();
+        const unknown = what.startsWith('the append') ? ': whether it was written is unknown' : '';
+        reject(
+          new EventStoreUnavailableError(
+            `KurrentDB did not answer ${what} within ${this.appendTimeoutMs} ms${unknown}`,
           ),
-        this.appendTimeoutMs,
-      ).unref(); // the append's own connection keeps the process up while it waits, not this timer
+        );
+      }, this.appendTimeoutMs).unref(); // the call's own connection keeps the process up while it waits
     });
-    append.catch(() => undefined); // its failure after the deadline is nobody's to handle
-    return Promise.race([append, late]).finally(() => clearTimeout(timer));
+    call.catch(() => undefined); // its failure after the deadline is nobody's to handle
+    return Promise.race([call, late]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * A new client in place of one a call went unanswered on. The client asks the node once what it supports, before
+   * its first append, with no deadline, and keeps that question's promise: unanswered, every later append waits on
+   * it, and sends nothing, for good, even once the node answers again. Disposing the client does not clear it.
+   * The old client's calls still under way end with it (its subscriptions drop, and their followers subscribe
+   * again on the new one). At most once a deadline: a node that answers nothing is not asked over and over.
+   */
+  private renewClient(): void {
+    if (!this.ownsClient || this.closing || Date.now() - this.renewedAt < this.appendTimeoutMs) return;
+    this.renewedAt = Date.now();
+    const stale = this.client;
+    this.client = KurrentDBClient.connectionString(this.connectionString);
+    stale.dispose().catch(() => undefined);
   }
 
   /**
    * Where the last event of a successful append is, when KurrentDB did not say: it answers a write of events it
    * already holds (a retry whose first answer was lost) without a position when it cannot tell it. The event is
-   * read back at the revision the answer gives.
+   * read back at the revision the answer gives, from the leader: a follower may not have it yet.
    */
   private async positionOfAppended(streamName: string, lastId: string, revision: bigint): Promise<bigint> {
-    const [event] = await this.readStream(streamName, {
-      direction: 'backwards',
-      fromRevision: Number(revision),
-      limit: 1,
-    });
+    const [event] = await this.readEvents(
+      streamName,
+      { direction: 'backwards', fromRevision: Number(revision), limit: 1 },
+      true,
+    );
     if (event?.id !== lastId)
       throw new EventStoreUnavailableError(
         `KurrentDB gave no position for the append to ${streamName}, and its event ${lastId} is not at revision ${revision}`,
@@ -170,20 +197,39 @@ export class KurrentDbEventStore implements EventStore {
   }
 
   async readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+    return this.readEvents(streamName, options, false);
+  }
+
+  /** The stream's last revision, from the leader; `no_stream` when it has none. */
+  private async revisionOf(streamName: string): Promise<number | 'no_stream'> {
+    const [last] = await this.readEvents(streamName, { direction: 'backwards', limit: 1 }, true);
+    return last === undefined ? 'no_stream' : last.revision;
+  }
+
+  private async readEvents(
+    streamName: string,
+    options: ReadStreamOptions | undefined,
+    requiresLeader: boolean,
+  ): Promise<RecordedEvent[]> {
     this.assertOpen();
     assertStreamName(streamName);
     const { direction, fromRevision, limit } = checkReadStreamOptions(options);
     const events: RecordedEvent[] = [];
-    try {
+    const read = async () => {
       const reader = this.client.readStream(streamName, {
         direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
         fromRevision: fromRevision === undefined ? (direction === 'forwards' ? START : END) : BigInt(fromRevision),
         maxCount: limit,
+        requiresLeader,
       });
       for await (const resolved of reader) {
         const event = toRecordedEvent(resolved);
         if (event) events.push(event);
       }
+    };
+    try {
+      // The client's reads take no deadline (its native reader drops the option): one is kept here.
+      await this.answered(read(), `the read of ${streamName}`);
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
       throw asStoreError(error, `read ${streamName}`, streamName);
@@ -194,35 +240,39 @@ export class KurrentDbEventStore implements EventStore {
   async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
     this.assertOpen();
     const { after, limit, streamPrefixes } = checkReadAllOptions(options);
-    const events: RecordedEvent[] = [];
     try {
-      // readAll's fromPosition is inclusive; ours is exclusive, so read one more and drop the checkpoint itself.
-      // Events the server counts but that are not ours (not JSON; `$`-typed ones in a stream a prefix matches,
-      // such as a deletion's) are dropped here: a page that holds only those is read on from its last position,
-      // since an empty or short answer means the end of the log to every reader.
-      let from = after;
-      for (;;) {
-        const reader = this.client.readAll({
-          direction: FORWARDS,
-          fromPosition: from === 0n ? START : toPosition(from),
-          maxCount: limit + 1,
-          filter: toFilter(streamPrefixes),
-        });
-        const start = from;
-        let read = 0;
-        for await (const resolved of reader) {
-          read += 1;
-          const event = toRecordedEvent(resolved);
-          const position = event?.position ?? resolved.commitPosition;
-          if (event && event.position > from) events.push(event);
-          if (position !== undefined && position !== NO_POSITION && position > from) from = position;
-          if (events.length === limit) break;
-        }
-        // Full; or the end of the log; or nothing read had a position to go on from (a server before 22.6).
-        if (events.length === limit || read <= limit || from === start) return events;
-      }
+      return await this.answered(this.readAllPage(after, limit, streamPrefixes), 'the read of $all');
     } catch (error) {
       throw asStoreError(error, 'read $all');
+    }
+  }
+
+  private async readAllPage(after: bigint, limit: number, streamPrefixes: readonly string[]): Promise<RecordedEvent[]> {
+    const events: RecordedEvent[] = [];
+    // readAll's fromPosition is inclusive; ours is exclusive, so read one more and drop the checkpoint itself.
+    // Events the server counts but that are not ours (not JSON; `$`-typed ones in a stream a prefix matches,
+    // such as a deletion's) are dropped here: a page that holds only those is read on from its last position,
+    // since an empty or short answer means the end of the log to every reader.
+    let from = after;
+    for (;;) {
+      const reader = this.client.readAll({
+        direction: FORWARDS,
+        fromPosition: from === 0n ? START : toPosition(from),
+        maxCount: limit + 1,
+        filter: toFilter(streamPrefixes),
+      });
+      const start = from;
+      let read = 0;
+      for await (const resolved of reader) {
+        read += 1;
+        const event = toRecordedEvent(resolved);
+        const position = event?.position ?? resolved.commitPosition;
+        if (event && event.position > from) events.push(event);
+        if (position !== undefined && position !== NO_POSITION && position > from) from = position;
+        if (events.length === limit) break;
+      }
+      // Full; or the end of the log; or nothing read had a position to go on from (a server before 22.6).
+      if (events.length === limit || read <= limit || from === start) return events;
     }
   }
 
@@ -233,7 +283,7 @@ export class KurrentDbEventStore implements EventStore {
    */
   async headPosition(): Promise<bigint> {
     this.assertOpen();
-    try {
+    const head = async () => {
       const reader = this.client.readAll({
         direction: BACKWARDS,
         fromPosition: END,
@@ -245,6 +295,9 @@ export class KurrentDbEventStore implements EventStore {
         if (event) return event.position;
       }
       return 0n;
+    };
+    try {
+      return await this.answered(head(), 'the read of the end of $all');
     } catch (error) {
       throw asStoreError(error, 'read the end of $all');
     }
