@@ -22,6 +22,30 @@ describe('which payments the reconciler looks at, and when', () => {
     expect(due.takeDue(Date.parse('2026-11-24T10:09:00.000Z'), 10)).toEqual([]);
   });
 
+  it('looks again at a refund failed for silence that Dintero then took (202), until its result is recorded', () => {
+    const due = new DuePayments(settings);
+    const refundClaim = event('terminal-T-1', 'TerminalClaimed', {
+      terminalId: 'T-1',
+      claimId: 'r-1',
+      paymentId: 'p-1',
+      kind: 'refund',
+      claimedAt: '2026-11-24T10:00:00.000Z',
+      expiresAt: '2026-11-24T10:03:00.000Z',
+    });
+    [
+      refundClaim,
+      event('payment-p-1', 'RefundRequested', { refundId: 'r-1' }),
+      event('payment-p-1', 'RefundFailed', { refundId: 'r-1', noTrace: true }),
+      event('terminal-T-1', 'TerminalReleased', { claimId: 'r-1', paymentId: 'p-1' }),
+    ].forEach((e) => due.apply(e, NOW));
+    expect(due.dueAt('p-1')).toBeUndefined();
+    due.apply(event('payment-p-1', 'RefundAccepted', { refundId: 'r-1', requestId: 'req-1' }), NOW);
+    expect(due.dueAt('p-1')).toBe(NOW + 60_000);
+    expect([...due.pendingRefunds('p-1')]).toEqual(['r-1']);
+    due.apply(event('payment-p-1', 'LateRefundRecorded', { refundId: 'r-1', amount: 100 }), NOW);
+    expect(due.size).toBe(0);
+  });
+
   it('brings an unknown outcome forward', () => {
     const due = new DuePayments(settings);
     [claimed, requested, event('payment-p-1', 'SessionCreationOutcomeUnknown', {})].forEach((e) => due.apply(e, NOW));
@@ -76,8 +100,6 @@ describe('which payments the reconciler looks at, and when', () => {
       event('payment-p-3', 'LateCaptureRecorded', { transactionId: 'tx-2', amount: 100 }),
       event('payment-p-4', 'FurtherCaptureRecorded', { transactionId: 'tx-1', amount: 100 }),
       event('payment-p-5', 'LateRefundRecorded', { refundId: 'r-1', amount: 100 }),
-      // Dintero's 202 for a refund already failed for its silence.
-      event('payment-p-6', 'RefundAccepted', { refundId: 'r-1', requestId: 'req-1' }),
     ].forEach((e) => due.apply(e, NOW));
     expect(due.size).toBe(0);
   });

@@ -2,8 +2,11 @@ import {
   DINTERO_TRANSACTION_STATUSES,
   fold,
   paymentDecider,
+  refundFollowed,
   type PaymentCommand,
   type PaymentEvent,
+  type PaymentState,
+  type Refund,
 } from '@app/payment-domain';
 import { deciderSpec } from './decider-spec';
 import {
@@ -25,6 +28,11 @@ const record = (
   type: 'RecordDinteroTransaction',
   data: { transaction: transaction(status, change), source, at: at(20) },
 });
+/** The refund `r1` of a captured payment's state. */
+const refundOf = (state: PaymentState): Refund => {
+  if (state.status !== 'captured') throw new Error(`payment is ${state.status}`);
+  return state.refunds['r1']!;
+};
 /** Applies commands in turn, as command handling does, and returns every event recorded. */
 function run(given: readonly PaymentEvent[], commands: readonly PaymentCommand[]): PaymentEvent[] {
   const events = [...given];
@@ -969,6 +977,42 @@ describe('refunds (invariant 8: never more than captured)', () => {
       expect(run([...given, ...events], [outcome('r1', 'succeeded')]).map((e) => e.type)).toEqual([
         'LateRefundRecorded',
       ]);
+    });
+
+    it('is followed once Dintero takes it after all, and handed to a person as not finished, once', () => {
+      const given = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
+      const failed = run(given, [silence]);
+      const review: PaymentCommand = { type: 'FlagRefundForReview', data: { refundId: 'r1', at: at(200) } };
+      // Failed for silence, and nothing since: no one is to look at it.
+      expect(refundFollowed(refundOf(fold(paymentDecider, [...given, ...failed])))).toBe(false);
+      spec
+        .given([...given, ...failed])
+        .when(review)
+        .thenNothing();
+      const accepted = run(
+        [...given, ...failed],
+        [
+          {
+            type: 'RecordRefundOutcome',
+            data: { refundId: 'r1', outcome: 'accepted', requestId: 'req-1', source: 'reconciler', at: at(150) },
+          },
+        ],
+      );
+      const taken = fold(paymentDecider, [...given, ...failed, ...accepted]);
+      expect(refundOf(taken)).toMatchObject({ status: 'failed', acceptedLateAt: at(150) });
+      expect(refundFollowed(refundOf(taken))).toBe(true);
+      const flagged = run([...given, ...failed, ...accepted], [review, review]);
+      expect(flagged).toEqual([
+        expect.objectContaining({
+          type: 'RefundFlaggedForReview',
+          data: expect.objectContaining({ reason: 'not_final' }),
+        }),
+      ]);
+      // Made after all: followed no longer.
+      const made = run([...given, ...failed, ...accepted, ...flagged], [outcome('r1', 'succeeded')]);
+      expect(
+        refundFollowed(refundOf(fold(paymentDecider, [...given, ...failed, ...accepted, ...flagged, ...made]))),
+      ).toBe(false);
     });
 
     it('is marked failed for silence only once sent; a refund booked failed that Dintero shows made is recorded, once', () => {

@@ -97,7 +97,17 @@ export class DuePayments {
         break;
       case 'RefundSucceeded':
       case 'RefundFailed':
+      case 'LateRefundRecorded':
+        entry.ended = true;
         entry.pendingRefunds.delete(String(data.refundId));
+        break;
+      case 'RefundAccepted':
+        entry.ended = true;
+        // Taken by Dintero after it was failed for its silence: Dintero may yet make it, and is asked until it says.
+        if (!entry.pendingRefunds.has(String(data.refundId))) {
+          entry.pendingRefunds.add(String(data.refundId));
+          this.bringForward(entry, now + refundWaitMs);
+        }
         break;
       default:
         if (endsPayment(event.type)) {

@@ -16,6 +16,8 @@ import {
   operationDecider,
   operationStream,
   knownClaims,
+  refundFollowed,
+  refundMayYetBeMade,
   refundSettled,
   paymentDecider,
   paymentStream,
@@ -372,7 +374,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     }
     const ids = state && state.status !== 'none' ? { storeId: state.storeId, terminalId: state.terminalId } : {};
     this.logger.warn({ err: error, paymentId, ...ids }, 'could not settle the payment yet');
-    if (state?.status === 'captured' && !Object.values(state.refunds).every(refundSettled))
+    if (state?.status === 'captured' && Object.values(state.refunds).some(refundFollowed))
       await this.flagRefundsIfUnsettleable(state, error);
     else if (state && !isOpen(state)) this.failingSince.delete(paymentId);
     if (state && isOpen(state)) await this.flagIfUnsettleable(state, error);
@@ -472,7 +474,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
    */
   private async settleRefunds(state: PaymentState): Promise<PaymentState> {
     if (state.status !== 'captured') return state;
-    if (Object.values(state.refunds).every(refundSettled)) return state;
+    if (!Object.values(state.refunds).some(refundFollowed)) return state;
     await this.facts.recordTransactionById(state.paymentId, state.transactionId, CONTEXT);
     let { state: after } = await readState(this.store, paymentStream(state.paymentId), paymentDecider);
     if (after.status !== 'captured') return after;
@@ -480,7 +482,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     for (const refund of Object.values(after.refunds)) {
       if (!refundSettled(refund) && now >= this.silenceIsNoAt(state.paymentId, refund))
         await this.facts.failRefundForSilence(state.paymentId, refund.refundId, CONTEXT);
-      else if (refund.status === 'accepted' && now >= this.refundReviewAt(state.paymentId, refund))
+      else if (unfinishedAtDintero(refund) && now >= this.refundReviewAt(state.paymentId, refund))
         await this.flagRefund(after, refund);
     }
     ({ state: after } = await readState(this.store, paymentStream(state.paymentId), paymentDecider));
@@ -492,9 +494,11 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
    * and its hold on the terminal are over. Never again once it is flagged.
    */
   private refundReviewAt(paymentId: string, refund: Refund): number {
-    if (refund.flaggedForReviewAt !== undefined || refundSettled(refund)) return Number.POSITIVE_INFINITY;
+    if (refund.flaggedForReviewAt !== undefined || !refundFollowed(refund)) return Number.POSITIVE_INFINITY;
     const claim = this.due.openClaims(paymentId).get(refund.claimId);
-    const waited = Math.max(Date.parse(refund.requestedAt) + this.refundWaitMs, claim?.expiresAt ?? 0);
+    // One taken by Dintero after it was failed for its silence waits from then: Dintero has only just begun it.
+    const from = Date.parse(refund.acceptedLateAt ?? refund.requestedAt);
+    const waited = Math.max(from + this.refundWaitMs, claim?.expiresAt ?? 0);
     return waited + this.config.reconcilerReviewAfterSeconds * 1000;
   }
 
@@ -528,9 +532,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   private refundsDueAt(state: PaymentState): number | undefined {
     if (state.status !== 'captured') return undefined;
     const due = Object.values(state.refunds)
-      .filter((refund) => !refundSettled(refund))
+      .filter(refundFollowed)
       .map((refund) =>
-        refund.status === 'accepted'
+        unfinishedAtDintero(refund)
           ? Math.min(
               Date.now() + this.acceptedRefundPause(refund),
               Math.max(this.refundReviewAt(state.paymentId, refund), Date.now() + this.retryMs),
@@ -545,7 +549,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
    * age, between the retry pause and five minutes, so that one left unfinished for days costs little.
    */
   private acceptedRefundPause(refund: Refund): number {
-    const age = Date.now() - Date.parse(refund.requestedAt);
+    const age = Date.now() - Date.parse(refund.acceptedLateAt ?? refund.requestedAt);
     return Math.min(Math.max(age / 4, this.retryMs), MAX_RETRY_MS);
   }
 
@@ -615,3 +619,9 @@ function problemOf(error: unknown): string {
   const text = typeof detail === 'string' ? detail : error instanceof Error ? error.message : String(error);
   return text.length > MAX_PROBLEM_LENGTH ? `${text.slice(0, MAX_PROBLEM_LENGTH - 1)}…` : text || 'no answer';
 }
+
+/**
+ * A refund Dintero took (202) and has not finished: accepted, or taken after it was failed for Dintero's silence.
+ * Dintero is asked about it until it says, never failed for silence again, and handed to a person if it stays so.
+ */
+const unfinishedAtDintero = (refund: Refund): boolean => refund.status === 'accepted' || refundMayYetBeMade(refund);

@@ -11,6 +11,7 @@ import {
   isOpen,
   lateCapturedOf,
   refundableAmount,
+  refundMayYetBeMade,
   refundSettled,
   type PaymentState,
   type Refund,
@@ -468,8 +469,10 @@ function flagRefundForReview(
   state: PaymentState,
 ): PaymentEvent[] {
   const refund = existingRefund(state, refundId);
-  if (refundSettled(refund) || refund.flaggedForReviewAt !== undefined) return [];
-  if (problem === undefined && refund.status !== 'accepted') return [];
+  // One Dintero may yet make, after it was failed for its silence, is handed over as one Dintero has not finished.
+  const unfinished = refund.status === 'accepted' || refundMayYetBeMade(refund);
+  if ((refundSettled(refund) && !unfinished) || refund.flaggedForReviewAt !== undefined) return [];
+  if (problem === undefined && !unfinished) return [];
   if (problem !== undefined) requireText(problem, 'problem', MAX_PROBLEM_LENGTH);
   return [
     {

@@ -41,6 +41,8 @@ export interface Refund {
   readonly noTrace?: true;
   /** When it was handed to a person without an outcome (`RefundFlaggedForReview`). */
   readonly flaggedForReviewAt?: string;
+  /** Failed for Dintero's silence, then taken by Dintero (202): when that was recorded (`RefundAccepted`). */
+  readonly acceptedLateAt?: string;
 }
 
 interface PaymentCore extends Omit<PaymentRequestedData, 'items' | 'metadata'> {
@@ -114,6 +116,16 @@ export const dinteroTerminalOf = (of: { readonly terminalId: string; readonly di
 
 /** A refund whose outcome is known; pending, accepted and unknown ones are still open. */
 export const refundSettled = (refund: Refund): boolean => refund.status === 'succeeded' || refund.status === 'failed';
+
+/**
+ * A refund failed for Dintero's silence that Dintero then took (202): its outcome stays failed, but Dintero may yet
+ * make it, and that is still to be found (`LateRefundRecorded`).
+ */
+export const refundMayYetBeMade = (refund: Refund): boolean =>
+  refund.status === 'failed' && refund.noTrace === true && refund.dinteroRequestId !== undefined;
+
+/** Whether Dintero is still to be asked about a refund: without an outcome, or one it may yet make. */
+export const refundFollowed = (refund: Refund): boolean => !refundSettled(refund) || refundMayYetBeMade(refund);
 
 /**
  * The terminal claims this payment no longer needs: its own once it has ended, and each refund's once the
@@ -401,6 +413,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       return updateRefund(state, event.data.refundId, {
         status: refund?.status === 'failed' ? 'failed' : 'accepted',
         ...(event.data.requestId ? { dinteroRequestId: event.data.requestId } : {}),
+        ...(refund?.status === 'failed' ? { acceptedLateAt: event.data.at } : {}),
       });
     }
   }
