@@ -207,7 +207,8 @@ export type PaymentEvent =
    * A refund without an outcome handed to a person, once: `not_final`, Dintero accepted it (202) and has not
    * finished it long after it was asked for; `not_settleable`, the reconciler cannot settle it (Dintero cannot be
    * reached, or answers what this engine cannot take), `problem` says what. Its amount stays committed, and Dintero
-   * is still asked: its outcome, when it comes, ends the review.
+   * is still asked: its outcome, when it comes, ends the review. Also `not_final`: a refund failed for Dintero's
+   * silence that Dintero then took (202) and has not finished; its amount is free again, and it may yet be made.
    */
   | Event<
       'RefundFlaggedForReview',
