@@ -193,7 +193,7 @@ export class DinteroClient {
     return this.body('getTransaction', 'safe', 'GET', `/v1/transactions/${encodeURIComponent(transactionId)}`);
   }
 
-  listTransactions(filters: TransactionFilters = {}): Promise<DinteroTransaction[]> {
+  async listTransactions(filters: TransactionFilters = {}): Promise<DinteroTransaction[]> {
     const query = new URLSearchParams();
     for (const status of filters.status ?? []) query.append('status', status);
     for (const id of filters.sessionId ?? []) query.append('session_id', id);
@@ -204,7 +204,8 @@ export class DinteroClient {
     if (filters.limit !== undefined) query.set('limit', String(filters.limit));
     if (filters.startingAfter !== undefined) query.set('starting_after', filters.startingAfter);
     const search = query.toString();
-    return this.body('listTransactions', 'safe', 'GET', `/v1/transactions${search ? `?${search}` : ''}`);
+    const path = `/v1/transactions${search ? `?${search}` : ''}`;
+    return listed(await this.body<DinteroTransaction[]>('listTransactions', 'safe', 'GET', path), `GET ${path}`);
   }
 
   /**
@@ -269,7 +270,7 @@ export class DinteroClient {
         'GET',
         this.account(`/terminals?${query.toString()}`),
       );
-      terminals.push(...page.terminals);
+      terminals.push(...listed(page?.terminals, `GET /v1/accounts/…/terminals`));
       startingAfter = page.terminals.length > 0 ? page.starting_after : undefined;
     } while (startingAfter);
     return terminals;
@@ -321,7 +322,7 @@ export class DinteroClient {
       'GET',
       `/v1/admin/terminals/operations?${query.toString()}`,
     );
-    return found.find((operation) => operation.id === operationId);
+    return listed(found, 'GET /v1/admin/terminals/operations').find((operation) => operation.id === operationId);
   }
 
   /** A path of the account management API, on the API host (`https://api.dintero.com`). */
@@ -600,4 +601,13 @@ function describe(error: unknown): string {
   if (error instanceof CallTimedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
     return 'timed out';
   return code ?? message ?? String(error);
+}
+
+/**
+ * A list Dintero answered, or `DinteroUnavailableError` for an answer that holds none: a shape this client does not
+ * know tells nothing of what Dintero has, and is an outcome to find out again, not a `TypeError` in the caller.
+ */
+function listed<T>(answer: T[] | undefined, call: string): T[] {
+  if (!Array.isArray(answer)) throw new DinteroUnavailableError(`Dintero's answer to ${call} holds no list`);
+  return answer;
 }

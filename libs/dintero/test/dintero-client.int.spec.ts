@@ -271,6 +271,31 @@ describe('DinteroClient against a server whose successful answer is not JSON', (
   });
 });
 
+describe('DinteroClient against a server whose list answers hold no list', () => {
+  it.each(['{"operations":[]}', 'null', '{}'])(
+    'reports %s as an outcome to find out again (unavailable), not a TypeError',
+    async (body) => {
+      const { dintero, close } = await answering(200, 'application/json', body);
+      try {
+        for (const [call, path] of [
+          [() => dintero.getTerminalOperation('T-1', 'op-1'), 'GET /v1/admin/terminals/operations'],
+          [
+            () => dintero.listTransactions({ merchantReference2: 'p-1' }),
+            'GET /v1/transactions?merchant_reference_2=p-1',
+          ],
+          [() => dintero.listTerminals({ storeId: 'oslo' }), 'GET /v1/accounts/…/terminals'],
+        ] as const) {
+          const error = await call().catch((caught: unknown) => caught);
+          expect(error).toBeInstanceOf(DinteroUnavailableError);
+          expect(error).toMatchObject({ message: `Dintero's answer to ${path} holds no list` });
+        }
+      } finally {
+        await close();
+      }
+    },
+  );
+});
+
 describe('DinteroClient against a server that creates a session and does not say its id', () => {
   it.each(['{}', '{"id":""}', '{"id":42}', 'null'])(
     'reports the outcome as unknown for %s, not a session with no id',
