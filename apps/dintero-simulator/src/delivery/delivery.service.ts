@@ -251,8 +251,10 @@ export class DeliveryService implements OnApplicationShutdown {
         if (status >= 200 && status < 300) {
           record.outcome = 'delivered';
           record.deliveredAt = new Date().toISOString();
-        } else if (status >= 500 || status < 200) this.retry(record, maxAttempts, request);
-        else record.outcome = 'failed'; // 4xx: a permanent failure, never retried (§4)
+        } else if (status >= 500 || status < 200 || record.kind === 'webhook') this.retry(record, maxAttempts, request);
+        // A callback's 4xx is a permanent failure, never retried (§4); a webhook's is a failure like any other
+        // answer but a 2xx, tried again up to its attempts (§5).
+        else record.outcome = 'failed';
       })
       .finally(() => clearTimeout(timer))
       .catch((error: unknown) => {
