@@ -433,6 +433,44 @@ describe('Dintero simulator', () => {
     expect(body.error.errors.map((e) => e.message).join('\n')).toContain('terminalId should not exist');
   });
 
+  it("lists transactions by every filter of the specification's transactions_get", async () => {
+    const before = new Date(Date.now() - 1_000).toISOString();
+    const small = await start(10_000, 'T-1');
+    await sim.control('POST', '/terminals/T-1/present', {});
+    const large = await start(20_000, 'T-2');
+    await sim.control('POST', '/terminals/T-2/present', {});
+    const after = new Date(Date.now() + 1_000).toISOString();
+    const smallTx = (await dintero.getSession(small.id)).transaction_id!;
+    const largeTx = (await dintero.getSession(large.id)).transaction_id!;
+    const token = await dintero.accessToken();
+    const listed = async (query: string) => {
+      const response = await fetch(`${sim.url}/v1/transactions?${query}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const body = (await response.json()) as { id: string; events: { success?: boolean }[] }[];
+      return { status: response.status, body, ids: response.status === 200 ? body.map((tx) => tx.id) : [] };
+    };
+    expect((await listed(`payment_product_type=seitatech.in_person&created_at.gte=${before}`)).ids).toEqual([
+      largeTx,
+      smallTx,
+    ]);
+    expect((await listed(`amount.gte=15000&currency=NOK&payment_product=seitatech`)).ids).toEqual([largeTx]);
+    expect((await listed(`amount=10000&card_brand=visa&payout_destination_id=seller-1`)).ids).toEqual([smallTx]);
+    expect((await listed(`captured_at.gte=${before}&captured_at.lte=${after}&id=${smallTx}`)).ids).toEqual([smallTx]);
+    // A time without a zone is UTC, as the specification says.
+    expect((await listed(`created_at.gte=${after.slice(0, 19)}`)).ids).toEqual([]);
+    expect((await listed(`refunded_at.gte=${before}`)).ids).toEqual([]);
+    expect((await listed(`search=${large.id}`)).ids).toEqual([largeTx]);
+    // What the simulator's transactions never carry (customers, tokens, payment operations) matches none.
+    for (const filter of ['customer_id=c-1', 'token_id=t-1', 'payment_operation=unscheduled_purchase'])
+      expect((await listed(filter)).ids).toEqual([]);
+    const successes = await listed(`includes=events.success.true&id=${smallTx}`);
+    expect(successes.body[0]!.events.every((event) => event.success === true)).toBe(true);
+    // A filter the specification does not list, or a time that is none, is refused.
+    expect((await listed('created_at.gte=yesterday')).status).toBe(400);
+    expect((await listed('colour=blue')).status).toBe(400);
+  });
+
   it('refuses API calls without a valid token', async () => {
     const response = await fetch(`${sim.url}/v1/transactions`, { headers: { authorization: 'Bearer nope' } });
     expect(response.status).toBe(401);

@@ -183,34 +183,6 @@ export class PageQuery {
   starting_after?: string;
 }
 
-export class ListTransactionsQuery extends PageQuery {
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  merchant_reference?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  merchant_reference_2?: string;
-
-  @ApiPropertyOptional({ type: [String], description: 'One status, or several' })
-  @IsOptional()
-  status?: string | string[];
-
-  @ApiPropertyOptional({ type: [String], description: 'One session id, or several' })
-  @IsOptional()
-  session_id?: string | string[];
-
-  @ApiPropertyOptional({ type: [String], description: 'One store id, or several' })
-  @IsOptional()
-  store_id?: string | string[];
-
-  @ApiPropertyOptional({ type: [String], description: 'One terminal id, or several' })
-  @IsOptional()
-  terminal_id?: string | string[];
-}
-
 /** What `GET /v1/transactions/{id}?includes=…` may add, as the specification lists it. */
 export const TRANSACTION_INCLUDES = [
   'card.payment_token',

@@ -26,11 +26,9 @@ import {
 import { TerminalFleetService } from '../fleet/terminal-fleet.service';
 import { VirtualTerminalsService, withoutInternals } from '../terminals/virtual-terminals.service';
 import { ApiChaosInterceptor, BearerTokenGuard, dinteroValidation } from './api-guards';
-import { CaptureDto, ListTransactionsQuery, RefundDto, TransactionQuery } from './dintero-api.dto';
+import { CaptureDto, RefundDto, TransactionQuery } from './dintero-api.dto';
+import { asListed, listedBy, ListTransactionsQuery } from './transaction-list';
 import { ApiDinteroErrors, CHECKOUT_API_ERRORS, DinteroApiError } from './dintero-api.error';
-
-const asList = (value: string | string[] | undefined): string[] | undefined =>
-  value === undefined ? undefined : [value].flat();
 
 @ApiTags('dintero checkout api')
 @ApiDinteroErrors(CHECKOUT_API_ERRORS)
@@ -45,29 +43,15 @@ export class TransactionsController {
     private readonly fleet: TerminalFleetService,
   ) {}
 
-  /** `GET /v1/transactions` with the documented filters, newest first, cursor `starting_after` (§6). */
+  /** `GET /v1/transactions` with the specification's filters, newest first, cursor `starting_after` (§6). */
   @Get()
   list(@Query() query: ListTransactionsQuery) {
-    const statuses = asList(query.status);
-    const sessions = asList(query.session_id);
-    const stores = asList(query.store_id);
-    const terminals = asList(query.terminal_id);
-    let all = [...this.state.transactions.values()]
-      .reverse()
-      .filter(
-        (tx) =>
-          (!statuses || statuses.includes(tx.status)) &&
-          (!sessions || sessions.includes(tx.session_id)) &&
-          (!stores || stores.includes(tx.store.id)) &&
-          (!terminals || terminals.includes(tx.store.terminal_id)) &&
-          (query.merchant_reference === undefined || tx.merchant_reference === query.merchant_reference) &&
-          (query.merchant_reference_2 === undefined || tx.merchant_reference_2 === query.merchant_reference_2),
-      );
+    let all = [...this.state.transactions.values()].reverse().filter(listedBy(query));
     if (query.starting_after) {
       const index = all.findIndex((tx) => tx.id === query.starting_after);
       all = index === -1 ? [] : all.slice(index + 1);
     }
-    return all.slice(0, query.limit ?? 10).map(withoutInternals);
+    return all.slice(0, query.limit ?? 10).map((tx) => asListed(withoutInternals(tx), query));
   }
 
   /** `GET /v1/transactions/{id}`, with the session it came from when `includes` asks for it. */
