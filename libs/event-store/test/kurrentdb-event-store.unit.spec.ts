@@ -57,7 +57,11 @@ describe('KurrentDB adapter: answers of the client', () => {
       nextRevision: 4,
       position: 77n,
     });
-    expect(read).toHaveBeenCalledWith('payment-p-1', expect.objectContaining({ fromRevision: 4n, maxCount: 1 }));
+    // From the leader: a follower may not hold the event yet.
+    expect(read).toHaveBeenCalledWith(
+      'payment-p-1',
+      expect.objectContaining({ fromRevision: 4n, maxCount: 1, requiresLeader: true }),
+    );
   });
 
   it('says the log is out of reach when the event at that revision is another', async () => {
@@ -74,13 +78,23 @@ describe('KurrentDB adapter: answers of the client', () => {
   });
 
   it('takes a refusal answered as a result (throwOnAppendFailure=false) as the revision conflict it is', async () => {
+    // The batch path of client 1.3 answers `BigInt` of a boolean as the revision: the stream's own is read instead.
     const append = jest.spyOn(client, 'appendToStream');
-    append.mockResolvedValueOnce({ success: false, nextExpectedRevision: 6n, position: undefined });
+    const read = jest.spyOn(client, 'readStream');
+    append.mockResolvedValueOnce({ success: false, nextExpectedRevision: 1n, position: undefined });
+    read.mockReturnValueOnce(
+      readBack(resolved(event.id, 6n, 90n)) as unknown as ReturnType<KurrentDBClient['readStream']>,
+    );
     await expect(store.append('payment-p-1', [event], { expectedRevision: 3 })).rejects.toMatchObject({
       constructor: WrongExpectedRevisionError,
       actual: 6,
     });
-    append.mockResolvedValueOnce({ success: false, nextExpectedRevision: -1n, position: undefined });
+    expect(read).toHaveBeenLastCalledWith(
+      'payment-p-1',
+      expect.objectContaining({ maxCount: 1, requiresLeader: true }),
+    );
+    append.mockResolvedValueOnce({ success: false, nextExpectedRevision: 0n, position: undefined });
+    read.mockReturnValueOnce(readBack() as unknown as ReturnType<KurrentDBClient['readStream']>);
     await expect(store.append('payment-p-1', [event], { expectedRevision: 3 })).rejects.toMatchObject({
       constructor: WrongExpectedRevisionError,
       actual: 'no_stream',
