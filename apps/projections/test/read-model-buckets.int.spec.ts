@@ -534,3 +534,38 @@ describe('read-model buckets: documents an earlier version wrote', () => {
     });
   });
 });
+
+describe('read-model buckets: what a fold begins from is read from each stream leader', () => {
+  const prefix = uniquePrefix();
+  afterAll(() => removeNatsState(prefix));
+
+  it('reads documents and the checkpoint by message get, never by a direct get a replica behind may answer', async () => {
+    const writer = await ReadModelBuckets.open(nats, prefix);
+    await writer.claim('w#1');
+    await writer.putFenced([terminal(3), storeAt('oslo', 3)]);
+    await writer.saveCheckpoint(3n, 'log-1');
+    const names = natsNames(prefix).buckets;
+    const streams = [names.terminals, names.stores, names.storeDays, `${prefix}_projections`].map(
+      (bucket) => `KV_${bucket}`,
+    );
+    // JetStream's API requests, as the server routes them: a direct get any replica answers, or the leader's get.
+    const direct = streams.map((stream) => nats.subscribe(`$JS.API.DIRECT.GET.${stream}.>`));
+    const directLast = streams.map((stream) => nats.subscribe(`$JS.API.DIRECT.GET.${stream}`));
+    const leader = streams.map((stream) => nats.subscribe(`$JS.API.STREAM.MSG.GET.${stream}`));
+    await nats.flush();
+
+    const reader = await ReadModelBuckets.open(nats, prefix);
+    const loaded: string[] = [];
+    for await (const change of reader.loadAll(() => undefined)) loaded.push(change.key);
+    expect(loaded.sort()).toEqual(['oslo', 'oslo.T-1']);
+    expect(await reader.get('terminal', 'oslo.T-1')).toMatchObject({ position: '3' });
+    expect((await reader.checkpoint()).position).toBe(3n);
+    // Every request sent before this round trip has reached the subscriptions by its end.
+    await nats.flush();
+    const count = (subscriptions: Subscription[]) =>
+      subscriptions.reduce((sum, subscription) => sum + subscription.getReceived(), 0);
+    expect(count(direct) + count(directLast)).toBe(0);
+    expect(count(leader)).toBeGreaterThanOrEqual(3);
+    for (const subscription of [...direct, ...directLast, ...leader]) subscription.unsubscribe();
+  });
+});

@@ -105,7 +105,8 @@ export class ReadModelBuckets {
      * The state bucket again, read from its stream's leader (JetStream's message get), never by direct get:
      * with `allow_direct` (which `kvm.create` sets) a replica of a clustered bucket may answer a read from its
      * own copy, behind the leader, and the fence's read of the checkpoint (`assertStillWriter`) would then miss
-     * a later takeover's claim.
+     * a later takeover's claim, and a projector starting from the checkpoint would skip what it has not seen.
+     * The document buckets are bound the same way (`openGeneration`).
      */
     private readonly stateAtLeader: KV,
     /** Whether NATS publishes each document written here on its change subject (see `open`). */
@@ -162,8 +163,14 @@ export class ReadModelBuckets {
       bucket,
       republish: { src: `$KV.${bucket}.>`, dest: `${prefix}.v1.${model}.>` },
     }));
-    const [terminal, store, storeDay] = await Promise.all(
+    await Promise.all(
       published.map(({ bucket: name, republish }) => bucket(`${name}${suffix}`, live ? { republish } : {})),
+    );
+    // The documents, made or found above, bound again to be read from each stream's leader, as the checkpoint is:
+    // a fold that began from a replica's copy one write behind (a current checkpoint, an older document) never
+    // applied that write, and its next write of the document, at a later position, put it back over KV's.
+    const [terminal, store, storeDay] = await Promise.all(
+      published.map(({ bucket: name }) => kvm.open(`${name}${suffix}`)),
     );
     const publishedByNats = make && live && (await publishOnChangeSubjects(nats, published));
     return new ReadModelBuckets(
@@ -551,7 +558,7 @@ export class ReadModelBuckets {
    * kept has none.
    */
   async checkpoint(): Promise<Checkpoint> {
-    const entry = await this.state.get(CHECKPOINT);
+    const entry = await this.stateAtLeader.get(CHECKPOINT);
     if (entry) this.revisions.set(CHECKPOINT_REVISION, entry.revision);
     if (!entry || entry.operation !== 'PUT') return { position: 0n };
     return parseCheckpoint(entry);
