@@ -6,6 +6,7 @@ import { DashboardService } from './dashboard/dashboard.service';
 import { OperatorGuard } from './operators/operator.guard';
 import { OperatorSessions } from './operators/operator-sessions';
 import { OperatorsReloader } from './operators/operators.reloader';
+import { SignedOutSessions } from './operators/signed-out-sessions';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from './projections.config';
 import { ProjectorService } from './projector/projector.service';
 import { QueriesService } from './queries/queries.service';
@@ -22,6 +23,7 @@ export class ProjectionsModule {
         ProjectorService,
         QueriesService,
         DashboardService,
+        SignedOutSessions,
         OperatorSessions,
         OperatorsReloader,
         OperatorGuard,

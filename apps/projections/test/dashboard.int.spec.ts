@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { testOperator, writeOperatorsFile } from '../../../test/support/operators';
 import { startProjections } from '../../../test/support/projections';
@@ -267,6 +268,60 @@ describe('the live store dashboard (projections app)', () => {
     const rest: ServerSentEvent[] = [];
     for await (const event of events) rest.push(event);
     expect(rest.every((event) => event.type === 'changes')).toBe(true);
+  });
+
+  it('ends a signed-out session on every instance: a copy of its cookie gets 401, and its open stream stops', async () => {
+    const shared = {
+      EVENT_STORE_URL: `sqlite:${engine.eventStoreFile}`,
+      NATS_PREFIX: engine.prefix,
+      OPERATORS_FILE: operatorsFile,
+      DASHBOARD_SESSION_SECRET: 'd'.repeat(32),
+    };
+    const first = await startProjections(shared);
+    const second = await startProjections(shared);
+    try {
+      const [firstUrl, secondUrl] = [await first.getUrl(), await second.getUrl()];
+      const signedIn = await fetch(`${firstUrl}/v1/dashboard/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ key: west.key }),
+      });
+      const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!;
+      // A copy of the cookie, on the other instance: signed in there too, its stream open.
+      expect((await fetch(`${secondUrl}/v1/dashboard/stores`, { headers: { cookie } })).status).toBe(200);
+      const events = serverSentEvents(await fetch(`${secondUrl}/v1/dashboard/stream`, { headers: { cookie } }));
+      expect(((await events.next()).value as ServerSentEvent).type).toBe('stores');
+
+      const signedOut = await fetch(`${firstUrl}/v1/dashboard/session`, { method: 'DELETE', headers: { cookie } });
+      expect(signedOut.status).toBe(204);
+      expect(signedOut.headers.get('set-cookie')).toMatch(/^dashboard_session=; Max-Age=0/);
+      expect(await fetch(`${firstUrl}/v1/dashboard/stores`, { headers: { cookie } })).toMatchObject({ status: 401 });
+      await waitUntil(
+        async () => (await fetch(`${secondUrl}/v1/dashboard/stores`, { headers: { cookie } })).status === 401,
+        5_000,
+        'the sign-out seen by the other instance',
+      );
+      const refused = await fetch(`${secondUrl}/v1/dashboard/stores`, { headers: { cookie } });
+      expect(((await refused.json()) as { detail: string }).detail).toBe('The session was signed out: sign in again');
+      // The open stream ends at its next batch of changes.
+      const { paymentId } = await engine.start('bergen', 'D-1', 1_200);
+      await engine.sim.control('POST', '/terminals/D-1/present', {});
+      await engine.waitForPayment(String(paymentId), (state) => state.status === 'captured', 'captured');
+      const rest: ServerSentEvent[] = [];
+      for await (const event of events) rest.push(event);
+      expect(rest.every((event) => event.type === 'changes')).toBe(true);
+      // A new sign-in with the same key is a new session.
+      const again = await fetch(`${secondUrl}/v1/dashboard/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ key: west.key }),
+      });
+      const fresh = again.headers.get('set-cookie')!.split(';')[0]!;
+      expect((await fetch(`${firstUrl}/v1/dashboard/stores`, { headers: { cookie: fresh } })).status).toBe(200);
+    } finally {
+      await first.close();
+      await second.close();
+    }
   });
 
   it('ends its event streams when the app stops, so that an open tab never holds the stop', async () => {

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '@app/platform';
 import { testOperator, writeOperatorsFile } from '../../../test/support/operators';
 import { OperatorNotAuthenticatedError } from '../src/operators/operator';
 import { OperatorSessions } from '../src/operators/operator-sessions';
+import { SignedOutSessions } from '../src/operators/signed-out-sessions';
 import { loadOperators } from '../src/operators/operators.file';
 import { ProjectionsConfig } from '../src/projections.config';
 
@@ -22,6 +23,9 @@ describe('dashboard operators and their sessions', () => {
     });
   const now = Date.parse('2026-12-01T12:00:00.000Z');
   const cookieOf = (token: string) => `other=1; dashboard_session=${token}`;
+  /** Sessions with no sign-out recorded: NATS is never asked here (`dashboard.int` signs out through it). */
+  const sessionsOf = (settings: ProjectionsConfig) =>
+    new OperatorSessions(settings, new SignedOutSessions(undefined as never, settings));
   /** The detail of the 401 a call is refused with. */
   const refusal = (call: () => unknown): string => {
     try {
@@ -37,7 +41,7 @@ describe('dashboard operators and their sessions', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('signs in with a key, and knows the session again from its cookie until it ends', () => {
-    const sessions = new OperatorSessions(config());
+    const sessions = sessionsOf(config());
     const { token, operator, expiresAt } = sessions.signIn(west.key, now);
     expect(operator.id).toBe('west');
     expect(expiresAt).toBe(now + 12 * 3_600_000);
@@ -51,14 +55,14 @@ describe('dashboard operators and their sessions', () => {
   });
 
   it('accepts a session signed by another instance with the same secret, and no other', () => {
-    const { token } = new OperatorSessions(config()).signIn(west.key, now);
-    expect(new OperatorSessions(config()).authenticate({ cookie: cookieOf(token) }, now).operator.id).toBe('west');
-    const other = new OperatorSessions(config({ DASHBOARD_SESSION_SECRET: 't'.repeat(32) }));
+    const { token } = sessionsOf(config()).signIn(west.key, now);
+    expect(sessionsOf(config()).authenticate({ cookie: cookieOf(token) }, now).operator.id).toBe('west');
+    const other = sessionsOf(config({ DASHBOARD_SESSION_SECRET: 't'.repeat(32) }));
     expect(() => other.authenticate({ cookie: cookieOf(token) }, now)).toThrow(OperatorNotAuthenticatedError);
   });
 
   it('refuses a forged or altered session: another operator, a later expiry, a changed MAC', () => {
-    const sessions = new OperatorSessions(config());
+    const sessions = sessionsOf(config());
     const { token } = sessions.signIn(west.key, now);
     const [id, expires, mac] = token.split('.') as [string, string, string];
     for (const forged of [
@@ -75,7 +79,7 @@ describe('dashboard operators and their sessions', () => {
   });
 
   it('ends the sessions of a key that was changed or removed', () => {
-    const sessions = new OperatorSessions(config());
+    const sessions = sessionsOf(config());
     const signedIn = sessions.signIn(west.key, now);
     const renewed = testOperator('west', 'bergen');
     writeOperatorsFile(file, [renewed, all]);
@@ -87,7 +91,7 @@ describe('dashboard operators and their sessions', () => {
   });
 
   it('takes a bearer key as scripts send it', () => {
-    const sessions = new OperatorSessions(config());
+    const sessions = sessionsOf(config());
     expect(sessions.authenticate({ authorization: `Bearer ${all.key}` }, now).operator.stores).toBe('*');
     expect(refusal(() => sessions.authenticate({ authorization: 'Bearer op_nobody' }, now))).toContain(
       'Unknown operator key',
@@ -95,7 +99,7 @@ describe('dashboard operators and their sessions', () => {
   });
 
   it('lets nobody in without OPERATORS_FILE, and says why', () => {
-    const sessions = new OperatorSessions(config({ OPERATORS_FILE: '' }));
+    const sessions = sessionsOf(config({ OPERATORS_FILE: '' }));
     expect(refusal(() => sessions.signIn(all.key, now))).toContain(
       'No operator keys are configured: set OPERATORS_FILE',
     );

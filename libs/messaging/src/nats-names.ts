@@ -27,6 +27,8 @@ export function natsNames(prefix: string) {
       reconcilerLeases: `${prefix}_reconciler_leases`,
       /** Which projections instance writes the read models: one key, `leader`, with the bucket's TTL. */
       projectorLease: `${prefix}_projector_lease`,
+      /** Dashboard sessions signed out before their time, by the hash of their token, kept for a session's life. */
+      dashboardSignOuts: `${prefix}_dashboard_signouts`,
     },
     objectStores: {
       /** The reconciler's checkpoint: what is due, as of a position in the log, one object per log. */

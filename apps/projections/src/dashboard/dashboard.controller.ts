@@ -7,6 +7,7 @@ import {
   Get,
   Header,
   HttpCode,
+  HttpException,
   Inject,
   NotFoundException,
   Param,
@@ -125,13 +126,28 @@ export class DashboardController {
 
   @Delete('v1/dashboard/session')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Sign out: the session cookie is cleared' })
+  @ApiOperation({
+    summary:
+      'Sign out: the session ends on every instance (a copy of its cookie no longer signs in), and the cookie is cleared',
+  })
   @ApiNoContentResponse({ description: 'Signed out' })
-  signOut(@Res({ passthrough: true }) reply: FastifyReply): void {
+  @ApiProblems({ 503: 'SIGN_OUT_NOT_RECORDED: NATS did not take the sign-out; the cookie is cleared, send it again' })
+  async signOut(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     void reply.header(
       'set-cookie',
       serialize(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', path: '/', maxAge: 0 }),
     );
+    try {
+      await this.sessions.signOut(request.headers);
+    } catch (error) {
+      throw new HttpException(
+        {
+          code: 'SIGN_OUT_NOT_RECORDED',
+          detail: `The session could not be ended everywhere (${(error as Error).message}): send the sign-out again`,
+        },
+        503,
+      );
+    }
   }
 
   @Get('v1/dashboard/stores')

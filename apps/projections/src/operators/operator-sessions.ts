@@ -5,6 +5,7 @@ import { bearerKey, hashApiKey } from '@app/platform';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
 import { OperatorKeys, OperatorNotAuthenticatedError, type Operator } from './operator';
 import { loadOperators } from './operators.file';
+import { SignedOutSessions, signOutKey } from './signed-out-sessions';
 
 /** The cookie that holds a signed-in browser's session (HttpOnly: the page's script never sees it). */
 export const SESSION_COOKIE = 'dashboard_session';
@@ -13,6 +14,8 @@ export interface OperatorSession {
   readonly operator: Operator;
   /** When the session ends, in ms since the epoch. */
   readonly expiresAt: number;
+  /** A signed-in browser's session: its token's key among sign-outs (`SignedOutSessions`). None for a key. */
+  readonly signOutKey?: string;
 }
 
 /**
@@ -20,17 +23,21 @@ export interface OperatorSession {
  * cookie, because an EventSource cannot send an `Authorization` header and a key must never go in a URL;
  * scripts may send `Authorization: Bearer <key>` instead.
  *
- * A session is `{operatorId}.{expires}.{mac}`, the MAC an HMAC-SHA256 with DASHBOARD_SESSION_SECRET over the
- * id, the expiry and the hash of the operator's key: nothing is stored per session, every instance with the
- * same secret accepts it, and a changed or removed key ends its sessions at the next request. Without a
- * secret, each instance makes one at start: its sessions then end when it restarts.
+ * A session is `{operatorId}.{expires}.{nonce}.{mac}`, the MAC an HMAC-SHA256 with DASHBOARD_SESSION_SECRET over
+ * the id, the expiry, the nonce and the hash of the operator's key: nothing is stored per session but a sign-out
+ * (`SignedOutSessions`), every instance with the same secret accepts it, and a changed or removed key ends its
+ * sessions at the next request. Without a secret, each instance makes one at start: its sessions then end when it
+ * restarts.
  */
 @Injectable()
 export class OperatorSessions {
   private keys: OperatorKeys;
   private readonly secret: Buffer;
 
-  constructor(@Inject(PROJECTIONS_CONFIG) private readonly config: ProjectionsConfig) {
+  constructor(
+    @Inject(PROJECTIONS_CONFIG) private readonly config: ProjectionsConfig,
+    private readonly signedOut: SignedOutSessions,
+  ) {
     this.keys = config.operatorsFile ? loadOperators(config.operatorsFile) : new OperatorKeys(new Map());
     this.secret = config.dashboardSessionSecret ? Buffer.from(config.dashboardSessionSecret, 'utf8') : randomBytes(32);
   }
@@ -49,7 +56,8 @@ export class OperatorSessions {
     const operator = this.keys.withKeyHash(hashApiKey(key));
     if (!operator) throw new OperatorNotAuthenticatedError(this.unknownKey());
     const expiresAt = now + this.config.dashboardSessionHours * 3_600_000;
-    const payload = `${operator.id}.${Math.floor(expiresAt / 1000)}`;
+    // A nonce of its own: two sign-ins with one key in the same second are two sessions, each signed out alone.
+    const payload = `${operator.id}.${Math.floor(expiresAt / 1000)}.${randomBytes(12).toString('base64url')}`;
     return { operator, expiresAt, token: `${payload}.${this.mac(payload, operator.keySha256)}` };
   }
 
@@ -82,20 +90,39 @@ export class OperatorSessions {
     }
     const token = headers.cookie === undefined ? undefined : parseCookies(headers.cookie)[SESSION_COOKIE];
     if (!token) return 'Sign in with an operator key (see README: the dashboard)';
-    const [id = '', expires = '', mac = ''] = token.split('.');
-    const operator = this.keys.withId(id);
+    // `{operatorId}.{expires}.{nonce}.{mac}`; a session signed in before the nonce has none.
+    const parts = token.split('.');
+    const mac = parts.pop() ?? '';
+    const [id = '', expires = ''] = parts;
+    const operator = parts.length === 2 || parts.length === 3 ? this.keys.withId(id) : undefined;
     const expiresAt = Number(expires) * 1000;
-    const expected = operator ? Buffer.from(this.mac(`${id}.${expires}`, operator.keySha256)) : undefined;
+    const expected = operator ? Buffer.from(this.mac(parts.join('.'), operator.keySha256)) : undefined;
     const given = Buffer.from(mac);
     if (!operator || !expected || expected.length !== given.length || !timingSafeEqual(expected, given))
       return 'The session is not valid (the key was changed or removed): sign in again';
     if (!(expiresAt > now)) return 'The session has ended: sign in again';
-    return { operator, expiresAt };
+    const signedOutAs = signOutKey(token);
+    if (this.signedOut.has(signedOutAs)) return 'The session was signed out: sign in again';
+    return { operator, expiresAt, signOutKey: signedOutAs };
   }
 
-  /** Whether a session still stands: its time is not up and its key is still in the file. */
-  holds({ operator, expiresAt }: OperatorSession, now = Date.now()): boolean {
-    return expiresAt > now && this.keys.withId(operator.id)?.keySha256 === operator.keySha256;
+  /**
+   * Ends the request's session everywhere (`SignedOutSessions`): a copy of its cookie no longer signs in. A request
+   * with no session that stands (none, ended, a key) has nothing to end.
+   */
+  async signOut(headers: { readonly cookie?: string }, now = Date.now()): Promise<void> {
+    const found = this.find({ ...(headers.cookie === undefined ? {} : { cookie: headers.cookie }) }, now);
+    if (typeof found === 'string' || found.signOutKey === undefined) return;
+    await this.signedOut.signOut(found.signOutKey, found.expiresAt);
+  }
+
+  /** Whether a session still stands: its time is not up, its key is still in the file, it was not signed out. */
+  holds({ operator, expiresAt, signOutKey: key }: OperatorSession, now = Date.now()): boolean {
+    return (
+      expiresAt > now &&
+      this.keys.withId(operator.id)?.keySha256 === operator.keySha256 &&
+      (key === undefined || !this.signedOut.has(key))
+    );
   }
 
   /** The session's operator as the file says now (its stores may have changed since it signed in). */
