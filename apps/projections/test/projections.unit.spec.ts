@@ -156,6 +156,30 @@ describe('the terminal projection', () => {
     };
     const doc = fold(terminalProjection, start, [claim, extended]);
     expect(doc.active).toMatchObject({ paymentId: 'p-1', since: at, expiresAt: '2026-11-24T10:05:00.000Z' });
+    // Extended once its session prompts (a start resumed after it was created): still awaiting the card.
+    const session = paid({ type: 'SessionCreated', data: { sessionId: 's-1', expiresAt: later, at: later } });
+    expect(fold(terminalProjection, start, [claim, session, extended]).status).toBe('awaiting_card');
+  });
+
+  it('is at its payment’s stage again when reactivated while the payment went on under the deactivation', () => {
+    const store = (type: 'TerminalDeactivated' | 'TerminalReactivated'): Fact => ({
+      stream: 'store',
+      recordedAt: at,
+      event: { type, data: { storeId: 'oslo', terminalId: 'T-1', at } },
+    });
+    const session = paid({ type: 'SessionCreated', data: { sessionId: 's-1', expiresAt: later, at: later } });
+    const cancel = paid({ type: 'CancellationRequested', data: { by: 'pos-1', at: later } });
+    const prompting = fold(terminalProjection, start, [
+      claim,
+      store('TerminalDeactivated'),
+      session,
+      store('TerminalReactivated'),
+    ]);
+    expect(prompting.status).toBe('awaiting_card');
+    expect(terminalProjection.evolve(prompting, cancel).status).toBe('cancelling');
+    const cancelling = fold(terminalProjection, prompting, [store('TerminalDeactivated'), cancel]);
+    expect(cancelling.status).toBe('deactivated');
+    expect(terminalProjection.evolve(cancelling, store('TerminalReactivated')).status).toBe('cancelling');
   });
 
   it('is busy again when reactivated while a claim holds it, and idle once the claim is released', () => {

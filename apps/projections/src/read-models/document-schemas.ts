@@ -66,7 +66,7 @@ const terminalDoc = object(
   { storeId: text, terminalId: text, status: text, position: digits },
   {
     statusSince: text,
-    active: object({ kind: text, paymentId: text }, { since: text, expiresAt: text }),
+    active: object({ kind: text, paymentId: text }, { since: text, expiresAt: text, stage: text }),
     lastOutcome: object({}, { paymentId: text, status: text, amount: figure, currency: text, at: text }),
     lastRefund: object({}, { paymentId: text, refundId: text, status: text, amount: figure, currency: text, at: text }),
     lastHeardAt: text,

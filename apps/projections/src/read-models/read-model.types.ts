@@ -169,6 +169,11 @@ export interface TerminalDoc {
     readonly since: string;
     /** When the claim runs out: past it, the payment is open past its deadline and the reconciler settles it. */
     readonly expiresAt?: string;
+    /**
+     * How far the payment got past its start (`awaiting_card` once its session prompts, `cancelling` once the POS
+     * asked to cancel): the status it has again when the terminal is reactivated or its claim extended.
+     */
+    readonly stage?: 'awaiting_card' | 'cancelling';
   };
   /** The last payment on the terminal that ended. */
   readonly lastOutcome?: Outcome;

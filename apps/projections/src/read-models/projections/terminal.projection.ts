@@ -60,11 +60,10 @@ function evolve(doc: TerminalDoc, fact: Fact): TerminalDoc {
       switch (event.type) {
         case 'TerminalRegistered':
           return { ...doc, status: doc.active ? doc.status : 'idle' };
-        // Reactivated while a claim still holds it (it was deactivated under a payment): busy with that claim, kept
-        // `deactivated`, no later event would have changed it. The stage it had before is not kept: the first of the
-        // claim's kind (`starting` while a session may already prompt), until the claim's next event or its end.
+        // Reactivated while a claim still holds it (it was deactivated under a payment): busy with that claim, at the
+        // stage its payment reached meanwhile (kept `deactivated`, no later event would have changed it).
         case 'TerminalReactivated':
-          return { ...doc, status: doc.active ? CLAIMED_AS[doc.active.kind] : 'idle' };
+          return { ...doc, status: doc.active ? claimedStatus(doc.active) : 'idle' };
         case 'TerminalDeactivated':
           return { ...doc, status: 'deactivated' };
         default:
@@ -79,16 +78,20 @@ function evolve(doc: TerminalDoc, fact: Fact): TerminalDoc {
           // The registry's hold for the moment it changes the device: nothing the terminal does (its release,
           // naming no payment the document holds, changes nothing either).
           if (kind === 'device-change') return doc;
+          // A claim extended (the same payment's claim again, by a resumed request) keeps when it began, and the
+          // stage its payment reached.
+          const extended = doc.active?.paymentId === paymentId ? doc.active : undefined;
+          const active = {
+            kind,
+            paymentId,
+            since: extended ? extended.since : claimedAt,
+            expiresAt,
+            ...(extended?.stage ? { stage: extended.stage } : {}),
+          };
           return {
             ...doc,
-            status: doc.status === 'deactivated' ? 'deactivated' : CLAIMED_AS[kind],
-            // A claim extended (the same payment's claim again, by a resumed request) keeps when it began.
-            active: {
-              kind,
-              paymentId,
-              since: doc.active?.paymentId === paymentId ? doc.active.since : claimedAt,
-              expiresAt,
-            },
+            status: doc.status === 'deactivated' ? 'deactivated' : claimedStatus(active),
+            active,
             lastHeardAt: claimedAt,
           };
         }
@@ -110,6 +113,23 @@ function evolve(doc: TerminalDoc, fact: Fact): TerminalDoc {
   }
 }
 
+/** A claim's status: the stage its payment reached, or the first of its kind. */
+const claimedStatus = (active: NonNullable<TerminalDoc['active']>) => active.stage ?? CLAIMED_AS[active.kind];
+
+/**
+ * The claiming payment at a new stage: kept on its claim (also while the terminal is deactivated, to be its status
+ * again on reactivation), and the terminal's status when it `moves`. A later fact of another payment changes neither.
+ */
+function staged(
+  doc: TerminalDoc,
+  paymentId: string,
+  moves: boolean,
+  stage: 'awaiting_card' | 'cancelling',
+): Partial<TerminalDoc> {
+  if (doc.active?.paymentId !== paymentId) return {};
+  return { active: { ...doc.active, stage }, ...(moves ? { status: stage } : {}) };
+}
+
 /**
  * The terminal after one of a payment's facts. Each branch copies the document once: the copy of a document
  * whose optional fields vary is the fold's largest cost per event (the rebuild's profile).
@@ -122,9 +142,9 @@ function onPayment(doc: TerminalDoc, fact: PaymentFact): TerminalDoc {
     case 'PaymentRequested':
       return { ...doc, lastHeardAt: at, today: count(doc.today, date, 'payments') };
     case 'SessionCreated':
-      return { ...doc, lastHeardAt: at, ...(moves ? { status: 'awaiting_card' as const } : {}) };
+      return { ...doc, lastHeardAt: at, ...staged(doc, paymentId, moves, 'awaiting_card') };
     case 'CancellationRequested':
-      return { ...doc, lastHeardAt: at, ...(moves ? { status: 'cancelling' as const } : {}) };
+      return { ...doc, lastHeardAt: at, ...staged(doc, paymentId, moves, 'cancelling') };
     case 'RefundFailed':
       return { ...doc, lastHeardAt: at, lastRefund: refund(fact, event.data.refundId, 'refund_failed') };
     case 'RefundSucceeded':
