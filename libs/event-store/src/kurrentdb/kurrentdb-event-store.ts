@@ -57,7 +57,7 @@ import {
 const HEAD_SEARCH_LIMIT = 4_096;
 
 /**
- * How long an append or a read waits for KurrentDB's answer by default. The client's appends have no deadline of
+ * How long an append, a stream read or the head's read waits for KurrentDB's answer by default. The client's appends have no deadline of
  * their own on the connection (its batch-append stream is opened with none, and the server-features call every
  * append waits on first has none either), and its reads drop the `deadline` option: a node that holds the
  * connection open and never answers (a frozen process, a proxy in front of a dead node) held each call, and the
@@ -67,8 +67,8 @@ export const DEFAULT_APPEND_TIMEOUT_MS = 10_000;
 
 export interface KurrentDbEventStoreOptions {
   /**
-   * How long an append or a read waits for KurrentDB's answer before it fails as unavailable (an append's outcome
-   * then unknown).
+   * How long an append, a stream read or the head's read waits for KurrentDB's answer before it fails as unavailable
+   * (an append's outcome then unknown).
    */
   readonly appendTimeoutMs?: number;
 }
@@ -144,14 +144,17 @@ export class KurrentDbEventStore implements EventStore {
   /**
    * The call's answer, or `EventStoreUnavailableError` once `appendTimeoutMs` has passed without one: whether an
    * append was written is then unknown, as for any lost answer (the request answers 503, and its retry goes on from
-   * what the log has by then). An answer that comes later is dropped. The client is made again (`renewClient`).
+   * what the log has by then). An answer that comes later is dropped. For an append, the client is made again
+   * (`renewClient`).
    */
   private answered<T>(call: Promise<T>, what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    const append = what.startsWith('the append');
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        this.renewClient();
-        const unknown = what.startsWith('the append') ? ': whether it was written is unknown' : '';
+        // Only an append waits on the client's question to the node (`renewClient`); a slow read is only slow.
+        if (append) this.renewClient();
+        const unknown = append ? ': whether it was written is unknown' : '';
         reject(
           new EventStoreUnavailableError(
             `KurrentDB did not answer ${what} within ${this.appendTimeoutMs} ms${unknown}`,
@@ -168,7 +171,8 @@ export class KurrentDbEventStore implements EventStore {
    * its first append, with no deadline, and keeps that question's promise: unanswered, every later append waits on
    * it, and sends nothing, for good, even once the node answers again. Disposing the client does not clear it.
    * The old client's calls still under way end with it (its subscriptions drop, and their followers subscribe
-   * again on the new one). At most once a deadline: a node that answers nothing is not asked over and over.
+   * again on the new one). At most once a deadline: a node that answers nothing is not asked over and over. Its
+   * reader (the client's native bridge, which `dispose` does not close) is let go with it, for the collector.
    */
   private renewClient(): void {
     if (!this.ownsClient || this.closing || Date.now() - this.renewedAt < this.appendTimeoutMs) return;
@@ -241,7 +245,9 @@ export class KurrentDbEventStore implements EventStore {
     this.assertOpen();
     const { after, limit, streamPrefixes } = checkReadAllOptions(options);
     try {
-      return await this.answered(this.readAllPage(after, limit, streamPrefixes), 'the read of $all');
+      // No deadline: a filtered page may scan far for a few events (a catch-up, a rebuild), and a wait here holds
+      // no command; a stream read (a command's) and the head's have one.
+      return await this.readAllPage(after, limit, streamPrefixes);
     } catch (error) {
       throw asStoreError(error, 'read $all');
     }
