@@ -298,6 +298,18 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       await engine.terminalFree(terminalId);
     });
 
+    it('asks the session the payment recorded whatever it says of our reference (optional in the specification)', async () => {
+      const { paymentId, sessionId, terminalId } = await unheardPayment(10_000);
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      const order = engine.sim.app.get(SimulatorState).sessions.get(sessionId)!.order as {
+        merchant_reference_2?: string;
+      };
+      delete order.merchant_reference_2;
+      const answer = await callback(paymentId, { error: 'authorization', session_id: sessionId });
+      expect(answer).toMatchObject({ status: 200, body: { recorded: ['PaymentCaptured'], status: 'captured' } });
+      await engine.terminalFree(terminalId);
+    });
+
     it("does not take a session the callback names that is another payment's", async () => {
       const other = await unheardPayment(10_000);
       const { paymentId, sessionId, terminalId } = await unheardPayment(10_010);

@@ -30,8 +30,16 @@ export class UnrecognisedTransactionStatusError extends Error {
   }
 }
 
-/** The statuses of a transaction captured in part: what was taken is known only from its `CAPTURE` events' amounts. */
-const CAPTURED_IN_PART: ReadonlySet<string> = new Set(['PARTIALLY_CAPTURED', 'PARTIALLY_CAPTURED_REFUNDED']);
+/**
+ * The statuses of a transaction captured in part: what was taken is known only from its `CAPTURE` events' amounts
+ * (its rest voided, `AUTHORIZATION_VOIDED`, or still to capture). One captured in full took its amount, whatever
+ * its events say; under any other status a capture event is not taken as money.
+ */
+const CAPTURED_IN_PART: ReadonlySet<string> = new Set([
+  'PARTIALLY_CAPTURED',
+  'PARTIALLY_CAPTURED_REFUNDED',
+  'AUTHORIZATION_VOIDED',
+]);
 
 /**
  * The transaction's status. `status` is optional in Dintero's specification, and each of its events carries the
@@ -70,14 +78,15 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
     ...(tx.card.type ? { type: tx.card.type } : {}),
   };
   const reason = failed?.error?.code ?? failed?.error?.message;
-  const { capturedAmount, each } = captures(tx);
-  // `amount` on an event is optional in the specification. Without it, a part captured is of no known size: booked
-  // as the authorised amount it would overstate the takings and what may be refunded. Nothing is recorded (a 503 to
+  const { capturedAmount, each, unsized } = captures(tx);
+  // `amount` on an event is optional in the specification. Without it, a capture is of no known size. A transaction
+  // captured in full took its amount; one captured in part, booked at its amount or at its sized captures alone (or,
+  // its rest voided, as a void), would misstate the takings and what may be refunded. Nothing is recorded (a 503 to
   // the delivery), and the reconciler hands the payment to a person if Dintero never says more.
-  if (capturedAmount === undefined && CAPTURED_IN_PART.has(status))
+  if (unsized && CAPTURED_IN_PART.has(status))
     throw new UnrecognisedTransactionStatusError(
       status,
-      `Dintero transaction ${tx.id} is ${status} and none of its CAPTURE events says how much: what was taken is unknown`,
+      `Dintero transaction ${tx.id} is ${status} and a CAPTURE event of it does not say how much: what was taken is unknown`,
     );
   const dinteroAt = statusTime(tx, status, capturedAmount);
   const receipt = terminalReceipt(tx);
@@ -102,12 +111,12 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
  */
 function captures(tx: DinteroTransaction): Pick<DinteroTransactionFact, 'capturedAmount'> & {
   each?: DinteroTransactionFact['captures'];
+  /** A successful capture that does not say its amount: the captured sum is then unknown, unless all was taken. */
+  unsized?: true;
 } {
-  const done = (tx.events ?? []).flatMap((e) =>
-    e.event === 'CAPTURE' && succeeded(e) && typeof e.amount === 'number'
-      ? [{ amount: e.amount, at: e.created_at }]
-      : [],
-  );
+  const made = (tx.events ?? []).filter((e) => e.event === 'CAPTURE' && succeeded(e));
+  if (made.some((e) => typeof e.amount !== 'number')) return { unsized: true };
+  const done = made.map((e) => ({ amount: e.amount!, at: e.created_at }));
   if (done.length === 0) return {};
   const capturedAmount = done.reduce((sum, capture) => sum + capture.amount, 0);
   if (done.length === 1) return { capturedAmount };

@@ -157,9 +157,31 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
       });
       expect(() => transactionFact(unsized)).toThrow(UnrecognisedTransactionStatusError);
       expect(() => transactionFact(unsized)).toThrow(
-        `Dintero transaction T12345678.tx1 is ${status} and none of its CAPTURE events says how much`,
+        `Dintero transaction T12345678.tx1 is ${status} and a CAPTURE event of it does not say how much`,
       );
     }
+    const sized = { ...tx().events![2]!, id: 'c1', transaction_status: 'PARTIALLY_CAPTURED', amount: 2_000 };
+    const unsized = { ...tx().events![2]!, id: 'c2', transaction_status: 'PARTIALLY_CAPTURED' };
+    const voided = { id: 'v1', event: 'VOID', transaction_status: 'AUTHORIZATION_VOIDED', success: true };
+    // One sized capture and one not: the sized one alone would understate what was taken.
+    expect(() =>
+      transactionFact(tx({ status: 'PARTIALLY_CAPTURED', events: [...tx().events!.slice(0, 2), sized, unsized] })),
+    ).toThrow(UnrecognisedTransactionStatusError);
+    // Its rest voided after a capture of no size: money was taken, and it is no void.
+    expect(() =>
+      transactionFact(
+        tx({
+          status: 'AUTHORIZATION_VOIDED',
+          events: [...tx().events!.slice(0, 2), unsized, { ...voided, created_at: '2026-11-24T10:00:00Z' }],
+        }),
+      ),
+    ).toThrow(UnrecognisedTransactionStatusError);
+    // Captured in full: its amount, whatever its captures say, and no part counted short.
+    const full = transactionFact(
+      tx({ events: [...tx().events!.slice(0, 2), sized, { ...unsized, transaction_status: 'CAPTURED' }] }),
+    );
+    expect(full).not.toHaveProperty('capturedAmount');
+    expect(full).not.toHaveProperty('captures');
   });
 
   it('dates a partial capture whose rest was voided by its capture, not by the void', () => {

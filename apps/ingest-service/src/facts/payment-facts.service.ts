@@ -160,10 +160,11 @@ export class PaymentFacts {
       (await readState(this.store, paymentStream(paymentId), paymentDecider)).state,
       paymentId,
     );
-    const sessionId = isOpen(state) ? (state.sessionId ?? namedSessionId) : undefined;
-    if (sessionId === undefined) return undefined;
-    const session = await this.dintero.findSession(sessionId);
-    return session?.order.merchant_reference_2 === paymentId ? session : undefined;
+    if (!isOpen(state)) return undefined;
+    if (state.sessionId !== undefined) return this.dintero.findSession(state.sessionId);
+    if (namedSessionId === undefined) return undefined;
+    const named = await this.dintero.findSession(namedSessionId);
+    return named?.order.merchant_reference_2 === paymentId ? named : undefined;
   }
 
   /** The session ran out with nothing paid (the decider refuses before `expiresAt`). */
