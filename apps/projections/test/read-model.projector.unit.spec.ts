@@ -700,6 +700,17 @@ describe('read models as a fold over the log', () => {
         ...figures(1, 7_000),
         currencies: { NOK: figures(1, 7_000) },
       });
+      // Completed without the terminal's batch (Dintero gave no result): pending no more either.
+      projector.apply(requested('c-2', '2026-11-25T21:59:00.000Z'));
+      projector.apply({
+        ...event('operation-c-2', 'OperationCompleted', {
+          operationId: 'c-2',
+          dinteroOperationId: 'd-c-2',
+          at: '2026-11-25T22:00:00.000Z',
+        }),
+        metadata: { storeId: 'oslo', terminalId: 'T-1', businessDay: '2026-11-25' },
+      });
+      expect(projector.terminal('oslo', 'T-1')!.openBatch).not.toHaveProperty('closing');
     });
   });
 

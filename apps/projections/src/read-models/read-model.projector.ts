@@ -427,7 +427,11 @@ export class ReadModelProjector {
       return;
     }
     const close = this.closeOf(event, recorded);
-    if (!close) return;
+    // Completed without the terminal's batch (Dintero gave no result): nothing to compare, and the close pends no more.
+    if (!close) {
+      if (event.type === 'OperationCompleted') this.onClosePending(operationId, event, recorded, position, put);
+      return;
+    }
     const { storeId, terminalId, businessDay, batch, closedAt } = close;
     this.changeTerminal(
       storeId,
@@ -440,13 +444,13 @@ export class ReadModelProjector {
   }
 
   /**
-   * An end-of-day close asked for, or ended without closing: while one is pending, the terminal's open batch keeps
-   * the time of each fact it counts, so that the close takes only those before the terminal closed (`closeBatch`).
-   * Any operation's end is passed on: only a close the batch has pending changes it.
+   * An end-of-day close asked for, or ended without closing (or completed without its batch): while one is pending,
+   * the terminal's open batch keeps the time of each fact it counts, so that the close takes only those before the
+   * terminal closed (`closeBatch`). Any operation's end is passed on: only a close the batch has pending changes it.
    */
   private onClosePending(
     operationId: string,
-    event: Extract<OperationEvent, { type: 'OperationRequested' | 'OperationEnded' }>,
+    event: Extract<OperationEvent, { type: 'OperationRequested' | 'OperationEnded' | 'OperationCompleted' }>,
     recorded: RecordedEvent,
     position: string,
     put: Put,

@@ -74,6 +74,7 @@ export interface OpenBatch extends BatchFigures {
 
 /** A capture or a refund at the terminal as a batch counted it, and when it happened (Dintero's time). */
 export interface TimedCount {
+  /** When it happened: Dintero's time, or the engine's where Dintero gave none. */
   readonly at: string;
   /** `purchase` (a capture) or `reversal` (a refund done at the terminal). */
   readonly kind: 'purchase' | 'reversal';
