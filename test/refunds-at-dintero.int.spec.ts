@@ -281,66 +281,76 @@ describe('refunds as Dintero answers them', () => {
     });
   });
 
-  it('asks Dintero about a refund failed for its silence that Dintero then takes (202), until it is made', async () => {
-    const { paymentId, refundTerminal } = await capturedPayment(10_000);
-    const refundId = randomUUID();
-    const at = () => new Date().toISOString();
-    const commands: PaymentCommand[] = [
-      {
-        type: 'RequestRefund',
-        data: { refundId, amount: 3_072, terminalId: refundTerminal, claimId: refundId, by: 'till-1', at: at() },
-      },
-      { type: 'SubmitRefund', data: { refundId, at: at() } },
-      {
-        type: 'RecordRefundOutcome',
-        data: {
-          refundId,
-          outcome: 'failed',
-          reason: 'no trace at Dintero',
-          noTrace: true,
-          source: 'reconciler',
-          at: at(),
+  it.each([
+    [3_072, 'made'],
+    [3_073, 'declined by the cardholder'],
+  ] as const)(
+    'asks Dintero about a refund failed for its silence that Dintero then takes (202, %i), until %s',
+    async (amount, end) => {
+      const made = end === 'made';
+      const { paymentId, refundTerminal } = await capturedPayment(10_000);
+      const refundId = randomUUID();
+      const at = () => new Date().toISOString();
+      const commands: PaymentCommand[] = [
+        {
+          type: 'RequestRefund',
+          data: { refundId, amount, terminalId: refundTerminal, claimId: refundId, by: 'till-1', at: at() },
         },
-      },
-    ];
-    for (const command of commands)
-      await handleCommand(engine.log, paymentStream(paymentId), paymentDecider, command, {
-        metadata: { correlationId: `late-accepted-${refundId}` },
+        { type: 'SubmitRefund', data: { refundId, at: at() } },
+        {
+          type: 'RecordRefundOutcome',
+          data: {
+            refundId,
+            outcome: 'failed',
+            reason: 'no trace at Dintero',
+            noTrace: true,
+            source: 'reconciler',
+            at: at(),
+          },
+        },
+      ];
+      for (const command of commands)
+        await handleCommand(engine.log, paymentStream(paymentId), paymentDecider, command, {
+          metadata: { correlationId: `late-accepted-${refundId}` },
+        });
+      const payment = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
+      const transactionId = payment.status === 'captured' ? payment.transactionId : '';
+      // The held-up send reaches Dintero, which takes it to do at the terminal (202; amounts ending in 72 or 73), and
+      // nothing of its result reaches ingest: only the reconciler, asking Dintero, can learn how it ended.
+      await engine.sim.control('PUT', '/chaos', { dropRate: 1 });
+      try {
+        await simulatorClient(engine.sim).refund(transactionId, {
+          amount,
+          terminalId: refundTerminal,
+          refundReference: refundId,
+        });
+        // Ingest reads the transaction while the cardholder is at the terminal (a delivery of another of its events):
+        // it learns that Dintero took the refund.
+        const { recorded } = await engine.ingest.app
+          .get(PaymentFacts)
+          .recordTransactionById(paymentId, transactionId, { source: 'webhook', correlationId: `seen-${refundId}` });
+        expect(recorded).toEqual(['RefundAccepted']);
+        await engine.waitForPayment(
+          paymentId,
+          (s) =>
+            s.status === 'captured' &&
+            (made ? s.refunds[refundId]?.status === 'succeeded' : s.refunds[refundId]?.noTrace === undefined),
+          `the refund ${end}, as the reconciler learnt`,
+        );
+      } finally {
+        await engine.sim.control('PUT', '/chaos', {});
+      }
+      const events = await engine.log.readStream(`payment-${paymentId}`);
+      const ends = events.filter((e) => ['LateRefundRecorded', 'RefundFailed'].includes(e.type)).slice(1);
+      expect(ends.map((e) => [e.type, e.data])).toEqual([
+        [made ? 'LateRefundRecorded' : 'RefundFailed', expect.objectContaining({ refundId, source: 'reconciler' })],
+      ]);
+      expect((await get(`/v1/terminal-payments/${paymentId}`)).body).toMatchObject({
+        refundedAmount: made ? amount : 0,
+        refundableAmount: made ? 10_000 - amount : 10_000,
       });
-    const payment = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
-    const transactionId = payment.status === 'captured' ? payment.transactionId : '';
-    // The held-up send reaches Dintero, which takes it to do at the terminal (202; amounts ending in 72), and nothing of its result
-    // reaches ingest: only the reconciler, asking Dintero, can learn it was made.
-    await engine.sim.control('PUT', '/chaos', { dropRate: 1 });
-    try {
-      await simulatorClient(engine.sim).refund(transactionId, {
-        amount: 3_072,
-        terminalId: refundTerminal,
-        refundReference: refundId,
-      });
-      // Ingest reads the transaction while the cardholder is at the terminal (a delivery of another of its events):
-      // it learns that Dintero took the refund.
-      const { recorded } = await engine.ingest.app
-        .get(PaymentFacts)
-        .recordTransactionById(paymentId, transactionId, { source: 'webhook', correlationId: `seen-${refundId}` });
-      expect(recorded).toEqual(['RefundAccepted']);
-      await engine.waitForPayment(
-        paymentId,
-        (s) => s.status === 'captured' && s.refunds[refundId]?.status === 'succeeded',
-        'the refund booked as made, by the reconciler',
-      );
-    } finally {
-      await engine.sim.control('PUT', '/chaos', {});
-    }
-    const events = await engine.log.readStream(`payment-${paymentId}`);
-    expect(events.filter((e) => e.type === 'LateRefundRecorded').map((e) => e.data)).toEqual([
-      expect.objectContaining({ refundId, amount: 3_072, source: 'reconciler' }),
-    ]);
-    expect((await get(`/v1/terminal-payments/${paymentId}`)).body).toMatchObject({
-      refundedAmount: 3_072,
-      refundableAmount: 6_928,
-    });
-  });
+    },
+  );
 
   it('answers an unknown refund and a malformed refund id with clear errors', async () => {
     const { paymentId } = await capturedPayment(10_000);

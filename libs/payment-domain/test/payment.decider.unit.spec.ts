@@ -1013,6 +1013,44 @@ describe('refunds (invariant 8: never more than captured)', () => {
       expect(
         refundFollowed(refundOf(fold(paymentDecider, [...given, ...failed, ...accepted, ...flagged, ...made]))),
       ).toBe(false);
+      // Or declined by the cardholder: Dintero's word recorded once in place of the guess, and followed no longer.
+      const declined = run(
+        [...given, ...failed, ...accepted, ...flagged],
+        [outcome('r1', 'failed'), outcome('r1', 'failed')],
+      );
+      expect(declined).toEqual([
+        expect.objectContaining({ type: 'RefundFailed', data: expect.not.objectContaining({ noTrace: true }) }),
+      ]);
+      const ended = refundOf(fold(paymentDecider, [...given, ...failed, ...accepted, ...flagged, ...declined]));
+      expect(ended).toMatchObject({ status: 'failed' });
+      expect(ended).not.toHaveProperty('noTrace');
+      expect(refundFollowed(ended)).toBe(false);
+    });
+
+    it('is handed to a person again when taken late, though it was flagged while it pended', () => {
+      const given = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
+      const unsettleable = run(given, [
+        { type: 'FlagRefundForReview', data: { refundId: 'r1', at: at(60), problem: 'Dintero unreachable' } },
+        silence,
+      ]);
+      const accepted = run(
+        [...given, ...unsettleable],
+        [
+          {
+            type: 'RecordRefundOutcome',
+            data: { refundId: 'r1', outcome: 'accepted', requestId: 'req-1', source: 'reconciler', at: at(150) },
+          },
+        ],
+      );
+      expect(refundOf(fold(paymentDecider, [...given, ...unsettleable, ...accepted]))).not.toHaveProperty(
+        'flaggedForReviewAt',
+      );
+      expect(
+        run(
+          [...given, ...unsettleable, ...accepted],
+          [{ type: 'FlagRefundForReview', data: { refundId: 'r1', at: at(200) } }],
+        ),
+      ).toEqual([expect.objectContaining({ type: 'RefundFlaggedForReview' })]);
     });
 
     it('is marked failed for silence only once sent; a refund booked failed that Dintero shows made is recorded, once', () => {

@@ -378,13 +378,20 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     }
     case 'RefundSucceeded':
       return updateRefund(state, event.data.refundId, { status: 'succeeded', ...finished(event.data) });
-    case 'RefundFailed':
-      return updateRefund(state, event.data.refundId, {
+    case 'RefundFailed': {
+      const refund = state.status === 'captured' ? ownEntry(state.refunds, event.data.refundId) : undefined;
+      if (state.status !== 'captured' || !refund) return state;
+      // Failed again by Dintero's own word, after it was failed for its silence: the silence's mark goes.
+      const { noTrace: _noTrace, ...rest } = refund;
+      const failed: Refund = {
+        ...rest,
         status: 'failed',
         reason: event.data.reason,
         ...finished(event.data),
         ...(event.data.noTrace ? { noTrace: event.data.noTrace } : {}),
-      });
+      };
+      return { ...state, refunds: { ...state.refunds, [refund.refundId]: failed } };
+    }
     case 'LateRefundRecorded': {
       const refund = state.status === 'captured' ? ownEntry(state.refunds, event.data.refundId) : undefined;
       if (state.status !== 'captured' || !refund) return state;
@@ -410,10 +417,19 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     case 'RefundAccepted': {
       // Accepted after it was failed for Dintero's silence: the outcome stays, the request id is learnt.
       const refund = state.status === 'captured' ? ownEntry(state.refunds, event.data.refundId) : undefined;
+      if (state.status === 'captured' && refund?.status === 'failed') {
+        // Taken after it was failed for Dintero's silence: followed anew, and handed to a person anew if it stays so.
+        const { flaggedForReviewAt: _flagged, ...rest } = refund;
+        const taken: Refund = {
+          ...rest,
+          ...(event.data.requestId ? { dinteroRequestId: event.data.requestId } : {}),
+          acceptedLateAt: event.data.at,
+        };
+        return { ...state, refunds: { ...state.refunds, [refund.refundId]: taken } };
+      }
       return updateRefund(state, event.data.refundId, {
-        status: refund?.status === 'failed' ? 'failed' : 'accepted',
+        status: 'accepted',
         ...(event.data.requestId ? { dinteroRequestId: event.data.requestId } : {}),
-        ...(refund?.status === 'failed' ? { acceptedLateAt: event.data.at } : {}),
       });
     }
   }
