@@ -176,6 +176,10 @@ export type PaymentEvent =
   /** A recovery point: the refund is being sent to Dintero now (see `SessionCreationStarted`). */
   | Event<'RefundSubmitted', { readonly refundId: string; readonly at: string }>
   | Event<'RefundSucceeded', Fact & { readonly refundId: string }>
+  /**
+   * The refund failed. Once more, without `noTrace`, for a refund failed for Dintero's silence that Dintero then took
+   * (`RefundAccepted`) and whose cardholder declined it: Dintero's own word, in place of the guess.
+   */
   | Event<
       'RefundFailed',
       Fact & {
