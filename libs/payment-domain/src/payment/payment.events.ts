@@ -187,7 +187,8 @@ export type PaymentEvent =
         readonly reason: string;
         /**
          * Taken as failed from Dintero's silence about a refund that had been sent: should Dintero show it made
-         * after all, `LateRefundRecorded` follows.
+         * after all, `LateRefundRecorded` follows; should Dintero take it (`RefundAccepted`) and its cardholder
+         * decline it, a second `RefundFailed` without this mark, Dintero's own word.
          */
         readonly noTrace?: true;
       }
