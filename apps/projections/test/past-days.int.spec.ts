@@ -162,3 +162,81 @@ describe('projections: a store’s past days out of memory, in KV', () => {
       expect(doc).toEqual(scratch.storeDay(key.slice(0, -11), key.slice(-10)));
   });
 });
+
+describe('projections: a standby lets past days go too', () => {
+  const prefix = uniquePrefix();
+  const where = { storeId: 'oslo', terminalId: 'SB-1' };
+  let dir: string;
+  let log: SqliteEventStore;
+  let nats: NatsConnection;
+  const apps: NestFastifyApplication[] = [];
+  const revisions = new Map<string, number>();
+  let appended = 0n;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'standby-days-'));
+    log = new SqliteEventStore({ file: path.join(dir, 'events.db') });
+    nats = await connect({ servers: NATS_URL });
+  });
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    await tearDownProjections({ app: undefined, log, nats, prefix, dir });
+  });
+
+  const append = async (stream: string, events: NewEvent[]) => {
+    const result = await log.append(stream, events, { expectedRevision: revisions.get(stream) ?? 'no_stream' });
+    revisions.set(stream, result.nextRevision);
+    appended = result.position;
+  };
+  const noon = (d: number) => Date.parse(`${addDays('2026-11-01', d)}T11:00:00.000Z`);
+  const instance = async () => {
+    const app = await startProjections({
+      EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
+      NATS_PREFIX: prefix,
+    });
+    apps.push(app);
+    return { service: app.get(ProjectorService), registry: app.get<Registry>(METRICS_REGISTRY) };
+  };
+  const leading = async (registry: Registry) =>
+    (await registry.getSingleMetricAsString('payments_projector_leader')).endsWith(' 1');
+
+  it("drops from a standby's memory the past days the writer's checkpoint shows in KV, and reads them back", async () => {
+    await append('store-oslo', [
+      event(
+        'StoreRegistered',
+        {
+          storeId: 'oslo',
+          name: 'Oslo',
+          payoutDestinationId: 'p',
+          timeZone: 'Europe/Oslo',
+          at: '2026-10-31T00:00:00Z',
+        },
+        where,
+      ),
+      event('TerminalRegistered', { ...where, at: '2026-10-31T00:00:00.000Z' }, where),
+    ]);
+    const writer = await instance();
+    await waitUntil(() => leading(writer.registry), 10_000, 'the first instance writing');
+    const standby = await instance();
+    expect(await leading(standby.registry)).toBe(false);
+    for (let d = 0; d < 2 * DAYS_KEPT; d++)
+      for (const { stream, events } of paymentEvents(d, where, noon(d))) await append(stream, events);
+    await waitUntil(
+      () => writer.service.checkpoint >= appended && standby.service.checkpoint >= appended,
+      15_000,
+      'both instances at the end of the log',
+    );
+    const first = addDays('2026-11-01', 0);
+    expect(writer.service.models.storeDay('oslo', first)).toBeUndefined();
+    await waitUntil(
+      () => standby.service.models.storeDay('oslo', first) === undefined,
+      15_000,
+      'the standby letting the first day go',
+    );
+    expect(standby.service.models.storeDay('oslo', addDays('2026-11-01', 2 * DAYS_KEPT - 1))).toBeDefined();
+    expect(await standby.service.storeDay('oslo', first)).toEqual(
+      (await bucketContents(prefix, 'storeDays'))[`oslo.${first}`],
+    );
+    expect(await leading(standby.registry)).toBe(false);
+  });
+});

@@ -316,6 +316,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         const taking = this.lead().finally(() => (this.leading = false));
         if (wait) await taking;
       } else if (!held && this.leader) this.standBy();
+      else if (!held && !this.leading) this.retireAsStandby();
     } finally {
       this.contending = false;
     }
@@ -428,6 +429,26 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** Stops writing: another instance holds the lease. This one keeps folding, ready to take over. */
+  /**
+   * Past store days leave a standby's memory too, once the writer's checkpoint shows them in KV: a standby folds and
+   * writes nothing, and kept every day it ever folded, for as long as it stood by. Only days the writer has written
+   * since the documents this instance folded on (the same log, no rebuild adopted since: else a takeover folds again
+   * from KV anyway), and no further than this instance has folded; a day needed again is read back, as a writer's is.
+   * In the chain of flushes, as a writer retires its days.
+   */
+  private retireAsStandby(): void {
+    this.flushing = this.flushing.then(async () => {
+      if (this.leader || this.stopped || !this.buckets || !this.kvOfThisLog) return;
+      try {
+        const saved = await this.buckets.checkpoint();
+        if (saved.logId !== this.logId || (saved.adoptions ?? 0) !== this.adoptions) return;
+        this.projector.retirePastDays(saved.position < this.checkpoint ? saved.position : this.checkpoint);
+      } catch (error) {
+        this.logger.warn({ err: error }, 'could not read the writer’s checkpoint: past days kept for now');
+      }
+    });
+  }
+
   private standBy(): void {
     this.leader = false;
     this.metrics.projectorLeader.set(0);
