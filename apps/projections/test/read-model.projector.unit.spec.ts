@@ -623,6 +623,43 @@ describe('read models as a fold over the log', () => {
     expect(projector.terminal('oslo', 'T-1')?.openBatch).toMatchObject({ purchasesCount: 0 });
   });
 
+  it("shows Dintero's no to a refund it took after its silence on the refund's terminal, with its amount", () => {
+    const refundAt = '2026-11-24T12:00:00.000Z';
+    const projector = project([
+      ...store(),
+      ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+      event('payment-p-1', 'RefundRequested', { refundId: 'r-1', amount: 4_000, terminalId: 'T-2', at: refundAt }),
+      event('payment-p-1', 'RefundFailed', {
+        refundId: 'r-1',
+        reason: 'no trace at Dintero',
+        noTrace: true,
+        source: 'reconciler',
+        at: refundAt,
+      }),
+      event('payment-p-1', 'RefundAccepted', {
+        refundId: 'r-1',
+        requestId: 'req-1',
+        source: 'reconciler',
+        at: refundAt,
+      }),
+      event('payment-p-1', 'RefundFailed', {
+        refundId: 'r-1',
+        reason: 'DECLINED',
+        amount: 4_000,
+        terminalId: 'T-2',
+        source: 'webhook',
+        at: '2026-11-24T12:30:00.000Z',
+      }),
+    ]);
+    expect(projector.terminal('oslo', 'T-2')?.lastRefund).toMatchObject({
+      refundId: 'r-1',
+      status: 'refund_failed',
+      amount: 4_000,
+      at: '2026-11-24T12:30:00.000Z',
+    });
+    expect(projector.terminal('oslo', 'T-1')?.lastRefund).toBeUndefined();
+  });
+
   describe('a close whose outcome reaches the log after sales made once the terminal had closed', () => {
     /** T-1's end-of-day close asked for at `at`; Dintero answers later (`closeOf`, with Dintero's time). */
     const requested = (operationId: string, at: string) => ({

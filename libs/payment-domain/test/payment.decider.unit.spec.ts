@@ -1021,6 +1021,8 @@ describe('refunds (invariant 8: never more than captured)', () => {
       expect(declined).toEqual([
         expect.objectContaining({ type: 'RefundFailed', data: expect.not.objectContaining({ noTrace: true }) }),
       ]);
+      // With what a consumer forgot on the first failure: its amount and terminal.
+      expect(declined[0]?.data).toMatchObject({ amount: 30_000, terminalId: 'T-2' });
       const ended = refundOf(fold(paymentDecider, [...given, ...failed, ...accepted, ...flagged, ...declined]));
       expect(ended).toMatchObject({ status: 'failed' });
       expect(ended).not.toHaveProperty('noTrace');

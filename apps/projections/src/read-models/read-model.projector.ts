@@ -558,7 +558,12 @@ export class ReadModelProjector {
         break;
       case 'RefundSucceeded':
       case 'RefundFailed': {
-        const refund = payment.refunds.get(event.data.refundId);
+        // A second failure (Dintero's no after its silence) carries what the memory forgot on the first.
+        const refund =
+          payment.refunds.get(event.data.refundId) ??
+          (event.type === 'RefundFailed' && event.data.amount !== undefined && event.data.terminalId !== undefined
+            ? { amount: event.data.amount, terminalId: event.data.terminalId }
+            : undefined);
         refundAmount = refund?.amount ?? 0;
         refundTerminalId = refund?.terminalId;
         payment.refunds.delete(event.data.refundId);

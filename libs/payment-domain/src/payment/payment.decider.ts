@@ -399,8 +399,10 @@ function recordRefundOutcome(
       : [];
   // Dintero's own no to a refund it took after it was failed for its silence: its word in place of the guess, once
   // (the outcome stays failed; nothing is left to find out).
-  if (refundMayYetBeMade(refund) && outcome === 'failed')
-    return [{ type: 'RefundFailed', data: { refundId, reason: reason ?? 'failed', ...when } }];
+  if (refundMayYetBeMade(refund) && outcome === 'failed') {
+    const { amount, terminalId } = refund;
+    return [{ type: 'RefundFailed', data: { refundId, reason: reason ?? 'failed', amount, terminalId, ...when } }];
+  }
   // A refund's outcome, once known, never changes (invariant 2); "unknown" is recorded once and
   // settled later by the reconciler.
   if (refund.status === 'succeeded' || refund.status === 'failed') return [];

@@ -191,6 +191,13 @@ export type PaymentEvent =
          * decline it, a second `RefundFailed` without this mark, Dintero's own word.
          */
         readonly noTrace?: true;
+        /**
+         * The second `RefundFailed` of a refund (Dintero's no after its silence): its amount, in the payment's
+         * currency, which a consumer may have forgotten on the first.
+         */
+        readonly amount?: number;
+        /** The second `RefundFailed` of a refund: the terminal it was done at. */
+        readonly terminalId?: string;
       }
     >
   /**
