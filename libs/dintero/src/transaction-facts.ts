@@ -35,6 +35,7 @@ export class UnrecognisedTransactionStatusError extends Error {
  * (its rest voided, `AUTHORIZATION_VOIDED`, or still to capture). One captured in full took its amount, whatever
  * its events say; under any other status a capture event is not taken as money.
  */
+const CAPTURED_IN_FULL: ReadonlySet<string> = new Set(['CAPTURED', 'REFUNDED', 'PARTIALLY_REFUNDED']);
 const CAPTURED_IN_PART: ReadonlySet<string> = new Set([
   'PARTIALLY_CAPTURED',
   'PARTIALLY_CAPTURED_REFUNDED',
@@ -78,12 +79,17 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
     ...(tx.card.type ? { type: tx.card.type } : {}),
   };
   const reason = failed?.error?.code ?? failed?.error?.message;
-  const { capturedAmount, each, unsized } = captures(tx);
+  const counted = captures(tx);
+  const { each, unsized } = counted;
+  // Captured in full, in several captures one of which states no size: the whole amount, so that what was taken
+  // beyond a part recorded before is booked (its captures are not dated one by one then). One capture alone took it
+  // all, which the transaction's amount says already.
+  const capturedAmount = unsized === 'several' && CAPTURED_IN_FULL.has(status) ? tx.amount : counted.capturedAmount;
   // `amount` on an event is optional in the specification. Without it, a capture is of no known size. A transaction
   // captured in full took its amount; one captured in part, booked at its amount or at its sized captures alone (or,
   // its rest voided, as a void), would misstate the takings and what may be refunded. Nothing is recorded (a 503 to
   // the delivery), and the reconciler hands the payment to a person if Dintero never says more.
-  if (unsized && CAPTURED_IN_PART.has(status))
+  if (unsized !== undefined && CAPTURED_IN_PART.has(status))
     throw new UnrecognisedTransactionStatusError(
       status,
       `Dintero transaction ${tx.id} is ${status} and a CAPTURE event of it does not say how much: what was taken is unknown`,
@@ -111,11 +117,14 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
  */
 function captures(tx: DinteroTransaction): Pick<DinteroTransactionFact, 'capturedAmount'> & {
   each?: DinteroTransactionFact['captures'];
-  /** A successful capture that does not say its amount: the captured sum is then unknown, unless all was taken. */
-  unsized?: true;
+  /**
+   * A successful capture does not say its amount (`one` capture in all, or `several`): the captured sum is then
+   * unknown, unless all was taken.
+   */
+  unsized?: 'one' | 'several';
 } {
   const made = (tx.events ?? []).filter((e) => e.event === 'CAPTURE' && succeeded(e));
-  if (made.some((e) => typeof e.amount !== 'number')) return { unsized: true };
+  if (made.some((e) => typeof e.amount !== 'number')) return { unsized: made.length > 1 ? 'several' : 'one' };
   const done = made.map((e) => ({ amount: e.amount!, at: e.created_at }));
   if (done.length === 0) return {};
   const capturedAmount = done.reduce((sum, capture) => sum + capture.amount, 0);

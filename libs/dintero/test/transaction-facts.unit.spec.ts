@@ -6,7 +6,7 @@ import {
   type DinteroSession,
   type DinteroTransaction,
 } from '@app/dintero';
-import type { PaymentState } from '@app/payment-domain';
+import { fold, paymentDecider, type PaymentCommand, type PaymentEvent, type PaymentState } from '@app/payment-domain';
 
 const tx = (change: Partial<DinteroTransaction> = {}): DinteroTransaction => ({
   id: 'T12345678.tx1',
@@ -180,8 +180,46 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
     const full = transactionFact(
       tx({ events: [...tx().events!.slice(0, 2), sized, { ...unsized, transaction_status: 'CAPTURED' }] }),
     );
-    expect(full).not.toHaveProperty('capturedAmount');
+    expect(full).toMatchObject({ capturedAmount: 10_000 });
     expect(full).not.toHaveProperty('captures');
+  });
+
+  it('books the rest of a partial capture that a capture of no stated size completed', () => {
+    // 2,000 captured and booked; the rest captured later by a CAPTURE event that says no amount (CAPTURED).
+    const part = { ...tx().events![2]!, id: 'c1', transaction_status: 'PARTIALLY_CAPTURED', amount: 2_000 };
+    const rest = { ...tx().events![2]!, id: 'c2', created_at: '2026-11-25T08:00:00Z' };
+    const requested: PaymentEvent = {
+      type: 'PaymentRequested',
+      data: {
+        paymentId: 'pay-1',
+        storeId: 'oslo-center',
+        terminalId: 'T-1',
+        payoutDestinationId: 'seller-1',
+        claimId: 'pay-1',
+        posClientId: 'till-1',
+        amount: 10_000,
+        currency: 'NOK',
+        merchantReference: 'POS-1',
+        requestedAt: '2026-11-24T09:59:00.000Z',
+        expiresAt: '2026-11-24T10:05:00.000Z',
+      },
+    };
+    const record = (transaction: DinteroTransaction): PaymentCommand => ({
+      type: 'RecordDinteroTransaction',
+      data: { transaction: transactionFact(transaction), source: 'webhook', at: '2026-11-25T09:00:00.000Z' },
+    });
+    const events: PaymentEvent[] = [requested];
+    for (const transaction of [
+      tx({ status: 'PARTIALLY_CAPTURED', events: [...tx().events!.slice(0, 2), part] }),
+      tx({ status: 'CAPTURED', events: [...tx().events!.slice(0, 2), part, rest] }),
+    ])
+      events.push(...paymentDecider.decide(record(transaction), fold(paymentDecider, events)));
+    expect(events.map((event) => event.type)).toEqual([
+      'PaymentRequested',
+      'PaymentCaptured',
+      'FurtherCaptureRecorded',
+    ]);
+    expect(fold(paymentDecider, events)).toMatchObject({ status: 'captured', capturedAmount: 10_000 });
   });
 
   it('dates a partial capture whose rest was voided by its capture, not by the void', () => {
