@@ -270,7 +270,7 @@ describe('the live store dashboard (projections app)', () => {
     expect(rest.every((event) => event.type === 'changes')).toBe(true);
   });
 
-  it('ends a signed-out session on every instance: a copy of its cookie gets 401, and its open stream stops', async () => {
+  it('ends a signed-out session on every instance: a copy of its cookie gets 401, its open stream stops at a change', async () => {
     const shared = {
       EVENT_STORE_URL: `sqlite:${engine.eventStoreFile}`,
       NATS_PREFIX: engine.prefix,

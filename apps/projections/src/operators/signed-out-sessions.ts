@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { Kvm, KvWatchInclude, type KV } from '@nats-io/kv';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NATS_CONNECTION, natsNames } from '@app/messaging';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
@@ -25,6 +26,7 @@ export class SignedOutSessions implements OnModuleInit, OnModuleDestroy {
   private readonly signedOut = new Map<string, number>();
   private bucket: KV | undefined;
   private watching: { stop(): void } | undefined;
+  private stopped = false;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
@@ -33,24 +35,50 @@ export class SignedOutSessions implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     const name = natsNames(this.config.natsPrefix).buckets.dashboardSignOuts;
-    const bucket = await new Kvm(this.nats).create(name, {
-      history: 1,
-      ttl: this.config.dashboardSessionHours * 3_600_000,
-    });
-    // Updates first, then what is there: a sign-out between the two is seen by one or the other.
+    const ttl = this.config.dashboardSessionHours * 3_600_000;
+    const bucket = await new Kvm(this.nats).create(name, { history: 1, ttl });
+    // `create` leaves a bucket that exists as it is: one made while sessions lasted less would forget sign-outs of
+    // sessions that last longer now, and a copied cookie would sign in again.
+    const jsm = await jetstreamManager(this.nats);
+    const stream = `KV_${name}`;
+    const maxAge = ttl * 1e6; // nanoseconds
+    if ((await jsm.streams.info(stream)).config.max_age !== maxAge)
+      await jsm.streams.update(stream, { max_age: maxAge });
+    this.bucket = bucket;
+    await this.watch(bucket);
+    for await (const key of await bucket.keys()) this.take(key, await bucket.get(key));
+  }
+
+  /**
+   * Follows sign-outs made on other instances, from now on (what was there before is read by `onModuleInit`); a
+   * watch that ends (NATS gone for good, the bucket removed) is started again, all of it read anew.
+   */
+  private async watch(bucket: KV): Promise<void> {
     const updates = await bucket.watch({ include: KvWatchInclude.UpdatesOnly });
     this.watching = updates;
     void (async () => {
-      for await (const entry of updates) if (entry.operation === 'PUT') this.take(entry.key, entry.json<SignedOut>());
-    })().catch((error: unknown) => this.logger.warn({ err: error }, 'the watch of dashboard sign-outs ended'));
-    for await (const key of await bucket.keys()) {
-      const entry = await bucket.get(key);
-      if (entry?.operation === 'PUT') this.take(key, entry.json<SignedOut>());
+      for await (const entry of updates) this.take(entry.key, entry);
+    })()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'the watch of dashboard sign-outs failed'))
+      .finally(() => {
+        if (this.stopped) return;
+        this.logger.warn('the watch of dashboard sign-outs ended: started again');
+        void this.rewatch(bucket);
+      });
+  }
+
+  private async rewatch(bucket: KV): Promise<void> {
+    try {
+      await this.watch(bucket);
+      for await (const key of await bucket.keys()) this.take(key, await bucket.get(key));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not watch dashboard sign-outs again: tried again shortly');
+      if (!this.stopped) setTimeout(() => void this.rewatch(bucket), 1_000).unref();
     }
-    this.bucket = bucket;
   }
 
   onModuleDestroy(): void {
+    this.stopped = true;
     this.watching?.stop();
   }
 
@@ -58,19 +86,32 @@ export class SignedOutSessions implements OnModuleInit, OnModuleDestroy {
   async signOut(key: string, expiresAt: number): Promise<void> {
     if (!this.bucket) throw new Error('dashboard sign-outs are not open yet');
     await this.bucket.put(key, JSON.stringify({ expiresAt } satisfies SignedOut));
-    this.take(key, { expiresAt });
-  }
-
-  /** Whether the session whose token has this key was signed out. */
-  has(key: string): boolean {
-    return this.signedOut.has(key);
-  }
-
-  private take(key: string, { expiresAt }: SignedOut): void {
-    if (typeof expiresAt !== 'number' || expiresAt <= Date.now()) return;
     this.signedOut.set(key, expiresAt);
-    // Each sign-out is kept only for its session's life: the map does not grow with the days.
-    for (const [other, until] of this.signedOut) if (until <= Date.now()) this.signedOut.delete(other);
+  }
+
+  /** Whether the session whose token has this key was signed out (and has not ended since). */
+  has(key: string, now = Date.now()): boolean {
+    const until = this.signedOut.get(key);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.signedOut.delete(key); // each is kept only for its session's life
+    return false;
+  }
+
+  /** A sign-out as KV holds it; an entry that is not one is said and left out, never a stop. */
+  private take(key: string, entry: KvEntry | null): void {
+    if (entry?.operation !== 'PUT') return;
+    let expiresAt: unknown;
+    try {
+      ({ expiresAt } = entry.json<SignedOut>());
+    } catch {
+      expiresAt = undefined;
+    }
+    if (typeof expiresAt !== 'number') {
+      this.logger.warn({ key }, 'a dashboard sign-out that is not one: left out');
+      return;
+    }
+    if (expiresAt > Date.now()) this.signedOut.set(key, expiresAt);
   }
 }
 
