@@ -125,6 +125,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   );
   /** Position of the last event whose effects are all durable and published (a standby: folded). */
   checkpoint = 0n;
+  /** An event is being applied (its past days maybe read back, awaiting others): no standby retires days meanwhile. */
+  private applying = false;
 
   private readonly metrics: PaymentMetrics;
   private gauges: NodeJS.Timeout | undefined;
@@ -428,7 +430,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     if (waiting) void this.adopt(waiting);
   }
 
-  /** Stops writing: another instance holds the lease. This one keeps folding, ready to take over. */
   /**
    * Past store days leave a standby's memory too, once the writer's checkpoint shows them in KV: a standby folds and
    * writes nothing, and kept every day it ever folded, for as long as it stood by. Only days the writer has written
@@ -442,6 +443,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       try {
         const saved = await this.buckets.checkpoint();
         if (saved.logId !== this.logId || (saved.adoptions ?? 0) !== this.adoptions) return;
+        // Not while an event is being applied: a past day it has just read back (awaiting another) would go again.
+        if (this.applying) return;
         this.projector.retirePastDays(saved.position < this.checkpoint ? saved.position : this.checkpoint);
       } catch (error) {
         this.logger.warn({ err: error }, 'could not read the writer’s checkpoint: past days kept for now');
@@ -449,6 +452,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     });
   }
 
+  /** Stops writing: another instance holds the lease. This one keeps folding, ready to take over. */
   private standBy(): void {
     this.leader = false;
     this.metrics.projectorLeader.set(0);
@@ -608,13 +612,18 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async apply(event: RecordedEvent): Promise<void> {
-    await applyFromLog(
-      this.store,
-      this.projector,
-      [event],
-      (change) => this.pending.set(`${change.model}:${change.key}`, change),
-      this.readDay,
-    );
+    this.applying = true;
+    try {
+      await applyFromLog(
+        this.store,
+        this.projector,
+        [event],
+        (change) => this.pending.set(`${change.model}:${change.key}`, change),
+        this.readDay,
+      );
+    } finally {
+      this.applying = false;
+    }
     this.pendingEvents.push(event);
     this.folded = event.position;
     this.foldedEvent = event;
@@ -672,7 +681,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         await this.buckets!.saveCheckpoint(position, this.logId, this.adoptions, markOf(events[events.length - 1]!));
         this.checkpoint = position;
         this.failedFlushes = 0;
-        // Past store days in KV now leave memory. A standby keeps them: it cannot know KV will not go back.
+        // Past store days in KV now leave memory (a standby's once the writer's checkpoint shows them in KV:
+        // `retireAsStandby`).
         this.projector.retirePastDays(position);
         this.droppedUpTo = position;
       } catch (error) {
