@@ -64,6 +64,33 @@ describe('refunds as Dintero answers them', () => {
     return transactions.find((tx) => tx.paymentId === paymentId);
   };
 
+  /**
+   * What the log holds when a send was held up past every deadline: the refund sent (a recovery point), then failed
+   * by the reconciler for want of any trace at Dintero.
+   */
+  const failedForSilence = async (paymentId: string, refundId: string, amount: number, terminalId: string) => {
+    const at = () => new Date().toISOString();
+    const commands: PaymentCommand[] = [
+      { type: 'RequestRefund', data: { refundId, amount, terminalId, claimId: refundId, by: 'till-1', at: at() } },
+      { type: 'SubmitRefund', data: { refundId, at: at() } },
+      {
+        type: 'RecordRefundOutcome',
+        data: {
+          refundId,
+          outcome: 'failed',
+          reason: 'no trace at Dintero',
+          noTrace: true,
+          source: 'reconciler',
+          at: at(),
+        },
+      },
+    ];
+    for (const command of commands)
+      await handleCommand(engine.log, paymentStream(paymentId), paymentDecider, command, {
+        metadata: { correlationId: `failed-for-silence-${refundId}` },
+      });
+  };
+
   it('answers 202 pending for a refund Dintero accepts, keeps the terminal busy, and settles it by its result', async () => {
     const { storeId, paymentId, refundTerminal } = await capturedPayment(10_000);
     const accepted = await refund(paymentId, { amount: 4_072, terminalId: refundTerminal });
@@ -229,31 +256,7 @@ describe('refunds as Dintero answers them', () => {
   it('records a refund booked failed for Dintero’s silence that Dintero then makes, once, and counts it', async () => {
     const { paymentId, refundTerminal } = await capturedPayment(10_000);
     const refundId = randomUUID();
-    // What the log holds when a send was held up past every deadline: the refund sent (a recovery point), then
-    // failed by the reconciler for want of any trace at Dintero.
-    const at = () => new Date().toISOString();
-    const commands: PaymentCommand[] = [
-      {
-        type: 'RequestRefund',
-        data: { refundId, amount: 2_000, terminalId: refundTerminal, claimId: refundId, by: 'till-1', at: at() },
-      },
-      { type: 'SubmitRefund', data: { refundId, at: at() } },
-      {
-        type: 'RecordRefundOutcome',
-        data: {
-          refundId,
-          outcome: 'failed',
-          reason: 'no trace at Dintero',
-          noTrace: true,
-          source: 'reconciler',
-          at: at(),
-        },
-      },
-    ];
-    for (const command of commands)
-      await handleCommand(engine.log, paymentStream(paymentId), paymentDecider, command, {
-        metadata: { correlationId: `late-refund-${refundId}` },
-      });
+    await failedForSilence(paymentId, refundId, 2_000, refundTerminal);
     expect((await get(`/v1/terminal-payments/${paymentId}`)).body).toMatchObject({ refundableAmount: 10_000 });
     // The held-up send reaches Dintero after all; its callback and webhook reach ingest.
     const payment = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
@@ -290,29 +293,7 @@ describe('refunds as Dintero answers them', () => {
       const made = end === 'made';
       const { paymentId, refundTerminal } = await capturedPayment(10_000);
       const refundId = randomUUID();
-      const at = () => new Date().toISOString();
-      const commands: PaymentCommand[] = [
-        {
-          type: 'RequestRefund',
-          data: { refundId, amount, terminalId: refundTerminal, claimId: refundId, by: 'till-1', at: at() },
-        },
-        { type: 'SubmitRefund', data: { refundId, at: at() } },
-        {
-          type: 'RecordRefundOutcome',
-          data: {
-            refundId,
-            outcome: 'failed',
-            reason: 'no trace at Dintero',
-            noTrace: true,
-            source: 'reconciler',
-            at: at(),
-          },
-        },
-      ];
-      for (const command of commands)
-        await handleCommand(engine.log, paymentStream(paymentId), paymentDecider, command, {
-          metadata: { correlationId: `late-accepted-${refundId}` },
-        });
+      await failedForSilence(paymentId, refundId, amount, refundTerminal);
       const payment = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
       const transactionId = payment.status === 'captured' ? payment.transactionId : '';
       // The held-up send reaches Dintero, which takes it to do at the terminal (202; amounts ending in 72 or 73), and

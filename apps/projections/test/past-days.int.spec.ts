@@ -27,6 +27,16 @@ import { applyFromLog } from '../src/read-models/apply-from-log';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
 import { DAYS_KEPT } from '../src/read-models/store-days';
 
+/** Store `oslo` (Europe/Oslo) registered with one terminal, the day before the payments' first. */
+const storeOslo = (where: { storeId: string; terminalId: string }): NewEvent[] => [
+  event(
+    'StoreRegistered',
+    { storeId: 'oslo', name: 'Oslo', payoutDestinationId: 'p', timeZone: 'Europe/Oslo', at: '2026-10-31T00:00:00Z' },
+    where,
+  ),
+  event('TerminalRegistered', { ...where, at: '2026-10-31T00:00:00.000Z' }, where),
+];
+
 describe('projections: a store’s past days out of memory, in KV', () => {
   const prefix = uniquePrefix();
   const where = { storeId: 'oslo', terminalId: 'PD-1' };
@@ -69,20 +79,7 @@ describe('projections: a store’s past days out of memory, in KV', () => {
     ).json<{ status: number; body: { currencies: { NOK?: { capturedCount: number } } } }>();
 
   it('answers for a day out of memory from KV, and counts a late capture into it after a restart', async () => {
-    await append('store-oslo', [
-      event(
-        'StoreRegistered',
-        {
-          storeId: 'oslo',
-          name: 'Oslo',
-          payoutDestinationId: 'p',
-          timeZone: 'Europe/Oslo',
-          at: '2026-10-31T00:00:00Z',
-        },
-        where,
-      ),
-      event('TerminalRegistered', { ...where, at: '2026-10-31T00:00:00.000Z' }, where),
-    ]);
+    await append('store-oslo', storeOslo(where));
     // Three payments a day for twice the days a projector keeps; every 20th is refunded, some declined.
     for (let d = 0; d < 2 * DAYS_KEPT; d++)
       for (let n = 0; n < 3; n++)
@@ -201,20 +198,7 @@ describe('projections: a standby lets past days go too', () => {
     (await registry.getSingleMetricAsString('payments_projector_leader')).endsWith(' 1');
 
   it("drops from a standby's memory the past days the writer's checkpoint shows in KV, and reads them back", async () => {
-    await append('store-oslo', [
-      event(
-        'StoreRegistered',
-        {
-          storeId: 'oslo',
-          name: 'Oslo',
-          payoutDestinationId: 'p',
-          timeZone: 'Europe/Oslo',
-          at: '2026-10-31T00:00:00Z',
-        },
-        where,
-      ),
-      event('TerminalRegistered', { ...where, at: '2026-10-31T00:00:00.000Z' }, where),
-    ]);
+    await append('store-oslo', storeOslo(where));
     const writer = await instance();
     await waitUntil(() => leading(writer.registry), 10_000, 'the first instance writing');
     const standby = await instance();
