@@ -65,6 +65,17 @@ const closeOf = (operationId: string, businessDay: string, at: string, batch: Re
   }),
   metadata: { storeId: 'oslo', terminalId: 'T-1', businessDay },
 });
+/** p-1's refund r-1 of 4,000 at T-2, asked for at `at` and failed then for Dintero's silence. */
+const refundFailedForSilence = (at: string) => [
+  event('payment-p-1', 'RefundRequested', { refundId: 'r-1', amount: 4_000, terminalId: 'T-2', at }),
+  event('payment-p-1', 'RefundFailed', {
+    refundId: 'r-1',
+    reason: 'no trace at Dintero',
+    noTrace: true,
+    source: 'reconciler',
+    at,
+  }),
+];
 /** As the rim does: a payment the projector has forgotten (or never saw) is read back from the log. */
 const project = (events: RecordedEvent[]) => {
   const projector = new ReadModelProjector();
@@ -254,14 +265,7 @@ describe('read models as a fold over the log', () => {
     const projector = project([
       ...store(),
       ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
-      event('payment-p-1', 'RefundRequested', { refundId: 'r-1', amount: 4_000, terminalId: 'T-2', at: refundAt }),
-      event('payment-p-1', 'RefundFailed', {
-        refundId: 'r-1',
-        reason: 'no trace at Dintero',
-        noTrace: true,
-        source: 'reconciler',
-        at: refundAt,
-      }),
+      ...refundFailedForSilence(refundAt),
       // p-1 is let go here (ended, released, no refund open); the refund made comes after another payment.
       ...capturedPayment('q-1', '2026-11-24T11:00:00.000Z', 100),
       event('payment-p-1', 'LateRefundRecorded', {
@@ -628,14 +632,7 @@ describe('read models as a fold over the log', () => {
     const projector = project([
       ...store(),
       ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
-      event('payment-p-1', 'RefundRequested', { refundId: 'r-1', amount: 4_000, terminalId: 'T-2', at: refundAt }),
-      event('payment-p-1', 'RefundFailed', {
-        refundId: 'r-1',
-        reason: 'no trace at Dintero',
-        noTrace: true,
-        source: 'reconciler',
-        at: refundAt,
-      }),
+      ...refundFailedForSilence(refundAt),
       event('payment-p-1', 'RefundAccepted', {
         refundId: 'r-1',
         requestId: 'req-1',
