@@ -23,3 +23,52 @@ export function storeRegistered(storeId: string, at = new Date().toISOString()):
     data: { storeId, name: storeId, payoutDestinationId: 'p', timeZone: 'Europe/Oslo', currencies: ['NOK'], at },
   };
 }
+
+/**
+ * A payment on `terminalId` of store `oslo`, captured at `at` (Dintero's time `dinteroAt`, when given) and released:
+ * its claim, request, capture and release, as `event` (a `logOfEvents()`) records them in turn.
+ */
+export function capturedPaymentEvents(
+  event: ReturnType<typeof logOfEvents>,
+  paymentId: string,
+  terminalId: string,
+  at: string,
+  { amount, dinteroAt }: { readonly amount: number; readonly dinteroAt?: string },
+): RecordedEvent[] {
+  const storeId = 'oslo';
+  return [
+    event(`terminal-${terminalId}`, 'TerminalClaimed', {
+      terminalId,
+      claimId: paymentId,
+      kind: 'payment',
+      paymentId,
+      storeId,
+      claimedAt: at,
+      expiresAt: at,
+    }),
+    event(`payment-${paymentId}`, 'PaymentRequested', {
+      paymentId,
+      storeId,
+      terminalId,
+      amount,
+      currency: 'NOK',
+      requestedAt: at,
+    }),
+    event(`payment-${paymentId}`, 'PaymentCaptured', {
+      transactionId: `tx-${paymentId}`,
+      amount,
+      currency: 'NOK',
+      source: 'callback',
+      at,
+      ...(dinteroAt === undefined ? {} : { dinteroAt }),
+    }),
+    event(`terminal-${terminalId}`, 'TerminalReleased', {
+      terminalId,
+      claimId: paymentId,
+      paymentId,
+      storeId,
+      reason: 'finished',
+      at,
+    }),
+  ];
+}

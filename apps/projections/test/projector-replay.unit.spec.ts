@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '@app/event-store';
 import { addDays } from '@app/payment-domain';
-import { logOfEvents } from '../../../test/support/recorded-events';
+import { capturedPaymentEvents, logOfEvents } from '../../../test/support/recorded-events';
 import { daysFirst } from '../src/projector/read-model.buckets';
 import { applyFromLog } from '../src/read-models/apply-from-log';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
@@ -17,40 +17,8 @@ describe('a flush cut off by a kill and folded again from KV', () => {
 
   function world() {
     const event = logOfEvents();
-    const payment = (id: string, terminalId: string, at: string) => [
-      event(`terminal-${terminalId}`, 'TerminalClaimed', {
-        terminalId,
-        claimId: id,
-        kind: 'payment',
-        paymentId: id,
-        storeId: 'oslo',
-        claimedAt: at,
-        expiresAt: at,
-      }),
-      event(`payment-${id}`, 'PaymentRequested', {
-        paymentId: id,
-        storeId: 'oslo',
-        terminalId,
-        amount: 100,
-        currency: 'NOK',
-        requestedAt: at,
-      }),
-      event(`payment-${id}`, 'PaymentCaptured', {
-        transactionId: `tx-${id}`,
-        amount: 100,
-        currency: 'NOK',
-        source: 'callback',
-        at,
-      }),
-      event(`terminal-${terminalId}`, 'TerminalReleased', {
-        terminalId,
-        claimId: id,
-        paymentId: id,
-        storeId: 'oslo',
-        reason: 'finished',
-        at,
-      }),
-    ];
+    const payment = (id: string, terminalId: string, at: string) =>
+      capturedPaymentEvents(event, id, terminalId, at, { amount: 100 });
     const close = (operationId: string, businessDay: string, at: string): RecordedEvent => ({
       ...event(`operation-${operationId}`, 'OperationCompleted', {
         operationId,

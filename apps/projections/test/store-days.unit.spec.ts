@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '@app/event-store';
 import { addDays } from '@app/payment-domain';
-import { logOfEvents } from '../../../test/support/recorded-events';
+import { capturedPaymentEvents, logOfEvents } from '../../../test/support/recorded-events';
 import { emptyStoreDay } from '../src/read-models/projections/store-day.projection';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
 import type { Change, StoreDayDoc } from '../src/read-models/read-model.types';
@@ -51,40 +51,8 @@ describe('a projector with past days out of memory', () => {
     ...recorded,
     metadata,
   });
-  const payment = (id: string, terminalId: string, at: string, dinteroAt = at) => [
-    event(`terminal-${terminalId}`, 'TerminalClaimed', {
-      terminalId,
-      claimId: id,
-      kind: 'payment',
-      paymentId: id,
-      storeId: 'oslo',
-      claimedAt: at,
-      expiresAt: at,
-    }),
-    event(`payment-${id}`, 'PaymentRequested', {
-      paymentId: id,
-      storeId: 'oslo',
-      terminalId,
-      amount: 10_000,
-      currency: 'NOK',
-      requestedAt: at,
-    }),
-    event(`payment-${id}`, 'PaymentCaptured', {
-      transactionId: `tx-${id}`,
-      amount: 10_000,
-      currency: 'NOK',
-      source: 'callback',
-      at,
-      dinteroAt,
-    }),
-    event(`terminal-${terminalId}`, 'TerminalReleased', {
-      terminalId,
-      claimId: id,
-      paymentId: id,
-      reason: 'finished',
-      at,
-    }),
-  ];
+  const payment = (id: string, terminalId: string, at: string, dinteroAt = at) =>
+    capturedPaymentEvents(event, id, terminalId, at, { amount: 10_000, dinteroAt });
   const noon = (d: number) => `${addDays('2026-11-01', d)}T11:00:00.000Z`;
   const history: RecordedEvent[] = [
     event('store-oslo', 'StoreRegistered', {
