@@ -149,20 +149,20 @@ describe('command service over NATS request/reply', () => {
     expect((await log.readAll({ limit: 10_000 })).length).toBe(before);
   });
 
+  /** A start's key taken `agoMs` ago by a run that then died, its lease `leaseMs` long: what a killed run leaves. */
+  const keyTakenAgo = async (terminalId: string, merchantReference: string, agoMs: number, leaseMs: number) => {
+    const idempotencyKey = randomUUID();
+    const body = { ...payment, terminalId, merchantReference };
+    const paymentId = randomUUID();
+    const at = new Date(Date.now() - agoMs);
+    const leaseUntil = new Date(at.getTime() + leaseMs);
+    await takenKey(log, { scope: HQ.id, key: idempotencyKey, body, resourceId: paymentId, at, leaseUntil });
+    return { idempotencyKey, body, paymentId, at };
+  };
+
   it('resumes, with the same key, a start whose first run died before doing anything', async () => {
     // What a command service killed right after taking the key leaves: the key names the payment, its lease ran out.
-    const idempotencyKey = randomUUID();
-    const body = { ...payment, terminalId: 'N-2', merchantReference: 'POS-nats-resumed' };
-    const paymentId = randomUUID();
-    const at = new Date(Date.now() - 60_000);
-    await takenKey(log, {
-      scope: HQ.id,
-      key: idempotencyKey,
-      body,
-      resourceId: paymentId,
-      at,
-      leaseUntil: new Date(at.getTime() + 30_000),
-    });
+    const { idempotencyKey, body, paymentId } = await keyTakenAgo('N-2', 'POS-nats-resumed', 60_000, 30_000);
     const resumed = await request(subjects.start, { idempotencyKey, payment: body });
     expect(resumed).toMatchObject({ status: 201, body: { paymentId, status: 'awaiting_card', terminalId: 'N-2' } });
     expect(await request(subjects.start, { idempotencyKey, payment: body })).toEqual(resumed);
@@ -171,18 +171,7 @@ describe('command service over NATS request/reply', () => {
 
   it('resumes a start whose first run died after claiming the terminal long ago with a claim as long as its session', async () => {
     // A run killed right after its claim, 175 s ago (the reconciler has not released the claim): the claim has 5 s left.
-    const idempotencyKey = randomUUID();
-    const body = { ...payment, terminalId: 'N-3', merchantReference: 'POS-nats-late' };
-    const paymentId = randomUUID();
-    const at = new Date(Date.now() - 175_000);
-    await takenKey(log, {
-      scope: HQ.id,
-      key: idempotencyKey,
-      body,
-      resourceId: paymentId,
-      at,
-      leaseUntil: new Date(at.getTime() + 60_000),
-    });
+    const { idempotencyKey, body, paymentId, at } = await keyTakenAgo('N-3', 'POS-nats-late', 175_000, 60_000);
     await handleCommand(
       log,
       terminalStream('N-3'),
