@@ -167,6 +167,10 @@ export class CaptureDto {
   capture_reference?: string;
 }
 
+/** A query parameter given once or several times (`?status=A&status=B`), as a list (`@Transform`). */
+export const oneOrSeveral = ({ value }: { value: unknown }): unknown =>
+  value === undefined ? undefined : [value].flat();
+
 /** Dintero's paging of a list: `limit` 1-100 (default 10) and the cursor `starting_after`. */
 export class PageQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 10 })
@@ -201,7 +205,7 @@ export const TRANSACTION_INCLUDES = [
 export class TransactionQuery {
   @ApiPropertyOptional({ type: [String], enum: TRANSACTION_INCLUDES })
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) => (value === undefined ? undefined : [value].flat()))
+  @Transform(oneOrSeveral)
   @IsArray()
   @IsIn(TRANSACTION_INCLUDES, { each: true })
   includes?: (typeof TRANSACTION_INCLUDES)[number][];

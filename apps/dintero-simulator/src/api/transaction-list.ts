@@ -2,10 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString } from 'class-validator';
 import type { SimTransaction } from '../state/simulator-state';
-import { PageQuery } from './dintero-api.dto';
+import { oneOrSeveral, PageQuery } from './dintero-api.dto';
 
-/** One value or several (`?status=A&status=B`), as a list. */
-const list = ({ value }: { value: unknown }) => (value === undefined ? undefined : [value].flat());
 /** An ISO 8601 time Dintero takes without a zone as UTC. */
 const utc = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? `${value}Z` : value;
@@ -18,35 +16,35 @@ const utc = ({ value }: { value: unknown }) =>
 export class ListTransactionsQuery extends PageQuery {
   @ApiPropertyOptional({ type: [String] })
   @IsOptional()
-  @Transform(list)
+  @Transform(oneOrSeveral)
   @IsArray()
   @IsString({ each: true })
   id?: string[];
 
   @ApiPropertyOptional({ type: [String], description: 'One status, or several' })
   @IsOptional()
-  @Transform(list)
+  @Transform(oneOrSeveral)
   @IsArray()
   @IsString({ each: true })
   status?: string[];
 
   @ApiPropertyOptional({ type: [String] })
   @IsOptional()
-  @Transform(list)
+  @Transform(oneOrSeveral)
   @IsArray()
   @IsString({ each: true })
   payment_product?: string[];
 
   @ApiPropertyOptional({ type: [String] })
   @IsOptional()
-  @Transform(list)
+  @Transform(oneOrSeveral)
   @IsArray()
   @IsString({ each: true })
   payment_product_type?: string[];
 
   @ApiPropertyOptional({ type: [String] })
   @IsOptional()
-  @Transform(list)
+  @Transform(oneOrSeveral)
   @IsArray()
   @IsString({ each: true })
   card_brand?: string[];
@@ -63,21 +61,21 @@ export class ListTransactionsQuery extends PageQuery {
 
   @ApiPropertyOptional({ type: [String], description: 'One session id, or several' })
   @IsOptional()
-  @Transform(list)
+  @Transform(oneOrSeveral)
   @IsArray()
   @IsString({ each: true })
   session_id?: string[];
 
   @ApiPropertyOptional({ type: [String], description: 'One store id, or several' })
   @IsOptional()
-  @Transform(list)
+  @Transform(oneOrSeveral)
   @IsArray()
   @IsString({ each: true })
   store_id?: string[];
 
   @ApiPropertyOptional({ type: [String], description: 'Not in the specification: a simulator filter for tests' })
   @IsOptional()
-  @Transform(list)
+  @Transform(oneOrSeveral)
   @IsArray()
   @IsString({ each: true })
   terminal_id?: string[];
@@ -95,7 +93,7 @@ export class ListTransactionsQuery extends PageQuery {
 
   @ApiPropertyOptional({ type: [String] })
   @IsOptional()
-  @Transform(list)
+  @Transform(oneOrSeveral)
   @IsArray()
   @IsString({ each: true })
   currency?: string[];
@@ -171,7 +169,7 @@ export class ListTransactionsQuery extends PageQuery {
 
   @ApiPropertyOptional({ type: [String], enum: ['events.success.true'] })
   @IsOptional()
-  @Transform(list)
+  @Transform(oneOrSeveral)
   @IsArray()
   @IsIn(['events.success.true'], { each: true })
   includes?: 'events.success.true'[];
@@ -183,7 +181,7 @@ export class ListTransactionsQuery extends PageQuery {
 
   @ApiPropertyOptional({ type: [String] })
   @IsOptional()
-  @Transform(list)
+  @Transform(oneOrSeveral)
   @IsArray()
   @IsString({ each: true })
   token_id?: string[];

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsArray, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
-import { PageQuery } from '../api/dintero-api.dto';
+import { oneOrSeveral, PageQuery } from '../api/dintero-api.dto';
 import { TERMINAL_STATUSES, type TerminalStatus } from '../state/simulator-state';
 
 export class StoreOrganizationDto {
@@ -61,20 +61,18 @@ export class RegisterTerminalDto {
   store_id!: string;
 }
 
-const asList = ({ value }: { value: unknown }): unknown => (value === undefined ? undefined : [value].flat());
-
 /** `GET /v1/accounts/{aid}/terminals`: its documented filters and cursor. */
 export class ListTerminalsQuery extends PageQuery {
   @ApiPropertyOptional({ type: [String] })
   @IsOptional()
-  @Transform(asList)
+  @Transform(oneOrSeveral)
   @IsArray()
   @IsString({ each: true })
   store_id?: string[];
 
   @ApiPropertyOptional({ type: [String] })
   @IsOptional()
-  @Transform(asList)
+  @Transform(oneOrSeveral)
   @IsArray()
   @IsString({ each: true })
   payout_destination_id?: string[];
