@@ -60,9 +60,9 @@ describe('the live store dashboard (projections app)', () => {
   let url: string;
   const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
-  /** Signs in as a browser does; the session cookie it is given. */
-  const signIn = async (key: string) => {
-    const response = await fetch(`${url}/v1/dashboard/session`, {
+  /** Signs in as a browser does (at `base`, this test's app by default); the session cookie it is given. */
+  const signIn = async (key: string, base = url) => {
+    const response = await fetch(`${base}/v1/dashboard/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ key }),
@@ -281,12 +281,7 @@ describe('the live store dashboard (projections app)', () => {
     const second = await startProjections(shared);
     try {
       const [firstUrl, secondUrl] = [await first.getUrl(), await second.getUrl()];
-      const signedIn = await fetch(`${firstUrl}/v1/dashboard/session`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ key: west.key }),
-      });
-      const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!;
+      const { cookie } = await signIn(west.key, firstUrl);
       // A copy of the cookie, on the other instance: signed in there too, its stream open.
       expect((await fetch(`${secondUrl}/v1/dashboard/stores`, { headers: { cookie } })).status).toBe(200);
       const events = serverSentEvents(await fetch(`${secondUrl}/v1/dashboard/stream`, { headers: { cookie } }));
@@ -311,12 +306,7 @@ describe('the live store dashboard (projections app)', () => {
       for await (const event of events) rest.push(event);
       expect(rest.every((event) => event.type === 'changes')).toBe(true);
       // A new sign-in with the same key is a new session.
-      const again = await fetch(`${secondUrl}/v1/dashboard/session`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ key: west.key }),
-      });
-      const fresh = again.headers.get('set-cookie')!.split(';')[0]!;
+      const { cookie: fresh } = await signIn(west.key, secondUrl);
       expect((await fetch(`${firstUrl}/v1/dashboard/stores`, { headers: { cookie: fresh } })).status).toBe(200);
     } finally {
       await first.close();
