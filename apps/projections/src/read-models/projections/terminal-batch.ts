@@ -32,7 +32,6 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
     return { ...doc, lastClose: countInClose(close, counted) };
   }
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
-  const currencies = splitOf(open);
   if (open.closing && (open.countedWhileClosing?.length ?? 0) >= MAX_COUNTED_WHILE_CLOSING) {
     // Too many to keep: the pending closes take every fact counted until their outcome, as before they were kept.
     const { closing: _closing, countedWhileClosing: _counted, ...figures } = open;
@@ -41,12 +40,19 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
   return {
     ...doc,
     openBatch: {
-      ...open,
-      ...add(open, counted),
-      ...(currencies ? { currencies: addIn(currencies, counted) } : {}),
+      ...counting(open, counted),
       ...(open.closing ? { countedWhileClosing: [...(open.countedWhileClosing ?? []), timed(counted, at)] } : {}),
     },
   };
+}
+
+/**
+ * The batch with one more fact counted (or, its amount and count negated, one fewer), in its currency too where it
+ * splits them (`splitOf`).
+ */
+function counting(batch: OpenBatch, change: Change): OpenBatch {
+  const currencies = splitOf(batch);
+  return { ...batch, ...add(batch, change), ...(currencies ? { currencies: addIn(currencies, change) } : {}) };
 }
 
 /** A fact as a pending close's batch keeps it: what it counted and when, nothing else the caller's object carries. */
@@ -189,10 +195,7 @@ export function closeBatch(
     ...(currencies ? { currencies } : {}),
     mismatch: false,
   });
-  const next = after.reduce(
-    (batch: OpenBatch, fact) => ({ ...batch, ...add(batch, fact), currencies: addIn(batch.currencies ?? {}, fact) }),
-    { ...NONE, since: close.closedAt },
-  );
+  const next = after.reduce(counting, { ...NONE, since: close.closedAt });
   return {
     ...doc,
     lastClose: record,
@@ -200,12 +203,9 @@ export function closeBatch(
   };
 }
 
-/** The batch without one fact it counted (in its currency too, where it splits them). */
-function without(batch: OpenBatch, fact: TimedCount): OpenBatch {
-  const minus = { ...fact, amount: -fact.amount, count: -fact.count };
-  const currencies = splitOf(batch);
-  return { ...batch, ...add(batch, minus), ...(currencies ? { currencies: addIn(currencies, minus) } : {}) };
-}
+/** The batch without one fact it counted. */
+const without = (batch: OpenBatch, fact: TimedCount): OpenBatch =>
+  counting(batch, { ...fact, amount: -fact.amount, count: -fact.count });
 
 /**
  * The store day with the close in it, by its operation: a terminal closed twice in a day (by hand, then at
