@@ -120,6 +120,7 @@ export class KurrentDbEventStore implements EventStore {
       const result = await this.answered(
         this.client.appendToStream(streamName, eventData, { streamState: toStreamState(options.expectedRevision) }),
         `the append to ${streamName}`,
+        'append',
       );
       // A refusal comes back as a result only with `throwOnAppendFailure=false` in the connection string. The batch
       // path of client 1.3 gives no usable revision with it (`BigInt` of a boolean: 0 or 1), so the stream's own
@@ -147,9 +148,9 @@ export class KurrentDbEventStore implements EventStore {
    * what the log has by then). An answer that comes later is dropped. For an append, the client is made again
    * (`renewClient`).
    */
-  private answered<T>(call: Promise<T>, what: string): Promise<T> {
+  private answered<T>(call: Promise<T>, what: string, kind: 'append' | 'read'): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
-    const append = what.startsWith('the append');
+    const append = kind === 'append';
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         // Only an append waits on the client's question to the node (`renewClient`); a slow read is only slow.
@@ -233,7 +234,7 @@ export class KurrentDbEventStore implements EventStore {
     };
     try {
       // The client's reads take no deadline (its native reader drops the option): one is kept here.
-      await this.answered(read(), `the read of ${streamName}`);
+      await this.answered(read(), `the read of ${streamName}`, 'read');
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
       throw asStoreError(error, `read ${streamName}`, streamName);
@@ -303,7 +304,7 @@ export class KurrentDbEventStore implements EventStore {
       return 0n;
     };
     try {
-      return await this.answered(head(), 'the read of the end of $all');
+      return await this.answered(head(), 'the read of the end of $all', 'read');
     } catch (error) {
       throw asStoreError(error, 'read the end of $all');
     }
