@@ -45,13 +45,19 @@ export class SignedOutSessions implements OnModuleInit, OnModuleDestroy {
     if ((await jsm.streams.info(stream)).config.max_age !== maxAge)
       await jsm.streams.update(stream, { max_age: maxAge });
     this.bucket = bucket;
+    await this.follow(bucket);
+  }
+
+  /** Follows sign-outs made on other instances from now on, then takes those already there. */
+  private async follow(bucket: KV): Promise<void> {
+    // Updates first, then what is there: a sign-out between the two is seen by one or the other.
     await this.watch(bucket);
     for await (const key of await bucket.keys()) this.take(key, await bucket.get(key));
   }
 
   /**
-   * Follows sign-outs made on other instances, from now on (what was there before is read by `onModuleInit`); a
-   * watch that ends (NATS gone for good, the bucket removed) is started again, all of it read anew.
+   * The watch of sign-outs made on other instances; one that ends (NATS gone for good, the bucket removed) is
+   * started again, and every sign-out read anew (`follow`).
    */
   private async watch(bucket: KV): Promise<void> {
     const updates = await bucket.watch({ include: KvWatchInclude.UpdatesOnly });
@@ -69,8 +75,7 @@ export class SignedOutSessions implements OnModuleInit, OnModuleDestroy {
 
   private async rewatch(bucket: KV): Promise<void> {
     try {
-      await this.watch(bucket);
-      for await (const key of await bucket.keys()) this.take(key, await bucket.get(key));
+      await this.follow(bucket);
     } catch (error) {
       this.logger.warn({ err: error }, 'could not watch dashboard sign-outs again: tried again shortly');
       if (!this.stopped) setTimeout(() => void this.rewatch(bucket), 1_000).unref();
