@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -170,6 +171,16 @@ export class CaptureDto {
 /** A query parameter given once or several times (`?status=A&status=B`), as a list (`@Transform`). */
 export const oneOrSeveral = ({ value }: { value: unknown }): unknown =>
   value === undefined ? undefined : [value].flat();
+
+/** An optional query parameter of strings, given once or several times. */
+export const OneOrSeveralStrings = (description?: string) =>
+  applyDecorators(
+    ApiPropertyOptional({ type: [String], ...(description ? { description } : {}) }),
+    IsOptional(),
+    Transform(oneOrSeveral),
+    IsArray(),
+    IsString({ each: true }),
+  );
 
 /** Dintero's paging of a list: `limit` 1-100 (default 10) and the cursor `starting_after`. */
 export class PageQuery {

@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString } from 'class-validator';
 import type { SimTransaction } from '../state/simulator-state';
-import { oneOrSeveral, PageQuery } from './dintero-api.dto';
+import { oneOrSeveral, OneOrSeveralStrings, PageQuery } from './dintero-api.dto';
 
 /** An ISO 8601 time Dintero takes without a zone as UTC. */
 const utc = ({ value }: { value: unknown }) =>
@@ -14,39 +14,19 @@ const utc = ({ value }: { value: unknown }) =>
  * as it would match none of an in-person account's at Dintero.
  */
 export class ListTransactionsQuery extends PageQuery {
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @Transform(oneOrSeveral)
-  @IsArray()
-  @IsString({ each: true })
+  @OneOrSeveralStrings()
   id?: string[];
 
-  @ApiPropertyOptional({ type: [String], description: 'One status, or several' })
-  @IsOptional()
-  @Transform(oneOrSeveral)
-  @IsArray()
-  @IsString({ each: true })
+  @OneOrSeveralStrings('One status, or several')
   status?: string[];
 
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @Transform(oneOrSeveral)
-  @IsArray()
-  @IsString({ each: true })
+  @OneOrSeveralStrings()
   payment_product?: string[];
 
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @Transform(oneOrSeveral)
-  @IsArray()
-  @IsString({ each: true })
+  @OneOrSeveralStrings()
   payment_product_type?: string[];
 
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @Transform(oneOrSeveral)
-  @IsArray()
-  @IsString({ each: true })
+  @OneOrSeveralStrings()
   card_brand?: string[];
 
   @ApiPropertyOptional()
@@ -59,25 +39,13 @@ export class ListTransactionsQuery extends PageQuery {
   @IsString()
   merchant_reference_2?: string;
 
-  @ApiPropertyOptional({ type: [String], description: 'One session id, or several' })
-  @IsOptional()
-  @Transform(oneOrSeveral)
-  @IsArray()
-  @IsString({ each: true })
+  @OneOrSeveralStrings('One session id, or several')
   session_id?: string[];
 
-  @ApiPropertyOptional({ type: [String], description: 'One store id, or several' })
-  @IsOptional()
-  @Transform(oneOrSeveral)
-  @IsArray()
-  @IsString({ each: true })
+  @OneOrSeveralStrings('One store id, or several')
   store_id?: string[];
 
-  @ApiPropertyOptional({ type: [String], description: 'Not in the specification: a simulator filter for tests' })
-  @IsOptional()
-  @Transform(oneOrSeveral)
-  @IsArray()
-  @IsString({ each: true })
+  @OneOrSeveralStrings('Not in the specification: a simulator filter for tests')
   terminal_id?: string[];
 
   @ApiPropertyOptional({ type: [String], description: '?payout_correlation_id=A,B' })
@@ -91,11 +59,7 @@ export class ListTransactionsQuery extends PageQuery {
   @IsString({ each: true })
   payout_correlation_id?: string[];
 
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @Transform(oneOrSeveral)
-  @IsArray()
-  @IsString({ each: true })
+  @OneOrSeveralStrings()
   currency?: string[];
 
   @ApiPropertyOptional({ description: 'The amount authorised, exactly' })
@@ -179,11 +143,7 @@ export class ListTransactionsQuery extends PageQuery {
   @IsString()
   payout_destination_id?: string;
 
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @Transform(oneOrSeveral)
-  @IsArray()
-  @IsString({ each: true })
+  @OneOrSeveralStrings()
   token_id?: string[];
 }
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsArray, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
-import { oneOrSeveral, PageQuery } from '../api/dintero-api.dto';
+import { Type } from 'class-transformer';
+import { IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { OneOrSeveralStrings, PageQuery } from '../api/dintero-api.dto';
 import { TERMINAL_STATUSES, type TerminalStatus } from '../state/simulator-state';
 
 export class StoreOrganizationDto {
@@ -63,18 +63,10 @@ export class RegisterTerminalDto {
 
 /** `GET /v1/accounts/{aid}/terminals`: its documented filters and cursor. */
 export class ListTerminalsQuery extends PageQuery {
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @Transform(oneOrSeveral)
-  @IsArray()
-  @IsString({ each: true })
+  @OneOrSeveralStrings()
   store_id?: string[];
 
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @Transform(oneOrSeveral)
-  @IsArray()
-  @IsString({ each: true })
+  @OneOrSeveralStrings()
   payout_destination_id?: string[];
 
   @ApiPropertyOptional({ enum: TERMINAL_STATUSES })
