@@ -17,8 +17,8 @@ import {
   operationStream,
   knownClaims,
   refundFollowed,
-  refundMayYetBeMade,
   refundSettled,
+  refundUnfinishedAtDintero,
   paymentDecider,
   paymentStream,
   type CapturedPayment,
@@ -482,7 +482,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     for (const refund of Object.values(after.refunds)) {
       if (!refundSettled(refund) && now >= this.silenceIsNoAt(state.paymentId, refund))
         await this.facts.failRefundForSilence(state.paymentId, refund.refundId, CONTEXT);
-      else if (unfinishedAtDintero(refund) && now >= this.refundReviewAt(state.paymentId, refund))
+      else if (refundUnfinishedAtDintero(refund) && now >= this.refundReviewAt(state.paymentId, refund))
         await this.flagRefund(after, refund);
     }
     ({ state: after } = await readState(this.store, paymentStream(state.paymentId), paymentDecider));
@@ -534,7 +534,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const due = Object.values(state.refunds)
       .filter(refundFollowed)
       .map((refund) =>
-        unfinishedAtDintero(refund)
+        refundUnfinishedAtDintero(refund)
           ? Math.min(
               Date.now() + this.acceptedRefundPause(refund),
               Math.max(this.refundReviewAt(state.paymentId, refund), Date.now() + this.retryMs),
@@ -619,9 +619,3 @@ function problemOf(error: unknown): string {
   const text = typeof detail === 'string' ? detail : error instanceof Error ? error.message : String(error);
   return text.length > MAX_PROBLEM_LENGTH ? `${text.slice(0, MAX_PROBLEM_LENGTH - 1)}…` : text || 'no answer';
 }
-
-/**
- * A refund Dintero took (202) and has not finished: accepted, or taken after it was failed for Dintero's silence.
- * Dintero is asked about it until it says, never failed for silence again, and handed to a person if it stays so.
- */
-const unfinishedAtDintero = (refund: Refund): boolean => refund.status === 'accepted' || refundMayYetBeMade(refund);

@@ -13,6 +13,7 @@ import {
   refundableAmount,
   refundMayYetBeMade,
   refundSettled,
+  refundUnfinishedAtDintero,
   type PaymentState,
   type Refund,
 } from './payment.state';
@@ -476,7 +477,7 @@ function flagRefundForReview(
 ): PaymentEvent[] {
   const refund = existingRefund(state, refundId);
   // One Dintero may yet make, after it was failed for its silence, is handed over as one Dintero has not finished.
-  const unfinished = refund.status === 'accepted' || refundMayYetBeMade(refund);
+  const unfinished = refundUnfinishedAtDintero(refund);
   if ((refundSettled(refund) && !unfinished) || refund.flaggedForReviewAt !== undefined) return [];
   if (problem === undefined && !unfinished) return [];
   if (problem !== undefined) requireText(problem, 'problem', MAX_PROBLEM_LENGTH);

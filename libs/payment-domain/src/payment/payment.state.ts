@@ -124,6 +124,14 @@ export const refundSettled = (refund: Refund): boolean => refund.status === 'suc
 export const refundMayYetBeMade = (refund: Refund): boolean =>
   refund.status === 'failed' && refund.noTrace === true && refund.dinteroRequestId !== undefined;
 
+/**
+ * A refund Dintero took (202) and has not finished: accepted, or taken after it was failed for Dintero's silence.
+ * Dintero is asked about it until it says, it is never failed for silence again, and a person is handed it if it
+ * stays so.
+ */
+export const refundUnfinishedAtDintero = (refund: Refund): boolean =>
+  refund.status === 'accepted' || refundMayYetBeMade(refund);
+
 /** Whether Dintero is still to be asked about a refund: without an outcome, or one it may yet make. */
 export const refundFollowed = (refund: Refund): boolean => !refundSettled(refund) || refundMayYetBeMade(refund);
 
