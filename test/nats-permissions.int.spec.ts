@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { connectNats, consumerInboxPrefix, consumerUserConfig, natsNames } from '@app/messaging';
@@ -102,6 +103,15 @@ describe('NATS permissions (deploy/nats/nats-server.conf) in a real nats-server'
     // Not by message get, whose key travels in the body where the server cannot check it.
     const byBody = await kvm.open(names.buckets.stores, { allow_direct: false });
     await expect(byBody.get('store-1')).rejects.toThrow(/Permissions Violation/);
+  });
+
+  it('keeps the consumer from listing the keys of a bucket, which name every store, terminal and day', async () => {
+    const jsm = await jetstreamManager(consumer);
+    for (const bucket of [names.buckets.terminals, names.buckets.stores, names.buckets.storeDays])
+      await expect(jsm.streams.info(`KV_${bucket}`, { subjects_filter: '>' })).rejects.toThrow(/Permissions Violation/);
+    // What it may read it still reads: a bucket opened for direct gets needs no stream info.
+    const kv = await new Kvm(consumer).open(names.buckets.storeDays, { allow_direct: true });
+    expect((await kv.get('store-1.2026-11-24'))?.json()).toEqual({ key: 'store-1.2026-11-24' });
   });
 
   it("keeps the consumer from other connections' answers: it gets its own, on its inbox prefix", async () => {

@@ -21,8 +21,10 @@ export interface Permissions {
  * subjects and their events, and read their KV documents by direct get (`$JS.API.DIRECT.GET.<stream>.<key
  * subject>`, where the key is in the subject, so that the server can check it). Not granted, because the
  * subject would not name the store: the read models' query subjects (the store is in the body), `$JS.API.STREAM.MSG.GET`
- * (the key is in the body) and KV watches (consumer creation). A consumer opens the buckets with
- * `{ allow_direct: true }` and follows changes on the change subjects (docs/consuming.md).
+ * (the key is in the body), KV watches (consumer creation), and a bucket's stream info (asked with a subject
+ * filter, it lists every key: every store, terminal and trading day). A consumer opens the buckets with
+ * `{ allow_direct: true }`, which binds them without asking, and follows changes on the change subjects
+ * (docs/consuming.md).
  *
  * Answers come to the consumer's own inboxes only (`consumerInboxPrefix`, nats.js's `inboxPrefix` option): with the
  * whole of `_INBOX.>` it could subscribe to every other connection's answers, other stores' documents among them.
@@ -32,7 +34,6 @@ export function consumerPermissions(prefix: string, grant: ConsumerGrant): Permi
   for (const store of grant.stores) names.keys.store(store); // refuses an id that is not a subject token
   if (!/^[A-Za-z0-9_-]+$/.test(grant.user))
     throw new Error(`user ${JSON.stringify(grant.user)}: letters, digits, - and _ only`);
-  const buckets = [names.buckets.terminals, names.buckets.stores, names.buckets.storeDays];
   const subscribe = grant.stores.flatMap((store) => [
     `${names.changes.store(store)}`,
     `${prefix}.v1.terminal.${names.keys.store(store)}.>`,
@@ -46,12 +47,7 @@ export function consumerPermissions(prefix: string, grant: ConsumerGrant): Permi
   ]);
   return {
     publish: {
-      allow: [
-        '$JS.API.INFO',
-        ...buckets.map((bucket) => `$JS.API.STREAM.INFO.KV_${bucket}`),
-        ...directGets,
-        ...(grant.commands ? posSubjects(names) : []),
-      ],
+      allow: ['$JS.API.INFO', ...directGets, ...(grant.commands ? posSubjects(names) : [])],
     },
     subscribe: { allow: [...subscribe, `${consumerInboxPrefix(grant.user)}.>`] },
   };
