@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DINTERO_CLIENT, DinteroUnavailableError, type DinteroClient } from '@app/dintero';
 import { handleCommand } from '@app/event-store';
 import { paymentStream, terminalDecider, terminalStream, type PaymentState } from '@app/payment-domain';
 import { RefundTerminalPaymentHandler } from '../apps/command-service/src/payments/refund/refund-terminal-payment.handler';
@@ -242,6 +243,36 @@ describe('money and time as Dintero has them', () => {
       card: { brand: expect.any(String), entryMethod: expect.any(String), maskedPan: expect.stringContaining('*') },
       dinteroAt: expect.any(String),
     });
+  });
+
+  it('asks Dintero again to cancel a session when its answer to the POS cancel never came, before a card can pay', async () => {
+    const { storeId, terminals } = await storeWith('Europe/Oslo', 1);
+    const [terminalId] = terminals as [string];
+    const { paymentId } = await engine.start(storeId, terminalId, 10_000);
+    // The command service's call times out, with nothing done at Dintero; Dintero answers every call after it.
+    const dintero = engine.command.app.get<DinteroClient>(DINTERO_CLIENT);
+    const cancelSession = dintero.cancelSession.bind(dintero);
+    dintero.cancelSession = () => {
+      dintero.cancelSession = cancelSession;
+      return Promise.reject(new DinteroUnavailableError('timed out'));
+    };
+    const cancel = await engine.command.fetch(`/v1/terminal-payments/${String(paymentId)}/cancel`, {
+      method: 'POST',
+      headers: { 'idempotency-key': randomUUID() },
+    });
+    expect(cancel.status).toBe(202);
+    expect(await cancel.json()).toMatchObject({ status: 'awaiting_card', cancellationRequested: true, final: false });
+    // The reconciler carries the cancel to Dintero within the session (10 s here), not after it.
+    const ended = await engine.waitForPayment(String(paymentId), (state) => state.status !== 'awaiting_card', 'an end');
+    expect(ended).toMatchObject({ status: 'cancelled' });
+    expect(Date.now()).toBeLessThan(Date.parse(ended.status === 'cancelled' ? ended.expiresAt : ''));
+    const cancelled = (await engine.log.readStream(paymentStream(String(paymentId)))).find(
+      (e) => e.type === 'PaymentCancelled',
+    )!;
+    expect(cancelled.data).toMatchObject({ by: 'pos', source: 'reconciler' });
+    // The terminal prompts no more: a card presented now is not taken.
+    await expect(engine.sim.control('POST', `/terminals/${terminalId}/present`, {})).rejects.toThrow(/NOT_PROMPTING/);
+    await engine.terminalFree(terminalId);
   });
 
   it('gives an UNKNOWN transaction a status, frees its terminal once the session ended, and flags it for a person', async () => {

@@ -1,5 +1,5 @@
 import { logOfEvents } from '../../../test/support/recorded-events';
-import { DuePayments } from '../src/reconciler/due-payments';
+import { DuePayments, type DueSnapshot } from '../src/reconciler/due-payments';
 
 const event = logOfEvents();
 const NOW = Date.parse('2026-11-24T10:00:00.000Z');
@@ -64,6 +64,28 @@ describe('which payments the reconciler looks at, and when', () => {
     [claimed, requested, session].forEach((e) => plain.apply(e, NOW));
     expect(plain.takeDue(NOW + 5_000, 10)).toEqual([]);
     expect(plain.takeDue(Date.parse('2026-11-24T10:02:30.000Z'), 10)).toEqual(['p-1']);
+  });
+
+  it('looks soon at a payment the POS asked to cancel, whether its session was recorded before or after the cancel', () => {
+    const session = event('payment-p-1', 'SessionCreated', { expiresAt: '2026-11-24T10:02:00.000Z' });
+    const cancel = event('payment-p-1', 'CancellationRequested', { by: 'pos-1' });
+    const after = new DuePayments(settings);
+    [claimed, requested, session, cancel].forEach((e) => after.apply(e, NOW));
+    expect(after.takeDue(NOW + 4_999, 10)).toEqual([]);
+    expect(after.takeDue(NOW + 5_000, 10)).toEqual(['p-1']);
+    // Asked for while Dintero created the session, and looked at before it was recorded: due again once it is.
+    const before = new DuePayments(settings);
+    [claimed, requested, cancel].forEach((e) => before.apply(e, NOW));
+    expect(before.takeDue(NOW + 5_000, 10)).toEqual(['p-1']);
+    before.retry('p-1', NOW + 5_000, { baseMs: 1_000, maxMs: 300_000, notBefore: Date.parse('2026-11-24T10:02:30Z') });
+    before.apply(session, NOW + 6_000);
+    expect(before.dueAt('p-1')).toBe(NOW + 11_000);
+    // Kept across a restart from the checkpoint.
+    const restored = new DuePayments(settings);
+    restored.restore(JSON.parse(JSON.stringify(before.snapshot(NOW + 6_000))) as DueSnapshot);
+    restored.schedule('p-1', Date.parse('2026-11-24T10:02:30Z'));
+    restored.apply(session, NOW + 7_000);
+    expect(restored.dueAt('p-1')).toBe(NOW + 12_000);
   });
 
   it('looks again at an ended payment while its terminal is claimed, and forgets it once released', () => {

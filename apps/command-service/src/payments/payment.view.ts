@@ -52,6 +52,13 @@ export class PaymentView {
       'and it must be given back to the cardholder at Dintero (its Backoffice), where this engine cannot refund it',
   })
   lateCaptures?: LateCaptureView[];
+  @ApiProperty({
+    required: false,
+    description:
+      'The POS asked to cancel this open payment and Dintero has not confirmed it yet: the engine asks Dintero again ' +
+      'until it answers, and the payment ends cancelled, or as its transaction did if the card came first',
+  })
+  cancellationRequested?: true;
   @ApiProperty() final!: boolean;
 }
 
@@ -71,6 +78,7 @@ export function paymentView(state: Exclude<PaymentState, { status: 'none' }>): P
     ...('reason' in state && state.reason ? { reason: state.reason } : {}),
     ...('receipt' in state && state.receipt ? { receipt: state.receipt } : {}),
     ...lateCapturesOf(state),
+    ...(isOpen(state) && state.cancellationRequested ? { cancellationRequested: true as const } : {}),
     final: !isOpen(state),
   };
 }

@@ -38,6 +38,12 @@ interface Entry {
    * after that (its answer came late) does not put the look off until the session's end.
    */
   transactionUnknown: boolean;
+  /**
+   * The POS asked to cancel the payment: its session, once recorded, is asked to cancel again if the payment is
+   * still open after `unknownDelayMs` (a session created after the cancel came is cancelled by the run that
+   * created it, which may not reach Dintero either).
+   */
+  cancelling: boolean;
   /** Terminal claims of this payment (its own, and its refunds') not yet released, by claim id. */
   readonly openClaims: Map<string, OpenClaim>;
   readonly pendingRefunds: Set<string>;
@@ -74,6 +80,7 @@ export class DuePayments {
       case 'SessionCreated': {
         const sessionOver = Date.parse(String(data.expiresAt)) + graceMs;
         entry.dueAt = entry.transactionUnknown ? Math.min(entry.dueAt ?? sessionOver, sessionOver) : sessionOver;
+        if (entry.cancelling) this.bringForward(entry, now + unknownDelayMs);
         break;
       }
       case 'TransactionOutcomeUnknown':
@@ -84,6 +91,12 @@ export class DuePayments {
       case 'PaymentOnHold':
       case 'PaymentAuthorized':
         entry.transactionUnknown = false;
+        break;
+      case 'CancellationRequested':
+        // The command service asks Dintero at once; if Dintero did not answer, the reconciler asks again
+        // (`ReconcilerService.cancelAsRequested`) rather than leave the terminal prompting until the session's end.
+        entry.cancelling = true;
+        this.bringForward(entry, now + unknownDelayMs);
         break;
       case 'SessionCreationOutcomeUnknown':
       case 'RefundOutcomeUnknown':
@@ -178,6 +191,7 @@ export class DuePayments {
       known: entry.known,
       attempts: entry.attempts,
       ...(entry.transactionUnknown ? { transactionUnknown: true } : {}),
+      ...(entry.cancelling ? { cancelling: true } : {}),
       openClaims: [...entry.openClaims].map(([claimId, claim]) => ({ claimId, ...claim })),
       pendingRefunds: [...entry.pendingRefunds],
     }));
@@ -186,10 +200,18 @@ export class DuePayments {
   /** Replaces what is due with a snapshot's. */
   restore(snapshot: DueSnapshot): void {
     this.entries.clear();
-    for (const { paymentId, openClaims, pendingRefunds, transactionUnknown = false, ...entry } of snapshot) {
+    for (const {
+      paymentId,
+      openClaims,
+      pendingRefunds,
+      transactionUnknown = false,
+      cancelling = false,
+      ...entry
+    } of snapshot) {
       this.entries.set(paymentId, {
         ...entry,
         transactionUnknown,
+        cancelling,
         openClaims: new Map(openClaims.map(({ claimId, ...claim }) => [claimId, claim])),
         pendingRefunds: new Set(pendingRefunds),
       });
@@ -234,6 +256,7 @@ export class DuePayments {
         known: false,
         attempts: 0,
         transactionUnknown: false,
+        cancelling: false,
         openClaims: new Map(),
         pendingRefunds: new Set(),
       };
@@ -269,6 +292,8 @@ export type DueSnapshot = readonly {
   readonly attempts: number;
   /** Left out when false, as in snapshots written before it was kept. */
   readonly transactionUnknown?: boolean;
+  /** Left out when false, as in snapshots written before it was kept. */
+  readonly cancelling?: boolean;
   readonly openClaims: readonly (OpenClaim & { readonly claimId: string })[];
   readonly pendingRefunds: readonly string[];
 }[];

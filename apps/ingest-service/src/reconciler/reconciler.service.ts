@@ -6,7 +6,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
+import { DINTERO_CLIENT, DinteroRejectedError, type DinteroClient, type DinteroSession } from '@app/dintero';
 import { EVENT_STORE, logIdentity, markGone, readState, type EventStore, type LogFollower } from '@app/event-store';
 import { NATS_CONNECTION } from '@app/messaging';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -438,7 +438,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const { paymentId } = state;
     let transactionId: string | undefined;
     let cancelled = false;
-    const session = state.sessionId ? await this.dintero.findSession(state.sessionId) : undefined;
+    const session =
+      (await this.cancelAsRequested(state)) ??
+      (state.sessionId ? await this.dintero.findSession(state.sessionId) : undefined);
     if (session) {
       transactionId = session.transaction_id ?? state.transactionId;
       cancelled = session.cancelled_at !== undefined;
@@ -463,6 +465,25 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const expiresAt = session?.expires_at ?? state.expiresAt;
     const sessionEnded = transactionId !== undefined || cancelled || Date.now() >= Date.parse(expiresAt);
     return { state: (await readState(this.store, paymentStream(paymentId), paymentDecider)).state, sessionEnded };
+  }
+
+  /**
+   * A cancel the POS asked for that Dintero has not confirmed (its answer to the command service was lost, or never
+   * came): asked again while the session runs, so that the terminal stops prompting and a card presented later is
+   * not charged for a sale the POS cancelled. Dintero answers with the session (`cancelled_at`, or the transaction it
+   * voided); undefined when it refuses (a transaction past authorisation: the session is then read as usual). Not
+   * reached, Dintero is asked again at the next look (`tick`'s retry).
+   */
+  private async cancelAsRequested(state: OpenPayment): Promise<DinteroSession | undefined> {
+    if (!state.cancellationRequested || !state.sessionId || Date.now() >= Date.parse(state.expiresAt)) return undefined;
+    const { paymentId, storeId, terminalId, sessionId } = state;
+    this.logger.log({ paymentId, storeId, terminalId }, 'asking Dintero again to cancel the session the POS cancelled');
+    try {
+      return await this.dintero.cancelSession(sessionId);
+    } catch (error) {
+      if (error instanceof DinteroRejectedError) return undefined;
+      throw error;
+    }
   }
 
   /**
