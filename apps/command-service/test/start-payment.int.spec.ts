@@ -27,13 +27,17 @@ describe('command service: starting a terminal payment against the simulator', (
         { id: 'oslo-center', payout_destination_id: 'seller-1' },
         { id: 'bergen', payout_destination_id: 'seller-1' },
         { id: 'stockholm', payout_destination_id: 'seller-1' },
+        // A franchise of the chain, paid out to a legal entity of its own.
+        { id: 'drammen', payout_destination_id: 'seller-2' },
       ],
       terminals: ['T-1', 'T-2', 'T-3', 'T-4', 'T-5']
         .map((terminal_id) => ({ terminal_id, store_id: 'oslo-center' }))
         .concat([
           { terminal_id: 'B-1', store_id: 'bergen' },
           { terminal_id: 'S-1', store_id: 'stockholm' },
+          { terminal_id: 'D-1', store_id: 'drammen' },
         ]),
+      payoutDestinations: ['seller-2'],
     });
     service = await startCommandService({
       DINTERO_API_URL: sim.url,
@@ -58,6 +62,8 @@ describe('command service: starting a terminal payment against the simulator', (
       timeZone: 'Europe/Stockholm',
     });
     await put('/v1/stores/stockholm/terminals/S-1');
+    await put('/v1/stores/drammen', { name: 'Drammen', payoutDestinationId: 'seller-2', timeZone: 'Europe/Oslo' });
+    await put('/v1/stores/drammen/terminals/D-1');
     await service.fetch(`/v1/stores/oslo-center/terminals/T-5/deactivate`, { method: 'POST' });
   });
   afterAll(async () => {
@@ -584,6 +590,17 @@ describe('command service: starting a terminal payment against the simulator', (
       expect(await refund(paymentId, { amount: 1_000, terminalId: 'S-1' })).toMatchObject({
         status: 422,
         body: { code: 'CURRENCY_NOT_ACCEPTED', currency: 'NOK', accepted: ['SEK'] },
+      });
+      expect(await written()).toBe(before);
+      expect(sim.app.get(SimulatorState).transactions.get(transactionId)?.refundedAmount ?? 0).toBe(0);
+    });
+
+    it('refuses a refund at a terminal of a store paid out to another payout destination, writing nothing', async () => {
+      const { paymentId, transactionId } = await capturedPayment('R-5');
+      const before = await written();
+      expect(await refund(paymentId, { amount: 1_000, terminalId: 'D-1' })).toMatchObject({
+        status: 422,
+        body: { code: 'REFUND_TERMINAL_OTHER_PAYOUT_DESTINATION', terminalId: 'D-1', payoutDestinationId: 'seller-1' },
       });
       expect(await written()).toBe(before);
       expect(sim.app.get(SimulatorState).transactions.get(transactionId)?.refundedAmount ?? 0).toBe(0);

@@ -14,13 +14,15 @@ export class RefundTerminalPaymentDto {
 
   /**
    * The terminal where the cardholder is: Dintero requires it for in-person refunds. It may be in another store
-   * of the chain, one that takes the payment's currency (else `422 CURRENCY_NOT_ACCEPTED`).
+   * of the chain, one that takes the payment's currency (else `422 CURRENCY_NOT_ACCEPTED`) and pays out to the
+   * payment's payout destination (else `422 REFUND_TERMINAL_OTHER_PAYOUT_DESTINATION`).
    */
   @ApiProperty({
     example: 'T-2',
     description:
       'The terminal where the cardholder is; it may be in another store of the chain that takes the payment’s ' +
-      'currency (else 422 CURRENCY_NOT_ACCEPTED)',
+      'currency (else 422 CURRENCY_NOT_ACCEPTED) and pays out to its payout destination (else 422 ' +
+      'REFUND_TERMINAL_OTHER_PAYOUT_DESTINATION)',
   })
   @IsNameToken()
   terminalId!: string;

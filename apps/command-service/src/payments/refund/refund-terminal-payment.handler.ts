@@ -88,7 +88,7 @@ export class RefundTerminalPaymentHandler {
     context.client.assertStore(state.storeId);
     const { storeId: terminalStoreId, dinteroTerminalId } = await this.usableRefundTerminal(
       body.terminalId,
-      state.currency,
+      state,
       context,
     );
     const request = {
@@ -117,12 +117,14 @@ export class RefundTerminalPaymentHandler {
 
   /**
    * The cardholder may be at another store of the chain: the refund terminal must be registered and
-   * active in a store this key may use, and that store's terminals must take the payment's currency (a
-   * refund in NOK at a terminal of a Swedish store is refused here, not by the terminal).
+   * active in a store this key may use, that store's terminals must take the payment's currency (a
+   * refund in NOK at a terminal of a Swedish store is refused here, not by the terminal), and the store must pay
+   * out to the payment's payout destination: Dintero approves an in-person refund only on a terminal of the
+   * original transaction's (a chain of franchises on separate legal entities has several).
    */
   private async usableRefundTerminal(
     terminalId: string,
-    currency: string,
+    payment: { readonly currency: string; readonly payoutDestinationId: string },
     context: CommandContext,
   ): Promise<{ storeId: string; dinteroTerminalId: string }> {
     const { storeId } = (await readState(this.store, terminalStream(terminalId), terminalDecider)).state;
@@ -130,7 +132,14 @@ export class RefundTerminalPaymentHandler {
       throw new DomainError('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not registered`, { terminalId });
     context.client.assertStore(storeId);
     const { store, dinteroTerminalId } = await this.terminals.usable(storeId, terminalId);
-    assertAcceptedCurrency(store, currency);
+    assertAcceptedCurrency(store, payment.currency);
+    if (store.payoutDestinationId !== payment.payoutDestinationId)
+      throw new DomainError(
+        'REFUND_TERMINAL_OTHER_PAYOUT_DESTINATION',
+        `Terminal ${terminalId} is of a store that pays out to another payout destination than the payment's: ` +
+          'Dintero refunds only at a terminal of the same payout destination',
+        { terminalId, payoutDestinationId: payment.payoutDestinationId },
+      );
     return { storeId, dinteroTerminalId };
   }
 
