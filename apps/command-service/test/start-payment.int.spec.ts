@@ -281,6 +281,23 @@ describe('command service: starting a terminal payment against the simulator', (
       expect(await written()).toBe(before);
     });
 
+    it('keeps no 409 TERMINAL_BUSY as the key’s answer: the same request, once the terminal is free, starts', async () => {
+      await registerTerminal('TB-1');
+      const holding = await start({ terminalId: 'TB-1' });
+      const key = randomUUID();
+      expect(await start({ terminalId: 'TB-1', merchantReference: 'POS-busy' }, key)).toMatchObject({
+        status: 409,
+        body: { code: 'TERMINAL_BUSY', activePaymentId: holding.body.paymentId },
+      });
+      const cancel = await service.fetch(`/v1/terminal-payments/${String(holding.body.paymentId)}/cancel`, {
+        method: 'POST',
+      });
+      expect(cancel.status).toBe(200);
+      const retry = await start({ terminalId: 'TB-1', merchantReference: 'POS-busy' }, key);
+      expect(retry).toMatchObject({ status: 201, body: { status: 'awaiting_card', merchantReference: 'POS-busy' } });
+      expect(await start({ terminalId: 'TB-1', merchantReference: 'POS-busy' }, key)).toEqual(retry);
+    });
+
     it('refuses the same key with another body (422), and a missing key (400), writing nothing', async () => {
       const key = randomUUID();
       await start({ terminalId: 'T-2', amount: 100 }, key);
@@ -604,6 +621,26 @@ describe('command service: starting a terminal payment against the simulator', (
       });
       expect(await written()).toBe(before);
       expect(sim.app.get(SimulatorState).transactions.get(transactionId)?.refundedAmount ?? 0).toBe(0);
+    });
+
+    it('keeps no 409 TERMINAL_BUSY as a refund’s answer: the same refund, once the terminal is free, is made', async () => {
+      const { paymentId, transactionId } = await capturedPayment('R-6');
+      const refundTerminal = await registerTerminal('RT-6');
+      const holding = await start({ terminalId: refundTerminal });
+      const key = randomUUID();
+      expect(await refund(paymentId, { amount: 1_000, terminalId: refundTerminal }, key)).toMatchObject({
+        status: 409,
+        body: { code: 'TERMINAL_BUSY', activePaymentId: holding.body.paymentId },
+      });
+      const cancel = await service.fetch(`/v1/terminal-payments/${String(holding.body.paymentId)}/cancel`, {
+        method: 'POST',
+      });
+      expect(cancel.status).toBe(200);
+      expect(await refund(paymentId, { amount: 1_000, terminalId: refundTerminal }, key)).toMatchObject({
+        status: 201,
+        body: { status: 'succeeded', amount: 1_000 },
+      });
+      expect(sim.app.get(SimulatorState).transactions.get(transactionId)?.refundedAmount).toBe(1_000);
     });
 
     it('refunds once for the same Idempotency-Key', async () => {

@@ -146,7 +146,10 @@ export class IdempotentRequests {
 
   /**
    * Runs the request as the key's owner and records its answer. A server error records no answer but ends
-   * the lease, so that the POS's retry resumes the request from its last step (never starts a second one).
+   * the lease, so that the POS's retry resumes the request from its last step (never starts a second one). So
+   * does a refusal that only says "not now": a terminal another payment, refund or operation holds (its claim is
+   * the first thing the request writes, so nothing of it is written yet), and a write that lost too many races.
+   * A POS that retries with the same key once the terminal is free gets its request done, not the old 409 for a day.
    */
   private async own(run: Run, work: () => Promise<RecordedAnswer>): Promise<Answer> {
     let answer: Answer;
@@ -154,8 +157,9 @@ export class IdempotentRequests {
       answer = { ...(await work()), problem: false };
     } catch (error) {
       const problem = this.problems.toProblem(error, run.instance);
-      // A server error, or a write that lost too many races (its body says "retry"): not an answer to repeat.
-      if (problem.status >= 500 || problem.code === 'CONCURRENT_UPDATE') {
+      // A server error, a busy terminal, or a write that lost too many races (its body says "retry"): not an answer
+      // to repeat.
+      if (problem.status >= 500 || problem.code === 'CONCURRENT_UPDATE' || problem.code === 'TERMINAL_BUSY') {
         await handleCommand(
           this.store,
           run.stream,

@@ -63,7 +63,8 @@ export class TerminalOperationsController {
 
   /**
    * Runs an operation on every active terminal of the store: `202` with each terminal's answer (its
-   * operation, or why it could not start, e.g. `TERMINAL_BUSY`). The same key again gives the same answers.
+   * operation, or why it could not start, e.g. `TERMINAL_BUSY`). The same key again gives the same answers, but
+   * for a terminal that was busy: its operation is tried again.
    */
   @Post('stores/:storeId/operations')
   @ApiHeader({ name: 'Idempotency-Key', required: true })

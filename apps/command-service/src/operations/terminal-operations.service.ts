@@ -37,7 +37,8 @@ export class TerminalOperations {
 
   /**
    * One operation per active terminal of the store, each under a key of its own made from the request's key
-   * and the terminal, so that the same request again answers each terminal as the first time did.
+   * and the terminal, so that the same request again answers each terminal as the first time did; a terminal
+   * that was busy then (`TERMINAL_BUSY`) is tried again.
    */
   async startStore(
     storeId: string,
