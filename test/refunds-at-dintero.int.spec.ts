@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { handleCommand } from '@app/event-store';
+import { natsNames } from '@app/messaging';
 import { paymentDecider, paymentStream, terminalStream, type PaymentCommand } from '@app/payment-domain';
 import { waitUntil } from './support/app-process';
 import { startEngine, type Engine } from './support/engine';
@@ -136,6 +138,28 @@ describe('refunds as Dintero answers them', () => {
       // The terminal's references from the transaction's Seitatech metadata, for the till's receipt.
       receipt: { terminalTransactionId: expect.any(String), receiptNumber: expect.stringMatching(/^\d{6}$/) },
     });
+    // Its result, recorded by ingest, names the refund's terminal as its request did: the feed has both under it.
+    const result = (await engine.log.readStream(paymentStream(paymentId))).find((e) => e.type === 'RefundSucceeded')!;
+    expect(result.metadata).toMatchObject({ storeId, terminalId: refundTerminal, source: expect.any(String) });
+    const feed = natsNames(engine.prefix).events;
+    await waitUntil(
+      async () => engine.projections!.get(ProjectorService).checkpoint >= result.position,
+      10_000,
+      'the projector past the result',
+    );
+    const { state } = await (
+      await jetstreamManager(engine.nats)
+    ).streams.info(feed.stream, { subjects_filter: `${engine.prefix}.v1.events.${storeId}.>` });
+    expect(
+      Object.keys(state.subjects ?? {})
+        .filter((subject) => subject.includes('.Refund'))
+        .sort(),
+    ).toEqual([
+      feed.subject(storeId, refundTerminal, 'RefundAccepted'),
+      feed.subject(storeId, refundTerminal, 'RefundRequested'),
+      feed.subject(storeId, refundTerminal, 'RefundSubmitted'),
+      feed.subject(storeId, refundTerminal, 'RefundSucceeded'),
+    ]);
   });
 
   it('hands a person, once, a refund Dintero accepted and never finishes, its amount still committed', async () => {

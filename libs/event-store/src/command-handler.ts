@@ -18,8 +18,13 @@ export interface HandledCommand<Event, State> {
   readonly position: bigint | undefined;
 }
 
-export interface HandleOptions<Event> {
+export interface HandleOptions<Event, State = unknown> {
   readonly metadata: EventMetadata;
+  /**
+   * An event's own metadata, where one command's events are about different things (a transaction's report
+   * settling refunds done at other terminals than the payment's): given the state the command was decided on.
+   */
+  readonly metadataOf?: (event: Event, state: State) => EventMetadata;
   /**
    * Deterministic ids for the events, random otherwise. They make a retried append of the same facts
    * idempotent in KurrentDB only when it comes with the same ids at the same expected revision; the decider
@@ -57,7 +62,7 @@ export function handleCommand<Command, Event extends { type: string; data: unkno
   streamName: string,
   decider: StreamDecider<Command, Event, State>,
   command: Command,
-  options: HandleOptions<Event>,
+  options: HandleOptions<Event, State>,
 ): Promise<HandledCommand<Event, State>> {
   return inTurn(store, streamName, async () => {
     const maxAttempts = options.maxAttempts ?? 5;
@@ -77,7 +82,7 @@ export function handleCommand<Command, Event extends { type: string; data: unkno
         ...(options.eventId ? { id: options.eventId(event, index) } : {}),
         type: event.type,
         data: event.data,
-        metadata: options.metadata,
+        metadata: options.metadataOf ? options.metadataOf(event, state) : options.metadata,
       }));
       let result: AppendResult;
       try {

@@ -14,11 +14,13 @@ import {
   existingPayment,
   isDinteroErrorKind,
   isOpen,
+  ownEntry,
   paymentDecider,
   paymentStream,
   type DinteroErrorKind,
   type FactSource,
   type PaymentCommand,
+  type PaymentEvent,
   type PaymentState,
 } from '@app/payment-domain';
 import type { Registry } from 'prom-client';
@@ -241,7 +243,10 @@ export class PaymentFacts {
     };
     const recorded: string[] = [];
     for (const command of commands(state)) {
-      const handled = await handleCommand(this.store, stream, paymentDecider, command, { metadata });
+      const handled = await handleCommand(this.store, stream, paymentDecider, command, {
+        metadata,
+        metadataOf: (event, decidedOn) => refundMetadata(event, decidedOn, metadata),
+      });
       recorded.push(...handled.events.map((event) => event.type));
       state = handled.state;
     }
@@ -268,4 +273,21 @@ export class PaymentFacts {
   private ids(context: FactContext) {
     return { correlationId: context.correlationId, source: context.source };
   }
+}
+
+/**
+ * A refund's facts name the terminal the refund was done at, as the command service records them when Dintero
+ * answers at once: the event feed publishes them under it (a refund at another store's terminal stays under the
+ * payment's store), and a consumer following that terminal sees the result of the refund it saw requested.
+ */
+function refundMetadata<Metadata extends { terminalId: string }>(
+  event: PaymentEvent,
+  state: PaymentState,
+  metadata: Metadata,
+): Metadata {
+  const refundId = 'refundId' in event.data ? event.data.refundId : undefined;
+  const refund = refundId !== undefined && state.status === 'captured' ? ownEntry(state.refunds, refundId) : undefined;
+  return refund && refund.terminalId !== metadata.terminalId
+    ? { ...metadata, terminalId: refund.terminalId }
+    : metadata;
 }
