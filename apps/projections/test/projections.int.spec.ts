@@ -93,10 +93,12 @@ describe('projections: live read models in NATS KV, changes, queries and the eve
       status: 404,
       body: { code: 'NOT_FOUND', detail: 'No such store' },
     });
-    expect(await query(names.queries.storeDay, { storeId: 'oslo', date: '24-11-2026' })).toMatchObject({
-      status: 400,
-      body: { code: 'VALIDATION_FAILED' },
-    });
+    // Not a day, or not one of the calendar (a leap day is, above): refused, not answered as a day of zeros.
+    for (const date of ['24-11-2026', '2026-02-29', '2026-02-30', '2026-13-01', '2026-00-10', '2026-11-31'])
+      expect(await query(names.queries.storeDay, { storeId: 'oslo', date })).toMatchObject({
+        status: 400,
+        body: { code: 'VALIDATION_FAILED' },
+      });
   });
 
   it('exposes the engine’s own metrics on each app', async () => {

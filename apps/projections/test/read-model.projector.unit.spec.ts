@@ -124,6 +124,16 @@ describe('read models as a fold over the log', () => {
     expect(projector.store('oslo')?.terminals).toEqual({ busy: 0, idle: 2, deactivated: 0 });
   });
 
+  it('keeps nothing of the terminals a query asks about that it does not hold', () => {
+    const projector = new ReadModelProjector();
+    store().forEach((e) => projector.apply(e));
+    const held = () => (projector as unknown as { terminalKeys: Map<string, unknown> }).terminalKeys.size;
+    const before = held();
+    for (let i = 0; i < 1_000; i++) expect(projector.terminal('oslo', `nope-${i}`)).toBeUndefined();
+    expect(held()).toBe(before);
+    expect(projector.terminal('oslo', 'T-1')).toMatchObject({ storeId: 'oslo', terminalId: 'T-1' });
+  });
+
   it('totals a store’s day per currency, card brand, entry method and terminal, refunds netted', () => {
     const refundAt = '2026-11-24T12:00:00.000Z';
     const projector = project([

@@ -187,7 +187,7 @@ export class ReadModelProjector {
         for (const terminalId of [payment.terminalId, refundTerminalId]) {
           if (terminalId === undefined) continue;
           const storeId = this.storeOfCounted(payment, terminalId);
-          const terminal = this.terminal(storeId, terminalId);
+          const terminal = this.terminals.get(this.terminalKey(storeId, terminalId));
           const close = terminal?.lastClose;
           if (close && at !== '' && Date.parse(at) <= Date.parse(close.closedAt))
             days.push({ storeId, date: close.businessDay });
@@ -253,8 +253,9 @@ export class ReadModelProjector {
     return [...(this.storeTerminals.get(storeId) ?? [])].map((key) => this.terminals.get(key)!);
   }
 
+  /** A query's read: makes no key to keep (`terminalKey` is the fold's), so that asking about ids never grows memory. */
   terminal(storeId: string, terminalId: string): TerminalDoc | undefined {
-    return this.terminals.get(this.terminalKey(storeId, terminalId));
+    return this.terminals.get(`${storeId}.${terminalId}`);
   }
 
   store(storeId: string): StoreDoc | undefined {
@@ -364,7 +365,7 @@ export class ReadModelProjector {
     if (!counted || at === '') return;
     const { terminalId } = counted;
     const storeId = this.storeOfCounted(payment, terminalId);
-    if (beforeLastBatch(this.terminal(storeId, terminalId), at))
+    if (beforeLastBatch(this.terminals.get(this.terminalKey(storeId, terminalId)), at))
       this.countInOlderClose(storeId, terminalId, at, (close) => countInClose(close, counted), position, put);
     else this.changeTerminal(storeId, terminalId, position, put, (doc) => countInBatch(doc, counted, at), { at });
   }
