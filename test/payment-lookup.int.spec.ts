@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import { natsNames } from '@app/messaging';
+import { Kvm } from '@nats-io/kv';
+import { natsNames, paymentIndexEntry } from '@app/messaging';
 import { waitUntil } from './support/app-process';
 import { startEngine, type Engine } from './support/engine';
 import { HQ, type TestPosClient } from './support/pos-clients';
+import { paymentEvents } from './support/payment-events';
 import { NATS_URL } from './support/projections';
+
+const isoAgo = (ms: number) => new Date(Date.now() - ms).toISOString();
 
 /**
  * A POS that lost a payment's id finds it by its own reference (issue 19), from the `payment_index` read
@@ -117,6 +121,31 @@ describe('finding payments by the POS’s reference, and a terminal’s holder',
     });
     expect((await list('storeId=lk-oslo&limit=0')).status).toBe(400);
     expect(await list('storeId=lk-bergen', OSLO)).toMatchObject({ status: 403, body: { code: 'STORE_NOT_ALLOWED' } });
+  });
+
+  it('fills a page past index entries the log does not bear out, on a newer day than the payment', async () => {
+    // A payment of yesterday in the log (the projector indexes it), and two entries of today the log does not have
+    // (left from a replaced log: the index is not emptied with it).
+    const storeId = 'lk-stale';
+    const [, payment] = paymentEvents(0, { storeId, terminalId: 'LK-S1' }, Date.now() - 24 * 60 * 60 * 1000);
+    await engine.log.append(payment!.stream, payment!.events, { expectedRevision: 'no_stream' });
+    const requested = payment!.events[0]!;
+    const { paymentId } = requested.data as { paymentId: string };
+    await waitUntil(
+      async () => ids((await list(`storeId=${storeId}&limit=5`)).body).includes(paymentId),
+      10_000,
+      'the index to hold the payment',
+    );
+    const index = await new Kvm(nats).open(natsNames(engine.prefix).buckets.paymentIndex);
+    for (const ago of [60_000, 61_000]) {
+      const data = { ...(requested.data as object), paymentId: randomUUID(), requestedAt: isoAgo(ago) };
+      const stale = paymentIndexEntry(engine.prefix, { type: 'PaymentRequested', data, position: 1n })!;
+      await index.put(stale.key, JSON.stringify(stale.entry));
+    }
+    expect(await list(`storeId=${storeId}&limit=1`)).toEqual({
+      status: 200,
+      body: { payments: [expect.objectContaining({ paymentId, storeId })] },
+    });
   });
 
   it('tells a POS which payment or refund holds its terminal, until when, and when it is free', async () => {

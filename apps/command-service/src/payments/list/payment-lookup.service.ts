@@ -56,39 +56,44 @@ export class PaymentLookup {
     const cursor = query.cursor === undefined ? undefined : parseCursor(query.cursor);
     const limit = query.limit ?? 20;
     const reference = query.merchantReference === undefined ? '*' : referenceToken(query.merchantReference);
-    // Newest day first, from the cursor's day: listing stops once a page and one more are found. (A lookup
-    // by reference over any time is one filter: a reference names few payments.)
+    // Newest day first, from the cursor's day, each day's entries newest first: listing stops at the first payment
+    // past a full page. (A lookup by reference over any time is one filter: a reference names few payments.)
     const newest = cursor ? Math.min(cursor.t + 1, to) : to;
     const days = from === undefined ? ['*'] : utcDays(from, newest).reverse();
 
-    const found: PaymentIndexKey[] = [];
     const bucket = await this.bucket();
+    const payments: PaymentView[] = [];
+    let last: PaymentIndexKey | undefined;
     // One filter at a time: several in one listing need NATS 2.10, and 2.9 is still supported.
     for (const day of days) {
+      const entries: PaymentIndexKey[] = [];
       for (const key of await bucketKeys(bucket, `${query.storeId}.${day}.${query.terminalId ?? '*'}.${reference}.*`)) {
         const parsed = parsePaymentIndexKey(key);
         if (!parsed || parsed.requestedAtMs >= to || (from !== undefined && parsed.requestedAtMs < from)) continue;
         if (cursor && !before(parsed, cursor)) continue;
-        found.push(parsed);
+        entries.push(parsed);
       }
-      if (found.length > limit) break;
-    }
-    found.sort((a, b) => (before(a, { t: b.requestedAtMs, p: b.paymentId }) ? 1 : -1));
-
-    const payments: PaymentView[] = [];
-    let last: PaymentIndexKey | undefined;
-    for (const entry of found) {
-      if (payments.length === limit) {
-        return { payments, nextCursor: formatCursor({ t: last!.requestedAtMs, p: last!.paymentId }) };
+      entries.sort((a, b) => (before(a, { t: b.requestedAtMs, p: b.paymentId }) ? 1 : -1));
+      for (const entry of entries) {
+        // Entries the log does not bear out are passed over, however many: the page is filled with payments.
+        const payment = await this.payment(entry, query);
+        if (!payment) continue;
+        if (payments.length === limit)
+          return { payments, nextCursor: formatCursor({ t: last!.requestedAtMs, p: last!.paymentId }) };
+        payments.push(payment);
+        last = entry;
       }
-      last = entry;
-      const { state } = await readState(this.store, paymentStream(entry.paymentId), paymentDecider);
-      // An entry of another log (the log was replaced), or another reference with the same token.
-      if (state.status === 'none' || state.storeId !== query.storeId) continue;
-      if (query.merchantReference !== undefined && state.merchantReference !== query.merchantReference) continue;
-      payments.push(paymentView(state));
     }
     return { payments };
+  }
+
+  /** The payment an index entry names, as its stream has it; undefined when the log does not bear the entry out. */
+  private async payment(entry: PaymentIndexKey, query: ListPaymentsQuery): Promise<PaymentView | undefined> {
+    const { state } = await readState(this.store, paymentStream(entry.paymentId), paymentDecider);
+    // An entry of another log (the log was replaced), or another reference with the same token.
+    if (state.status === 'none' || state.storeId !== query.storeId) return undefined;
+    if (query.merchantReference !== undefined && state.merchantReference !== query.merchantReference) return undefined;
+    return paymentView(state);
   }
 
   private bucket(): Promise<KV> {
