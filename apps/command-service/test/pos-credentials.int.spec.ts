@@ -13,6 +13,12 @@ import { COMMAND_CONFIG, type CommandServiceConfig } from '../src/command-servic
 const OSLO_POS: TestPosClient = { id: 'pos-oslo', key: 'pos_test-oslo-key', stores: ['oslo-center'] };
 const OTHER_OSLO_POS: TestPosClient = { id: 'pos-oslo-2', key: 'pos_test-oslo-key-2', stores: ['oslo-center'] };
 const BERGEN_POS: TestPosClient = { id: 'pos-bergen', key: 'pos_test-bergen', stores: ['bergen'] };
+const OSLO_ADMIN: TestPosClient = {
+  id: 'oslo-admin',
+  key: 'pos_test-oslo-admin',
+  stores: ['oslo-center'],
+  registry: true,
+};
 const NOBODY: TestPosClient = { id: 'nobody', key: 'pos_not-in-the-file', stores: ['*'] };
 
 describe('command service: POS API keys, limited to their stores', () => {
@@ -28,7 +34,7 @@ describe('command service: POS API keys, limited to their stores', () => {
         { id: 'oslo-center', payoutDestinationId: 'seller-1', terminals: ['K-1', 'K-2'] },
         { id: 'bergen', payoutDestinationId: 'seller-2', terminals: ['K-B'] },
       ],
-      [HQ, OSLO_POS, OTHER_OSLO_POS, BERGEN_POS],
+      [HQ, OSLO_POS, OTHER_OSLO_POS, BERGEN_POS, OSLO_ADMIN],
     ));
     ({ log } = service);
     nats = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
@@ -108,7 +114,7 @@ describe('command service: POS API keys, limited to their stores', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     };
-    const everyone = [HQ, OSLO_POS, OTHER_OSLO_POS, BERGEN_POS];
+    const everyone = [HQ, OSLO_POS, OTHER_OSLO_POS, BERGEN_POS, OSLO_ADMIN];
     expect(await lookup(NEW_POS)).toBe(401);
 
     // The operator adds the entry `npm run pos-key` printed: taken within the watch's second.
@@ -214,6 +220,16 @@ describe('command service: POS API keys, limited to their stores', () => {
       status: 422,
       body: { code: 'TERMINAL_OF_OTHER_STORE', terminalStoreId: 'bergen' },
     });
+    // A key that may not use the other store is not told whose terminal it is.
+    const text = await (
+      await service.fetch(
+        '/v1/stores/oslo-center/terminals/K-B',
+        { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' },
+        OSLO_ADMIN,
+      )
+    ).text();
+    expect(JSON.parse(text)).toMatchObject({ status: 422, code: 'TERMINAL_OF_OTHER_STORE', terminalId: 'K-B' });
+    expect(text).not.toContain('bergen');
     expect(await written()).toBe(before);
   });
 

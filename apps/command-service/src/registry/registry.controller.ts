@@ -164,5 +164,5 @@ export class RegistryController {
 }
 
 function context(request: FastifyRequest, client: PosClient): RegistryContext {
-  return { correlationId: String(request.id), posClientId: client.id };
+  return { correlationId: String(request.id), posClientId: client.id, mayUse: (storeId) => client.mayUse(storeId) };
 }

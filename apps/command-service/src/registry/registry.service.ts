@@ -38,6 +38,8 @@ export const deviceChangeClaimId = (terminalId: string, dinteroTerminalId: strin
 export interface RegistryContext {
   readonly correlationId: string;
   readonly posClientId: string;
+  /** Which stores the caller's key may use: another store is named to it only if it may use that one too. */
+  readonly mayUse: (storeId: string) => boolean;
 }
 
 /**
@@ -84,7 +86,7 @@ export class RegistryService {
     if (body.deviceModel !== undefined && body.deviceSerialNumber === undefined)
       throw new DomainError('VALIDATION_FAILED', 'deviceModel goes with deviceSerialNumber', { field: 'deviceModel' });
     const store = await this.registeredStore(storeId);
-    await this.assertNotOfOtherStore(storeId, terminalId);
+    await this.assertNotOfOtherStore(storeId, terminalId, context);
     const registered = ownEntry(store.terminals, terminalId);
     const recorded = registered?.dintero;
     // The device the name has: the one recorded, or for a name registered before devices were recorded, the
@@ -164,7 +166,7 @@ export class RegistryService {
         continue;
       }
       try {
-        await this.assertNotOfOtherStore(storeId, dinteroTerminalId);
+        await this.assertNotOfOtherStore(storeId, dinteroTerminalId, context);
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
         skipped.push({ dinteroTerminalId, reason: error.message });
@@ -277,12 +279,16 @@ export class RegistryService {
       );
   }
 
-  private async assertNotOfOtherStore(storeId: string, terminalId: string): Promise<void> {
+  /**
+   * `TERMINAL_OF_OTHER_STORE` for a name another store has, naming that store only to a key that may use it too (as a
+   * start does): to another key, whose terminal it is stays unsaid.
+   */
+  private async assertNotOfOtherStore(storeId: string, terminalId: string, context: RegistryContext): Promise<void> {
     const { state } = await readState(this.store, terminalStream(terminalId), terminalDecider);
     if (state.storeId !== undefined && state.storeId !== storeId)
       throw new DomainError('TERMINAL_OF_OTHER_STORE', `Terminal ${terminalId} belongs to another store`, {
         terminalId,
-        terminalStoreId: state.storeId,
+        ...(context.mayUse(state.storeId) ? { terminalStoreId: state.storeId } : {}),
       });
   }
 
