@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -67,6 +67,16 @@ describe('npm run projections:rebuild, as an operator runs it', () => {
     for await (const name of streams.names()) if (name.startsWith(stem)) rebuilt.push(name);
     expect(rebuilt).toEqual([]);
     await nats.close();
+  });
+
+  it('refuses a log file that is not there, rather than make one and offer it empty', () => {
+    const missing = path.join(dir, 'elsewhere', 'events.db');
+    const run = rebuild({ EVENT_STORE_URL: `sqlite:${missing}` });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      `rebuild failed: Error: EVENT_STORE_URL names no event log: ${missing} does not exist`,
+    );
+    expect(existsSync(missing)).toBe(false);
   });
 
   it('rebuilds in a process whose heap is bounded by REBUILD_HEAP_MIB, and offers the result', async () => {

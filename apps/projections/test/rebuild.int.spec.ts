@@ -261,6 +261,7 @@ describe('projections: one rebuild at a time, and only a whole one adopted', () 
       suffix: expect.stringMatching(/^_rebuild_[0-9a-f]{8}$/),
       position: second.position.toString(),
       documents: second.documents,
+      logId: await logIdentity(engine.log),
     });
     // The first rebuild's buckets are gone, not emptied: an adopter still reading them fails, and deletes nothing.
     expect(offer!.suffix).not.toBe(firstOffer!.suffix);
@@ -271,6 +272,42 @@ describe('projections: one rebuild at a time, and only a whole one adopted', () 
     );
     const buckets = await ReadModelBuckets.open(engine.nats, engine.prefix, offer!.suffix);
     expect(await buckets.count()).toBe(second.documents);
+  });
+
+  it('refuses to rebuild from another log, or an empty one, than the live read models are of, writing nothing', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rebuild-other-log-'));
+    const other = new SqliteEventStore({ file: path.join(dir, 'other.db') });
+    const empty = new SqliteEventStore({ file: path.join(dir, 'empty.db') });
+    try {
+      const where = { storeId: 'elsewhere', terminalId: 'E-1' };
+      await other.append(
+        'store-elsewhere',
+        [{ type: 'StoreRegistered', data: { ...where, name: 'E', payoutDestinationId: 'p', timeZone: 'UTC', at: AT } }],
+        { expectedRevision: 'no_stream' },
+      );
+      const state = await new Kvm(engine.nats).open(`${engine.prefix}_projections`);
+      const before = {
+        stores: await bucketContents(engine.prefix, 'stores'),
+        rebuilt: await rebuildBuckets(engine.nats, engine.prefix),
+        offer: (await state.get('rebuild'))?.string(),
+      };
+      await expect(rebuildReadModels(other, engine.nats, engine.prefix)).rejects.toThrow(
+        /the live read models are of another event log .* Nothing was rebuilt/,
+      );
+      await expect(rebuildReadModels(empty, engine.nats, engine.prefix)).rejects.toThrow(
+        /the event log is empty, while the live read models are folded to position \d+/,
+      );
+      expect(await empty.headPosition()).toBe(0n);
+      expect({
+        stores: await bucketContents(engine.prefix, 'stores'),
+        rebuilt: await rebuildBuckets(engine.nats, engine.prefix),
+        offer: (await state.get('rebuild'))?.string(),
+      }).toEqual(before);
+    } finally {
+      await other.close();
+      await empty.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('does not adopt an offer whose buckets no longer hold every document it was made with', async () => {
@@ -319,6 +356,21 @@ describe('projections: only an offer a rebuild made and still stands is adopted'
       const names: string[] = [];
       for await (const { bucket } of new Kvm(engine.nats).list()) names.push(bucket);
       expect(names).not.toContain(`${stores}_copy`);
+    });
+  });
+
+  it('refuses an offer of another log than its own, and leaves the live documents as they are', async () => {
+    await onLeader(engine, async (service) => {
+      const before = await bucketContents(engine.prefix, 'stores');
+      const rebuilt = await ReadModelBuckets.open(engine.nats, engine.prefix, `${REBUILD_SUFFIX}_otherlog`);
+      await rebuilt.put([{ model: 'store', key: 'elsewhere', doc: { storeId: 'elsewhere', position: '1' } as never }]);
+      const offer: HandOver = { suffix: `${REBUILD_SUFFIX}_otherlog`, position: '1', documents: 1, logId: 'another' };
+      await rebuilt.offerHandOver(offer);
+      await adopt(service, offer);
+      expect(await bucketContents(engine.prefix, 'stores')).toEqual(before);
+      expect(await rebuilt.handOver()).toEqual(offer);
+      await rebuilt.clearHandOver();
+      await rebuilt.destroy();
     });
   });
 

@@ -542,6 +542,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     // The live buckets (no suffix) copied onto themselves would be emptied: only a rebuild's are adopted.
     if (!handOver.suffix.startsWith(REBUILD_SUFFIX))
       throw new Error(`the offer names buckets "${handOver.suffix}" that no rebuild made: not adopted`);
+    // Documents of another log would replace every live one (the rebuild refuses to offer them; an offer made by
+    // another version, or with the live log replaced meanwhile, is caught here).
+    if (handOver.logId !== undefined && handOver.logId !== this.logId)
+      throw new Error(
+        `the rebuild read another event log (${handOver.logId}) than this one (${this.logId}): not adopted`,
+      );
     // Only the offer as it still stands (a later rebuild withdraws it and removes its buckets), with its buckets as
     // they are (never made again, empty, should that rebuild remove them meanwhile: `existing`), and only with
     // every document it was made with.

@@ -22,6 +22,8 @@ export interface HandOver {
   readonly position: string;
   /** How many documents the rebuild wrote: the adopter copies only buckets that still hold them all. */
   readonly documents?: number;
+  /** The identity of the log the rebuild read (absent in offers of versions before it): adopted only from this one. */
+  readonly logId?: string;
 }
 export interface Checkpoint {
   readonly position: bigint;
@@ -671,9 +673,12 @@ function offerOf(entry: Entry): HandOver | undefined {
   const suffix = stringField(offer, 'suffix');
   const position = stringField(offer, 'position');
   const documents: unknown = typeof offer === 'object' && offer !== null ? Reflect.get(offer, 'documents') : undefined;
+  const logId = stringField(offer, 'logId');
+  const ofLog = logId === undefined ? {} : { logId };
   if (suffix !== undefined && position !== undefined && /^\d+$/.test(position)) {
-    if (documents === undefined) return { suffix, position };
-    if (typeof documents === 'number' && Number.isSafeInteger(documents)) return { suffix, position, documents };
+    if (documents === undefined) return { suffix, position, ...ofLog };
+    if (typeof documents === 'number' && Number.isSafeInteger(documents))
+      return { suffix, position, documents, ...ofLog };
   }
   logger.error(
     { revision: entry.revision },

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { SingleBar, Presets } from 'cli-progress';
 import { createEventStore } from '@app/event-store';
@@ -9,6 +11,20 @@ import { rebuildReadModels } from './rebuild';
 /** The rebuild as `npm run projections:rebuild` runs it, in the process whose heap is bounded (`rebuild.cli.ts`). */
 export async function runRebuild(): Promise<void> {
   const config = loadConfig(ProjectionsConfig, process.env);
+  // The rebuild reads the engine's log: a file that is not there is a wrong path (the log `npm start` runs on is
+  // `DATA_DIR/events.db`), not a log to make empty and offer as the read models.
+  const file = config.eventStoreUrl.startsWith('sqlite:')
+    ? config.eventStoreUrl.slice('sqlite:'.length).replace(/^\/\//, '')
+    : undefined;
+  if (file !== undefined && !existsSync(file))
+    throw new Error(
+      `EVENT_STORE_URL names no event log: ${path.resolve(file)} does not exist (npm start keeps its log in ` +
+        'DATA_DIR/events.db). Nothing was rebuilt.',
+    );
+  console.log(
+    `rebuilding the read models of NATS_PREFIX=${config.natsPrefix} from ` +
+      `${config.eventStoreUrl.replace(/\/\/[^@/]*@/, '//')}`,
+  );
   // The rebuild reads the log once, in order: a large page cache would only hold pages it never reads again.
   const store = createEventStore(config.eventStoreUrl, { readCacheMib: 2 });
   const nats = await connectNats(config.natsUrl, 'projections-rebuild');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as turn } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { EventStore } from '@app/event-store';
+import { logIdentity, type EventStore } from '@app/event-store';
 import { PROJECTED_STREAMS } from '../projector/projected-streams';
 import { PaymentIndexBucket } from '../projector/payment-index.bucket';
 import { ReadModelBuckets } from '../projector/read-model.buckets';
@@ -79,6 +79,10 @@ async function rebuildHolding(
 ): Promise<RebuildResult> {
   const suffix = `${REBUILD_SUFFIX}_${randomUUID().slice(0, 8)}`;
   const buckets = await ReadModelBuckets.open(nats, prefix, suffix);
+  const logId = await ofTheLiveLog(store, buckets).catch(async (error: unknown) => {
+    await buckets.destroy();
+    throw error;
+  });
   // Nobody adopts it now (the adopter holds the lock too): withdrawn, its buckets and any an earlier rebuild
   // left (one that failed or was killed) are removed.
   const waiting = await buckets.handOver();
@@ -143,8 +147,38 @@ async function rebuildHolding(
   const documents = await buckets.count();
   // Another rebuild may have removed these buckets once the lock lapsed (this process paused past it).
   if (!lock.stillHeld()) throw new Error(LOCK_LOST);
-  await buckets.offerHandOver({ suffix, position: position.toString(), documents });
+  await buckets.offerHandOver({ suffix, position: position.toString(), documents, logId });
   return { events: applied, documents, position, ...(waiting ? { withdrew: waiting.position } : {}) };
+}
+
+/**
+ * The log's identity, once it is the one the live read models were folded from (their checkpoint's), or they have
+ * none yet. A rebuild of another log (`EVENT_STORE_URL` left at its default where `npm start` keeps its log in
+ * `DATA_DIR`, a backup's copy) would replace every live document with that log's; an empty log (a path that named
+ * no file, and was made) would empty them. Both are refused before anything is written.
+ */
+async function ofTheLiveLog(store: EventStore, buckets: ReadModelBuckets): Promise<string> {
+  const live = await buckets.checkpoint();
+  if (live.position > 0n && (await store.headPosition()) === 0n)
+    throw new RebuildOfAnotherLogError(
+      `the event log is empty, while the live read models are folded to position ${live.position}: ` +
+        'EVENT_STORE_URL does not name the engine’s log',
+    );
+  const logId = await logIdentity(store);
+  if (live.logId !== undefined && live.logId !== logId)
+    throw new RebuildOfAnotherLogError(
+      `the live read models are of another event log (${live.logId}) than EVENT_STORE_URL's (${logId}): ` +
+        'point EVENT_STORE_URL at the engine’s log',
+    );
+  return logId;
+}
+
+/** A rebuild refused because its log is not the one the live read models are of: nothing was written. */
+export class RebuildOfAnotherLogError extends Error {
+  constructor(reason: string) {
+    super(`${reason}. Nothing was rebuilt.`);
+    this.name = 'RebuildOfAnotherLogError';
+  }
 }
 
 const LOCK_LOST =
