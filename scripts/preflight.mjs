@@ -98,7 +98,7 @@ export async function natsAnswers(natsServers) {
     ({ hostname, port, protocol } = new URL(natsServers.split(',')[0].trim()));
   } catch {
     throw new Error(
-      `NATS_URL must be one or more comma-separated nats:// or tls:// URLs, not ${JSON.stringify(natsServers)}`,
+      `NATS_URL must be one or more comma-separated nats:// or tls:// URLs, not ${JSON.stringify(withoutCredentials(natsServers))}`,
     );
   }
   const at = { host: hostname, port: Number(port || 4222) };
@@ -138,14 +138,20 @@ export async function takenPorts(apps) {
   return taken;
 }
 
+/** A URL as it may be printed: without the user and password it carries (`nats://engine:secret@host`). */
+export function withoutCredentials(url) {
+  return url.replace(/\/\/[^@/]*@/g, '//');
+}
+
 /** The problems that keep `npm start` from starting, each a sentence; none when it may go on. */
 export async function preflight(env = process.env) {
   const problems = [];
   const natsUrl = env.NATS_URL ?? 'nats://127.0.0.1:4222';
   const answers = await natsAnswers(natsUrl).catch((error) => (problems.push(error.message), 'nats'));
+  const shown = withoutCredentials(natsUrl);
   if (answers === 'none')
-    problems.push(`NATS does not answer at ${natsUrl}.\nStart one with JetStream (nats-server -js) or set NATS_URL.`);
-  if (answers === 'other') problems.push(`What answers at ${natsUrl} is not NATS: set NATS_URL to a NATS server.`);
+    problems.push(`NATS does not answer at ${shown}.\nStart one with JetStream (nats-server -js) or set NATS_URL.`);
+  if (answers === 'other') problems.push(`What answers at ${shown} is not NATS: set NATS_URL to a NATS server.`);
   const apps = appPorts(env);
   for (const { variable, value } of apps.filter(({ port }) => port === undefined))
     problems.push(`${variable} must be a port number from 1 to 65535, not ${JSON.stringify(value)}.`);

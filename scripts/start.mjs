@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_STORES, TERMINALS_PER_STORE, closeDemoStore, driveTraffic, seedBackoffice, seedDemo } from './demo.mjs';
-import { appPorts, claimDataDir, dataDirOf, preflight, releaseDataDir } from './preflight.mjs';
+import { appPorts, claimDataDir, dataDirOf, preflight, releaseDataDir, withoutCredentials } from './preflight.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // DATA_DIR: where the demo's log, key and secrets live (./data); the e2e test gives each run its own.
@@ -269,7 +269,7 @@ console.log(
         `  ${name.padEnd(18)} http://127.0.0.1:${port}  (health: /health, metrics: /metrics, API: /docs)`,
     ),
     `  event log          ${eventStoreUrl}`,
-    `  NATS               ${natsUrl.replace(/\/\/[^@/]*@/g, '//')} (read models: KV buckets ${natsPrefix}_terminals, ${natsPrefix}_stores,`,
+    `  NATS               ${withoutCredentials(natsUrl)} (read models: KV buckets ${natsPrefix}_terminals, ${natsPrefix}_stores,`,
     `                     ${natsPrefix}_store_days; changes on ${natsPrefix}.v1.>, events on ${natsPrefix.toUpperCase().replace(/-/g, '_')}_EVENTS)`,
     `  POS API keys       ${posClientsFile}${process.env.POS_CLIENTS_FILE ? '' : ` (demo key in ${path.join(dataDir, 'demo-pos-key')})`}`,
     '',

@@ -100,6 +100,20 @@ describe('npm start: what it checks before it builds anything', () => {
     });
   });
 
+  it('names a NATS that does not answer without the password its URL carries', () => {
+    // Port 1: nothing listens there.
+    expect(
+      preflight({ ...ports, PROJECTIONS_PORT: freeForProjections, NATS_URL: 'nats://engine:s3cret-pw@127.0.0.1:1' }),
+    ).toEqual({
+      status: 1,
+      stderr:
+        'NATS does not answer at nats://127.0.0.1:1.\nStart one with JetStream (nats-server -js) or set NATS_URL.',
+    });
+    expect(
+      preflight({ ...ports, PROJECTIONS_PORT: freeForProjections, NATS_URL: 'nats://engine:s3cret-pw@bad url' }).stderr,
+    ).not.toContain('s3cret');
+  });
+
   it('asks a server silent at a tls:// URL again over TLS, as NATS set up for a TLS handshake first answers', async () => {
     // A self-signed certificate of this run's own: the probe leaves checking it to the apps.
     const certificate = path.join(dataDir, 'nats-tls');
