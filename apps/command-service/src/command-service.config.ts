@@ -1,6 +1,6 @@
 import { Expose } from 'class-transformer';
-import { IsIn, IsNotEmpty, IsString, IsUrl, ValidateBy } from 'class-validator';
-import { BaseAppConfig, EnvInt, withDintero, withEventStore, withNats } from '@app/platform';
+import { IsIn, IsNotEmpty, IsString, IsUrl } from 'class-validator';
+import { BaseAppConfig, EnvInt, TestsOnly, withDintero, withEventStore, withNats } from '@app/platform';
 
 const url = { require_tld: false, require_protocol: true };
 
@@ -65,21 +65,10 @@ export class CommandServiceConfig extends withDintero(withNats(withEventStore(Ba
   @EnvInt('IDEMPOTENCY_LEASE_SECONDS', { min: 1, max: 600 })
   readonly idempotencyLeaseSeconds: number = 60;
 
-  @Expose({ name: 'NODE_ENV' })
-  @IsString()
-  readonly nodeEnv: string = 'development';
-
   /** Test only: a step where the service kills itself (see `fault-points.ts`). Refused in production. */
   @Expose({ name: 'FAULT_POINT' })
   @IsIn(['', ...FAULT_POINTS], { message: `FAULT_POINT must be one of ${FAULT_POINTS.join(', ')} (tests only)` })
-  @ValidateBy({
-    name: 'notInProduction',
-    validator: {
-      validate: (value: unknown, args) =>
-        value === '' || (args?.object as CommandServiceConfig).nodeEnv !== 'production',
-      defaultMessage: () => 'FAULT_POINT is for tests and is refused with NODE_ENV=production',
-    },
-  })
+  @TestsOnly('FAULT_POINT', (value) => value === '')
   readonly faultPoint: '' | FaultPoint = '';
 
   /**

@@ -1,6 +1,6 @@
 import { Expose, Transform } from 'class-transformer';
 import { IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
-import { BaseAppConfig, EnvInt, withEventStore, withNats } from '@app/platform';
+import { BaseAppConfig, EnvInt, TestsOnly, withEventStore, withNats } from '@app/platform';
 import { REBUILD_HEAP_MIB } from './rebuild/rebuild-heap';
 
 /** An empty variable (as compose passes an unset `${VAR:-}`) is no value. */
@@ -82,5 +82,6 @@ export class ProjectionsConfig extends withNats(withEventStore(BaseAppConfig)) {
   @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)), { toClassOnly: true })
   @Min(0)
   @Max(1)
+  @TestsOnly('PROJECTIONS_FAULT_RATE', (value) => value === 0)
   readonly faultRate: number = 0;
 }

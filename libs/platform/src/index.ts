@@ -3,6 +3,7 @@ export {
   BaseAppConfig,
   EnvBool,
   EnvInt,
+  TestsOnly,
   withEventStore,
   withNats,
   withDintero,

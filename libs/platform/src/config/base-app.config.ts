@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Expose, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { IsCallbackUrlFor } from './callback-url';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -41,8 +41,26 @@ export function EnvBool(name: string): PropertyDecorator {
   );
 }
 
+/**
+ * A setting for tests only (fault injection): refused with `NODE_ENV=production` unless `off` says it is unset, so
+ * that a variable left in a deployment's environment cannot make the service kill itself.
+ */
+export function TestsOnly(name: string, off: (value: unknown) => boolean): PropertyDecorator {
+  return ValidateBy({
+    name: 'testsOnly',
+    validator: {
+      validate: (value: unknown, args) => off(value) || (args?.object as BaseAppConfig).nodeEnv !== 'production',
+      defaultMessage: () => `${name} is for tests and is refused with NODE_ENV=production`,
+    },
+  });
+}
+
 /** What every app is configured with; each app's schema extends it and sets its own default port. */
 export class BaseAppConfig {
+  @Expose({ name: 'NODE_ENV' })
+  @IsString()
+  readonly nodeEnv: string = 'development';
+
   @Expose({ name: 'HOST' })
   @IsString()
   @IsNotEmpty()
