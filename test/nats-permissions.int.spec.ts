@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -69,6 +70,32 @@ describe('NATS permissions (deploy/nats/nats-server.conf) in a real nats-server'
       .map((line) => `    ${line}`)
       .join('\n');
     expect(readFileSync(CONFIG, 'utf8')).toContain(indented);
+  });
+
+  it('is printed by a command that refuses a flag it does not know, and a prefix the apps would refuse', () => {
+    const cli = (...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        ['-r', './scripts/register-ts.cjs', 'libs/messaging/src/nats-consumer.cli.ts', ...args],
+        {
+          cwd: root,
+          env: { PATH: process.env.PATH },
+          encoding: 'utf8',
+        },
+      );
+    const typo = cli('shop-b', 'oslo-1', '--prefx', 'x');
+    expect(typo).toMatchObject({ status: 2, stdout: '' });
+    expect(typo.stderr).toMatch(/Unknown option '--prefx'[\s\S]*usage: npm run nats-consumer/);
+    expect(cli('shop-b', 'oslo-1', '--command')).toMatchObject({ status: 2, stdout: '' });
+    expect(cli('shop-b', 'oslo-1', '--prefix', 'a.b')).toMatchObject({
+      status: 2,
+      stdout: '',
+      stderr: expect.stringContaining('NATS_PREFIX must be 1-32 lower-case letters, digits, _ or -, not "a.b"'),
+    });
+    const granted = cli('shop-b', 'oslo-1', '--commands', '--prefix', 'chain');
+    expect(granted.status).toBe(0);
+    expect(granted.stdout).toContain('"$JS.API.DIRECT.GET.KV_chain_stores.$KV.chain_stores.oslo-1"');
+    expect(granted.stdout).toContain('"chain.v1.cmd.start"');
   });
 
   it('refuses a wrong password, without the password in the error', async () => {

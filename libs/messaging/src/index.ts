@@ -1,5 +1,5 @@
 export { SUBJECT_TOKEN, isSubjectToken } from './subject-token';
-export { natsNames, type NatsNames } from './nats-names';
+export { natsNames, NATS_PREFIX_PATTERN, NATS_PREFIX_RULE, type NatsNames } from './nats-names';
 export { NatsModule, NATS_CONNECTION, connectNats, natsProbe, natsServers, stopOnNatsLoss } from './nats.module';
 export { consumerInboxPrefix, consumerPermissions, consumerUserConfig, type ConsumerGrant } from './nats-permissions';
 export { referenceToken } from './nats-names';

@@ -1,3 +1,5 @@
+import { parseArgs } from 'node:util';
+import { NATS_PREFIX_PATTERN, NATS_PREFIX_RULE } from './nats-names';
 import { consumerInboxPrefix, consumerUserConfig } from './nats-permissions';
 
 /**
@@ -5,23 +7,39 @@ import { consumerInboxPrefix, consumerUserConfig } from './nats-permissions';
  * NATS_PREFIX, as the apps', else `payments`): prints the `users` entry
  * for deploy/nats/nats-server.conf that lets this consumer read its own stores' read models and changes,
  * and nothing of other stores'. Its password is read from the environment variable NATS_<USER>_PASSWORD.
+ * Node's `parseArgs` reads the command line, strictly: a flag it does not know (`--prefx`, `--command`) is refused,
+ * where the word after it was taken for a store to grant, or the flag dropped without a word.
  */
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(name);
-const prefixAt = args.indexOf('--prefix');
-// As the apps: `--prefix`, else NATS_PREFIX, else `payments`.
-const prefix = prefixAt >= 0 ? args[prefixAt + 1] : (process.env.NATS_PREFIX ?? 'payments');
-const positional = args.filter((arg, index) => !arg.startsWith('--') && (prefixAt < 0 || index !== prefixAt + 1));
-const [user, ...stores] = positional;
-if (!user || stores.length === 0 || !prefix) {
-  console.error('usage: npm run nats-consumer -- <user> <storeId>... [--commands] [--prefix payments]');
+const USAGE = 'usage: npm run nats-consumer -- <user> <storeId>... [--commands] [--prefix payments]';
+
+function refuse(problem: string): never {
+  console.error(`${problem}\n${USAGE}`);
   process.exit(2);
 }
+
+function parsed() {
+  try {
+    return parseArgs({
+      args: process.argv.slice(2),
+      allowPositionals: true,
+      strict: true,
+      options: { commands: { type: 'boolean' }, prefix: { type: 'string' } },
+    });
+  } catch (error) {
+    return refuse((error as Error).message);
+  }
+}
+
+const { values, positionals } = parsed();
+// As the apps: `--prefix`, else NATS_PREFIX, else `payments`.
+const prefix = values.prefix ?? process.env.NATS_PREFIX ?? 'payments';
+if (!NATS_PREFIX_PATTERN.test(prefix)) refuse(`${NATS_PREFIX_RULE}, not ${JSON.stringify(prefix)}`);
+const [user, ...stores] = positionals;
+if (!user || stores.length === 0) refuse('A user and at least one store are needed.');
 const variable = `NATS_${user.toUpperCase().replace(/-/g, '_')}_PASSWORD`;
 try {
-  console.log(consumerUserConfig(prefix, { user, stores, commands: flag('--commands') }, variable));
+  console.log(consumerUserConfig(prefix, { user, stores, commands: values.commands === true }, variable));
   console.error(`The consumer connects with { user: '${user}', inboxPrefix: '${consumerInboxPrefix(user)}' }.`);
 } catch (error) {
-  console.error((error as Error).message);
-  process.exit(2);
+  refuse((error as Error).message);
 }

@@ -12,6 +12,10 @@ export const referenceToken = (merchantReference: string): string =>
  * Every subject and bucket name of the NATS contract (docs/design.md), built from the configured prefix
  * (`payments` by default) in one place so that publishers and consumers cannot drift apart.
  */
+/** What `NATS_PREFIX` may be: a first token of every subject, and the start of every bucket and stream name. */
+export const NATS_PREFIX_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+export const NATS_PREFIX_RULE = 'NATS_PREFIX must be 1-32 lower-case letters, digits, _ or -';
+
 export function natsNames(prefix: string) {
   const token = (value: string, what: string): string => {
     if (!isSubjectToken(value)) throw new Error(`${what} ${JSON.stringify(value)} is not a valid subject token`);

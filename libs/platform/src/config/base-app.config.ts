@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { Expose, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { NATS_PREFIX_PATTERN, NATS_PREFIX_RULE } from '@app/messaging';
 import { IsCallbackUrlFor } from './callback-url';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -109,7 +110,7 @@ export function withNats<Base extends Constructor>(base: Base) {
 
     /** First token of every subject and bucket name (docs/design.md: `payments`). */
     @Expose({ name: 'NATS_PREFIX' })
-    @Matches(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'NATS_PREFIX must be 1-32 lower-case letters, digits, _ or -' })
+    @Matches(NATS_PREFIX_PATTERN, { message: NATS_PREFIX_RULE })
     readonly natsPrefix: string = 'payments';
   }
   return NatsSettings;
