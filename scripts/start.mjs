@@ -150,7 +150,9 @@ const children = processes.map(({ name, main, env: own }) => {
   const child = spawn(process.execPath, ['--enable-source-maps', path.join(root, 'dist/apps', main, 'src/main.js')], {
     cwd: root,
     env: { ...env, ...own },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // An IPC channel, used for nothing but its end: should this script be killed outright (SIGKILL), which leaves
+    // it no time to stop them, the apps see the channel close and stop themselves (`onStopRequest`).
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     // A process group of its own: Ctrl-C reaches this script only, which stops the demo first (cancelling
     // its open payments through the running apps) and then the apps.
     detached: true,

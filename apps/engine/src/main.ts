@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError } from '@app/platform';
+import { ConfigError, onStopRequest } from '@app/platform';
 import { startEngine } from './engine';
 
 /**
@@ -11,25 +11,22 @@ startEngine(process.env).then(
     engine.logger.log(
       `engine listening: command ${engine.urls.command}, ingest ${engine.urls.ingest}, projections ${engine.urls.projections}`,
     );
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      engine.logger.log(`engine stopping on ${signal}`);
-      engine.close().then(
-        // 1 when it stopped itself for a fault (`stopOnNatsLoss`), so that its supervisor sees one.
-        () => process.exit(process.exitCode ?? 0),
-        (error: unknown) => {
-          console.error('engine did not stop cleanly', error);
-          process.exit(1);
-        },
-      );
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-    // The terminal closing: stop as Node would by default (the command service's key-file reload also
+    // SIGHUP, the terminal closing: stop as Node would by default (the command service's key-file reload also
     // listens to SIGHUP, which would otherwise keep the process running).
-    process.once('SIGHUP', stop);
+    onStopRequest(
+      (why) => {
+        engine.logger.log(`engine stopping on ${why}`);
+        engine.close().then(
+          // 1 when it stopped itself for a fault (`stopOnNatsLoss`), so that its supervisor sees one.
+          () => process.exit(process.exitCode ?? 0),
+          (error: unknown) => {
+            console.error('engine did not stop cleanly', error);
+            process.exit(1);
+          },
+        );
+      },
+      ['SIGHUP'],
+    );
   },
   (error: unknown) => {
     console.error(`engine could not start: ${error instanceof ConfigError ? error.message : String(error)}`);

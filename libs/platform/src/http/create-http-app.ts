@@ -8,6 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { BaseAppConfig } from '../config/base-app.config';
+import { onStopRequest } from '../process/stop-requests';
 import { ConfigError, loadConfig } from '../config/load-config';
 import { CORRELATION_HEADER, correlationIdOf } from '../logging/logger.module';
 import { rateLimited } from '../problem-details/rate-limited';
@@ -214,11 +215,8 @@ export function bootstrap<Config extends BaseAppConfig>(
     // Rather than Nest's shutdown hooks, which re-raise the signal: close the app (stop taking requests,
     // flush the log's pending commits, drain NATS), then exit 0 so a supervisor sees a clean stop (1 when the
     // app stopped itself for a fault).
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      app.get(Logger).log(`${options.name} stopping on ${signal}`);
+    onStopRequest((why) => {
+      app.get(Logger).log(`${options.name} stopping on ${why}`);
       app.close().then(
         () => process.exit(process.exitCode ?? 0),
         (error: unknown) => {
@@ -226,9 +224,7 @@ export function bootstrap<Config extends BaseAppConfig>(
           process.exit(1);
         },
       );
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    });
   };
   run().catch((error: unknown) => {
     console.error(`${options.name} could not start: ${error instanceof ConfigError ? error.message : String(error)}`);
