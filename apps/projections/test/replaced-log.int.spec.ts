@@ -108,4 +108,25 @@ describe('projections over a log that was replaced', () => {
     }
     expect(Object.keys(await bucketContents(prefix, 'stores')).sort()).toEqual(['d-1', 'd-2']);
   });
+
+  it('refuses to start beside a live engine of another log on the same prefix, and starts once it has stopped', async () => {
+    const running = path.join(dir, 'running.db');
+    const head = await registerStore(running, ['r-1']);
+    const first = await startProjections({ EVENT_STORE_URL: `sqlite:${running}`, NATS_PREFIX: prefix });
+    const other = path.join(dir, 'other.db');
+    await registerStore(other, ['o-1']);
+    try {
+      await waitUntil(() => first.get(ProjectorService).checkpoint >= head, 10_000, 'the first projector writing');
+      // Another DATA_DIR, the same NATS_PREFIX: waited for one lease (its holder might have died), then refused.
+      await expect(startProjections({ EVENT_STORE_URL: `sqlite:${other}`, NATS_PREFIX: prefix })).rejects.toThrow(
+        new RegExp(`NATS_PREFIX ${prefix} is in use by an engine of another event log .* holds the lease`),
+      );
+      expect(Object.keys(await bucketContents(prefix, 'stores'))).toEqual(['r-1']);
+    } finally {
+      await first.close();
+    }
+    // Stopped, it gave the lease up: the engine of the other log starts (and folds its own log from 0).
+    const second = await startProjections({ EVENT_STORE_URL: `sqlite:${other}`, NATS_PREFIX: prefix });
+    await second.close();
+  });
 });

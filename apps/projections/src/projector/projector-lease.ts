@@ -4,6 +4,9 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { isRevisionConflict, natsNames } from '@app/messaging';
 
+/** Between an instance's name and its log's identity in the lease's value. */
+const LOG_MARK = ' of log ';
+
 /**
  * Which projections instance writes the read models: the holder of one lease in NATS KV (`{prefix}_projector_lease`,
  * key `leader`). Taking it is a create (only when nobody holds it), renewing it an update at the revision this
@@ -18,7 +21,8 @@ import { isRevisionConflict, natsNames } from '@app/messaging';
  * right.
  */
 export class ProjectorLease {
-  readonly holder = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  /** This instance's name in the lease: with the identity of the log it projects, when given one (`logOf`). */
+  readonly holder: string;
   private revision: number | undefined;
   /** When this instance last took or renewed the lease (its own clock). */
   private renewedAt = 0;
@@ -27,14 +31,40 @@ export class ProjectorLease {
     private readonly kv: KV,
     readonly leaseMs: number,
     private readonly key: string,
-  ) {}
+    logId: string | undefined,
+  ) {
+    const name = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.holder = logId === undefined ? name : `${name}${LOG_MARK}${logId}`;
+  }
 
-  /** `key`: `leader` for the writer of the read models; another names another lease with the same TTL. */
-  static async open(nats: NatsConnection, prefix: string, leaseMs: number, key = 'leader'): Promise<ProjectorLease> {
+  /**
+   * `key`: `leader` for the writer of the read models; another names another lease with the same TTL. `logId`: the
+   * log the holder projects, named in the lease so that an engine of another log under the same prefix is told.
+   */
+  static async open(
+    nats: NatsConnection,
+    prefix: string,
+    leaseMs: number,
+    key = 'leader',
+    logId?: string,
+  ): Promise<ProjectorLease> {
     // A bucket made with another TTL keeps it: the lease length is whatever the bucket says.
     const kv = await new Kvm(nats).create(natsNames(prefix).buckets.projectorLease, { history: 1, ttl: leaseMs });
     const { ttl } = await kv.status();
-    return new ProjectorLease(kv, ttl > 0 ? ttl : leaseMs, key);
+    return new ProjectorLease(kv, ttl > 0 ? ttl : leaseMs, key, logId);
+  }
+
+  /**
+   * The holder of the lease when it projects another log than `logId` (an engine of another event log on the same
+   * NATS prefix: its read models, commands and feed would be mixed with this one's); undefined otherwise, or when
+   * nobody holds it, or a holder of a version before logs were named in the lease.
+   */
+  async heldForAnotherLog(logId: string): Promise<string | undefined> {
+    const entry = await this.kv.get(this.key);
+    if (entry?.operation !== 'PUT') return undefined;
+    const holder = entry.string();
+    const at = holder.lastIndexOf(LOG_MARK);
+    return at >= 0 && holder.slice(at + LOG_MARK.length) !== logId ? holder : undefined;
   }
 
   /**
