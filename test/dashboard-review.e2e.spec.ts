@@ -286,4 +286,64 @@ describe('the dashboard: what it hands to a person, in words', () => {
     );
     await page.close();
   });
+
+  it('shows amounts in ISO 4217 minor units, where a currency’s usual display has no decimals (HUF)', async () => {
+    const budapest = 'huf-store';
+    const now = new Date().toISOString();
+    const on = { storeId: budapest, terminalId: 'T-HUF' };
+    await log.append(
+      `store-${budapest}`,
+      [
+        event(
+          'StoreRegistered',
+          {
+            storeId: budapest,
+            name: 'Budapest',
+            payoutDestinationId: 'p',
+            timeZone: 'Europe/Budapest',
+            currencies: ['HUF'],
+            at: now,
+          },
+          { storeId: budapest },
+        ),
+        event('TerminalRegistered', { ...on, at: now }, on),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    const paymentId = randomUUID();
+    await log.append(
+      `payment-${paymentId}`,
+      [
+        requested({ paymentId, ...on }, 10_000, 'HUF', now),
+        event(
+          'PaymentCaptured',
+          { transactionId: `tx-${paymentId}`, amount: 10_000, currency: 'HUF', source: 'callback', at: now },
+          { ...on, paymentId },
+        ),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    const page = await signedIn();
+    const line = page.locator('[data-role="today"] li[data-currency="HUF"]');
+    await line.waitFor({ timeout: 30_000 });
+    // 10,000 hundredths of a forint: 100.00, not 10,000.
+    expect(await line.textContent()).toMatch(/HUF\s100\.00/);
+    await page.close();
+  });
+
+  it('comes back by itself once the dashboard answers again after a proxy’s 502, as a wall display must', async () => {
+    const page = await signedIn();
+    await page.waitForSelector('#connection[data-state="live"]', { timeout: 30_000 });
+    let failing = true;
+    await page.route(/\/v1\/dashboard\/(stream|session)$/, (route) =>
+      failing ? route.fulfill({ status: 502, body: 'Bad Gateway' }) : route.continue(),
+    );
+    // What EventSource does after a dropped stream: it opens it again, here to the proxy's 502.
+    await page.evaluate(() => (globalThis as unknown as { connect(): void }).connect());
+    await page.waitForSelector('#connection[data-state="lost"]', { timeout: 10_000 });
+    expect(await page.locator('#connection').textContent()).toBe('the dashboard answered 502: trying again');
+    failing = false;
+    await page.waitForSelector('#connection[data-state="live"]', { timeout: 20_000 });
+    await page.close();
+  });
 });

@@ -105,6 +105,38 @@ describe('the live store dashboard (projections app)', () => {
     expect(await missing.json()).toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('lets nothing but its own files run in its page, and no other site frame it', async () => {
+    for (const file of ['/dashboard', '/dashboard/dashboard.js', '/dashboard/dashboard.css']) {
+      const { headers } = await fetch(`${url}${file}`);
+      expect(headers.get('content-security-policy')).toBe(
+        "default-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+      );
+      expect(headers.get('x-frame-options')).toBe('DENY');
+      expect(headers.get('x-content-type-options')).toBe('nosniff');
+      expect(headers.get('referrer-policy')).toBe('no-referrer');
+    }
+  });
+
+  it('marks the session cookie Secure when the TLS proxy says https, in any of the ways proxies say it', async () => {
+    const cookieWith = async (headers: Record<string, string>) =>
+      (
+        await fetch(`${url}/v1/dashboard/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ key: west.key }),
+        })
+      ).headers.get('set-cookie')!;
+    for (const https of [
+      { 'x-forwarded-proto': 'https' },
+      { 'x-forwarded-proto': 'https, http' },
+      { forwarded: 'for=203.0.113.7;proto=https' },
+      { forwarded: 'for=203.0.113.7;proto="https";by=10.0.0.1, for=10.0.0.2;proto=http' },
+    ])
+      expect(await cookieWith(https)).toMatch(/; Secure;/);
+    for (const http of [{}, { 'x-forwarded-proto': 'http' }, { forwarded: 'for=203.0.113.7;proto=http' }])
+      expect(await cookieWith(http)).not.toMatch(/Secure/);
+  });
+
   it('gives no data without a key or session: 401 Problem Details, never a stream', async () => {
     for (const [route, headers] of [
       ['/v1/dashboard/stores', {}],

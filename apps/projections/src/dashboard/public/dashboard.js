@@ -135,9 +135,32 @@ function cached(key, make) {
   return format;
 }
 
+/**
+ * ISO 4217's minor units, in which every amount is: 2 but for these. Not Intl's own digits, which are CLDR's for
+ * display and differ for some (HUF, COP, IDR and PKR show none, yet count in hundredths).
+ */
+const MINOR_UNITS = {
+  ...Object.fromEntries(
+    'BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF'.split(' ').map((code) => [code, 0]),
+  ),
+  ...Object.fromEntries('BHD IQD JOD KWD LYD OMR TND'.split(' ').map((code) => [code, 3])),
+  CLF: 4,
+  UYW: 4,
+};
+
 function money(minorUnits, currency) {
-  const format = cached(`money:${currency}`, () => new Intl.NumberFormat(undefined, { style: 'currency', currency }));
-  return format.format(minorUnits / 10 ** format.resolvedOptions().maximumFractionDigits);
+  const digits = MINOR_UNITS[currency] ?? 2;
+  const format = cached(
+    `money:${currency}`,
+    () =>
+      new Intl.NumberFormat(undefined, {
+        style: 'currency',
+        currency,
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits,
+      }),
+  );
+  return format.format(minorUnits / 10 ** digits);
 }
 
 function percent(fraction) {
@@ -688,10 +711,29 @@ function setConnection(state, text) {
   connection.textContent = text;
 }
 
+/** The pause before the session is asked about again, doubling to half a minute while the dashboard does not answer. */
+let sessionRetryMs = 1_000;
+let sessionRetry;
+
+/**
+ * Asks whether the session still holds: signed out on 401. Any other failure (the TLS proxy's 502 while the engine
+ * restarts, a rate limit's 429, the network) is asked about again, less and less often, so that a wall display
+ * comes back by itself.
+ */
 async function checkSession() {
-  const response = await fetch('/v1/dashboard/session', { credentials: 'same-origin' });
-  if (response.status === 401) return show(false);
-  if (!response.ok) return setConnection('lost', `the dashboard answered ${response.status}`);
+  clearTimeout(sessionRetry);
+  const response = await fetch('/v1/dashboard/session', { credentials: 'same-origin' }).catch(() => undefined);
+  if (response?.status === 401) return show(false);
+  if (!response?.ok) {
+    setConnection(
+      'lost',
+      `${response ? `the dashboard answered ${response.status}` : 'the dashboard does not answer'}: trying again`,
+    );
+    sessionRetry = setTimeout(() => void checkSession(), sessionRetryMs * (0.75 + Math.random() / 2));
+    sessionRetryMs = Math.min(sessionRetryMs * 2, 30_000);
+    return;
+  }
+  sessionRetryMs = 1_000;
   start(await response.json());
 }
 
