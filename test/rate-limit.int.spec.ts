@@ -206,6 +206,51 @@ describe('rate limits on the public endpoints', () => {
     });
   });
 
+  describe('behind the TLS proxy (TRUST_PROXY): per client address, as the proxy names it', () => {
+    let dir: string;
+    const started: { app: NestFastifyApplication; prefix: string }[] = [];
+    beforeAll(() => (dir = mkdtempSync(path.join(tmpdir(), 'rate-limit-proxy-'))));
+    afterAll(async () => {
+      for (const { app, prefix } of started) {
+        await app.close();
+        await removeNatsState(prefix);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const projectionsBehind = async (trustProxy: string) => {
+      // A prefix each: each app has a log of its own.
+      const prefix = uniquePrefix();
+      const app = await startProjections({
+        EVENT_STORE_URL: `sqlite:${path.join(dir, `${started.length}.db`)}`,
+        NATS_PREFIX: prefix,
+        OPERATORS_FILE: writeOperatorsFile(path.join(dir, 'operators.json'), [testOperator('op-proxy')]),
+        HTTP_RATE_LIMIT_PER_MINUTE: '3',
+        ...(trustProxy ? { TRUST_PROXY: trustProxy } : {}),
+      });
+      started.push({ app, prefix });
+      const url = await app.getUrl();
+      return (client: string) => fetch(`${url}/v1/dashboard/stores`, { headers: { 'x-forwarded-for': client } });
+    };
+
+    it('gives each client the proxy names its own allowance, so that one cannot lock the others out', async () => {
+      const stores = await projectionsBehind('loopback');
+      for (let i = 0; i < 3; i++) expect((await stores('198.51.100.66')).status).toBe(401);
+      expect((await stores('198.51.100.66')).status).toBe(429);
+      expect((await stores('203.0.113.9')).status).toBe(401);
+    });
+
+    it('takes no caller’s word for its address without it: a made-up X-Forwarded-For shares the sender’s allowance', async () => {
+      const stores = await projectionsBehind('');
+      for (let i = 0; i < 3; i++) expect((await stores(`198.51.100.${i}`)).status).toBe(401);
+      expect((await stores('203.0.113.9')).status).toBe(429);
+    });
+
+    it('refuses a TRUST_PROXY that names no proxy, saying what it takes', async () => {
+      await expect(projectionsBehind('10.0.0.0/40')).rejects.toThrow(/TRUST_PROXY must be addresses or CIDR ranges/);
+      await expect(projectionsBehind('my-proxy')).rejects.toThrow(/TRUST_PROXY must be/);
+    });
+  });
+
   describe('ingest service: per address, 503 so that Dintero comes back', () => {
     let dir: string;
     let ingest: RunningIngestService;

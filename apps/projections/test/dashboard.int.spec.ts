@@ -126,14 +126,18 @@ describe('the live store dashboard (projections app)', () => {
           body: JSON.stringify({ key: west.key }),
         })
       ).headers.get('set-cookie')!;
-    for (const https of [
+    for (const https of <Record<string, string>[]>[
       { 'x-forwarded-proto': 'https' },
       { 'x-forwarded-proto': 'https, http' },
       { forwarded: 'for=203.0.113.7;proto=https' },
       { forwarded: 'for=203.0.113.7;proto="https";by=10.0.0.1, for=10.0.0.2;proto=http' },
     ])
       expect(await cookieWith(https)).toMatch(/; Secure;/);
-    for (const http of [{}, { 'x-forwarded-proto': 'http' }, { forwarded: 'for=203.0.113.7;proto=http' }])
+    for (const http of <Record<string, string>[]>[
+      {},
+      { 'x-forwarded-proto': 'http' },
+      { forwarded: 'for=203.0.113.7;proto=http' },
+    ])
       expect(await cookieWith(http)).not.toMatch(/Secure/);
   });
 

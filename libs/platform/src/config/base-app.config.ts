@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { applyDecorators } from '@nestjs/common';
 import { Expose, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min, ValidateBy } from 'class-validator';
@@ -81,6 +82,46 @@ export class BaseAppConfig {
   /** Requests a client (a POS key, or else an address) may make a minute; 0 turns the limit off. */
   @EnvInt('HTTP_RATE_LIMIT_PER_MINUTE', { min: 0, max: 10_000_000 })
   readonly rateLimitPerMinute: number = 6_000;
+
+  /**
+   * The proxies in front whose `X-Forwarded-For` and `X-Forwarded-Proto` name the client: their addresses or CIDR
+   * ranges (`10.0.0.0/8`, or `loopback`, `linklocal`, `uniquelocal`), comma-separated, or how many hops. Unset,
+   * nobody's: behind a TLS proxy every caller without a key then shares the proxy's address and rate limit.
+   */
+  @Expose({ name: 'TRUST_PROXY' })
+  @ValidateBy({
+    name: 'trustedProxies',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && trustedProxies(value) !== undefined,
+      defaultMessage: () =>
+        'TRUST_PROXY must be addresses or CIDR ranges of the proxies (or loopback, linklocal, uniquelocal), ' +
+        'comma-separated, or a number of hops',
+    },
+  })
+  readonly trustProxy: string = '';
+}
+
+/**
+ * `TRUST_PROXY` as Fastify's `trustProxy` takes it: false when empty, the addresses and ranges, or for a hop count
+ * a function trusting that many hops (as proxy-addr takes a number); undefined when it is none of these.
+ */
+export function trustedProxies(
+  value: string,
+): false | string[] | ((address: string, hop: number) => boolean) | undefined {
+  if (value.trim() === '') return false;
+  if (/^\d+$/.test(value.trim())) {
+    const hops = Number(value.trim());
+    return (_address, hop) => hop < hops;
+  }
+  const entries = value.split(',').map((entry) => entry.trim());
+  const valid = (entry: string) => {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+    const [address, bits, ...rest] = entry.split('/');
+    const version = isIP(address ?? '');
+    if (version === 0 || rest.length > 0) return false;
+    return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
+  };
+  return entries.every(valid) ? entries : undefined;
 }
 
 // A mixin's base must take any constructor arguments (TypeScript's mixin rule), hence the `any[]`.

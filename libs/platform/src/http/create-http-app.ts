@@ -7,7 +7,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import type { BaseAppConfig } from '../config/base-app.config';
+import { trustedProxies, type BaseAppConfig } from '../config/base-app.config';
 import { onStopRequest } from '../process/stop-requests';
 import { ConfigError, loadConfig } from '../config/load-config';
 import { CORRELATION_HEADER, correlationIdOf } from '../logging/logger.module';
@@ -57,6 +57,8 @@ export async function createHttpApp(
     module,
     new FastifyAdapter({
       bodyLimit: config.bodyLimit,
+      // The client's address (`request.ip`, which the rate limit counts by) and protocol from the proxies named.
+      trustProxy: trustedProxies(config.trustProxy) ?? false,
       // The request's id is its correlation id: the caller's well-formed `X-Correlation-Id`, or a new one. It
       // is the `correlationId` of the events the request writes, and (as `raw.id`) of its log lines.
       genReqId: (raw: IncomingMessage | Http2ServerRequest) => {
