@@ -34,7 +34,13 @@ export class EventStoreModule {
   }
 }
 
-/** `GET /health` probe: the log answers a one-event read. */
+/** `GET /health` probe: the log answers a one-event read, and takes writes where it can tell (`checkWritable`). */
 export function eventStoreProbe(store: EventStore) {
-  return { name: 'event-store', check: async () => void (await store.readAll({ limit: 1 })) };
+  return {
+    name: 'event-store',
+    check: async () => {
+      await store.readAll({ limit: 1 });
+      await store.checkWritable?.();
+    },
+  };
 }

@@ -92,6 +92,12 @@ export interface EventStore {
   /** The position of the last event in the log (0 when it is empty): for progress and lag. */
   headPosition(): Promise<bigint>;
   subscribeToAll(options?: SubscribeOptions): EventSubscription;
+  /**
+   * Resolves once the log takes writes now, writing nothing (`GET /health`): the embedded log's reads and appends
+   * go through different connections, and a log that reads but cannot commit (another process holding its write
+   * lock, a full or read-only disk) refuses every append. Absent: reads are the only probe there is.
+   */
+  checkWritable?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -83,6 +83,8 @@ const RECENT_EVENTS = 20_000;
  */
 const RECENT_CHARACTERS = 16 * 1024 * 1024;
 const FILL_PAGE = 1_000;
+/** The stream `checkWritable`'s empty append names: no event is ever written to it. */
+const WRITABLE_PROBE_STREAM = '$writable-probe';
 /** After a write to the WAL by another connection, when its commit is looked for again (see `chaseForeignCommit`). */
 const CHASE_DELAYS_MS = [1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
@@ -179,6 +181,15 @@ export class SqliteEventStore implements EventStore {
     const serialized = serializeEvents(streamName, events);
     assertExpectedRevision(options?.expectedRevision);
     return this.writer.append(streamName, serialized, options.expectedRevision);
+  }
+
+  /**
+   * An append of no events through the writer thread: a write transaction (`BEGIN IMMEDIATE`, which takes the file's
+   * write lock, waiting up to the busy timeout) that commits nothing, so writes no page and syncs nothing.
+   */
+  async checkWritable(): Promise<void> {
+    this.assertOpen();
+    await this.writer.append(WRITABLE_PROBE_STREAM, [], 'any');
   }
 
   async readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
