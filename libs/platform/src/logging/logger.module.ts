@@ -59,8 +59,12 @@ export function loggerModule(app: string, level: LogLevel): DynamicModule {
       customErrorObject: (request, _response, _error, line: object) => ({ ...line, ...answered(request) }),
       customSuccessMessage: () => 'request answered',
       customErrorMessage: () => 'request failed',
-      // Health probes and scrapes would drown the log.
-      autoLogging: { ignore: (request) => request.url === '/health' || request.url === '/metrics' },
+      // Health probes and scrapes would drown the log. By the original URL: while middleware runs, Fastify's
+      // middleware layer cuts the path it matched off `url` (to `/`), so `url` never said `/health`.
+      autoLogging: {
+        ignore: (request) =>
+          /^\/(health|metrics)(\?|$)/.test((request as { originalUrl?: string }).originalUrl ?? request.url ?? ''),
+      },
       serializers: {
         req: (request: { method: string; url: string }) => ({ method: request.method, url: request.url }),
         res: (response: { statusCode: number }) => ({ status: response.statusCode }),
