@@ -59,4 +59,32 @@ describe('an app whose NATS connection closes for good', () => {
     },
     60_000,
   );
+
+  it('engine stopped (SIGTERM) while its NATS server is down stops cleanly, exit code 0, saying it could not drain', async () => {
+    config('first-password');
+    server = await startNatsServer({
+      args: ['-c', path.join(dir, 'nats.conf')],
+      probe: { user: 'app', pass: 'first-password' },
+    });
+    const ports = { command: await freePort(), ingest: await freePort(), projections: await freePort() };
+    app = await startApp(
+      'engine',
+      {
+        EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
+        NATS_URL: `nats://app:first-password@127.0.0.1:${new URL(server.url).port}`,
+        NATS_PREFIX: uniquePrefix(),
+        POS_CLIENTS_FILE: writePosClients(dir),
+        INGEST_SERVICE_PORT: String(ports.ingest),
+        PROJECTIONS_PORT: String(ports.projections),
+        COMMAND_SERVICE_PORT: String(ports.command),
+      },
+      30_000,
+      ports.command,
+    );
+    await server.stop();
+    server = undefined;
+    app.process.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+    expect(app.output()).toContain('NATS could not be drained: it does not answer');
+  }, 60_000);
 });
