@@ -9,14 +9,19 @@ class NatsClose implements OnApplicationShutdown {
   }
 }
 
-/** `ConsumerModule.forRoot({ natsUrl, prefix })`: the NATS connection and the consumer. */
+/**
+ * `ConsumerModule.forRoot({ natsUrl, prefix })`: the NATS connection and the consumer; or `{ nats, prefix }` with a
+ * connection made already (which the module then drains when the app stops).
+ */
 @Module({})
 export class ConsumerModule {
-  static forRoot(options: { natsUrl: string; prefix?: string }): DynamicModule {
+  static forRoot(options: ({ natsUrl: string } | { nats: NatsConnection }) & { prefix?: string }): DynamicModule {
     return {
       module: ConsumerModule,
       providers: [
-        { provide: NATS, useFactory: () => connect({ servers: options.natsUrl }) },
+        'nats' in options
+          ? { provide: NATS, useValue: options.nats }
+          : { provide: NATS, useFactory: () => connect({ servers: options.natsUrl }) },
         { provide: PAYMENTS_PREFIX, useValue: options.prefix ?? 'payments' },
         NatsClose,
         PaymentsConsumer,

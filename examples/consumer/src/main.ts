@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { connect } from '@nats-io/transport-node';
 import { ConsumerModule } from './consumer.module';
 import { PaymentsConsumer } from './payments-consumer.service';
 
@@ -16,11 +17,13 @@ async function main(): Promise<void> {
     process.stderr.write('usage: npm run example:consumer -- <storeId> <terminalId> [seconds]\n');
     process.exit(2);
   }
+  // Connected before Nest starts: a NATS that does not answer is one line saying so, not Nest's stack trace.
+  const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  const nats = await connect({ servers: natsUrl }).catch((error: unknown) => {
+    throw new Error(`NATS does not answer at ${natsUrl.replace(/\/\/[^@/]*@/g, '//')} (${(error as Error).message})`);
+  });
   const app = await NestFactory.createApplicationContext(
-    ConsumerModule.forRoot({
-      natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-      prefix: process.env.NATS_PREFIX ?? 'payments',
-    }),
+    ConsumerModule.forRoot({ nats, prefix: process.env.NATS_PREFIX ?? 'payments' }),
     { logger: ['error', 'warn'] },
   );
   app.enableShutdownHooks();

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { waitUntil } from '../../../test/support/app-process';
@@ -45,5 +47,21 @@ describe('the consumer example of docs/consuming.md', () => {
     expect(await consumer.storeDay('oslo', '1999-01-01')).toMatchObject({ currencies: {}, position: '0' });
     expect(await consumer.storeDay('nowhere', '1999-01-01')).toBeUndefined();
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['PaymentRequested', 'PaymentCaptured']));
+  });
+
+  it('says in one line, as `npm run example:consumer`, that NATS does not answer, without its password', () => {
+    const run = spawnSync(
+      process.execPath,
+      ['-r', './scripts/register-ts.cjs', 'examples/consumer/src/main.ts', 'oslo', 'C-1', '1'],
+      {
+        cwd: path.resolve(__dirname, '../../..'),
+        env: { PATH: process.env.PATH, NATS_URL: 'nats://consumer:s3cret@127.0.0.1:1' },
+        encoding: 'utf8',
+      },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      'the example consumer stopped: NATS does not answer at nats://127.0.0.1:1 (connection refused)',
+    );
   });
 });
