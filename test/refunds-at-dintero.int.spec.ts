@@ -282,6 +282,12 @@ describe('refunds as Dintero answers them', () => {
     const refundId = randomUUID();
     await failedForSilence(paymentId, refundId, 2_000, refundTerminal);
     expect((await get(`/v1/terminal-payments/${paymentId}`)).body).toMatchObject({ refundableAmount: 10_000 });
+    // Failed, as the engine concluded; but the POS is told it may yet be made, before it refunds the sale again.
+    expect((await get(`/v1/terminal-payments/${paymentId}/refunds/${refundId}`)).body).toMatchObject({
+      status: 'failed',
+      final: true,
+      mayStillSucceed: true,
+    });
     // The held-up send reaches Dintero after all; its callback and webhook reach ingest.
     const payment = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
     const transactionId = payment.status === 'captured' ? payment.transactionId : '';
@@ -302,10 +308,9 @@ describe('refunds as Dintero answers them', () => {
       refundedAmount: 2_000,
       refundableAmount: 8_000,
     });
-    expect((await get(`/v1/terminal-payments/${paymentId}/refunds/${refundId}`)).body).toMatchObject({
-      status: 'succeeded',
-      final: true,
-    });
+    const made = (await get(`/v1/terminal-payments/${paymentId}/refunds/${refundId}`)).body;
+    expect(made).toMatchObject({ status: 'succeeded', final: true });
+    expect(made).not.toHaveProperty('mayStillSucceed');
   });
 
   it.each([
@@ -335,6 +340,12 @@ describe('refunds as Dintero answers them', () => {
           .get(PaymentFacts)
           .recordTransactionById(paymentId, transactionId, { source: 'webhook', correlationId: `seen-${refundId}` });
         expect(recorded).toEqual(['RefundAccepted']);
+        // Taken by Dintero after all: still failed as booked, but not final while the engine asks how it ends.
+        expect((await get(`/v1/terminal-payments/${paymentId}/refunds/${refundId}`)).body).toMatchObject({
+          status: 'failed',
+          final: false,
+          mayStillSucceed: true,
+        });
         await engine.waitForPayment(
           paymentId,
           (s) =>

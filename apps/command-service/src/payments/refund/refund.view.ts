@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { Refund } from '@app/payment-domain';
+import { refundMayYetBeMade, type Refund } from '@app/payment-domain';
 
 /** One refund of a payment, as the POS sees it. */
 export class RefundView {
@@ -11,10 +11,22 @@ export class RefundView {
     enum: ['pending', 'succeeded', 'failed', 'unknown'],
     description:
       '`pending`: Dintero is doing it at the terminal (or has not answered yet); `unknown`: Dintero did not ' +
-      'answer, the engine is finding out. `succeeded` and `failed` never change.',
+      'answer, the engine is finding out. `succeeded` never changes, nor does `failed` unless `mayStillSucceed`.',
   })
   status!: 'pending' | 'succeeded' | 'failed' | 'unknown';
-  @ApiProperty() final!: boolean;
+  @ApiProperty({
+    description:
+      'The outcome will not change. False for a failed refund Dintero took (202) after it was failed for its ' +
+      'silence: the engine still asks Dintero how it ends.',
+  })
+  final!: boolean;
+  @ApiPropertyOptional({
+    description:
+      'Failed because Dintero showed no trace of it (it did not answer, and had nothing of it when asked): should ' +
+      'Dintero show later that it made it, the refund turns `succeeded` and its amount refunded. Check at Dintero ' +
+      'before refunding the sale again.',
+  })
+  mayStillSucceed?: true;
   @ApiProperty() requestedAt!: string;
   @ApiPropertyOptional({ description: 'When the engine recorded the outcome' }) finishedAt?: string;
   @ApiPropertyOptional({ description: "When Dintero says the refund happened or was refused (its event's time)" })
@@ -34,7 +46,8 @@ export function refundView(paymentId: string, refund: Refund): RefundView {
     amount: refund.amount,
     terminalId: refund.terminalId,
     status,
-    final: status === 'succeeded' || status === 'failed',
+    final: (status === 'succeeded' || status === 'failed') && !refundMayYetBeMade(refund),
+    ...(status === 'failed' && refund.noTrace ? { mayStillSucceed: true as const } : {}),
     requestedAt: refund.requestedAt,
     ...(refund.finishedAt ? { finishedAt: refund.finishedAt } : {}),
     ...(refund.dinteroAt ? { dinteroAt: refund.dinteroAt } : {}),
