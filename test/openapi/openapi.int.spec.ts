@@ -108,6 +108,17 @@ describe('OpenAPI: each app’s document is valid and complete', () => {
           withoutErrors.push(`${route}: its body ${ref} has no fields`);
       }
       expect({ missing, withoutErrors }).toEqual({ missing: [], withoutErrors: [] });
+      // Errors are described as they are sent: Problem Details (but /health's 503, terminus's own JSON, and the
+      // simulator's, which are Dintero's own JSON errors).
+      const errorTypes = new Set(
+        Object.entries(document.paths)
+          .filter(([route]) => route !== '/health')
+          .flatMap(([, operations]) => Object.values(operations))
+          .flatMap((operation) => Object.entries(operation.responses ?? {}))
+          .filter(([status]) => isError(status))
+          .flatMap(([, response]) => Object.keys(response.content ?? {})),
+      );
+      if (name !== 'dintero-simulator') expect([...errorTypes]).toEqual(['application/problem+json']);
 
       // Every amount says its unit, and every status field lists its values (a number is an HTTP status).
       const vague: string[] = [];
@@ -123,4 +134,21 @@ describe('OpenAPI: each app’s document is valid and complete', () => {
       expect(vague).toEqual([]);
     },
   );
+
+  it('command-service: says every answer its routes give, as they give it', async () => {
+    const url = await command.app.getUrl();
+    const document = (await (await fetch(`${url.replace('[::1]', '127.0.0.1')}/docs-json`)).json()) as Document;
+    const answers = (route: string, method: string) => Object.keys(document.paths[route]?.[method]?.responses ?? {});
+    // A cancel Dintero has not confirmed is 202; a new store 201.
+    expect(answers('/v1/terminal-payments/{paymentId}/cancel', 'post')).toEqual(expect.arrayContaining(['200', '202']));
+    expect(answers('/v1/stores/{storeId}', 'put')).toEqual(expect.arrayContaining(['200', '201']));
+    // The body limit, the content type and the rate limit hold for the operations as for the payments.
+    for (const route of ['/v1/stores/{storeId}/terminals/{terminalId}/operations', '/v1/stores/{storeId}/operations'])
+      expect(answers(route, 'post')).toEqual(expect.arrayContaining(['413', '415', '429', '500']));
+    const schemas = (document.components as { schemas: Record<string, Schema> }).schemas;
+    expect(schemas['StoreView']!.properties!['currencies']).toMatchObject({ type: 'array' });
+    expect(
+      (document.paths['/v1/terminal-payments']!['post']!.responses!['422'] as { description?: string }).description,
+    ).toContain('TERMINAL_NOT_ACTIVE_AT_DINTERO');
+  });
 });

@@ -22,8 +22,12 @@ import { hangUp } from '../payments/hang-up';
   401: 'UNAUTHENTICATED',
   403: 'STORE_NOT_ALLOWED',
   404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL, UNKNOWN_OPERATION',
-  409: 'TERMINAL_BUSY (a payment, refund, operation or device change holds the terminal), IDEMPOTENT_REQUEST_IN_PROGRESS',
+  409: 'TERMINAL_BUSY (a payment, refund, operation or device change holds the terminal), IDEMPOTENT_REQUEST_IN_PROGRESS, CONCURRENT_UPDATE',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not application/json',
   422: 'TERMINAL_INACTIVE, TERMINAL_NOT_ACTIVE_AT_DINTERO (names dinteroStatus), IDEMPOTENCY_KEY_REUSED',
+  429: 'RATE_LIMITED: more requests a minute than the key may make; retry after the time named',
+  500: "EVENT_STORE_ACCESS_DENIED (the engine's log credentials), INTERNAL_ERROR",
   503: 'EVENT_STORE_UNAVAILABLE: the log did not take or did not answer; retry with the same Idempotency-Key',
 })
 @UseGuards(PosAuthGuard)

@@ -35,7 +35,7 @@ import { hangUp } from './hang-up';
   404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL, PAYMENT_NOT_FOUND, UNKNOWN_REFUND',
   409: 'TERMINAL_BUSY (names activePaymentId, or activeOperationId; none for activeKind device-change), PAYMENT_FINISHED, NOT_REFUNDABLE, DINTERO_REJECTED (409 at Dintero), IDEMPOTENT_REQUEST_IN_PROGRESS, CONCURRENT_UPDATE',
   413: 'PAYLOAD_TOO_LARGE',
-  422: 'TERMINAL_INACTIVE, TERMINAL_OF_OTHER_STORE, REFUND_EXCEEDS_CAPTURED, IDEMPOTENCY_KEY_REUSED, CURRENCY_NOT_ACCEPTED (names the accepted ones), REFUND_TERMINAL_OTHER_PAYOUT_DESTINATION, DINTERO_REJECTED (names dinteroCode)',
+  422: 'TERMINAL_INACTIVE, TERMINAL_NOT_ACTIVE_AT_DINTERO (names dinteroStatus), TERMINAL_OF_OTHER_STORE, REFUND_EXCEEDS_CAPTURED, IDEMPOTENCY_KEY_REUSED, CURRENCY_NOT_ACCEPTED (names the accepted ones), REFUND_TERMINAL_OTHER_PAYOUT_DESTINATION, DINTERO_REJECTED (names dinteroCode)',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not application/json',
   429: 'RATE_LIMITED: more requests a minute than the key may make; retry after the time named',
   500: "EVENT_STORE_ACCESS_DENIED (the engine's log credentials), INTERNAL_ERROR",
@@ -126,7 +126,11 @@ export class PaymentsController {
    * 409 PAYMENT_FINISHED when the capture won the race (the payment in the body).
    */
   @Post(':paymentId/cancel')
-  @ApiOkResponse({ type: PaymentView })
+  @ApiOkResponse({ type: PaymentView, description: 'Cancelled, or ended already' })
+  @ApiAcceptedResponse({
+    type: PaymentView,
+    description: 'Not confirmed by Dintero yet (`cancellationRequested`): the outcome follows on the payment',
+  })
   async cancel(
     @Param('paymentId', uuidParam('paymentId')) paymentId: string,
     @Pos() client: PosClient,

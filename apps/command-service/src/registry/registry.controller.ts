@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Inject } from '@nestjs/common';
 import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
@@ -46,7 +46,8 @@ export class RegistryController {
    * nothing). The store is created at Dintero first when Dintero has none.
    */
   @Put(':storeId')
-  @ApiOkResponse({ type: StoreView })
+  @ApiCreatedResponse({ type: StoreView, description: 'A new store' })
+  @ApiOkResponse({ type: StoreView, description: 'A store registered already, changed or not' })
   async putStore(
     @Param('storeId', SubjectTokenPipe) storeId: string,
     @Body() body: PutStoreDto,

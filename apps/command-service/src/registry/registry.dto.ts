@@ -135,6 +135,7 @@ export class StoreView {
   @ApiProperty() payoutDestinationId!: string;
   @ApiProperty() timeZone!: string;
   @ApiPropertyOptional({
+    type: [String],
     example: ['NOK'],
     description: 'The currencies its terminals accept; absent for a store registered before currencies (any)',
   })

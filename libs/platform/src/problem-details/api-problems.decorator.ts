@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiResponse } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 
 /** One refused field of a `400 VALIDATION_FAILED`. */
 export class FieldErrorView {
@@ -21,11 +21,16 @@ export class ProblemDetailsView {
   errors?: FieldErrorView[];
 }
 
-/** The error answers of an API, each with the codes it can carry. */
+/** The error answers of an API, each with the codes it can carry, as sent: `application/problem+json`. */
 export function ApiProblems(codes: Readonly<Record<number, string>>): ClassDecorator & MethodDecorator {
   return applyDecorators(
+    ApiExtraModels(ProblemDetailsView, FieldErrorView),
     ...Object.entries(codes).map(([status, description]) =>
-      ApiResponse({ status: Number(status), type: ProblemDetailsView, description }),
+      ApiResponse({
+        status: Number(status),
+        description,
+        content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDetailsView) } } },
+      }),
     ),
   );
 }
