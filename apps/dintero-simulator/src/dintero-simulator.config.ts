@@ -82,15 +82,10 @@ export class DinteroSimulatorConfig extends BaseAppConfig {
 
   /**
    * File the simulator keeps its world in across restarts (stores, terminals, sessions, transactions, operations),
-   * written when it changed (every `SIM_STATE_SAVE_MS` at most) and when it stops, and read when it starts; empty:
-   * in memory only.
+   * written when it stops and read when it starts; empty: in memory only.
    */
   @Expose({ name: 'SIM_STATE_FILE' })
   @IsOptional()
   @IsString()
   readonly stateFile: string = '';
-
-  /** How often, at most, a changed world is written to `SIM_STATE_FILE` while the simulator runs. */
-  @EnvInt('SIM_STATE_SAVE_MS', { min: 100, max: 3_600_000 })
-  readonly stateSaveMs: number = 1_000;
 }

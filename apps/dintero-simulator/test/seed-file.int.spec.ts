@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { waitUntil } from '../../../test/support/app-process';
@@ -89,30 +89,6 @@ describe('simulator seed file and state file', () => {
     expect([...state.terminals.values()].filter((t) => t.activeSessionId || t.pendingOperationId)).toEqual([]);
     await again.close();
     await second.close();
-  });
-
-  it('writes its world while it runs, so that a simulator killed without stopping starts from it', async () => {
-    const file = path.join(dir, 'running.json');
-    const first = await startSimulator({ SIM_STATE_FILE: file, SIM_STATE_SAVE_MS: '100' });
-    try {
-      await first.control('POST', '/seed', { payoutDestinations: ['seller-9'], ...SEED });
-      await waitUntil(
-        () => existsSync(file) && readFileSync(file, 'utf8').includes('"T-3"'),
-        10_000,
-        'the state file to hold the seeded terminals',
-      );
-      // What a SIGKILL leaves: the file as it is now, the simulator never stopped.
-      const killed = path.join(dir, 'killed.json');
-      copyFileSync(file, killed);
-      const second = await startSimulator({ SIM_STATE_FILE: killed });
-      try {
-        expect([...second.app.get(SimulatorState).terminals.keys()]).toEqual(['T-1', 'T-2', 'T-3']);
-      } finally {
-        await second.close();
-      }
-    } finally {
-      await first.close();
-    }
   });
 
   it("captures after a restart, when it was due, a transaction left AUTHORIZED for Dintero's automatic capture", async () => {

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
@@ -44,16 +43,11 @@ const LISTS = [
  * `ACTIVE` is unknown to "Dintero". What was under way at the stop does not go on: each terminal is free again, an
  * operation still pending ends `TIMEOUT` (its terminal never answered), and a refund the cardholder was confirming
  * is declined (`settled`); a transaction waiting for Dintero's automatic capture (`AUTHORIZED`) is captured then.
- * While it runs, the world is written again whenever it changed, every `SIM_STATE_SAVE_MS` at most: a simulator
- * killed without stopping (SIGKILL) starts from what the file last held, that second's changes at most lost.
+ * A simulator killed without stopping starts from what the file last held.
  */
 @Injectable()
 export class SimulatorStateFile implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SimulatorStateFile.name);
-  private saver: NodeJS.Timeout | undefined;
-  /** The world this process last wrote to the file, so that a world unchanged is not written again. */
-  private written = '';
-  private saving: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(SIMULATOR_CONFIG) private readonly config: DinteroSimulatorConfig,
@@ -63,16 +57,7 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     const file = this.config.stateFile;
-    if (!file) return;
-    this.readBack(file);
-    this.saver = setInterval(() => {
-      this.saving = this.saving.then(() => this.saveIfChanged(file));
-    }, this.config.stateSaveMs);
-    this.saver.unref();
-  }
-
-  private readBack(file: string): void {
-    if (!existsSync(file)) return;
+    if (!file || !existsSync(file)) return;
     const saved = parsed(file, readFileSync(file, 'utf8'));
     const now = new Date().toISOString();
     for (const id of saved.payoutDestinations) this.state.payoutDestinations.add(id);
@@ -127,37 +112,13 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationShutdown {
     return { ...tx, events, refundingAmount: 0, updated_at: events.at(-1)!.created_at };
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  onApplicationShutdown(): void {
     const file = this.config.stateFile;
     if (!file) return;
-    clearInterval(this.saver);
-    await this.saving;
-    // Written beside the file and renamed over it: a stop cut short leaves the last whole state, never half of one.
-    const partial = `${file}.${process.pid}.tmp`;
-    writeFileSync(partial, stamped(this.world()));
-    renameSync(partial, file);
-  }
-
-  /** Writes the world when it changed since the file was last written, as the stop does, without blocking on the disk. */
-  private async saveIfChanged(file: string): Promise<void> {
-    const world = this.world();
-    if (world === this.written) return;
-    const partial = `${file}.${process.pid}.tmp`;
-    try {
-      await writeFile(partial, stamped(world));
-      await rename(partial, file);
-      this.written = world;
-    } catch (error) {
-      // The next tick tries again; the stop writes it in any case.
-      this.logger.warn({ err: error, file }, 'could not write the state file');
-    }
-  }
-
-  /** The world as the file holds it, but for `savedAt` (`stamped`): a world unchanged is the same text. */
-  private world(): string {
     const { state } = this;
-    const saved: Omit<SavedState, 'savedAt'> = {
+    const saved: SavedState = {
       version: VERSION,
+      savedAt: new Date().toISOString(),
       payoutDestinations: [...state.payoutDestinations],
       stores: [...state.stores.values()],
       terminals: [...state.terminals.values()],
@@ -166,13 +127,11 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationShutdown {
       operations: [...state.operations.values()],
       operationKeys: [...state.operationKeys],
     };
-    return JSON.stringify(saved);
+    // Written beside the file and renamed over it: a stop cut short leaves the last whole state, never half of one.
+    const partial = `${file}.${process.pid}.tmp`;
+    writeFileSync(partial, JSON.stringify(saved));
+    renameSync(partial, file);
   }
-}
-
-/** A world's text (`SimulatorStateFile.world`) as the file holds it, with the time it was written. */
-function stamped(world: string): string {
-  return `{"savedAt":${JSON.stringify(new Date().toISOString())},${world.slice(1)}`;
 }
 
 /** The file's state, or a start refused with what is wrong with it (a file of another kind, or cut short). */
