@@ -149,6 +149,24 @@ describe('command service over NATS request/reply', () => {
     expect((await log.readAll({ limit: 10_000 })).length).toBe(before);
   });
 
+  it('refuses a message larger than an HTTP body may be (413), and an operation for terminal null (400), writing nothing', async () => {
+    const before = (await log.readAll({ limit: 10_000 })).length;
+    const padded = JSON.stringify({ idempotencyKey: randomUUID(), payment }).replace('{', `{${' '.repeat(70_000)}`);
+    expect(await request(subjects.start, padded)).toMatchObject({
+      status: 413,
+      body: { code: 'PAYLOAD_TOO_LARGE' },
+    });
+    expect(
+      await request(subjects.operate, {
+        idempotencyKey: randomUUID(),
+        storeId: 'oslo-center',
+        terminalId: null,
+        operation: { operation: 'send_logs' },
+      }),
+    ).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED', errors: [{ field: 'terminalId' }] } });
+    expect((await log.readAll({ limit: 10_000 })).length).toBe(before);
+  });
+
   /** A start's key taken `agoMs` ago by a run that then died, its lease `leaseMs` long: what a killed run leaves. */
   const keyTakenAgo = async (terminalId: string, merchantReference: string, agoMs: number, leaseMs: number) => {
     const idempotencyKey = randomUUID();

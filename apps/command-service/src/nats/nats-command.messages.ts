@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsObject, IsOptional, IsUUID, Matches, ValidateNested } from 'class-validator';
+import { IsObject, IsUUID, Matches, ValidateIf, ValidateNested } from 'class-validator';
 import { StartTerminalOperationDto } from '../operations/terminal-operation.dto';
 import { RefundTerminalPaymentDto } from '../payments/refund/refund-terminal-payment.dto';
 import { StartTerminalPaymentDto } from '../payments/start/start-terminal-payment.dto';
@@ -95,7 +95,8 @@ export class OperateCommandMessage {
   @IsNameToken()
   storeId!: string;
 
-  @IsOptional()
+  // Absent for every active terminal of the store; `null` is neither, and refused (`IsOptional` would let it through).
+  @ValidateIf((message: OperateCommandMessage) => message.terminalId !== undefined)
   @IsNameToken()
   terminalId?: string;
 

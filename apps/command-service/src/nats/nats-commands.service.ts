@@ -167,7 +167,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
         // The same API key as over HTTP, in the message's `Authorization` header.
         const client = this.credentials.authenticate(msg.headers?.get('authorization', Match.IgnoreCase) || undefined);
         await this.rateLimit.admit(client.id);
-        return handle(await parseMessage(msg, schema), { correlationId, client });
+        return handle(await parseMessage(msg, schema, this.config.bodyLimit), { correlationId, client });
       },
       this.logger,
       { correlationId },

@@ -94,7 +94,7 @@ export class QueriesService implements OnApplicationBootstrap, BeforeApplication
     return replyTo(
       msg,
       async () => {
-        const query = await parseMessage(msg, schema);
+        const query = await parseMessage(msg, schema, this.config.bodyLimit);
         const found = await find(query);
         if (found === undefined) throw new HttpException({ code: 'NOT_FOUND', detail: `No such ${what}`, query }, 404);
         return { status: 200, body: found };

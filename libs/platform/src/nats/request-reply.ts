@@ -1,4 +1,4 @@
-import type { Logger } from '@nestjs/common';
+import { HttpException, type Logger } from '@nestjs/common';
 import type { Msg } from '@nats-io/transport-node';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
@@ -15,8 +15,20 @@ export interface Reply {
 
 const problems = new ProblemDetailsFilter();
 
-/** A message's JSON body as `schema`, validated like an HTTP body (unknown fields refused). */
-export async function parseMessage<Message extends object>(msg: Msg, schema: new () => Message): Promise<Message> {
+/**
+ * A message's JSON body as `schema`, validated like an HTTP body (unknown fields refused), and held to the same size
+ * (`maxBytes`, `HTTP_BODY_LIMIT`): NATS lets through up to its own `max_payload` (1 MiB by default).
+ */
+export async function parseMessage<Message extends object>(
+  msg: Msg,
+  schema: new () => Message,
+  maxBytes: number,
+): Promise<Message> {
+  if (msg.data.length > maxBytes)
+    throw new HttpException(
+      { code: 'PAYLOAD_TOO_LARGE', detail: `The message is ${msg.data.length} bytes, more than the ${maxBytes} taken` },
+      413,
+    );
   const raw = parseJson(msg.string(), 'message');
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new RequestValidationError([{ field: 'message', message: 'The message must be a JSON object' }]);
