@@ -140,7 +140,8 @@ export async function takenPorts(apps) {
 
 /** A URL as it may be printed: without the user and password it carries (`nats://engine:secret@host`). */
 export function withoutCredentials(url) {
-  return url.replace(/\/\/[^@/]*@/g, '//');
+  // Everything from `://` to the entry's last `@`: a password may hold `/` or `@` itself, unencoded.
+  return url.replace(/([a-z][a-z0-9+.-]*:\/\/)[^,]*@/gi, '$1');
 }
 
 /** The problems that keep `npm start` from starting, each a sentence; none when it may go on. */

@@ -112,6 +112,14 @@ describe('npm start: what it checks before it builds anything', () => {
     expect(
       preflight({ ...ports, PROJECTIONS_PORT: freeForProjections, NATS_URL: 'nats://engine:s3cret-pw@bad url' }).stderr,
     ).not.toContain('s3cret');
+    // A password with a `/` in it, unencoded, is what makes a URL unreadable: it goes unsaid too.
+    const slashed = preflight({
+      ...ports,
+      PROJECTIONS_PORT: freeForProjections,
+      NATS_URL: 'nats://engine:se/cr@t@127.0.0.1:1',
+    });
+    expect(slashed.stderr).toContain('NATS_URL must be');
+    expect(slashed.stderr).not.toMatch(/se\/cr|cr@t/);
   });
 
   it('asks a server silent at a tls:// URL again over TLS, as NATS set up for a TLS handshake first answers', async () => {

@@ -58,7 +58,8 @@ export class RequestInProgressError extends HttpException {
  * refund before anything else is written, and holds a lease while the request runs. A retry with the same
  * key and body gets the recorded answer; within the lease, `409 IDEMPOTENT_REQUEST_IN_PROGRESS` with
  * `Retry-After`; after it (the first request's process died, or it failed with a server error) the retry
- * resumes the request from its last recorded step. Refusals (4xx) are answers too and are repeated.
+ * resumes the request from its last recorded step. Refusals (4xx) are answers too and are repeated, but for those
+ * that only say "not now" (`TERMINAL_BUSY`, `CONCURRENT_UPDATE`): the same request is done once it can be (`own`).
  */
 @Injectable()
 export class IdempotentRequests {
