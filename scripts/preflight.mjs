@@ -140,8 +140,8 @@ export async function takenPorts(apps) {
 
 /** A URL as it may be printed: without the user and password it carries (`nats://engine:secret@host`). */
 export function withoutCredentials(url) {
-  // Everything from `://` to the entry's last `@`: a password may hold `/` or `@` itself, unencoded.
-  return url.replace(/([a-z][a-z0-9+.-]*:\/\/)[^,]*@/gi, '$1');
+  // Everything from `://` to the last `@` before the next URL: a password may hold `/`, `,` or `@`, unencoded.
+  return url.replace(/([a-z][a-z0-9+.-]*:\/\/)(?:(?![a-z][a-z0-9+.-]*:\/\/).)*@/gi, '$1');
 }
 
 /** The problems that keep `npm start` from starting, each a sentence; none when it may go on. */

@@ -120,6 +120,9 @@ describe('npm start: what it checks before it builds anything', () => {
     });
     expect(slashed.stderr).toContain('NATS_URL must be');
     expect(slashed.stderr).not.toMatch(/se\/cr|cr@t/);
+    const commas = preflight({ ...ports, PROJECTIONS_PORT: freeForProjections, NATS_URL: 'nats://engine:pa,ss@h:1' });
+    expect(commas.stderr).toContain('NATS_URL must be');
+    expect(commas.stderr).not.toMatch(/pa,ss|engine/);
   });
 
   it('asks a server silent at a tls:// URL again over TLS, as NATS set up for a TLS handshake first answers', async () => {

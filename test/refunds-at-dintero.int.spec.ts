@@ -346,6 +346,8 @@ describe('refunds as Dintero answers them', () => {
           final: false,
           mayStillSucceed: true,
         });
+        // A POS waiting for the outcome is answered once Dintero has said it, not at once with the guess.
+        const waited = get(`/v1/terminal-payments/${paymentId}/refunds/${refundId}?waitFor=final&timeout=20`);
         await engine.waitForPayment(
           paymentId,
           (s) =>
@@ -353,6 +355,7 @@ describe('refunds as Dintero answers them', () => {
             (made ? s.refunds[refundId]?.status === 'succeeded' : s.refunds[refundId]?.noTrace === undefined),
           `the refund ${end}, as the reconciler learnt`,
         );
+        expect((await waited).body).toMatchObject({ status: made ? 'succeeded' : 'failed', final: true });
       } finally {
         await engine.sim.control('PUT', '/chaos', {});
       }

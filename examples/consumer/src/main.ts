@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   // Connected before Nest starts: a NATS that does not answer is one line saying so, not Nest's stack trace.
   const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
   const nats = await connect({ servers: natsUrl }).catch((error: unknown) => {
-    throw new Error(`NATS does not answer at ${natsUrl.replace(/\/\/[^@/]*@/g, '//')} (${(error as Error).message})`);
+    throw new Error(`NATS does not answer at ${withoutCredentials(natsUrl)} (${(error as Error).message})`);
   });
   const app = await NestFactory.createApplicationContext(
     ConsumerModule.forRoot({ nats, prefix: process.env.NATS_PREFIX ?? 'payments' }),
@@ -51,3 +51,8 @@ main().catch((error: unknown) => {
   console.error(`the example consumer stopped: ${(error as Error).message}`);
   process.exit(1);
 });
+
+/** A NATS URL as it may be printed: everything from `://` to the last `@` before the next URL (its credentials). */
+function withoutCredentials(url: string): string {
+  return url.replace(/([a-z][a-z0-9+.-]*:\/\/)(?:(?![a-z][a-z0-9+.-]*:\/\/).)*@/gi, '$1');
+}

@@ -55,13 +55,14 @@ describe('the consumer example of docs/consuming.md', () => {
       ['-r', './scripts/register-ts.cjs', 'examples/consumer/src/main.ts', 'oslo', 'C-1', '1'],
       {
         cwd: path.resolve(__dirname, '../../..'),
-        env: { PATH: process.env.PATH, NATS_URL: 'nats://consumer:s3cret@127.0.0.1:1' },
+        env: { PATH: process.env.PATH, NATS_URL: 'nats://consumer:s3/cr@t@127.0.0.1:1' },
         encoding: 'utf8',
       },
     );
     expect(run.status).toBe(1);
-    expect(run.stderr.trim()).toBe(
-      'the example consumer stopped: NATS does not answer at nats://127.0.0.1:1 (connection refused)',
+    expect(run.stderr.trim()).toMatch(
+      /^the example consumer stopped: NATS does not answer at nats:\/\/127\.0\.0\.1:1 \(/,
     );
+    expect(run.stderr).not.toMatch(/s3|cr@t/);
   });
 });

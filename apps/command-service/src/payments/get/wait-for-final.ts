@@ -1,5 +1,5 @@
 import { readState, type EventStore, type StreamDecider, type StreamNotifier } from '@app/event-store';
-import { isOpen, ownEntry, refundSettled, type PaymentState } from '@app/payment-domain';
+import { isOpen, ownEntry, refundFollowed, type PaymentState } from '@app/payment-domain';
 
 /**
  * A stream's state once `reached` holds, or as it is when `timeoutMs` runs out or one of `ends` fires (the POS hung
@@ -50,10 +50,13 @@ export function refundOf(state: PaymentState, refundId: string) {
   return state.status === 'captured' ? ownEntry(state.refunds, refundId) : undefined;
 }
 
-/** Until the refund's outcome is known (or the payment has no such refund: nothing to wait for). */
+/**
+ * Until no outcome of the refund is awaited from Dintero (or the payment has no such refund: nothing to wait for): as
+ * its view's `final` says, so a refund failed for Dintero's silence that Dintero then took is waited for too.
+ */
 export const refundFinal =
   (refundId: string) =>
   (state: PaymentState): boolean => {
     const refund = refundOf(state, refundId);
-    return refund === undefined || refundSettled(refund);
+    return refund === undefined || !refundFollowed(refund);
   };

@@ -11,13 +11,15 @@ export class RefundView {
     enum: ['pending', 'succeeded', 'failed', 'unknown'],
     description:
       '`pending`: Dintero is doing it at the terminal (or has not answered yet); `unknown`: Dintero did not ' +
-      'answer, the engine is finding out. `succeeded` never changes, nor does `failed` unless `mayStillSucceed`.',
+      'answer, the engine is finding out. `succeeded` never changes; a `failed` one turns `succeeded` should Dintero ' +
+      'show later that it made it (which only `mayStillSucceed` makes likely).',
   })
   status!: 'pending' | 'succeeded' | 'failed' | 'unknown';
   @ApiProperty({
     description:
-      'The outcome will not change. False for a failed refund Dintero took (202) after it was failed for its ' +
-      'silence: the engine still asks Dintero how it ends.',
+      'No outcome is awaited from Dintero (what `waitFor=final` waits for). False while Dintero is doing it or has ' +
+      'not answered, and for a failed refund Dintero took (202) after it was failed for its silence: the engine ' +
+      'still asks Dintero how it ends.',
   })
   final!: boolean;
   @ApiPropertyOptional({
