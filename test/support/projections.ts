@@ -24,7 +24,12 @@ export function uniquePrefix(): string {
 export async function startProjections(env: Record<string, string>): Promise<NestFastifyApplication> {
   const config = loadConfig(ProjectionsConfig, { LOG_LEVEL: 'silent', NATS_URL, ...env });
   const app = await createHttpApp(ProjectionsModule.forRoot(config), config, PROJECTIONS_HTTP_APP);
-  await listen(app, '127.0.0.1', 0);
+  // An app that refuses to start (its bootstrap threw) is closed, so that its NATS connection and timers do not
+  // keep Jest from exiting.
+  await listen(app, '127.0.0.1', 0).catch(async (error: unknown) => {
+    await app.close().catch(() => undefined);
+    throw error;
+  });
   return app;
 }
 
