@@ -27,33 +27,38 @@ describe('an app whose NATS connection closes for good', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** `name` on a NATS server of this test's own, whose user's password is `first-password` until changed. */
+  const startOnOwnNats = async (name: 'projections' | 'engine') => {
+    config('first-password');
+    server = await startNatsServer({
+      args: ['-c', path.join(dir, 'nats.conf')],
+      probe: { user: 'app', pass: 'first-password' },
+    });
+    const ports = { command: await freePort(), ingest: await freePort(), projections: await freePort() };
+    return startApp(
+      name,
+      {
+        EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
+        NATS_URL: `nats://app:first-password@127.0.0.1:${new URL(server.url).port}`,
+        NATS_PREFIX: uniquePrefix(),
+        POS_CLIENTS_FILE: writePosClients(dir),
+        // The engine's three apps on ports of their own (it takes PORT for the command service's).
+        INGEST_SERVICE_PORT: String(ports.ingest),
+        PROJECTIONS_PORT: String(ports.projections),
+        COMMAND_SERVICE_PORT: String(ports.command),
+      },
+      30_000,
+      name === 'engine' ? ports.command : undefined,
+    );
+  };
+
   it.each(['projections', 'engine'] as const)(
     '%s stops with exit code 1, saying why',
     async (name) => {
-      config('first-password');
-      server = await startNatsServer({
-        args: ['-c', path.join(dir, 'nats.conf')],
-        probe: { user: 'app', pass: 'first-password' },
-      });
-      const ports = { command: await freePort(), ingest: await freePort(), projections: await freePort() };
-      app = await startApp(
-        name,
-        {
-          EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
-          NATS_URL: `nats://app:first-password@127.0.0.1:${new URL(server.url).port}`,
-          NATS_PREFIX: uniquePrefix(),
-          POS_CLIENTS_FILE: writePosClients(dir),
-          // The engine's three apps on ports of their own (it takes PORT for the command service's).
-          INGEST_SERVICE_PORT: String(ports.ingest),
-          PROJECTIONS_PORT: String(ports.projections),
-          COMMAND_SERVICE_PORT: String(ports.command),
-        },
-        30_000,
-        name === 'engine' ? ports.command : undefined,
-      );
+      app = await startOnOwnNats(name);
       // The password changes under the running server: it drops the app, and refuses it when it comes back.
       config('second-password');
-      server.reload();
+      server!.reload();
       expect(await app.exited).toBe(1);
       expect(app.output()).toContain('the NATS connection closed for good');
     },
@@ -61,27 +66,8 @@ describe('an app whose NATS connection closes for good', () => {
   );
 
   it('engine stopped (SIGTERM) while its NATS server is down stops cleanly, exit code 0, saying it could not drain', async () => {
-    config('first-password');
-    server = await startNatsServer({
-      args: ['-c', path.join(dir, 'nats.conf')],
-      probe: { user: 'app', pass: 'first-password' },
-    });
-    const ports = { command: await freePort(), ingest: await freePort(), projections: await freePort() };
-    app = await startApp(
-      'engine',
-      {
-        EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
-        NATS_URL: `nats://app:first-password@127.0.0.1:${new URL(server.url).port}`,
-        NATS_PREFIX: uniquePrefix(),
-        POS_CLIENTS_FILE: writePosClients(dir),
-        INGEST_SERVICE_PORT: String(ports.ingest),
-        PROJECTIONS_PORT: String(ports.projections),
-        COMMAND_SERVICE_PORT: String(ports.command),
-      },
-      30_000,
-      ports.command,
-    );
-    await server.stop();
+    app = await startOnOwnNats('engine');
+    await server!.stop();
     server = undefined;
     app.process.kill('SIGTERM');
     expect(await app.exited).toBe(0);
