@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError, onStopRequest } from '@app/platform';
+import { closeAndExitOnStopRequest, ConfigError } from '@app/platform';
 import { startEngine } from './engine';
 
 /**
@@ -13,18 +13,11 @@ startEngine(process.env).then(
     );
     // SIGHUP, the terminal closing: stop as Node would by default (the command service's key-file reload also
     // listens to SIGHUP, which would otherwise keep the process running).
-    onStopRequest(
-      (why) => {
-        engine.logger.log(`engine stopping on ${why}`);
-        engine.close().then(
-          // 1 when it stopped itself for a fault (`stopOnNatsLoss`), so that its supervisor sees one.
-          () => process.exit(process.exitCode ?? 0),
-          (error: unknown) => {
-            console.error('engine did not stop cleanly', error);
-            process.exit(1);
-          },
-        );
-      },
+    // Exit code 1 when it stopped itself for a fault (`stopOnNatsLoss`), so that its supervisor sees one.
+    closeAndExitOnStopRequest(
+      'engine',
+      (message) => engine.logger.log(message),
+      () => engine.close(),
       ['SIGHUP'],
     );
   },

@@ -62,4 +62,4 @@ export { KeyFileWatcher } from './auth/key-file-watcher';
 export { byKeyHash, inScope, ScopedKeyEntry, scopedKeyEntryProblems, type StoreScope } from './auth/scoped-keys';
 export { IsNameToken, IsRequired, QueryInteger } from './validation/request-fields';
 export { hashedUuid } from './ids/hashed-uuid';
-export { onStopRequest } from './process/stop-requests';
+export { closeAndExitOnStopRequest } from './process/stop-requests';

@@ -21,7 +21,7 @@ const LOG_MARK = ' of log ';
  * right.
  */
 export class ProjectorLease {
-  /** This instance's name in the lease: with the identity of the log it projects, when given one (`logOf`). */
+  /** This instance's name in the lease: with the identity of the log it projects, when `open` is given one. */
   readonly holder: string;
   private revision: number | undefined;
   /** When this instance last took or renewed the lease (its own clock). */

@@ -8,7 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { trustedProxies, type BaseAppConfig } from '../config/base-app.config';
-import { onStopRequest } from '../process/stop-requests';
+import { closeAndExitOnStopRequest } from '../process/stop-requests';
 import { ConfigError, loadConfig } from '../config/load-config';
 import { CORRELATION_HEADER, correlationIdOf } from '../logging/logger.module';
 import { rateLimited } from '../problem-details/rate-limited';
@@ -217,16 +217,11 @@ export function bootstrap<Config extends BaseAppConfig>(
     // Rather than Nest's shutdown hooks, which re-raise the signal: close the app (stop taking requests,
     // flush the log's pending commits, drain NATS), then exit 0 so a supervisor sees a clean stop (1 when the
     // app stopped itself for a fault).
-    onStopRequest((why) => {
-      app.get(Logger).log(`${options.name} stopping on ${why}`);
-      app.close().then(
-        () => process.exit(process.exitCode ?? 0),
-        (error: unknown) => {
-          console.error(`${options.name} did not stop cleanly`, error);
-          process.exit(1);
-        },
-      );
-    });
+    closeAndExitOnStopRequest(
+      options.name,
+      (message) => app.get(Logger).log(message),
+      () => app.close(),
+    );
   };
   run().catch((error: unknown) => {
     console.error(`${options.name} could not start: ${error instanceof ConfigError ? error.message : String(error)}`);

@@ -17,3 +17,26 @@ export function onStopRequest(stop: (why: string) => void, also: readonly NodeJS
     process.channel.unref();
   }
 }
+
+/**
+ * On the first request to stop (`onStopRequest`): says so, closes what `close` closes, and exits 0, or the exit code
+ * set already (1 when the process stopped itself for a fault, so that its supervisor sees one); 1 when it did not
+ * close cleanly. An app run alone and the one-process engine stop alike.
+ */
+export function closeAndExitOnStopRequest(
+  name: string,
+  log: (message: string) => void,
+  close: () => Promise<void>,
+  also: readonly NodeJS.Signals[] = [],
+): void {
+  onStopRequest((why) => {
+    log(`${name} stopping on ${why}`);
+    close().then(
+      () => process.exit(process.exitCode ?? 0),
+      (error: unknown) => {
+        console.error(`${name} did not stop cleanly`, error);
+        process.exit(1);
+      },
+    );
+  }, also);
+}
