@@ -20,8 +20,11 @@ import { NATS_URL, removeNatsState, startProjections, uniquePrefix } from './sup
 describe('rate limits on the public endpoints', () => {
   describe('command service: per POS key, 429', () => {
     let service: RunningCommandService;
+    /** The log's head once started (it holds the log's identity). */
+    let head: bigint;
     beforeAll(async () => {
       service = await startCommandService({ HTTP_RATE_LIMIT_PER_MINUTE: '3' });
+      head = await service.log.headPosition();
     });
     afterAll(() => service.close());
 
@@ -43,7 +46,7 @@ describe('rate limits on the public endpoints', () => {
         detail: `More than 3 requests a minute; retry after ${retryAfter} s`,
         retryAfterSeconds: retryAfter,
       });
-      expect(await service.log.readAll({ limit: 10 })).toEqual([]);
+      expect(await service.log.headPosition()).toBe(head);
 
       // Another caller (no key: its address) has its own budget; the health probe is never limited.
       expect((await fetch(`${service.url}/v1/stores/s-1`)).status).toBe(401);

@@ -10,6 +10,7 @@ import { CommandServiceModule } from '../../apps/command-service/src/command-ser
 import { COMMAND_HTTP_APP } from '../../apps/command-service/src/command-http-app';
 import { removeNatsState } from './nats-state';
 import { HQ, writePosClients, type TestPosClient } from './pos-clients';
+import { uniquePrefix } from './projections';
 import { startSimulator, type RunningSimulator } from './simulator';
 
 export interface RunningCommandService {
@@ -23,14 +24,16 @@ export interface RunningCommandService {
 }
 
 /**
- * The command service in this process on a free port, over a fresh SQLite file and the real NATS server,
- * with these POS clients in its key file (head office, every store, by default).
+ * The command service in this process on a free port, over a fresh SQLite file and the real NATS server (with a
+ * NATS prefix of its own unless `env.NATS_PREFIX` names one), with these POS clients in its key file (head office,
+ * every store, by default).
  */
 export async function startCommandService(
   env: Record<string, string> = {},
   clients: readonly TestPosClient[] = [HQ],
 ): Promise<RunningCommandService> {
   const dir = mkdtempSync(path.join(tmpdir(), 'command-service-'));
+  const ownPrefix = uniquePrefix();
   const config = loadConfig(CommandServiceConfig, {
     LOG_LEVEL: 'silent',
     EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
@@ -40,9 +43,16 @@ export async function startCommandService(
     HTTP_RATE_LIMIT_PER_MINUTE: '0',
     NATS_RATE_LIMIT_PER_MINUTE: '0',
     ...env,
+    // Its own prefix's buckets are removed at close; a prefix the test names is the test's to remove.
+    NATS_PREFIX: env.NATS_PREFIX ?? ownPrefix,
   });
   const app = await createHttpApp(CommandServiceModule.forRoot(config), config, COMMAND_HTTP_APP);
-  const url = await listen(app, '127.0.0.1', 0);
+  // An app that refuses to start is closed, so that its NATS connection does not keep Jest from exiting.
+  const url = await listen(app, '127.0.0.1', 0).catch(async (error: unknown) => {
+    await app.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
   return {
     app,
     url,
@@ -55,6 +65,7 @@ export async function startCommandService(
     close: async () => {
       await app.close();
       rmSync(dir, { recursive: true, force: true });
+      if (env.NATS_PREFIX === undefined) await removeNatsState(ownPrefix);
     },
   };
 }

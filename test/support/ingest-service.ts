@@ -31,7 +31,11 @@ export async function startIngestService(env: Record<string, string>): Promise<R
     ...env,
   });
   const app = await createHttpApp(IngestServiceModule.forRoot(config), config, INGEST_HTTP_APP);
-  const url = await listen(app, '127.0.0.1', 0);
+  // An app that refuses to start is closed, so that its NATS connection does not keep Jest from exiting.
+  const url = await listen(app, '127.0.0.1', 0).catch(async (error: unknown) => {
+    await app.close().catch(() => undefined);
+    throw error;
+  });
   return { app, url, log: app.get(EVENT_STORE), close: () => app.close() };
 }
 

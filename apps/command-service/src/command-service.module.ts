@@ -39,7 +39,7 @@ export class CommandServiceModule {
     const posClients = loadPosClients(config.posClientsFile);
     return {
       module: CommandServiceModule,
-      imports: appInfrastructure('command-service', config, shared),
+      imports: appInfrastructure('command-service', config, shared, { refuseAnotherLog: true }),
       controllers: [RegistryController, PaymentsController, TerminalOperationsController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -22,7 +22,7 @@ export class IngestServiceModule {
       module: IngestServiceModule,
       // Dintero's deliveries are taken while NATS is down (only the reconciler's leases and checkpoint use it),
       // so NATS is not in ingest's /health: a load balancer must not turn callbacks away for it.
-      imports: appInfrastructure('ingest-service', config, shared, { natsInHealth: false }),
+      imports: appInfrastructure('ingest-service', config, shared, { natsInHealth: false, refuseAnotherLog: true }),
       controllers: [CallbackController, WebhookController],
       providers: [
         { provide: APP_FILTER, useClass: IngestProblemsFilter },

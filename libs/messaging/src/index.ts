@@ -9,3 +9,10 @@ export { JetStreamBatchPublisher, type PublishOutcome, type StreamMessage } from
 export { withTimeout } from './with-timeout';
 export { writeEntries, type KvWrite } from './kv-batch';
 export { bucketKeys } from './kv-keys';
+export {
+  EngineOfAnotherLogError,
+  holderOfAnotherLog,
+  leaseHolder,
+  refuseEngineOfAnotherLog,
+  refuseEngineOfAnotherLogByItsLease,
+} from './engine-of-another-log';

@@ -9,6 +9,7 @@ import { LOG_SUBSCRIPTIONS, LogSubscriptions } from './log/log-subscriptions';
 import { METRICS_REGISTRY } from './metrics/metrics.module';
 import { operationsModules } from './operations.modules';
 import type { SharedInfrastructure } from './shared-infrastructure';
+import { AnotherLogGuard } from './nats/another-log-guard';
 
 /**
  * What an engine app is built on: the event store, NATS when it uses it, and logs, metrics and `/health`
@@ -16,10 +17,25 @@ import type { SharedInfrastructure } from './shared-infrastructure';
  */
 export function appInfrastructure(
   app: string,
-  config: { readonly eventStoreUrl: string; readonly logLevel: LogLevel; readonly natsUrl?: string },
+  config: {
+    readonly eventStoreUrl: string;
+    readonly logLevel: LogLevel;
+    readonly natsUrl?: string;
+    readonly natsPrefix?: string;
+  },
   shared: SharedInfrastructure,
-  /** Whether `/health` is down while NATS is: not for an app that does its main work without it. */
-  { natsInHealth = true }: { natsInHealth?: boolean } = {},
+  {
+    natsInHealth = true,
+    refuseAnotherLog = false,
+  }: {
+    /** Whether `/health` is down while NATS is: not for an app that does its main work without it. */
+    natsInHealth?: boolean;
+    /**
+     * Whether the app, run apart, refuses to start beside a live engine of another log on its NATS prefix
+     * (`AnotherLogGuard`). In `apps/engine` the projector refuses it for all three.
+     */
+    refuseAnotherLog?: boolean;
+  } = {},
 ): DynamicModule[] {
   const { natsUrl } = config;
   const probeNats = natsUrl !== undefined && natsInHealth;
@@ -32,12 +48,33 @@ export function appInfrastructure(
       subscriptions.probe(),
     ],
   };
+  const guard =
+    refuseAnotherLog && natsUrl !== undefined && shared.eventStore === undefined
+      ? [AnotherLogGuardModule.forRoot(config.natsPrefix ?? 'payments')]
+      : [];
   return [
     LogSubscriptionsModule.forRoot(),
+    ...guard,
     EventStoreModule.forRoot(config.eventStoreUrl, shared.eventStore),
     ...(natsUrl === undefined ? [] : [NatsModule.forRoot(natsUrl, app, shared.nats)]),
     ...operationsModules(app, config.logLevel, probes, shared.logName),
   ];
+}
+
+@Module({})
+class AnotherLogGuardModule {
+  static forRoot(prefix: string): DynamicModule {
+    return {
+      module: AnotherLogGuardModule,
+      providers: [
+        {
+          provide: AnotherLogGuard,
+          inject: [EVENT_STORE, NATS_CONNECTION],
+          useFactory: (store: EventStore, nats: NatsConnection) => new AnotherLogGuard(store, nats, prefix),
+        },
+      ],
+    };
+  }
 }
 
 /** The app's `LogSubscriptions`, for every module of the app (`@Inject(LOG_SUBSCRIPTIONS)`). */

@@ -2,10 +2,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
-import { isRevisionConflict, natsNames } from '@app/messaging';
-
-/** Between an instance's name and its log's identity in the lease's value. */
-const LOG_MARK = ' of log ';
+import { holderOfAnotherLog, isRevisionConflict, leaseHolder, natsNames } from '@app/messaging';
 
 /**
  * Which projections instance writes the read models: the holder of one lease in NATS KV (`{prefix}_projector_lease`,
@@ -34,7 +31,7 @@ export class ProjectorLease {
     logId: string | undefined,
   ) {
     const name = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-    this.holder = logId === undefined ? name : `${name}${LOG_MARK}${logId}`;
+    this.holder = leaseHolder(name, logId);
   }
 
   /**
@@ -62,9 +59,7 @@ export class ProjectorLease {
   async heldForAnotherLog(logId: string): Promise<string | undefined> {
     const entry = await this.kv.get(this.key);
     if (entry?.operation !== 'PUT') return undefined;
-    const holder = entry.string();
-    const at = holder.lastIndexOf(LOG_MARK);
-    return at >= 0 && holder.slice(at + LOG_MARK.length) !== logId ? holder : undefined;
+    return holderOfAnotherLog(entry.string(), logId);
   }
 
   /**

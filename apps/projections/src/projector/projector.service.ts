@@ -10,7 +10,7 @@ import {
   type LogMark,
   type RecordedEvent,
 } from '@app/event-store';
-import { NATS_CONNECTION, natsNames } from '@app/messaging';
+import { NATS_CONNECTION, natsNames, refuseEngineOfAnotherLog } from '@app/messaging';
 import {
   LOG_SUBSCRIPTIONS,
   METRICS_REGISTRY,
@@ -253,7 +253,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       'leader',
       this.logId,
     );
-    await this.refuseAnotherLogsEngine(prefix);
+    const lease = this.lease;
+    await refuseEngineOfAnotherLog(prefix, lease.leaseMs, () => lease.heldForAnotherLog(this.logId));
     this.bootHead = await this.store.headPosition();
     const saved = await this.buckets.checkpoint();
     // A checkpoint from before identities were kept has only its position: past the log's head, it is of
@@ -296,25 +297,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.campaign.unref();
     this.gauges = setInterval(() => void this.updateGauges().catch(() => undefined), 1_000);
     this.gauges.unref();
-  }
-
-  /**
-   * Refuses to start beside a live engine of another event log on the same NATS prefix (a second `npm start` with
-   * another `DATA_DIR` but the default prefix, say): the two would take each other's commands and fold their read
-   * models over each other's. A holder that died holds the lease one lease more at most: waited for before refusing.
-   */
-  private async refuseAnotherLogsEngine(prefix: string): Promise<void> {
-    const deadline = Date.now() + this.lease!.leaseMs + 1_000;
-    for (;;) {
-      const holder = await this.lease!.heldForAnotherLog(this.logId);
-      if (holder === undefined) return;
-      if (Date.now() >= deadline)
-        throw new Error(
-          `NATS_PREFIX ${prefix} is in use by an engine of another event log (its projector ${holder} holds the ` +
-            `lease): give this engine a NATS_PREFIX of its own, or stop the other one`,
-        );
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
   }
 
   async onApplicationShutdown(): Promise<void> {
