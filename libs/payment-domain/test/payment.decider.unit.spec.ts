@@ -962,6 +962,36 @@ describe('refunds (invariant 8: never more than captured)', () => {
         .thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 0 });
     });
 
+    it('keeps its amount from being refunded again once Dintero takes it after all (202): it may yet be made', () => {
+      const given = [...awaitingCard, captured, requestedRefund('r1', 39_900), submitted];
+      const failed = run(given, [silence]);
+      // Failed for silence, and nothing since: the amount is free again.
+      spec
+        .given([...given, ...failed])
+        .when(refund('r2', 39_900))
+        .then([expect.objectContaining({ type: 'RefundRequested' })]);
+      const taken = run(
+        [...given, ...failed],
+        [
+          {
+            type: 'RecordRefundOutcome',
+            data: { refundId: 'r1', outcome: 'accepted', requestId: 'req-1', source: 'reconciler', at: at(100) },
+          },
+        ],
+      );
+      spec
+        .given([...given, ...failed, ...taken])
+        .when(refund('r2', 1))
+        .thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 0 });
+      // Dintero's own no frees it again.
+      const refused = run([...given, ...failed, ...taken], [outcome('r1', 'failed')]);
+      expect(refused.map((e) => e.type)).toEqual(['RefundFailed']);
+      spec
+        .given([...given, ...failed, ...taken, ...refused])
+        .when(refund('r2', 39_900))
+        .then([expect.objectContaining({ type: 'RefundRequested' })]);
+    });
+
     it('learns the request id of a 202 that comes after, so that a result naming only that request is found', () => {
       const given = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
       const accepted = (requestId: string): PaymentCommand => ({

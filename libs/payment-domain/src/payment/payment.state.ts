@@ -157,10 +157,13 @@ export function knownClaims(state: PaymentState): Set<string> {
   return claims;
 }
 
-/** Amount refunded or possibly being refunded: unknown outcomes count, so that we never refund twice. */
+/**
+ * Amount refunded or possibly being refunded: unknown outcomes count, so that we never refund twice, and so does a
+ * refund failed for Dintero's silence that Dintero then took (202): it may yet be made at the terminal.
+ */
 export function committedRefunds(payment: CapturedPayment): number {
   return Object.values(payment.refunds)
-    .filter((refund) => refund.status !== 'failed')
+    .filter((refund) => refund.status !== 'failed' || refundMayYetBeMade(refund))
     .reduce((sum, refund) => sum + refund.amount, 0);
 }
 
