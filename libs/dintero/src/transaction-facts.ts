@@ -41,6 +41,8 @@ const CAPTURED_IN_PART: ReadonlySet<string> = new Set([
   'PARTIALLY_CAPTURED_REFUNDED',
   'AUTHORIZATION_VOIDED',
 ]);
+/** The statuses that say a part was captured, whatever the events list. */
+const PART_CAPTURED: ReadonlySet<string> = new Set(['PARTIALLY_CAPTURED', 'PARTIALLY_CAPTURED_REFUNDED']);
 
 /**
  * The transaction's status. `status` is optional in Dintero's specification, and each of its events carries the
@@ -88,11 +90,16 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
   // `amount` on an event is optional in the specification. Without it, a capture is of no known size. A transaction
   // captured in full took its amount; one captured in part, booked at its amount or at its sized captures alone (or,
   // its rest voided, as a void), would misstate the takings and what may be refunded. Nothing is recorded (a 503 to
-  // the delivery), and the reconciler hands the payment to a person if Dintero never says more.
-  if (unsized !== undefined && CAPTURED_IN_PART.has(status))
+  // the delivery), and the reconciler hands the payment to a person if Dintero never says more. So with no successful
+  // CAPTURE event listed at all (`events` is optional too) under a status that says a part was captured (a void lists
+  // none when nothing was).
+  const partUnlisted = capturedAmount === undefined && unsized === undefined && PART_CAPTURED.has(status);
+  if ((unsized !== undefined && CAPTURED_IN_PART.has(status)) || partUnlisted)
     throw new UnrecognisedTransactionStatusError(
       status,
-      `Dintero transaction ${tx.id} is ${status} and a CAPTURE event of it does not say how much: what was taken is unknown`,
+      partUnlisted
+        ? `Dintero transaction ${tx.id} is ${status} and lists no successful CAPTURE event: what was taken is unknown`
+        : `Dintero transaction ${tx.id} is ${status} and a CAPTURE event of it does not say how much: what was taken is unknown`,
     );
   const dinteroAt = statusTime(tx, status, capturedAmount);
   const receipt = terminalReceipt(tx);

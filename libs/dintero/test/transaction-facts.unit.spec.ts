@@ -176,6 +176,17 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
         }),
       ),
     ).toThrow(UnrecognisedTransactionStatusError);
+    // Captured in part, and no capture listed (`events` is optional): the part is unknown, not the authorised amount.
+    for (const status of ['PARTIALLY_CAPTURED', 'PARTIALLY_CAPTURED_REFUNDED'] as const) {
+      for (const events of [undefined, tx().events!.slice(0, 2)])
+        expect(() => transactionFact(tx({ status, events }))).toThrow(
+          `Dintero transaction T12345678.tx1 is ${status} and lists no successful CAPTURE event`,
+        );
+    }
+    // A void that lists no capture took nothing: a void.
+    expect(transactionFact(tx({ status: 'AUTHORIZATION_VOIDED', events: tx().events!.slice(0, 2) }))).toMatchObject({
+      status: 'AUTHORIZATION_VOIDED',
+    });
     // Captured in full: its amount, whatever its captures say, and no part counted short.
     const full = transactionFact(
       tx({ events: [...tx().events!.slice(0, 2), sized, { ...unsized, transaction_status: 'CAPTURED' }] }),
