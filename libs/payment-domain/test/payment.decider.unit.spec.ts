@@ -269,6 +269,32 @@ describe('monotonic state (invariant 2)', () => {
     },
   );
 
+  it('a payment held for review does not go back to unknown on an older read of its transaction', () => {
+    // ON_HOLD ends AUTHORIZED or FAILED only: an UNKNOWN of the same transaction after it is an overtaken read.
+    const events = run(awaitingCard, [record('ON_HOLD'), record('UNKNOWN'), record('ON_HOLD')]);
+    expect(events.map((e) => e.type)).toEqual(['PaymentOnHold']);
+    expect(fold(paymentDecider, [...awaitingCard, ...events]).status).toBe('on_hold');
+  });
+
+  it('a payment whose transaction Dintero cannot tell of is not ended by another attempt’s refusal', () => {
+    // tx1 UNKNOWN (it may yet be captured); tx0, declined before it, is reported last.
+    const given = [...awaitingCard, ...run(awaitingCard, [record('UNKNOWN')])];
+    for (const late of ['DECLINED', 'FAILED'] as const)
+      spec
+        .given(given)
+        .when(record(late, 'webhook', { transactionId: 'T12345678.tx0' }))
+        .thenNothing();
+    const events = run(given, [record('DECLINED', 'webhook', { transactionId: 'T12345678.tx0' }), record('CAPTURED')]);
+    expect(events.map((e) => e.type)).toEqual(['PaymentCaptured']);
+    // A new attempt started on the terminal is the payment's own: its refusal ends the payment.
+    expect(
+      run(given, [
+        record('INITIATED', 'webhook', { transactionId: 'T12345678.tx2' }),
+        record('DECLINED', 'webhook', { transactionId: 'T12345678.tx2' }),
+      ]).map((e) => e.type),
+    ).toEqual(['TransactionStarted', 'PaymentDeclined']);
+  });
+
   it('a payment whose transaction only started still ends on a later attempt declined', () => {
     // Started is no answer to the card: the other transaction may be the customer's next try, and its decline final.
     const events = run(awaitingCard, [

@@ -246,10 +246,11 @@ function recordDinteroTransaction(
   // Nor back between open ones: ON_HOLD and UNKNOWN come before an authorisation, so of a transaction already
   // recorded authorised they are a read that was overtaken (two deliveries, or the reconciler, asked Dintero at
   // about the same time and the older answer came last).
+  // So is UNKNOWN of a transaction held for review: ON_HOLD only ever ends AUTHORIZED or FAILED.
   if (
-    (reaction === 'on_hold' || reaction === 'unknown') &&
-    payment.status === 'authorized' &&
-    payment.transactionId === transactionId
+    payment.transactionId === transactionId &&
+    (((reaction === 'on_hold' || reaction === 'unknown') && payment.status === 'authorized') ||
+      (reaction === 'unknown' && payment.status === 'on_hold'))
   )
     return [];
   // Nor by another transaction than one approved or held for review: the terminal starts no transaction after those,
@@ -258,6 +259,17 @@ function recordDinteroTransaction(
   // after the end, for a sale that went through. The payment ends as its own transaction does; a capture of the
   // other, above, is still booked or flagged.
   if ((payment.status === 'authorized' || payment.status === 'on_hold') && payment.transactionId !== transactionId)
+    return [];
+  // Nor ended by another transaction's refusal while Dintero cannot tell what became of the payment's own: that may
+  // yet be captured, and the POS told "declined" for a sale that went through. The refusal, an earlier attempt's
+  // delivered late, is passed over; the reconciler asks about the payment's own transaction (a new one started on
+  // the terminal, `TransactionStarted`, makes that the payment's own).
+  if (
+    payment.status === 'outcome_unknown' &&
+    payment.transactionId !== undefined &&
+    payment.transactionId !== transactionId &&
+    (reaction === 'declined' || reaction === 'failed')
+  )
     return [];
   switch (reaction) {
     case 'started':
