@@ -77,6 +77,32 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     }
   });
 
+  it('settles a session Dintero shows refused without a transaction as what it shows, not as expired', async () => {
+    // Dintero's session has no `transaction_id` when no authorised transaction exists: its events tell the refusal
+    // (a declined card, a customer's cancel shown by its event alone), as the callback that never came would have.
+    const simulator = engine.sim.app.get(SimulatorState);
+    const cases = [
+      { amount: 10_005, event: 'DECLINED', status: 'declined' },
+      { amount: 10_020, event: 'FAILED', status: 'failed' },
+      { amount: 10_010, event: 'CANCELLED', status: 'cancelled' },
+    ];
+    for (const { amount, event, status } of cases) {
+      const terminalId = await silentTerminal();
+      const { paymentId } = (await engine.start('bergen', terminalId, amount)) as { paymentId: string };
+      // Presented before the reconciler's first look (it is due once the session is over, 10 s on).
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      const session = [...simulator.sessions.values()].find((s) => s.order.merchant_reference_2 === paymentId)!;
+      expect(session.events.map((e) => e.name)).toContain(event);
+      if (session.transaction_id) simulator.transactions.delete(session.transaction_id);
+      delete session.transaction_id;
+      delete session.cancelled_at;
+      const state = await engine.waitForPayment(paymentId, final, `the reconciler settling ${status}`);
+      expect(state.status).toBe(status);
+      expect(await types(paymentStream(paymentId))).not.toContain('PaymentExpired');
+      await engine.terminalFree(terminalId);
+    }
+  });
+
   it('keeps settling after its subscription to the log drops, and says so in its metrics', async () => {
     // As KurrentDB ends every subscription on a restart or a leader change.
     (engine.log as SqliteEventStore).dropSubscriptions();

@@ -26,6 +26,7 @@ export {
   refundOutcome,
   refundOutcomes,
   refundReferenceOf,
+  sessionError,
   sessionErrorTime,
   transactionFact,
   transactionStatus,

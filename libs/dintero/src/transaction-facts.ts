@@ -303,6 +303,24 @@ export function refundOutcomes(
     });
 }
 
+const SESSION_ERRORS: ReadonlyMap<string, DinteroErrorKind> = new Map([
+  ['CANCELLED', 'cancelled'],
+  ['DECLINED', 'authorization'],
+  ['FAILED', 'failed'],
+  ['PAY_FAILED', 'failed'],
+]);
+
+/**
+ * The error Dintero's session shows without a transaction: cancelled (`cancelled_at`, or a `CANCELLED` event), or the
+ * last of its `CANCELLED`, `DECLINED`, `FAILED` or `PAY_FAILED` events. What a callback with `error` would have said,
+ * for a reader whose callback never came; nothing when the session shows none.
+ */
+export function sessionError(session: DinteroSession): DinteroErrorKind | undefined {
+  if (session.cancelled_at !== undefined) return 'cancelled';
+  const last = [...(session.events ?? [])].reverse().find((each) => SESSION_ERRORS.has(each.name));
+  return last && SESSION_ERRORS.get(last.name);
+}
+
 /**
  * When Dintero's session says an error without a transaction happened: its cancel (`cancelled_at`, or its last
  * `CANCELLED` event), or its last `DECLINED` or `FAILED` event for a refusal. Nothing when the session does not say.

@@ -6,7 +6,13 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { DINTERO_CLIENT, DinteroRejectedError, type DinteroClient, type DinteroSession } from '@app/dintero';
+import {
+  DINTERO_CLIENT,
+  DinteroRejectedError,
+  sessionError,
+  type DinteroClient,
+  type DinteroSession,
+} from '@app/dintero';
 import { EVENT_STORE, logIdentity, markGone, readState, type EventStore, type LogFollower } from '@app/event-store';
 import { NATS_CONNECTION } from '@app/messaging';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -22,6 +28,7 @@ import {
   paymentDecider,
   paymentStream,
   type CapturedPayment,
+  type DinteroErrorKind,
   type OpenPayment,
   type PaymentState,
   type Refund,
@@ -437,13 +444,14 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   private async settleOpen(state: OpenPayment): Promise<{ state: PaymentState; sessionEnded: boolean }> {
     const { paymentId } = state;
     let transactionId: string | undefined;
-    let cancelled = false;
+    let refused: DinteroErrorKind | undefined;
     const session =
       (await this.cancelAsRequested(state)) ??
       (state.sessionId ? await this.dintero.findSession(state.sessionId) : undefined);
     if (session) {
       transactionId = session.transaction_id ?? state.transactionId;
-      cancelled = session.cancelled_at !== undefined;
+      // Cancelled, declined or failed with no transaction: what the callback that never came would have said.
+      refused = sessionError(session);
     } else if (state.transactionId) {
       // A transaction a callback or webhook already named: asked about by its id, not searched for.
       transactionId = state.transactionId;
@@ -458,12 +466,12 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       transactionId = candidates.find((tx) => tx.merchant_reference_2 === paymentId)?.id;
     }
     if (transactionId) await this.facts.recordTransactionById(paymentId, transactionId, CONTEXT);
-    else if (cancelled) await this.facts.recordError(paymentId, 'cancelled', CONTEXT, session);
+    else if (refused) await this.facts.recordError(paymentId, refused, CONTEXT, session);
     else if (Date.now() >= Date.parse(state.expiresAt)) await this.facts.expire(paymentId, CONTEXT);
     // The terminal's part is over once the session has a transaction (the card was presented and the
-    // terminal answered), was cancelled, or has expired.
+    // terminal answered), was cancelled or refused, or has expired.
     const expiresAt = session?.expires_at ?? state.expiresAt;
-    const sessionEnded = transactionId !== undefined || cancelled || Date.now() >= Date.parse(expiresAt);
+    const sessionEnded = transactionId !== undefined || refused !== undefined || Date.now() >= Date.parse(expiresAt);
     return { state: (await readState(this.store, paymentStream(paymentId), paymentDecider)).state, sessionEnded };
   }
 
