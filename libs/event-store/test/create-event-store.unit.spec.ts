@@ -1,3 +1,5 @@
+import { inspect } from 'node:util';
+import { createEventStore, InvalidEventStoreInputError } from '@app/event-store';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,7 +21,38 @@ describe('createEventStore on the embedded log', () => {
         );
       });
     } finally {
+      jest.dontMock('@kurrent/kurrentdb-client');
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('createEventStore on a KurrentDB URL that is not right', () => {
+  it('refuses a bad option value as invalid input, without the password', () => {
+    let thrown: unknown;
+    try {
+      createEventStore('kurrentdb://engine:s3cret@node1:2113?tls=yes');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(InvalidEventStoreInputError);
+    expect((thrown as Error).message).toBe(
+      'EVENT_STORE_URL kurrentdb://***@node1:2113?tls=yes is not a KurrentDB connection string: expected true or false',
+    );
+    expect(inspect(thrown)).not.toContain('s3cret');
+  });
+
+  it('warns of an option the client does not know without the password', async () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const store = createEventStore('kurrentdb://engine:s3cret@node1:2113?tls=false&tlsCertFile=/run/x.crt');
+      await store.close();
+      const warned = warn.mock.calls.flat().join('\n');
+      expect(warned).toContain('Unknown option key "tlsCertFile"');
+      expect(warned).toContain('kurrentdb://***@node1:2113');
+      expect(warned).not.toContain('s3cret');
+    } finally {
+      warn.mockRestore();
     }
   });
 });

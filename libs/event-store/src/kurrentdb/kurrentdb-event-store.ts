@@ -52,6 +52,7 @@ import {
   checkReadStreamOptions,
   serializeEvents,
 } from '../event-validation';
+import { clientFor } from './client-for';
 
 /** How many events `headPosition` reads backwards, at most, looking for one of ours. */
 const HEAD_SEARCH_LIMIT = 4_096;
@@ -100,7 +101,7 @@ export class KurrentDbEventStore implements EventStore {
     options: KurrentDbEventStoreOptions = {},
   ) {
     this.ownsClient = client === undefined;
-    this.client = client ?? KurrentDBClient.connectionString(connectionString);
+    this.client = client ?? clientFor(connectionString);
     this.appendTimeoutMs = options.appendTimeoutMs ?? DEFAULT_APPEND_TIMEOUT_MS;
   }
 
@@ -179,7 +180,7 @@ export class KurrentDbEventStore implements EventStore {
     if (!this.ownsClient || this.closing || Date.now() - this.renewedAt < this.appendTimeoutMs) return;
     this.renewedAt = Date.now();
     const stale = this.client;
-    this.client = KurrentDBClient.connectionString(this.connectionString);
+    this.client = clientFor(this.connectionString);
     stale.dispose().catch(() => undefined);
   }
 

@@ -1,0 +1,31 @@
+import { KurrentDBClient } from '@kurrent/kurrentdb-client';
+import { InvalidEventStoreInputError } from '../event-store.errors';
+
+/** The connection string with its user and password masked, for errors and logs. */
+export const maskedConnectionString = (connectionString: string): string =>
+  connectionString.replace(/\/\/[^@/]*@/, '//***@');
+
+/**
+ * The client for `EVENT_STORE_URL`, without its password reaching a log. The client's parser keeps the whole
+ * connection string on its `ParseError` (printed in full when start-up fails) and prints it with `console.warn` for
+ * an option it does not know: the first is refused here as invalid input naming the masked string, and the second
+ * is masked while the client parses (synchronously).
+ */
+export function clientFor(connectionString: string): KurrentDBClient {
+  const masked = maskedConnectionString(connectionString);
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) =>
+    warn(...args.map((arg) => (typeof arg === 'string' ? arg.split(connectionString).join(masked) : arg)));
+  try {
+    return KurrentDBClient.connectionString(connectionString);
+  } catch (error) {
+    const { expected } = error as { expected?: unknown };
+    // The parser's own message quotes the part of the string it stopped at, which may be the password.
+    throw new InvalidEventStoreInputError(
+      `EVENT_STORE_URL ${masked} is not a KurrentDB connection string: ` +
+        (typeof expected === 'string' ? `expected ${expected}` : 'the client cannot parse it'),
+    );
+  } finally {
+    console.warn = warn;
+  }
+}
