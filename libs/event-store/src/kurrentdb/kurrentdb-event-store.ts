@@ -4,7 +4,7 @@ import {
   BACKWARDS,
   END,
   FORWARDS,
-  KurrentDBClient,
+  type KurrentDBClient,
   MaxAppendSizeExceededError,
   NO_STREAM,
   START,
