@@ -242,4 +242,26 @@ describe('KurrentDB adapter: reading $all', () => {
       await client.dispose();
     }
   });
+
+  it('gives the head of a log whose newest events are none of its own as the newest one read, not as empty', async () => {
+    const client = KurrentDBClient.connectionString('kurrentdb://127.0.0.1:1?tls=false');
+    const store = new KurrentDbEventStore('', client);
+    const foreign = (position: bigint) => ({
+      ...resolved(`foreign-${position}`, position, position),
+      event: { ...resolved('x', position, position).event, type: 'OrderPlaced', isJson: false },
+    });
+    jest
+      .spyOn(client, 'readAll')
+      .mockImplementation(
+        (options) =>
+          readBack(
+            ...Array.from({ length: Number(options?.maxCount) }, (_, i) => foreign(10_000_000n - BigInt(i) * 100n)),
+          ) as unknown as ReturnType<KurrentDBClient['readAll']>,
+      );
+    try {
+      expect(await store.headPosition()).toBe(10_000_000n);
+    } finally {
+      await client.dispose();
+    }
+  });
 });

@@ -298,11 +298,16 @@ export class KurrentDbEventStore implements EventStore {
         maxCount: HEAD_SEARCH_LIMIT,
         filter: excludeSystemEvents(),
       });
+      // The newest event read, whoever's: past the limit without one of ours, the log is not empty, and its head is
+      // at least there (callers compare the head, or follow on after it).
+      let newest: bigint | undefined;
       for await (const resolved of reader) {
         const event = toRecordedEvent(resolved);
         if (event) return event.position;
+        const position = resolved.event?.position?.commit ?? resolved.commitPosition;
+        if (newest === undefined && position !== undefined && position !== NO_POSITION) newest = position;
       }
-      return 0n;
+      return newest ?? 0n;
     };
     try {
       return await this.answered(head(), 'the read of the end of $all', 'read');
