@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { KurrentDBClient, WrongExpectedVersionError } from '@kurrent/kurrentdb-client';
 import { EventStoreUnavailableError, LogFollower, WrongExpectedRevisionError } from '@app/event-store';
 import { waitUntil } from '../../../test/support/app-process';
+import { credentialsOf } from '../src/kurrentdb/client-for';
 import { KurrentDbEventStore } from '../src/kurrentdb/kurrentdb-event-store';
 
 // The adapter's handling of answers the client documents but a healthy test server seldom gives. No KurrentDB
@@ -260,6 +261,43 @@ describe('KurrentDB adapter: reading $all', () => {
       );
     try {
       expect(await store.headPosition()).toBe(10_000_000n);
+    } finally {
+      await client.dispose();
+    }
+  });
+});
+
+describe('KurrentDB adapter: the connection string’s user and password', () => {
+  it('reads them percent-decoded, as the client does for appends and subscriptions', () => {
+    expect(credentialsOf('kurrentdb://engine:p%40ss@node1:2113?tls=true')).toEqual({
+      username: 'engine',
+      password: 'p@ss',
+    });
+    expect(credentialsOf('kurrentdb+discover://engine:p;ss@cluster:2113')).toEqual({
+      username: 'engine',
+      password: 'p;ss',
+    });
+    expect(credentialsOf('kurrentdb://node1:2113?tls=false')).toBeUndefined();
+  });
+
+  it('gives them with every read, which the client’s native reader would take from the string still encoded', async () => {
+    const connectionString = 'kurrentdb://engine:p%40ss@127.0.0.1:1?tls=false';
+    const client = KurrentDBClient.connectionString(connectionString);
+    const store = new KurrentDbEventStore(connectionString, client);
+    const readStream = jest
+      .spyOn(client, 'readStream')
+      .mockImplementation(() => readBack() as unknown as ReturnType<KurrentDBClient['readStream']>);
+    const readAll = jest
+      .spyOn(client, 'readAll')
+      .mockImplementation(() => readBack() as unknown as ReturnType<KurrentDBClient['readAll']>);
+    try {
+      await store.readStream('payment-p-1');
+      await store.readAll({ after: 0n, limit: 10 });
+      await store.headPosition();
+      const credentials = { username: 'engine', password: 'p@ss' };
+      expect(readStream).toHaveBeenCalledWith('payment-p-1', expect.objectContaining({ credentials }));
+      expect(readAll).toHaveBeenCalledTimes(2);
+      for (const [options] of readAll.mock.calls) expect(options).toMatchObject({ credentials });
     } finally {
       await client.dispose();
     }

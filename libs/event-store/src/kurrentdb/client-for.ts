@@ -1,4 +1,4 @@
-import { KurrentDBClient } from '@kurrent/kurrentdb-client';
+import { KurrentDBClient, type Credentials } from '@kurrent/kurrentdb-client';
 import { InvalidEventStoreInputError } from '../event-store.errors';
 
 /** The connection string with its user and password masked, for errors and logs. */
@@ -28,4 +28,20 @@ export function clientFor(connectionString: string): KurrentDBClient {
   } finally {
     console.warn = warn;
   }
+}
+
+/**
+ * The user and password of the connection string, as the client's own parser reads them (percent-decoded), for the
+ * reads: the client sends appends and subscriptions with those, but hands reads to its native bridge with the raw
+ * string, whose parser leaves the password percent-encoded (`p%40ss` for `p@ss`). Given with each read, they are the
+ * same on both paths. Undefined when the string names none.
+ */
+export function credentialsOf(connectionString: string): Credentials | undefined {
+  const afterScheme = connectionString.indexOf('://');
+  if (afterScheme < 0) return undefined;
+  // The client's pattern and split (parseConnectionString.js), so that both read the same user and password.
+  const match = /^(?:(?<credentials>[^:]+:[^@]+)@)/.exec(connectionString.slice(afterScheme + 3));
+  if (!match?.groups?.credentials) return undefined;
+  const [username, password] = match.groups.credentials.trim().split(':');
+  return { username: decodeURIComponent(username!), password: decodeURIComponent(password!) };
 }

@@ -4,6 +4,7 @@ import {
   BACKWARDS,
   END,
   FORWARDS,
+  type Credentials,
   type KurrentDBClient,
   MaxAppendSizeExceededError,
   NO_STREAM,
@@ -52,7 +53,7 @@ import {
   checkReadStreamOptions,
   serializeEvents,
 } from '../event-validation';
-import { clientFor } from './client-for';
+import { clientFor, credentialsOf } from './client-for';
 
 /** How many events `headPosition` reads backwards, at most, looking for one of ours. */
 const HEAD_SEARCH_LIMIT = 4_096;
@@ -93,6 +94,8 @@ export class KurrentDbEventStore implements EventStore {
   private closing: Promise<void> | undefined;
 
   private readonly appendTimeoutMs: number;
+  /** The connection string's user and password, given with every read (`credentialsOf`); none to append with. */
+  private readonly readCredentials: { credentials?: Credentials };
 
   /** `client` is for tests, which give the client's answers themselves (no KurrentDB server runs here). */
   constructor(
@@ -103,6 +106,8 @@ export class KurrentDbEventStore implements EventStore {
     this.ownsClient = client === undefined;
     this.client = client ?? clientFor(connectionString);
     this.appendTimeoutMs = options.appendTimeoutMs ?? DEFAULT_APPEND_TIMEOUT_MS;
+    const credentials = credentialsOf(connectionString);
+    this.readCredentials = credentials ? { credentials } : {};
   }
 
   async append(streamName: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -227,6 +232,7 @@ export class KurrentDbEventStore implements EventStore {
         fromRevision: fromRevision === undefined ? (direction === 'forwards' ? START : END) : BigInt(fromRevision),
         maxCount: limit,
         requiresLeader,
+        ...this.readCredentials,
       });
       for await (const resolved of reader) {
         const event = toRecordedEvent(resolved);
@@ -268,6 +274,7 @@ export class KurrentDbEventStore implements EventStore {
         fromPosition: from === 0n ? START : toPosition(from),
         maxCount: limit + 1,
         filter: toFilter(streamPrefixes),
+        ...this.readCredentials,
       });
       const start = from;
       let read = 0;
@@ -297,6 +304,7 @@ export class KurrentDbEventStore implements EventStore {
         fromPosition: END,
         maxCount: HEAD_SEARCH_LIMIT,
         filter: excludeSystemEvents(),
+        ...this.readCredentials,
       });
       // The newest event read, whoever's: past the limit without one of ours, the log is not empty, and its head is
       // at least there (callers compare the head, or follow on after it).
