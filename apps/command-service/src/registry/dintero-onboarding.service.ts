@@ -13,20 +13,7 @@ import {
   type StoreDetails,
   type TerminalEnrollment,
 } from '@app/payment-domain';
-
-/** Dintero could not be asked: nothing was recorded here, and the same request again finishes the work. */
-export class DinteroUnreachable extends HttpException {
-  constructor(what: string, reason: string) {
-    super(
-      {
-        code: 'DINTERO_UNAVAILABLE',
-        detail: `Dintero did not answer while ${what}: ${reason}. Nothing was recorded; send the same request again`,
-        retryAfterSeconds: 5,
-      },
-      503,
-    );
-  }
-}
+import { DinteroUnreachable } from '../dintero-unreachable';
 
 /** Dintero refused, or what it has disagrees with the request: nothing was recorded. */
 export class DinteroOnboardingRefused extends HttpException {

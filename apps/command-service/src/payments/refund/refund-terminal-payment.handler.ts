@@ -7,6 +7,7 @@ import {
   refundOutcome,
   type DinteroClient,
 } from '@app/dintero';
+import { tokenForDintero } from '../../dintero-unreachable';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
   assertAcceptedCurrency,
@@ -106,6 +107,7 @@ export class RefundTerminalPaymentHandler {
     };
     // NOT_REFUNDABLE and REFUND_EXCEEDS_CAPTURED before anything is written.
     paymentDecider.decide(request, state);
+    await tokenForDintero(this.dintero, 'getting a token to send the refund');
     const transactionId = state.status === 'captured' ? state.transactionId : '';
     const metadata = commandMetadata(
       context,

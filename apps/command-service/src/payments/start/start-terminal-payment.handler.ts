@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import { DINTERO_CLIENT, DinteroRejectedError, DinteroUnavailableError, type DinteroClient } from '@app/dintero';
+import { tokenForDintero } from '../../dintero-unreachable';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
   existingPayment,
@@ -118,6 +119,7 @@ export class StartTerminalPaymentHandler {
     };
     // The domain's rules refuse bad input before the terminal is claimed, so a refused request writes nothing.
     paymentDecider.decide(requestPayment, paymentDecider.initialState);
+    await tokenForDintero(this.dintero, 'getting a token to create the session');
     return { requestPayment, claimExpiresAt, metadata, log };
   }
 
