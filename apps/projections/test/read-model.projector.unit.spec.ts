@@ -554,6 +554,35 @@ describe('read models as a fold over the log', () => {
     expect(projector.terminal('oslo', 'T-1')?.openBatch).toMatchObject({ purchasesCount: 0, purchasesAmount: 0 });
   });
 
+  it('counts a capture after the last close, before the next batch opened by a terminal clock running fast, in that batch however late it is reported', () => {
+    // The terminal says its second batch opened at 12:00:05; Dintero dates the capture 12:00:00, after the first
+    // close at 10:00. Heard of before the second close it is in the open batch, so in that close: heard of after it,
+    // the same.
+    const first = closeOf('c-1', '2026-11-24', '2026-11-24T10:00:00.000Z', {
+      batchId: '1',
+      startOfDayAt: '2026-11-24T06:00:00.000Z',
+      purchasesCount: 0,
+    });
+    const second = closeOf('c-2', '2026-11-24', '2026-11-24T20:00:00.000Z', {
+      batchId: '2',
+      startOfDayAt: '2026-11-24T12:00:05.000Z',
+      purchasesCount: 1,
+      purchasesAmount: 1_000,
+    });
+    const capture = capturedPayment('p-1', '2026-11-24T12:00:00.000Z', 1_000);
+    for (const events of [
+      [...store(), first, ...capture, second],
+      [...store(), first, second, ...capture],
+    ]) {
+      const projector = project(events);
+      expect(projector.storeDay('oslo', '2026-11-24')?.closes?.['c-2']).toMatchObject({
+        recorded: { purchasesCount: 1, purchasesAmount: 1_000 },
+        mismatch: false,
+      });
+      expect(projector.terminal('oslo', 'T-1')?.openBatch).toMatchObject({ purchasesCount: 0 });
+    }
+  });
+
   it("reads the older close's day back when it is out of memory, and corrects it there", async () => {
     const projector = project([
       ...store(),

@@ -151,15 +151,15 @@ export function countInClose(close: TerminalClose, counted: Counted): TerminalCl
 }
 
 /**
- * When a close's batch opened: the later of the terminal's start of day and the close before it. A terminal may say
- * its batch opened seconds before Dintero's time of the previous close: a fact in those seconds counts in the
- * previous close, wherever it comes in the log (before that close, between the two, after both), so that where it
- * counts never depends on when it was reported; if the terminal counted it in the later batch, both closes show it.
+ * When a close's batch opened: at the close before it (Dintero's time), which is when the open batch the log counts
+ * began; the terminal's start of day only for a first close. The terminal's clock is not Dintero's: a terminal may
+ * say its batch opened seconds before the previous close (a fact in those seconds counts in the previous close), or
+ * seconds after it (a fact in those seconds counts in this one), wherever the fact comes in the log (before the
+ * close, between two, after both), so that where it counts never depends on when it was reported, just as the open
+ * batch counts it; if the terminal counted it in the other batch, that close shows it.
  */
 function openedAt(close: TerminalClose): string | undefined {
-  const { startOfDayAt, openedAt: previous } = close;
-  if (startOfDayAt === undefined || previous === undefined) return startOfDayAt ?? previous;
-  return Date.parse(startOfDayAt) >= Date.parse(previous) ? startOfDayAt : previous;
+  return close.openedAt ?? close.startOfDayAt;
 }
 
 /** The terminal's close of its open batch, beside what the log recorded; a new batch opens. */
