@@ -84,7 +84,7 @@ const GLOSSARY: Readonly<Record<string, string>> = {
   cancelled: 'Payments cancelled (by the POS, the customer or the terminal).',
   expired: 'Payments that timed out: the customer never paid.',
   refunds: 'Refunds made.',
-  busy: 'Terminals busy with a payment or a refund.',
+  busy: 'Terminals busy with a payment, a refund or a terminal operation (an end-of-day close, say).',
   idle: 'Terminals ready for a payment.',
   deactivated: 'Terminals taken out of use.',
   totals: 'Totals per currency (ISO 4217 code).',

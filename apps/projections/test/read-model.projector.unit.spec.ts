@@ -503,6 +503,43 @@ describe('read models as a fold over the log', () => {
     });
   });
 
+  it('says when the engine last heard of the terminal, not when Dintero says a fact happened, and never goes back', () => {
+    const claim = (paymentId: string, at: string) =>
+      event('terminal-T-1', 'TerminalClaimed', {
+        terminalId: 'T-1',
+        claimId: paymentId,
+        kind: 'payment',
+        paymentId,
+        storeId: 'oslo',
+        claimedAt: at,
+        expiresAt: at,
+      });
+    const projector = project([
+      ...store(),
+      claim('p-1', '2026-11-24T10:00:00.000Z'),
+      event('payment-p-1', 'PaymentRequested', {
+        paymentId: 'p-1',
+        storeId: 'oslo',
+        terminalId: 'T-1',
+        amount: 1_000,
+        currency: 'NOK',
+        requestedAt: '2026-11-24T10:00:00.000Z',
+      }),
+      claim('p-2', '2026-11-24T10:03:00.000Z'),
+      // Dintero dates the capture 10:01; the engine heard of it at 10:05, after p-2's claim.
+      event('payment-p-1', 'PaymentCaptured', {
+        transactionId: 'tx-1',
+        amount: 1_000,
+        currency: 'NOK',
+        source: 'webhook',
+        at: '2026-11-24T10:05:00.000Z',
+        dinteroAt: '2026-11-24T10:01:00.000Z',
+      }),
+    ]);
+    expect(projector.terminal('oslo', 'T-1')?.lastHeardAt).toBe('2026-11-24T10:05:00.000Z');
+    expect(projector.terminal('oslo', 'T-1')?.lastOutcome).toMatchObject({ at: '2026-11-24T10:01:00.000Z' });
+  });
+
   it('shows a deactivated terminal as deactivated, since when', () => {
     const projector = project([
       ...store(),

@@ -234,7 +234,7 @@ export interface StoreDoc {
   readonly storeId: string;
   readonly name?: string;
   readonly timeZone: string;
-  /** Its terminals by what they do: busy with a payment or refund, idle, or deactivated. */
+  /** Its terminals by what they do: busy with a payment, a refund or a terminal operation (an end-of-day close), idle, or deactivated. */
   readonly terminals: { readonly busy: number; readonly idle: number; readonly deactivated: number };
   /** The totals of its latest local day with a capture or refund, per currency. */
   readonly today?: { readonly date: string; readonly totals: Readonly<Record<string, CurrencyTotals>> };

@@ -136,22 +136,25 @@ function staged(
  */
 function onPayment(doc: TerminalDoc, fact: PaymentFact): TerminalDoc {
   const { event, paymentId, at, date } = fact;
+  // When the engine heard it, not when Dintero says it happened (a capture dated before a claim heard of after it),
+  // and never back.
+  const heard = doc.lastHeardAt !== undefined && doc.lastHeardAt > fact.recordedAt ? doc.lastHeardAt : fact.recordedAt;
   // Only the payment holding the terminal moves its status; a late fact of an older payment does not.
   const moves = doc.active?.paymentId === paymentId && doc.status !== 'deactivated';
   switch (event.type) {
     case 'PaymentRequested':
-      return { ...doc, lastHeardAt: at, today: count(doc.today, date, 'payments') };
+      return { ...doc, lastHeardAt: heard, today: count(doc.today, date, 'payments') };
     case 'SessionCreated':
-      return { ...doc, lastHeardAt: at, ...staged(doc, paymentId, moves, 'awaiting_card') };
+      return { ...doc, lastHeardAt: heard, ...staged(doc, paymentId, moves, 'awaiting_card') };
     case 'CancellationRequested':
-      return { ...doc, lastHeardAt: at, ...staged(doc, paymentId, moves, 'cancelling') };
+      return { ...doc, lastHeardAt: heard, ...staged(doc, paymentId, moves, 'cancelling') };
     case 'RefundFailed':
-      return { ...doc, lastHeardAt: at, lastRefund: refund(fact, event.data.refundId, 'refund_failed') };
+      return { ...doc, lastHeardAt: heard, lastRefund: refund(fact, event.data.refundId, 'refund_failed') };
     case 'RefundSucceeded':
     case 'LateRefundRecorded':
       return {
         ...doc,
-        lastHeardAt: at,
+        lastHeardAt: heard,
         lastRefund: refund(fact, event.data.refundId, 'refunded'),
         today: count(doc.today, date, 'refunds'),
       };
@@ -162,7 +165,7 @@ function onPayment(doc: TerminalDoc, fact: PaymentFact): TerminalDoc {
       const counted = status === 'rejected' || status === 'voided' ? undefined : status;
       return {
         ...doc,
-        lastHeardAt: at,
+        lastHeardAt: heard,
         ...(moves && doc.status !== 'refunding' && doc.status !== 'operating' ? { status: 'idle' as const } : {}),
         lastOutcome: { paymentId, status, amount, currency: fact.payment.currency, at },
         ...(counted ? { today: count(doc.today, date, counted) } : {}),
