@@ -91,6 +91,31 @@ describe('simulator seed file and state file', () => {
     await second.close();
   });
 
+  it('gives no session or transaction after a restart the id of one it kept (the seed is the same)', async () => {
+    const file = path.join(dir, `ids-${randomUUID()}.json`);
+    const first = await startSimulator({ SIM_STATE_FILE: file });
+    await first.control('POST', '/seed', SEED);
+    const before = simulatorClient(first);
+    const kept = await before.createTerminalSession(terminalSessionRequest({ amount: 39_900 }));
+    await first.control('POST', '/terminals/T-1/present', {});
+    const keptTransaction = (await before.getSession(kept.id)).transaction_id!;
+    await before.close();
+    await first.close();
+
+    const second = await startSimulator({ SIM_STATE_FILE: file });
+    const after = simulatorClient(second);
+    try {
+      const made = await after.createTerminalSession(terminalSessionRequest({ amount: 12_301 }));
+      await second.control('POST', '/terminals/T-1/present', {});
+      expect(made.id).not.toBe(kept.id);
+      expect((await after.getSession(made.id)).transaction_id).not.toBe(keptTransaction);
+      expect((await after.getTransaction(keptTransaction)).amount).toBe(39_900);
+    } finally {
+      await after.close();
+      await second.close();
+    }
+  });
+
   it("captures after a restart, when it was due, a transaction left AUTHORIZED for Dintero's automatic capture", async () => {
     const file = path.join(dir, 'capture-due.json');
     const receiver = await startReceiver();

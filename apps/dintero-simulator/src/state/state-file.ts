@@ -2,6 +2,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
+import { SimulatorRandom } from './random';
 import {
   SimulatorState,
   type SimOperation,
@@ -53,6 +54,7 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationShutdown {
     @Inject(SIMULATOR_CONFIG) private readonly config: DinteroSimulatorConfig,
     private readonly state: SimulatorState,
     private readonly terminals: VirtualTerminalsService,
+    private readonly random: SimulatorRandom,
   ) {}
 
   onModuleInit(): void {
@@ -60,6 +62,10 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationShutdown {
     if (!file || !existsSync(file)) return;
     const saved = parsed(file, readFileSync(file, 'utf8'));
     const now = new Date().toISOString();
+    // Ids go on from where they were, never again from the seed: Dintero never gives an id twice, and a session or
+    // transaction of the same id would replace one kept. The start's time is mixed in, for a simulator killed after
+    // making ids the file does not hold (the engine may have them).
+    this.random.reseed(this.random.next() * 2 ** 32 + Date.now() + process.pid);
     for (const id of saved.payoutDestinations) this.state.payoutDestinations.add(id);
     for (const store of saved.stores) this.state.stores.set(store.id, store);
     for (const terminal of saved.terminals) {
