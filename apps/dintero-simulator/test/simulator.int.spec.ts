@@ -525,6 +525,9 @@ describe('Dintero simulator', () => {
       const records = await deliveries();
       const callback = records.find((d) => d.kind === 'callback')!;
       expect(callback).toMatchObject({ attempts: 4, outcome: 'delivered', lastStatus: 200 });
+      // One `event-delivery` id for the delivery, however many attempts: the receiver de-duplicates on it.
+      expect(callbacks()).toHaveLength(4);
+      expect(new Set(callbacks().map((request) => request.headers['event-delivery'])).size).toBe(1);
       expect(Date.parse(callback.deliveredAt!)).toBeLessThanOrEqual(Date.now());
       // Only a 2xx counts as received for a webhook (§5): a 400 is tried again, 5 attempts in all.
       const webhook = records.find((d) => d.kind === 'webhook')!;
@@ -567,6 +570,44 @@ describe('Dintero simulator', () => {
     await expect(
       dintero.refund(txId, { amount: 9_200, terminalId: 'T-2', refundReference: 'refund-more' }),
     ).rejects.toMatchObject({ code: 'REFUND_AMOUNT_TOO_HIGH' });
+  });
+
+  it("counts a transaction captured through the API in its terminal's batch: one purchase, however many captures", async () => {
+    // Amounts ending in 45 stay AUTHORIZED until captured.
+    const session = await start(10_045);
+    await sim.control('POST', '/terminals/T-1/present', {});
+    await idle();
+    const txId = (await dintero.getSession(session.id)).transaction_id!;
+    await dintero.capture(txId, 4_000);
+    await dintero.capture(txId, 6_045);
+    const operation = await dintero.sendTerminalOperation({
+      terminalId: 'T-1',
+      operation: 'end_of_day',
+      idempotencyKey: randomUUID(),
+    });
+    let closed: Awaited<ReturnType<DinteroClient['getTerminalOperation']>>;
+    await waitUntil(
+      async () => (closed = await dintero.getTerminalOperation('T-1', operation.id))?.status !== 'PENDING',
+      10_000,
+      'the close',
+    );
+    expect(closed!.result).toMatchObject({ purchases_count: 1, purchases_amount: 10_045 });
+  });
+
+  it('reads a transaction with its successful events only when asked (includes=events.success.true)', async () => {
+    // Amounts ending in 51 are declined: the AUTHORIZE event failed.
+    const session = await start(10_051);
+    await sim.control('POST', '/terminals/T-1/present', {});
+    await idle();
+    const txId = (await dintero.getSession(session.id)).transaction_id!;
+    const read = async (query: string) =>
+      (await (
+        await fetch(`${sim.url}/v1/transactions/${txId}?${query}`, {
+          headers: { authorization: `Bearer ${await dintero.accessToken()}` },
+        })
+      ).json()) as { events: { success?: boolean }[] };
+    expect((await read('')).events.some((event) => event.success === false)).toBe(true);
+    expect((await read('includes=events.success.true')).events.every((event) => event.success === true)).toBe(true);
   });
 
   it('refuses to void the rest of an in-person transaction captured in part, as Dintero does; the rest is captured', async () => {

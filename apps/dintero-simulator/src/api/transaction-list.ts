@@ -201,7 +201,7 @@ export function listedBy(query: ListTransactionsQuery): (tx: SimTransaction) => 
 /** A listed transaction as `includes` asks: with only its successful events for `events.success.true`. */
 export function asListed<T extends { readonly events: readonly { readonly success?: boolean }[] }>(
   tx: T,
-  query: ListTransactionsQuery,
+  query: { readonly includes?: readonly string[] },
 ): T {
   return query.includes?.includes('events.success.true')
     ? { ...tx, events: tx.events.filter((event) => event.success === true) }

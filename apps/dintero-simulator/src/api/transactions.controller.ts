@@ -57,7 +57,8 @@ export class TransactionsController {
   /** `GET /v1/transactions/{id}`, with the session it came from when `includes` asks for it. */
   @Get(':id')
   get(@Param('id') id: string, @Query() query: TransactionQuery) {
-    const tx = withoutInternals(this.transaction(id));
+    // `events.success.true`: "Include events where success is true" (the specification), as for the list.
+    const tx = asListed(withoutInternals(this.transaction(id)), query);
     const includes = query.includes ?? [];
     const latestOnly = includes.includes('session.events.latest');
     if (!latestOnly && !includes.includes('session')) return tx;
@@ -153,9 +154,14 @@ export class TransactionsController {
     const capturable = tx.amount - tx.capturedAmount;
     if (body.amount > capturable)
       throw new DinteroApiError(400, 'CAPTURE_AMOUNT_TOO_HIGH', `At most ${capturable} can be captured`);
+    const first = tx.capturedAmount === 0;
     tx.capturedAmount += body.amount;
     tx.status = tx.capturedAmount === tx.amount ? 'CAPTURED' : 'PARTIALLY_CAPTURED';
-    return this.record(tx, 'CAPTURE', this.terminals.txEvent('CAPTURE', tx.status, true, body.amount));
+    const captured = this.terminals.txEvent('CAPTURE', tx.status, true, body.amount);
+    // In the terminal's batch as Dintero's automatic capture is: one purchase, however many captures took its money.
+    const terminal = this.state.terminals.get(tx.store.terminal_id);
+    if (terminal) addToBatch(terminal, 'purchase', body.amount, captured.created_at, first ? 1 : 0);
+    return this.record(tx, 'CAPTURE', captured);
   }
 
   private record(tx: SimTransaction, event: 'CAPTURE' | 'REFUND' | 'VOID', txEvent: SimTransaction['events'][number]) {

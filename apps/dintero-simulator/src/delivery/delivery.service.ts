@@ -94,6 +94,7 @@ export class DeliveryService implements OnApplicationShutdown {
     const post = url.searchParams.get('method') === 'POST';
     const body =
       transaction && options.includeSession && session ? { ...transaction, session: session() } : transaction;
+    const delivery = randomUUID();
     this.schedule(
       {
         kind: 'callback',
@@ -105,7 +106,8 @@ export class DeliveryService implements OnApplicationShutdown {
       },
       CALLBACK_ATTEMPTS,
       () => {
-        const headers: Record<string, string> = { 'event-delivery': randomUUID() };
+        // One id for the delivery, however many attempts it takes: the receiver de-duplicates on it.
+        const headers: Record<string, string> = { 'event-delivery': delivery };
         if (this.callbackSecret) {
           const now = Math.floor(Date.now() / 1000);
           headers['dintero-signature'] = signCallback(

@@ -5,7 +5,14 @@ import type { SimTerminal } from '../state/simulator-state';
  * is captured, a reversal when a refund at this terminal is approved. Its end-of-day close reports the
  * batch and opens a new one.
  */
-export function addToBatch(terminal: SimTerminal, kind: 'purchase' | 'reversal', amount: number, at: string): void {
+export function addToBatch(
+  terminal: SimTerminal,
+  kind: 'purchase' | 'reversal',
+  amount: number,
+  at: string,
+  /** 0 for a further capture of a transaction: more money, no more purchases. */
+  count: 0 | 1 = 1,
+): void {
   terminal.batch ??= {
     openedAt: terminal.lastEndOfDayAt ?? terminal.created_at ?? at,
     purchasesCount: 0,
@@ -14,10 +21,10 @@ export function addToBatch(terminal: SimTerminal, kind: 'purchase' | 'reversal',
     reversalsAmount: 0,
   };
   if (kind === 'purchase') {
-    terminal.batch.purchasesCount += 1;
+    terminal.batch.purchasesCount += count;
     terminal.batch.purchasesAmount += amount;
   } else {
-    terminal.batch.reversalsCount += 1;
+    terminal.batch.reversalsCount += count;
     terminal.batch.reversalsAmount += amount;
   }
 }
