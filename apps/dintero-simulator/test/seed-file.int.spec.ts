@@ -91,6 +91,41 @@ describe('simulator seed file and state file', () => {
     await second.close();
   });
 
+  it('reports a refund the restart declined to a callback URL that asks for REFUND events', async () => {
+    const file = path.join(dir, `refund-${randomUUID()}.json`);
+    const receiver = await startReceiver();
+    try {
+      const first = await startSimulator({ SIM_STATE_FILE: file });
+      await first.control('POST', '/seed', SEED);
+      const before = simulatorClient(first);
+      const session = await before.createTerminalSession(
+        terminalSessionRequest({
+          callbackUrl: `${receiver.url}/v1/dintero/callback?report_error=true&report_event=REFUND`,
+          returnUrl: `${receiver.url}/return`,
+        }),
+      );
+      await first.control('POST', '/terminals/T-1/present', {});
+      await first.control('POST', '/idle');
+      const transactionId = (await before.getSession(session.id)).transaction_id!;
+      await first.control('PUT', '/terminals/T-1/refund-mode', { mode: 'async_stall' });
+      const accepted = await before.refund(transactionId, { amount: 1_072, terminalId: 'T-1', refundReference: 'r-1' });
+      expect(accepted.kind).toBe('accepted');
+      await before.close();
+      await first.close();
+
+      const second = await startSimulator({ SIM_STATE_FILE: file });
+      try {
+        await second.control('POST', '/idle');
+        const refunds = receiver.requests.filter((request) => request.url.searchParams.get('event') === 'REFUND');
+        expect(refunds.map((request) => request.url.searchParams.get('transaction_id'))).toEqual([transactionId]);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('gives no session or transaction after a restart the id of one it kept (the seed is the same)', async () => {
     const file = path.join(dir, `ids-${randomUUID()}.json`);
     const first = await startSimulator({ SIM_STATE_FILE: file });

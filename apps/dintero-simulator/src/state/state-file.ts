@@ -1,5 +1,12 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
 import { SimulatorRandom } from './random';
@@ -47,8 +54,10 @@ const LISTS = [
  * A simulator killed without stopping starts from what the file last held.
  */
 @Injectable()
-export class SimulatorStateFile implements OnModuleInit, OnApplicationShutdown {
+export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SimulatorStateFile.name);
+  /** Transactions whose refund the restart declined, reported once the app runs. */
+  private readonly declinedRefunds: SimTransaction[] = [];
 
   constructor(
     @Inject(SIMULATOR_CONFIG) private readonly config: DinteroSimulatorConfig,
@@ -76,6 +85,8 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationShutdown {
     for (const transaction of saved.transactions) {
       const tx = this.settled(transaction);
       this.state.transactions.set(tx.id, tx);
+      // A refund the restart declined is a payment event applied: reported as any other, once delivery runs.
+      if (tx.events.length > transaction.events.length) this.declinedRefunds.push(tx);
       // Dintero's automatic capture is its own, not the terminal's: it still comes after the restart.
       if (tx.status === 'AUTHORIZED') this.terminals.captureLater(tx);
     }
@@ -116,6 +127,10 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationShutdown {
       );
     const events = [...tx.events, ...declined];
     return { ...tx, events, refundingAmount: 0, updated_at: events.at(-1)!.created_at };
+  }
+
+  onApplicationBootstrap(): void {
+    for (const tx of this.declinedRefunds.splice(0)) this.terminals.reportEvent(tx, 'REFUND');
   }
 
   onApplicationShutdown(): void {
