@@ -16,6 +16,7 @@ import {
 } from '../../../test/support/simulator';
 import type { DeliveryRecord } from '../src/delivery/delivery.service';
 import { SimulatorState } from '../src/state/simulator-state';
+import { VirtualTerminalsService } from '../src/terminals/virtual-terminals.service';
 
 const WEBHOOK_SECRET = 'webhook-secret-1';
 const CALLBACK_SECRET = 'callback-secret-1';
@@ -639,6 +640,19 @@ describe('Dintero simulator', () => {
       success: true,
       event_reference: 'refund-1',
     });
+  });
+
+  it('forgets what it scheduled on a reset: a prompt from before never presents the card of a session made after', async () => {
+    const terminals = sim.app.get(VirtualTerminalsService);
+    // Its timers, by session (private: nothing else tells what is scheduled).
+    const scheduled = () => [...terminals['prompts'].keys()];
+    const before = await start(39_900);
+    expect(scheduled()).toEqual([before.id]);
+    await sim.control('POST', '/reset');
+    expect(scheduled()).toEqual([]);
+    await sim.control('POST', '/seed', SEED);
+    const after = await start(39_900);
+    expect(scheduled()).toEqual([after.id]);
   });
 
   it('tells its ground truth', async () => {

@@ -211,6 +211,7 @@ export class ControlController {
   @HttpCode(200)
   reset() {
     this.state.reset();
+    this.terminals.reset();
     this.fleet.reset();
     this.clock.offset = 0;
     this.delivery.deliveries.length = 0;

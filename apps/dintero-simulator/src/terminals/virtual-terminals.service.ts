@@ -45,7 +45,13 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
   onApplicationShutdown(): void {
     this.stopped = true;
     clearInterval(this.expirySweep);
+    this.reset();
+  }
+
+  /** Nothing scheduled goes on (`/_control/reset`): a prompt of a session before it never presents a later one's card. */
+  reset(): void {
     for (const timer of this.prompts.values()) clearTimeout(timer);
+    this.prompts.clear();
   }
 
   /** Timers of a stopped simulator never fire; unref'd, since the HTTP server keeps a running one alive. */
@@ -64,7 +70,9 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     terminal.activeSessionId = session.id;
     session.events.push({ name: 'INITIATED', created_at: this.clock.stamp() });
     if (!terminal.unattended)
-      this.schedule(session.id, this.config.terminalDelayMs, () => this.present(terminal.terminal_id));
+      this.schedule(session.id, this.config.terminalDelayMs, () => {
+        if (terminal.activeSessionId === session.id) this.present(terminal.terminal_id);
+      });
   }
 
   /** The customer presents a card now. Returns false when nothing is prompting. */
