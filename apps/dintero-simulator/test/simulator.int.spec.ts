@@ -159,6 +159,18 @@ describe('Dintero simulator', () => {
       expect((await dintero.getTransaction(ids[0]!)).status).toBe('CAPTURED');
     });
 
+    it('ON_HOLD may end FAILED (amounts ending in 41): on hold, then a callback with error=failed', async () => {
+      await start(10_041);
+      await sim.control('POST', '/terminals/T-1/present', {});
+      await receiver.waitFor(4, 'callbacks and webhooks');
+      await idle();
+      const [held, failed] = callbacks();
+      expect(held!.url.searchParams.get('error')).toBeNull();
+      expect(failed!.url.searchParams.get('error')).toBe('failed');
+      const transactionId = held!.url.searchParams.get('transaction_id')!;
+      expect((await dintero.getTransaction(transactionId)).status).toBe('FAILED');
+    });
+
     it('AUTHORIZED until Dintero captures it (amounts ending in 45): webhooks at once, the callback once captured', async () => {
       await sim.close();
       sim = await startSimulator({ DINTERO_CALLBACK_SECRET: CALLBACK_SECRET, SIM_CAPTURE_DELAY_MS: '200' });

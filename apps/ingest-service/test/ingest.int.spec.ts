@@ -59,6 +59,7 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       [10_010, 'cancelled', 'PaymentCancelled'],
       [10_020, 'failed', 'PaymentFailed'],
       [10_040, 'captured', 'PaymentCaptured'],
+      [10_041, 'failed', 'PaymentFailed'],
     ])('amount %d: %s', async (amount, status, event) => {
       const { paymentId, terminalId, state } = await pay(amount);
       expect(state.status).toBe(status);

@@ -17,6 +17,7 @@ export type TerminalOutcome =
   | { readonly kind: 'failed'; readonly message: string }
   | { readonly kind: 'no_answer' }
   | { readonly kind: 'on_hold_then_approved' }
+  | { readonly kind: 'on_hold_then_failed' }
   | { readonly kind: 'authorized_then_captured' }
   | { readonly kind: 'unknown' };
 
@@ -33,6 +34,7 @@ export const AMOUNT_TABLE: Readonly<Record<string, TerminalOutcome>> = {
   '20': { kind: 'failed', message: 'Terminal processing error' },
   '30': { kind: 'no_answer' },
   '40': { kind: 'on_hold_then_approved' },
+  '41': { kind: 'on_hold_then_failed' },
   '45': { kind: 'authorized_then_captured' },
   '50': { kind: 'unknown' },
 };

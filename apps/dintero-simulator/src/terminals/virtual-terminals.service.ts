@@ -171,6 +171,24 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
         });
         return;
       }
+      case 'on_hold_then_failed': {
+        // ON_HOLD "will later be updated with a final payment status AUTHORIZED or FAILED" (the specification).
+        const tx = this.transaction(session, 'ON_HOLD', this.card('VISA', 'Debit', 'contactless'));
+        this.report(session, tx, undefined);
+        this.schedule(`${session.id}:hold`, this.config.holdMs, () => {
+          tx.status = 'FAILED';
+          tx.updated_at = this.clock.stamp();
+          tx.events.push(
+            this.txEvent('AUTHORIZE', 'FAILED', false, tx.amount, {
+              ...answered(tx, { approved: false, reason: 'ERROR', responseCode: '96' }),
+              error: { code: 'ERROR', message: 'Failed after review', type: ['ERROR'] },
+            }),
+          );
+          session.events.push({ name: 'FAILED', created_at: this.clock.stamp() });
+          this.report(session, tx, 'failed', undefined, { authorization: true });
+        });
+        return;
+      }
       case 'authorized_then_captured': {
         const tx = this.transaction(session, 'AUTHORIZED', this.card('MASTERCARD', 'Credit', 'chip'));
         tx.events.push(this.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount, answered(tx, { approved: true })));
