@@ -279,7 +279,7 @@ describe('monotonic state (invariant 2)', () => {
   it('a payment whose transaction Dintero cannot tell of is not ended by another attempt’s refusal', () => {
     // tx1 UNKNOWN (it may yet be captured); tx0, declined before it, is reported last.
     const given = [...awaitingCard, ...run(awaitingCard, [record('UNKNOWN')])];
-    for (const late of ['DECLINED', 'FAILED'] as const)
+    for (const late of ['DECLINED', 'FAILED', 'AUTHORIZATION_VOIDED'] as const)
       spec
         .given(given)
         .when(record(late, 'webhook', { transactionId: 'T12345678.tx0' }))

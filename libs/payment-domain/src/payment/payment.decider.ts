@@ -260,7 +260,7 @@ function recordDinteroTransaction(
   // other, above, is still booked or flagged.
   if ((payment.status === 'authorized' || payment.status === 'on_hold') && payment.transactionId !== transactionId)
     return [];
-  // Nor ended by another transaction's refusal while Dintero cannot tell what became of the payment's own: that may
+  // Nor ended by another transaction's refusal (or void) while Dintero cannot tell what became of the payment's own: that may
   // yet be captured, and the POS told "declined" for a sale that went through. The refusal, an earlier attempt's
   // delivered late, is passed over; the reconciler asks about the payment's own transaction (a new one started on
   // the terminal, `TransactionStarted`, makes that the payment's own).
@@ -268,7 +268,7 @@ function recordDinteroTransaction(
     payment.status === 'outcome_unknown' &&
     payment.transactionId !== undefined &&
     payment.transactionId !== transactionId &&
-    (reaction === 'declined' || reaction === 'failed')
+    (reaction === 'declined' || reaction === 'failed' || reaction === 'voided')
   )
     return [];
   switch (reaction) {
