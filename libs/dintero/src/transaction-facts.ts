@@ -310,14 +310,24 @@ const SESSION_ERRORS: ReadonlyMap<string, DinteroErrorKind> = new Map([
   ['PAY_FAILED', 'failed'],
 ]);
 
+/** Session events that say where the payment stands (not `AUTH_CALLBACK_SENT`, `PUSH_NOTIFICATION_SENT`). */
+const SESSION_OUTCOMES: ReadonlySet<string> = new Set([
+  'INITIATED',
+  'AUTHORIZED',
+  'COMPLETED',
+  'UNKNOWN',
+  ...SESSION_ERRORS.keys(),
+]);
+
 /**
- * The error Dintero's session shows without a transaction: cancelled (`cancelled_at`, or a `CANCELLED` event), or the
- * last of its `CANCELLED`, `DECLINED`, `FAILED` or `PAY_FAILED` events. What a callback with `error` would have said,
- * for a reader whose callback never came; nothing when the session shows none.
+ * The error Dintero's session shows without a transaction: cancelled (`cancelled_at`), or its last event that says
+ * where the payment stands when that is a `CANCELLED`, `DECLINED`, `FAILED` or `PAY_FAILED` (a refusal followed by
+ * another try, or by an outcome Dintero cannot tell, is none). What a callback with `error` would have said, for a
+ * reader whose callback never came; nothing when the session shows none.
  */
 export function sessionError(session: DinteroSession): DinteroErrorKind | undefined {
   if (session.cancelled_at !== undefined) return 'cancelled';
-  const last = [...(session.events ?? [])].reverse().find((each) => SESSION_ERRORS.has(each.name));
+  const last = [...(session.events ?? [])].reverse().find((each) => SESSION_OUTCOMES.has(each.name));
   return last && SESSION_ERRORS.get(last.name);
 }
 

@@ -1,6 +1,7 @@
 import {
   UnrecognisedTransactionStatusError,
   refundOutcomes,
+  sessionError,
   sessionErrorTime,
   transactionFact,
   type DinteroSession,
@@ -95,6 +96,18 @@ describe("an error's time from Dintero's session", () => {
     expect(sessionErrorTime(session(), 'authorization')).toBe('2026-11-24T22:59:10.000Z');
     expect(sessionErrorTime(session(), 'failed')).toBeUndefined();
     expect(sessionErrorTime(session({ events: undefined }), 'cancelled')).toBeUndefined();
+  });
+
+  it('is the refusal a session shows last, none when another try or an unknown outcome followed it', () => {
+    const events = (...names: string[]) =>
+      session({ events: names.map((name, i) => ({ name, created_at: `2026-11-24T22:5${i}:00Z` })) });
+    expect(sessionError(session())).toBe('cancelled');
+    expect(sessionError(events('INITIATED', 'DECLINED', 'AUTH_CALLBACK_SENT'))).toBe('authorization');
+    expect(sessionError(events('INITIATED', 'PAY_FAILED'))).toBe('failed');
+    expect(sessionError(events('INITIATED', 'DECLINED', 'INITIATED', 'UNKNOWN'))).toBeUndefined();
+    expect(sessionError(events('INITIATED', 'DECLINED', 'INITIATED'))).toBeUndefined();
+    expect(sessionError(events('INITIATED'))).toBeUndefined();
+    expect(sessionError(session({ events: undefined, cancelled_at: '2026-11-24T22:59:57Z' }))).toBe('cancelled');
   });
 });
 
