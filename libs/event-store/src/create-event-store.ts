@@ -1,4 +1,5 @@
 import { InvalidEventStoreInputError } from './event-store.errors';
+import { maskedConnectionString } from './kurrentdb/masked-connection-string';
 import type { EventStore } from './event-store.port';
 import type * as KurrentDb from './kurrentdb/kurrentdb-event-store';
 import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
@@ -27,6 +28,6 @@ export function createEventStore(
     return new KurrentDbEventStore(url);
   }
   throw new InvalidEventStoreInputError(
-    `Unsupported EVENT_STORE_URL ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@'))}: use sqlite:<path>, kurrentdb://… or esdb://…`,
+    `Unsupported EVENT_STORE_URL ${JSON.stringify(maskedConnectionString(url))}: use sqlite:<path>, kurrentdb://… or esdb://…`,
   );
 }

@@ -42,6 +42,15 @@ describe('createEventStore on a KurrentDB URL that is not right', () => {
     expect(inspect(thrown)).not.toContain('s3cret');
   });
 
+  it('masks a password with a / in it, and says what else is wrong as it is', () => {
+    expect(() => createEventStore('kurrentdb://engine:pa/ss@node1:2113?tls=yes')).toThrow(
+      'EVENT_STORE_URL kurrentdb://***@node1:2113?tls=yes is not a KurrentDB connection string: expected true or false',
+    );
+    expect(() =>
+      createEventStore('kurrentdb://engine:s3cret@node1:2113?tls=true&tlsCAFile=/nonexistent/ca.crt'),
+    ).toThrow(/certificate|ca\.crt|ENOENT/i);
+  });
+
   it('warns of an option the client does not know without the password', async () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {

@@ -1,9 +1,6 @@
 import { KurrentDBClient, type Credentials } from '@kurrent/kurrentdb-client';
 import { InvalidEventStoreInputError } from '../event-store.errors';
-
-/** The connection string with its user and password masked, for errors and logs. */
-export const maskedConnectionString = (connectionString: string): string =>
-  connectionString.replace(/\/\/[^@/]*@/, '//***@');
+import { maskedConnectionString } from './masked-connection-string';
 
 /**
  * The client for `EVENT_STORE_URL`, without its password reaching a log. The client's parser keeps the whole
@@ -19,11 +16,13 @@ export function clientFor(connectionString: string): KurrentDBClient {
   try {
     return KurrentDBClient.connectionString(connectionString);
   } catch (error) {
+    // Only the parser's error keeps the string (and quotes the part it stopped at, which may be the password); any
+    // other (a CA file that is not there, say) says what it is, without it.
+    if (!(error instanceof Error) || !('connectionString' in error)) throw error;
     const { expected } = error as { expected?: unknown };
-    // The parser's own message quotes the part of the string it stopped at, which may be the password.
     throw new InvalidEventStoreInputError(
-      `EVENT_STORE_URL ${masked} is not a KurrentDB connection string: ` +
-        (typeof expected === 'string' ? `expected ${expected}` : 'the client cannot parse it'),
+      `EVENT_STORE_URL ${masked} is not a KurrentDB connection string` +
+        (typeof expected === 'string' ? `: expected ${expected}` : ''),
     );
   } finally {
     console.warn = warn;
