@@ -620,6 +620,25 @@ describe('read models as a fold over the log', () => {
     }
   });
 
+  it('counts a capture at the very instant of a close in that close, whenever it is heard of', () => {
+    const first = closeOf('c-1', '2026-11-24', '2026-11-24T10:00:00.000Z', {
+      batchId: '1',
+      startOfDayAt: '2026-11-24T06:00:00.000Z',
+      purchasesCount: 1,
+      purchasesAmount: 1_000,
+    });
+    const second = closeOf('c-2', '2026-11-24', '2026-11-24T20:00:00.000Z', { batchId: '2', purchasesCount: 0 });
+    const capture = capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 1_000);
+    for (const events of [
+      [...store(), ...capture, first, second],
+      [...store(), first, ...capture, second],
+      [...store(), first, second, ...capture],
+    ]) {
+      const closes = project(events).storeDay('oslo', '2026-11-24')?.closes;
+      expect([closes?.['c-1']?.recorded.purchasesCount, closes?.['c-2']?.recorded.purchasesCount]).toEqual([1, 0]);
+    }
+  });
+
   it("reads the older close's day back when it is out of memory, and corrects it there", async () => {
     const projector = project([
       ...store(),

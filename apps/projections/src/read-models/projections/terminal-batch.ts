@@ -113,10 +113,10 @@ export interface Counted {
   readonly count: 0 | 1;
 }
 
-/** Whether a fact at `at` happened before the terminal's last close's batch opened (as the terminal gave it). */
+/** Whether a fact at `at` happened before the terminal's last close's batch opened (see `opening`). */
 export function beforeLastBatch(doc: TerminalDoc | undefined, at: string): boolean {
-  const opened = doc?.lastClose ? openedAt(doc.lastClose) : undefined;
-  return opened !== undefined && Date.parse(at) < Date.parse(opened);
+  const opened = doc?.lastClose ? opening(doc.lastClose) : undefined;
+  return opened !== undefined && !holds(opened, Date.parse(at));
 }
 
 /**
@@ -132,11 +132,14 @@ export function closeHolding(
   let holding: { day: StoreDayDoc; close: TerminalClose; opened: number } | undefined;
   for (const day of days)
     for (const close of Object.values(day.closes ?? {})) {
-      const opened = openedAt(close);
+      const opened = opening(close);
       if (close.terminalId !== terminalId || opened === undefined) continue;
-      const from = Date.parse(opened);
-      if (from <= when && when <= Date.parse(close.closedAt) && (holding === undefined || from > holding.opened))
-        holding = { day, close, opened: from };
+      if (
+        holds(opened, when) &&
+        when <= Date.parse(close.closedAt) &&
+        (holding === undefined || opened.at > holding.opened)
+      )
+        holding = { day, close, opened: opened.at };
     }
   return holding && { day: holding.day, close: holding.close };
 }
@@ -151,16 +154,22 @@ export function countInClose(close: TerminalClose, counted: Counted): TerminalCl
 }
 
 /**
- * When a close's batch opened: at the close before it (Dintero's time), which is when the open batch the log counts
- * began; the terminal's start of day only for a first close. The terminal's clock is not Dintero's: a terminal may
- * say its batch opened seconds before the previous close (a fact in those seconds counts in the previous close), or
- * seconds after it (a fact in those seconds counts in this one), wherever the fact comes in the log (before the
- * close, between two, after both), so that where it counts never depends on when it was reported, just as the open
- * batch counts it; if the terminal counted it in the other batch, that close shows it.
+ * When a close's batch opened: just after the close before it (Dintero's time), which is when the open batch the log
+ * counts began, so that a fact at the very instant of a close is that close's; at the terminal's start of day only
+ * for a first close. The terminal's clock is not Dintero's: a terminal may say its batch opened seconds before the
+ * previous close (a fact in those seconds counts in the previous close), or seconds after it (a fact in those seconds
+ * counts in this one), wherever the fact comes in the log (before the close, between two, after both), so that where
+ * it counts never depends on when it was reported, just as the open batch counts it; if the terminal counted it in
+ * the other batch, that close shows it.
  */
-function openedAt(close: TerminalClose): string | undefined {
-  return close.openedAt ?? close.startOfDayAt;
+function opening(close: TerminalClose): { readonly at: number; readonly after: boolean } | undefined {
+  if (close.openedAt !== undefined) return { at: Date.parse(close.openedAt), after: true };
+  return close.startOfDayAt === undefined ? undefined : { at: Date.parse(close.startOfDayAt), after: false };
 }
+
+/** Whether a batch that opened at `opened` holds a fact at `when` (as far as its opening goes). */
+const holds = (opened: { readonly at: number; readonly after: boolean }, when: number): boolean =>
+  opened.after ? when > opened.at : when >= opened.at;
 
 /** The terminal's close of its open batch, beside what the log recorded; a new batch opens. */
 export function closeBatch(
