@@ -51,6 +51,7 @@ export async function startCommandService(
   const url = await listen(app, '127.0.0.1', 0).catch(async (error: unknown) => {
     await app.close().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
+    if (env.NATS_PREFIX === undefined) await removeNatsState(ownPrefix);
     throw error;
   });
   return {

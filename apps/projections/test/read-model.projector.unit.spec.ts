@@ -535,7 +535,17 @@ describe('read models as a fold over the log', () => {
         at: '2026-11-24T10:05:00.000Z',
         dinteroAt: '2026-11-24T10:01:00.000Z',
       }),
+      // p-2's release, timed by a clock a little behind: heard after, never before.
+      event('terminal-T-1', 'TerminalReleased', {
+        terminalId: 'T-1',
+        claimId: 'p-2',
+        paymentId: 'p-2',
+        storeId: 'oslo',
+        reason: 'expired',
+        at: '2026-11-24T10:04:00.000Z',
+      }),
     ]);
+    expect(projector.terminal('oslo', 'T-1')?.status).toBe('idle');
     expect(projector.terminal('oslo', 'T-1')?.lastHeardAt).toBe('2026-11-24T10:05:00.000Z');
     expect(projector.terminal('oslo', 'T-1')?.lastOutcome).toMatchObject({ at: '2026-11-24T10:01:00.000Z' });
   });

@@ -92,7 +92,7 @@ function evolve(doc: TerminalDoc, fact: Fact): TerminalDoc {
             ...doc,
             status: doc.status === 'deactivated' ? 'deactivated' : claimedStatus(active),
             active,
-            lastHeardAt: claimedAt,
+            lastHeardAt: later(doc.lastHeardAt, claimedAt),
           };
         }
         case 'TerminalReleased': {
@@ -101,7 +101,7 @@ function evolve(doc: TerminalDoc, fact: Fact): TerminalDoc {
             ...doc,
             active: undefined,
             status: doc.status === 'deactivated' ? 'deactivated' : 'idle',
-            lastHeardAt: event.data.at,
+            lastHeardAt: later(doc.lastHeardAt, event.data.at),
           };
         }
         default:
@@ -112,6 +112,9 @@ function evolve(doc: TerminalDoc, fact: Fact): TerminalDoc {
       return onPayment(doc, fact);
   }
 }
+
+/** The later of two instants (ISO strings, which sort as the instants do): `lastHeardAt` never goes back. */
+const later = (kept: string | undefined, heard: string): string => (kept !== undefined && kept > heard ? kept : heard);
 
 /** A claim's status: the stage its payment reached, or the first of its kind. */
 const claimedStatus = (active: NonNullable<TerminalDoc['active']>) => active.stage ?? CLAIMED_AS[active.kind];
@@ -138,7 +141,7 @@ function onPayment(doc: TerminalDoc, fact: PaymentFact): TerminalDoc {
   const { event, paymentId, at, date } = fact;
   // When the engine heard it, not when Dintero says it happened (a capture dated before a claim heard of after it),
   // and never back.
-  const heard = doc.lastHeardAt !== undefined && doc.lastHeardAt > fact.recordedAt ? doc.lastHeardAt : fact.recordedAt;
+  const heard = later(doc.lastHeardAt, fact.recordedAt);
   // Only the payment holding the terminal moves its status; a late fact of an older payment does not.
   const moves = doc.active?.paymentId === paymentId && doc.status !== 'deactivated';
   switch (event.type) {
