@@ -103,6 +103,34 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     }
   });
 
+  it('asks about the payment’s own transaction Dintero could not tell of, where the session names a later refused try', async () => {
+    const terminalId = await silentTerminal();
+    // Amounts ending in 50: UNKNOWN.
+    const { paymentId } = (await engine.start('bergen', terminalId, 10_050)) as { paymentId: string };
+    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+    const unknown = await engine.waitForPayment(paymentId, (s) => s.status === 'outcome_unknown', 'UNKNOWN recorded');
+    const own = (unknown as { transactionId?: string }).transactionId!;
+    // At Dintero: the first try captured after all; a later try, declined, is the one the session names.
+    const simulator = engine.sim.app.get(SimulatorState);
+    const terminals = engine.sim.app.get(VirtualTerminalsService);
+    const tx = simulator.transactions.get(own)!;
+    const later = {
+      ...tx,
+      id: `${own}-2`,
+      status: 'DECLINED',
+      events: [terminals.txEvent('AUTHORIZE', 'DECLINED', false, tx.amount)],
+    };
+    simulator.transactions.set(later.id, later);
+    Object.assign(tx, { status: 'CAPTURED', capturedAmount: tx.amount });
+    tx.events.push(
+      terminals.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
+      terminals.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
+    );
+    simulator.sessions.get(tx.session_id)!.transaction_id = later.id;
+    const state = await engine.waitForPayment(paymentId, final, 'the reconciler asking about its own transaction');
+    expect(state).toMatchObject({ status: 'captured', transactionId: own });
+  });
+
   it('keeps settling after its subscription to the log drops, and says so in its metrics', async () => {
     // As KurrentDB ends every subscription on a restart or a leader change.
     (engine.log as SqliteEventStore).dropSubscriptions();
