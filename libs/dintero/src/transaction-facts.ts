@@ -93,11 +93,7 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
   // the delivery), and the reconciler hands the payment to a person if Dintero never says more. So with no successful
   // CAPTURE event listed at all (`events` is optional too) under a status that says a part was captured (a void lists
   // none when nothing was).
-  // A void lists none when nothing was captured; one that lists no events at all does not say.
-  const partUnlisted =
-    capturedAmount === undefined &&
-    unsized === undefined &&
-    (PART_CAPTURED.has(status) || (status === 'AUTHORIZATION_VOIDED' && tx.events === undefined));
+  const partUnlisted = capturedAmount === undefined && unsized === undefined && PART_CAPTURED.has(status);
   if ((unsized !== undefined && CAPTURED_IN_PART.has(status)) || partUnlisted)
     throw new UnrecognisedTransactionStatusError(
       status,
