@@ -131,6 +131,35 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     expect(state).toMatchObject({ status: 'captured', transactionId: own });
   });
 
+  it('ends a payment captured by a later try the session names, whatever became of its first, unknown one', async () => {
+    const terminalId = await silentTerminal();
+    const { paymentId } = (await engine.start('bergen', terminalId, 10_050)) as { paymentId: string };
+    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+    const unknown = await engine.waitForPayment(paymentId, (s) => s.status === 'outcome_unknown', 'UNKNOWN recorded');
+    const own = (unknown as { transactionId?: string }).transactionId!;
+    // At Dintero: the first try failed after all; a later try, captured, is the one the session names.
+    const simulator = engine.sim.app.get(SimulatorState);
+    const terminals = engine.sim.app.get(VirtualTerminalsService);
+    const tx = simulator.transactions.get(own)!;
+    const later = {
+      ...tx,
+      id: `${own}-2`,
+      status: 'CAPTURED',
+      capturedAmount: tx.amount,
+      events: [
+        terminals.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
+        terminals.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
+      ],
+    };
+    simulator.transactions.set(later.id, later);
+    Object.assign(tx, { status: 'FAILED' });
+    tx.events.push(terminals.txEvent('AUTHORIZE', 'FAILED', false, tx.amount));
+    simulator.sessions.get(tx.session_id)!.transaction_id = later.id;
+    const state = await engine.waitForPayment(paymentId, final, 'the reconciler settling the later try');
+    expect(state).toMatchObject({ status: 'captured', transactionId: later.id });
+    expect(await types(paymentStream(paymentId))).not.toContain('LateCaptureRecorded');
+  });
+
   it('keeps settling after its subscription to the log drops, and says so in its metrics', async () => {
     // As KurrentDB ends every subscription on a restart or a leader change.
     (engine.log as SqliteEventStore).dropSubscriptions();

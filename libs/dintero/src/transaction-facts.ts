@@ -310,18 +310,15 @@ const SESSION_ERRORS: ReadonlyMap<string, DinteroErrorKind> = new Map([
   ['PAY_FAILED', 'failed'],
 ]);
 
-/** Session events that say where the payment stands (not `AUTH_CALLBACK_SENT`, `PUSH_NOTIFICATION_SENT`). */
-const SESSION_OUTCOMES: ReadonlySet<string> = new Set([
-  'INITIATED',
-  'AUTHORIZED',
-  'COMPLETED',
-  'UNKNOWN',
-  ...SESSION_ERRORS.keys(),
-]);
+/**
+ * Session events that overturn a refusal before them: another try (`INITIATED`), or an outcome Dintero cannot tell
+ * (`UNKNOWN`). (`COMPLETED`, whose meaning Dintero does not document, and the notices are not.)
+ */
+const SESSION_OUTCOMES: ReadonlySet<string> = new Set(['INITIATED', 'UNKNOWN', ...SESSION_ERRORS.keys()]);
 
 /**
- * The error Dintero's session shows without a transaction: cancelled (`cancelled_at`), or its last event that says
- * where the payment stands when that is a `CANCELLED`, `DECLINED`, `FAILED` or `PAY_FAILED` (a refusal followed by
+ * The error Dintero's session shows without a transaction: cancelled (`cancelled_at`), or its last refusal, try or
+ * unknown outcome when that is a `CANCELLED`, `DECLINED`, `FAILED` or `PAY_FAILED` (a refusal followed by
  * another try, or by an outcome Dintero cannot tell, is none). What a callback with `error` would have said, for a
  * reader whose callback never came; nothing when the session shows none.
  */

@@ -107,6 +107,8 @@ describe("an error's time from Dintero's session", () => {
     expect(sessionError(events('INITIATED', 'DECLINED', 'INITIATED', 'UNKNOWN'))).toBeUndefined();
     expect(sessionError(events('INITIATED', 'DECLINED', 'INITIATED'))).toBeUndefined();
     expect(sessionError(events('INITIATED'))).toBeUndefined();
+    // `COMPLETED` (undocumented) after a refusal does not overturn it.
+    expect(sessionError(events('INITIATED', 'DECLINED', 'COMPLETED'))).toBe('authorization');
     expect(sessionError(session({ events: undefined, cancelled_at: '2026-11-24T22:59:57Z' }))).toBe('cancelled');
   });
 });

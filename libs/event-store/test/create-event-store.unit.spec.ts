@@ -46,6 +46,8 @@ describe('createEventStore on a KurrentDB URL that is not right', () => {
     expect(() => createEventStore('kurrentdb://engine:pa/ss@node1:2113?tls=yes')).toThrow(
       'EVENT_STORE_URL kurrentdb://***@node1:2113?tls=yes is not a KurrentDB connection string: expected true or false',
     );
+    // The scheme as the client reads it: any case, after blanks.
+    expect(() => createEventStore('KurrentDB://engine:s3cret@node1:2113')).toThrow('KurrentDB://***@node1:2113');
     const missingCa = () =>
       createEventStore('kurrentdb://engine:s3cret@node1:2113?tls=true&tlsCAFile=/nonexistent/ca.crt');
     expect(missingCa).toThrow(/certificate|ca\.crt|ENOENT/i);

@@ -466,11 +466,16 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       transactionId = candidates.find((tx) => tx.merchant_reference_2 === paymentId)?.id;
     }
     if (transactionId) {
-      // The payment's own transaction Dintero could not tell of, where the session names another since (a later try):
-      // asked about too, first, since the other's refusal does not end the payment while its own may yet be captured.
-      const own = state.status === 'outcome_unknown' ? state.transactionId : undefined;
-      if (own !== undefined && own !== transactionId) await this.facts.recordTransactionById(paymentId, own, CONTEXT);
       await this.facts.recordTransactionById(paymentId, transactionId, CONTEXT);
+      // The payment's own transaction Dintero could not tell of, where the session names another since (a later try)
+      // whose refusal does not end the payment while its own may yet be captured: asked about too, after, so that a
+      // later try captured is the payment's end whatever became of the first.
+      const own = state.status === 'outcome_unknown' ? state.transactionId : undefined;
+      if (own !== undefined && own !== transactionId) {
+        const now = (await readState(this.store, paymentStream(paymentId), paymentDecider)).state;
+        if (now.status === 'outcome_unknown' && now.transactionId === own)
+          await this.facts.recordTransactionById(paymentId, own, CONTEXT);
+      }
     } else if (refused) await this.facts.recordError(paymentId, refused, CONTEXT, session);
     else if (Date.now() >= Date.parse(state.expiresAt)) await this.facts.expire(paymentId, CONTEXT);
     // The terminal's part is over once the session has a transaction (the card was presented and the

@@ -5,4 +5,4 @@
  * `/` in the password included.
  */
 export const maskedConnectionString = (connectionString: string): string =>
-  connectionString.replace(/^([a-z+]+:\/\/)[^:]+:[^@]+@/, '$1***@');
+  connectionString.replace(/^(\s*[^:/]+:\/\/)[^:]+:[^@]+@/i, '$1***@');

@@ -121,7 +121,7 @@ export function beforeLastBatch(doc: TerminalDoc | undefined, at: string): boole
 
 /**
  * Of the closes of `terminalId` on the store days given, the one whose batch held a fact at `at`: opened before
- * it, closed after. Windows do not overlap (see `openedAt`), so at most one does; should two, the later opened.
+ * it, closed after. Windows do not overlap (see `opening`), so at most one does; should two, the later opened.
  */
 export function closeHolding(
   days: readonly StoreDayDoc[],
