@@ -55,7 +55,7 @@ export interface BatchDifferences {
 
 /** What the log recorded on a terminal since its last close (captures, and refunds done at the terminal). */
 export interface OpenBatch extends BatchFigures {
-  /** When the batch opened: the last close's time (Dintero's), absent before the terminal's first close. */
+  /** When the batch opened: the last close's time (Dintero's), a fact at that instant being that close's; absent before the terminal's first close. */
   readonly since?: string;
   /**
    * The same figures per currency (ISO 4217 code). The others sum every currency, as the terminal's batch does.
@@ -107,7 +107,7 @@ export interface TerminalClose {
   readonly closedAt: string;
   /** The batch's window as the terminal gives it. */
   readonly startOfDayAt?: string;
-  /** When the batch opened by the log: the terminal's close before this one (absent before its first). */
+  /** When the batch opened by the log: the terminal's close before this one, a fact at that instant being that close's (absent before its first). */
   readonly openedAt?: string;
   /** The terminal's figures. */
   readonly terminal: BatchFigures;
