@@ -649,6 +649,55 @@ describe('read models as a fold over the log', () => {
     }
   });
 
+  it('keeps a swapped-out device’s batch apart: the new device’s close is compared with its own sales alone', () => {
+    const enrolled = (dinteroTerminalId: string, at: string) =>
+      event('store-oslo', 'TerminalEnrolled', {
+        storeId: 'oslo',
+        terminalId: 'T-1',
+        dinteroTerminalId,
+        deviceSerialNumber: `SER-${dinteroTerminalId}`,
+        status: 'ACTIVE',
+        at,
+      });
+    const swap = '2026-11-24T12:00:00.000Z';
+    const newDevicesClose = closeOf('c-1', '2026-11-24', '2026-11-24T22:30:00.000Z', {
+      batchId: '1',
+      purchasesCount: 1,
+      purchasesAmount: 5_000,
+    });
+    const oldDevicesSale = capturedPayment('p-1', '2026-11-24T09:00:00.000Z', 10_000);
+    const newDevicesSale = capturedPayment('p-2', '2026-11-24T15:00:00.000Z', 5_000);
+    // The old device's sale heard of before the swap, or after it (and after the new device's close): the same.
+    for (const events of [
+      [
+        ...store(),
+        enrolled('D-OLD', '2026-11-24T06:00:00.000Z'),
+        ...oldDevicesSale,
+        enrolled('D-NEW', swap),
+        ...newDevicesSale,
+        newDevicesClose,
+      ],
+      [
+        ...store(),
+        enrolled('D-OLD', '2026-11-24T06:00:00.000Z'),
+        enrolled('D-NEW', swap),
+        ...newDevicesSale,
+        newDevicesClose,
+        ...oldDevicesSale,
+      ],
+    ]) {
+      const projector = project(events);
+      expect(projector.storeDay('oslo', '2026-11-24')?.closes?.['c-1']).toMatchObject({
+        recorded: { purchasesCount: 1, purchasesAmount: 5_000 },
+        mismatch: false,
+      });
+      expect(projector.terminal('oslo', 'T-1')).toMatchObject({
+        device: 'D-NEW',
+        swappedOut: { device: 'D-OLD', at: swap, purchasesCount: 1, purchasesAmount: 10_000 },
+      });
+    }
+  });
+
   it("reads the older close's day back when it is out of memory, and corrects it there", async () => {
     const projector = project([
       ...store(),

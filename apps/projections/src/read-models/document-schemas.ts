@@ -87,6 +87,8 @@ const terminalDoc = object(
       countedWhileClosing: listOf(object({ at: text, kind: text, amount: figure, currency: text, count: figure })),
     }),
     lastClose: terminalClose,
+    device: text,
+    swappedOut: object({ ...batchFields, device: text, at: text }, { since: text, currencies: recordOf(batchFigures) }),
   },
 );
 

@@ -29,6 +29,7 @@ import {
   closeRequested,
   closeHolding,
   countInBatch,
+  inSwappedOut,
   countInClose,
   type Counted,
   withClose,
@@ -365,7 +366,8 @@ export class ReadModelProjector {
     if (!counted || at === '') return;
     const { terminalId } = counted;
     const storeId = this.storeOfCounted(payment, terminalId);
-    if (beforeLastBatch(this.terminals.get(this.terminalKey(storeId, terminalId)), at))
+    const terminal = this.terminals.get(this.terminalKey(storeId, terminalId));
+    if (!inSwappedOut(terminal, at) && beforeLastBatch(terminal, at))
       this.countInOlderClose(storeId, terminalId, at, (close) => countInClose(close, counted), position, put);
     else this.changeTerminal(storeId, terminalId, position, put, (doc) => countInBatch(doc, counted, at), { at });
   }

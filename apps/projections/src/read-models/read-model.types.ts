@@ -188,8 +188,27 @@ export interface TerminalDoc {
   readonly openBatch?: OpenBatch;
   /** Its last end-of-day close, beside the log. */
   readonly lastClose?: TerminalClose;
+  /** Dintero's id of the device the name has (`dinteroTerminalId`), from its enrolment. */
+  readonly device?: string;
+  /**
+   * The batch of the device last swapped out of this name: what the log recorded on it since its last close. No close
+   * of the engine compares it (the new device's batch opens at the swap): reconcile it with that device's own close.
+   */
+  readonly swappedOut?: SwappedOutBatch;
   /** The log position this document reflects, as a decimal string (it is a 64-bit number). */
   readonly position: string;
+}
+
+/** A device's open batch when another device took its name (`TerminalEnrolled`). */
+export interface SwappedOutBatch extends BatchFigures {
+  /** Dintero's id of the device swapped out. */
+  readonly device: string;
+  /** When the other device took its name. */
+  readonly at: string;
+  /** When its batch opened: its last close's time; absent when it never closed. */
+  readonly since?: string;
+  /** The same figures per currency (ISO 4217 code), where the batch kept them. */
+  readonly currencies?: Readonly<Record<string, BatchFigures>>;
 }
 
 export interface CurrencyTotals {

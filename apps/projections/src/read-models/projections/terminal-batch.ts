@@ -26,6 +26,8 @@ const MAX_COUNTED_WHILE_CLOSING = 1_000;
  * older one, is corrected on its store day instead (`closeHolding`, `countInClose`).
  */
 export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): TerminalDoc {
+  if (inSwappedOut(doc, at))
+    return { ...doc, swappedOut: { ...doc.swappedOut!, ...counting(doc.swappedOut!, counted) } };
   const close = doc.lastClose;
   if (close !== undefined && Date.parse(at) <= Date.parse(close.closedAt)) {
     if (beforeLastBatch(doc, at)) return doc;
@@ -113,6 +115,14 @@ export interface Counted {
   readonly count: 0 | 1;
 }
 
+/** Whether a fact at `at` is of the batch of the device last swapped out: after its last close, by the swap. */
+export function inSwappedOut(doc: TerminalDoc | undefined, at: string): boolean {
+  const swapped = doc?.swappedOut;
+  if (swapped === undefined) return false;
+  const when = Date.parse(at);
+  return when <= Date.parse(swapped.at) && (swapped.since === undefined || when > Date.parse(swapped.since));
+}
+
 /** Whether a fact at `at` happened before the terminal's last close's batch opened (see `opening`). */
 export function beforeLastBatch(doc: TerminalDoc | undefined, at: string): boolean {
   const opened = doc?.lastClose ? opening(doc.lastClose) : undefined;
@@ -170,6 +180,23 @@ function opening(close: TerminalClose): { readonly at: number; readonly after: b
 /** Whether a batch that opened at `opened` holds a fact at `when` (as far as its opening goes). */
 const holds = (opened: { readonly at: number; readonly after: boolean }, when: number): boolean =>
   opened.after ? when > opened.at : when >= opened.at;
+
+/**
+ * Another device took the terminal's name (`TerminalEnrolled`, a till swapped): the open batch was the old device's,
+ * which no close of the engine compares, and the new device's opens now. Left as it is while a close of the old
+ * device is pending: that close takes the batch when it ends.
+ */
+export function deviceSwapped(doc: TerminalDoc, device: string, at: string): TerminalDoc {
+  if (doc.device === device) return doc;
+  if (doc.device === undefined || doc.openBatch?.closing !== undefined) return { ...doc, device };
+  const { closing: _closing, countedWhileClosing: _counted, ...left } = doc.openBatch ?? { ...NONE };
+  return {
+    ...doc,
+    device,
+    openBatch: { ...NONE, since: at },
+    swappedOut: { ...left, device: doc.device, at },
+  };
+}
 
 /** The terminal's close of its open batch, beside what the log recorded; a new batch opens. */
 export function closeBatch(

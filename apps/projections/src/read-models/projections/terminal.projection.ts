@@ -1,6 +1,7 @@
 import { endsPayment, PAYMENT_ENDED_AS, PAYMENT_ENDING_EVENTS } from '@app/payment-domain';
 import type { DayCounts, RefundOutcome, TerminalDoc } from '../read-model.types';
 import type { Fact, PaymentFact, Projection } from './fact';
+import { deviceSwapped } from './terminal-batch';
 
 /**
  * A terminal before its first fact. Every field is there from the start, the absent ones `undefined` (which
@@ -21,6 +22,8 @@ export function emptyTerminal(storeId: string, terminalId: string): TerminalDoc 
     today: undefined,
     openBatch: undefined,
     lastClose: undefined,
+    device: undefined,
+    swappedOut: undefined,
     position: '0',
   };
 }
@@ -31,6 +34,7 @@ export const terminalProjection: Projection<TerminalDoc> = {
     'TerminalRegistered',
     'TerminalReactivated',
     'TerminalDeactivated',
+    'TerminalEnrolled',
     'TerminalClaimed',
     'TerminalReleased',
     'PaymentRequested',
@@ -66,6 +70,8 @@ function evolve(doc: TerminalDoc, fact: Fact): TerminalDoc {
           return { ...doc, status: doc.active ? claimedStatus(doc.active) : 'idle' };
         case 'TerminalDeactivated':
           return { ...doc, status: 'deactivated' };
+        case 'TerminalEnrolled':
+          return deviceSwapped(doc, event.data.dinteroTerminalId, fact.recordedAt);
         default:
           return doc;
       }
