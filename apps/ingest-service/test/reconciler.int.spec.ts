@@ -160,6 +160,33 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     expect(await types(paymentStream(paymentId))).not.toContain('LateCaptureRecorded');
   });
 
+  it('records the first, unknown try captured too, where a later try the session names was captured: money taken twice', async () => {
+    const terminalId = await silentTerminal();
+    const { paymentId } = (await engine.start('bergen', terminalId, 10_050)) as { paymentId: string };
+    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+    const unknown = await engine.waitForPayment(paymentId, (s) => s.status === 'outcome_unknown', 'UNKNOWN recorded');
+    const own = (unknown as { transactionId?: string }).transactionId!;
+    const simulator = engine.sim.app.get(SimulatorState);
+    const terminals = engine.sim.app.get(VirtualTerminalsService);
+    const tx = simulator.transactions.get(own)!;
+    const captured = () => [
+      terminals.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
+      terminals.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
+    ];
+    const later = { ...tx, id: `${own}-2`, status: 'CAPTURED', capturedAmount: tx.amount, events: captured() };
+    simulator.transactions.set(later.id, later);
+    Object.assign(tx, { status: 'CAPTURED', capturedAmount: tx.amount });
+    tx.events.push(...captured());
+    simulator.sessions.get(tx.session_id)!.transaction_id = later.id;
+    const state = await engine.waitForPayment(paymentId, final, 'the reconciler settling the later try');
+    expect(state).toMatchObject({ status: 'captured', transactionId: later.id });
+    await waitUntil(
+      async () => (await types(paymentStream(paymentId))).includes('LateCaptureRecorded'),
+      10_000,
+      'the first try recorded as money taken twice',
+    );
+  });
+
   it('keeps settling after its subscription to the log drops, and says so in its metrics', async () => {
     // As KurrentDB ends every subscription on a restart or a leader change.
     (engine.log as SqliteEventStore).dropSubscriptions();

@@ -467,13 +467,14 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     }
     if (transactionId) {
       await this.facts.recordTransactionById(paymentId, transactionId, CONTEXT);
-      // The payment's own transaction Dintero could not tell of, where the session names another since (a later try)
-      // whose refusal does not end the payment while its own may yet be captured: asked about too, after, so that a
-      // later try captured is the payment's end whatever became of the first.
+      // The payment's own transaction Dintero could not tell of, where the session names another since (a later try):
+      // asked about too, after, so that a later try captured is the payment's end whatever became of the first. Asked
+      // while the payment still waits on it (the later try's refusal does not end it), or once it has ended (a
+      // capture of the first is then money taken twice, recorded as a late capture), not while a later try runs.
       const own = state.status === 'outcome_unknown' ? state.transactionId : undefined;
       if (own !== undefined && own !== transactionId) {
         const now = (await readState(this.store, paymentStream(paymentId), paymentDecider)).state;
-        if (now.status === 'outcome_unknown' && now.transactionId === own)
+        if ((now.status === 'outcome_unknown' && now.transactionId === own) || (now.status !== 'none' && !isOpen(now)))
           await this.facts.recordTransactionById(paymentId, own, CONTEXT);
       }
     } else if (refused) await this.facts.recordError(paymentId, refused, CONTEXT, session);

@@ -55,7 +55,10 @@ export interface BatchDifferences {
 
 /** What the log recorded on a terminal since its last close (captures, and refunds done at the terminal). */
 export interface OpenBatch extends BatchFigures {
-  /** When the batch opened: the last close's time (Dintero's), a fact at that instant being that close's; absent before the terminal's first close. */
+  /**
+   * When the batch opened: the last close's time (Dintero's), a fact at that instant being that close's, or when its
+   * device took the terminal's name; absent before the terminal's first close.
+   */
   readonly since?: string;
   /**
    * The same figures per currency (ISO 4217 code). The others sum every currency, as the terminal's batch does.
@@ -107,7 +110,10 @@ export interface TerminalClose {
   readonly closedAt: string;
   /** The batch's window as the terminal gives it. */
   readonly startOfDayAt?: string;
-  /** When the batch opened by the log: the terminal's close before this one, a fact at that instant being that close's (absent before its first). */
+  /**
+   * When the batch opened by the log: the terminal's close before this one, a fact at that instant being that close's,
+   * or when its device took the terminal's name (absent before its first close).
+   */
   readonly openedAt?: string;
   /** The terminal's figures. */
   readonly terminal: BatchFigures;
@@ -191,21 +197,20 @@ export interface TerminalDoc {
   /** Dintero's id of the device the name has (`dinteroTerminalId`), from its enrolment. */
   readonly device?: string;
   /**
-   * The batch of the device last swapped out of this name: what the log recorded on it since its last close. No close
-   * of the engine compares it (the new device's batch opens at the swap): reconcile it with that device's own close.
+   * The batches of devices swapped out of this name, by Dintero's id of the device: what the log recorded on each
+   * since its last close. No close of the engine compares them (the new device's batch opens at the swap): reconcile
+   * each with that device's own close. A device that takes the name back takes its batch back.
    */
-  readonly swappedOut?: SwappedOutBatch;
+  readonly swappedOut?: Readonly<Record<string, SwappedOutBatch>>;
   /** The log position this document reflects, as a decimal string (it is a 64-bit number). */
   readonly position: string;
 }
 
 /** A device's open batch when another device took its name (`TerminalEnrolled`). */
 export interface SwappedOutBatch extends BatchFigures {
-  /** Dintero's id of the device swapped out. */
-  readonly device: string;
   /** When the other device took its name. */
   readonly at: string;
-  /** When its batch opened: its last close's time; absent when it never closed. */
+  /** When its batch opened: its last close's time, or when it took the name; absent when neither is known. */
   readonly since?: string;
   /** The same figures per currency (ISO 4217 code), where the batch kept them. */
   readonly currencies?: Readonly<Record<string, BatchFigures>>;

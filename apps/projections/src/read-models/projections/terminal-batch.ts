@@ -26,8 +26,11 @@ const MAX_COUNTED_WHILE_CLOSING = 1_000;
  * older one, is corrected on its store day instead (`closeHolding`, `countInClose`).
  */
 export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): TerminalDoc {
-  if (inSwappedOut(doc, at))
-    return { ...doc, swappedOut: { ...doc.swappedOut!, ...counting(doc.swappedOut!, counted) } };
+  const swapped = swappedOutHolding(doc, at);
+  if (swapped !== undefined) {
+    const batch = doc.swappedOut![swapped]!;
+    return { ...doc, swappedOut: { ...doc.swappedOut, [swapped]: { ...batch, ...counting(batch, counted) } } };
+  }
   const close = doc.lastClose;
   if (close !== undefined && Date.parse(at) <= Date.parse(close.closedAt)) {
     if (beforeLastBatch(doc, at)) return doc;
@@ -115,12 +118,18 @@ export interface Counted {
   readonly count: 0 | 1;
 }
 
-/** Whether a fact at `at` is of the batch of the device last swapped out: after its last close, by the swap. */
+/** Whether a fact at `at` is of the batch of a device swapped out: after its last close, by its swap. */
 export function inSwappedOut(doc: TerminalDoc | undefined, at: string): boolean {
-  const swapped = doc?.swappedOut;
-  if (swapped === undefined) return false;
+  return swappedOutHolding(doc, at) !== undefined;
+}
+
+/** The device swapped out whose batch held a fact at `at`, if any (windows do not overlap). */
+function swappedOutHolding(doc: TerminalDoc | undefined, at: string): string | undefined {
+  if (doc?.swappedOut === undefined) return undefined;
   const when = Date.parse(at);
-  return when <= Date.parse(swapped.at) && (swapped.since === undefined || when > Date.parse(swapped.since));
+  for (const [device, batch] of Object.entries(doc.swappedOut))
+    if (when <= Date.parse(batch.at) && (batch.since === undefined || when > Date.parse(batch.since))) return device;
+  return undefined;
 }
 
 /** Whether a fact at `at` happened before the terminal's last close's batch opened (see `opening`). */
@@ -183,19 +192,23 @@ const holds = (opened: { readonly at: number; readonly after: boolean }, when: n
 
 /**
  * Another device took the terminal's name (`TerminalEnrolled`, a till swapped): the open batch was the old device's,
- * which no close of the engine compares, and the new device's opens now. Left as it is while a close of the old
- * device is pending: that close takes the batch when it ends.
+ * which no close of the engine compares, and the new device's opens now, or, for a device that had the name before
+ * and has not closed since, its batch is taken back. Left as it is while a close of the old device is pending: that
+ * close takes the batch when it ends.
  */
 export function deviceSwapped(doc: TerminalDoc, device: string, at: string): TerminalDoc {
   if (doc.device === device) return doc;
   if (doc.device === undefined || doc.openBatch?.closing !== undefined) return { ...doc, device };
-  const { closing: _closing, countedWhileClosing: _counted, ...left } = doc.openBatch ?? { ...NONE };
-  return {
-    ...doc,
-    device,
-    openBatch: { ...NONE, since: at },
-    swappedOut: { ...left, device: doc.device, at },
-  };
+  const { closing: _closing, countedWhileClosing: _counted, since, ...left } = doc.openBatch ?? { ...NONE };
+  const leftSince = since ?? doc.lastClose?.closedAt;
+  const { [device]: back, ...others } = doc.swappedOut ?? {};
+  const swappedOut = { ...others, [doc.device]: { ...left, at, ...(leftSince ? { since: leftSince } : {}) } };
+  let openBatch: OpenBatch = { ...NONE, since: at };
+  if (back !== undefined) {
+    const { at: _swappedAt, since: backSince, ...figures } = back;
+    openBatch = { ...figures, ...(backSince ? { since: backSince } : {}) };
+  }
+  return { ...doc, device, openBatch, swappedOut };
 }
 
 /** The terminal's close of its open batch, beside what the log recorded; a new batch opens. */
