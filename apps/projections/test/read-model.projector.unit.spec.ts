@@ -693,12 +693,12 @@ describe('read models as a fold over the log', () => {
       });
       expect(projector.terminal('oslo', 'T-1')).toMatchObject({
         device: 'D-NEW',
-        swappedOut: { 'D-OLD': { at: swap, purchasesCount: 1, purchasesAmount: 10_000 } },
+        swappedOut: { [swap]: { device: 'D-OLD', purchasesCount: 1, purchasesAmount: 10_000 } },
       });
     }
   });
 
-  it('gives a device its batch back when it takes the name again, and keeps each device swapped out apart', () => {
+  it('keeps each swapped-out batch apart by its swap, a device swapped back starting a batch of its own, whenever a sale is heard of', () => {
     const enrolled = (dinteroTerminalId: string, at: string) =>
       event('store-oslo', 'TerminalEnrolled', {
         storeId: 'oslo',
@@ -708,16 +708,11 @@ describe('read models as a fold over the log', () => {
         status: 'ACTIVE',
         at,
       });
-    const sale = (paymentId: string, at: string, amount: number) => capturedPayment(paymentId, at, amount);
-    // A's sale, a loaner B for two hours (one sale), A back (one sale), then A's close counts both of A's.
-    const aBefore = sale('p-1', '2026-11-24T09:00:00.000Z', 10_000);
-    const onB = sale('p-2', '2026-11-24T13:00:00.000Z', 2_000);
-    const aAfter = sale('p-3', '2026-11-24T16:00:00.000Z', 5_000);
-    const close = closeOf('c-1', '2026-11-24', '2026-11-24T22:30:00.000Z', {
-      batchId: '1',
-      purchasesCount: 2,
-      purchasesAmount: 15_000,
-    });
+    // A sells, a loaner B for two hours (one sale), A back (one sale), B again from 18:00, then a close at 22:30.
+    const aBefore = capturedPayment('p-1', '2026-11-24T09:00:00.000Z', 10_000);
+    const onB = capturedPayment('p-2', '2026-11-24T13:00:00.000Z', 2_000);
+    const aAfter = capturedPayment('p-3', '2026-11-24T16:00:00.000Z', 5_000);
+    const close = closeOf('c-1', '2026-11-24', '2026-11-24T22:30:00.000Z', { batchId: '1', purchasesCount: 0 });
     const swaps = (...between: RecordedEvent[][]) => [
       ...store(),
       enrolled('D-A', '2026-11-24T06:00:00.000Z'),
@@ -726,23 +721,38 @@ describe('read models as a fold over the log', () => {
       ...between[1]!,
       enrolled('D-A', '2026-11-24T14:00:00.000Z'),
       ...between[2]!,
+      enrolled('D-B', '2026-11-24T18:00:00.000Z'),
+      close,
+      ...between[3]!,
     ];
     for (const events of [
-      swaps(aBefore, onB, [...aAfter, close]),
-      swaps([], [], [...aAfter, close, ...onB, ...aBefore]),
-      swaps([], onB, [...aBefore, ...aAfter, close]),
+      swaps(aBefore, onB, aAfter, []),
+      swaps([], [], [], [...aAfter, ...onB, ...aBefore]),
+      swaps([], onB, [], [...aBefore, ...aAfter]),
     ]) {
       const projector = project(events);
+      // B's second stint sold nothing: its close agrees.
       expect(projector.storeDay('oslo', '2026-11-24')?.closes?.['c-1']).toMatchObject({
-        recorded: { purchasesCount: 2, purchasesAmount: 15_000 },
+        recorded: { purchasesCount: 0 },
         mismatch: false,
       });
       expect(projector.terminal('oslo', 'T-1')?.swappedOut).toEqual({
-        'D-B': expect.objectContaining({
-          at: '2026-11-24T14:00:00.000Z',
+        '2026-11-24T12:00:00.000Z': expect.objectContaining({
+          device: 'D-A',
+          purchasesCount: 1,
+          purchasesAmount: 10_000,
+        }),
+        '2026-11-24T14:00:00.000Z': expect.objectContaining({
+          device: 'D-B',
           since: '2026-11-24T12:00:00.000Z',
           purchasesCount: 1,
           purchasesAmount: 2_000,
+        }),
+        '2026-11-24T18:00:00.000Z': expect.objectContaining({
+          device: 'D-A',
+          since: '2026-11-24T14:00:00.000Z',
+          purchasesCount: 1,
+          purchasesAmount: 5_000,
         }),
       });
     }

@@ -88,7 +88,7 @@ const terminalDoc = object(
     }),
     lastClose: terminalClose,
     device: text,
-    swappedOut: recordOf(object({ ...batchFields, at: text }, { since: text, currencies: recordOf(batchFigures) })),
+    swappedOut: recordOf(object({ ...batchFields, device: text }, { since: text, currencies: recordOf(batchFigures) })),
   },
 );
 

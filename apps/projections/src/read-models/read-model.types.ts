@@ -197,9 +197,9 @@ export interface TerminalDoc {
   /** Dintero's id of the device the name has (`dinteroTerminalId`), from its enrolment. */
   readonly device?: string;
   /**
-   * The batches of devices swapped out of this name, by Dintero's id of the device: what the log recorded on each
-   * since its last close. No close of the engine compares them (the new device's batch opens at the swap): reconcile
-   * each with that device's own close. A device that takes the name back takes its batch back.
+   * The batches of devices swapped out of this name, by when another device took it: what the log recorded on each
+   * since the batch before it closed or was swapped out. No close of the engine compares them (the new device's batch
+   * opens at the swap): reconcile each with that device's own close.
    */
   readonly swappedOut?: Readonly<Record<string, SwappedOutBatch>>;
   /** The log position this document reflects, as a decimal string (it is a 64-bit number). */
@@ -208,8 +208,8 @@ export interface TerminalDoc {
 
 /** A device's open batch when another device took its name (`TerminalEnrolled`). */
 export interface SwappedOutBatch extends BatchFigures {
-  /** When the other device took its name. */
-  readonly at: string;
+  /** Dintero's id of the device swapped out. */
+  readonly device: string;
   /** When its batch opened: its last close's time, or when it took the name; absent when neither is known. */
   readonly since?: string;
   /** The same figures per currency (ISO 4217 code), where the batch kept them. */

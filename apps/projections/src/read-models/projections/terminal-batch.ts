@@ -4,6 +4,7 @@ import type {
   BatchFigures,
   OpenBatch,
   StoreDayDoc,
+  SwappedOutBatch,
   TerminalClose,
   TerminalDoc,
   TimedCount,
@@ -123,12 +124,16 @@ export function inSwappedOut(doc: TerminalDoc | undefined, at: string): boolean 
   return swappedOutHolding(doc, at) !== undefined;
 }
 
-/** The device swapped out whose batch held a fact at `at`, if any (windows do not overlap). */
+/**
+ * The swap (its instant, the key in `swappedOut`) whose swapped-out batch held a fact at `at`, if any. Each batch
+ * ran from the close or swap before it to its own swap, so windows do not overlap.
+ */
 function swappedOutHolding(doc: TerminalDoc | undefined, at: string): string | undefined {
   if (doc?.swappedOut === undefined) return undefined;
   const when = Date.parse(at);
-  for (const [device, batch] of Object.entries(doc.swappedOut))
-    if (when <= Date.parse(batch.at) && (batch.since === undefined || when > Date.parse(batch.since))) return device;
+  for (const [swappedAt, batch] of Object.entries(doc.swappedOut))
+    if (when <= Date.parse(swappedAt) && (batch.since === undefined || when > Date.parse(batch.since)))
+      return swappedAt;
   return undefined;
 }
 
@@ -192,23 +197,17 @@ const holds = (opened: { readonly at: number; readonly after: boolean }, when: n
 
 /**
  * Another device took the terminal's name (`TerminalEnrolled`, a till swapped): the open batch was the old device's,
- * which no close of the engine compares, and the new device's opens now, or, for a device that had the name before
- * and has not closed since, its batch is taken back. Left as it is while a close of the old device is pending: that
- * close takes the batch when it ends.
+ * which no close of the engine compares, and the new device's opens now. (A device that had the name before starts a
+ * batch of its own too: its earlier batch stays with the swap that took it out.) Left as it is while a close of the
+ * old device is pending: that close takes the batch when it ends.
  */
 export function deviceSwapped(doc: TerminalDoc, device: string, at: string): TerminalDoc {
   if (doc.device === device) return doc;
   if (doc.device === undefined || doc.openBatch?.closing !== undefined) return { ...doc, device };
   const { closing: _closing, countedWhileClosing: _counted, since, ...left } = doc.openBatch ?? { ...NONE };
   const leftSince = since ?? doc.lastClose?.closedAt;
-  const { [device]: back, ...others } = doc.swappedOut ?? {};
-  const swappedOut = { ...others, [doc.device]: { ...left, at, ...(leftSince ? { since: leftSince } : {}) } };
-  let openBatch: OpenBatch = { ...NONE, since: at };
-  if (back !== undefined) {
-    const { at: _swappedAt, since: backSince, ...figures } = back;
-    openBatch = { ...figures, ...(backSince ? { since: backSince } : {}) };
-  }
-  return { ...doc, device, openBatch, swappedOut };
+  const swapped: SwappedOutBatch = { ...left, device: doc.device, ...(leftSince ? { since: leftSince } : {}) };
+  return { ...doc, device, openBatch: { ...NONE, since: at }, swappedOut: { ...doc.swappedOut, [at]: swapped } };
 }
 
 /** The terminal's close of its open batch, beside what the log recorded; a new batch opens. */
