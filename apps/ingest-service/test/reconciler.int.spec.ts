@@ -103,88 +103,61 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     }
   });
 
-  it('asks about the payment’s own transaction Dintero could not tell of, where the session names a later refused try', async () => {
-    const terminalId = await silentTerminal();
-    // Amounts ending in 50: UNKNOWN.
-    const { paymentId } = (await engine.start('bergen', terminalId, 10_050)) as { paymentId: string };
-    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-    const unknown = await engine.waitForPayment(paymentId, (s) => s.status === 'outcome_unknown', 'UNKNOWN recorded');
-    const own = (unknown as { transactionId?: string }).transactionId!;
-    // At Dintero: the first try captured after all; a later try, declined, is the one the session names.
-    const simulator = engine.sim.app.get(SimulatorState);
-    const terminals = engine.sim.app.get(VirtualTerminalsService);
-    const tx = simulator.transactions.get(own)!;
-    const later = {
-      ...tx,
-      id: `${own}-2`,
-      status: 'DECLINED',
-      events: [terminals.txEvent('AUTHORIZE', 'DECLINED', false, tx.amount)],
+  describe('a payment whose first try Dintero could not tell of, where the session names a later try', () => {
+    /**
+     * A payment whose transaction was UNKNOWN (amounts ending in 50), then, at Dintero, its first try ended `first`
+     * and a later try the session names ended `later`.
+     */
+    const settleTries = async (first: 'CAPTURED' | 'FAILED', later: 'CAPTURED' | 'DECLINED') => {
+      const terminalId = await silentTerminal();
+      const { paymentId } = (await engine.start('bergen', terminalId, 10_050)) as { paymentId: string };
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      const unknown = await engine.waitForPayment(paymentId, (s) => s.status === 'outcome_unknown', 'UNKNOWN recorded');
+      const own = (unknown as { transactionId?: string }).transactionId!;
+      const simulator = engine.sim.app.get(SimulatorState);
+      const terminals = engine.sim.app.get(VirtualTerminalsService);
+      const tx = simulator.transactions.get(own)!;
+      const ended = (status: 'CAPTURED' | 'FAILED' | 'DECLINED') =>
+        status === 'CAPTURED'
+          ? {
+              status,
+              capturedAmount: tx.amount,
+              events: [
+                terminals.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
+                terminals.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
+              ],
+            }
+          : { status, events: [terminals.txEvent('AUTHORIZE', status, false, tx.amount)] };
+      const { events: firstEvents, ...firstEnd } = ended(first);
+      const second = { ...tx, id: `${own}-2`, ...ended(later) };
+      simulator.transactions.set(second.id, second);
+      Object.assign(tx, firstEnd);
+      tx.events.push(...firstEvents);
+      simulator.sessions.get(tx.session_id)!.transaction_id = second.id;
+      const state = await engine.waitForPayment(paymentId, final, 'the reconciler settling the tries');
+      return { paymentId, own, later: second.id, state };
     };
-    simulator.transactions.set(later.id, later);
-    Object.assign(tx, { status: 'CAPTURED', capturedAmount: tx.amount });
-    tx.events.push(
-      terminals.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
-      terminals.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
-    );
-    simulator.sessions.get(tx.session_id)!.transaction_id = later.id;
-    const state = await engine.waitForPayment(paymentId, final, 'the reconciler asking about its own transaction');
-    expect(state).toMatchObject({ status: 'captured', transactionId: own });
-  });
 
-  it('ends a payment captured by a later try the session names, whatever became of its first, unknown one', async () => {
-    const terminalId = await silentTerminal();
-    const { paymentId } = (await engine.start('bergen', terminalId, 10_050)) as { paymentId: string };
-    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-    const unknown = await engine.waitForPayment(paymentId, (s) => s.status === 'outcome_unknown', 'UNKNOWN recorded');
-    const own = (unknown as { transactionId?: string }).transactionId!;
-    // At Dintero: the first try failed after all; a later try, captured, is the one the session names.
-    const simulator = engine.sim.app.get(SimulatorState);
-    const terminals = engine.sim.app.get(VirtualTerminalsService);
-    const tx = simulator.transactions.get(own)!;
-    const later = {
-      ...tx,
-      id: `${own}-2`,
-      status: 'CAPTURED',
-      capturedAmount: tx.amount,
-      events: [
-        terminals.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
-        terminals.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
-      ],
-    };
-    simulator.transactions.set(later.id, later);
-    Object.assign(tx, { status: 'FAILED' });
-    tx.events.push(terminals.txEvent('AUTHORIZE', 'FAILED', false, tx.amount));
-    simulator.sessions.get(tx.session_id)!.transaction_id = later.id;
-    const state = await engine.waitForPayment(paymentId, final, 'the reconciler settling the later try');
-    expect(state).toMatchObject({ status: 'captured', transactionId: later.id });
-    expect(await types(paymentStream(paymentId))).not.toContain('LateCaptureRecorded');
-  });
+    it('asks about the first when the later was refused: the first, captured after all, is the sale', async () => {
+      const { own, state } = await settleTries('CAPTURED', 'DECLINED');
+      expect(state).toMatchObject({ status: 'captured', transactionId: own });
+    });
 
-  it('records the first, unknown try captured too, where a later try the session names was captured: money taken twice', async () => {
-    const terminalId = await silentTerminal();
-    const { paymentId } = (await engine.start('bergen', terminalId, 10_050)) as { paymentId: string };
-    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-    const unknown = await engine.waitForPayment(paymentId, (s) => s.status === 'outcome_unknown', 'UNKNOWN recorded');
-    const own = (unknown as { transactionId?: string }).transactionId!;
-    const simulator = engine.sim.app.get(SimulatorState);
-    const terminals = engine.sim.app.get(VirtualTerminalsService);
-    const tx = simulator.transactions.get(own)!;
-    const captured = () => [
-      terminals.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
-      terminals.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
-    ];
-    const later = { ...tx, id: `${own}-2`, status: 'CAPTURED', capturedAmount: tx.amount, events: captured() };
-    simulator.transactions.set(later.id, later);
-    Object.assign(tx, { status: 'CAPTURED', capturedAmount: tx.amount });
-    tx.events.push(...captured());
-    simulator.sessions.get(tx.session_id)!.transaction_id = later.id;
-    const state = await engine.waitForPayment(paymentId, final, 'the reconciler settling the later try');
-    expect(state).toMatchObject({ status: 'captured', transactionId: later.id });
-    await waitUntil(
-      async () => (await types(paymentStream(paymentId))).includes('LateCaptureRecorded'),
-      10_000,
-      'the first try recorded as money taken twice',
-    );
+    it('ends on the later when it was captured, whatever became of the first', async () => {
+      const { paymentId, later, state } = await settleTries('FAILED', 'CAPTURED');
+      expect(state).toMatchObject({ status: 'captured', transactionId: later });
+      expect(await types(paymentStream(paymentId))).not.toContain('LateCaptureRecorded');
+    });
+
+    it('records the first captured too, when the later was: money taken twice', async () => {
+      const { paymentId, later, state } = await settleTries('CAPTURED', 'CAPTURED');
+      expect(state).toMatchObject({ status: 'captured', transactionId: later });
+      await waitUntil(
+        async () => (await types(paymentStream(paymentId))).includes('LateCaptureRecorded'),
+        10_000,
+        'the first try recorded as money taken twice',
+      );
+    });
   });
 
   it('keeps settling after its subscription to the log drops, and says so in its metrics', async () => {

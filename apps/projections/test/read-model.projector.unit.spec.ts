@@ -19,8 +19,8 @@ const store = (timeZone = 'Europe/Oslo') => [
   event('store-oslo', 'TerminalRegistered', { storeId: 'oslo', terminalId: 'T-1', at: '2026-11-01T00:00:00.000Z' }),
   event('store-oslo', 'TerminalRegistered', { storeId: 'oslo', terminalId: 'T-2', at: '2026-11-01T00:00:00.000Z' }),
 ];
-/** A payment on T-1 at `at`, captured with `card` and released; its events in log order. */
-const capturedPayment = (paymentId: string, at: string, amount = 10_000) => [
+/** T-1 claimed for a payment at `at`. */
+const claimed = (paymentId: string, at: string) =>
   event('terminal-T-1', 'TerminalClaimed', {
     terminalId: 'T-1',
     claimId: paymentId,
@@ -29,7 +29,10 @@ const capturedPayment = (paymentId: string, at: string, amount = 10_000) => [
     storeId: 'oslo',
     claimedAt: at,
     expiresAt: at,
-  }),
+  });
+/** A payment on T-1 at `at`, captured with `card` and released; its events in log order. */
+const capturedPayment = (paymentId: string, at: string, amount = 10_000) => [
+  claimed(paymentId, at),
   event(`payment-${paymentId}`, 'PaymentRequested', {
     paymentId,
     storeId: 'oslo',
@@ -76,6 +79,16 @@ const refundFailedForSilence = (at: string) => [
     at,
   }),
 ];
+/** T-1 enrolled with the device Dintero calls `dinteroTerminalId`: another one than it had is a swapped till. */
+const enrolled = (dinteroTerminalId: string, at: string) =>
+  event('store-oslo', 'TerminalEnrolled', {
+    storeId: 'oslo',
+    terminalId: 'T-1',
+    dinteroTerminalId,
+    deviceSerialNumber: `SER-${dinteroTerminalId}`,
+    status: 'ACTIVE',
+    at,
+  });
 /** As the rim does: a payment the projector has forgotten (or never saw) is read back from the log. */
 const project = (events: RecordedEvent[]) => {
   const projector = new ReadModelProjector();
@@ -504,19 +517,9 @@ describe('read models as a fold over the log', () => {
   });
 
   it('says when the engine last heard of the terminal, not when Dintero says a fact happened, and never goes back', () => {
-    const claim = (paymentId: string, at: string) =>
-      event('terminal-T-1', 'TerminalClaimed', {
-        terminalId: 'T-1',
-        claimId: paymentId,
-        kind: 'payment',
-        paymentId,
-        storeId: 'oslo',
-        claimedAt: at,
-        expiresAt: at,
-      });
     const projector = project([
       ...store(),
-      claim('p-1', '2026-11-24T10:00:00.000Z'),
+      claimed('p-1', '2026-11-24T10:00:00.000Z'),
       event('payment-p-1', 'PaymentRequested', {
         paymentId: 'p-1',
         storeId: 'oslo',
@@ -525,7 +528,7 @@ describe('read models as a fold over the log', () => {
         currency: 'NOK',
         requestedAt: '2026-11-24T10:00:00.000Z',
       }),
-      claim('p-2', '2026-11-24T10:03:00.000Z'),
+      claimed('p-2', '2026-11-24T10:03:00.000Z'),
       // Dintero dates the capture 10:01; the engine heard of it at 10:05, after p-2's claim.
       event('payment-p-1', 'PaymentCaptured', {
         transactionId: 'tx-1',
@@ -650,15 +653,6 @@ describe('read models as a fold over the log', () => {
   });
 
   it('keeps a swapped-out device’s batch apart: the new device’s close is compared with its own sales alone', () => {
-    const enrolled = (dinteroTerminalId: string, at: string) =>
-      event('store-oslo', 'TerminalEnrolled', {
-        storeId: 'oslo',
-        terminalId: 'T-1',
-        dinteroTerminalId,
-        deviceSerialNumber: `SER-${dinteroTerminalId}`,
-        status: 'ACTIVE',
-        at,
-      });
     const swap = '2026-11-24T12:00:00.000Z';
     const newDevicesClose = closeOf('c-1', '2026-11-24', '2026-11-24T22:30:00.000Z', {
       batchId: '1',
@@ -699,15 +693,6 @@ describe('read models as a fold over the log', () => {
   });
 
   it('keeps each swapped-out batch apart by its swap, a device swapped back starting a batch of its own, whenever a sale is heard of', () => {
-    const enrolled = (dinteroTerminalId: string, at: string) =>
-      event('store-oslo', 'TerminalEnrolled', {
-        storeId: 'oslo',
-        terminalId: 'T-1',
-        dinteroTerminalId,
-        deviceSerialNumber: `SER-${dinteroTerminalId}`,
-        status: 'ACTIVE',
-        at,
-      });
     // A sells, a loaner B for two hours (one sale), A back (one sale), B again from 18:00, then a close at 22:30.
     const aBefore = capturedPayment('p-1', '2026-11-24T09:00:00.000Z', 10_000);
     const onB = capturedPayment('p-2', '2026-11-24T13:00:00.000Z', 2_000);
