@@ -474,8 +474,18 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       const own = state.status === 'outcome_unknown' ? state.transactionId : undefined;
       if (own !== undefined && own !== transactionId) {
         const now = (await readState(this.store, paymentStream(paymentId), paymentDecider)).state;
-        if ((now.status === 'outcome_unknown' && now.transactionId === own) || (now.status !== 'none' && !isOpen(now)))
-          await this.facts.recordTransactionById(paymentId, own, CONTEXT);
+        const waitsOnIt = now.status === 'outcome_unknown' && now.transactionId === own;
+        if (waitsOnIt) await this.facts.recordTransactionById(paymentId, own, CONTEXT);
+        else if (now.status !== 'none' && !isOpen(now))
+          // The payment has its end: not reaching the first try changes nothing of it (a webhook may still bring it).
+          await this.facts
+            .recordTransactionById(paymentId, own, CONTEXT)
+            .catch((error: unknown) =>
+              this.logger.warn(
+                { err: error, paymentId, storeId: state.storeId, terminalId: state.terminalId, transactionId: own },
+                'could not ask Dintero about the first try of a payment ended on a later one',
+              ),
+            );
       }
     } else if (refused) await this.facts.recordError(paymentId, refused, CONTEXT, session);
     else if (Date.now() >= Date.parse(state.expiresAt)) await this.facts.expire(paymentId, CONTEXT);
