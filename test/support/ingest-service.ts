@@ -4,7 +4,7 @@ import { createHttpApp, listen, loadConfig } from '@app/platform';
 import { IngestServiceConfig } from '../../apps/ingest-service/src/ingest-service.config';
 import { IngestServiceModule } from '../../apps/ingest-service/src/ingest-service.module';
 import { INGEST_HTTP_APP } from '../../apps/ingest-service/src/ingest-http-app';
-import { NATS_URL, uniquePrefix } from './projections';
+import { NATS_URL, removeNatsState, uniquePrefix } from './projections';
 
 export interface RunningIngestService {
   readonly app: NestFastifyApplication;
@@ -15,9 +15,12 @@ export interface RunningIngestService {
 
 /**
  * The ingest service in this process on a free port, over the SQLite file in `env.EVENT_STORE_URL`, with a
- * NATS prefix of its own unless `env.NATS_PREFIX` names one (the reconciler's leases and checkpoint).
+ * NATS prefix of its own unless `env.NATS_PREFIX` names one (the reconciler's leases and checkpoint): its own prefix's
+ * buckets are removed at close; a prefix the test names is the test's to remove.
  */
 export async function startIngestService(env: Record<string, string>): Promise<RunningIngestService> {
+  const ownPrefix = uniquePrefix();
+  const removeOwnState = () => (env.NATS_PREFIX === undefined ? removeNatsState(ownPrefix) : Promise.resolve());
   const config = loadConfig(IngestServiceConfig, {
     LOG_LEVEL: 'silent',
     INGEST_PUBLIC_URL: 'http://127.0.0.1',
@@ -27,16 +30,25 @@ export async function startIngestService(env: Record<string, string>): Promise<R
     // Tests send bursts from one address; the limit has tests of its own.
     HTTP_RATE_LIMIT_PER_MINUTE: '0',
     NATS_URL,
-    NATS_PREFIX: uniquePrefix(),
     ...env,
+    NATS_PREFIX: env.NATS_PREFIX ?? ownPrefix,
   });
   const app = await createHttpApp(IngestServiceModule.forRoot(config), config, INGEST_HTTP_APP);
   // An app that refuses to start is closed, so that its NATS connection does not keep Jest from exiting.
   const url = await listen(app, '127.0.0.1', 0).catch(async (error: unknown) => {
     await app.close().catch(() => undefined);
+    await removeOwnState();
     throw error;
   });
-  return { app, url, log: app.get(EVENT_STORE), close: () => app.close() };
+  return {
+    app,
+    url,
+    log: app.get(EVENT_STORE),
+    close: async () => {
+      await app.close();
+      await removeOwnState();
+    },
+  };
 }
 
 /**

@@ -2,13 +2,23 @@ import { connect, TimeoutError, type NatsConnection } from '@nats-io/transport-n
 import { Kvm } from '@nats-io/kv';
 import { natsNames } from '@app/messaging';
 import { ProjectorLease } from '../src/projector/projector-lease';
-import { NATS_URL, uniquePrefix } from '../../../test/support/projections';
+import { NATS_URL, removeNatsState, uniquePrefix as newPrefix } from '../../../test/support/projections';
 
 describe('the projector lease', () => {
   let nats: NatsConnection;
   beforeAll(async () => (nats = await connect({ servers: NATS_URL })));
   afterEach(() => jest.restoreAllMocks());
-  afterAll(() => nats.close());
+  /** Each test's prefix, whose lease bucket is removed at the end. */
+  const prefixes: string[] = [];
+  const uniquePrefix = () => {
+    const prefix = newPrefix();
+    prefixes.push(prefix);
+    return prefix;
+  };
+  afterAll(async () => {
+    for (const prefix of prefixes) await removeNatsState(prefix);
+    await nats.close();
+  });
 
   /** The KV bucket class's `method`, made to do its work at the server and then lose the answer, once. */
   async function loseTheAnswerOnce(prefix: string, method: 'create' | 'update'): Promise<void> {
