@@ -333,8 +333,7 @@ export function sessionError(session: DinteroSession): DinteroErrorKind | undefi
  * `CANCELLED` event), or its last `DECLINED` or `FAILED` event for a refusal. Nothing when the session does not say.
  */
 export function sessionErrorTime(session: DinteroSession, error: DinteroErrorKind): string | undefined {
-  const names =
-    error === 'cancelled' ? ['CANCELLED'] : error === 'authorization' ? ['DECLINED'] : ['FAILED', 'PAY_FAILED'];
+  const names = [...SESSION_ERRORS].filter(([, kind]) => kind === error).map(([name]) => name);
   const event = [...(session.events ?? [])].reverse().find((each) => names.includes(each.name));
   return instant((error === 'cancelled' ? session.cancelled_at : undefined) ?? event?.created_at);
 }

@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Kvm } from '@nats-io/kv';
+import { Kvm, type KV } from '@nats-io/kv';
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { natsNames } from './nats-names';
 
@@ -10,8 +10,17 @@ const LOG_MARK = ' of log ';
 export const leaseHolder = (name: string, logId: string | undefined): string =>
   logId === undefined ? name : `${name}${LOG_MARK}${logId}`;
 
-/** The holder when it projects another log than `logId`; undefined for this log's, or a holder that names none. */
-export function holderOfAnotherLog(holder: string, logId: string): string | undefined {
+/** The key of the lease of the projector that writes the read models, in `{prefix}_projector_lease`. */
+export const PROJECTOR_LEADER_KEY = 'leader';
+
+/**
+ * The holder of the lease `key` when it projects another log than `logId`; undefined when nobody holds it, for this
+ * log's holder, or a holder of a version before logs were named in the lease.
+ */
+export async function leaseHeldForAnotherLog(kv: KV, key: string, logId: string): Promise<string | undefined> {
+  const entry = await kv.get(key);
+  if (entry?.operation !== 'PUT') return undefined;
+  const holder = entry.string();
   const at = holder.lastIndexOf(LOG_MARK);
   return at >= 0 && holder.slice(at + LOG_MARK.length) !== logId ? holder : undefined;
 }
@@ -64,8 +73,5 @@ export async function refuseEngineOfAnotherLogByItsLease(
     if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return;
     throw error;
   }
-  await refuseEngineOfAnotherLog(prefix, leaseMs, async () => {
-    const entry = await kv.get('leader');
-    return entry?.operation === 'PUT' ? holderOfAnotherLog(entry.string(), logId) : undefined;
-  });
+  await refuseEngineOfAnotherLog(prefix, leaseMs, () => leaseHeldForAnotherLog(kv, PROJECTOR_LEADER_KEY, logId));
 }

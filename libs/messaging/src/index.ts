@@ -11,8 +11,9 @@ export { writeEntries, type KvWrite } from './kv-batch';
 export { bucketKeys } from './kv-keys';
 export {
   EngineOfAnotherLogError,
-  holderOfAnotherLog,
+  leaseHeldForAnotherLog,
   leaseHolder,
+  PROJECTOR_LEADER_KEY,
   refuseEngineOfAnotherLog,
   refuseEngineOfAnotherLogByItsLease,
 } from './engine-of-another-log';

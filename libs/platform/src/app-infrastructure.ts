@@ -48,9 +48,10 @@ export function appInfrastructure(
       subscriptions.probe(),
     ],
   };
+  const { natsPrefix } = config;
   const guard =
-    refuseAnotherLog && natsUrl !== undefined && shared.eventStore === undefined
-      ? [AnotherLogGuardModule.forRoot(config.natsPrefix ?? 'payments')]
+    refuseAnotherLog && natsPrefix !== undefined && natsUrl !== undefined && shared.eventStore === undefined
+      ? [AnotherLogGuardModule.forRoot(natsPrefix)]
       : [];
   return [
     LogSubscriptionsModule.forRoot(),

@@ -2,7 +2,13 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
-import { holderOfAnotherLog, isRevisionConflict, leaseHolder, natsNames } from '@app/messaging';
+import {
+  isRevisionConflict,
+  leaseHeldForAnotherLog,
+  leaseHolder,
+  natsNames,
+  PROJECTOR_LEADER_KEY,
+} from '@app/messaging';
 
 /**
  * Which projections instance writes the read models: the holder of one lease in NATS KV (`{prefix}_projector_lease`,
@@ -42,7 +48,7 @@ export class ProjectorLease {
     nats: NatsConnection,
     prefix: string,
     leaseMs: number,
-    key = 'leader',
+    key = PROJECTOR_LEADER_KEY,
     logId?: string,
   ): Promise<ProjectorLease> {
     // A bucket made with another TTL keeps it: the lease length is whatever the bucket says.
@@ -56,10 +62,8 @@ export class ProjectorLease {
    * NATS prefix: its read models, commands and feed would be mixed with this one's); undefined otherwise, or when
    * nobody holds it, or a holder of a version before logs were named in the lease.
    */
-  async heldForAnotherLog(logId: string): Promise<string | undefined> {
-    const entry = await this.kv.get(this.key);
-    if (entry?.operation !== 'PUT') return undefined;
-    return holderOfAnotherLog(entry.string(), logId);
+  heldForAnotherLog(logId: string): Promise<string | undefined> {
+    return leaseHeldForAnotherLog(this.kv, this.key, logId);
   }
 
   /**

@@ -10,7 +10,7 @@ import {
   type LogMark,
   type RecordedEvent,
 } from '@app/event-store';
-import { NATS_CONNECTION, natsNames, refuseEngineOfAnotherLog } from '@app/messaging';
+import { NATS_CONNECTION, natsNames, PROJECTOR_LEADER_KEY, refuseEngineOfAnotherLog } from '@app/messaging';
 import {
   LOG_SUBSCRIPTIONS,
   METRICS_REGISTRY,
@@ -250,7 +250,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       this.nats,
       prefix,
       this.config.projectorLeaseSeconds * 1_000,
-      'leader',
+      PROJECTOR_LEADER_KEY,
       this.logId,
     );
     const lease = this.lease;
