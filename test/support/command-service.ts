@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
-import { createHttpApp, listen, loadConfig } from '@app/platform';
+import { createHttpApp, loadConfig } from '@app/platform';
 import { CommandServiceConfig } from '../../apps/command-service/src/command-service.config';
 import { CommandServiceModule } from '../../apps/command-service/src/command-service.module';
 import { COMMAND_HTTP_APP } from '../../apps/command-service/src/command-http-app';
-import { removeNatsState } from './nats-state';
+import { appPrefix, removeNatsState } from './nats-state';
+import { listenOrClose } from './started-app';
 import { HQ, writePosClients, type TestPosClient } from './pos-clients';
-import { uniquePrefix } from './projections';
 import { startSimulator, type RunningSimulator } from './simulator';
 
 export interface RunningCommandService {
@@ -33,7 +33,7 @@ export async function startCommandService(
   clients: readonly TestPosClient[] = [HQ],
 ): Promise<RunningCommandService> {
   const dir = mkdtempSync(path.join(tmpdir(), 'command-service-'));
-  const ownPrefix = uniquePrefix();
+  const nats = appPrefix(env.NATS_PREFIX);
   const config = loadConfig(CommandServiceConfig, {
     LOG_LEVEL: 'silent',
     EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
@@ -43,16 +43,12 @@ export async function startCommandService(
     HTTP_RATE_LIMIT_PER_MINUTE: '0',
     NATS_RATE_LIMIT_PER_MINUTE: '0',
     ...env,
-    // Its own prefix's buckets are removed at close; a prefix the test names is the test's to remove.
-    NATS_PREFIX: env.NATS_PREFIX ?? ownPrefix,
+    NATS_PREFIX: nats.prefix,
   });
   const app = await createHttpApp(CommandServiceModule.forRoot(config), config, COMMAND_HTTP_APP);
-  // An app that refuses to start is closed, so that its NATS connection does not keep Jest from exiting.
-  const url = await listen(app, '127.0.0.1', 0).catch(async (error: unknown) => {
-    await app.close().catch(() => undefined);
+  const url = await listenOrClose(app, async () => {
     rmSync(dir, { recursive: true, force: true });
-    if (env.NATS_PREFIX === undefined) await removeNatsState(ownPrefix);
-    throw error;
+    await nats.remove();
   });
   return {
     app,
@@ -66,7 +62,7 @@ export async function startCommandService(
     close: async () => {
       await app.close();
       rmSync(dir, { recursive: true, force: true });
-      if (env.NATS_PREFIX === undefined) await removeNatsState(ownPrefix);
+      await nats.remove();
     },
   };
 }

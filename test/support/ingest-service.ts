@@ -1,10 +1,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
-import { createHttpApp, listen, loadConfig } from '@app/platform';
+import { createHttpApp, loadConfig } from '@app/platform';
 import { IngestServiceConfig } from '../../apps/ingest-service/src/ingest-service.config';
 import { IngestServiceModule } from '../../apps/ingest-service/src/ingest-service.module';
 import { INGEST_HTTP_APP } from '../../apps/ingest-service/src/ingest-http-app';
-import { NATS_URL, removeNatsState, uniquePrefix } from './projections';
+import { appPrefix, NATS_URL } from './nats-state';
+import { listenOrClose } from './started-app';
 
 export interface RunningIngestService {
   readonly app: NestFastifyApplication;
@@ -19,8 +20,7 @@ export interface RunningIngestService {
  * buckets are removed at close; a prefix the test names is the test's to remove.
  */
 export async function startIngestService(env: Record<string, string>): Promise<RunningIngestService> {
-  const ownPrefix = uniquePrefix();
-  const removeOwnState = () => (env.NATS_PREFIX === undefined ? removeNatsState(ownPrefix) : Promise.resolve());
+  const nats = appPrefix(env.NATS_PREFIX);
   const config = loadConfig(IngestServiceConfig, {
     LOG_LEVEL: 'silent',
     INGEST_PUBLIC_URL: 'http://127.0.0.1',
@@ -31,22 +31,17 @@ export async function startIngestService(env: Record<string, string>): Promise<R
     HTTP_RATE_LIMIT_PER_MINUTE: '0',
     NATS_URL,
     ...env,
-    NATS_PREFIX: env.NATS_PREFIX ?? ownPrefix,
+    NATS_PREFIX: nats.prefix,
   });
   const app = await createHttpApp(IngestServiceModule.forRoot(config), config, INGEST_HTTP_APP);
-  // An app that refuses to start is closed, so that its NATS connection does not keep Jest from exiting.
-  const url = await listen(app, '127.0.0.1', 0).catch(async (error: unknown) => {
-    await app.close().catch(() => undefined);
-    await removeOwnState();
-    throw error;
-  });
+  const url = await listenOrClose(app, () => nats.remove());
   return {
     app,
     url,
     log: app.get(EVENT_STORE),
     close: async () => {
       await app.close();
-      await removeOwnState();
+      await nats.remove();
     },
   };
 }

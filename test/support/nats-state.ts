@@ -5,6 +5,21 @@ import { REBUILD_SUFFIX } from '../../apps/projections/src/rebuild/rebuild';
 
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
+/** A NATS prefix of this run's own: its subjects, buckets and stream meet no other run's. */
+export function uniquePrefix(): string {
+  return `t${Math.random().toString(36).slice(2, 12)}`;
+}
+
+/**
+ * The prefix an app under test runs on: the one the test names, which is the test's to remove, or one of the app's
+ * own, whose buckets `remove` removes.
+ */
+export function appPrefix(named: string | undefined): { readonly prefix: string; remove(): Promise<void> } {
+  if (named !== undefined) return { prefix: named, remove: () => Promise.resolve() };
+  const prefix = uniquePrefix();
+  return { prefix, remove: () => removeNatsState(prefix) };
+}
+
 /** Removes this run's buckets and stream from the shared NATS server. */
 export async function removeNatsState(prefix: string, natsUrl = NATS_URL): Promise<void> {
   const nats = await connect({ servers: natsUrl });

@@ -4,32 +4,23 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { rmSync } from 'node:fs';
 import type { EventStore } from '@app/event-store';
 import { bucketKeys, natsNames } from '@app/messaging';
-import { createHttpApp, listen, loadConfig } from '@app/platform';
+import { createHttpApp, loadConfig } from '@app/platform';
 import { ProjectionsConfig } from '../../apps/projections/src/projections.config';
 import { ProjectionsModule } from '../../apps/projections/src/projections.module';
 import { PROJECTIONS_HTTP_APP } from '../../apps/projections/src/projections-http-app';
 import { PROJECTED_STREAMS } from '../../apps/projections/src/projector/projector.service';
 import { ReadModelProjector } from '../../apps/projections/src/read-models/read-model.projector';
 import { applyFromLog } from '../../apps/projections/src/read-models/apply-from-log';
-import { NATS_URL, removeNatsState } from './nats-state';
+import { NATS_URL, removeNatsState, uniquePrefix } from './nats-state';
+import { listenOrClose } from './started-app';
 
-export { NATS_URL, removeNatsState };
-
-/** A NATS prefix of this run's own: its subjects, buckets and stream meet no other run's. */
-export function uniquePrefix(): string {
-  return `t${Math.random().toString(36).slice(2, 12)}`;
-}
+export { NATS_URL, removeNatsState, uniquePrefix };
 
 /** The projections app in this process, on a free port. */
 export async function startProjections(env: Record<string, string>): Promise<NestFastifyApplication> {
   const config = loadConfig(ProjectionsConfig, { LOG_LEVEL: 'silent', NATS_URL, ...env });
   const app = await createHttpApp(ProjectionsModule.forRoot(config), config, PROJECTIONS_HTTP_APP);
-  // An app that refuses to start (its bootstrap threw) is closed, so that its NATS connection and timers do not
-  // keep Jest from exiting.
-  await listen(app, '127.0.0.1', 0).catch(async (error: unknown) => {
-    await app.close().catch(() => undefined);
-    throw error;
-  });
+  await listenOrClose(app);
   return app;
 }
 
