@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { DinteroUnavailableError, type DinteroClient } from '@app/dintero';
+import type { PaymentView } from './payments/payment.view';
 
 /** Dintero could not be asked: nothing was recorded here, and the same request again finishes the work. */
 export class DinteroUnreachable extends HttpException {
@@ -9,6 +10,25 @@ export class DinteroUnreachable extends HttpException {
         code: 'DINTERO_UNAVAILABLE',
         detail: `Dintero did not answer while ${what}: ${reason}. Nothing was recorded; send the same request again`,
         retryAfterSeconds: 5,
+      },
+      503,
+    );
+  }
+}
+
+/**
+ * Dintero could not be reached when the payment's session was to be created: the call never left, so no terminal
+ * prompts, and the payment ended (`failed`, `DINTERO_UNAVAILABLE`) with the terminal free again. Nothing is
+ * pending: the sale is started again as a new payment, with a new `Idempotency-Key`; the same key gets this again.
+ */
+export class SessionNotSent extends HttpException {
+  constructor(payment: PaymentView, reason: string) {
+    super(
+      {
+        code: 'DINTERO_UNAVAILABLE',
+        detail: `Dintero could not be reached, so the payment's session was never sent: ${reason}. The payment failed and the terminal is free; start the sale again with a new Idempotency-Key`,
+        retryAfterSeconds: 5,
+        payment,
       },
       503,
     );

@@ -116,8 +116,8 @@ interface CachedToken {
  *
  * Retries: reads and session cancel are safe to repeat and are retried on 5xx, 429 and network errors.
  * Session creation, refund, capture and void are not (Dintero documents no idempotency key, §7): they
- * are retried only when the request cannot have taken effect (429, or a connection refused before it
- * was sent); any other failure is `DinteroUnavailableError`, outcome unknown.
+ * are retried only when the request cannot have taken effect (429, or no connection could be made); any
+ * other failure is `DinteroUnavailableError`, outcome unknown (`notSent` when no connection was ever made).
  */
 export class DinteroClient {
   private token: CachedToken | undefined;
@@ -450,6 +450,8 @@ export class DinteroClient {
       if (notAfter !== undefined && performance.now() > notAfter)
         throw new DinteroUnavailableError(
           `${sent.method} ${pathname} was not sent: the ${this.unsafeSendWindowMs} ms it may be sent within ran out`,
+          undefined,
+          { notSent: true },
         );
       let response: Dispatcher.ResponseData;
       // The whole call, answer and body, within the timeout: a timer of our own, since undici's own header
@@ -466,15 +468,15 @@ export class DinteroClient {
         });
       } catch (error) {
         clearTimeout(timer);
-        const neverSent = isConnectionRefused(error);
-        if ((safety === 'safe' || neverSent) && attempt < this.maxAttempts) {
+        const notSent = neverConnected(error);
+        if ((safety === 'safe' || notSent) && attempt < this.maxAttempts) {
           await this.backoff(attempt);
           continue;
         }
         throw new DinteroUnavailableError(
-          `Dintero did not answer ${sent.method} ${pathname}: ${describe(error)}`,
+          `Dintero ${notSent ? 'could not be reached for' : 'did not answer'} ${sent.method} ${pathname}: ${describe(error)}`,
           undefined,
-          { cause: error },
+          { cause: error, notSent },
         );
       }
       const status = response.statusCode;
@@ -591,9 +593,22 @@ class CallTimedOut extends Error {
   }
 }
 
-function isConnectionRefused(error: unknown): boolean {
+/**
+ * The errors of making a connection, before any byte of a request is written: a request that failed with one never
+ * reached Dintero. Not a reset, a close or a timeout of the whole call: those may come after the request was sent.
+ */
+const CONNECT_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function neverConnected(error: unknown): boolean {
   const { code, cause } = error as { code?: string; cause?: { code?: string } };
-  return code === 'ECONNREFUSED' || cause?.code === 'ECONNREFUSED';
+  return CONNECT_ERRORS.has(code ?? '') || CONNECT_ERRORS.has(cause?.code ?? '');
 }
 
 function describe(error: unknown): string {

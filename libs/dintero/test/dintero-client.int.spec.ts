@@ -180,6 +180,21 @@ describe('DinteroClient against the simulator over HTTP', () => {
     await expect(dintero.listTransactions()).rejects.toThrow(/ECONNREFUSED/);
   });
 
+  it('says a call that could make no connection was never sent, and one that timed out may have been', async () => {
+    const port = await freePort();
+    const down = client({ checkoutUrl: `http://127.0.0.1:${port}`, maxAttempts: 2 });
+    await down.accessToken();
+    const refused = await down.createTerminalSession(session()).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(DinteroUnavailableError);
+    expect(refused).toMatchObject({ notSent: true });
+    const slow = client({ timeoutMs: 50, maxAttempts: 1 });
+    await slow.accessToken();
+    await sim.control('PUT', '/chaos', { apiLatencyMs: 500 });
+    const timedOut = await slow.createTerminalSession(session()).catch((error: unknown) => error);
+    expect(timedOut).toBeInstanceOf(DinteroUnavailableError);
+    expect(timedOut).toMatchObject({ notSent: false });
+  });
+
   it('reads a transaction, lists with filters, refunds on a terminal and refuses refunding more than captured', async () => {
     const dintero = client();
     const request = session({ amount: 10_000 });

@@ -155,6 +155,22 @@ describe('creating the Dintero session', () => {
     expect(fold(paymentDecider, [paymentRequested, unknown]).status).toBe('outcome_unknown');
   });
 
+  it('ends a payment whose session was never sent: failed, or cancelled when the POS asked meanwhile', () => {
+    const begun: PaymentEvent = { type: 'SessionCreationStarted', data: { at: at(1) } };
+    const notSent: PaymentCommand = { type: 'RecordSessionNotSent', data: { reason: 'ECONNREFUSED', at: at(2) } };
+    spec
+      .given([paymentRequested, begun])
+      .when(notSent)
+      .then([{ type: 'PaymentFailed', data: { reason: 'DINTERO_UNAVAILABLE', source: 'command-service', at: at(2) } }]);
+    const cancelAsked: PaymentEvent = { type: 'CancellationRequested', data: { by: 'pos-1', at: at(1) } };
+    spec
+      .given([paymentRequested, begun, cancelAsked])
+      .when(notSent)
+      .then([{ type: 'PaymentCancelled', data: { by: 'pos', source: 'command-service', at: at(2) } }]);
+    // A session or a transaction known: it was sent after all, whatever the call said.
+    spec.given([paymentRequested, begun, sessionCreated]).when(notSent).then([]);
+  });
+
   it('refuses facts about a payment that does not exist', () =>
     spec.given([]).when(created).thenFails('PAYMENT_NOT_FOUND'));
 });

@@ -43,6 +43,8 @@ export type PaymentCommand =
     >
   | Command<'BeginSessionCreation', { readonly at: string }>
   | Command<'RecordSessionOutcomeUnknown', { readonly reason: string; readonly at: string }>
+  /** The session's creation never reached Dintero (no connection could be made): no terminal prompts for it. */
+  | Command<'RecordSessionNotSent', { readonly reason: string; readonly at: string }>
   | Command<'RequestCancellation', { readonly by: string; readonly at: string }>
   | Command<
       'RecordDinteroTransaction',

@@ -161,6 +161,22 @@ function recordSessionOutcomeUnknown(data: Of<'RecordSessionOutcomeUnknown'>, st
   return existingPayment(state).status === 'requested' ? [{ type: 'SessionCreationOutcomeUnknown', data }] : [];
 }
 
+/** A payment's `reason` when its session was never sent: Dintero could not be reached. */
+export const SESSION_NOT_SENT = 'DINTERO_UNAVAILABLE';
+
+/**
+ * The call creating the session never reached Dintero: no session, no terminal prompting, nothing to settle. The
+ * payment ends here: cancelled when the POS asked for that meanwhile, otherwise failed, `DINTERO_UNAVAILABLE`.
+ */
+function recordSessionNotSent({ at }: Of<'RecordSessionNotSent'>, state: PaymentState): PaymentEvent[] {
+  const payment = existingPayment(state);
+  if (payment.status !== 'requested' || !awaitsSession(payment) || payment.transactionId !== undefined) return [];
+  const source = 'command-service';
+  return payment.cancellationRequested
+    ? [{ type: 'PaymentCancelled', data: { by: 'pos', source, at } }]
+    : [{ type: 'PaymentFailed', data: { reason: SESSION_NOT_SENT, source, at } }];
+}
+
 function requestCancellation(data: Of<'RequestCancellation'>, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
   if (payment.status === 'captured') {
@@ -521,6 +537,8 @@ function decide(command: PaymentCommand, state: PaymentState): PaymentEvent[] {
       return beginSessionCreation(command.data, state);
     case 'RecordSessionOutcomeUnknown':
       return recordSessionOutcomeUnknown(command.data, state);
+    case 'RecordSessionNotSent':
+      return recordSessionNotSent(command.data, state);
     case 'RequestCancellation':
       return requestCancellation(command.data, state);
     case 'RecordDinteroTransaction':

@@ -387,6 +387,9 @@ export class RefundTerminalPaymentHandler {
       const at = now();
       if (error instanceof DinteroRejectedError)
         return { refundId, outcome: 'failed', reason: error.code, source: 'command-service', at };
+      // No connection could be made: the refund never reached Dintero, and nothing will come of it.
+      if (error instanceof DinteroUnavailableError && error.notSent)
+        return { refundId, outcome: 'failed', reason: 'DINTERO_UNAVAILABLE', source: 'command-service', at };
       if (error instanceof DinteroUnavailableError)
         return { refundId, outcome: 'unknown', reason: error.message, source: 'command-service', at };
       throw error;

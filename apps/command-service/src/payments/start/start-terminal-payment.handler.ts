@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import { DINTERO_CLIENT, DinteroRejectedError, DinteroUnavailableError, type DinteroClient } from '@app/dintero';
-import { tokenForDintero } from '../../dintero-unreachable';
+import { SessionNotSent, tokenForDintero } from '../../dintero-unreachable';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
   existingPayment,
@@ -16,6 +16,7 @@ import {
   type PaymentRequestedData,
   type PaymentState,
   isOpen,
+  SESSION_NOT_SENT,
 } from '@app/payment-domain';
 import { aimedAt, claimTerminal, deviceUnderClaim, recordUnderClaim, releaseClaim } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from '../../command-service.config';
@@ -210,6 +211,15 @@ export class StartTerminalPaymentHandler {
       );
       throw new DinteroRefusedPayment(paymentView(state), state.dinteroStatus ?? 422, state.reason ?? 'REJECTED');
     }
+    if (state.status === 'failed' && state.reason === SESSION_NOT_SENT) {
+      // Its session was never sent, and the first run died before it answered: the same answer, the terminal freed.
+      await releaseClaim(
+        this.store,
+        { terminalId: state.terminalId, claimId: paymentId, reason: 'finished', at: now() },
+        metadata,
+      );
+      throw new SessionNotSent(paymentView(state), 'no connection could be made');
+    }
     return this.asItStands(state);
   }
 
@@ -309,6 +319,8 @@ export class StartTerminalPaymentHandler {
         await this.terminals.refresh(storeId, terminalId, metadata.correlationId);
         throw new DinteroRefusedPayment(paymentView(existingPayment(state)), error.status, error.code);
       }
+      if (error instanceof DinteroUnavailableError && error.notSent)
+        return this.sessionNotSent(payment, error, metadata);
       if (error instanceof DinteroUnavailableError) {
         // Dintero may or may not have created the session: record that we do not know, keep the
         // terminal claimed, and let the reconciler find out (docs/design.md: never assume failure).
@@ -328,6 +340,36 @@ export class StartTerminalPaymentHandler {
       }
       throw error;
     }
+  }
+
+  /**
+   * No connection to Dintero could be made: the session was never sent, so nothing prompts and there is nothing for
+   * the reconciler to find. The payment ends now and the terminal is free, rather than held until silence is taken
+   * for a no. A payment the POS asked to cancel meanwhile ends cancelled, and is answered as it stands.
+   */
+  private async sessionNotSent(
+    payment: Exclude<PaymentState, { status: 'none' }>,
+    error: DinteroUnavailableError,
+    metadata: Readonly<Record<string, string>>,
+  ): Promise<StartOutcome> {
+    const { paymentId, storeId, terminalId } = payment;
+    const { state } = await handleCommand(
+      this.store,
+      paymentStream(paymentId),
+      paymentDecider,
+      { type: 'RecordSessionNotSent', data: { reason: error.message, at: now() } },
+      { metadata },
+    );
+    const current = existingPayment(state);
+    if (!isOpen(current))
+      await releaseClaim(this.store, { terminalId, claimId: paymentId, reason: 'finished', at: now() }, metadata);
+    this.logger.warn(
+      { paymentId, storeId, terminalId, correlationId: metadata.correlationId, reason: error.message },
+      'Dintero could not be reached: the session was never sent',
+    );
+    if (current.status === 'failed' && current.reason === SESSION_NOT_SENT)
+      throw new SessionNotSent(paymentView(current), error.message);
+    return this.asItStands(current);
   }
 
   /** The POS's metadata, which the payment's state does not keep: from its `PaymentRequested`. */

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { handleCommand, readState } from '@app/event-store';
+import { paymentDecider, paymentStream, refundableAmount } from '@app/payment-domain';
+import { releaseClaim } from '@app/platform';
+import { transaction } from '../../../libs/payment-domain/test/payment-fixtures';
+import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
+import { SEED, startSimulator, type RunningSimulator } from '../../../test/support/simulator';
+
+/**
+ * Dintero's checkout host refusing every connection while its token endpoint answers: a session or a refund that
+ * could not be sent at all took no effect. The payment fails at once and frees the terminal, and the refund fails,
+ * rather than both being recorded as sent with their outcome unknown (which held the terminal until the reconciler
+ * found no trace, and told the POS `outcome_unknown`).
+ */
+describe('command service while Dintero refuses every connection to checkout', () => {
+  let sim: RunningSimulator;
+  let dir: string;
+  let eventStoreUrl: string;
+  const json = { 'content-type': 'application/json' };
+  const service = (checkoutUrl: string) =>
+    startCommandService({
+      EVENT_STORE_URL: eventStoreUrl,
+      DINTERO_API_URL: sim.url,
+      DINTERO_CHECKOUT_URL: checkoutUrl,
+      DINTERO_TIMEOUT_MS: '2000',
+    });
+  const start = (on: RunningCommandService, key: string, terminalId = 'T-1') =>
+    on.fetch('/v1/terminal-payments', {
+      method: 'POST',
+      headers: { ...json, 'idempotency-key': key },
+      body: JSON.stringify({
+        storeId: 'oslo-center',
+        terminalId,
+        amount: 10_000,
+        currency: 'NOK',
+        merchantReference: 'co-1',
+      }),
+    });
+
+  beforeAll(async () => {
+    sim = await startSimulator();
+    await sim.control('POST', '/seed', SEED);
+    dir = mkdtempSync(path.join(tmpdir(), 'checkout-down-'));
+    eventStoreUrl = `sqlite:${path.join(dir, 'events.db')}`;
+    const registrar = await service(sim.url);
+    for (const [route, body] of [
+      ['/v1/stores/oslo-center', { name: 'Oslo', payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo' }],
+      ['/v1/stores/oslo-center/terminals/T-1', {}],
+      ['/v1/stores/oslo-center/terminals/T-2', {}],
+    ] as const) {
+      const response = await registrar.fetch(route, { method: 'PUT', headers: json, body: JSON.stringify(body) });
+      expect(response.status).toBeLessThan(300);
+    }
+    await registrar.close();
+  });
+  afterAll(async () => {
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fails the payment at once with 503 DINTERO_UNAVAILABLE, the terminal free for the next sale', async () => {
+    const key = randomUUID();
+    const down = await service('http://127.0.0.1:1');
+    try {
+      const refused = await start(down, key);
+      expect(refused.status).toBe(503);
+      const body = (await refused.json()) as { code: string; payment: { paymentId: string; status: string } };
+      expect(body).toMatchObject({ code: 'DINTERO_UNAVAILABLE', payment: { status: 'failed' } });
+      const { state } = await readState(down.log, paymentStream(body.payment.paymentId), paymentDecider);
+      expect(state).toMatchObject({ status: 'failed', reason: 'DINTERO_UNAVAILABLE' });
+      // The same key again: the same payment, the same answer; no second session is tried.
+      const again = await start(down, key);
+      expect(again.status).toBe(503);
+      expect(await again.json()).toMatchObject({ payment: { paymentId: body.payment.paymentId, status: 'failed' } });
+    } finally {
+      await down.close();
+    }
+    const up = await service(sim.url);
+    try {
+      const next = await start(up, randomUUID());
+      expect(next.status).toBe(201);
+      expect(await next.json()).toMatchObject({ status: 'awaiting_card' });
+    } finally {
+      await up.close();
+    }
+  });
+
+  it('fails a refund that could not be sent, leaving its amount to refund', async () => {
+    const up = await service(sim.url);
+    let paymentId: string;
+    try {
+      const started = await start(up, randomUUID(), 'T-2');
+      expect(started.status).toBe(201);
+      ({ paymentId } = (await started.json()) as { paymentId: string });
+      // Captured and the terminal released, as ingest would record them from Dintero's callback.
+      await handleCommand(
+        up.log,
+        paymentStream(paymentId),
+        paymentDecider,
+        {
+          type: 'RecordDinteroTransaction',
+          data: {
+            transaction: transaction('CAPTURED', { amount: 10_000 }),
+            source: 'callback',
+            at: new Date().toISOString(),
+          },
+        },
+        { metadata: { correlationId: 'checkout-down' } },
+      );
+      await releaseClaim(
+        up.log,
+        { terminalId: 'T-2', claimId: paymentId, reason: 'finished', at: new Date().toISOString() },
+        { correlationId: 'checkout-down' },
+      );
+    } finally {
+      await up.close();
+    }
+    const down = await service('http://127.0.0.1:1');
+    try {
+      const refund = await down.fetch(`/v1/terminal-payments/${paymentId}/refunds`, {
+        method: 'POST',
+        headers: { ...json, 'idempotency-key': randomUUID() },
+        body: JSON.stringify({ amount: 10_000, terminalId: 'T-2' }),
+      });
+      expect(refund.status).toBe(201);
+      expect(await refund.json()).toMatchObject({ status: 'failed', reason: 'DINTERO_UNAVAILABLE' });
+      const { state } = await readState(down.log, paymentStream(paymentId), paymentDecider);
+      expect(state).toMatchObject({ status: 'captured', capturedAmount: 10_000 });
+      expect(state.status === 'captured' && refundableAmount(state)).toBe(10_000);
+    } finally {
+      await down.close();
+    }
+  });
+});
