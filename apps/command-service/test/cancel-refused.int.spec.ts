@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DinteroRejectedError, type DinteroClient, type DinteroSession } from '@app/dintero';
+import { DinteroRejectedError, DinteroUnavailableError, type DinteroClient, type DinteroSession } from '@app/dintero';
 import { SqliteEventStore } from '@app/event-store';
 import { paymentStream, type PaymentEvent } from '@app/payment-domain';
 import { awaitingCard, requested, sessionCreated } from '../../../libs/payment-domain/test/payment-fixtures';
@@ -15,8 +15,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const asNew = (events: readonly PaymentEvent[]) =>
-  events.map(({ type, data }) => ({ type, data, metadata: { correlationId: 'c-1' } }));
+const asNew = (events: readonly PaymentEvent[], paymentId = requested.paymentId) =>
+  events.map(({ type, data }) => ({
+    type,
+    data: type === 'PaymentRequested' ? { ...data, paymentId } : data,
+    metadata: { correlationId: 'c-1' },
+  }));
 
 /**
  * A cancel Dintero refuses because the session is cancelled already: an earlier cancel went through and its answer
@@ -41,5 +45,37 @@ describe('cancelling a payment whose session Dintero has cancelled already', () 
     });
     expect(outcome).toMatchObject({ kind: 'cancelled', payment: { status: 'cancelled', final: true } });
     expect(outcome.payment.sessionId).toBe(sessionCreated.data.sessionId);
+  });
+});
+
+/**
+ * A cancel Dintero refuses (the capture won the race, most often), and then no word from Dintero on the session or
+ * its transaction: the cancellation is recorded as requested, and the POS is told so (`202`), as when the cancel
+ * itself gets no answer; not a `500` for a request that changed the payment.
+ */
+describe('cancelling a payment when Dintero refuses and then does not say why', () => {
+  const refused = () =>
+    Promise.reject(new DinteroRejectedError(400, 'SESSION_CANCEL_NOT_ALLOWED', 'past authorisation'));
+  it.each([
+    ['the session', { getSession: () => Promise.reject(new DinteroUnavailableError('timed out')) }],
+    [
+      'its transaction',
+      {
+        getSession: (id: string) => Promise.resolve({ id, transaction_id: 'T12345678.tx1' } as DinteroSession),
+        getTransaction: () => Promise.reject(new DinteroRejectedError(404, 'NOT_FOUND', 'no such transaction')),
+      },
+    ],
+  ])('no answer about %s: the cancellation stays requested', async (name, reads) => {
+    const paymentId = `pay-silent-${name.replace(/\W/g, '-')}`;
+    await store.append(paymentStream(paymentId), asNew(awaitingCard, paymentId), { expectedRevision: 'no_stream' });
+    const dintero = { cancelSession: refused, ...reads };
+    const handler = new CancelTerminalPaymentHandler(store, dintero as unknown as DinteroClient);
+    const outcome = await handler.cancel(paymentId, {
+      correlationId: 'c-3',
+      client: new PosClient('till-3', '*', false),
+    });
+    expect(outcome).toMatchObject({ kind: 'pending', payment: { paymentId, cancellationRequested: true } });
+    const written = (await store.readStream(paymentStream(paymentId))).map((event) => event.type);
+    expect(written.at(-1)).toBe('CancellationRequested');
   });
 });

@@ -3,6 +3,7 @@ import {
   DINTERO_CLIENT,
   DinteroRejectedError,
   DinteroUnavailableError,
+  UnrecognisedTransactionStatusError,
   sessionErrorTime,
   transactionFact,
   transactionStatus,
@@ -122,22 +123,13 @@ export class CancelTerminalPaymentHandler {
         ? await this.recordTransaction(cancelled.transaction_id, record, state)
         : await record(cancelledBy(cancelled));
     } catch (error) {
-      if (error instanceof DinteroUnavailableError) {
-        this.logger.warn(
-          {
-            paymentId,
-            storeId: payment.storeId,
-            terminalId: payment.terminalId,
-            correlationId: metadata.correlationId,
-            reason: error.message,
-          },
-          'cancel outcome unknown',
-        );
-        return { kind: 'pending', payment: paymentView(existingPayment(state)) };
-      }
-      if (!(error instanceof DinteroRejectedError)) throw error;
+      if (!(error instanceof DinteroRejectedError)) return this.notSettledYet(error, state, metadata);
       // Dintero refuses to cancel a session whose transaction is past authorisation: find out what happened.
-      state = await this.recordTransactionOf(sessionId, record, state);
+      try {
+        state = await this.recordTransactionOf(sessionId, record, state);
+      } catch (lookError) {
+        return this.notSettledYet(lookError, state, metadata);
+      }
     }
     // Dintero refused to cancel but its transaction says nothing final yet (ON_HOLD, UNKNOWN): ingest or
     // the reconciler will record the end; until then the cancellation is pending.
@@ -151,6 +143,35 @@ export class CancelTerminalPaymentHandler {
       });
     }
     return { kind: state.status === 'cancelled' ? 'cancelled' : 'ended', payment: paymentView(existingPayment(state)) };
+  }
+
+  /**
+   * Dintero could not say how the cancel went: no answer, a refusal of the look at its session or transaction, or a
+   * transaction status this engine cannot book yet. The cancellation stays requested (`202`): the reconciler asks
+   * Dintero again and records the end. Any other error is the engine's own.
+   */
+  private notSettledYet(
+    error: unknown,
+    state: PaymentState,
+    metadata: Readonly<Record<string, string>>,
+  ): CancelOutcome {
+    const fromDintero =
+      error instanceof DinteroUnavailableError ||
+      error instanceof DinteroRejectedError ||
+      error instanceof UnrecognisedTransactionStatusError;
+    if (!fromDintero) throw error;
+    const payment = existingPayment(state);
+    this.logger.warn(
+      {
+        paymentId: payment.paymentId,
+        storeId: payment.storeId,
+        terminalId: payment.terminalId,
+        correlationId: metadata.correlationId,
+        reason: error.message,
+      },
+      'cancel outcome unknown: the cancellation stays requested',
+    );
+    return { kind: 'pending', payment: paymentView(payment) };
   }
 
   /** Records a command on the payment's stream; the payment as it then stands. */
