@@ -1,13 +1,21 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { handleCommand, readState, type RecordedEvent } from '@app/event-store';
 import {
+  DomainError,
   operationDecider,
   operationFinished,
   operationStream,
   type ExistingOperation,
   type OperationState,
 } from '@app/payment-domain';
-import { operationMetadata, pollOperation, releaseClaim, releaseOperation, submitOperation } from '@app/platform';
+import {
+  claimTerminal,
+  operationMetadata,
+  pollOperation,
+  releaseClaim,
+  releaseOperation,
+  submitOperation,
+} from '@app/platform';
 import { LeasedLogDependencies, LeasedLogService } from '../fleet/leased-log-worker';
 import { OpenOperations } from './open-operations';
 
@@ -27,7 +35,8 @@ const MAX_PAST_HOLD_PAUSE_MS = 5 * 60_000;
  * `Idempotency-Key` so that Dintero runs it once; asks Dintero how a dispatched one stands every
  * `OPERATION_POLL_SECONDS` until `COMPLETED`, `FAILED` or `TIMEOUT`, and records it (past its hold, less often, the
  * terminal freed: `stillPendingPastHold`); gives up on one never dispatched once its hold on the terminal ran out
- * (`expired`); and frees the terminal when it ended. With
+ * (`expired`), and sends one sent without an answer past its hold only once it holds the terminal again
+ * (`sendAgainPastHold`); and frees the terminal when it ended. With
  * several ingest instances, the one holding an operation's lease looks at it.
  */
 @Injectable()
@@ -104,6 +113,7 @@ export class OperationsReconciler extends LeasedLogService {
         'not dispatched at Dintero before its hold on the terminal ran out',
         metadata,
       );
+    else if (holdOver && state.status === 'submitting') next = await this.sendAgainPastHold(state, metadata);
     else if (state.status !== 'deferred' || Date.now() >= Date.parse(state.retryAt ?? state.requestedAt)) {
       this.logger.log({ ...log, status: state.status }, 'sending a terminal operation again');
       next = await submitOperation(this.store, this.dintero, state, metadata);
@@ -148,6 +158,51 @@ export class OperationsReconciler extends LeasedLogService {
       );
     }
     return state;
+  }
+
+  /**
+   * An operation sent without an answer, whose hold on the terminal ran out: it is sent again (the same key, so that
+   * Dintero runs it once) only once it holds the terminal again. Dintero may never have had it, and then runs it when
+   * it comes: never while a payment or refund holds the terminal. While one does, it waits. Given up as timed out
+   * `GIVE_UP_PENDING_MS` after it was asked for, as one Dintero never ends, so that it stops being sent and the
+   * nightly close tries that day again.
+   */
+  private async sendAgainPastHold(
+    state: ExistingOperation,
+    metadata: ReturnType<typeof operationMetadata>,
+  ): Promise<OperationState> {
+    const { operationId, storeId, terminalId, claimId, requestedAt, expiresAt } = state;
+    const now = Date.now();
+    if (now >= Date.parse(requestedAt) + GIVE_UP_PENDING_MS)
+      return this.end(state, 'timed_out', 'Dintero gave no answer to its sending in 24 hours', metadata);
+    const hold = Date.parse(expiresAt) - Date.parse(requestedAt);
+    try {
+      await claimTerminal(
+        this.store,
+        {
+          terminalId,
+          claimId,
+          kind: 'operation',
+          paymentId: operationId,
+          storeId,
+          claimedAt: new Date(now).toISOString(),
+          expiresAt: new Date(now + hold).toISOString(),
+        },
+        metadata,
+      );
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.code !== 'TERMINAL_BUSY') throw error;
+      this.logger.log(
+        { operationId, storeId, terminalId, correlationId: CORRELATION_ID },
+        'a terminal operation sent without an answer waits for its terminal to be free before it is sent again',
+      );
+      return state;
+    }
+    this.logger.log(
+      { operationId, storeId, terminalId, correlationId: CORRELATION_ID, status: state.status },
+      'sending a terminal operation again, its terminal held again',
+    );
+    return submitOperation(this.store, this.dintero, state, metadata);
   }
 
   /** Ended here, without Dintero's word: recorded, and the terminal freed. */
