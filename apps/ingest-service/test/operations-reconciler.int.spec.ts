@@ -141,3 +141,32 @@ describe('the operations reconciler, with an operation whose sending got no answ
     expect((await readState(store, terminalStream('till-9'), terminalDecider)).state.status).not.toBe('claimed');
   });
 });
+
+describe('the operations reconciler, with an end-of-day close Dintero reports completed', () => {
+  const completed = (outcome: string) =>
+    ({
+      getTerminalOperation: (): Promise<DinteroTerminalOperation> =>
+        Promise.resolve({
+          id: 'op-1',
+          terminal_id: 'till-5',
+          operation: 'end_of_day',
+          status: 'COMPLETED',
+          updated_at: new Date().toISOString(),
+          result: { outcome, batch_id: 'b-1', purchases_count: 2, purchases_amount: 12_000 },
+        }),
+    }) as unknown as DinteroClient;
+
+  it.each([
+    ['rejected', { status: 'failed', reason: "the terminal's close was not accepted: rejected" }],
+    ['accepted', { status: 'completed', batch: { outcome: 'accepted', purchasesCount: 2, purchasesAmount: 12_000 } }],
+  ])('whose batch the terminal says was %s', async (outcome, expected) => {
+    await register('trondheim', 'till-5');
+    const operationId = await sentWithoutAnswer('trondheim', 'till-5', Date.now(), 900_000);
+    await settle(dinteroNoting('till-5').dintero, operationId);
+    expect((await readState(store, operationStream(operationId), operationDecider)).state.status).toBe('pending');
+    await settle(completed(outcome), operationId);
+    const { state } = await readState(store, operationStream(operationId), operationDecider);
+    expect(state).toMatchObject(expected);
+    expect((await readState(store, terminalStream('till-5'), terminalDecider)).state.status).not.toBe('claimed');
+  });
+});

@@ -170,8 +170,9 @@ async function recordDinteroOutcome(
 ): Promise<OperationState> {
   const at = new Date().toISOString();
   const dinteroAt = found.updated_at === undefined ? {} : { dinteroAt: found.updated_at };
+  const refused = closeNotAccepted(operation, found);
   const command: OperationCommand =
-    found.status === 'COMPLETED'
+    found.status === 'COMPLETED' && refused === undefined
       ? {
           type: 'RecordOperationOutcome',
           data: {
@@ -187,7 +188,11 @@ async function recordDinteroOutcome(
           data: {
             outcome: found.status === 'TIMEOUT' ? 'timed_out' : 'failed',
             reason:
-              found.status === 'TIMEOUT' ? 'the terminal did not answer in time' : 'the terminal reported a failure',
+              refused !== undefined
+                ? `the terminal's close was not accepted: ${refused}`
+                : found.status === 'TIMEOUT'
+                  ? 'the terminal did not answer in time'
+                  : 'the terminal reported a failure',
             at,
             ...dinteroAt,
           },
@@ -204,6 +209,18 @@ export function releaseOperation(store: EventStore, operation: ExistingOperation
     { terminalId: operation.terminalId, claimId: operation.claimId, reason: 'finished', at: new Date().toISOString() },
     metadata,
   );
+}
+
+/**
+ * The outcome of an `end_of_day` Dintero reports completed whose batch the terminal says was not accepted (its
+ * `result.outcome`, `accepted` when it was): the batch was not closed, so it is recorded as a failed close, which
+ * the nightly close tries again and the read models do not take for a close. Absent for any other operation or
+ * outcome, and for a result that gives none.
+ */
+function closeNotAccepted(operation: ExistingOperation, found: DinteroTerminalOperation): string | undefined {
+  const outcome = found.result?.outcome;
+  if (operation.operation !== 'end_of_day' || found.status !== 'COMPLETED' || outcome === undefined) return undefined;
+  return outcome.trim().toLowerCase() === 'accepted' ? undefined : outcome.slice(0, 100);
 }
 
 function batchOf(result: NonNullable<DinteroTerminalOperation['result']>): EndOfDayBatch {
