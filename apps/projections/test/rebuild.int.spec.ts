@@ -291,9 +291,12 @@ describe('projections: one rebuild at a time, and only a whole one adopted', () 
         rebuilt: await rebuildBuckets(engine.nats, engine.prefix),
         offer: (await state.get('rebuild'))?.string(),
       };
+      const otherHead = await other.headPosition();
       await expect(rebuildReadModels(other, engine.nats, engine.prefix)).rejects.toThrow(
         /the live read models are of another event log .* Nothing was rebuilt/,
       );
+      // Nor is anything written to that log: it is not named the engine's by being looked at.
+      expect(await other.headPosition()).toBe(otherHead);
       await expect(rebuildReadModels(empty, engine.nats, engine.prefix)).rejects.toThrow(
         /the event log is empty, while the live read models are folded to position \d+/,
       );

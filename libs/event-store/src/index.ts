@@ -15,5 +15,5 @@ export {
 } from './command-handler';
 export { StreamNotifier } from './stream-notifier';
 export { EventHandlingError, LogFollower, type LogFollowerOptions } from './log-follower';
-export { logIdentity, LOG_IDENTITY_STREAM } from './log-identity';
+export { existingLogIdentity, logIdentity, LOG_IDENTITY_STREAM } from './log-identity';
 export { markGone, markOf, markStands, type LogMark } from './log-mark';

@@ -15,9 +15,8 @@ const ATTEMPTS = 5;
  */
 export async function logIdentity(store: EventStore): Promise<string> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-    const [created] = await store.readStream(LOG_IDENTITY_STREAM, { limit: 1 });
-    const logId = (created?.data as { logId?: unknown } | undefined)?.logId;
-    if (typeof logId === 'string') return logId;
+    const logId = await existingLogIdentity(store);
+    if (logId !== undefined) return logId;
     try {
       await store.append(
         LOG_IDENTITY_STREAM,
@@ -30,4 +29,11 @@ export async function logIdentity(store: EventStore): Promise<string> {
     }
   }
   throw new EventStoreUnavailableError(`the log's identity could not be read back from ${LOG_IDENTITY_STREAM}`);
+}
+
+/** The log's identity if it has one yet, without naming a log that has none (a log only looked at). */
+export async function existingLogIdentity(store: EventStore): Promise<string | undefined> {
+  const [created] = await store.readStream(LOG_IDENTITY_STREAM, { limit: 1 });
+  const logId = (created?.data as { logId?: unknown } | undefined)?.logId;
+  return typeof logId === 'string' ? logId : undefined;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as turn } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { logIdentity, type EventStore } from '@app/event-store';
+import { existingLogIdentity, logIdentity, type EventStore } from '@app/event-store';
 import { PROJECTED_STREAMS } from '../projector/projected-streams';
 import { PaymentIndexBucket } from '../projector/payment-index.bucket';
 import { ReadModelBuckets } from '../projector/read-model.buckets';
@@ -164,11 +164,13 @@ async function ofTheLiveLog(store: EventStore, buckets: ReadModelBuckets): Promi
       `the event log is empty, while the live read models are folded to position ${live.position}: ` +
         'EVENT_STORE_URL does not name the engine’s log',
     );
-  const logId = await logIdentity(store);
-  if (live.logId !== undefined && live.logId !== logId)
+  if (live.logId === undefined) return logIdentity(store);
+  // Only looked at while the live read models name their log: a log that is not theirs is not written to either.
+  const logId = await existingLogIdentity(store);
+  if (logId !== live.logId)
     throw new RebuildOfAnotherLogError(
-      `the live read models are of another event log (${live.logId}) than EVENT_STORE_URL's (${logId}): ` +
-        'point EVENT_STORE_URL at the engine’s log',
+      `the live read models are of another event log (${live.logId}) than EVENT_STORE_URL's ` +
+        `(${logId ?? 'one never named'}): point EVENT_STORE_URL at the engine’s log`,
     );
   return logId;
 }
