@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,6 +44,25 @@ describe('npm run projections:rebuild, as an operator runs it', () => {
       }
     await log.close();
   });
+
+  /** A log of `payments` payments at one terminal, in a file of its own. */
+  async function logOf(name: string, payments: number): Promise<string> {
+    const at = path.join(dir, name);
+    const log = new SqliteEventStore({ file: at });
+    const where = { storeId: 'cli-store', terminalId: 'CLI-1' };
+    // Each payment's appends in turn, payments in groups: the writer refuses appends beyond what it queues for the
+    // disk. The payments' own streams only: the terminal's would be appended to by each in turn.
+    const payment = async (n: number) => {
+      let revision: number | 'no_stream' = 'no_stream';
+      for (const { stream, events } of paymentEvents(n, where, Date.parse('2026-12-01T09:00:00Z') + n * 1_000))
+        if (stream.startsWith('payment-'))
+          revision = (await log.append(stream, events, { expectedRevision: revision })).nextRevision;
+    };
+    for (let first = 1; first <= payments; first += 500)
+      await Promise.all(Array.from({ length: Math.min(500, payments + 1 - first) }, (_, i) => payment(first + i)));
+    await log.close();
+    return at;
+  }
   afterAll(async () => {
     await removeNatsState(prefix);
     rmSync(dir, { recursive: true, force: true });
@@ -96,5 +115,36 @@ describe('npm run projections:rebuild, as an operator runs it', () => {
     await nats.close();
     expect(offer?.suffix).toMatch(new RegExp(`^${REBUILD_SUFFIX}_`));
     expect(Object.keys(await bucketContents(prefix, 'stores', NATS_URL, offer!.suffix))).toEqual(['cli-store']);
+  });
+
+  it('stops on Ctrl-C between two pages and lets its lock go: run again at once, it rebuilds', async () => {
+    const big = await logOf('big.db', 5_000);
+    const run = spawn(process.execPath, [CLI], {
+      env: { PATH: process.env.PATH, EVENT_STORE_URL: `sqlite:${big}`, NATS_URL, NATS_PREFIX: prefix },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    run.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => run.on('exit', (code) => resolve(code)));
+    // Signalled once it holds its lock: the lock's key in the lease bucket.
+    const nats = await connect({ servers: NATS_URL });
+    try {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const kv = await new Kvm(nats).open(natsNames(prefix).buckets.projectorLease).catch(() => undefined);
+        const lock = await kv?.get('rebuild').catch(() => null);
+        if (lock?.operation === 'PUT') break;
+        if (Date.now() > deadline) throw new Error(`the rebuild never took its lock: ${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } finally {
+      await nats.close();
+    }
+    run.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('rebuild stopped by SIGINT: nothing was offered');
+    const again = rebuild({ EVENT_STORE_URL: `sqlite:${big}` });
+    expect(again.stderr).toBe('');
+    expect(again.status).toBe(0);
   });
 });

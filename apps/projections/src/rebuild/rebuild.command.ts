@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { SingleBar, Presets } from 'cli-progress';
@@ -34,9 +35,11 @@ export async function runRebuild(): Promise<void> {
     Presets.shades_classic,
   );
   const started = Date.now();
+  const stop = stopOnSignal();
   bar.start(Number(await store.headPosition()), 0, { applied: 0 });
   try {
     const result = await rebuildReadModels(store, nats, config.natsPrefix, {
+      signal: stop.signal,
       onProgress: ({ applied, position, head }) => {
         bar.setTotal(Number(head));
         bar.update(Number(position), { applied });
@@ -54,9 +57,49 @@ export async function runRebuild(): Promise<void> {
         `(heap limit ${Math.round(getHeapStatistics().heap_size_limit / 1_048_576)} MiB); ` +
         'handed over to the live projector (the next one to start adopts it if none runs)',
     );
+  } catch (error) {
+    if (!stop.signal.aborted) throw error;
+    bar.stop();
+    console.error(
+      `rebuild stopped by ${stop.by}: nothing was offered, and its lock is let go (the next rebuild removes what it ` +
+        'wrote, and may run at once)',
+    );
+    process.exitCode = 128 + (osConstants.signals[stop.by!] ?? 0);
   } finally {
+    stop.dispose();
     bar.stop();
     await nats.drain();
     await store.close();
   }
 }
+
+/**
+ * Ctrl-C (or a stop of the service running it) ends the rebuild between two pages, so that it lets its lock go:
+ * killed outright, it held the lock until it lapsed, and a rebuild run again at once was refused as if another
+ * ran. Ctrl-C reaches this process twice (from the terminal, and passed on by the process that started it,
+ * `rebuild.cli.ts`): a signal within `REPEAT_MS` of the first is that one again; a later one ends it at once.
+ */
+function stopOnSignal() {
+  const controller = new AbortController();
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  let firstAt = 0;
+  const stop = {
+    signal: controller.signal,
+    by: undefined as NodeJS.Signals | undefined,
+    dispose: () => {
+      for (const each of signals) process.off(each, onSignal);
+    },
+  };
+  function onSignal(signal: NodeJS.Signals) {
+    if (stop.by === undefined) {
+      stop.by = signal;
+      firstAt = Date.now();
+      controller.abort(new Error(`stopped by ${signal}`));
+    } else if (Date.now() - firstAt > REPEAT_MS) process.exit(128 + (osConstants.signals[signal] ?? 0));
+  }
+  for (const each of signals) process.on(each, onSignal);
+  return stop;
+}
+
+/** How long after a stop signal the same signal, passed on by the parent process, is taken for that one. */
+const REPEAT_MS = 1_000;
