@@ -117,6 +117,25 @@ describe('recent activity', () => {
       : {}),
   });
 
+  it('holds an end anew when it changed: a refund failed for Dintero’s silence, then shown made', () => {
+    const refunded = (status: 'refunded' | 'refund_failed', at: string, position: string): TerminalDoc => ({
+      storeId: 'oslo',
+      terminalId: 'T-1',
+      status: 'idle',
+      lastRefund: { paymentId: 'p1', refundId: 'r1', status, amount: 4_000, currency: 'NOK', at },
+      position,
+    });
+    const activity = new RecentActivity(50);
+    activity.note(refunded('refund_failed', '2026-12-04T09:15:00.000Z', '10'));
+    const now = refunded('refunded', '2026-12-04T09:45:00.000Z', '20');
+    activity.note(now);
+    const shown = (terminals: TerminalDoc[]) =>
+      newestActivity(activity.candidates('oslo', terminals), 50).map(({ id, status, at }) => ({ id, status, at }));
+    const expected = [{ id: 'r:r1', status: 'refunded', at: '2026-12-04T09:45:00.000Z' }];
+    expect(shown([now])).toEqual(expected);
+    expect(shown([])).toEqual(expected);
+  });
+
   it('keeps the newest ends of a store, each once, refunds included, at most as many as asked', () => {
     const activity = new RecentActivity(3);
     for (let n = 1; n <= 4; n++) activity.note(terminal(n, n === 4));
@@ -152,9 +171,7 @@ describe('recent activity', () => {
       };
       activity.note(doc);
       const items = activityOf(doc);
-      const held = expected.get(storeId) ?? [];
-      if (!items.every((item) => held.some((other) => other.id === item.id)))
-        expected.set(storeId, newestActivity([...held, ...items], perStore));
+      expected.set(storeId, newestActivity([...(expected.get(storeId) ?? []), ...items], perStore));
       expect(activity.candidates(storeId, [])).toEqual(expected.get(storeId));
     }
   });

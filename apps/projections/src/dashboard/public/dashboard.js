@@ -56,9 +56,17 @@ function storeEntry(storeId) {
 /** While a first view loads: its activity list is the server's, not the terminals' last items. */
 let loading = false;
 
+/** Whether `item` shows an end anew: one not listed, or listed as it stood before (a refund failed, then made). */
+function changedEnd(item, listed) {
+  return !listed || (listed.at <= item.at && (listed.status !== item.status || listed.at !== item.at));
+}
+
 function noteActivity(item) {
-  if (loading || activity.has(item.id) || held.some((other) => other.id === item.id)) return;
-  if (paused) held.push(item);
+  if (loading) return;
+  const waiting = held.findIndex((other) => other.id === item.id);
+  if (!changedEnd(item, waiting < 0 ? activity.get(item.id) : held[waiting])) return;
+  if (paused && waiting >= 0) held[waiting] = item;
+  else if (paused && !activity.has(item.id)) held.push(item);
   else addActivity(item);
   // Paused, only the "N new" count changes.
   activityDirty = true;
@@ -362,8 +370,13 @@ function weekTable(storeId, days) {
   );
 }
 
+/** The store's local date each card was drawn on: once that day has ended there, the card is drawn again (`tick`). */
+const drawnOn = new Map();
+
 function storeCard(storeId, { store, terminals, days }) {
-  const today = days.get(localDate(Date.now(), store.timeZone));
+  const date = localDate(Date.now(), store.timeZone);
+  drawnOn.set(storeId, date);
+  const today = days.get(date);
   const counts = store.terminals;
   return h(
     'article',
@@ -685,6 +698,18 @@ function tick() {
   for (const span of document.querySelectorAll('.age'))
     span.textContent = span.dataset.prefix + duration(now - Date.parse(span.dataset.since));
   drawProblems();
+  // A card drawn on a day that has since ended in its store's zone shows that day's takings as today's.
+  const todayIn = new Map();
+  for (const [storeId, date] of drawnOn) {
+    if (!stores.has(storeId)) {
+      drawnOn.delete(storeId);
+      continue;
+    }
+    const timeZone = timeZoneOf(storeId);
+    if (!todayIn.has(timeZone)) todayIn.set(timeZone, localDate(now, timeZone));
+    if (todayIn.get(timeZone) !== date) dirty.add(storeId);
+  }
+  if (dirty.size > 0) redraw();
 }
 
 // ---- sign-in and the live stream ----

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { SqliteEventStore } from '@app/event-store';
+import { event } from './support/payment-events';
+import { testOperator, writeOperatorsFile } from './support/operators';
+import { removeNatsState, startProjections, uniquePrefix } from './support/projections';
+
+/** Debian's Chromium (`.ci/run` installs it); CHROMIUM_PATH for another. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * The dashboard in a real Chromium as its day goes on: an end that changes after it was listed (a refund failed for
+ * Dintero's silence, then shown made) is listed as it stands, live and after a reload; and a quiet store's card
+ * stops showing a day's takings as today's once that day has ended in the store's zone.
+ */
+describe('the dashboard as the day goes on', () => {
+  const prefix = uniquePrefix();
+  const operator = testOperator('op-activity');
+  const storeId = 'activity-store';
+  let dir: string;
+  let log: SqliteEventStore;
+  let projections: NestFastifyApplication;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'dashboard-activity-'));
+    const file = path.join(dir, 'events.db');
+    log = new SqliteEventStore({ file });
+    projections = await startProjections({
+      EVENT_STORE_URL: `sqlite:${file}`,
+      NATS_PREFIX: prefix,
+      OPERATORS_FILE: writeOperatorsFile(path.join(dir, 'operators.json'), [operator]),
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    });
+    const at = new Date().toISOString();
+    await log.append(
+      `store-${storeId}`,
+      [
+        event(
+          'StoreRegistered',
+          { storeId, name: 'Activity store', payoutDestinationId: 'p', timeZone: 'Europe/Oslo', at },
+          { storeId },
+        ),
+        event('TerminalRegistered', { storeId, terminalId: 'T-1', at }, { storeId }),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await projections?.close();
+    await log?.close();
+    rmSync(dir, { recursive: true, force: true });
+    await removeNatsState(prefix);
+  });
+
+  /** The dashboard in a new page, signed in and live; its clock from `clockAt` when given. */
+  const signedIn = async (clockAt?: number): Promise<Page> => {
+    const page = await browser.newPage();
+    if (clockAt !== undefined) await page.clock.install({ time: clockAt });
+    await page.goto(`${await projections.getUrl()}/dashboard`);
+    await page.locator('#sign-in input[name="key"]').fill(operator.key);
+    await page.locator('#sign-in button[type="submit"]').click();
+    await page.waitForSelector('#connection[data-state="live"]', { timeout: 30_000 });
+    return page;
+  };
+
+  const capturedPayment = async (amount: number, at: string) => {
+    const paymentId = randomUUID();
+    const ids = { paymentId, storeId, terminalId: 'T-1' };
+    await log.append(
+      `payment-${paymentId}`,
+      [
+        event(
+          'PaymentRequested',
+          {
+            ...ids,
+            amount,
+            currency: 'NOK',
+            merchantReference: 'R-1',
+            posClientId: 'test',
+            claimId: paymentId,
+            requestedAt: at,
+            expiresAt: at,
+          },
+          ids,
+        ),
+        event(
+          'PaymentCaptured',
+          { transactionId: `tx-${paymentId}`, amount, currency: 'NOK', source: 'callback', at },
+          ids,
+        ),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    return { paymentId, ids };
+  };
+
+  it('lists a refund failed for Dintero’s silence and then shown made as refunded, live and after a reload', async () => {
+    const at = new Date(Date.now() - 60_000).toISOString();
+    const { paymentId, ids } = await capturedPayment(25_000, at);
+    const refund = { refundId: 'refund-1', amount: 4_000, terminalId: 'T-1' };
+    await log.append(
+      `payment-${paymentId}`,
+      [
+        event('RefundRequested', { ...refund, claimId: 'refund-1', by: 'test', at }, ids),
+        event(
+          'RefundFailed',
+          { refundId: 'refund-1', reason: 'no trace at Dintero', noTrace: true, source: 'reconciler', at },
+          ids,
+        ),
+      ],
+      { expectedRevision: 'any' },
+    );
+    const page = await signedIn();
+    const listed = (on: Page, status: string) =>
+      on.locator(`#activity li[data-kind="refund"][data-status="${status}"]`).waitFor({ timeout: 30_000 });
+    await listed(page, 'refund_failed');
+    await log.append(
+      `payment-${paymentId}`,
+      [event('LateRefundRecorded', { ...refund, source: 'webhook', at: new Date().toISOString() }, ids)],
+      { expectedRevision: 'any' },
+    );
+    await listed(page, 'refunded');
+    const reloaded = await signedIn();
+    await listed(reloaded, 'refunded');
+    expect(await reloaded.locator('#activity li[data-kind="refund"]').count()).toBe(1);
+    await page.close();
+    await reloaded.close();
+  });
+
+  it('stops showing a day’s takings as today’s once the store’s day has ended, with nothing new to draw', async () => {
+    const now = Date.now();
+    await capturedPayment(39_900, new Date(now).toISOString());
+    const page = await signedIn(now);
+    const today = page.locator(`#stores article[data-store-id="${storeId}"] [data-role="today"]`);
+    await today.locator('li[data-currency="NOK"]').waitFor({ timeout: 30_000 });
+    const osloDate = (instant: number) =>
+      new Intl.DateTimeFormat('en-CA', {
+        timeZone: 'Europe/Oslo',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+      }).format(instant);
+    let midnight = now;
+    while (osloDate(midnight) === osloDate(now)) midnight += 60_000;
+    await page.clock.fastForward(midnight - now + 120_000);
+    await today.getByText('No payments yet today', { exact: true }).waitFor({ timeout: 30_000 });
+    expect(await today.textContent()).toBe('No payments yet today');
+    await page.close();
+  });
+});
