@@ -1034,6 +1034,20 @@ describe('refunds (invariant 8: never more than captured)', () => {
         .then([expect.objectContaining({ type: 'RefundRequested' })]);
     });
 
+    it('takes Dintero’s own no in place of the guess, also when its 202 was never recorded, once', () => {
+      const given = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
+      const failed = run(given, [silence]);
+      // One delivery shows the refund's start and the cardholder's refusal together: only the refusal is told.
+      const refused = run([...given, ...failed], [outcome('r1', 'failed'), outcome('r1', 'failed'), silence]);
+      expect(refused).toEqual([
+        expect.objectContaining({ type: 'RefundFailed', data: expect.objectContaining({ amount: 30_000 }) }),
+      ]);
+      const refund = refundOf(fold(paymentDecider, [...given, ...failed, ...refused]));
+      expect(refund).toEqual(expect.objectContaining({ status: 'failed' }));
+      expect(refund.noTrace).toBeUndefined();
+      expect(refundFollowed(refund)).toBe(false);
+    });
+
     it('learns the request id of a 202 that comes after, so that a result naming only that request is found', () => {
       const given = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
       const accepted = (requestId: string): PaymentCommand => ({

@@ -11,7 +11,6 @@ import {
   isOpen,
   lateCapturedOf,
   refundableAmount,
-  refundMayYetBeMade,
   refundSettled,
   refundUnfinishedAtDintero,
   type PaymentState,
@@ -427,8 +426,9 @@ function recordRefundOutcome(
       ? [{ type: 'RefundAccepted', data: { refundId, requestId, ...when } }]
       : [];
   // Dintero's own no to a refund it took after it was failed for its silence: its word in place of the guess, once
-  // (the outcome stays failed; nothing is left to find out).
-  if (refundMayYetBeMade(refund) && outcome === 'failed') {
+  // (the outcome stays failed; nothing is left to find out). Whether or not its 202 was recorded first: Dintero's
+  // events of one delivery may show the refund's start and its refusal together, and only the refusal is told.
+  if (refund.status === 'failed' && refund.noTrace === true && outcome === 'failed' && noTrace !== true) {
     const { amount, terminalId } = refund;
     return [{ type: 'RefundFailed', data: { refundId, reason: reason ?? 'failed', amount, terminalId, ...when } }];
   }
