@@ -102,7 +102,12 @@ interface Sent {
  */
 export type TransactionOperationResult =
   | { readonly kind: 'done'; readonly transaction: DinteroTransaction }
-  | { readonly kind: 'accepted'; readonly transaction: DinteroTransaction; readonly requestId?: string };
+  | {
+      readonly kind: 'accepted';
+      /** The transaction as it is now, when Dintero's 202 carries it: the specification names only the header. */
+      readonly transaction?: DinteroTransaction;
+      readonly requestId?: string;
+    };
 
 interface CachedToken {
   readonly value: string;
@@ -341,10 +346,24 @@ export class DinteroClient {
   }
 
   private async operation(operation: string, path: string, body?: unknown): Promise<TransactionOperationResult> {
-    const answer = await this.call<DinteroTransaction>({ operation, safety: 'unsafe', method: 'POST', path, body });
-    if (answer.status !== 202) return { kind: 'done', transaction: answer.body };
+    const answer = await this.call<DinteroTransaction | undefined>({
+      operation,
+      safety: 'unsafe',
+      method: 'POST',
+      path,
+      body,
+    });
+    if (answer.status !== 202) {
+      if (answer.body === undefined)
+        throw new DinteroUnavailableError(`Dintero's answer to POST ${path} holds no transaction`);
+      return { kind: 'done', transaction: answer.body };
+    }
     const requestId = answer.header('event-request-id');
-    return { kind: 'accepted', transaction: answer.body, ...(requestId ? { requestId } : {}) };
+    return {
+      kind: 'accepted',
+      ...(answer.body === undefined ? {} : { transaction: answer.body }),
+      ...(requestId ? { requestId } : {}),
+    };
   }
 
   /** A cached token, renewed before it runs out; one request in flight however many callers wait. */
@@ -493,6 +512,9 @@ export class DinteroClient {
             );
           })
           .finally(() => clearTimeout(timer));
+        // A 202 says all it must in its status and its `event-request-id`: a body that is not JSON (none at all, the
+        // specification shows none) leaves it accepted, not unanswered.
+        if (status === 202) return { body: jsonOrNothing(text) as T, status, header };
         return { body: parseAnswer<T>(text, sent.method, pathname), status, header };
       }
       clearTimeout(timer);
@@ -524,6 +546,14 @@ export class DinteroClient {
 }
 
 /** A successful answer's JSON body; one that is not JSON tells nothing of what was done: the outcome is unknown. */
+function jsonOrNothing(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 function parseAnswer<T>(text: string, method: string, pathname: string): T {
   try {
     return JSON.parse(text) as T;

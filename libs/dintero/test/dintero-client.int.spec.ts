@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { DinteroClient, DinteroRejectedError, DinteroUnavailableError } from '@app/dintero';
 import { SimulatorState } from '../../../apps/dintero-simulator/src/state/simulator-state';
@@ -180,6 +181,32 @@ describe('DinteroClient against the simulator over HTTP', () => {
     await expect(dintero.listTransactions()).rejects.toThrow(/ECONNREFUSED/);
   });
 
+  it('takes a 202 without a body as accepted, with the request id of its header', async () => {
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        if (request.url?.includes('/auth/token')) {
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ access_token: 't', token_type: 'Bearer', expires_in: 3_600 }));
+        } else {
+          response.writeHead(202, { 'event-request-id': 'req-42' });
+          response.end();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const dintero = client({ apiUrl: url, checkoutUrl: url });
+    try {
+      await expect(
+        dintero.refund('T12345678.tx1', { amount: 100, terminalId: 'T-2', refundReference: 'r1' }),
+      ).resolves.toEqual({ kind: 'accepted', requestId: 'req-42' });
+    } finally {
+      await dintero.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('says a call that could make no connection was never sent, and one that timed out may have been', async () => {
     const port = await freePort();
     const down = client({ checkoutUrl: `http://127.0.0.1:${port}`, maxAttempts: 2 });
@@ -213,7 +240,7 @@ describe('DinteroClient against the simulator over HTTP', () => {
 
     const refunded = await dintero.refund(tx.id, { amount: 4_000, terminalId: 'T-2', refundReference: 'r-1' });
     expect(refunded).toMatchObject({ kind: 'done', transaction: { status: 'PARTIALLY_REFUNDED' } });
-    expect(refunded.transaction.events?.at(-1)).toMatchObject({ event: 'REFUND', event_reference: 'r-1' });
+    expect(refunded.transaction?.events?.at(-1)).toMatchObject({ event: 'REFUND', event_reference: 'r-1' });
     await expect(
       dintero.refund(tx.id, { amount: 6_001, terminalId: 'T-2', refundReference: 'r-2' }),
     ).rejects.toMatchObject({

@@ -363,12 +363,9 @@ export class RefundTerminalPaymentHandler {
         ...(reason ? { reason } : {}),
       });
       const requestId = answer.kind === 'accepted' ? answer.requestId : undefined;
-      const told = refundOutcome(
-        answer.transaction,
-        { refundId, dinteroRequestId: requestId },
-        'command-service',
-        now(),
-      )?.data;
+      const told =
+        answer.transaction &&
+        refundOutcome(answer.transaction, { refundId, dinteroRequestId: requestId }, 'command-service', now())?.data;
       if (told && (told.outcome !== 'accepted' || answer.kind === 'done')) return told;
       if (answer.kind === 'accepted') {
         // The header's id, or, without one, the request id Dintero's INITIATE_REFUND event carries.
