@@ -38,6 +38,22 @@ describe('registering a device at Dintero, answered with only what the specifica
     });
   });
 
+  it('names the other store and the serial only to a client that may use that store', async () => {
+    const { service } = onboarding({ status: 'ACTIVE', store_id: 'bergen' });
+    const refusal = async (mayUse: (storeId: string) => boolean) =>
+      JSON.stringify(
+        await service
+          .existing('oslo', 'T12345678-T0042', mayUse)
+          .catch((error: { getResponse(): unknown }) => error.getResponse()),
+      );
+    const toOsloOnly = await refusal((storeId) => storeId === 'oslo');
+    expect(toOsloOnly).toContain('DINTERO_TERMINAL_OF_OTHER_STORE');
+    expect(toOsloOnly).not.toMatch(/bergen|SN-42/);
+    expect(await refusal(() => true)).toMatch(
+      /"dinteroStoreId":"bergen".*serial SN-42|serial SN-42.*"dinteroStoreId":"bergen"/,
+    );
+  });
+
   it('answers 502 (DINTERO_UNEXPECTED_ANSWER) when Dintero will not say the status at all', async () => {
     const { service } = onboarding({});
     await expect(service.device('oslo', 'SN-42')).rejects.toMatchObject({

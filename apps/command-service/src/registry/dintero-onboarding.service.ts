@@ -28,6 +28,9 @@ export class DinteroOnboardingRefused extends HttpException {
  * documents no idempotency key for these calls), so a registration whose answer was lost is finished by
  * sending it again.
  */
+/** Whether the client asking may see a store: its id, and what is at it. */
+type StoresSeen = (storeId: string) => boolean;
+
 @Injectable()
 export class DinteroOnboarding {
   constructor(@Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient) {}
@@ -67,7 +70,12 @@ export class DinteroOnboarding {
    * serial is registered to the store at Dintero first (Dintero's API has no call to take that back; the device
    * then shows in the store's import, `importTerminals`).
    */
-  async device(storeId: string, deviceSerialNumber: string, deviceModel?: string): Promise<TerminalEnrollment> {
+  async device(
+    storeId: string,
+    deviceSerialNumber: string,
+    deviceModel?: string,
+    mayUse: StoresSeen = () => true,
+  ): Promise<TerminalEnrollment> {
     const what = `registering the terminal with serial ${deviceSerialNumber}`;
     const lookUp = () => this.bySerial(deviceSerialNumber);
     let found = await this.asking(what, lookUp);
@@ -83,7 +91,7 @@ export class DinteroOnboarding {
       });
     }
     if (!found) throw new DinteroUnreachable(what, 'the terminal was neither found nor registered');
-    const enrollment = this.ofStore(storeId, found);
+    const enrollment = this.ofStore(storeId, found, mayUse);
     if (deviceModel !== undefined && enrollment.deviceModel !== undefined && enrollment.deviceModel !== deviceModel) {
       throw new DinteroOnboardingRefused(
         'DINTERO_TERMINAL_DIFFERS',
@@ -95,7 +103,11 @@ export class DinteroOnboarding {
   }
 
   /** A terminal Dintero has already (registered in its Backoffice, say), by its Dintero id. */
-  async existing(storeId: string, dinteroTerminalId: string): Promise<TerminalEnrollment> {
+  async existing(
+    storeId: string,
+    dinteroTerminalId: string,
+    mayUse: StoresSeen = () => true,
+  ): Promise<TerminalEnrollment> {
     const found = await this.asking(`looking up terminal ${dinteroTerminalId}`, () =>
       this.dintero.getTerminal(dinteroTerminalId),
     );
@@ -106,7 +118,7 @@ export class DinteroOnboarding {
         { storeId, dinteroTerminalId },
       );
     }
-    return this.ofStore(storeId, found);
+    return this.ofStore(storeId, found, mayUse);
   }
 
   /** The store's terminals at Dintero that are not deleted. */
@@ -137,12 +149,23 @@ export class DinteroOnboarding {
     );
   }
 
-  private ofStore(storeId: string, terminal: DinteroTerminal): TerminalEnrollment {
+  /**
+   * The terminal's enrollment, when Dintero has it in the store. One of another store is refused, naming that store
+   * and the device's serial only to a client that may use that store: no word of another chain's stores otherwise.
+   */
+  private ofStore(storeId: string, terminal: DinteroTerminal, mayUse: StoresSeen): TerminalEnrollment {
     if (terminal.store_id !== storeId) {
+      const { terminal_id: dinteroTerminalId, store_id: dinteroStoreId } = terminal;
+      if (dinteroStoreId === undefined || !mayUse(dinteroStoreId))
+        throw new DinteroOnboardingRefused(
+          'DINTERO_TERMINAL_OF_OTHER_STORE',
+          `Terminal ${dinteroTerminalId} belongs to another store at Dintero`,
+          { storeId, dinteroTerminalId },
+        );
       throw new DinteroOnboardingRefused(
         'DINTERO_TERMINAL_OF_OTHER_STORE',
-        `Terminal ${terminal.terminal_id} (serial ${terminal.device_serial_number}) belongs to store ${terminal.store_id} at Dintero`,
-        { storeId, dinteroTerminalId: terminal.terminal_id, dinteroStoreId: terminal.store_id },
+        `Terminal ${dinteroTerminalId} (serial ${terminal.device_serial_number}) belongs to store ${dinteroStoreId} at Dintero`,
+        { storeId, dinteroTerminalId, dinteroStoreId },
       );
     }
     return enrollmentOf(terminal);

@@ -102,9 +102,13 @@ export class RegistryService {
     if (swap) await this.assertNotBusy(terminalId);
     const enrollment =
       body.deviceSerialNumber !== undefined
-        ? await this.dintero.device(storeId, body.deviceSerialNumber, body.deviceModel)
+        ? await this.dintero.device(storeId, body.deviceSerialNumber, body.deviceModel, context.mayUse)
         : // No device named: the one the log has for the name (a reactivation), else a Dintero id the name is.
-          await this.dintero.existing(storeId, body.dinteroTerminalId ?? recorded?.dinteroTerminalId ?? terminalId);
+          await this.dintero.existing(
+            storeId,
+            body.dinteroTerminalId ?? recorded?.dinteroTerminalId ?? terminalId,
+            context.mayUse,
+          );
     // Checked again by the store's decider, where the log's expected revision settles a race of two names.
     const taken = nameOfDevice(store, enrollment.dinteroTerminalId);
     if (taken !== undefined && taken !== terminalId) throw deviceTaken(storeId, taken, enrollment.dinteroTerminalId);
