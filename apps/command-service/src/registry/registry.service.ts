@@ -112,14 +112,17 @@ export class RegistryService {
     // Checked again by the store's decider, where the log's expected revision settles a race of two names.
     const taken = nameOfDevice(store, enrollment.dinteroTerminalId);
     if (taken !== undefined && taken !== terminalId) throw deviceTaken(storeId, taken, enrollment.dinteroTerminalId);
+    // Written only if the name still has the device this request found it with: a change made meanwhile (another
+    // request's swap, a first registration racing this one) is refused, never undone here.
+    const replacing = current ?? null;
     if (current === undefined || current === enrollment.dinteroTerminalId)
-      return storeView(await this.register(storeId, terminalId, enrollment, context));
+      return storeView(await this.register(storeId, terminalId, enrollment, context, replacing));
     // The change itself under a hold of the terminal: no payment, refund or operation claims it between the
     // look above and the store's write, and one that claimed it before is refused here.
     const release = await this.holdForDeviceChange(storeId, terminalId, enrollment.dinteroTerminalId, context);
     let outcome: 'finished' | 'rejected' = 'rejected';
     try {
-      const view = storeView(await this.register(storeId, terminalId, enrollment, context));
+      const view = storeView(await this.register(storeId, terminalId, enrollment, context, replacing));
       outcome = 'finished';
       return view;
     } finally {
@@ -208,6 +211,7 @@ export class RegistryService {
     terminalId: string,
     enrollment: TerminalEnrollment,
     context: RegistryContext,
+    replacing?: string | null,
   ): Promise<RegisteredStore> {
     await handleCommand(
       this.store,
@@ -218,7 +222,10 @@ export class RegistryService {
     );
     const { state } = await this.handle(
       storeId,
-      { type: 'RegisterTerminal', data: { storeId, terminalId, enrollment, at: now() } },
+      {
+        type: 'RegisterTerminal',
+        data: { storeId, terminalId, enrollment, at: now(), ...(replacing === undefined ? {} : { replacing }) },
+      },
       context,
       terminalId,
     );

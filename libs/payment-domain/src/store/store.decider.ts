@@ -99,7 +99,15 @@ export type StoreCommand =
   | { readonly type: 'RegisterStore'; readonly data: StoreRegistration & { readonly at: string } }
   | {
       readonly type: 'RegisterTerminal';
-      readonly data: TerminalRef & { readonly enrollment?: TerminalEnrollment; readonly at: string };
+      readonly data: TerminalRef & {
+        readonly enrollment?: TerminalEnrollment;
+        readonly at: string;
+        /**
+         * The device the request found the name with (its Dintero id; `null`: the name was not registered), when it
+         * decided on what it saw: a device changed since is refused (`TERMINAL_DEVICE_CHANGED`), never put back.
+         */
+        readonly replacing?: string | null;
+      };
     }
   /** What Dintero says of the terminal's status now; nothing is recorded when it is what the log has. */
   | {
@@ -210,6 +218,15 @@ function registerTerminal(
   const at = requireInstant(data.at, 'at');
   const ref = { storeId: data.storeId, terminalId };
   const terminal = ownEntry(registered.terminals, terminalId);
+  if (data.replacing !== undefined) {
+    const device = terminal ? (terminal.dintero?.dinteroTerminalId ?? terminalId) : null;
+    if (device !== data.replacing)
+      throw new DomainError(
+        'TERMINAL_DEVICE_CHANGED',
+        `Terminal ${terminalId}'s device changed while this request was under way (now ${device ?? 'none'}): send it again to change the terminal as it is now`,
+        { ...ref, dinteroTerminalId: device },
+      );
+  }
   const events: StoreEvent[] = [];
   if (!terminal) events.push({ type: 'TerminalRegistered', data: { ...ref, at } });
   else if (!terminal.active) events.push({ type: 'TerminalReactivated', data: { ...ref, at } });
