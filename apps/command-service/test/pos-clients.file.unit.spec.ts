@@ -47,6 +47,26 @@ describe('POS key file', () => {
     expect(new PosCredentials(clients).authenticate('Bearer k').mayUse('anywhere')).toBe(true);
   });
 
+  it('takes a client’s old and new key while it rotates: one client, one Idempotency-Key space', () => {
+    const entry = (key: string, stores = ['oslo-1', 'oslo-2']) => ({
+      id: 'pos-oslo',
+      keySha256: hashApiKey(key),
+      stores,
+      registry: false,
+    });
+    const clients = loadPosClients(file({ clients: [entry('old-key'), entry('new-key', ['oslo-2', 'oslo-1'])] }));
+    const credentials = new PosCredentials(clients);
+    for (const key of ['old-key', 'new-key'])
+      expect(credentials.authenticate(`Bearer ${key}`)).toMatchObject({ id: 'pos-oslo', registry: false });
+    // The same id with other rights is a mistake, not a rotation.
+    expect(problemsOf({ clients: [entry('old-key'), entry('new-key', ['oslo-1', 'bergen'])] })).toContain(
+      'pos-oslo appears twice with other stores or rights',
+    );
+    expect(problemsOf({ clients: [entry('old-key'), { ...entry('new-key'), registry: true }] })).toContain(
+      'appears twice with other stores or rights',
+    );
+  });
+
   it.each([
     ['text that is not JSON', '{clients', 'Expected property name'],
     ['a file without a client list', {}, 'clients'],

@@ -28,7 +28,8 @@ export function loadPosClients(file: string): ReadonlyMap<string, PosClient> {
   );
   return byKeyHash(
     parsed.clients,
-    { variable: 'POS_CLIENTS_FILE', file, holder: 'client' },
+    // A client's old and new key, while it rotates: one client, one Idempotency-Key space.
+    { variable: 'POS_CLIENTS_FILE', file, holder: 'client', rotating: true },
     (entry, stores) => new PosClient(entry.id, stores, entry.registry ?? false),
   );
 }
