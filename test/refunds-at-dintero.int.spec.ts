@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { handleCommand } from '@app/event-store';
 import { natsNames } from '@app/messaging';
 import { paymentDecider, paymentStream, terminalStream, type PaymentCommand } from '@app/payment-domain';
@@ -370,6 +371,53 @@ describe('refunds as Dintero answers them', () => {
       });
     },
   );
+
+  it('records a refund made at Dintero by no refund of ours, once: it counts against what is left and in the day', async () => {
+    const { storeId, paymentId, refundTerminal } = await capturedPayment(10_000);
+    const payment = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
+    const transactionId = payment.status === 'captured' ? payment.transactionId : '';
+    // Refunded at Dintero under another reference (its Backoffice, say): the webhook of the transaction reaches ingest.
+    await simulatorClient(engine.sim).refund(transactionId, {
+      amount: 2_500,
+      terminalId: refundTerminal,
+      refundReference: 'backoffice-1',
+    });
+    await engine.waitForPayment(
+      paymentId,
+      (s) => s.status === 'captured' && s.refundedElsewhere === 2_500,
+      'the refund made elsewhere recorded',
+    );
+    // Read again (a redelivery, the reconciler): nothing new.
+    const { recorded } = await engine.ingest.app
+      .get(PaymentFacts)
+      .recordTransactionById(paymentId, transactionId, { source: 'webhook', correlationId: `again-${paymentId}` });
+    expect(recorded).toEqual([]);
+    const types = (await engine.log.readStream(`payment-${paymentId}`)).map((e) => e.type);
+    expect(types.filter((type) => type === 'ExternalRefundRecorded')).toHaveLength(1);
+    expect((await get(`/v1/terminal-payments/${paymentId}`)).body).toMatchObject({
+      refundedAmount: 2_500,
+      refundedElsewhere: 2_500,
+      refundableAmount: 7_500,
+    });
+    // The POS cannot refund what Dintero has refunded already.
+    expect(await refund(paymentId, { amount: 8_000, terminalId: refundTerminal })).toMatchObject({
+      status: 422,
+      body: { code: 'REFUND_EXCEEDS_CAPTURED' },
+    });
+    // Finance sees it in the store's day.
+    const days = await new Kvm(engine.nats).open(natsNames(engine.prefix).buckets.storeDays);
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Oslo' }).format(new Date());
+    await waitUntil(
+      async () => {
+        const day = (await days.get(`${storeId}.${today}`))?.json<{
+          currencies: Record<string, { refundedAmount: number }>;
+        }>();
+        return day?.currencies['NOK']?.refundedAmount === 2_500;
+      },
+      20_000,
+      'the store day with the refund made elsewhere',
+    );
+  });
 
   it('answers an unknown refund and a malformed refund id with clear errors', async () => {
     const { paymentId } = await capturedPayment(10_000);

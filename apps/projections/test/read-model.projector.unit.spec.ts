@@ -311,6 +311,31 @@ describe('read models as a fold over the log', () => {
     expect(projector.paymentsHeld()).toBe(0);
   });
 
+  it('counts a refund made at Dintero by no refund of ours with the day’s refunds, after the payment was let go', () => {
+    const madeAt = '2026-11-25T09:30:00.000Z';
+    const projector = project([
+      ...store(),
+      ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+      ...capturedPayment('q-1', '2026-11-24T11:00:00.000Z', 100),
+      event('payment-p-1', 'ExternalRefundRecorded', {
+        transactionId: 'tx-p-1',
+        amount: 2_500,
+        refundedElsewhere: 2_500,
+        source: 'webhook',
+        at: '2026-11-25T10:00:00.000Z',
+        dinteroAt: madeAt,
+      }),
+    ]);
+    // On Dintero's day of the refund, on the sale's terminal; the day of the sale keeps its capture only.
+    expect(projector.storeDay('oslo', '2026-11-25')?.currencies['NOK']).toMatchObject({
+      refundedCount: 1,
+      refundedAmount: 2_500,
+    });
+    expect(projector.storeDay('oslo', '2026-11-25')?.terminals['T-1']?.currencies['NOK']?.refundedAmount).toBe(2_500);
+    expect(projector.storeDay('oslo', '2026-11-24')?.currencies['NOK']?.refundedAmount ?? 0).toBe(0);
+    expect(projector.paymentsHeld()).toBe(0);
+  });
+
   it('lets a payment go again after money moved past its end brought it back', () => {
     const at = '2026-11-24T12:00:00.000Z';
     const projector = project([

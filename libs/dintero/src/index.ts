@@ -22,6 +22,7 @@ export { OriginPools } from './origin-pools';
 export type * from './dintero.types';
 export {
   UnrecognisedTransactionStatusError,
+  externalRefunds,
   refundEventOf,
   refundOutcome,
   refundOutcomes,

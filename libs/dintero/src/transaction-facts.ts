@@ -303,6 +303,57 @@ export function refundOutcomes(
     });
 }
 
+type RecordExternalRefunds = Extract<PaymentCommand, { type: 'RecordExternalRefunds' }>;
+
+/**
+ * What Dintero shows refunded on the payment's own transaction by no refund of this payment's, in all, when that is
+ * more than the log has (`RecordExternalRefunds`): a refund made in Dintero's Backoffice, say. A successful `REFUND`
+ * event is ours when it carries our reference, or the request id of one of ours Dintero accepted. Of the others,
+ * what our refunds that no event names yet may still turn out to be is left to them (sent and not settled, failed
+ * for Dintero's silence, or made without an event of ours), so that no money is counted twice: a refund of ours
+ * Dintero shows without our reference is never taken for another's, at the cost of one made elsewhere waiting until
+ * ours are settled. Nothing when an event of another refund gives no amount.
+ */
+export function externalRefunds(
+  tx: DinteroTransaction,
+  state: PaymentState,
+  source: FactSource,
+  at: string,
+): RecordExternalRefunds | undefined {
+  if (state.status !== 'captured' || tx.id !== state.transactionId) return undefined;
+  const refunds = Object.values(state.refunds);
+  const requestIds = new Set(
+    refunds.flatMap((refund) => {
+      const requestId = refund.dinteroRequestId ?? refundInitiationOf(tx, refund)?.request_id;
+      return requestId === undefined ? [] : [requestId];
+    }),
+  );
+  const ofOurs = (event: TransactionEvent) =>
+    refunds.some((refund) => refundReferenceOf(event) === refund.refundId) ||
+    (event.correlation_request_id !== undefined && requestIds.has(event.correlation_request_id));
+  const made = (tx.events ?? []).filter((event) => event.event === 'REFUND' && succeeded(event));
+  const others = made.filter((event) => !ofOurs(event));
+  if (others.length === 0 || others.some((event) => !Number.isSafeInteger(event.amount))) return undefined;
+  const unnamed = refunds.filter(
+    (refund) =>
+      !(refund.status === 'failed' && refund.noTrace !== true) &&
+      !made.some((event) => isOurs(event, refund, event.correlation_request_id)),
+  );
+  const refundedElsewhere =
+    others.reduce((sum, event) => sum + (event.amount ?? 0), 0) -
+    unnamed.reduce((sum, refund) => sum + refund.amount, 0);
+  if (refundedElsewhere <= (state.refundedElsewhere ?? 0)) return undefined;
+  const newest = others
+    .map((event) => instant(event.created_at))
+    .filter((time): time is string => time !== undefined)
+    .sort()
+    .at(-1);
+  return {
+    type: 'RecordExternalRefunds',
+    data: { transactionId: tx.id, refundedElsewhere, source, at, ...(newest ? { dinteroAt: newest } : {}) },
+  };
+}
+
 const SESSION_ERRORS: ReadonlyMap<string, DinteroErrorKind> = new Map([
   ['CANCELLED', 'cancelled'],
   ['DECLINED', 'authorization'],

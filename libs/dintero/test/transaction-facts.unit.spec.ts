@@ -1,5 +1,6 @@
 import {
   UnrecognisedTransactionStatusError,
+  externalRefunds,
   refundOutcomes,
   sessionError,
   sessionErrorTime,
@@ -7,7 +8,14 @@ import {
   type DinteroSession,
   type DinteroTransaction,
 } from '@app/dintero';
-import { fold, paymentDecider, type PaymentCommand, type PaymentEvent, type PaymentState } from '@app/payment-domain';
+import {
+  fold,
+  paymentDecider,
+  refundableAmount,
+  type PaymentCommand,
+  type PaymentEvent,
+  type PaymentState,
+} from '@app/payment-domain';
 
 const tx = (change: Partial<DinteroTransaction> = {}): DinteroTransaction => ({
   id: 'T12345678.tx1',
@@ -491,5 +499,93 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
     expect(
       refundOutcomes(initiation(true), captured({ 'r-1': 'accepted' }), 'reconciler', 'now').map((c) => c.data),
     ).toEqual([expect.objectContaining({ refundId: 'r-1', outcome: 'accepted', requestId: 'req-9' })]);
+  });
+});
+
+describe('refunds made at Dintero by no refund of ours', () => {
+  const elsewhere = (id: string, amount: number, createdAt: string, reference?: string) => ({
+    id,
+    event: 'REFUND',
+    success: true,
+    amount,
+    ...(reference ? { event_reference: reference } : {}),
+    created_at: createdAt,
+  });
+  const refunded = (...events: NonNullable<DinteroTransaction['events']>) =>
+    tx({ status: 'PARTIALLY_REFUNDED', events: [...tx().events!, ...events] });
+  const elsewhereOf = (transaction: DinteroTransaction, state: PaymentState) =>
+    externalRefunds(transaction, state, 'webhook', 'now')?.data;
+
+  it('gives what Dintero refunded beyond our own refunds, in all, dated by the newest of them', () => {
+    const transaction = refunded(
+      refundOfR1('2026-11-24T10:02:00Z'),
+      elsewhere('e5', 2_000, '2026-11-24T11:00:00Z', 'backoffice-1'),
+      elsewhere('e6', 500, '2026-11-24T12:00:00Z'),
+    );
+    expect(elsewhereOf(transaction, captured({ 'r-1': 'succeeded' }))).toEqual({
+      transactionId: 'T12345678.tx1',
+      refundedElsewhere: 2_500,
+      source: 'webhook',
+      at: 'now',
+      dinteroAt: '2026-11-24T12:00:00.000Z',
+    });
+    // Our refund shown under the request id of its initiation, without our reference, is ours too.
+    const byRequest = refunded(
+      { id: 'e4', event: 'INITIATE_REFUND', success: true, amount: 100, event_reference: 'r-1', request_id: 'q-1' },
+      { ...elsewhere('e5', 100, '2026-11-24T10:03:00Z'), correlation_request_id: 'q-1' },
+    );
+    expect(elsewhereOf(byRequest, captured({ 'r-1': 'unknown' }))).toBeUndefined();
+  });
+
+  it('leaves to our unsettled refunds what they may yet turn out to be: none is counted twice', () => {
+    // A refund shown without any reference while one of ours of the same amount is unsettled may be ours.
+    const transaction = refunded(elsewhere('e5', 100, '2026-11-24T10:03:00Z'));
+    expect(elsewhereOf(transaction, captured({ 'r-1': 'unknown' }))).toBeUndefined();
+    // More than ours could be: the rest was made elsewhere.
+    const more = refunded(elsewhere('e5', 100, '2026-11-24T10:03:00Z'), elsewhere('e6', 900, '2026-11-24T10:04:00Z'));
+    expect(elsewhereOf(more, captured({ 'r-1': 'unknown' }))?.refundedElsewhere).toBe(900);
+    // Recorded already: nothing new.
+    const recorded = { ...captured({ 'r-1': 'unknown' }), refundedElsewhere: 900 } as PaymentState;
+    expect(elsewhereOf(more, recorded)).toBeUndefined();
+  });
+
+  it('is recorded once, counts against what is left to refund, and never counts a payment’s other transaction', () => {
+    const given: PaymentEvent[] = [
+      {
+        type: 'PaymentRequested',
+        data: {
+          paymentId: 'pay-1',
+          storeId: 's',
+          terminalId: 'T-1',
+          payoutDestinationId: 'p',
+          amount: 10_000,
+          currency: 'NOK',
+          merchantReference: 'POS-1',
+          posClientId: 'pos',
+          claimId: 'pay-1',
+          requestedAt: '2026-11-24T09:59:00.000Z',
+          expiresAt: '2026-11-24T10:09:00.000Z',
+        },
+      },
+      {
+        type: 'PaymentCaptured',
+        data: { transactionId: 'T12345678.tx1', amount: 10_000, currency: 'NOK', source: 'callback', at: 'now' },
+      },
+    ];
+    const transaction = refunded(elsewhere('e5', 3_000, '2026-11-24T11:00:00Z', 'backoffice-1'));
+    const events = [...given];
+    for (let delivery = 0; delivery < 2; delivery++) {
+      const command = externalRefunds(transaction, fold(paymentDecider, events), 'webhook', '2026-11-24T11:00:05.000Z');
+      if (command) events.push(...paymentDecider.decide(command, fold(paymentDecider, events)));
+    }
+    expect(events.slice(given.length)).toEqual([
+      expect.objectContaining({
+        type: 'ExternalRefundRecorded',
+        data: expect.objectContaining({ amount: 3_000, refundedElsewhere: 3_000 }),
+      }),
+    ]);
+    const state = fold(paymentDecider, events);
+    expect(state.status === 'captured' && refundableAmount(state)).toBe(7_000);
+    expect(externalRefunds({ ...transaction, id: 'T12345678.other' }, state, 'webhook', 'now')).toBeUndefined();
   });
 });

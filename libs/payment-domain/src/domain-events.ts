@@ -32,6 +32,7 @@ const PAYMENT_EVENT_TYPES = [
   'RefundSucceeded',
   'RefundFailed',
   'LateRefundRecorded',
+  'ExternalRefundRecorded',
   'RefundOutcomeUnknown',
   'RefundAccepted',
   'RefundFlaggedForReview',

@@ -27,8 +27,18 @@ export class PaymentView {
   @ApiProperty({ required: false }) transactionId?: string;
   @ApiProperty() expiresAt!: string;
   @ApiProperty({ required: false, description: 'What Dintero captured, in minor units' }) capturedAmount?: number;
-  @ApiProperty({ required: false, description: 'Refunded for sure (refunds that succeeded), in minor units' })
+  @ApiProperty({
+    required: false,
+    description:
+      'Refunded for sure, in minor units: refunds that succeeded, and what Dintero shows refunded by none of them (refundedElsewhere)',
+  })
   refundedAmount?: number;
+  @ApiProperty({
+    required: false,
+    description:
+      "Refunded at Dintero by no refund of this engine's (in Dintero's Backoffice, say), in minor units: part of refundedAmount",
+  })
+  refundedElsewhere?: number;
   @ApiProperty({
     required: false,
     description:
@@ -87,7 +97,10 @@ function refundsOf(state: Extract<PaymentState, { status: 'captured' }>) {
   const refunds = Object.values(state.refunds).sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
   return {
     capturedAmount: state.capturedAmount,
-    refundedAmount: refunds.filter((r) => r.status === 'succeeded').reduce((sum, r) => sum + r.amount, 0),
+    refundedAmount: refunds
+      .filter((r) => r.status === 'succeeded')
+      .reduce((sum, r) => sum + r.amount, state.refundedElsewhere ?? 0),
+    ...(state.refundedElsewhere ? { refundedElsewhere: state.refundedElsewhere } : {}),
     refundableAmount: refundableAmount(state),
     refunds: refunds.map((refund) => refundView(state.paymentId, refund)),
   };

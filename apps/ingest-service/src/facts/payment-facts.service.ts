@@ -1,6 +1,7 @@
 import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import {
   DINTERO_CLIENT,
+  externalRefunds,
   refundOutcomes,
   sessionErrorTime,
   transactionFact,
@@ -28,9 +29,14 @@ import { METRICS_REGISTRY, paymentMetrics, releaseClaim, type PaymentMetrics } f
 
 /**
  * Facts of money that moved against what the books said (a capture after the payment ended, a refund made after
- * it was booked failed): each is logged as a warning, for a person to act on.
+ * it was booked failed, a refund made at Dintero by no refund of ours): each is logged as a warning, for a person
+ * to act on.
  */
-const MONEY_FOR_A_PERSON: ReadonlySet<string> = new Set(['LateCaptureRecorded', 'LateRefundRecorded']);
+const MONEY_FOR_A_PERSON: ReadonlySet<string> = new Set([
+  'LateCaptureRecorded',
+  'LateRefundRecorded',
+  'ExternalRefundRecorded',
+]);
 
 export type IngestSource = Exclude<FactSource, 'command-service'>;
 
@@ -101,6 +107,8 @@ export class PaymentFacts {
     return this.record(paymentId, context, (state) => [
       { type: 'RecordDinteroTransaction', data: { transaction: fact, source: context.source, at } },
       ...refundOutcomes(tx, state, context.source, at),
+      // After our refunds' own outcomes: the same delivery's refund of ours is never taken for another's.
+      ...[externalRefunds(tx, state, context.source, at)].filter((command) => command !== undefined),
     ]);
   }
 

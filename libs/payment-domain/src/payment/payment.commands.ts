@@ -50,6 +50,21 @@ export type PaymentCommand =
       'RecordDinteroTransaction',
       { readonly transaction: DinteroTransactionFact; readonly source: FactSource; readonly at: string }
     >
+  /**
+   * What Dintero shows refunded on the payment's transaction by no refund of this engine's, in all
+   * (`externalRefunds`): recorded once it is more than recorded before.
+   */
+  | Command<
+      'RecordExternalRefunds',
+      {
+        readonly transactionId: string;
+        readonly refundedElsewhere: number;
+        readonly source: FactSource;
+        readonly at: string;
+        /** Dintero's time of the newest such refund. */
+        readonly dinteroAt?: string;
+      }
+    >
   /** `report_error=true` callbacks and `checkout_authorization` webhooks that carry no transaction. */
   | Command<
       'RecordDinteroError',

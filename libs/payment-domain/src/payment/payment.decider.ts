@@ -457,6 +457,24 @@ function recordRefundOutcome(
 }
 
 /**
+ * Money refunded at Dintero by no refund of ours (No silent money, invariant 4), on the payment's own transaction:
+ * what is more than recorded before, once. Never more than was captured, less what this engine's refunds hold.
+ */
+function recordExternalRefunds(
+  { transactionId, refundedElsewhere, source, at, dinteroAt }: Of<'RecordExternalRefunds'>,
+  state: PaymentState,
+): PaymentEvent[] {
+  const payment = existingPayment(state);
+  if (payment.status !== 'captured' || payment.transactionId !== transactionId) return [];
+  requireMoney(refundedElsewhere, payment.currency, { positive: true });
+  const amount = refundedElsewhere - (payment.refundedElsewhere ?? 0);
+  if (amount <= 0) return [];
+  if (dinteroAt !== undefined) requireInstant(dinteroAt, 'dinteroAt');
+  const when = { source, at, ...(dinteroAt === undefined ? {} : { dinteroAt }) };
+  return [{ type: 'ExternalRefundRecorded', data: { transactionId, amount, refundedElsewhere, ...when } }];
+}
+
+/**
  * Hands an open payment to a person, once: one whose transaction Dintero calls UNKNOWN, or one whose session is
  * over while its transaction is still on its way (initiated, on hold, authorised). Any other payment is left as it
  * is: the deadline is the reconciler's to keep, the decision the domain's.
@@ -555,6 +573,8 @@ function decide(command: PaymentCommand, state: PaymentState): PaymentEvent[] {
       return submitRefund(command.data, state);
     case 'RecordRefundOutcome':
       return recordRefundOutcome(command.data, state);
+    case 'RecordExternalRefunds':
+      return recordExternalRefunds(command.data, state);
     case 'FlagForReview':
       return flagForReview(command.data, state);
     case 'FlagRefundForReview':

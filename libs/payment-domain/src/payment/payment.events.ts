@@ -209,6 +209,22 @@ export type PaymentEvent =
       'LateRefundRecorded',
       Fact & { readonly refundId: string; readonly amount: number; readonly terminalId: string }
     >
+  /**
+   * Money Dintero shows refunded on the payment's own transaction by no refund of this engine's (one made in Dintero's
+   * Backoffice, say): `amount` more than recorded before, `refundedElsewhere` in all so far. It counts against what
+   * is left to refund, and in the store day's refunds on Dintero's day of the newest such refund; at no terminal's
+   * batch. `dinteroAt` is that refund's time.
+   */
+  | Event<
+      'ExternalRefundRecorded',
+      Fact & {
+        readonly transactionId: string;
+        /** Refunded elsewhere beyond what was recorded before, in minor units: what this event adds. */
+        readonly amount: number;
+        /** Refunded at Dintero by no refund of this engine's on the transaction, in all so far, in minor units. */
+        readonly refundedElsewhere: number;
+      }
+    >
   | Event<'RefundOutcomeUnknown', { readonly refundId: string; readonly reason: string; readonly at: string }>
   /**
    * Dintero took the refund to do at the terminal (202); its `REFUND` event will say how it went. Of a refund

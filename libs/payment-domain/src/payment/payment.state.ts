@@ -75,6 +75,8 @@ export type PaymentState =
       readonly capturedAmount: number;
       readonly capturedAt: string;
       readonly refunds: Readonly<Record<string, Refund>>;
+      /** Refunded at Dintero by no refund of this engine's (`ExternalRefundRecorded`), in all. */
+      readonly refundedElsewhere?: number;
       readonly receipt?: TerminalReceipt;
     })
   | (PaymentCore & {
@@ -164,7 +166,7 @@ export function knownClaims(state: PaymentState): Set<string> {
 export function committedRefunds(payment: CapturedPayment): number {
   return Object.values(payment.refunds)
     .filter((refund) => refund.status !== 'failed' || refundMayYetBeMade(refund))
-    .reduce((sum, refund) => sum + refund.amount, 0);
+    .reduce((sum, refund) => sum + refund.amount, payment.refundedElsewhere ?? 0);
 }
 
 /**
@@ -202,6 +204,7 @@ export const PAYMENT_AFTER_END_EVENTS = [
   'FurtherCaptureRecorded',
   'LateCaptureRecorded',
   'LateRefundRecorded',
+  'ExternalRefundRecorded',
   'RefundRequested',
   'RefundAccepted',
 ] as const satisfies readonly PaymentEvent['type'][];
@@ -411,6 +414,8 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       const succeeded: Refund = { ...rest, status: 'succeeded', ...finished(event.data) };
       return { ...state, refunds: { ...state.refunds, [refund.refundId]: succeeded } };
     }
+    case 'ExternalRefundRecorded':
+      return state.status === 'captured' ? { ...state, refundedElsewhere: event.data.refundedElsewhere } : state;
     case 'RefundOutcomeUnknown':
       return updateRefund(state, event.data.refundId, { status: 'unknown', reason: event.data.reason });
     case 'RefundSubmitted': {

@@ -29,6 +29,7 @@ export const storeDayProjection: Projection<StoreDayDoc> = {
     'FurtherCaptureRecorded',
     'RefundSucceeded',
     'LateRefundRecorded',
+    'ExternalRefundRecorded',
     'PaymentDeclined',
     'PaymentFailed',
     'PaymentCancelled',
@@ -75,6 +76,18 @@ function onPayment(day: StoreDayDoc, fact: PaymentFact): StoreDayDoc {
         }),
         terminals: addTerminal(day.terminals, payment.terminalId, payment.currency, {
           refundedAmount: fact.refundAmount,
+        }),
+      };
+    // Refunded at Dintero by no refund of ours (its Backoffice): counted with the refunds, on the sale's terminal.
+    case 'ExternalRefundRecorded':
+      return {
+        ...day,
+        currencies: addTotals(day.currencies, payment.currency, {
+          refundedCount: 1,
+          refundedAmount: event.data.amount,
+        }),
+        terminals: addTerminal(day.terminals, payment.terminalId, payment.currency, {
+          refundedAmount: event.data.amount,
         }),
       };
     case 'PaymentDeclined':

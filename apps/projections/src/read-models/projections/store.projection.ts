@@ -26,6 +26,7 @@ export const storeProjection: Projection<StoreDoc> = {
     'FurtherCaptureRecorded',
     'RefundSucceeded',
     'LateRefundRecorded',
+    'ExternalRefundRecorded',
     ...PAYMENT_ENDING_EVENTS,
   ]),
   evolve(doc, fact) {
@@ -90,6 +91,8 @@ function onPayment(doc: StoreDoc, fact: PaymentFact): StoreDoc {
         refundedCount: 1,
         refundedAmount: fact.refundAmount,
       });
+    case 'ExternalRefundRecorded':
+      return today(doc, fact, { refundedCount: 1, refundedAmount: event.data.amount });
     default: {
       if (!endsPayment(event.type)) return doc;
       const ended = leavesReview(doc, paymentId);
