@@ -80,6 +80,11 @@ interface ApiCall {
   readonly path: string | ApiPath;
   readonly body?: unknown;
   readonly headers?: Record<string, string>;
+  /**
+   * A 202 may come without a body (a refund, void or capture: the specification names only its `event-request-id`
+   * header): its body is then undefined. Any other call needs its answer's body.
+   */
+  readonly acceptedWithoutBody?: boolean;
 }
 
 /** A successful answer: the body, and whether Dintero did it (200) or took it to do later (202). */
@@ -352,6 +357,7 @@ export class DinteroClient {
       method: 'POST',
       path,
       body,
+      acceptedWithoutBody: true,
     });
     if (answer.status !== 202) {
       if (answer.body === undefined)
@@ -424,7 +430,14 @@ export class DinteroClient {
     }
   }
 
-  private async callOnce<T>({ safety, method, path, body, headers = {} }: ApiCall): Promise<Answer<T>> {
+  private async callOnce<T>({
+    safety,
+    method,
+    path,
+    body,
+    headers = {},
+    acceptedWithoutBody = false,
+  }: ApiCall): Promise<Answer<T>> {
     const url = typeof path === 'string' ? `${this.options.checkoutUrl}${path}` : `${this.options.apiUrl}${path.path}`;
     const notAfter = safety === 'unsafe' ? performance.now() + this.unsafeSendWindowMs : undefined;
     const request = (token: string) =>
@@ -442,6 +455,7 @@ export class DinteroClient {
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         },
         notAfter,
+        acceptedWithoutBody,
       );
     try {
       return await request(await this.accessToken());
@@ -463,7 +477,13 @@ export class DinteroClient {
     return this.unsafeSendWindowMs + this.timeoutMs;
   }
 
-  private async send<T>(safety: Safety, url: string, sent: Sent, notAfter?: number): Promise<Answer<T>> {
+  private async send<T>(
+    safety: Safety,
+    url: string,
+    sent: Sent,
+    notAfter?: number,
+    acceptedWithoutBody = false,
+  ): Promise<Answer<T>> {
     const { origin, pathname, search } = new URL(url);
     for (let attempt = 1; ; attempt++) {
       if (notAfter !== undefined && performance.now() > notAfter)
@@ -512,9 +532,9 @@ export class DinteroClient {
             );
           })
           .finally(() => clearTimeout(timer));
-        // A 202 says all it must in its status and its `event-request-id`: a body that is not JSON (none at all, the
-        // specification shows none) leaves it accepted, not unanswered.
-        if (status === 202) return { body: jsonOrNothing(text) as T, status, header };
+        // A refund's (void's, capture's) 202 says all it must in its status and its `event-request-id`: a body that
+        // is not JSON (none at all, the specification shows none) leaves it accepted, not unanswered.
+        if (status === 202 && acceptedWithoutBody) return { body: jsonOrNothing(text) as T, status, header };
         return { body: parseAnswer<T>(text, sent.method, pathname), status, header };
       }
       clearTimeout(timer);

@@ -181,7 +181,7 @@ describe('DinteroClient against the simulator over HTTP', () => {
     await expect(dintero.listTransactions()).rejects.toThrow(/ECONNREFUSED/);
   });
 
-  it('takes a 202 without a body as accepted, with the request id of its header', async () => {
+  it('takes a refund’s 202 without a body as accepted, with the request id of its header, and no other call’s', async () => {
     const server = createServer((request, response) => {
       request.resume();
       request.on('end', () => {
@@ -201,6 +201,10 @@ describe('DinteroClient against the simulator over HTTP', () => {
       await expect(
         dintero.refund('T12345678.tx1', { amount: 100, terminalId: 'T-2', refundReference: 'r1' }),
       ).resolves.toEqual({ kind: 'accepted', requestId: 'req-42' });
+      // A call whose answer must hold something (a terminal operation's id) is no answer so.
+      await expect(
+        dintero.sendTerminalOperation({ terminalId: 'T-2', operation: 'end_of_day', idempotencyKey: randomUUID() }),
+      ).rejects.toBeInstanceOf(DinteroUnavailableError);
     } finally {
       await dintero.close();
       await new Promise((resolve) => server.close(resolve));
