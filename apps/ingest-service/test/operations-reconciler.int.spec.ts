@@ -130,6 +130,31 @@ describe('the operations reconciler, with an operation whose sending got no answ
     expect((await readState(store, operationStream(operationId), operationDecider)).state.status).toBe('pending');
   });
 
+  it('lets the terminal take payments between sends that get no answer', async () => {
+    await register('stavanger', 'till-4');
+    const operationId = await sentWithoutAnswer('stavanger', 'till-4', Date.now() - 2 * 3_600_000, 900_000);
+    const silent = {
+      sendTerminalOperation: () => Promise.reject(new DinteroUnavailableError('Dintero did not answer')),
+    } as unknown as DinteroClient;
+    for (let send = 0; send < 3; send++) await settle(silent, operationId);
+    expect((await readState(store, operationStream(operationId), operationDecider)).state.status).toBe('submitting');
+    await claimTerminal(
+      store,
+      {
+        terminalId: 'till-4',
+        claimId: 'pay-4',
+        kind: 'payment',
+        paymentId: 'pay-4',
+        storeId: 'stavanger',
+        claimedAt: new Date().toISOString(),
+        expiresAt: new Date(Date.now() + 300_000).toISOString(),
+      },
+      metadata,
+    );
+    const { state } = await readState(store, terminalStream('till-4'), terminalDecider);
+    expect(state.status === 'claimed' && state.claim.claimId).toBe('pay-4');
+  });
+
   it('gives it up as timed out a day after it was asked for, and frees the terminal', async () => {
     await register('bergen', 'till-9');
     const operationId = await sentWithoutAnswer('bergen', 'till-9', Date.now() - 25 * 3_600_000, 900_000);

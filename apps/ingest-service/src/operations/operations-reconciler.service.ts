@@ -163,7 +163,8 @@ export class OperationsReconciler extends LeasedLogService {
   /**
    * An operation sent without an answer, whose hold on the terminal ran out: it is sent again (the same key, so that
    * Dintero runs it once) only once it holds the terminal again. Dintero may never have had it, and then runs it when
-   * it comes: never while a payment or refund holds the terminal. While one does, it waits. Given up as timed out
+   * it comes: never while a payment or refund holds the terminal. While one does, it waits; and it lets the terminal go
+   * again when this send gets no answer either. Given up as timed out
    * `GIVE_UP_PENDING_MS` after it was asked for, as one Dintero never ends, so that it stops being sent and the
    * nightly close tries that day again.
    */
@@ -202,7 +203,16 @@ export class OperationsReconciler extends LeasedLogService {
       { operationId, storeId, terminalId, correlationId: CORRELATION_ID, status: state.status },
       'sending a terminal operation again, its terminal held again',
     );
-    return submitOperation(this.store, this.dintero, state, metadata);
+    const next = await submitOperation(this.store, this.dintero, state, metadata);
+    // Still no answer (or Dintero busy): the terminal is held only while it is sent, never from one send to the next
+    // past the hold, so that a Dintero down for hours does not keep the till from taking payments.
+    if (next.status === 'submitting' || next.status === 'deferred')
+      await releaseClaim(
+        this.store,
+        { terminalId, claimId, reason: 'expired', at: new Date().toISOString() },
+        metadata,
+      );
+    return next;
   }
 
   /** Ended here, without Dintero's word: recorded, and the terminal freed. */
