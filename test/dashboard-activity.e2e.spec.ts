@@ -106,6 +106,7 @@ describe('the dashboard as the day goes on', () => {
   it('lists a refund failed for Dintero’s silence and then shown made as refunded, live and after a reload', async () => {
     const at = new Date(Date.now() - 60_000).toISOString();
     const { paymentId, ids } = await capturedPayment(25_000, at);
+    const failedAt = new Date(Date.now() - 30_000).toISOString();
     const refund = { refundId: 'refund-1', amount: 4_000, terminalId: 'T-1' };
     await log.append(
       `payment-${paymentId}`,
@@ -113,7 +114,7 @@ describe('the dashboard as the day goes on', () => {
         event('RefundRequested', { ...refund, claimId: 'refund-1', by: 'test', at }, ids),
         event(
           'RefundFailed',
-          { refundId: 'refund-1', reason: 'no trace at Dintero', noTrace: true, source: 'reconciler', at },
+          { refundId: 'refund-1', reason: 'no trace at Dintero', noTrace: true, source: 'reconciler', at: failedAt },
           ids,
         ),
       ],
@@ -125,7 +126,8 @@ describe('the dashboard as the day goes on', () => {
     await listed(page, 'refund_failed');
     await log.append(
       `payment-${paymentId}`,
-      [event('LateRefundRecorded', { ...refund, source: 'webhook', at: new Date().toISOString() }, ids)],
+      // Made at Dintero before the failure was concluded (its result named only the request): an earlier time.
+      [event('LateRefundRecorded', { ...refund, source: 'webhook', at: new Date().toISOString(), dinteroAt: at }, ids)],
       { expectedRevision: 'any' },
     );
     await listed(page, 'refunded');

@@ -13,6 +13,11 @@ export interface ActivityItem {
   readonly amount: number;
   readonly currency: string;
   readonly at: string;
+  /**
+   * The log position of the terminal document it was read from: of two versions of one end, the one later in the log
+   * stands (not the later `at`: a refund failed for Dintero's silence may be shown made at an earlier time of Dintero's).
+   */
+  readonly position: string;
 }
 
 const paymentItem = (paymentId: string) => `p:${paymentId}`;
@@ -20,13 +25,20 @@ const refundItem = (refundId: string) => `r:${refundId}`;
 
 /** The ends a terminal document shows: its last payment's and its last refund's. */
 export function activityOf(terminal: TerminalDoc): ActivityItem[] {
-  const { storeId, terminalId, lastOutcome, lastRefund } = terminal;
+  const { storeId, terminalId, lastOutcome, lastRefund, position } = terminal;
   const items: ActivityItem[] = [];
   if (lastOutcome)
-    items.push({ id: paymentItem(lastOutcome.paymentId), kind: 'payment', storeId, terminalId, ...lastOutcome });
+    items.push({
+      id: paymentItem(lastOutcome.paymentId),
+      kind: 'payment',
+      storeId,
+      terminalId,
+      ...lastOutcome,
+      position,
+    });
   if (lastRefund) {
     const { refundId, ...refund } = lastRefund;
-    items.push({ id: refundItem(refundId), kind: 'refund', storeId, terminalId, ...refund });
+    items.push({ id: refundItem(refundId), kind: 'refund', storeId, terminalId, ...refund, position });
   }
   return items;
 }
@@ -37,24 +49,28 @@ function newestFirst(a: ActivityItem, b: ActivityItem): number {
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
 
+/** Whether `item` was read from the log before `other` (each from its terminal's document at that position). */
+const earlierInLog = (item: ActivityItem, other: ActivityItem): boolean =>
+  BigInt(item.position) < BigInt(other.position);
+
 /**
  * Newest first, at most `limit`, each item once: as it stands last. An end seen again that changed (a refund failed
- * for Dintero's silence, then shown made) is dated by its change, so the later of two is the one kept, and of two
- * alike in time the one seen last.
+ * for Dintero's silence, then shown made) is taken as the log has it last, and of two alike in the log the one seen
+ * last.
  */
 export function newestActivity(items: Iterable<ActivityItem>, limit: number): ActivityItem[] {
   const byId = new Map<string, ActivityItem>();
   for (const item of items) {
     const seen = byId.get(item.id);
-    if (!seen || seen.at <= item.at) byId.set(item.id, item);
+    if (!seen || !earlierInLog(item, seen)) byId.set(item.id, item);
   }
   return [...byId.values()].sort(newestFirst).slice(0, limit);
 }
 
-/** Whether `item` says nothing `held` does not: the same end as it stood, or as it stood before (older). */
+/** Whether `item` says nothing `held` does not: the same end as it stood, or as it stood before in the log. */
 const nothingNew = (item: ActivityItem, held: ActivityItem | undefined): boolean =>
   held !== undefined &&
-  (item.at < held.at || (item.at === held.at && item.status === held.status && item.amount === held.amount));
+  (earlierInLog(item, held) || (item.at === held.at && item.status === held.status && item.amount === held.amount));
 
 /** A store's latest ends, newest first, and each by its id. */
 interface StoreActivity {

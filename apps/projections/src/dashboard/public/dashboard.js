@@ -56,9 +56,15 @@ function storeEntry(storeId) {
 /** While a first view loads: its activity list is the server's, not the terminals' last items. */
 let loading = false;
 
-/** Whether `item` shows an end anew: one not listed, or listed as it stood before (a refund failed, then made). */
+/**
+ * Whether `item` shows an end anew: one not listed, or listed as it stood before (a refund failed, then made). Which
+ * is later goes by the log position of the terminal document each was read from, not by its time: a refund failed
+ * for Dintero's silence may be shown made at an earlier time of Dintero's.
+ */
 function changedEnd(item, listed) {
-  return !listed || (listed.at <= item.at && (listed.status !== item.status || listed.at !== item.at));
+  if (!listed) return true;
+  if (BigInt(item.position ?? '0') < BigInt(listed.position ?? '0')) return false;
+  return listed.status !== item.status || listed.at !== item.at || listed.amount !== item.amount;
 }
 
 function noteActivity(item) {
@@ -83,11 +89,12 @@ function addActivity(item) {
 }
 
 function activityOf(terminal) {
-  const { storeId, terminalId, lastOutcome, lastRefund } = terminal;
+  const { storeId, terminalId, lastOutcome, lastRefund, position } = terminal;
   const items = [];
   if (lastOutcome)
-    items.push({ id: `p:${lastOutcome.paymentId}`, kind: 'payment', storeId, terminalId, ...lastOutcome });
-  if (lastRefund) items.push({ id: `r:${lastRefund.refundId}`, kind: 'refund', storeId, terminalId, ...lastRefund });
+    items.push({ id: `p:${lastOutcome.paymentId}`, kind: 'payment', storeId, terminalId, ...lastOutcome, position });
+  if (lastRefund)
+    items.push({ id: `r:${lastRefund.refundId}`, kind: 'refund', storeId, terminalId, ...lastRefund, position });
   return items;
 }
 
