@@ -18,19 +18,19 @@ export class DinteroUnreachable extends HttpException {
 
 /**
  * Dintero could not be reached when the payment's session was to be created: the call never left, so no terminal
- * prompts, and the payment ended (`failed`, `DINTERO_UNAVAILABLE`) with the terminal free again. Nothing is
+ * prompts, and the payment ended (`failed`, reason `DINTERO_UNAVAILABLE`) with the terminal free again. Nothing is
  * pending: the sale is started again as a new payment, with a new `Idempotency-Key`; the same key gets this again.
+ * So a code of its own (not `503 DINTERO_UNAVAILABLE`, whose same request again does the work) and no `Retry-After`.
  */
 export class SessionNotSent extends HttpException {
   constructor(payment: PaymentView, reason: string) {
     super(
       {
-        code: 'DINTERO_UNAVAILABLE',
+        code: 'DINTERO_UNREACHABLE',
         detail: `Dintero could not be reached, so the payment's session was never sent: ${reason}. The payment failed and the terminal is free; start the sale again with a new Idempotency-Key`,
-        retryAfterSeconds: 5,
         payment,
       },
-      503,
+      502,
     );
   }
 }

@@ -61,19 +61,20 @@ describe('command service while Dintero refuses every connection to checkout', (
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('fails the payment at once with 503 DINTERO_UNAVAILABLE, the terminal free for the next sale', async () => {
+  it('fails the payment at once with 502 DINTERO_UNREACHABLE, the terminal free for the next sale', async () => {
     const key = randomUUID();
     const down = await service('http://127.0.0.1:1');
     try {
       const refused = await start(down, key);
-      expect(refused.status).toBe(503);
+      expect(refused.status).toBe(502);
+      expect(refused.headers.get('retry-after')).toBeNull();
       const body = (await refused.json()) as { code: string; payment: { paymentId: string; status: string } };
-      expect(body).toMatchObject({ code: 'DINTERO_UNAVAILABLE', payment: { status: 'failed' } });
+      expect(body).toMatchObject({ code: 'DINTERO_UNREACHABLE', payment: { status: 'failed', final: true } });
       const { state } = await readState(down.log, paymentStream(body.payment.paymentId), paymentDecider);
       expect(state).toMatchObject({ status: 'failed', reason: 'DINTERO_UNAVAILABLE' });
       // The same key again: the same payment, the same answer; no second session is tried.
       const again = await start(down, key);
-      expect(again.status).toBe(503);
+      expect(again.status).toBe(502);
       expect(await again.json()).toMatchObject({ payment: { paymentId: body.payment.paymentId, status: 'failed' } });
     } finally {
       await down.close();

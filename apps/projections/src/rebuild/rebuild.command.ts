@@ -58,7 +58,8 @@ export async function runRebuild(): Promise<void> {
         'handed over to the live projector (the next one to start adopts it if none runs)',
     );
   } catch (error) {
-    if (!stop.signal.aborted) throw error;
+    // Stopped by the signal, and not by another failure meanwhile (a lock lost, NATS gone), which is told as it is.
+    if (!stop.signal.aborted || error !== stop.signal.reason) throw error;
     bar.stop();
     console.error(
       `rebuild stopped by ${stop.by}: nothing was offered, and its lock is let go (the next rebuild removes what it ` +
