@@ -157,6 +157,24 @@ describe('terminal operations', () => {
     ]);
   });
 
+  it('closes the last day of a deactivated terminal by hand, and nothing else on it', async () => {
+    await engine.terminals('op-retired', 'OPR-1');
+    const deactivated = await engine.command.fetch('/v1/stores/op-retired/terminals/OPR-1/deactivate', {
+      method: 'POST',
+    });
+    expect(deactivated.status).toBe(200);
+    const started = await operate('OPR-1', { operation: 'end_of_day' }, undefined, HQ, 'op-retired');
+    expect(started).toMatchObject({ status: 202, body: { terminalId: 'OPR-1', operation: 'end_of_day' } });
+    expect(await final(started.body.operationId as string)).toMatchObject({
+      status: 'completed',
+      batch: { outcome: 'accepted' },
+    });
+    expect(await operate('OPR-1', { operation: 'send_logs' }, undefined, HQ, 'op-retired')).toMatchObject({
+      status: 422,
+      body: { code: 'TERMINAL_INACTIVE' },
+    });
+  });
+
   it('refuses an operation while a payment holds the terminal, writing nothing', async () => {
     const payment = await engine.start('op-store', 'OP-2', 1000);
     expect(payment.status).toBe('awaiting_card');

@@ -58,7 +58,14 @@ export class StartTerminalOperationHandler {
     context.client.assertStore(storeId);
     // A terminal waiting for a check-update (`ACTION_REQUIRED`) takes one: that is how it becomes ACTIVE.
     const alsoAt = body.operation === 'check_update' ? (['ACTION_REQUIRED'] as const) : [];
-    const terminal = await this.terminals.usable(storeId, terminalId, context.correlationId, alsoAt);
+    // A deactivated terminal's last day is closed by hand: no nightly close closes it.
+    const terminal = await this.terminals.usable(
+      storeId,
+      terminalId,
+      context.correlationId,
+      alsoAt,
+      body.operation === 'end_of_day',
+    );
     const { dinteroTerminalId, store } = terminal;
     const requestedAt = new Date();
     // A close by hand is dated as the nightly close dates its own, not by the local day it ran: at 01:00 in a

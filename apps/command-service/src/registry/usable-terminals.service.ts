@@ -33,15 +33,16 @@ export class UsableTerminals {
     terminalId: string,
     correlationId?: string,
     alsoAt: readonly DinteroTerminalStatus[] = [],
+    deactivatedToo = false,
   ): Promise<UsableTerminal> {
     const { state } = await readState(this.store, storeStream(storeId), storeDecider);
     try {
-      return usableTerminal(state, storeId, terminalId, alsoAt);
+      return usableTerminal(state, storeId, terminalId, alsoAt, deactivatedToo);
     } catch (error) {
       if (!(error instanceof DomainError) || error.code !== 'TERMINAL_NOT_ACTIVE_AT_DINTERO') throw error;
       const refreshed = await this.refreshed(state, storeId, terminalId, correlationId);
       if (!refreshed) throw error;
-      return usableTerminal(refreshed, storeId, terminalId, alsoAt);
+      return usableTerminal(refreshed, storeId, terminalId, alsoAt, deactivatedToo);
     }
   }
 

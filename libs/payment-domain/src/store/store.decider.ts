@@ -337,9 +337,9 @@ export interface UsableTerminal {
 }
 
 /** A terminal registered to this store and not deactivated; refused otherwise. */
-function activeTerminal(state: StoreState, storeId: string, terminalId: string) {
+function activeTerminal(state: StoreState, storeId: string, terminalId: string, deactivatedToo = false) {
   const terminal = requireTerminal(state, storeId, terminalId);
-  if (!terminal.active)
+  if (!terminal.active && !deactivatedToo)
     throw new DomainError('TERMINAL_INACTIVE', `Terminal ${terminalId} is deactivated`, { storeId, terminalId });
   return terminal;
 }
@@ -349,8 +349,14 @@ function activeTerminal(state: StoreState, storeId: string, terminalId: string) 
  * the terminal: the device may have been changed, or the terminal deactivated, between the request's checks and
  * its claim, and what the request sends goes to the device the store has once nothing else can change it.
  */
-export function currentDevice(state: StoreState, storeId: string, terminalId: string): string {
-  return activeTerminal(state, storeId, terminalId).dintero?.dinteroTerminalId ?? terminalId;
+export function currentDevice(
+  state: StoreState,
+  storeId: string,
+  terminalId: string,
+  /** A use that a deactivated terminal takes too (its last day closed by hand). */
+  deactivatedToo = false,
+): string {
+  return activeTerminal(state, storeId, terminalId, deactivatedToo).dintero?.dinteroTerminalId ?? terminalId;
 }
 
 /**
@@ -363,8 +369,13 @@ export function usableTerminal(
   terminalId: string,
   /** Statuses at Dintero besides `ACTIVE` the use is fine with (a check-update for `ACTION_REQUIRED`). */
   alsoAt: readonly DinteroTerminalStatus[] = [],
+  /**
+   * A use that a terminal deactivated here takes too: the close by hand of its last day, whose batch no nightly
+   * close closes (a deactivated terminal has none), still `ACTIVE` at Dintero.
+   */
+  deactivatedToo = false,
 ): UsableTerminal {
-  const terminal = activeTerminal(state, storeId, terminalId);
+  const terminal = activeTerminal(state, storeId, terminalId, deactivatedToo);
   const { dintero } = terminal;
   if (dintero && dintero.status !== 'ACTIVE' && !alsoAt.includes(dintero.status)) {
     const reason = dintero.statusReason ? ` (${dintero.statusReason})` : '';

@@ -86,9 +86,15 @@ export async function recordUnderClaim<T>(
  * of device takes the terminal too, so it cannot come between this read and what the request sends. A terminal
  * deactivated meanwhile is refused (a `DomainError`, which `recordUnderClaim` answers by releasing the claim).
  */
-export async function deviceUnderClaim(store: EventStore, storeId: string, terminalId: string): Promise<string> {
+export async function deviceUnderClaim(
+  store: EventStore,
+  storeId: string,
+  terminalId: string,
+  /** A use a deactivated terminal takes too (see `currentDevice`). */
+  deactivatedToo = false,
+): Promise<string> {
   const { state } = await readState(store, storeStream(storeId), storeDecider);
-  return currentDevice(state, storeId, terminalId);
+  return currentDevice(state, storeId, terminalId, deactivatedToo);
 }
 
 /** A request's `data` aimed at `device`: its `dinteroTerminalId`, left out when the device is the name itself. */

@@ -67,7 +67,8 @@ export async function startOperation(
   );
   const { state } = await recordUnderClaim(store, { terminalId, claimId }, metadata, async () => {
     // The device the name has now that the terminal is held: a device change since the request looked goes first.
-    const dinteroTerminalId = await deviceUnderClaim(store, storeId, terminalId);
+    // A close by hand takes a deactivated terminal too: its last batch is closed by no nightly close.
+    const dinteroTerminalId = await deviceUnderClaim(store, storeId, terminalId, request.operation === 'end_of_day');
     return record(store, operationId, { type: 'RequestOperation', data: { ...request, dinteroTerminalId } }, metadata);
   });
   // Ended between the look above and the claim (another instance ran it, and released the terminal): the claim
