@@ -252,6 +252,7 @@ describe('command service: POS API keys, limited to their stores', () => {
       '422',
       '429',
       '500',
+      '502',
       '503',
     ]);
     expect(start.security).toEqual([{ bearer: [] }]);

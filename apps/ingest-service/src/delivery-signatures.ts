@@ -18,6 +18,9 @@ const refused = (reason: string) => new HttpException({ code: 'INVALID_SIGNATURE
 export function assertCallbackSigned(config: IngestServiceConfig, request: FastifyRequest): void {
   const secret = config.callbackSecret;
   if (!secret) return;
+  // A URL's `#…` is no part of what Dintero signs (nor sends), but the query parser reads on past it: a parameter
+  // added there would be acted on unsigned.
+  if (request.url.includes('#')) throw refused('The request-target holds a "#", which no signed callback has');
   const header = request.headers['dintero-signature'];
   const check = verifyCallbackSignature(
     { accountId: config.dinteroAccountId, method: request.method, url: new URL(request.url, config.ingestPublicUrl) },
@@ -44,8 +47,9 @@ export function assertWebhookSigned(config: IngestServiceConfig, request: Fastif
  */
 export function signedDeliveries(config: IngestServiceConfig): BeforeParse {
   return (request, rawBody) => {
-    const path = request.url.split('?', 1)[0];
-    if (path === WEBHOOK_PATH) assertWebhookSigned(config, request, rawBody);
-    else if (path === CALLBACK_PATH) assertCallbackSigned(config, request);
+    // The route the request was matched to, not its path as sent: the router decodes a path (`%77ebhooks`).
+    const route = request.routeOptions.url;
+    if (route === WEBHOOK_PATH) assertWebhookSigned(config, request, rawBody);
+    else if (route === CALLBACK_PATH) assertCallbackSigned(config, request);
   };
 }

@@ -1,5 +1,5 @@
 import type { HttpAppOptions } from '@app/platform';
-import { signedDeliveries } from './delivery-signatures';
+import { CALLBACK_PATH, signedDeliveries, WEBHOOK_PATH } from './delivery-signatures';
 import { INGEST_CONFIG, type IngestServiceConfig } from './ingest-service.config';
 
 /** How the ingest service's HTTP app is made, by `main.ts` and by the tests alike. */
@@ -10,4 +10,5 @@ export const INGEST_HTTP_APP: HttpAppOptions = {
   // Dintero retries a callback after a 5xx only, never after a 4xx: over the limit, it must come back.
   rateLimitStatus: 503,
   beforeParse: (app) => signedDeliveries(app.get<IngestServiceConfig>(INGEST_CONFIG)),
+  foreignBodyRoutes: [CALLBACK_PATH, WEBHOOK_PATH],
 };

@@ -39,6 +39,12 @@ export interface HttpAppOptions {
    * delivery's signature, so that a forged body of up to `bodyLimit` is never parsed.
    */
   readonly beforeParse?: (app: INestApplication) => BeforeParse;
+  /**
+   * Routes whose bodies another system writes (Dintero's deliveries): a `__proto__` key or a `constructor.prototype`
+   * in them is dropped rather than refused, since a 4xx makes the sender give the delivery up, and what it carries
+   * there (another channel's metadata) is nothing the engine reads.
+   */
+  readonly foreignBodyRoutes?: readonly string[];
 }
 
 /** Refuses a request, by throwing, before its body is parsed. */
@@ -74,15 +80,15 @@ export async function createHttpApp(
     },
   );
   const beforeParse = options.beforeParse?.(app);
+  const foreign = new Set(options.foreignBodyRoutes ?? []);
   app.useBodyParser(
     'application/json',
     { bodyLimit: config.bodyLimit },
-    beforeParse
-      ? async (request: FastifyRequest, body: Buffer) => {
-          beforeParse(request, body);
-          return parseJsonBody(request, body);
-        }
-      : parseJsonBody,
+    // Async: Nest's body parser runner passes a rejection on as the request's error.
+    async (request: FastifyRequest, body: Buffer) => {
+      beforeParse?.(request, body);
+      return parseJsonBody(body, foreign.has(request.routeOptions.url ?? '') ? 'drop' : 'refuse');
+    },
   );
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();

@@ -1,4 +1,4 @@
-import { parseJson } from '../problem-details/parse-json';
+import { parseJson, type PrototypeKeys } from '../problem-details/parse-json';
 
 /**
  * The JSON body parser of every app (`rawBody` kept by Nest), in place of Fastify's. Both parse with
@@ -9,7 +9,6 @@ import { parseJson } from '../problem-details/parse-json';
  * (`assertReasonableJson`) come later, in the validation pipe: after the guards, so that a forged webhook is
  * refused for its signature, whatever its shape.
  */
-// Async: Nest's body parser runner passes a rejection on as the request's error.
-export async function parseJsonBody(_request: unknown, body: Buffer): Promise<unknown> {
-  return body.length === 0 ? undefined : parseJson(body, 'body');
+export function parseJsonBody(body: Buffer, prototypeKeys: PrototypeKeys = 'refuse'): unknown {
+  return body.length === 0 ? undefined : parseJson(body, 'body', prototypeKeys);
 }
