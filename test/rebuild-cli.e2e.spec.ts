@@ -9,6 +9,7 @@ import { SqliteEventStore } from '@app/event-store';
 import { natsNames } from '@app/messaging';
 import { REBUILD_SUFFIX } from '../apps/projections/src/rebuild/rebuild';
 import { REBUILD_SEMI_SPACE_MIB } from '../apps/projections/src/rebuild/rebuild-heap';
+import { waitUntil } from './support/app-process';
 import { event, paymentEvents } from './support/payment-events';
 import { NATS_URL, bucketContents, removeNatsState, uniquePrefix } from './support/projections';
 
@@ -86,6 +87,34 @@ describe('npm run projections:rebuild, as an operator runs it', () => {
     for await (const name of streams.names()) if (name.startsWith(stem)) rebuilt.push(name);
     expect(rebuilt).toEqual([]);
     await nats.close();
+  });
+
+  it('never prints the KurrentDB password, a "/" in it included', async () => {
+    const secret = 'Zx9/kP2+q7';
+    const run = spawn(process.execPath, [CLI], {
+      env: {
+        PATH: process.env.PATH,
+        EVENT_STORE_URL: `kurrentdb://engine:${secret}@127.0.0.1:1?tls=false`,
+        NATS_URL,
+        NATS_PREFIX: prefix,
+      },
+      detached: true,
+    });
+    let output = '';
+    run.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    run.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await waitUntil(() => output.includes('rebuilding the read models of'), 30_000, 'the rebuild’s first line');
+    } finally {
+      // The command and the bounded-heap process it starts, unless they ended already (no KurrentDB answers there).
+      try {
+        process.kill(-run.pid!, 'SIGKILL');
+      } catch {
+        // ended
+      }
+    }
+    expect(output).toContain('from kurrentdb://***@127.0.0.1:1');
+    expect(output).not.toContain(secret);
   });
 
   it('refuses a log file that is not there, rather than make one and offer it empty', () => {

@@ -21,6 +21,14 @@ export function createEventStore(
     return new SqliteEventStore({ file, ...options });
   }
   if (/^(kurrentdb|kurrent|kdb|esdb)(\+discover)?:\/\//.test(url)) {
+    // The client reads a raw `/` in the password, but its reads hand the string to a native parser that takes it for
+    // the path, and fail with a parse error quoting the whole string: refused here, before anything is sent.
+    const password = /^[^:]+:\/\/[^:@]+:([^@]+)@/.exec(url)?.[1];
+    if (password !== undefined && /[/?#]/.test(password))
+      throw new InvalidEventStoreInputError(
+        `EVENT_STORE_URL ${maskedConnectionString(url)}: percent-encode its password (encodeURIComponent: a "/", "?" or ` +
+          '"#" in it as %2F, %3F, %23)',
+      );
     // Loaded only for a KurrentDB URL: its client and gRPC take about 0.2 s and 20 MB to load, which every
     // process on the embedded log (its start, a rebuild) would otherwise pay for nothing.
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -15,5 +15,6 @@ export {
 } from './command-handler';
 export { StreamNotifier } from './stream-notifier';
 export { EventHandlingError, LogFollower, type LogFollowerOptions } from './log-follower';
+export { maskedConnectionString } from './kurrentdb/masked-connection-string';
 export { existingLogIdentity, logIdentity, LOG_IDENTITY_STREAM } from './log-identity';
 export { markGone, markOf, markStands, type LogMark } from './log-mark';

@@ -42,8 +42,12 @@ describe('createEventStore on a KurrentDB URL that is not right', () => {
     expect(inspect(thrown)).not.toContain('s3cret');
   });
 
-  it('masks a password with a / in it, and says what else is wrong as it is', () => {
-    expect(() => createEventStore('kurrentdb://engine:pa/ss@node1:2113?tls=yes')).toThrow(
+  it('refuses a password with a raw "/" (the parser of reads takes it for the path), masked; says what else is wrong as it is', () => {
+    for (const url of ['kurrentdb://engine:pa/ss@node1:2113?tls=yes', 'kurrentdb://engine:Zx9/kP2+q7@node1:2113'])
+      expect(() => createEventStore(url)).toThrow(
+        /^EVENT_STORE_URL kurrentdb:\/\/\*\*\*@node1:2113(\?tls=yes)?: percent-encode its password/,
+      );
+    expect(() => createEventStore('kurrentdb://engine:pa%2Fss@node1:2113?tls=yes')).toThrow(
       'EVENT_STORE_URL kurrentdb://***@node1:2113?tls=yes is not a KurrentDB connection string: expected true or false',
     );
     // The scheme as the client reads it: any case, after blanks.

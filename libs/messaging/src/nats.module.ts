@@ -6,21 +6,34 @@ export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 /**
  * NATS_URL as nats.js wants it: the servers without credentials, and the user and password of the first
  * that has them (`nats://engine:secret@nats:4222`), so that the password is never part of a server address
- * that gets logged.
+ * that gets logged. The credentials are everything between `//` and the last `@` before the host, as the
+ * password a deployer gives nats-server as it is (a `/`, `+` or `=` of base64 included, which no URL parser
+ * takes there); a `%XX` in them is decoded, for one written percent-encoded.
  */
 export function natsServers(url: string): { servers: string[]; user?: string; pass?: string } {
   let user: string | undefined;
   let pass: string | undefined;
   const servers = url.split(',').map((server) => {
-    const parsed = URL.canParse(server) ? new URL(server) : undefined;
-    if (!parsed?.username) return server;
-    user ??= decodeURIComponent(parsed.username);
-    pass ??= decodeURIComponent(parsed.password);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.href.replace(/\/$/, '');
+    const match = CREDENTIALS.exec(server.trim());
+    if (!match) return server.trim();
+    const [, scheme = '', userinfo = '', host = ''] = match;
+    const colon = userinfo.indexOf(':');
+    user ??= decoded(colon < 0 ? userinfo : userinfo.slice(0, colon));
+    pass ??= colon < 0 ? '' : decoded(userinfo.slice(colon + 1));
+    return `${scheme}${host}`.replace(/\/$/, '');
   });
   return { servers, ...(user === undefined ? {} : { user, pass }) };
+}
+
+/** `scheme://userinfo@host…`: the userinfo up to the last `@` (one in a password can only be the password's). */
+const CREDENTIALS = /^([a-z][a-z0-9+.-]*:\/\/)(.*)@([^@]+)$/i;
+
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { SingleBar, Presets } from 'cli-progress';
-import { createEventStore } from '@app/event-store';
+import { createEventStore, maskedConnectionString } from '@app/event-store';
 import { connectNats } from '@app/messaging';
 import { loadConfig } from '@app/platform';
 import { ProjectionsConfig } from '../projections.config';
@@ -24,7 +24,8 @@ export async function runRebuild(): Promise<void> {
     );
   console.log(
     `rebuilding the read models of NATS_PREFIX=${config.natsPrefix} from ` +
-      `${config.eventStoreUrl.replace(/\/\/[^@/]*@/, '//')}`,
+      // Masked as the KurrentDB client reads the password (a `/` in it included), never printed.
+      maskedConnectionString(config.eventStoreUrl),
   );
   // The rebuild reads the log once, in order: a large page cache would only hold pages it never reads again.
   const store = createEventStore(config.eventStoreUrl, { readCacheMib: 2 });
