@@ -2,12 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { instanceToPlain, plainToInstance } from 'class-transformer';
 import { load } from 'js-yaml';
 import { ConfigError, loadConfig } from '@app/platform';
 import { loadPosClients } from '../apps/command-service/src/auth/pos-clients.file';
 import { CommandServiceConfig } from '../apps/command-service/src/command-service.config';
 import { DinteroSimulatorConfig } from '../apps/dintero-simulator/src/dintero-simulator.config';
 import { IngestServiceConfig } from '../apps/ingest-service/src/ingest-service.config';
+import { placeholdersLeft } from '../apps/engine/src/placeholders';
 import { ProjectionsConfig } from '../apps/projections/src/projections.config';
 
 const root = path.join(__dirname, '..');
@@ -35,6 +37,16 @@ function services(envFile: string, ...args: string[]): Record<string, Service> {
   return (load(result.stdout) as { services: Record<string, Service> }).services;
 }
 
+/** The variables a configuration class reads (its `@Expose` names). */
+function variablesOf(schema: new () => object): Set<string> {
+  const instance = plainToInstance(schema, {}, { excludeExtraneousValues: true, exposeDefaultValues: true }) as Record<
+    string,
+    unknown
+  >;
+  for (const property of Object.keys(instance)) instance[property] = property;
+  return new Set(Object.keys(instanceToPlain(instance, { excludeExtraneousValues: true })));
+}
+
 const asEnv = (service: Service) =>
   Object.fromEntries(Object.entries(service.environment ?? {}).map(([name, value]) => [name, String(value)]));
 
@@ -52,9 +64,10 @@ describeCompose('docker-compose.yml', () => {
       for (const [name, schema] of Object.entries(schemas)) {
         const env = asEnv(all[name]!);
         expect(() => loadConfig<object>(schema, env)).not.toThrow();
-        // Never the development defaults: inside a container 127.0.0.1 is the container itself.
+        // Never the development defaults: inside a container 127.0.0.1 is the container itself (the projections
+        // app reads none of these).
         for (const variable of ['DINTERO_API_URL', 'DINTERO_CHECKOUT_URL', 'INGEST_PUBLIC_URL'])
-          expect(env[variable]).not.toMatch(/127\.0\.0\.1|localhost/);
+          if (name !== 'projections') expect(env[variable]).not.toMatch(/127\.0\.0\.1|localhost/);
       }
       expect(() => loadConfig(DinteroSimulatorConfig, asEnv(all['dintero-simulator']!))).not.toThrow();
       for (const app of Object.keys(schemas))
@@ -63,6 +76,33 @@ describeCompose('docker-compose.yml', () => {
         );
     },
   );
+
+  it('gives each app the variables it reads and no others: no secret where it is not used', () => {
+    const all = services('.env.example', '--profile', 'simulator');
+    for (const [name, schema] of Object.entries(schemas))
+      expect({
+        name,
+        unread: Object.keys(all[name]!.environment ?? {}).filter((v) => !variablesOf(schema).has(v)),
+      }).toEqual({
+        name,
+        unread: [],
+      });
+  });
+
+  it('is refused by config-check with any placeholder of .env.example left in', () => {
+    const env = asEnv(services('.env.example')['config-check']!);
+    expect(placeholdersLeft(env)).toEqual(
+      expect.arrayContaining([
+        'DASHBOARD_SESSION_SECRET still holds the placeholder of .env.example: set it in .env',
+        'DINTERO_CLIENT_SECRET still holds the placeholder of .env.example: set it in .env',
+        'NATS_URL still holds the placeholder of .env.example: set it in .env',
+      ]),
+    );
+    // The simulator's settings are its own, and a run against it needs no secret of Dintero's.
+    expect(
+      placeholdersLeft(asEnv(services('deploy/simulator.env', '--profile', 'simulator')['config-check']!)),
+    ).toEqual([]);
+  });
 
   it('wires the apps to the simulator with deploy/simulator.env', () => {
     const all = services('deploy/simulator.env', '--profile', 'simulator');

@@ -5,12 +5,13 @@ import { CommandServiceConfig } from '../../command-service/src/command-service.
 import { IngestServiceConfig } from '../../ingest-service/src/ingest-service.config';
 import { loadOperators } from '../../projections/src/operators/operators.file';
 import { ProjectionsConfig } from '../../projections/src/projections.config';
+import { placeholdersLeft } from './placeholders';
 
 /**
  * Checks, once, the configuration an app would start with: `node dist/apps/engine/src/check-config.js
  * command-service|ingest-service|projections`. docker-compose.yml runs it before the apps (the
- * `config-check` service), so that a missing variable or a missing key file stops the deployment with
- * one clear message instead of an app restarting in a loop.
+ * `config-check` service), so that a missing variable, a missing key file or a placeholder of `.env.example`
+ * left in stops the deployment with one clear message instead of an app restarting in a loop.
  */
 const SCHEMAS = {
   'command-service': CommandServiceConfig,
@@ -19,7 +20,7 @@ const SCHEMAS = {
 } as const;
 
 const apps = process.argv.slice(2);
-const problems: string[] = [];
+const problems: string[] = placeholdersLeft(process.env);
 for (const app of apps.length > 0 ? apps : Object.keys(SCHEMAS)) {
   const schema = SCHEMAS[app as keyof typeof SCHEMAS];
   if (!schema) {
