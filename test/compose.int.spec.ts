@@ -10,6 +10,7 @@ import { CommandServiceConfig } from '../apps/command-service/src/command-servic
 import { DinteroSimulatorConfig } from '../apps/dintero-simulator/src/dintero-simulator.config';
 import { IngestServiceConfig } from '../apps/ingest-service/src/ingest-service.config';
 import { placeholdersLeft } from '../apps/engine/src/placeholders';
+import { simulatorClient, startSimulator } from './support/simulator';
 import { ProjectionsConfig } from '../apps/projections/src/projections.config';
 
 const root = path.join(__dirname, '..');
@@ -110,6 +111,32 @@ describeCompose('docker-compose.yml', () => {
     expect(asEnv(all['command-service']!).INGEST_PUBLIC_URL).toBe('http://ingest-service:3001');
     const sim = asEnv(all['dintero-simulator']!);
     expect(sim.DINTERO_CALLBACK_SECRET).toBe(asEnv(all['ingest-service']!).DINTERO_CALLBACK_SECRET);
+  });
+
+  it('seeds the simulator with what a store needs, and webhooks signed as ingest checks them', async () => {
+    const all = services('deploy/simulator.env', '--profile', 'simulator');
+    const sim = asEnv(all['dintero-simulator']!);
+    expect(sim.SIM_SEED_FILE).toBe('/run/config/simulator-seed.json');
+    const seed = JSON.parse(readFileSync(path.join(root, 'deploy/simulator-seed.json'), 'utf8')) as {
+      payoutDestinations: string[];
+      webhooks: { url: string; secret: string }[];
+    };
+    expect(seed.payoutDestinations).toContain('demo-seller');
+    const ingest = asEnv(all['ingest-service']!);
+    expect(seed.webhooks).toEqual([
+      { url: `http://ingest-service:${ingest.PORT}/v1/dintero/webhooks`, secret: ingest.DINTERO_WEBHOOK_SECRET },
+    ]);
+    // The simulator started with it takes a store of that payout destination.
+    const running = await startSimulator({ SIM_SEED_FILE: path.join(root, 'deploy/simulator-seed.json') });
+    const dintero = simulatorClient(running);
+    try {
+      await expect(
+        dintero.createStore({ storeId: 'compose-1', name: 'Compose 1', payoutDestinationId: 'demo-seller' }),
+      ).resolves.toMatchObject({ store_id: 'compose-1', payout_destination: { payout_destination_id: 'demo-seller' } });
+    } finally {
+      await dintero.close();
+      await running.close();
+    }
   });
 
   it('publishes KurrentDB, the dashboard and the simulator on this host only', () => {
