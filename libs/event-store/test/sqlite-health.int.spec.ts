@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { EventStoreUnavailableError, SqliteEventStore, eventStoreProbe } from '@app/event-store';
+import { waitUntil } from '../../../test/support/app-process';
 
 const event = () => ({ id: randomUUID(), type: 'Probed', data: {}, metadata: { correlationId: 'c' } });
 
@@ -38,5 +40,50 @@ describe('the health probe of the SQLite log', () => {
     }
     await expect(probe.check()).resolves.toBeUndefined();
     expect((await store.readAll({ limit: 100 })).map((e) => e.streamName)).toEqual(['probed-1']);
+  });
+});
+
+/**
+ * A full disk: the probe's empty commit takes the lock and writes no page, so only the last commit that wrote can
+ * tell. Stood for by a small tmpfs, which needs root (CI runs as root); elsewhere these are skipped.
+ */
+const fullDisk = mkdtempSync(path.join(tmpdir(), 'sqlite-full-'));
+const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', fullDisk]).status === 0;
+if (!mounted) rmSync(fullDisk, { recursive: true, force: true });
+(mounted ? describe : describe.skip)('the SQLite log on a full disk', () => {
+  const store = new SqliteEventStore({ file: path.join(fullDisk, 'events.db') });
+  const padded = (i: number) => ({ id: randomUUID(), type: 'Filled', data: { i, pad: 'x'.repeat(1_000) } });
+  afterAll(async () => {
+    await store.close().catch(() => undefined);
+    spawnSync('umount', ['-l', fullDisk]);
+    rmSync(fullDisk, { recursive: true, force: true });
+  });
+
+  it('is down while its appends fail for want of space, says so once a minute at most, and up once one is written', async () => {
+    const warnings: string[] = [];
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(((warning: string | Error) => {
+      warnings.push(String(warning));
+    }) as typeof process.emitWarning);
+    try {
+      let failure: unknown;
+      for (let i = 0; i < 10_000 && failure === undefined; i++)
+        failure = await store.append(`filled-${i}`, [padded(i)], { expectedRevision: 'no_stream' }).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(failure).toBeInstanceOf(EventStoreUnavailableError);
+      await expect(eventStoreProbe(store).check()).rejects.toThrow(/database or disk is full/);
+      // The checkpointer fails every 100 ms on a full disk: a few seconds of it is one warning.
+      await waitUntil(() => warnings.some((w) => /checkpoint failed/.test(w)), 10_000, 'a checkpoint warning');
+      // Ten more ticks, all failing: an absence is observed over time, not waited for.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(warnings.filter((w) => /checkpoint failed/.test(w))).toHaveLength(1);
+    } finally {
+      warn.mockRestore();
+    }
+    // Space again (the tmpfs made larger): the next append is written, and the probe is up.
+    expect(spawnSync('mount', ['-o', 'remount,size=64m', fullDisk]).status).toBe(0);
+    await store.append('after-the-disk-had-room', [padded(-1)], { expectedRevision: 'no_stream' });
+    await expect(eventStoreProbe(store).check()).resolves.toBeUndefined();
   });
 });

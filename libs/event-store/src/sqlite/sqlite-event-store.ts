@@ -85,6 +85,9 @@ const RECENT_CHARACTERS = 16 * 1024 * 1024;
 const FILL_PAGE = 1_000;
 /** The stream `checkWritable`'s empty append names: no event is ever written to it. */
 const WRITABLE_PROBE_STREAM = '$writable-probe';
+/** The least time between two warnings of a failed WAL checkpoint. */
+const CHECKPOINT_WARNING_EVERY_MS = 60_000;
+
 /** After a write to the WAL by another connection, when its commit is looked for again (see `chaseForeignCommit`). */
 const CHASE_DELAYS_MS = [1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
@@ -169,9 +172,19 @@ export class SqliteEventStore implements EventStore {
     this.poller = setInterval(() => this.pollForeignCommits(), pollIntervalMs);
     this.poller.unref();
     this.walWatch = new WalWatch(options.file, () => this.chaseForeignCommit());
+    // A failed passive checkpoint is retried on the next tick; the writer's backstop bounds the WAL meanwhile. Said
+    // once a minute at most (with how many failed since): a full disk fails every tick, ten a second, and the lines
+    // would go to that same disk.
+    let lastWarned = -Infinity;
+    let failedSince = 0;
     this.checkpointer = new WalCheckpointer(options.file, options.checkpointIntervalMs ?? 100, (message) => {
-      // A failed passive checkpoint is retried on the next tick; the writer's backstop bounds the WAL meanwhile.
-      process.emitWarning(`SQLite WAL checkpoint failed: ${message}`);
+      failedSince += 1;
+      const now = performance.now();
+      if (now - lastWarned < CHECKPOINT_WARNING_EVERY_MS) return;
+      const times = failedSince === 1 ? '' : ` (${failedSince} times since the last warning)`;
+      process.emitWarning(`SQLite WAL checkpoint failed${times}: ${message}`);
+      lastWarned = now;
+      failedSince = 0;
     });
   }
 
@@ -190,6 +203,10 @@ export class SqliteEventStore implements EventStore {
   async checkWritable(): Promise<void> {
     this.assertOpen();
     await this.writer.append(WRITABLE_PROBE_STREAM, [], 'any');
+    // That takes the lock, but a full disk shows only when a commit writes: the last one that did failed so.
+    const failing = this.writer.failingStorage;
+    if (failing !== undefined)
+      throw new EventStoreUnavailableError(`The last append could not be written, and none has been since: ${failing}`);
   }
 
   async readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {

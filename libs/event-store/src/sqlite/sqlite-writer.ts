@@ -85,6 +85,9 @@ parentPort.on('message', (message) => {
 });
 `;
 
+/** SQLite's messages for a commit that found no place to go: SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR. */
+const STORAGE_FAILURE = /disk is full|readonly database|disk I\/O error/i;
+
 /**
  * The main thread's side of the writer: appends queue here and go to the writer thread in groups,
  * pipelined, so that while one group is being committed and fsynced the next one collects. The event loop
@@ -99,6 +102,11 @@ export class SqliteWriter {
   private sendScheduled = false;
   private idle: (() => void) | undefined;
   private closing: Promise<void> | undefined;
+  /**
+   * Why the last group that wrote events failed for want of a place to write them (a full disk, a read-only file, an
+   * I/O error), until a group writes again: the probe's empty commit writes no page, and would pass meanwhile.
+   */
+  private storageFailure: string | undefined;
 
   constructor(
     private readonly options: {
@@ -128,6 +136,11 @@ export class SqliteWriter {
       this.queue.push({ s: streamName, x: expected, e: events, resolve, reject });
       this.scheduleSend();
     });
+  }
+
+  /** Why the last commit of events failed for want of storage, while no commit of events has succeeded since. */
+  get failingStorage(): string | undefined {
+    return this.storageFailure;
   }
 
   /** Whether a group is being committed: a write to the WAL now is most likely this writer's own. */
@@ -218,10 +231,13 @@ export class SqliteWriter {
     const group = this.inFlight;
     if (!group || group.id !== message.id) return;
     this.inFlight = undefined;
+    const wrote = group.batch.some((pending) => pending.e.length > 0);
     if ('error' in message) {
       const failure = new EventStoreUnavailableError(`SQLite commit failed: ${message.error}`);
+      if (wrote && STORAGE_FAILURE.test(message.error)) this.storageFailure = message.error;
       group.batch.forEach((pending) => pending.reject(failure));
     } else {
+      if (wrote) this.storageFailure = undefined;
       group.batch.forEach((pending, index) => {
         const result = message.results[index]!;
         if ('conflict' in result) pending.reject(new WrongExpectedRevisionError(pending.s, pending.x, result.conflict));
