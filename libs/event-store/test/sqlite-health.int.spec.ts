@@ -63,7 +63,7 @@ if (!mounted) rmSync(fullDisk, { recursive: true, force: true });
     const warnings: string[] = [];
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(((warning: string | Error) => {
       warnings.push(String(warning));
-    }) as typeof process.emitWarning);
+    }));
     try {
       let failure: unknown;
       for (let i = 0; i < 10_000 && failure === undefined; i++)
