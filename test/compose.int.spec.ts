@@ -99,6 +99,13 @@ describeCompose('docker-compose.yml', () => {
         'NATS_URL still holds the placeholder of .env.example: set it in .env',
       ]),
     );
+    // A value that merely holds the word is no placeholder.
+    expect(
+      placeholdersLeft({
+        DINTERO_RETURN_URL: 'https://pos.example.com/exchange-method/return',
+        INGEST_PUBLIC_URL: 'https://ingest.coin-exchange-media.no',
+      }),
+    ).toEqual([]);
     // The simulator's settings are its own, and a run against it needs no secret of Dintero's.
     expect(
       placeholdersLeft(asEnv(services('deploy/simulator.env', '--profile', 'simulator')['config-check']!)),

@@ -1,5 +1,8 @@
-/** What `.env.example` puts where a secret or a setting of the deployment goes: `change-me…`. */
-const PLACEHOLDER = /change-me/i;
+/**
+ * What `.env.example` puts where a secret or a setting of the deployment goes: `change-me…`, a whole value or a
+ * whole part of a URL (NATS_URL's password), never a word that merely holds it (`exchange-media`).
+ */
+const PLACEHOLDER = /(^|[:/@])change-me(-[a-z0-9-]*)?($|[:/@?])/i;
 
 /**
  * The variables that still hold a placeholder of `.env.example` (in a URL too: NATS_URL carries the NATS password),

@@ -1,5 +1,6 @@
 import {
   isDinteroTransactionStatus,
+  refundFollowed,
   transactionReaction,
   type DinteroErrorKind,
   type DinteroTransactionFact,
@@ -309,8 +310,9 @@ type RecordExternalRefunds = Extract<PaymentCommand, { type: 'RecordExternalRefu
  * What Dintero shows refunded on the payment's own transaction by no refund of this payment's, in all, when that is
  * more than the log has (`RecordExternalRefunds`): a refund made in Dintero's Backoffice, say. A successful `REFUND`
  * event is ours when it carries our reference, or the request id of one of ours Dintero accepted. Of the others,
- * what our refunds that no event names yet may still turn out to be is left to them (sent and not settled, failed
- * for Dintero's silence, or made without an event of ours), so that no money is counted twice: a refund of ours
+ * what our refunds that no event names yet may still turn out to be is left to them (sent and not settled, taken by
+ * Dintero after they were failed for its silence, or made without an event of ours), so that no money is counted
+ * twice: a refund of ours
  * Dintero shows without our reference is never taken for another's, at the cost of one made elsewhere waiting until
  * ours are settled. Nothing when an event of another refund gives no amount.
  */
@@ -334,9 +336,11 @@ export function externalRefunds(
   const made = (tx.events ?? []).filter((event) => event.event === 'REFUND' && succeeded(event));
   const others = made.filter((event) => !ofOurs(event));
   if (others.length === 0 || others.some((event) => !Number.isSafeInteger(event.amount))) return undefined;
+  // Ours that may still be made (unsettled, or taken by Dintero after they were failed for its silence), or that were
+  // made and no event names: a refund failed and never taken (Dintero's no, or its silence) is none of them.
   const unnamed = refunds.filter(
     (refund) =>
-      !(refund.status === 'failed' && refund.noTrace !== true) &&
+      (refundFollowed(refund) || refund.status === 'succeeded') &&
       !made.some((event) => isOurs(event, refund, event.correlation_request_id)),
   );
   const refundedElsewhere =

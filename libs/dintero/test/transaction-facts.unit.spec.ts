@@ -549,6 +549,23 @@ describe('refunds made at Dintero by no refund of ours', () => {
     expect(elsewhereOf(more, recorded)).toBeUndefined();
   });
 
+  it('counts a refund made elsewhere after one of ours failed for Dintero’s silence, never taken', () => {
+    // The POS's refund had no trace at Dintero; the sale was then refunded in Dintero's Backoffice.
+    const base = captured({ 'r-1': 'pending' }) as Extract<PaymentState, { status: 'captured' }>;
+    const failed = {
+      ...base,
+      refunds: { 'r-1': { ...base.refunds['r-1']!, status: 'failed', noTrace: true, reason: 'no trace at Dintero' } },
+    } as PaymentState;
+    const transaction = refunded(elsewhere('e5', 100, '2026-11-25T09:00:00Z'));
+    expect(elsewhereOf(transaction, failed)?.refundedElsewhere).toBe(100);
+    // Taken by Dintero after all (202): it may still be made, and what the others are may be it.
+    const taken = {
+      ...failed,
+      refunds: { 'r-1': { ...(failed as typeof base).refunds['r-1']!, dinteroRequestId: 'q-9' } },
+    } as PaymentState;
+    expect(elsewhereOf(transaction, taken)).toBeUndefined();
+  });
+
   it('is recorded once, counts against what is left to refund, and never counts a payment’s other transaction', () => {
     const given: PaymentEvent[] = [
       {
