@@ -61,9 +61,9 @@ if (!mounted) rmSync(fullDisk, { recursive: true, force: true });
 
   it('is down while its appends fail for want of space, says so once a minute at most, and up once one is written', async () => {
     const warnings: string[] = [];
-    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(((warning: string | Error) => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation((warning: string | Error) => {
       warnings.push(String(warning));
-    }));
+    });
     try {
       let failure: unknown;
       for (let i = 0; i < 10_000 && failure === undefined; i++)
@@ -81,9 +81,51 @@ if (!mounted) rmSync(fullDisk, { recursive: true, force: true });
     } finally {
       warn.mockRestore();
     }
-    // Space again (the tmpfs made larger): the next append is written, and the probe is up.
+    // Space again (the tmpfs made larger): an append is written, and the probe is up at once.
     expect(spawnSync('mount', ['-o', 'remount,size=64m', fullDisk]).status).toBe(0);
     await store.append('after-the-disk-had-room', [padded(-1)], { expectedRevision: 'no_stream' });
     await expect(eventStoreProbe(store).check()).resolves.toBeUndefined();
+  });
+});
+
+const idleDisk = mkdtempSync(path.join(tmpdir(), 'sqlite-full-idle-'));
+const idleMounted = mounted && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', idleDisk]).status === 0;
+if (!idleMounted) rmSync(idleDisk, { recursive: true, force: true });
+(idleMounted ? describe : describe.skip)('the SQLite log out of rotation after its disk was full', () => {
+  const store = new SqliteEventStore({ file: path.join(idleDisk, 'events.db'), storageFailureHoldMs: 1_000 });
+  const padded = (i: number) => ({ id: randomUUID(), type: 'Filled', data: { i, pad: 'x'.repeat(20_000) } });
+  afterAll(async () => {
+    await store.close().catch(() => undefined);
+    spawnSync('umount', ['-l', idleDisk]);
+    rmSync(idleDisk, { recursive: true, force: true });
+  });
+
+  it('is up again a while after the failure with no append to show the room, and down again if appends still fail', async () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      let failure: unknown;
+      for (let i = 0; i < 10_000 && failure === undefined; i++)
+        failure = await store.append(`filled-${i}`, [padded(i)], { expectedRevision: 'no_stream' }).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(failure).toBeInstanceOf(EventStoreUnavailableError);
+      const probe = eventStoreProbe(store);
+      await expect(probe.check()).rejects.toThrow(/database or disk is full/);
+      // No traffic (a load balancer took it out): up again once the hold has passed, to be tried with traffic.
+      await waitUntil(
+        () =>
+          probe.check().then(
+            () => true,
+            () => false,
+          ),
+        10_000,
+        'the probe up after its hold',
+      );
+      await expect(store.append('still-full', [padded(-1)], { expectedRevision: 'no_stream' })).rejects.toThrow(/full/);
+      await expect(probe.check()).rejects.toThrow(/database or disk is full/);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

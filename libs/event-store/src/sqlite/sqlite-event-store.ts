@@ -47,6 +47,8 @@ export interface SqliteEventStoreOptions {
   readonly checkpointIntervalMs?: number;
   /** The reading connection's page cache (`READ_CACHE_MIB` by default). */
   readonly readCacheMib?: number;
+  /** How long `/health` stays down after a commit failed for want of storage, unless one is written sooner (30 s). */
+  readonly storageFailureHoldMs?: number;
 }
 
 type Row = [
@@ -138,6 +140,7 @@ export class SqliteEventStore implements EventStore {
       // Ten full groups: at the rates bench:event-store measures, a few seconds of appends, well beyond any
       // wait a POS or Dintero would sit through.
       maxQueued: options.maxQueued ?? 10_000,
+      storageFailureHoldMs: options.storageFailureHoldMs ?? 30_000,
       onCommit: () => {
         if (this.closed) return;
         try {

@@ -104,9 +104,10 @@ export class SqliteWriter {
   private closing: Promise<void> | undefined;
   /**
    * Why the last group that wrote events failed for want of a place to write them (a full disk, a read-only file, an
-   * I/O error), until a group writes again: the probe's empty commit writes no page, and would pass meanwhile.
+   * I/O error), and when, until a group writes again: the probe's empty commit writes no page, and would pass
+   * meanwhile.
    */
-  private storageFailure: string | undefined;
+  private storageFailure: { readonly message: string; readonly at: number } | undefined;
 
   constructor(
     private readonly options: {
@@ -119,6 +120,8 @@ export class SqliteWriter {
        * without end (a disk that stalls, another process holding the write lock, a flood).
        */
       readonly maxQueued: number;
+      /** How long a commit that failed for want of storage keeps the health probe down (`failingStorage`). */
+      readonly storageFailureHoldMs: number;
       readonly onCommit: () => void;
     },
   ) {}
@@ -138,9 +141,16 @@ export class SqliteWriter {
     });
   }
 
-  /** Why the last commit of events failed for want of storage, while no commit of events has succeeded since. */
+  /**
+   * Why the last commit of events failed for want of storage, for `storageFailureHoldMs` after it while none has
+   * succeeded since. Held for a while only: an instance its health takes out of rotation gets no appends to show
+   * that the disk has room again (and a write of the probe's own can fit where an event does not), so it is tried
+   * again with traffic, and goes down again should its appends still fail.
+   */
   get failingStorage(): string | undefined {
-    return this.storageFailure;
+    const failure = this.storageFailure;
+    if (failure === undefined || performance.now() - failure.at >= this.options.storageFailureHoldMs) return undefined;
+    return failure.message;
   }
 
   /** Whether a group is being committed: a write to the WAL now is most likely this writer's own. */
@@ -234,10 +244,13 @@ export class SqliteWriter {
     const wrote = group.batch.some((pending) => pending.e.length > 0);
     if ('error' in message) {
       const failure = new EventStoreUnavailableError(`SQLite commit failed: ${message.error}`);
-      if (wrote && STORAGE_FAILURE.test(message.error)) this.storageFailure = message.error;
+      if (wrote && STORAGE_FAILURE.test(message.error))
+        this.storageFailure = { message: message.error, at: performance.now() };
       group.batch.forEach((pending) => pending.reject(failure));
     } else {
-      if (wrote) this.storageFailure = undefined;
+      // An event written (not refused for its expected revision): the disk has room again.
+      if (group.batch.some((pending, index) => pending.e.length > 0 && !('conflict' in message.results[index]!)))
+        this.storageFailure = undefined;
       group.batch.forEach((pending, index) => {
         const result = message.results[index]!;
         if ('conflict' in result) pending.reject(new WrongExpectedRevisionError(pending.s, pending.x, result.conflict));
