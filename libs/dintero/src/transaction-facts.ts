@@ -312,9 +312,8 @@ type RecordExternalRefunds = Extract<PaymentCommand, { type: 'RecordExternalRefu
  * event is ours when it carries our reference, or the request id of one of ours Dintero accepted. Of the others,
  * what our refunds that no event names yet may still turn out to be is left to them (sent and not settled, taken by
  * Dintero after they were failed for its silence, or made without an event of ours), so that no money is counted
- * twice: a refund of ours
- * Dintero shows without our reference is never taken for another's, at the cost of one made elsewhere waiting until
- * ours are settled. Nothing when an event of another refund gives no amount.
+ * twice: a refund of ours Dintero shows without our reference is never taken for another's, at the cost of one made
+ * elsewhere waiting until ours are settled. Nothing when an event of another refund gives no amount.
  */
 export function externalRefunds(
   tx: DinteroTransaction,

@@ -458,7 +458,7 @@ function recordRefundOutcome(
 
 /**
  * Money refunded at Dintero by no refund of ours (No silent money, invariant 4), on the payment's own transaction:
- * what is more than recorded before, once. Never more than was captured, less what this engine's refunds hold.
+ * what is more than recorded before, once. What is left to refund never goes below 0 for it (`refundableAmount`).
  */
 function recordExternalRefunds(
   { transactionId, refundedElsewhere, source, at, dinteroAt }: Of<'RecordExternalRefunds'>,
