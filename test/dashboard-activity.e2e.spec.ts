@@ -1,16 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { SqliteEventStore } from '@app/event-store';
+import type { Page } from 'playwright-core';
+import { dashboardInChromium } from './support/dashboard';
 import { event } from './support/payment-events';
-import { testOperator, writeOperatorsFile } from './support/operators';
-import { removeNatsState, startProjections, uniquePrefix } from './support/projections';
-
-/** Debian's Chromium (`.ci/run` installs it); CHROMIUM_PATH for another. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
  * The dashboard in a real Chromium as its day goes on: an end that changes after it was listed (a refund failed for
@@ -18,29 +9,12 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  * stops showing a day's takings as today's once that day has ended in the store's zone.
  */
 describe('the dashboard as the day goes on', () => {
-  const prefix = uniquePrefix();
-  const operator = testOperator('op-activity');
   const storeId = 'activity-store';
-  let dir: string;
-  let log: SqliteEventStore;
-  let projections: NestFastifyApplication;
-  let browser: Browser;
+  const dashboard = dashboardInChromium('activity');
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'dashboard-activity-'));
-    const file = path.join(dir, 'events.db');
-    log = new SqliteEventStore({ file });
-    projections = await startProjections({
-      EVENT_STORE_URL: `sqlite:${file}`,
-      NATS_PREFIX: prefix,
-      OPERATORS_FILE: writeOperatorsFile(path.join(dir, 'operators.json'), [operator]),
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    });
     const at = new Date().toISOString();
-    await log.append(
+    await dashboard.log.append(
       `store-${storeId}`,
       [
         event(
@@ -53,21 +27,10 @@ describe('the dashboard as the day goes on', () => {
       { expectedRevision: 'no_stream' },
     );
   });
-  afterAll(async () => {
-    await browser?.close();
-    await projections?.close();
-    await log?.close();
-    rmSync(dir, { recursive: true, force: true });
-    await removeNatsState(prefix);
-  });
 
   /** The dashboard in a new page, signed in and live; its clock from `clockAt` when given. */
   const signedIn = async (clockAt?: number): Promise<Page> => {
-    const page = await browser.newPage();
-    if (clockAt !== undefined) await page.clock.install({ time: clockAt });
-    await page.goto(`${await projections.getUrl()}/dashboard`);
-    await page.locator('#sign-in input[name="key"]').fill(operator.key);
-    await page.locator('#sign-in button[type="submit"]').click();
+    const page = await dashboard.signedIn(clockAt);
     await page.waitForSelector('#connection[data-state="live"]', { timeout: 30_000 });
     return page;
   };
@@ -75,7 +38,7 @@ describe('the dashboard as the day goes on', () => {
   const capturedPayment = async (amount: number, at: string) => {
     const paymentId = randomUUID();
     const ids = { paymentId, storeId, terminalId: 'T-1' };
-    await log.append(
+    await dashboard.log.append(
       `payment-${paymentId}`,
       [
         event(
@@ -108,7 +71,7 @@ describe('the dashboard as the day goes on', () => {
     const { paymentId, ids } = await capturedPayment(25_000, at);
     const failedAt = new Date(Date.now() - 30_000).toISOString();
     const refund = { refundId: 'refund-1', amount: 4_000, terminalId: 'T-1' };
-    await log.append(
+    await dashboard.log.append(
       `payment-${paymentId}`,
       [
         event('RefundRequested', { ...refund, claimId: 'refund-1', by: 'test', at }, ids),
@@ -124,7 +87,7 @@ describe('the dashboard as the day goes on', () => {
     const listed = (on: Page, status: string) =>
       on.locator(`#activity li[data-kind="refund"][data-status="${status}"]`).waitFor({ timeout: 30_000 });
     await listed(page, 'refund_failed');
-    await log.append(
+    await dashboard.log.append(
       `payment-${paymentId}`,
       // Made at Dintero before the failure was concluded (its result named only the request): an earlier time.
       [event('LateRefundRecorded', { ...refund, source: 'webhook', at: new Date().toISOString(), dinteroAt: at }, ids)],

@@ -1,16 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { chromium, type Browser } from 'playwright-core';
-import { SqliteEventStore } from '@app/event-store';
+import { dashboardInChromium } from './support/dashboard';
 import { event } from './support/payment-events';
-import { testOperator, writeOperatorsFile } from './support/operators';
-import { removeNatsState, startProjections, uniquePrefix } from './support/projections';
-
-/** Debian's Chromium (`.ci/run` installs it); CHROMIUM_PATH for another. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
  * The dashboard's problem strip in a real Chromium: the two reasons a payment is handed to a person (Dintero
@@ -19,35 +9,9 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  * currency.
  */
 describe('the dashboard: what it hands to a person, in words', () => {
-  const prefix = uniquePrefix();
-  const operator = testOperator('op-review');
   const storeId = 'review-store';
-  let dir: string;
-  let log: SqliteEventStore;
-  let projections: NestFastifyApplication;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'dashboard-review-'));
-    const file = path.join(dir, 'events.db');
-    log = new SqliteEventStore({ file });
-    projections = await startProjections({
-      EVENT_STORE_URL: `sqlite:${file}`,
-      NATS_PREFIX: prefix,
-      OPERATORS_FILE: writeOperatorsFile(path.join(dir, 'operators.json'), [operator]),
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await projections?.close();
-    await log?.close();
-    rmSync(dir, { recursive: true, force: true });
-    await removeNatsState(prefix);
-  });
+  const dashboard = dashboardInChromium('review');
+  const signedIn = () => dashboard.signedIn();
 
   /** A payment's first event, as the command service writes it. */
   const requested = (
@@ -71,21 +35,12 @@ describe('the dashboard: what it hands to a person, in words', () => {
       ids,
     );
 
-  /** The dashboard in a new page, signed in as the operator. */
-  const signedIn = async () => {
-    const page = await browser.newPage();
-    await page.goto(`${await projections.getUrl()}/dashboard`);
-    await page.locator('#sign-in input[name="key"]').fill(operator.key);
-    await page.locator('#sign-in button[type="submit"]').click();
-    return page;
-  };
-
   /** A payment on `terminalId` that Dintero left to a person for `reason`, since 09:15 UTC (10:15 in Oslo). */
   const flagged = async (terminalId: string, reason: 'outcome_unknown' | 'not_final') => {
     const paymentId = randomUUID();
     const ids = { paymentId, storeId, terminalId };
     const since = '2026-12-04T09:15:00.000Z';
-    await log.append(
+    await dashboard.log.append(
       `payment-${paymentId}`,
       [
         requested(ids, 10_040, 'NOK', since),
@@ -99,7 +54,7 @@ describe('the dashboard: what it hands to a person, in words', () => {
 
   it('says which reason, since when in the store’s time, and to check before taking the payment again', async () => {
     const at = new Date().toISOString();
-    await log.append(
+    await dashboard.log.append(
       `store-${storeId}`,
       [
         event(
@@ -147,7 +102,7 @@ describe('the dashboard: what it hands to a person, in words', () => {
       event('RefundRequested', { refundId, amount, terminalId, claimId: refundId, by: 'test', at: since }, ids),
       event('RefundFlaggedForReview', { refundId, amount, terminalId, reason: 'not_final', since, at: since }, ids),
     ];
-    await log.append(
+    await dashboard.log.append(
       `payment-${paymentId}`,
       [
         requested(ids, 25_000, 'NOK', since),
@@ -162,7 +117,7 @@ describe('the dashboard: what it hands to a person, in words', () => {
       ],
       { expectedRevision: 'no_stream' },
     );
-    await log.append(
+    await dashboard.log.append(
       'store-bergen-review',
       [
         event(
@@ -209,7 +164,7 @@ describe('the dashboard: what it hands to a person, in words', () => {
       terminalId,
       ...extra,
     });
-    await log.append(
+    await dashboard.log.append(
       `store-${iceland}`,
       [
         event(
@@ -233,7 +188,7 @@ describe('the dashboard: what it hands to a person, in words', () => {
     const captured = async (terminalId: string, amount: number, currency: string) => {
       const paymentId = randomUUID();
       const on = ids(terminalId, { paymentId });
-      await log.append(
+      await dashboard.log.append(
         `payment-${paymentId}`,
         [
           requested({ paymentId, storeId: iceland, terminalId }, amount, currency, now),
@@ -249,7 +204,7 @@ describe('the dashboard: what it hands to a person, in words', () => {
     const closed = async (terminalId: string, purchasesCount: number, purchasesAmount: number) => {
       const operationId = randomUUID();
       const closedAt = new Date(Date.now() + 1_000).toISOString();
-      await log.append(
+      await dashboard.log.append(
         `operation-${operationId}`,
         [
           event(
@@ -291,7 +246,7 @@ describe('the dashboard: what it hands to a person, in words', () => {
     const budapest = 'huf-store';
     const now = new Date().toISOString();
     const on = { storeId: budapest, terminalId: 'T-HUF' };
-    await log.append(
+    await dashboard.log.append(
       `store-${budapest}`,
       [
         event(
@@ -311,7 +266,7 @@ describe('the dashboard: what it hands to a person, in words', () => {
       { expectedRevision: 'no_stream' },
     );
     const paymentId = randomUUID();
-    await log.append(
+    await dashboard.log.append(
       `payment-${paymentId}`,
       [
         requested({ paymentId, ...on }, 10_000, 'HUF', now),

@@ -1,13 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { handleCommand, readState } from '@app/event-store';
+import { readState } from '@app/event-store';
 import { paymentDecider, paymentStream, refundableAmount } from '@app/payment-domain';
 import { releaseClaim } from '@app/platform';
-import { transaction } from '../../../libs/payment-domain/test/payment-fixtures';
-import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
-import { SEED, startSimulator, type RunningSimulator } from '../../../test/support/simulator';
+import type { RunningCommandService } from '../../../test/support/command-service';
+import { captured, dinteroOutOfReach } from './dintero-out-of-reach';
 
 /**
  * Dintero's checkout host refusing every connection while its token endpoint answers: a session or a refund that
@@ -16,50 +12,10 @@ import { SEED, startSimulator, type RunningSimulator } from '../../../test/suppo
  * found no trace, and told the POS `outcome_unknown`).
  */
 describe('command service while Dintero refuses every connection to checkout', () => {
-  let sim: RunningSimulator;
-  let dir: string;
-  let eventStoreUrl: string;
+  const world = dinteroOutOfReach('checkout-down');
   const json = { 'content-type': 'application/json' };
-  const service = (checkoutUrl: string) =>
-    startCommandService({
-      EVENT_STORE_URL: eventStoreUrl,
-      DINTERO_API_URL: sim.url,
-      DINTERO_CHECKOUT_URL: checkoutUrl,
-      DINTERO_TIMEOUT_MS: '2000',
-    });
-  const start = (on: RunningCommandService, key: string, terminalId = 'T-1') =>
-    on.fetch('/v1/terminal-payments', {
-      method: 'POST',
-      headers: { ...json, 'idempotency-key': key },
-      body: JSON.stringify({
-        storeId: 'oslo-center',
-        terminalId,
-        amount: 10_000,
-        currency: 'NOK',
-        merchantReference: 'co-1',
-      }),
-    });
-
-  beforeAll(async () => {
-    sim = await startSimulator();
-    await sim.control('POST', '/seed', SEED);
-    dir = mkdtempSync(path.join(tmpdir(), 'checkout-down-'));
-    eventStoreUrl = `sqlite:${path.join(dir, 'events.db')}`;
-    const registrar = await service(sim.url);
-    for (const [route, body] of [
-      ['/v1/stores/oslo-center', { name: 'Oslo', payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo' }],
-      ['/v1/stores/oslo-center/terminals/T-1', {}],
-      ['/v1/stores/oslo-center/terminals/T-2', {}],
-    ] as const) {
-      const response = await registrar.fetch(route, { method: 'PUT', headers: json, body: JSON.stringify(body) });
-      expect(response.status).toBeLessThan(300);
-    }
-    await registrar.close();
-  });
-  afterAll(async () => {
-    await sim.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const start = (on: RunningCommandService, key: string, terminalId = 'T-1') => world.start(on, key, terminalId);
+  const service = (checkoutUrl: string) => world.service({ checkoutUrl });
 
   it('fails the payment at once with 502 DINTERO_UNREACHABLE, the terminal free for the next sale', async () => {
     const key = randomUUID();
@@ -79,7 +35,7 @@ describe('command service while Dintero refuses every connection to checkout', (
     } finally {
       await down.close();
     }
-    const up = await service(sim.url);
+    const up = await world.service({});
     try {
       const next = await start(up, randomUUID());
       expect(next.status).toBe(201);
@@ -90,27 +46,14 @@ describe('command service while Dintero refuses every connection to checkout', (
   });
 
   it('fails a refund that could not be sent, leaving its amount to refund', async () => {
-    const up = await service(sim.url);
+    const up = await world.service({});
     let paymentId: string;
     try {
       const started = await start(up, randomUUID(), 'T-2');
       expect(started.status).toBe(201);
       ({ paymentId } = (await started.json()) as { paymentId: string });
       // Captured and the terminal released, as ingest would record them from Dintero's callback.
-      await handleCommand(
-        up.log,
-        paymentStream(paymentId),
-        paymentDecider,
-        {
-          type: 'RecordDinteroTransaction',
-          data: {
-            transaction: transaction('CAPTURED', { amount: 10_000 }),
-            source: 'callback',
-            at: new Date().toISOString(),
-          },
-        },
-        { metadata: { correlationId: 'checkout-down' } },
-      );
+      await captured(up.log, paymentId, 'checkout-down');
       await releaseClaim(
         up.log,
         { terminalId: 'T-2', claimId: paymentId, reason: 'finished', at: new Date().toISOString() },

@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { handleCommand } from '@app/event-store';
-import { paymentDecider, paymentStream } from '@app/payment-domain';
-import { transaction } from '../../../libs/payment-domain/test/payment-fixtures';
-import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
-import { SEED, startSimulator, type RunningSimulator } from '../../../test/support/simulator';
+import type { RunningCommandService } from '../../../test/support/command-service';
+import { captured, dinteroOutOfReach } from './dintero-out-of-reach';
 
 /**
  * Dintero's token endpoint out of reach: no call to Dintero can be sent, so a start or a refund is refused before
@@ -14,51 +8,11 @@ import { SEED, startSimulator, type RunningSimulator } from '../../../test/suppo
  * reconciler found no trace of it, and told the POS `outcome_unknown`).
  */
 describe('command service while Dintero gives no token', () => {
-  let sim: RunningSimulator;
-  let dir: string;
-  let eventStoreUrl: string;
+  const world = dinteroOutOfReach('token-down');
   let paymentId: string;
   const json = { 'content-type': 'application/json' };
-  const service = (apiUrl: string) =>
-    startCommandService({
-      EVENT_STORE_URL: eventStoreUrl,
-      DINTERO_API_URL: apiUrl,
-      DINTERO_CHECKOUT_URL: sim.url,
-      DINTERO_TIMEOUT_MS: '500',
-    });
-  const start = (on: RunningCommandService, key: string) =>
-    on.fetch('/v1/terminal-payments', {
-      method: 'POST',
-      headers: { ...json, 'idempotency-key': key },
-      body: JSON.stringify({
-        storeId: 'oslo-center',
-        terminalId: 'T-1',
-        amount: 10_000,
-        currency: 'NOK',
-        merchantReference: 'token-down-1',
-      }),
-    });
-
-  beforeAll(async () => {
-    sim = await startSimulator();
-    await sim.control('POST', '/seed', SEED);
-    dir = mkdtempSync(path.join(tmpdir(), 'token-down-'));
-    eventStoreUrl = `sqlite:${path.join(dir, 'events.db')}`;
-    const registrar = await service(sim.url);
-    for (const [route, body] of [
-      ['/v1/stores/oslo-center', { name: 'Oslo', payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo' }],
-      ['/v1/stores/oslo-center/terminals/T-1', {}],
-      ['/v1/stores/oslo-center/terminals/T-2', {}],
-    ] as const) {
-      const response = await registrar.fetch(route, { method: 'PUT', headers: json, body: JSON.stringify(body) });
-      expect(response.status).toBeLessThan(300);
-    }
-    await registrar.close();
-  });
-  afterAll(async () => {
-    await sim.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const start = (on: RunningCommandService, key: string) => world.start(on, key);
+  const service = (apiUrl: string) => world.service({ apiUrl }, 500);
 
   it('refuses a start with 503 DINTERO_UNAVAILABLE, writing nothing; the same request later starts the payment', async () => {
     const key = randomUUID();
@@ -72,7 +26,7 @@ describe('command service while Dintero gives no token', () => {
     } finally {
       await down.close();
     }
-    const up = await service(sim.url);
+    const up = await world.service({}, 500);
     try {
       const started = await start(up, key);
       expect(started.status).toBe(201);
@@ -88,20 +42,7 @@ describe('command service while Dintero gives no token', () => {
     const down = await service('http://127.0.0.1:1');
     try {
       // Captured, as ingest would record it from Dintero's callback.
-      await handleCommand(
-        down.log,
-        paymentStream(paymentId),
-        paymentDecider,
-        {
-          type: 'RecordDinteroTransaction',
-          data: {
-            transaction: transaction('CAPTURED', { amount: 10_000 }),
-            source: 'callback',
-            at: new Date().toISOString(),
-          },
-        },
-        { metadata: { correlationId: 'token-down' } },
-      );
+      await captured(down.log, paymentId, 'token-down');
       const head = await down.log.headPosition();
       const refused = await down.fetch(`/v1/terminal-payments/${paymentId}/refunds`, {
         method: 'POST',

@@ -47,16 +47,42 @@ describe('the health probe of the SQLite log', () => {
  * A full disk: the probe's empty commit takes the lock and writes no page, so only the last commit that wrote can
  * tell. Stood for by a small tmpfs, which needs root (CI runs as root); elsewhere these are skipped.
  */
-const fullDisk = mkdtempSync(path.join(tmpdir(), 'sqlite-full-'));
-const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', fullDisk]).status === 0;
-if (!mounted) rmSync(fullDisk, { recursive: true, force: true });
-(mounted ? describe : describe.skip)('the SQLite log on a full disk', () => {
-  const store = new SqliteEventStore({ file: path.join(fullDisk, 'events.db') });
-  const padded = (i: number) => ({ id: randomUUID(), type: 'Filled', data: { i, pad: 'x'.repeat(1_000) } });
+/**
+ * A small tmpfs standing for a full disk: mounted at once (it needs root, as CI runs; elsewhere undefined, and the
+ * tests on it are skipped), unmounted and removed by `remove`.
+ */
+function smallDisk(): { readonly dir: string; readonly remove: () => void } | undefined {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sqlite-full-'));
+  const remove = () => {
+    spawnSync('umount', ['-l', dir]);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir]).status === 0) return { dir, remove };
+  rmSync(dir, { recursive: true, force: true });
+  return undefined;
+}
+
+/** Appends events of `padBytes` until one fails for want of space: that failure. */
+async function fill(store: SqliteEventStore, padBytes: number): Promise<unknown> {
+  for (let i = 0; i < 10_000; i++) {
+    const event = { id: randomUUID(), type: 'Filled', data: { i, pad: 'x'.repeat(padBytes) } };
+    const failure = await store.append(`filled-${i}`, [event], { expectedRevision: 'no_stream' }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    if (failure !== undefined) return failure;
+  }
+  return undefined;
+}
+
+const one = (stream: string) => [{ id: randomUUID(), type: 'Filled', data: { stream } }];
+
+const fullDisk = smallDisk();
+(fullDisk ? describe : describe.skip)('the SQLite log on a full disk', () => {
+  const store = new SqliteEventStore({ file: path.join(fullDisk?.dir ?? '', 'events.db') });
   afterAll(async () => {
     await store.close().catch(() => undefined);
-    spawnSync('umount', ['-l', fullDisk]);
-    rmSync(fullDisk, { recursive: true, force: true });
+    fullDisk?.remove();
   });
 
   it('is down while its appends fail for want of space, says so once a minute at most, and up once one is written', async () => {
@@ -65,13 +91,7 @@ if (!mounted) rmSync(fullDisk, { recursive: true, force: true });
       warnings.push(String(warning));
     });
     try {
-      let failure: unknown;
-      for (let i = 0; i < 10_000 && failure === undefined; i++)
-        failure = await store.append(`filled-${i}`, [padded(i)], { expectedRevision: 'no_stream' }).then(
-          () => undefined,
-          (error: unknown) => error,
-        );
-      expect(failure).toBeInstanceOf(EventStoreUnavailableError);
+      expect(await fill(store, 1_000)).toBeInstanceOf(EventStoreUnavailableError);
       await expect(eventStoreProbe(store).check()).rejects.toThrow(/database or disk is full/);
       // The checkpointer fails every 100 ms on a full disk: a few seconds of it is one warning.
       await waitUntil(() => warnings.some((w) => /checkpoint failed/.test(w)), 10_000, 'a checkpoint warning');
@@ -82,34 +102,27 @@ if (!mounted) rmSync(fullDisk, { recursive: true, force: true });
       warn.mockRestore();
     }
     // Space again (the tmpfs made larger): an append is written, and the probe is up at once.
-    expect(spawnSync('mount', ['-o', 'remount,size=64m', fullDisk]).status).toBe(0);
-    await store.append('after-the-disk-had-room', [padded(-1)], { expectedRevision: 'no_stream' });
+    expect(spawnSync('mount', ['-o', 'remount,size=64m', fullDisk!.dir]).status).toBe(0);
+    await store.append('after-the-disk-had-room', one('after'), { expectedRevision: 'no_stream' });
     await expect(eventStoreProbe(store).check()).resolves.toBeUndefined();
   });
 });
 
-const idleDisk = mkdtempSync(path.join(tmpdir(), 'sqlite-full-idle-'));
-const idleMounted = mounted && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', idleDisk]).status === 0;
-if (!idleMounted) rmSync(idleDisk, { recursive: true, force: true });
-(idleMounted ? describe : describe.skip)('the SQLite log out of rotation after its disk was full', () => {
-  const store = new SqliteEventStore({ file: path.join(idleDisk, 'events.db'), storageFailureHoldMs: 1_000 });
-  const padded = (i: number) => ({ id: randomUUID(), type: 'Filled', data: { i, pad: 'x'.repeat(20_000) } });
+const idleDisk = fullDisk && smallDisk();
+(idleDisk ? describe : describe.skip)('the SQLite log out of rotation after its disk was full', () => {
+  const store = new SqliteEventStore({
+    file: path.join(idleDisk?.dir ?? '', 'events.db'),
+    storageFailureHoldMs: 1_000,
+  });
   afterAll(async () => {
     await store.close().catch(() => undefined);
-    spawnSync('umount', ['-l', idleDisk]);
-    rmSync(idleDisk, { recursive: true, force: true });
+    idleDisk?.remove();
   });
 
   it('is up again a while after the failure with no append to show the room, and down again if appends still fail', async () => {
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
-      let failure: unknown;
-      for (let i = 0; i < 10_000 && failure === undefined; i++)
-        failure = await store.append(`filled-${i}`, [padded(i)], { expectedRevision: 'no_stream' }).then(
-          () => undefined,
-          (error: unknown) => error,
-        );
-      expect(failure).toBeInstanceOf(EventStoreUnavailableError);
+      expect(await fill(store, 20_000)).toBeInstanceOf(EventStoreUnavailableError);
       const probe = eventStoreProbe(store);
       await expect(probe.check()).rejects.toThrow(/database or disk is full/);
       // No traffic (a load balancer took it out): up again once the hold has passed, to be tried with traffic.
@@ -122,7 +135,8 @@ if (!idleMounted) rmSync(idleDisk, { recursive: true, force: true });
         10_000,
         'the probe up after its hold',
       );
-      await expect(store.append('still-full', [padded(-1)], { expectedRevision: 'no_stream' })).rejects.toThrow(/full/);
+      const big = [{ id: randomUUID(), type: 'Filled', data: { pad: 'x'.repeat(20_000) } }];
+      await expect(store.append('still-full', big, { expectedRevision: 'no_stream' })).rejects.toThrow(/full/);
       await expect(probe.check()).rejects.toThrow(/database or disk is full/);
     } finally {
       warn.mockRestore();
