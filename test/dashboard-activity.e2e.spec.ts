@@ -101,6 +101,24 @@ describe('the dashboard as the day goes on', () => {
     await reloaded.close();
   });
 
+  it('lists both of two payments that end on one terminal between two writes of its document', async () => {
+    const page = await signedIn();
+    // Appended together: the projector folds both in one flush, and writes the terminal's document once.
+    const [a, b] = await Promise.all([
+      capturedPayment(1_100, new Date().toISOString()),
+      capturedPayment(1_200, new Date().toISOString()),
+    ]);
+    const listed = (on: Page, paymentId: string) =>
+      on.locator(`#activity li[data-payment-id="${paymentId}"]`).waitFor({ timeout: 30_000 });
+    await listed(page, a.paymentId);
+    await listed(page, b.paymentId);
+    const reloaded = await signedIn();
+    await listed(reloaded, a.paymentId);
+    await listed(reloaded, b.paymentId);
+    await page.close();
+    await reloaded.close();
+  });
+
   it('stops showing a day’s takings as today’s once the store’s day has ended, with nothing new to draw', async () => {
     const now = Date.now();
     await capturedPayment(39_900, new Date(now).toISOString());

@@ -57,6 +57,12 @@ export function natsNames(prefix: string) {
         `${prefix}.v1.terminal.${token(storeId, 'storeId')}.${token(terminalId, 'terminalId')}`,
       store: (storeId: string) => `${prefix}.v1.store.${token(storeId, 'storeId')}`,
       storeDay: (storeId: string, date: string) => `${prefix}.v1.store-day.${token(storeId, 'storeId')}.${date}`,
+      /**
+       * Each payment's or refund's end as the dashboard lists it, as the projector folds it (core NATS, not kept):
+       * a terminal's document on its change subject shows only its last payment and refund of a flush.
+       */
+      activity: (storeId: string) => `${prefix}.v1.activity.${token(storeId, 'storeId')}`,
+      activityOfAll: `${prefix}.v1.activity.*`,
     },
     queries: {
       terminal: `${prefix}.v1.query.terminal`,

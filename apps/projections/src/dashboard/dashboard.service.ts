@@ -5,9 +5,9 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { bufferTime, filter, map, Subject, takeWhile, type Observable } from 'rxjs';
-import { NATS_CONNECTION } from '@app/messaging';
+import { NATS_CONNECTION, natsNames } from '@app/messaging';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
 import { OperatorSessions, type OperatorSession } from '../operators/operator-sessions';
 import { ProjectorService } from '../projector/projector.service';
@@ -50,6 +50,12 @@ export const DASHBOARD_DAYS = 7;
 /** How often live changes go out, coalesced per document: well inside the dashboard's one second. */
 export const DASHBOARD_INTERVAL_MS = 200;
 
+/**
+ * What an open dashboard is sent: a document that changed, or an end the projector told of (`activity`: a terminal's
+ * document shows only its last payment and refund, and two ends of one terminal may come between two of its writes).
+ */
+export type DashboardChange = Change | { readonly model: 'activity'; readonly key: string; readonly doc: ActivityItem };
+
 /** A published document as a change; its key (the KV key) comes from the document itself. */
 function toChange(model: Change['model'], doc: unknown): Change | undefined {
   const fields = doc as Partial<TerminalDoc & StoreDayDoc>;
@@ -68,7 +74,7 @@ function toChange(model: Change['model'], doc: unknown): Change | undefined {
 @Injectable()
 export class DashboardService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DashboardService.name);
-  private readonly changes = new Subject<Change>();
+  private readonly changes = new Subject<DashboardChange>();
   private readonly subscriptions: Subscription[] = [];
   private readonly activity = new RecentActivity(DASHBOARD_ACTIVITY);
 
@@ -109,6 +115,18 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
         }),
       );
     }
+    const activity = natsNames(prefix).changes.activityOfAll;
+    this.subscriptions.push(
+      this.nats.subscribe(activity, {
+        callback: (error, msg) => {
+          if (error) return this.logger.error({ err: error, subject: activity }, 'NATS subscription failed');
+          const end = activityItemOf(msg);
+          if (!end) return this.logger.warn({ subject: msg.subject }, 'skipped an end that is not an activity item');
+          this.activity.noteEnds(end.storeId, [end]);
+          if (this.changes.observed) this.changes.next({ model: 'activity', key: end.id, doc: end });
+        },
+      }),
+    );
   }
 
   /**
@@ -159,7 +177,7 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
    * here, so that a browser never receives a store it may not see. It ends once the session does (its time
    * is up, or its key was changed or removed), at the next batch.
    */
-  live(session: OperatorSession, intervalMs = DASHBOARD_INTERVAL_MS): Observable<Change[]> {
+  live(session: OperatorSession, intervalMs = DASHBOARD_INTERVAL_MS): Observable<DashboardChange[]> {
     return this.changes.pipe(
       bufferTime(intervalMs),
       takeWhile(() => this.sessions.holds(session)),
@@ -170,7 +188,7 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
       }),
       filter((batch) => batch.length > 0),
       map((batch) => {
-        const newest = new Map<string, Change>();
+        const newest = new Map<string, DashboardChange>();
         for (const change of batch) {
           const key = `${change.model}:${change.key}`;
           const held = newest.get(key);
@@ -190,4 +208,21 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
 function lastDays(timeZone: string, now: number): string[] {
   const today = localDate(new Date(now).toISOString(), timeZone);
   return Array.from({ length: DASHBOARD_DAYS }, (_, i) => addDays(today, i - DASHBOARD_DAYS + 1));
+}
+
+/** An end on the activity subject as the projector publishes it, or undefined for anything else. */
+function activityItemOf(msg: Msg): ActivityItem | undefined {
+  try {
+    const item = msg.json<Partial<ActivityItem>>();
+    const strings = [item.id, item.kind, item.paymentId, item.storeId, item.terminalId, item.status, item.currency];
+    const fine =
+      strings.every((value) => typeof value === 'string') &&
+      typeof item.amount === 'number' &&
+      typeof item.at === 'string' &&
+      typeof item.position === 'string' &&
+      /^\d+$/.test(item.position);
+    return fine ? (item as ActivityItem) : undefined;
+  } catch {
+    return undefined;
+  }
 }

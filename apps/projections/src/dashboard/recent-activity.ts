@@ -1,47 +1,7 @@
+import { activityOf, type ActivityItem } from '../read-models/activity';
 import type { TerminalDoc } from '../read-models/read-model.types';
 
-/** A payment's or a refund's end, as the dashboard's activity list shows it. */
-export interface ActivityItem {
-  /** `p:{paymentId}` or `r:{refundId}`: the same end seen twice is one item. */
-  readonly id: string;
-  readonly kind: 'payment' | 'refund';
-  readonly paymentId: string;
-  readonly storeId: string;
-  readonly terminalId: string;
-  /** captured, declined, failed, cancelled, expired, rejected, voided; refunded or refund_failed. */
-  readonly status: string;
-  readonly amount: number;
-  readonly currency: string;
-  readonly at: string;
-  /**
-   * The log position of the terminal document it was read from: of two versions of one end, the one later in the log
-   * stands (not the later `at`: a refund failed for Dintero's silence may be shown made at an earlier time of Dintero's).
-   */
-  readonly position: string;
-}
-
-const paymentItem = (paymentId: string) => `p:${paymentId}`;
-const refundItem = (refundId: string) => `r:${refundId}`;
-
-/** The ends a terminal document shows: its last payment's and its last refund's. */
-export function activityOf(terminal: TerminalDoc): ActivityItem[] {
-  const { storeId, terminalId, lastOutcome, lastRefund, position } = terminal;
-  const items: ActivityItem[] = [];
-  if (lastOutcome)
-    items.push({
-      id: paymentItem(lastOutcome.paymentId),
-      kind: 'payment',
-      storeId,
-      terminalId,
-      ...lastOutcome,
-      position,
-    });
-  if (lastRefund) {
-    const { refundId, ...refund } = lastRefund;
-    items.push({ id: refundItem(refundId), kind: 'refund', storeId, terminalId, ...refund, position });
-  }
-  return items;
-}
+export { activityOf, type ActivityItem } from '../read-models/activity';
 
 /** Newest first (ISO instants compare as strings; `localeCompare` would cost ten times more), then by id. */
 function newestFirst(a: ActivityItem, b: ActivityItem): number {
@@ -87,13 +47,19 @@ export class RecentActivity {
 
   constructor(private readonly perStore = 50) {}
 
+  /** The ends a terminal's document shows (its last payment's and refund's). */
   note(terminal: TerminalDoc): void {
-    let held = this.stores.get(terminal.storeId);
+    this.noteEnds(terminal.storeId, activityOf(terminal));
+  }
+
+  /** Ends of one store, as a terminal's document shows them or as the projector told them (`noteEnds`). */
+  noteEnds(storeId: string, ends: readonly ActivityItem[]): void {
+    let held = this.stores.get(storeId);
     // Most changes of a terminal show no end, or ends already held as they are (its status moved, its last payment
     // did not). An end held that changed since (a refund failed, then made after all) is held anew.
-    const items = activityOf(terminal).filter((item) => !nothingNew(item, held?.ids.get(item.id)));
+    const items = ends.filter((item) => !nothingNew(item, held?.ids.get(item.id)));
     if (items.length === 0) return;
-    if (!held) this.stores.set(terminal.storeId, (held = { items: [], ids: new Map() }));
+    if (!held) this.stores.set(storeId, (held = { items: [], ids: new Map() }));
     // Kept sorted newest first, as `newestActivity([...held, ...items])` would give it (an item replaces the
     // one it shares an id with), by inserting each item where it goes, in place. Sorting the whole list again
     // was 3% of a projector's catch-up in its profile; with the list copied at each note, `note` was still 4%.

@@ -23,6 +23,7 @@ import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.confi
 import { ReadModelProjector } from '../read-models/read-model.projector';
 import { applyFromLog, type StoreDayReader } from '../read-models/apply-from-log';
 import { stringField } from '../read-models/string-field';
+import type { ActivityItem } from '../read-models/activity';
 import type { Change, StoreDayDoc } from '../read-models/read-model.types';
 import { EventFeed } from './event-feed';
 import { PROJECTED_STREAMS } from './projected-streams';
@@ -58,7 +59,7 @@ export { PROJECTED_STREAMS };
 @Injectable()
 export class ProjectorService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ProjectorService.name);
-  private projector = new ReadModelProjector();
+  private projector = this.tellingEnds(new ReadModelProjector());
   private buckets: ReadModelBuckets | undefined;
   private lease: ProjectorLease | undefined;
   /** How many times this instance took over the writing: with its lease holder, each takeover's name. */
@@ -103,6 +104,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private bootHead = 0n;
   private pending = new Map<string, Change>();
   private pendingEvents: RecordedEvent[] = [];
+  /** The ends the fold told of since the last flush (`ReadModelProjector.onEnds`), for the dashboard. */
+  private pendingEnds: ActivityItem[] = [];
   /** The adoptions the documents this instance folded on from had been through (`Checkpoint.adoptions`). */
   private adoptions = 0;
   private flushing: Promise<void> = Promise.resolve();
@@ -278,7 +281,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     } else {
       this.checkpoint = saved.position;
       this.adoptions = saved.adoptions ?? 0;
-      this.projector = await this.projectorFromKv();
+      this.projector = this.tellingEnds(await this.projectorFromKv());
     }
     this.folded = this.checkpoint;
     this.logger.log({ checkpoint: this.checkpoint.toString() }, 'projecting from the checkpoint');
@@ -362,13 +365,16 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         // Everything folded until now is written here; what is applied meanwhile goes to the next flush.
         const upTo = this.folded;
         const documents = this.projector.documents();
+        const ends = this.pendingEnds;
         this.pending = new Map();
         this.pendingEvents = [];
+        this.pendingEnds = [];
         const from = sameLog ? saved.position : 0n;
         if (sameLog) {
           const put = await buckets.putFenced(documents.filter((change) => BigInt(change.doc.position) > from));
           this.takeNewer(put);
           this.publishChanges([...put.written, ...put.newer]);
+          this.publishEnds(ends);
         } else {
           // Unfenced (the other log's documents go): only while the lease still holds by this clock.
           if (!this.lease!.holds()) return;
@@ -420,7 +426,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     await this.stopFollowing();
     const saved = await this.buckets!.checkpoint();
     this.adoptions = from === 'from-kv' ? (saved.adoptions ?? 0) : 0;
-    this.projector = from === 'from-kv' ? await this.projectorFromKv() : new ReadModelProjector();
+    this.projector = this.tellingEnds(from === 'from-kv' ? await this.projectorFromKv() : new ReadModelProjector());
     this.replacedAtBoot = from === 'from-0';
     this.kvOfThisLog = from === 'from-kv';
     this.checkpoint = from === 'from-kv' ? saved.position : 0n;
@@ -601,7 +607,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     // (a flush that failed before the copy) is of the documents before, and must not go over the adopted ones.
     this.pending = new Map();
     this.pendingEvents = [];
-    this.projector = await this.projectorFromKv();
+    this.projector = this.tellingEnds(await this.projectorFromKv());
     this.checkpoint = position;
     this.folded = position;
     this.droppedUpTo = 0n;
@@ -615,6 +621,21 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       );
     this.logger.log({ position: handOver.position, documents }, 'adopted the rebuilt read models');
     this.startFollowing();
+  }
+
+  /** The projector, its ends collected for the next flush (`pendingEnds`). */
+  private tellingEnds(projector: ReadModelProjector): ReadModelProjector {
+    projector.onEnds = (ends) => this.pendingEnds.push(...ends);
+    return projector;
+  }
+
+  /**
+   * Each end of the flush on the dashboard's activity subject, after its documents: the dashboard of every instance
+   * lists them (it dedupes by id, so one sent again after a crash is one item). Not kept: an open dashboard's list.
+   */
+  private publishEnds(ends: readonly ActivityItem[]): void {
+    const names = natsNames(this.config.natsPrefix);
+    for (const end of ends) this.nats.publish(names.changes.activity(end.storeId), JSON.stringify(end));
   }
 
   /** The events of a batch this process has not sent to the feed yet (`feedThrough`), in log order. */
@@ -667,8 +688,10 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       if (this.pendingEvents.length === 0 || this.copying) return;
       const changes = this.pending;
       const events = this.pendingEvents;
+      const ends = this.pendingEnds;
       this.pending = new Map();
       this.pendingEvents = [];
+      this.pendingEnds = [];
       const position = events[events.length - 1]!.position;
       // A standby folds and writes nothing; so does a leader whose lease ran out by its own clock (it was
       // paused): it renews or stands by at the next turn of `contend`, and takes over again from KV if need be.
@@ -690,6 +713,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
           return;
         }
         this.publishChanges([...put.written, ...put.newer]);
+        this.publishEnds(ends);
         await this.publishToFeed(events);
         this.faultPoint('after the feed, before the checkpoint');
         await this.buckets!.saveCheckpoint(position, this.logId, this.adoptions, markOf(events[events.length - 1]!));
@@ -709,6 +733,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         }
         for (const [key, change] of changes) if (!this.pending.has(key)) this.pending.set(key, change);
         this.pendingEvents = [...events, ...this.pendingEvents];
+        this.pendingEnds = [...ends, ...this.pendingEnds];
         this.failedFlushes += 1;
         const retryMs = Math.min(100 * 2 ** this.failedFlushes, 5_000);
         this.logger.warn({ err: error, attempt: this.failedFlushes, retryMs }, 'could not write the read models');

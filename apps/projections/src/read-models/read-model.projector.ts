@@ -1,3 +1,4 @@
+import { endsBetween, type ActivityItem } from './activity';
 import type { RecordedEvent } from '@app/event-store';
 import {
   addDays,
@@ -83,6 +84,12 @@ export class ReadModelProjector {
   private loadedUpTo = -1n;
   /** Per document key: whether it already held the event being applied (decided once per event). */
   private readonly touched = new Map<string, boolean>();
+
+  /**
+   * Told of each payment's or refund's end a terminal's document shows as it changes (`endsBetween`), for the live
+   * dashboard: a flush writes only a terminal's last document, which shows only its last payment and refund.
+   */
+  onEnds: ((ends: readonly ActivityItem[]) => void) | undefined;
 
   /** Documents loaded from KV at start (the projector then continues from their position). */
   load(change: Change): void {
@@ -624,6 +631,7 @@ export class ReadModelProjector {
       const doc = stamped(next, position);
       this.setTerminal(key, doc, held);
       put({ model: 'terminal', key, doc });
+      if (this.onEnds && held) this.onEnds(endsBetween(held, doc));
     }
     // The store counts its terminals by what they do: recounted when a terminal is new or moves between busy,
     // idle and deactivated, and also when the terminal already held this event.

@@ -1,6 +1,6 @@
 // The live store dashboard. After sign-in it keeps the read-model documents it is sent (GET
-// /v1/dashboard/stream: `stores` first, then `changes`), each only when its log position is not older than
-// the one it holds. A change redraws only its store's card, at most once a frame; a one-second tick ages
+// /v1/dashboard/stream: `stores` first, then `changes`: documents, and the ends of payments and refunds the
+// projector told of), each only when its log position is not older than the one it holds. A change redraws only its store's card, at most once a frame; a one-second tick ages
 // the busy terminals and the problem strip. Text goes in with textContent only: names come from POS input.
 'use strict';
 
@@ -99,6 +99,8 @@ function activityOf(terminal) {
 }
 
 function apply({ model, doc }) {
+  // An end the projector told of: one a terminal's document may not show (two ends of it between two of its writes).
+  if (model === 'activity') return noteActivity(doc);
   const entry = storeEntry(doc.storeId);
   if (model === 'store') {
     if (newer(entry.store, doc)) {
