@@ -202,7 +202,10 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     try {
       return await this.leases!.take(paymentId);
     } catch (error) {
-      this.logger.warn({ err: error, paymentId }, 'could not take the lease on a due payment: looking at it anyway');
+      this.logger.warn(
+        { correlationId: CONTEXT.correlationId, err: error, paymentId },
+        'could not take the lease on a due payment: looking at it anyway',
+      );
       return true;
     }
   }
@@ -216,7 +219,10 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const next = this.due.dueAt(paymentId);
     if (next === undefined || !this.leases) return;
     await this.leases.holdUntil(paymentId, next + this.config.reconcilerLeaseSeconds * 1000).catch((error: unknown) => {
-      this.logger.warn({ err: error, paymentId }, 'could not keep the lease until the next look');
+      this.logger.warn(
+        { correlationId: CONTEXT.correlationId, err: error, paymentId },
+        'could not keep the lease until the next look',
+      );
     });
   }
 
@@ -290,7 +296,10 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       this.metrics.reconciler.inc({ result: 'still_open' });
       await this.releaseUnknown(settled, sessionEnded);
       await this.flagIfDue(settled);
-      this.logger.log({ paymentId, storeId: settled.storeId, terminalId: settled.terminalId }, 'still open at Dintero');
+      this.logger.log(
+        { correlationId: CONTEXT.correlationId, paymentId, storeId: settled.storeId, terminalId: settled.terminalId },
+        'still open at Dintero',
+      );
       this.due.retry(paymentId, Date.now(), this.nextLook(settled));
       return;
     }
@@ -355,12 +364,27 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const { paymentId, storeId, terminalId, transactionId, status } = payment;
     if (status === 'outcome_unknown')
       this.logger.warn(
-        { paymentId, storeId, terminalId, transactionId, since: payment.unknownSince },
+        {
+          correlationId: CONTEXT.correlationId,
+          paymentId,
+          storeId,
+          terminalId,
+          transactionId,
+          since: payment.unknownSince,
+        },
         'outcome still unknown at Dintero: flagged for a person',
       );
     else
       this.logger.warn(
-        { paymentId, storeId, terminalId, transactionId, status, expiredAt: payment.expiresAt },
+        {
+          correlationId: CONTEXT.correlationId,
+          paymentId,
+          storeId,
+          terminalId,
+          transactionId,
+          status,
+          expiredAt: payment.expiresAt,
+        },
         'the session is over but Dintero has not ended its transaction: flagged for a person',
       );
   }
@@ -380,7 +404,10 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       // The log out of reach too: said without the payment's store and terminal, and flagged at a later look.
     }
     const ids = state && state.status !== 'none' ? { storeId: state.storeId, terminalId: state.terminalId } : {};
-    this.logger.warn({ err: error, paymentId, ...ids }, 'could not settle the payment yet');
+    this.logger.warn(
+      { correlationId: CONTEXT.correlationId, err: error, paymentId, ...ids },
+      'could not settle the payment yet',
+    );
     if (state?.status === 'captured' && Object.values(state.refunds).some(refundFollowed))
       await this.flagRefundsIfUnsettleable(state, error);
     else if (state && !isOpen(state)) this.failingSince.delete(paymentId);
@@ -400,7 +427,14 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       } catch (flagError) {
         const { paymentId, storeId } = payment;
         this.logger.warn(
-          { err: flagError, paymentId, refundId: refund.refundId, storeId, terminalId: refund.terminalId },
+          {
+            correlationId: CONTEXT.correlationId,
+            err: flagError,
+            paymentId,
+            refundId: refund.refundId,
+            storeId,
+            terminalId: refund.terminalId,
+          },
           'could not flag an unsettleable refund yet',
         );
       }
@@ -428,13 +462,22 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       this.metrics.flaggedForReview.inc();
       const { storeId, terminalId, transactionId, status } = state;
       this.logger.warn(
-        { paymentId, storeId, terminalId, transactionId, status, expiredAt: state.expiresAt, problem },
+        {
+          correlationId: CONTEXT.correlationId,
+          paymentId,
+          storeId,
+          terminalId,
+          transactionId,
+          status,
+          expiredAt: state.expiresAt,
+          problem,
+        },
         'the reconciler cannot settle the payment with Dintero: flagged for a person',
       );
     } catch (flagError) {
       const { storeId, terminalId } = state;
       this.logger.warn(
-        { err: flagError, paymentId, storeId, terminalId },
+        { correlationId: CONTEXT.correlationId, err: flagError, paymentId, storeId, terminalId },
         'could not flag an unsettleable payment yet',
       );
     }
@@ -482,7 +525,14 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
             .recordTransactionById(paymentId, own, CONTEXT)
             .catch((error: unknown) =>
               this.logger.warn(
-                { err: error, paymentId, storeId: state.storeId, terminalId: state.terminalId, transactionId: own },
+                {
+                  correlationId: CONTEXT.correlationId,
+                  err: error,
+                  paymentId,
+                  storeId: state.storeId,
+                  terminalId: state.terminalId,
+                  transactionId: own,
+                },
                 'could not ask Dintero about the first try of a payment ended on a later one',
               ),
             );
@@ -506,7 +556,10 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   private async cancelAsRequested(state: OpenPayment): Promise<DinteroSession | undefined> {
     if (!state.cancellationRequested || !state.sessionId || Date.now() >= Date.parse(state.expiresAt)) return undefined;
     const { paymentId, storeId, terminalId, sessionId } = state;
-    this.logger.log({ paymentId, storeId, terminalId }, 'asking Dintero again to cancel the session the POS cancelled');
+    this.logger.log(
+      { correlationId: CONTEXT.correlationId, paymentId, storeId, terminalId },
+      'asking Dintero again to cancel the session the POS cancelled',
+    );
     try {
       return await this.dintero.cancelSession(sessionId);
     } catch (error) {
@@ -564,6 +617,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     this.metrics.flaggedForReview.inc();
     this.logger.warn(
       {
+        correlationId: CONTEXT.correlationId,
         paymentId,
         refundId,
         storeId,
@@ -654,7 +708,10 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         continue;
       }
       await this.release(paymentId, terminalId, claimId, storeId);
-      this.logger.warn({ paymentId, storeId, terminalId, claimId }, 'released a claim with nothing recorded behind it');
+      this.logger.warn(
+        { correlationId: CONTEXT.correlationId, paymentId, storeId, terminalId, claimId },
+        'released a claim with nothing recorded behind it',
+      );
     }
     return next;
   }

@@ -110,8 +110,14 @@ export class WebhookController {
       ]);
     const session = await this.dintero.getSession(authorization.session_id);
     const paymentId = session.order.merchant_reference_2;
-    if (!paymentId || !UUID.test(paymentId))
+    if (!paymentId || !UUID.test(paymentId)) {
+      this.logger.log(
+        { sessionId: session.id, correlationId: context.correlationId },
+        'webhook for a session not ours',
+      );
+      this.metrics.deliveries.inc({ source: 'webhook', result: 'ignored' });
       return { ignored: `session ${session.id} is not a payment of this engine` };
+    }
     const error = authorization.error;
     // With the session at hand: when it has a transaction by now, the payment is what that transaction is.
     return this.ifOurs(paymentId, () => this.facts.recordReportedError(paymentId, error, context, session), context);
