@@ -99,6 +99,8 @@ export function chaosRun(layout: ChaosLayout): void {
       // Two refunds of 60% each: never both (the log lets one take the amount), and each race ran.
       expect(refunds.races).toBeGreaterThan(0);
       expect(refunds.succeeded).toBeLessThanOrEqual(refunds.races);
+      // Never both refunds of one race: more than was captured would go back.
+      expect(refunds.bothTaken).toBe(0);
       expect(leaks.slice(0, 5)).toEqual([]);
       expect(layout.victims.reduce((kills, victim) => kills + (world.kills[victim] ?? 0), 0)).toBeGreaterThan(0);
     });

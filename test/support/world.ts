@@ -78,6 +78,8 @@ export interface RefundRaces {
   readonly races: number;
   readonly succeeded: number;
   readonly refused: number;
+  /** Races in which both refunds were taken (each 60% of the capture): none may be. */
+  readonly bothTaken: number;
 }
 
 export interface Traffic {
@@ -330,7 +332,7 @@ export class World {
     const byStore = new Map<string, string[]>();
     for (const { storeId, terminalId } of terminals)
       byStore.set(storeId, [...(byStore.get(storeId) ?? []), terminalId]);
-    const result = { races: 0, succeeded: 0, refused: 0 };
+    const result = { races: 0, succeeded: 0, refused: 0, bothTaken: 0 };
     const captured: { paymentId: string; storeId: string; amount: number }[] = [];
     for (const paymentId of accepted) {
       if (captured.length >= count) break;
@@ -361,14 +363,17 @@ export class World {
           const share = Math.ceil(amount * 0.6);
           const answers = await Promise.all([refund(paymentId, first, share), refund(paymentId, second, share)]);
           result.races += 1;
+          let taken = 0;
           for (const answer of answers) {
             // 201 with the refund's outcome (succeeded, or failed: Dintero said no); 202 while it is pending at
             // the terminal (Dintero answered 202) or unknown: both settled later.
-            if (answer.status === 201 || answer.status === 202)
-              result.succeeded += answer.body.status === 'failed' ? 0 : 1;
+            if (answer.status === 201 || answer.status === 202) taken += answer.body.status === 'failed' ? 0 : 1;
             else if (answer.status === 422 && answer.body.code === 'REFUND_EXCEEDS_CAPTURED') result.refused += 1;
             else throw new Error(`refund answered ${answer.status}: ${JSON.stringify(answer.body)}`);
           }
+          // Per race, not summed over them: one race with both taken is not hidden by another with none.
+          result.succeeded += taken;
+          if (taken > 1) result.bothTaken += 1;
         }
       }),
     );

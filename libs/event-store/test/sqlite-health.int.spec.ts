@@ -44,12 +44,9 @@ describe('the health probe of the SQLite log', () => {
 });
 
 /**
- * A full disk: the probe's empty commit takes the lock and writes no page, so only the last commit that wrote can
- * tell. Stood for by a small tmpfs, which needs root (CI runs as root); elsewhere these are skipped.
- */
-/**
- * A small tmpfs standing for a full disk: mounted at once (it needs root, as CI runs; elsewhere undefined, and the
- * tests on it are skipped), unmounted and removed by `remove`.
+ * A small tmpfs standing for a full disk (a full disk: the probe's empty commit takes the lock and writes no page, so
+ * only the last commit that wrote can tell): mounted (it needs root, as CI runs), unmounted and removed by `remove`;
+ * undefined where it cannot be mounted.
  */
 function smallDisk(): { readonly dir: string; readonly remove: () => void } | undefined {
   const dir = mkdtempSync(path.join(tmpdir(), 'sqlite-full-'));
@@ -60,6 +57,39 @@ function smallDisk(): { readonly dir: string; readonly remove: () => void } | un
   if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir]).status === 0) return { dir, remove };
   rmSync(dir, { recursive: true, force: true });
   return undefined;
+}
+
+/** Whether this process may mount one: tried once, undone at once; the tests on a full disk are skipped if not. */
+const mayMount = (() => {
+  const disk = smallDisk();
+  disk?.remove();
+  return disk !== undefined;
+})();
+
+/**
+ * A store on a small disk of its own, made before the `describe`'s tests and removed after them (in `beforeAll`, so
+ * that a run that filters those tests out leaves nothing mounted).
+ */
+function storeOnSmallDisk(options: Omit<ConstructorParameters<typeof SqliteEventStore>[0], 'file'> = {}) {
+  let disk: ReturnType<typeof smallDisk>;
+  let store: SqliteEventStore | undefined;
+  beforeAll(() => {
+    disk = smallDisk();
+    if (!disk) throw new Error('could not mount a small disk');
+    store = new SqliteEventStore({ file: path.join(disk.dir, 'events.db'), ...options });
+  });
+  afterAll(async () => {
+    await store?.close().catch(() => undefined);
+    disk?.remove();
+  });
+  return {
+    get store(): SqliteEventStore {
+      return store!;
+    },
+    get dir(): string {
+      return disk!.dir;
+    },
+  };
 }
 
 /** Appends events of `padBytes` until one fails for want of space: that failure. */
@@ -77,49 +107,40 @@ async function fill(store: SqliteEventStore, padBytes: number): Promise<unknown>
 
 const one = (stream: string) => [{ id: randomUUID(), type: 'Filled', data: { stream } }];
 
-const fullDisk = smallDisk();
-(fullDisk ? describe : describe.skip)('the SQLite log on a full disk', () => {
-  const store = new SqliteEventStore({ file: path.join(fullDisk?.dir ?? '', 'events.db') });
-  afterAll(async () => {
-    await store.close().catch(() => undefined);
-    fullDisk?.remove();
-  });
+(mayMount ? describe : describe.skip)('the SQLite log on a full disk', () => {
+  const warningEveryMs = 1_500;
+  const onDisk = storeOnSmallDisk({ checkpointWarningEveryMs: warningEveryMs });
 
-  it('is down while its appends fail for want of space, says so once a minute at most, and up once one is written', async () => {
-    const warnings: string[] = [];
+  it('is down while its appends fail for want of space, warns of its checkpoints at the interval, and is up once one is written', async () => {
+    const { store } = onDisk;
+    const warnings: { readonly text: string; readonly at: number }[] = [];
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation((warning: string | Error) => {
-      warnings.push(String(warning));
+      if (/checkpoint failed/.test(String(warning))) warnings.push({ text: String(warning), at: performance.now() });
     });
     try {
       expect(await fill(store, 1_000)).toBeInstanceOf(EventStoreUnavailableError);
       await expect(eventStoreProbe(store).check()).rejects.toThrow(/database or disk is full/);
-      // The checkpointer fails every 100 ms on a full disk: a few seconds of it is one warning.
-      await waitUntil(() => warnings.some((w) => /checkpoint failed/.test(w)), 10_000, 'a checkpoint warning');
-      // Ten more ticks, all failing: an absence is observed over time, not waited for.
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      expect(warnings.filter((w) => /checkpoint failed/.test(w))).toHaveLength(1);
+      // The checkpointer fails every 100 ms on a full disk: one warning, then the next only after the interval,
+      // saying how many failed meanwhile.
+      await waitUntil(() => warnings.length >= 2, 10_000, 'a second checkpoint warning');
+      const [first, second] = warnings as [(typeof warnings)[0], (typeof warnings)[0]];
+      expect(second.at - first.at).toBeGreaterThanOrEqual(warningEveryMs - 50);
+      expect(second.text).toMatch(/\(\d+ times since the last warning\)/);
     } finally {
       warn.mockRestore();
     }
     // Space again (the tmpfs made larger): an append is written, and the probe is up at once.
-    expect(spawnSync('mount', ['-o', 'remount,size=64m', fullDisk!.dir]).status).toBe(0);
+    expect(spawnSync('mount', ['-o', 'remount,size=64m', onDisk.dir]).status).toBe(0);
     await store.append('after-the-disk-had-room', one('after'), { expectedRevision: 'no_stream' });
     await expect(eventStoreProbe(store).check()).resolves.toBeUndefined();
   });
 });
 
-const idleDisk = fullDisk && smallDisk();
-(idleDisk ? describe : describe.skip)('the SQLite log out of rotation after its disk was full', () => {
-  const store = new SqliteEventStore({
-    file: path.join(idleDisk?.dir ?? '', 'events.db'),
-    storageFailureHoldMs: 1_000,
-  });
-  afterAll(async () => {
-    await store.close().catch(() => undefined);
-    idleDisk?.remove();
-  });
+(mayMount ? describe : describe.skip)('the SQLite log out of rotation after its disk was full', () => {
+  const onDisk = storeOnSmallDisk({ storageFailureHoldMs: 1_000 });
 
   it('is up again a while after the failure with no append to show the room, and down again if appends still fail', async () => {
+    const { store } = onDisk;
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
       expect(await fill(store, 20_000)).toBeInstanceOf(EventStoreUnavailableError);

@@ -49,6 +49,8 @@ export interface SqliteEventStoreOptions {
   readonly readCacheMib?: number;
   /** How long `/health` stays down after a commit failed for want of storage, unless one is written sooner (30 s). */
   readonly storageFailureHoldMs?: number;
+  /** The least time between two warnings of a failed WAL checkpoint (`CHECKPOINT_WARNING_EVERY_MS`). */
+  readonly checkpointWarningEveryMs?: number;
 }
 
 type Row = [
@@ -180,10 +182,11 @@ export class SqliteEventStore implements EventStore {
     // would go to that same disk.
     let lastWarned = -Infinity;
     let failedSince = 0;
+    const warningEveryMs = options.checkpointWarningEveryMs ?? CHECKPOINT_WARNING_EVERY_MS;
     this.checkpointer = new WalCheckpointer(options.file, options.checkpointIntervalMs ?? 100, (message) => {
       failedSince += 1;
       const now = performance.now();
-      if (now - lastWarned < CHECKPOINT_WARNING_EVERY_MS) return;
+      if (now - lastWarned < warningEveryMs) return;
       const times = failedSince === 1 ? '' : ` (${failedSince} times since the last warning)`;
       process.emitWarning(`SQLite WAL checkpoint failed${times}: ${message}`);
       lastWarned = now;
