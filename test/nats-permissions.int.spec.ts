@@ -116,6 +116,16 @@ describe('NATS permissions (deploy/nats/nats-server.conf) in a real nats-server'
     expect(String(await refused)).toMatch(/Permissions Violation for Subscription to "payments\.v1\.terminal\.store-2/);
   });
 
+  it('lets the consumer follow its own store’s activity (the ends the dashboard lists), and refuses another store’s', async () => {
+    const own = consumer.subscribe(names.changes.activity('store-1'), { max: 1 });
+    const other = consumer.subscribe(names.changes.activity('store-2'));
+    const refused = other.closed;
+    await consumer.flush();
+    engine.publish(names.changes.activity('store-1'), '{"id":"p:1"}');
+    for await (const msg of own) expect(msg.json()).toEqual({ id: 'p:1' });
+    expect(String(await refused)).toMatch(/Permissions Violation for Subscription to "payments\.v1\.activity\.store-2/);
+  });
+
   it('lets the consumer read its own store’s documents by direct get, and no other store’s', async () => {
     const kvm = new Kvm(consumer);
     const terminals = await kvm.open(names.buckets.terminals, { allow_direct: true });

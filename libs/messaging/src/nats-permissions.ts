@@ -38,6 +38,7 @@ export function consumerPermissions(prefix: string, grant: ConsumerGrant): Permi
     `${names.changes.store(store)}`,
     `${prefix}.v1.terminal.${names.keys.store(store)}.>`,
     `${prefix}.v1.store-day.${names.keys.store(store)}.>`,
+    names.changes.activity(store),
     `${prefix}.v1.events.${names.keys.store(store)}.>`,
   ]);
   const directGets = grant.stores.flatMap((store) => [

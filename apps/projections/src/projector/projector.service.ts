@@ -370,11 +370,11 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         this.pendingEvents = [];
         this.pendingEnds = [];
         const from = sameLog ? saved.position : 0n;
+        this.publishEnds(ends);
         if (sameLog) {
           const put = await buckets.putFenced(documents.filter((change) => BigInt(change.doc.position) > from));
           this.takeNewer(put);
           this.publishChanges([...put.written, ...put.newer]);
-          this.publishEnds(ends);
         } else {
           // Unfenced (the other log's documents go): only while the lease still holds by this clock.
           if (!this.lease!.holds()) return;
@@ -630,8 +630,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
-   * Each end of the flush on the dashboard's activity subject, after its documents: the dashboard of every instance
-   * lists them (it dedupes by id, so one sent again after a crash is one item). Not kept: an open dashboard's list.
+   * Each end of a flush on the dashboard's activity subject (before its documents are written: see `flush`): the
+   * dashboard of every instance lists them, an end told twice as one item. Not kept: an open dashboard's list.
    */
   private publishEnds(ends: readonly ActivityItem[]): void {
     const names = natsNames(this.config.natsPrefix);
@@ -701,6 +701,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         return;
       }
       try {
+        // Before the documents: a crash after them folds the batch again from KV, where each terminal shows only
+        // its last end, and tells none of them again. An end told twice is one item to the dashboard.
+        this.publishEnds(ends);
         const put = await this.buckets!.putFenced(changes.values());
         this.takeNewer(put);
         await this.index!.put(events);
@@ -713,7 +716,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
           return;
         }
         this.publishChanges([...put.written, ...put.newer]);
-        this.publishEnds(ends);
         await this.publishToFeed(events);
         this.faultPoint('after the feed, before the checkpoint');
         await this.buckets!.saveCheckpoint(position, this.logId, this.adoptions, markOf(events[events.length - 1]!));
@@ -733,7 +735,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         }
         for (const [key, change] of changes) if (!this.pending.has(key)) this.pending.set(key, change);
         this.pendingEvents = [...events, ...this.pendingEvents];
-        this.pendingEnds = [...ends, ...this.pendingEnds];
         this.failedFlushes += 1;
         const retryMs = Math.min(100 * 2 ** this.failedFlushes, 5_000);
         this.logger.warn({ err: error, attempt: this.failedFlushes, retryMs }, 'could not write the read models');
