@@ -52,6 +52,13 @@ import { SettleLeases } from './settle-leases';
 const SEND_START_MARGIN_MS = 5_000;
 
 const CONTEXT: FactContext = { source: 'reconciler', correlationId: 'reconciler' };
+/** What a log line about a payment names: the reconciler's correlation id, the payment, its store and terminal. */
+const logIds = ({ paymentId, storeId, terminalId }: Pick<OpenPayment, 'paymentId' | 'storeId' | 'terminalId'>) => ({
+  correlationId: CONTEXT.correlationId,
+  paymentId,
+  storeId,
+  terminalId,
+});
 /** The longest pause between two looks at a payment Dintero still cannot settle. */
 const MAX_RETRY_MS = 5 * 60_000;
 
@@ -296,10 +303,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       this.metrics.reconciler.inc({ result: 'still_open' });
       await this.releaseUnknown(settled, sessionEnded);
       await this.flagIfDue(settled);
-      this.logger.log(
-        { correlationId: CONTEXT.correlationId, paymentId, storeId: settled.storeId, terminalId: settled.terminalId },
-        'still open at Dintero',
-      );
+      this.logger.log(logIds(settled), 'still open at Dintero');
       this.due.retry(paymentId, Date.now(), this.nextLook(settled));
       return;
     }
@@ -361,30 +365,15 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const { recorded } = await this.facts.flagForReview(payment.paymentId, CONTEXT);
     if (recorded.length === 0) return;
     this.metrics.flaggedForReview.inc();
-    const { paymentId, storeId, terminalId, transactionId, status } = payment;
+    const { transactionId, status } = payment;
     if (status === 'outcome_unknown')
       this.logger.warn(
-        {
-          correlationId: CONTEXT.correlationId,
-          paymentId,
-          storeId,
-          terminalId,
-          transactionId,
-          since: payment.unknownSince,
-        },
+        { ...logIds(payment), transactionId, since: payment.unknownSince },
         'outcome still unknown at Dintero: flagged for a person',
       );
     else
       this.logger.warn(
-        {
-          correlationId: CONTEXT.correlationId,
-          paymentId,
-          storeId,
-          terminalId,
-          transactionId,
-          status,
-          expiredAt: payment.expiresAt,
-        },
+        { ...logIds(payment), transactionId, status, expiredAt: payment.expiresAt },
         'the session is over but Dintero has not ended its transaction: flagged for a person',
       );
   }
@@ -460,26 +449,13 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       const { recorded } = await this.facts.flagForReview(paymentId, CONTEXT, problem);
       if (recorded.length === 0) return;
       this.metrics.flaggedForReview.inc();
-      const { storeId, terminalId, transactionId, status } = state;
+      const { transactionId, status } = state;
       this.logger.warn(
-        {
-          correlationId: CONTEXT.correlationId,
-          paymentId,
-          storeId,
-          terminalId,
-          transactionId,
-          status,
-          expiredAt: state.expiresAt,
-          problem,
-        },
+        { ...logIds(state), transactionId, status, expiredAt: state.expiresAt, problem },
         'the reconciler cannot settle the payment with Dintero: flagged for a person',
       );
     } catch (flagError) {
-      const { storeId, terminalId } = state;
-      this.logger.warn(
-        { correlationId: CONTEXT.correlationId, err: flagError, paymentId, storeId, terminalId },
-        'could not flag an unsettleable payment yet',
-      );
+      this.logger.warn({ ...logIds(state), err: flagError }, 'could not flag an unsettleable payment yet');
     }
   }
 
@@ -525,14 +501,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
             .recordTransactionById(paymentId, own, CONTEXT)
             .catch((error: unknown) =>
               this.logger.warn(
-                {
-                  correlationId: CONTEXT.correlationId,
-                  err: error,
-                  paymentId,
-                  storeId: state.storeId,
-                  terminalId: state.terminalId,
-                  transactionId: own,
-                },
+                { ...logIds(state), err: error, transactionId: own },
                 'could not ask Dintero about the first try of a payment ended on a later one',
               ),
             );
@@ -555,11 +524,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
    */
   private async cancelAsRequested(state: OpenPayment): Promise<DinteroSession | undefined> {
     if (!state.cancellationRequested || !state.sessionId || Date.now() >= Date.parse(state.expiresAt)) return undefined;
-    const { paymentId, storeId, terminalId, sessionId } = state;
-    this.logger.log(
-      { correlationId: CONTEXT.correlationId, paymentId, storeId, terminalId },
-      'asking Dintero again to cancel the session the POS cancelled',
-    );
+    const { sessionId } = state;
+    this.logger.log(logIds(state), 'asking Dintero again to cancel the session the POS cancelled');
     try {
       return await this.dintero.cancelSession(sessionId);
     } catch (error) {
