@@ -1,6 +1,7 @@
 import { logOfEvents } from '../../../test/support/recorded-events';
 import { DashboardService } from '../src/dashboard/dashboard.service';
-import { activityOf, newestActivity, RecentActivity, type ActivityItem } from '../src/dashboard/recent-activity';
+import { newestActivity, RecentActivity } from '../src/dashboard/recent-activity';
+import { activityOf, type ActivityItem } from '../src/read-models/activity';
 import { Operator } from '../src/operators/operator';
 import type { ProjectorService } from '../src/projector/projector.service';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';

@@ -13,7 +13,8 @@ import { OperatorSessions, type OperatorSession } from '../operators/operator-se
 import { ProjectorService } from '../projector/projector.service';
 import { addDays, localDate } from '@app/payment-domain';
 import type { Change, StoreDayDoc, StoreDoc, TerminalDoc } from '../read-models/read-model.types';
-import { newestActivity, RecentActivity, type ActivityItem } from './recent-activity';
+import type { ActivityItem } from '../read-models/activity';
+import { newestActivity, RecentActivity } from './recent-activity';
 
 /** The header NATS KV puts on a removal, republished with it on the change subject. */
 const KV_OPERATION = 'KV-Operation';

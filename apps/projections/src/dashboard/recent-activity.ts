@@ -1,7 +1,5 @@
-import { activityOf, type ActivityItem } from '../read-models/activity';
+import { activityOf, sameEnd, type ActivityItem } from '../read-models/activity';
 import type { TerminalDoc } from '../read-models/read-model.types';
-
-export { activityOf, type ActivityItem } from '../read-models/activity';
 
 /** Newest first (ISO instants compare as strings; `localeCompare` would cost ten times more), then by id. */
 function newestFirst(a: ActivityItem, b: ActivityItem): number {
@@ -29,8 +27,7 @@ export function newestActivity(items: Iterable<ActivityItem>, limit: number): Ac
 
 /** Whether `item` says nothing `held` does not: the same end as it stood, or as it stood before in the log. */
 const nothingNew = (item: ActivityItem, held: ActivityItem | undefined): boolean =>
-  held !== undefined &&
-  (earlierInLog(item, held) || (item.at === held.at && item.status === held.status && item.amount === held.amount));
+  held !== undefined && (earlierInLog(item, held) || sameEnd(item, held));
 
 /** A store's latest ends, newest first, and each by its id. */
 interface StoreActivity {

@@ -50,8 +50,9 @@ export function activityOf(terminal: TerminalDoc): ActivityItem[] {
  */
 export function endsBetween(before: TerminalDoc | undefined, after: TerminalDoc): ActivityItem[] {
   const held = new Map((before ? activityOf(before) : []).map((item) => [item.id, item]));
-  return activityOf(after).filter((item) => {
-    const was = held.get(item.id);
-    return was === undefined || was.status !== item.status || was.at !== item.at || was.amount !== item.amount;
-  });
+  return activityOf(after).filter((item) => !sameEnd(item, held.get(item.id)));
 }
+
+/** Whether two items show one end as it stood: the same status, amount and time (their positions aside). */
+export const sameEnd = (item: ActivityItem, other: ActivityItem | undefined): boolean =>
+  other !== undefined && item.status === other.status && item.at === other.at && item.amount === other.amount;
