@@ -37,6 +37,7 @@ export { ApiProblems, ProblemDetailsView } from './problem-details/api-problems.
 export { rateLimited } from './problem-details/rate-limited';
 export { paymentMetrics, type PaymentMetrics } from './metrics/payment-metrics';
 export {
+  claimForOperation,
   operationMetadata,
   pollOperation,
   releaseOperation,

@@ -9,7 +9,7 @@ import {
   type OperationState,
 } from '@app/payment-domain';
 import {
-  claimTerminal,
+  claimForOperation,
   operationMetadata,
   pollOperation,
   releaseClaim,
@@ -113,7 +113,7 @@ export class OperationsReconciler extends LeasedLogService {
         'not dispatched at Dintero before its hold on the terminal ran out',
         metadata,
       );
-    else if (holdOver && state.status === 'submitting') next = await this.sendAgainPastHold(state, metadata);
+    else if (holdOver && state.status === 'submitting') next = await this.sendAgainPastHold(state, metadata, log);
     else if (state.status !== 'deferred' || Date.now() >= Date.parse(state.retryAt ?? state.requestedAt)) {
       this.logger.log({ ...log, status: state.status }, 'sending a terminal operation again');
       next = await submitOperation(this.store, this.dintero, state, metadata);
@@ -171,38 +171,30 @@ export class OperationsReconciler extends LeasedLogService {
   private async sendAgainPastHold(
     state: ExistingOperation,
     metadata: ReturnType<typeof operationMetadata>,
+    log: Readonly<Record<string, string>>,
   ): Promise<OperationState> {
-    const { operationId, storeId, terminalId, claimId, requestedAt, expiresAt } = state;
+    const { terminalId, claimId, requestedAt, expiresAt } = state;
     const now = Date.now();
     if (now >= Date.parse(requestedAt) + GIVE_UP_PENDING_MS)
       return this.end(state, 'timed_out', 'Dintero gave no answer to its sending in 24 hours', metadata);
     const hold = Date.parse(expiresAt) - Date.parse(requestedAt);
     try {
-      await claimTerminal(
+      await claimForOperation(
         this.store,
-        {
-          terminalId,
-          claimId,
-          kind: 'operation',
-          paymentId: operationId,
-          storeId,
-          claimedAt: new Date(now).toISOString(),
-          expiresAt: new Date(now + hold).toISOString(),
-        },
+        state,
+        new Date(now).toISOString(),
+        new Date(now + hold).toISOString(),
         metadata,
       );
     } catch (error) {
       if (!(error instanceof DomainError) || error.code !== 'TERMINAL_BUSY') throw error;
       this.logger.log(
-        { operationId, storeId, terminalId, correlationId: CORRELATION_ID },
+        log,
         'a terminal operation sent without an answer waits for its terminal to be free before it is sent again',
       );
       return state;
     }
-    this.logger.log(
-      { operationId, storeId, terminalId, correlationId: CORRELATION_ID, status: state.status },
-      'sending a terminal operation again, its terminal held again',
-    );
+    this.logger.log({ ...log, status: state.status }, 'sending a terminal operation again, its terminal held again');
     const next = await submitOperation(this.store, this.dintero, state, metadata);
     // Still no answer (or Dintero busy): the terminal is held only while it is sent, never from one send to the next
     // past the hold, so that a Dintero down for hours does not keep the till from taking payments.

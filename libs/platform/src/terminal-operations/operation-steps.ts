@@ -45,6 +45,25 @@ export function operationMetadata(
 }
 
 /**
+ * The operation's claim on its terminal, from `claimedAt` to `expiresAt`: taken, or extended when it holds it already
+ * (refused with `TERMINAL_BUSY` while a payment, refund or another operation holds it).
+ */
+export function claimForOperation(
+  store: EventStore,
+  operation: Pick<OperationRequestedData, 'operationId' | 'storeId' | 'terminalId' | 'claimId'>,
+  claimedAt: string,
+  expiresAt: string,
+  metadata: EventMetadata,
+): Promise<void> {
+  const { operationId, storeId, terminalId, claimId } = operation;
+  return claimTerminal(
+    store,
+    { terminalId, claimId, kind: 'operation', paymentId: operationId, storeId, claimedAt, expiresAt },
+    metadata,
+  );
+}
+
+/**
  * Starts an operation: claims its terminal (as a payment does: refused with `TERMINAL_BUSY` while a payment,
  * refund or another operation holds it), records the request, and sends it to Dintero. Each step is safe to
  * repeat with the same request (the claim and the request are the operation's, by its id).
@@ -60,11 +79,7 @@ export async function startOperation(
   // Ended already (another instance ran it): claiming again would hold the terminal with nothing to free it.
   const { state: recorded } = await readState(store, operationStream(operationId), operationDecider);
   if (recorded.status !== 'none' && operationFinished(recorded)) return recorded;
-  await claimTerminal(
-    store,
-    { terminalId, claimId, kind: 'operation', paymentId: operationId, storeId, claimedAt: requestedAt, expiresAt },
-    metadata,
-  );
+  await claimForOperation(store, request, requestedAt, expiresAt, metadata);
   const { state } = await recordUnderClaim(store, { terminalId, claimId }, metadata, async () => {
     // The device the name has now that the terminal is held: a device change since the request looked goes first.
     // A close by hand takes a deactivated terminal too: its last batch is closed by no nightly close.
