@@ -241,10 +241,9 @@ export class SqliteWriter {
     const group = this.inFlight;
     if (!group || group.id !== message.id) return;
     this.inFlight = undefined;
-    const wrote = group.batch.some((pending) => pending.e.length > 0);
     if ('error' in message) {
       const failure = new EventStoreUnavailableError(`SQLite commit failed: ${message.error}`);
-      if (wrote && STORAGE_FAILURE.test(message.error))
+      if (STORAGE_FAILURE.test(message.error) && group.batch.some((pending) => pending.e.length > 0))
         this.storageFailure = { message: message.error, at: performance.now() };
       group.batch.forEach((pending) => pending.reject(failure));
     } else {
