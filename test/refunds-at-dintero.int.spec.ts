@@ -419,6 +419,51 @@ describe('refunds as Dintero answers them', () => {
     );
   });
 
+  it('records a refund made at Dintero by no refund of ours from the first delivery that shows the capture', async () => {
+    const storeId = `rd-${++n}`;
+    const [payTerminal, refundTerminal] = [`${storeId}-T1`, `${storeId}-T2`];
+    await engine.terminals(storeId, payTerminal, refundTerminal);
+    const { paymentId } = await engine.start(storeId, payTerminal, 10_000);
+    // Dintero's callback and webhooks lost: the engine hears of the capture only when it asks.
+    await engine.sim.control('PUT', '/chaos', { dropRate: 1 });
+    try {
+      await engine.sim.control('POST', `/terminals/${payTerminal}/present`, {});
+      let transactionId = '';
+      await waitUntil(
+        async () => {
+          transactionId = ((await dinteroTransaction(paymentId as string)) as { id?: string } | undefined)?.id ?? '';
+          return transactionId !== '';
+        },
+        10_000,
+        'the capture at Dintero',
+      );
+      await simulatorClient(engine.sim).refund(transactionId, {
+        amount: 2_500,
+        terminalId: refundTerminal,
+        refundReference: 'backoffice-first',
+      });
+      await waitUntil(
+        async () =>
+          (await dinteroTransaction(paymentId as string))?.refunds.some(
+            (made) => made.reference === 'backoffice-first' && made.success,
+          ) === true,
+        10_000,
+        'the refund at Dintero',
+      );
+      const { recorded } = await engine.ingest.app
+        .get(PaymentFacts)
+        .recordTransactionById(paymentId as string, transactionId, { source: 'webhook', correlationId: `first-${n}` });
+      expect(recorded).toEqual(expect.arrayContaining(['PaymentCaptured', 'ExternalRefundRecorded']));
+    } finally {
+      await engine.sim.control('PUT', '/chaos', {});
+    }
+    expect((await get(`/v1/terminal-payments/${paymentId as string}`)).body).toMatchObject({
+      status: 'captured',
+      refundedElsewhere: 2_500,
+      refundableAmount: 7_500,
+    });
+  });
+
   it('answers an unknown refund and a malformed refund id with clear errors', async () => {
     const { paymentId } = await capturedPayment(10_000);
     expect((await get(`/v1/terminal-payments/${paymentId}/refunds/${randomUUID()}`)).body).toMatchObject({

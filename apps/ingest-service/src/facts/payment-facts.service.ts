@@ -104,12 +104,16 @@ export class PaymentFacts {
     }
     const fact = transactionFact(tx);
     const at = new Date().toISOString();
-    return this.record(paymentId, context, (state) => [
-      { type: 'RecordDinteroTransaction', data: { transaction: fact, source: context.source, at } },
-      ...refundOutcomes(tx, state, context.source, at),
+    // Each step decides on the payment as the steps before it left it: the delivery that first shows the capture
+    // (the callback lost, say) also shows the refunds made on it, ours and others'.
+    return this.record(
+      paymentId,
+      context,
+      () => [{ type: 'RecordDinteroTransaction', data: { transaction: fact, source: context.source, at } }],
+      (state) => refundOutcomes(tx, state, context.source, at),
       // After our refunds' own outcomes: the same delivery's refund of ours is never taken for another's.
-      ...[externalRefunds(tx, state, context.source, at)].filter((command) => command !== undefined),
-    ]);
+      (state) => [externalRefunds(tx, state, context.source, at)].filter((command) => command !== undefined),
+    );
   }
 
   /**
@@ -238,7 +242,7 @@ export class PaymentFacts {
   private async record(
     paymentId: string,
     context: FactContext,
-    commands: (state: PaymentState) => PaymentCommand[],
+    ...steps: readonly ((state: PaymentState) => readonly PaymentCommand[])[]
   ): Promise<Recorded> {
     const stream = paymentStream(paymentId);
     const found = existingPayment((await readState(this.store, stream, paymentDecider)).state, paymentId);
@@ -250,13 +254,16 @@ export class PaymentFacts {
       terminalId: found.terminalId,
     };
     const recorded: string[] = [];
-    for (const command of commands(state)) {
-      const handled = await handleCommand(this.store, stream, paymentDecider, command, {
-        metadata,
-        metadataOf: (event, decidedOn) => refundMetadata(event, decidedOn, metadata),
-      });
-      recorded.push(...handled.events.map((event) => event.type));
-      state = handled.state;
+    for (const step of steps) {
+      const commands: readonly PaymentCommand[] = step(state);
+      for (const command of commands) {
+        const handled = await handleCommand(this.store, stream, paymentDecider, command, {
+          metadata,
+          metadataOf: (event, decidedOn) => refundMetadata(event, decidedOn, metadata),
+        });
+        recorded.push(...handled.events.map((event) => event.type));
+        state = handled.state;
+      }
     }
     if (recorded.length > 0) this.logger.log({ ...metadata, recorded, status: state.status }, 'Dintero fact recorded');
     const toLookAt = recorded.filter((type) => MONEY_FOR_A_PERSON.has(type));
