@@ -644,7 +644,12 @@ describe('expiry', () => {
     spec
       .given(awaitingCard)
       .when(expire(300))
-      .then([{ type: 'PaymentExpired', data: { source: 'reconciler', at: at(300) } }]));
+      .then([{ type: 'PaymentExpired', data: { source: 'reconciler', at: at(300), dinteroAt: at(300) } }]));
+  it('dates an expiry by the end of its session, however late the reconciler records it', () =>
+    spec
+      .given(awaitingCard)
+      .when(expire(4_000))
+      .then([{ type: 'PaymentExpired', data: { source: 'reconciler', at: at(4_000), dinteroAt: at(300) } }]));
   it('never expires a captured payment', () =>
     spec
       .given([...awaitingCard, captured])

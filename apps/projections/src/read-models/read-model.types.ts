@@ -142,8 +142,9 @@ export interface TerminalClose {
 /**
  * A terminal's counts for one local day. Each fact counts on the day it happened: a payment started on the day the
  * POS asked for it; its end on the day Dintero gives the transaction's event (a capture at 23:59:56 heard of after
- * midnight counts on the day before) or the session's event for an end without a transaction (a cancel), and on the
- * day the engine recorded it for an end Dintero gives no time of (an expiry, a cancel whose session did not say). So a payment started before midnight and captured after counts in
+ * midnight counts on the day before), the session's event for an end without a transaction (a cancel), or the
+ * session's end for an expiry; on the day the engine recorded it for a cancel whose session did not say (and an
+ * expiry recorded by a version before the session's end was kept). So a payment started before midnight and captured after counts in
  * `payments` on one day and in `captured` on the next.
  */
 export interface DayCounts {

@@ -352,7 +352,9 @@ function expireSession({ source, at }: Of<'ExpireSession'>, state: PaymentState)
   // A payment with a transaction at Dintero ends as that transaction does, whatever the session's time: expired
   // now, a capture coming later would be money taken for a sale the books do not have.
   if (!isOpen(payment) || payment.transactionId !== undefined || isBefore(at, payment.expiresAt)) return [];
-  return [{ type: 'PaymentExpired', data: { source, at } }];
+  // Dated by the session's end, not by when the reconciler got to it (after its grace, a backlog, a night down):
+  // a payment that timed out at 23:59 is one of that day's.
+  return [{ type: 'PaymentExpired', data: { source, at, dinteroAt: payment.expiresAt } }];
 }
 
 function requestVoid(data: Of<'RequestVoid'>, state: PaymentState): PaymentEvent[] {

@@ -60,8 +60,8 @@ interface Fact {
   /**
    * When Dintero says it happened: the transaction event's `created_at` (the capture, refund, void or
    * refusal), or for an error without a transaction its session's event (the cancel, the refusal). The business day
-   * of the fact is this instant's date in the store's time zone, not the day the engine heard of it. Absent on facts
-   * Dintero gives no time for (an expiry), and on events recorded before it was kept.
+   * of the fact is this instant's date in the store's time zone, not the day the engine heard of it. For an expiry,
+   * the end of the session (its `expires_at`). Absent on events recorded before it was kept.
    */
   readonly dinteroAt?: string;
 }
