@@ -336,6 +336,34 @@ describe('read models as a fold over the log', () => {
     expect(projector.paymentsHeld()).toBe(0);
   });
 
+  it('counts the rest of a refund made elsewhere, recorded in part before, as money and no refund more', () => {
+    const external = (amount: number, refundedElsewhere: number, dinteroAt: string, continued?: true) =>
+      event('payment-p-1', 'ExternalRefundRecorded', {
+        transactionId: 'tx-p-1',
+        amount,
+        refundedElsewhere,
+        ...(continued ? { continued } : {}),
+        source: 'webhook',
+        at: '2026-11-26T08:00:00.000Z',
+        dinteroAt,
+      });
+    const projector = project([
+      ...store(),
+      ...capturedPayment('p-1', '2026-11-23T10:00:00.000Z', 10_000),
+      external(1_000, 1_000, '2026-11-23T15:00:00.000Z'),
+      external(500, 1_500, '2026-11-24T15:00:00.000Z'),
+      external(1_500, 3_000, '2026-11-24T15:00:00.000Z', true),
+    ]);
+    expect(projector.storeDay('oslo', '2026-11-23')?.currencies['NOK']).toMatchObject({
+      refundedCount: 1,
+      refundedAmount: 1_000,
+    });
+    expect(projector.storeDay('oslo', '2026-11-24')?.currencies['NOK']).toMatchObject({
+      refundedCount: 1,
+      refundedAmount: 2_000,
+    });
+  });
+
   it('lets a payment go again after money moved past its end brought it back', () => {
     const at = '2026-11-24T12:00:00.000Z';
     const projector = project([

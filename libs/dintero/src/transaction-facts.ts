@@ -305,10 +305,12 @@ export function refundOutcomes(
 }
 
 type RecordExternalRefunds = Extract<PaymentCommand, { type: 'RecordExternalRefunds' }>;
+type ExternalRefund = RecordExternalRefunds['data']['refunds'][number];
 
 /**
- * What Dintero shows refunded on the payment's own transaction by no refund of this payment's, in all, when that is
- * more than the log has (`RecordExternalRefunds`): a refund made in Dintero's Backoffice, say. A successful `REFUND`
+ * The refunds Dintero shows made on the payment's own transaction by no refund of this payment's, one by one in
+ * Dintero's order, when they come to more than the log has (`RecordExternalRefunds`): a refund made in Dintero's
+ * Backoffice, say. Each is recorded on its own, dated by its own event, so that two made on two days count on each. A successful `REFUND`
  * event is ours when it carries our reference, or the request id of one of ours Dintero accepted. Of the others,
  * what our refunds that no event names yet may still turn out to be is left to them (sent and not settled, taken by
  * Dintero after they were failed for its silence, or made without an event of ours), so that no money is counted
@@ -342,19 +344,25 @@ export function externalRefunds(
       (refundFollowed(refund) || refund.status === 'succeeded') &&
       !made.some((event) => isOurs(event, refund, event.correlation_request_id)),
   );
-  const refundedElsewhere =
-    others.reduce((sum, event) => sum + (event.amount ?? 0), 0) -
-    unnamed.reduce((sum, refund) => sum + refund.amount, 0);
-  if (refundedElsewhere <= (state.refundedElsewhere ?? 0)) return undefined;
-  const newest = others
-    .map((event) => instant(event.created_at))
-    .filter((time): time is string => time !== undefined)
-    .sort()
-    .at(-1);
-  return {
-    type: 'RecordExternalRefunds',
-    data: { transactionId: tx.id, refundedElsewhere, source, at, ...(newest ? { dinteroAt: newest } : {}) },
-  };
+  const heldBack = unnamed.reduce((sum, refund) => sum + refund.amount, 0);
+  const total = others.reduce((sum, event) => sum + (event.amount ?? 0), 0) - heldBack;
+  const recorded = state.refundedElsewhere ?? 0;
+  if (total <= recorded) return undefined;
+  // One by one in Dintero's order, each on its own day; what is held back is taken from the newest.
+  const inOrder = others
+    .map((event) => ({ amount: event.amount ?? 0, dinteroAt: instant(event.created_at) }))
+    .filter(({ amount }) => amount > 0)
+    .sort((a, b) => (a.dinteroAt ?? '\uffff').localeCompare(b.dinteroAt ?? '\uffff'));
+  const parts: ExternalRefund[] = [];
+  let before = 0;
+  for (const { amount, dinteroAt } of inOrder) {
+    const through = Math.min(before + amount, total);
+    if (through > recorded)
+      parts.push({ before, refundedElsewhere: through, ...(dinteroAt === undefined ? {} : { dinteroAt }) });
+    if (through >= total) break;
+    before = through;
+  }
+  return { type: 'RecordExternalRefunds', data: { transactionId: tx.id, refunds: parts, source, at } };
 }
 
 const SESSION_ERRORS: ReadonlyMap<string, DinteroErrorKind> = new Map([

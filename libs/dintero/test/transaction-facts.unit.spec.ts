@@ -516,18 +516,20 @@ describe('refunds made at Dintero by no refund of ours', () => {
   const elsewhereOf = (transaction: DinteroTransaction, state: PaymentState) =>
     externalRefunds(transaction, state, 'webhook', 'now')?.data;
 
-  it('gives what Dintero refunded beyond our own refunds, in all, dated by the newest of them', () => {
+  it('gives what Dintero refunded beyond our own refunds, one refund after another, each dated by its own event', () => {
     const transaction = refunded(
       refundOfR1('2026-11-24T10:02:00Z'),
+      elsewhere('e6', 500, '2026-11-25T12:00:00Z'),
       elsewhere('e5', 2_000, '2026-11-24T11:00:00Z', 'backoffice-1'),
-      elsewhere('e6', 500, '2026-11-24T12:00:00Z'),
     );
     expect(elsewhereOf(transaction, captured({ 'r-1': 'succeeded' }))).toEqual({
       transactionId: 'T12345678.tx1',
-      refundedElsewhere: 2_500,
+      refunds: [
+        { before: 0, refundedElsewhere: 2_000, dinteroAt: '2026-11-24T11:00:00.000Z' },
+        { before: 2_000, refundedElsewhere: 2_500, dinteroAt: '2026-11-25T12:00:00.000Z' },
+      ],
       source: 'webhook',
       at: 'now',
-      dinteroAt: '2026-11-24T12:00:00.000Z',
     });
     // Our refund shown under the request id of its initiation, without our reference, is ours too.
     const byRequest = refunded(
@@ -543,7 +545,7 @@ describe('refunds made at Dintero by no refund of ours', () => {
     expect(elsewhereOf(transaction, captured({ 'r-1': 'unknown' }))).toBeUndefined();
     // More than ours could be: the rest was made elsewhere.
     const more = refunded(elsewhere('e5', 100, '2026-11-24T10:03:00Z'), elsewhere('e6', 900, '2026-11-24T10:04:00Z'));
-    expect(elsewhereOf(more, captured({ 'r-1': 'unknown' }))?.refundedElsewhere).toBe(900);
+    expect(elsewhereOf(more, captured({ 'r-1': 'unknown' }))?.refunds.at(-1)?.refundedElsewhere).toBe(900);
     // Recorded already: nothing new.
     const recorded = { ...captured({ 'r-1': 'unknown' }), refundedElsewhere: 900 } as PaymentState;
     expect(elsewhereOf(more, recorded)).toBeUndefined();
@@ -557,7 +559,7 @@ describe('refunds made at Dintero by no refund of ours', () => {
       refunds: { 'r-1': { ...base.refunds['r-1']!, status: 'failed', noTrace: true, reason: 'no trace at Dintero' } },
     } as PaymentState;
     const transaction = refunded(elsewhere('e5', 100, '2026-11-25T09:00:00Z'));
-    expect(elsewhereOf(transaction, failed)?.refundedElsewhere).toBe(100);
+    expect(elsewhereOf(transaction, failed)?.refunds.at(-1)?.refundedElsewhere).toBe(100);
     // Taken by Dintero after all (202): it may still be made, and what the others are may be it.
     const taken = {
       ...failed,
@@ -566,29 +568,31 @@ describe('refunds made at Dintero by no refund of ours', () => {
     expect(elsewhereOf(transaction, taken)).toBeUndefined();
   });
 
+  const capturedEvents = (): PaymentEvent[] => [
+    {
+      type: 'PaymentRequested',
+      data: {
+        paymentId: 'pay-1',
+        storeId: 's',
+        terminalId: 'T-1',
+        payoutDestinationId: 'p',
+        amount: 10_000,
+        currency: 'NOK',
+        merchantReference: 'POS-1',
+        posClientId: 'pos',
+        claimId: 'pay-1',
+        requestedAt: '2026-11-24T09:59:00.000Z',
+        expiresAt: '2026-11-24T10:09:00.000Z',
+      },
+    },
+    {
+      type: 'PaymentCaptured',
+      data: { transactionId: 'T12345678.tx1', amount: 10_000, currency: 'NOK', source: 'callback', at: 'now' },
+    },
+  ];
+
   it('is recorded once, counts against what is left to refund, and never counts a payment’s other transaction', () => {
-    const given: PaymentEvent[] = [
-      {
-        type: 'PaymentRequested',
-        data: {
-          paymentId: 'pay-1',
-          storeId: 's',
-          terminalId: 'T-1',
-          payoutDestinationId: 'p',
-          amount: 10_000,
-          currency: 'NOK',
-          merchantReference: 'POS-1',
-          posClientId: 'pos',
-          claimId: 'pay-1',
-          requestedAt: '2026-11-24T09:59:00.000Z',
-          expiresAt: '2026-11-24T10:09:00.000Z',
-        },
-      },
-      {
-        type: 'PaymentCaptured',
-        data: { transactionId: 'T12345678.tx1', amount: 10_000, currency: 'NOK', source: 'callback', at: 'now' },
-      },
-    ];
+    const given = capturedEvents();
     const transaction = refunded(elsewhere('e5', 3_000, '2026-11-24T11:00:00Z', 'backoffice-1'));
     const events = [...given];
     for (let delivery = 0; delivery < 2; delivery++) {
@@ -604,5 +608,49 @@ describe('refunds made at Dintero by no refund of ours', () => {
     const state = fold(paymentDecider, events);
     expect(state.status === 'captured' && refundableAmount(state)).toBe(7_000);
     expect(externalRefunds({ ...transaction, id: 'T12345678.other' }, state, 'webhook', 'now')).toBeUndefined();
+  });
+
+  it('records two refunds seen in one read as two, each on its day; the rest of one held back as no refund more', () => {
+    const given = [...capturedEvents()];
+    const decided = (transaction: DinteroTransaction, events: PaymentEvent[]) => {
+      const command = externalRefunds(transaction, fold(paymentDecider, events), 'webhook', '2026-11-26T08:00:00.000Z');
+      return command ? paymentDecider.decide(command, fold(paymentDecider, events)) : [];
+    };
+    const twoDays = refunded(
+      elsewhere('e5', 1_000, '2026-11-23T15:00:00Z', 'backoffice-1'),
+      elsewhere('e6', 2_000, '2026-11-24T15:00:00Z', 'backoffice-2'),
+    );
+    expect(decided(twoDays, given).map((event) => event.data)).toEqual([
+      expect.objectContaining({ amount: 1_000, refundedElsewhere: 1_000, dinteroAt: '2026-11-23T15:00:00.000Z' }),
+      expect.objectContaining({ amount: 2_000, refundedElsewhere: 3_000, dinteroAt: '2026-11-24T15:00:00.000Z' }),
+    ]);
+    // Half of the second was recorded before (the rest held back then): its rest is money, and no refund more.
+    const half: PaymentEvent = {
+      type: 'ExternalRefundRecorded',
+      data: { transactionId: 'T12345678.tx1', amount: 2_000, refundedElsewhere: 2_000, source: 'webhook', at: 'now' },
+    };
+    const rest = decided(twoDays, [...given, half]);
+    expect(rest.map((event) => event.data)).toEqual([
+      expect.objectContaining({ amount: 1_000, refundedElsewhere: 3_000, continued: true }),
+    ]);
+    expect(decided(twoDays, [...given, half, ...rest])).toEqual([]);
+  });
+
+  it('refuses external refunds that do not follow one another', () => {
+    const state = fold(paymentDecider, capturedEvents());
+    const command = (refunds: { before: number; refundedElsewhere: number }[]): PaymentCommand => ({
+      type: 'RecordExternalRefunds',
+      data: { transactionId: 'T12345678.tx1', refunds, source: 'webhook', at: 'now' },
+    });
+    expect(() => paymentDecider.decide(command([{ before: 0, refundedElsewhere: 0 }]), state)).toThrow();
+    expect(() =>
+      paymentDecider.decide(
+        command([
+          { before: 0, refundedElsewhere: 500 },
+          { before: 100, refundedElsewhere: 800 },
+        ]),
+        state,
+      ),
+    ).toThrow(/follow one another/);
   });
 });

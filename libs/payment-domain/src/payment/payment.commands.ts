@@ -51,18 +51,23 @@ export type PaymentCommand =
       { readonly transaction: DinteroTransactionFact; readonly source: FactSource; readonly at: string }
     >
   /**
-   * What Dintero shows refunded on the payment's transaction by no refund of this engine's, in all
-   * (`externalRefunds`): recorded once it is more than recorded before.
+   * The refunds Dintero shows made on the payment's transaction by no refund of this engine's (`externalRefunds`),
+   * in Dintero's order: each recorded once, as far as it goes beyond what was recorded before.
    */
   | Command<
       'RecordExternalRefunds',
       {
         readonly transactionId: string;
-        readonly refundedElsewhere: number;
+        readonly refunds: readonly {
+          /** Refunded elsewhere by the refunds before this one, in all. */
+          readonly before: number;
+          /** Refunded elsewhere with this one, in all. */
+          readonly refundedElsewhere: number;
+          /** Dintero's time of this refund. */
+          readonly dinteroAt?: string;
+        }[];
         readonly source: FactSource;
         readonly at: string;
-        /** Dintero's time of the newest such refund. */
-        readonly dinteroAt?: string;
       }
     >
   /** `report_error=true` callbacks and `checkout_authorization` webhooks that carry no transaction. */

@@ -463,17 +463,32 @@ function recordRefundOutcome(
  * what is more than recorded before, once. What is left to refund never goes below 0 for it (`refundableAmount`).
  */
 function recordExternalRefunds(
-  { transactionId, refundedElsewhere, source, at, dinteroAt }: Of<'RecordExternalRefunds'>,
+  { transactionId, refunds, source, at }: Of<'RecordExternalRefunds'>,
   state: PaymentState,
 ): PaymentEvent[] {
   const payment = existingPayment(state);
   if (payment.status !== 'captured' || payment.transactionId !== transactionId) return [];
-  requireMoney(refundedElsewhere, payment.currency, { positive: true });
-  const amount = refundedElsewhere - (payment.refundedElsewhere ?? 0);
-  if (amount <= 0) return [];
-  if (dinteroAt !== undefined) requireInstant(dinteroAt, 'dinteroAt');
-  const when = { source, at, ...(dinteroAt === undefined ? {} : { dinteroAt }) };
-  return [{ type: 'ExternalRefundRecorded', data: { transactionId, amount, refundedElsewhere, ...when } }];
+  const events: PaymentEvent[] = [];
+  let recorded = payment.refundedElsewhere ?? 0;
+  let previous = 0;
+  for (const { before, refundedElsewhere, dinteroAt } of refunds) {
+    requireMoney(refundedElsewhere, payment.currency, { positive: true });
+    if (!Number.isSafeInteger(before) || before < previous || before >= refundedElsewhere)
+      throw new DomainError('VALIDATION_FAILED', 'External refunds must follow one another, each adding money');
+    if (dinteroAt !== undefined) requireInstant(dinteroAt, 'dinteroAt');
+    previous = refundedElsewhere;
+    if (refundedElsewhere <= recorded) continue;
+    const when = { source, at, ...(dinteroAt === undefined ? {} : { dinteroAt }) };
+    // The rest of a refund recorded in part before (what was held back for a refund of ours): no refund more.
+    const continued = recorded > before ? { continued: true as const } : {};
+    const amount = refundedElsewhere - recorded;
+    events.push({
+      type: 'ExternalRefundRecorded',
+      data: { transactionId, amount, refundedElsewhere, ...continued, ...when },
+    });
+    recorded = refundedElsewhere;
+  }
+  return events;
 }
 
 /**

@@ -210,10 +210,11 @@ export type PaymentEvent =
       Fact & { readonly refundId: string; readonly amount: number; readonly terminalId: string }
     >
   /**
-   * Money Dintero shows refunded on the payment's own transaction by no refund of this engine's (one made in Dintero's
-   * Backoffice, say): `amount` more than recorded before, `refundedElsewhere` in all so far. It counts against what
-   * is left to refund, and in the store day's refunds on Dintero's day of the newest such refund; at no terminal's
-   * batch. `dinteroAt` is that refund's time.
+   * A refund Dintero shows made on the payment's own transaction by no refund of this engine's (one made in Dintero's
+   * Backoffice, say), one event a refund: `amount` more than recorded before, `refundedElsewhere` in all so far. It
+   * counts against what is left to refund, and in the store day's refunds on Dintero's day of that refund; at no
+   * terminal's batch. `dinteroAt` is that refund's time. Events recorded by versions before this one may stand for
+   * several refunds, dated by the newest.
    */
   | Event<
       'ExternalRefundRecorded',
@@ -223,6 +224,11 @@ export type PaymentEvent =
         readonly amount: number;
         /** Refunded at Dintero by no refund of this engine's on the transaction, in all so far, in minor units. */
         readonly refundedElsewhere: number;
+        /**
+         * The rest of a refund recorded in part before (the part held back while a refund of this engine's might have
+         * been it): money, and no refund more to count.
+         */
+        readonly continued?: true;
       }
     >
   | Event<'RefundOutcomeUnknown', { readonly refundId: string; readonly reason: string; readonly at: string }>

@@ -83,7 +83,7 @@ function onPayment(day: StoreDayDoc, fact: PaymentFact): StoreDayDoc {
       return {
         ...day,
         currencies: addTotals(day.currencies, payment.currency, {
-          refundedCount: 1,
+          refundedCount: event.data.continued ? 0 : 1,
           refundedAmount: event.data.amount,
         }),
         terminals: addTerminal(day.terminals, payment.terminalId, payment.currency, {

@@ -92,7 +92,7 @@ function onPayment(doc: StoreDoc, fact: PaymentFact): StoreDoc {
         refundedAmount: fact.refundAmount,
       });
     case 'ExternalRefundRecorded':
-      return today(doc, fact, { refundedCount: 1, refundedAmount: event.data.amount });
+      return today(doc, fact, { refundedCount: event.data.continued ? 0 : 1, refundedAmount: event.data.amount });
     default: {
       if (!endsPayment(event.type)) return doc;
       const ended = leavesReview(doc, paymentId);
