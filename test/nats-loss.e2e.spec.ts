@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, startApp, type RunningApp } from './support/app-process';
 import { startNatsServer, type PrivateNats } from './support/nats-server';
-import { writePosClients } from './support/pos-clients';
+import { bearer, writePosClients } from './support/pos-clients';
 import { uniquePrefix } from './support/projections';
 
 /**
@@ -64,6 +64,18 @@ describe('an app whose NATS connection closes for good', () => {
     },
     60_000,
   );
+
+  it('engine answers a listing of payments while its NATS server is down 503 PAYMENT_INDEX_UNAVAILABLE, to try again', async () => {
+    app = await startOnOwnNats('engine');
+    const list = () => fetch(`${app!.url}/v1/terminal-payments?storeId=store-1`, { headers: bearer() });
+    expect((await list()).status).toBe(200);
+    await server!.stop();
+    server = undefined;
+    const response = await list();
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(await response.json()).toMatchObject({ code: 'PAYMENT_INDEX_UNAVAILABLE' });
+  }, 60_000);
 
   it('engine stopped (SIGTERM) while its NATS server is down stops cleanly, exit code 0, saying it could not drain', async () => {
     app = await startOnOwnNats('engine');

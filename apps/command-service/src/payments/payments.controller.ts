@@ -40,7 +40,7 @@ import { hangUp } from './hang-up';
   429: 'RATE_LIMITED: more requests a minute than the key may make; retry after the time named',
   500: "EVENT_STORE_ACCESS_DENIED (the engine's log credentials), INTERNAL_ERROR",
   502: 'DINTERO_UNREACHABLE (a start): no connection to Dintero could be made, so the session was never sent; the payment (in the body) failed and the terminal is free. Start the sale again with a new Idempotency-Key',
-  503: 'EVENT_STORE_UNAVAILABLE: the log did not take or did not answer; DINTERO_UNAVAILABLE: no token could be got from Dintero, nothing was sent or written. Retry with the same Idempotency-Key',
+  503: 'EVENT_STORE_UNAVAILABLE: the log did not take or did not answer; DINTERO_UNAVAILABLE: no token could be got from Dintero, nothing was sent or written. Retry with the same Idempotency-Key; PAYMENT_INDEX_UNAVAILABLE (a listing): NATS does not answer, nothing changed, list again (Retry-After)',
 })
 @UseGuards(PosAuthGuard)
 @Controller('v1/terminal-payments')

@@ -1,8 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
-import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
+import { EVENT_STORE, EventStoreError, readState, type EventStore } from '@app/event-store';
 import {
   bucketKeys,
   NATS_CONNECTION,
@@ -34,6 +34,20 @@ interface Cursor {
   readonly p: string;
 }
 
+/** The payment index (a NATS KV bucket) could not be read: NATS away or restarting. Nothing changed. */
+export class PaymentIndexUnavailable extends HttpException {
+  constructor() {
+    super(
+      {
+        code: 'PAYMENT_INDEX_UNAVAILABLE',
+        detail: 'The payment index cannot be read now (NATS does not answer); nothing changed, send the lookup again',
+        retryAfterSeconds: 5,
+      },
+      503,
+    );
+  }
+}
+
 /**
  * Finds a store's payments by the POS's reference, terminal and time, for a POS that lost a payment's id.
  * Answered from the `payment_index` read model (written by the projector, one entry per payment, keyed so
@@ -42,6 +56,8 @@ interface Cursor {
  */
 @Injectable()
 export class PaymentLookup {
+  private readonly logger = new Logger(PaymentLookup.name);
+
   private index: Promise<KV> | undefined;
 
   constructor(
@@ -61,13 +77,14 @@ export class PaymentLookup {
     const newest = cursor ? Math.min(cursor.t + 1, to) : to;
     const days = from === undefined ? ['*'] : utcDays(from, newest).reverse();
 
-    const bucket = await this.bucket();
+    const bucket = await this.fromIndex(query, () => this.bucket());
     const payments: PaymentView[] = [];
     let last: PaymentIndexKey | undefined;
     // One filter at a time: several in one listing need NATS 2.10, and 2.9 is still supported.
     for (const day of days) {
       const entries: PaymentIndexKey[] = [];
-      for (const key of await bucketKeys(bucket, `${query.storeId}.${day}.${query.terminalId ?? '*'}.${reference}.*`)) {
+      const filter = `${query.storeId}.${day}.${query.terminalId ?? '*'}.${reference}.*`;
+      for (const key of await this.fromIndex(query, () => bucketKeys(bucket, filter))) {
         const parsed = parsePaymentIndexKey(key);
         if (!parsed || parsed.requestedAtMs >= to || (from !== undefined && parsed.requestedAtMs < from)) continue;
         if (cursor && !before(parsed, cursor)) continue;
@@ -94,6 +111,23 @@ export class PaymentLookup {
     if (state.status === 'none' || state.storeId !== query.storeId) return undefined;
     if (query.merchantReference !== undefined && state.merchantReference !== query.merchantReference) return undefined;
     return paymentView(state);
+  }
+
+  /**
+   * A read of the index, its failure (a NATS timeout or a closed connection: an error of nats.js's, not the log's
+   * nor an answer of this service's) told as `503 PAYMENT_INDEX_UNAVAILABLE` rather than an unexpected 500.
+   */
+  private async fromIndex<T>(query: ListPaymentsQuery, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (error instanceof EventStoreError || error instanceof HttpException) throw error;
+      this.logger.warn(
+        { storeId: query.storeId, terminalId: query.terminalId, error: (error as Error).message },
+        'the payment index could not be read',
+      );
+      throw new PaymentIndexUnavailable();
+    }
   }
 
   private bucket(): Promise<KV> {
