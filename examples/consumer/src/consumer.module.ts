@@ -1,10 +1,32 @@
-import { Module, type DynamicModule, type OnApplicationShutdown, Inject } from '@nestjs/common';
+import {
+  Inject,
+  Logger,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { NATS, PAYMENTS_PREFIX, PaymentsConsumer } from './payments-consumer.service';
 
-class NatsClose implements OnApplicationShutdown {
+/** Drains the connection when the app stops; says loudly when it closed for good before that. */
+class NatsClose implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('ConsumerModule');
+  private stopping = false;
+
   constructor(@Inject(NATS) private readonly nats: NatsConnection) {}
+
+  onApplicationBootstrap(): void {
+    void this.nats.closed().then((error) => {
+      if (!this.stopping)
+        this.logger.error(
+          `the NATS connection closed for good${error ? ` (${error.message})` : ''}: no more changes or events come`,
+        );
+    });
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     await this.nats.drain();
   }
 }
@@ -21,7 +43,8 @@ export class ConsumerModule {
       providers: [
         'nats' in options
           ? { provide: NATS, useValue: options.nats }
-          : { provide: NATS, useFactory: () => connect({ servers: options.natsUrl }) },
+          : // Reconnects for as long as NATS is away: nats.js's default gives up after 10 tries 2 s apart.
+            { provide: NATS, useFactory: () => connect({ servers: options.natsUrl, maxReconnectAttempts: -1 }) },
         { provide: PAYMENTS_PREFIX, useValue: options.prefix ?? 'payments' },
         NatsClose,
         PaymentsConsumer,

@@ -18,15 +18,29 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   // Connected before Nest starts: a NATS that does not answer is one line saying so, not Nest's stack trace.
+  // Reconnects for as long as NATS is away (a restart, an upgrade), as the engine does: nats.js's default gives up
+  // after 10 tries 2 s apart, and the watch and the feed would then end without a word.
   const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  const nats = await connect({ servers: natsUrl }).catch((error: unknown) => {
+  const nats = await connect({ ...natsOptions(natsUrl), maxReconnectAttempts: -1 }).catch((error: unknown) => {
     throw new Error(`NATS does not answer at ${withoutCredentials(natsUrl)} (${(error as Error).message})`);
   });
   const app = await NestFactory.createApplicationContext(
     ConsumerModule.forRoot({ nats, prefix: process.env.NATS_PREFIX ?? 'payments' }),
     { logger: ['error', 'warn'] },
   );
-  app.enableShutdownHooks();
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    void app.close();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  // A connection closed for good (its credentials refused, say) ends the example saying why, with exit code 1.
+  void nats.closed().then((error) => {
+    if (stopping) return;
+    console.error(`the example consumer stopped: the NATS connection closed${error ? ` (${error.message})` : ''}`);
+    process.exit(1);
+  });
   const consumer = app.get(PaymentsConsumer);
   const date = new Date().toISOString().slice(0, 10);
   const day = await consumer.storeDay(storeId, date);
@@ -43,7 +57,7 @@ async function main(): Promise<void> {
     console.log(`event ${event.type} on ${event.streamName} at position ${event.position}`),
   );
   if (seconds !== undefined) {
-    setTimeout(() => void app.close(), Number(seconds) * 1000);
+    setTimeout(stop, Number(seconds) * 1000);
   }
 }
 
@@ -51,6 +65,29 @@ main().catch((error: unknown) => {
   console.error(`the example consumer stopped: ${(error as Error).message}`);
   process.exit(1);
 });
+
+/**
+ * NATS_URL (one URL, or several comma-separated) as nats.js takes it: the servers, and the user and password the
+ * URL carries (nats.js does not read them from a URL), percent-decoded.
+ */
+function natsOptions(url: string): { servers: string[]; user?: string; pass?: string } {
+  const userinfo = /^[a-z][a-z0-9+.-]*:\/\/(.*)@[^@]+$/i.exec(url.split(',')[0]!.trim())?.[1];
+  const servers = withoutCredentials(url)
+    .split(',')
+    .map((server) => server.trim());
+  if (userinfo === undefined) return { servers };
+  const colon = userinfo.indexOf(':');
+  const decoded = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text; // a lone `%` in a password: taken as it is
+    }
+  };
+  return colon < 0
+    ? { servers, user: decoded(userinfo) }
+    : { servers, user: decoded(userinfo.slice(0, colon)), pass: decoded(userinfo.slice(colon + 1)) };
+}
 
 /** A NATS URL as it may be printed: everything from `://` to the last `@` before the next URL (its credentials). */
 function withoutCredentials(url: string): string {

@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { waitUntil } from '../../../test/support/app-process';
+import { startNatsServer, type PrivateNats } from '../../../test/support/nats-server';
+
+/**
+ * `npm run example:consumer` across NATS going away, on a NATS server of the test's own: it follows on after a
+ * restart longer than nats.js's default reconnect gives (10 tries 2 s apart), and says why, with exit code 1, when
+ * its connection closes for good.
+ */
+describe('the example consumer when NATS goes away', () => {
+  const prefix = 'consumer-loss';
+  let dir: string;
+  let server: PrivateNats;
+  let nc: NatsConnection;
+  let child: ChildProcess | undefined;
+  let output = '';
+  let exit: number | null | undefined;
+  const credentials = (password: string) =>
+    writeFileSync(path.join(dir, 'nats.conf'), `authorization { user: app, password: ${password} }\n`);
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'consumer-loss-'));
+    credentials('first-password');
+    server = await startNatsServer({
+      args: ['-c', path.join(dir, 'nats.conf')],
+      probe: { user: 'app', pass: 'first-password' },
+    });
+    nc = await connect({ servers: server.url, user: 'app', pass: 'first-password', maxReconnectAttempts: -1 });
+    // What the engine's projections would have made: the feed's stream, the terminals' bucket, the day's answer.
+    await (
+      await jetstreamManager(nc)
+    ).streams.add({ name: 'CONSUMER_LOSS_EVENTS', subjects: [`${prefix}.v1.events.>`] });
+    await new Kvm(nc).create(`${prefix}_terminals`, { history: 1 });
+    nc.subscribe(`${prefix}.v1.query.store-day`, {
+      callback: (_error, message) => {
+        message.respond(JSON.stringify({ status: 200, body: { currencies: {} } }));
+      },
+    });
+    output = '';
+    exit = undefined;
+    child = spawn(process.execPath, ['-r', './scripts/register-ts.cjs', 'examples/consumer/src/main.ts', 's1', 'T1'], {
+      cwd: path.resolve(__dirname, '../../..'),
+      env: {
+        PATH: process.env.PATH,
+        NATS_URL: `nats://app:first-password@127.0.0.1:${new URL(server.url).port}`,
+        NATS_PREFIX: prefix,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => (exit = code));
+    await waitUntil(() => output.includes('store-day s1'), 30_000, 'the consumer following').catch((error: Error) => {
+      throw new Error(`${error.message}: ${output}`);
+    });
+  });
+  afterEach(async () => {
+    if (child && exit === undefined) {
+      child.kill('SIGKILL');
+      await waitUntil(() => exit !== undefined, 10_000, 'the consumer gone');
+    }
+    await nc.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const publish = (n: number) =>
+    jetstream(nc).publish(
+      `${prefix}.v1.events.s1.T1.PaymentRequested`,
+      JSON.stringify({ id: `e${n}`, type: 'PaymentRequested', streamName: `payment-${n}`, position: String(n) }),
+      { msgID: `e${n}` },
+    );
+
+  it('follows on after NATS was away longer than nats.js’s default reconnect gives', async () => {
+    await publish(1);
+    await waitUntil(() => output.includes('at position 1'), 10_000, 'the first event');
+    await server.restart(24_000);
+    await waitUntil(
+      () =>
+        nc.flush().then(
+          () => true,
+          () => false,
+        ),
+      20_000,
+      'NATS back',
+    );
+    await publish(2);
+    await waitUntil(() => output.includes('at position 2'), 20_000, 'the event after the restart');
+    expect(exit).toBeUndefined();
+  }, 90_000);
+
+  it('says why and stops with exit code 1 when its connection closes for good', async () => {
+    // The password changes under the running server: it drops the consumer and refuses it when it comes back.
+    credentials('second-password');
+    server.reload();
+    await waitUntil(() => exit !== undefined, 30_000, 'the consumer stopped');
+    expect(exit).toBe(1);
+    expect(output).toContain('the example consumer stopped: the NATS connection closed');
+    expect(output).not.toContain('first-password');
+  }, 60_000);
+});
