@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, startApp, type RunningApp } from './support/app-process';
+import { SqliteEventStore } from '@app/event-store';
+import { freePort, startApp, waitUntil, type RunningApp } from './support/app-process';
 import { startNatsServer, type PrivateNats } from './support/nats-server';
 import { bearer, writePosClients } from './support/pos-clients';
 import { uniquePrefix } from './support/projections';
+import { storeRegistered } from './support/recorded-events';
 
 /**
  * A built app whose NATS server refuses its credentials for good (the password changed under it): nats.js stops
@@ -28,7 +30,7 @@ describe('an app whose NATS connection closes for good', () => {
   });
 
   /** `name` on a NATS server of this test's own, whose user's password is `first-password` until changed. */
-  const startOnOwnNats = async (name: 'projections' | 'engine') => {
+  const startOnOwnNats = async (name: 'projections' | 'engine', env: Record<string, string> = {}) => {
     config('first-password');
     server = await startNatsServer({
       args: ['-c', path.join(dir, 'nats.conf')],
@@ -46,6 +48,7 @@ describe('an app whose NATS connection closes for good', () => {
         INGEST_SERVICE_PORT: String(ports.ingest),
         PROJECTIONS_PORT: String(ports.projections),
         COMMAND_SERVICE_PORT: String(ports.command),
+        ...env,
       },
       30_000,
       name === 'engine' ? ports.command : undefined,
@@ -77,6 +80,42 @@ describe('an app whose NATS connection closes for good', () => {
     expect(await response.json()).toMatchObject({ code: 'PAYMENT_INDEX_UNAVAILABLE' });
   }, 60_000);
 
+  it('projections with NATS away past its lease reports the position KV holds, and a lag that grows', async () => {
+    app = await startOnOwnNats('projections', { PROJECTOR_LEASE_SECONDS: '1' });
+    const log = new SqliteEventStore({ file: path.join(dir, 'events.db') });
+    const registered = async (from: number, count: number) => {
+      for (let n = from; n < from + count; n++)
+        await log.append(`store-nl-${n}`, [storeRegistered(`nl-${n}`)], { expectedRevision: 'no_stream' });
+      return log.headPosition();
+    };
+    const metric = async (name: string) => sample(await (await fetch(`${app!.url}/metrics`)).text(), name);
+    try {
+      const written = await registered(0, 5);
+      await waitUntil(
+        async () => (await metric('payments_projection_position')) === Number(written),
+        20_000,
+        'the read models written',
+      );
+      await server!.stop();
+      server = undefined;
+      const head = await registered(5, 5);
+      // The lease runs out by the projector's own clock; what it folds meanwhile reaches no KV.
+      await waitUntil(async () => (await metric('payments_projector_leader')) === 0, 20_000, 'the lease lost');
+      await waitUntil(
+        async () => (await metric('payments_log_head_position')) === Number(head),
+        10_000,
+        'the head seen',
+      );
+      // Past the longest pause between two tries of a flush (5 s): none may move the position KV does not hold.
+      for (const until = Date.now() + 7_000; Date.now() < until; await new Promise((r) => setTimeout(r, 250))) {
+        expect(await metric('payments_projection_position')).toBe(Number(written));
+        expect(await metric('payments_projection_lag_positions')).toBe(Number(head - written));
+      }
+    } finally {
+      await log.close();
+    }
+  }, 90_000);
+
   it('engine stopped (SIGTERM) while its NATS server is down stops cleanly, exit code 0, saying it could not drain', async () => {
     app = await startOnOwnNats('engine');
     await server!.stop();
@@ -86,3 +125,9 @@ describe('an app whose NATS connection closes for good', () => {
     expect(app.output()).toContain('NATS could not be drained: it does not answer');
   }, 60_000);
 });
+
+/** The value of a Prometheus sample of one series (whatever its labels, such as the app's). */
+function sample(text: string, name: string): number | undefined {
+  const line = text.split('\n').find((each) => each.startsWith(`${name} `) || each.startsWith(`${name}{`));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}

@@ -128,6 +128,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   );
   /** Position of the last event whose effects are all durable and published (a standby: folded). */
   checkpoint = 0n;
+  /**
+   * The checkpoint of this log last read from KV or written there by this instance: the position the read models
+   * in KV reflect, as far as this instance knows, for the gauges. Unlike `checkpoint` it never moves on a fold that
+   * was not written (a standby's, or a leader's whose lease ran out while NATS was away).
+   */
+  private stored = 0n;
   /** An event is being applied (its past days maybe read back, awaiting others): no standby retires days meanwhile. */
   private applying = false;
 
@@ -148,9 +154,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private async updateGauges(): Promise<void> {
     const head = await this.store.headPosition();
     this.metrics.logHead.set(Number(head));
-    this.metrics.projectionPosition.set(Number(this.checkpoint));
+    this.metrics.projectionPosition.set(Number(this.stored));
     this.metrics.projectorLeader.set(this.leader ? 1 : 0);
-    this.metrics.projectionLag.set(Number(head > this.checkpoint ? head - this.checkpoint : 0n));
+    this.metrics.projectionLag.set(Number(head > this.stored ? head - this.stored : 0n));
     this.metrics.terminalsBusy.set(this.projector.busyTerminals());
     this.metrics.closeMismatches.set(this.projector.closeMismatches());
   }
@@ -280,6 +286,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       );
     } else {
       this.checkpoint = saved.position;
+      this.stored = saved.position;
       this.adoptions = saved.adoptions ?? 0;
       this.projector = this.tellingEnds(await this.projectorFromKv());
     }
@@ -402,6 +409,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
           this.staleMark = undefined;
         } else if (upTo > from || !sameLog) await buckets.saveCheckpoint(upTo, this.logId, this.adoptions, mark);
         this.checkpoint = upTo;
+        this.stored = upTo;
         this.leader = true;
         this.metrics.projectorLeader.set(1);
         this.logger.log(
@@ -430,6 +438,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.replacedAtBoot = from === 'from-0';
     this.kvOfThisLog = from === 'from-kv';
     this.checkpoint = from === 'from-kv' ? saved.position : 0n;
+    this.stored = this.checkpoint;
     this.folded = this.checkpoint;
     this.droppedUpTo = 0n;
     this.startFollowing();
@@ -456,6 +465,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       if (this.leader || this.stopped || !this.buckets || !this.kvOfThisLog) return;
       try {
         const saved = await this.buckets.checkpoint();
+        if (saved.logId === this.logId) this.stored = saved.position;
         if (saved.logId !== this.logId || (saved.adoptions ?? 0) !== this.adoptions) return;
         // Not while an event is being applied: a past day it has just read back (awaiting another) would go again.
         if (this.applying) return;
@@ -609,6 +619,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.pendingEvents = [];
     this.projector = this.tellingEnds(await this.projectorFromKv());
     this.checkpoint = position;
+    this.stored = position;
     this.folded = position;
     this.droppedUpTo = 0n;
     // This offer goes, and no later one (another revision); its buckets are its rebuild's own, which no later
@@ -720,6 +731,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         this.faultPoint('after the feed, before the checkpoint');
         await this.buckets!.saveCheckpoint(position, this.logId, this.adoptions, markOf(events[events.length - 1]!));
         this.checkpoint = position;
+        this.stored = position;
         this.failedFlushes = 0;
         // Past store days in KV now leave memory (a standby's once the writer's checkpoint shows them in KV:
         // `retireAsStandby`).
