@@ -1,5 +1,10 @@
 import { mkdtempSync } from 'node:fs';
-import { createServer as createHttp2Server, type ServerHttp2Stream } from 'node:http2';
+import {
+  createServer as createHttp2Server,
+  type Http2Server,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -78,6 +83,56 @@ describe('choosing the adapter by EVENT_STORE_URL', () => {
 
   it.each(['postgres://x', 'sqlite:', 'esdb:/missing-slashes'])('refuses %s', (url) => {
     expect(() => createEventStore(url)).toThrow(/EVENT_STORE_URL/);
+  });
+});
+
+// No KurrentDB server is needed: a node that speaks HTTP/2 (it answers pings, takes each call) and answers no read.
+describe('KurrentDB: a node that takes each read and never answers it', () => {
+  let server: Http2Server;
+  const held = new Set<ServerHttp2Stream>();
+  const sessions = new Set<ServerHttp2Session>();
+  let port: number;
+  beforeAll(async () => {
+    server = createHttp2Server();
+    server.on('session', (session) => {
+      sessions.add(session);
+      session.on('close', () => sessions.delete(session));
+    });
+    server.on('stream', (stream, headers) => {
+      // Any other call (the client's question of what the node supports) is answered at once: not implemented.
+      if (!String(headers[':path']).endsWith('/Read')) {
+        stream.respond(
+          { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12' },
+          { endStream: true },
+        );
+        return;
+      }
+      held.add(stream);
+      stream.on('close', () => held.delete(stream));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    for (const stream of held) stream.close();
+    // The client's reader keeps its connection past the store's close: the node ends it.
+    for (const session of sessions) session.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('fails a page of $all as unavailable once its deadline has passed, rather than waiting for good', async () => {
+    const store = new KurrentDbEventStore(`kurrentdb://127.0.0.1:${port}?tls=false`, undefined, {
+      appendTimeoutMs: 500,
+      readAllTimeoutMs: 1_000,
+    });
+    try {
+      const read = store.readAll({ after: 0n, limit: 1, streamPrefixes: ['store-'] });
+      await expect(read).rejects.toThrow(EventStoreUnavailableError);
+      await expect(read).rejects.toThrow(/did not answer the read of \$all within 1000 ms/);
+      expect(held.size).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -67,12 +67,21 @@ const HEAD_SEARCH_LIMIT = 4_096;
  */
 export const DEFAULT_APPEND_TIMEOUT_MS = 10_000;
 
+/**
+ * How long a page of `$all` waits for KurrentDB by default: longer than a stream read, since a filtered page may scan
+ * far for a few events (a catch-up, a rebuild), but not for good. A node that takes the read and never answers held
+ * the projector's page loop, and the fleet's workers waiting to replay the log, until the process restarted.
+ */
+export const DEFAULT_READ_ALL_TIMEOUT_MS = 60_000;
+
 export interface KurrentDbEventStoreOptions {
   /**
    * How long an append, a stream read or the head's read waits for KurrentDB's answer before it fails as unavailable
    * (an append's outcome then unknown).
    */
   readonly appendTimeoutMs?: number;
+  /** How long a page of `$all` waits for KurrentDB's answer before it fails as unavailable. */
+  readonly readAllTimeoutMs?: number;
 }
 
 /**
@@ -94,6 +103,7 @@ export class KurrentDbEventStore implements EventStore {
   private closing: Promise<void> | undefined;
 
   private readonly appendTimeoutMs: number;
+  private readonly readAllTimeoutMs: number;
   /** The connection string's user and password, given with every read (`credentialsOf`); none to append with. */
   private readonly readCredentials: { credentials?: Credentials };
 
@@ -106,6 +116,7 @@ export class KurrentDbEventStore implements EventStore {
     this.ownsClient = client === undefined;
     this.client = client ?? clientFor(connectionString);
     this.appendTimeoutMs = options.appendTimeoutMs ?? DEFAULT_APPEND_TIMEOUT_MS;
+    this.readAllTimeoutMs = options.readAllTimeoutMs ?? DEFAULT_READ_ALL_TIMEOUT_MS;
     const credentials = credentialsOf(connectionString);
     this.readCredentials = credentials ? { credentials } : {};
   }
@@ -149,12 +160,18 @@ export class KurrentDbEventStore implements EventStore {
   }
 
   /**
-   * The call's answer, or `EventStoreUnavailableError` once `appendTimeoutMs` has passed without one: whether an
+   * The call's answer, or `EventStoreUnavailableError` once `timeoutMs` (by default `appendTimeoutMs`) has passed
+   * without one: whether an
    * append was written is then unknown, as for any lost answer (the request answers 503, and its retry goes on from
    * what the log has by then). An answer that comes later is dropped. For an append, the client is made again
    * (`renewClient`).
    */
-  private answered<T>(call: Promise<T>, what: string, kind: 'append' | 'read'): Promise<T> {
+  private answered<T>(
+    call: Promise<T>,
+    what: string,
+    kind: 'append' | 'read',
+    timeoutMs = this.appendTimeoutMs,
+  ): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const append = kind === 'append';
     const late = new Promise<never>((_, reject) => {
@@ -162,12 +179,8 @@ export class KurrentDbEventStore implements EventStore {
         // Only an append waits on the client's question to the node (`renewClient`); a slow read is only slow.
         if (append) this.renewClient();
         const unknown = append ? ': whether it was written is unknown' : '';
-        reject(
-          new EventStoreUnavailableError(
-            `KurrentDB did not answer ${what} within ${this.appendTimeoutMs} ms${unknown}`,
-          ),
-        );
-      }, this.appendTimeoutMs).unref(); // the call's own connection keeps the process up while it waits
+        reject(new EventStoreUnavailableError(`KurrentDB did not answer ${what} within ${timeoutMs} ms${unknown}`));
+      }, timeoutMs).unref(); // the call's own connection keeps the process up while it waits
     });
     call.catch(() => undefined); // its failure after the deadline is nobody's to handle
     return Promise.race([call, late]).finally(() => clearTimeout(timer));
@@ -253,9 +266,13 @@ export class KurrentDbEventStore implements EventStore {
     this.assertOpen();
     const { after, limit, streamPrefixes } = checkReadAllOptions(options);
     try {
-      // No deadline: a filtered page may scan far for a few events (a catch-up, a rebuild), and a wait here holds
-      // no command; a stream read (a command's) and the head's have one.
-      return await this.readAllPage(after, limit, streamPrefixes);
+      // A deadline of its own, longer than a stream read's: a filtered page may scan far for a few events.
+      return await this.answered(
+        this.readAllPage(after, limit, streamPrefixes),
+        'the read of $all',
+        'read',
+        this.readAllTimeoutMs,
+      );
     } catch (error) {
       throw asStoreError(error, 'read $all');
     }
