@@ -149,14 +149,17 @@ describe('Dintero simulator', () => {
       });
     });
 
-    it('ON_HOLD calls back twice: on hold, then captured', async () => {
-      await start(10_040);
+    it('ON_HOLD calls back twice: on hold, then captured, its session authorised and completed', async () => {
+      const session = await start(10_040);
       await sim.control('POST', '/terminals/T-1/present', {});
       await receiver.waitFor(4, 'callbacks and webhooks');
       await idle();
       const ids = callbacks().map((c) => c.url.searchParams.get('transaction_id'));
       expect(ids).toHaveLength(2);
       expect((await dintero.getTransaction(ids[0]!)).status).toBe('CAPTURED');
+      expect((await dintero.getSession(session.id)).events?.map((event) => event.name)).toEqual(
+        expect.arrayContaining(['AUTHORIZED', 'COMPLETED']),
+      );
     });
 
     it('ON_HOLD may end FAILED (amounts ending in 41): on hold, then a callback with error=failed', async () => {
@@ -652,6 +655,29 @@ describe('Dintero simulator', () => {
       success: true,
       event_reference: 'refund-1',
     });
+  });
+
+  it('sends checkout_transaction when it accepts a refund to do at the terminal (202), the transaction updated', async () => {
+    await start(39_900);
+    await sim.control('POST', '/terminals/T-1/present', {});
+    await idle();
+    const txId = callbacks()[0]!.url.searchParams.get('transaction_id')!;
+    await sim.control('PUT', '/terminals/T-2/refund-mode', { mode: 'async_stall' });
+    const before = webhooks().length;
+    const answer = await dintero.refund(txId, { amount: 900, terminalId: 'T-2', refundReference: 'refund-2' });
+    expect(answer.kind).toBe('accepted');
+    await idle();
+    const sent = webhooks()
+      .slice(before)
+      .map((w) => JSON.parse(w.rawBody.toString()) as { transaction: DinteroTransaction });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.transaction.events?.at(-1)).toMatchObject({
+      event: 'INITIATE_REFUND',
+      amount: 900,
+      event_reference: 'refund-2',
+    });
+    // No callback: `report_event` names the refund's result, not its initiation.
+    expect(callbacks().filter((c) => c.url.searchParams.get('event') === 'REFUND')).toHaveLength(0);
   });
 
   it('forgets what it scheduled on a reset: a prompt from before never presents the card of a session made after', async () => {

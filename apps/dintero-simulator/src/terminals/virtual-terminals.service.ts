@@ -167,6 +167,11 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
             this.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount, answered(tx, { approved: true })),
             this.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
           );
+          // The session as an approved one's: authorised, then completed.
+          session.events.push(
+            { name: 'AUTHORIZED', created_at: this.clock.stamp() },
+            { name: 'COMPLETED', created_at: this.clock.stamp() },
+          );
           this.report(session, tx, undefined, undefined, { authorization: true });
         });
         return;
@@ -366,6 +371,12 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     tx.events.push(this.txEvent('INITIATE_REFUND', tx.status, true, amount, { ...ref, request_id: requestId }));
     tx.updated_at = this.clock.stamp();
     tx.refundingAmount += amount;
+    // The transaction was updated: `checkout_transaction` is sent (no callback: `report_event` names no initiation).
+    this.delivery.webhook(
+      'checkout_transaction',
+      { transaction: structuredClone(withoutInternals(tx)) },
+      tx.store.terminal_id,
+    );
     terminal.activeRefund = { transactionId: tx.id, requestId };
     const approve = mode === 'async_approve';
     if (mode === 'async_stall') {
