@@ -1,7 +1,13 @@
 import { documentProblem } from '../src/read-models/document-schemas';
 import { emptyStoreDay } from '../src/read-models/projections/store-day.projection';
 import { emptyTerminal } from '../src/read-models/projections/terminal.projection';
-import { closeBatch, countInBatch, withClose } from '../src/read-models/projections/terminal-batch';
+import {
+  closeBatch,
+  closeRequested,
+  countInBatch,
+  deviceSwapped,
+  withClose,
+} from '../src/read-models/projections/terminal-batch';
 
 const at = '2026-12-01T10:00:00.000Z';
 const totals = { capturedCount: 1, capturedAmount: 10_000, refundedCount: 1, refundedAmount: 12_000, net: -2_000 };
@@ -50,6 +56,14 @@ describe("a read-model document's shape, as a projector reads it back from KV", 
     };
     const closed = closeBatch(counted, close);
     expect(documentProblem('terminal', closed)).toBeUndefined();
+    // A close pending when another device took the terminal's name.
+    const swapping = deviceSwapped(
+      closeRequested({ ...closed, device: 'D-OLD' }, 'op-2'),
+      'D-NEW',
+      '2026-12-02T09:00:00.000Z',
+    );
+    expect(swapping.openBatch?.swappedWhileClosing).toEqual({ at: '2026-12-02T09:00:00.000Z', device: 'D-OLD' });
+    expect(documentProblem('terminal', swapping)).toBeUndefined();
     const dayDoc = withClose(
       { ...emptyStoreDay('oslo', '2026-12-01', 'Europe/Oslo'), position: '4' },
       closed.lastClose!,

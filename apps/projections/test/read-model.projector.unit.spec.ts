@@ -961,6 +961,68 @@ describe('read models as a fold over the log', () => {
       });
     });
 
+    it('gives a device swapped in while a close of the old one pended a batch of its own, the close failing', () => {
+      const swap = '2026-11-24T22:01:00.000Z';
+      const projector = project([
+        ...store(),
+        enrolled('D-OLD', '2026-11-24T06:00:00.000Z'),
+        ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+        requested('c-1', '2026-11-24T21:59:00.000Z'),
+        ...capturedPayment('p-2', '2026-11-24T22:00:00.000Z', 2_000),
+        enrolled('D-NEW', swap),
+        ...capturedPayment('p-3', '2026-11-24T22:05:00.000Z', 7_000),
+        {
+          ...event('operation-c-1', 'OperationEnded', {
+            operationId: 'c-1',
+            outcome: 'failed',
+            reason: 'FAILED',
+            at: '2026-11-24T22:10:00.000Z',
+          }),
+          metadata: { storeId: 'oslo', terminalId: 'T-1' },
+        },
+      ]);
+      const terminal = projector.terminal('oslo', 'T-1')!;
+      expect(terminal.swappedOut).toEqual({
+        [swap]: expect.objectContaining({ device: 'D-OLD', ...figures(2, 12_000) }),
+      });
+      expect(terminal.openBatch).toEqual({
+        ...figures(1, 7_000),
+        since: swap,
+        currencies: { NOK: figures(1, 7_000) },
+      });
+    });
+
+    it('gives the old device’s close its sales up to the swap, and the new device its own, whenever the close ends', () => {
+      const swap = '2026-11-24T22:01:00.000Z';
+      const sales = [
+        ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+        requested('c-1', '2026-11-24T21:59:00.000Z'),
+        ...capturedPayment('p-2', '2026-11-24T22:00:30.000Z', 2_000),
+        enrolled('D-NEW', swap),
+        ...capturedPayment('p-3', '2026-11-24T22:05:00.000Z', 7_000),
+      ];
+      // The old device closed before the swap (22:00:45), or Dintero dates its close after it (22:03).
+      for (const closedAt of ['2026-11-24T22:00:45.000Z', '2026-11-24T22:03:00.000Z']) {
+        const projector = project([
+          ...store(),
+          enrolled('D-OLD', '2026-11-24T06:00:00.000Z'),
+          ...sales,
+          closedBy('c-1', '2026-11-24', closedAt, '2026-11-24T22:06:00.000Z', figures(2, 12_000)),
+        ]);
+        expect(projector.storeDay('oslo', '2026-11-24')!.closes!['c-1']).toMatchObject({
+          recorded: figures(2, 12_000),
+          mismatch: false,
+        });
+        const terminal = projector.terminal('oslo', 'T-1')!;
+        expect(terminal.openBatch).toEqual({
+          ...figures(1, 7_000),
+          since: swap,
+          currencies: { NOK: figures(1, 7_000) },
+        });
+        expect(Object.values(terminal.swappedOut ?? {}).every((batch) => batch.purchasesCount === 0)).toBe(true);
+      }
+    });
+
     it('keeps the times while the close pends only, and forgets them when it ends without closing', () => {
       const projector = project([
         ...store(),

@@ -73,6 +73,16 @@ export interface OpenBatch extends BatchFigures {
   readonly closing?: readonly string[];
   /** What the batch counted while a close was pending, each with its time (Dintero's): at most 1,000. */
   readonly countedWhileClosing?: readonly TimedCount[];
+  /**
+   * Another device took the terminal's name while a close was pending: when, and the device swapped out. Once no
+   * close is pending, the batch's facts up to then are that device's (`swappedOut`), those after it the new one's.
+   */
+  readonly swappedWhileClosing?: {
+    /** When the new device took the name (the engine's time). */
+    readonly at: string;
+    /** Dintero's id of the device swapped out. */
+    readonly device: string;
+  };
 }
 
 /** A capture or a refund at the terminal as a batch counted it, and when it happened (Dintero's time). */

@@ -39,8 +39,9 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
   }
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
   if (open.closing && (open.countedWhileClosing?.length ?? 0) >= MAX_COUNTED_WHILE_CLOSING) {
-    // Too many to keep: the pending closes take every fact counted until their outcome, as before they were kept.
-    const { closing: _closing, countedWhileClosing: _counted, ...figures } = open;
+    // Too many to keep: the pending closes take every fact counted until their outcome, as before they were kept
+    // (and a device swapped in meanwhile shares the batch with the one it replaced).
+    const { closing: _closing, countedWhileClosing: _counted, swappedWhileClosing: _swap, ...figures } = open;
     return countInBatch({ ...doc, openBatch: figures }, counted, at);
   }
   return {
@@ -84,19 +85,37 @@ export function closeRequested(doc: TerminalDoc, operationId: string): TerminalD
 export function closeAbandoned(doc: TerminalDoc, operationId: string): TerminalDoc {
   const open = doc.openBatch;
   if (!open?.closing?.includes(operationId)) return doc;
-  return { ...doc, openBatch: stillClosing(open, open.closing, open.countedWhileClosing ?? [], operationId) };
+  return closeEnded(doc, open, operationId);
 }
 
-/** The batch with one close no longer pending: its kept facts forgotten with the last of them. */
-function stillClosing(
-  open: OpenBatch,
-  closing: readonly string[],
-  counted: readonly TimedCount[],
-  operationId: string,
-): OpenBatch {
-  const { closing: _closing, countedWhileClosing: _counted, ...figures } = open;
+/**
+ * The terminal with one close no longer pending in `open`: its kept facts forgotten with the last of them. Then too,
+ * a device swapped in while a close pended (`swappedWhileClosing`) takes its own batch: the facts up to the swap were
+ * the old device's (`swappedOut`), those after it open the new device's.
+ */
+function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): TerminalDoc {
+  const { closing = [], countedWhileClosing: counted = [], swappedWhileClosing: swap, ...figures } = open;
   const others = closing.filter((id) => id !== operationId);
-  return others.length === 0 ? figures : { ...figures, closing: others, countedWhileClosing: counted };
+  if (others.length > 0)
+    return {
+      ...doc,
+      openBatch: {
+        ...figures,
+        closing: others,
+        countedWhileClosing: counted,
+        ...(swap ? { swappedWhileClosing: swap } : {}),
+      },
+    };
+  if (swap === undefined) return { ...doc, openBatch: figures };
+  const swappedAt = Date.parse(swap.at);
+  const newer = counted.filter((fact) => Date.parse(fact.at) > swappedAt);
+  const opened = newer.reduce(counting, { ...NONE, since: swap.at });
+  const { since, ...left } = newer.reduce(without, figures);
+  const leftSince = since ?? doc.lastClose?.closedAt;
+  // Nothing of the old device's after its close (the close came after the swap): no batch of its to keep.
+  if (leftSince !== undefined && Date.parse(leftSince) >= swappedAt) return { ...doc, openBatch: opened };
+  const swapped: SwappedOutBatch = { ...left, device: swap.device, ...(leftSince ? { since: leftSince } : {}) };
+  return { ...doc, openBatch: opened, swappedOut: { ...doc.swappedOut, [swap.at]: swapped } };
 }
 
 /**
@@ -198,12 +217,18 @@ const holds = (opened: { readonly at: number; readonly after: boolean }, when: n
 /**
  * Another device took the terminal's name (`TerminalEnrolled`, a till swapped): the open batch was the old device's,
  * which no close of the engine compares, and the new device's opens now. (A device that had the name before starts a
- * batch of its own too: its earlier batch stays with the swap that took it out.) Left as it is while a close of the
- * old device is pending: that close takes the batch when it ends.
+ * batch of its own too: its earlier batch stays with the swap that took it out.) While a close of the old device is
+ * pending, the swap is kept (`swappedWhileClosing`): that close takes the old device's facts up to its own time or the
+ * swap's, and once no close is pending the batch is split at the swap (`closeEnded`).
  */
 export function deviceSwapped(doc: TerminalDoc, device: string, at: string): TerminalDoc {
   if (doc.device === device) return doc;
-  if (doc.device === undefined || doc.openBatch?.closing !== undefined) return { ...doc, device };
+  if (doc.device === undefined) return { ...doc, device };
+  if (doc.openBatch?.closing !== undefined) {
+    // A second swap while the close still pends: the first one's old device is the one the close is of.
+    if (doc.openBatch.swappedWhileClosing !== undefined) return { ...doc, device };
+    return { ...doc, device, openBatch: { ...doc.openBatch, swappedWhileClosing: { at, device: doc.device } } };
+  }
   const { closing: _closing, countedWhileClosing: _counted, since, ...left } = doc.openBatch ?? { ...NONE };
   const leftSince = since ?? doc.lastClose?.closedAt;
   const swapped: SwappedOutBatch = { ...left, device: doc.device, ...(leftSince ? { since: leftSince } : {}) };
@@ -217,8 +242,10 @@ export function closeBatch(
 ): TerminalDoc {
   const { batch } = close;
   const whole = doc.openBatch ?? { ...NONE };
-  // Facts counted while this close pended that happened after the terminal closed: the next batch's.
-  const closedAt = Date.parse(close.closedAt);
+  // Facts counted while this close pended that happened after the terminal closed, or after another device took the
+  // terminal's name (the close is the old device's): the next batch's.
+  const swap = whole.swappedWhileClosing;
+  const closedAt = Math.min(Date.parse(close.closedAt), swap ? Date.parse(swap.at) : Infinity);
   const kept = whole.closing?.includes(close.operationId) ? (whole.countedWhileClosing ?? []) : [];
   const after = kept.filter((fact) => Date.parse(fact.at) > closedAt);
   const open = after.reduce(without, whole);
@@ -244,11 +271,14 @@ export function closeBatch(
     mismatch: false,
   });
   const next = after.reduce(counting, { ...NONE, since: close.closedAt });
-  return {
-    ...doc,
-    lastClose: record,
-    openBatch: whole.closing ? stillClosing(next, whole.closing, after, close.operationId) : next,
+  if (!whole.closing) return { ...doc, lastClose: record, openBatch: next };
+  const pending: OpenBatch = {
+    ...next,
+    closing: whole.closing,
+    countedWhileClosing: after,
+    ...(swap ? { swappedWhileClosing: swap } : {}),
   };
+  return closeEnded({ ...doc, lastClose: record }, pending, close.operationId);
 }
 
 /** The batch without one fact it counted. */
