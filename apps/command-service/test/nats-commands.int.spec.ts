@@ -102,6 +102,27 @@ describe('command service over NATS request/reply', () => {
     });
   });
 
+  it('finds a payment whose id is given in capital letters (a GUID as a POS may keep it), over NATS and HTTP', async () => {
+    const started = await request(subjects.start, {
+      idempotencyKey: randomUUID(),
+      payment: { ...payment, terminalId: 'N-3', merchantReference: 'POS-guid' },
+    });
+    const paymentId = started.body.paymentId as string;
+    const upper = paymentId.toUpperCase();
+    expect(await request(queries.payment, { paymentId: upper })).toEqual({ status: 200, body: started.body });
+    const overHttp = await service.fetch(`/v1/terminal-payments/${upper}`);
+    expect({ status: overHttp.status, body: await overHttp.json() }).toEqual({ status: 200, body: started.body });
+    const refundId = randomUUID();
+    expect(await request(queries.refund, { paymentId: upper, refundId: refundId.toUpperCase() })).toMatchObject({
+      status: 404,
+      body: { code: 'UNKNOWN_REFUND', refundId },
+    });
+    expect(await request(subjects.cancel, { paymentId: upper })).toMatchObject({
+      status: 200,
+      body: { paymentId, status: 'cancelled' },
+    });
+  });
+
   it.each([
     ['no payment id', {}, 400, 'VALIDATION_FAILED'],
     ['a payment id that is not a UUID', { paymentId: 'POS-1' }, 400, 'VALIDATION_FAILED'],

@@ -1,4 +1,4 @@
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { IsObject, IsUUID, Matches, ValidateIf, ValidateNested } from 'class-validator';
 import { StartTerminalOperationDto } from '../operations/terminal-operation.dto';
 import { RefundTerminalPaymentDto } from '../payments/refund/refund-terminal-payment.dto';
@@ -16,6 +16,17 @@ const IsIdempotencyKey = (): PropertyDecorator =>
     Matches(IDEMPOTENCY_KEY, { message: '$property must be 1-255 visible ASCII characters' }),
   );
 
+/**
+ * An id the engine issued (a UUID), as the log keeps it: lower case. A UUID is case-insensitive on input (RFC 4122),
+ * and a POS may keep it in capitals (a GUID type); the payment it names is the same.
+ */
+const IsIssuedId = (): PropertyDecorator =>
+  applyDecorators(
+    IsRequired(),
+    IsUUID(),
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value)),
+  );
+
 /** `payments.v1.cmd.start`: the HTTP body under `payment`, the `Idempotency-Key` header as `idempotencyKey`. */
 export class StartCommandMessage {
   @IsIdempotencyKey()
@@ -30,15 +41,13 @@ export class StartCommandMessage {
 
 /** `payments.v1.cmd.cancel`. */
 export class CancelCommandMessage {
-  @IsRequired()
-  @IsUUID()
+  @IsIssuedId()
   paymentId!: string;
 }
 
 /** `payments.v1.cmd.refund`: the HTTP body under `refund`. */
 export class RefundCommandMessage {
-  @IsRequired()
-  @IsUUID()
+  @IsIssuedId()
   paymentId!: string;
 
   @IsIdempotencyKey()
@@ -65,22 +74,19 @@ export class ListPaymentsMessage {
  * side by side. A caller that waits (`waitFor: 'final'`) gives its NATS request a longer timeout than `timeout`.
  */
 export class GetPaymentMessage extends GetPaymentQuery {
-  @IsRequired()
-  @IsUUID()
+  @IsIssuedId()
   paymentId!: string;
 }
 
 /** `payments.v1.query.refund`: one refund of a payment, as `payments.v1.query.payment` with its `refundId`. */
 export class GetRefundMessage extends GetPaymentMessage {
-  @IsRequired()
-  @IsUUID()
+  @IsIssuedId()
   refundId!: string;
 }
 
 /** `payments.v1.query.operation`: one terminal operation, as `payments.v1.query.payment` with its `operationId`. */
 export class GetOperationMessage extends GetPaymentQuery {
-  @IsRequired()
-  @IsUUID()
+  @IsIssuedId()
   operationId!: string;
 }
 
