@@ -68,11 +68,14 @@ const HEAD_SEARCH_LIMIT = 4_096;
 export const DEFAULT_APPEND_TIMEOUT_MS = 10_000;
 
 /**
- * How long a page of `$all` waits for KurrentDB by default: longer than a stream read, since a filtered page may scan
- * far for a few events (a catch-up, a rebuild), but not for good. A node that takes the read and never answers held
- * the projector's page loop, and the fleet's workers waiting to replay the log, until the process restarted.
+ * How long a page of `$all` waits for KurrentDB by default: far longer than a stream read, since a filtered page may
+ * scan a long log for a few events (a fleet worker's replay of the stores' streams), which must not fail for being
+ * slow; but not for good. A node that takes the read and never answers held the projector's page loop, and the fleet's
+ * workers waiting to replay the log, until the process restarted. The client gives no way to cancel a read of `$all`
+ * in flight (an async iterator waiting on its native reader): a page given up on stays open at the node until its
+ * connection closes, one a deadline, which this length keeps few.
  */
-export const DEFAULT_READ_ALL_TIMEOUT_MS = 60_000;
+export const DEFAULT_READ_ALL_TIMEOUT_MS = 300_000;
 
 export interface KurrentDbEventStoreOptions {
   /**
@@ -266,7 +269,7 @@ export class KurrentDbEventStore implements EventStore {
     this.assertOpen();
     const { after, limit, streamPrefixes } = checkReadAllOptions(options);
     try {
-      // A deadline of its own, longer than a stream read's: a filtered page may scan far for a few events.
+      // A deadline of its own, far longer than a stream read's: a filtered page may scan far for a few events.
       return await this.answered(
         this.readAllPage(after, limit, streamPrefixes),
         'the read of $all',
