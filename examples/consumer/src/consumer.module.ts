@@ -9,6 +9,9 @@ import {
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { NATS, PAYMENTS_PREFIX, PaymentsConsumer } from './payments-consumer.service';
 
+/** How long a stop waits for the connection to drain before it closes it. */
+const DRAIN_MS = 5_000;
+
 /** Drains the connection when the app stops; says loudly when it closed for good before that. */
 class NatsClose implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('ConsumerModule');
@@ -27,7 +30,18 @@ class NatsClose implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    await this.nats.drain();
+    // Drained when NATS answers; closed after a few seconds when it is away: a drain waits for it to come back, for as
+    // long as it reconnects (for good), and the app would not stop.
+    let timer: NodeJS.Timeout | undefined;
+    const away = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), DRAIN_MS)));
+    // A drain refused (the connection is not connected) closes nothing either.
+    const drained = this.nats.drain().then(
+      () => true,
+      () => false,
+    );
+    const done = await Promise.race([drained, away]);
+    clearTimeout(timer);
+    if (!done) await this.nats.close();
   }
 }
 

@@ -16,7 +16,7 @@ import { startNatsServer, type PrivateNats } from '../../../test/support/nats-se
 describe('the example consumer when NATS goes away', () => {
   const prefix = 'consumer-loss';
   let dir: string;
-  let server: PrivateNats;
+  let server: PrivateNats | undefined;
   let nc: NatsConnection;
   let child: ChildProcess | undefined;
   let output = '';
@@ -27,11 +27,12 @@ describe('the example consumer when NATS goes away', () => {
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'consumer-loss-'));
     credentials('first-password');
-    server = await startNatsServer({
+    const started = await startNatsServer({
       args: ['-c', path.join(dir, 'nats.conf')],
       probe: { user: 'app', pass: 'first-password' },
     });
-    nc = await connect({ servers: server.url, user: 'app', pass: 'first-password', maxReconnectAttempts: -1 });
+    server = started;
+    nc = await connect({ servers: started.url, user: 'app', pass: 'first-password', maxReconnectAttempts: -1 });
     // What the engine's projections would have made: the feed's stream, the terminals' bucket, the day's answer.
     await (
       await jetstreamManager(nc)
@@ -66,7 +67,7 @@ describe('the example consumer when NATS goes away', () => {
       await waitUntil(() => exit !== undefined, 10_000, 'the consumer gone');
     }
     await nc.close();
-    await server.stop();
+    await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -80,7 +81,7 @@ describe('the example consumer when NATS goes away', () => {
   it('follows on after NATS was away longer than nats.js’s default reconnect gives', async () => {
     await publish(1);
     await waitUntil(() => output.includes('at position 1'), 10_000, 'the first event');
-    await server.restart(24_000);
+    await server!.restart(24_000);
     await waitUntil(
       () =>
         nc.flush().then(
@@ -95,10 +96,18 @@ describe('the example consumer when NATS goes away', () => {
     expect(exit).toBeUndefined();
   }, 90_000);
 
+  it('stops on SIGTERM while NATS is away, with exit code 0', async () => {
+    await server!.stop();
+    server = undefined;
+    child!.kill('SIGTERM');
+    await waitUntil(() => exit !== undefined, 20_000, 'the consumer stopped');
+    expect(exit).toBe(0);
+  }, 60_000);
+
   it('says why and stops with exit code 1 when its connection closes for good', async () => {
     // The password changes under the running server: it drops the consumer and refuses it when it comes back.
     credentials('second-password');
-    server.reload();
+    server!.reload();
     await waitUntil(() => exit !== undefined, 30_000, 'the consumer stopped');
     expect(exit).toBe(1);
     expect(output).toContain('the example consumer stopped: the NATS connection closed');
