@@ -127,7 +127,7 @@ export class NightlyClose extends LeasedLogService {
     this.prune(now);
     const due = this.dueCloses(now);
     const counts = { completed: 0, running: 0, waiting: 0, failed: 0 };
-    for (const { key } of due) counts[this.stateOf(key, now)] += 1;
+    for (const { key } of due) counts[this.stateOf(key)] += 1;
     for (const [state, count] of Object.entries(counts)) this.metrics.nightlyCloseTerminals.set({ state }, count);
     let budget = Math.max(
       1,
@@ -174,12 +174,19 @@ export class NightlyClose extends LeasedLogService {
     return due;
   }
 
-  /** Where a due close stands, for the gauge: closed, under way, waiting to start (again), or given up. */
-  private stateOf(key: string, now: number): 'completed' | 'running' | 'waiting' | 'failed' {
+  /**
+   * Where a due close stands, for the gauge: closed, under way, waiting to start (again: after a busy terminal, or
+   * for the pause before its next attempt), or given up (its last attempt ended without closing).
+   */
+  private stateOf(key: string): 'completed' | 'running' | 'waiting' | 'failed' {
     const close = this.closes.get(key);
     if (close?.status === 'completed') return 'completed';
     if (close && operationOpen(close.status)) return 'running';
-    return this.nextAttempt(key, now) === undefined && close !== undefined ? 'failed' : 'waiting';
+    const givenUp =
+      close !== undefined &&
+      ENDED_WITHOUT_CLOSING.has(close.status) &&
+      close.attempt >= this.config.nightlyCloseMaxAttempts;
+    return givenUp ? 'failed' : 'waiting';
   }
 
   /** The attempt to start now, if any: the first, or the next after one that did not complete. */
