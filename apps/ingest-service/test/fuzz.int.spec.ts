@@ -4,20 +4,40 @@ import { CALLBACK_SECRET, startEngine, WEBHOOK_SECRET, type Engine } from '../..
 
 /**
  * Generated deliveries, correctly signed so that they reach parsing and lookups: never a 5xx from the
- * service itself, and nothing written unless the delivery named a real transaction of a real payment.
+ * service itself, and nothing written unless the delivery named a real transaction of a real payment. The
+ * generated values include the ids of real payments (one captured, one waiting for its card), their transactions
+ * and sessions, so that deliveries reach the payments' own paths too; the captured one's money never changes.
  */
 describe('ingest under generated deliveries', () => {
   let engine: Engine;
+  let real: string[] = [];
+  let capturedId = '';
   beforeAll(async () => {
     engine = await startEngine();
-  });
+    await engine.terminals('fz', 'FZ-1', 'FZ-2');
+    const waiting = (await engine.start('fz', 'FZ-1', 10_000)).paymentId as string;
+    capturedId = (await engine.start('fz', 'FZ-2', 20_000)).paymentId as string;
+    await engine.sim.control('POST', '/terminals/FZ-2/present', {});
+    const captured = await engine.waitForPayment(capturedId, (s) => s.status === 'captured', 'the capture');
+    const open = await engine.waitForPayment(waiting, (s) => s.status === 'awaiting_card', 'the prompt');
+    real = [waiting, capturedId];
+    for (const state of [captured, open])
+      if (state.status !== 'none') {
+        if (state.sessionId) real.push(state.sessionId);
+        if ('transactionId' in state && typeof state.transactionId === 'string') real.push(state.transactionId);
+      }
+    expect(real.length).toBeGreaterThanOrEqual(4);
+  }, 60_000);
   afterAll(() => engine.close());
 
+  /** One of the real payments', sessions' and transactions' ids (read when a value is generated). */
+  const ids = () => fc.constant(undefined).chain(() => fc.constantFrom(...real));
   const written = async () => (await engine.log.readAll({ limit: 10_000 })).length;
   const param = fc.oneof(
     fc.uuid(),
     fc.string({ maxLength: 120 }),
     fc.constantFrom('cancelled', 'authorization', 'failed', 'CAPTURE', 'T12345678.abc'),
+    ids(),
   );
   const names = fc.constantFrom(
     'payment_id',
@@ -34,7 +54,21 @@ describe('ingest under generated deliveries', () => {
   it('callbacks with generated query strings', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.dictionary(names, param, { maxKeys: 6 }),
+        fc.oneof(
+          fc.dictionary(names, param, { maxKeys: 6 }),
+          // Shaped as Dintero's own: most reach the payment's path.
+          fc.record(
+            {
+              payment_id: fc.oneof(ids(), fc.uuid()),
+              transaction_id: ids(),
+              session_id: ids(),
+              error: fc.constantFrom('cancelled', 'authorization', 'failed', 'capture'),
+              event: fc.constantFrom('CAPTURE', 'REFUND', 'VOID'),
+              merchant_reference: fc.constantFrom('POS-1', 'x'),
+            },
+            { requiredKeys: ['payment_id'] },
+          ),
+        ),
         fc.constantFrom('GET', 'POST'),
         async (params, method) => {
           const url = new URL(`${engine.ingest.url}/v1/dintero/callback`);
@@ -50,7 +84,7 @@ describe('ingest under generated deliveries', () => {
           if (response.status >= 400) expect(await written()).toBe(before);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 
@@ -86,7 +120,13 @@ describe('ingest under generated deliveries', () => {
         expect(response.status).toBeLessThan(500);
         if (response.status >= 400) expect(await written()).toBe(before);
       }),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
+  });
+
+  it('leaves the captured payment as Dintero has it, whatever was delivered', async () => {
+    const state = await engine.waitForPayment(capturedId, () => true, 'the captured payment');
+    expect(state).toMatchObject({ status: 'captured', amount: 20_000 });
+    expect(state.status === 'captured' && Object.keys(state.refunds)).toEqual([]);
   });
 });
