@@ -961,6 +961,56 @@ describe('read models as a fold over the log', () => {
       });
     });
 
+    it('compares two closes pending at once whose outcomes reach the log in the other order, each with its own sales', () => {
+      const sale = (id: string, at: string, amount: number) => capturedPayment(id, at, amount);
+      const first = closedBy(
+        'c-1',
+        '2026-11-24',
+        '2026-11-24T22:00:00.000Z',
+        '2026-11-24T22:06:00.000Z',
+        figures(2, 12_000),
+      );
+      const second = closedBy(
+        'c-2',
+        '2026-11-24',
+        '2026-11-24T22:03:00.000Z',
+        '2026-11-24T22:05:00.000Z',
+        figures(1, 7_000),
+      );
+      const before = [
+        ...store(),
+        ...sale('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+        requested('c-1', '2026-11-24T21:59:00.000Z'),
+        ...sale('p-2', '2026-11-24T21:59:30.000Z', 2_000),
+      ];
+      const between = sale('p-3', '2026-11-24T22:01:00.000Z', 7_000);
+      const after = sale('p-4', '2026-11-24T22:04:00.000Z', 1_000);
+      // The sale between the two closes heard of before either outcome, or between them.
+      for (const events of [
+        [...before, ...between, requested('c-2', '2026-11-24T22:02:00.000Z'), ...after, second, first],
+        [...before, requested('c-2', '2026-11-24T22:02:00.000Z'), ...after, second, ...between, first],
+      ]) {
+        const projector = project(events);
+        const day = projector.storeDay('oslo', '2026-11-24')!;
+        expect(day.closes!['c-1']).toMatchObject({ recorded: figures(2, 12_000), mismatch: false });
+        expect(day.closes!['c-1']).not.toHaveProperty('openedAt');
+        expect(day.closes!['c-2']).toMatchObject({
+          recorded: figures(1, 7_000),
+          currencies: { NOK: figures(1, 7_000) },
+          openedAt: '2026-11-24T22:00:00.000Z',
+          mismatch: false,
+        });
+        expect(day.closeMismatches).toBe(0);
+        const terminal = projector.terminal('oslo', 'T-1')!;
+        expect(terminal.lastClose).toMatchObject({ operationId: 'c-2' });
+        expect(terminal.openBatch).toEqual({
+          ...figures(1, 1_000),
+          since: '2026-11-24T22:03:00.000Z',
+          currencies: { NOK: figures(1, 1_000) },
+        });
+      }
+    });
+
     it('gives a device swapped in while a close of the old one pended a batch of its own, the close failing', () => {
       const swap = '2026-11-24T22:01:00.000Z';
       const projector = project([

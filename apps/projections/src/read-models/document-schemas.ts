@@ -86,6 +86,11 @@ const terminalDoc = object(
       closing: listOf(text),
       countedWhileClosing: listOf(object({ at: text, kind: text, amount: figure, currency: text, count: figure })),
       swappedWhileClosing: object({ at: text, device: text }),
+      closedWhileClosing: object({
+        operationId: text,
+        closedAt: text,
+        counted: listOf(object({ at: text, kind: text, amount: figure, currency: text, count: figure })),
+      }),
     }),
     lastClose: terminalClose,
     device: text,

@@ -27,6 +27,7 @@ import {
   beforeLastBatch,
   closeAbandoned,
   closeBatch,
+  closeBeforeLast,
   closeRequested,
   closeHolding,
   countInBatch,
@@ -206,7 +207,13 @@ export class ReadModelProjector {
       }
     } else if (typed?.stream === 'operation') {
       const close = this.closeOf(typed.event, recorded);
-      if (close) days.push({ storeId: close.storeId, date: close.businessDay });
+      if (close) {
+        days.push({ storeId: close.storeId, date: close.businessDay });
+        // A close before the terminal's last one (heard of after it) corrects that last close, on its day.
+        const last = this.terminals.get(this.terminalKey(close.storeId, close.terminalId))?.lastClose;
+        if (last && Date.parse(close.closedAt) < Date.parse(last.closedAt))
+          days.push({ storeId: close.storeId, date: last.businessDay });
+      }
     }
     return days
       .filter(({ storeId, date }) => this.days.isPast(storeId, date) && !this.days.has(`${storeId}.${date}`))
@@ -443,14 +450,21 @@ export class ReadModelProjector {
       return;
     }
     const { storeId, terminalId, businessDay, batch, closedAt } = close;
+    // A close the terminal made before its last one, heard of after it: the earlier goes on its own day too.
+    let earlier: TerminalClose | undefined;
     this.changeTerminal(
       storeId,
       terminalId,
       position,
       put,
-      (doc) => closeBatch(doc, { operationId, businessDay, batch, closedAt }),
+      (doc) => {
+        const late = closeBeforeLast(doc, { operationId, businessDay, batch, closedAt });
+        earlier = late?.earlier;
+        return late ? late.doc : closeBatch(doc, { operationId, businessDay, batch, closedAt });
+      },
       { operationId },
     );
+    if (earlier) this.putClose(storeId, earlier, position, put);
   }
 
   /**
@@ -527,6 +541,11 @@ export class ReadModelProjector {
       close = next.lastClose;
       if (!close || close === current.lastClose) return;
     }
+    this.putClose(storeId, close, position, put);
+  }
+
+  /** A terminal's close on its store day, in place of the one with its operation id there. */
+  private putClose(storeId: string, close: TerminalClose, position: string, put: Put): void {
     const dayKey = `${storeId}.${close.businessDay}`;
     const day = this.days.get(dayKey) ?? emptyStoreDay(storeId, close.businessDay, this.storeDoc(storeId).timeZone);
     if (this.alreadyApplied('store-day', dayKey, this.days.get(dayKey)?.position)) return;

@@ -74,6 +74,18 @@ export interface OpenBatch extends BatchFigures {
   /** What the batch counted while a close was pending, each with its time (Dintero's): at most 1,000. */
   readonly countedWhileClosing?: readonly TimedCount[];
   /**
+   * A close that ended while another was still pending, and what it took: should the pending one turn out to have
+   * closed first (its outcome reaching the log later), it takes back the facts up to its own time.
+   */
+  readonly closedWhileClosing?: {
+    /** The close that ended while another pended. */
+    readonly operationId: string;
+    /** When the terminal closed it (Dintero's time). */
+    readonly closedAt: string;
+    /** The facts with times it took (those counted while a close pended), and those reported late into it. */
+    readonly counted: readonly TimedCount[];
+  };
+  /**
    * Another device took the terminal's name while a close was pending: when, and the device swapped out. Once no
    * close is pending, the batch's facts up to then are that device's (`swappedOut`), those after it the new one's.
    */

@@ -35,13 +35,25 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
   const close = doc.lastClose;
   if (close !== undefined && Date.parse(at) <= Date.parse(close.closedAt)) {
     if (beforeLastBatch(doc, at)) return doc;
-    return { ...doc, lastClose: countInClose(close, counted) };
+    const taken = doc.openBatch?.closedWhileClosing;
+    // Reported after the last close while another close pends: kept with its time for that one too.
+    const openBatch =
+      taken?.operationId === close.operationId && doc.openBatch
+        ? { ...doc.openBatch, closedWhileClosing: { ...taken, counted: [...taken.counted, timed(counted, at)] } }
+        : doc.openBatch;
+    return { ...doc, lastClose: countInClose(close, counted), ...(openBatch ? { openBatch } : {}) };
   }
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
   if (open.closing && (open.countedWhileClosing?.length ?? 0) >= MAX_COUNTED_WHILE_CLOSING) {
     // Too many to keep: the pending closes take every fact counted until their outcome, as before they were kept
     // (and a device swapped in meanwhile shares the batch with the one it replaced).
-    const { closing: _closing, countedWhileClosing: _counted, swappedWhileClosing: _swap, ...figures } = open;
+    const {
+      closing: _closing,
+      countedWhileClosing: _counted,
+      swappedWhileClosing: _swap,
+      closedWhileClosing: _taken,
+      ...figures
+    } = open;
     return countInBatch({ ...doc, openBatch: figures }, counted, at);
   }
   return {
@@ -94,7 +106,13 @@ export function closeAbandoned(doc: TerminalDoc, operationId: string): TerminalD
  * the old device's (`swappedOut`), those after it open the new device's.
  */
 function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): TerminalDoc {
-  const { closing = [], countedWhileClosing: counted = [], swappedWhileClosing: swap, ...figures } = open;
+  const {
+    closing = [],
+    countedWhileClosing: counted = [],
+    swappedWhileClosing: swap,
+    closedWhileClosing: taken,
+    ...figures
+  } = open;
   const others = closing.filter((id) => id !== operationId);
   if (others.length > 0)
     return {
@@ -104,6 +122,7 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
         closing: others,
         countedWhileClosing: counted,
         ...(swap ? { swappedWhileClosing: swap } : {}),
+        ...(taken ? { closedWhileClosing: taken } : {}),
       },
     };
   if (swap === undefined) return { ...doc, openBatch: figures };
@@ -240,7 +259,6 @@ export function closeBatch(
   doc: TerminalDoc,
   close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
 ): TerminalDoc {
-  const { batch } = close;
   const whole = doc.openBatch ?? { ...NONE };
   // Facts counted while this close pended that happened after the terminal closed, or after another device took the
   // terminal's name (the close is the old device's): the next batch's.
@@ -250,14 +268,46 @@ export function closeBatch(
   const after = kept.filter((fact) => Date.parse(fact.at) > closedAt);
   const open = after.reduce(without, whole);
   const currencies = splitOf(open);
-  const record = compared({
-    terminalId: doc.terminalId,
+  const record = closeRecord(
+    doc.terminalId,
+    close,
+    { ...pick(open), ...(currencies ? { currencies } : {}) },
+    open.since,
+  );
+  const next = after.reduce(counting, { ...NONE, since: close.closedAt });
+  if (!whole.closing) return { ...doc, lastClose: record, openBatch: next };
+  const pending: OpenBatch = {
+    ...next,
+    closing: whole.closing,
+    countedWhileClosing: after,
+    ...(swap ? { swappedWhileClosing: swap } : {}),
+    // While another close pends, what this one took, with the facts' times: should that other close turn out to
+    // have come first (its outcome later in the log), it takes back what it held (`closeBeforeLast`).
+    closedWhileClosing: {
+      operationId: close.operationId,
+      closedAt: close.closedAt,
+      counted: kept.filter((fact) => Date.parse(fact.at) <= closedAt),
+    },
+  };
+  return closeEnded({ ...doc, lastClose: record }, pending, close.operationId);
+}
+
+/** A close as the terminal reported it, beside what the log recorded for its batch (`recorded`, opened `openedAt`). */
+function closeRecord(
+  terminalId: string,
+  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
+  recorded: BatchFigures & { readonly currencies?: Readonly<Record<string, BatchFigures>> },
+  openedAt: string | undefined,
+): TerminalClose {
+  const { batch } = close;
+  return compared({
+    terminalId,
     operationId: close.operationId,
     businessDay: close.businessDay,
     ...(batch.batchId ? { batchId: batch.batchId } : {}),
     closedAt: close.closedAt,
     ...(batch.startOfDayAt ? { startOfDayAt: batch.startOfDayAt } : {}),
-    ...(open.since ? { openedAt: open.since } : {}),
+    ...(openedAt ? { openedAt } : {}),
     terminal: {
       purchasesCount: batch.purchasesCount ?? 0,
       purchasesAmount: batch.purchasesAmount ?? 0,
@@ -266,19 +316,45 @@ export function closeBatch(
     },
     ...(batch.saleAmount === undefined ? {} : { saleAmount: batch.saleAmount }),
     ...(batch.tipAmount === undefined ? {} : { tipAmount: batch.tipAmount }),
-    recorded: pick(open),
-    ...(currencies ? { currencies } : {}),
+    recorded: pick(recorded),
+    ...(recorded.currencies ? { currencies: recorded.currencies } : {}),
     mismatch: false,
   });
-  const next = after.reduce(counting, { ...NONE, since: close.closedAt });
-  if (!whole.closing) return { ...doc, lastClose: record, openBatch: next };
-  const pending: OpenBatch = {
-    ...next,
-    closing: whole.closing,
-    countedWhileClosing: after,
-    ...(swap ? { swappedWhileClosing: swap } : {}),
-  };
-  return closeEnded({ ...doc, lastClose: record }, pending, close.operationId);
+}
+
+/**
+ * A close whose outcome reached the log after that of a close the terminal made after it (both pending at once, their
+ * outcomes in the other order), when the later one took the facts it did with their times (`closedWhileClosing`): the
+ * earlier close holds what the later took up to its own time, and the later one keeps only what came after. Returns
+ * the terminal, its last close compared again, and the earlier close for its store day; undefined for any other close
+ * (`closeBatch` takes it).
+ */
+export function closeBeforeLast(
+  doc: TerminalDoc,
+  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
+): { doc: TerminalDoc; earlier: TerminalClose } | undefined {
+  const last = doc.lastClose;
+  const open = doc.openBatch;
+  const taken = open?.closedWhileClosing;
+  if (last === undefined || !open?.closing?.includes(close.operationId)) return undefined;
+  if (taken?.operationId !== last.operationId) return undefined;
+  const closedAt = Date.parse(close.closedAt);
+  if (!(closedAt < Date.parse(last.closedAt))) return undefined;
+  const later = taken.counted.filter((fact) => Date.parse(fact.at) > closedAt);
+  const held: BatchFigures & { currencies?: Readonly<Record<string, BatchFigures>> } = later.reduce(
+    (figures, fact) => counting(figures, { ...fact, amount: -fact.amount, count: -fact.count }),
+    { ...last.recorded, ...(last.currencies ? { currencies: last.currencies } : {}) } as OpenBatch,
+  );
+  const earlier = closeRecord(doc.terminalId, close, held, last.openedAt);
+  const kept = later.reduce(counting, { ...NONE });
+  const corrected = compared({
+    ...last,
+    openedAt: close.closedAt,
+    recorded: pick(kept),
+    ...(last.currencies ? { currencies: kept.currencies ?? {} } : {}),
+  });
+  const { closedWhileClosing: _taken, ...rest } = open;
+  return { doc: closeEnded({ ...doc, lastClose: corrected }, rest, close.operationId), earlier };
 }
 
 /** The batch without one fact it counted. */
