@@ -31,14 +31,37 @@ export interface RunningEngine {
 }
 
 /**
+ * Settings whose default is ingest's own (Dintero's webhooks carry a whole transaction, and come in bursts): in the
+ * engine ingest takes them from its own variables (`INGEST_HTTP_BODY_LIMIT`, …), or keeps its defaults. Taken from
+ * the shared ones, a limit set for the POS API replaced ingest's larger one, and a large basket's webhook was refused
+ * at every retry.
+ */
+const INGEST_OWN = ['HTTP_BODY_LIMIT', 'HTTP_RATE_LIMIT_PER_MINUTE'] as const;
+
+/**
  * Each app's configuration from the one environment: the shared settings as they are, and `PORT` from the
  * app's own variable (`COMMAND_SERVICE_PORT`, `INGEST_SERVICE_PORT`, `PROJECTIONS_PORT`) or the app's
- * default (3000, 3001, 3002). A bare `PORT` would name three ports at once, so it is not used here.
+ * default (3000, 3001, 3002). A bare `PORT` would name three ports at once, so it is not used here. Ingest's
+ * own settings (`INGEST_OWN`) from `INGEST_`-named variables.
  */
 function appEnv(env: NodeJS.ProcessEnv, portVariable: string): NodeJS.ProcessEnv {
   const { PORT: _ignored, ...rest } = env;
   const port = env[portVariable];
-  return port === undefined ? rest : { ...rest, PORT: port };
+  const own: NodeJS.ProcessEnv = port === undefined ? rest : { ...rest, PORT: port };
+  if (portVariable !== 'INGEST_SERVICE_PORT') return own;
+  for (const name of INGEST_OWN) {
+    delete own[name];
+    const value = env[`INGEST_${name}`];
+    if (value !== undefined) own[name] = value;
+  }
+  return own;
+}
+
+/** A problem with one app's setting, named by the variable that was set for it. */
+function asSet(problem: string, portVariable: string): string {
+  const named = problem.replace(/\bPORT\b/g, portVariable);
+  if (portVariable !== 'INGEST_SERVICE_PORT') return named;
+  return INGEST_OWN.reduce((text, name) => text.replace(new RegExp(`\\b${name}\\b`, 'g'), `INGEST_${name}`), named);
 }
 
 /**
@@ -46,14 +69,14 @@ function appEnv(env: NodeJS.ProcessEnv, portVariable: string): NodeJS.ProcessEnv
  * app does not hide another's, a shared one is named once, and a bad port by the variable that was set
  * (`COMMAND_SERVICE_PORT`, not the `PORT` it becomes).
  */
-function loadConfigs(env: NodeJS.ProcessEnv) {
+export function loadConfigs(env: NodeJS.ProcessEnv) {
   const problems: string[] = [];
   const load = <Config extends object>(schema: new () => Config, portVariable: string): Config | undefined => {
     try {
       return loadConfig(schema, appEnv(env, portVariable));
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      problems.push(...error.problems.map((problem) => problem.replace(/\bPORT\b/g, portVariable)));
+      problems.push(...error.problems.map((problem) => asSet(problem, portVariable)));
       return undefined;
     }
   };
