@@ -22,7 +22,8 @@ import { SubjectTokenPipe } from './subject-token.pipe';
   401: 'UNAUTHENTICATED',
   403: 'STORE_NOT_ALLOWED: the key may not act for this store, or has no registry right',
   404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL',
-  409: 'TERMINAL_BUSY: another device for a terminal while a payment, refund, operation or another device change holds it; nothing written',
+  409: 'TERMINAL_BUSY: another device for a terminal while a payment, refund, operation or another device change holds it; TERMINAL_DEVICE_CHANGED: the terminal changed device while the request ran, send it again; nothing written',
+  413: 'PAYLOAD_TOO_LARGE: a body over the limit (HTTP_BODY_LIMIT)',
   422:
     'TERMINAL_OF_OTHER_STORE (terminal names are global); DINTERO_REJECTED (names dinteroCode), ' +
     'DINTERO_STORE_DIFFERS, DINTERO_TERMINAL_DIFFERS, DINTERO_TERMINAL_NOT_FOUND, DINTERO_TERMINAL_OF_OTHER_STORE, DINTERO_TERMINAL_TAKEN; ' +

@@ -32,9 +32,11 @@ type Answer = Recorded | Ignored;
 @ApiProblems({
   400: 'VALIDATION_FAILED: not a webhook this endpoint takes',
   401: 'INVALID_SIGNATURE: the signature is missing or wrong',
-  422: 'DINTERO_NOT_FOUND: Dintero does not know the transaction named',
+  422: 'DINTERO_NOT_FOUND: Dintero does not know the transaction named; TRANSACTION_OF_ANOTHER_PAYMENT: the transaction names another payment',
+  413: 'PAYLOAD_TOO_LARGE: a body over the limit (HTTP_BODY_LIMIT)',
+  415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON',
   502: 'DINTERO_LOOKUP_REFUSED: Dintero refused the lookup of the transaction',
-  503: 'DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
+  503: 'DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS, CONCURRENT_UPDATE or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
 })
 @Controller(WEBHOOK_PATH)
 @UseGuards(WebhookSignatureGuard)
