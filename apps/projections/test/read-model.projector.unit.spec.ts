@@ -925,6 +925,11 @@ describe('read models as a fold over the log', () => {
       }),
       metadata: { storeId: 'oslo', terminalId: 'T-1' },
     });
+    /** T-1's close ended without closing (failed, timed out). */
+    const endedWithout = (operationId: string, outcome: string, reason: string, at: string) => ({
+      ...event(`operation-${operationId}`, 'OperationEnded', { operationId, outcome, reason, at }),
+      metadata: { storeId: 'oslo', terminalId: 'T-1' },
+    });
     const closedBy = (operationId: string, businessDay: string, dinteroAt: string, at: string, batch: object) => {
       const completed = closeOf(operationId, businessDay, at, { ...batch });
       return { ...completed, data: { ...(completed.data as object), dinteroAt } };
@@ -1021,15 +1026,7 @@ describe('read models as a fold over the log', () => {
         ...capturedPayment('p-2', '2026-11-24T22:00:00.000Z', 2_000),
         enrolled('D-NEW', swap),
         ...capturedPayment('p-3', '2026-11-24T22:05:00.000Z', 7_000),
-        {
-          ...event('operation-c-1', 'OperationEnded', {
-            operationId: 'c-1',
-            outcome: 'failed',
-            reason: 'FAILED',
-            at: '2026-11-24T22:10:00.000Z',
-          }),
-          metadata: { storeId: 'oslo', terminalId: 'T-1' },
-        },
+        endedWithout('c-1', 'failed', 'FAILED', '2026-11-24T22:10:00.000Z'),
       ]);
       const terminal = projector.terminal('oslo', 'T-1')!;
       expect(terminal.swappedOut).toEqual({
@@ -1085,15 +1082,7 @@ describe('read models as a fold over the log', () => {
           { at: '2026-11-24T22:03:00.000Z', kind: 'purchase', amount: 7_000, currency: 'NOK', count: 1 },
         ],
       });
-      projector.apply({
-        ...event('operation-c-1', 'OperationEnded', {
-          operationId: 'c-1',
-          outcome: 'timed_out',
-          reason: 'TIMEOUT',
-          at: '2026-11-24T22:20:00.000Z',
-        }),
-        metadata: { storeId: 'oslo', terminalId: 'T-1' },
-      });
+      projector.apply(endedWithout('c-1', 'timed_out', 'TIMEOUT', '2026-11-24T22:20:00.000Z'));
       expect(projector.terminal('oslo', 'T-1')!.openBatch).toEqual({
         ...figures(1, 7_000),
         currencies: { NOK: figures(1, 7_000) },
