@@ -29,8 +29,10 @@ async function main(): Promise<void> {
     { logger: ['error', 'warn'] },
   );
   let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
   const stop = () => {
     stopping = true;
+    clearTimeout(timer); // a stop signal before the seconds asked for: nothing left to wait for
     void app.close();
   };
   process.once('SIGINT', stop);
@@ -57,7 +59,7 @@ async function main(): Promise<void> {
     console.log(`event ${event.type} on ${event.streamName} at position ${event.position}`),
   );
   if (seconds !== undefined) {
-    setTimeout(stop, Number(seconds) * 1000);
+    timer = setTimeout(stop, Number(seconds) * 1000);
   }
 }
 

@@ -45,7 +45,9 @@ describe('the example consumer when NATS goes away', () => {
     });
     output = '';
     exit = undefined;
-    child = spawn(process.execPath, ['-r', './scripts/register-ts.cjs', 'examples/consumer/src/main.ts', 's1', 'T1'], {
+    // With seconds to run for, as a supervisor may start it: a stop signal ends it before they run out.
+    const args = ['-r', './scripts/register-ts.cjs', 'examples/consumer/src/main.ts', 's1', 'T1', '600'];
+    child = spawn(process.execPath, args, {
       cwd: path.resolve(__dirname, '../../..'),
       env: {
         PATH: process.env.PATH,
