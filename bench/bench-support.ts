@@ -57,7 +57,17 @@ export function runWithApps(
   const apps: RunningApp[] = [];
   const start: typeof startApp = async (name, env, ...rest) => {
     // A benchmark's load comes from one address with one POS key: far over a production client's limit.
-    const app = await startApp(name, { HTTP_RATE_LIMIT_PER_MINUTE: '0', NATS_RATE_LIMIT_PER_MINUTE: '0', ...env }, ...rest);
+    const app = await startApp(
+      name,
+      {
+        HTTP_RATE_LIMIT_PER_MINUTE: '0',
+        // The one-process engine's ingest takes its own (`INGEST_HTTP_…`).
+        INGEST_HTTP_RATE_LIMIT_PER_MINUTE: '0',
+        NATS_RATE_LIMIT_PER_MINUTE: '0',
+        ...env,
+      },
+      ...rest,
+    );
     apps.push(app);
     return app;
   };

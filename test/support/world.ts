@@ -117,6 +117,8 @@ export class World {
       LOG_LEVEL: 'info',
       // Every POS of the run shares one key and one address.
       HTTP_RATE_LIMIT_PER_MINUTE: '0',
+      // The one-process engine's ingest takes its own (`INGEST_HTTP_…`).
+      INGEST_HTTP_RATE_LIMIT_PER_MINUTE: '0',
       NATS_RATE_LIMIT_PER_MINUTE: '0',
       DINTERO_CALLBACK_SECRET: 'world-callback-secret',
       DINTERO_WEBHOOK_SECRET: 'world-webhook-secret',
