@@ -1,8 +1,17 @@
 import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { JetStreamApiError } from '@nats-io/jetstream';
+import {
+  ClosedConnectionError,
+  ConnectionError,
+  DrainingConnectionError,
+  NoRespondersError,
+  RequestError,
+  TimeoutError,
+  type NatsConnection,
+} from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
-import { EVENT_STORE, EventStoreError, readState, type EventStore } from '@app/event-store';
+import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
 import {
   bucketKeys,
   NATS_CONNECTION,
@@ -33,6 +42,16 @@ interface Cursor {
   readonly t: number;
   readonly p: string;
 }
+
+/** nats.js's errors of a NATS away or restarting. */
+const NATS_AWAY = [
+  TimeoutError,
+  RequestError,
+  ClosedConnectionError,
+  DrainingConnectionError,
+  ConnectionError,
+  NoRespondersError,
+];
 
 /** The payment index (a NATS KV bucket) could not be read: NATS away or restarting. Nothing changed. */
 export class PaymentIndexUnavailable extends HttpException {
@@ -114,14 +133,17 @@ export class PaymentLookup {
   }
 
   /**
-   * A read of the index, its failure (a NATS timeout or a closed connection: an error of nats.js's, not the log's
-   * nor an answer of this service's) told as `503 PAYMENT_INDEX_UNAVAILABLE` rather than an unexpected 500.
+   * A read of the index, its failure for want of NATS (a timeout, a connection closed or draining, no responders,
+   * JetStream answering 503) told as `503 PAYMENT_INDEX_UNAVAILABLE` rather than an unexpected 500. Any other error
+   * (a permission refused, a bug) stays what it is: answered again, it would fail again.
    */
   private async fromIndex<T>(query: ListPaymentsQuery, read: () => Promise<T>): Promise<T> {
     try {
       return await read();
     } catch (error) {
-      if (error instanceof EventStoreError || error instanceof HttpException) throw error;
+      const away =
+        NATS_AWAY.some((kind) => error instanceof kind) || (error instanceof JetStreamApiError && error.code === 503);
+      if (!away) throw error;
       this.logger.warn(
         { storeId: query.storeId, terminalId: query.terminalId, error: (error as Error).message },
         'the payment index could not be read',
