@@ -1016,6 +1016,28 @@ describe('read models as a fold over the log', () => {
       }
     });
 
+    it('gives the first of a terminal’s first two closes, heard of last, a sale reported between their outcomes', () => {
+      const projector = project([
+        ...store(),
+        ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+        requested('c-1', '2026-11-24T21:59:00.000Z'),
+        requested('c-2', '2026-11-24T22:02:00.000Z'),
+        // The second close's batch, as its terminal says, began when the first closed.
+        closedBy('c-2', '2026-11-24', '2026-11-24T22:03:00.000Z', '2026-11-24T22:05:00.000Z', {
+          ...figures(0, 0),
+          startOfDayAt: '2026-11-24T22:00:00.000Z',
+        }),
+        ...capturedPayment('p-2', '2026-11-24T11:00:00.000Z', 7_000),
+        closedBy('c-1', '2026-11-24', '2026-11-24T22:00:00.000Z', '2026-11-24T22:06:00.000Z', {
+          ...figures(2, 17_000),
+          startOfDayAt: '2026-11-24T06:00:00.000Z',
+        }),
+      ]);
+      const day = projector.storeDay('oslo', '2026-11-24')!;
+      expect(day.closes!['c-1']).toMatchObject({ recorded: figures(2, 17_000), mismatch: false });
+      expect(day.closes!['c-2']).toMatchObject({ recorded: figures(0, 0), mismatch: false });
+    });
+
     it('gives a device swapped in while a close of the old one pended a batch of its own, the close failing', () => {
       const swap = '2026-11-24T22:01:00.000Z';
       const projector = project([

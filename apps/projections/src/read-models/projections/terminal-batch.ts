@@ -177,7 +177,12 @@ function swappedOutHolding(doc: TerminalDoc | undefined, at: string): string | u
 
 /** Whether a fact at `at` happened before the terminal's last close's batch opened (see `opening`). */
 export function beforeLastBatch(doc: TerminalDoc | undefined, at: string): boolean {
-  const opened = doc?.lastClose ? opening(doc.lastClose) : undefined;
+  const last = doc?.lastClose;
+  // The terminal's first close, ended while another pends that may have closed before it: no close of the log is
+  // older, and what it holds before its terminal's start of day may be the pending one's (`closeBeforeLast`).
+  if (last?.openedAt === undefined && doc?.openBatch?.closedWhileClosing?.operationId === last?.operationId)
+    return false;
+  const opened = last ? opening(last) : undefined;
   return opened !== undefined && !holds(opened, Date.parse(at));
 }
 
