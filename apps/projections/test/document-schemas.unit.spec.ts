@@ -62,7 +62,11 @@ describe("a read-model document's shape, as a projector reads it back from KV", 
       'D-NEW',
       '2026-12-02T09:00:00.000Z',
     );
-    expect(swapping.openBatch?.swappedWhileClosing).toEqual({ at: '2026-12-02T09:00:00.000Z', device: 'D-OLD' });
+    expect(swapping.openBatch?.swappedWhileClosing).toEqual({
+      at: '2026-12-02T09:00:00.000Z',
+      device: 'D-OLD',
+      closes: ['op-2'],
+    });
     expect(documentProblem('terminal', swapping)).toBeUndefined();
     const dayDoc = withClose(
       { ...emptyStoreDay('oslo', '2026-12-01', 'Europe/Oslo'), position: '4' },

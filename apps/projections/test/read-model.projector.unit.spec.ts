@@ -1038,6 +1038,55 @@ describe('read models as a fold over the log', () => {
       expect(day.closes!['c-2']).toMatchObject({ recorded: figures(0, 0), mismatch: false });
     });
 
+    it('compares the new device’s close, asked for while the old device’s still pends, with the new device’s sales', () => {
+      const swap = '2026-11-24T22:01:00.000Z';
+      const before = [
+        ...store(),
+        enrolled('D-OLD', '2026-11-24T06:00:00.000Z'),
+        ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+        requested('c-1', '2026-11-24T21:59:00.000Z'),
+        ...capturedPayment('p-2', '2026-11-24T22:00:30.000Z', 500),
+        enrolled('D-NEW', swap),
+        ...capturedPayment('p-3', '2026-11-24T22:05:00.000Z', 7_000),
+        requested('c-2', '2026-11-24T22:06:00.000Z'),
+        ...capturedPayment('p-4', '2026-11-24T22:09:00.000Z', 1_000),
+      ];
+      // The old device closed at 22:00 (its sale at 22:00:30 is after it); the new one at 22:08.
+      const old = closedBy(
+        'c-1',
+        '2026-11-24',
+        '2026-11-24T22:00:00.000Z',
+        '2026-11-24T22:10:00.000Z',
+        figures(1, 10_000),
+      );
+      const next = closedBy(
+        'c-2',
+        '2026-11-24',
+        '2026-11-24T22:08:00.000Z',
+        '2026-11-24T22:11:00.000Z',
+        figures(1, 7_000),
+      );
+      for (const events of [
+        [...before, old, next],
+        [...before, next, old],
+      ]) {
+        const projector = project(events);
+        const day = projector.storeDay('oslo', '2026-11-24')!;
+        expect(day.closes!['c-1']).toMatchObject({ recorded: figures(1, 10_000), mismatch: false });
+        expect(day.closes!['c-2']).toMatchObject({ recorded: figures(1, 7_000), mismatch: false });
+        const terminal = projector.terminal('oslo', 'T-1')!;
+        expect(terminal.lastClose).toMatchObject({ operationId: 'c-2' });
+        expect(terminal.swappedOut).toEqual({
+          [swap]: expect.objectContaining({ device: 'D-OLD', ...figures(1, 500) }),
+        });
+        expect(terminal.openBatch).toEqual({
+          ...figures(1, 1_000),
+          since: '2026-11-24T22:08:00.000Z',
+          currencies: { NOK: figures(1, 1_000) },
+        });
+      }
+    });
+
     it('gives a device swapped in while a close of the old one pended a batch of its own, the close failing', () => {
       const swap = '2026-11-24T22:01:00.000Z';
       const projector = project([

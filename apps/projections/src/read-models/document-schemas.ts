@@ -85,7 +85,7 @@ const terminalDoc = object(
       currencies: recordOf(batchFigures),
       closing: listOf(text),
       countedWhileClosing: listOf(object({ at: text, kind: text, amount: figure, currency: text, count: figure })),
-      swappedWhileClosing: object({ at: text, device: text }),
+      swappedWhileClosing: object({ at: text, device: text, closes: listOf(text) }),
       closedWhileClosing: object({
         operationId: text,
         closedAt: text,

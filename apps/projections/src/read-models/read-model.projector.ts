@@ -26,8 +26,7 @@ import { emptyTerminal, terminalProjection } from './projections/terminal.projec
 import {
   beforeLastBatch,
   closeAbandoned,
-  closeBatch,
-  closeBeforeLast,
+  closeReported,
   closeRequested,
   closeHolding,
   countInBatch,
@@ -458,9 +457,9 @@ export class ReadModelProjector {
       position,
       put,
       (doc) => {
-        const late = closeBeforeLast(doc, { operationId, businessDay, batch, closedAt });
-        earlier = late?.earlier;
-        return late ? late.doc : closeBatch(doc, { operationId, businessDay, batch, closedAt });
+        const reported = closeReported(doc, { operationId, businessDay, batch, closedAt });
+        earlier = reported.earlier;
+        return reported.doc;
       },
       { operationId },
     );

@@ -94,6 +94,8 @@ export interface OpenBatch extends BatchFigures {
     readonly at: string;
     /** Dintero's id of the device swapped out. */
     readonly device: string;
+    /** The closes pending at the swap: the old device's. */
+    readonly closes: readonly string[];
   };
 }
 

@@ -114,21 +114,24 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
     ...figures
   } = open;
   const others = closing.filter((id) => id !== operationId);
-  if (others.length > 0)
-    return {
-      ...doc,
-      openBatch: {
-        ...figures,
-        closing: others,
-        countedWhileClosing: counted,
-        ...(swap ? { swappedWhileClosing: swap } : {}),
-        ...(taken ? { closedWhileClosing: taken } : {}),
-      },
-    };
-  if (swap === undefined) return { ...doc, openBatch: figures };
+  // The closes still pending keep the times of what the batch counts.
+  const pending = (batch: OpenBatch, facts: readonly TimedCount[]): OpenBatch =>
+    others.length === 0
+      ? batch
+      : { ...batch, closing: others, countedWhileClosing: facts, ...(taken ? { closedWhileClosing: taken } : {}) };
+  // A close of the old device still pending: the split at the swap waits for it.
+  if (swap !== undefined && swap.closes.some((id) => others.includes(id)))
+    return { ...doc, openBatch: { ...pending(figures, counted), swappedWhileClosing: swap } };
+  if (swap === undefined) return { ...doc, openBatch: pending(figures, counted) };
   const swappedAt = Date.parse(swap.at);
   const newer = counted.filter((fact) => Date.parse(fact.at) > swappedAt);
-  const opened = newer.reduce(counting, { ...NONE, since: swap.at });
+  // The new device's batch opened at the swap, or at its own close since.
+  const last = doc.lastClose;
+  const newSince =
+    last !== undefined && !swap.closes.includes(last.operationId) && Date.parse(last.closedAt) > swappedAt
+      ? last.closedAt
+      : swap.at;
+  const opened = pending(newer.reduce(counting, { ...NONE, since: newSince }), newer);
   const { since, ...left } = newer.reduce(without, figures);
   const leftSince = since ?? doc.lastClose?.closedAt;
   // Nothing of the old device's after its close (the close came after the swap): no batch of its to keep.
@@ -251,7 +254,8 @@ export function deviceSwapped(doc: TerminalDoc, device: string, at: string): Ter
   if (doc.openBatch?.closing !== undefined) {
     // A second swap while the close still pends: the first one's old device is the one the close is of.
     if (doc.openBatch.swappedWhileClosing !== undefined) return { ...doc, device };
-    return { ...doc, device, openBatch: { ...doc.openBatch, swappedWhileClosing: { at, device: doc.device } } };
+    const closes = doc.openBatch.closing;
+    return { ...doc, device, openBatch: { ...doc.openBatch, swappedWhileClosing: { at, device: doc.device, closes } } };
   }
   const { closing: _closing, countedWhileClosing: _counted, since, ...left } = doc.openBatch ?? { ...NONE };
   const leftSince = since ?? doc.lastClose?.closedAt;
@@ -264,10 +268,27 @@ export function closeBatch(
   doc: TerminalDoc,
   close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
 ): TerminalDoc {
+  return closing(doc, close).doc;
+}
+
+/** `closeBatch`, and the close's record; the terminal's last close stays the newest (see `closeReported`). */
+function closing(
+  doc: TerminalDoc,
+  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
+): { doc: TerminalDoc; record: TerminalClose } {
   const whole = doc.openBatch ?? { ...NONE };
+  const swap = whole.swappedWhileClosing;
+  if (swap !== undefined && !swap.closes.includes(close.operationId)) return newDevicesClose(doc, whole, swap, close);
+  // A close older than the terminal's last one (heard of after it): the last stays the last.
+  const previous = doc.lastClose;
+  const newest =
+    previous !== undefined &&
+    previous.operationId !== close.operationId &&
+    Date.parse(close.closedAt) < Date.parse(previous.closedAt)
+      ? previous
+      : undefined;
   // Facts counted while this close pended that happened after the terminal closed, or after another device took the
   // terminal's name (the close is the old device's): the next batch's.
-  const swap = whole.swappedWhileClosing;
   const closedAt = Math.min(Date.parse(close.closedAt), swap ? Date.parse(swap.at) : Infinity);
   const kept = whole.closing?.includes(close.operationId) ? (whole.countedWhileClosing ?? []) : [];
   const after = kept.filter((fact) => Date.parse(fact.at) > closedAt);
@@ -280,7 +301,8 @@ export function closeBatch(
     open.since,
   );
   const next = after.reduce(counting, { ...NONE, since: close.closedAt });
-  if (!whole.closing) return { ...doc, lastClose: record, openBatch: next };
+  const lastClose = newest ?? record;
+  if (!whole.closing) return { doc: { ...doc, lastClose, openBatch: next }, record };
   const pending: OpenBatch = {
     ...next,
     closing: whole.closing,
@@ -294,7 +316,50 @@ export function closeBatch(
       counted: kept.filter((fact) => Date.parse(fact.at) <= closedAt),
     },
   };
-  return closeEnded({ ...doc, lastClose: record }, pending, close.operationId);
+  return { doc: closeEnded({ ...doc, lastClose }, pending, close.operationId), record };
+}
+
+/**
+ * A close of the device swapped in while a close of the old one still pends: its batch is what was counted after the
+ * swap, up to its close; the old device's facts stay for the old close, and the batch is split at the swap once that
+ * ends (`closeEnded`).
+ */
+function newDevicesClose(
+  doc: TerminalDoc,
+  whole: OpenBatch,
+  swap: NonNullable<OpenBatch['swappedWhileClosing']>,
+  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
+): { doc: TerminalDoc; record: TerminalClose } {
+  const swappedAt = Date.parse(swap.at);
+  const closedAt = Date.parse(close.closedAt);
+  const kept = whole.closing?.includes(close.operationId) ? (whole.countedWhileClosing ?? []) : [];
+  const mine = kept.filter((fact) => Date.parse(fact.at) > swappedAt && Date.parse(fact.at) <= closedAt);
+  const figures = mine.reduce(counting, { ...NONE });
+  const record = closeRecord(
+    doc.terminalId,
+    close,
+    { ...pick(figures), currencies: figures.currencies ?? {} },
+    swap.at,
+  );
+  const left: OpenBatch = {
+    ...mine.reduce(without, whole),
+    countedWhileClosing: kept.filter((f) => !mine.includes(f)),
+  };
+  return { doc: closeEnded({ ...doc, lastClose: record }, left, close.operationId), record };
+}
+
+/**
+ * The terminal with an end-of-day close's outcome applied, and a close to write on its own store day besides the
+ * terminal's last (`earlier`): one that closed before the last, heard of after it. The last close never goes back.
+ */
+export function closeReported(
+  doc: TerminalDoc,
+  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
+): { doc: TerminalDoc; earlier?: TerminalClose } {
+  const late = closeBeforeLast(doc, close);
+  if (late) return late;
+  const closed = closing(doc, close);
+  return closed.doc.lastClose === closed.record ? { doc: closed.doc } : { doc: closed.doc, earlier: closed.record };
 }
 
 /** A close as the terminal reported it, beside what the log recorded for its batch (`recorded`, opened `openedAt`). */
