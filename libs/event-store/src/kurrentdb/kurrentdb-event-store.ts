@@ -164,10 +164,9 @@ export class KurrentDbEventStore implements EventStore {
 
   /**
    * The call's answer, or `EventStoreUnavailableError` once `timeoutMs` (by default `appendTimeoutMs`) has passed
-   * without one: whether an
-   * append was written is then unknown, as for any lost answer (the request answers 503, and its retry goes on from
-   * what the log has by then). An answer that comes later is dropped. For an append, the client is made again
-   * (`renewClient`).
+   * without one: whether an append was written is then unknown, as for any lost answer (the request answers 503, and
+   * its retry goes on from what the log has by then). An answer that comes later is dropped. For an append, the client
+   * is made again (`renewClient`).
    */
   private answered<T>(
     call: Promise<T>,

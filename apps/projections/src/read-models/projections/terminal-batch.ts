@@ -397,9 +397,9 @@ function closeRecord(
  * outcomes in the other order), when the later one took the facts it did with their times (`closedWhileClosing`): the
  * earlier close holds what the later took up to its own time, and the later one keeps only what came after. Returns
  * the terminal, its last close compared again, and the earlier close for its store day; undefined for any other close
- * (`closeBatch` takes it).
+ * (`closing` takes it).
  */
-export function closeBeforeLast(
+function closeBeforeLast(
   doc: TerminalDoc,
   close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
 ): { doc: TerminalDoc; earlier: TerminalClose } | undefined {
@@ -411,10 +411,10 @@ export function closeBeforeLast(
   const closedAt = Date.parse(close.closedAt);
   if (!(closedAt < Date.parse(last.closedAt))) return undefined;
   const later = taken.counted.filter((fact) => Date.parse(fact.at) > closedAt);
-  const held: BatchFigures & { currencies?: Readonly<Record<string, BatchFigures>> } = later.reduce(
-    (figures, fact) => counting(figures, { ...fact, amount: -fact.amount, count: -fact.count }),
-    { ...last.recorded, ...(last.currencies ? { currencies: last.currencies } : {}) } as OpenBatch,
-  );
+  const held = later.reduce(without, {
+    ...last.recorded,
+    ...(last.currencies ? { currencies: last.currencies } : {}),
+  } as OpenBatch);
   const earlier = closeRecord(doc.terminalId, close, held, last.openedAt);
   const kept = later.reduce(counting, { ...NONE });
   const corrected = compared({
