@@ -112,6 +112,13 @@ export async function startApps(names: readonly AppName[], env: Record<string, s
   return started;
 }
 
+/** Whether `attempt` succeeds: a condition for `waitUntil` made of a call that fails until it works. */
+export const succeeds = (attempt: Promise<unknown>): Promise<boolean> =>
+  attempt.then(
+    () => true,
+    () => false,
+  );
+
 /** Polls `condition` until it is true, failing after `timeoutMs` with what it was waiting for. */
 export async function waitUntil(
   condition: () => Promise<boolean> | boolean,

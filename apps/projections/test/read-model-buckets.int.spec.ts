@@ -2,7 +2,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { natsNames } from '@app/messaging';
-import { waitUntil } from '../../../test/support/app-process';
+import { succeeds, waitUntil } from '../../../test/support/app-process';
 import { NATS_URL, removeNatsState, uniquePrefix } from '../../../test/support/projections';
 import { FenceLostError, ReadModelBuckets } from '../src/projector/read-model.buckets';
 import { REBUILD_SUFFIX } from '../src/rebuild/rebuild';
@@ -99,12 +99,9 @@ describe('read-model buckets: KV publishes what it takes on the change subjects'
     const jsm = await jetstreamManager(nats);
     await new Kvm(nats).create(probe, { history: 1 });
     try {
-      return await jsm.streams
-        .update(`KV_${probe}`, { republish: { src: `$KV.${probe}.>`, dest: `${probe}.changes.>` } })
-        .then(
-          () => true,
-          () => false,
-        );
+      return await succeeds(
+        jsm.streams.update(`KV_${probe}`, { republish: { src: `$KV.${probe}.>`, dest: `${probe}.changes.>` } }),
+      );
     } finally {
       await jsm.streams.delete(`KV_${probe}`);
     }

@@ -70,7 +70,8 @@ main().catch((error: unknown) => {
 
 /**
  * NATS_URL (one URL, or several comma-separated) as nats.js takes it: the servers, and the user and password the
- * URL carries (nats.js does not read them from a URL), percent-decoded.
+ * URL carries (nats.js does not read them from a URL), percent-decoded. The engine's `natsServers` does the same for
+ * its apps; the example imports nothing of the engine's, so that it can be copied out whole.
  */
 function natsOptions(url: string): { servers: string[]; user?: string; pass?: string } {
   const userinfo = /^[a-z][a-z0-9+.-]*:\/\/(.*)@[^@]+$/i.exec(url.split(',')[0]!.trim())?.[1];

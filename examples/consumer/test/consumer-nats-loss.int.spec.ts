@@ -5,7 +5,7 @@ import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { waitUntil } from '../../../test/support/app-process';
+import { succeeds, waitUntil } from '../../../test/support/app-process';
 import { startNatsServer, type PrivateNats } from '../../../test/support/nats-server';
 
 /**
@@ -84,15 +84,7 @@ describe('the example consumer when NATS goes away', () => {
     await publish(1);
     await waitUntil(() => output.includes('at position 1'), 10_000, 'the first event');
     await server!.restart(24_000);
-    await waitUntil(
-      () =>
-        nc.flush().then(
-          () => true,
-          () => false,
-        ),
-      20_000,
-      'NATS back',
-    );
+    await waitUntil(() => succeeds(nc.flush()), 20_000, 'NATS back');
     await publish(2);
     await waitUntil(() => output.includes('at position 2'), 20_000, 'the event after the restart');
     expect(exit).toBeUndefined();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { EventStoreUnavailableError, SqliteEventStore, eventStoreProbe } from '@app/event-store';
-import { waitUntil } from '../../../test/support/app-process';
+import { succeeds, waitUntil } from '../../../test/support/app-process';
 
 const event = () => ({ id: randomUUID(), type: 'Probed', data: {}, metadata: { correlationId: 'c' } });
 
@@ -147,15 +147,7 @@ const one = (stream: string) => [{ id: randomUUID(), type: 'Filled', data: { str
       const probe = eventStoreProbe(store);
       await expect(probe.check()).rejects.toThrow(/database or disk is full/);
       // No traffic (a load balancer took it out): up again once the hold has passed, to be tried with traffic.
-      await waitUntil(
-        () =>
-          probe.check().then(
-            () => true,
-            () => false,
-          ),
-        10_000,
-        'the probe up after its hold',
-      );
+      await waitUntil(() => succeeds(probe.check()), 10_000, 'the probe up after its hold');
       const big = [{ id: randomUUID(), type: 'Filled', data: { pad: 'x'.repeat(20_000) } }];
       await expect(store.append('still-full', big, { expectedRevision: 'no_stream' })).rejects.toThrow(/full/);
       await expect(probe.check()).rejects.toThrow(/database or disk is full/);
