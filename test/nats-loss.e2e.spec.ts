@@ -120,9 +120,16 @@ describe('an app whose NATS connection closes for good', () => {
     app = await startOnOwnNats('engine');
     await server!.stop();
     server = undefined;
+    // Seen by the engine as away (it says so on its health) before it is told to stop.
+    await waitUntil(async () => (await fetch(`${app!.url}/health`)).status === 503, 10_000, 'NATS seen away');
     app.process.kill('SIGTERM');
     expect(await app.exited).toBe(0);
-    expect(app.output()).toContain('NATS could not be drained: it does not answer');
+    const output = app.output();
+    expect(output).toContain('NATS could not be drained: it does not answer');
+    // What is worth writing only while NATS answers is not tried, each a 5 s wait for a request's timeout.
+    expect(output).toContain('NATS is away: the projector lease is left to lapse');
+    expect(output).toContain('NATS is away: the reconciler checkpoint is not saved at stop');
+    expect(output).not.toContain('could not save the reconciler checkpoint');
   }, 60_000);
 });
 

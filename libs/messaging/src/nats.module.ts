@@ -1,5 +1,6 @@
 import { Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { followReachability } from './nats-reachability';
 
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 
@@ -67,6 +68,7 @@ export async function connectNats(
     );
   }
   stopOnNatsLoss(connection, stop);
+  followReachability(connection);
   return connection;
 }
 

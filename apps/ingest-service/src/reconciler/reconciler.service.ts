@@ -14,7 +14,7 @@ import {
   type DinteroSession,
 } from '@app/dintero';
 import { EVENT_STORE, logIdentity, markGone, readState, type EventStore, type LogFollower } from '@app/event-store';
-import { NATS_CONNECTION } from '@app/messaging';
+import { NATS_CONNECTION, natsAway } from '@app/messaging';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   isOpen,
@@ -176,7 +176,12 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     clearInterval(this.checkpointTimer);
     await this.follower?.stop();
     await this.running;
-    await this.saveCheckpoint();
+    // With NATS away the save would only wait for its timeout and fail: the next start replays from the last saved.
+    if (natsAway(this.nats))
+      this.logger.warn(
+        'NATS is away: the reconciler checkpoint is not saved at stop; the next start replays from the last one saved',
+      );
+    else await this.saveCheckpoint();
   }
 
   /**

@@ -10,7 +10,7 @@ import {
   type LogMark,
   type RecordedEvent,
 } from '@app/event-store';
-import { NATS_CONNECTION, natsNames, PROJECTOR_LEADER_KEY, refuseEngineOfAnotherLog } from '@app/messaging';
+import { NATS_CONNECTION, natsAway, natsNames, PROJECTOR_LEADER_KEY, refuseEngineOfAnotherLog } from '@app/messaging';
 import {
   LOG_SUBSCRIPTIONS,
   METRICS_REGISTRY,
@@ -317,8 +317,11 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     await this.repair.stop();
     await this.adopting;
     await this.stopFollowing();
-    // Given up rather than left to lapse: a standby takes over at once.
-    if (this.leader) await this.lease?.release();
+    // Given up rather than left to lapse: a standby takes over at once. With NATS away no standby can take it, and
+    // the delete would only wait for its timeout: the lease lapses by its TTL.
+    if (this.leader && natsAway(this.nats))
+      this.logger.warn('NATS is away: the projector lease is left to lapse rather than given back');
+    else if (this.leader) await this.lease?.release();
     this.leader = false;
   }
 
