@@ -12,7 +12,8 @@ import type { Change, StoreDayDoc } from './read-model.types';
  * where present, and not required: a document the fold itself makes must always pass (the unit tests and the chaos
  * run check every one), or each start would find it wrong and rebuild again. Types, not ranges, for the same
  * reason. Every document an earlier version wrote stays valid: fields added since are optional, and a store may
- * still count `offline` terminals (`upgraded` reads them the new way). Fields and names the schema does not know
+ * still count `offline` terminals, and a terminal keep its swapped-out batches as earlier versions did (`upgraded`
+ * reads them the new way). Fields and names the schema does not know
  * (a status, a kind) are allowed, so that a later version's documents can be read by this one.
  */
 
@@ -52,6 +53,8 @@ const terminalClose = object(
   },
 );
 
+const swappedOutFields = { since: text, currencies: recordOf(batchFigures) };
+
 const currencyTotals = object({
   capturedCount: figure,
   capturedAmount: figure,
@@ -85,7 +88,8 @@ const terminalDoc = object(
       currencies: recordOf(batchFigures),
       closing: listOf(text),
       countedWhileClosing: listOf(object({ at: text, kind: text, amount: figure, currency: text, count: figure })),
-      swappedWhileClosing: object({ at: text, device: text, closes: listOf(text) }),
+      // Without its closes, as versions before them kept it (`upgraded` reads it).
+      swappedWhileClosing: object({ at: text, device: text }, { closes: listOf(text) }),
       closedWhileClosing: object({
         operationId: text,
         closedAt: text,
@@ -94,7 +98,14 @@ const terminalDoc = object(
     }),
     lastClose: terminalClose,
     device: text,
-    swappedOut: recordOf(object({ ...batchFields, device: text }, { since: text, currencies: recordOf(batchFigures) })),
+    // By the time of each swap; earlier versions kept one batch, then one per device: `upgraded` reads those.
+    swappedOut: {
+      anyOf: [
+        recordOf(object({ ...batchFields, device: text }, swappedOutFields)),
+        object({ ...batchFields, device: text, at: text }, swappedOutFields),
+        recordOf(object({ ...batchFields, at: text }, swappedOutFields)),
+      ],
+    },
   },
 );
 

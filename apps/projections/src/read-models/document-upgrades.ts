@@ -1,16 +1,19 @@
 import { isUnsplit } from './projections/store-day.projection';
 import { stringField } from './string-field';
-import type { Change, StoreDayDoc } from './read-model.types';
+import type { Change, OpenBatch, StoreDayDoc, SwappedOutBatch, TerminalDoc } from './read-model.types';
 
 /**
  * A document as this version writes it. Before `deactivated` was its name, a deactivated terminal was
  * `offline` (and a store counted `offline` terminals): documents kept in KV from then are read the new way. A
  * store day kept its terminals' totals whatever the currency: they are its one currency's (`documentProblem`
- * refuses such a day with more).
+ * refuses such a day with more). A terminal kept its swapped-out batches otherwise (`withSwapsAsKept`).
  */
 export function upgraded(change: Change): Change {
-  if (change.model === 'terminal' && stringField(change.doc, 'status') === 'offline')
-    return { ...change, doc: { ...change.doc, status: 'deactivated' } };
+  if (change.model === 'terminal') {
+    const doc = withSwapsAsKept(change.doc);
+    if (stringField(doc, 'status') === 'offline') return { ...change, doc: { ...doc, status: 'deactivated' } };
+    return doc === change.doc ? change : { ...change, doc };
+  }
   if (change.model === 'store') {
     const counts: object = change.doc.terminals;
     if (!('deactivated' in counts)) {
@@ -33,4 +36,38 @@ export function upgraded(change: Change): Change {
     return { ...change, doc: { ...change.doc, terminals } };
   }
   return change;
+}
+
+/** A swapped-out batch as earlier versions kept it: with its swap's time (`at`), and with or without its device. */
+type KeptBatch = Omit<SwappedOutBatch, 'device'> & { readonly device?: string; readonly at?: string };
+
+/**
+ * A terminal's swapped-out batches by the time of their swap, each with its device, as this version keeps them.
+ * The first versions with swaps kept one (the last device swapped out, with its swap's time `at`), the next one per
+ * device (keyed by the device, with `at`). A swap during a pending close names the closes it waits for; versions
+ * before kept none and waited for every close pending, as naming them all does.
+ */
+function withSwapsAsKept(doc: TerminalDoc): TerminalDoc {
+  let next = doc;
+  const kept = doc.swappedOut as KeptBatch | Readonly<Record<string, KeptBatch>> | undefined;
+  if (kept !== undefined && typeof Reflect.get(kept, 'purchasesCount') === 'number') {
+    const { at, ...batch } = kept as KeptBatch;
+    next = { ...next, swappedOut: { [at!]: { ...batch, device: batch.device! } } };
+  } else if (kept !== undefined) {
+    const batches = Object.entries(kept as Readonly<Record<string, KeptBatch>>);
+    if (batches.some(([, batch]) => batch.device === undefined)) {
+      const swappedOut: Record<string, SwappedOutBatch> = {};
+      for (const [key, { at, device, ...batch }] of batches)
+        if (device === undefined) swappedOut[at!] = { ...batch, device: key };
+        else swappedOut[key] = { ...batch, device };
+      next = { ...next, swappedOut };
+    }
+  }
+  const openBatch = next.openBatch;
+  const swap = openBatch?.swappedWhileClosing as Partial<NonNullable<OpenBatch['swappedWhileClosing']>> | undefined;
+  if (openBatch !== undefined && swap !== undefined && swap.closes === undefined) {
+    const swappedWhileClosing = { at: swap.at!, device: swap.device!, closes: openBatch.closing ?? [] };
+    next = { ...next, openBatch: { ...openBatch, swappedWhileClosing } };
+  }
+  return next;
 }

@@ -9,13 +9,13 @@ import type { PaymentFacts } from './projections/fact';
  * every deleted entry until it rehashes, and finding the first key walks them all (3.4 s over two folds of a
  * 1M-event log).
  */
-export class LatelyEnded {
-  private young = new Map<string, PaymentFacts>();
-  private old = new Map<string, PaymentFacts>();
+export class LatelyEnded<Facts extends PaymentFacts = PaymentFacts> {
+  private young = new Map<string, Facts>();
+  private old = new Map<string, Facts>();
 
   constructor(private readonly limit: number) {}
 
-  add(paymentId: string, facts: PaymentFacts): void {
+  add(paymentId: string, facts: Facts): void {
     if (this.young.size >= this.limit / 2) {
       this.old = this.young;
       this.young = new Map();
@@ -23,7 +23,7 @@ export class LatelyEnded {
     this.young.set(paymentId, facts);
   }
 
-  take(paymentId: string): PaymentFacts | undefined {
+  take(paymentId: string): Facts | undefined {
     const facts = this.young.get(paymentId) ?? this.old.get(paymentId);
     if (facts) {
       this.young.delete(paymentId);

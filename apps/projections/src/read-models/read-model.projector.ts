@@ -39,9 +39,28 @@ import type { Change, StoreDayDoc, StoreDoc, TerminalClose, TerminalDoc } from '
 import { LatelyEnded } from './lately-ended';
 import { StoreDays } from './store-days';
 
-interface PaymentContext extends PaymentFacts {
+/**
+ * What the projector keeps of a payment after its end, beyond its facts: what only events written by earlier versions
+ * need (absent when the payment has none of it).
+ */
+interface KeptAfterEnd {
+  /**
+   * Transactions captured late so far: versions before `capturedAmount` was kept on `LateCaptureRecorded` recorded a
+   * transaction's later parts without it, and such a part is one more of a transaction already counted.
+   */
+  lateCaptured?: Set<string>;
+  /**
+   * Refunds failed for Dintero's silence (`noTrace`), with their amounts and terminals: versions before Dintero's
+   * later no (a second `RefundFailed`) carried them recorded it without them.
+   */
+  failedForSilence?: Map<string, Refunded>;
+}
+
+type Refunded = { readonly amount: number; readonly terminalId: string };
+
+interface PaymentContext extends PaymentFacts, KeptAfterEnd {
   /** Refunds asked for and not yet ended, with their amounts and the terminals they run on. */
-  readonly refunds: Map<string, { readonly amount: number; readonly terminalId: string }>;
+  readonly refunds: Map<string, Refunded>;
   /** Ended and its terminal released: then it is forgotten (a late refund reads it back from the log). */
   ended: boolean;
   released: boolean;
@@ -66,7 +85,7 @@ export class ReadModelProjector {
    * Payments forgotten lately (ended, released, no refund under way), at most `ENDED_KEPT`: a refund or a late
    * fact of one of them takes it from here rather than reading its stream back from the log.
    */
-  private readonly ended = new LatelyEnded(ENDED_KEPT);
+  private readonly ended = new LatelyEnded<PaymentFacts & KeptAfterEnd>(ENDED_KEPT);
   private readonly storeTerminals = new Map<string, Set<string>>();
   /** Each store's terminals by what they do, as their documents here have them (`setTerminal`). */
   private readonly terminalCounts = new Map<string, Counts>();
@@ -317,7 +336,7 @@ export class ReadModelProjector {
     position: string,
     put: Put,
   ): void {
-    const { payment, refundAmount, refundTerminalId } = this.remember(paymentId, event, false);
+    const { payment, refundAmount, refundTerminalId, laterLatePart } = this.remember(paymentId, event, false);
     if (!payment) return;
     const at = paymentFactTime(event, recorded);
     const { storeId, terminalId } = payment;
@@ -343,17 +362,19 @@ export class ReadModelProjector {
         put({ model: 'store-day', key, doc });
       }
     }
-    this.countInBatch(fact, refundTerminalId, position, put);
+    this.countInBatch(fact, refundTerminalId, laterLatePart === true, position, put);
   }
 
   /**
    * A capture counts in its terminal's batch, a refund in the batch of the terminal it was done at (in the
    * store that terminal belongs to), for the comparison with the terminal's end-of-day close. A transaction is
-   * one purchase however many captures took its money: a later one adds its amount, not a purchase.
+   * one purchase however many captures took its money: a later one adds its amount, not a purchase (`laterLatePart`:
+   * a late capture of a transaction captured late before).
    */
   private countInBatch(
     fact: Extract<Fact, { stream: 'payment' }>,
     refundTerminalId: string | undefined,
+    laterLatePart: boolean,
     position: string,
     put: Put,
   ): void {
@@ -366,7 +387,8 @@ export class ReadModelProjector {
       counted = { terminalId: payment.terminalId, kind: 'purchase', amount: event.data.amount, currency, count: 0 };
     else if (event.type === 'LateCaptureRecorded') {
       const { amount, capturedAmount } = event.data;
-      const first = capturedAmount === undefined || capturedAmount === amount;
+      // A later part says so by its running total; as earlier versions recorded it, only by its transaction.
+      const first = capturedAmount === undefined ? !laterLatePart : capturedAmount === amount;
       counted = { terminalId: payment.terminalId, kind: 'purchase', amount, currency, count: first ? 1 : 0 };
     } else if (event.type === 'RefundSucceeded' || event.type === 'LateRefundRecorded')
       counted = {
@@ -563,7 +585,12 @@ export class ReadModelProjector {
     paymentId: string,
     event: PaymentEvent,
     readBack: boolean,
-  ): { payment: PaymentContext | undefined; refundAmount: number; refundTerminalId?: string } {
+  ): {
+    payment: PaymentContext | undefined;
+    refundAmount: number;
+    refundTerminalId?: string;
+    laterLatePart?: true;
+  } {
     if (event.type === 'PaymentRequested' && !this.payments.has(paymentId)) {
       const { storeId, terminalId, amount, currency } = event.data;
       this.payments.set(paymentId, {
@@ -579,6 +606,7 @@ export class ReadModelProjector {
     const payment = this.payments.get(paymentId);
     let refundAmount = 0;
     let refundTerminalId: string | undefined;
+    let laterLatePart: true | undefined;
     if (!payment) return { payment, refundAmount };
     switch (event.type) {
       case 'RefundRequested':
@@ -587,14 +615,19 @@ export class ReadModelProjector {
       case 'RefundSucceeded':
       case 'RefundFailed': {
         // A second failure (Dintero's no after its silence) carries what the memory forgot on the first.
+        // Recorded without them by earlier versions: the failure for silence before it had them.
+        const { refundId } = event.data;
         const refund =
-          payment.refunds.get(event.data.refundId) ??
+          payment.refunds.get(refundId) ??
           (event.type === 'RefundFailed' && event.data.amount !== undefined && event.data.terminalId !== undefined
             ? { amount: event.data.amount, terminalId: event.data.terminalId }
-            : undefined);
+            : payment.failedForSilence?.get(refundId));
         refundAmount = refund?.amount ?? 0;
         refundTerminalId = refund?.terminalId;
-        payment.refunds.delete(event.data.refundId);
+        payment.refunds.delete(refundId);
+        payment.failedForSilence?.delete(refundId);
+        if (event.type === 'RefundFailed' && event.data.noTrace && refund)
+          (payment.failedForSilence ??= new Map()).set(refundId, refund);
         if (!readBack) this.forgetIfDone(paymentId, payment);
         break;
       }
@@ -602,7 +635,14 @@ export class ReadModelProjector {
       case 'LateRefundRecorded':
         refundAmount = event.data.amount;
         refundTerminalId = event.data.terminalId;
+        payment.failedForSilence?.delete(event.data.refundId);
         break;
+      case 'LateCaptureRecorded': {
+        const { transactionId } = event.data;
+        if (payment.lateCaptured?.has(transactionId)) laterLatePart = true;
+        else (payment.lateCaptured ??= new Set()).add(transactionId);
+        break;
+      }
       default:
         if (endsPayment(event.type)) {
           payment.ended = true;
@@ -612,15 +652,27 @@ export class ReadModelProjector {
     }
     // Money after the end (or a refund's news) brought the payment back (see `knows`): it goes again.
     if (followsPaymentEnd(event.type) && !readBack) this.forgetIfDone(paymentId, payment);
-    return { payment, refundAmount, ...(refundTerminalId ? { refundTerminalId } : {}) };
+    return {
+      payment,
+      refundAmount,
+      ...(refundTerminalId ? { refundTerminalId } : {}),
+      ...(laterLatePart ? { laterLatePart } : {}),
+    };
   }
 
   /** Memory follows the open payments: an ended, released payment with no refund under way is dropped. */
   private forgetIfDone(paymentId: string, payment: PaymentContext): void {
     if (!payment.ended || !payment.released || payment.refunds.size > 0) return;
     this.payments.delete(paymentId);
-    const { storeId, terminalId, amount, currency } = payment;
-    this.ended.add(paymentId, { storeId, terminalId, amount, currency });
+    const { storeId, terminalId, amount, currency, lateCaptured, failedForSilence } = payment;
+    this.ended.add(paymentId, {
+      storeId,
+      terminalId,
+      amount,
+      currency,
+      ...(lateCaptured ? { lateCaptured } : {}),
+      ...(failedForSilence ? { failedForSilence } : {}),
+    });
   }
 
   /**
