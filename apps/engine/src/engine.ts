@@ -94,7 +94,9 @@ export function loadConfigs(env: NodeJS.ProcessEnv) {
  */
 export async function startEngine(env: NodeJS.ProcessEnv): Promise<RunningEngine> {
   const configs = loadConfigs(env);
-  const eventStore: EventStore = createEventStore(configs.command.eventStoreUrl);
+  const eventStore: EventStore = createEventStore(configs.command.eventStoreUrl, {
+    readAllTimeoutMs: configs.command.kurrentDbReadAllTimeoutMs,
+  });
   let nats: NatsConnection | undefined;
   const apps: INestApplication[] = [];
   // Each app closes even if another failed to; the store commits what was accepted, then NATS drains.

@@ -6,19 +6,21 @@ import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-
 
 export const DEFAULT_EVENT_STORE_URL = 'sqlite:./data/events.db';
 
+/** What the adapters take besides the URL: each takes its own, and leaves the other's. */
+export type EventStoreOptions = Pick<SqliteEventStoreOptions, 'readCacheMib'> &
+  Pick<KurrentDb.KurrentDbEventStoreOptions, 'readAllTimeoutMs'>;
+
 /**
  * Chooses the adapter by URL: `sqlite:<path>` (embedded default) or one of the KurrentDB client's schemes
  * (`kurrentdb://`, `kurrent://`, `kdb://`, the deprecated `esdb://`, and their `+discover` forms), handed to the
  * client unchanged.
  */
-export function createEventStore(
-  url: string = DEFAULT_EVENT_STORE_URL,
-  options: Pick<SqliteEventStoreOptions, 'readCacheMib'> = {},
-): EventStore {
+export function createEventStore(url: string = DEFAULT_EVENT_STORE_URL, options: EventStoreOptions = {}): EventStore {
+  const { readCacheMib, readAllTimeoutMs } = options;
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length).replace(/^\/\//, '');
     if (file.length === 0) throw new InvalidEventStoreInputError(`EVENT_STORE_URL ${url} names no file`);
-    return new SqliteEventStore({ file, ...options });
+    return new SqliteEventStore({ file, readCacheMib });
   }
   if (/^(kurrentdb|kurrent|kdb|esdb)(\+discover)?:\/\//.test(url)) {
     // The client reads a raw `/` in the password, but its reads hand the string to a native parser that takes it for
@@ -33,7 +35,7 @@ export function createEventStore(
     // process on the embedded log (its start, a rebuild) would otherwise pay for nothing.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { KurrentDbEventStore } = require('./kurrentdb/kurrentdb-event-store') as typeof KurrentDb;
-    return new KurrentDbEventStore(url);
+    return new KurrentDbEventStore(url, undefined, { readAllTimeoutMs });
   }
   throw new InvalidEventStoreInputError(
     `Unsupported EVENT_STORE_URL ${JSON.stringify(maskedConnectionString(url))}: use sqlite:<path>, kurrentdb://… or esdb://…`,

@@ -1,5 +1,5 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { createEventStore } from './create-event-store';
+import { createEventStore, type EventStoreOptions } from './create-event-store';
 import { EVENT_STORE, type EventStore } from './event-store.port';
 
 class EventStoreLifecycle implements OnApplicationShutdown {
@@ -17,7 +17,7 @@ class EventStoreLifecycle implements OnApplicationShutdown {
  */
 @Module({})
 export class EventStoreModule {
-  static forRoot(url: string, shared?: EventStore): DynamicModule {
+  static forRoot(url: string, shared?: EventStore, options: EventStoreOptions = {}): DynamicModule {
     if (shared)
       return {
         module: EventStoreModule,
@@ -28,7 +28,7 @@ export class EventStoreModule {
     return {
       module: EventStoreModule,
       global: true,
-      providers: [{ provide: EVENT_STORE, useFactory: () => createEventStore(url) }, EventStoreLifecycle],
+      providers: [{ provide: EVENT_STORE, useFactory: () => createEventStore(url, options) }, EventStoreLifecycle],
       exports: [EVENT_STORE],
     };
   }

@@ -12,7 +12,10 @@ import { randomUUID } from 'node:crypto';
 import { KurrentDBClient, binaryEvent } from '@kurrent/kurrentdb-client';
 import {
   createEventStore,
+  EVENT_STORE,
+  EventStoreModule,
   EventStoreUnavailableError,
+  type EventStore,
   LogFollower,
   SqliteEventStore,
   StreamDeletedError,
@@ -133,6 +136,24 @@ describe('KurrentDB: a node that takes each read and never answers it', () => {
       expect(held.size).toBeGreaterThan(0);
     } finally {
       await store.close();
+    }
+  });
+
+  it('takes the deadline of a page of $all as the apps give it (KURRENTDB_READ_ALL_TIMEOUT_MS)', async () => {
+    const url = `kurrentdb://127.0.0.1:${port}?tls=false`;
+    const options = { readAllTimeoutMs: 1_000 };
+    // As an app alone makes its store (the module), and as the engine and the rebuild make theirs.
+    const provider = EventStoreModule.forRoot(url, undefined, options).providers?.find(
+      (candidate) => typeof candidate === 'object' && 'provide' in candidate && candidate.provide === EVENT_STORE,
+    ) as { useFactory: () => EventStore };
+    const stores = [provider.useFactory(), createEventStore(url, options)];
+    try {
+      for (const store of stores)
+        await expect(store.readAll({ after: 0n, limit: 1 })).rejects.toThrow(
+          /did not answer the read of \$all within 1000 ms/,
+        );
+    } finally {
+      for (const store of stores) await store.close();
     }
   });
 });

@@ -19,6 +19,7 @@ export function appInfrastructure(
   app: string,
   config: {
     readonly eventStoreUrl: string;
+    readonly kurrentDbReadAllTimeoutMs?: number;
     readonly logLevel: LogLevel;
     readonly natsUrl?: string;
     readonly natsPrefix?: string;
@@ -56,7 +57,9 @@ export function appInfrastructure(
   return [
     LogSubscriptionsModule.forRoot(),
     ...guard,
-    EventStoreModule.forRoot(config.eventStoreUrl, shared.eventStore),
+    EventStoreModule.forRoot(config.eventStoreUrl, shared.eventStore, {
+      readAllTimeoutMs: config.kurrentDbReadAllTimeoutMs,
+    }),
     ...(natsUrl === undefined ? [] : [NatsModule.forRoot(natsUrl, app, shared.nats)]),
     ...operationsModules(app, config.logLevel, probes, shared.logName),
   ];

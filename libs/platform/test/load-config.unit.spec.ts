@@ -74,6 +74,28 @@ describe('loadConfig: EVENT_STORE_URL', () => {
   });
 });
 
+describe('loadConfig: KURRENTDB_READ_ALL_TIMEOUT_MS', () => {
+  it('gives a page of $all five minutes by default, or what is set', () => {
+    expect(loadConfig(TestConfig, {}).kurrentDbReadAllTimeoutMs).toBe(300_000);
+    expect(loadConfig(TestConfig, { KURRENTDB_READ_ALL_TIMEOUT_MS: '60000' }).kurrentDbReadAllTimeoutMs).toBe(60_000);
+  });
+
+  it.each([
+    ['soon', /^KURRENTDB_READ_ALL_TIMEOUT_MS must be an integer number$/m],
+    ['1.5', /^KURRENTDB_READ_ALL_TIMEOUT_MS must be an integer number$/m],
+    ['0', /^KURRENTDB_READ_ALL_TIMEOUT_MS must not be less than 1000$/m],
+    ['7200000', /^KURRENTDB_READ_ALL_TIMEOUT_MS must not be greater than 3600000$/m],
+  ])('refuses %s, naming the variable', (value, problem) => {
+    const attempt = () => loadConfig(TestConfig, { KURRENTDB_READ_ALL_TIMEOUT_MS: value });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      expect((error as ConfigError).problems.join('\n')).toMatch(problem);
+    }
+  });
+});
+
 describe("loadConfig: the callback URL, with Dintero's own Checkout", () => {
   class DinteroConfig extends withDintero(BaseAppConfig) {}
   const dintero = { DINTERO_API_URL: 'https://api.dintero.com', DINTERO_CHECKOUT_URL: 'https://checkout.dintero.com' };

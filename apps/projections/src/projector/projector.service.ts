@@ -75,6 +75,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   /** Whether KV holds this log's documents: not while they are another log's (until this instance replaces them). */
   private kvOfThisLog = true;
   /**
+   * While this instance folds the log from position 0 (the read models were another log's): how far the log went
+   * when that fold began. Until the fold has applied every projected event up to it, a document it does not hold
+   * may only not be folded yet (`mayLackFolded`); even once it has replaced KV, which it may do before its first event.
+   */
+  private foldingFrom0To: bigint | undefined;
+  /**
    * The checkpoint up to which this instance, writing, dropped past store days from memory (0: none). KV going
    * back below it (another instance adopted a rebuild meanwhile) means the documents dropped may be older in KV
    * than in this fold: `lead` then folds again from KV before writing anything.
@@ -227,6 +233,25 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
+   * Whether a document this instance does not hold may yet be in the log, for queries to answer "not ready" rather
+   * than "not found": while it folds the log from position 0 and has not applied every projected event the log had
+   * when that fold began (`foldingFrom0To`). The next such event after the fold is read to tell (one read per query
+   * of something not held, during that fold only): the log's head alone may be an event of a stream not projected.
+   */
+  async mayLackFolded(): Promise<boolean> {
+    const until = this.foldingFrom0To;
+    if (until === undefined) return false;
+    const folded = this.folded;
+    if (folded < until) {
+      const [next] = await this.store.readAll({ after: folded, limit: 1, streamPrefixes: PROJECTED_STREAMS });
+      if (next !== undefined && next.position <= until) return true;
+    }
+    // Every projected event up to it is applied: from now on what is not held is not in the log (or not yet read).
+    if (this.foldingFrom0To === until) this.foldingFrom0To = undefined;
+    return false;
+  }
+
+  /**
    * Whether the log has the event the checkpoint was made at. A log restored from a backup keeps its identity, and
    * its new events take the positions of the lost ones: the checkpoint's position would pass them by. A read that
    * may only lag is not taken as a loss (`markGone`).
@@ -274,6 +299,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       this.staleMark = saved.mark;
     }
     this.kvOfThisLog = !this.replacedAtBoot;
+    this.foldingFrom0To = this.replacedAtBoot ? this.bootHead : undefined;
     if (this.replacedAtBoot) {
       // The read models reflect a log that is not this one (it was replaced, e.g. a new SQLite file or a
       // new cluster): fold this one from position 0, and the instance that leads replaces them rather than
@@ -440,6 +466,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.projector = this.tellingEnds(from === 'from-kv' ? await this.projectorFromKv() : new ReadModelProjector());
     this.replacedAtBoot = from === 'from-0';
     this.kvOfThisLog = from === 'from-kv';
+    // At least as far as this instance had folded: the log's head would cost a read here.
+    this.foldingFrom0To = from === 'from-0' ? this.folded : undefined;
     this.checkpoint = from === 'from-kv' ? saved.position : 0n;
     this.stored = this.checkpoint;
     this.folded = this.checkpoint;

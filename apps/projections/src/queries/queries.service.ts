@@ -16,10 +16,16 @@ import { StoreDayQuery, StoreQuery, TerminalQuery } from './query.messages';
 
 const QUEUE = 'projections';
 
+/** 503 `READ_MODELS_NOT_READY`: the read models cannot answer this now, not that there is no such thing. */
+function notReady(why: string, query: object): HttpException {
+  return new HttpException({ code: 'READ_MODELS_NOT_READY', detail: `${why}: ask again`, query }, 503);
+}
+
 /**
  * The queries of the NATS contract, answered by request/reply from the read models this instance keeps
  * (as fresh as the KV documents, or one batch ahead). Each reply is `{ status, body }` like the command
- * subjects': 200 and the document, 404 `NOT_FOUND`, 400 `VALIDATION_FAILED`. nats.js directly rather than
+ * subjects': 200 and the document, 404 `NOT_FOUND`, 400 `VALIDATION_FAILED`, 503 `READ_MODELS_NOT_READY` while the
+ * read models are folded again from the log's start (a replaced log) and may not hold it yet. nats.js directly rather than
  * `@MessagePattern`: the subjects carry the configured prefix, which a decorator's static string cannot.
  */
 @Injectable()
@@ -49,15 +55,9 @@ export class QueriesService implements OnApplicationBootstrap, BeforeApplication
       StoreDayQuery,
       async (q) => {
         const day = await this.projector.storeDay(q.storeId, q.date);
-        if (day === 'unknown')
-          throw new HttpException(
-            {
-              code: 'READ_MODELS_NOT_READY',
-              detail: 'The read models cannot tell this day now (being rebuilt, or its document unreadable): ask again',
-              query: q,
-            },
-            503,
-          );
+        // A day without a document, while the log is folded from 0, may be one whose events are not folded yet.
+        if (day === 'unknown' || (day === 'none' && (await this.projector.mayLackFolded())))
+          throw notReady('The read models cannot tell this day now (being rebuilt, or its document unreadable)', q);
         const store = models().store(q.storeId);
         return day !== 'none' ? day : store && emptyStoreDay(q.storeId, q.date, store.timeZone);
       },
@@ -96,6 +96,8 @@ export class QueriesService implements OnApplicationBootstrap, BeforeApplication
       async () => {
         const query = await parseMessage(msg, schema, this.config.bodyLimit);
         const found = await find(query);
+        if (found === undefined && (await this.projector.mayLackFolded()))
+          throw notReady(`The read models cannot tell this ${what} now (being rebuilt from the log's start)`, query);
         if (found === undefined) throw new HttpException({ code: 'NOT_FOUND', detail: `No such ${what}`, query }, 404);
         return { status: 200, body: found };
       },

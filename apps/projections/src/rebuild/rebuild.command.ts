@@ -28,7 +28,10 @@ export async function runRebuild(): Promise<void> {
       maskedConnectionString(config.eventStoreUrl),
   );
   // The rebuild reads the log once, in order: a large page cache would only hold pages it never reads again.
-  const store = createEventStore(config.eventStoreUrl, { readCacheMib: 2 });
+  const store = createEventStore(config.eventStoreUrl, {
+    readCacheMib: 2,
+    readAllTimeoutMs: config.kurrentDbReadAllTimeoutMs,
+  });
   const nats = await connectNats(config.natsUrl, 'projections-rebuild');
   // cli-progress draws the bar (rate, ETA, redraws on a TTY, plain lines elsewhere) rather than hand-made output.
   const bar = new SingleBar(

@@ -13,6 +13,7 @@ import {
   StreamDeletedError as KurrentStreamDeletedError,
   StreamNotFoundError,
   StreamTombstonedError,
+  UnknownError,
   WrongExpectedVersionError,
   excludeSystemEvents,
   jsonEvent,
@@ -54,28 +55,10 @@ import {
   serializeEvents,
 } from '../event-validation';
 import { clientFor, credentialsOf } from './client-for';
+import { DEFAULT_APPEND_TIMEOUT_MS, DEFAULT_READ_ALL_TIMEOUT_MS } from './deadlines';
 
 /** How many events `headPosition` reads backwards, at most, looking for one of ours. */
 const HEAD_SEARCH_LIMIT = 4_096;
-
-/**
- * How long an append, a stream read or the head's read waits for KurrentDB's answer by default. The client's appends have no deadline of
- * their own on the connection (its batch-append stream is opened with none, and the server-features call every
- * append waits on first has none either), and its reads drop the `deadline` option: a node that holds the
- * connection open and never answers (a frozen process, a proxy in front of a dead node) held each call, and the
- * commands of its stream queued behind it, for good.
- */
-export const DEFAULT_APPEND_TIMEOUT_MS = 10_000;
-
-/**
- * How long a page of `$all` waits for KurrentDB by default: far longer than a stream read, since a filtered page may
- * scan a long log for a few events (a fleet worker's replay of the stores' streams), which must not fail for being
- * slow; but not for good. A node that takes the read and never answers held the projector's page loop, and the fleet's
- * workers waiting to replay the log, until the process restarted. The client gives no way to cancel a read of `$all`
- * in flight (an async iterator waiting on its native reader): a page given up on stays open at the node until its
- * connection closes, one a deadline, which this length keeps few.
- */
-export const DEFAULT_READ_ALL_TIMEOUT_MS = 300_000;
 
 export interface KurrentDbEventStoreOptions {
   /**
@@ -83,7 +66,7 @@ export interface KurrentDbEventStoreOptions {
    * (an append's outcome then unknown).
    */
   readonly appendTimeoutMs?: number;
-  /** How long a page of `$all` waits for KurrentDB's answer before it fails as unavailable. */
+  /** How long a page of `$all` waits for KurrentDB's answer before it fails as unavailable (`KURRENTDB_READ_ALL_TIMEOUT_MS`). */
   readonly readAllTimeoutMs?: number;
 }
 
@@ -448,8 +431,8 @@ function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): Reco
 
 /**
  * KurrentDB's errors as the port's: definite refusals (access denied, a deleted stream, an append over the
- * server's MaxAppendSize) as their own types, so that callers neither answer 503 nor retry them; only what
- * may succeed later (unavailable, not leader, a deadline) as unavailable.
+ * server's MaxAppendSize or an event over its MaxAppendEventSize) as their own types, so that callers neither answer
+ * 503 nor retry them; only what may succeed later (unavailable, not leader, a deadline) as unavailable.
  */
 function asStoreError(error: unknown, what: string, streamName?: string): Error {
   if (error instanceof EventStoreError) return error;
@@ -463,5 +446,25 @@ function asStoreError(error: unknown, what: string, streamName?: string): Error 
     );
   if (error instanceof MaxAppendSizeExceededError)
     return new InvalidEventStoreInputError(`${message} (the server's MaxAppendSize is ${error.maxAppendSize} bytes)`);
+  const eventTooLarge = eventSizeRefusal(error);
+  if (eventTooLarge)
+    return new InvalidEventStoreInputError(
+      `${message} (an event is larger than the server's MaxAppendEventSize${eventTooLarge.limit ? ` of ${eventTooLarge.limit} bytes` : ''})`,
+    );
   return new EventStoreUnavailableError(message, cause);
+}
+
+/**
+ * Whether KurrentDB refused an event as larger than its MaxAppendEventSize (a node set below the engine's own limit),
+ * with the limit when the answer says it. Client 1.3 has no error for it and gives an `UnknownError`: on the batch
+ * append (KurrentDB's `MaximumAppendEventSizeExceeded` status, whose details the client drops) one whose message is
+ * the status's name; on the single append the call's INVALID_ARGUMENT, whose metadata names the exception.
+ */
+function eventSizeRefusal(error: unknown): { limit?: number } | undefined {
+  if (!(error instanceof UnknownError)) return undefined;
+  if (error.message === 'Could not recognize MaximumAppendEventSizeExceeded') return {};
+  const metadata = error._raw?.metadata;
+  if (metadata?.get('exception')[0] !== 'maximum-append-event-size-exceeded') return undefined;
+  const limit = Number(metadata.get('maximum-append-event-size')[0]);
+  return Number.isSafeInteger(limit) && limit > 0 ? { limit } : {};
 }

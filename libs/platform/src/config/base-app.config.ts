@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { applyDecorators } from '@nestjs/common';
 import { Expose, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { DEFAULT_READ_ALL_TIMEOUT_MS } from '@app/event-store';
 import { NATS_PREFIX_PATTERN, NATS_PREFIX_RULE } from '@app/messaging';
 import { IsCallbackUrlFor } from './callback-url';
 
@@ -128,7 +129,7 @@ export function trustedProxies(
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Constructor<T = object> = new (...args: any[]) => T;
 
-/** Adds `EVENT_STORE_URL` to an app's schema. */
+/** Adds `EVENT_STORE_URL` and `KURRENTDB_READ_ALL_TIMEOUT_MS` to an app's schema. */
 export function withEventStore<Base extends Constructor>(base: Base) {
   class EventStoreSettings extends base {
     @Expose({ name: 'EVENT_STORE_URL' })
@@ -136,6 +137,13 @@ export function withEventStore<Base extends Constructor>(base: Base) {
       message: 'EVENT_STORE_URL must be sqlite:<path>, kurrentdb://… or esdb://…',
     })
     readonly eventStoreUrl: string = 'sqlite:./data/events.db';
+
+    /**
+     * How long a page of `$all` waits for KurrentDB before it fails as unavailable (and is read again): long, since a
+     * filtered page may scan far for a few events. Unused on the embedded log.
+     */
+    @EnvInt('KURRENTDB_READ_ALL_TIMEOUT_MS', { min: 1_000, max: 3_600_000 })
+    readonly kurrentDbReadAllTimeoutMs: number = DEFAULT_READ_ALL_TIMEOUT_MS;
   }
   return EventStoreSettings;
 }
