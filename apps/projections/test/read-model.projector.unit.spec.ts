@@ -137,6 +137,33 @@ describe('read models as a fold over the log', () => {
     expect(projector.store('oslo')?.terminals).toEqual({ busy: 0, idle: 2, deactivated: 0 });
   });
 
+  it('lists a terminal whose nightly close was given up on the store day it was for, once', () => {
+    const givenUp = (attempts: number) =>
+      event('operation-op-9', 'CloseGivenUp', {
+        operationId: 'op-9',
+        storeId: 'oslo',
+        terminalId: 'T-1',
+        businessDay: '2026-11-24',
+        attempts,
+        reason: 'the terminal reported a failure',
+        at: '2026-11-25T00:10:00.000Z',
+      });
+    const first = givenUp(5);
+    // The same give-up again (a replay of a copy): listed once, as it was.
+    const projector = project([...store(), first, givenUp(5)]);
+    expect(projector.storeDay('oslo', '2026-11-24')?.notClosed).toEqual({
+      'T-1': {
+        operationId: 'op-9',
+        attempts: 5,
+        reason: 'the terminal reported a failure',
+        at: '2026-11-25T00:10:00.000Z',
+      },
+    });
+    expect(projector.storeDay('oslo', '2026-11-24')?.position).toBe(String(first.position));
+    // On the day it was for, not the day it was given up on.
+    expect(projector.storeDay('oslo', '2026-11-25')).toBeUndefined();
+  });
+
   it('keeps nothing of the terminals a query asks about that it does not hold', () => {
     const projector = new ReadModelProjector();
     store().forEach((e) => projector.apply(e));

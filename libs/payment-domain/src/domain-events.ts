@@ -60,6 +60,7 @@ const OPERATION_EVENT_TYPES = [
   'OperationDeferred',
   'OperationCompleted',
   'OperationEnded',
+  'CloseGivenUp',
 ] as const satisfies readonly OperationEvent['type'][];
 
 // Each list names every event of its union: a new event type that is not listed fails to compile here.

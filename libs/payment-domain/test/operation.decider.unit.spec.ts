@@ -91,4 +91,53 @@ describe('terminal operation', () => {
       ]));
   it('knows no command for an operation never requested', () =>
     spec.given([]).when({ type: 'SubmitOperation', data: { at } }).thenFails('UNKNOWN_OPERATION'));
+
+  describe('a nightly close given up', () => {
+    const givenUp = {
+      operationId: 'op-1',
+      storeId: 'oslo',
+      terminalId: 'till-1',
+      businessDay: '2026-12-01',
+      attempts: 5,
+      reason: 'the terminal reported a failure',
+      at,
+    };
+    const failed: OperationEvent = {
+      type: 'OperationEnded',
+      data: { operationId: 'op-1', outcome: 'failed', reason: 'the terminal reported a failure', at },
+    };
+    const event: OperationEvent = { type: 'CloseGivenUp', data: givenUp };
+    it('is recorded once: again (a restart, another instance) it records nothing', () => {
+      spec.given([request, submitted, dispatched, failed]).when({ type: 'GiveUpClose', data: givenUp }).then([event]);
+      spec
+        .given([request, submitted, dispatched, failed, event])
+        .when({ type: 'GiveUpClose', data: givenUp })
+        .thenNothing();
+    });
+    it('is recorded for an attempt that could not be recorded, once', () => {
+      const refused = { ...givenUp, attempts: 1, reason: 'could not be started: TERMINAL_OF_OTHER_STORE' };
+      spec
+        .given([])
+        .when({ type: 'GiveUpClose', data: refused })
+        .then([{ type: 'CloseGivenUp', data: refused }]);
+      spec
+        .given([{ type: 'CloseGivenUp', data: refused }])
+        .when({ type: 'GiveUpClose', data: refused })
+        .thenNothing();
+    });
+    it('is refused for a close under way or completed, and for another terminal’s operation', () => {
+      spec
+        .given([request, submitted, dispatched])
+        .when({ type: 'GiveUpClose', data: givenUp })
+        .thenFails('VALIDATION_FAILED');
+      spec
+        .given([request, submitted, dispatched, completed])
+        .when({ type: 'GiveUpClose', data: givenUp })
+        .thenFails('VALIDATION_FAILED');
+      spec
+        .given([request, submitted, dispatched, failed])
+        .when({ type: 'GiveUpClose', data: { ...givenUp, terminalId: 'till-2' } })
+        .thenFails('VALIDATION_FAILED');
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { readState, type RecordedEvent } from '@app/event-store';
+import { handleCommand, readState, type RecordedEvent } from '@app/event-store';
 import {
   DEFAULT_END_OF_DAY_TIME,
   DomainError,
@@ -12,7 +12,13 @@ import {
   type StoreState,
 } from '@app/payment-domain';
 import type { Registry } from 'prom-client';
-import { METRICS_REGISTRY, paymentMetrics, startOperation, type PaymentMetrics } from '@app/platform';
+import {
+  METRICS_REGISTRY,
+  operationMetadata,
+  paymentMetrics,
+  startOperation,
+  type PaymentMetrics,
+} from '@app/platform';
 import { closeOperationId, dueClose, spreadOffsetMs } from './close-schedule';
 import { LeasedLogDependencies, LeasedLogService } from './leased-log-worker';
 
@@ -22,10 +28,18 @@ const CORRELATION_ID = 'nightly-close';
 interface CloseAttempt {
   readonly businessDay: string;
   readonly attempt: number;
-  /** The operation's status, or `busy`: not started, a payment or refund held the terminal. */
-  readonly status: OperationStatus | 'busy';
+  /**
+   * The operation's status, or why it has none: `busy` (a payment or refund held the terminal), `refused` (the
+   * domain refused to start it: it would be refused again), `unstarted` (it could not be started for a passing
+   * reason, the log out of reach say), `given_up` (the give-up is in the log).
+   */
+  readonly status: OperationStatus | 'busy' | 'refused' | 'unstarted' | 'given_up';
   /** Not before then: after a busy terminal, or an attempt that did not complete. */
   readonly notBefore: number;
+  /** Why the attempt ended without closing, or could not start: the give-up's reason. */
+  readonly reason?: string;
+  /** Starts of this attempt that failed for a passing reason, one after another. */
+  readonly failedStarts?: number;
 }
 
 /** Closes older than this are forgotten: only the latest due day's close is ever started. */
@@ -39,6 +53,12 @@ const BUSY_RETRY_MS = 15_000;
  * `NIGHTLY_CLOSE_SPREAD_SECONDS` and at most `NIGHTLY_CLOSE_MAX_PER_SECOND`. A terminal busy with a payment or
  * refund is closed once it is free; a close that ended without completing (`timed_out`, `failed`, …) is tried
  * again after `NIGHTLY_CLOSE_RETRY_SECONDS`, up to `NIGHTLY_CLOSE_MAX_ATTEMPTS`.
+ *
+ * A close is given up, and `CloseGivenUp` recorded for the store day, when its last attempt ended without closing;
+ * at once when Dintero refused it (a 4xx: the terminal unknown there, say) or the domain refused to start it, which
+ * another attempt would not change; and when it could not be started for a passing reason (the log out of reach)
+ * `NIGHTLY_CLOSE_MAX_ATTEMPTS` times in a row. Dintero out of reach is no such reason: the operation is recorded and
+ * sent again with its key by the operations reconciler, and ends timed out or expired, which counts as an attempt.
  *
  * Each close has an id made from the store, the terminal, the day and the attempt, the same on every instance
  * and after a restart, and is started only when the log has no operation of that id: so it runs once, however
@@ -85,6 +105,12 @@ export class NightlyClose extends LeasedLogService {
     }
     if (known?.stream !== 'operation') return;
     const { event, id } = known;
+    if (event.type === 'CloseGivenUp') {
+      const { storeId, terminalId, businessDay, attempts } = event.data;
+      const key = `${storeId}.${terminalId}.${businessDay}`;
+      this.closes.set(key, { businessDay, attempt: attempts, status: 'given_up', notBefore: 0 });
+      return;
+    }
     if (event.type === 'OperationRequested') {
       const { storeId, terminalId, businessDay, requestedBy } = event.data;
       if (businessDay === undefined || requestedBy !== CORRELATION_ID) return;
@@ -93,18 +119,18 @@ export class NightlyClose extends LeasedLogService {
       const key = `${storeId}.${terminalId}.${businessDay}`;
       this.closeOf.set(id, { key, attempt });
       const current = this.closes.get(key);
-      if (!current || current.attempt <= attempt)
+      if (!current || (current.attempt <= attempt && current.status !== 'given_up'))
         this.closes.set(key, { businessDay, attempt, status: 'requested', notBefore: 0 });
       return;
     }
     const of = this.closeOf.get(id);
     const current = of && this.closes.get(of.key);
     // Another attempt's news (an older one ending late) leaves the latest attempt as it is.
-    if (!of || !current || current.attempt !== of.attempt) return;
+    if (!of || !current || current.attempt !== of.attempt || current.status === 'given_up') return;
     if (event.type === 'OperationCompleted') this.closes.set(of.key, { ...current, status: 'completed' });
     else if (event.type === 'OperationEnded') {
       const notBefore = Date.parse(event.data.at) + this.config.nightlyCloseRetrySeconds * 1000;
-      this.closes.set(of.key, { ...current, status: event.data.outcome, notBefore });
+      this.closes.set(of.key, { ...current, status: event.data.outcome, notBefore, reason: event.data.reason });
     }
   }
 
@@ -135,6 +161,14 @@ export class NightlyClose extends LeasedLogService {
     );
     for (const close of due) {
       if (budget <= 0 || this.worker.isStopped) return;
+      const current = this.closes.get(close.key);
+      const reason = current && giveUpReason(current, this.config.nightlyCloseMaxAttempts);
+      if (current && reason !== undefined) {
+        if (!(await this.worker.mayTake(`nightly-close.${close.key}`))) continue;
+        budget -= 1;
+        await this.giveUp(close, current, reason, now);
+        continue;
+      }
       const attempt = this.nextAttempt(close.key, now);
       if (attempt === undefined || !(await this.worker.mayTake(`nightly-close.${close.key}`))) continue;
       budget -= 1;
@@ -184,8 +218,7 @@ export class NightlyClose extends LeasedLogService {
     if (close && operationOpen(close.status)) return 'running';
     const givenUp =
       close !== undefined &&
-      ENDED_WITHOUT_CLOSING.has(close.status) &&
-      close.attempt >= this.config.nightlyCloseMaxAttempts;
+      (close.status === 'given_up' || giveUpReason(close, this.config.nightlyCloseMaxAttempts) !== undefined);
     return givenUp ? 'failed' : 'waiting';
   }
 
@@ -194,7 +227,7 @@ export class NightlyClose extends LeasedLogService {
     const close = this.closes.get(key);
     if (!close) return 1;
     if (now < close.notBefore) return undefined;
-    if (close.status === 'busy') return close.attempt;
+    if (close.status === 'busy' || close.status === 'unstarted') return close.attempt;
     if (!ENDED_WITHOUT_CLOSING.has(close.status)) return undefined;
     return close.attempt < this.config.nightlyCloseMaxAttempts ? close.attempt + 1 : undefined;
   }
@@ -215,11 +248,16 @@ export class NightlyClose extends LeasedLogService {
     const log = { storeId, terminalId, operationId, businessDay, attempt, correlationId: CORRELATION_ID };
     // Recorded already (by another instance, or before a restart, and not yet followed here): not again.
     const { state: recorded } = await readState(this.store, operationStream(operationId), operationDecider);
+    if (recorded.givenUp) {
+      this.closes.set(key, { businessDay, attempt, status: 'given_up', notBefore: 0 });
+      return;
+    }
     if (recorded.status !== 'none') {
       this.metrics.nightlyCloses.inc({ result: 'recorded' });
       this.closeOf.set(operationId, { key, attempt });
       const notBefore = now + this.config.nightlyCloseRetrySeconds * 1000;
-      this.closes.set(key, { businessDay, attempt, status: recorded.status, notBefore });
+      const reason = recorded.reason === undefined ? {} : { reason: recorded.reason };
+      this.closes.set(key, { businessDay, attempt, status: recorded.status, notBefore, ...reason });
       return;
     }
     const requestedAt = new Date(now);
@@ -246,7 +284,8 @@ export class NightlyClose extends LeasedLogService {
       // The log's news may have arrived first (the follower saw it end): the later word stands.
       if (known?.attempt === attempt && known.status !== 'requested') return;
       const retryAt = ENDED_WITHOUT_CLOSING.has(started.status) ? now + this.config.nightlyCloseRetrySeconds * 1000 : 0;
-      this.closes.set(key, { businessDay, attempt, status: started.status, notBefore: retryAt });
+      const reason = started.reason === undefined ? {} : { reason: started.reason };
+      this.closes.set(key, { businessDay, attempt, status: started.status, notBefore: retryAt, ...reason });
       this.metrics.nightlyCloses.inc({ result: 'started' });
       this.logger.log({ ...log, status: started.status }, 'nightly close started');
     } catch (error) {
@@ -257,12 +296,78 @@ export class NightlyClose extends LeasedLogService {
         return;
       }
       const notBefore = now + this.config.nightlyCloseRetrySeconds * 1000;
-      this.closes.set(key, { businessDay, attempt, status: 'busy', notBefore });
       this.metrics.nightlyCloses.inc({ result: 'failed' });
-      this.logger.warn({ ...log, err: error }, 'could not start a nightly close; trying again');
+      if (error instanceof DomainError) {
+        // Refused by the domain (the terminal is another store's, say): the same request is refused again.
+        const reason = `could not be started: ${error.code}: ${error.message}`;
+        this.closes.set(key, { businessDay, attempt, status: 'refused', notBefore, reason });
+        this.logger.warn({ ...log, err: error }, 'a nightly close was refused; giving it up');
+        return;
+      }
+      // A passing failure (the log out of reach): the same attempt again, a bounded number of times.
+      const before = this.closes.get(key);
+      const failedStarts =
+        (before?.attempt === attempt && before.status === 'unstarted' ? (before.failedStarts ?? 0) : 0) + 1;
+      const reason = `could not be started: ${error instanceof Error ? error.message : String(error)}`;
+      this.closes.set(key, { businessDay, attempt, status: 'unstarted', notBefore, reason, failedStarts });
+      this.logger.warn({ ...log, err: error, failedStarts }, 'could not start a nightly close; trying again');
+    }
+  }
+
+  /**
+   * Records that the close is given up, for the store day: once, whichever instance or restart gets here first (the
+   * operation's decider records a second give-up as nothing). When it cannot be recorded, the next round tries again.
+   */
+  private async giveUp(
+    target: { storeId: string; terminalId: string; businessDay: string; key: string },
+    close: CloseAttempt,
+    reason: string,
+    now: number,
+  ): Promise<void> {
+    const { storeId, terminalId, businessDay, key } = target;
+    const { attempt } = close;
+    const operationId = closeOperationId(storeId, terminalId, businessDay, attempt);
+    const log = { storeId, terminalId, operationId, businessDay, attempt, reason, correlationId: CORRELATION_ID };
+    try {
+      const { events } = await handleCommand(
+        this.store,
+        operationStream(operationId),
+        operationDecider,
+        {
+          type: 'GiveUpClose',
+          data: {
+            operationId,
+            storeId,
+            terminalId,
+            businessDay,
+            attempts: attempt,
+            reason: reason.slice(0, 500),
+            at: new Date(now).toISOString(),
+          },
+        },
+        { metadata: operationMetadata({ operationId, storeId, terminalId, businessDay }, CORRELATION_ID) },
+      );
+      this.closes.set(key, { businessDay, attempt, status: 'given_up', notBefore: 0 });
+      // Nothing recorded: another instance gave it up first.
+      if (events.length === 0) return;
+      this.metrics.nightlyCloses.inc({ result: 'given_up' });
+      this.logger.warn(log, 'nightly close given up');
+    } catch (error) {
+      this.logger.warn({ ...log, err: error }, 'could not record a nightly close given up; trying again');
     }
   }
 }
 
-/** Closes that ended without the terminal closing its batch: tried again. */
+/**
+ * Why the close is to be given up now, if it is: Dintero or the domain refused it (another attempt would be refused
+ * too), its last attempt ended without closing, or it could not be started `maxAttempts` times in a row.
+ */
+function giveUpReason(close: CloseAttempt, maxAttempts: number): string | undefined {
+  if (close.status === 'rejected' || close.status === 'refused') return close.reason ?? close.status;
+  if (close.status === 'unstarted' && (close.failedStarts ?? 0) >= maxAttempts) return close.reason ?? close.status;
+  if (ENDED_WITHOUT_CLOSING.has(close.status) && close.attempt >= maxAttempts) return close.reason ?? close.status;
+  return undefined;
+}
+
+/** Closes that ended without the terminal closing its batch: tried again, but for one Dintero refused (`giveUpReason`). */
 const ENDED_WITHOUT_CLOSING = new Set<CloseAttempt['status']>(['failed', 'timed_out', 'rejected', 'expired']);

@@ -165,7 +165,12 @@ const storeDayDoc = object(
     ),
     position: digits,
   },
-  { timeZone: text, closes: recordOf(terminalClose), closeMismatches: figure },
+  {
+    timeZone: text,
+    closes: recordOf(terminalClose),
+    closeMismatches: figure,
+    notClosed: recordOf(object({}, { operationId: text, attempts: figure, reason: text, at: text })),
+  },
 );
 
 const schemas: Record<Change['model'], SchemaObject> = {

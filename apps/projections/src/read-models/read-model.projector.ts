@@ -13,7 +13,7 @@ import {
 } from '@app/payment-domain';
 import type { Fact, PaymentFacts } from './projections/fact';
 import { stringField } from './string-field';
-import { emptyStoreDay, storeDayProjection } from './projections/store-day.projection';
+import { emptyStoreDay, storeDayProjection, withCloseGivenUp } from './projections/store-day.projection';
 import { upgraded } from './document-upgrades';
 import {
   countedAs,
@@ -224,6 +224,8 @@ export class ReadModelProjector {
         }
       }
     } else if (typed?.stream === 'operation') {
+      if (typed.event.type === 'CloseGivenUp')
+        days.push({ storeId: typed.event.data.storeId, date: typed.event.data.businessDay });
       const close = this.closeOf(typed.event, recorded);
       if (close) {
         days.push({ storeId: close.storeId, date: close.businessDay });
@@ -464,6 +466,10 @@ export class ReadModelProjector {
       this.onClosePending(operationId, event, recorded, position, put);
       return;
     }
+    if (event.type === 'CloseGivenUp') {
+      this.onCloseGivenUp(event.data, position, put);
+      return;
+    }
     const close = this.closeOf(event, recorded);
     // Completed without the terminal's batch (Dintero gave no result): nothing to compare, and the close pends no more.
     if (!close) {
@@ -511,6 +517,22 @@ export class ReadModelProjector {
     if (storeId === undefined || terminalId === undefined) return;
     const change = (doc: TerminalDoc) => closeAbandoned(doc, operationId);
     this.changeTerminal(storeId, terminalId, position, put, change, { operationId });
+  }
+
+  /** A nightly close given up: its terminal listed as not closed on the store day the close was for. */
+  private onCloseGivenUp(
+    givenUp: Extract<OperationEvent, { type: 'CloseGivenUp' }>['data'],
+    position: string,
+    put: Put,
+  ): void {
+    const { storeId, businessDay } = givenUp;
+    const key = `${storeId}.${businessDay}`;
+    const day = this.days.get(key) ?? emptyStoreDay(storeId, businessDay, this.storeDoc(storeId).timeZone);
+    const next = withCloseGivenUp(day, givenUp);
+    if (next === day || this.alreadyApplied('store-day', key, this.days.get(key)?.position)) return;
+    const doc = stamped(next, position);
+    this.days.set(key, doc);
+    put({ model: 'store-day', key, doc });
   }
 
   /** The terminal's end-of-day close an operation event reports, if it is one: whose, which day, its batch. */
@@ -787,8 +809,11 @@ const ENDED_KEPT = 50_000;
  */
 const LATE_CLOSE_DAYS = 7;
 
-/** The events that may change a store day (`missingDays`): the store day's facts, and end-of-day closes. */
-const DAY_EVENTS = new Set<string>([...storeDayProjection.handles, 'OperationCompleted']);
+/**
+ * The events that may change a store day (`missingDays`): the store day's facts, end-of-day closes, and nightly
+ * closes given up.
+ */
+const DAY_EVENTS = new Set<string>([...storeDayProjection.handles, 'OperationCompleted', 'CloseGivenUp']);
 
 /**
  * A changed document, now naming the position of the event that changed it. Set on the object itself: a

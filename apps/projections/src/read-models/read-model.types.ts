@@ -303,6 +303,18 @@ export interface LateCapture {
   readonly at: string;
 }
 
+/** A terminal whose nightly close of the day was given up: its batch was not closed by the engine that night. */
+export interface NotClosed {
+  /** The attempt the close was given up at (its operation, recorded or not). */
+  readonly operationId: string;
+  /** How many attempts were made: the one given up at counts, made or not. */
+  readonly attempts: number;
+  /** Why, in words: the last attempt's end, Dintero's refusal, or why it could not be started. */
+  readonly reason: string;
+  /** When the engine gave it up. */
+  readonly at: string;
+}
+
 /** One terminal's part of a store's day. */
 export interface TerminalDay {
   /** Its totals per currency (ISO 4217 code), as the day's are. */
@@ -348,6 +360,12 @@ export interface StoreDayDoc {
   readonly closes?: Readonly<Record<string, TerminalClose>>;
   /** How many of those disagree with the log. */
   readonly closeMismatches?: number;
+  /**
+   * The terminals whose nightly close of the day was given up, by terminal id: their batch of the day was not closed
+   * by the engine, for finance and the store to close by hand and follow up (a close by hand shows in `closes`).
+   * Absent while there are none.
+   */
+  readonly notClosed?: Readonly<Record<string, NotClosed>>;
   readonly position: string;
 }
 

@@ -4,6 +4,7 @@ import { isBefore, requireInstant, requireText, requireToken } from '../shared/v
 import {
   OPERATION_ENDS,
   TERMINAL_OPERATIONS,
+  type CloseGivenUpData,
   type EndOfDayBatch,
   type OperationEnd,
   type OperationEvent,
@@ -18,8 +19,12 @@ export const OPEN_OPERATION_STATUSES = ['requested', 'submitting', 'deferred', '
 export const OPERATION_STATUSES = [...OPEN_OPERATION_STATUSES, ...OPERATION_ENDS] as const;
 export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 
+/** A nightly close given up at this attempt: its reason, and when. */
+export type CloseGiveUp = Pick<CloseGivenUpData, 'reason' | 'at'>;
+
 export type OperationState =
-  | { readonly status: 'none' }
+  /** No request recorded; `givenUp` when the nightly close gave up at this attempt before it could record one. */
+  | { readonly status: 'none'; readonly givenUp?: CloseGiveUp }
   | (OperationRequestedData & {
       readonly status: OperationStatus;
       readonly dinteroOperationId?: string;
@@ -27,6 +32,7 @@ export type OperationState =
       readonly batch?: EndOfDayBatch;
       readonly reason?: string;
       readonly endedAt?: string;
+      readonly givenUp?: CloseGiveUp;
     });
 
 export type ExistingOperation = Exclude<OperationState, { status: 'none' }>;
@@ -55,7 +61,8 @@ export type OperationCommand =
         readonly at: string;
         readonly dinteroAt?: string;
       }
-    >;
+    >
+  | Command<'GiveUpClose', CloseGivenUpData>;
 
 const initialState: OperationState = { status: 'none' };
 
@@ -89,8 +96,37 @@ function request(data: OperationRequestedData, state: OperationState): Operation
   return [{ type: 'OperationRequested', data }];
 }
 
+/**
+ * The nightly close gives up at this attempt: once (a second give-up, from a restart or another instance, records
+ * nothing), and never of an attempt still under way or one that closed the terminal's batch.
+ */
+function giveUpClose(data: CloseGivenUpData, state: OperationState): OperationEvent[] {
+  if (state.givenUp) return [];
+  if (state.status !== 'none') {
+    if (state.operation !== 'end_of_day' || state.storeId !== data.storeId || state.terminalId !== data.terminalId)
+      throw new DomainError('VALIDATION_FAILED', `Operation ${data.operationId} is no close of that terminal`, {
+        operationId: data.operationId,
+      });
+    if (!operationFinished(state) || state.status === 'completed')
+      throw new DomainError('VALIDATION_FAILED', `Close ${data.operationId} is ${state.status}: not to give up`, {
+        operationId: data.operationId,
+      });
+  }
+  requireText(data.operationId, 'operationId', 100);
+  requireToken(data.storeId, 'storeId');
+  requireToken(data.terminalId, 'terminalId');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(data.businessDay))
+    throw new DomainError('VALIDATION_FAILED', 'businessDay must be YYYY-MM-DD', { field: 'businessDay' });
+  if (!Number.isInteger(data.attempts) || data.attempts < 1)
+    throw new DomainError('VALIDATION_FAILED', 'attempts must be a whole number from 1', { field: 'attempts' });
+  const reason = requireText(data.reason, 'reason', 500);
+  const at = requireInstant(data.at, 'at');
+  return [{ type: 'CloseGivenUp', data: { ...data, reason, at } }];
+}
+
 function decide(command: OperationCommand, state: OperationState): OperationEvent[] {
   if (command.type === 'RequestOperation') return request(command.data, state);
+  if (command.type === 'GiveUpClose') return giveUpClose(command.data, state);
   const operation = existing(state);
   const { operationId } = operation;
   const at = requireInstant(command.data.at, 'at');
@@ -145,6 +181,7 @@ function decide(command: OperationCommand, state: OperationState): OperationEven
 
 function evolve(state: OperationState, event: OperationEvent): OperationState {
   if (event.type === 'OperationRequested') return { ...event.data, status: 'requested' };
+  if (event.type === 'CloseGivenUp') return { ...state, givenUp: { reason: event.data.reason, at: event.data.at } };
   if (state.status === 'none') return state;
   switch (event.type) {
     case 'OperationSubmitted':

@@ -60,6 +60,25 @@ export interface OperationRequestedData {
 
 type Event<Type extends string, Data> = { readonly type: Type; readonly data: Data };
 
+/**
+ * A nightly close given up: the terminal's batch of that store day was not closed by the engine, and no further
+ * attempt is made. Recorded once per close, on the stream of the attempt it was given up at (a stream with no
+ * request when that attempt could not even be recorded).
+ */
+export interface CloseGivenUpData {
+  /** The attempt given up at: its operation, recorded or not. */
+  readonly operationId: string;
+  readonly storeId: string;
+  readonly terminalId: string;
+  /** The store day (YYYY-MM-DD) whose close was given up. */
+  readonly businessDay: string;
+  /** How many attempts were made (1 when the first could not be made at all). */
+  readonly attempts: number;
+  /** Why, in words: the last attempt's end (`the terminal reported a failure`, `Dintero refused it: …`) or why it could not start. */
+  readonly reason: string;
+  readonly at: string;
+}
+
 /** How an operation ended: Dintero's `COMPLETED`, `FAILED` or `TIMEOUT`, or refused or given up here. */
 export const OPERATION_ENDS = ['completed', 'failed', 'timed_out', 'rejected', 'expired'] as const;
 export type OperationEnd = (typeof OPERATION_ENDS)[number];
@@ -104,6 +123,7 @@ export type OperationEvent =
         /** When Dintero says the terminal answered (or gave up). */
         readonly dinteroAt?: string;
       }
-    >;
+    >
+  | Event<'CloseGivenUp', CloseGivenUpData>;
 
 export type OperationEventType = OperationEvent['type'];

@@ -1,4 +1,4 @@
-import { ownEntry } from '@app/payment-domain';
+import { ownEntry, type CloseGivenUpData } from '@app/payment-domain';
 import type { StoreDayDoc, TerminalDayTotals } from '../read-model.types';
 import { addTotals } from './currency-totals';
 import type { PaymentFact, Projection } from './fact';
@@ -119,6 +119,17 @@ function onPayment(day: StoreDayDoc, fact: PaymentFact): StoreDayDoc {
     default:
       return day;
   }
+}
+
+/**
+ * The store day with a terminal's nightly close given up: listed under `notClosed` by terminal. The same give-up
+ * again (a replay) changes nothing; the day itself is `givenUp.businessDay`, the store day the close was for.
+ */
+export function withCloseGivenUp(day: StoreDayDoc, givenUp: CloseGivenUpData): StoreDayDoc {
+  const { terminalId, operationId, attempts, reason, at } = givenUp;
+  const listed = ownEntry(day.notClosed ?? {}, terminalId);
+  if (listed?.operationId === operationId) return day;
+  return { ...day, notClosed: { ...day.notClosed, [terminalId]: { operationId, attempts, reason, at } } };
 }
 
 const NO_TERMINAL_TOTALS: TerminalDayTotals = { capturedCount: 0, capturedAmount: 0, refundedAmount: 0 };
