@@ -283,16 +283,19 @@ export class DuePayments {
   }
 }
 
-/** `DuePayments` as JSON: one entry per payment still to be looked at. */
+/**
+ * `DuePayments` as JSON: one entry per payment still to be looked at. A field added here raises `CHECKPOINT_VERSION`
+ * (reconciler-checkpoints.ts): a snapshot saved before it was kept lacks it for every payment it concerns.
+ */
 export type DueSnapshot = readonly {
   readonly paymentId: string;
   readonly dueAt: number;
   readonly ended: boolean;
   readonly known: boolean;
   readonly attempts: number;
-  /** Left out when false, as in snapshots written before it was kept. */
+  /** Left out when false. */
   readonly transactionUnknown?: boolean;
-  /** Left out when false, as in snapshots written before it was kept. */
+  /** Left out when false. */
   readonly cancelling?: boolean;
   readonly openClaims: readonly (OpenClaim & { readonly claimId: string })[];
   readonly pendingRefunds: readonly string[];

@@ -12,8 +12,22 @@ export interface ReconcilerCheckpoint {
   readonly due: DueSnapshot;
 }
 
+/**
+ * The shape of the snapshot this version writes and reads. A checkpoint of any other is not read: the log is followed
+ * from its start. Version 1 was kept while entries gained fields an older version never wrote (`transactionUnknown`,
+ * `cancelling`): read as false, they left a cancel asked for before the checkpoint unsent until the session's end,
+ * and an unknown transaction unasked until then once its session was recorded. Which payments lack them cannot be
+ * told from the snapshot, and the log alone can say, so the whole log is folded once per such upgrade, as at a first
+ * start or over a restored log: reads of every payment and terminal event, memory only for the open payments.
+ * Change it with every field an older snapshot would miss.
+ */
+export const CHECKPOINT_VERSION = 2;
+
+/** A checkpoint in a shape this version does not read (an older one's, or a newer one's after a downgrade). */
+export class CheckpointVersionError extends Error {}
+
 interface Stored {
-  readonly version: 1;
+  readonly version: number;
   readonly position: string;
   readonly mark?: LogMark;
   readonly savedAt: string;
@@ -48,7 +62,8 @@ export class ReconcilerCheckpoints {
   /**
    * The checkpoint of this log, or undefined when there is none. Another instance's save purges the chunks being
    * read, and the read then waits for chunks that never come: a read that stalls looks whether the object was saved
-   * again, and if so reads the new one (up to LOAD_ATTEMPTS reads). Rejects after LOAD_LIMIT_MS in all.
+   * again, and if so reads the new one (up to LOAD_ATTEMPTS reads). Rejects after LOAD_LIMIT_MS in all, and with
+   * `CheckpointVersionError` for a checkpoint of another version.
    */
   async load(logId: string): Promise<ReconcilerCheckpoint | undefined> {
     let timer: NodeJS.Timeout | undefined;
@@ -82,6 +97,10 @@ export class ReconcilerCheckpoints {
         chunks.push(value);
       }
       const stored = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Stored;
+      if (stored.version !== CHECKPOINT_VERSION)
+        throw new CheckpointVersionError(
+          `checkpoint ${name} is of version ${String(stored.version)}, this version reads ${CHECKPOINT_VERSION}`,
+        );
       return { position: BigInt(stored.position), ...(stored.mark ? { mark: stored.mark } : {}), due: stored.due };
     } catch (error) {
       // Stops the object's consumer too: a read given up on must not stay open for the process's life.
@@ -116,13 +135,15 @@ export class ReconcilerCheckpoints {
    * Saves the checkpoint unless the one stored is already as far (another instance's, or one this instance
    * made before falling behind): the object's description names its position, read without its chunks.
    * Two instances saving in the same instant may still write in either order; either is right as of its
-   * own position, and the next save moves it on.
+   * own position, and the next save moves it on. `overAnotherVersion`: saved over one of another version whatever its
+   * position, which would otherwise stay (and be read past again at each start) until the log moves beyond it.
    */
-  async save(logId: string, checkpoint: ReconcilerCheckpoint): Promise<void> {
+  async save(logId: string, checkpoint: ReconcilerCheckpoint, overAnotherVersion = false): Promise<void> {
     const stored = await this.store.info(objectName(logId));
-    if (stored?.description && !stored.deleted && BigInt(stored.description) >= checkpoint.position) return;
+    const asFar = stored?.description && !stored.deleted && BigInt(stored.description) >= checkpoint.position;
+    if (asFar && !overAnotherVersion) return;
     const snapshot: Stored = {
-      version: 1,
+      version: CHECKPOINT_VERSION,
       position: checkpoint.position.toString(),
       ...(checkpoint.mark ? { mark: checkpoint.mark } : {}),
       savedAt: new Date().toISOString(),

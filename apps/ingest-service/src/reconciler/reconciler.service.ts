@@ -45,7 +45,7 @@ import {
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
 import { PaymentFacts, type FactContext } from '../facts/payment-facts.service';
 import { DuePayments, type RetrySettings } from './due-payments';
-import { ReconcilerCheckpoints, type ReconcilerCheckpoint } from './reconciler-checkpoints';
+import { CheckpointVersionError, ReconcilerCheckpoints, type ReconcilerCheckpoint } from './reconciler-checkpoints';
 import { SettleLeases } from './settle-leases';
 
 /** Between a refund recorded as sent (`submittedAt`) and its call to Dintero beginning: the commit's answer. */
@@ -88,6 +88,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   private logId = '';
   /** The position of the last checkpoint saved by this instance. */
   private savedPosition = -1n;
+  /** The checkpoint found was of another version: the first save replaces it, however far it was. */
+  private checkpointOfAnotherVersion = false;
   private saving: Promise<void> = Promise.resolve();
   private checkpointTimer: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -129,7 +131,13 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       ReconcilerCheckpoints.open(this.nats, natsPrefix),
     ]);
     const loaded = await this.checkpoints.load(this.logId).catch((error: unknown) => {
-      this.logger.warn({ err: error }, 'could not read the reconciler checkpoint: following the log from its start');
+      if (error instanceof CheckpointVersionError) this.checkpointOfAnotherVersion = true;
+      this.logger.warn(
+        { err: error },
+        error instanceof CheckpointVersionError
+          ? 'the reconciler checkpoint was saved by another version: following the log from its start'
+          : 'could not read the reconciler checkpoint: following the log from its start',
+      );
       return undefined;
     });
     const saved = loaded && (await this.ofThisLog(loaded)) ? loaded : undefined;
@@ -197,8 +205,10 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       const { mark } = this.follower;
       const due = this.due.snapshot(Date.now());
       try {
-        await this.checkpoints.save(this.logId, { position, ...(mark ? { mark } : {}), due });
+        const checkpoint = { position, ...(mark ? { mark } : {}), due };
+        await this.checkpoints.save(this.logId, checkpoint, this.checkpointOfAnotherVersion);
         this.savedPosition = position;
+        this.checkpointOfAnotherVersion = false;
       } catch (error) {
         this.logger.warn({ err: error }, 'could not save the reconciler checkpoint');
       }
