@@ -242,6 +242,52 @@ describe('the dashboard: what it hands to a person, in words', () => {
     await page.close();
   });
 
+  it('says which terminal’s nightly close was given up, for which day, why, and to close it by hand', async () => {
+    const oslo = 'given-up-store';
+    const now = new Date().toISOString();
+    const today = now.slice(0, 10);
+    const on = { storeId: oslo, terminalId: 'T-NC' };
+    await dashboard.log.append(
+      `store-${oslo}`,
+      [
+        event(
+          'StoreRegistered',
+          { storeId: oslo, name: 'Lisbon', payoutDestinationId: 'p', timeZone: 'UTC', currencies: ['EUR'], at: now },
+          { storeId: oslo },
+        ),
+        event('TerminalRegistered', { ...on, at: now }, on),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    const operationId = `nightly-close-${oslo}-T-NC-${today}-3`;
+    await dashboard.log.append(
+      `operation-${operationId}`,
+      [
+        event(
+          'CloseGivenUp',
+          {
+            operationId,
+            ...on,
+            businessDay: today,
+            attempts: 3,
+            reason: 'the terminal reported a failure',
+            at: now,
+          },
+          { ...on, operationId },
+        ),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    const page = await signedIn();
+    const entry = page.locator('#problem-list li[data-kind="close-given-up"]', { hasText: 'Lisbon · T-NC' });
+    await entry.waitFor({ timeout: 30_000 });
+    expect(await entry.textContent()).toBe(
+      `Lisbon · T-NC: its end of day ${today} was not closed, given up after 3 attempts (the terminal reported a failure). ` +
+        "Close its batch by hand (an end_of_day operation) once the cause is mended, and check it against Dintero's Backoffice.",
+    );
+    await page.close();
+  });
+
   it('shows amounts in ISO 4217 minor units, where a currency’s usual display has no decimals (HUF)', async () => {
     const budapest = 'huf-store';
     const now = new Date().toISOString();

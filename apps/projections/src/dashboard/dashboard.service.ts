@@ -19,10 +19,18 @@ import { newestActivity, RecentActivity } from './recent-activity';
 /** The header NATS KV puts on a removal, republished with it on the change subject. */
 const KV_OPERATION = 'KV-Operation';
 
-/** What the dashboard shows of a store-day before today: its totals, refusals and late captures. */
+/** What the dashboard shows of a store-day before today: its totals, refusals, late captures and closes. */
 export type PastDay = Pick<
   StoreDayDoc,
-  'storeId' | 'date' | 'currencies' | 'counts' | 'lateCaptures' | 'closes' | 'closeMismatches' | 'position'
+  | 'storeId'
+  | 'date'
+  | 'currencies'
+  | 'counts'
+  | 'lateCaptures'
+  | 'closes'
+  | 'closeMismatches'
+  | 'notClosed'
+  | 'position'
 >;
 
 /** A store as the dashboard shows it: its document, its terminals and its last days. */
@@ -163,10 +171,21 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
         const days = dates.slice(0, -1).flatMap((date) => {
           const day = models.storeDay(store.storeId, date);
           if (!day) return [];
-          const { storeId, currencies, counts, lateCaptures, closes, closeMismatches, position } = day;
-          // A day's closes stay: a close that disagrees with the log is a problem to show.
+          const { storeId, currencies, counts, lateCaptures, closes, closeMismatches, notClosed, position } = day;
+          // A day's closes stay: a close that disagrees with the log, or one given up, is a problem to show.
           const closed = closes === undefined ? {} : { closes, closeMismatches };
-          return [{ storeId, date, currencies, counts, lateCaptures, ...closed, position }];
+          return [
+            {
+              storeId,
+              date,
+              currencies,
+              counts,
+              lateCaptures,
+              ...closed,
+              ...(notClosed ? { notClosed } : {}),
+              position,
+            },
+          ];
         });
         return { store, terminals, today, days };
       });

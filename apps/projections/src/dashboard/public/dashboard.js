@@ -507,6 +507,19 @@ function problems(now) {
               '.',
             ],
           });
+    for (const date of recent)
+      for (const [terminalId, notClosed] of Object.entries(days.get(date).notClosed ?? {}))
+        found.push({
+          rank: 0,
+          kind: 'close-given-up',
+          key: `given-up:${storeId}:${terminalId}:${notClosed.operationId}`,
+          since: notClosed.at,
+          parts: [
+            link(terminalAnchor(storeId, terminalId), `${name} · ${terminalId}`),
+            `: its end of day ${date} was not closed, given up after ${notClosed.attempts} ${notClosed.attempts === 1 ? 'attempt' : 'attempts'} (${notClosed.reason}). `,
+            "Close its batch by hand (an end_of_day operation) once the cause is mended, and check it against Dintero's Backoffice.",
+          ],
+        });
     const declines = declineRate(storeId, days);
     if (declines)
       found.push({
