@@ -1043,6 +1043,131 @@ describe('read models as a fold over the log', () => {
       }
     });
 
+    it('compares three closes pending at once with their own sales, whatever the order of their outcomes', () => {
+      // Closed at 22:00, 22:03 and 22:06 (Dintero's times), each asked for a minute before.
+      const outcome = (operationId: string, closedAt: string, batch: object) =>
+        closedBy(operationId, '2026-11-24', closedAt, '2026-11-24T22:10:00.000Z', batch);
+      const outcomes: Record<string, RecordedEvent> = {
+        'c-1': outcome('c-1', '2026-11-24T22:00:00.000Z', figures(2, 12_000)),
+        'c-2': outcome('c-2', '2026-11-24T22:03:00.000Z', figures(2, 7_500)),
+        'c-3': outcome('c-3', '2026-11-24T22:06:00.000Z', figures(1, 3_000)),
+      };
+      const before = [
+        ...store(),
+        ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+        requested('c-1', '2026-11-24T21:59:00.000Z'),
+        ...capturedPayment('p-2', '2026-11-24T21:59:30.000Z', 2_000),
+        ...capturedPayment('p-3', '2026-11-24T22:01:00.000Z', 7_000),
+        requested('c-2', '2026-11-24T22:02:00.000Z'),
+        ...capturedPayment('p-4', '2026-11-24T22:04:00.000Z', 3_000),
+        requested('c-3', '2026-11-24T22:05:00.000Z'),
+        ...capturedPayment('p-5', '2026-11-24T22:07:00.000Z', 1_000),
+      ];
+      // The second close's sale at 22:02:30, heard of between the second and the third outcome.
+      const late = capturedPayment('p-6', '2026-11-24T22:02:30.000Z', 500);
+      for (const [first, second, third] of [
+        ['c-3', 'c-1', 'c-2'],
+        ['c-2', 'c-3', 'c-1'],
+        ['c-3', 'c-2', 'c-1'],
+        ['c-1', 'c-3', 'c-2'],
+      ] as const) {
+        const projector = project([...before, outcomes[first]!, outcomes[second]!, ...late, outcomes[third]!]);
+        const day = projector.storeDay('oslo', '2026-11-24')!;
+        expect([first, second, third, day.closes!['c-1']]).toEqual([
+          first,
+          second,
+          third,
+          expect.objectContaining({ recorded: figures(2, 12_000), mismatch: false }),
+        ]);
+        expect(day.closes!['c-1']).not.toHaveProperty('openedAt');
+        expect(day.closes!['c-2']).toMatchObject({
+          recorded: figures(2, 7_500),
+          currencies: { NOK: figures(2, 7_500) },
+          openedAt: '2026-11-24T22:00:00.000Z',
+          mismatch: false,
+        });
+        expect(day.closes!['c-3']).toMatchObject({
+          recorded: figures(1, 3_000),
+          openedAt: '2026-11-24T22:03:00.000Z',
+          mismatch: false,
+        });
+        expect(day.closeMismatches).toBe(0);
+        const terminal = projector.terminal('oslo', 'T-1')!;
+        expect(terminal.lastClose).toEqual(day.closes!['c-3']);
+        expect(terminal.openBatch).toEqual({
+          ...figures(1, 1_000),
+          since: '2026-11-24T22:06:00.000Z',
+          currencies: { NOK: figures(1, 1_000) },
+        });
+      }
+    });
+
+    it('reads a close ended while another pended as 2a27155 kept it, and compares the pending one as before', () => {
+      const upTo = project([
+        ...store(),
+        ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+        requested('c-1', '2026-11-24T21:59:00.000Z'),
+        requested('c-2', '2026-11-24T22:02:00.000Z'),
+        ...capturedPayment('p-3', '2026-11-24T22:01:00.000Z', 7_000),
+        closedBy('c-2', '2026-11-24', '2026-11-24T22:03:00.000Z', '2026-11-24T22:05:00.000Z', figures(1, 7_000)),
+      ]);
+      // The terminal as that version wrote it: one close, with its id and time.
+      const kept = upTo.documents().map((change): Change => {
+        const openBatch = change.model === 'terminal' ? change.doc.openBatch : undefined;
+        const [ended] = openBatch?.closedWhileClosing ?? [];
+        if (change.model !== 'terminal' || ended === undefined) return change;
+        const { close, counted } = ended;
+        const closedWhileClosing = { operationId: close.operationId, closedAt: close.closedAt, counted };
+        return { ...change, doc: { ...change.doc, openBatch: { ...openBatch, closedWhileClosing } as never } };
+      });
+      const projector = new ReadModelProjector();
+      for (const change of kept) {
+        expect(documentProblem(change.model, change.doc)).toBeUndefined();
+        projector.load(change);
+      }
+      projector.apply(
+        closedBy('c-1', '2026-11-24', '2026-11-24T22:00:00.000Z', '2026-11-24T22:06:00.000Z', figures(1, 10_000)),
+      );
+      const day = projector.storeDay('oslo', '2026-11-24')!;
+      expect(day.closes!['c-1']).toMatchObject({ recorded: figures(1, 10_000), mismatch: false });
+      expect(day.closes!['c-2']).toMatchObject({ recorded: figures(1, 7_000), mismatch: false });
+    });
+
+    it('reads back the day of a close that ended while another pends when a late sale corrects it there', async () => {
+      const projector = project([
+        ...store(),
+        ...capturedPayment('p-0', '2026-11-23T10:00:00.000Z', 4_000),
+        requested('c-1', '2026-11-24T21:59:00.000Z'),
+        ...capturedPayment('p-1', '2026-11-24T21:59:30.000Z', 2_000),
+        requested('c-2', '2026-11-24T22:02:00.000Z'),
+        requested('c-3', '2026-11-24T22:05:00.000Z'),
+        // The first close (for the 23rd, on a day of its own) and the third end; the second still pends.
+        closedBy('c-1', '2026-11-23', '2026-11-24T22:00:00.000Z', '2026-11-24T22:07:00.000Z', figures(3, 6_500)),
+        closedBy('c-3', '2026-11-24', '2026-11-24T22:06:00.000Z', '2026-11-24T22:08:00.000Z', figures(0, 0)),
+        // Weeks later: the 23rd is out of the days kept in memory, and only in KV.
+        ...capturedPayment('p-9', '2026-12-20T10:00:00.000Z', 100),
+      ]);
+      const kv = new Map(projector.retirePastDays(10_000n).map(({ key, doc }) => [key, doc]));
+      expect(projector.storeDay('oslo', '2026-11-23')).toBeUndefined();
+      await applyFromLog(
+        {} as EventStore,
+        projector,
+        [
+          // The first close's sale, heard of now.
+          ...capturedPayment('p-2', '2026-11-24T21:59:45.000Z', 500),
+          closedBy('c-2', '2026-11-24', '2026-11-24T22:03:00.000Z', '2026-12-20T11:00:00.000Z', figures(0, 0)),
+        ],
+        (change) => {
+          if (change.model === 'store-day') kv.set(change.key, change.doc);
+        },
+        (key) => Promise.resolve(kv.get(key)),
+      );
+      const day = kv.get('oslo.2026-11-23')!;
+      expect(day.closes!['c-1']).toMatchObject({ recorded: figures(3, 6_500), mismatch: false });
+      // The day written again from the one in KV: its own sale still counted.
+      expect(day.currencies['NOK']).toMatchObject({ capturedCount: 1, capturedAmount: 4_000 });
+    });
+
     it('gives the first of a terminal’s first two closes, heard of last, a sale reported between their outcomes', () => {
       const projector = project([
         ...store(),

@@ -12,8 +12,8 @@ import type { Change, StoreDayDoc } from './read-model.types';
  * where present, and not required: a document the fold itself makes must always pass (the unit tests and the chaos
  * run check every one), or each start would find it wrong and rebuild again. Types, not ranges, for the same
  * reason. Every document an earlier version wrote stays valid: fields added since are optional, and a store may
- * still count `offline` terminals, and a terminal keep its swapped-out batches as earlier versions did (`upgraded`
- * reads them the new way). Fields and names the schema does not know
+ * still count `offline` terminals, and a terminal keep its swapped-out batches, or one close ended while another
+ * pended, as earlier versions did (`upgraded` reads them the new way). Fields and names the schema does not know
  * (a status, a kind) are allowed, so that a later version's documents can be read by this one.
  */
 
@@ -54,6 +54,7 @@ const terminalClose = object(
 );
 
 const swappedOutFields = { since: text, currencies: recordOf(batchFigures) };
+const timedCounts = listOf(object({ at: text, kind: text, amount: figure, currency: text, count: figure }));
 
 const currencyTotals = object({
   capturedCount: figure,
@@ -87,14 +88,16 @@ const terminalDoc = object(
       since: text,
       currencies: recordOf(batchFigures),
       closing: listOf(text),
-      countedWhileClosing: listOf(object({ at: text, kind: text, amount: figure, currency: text, count: figure })),
+      countedWhileClosing: timedCounts,
       // Without its closes, as versions before them kept it (`upgraded` reads it).
       swappedWhileClosing: object({ at: text, device: text }, { closes: listOf(text) }),
-      closedWhileClosing: object({
-        operationId: text,
-        closedAt: text,
-        counted: listOf(object({ at: text, kind: text, amount: figure, currency: text, count: figure })),
-      }),
+      // A list; versions before kept one close, with its id and time (`upgraded` reads it).
+      closedWhileClosing: {
+        anyOf: [
+          listOf(object({ close: terminalClose, counted: timedCounts })),
+          object({ operationId: text, closedAt: text, counted: timedCounts }),
+        ],
+      },
     }),
     lastClose: terminalClose,
     device: text,

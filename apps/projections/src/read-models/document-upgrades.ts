@@ -1,16 +1,17 @@
 import { isUnsplit } from './projections/store-day.projection';
 import { stringField } from './string-field';
-import type { Change, OpenBatch, StoreDayDoc, SwappedOutBatch, TerminalDoc } from './read-model.types';
+import type { Change, OpenBatch, StoreDayDoc, SwappedOutBatch, TerminalDoc, TimedCount } from './read-model.types';
 
 /**
  * A document as this version writes it. Before `deactivated` was its name, a deactivated terminal was
  * `offline` (and a store counted `offline` terminals): documents kept in KV from then are read the new way. A
  * store day kept its terminals' totals whatever the currency: they are its one currency's (`documentProblem`
- * refuses such a day with more). A terminal kept its swapped-out batches otherwise (`withSwapsAsKept`).
+ * refuses such a day with more). A terminal kept its swapped-out batches (`withSwapsAsKept`) and one close ended while
+ * another pended (`withClosedAsKept`) otherwise.
  */
 export function upgraded(change: Change): Change {
   if (change.model === 'terminal') {
-    const doc = withSwapsAsKept(change.doc);
+    const doc = withClosedAsKept(withSwapsAsKept(change.doc));
     if (stringField(doc, 'status') === 'offline') return { ...change, doc: { ...doc, status: 'deactivated' } };
     return doc === change.doc ? change : { ...change, doc };
   }
@@ -70,4 +71,22 @@ function withSwapsAsKept(doc: TerminalDoc): TerminalDoc {
     next = { ...next, openBatch: { ...openBatch, swappedWhileClosing } };
   }
   return next;
+}
+
+/**
+ * The closes ended while another pends as this version keeps them, a list with each close's record. Versions before
+ * kept one (its id, its time, what it took), whose record is the terminal's last close when it is that one; when it is
+ * not, they had no record of it either and a pending close's outcome was compared without it, as it is here.
+ */
+function withClosedAsKept(doc: TerminalDoc): TerminalDoc {
+  const open = doc.openBatch;
+  const kept: unknown = open?.closedWhileClosing;
+  if (open === undefined || kept === undefined || Array.isArray(kept)) return doc;
+  const { operationId, counted } = kept as { readonly operationId: string; readonly counted: readonly TimedCount[] };
+  const { closedWhileClosing: _kept, ...rest } = open;
+  const close = doc.lastClose;
+  return {
+    ...doc,
+    openBatch: close?.operationId === operationId ? { ...rest, closedWhileClosing: [{ close, counted }] } : rest,
+  };
 }

@@ -29,6 +29,7 @@ import {
   closeReported,
   closeRequested,
   closeHolding,
+  closesHeld,
   countInBatch,
   inSwappedOut,
   countInClose,
@@ -215,9 +216,10 @@ export class ReadModelProjector {
           if (terminalId === undefined) continue;
           const storeId = this.storeOfCounted(payment, terminalId);
           const terminal = this.terminals.get(this.terminalKey(storeId, terminalId));
-          const close = terminal?.lastClose;
-          if (close && at !== '' && Date.parse(at) <= Date.parse(close.closedAt))
-            days.push({ storeId, date: close.businessDay });
+          // Its last close, or one that ended while another pends (kept on the terminal until none does).
+          for (const close of closesHeld(terminal))
+            if (at !== '' && Date.parse(at) <= Date.parse(close.closedAt))
+              days.push({ storeId, date: close.businessDay });
           // Before the last close's batch: an older close is corrected, on a day its close may be on.
           if (at !== '' && beforeLastBatch(terminal, at))
             for (const date of this.daysOfItsClose(storeId, at)) days.push({ storeId, date });
@@ -229,10 +231,11 @@ export class ReadModelProjector {
       const close = this.closeOf(typed.event, recorded);
       if (close) {
         days.push({ storeId: close.storeId, date: close.businessDay });
-        // A close before the terminal's last one (heard of after it) corrects that last close, on its day.
-        const last = this.terminals.get(this.terminalKey(close.storeId, close.terminalId))?.lastClose;
-        if (last && Date.parse(close.closedAt) < Date.parse(last.closedAt))
-          days.push({ storeId: close.storeId, date: last.businessDay });
+        // A close before the terminal's last one, or one that ended while it pended (heard of after it), corrects
+        // that close, on its day.
+        for (const later of closesHeld(this.terminals.get(this.terminalKey(close.storeId, close.terminalId))))
+          if (Date.parse(close.closedAt) < Date.parse(later.closedAt))
+            days.push({ storeId: close.storeId, date: later.businessDay });
       }
     }
     return days
@@ -477,8 +480,9 @@ export class ReadModelProjector {
       return;
     }
     const { storeId, terminalId, businessDay, batch, closedAt } = close;
-    // A close the terminal made before its last one, heard of after it: the earlier goes on its own day too.
-    let earlier: TerminalClose | undefined;
+    // A close the terminal made before its last one, heard of after it: the earlier goes on its own day too, and
+    // the close it took facts back from.
+    let earlier: readonly TerminalClose[] = [];
     this.changeTerminal(
       storeId,
       terminalId,
@@ -491,7 +495,7 @@ export class ReadModelProjector {
       },
       { operationId },
     );
-    if (earlier) this.putClose(storeId, earlier, position, put);
+    for (const close of earlier) this.putClose(storeId, close, position, put);
   }
 
   /**
@@ -548,8 +552,8 @@ export class ReadModelProjector {
   }
 
   /**
-   * Changes a terminal's document outside its projection's facts (its batch), and writes the store day of the
-   * terminal's last close again when that close changed.
+   * Changes a terminal's document outside its projection's facts (its batch), and writes the store day of each close
+   * the terminal holds (`closesHeld`) again when that close changed.
    */
   private changeTerminal(
     storeId: string,
@@ -567,24 +571,22 @@ export class ReadModelProjector {
     // Loaded holding this event already (a close applied again to a terminal that has it may change nothing).
     const heldEvent = this.alreadyApplied('terminal', key, held?.position);
     if (next === current && !heldEvent) return;
-    let close: TerminalDoc['lastClose'];
     if (heldEvent) {
       // A crash wrote the terminal with this event, and maybe not the day of its close (documents written before
       // store days were written first): that day again, from the close held, where this event changed that close.
       // Only then: the day is read back for it (`missingDays`), where for any other event the day may be out of
       // memory, and written from an empty one it lost its totals. A close the terminal holds no longer (a later
       // one came in the same flush) is not known here any more; its day was written before the terminal.
-      close = held?.lastClose;
-      if (!close || !changedClose(close, touches)) return;
-    } else {
-      const terminal = stamped(next, position);
-      this.setTerminal(key, terminal, held);
-      this.terminalStores.set(terminalId, storeId);
-      put({ model: 'terminal', key, doc: terminal });
-      close = next.lastClose;
-      if (!close || close === current.lastClose) return;
+      for (const close of closesHeld(held))
+        if (changedClose(close, touches)) this.putClose(storeId, close, position, put);
+      return;
     }
-    this.putClose(storeId, close, position, put);
+    const terminal = stamped(next, position);
+    this.setTerminal(key, terminal, held);
+    this.terminalStores.set(terminalId, storeId);
+    put({ model: 'terminal', key, doc: terminal });
+    const before = closesHeld(current);
+    for (const close of closesHeld(next)) if (!before.includes(close)) this.putClose(storeId, close, position, put);
   }
 
   /** A terminal's close on its store day, in place of the one with its operation id there. */

@@ -74,17 +74,11 @@ export interface OpenBatch extends BatchFigures {
   /** What the batch counted while a close was pending, each with its time (Dintero's): at most 1,000. */
   readonly countedWhileClosing?: readonly TimedCount[];
   /**
-   * A close that ended while another was still pending, and what it took: should the pending one turn out to have
-   * closed first (its outcome reaching the log later), it takes back the facts up to its own time.
+   * The closes that ended while another was still pending, earliest cut first, with what each took: should a pending
+   * one turn out to have closed between two of them or before them all (its outcome reaching the log later), it takes
+   * back from the close after it the facts up to its own time. Kept until no close pends.
    */
-  readonly closedWhileClosing?: {
-    /** The close that ended while another pended. */
-    readonly operationId: string;
-    /** When the terminal closed it (Dintero's time). */
-    readonly closedAt: string;
-    /** The facts with times it took (those counted while a close pended), and those reported late into it. */
-    readonly counted: readonly TimedCount[];
-  };
+  readonly closedWhileClosing?: readonly ClosedWhileClosing[];
   /**
    * Another device took the terminal's name while a close was pending: when, and the device swapped out. Once no
    * close is pending, the batch's facts up to then are that device's (`swappedOut`), those after it the new one's.
@@ -97,6 +91,17 @@ export interface OpenBatch extends BatchFigures {
     /** The closes pending at the swap: the old device's. */
     readonly closes: readonly string[];
   };
+}
+
+/** A close that ended while another was still pending (`OpenBatch.closedWhileClosing`). */
+export interface ClosedWhileClosing {
+  /** The close as compared: the one on its store day (and the terminal's last close when it is that one). */
+  readonly close: TerminalClose;
+  /**
+   * The facts with times it took (those counted while a close pended), and those reported late into it; the ones it
+   * counted before any close pended (their times not kept) are all before a pending close's cut.
+   */
+  readonly counted: readonly TimedCount[];
 }
 
 /** A capture or a refund at the terminal as a batch counted it, and when it happened (Dintero's time). */

@@ -2,6 +2,7 @@ import type { EndOfDayBatch } from '@app/payment-domain';
 import type {
   BatchDifferences,
   BatchFigures,
+  ClosedWhileClosing,
   OpenBatch,
   StoreDayDoc,
   SwappedOutBatch,
@@ -24,7 +25,8 @@ const MAX_COUNTED_WHILE_CLOSING = 1_000;
  * the time Dintero gives it: into the open batch, or into the last close when it happened before that close
  * (its report reached the log after the close did), whose comparison is then made again. One that happened before
  * the last close's batch opened (reported after two closes or more) is in neither: the close it belongs to, an
- * older one, is corrected on its store day instead (`closeHolding`, `countInClose`).
+ * older one, is corrected on its store day instead (`closeHolding`, `countInClose`). While closes pend, one that
+ * happened before a close that ended meanwhile is that close's, kept with its time (`closedWhileClosing`).
  */
 export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): TerminalDoc {
   const swapped = swappedOutHolding(doc, at);
@@ -32,17 +34,19 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
     const batch = doc.swappedOut![swapped]!;
     return { ...doc, swappedOut: { ...doc.swappedOut, [swapped]: { ...batch, ...counting(batch, counted) } } };
   }
-  const close = doc.lastClose;
-  if (close !== undefined && Date.parse(at) <= Date.parse(close.closedAt)) {
+  const when = Date.parse(at);
+  const ended = doc.openBatch?.closedWhileClosing ?? [];
+  const holding = ended.findIndex(({ close }) => when <= Date.parse(close.closedAt));
+  if (doc.openBatch && holding >= 0) {
     if (beforeLastBatch(doc, at)) return doc;
-    const taken = doc.openBatch?.closedWhileClosing;
-    // Reported after the last close while another close pends: kept with its time for that one too.
-    const openBatch =
-      taken?.operationId === close.operationId && doc.openBatch
-        ? { ...doc.openBatch, closedWhileClosing: { ...taken, counted: [...taken.counted, timed(counted, at)] } }
-        : doc.openBatch;
-    return { ...doc, lastClose: countInClose(close, counted), ...(openBatch ? { openBatch } : {}) };
+    // Kept with its time for a pending close too: should that one have closed before this fact, it takes it back.
+    const { close, counted: taken } = ended[holding]!;
+    const entry = { close: countInClose(close, counted), counted: [...taken, timed(counted, at)] };
+    return replacingEnded(doc, doc.openBatch, holding, [entry]);
   }
+  const close = doc.lastClose;
+  if (close !== undefined && when <= Date.parse(close.closedAt))
+    return beforeLastBatch(doc, at) ? doc : { ...doc, lastClose: countInClose(close, counted) };
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
   if (open.closing && (open.countedWhileClosing?.length ?? 0) >= MAX_COUNTED_WHILE_CLOSING) {
     // Too many to keep: the pending closes take every fact counted until their outcome, as before they were kept
@@ -110,15 +114,20 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
     closing = [],
     countedWhileClosing: counted = [],
     swappedWhileClosing: swap,
-    closedWhileClosing: taken,
+    closedWhileClosing: ended = [],
     ...figures
   } = open;
   const others = closing.filter((id) => id !== operationId);
-  // The closes still pending keep the times of what the batch counts.
+  // The closes still pending keep the times of what the batch counts, and the closes that ended meanwhile.
   const pending = (batch: OpenBatch, facts: readonly TimedCount[]): OpenBatch =>
     others.length === 0
       ? batch
-      : { ...batch, closing: others, countedWhileClosing: facts, ...(taken ? { closedWhileClosing: taken } : {}) };
+      : {
+          ...batch,
+          closing: others,
+          countedWhileClosing: facts,
+          ...(ended.length > 0 ? { closedWhileClosing: ended } : {}),
+        };
   // A close of the old device still pending: the split at the swap waits for it.
   if (swap !== undefined && swap.closes.some((id) => others.includes(id)))
     return { ...doc, openBatch: { ...pending(figures, counted), swappedWhileClosing: swap } };
@@ -178,13 +187,16 @@ function swappedOutHolding(doc: TerminalDoc | undefined, at: string): string | u
   return undefined;
 }
 
-/** Whether a fact at `at` happened before the terminal's last close's batch opened (see `opening`). */
+/**
+ * Whether a fact at `at` happened before the terminal's last close's batch opened (see `opening`), or while closes
+ * pend, before the batch of the earliest close that ended meanwhile opened.
+ */
 export function beforeLastBatch(doc: TerminalDoc | undefined, at: string): boolean {
-  const last = doc?.lastClose;
+  const [first] = doc?.openBatch?.closedWhileClosing ?? [];
   // The terminal's first close, ended while another pends that may have closed before it: no close of the log is
-  // older, and what it holds before its terminal's start of day may be the pending one's (`closeBeforeLast`).
-  if (last?.openedAt === undefined && doc?.openBatch?.closedWhileClosing?.operationId === last?.operationId)
-    return false;
+  // older, and what it holds before its terminal's start of day may be the pending one's (`closeBeforeEnded`).
+  if (first !== undefined && first.close.openedAt === undefined) return false;
+  const last = first?.close ?? doc?.lastClose;
   const opened = last ? opening(last) : undefined;
   return opened !== undefined && !holds(opened, Date.parse(at));
 }
@@ -309,12 +321,11 @@ function closing(
     countedWhileClosing: after,
     ...(swap ? { swappedWhileClosing: swap } : {}),
     // While another close pends, what this one took, with the facts' times: should that other close turn out to
-    // have come first (its outcome later in the log), it takes back what it held (`closeBeforeLast`).
-    closedWhileClosing: {
-      operationId: close.operationId,
-      closedAt: close.closedAt,
-      counted: kept.filter((fact) => Date.parse(fact.at) <= closedAt),
-    },
+    // have come first (its outcome later in the log), it takes back what it held (`closeBeforeEnded`).
+    closedWhileClosing: [
+      ...(whole.closedWhileClosing ?? []),
+      { close: record, counted: kept.filter((fact) => Date.parse(fact.at) <= closedAt) },
+    ],
   };
   return { doc: closeEnded({ ...doc, lastClose }, pending, close.operationId), record };
 }
@@ -349,17 +360,31 @@ function newDevicesClose(
 }
 
 /**
- * The terminal with an end-of-day close's outcome applied, and a close to write on its own store day besides the
- * terminal's last (`earlier`): one that closed before the last, heard of after it. The last close never goes back.
+ * The terminal with an end-of-day close's outcome applied, and the closes to write on their own store days besides the
+ * terminal's last (`earlier`): one that closed before the last, heard of after it, and the close it took facts back
+ * from. The last close never goes back.
  */
 export function closeReported(
   doc: TerminalDoc,
   close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
-): { doc: TerminalDoc; earlier?: TerminalClose } {
-  const late = closeBeforeLast(doc, close);
+): { doc: TerminalDoc; earlier: readonly TerminalClose[] } {
+  const late = closeBeforeEnded(doc, close);
   if (late) return late;
   const closed = closing(doc, close);
-  return closed.doc.lastClose === closed.record ? { doc: closed.doc } : { doc: closed.doc, earlier: closed.record };
+  return { doc: closed.doc, earlier: closed.doc.lastClose === closed.record ? [] : [closed.record] };
+}
+
+/**
+ * The closes the terminal holds, to write on their store days when they change: its last, and those that ended while
+ * another pends (one of them may be the last).
+ */
+export function closesHeld(doc: TerminalDoc | undefined): readonly TerminalClose[] {
+  const ended = doc?.openBatch?.closedWhileClosing;
+  const last = doc?.lastClose;
+  // No close ended while another pends (nearly always): the last close alone, with no list made at every capture.
+  if (ended === undefined) return last === undefined ? [] : [last];
+  const held = ended.map(({ close }) => close);
+  return last === undefined || held.some((each) => each.operationId === last.operationId) ? held : [...held, last];
 }
 
 /** A close as the terminal reported it, beside what the log recorded for its batch (`recorded`, opened `openedAt`). */
@@ -394,42 +419,77 @@ function closeRecord(
 
 /**
  * A close whose outcome reached the log after that of a close the terminal made after it (both pending at once, their
- * outcomes in the other order), when the later one took the facts it did with their times (`closedWhileClosing`): the
- * earlier close holds what the later took up to its own time, and the later one keeps only what came after. Returns
- * the terminal, its last close compared again, and the earlier close for its store day; undefined for any other close
- * (`closing` takes it).
+ * outcomes in the other order), the later one having taken the facts it did with their times (`closedWhileClosing`):
+ * the earlier close holds what the later took up to its own time, and the later one keeps only what came after, its
+ * batch opening at the earlier close. Each close then holds what it would have, had the outcomes come in order, however
+ * many pended. Returns the terminal (its last close compared again, when it is the later one) and the closes for their
+ * store days; undefined when no close that ended meanwhile is later (`closing` takes it).
  */
-function closeBeforeLast(
+function closeBeforeEnded(
   doc: TerminalDoc,
   close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
-): { doc: TerminalDoc; earlier: TerminalClose } | undefined {
-  const last = doc.lastClose;
+): { doc: TerminalDoc; earlier: readonly TerminalClose[] } | undefined {
   const open = doc.openBatch;
-  const taken = open?.closedWhileClosing;
-  if (last === undefined || !open?.closing?.includes(close.operationId)) return undefined;
-  if (taken?.operationId !== last.operationId) return undefined;
+  if (!open?.closing?.includes(close.operationId)) return undefined;
   const closedAt = Date.parse(close.closedAt);
-  if (!(closedAt < Date.parse(last.closedAt))) return undefined;
-  const later = taken.counted.filter((fact) => Date.parse(fact.at) > closedAt);
-  const held = later.reduce(without, {
-    ...last.recorded,
-    ...(last.currencies ? { currencies: last.currencies } : {}),
+  const ended = open.closedWhileClosing ?? [];
+  const next = ended.findIndex((each) => closedAt < Date.parse(each.close.closedAt));
+  if (next < 0) return undefined;
+  const { close: later, counted } = ended[next]!;
+  const after = counted.filter((fact) => Date.parse(fact.at) > closedAt);
+  const held = after.reduce(without, {
+    ...later.recorded,
+    ...(later.currencies ? { currencies: later.currencies } : {}),
   } as OpenBatch);
-  const earlier = closeRecord(doc.terminalId, close, held, last.openedAt);
-  const kept = later.reduce(counting, { ...NONE });
+  const earlier = closeRecord(doc.terminalId, close, held, later.openedAt);
+  const kept = after.reduce(counting, { ...NONE });
   const corrected = compared({
-    ...last,
+    ...later,
     openedAt: close.closedAt,
     recorded: pick(kept),
-    ...(last.currencies ? { currencies: kept.currencies ?? {} } : {}),
+    ...(later.currencies ? { currencies: kept.currencies ?? {} } : {}),
   });
-  const { closedWhileClosing: _taken, ...rest } = open;
-  return { doc: closeEnded({ ...doc, lastClose: corrected }, rest, close.operationId), earlier };
+  const split = replacingEnded(doc, open, next, [
+    { close: earlier, counted: counted.filter((fact) => Date.parse(fact.at) <= closedAt) },
+    { close: corrected, counted: after },
+  ]);
+  return {
+    doc: closeEnded(split, split.openBatch ?? open, close.operationId),
+    earlier: split.lastClose === corrected ? [earlier] : [earlier, corrected],
+  };
 }
 
-/** The batch without one fact it counted. */
-const without = (batch: OpenBatch, fact: TimedCount): OpenBatch =>
-  counting(batch, { ...fact, amount: -fact.amount, count: -fact.count });
+/**
+ * The terminal with the close that ended while another pends at `index` of `open` in its new state (`entries`, with
+ * its operation id), or split in two: the terminal's last close with it, when it is that one.
+ */
+function replacingEnded(
+  doc: TerminalDoc,
+  open: OpenBatch,
+  index: number,
+  entries: readonly ClosedWhileClosing[],
+): TerminalDoc {
+  const ended = open.closedWhileClosing ?? [];
+  const last = doc.lastClose;
+  const same = entries.find(({ close }) => close.operationId === last?.operationId);
+  return {
+    ...doc,
+    lastClose: same ? same.close : last,
+    openBatch: { ...open, closedWhileClosing: [...ended.slice(0, index), ...entries, ...ended.slice(index + 1)] },
+  };
+}
+
+/**
+ * The batch without one fact it counted; a currency left with nothing is left out, as if never counted, so that a
+ * close's split is the same whichever close took the fact first.
+ */
+function without(batch: OpenBatch, fact: TimedCount): OpenBatch {
+  const less = counting(batch, { ...fact, amount: -fact.amount, count: -fact.count });
+  const left = less.currencies?.[fact.currency];
+  if (left === undefined || FIELDS.some((field) => left[field] !== 0)) return less;
+  const { [fact.currency]: _none, ...currencies } = less.currencies ?? {};
+  return { ...less, currencies };
+}
 
 /**
  * The store day with the close in it, by its operation: a terminal closed twice in a day (by hand, then at

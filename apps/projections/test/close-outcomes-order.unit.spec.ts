@@ -1,0 +1,248 @@
+import fc from 'fast-check';
+import type { RecordedEvent } from '@app/event-store';
+import { logOfEvents } from '../../../test/support/recorded-events';
+import { documentProblem } from '../src/read-models/document-schemas';
+import { ReadModelProjector } from '../src/read-models/read-model.projector';
+import type { BatchFigures } from '../src/read-models/read-model.types';
+
+/**
+ * A terminal's end-of-day closes asked for while others pend, their outcomes reaching the log in any order, and sales
+ * heard of at any point after they happened: each close is compared with the sales between the close before it and its
+ * own cut, as when the outcomes come in the order the terminal closed. Times are minutes after 06:00 UTC on one day.
+ */
+const DAY = '2026-11-24';
+const START = Date.parse(`${DAY}T06:00:00.000Z`);
+const iso = (minutes: number) => new Date(START + minutes * 60_000).toISOString();
+/** The terminal's start of day, before every sale: a first close's window by the terminal (`startOfDayAt`). */
+const START_OF_DAY = iso(-60);
+
+/** A close asked for `gap` minutes after the one before, cut `cut` minutes after that or after its request. */
+interface CloseAsked {
+  readonly gap: number;
+  readonly cut: number;
+  /** Completed with the terminal's batch; else ended without closing. */
+  readonly completed: boolean;
+  /** Minutes from its cut (or its request, when it fails) to its outcome in the log. */
+  readonly delay: number;
+}
+interface Sale {
+  readonly at: number;
+  /** A close's figures sum currencies; each currency's part is kept beside them. */
+  readonly currency: 'NOK' | 'EUR';
+  /** Minutes from the sale to the log hearing of it. */
+  readonly delay: number;
+}
+interface Scenario {
+  /** Whether the terminal closed once before (at 10), its outcome in the log before anything else. */
+  readonly closedBefore: boolean;
+  readonly closes: readonly CloseAsked[];
+  readonly sales: readonly Sale[];
+}
+
+/** A close as the scenario sets it on the clock: asked for, cut, and its outcome's slot in the log. */
+interface Timed {
+  readonly id: string;
+  readonly requested: number;
+  readonly cut: number;
+  readonly completed: boolean;
+  readonly outcome: number;
+}
+
+function timeline(scenario: Scenario): Timed[] {
+  const closes: Timed[] = scenario.closedBefore
+    ? [{ id: 'c-0', requested: 5, cut: 10, completed: true, outcome: 11 }]
+    : [];
+  let requested = 30;
+  let cut = 0;
+  scenario.closes.forEach((asked, i) => {
+    requested += asked.gap;
+    cut = Math.max(cut, requested) + asked.cut;
+    const outcome = (asked.completed ? cut : requested) + asked.delay;
+    closes.push({ id: `c-${i + 1}`, requested, cut, completed: asked.completed, outcome });
+  });
+  return closes;
+}
+
+/** Each sale's amount tells which sales a figure holds: 100, 200, 400, ... */
+const amountOf = (i: number) => 100 * 2 ** i;
+
+/** The closes the terminal made (completed ones, by cut) and the sales between each and the one before. */
+function expected(closes: readonly Timed[], sales: readonly Sale[]): Map<string, BatchFigures> {
+  const made = closes.filter((close) => close.completed).sort((a, b) => a.cut - b.cut);
+  const figures = new Map<string, BatchFigures>();
+  made.forEach((close, i) => {
+    const after = i === 0 ? -Infinity : made[i - 1]!.cut;
+    const held = sales
+      .map((sale, j) => ({ ...sale, amount: amountOf(j) }))
+      .filter((s) => s.at > after && s.at <= close.cut);
+    figures.set(close.id, {
+      purchasesCount: held.length,
+      purchasesAmount: held.reduce((sum, s) => sum + s.amount, 0),
+      reversalsCount: 0,
+      reversalsAmount: 0,
+    });
+  });
+  return figures;
+}
+
+/** The log: each event at its minute (ties in the order made), positions from 1. */
+function logOf(closes: readonly Timed[], sales: readonly Sale[], truth: Map<string, BatchFigures>): RecordedEvent[] {
+  const event = logOfEvents();
+  const meta = { storeId: 'oslo', terminalId: 'T-1' };
+  const timed: { at: number; events: RecordedEvent[] }[] = [
+    {
+      at: -1_000,
+      events: [
+        event('store-oslo', 'StoreRegistered', {
+          storeId: 'oslo',
+          name: 'Oslo',
+          payoutDestinationId: 'p',
+          timeZone: 'Europe/Oslo',
+          at: iso(-1_000),
+        }),
+        event('store-oslo', 'TerminalRegistered', { storeId: 'oslo', terminalId: 'T-1', at: iso(-1_000) }),
+      ],
+    },
+  ];
+  for (const close of closes) {
+    const { id: operationId } = close;
+    timed.push({
+      at: close.requested,
+      events: [
+        {
+          ...event(`operation-${operationId}`, 'OperationRequested', {
+            operationId,
+            ...meta,
+            dinteroTerminalId: 'd-T-1',
+            operation: 'end_of_day',
+            claimId: operationId,
+            requestedBy: 'nightly-close',
+            requestedAt: iso(close.requested),
+            expiresAt: iso(close.requested),
+          }),
+          metadata: meta,
+        },
+      ],
+    });
+    const outcome = close.completed
+      ? event(`operation-${operationId}`, 'OperationCompleted', {
+          operationId,
+          dinteroOperationId: `d-${operationId}`,
+          batch: { batchId: operationId, startOfDayAt: START_OF_DAY, ...truth.get(operationId) },
+          at: iso(close.outcome),
+          dinteroAt: iso(close.cut),
+        })
+      : event(`operation-${operationId}`, 'OperationEnded', {
+          operationId,
+          outcome: 'failed',
+          reason: 'FAILED',
+          at: iso(close.outcome),
+        });
+    timed.push({ at: close.outcome, events: [{ ...outcome, metadata: { ...meta, businessDay: DAY } }] });
+  }
+  sales.forEach((sale, i) => {
+    const paymentId = `p-${i}`;
+    const amount = amountOf(i);
+    timed.push({
+      at: sale.at + sale.delay,
+      events: [
+        event(`payment-${paymentId}`, 'PaymentRequested', {
+          paymentId,
+          storeId: 'oslo',
+          terminalId: 'T-1',
+          amount,
+          currency: sale.currency,
+          requestedAt: iso(sale.at),
+        }),
+        event(`payment-${paymentId}`, 'PaymentCaptured', {
+          transactionId: `tx-${paymentId}`,
+          amount,
+          currency: sale.currency,
+          card: { brand: 'VISA', entryMethod: 'contactless' },
+          source: 'callback',
+          at: iso(sale.at),
+        }),
+      ],
+    });
+  });
+  // A stable sort: events of one minute stay in the order made.
+  return timed
+    .sort((a, b) => a.at - b.at)
+    .flatMap((each) => each.events)
+    .map((e, i) => ({ ...e, id: `e-${i + 1}`, position: BigInt(i + 1) }));
+}
+
+/**
+ * The same closes with their outcomes in the order the terminal closed: the completed ones' slots in the log given
+ * to them by cut (the earliest slot to the earliest cut, never before its cut).
+ */
+function inOrder(closes: readonly Timed[]): Timed[] {
+  const made = closes.filter((close) => close.completed);
+  const slots = made.map((close) => close.outcome).sort((a, b) => a - b);
+  const byCut = [...made].sort((a, b) => a.cut - b.cut);
+  const slotOf = new Map(byCut.map((close, i) => [close.id, slots[i]!]));
+  return closes.map((close) => (close.completed ? { ...close, outcome: slotOf.get(close.id)! } : close));
+}
+
+/**
+ * What the projector ends with for T-1: its closes on the day, its last close and its open batch. Every document it
+ * hands over on the way is one a projector reads back from KV.
+ */
+function projected(log: readonly RecordedEvent[]) {
+  const projector = new ReadModelProjector();
+  for (const e of log)
+    for (const { model, doc } of projector.apply(e)) expect(documentProblem(model, doc)).toBeUndefined();
+  const day = projector.storeDay('oslo', DAY);
+  const terminal = projector.terminal('oslo', 'T-1');
+  return { closes: day?.closes ?? {}, mismatches: day?.closeMismatches ?? 0, terminal };
+}
+
+const scenarios: fc.Arbitrary<Scenario> = fc.record({
+  closedBefore: fc.boolean(),
+  closes: fc.array(
+    fc.record({
+      gap: fc.integer({ min: 1, max: 30 }),
+      cut: fc.integer({ min: 1, max: 30 }),
+      completed: fc.integer({ min: 0, max: 3 }).map((n) => n > 0),
+      delay: fc.integer({ min: 0, max: 120 }),
+    }),
+    { minLength: 2, maxLength: 4 },
+  ),
+  sales: fc.array(
+    fc.record({
+      at: fc.integer({ min: 0, max: 300 }),
+      currency: fc.constantFrom('NOK' as const, 'EUR' as const),
+      delay: fc.integer({ min: 0, max: 200 }),
+    }),
+    { maxLength: 10 },
+  ),
+});
+
+describe('closes pending at once, their outcomes in any order', () => {
+  it('compares each close with the sales between the close before it and its own cut, as with the outcomes in order', () => {
+    fc.assert(
+      fc.property(scenarios, (scenario) => {
+        const closes = timeline(scenario);
+        const truth = expected(closes, scenario.sales);
+        const ordered = projected(logOf(inOrder(closes), scenario.sales, truth));
+        const any = projected(logOf(closes, scenario.sales, truth));
+        const recorded = (closes: typeof any.closes) =>
+          Object.fromEntries(Object.entries(closes).map(([id, close]) => [id, close.recorded]));
+        // The outcomes in order give each close the sales between the close before and its cut (the terminal's own
+        // figures: no mismatch).
+        expect(recorded(ordered.closes)).toEqual(Object.fromEntries(truth));
+        expect(ordered.mismatches).toBe(0);
+        // In any order: the same figures, the same closes compared the same, the latest one the terminal's last, and
+        // the same batch open after them.
+        expect(recorded(any.closes)).toEqual(Object.fromEntries(truth));
+        expect(any.closes).toEqual(ordered.closes);
+        expect(any.mismatches).toBe(0);
+        const latest = [...truth.keys()].at(-1);
+        expect(any.terminal?.lastClose?.operationId).toBe(latest);
+        expect(any.terminal?.lastClose).toEqual(ordered.terminal?.lastClose);
+        expect(any.terminal?.openBatch).toEqual(ordered.terminal?.openBatch);
+      }),
+      { seed: 20261205, numRuns: 500 },
+    );
+  });
+});
