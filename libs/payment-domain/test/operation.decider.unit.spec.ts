@@ -125,6 +125,13 @@ describe('terminal operation', () => {
         .when({ type: 'GiveUpClose', data: refused })
         .thenNothing();
     });
+    it('is not followed by a request of the attempt it was given up at (another instance’s, late)', () => {
+      const refused = { ...givenUp, attempts: 1, reason: 'could not be started: the log out of reach' };
+      spec
+        .given([{ type: 'CloseGivenUp', data: refused }])
+        .when({ type: 'RequestOperation', data: requested })
+        .thenFails('VALIDATION_FAILED');
+    });
     it('is refused for a close under way or completed, and for another terminal’s operation', () => {
       spec
         .given([request, submitted, dispatched])

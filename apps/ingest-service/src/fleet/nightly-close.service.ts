@@ -190,12 +190,17 @@ export class NightlyClose extends LeasedLogService {
       if (!close) closes.set(schedule, (close = dueClose(timeZone, endOfDayTime, now)));
       const { businessDay, closeAt } = close;
       for (const [terminalId, terminal] of Object.entries(state.terminals)) {
-        if (!terminal.active || (terminal.dintero && terminal.dintero.status !== 'ACTIVE')) continue;
+        const key = `${storeId}.${terminalId}.${businessDay}`;
+        if (!terminal.active || (terminal.dintero && terminal.dintero.status !== 'ACTIVE')) {
+          // Out of use now, but a close of it was tried and is to be given up: Dintero's refusal of a terminal it no
+          // longer has ACTIVE records the terminal's status before the close's end, which must still be given up.
+          const close = this.closes.get(key);
+          if (close === undefined || giveUpReason(close, this.config.nightlyCloseMaxAttempts) === undefined) continue;
+        }
         // A terminal registered (or taken back into use) after the close time has no day to close yet.
         if ((this.registeredAt.get(`${storeId}.${terminalId}`) ?? 0) > closeAt) continue;
         const spread = spreadOffsetMs(storeId, terminalId, this.config.nightlyCloseSpreadSeconds * 1000);
         if (now < closeAt + spread) continue;
-        const key = `${storeId}.${terminalId}.${businessDay}`;
         due.push({
           storeId,
           terminalId,

@@ -72,6 +72,12 @@ function existing(state: OperationState): ExistingOperation {
 }
 
 function request(data: OperationRequestedData, state: OperationState): OperationEvent[] {
+  // Given up at this attempt before it was recorded (by another instance, whose give-up came between this one's
+  // look and its request): no attempt is made after a give-up.
+  if (state.status === 'none' && state.givenUp)
+    throw new DomainError('VALIDATION_FAILED', `Close ${data.operationId} was given up: not to request`, {
+      operationId: data.operationId,
+    });
   if (state.status !== 'none') {
     const same =
       state.operation === data.operation && state.terminalId === data.terminalId && state.storeId === data.storeId;
