@@ -1,9 +1,10 @@
 import fc from 'fast-check';
-import type { RecordedEvent } from '@app/event-store';
+import type { EventStore, RecordedEvent } from '@app/event-store';
 import { logOfEvents } from '../../../test/support/recorded-events';
+import { applyFromLog } from '../src/read-models/apply-from-log';
 import { documentProblem } from '../src/read-models/document-schemas';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
-import type { BatchFigures } from '../src/read-models/read-model.types';
+import type { BatchFigures, Change, StoreDayDoc } from '../src/read-models/read-model.types';
 
 /**
  * A terminal's end-of-day closes asked for while others pend, their outcomes reaching the log in any order, and sales
@@ -241,6 +242,99 @@ describe('closes pending at once, their outcomes in any order', () => {
         expect(any.terminal?.lastClose?.operationId).toBe(latest);
         expect(any.terminal?.lastClose).toEqual(ordered.terminal?.lastClose);
         expect(any.terminal?.openBatch).toEqual(ordered.terminal?.openBatch);
+      }),
+      { seed: 20261205, numRuns: 500 },
+    );
+  });
+});
+
+/**
+ * The documents KV ends with (the newest of each key): of one fold, or (`cut` before the log's end) of a fold up to the
+ * cut and a projector started again from them as JSON, as a restart loads KV, that follows the log from there.
+ */
+async function kvAfter(log: readonly RecordedEvent[], cut: number) {
+  const kv = new Map<string, Change>();
+  const store = {
+    readStream: (name: string) => Promise.resolve(log.filter((e) => e.streamName === name)),
+  } as unknown as EventStore;
+  const readDay = (key: string) => Promise.resolve(kv.get(`store-day:${key}`)?.doc as StoreDayDoc | undefined);
+  const put = (c: Change) => kv.set(`${c.model}:${c.key}`, c);
+  await applyFromLog(store, new ReadModelProjector(), log.slice(0, cut), put, readDay);
+  if (cut >= log.length) return kv;
+  // A projector started again from KV: the documents as JSON, loaded, the log followed from the cut.
+  const resumed = new ReadModelProjector();
+  for (const change of kv.values()) resumed.load(JSON.parse(JSON.stringify(change)) as Change);
+  await applyFromLog(store, resumed, log.slice(cut), put, readDay);
+  return kv;
+}
+
+const plain = (kv: Map<string, Change>) =>
+  Object.fromEntries([...kv].map(([k, c]) => [k, JSON.parse(JSON.stringify(c.doc))]));
+
+/**
+ * Flushes of `size` events (store days written first); the flush of batch `crashAt` writes its store days only and
+ * the process dies; a projector then loads KV and follows the log from the checkpoint (the batch's start).
+ */
+async function kvAfterCrash(log: readonly RecordedEvent[], size: number, crashAt: number) {
+  const kv = new Map<string, Change>();
+  const store = {
+    readStream: (name: string) => Promise.resolve(log.filter((e) => e.streamName === name)),
+  } as unknown as EventStore;
+  const readDay = (key: string) => Promise.resolve(kv.get(`store-day:${key}`)?.doc as StoreDayDoc | undefined);
+  const run = async (projector: ReadModelProjector, from: number, crash: number | undefined) => {
+    for (let start = from, batch = Math.floor(from / size); start < log.length; start += size, batch++) {
+      const pending = new Map<string, Change>();
+      await applyFromLog(
+        store,
+        projector,
+        log.slice(start, start + size),
+        (c) => pending.set(`${c.model}:${c.key}`, c),
+        readDay,
+      );
+      for (const [k, c] of pending) if (c.model === 'store-day') kv.set(k, c);
+      if (batch === crash) return start;
+      for (const [k, c] of pending) if (c.model !== 'store-day') kv.set(k, c);
+    }
+    return undefined;
+  };
+  const checkpoint = await run(new ReadModelProjector(), 0, crashAt);
+  if (checkpoint !== undefined) {
+    const resumed = new ReadModelProjector();
+    for (const change of kv.values()) resumed.load(JSON.parse(JSON.stringify(change)) as Change);
+    await run(resumed, checkpoint, undefined);
+  }
+  return kv;
+}
+
+describe('closes pending at once, the projector dying between a flush’s store days and its terminal', () => {
+  it('ends with the documents of one fold, its positions aside', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenarios, fc.integer({ min: 1, max: 5 }), fc.nat(), async (scenario, size, pick) => {
+        const closes = timeline(scenario);
+        const truth = expected(closes, scenario.sales);
+        const log = logOf(closes, scenario.sales, truth);
+        const whole = plain(await kvAfter(log, log.length));
+        const crashAt = pick % Math.ceil(log.length / size);
+        const after = plain(await kvAfterCrash(log, size, crashAt));
+        const noPositions = (docs: Record<string, unknown>): unknown =>
+          JSON.parse(JSON.stringify(docs, (k, v: unknown) => (k === 'position' ? undefined : v)));
+        expect(noPositions(after)).toEqual(noPositions(whole));
+      }),
+      { seed: 20261206, numRuns: 500 },
+    );
+  });
+});
+
+describe('closes pending at once, the projector started again from KV at any point of the log', () => {
+  it('a projector resumed from KV at any cut ends with the documents of one fold', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenarios, fc.nat(), async (scenario, pick) => {
+        const closes = timeline(scenario);
+        const truth = expected(closes, scenario.sales);
+        const log = logOf(closes, scenario.sales, truth);
+        const whole = plain(await kvAfter(log, log.length));
+        const cut = 1 + (pick % log.length);
+        expect(plain(await kvAfter(log, cut))).toEqual(whole);
       }),
       { seed: 20261205, numRuns: 500 },
     );

@@ -493,9 +493,16 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    */
   private retireAsStandby(): void {
     this.flushing = this.flushing.then(async () => {
-      if (this.leader || this.stopped || !this.buckets || !this.kvOfThisLog) return;
+      if (this.leader || this.stopped || !this.buckets) return;
       try {
         const saved = await this.buckets.checkpoint();
+        // Started over another log's read models, which the writer has replaced since with this log's (its checkpoint
+        // names this log, and not at the event of the log as it was before a restore): a day not held is read from KV,
+        // where it would otherwise stay unknown, answered 503, for as long as this instance stands by.
+        if (!this.kvOfThisLog) {
+          if (saved.logId !== this.logId || (this.staleMark && sameMark(saved.mark, this.staleMark))) return;
+          this.kvOfThisLog = true;
+        }
         if (saved.logId === this.logId) this.stored = saved.position;
         if (saved.logId !== this.logId || (saved.adoptions ?? 0) !== this.adoptions) return;
         // Not while an event is being applied: a past day it has just read back (awaiting another) would go again.

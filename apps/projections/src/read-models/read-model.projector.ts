@@ -34,6 +34,7 @@ import {
   inSwappedOut,
   countInClose,
   type Counted,
+  sharingLastClose,
   withClose,
 } from './projections/terminal-batch';
 import type { Change, StoreDayDoc, StoreDoc, TerminalClose, TerminalDoc } from './read-model.types';
@@ -118,7 +119,10 @@ export class ReadModelProjector {
     if (position > this.loadedUpTo) this.loadedUpTo = position;
     if (model === 'terminal') {
       // In the fields' order of a terminal made here (`emptyTerminal`), whatever the order KV kept them in.
-      this.setTerminal(key, { ...emptyTerminal(doc.storeId, doc.terminalId), ...doc }, this.terminals.get(key));
+      // Its last close one object with its entry among the closes ended meanwhile, as the fold keeps it (JSON makes
+      // two): `changeTerminal` tells a close that changed by identity, and would write a copy's day again.
+      const terminal = sharingLastClose({ ...emptyTerminal(doc.storeId, doc.terminalId), ...doc });
+      this.setTerminal(key, terminal, this.terminals.get(key));
       this.terminalStores.set(doc.terminalId, doc.storeId);
     } else if (model === 'store') this.stores.set(key, doc);
     else this.days.set(key, doc);

@@ -14,9 +14,10 @@ import type {
 const NONE: BatchFigures = { purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 };
 const FIELDS = ['purchasesCount', 'purchasesAmount', 'reversalsCount', 'reversalsAmount'] as const;
 /**
- * Most facts a batch keeps with their times while a close is pending. A close pends seconds, or minutes when the
- * terminal is slow to answer; a terminal that took more sales than this meanwhile has its close compared as before
- * (with every fact counted until its outcome was recorded).
+ * Most facts a batch keeps with their times while a close is pending, with the closes that ended meanwhile and theirs
+ * (`keptWhileClosing`). A close pends seconds, or minutes when the terminal is slow to answer; a terminal that took more
+ * sales than this meanwhile (or a close that never ends, over nights of sales) has its close compared as before (with
+ * every fact counted until its outcome was recorded), and its document stays within a NATS message.
  */
 const MAX_COUNTED_WHILE_CLOSING = 1_000;
 
@@ -34,6 +35,19 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
     const batch = doc.swappedOut![swapped]!;
     return { ...doc, swappedOut: { ...doc.swappedOut, [swapped]: { ...batch, ...counting(batch, counted) } } };
   }
+  if (doc.openBatch?.closing && keptWhileClosing(doc.openBatch) >= MAX_COUNTED_WHILE_CLOSING) {
+    // Too many to keep (the closes that ended meanwhile hold theirs too, while a close never ends): the pending closes
+    // take every fact counted until their outcome, as before they were kept (and a device swapped in meanwhile shares
+    // the batch with the one it replaced).
+    const {
+      closing: _closing,
+      countedWhileClosing: _counted,
+      swappedWhileClosing: _swap,
+      closedWhileClosing: _taken,
+      ...figures
+    } = doc.openBatch;
+    return countInBatch({ ...doc, openBatch: figures }, counted, at);
+  }
   const when = Date.parse(at);
   const ended = doc.openBatch?.closedWhileClosing ?? [];
   const holding = ended.findIndex(({ close }) => when <= Date.parse(close.closedAt));
@@ -48,18 +62,6 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
   if (close !== undefined && when <= Date.parse(close.closedAt))
     return beforeLastBatch(doc, at) ? doc : { ...doc, lastClose: countInClose(close, counted) };
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
-  if (open.closing && (open.countedWhileClosing?.length ?? 0) >= MAX_COUNTED_WHILE_CLOSING) {
-    // Too many to keep: the pending closes take every fact counted until their outcome, as before they were kept
-    // (and a device swapped in meanwhile shares the batch with the one it replaced).
-    const {
-      closing: _closing,
-      countedWhileClosing: _counted,
-      swappedWhileClosing: _swap,
-      closedWhileClosing: _taken,
-      ...figures
-    } = open;
-    return countInBatch({ ...doc, openBatch: figures }, counted, at);
-  }
   return {
     ...doc,
     openBatch: {
@@ -67,6 +69,16 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
       ...(open.closing ? { countedWhileClosing: [...(open.countedWhileClosing ?? []), timed(counted, at)] } : {}),
     },
   };
+}
+
+/**
+ * What a batch keeps while closes pend, against `MAX_COUNTED_WHILE_CLOSING`: its facts with their times, and each close
+ * ended meanwhile with its own, the close counting as one more (its record is larger than a fact's).
+ */
+function keptWhileClosing(open: OpenBatch): number {
+  let kept = open.countedWhileClosing?.length ?? 0;
+  for (const { counted } of open.closedWhileClosing ?? []) kept += 1 + counted.length;
+  return kept;
 }
 
 /**
@@ -385,6 +397,17 @@ export function closesHeld(doc: TerminalDoc | undefined): readonly TerminalClose
   if (ended === undefined) return last === undefined ? [] : [last];
   const held = ended.map(({ close }) => close);
   return last === undefined || held.some((each) => each.operationId === last.operationId) ? held : [...held, last];
+}
+
+/**
+ * The terminal with its last close the very object of its entry among the closes that ended while another pends, when
+ * it is one of them: as the fold keeps it, where a document read from KV has two equal copies. `closesHeld` gives the
+ * entry's; once no close pends the last close stands alone, and a copy of it would be taken for a close that changed.
+ */
+export function sharingLastClose(doc: TerminalDoc): TerminalDoc {
+  const last = doc.lastClose;
+  const entry = doc.openBatch?.closedWhileClosing?.find(({ close }) => close.operationId === last?.operationId);
+  return entry === undefined || entry.close === last ? doc : { ...doc, lastClose: entry.close };
 }
 
 /** A close as the terminal reported it, beside what the log recorded for its batch (`recorded`, opened `openedAt`). */

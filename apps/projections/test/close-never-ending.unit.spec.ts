@@ -1,0 +1,99 @@
+import type { RecordedEvent } from '@app/event-store';
+import { logOfEvents } from '../../../test/support/recorded-events';
+import { ReadModelProjector } from '../src/read-models/read-model.projector';
+
+/**
+ * One end-of-day close that never ends (no outcome recorded), and a nightly close each day after it that does,
+ * 300 sales a day. The terminal document keeps at most 1,000 facts with their times (`MAX_COUNTED_WHILE_CLOSING`), and
+ * stays well below NATS's 1 MiB max_payload, which a KV put of it must fit in.
+ */
+const meta = { storeId: 'oslo', terminalId: 'T-1' };
+const START = Date.parse('2026-09-01T06:00:00.000Z');
+const DAY = 86_400_000;
+
+function theLog(days: number, perDay: number): RecordedEvent[] {
+  const event = logOfEvents();
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const requested = (operationId: string, at: number) => ({
+    ...event(`operation-${operationId}`, 'OperationRequested', {
+      operationId,
+      ...meta,
+      dinteroTerminalId: 'd-T-1',
+      operation: 'end_of_day',
+      claimId: operationId,
+      requestedBy: 'nightly-close',
+      requestedAt: iso(at),
+      expiresAt: iso(at),
+    }),
+    metadata: meta,
+  });
+  const log: RecordedEvent[] = [
+    event('store-oslo', 'StoreRegistered', {
+      storeId: 'oslo',
+      name: 'Oslo',
+      payoutDestinationId: 'p',
+      timeZone: 'UTC',
+      at: iso(START),
+    }),
+    event('store-oslo', 'TerminalRegistered', { storeId: 'oslo', terminalId: 'T-1', at: iso(START) }),
+    requested('stuck', START),
+  ];
+  for (let d = 0; d < days; d++) {
+    for (let i = 0; i < perDay; i++) {
+      const paymentId = `p-${d}-${i}`;
+      const at = iso(START + d * DAY + 3_600_000 + i * 60_000);
+      log.push(
+        event(`payment-${paymentId}`, 'PaymentRequested', {
+          paymentId,
+          storeId: 'oslo',
+          terminalId: 'T-1',
+          amount: 100,
+          currency: 'NOK',
+          requestedAt: at,
+        }),
+        event(`payment-${paymentId}`, 'PaymentCaptured', {
+          transactionId: `tx-${paymentId}`,
+          amount: 100,
+          currency: 'NOK',
+          card: { brand: 'VISA', entryMethod: 'contactless' },
+          source: 'callback',
+          at,
+        }),
+      );
+    }
+    const operationId = `night-${d}`;
+    const cut = START + d * DAY + 17 * 3_600_000;
+    log.push(requested(operationId, cut - 60_000), {
+      ...event(`operation-${operationId}`, 'OperationCompleted', {
+        operationId,
+        dinteroOperationId: `d-${operationId}`,
+        batch: {
+          batchId: operationId,
+          purchasesCount: perDay,
+          purchasesAmount: perDay * 100,
+          reversalsCount: 0,
+          reversalsAmount: 0,
+        },
+        at: iso(cut),
+        dinteroAt: iso(cut),
+      }),
+      metadata: { ...meta, businessDay: iso(cut).slice(0, 10) },
+    });
+  }
+  return log;
+}
+
+describe('the closes kept while one close never ends', () => {
+  it('keeps at most 1,000 facts with their times, and the document within a NATS message', () => {
+    const projector = new ReadModelProjector();
+    for (const e of theLog(40, 300)) projector.apply(e);
+    const terminal = projector.terminal('oslo', 'T-1')!;
+    const open = terminal.openBatch!;
+    const kept =
+      (open.countedWhileClosing?.length ?? 0) +
+      (open.closedWhileClosing ?? []).reduce((sum, { counted }) => sum + counted.length, 0);
+    const bytes = Buffer.byteLength(JSON.stringify(terminal));
+    expect(kept).toBeLessThanOrEqual(1_000);
+    expect(bytes).toBeLessThan(1_048_576);
+  });
+});
