@@ -285,6 +285,27 @@ describe('the dashboard: what it hands to a person, in words', () => {
       `Lisbon · T-NC: its end of day ${today} was not closed, given up after 3 attempts (the terminal reported a failure). ` +
         "Close its batch by hand (an end_of_day operation) once the cause is mended, and check it against Dintero's Backoffice.",
     );
+    // Closed by hand since: the strip lets it go (the day keeps the give-up).
+    const byHand = randomUUID();
+    const closedAt = new Date(Date.now() + 1_000).toISOString();
+    await dashboard.log.append(
+      `operation-${byHand}`,
+      [
+        event(
+          'OperationCompleted',
+          {
+            operationId: byHand,
+            dinteroOperationId: `d-${byHand}`,
+            batch: { batchId: '000007', purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 },
+            at: closedAt,
+            dinteroAt: closedAt,
+          },
+          { ...on, operationId: byHand },
+        ),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    await page.locator('#problem-list li[data-kind="close-given-up"]').waitFor({ state: 'detached', timeout: 30_000 });
     await page.close();
   });
 

@@ -508,7 +508,10 @@ function problems(now) {
             ],
           });
     for (const date of recent)
-      for (const [terminalId, notClosed] of Object.entries(days.get(date).notClosed ?? {}))
+      for (const [terminalId, notClosed] of Object.entries(days.get(date).notClosed ?? {})) {
+        // Closed since (by hand): the batch given up on is closed; the day keeps the give-up, the strip lets it go.
+        const closedAt = terminals.get(terminalId)?.lastClose?.closedAt;
+        if (closedAt !== undefined && Date.parse(closedAt) > Date.parse(notClosed.at)) continue;
         found.push({
           rank: 0,
           kind: 'close-given-up',
@@ -520,6 +523,7 @@ function problems(now) {
             "Close its batch by hand (an end_of_day operation) once the cause is mended, and check it against Dintero's Backoffice.",
           ],
         });
+      }
     const declines = declineRate(storeId, days);
     if (declines)
       found.push({
