@@ -9,7 +9,9 @@ import type { BatchFigures, Change, StoreDayDoc } from '../src/read-models/read-
 /**
  * A terminal's end-of-day closes asked for while others pend, their outcomes reaching the log in any order, and sales
  * heard of at any point after they happened: each close is compared with the sales between the close before it and its
- * own cut, as when the outcomes come in the order the terminal closed. Times are minutes after 06:00 UTC on one day.
+ * own cut, as when the outcomes come in the order the terminal closed. With another device taking the terminal's name
+ * meanwhile, each device's closes are compared with that device's sales alone. Times are minutes after 06:00 UTC on one
+ * day.
  */
 const DAY = '2026-11-24';
 const START = Date.parse(`${DAY}T06:00:00.000Z`);
@@ -36,6 +38,11 @@ interface Sale {
 interface Scenario {
   /** Whether the terminal closed once before (at 10), its outcome in the log before anything else. */
   readonly closedBefore: boolean;
+  /**
+   * When another device took the terminal's name, if it did: the closes asked for before are the old device's, those
+   * after the new one's; a sale at or before it is the old device's, one after it the new one's.
+   */
+  readonly swapAt?: number;
   readonly closes: readonly CloseAsked[];
   readonly sales: readonly Sale[];
 }
@@ -55,8 +62,11 @@ function timeline(scenario: Scenario): Timed[] {
     : [];
   let requested = 30;
   let cut = 0;
+  let swapped = false;
   scenario.closes.forEach((asked, i) => {
     requested += asked.gap;
+    // A device cuts its closes in turn; the new device's first may be cut before the old device's last.
+    if (scenario.swapAt !== undefined && requested >= scenario.swapAt && !swapped) [swapped, cut] = [true, 0];
     cut = Math.max(cut, requested) + asked.cut;
     const outcome = (asked.completed ? cut : requested) + asked.delay;
     closes.push({ id: `c-${i + 1}`, requested, cut, completed: asked.completed, outcome });
@@ -67,29 +77,54 @@ function timeline(scenario: Scenario): Timed[] {
 /** Each sale's amount tells which sales a figure holds: 100, 200, 400, ... */
 const amountOf = (i: number) => 100 * 2 ** i;
 
-/** The closes the terminal made (completed ones, by cut) and the sales between each and the one before. */
-function expected(closes: readonly Timed[], sales: readonly Sale[]): Map<string, BatchFigures> {
+/**
+ * The closes each device made (completed ones, by cut) and its sales between each and the one before: the old device's
+ * up to the swap, the new one's after it (the old device's last close is cut at the swap at the latest).
+ */
+function expected(closes: readonly Timed[], sales: readonly Sale[], swapAt?: number): Map<string, BatchFigures> {
   const made = closes.filter((close) => close.completed).sort((a, b) => a.cut - b.cut);
+  const amounts = sales.map((sale, j) => ({ ...sale, amount: amountOf(j) }));
   const figures = new Map<string, BatchFigures>();
-  made.forEach((close, i) => {
-    const after = i === 0 ? -Infinity : made[i - 1]!.cut;
-    const held = sales
-      .map((sale, j) => ({ ...sale, amount: amountOf(j) }))
-      .filter((s) => s.at > after && s.at <= close.cut);
-    figures.set(close.id, {
-      purchasesCount: held.length,
-      purchasesAmount: held.reduce((sum, s) => sum + s.amount, 0),
-      reversalsCount: 0,
-      reversalsAmount: 0,
+  const lanes =
+    swapAt === undefined
+      ? [{ closes: made, from: -Infinity, to: Infinity }]
+      : [
+          { closes: made.filter((close) => close.requested < swapAt), from: -Infinity, to: swapAt },
+          { closes: made.filter((close) => close.requested >= swapAt), from: swapAt, to: Infinity },
+        ];
+  for (const lane of lanes)
+    lane.closes.forEach((close, i) => {
+      const after = Math.max(lane.from, i === 0 ? -Infinity : Math.min(lane.closes[i - 1]!.cut, lane.to));
+      const held = amounts.filter((s) => s.at > after && s.at <= Math.min(close.cut, lane.to));
+      figures.set(close.id, {
+        purchasesCount: held.length,
+        purchasesAmount: held.reduce((sum, s) => sum + s.amount, 0),
+        reversalsCount: 0,
+        reversalsAmount: 0,
+      });
     });
-  });
-  return figures;
+  // By cut, the latest last.
+  return new Map(made.map((close) => [close.id, figures.get(close.id)!]));
 }
 
 /** The log: each event at its minute (ties in the order made), positions from 1. */
-function logOf(closes: readonly Timed[], sales: readonly Sale[], truth: Map<string, BatchFigures>): RecordedEvent[] {
+function logOf(
+  closes: readonly Timed[],
+  sales: readonly Sale[],
+  truth: Map<string, BatchFigures>,
+  swapAt?: number,
+): RecordedEvent[] {
   const event = logOfEvents();
   const meta = { storeId: 'oslo', terminalId: 'T-1' };
+  const enrolled = (device: string, at: number) =>
+    event('store-oslo', 'TerminalEnrolled', {
+      storeId: 'oslo',
+      terminalId: 'T-1',
+      dinteroTerminalId: device,
+      deviceSerialNumber: `S-${device}`,
+      status: 'ACTIVE',
+      at: iso(at),
+    });
   const timed: { at: number; events: RecordedEvent[] }[] = [
     {
       at: -1_000,
@@ -102,9 +137,12 @@ function logOf(closes: readonly Timed[], sales: readonly Sale[], truth: Map<stri
           at: iso(-1_000),
         }),
         event('store-oslo', 'TerminalRegistered', { storeId: 'oslo', terminalId: 'T-1', at: iso(-1_000) }),
+        enrolled('D-OLD', -1_000),
       ],
     },
   ];
+  // Before a close asked for in the same minute: that close is the new device's.
+  if (swapAt !== undefined) timed.push({ at: swapAt, events: [enrolled('D-NEW', swapAt)] });
   for (const close of closes) {
     const { id: operationId } = close;
     timed.push({
@@ -198,6 +236,10 @@ function projected(log: readonly RecordedEvent[]) {
   return { closes: day?.closes ?? {}, mismatches: day?.closeMismatches ?? 0, terminal };
 }
 
+/** Each close's figures by the log, by its operation. */
+const recorded = (closes: ReturnType<typeof projected>['closes']) =>
+  Object.fromEntries(Object.entries(closes).map(([id, close]) => [id, close.recorded]));
+
 const scenarios: fc.Arbitrary<Scenario> = fc.record({
   closedBefore: fc.boolean(),
   closes: fc.array(
@@ -227,8 +269,6 @@ describe('closes pending at once, their outcomes in any order', () => {
         const truth = expected(closes, scenario.sales);
         const ordered = projected(logOf(inOrder(closes), scenario.sales, truth));
         const any = projected(logOf(closes, scenario.sales, truth));
-        const recorded = (closes: typeof any.closes) =>
-          Object.fromEntries(Object.entries(closes).map(([id, close]) => [id, close.recorded]));
         // The outcomes in order give each close the sales between the close before and its cut (the terminal's own
         // figures: no mismatch).
         expect(recorded(ordered.closes)).toEqual(Object.fromEntries(truth));
@@ -242,6 +282,33 @@ describe('closes pending at once, their outcomes in any order', () => {
         expect(any.terminal?.lastClose?.operationId).toBe(latest);
         expect(any.terminal?.lastClose).toEqual(ordered.terminal?.lastClose);
         expect(any.terminal?.openBatch).toEqual(ordered.terminal?.openBatch);
+      }),
+      { seed: 20261205, numRuns: 500 },
+    );
+  });
+
+  it('compares each close of a device swapped out and of the one swapped in with that device’s sales, in any order', () => {
+    const withSwap = fc.record({
+      scenario: scenarios,
+      // From before the first close is asked for to after the last is cut.
+      swapAt: fc.integer({ min: 20, max: 200 }),
+    });
+    fc.assert(
+      fc.property(withSwap, ({ scenario, swapAt }) => {
+        const closes = timeline({ ...scenario, swapAt });
+        const truth = expected(closes, scenario.sales, swapAt);
+        const ordered = projected(logOf(inOrder(closes), scenario.sales, truth, swapAt));
+        const any = projected(logOf(closes, scenario.sales, truth, swapAt));
+        expect(recorded(ordered.closes)).toEqual(Object.fromEntries(truth));
+        expect(ordered.mismatches).toBe(0);
+        expect(recorded(any.closes)).toEqual(Object.fromEntries(truth));
+        expect(any.closes).toEqual(ordered.closes);
+        expect(any.mismatches).toBe(0);
+        const latest = [...truth.keys()].at(-1);
+        expect(ordered.terminal?.lastClose?.operationId).toBe(latest);
+        expect(any.terminal?.lastClose).toEqual(ordered.terminal?.lastClose);
+        expect(any.terminal?.openBatch).toEqual(ordered.terminal?.openBatch);
+        expect(any.terminal?.swappedOut).toEqual(ordered.terminal?.swappedOut);
       }),
       { seed: 20261205, numRuns: 500 },
     );

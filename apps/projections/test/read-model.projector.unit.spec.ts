@@ -1293,6 +1293,102 @@ describe('read models as a fold over the log', () => {
       }
     });
 
+    it('gives the old device’s close its sale heard of after the new device’s close, whose outcome came first', () => {
+      const swap = '2026-11-24T22:01:00.000Z';
+      const projector = project([
+        ...store(),
+        enrolled('D-OLD', '2026-11-24T06:00:00.000Z'),
+        ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+        requested('c-1', '2026-11-24T21:59:00.000Z'),
+        enrolled('D-NEW', swap),
+        requested('c-2', '2026-11-24T22:02:00.000Z'),
+        ...capturedPayment('p-3', '2026-11-24T22:03:00.000Z', 7_000),
+        closedBy('c-2', '2026-11-24', '2026-11-24T22:04:00.000Z', '2026-11-24T22:05:00.000Z', figures(1, 7_000)),
+        // The old device's sale before its close, heard of only now.
+        ...capturedPayment('p-2', '2026-11-24T21:59:30.000Z', 500),
+        closedBy('c-1', '2026-11-24', '2026-11-24T22:00:00.000Z', '2026-11-24T22:10:00.000Z', figures(2, 10_500)),
+      ]);
+      const day = projector.storeDay('oslo', '2026-11-24')!;
+      expect(day.closes!['c-1']).toMatchObject({ recorded: figures(2, 10_500), mismatch: false });
+      expect(day.closes!['c-2']).toMatchObject({ recorded: figures(1, 7_000), openedAt: swap, mismatch: false });
+      expect(projector.terminal('oslo', 'T-1')!.lastClose).toEqual(day.closes!['c-2']);
+    });
+
+    it('opens each close of the new device at the one before, and keeps its latest the last, whatever their order', () => {
+      const swap = '2026-11-24T22:01:00.000Z';
+      const before = [
+        ...store(),
+        enrolled('D-OLD', '2026-11-24T06:00:00.000Z'),
+        ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+        requested('c-1', '2026-11-24T21:59:00.000Z'),
+        enrolled('D-NEW', swap),
+        requested('c-2', '2026-11-24T22:02:00.000Z'),
+        ...capturedPayment('p-2', '2026-11-24T22:03:00.000Z', 7_000),
+        requested('c-3', '2026-11-24T22:05:00.000Z'),
+        ...capturedPayment('p-3', '2026-11-24T22:06:00.000Z', 1_000),
+      ];
+      const outcomes = {
+        old: closedBy('c-1', '2026-11-24', '2026-11-24T22:00:00.000Z', '2026-11-24T22:10:00.000Z', figures(1, 10_000)),
+        first: closedBy('c-2', '2026-11-24', '2026-11-24T22:04:00.000Z', '2026-11-24T22:09:00.000Z', figures(1, 7_000)),
+        second: closedBy(
+          'c-3',
+          '2026-11-24',
+          '2026-11-24T22:07:00.000Z',
+          '2026-11-24T22:08:00.000Z',
+          figures(1, 1_000),
+        ),
+      };
+      for (const order of [
+        ['second', 'first', 'old'],
+        ['first', 'second', 'old'],
+        ['second', 'old', 'first'],
+      ] as const) {
+        const projector = project([...before, ...order.map((which) => outcomes[which])]);
+        const day = projector.storeDay('oslo', '2026-11-24')!;
+        expect([order, day.closes!['c-1']]).toEqual([
+          order,
+          expect.objectContaining({ recorded: figures(1, 10_000), mismatch: false }),
+        ]);
+        expect(day.closes!['c-2']).toMatchObject({ recorded: figures(1, 7_000), openedAt: swap, mismatch: false });
+        expect(day.closes!['c-3']).toMatchObject({
+          recorded: figures(1, 1_000),
+          openedAt: '2026-11-24T22:04:00.000Z',
+          mismatch: false,
+        });
+        expect(projector.terminal('oslo', 'T-1')!.lastClose).toEqual(day.closes!['c-3']);
+      }
+    });
+
+    it('keeps the new device’s sales out of the old device’s close that Dintero dated after the swap and after its own', () => {
+      const swap = '2026-11-24T22:01:00.000Z';
+      const projector = project([
+        ...store(),
+        enrolled('D-OLD', '2026-11-24T06:00:00.000Z'),
+        ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+        requested('c-1', '2026-11-24T21:59:00.000Z'),
+        enrolled('D-NEW', swap),
+        requested('c-2', '2026-11-24T22:02:00.000Z'),
+        ...capturedPayment('p-2', '2026-11-24T22:03:00.000Z', 7_000),
+        // The old device's close, dated 22:08, reaches the log before the new device's, dated 22:05.
+        closedBy('c-1', '2026-11-24', '2026-11-24T22:08:00.000Z', '2026-11-24T22:09:00.000Z', figures(1, 10_000)),
+        closedBy('c-2', '2026-11-24', '2026-11-24T22:05:00.000Z', '2026-11-24T22:10:00.000Z', figures(2, 7_500)),
+        // The new device's sales heard of late: one before its close, one after it (and before the old one's).
+        ...capturedPayment('p-3', '2026-11-24T22:04:00.000Z', 500),
+        ...capturedPayment('p-4', '2026-11-24T22:06:00.000Z', 300),
+      ]);
+      const day = projector.storeDay('oslo', '2026-11-24')!;
+      expect(day.closes!['c-1']).toMatchObject({ recorded: figures(1, 10_000), mismatch: false });
+      expect(day.closes!['c-2']).toMatchObject({ recorded: figures(2, 7_500), openedAt: swap, mismatch: false });
+      const terminal = projector.terminal('oslo', 'T-1')!;
+      // The old device's close is the latest by Dintero's time.
+      expect(terminal.lastClose).toEqual(day.closes!['c-1']);
+      expect(terminal.openBatch).toEqual({
+        ...figures(1, 300),
+        since: '2026-11-24T22:05:00.000Z',
+        currencies: { NOK: figures(1, 300) },
+      });
+    });
+
     it('keeps the times while the close pends only, and forgets them when it ends without closing', () => {
       const projector = project([
         ...store(),

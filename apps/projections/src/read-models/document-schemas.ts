@@ -53,7 +53,7 @@ const terminalClose = object(
   },
 );
 
-const swappedOutFields = { since: text, currencies: recordOf(batchFigures) };
+const swappedOutFields = { since: text, currencies: recordOf(batchFigures), closedAfterSwap: listOf(text) };
 const timedCounts = listOf(object({ at: text, kind: text, amount: figure, currency: text, count: figure }));
 
 const currencyTotals = object({

@@ -32,6 +32,7 @@ import {
   closesHeld,
   countInBatch,
   inSwappedOut,
+  swappedOutCloses,
   countInClose,
   type Counted,
   sharingLastClose,
@@ -435,7 +436,8 @@ export class ReadModelProjector {
       const day = this.days.get(`${storeId}.${date}`);
       if (day) days.push(day);
     }
-    const holding = closeHolding(days, terminalId, at);
+    const terminal = this.terminals.get(this.terminalKey(storeId, terminalId));
+    const holding = closeHolding(days, terminalId, at, swappedOutCloses(terminal, Date.parse(at)));
     if (!holding) return;
     const key = `${storeId}.${holding.day.date}`;
     if (this.alreadyApplied('store-day', key, holding.day.position)) return;

@@ -76,7 +76,8 @@ export interface OpenBatch extends BatchFigures {
   /**
    * The closes that ended while another was still pending, earliest cut first, with what each took: should a pending
    * one turn out to have closed between two of them or before them all (its outcome reaching the log later), it takes
-   * back from the close after it the facts up to its own time. Kept until no close pends.
+   * back from the close after it the facts up to its own time. Kept until no close pends. While a swap waits for the
+   * old device's close (`swappedWhileClosing`), the closes of both devices, each compared with its own device's facts.
    */
   readonly closedWhileClosing?: readonly ClosedWhileClosing[];
   /**
@@ -88,7 +89,7 @@ export interface OpenBatch extends BatchFigures {
     readonly at: string;
     /** Dintero's id of the device swapped out. */
     readonly device: string;
-    /** The closes pending at the swap: the old device's. */
+    /** The old device's closes: those pending at the swap, and those that ended while they pended. */
     readonly closes: readonly string[];
   };
 }
@@ -222,7 +223,10 @@ export interface TerminalDoc {
   readonly today?: DayCounts;
   /** What the log recorded on the terminal since its last end-of-day close. */
   readonly openBatch?: OpenBatch;
-  /** Its last end-of-day close, beside the log. */
+  /**
+   * Its last end-of-day close (the latest by Dintero's time), beside the log. While another device's close pends after
+   * a swap, the last of the device swapped out: the new device's closes are in `openBatch.closedWhileClosing` until then.
+   */
   readonly lastClose?: TerminalClose;
   /** Dintero's id of the device the name has (`dinteroTerminalId`), from its enrolment. */
   readonly device?: string;
@@ -244,6 +248,11 @@ export interface SwappedOutBatch extends BatchFigures {
   readonly since?: string;
   /** The same figures per currency (ISO 4217 code), where the batch kept them. */
   readonly currencies?: Readonly<Record<string, BatchFigures>>;
+  /**
+   * The device's closes pending at the swap that Dintero dated after it (their operations): a fact after the swap is
+   * the new device's, not theirs, though one may be the terminal's last close and their batches seem to hold it.
+   */
+  readonly closedAfterSwap?: readonly string[];
 }
 
 export interface CurrencyTotals {

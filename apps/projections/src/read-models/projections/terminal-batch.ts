@@ -43,14 +43,20 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
       closing: _closing,
       countedWhileClosing: _counted,
       swappedWhileClosing: _swap,
-      closedWhileClosing: _taken,
+      closedWhileClosing: taken = [],
       ...figures
     } = doc.openBatch;
-    return countInBatch({ ...doc, openBatch: figures }, counted, at);
+    // The new device's closes, kept in the list while the swap waited, leave the latest the last.
+    const last = taken.reduce<TerminalClose | undefined>((newest, { close }) => latest(close, newest), doc.lastClose);
+    return countInBatch({ ...doc, ...(last ? { lastClose: last } : {}), openBatch: figures }, counted, at);
   }
   const when = Date.parse(at);
   const ended = doc.openBatch?.closedWhileClosing ?? [];
-  const holding = ended.findIndex(({ close }) => when <= Date.parse(close.closedAt));
+  const swap = doc.openBatch?.swappedWhileClosing;
+  // While a swap waits for the old device's close, a fact is of one device's closes only (`ofDevice`).
+  const holding = ended.findIndex(
+    (each) => ofDevice(swap, each) === factsDevice(swap, when) && when <= Date.parse(each.close.closedAt),
+  );
   if (doc.openBatch && holding >= 0) {
     if (beforeLastBatch(doc, at)) return doc;
     // Kept with its time for a pending close too: should that one have closed before this fact, it takes it back.
@@ -58,7 +64,8 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
     const entry = { close: countInClose(close, counted), counted: [...taken, timed(counted, at)] };
     return replacingEnded(doc, doc.openBatch, holding, [entry]);
   }
-  const close = doc.lastClose;
+  // The last close is the old device's while the swap waits: the new device's closes are all in the list.
+  const close = factsDevice(swap, when) === 'new' || swappedSince(doc, when) ? undefined : doc.lastClose;
   if (close !== undefined && when <= Date.parse(close.closedAt))
     return beforeLastBatch(doc, at) ? doc : { ...doc, lastClose: countInClose(close, counted) };
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
@@ -99,6 +106,35 @@ const timed = ({ kind, amount, currency, count }: Counted, at: string): TimedCou
   count,
 });
 
+/** A device swapped while a close of the old one pends (`OpenBatch.swappedWhileClosing`). */
+type PendingSwap = NonNullable<OpenBatch['swappedWhileClosing']>;
+
+/**
+ * Which device's a close that ended while another pends is, while a swap waits for the old device's close: the old
+ * device's closes are those the swap names (pending at it, or ended before it), every other the new device's. `both`
+ * when no swap waits.
+ */
+function ofDevice(swap: PendingSwap | undefined, ended: ClosedWhileClosing): 'old' | 'new' | 'both' {
+  if (swap === undefined) return 'both';
+  return swap.closes.includes(ended.close.operationId) ? 'old' : 'new';
+}
+
+/** Which device's a fact at `when` is while a swap waits: the old one's up to the swap, the new one's after it. */
+function factsDevice(swap: PendingSwap | undefined, when: number): 'old' | 'new' | 'both' {
+  if (swap === undefined) return 'both';
+  return when <= Date.parse(swap.at) ? 'old' : 'new';
+}
+
+/** The list of closes ended while another pends with one more, in its place by cut (the earliest first). */
+function withEnded(ended: readonly ClosedWhileClosing[], entry: ClosedWhileClosing): ClosedWhileClosing[] {
+  const at = ended.findIndex(({ close }) => Date.parse(entry.close.closedAt) < Date.parse(close.closedAt));
+  return at < 0 ? [...ended, entry] : [...ended.slice(0, at), entry, ...ended.slice(at)];
+}
+
+/** Of two closes, the one the terminal made last (the first when made at once). */
+const latest = (a: TerminalClose, b: TerminalClose | undefined): TerminalClose =>
+  b !== undefined && Date.parse(b.closedAt) > Date.parse(a.closedAt) ? b : a;
+
 /**
  * An end-of-day close of the terminal asked for (`OperationRequested`): from now until it ends, its open batch keeps
  * each fact's time, so that the close takes only those before the terminal closed.
@@ -131,34 +167,76 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
   } = open;
   const others = closing.filter((id) => id !== operationId);
   // The closes still pending keep the times of what the batch counts, and the closes that ended meanwhile.
-  const pending = (batch: OpenBatch, facts: readonly TimedCount[]): OpenBatch =>
-    others.length === 0
-      ? batch
-      : {
-          ...batch,
-          closing: others,
-          countedWhileClosing: facts,
-          ...(ended.length > 0 ? { closedWhileClosing: ended } : {}),
-        };
+  const pending = (batch: OpenBatch, facts: readonly TimedCount[]): OpenBatch => pendingOf(batch, others, facts, ended);
   // A close of the old device still pending: the split at the swap waits for it.
   if (swap !== undefined && swap.closes.some((id) => others.includes(id)))
     return { ...doc, openBatch: { ...pending(figures, counted), swappedWhileClosing: swap } };
   if (swap === undefined) return { ...doc, openBatch: pending(figures, counted) };
   const swappedAt = Date.parse(swap.at);
   const newer = counted.filter((fact) => Date.parse(fact.at) > swappedAt);
-  // The new device's batch opened at the swap, or at its own close since.
+  // The new device's closes that ended meanwhile (all in the list) stay there while others pend: the old device's are
+  // done, and a fact of theirs heard of late goes to its close on its store day (`beforeLastBatch`).
+  const newOnes = ended.filter((each) => ofDevice(swap, each) === 'new');
+  // The new device's batch opened at the swap, or at its own close since; the terminal's last close is the latest (the
+  // new device's when both closed at once, as when their outcomes come in order).
+  const newLast = newOnes.at(-1)?.close;
   const last = doc.lastClose;
   const newSince =
-    last !== undefined && !swap.closes.includes(last.operationId) && Date.parse(last.closedAt) > swappedAt
+    newLast?.closedAt ??
+    (last !== undefined && !swap.closes.includes(last.operationId) && Date.parse(last.closedAt) > swappedAt
       ? last.closedAt
-      : swap.at;
-  const opened = pending(newer.reduce(counting, { ...NONE, since: newSince }), newer);
+      : swap.at);
+  const lastClose = newLast === undefined ? last : latest(newLast, last);
+  const opened = pendingOf(newer.reduce(counting, { ...NONE, since: newSince }), others, newer, newOnes);
   const { since, ...left } = newer.reduce(without, figures);
   const leftSince = since ?? doc.lastClose?.closedAt;
-  // Nothing of the old device's after its close (the close came after the swap): no batch of its to keep.
-  if (leftSince !== undefined && Date.parse(leftSince) >= swappedAt) return { ...doc, openBatch: opened };
-  const swapped: SwappedOutBatch = { ...left, device: swap.device, ...(leftSince ? { since: leftSince } : {}) };
-  return { ...doc, openBatch: opened, swappedOut: { ...doc.swappedOut, [swap.at]: swapped } };
+  const split = { ...doc, ...(lastClose ? { lastClose } : {}), openBatch: opened };
+  // Nothing of the old device's after its close (the close came after the swap): an empty batch, from its close, says
+  // which close that was, so that a fact of the new device's is not counted in it (`swappedSince`).
+  if (leftSince !== undefined && Date.parse(leftSince) >= swappedAt) {
+    const closedAfterSwap = oldCloses(doc, swap, ended)
+      .filter((close) => Date.parse(close.closedAt) > swappedAt)
+      .map((close) => close.operationId);
+    const none: SwappedOutBatch = {
+      ...NONE,
+      device: swap.device,
+      since: leftSince,
+      ...(closedAfterSwap.length > 0 ? { closedAfterSwap } : {}),
+    };
+    return { ...split, swappedOut: { ...doc.swappedOut, [swap.at]: none } };
+  }
+  // A batch left with nothing is the same whether or not it counted facts that went to the new device.
+  const { currencies, ...figuresLeft } = left;
+  const kept = currencies !== undefined && Object.keys(currencies).length > 0 ? left : figuresLeft;
+  const swapped: SwappedOutBatch = { ...kept, device: swap.device, ...(leftSince ? { since: leftSince } : {}) };
+  return { ...split, swappedOut: { ...doc.swappedOut, [swap.at]: swapped } };
+}
+
+/**
+ * The old device's closes that ended while the swap waited, when it is split: those in the list, and the terminal's
+ * last close when it is one of them.
+ */
+function oldCloses(doc: TerminalDoc, swap: PendingSwap, ended: readonly ClosedWhileClosing[]): TerminalClose[] {
+  const old = ended.filter((each) => ofDevice(swap, each) === 'old').map(({ close }) => close);
+  const last = doc.lastClose;
+  if (last === undefined || !swap.closes.includes(last.operationId)) return old;
+  return old.some((close) => close.operationId === last.operationId) ? old : [...old, last];
+}
+
+/** The batch with the closes still pending, the times of what it counts, and the closes that ended meanwhile. */
+function pendingOf(
+  batch: OpenBatch,
+  others: readonly string[],
+  facts: readonly TimedCount[],
+  ended: readonly ClosedWhileClosing[],
+): OpenBatch {
+  if (others.length === 0) return batch;
+  return {
+    ...batch,
+    closing: others,
+    countedWhileClosing: facts,
+    ...(ended.length > 0 ? { closedWhileClosing: ended } : {}),
+  };
 }
 
 /**
@@ -179,6 +257,27 @@ export interface Counted {
   readonly amount: number;
   readonly currency: string;
   readonly count: 0 | 1;
+}
+
+/**
+ * Whether a fact at `when` is after a swap that took out the device of the terminal's last close: a close pending at
+ * the swap, dated by Dintero after it (`closedAfterSwap`). The fact is the new device's, not that close's.
+ */
+function swappedSince(doc: TerminalDoc, when: number): boolean {
+  const close = doc.lastClose;
+  if (close === undefined || doc.swappedOut === undefined) return false;
+  return swappedOutCloses(doc, when).has(close.operationId);
+}
+
+/**
+ * The closes of devices swapped out before `when` that Dintero dated after their swap (`closedAfterSwap`): a fact at
+ * `when` is none of theirs, though their batches seem to hold it.
+ */
+export function swappedOutCloses(doc: TerminalDoc | undefined, when: number): ReadonlySet<string> {
+  const closes = new Set<string>();
+  for (const [swappedAt, { closedAfterSwap }] of Object.entries(doc?.swappedOut ?? {}))
+    if (Date.parse(swappedAt) < when) for (const id of closedAfterSwap ?? []) closes.add(id);
+  return closes;
 }
 
 /** Whether a fact at `at` is of the batch of a device swapped out: after its last close, by its swap. */
@@ -204,7 +303,16 @@ function swappedOutHolding(doc: TerminalDoc | undefined, at: string): string | u
  * pend, before the batch of the earliest close that ended meanwhile opened.
  */
 export function beforeLastBatch(doc: TerminalDoc | undefined, at: string): boolean {
-  const [first] = doc?.openBatch?.closedWhileClosing ?? [];
+  const swap = doc?.openBatch?.swappedWhileClosing;
+  const device = factsDevice(swap, Date.parse(at));
+  // The new device's batch opened at the swap: a fact after it is before none of its closes.
+  if (device === 'new') return false;
+  // After a swap that took out the last close's device: the new device's batch opened at its own close, or the swap.
+  if (doc !== undefined && swappedSince(doc, Date.parse(at))) {
+    const since = doc.openBatch?.since;
+    return since !== undefined && Date.parse(at) <= Date.parse(since);
+  }
+  const [first] = (doc?.openBatch?.closedWhileClosing ?? []).filter((each) => ofDevice(swap, each) !== 'new');
   // The terminal's first close, ended while another pends that may have closed before it: no close of the log is
   // older, and what it holds before its terminal's start of day may be the pending one's (`closeBeforeEnded`).
   if (first !== undefined && first.close.openedAt === undefined) return false;
@@ -221,13 +329,15 @@ export function closeHolding(
   days: readonly StoreDayDoc[],
   terminalId: string,
   at: string,
+  /** Closes that cannot hold it: a device swapped out before it closed them (`swappedOutCloses`). */
+  excluded: ReadonlySet<string> = new Set(),
 ): { day: StoreDayDoc; close: TerminalClose } | undefined {
   const when = Date.parse(at);
   let holding: { day: StoreDayDoc; close: TerminalClose; opened: number } | undefined;
   for (const day of days)
     for (const close of Object.values(day.closes ?? {})) {
       const opened = opening(close);
-      if (close.terminalId !== terminalId || opened === undefined) continue;
+      if (close.terminalId !== terminalId || opened === undefined || excluded.has(close.operationId)) continue;
       if (
         holds(opened, when) &&
         when <= Date.parse(close.closedAt) &&
@@ -278,7 +388,9 @@ export function deviceSwapped(doc: TerminalDoc, device: string, at: string): Ter
   if (doc.openBatch?.closing !== undefined) {
     // A second swap while the close still pends: the first one's old device is the one the close is of.
     if (doc.openBatch.swappedWhileClosing !== undefined) return { ...doc, device };
-    const closes = doc.openBatch.closing;
+    // The closes that ended while these pend are the old device's too.
+    const ended = (doc.openBatch.closedWhileClosing ?? []).map(({ close }) => close.operationId);
+    const closes = [...doc.openBatch.closing, ...ended];
     return { ...doc, device, openBatch: { ...doc.openBatch, swappedWhileClosing: { at, device: doc.device, closes } } };
   }
   const { closing: _closing, countedWhileClosing: _counted, since, ...left } = doc.openBatch ?? { ...NONE };
@@ -334,10 +446,10 @@ function closing(
     ...(swap ? { swappedWhileClosing: swap } : {}),
     // While another close pends, what this one took, with the facts' times: should that other close turn out to
     // have come first (its outcome later in the log), it takes back what it held (`closeBeforeEnded`).
-    closedWhileClosing: [
-      ...(whole.closedWhileClosing ?? []),
-      { close: record, counted: kept.filter((fact) => Date.parse(fact.at) <= closedAt) },
-    ],
+    closedWhileClosing: withEnded(whole.closedWhileClosing ?? [], {
+      close: record,
+      counted: kept.filter((fact) => Date.parse(fact.at) <= closedAt),
+    }),
   };
   return { doc: closeEnded({ ...doc, lastClose }, pending, close.operationId), record };
 }
@@ -358,17 +470,22 @@ function newDevicesClose(
   const kept = whole.closing?.includes(close.operationId) ? (whole.countedWhileClosing ?? []) : [];
   const mine = kept.filter((fact) => Date.parse(fact.at) > swappedAt && Date.parse(fact.at) <= closedAt);
   const figures = mine.reduce(counting, { ...NONE });
+  // Its batch opened at the new device's close before it (one ended meanwhile is in the list), or at the swap.
+  const before = (whole.closedWhileClosing ?? []).filter((each) => ofDevice(swap, each) === 'new').at(-1);
   const record = closeRecord(
     doc.terminalId,
     close,
     { ...pick(figures), currencies: figures.currencies ?? {} },
-    swap.at,
+    before?.close.closedAt ?? swap.at,
   );
+  // Kept in the list, not as the terminal's last close, while the old device's pends: a fact of the old device's
+  // heard of late is still compared with the old device's closes (`countInBatch`). The split makes it the last.
   const left: OpenBatch = {
     ...mine.reduce(without, whole),
     countedWhileClosing: kept.filter((f) => !mine.includes(f)),
+    closedWhileClosing: withEnded(whole.closedWhileClosing ?? [], { close: record, counted: mine }),
   };
-  return { doc: closeEnded({ ...doc, lastClose: record }, left, close.operationId), record };
+  return { doc: closeEnded(doc, left, close.operationId), record };
 }
 
 /**
@@ -456,7 +573,10 @@ function closeBeforeEnded(
   if (!open?.closing?.includes(close.operationId)) return undefined;
   const closedAt = Date.parse(close.closedAt);
   const ended = open.closedWhileClosing ?? [];
-  const next = ended.findIndex((each) => closedAt < Date.parse(each.close.closedAt));
+  // While a swap waits, only a later close of the same device took what this one held.
+  const swap = open.swappedWhileClosing;
+  const device = swap === undefined ? 'both' : swap.closes.includes(close.operationId) ? 'old' : 'new';
+  const next = ended.findIndex((each) => ofDevice(swap, each) === device && closedAt < Date.parse(each.close.closedAt));
   if (next < 0) return undefined;
   const { close: later, counted } = ended[next]!;
   const after = counted.filter((fact) => Date.parse(fact.at) > closedAt);
@@ -476,10 +596,10 @@ function closeBeforeEnded(
     { close: earlier, counted: counted.filter((fact) => Date.parse(fact.at) <= closedAt) },
     { close: corrected, counted: after },
   ]);
-  return {
-    doc: closeEnded(split, split.openBatch ?? open, close.operationId),
-    earlier: split.lastClose === corrected ? [earlier] : [earlier, corrected],
-  };
+  // The later one is written with the terminal's last close when it stays that (a split at a swap may make the new
+  // device's close the last).
+  const resolved = closeEnded(split, split.openBatch ?? open, close.operationId);
+  return { doc: resolved, earlier: resolved.lastClose === corrected ? [earlier] : [earlier, corrected] };
 }
 
 /**
