@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { rmSync } from 'node:fs';
-import type { EventStore } from '@app/event-store';
+import { SqliteEventStore, type EventStore } from '@app/event-store';
 import { bucketKeys, natsNames } from '@app/messaging';
 import { createHttpApp, loadConfig } from '@app/platform';
 import { ProjectionsConfig } from '../../apps/projections/src/projections.config';
@@ -13,6 +13,7 @@ import { ReadModelProjector } from '../../apps/projections/src/read-models/read-
 import { applyFromLog } from '../../apps/projections/src/read-models/apply-from-log';
 import { NATS_URL, removeNatsState, uniquePrefix } from './nats-state';
 import { listenOrClose } from './started-app';
+import { storeRegistered } from './recorded-events';
 
 export { NATS_URL, removeNatsState, uniquePrefix };
 
@@ -71,4 +72,21 @@ export async function tearDownProjections(world: {
   await world.nats.close();
   await removeNatsState(world.prefix);
   rmSync(world.dir, { recursive: true, force: true });
+}
+
+/**
+ * Registers `storeIds` in the SQLite log at `file` (made when not there), each at one fixed time, and gives the log's
+ * head after them: a log told apart from another by its stores, for tests of a log replaced under the read models.
+ */
+export async function logOfStores(file: string, storeIds: readonly string[]): Promise<bigint> {
+  const log = new SqliteEventStore({ file });
+  try {
+    for (const storeId of storeIds)
+      await log.append(`store-${storeId}`, [storeRegistered(storeId, '2026-11-24T10:00:00.000Z')], {
+        expectedRevision: 'no_stream',
+      });
+    return await log.headPosition();
+  } finally {
+    await log.close();
+  }
 }

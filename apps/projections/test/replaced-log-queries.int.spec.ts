@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { SqliteEventStore, type RecordedEvent } from '@app/event-store';
+import type { RecordedEvent } from '@app/event-store';
 import { natsNames } from '@app/messaging';
 import { waitUntil } from '../../../test/support/app-process';
-import { storeRegistered } from '../../../test/support/recorded-events';
 import {
+  logOfStores,
   NATS_URL,
   bucketContents,
   removeNatsState,
@@ -35,26 +35,17 @@ describe('the queries while the projector folds a replaced log from position 0',
       status: number;
       body: Record<string, unknown>;
     }>();
-  const registerStore = async (file: string, storeId: string) => {
-    const log = new SqliteEventStore({ file });
-    await log.append(`store-${storeId}`, [storeRegistered(storeId, '2026-11-24T10:00:00.000Z')], {
-      expectedRevision: 'no_stream',
-    });
-    const head = await log.headPosition();
-    await log.close();
-    return head;
-  };
 
   it('answers not ready (503) rather than not found (404) for what is not folded yet, the store day too', async () => {
     const first = path.join(dir, 'first.db');
-    const firstHead = await registerStore(first, 'a-1');
+    const firstHead = await logOfStores(first, ['a-1']);
     const before = await startProjections({ EVENT_STORE_URL: `sqlite:${first}`, NATS_PREFIX: prefix });
     await waitUntil(() => before.get(ProjectorService).checkpoint >= firstHead, 10_000, 'the first log projected');
     await before.close();
 
     // Another log on the same NATS: its fold from 0 is held at its first event, so nothing of it is folded yet.
     const second = path.join(dir, 'second.db');
-    const head = await registerStore(second, 'b-1');
+    const head = await logOfStores(second, ['b-1']);
     let reach!: () => void;
     let release!: () => void;
     const reached = new Promise<void>((resolve) => (reach = resolve));

@@ -1,12 +1,11 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SqliteEventStore } from '@app/event-store';
 import { waitUntil } from '../../../test/support/app-process';
-import { storeRegistered } from '../../../test/support/recorded-events';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import {
+  logOfStores,
   NATS_URL,
   bucketContents,
   removeNatsState,
@@ -24,17 +23,6 @@ describe('projections over a log that was replaced', () => {
     await removeNatsState(prefix);
   });
 
-  const registerStore = async (file: string, storeIds: string[]) => {
-    const log = new SqliteEventStore({ file });
-    for (const storeId of storeIds) {
-      await log.append(`store-${storeId}`, [storeRegistered(storeId, '2026-11-24T10:00:00.000Z')], {
-        expectedRevision: 'no_stream',
-      });
-    }
-    const head = await log.headPosition();
-    await log.close();
-    return head;
-  };
   const project = async (file: string, head: bigint) => {
     const app = await startProjections({ EVENT_STORE_URL: `sqlite:${file}`, NATS_PREFIX: prefix });
     const service = app.get(ProjectorService);
@@ -44,17 +32,17 @@ describe('projections over a log that was replaced', () => {
 
   it('starts its read models again from position 0 instead of serving another log’s documents', async () => {
     const first = path.join(dir, 'first.db');
-    await project(first, await registerStore(first, ['a-1', 'a-2', 'a-3']));
+    await project(first, await logOfStores(first, ['a-1', 'a-2', 'a-3']));
     expect(Object.keys(await bucketContents(prefix, 'stores')).sort()).toEqual(['a-1', 'a-2', 'a-3']);
 
     // A new, shorter log (say `rm -rf data` before `npm start`) with the same NATS.
     const second = path.join(dir, 'second.db');
-    await project(second, await registerStore(second, ['b-1']));
+    await project(second, await logOfStores(second, ['b-1']));
     expect(Object.keys(await bucketContents(prefix, 'stores'))).toEqual(['b-1']);
 
     // A new log already longer than the old checkpoint: positions alone would take it for the old one.
     const third = path.join(dir, 'third.db');
-    await project(third, await registerStore(third, ['c-1', 'c-2', 'c-3', 'c-4', 'c-5']));
+    await project(third, await logOfStores(third, ['c-1', 'c-2', 'c-3', 'c-4', 'c-5']));
     expect(Object.keys(await bucketContents(prefix, 'stores')).sort()).toEqual(['c-1', 'c-2', 'c-3', 'c-4', 'c-5']);
   });
 
@@ -62,25 +50,25 @@ describe('projections over a log that was replaced', () => {
     const file = path.join(dir, 'restored.db');
     const backup = path.join(dir, 'restored-backup.db');
     // The projector names the log (its identity) on its first run: the backup has the identity.
-    await project(file, await registerStore(file, ['r-1']));
+    await project(file, await logOfStores(file, ['r-1']));
     copyFileSync(file, backup);
-    await project(file, await registerStore(file, ['r-2', 'r-3']));
+    await project(file, await logOfStores(file, ['r-2', 'r-3']));
     expect(Object.keys(await bucketContents(prefix, 'stores')).sort()).toEqual(['r-1', 'r-2', 'r-3']);
 
     // The engine stopped, the backup put in place, and a new store registered: at a position r-2's had.
     for (const suffix of ['', '-wal', '-shm']) if (existsSync(`${file}${suffix}`)) rmSync(`${file}${suffix}`);
     copyFileSync(backup, file);
-    await project(file, await registerStore(file, ['r-4']));
+    await project(file, await logOfStores(file, ['r-4']));
     // The log's stores: r-2 and r-3 went with the restore; r-4, written after it, is not passed by.
     expect(Object.keys(await bucketContents(prefix, 'stores')).sort()).toEqual(['r-1', 'r-4']);
     // Run again on the restored log, the read models stay (the checkpoint now names this log's event).
-    await project(file, await registerStore(file, ['r-5']));
+    await project(file, await logOfStores(file, ['r-5']));
     expect(Object.keys(await bucketContents(prefix, 'stores')).sort()).toEqual(['r-1', 'r-4', 'r-5']);
   });
 
   it('tells a checkpoint from before log identities by its position, once', async () => {
     const file = path.join(dir, 'legacy.db');
-    const head = await registerStore(file, ['e-1']);
+    const head = await logOfStores(file, ['e-1']);
     // As an older version left it: a bare position, past this log's head (it was another, longer log's).
     const nats = await connect({ servers: NATS_URL });
     await (await new Kvm(nats).open(`${prefix}_projections`)).put('checkpoint', (head + 1_000n).toString());
@@ -91,7 +79,7 @@ describe('projections over a log that was replaced', () => {
 
   it('keeps its read models when the log is the same one, whatever its head says', async () => {
     const file = path.join(dir, 'same.db');
-    await project(file, await registerStore(file, ['d-1', 'd-2']));
+    await project(file, await logOfStores(file, ['d-1', 'd-2']));
     // The checkpoint now ahead of the log's head, as when the log is read through a KurrentDB follower that
     // lags behind the leader the checkpoint was made on.
     const nats = await connect({ servers: NATS_URL });
@@ -111,10 +99,10 @@ describe('projections over a log that was replaced', () => {
 
   it('refuses to start beside a live engine of another log on the same prefix, and starts once it has stopped', async () => {
     const running = path.join(dir, 'running.db');
-    const head = await registerStore(running, ['r-1']);
+    const head = await logOfStores(running, ['r-1']);
     const first = await startProjections({ EVENT_STORE_URL: `sqlite:${running}`, NATS_PREFIX: prefix });
     const other = path.join(dir, 'other.db');
-    await registerStore(other, ['o-1']);
+    await logOfStores(other, ['o-1']);
     try {
       await waitUntil(() => first.get(ProjectorService).checkpoint >= head, 10_000, 'the first projector writing');
       // Another DATA_DIR, the same NATS_PREFIX: waited for one lease (its holder might have died), then refused.

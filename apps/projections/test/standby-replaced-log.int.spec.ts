@@ -2,11 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { SqliteEventStore } from '@app/event-store';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { waitUntil } from '../../../test/support/app-process';
-import { storeRegistered } from '../../../test/support/recorded-events';
-import { NATS_URL, removeNatsState, startProjections, uniquePrefix } from '../../../test/support/projections';
+import {
+  logOfStores,
+  NATS_URL,
+  removeNatsState,
+  startProjections,
+  uniquePrefix,
+} from '../../../test/support/projections';
 import { ProjectorService } from '../src/projector/projector.service';
 import { ReadModelBuckets } from '../src/projector/read-model.buckets';
 
@@ -25,25 +29,16 @@ describe('a standby that started while the read models were another log’s', ()
     rmSync(dir, { recursive: true, force: true });
     await removeNatsState(prefix);
   });
-  const registerStore = async (file: string, storeId: string) => {
-    const log = new SqliteEventStore({ file });
-    await log.append(`store-${storeId}`, [storeRegistered(storeId, '2026-11-24T10:00:00.000Z')], {
-      expectedRevision: 'no_stream',
-    });
-    const head = await log.headPosition();
-    await log.close();
-    return head;
-  };
 
   it('tells a known store’s day without a document as none once its fold is done, as the writer does', async () => {
     const first = path.join(dir, 'first.db');
-    const firstHead = await registerStore(first, 'a-1');
+    const firstHead = await logOfStores(first, ['a-1']);
     const before = await startProjections({ EVENT_STORE_URL: `sqlite:${first}`, NATS_PREFIX: prefix });
     await waitUntil(() => before.get(ProjectorService).checkpoint >= firstHead, 10_000, 'the first log projected');
     await before.close();
 
     const second = path.join(dir, 'second.db');
-    const head = await registerStore(second, 'b-1');
+    const head = await logOfStores(second, ['b-1']);
     // The writer's replacement of the other log's documents is held until the standby has started.
     let reach!: () => void;
     let release!: () => void;
