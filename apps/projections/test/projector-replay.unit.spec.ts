@@ -28,6 +28,14 @@ describe('a flush cut off by a kill and folded again from KV', () => {
       }),
       metadata: { storeId: 'oslo', terminalId: 'T-1', businessDay },
     });
+    const requested = (operationId: string, at: string) =>
+      event(`operation-${operationId}`, 'OperationRequested', {
+        operationId,
+        storeId: 'oslo',
+        terminalId: 'T-1',
+        operation: 'end_of_day',
+        at,
+      });
     const store = [
       event('store-oslo', 'StoreRegistered', {
         storeId: 'oslo',
@@ -39,7 +47,7 @@ describe('a flush cut off by a kill and folded again from KV', () => {
       event('store-oslo', 'TerminalRegistered', { storeId: 'oslo', terminalId: 'T-1', at: noon(0) }),
       event('store-oslo', 'TerminalRegistered', { storeId: 'oslo', terminalId: 'T-2', at: noon(0) }),
     ];
-    return { payment, close, store };
+    return { payment, close, requested, store };
   }
 
   /**
@@ -90,6 +98,18 @@ describe('a flush cut off by a kill and folded again from KV', () => {
       ...Array.from({ length: 12 }, (_, day) => payment(`p-${day}`, 'T-2', noon(day + 2))).flat(),
     ];
     await expectSameAfterEveryKill(history, payment('p-late', 'T-1', noon(14)));
+  });
+
+  it("keeps the totals of a close's day when its flush also took the store ten days on", async () => {
+    const { payment, close, requested, store } = world();
+    const history = [...store, ...payment('p-1', 'T-1', noon(0))];
+    // The close asked for and made, then the store's next sale after ten days shut: the close's day leaves the window.
+    const batch = [
+      requested('c1', '2026-11-01T20:00:00.000Z'),
+      close('c1', '2026-11-01', '2026-11-01T20:00:01.000Z'),
+      ...payment('p-2', 'T-1', noon(10)),
+    ];
+    await expectSameAfterEveryKill(history, batch);
   });
 
   it('keeps both closes of one terminal that came in one flush', async () => {

@@ -519,14 +519,16 @@ export class ReadModelProjector {
     if (event.type === 'OperationRequested') {
       const { storeId, terminalId, operation } = event.data;
       if (operation !== 'end_of_day') return;
+      // Neither changes the close itself, even of its own operation: replayed after a kill under a terminal holding that
+      // close, such an event wrote the close's day again, which `missingDays` does not read back for it, from empty.
       const change = (doc: TerminalDoc) => closeRequested(doc, operationId);
-      return this.changeTerminal(storeId, terminalId, position, put, change, { operationId });
+      return this.changeTerminal(storeId, terminalId, position, put, change, undefined);
     }
     const storeId = stringField(recorded.metadata, 'storeId');
     const terminalId = stringField(recorded.metadata, 'terminalId');
     if (storeId === undefined || terminalId === undefined) return;
     const change = (doc: TerminalDoc) => closeAbandoned(doc, operationId);
-    this.changeTerminal(storeId, terminalId, position, put, change, { operationId });
+    this.changeTerminal(storeId, terminalId, position, put, change, undefined);
   }
 
   /** A nightly close given up: its terminal listed as not closed on the store day the close was for. */
@@ -567,8 +569,11 @@ export class ReadModelProjector {
     position: string,
     put: Put,
     change: (doc: TerminalDoc) => TerminalDoc,
-    /** What the event is to the terminal's last close: that close itself (its operation), or a fact at an instant. */
-    touches: { readonly operationId: string } | { readonly at: string },
+    /**
+     * What the event is to the terminal's last close: that close itself (its operation), a fact at an instant, or
+     * nothing (a close asked for or ended without a batch, which never changes a close).
+     */
+    touches: { readonly operationId: string } | { readonly at: string } | undefined,
   ): void {
     const key = this.terminalKey(storeId, terminalId);
     const held = this.terminals.get(key);
@@ -584,7 +589,7 @@ export class ReadModelProjector {
       // memory, and written from an empty one it lost its totals. A close the terminal holds no longer (a later
       // one came in the same flush) is not known here any more; its day was written before the terminal.
       for (const close of closesHeld(held))
-        if (changedClose(close, touches)) this.putClose(storeId, close, position, put);
+        if (touches !== undefined && changedClose(close, touches)) this.putClose(storeId, close, position, put);
       return;
     }
     const terminal = stamped(next, position);

@@ -1,0 +1,335 @@
+import type { RecordedEvent } from '@app/event-store';
+import { dayBefore, localParts } from './oracle-history';
+
+/**
+ * The money figures finance reads, computed from the log by the rules of docs/consuming.md alone (not by the
+ * projector's code): a fact counts on the store's local day of Dintero's time (the engine's when Dintero gave none);
+ * a late capture is listed, never captured; a refund counts for the payment's store and terminal on its own day;
+ * an external refund is a refund (one more unless `continued`); a terminal's batch holds its captures and the refunds
+ * done at it, by Dintero's time, from just after its last close.
+ */
+export interface Totals {
+  capturedCount: number;
+  capturedAmount: number;
+  refundedCount: number;
+  refundedAmount: number;
+  net: number;
+}
+export interface DayFigures {
+  currencies: Record<string, Totals>;
+  counts: { declined: number; failed: number; cancelled: number; expired: number };
+  cardBrands: Record<string, number>;
+  terminals: Record<
+    string,
+    { currencies: Record<string, { capturedCount: number; capturedAmount: number; refundedAmount: number }> }
+  >;
+  lateCaptures: {
+    paymentId: string;
+    terminalId: string;
+    transactionId: string;
+    amount: number;
+    currency: string;
+    endedAs: string;
+    at: string;
+  }[];
+}
+export interface Figures {
+  purchasesCount: number;
+  purchasesAmount: number;
+  reversalsCount: number;
+  reversalsAmount: number;
+}
+export interface CloseFigures {
+  day: string;
+  recorded: Figures;
+  currencies: Record<string, Figures>;
+  mismatch: boolean;
+}
+export interface Expected {
+  days: Record<string, DayFigures>;
+  openBatches: Record<string, { figures: Figures; currencies: Record<string, Figures> }>;
+  closes: Record<string, CloseFigures>;
+  /** Batches of devices swapped out, by `{storeId}.{terminalId}@{swap instant}`. */
+  swappedOut: Record<string, { figures: Figures; currencies: Record<string, Figures> }>;
+  /** Each store's `today`: its latest local day with a capture or refund, and that day's totals. */
+  stores: Record<string, { date: string; totals: Record<string, Totals> } | undefined>;
+}
+
+/** The fields of the events the oracle reads, each where its events have it. */
+interface EventData {
+  readonly storeId: string;
+  readonly terminalId: string;
+  readonly timeZone: string;
+  readonly dinteroTerminalId: string;
+  readonly operationId: string;
+  readonly refundId: string;
+  readonly transactionId: string;
+  readonly currency: string;
+  readonly endedAs: string;
+  readonly amount: number;
+  readonly at?: string;
+  readonly dinteroAt?: string;
+  readonly capturedAmount?: number;
+  readonly continued?: true;
+  readonly card?: { readonly brand?: string };
+  readonly batch?: Partial<Figures>;
+}
+
+export const emptyDay = (): DayFigures => ({
+  currencies: {},
+  counts: { declined: 0, failed: 0, cancelled: 0, expired: 0 },
+  cardBrands: {},
+  terminals: {},
+  lateCaptures: [],
+});
+const NONE: Figures = { purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 };
+/** How many days after a fact's own its close may be and still be corrected by it (consuming: late closes). */
+const LATE_CLOSE_DAYS = 7;
+
+interface BatchFact {
+  readonly t: number;
+  readonly at?: string;
+  readonly kind: 'purchase' | 'reversal';
+  readonly amount: number;
+  readonly currency: string;
+  readonly count: 0 | 1;
+  readonly position: bigint;
+}
+
+export function expected(log: readonly RecordedEvent[]): Expected {
+  const zones = new Map<string, string>();
+  const terminalStores = new Map<string, string>();
+  const payments = new Map<string, { storeId: string; terminalId: string; currency: string }>();
+  const refunds = new Map<string, { amount: number; terminalId: string }>();
+  const days: Record<string, DayFigures> = {};
+  const facts = new Map<string, BatchFact[]>();
+  const devices = new Map<string, string>();
+  /** Each terminal's swaps: when another device took its name (the engine's time). */
+  const swaps = new Map<string, number[]>();
+  const closes = new Map<
+    string,
+    { operationId: string; storeId: string; closedAt: number; businessDay: string; position: bigint; batch: Figures }[]
+  >();
+
+  const latest = new Map<string, string>();
+  const money = (storeId: string, at: string) => {
+    const date = localParts(Date.parse(at), zones.get(storeId) ?? 'UTC').date;
+    if (date > (latest.get(storeId) ?? '')) latest.set(storeId, date);
+  };
+  const dayOf = (storeId: string, at: string) => {
+    const key = `${storeId}.${localParts(Date.parse(at), zones.get(storeId) ?? 'UTC').date}`;
+    return (days[key] ??= emptyDay());
+  };
+  const totals = (day: DayFigures, currency: string) =>
+    (day.currencies[currency] ??= { capturedCount: 0, capturedAmount: 0, refundedCount: 0, refundedAmount: 0, net: 0 });
+  const terminalTotals = (day: DayFigures, terminalId: string, currency: string) =>
+    ((day.terminals[terminalId] ??= { currencies: {} }).currencies[currency] ??= {
+      capturedCount: 0,
+      capturedAmount: 0,
+      refundedAmount: 0,
+    });
+  const batchFact = (terminalId: string, fact: BatchFact) =>
+    facts.set(terminalId, [...(facts.get(terminalId) ?? []), fact]);
+
+  for (const event of log) {
+    const data = event.data as EventData;
+    // `at` is absent from a payment's request (its time is `requestedAt`), which counts on no day.
+    const at = data.dinteroAt ?? data.at ?? event.metadata.occurredAt ?? '';
+    const [stream, ...rest] = event.streamName.split('-');
+    const id = rest.join('-');
+    if (event.type === 'StoreRegistered') zones.set(data.storeId, data.timeZone);
+    if (event.type === 'TerminalRegistered') terminalStores.set(data.terminalId, data.storeId);
+    if (event.type === 'TerminalEnrolled') {
+      const held = devices.get(data.terminalId);
+      if (held !== undefined && held !== data.dinteroTerminalId)
+        swaps.set(data.terminalId, [...(swaps.get(data.terminalId) ?? []), Date.parse(data.at!)]);
+      devices.set(data.terminalId, data.dinteroTerminalId);
+    }
+    if (event.type === 'OperationCompleted' && data.batch) {
+      const terminalId = event.metadata.terminalId as string;
+      const list = closes.get(terminalId) ?? [];
+      list.push({
+        operationId: data.operationId,
+        storeId: event.metadata.storeId as string,
+        closedAt: Date.parse(data.dinteroAt ?? data.at!),
+        businessDay: event.metadata.businessDay as string,
+        position: event.position,
+        batch: { ...NONE, ...data.batch },
+      });
+      closes.set(terminalId, list);
+    }
+    if (stream !== 'payment') continue;
+    if (event.type === 'PaymentRequested')
+      payments.set(id, { storeId: data.storeId, terminalId: data.terminalId, currency: data.currency });
+    const payment = payments.get(id)!;
+    const fact = (kind: BatchFact['kind'], amount: number, count: 0 | 1) =>
+      ({ t: Date.parse(at), at, kind, amount, currency: payment.currency, count, position: event.position }) as const;
+    if (
+      [
+        'PaymentCaptured',
+        'FurtherCaptureRecorded',
+        'RefundSucceeded',
+        'LateRefundRecorded',
+        'ExternalRefundRecorded',
+      ].includes(event.type)
+    )
+      money(payment.storeId, at);
+    switch (event.type) {
+      case 'PaymentCaptured': {
+        const day = dayOf(payment.storeId, at);
+        const total = totals(day, payment.currency);
+        total.capturedCount += 1;
+        total.capturedAmount += data.amount;
+        const terminal = terminalTotals(day, payment.terminalId, payment.currency);
+        terminal.capturedCount += 1;
+        terminal.capturedAmount += data.amount;
+        if (data.card?.brand) day.cardBrands[data.card.brand] = (day.cardBrands[data.card.brand] ?? 0) + 1;
+        batchFact(payment.terminalId, fact('purchase', data.amount, 1));
+        break;
+      }
+      case 'FurtherCaptureRecorded': {
+        const day = dayOf(payment.storeId, at);
+        totals(day, payment.currency).capturedAmount += data.amount;
+        terminalTotals(day, payment.terminalId, payment.currency).capturedAmount += data.amount;
+        batchFact(payment.terminalId, fact('purchase', data.amount, 0));
+        break;
+      }
+      case 'LateCaptureRecorded':
+        dayOf(payment.storeId, at).lateCaptures.push({
+          paymentId: id,
+          terminalId: payment.terminalId,
+          transactionId: data.transactionId,
+          amount: data.amount,
+          currency: data.currency,
+          endedAs: data.endedAs,
+          at,
+        });
+        batchFact(payment.terminalId, fact('purchase', data.amount, data.capturedAmount === undefined ? 1 : 0));
+        break;
+      case 'RefundRequested':
+        refunds.set(data.refundId, { amount: data.amount, terminalId: data.terminalId });
+        break;
+      case 'RefundSucceeded':
+      case 'LateRefundRecorded': {
+        const refund = refunds.get(data.refundId)!;
+        const day = dayOf(payment.storeId, at);
+        const total = totals(day, payment.currency);
+        total.refundedCount += 1;
+        total.refundedAmount += refund.amount;
+        terminalTotals(day, payment.terminalId, payment.currency).refundedAmount += refund.amount;
+        batchFact(refund.terminalId, fact('reversal', refund.amount, 1));
+        break;
+      }
+      case 'ExternalRefundRecorded': {
+        const day = dayOf(payment.storeId, at);
+        const total = totals(day, payment.currency);
+        total.refundedCount += data.continued ? 0 : 1;
+        total.refundedAmount += data.amount;
+        terminalTotals(day, payment.terminalId, payment.currency).refundedAmount += data.amount;
+        break;
+      }
+      case 'PaymentDeclined':
+        dayOf(payment.storeId, at).counts.declined += 1;
+        break;
+      case 'PaymentFailed':
+        dayOf(payment.storeId, at).counts.failed += 1;
+        break;
+      case 'PaymentCancelled':
+        dayOf(payment.storeId, at).counts.cancelled += 1;
+        break;
+      case 'PaymentExpired':
+        dayOf(payment.storeId, at).counts.expired += 1;
+        break;
+    }
+  }
+  for (const day of Object.values(days))
+    for (const total of Object.values(day.currencies)) total.net = total.capturedAmount - total.refundedAmount;
+
+  const openBatches: Expected['openBatches'] = {};
+  const swappedOut: Expected['swappedOut'] = {};
+  const closeFigures: Expected['closes'] = {};
+  for (const [terminalId, storeId] of terminalStores) {
+    const zone = zones.get(storeId)!;
+    const key = `${storeId}.${terminalId}`;
+    const list = [...(closes.get(terminalId) ?? [])].sort((x, y) => x.closedAt - y.closedAt);
+    const own = facts.get(terminalId) ?? [];
+    // A batch ends at a close or at a swap (a fact at that very instant being the ending batch's).
+    const ends = [
+      ...list.map((close) => ({ at: close.closedAt, close })),
+      ...(swaps.get(terminalId) ?? []).map((at) => ({ at, close: undefined })),
+    ].sort((x, y) => x.at - y.at);
+    const last = ends.at(-1);
+    const open = own.filter((f) => last === undefined || f.t > last.at);
+    openBatches[key] = { figures: sumOf(open), currencies: byCurrency(open) };
+    ends.forEach((end, index) => {
+      const previous = index > 0 ? ends[index - 1] : undefined;
+      const inBatch = own.filter((f) => f.t <= end.at && (previous === undefined || f.t > previous.at));
+      if (end.close === undefined) {
+        swappedOut[`${key}@${new Date(end.at).toISOString()}`] = {
+          figures: sumOf(inBatch),
+          currencies: byCurrency(inBatch),
+        };
+        return;
+      }
+      const close = end.close;
+      const held = inBatch.filter((f) => {
+        // Reported once this close and a later one were in: corrected on this close's day, if that close knows when
+        // its batch opened (not the terminal's first one) and is on one of the days a close of the fact may be on.
+        const later =
+          close.position < f.position &&
+          list.some((other) => other.closedAt > close.closedAt && other.position < f.position);
+        if (!later) return true;
+        const date = localParts(f.t, zone).date;
+        return (
+          previous !== undefined &&
+          close.businessDay >= dayBefore(date) &&
+          close.businessDay <= addDays(date, LATE_CLOSE_DAYS)
+        );
+      });
+      const recorded = sumOf(held);
+      closeFigures[close.operationId] = {
+        day: `${close.storeId}.${close.businessDay}`,
+        recorded,
+        currencies: byCurrency(held),
+        mismatch: (Object.keys(NONE) as (keyof Figures)[]).some((field) => close.batch[field] !== recorded[field]),
+      };
+    });
+  }
+  const stores: Expected['stores'] = {};
+  for (const storeId of zones.keys()) {
+    const date = latest.get(storeId);
+    stores[storeId] = date === undefined ? undefined : { date, totals: days[`${storeId}.${date}`]!.currencies };
+  }
+  return { days, openBatches, swappedOut, closes: closeFigures, stores };
+}
+
+function addDays(date: string, n: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}
+
+function sumOf(facts: readonly BatchFact[]): Figures {
+  const figures = { ...NONE };
+  for (const fact of facts)
+    if (fact.kind === 'purchase') {
+      figures.purchasesCount += fact.count;
+      figures.purchasesAmount += fact.amount;
+    } else {
+      figures.reversalsCount += fact.count;
+      figures.reversalsAmount += fact.amount;
+    }
+  return figures;
+}
+
+function byCurrency(facts: readonly BatchFact[]): Record<string, Figures> {
+  const out: Record<string, Figures> = {};
+  for (const currency of new Set(facts.map((f) => f.currency)))
+    out[currency] = sumOf(facts.filter((f) => f.currency === currency));
+  return nonZero(out);
+}
+
+/** Per-currency figures without the currencies at nothing (a projection may keep those, or not). */
+export function nonZero(figures: Record<string, Figures> | undefined): Record<string, Figures> {
+  return Object.fromEntries(
+    Object.entries(figures ?? {}).filter(([, f]) => Object.values(f).some((value) => value !== 0)),
+  );
+}
