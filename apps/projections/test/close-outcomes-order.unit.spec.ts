@@ -4,7 +4,7 @@ import { logOfEvents } from '../../../test/support/recorded-events';
 import { applyFromLog } from '../src/read-models/apply-from-log';
 import { documentProblem } from '../src/read-models/document-schemas';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
-import type { BatchFigures, Change, StoreDayDoc } from '../src/read-models/read-model.types';
+import type { BatchFigures, Change, StoreDayDoc, TerminalDoc } from '../src/read-models/read-model.types';
 
 /**
  * A terminal's end-of-day closes asked for while others pend, their outcomes reaching the log in any order, and sales
@@ -33,6 +33,12 @@ interface Sale {
   /** A close's figures sum currencies; each currency's part is kept beside them. */
   readonly currency: 'NOK' | 'EUR';
   /** Minutes from the sale to the log hearing of it. */
+  readonly delay: number;
+}
+/** A refund at T-1 of sale `sale` (all of it), at `at`, heard of `delay` minutes later (not before the sale). */
+interface Refund {
+  readonly sale: number;
+  readonly at: number;
   readonly delay: number;
 }
 interface Scenario {
@@ -81,7 +87,12 @@ const amountOf = (i: number) => 100 * 2 ** i;
  * The closes each device made (completed ones, by cut) and its sales between each and the one before: the old device's
  * up to the swap, the new one's after it (the old device's last close is cut at the swap at the latest).
  */
-function expected(closes: readonly Timed[], sales: readonly Sale[], swapAt?: number): Map<string, BatchFigures> {
+function expected(
+  closes: readonly Timed[],
+  sales: readonly Sale[],
+  swapAt?: number,
+  refunds: readonly Refund[] = [],
+): Map<string, BatchFigures> {
   const made = closes.filter((close) => close.completed).sort((a, b) => a.cut - b.cut);
   const amounts = sales.map((sale, j) => ({ ...sale, amount: amountOf(j) }));
   const figures = new Map<string, BatchFigures>();
@@ -96,11 +107,12 @@ function expected(closes: readonly Timed[], sales: readonly Sale[], swapAt?: num
     lane.closes.forEach((close, i) => {
       const after = Math.max(lane.from, i === 0 ? -Infinity : Math.min(lane.closes[i - 1]!.cut, lane.to));
       const held = amounts.filter((s) => s.at > after && s.at <= Math.min(close.cut, lane.to));
+      const back = refunds.filter((r) => r.at > after && r.at <= Math.min(close.cut, lane.to));
       figures.set(close.id, {
         purchasesCount: held.length,
         purchasesAmount: held.reduce((sum, s) => sum + s.amount, 0),
-        reversalsCount: 0,
-        reversalsAmount: 0,
+        reversalsCount: back.length,
+        reversalsAmount: back.reduce((sum, r) => sum + amountOf(r.sale), 0),
       });
     });
   // By cut, the latest last.
@@ -113,6 +125,8 @@ function logOf(
   sales: readonly Sale[],
   truth: Map<string, BatchFigures>,
   swapAt?: number,
+  amountFor: (i: number) => number = amountOf,
+  refunds: readonly Refund[] = [],
 ): RecordedEvent[] {
   const event = logOfEvents();
   const meta = { storeId: 'oslo', terminalId: 'T-1' };
@@ -181,7 +195,7 @@ function logOf(
   }
   sales.forEach((sale, i) => {
     const paymentId = `p-${i}`;
-    const amount = amountOf(i);
+    const amount = amountFor(i);
     timed.push({
       at: sale.at + sale.delay,
       events: [
@@ -200,6 +214,26 @@ function logOf(
           card: { brand: 'VISA', entryMethod: 'contactless' },
           source: 'callback',
           at: iso(sale.at),
+        }),
+      ],
+    });
+  });
+  refunds.forEach((refund) => {
+    const paymentId = `p-${refund.sale}`;
+    const sale = sales[refund.sale]!;
+    timed.push({
+      at: Math.max(refund.at + refund.delay, sale.at + sale.delay),
+      events: [
+        event(`payment-${paymentId}`, 'RefundRequested', {
+          refundId: `r-${refund.sale}`,
+          amount: amountFor(refund.sale),
+          terminalId: 'T-1',
+          at: iso(refund.at),
+        }),
+        event(`payment-${paymentId}`, 'RefundSucceeded', {
+          refundId: `r-${refund.sale}`,
+          source: 'command-service',
+          at: iso(refund.at),
         }),
       ],
     });
@@ -404,6 +438,232 @@ describe('closes pending at once, the projector started again from KV at any poi
         expect(plain(await kvAfter(log, cut))).toEqual(whole);
       }),
       { seed: 20261205, numRuns: 500 },
+    );
+  });
+});
+
+describe('closes pending at once with a swap, the projector started again from KV', () => {
+  const withSwap = fc.record({ scenario: scenarios, swapAt: fc.integer({ min: 20, max: 200 }) });
+  it('a projector resumed from KV at any cut ends with the documents of one fold', async () => {
+    await fc.assert(
+      fc.asyncProperty(withSwap, fc.nat(), async ({ scenario, swapAt }, pick) => {
+        const closes = timeline({ ...scenario, swapAt });
+        const truth = expected(closes, scenario.sales, swapAt);
+        const log = logOf(closes, scenario.sales, truth, swapAt);
+        const whole = plain(await kvAfter(log, log.length));
+        const cut = 1 + (pick % log.length);
+        expect(plain(await kvAfter(log, cut))).toEqual(whole);
+      }),
+      { seed: 31, numRuns: 300 },
+    );
+  });
+  it('a projector dying between a flush’s store days and its terminal ends with the documents of one fold', async () => {
+    await fc.assert(
+      fc.asyncProperty(withSwap, fc.integer({ min: 1, max: 5 }), fc.nat(), async ({ scenario, swapAt }, size, pick) => {
+        const closes = timeline({ ...scenario, swapAt });
+        const truth = expected(closes, scenario.sales, swapAt);
+        const log = logOf(closes, scenario.sales, truth, swapAt);
+        const whole = plain(await kvAfter(log, log.length));
+        const crashAt = pick % Math.ceil(log.length / size);
+        const after = plain(await kvAfterCrash(log, size, crashAt));
+        const noPositions = (docs: Record<string, unknown>): unknown =>
+          JSON.parse(JSON.stringify(docs, (k, v: unknown) => (k === 'position' ? undefined : v)));
+        expect(noPositions(after)).toEqual(noPositions(whole));
+      }),
+      { seed: 32, numRuns: 300 },
+    );
+  });
+});
+
+describe('more facts kept than the bound while a swap waits for the old device’s close', () => {
+  /** Every sale's amount, summed over the closes on the day, the open batch and the swapped-out batches. */
+  const accounted = (p: ReturnType<typeof projected>) =>
+    Object.values(p.closes).reduce((sum, c) => sum + c.recorded.purchasesAmount, 0) +
+    (p.terminal?.openBatch?.purchasesAmount ?? 0) +
+    Object.values(p.terminal?.swappedOut ?? {}).reduce((sum, b) => sum + b.purchasesAmount, 0);
+  const run = (bulk: number) => {
+    const swapAt = 50;
+    const closes: Timed[] = [
+      { id: 'c-1', requested: 30, cut: 45, completed: true, outcome: 5_000 },
+      { id: 'c-2', requested: 55, cut: 60, completed: true, outcome: 61 },
+    ];
+    // An old-device sale at 40 heard of at 3000, after the bulk of new-device sales.
+    const sales: Sale[] = [
+      { at: 40, currency: 'NOK', delay: 2_960 },
+      ...Array.from({ length: bulk }, (_, i) => ({ at: 100 + i * 0.5, currency: 'NOK' as const, delay: 0 })),
+    ];
+    const amountFor = (i: number) => (i === 0 ? 7 : 1);
+    const truth = new Map<string, BatchFigures>([
+      ['c-1', { purchasesCount: 1, purchasesAmount: 7, reversalsCount: 0, reversalsAmount: 0 }],
+      ['c-2', { purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 }],
+    ]);
+    return projected(logOf(closes, sales, truth, swapAt, amountFor));
+  };
+  it('under the bound, a sale of the old device’s heard of late is its pending close’s', () => {
+    const p = run(10);
+    expect(p.closes['c-1']?.recorded.purchasesAmount).toBe(7);
+    expect(accounted(p)).toBe(17);
+  });
+  it('over the bound, a sale of the old device’s heard of late is not lost', () => {
+    const p = run(1_000);
+    expect(accounted(p)).toBe(1_007);
+  });
+  const overflowLog = (neverEnds: boolean, lateAt: number) => {
+    const closes: Timed[] = [
+      { id: 'c-1', requested: 30, cut: 45, completed: true, outcome: neverEnds ? 100_000 : 5_000 },
+      { id: 'c-2', requested: 55, cut: 60, completed: true, outcome: 61 },
+      { id: 'c-3', requested: 70, cut: 80, completed: true, outcome: 81 },
+      { id: 'c-4', requested: 6_000, cut: 6_010, completed: true, outcome: 6_011 },
+    ];
+    const sales: Sale[] = [
+      { at: 40, currency: 'NOK', delay: lateAt - 40 },
+      { at: 58, currency: 'EUR', delay: lateAt - 58 + 1 },
+      { at: 75, currency: 'NOK', delay: lateAt - 75 + 2 },
+      ...Array.from({ length: 1_000 }, (_, i) => ({ at: 100 + i * 0.5, currency: 'NOK' as const, delay: 0 })),
+      { at: 5_500, currency: 'NOK', delay: 0 },
+    ];
+    const amountFor = (i: number) => (i < 3 ? 10 ** (i + 4) : 1);
+    const zero = { purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 };
+    const truth = new Map<string, BatchFigures>(closes.map((c) => [c.id, zero]));
+    const log = logOf(closes, sales, truth, 50, amountFor);
+    // A close that never ends: its outcome, the log's last event, left out.
+    return neverEnds ? log.slice(0, -1) : log;
+  };
+  it.each([
+    [false, 3_000],
+    [true, 3_000],
+    [false, 62],
+    [true, 62],
+    [false, 5_800],
+    [true, 5_800],
+  ])(
+    'over the bound (the old device’s close never ends: %s, sales heard of at %s): none lost, the same resumed from KV, the last close never back',
+    async (neverEnds, lateAt) => {
+      const log = overflowLog(neverEnds, lateAt);
+      const projector = new ReadModelProjector();
+      let last = -Infinity;
+      for (const e of log)
+        for (const { model, doc } of projector.apply(e)) {
+          expect(documentProblem(model, doc)).toBeUndefined();
+          if (model === 'terminal' && doc.lastClose) {
+            const at = Date.parse(doc.lastClose.closedAt);
+            expect(at).toBeGreaterThanOrEqual(last);
+            last = at;
+          }
+        }
+      const p = {
+        closes: projector.storeDay('oslo', DAY)?.closes ?? {},
+        mismatches: 0,
+        terminal: projector.terminal('oslo', 'T-1'),
+      };
+      expect(accounted(p)).toBe(10_000 + 100_000 + 1_000_000 + 1_001);
+      const whole = plain(await kvAfter(log, log.length));
+      for (const cut of [1_030, 1_500, 2_005, 2_010, 2_020, log.length - 3])
+        expect({ cut, docs: plain(await kvAfter(log, cut)) }).toEqual({ cut, docs: whole });
+    },
+  );
+});
+
+describe('a terminal written while a swap waited by the version before this one', () => {
+  /**
+   * That version's shape, from this one's: the swap named only the closes pending at it, and a close of the new device
+   * was the terminal's last at once, out of the list.
+   */
+  function asEarlierVersion(doc: TerminalDoc): TerminalDoc {
+    const open = doc.openBatch!;
+    const swap = open.swappedWhileClosing!;
+    const ended = open.closedWhileClosing ?? [];
+    const newOnes = ended.filter(({ close }) => !swap.closes.includes(close.operationId));
+    return {
+      ...doc,
+      ...(newOnes.length > 0 ? { lastClose: newOnes.at(-1)!.close } : {}),
+      openBatch: {
+        ...open,
+        swappedWhileClosing: { ...swap, closes: swap.closes.filter((id) => open.closing?.includes(id)) },
+        closedWhileClosing: ended.filter(({ close }) => swap.closes.includes(close.operationId)),
+      },
+    };
+  }
+
+  it('is followed from as from one of this version: each device’s closes keep their sales', async () => {
+    // c-1 ends while c-2 pends; the device is swapped at 50; c-3, the new device's, ends while c-2 still pends.
+    const swapAt = 50;
+    const closes: Timed[] = [
+      { id: 'c-1', requested: 30, cut: 40, completed: true, outcome: 41 },
+      { id: 'c-2', requested: 32, cut: 45, completed: true, outcome: 70 },
+      { id: 'c-3', requested: 55, cut: 60, completed: true, outcome: 61 },
+    ];
+    const sales: Sale[] = [
+      { at: 35, currency: 'NOK', delay: 0 },
+      { at: 42, currency: 'NOK', delay: 0 },
+      { at: 47, currency: 'NOK', delay: 0 },
+      { at: 58, currency: 'NOK', delay: 0 },
+      { at: 65, currency: 'NOK', delay: 0 },
+      { at: 43, currency: 'NOK', delay: 19 },
+      { at: 38, currency: 'NOK', delay: 25 },
+      { at: 57, currency: 'NOK', delay: 10 },
+    ];
+    const truth = expected(closes, sales, swapAt);
+    const log = logOf(closes, sales, truth, swapAt);
+    const whole = plain(await kvAfter(log, log.length));
+    const swapped = log.findIndex((e) => e.type === 'TerminalEnrolled' && e.position > 3n) + 1;
+    const store = {
+      readStream: (name: string) => Promise.resolve(log.filter((e) => e.streamName === name)),
+    } as unknown as EventStore;
+    // Every cut from the swap to the first fact the version before put wrong itself (the sale at 43, heard at 62).
+    const wrongBefore =
+      log.findIndex((e) => e.type === 'PaymentCaptured' && (e.data as { at: string }).at === iso(43)) + 1;
+    expect(wrongBefore).toBeGreaterThan(swapped);
+    for (let cut = swapped; cut < wrongBefore; cut++) {
+      const kv = new Map<string, Change>();
+      const put = (c: Change) => kv.set(`${c.model}:${c.key}`, c);
+      const readDay = (key: string) => Promise.resolve(kv.get(`store-day:${key}`)?.doc as StoreDayDoc | undefined);
+      await applyFromLog(store, new ReadModelProjector(), log.slice(0, cut), put, readDay);
+      const terminal = kv.get('terminal:oslo.T-1')!;
+      kv.set('terminal:oslo.T-1', { ...terminal, doc: asEarlierVersion(terminal.doc as TerminalDoc) } as Change);
+      const resumed = new ReadModelProjector();
+      for (const change of kv.values()) resumed.load(JSON.parse(JSON.stringify(change)) as Change);
+      await applyFromLog(store, resumed, log.slice(cut), put, readDay);
+      expect({ cut, docs: plain(kv) }).toEqual({ cut, docs: whole });
+    }
+  });
+});
+
+describe('refunds at the terminal, with or without a swap', () => {
+  const withRefunds = fc
+    .record({
+      scenario: scenarios,
+      swapAt: fc.option(fc.integer({ min: 20, max: 200 }), { nil: undefined }),
+      refunds: fc.array(
+        fc.record({ sale: fc.nat(9), after: fc.integer({ min: 1, max: 60 }), delay: fc.integer({ min: 0, max: 200 }) }),
+        { maxLength: 4 },
+      ),
+    })
+    .map(({ scenario, swapAt, refunds }) => ({
+      scenario,
+      swapAt,
+      refunds: refunds
+        .filter((r, i) => r.sale < scenario.sales.length && refunds.findIndex((o) => o.sale === r.sale) === i)
+        .map((r) => ({ sale: r.sale, at: scenario.sales[r.sale]!.at + r.after, delay: r.delay })),
+    }));
+  it('each close counts the refunds of its window, in any order of outcomes, resumed from KV at any cut', async () => {
+    await fc.assert(
+      fc.asyncProperty(withRefunds, fc.nat(), async ({ scenario, swapAt, refunds }, pick) => {
+        const closes = timeline({ ...scenario, swapAt });
+        const truth = expected(closes, scenario.sales, swapAt, refunds);
+        const ordered = projected(logOf(inOrder(closes), scenario.sales, truth, swapAt, amountOf, refunds));
+        const log = logOf(closes, scenario.sales, truth, swapAt, amountOf, refunds);
+        const any = projected(log);
+        expect(recorded(ordered.closes)).toEqual(Object.fromEntries(truth));
+        expect(recorded(any.closes)).toEqual(Object.fromEntries(truth));
+        expect(any.closes).toEqual(ordered.closes);
+        expect(any.terminal?.lastClose).toEqual(ordered.terminal?.lastClose);
+        expect(any.terminal?.openBatch).toEqual(ordered.terminal?.openBatch);
+        const whole = plain(await kvAfter(log, log.length));
+        const cut = 1 + (pick % log.length);
+        expect(plain(await kvAfter(log, cut))).toEqual(whole);
+      }),
+      { seed: 41, numRuns: 300 },
     );
   });
 });

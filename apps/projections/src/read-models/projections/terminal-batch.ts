@@ -46,8 +46,13 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
       closedWhileClosing: taken = [],
       ...figures
     } = doc.openBatch;
-    // The new device's closes, kept in the list while the swap waited, leave the latest the last.
-    const last = taken.reduce<TerminalClose | undefined>((newest, { close }) => latest(close, newest), doc.lastClose);
+    // The old device's closes that ended meanwhile leave the latest the last. Not the new device's while a swap waits:
+    // its batch opened at the swap, so a fact of the old device's heard of late would be taken for an older close's
+    // (`beforeLastBatch`) and lost, where the old device's pending close takes it now (the devices share the batch).
+    const swap = doc.openBatch.swappedWhileClosing;
+    const last = taken
+      .filter((each) => ofDevice(swap, each) !== 'new')
+      .reduce<TerminalClose | undefined>((newest, { close }) => latest(close, newest), doc.lastClose);
     return countInBatch({ ...doc, ...(last ? { lastClose: last } : {}), openBatch: figures }, counted, at);
   }
   const when = Date.parse(at);
@@ -525,6 +530,40 @@ export function sharingLastClose(doc: TerminalDoc): TerminalDoc {
   const last = doc.lastClose;
   const entry = doc.openBatch?.closedWhileClosing?.find(({ close }) => close.operationId === last?.operationId);
   return entry === undefined || entry.close === last ? doc : { ...doc, lastClose: entry.close };
+}
+
+/**
+ * A terminal written while a swap waited by the version before this one, read as this one keeps it: that version named
+ * only the closes pending at the swap (`swappedWhileClosing.closes`), where the closes that ended before it, in the list,
+ * are the old device's too; and it made a close of the new device the terminal's last at once, where this one keeps it
+ * in the list until the old device's closes end (`newDevicesClose`). A document of this version is left as it is.
+ */
+export function withSwapNamingItsCloses(doc: TerminalDoc): TerminalDoc {
+  const open = doc.openBatch;
+  const swap = open?.swappedWhileClosing;
+  if (open === undefined || swap === undefined) return doc;
+  const swappedAt = Date.parse(swap.at);
+  const ended = open.closedWhileClosing ?? [];
+  const unnamed = ended
+    .filter(({ close }) => !swap.closes.includes(close.operationId) && Date.parse(close.closedAt) <= swappedAt)
+    .map(({ close }) => close.operationId);
+  const closes = [...swap.closes, ...unnamed];
+  const last = doc.lastClose;
+  const newLast =
+    last !== undefined &&
+    !closes.includes(last.operationId) &&
+    Date.parse(last.closedAt) > swappedAt &&
+    !ended.some(({ close }) => close.operationId === last.operationId);
+  if (unnamed.length === 0 && !newLast) return doc;
+  const list = newLast ? withEnded(ended, { close: last, counted: [] }) : ended;
+  // The old device's latest close in the list is the last while the swap waits (the one before was not kept).
+  const oldLast = list.filter(({ close }) => closes.includes(close.operationId)).at(-1)?.close;
+  const { lastClose: _last, ...rest } = doc;
+  return {
+    ...rest,
+    ...(newLast ? (oldLast ? { lastClose: oldLast } : {}) : last ? { lastClose: last } : {}),
+    openBatch: { ...open, swappedWhileClosing: { ...swap, closes }, closedWhileClosing: list },
+  };
 }
 
 /** A close as the terminal reported it, beside what the log recorded for its batch (`recorded`, opened `openedAt`). */
