@@ -1,4 +1,5 @@
 import { isUnsplit } from './projections/store-day.projection';
+import { withSwapNamingItsCloses } from './projections/terminal-batch';
 import { stringField } from './string-field';
 import type { Change, OpenBatch, StoreDayDoc, SwappedOutBatch, TerminalDoc, TimedCount } from './read-model.types';
 
@@ -6,12 +7,12 @@ import type { Change, OpenBatch, StoreDayDoc, SwappedOutBatch, TerminalDoc, Time
  * A document as this version writes it. Before `deactivated` was its name, a deactivated terminal was
  * `offline` (and a store counted `offline` terminals): documents kept in KV from then are read the new way. A
  * store day kept its terminals' totals whatever the currency: they are its one currency's (`documentProblem`
- * refuses such a day with more). A terminal kept its swapped-out batches (`withSwapsAsKept`) and one close ended while
- * another pended (`withClosedAsKept`) otherwise.
+ * refuses such a day with more). A terminal kept its swapped-out batches (`withSwapsAsKept`), one close ended while
+ * another pended (`withClosedAsKept`), and a swap while closes pended (`withSwapNamingItsCloses`) otherwise.
  */
 export function upgraded(change: Change): Change {
   if (change.model === 'terminal') {
-    const doc = withClosedAsKept(withSwapsAsKept(change.doc));
+    const doc = withSwapNamingItsCloses(withClosedAsKept(withSwapsAsKept(change.doc)));
     if (stringField(doc, 'status') === 'offline') return { ...change, doc: { ...doc, status: 'deactivated' } };
     return doc === change.doc ? change : { ...change, doc };
   }

@@ -36,7 +36,6 @@ import {
   countInClose,
   type Counted,
   sharingLastClose,
-  withSwapNamingItsCloses,
   withClose,
 } from './projections/terminal-batch';
 import type { Change, StoreDayDoc, StoreDoc, TerminalClose, TerminalDoc } from './read-model.types';
@@ -123,9 +122,7 @@ export class ReadModelProjector {
       // In the fields' order of a terminal made here (`emptyTerminal`), whatever the order KV kept them in.
       // Its last close one object with its entry among the closes ended meanwhile, as the fold keeps it (JSON makes
       // two): `changeTerminal` tells a close that changed by identity, and would write a copy's day again.
-      const terminal = sharingLastClose(
-        withSwapNamingItsCloses({ ...emptyTerminal(doc.storeId, doc.terminalId), ...doc }),
-      );
+      const terminal = sharingLastClose({ ...emptyTerminal(doc.storeId, doc.terminalId), ...doc });
       this.setTerminal(key, terminal, this.terminals.get(key));
       this.terminalStores.set(doc.terminalId, doc.storeId);
     } else if (model === 'store') this.stores.set(key, doc);
