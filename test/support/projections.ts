@@ -8,11 +8,12 @@ import { createHttpApp, loadConfig } from '@app/platform';
 import { ProjectionsConfig } from '../../apps/projections/src/projections.config';
 import { ProjectionsModule } from '../../apps/projections/src/projections.module';
 import { PROJECTIONS_HTTP_APP } from '../../apps/projections/src/projections-http-app';
-import { PROJECTED_STREAMS } from '../../apps/projections/src/projector/projector.service';
+import { PROJECTED_STREAMS, ProjectorService } from '../../apps/projections/src/projector/projector.service';
 import { ReadModelProjector } from '../../apps/projections/src/read-models/read-model.projector';
 import { applyFromLog } from '../../apps/projections/src/read-models/apply-from-log';
 import { NATS_URL, removeNatsState, uniquePrefix } from './nats-state';
 import { listenOrClose } from './started-app';
+import { waitUntil } from './app-process';
 import { storeRegistered } from './recorded-events';
 
 export { NATS_URL, removeNatsState, uniquePrefix };
@@ -88,5 +89,16 @@ export async function logOfStores(file: string, storeIds: readonly string[]): Pr
     return await log.headPosition();
   } finally {
     await log.close();
+  }
+}
+
+/** Runs projections on the SQLite log at `file` under `prefix` until its checkpoint reaches `head`, then stops them. */
+export async function projectUntil(file: string, prefix: string, head: bigint): Promise<void> {
+  const app = await startProjections({ EVENT_STORE_URL: `sqlite:${file}`, NATS_PREFIX: prefix });
+  try {
+    const service = app.get(ProjectorService);
+    await waitUntil(() => service.checkpoint >= head, 10_000, 'the projector at the end of the log');
+  } finally {
+    await app.close();
   }
 }

@@ -7,6 +7,7 @@ import { natsNames } from '@app/messaging';
 import { waitUntil } from '../../../test/support/app-process';
 import {
   logOfStores,
+  projectUntil,
   NATS_URL,
   bucketContents,
   removeNatsState,
@@ -38,10 +39,7 @@ describe('the queries while the projector folds a replaced log from position 0',
 
   it('answers not ready (503) rather than not found (404) for what is not folded yet, the store day too', async () => {
     const first = path.join(dir, 'first.db');
-    const firstHead = await logOfStores(first, ['a-1']);
-    const before = await startProjections({ EVENT_STORE_URL: `sqlite:${first}`, NATS_PREFIX: prefix });
-    await waitUntil(() => before.get(ProjectorService).checkpoint >= firstHead, 10_000, 'the first log projected');
-    await before.close();
+    await projectUntil(first, prefix, await logOfStores(first, ['a-1']));
 
     // Another log on the same NATS: its fold from 0 is held at its first event, so nothing of it is folded yet.
     const second = path.join(dir, 'second.db');

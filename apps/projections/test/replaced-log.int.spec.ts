@@ -6,6 +6,7 @@ import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import {
   logOfStores,
+  projectUntil,
   NATS_URL,
   bucketContents,
   removeNatsState,
@@ -23,12 +24,7 @@ describe('projections over a log that was replaced', () => {
     await removeNatsState(prefix);
   });
 
-  const project = async (file: string, head: bigint) => {
-    const app = await startProjections({ EVENT_STORE_URL: `sqlite:${file}`, NATS_PREFIX: prefix });
-    const service = app.get(ProjectorService);
-    await waitUntil(() => service.checkpoint >= head, 10_000, 'the projector at the end of the log');
-    await app.close();
-  };
+  const project = (file: string, head: bigint) => projectUntil(file, prefix, head);
 
   it('starts its read models again from position 0 instead of serving another log’s documents', async () => {
     const first = path.join(dir, 'first.db');

@@ -6,6 +6,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { waitUntil } from '../../../test/support/app-process';
 import {
   logOfStores,
+  projectUntil,
   NATS_URL,
   removeNatsState,
   startProjections,
@@ -32,10 +33,7 @@ describe('a standby that started while the read models were another log’s', ()
 
   it('tells a known store’s day without a document as none once its fold is done, as the writer does', async () => {
     const first = path.join(dir, 'first.db');
-    const firstHead = await logOfStores(first, ['a-1']);
-    const before = await startProjections({ EVENT_STORE_URL: `sqlite:${first}`, NATS_PREFIX: prefix });
-    await waitUntil(() => before.get(ProjectorService).checkpoint >= firstHead, 10_000, 'the first log projected');
-    await before.close();
+    await projectUntil(first, prefix, await logOfStores(first, ['a-1']));
 
     const second = path.join(dir, 'second.db');
     const head = await logOfStores(second, ['b-1']);
