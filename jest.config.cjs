@@ -26,7 +26,10 @@ const shared = {
   // Leaves node_modules untransformed unless the path has one of those packages at any depth
   // (content-disposition, say, sits under @fastify/static/node_modules).
   transformIgnorePatterns: [`^(?!.*/node_modules/(${esmPackages.join('|')})/).*/node_modules/`],
-  moduleNameMapper: { '^@app/(.*)$': '<rootDir>/libs/$1/src/index.ts' },
+  moduleNameMapper: {
+    '^@app/([^/]+)/(.+)$': '<rootDir>/libs/$1/src/$2',
+    '^@app/([^/]+)$': '<rootDir>/libs/$1/src/index.ts',
+  },
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.tmp/'],
 };
 

@@ -3,6 +3,8 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 
+const LIBRARIES = ['payment-domain', 'event-store', 'dintero', 'messaging', 'platform'];
+
 /** @param {{ paths?: boolean }} opts */
 function swcOptions({ paths = true } = {}) {
   return {
@@ -14,7 +16,10 @@ function swcOptions({ paths = true } = {}) {
       ...(paths
         ? {
             baseUrl: root,
+            // A library's own files by path (`@app/platform/config/load-config`), for what must not load its
+            // whole entry: the rebuild's command loads no Nest application, HTTP server or Dintero client.
             paths: {
+              ...Object.fromEntries(LIBRARIES.map((lib) => [`@app/${lib}/*`, [`libs/${lib}/src/*`]])),
               '@app/*': ['libs/*/src/index.ts'],
             },
           }

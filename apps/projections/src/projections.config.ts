@@ -1,6 +1,7 @@
 import { Expose, Transform } from 'class-transformer';
 import { IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
-import { BaseAppConfig, EnvInt, TestsOnly, withEventStore, withNats } from '@app/platform';
+// The config file alone, not the library's entry: the rebuild's command loads this, and no Nest application.
+import { BaseAppConfig, EnvInt, TestsOnly, withEventStore, withNats } from '@app/platform/config/base-app.config';
 import { REBUILD_HEAP_MIB } from './rebuild/rebuild-heap';
 
 /** An empty variable (as compose passes an unset `${VAR:-}`) is no value. */
