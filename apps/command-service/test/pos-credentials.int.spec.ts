@@ -64,6 +64,11 @@ describe('command service: POS API keys, limited to their stores', () => {
     status: response.status,
     body: (await response.json()) as Record<string, unknown>,
   });
+  const refundInit = (): RequestInit => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+    body: JSON.stringify({ amount: 100, terminalId: 'K-B' }),
+  });
   const written = async () => (await log.readAll({ limit: 10_000 })).length;
 
   it.each([
@@ -165,17 +170,26 @@ describe('command service: POS API keys, limited to their stores', () => {
       metadata: { posClientId: 'pos-oslo', storeId: 'oslo-center', terminalId: 'K-2' },
     });
 
-    // A Bergen-only key may neither read nor cancel an Oslo payment, nor wait for its outcome: refused at once, not
-    // when the wait of a minute ends (which would also tell it when the payment ended).
-    expect(await json(await service.fetch(`/v1/terminal-payments/${paymentId}`, {}, BERGEN_POS))).toMatchObject({
-      status: 403,
-      body: { code: 'STORE_NOT_ALLOWED' },
-    });
-    const waited = await service.fetch(`/v1/terminal-payments/${paymentId}?waitFor=final&timeout=60`, {}, BERGEN_POS);
-    expect(await json(waited)).toMatchObject({ status: 403, body: { code: 'STORE_NOT_ALLOWED' } });
+    // A Bergen-only key may neither read, refund nor cancel an Oslo payment, nor wait for its outcome: answered at
+    // once (not when the wait of a minute ends, which would tell it when the payment ended), and as an unknown id is,
+    // so that it does not even learn that the payment exists.
     const before = await written();
-    const cancel = await service.fetch(`/v1/terminal-payments/${paymentId}/cancel`, { method: 'POST' }, BERGEN_POS);
-    expect(await json(cancel)).toMatchObject({ status: 403, body: { code: 'STORE_NOT_ALLOWED' } });
+    for (const [route, init] of [
+      ['', () => ({})],
+      ['?waitFor=final&timeout=60', () => ({})],
+      ['/cancel', () => ({ method: 'POST' })],
+      [`/refunds/${randomUUID()}`, () => ({})],
+      ['/refunds', refundInit],
+    ] as const) {
+      const ask = (id: string) => service.fetch(`/v1/terminal-payments/${id}${route}`, init(), BERGEN_POS);
+      const foreign = await json(await ask(paymentId));
+      const unknownId = randomUUID();
+      const unknown = await json(await ask(unknownId));
+      expect(foreign).toMatchObject({ status: 404, body: { code: 'PAYMENT_NOT_FOUND', paymentId } });
+      expect(JSON.stringify(foreign).replaceAll(paymentId, 'ID')).toBe(
+        JSON.stringify(unknown).replaceAll(unknownId, 'ID'),
+      );
+    }
     expect(await written()).toBe(before);
 
     const cancelled = await service.fetch(`/v1/terminal-payments/${paymentId}/cancel`, { method: 'POST' }, OSLO_POS);
@@ -269,6 +283,36 @@ describe('command service: POS API keys, limited to their stores', () => {
       });
       return reply.json<{ status: number; body: Record<string, unknown> }>();
     };
+
+    it('answers a key of another store on a payment as on an unknown id: 404, writing nothing', async () => {
+      const started = await start(OSLO_POS, payment({ terminalId: 'K-2', merchantReference: 'NATS-foreign' }));
+      expect(started.status).toBe(201);
+      const paymentId = started.body.paymentId as string;
+      const { commands, queries } = natsNames(prefix);
+      const ask = async (subject: string, body: Record<string, unknown>) => {
+        const h = headers();
+        h.set('Authorization', `Bearer ${BERGEN_POS.key}`);
+        const reply = await nats.request(subject, JSON.stringify(body), { timeout: 10_000, headers: h });
+        return reply.json<{ status: number; body: Record<string, unknown> }>();
+      };
+      const before = await written();
+      for (const [subject, body] of [
+        [queries.payment, () => ({})],
+        [queries.refund, () => ({ refundId: randomUUID() })],
+        [commands.cancel, () => ({})],
+        [commands.refund, () => ({ idempotencyKey: randomUUID(), refund: { amount: 100, terminalId: 'K-B' } })],
+      ] as const) {
+        const foreign = await ask(subject, { paymentId, ...body() });
+        const unknownId = randomUUID();
+        const unknown = await ask(subject, { paymentId: unknownId, ...body() });
+        expect(foreign).toMatchObject({ status: 404, body: { code: 'PAYMENT_NOT_FOUND', paymentId } });
+        expect(JSON.stringify(foreign).replaceAll(paymentId, 'ID')).toBe(
+          JSON.stringify(unknown).replaceAll(unknownId, 'ID'),
+        );
+      }
+      expect(await written()).toBe(before);
+      await service.fetch(`/v1/terminal-payments/${paymentId}/cancel`, { method: 'POST' }, OSLO_POS);
+    });
 
     it('refuses a message without a key, or with a key of another store, writing nothing', async () => {
       const before = await written();

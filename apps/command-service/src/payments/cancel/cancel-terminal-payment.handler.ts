@@ -27,6 +27,7 @@ import { releaseClaim } from '@app/platform';
 import { paymentView, type PaymentView } from '../payment.view';
 import { now } from '../../clock';
 import type { CommandContext } from '../command-context';
+import { visiblePayment } from '../visible-payment';
 
 export type CancelOutcome = { readonly kind: 'cancelled' | 'ended' | 'pending'; readonly payment: PaymentView };
 
@@ -46,8 +47,11 @@ export class CancelTerminalPaymentHandler {
 
   async cancel(paymentId: string, context: CommandContext): Promise<CancelOutcome> {
     const stream = paymentStream(paymentId);
-    const current = existingPayment((await readState(this.store, stream, paymentDecider)).state, paymentId);
-    context.client.assertStore(current.storeId);
+    const current = visiblePayment(
+      (await readState(this.store, stream, paymentDecider)).state,
+      paymentId,
+      context.client,
+    );
     const metadata = {
       correlationId: context.correlationId,
       causationId: context.correlationId,

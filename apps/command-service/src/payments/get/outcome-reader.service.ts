@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EVENT_STORE, readState, type EventStore, type StreamDecider } from '@app/event-store';
 import {
   DomainError,
-  existingPayment,
   operationDecider,
   operationFinished,
   operationStream,
@@ -14,6 +13,7 @@ import {
 import type { PosClient } from '../../auth/pos-client';
 import { ShutdownSignal } from '../../shutdown-signal';
 import { paymentView, type PaymentView } from '../payment.view';
+import { visiblePayment } from '../visible-payment';
 import { refundView, type RefundView } from '../refund/refund.view';
 import { DEFAULT_WAIT_SECONDS, type GetPaymentQuery } from './get-payment.query';
 import { PaymentNotifier } from './payment-notifier';
@@ -83,10 +83,10 @@ export class OutcomeReader {
     reached: (state: PaymentState) => boolean,
   ) {
     const state = await this.outcome(paymentStream(paymentId), paymentDecider, query, gone, {
-      seen: (payment) => client.assertStore(existingPayment(payment, paymentId).storeId),
+      seen: (payment) => visiblePayment(payment, paymentId, client),
       reached,
     });
-    return existingPayment(state, paymentId);
+    return visiblePayment(state, paymentId, client);
   }
 
   /**

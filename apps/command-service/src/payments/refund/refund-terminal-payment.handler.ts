@@ -33,6 +33,7 @@ import { FaultPoints } from '../../fault-points';
 import { UsableTerminals } from '../../registry/usable-terminals.service';
 import type { IdempotentSteps } from '../../idempotency/idempotent-requests.service';
 import { commandMetadata, type CommandContext } from '../command-context';
+import { visiblePayment } from '../visible-payment';
 
 type RecordRefundOutcome = Extract<PaymentCommand, { type: 'RecordRefundOutcome' }>;
 
@@ -82,11 +83,11 @@ export class RefundTerminalPaymentHandler {
     context: CommandContext,
     refundId: string = randomUUID(),
   ): Promise<PreparedRefund> {
-    const state = existingPayment(
+    const state = visiblePayment(
       (await readState(this.store, paymentStream(paymentId), paymentDecider)).state,
       paymentId,
+      context.client,
     );
-    context.client.assertStore(state.storeId);
     const { storeId: terminalStoreId, dinteroTerminalId } = await this.usableRefundTerminal(
       body.terminalId,
       state,
