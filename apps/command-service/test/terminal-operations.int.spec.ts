@@ -419,6 +419,24 @@ describe('terminal operations', () => {
     expect(unknown.json()).toMatchObject({ status: 404, body: { code: 'UNKNOWN_OPERATION' } });
   });
 
+  it('answers a key of another store on an operation as on an unknown id: 404', async () => {
+    const started = await operate('OP-9', { operation: 'check_update' }, randomUUID(), HQ, 'op-other');
+    expect(started.status).toBe(202);
+    const operationId = started.body.operationId as string;
+    const read = async (id: string) => {
+      const response = await engine.command.fetch(`/v1/terminal-operations/${id}?waitFor=final&timeout=30`, {}, OSLO);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const foreign = await read(operationId);
+    const unknownId = randomUUID();
+    const unknown = await read(unknownId);
+    expect(foreign).toMatchObject({ status: 404, body: { code: 'UNKNOWN_OPERATION', operationId } });
+    expect(JSON.stringify(foreign).replaceAll(operationId, 'ID')).toBe(
+      JSON.stringify(unknown).replaceAll(unknownId, 'ID'),
+    );
+    await final(operationId);
+  });
+
   describe('bad input: a clear 4xx and nothing written', () => {
     it.each([
       ['an unknown operation', 'OP-1', { operation: 'reboot' }, HQ, 'op-store', 400, 'VALIDATION_FAILED'],

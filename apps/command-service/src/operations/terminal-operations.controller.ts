@@ -20,8 +20,8 @@ import { hangUp } from '../payments/hang-up';
 @ApiProblems({
   400: 'VALIDATION_FAILED: an unknown operation, a bad body, id or Idempotency-Key; nothing written',
   401: 'UNAUTHENTICATED',
-  403: 'STORE_NOT_ALLOWED',
-  404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL, UNKNOWN_OPERATION',
+  403: 'STORE_NOT_ALLOWED: the key may not act for the store it names',
+  404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL, UNKNOWN_OPERATION (also an operation of a store the key may not use)',
   409: 'TERMINAL_BUSY (a payment, refund, operation or device change holds the terminal), IDEMPOTENT_REQUEST_IN_PROGRESS, CONCURRENT_UPDATE',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not application/json',

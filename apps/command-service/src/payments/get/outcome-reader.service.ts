@@ -68,10 +68,10 @@ export class OutcomeReader {
     gone?: AbortSignal,
   ): Promise<TerminalOperationView> {
     const state = await this.outcome(operationStream(operationId), operationDecider, query, gone, {
-      seen: (operation) => client.assertStore(existingOperation(operation, operationId).storeId),
+      seen: (operation) => visibleOperation(operation, operationId, client),
       reached: operationFinished,
     });
-    return operationView(existingOperation(state, operationId));
+    return operationView(visibleOperation(state, operationId, client));
   }
 
   /** The payment, when it exists and the POS may see it, once `reached` holds if the POS asked to wait. */
@@ -117,12 +117,16 @@ export class OutcomeReader {
   }
 }
 
-/** The operation, or `UNKNOWN_OPERATION` (404) when there is none of that id. */
-function existingOperation(
+/**
+ * The operation, or `UNKNOWN_OPERATION` (404) when there is none of that id, or it is of a store the key may not use:
+ * as with a payment (`visiblePayment`), the key does not learn that the id exists.
+ */
+function visibleOperation(
   state: OperationState,
   operationId: string,
+  client: PosClient,
 ): Exclude<OperationState, { readonly status: 'none' }> {
-  if (state.status === 'none')
+  if (state.status === 'none' || !client.mayUse(state.storeId))
     throw new DomainError('UNKNOWN_OPERATION', `No operation ${operationId}`, { operationId });
   return state;
 }
