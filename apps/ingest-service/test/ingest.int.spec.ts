@@ -491,6 +491,27 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       expect(await written()).toBe(before);
     });
 
+    it('answers 503 to a callback for a payment not in its log, so that Dintero delivers it again', async () => {
+      // The callback URL is this engine's own, its payment_id one it issued: where reads may lag (KurrentDB's
+      // followers) the payment is in the log a moment later. A 404 would make Dintero give the callback up for good.
+      const { sessionId, terminalId } = await unheardPayment(10_000);
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      const state = engine.sim.app.get(SimulatorState);
+      const notYet = randomUUID();
+      const tx = { ...state.transactions.get(transactionOf(sessionId).id)!, id: `T-${notYet}` };
+      state.transactions.set(tx.id, { ...tx, merchant_reference_2: notYet });
+      const before = await written();
+      for (const params of [{ transaction_id: tx.id }, { error: 'cancelled', session_id: sessionId }] as Record<
+        string,
+        string
+      >[])
+        expect(await callback(notYet, params)).toMatchObject({
+          status: 503,
+          body: { code: 'PAYMENT_NOT_IN_LOG', paymentId: notYet },
+        });
+      expect(await written()).toBe(before);
+    });
+
     it('takes error and event codes it does not know: the transaction named is recorded, an error alone is left to the reconciler', async () => {
       // Dintero's `error` and `event` are free strings: `error=capture` comes with the transaction, and events such as
       // INITIATE_REFUND exist. A 400 would make Dintero give the callback up.

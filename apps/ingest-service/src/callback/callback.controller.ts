@@ -1,7 +1,8 @@
-import { Controller, Get, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, HttpException, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems, RequestValidationError } from '@app/platform';
+import { DomainError } from '@app/payment-domain';
 import { CALLBACK_PATH } from '../delivery-signatures';
 import { dinteroInput } from '../dintero-input';
 import { header } from '../request-header';
@@ -17,12 +18,11 @@ import { CallbackQuery } from './callback.query';
 @ApiProblems({
   400: 'VALIDATION_FAILED: not a delivery this endpoint takes; Dintero does not retry it',
   401: 'INVALID_SIGNATURE: the signature is missing, wrong or too old',
-  404: 'PAYMENT_NOT_FOUND: the payment named is not ours',
   422: 'DINTERO_NOT_FOUND: Dintero does not know the transaction or session named; TRANSACTION_OF_ANOTHER_PAYMENT: the transaction names another payment',
   413: 'PAYLOAD_TOO_LARGE: a body over the limit (HTTP_BODY_LIMIT)',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON',
   502: 'DINTERO_LOOKUP_REFUSED: Dintero refused the lookup of the transaction',
-  503: 'DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS, CONCURRENT_UPDATE or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
+  503: 'PAYMENT_NOT_IN_LOG: the payment named is not in the log (yet); DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS, CONCURRENT_UPDATE or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
 })
 @Controller(CALLBACK_PATH)
 @UseGuards(CallbackSignatureGuard)
@@ -44,6 +44,13 @@ export class CallbackController {
   }
 
   private handle(query: CallbackQuery, request: FastifyRequest): Promise<Recorded | Ignored> {
+    return this.record(query, request).catch((error: unknown) => {
+      if (!(error instanceof DomainError) || error.code !== 'PAYMENT_NOT_FOUND') throw error;
+      throw new PaymentNotInLogError(query.payment_id);
+    });
+  }
+
+  private record(query: CallbackQuery, request: FastifyRequest): Promise<Recorded | Ignored> {
     const delivery = header(request, 'event-delivery');
     const context = {
       source: 'callback' as const,
@@ -62,5 +69,25 @@ export class CallbackController {
     throw new RequestValidationError([
       { field: 'transaction_id', message: 'a callback names a transaction_id, or an error when there is none' },
     ]);
+  }
+}
+
+/**
+ * A callback for a payment the log does not have: 503, so that Dintero delivers it again (it gives a callback up for
+ * good on a 4xx). Only this engine's sessions carry its callback URL, with a payment id it issued and wrote before
+ * the session was made: missing, the payment is behind a read that lags (KurrentDB's followers) and there on a later
+ * try, or the log was restored without it, and Dintero's twenty tries end. (A webhook covers the whole account, other
+ * systems' payments too: there the answer is 200, ignored, and the callback and the reconciler carry the fact.)
+ */
+class PaymentNotInLogError extends HttpException {
+  constructor(paymentId: string) {
+    super(
+      {
+        code: 'PAYMENT_NOT_IN_LOG',
+        detail: `Payment ${paymentId} is not in this engine's log (yet); nothing recorded: deliver it again`,
+        paymentId,
+      },
+      503,
+    );
   }
 }
