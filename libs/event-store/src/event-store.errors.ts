@@ -78,3 +78,14 @@ export class EventStoreUnavailableError extends EventStoreError {
     this.name = 'EventStoreUnavailableError';
   }
 }
+
+/**
+ * The embedded log's commit found no place to go: a full disk, a read-only file, an I/O error (`storage` is SQLite's
+ * word for it). Nothing was written; the same append succeeds once the disk takes writes again.
+ */
+export class EventStoreStorageError extends EventStoreUnavailableError {
+  constructor(readonly storage: string) {
+    super(`SQLite commit failed: ${storage}`);
+    this.name = 'EventStoreStorageError';
+  }
+}

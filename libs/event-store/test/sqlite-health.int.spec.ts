@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { EventStoreUnavailableError, SqliteEventStore, eventStoreProbe } from '@app/event-store';
+import { ProblemDetailsFilter } from '@app/platform';
 import { succeeds, waitUntil } from '../../../test/support/app-process';
 
 const event = () => ({ id: randomUUID(), type: 'Probed', data: {}, metadata: { correlationId: 'c' } });
@@ -137,20 +138,33 @@ const one = (stream: string) => [{ id: randomUUID(), type: 'Filled', data: { str
 });
 
 (mayMount ? describe : describe.skip)('the SQLite log out of rotation after its disk was full', () => {
+  // The hold after a read-only file or an I/O error, short: a full disk is not released by it.
   const onDisk = storeOnSmallDisk({ storageFailureHoldMs: 1_000 });
 
-  it('is up again a while after the failure with no append to show the room, and down again if appends still fail', async () => {
+  it('stays down while the disk is full, with no append to try it, and is up once the disk has room, before any append', async () => {
     const { store } = onDisk;
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
-      expect(await fill(store, 20_000)).toBeInstanceOf(EventStoreUnavailableError);
+      const failure = await fill(store, 20_000);
+      expect(failure).toBeInstanceOf(EventStoreUnavailableError);
+      // The caller's answer says what is wrong: not a log out of reach, but one with no room, nothing recorded.
+      expect(new ProblemDetailsFilter().toProblem(failure, '/v1/terminal-payments')).toMatchObject({
+        status: 503,
+        code: 'EVENT_STORE_UNAVAILABLE',
+        detail: expect.stringMatching(/could not write to its disk \(database or disk is full\); nothing was recorded/),
+        retryAfterSeconds: expect.any(Number),
+      });
       const probe = eventStoreProbe(store);
-      await expect(probe.check()).rejects.toThrow(/database or disk is full/);
-      // No traffic (a load balancer took it out): up again once the hold has passed, to be tried with traffic.
-      await waitUntil(() => succeeds(probe.check()), 10_000, 'the probe up after its hold');
-      const big = [{ id: randomUUID(), type: 'Filled', data: { pad: 'x'.repeat(20_000) } }];
-      await expect(store.append('still-full', big, { expectedRevision: 'no_stream' })).rejects.toThrow(/full/);
-      await expect(probe.check()).rejects.toThrow(/database or disk is full/);
+      // No traffic (a load balancer took it out): down for as long as the disk is full, not up and down.
+      for (const deadline = performance.now() + 3_000; performance.now() < deadline;)
+        await expect(probe.check()).rejects.toThrow(/database or disk is full/);
+      const written = (await store.readAll({ limit: 10_000 })).length;
+      // Room again (the tmpfs made larger): up with no append made, so that traffic comes back to it.
+      expect(spawnSync('mount', ['-o', 'remount,size=64m', onDisk.dir]).status).toBe(0);
+      await waitUntil(() => succeeds(probe.check()), 10_000, 'the probe up once the disk has room');
+      expect((await store.readAll({ limit: 10_000 })).length).toBe(written);
+      await store.append('after-the-disk-had-room', one('after'), { expectedRevision: 'no_stream' });
+      await expect(probe.check()).resolves.toBeUndefined();
     } finally {
       warn.mockRestore();
     }

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { catchUpSubscription, type CatchUpPage } from '../catch-up-subscription';
@@ -25,7 +26,7 @@ import {
 } from '../event-validation';
 import { ChangeSignal } from './change-signal';
 import { openDatabase } from './sqlite-schema';
-import { SqliteWriter } from './sqlite-writer';
+import { SqliteWriter, type StorageFailure } from './sqlite-writer';
 import { WalCheckpointer } from './wal-checkpointer';
 import { WalWatch } from './wal-watch';
 
@@ -47,7 +48,10 @@ export interface SqliteEventStoreOptions {
   readonly checkpointIntervalMs?: number;
   /** The reading connection's page cache (`READ_CACHE_MIB` by default). */
   readonly readCacheMib?: number;
-  /** How long `/health` stays down after a commit failed for want of storage, unless one is written sooner (30 s). */
+  /**
+   * How long `/health` stays down after a commit failed on a read-only file or an I/O error, unless one is written
+   * sooner (30 s). A full disk keeps it down until one is, or the disk has room (`checkWritable`).
+   */
   readonly storageFailureHoldMs?: number;
   /** The least time between two warnings of a failed WAL checkpoint (`CHECKPOINT_WARNING_EVERY_MS`). */
   readonly checkpointWarningEveryMs?: number;
@@ -91,6 +95,8 @@ const FILL_PAGE = 1_000;
 const WRITABLE_PROBE_STREAM = '$writable-probe';
 /** The least time between two warnings of a failed WAL checkpoint. */
 const CHECKPOINT_WARNING_EVERY_MS = 60_000;
+/** The least free space after a full disk that `/health` takes as room again. */
+const ROOM_AFTER_FULL_BYTES = 1024 * 1024;
 
 /** After a write to the WAL by another connection, when its commit is looked for again (see `chaseForeignCommit`). */
 const CHASE_DELAYS_MS = [1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
@@ -99,6 +105,8 @@ export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly signal = new ChangeSignal();
   private readonly writer: SqliteWriter;
+  private readonly file: string;
+  private readonly storageFailureHoldMs: number;
   private closed = false;
   private closing: Promise<void> | undefined;
   private poller: NodeJS.Timeout | undefined;
@@ -135,6 +143,8 @@ export class SqliteEventStore implements EventStore {
     // Setting up waits for other processes' locks, blocking, as nothing else runs yet. This connection only
     // reads afterwards, and in WAL mode a reader never waits for a writer.
     openDatabase(this.db, busyTimeoutMs, busyTimeoutMs, options.readCacheMib ?? READ_CACHE_MIB);
+    this.file = options.file;
+    this.storageFailureHoldMs = options.storageFailureHoldMs ?? 30_000;
     this.writer = new SqliteWriter({
       file: options.file,
       busyTimeoutMs,
@@ -142,7 +152,6 @@ export class SqliteEventStore implements EventStore {
       // Ten full groups: at the rates bench:event-store measures, a few seconds of appends, well beyond any
       // wait a POS or Dintero would sit through.
       maxQueued: options.maxQueued ?? 10_000,
-      storageFailureHoldMs: options.storageFailureHoldMs ?? 30_000,
       onCommit: () => {
         if (this.closed) return;
         try {
@@ -211,8 +220,23 @@ export class SqliteEventStore implements EventStore {
     await this.writer.append(WRITABLE_PROBE_STREAM, [], 'any');
     // That takes the lock, but a full disk shows only when a commit writes: the last one that did failed so.
     const failing = this.writer.failingStorage;
-    if (failing !== undefined)
-      throw new EventStoreUnavailableError(`The last append could not be written, and none has been since: ${failing}`);
+    if (failing === undefined || (await this.storageBack(failing))) return;
+    throw new EventStoreUnavailableError(
+      `The last append could not be written, and none has been since: ${failing.message}`,
+    );
+  }
+
+  /**
+   * Whether the storage that failed an append may take one now, though none has been written since. An instance its
+   * health takes out of rotation gets no appends to show it, so a full disk is asked for its free space (writing
+   * nothing): down steadily while it has no room for what failed, up once it has. A read-only file or an I/O error
+   * cannot be asked so: up again after a hold, to be tried with traffic, and down again should its appends fail.
+   */
+  private async storageBack(failing: StorageFailure): Promise<boolean> {
+    if (!failing.full) return performance.now() - failing.at >= this.storageFailureHoldMs;
+    const { bavail, bsize } = await statfs(path.dirname(path.resolve(this.file)));
+    // The events again, their indexes and the WAL's frames: several times their bytes, and a page cache's worth.
+    return bavail * bsize >= Math.max(ROOM_AFTER_FULL_BYTES, 4 * failing.bytes);
   }
 
   async readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {

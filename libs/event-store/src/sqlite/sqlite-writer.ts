@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { EventStoreUnavailableError, WrongExpectedRevisionError } from '../event-store.errors';
+import { EventStoreStorageError, EventStoreUnavailableError, WrongExpectedRevisionError } from '../event-store.errors';
 import type { AppendResult, CurrentRevision, ExpectedRevision } from '../event-store.port';
 import type { SerializedEvent } from '../event-validation';
 import { BACKSTOP_CHECKPOINT_PAGES } from './sqlite-schema';
@@ -87,6 +87,19 @@ parentPort.on('message', (message) => {
 
 /** SQLite's messages for a commit that found no place to go: SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR. */
 const STORAGE_FAILURE = /disk is full|readonly database|disk I\/O error/i;
+/** SQLITE_FULL's. */
+const DISK_FULL = /disk is full/i;
+
+/** A commit of events that failed for want of storage, standing until a commit of events succeeds. */
+export interface StorageFailure {
+  readonly message: string;
+  /** When, by `performance.now()`. */
+  readonly at: number;
+  /** SQLITE_FULL: the disk (or the file's quota) has no room, rather than refusing writes. */
+  readonly full: boolean;
+  /** The events' bytes the failed group held: how much room it looked for. */
+  readonly bytes: number;
+}
 
 /**
  * The main thread's side of the writer: appends queue here and go to the writer thread in groups,
@@ -107,7 +120,7 @@ export class SqliteWriter {
    * I/O error), and when, until a group writes again: the probe's empty commit writes no page, and would pass
    * meanwhile.
    */
-  private storageFailure: { readonly message: string; readonly at: number } | undefined;
+  private storageFailure: StorageFailure | undefined;
 
   constructor(
     private readonly options: {
@@ -120,8 +133,6 @@ export class SqliteWriter {
        * without end (a disk that stalls, another process holding the write lock, a flood).
        */
       readonly maxQueued: number;
-      /** How long a commit that failed for want of storage keeps the health probe down (`failingStorage`). */
-      readonly storageFailureHoldMs: number;
       readonly onCommit: () => void;
     },
   ) {}
@@ -141,16 +152,9 @@ export class SqliteWriter {
     });
   }
 
-  /**
-   * Why the last commit of events failed for want of storage, for `storageFailureHoldMs` after it while none has
-   * succeeded since. Held for a while only: an instance its health takes out of rotation gets no appends to show
-   * that the disk has room again (and a write of the probe's own can fit where an event does not), so it is tried
-   * again with traffic, and goes down again should its appends still fail.
-   */
-  get failingStorage(): string | undefined {
-    const failure = this.storageFailure;
-    if (failure === undefined || performance.now() - failure.at >= this.options.storageFailureHoldMs) return undefined;
-    return failure.message;
+  /** Why the last commit of events failed for want of storage, while none has succeeded since. */
+  get failingStorage(): StorageFailure | undefined {
+    return this.storageFailure;
   }
 
   /** Whether a group is being committed: a write to the WAL now is most likely this writer's own. */
@@ -242,9 +246,22 @@ export class SqliteWriter {
     if (!group || group.id !== message.id) return;
     this.inFlight = undefined;
     if ('error' in message) {
-      const failure = new EventStoreUnavailableError(`SQLite commit failed: ${message.error}`);
-      if (STORAGE_FAILURE.test(message.error) && group.batch.some((pending) => pending.e.length > 0))
-        this.storageFailure = { message: message.error, at: performance.now() };
+      const storage = STORAGE_FAILURE.test(message.error);
+      // Said as what it is, so that the caller's answer can say it: nothing was written, the disk refused it.
+      const failure = storage
+        ? new EventStoreStorageError(message.error)
+        : new EventStoreUnavailableError(`SQLite commit failed: ${message.error}`);
+      const bytes = group.batch.reduce(
+        (sum, pending) => sum + pending.e.reduce((size, event) => size + event.data.length + event.metadata.length, 0),
+        0,
+      );
+      if (storage && bytes > 0)
+        this.storageFailure = {
+          message: message.error,
+          at: performance.now(),
+          full: DISK_FULL.test(message.error),
+          bytes,
+        };
       group.batch.forEach((pending) => pending.reject(failure));
     } else {
       // An event written (not refused for its expected revision): the disk has room again.

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { EventStoreError } from '@app/event-store';
+import { EventStoreError, EventStoreStorageError } from '@app/event-store';
 import { DomainError, type DomainErrorCode } from '@app/payment-domain';
 import { describeFieldError, type FieldError } from '../config/validation-messages';
 
@@ -94,6 +94,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           'EVENT_STORE_ACCESS_DENIED',
           'The engine is not allowed to use the event log (check its credentials); nothing was recorded',
           instance,
+        );
+      // The embedded log's disk refused the commit: nothing was written, and the request again does it once there is
+      // room. Said so, rather than "cannot be reached", so that a person sees at once what to free.
+      if (exception instanceof EventStoreStorageError)
+        return problem(
+          503,
+          'EVENT_STORE_UNAVAILABLE',
+          `The event log could not write to its disk (${exception.storage}); nothing was recorded: send the same request again once the disk takes writes`,
+          instance,
+          { retryAfterSeconds: 30 },
         );
       // With KurrentDB an append whose answer was lost may have been written: the request again finds what was.
       return problem(
