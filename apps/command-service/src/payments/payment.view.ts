@@ -25,7 +25,16 @@ export class PaymentView {
   @ApiProperty() merchantReference!: string;
   @ApiProperty({ required: false }) sessionId?: string;
   @ApiProperty({ required: false }) transactionId?: string;
-  @ApiProperty() expiresAt!: string;
+  @ApiProperty({ description: "When the POS asked for it (the engine's time)" }) requestedAt!: string;
+  @ApiProperty({ description: "When the customer's time at the terminal ends: the Dintero session's expiry" })
+  expiresAt!: string;
+  @ApiProperty({ required: false, description: 'When the engine recorded the capture (a captured payment)' })
+  capturedAt?: string;
+  @ApiProperty({
+    required: false,
+    description: 'When the engine recorded its end (declined, failed, cancelled, expired, rejected or voided)',
+  })
+  endedAt?: string;
   @ApiProperty({ required: false, description: 'What Dintero captured, in minor units' }) capturedAmount?: number;
   @ApiProperty({
     required: false,
@@ -83,8 +92,10 @@ export function paymentView(state: Exclude<PaymentState, { status: 'none' }>): P
     merchantReference: state.merchantReference,
     ...(state.sessionId ? { sessionId: state.sessionId } : {}),
     ...(state.transactionId ? { transactionId: state.transactionId } : {}),
+    requestedAt: state.requestedAt,
     expiresAt: state.expiresAt,
-    ...(state.status === 'captured' ? refundsOf(state) : {}),
+    ...(state.status === 'captured' ? { capturedAt: state.capturedAt, ...refundsOf(state) } : {}),
+    ...('endedAt' in state ? { endedAt: state.endedAt } : {}),
     ...('reason' in state && state.reason ? { reason: state.reason } : {}),
     ...('receipt' in state && state.receipt ? { receipt: state.receipt } : {}),
     ...lateCapturesOf(state),

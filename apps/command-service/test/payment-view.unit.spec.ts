@@ -1,0 +1,75 @@
+import { paymentDecider, type PaymentEvent, type PaymentState } from '@app/payment-domain';
+import { paymentView } from '../src/payments/payment.view';
+
+const requested: PaymentEvent = {
+  type: 'PaymentRequested',
+  data: {
+    paymentId: 'pay-1',
+    storeId: 'oslo-1',
+    terminalId: 'till-1',
+    payoutDestinationId: 'seller-1',
+    amount: 39_900,
+    currency: 'NOK',
+    merchantReference: 'POS-1',
+    posClientId: 'till-3',
+    claimId: 'claim-1',
+    requestedAt: '2026-12-05T10:00:00.000Z',
+    expiresAt: '2026-12-05T10:02:00.000Z',
+  },
+};
+const sessionCreated: PaymentEvent = {
+  type: 'SessionCreated',
+  data: { sessionId: 'T12345678.s1', expiresAt: '2026-12-05T10:02:00.000Z', at: '2026-12-05T10:00:01.000Z' },
+};
+
+/** The payment as the POS reads it after these events. */
+function viewAfter(...events: PaymentEvent[]) {
+  const state = events.reduce<PaymentState>(
+    (folded, event) => paymentDecider.evolve(folded, event),
+    paymentDecider.initialState,
+  );
+  if (state.status === 'none') throw new Error('no payment');
+  return paymentView(state);
+}
+
+// A POS listing a store's payments (or a receipt reprinted later) needs to say when each was taken.
+describe('a payment as the POS reads it says when it happened', () => {
+  it('when it was asked for, while the terminal prompts', () => {
+    const view = viewAfter(requested, sessionCreated);
+    expect(view).toMatchObject({ status: 'awaiting_card', requestedAt: '2026-12-05T10:00:00.000Z' });
+    expect(view).not.toHaveProperty('capturedAt');
+    expect(view).not.toHaveProperty('endedAt');
+  });
+
+  it('when it was captured', () => {
+    const view = viewAfter(requested, sessionCreated, {
+      type: 'PaymentCaptured',
+      data: {
+        transactionId: 'T12345678.t1',
+        amount: 39_900,
+        currency: 'NOK',
+        source: 'callback',
+        at: '2026-12-05T10:00:04.000Z',
+      },
+    });
+    expect(view).toMatchObject({
+      status: 'captured',
+      requestedAt: '2026-12-05T10:00:00.000Z',
+      capturedAt: '2026-12-05T10:00:04.000Z',
+    });
+    expect(view).not.toHaveProperty('endedAt');
+  });
+
+  it('when it ended without a capture', () => {
+    const view = viewAfter(requested, sessionCreated, {
+      type: 'PaymentDeclined',
+      data: { reason: 'DECLINED', source: 'callback', at: '2026-12-05T10:00:05.000Z' },
+    });
+    expect(view).toMatchObject({
+      status: 'declined',
+      requestedAt: '2026-12-05T10:00:00.000Z',
+      endedAt: '2026-12-05T10:00:05.000Z',
+    });
+    expect(view).not.toHaveProperty('capturedAt');
+  });
+});
