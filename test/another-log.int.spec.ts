@@ -1,10 +1,12 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SqliteEventStore } from '@app/event-store';
-import { waitUntil } from './support/app-process';
+import { freePort, waitUntil } from './support/app-process';
 import { startCommandService } from './support/command-service';
 import { startIngestService } from './support/ingest-service';
+import { writePosClients } from './support/pos-clients';
 import { removeNatsState, startProjections, uniquePrefix } from './support/projections';
 import { storeRegistered } from './support/recorded-events';
 import { ProjectorService } from '../apps/projections/src/projector/projector.service';
@@ -56,6 +58,29 @@ describe('an app run apart on another log than its NATS prefix’s engine', () =
     await expect(startIngestService({ EVENT_STORE_URL: other, NATS_PREFIX: prefix })).rejects.toThrow(
       new RegExp(`NATS_PREFIX ${prefix} is in use by an engine of another event log`),
     );
+  });
+
+  // What a person starting it reads: the refusal says what to do; a stack trace would bury it as a crash.
+  it('refuses a command service run as its own process in words alone, without a stack trace', async () => {
+    const env = {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'silent',
+      EVENT_STORE_URL: `sqlite:${path.join(dir, 'other-process.db')}`,
+      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+      NATS_PREFIX: prefix,
+      POS_CLIENTS_FILE: writePosClients(dir),
+      PORT: String(await freePort()),
+    };
+    const root = path.resolve(__dirname, '..');
+    const main = ['-r', path.join(root, 'scripts/register-ts.cjs'), 'apps/command-service/src/main.ts'];
+    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = execFile(process.execPath, main, { cwd: root, env, timeout: 60_000 }, (_error, stdout, stderr) =>
+        resolve({ code: child.exitCode, output: `${stdout}${stderr}` }),
+      );
+    });
+    expect(code).toBe(1);
+    expect(output).toContain(`NATS_PREFIX ${prefix} is in use by an engine of another event log`);
+    expect(output).not.toMatch(/^\s+at /m);
   });
 
   it('starts both on the live engine’s own log', async () => {

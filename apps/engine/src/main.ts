@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { closeAndExitOnStopRequest, ConfigError } from '@app/platform';
+import { closeAndExitOnStopRequest, reportStartFailure } from '@app/platform';
 import { startEngine } from './engine';
 
 /**
@@ -22,8 +22,7 @@ startEngine(process.env).then(
     );
   },
   (error: unknown) => {
-    console.error(`engine could not start: ${error instanceof ConfigError ? error.message : String(error)}`);
-    if (!(error instanceof ConfigError)) console.error(error);
+    reportStartFailure('engine', error);
     process.exit(1);
   },
 );

@@ -64,3 +64,4 @@ export { byKeyHash, inScope, ScopedKeyEntry, scopedKeyEntryProblems, type StoreS
 export { IsNameToken, IsRequired, QueryInteger } from './validation/request-fields';
 export { hashedUuid } from './ids/hashed-uuid';
 export { closeAndExitOnStopRequest } from './process/stop-requests';
+export { reportStartFailure } from './process/start-failure';

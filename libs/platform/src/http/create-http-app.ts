@@ -9,7 +9,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { trustedProxies, type BaseAppConfig } from '../config/base-app.config';
 import { closeAndExitOnStopRequest } from '../process/stop-requests';
-import { ConfigError, loadConfig } from '../config/load-config';
+import { reportStartFailure } from '../process/start-failure';
+import { loadConfig } from '../config/load-config';
 import { CORRELATION_HEADER, correlationIdOf } from '../logging/logger.module';
 import { rateLimited } from '../problem-details/rate-limited';
 import { addressKey, RateLimitCounts } from './rate-limit-counts';
@@ -230,8 +231,7 @@ export function bootstrap<Config extends BaseAppConfig>(
     );
   };
   run().catch((error: unknown) => {
-    console.error(`${options.name} could not start: ${error instanceof ConfigError ? error.message : String(error)}`);
-    if (!(error instanceof ConfigError)) console.error(error);
+    reportStartFailure(options.name, error);
     process.exit(1);
   });
 }
