@@ -533,7 +533,11 @@ describe('command service: starting a terminal payment against the simulator', (
       const answer = await cancel(body.paymentId);
       expect(answer).toMatchObject({
         status: 409,
-        body: { code: 'PAYMENT_FINISHED', payment: { status: 'captured', capturedAmount: 39_900 } },
+        body: {
+          code: 'PAYMENT_FINISHED',
+          detail: expect.stringContaining('refund it to give the money back'),
+          payment: { status: 'captured', capturedAmount: 39_900 },
+        },
       });
       const events = (await log.readStream(paymentStream(body.paymentId as string))).map((e) => e.type);
       expect(events).toEqual([

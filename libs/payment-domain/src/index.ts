@@ -12,7 +12,7 @@ export * from './payment/payment.events';
 export * from './payment/payment.commands';
 export * from './payment/payment.state';
 export * from './payment/dintero-status';
-export { paymentDecider, SESSION_NOT_SENT } from './payment/payment.decider';
+export { capturedBeforeCancel, paymentDecider, SESSION_NOT_SENT } from './payment/payment.decider';
 export * from './idempotency/idempotency.decider';
 export * from './operation/operation.events';
 export * from './operation/operation.decider';

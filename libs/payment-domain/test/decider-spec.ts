@@ -9,7 +9,8 @@ export function deciderSpec<Command, Event, State>(decider: Decider<Command, Eve
         return {
           then: (expected: readonly Event[]) => expect(run()).toEqual(expected),
           thenNothing: () => expect(run()).toEqual([]),
-          thenFails: (code: DomainErrorCode, details?: Record<string, unknown>) => {
+          /** The error's code, and its details and the words it says (`message`) when given. */
+          thenFails: (code: DomainErrorCode, details?: Record<string, unknown>, message?: RegExp) => {
             let error: unknown;
             try {
               run();
@@ -19,6 +20,7 @@ export function deciderSpec<Command, Event, State>(decider: Decider<Command, Eve
             expect(error).toBeInstanceOf(DomainError);
             expect((error as DomainError).code).toBe(code);
             if (details) expect((error as DomainError).details).toMatchObject(details);
+            if (message) expect((error as DomainError).message).toMatch(message);
           },
         };
       },

@@ -25,6 +25,19 @@ describe('terminal claim (invariant 1: one payment per terminal)', () => {
       })
       .thenFails('TERMINAL_BUSY', { activePaymentId: 'pay-a', busyUntil: claim.expiresAt }));
 
+  it('tells the refused request what to do: the same again, with its key, once the terminal is free', () =>
+    spec
+      .given([claimed])
+      .when({
+        type: 'ClaimTerminal',
+        data: { ...claim, claimId: 'claim-b', paymentId: 'pay-b', claimedAt: '2026-11-23T10:01:00.000Z' },
+      })
+      .thenFails(
+        'TERMINAL_BUSY',
+        { activePaymentId: 'pay-a' },
+        /busy with payment pay-a: send the same request again, with the same idempotency key, once it is free/,
+      ));
+
   it('holds the terminal for a terminal operation as for a payment, each way round', () => {
     const operation = { ...claim, claimId: 'op-1', kind: 'operation' as const, paymentId: 'op-1' };
     const busyAt = '2026-11-23T10:01:00.000Z';

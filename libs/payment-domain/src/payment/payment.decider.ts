@@ -176,17 +176,17 @@ function recordSessionNotSent({ at }: Of<'RecordSessionNotSent'>, state: Payment
     : [{ type: 'PaymentFailed', data: { reason: SESSION_NOT_SENT, source, at } }];
 }
 
+/** PAYMENT_FINISHED's words for a cancel that came after the capture, and what the POS does instead. */
+export const capturedBeforeCancel = (paymentId: string): string =>
+  `Payment ${paymentId} was captured before it could be cancelled: refund it to give the money back`;
+
 function requestCancellation(data: Of<'RequestCancellation'>, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
   if (payment.status === 'captured') {
-    throw new DomainError(
-      'PAYMENT_FINISHED',
-      `Payment ${payment.paymentId} was captured before it could be cancelled`,
-      {
-        paymentId: payment.paymentId,
-        paymentStatus: payment.status,
-      },
-    );
+    throw new DomainError('PAYMENT_FINISHED', capturedBeforeCancel(payment.paymentId), {
+      paymentId: payment.paymentId,
+      paymentStatus: payment.status,
+    });
   }
   // Cancelling a payment that already ended otherwise changes nothing: the answer is its final state.
   if (!isOpen(payment) || payment.cancellationRequested) return [];

@@ -100,6 +100,12 @@ function otherStore(terminalId: string, storeId: string): DomainError {
 }
 
 /**
+ * What a payment, refund or operation refused for a busy terminal may do: a `TERMINAL_BUSY` is not kept as the
+ * answer for its key, so the same request sent again once the terminal is free goes through, under the same id.
+ */
+const AGAIN_ONCE_FREE = ': send the same request again, with the same idempotency key, once it is free';
+
+/**
  * `TERMINAL_BUSY` for a terminal `claim` holds: what holds it (the payment, refund or operation) and until when;
  * `then` says what the refused request may do instead.
  */
@@ -137,7 +143,7 @@ function claimTerminal(
       return isBefore(state.claim.expiresAt, expiresAt)
         ? [{ type: 'TerminalClaimed', data: { ...data, terminalId } }]
         : [];
-    if (isBefore(claimedAt, state.claim.expiresAt)) throw terminalBusy(terminalId, state.claim);
+    if (isBefore(claimedAt, state.claim.expiresAt)) throw terminalBusy(terminalId, state.claim, AGAIN_ONCE_FREE);
     const expired: TerminalEvent = {
       type: 'TerminalReleased',
       data: {

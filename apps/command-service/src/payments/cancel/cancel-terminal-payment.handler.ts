@@ -12,6 +12,7 @@ import {
 } from '@app/dintero';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
+  capturedBeforeCancel,
   endedClaims,
   existingPayment,
   DomainError,
@@ -140,7 +141,7 @@ export class CancelTerminalPaymentHandler {
     if (isOpen(state)) return { kind: 'pending', payment: paymentView(state) };
     await this.releaseIfEnded(state, metadata);
     if (state.status === 'captured') {
-      throw new DomainError('PAYMENT_FINISHED', `Payment ${paymentId} was captured before it could be cancelled`, {
+      throw new DomainError('PAYMENT_FINISHED', capturedBeforeCancel(paymentId), {
         paymentId,
         paymentStatus: 'captured',
         payment: paymentView(state),
