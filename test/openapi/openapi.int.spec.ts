@@ -151,4 +151,18 @@ describe('OpenAPI: each app’s document is valid and complete', () => {
       (document.paths['/v1/terminal-payments']!['post']!.responses!['422'] as { description?: string }).description,
     ).toContain('TERMINAL_NOT_ACTIVE_AT_DINTERO');
   });
+
+  // A POS author reads these to know when to stop waiting and what to show: each says what it means.
+  it('command-service: says what a payment’s final, reason and expiry mean, and what waitFor and timeout do', async () => {
+    const url = await command.app.getUrl();
+    const document = (await (await fetch(`${url.replace('[::1]', '127.0.0.1')}/docs-json`)).json()) as Document;
+    const payment = (document.components as { schemas: Record<string, Schema> }).schemas['PaymentView']!.properties!;
+    const undescribed = ['final', 'reason', 'expiresAt'].filter((field) => !payment[field]?.description);
+    const get = document.paths['/v1/terminal-payments/{paymentId}']!['get'] as {
+      parameters?: { name: string; description?: string }[];
+    };
+    for (const name of ['waitFor', 'timeout'])
+      if (!get.parameters?.find((parameter) => parameter.name === name)?.description) undescribed.push(`?${name}`);
+    expect(undescribed).toEqual([]);
+  });
 });

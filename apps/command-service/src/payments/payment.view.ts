@@ -56,7 +56,13 @@ export class PaymentView {
   refundableAmount?: number;
   @ApiProperty({ required: false, type: [RefundView], description: 'Oldest first' })
   refunds?: RefundView[];
-  @ApiProperty({ required: false }) reason?: string;
+  @ApiProperty({
+    required: false,
+    description:
+      "Why it ended without a capture, for people and logs, not to branch on (branch on status): Dintero's reason " +
+      'for a decline or failure, its error code for a rejected session, `cancelled by customer` or `cancelled by pos`',
+  })
+  reason?: string;
   @ApiProperty({
     required: false,
     description: "The terminal's transaction id and receipt number (unique per terminal), once it has answered",
@@ -78,7 +84,12 @@ export class PaymentView {
       'until it answers, and the payment ends cancelled, or as its transaction did if the card came first',
   })
   cancellationRequested?: true;
-  @ApiProperty() final!: boolean;
+  @ApiProperty({
+    description:
+      'The status will not change any more (captured, declined, failed, cancelled, expired, rejected, voided; a ' +
+      'captured payment may still be refunded). False while open: a `waitFor=final` that timed out answers so; ask again',
+  })
+  final!: boolean;
 }
 
 export function paymentView(state: Exclude<PaymentState, { status: 'none' }>): PaymentView {

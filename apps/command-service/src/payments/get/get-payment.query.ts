@@ -7,13 +7,23 @@ export const DEFAULT_WAIT_SECONDS = 30;
 
 /** `?waitFor=final&timeout=30` on a payment, refund or operation (and the same fields of a NATS query). */
 export class GetPaymentQuery {
-  @ApiPropertyOptional({ enum: ['final'] })
+  @ApiPropertyOptional({
+    enum: ['final'],
+    description:
+      'Answer once the outcome is known (`final: true`) or `timeout` seconds have passed (`final: false`: ask again); ' +
+      'without it, the state as it is now',
+  })
   @IsOptional()
   @IsIn(['final'])
   waitFor?: 'final';
 
   /** Seconds, at most 60. */
-  @ApiPropertyOptional({ minimum: 1, maximum: 60, default: DEFAULT_WAIT_SECONDS })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 60,
+    default: DEFAULT_WAIT_SECONDS,
+    description: "With `waitFor=final`: how long to wait at most, in seconds; keep the client's own timeout longer",
+  })
   @IsOptional()
   @QueryInteger()
   @IsInt()
