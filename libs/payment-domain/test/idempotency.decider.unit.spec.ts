@@ -18,8 +18,11 @@ describe('idempotency key (invariant 6)', () => {
     spec.given([used]).when(use('body-a', '2026-11-23T10:00:02.000Z')).thenNothing();
     spec.given([used, answered]).when(use('body-a', '2026-11-23T12:00:00.000Z')).thenNothing();
   });
-  it('refuses the key with another body', () =>
-    spec.given([used, answered]).when(use('body-b', '2026-11-23T10:00:02.000Z')).thenFails('IDEMPOTENCY_KEY_REUSED'));
+  it('refuses the key with another body, saying to send a new key for a new request', () =>
+    spec
+      .given([used, answered])
+      .when(use('body-b', '2026-11-23T10:00:02.000Z'))
+      .thenFails('IDEMPOTENCY_KEY_REUSED', {}, /another request body: send a new key for a new request/));
   it('frees the key after 24 hours', () =>
     spec
       .given([used, answered])

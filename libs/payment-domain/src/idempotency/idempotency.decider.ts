@@ -103,9 +103,12 @@ function decide(command: IdempotencyCommand, state: IdempotencyState): Idempoten
       if (state.status === 'unused' || !isBefore(at, state.expiresAt))
         return [{ type: 'IdempotencyKeyUsed', data: command.data }];
       if (state.bodyHash !== bodyHash) {
-        throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with another request body', {
-          expiresAt: state.expiresAt,
-        });
+        // A retry sends the same body; another body is another request, which needs a key of its own.
+        throw new DomainError(
+          'IDEMPOTENCY_KEY_REUSED',
+          'This Idempotency-Key was used with another request body: send a new key for a new request',
+          { expiresAt: state.expiresAt },
+        );
       }
       // The same request again: the caller repeats the recorded answer, waits for the running one, or resumes it.
       return [];
