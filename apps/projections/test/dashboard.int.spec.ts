@@ -105,6 +105,13 @@ describe('the live store dashboard (projections app)', () => {
     expect(await missing.json()).toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  // The address `npm start` prints for the app is its root: opened in a browser, it should lead to the page.
+  it('sends a browser at the app’s root to the page', async () => {
+    const root = await fetch(`${url}/`, { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/dashboard');
+  });
+
   it('lets nothing but its own files run in its page, and no other site frame it', async () => {
     for (const file of ['/dashboard', '/dashboard/dashboard.js', '/dashboard/dashboard.css']) {
       const { headers } = await fetch(`${url}${file}`);

@@ -12,6 +12,7 @@ import {
   NotFoundException,
   Param,
   Post,
+  Redirect,
   Req,
   Res,
   Sse,
@@ -25,6 +26,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
+  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { serialize } from 'cookie';
@@ -69,6 +71,13 @@ export class DashboardController {
     private readonly sessions: OperatorSessions,
     @Inject(PROJECTIONS_CONFIG) private readonly config: ProjectionsConfig,
   ) {}
+
+  /** The app's address, as `npm start` prints it, opened in a browser: the page is all there is to see. */
+  @Get()
+  @Redirect('/dashboard', 302)
+  @ApiOperation({ summary: 'Sends a browser to the dashboard' })
+  @ApiResponse({ status: 302, description: 'To /dashboard' })
+  root(): void {}
 
   @Get('dashboard')
   @ApiOperation({ summary: 'The live store dashboard (HTML)' })
