@@ -1,0 +1,105 @@
+import type { BatchDifferences, BatchFigures, OpenBatch, TerminalClose, TimedCount } from '../../read-model.types';
+
+/** A batch that counted nothing. */
+export const NONE: BatchFigures = { purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 };
+const FIELDS = ['purchasesCount', 'purchasesAmount', 'reversalsCount', 'reversalsAmount'] as const;
+
+/**
+ * A capture (`purchase`) or a refund at the terminal (`reversal`) as a batch counts it: its amount in its currency,
+ * and whether it is one more purchase or refund (a further capture of a transaction adds money, not a purchase).
+ */
+export interface Counted {
+  readonly kind: 'purchase' | 'reversal';
+  readonly amount: number;
+  readonly currency: string;
+  readonly count: 0 | 1;
+}
+
+/**
+ * The batch with one more fact counted (or, its amount and count negated, one fewer), in its currency too where it
+ * splits them (`splitOf`).
+ */
+export function counting(batch: OpenBatch, change: Change): OpenBatch {
+  const currencies = splitOf(batch);
+  return { ...batch, ...add(batch, change), ...(currencies ? { currencies: addIn(currencies, change) } : {}) };
+}
+
+/** A fact as a pending close's batch keeps it: what it counted and when, nothing else the caller's object carries. */
+export const timed = ({ kind, amount, currency, count }: Counted, at: string): TimedCount => ({
+  at,
+  kind,
+  amount,
+  currency,
+  count,
+});
+
+/**
+ * A batch's figures per currency: those it has, or none yet when it has counted nothing. Undefined for a batch a
+ * version before this one counted facts into without them: a split of what was counted since would not add up.
+ */
+export function splitOf(figures: BatchFigures & { readonly currencies?: Readonly<Record<string, BatchFigures>> }) {
+  if (figures.currencies !== undefined) return figures.currencies;
+  return FIELDS.every((field) => figures[field] === 0) ? {} : undefined;
+}
+
+/** The close with a fact of its batch counted in what the log recorded, and compared again. */
+export function countInClose(close: TerminalClose, counted: Counted): TerminalClose {
+  return compared({
+    ...close,
+    recorded: add(close.recorded, counted),
+    ...(close.currencies ? { currencies: addIn(close.currencies, counted) } : {}),
+  });
+}
+
+/**
+ * The batch without one fact it counted; a currency left with nothing is left out, as if never counted, so that a
+ * close's split is the same whichever close took the fact first.
+ */
+export function without(batch: OpenBatch, fact: TimedCount): OpenBatch {
+  const less = counting(batch, { ...fact, amount: -fact.amount, count: -fact.count });
+  const left = less.currencies?.[fact.currency];
+  if (left === undefined || FIELDS.some((field) => left[field] !== 0)) return less;
+  const { [fact.currency]: _none, ...currencies } = less.currencies ?? {};
+  return { ...less, currencies };
+}
+
+/** The log's figures per currency with one more fact counted in its currency. */
+function addIn(
+  currencies: Readonly<Record<string, BatchFigures>>,
+  counted: Change,
+): Readonly<Record<string, BatchFigures>> {
+  return { ...currencies, [counted.currency]: add(currencies[counted.currency] ?? NONE, counted) };
+}
+
+/** A fact counted in (or, with its amount and count negated, out of) a batch's figures. */
+type Change = Omit<Counted, 'count'> & { readonly count: number };
+
+function add(figures: BatchFigures, { kind, amount, count }: Change): BatchFigures {
+  return kind === 'purchase'
+    ? {
+        ...pick(figures),
+        purchasesCount: figures.purchasesCount + count,
+        purchasesAmount: figures.purchasesAmount + amount,
+      }
+    : {
+        ...pick(figures),
+        reversalsCount: figures.reversalsCount + count,
+        reversalsAmount: figures.reversalsAmount + amount,
+      };
+}
+
+export function pick(figures: BatchFigures): BatchFigures {
+  const { purchasesCount, purchasesAmount, reversalsCount, reversalsAmount } = figures;
+  return { purchasesCount, purchasesAmount, reversalsCount, reversalsAmount };
+}
+
+export function compared(close: TerminalClose): TerminalClose {
+  const differences: { -readonly [Field in keyof BatchDifferences]: number } = {};
+  for (const field of FIELDS) {
+    const difference = close.terminal[field] - close.recorded[field];
+    if (difference !== 0) differences[field] = difference;
+  }
+  const { differences: _before, ...rest } = close;
+  const mismatch = Object.keys(differences).length > 0;
+  return { ...rest, mismatch, ...(mismatch ? { differences } : {}) };
+}

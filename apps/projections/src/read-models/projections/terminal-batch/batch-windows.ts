@@ -1,0 +1,70 @@
+import type { StoreDayDoc, TerminalClose, TerminalDoc } from '../../read-model.types';
+import { factsDevice, ofDevice, swappedSince } from './device-swap';
+
+/**
+ * Whether a fact at `at` happened before the terminal's last close's batch opened (see `opening`), or while closes
+ * pend, before the batch of the earliest close that ended meanwhile opened.
+ */
+export function beforeLastBatch(doc: TerminalDoc | undefined, at: string): boolean {
+  const swap = doc?.openBatch?.swappedWhileClosing;
+  const device = factsDevice(swap, Date.parse(at));
+  // The new device's batch opened at the swap: a fact after it is before none of its closes.
+  if (device === 'new') return false;
+  // After a swap that took out the last close's device: the new device's batch opened at its own close, or the swap.
+  if (doc !== undefined && swappedSince(doc, Date.parse(at))) {
+    const since = doc.openBatch?.since;
+    return since !== undefined && Date.parse(at) <= Date.parse(since);
+  }
+  const [first] = (doc?.openBatch?.closedWhileClosing ?? []).filter((each) => ofDevice(swap, each) !== 'new');
+  // The terminal's first close, ended while another pends that may have closed before it: no close of the log is
+  // older, and what it holds before its terminal's start of day may be the pending one's (`closeBeforeEnded`).
+  if (first !== undefined && first.close.openedAt === undefined) return false;
+  const last = first?.close ?? doc?.lastClose;
+  const opened = last ? opening(last) : undefined;
+  return opened !== undefined && !holds(opened, Date.parse(at));
+}
+
+/**
+ * Of the closes of `terminalId` on the store days given, the one whose batch held a fact at `at`: opened before
+ * it, closed after. Windows do not overlap (see `opening`), so at most one does; should two, the later opened.
+ */
+export function closeHolding(
+  days: readonly StoreDayDoc[],
+  terminalId: string,
+  at: string,
+  /** Closes that cannot hold it: a device swapped out before it closed them (`swappedOutCloses`). */
+  excluded: ReadonlySet<string> = new Set(),
+): { day: StoreDayDoc; close: TerminalClose } | undefined {
+  const when = Date.parse(at);
+  let holding: { day: StoreDayDoc; close: TerminalClose; opened: number } | undefined;
+  for (const day of days)
+    for (const close of Object.values(day.closes ?? {})) {
+      const opened = opening(close);
+      if (close.terminalId !== terminalId || opened === undefined || excluded.has(close.operationId)) continue;
+      if (
+        holds(opened, when) &&
+        when <= Date.parse(close.closedAt) &&
+        (holding === undefined || opened.at > holding.opened)
+      )
+        holding = { day, close, opened: opened.at };
+    }
+  return holding && { day: holding.day, close: holding.close };
+}
+
+/**
+ * When a close's batch opened: just after the close before it (Dintero's time), which is when the open batch the log
+ * counts began, so that a fact at the very instant of a close is that close's; at the terminal's start of day only
+ * for a first close. The terminal's clock is not Dintero's: a terminal may say its batch opened seconds before the
+ * previous close (a fact in those seconds counts in the previous close), or seconds after it (a fact in those seconds
+ * counts in this one), wherever the fact comes in the log (before the close, between two, after both), so that where
+ * it counts never depends on when it was reported, just as the open batch counts it; if the terminal counted it in
+ * the other batch, that close shows it.
+ */
+function opening(close: TerminalClose): { readonly at: number; readonly after: boolean } | undefined {
+  if (close.openedAt !== undefined) return { at: Date.parse(close.openedAt), after: true };
+  return close.startOfDayAt === undefined ? undefined : { at: Date.parse(close.startOfDayAt), after: false };
+}
+
+/** Whether a batch that opened at `opened` holds a fact at `when` (as far as its opening goes). */
+const holds = (opened: { readonly at: number; readonly after: boolean }, when: number): boolean =>
+  opened.after ? when > opened.at : when >= opened.at;

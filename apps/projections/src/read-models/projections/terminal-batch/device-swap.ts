@@ -1,0 +1,136 @@
+import type {
+  ClosedWhileClosing,
+  OpenBatch,
+  SwappedOutBatch,
+  TerminalClose,
+  TerminalDoc,
+} from '../../read-model.types';
+import { NONE } from './batch-figures';
+import { withEnded } from './closes-ended-meanwhile';
+
+/**
+ * Another device took the terminal's name (`TerminalEnrolled`, a till swapped): the open batch was the old device's,
+ * which no close of the engine compares, and the new device's opens now. (A device that had the name before starts a
+ * batch of its own too: its earlier batch stays with the swap that took it out.) While a close of the old device is
+ * pending, the swap is kept (`swappedWhileClosing`): that close takes the old device's facts up to its own time or the
+ * swap's, and once no close is pending the batch is split at the swap (`closeEnded`).
+ */
+export function deviceSwapped(doc: TerminalDoc, device: string, at: string): TerminalDoc {
+  if (doc.device === device) return doc;
+  if (doc.device === undefined) return { ...doc, device };
+  if (doc.openBatch?.closing !== undefined) {
+    // A second swap while the close still pends: the first one's old device is the one the close is of.
+    if (doc.openBatch.swappedWhileClosing !== undefined) return { ...doc, device };
+    // The closes that ended while these pend are the old device's too.
+    const ended = (doc.openBatch.closedWhileClosing ?? []).map(({ close }) => close.operationId);
+    const closes = [...doc.openBatch.closing, ...ended];
+    return { ...doc, device, openBatch: { ...doc.openBatch, swappedWhileClosing: { at, device: doc.device, closes } } };
+  }
+  const { closing: _closing, countedWhileClosing: _counted, since, ...left } = doc.openBatch ?? { ...NONE };
+  const leftSince = since ?? doc.lastClose?.closedAt;
+  const swapped: SwappedOutBatch = { ...left, device: doc.device, ...(leftSince ? { since: leftSince } : {}) };
+  return { ...doc, device, openBatch: { ...NONE, since: at }, swappedOut: { ...doc.swappedOut, [at]: swapped } };
+}
+
+/** A device swapped while a close of the old one pends (`OpenBatch.swappedWhileClosing`). */
+export type PendingSwap = NonNullable<OpenBatch['swappedWhileClosing']>;
+
+/**
+ * Which device's a close that ended while another pends is, while a swap waits for the old device's close: the old
+ * device's closes are those the swap names (pending at it, or ended before it), every other the new device's. `both`
+ * when no swap waits.
+ */
+export function ofDevice(swap: PendingSwap | undefined, ended: ClosedWhileClosing): 'old' | 'new' | 'both' {
+  if (swap === undefined) return 'both';
+  return swap.closes.includes(ended.close.operationId) ? 'old' : 'new';
+}
+
+/** Which device's a fact at `when` is while a swap waits: the old one's up to the swap, the new one's after it. */
+export function factsDevice(swap: PendingSwap | undefined, when: number): 'old' | 'new' | 'both' {
+  if (swap === undefined) return 'both';
+  return when <= Date.parse(swap.at) ? 'old' : 'new';
+}
+
+/**
+ * The old device's closes that ended while the swap waited, when it is split: those in the list, and the terminal's
+ * last close when it is one of them.
+ */
+export function oldCloses(doc: TerminalDoc, swap: PendingSwap, ended: readonly ClosedWhileClosing[]): TerminalClose[] {
+  const old = ended.filter((each) => ofDevice(swap, each) === 'old').map(({ close }) => close);
+  const last = doc.lastClose;
+  if (last === undefined || !swap.closes.includes(last.operationId)) return old;
+  return old.some((close) => close.operationId === last.operationId) ? old : [...old, last];
+}
+
+/**
+ * Whether a fact at `when` is after a swap that took out the device of the terminal's last close: a close pending at
+ * the swap, dated by Dintero after it (`closedAfterSwap`). The fact is the new device's, not that close's.
+ */
+export function swappedSince(doc: TerminalDoc, when: number): boolean {
+  const close = doc.lastClose;
+  if (close === undefined || doc.swappedOut === undefined) return false;
+  return swappedOutCloses(doc, when).has(close.operationId);
+}
+
+/**
+ * The closes of devices swapped out before `when` that Dintero dated after their swap (`closedAfterSwap`): a fact at
+ * `when` is none of theirs, though their batches seem to hold it.
+ */
+export function swappedOutCloses(doc: TerminalDoc | undefined, when: number): ReadonlySet<string> {
+  const closes = new Set<string>();
+  for (const [swappedAt, { closedAfterSwap }] of Object.entries(doc?.swappedOut ?? {}))
+    if (Date.parse(swappedAt) < when) for (const id of closedAfterSwap ?? []) closes.add(id);
+  return closes;
+}
+
+/** Whether a fact at `at` is of the batch of a device swapped out: after its last close, by its swap. */
+export function inSwappedOut(doc: TerminalDoc | undefined, at: string): boolean {
+  return swappedOutHolding(doc, at) !== undefined;
+}
+
+/**
+ * The swap (its instant, the key in `swappedOut`) whose swapped-out batch held a fact at `at`, if any. Each batch
+ * ran from the close or swap before it to its own swap, so windows do not overlap.
+ */
+export function swappedOutHolding(doc: TerminalDoc | undefined, at: string): string | undefined {
+  if (doc?.swappedOut === undefined) return undefined;
+  const when = Date.parse(at);
+  for (const [swappedAt, batch] of Object.entries(doc.swappedOut))
+    if (when <= Date.parse(swappedAt) && (batch.since === undefined || when > Date.parse(batch.since)))
+      return swappedAt;
+  return undefined;
+}
+
+/**
+ * A terminal written while a swap waited by the version before this one, read as this one keeps it: that version named
+ * only the closes pending at the swap (`swappedWhileClosing.closes`), where the closes that ended before it, in the list,
+ * are the old device's too; and it made a close of the new device the terminal's last at once, where this one keeps it
+ * in the list until the old device's closes end (`newDevicesClose`). A document of this version is left as it is.
+ */
+export function withSwapNamingItsCloses(doc: TerminalDoc): TerminalDoc {
+  const open = doc.openBatch;
+  const swap = open?.swappedWhileClosing;
+  if (open === undefined || swap === undefined) return doc;
+  const swappedAt = Date.parse(swap.at);
+  const ended = open.closedWhileClosing ?? [];
+  const unnamed = ended
+    .filter(({ close }) => !swap.closes.includes(close.operationId) && Date.parse(close.closedAt) <= swappedAt)
+    .map(({ close }) => close.operationId);
+  const closes = [...swap.closes, ...unnamed];
+  const last = doc.lastClose;
+  const newLast =
+    last !== undefined &&
+    !closes.includes(last.operationId) &&
+    Date.parse(last.closedAt) > swappedAt &&
+    !ended.some(({ close }) => close.operationId === last.operationId);
+  if (unnamed.length === 0 && !newLast) return doc;
+  const list = newLast ? withEnded(ended, { close: last, counted: [] }) : ended;
+  // The old device's latest close in the list is the last while the swap waits (the one before was not kept).
+  const oldLast = list.filter(({ close }) => closes.includes(close.operationId)).at(-1)?.close;
+  const { lastClose: _last, ...rest } = doc;
+  return {
+    ...rest,
+    ...(newLast ? (oldLast ? { lastClose: oldLast } : {}) : last ? { lastClose: last } : {}),
+    openBatch: { ...open, swappedWhileClosing: { ...swap, closes }, closedWhileClosing: list },
+  };
+}

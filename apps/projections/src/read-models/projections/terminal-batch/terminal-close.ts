@@ -1,0 +1,278 @@
+import type { EndOfDayBatch } from '@app/payment-domain';
+import type {
+  BatchFigures,
+  OpenBatch,
+  StoreDayDoc,
+  SwappedOutBatch,
+  TerminalClose,
+  TerminalDoc,
+  TimedCount,
+} from '../../read-model.types';
+import { compared, counting, NONE, pick, splitOf, without } from './batch-figures';
+import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
+import { ofDevice, oldCloses } from './device-swap';
+
+/**
+ * An end-of-day close of the terminal asked for (`OperationRequested`): from now until it ends, its open batch keeps
+ * each fact's time, so that the close takes only those before the terminal closed.
+ */
+export function closeRequested(doc: TerminalDoc, operationId: string): TerminalDoc {
+  const open: OpenBatch = doc.openBatch ?? { ...NONE };
+  if (open.closing?.includes(operationId)) return doc;
+  return { ...doc, openBatch: { ...open, closing: [...(open.closing ?? []), operationId] } };
+}
+
+/** An end-of-day close that ended without closing (failed, timed out, refused): its batch stays open. */
+export function closeAbandoned(doc: TerminalDoc, operationId: string): TerminalDoc {
+  const open = doc.openBatch;
+  if (!open?.closing?.includes(operationId)) return doc;
+  return closeEnded(doc, open, operationId);
+}
+
+/**
+ * The terminal with one close no longer pending in `open`: its kept facts forgotten with the last of them. Then too,
+ * a device swapped in while a close pended (`swappedWhileClosing`) takes its own batch: the facts up to the swap were
+ * the old device's (`swappedOut`), those after it open the new device's.
+ */
+function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): TerminalDoc {
+  const {
+    closing = [],
+    countedWhileClosing: counted = [],
+    swappedWhileClosing: swap,
+    closedWhileClosing: ended = [],
+    ...figures
+  } = open;
+  const others = closing.filter((id) => id !== operationId);
+  // The closes still pending keep the times of what the batch counts, and the closes that ended meanwhile.
+  const pending = (batch: OpenBatch, facts: readonly TimedCount[]): OpenBatch => pendingOf(batch, others, facts, ended);
+  // A close of the old device still pending: the split at the swap waits for it.
+  if (swap !== undefined && swap.closes.some((id) => others.includes(id)))
+    return { ...doc, openBatch: { ...pending(figures, counted), swappedWhileClosing: swap } };
+  if (swap === undefined) return { ...doc, openBatch: pending(figures, counted) };
+  const swappedAt = Date.parse(swap.at);
+  const newer = counted.filter((fact) => Date.parse(fact.at) > swappedAt);
+  // The new device's closes that ended meanwhile (all in the list) stay there while others pend: the old device's are
+  // done, and a fact of theirs heard of late goes to its close on its store day (`beforeLastBatch`).
+  const newOnes = ended.filter((each) => ofDevice(swap, each) === 'new');
+  // The new device's batch opened at the swap, or at its own close since; the terminal's last close is the latest (the
+  // new device's when both closed at once, as when their outcomes come in order).
+  const newLast = newOnes.at(-1)?.close;
+  const last = doc.lastClose;
+  const newSince =
+    newLast?.closedAt ??
+    (last !== undefined && !swap.closes.includes(last.operationId) && Date.parse(last.closedAt) > swappedAt
+      ? last.closedAt
+      : swap.at);
+  const lastClose = newLast === undefined ? last : latest(newLast, last);
+  const opened = pendingOf(newer.reduce(counting, { ...NONE, since: newSince }), others, newer, newOnes);
+  const { since, ...left } = newer.reduce(without, figures);
+  const leftSince = since ?? doc.lastClose?.closedAt;
+  const split = { ...doc, ...(lastClose ? { lastClose } : {}), openBatch: opened };
+  // Nothing of the old device's after its close (the close came after the swap): an empty batch, from its close, says
+  // which close that was, so that a fact of the new device's is not counted in it (`swappedSince`).
+  if (leftSince !== undefined && Date.parse(leftSince) >= swappedAt) {
+    const closedAfterSwap = oldCloses(doc, swap, ended)
+      .filter((close) => Date.parse(close.closedAt) > swappedAt)
+      .map((close) => close.operationId);
+    const none: SwappedOutBatch = {
+      ...NONE,
+      device: swap.device,
+      since: leftSince,
+      ...(closedAfterSwap.length > 0 ? { closedAfterSwap } : {}),
+    };
+    return { ...split, swappedOut: { ...doc.swappedOut, [swap.at]: none } };
+  }
+  // A batch left with nothing is the same whether or not it counted facts that went to the new device.
+  const { currencies, ...figuresLeft } = left;
+  const kept = currencies !== undefined && Object.keys(currencies).length > 0 ? left : figuresLeft;
+  const swapped: SwappedOutBatch = { ...kept, device: swap.device, ...(leftSince ? { since: leftSince } : {}) };
+  return { ...split, swappedOut: { ...doc.swappedOut, [swap.at]: swapped } };
+}
+
+/** The terminal's close of its open batch, beside what the log recorded; a new batch opens. */
+export function closeBatch(
+  doc: TerminalDoc,
+  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
+): TerminalDoc {
+  return closing(doc, close).doc;
+}
+
+/** `closeBatch`, and the close's record; the terminal's last close stays the newest (see `closeReported`). */
+function closing(
+  doc: TerminalDoc,
+  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
+): { doc: TerminalDoc; record: TerminalClose } {
+  const whole = doc.openBatch ?? { ...NONE };
+  const swap = whole.swappedWhileClosing;
+  if (swap !== undefined && !swap.closes.includes(close.operationId)) return newDevicesClose(doc, whole, swap, close);
+  // A close older than the terminal's last one (heard of after it): the last stays the last.
+  const previous = doc.lastClose;
+  const newest =
+    previous !== undefined &&
+    previous.operationId !== close.operationId &&
+    Date.parse(close.closedAt) < Date.parse(previous.closedAt)
+      ? previous
+      : undefined;
+  // Facts counted while this close pended that happened after the terminal closed, or after another device took the
+  // terminal's name (the close is the old device's): the next batch's.
+  const closedAt = Math.min(Date.parse(close.closedAt), swap ? Date.parse(swap.at) : Infinity);
+  const kept = whole.closing?.includes(close.operationId) ? (whole.countedWhileClosing ?? []) : [];
+  const after = kept.filter((fact) => Date.parse(fact.at) > closedAt);
+  const open = after.reduce(without, whole);
+  const currencies = splitOf(open);
+  const record = closeRecord(
+    doc.terminalId,
+    close,
+    { ...pick(open), ...(currencies ? { currencies } : {}) },
+    open.since,
+  );
+  const next = after.reduce(counting, { ...NONE, since: close.closedAt });
+  const lastClose = newest ?? record;
+  if (!whole.closing) return { doc: { ...doc, lastClose, openBatch: next }, record };
+  const pending: OpenBatch = {
+    ...next,
+    closing: whole.closing,
+    countedWhileClosing: after,
+    ...(swap ? { swappedWhileClosing: swap } : {}),
+    // While another close pends, what this one took, with the facts' times: should that other close turn out to
+    // have come first (its outcome later in the log), it takes back what it held (`closeBeforeEnded`).
+    closedWhileClosing: withEnded(whole.closedWhileClosing ?? [], {
+      close: record,
+      counted: kept.filter((fact) => Date.parse(fact.at) <= closedAt),
+    }),
+  };
+  return { doc: closeEnded({ ...doc, lastClose }, pending, close.operationId), record };
+}
+
+/**
+ * A close of the device swapped in while a close of the old one still pends: its batch is what was counted after the
+ * swap, up to its close; the old device's facts stay for the old close, and the batch is split at the swap once that
+ * ends (`closeEnded`).
+ */
+function newDevicesClose(
+  doc: TerminalDoc,
+  whole: OpenBatch,
+  swap: NonNullable<OpenBatch['swappedWhileClosing']>,
+  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
+): { doc: TerminalDoc; record: TerminalClose } {
+  const swappedAt = Date.parse(swap.at);
+  const closedAt = Date.parse(close.closedAt);
+  const kept = whole.closing?.includes(close.operationId) ? (whole.countedWhileClosing ?? []) : [];
+  const mine = kept.filter((fact) => Date.parse(fact.at) > swappedAt && Date.parse(fact.at) <= closedAt);
+  const figures = mine.reduce(counting, { ...NONE });
+  // Its batch opened at the new device's close before it (one ended meanwhile is in the list), or at the swap.
+  const before = (whole.closedWhileClosing ?? []).filter((each) => ofDevice(swap, each) === 'new').at(-1);
+  const record = closeRecord(
+    doc.terminalId,
+    close,
+    { ...pick(figures), currencies: figures.currencies ?? {} },
+    before?.close.closedAt ?? swap.at,
+  );
+  // Kept in the list, not as the terminal's last close, while the old device's pends: a fact of the old device's
+  // heard of late is still compared with the old device's closes (`countInBatch`). The split makes it the last.
+  const left: OpenBatch = {
+    ...mine.reduce(without, whole),
+    countedWhileClosing: kept.filter((f) => !mine.includes(f)),
+    closedWhileClosing: withEnded(whole.closedWhileClosing ?? [], { close: record, counted: mine }),
+  };
+  return { doc: closeEnded(doc, left, close.operationId), record };
+}
+
+/**
+ * The terminal with an end-of-day close's outcome applied, and the closes to write on their own store days besides the
+ * terminal's last (`earlier`): one that closed before the last, heard of after it, and the close it took facts back
+ * from. The last close never goes back.
+ */
+export function closeReported(
+  doc: TerminalDoc,
+  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
+): { doc: TerminalDoc; earlier: readonly TerminalClose[] } {
+  const late = closeBeforeEnded(doc, close);
+  if (late) return late;
+  const closed = closing(doc, close);
+  return { doc: closed.doc, earlier: closed.doc.lastClose === closed.record ? [] : [closed.record] };
+}
+
+/** A close as the terminal reported it, beside what the log recorded for its batch (`recorded`, opened `openedAt`). */
+function closeRecord(
+  terminalId: string,
+  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
+  recorded: BatchFigures & { readonly currencies?: Readonly<Record<string, BatchFigures>> },
+  openedAt: string | undefined,
+): TerminalClose {
+  const { batch } = close;
+  return compared({
+    terminalId,
+    operationId: close.operationId,
+    businessDay: close.businessDay,
+    ...(batch.batchId ? { batchId: batch.batchId } : {}),
+    closedAt: close.closedAt,
+    ...(batch.startOfDayAt ? { startOfDayAt: batch.startOfDayAt } : {}),
+    ...(openedAt ? { openedAt } : {}),
+    terminal: {
+      purchasesCount: batch.purchasesCount ?? 0,
+      purchasesAmount: batch.purchasesAmount ?? 0,
+      reversalsCount: batch.reversalsCount ?? 0,
+      reversalsAmount: batch.reversalsAmount ?? 0,
+    },
+    ...(batch.saleAmount === undefined ? {} : { saleAmount: batch.saleAmount }),
+    ...(batch.tipAmount === undefined ? {} : { tipAmount: batch.tipAmount }),
+    recorded: pick(recorded),
+    ...(recorded.currencies ? { currencies: recorded.currencies } : {}),
+    mismatch: false,
+  });
+}
+
+/**
+ * A close whose outcome reached the log after that of a close the terminal made after it (both pending at once, their
+ * outcomes in the other order), the later one having taken the facts it did with their times (`closedWhileClosing`):
+ * the earlier close holds what the later took up to its own time, and the later one keeps only what came after, its
+ * batch opening at the earlier close. Each close then holds what it would have, had the outcomes come in order, however
+ * many pended. Returns the terminal (its last close compared again, when it is the later one) and the closes for their
+ * store days; undefined when no close that ended meanwhile is later (`closing` takes it).
+ */
+function closeBeforeEnded(
+  doc: TerminalDoc,
+  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
+): { doc: TerminalDoc; earlier: readonly TerminalClose[] } | undefined {
+  const open = doc.openBatch;
+  if (!open?.closing?.includes(close.operationId)) return undefined;
+  const closedAt = Date.parse(close.closedAt);
+  const ended = open.closedWhileClosing ?? [];
+  // While a swap waits, only a later close of the same device took what this one held.
+  const swap = open.swappedWhileClosing;
+  const device = swap === undefined ? 'both' : swap.closes.includes(close.operationId) ? 'old' : 'new';
+  const next = ended.findIndex((each) => ofDevice(swap, each) === device && closedAt < Date.parse(each.close.closedAt));
+  if (next < 0) return undefined;
+  const { close: later, counted } = ended[next]!;
+  const after = counted.filter((fact) => Date.parse(fact.at) > closedAt);
+  const held = after.reduce(without, {
+    ...later.recorded,
+    ...(later.currencies ? { currencies: later.currencies } : {}),
+  } as OpenBatch);
+  const earlier = closeRecord(doc.terminalId, close, held, later.openedAt);
+  const kept = after.reduce(counting, { ...NONE });
+  const corrected = compared({
+    ...later,
+    openedAt: close.closedAt,
+    recorded: pick(kept),
+    ...(later.currencies ? { currencies: kept.currencies ?? {} } : {}),
+  });
+  const split = replacingEnded(doc, open, next, [
+    { close: earlier, counted: counted.filter((fact) => Date.parse(fact.at) <= closedAt) },
+    { close: corrected, counted: after },
+  ]);
+  // The later one is written with the terminal's last close when it stays that (a split at a swap may make the new
+  // device's close the last).
+  const resolved = closeEnded(split, split.openBatch ?? open, close.operationId);
+  return { doc: resolved, earlier: resolved.lastClose === corrected ? [earlier] : [earlier, corrected] };
+}
+
+/**
+ * The store day with the close in it, by its operation: a terminal closed twice in a day (by hand, then at
+ * night) keeps both; a later comparison of the same close replaces it.
+ */
+export function withClose(day: StoreDayDoc, close: TerminalClose): StoreDayDoc {
+  const closes = { ...day.closes, [close.operationId]: close };
+  return { ...day, closes, closeMismatches: Object.values(closes).filter((each) => each.mismatch).length };
+}
