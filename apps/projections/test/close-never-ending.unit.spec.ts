@@ -97,3 +97,29 @@ describe('the closes kept while one close never ends', () => {
     expect(bytes).toBeLessThan(1_048_576);
   });
 });
+
+describe('the closes kept while one close never ends, on a terminal with no sales', () => {
+  // With no sale to count, nothing checked the bound: each nightly close stayed in the list, some 450 bytes a night.
+  const sizeAfter = (nights: number) => {
+    const projector = new ReadModelProjector();
+    for (const e of theLog(nights, 0)) projector.apply(e);
+    return { projector, bytes: Buffer.byteLength(JSON.stringify(projector.terminal('oslo', 'T-1'))) };
+  };
+
+  it('stops growing once the closes it keeps reach the bound, each close still compared on its store day', () => {
+    const { bytes: bounded } = sizeAfter(300);
+    const { projector, bytes } = sizeAfter(900);
+    // As large after 900 nights as after 300 (the ids and position a few characters longer), and under 1,000 facts'.
+    expect(bytes - bounded).toBeLessThan(100);
+    expect(bytes).toBeLessThan(100_000);
+    const terminal = projector.terminal('oslo', 'T-1')!;
+    expect(terminal.lastClose).toMatchObject({ operationId: 'night-899', mismatch: false });
+    for (let d = 0; d < 900; d++) {
+      const date = new Date(START + d * DAY).toISOString().slice(0, 10);
+      expect(projector.storeDay('oslo', date)?.closes?.[`night-${d}`]).toMatchObject({
+        recorded: { purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 },
+        mismatch: false,
+      });
+    }
+  });
+});

@@ -1,16 +1,9 @@
-import type { OpenBatch, TerminalClose, TerminalDoc } from '../../read-model.types';
+import type { OpenBatch, TerminalDoc } from '../../read-model.types';
 import { counting, countInClose, NONE, timed, type Counted } from './batch-figures';
 import { beforeLastBatch } from './batch-windows';
-import { latest, replacingEnded } from './closes-ended-meanwhile';
+import { replacingEnded } from './closes-ended-meanwhile';
 import { factsDevice, ofDevice, swappedOutHolding, swappedSince } from './device-swap';
-
-/**
- * Most facts a batch keeps with their times while a close is pending, with the closes that ended meanwhile and theirs
- * (`keptWhileClosing`). A close pends seconds, or minutes when the terminal is slow to answer; a terminal that took more
- * sales than this meanwhile (or a close that never ends, over nights of sales) has its close compared as before (with
- * every fact counted until its outcome was recorded), and its document stays within a NATS message.
- */
-const MAX_COUNTED_WHILE_CLOSING = 1_000;
+import { withinKeptBound } from './kept-while-closing';
 
 /**
  * Counts a capture (`purchase`) or a refund done at the terminal (`reversal`) into the terminal's batch, by
@@ -26,26 +19,9 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
     const batch = doc.swappedOut![swapped]!;
     return { ...doc, swappedOut: { ...doc.swappedOut, [swapped]: { ...batch, ...counting(batch, counted) } } };
   }
-  if (doc.openBatch?.closing && keptWhileClosing(doc.openBatch) >= MAX_COUNTED_WHILE_CLOSING) {
-    // Too many to keep (the closes that ended meanwhile hold theirs too, while a close never ends): the pending closes
-    // take every fact counted until their outcome, as before they were kept (and a device swapped in meanwhile shares
-    // the batch with the one it replaced).
-    const {
-      closing: _closing,
-      countedWhileClosing: _counted,
-      swappedWhileClosing: _swap,
-      closedWhileClosing: taken = [],
-      ...figures
-    } = doc.openBatch;
-    // The old device's closes that ended meanwhile leave the latest the last. Not the new device's while a swap waits:
-    // its batch opened at the swap, so a fact of the old device's heard of late would be taken for an older close's
-    // (`beforeLastBatch`) and lost, where the old device's pending close takes it now (the devices share the batch).
-    const swap = doc.openBatch.swappedWhileClosing;
-    const last = taken
-      .filter((each) => ofDevice(swap, each) !== 'new')
-      .reduce<TerminalClose | undefined>((newest, { close }) => latest(close, newest), doc.lastClose);
-    return countInBatch({ ...doc, ...(last ? { lastClose: last } : {}), openBatch: figures }, counted, at);
-  }
+  // Too many to keep while closes pend: the pending closes take every fact counted until their outcome.
+  const bounded = withinKeptBound(doc);
+  if (bounded !== doc) return countInBatch(bounded, counted, at);
   const when = Date.parse(at);
   const ended = doc.openBatch?.closedWhileClosing ?? [];
   const swap = doc.openBatch?.swappedWhileClosing;
@@ -72,14 +48,4 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
       ...(open.closing ? { countedWhileClosing: [...(open.countedWhileClosing ?? []), timed(counted, at)] } : {}),
     },
   };
-}
-
-/**
- * What a batch keeps while closes pend, against `MAX_COUNTED_WHILE_CLOSING`: its facts with their times, and each close
- * ended meanwhile with its own, the close counting as one more (its record is larger than a fact's).
- */
-function keptWhileClosing(open: OpenBatch): number {
-  let kept = open.countedWhileClosing?.length ?? 0;
-  for (const { counted } of open.closedWhileClosing ?? []) kept += 1 + counted.length;
-  return kept;
 }

@@ -11,6 +11,7 @@ import type {
 import { compared, counting, NONE, pick, splitOf, without } from './batch-figures';
 import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
 import { ofDevice, oldCloses } from './device-swap';
+import { withinKeptBound } from './kept-while-closing';
 
 /**
  * An end-of-day close of the terminal asked for (`OperationRequested`): from now until it ends, its open batch keeps
@@ -187,6 +188,10 @@ export function closeReported(
   doc: TerminalDoc,
   close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
 ): { doc: TerminalDoc; earlier: readonly TerminalClose[] } {
+  // Too much kept while closes pend (a close that never ends, a close a night after it with no sale to check the bound):
+  // this close takes, as the pending ones do, every fact counted until its outcome.
+  const bounded = withinKeptBound(doc);
+  if (bounded !== doc) return closeReported(bounded, close);
   const late = closeBeforeEnded(doc, close);
   if (late) return late;
   const closed = closing(doc, close);

@@ -1,0 +1,52 @@
+import type { OpenBatch, TerminalClose, TerminalDoc } from '../../read-model.types';
+import { latest } from './closes-ended-meanwhile';
+import { ofDevice } from './device-swap';
+
+/**
+ * Most a batch keeps while a close is pending, in facts with their times (`keptWhileClosing`). A close pends seconds,
+ * or minutes when the terminal is slow to answer; a terminal that took more sales than this meanwhile (or a close that
+ * never ends, over nights of sales or of closes alone) has its close compared as before (with every fact counted until
+ * its outcome was recorded), and its document stays within a NATS message.
+ */
+const MAX_COUNTED_WHILE_CLOSING = 1_000;
+
+/**
+ * What a close ended meanwhile weighs against the bound, in facts: its record, some 450 bytes as JSON, is about five
+ * facts' (some 90 each). Counted as one, a terminal with no sales kept a close a night for 1,000 nights.
+ */
+const CLOSE_WEIGHT = 5;
+
+/**
+ * What a batch keeps while closes pend, against `MAX_COUNTED_WHILE_CLOSING`: its facts with their times, and each close
+ * ended meanwhile with its own, the close weighing as its record does (`CLOSE_WEIGHT`).
+ */
+function keptWhileClosing(open: OpenBatch): number {
+  let kept = open.countedWhileClosing?.length ?? 0;
+  for (const { counted } of open.closedWhileClosing ?? []) kept += CLOSE_WEIGHT + counted.length;
+  return kept;
+}
+
+/**
+ * The terminal as it keeps its batch once it has too much to keep while closes pend: the pending closes take every fact
+ * counted until their outcome, as before they were kept (and a device swapped in meanwhile shares the batch with the
+ * one it replaced). The closes that ended meanwhile are on their store days already, compared; the list lets go of
+ * them. The terminal as it is while under the bound.
+ */
+export function withinKeptBound(doc: TerminalDoc): TerminalDoc {
+  if (!doc.openBatch?.closing || keptWhileClosing(doc.openBatch) < MAX_COUNTED_WHILE_CLOSING) return doc;
+  const {
+    closing: _closing,
+    countedWhileClosing: _counted,
+    swappedWhileClosing: _swap,
+    closedWhileClosing: taken = [],
+    ...figures
+  } = doc.openBatch;
+  // The old device's closes that ended meanwhile leave the latest the last. Not the new device's while a swap waits:
+  // its batch opened at the swap, so a fact of the old device's heard of late would be taken for an older close's
+  // (`beforeLastBatch`) and lost, where the old device's pending close takes it now (the devices share the batch).
+  const swap = doc.openBatch.swappedWhileClosing;
+  const last = taken
+    .filter((each) => ofDevice(swap, each) !== 'new')
+    .reduce<TerminalClose | undefined>((newest, { close }) => latest(close, newest), doc.lastClose);
+  return { ...doc, ...(last ? { lastClose: last } : {}), openBatch: figures };
+}
