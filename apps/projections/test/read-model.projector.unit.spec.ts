@@ -1314,6 +1314,87 @@ describe('read models as a fold over the log', () => {
       expect(projector.terminal('oslo', 'T-1')!.lastClose).toEqual(day.closes!['c-2']);
     });
 
+    it('gives a device swapped in and out again while the old device’s close pends a batch of its own', () => {
+      const [first, second] = ['2026-11-24T22:01:00.000Z', '2026-11-24T22:20:00.000Z'];
+      const before = [
+        ...store(),
+        enrolled('D-OLD', '2026-11-24T06:00:00.000Z'),
+        ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+        requested('c-1', '2026-11-24T21:59:00.000Z'),
+        enrolled('D-MID', first),
+        // D-MID's sale: it never closes its batch on this terminal, swapped out in turn.
+        ...capturedPayment('p-2', '2026-11-24T22:05:00.000Z', 7_000),
+        enrolled('D-NEW', second),
+        ...capturedPayment('p-3', '2026-11-24T22:25:00.000Z', 3_000),
+        // Another sale of D-MID's, heard of after it was swapped out.
+        ...capturedPayment('p-4', '2026-11-24T22:10:00.000Z', 500),
+        requested('c-2', '2026-11-24T22:30:00.000Z'),
+      ];
+      const old = closedBy('c-1', '2026-11-24', '2026-11-24T22:00:00.000Z', '2026-11-24T22:40:00.000Z', {
+        ...figures(1, 10_000),
+      });
+      const last = closedBy('c-2', '2026-11-24', '2026-11-24T22:31:00.000Z', '2026-11-24T22:41:00.000Z', {
+        ...figures(1, 3_000),
+      });
+      for (const events of [
+        [...before, old, last],
+        [...before, last, old],
+      ]) {
+        const projector = project(events);
+        const day = projector.storeDay('oslo', '2026-11-24')!;
+        expect(day.closes!['c-1']).toMatchObject({ recorded: figures(1, 10_000), mismatch: false });
+        expect(day.closes!['c-2']).toMatchObject({ recorded: figures(1, 3_000), openedAt: second, mismatch: false });
+        const terminal = projector.terminal('oslo', 'T-1')!;
+        expect(terminal.lastClose).toMatchObject({ operationId: 'c-2' });
+        expect(terminal.swappedOut).toEqual({
+          [first]: expect.objectContaining({ device: 'D-OLD', ...figures(0, 0) }),
+          [second]: expect.objectContaining({ device: 'D-MID', ...figures(2, 7_500), since: first }),
+        });
+        expect(terminal.openBatch).toEqual({ ...figures(0, 0), since: '2026-11-24T22:31:00.000Z' });
+      }
+    });
+
+    it('swaps out the batch a device swapped in and out again opened at its own close, while the old device’s pends', () => {
+      const [first, second] = ['2026-11-24T22:01:00.000Z', '2026-11-24T22:20:00.000Z'];
+      const before = [
+        ...store(),
+        enrolled('D-OLD', '2026-11-24T06:00:00.000Z'),
+        ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+        requested('c-1', '2026-11-24T21:59:00.000Z'),
+        enrolled('D-MID', first),
+        ...capturedPayment('p-2', '2026-11-24T22:05:00.000Z', 7_000),
+        requested('c-m', '2026-11-24T22:10:00.000Z'),
+        closedBy('c-m', '2026-11-24', '2026-11-24T22:11:00.000Z', '2026-11-24T22:12:00.000Z', figures(1, 7_000)),
+        ...capturedPayment('p-4', '2026-11-24T22:15:00.000Z', 500),
+        enrolled('D-NEW', second),
+        ...capturedPayment('p-3', '2026-11-24T22:25:00.000Z', 3_000),
+        requested('c-2', '2026-11-24T22:30:00.000Z'),
+      ];
+      const old = closedBy('c-1', '2026-11-24', '2026-11-24T22:00:00.000Z', '2026-11-24T22:40:00.000Z', {
+        ...figures(1, 10_000),
+      });
+      const last = closedBy('c-2', '2026-11-24', '2026-11-24T22:31:00.000Z', '2026-11-24T22:41:00.000Z', {
+        ...figures(1, 3_000),
+      });
+      for (const events of [
+        [...before, old, last],
+        [...before, last, old],
+      ]) {
+        const projector = project(events);
+        const day = projector.storeDay('oslo', '2026-11-24')!;
+        expect(day.closes!['c-1']).toMatchObject({ recorded: figures(1, 10_000), mismatch: false });
+        expect(day.closes!['c-m']).toMatchObject({ recorded: figures(1, 7_000), openedAt: first, mismatch: false });
+        expect(day.closes!['c-2']).toMatchObject({ recorded: figures(1, 3_000), openedAt: second, mismatch: false });
+        const terminal = projector.terminal('oslo', 'T-1')!;
+        expect(terminal.lastClose).toMatchObject({ operationId: 'c-2' });
+        expect(terminal.swappedOut?.[second]).toMatchObject({
+          device: 'D-MID',
+          ...figures(1, 500),
+          since: '2026-11-24T22:11:00.000Z',
+        });
+      }
+    });
+
     it('opens each close of the new device at the one before, and keeps its latest the last, whatever their order', () => {
       const swap = '2026-11-24T22:01:00.000Z';
       const before = [

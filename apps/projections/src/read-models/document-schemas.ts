@@ -90,7 +90,7 @@ const terminalDoc = object(
       closing: listOf(text),
       countedWhileClosing: timedCounts,
       // Without its closes, as versions before them kept it (`upgraded` reads it).
-      swappedWhileClosing: object({ at: text, device: text }, { closes: listOf(text) }),
+      swappedWhileClosing: object({ at: text, device: text }, { closes: listOf(text), latestSwapAt: text }),
       // A list; versions before kept one close, with its id and time (`upgraded` reads it).
       closedWhileClosing: {
         anyOf: [

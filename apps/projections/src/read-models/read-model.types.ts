@@ -91,6 +91,11 @@ export interface OpenBatch extends BatchFigures {
     readonly device: string;
     /** The old device's closes: those pending at the swap, and those that ended while they pended. */
     readonly closes: readonly string[];
+    /**
+     * When the device that has the name now took it, where it came after another swap while the old device's close still
+     * pended: the device between them was swapped out then (`swappedOut`), its batch apart from this device's.
+     */
+    readonly latestSwapAt?: string;
   };
 }
 

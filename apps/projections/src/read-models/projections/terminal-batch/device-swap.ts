@@ -5,7 +5,7 @@ import type {
   TerminalClose,
   TerminalDoc,
 } from '../../read-model.types';
-import { NONE } from './batch-figures';
+import { counting, NONE, pick, without } from './batch-figures';
 import { withEnded } from './closes-ended-meanwhile';
 
 /**
@@ -20,7 +20,8 @@ export function deviceSwapped(doc: TerminalDoc, device: string, at: string): Ter
   if (doc.device === undefined) return { ...doc, device };
   if (doc.openBatch?.closing !== undefined) {
     // A second swap while the close still pends: the first one's old device is the one the close is of.
-    if (doc.openBatch.swappedWhileClosing !== undefined) return { ...doc, device };
+    const waiting = doc.openBatch.swappedWhileClosing;
+    if (waiting !== undefined) return swappedAgain(doc, doc.openBatch, waiting, device, at);
     // The closes that ended while these pend are the old device's too.
     const ended = (doc.openBatch.closedWhileClosing ?? []).map(({ close }) => close.operationId);
     const closes = [...doc.openBatch.closing, ...ended];
@@ -30,6 +31,52 @@ export function deviceSwapped(doc: TerminalDoc, device: string, at: string): Ter
   const leftSince = since ?? doc.lastClose?.closedAt;
   const swapped: SwappedOutBatch = { ...left, device: doc.device, ...(leftSince ? { since: leftSince } : {}) };
   return { ...doc, device, openBatch: { ...NONE, since: at }, swappedOut: { ...doc.swappedOut, [at]: swapped } };
+}
+
+/**
+ * A device swapped out while a swap waits for the old device's close, itself swapped in since (`latestSwapAt`): its
+ * batch, the facts after it took the name that none of its closes took, is swapped out now, apart from the old
+ * device's and from the device that takes the name. Folded into the new device's, its sales were compared with that
+ * device's close.
+ */
+function swappedAgain(doc: TerminalDoc, open: OpenBatch, swap: PendingSwap, device: string, at: string): TerminalDoc {
+  // Caveat: a close of the device swapped out pending too would take some of those facts; its batch and the new
+  // device's then stay one, as before, until the old device's close ends.
+  if (doc.device === undefined || open.closing?.some((id) => !swap.closes.includes(id))) return { ...doc, device };
+  const counted = open.countedWhileClosing ?? [];
+  const from = Date.parse(swap.latestSwapAt ?? swap.at);
+  const its = counted.filter((fact) => Date.parse(fact.at) > from);
+  const figures = its.reduce(counting, { ...NONE });
+  const currencies = figures.currencies ?? {};
+  const swapped: SwappedOutBatch = {
+    ...pick(figures),
+    ...(Object.keys(currencies).length > 0 ? { currencies } : {}),
+    device: doc.device,
+    since: swappedInSince(swap, open.closedWhileClosing ?? []),
+  };
+  return {
+    ...doc,
+    device,
+    openBatch: {
+      ...its.reduce(without, open),
+      countedWhileClosing: counted.filter((fact) => !its.includes(fact)),
+      swappedWhileClosing: { ...swap, latestSwapAt: at },
+    },
+    swappedOut: { ...doc.swappedOut, [at]: swapped },
+  };
+}
+
+/**
+ * When the batch of the device that has the name opened while a swap waits: at its latest close that ended meanwhile,
+ * or when it took the name. After a second swap, the closes before it in the list are the device's swapped out then.
+ */
+export function swappedInSince(swap: PendingSwap, ended: readonly ClosedWhileClosing[]): string {
+  const from = swap.latestSwapAt;
+  const own = ended.filter(
+    (each) =>
+      ofDevice(swap, each) === 'new' && (from === undefined || Date.parse(each.close.closedAt) > Date.parse(from)),
+  );
+  return own.at(-1)?.close.closedAt ?? from ?? swap.at;
 }
 
 /** A device swapped while a close of the old one pends (`OpenBatch.swappedWhileClosing`). */

@@ -10,7 +10,7 @@ import type {
 } from '../../read-model.types';
 import { compared, counting, NONE, pick, splitOf, without } from './batch-figures';
 import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
-import { ofDevice, oldCloses } from './device-swap';
+import { ofDevice, oldCloses, swappedInSince } from './device-swap';
 import { withinKeptBound } from './kept-while-closing';
 
 /**
@@ -55,15 +55,18 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
   // The new device's closes that ended meanwhile (all in the list) stay there while others pend: the old device's are
   // done, and a fact of theirs heard of late goes to its close on its store day (`beforeLastBatch`).
   const newOnes = ended.filter((each) => ofDevice(swap, each) === 'new');
-  // The new device's batch opened at the swap, or at its own close since; the terminal's last close is the latest (the
-  // new device's when both closed at once, as when their outcomes come in order).
+  // The new device's batch opened at the swap (the latest, after a second one), or at its own close since; the
+  // terminal's last close is the latest (the new device's when both closed at once, as when their outcomes come in order).
   const newLast = newOnes.at(-1)?.close;
   const last = doc.lastClose;
   const newSince =
-    newLast?.closedAt ??
-    (last !== undefined && !swap.closes.includes(last.operationId) && Date.parse(last.closedAt) > swappedAt
+    newLast === undefined &&
+    swap.latestSwapAt === undefined &&
+    last !== undefined &&
+    !swap.closes.includes(last.operationId) &&
+    Date.parse(last.closedAt) > swappedAt
       ? last.closedAt
-      : swap.at);
+      : swappedInSince(swap, newOnes);
   const lastClose = newLast === undefined ? last : latest(newLast, last);
   const opened = pendingOf(newer.reduce(counting, { ...NONE, since: newSince }), others, newer, newOnes);
   const { since, ...left } = newer.reduce(without, figures);
@@ -162,12 +165,11 @@ function newDevicesClose(
   const mine = kept.filter((fact) => Date.parse(fact.at) > swappedAt && Date.parse(fact.at) <= closedAt);
   const figures = mine.reduce(counting, { ...NONE });
   // Its batch opened at the new device's close before it (one ended meanwhile is in the list), or at the swap.
-  const before = (whole.closedWhileClosing ?? []).filter((each) => ofDevice(swap, each) === 'new').at(-1);
   const record = closeRecord(
     doc.terminalId,
     close,
     { ...pick(figures), currencies: figures.currencies ?? {} },
-    before?.close.closedAt ?? swap.at,
+    swappedInSince(swap, whole.closedWhileClosing ?? []),
   );
   // Kept in the list, not as the terminal's last close, while the old device's pends: a fact of the old device's
   // heard of late is still compared with the old device's closes (`countInBatch`). The split makes it the last.
