@@ -309,6 +309,111 @@ describe('the dashboard: what it hands to a person, in words', () => {
     await page.close();
   });
 
+  it('lets a given-up close go once a device swapped in closes by hand, while a close of the old device still pends', async () => {
+    const lisbon = 'swapped-given-up-store';
+    const now = Date.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const today = iso(now).slice(0, 10);
+    const on = { storeId: lisbon, terminalId: 'T-SW' };
+    const enrolled = (device: string, at: string) =>
+      event(
+        'TerminalEnrolled',
+        { ...on, dinteroTerminalId: device, deviceSerialNumber: `S-${device}`, status: 'ACTIVE', at },
+        on,
+      );
+    await dashboard.log.append(
+      `store-${lisbon}`,
+      [
+        event(
+          'StoreRegistered',
+          {
+            storeId: lisbon,
+            name: 'Porto',
+            payoutDestinationId: 'p',
+            timeZone: 'UTC',
+            currencies: ['EUR'],
+            at: iso(now),
+          },
+          { storeId: lisbon },
+        ),
+        event('TerminalRegistered', { ...on, at: iso(now) }, on),
+        enrolled('D-OLD', iso(now)),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    // The old device's close never ends; the till is swapped while it pends.
+    const stuck = randomUUID();
+    const asked = iso(now + 1_000);
+    await dashboard.log.append(
+      `operation-${stuck}`,
+      [
+        event(
+          'OperationRequested',
+          {
+            operationId: stuck,
+            ...on,
+            dinteroTerminalId: 'D-OLD',
+            operation: 'end_of_day',
+            claimId: stuck,
+            requestedBy: 'nightly-close',
+            requestedAt: asked,
+            expiresAt: asked,
+          },
+          { ...on, operationId: stuck },
+        ),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    await dashboard.log.append(`store-${lisbon}`, [enrolled('D-NEW', iso(now + 2_000))], {
+      expectedRevision: 'stream_exists',
+    });
+    const givenUp = `nightly-close-${lisbon}-T-SW-${today}-3`;
+    await dashboard.log.append(
+      `operation-${givenUp}`,
+      [
+        event(
+          'CloseGivenUp',
+          {
+            operationId: givenUp,
+            ...on,
+            businessDay: today,
+            attempts: 3,
+            reason: 'the terminal timed out',
+            at: iso(now + 3_000),
+          },
+          { ...on, operationId: givenUp },
+        ),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    const page = await signedIn();
+    const entry = page.locator('#problem-list li[data-kind="close-given-up"]', { hasText: 'Porto · T-SW' });
+    await entry.waitFor({ timeout: 30_000 });
+    // The new device closes by hand: its close waits in the terminal's list while the old device's pends, not as its
+    // last close, and the strip lets the give-up go all the same.
+    const byHand = randomUUID();
+    const closedAt = iso(now + 4_000);
+    await dashboard.log.append(
+      `operation-${byHand}`,
+      [
+        event(
+          'OperationCompleted',
+          {
+            operationId: byHand,
+            dinteroOperationId: `d-${byHand}`,
+            batch: { batchId: '000008', purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 },
+            at: closedAt,
+            dinteroAt: closedAt,
+          },
+          { ...on, operationId: byHand },
+        ),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    await entry.waitFor({ state: 'detached', timeout: 30_000 });
+    await page.close();
+  });
+
   it('shows amounts in ISO 4217 minor units, where a currency’s usual display has no decimals (HUF)', async () => {
     const budapest = 'huf-store';
     const now = new Date().toISOString();

@@ -510,8 +510,8 @@ function problems(now) {
     for (const date of recent)
       for (const [terminalId, notClosed] of Object.entries(days.get(date).notClosed ?? {})) {
         // Closed since (by hand): the batch given up on is closed; the day keeps the give-up, the strip lets it go.
-        const closedAt = terminals.get(terminalId)?.lastClose?.closedAt;
-        if (closedAt !== undefined && Date.parse(closedAt) > Date.parse(notClosed.at)) continue;
+        const closedAt = lastClosedAt(terminals.get(terminalId));
+        if (closedAt !== undefined && closedAt > Date.parse(notClosed.at)) continue;
         found.push({
           rank: 0,
           kind: 'close-given-up',
@@ -546,6 +546,17 @@ function problems(now) {
  * nothing counted, the one the store's days show). When the log counted several, the terminal's amounts are their
  * sum, shown in minor units, and the log's are shown per currency.
  */
+/**
+ * When the terminal last closed its batch (ms), if it did: its last close, or a later one that waits in its open batch.
+ * While a device swapped in waits for a close of the one it replaced, the terminal's last close stays the old device's
+ * (a late sale of that device is compared with it); the new device's closes are in `openBatch.closedWhileClosing`.
+ */
+function lastClosedAt(terminal) {
+  const closes = [terminal?.lastClose, ...(terminal?.openBatch?.closedWhileClosing ?? []).map(({ close }) => close)];
+  const times = closes.filter((close) => close !== undefined).map((close) => Date.parse(close.closedAt));
+  return times.length === 0 ? undefined : Math.max(...times);
+}
+
 function closeTexts(close, days) {
   const counted = Object.entries(close.currencies ?? {}).sort(([a], [b]) => a.localeCompare(b));
   if (counted.length > 1)
