@@ -48,10 +48,16 @@ interface Scenario {
    * When another device took the terminal's name, if it did: the closes asked for before are the old device's, those
    * after the new one's; a sale at or before it is the old device's, one after it the new one's.
    */
-  readonly swapAt?: number;
+  readonly swapAt?: Swaps;
   readonly closes: readonly CloseAsked[];
   readonly sales: readonly Sale[];
 }
+
+/** When other devices took the terminal's name, in order: one swap, or several. */
+type Swaps = number | readonly number[];
+const swapsOf = (swapAt: Swaps | undefined): readonly number[] => (swapAt === undefined ? [] : [swapAt].flat());
+/** The devices swapped in, in turn. */
+const SWAPPED_IN = ['D-NEW', 'D-NEXT'];
 
 /** A close as the scenario sets it on the clock: asked for, cut, and its outcome's slot in the log. */
 interface Timed {
@@ -68,11 +74,12 @@ function timeline(scenario: Scenario): Timed[] {
     : [];
   let requested = 30;
   let cut = 0;
-  let swapped = false;
+  const swaps = swapsOf(scenario.swapAt);
+  let swapped = 0;
   scenario.closes.forEach((asked, i) => {
     requested += asked.gap;
     // A device cuts its closes in turn; the new device's first may be cut before the old device's last.
-    if (scenario.swapAt !== undefined && requested >= scenario.swapAt && !swapped) [swapped, cut] = [true, 0];
+    while (swapped < swaps.length && requested >= swaps[swapped]!) [swapped, cut] = [swapped + 1, 0];
     cut = Math.max(cut, requested) + asked.cut;
     const outcome = (asked.completed ? cut : requested) + asked.delay;
     closes.push({ id: `c-${i + 1}`, requested, cut, completed: asked.completed, outcome });
@@ -90,19 +97,18 @@ const amountOf = (i: number) => 100 * 2 ** i;
 function expected(
   closes: readonly Timed[],
   sales: readonly Sale[],
-  swapAt?: number,
+  swapAt?: Swaps,
   refunds: readonly Refund[] = [],
 ): Map<string, BatchFigures> {
   const made = closes.filter((close) => close.completed).sort((a, b) => a.cut - b.cut);
   const amounts = sales.map((sale, j) => ({ ...sale, amount: amountOf(j) }));
   const figures = new Map<string, BatchFigures>();
-  const lanes =
-    swapAt === undefined
-      ? [{ closes: made, from: -Infinity, to: Infinity }]
-      : [
-          { closes: made.filter((close) => close.requested < swapAt), from: -Infinity, to: swapAt },
-          { closes: made.filter((close) => close.requested >= swapAt), from: swapAt, to: Infinity },
-        ];
+  // One lane a device: from its swap in (or the start) to its swap out (or the end).
+  const bounds = [-Infinity, ...swapsOf(swapAt), Infinity];
+  const lanes = bounds.slice(1).map((to, i) => {
+    const from = bounds[i]!;
+    return { closes: made.filter((close) => close.requested >= from && close.requested < to), from, to };
+  });
   for (const lane of lanes)
     lane.closes.forEach((close, i) => {
       const after = Math.max(lane.from, i === 0 ? -Infinity : Math.min(lane.closes[i - 1]!.cut, lane.to));
@@ -124,7 +130,7 @@ function logOf(
   closes: readonly Timed[],
   sales: readonly Sale[],
   truth: Map<string, BatchFigures>,
-  swapAt?: number,
+  swapAt?: Swaps,
   amountFor: (i: number) => number = amountOf,
   refunds: readonly Refund[] = [],
 ): RecordedEvent[] {
@@ -156,7 +162,7 @@ function logOf(
     },
   ];
   // Before a close asked for in the same minute: that close is the new device's.
-  if (swapAt !== undefined) timed.push({ at: swapAt, events: [enrolled('D-NEW', swapAt)] });
+  swapsOf(swapAt).forEach((at, i) => timed.push({ at, events: [enrolled(SWAPPED_IN[i]!, at)] }));
   for (const close of closes) {
     const { id: operationId } = close;
     timed.push({
@@ -340,6 +346,41 @@ describe('closes pending at once, their outcomes in any order', () => {
         expect(any.mismatches).toBe(0);
         const latest = [...truth.keys()].at(-1);
         expect(ordered.terminal?.lastClose?.operationId).toBe(latest);
+        expect(any.terminal?.lastClose).toEqual(ordered.terminal?.lastClose);
+        expect(any.terminal?.openBatch).toEqual(ordered.terminal?.openBatch);
+        expect(any.terminal?.swappedOut).toEqual(ordered.terminal?.swappedOut);
+      }),
+      { seed: 20261205, numRuns: 500 },
+    );
+  });
+});
+
+describe('closes pending at once with two swaps', () => {
+  it('compares the closes of a device swapped in and out again while the first one’s close pends with its own sales', () => {
+    const withSwaps = fc.record({
+      scenario: scenarios,
+      first: fc.integer({ min: 20, max: 150 }),
+      then: fc.integer({ min: 1, max: 100 }),
+    });
+    fc.assert(
+      fc.property(withSwaps, ({ scenario, first, then }) => {
+        const swaps = [first, first + then];
+        const closes = timeline({ ...scenario, swapAt: swaps });
+        // Caveat: a close of the device between still pending at the second swap is outside the fold's reach.
+        for (const order of [closes, inOrder(closes)])
+          fc.pre(
+            order.every(
+              (close) => close.requested < first || close.requested >= swaps[1]! || close.outcome < swaps[1]!,
+            ),
+          );
+        const truth = expected(closes, scenario.sales, swaps);
+        const ordered = projected(logOf(inOrder(closes), scenario.sales, truth, swaps));
+        const any = projected(logOf(closes, scenario.sales, truth, swaps));
+        expect(recorded(ordered.closes)).toEqual(Object.fromEntries(truth));
+        expect(ordered.mismatches).toBe(0);
+        expect(recorded(any.closes)).toEqual(Object.fromEntries(truth));
+        expect(any.closes).toEqual(ordered.closes);
+        expect(any.mismatches).toBe(0);
         expect(any.terminal?.lastClose).toEqual(ordered.terminal?.lastClose);
         expect(any.terminal?.openBatch).toEqual(ordered.terminal?.openBatch);
         expect(any.terminal?.swappedOut).toEqual(ordered.terminal?.swappedOut);
