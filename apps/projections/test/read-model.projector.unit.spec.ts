@@ -164,6 +164,71 @@ describe('read models as a fold over the log', () => {
     expect(projector.storeDay('oslo', '2026-11-25')).toBeUndefined();
   });
 
+  it('marks a given-up close closed since once the terminal closed its batch after it, as the dashboard does', () => {
+    const meta = { storeId: 'oslo', terminalId: 'T-1' };
+    const givenUp = () =>
+      event('operation-op-9', 'CloseGivenUp', {
+        operationId: 'op-9',
+        storeId: 'oslo',
+        terminalId: 'T-1',
+        businessDay: '2026-11-24',
+        attempts: 5,
+        reason: 'the terminal reported a failure',
+        at: '2026-11-25T00:10:00.000Z',
+      });
+    /** A close of T-1 by hand that completed at `closedAt`, with its batch. */
+    const closedByHand = (operationId: string, closedAt: string) => [
+      {
+        ...event(`operation-${operationId}`, 'OperationRequested', {
+          operationId,
+          ...meta,
+          dinteroTerminalId: 'd-T-1',
+          operation: 'end_of_day',
+          claimId: operationId,
+          requestedBy: 'operator',
+          requestedAt: closedAt,
+          expiresAt: closedAt,
+        }),
+        metadata: meta,
+      },
+      {
+        ...event(`operation-${operationId}`, 'OperationCompleted', {
+          operationId,
+          dinteroOperationId: `d-${operationId}`,
+          batch: { batchId: operationId, purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 },
+          at: closedAt,
+          dinteroAt: closedAt,
+        }),
+        metadata: meta,
+      },
+    ];
+    // A close before the give-up (its outcome reported late) closed nothing the give-up was about.
+    const before = project([...store(), ...closedByHand('early', '2026-11-24T20:00:00.000Z'), givenUp()]);
+    expect(before.storeDay('oslo', '2026-11-24')?.notClosed?.['T-1']?.closedSince).toBeUndefined();
+
+    const log = [...store(), givenUp()];
+    const hand = closedByHand('by-hand', '2026-11-25T08:00:00.000Z');
+    const projector = project([...log, ...hand, ...closedByHand('later', '2026-11-25T23:30:00.000Z')]);
+    // Still listed (the engine did not close it that night), and closed since by the first close after it.
+    expect(projector.storeDay('oslo', '2026-11-24')?.notClosed).toEqual({
+      'T-1': {
+        operationId: 'op-9',
+        attempts: 5,
+        reason: 'the terminal reported a failure',
+        at: '2026-11-25T00:10:00.000Z',
+        closedSince: { operationId: 'by-hand', closedAt: '2026-11-25T08:00:00.000Z' },
+      },
+    });
+    expect(projector.storeDay('oslo', '2026-11-24')?.position).toBe(String(hand[1]!.position));
+
+    // Heard of in the other order: the close first, though the terminal closed after the give-up.
+    const reported = project([...store(), ...closedByHand('by-hand', '2026-11-25T08:00:00.000Z'), givenUp()]);
+    expect(reported.storeDay('oslo', '2026-11-24')?.notClosed?.['T-1']?.closedSince).toEqual({
+      operationId: 'by-hand',
+      closedAt: '2026-11-25T08:00:00.000Z',
+    });
+  });
+
   it('keeps nothing of the terminals a query asks about that it does not hold', () => {
     const projector = new ReadModelProjector();
     store().forEach((e) => projector.apply(e));

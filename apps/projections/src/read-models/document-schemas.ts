@@ -172,7 +172,18 @@ const storeDayDoc = object(
     timeZone: text,
     closes: recordOf(terminalClose),
     closeMismatches: figure,
-    notClosed: recordOf(object({}, { operationId: text, attempts: figure, reason: text, at: text })),
+    notClosed: recordOf(
+      object(
+        {},
+        {
+          operationId: text,
+          attempts: figure,
+          reason: text,
+          at: text,
+          closedSince: object({ operationId: text, closedAt: text }),
+        },
+      ),
+    ),
   },
 );
 

@@ -13,7 +13,12 @@ import {
 } from '@app/payment-domain';
 import type { Fact, PaymentFacts } from './projections/fact';
 import { stringField } from './string-field';
-import { emptyStoreDay, storeDayProjection, withCloseGivenUp } from './projections/store-day.projection';
+import {
+  emptyStoreDay,
+  storeDayProjection,
+  withCloseGivenUp,
+  withClosedSince,
+} from './projections/store-day.projection';
 import { upgraded } from './document-upgrades';
 import {
   countedAs,
@@ -236,6 +241,9 @@ export class ReadModelProjector {
       const close = this.closeOf(typed.event, recorded);
       if (close) {
         days.push({ storeId: close.storeId, date: close.businessDay });
+        // The days whose close of the terminal was given up before it, marked closed since.
+        for (const date of this.daysClosedSince(close.storeId, close.closedAt))
+          days.push({ storeId: close.storeId, date });
         // A close before the terminal's last one, or one that ended while it pended (heard of after it), corrects
         // that close, on its day.
         for (const later of closesHeld(this.terminals.get(this.terminalKey(close.storeId, close.terminalId))))
@@ -243,9 +251,10 @@ export class ReadModelProjector {
             days.push({ storeId: close.storeId, date: later.businessDay });
       }
     }
-    return days
+    const keys = days
       .filter(({ storeId, date }) => this.days.isPast(storeId, date) && !this.days.has(`${storeId}.${date}`))
       .map(({ storeId, date }) => `${storeId}.${date}`);
+    return [...new Set(keys)];
   }
 
   /**
@@ -502,6 +511,36 @@ export class ReadModelProjector {
       { operationId },
     );
     for (const close of earlier) this.putClose(storeId, close, position, put);
+    this.markClosedSince(storeId, terminalId, { operationId, closedAt }, position, put);
+  }
+
+  /**
+   * A terminal's batch closed: each store day before it whose nightly close of the terminal was given up before this
+   * close is marked closed since (`withClosedSince`), as far back as a close may still be late (`daysClosedSince`).
+   */
+  private markClosedSince(
+    storeId: string,
+    terminalId: string,
+    close: { readonly operationId: string; readonly closedAt: string },
+    position: string,
+    put: Put,
+  ): void {
+    for (const date of this.daysClosedSince(storeId, close.closedAt)) {
+      const key = `${storeId}.${date}`;
+      const day = this.days.get(key);
+      if (!day) continue;
+      const next = withClosedSince(day, terminalId, close);
+      if (next === day || this.alreadyApplied('store-day', key, day.position)) continue;
+      const doc = stamped(next, position);
+      this.days.set(key, doc);
+      put({ model: 'store-day', key, doc });
+    }
+  }
+
+  /** The store's days a close at `closedAt` may mark closed since: its local day and `LATE_CLOSE_DAYS` before it. */
+  private daysClosedSince(storeId: string, closedAt: string): string[] {
+    const date = localDate(closedAt, this.storeDoc(storeId).timeZone);
+    return Array.from({ length: LATE_CLOSE_DAYS + 1 }, (_, i) => addDays(date, -i));
   }
 
   /**
@@ -540,7 +579,8 @@ export class ReadModelProjector {
     const { storeId, businessDay } = givenUp;
     const key = `${storeId}.${businessDay}`;
     const day = this.days.get(key) ?? emptyStoreDay(storeId, businessDay, this.storeDoc(storeId).timeZone);
-    const next = withCloseGivenUp(day, givenUp);
+    const lastClose = this.terminals.get(this.terminalKey(storeId, givenUp.terminalId))?.lastClose;
+    const next = withCloseGivenUp(day, givenUp, lastClose);
     if (next === day || this.alreadyApplied('store-day', key, this.days.get(key)?.position)) return;
     const doc = stamped(next, position);
     this.days.set(key, doc);

@@ -332,6 +332,17 @@ export interface NotClosed {
   readonly reason: string;
   /** When the engine gave it up. */
   readonly at: string;
+  /**
+   * The terminal's batch closed after the give-up (by hand, or by a later close): that close's operation and when the
+   * terminal closed. The day stays listed (the engine did not close it that night); the dashboard lets its problem go.
+   * Absent while the terminal has not closed since.
+   */
+  readonly closedSince?: {
+    /** The close's end-of-day operation. */
+    readonly operationId: string;
+    /** When the terminal closed the batch (Dintero's time). */
+    readonly closedAt: string;
+  };
 }
 
 /** One terminal's part of a store's day. */
@@ -381,8 +392,8 @@ export interface StoreDayDoc {
   readonly closeMismatches?: number;
   /**
    * The terminals whose nightly close of the day was given up, by terminal id: their batch of the day was not closed
-   * by the engine, for finance and the store to close by hand and follow up (a close by hand shows in `closes`).
-   * Absent while there are none.
+   * by the engine, for finance and the store to close by hand and follow up (a close by hand shows in `closes`, and
+   * on the entry as `closedSince`). Absent while there are none.
    */
   readonly notClosed?: Readonly<Record<string, NotClosed>>;
   readonly position: string;

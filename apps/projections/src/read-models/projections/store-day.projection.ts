@@ -125,11 +125,35 @@ function onPayment(day: StoreDayDoc, fact: PaymentFact): StoreDayDoc {
  * The store day with a terminal's nightly close given up: listed under `notClosed` by terminal. The same give-up
  * again (a replay) changes nothing; the day itself is `givenUp.businessDay`, the store day the close was for.
  */
-export function withCloseGivenUp(day: StoreDayDoc, givenUp: CloseGivenUpData): StoreDayDoc {
+export function withCloseGivenUp(
+  day: StoreDayDoc,
+  givenUp: CloseGivenUpData,
+  lastClose?: { readonly operationId: string; readonly closedAt: string },
+): StoreDayDoc {
   const { terminalId, operationId, attempts, reason, at } = givenUp;
   const listed = ownEntry(day.notClosed ?? {}, terminalId);
   if (listed?.operationId === operationId) return day;
-  return { ...day, notClosed: { ...day.notClosed, [terminalId]: { operationId, attempts, reason, at } } };
+  const entry = { operationId, attempts, reason, at };
+  // The terminal's close heard of before the give-up, though it closed after it (its outcome reported late).
+  const next = { ...day, notClosed: { ...day.notClosed, [terminalId]: entry } };
+  return lastClose ? withClosedSince(next, terminalId, lastClose) : next;
+}
+
+/**
+ * The store day with the terminal's close given up marked closed since: the terminal closed its batch (by hand, or
+ * a later close) after the give-up, as the dashboard's problem strip judges it. The give-up stays listed, for
+ * finance: the engine did not close that night. A close at or before the give-up, or one marked already, changes
+ * nothing.
+ */
+export function withClosedSince(
+  day: StoreDayDoc,
+  terminalId: string,
+  close: { readonly operationId: string; readonly closedAt: string },
+): StoreDayDoc {
+  const listed = ownEntry(day.notClosed ?? {}, terminalId);
+  if (!listed || listed.closedSince || Date.parse(close.closedAt) <= Date.parse(listed.at)) return day;
+  const closedSince = { operationId: close.operationId, closedAt: close.closedAt };
+  return { ...day, notClosed: { ...day.notClosed, [terminalId]: { ...listed, closedSince } } };
 }
 
 const NO_TERMINAL_TOTALS: TerminalDayTotals = { capturedCount: 0, capturedAmount: 0, refundedAmount: 0 };
