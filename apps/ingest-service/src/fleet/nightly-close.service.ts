@@ -57,7 +57,8 @@ const BUSY_RETRY_MS = 15_000;
  * A close is given up, and `CloseGivenUp` recorded for the store day, when its last attempt ended without closing;
  * at once when Dintero refused it (a 4xx: the terminal unknown there, say) or the domain refused to start it, which
  * another attempt would not change; and when it could not be started for a passing reason (the log out of reach)
- * `NIGHTLY_CLOSE_MAX_ATTEMPTS` times in a row. Dintero out of reach is no such reason: the operation is recorded and
+ * `NIGHTLY_CLOSE_MAX_ATTEMPTS` times in a row. And when the terminal's next day's close falls due before it closed
+ * (`supersededCloses`), but for one still under way at Dintero, which may yet complete. Dintero out of reach is no such reason: the operation is recorded and
  * sent again with its key by the operations reconciler, and ends timed out or expired, which counts as an attempt.
  *
  * Each close has an id made from the store, the terminal, the day and the attempt, the same on every instance
@@ -159,6 +160,12 @@ export class NightlyClose extends LeasedLogService {
       1,
       Math.floor((this.config.nightlyCloseMaxPerSecond * this.config.nightlyCloseCheckMs) / 1000),
     );
+    for (const superseded of this.supersededCloses(due)) {
+      if (budget <= 0 || this.worker.isStopped) return;
+      if (!(await this.worker.mayTake(`nightly-close.${superseded.key}`))) continue;
+      budget -= 1;
+      await this.giveUp(superseded, superseded.close, superseded.reason, now);
+    }
     for (const close of due) {
       if (budget <= 0 || this.worker.isStopped) return;
       const current = this.closes.get(close.key);
@@ -174,6 +181,43 @@ export class NightlyClose extends LeasedLogService {
       budget -= 1;
       await this.close({ ...close, attempt }, now);
     }
+  }
+
+  /**
+   * Closes of an earlier day of a terminal whose next day's close is due now, that did not close and are not given up:
+   * no attempt of them is made any more (only the latest due day's close is ever started), so each is given up, for the
+   * store day to say that its batch was not closed. One still under way (asked for, sent, pending at Dintero) may yet
+   * complete, and is left to end: it is given up here once it ended without closing.
+   */
+  private supersededCloses(due: readonly { storeId: string; terminalId: string; businessDay: string }[]) {
+    const dueOf = new Map(due.map((close) => [`${close.storeId}.${close.terminalId}`, close]));
+    const superseded: {
+      storeId: string;
+      terminalId: string;
+      businessDay: string;
+      key: string;
+      close: CloseAttempt;
+      reason: string;
+    }[] = [];
+    for (const [key, close] of this.closes) {
+      if (close.status === 'completed' || close.status === 'given_up' || operationOpen(close.status)) continue;
+      // The key is `{storeId}.{terminalId}.{businessDay}`, the day always ten characters.
+      const terminal = key.slice(0, -(close.businessDay.length + 1));
+      const next = dueOf.get(terminal);
+      if (next === undefined || next.businessDay <= close.businessDay) continue;
+      const why = close.status === 'busy' ? 'the terminal was busy' : (close.reason ?? close.status);
+      superseded.push({
+        storeId: next.storeId,
+        terminalId: next.terminalId,
+        businessDay: close.businessDay,
+        key,
+        close,
+        reason:
+          giveUpReason(close, this.config.nightlyCloseMaxAttempts) ??
+          `the close of ${next.businessDay} fell due before it could be tried again (${why})`,
+      });
+    }
+    return superseded;
   }
 
   /** Every terminal in use whose day's close time (with its spread) has come: the closes due now. */
