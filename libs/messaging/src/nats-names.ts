@@ -29,6 +29,8 @@ export function natsNames(prefix: string) {
       paymentIndex: `${prefix}_payment_index`,
       /** The reconciler's leases on due payments, one key per payment, expiring after the lease. */
       reconcilerLeases: `${prefix}_reconciler_leases`,
+      /** The nightly close's failed starts, by the attempt's operation id: its bound holds across restarts. */
+      nightlyCloseStarts: `${prefix}_nightly_close_starts`,
       /** Which projections instance writes the read models: one key, `leader`, with the bucket's TTL. */
       projectorLease: `${prefix}_projector_lease`,
       /** Dashboard sessions signed out before their time, by the hash of their token, kept for a session's life. */

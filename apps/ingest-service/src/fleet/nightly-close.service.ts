@@ -11,6 +11,7 @@ import {
   type OperationStatus,
   type StoreState,
 } from '@app/payment-domain';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
 import {
   METRICS_REGISTRY,
@@ -20,6 +21,7 @@ import {
   type PaymentMetrics,
 } from '@app/platform';
 import { closeOperationId, dueClose, spreadOffsetMs } from './close-schedule';
+import { CloseStartFailures } from './close-start-failures';
 import { LeasedLogDependencies, LeasedLogService } from './leased-log-worker';
 
 const CORRELATION_ID = 'nightly-close';
@@ -57,9 +59,11 @@ const BUSY_RETRY_MS = 15_000;
  * A close is given up, and `CloseGivenUp` recorded for the store day, when its last attempt ended without closing;
  * at once when Dintero refused it (a 4xx: the terminal unknown there, say) or the domain refused to start it, which
  * another attempt would not change; and when it could not be started for a passing reason (the log out of reach)
- * `NIGHTLY_CLOSE_MAX_ATTEMPTS` times in a row. And when the terminal's next day's close falls due before it closed
- * (`supersededCloses`), but for one still under way at Dintero, which may yet complete. Dintero out of reach is no such reason: the operation is recorded and
- * sent again with its key by the operations reconciler, and ends timed out or expired, which counts as an attempt.
+ * `NIGHTLY_CLOSE_MAX_ATTEMPTS` times in a row (counted in NATS, `CloseStartFailures`, so across restarts and
+ * instances). Dintero out of reach is no such reason: the operation is recorded and sent again with its key by the
+ * operations reconciler, and ends timed out or expired, which counts as an attempt. And it is given up when the
+ * terminal's next day's close falls due before it closed (`supersededCloses`), but for one still under way at
+ * Dintero, which may yet complete.
  *
  * Each close has an id made from the store, the terminal, the day and the attempt, the same on every instance
  * and after a restart, and is started only when the log has no operation of that id: so it runs once, however
@@ -75,6 +79,9 @@ export class NightlyClose extends LeasedLogService {
   private readonly closes = new Map<string, CloseAttempt>();
   private readonly closeOf = new Map<string, { readonly key: string; readonly attempt: number }>();
   private readonly metrics: PaymentMetrics;
+  private readonly nats: NatsConnection;
+  /** The failed starts kept in NATS, opened at the first that is needed; undefined while it could not be. */
+  private failures: Promise<CloseStartFailures | undefined> | undefined;
 
   constructor(dependencies: LeasedLogDependencies, @Inject(METRICS_REGISTRY) registry: Registry) {
     super(
@@ -89,6 +96,19 @@ export class NightlyClose extends LeasedLogService {
       new Logger(NightlyClose.name),
     );
     this.metrics = paymentMetrics(registry);
+    this.nats = dependencies.nats;
+  }
+
+  /** The failed starts kept in NATS; when NATS is out of reach, none (counted in memory only), and tried again next time. */
+  private startFailures(): Promise<CloseStartFailures | undefined> {
+    this.failures ??= CloseStartFailures.open(this.nats, this.config.natsPrefix, KEEP_DAYS_MS).catch(
+      (error: unknown) => {
+        this.failures = undefined;
+        this.logger.warn({ err: error }, 'could not open the nightly close’s failed starts (NATS): counted in memory');
+        return undefined;
+      },
+    );
+    return this.failures;
   }
 
   protected get enabled(): boolean {
@@ -309,6 +329,24 @@ export class NightlyClose extends LeasedLogService {
       this.closes.set(key, { businessDay, attempt, status: recorded.status, notBefore, ...reason });
       return;
     }
+    // Started and failed that many times already, before a restart or on another instance: given up, not tried again.
+    const failures = await this.startFailures();
+    const failed = await failures?.of(operationId).catch((error: unknown) => {
+      this.logger.warn({ ...log, err: error }, 'could not read a nightly close’s failed starts');
+      return undefined;
+    });
+    if (failed && failed.count >= this.config.nightlyCloseMaxAttempts) {
+      const reason = failed.reason === '' ? {} : { reason: failed.reason };
+      this.closes.set(key, {
+        businessDay,
+        attempt,
+        status: 'unstarted',
+        notBefore: 0,
+        failedStarts: failed.count,
+        ...reason,
+      });
+      return;
+    }
     const requestedAt = new Date(now);
     try {
       const started = await startOperation(
@@ -353,11 +391,17 @@ export class NightlyClose extends LeasedLogService {
         this.logger.warn({ ...log, err: error }, 'a nightly close was refused; giving it up');
         return;
       }
-      // A passing failure (the log out of reach): the same attempt again, a bounded number of times.
+      // A passing failure (the log out of reach): the same attempt again, a bounded number of times, counted in NATS
+      // so that the bound holds across restarts and instances (in memory too, for when NATS is out of reach as well).
       const before = this.closes.get(key);
-      const failedStarts =
+      const inMemory =
         (before?.attempt === attempt && before.status === 'unstarted' ? (before.failedStarts ?? 0) : 0) + 1;
       const reason = `could not be started: ${error instanceof Error ? error.message : String(error)}`;
+      const counted = await failures?.add(operationId, reason).catch((kvError: unknown) => {
+        this.logger.warn({ ...log, err: kvError }, 'could not count a nightly close’s failed start in NATS');
+        return undefined;
+      });
+      const failedStarts = Math.max(inMemory, counted ?? 0);
       this.closes.set(key, { businessDay, attempt, status: 'unstarted', notBefore, reason, failedStarts });
       this.logger.warn({ ...log, err: error, failedStarts }, 'could not start a nightly close; trying again');
     }
