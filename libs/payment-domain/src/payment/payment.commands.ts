@@ -95,6 +95,13 @@ export type PaymentCommand =
       {
         readonly refundId: string;
         readonly amount: number;
+        /**
+         * The transaction captured late to give money back from; absent for the sale, or, of a payment that ended
+         * without one, for its only transaction captured late.
+         */
+        readonly transactionId?: string;
+        /** The currency the POS means to refund in: refused unless it is the payment's. */
+        readonly currency?: string;
         readonly terminalId: string;
         readonly dinteroTerminalId?: string;
         readonly claimId: string;

@@ -10,9 +10,12 @@ import {
   initialPaymentState,
   isOpen,
   lateCapturedOf,
+  lateRefundableAmount,
   refundableAmount,
+  refundOf,
   refundSettled,
   refundUnfinishedAtDintero,
+  type EndedOrCapturedPayment,
   type PaymentState,
   type Refund,
 } from './payment.state';
@@ -143,7 +146,7 @@ function capturesBeyond(
 /** The payment's refund `refundId`: refused as `UNKNOWN_REFUND` when the payment has none of that id. */
 function existingRefund(state: PaymentState, refundId: string): Refund {
   const payment = existingPayment(state);
-  const refund = payment.status === 'captured' ? ownEntry(payment.refunds, refundId) : undefined;
+  const refund = refundOf(payment, refundId);
   if (!refund)
     throw new DomainError('UNKNOWN_REFUND', `Payment ${payment.paymentId} has no refund ${refundId}`, { refundId });
   return refund;
@@ -371,41 +374,84 @@ function requestVoid(data: Of<'RequestVoid'>, state: PaymentState): PaymentEvent
   return payment.voidRequested ? [] : [{ type: 'VoidRequested', data }];
 }
 
+/**
+ * A refund of the sale (the payment's own transaction, captured), or of money captured after the payment had ended
+ * (a late capture): no sale stands behind that, so it is given back the same way, on a terminal. Never more than is
+ * left of either; a retry with the same id and details changes nothing.
+ */
 function requestRefund(data: Of<'RequestRefund'>, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
-  if (payment.status !== 'captured') {
+  if (isOpen(payment)) {
     throw new DomainError(
       'NOT_REFUNDABLE',
       `Payment ${payment.paymentId} is ${payment.status}; only a captured payment can be refunded`,
-      {
-        paymentStatus: payment.status,
-      },
+      { paymentStatus: payment.status },
     );
   }
   requireText(data.refundId, 'refundId', 100);
   requireToken(data.terminalId, 'terminalId');
   if (data.dinteroTerminalId !== undefined) requireText(data.dinteroTerminalId, 'dinteroTerminalId', 255);
   requireMoney(data.amount, payment.currency, { positive: true });
+  if (data.currency !== undefined && data.currency !== payment.currency)
+    throw new DomainError('VALIDATION_FAILED', `Refund in ${data.currency} of a payment in ${payment.currency}`, {
+      field: 'currency',
+      currency: payment.currency,
+    });
+  const { currency: _currency, transactionId: _named, ...request } = data;
+  const { transactionId, refundable, captured } = refundSource(payment, data.transactionId);
+  const late = transactionId === undefined ? {} : { transactionId };
   const existing = ownEntry(payment.refunds, data.refundId);
   if (existing) {
-    if (existing.amount === data.amount && existing.terminalId === data.terminalId) return [];
+    if (
+      existing.amount === data.amount &&
+      existing.terminalId === data.terminalId &&
+      existing.transactionId === transactionId
+    )
+      return [];
     throw new DomainError('VALIDATION_FAILED', `Refund ${data.refundId} exists with other details`, {
       refundId: data.refundId,
     });
   }
-  const refundable = refundableAmount(payment);
   if (data.amount > refundable) {
     throw new DomainError(
       'REFUND_EXCEEDS_CAPTURED',
-      `Refund of ${data.amount} exceeds the ${refundable} left to refund`,
-      {
-        requested: data.amount,
-        refundable,
-        captured: payment.capturedAmount,
-      },
+      `Refund of ${data.amount} exceeds the ${refundable} left to refund` +
+        (transactionId === undefined ? '' : ` of what transaction ${transactionId} captured late`),
+      { requested: data.amount, refundable, captured, ...late },
     );
   }
-  return [{ type: 'RefundRequested', data }];
+  return [{ type: 'RefundRequested', data: { ...request, ...late } }];
+}
+
+/**
+ * What a refund gives money back from, with what is left of it and what it took: the sale (no `transactionId`), or a
+ * transaction captured late. A payment that ended without a sale refunds only money captured late: its one such
+ * transaction when none is named.
+ */
+function refundSource(
+  payment: EndedOrCapturedPayment,
+  named: string | undefined,
+): { transactionId?: string; refundable: number; captured: number } {
+  if (payment.status === 'captured' && (named === undefined || named === payment.transactionId))
+    return { refundable: refundableAmount(payment), captured: payment.capturedAmount };
+  const late = Object.keys(payment.lateCaptured);
+  const [only] = late;
+  const transactionId = named ?? (late.length === 1 ? only : undefined);
+  const captured = transactionId === undefined ? 0 : lateCapturedOf(payment, transactionId);
+  if (transactionId !== undefined && captured > 0)
+    return { transactionId, refundable: lateRefundableAmount(payment, transactionId), captured };
+  const { paymentId, status } = payment;
+  const message =
+    named !== undefined
+      ? `Payment ${paymentId} has no money captured late on transaction ${named}`
+      : late.length > 1
+        ? `Payment ${paymentId} is ${status} with money captured late on ${late.length} transactions: name the one to refund`
+        : `Payment ${paymentId} is ${status}; only a captured payment, or money captured after it ended, can be refunded`;
+  throw new DomainError('NOT_REFUNDABLE', message, {
+    paymentStatus: status,
+    ...(named === undefined ? {} : { transactionId: named }),
+    lateCapturedTransactions: late,
+  });
 }
 
 function recordRefundOutcome(

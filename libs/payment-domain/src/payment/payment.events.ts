@@ -164,6 +164,11 @@ export type PaymentEvent =
       {
         readonly refundId: string;
         readonly amount: number;
+        /**
+         * The transaction captured late that it gives money back from (`LateCaptureRecorded`); absent for a refund
+         * of the sale.
+         */
+        readonly transactionId?: string;
         readonly terminalId: string;
         /** Dintero's id of the terminal, as on `PaymentRequested`. */
         readonly dinteroTerminalId?: string;

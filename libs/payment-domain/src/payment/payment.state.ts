@@ -21,6 +21,11 @@ export type RefundStatus = 'pending' | 'accepted' | 'succeeded' | 'failed' | 'un
 export interface Refund {
   readonly refundId: string;
   readonly amount: number;
+  /**
+   * The transaction it gives money back from, when that is one captured after the payment had ended (a late
+   * capture); absent for a refund of the sale, the payment's own transaction.
+   */
+  readonly transactionId?: string;
   readonly terminalId: string;
   /** Dintero's id of the terminal, when it is not `terminalId`. */
   readonly dinteroTerminalId?: string;
@@ -86,6 +91,8 @@ export type PaymentState =
       readonly receipt?: TerminalReceipt;
       /** The HTTP status Dintero refused the session with (a `rejected` payment). */
       readonly dinteroStatus?: number;
+      /** Refunds of money captured late (`lateCaptured`): no sale stands behind it, so it is given back. */
+      readonly refunds: Readonly<Record<string, Refund>>;
     });
 
 export type OpenPayment = Extract<PaymentState, { status: OpenStatus }>;
@@ -111,6 +118,17 @@ export const isOpen = (state: PaymentState): state is OpenPayment =>
 /** What the payment has recorded as captured late on this transaction: 0 when nothing. */
 export const lateCapturedOf = (state: Exclude<PaymentState, { status: 'none' }>, transactionId: string): number =>
   ownEntry(state.lateCaptured, transactionId) ?? 0;
+
+/** A payment that may have refunds: one that has ended, captured or not (an open one has none). */
+export type EndedOrCapturedPayment = CapturedPayment | EndedPayment;
+
+/** The payment's refunds, of its sale and of its late captures: none while it is open. */
+export const refundsOf = (state: PaymentState): Readonly<Record<string, Refund>> =>
+  state.status === 'none' || isOpen(state) ? {} : state.refunds;
+
+/** The payment's refund of this id, if it has one. */
+export const refundOf = (state: PaymentState, refundId: string): Refund | undefined =>
+  ownEntry(refundsOf(state), refundId);
 
 /** The terminal as Dintero names it, for a payment or a refund: its mapped id, or its own. */
 export const dinteroTerminalOf = (of: { readonly terminalId: string; readonly dinteroTerminalId?: string }): string =>
@@ -145,9 +163,8 @@ export const refundFollowed = (refund: Refund): boolean => !refundSettled(refund
 export function endedClaims(state: PaymentState): { terminalId: string; claimId: string }[] {
   if (state.status === 'none') return [];
   const claims = isOpen(state) ? [] : [{ terminalId: state.terminalId, claimId: state.claimId }];
-  if (state.status === 'captured')
-    for (const refund of Object.values(state.refunds))
-      if (refundSettled(refund)) claims.push({ terminalId: refund.terminalId, claimId: refund.claimId });
+  for (const refund of Object.values(refundsOf(state)))
+    if (refundSettled(refund)) claims.push({ terminalId: refund.terminalId, claimId: refund.claimId });
   return claims;
 }
 
@@ -155,19 +172,38 @@ export function endedClaims(state: PaymentState): { terminalId: string; claimId:
 export function knownClaims(state: PaymentState): Set<string> {
   if (state.status === 'none') return new Set();
   const claims = new Set([state.claimId]);
-  if (state.status === 'captured') for (const refund of Object.values(state.refunds)) claims.add(refund.claimId);
+  for (const refund of Object.values(refundsOf(state))) claims.add(refund.claimId);
   return claims;
 }
 
+/** Whether a refund may still take or has taken money: not failed, or failed for a silence Dintero may overturn. */
+const refundCommitted = (refund: Refund): boolean => refund.status !== 'failed' || refundMayYetBeMade(refund);
+
 /**
- * Amount refunded or possibly being refunded: unknown outcomes count, so that we never refund twice, and so does a
- * refund failed for Dintero's silence that Dintero then took (202): it may yet be made at the terminal.
+ * Amount of the sale refunded or possibly being refunded: unknown outcomes count, so that we never refund twice, and
+ * so does a refund failed for Dintero's silence that Dintero then took (202): it may yet be made at the terminal.
+ * Refunds of late captures are not the sale's.
  */
 export function committedRefunds(payment: CapturedPayment): number {
   return Object.values(payment.refunds)
-    .filter((refund) => refund.status !== 'failed' || refundMayYetBeMade(refund))
+    .filter((refund) => refund.transactionId === undefined && refundCommitted(refund))
     .reduce((sum, refund) => sum + refund.amount, payment.refundedElsewhere ?? 0);
 }
+
+/**
+ * What is left to give back of a transaction captured late: what it captured late, less our refunds of it that took
+ * or may take money (counted as the sale's are, so that it is never refunded twice). 0 when it captured nothing late.
+ */
+export function lateRefundableAmount(payment: EndedOrCapturedPayment, transactionId: string): number {
+  const committed = Object.values(payment.refunds)
+    .filter((refund) => refund.transactionId === transactionId && refundCommitted(refund))
+    .reduce((sum, refund) => sum + refund.amount, 0);
+  return Math.max(0, lateCapturedOf(payment, transactionId) - committed);
+}
+
+/** The transaction a refund is sent to Dintero against: its late-captured one, or the payment's own. */
+export const refundTransactionOf = (payment: EndedOrCapturedPayment, refund: Refund): string | undefined =>
+  refund.transactionId ?? payment.transactionId;
 
 /**
  * What is left to refund: never below 0, even when a refund failed for Dintero's silence was made after all
@@ -230,7 +266,7 @@ function end(
   fields: { transactionId?: string; reason?: string; receipt?: TerminalReceipt; dinteroStatus?: number },
 ): PaymentState {
   if (!isOpen(state)) return state;
-  return { ...withoutOpenFields(state), ...fields, status, endedAt: at };
+  return { ...withoutOpenFields(state), ...fields, status, endedAt: at, refunds: {} };
 }
 
 /** An open payment whose outcome Dintero can tell again: no longer unknown, no longer waiting for a person. */
@@ -253,14 +289,19 @@ function withoutOpenFields(state: OpenPayment): PaymentCore {
   return core;
 }
 
+/** The payment with this refund put in (new or changed): an open payment has no refunds, and is left as it is. */
+function withRefund(state: PaymentState, refund: Refund): PaymentState {
+  if (state.status === 'none' || isOpen(state)) return state;
+  return { ...state, refunds: { ...state.refunds, [refund.refundId]: refund } };
+}
+
 function updateRefund(
   state: PaymentState,
   refundId: string,
   change: Pick<Refund, 'status'> & Partial<Refund>,
 ): PaymentState {
-  if (state.status !== 'captured') return state;
-  const refund = ownEntry(state.refunds, refundId);
-  return refund ? { ...state, refunds: { ...state.refunds, [refundId]: { ...refund, ...change } } } : state;
+  const refund = refundOf(state, refundId);
+  return refund ? withRefund(state, { ...refund, ...change }) : state;
 }
 
 const finished = (data: { at: string; dinteroAt?: string }) => ({
@@ -379,22 +420,27 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
             },
           };
     case 'RefundRequested': {
-      if (state.status !== 'captured') return state;
-      const { refundId, amount, terminalId, dinteroTerminalId, claimId, at: requestedAt } = event.data;
+      const { refundId, amount, transactionId, terminalId, dinteroTerminalId, claimId, at: requestedAt } = event.data;
+      // Only a captured payment refunds its sale; one that ended otherwise, only what was captured late.
+      if (state.status !== 'captured' && transactionId === undefined) return state;
+      const late = transactionId === undefined ? {} : { transactionId };
       const dintero = dinteroTerminalId === undefined ? {} : { dinteroTerminalId };
-      return {
-        ...state,
-        refunds: {
-          ...state.refunds,
-          [refundId]: { refundId, amount, terminalId, ...dintero, claimId, status: 'pending', requestedAt },
-        },
-      };
+      return withRefund(state, {
+        refundId,
+        amount,
+        ...late,
+        terminalId,
+        ...dintero,
+        claimId,
+        status: 'pending',
+        requestedAt,
+      });
     }
     case 'RefundSucceeded':
       return updateRefund(state, event.data.refundId, { status: 'succeeded', ...finished(event.data) });
     case 'RefundFailed': {
-      const refund = state.status === 'captured' ? ownEntry(state.refunds, event.data.refundId) : undefined;
-      if (state.status !== 'captured' || !refund) return state;
+      const refund = refundOf(state, event.data.refundId);
+      if (!refund) return state;
       // Failed again by Dintero's own word, after it was failed for its silence: the silence's mark goes.
       const { noTrace: _noTrace, ...rest } = refund;
       const failed: Refund = {
@@ -404,36 +450,36 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         ...finished(event.data),
         ...(event.data.noTrace ? { noTrace: event.data.noTrace } : {}),
       };
-      return { ...state, refunds: { ...state.refunds, [refund.refundId]: failed } };
+      return withRefund(state, failed);
     }
     case 'LateRefundRecorded': {
-      const refund = state.status === 'captured' ? ownEntry(state.refunds, event.data.refundId) : undefined;
-      if (state.status !== 'captured' || !refund) return state;
+      const refund = refundOf(state, event.data.refundId);
+      if (!refund) return state;
       // Its failure's reason and mark go: it succeeded.
       const { reason: _reason, noTrace: _noTrace, ...rest } = refund;
       const succeeded: Refund = { ...rest, status: 'succeeded', ...finished(event.data) };
-      return { ...state, refunds: { ...state.refunds, [refund.refundId]: succeeded } };
+      return withRefund(state, succeeded);
     }
     case 'ExternalRefundRecorded':
       return state.status === 'captured' ? { ...state, refundedElsewhere: event.data.refundedElsewhere } : state;
     case 'RefundOutcomeUnknown':
       return updateRefund(state, event.data.refundId, { status: 'unknown', reason: event.data.reason });
     case 'RefundSubmitted': {
-      const refund = state.status === 'captured' ? ownEntry(state.refunds, event.data.refundId) : undefined;
+      const refund = refundOf(state, event.data.refundId);
       return refund
         ? updateRefund(state, refund.refundId, { status: refund.status, submittedAt: event.data.at })
         : state;
     }
     case 'RefundFlaggedForReview': {
-      const refund = state.status === 'captured' ? ownEntry(state.refunds, event.data.refundId) : undefined;
+      const refund = refundOf(state, event.data.refundId);
       return refund
         ? updateRefund(state, refund.refundId, { status: refund.status, flaggedForReviewAt: event.data.at })
         : state;
     }
     case 'RefundAccepted': {
       // Accepted after it was failed for Dintero's silence: the outcome stays, the request id is learnt.
-      const refund = state.status === 'captured' ? ownEntry(state.refunds, event.data.refundId) : undefined;
-      if (state.status === 'captured' && refund?.status === 'failed') {
+      const refund = refundOf(state, event.data.refundId);
+      if (refund?.status === 'failed') {
         // Taken after it was failed for Dintero's silence: followed anew, and handed to a person anew if it stays so.
         const { flaggedForReviewAt: _flagged, ...rest } = refund;
         const taken: Refund = {
@@ -441,7 +487,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
           ...(event.data.requestId ? { dinteroRequestId: event.data.requestId } : {}),
           acceptedLateAt: event.data.at,
         };
-        return { ...state, refunds: { ...state.refunds, [refund.refundId]: taken } };
+        return withRefund(state, taken);
       }
       return updateRefund(state, event.data.refundId, {
         status: 'accepted',

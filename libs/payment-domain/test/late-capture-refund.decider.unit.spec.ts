@@ -1,0 +1,183 @@
+import {
+  endedClaims,
+  fold,
+  isOpen,
+  lateRefundableAmount,
+  paymentDecider,
+  refundableAmount,
+  refundOf,
+  type PaymentCommand,
+  type PaymentEvent,
+} from '@app/payment-domain';
+import { deciderSpec } from './decider-spec';
+import { at, awaitingCard, captured } from './payment-fixtures';
+
+const spec = deciderSpec(paymentDecider);
+/** Applies commands in turn, as command handling does, and returns every event recorded. */
+function run(given: readonly PaymentEvent[], commands: readonly PaymentCommand[]): PaymentEvent[] {
+  const events = [...given];
+  for (const command of commands) events.push(...paymentDecider.decide(command, fold(paymentDecider, events)));
+  return events.slice(given.length);
+}
+
+const cancelled: PaymentEvent = { type: 'PaymentCancelled', data: { by: 'customer', source: 'callback', at: at(10) } };
+const lateCapture = (transactionId: string, amount: number): PaymentEvent => ({
+  type: 'LateCaptureRecorded',
+  data: {
+    transactionId,
+    amount,
+    currency: 'NOK',
+    endedAs: 'cancelled',
+    flaggedForReversal: true,
+    source: 'webhook',
+    at: at(20),
+  },
+});
+/** A cancelled payment whose transaction Dintero captured anyway. */
+const capturedLate = [...awaitingCard, cancelled, lateCapture('T12345678.tx1', 39_900)];
+
+const refund = (refundId: string, amount: number, change: Partial<RefundData> = {}): PaymentCommand => ({
+  type: 'RequestRefund',
+  data: { refundId, amount, terminalId: 'T-2', claimId: `claim-${refundId}`, by: 'till-3', at: at(40), ...change },
+});
+type RefundData = Extract<PaymentCommand, { type: 'RequestRefund' }>['data'];
+const requestedRefund = (
+  refundId: string,
+  amount: number,
+  transactionId = 'T12345678.tx1',
+): Extract<PaymentEvent, { type: 'RefundRequested' }> => ({
+  type: 'RefundRequested',
+  data: {
+    refundId,
+    amount,
+    terminalId: 'T-2',
+    claimId: `claim-${refundId}`,
+    by: 'till-3',
+    at: at(40),
+    transactionId,
+  },
+});
+const outcome = (refundId: string, result: 'succeeded' | 'failed' | 'unknown'): PaymentCommand => ({
+  type: 'RecordRefundOutcome',
+  data: { refundId, outcome: result, source: 'webhook', at: at(50) },
+});
+const ended = (events: readonly PaymentEvent[]) => {
+  const state = fold(paymentDecider, events);
+  if (state.status === 'none' || isOpen(state)) throw new Error(`payment is ${state.status}`);
+  return state;
+};
+
+describe('refunding money captured after the payment had ended', () => {
+  it('refunds the late capture in full, naming its transaction, on a payment that stays cancelled', () => {
+    spec
+      .given(capturedLate)
+      .when(refund('r1', 39_900, { transactionId: 'T12345678.tx1' }))
+      .then([requestedRefund('r1', 39_900)]);
+    const events = run(capturedLate, [
+      refund('r1', 39_900),
+      { type: 'SubmitRefund', data: { refundId: 'r1', at: at(41) } },
+      outcome('r1', 'succeeded'),
+    ]);
+    expect(events.map((event) => event.type)).toEqual(['RefundRequested', 'RefundSubmitted', 'RefundSucceeded']);
+    const state = ended([...capturedLate, ...events]);
+    expect(state.status).toBe('cancelled');
+    expect(refundOf(state, 'r1')).toMatchObject({ transactionId: 'T12345678.tx1', status: 'succeeded' });
+    expect(lateRefundableAmount(state, 'T12345678.tx1')).toBe(0);
+    // Settled, the refund holds its terminal no longer.
+    expect(endedClaims(state)).toContainEqual({ terminalId: 'T-2', claimId: 'claim-r1' });
+  });
+
+  it('refunds in parts up to what was captured late, counting pending and unknown refunds, not failed ones', () => {
+    const unknown = run([...capturedLate, requestedRefund('r1', 30_000)], [outcome('r1', 'unknown')]);
+    spec
+      .given([...capturedLate, requestedRefund('r1', 30_000), ...unknown])
+      .when(refund('r2', 9_901))
+      .thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 9_900, captured: 39_900, transactionId: 'T12345678.tx1' });
+    spec
+      .given([...capturedLate, requestedRefund('r1', 30_000)])
+      .when(refund('r2', 9_900))
+      .then([requestedRefund('r2', 9_900)]);
+    const failed = run([...capturedLate, requestedRefund('r1', 39_900)], [outcome('r1', 'failed')]);
+    spec
+      .given([...capturedLate, requestedRefund('r1', 39_900), ...failed])
+      .when(refund('r2', 39_900))
+      .then([requestedRefund('r2', 39_900)]);
+  });
+
+  it('gives back each part of a late capture taken in parts, no more than all of them', () => {
+    const inParts = [...capturedLate, lateCapture('T12345678.tx1', 100)];
+    spec.given(inParts).when(refund('r1', 40_001)).thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 40_000 });
+    spec
+      .given(inParts)
+      .when(refund('r1', 40_000))
+      .then([requestedRefund('r1', 40_000)]);
+  });
+
+  it('refuses a refund of more than was captured late, and changes nothing', () => {
+    spec
+      .given(capturedLate)
+      .when(refund('r1', 39_901))
+      .thenFails('REFUND_EXCEEDS_CAPTURED', { requested: 39_901, refundable: 39_900 });
+  });
+
+  it('refuses a refund of a payment that ended with nothing captured late', () =>
+    spec
+      .given([...awaitingCard, cancelled])
+      .when(refund('r1', 100))
+      .thenFails('NOT_REFUNDABLE', { paymentStatus: 'cancelled', lateCapturedTransactions: [] }));
+
+  it('refuses a refund of a transaction that captured nothing late', () =>
+    spec
+      .given(capturedLate)
+      .when(refund('r1', 100, { transactionId: 'T12345678.tx9' }))
+      .thenFails('NOT_REFUNDABLE', { transactionId: 'T12345678.tx9' }));
+
+  it('refuses a refund in another currency than the payment and its late capture', () =>
+    spec
+      .given(capturedLate)
+      .when(refund('r1', 100, { currency: 'SEK' }))
+      .thenFails('VALIDATION_FAILED', { field: 'currency', currency: 'NOK' }));
+
+  it('asks which transaction to refund when more than one was captured late', () =>
+    spec
+      .given([...capturedLate, lateCapture('T12345678.tx2', 5_000)])
+      .when(refund('r1', 100))
+      .thenFails('NOT_REFUNDABLE', { lateCapturedTransactions: ['T12345678.tx1', 'T12345678.tx2'] }));
+
+  it('takes the same refund again as done, and refuses its id for another transaction', () => {
+    const twoLate = [
+      ...capturedLate,
+      lateCapture('T12345678.tx2', 5_000),
+      requestedRefund('r1', 5_000, 'T12345678.tx2'),
+    ];
+    spec
+      .given(twoLate)
+      .when(refund('r1', 5_000, { transactionId: 'T12345678.tx2' }))
+      .thenNothing();
+    spec
+      .given(twoLate)
+      .when(refund('r1', 5_000, { transactionId: 'T12345678.tx1' }))
+      .thenFails('VALIDATION_FAILED', { refundId: 'r1' });
+  });
+
+  it('keeps a refund of a late capture apart from the sale of a captured payment', () => {
+    const both = [...awaitingCard, captured, lateCapture('T12345678.tx2', 5_000)];
+    spec
+      .given(both)
+      .when(refund('r1', 5_001, { transactionId: 'T12345678.tx2' }))
+      .thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 5_000 });
+    const events = run(both, [refund('r1', 5_000, { transactionId: 'T12345678.tx2' }), refund('r2', 39_900)]);
+    const { transactionId: _sale, ...ofTheSale } = requestedRefund('r2', 39_900).data;
+    expect(events).toEqual([
+      requestedRefund('r1', 5_000, 'T12345678.tx2'),
+      { type: 'RefundRequested', data: ofTheSale },
+    ]);
+    const state = fold(paymentDecider, [...both, ...events]);
+    if (state.status !== 'captured') throw new Error(`payment is ${state.status}`);
+    expect(refundableAmount(state)).toBe(0);
+    expect(lateRefundableAmount(state, 'T12345678.tx2')).toBe(0);
+  });
+
+  it('refuses a refund of a payment still open', () =>
+    spec.given(awaitingCard).when(refund('r1', 100)).thenFails('NOT_REFUNDABLE', { paymentStatus: 'awaiting_card' }));
+});
