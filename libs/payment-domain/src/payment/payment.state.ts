@@ -202,7 +202,7 @@ export function lateRefundableAmount(payment: EndedOrCapturedPayment, transactio
 }
 
 /** The transaction a refund is sent to Dintero against: its late-captured one, or the payment's own. */
-export const refundTransactionOf = (payment: EndedOrCapturedPayment, refund: Refund): string | undefined =>
+export const refundTransactionOf = (payment: { readonly transactionId?: string }, refund: Refund): string | undefined =>
   refund.transactionId ?? payment.transactionId;
 
 /**
