@@ -1,6 +1,8 @@
 import {
   isDinteroTransactionStatus,
+  isOpen,
   refundFollowed,
+  refundTransactionOf,
   transactionReaction,
   type DinteroErrorKind,
   type DinteroTransactionFact,
@@ -290,9 +292,10 @@ export function refundOutcomes(
   source: FactSource,
   at: string,
 ): RecordRefundOutcome[] {
-  if (state.status !== 'captured') return [];
+  if (state.status === 'none' || isOpen(state)) return [];
+  // Each refund is settled by the transaction it gives back from: the sale's, or one captured late.
   return Object.values(state.refunds)
-    .filter((refund) => refund.status !== 'succeeded')
+    .filter((refund) => refund.status !== 'succeeded' && refundTransactionOf(state, refund) === tx.id)
     .flatMap((refund) => {
       const outcome = refundOutcome(tx, refund, source, at);
       // An accepted refund is advanced by its result; its initiation read again adds only a request id it lacked.

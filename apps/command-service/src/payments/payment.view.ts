@@ -1,11 +1,26 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { isOpen, PAYMENT_STATUSES, refundableAmount, type PaymentState } from '@app/payment-domain';
+import {
+  isOpen,
+  lateRefundableAmount,
+  PAYMENT_STATUSES,
+  refundableAmount,
+  type EndedOrCapturedPayment,
+  type PaymentState,
+  type Refund,
+} from '@app/payment-domain';
 import { RefundView, refundView } from './refund/refund.view';
 
 /** Money captured after the payment ended: by transaction. */
 export class LateCaptureView {
   @ApiProperty() transactionId!: string;
   @ApiProperty({ description: 'Captured after the end, in minor units' }) amount!: number;
+  @ApiProperty({ description: 'Given back by refunds of it that succeeded, in minor units' }) refundedAmount!: number;
+  @ApiProperty({
+    description:
+      'What may still be refunded of it (POST …/refunds with its transactionId), in minor units: captured late less ' +
+      'every refund of it not failed',
+  })
+  refundableAmount!: number;
 }
 
 /** A terminal payment as the POS sees it. */
@@ -54,7 +69,11 @@ export class PaymentView {
       'What may still be refunded, in minor units: captured less every refund not failed (pending ones included)',
   })
   refundableAmount?: number;
-  @ApiProperty({ required: false, type: [RefundView], description: 'Oldest first' })
+  @ApiProperty({
+    required: false,
+    type: [RefundView],
+    description: 'Oldest first: of the sale, and of money captured late (those with a transactionId)',
+  })
   refunds?: RefundView[];
   @ApiProperty({
     required: false,
@@ -74,7 +93,7 @@ export class PaymentView {
     type: [LateCaptureView],
     description:
       'Money Dintero captured after the payment had ended (cancelled, expired, declined): no sale stands behind it, ' +
-      'and it must be given back to the cardholder at Dintero (its Backoffice), where this engine cannot refund it',
+      'and it must be given back to the cardholder, with a refund naming its transaction',
   })
   lateCaptures?: LateCaptureView[];
   @ApiProperty({
@@ -105,8 +124,9 @@ export function paymentView(state: Exclude<PaymentState, { status: 'none' }>): P
     ...(state.transactionId ? { transactionId: state.transactionId } : {}),
     requestedAt: state.requestedAt,
     expiresAt: state.expiresAt,
-    ...(state.status === 'captured' ? { capturedAt: state.capturedAt, ...refundsOf(state) } : {}),
+    ...(state.status === 'captured' ? { capturedAt: state.capturedAt, ...saleRefundsOf(state) } : {}),
     ...('endedAt' in state ? { endedAt: state.endedAt } : {}),
+    ...(isOpen(state) ? {} : refundListOf(state)),
     ...('reason' in state && state.reason ? { reason: state.reason } : {}),
     ...('receipt' in state && state.receipt ? { receipt: state.receipt } : {}),
     ...lateCapturesOf(state),
@@ -115,20 +135,35 @@ export function paymentView(state: Exclude<PaymentState, { status: 'none' }>): P
   };
 }
 
-function refundsOf(state: Extract<PaymentState, { status: 'captured' }>) {
-  const refunds = Object.values(state.refunds).sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
+/** What succeeded of the refunds given back from a transaction (undefined: the sale). */
+const refundedOf = (refunds: Readonly<Record<string, Refund>>, transactionId: string | undefined): number =>
+  Object.values(refunds)
+    .filter((refund) => refund.status === 'succeeded' && refund.transactionId === transactionId)
+    .reduce((sum, refund) => sum + refund.amount, 0);
+
+/** The sale's money: captured, refunded, left to refund (refunds of late captures are not the sale's). */
+function saleRefundsOf(state: Extract<PaymentState, { status: 'captured' }>) {
   return {
     capturedAmount: state.capturedAmount,
-    refundedAmount: refunds
-      .filter((r) => r.status === 'succeeded')
-      .reduce((sum, r) => sum + r.amount, state.refundedElsewhere ?? 0),
+    refundedAmount: refundedOf(state.refunds, undefined) + (state.refundedElsewhere ?? 0),
     ...(state.refundedElsewhere ? { refundedElsewhere: state.refundedElsewhere } : {}),
     refundableAmount: refundableAmount(state),
-    refunds: refunds.map((refund) => refundView(state.paymentId, refund)),
   };
 }
 
+/** Every refund of an ended payment, oldest first: a captured one always lists them, another only when it has some. */
+function refundListOf(state: EndedOrCapturedPayment): { refunds?: RefundView[] } {
+  const refunds = Object.values(state.refunds).sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
+  if (refunds.length === 0 && state.status !== 'captured') return {};
+  return { refunds: refunds.map((refund) => refundView(state.paymentId, refund)) };
+}
+
 function lateCapturesOf(state: Exclude<PaymentState, { status: 'none' }>): { lateCaptures?: LateCaptureView[] } {
-  const late = Object.entries(state.lateCaptured).map(([transactionId, amount]) => ({ transactionId, amount }));
+  const late = Object.entries(state.lateCaptured).map(([transactionId, amount]) => ({
+    transactionId,
+    amount,
+    refundedAmount: isOpen(state) ? 0 : refundedOf(state.refunds, transactionId),
+    refundableAmount: isOpen(state) ? 0 : lateRefundableAmount(state, transactionId),
+  }));
   return late.length > 0 ? { lateCaptures: late } : {};
 }

@@ -15,9 +15,9 @@ import {
   existingPayment,
   isDinteroErrorKind,
   isOpen,
-  ownEntry,
   paymentDecider,
   paymentStream,
+  refundOf,
   type DinteroErrorKind,
   type FactSource,
   type PaymentCommand,
@@ -301,7 +301,7 @@ function refundMetadata<Metadata extends { terminalId: string }>(
   metadata: Metadata,
 ): Metadata {
   const refundId = 'refundId' in event.data ? event.data.refundId : undefined;
-  const refund = refundId !== undefined && state.status === 'captured' ? ownEntry(state.refunds, refundId) : undefined;
+  const refund = refundId !== undefined ? refundOf(state, refundId) : undefined;
   return refund && refund.terminalId !== metadata.terminalId
     ? { ...metadata, terminalId: refund.terminalId }
     : metadata;

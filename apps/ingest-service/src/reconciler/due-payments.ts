@@ -103,7 +103,8 @@ export class DuePayments {
         this.bringForward(entry, now + unknownDelayMs);
         break;
       case 'RefundRequested':
-        // Only a captured payment is refunded: it has ended, whatever this index had forgotten of it.
+        // Only a payment that has ended is refunded (its sale, or money captured late): whatever this index had
+        // forgotten of it.
         entry.ended = true;
         entry.pendingRefunds.add(String(data.refundId));
         this.bringForward(entry, now + refundWaitMs);

@@ -24,10 +24,12 @@ import {
   knownClaims,
   refundFollowed,
   refundSettled,
+  refundsOf,
+  refundTransactionOf,
   refundUnfinishedAtDintero,
   paymentDecider,
   paymentStream,
-  type CapturedPayment,
+  type EndedOrCapturedPayment,
   type DinteroErrorKind,
   type OpenPayment,
   type PaymentState,
@@ -412,7 +414,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       { correlationId: CONTEXT.correlationId, err: error, paymentId, ...ids },
       'could not settle the payment yet',
     );
-    if (state?.status === 'captured' && Object.values(state.refunds).some(refundFollowed))
+    if (state && state.status !== 'none' && !isOpen(state) && Object.values(state.refunds).some(refundFollowed))
       await this.flagRefundsIfUnsettleable(state, error);
     else if (state && !isOpen(state)) this.failingSince.delete(paymentId);
     if (state && isOpen(state)) await this.flagIfUnsettleable(state, error);
@@ -422,7 +424,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
    * The refunds without an outcome of a payment the reconciler has failed to settle for three pauses or more, each
    * past its review deadline (`refundReviewAt`): handed to a person, once, with what stopped the reconciler.
    */
-  private async flagRefundsIfUnsettleable(payment: CapturedPayment, error: unknown): Promise<void> {
+  private async flagRefundsIfUnsettleable(payment: EndedOrCapturedPayment, error: unknown): Promise<void> {
     if (!this.failingForLong(payment.paymentId)) return;
     for (const refund of Object.values(payment.refunds)) {
       if (Date.now() < this.refundReviewAt(payment.paymentId, refund)) continue;
@@ -556,12 +558,15 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
    * once its own wait is over and its terminal claim has lapsed did not happen, and is recorded as failed.
    * One Dintero accepted is never failed for silence: it is asked about until Dintero records its result.
    */
-  private async settleRefunds(state: PaymentState): Promise<PaymentState> {
-    if (state.status !== 'captured') return state;
-    if (!Object.values(state.refunds).some(refundFollowed)) return state;
-    await this.facts.recordTransactionById(state.paymentId, state.transactionId, CONTEXT);
+  private async settleRefunds(state: EndedOrCapturedPayment): Promise<PaymentState> {
+    const followed = Object.values(state.refunds).filter(refundFollowed);
+    if (followed.length === 0) return state;
+    // Each transaction a refund gives back from: the sale's, or one captured after the payment had ended.
+    const transactions = new Set(followed.map((refund) => refundTransactionOf(state, refund)));
+    for (const transactionId of transactions)
+      if (transactionId !== undefined) await this.facts.recordTransactionById(state.paymentId, transactionId, CONTEXT);
     let { state: after } = await readState(this.store, paymentStream(state.paymentId), paymentDecider);
-    if (after.status !== 'captured') return after;
+    if (after.status === 'none' || isOpen(after)) return after;
     const now = Date.now();
     for (const refund of Object.values(after.refunds)) {
       if (!refundSettled(refund) && now >= this.silenceIsNoAt(state.paymentId, refund))
@@ -590,7 +595,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
    * Hands a refund to a person, once (the domain decides): one Dintero accepted and has not finished, or, with
    * `problem`, one the reconciler cannot settle. Its amount stays committed, and Dintero is still asked.
    */
-  private async flagRefund(payment: CapturedPayment, refund: Refund, problem?: string): Promise<void> {
+  private async flagRefund(payment: EndedOrCapturedPayment, refund: Refund, problem?: string): Promise<void> {
     const { paymentId, storeId } = payment;
     const { refundId, terminalId, status } = refund;
     const { recorded } = await this.facts.flagRefundForReview(paymentId, refundId, CONTEXT, problem);
@@ -615,8 +620,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
 
   /** When the earliest refund still without an outcome is due to be asked about again. */
   private refundsDueAt(state: PaymentState): number | undefined {
-    if (state.status !== 'captured') return undefined;
-    const due = Object.values(state.refunds)
+    if (state.status === 'none') return undefined;
+    const due = Object.values(refundsOf(state))
       .filter(refundFollowed)
       .map((refund) =>
         refundUnfinishedAtDintero(refund)

@@ -7,6 +7,7 @@ import {
   operationStream,
   paymentDecider,
   paymentStream,
+  refundOf,
   type OperationState,
   type PaymentState,
 } from '@app/payment-domain';
@@ -17,7 +18,7 @@ import { visiblePayment } from '../visible-payment';
 import { refundView, type RefundView } from '../refund/refund.view';
 import { DEFAULT_WAIT_SECONDS, type GetPaymentQuery } from './get-payment.query';
 import { PaymentNotifier } from './payment-notifier';
-import { paymentFinal, refundFinal, refundOf, waitForStream } from './wait-for-final';
+import { paymentFinal, refundFinal, waitForStream } from './wait-for-final';
 import { operationView, type TerminalOperationView } from '../../operations/terminal-operation.view';
 
 /**

@@ -1,5 +1,5 @@
 import { readState, type EventStore, type StreamDecider, type StreamNotifier } from '@app/event-store';
-import { isOpen, ownEntry, refundFollowed, type PaymentState } from '@app/payment-domain';
+import { isOpen, refundFollowed, refundOf, type PaymentState } from '@app/payment-domain';
 
 /**
  * A stream's state once `reached` holds, or as it is when `timeoutMs` runs out or one of `ends` fires (the POS hung
@@ -44,11 +44,6 @@ export async function waitForStream<State>(
 
 /** Until the payment is final. */
 export const paymentFinal = (state: PaymentState): boolean => !isOpen(state);
-
-/** The payment's refund of that id, if it has one (only a captured payment has refunds). */
-export function refundOf(state: PaymentState, refundId: string) {
-  return state.status === 'captured' ? ownEntry(state.refunds, refundId) : undefined;
-}
 
 /**
  * Until no outcome of the refund is awaited from Dintero (or the payment has no such refund: nothing to wait for): as

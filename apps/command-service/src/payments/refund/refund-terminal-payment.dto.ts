@@ -3,7 +3,10 @@ import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 import { IsNameToken } from '@app/platform';
 
 export class RefundTerminalPaymentDto {
-  /** Minor units; never more than captured minus what is refunded or being refunded. */
+  /**
+   * Minor units; never more than captured minus what is refunded or being refunded (of a late capture, what it
+   * captured late minus that).
+   */
   @ApiProperty({
     example: 10_000,
     description: 'In minor units; never more than captured minus what is refunded or being refunded',
@@ -32,4 +35,32 @@ export class RefundTerminalPaymentDto {
   @IsString()
   @MaxLength(200)
   reason?: string;
+
+  /**
+   * The transaction to give money back from, when that is one Dintero captured after the payment had ended (one of
+   * its `lateCaptures`): no more than it captured late and is not refunded. Absent: the sale, or, of a payment that
+   * ended without one, its only late capture.
+   */
+  @ApiProperty({
+    required: false,
+    example: 'T12345678.3Xbq9ZPvfjDxjoVPemBn4M',
+    description:
+      'A transaction of the payment’s `lateCaptures` to give back (money captured after the payment had ended), up to ' +
+      'what it captured late and is not refunded; absent: the sale, or the only late capture of a payment without one',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  transactionId?: string;
+
+  /** The currency the POS means to refund in: refused (`400 VALIDATION_FAILED`) unless it is the payment's. */
+  @ApiProperty({
+    required: false,
+    example: 'NOK',
+    description: 'The currency meant; refused unless it is the payment’s (400 VALIDATION_FAILED)',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(3)
+  currency?: string;
 }

@@ -14,10 +14,11 @@ import {
   existingPayment,
   DomainError,
   dinteroTerminalOf,
-  ownEntry,
   paymentDecider,
   paymentStream,
+  refundOf as recordedRefund,
   refundSettled,
+  refundTransactionOf,
   terminalDecider,
   terminalStream,
   type PaymentCommand,
@@ -41,7 +42,6 @@ export interface PreparedRefund {
   readonly paymentId: string;
   /** The store of the terminal where the refund happens (the claim is that store's). */
   readonly terminalStoreId: string;
-  readonly transactionId: string;
   readonly request: PaymentCommand & { type: 'RequestRefund' };
   readonly metadata: Readonly<Record<string, string>>;
 }
@@ -52,7 +52,7 @@ export interface PreparedRefund {
  */
 /** The refund in the payment's state, which the steps before have recorded. */
 function refundOf(state: PaymentState, paymentId: string, refundId: string): Refund {
-  const refund = state.status === 'captured' ? ownEntry(state.refunds, refundId) : undefined;
+  const refund = recordedRefund(state, refundId);
   if (!refund) throw new Error(`Refund ${refundId} of payment ${paymentId} is not in its stream`);
   return refund;
 }
@@ -98,6 +98,8 @@ export class RefundTerminalPaymentHandler {
       data: {
         refundId,
         amount: body.amount,
+        ...(body.transactionId === undefined ? {} : { transactionId: body.transactionId }),
+        ...(body.currency === undefined ? {} : { currency: body.currency }),
         terminalId: body.terminalId,
         ...(dinteroTerminalId === body.terminalId ? {} : { dinteroTerminalId }),
         claimId: refundId,
@@ -109,13 +111,12 @@ export class RefundTerminalPaymentHandler {
     // NOT_REFUNDABLE and REFUND_EXCEEDS_CAPTURED before anything is written.
     paymentDecider.decide(request, state);
     await tokenForDintero(this.dintero, 'getting a token to send the refund');
-    const transactionId = state.status === 'captured' ? state.transactionId : '';
     const metadata = commandMetadata(
       context,
       { paymentId, refundId, storeId: state.storeId, terminalId: body.terminalId },
       now(),
     );
-    return { paymentId, terminalStoreId, transactionId, request, metadata };
+    return { paymentId, terminalStoreId, request, metadata };
   }
 
   /**
@@ -188,7 +189,7 @@ export class RefundTerminalPaymentHandler {
       return handleCommand(this.store, paymentStream(paymentId), paymentDecider, onDevice, { metadata });
     });
     this.faults.reach('refund:after-request');
-    return this.submit(paymentId, refundId, prepared.transactionId, metadata, request.data.reason);
+    return this.submit(paymentId, refundId, metadata, request.data.reason);
   }
 
   /**
@@ -204,7 +205,7 @@ export class RefundTerminalPaymentHandler {
     context: CommandContext,
   ): Promise<RefundView> {
     const { state } = await readState(this.store, paymentStream(paymentId), paymentDecider);
-    const refund = state.status === 'captured' ? ownEntry(state.refunds, refundId) : undefined;
+    const refund = recordedRefund(state, refundId);
     if (!refund) return this.execute(await prepareAgain());
     const payment = existingPayment(state, paymentId);
     const metadata = commandMetadata(
@@ -223,7 +224,6 @@ export class RefundTerminalPaymentHandler {
       },
       'resuming an interrupted refund',
     );
-    const transactionId = payment.status === 'captured' ? payment.transactionId : '';
     if (refund.status === 'pending' && refund.submittedAt === undefined && !(await this.stillHeld(refund))) {
       // Never sent, and its hold on the terminal lapsed (or is about to): the cardholder is gone, and the
       // reconciler may take Dintero's silence as a no at any moment. Not sent now: failed, and said so.
@@ -251,7 +251,7 @@ export class RefundTerminalPaymentHandler {
       await this.releaseIfSettled(failed, metadata);
       return refundView(paymentId, failed);
     }
-    return this.submit(paymentId, refundId, transactionId, metadata, await this.requestedReason(paymentId, refundId));
+    return this.submit(paymentId, refundId, metadata, await this.requestedReason(paymentId, refundId));
   }
 
   /** The POS's reason for a refund, which the payment's state does not keep: from its `RefundRequested`. */
@@ -292,7 +292,6 @@ export class RefundTerminalPaymentHandler {
   private async submit(
     paymentId: string,
     refundId: string,
-    transactionId: string,
     metadata: Readonly<Record<string, string>>,
     reason?: string,
   ): Promise<RefundView> {
@@ -307,6 +306,8 @@ export class RefundTerminalPaymentHandler {
     const current = refundOf(submitted.state, paymentId, refundId);
     let outcome: RecordRefundOutcome['data'] | undefined;
     if (submitted.events.length > 0) {
+      // The sale's transaction, or the one captured late that the refund gives back from.
+      const transactionId = refundTransactionOf(existingPayment(submitted.state, paymentId), current) ?? '';
       outcome = await this.askDintero(transactionId, { ...current, ...(reason ? { reason } : {}) });
       this.faults.reach('refund:after-dintero');
     } else if (current.status === 'pending')

@@ -7,6 +7,10 @@ export class RefundView {
   @ApiProperty() paymentId!: string;
   @ApiProperty({ description: 'Minor units' }) amount!: number;
   @ApiProperty({ description: 'The terminal where the cardholder is refunded' }) terminalId!: string;
+  @ApiPropertyOptional({
+    description: 'The transaction captured after the payment had ended that it gives money back from; absent: the sale',
+  })
+  transactionId?: string;
   @ApiProperty({
     enum: ['pending', 'succeeded', 'failed', 'unknown'],
     description:
@@ -47,6 +51,7 @@ export function refundView(paymentId: string, refund: Refund): RefundView {
     paymentId,
     amount: refund.amount,
     terminalId: refund.terminalId,
+    ...(refund.transactionId ? { transactionId: refund.transactionId } : {}),
     status,
     final: (status === 'succeeded' || status === 'failed') && !refundMayYetBeMade(refund),
     ...(status === 'failed' && refund.noTrace ? { mayStillSucceed: true as const } : {}),

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { paymentStream } from '@app/payment-domain';
+import { startEngine, type Engine } from './support/engine';
+import { PaymentFacts } from '../apps/ingest-service/src/facts/payment-facts.service';
+
+/**
+ * Money Dintero captured after the payment had ended (the customer cancelled, and the card went through all the
+ * same) is given back with the POS's refund command, against the real apps and the simulator as Dintero: refused
+ * beyond what was captured late, or in another currency, with nothing written; refunded in parts up to it.
+ */
+describe('refunding a late capture', () => {
+  let engine: Engine;
+  const json = { 'content-type': 'application/json' };
+
+  beforeAll(async () => {
+    engine = await startEngine({});
+  });
+  afterAll(() => engine.close());
+
+  /** A payment cancelled in the log while its terminal still took the card: captured late. */
+  const capturedLate = async (amount: number) => {
+    const storeId = 'late-1';
+    const [payTerminal, refundTerminal] = [`${storeId}-T1`, `${storeId}-T2`];
+    await engine.terminals(storeId, payTerminal, refundTerminal);
+    // Dintero's word of the capture is held back until the cancellation is recorded.
+    await engine.sim.control('PUT', '/chaos', { terminalId: payTerminal, dropRate: 1 });
+    const { paymentId } = (await engine.start(storeId, payTerminal, amount)) as { paymentId: string };
+    await engine.ingest.app
+      .get(PaymentFacts)
+      .recordError(paymentId, 'cancelled', { source: 'callback', correlationId: 'late-capture-test' });
+    await engine.sim.control('PUT', '/chaos', { terminalId: payTerminal });
+    await engine.sim.control('POST', `/terminals/${payTerminal}/present`, {});
+    const state = await engine.waitForPayment(
+      paymentId,
+      (s) => s.status === 'cancelled' && Object.keys(s.lateCaptured).length > 0,
+      'the late capture',
+    );
+    const [transactionId] = Object.keys(state.status === 'none' ? {} : state.lateCaptured);
+    return { paymentId, refundTerminal, transactionId: transactionId! };
+  };
+  const refund = async (paymentId: string, body: object) => {
+    const response = await engine.command.fetch(`/v1/terminal-payments/${paymentId}/refunds`, {
+      method: 'POST',
+      headers: { ...json, 'idempotency-key': randomUUID() },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const written = async (paymentId: string) => (await engine.log.readStream(paymentStream(paymentId))).length;
+
+  it('refuses bad refunds with nothing written, then gives the money back in parts at Dintero', async () => {
+    const { paymentId, refundTerminal, transactionId } = await capturedLate(10_000);
+    const before = await written(paymentId);
+    expect(await refund(paymentId, { amount: 10_001, terminalId: refundTerminal })).toMatchObject({
+      status: 422,
+      body: { code: 'REFUND_EXCEEDS_CAPTURED' },
+    });
+    expect(await refund(paymentId, { amount: 100, terminalId: refundTerminal, currency: 'SEK' })).toMatchObject({
+      status: 400,
+      body: { code: 'VALIDATION_FAILED' },
+    });
+    expect(
+      await refund(paymentId, { amount: 100, terminalId: refundTerminal, transactionId: 'T00000000.other' }),
+    ).toMatchObject({ status: 409, body: { code: 'NOT_REFUNDABLE' } });
+    expect(await written(paymentId)).toBe(before);
+
+    expect(await refund(paymentId, { amount: 4_000, terminalId: refundTerminal })).toMatchObject({
+      status: 201,
+      body: { status: 'succeeded', amount: 4_000, transactionId },
+    });
+    expect(await refund(paymentId, { amount: 6_000, terminalId: refundTerminal, transactionId })).toMatchObject({
+      status: 201,
+      body: { status: 'succeeded', amount: 6_000, transactionId },
+    });
+    expect(await refund(paymentId, { amount: 1, terminalId: refundTerminal })).toMatchObject({
+      status: 422,
+      body: { code: 'REFUND_EXCEEDS_CAPTURED' },
+    });
+
+    // Dintero has given it all back, and the POS sees the payment still cancelled with its late capture refunded.
+    const { transactions } = await engine.sim.control<{
+      transactions: { id: string; refunded: number }[];
+    }>('GET', '/ground-truth');
+    expect(transactions.find((tx) => tx.id === transactionId)).toMatchObject({ refunded: 10_000 });
+    const view = await engine.command.fetch(`/v1/terminal-payments/${paymentId}`);
+    expect(await view.json()).toMatchObject({
+      status: 'cancelled',
+      lateCaptures: [{ transactionId, amount: 10_000, refundedAmount: 10_000, refundableAmount: 0 }],
+      refunds: [
+        { amount: 4_000, status: 'succeeded', transactionId },
+        { amount: 6_000, status: 'succeeded', transactionId },
+      ],
+    });
+  });
+});
