@@ -661,6 +661,103 @@ describe('read models as a fold over the log', () => {
     });
   });
 
+  it('counts a refund of a late capture with the refunds of the day Dintero made it, and lists it given back', () => {
+    const at = '2026-11-24T10:00:00.000Z';
+    const refundedAt = '2026-11-25T09:00:00.000Z';
+    const madeAt = '2026-11-25T09:30:00.000Z';
+    const refundOf = (refundId: string, amount: number) =>
+      event('payment-c', 'RefundRequested', {
+        refundId,
+        amount,
+        transactionId: 'tx-c',
+        terminalId: 'T-1',
+        at: refundedAt,
+      });
+    const projector = project([
+      ...store(),
+      event('payment-c', 'PaymentRequested', {
+        paymentId: 'c',
+        storeId: 'oslo',
+        terminalId: 'T-2',
+        amount: 700,
+        currency: 'EUR',
+        requestedAt: at,
+      }),
+      event('payment-c', 'PaymentCancelled', { by: 'customer', source: 'callback', at }),
+      event('payment-c', 'LateCaptureRecorded', {
+        transactionId: 'tx-c',
+        amount: 700,
+        currency: 'EUR',
+        endedAs: 'cancelled',
+        flaggedForReversal: true,
+        source: 'webhook',
+        at,
+      }),
+      // Given back the next day in two parts: one at once, one failed for Dintero's silence and made after all.
+      refundOf('r-1', 300),
+      event('payment-c', 'RefundSucceeded', { refundId: 'r-1', source: 'command-service', at: refundedAt }),
+      refundOf('r-2', 400),
+      event('payment-c', 'RefundFailed', {
+        refundId: 'r-2',
+        reason: 'no trace at Dintero',
+        noTrace: true,
+        source: 'reconciler',
+        at: refundedAt,
+      }),
+      event('payment-c', 'LateRefundRecorded', {
+        refundId: 'r-2',
+        amount: 400,
+        terminalId: 'T-1',
+        source: 'webhook',
+        at: madeAt,
+        dinteroAt: madeAt,
+      }),
+    ]);
+    // The capture's day keeps the late capture as it was; the refunds count on the day Dintero made them.
+    expect(projector.storeDay('oslo', '2026-11-24')).toMatchObject({
+      lateCaptures: [{ paymentId: 'c', transactionId: 'tx-c', amount: 700 }],
+    });
+    expect(projector.storeDay('oslo', '2026-11-24')?.lateCaptureRefunds).toBeUndefined();
+    const day = projector.storeDay('oslo', '2026-11-25');
+    expect(day?.currencies['EUR']).toMatchObject({ refundedCount: 2, refundedAmount: 700 });
+    expect(day?.lateCaptureRefunds).toEqual([
+      {
+        paymentId: 'c',
+        transactionId: 'tx-c',
+        refundId: 'r-1',
+        terminalId: 'T-1',
+        amount: 300,
+        currency: 'EUR',
+        at: refundedAt,
+      },
+      {
+        paymentId: 'c',
+        transactionId: 'tx-c',
+        refundId: 'r-2',
+        terminalId: 'T-1',
+        amount: 400,
+        currency: 'EUR',
+        at: madeAt,
+      },
+    ]);
+  });
+
+  it('lists no late capture given back for a refund of the sale', () => {
+    const projector = project([
+      ...store(),
+      ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+      event('payment-p-1', 'RefundRequested', {
+        refundId: 'r-1',
+        amount: 4_000,
+        terminalId: 'T-2',
+        at: '2026-11-24T11:00:00.000Z',
+      }),
+      event('payment-p-1', 'RefundSucceeded', { refundId: 'r-1', source: 'webhook', at: '2026-11-24T11:00:00.000Z' }),
+    ]);
+    expect(projector.storeDay('oslo', '2026-11-24')?.currencies['NOK']).toMatchObject({ refundedAmount: 4_000 });
+    expect(projector.storeDay('oslo', '2026-11-24')?.lateCaptureRefunds).toBeUndefined();
+  });
+
   it('says when the engine last heard of the terminal, not when Dintero says a fact happened, and never goes back', () => {
     const projector = project([
       ...store(),

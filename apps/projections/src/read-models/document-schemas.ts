@@ -172,6 +172,20 @@ const storeDayDoc = object(
     timeZone: text,
     closes: recordOf(terminalClose),
     closeMismatches: figure,
+    lateCaptureRefunds: listOf(
+      object(
+        {},
+        {
+          paymentId: text,
+          transactionId: text,
+          refundId: text,
+          terminalId: text,
+          amount: figure,
+          currency: text,
+          at: text,
+        },
+      ),
+    ),
     notClosed: recordOf(
       object(
         {},

@@ -64,7 +64,8 @@ interface KeptAfterEnd {
   failedForSilence?: Map<string, Refunded>;
 }
 
-type Refunded = { readonly amount: number; readonly terminalId: string };
+/** A refund as the projector keeps it: `transactionId` when it gives back money captured late. */
+type Refunded = { readonly amount: number; readonly terminalId: string; readonly transactionId?: string };
 
 interface PaymentContext extends PaymentFacts, KeptAfterEnd {
   /** Refunds asked for and not yet ended, with their amounts and the terminals they run on. */
@@ -355,12 +356,27 @@ export class ReadModelProjector {
     position: string,
     put: Put,
   ): void {
-    const { payment, refundAmount, refundTerminalId, laterLatePart } = this.remember(paymentId, event, false);
+    const { payment, refundAmount, refundTerminalId, refundOfLateCapture, laterLatePart } = this.remember(
+      paymentId,
+      event,
+      false,
+    );
     if (!payment) return;
     const at = paymentFactTime(event, recorded);
     const { storeId, terminalId } = payment;
     const date = localDate(at, this.storeDoc(storeId).timeZone);
-    const fact: Fact = { stream: 'payment', event, recordedAt, paymentId, payment, at, date, refundAmount };
+    const fact: Fact = {
+      stream: 'payment',
+      event,
+      recordedAt,
+      paymentId,
+      payment,
+      at,
+      date,
+      refundAmount,
+      ...(refundTerminalId ? { refundTerminalId } : {}),
+      ...(refundOfLateCapture ? { refundOfLateCapture } : {}),
+    };
     if (terminalProjection.handles.has(event.type)) {
       // A refund's end shows on the terminal it ran on, where the clerk saw it and its batch counts it: on that
       // terminal's day, in its own store's time zone (which need not be the payment's store's).
@@ -664,6 +680,7 @@ export class ReadModelProjector {
     payment: PaymentContext | undefined;
     refundAmount: number;
     refundTerminalId?: string;
+    refundOfLateCapture?: string;
     laterLatePart?: true;
   } {
     if (event.type === 'PaymentRequested' && !this.payments.has(paymentId)) {
@@ -681,12 +698,15 @@ export class ReadModelProjector {
     const payment = this.payments.get(paymentId);
     let refundAmount = 0;
     let refundTerminalId: string | undefined;
+    let refundOfLateCapture: string | undefined;
     let laterLatePart: true | undefined;
     if (!payment) return { payment, refundAmount };
     switch (event.type) {
-      case 'RefundRequested':
-        payment.refunds.set(event.data.refundId, { amount: event.data.amount, terminalId: event.data.terminalId });
+      case 'RefundRequested': {
+        const { refundId, amount, terminalId, transactionId } = event.data;
+        payment.refunds.set(refundId, { amount, terminalId, ...(transactionId ? { transactionId } : {}) });
         break;
+      }
       case 'RefundSucceeded':
       case 'RefundFailed': {
         // A second failure (Dintero's no after its silence) carries what the memory forgot on the first.
@@ -699,6 +719,7 @@ export class ReadModelProjector {
             : payment.failedForSilence?.get(refundId));
         refundAmount = refund?.amount ?? 0;
         refundTerminalId = refund?.terminalId;
+        refundOfLateCapture = refund?.transactionId;
         payment.refunds.delete(refundId);
         payment.failedForSilence?.delete(refundId);
         if (event.type === 'RefundFailed' && event.data.noTrace && refund)
@@ -710,6 +731,7 @@ export class ReadModelProjector {
       case 'LateRefundRecorded':
         refundAmount = event.data.amount;
         refundTerminalId = event.data.terminalId;
+        refundOfLateCapture = payment.failedForSilence?.get(event.data.refundId)?.transactionId;
         payment.failedForSilence?.delete(event.data.refundId);
         break;
       case 'LateCaptureRecorded': {
@@ -731,6 +753,7 @@ export class ReadModelProjector {
       payment,
       refundAmount,
       ...(refundTerminalId ? { refundTerminalId } : {}),
+      ...(refundOfLateCapture ? { refundOfLateCapture } : {}),
       ...(laterLatePart ? { laterLatePart } : {}),
     };
   }

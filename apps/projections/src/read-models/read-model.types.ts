@@ -322,6 +322,22 @@ export interface LateCapture {
   readonly at: string;
 }
 
+/**
+ * Money captured late given back by a refund of ours, on the day Dintero refunded it: the late capture it gives back
+ * from is listed in `lateCaptures` on the day of that capture, under the same `transactionId`.
+ */
+export interface LateCaptureRefund {
+  readonly paymentId: string;
+  readonly transactionId: string;
+  readonly refundId: string;
+  /** The terminal it was refunded at. */
+  readonly terminalId: string;
+  readonly amount: number;
+  readonly currency: string;
+  /** When Dintero says the refund was made; when the engine recorded it, where Dintero gave no time. */
+  readonly at: string;
+}
+
 /** A terminal whose nightly close of the day was given up: its batch was not closed by the engine that night. */
 export interface NotClosed {
   /** The attempt the close was given up at (its operation, recorded or not). */
@@ -386,6 +402,11 @@ export interface StoreDayDoc {
    * captured late in parts has one entry per part.
    */
   readonly lateCaptures: readonly LateCapture[];
+  /**
+   * Late captures given back this day by refunds of ours (each also counted in the day's refunds): absent while there
+   * are none.
+   */
+  readonly lateCaptureRefunds?: readonly LateCaptureRefund[];
   /** The day's end-of-day closes by operation id (each names its terminal), beside the log; absent before the first. */
   readonly closes?: Readonly<Record<string, TerminalClose>>;
   /** How many of those disagree with the log. */

@@ -33,6 +33,10 @@ export type Fact =
       readonly date: string;
       /** The amount of the refund this event ends (0 for other events). */
       readonly refundAmount: number;
+      /** The transaction captured late that the refund this event ends gave back from; absent for the sale's. */
+      readonly refundOfLateCapture?: string;
+      /** The terminal the refund this event ends was done at, when the projector knows it. */
+      readonly refundTerminalId?: string;
     };
 
 export type PaymentFact = Extract<Fact, { stream: 'payment' }>;

@@ -77,6 +77,7 @@ function onPayment(day: StoreDayDoc, fact: PaymentFact): StoreDayDoc {
         terminals: addTerminal(day.terminals, payment.terminalId, payment.currency, {
           refundedAmount: fact.refundAmount,
         }),
+        ...lateCaptureRefunded(day, fact),
       };
     // Refunded at Dintero by no refund of ours (its Backoffice): counted with the refunds, on the sale's terminal.
     case 'ExternalRefundRecorded':
@@ -119,6 +120,23 @@ function onPayment(day: StoreDayDoc, fact: PaymentFact): StoreDayDoc {
     default:
       return day;
   }
+}
+
+/** A refund of money captured late, listed on the day it was made: nothing for a refund of the sale. */
+function lateCaptureRefunded(day: StoreDayDoc, fact: PaymentFact): Pick<StoreDayDoc, 'lateCaptureRefunds'> {
+  const { event, refundOfLateCapture: transactionId } = fact;
+  if (transactionId === undefined || (event.type !== 'RefundSucceeded' && event.type !== 'LateRefundRecorded'))
+    return {};
+  const refund = {
+    paymentId: fact.paymentId,
+    transactionId,
+    refundId: event.data.refundId,
+    terminalId: fact.refundTerminalId ?? fact.payment.terminalId,
+    amount: fact.refundAmount,
+    currency: fact.payment.currency,
+    at: fact.at,
+  };
+  return { lateCaptureRefunds: [...(day.lateCaptureRefunds ?? []), refund] };
 }
 
 /**
