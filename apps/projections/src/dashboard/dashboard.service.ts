@@ -27,6 +27,7 @@ export type PastDay = Pick<
   | 'currencies'
   | 'counts'
   | 'lateCaptures'
+  | 'lateCaptureRefunds'
   | 'closes'
   | 'closeMismatches'
   | 'notClosed'
@@ -171,7 +172,8 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
         const days = dates.slice(0, -1).flatMap((date) => {
           const day = models.storeDay(store.storeId, date);
           if (!day) return [];
-          const { storeId, currencies, counts, lateCaptures, closes, closeMismatches, notClosed, position } = day;
+          const { storeId, currencies, counts, lateCaptures, lateCaptureRefunds, closes, closeMismatches, notClosed } =
+            day;
           // A day's closes stay: a close that disagrees with the log, or one given up, is a problem to show.
           const closed = closes === undefined ? {} : { closes, closeMismatches };
           return [
@@ -181,9 +183,10 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
               currencies,
               counts,
               lateCaptures,
+              ...(lateCaptureRefunds ? { lateCaptureRefunds } : {}),
               ...closed,
               ...(notClosed ? { notClosed } : {}),
-              position,
+              position: day.position,
             },
           ];
         });

@@ -478,8 +478,21 @@ function problems(now) {
           ],
         });
     const recent = [...days.keys()].sort().slice(-2);
+    // What each transaction captured late, and what refunds of ours gave back of it, over the days held: one given back
+    // in full is no longer a problem.
+    const lateOf = (late) => `${late.paymentId}:${late.transactionId}`;
+    const capturedLate = new Map();
+    const givenBack = new Map();
+    for (const day of days.values()) {
+      for (const late of day.lateCaptures ?? [])
+        capturedLate.set(lateOf(late), (capturedLate.get(lateOf(late)) ?? 0) + late.amount);
+      for (const refund of day.lateCaptureRefunds ?? [])
+        givenBack.set(lateOf(refund), (givenBack.get(lateOf(refund)) ?? 0) + refund.amount);
+    }
     for (const date of recent)
-      for (const late of days.get(date).lateCaptures ?? [])
+      for (const late of days.get(date).lateCaptures ?? []) {
+        const back = givenBack.get(lateOf(late)) ?? 0;
+        if (back >= capturedLate.get(lateOf(late))) continue;
         found.push({
           rank: 0,
           kind: 'late-capture',
@@ -489,9 +502,10 @@ function problems(now) {
             link(terminalAnchor(storeId, late.terminalId), `${name} · ${late.terminalId}`),
             `: ${money(late.amount, late.currency)} captured after the payment was ${OUTCOMES[late.endedAs]?.toLowerCase() ?? late.endedAs} (`,
             timeElement(late.at, storeId),
-            `). Give it back at Dintero (its Backoffice), transaction ${late.transactionId} of payment ${late.paymentId}.`,
+            `)${back > 0 ? `, ${money(back, late.currency)} of the transaction given back so far` : ''}. Give it back with a refund of payment ${late.paymentId} naming transaction ${late.transactionId}.`,
           ],
         });
+      }
     for (const date of recent)
       for (const close of Object.values(days.get(date).closes ?? {}))
         if (close.mismatch)
