@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { paymentStream } from '@app/payment-domain';
+import { localDate, paymentStream } from '@app/payment-domain';
+import { waitUntil } from './support/app-process';
 import { startEngine, type Engine } from './support/engine';
 import { PaymentFacts } from '../apps/ingest-service/src/facts/payment-facts.service';
+import { ProjectorService } from '../apps/projections/src/projector/projector.service';
 
 /**
  * Money Dintero captured after the payment had ended (the customer cancelled, and the card went through all the
@@ -13,7 +15,7 @@ describe('refunding a late capture', () => {
   const json = { 'content-type': 'application/json' };
 
   beforeAll(async () => {
-    engine = await startEngine({});
+    engine = await startEngine({ projections: true });
   });
   afterAll(() => engine.close());
 
@@ -36,7 +38,7 @@ describe('refunding a late capture', () => {
       'the late capture',
     );
     const [transactionId] = Object.keys(state.status === 'none' ? {} : state.lateCaptured);
-    return { paymentId, refundTerminal, transactionId: transactionId! };
+    return { storeId, paymentId, refundTerminal, transactionId: transactionId! };
   };
   const refund = async (paymentId: string, body: object) => {
     const response = await engine.command.fetch(`/v1/terminal-payments/${paymentId}/refunds`, {
@@ -49,7 +51,7 @@ describe('refunding a late capture', () => {
   const written = async (paymentId: string) => (await engine.log.readStream(paymentStream(paymentId))).length;
 
   it('refuses bad refunds with nothing written, then gives the money back in parts at Dintero', async () => {
-    const { paymentId, refundTerminal, transactionId } = await capturedLate(10_000);
+    const { storeId, paymentId, refundTerminal, transactionId } = await capturedLate(10_000);
     const before = await written(paymentId);
     expect(await refund(paymentId, { amount: 10_001, terminalId: refundTerminal })).toMatchObject({
       status: 422,
@@ -89,6 +91,24 @@ describe('refunding a late capture', () => {
       refunds: [
         { amount: 4_000, status: 'succeeded', transactionId },
         { amount: 6_000, status: 'succeeded', transactionId },
+      ],
+    });
+
+    // The store's day counts both with its refunds, and lists them as the late capture given back.
+    const models = engine.projections!.get(ProjectorService).models;
+    const today = () => {
+      const timeZone = models.store(storeId)?.timeZone;
+      return timeZone === undefined
+        ? undefined
+        : models.storeDay(storeId, localDate(new Date().toISOString(), timeZone));
+    };
+    await waitUntil(() => today()?.lateCaptureRefunds?.length === 2, 10_000, 'both refunds on the store day');
+    expect(today()).toMatchObject({
+      currencies: { NOK: { refundedCount: 2, refundedAmount: 10_000 } },
+      lateCaptures: [{ paymentId, transactionId, amount: 10_000 }],
+      lateCaptureRefunds: [
+        { paymentId, transactionId, terminalId: refundTerminal, amount: 4_000, currency: 'NOK' },
+        { paymentId, transactionId, terminalId: refundTerminal, amount: 6_000, currency: 'NOK' },
       ],
     });
   });
