@@ -360,6 +360,66 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
     ]);
   });
 
+  it('settles a refund of a late capture by its own transaction, never by the sale’s', () => {
+    // A payment on tx1 whose customer cancelled, and tx2 captured after that, refunded with r-1.
+    const state = fold(paymentDecider, [
+      {
+        type: 'PaymentRequested',
+        data: {
+          paymentId: 'pay-1',
+          storeId: 'oslo-center',
+          terminalId: 'T-1',
+          payoutDestinationId: 'seller-1',
+          claimId: 'pay-1',
+          posClientId: 'till-1',
+          amount: 10_000,
+          currency: 'NOK',
+          merchantReference: 'POS-1',
+          requestedAt: '2026-11-24T09:59:00.000Z',
+          expiresAt: '2026-11-24T10:05:00.000Z',
+        },
+      },
+      {
+        type: 'PaymentCancelled',
+        data: { transactionId: 'T12345678.tx1', by: 'customer', source: 'callback', at: '2026-11-24T10:00:00.000Z' },
+      },
+      {
+        type: 'LateCaptureRecorded',
+        data: {
+          transactionId: 'T12345678.tx2',
+          amount: 10_000,
+          currency: 'NOK',
+          endedAs: 'cancelled',
+          flaggedForReversal: true,
+          source: 'webhook',
+          at: '2026-11-24T10:01:00.000Z',
+        },
+      },
+      {
+        type: 'RefundRequested',
+        data: {
+          refundId: 'r-1',
+          amount: 100,
+          transactionId: 'T12345678.tx2',
+          terminalId: 'T-2',
+          claimId: 'r-1',
+          by: 'till-1',
+          at: '2026-11-24T10:01:30.000Z',
+        },
+      },
+    ]);
+    const refunded = {
+      status: 'PARTIALLY_REFUNDED' as const,
+      events: [...tx().events!, refundOfR1('2026-11-24T10:02:00Z')],
+    };
+    expect(
+      refundOutcomes(tx({ ...refunded, id: 'T12345678.tx2' }), state, 'webhook', 'now').map((c) => c.data),
+    ).toEqual([
+      { refundId: 'r-1', outcome: 'succeeded', source: 'webhook', at: 'now', dinteroAt: '2026-11-24T10:02:00.000Z' },
+    ]);
+    expect(refundOutcomes(tx(refunded), state, 'webhook', 'now')).toEqual([]);
+  });
+
   it('takes an INITIATE_REFUND as accepted, and settles an accepted refund by correlation_request_id', () => {
     const initiated = {
       id: 'e4',
