@@ -229,6 +229,67 @@ describe('read models as a fold over the log', () => {
     });
   });
 
+  it('marks a close given up as superseded closed since by the next day’s close, done while it pended at Dintero', () => {
+    // The close of the 24th pends at Dintero (it took it, never answered); the terminal is freed after the claim's
+    // time, and the 25th's nightly close closes the batch, sales of the 24th with it, before the first times out
+    // (24 hours after it was asked for) and is given up. The batch given up on is closed: by a close of a later day.
+    const meta = (businessDay: string) => ({ storeId: 'oslo', terminalId: 'T-1', businessDay });
+    const requested = (operationId: string, businessDay: string, at: string) => ({
+      ...event(`operation-${operationId}`, 'OperationRequested', {
+        operationId,
+        storeId: 'oslo',
+        terminalId: 'T-1',
+        dinteroTerminalId: 'd-T-1',
+        operation: 'end_of_day',
+        claimId: operationId,
+        requestedBy: 'nightly-close',
+        requestedAt: at,
+        expiresAt: at,
+        businessDay,
+      }),
+      metadata: meta(businessDay),
+    });
+    const batch = { batchId: 'b', purchasesCount: 1, purchasesAmount: 10_000, reversalsCount: 0, reversalsAmount: 0 };
+    const projector = project([
+      ...store(),
+      ...capturedPayment('sale-24', '2026-11-24T12:00:00.000Z'),
+      requested('night-24', '2026-11-24', '2026-11-24T21:00:00.000Z'),
+      requested('night-25', '2026-11-25', '2026-11-25T21:00:00.000Z'),
+      {
+        ...event('operation-night-25', 'OperationCompleted', {
+          operationId: 'night-25',
+          dinteroOperationId: 'd-night-25',
+          batch,
+          at: '2026-11-25T21:00:30.000Z',
+          dinteroAt: '2026-11-25T21:00:30.000Z',
+        }),
+        metadata: meta('2026-11-25'),
+      },
+      {
+        ...event('operation-night-24', 'OperationEnded', {
+          operationId: 'night-24',
+          outcome: 'timed_out',
+          reason: 'no outcome from Dintero in 24 hours',
+          at: '2026-11-25T21:01:00.000Z',
+        }),
+        metadata: meta('2026-11-24'),
+      },
+      event('operation-night-24', 'CloseGivenUp', {
+        operationId: 'night-24',
+        storeId: 'oslo',
+        terminalId: 'T-1',
+        businessDay: '2026-11-24',
+        attempts: 1,
+        reason: 'the close of 2026-11-25 fell due before it could be tried again (timed_out)',
+        at: '2026-11-25T21:01:05.000Z',
+      }),
+    ]);
+    expect(projector.storeDay('oslo', '2026-11-24')?.notClosed?.['T-1']?.closedSince).toEqual({
+      operationId: 'night-25',
+      closedAt: '2026-11-25T21:00:30.000Z',
+    });
+  });
+
   it('keeps nothing of the terminals a query asks about that it does not hold', () => {
     const projector = new ReadModelProjector();
     store().forEach((e) => projector.apply(e));

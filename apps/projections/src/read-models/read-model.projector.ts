@@ -527,7 +527,7 @@ export class ReadModelProjector {
       { operationId },
     );
     for (const close of earlier) this.putClose(storeId, close, position, put);
-    this.markClosedSince(storeId, terminalId, { operationId, closedAt }, position, put);
+    this.markClosedSince(storeId, terminalId, { operationId, closedAt, businessDay }, position, put);
   }
 
   /**
@@ -537,7 +537,7 @@ export class ReadModelProjector {
   private markClosedSince(
     storeId: string,
     terminalId: string,
-    close: { readonly operationId: string; readonly closedAt: string },
+    close: { readonly operationId: string; readonly closedAt: string; readonly businessDay: string },
     position: string,
     put: Put,
   ): void {

@@ -349,9 +349,10 @@ export interface NotClosed {
   /** When the engine gave it up. */
   readonly at: string;
   /**
-   * The terminal's batch closed after the give-up (by hand, or by a later close): that close's operation and when the
-   * terminal closed. The day stays listed (the engine did not close it that night); the dashboard lets its problem go.
-   * Absent while the terminal has not closed since.
+   * The terminal's batch closed after the give-up (by hand, or by a later close), or a later day's close closed it,
+   * maybe before the give-up (the next day's close ran while a close given up as superseded still pended at Dintero):
+   * that close's operation and when the terminal closed. The day stays listed (the engine did not close it that
+   * night); the dashboard lets its problem go. Absent while the terminal has not closed since.
    */
   readonly closedSince?: {
     /** The close's end-of-day operation. */

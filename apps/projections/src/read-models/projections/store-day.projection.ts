@@ -143,33 +143,31 @@ function lateCaptureRefunded(day: StoreDayDoc, fact: PaymentFact): Pick<StoreDay
  * The store day with a terminal's nightly close given up: listed under `notClosed` by terminal. The same give-up
  * again (a replay) changes nothing; the day itself is `givenUp.businessDay`, the store day the close was for.
  */
-export function withCloseGivenUp(
-  day: StoreDayDoc,
-  givenUp: CloseGivenUpData,
-  lastClose?: { readonly operationId: string; readonly closedAt: string },
-): StoreDayDoc {
+export function withCloseGivenUp(day: StoreDayDoc, givenUp: CloseGivenUpData, lastClose?: ClosedSince): StoreDayDoc {
   const { terminalId, operationId, attempts, reason, at } = givenUp;
   const listed = ownEntry(day.notClosed ?? {}, terminalId);
   if (listed?.operationId === operationId) return day;
   const entry = { operationId, attempts, reason, at };
-  // The terminal's close heard of before the give-up, though it closed after it (its outcome reported late).
+  // The terminal's close heard of before the give-up, though it closed after it (its outcome reported late), or a close
+  // of a later day done while the given-up one still pended.
   const next = { ...day, notClosed: { ...day.notClosed, [terminalId]: entry } };
   return lastClose ? withClosedSince(next, terminalId, lastClose) : next;
 }
 
+/** A close of the terminal that may close the batch of a given-up close: its operation, when, and its store day. */
+type ClosedSince = { readonly operationId: string; readonly closedAt: string; readonly businessDay: string };
+
 /**
  * The store day with the terminal's close given up marked closed since: the terminal closed its batch (by hand, or
- * a later close) after the give-up, as the dashboard's problem strip judges it. The give-up stays listed, for
- * finance: the engine did not close that night. A close at or before the give-up, or one marked already, changes
- * nothing.
+ * a later close) after the give-up, or closed a later day's batch, which held this day's sales too. The latter may come
+ * before the give-up: a close given up as superseded pended at Dintero (timed out after 24 hours) while the next day's
+ * ran, the terminal freed after the claim's time. The give-up stays listed, for finance: the engine did not close that
+ * night. A close of the day or before at or before the give-up, or one marked already, changes nothing.
  */
-export function withClosedSince(
-  day: StoreDayDoc,
-  terminalId: string,
-  close: { readonly operationId: string; readonly closedAt: string },
-): StoreDayDoc {
+export function withClosedSince(day: StoreDayDoc, terminalId: string, close: ClosedSince): StoreDayDoc {
   const listed = ownEntry(day.notClosed ?? {}, terminalId);
-  if (!listed || listed.closedSince || Date.parse(close.closedAt) <= Date.parse(listed.at)) return day;
+  if (!listed || listed.closedSince) return day;
+  if (close.businessDay <= day.date && Date.parse(close.closedAt) <= Date.parse(listed.at)) return day;
   const closedSince = { operationId: close.operationId, closedAt: close.closedAt };
   return { ...day, notClosed: { ...day.notClosed, [terminalId]: { ...listed, closedSince } } };
 }
