@@ -414,6 +414,111 @@ describe('the dashboard: what it hands to a person, in words', () => {
     await page.close();
   });
 
+  it('lets a close given up as superseded go when the next day’s close ran while it still pended', async () => {
+    // The close of yesterday pended at Dintero for 24 hours (the terminal freed after the claim's time); today's close
+    // closed the batch, yesterday's sales with it, and then yesterday's timed out and was given up. T-B's give-up, with
+    // no close since, shows that the day has reached the page.
+    const porto = 'superseded-given-up-store';
+    const now = Date.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const today = iso(now).slice(0, 10);
+    const yesterday = iso(now - 86_400_000).slice(0, 10);
+    const on = { storeId: porto, terminalId: 'T-A' };
+    await dashboard.log.append(
+      `store-${porto}`,
+      [
+        event(
+          'StoreRegistered',
+          {
+            storeId: porto,
+            name: 'Braga',
+            payoutDestinationId: 'p',
+            timeZone: 'UTC',
+            currencies: ['EUR'],
+            at: iso(now),
+          },
+          { storeId: porto },
+        ),
+        event('TerminalRegistered', { ...on, at: iso(now) }, on),
+        event('TerminalRegistered', { storeId: porto, terminalId: 'T-B', at: iso(now) }, { storeId: porto }),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    const requested = (operationId: string, businessDay: string, at: string) =>
+      event(
+        'OperationRequested',
+        {
+          operationId,
+          ...on,
+          dinteroTerminalId: 'D-A',
+          operation: 'end_of_day',
+          claimId: operationId,
+          requestedBy: 'nightly-close',
+          requestedAt: at,
+          expiresAt: at,
+          businessDay,
+        },
+        { ...on, operationId, businessDay },
+      );
+    const stuck = randomUUID();
+    await dashboard.log.append(`operation-${stuck}`, [requested(stuck, yesterday, iso(now))], {
+      expectedRevision: 'no_stream',
+    });
+    const next = randomUUID();
+    const closedAt = iso(now + 1_000);
+    await dashboard.log.append(
+      `operation-${next}`,
+      [
+        requested(next, today, closedAt),
+        event(
+          'OperationCompleted',
+          {
+            operationId: next,
+            dinteroOperationId: `d-${next}`,
+            batch: { batchId: '000009', purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 },
+            at: closedAt,
+            dinteroAt: closedAt,
+          },
+          { ...on, operationId: next, businessDay: today },
+        ),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    const givenUp = (terminalId: string, operationId: string) =>
+      event(
+        'CloseGivenUp',
+        {
+          operationId,
+          storeId: porto,
+          terminalId,
+          businessDay: yesterday,
+          attempts: 1,
+          reason: 'the close of today fell due before it could be tried again (timed_out)',
+          at: iso(now + 3_000),
+        },
+        { storeId: porto, terminalId, operationId },
+      );
+    await dashboard.log.append(
+      `operation-${stuck}`,
+      [
+        event(
+          'OperationEnded',
+          { operationId: stuck, outcome: 'timed_out', reason: 'no outcome in 24 hours', at: iso(now + 2_000) },
+          { ...on, operationId: stuck, businessDay: yesterday },
+        ),
+        givenUp('T-A', stuck),
+      ],
+      { expectedRevision: 'stream_exists' },
+    );
+    const other = randomUUID();
+    await dashboard.log.append(`operation-${other}`, [givenUp('T-B', other)], { expectedRevision: 'no_stream' });
+    const page = await signedIn();
+    const entries = page.locator('#problem-list li[data-kind="close-given-up"]', { hasText: 'Braga' });
+    await entries.filter({ hasText: 'Braga · T-B' }).waitFor({ timeout: 30_000 });
+    expect(await entries.allInnerTexts()).toEqual([expect.stringContaining('Braga · T-B')]);
+    await page.close();
+  });
+
   it('shows amounts in ISO 4217 minor units, where a currency’s usual display has no decimals (HUF)', async () => {
     const budapest = 'huf-store';
     const now = new Date().toISOString();

@@ -523,7 +523,9 @@ function problems(now) {
           });
     for (const date of recent)
       for (const [terminalId, notClosed] of Object.entries(days.get(date).notClosed ?? {})) {
-        // Closed since (by hand): the batch given up on is closed; the day keeps the give-up, the strip lets it go.
+        // Closed since (by hand): the batch given up on is closed; the day keeps the give-up, the strip lets it go. The
+        // day says so too (`closedSince`), also for a later day's close that ran before the give-up was recorded.
+        if (notClosed.closedSince !== undefined) continue;
         const closedAt = lastClosedAt(terminals.get(terminalId));
         if (closedAt !== undefined && closedAt > Date.parse(notClosed.at)) continue;
         found.push({
@@ -555,12 +557,6 @@ function problems(now) {
 }
 
 /**
- * A close beside the log in words: "the terminal: 3 purchases (NOK 135.00), 1 refund (NOK 5.00); the log: …".
- * Dintero's batch gives no currency: its amounts are in the one currency the log counted in the batch (or, with
- * nothing counted, the one the store's days show). When the log counted several, the terminal's amounts are their
- * sum, shown in minor units, and the log's are shown per currency.
- */
-/**
  * When the terminal last closed its batch (ms), if it did: its last close, or a later one that waits in its open batch.
  * While a device swapped in waits for a close of the one it replaced, the terminal's last close stays the old device's
  * (a late sale of that device is compared with it); the new device's closes are in `openBatch.closedWhileClosing`.
@@ -571,6 +567,12 @@ function lastClosedAt(terminal) {
   return times.length === 0 ? undefined : Math.max(...times);
 }
 
+/**
+ * A close beside the log in words: "the terminal: 3 purchases (NOK 135.00), 1 refund (NOK 5.00); the log: …".
+ * Dintero's batch gives no currency: its amounts are in the one currency the log counted in the batch (or, with
+ * nothing counted, the one the store's days show). When the log counted several, the terminal's amounts are their
+ * sum, shown in minor units, and the log's are shown per currency.
+ */
 function closeTexts(close, days) {
   const counted = Object.entries(close.currencies ?? {}).sort(([a], [b]) => a.localeCompare(b));
   if (counted.length > 1)
