@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { isRevisionConflict, natsNames } from '@app/messaging';
 
-/** How many times in a row a close's attempt could not be started, and the last reason why. */
+/** How many times a close's attempt could not be started, and the last reason why. */
 export interface FailedStarts {
   readonly count: number;
   readonly reason: string;

@@ -59,8 +59,8 @@ const BUSY_RETRY_MS = 15_000;
  * A close is given up, and `CloseGivenUp` recorded for the store day, when its last attempt ended without closing;
  * at once when Dintero refused it (a 4xx: the terminal unknown there, say) or the domain refused to start it, which
  * another attempt would not change; and when it could not be started for a passing reason (the log out of reach)
- * `NIGHTLY_CLOSE_MAX_ATTEMPTS` times in a row (counted in NATS, `CloseStartFailures`, so across restarts and
- * instances). Dintero out of reach is no such reason: the operation is recorded and sent again with its key by the
+ * `NIGHTLY_CLOSE_MAX_ATTEMPTS` times in all for that attempt (counted in NATS, `CloseStartFailures`, so across restarts
+ * and instances; a busy terminal between two such starts does not start the count again). Dintero out of reach is no such reason: the operation is recorded and sent again with its key by the
  * operations reconciler, and ends timed out or expired, which counts as an attempt. And it is given up when the
  * terminal's next day's close falls due before it closed (`supersededCloses`), but for one still under way at
  * Dintero, which may yet complete.
@@ -453,7 +453,7 @@ export class NightlyClose extends LeasedLogService {
 
 /**
  * Why the close is to be given up now, if it is: Dintero or the domain refused it (another attempt would be refused
- * too), its last attempt ended without closing, or it could not be started `maxAttempts` times in a row.
+ * too), its last attempt ended without closing, or it could not be started `maxAttempts` times.
  */
 function giveUpReason(close: CloseAttempt, maxAttempts: number): string | undefined {
   if (close.status === 'rejected' || close.status === 'refused') return close.reason ?? close.status;
