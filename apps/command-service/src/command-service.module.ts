@@ -1,7 +1,7 @@
 import { FaultPoints } from './fault-points';
 import { PaymentLookup } from './payments/list/payment-lookup.service';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import {
   appInfrastructure,
   dinteroClientProvider,
@@ -30,6 +30,7 @@ import { ShutdownSignal } from './shutdown-signal';
 import { loadPosClients } from './auth/pos-clients.file';
 import { PosCredentials } from './auth/pos-credentials.service';
 import { PosClientsReloader } from './auth/pos-clients.reloader';
+import { VisibleHolderInterceptor } from './payments/visible-holder.interceptor';
 
 @Module({})
 export class CommandServiceModule {
@@ -44,6 +45,7 @@ export class CommandServiceModule {
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useValue: requestValidation },
+        { provide: APP_INTERCEPTOR, useClass: VisibleHolderInterceptor },
         { provide: COMMAND_CONFIG, useValue: config },
         dinteroClientProvider(config),
         { provide: PosCredentials, useValue: new PosCredentials(posClients) },

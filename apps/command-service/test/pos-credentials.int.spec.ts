@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import type { EventStore } from '@app/event-store';
+import { handleCommand, type EventStore } from '@app/event-store';
 import { natsNames } from '@app/messaging';
-import { paymentStream } from '@app/payment-domain';
+import { paymentDecider, paymentStream } from '@app/payment-domain';
 import { startCommandServiceOnSimulator, type RunningCommandService } from '../../../test/support/command-service';
+import type { RunningSimulator } from '../../../test/support/simulator';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HQ, writePosClients, type TestPosClient } from '../../../test/support/pos-clients';
@@ -13,6 +14,8 @@ import { COMMAND_CONFIG, type CommandServiceConfig } from '../src/command-servic
 const OSLO_POS: TestPosClient = { id: 'pos-oslo', key: 'pos_test-oslo-key', stores: ['oslo-center'] };
 const OTHER_OSLO_POS: TestPosClient = { id: 'pos-oslo-2', key: 'pos_test-oslo-key-2', stores: ['oslo-center'] };
 const BERGEN_POS: TestPosClient = { id: 'pos-bergen', key: 'pos_test-bergen', stores: ['bergen'] };
+/** A store of the same chain and payout destination as Oslo's: a cardholder of Oslo may be refunded here. */
+const WEST_POS: TestPosClient = { id: 'pos-west', key: 'pos_test-west', stores: ['oslo-west'] };
 const OSLO_ADMIN: TestPosClient = {
   id: 'oslo-admin',
   key: 'pos_test-oslo-admin',
@@ -24,17 +27,19 @@ const NOBODY: TestPosClient = { id: 'nobody', key: 'pos_not-in-the-file', stores
 describe('command service: POS API keys, limited to their stores', () => {
   let prefix: string;
   let service: RunningCommandService;
+  let sim: RunningSimulator;
   let log: EventStore;
   let nats: NatsConnection;
   let close: () => Promise<void>;
 
   beforeAll(async () => {
-    ({ service, prefix, close } = await startCommandServiceOnSimulator(
+    ({ service, sim, prefix, close } = await startCommandServiceOnSimulator(
       [
-        { id: 'oslo-center', payoutDestinationId: 'seller-1', terminals: ['K-1', 'K-2'] },
+        { id: 'oslo-center', payoutDestinationId: 'seller-1', terminals: ['K-1', 'K-2', 'K-3'] },
         { id: 'bergen', payoutDestinationId: 'seller-2', terminals: ['K-B'] },
+        { id: 'oslo-west', payoutDestinationId: 'seller-1', terminals: ['K-W'] },
       ],
-      [HQ, OSLO_POS, OTHER_OSLO_POS, BERGEN_POS, OSLO_ADMIN],
+      [HQ, OSLO_POS, OTHER_OSLO_POS, BERGEN_POS, OSLO_ADMIN, WEST_POS],
     ));
     ({ log } = service);
     nats = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
@@ -119,7 +124,7 @@ describe('command service: POS API keys, limited to their stores', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     };
-    const everyone = [HQ, OSLO_POS, OTHER_OSLO_POS, BERGEN_POS, OSLO_ADMIN];
+    const everyone = [HQ, OSLO_POS, OTHER_OSLO_POS, BERGEN_POS, OSLO_ADMIN, WEST_POS];
     expect(await lookup(NEW_POS)).toBe(401);
 
     // The operator adds the entry `npm run pos-key` printed: taken within the watch's second.
@@ -198,6 +203,85 @@ describe('command service: POS API keys, limited to their stores', () => {
       (event) => event.type === 'CancellationRequested',
     );
     expect(cancellation).toMatchObject({ data: { by: 'pos-oslo' }, metadata: { posClientId: 'pos-oslo' } });
+  });
+
+  it('does not name another store’s payment refunded at a terminal of the key’s store: not in TERMINAL_BUSY, not as its holder', async () => {
+    // An Oslo sale, captured, refunded by head office at West's terminal (the cardholder went there): pending at it.
+    const sale = await start(OSLO_POS, payment({ terminalId: 'K-3', merchantReference: 'REFUND-AT-WEST' }));
+    expect(sale.status).toBe(201);
+    const paymentId = sale.body.paymentId as string;
+    await sim.control('POST', '/terminals/K-3/present', {});
+    const truth = await sim.control<{ transactions: { id: string; paymentId: string }[] }>('GET', '/ground-truth');
+    const transactionId = truth.transactions.find((t) => t.paymentId === paymentId)!.id;
+    await handleCommand(
+      log,
+      paymentStream(paymentId),
+      paymentDecider,
+      {
+        type: 'RecordDinteroTransaction',
+        data: {
+          transaction: { transactionId, status: 'CAPTURED', amount: 1_000, currency: 'NOK' },
+          source: 'callback',
+          at: new Date().toISOString(),
+        },
+      },
+      { metadata: { correlationId: 'test' } },
+    );
+    await sim.control('PUT', '/terminals/K-W/refund-mode', { mode: 'async_stall' });
+    const refund = await json(
+      await service.fetch(`/v1/terminal-payments/${paymentId}/refunds`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+        body: JSON.stringify({ amount: 100, terminalId: 'K-W' }),
+      }),
+    );
+    expect(refund).toMatchObject({ status: 202, body: { status: 'pending' } });
+    const refundId = refund.body.refundId as string;
+
+    // Head office may use both stores: it is told what holds the terminal.
+    expect(await json(await service.fetch('/v1/stores/oslo-west/terminals/K-W'))).toMatchObject({
+      status: 200,
+      body: { holder: { kind: 'refund', paymentId, refundId } },
+    });
+    // West's own key learns that a refund holds its terminal, and until when, but not whose payment it is: the id
+    // would be one it is answered 404 for.
+    const holder = await json(await service.fetch('/v1/stores/oslo-west/terminals/K-W', {}, WEST_POS));
+    expect(holder).toMatchObject({ status: 200, body: { free: false, holder: { kind: 'refund' } } });
+    const busy = await start(WEST_POS, payment({ storeId: 'oslo-west', terminalId: 'K-W' }));
+    expect(busy).toMatchObject({
+      status: 409,
+      body: { code: 'TERMINAL_BUSY', activeKind: 'refund', terminalId: 'K-W' },
+    });
+    const h = headers();
+    h.set('Authorization', `Bearer ${WEST_POS.key}`);
+    const overNats = (
+      await nats.request(
+        natsNames(prefix).commands.start,
+        JSON.stringify({ idempotencyKey: randomUUID(), payment: payment({ storeId: 'oslo-west', terminalId: 'K-W' }) }),
+        { timeout: 10_000, headers: h },
+      )
+    ).json<{ status: number; body: Record<string, unknown> }>();
+    expect(overNats).toMatchObject({ status: 409, body: { code: 'TERMINAL_BUSY', activeKind: 'refund' } });
+    // An operation for each of West's terminals: K-W's answer among them, as the store-wide request tells it.
+    const storeWide = await json(
+      await service.fetch(
+        '/v1/stores/oslo-west/operations',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+          body: JSON.stringify({ operation: 'send_logs' }),
+        },
+        WEST_POS,
+      ),
+    );
+    expect(storeWide).toMatchObject({
+      status: 202,
+      body: { operations: [{ terminalId: 'K-W', status: 409, body: { code: 'TERMINAL_BUSY', activeKind: 'refund' } }] },
+    });
+    for (const answer of [holder, busy, overNats, storeWide]) {
+      expect(JSON.stringify(answer)).not.toContain(paymentId);
+      expect(JSON.stringify(answer)).not.toContain(refundId);
+    }
   });
 
   it('keeps each client’s Idempotency-Keys apart: the same key from two clients is two requests', async () => {

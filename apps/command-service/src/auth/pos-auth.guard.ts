@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { PosCredentials } from './pos-credentials.service';
 import type { PosClient } from './pos-client';
 
-type AuthenticatedRequest = FastifyRequest & { posClient?: PosClient };
+export type AuthenticatedRequest = FastifyRequest & { posClient?: PosClient };
 
 /** Every POS endpoint: a known API key, or 401 before any handler runs. */
 @Injectable()

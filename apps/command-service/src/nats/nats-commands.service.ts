@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { Match, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { NATS_CONNECTION, natsNames } from '@app/messaging';
+import { EVENT_STORE, type EventStore } from '@app/event-store';
 import {
   CORRELATION_HEADER,
   correlationIdFrom,
@@ -35,6 +36,7 @@ import {
 } from './nats-command.messages';
 import { PaymentLookup } from '../payments/list/payment-lookup.service';
 import { OutcomeReader } from '../payments/get/outcome-reader.service';
+import { busyAsSeenBy } from '../payments/visible-holder';
 import { NatsRateLimit } from './nats-rate-limit';
 
 /** What every command subject answers: the HTTP status and body the same request gets over HTTP. */
@@ -64,6 +66,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
     private readonly idempotency: IdempotentRequests,
     private readonly credentials: PosCredentials,
     private readonly operations: TerminalOperations,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {
     this.responders = new NatsResponders(nats, QUEUE, this.logger);
     this.rateLimit = new NatsRateLimit(config.natsRateLimitPerMinute);
@@ -167,7 +170,11 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
         // The same API key as over HTTP, in the message's `Authorization` header.
         const client = this.credentials.authenticate(msg.headers?.get('authorization', Match.IgnoreCase) || undefined);
         await this.rateLimit.admit(client.id);
-        return handle(await parseMessage(msg, schema, this.config.bodyLimit), { correlationId, client });
+        const message = await parseMessage(msg, schema, this.config.bodyLimit);
+        // A refusal as the key may see it, as over HTTP (`VisibleHolderInterceptor`).
+        return handle(message, { correlationId, client }).catch(async (error: unknown) => {
+          throw await busyAsSeenBy(error, this.store, client);
+        });
       },
       this.logger,
       { correlationId },

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { DomainError } from '@app/payment-domain';
 import { ProblemDetailsFilter, RequestValidationError } from '@app/platform';
 import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
 import type { CommandContext } from '../payments/command-context';
+import { busyAsSeenBy } from '../payments/visible-holder';
 import { RegistryService } from '../registry/registry.service';
 import { StartTerminalOperationHandler } from './start-terminal-operation.handler';
 import type { StartTerminalOperationDto } from './terminal-operation.dto';
@@ -29,6 +31,7 @@ export class TerminalOperations {
     private readonly handler: StartTerminalOperationHandler,
     private readonly idempotency: IdempotentRequests,
     private readonly registry: RegistryService,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   steps(storeId: string, terminalId: string, body: StartTerminalOperationDto, context: CommandContext) {
@@ -72,7 +75,7 @@ export class TerminalOperations {
         // One terminal refused before anything was written (not ACTIVE at Dintero, say): the others go on, and
         // the answer says why this one did not. A failure of the engine itself fails the request.
         if (!(error instanceof DomainError)) throw error;
-        const problem = this.problems.toProblem(error, instance);
+        const problem = this.problems.toProblem(await busyAsSeenBy(error, this.store, context.client), instance);
         operations.push({ terminalId, status: problem.status, body: problem });
       }
     }

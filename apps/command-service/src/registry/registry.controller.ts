@@ -10,6 +10,7 @@ import type { PosClient } from '../auth/pos-client';
 import { PutStoreDto, PutTerminalDto, StoreView, TerminalImportView, TerminalView } from './registry.dto';
 import { RegistryService, storeView, terminalView, type RegistryContext } from './registry.service';
 import { SubjectTokenPipe } from './subject-token.pipe';
+import { holderNamed } from '../payments/visible-holder';
 
 /**
  * The store and terminal registry over HTTP (`RegistryService` does the work). Writes need a key with
@@ -138,6 +139,8 @@ export class RegistryController {
     const { state } = await readState(this.store, terminalStream(terminalId), terminalDecider);
     const claim =
       state.status === 'claimed' && Date.parse(state.claim.expiresAt) > Date.now() ? state.claim : undefined;
+    // A refund of another store's payment is named to a key that may see that payment only.
+    const named = claim !== undefined && (await holderNamed(this.store, claim, client));
     const { dintero } = terminalView(terminalId, registered);
     const activeAtDintero = dintero === undefined || dintero.status === 'ACTIVE';
     return {
@@ -152,10 +155,10 @@ export class RegistryController {
               kind: claim.kind,
               ...(claim.kind === 'operation'
                 ? { operationId: claim.claimId }
-                : claim.kind === 'device-change'
+                : claim.kind === 'device-change' || !named
                   ? {}
                   : { paymentId: claim.paymentId }),
-              ...(claim.kind === 'refund' ? { refundId: claim.claimId } : {}),
+              ...(claim.kind === 'refund' && named ? { refundId: claim.claimId } : {}),
               since: claim.claimedAt,
               until: claim.expiresAt,
             },
