@@ -385,6 +385,49 @@ describe('command service: onboarding stores and terminals at Dintero', () => {
     expect(sessionDevice(payment)).toBe('T12345678-T0945');
   });
 
+  it('tells a device change refused for another change under way to change its device once free, naming no key', async () => {
+    expect(
+      (await send('PUT', '/v1/stores/oslo/terminals/till-twice', { deviceSerialNumber: sandboxSerial(51) })).status,
+    ).toBe(200);
+    await sim.control('POST', '/seed', {
+      terminals: [
+        { terminal_id: 'T12345678-T0961', store_id: 'oslo' },
+        { terminal_id: 'T12345678-T0962', store_id: 'oslo' },
+      ],
+    });
+    // One change's hold taken (its process cut off, say), and another change of the same till sent meanwhile.
+    const now = new Date();
+    const claimId = deviceChangeClaimId('till-twice', 'T12345678-T0961');
+    await handleCommand(
+      log,
+      terminalStream('till-twice'),
+      terminalDecider,
+      {
+        type: 'ClaimTerminal',
+        data: {
+          terminalId: 'till-twice',
+          claimId,
+          kind: 'device-change',
+          paymentId: claimId,
+          storeId: 'oslo',
+          claimedAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + 30_000).toISOString(),
+        },
+      },
+      { metadata: { correlationId: 'cut-off' } },
+    );
+    const other = await send('PUT', '/v1/stores/oslo/terminals/till-twice', { dinteroTerminalId: 'T12345678-T0962' });
+    // A registry change has no Idempotency-Key: the refusal says what it may do, once.
+    expect(other).toMatchObject({
+      status: 409,
+      body: {
+        code: 'TERMINAL_BUSY',
+        activeKind: 'device-change',
+        detail: 'Terminal till-twice is busy with a change of its device: change its device once it is free',
+      },
+    });
+  });
+
   it('holds a till registered before devices were recorded for a change of its device too', async () => {
     // As an earlier version recorded it: the name alone, which is the Dintero terminal its payments go to.
     await sim.control('POST', '/seed', { terminals: [{ terminal_id: 'till-old', store_id: 'oslo' }] });

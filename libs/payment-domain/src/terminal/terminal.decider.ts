@@ -143,7 +143,9 @@ function claimTerminal(
       return isBefore(state.claim.expiresAt, expiresAt)
         ? [{ type: 'TerminalClaimed', data: { ...data, terminalId } }]
         : [];
-    if (isBefore(claimedAt, state.claim.expiresAt)) throw terminalBusy(terminalId, state.claim, AGAIN_ONCE_FREE);
+    // A device change is sent with no idempotency key: the registry says what it may do instead.
+    if (isBefore(claimedAt, state.claim.expiresAt))
+      throw terminalBusy(terminalId, state.claim, data.kind === 'device-change' ? '' : AGAIN_ONCE_FREE);
     const expired: TerminalEvent = {
       type: 'TerminalReleased',
       data: {
