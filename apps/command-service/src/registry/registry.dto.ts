@@ -167,10 +167,14 @@ export class TerminalHolder {
     description: '`device-change`: the registry is changing the device behind the name, for a moment',
   })
   kind!: ClaimKind;
-  @ApiPropertyOptional({ description: 'With `kind: payment` or `refund`' }) paymentId?: string;
+  @ApiPropertyOptional({
+    description:
+      "With `kind: payment` or `refund`; not for a refund of another store's payment that the key may not see",
+  })
+  paymentId?: string;
   @ApiPropertyOptional({ description: 'With `kind: operation`: see `GET /v1/terminal-operations/{id}`' })
   operationId?: string;
-  @ApiProperty({ required: false, description: 'With `kind: refund`' }) refundId?: string;
+  @ApiProperty({ required: false, description: 'With `kind: refund`, when `paymentId` is given' }) refundId?: string;
   @ApiProperty({ description: 'When it took the terminal' }) since!: string;
   @ApiProperty({ description: 'When its hold lapses by itself if nothing ends it first' }) until!: string;
 }
