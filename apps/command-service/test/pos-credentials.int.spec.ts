@@ -16,6 +16,8 @@ const OTHER_OSLO_POS: TestPosClient = { id: 'pos-oslo-2', key: 'pos_test-oslo-ke
 const BERGEN_POS: TestPosClient = { id: 'pos-bergen', key: 'pos_test-bergen', stores: ['bergen'] };
 /** A store of the same chain and payout destination as Oslo's: a cardholder of Oslo may be refunded here. */
 const WEST_POS: TestPosClient = { id: 'pos-west', key: 'pos_test-west', stores: ['oslo-west'] };
+/** A key whose stores change while the test runs (a store sold to another franchise, say). */
+const MOVING_POS: TestPosClient = { id: 'pos-moving', key: 'pos_test-moving', stores: ['oslo-center'] };
 const OSLO_ADMIN: TestPosClient = {
   id: 'oslo-admin',
   key: 'pos_test-oslo-admin',
@@ -35,11 +37,11 @@ describe('command service: POS API keys, limited to their stores', () => {
   beforeAll(async () => {
     ({ service, sim, prefix, close } = await startCommandServiceOnSimulator(
       [
-        { id: 'oslo-center', payoutDestinationId: 'seller-1', terminals: ['K-1', 'K-2', 'K-3'] },
+        { id: 'oslo-center', payoutDestinationId: 'seller-1', terminals: ['K-1', 'K-2', 'K-3', 'K-4', 'K-5'] },
         { id: 'bergen', payoutDestinationId: 'seller-2', terminals: ['K-B'] },
         { id: 'oslo-west', payoutDestinationId: 'seller-1', terminals: ['K-W'] },
       ],
-      [HQ, OSLO_POS, OTHER_OSLO_POS, BERGEN_POS, OSLO_ADMIN, WEST_POS],
+      [HQ, OSLO_POS, OTHER_OSLO_POS, BERGEN_POS, OSLO_ADMIN, WEST_POS, MOVING_POS],
     ));
     ({ log } = service);
     nats = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
@@ -75,6 +77,31 @@ describe('command service: POS API keys, limited to their stores', () => {
     body: JSON.stringify({ amount: 100, terminalId: 'K-B' }),
   });
   const written = async () => (await log.readAll({ limit: 10_000 })).length;
+
+  /** A payment of Oslo's on `terminalId`, captured (recorded as ingest records Dintero's callback). */
+  const capturedPayment = async (client: TestPosClient, terminalId: string, key = randomUUID()) => {
+    const sale = await start(client, payment({ terminalId, merchantReference: `CAPTURED-${terminalId}` }), key);
+    expect(sale.status).toBe(201);
+    const paymentId = sale.body.paymentId as string;
+    await sim.control('POST', `/terminals/${terminalId}/present`, {});
+    const truth = await sim.control<{ transactions: { id: string; paymentId: string }[] }>('GET', '/ground-truth');
+    const transactionId = truth.transactions.find((t) => t.paymentId === paymentId)!.id;
+    await handleCommand(
+      log,
+      paymentStream(paymentId),
+      paymentDecider,
+      {
+        type: 'RecordDinteroTransaction',
+        data: {
+          transaction: { transactionId, status: 'CAPTURED', amount: 1_000, currency: 'NOK' },
+          source: 'callback',
+          at: new Date().toISOString(),
+        },
+      },
+      { metadata: { correlationId: 'test' } },
+    );
+    return paymentId;
+  };
 
   it.each([
     ['no Authorization header', undefined],
@@ -124,7 +151,7 @@ describe('command service: POS API keys, limited to their stores', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     };
-    const everyone = [HQ, OSLO_POS, OTHER_OSLO_POS, BERGEN_POS, OSLO_ADMIN, WEST_POS];
+    const everyone = [HQ, OSLO_POS, OTHER_OSLO_POS, BERGEN_POS, OSLO_ADMIN, WEST_POS, MOVING_POS];
     expect(await lookup(NEW_POS)).toBe(401);
 
     // The operator adds the entry `npm run pos-key` printed: taken within the watch's second.
@@ -207,26 +234,7 @@ describe('command service: POS API keys, limited to their stores', () => {
 
   it('does not name another store’s payment refunded at a terminal of the key’s store: not in TERMINAL_BUSY, not as its holder', async () => {
     // An Oslo sale, captured, refunded by head office at West's terminal (the cardholder went there): pending at it.
-    const sale = await start(OSLO_POS, payment({ terminalId: 'K-3', merchantReference: 'REFUND-AT-WEST' }));
-    expect(sale.status).toBe(201);
-    const paymentId = sale.body.paymentId as string;
-    await sim.control('POST', '/terminals/K-3/present', {});
-    const truth = await sim.control<{ transactions: { id: string; paymentId: string }[] }>('GET', '/ground-truth');
-    const transactionId = truth.transactions.find((t) => t.paymentId === paymentId)!.id;
-    await handleCommand(
-      log,
-      paymentStream(paymentId),
-      paymentDecider,
-      {
-        type: 'RecordDinteroTransaction',
-        data: {
-          transaction: { transactionId, status: 'CAPTURED', amount: 1_000, currency: 'NOK' },
-          source: 'callback',
-          at: new Date().toISOString(),
-        },
-      },
-      { metadata: { correlationId: 'test' } },
-    );
+    const paymentId = await capturedPayment(OSLO_POS, 'K-3');
     await sim.control('PUT', '/terminals/K-W/refund-mode', { mode: 'async_stall' });
     const refund = await json(
       await service.fetch(`/v1/terminal-payments/${paymentId}/refunds`, {
@@ -281,6 +289,65 @@ describe('command service: POS API keys, limited to their stores', () => {
     for (const answer of [holder, busy, overNats, storeWide]) {
       expect(JSON.stringify(answer)).not.toContain(paymentId);
       expect(JSON.stringify(answer)).not.toContain(refundId);
+    }
+  });
+
+  it('answers a request sent again with its key as the key may see it now: not the recorded answer of a store taken from it', async () => {
+    const file = service.app.get<CommandServiceConfig>(COMMAND_CONFIG).posClientsFile;
+    const everyone = [HQ, OSLO_POS, OTHER_OSLO_POS, BERGEN_POS, OSLO_ADMIN, WEST_POS, MOVING_POS];
+    const startKey = randomUUID();
+    const paymentId = await capturedPayment(MOVING_POS, 'K-4', startKey);
+    const refundKey = randomUUID();
+    const refundBody = { amount: 100, terminalId: 'K-2' };
+    const refund = () =>
+      service.fetch(
+        `/v1/terminal-payments/${paymentId}/refunds`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': refundKey },
+          body: JSON.stringify(refundBody),
+        },
+        MOVING_POS,
+      );
+    expect((await json(await refund())).status).toBe(201);
+    const operationKey = randomUUID();
+    const operate = () =>
+      service.fetch(
+        '/v1/stores/oslo-center/terminals/K-5/operations',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': operationKey },
+          body: JSON.stringify({ operation: 'send_logs' }),
+        },
+        MOVING_POS,
+      );
+    const operation = await json(await operate());
+    expect(operation.status).toBe(202);
+    // Oslo is taken from the key: its requests of before, sent again with their keys, are refused as new ones are.
+    writePosClients(path.dirname(file), [
+      ...everyone.filter((client) => client !== MOVING_POS),
+      { ...MOVING_POS, stores: ['bergen'] },
+    ]);
+    expect(service.app.get(PosClientsReloader).reload('test')).toBe(true);
+    try {
+      const before = await written();
+      const started = await start(
+        MOVING_POS,
+        payment({ terminalId: 'K-4', merchantReference: 'CAPTURED-K-4' }),
+        startKey,
+      );
+      expect(started).toMatchObject({ status: 403, body: { code: 'STORE_NOT_ALLOWED' } });
+      const refunded = await json(await refund());
+      expect(refunded).toMatchObject({ status: 404, body: { code: 'PAYMENT_NOT_FOUND', paymentId } });
+      const operated = await json(await operate());
+      expect(operated).toMatchObject({ status: 403, body: { code: 'STORE_NOT_ALLOWED' } });
+      expect(JSON.stringify(operated)).not.toContain(operation.body.operationId as string);
+      for (const answer of [started, refunded]) expect(JSON.stringify(answer)).not.toContain('refundId');
+      expect(JSON.stringify(started)).not.toContain(paymentId);
+      expect(await written()).toBe(before);
+    } finally {
+      writePosClients(path.dirname(file), everyone);
+      service.app.get(PosClientsReloader).reload('test');
     }
   });
 

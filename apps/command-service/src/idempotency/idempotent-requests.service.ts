@@ -31,6 +31,12 @@ interface HttpExchange {
  *   log shows (which may be none), never repeating one whose outcome is unknown.
  */
 export interface IdempotentSteps<Prepared> {
+  /**
+   * Refuses a key that may not use what the request names (its store, its payment), as `prepare` would: checked on
+   * every run, the same request again with its key too. A store taken from a key is not answered with what the key
+   * was told of it before.
+   */
+  readonly admit: () => Promise<void>;
   readonly prepare: (resourceId: string) => Promise<Prepared>;
   readonly execute: (prepared: Prepared) => Promise<RecordedAnswer>;
   readonly resume: (resourceId: string) => Promise<RecordedAnswer>;
@@ -95,8 +101,8 @@ export class IdempotentRequests {
   }
 
   /**
-   * 1. A key already answered (or running) with the same body gets that answer, waits, or resumes; with
-   *    another body, 422. The checks only read.
+   * 1. A key already answered (or running) with the same body gets that answer, waits, or resumes, once the POS
+   *    client may still use what it names (`admit`); with another body, 422. The checks only read.
    * 2. `prepare` runs the checks that need no write: a refused request writes nothing (invariant 9).
    * 3. The key is taken atomically, naming what the request creates, and `execute` runs.
    */
@@ -112,6 +118,7 @@ export class IdempotentRequests {
         { field: 'Idempotency-Key', message: 'Idempotency-Key header: 1-255 visible ASCII characters, required' },
       ]);
     }
+    await steps.admit();
     const stream = idempotencyStream(scope, sha256(key).slice(0, 40));
     const bodyHash = sha256(canonicalJson(body));
     const metadata = {

@@ -99,6 +99,7 @@ export class StartTerminalOperationHandler {
     context: CommandContext,
   ): IdempotentSteps<PreparedOperation> {
     return {
+      admit: async () => context.client.assertStore(storeId),
       prepare: (operationId) => this.prepare(storeId, terminalId, body, context, operationId),
       execute: async (prepared) => accepted(await this.execute(prepared)),
       resume: async (operationId) => {

@@ -150,6 +150,13 @@ export class RefundTerminalPaymentHandler {
   /** The refund as idempotent steps (see `IdempotentRequests`), the same over HTTP and NATS. */
   steps(paymentId: string, body: RefundTerminalPaymentDto, context: CommandContext): IdempotentSteps<PreparedRefund> {
     return {
+      admit: async () => {
+        visiblePayment(
+          (await readState(this.store, paymentStream(paymentId), paymentDecider)).state,
+          paymentId,
+          context.client,
+        );
+      },
       prepare: (refundId) => this.prepare(paymentId, body, context, refundId),
       execute: async (prepared) => refundAnswer(await this.execute(prepared)),
       resume: async (refundId) =>

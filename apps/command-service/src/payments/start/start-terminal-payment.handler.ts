@@ -138,6 +138,7 @@ export class StartTerminalPaymentHandler {
       return startAnswer(outcome);
     };
     return {
+      admit: async () => context.client.assertStore(request.storeId),
       prepare: (paymentId) => this.prepare(request, context, paymentId),
       execute: async (prepared) => answer(await this.execute(prepared)),
       resume: async (paymentId) =>
