@@ -151,7 +151,9 @@ const one = (stream: string) => [{ id: randomUUID(), type: 'Filled', data: { str
       expect(new ProblemDetailsFilter().toProblem(failure, '/v1/terminal-payments')).toMatchObject({
         status: 503,
         code: 'EVENT_STORE_UNAVAILABLE',
-        detail: expect.stringMatching(/could not write to its disk \(database or disk is full\); nothing was recorded/),
+        detail: expect.stringMatching(
+          /could not write to its disk \(database or disk is full\): the request did not complete/,
+        ),
         retryAfterSeconds: expect.any(Number),
       });
       const probe = eventStoreProbe(store);

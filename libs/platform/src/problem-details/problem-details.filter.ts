@@ -95,13 +95,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           'The engine is not allowed to use the event log (check its credentials); nothing was recorded',
           instance,
         );
-      // The embedded log's disk refused the commit: nothing was written, and the request again does it once there is
-      // room. Said so, rather than "cannot be reached", so that a person sees at once what to free.
+      // The embedded log's disk refused the commit: that step was not written, and the request again (with its
+      // idempotency key) goes on from the steps before it once there is room. Said so, rather than "cannot be
+      // reached", so that a person sees at once what to free. Not "nothing was recorded": a start or refund may have
+      // recorded its key and its hold on the terminal before the step that failed.
       if (exception instanceof EventStoreStorageError)
         return problem(
           503,
           'EVENT_STORE_UNAVAILABLE',
-          `The event log could not write to its disk (${exception.storage}); nothing was recorded: send the same request again once the disk takes writes`,
+          `The event log could not write to its disk (${exception.storage}): the request did not complete; send the same request again, with the same idempotency key, once the disk takes writes`,
           instance,
           { retryAfterSeconds: 30 },
         );
