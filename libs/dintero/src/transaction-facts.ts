@@ -327,7 +327,8 @@ export function externalRefunds(
   at: string,
 ): RecordExternalRefunds | undefined {
   if (state.status !== 'captured' || tx.id !== state.transactionId) return undefined;
-  const refunds = Object.values(state.refunds);
+  // Ours of this transaction only: a refund of a late capture gives back another, and none of the sale's money.
+  const refunds = Object.values(state.refunds).filter((refund) => refundTransactionOf(state, refund) === tx.id);
   const requestIds = new Set(
     refunds.flatMap((refund) => {
       const requestId = refund.dinteroRequestId ?? refundInitiationOf(tx, refund)?.request_id;

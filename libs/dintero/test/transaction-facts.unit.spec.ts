@@ -670,6 +670,46 @@ describe('refunds made at Dintero by no refund of ours', () => {
     expect(externalRefunds({ ...transaction, id: 'T12345678.other' }, state, 'webhook', 'now')).toBeUndefined();
   });
 
+  it('holds back for none of our refunds of a late capture: they give back another transaction than the sale', () => {
+    // A second transaction captured on the captured payment, given back in full by r-late; then the sale refunded
+    // in part in Dintero's Backoffice. Dintero shows r-late on its own transaction, never on the sale's.
+    const lateCaptured: PaymentEvent[] = [
+      ...capturedEvents(),
+      {
+        type: 'LateCaptureRecorded',
+        data: {
+          transactionId: 'T12345678.tx2',
+          amount: 5_000,
+          currency: 'NOK',
+          endedAs: 'captured',
+          flaggedForReversal: true,
+          source: 'webhook',
+          at: 'now',
+        },
+      },
+      {
+        type: 'RefundRequested',
+        data: {
+          refundId: 'r-late',
+          amount: 5_000,
+          transactionId: 'T12345678.tx2',
+          terminalId: 'T-2',
+          claimId: 'r-late',
+          by: 'pos',
+          at: '2026-11-24T10:30:00.000Z',
+        },
+      },
+    ];
+    const backoffice = refunded(elsewhere('e5', 3_000, '2026-11-24T11:00:00Z', 'backoffice-1'));
+    const succeeded: PaymentEvent = {
+      type: 'RefundSucceeded',
+      data: { refundId: 'r-late', source: 'webhook', at: 'now' },
+    };
+    // Under way, or made: either way, none of the sale's money.
+    for (const events of [lateCaptured, [...lateCaptured, succeeded]])
+      expect(elsewhereOf(backoffice, fold(paymentDecider, events))?.refunds.at(-1)?.refundedElsewhere).toBe(3_000);
+  });
+
   it('records two refunds seen in one read as two, each on its day; the rest of one held back as no refund more', () => {
     const given = [...capturedEvents()];
     const decided = (transaction: DinteroTransaction, events: PaymentEvent[]) => {
