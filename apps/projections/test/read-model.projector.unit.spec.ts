@@ -803,6 +803,63 @@ describe('read models as a fold over the log', () => {
     ]);
   });
 
+  it('lists a refund of a late capture given back that Dintero refused at first and then made', () => {
+    const at = '2026-11-24T10:00:00.000Z';
+    const madeAt = '2026-11-25T09:30:00.000Z';
+    const projector = project([
+      ...store(),
+      event('payment-c', 'PaymentRequested', {
+        paymentId: 'c',
+        storeId: 'oslo',
+        terminalId: 'T-2',
+        amount: 700,
+        currency: 'EUR',
+        requestedAt: at,
+      }),
+      event('payment-c', 'PaymentCancelled', { by: 'customer', source: 'callback', at }),
+      event('payment-c', 'LateCaptureRecorded', {
+        transactionId: 'tx-c',
+        amount: 700,
+        currency: 'EUR',
+        endedAs: 'cancelled',
+        flaggedForReversal: true,
+        source: 'webhook',
+        at,
+      }),
+      event('payment-c', 'RefundRequested', {
+        refundId: 'r-1',
+        amount: 700,
+        transactionId: 'tx-c',
+        terminalId: 'T-1',
+        at,
+      }),
+      // Dintero's own no (a first try at the terminal refused), then its second try made.
+      event('payment-c', 'RefundFailed', { refundId: 'r-1', reason: 'DECLINED', source: 'webhook', at }),
+      event('payment-c', 'LateRefundRecorded', {
+        refundId: 'r-1',
+        amount: 700,
+        terminalId: 'T-1',
+        transactionId: 'tx-c',
+        source: 'webhook',
+        at: madeAt,
+        dinteroAt: madeAt,
+      }),
+    ]);
+    const day = projector.storeDay('oslo', '2026-11-25');
+    expect(day?.currencies['EUR']).toMatchObject({ refundedCount: 1, refundedAmount: 700 });
+    expect(day?.lateCaptureRefunds).toEqual([
+      {
+        paymentId: 'c',
+        transactionId: 'tx-c',
+        refundId: 'r-1',
+        terminalId: 'T-1',
+        amount: 700,
+        currency: 'EUR',
+        at: madeAt,
+      },
+    ]);
+  });
+
   it('lists no late capture given back for a refund of the sale', () => {
     const projector = project([
       ...store(),

@@ -178,6 +178,26 @@ describe('refunding money captured after the payment had ended', () => {
     expect(lateRefundableAmount(state, 'T12345678.tx2')).toBe(0);
   });
 
+  it('names the late capture on a refund of it that Dintero refused at first and then made', () => {
+    const refused = run([...capturedLate, requestedRefund('r1', 39_900)], [outcome('r1', 'failed')]);
+    spec
+      .given([...capturedLate, requestedRefund('r1', 39_900), ...refused])
+      .when(outcome('r1', 'succeeded'))
+      .then([
+        {
+          type: 'LateRefundRecorded',
+          data: {
+            refundId: 'r1',
+            amount: 39_900,
+            terminalId: 'T-2',
+            transactionId: 'T12345678.tx1',
+            source: 'webhook',
+            at: at(50),
+          },
+        },
+      ]);
+  });
+
   it('refuses a refund of a payment still open', () =>
     spec.given(awaitingCard).when(refund('r1', 100)).thenFails('NOT_REFUNDABLE', { paymentStatus: 'awaiting_card' }));
 });

@@ -731,7 +731,9 @@ export class ReadModelProjector {
       case 'LateRefundRecorded':
         refundAmount = event.data.amount;
         refundTerminalId = event.data.terminalId;
-        refundOfLateCapture = payment.failedForSilence?.get(event.data.refundId)?.transactionId;
+        // Kept only of a refund failed for silence: one Dintero refused itself and then made says it on the event.
+        refundOfLateCapture =
+          event.data.transactionId ?? payment.failedForSilence?.get(event.data.refundId)?.transactionId;
         payment.failedForSilence?.delete(event.data.refundId);
         break;
       case 'LateCaptureRecorded': {

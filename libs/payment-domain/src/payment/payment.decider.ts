@@ -464,8 +464,9 @@ function recordRefundOutcome(
   // Dintero's silence, or by Dintero itself: a first try at the terminal that failed and a second that went
   // through leave both on the transaction, and the last one tells (`refundOutcomes`).
   if (refund.status === 'failed' && outcome === 'succeeded') {
-    const { amount, terminalId } = refund;
-    return [{ type: 'LateRefundRecorded', data: { refundId, amount, terminalId, ...when } }];
+    const { amount, terminalId, transactionId } = refund;
+    const late = transactionId === undefined ? {} : { transactionId };
+    return [{ type: 'LateRefundRecorded', data: { refundId, amount, terminalId, ...late, ...when } }];
   }
   // Dintero's 202 for a refund failed for its silence is no outcome, but it names the request its result will carry,
   // which may carry nothing else of ours: recorded once, so that the result is found (the refund stays failed).

@@ -212,7 +212,16 @@ export type PaymentEvent =
    */
   | Event<
       'LateRefundRecorded',
-      Fact & { readonly refundId: string; readonly amount: number; readonly terminalId: string }
+      Fact & {
+        readonly refundId: string;
+        readonly amount: number;
+        readonly terminalId: string;
+        /**
+         * The transaction captured late the refund gave back from, as on its `RefundRequested` (which a consumer may
+         * have forgotten on its failure); absent for a refund of the sale, and on events of versions before this one.
+         */
+        readonly transactionId?: string;
+      }
     >
   /**
    * A refund Dintero shows made on the payment's own transaction by no refund of this engine's (one made in Dintero's
