@@ -132,6 +132,12 @@ describe('refunding money captured after the payment had ended', () => {
       .when(refund('r1', 100, { transactionId: 'T12345678.tx9' }))
       .thenFails('NOT_REFUNDABLE', { transactionId: 'T12345678.tx9' }));
 
+  it('refuses a blank transaction as invalid, not as one that captured nothing late', () =>
+    spec
+      .given(capturedLate)
+      .when(refund('r1', 100, { transactionId: ' ' }))
+      .thenFails('VALIDATION_FAILED', { field: 'transactionId' }));
+
   it('refuses a refund in another currency than the payment and its late capture', () =>
     spec
       .given(capturedLate)

@@ -391,6 +391,7 @@ function requestRefund(data: Of<'RequestRefund'>, state: PaymentState): PaymentE
   requireText(data.refundId, 'refundId', 100);
   requireToken(data.terminalId, 'terminalId');
   if (data.dinteroTerminalId !== undefined) requireText(data.dinteroTerminalId, 'dinteroTerminalId', 255);
+  if (data.transactionId !== undefined) requireText(data.transactionId, 'transactionId', 255);
   requireMoney(data.amount, payment.currency, { positive: true });
   if (data.currency !== undefined && data.currency !== payment.currency)
     throw new DomainError('VALIDATION_FAILED', `Refund in ${data.currency} of a payment in ${payment.currency}`, {
