@@ -73,3 +73,64 @@ describe('a payment as the POS reads it says when it happened', () => {
     expect(view).not.toHaveProperty('capturedAt');
   });
 });
+
+describe('a captured payment with a late capture, as the POS reads it', () => {
+  const at = '2026-12-05T10:05:00.000Z';
+  const refund = (refundId: string, amount: number, transactionId?: string): PaymentEvent => ({
+    type: 'RefundRequested',
+    data: {
+      refundId,
+      amount,
+      ...(transactionId ? { transactionId } : {}),
+      terminalId: 'till-2',
+      claimId: refundId,
+      by: 'till-3',
+      at,
+    },
+  });
+  const succeeded = (refundId: string): PaymentEvent => ({
+    type: 'RefundSucceeded',
+    data: { refundId, source: 'command-service', at },
+  });
+
+  it('keeps the sale’s figures and each late capture’s apart', () => {
+    const view = viewAfter(
+      requested,
+      sessionCreated,
+      {
+        type: 'PaymentCaptured',
+        data: { transactionId: 'T12345678.t1', amount: 39_900, currency: 'NOK', source: 'callback', at },
+      },
+      {
+        type: 'LateCaptureRecorded',
+        data: {
+          transactionId: 'T12345678.t2',
+          amount: 5_000,
+          currency: 'NOK',
+          endedAs: 'captured',
+          flaggedForReversal: true,
+          source: 'webhook',
+          at,
+        },
+      },
+      refund('r-sale', 10_000),
+      succeeded('r-sale'),
+      refund('r-late', 2_000, 'T12345678.t2'),
+      succeeded('r-late'),
+      // Under way: not refunded yet, and not refundable again.
+      refund('r-late-2', 1_000, 'T12345678.t2'),
+    );
+    expect(view).toMatchObject({
+      status: 'captured',
+      capturedAmount: 39_900,
+      refundedAmount: 10_000,
+      refundableAmount: 29_900,
+      lateCaptures: [{ transactionId: 'T12345678.t2', amount: 5_000, refundedAmount: 2_000, refundableAmount: 2_000 }],
+    });
+    expect(view.refunds?.map((each) => [each.refundId, each.transactionId])).toEqual([
+      ['r-sale', undefined],
+      ['r-late', 'T12345678.t2'],
+      ['r-late-2', 'T12345678.t2'],
+    ]);
+  });
+});
