@@ -1,5 +1,6 @@
 import { handleCommand, type EventStore } from '@app/event-store';
 import { storeDecider, storeStream, terminalDecider, terminalStream } from '@app/payment-domain';
+import type { Engine } from './engine';
 
 /**
  * Registers a store (Europe/Oslo, payout destination `seller-1`) and its terminals straight into the log,
@@ -39,4 +40,21 @@ export async function registerLongAgo(
       { metadata },
     );
   }
+}
+
+/**
+ * `registerLongAgo`, and the same store and terminals seeded at the simulator (payout destination `seller-1`): a
+ * store whose nightly close Dintero takes.
+ */
+export async function registerLongAgoAtDintero(
+  engine: Pick<Engine, 'log' | 'sim'>,
+  storeId: string,
+  terminalIds: readonly string[],
+): Promise<void> {
+  await registerLongAgo(engine.log, storeId, terminalIds);
+  await engine.sim.control('POST', '/seed', {
+    payoutDestinations: ['seller-1'],
+    stores: [{ id: storeId, payout_destination_id: 'seller-1' }],
+    terminals: terminalIds.map((terminal_id) => ({ terminal_id, store_id: storeId })),
+  });
 }

@@ -2,7 +2,7 @@ import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
 import { bucketContents } from '../../../test/support/projections';
-import { registerLongAgo } from '../../../test/support/registered-long-ago';
+import { registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
 import { dueClose } from '../src/fleet/close-schedule';
 
 const STORE = 'lc-store';
@@ -25,12 +25,7 @@ describe('a nightly close Dintero completes after its hold ran out', () => {
   beforeAll(async () => {
     // The terminal takes 13 s to close; the close holds it for 10 s (the least allowed).
     engine = await startEngine({ projections: true, sim: { SIM_OPERATION_DELAY_MS: '13000' } });
-    await registerLongAgo(engine.log, STORE, [TERMINAL]);
-    await engine.sim.control('POST', '/seed', {
-      payoutDestinations: ['seller-1'],
-      stores: [{ id: STORE, payout_destination_id: 'seller-1' }],
-      terminals: [{ terminal_id: TERMINAL, store_id: STORE }],
-    });
+    await registerLongAgoAtDintero(engine, STORE, [TERMINAL]);
   }, 60_000);
   afterAll(async () => {
     await closer?.close();

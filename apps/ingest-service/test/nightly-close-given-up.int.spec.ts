@@ -5,7 +5,7 @@ import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
 import { bucketContents } from '../../../test/support/projections';
-import { registerLongAgo } from '../../../test/support/registered-long-ago';
+import { registerLongAgo, registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
 import { dueClose } from '../src/fleet/close-schedule';
 
 const STORE = 'ng-store';
@@ -166,12 +166,7 @@ describe('the nightly close that cannot be started', () => {
 
   beforeAll(async () => {
     engine = await startEngine({ sim: { SIM_OPERATION_DELAY_MS: '100' } });
-    await registerLongAgo(engine.log, 'nu-store', ['NU-1']);
-    await engine.sim.control('POST', '/seed', {
-      payoutDestinations: ['seller-1'],
-      stores: [{ id: 'nu-store', payout_destination_id: 'seller-1' }],
-      terminals: [{ terminal_id: 'NU-1', store_id: 'nu-store' }],
-    });
+    await registerLongAgoAtDintero(engine, 'nu-store', ['NU-1']);
   }, 60_000);
   afterAll(async () => {
     if (lock?.inTransaction) lock.prepare('ROLLBACK').run();

@@ -1,7 +1,7 @@
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
-import { registerLongAgo } from '../../../test/support/registered-long-ago';
+import { registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
 
 const STORE = 'nr-store';
 
@@ -15,12 +15,7 @@ describe('the nightly close gauge, a close failing', () => {
 
   beforeAll(async () => {
     engine = await startEngine({ sim: { SIM_OPERATION_DELAY_MS: '100' } });
-    await registerLongAgo(engine.log, STORE, ['NR-1']);
-    await engine.sim.control('POST', '/seed', {
-      payoutDestinations: ['seller-1'],
-      stores: [{ id: STORE, payout_destination_id: 'seller-1' }],
-      terminals: [{ terminal_id: 'NR-1', store_id: STORE }],
-    });
+    await registerLongAgoAtDintero(engine, STORE, ['NR-1']);
     // The terminal fails its first end of day.
     await engine.sim.control('PUT', '/terminals/NR-1/operation-outcomes', { outcomes: ['FAILED'] });
   }, 60_000);

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
-import { registerLongAgo } from '../../../test/support/registered-long-ago';
+import { registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
 
 /**
  * A close that cannot be started (the log refuses writes: another process holds SQLite's write lock) is tried
@@ -16,12 +16,7 @@ describe('the nightly close that cannot be started, across a restart', () => {
 
   beforeAll(async () => {
     engine = await startEngine({ sim: { SIM_OPERATION_DELAY_MS: '100' } });
-    await registerLongAgo(engine.log, 'nx-store', ['NX-1']);
-    await engine.sim.control('POST', '/seed', {
-      payoutDestinations: ['seller-1'],
-      stores: [{ id: 'nx-store', payout_destination_id: 'seller-1' }],
-      terminals: [{ terminal_id: 'NX-1', store_id: 'nx-store' }],
-    });
+    await registerLongAgoAtDintero(engine, 'nx-store', ['NX-1']);
   }, 60_000);
   afterAll(async () => {
     if (lock?.inTransaction) lock.prepare('ROLLBACK').run();

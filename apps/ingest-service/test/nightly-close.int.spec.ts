@@ -4,7 +4,7 @@ import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
 import { bucketContents } from '../../../test/support/projections';
-import { registerLongAgo } from '../../../test/support/registered-long-ago';
+import { registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
 import { dueClose } from '../src/fleet/close-schedule';
 
 const STORE = 'nc-store';
@@ -23,12 +23,7 @@ describe('the nightly close, reconciled against the log', () => {
   beforeAll(async () => {
     engine = await startEngine({ projections: true, sim: { SIM_OPERATION_DELAY_MS: '200' } });
     // A store and terminals registered days ago (so that the latest close time finds them in use).
-    await registerLongAgo(engine.log, STORE, TERMINALS);
-    await engine.sim.control('POST', '/seed', {
-      payoutDestinations: ['seller-1'],
-      stores: [{ id: STORE, payout_destination_id: 'seller-1' }],
-      terminals: TERMINALS.map((terminal_id) => ({ terminal_id, store_id: STORE })),
-    });
+    await registerLongAgoAtDintero(engine, STORE, TERMINALS);
   }, 60_000);
   afterAll(async () => {
     for (const closer of closers) await closer.close();
