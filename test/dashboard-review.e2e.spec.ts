@@ -8,6 +8,33 @@ import { event } from './support/payment-events';
  * which, since when, and what to do, in the store's time zone; and a close that disagrees with the log, in its
  * currency.
  */
+
+/** A close that Dintero completed with an empty batch, on its operation's stream. */
+const emptyCloseCompleted = (
+  operationId: string,
+  batchId: string,
+  at: string,
+  metadata: Readonly<Record<string, string>>,
+) =>
+  event(
+    'OperationCompleted',
+    {
+      operationId,
+      dinteroOperationId: `d-${operationId}`,
+      batch: { batchId, purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 },
+      at,
+      dinteroAt: at,
+    },
+    { ...metadata, operationId },
+  );
+
+/** A terminal's nightly close given up, on its attempt's operation stream. */
+const closeGivenUp = (
+  on: { readonly storeId: string; readonly terminalId: string },
+  operationId: string,
+  close: { readonly businessDay: string; readonly attempts: number; readonly reason: string; readonly at: string },
+) => event('CloseGivenUp', { operationId, ...on, ...close }, { ...on, operationId });
+
 describe('the dashboard: what it hands to a person, in words', () => {
   const storeId = 'review-store';
   const dashboard = dashboardInChromium('review');
@@ -263,18 +290,12 @@ describe('the dashboard: what it hands to a person, in words', () => {
     await dashboard.log.append(
       `operation-${operationId}`,
       [
-        event(
-          'CloseGivenUp',
-          {
-            operationId,
-            ...on,
-            businessDay: today,
-            attempts: 3,
-            reason: 'the terminal reported a failure',
-            at: now,
-          },
-          { ...on, operationId },
-        ),
+        closeGivenUp(on, operationId, {
+          businessDay: today,
+          attempts: 3,
+          reason: 'the terminal reported a failure',
+          at: now,
+        }),
       ],
       { expectedRevision: 'no_stream' },
     );
@@ -288,23 +309,9 @@ describe('the dashboard: what it hands to a person, in words', () => {
     // Closed by hand since: the strip lets it go (the day keeps the give-up).
     const byHand = randomUUID();
     const closedAt = new Date(Date.now() + 1_000).toISOString();
-    await dashboard.log.append(
-      `operation-${byHand}`,
-      [
-        event(
-          'OperationCompleted',
-          {
-            operationId: byHand,
-            dinteroOperationId: `d-${byHand}`,
-            batch: { batchId: '000007', purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 },
-            at: closedAt,
-            dinteroAt: closedAt,
-          },
-          { ...on, operationId: byHand },
-        ),
-      ],
-      { expectedRevision: 'no_stream' },
-    );
+    await dashboard.log.append(`operation-${byHand}`, [emptyCloseCompleted(byHand, '000007', closedAt, on)], {
+      expectedRevision: 'no_stream',
+    });
     await page.locator('#problem-list li[data-kind="close-given-up"]').waitFor({ state: 'detached', timeout: 30_000 });
     await page.close();
   });
@@ -371,18 +378,12 @@ describe('the dashboard: what it hands to a person, in words', () => {
     await dashboard.log.append(
       `operation-${givenUp}`,
       [
-        event(
-          'CloseGivenUp',
-          {
-            operationId: givenUp,
-            ...on,
-            businessDay: today,
-            attempts: 3,
-            reason: 'the terminal timed out',
-            at: iso(now + 3_000),
-          },
-          { ...on, operationId: givenUp },
-        ),
+        closeGivenUp(on, givenUp, {
+          businessDay: today,
+          attempts: 3,
+          reason: 'the terminal timed out',
+          at: iso(now + 3_000),
+        }),
       ],
       { expectedRevision: 'no_stream' },
     );
@@ -393,23 +394,9 @@ describe('the dashboard: what it hands to a person, in words', () => {
     // last close, and the strip lets the give-up go all the same.
     const byHand = randomUUID();
     const closedAt = iso(now + 4_000);
-    await dashboard.log.append(
-      `operation-${byHand}`,
-      [
-        event(
-          'OperationCompleted',
-          {
-            operationId: byHand,
-            dinteroOperationId: `d-${byHand}`,
-            batch: { batchId: '000008', purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 },
-            at: closedAt,
-            dinteroAt: closedAt,
-          },
-          { ...on, operationId: byHand },
-        ),
-      ],
-      { expectedRevision: 'no_stream' },
-    );
+    await dashboard.log.append(`operation-${byHand}`, [emptyCloseCompleted(byHand, '000008', closedAt, on)], {
+      expectedRevision: 'no_stream',
+    });
     await entry.waitFor({ state: 'detached', timeout: 30_000 });
     await page.close();
   });
@@ -468,20 +455,7 @@ describe('the dashboard: what it hands to a person, in words', () => {
     const closedAt = iso(now + 1_000);
     await dashboard.log.append(
       `operation-${next}`,
-      [
-        requested(next, today, closedAt),
-        event(
-          'OperationCompleted',
-          {
-            operationId: next,
-            dinteroOperationId: `d-${next}`,
-            batch: { batchId: '000009', purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 },
-            at: closedAt,
-            dinteroAt: closedAt,
-          },
-          { ...on, operationId: next, businessDay: today },
-        ),
-      ],
+      [requested(next, today, closedAt), emptyCloseCompleted(next, '000009', closedAt, { ...on, businessDay: today })],
       { expectedRevision: 'no_stream' },
     );
     const givenUp = (terminalId: string, operationId: string) =>
