@@ -1,6 +1,8 @@
 import {
   isDinteroTransactionStatus,
   isOpen,
+  lateCapturedOf,
+  lateRefundedElsewhereOf,
   refundFollowed,
   refundTransactionOf,
   transactionReaction,
@@ -311,9 +313,9 @@ type RecordExternalRefunds = Extract<PaymentCommand, { type: 'RecordExternalRefu
 type ExternalRefund = RecordExternalRefunds['data']['refunds'][number];
 
 /**
- * The refunds Dintero shows made on the payment's own transaction by no refund of this payment's, one by one in
- * Dintero's order, when they come to more than the log has (`RecordExternalRefunds`): a refund made in Dintero's
- * Backoffice, say. Each is recorded on its own, dated by its own event, so that two made on two days count on each. A successful `REFUND`
+ * The refunds Dintero shows made on the payment's own transaction, or on one it captured late, by no refund of this
+ * payment's, one by one in Dintero's order, when they come to more than the log has of that transaction
+ * (`RecordExternalRefunds`): a refund made in Dintero's Backoffice, say. Each is recorded on its own, dated by its own event, so that two made on two days count on each. A successful `REFUND`
  * event is ours when it carries our reference, or the request id of one of ours Dintero accepted. Of the others,
  * what our refunds that no event names yet may still turn out to be is left to them (sent and not settled, taken by
  * Dintero after they were failed for its silence, or made without an event of ours), so that no money is counted
@@ -326,7 +328,9 @@ export function externalRefunds(
   source: FactSource,
   at: string,
 ): RecordExternalRefunds | undefined {
-  if (state.status !== 'captured' || tx.id !== state.transactionId) return undefined;
+  if (state.status === 'none' || isOpen(state)) return undefined;
+  const sale = state.status === 'captured' && tx.id === state.transactionId;
+  if (!sale && lateCapturedOf(state, tx.id) === 0) return undefined;
   // Ours of this transaction only: a refund of a late capture gives back another, and none of the sale's money.
   const refunds = Object.values(state.refunds).filter((refund) => refundTransactionOf(state, refund) === tx.id);
   const requestIds = new Set(
@@ -350,7 +354,8 @@ export function externalRefunds(
   );
   const heldBack = unnamed.reduce((sum, refund) => sum + refund.amount, 0);
   const total = others.reduce((sum, event) => sum + (event.amount ?? 0), 0) - heldBack;
-  const recorded = state.refundedElsewhere ?? 0;
+  const recorded =
+    state.status === 'captured' && sale ? (state.refundedElsewhere ?? 0) : lateRefundedElsewhereOf(state, tx.id);
   if (total <= recorded) return undefined;
   // One by one in Dintero's order, each on its own day; what is held back is taken from the newest.
   const inOrder = others

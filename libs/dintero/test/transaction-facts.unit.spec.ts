@@ -710,6 +710,84 @@ describe('refunds made at Dintero by no refund of ours', () => {
       expect(elsewhereOf(backoffice, fold(paymentDecider, events))?.refunds.at(-1)?.refundedElsewhere).toBe(3_000);
   });
 
+  it('gives what Dintero refunded of a late capture beyond our refunds of it, on that transaction', () => {
+    // A payment cancelled on tx1, and tx2 captured after that: r-late (no reference on Dintero's events yet) gives
+    // 4_000 of it back; 6_000 more were given back in Dintero's Backoffice.
+    const cancelled = (refund: 'pending' | 'succeeded'): PaymentState =>
+      fold(paymentDecider, [
+        capturedEvents()[0]!,
+        {
+          type: 'PaymentCancelled',
+          data: { transactionId: 'T12345678.tx1', by: 'customer', source: 'callback', at: 'now' },
+        },
+        {
+          type: 'LateCaptureRecorded',
+          data: {
+            transactionId: 'T12345678.tx2',
+            amount: 10_000,
+            currency: 'NOK',
+            endedAs: 'cancelled',
+            flaggedForReversal: true,
+            source: 'webhook',
+            at: 'now',
+          },
+        },
+        {
+          type: 'RefundRequested',
+          data: {
+            refundId: 'r-late',
+            amount: 4_000,
+            transactionId: 'T12345678.tx2',
+            terminalId: 'T-2',
+            claimId: 'r-late',
+            by: 'pos',
+            at: '2026-11-24T10:30:00.000Z',
+          },
+        },
+        ...(refund === 'succeeded'
+          ? [{ type: 'RefundSucceeded' as const, data: { refundId: 'r-late', source: 'webhook' as const, at: 'now' } }]
+          : []),
+      ]);
+    const late = tx({
+      id: 'T12345678.tx2',
+      status: 'REFUNDED',
+      events: [
+        ...tx().events!,
+        elsewhere('e4', 4_000, '2026-11-24T10:31:00Z'),
+        elsewhere('e5', 6_000, '2026-11-25T09:00:00Z', 'backoffice-1'),
+      ],
+    });
+    // Ours still under way: the 4_000 without a reference may be it, so 4_000 of the two are held back (from the
+    // newest), and 6_000 counted, each part on its own refund's day.
+    expect(elsewhereOf(late, cancelled('pending'))).toEqual({
+      transactionId: 'T12345678.tx2',
+      refunds: [
+        { before: 0, refundedElsewhere: 4_000, dinteroAt: '2026-11-24T10:31:00.000Z' },
+        { before: 4_000, refundedElsewhere: 6_000, dinteroAt: '2026-11-25T09:00:00.000Z' },
+      ],
+      source: 'webhook',
+      at: 'now',
+    });
+    // Ours made and named by no event: still held back (never counted twice).
+    expect(elsewhereOf(late, cancelled('succeeded'))?.refunds.at(-1)?.refundedElsewhere).toBe(6_000);
+    // Ours named by its reference: the Backoffice's refund alone, on its day.
+    const named = tx({
+      ...late,
+      events: [
+        ...tx().events!,
+        { ...elsewhere('e4', 4_000, '2026-11-24T10:31:00Z'), event_reference: 'r-late' },
+        elsewhere('e5', 6_000, '2026-11-25T09:00:00Z', 'backoffice-1'),
+      ],
+    });
+    expect(elsewhereOf(named, cancelled('succeeded'))?.refunds).toEqual([
+      { before: 0, refundedElsewhere: 6_000, dinteroAt: '2026-11-25T09:00:00.000Z' },
+    ]);
+    // Recorded already on that transaction: nothing new; and the cancelled transaction, which captured nothing, none.
+    const recorded = { ...cancelled('succeeded'), lateRefundedElsewhere: { 'T12345678.tx2': 6_000 } } as PaymentState;
+    expect(elsewhereOf(named, recorded)).toBeUndefined();
+    expect(elsewhereOf({ ...named, id: 'T12345678.tx1' }, cancelled('succeeded'))).toBeUndefined();
+  });
+
   it('records two refunds seen in one read as two, each on its day; the rest of one held back as no refund more', () => {
     const given = [...capturedEvents()];
     const decided = (transaction: DinteroTransaction, events: PaymentEvent[]) => {

@@ -207,3 +207,79 @@ describe('refunding money captured after the payment had ended', () => {
   it('refuses a refund of a payment still open', () =>
     spec.given(awaitingCard).when(refund('r1', 100)).thenFails('NOT_REFUNDABLE', { paymentStatus: 'awaiting_card' }));
 });
+
+describe('a late capture refunded at Dintero by no refund of ours', () => {
+  const madeElsewhere = (
+    transactionId: string,
+    refunds: { before: number; refundedElsewhere: number; dinteroAt?: string }[],
+  ): PaymentCommand => ({
+    type: 'RecordExternalRefunds',
+    data: { transactionId, refunds, source: 'webhook', at: at(60) },
+  });
+  const recordedElsewhere = (
+    transactionId: string,
+    amount: number,
+    refundedElsewhere: number,
+    dinteroAt: string,
+  ): PaymentEvent => ({
+    type: 'ExternalRefundRecorded',
+    data: { transactionId, amount, refundedElsewhere, lateCapture: true, source: 'webhook', at: at(60), dinteroAt },
+  });
+
+  it('records it on the late capture, once, each refund on its day, and gives back no more than is left', () => {
+    const given = [...capturedLate, requestedRefund('r1', 9_900)];
+    const backoffice = madeElsewhere('T12345678.tx1', [
+      { before: 0, refundedElsewhere: 10_000, dinteroAt: at(100) },
+      { before: 10_000, refundedElsewhere: 25_000, dinteroAt: at(200) },
+    ]);
+    spec
+      .given(given)
+      .when(backoffice)
+      .then([
+        recordedElsewhere('T12345678.tx1', 10_000, 10_000, at(100)),
+        recordedElsewhere('T12345678.tx1', 15_000, 25_000, at(200)),
+      ]);
+    const events = [...given, ...run(given, [backoffice, backoffice])];
+    expect(events.filter((event) => event.type === 'ExternalRefundRecorded')).toHaveLength(2);
+    // 39_900 captured late, 9_900 of ours under way, 25_000 given back elsewhere: 5_000 left.
+    expect(lateRefundableAmount(ended(events), 'T12345678.tx1')).toBe(5_000);
+    spec.given(events).when(refund('r2', 5_001)).thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 5_000 });
+    // More given back elsewhere than was left: nothing left, never less than nothing.
+    const more = run(events, [madeElsewhere('T12345678.tx1', [{ before: 25_000, refundedElsewhere: 35_000 }])]);
+    expect(lateRefundableAmount(ended([...events, ...more]), 'T12345678.tx1')).toBe(0);
+  });
+
+  it('keeps the late capture and the sale of a captured payment apart, and records nothing of a transaction that captured nothing late', () => {
+    const both = [...awaitingCard, captured, lateCapture('T12345678.tx2', 5_000)];
+    const events = run(both, [
+      madeElsewhere('T12345678.tx2', [{ before: 0, refundedElsewhere: 2_000 }]),
+      madeElsewhere('T12345678.tx1', [{ before: 0, refundedElsewhere: 900 }]),
+      madeElsewhere('T12345678.tx3', [{ before: 0, refundedElsewhere: 700 }]),
+    ]);
+    expect(events.map((event) => event.data)).toEqual([
+      expect.objectContaining({ transactionId: 'T12345678.tx2', refundedElsewhere: 2_000, lateCapture: true }),
+      expect.not.objectContaining({ lateCapture: expect.anything() }),
+    ]);
+    const state = fold(paymentDecider, [...both, ...events]);
+    if (state.status !== 'captured') throw new Error(`payment is ${state.status}`);
+    expect(state.refundedElsewhere).toBe(900);
+    expect(refundableAmount(state)).toBe(39_000);
+    expect(lateRefundableAmount(state, 'T12345678.tx2')).toBe(3_000);
+    // A cancelled payment's own transaction that captured nothing late has nothing to give back.
+    spec
+      .given([...awaitingCard, cancelled, lateCapture('T12345678.tx2', 5_000)])
+      .when(madeElsewhere('T12345678.tx1', [{ before: 0, refundedElsewhere: 100 }]))
+      .thenNothing();
+  });
+
+  it('reads a refund made elsewhere recorded by a version before late captures were as the sale’s', () => {
+    const before: PaymentEvent = {
+      type: 'ExternalRefundRecorded',
+      data: { transactionId: 'T12345678.tx1', amount: 900, refundedElsewhere: 900, source: 'webhook', at: at(60) },
+    };
+    const state = fold(paymentDecider, [...awaitingCard, captured, before]);
+    if (state.status !== 'captured') throw new Error(`payment is ${state.status}`);
+    expect(refundableAmount(state)).toBe(39_000);
+    expect(state.lateRefundedElsewhere).toBeUndefined();
+  });
+});

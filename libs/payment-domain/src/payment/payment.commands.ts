@@ -51,8 +51,9 @@ export type PaymentCommand =
       { readonly transaction: DinteroTransactionFact; readonly source: FactSource; readonly at: string }
     >
   /**
-   * The refunds Dintero shows made on the payment's transaction by no refund of this engine's (`externalRefunds`),
-   * in Dintero's order: each recorded once, as far as it goes beyond what was recorded before.
+   * The refunds Dintero shows made on the payment's transaction, or on one it captured late, by no refund of this
+   * engine's (`externalRefunds`), in Dintero's order: each recorded once, as far as it goes beyond what was recorded
+   * before of that transaction.
    */
   | Command<
       'RecordExternalRefunds',

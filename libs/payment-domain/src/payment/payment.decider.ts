@@ -11,6 +11,7 @@ import {
   isOpen,
   lateCapturedOf,
   lateRefundableAmount,
+  lateRefundedElsewhereOf,
   refundableAmount,
   refundOf,
   refundSettled,
@@ -507,17 +508,25 @@ function recordRefundOutcome(
 }
 
 /**
- * Money refunded at Dintero by no refund of ours (No silent money, invariant 4), on the payment's own transaction:
- * what is more than recorded before, once. What is left to refund never goes below 0 for it (`refundableAmount`).
+ * Money refunded at Dintero by no refund of ours (No silent money, invariant 4), on the payment's own transaction or
+ * on one captured late: what is more than recorded before of that transaction, once. What is left to refund of either
+ * never goes below 0 for it (`refundableAmount`, `lateRefundableAmount`).
  */
 function recordExternalRefunds(
   { transactionId, refunds, source, at }: Of<'RecordExternalRefunds'>,
   state: PaymentState,
 ): PaymentEvent[] {
   const payment = existingPayment(state);
-  if (payment.status !== 'captured' || payment.transactionId !== transactionId) return [];
+  if (isOpen(payment)) return [];
+  const sale = payment.status === 'captured' && payment.transactionId === transactionId;
+  // A transaction of an ended payment that captured nothing late has nothing of ours to give back.
+  if (!sale && lateCapturedOf(payment, transactionId) === 0) return [];
+  const late = sale ? {} : { lateCapture: true as const };
   const events: PaymentEvent[] = [];
-  let recorded = payment.refundedElsewhere ?? 0;
+  let recorded =
+    payment.status === 'captured' && sale
+      ? (payment.refundedElsewhere ?? 0)
+      : lateRefundedElsewhereOf(payment, transactionId);
   let previous = 0;
   for (const { before, refundedElsewhere, dinteroAt } of refunds) {
     requireMoney(refundedElsewhere, payment.currency, { positive: true });
@@ -532,7 +541,7 @@ function recordExternalRefunds(
     const amount = refundedElsewhere - recorded;
     events.push({
       type: 'ExternalRefundRecorded',
-      data: { transactionId, amount, refundedElsewhere, ...continued, ...when },
+      data: { transactionId, amount, refundedElsewhere, ...late, ...continued, ...when },
     });
     recorded = refundedElsewhere;
   }

@@ -224,11 +224,12 @@ export type PaymentEvent =
       }
     >
   /**
-   * A refund Dintero shows made on the payment's own transaction by no refund of this engine's (one made in Dintero's
-   * Backoffice, say), one event a refund: `amount` more than recorded before, `refundedElsewhere` in all so far. It
-   * counts against what is left to refund, and in the store day's refunds on Dintero's day of that refund; at no
-   * terminal's batch. `dinteroAt` is that refund's time. Events recorded by versions before this one may stand for
-   * several refunds, dated by the newest.
+   * A refund Dintero shows made on the payment's own transaction, or on one captured late (`lateCapture`), by no refund
+   * of this engine's (one made in Dintero's Backoffice, say), one event a refund: `amount` more than recorded before,
+   * `refundedElsewhere` in all so far on that transaction. It counts against what is left to refund of the sale, or of
+   * the late capture, and in the store day's refunds on Dintero's day of that refund; at no terminal's batch.
+   * `dinteroAt` is that refund's time. Events recorded by versions before this one may stand for several refunds, dated
+   * by the newest.
    */
   | Event<
       'ExternalRefundRecorded',
@@ -238,6 +239,12 @@ export type PaymentEvent =
         readonly amount: number;
         /** Refunded at Dintero by no refund of this engine's on the transaction, in all so far, in minor units. */
         readonly refundedElsewhere: number;
+        /**
+         * The transaction is one captured late (`LateCaptureRecorded`), not the sale's: the refund gave back money
+         * captured late, and none of the sale's. Absent for the sale's transaction, and on every event of versions
+         * before this one (which recorded refunds made elsewhere of the sale only).
+         */
+        readonly lateCapture?: true;
         /**
          * The rest of a refund recorded in part before (the part held back while a refund of this engine's might have
          * been it): money, and no refund more to count.

@@ -58,6 +58,11 @@ interface PaymentCore extends Omit<PaymentRequestedData, 'items' | 'metadata'> {
    * recorded (a transaction captured late in parts is recorded part by part).
    */
   readonly lateCaptured: Readonly<Record<string, number>>;
+  /**
+   * Refunded at Dintero by no refund of this engine's on each transaction captured late (`ExternalRefundRecorded`
+   * with `lateCapture`), in all: absent while none was.
+   */
+  readonly lateRefundedElsewhere?: Readonly<Record<string, number>>;
 }
 
 export type PaymentState =
@@ -118,6 +123,12 @@ export const isOpen = (state: PaymentState): state is OpenPayment =>
 /** What the payment has recorded as captured late on this transaction: 0 when nothing. */
 export const lateCapturedOf = (state: Exclude<PaymentState, { status: 'none' }>, transactionId: string): number =>
   ownEntry(state.lateCaptured, transactionId) ?? 0;
+
+/** What Dintero shows refunded of this late-captured transaction by no refund of ours: 0 when nothing. */
+export const lateRefundedElsewhereOf = (
+  state: Exclude<PaymentState, { status: 'none' }>,
+  transactionId: string,
+): number => ownEntry(state.lateRefundedElsewhere ?? {}, transactionId) ?? 0;
 
 /** A payment that may have refunds: one that has ended, captured or not (an open one has none). */
 export type EndedOrCapturedPayment = CapturedPayment | EndedPayment;
@@ -192,12 +203,13 @@ export function committedRefunds(payment: CapturedPayment): number {
 
 /**
  * What is left to give back of a transaction captured late: what it captured late, less our refunds of it that took
- * or may take money (counted as the sale's are, so that it is never refunded twice). 0 when it captured nothing late.
+ * or may take money (counted as the sale's are, so that it is never refunded twice) and what Dintero shows refunded
+ * of it by none of ours (its Backoffice). 0 when it captured nothing late, and never below.
  */
 export function lateRefundableAmount(payment: EndedOrCapturedPayment, transactionId: string): number {
   const committed = Object.values(payment.refunds)
     .filter((refund) => refund.transactionId === transactionId && refundCommitted(refund))
-    .reduce((sum, refund) => sum + refund.amount, 0);
+    .reduce((sum, refund) => sum + refund.amount, lateRefundedElsewhereOf(payment, transactionId));
   return Math.max(0, lateCapturedOf(payment, transactionId) - committed);
 }
 
@@ -460,8 +472,17 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       const succeeded: Refund = { ...rest, status: 'succeeded', ...finished(event.data) };
       return withRefund(state, succeeded);
     }
-    case 'ExternalRefundRecorded':
-      return state.status === 'captured' ? { ...state, refundedElsewhere: event.data.refundedElsewhere } : state;
+    case 'ExternalRefundRecorded': {
+      const { transactionId, refundedElsewhere, lateCapture } = event.data;
+      if (state.status === 'none' || isOpen(state)) return state;
+      // Versions before `lateCapture` recorded refunds made elsewhere of the sale only, and never marked them.
+      if (lateCapture !== true)
+        return state.status === 'captured' ? { ...state, refundedElsewhere: refundedElsewhere } : state;
+      return {
+        ...state,
+        lateRefundedElsewhere: { ...state.lateRefundedElsewhere, [transactionId]: refundedElsewhere },
+      };
+    }
     case 'RefundOutcomeUnknown':
       return updateRefund(state, event.data.refundId, { status: 'unknown', reason: event.data.reason });
     case 'RefundSubmitted': {
