@@ -133,4 +133,56 @@ describe('a captured payment with a late capture, as the POS reads it', () => {
       ['r-late-2', 'T12345678.t2'],
     ]);
   });
+
+  it('counts what Dintero gave back of a late capture by no refund of ours, and never the sale’s', () => {
+    const elsewhere = (transactionId: string, refundedElsewhere: number, lateCapture: boolean): PaymentEvent => ({
+      type: 'ExternalRefundRecorded',
+      data: {
+        transactionId,
+        amount: refundedElsewhere,
+        refundedElsewhere,
+        ...(lateCapture ? { lateCapture: true as const } : {}),
+        source: 'webhook',
+        at,
+      },
+    });
+    const view = viewAfter(
+      requested,
+      sessionCreated,
+      {
+        type: 'PaymentCaptured',
+        data: { transactionId: 'T12345678.t1', amount: 39_900, currency: 'NOK', source: 'callback', at },
+      },
+      {
+        type: 'LateCaptureRecorded',
+        data: {
+          transactionId: 'T12345678.t2',
+          amount: 5_000,
+          currency: 'NOK',
+          endedAs: 'captured',
+          flaggedForReversal: true,
+          source: 'webhook',
+          at,
+        },
+      },
+      refund('r-late', 2_000, 'T12345678.t2'),
+      succeeded('r-late'),
+      elsewhere('T12345678.t2', 3_000, true),
+      elsewhere('T12345678.t1', 900, false),
+    );
+    expect(view).toMatchObject({
+      refundedAmount: 900,
+      refundedElsewhere: 900,
+      refundableAmount: 39_000,
+      lateCaptures: [
+        {
+          transactionId: 'T12345678.t2',
+          amount: 5_000,
+          refundedAmount: 5_000,
+          refundedElsewhere: 3_000,
+          refundableAmount: 0,
+        },
+      ],
+    });
+  });
 });

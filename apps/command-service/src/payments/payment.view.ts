@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import {
   isOpen,
   lateRefundableAmount,
+  lateRefundedElsewhereOf,
   PAYMENT_STATUSES,
   refundableAmount,
   type EndedOrCapturedPayment,
@@ -14,11 +15,23 @@ import { RefundView, refundView } from './refund/refund.view';
 export class LateCaptureView {
   @ApiProperty() transactionId!: string;
   @ApiProperty({ description: 'Captured after the end, in minor units' }) amount!: number;
-  @ApiProperty({ description: 'Given back by refunds of it that succeeded, in minor units' }) refundedAmount!: number;
+  @ApiProperty({
+    description:
+      'Given back for sure, in minor units: refunds of it that succeeded, and what Dintero shows refunded of it by ' +
+      'none of them (refundedElsewhere)',
+  })
+  refundedAmount!: number;
+  @ApiProperty({
+    required: false,
+    description:
+      "Given back at Dintero by no refund of this engine's (in Dintero's Backoffice, say), in minor units: part of " +
+      'refundedAmount',
+  })
+  refundedElsewhere?: number;
   @ApiProperty({
     description:
       'What may still be refunded of it (POST …/refunds with its transactionId), in minor units: captured late less ' +
-      'every refund of it not failed',
+      'every refund of it not failed and what was refunded of it elsewhere',
   })
   refundableAmount!: number;
 }
@@ -159,11 +172,15 @@ function refundListOf(state: EndedOrCapturedPayment): { refunds?: RefundView[] }
 }
 
 function lateCapturesOf(state: Exclude<PaymentState, { status: 'none' }>): { lateCaptures?: LateCaptureView[] } {
-  const late = Object.entries(state.lateCaptured).map(([transactionId, amount]) => ({
-    transactionId,
-    amount,
-    refundedAmount: isOpen(state) ? 0 : refundedOf(state.refunds, transactionId),
-    refundableAmount: isOpen(state) ? 0 : lateRefundableAmount(state, transactionId),
-  }));
+  const late = Object.entries(state.lateCaptured).map(([transactionId, amount]) => {
+    const elsewhere = lateRefundedElsewhereOf(state, transactionId);
+    return {
+      transactionId,
+      amount,
+      refundedAmount: (isOpen(state) ? 0 : refundedOf(state.refunds, transactionId)) + elsewhere,
+      ...(elsewhere > 0 ? { refundedElsewhere: elsewhere } : {}),
+      refundableAmount: isOpen(state) ? 0 : lateRefundableAmount(state, transactionId),
+    };
+  });
   return late.length > 0 ? { lateCaptures: late } : {};
 }
