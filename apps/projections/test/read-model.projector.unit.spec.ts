@@ -860,6 +860,60 @@ describe('read models as a fold over the log', () => {
     ]);
   });
 
+  it('lists a late capture given back at Dintero by no refund of ours on the day Dintero made it, and none of the sale', () => {
+    const at = '2026-11-24T10:00:00.000Z';
+    const madeAt = '2026-11-25T09:30:00.000Z';
+    const projector = project([
+      ...store(),
+      ...capturedPayment('p-1', at, 10_000),
+      event('payment-p-1', 'LateCaptureRecorded', {
+        transactionId: 'tx-late',
+        amount: 5_000,
+        currency: 'NOK',
+        endedAs: 'captured',
+        flaggedForReversal: true,
+        source: 'webhook',
+        at,
+      }),
+      // Given back in Dintero's Backoffice the next day, in a refund recorded in part first and then its rest.
+      event('payment-p-1', 'ExternalRefundRecorded', {
+        transactionId: 'tx-late',
+        amount: 3_000,
+        refundedElsewhere: 3_000,
+        lateCapture: true,
+        source: 'webhook',
+        at: madeAt,
+        dinteroAt: madeAt,
+      }),
+      event('payment-p-1', 'ExternalRefundRecorded', {
+        transactionId: 'tx-late',
+        amount: 2_000,
+        refundedElsewhere: 5_000,
+        lateCapture: true,
+        continued: true,
+        source: 'webhook',
+        at: madeAt,
+        dinteroAt: madeAt,
+      }),
+      // The sale refunded there too: counted with the refunds, and no late capture given back.
+      event('payment-p-1', 'ExternalRefundRecorded', {
+        transactionId: 'tx-p-1',
+        amount: 1_000,
+        refundedElsewhere: 1_000,
+        source: 'webhook',
+        at: madeAt,
+        dinteroAt: madeAt,
+      }),
+    ]);
+    expect(projector.storeDay('oslo', '2026-11-24')?.lateCaptureRefunds).toBeUndefined();
+    const day = projector.storeDay('oslo', '2026-11-25');
+    expect(day?.currencies['NOK']).toMatchObject({ refundedCount: 2, refundedAmount: 6_000 });
+    expect(day?.lateCaptureRefunds).toEqual([
+      { paymentId: 'p-1', transactionId: 'tx-late', elsewhere: true, amount: 3_000, currency: 'NOK', at: madeAt },
+      { paymentId: 'p-1', transactionId: 'tx-late', elsewhere: true, amount: 2_000, currency: 'NOK', at: madeAt },
+    ]);
+  });
+
   it('lists no late capture given back for a refund of the sale', () => {
     const projector = project([
       ...store(),

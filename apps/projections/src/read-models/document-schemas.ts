@@ -180,6 +180,7 @@ const storeDayDoc = object(
           transactionId: text,
           refundId: text,
           terminalId: text,
+          elsewhere: { type: 'boolean' },
           amount: figure,
           currency: text,
           at: text,

@@ -323,15 +323,22 @@ export interface LateCapture {
 }
 
 /**
- * Money captured late given back by a refund of ours, on the day Dintero refunded it: the late capture it gives back
- * from is listed in `lateCaptures` on the day of that capture, under the same `transactionId`.
+ * Money captured late given back, on the day Dintero refunded it: by a refund of ours, or at Dintero by none of ours
+ * (`elsewhere`, in its Backoffice, say). The late capture it gives back from is listed in `lateCaptures` on the day of
+ * that capture, under the same `transactionId`.
  */
 export interface LateCaptureRefund {
   readonly paymentId: string;
   readonly transactionId: string;
-  readonly refundId: string;
-  /** The terminal it was refunded at. */
-  readonly terminalId: string;
+  /** The refund of ours; absent for one made elsewhere. */
+  readonly refundId?: string;
+  /** The terminal it was refunded at; absent for one made elsewhere (Dintero names none). */
+  readonly terminalId?: string;
+  /**
+   * Refunded at Dintero by no refund of this engine's (`ExternalRefundRecorded`): what it added to the refunds
+   * recorded of the transaction before (the rest of one recorded in part before is listed again for its rest).
+   */
+  readonly elsewhere?: true;
   readonly amount: number;
   readonly currency: string;
   /** When Dintero says the refund was made; when the engine recorded it, where Dintero gave no time. */
@@ -404,8 +411,8 @@ export interface StoreDayDoc {
    */
   readonly lateCaptures: readonly LateCapture[];
   /**
-   * Late captures given back this day by refunds of ours (each also counted in the day's refunds): absent while there
-   * are none.
+   * Late captures given back this day, by refunds of ours or at Dintero by none of ours (each also counted in the day's
+   * refunds): absent while there are none.
    */
   readonly lateCaptureRefunds?: readonly LateCaptureRefund[];
   /** The day's end-of-day closes by operation id (each names its terminal), beside the log; absent before the first. */

@@ -478,8 +478,8 @@ function problems(now) {
           ],
         });
     const recent = [...days.keys()].sort().slice(-2);
-    // What each transaction captured late, and what refunds of ours gave back of it, over the days held: one given back
-    // in full is no longer a problem.
+    // What each transaction captured late, and what was given back of it (by refunds of ours, or at Dintero by none of
+    // ours), over the days held: one given back in full is no longer a problem.
     const lateOf = (late) => `${late.paymentId}:${late.transactionId}`;
     const capturedLate = new Map();
     const givenBack = new Map();

@@ -79,7 +79,8 @@ function onPayment(day: StoreDayDoc, fact: PaymentFact): StoreDayDoc {
         }),
         ...lateCaptureRefunded(day, fact),
       };
-    // Refunded at Dintero by no refund of ours (its Backoffice): counted with the refunds, on the sale's terminal.
+    // Refunded at Dintero by no refund of ours (its Backoffice): counted with the refunds, on the sale's terminal; one
+    // of a late capture listed as given back too.
     case 'ExternalRefundRecorded':
       return {
         ...day,
@@ -90,6 +91,7 @@ function onPayment(day: StoreDayDoc, fact: PaymentFact): StoreDayDoc {
         terminals: addTerminal(day.terminals, payment.terminalId, payment.currency, {
           refundedAmount: event.data.amount,
         }),
+        ...lateCaptureRefundedElsewhere(day, fact),
       };
     case 'PaymentDeclined':
       return { ...day, counts: { ...day.counts, declined: day.counts.declined + 1 } };
@@ -133,6 +135,21 @@ function lateCaptureRefunded(day: StoreDayDoc, fact: PaymentFact): Pick<StoreDay
     refundId: event.data.refundId,
     terminalId: fact.refundTerminalId ?? fact.payment.terminalId,
     amount: fact.refundAmount,
+    currency: fact.payment.currency,
+    at: fact.at,
+  };
+  return { lateCaptureRefunds: [...(day.lateCaptureRefunds ?? []), refund] };
+}
+
+/** A refund made elsewhere of money captured late, listed on the day Dintero made it: nothing for one of the sale. */
+function lateCaptureRefundedElsewhere(day: StoreDayDoc, fact: PaymentFact): Pick<StoreDayDoc, 'lateCaptureRefunds'> {
+  const { event } = fact;
+  if (event.type !== 'ExternalRefundRecorded' || event.data.lateCapture !== true) return {};
+  const refund = {
+    paymentId: fact.paymentId,
+    transactionId: event.data.transactionId,
+    elsewhere: true as const,
+    amount: event.data.amount,
     currency: fact.payment.currency,
     at: fact.at,
   };
