@@ -30,6 +30,30 @@ const claimed = (paymentId: string, at: string) =>
     claimedAt: at,
     expiresAt: at,
   });
+/**
+ * Payment `c` on T-2 (EUR 7.00) cancelled by its customer at `at`, and its transaction `tx-c` captured all the same:
+ * a late capture flagged for reversal.
+ */
+const cancelledCapturedLate = (at: string) => [
+  event('payment-c', 'PaymentRequested', {
+    paymentId: 'c',
+    storeId: 'oslo',
+    terminalId: 'T-2',
+    amount: 700,
+    currency: 'EUR',
+    requestedAt: at,
+  }),
+  event('payment-c', 'PaymentCancelled', { by: 'customer', source: 'callback', at }),
+  event('payment-c', 'LateCaptureRecorded', {
+    transactionId: 'tx-c',
+    amount: 700,
+    currency: 'EUR',
+    endedAs: 'cancelled',
+    flaggedForReversal: true,
+    source: 'webhook',
+    at,
+  }),
+];
 /** A payment on T-1 at `at`, captured with `card` and released; its events in log order. */
 const capturedPayment = (paymentId: string, at: string, amount = 10_000) => [
   claimed(paymentId, at),
@@ -736,24 +760,7 @@ describe('read models as a fold over the log', () => {
       });
     const projector = project([
       ...store(),
-      event('payment-c', 'PaymentRequested', {
-        paymentId: 'c',
-        storeId: 'oslo',
-        terminalId: 'T-2',
-        amount: 700,
-        currency: 'EUR',
-        requestedAt: at,
-      }),
-      event('payment-c', 'PaymentCancelled', { by: 'customer', source: 'callback', at }),
-      event('payment-c', 'LateCaptureRecorded', {
-        transactionId: 'tx-c',
-        amount: 700,
-        currency: 'EUR',
-        endedAs: 'cancelled',
-        flaggedForReversal: true,
-        source: 'webhook',
-        at,
-      }),
+      ...cancelledCapturedLate(at),
       // Given back the next day in two parts: one at once, one failed for Dintero's silence and made after all.
       refundOf('r-1', 300),
       event('payment-c', 'RefundSucceeded', { refundId: 'r-1', source: 'command-service', at: refundedAt }),
@@ -808,24 +815,7 @@ describe('read models as a fold over the log', () => {
     const madeAt = '2026-11-25T09:30:00.000Z';
     const projector = project([
       ...store(),
-      event('payment-c', 'PaymentRequested', {
-        paymentId: 'c',
-        storeId: 'oslo',
-        terminalId: 'T-2',
-        amount: 700,
-        currency: 'EUR',
-        requestedAt: at,
-      }),
-      event('payment-c', 'PaymentCancelled', { by: 'customer', source: 'callback', at }),
-      event('payment-c', 'LateCaptureRecorded', {
-        transactionId: 'tx-c',
-        amount: 700,
-        currency: 'EUR',
-        endedAs: 'cancelled',
-        flaggedForReversal: true,
-        source: 'webhook',
-        at,
-      }),
+      ...cancelledCapturedLate(at),
       event('payment-c', 'RefundRequested', {
         refundId: 'r-1',
         amount: 700,
