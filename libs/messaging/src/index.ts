@@ -18,3 +18,10 @@ export {
   refuseEngineOfAnotherLog,
   refuseEngineOfAnotherLogByItsLease,
 } from './engine-of-another-log';
+export {
+  keepReplicas,
+  NATS_REPLICAS_MAX,
+  replicatedBucket,
+  replicatedObjectStore,
+  streamReplicas,
+} from './nats-replicas';

@@ -15,7 +15,17 @@ describe('loadConfig', () => {
       eventStoreUrl: 'sqlite:./data/events.db',
       natsUrl: 'nats://127.0.0.1:4222',
       natsPrefix: 'payments',
+      natsReplicas: 1,
     });
+  });
+
+  it('takes NATS_REPLICAS from 1 to 5, and refuses any other with what it may be', () => {
+    expect(loadConfig(TestConfig, { NATS_REPLICAS: '3' }).natsReplicas).toBe(3);
+    for (const bad of ['0', '6', '2.5', 'three']) {
+      const attempt = () => loadConfig(TestConfig, { NATS_REPLICAS: bad });
+      expect(attempt).toThrow(ConfigError);
+      expect(attempt).toThrow(/NATS_REPLICAS must be a whole number from 1 to 5/);
+    }
   });
 
   it('reads and converts the environment, ignoring variables it does not know', () => {

@@ -3,7 +3,7 @@ import { applyDecorators } from '@nestjs/common';
 import { Expose, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { DEFAULT_READ_ALL_TIMEOUT_MS } from '@app/event-store';
-import { NATS_PREFIX_PATTERN, NATS_PREFIX_RULE } from '@app/messaging';
+import { NATS_PREFIX_PATTERN, NATS_PREFIX_RULE, NATS_REPLICAS_MAX } from '@app/messaging';
 import { IsCallbackUrlFor } from './callback-url';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -148,7 +148,7 @@ export function withEventStore<Base extends Constructor>(base: Base) {
   return EventStoreSettings;
 }
 
-/** Adds `NATS_URL` and `NATS_PREFIX` to an app's schema. */
+/** Adds `NATS_URL`, `NATS_PREFIX` and `NATS_REPLICAS` to an app's schema. */
 export function withNats<Base extends Constructor>(base: Base) {
   class NatsSettings extends base {
     @Expose({ name: 'NATS_URL' })
@@ -161,6 +161,18 @@ export function withNats<Base extends Constructor>(base: Base) {
     @Expose({ name: 'NATS_PREFIX' })
     @Matches(NATS_PREFIX_PATTERN, { message: NATS_PREFIX_RULE })
     readonly natsPrefix: string = 'payments';
+
+    /**
+     * On how many servers of the NATS cluster every bucket, object store and stream the engine makes is kept: 3 on
+     * a cluster of three, so that losing one server loses nothing; 1 on a single server, which can keep no more.
+     * Buckets made before with another count are brought to it at start.
+     */
+    @Expose({ name: 'NATS_REPLICAS' })
+    @Transform(toInt, { toClassOnly: true })
+    @IsInt({ message: `NATS_REPLICAS must be a whole number from 1 to ${NATS_REPLICAS_MAX}` })
+    @Min(1, { message: `NATS_REPLICAS must be a whole number from 1 to ${NATS_REPLICAS_MAX}` })
+    @Max(NATS_REPLICAS_MAX, { message: `NATS_REPLICAS must be a whole number from 1 to ${NATS_REPLICAS_MAX}` })
+    readonly natsReplicas: number = 1;
   }
   return NatsSettings;
 }
