@@ -52,12 +52,16 @@ export async function startEngine(
     projections?: boolean | Record<string, string>;
     /** The command service's POS clients (head office alone by default). */
     posClients?: readonly TestPosClient[];
+    /** Variables every app of the engine is given: another NATS (`NATS_URL`, `NATS_REPLICAS`), say. */
+    everyApp?: Record<string, string>;
   } = {},
 ): Promise<Engine> {
   const prefix = uniquePrefix();
   const dir = mkdtempSync(path.join(tmpdir(), 'engine-'));
   const eventStoreFile = path.join(dir, 'events.db');
   const eventStoreUrl = `sqlite:${eventStoreFile}`;
+  const everyApp = options.everyApp ?? {};
+  const natsUrl = everyApp.NATS_URL ?? NATS_URL;
   const sim = await startSimulator({ DINTERO_CALLBACK_SECRET: CALLBACK_SECRET, ...options.sim });
   const ingest = await startIngestService({
     EVENT_STORE_URL: eventStoreUrl,
@@ -66,6 +70,7 @@ export async function startEngine(
     DINTERO_CALLBACK_SECRET: CALLBACK_SECRET,
     DINTERO_WEBHOOK_SECRET: WEBHOOK_SECRET,
     NATS_PREFIX: prefix,
+    ...everyApp,
     ...options.ingest,
   });
   await sim.control('POST', '/seed', {
@@ -78,6 +83,7 @@ export async function startEngine(
       DINTERO_CHECKOUT_URL: sim.url,
       INGEST_PUBLIC_URL: ingest.url,
       NATS_PREFIX: prefix,
+      ...everyApp,
       ...options.command,
     },
     options.posClients,
@@ -86,10 +92,11 @@ export async function startEngine(
     ? await startProjections({
         EVENT_STORE_URL: eventStoreUrl,
         NATS_PREFIX: prefix,
+        ...everyApp,
         ...(options.projections === true ? {} : options.projections),
       })
     : undefined;
-  const nats = await connect({ servers: NATS_URL });
+  const nats = await connect({ servers: natsUrl.split(',') });
   const registered = new Map<string, Promise<void>>();
   const json = { 'content-type': 'application/json' };
   return {
@@ -168,7 +175,7 @@ export async function startEngine(
       await ingest.close();
       await sim.close();
       rmSync(dir, { recursive: true, force: true });
-      await removeNatsState(prefix);
+      await removeNatsState(prefix, natsUrl);
     },
   };
 }

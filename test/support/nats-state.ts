@@ -22,7 +22,7 @@ export function appPrefix(named: string | undefined): { readonly prefix: string;
 
 /** Removes this run's buckets and stream from the shared NATS server. */
 export async function removeNatsState(prefix: string, natsUrl = NATS_URL): Promise<void> {
-  const nats = await connect({ servers: natsUrl });
+  const nats = await connect({ servers: natsUrl.split(',') });
   try {
     const jsm = await jetstreamManager(nats);
     const names = natsNames(prefix);

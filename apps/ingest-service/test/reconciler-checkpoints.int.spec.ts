@@ -20,7 +20,7 @@ describe("the reconciler's checkpoint (NATS object store)", () => {
   });
 
   it('reads the newer one when another instance saves it during the read, where the read waited out its limit', async () => {
-    const checkpoints = await ReconcilerCheckpoints.open(nats, prefix);
+    const checkpoints = await ReconcilerCheckpoints.open(nats, prefix, 1);
     await checkpoints.save('log-1', large(10n));
     // Another instance saves while this one reads, and the chunks still to come are purged under the reader: its
     // stream stops and never ends. The server here delivers a whole object before a save can purge it, so the

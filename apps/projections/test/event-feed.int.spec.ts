@@ -57,7 +57,7 @@ describe('the event feed is bounded', () => {
     const jsm = await jetstreamManager(nats);
     const { events } = natsNames(`${prefix}big`);
     // The setting's maximum, 1 TiB: more than this machine's disk, of which JetStream takes at most 75% by default.
-    const opening = EventFeed.open(nats, `${prefix}big`, { maxAgeHours: 1, maxMib: 1024 * 1024 });
+    const opening = EventFeed.open(nats, `${prefix}big`, { maxAgeHours: 1, maxMib: 1024 * 1024 }, 1);
     await expect(opening).rejects.toThrow(
       /cannot reserve 1048576 MiB for the event feed .* \(EVENT_FEED_MAX_MIB\).* Lower EVENT_FEED_MAX_MIB/,
     );

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Kvm, type KV } from '@nats-io/kv';
-import { isRevisionConflict, natsNames } from '@app/messaging';
+import type { KV } from '@nats-io/kv';
+import { isRevisionConflict, natsNames, replicatedBucket } from '@app/messaging';
 
 /** How many times a close's attempt could not be started, and the last reason why. */
 export interface FailedStarts {
@@ -20,14 +20,17 @@ const CONFLICT_RETRIES = 5;
 export class CloseStartFailures {
   private constructor(private readonly kv: KV) {}
 
-  static async open(nats: NatsConnection, prefix: string, keepMs: number): Promise<CloseStartFailures> {
+  /** `replicas`: on how many servers of the NATS cluster the bucket is kept (`NATS_REPLICAS`). */
+  static async open(
+    nats: NatsConnection,
+    prefix: string,
+    keepMs: number,
+    replicas: number,
+  ): Promise<CloseStartFailures> {
     const bucket = natsNames(prefix).buckets.nightlyCloseStarts;
-    const kvm = new Kvm(nats);
-    // Two instances starting together both create it: the server refuses the second, which opens the first's.
-    const kv = await kvm.create(bucket, { history: 1, ttl: keepMs }).catch((error: unknown) => {
-      if (!/already in use/i.test(String((error as Error | undefined)?.message))) throw error;
-      return kvm.open(bucket);
-    });
+    // Two instances starting together both create it: the server refuses the second, which opens the first's
+    // (`replicatedBucket`).
+    const kv = await replicatedBucket(nats, bucket, { history: 1, ttl: keepMs }, replicas);
     return new CloseStartFailures(kv);
   }
 

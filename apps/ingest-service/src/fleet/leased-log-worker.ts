@@ -26,6 +26,8 @@ export interface LeasedLogWorkerOptions {
   readonly tick: () => Promise<void>;
   readonly intervalMs: number;
   readonly natsPrefix: string;
+  /** On how many servers of the NATS cluster the leases' bucket is kept (`NATS_REPLICAS`); 1 when not said. */
+  readonly natsReplicas?: number;
   /** How long a lease on one item holds. */
   readonly leaseMs: number;
 }
@@ -70,13 +72,14 @@ export class LeasedLogWorker {
   }
 
   async start(): Promise<void> {
-    const { name, natsPrefix, leaseMs, streamPrefixes, onEvent } = this.options;
-    this.leases = await SettleLeases.open(this.nats, natsPrefix, leaseMs, (message, error) =>
-      this.logger.warn({ err: error }, message),
-    ).catch((error: unknown) => {
-      this.logger.warn({ err: error }, `${name}: no leases (NATS): every instance looks at every item`);
-      return undefined;
-    });
+    const { name, natsPrefix, natsReplicas, leaseMs, streamPrefixes, onEvent } = this.options;
+    const warn = (message: string, error: unknown) => this.logger.warn({ err: error }, message);
+    this.leases = await SettleLeases.open(this.nats, natsPrefix, leaseMs, warn, leaseMs, natsReplicas).catch(
+      (error: unknown) => {
+        this.logger.warn({ err: error }, `${name}: no leases (NATS): every instance looks at every item`);
+        return undefined;
+      },
+    );
     this.follower = this.subscriptions.follower(name, this.store, { streamPrefixes: [...streamPrefixes], onEvent });
     this.follower.start(0n);
     this.schedule();

@@ -90,6 +90,7 @@ export class NightlyClose extends LeasedLogService {
         streamPrefixes: ['store-', 'operation-'],
         intervalMs: dependencies.config.nightlyCloseCheckMs,
         natsPrefix: dependencies.config.natsPrefix,
+        natsReplicas: dependencies.config.natsReplicas,
         leaseMs: dependencies.config.reconcilerLeaseSeconds * 1000,
       },
       dependencies,
@@ -101,7 +102,8 @@ export class NightlyClose extends LeasedLogService {
 
   /** The failed starts kept in NATS; when NATS is out of reach, none (counted in memory only), and tried again next time. */
   private startFailures(): Promise<CloseStartFailures | undefined> {
-    this.failures ??= CloseStartFailures.open(this.nats, this.config.natsPrefix, KEEP_DAYS_MS).catch(
+    const { natsPrefix, natsReplicas } = this.config;
+    this.failures ??= CloseStartFailures.open(this.nats, natsPrefix, KEEP_DAYS_MS, natsReplicas).catch(
       (error: unknown) => {
         this.failures = undefined;
         this.logger.warn({ err: error }, 'could not open the nightly close’s failed starts (NATS): counted in memory');

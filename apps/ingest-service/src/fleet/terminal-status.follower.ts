@@ -24,6 +24,7 @@ export class TerminalStatusFollower extends LeasedLogService {
         streamPrefixes: ['store-'],
         intervalMs: 1_000,
         natsPrefix: dependencies.config.natsPrefix,
+        natsReplicas: dependencies.config.natsReplicas,
         leaseMs: dependencies.config.terminalStatusPollSeconds * 1000,
       },
       dependencies,

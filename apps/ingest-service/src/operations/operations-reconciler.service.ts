@@ -53,6 +53,7 @@ export class OperationsReconciler extends LeasedLogService {
         streamPrefixes: ['operation-'],
         intervalMs: dependencies.config.reconcilerIntervalMs,
         natsPrefix: dependencies.config.natsPrefix,
+        natsReplicas: dependencies.config.natsReplicas,
         leaseMs: dependencies.config.reconcilerLeaseSeconds * 1000,
       },
       dependencies,

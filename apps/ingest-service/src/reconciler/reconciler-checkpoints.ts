@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Objm, type ObjectStore } from '@nats-io/obj';
+import type { ObjectStore } from '@nats-io/obj';
 import type { LogMark } from '@app/event-store';
-import { natsNames } from '@app/messaging';
+import { natsNames, replicatedObjectStore } from '@app/messaging';
 import type { DueSnapshot } from './due-payments';
 
 export interface ReconcilerCheckpoint {
@@ -55,8 +55,10 @@ class ReplacedWhileReadError extends Error {}
 export class ReconcilerCheckpoints {
   private constructor(private readonly store: ObjectStore) {}
 
-  static async open(nats: NatsConnection, prefix: string): Promise<ReconcilerCheckpoints> {
-    return new ReconcilerCheckpoints(await new Objm(nats).create(natsNames(prefix).objectStores.reconciler));
+  /** `replicas`: on how many servers of the NATS cluster the store is kept (`NATS_REPLICAS`). */
+  static async open(nats: NatsConnection, prefix: string, replicas: number): Promise<ReconcilerCheckpoints> {
+    const name = natsNames(prefix).objectStores.reconciler;
+    return new ReconcilerCheckpoints(await replicatedObjectStore(nats, name, replicas));
   }
 
   /**

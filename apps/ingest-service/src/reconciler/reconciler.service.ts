@@ -120,7 +120,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.reconcilerEnabled) return;
-    const { natsPrefix, reconcilerLeaseSeconds } = this.config;
+    const { natsPrefix, natsReplicas, reconcilerLeaseSeconds } = this.config;
     [this.logId, this.leases, this.checkpoints] = await Promise.all([
       logIdentity(this.store),
       SettleLeases.open(
@@ -129,8 +129,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         reconcilerLeaseSeconds * 1000,
         (message, error) => this.logger.warn({ err: error }, message),
         MAX_RETRY_MS + reconcilerLeaseSeconds * 1000,
+        natsReplicas,
       ),
-      ReconcilerCheckpoints.open(this.nats, natsPrefix),
+      ReconcilerCheckpoints.open(this.nats, natsPrefix, natsReplicas),
     ]);
     const loaded = await this.checkpoints.load(this.logId).catch((error: unknown) => {
       if (error instanceof CheckpointVersionError) this.checkpointOfAnotherVersion = true;

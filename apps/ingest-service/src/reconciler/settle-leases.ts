@@ -2,8 +2,8 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
-import { isRevisionConflict, natsNames } from '@app/messaging';
+import type { KV } from '@nats-io/kv';
+import { isRevisionConflict, natsNames, replicatedBucket } from '@app/messaging';
 
 /** The bucket's age when no lease is longer: the same for every service, so that their creates agree. */
 const BUCKET_AGE_FLOOR_MS = 3_600_000;
@@ -45,19 +45,17 @@ export class SettleLeases {
     leaseMs: number,
     onWarning: (message: string, error: unknown) => void = () => undefined,
     longestHoldMs = leaseMs,
+    /** On how many servers of the NATS cluster the bucket is kept (`NATS_REPLICAS`). */
+    replicas = 1,
   ): Promise<SettleLeases> {
     // `ttl` is the bucket's max age. `create` leaves an existing bucket as it is: a longer lease than any before
     // lengthens it here, so that a lease is never cleared out before it runs out. Services that start together
     // (the reconciler, the status follower, the operations and the nightly close) create it in the same moment, each
-    // with its own age: the server refuses all but the first, and the others open the bucket it made.
+    // with its own age (`replicatedBucket` opens the one that came first).
     const bucket = natsNames(prefix).buckets.reconcilerLeases;
     const holdMs = Math.max(leaseMs, longestHoldMs);
     const ageMs = Math.max(holdMs, BUCKET_AGE_FLOOR_MS);
-    const kvm = new Kvm(nats);
-    const kv = await kvm.create(bucket, { history: 1, ttl: ageMs }).catch((error: unknown) => {
-      if (!/already in use/i.test(String((error as Error | undefined)?.message))) throw error;
-      return kvm.open(bucket);
-    });
+    const kv = await replicatedBucket(nats, bucket, { history: 1, ttl: ageMs }, replicas);
     const { ttl, streamInfo } = await kv.status();
     if (ttl !== 0 && ttl < ageMs) {
       try {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
+import { KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { NATS_CONNECTION, natsNames } from '@app/messaging';
+import { NATS_CONNECTION, natsNames, replicatedBucket } from '@app/messaging';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
 
 /** What a signed-out session's entry holds: when the session would have ended, in ms since the epoch. */
@@ -36,7 +36,7 @@ export class SignedOutSessions implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     const name = natsNames(this.config.natsPrefix).buckets.dashboardSignOuts;
     const ttl = this.config.dashboardSessionHours * 3_600_000;
-    const bucket = await new Kvm(this.nats).create(name, { history: 1, ttl });
+    const bucket = await replicatedBucket(this.nats, name, { history: 1, ttl }, this.config.natsReplicas);
     // `create` leaves a bucket that exists as it is: one made while sessions lasted less would forget sign-outs of
     // sessions that last longer now, and a copied cookie would sign in again.
     const jsm = await jetstreamManager(this.nats);

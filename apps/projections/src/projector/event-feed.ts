@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DiscardPolicy, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import type { RecordedEvent } from '@app/event-store';
-import { isSubjectToken, JetStreamBatchPublisher, natsNames } from '@app/messaging';
+import { isSubjectToken, JetStreamBatchPublisher, keepReplicas, natsNames, streamReplicas } from '@app/messaging';
 
 /** How long JetStream remembers a message id: a replay after a crash within it publishes nothing twice. */
 const DUPLICATE_WINDOW_NS = 15 * 60 * 1e9;
@@ -25,7 +25,8 @@ export class EventFeed {
     private readonly names: ReturnType<typeof natsNames>,
   ) {}
 
-  static async open(nats: NatsConnection, prefix: string, limits: FeedLimits): Promise<EventFeed> {
+  /** `replicas`: on how many servers of the NATS cluster the stream is kept (`NATS_REPLICAS`). */
+  static async open(nats: NatsConnection, prefix: string, limits: FeedLimits, replicas: number): Promise<EventFeed> {
     const names = natsNames(prefix);
     const jsm = await jetstreamManager(nats);
     const bounds = {
@@ -41,10 +42,12 @@ export class EventFeed {
           subjects: [names.events.all],
           duplicate_window: DUPLICATE_WINDOW_NS,
           ...bounds,
+          ...streamReplicas(replicas),
         });
       } else if (existing.config.max_age !== bounds.max_age || existing.config.max_bytes !== bounds.max_bytes) {
         await jsm.streams.update(names.events.stream, { ...bounds });
       }
+      await keepReplicas(nats, names.events.stream, replicas);
     } catch (error) {
       throw storageRefusal(error, names.events.stream, limits.maxMib) ?? error;
     }

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Kvm, type KV } from '@nats-io/kv';
-import { natsNames, paymentIndexEntry, writeEntries } from '@app/messaging';
+import type { KV } from '@nats-io/kv';
+import { natsNames, paymentIndexEntry, replicatedBucket, writeEntries } from '@app/messaging';
 import type { RecordedEvent } from '@app/event-store';
 
 /**
@@ -16,8 +16,9 @@ export class PaymentIndexBucket {
     private readonly prefix: string,
   ) {}
 
-  static async open(nats: NatsConnection, prefix: string): Promise<PaymentIndexBucket> {
-    const bucket = await new Kvm(nats).create(natsNames(prefix).buckets.paymentIndex, { history: 1 });
+  /** `replicas`: on how many servers of the NATS cluster the bucket is kept (`NATS_REPLICAS`). */
+  static async open(nats: NatsConnection, prefix: string, replicas: number): Promise<PaymentIndexBucket> {
+    const bucket = await replicatedBucket(nats, natsNames(prefix).buckets.paymentIndex, { history: 1 }, replicas);
     return new PaymentIndexBucket(nats, bucket, prefix);
   }
 

@@ -1,13 +1,14 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import {
   isRevisionConflict,
   leaseHeldForAnotherLog,
   leaseHolder,
   natsNames,
   PROJECTOR_LEADER_KEY,
+  replicatedBucket,
 } from '@app/messaging';
 
 /**
@@ -50,9 +51,12 @@ export class ProjectorLease {
     leaseMs: number,
     key = PROJECTOR_LEADER_KEY,
     logId?: string,
+    /** On how many servers of the NATS cluster the bucket is kept (`NATS_REPLICAS`). */
+    replicas = 1,
   ): Promise<ProjectorLease> {
     // A bucket made with another TTL keeps it: the lease length is whatever the bucket says.
-    const kv = await new Kvm(nats).create(natsNames(prefix).buckets.projectorLease, { history: 1, ttl: leaseMs });
+    const name = natsNames(prefix).buckets.projectorLease;
+    const kv = await replicatedBucket(nats, name, { history: 1, ttl: leaseMs }, replicas);
     const { ttl } = await kv.status();
     return new ProjectorLease(kv, ttl > 0 ? ttl : leaseMs, key, logId);
   }

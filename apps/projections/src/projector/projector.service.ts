@@ -129,6 +129,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       rebuildReadModels(this.store, this.nats, this.config.natsPrefix, {
         leaseMs: this.config.projectorLeaseSeconds * 1_000,
         signal,
+        replicas: this.config.natsReplicas,
       }),
     this.logger,
   );
@@ -272,13 +273,11 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const prefix = this.config.natsPrefix;
-    this.buckets = await ReadModelBuckets.open(this.nats, prefix);
-    this.index = await PaymentIndexBucket.open(this.nats, prefix);
-    this.feed = await EventFeed.open(this.nats, prefix, {
-      maxAgeHours: this.config.feedMaxAgeHours,
-      maxMib: this.config.feedMaxMib,
-    });
+    const { natsPrefix: prefix, natsReplicas: replicas } = this.config;
+    this.buckets = await ReadModelBuckets.open(this.nats, prefix, '', replicas);
+    this.index = await PaymentIndexBucket.open(this.nats, prefix, replicas);
+    const limits = { maxAgeHours: this.config.feedMaxAgeHours, maxMib: this.config.feedMaxMib };
+    this.feed = await EventFeed.open(this.nats, prefix, limits, replicas);
     this.logId = await logIdentity(this.store);
     this.lease = await ProjectorLease.open(
       this.nats,
@@ -286,6 +285,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       this.config.projectorLeaseSeconds * 1_000,
       PROJECTOR_LEADER_KEY,
       this.logId,
+      replicas,
     );
     const lease = this.lease;
     await refuseEngineOfAnotherLog(prefix, lease.leaseMs, () => lease.heldForAnotherLog(this.logId));
@@ -591,6 +591,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     const lock = await RebuildLock.take(this.nats, this.config.natsPrefix, this.lease!.leaseMs, {
       waitMs: 3 * this.lease!.leaseMs,
       givingUp: () => this.stopped || !this.leader,
+      replicas: this.config.natsReplicas,
     });
     if (!lock) throw new Error('the rebuild lock stayed held: another rebuild runs; its offer will be adopted');
     try {

@@ -3,7 +3,7 @@ import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import { JetStreamApiError, jetstreamManager, type Republish } from '@nats-io/jetstream';
 import { Logger } from '@nestjs/common';
 import type { LogMark } from '@app/event-store';
-import { bucketKeys, isRevisionConflict, natsNames, writeEntries } from '@app/messaging';
+import { bucketKeys, isRevisionConflict, natsNames, replicatedBucket, writeEntries } from '@app/messaging';
 import { documentProblem } from '../read-models/document-schemas';
 import { upgraded } from '../read-models/document-upgrades';
 import type { Change } from '../read-models/read-model.types';
@@ -127,9 +127,11 @@ export class ReadModelBuckets {
    * Buckets an earlier version made are given `republish` by a stream update. A server that refuses it (before
    * nats-server 2.9.12 a stream's `republish` cannot change) leaves them as they are, and `publishedByNats` is
    * false: the projector then publishes the change subjects itself, as earlier versions did.
+   *
+   * `replicas`: on how many servers of the NATS cluster each bucket is kept (`NATS_REPLICAS`).
    */
-  static open(nats: NatsConnection, prefix: string, suffix = ''): Promise<ReadModelBuckets> {
-    return ReadModelBuckets.openGeneration(nats, prefix, suffix, true);
+  static open(nats: NatsConnection, prefix: string, suffix = '', replicas = 1): Promise<ReadModelBuckets> {
+    return ReadModelBuckets.openGeneration(nats, prefix, suffix, replicas);
   }
 
   /**
@@ -137,20 +139,22 @@ export class ReadModelBuckets {
    * (`count`), where `open` would make it again, empty, for an adopter to copy over the live documents.
    */
   static existing(nats: NatsConnection, prefix: string, suffix: string): Promise<ReadModelBuckets> {
-    return ReadModelBuckets.openGeneration(nats, prefix, suffix, false);
+    return ReadModelBuckets.openGeneration(nats, prefix, suffix, undefined);
   }
 
   private static async openGeneration(
     nats: NatsConnection,
     prefix: string,
     suffix: string,
-    make: boolean,
+    /** How many replicas the buckets are made with; undefined: none is made, the buckets are opened as they are. */
+    replicas: number | undefined,
   ): Promise<ReadModelBuckets> {
     const kvm = new Kvm(nats);
     const { buckets } = natsNames(prefix);
+    const make = replicas !== undefined;
     // history 1: consumers want the latest document; the log is the history.
     const bucket = (name: string, options: { republish?: Republish } = {}) =>
-      make ? kvm.create(name, { history: 1, ...options }) : kvm.open(name);
+      make ? replicatedBucket(nats, name, { history: 1, ...options }, replicas) : kvm.open(name);
     // One state bucket for every generation: it holds the live checkpoint and the rebuild's hand-over.
     const state = await bucket(`${prefix}_projections`);
     // Bound without `allow_direct`: nats.js then reads by the stream's message get, which its leader answers.

@@ -44,9 +44,18 @@ export class RebuildLock {
     nats: NatsConnection,
     prefix: string,
     leaseMs: number,
-    { waitMs = 0, givingUp = () => false }: { waitMs?: number; givingUp?: () => boolean } = {},
+    {
+      waitMs = 0,
+      givingUp = () => false,
+      replicas = 1,
+    }: {
+      waitMs?: number;
+      givingUp?: () => boolean;
+      /** `NATS_REPLICAS`: the lease bucket is the projector's, brought to this count as the projector brings it. */
+      replicas?: number;
+    } = {},
   ): Promise<RebuildLock | undefined> {
-    const lease = await ProjectorLease.open(nats, prefix, leaseMs, KEY);
+    const lease = await ProjectorLease.open(nats, prefix, leaseMs, KEY, undefined, replicas);
     const deadline = Date.now() + waitMs;
     for (;;) {
       if (await lease.acquire()) return new RebuildLock(lease);

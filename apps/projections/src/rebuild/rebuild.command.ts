@@ -51,6 +51,7 @@ export async function runRebuild(): Promise<void> {
         bar.update(Number(position), { applied });
       },
       leaseMs: config.projectorLeaseSeconds * 1_000,
+      replicas: config.natsReplicas,
     });
     bar.stop();
     if (result.withdrew !== undefined)

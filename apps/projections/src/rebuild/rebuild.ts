@@ -34,6 +34,8 @@ export interface RebuildOptions {
   readonly leaseMs?: number;
   /** Stops the rebuild at its next page (it then offers nothing, and lets its lock go). */
   readonly signal?: AbortSignal;
+  /** On how many servers of the NATS cluster the buckets are kept (`NATS_REPLICAS`); 1 when not said. */
+  readonly replicas?: number;
 }
 
 export interface RebuildResult {
@@ -58,12 +60,12 @@ export async function rebuildReadModels(
   store: EventStore,
   nats: NatsConnection,
   prefix: string,
-  { onProgress = () => undefined, leaseMs = 5_000, signal }: RebuildOptions = {},
+  { onProgress = () => undefined, leaseMs = 5_000, signal, replicas = 1 }: RebuildOptions = {},
 ): Promise<RebuildResult> {
-  const lock = await RebuildLock.take(nats, prefix, leaseMs);
+  const lock = await RebuildLock.take(nats, prefix, leaseMs, { replicas });
   if (!lock) throw new RebuildRefusedError();
   try {
-    return await rebuildHolding(lock, store, nats, prefix, onProgress, signal);
+    return await rebuildHolding(lock, store, nats, { prefix, replicas }, onProgress, signal);
   } finally {
     await lock.release();
   }
@@ -73,12 +75,12 @@ async function rebuildHolding(
   lock: RebuildLock,
   store: EventStore,
   nats: NatsConnection,
-  prefix: string,
+  { prefix, replicas }: { prefix: string; replicas: number },
   onProgress: (progress: RebuildProgress) => void,
   signal: AbortSignal | undefined,
 ): Promise<RebuildResult> {
   const suffix = `${REBUILD_SUFFIX}_${randomUUID().slice(0, 8)}`;
-  const buckets = await ReadModelBuckets.open(nats, prefix, suffix);
+  const buckets = await ReadModelBuckets.open(nats, prefix, suffix, replicas);
   const logId = await ofTheLiveLog(store, buckets).catch(async (error: unknown) => {
     await buckets.destroy();
     throw error;
@@ -89,7 +91,7 @@ async function rebuildHolding(
   if (waiting) await buckets.clearHandOver();
   await buckets.destroyOtherGenerations(REBUILD_SUFFIX);
   // The payment index is written in place: its entries never change, so writing one again is harmless.
-  const index = await PaymentIndexBucket.open(nats, prefix);
+  const index = await PaymentIndexBucket.open(nats, prefix, replicas);
   const coverage = await IndexCoverage.start(store, buckets, index);
   const projector = new ReadModelProjector();
   const writes = new WritesInFlight(WRITES_IN_FLIGHT);

@@ -10,7 +10,7 @@ import {
   TimeoutError,
   type NatsConnection,
 } from '@nats-io/transport-node';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
 import {
   bucketKeys,
@@ -18,6 +18,7 @@ import {
   natsNames,
   parsePaymentIndexKey,
   referenceToken,
+  replicatedBucket,
   type PaymentIndexKey,
 } from '@app/messaging';
 import { paymentDecider, paymentStream } from '@app/payment-domain';
@@ -155,12 +156,16 @@ export class PaymentLookup {
   private bucket(): Promise<KV> {
     // Created if the projector has not yet: the same settings, so whichever comes first makes it. A failure
     // (NATS restarting) is not kept: the next lookup tries again.
-    this.index ??= new Kvm(this.nats)
-      .create(natsNames(this.config.natsPrefix).buckets.paymentIndex, { history: 1 })
-      .catch((error: unknown) => {
-        this.index = undefined;
-        throw error;
-      });
+    const { natsPrefix, natsReplicas } = this.config;
+    this.index ??= replicatedBucket(
+      this.nats,
+      natsNames(natsPrefix).buckets.paymentIndex,
+      { history: 1 },
+      natsReplicas,
+    ).catch((error: unknown) => {
+      this.index = undefined;
+      throw error;
+    });
     return this.index;
   }
 }

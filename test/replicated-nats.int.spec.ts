@@ -1,0 +1,174 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { Objm } from '@nats-io/obj';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { SqliteEventStore } from '@app/event-store';
+import { natsNames } from '@app/messaging';
+import { CloseStartFailures } from '../apps/ingest-service/src/fleet/close-start-failures';
+import { ReconcilerCheckpoints } from '../apps/ingest-service/src/reconciler/reconciler-checkpoints';
+import { SettleLeases } from '../apps/ingest-service/src/reconciler/settle-leases';
+import { EventFeed } from '../apps/projections/src/projector/event-feed';
+import { PaymentIndexBucket } from '../apps/projections/src/projector/payment-index.bucket';
+import { ProjectorLease } from '../apps/projections/src/projector/projector-lease';
+import { ReadModelBuckets } from '../apps/projections/src/projector/read-model.buckets';
+import { rebuildReadModels, REBUILD_SUFFIX } from '../apps/projections/src/rebuild/rebuild';
+import { waitUntil } from './support/app-process';
+import { startEngine, type Engine } from './support/engine';
+import { startNatsCluster, type NatsCluster } from './support/nats-cluster';
+import { uniquePrefix } from './support/nats-state';
+
+/** Every stream (buckets and object stores are streams too) under the prefix, with its replica count. */
+async function streamsOf(jsm: JetStreamManager, prefix: string): Promise<Record<string, number>> {
+  const own = [`KV_${prefix}_`, `OBJ_${prefix}_`, natsNames(prefix).events.stream];
+  const found: Record<string, number> = {};
+  for await (const info of jsm.streams.list())
+    if (own.some((start) => info.config.name.startsWith(start))) found[info.config.name] = info.config.num_replicas;
+  return found;
+}
+
+describe('the engine on a NATS cluster of three, with NATS_REPLICAS=3', () => {
+  let cluster: NatsCluster;
+  let nats: NatsConnection;
+
+  beforeAll(async () => {
+    cluster = await startNatsCluster();
+    nats = await connect({ servers: cluster.url.split(',') });
+  });
+  afterAll(async () => {
+    await nats?.close();
+    await cluster?.stop();
+  });
+
+  it('raises every bucket, object store and stream an earlier engine made with one replica to three', async () => {
+    const prefix = uniquePrefix();
+    const names = natsNames(prefix);
+    // As an engine from before the setting left them: one copy each, holding what it wrote.
+    const kvm = new Kvm(nats);
+    const index = await kvm.create(names.buckets.paymentIndex, { history: 1 });
+    await index.put('kept', 'before the upgrade');
+    await kvm.create(names.buckets.projectorLease, { history: 1, ttl: 5_000 });
+    await kvm.create(names.buckets.reconcilerLeases, { history: 1, ttl: 60_000 });
+    await kvm.create(names.buckets.nightlyCloseStarts, { history: 1, ttl: 60_000 });
+    await kvm.create(names.buckets.terminals, { history: 1 });
+    await kvm.create(`${prefix}_projections`, { history: 1 });
+    await new Objm(nats).create(names.objectStores.reconciler);
+    const jsm = await jetstreamManager(nats);
+    await jsm.streams.add({ name: names.events.stream, subjects: [names.events.all] });
+    expect(Object.values(await streamsOf(jsm, prefix))).toEqual(Array(8).fill(1));
+
+    await PaymentIndexBucket.open(nats, prefix, 3);
+    await ProjectorLease.open(nats, prefix, 5_000, undefined, undefined, 3);
+    await SettleLeases.open(nats, prefix, 60_000, undefined, undefined, 3);
+    await CloseStartFailures.open(nats, prefix, 60_000, 3);
+    await ReadModelBuckets.open(nats, prefix, '', 3);
+    await ReconcilerCheckpoints.open(nats, prefix, 3);
+    await EventFeed.open(nats, prefix, { maxAgeHours: 1, maxMib: 16 }, 3);
+
+    const streams = await streamsOf(jsm, prefix);
+    // The eight made before, and the store and store-day buckets made now.
+    expect(Object.keys(streams)).toHaveLength(10);
+    expect(streams).toEqual(Object.fromEntries(Object.keys(streams).map((name) => [name, 3])));
+    // The new copies hold what the one did.
+    expect((await index.get('kept'))?.string()).toBe('before the upgrade');
+    // And a stream's other settings are still changed after it: the leases' bucket was lengthened to an hour.
+    const leases = await jsm.streams.info(`KV_${names.buckets.reconcilerLeases}`);
+    expect(leases.config.max_age).toBe(3_600_000 * 1e6);
+  });
+
+  it('makes a rebuild’s buckets, and the lock and index it takes, on three servers', async () => {
+    const prefix = uniquePrefix();
+    const dir = mkdtempSync(path.join(tmpdir(), 'replicated-rebuild-'));
+    const log = new SqliteEventStore({ file: path.join(dir, 'events.db') });
+    try {
+      await rebuildReadModels(log, nats, prefix, { replicas: 3 });
+    } finally {
+      await log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const streams = await streamsOf(await jetstreamManager(nats), prefix);
+    // Its generation waits for a live projector to adopt it: three document buckets, beside the state bucket.
+    const generation = Object.keys(streams).filter((name) => name.includes(REBUILD_SUFFIX));
+    expect(generation).toHaveLength(3);
+    expect(Object.keys(streams)).toEqual(
+      expect.arrayContaining([`KV_${prefix}_projections`, `KV_${natsNames(prefix).buckets.projectorLease}`]),
+    );
+    expect(streams).toEqual(Object.fromEntries(Object.keys(streams).map((name) => [name, 3])));
+  });
+
+  describe('an engine whose every app runs on the cluster', () => {
+    let engine: Engine;
+    let prefix: string;
+
+    beforeAll(async () => {
+      engine = await startEngine({
+        projections: true,
+        everyApp: { NATS_URL: cluster.url, NATS_REPLICAS: '3' },
+      });
+      prefix = engine.prefix;
+      await engine.terminals('oslo', 'P-1', 'P-2');
+    });
+    afterAll(() => engine?.close());
+
+    /** The terminal's document in KV once it shows this payment's outcome, read from any node still up. */
+    const outcomeInKv = async (terminalId: string, paymentId: unknown) => {
+      const terminals = await new Kvm(nats).open(natsNames(prefix).buckets.terminals);
+      let last: unknown;
+      await waitUntil(
+        async () => {
+          const entry = await terminals.get(`oslo.${terminalId}`).catch(() => null);
+          last = entry?.json<{ lastOutcome?: { paymentId?: string } }>().lastOutcome;
+          return (last as { paymentId?: string } | undefined)?.paymentId === paymentId;
+        },
+        30_000,
+        `payment ${String(paymentId)}'s outcome in ${terminalId}'s document`,
+      );
+      return last;
+    };
+
+    it('keeps every stream it makes on three servers, and goes on writing and reading the read models with one lost', async () => {
+      const first = await engine.start('oslo', 'P-1', 10_000);
+      await engine.sim.control('POST', '/terminals/P-1/present', {});
+      expect(await outcomeInKv('P-1', first.paymentId)).toMatchObject({ status: 'captured', amount: 10_000 });
+
+      const jsm = await jetstreamManager(nats);
+      const streams = await streamsOf(jsm, prefix);
+      const names = natsNames(prefix);
+      // What the apps make at start: not none, so that "all on three" says something.
+      expect(Object.keys(streams)).toEqual(
+        expect.arrayContaining([
+          `KV_${names.buckets.terminals}`,
+          `KV_${names.buckets.stores}`,
+          `KV_${names.buckets.storeDays}`,
+          `KV_${prefix}_projections`,
+          `KV_${names.buckets.paymentIndex}`,
+          `KV_${names.buckets.projectorLease}`,
+          `KV_${names.buckets.reconcilerLeases}`,
+          `KV_${names.buckets.dashboardSignOuts}`,
+          `OBJ_${names.objectStores.reconciler}`,
+          names.events.stream,
+        ]),
+      );
+      expect(streams).toEqual(Object.fromEntries(Object.keys(streams).map((name) => [name, 3])));
+
+      // The server that leads the terminals' bucket goes, as a machine that dies would.
+      const leader = (await jsm.streams.info(`KV_${names.buckets.terminals}`)).cluster?.leader;
+      const lost = cluster.nodes.find((node) => node.name === leader);
+      expect(lost).toBeDefined();
+      await lost!.kill();
+
+      const second = await engine.start('oslo', 'P-2', 20_000);
+      await engine.sim.control('POST', '/terminals/P-2/present', {});
+      expect(await outcomeInKv('P-2', second.paymentId)).toMatchObject({ status: 'captured', amount: 20_000 });
+      // And the queries answer from the read models, as the dashboard and the POS read them.
+      const answer = await nats.request(
+        names.queries.terminal,
+        JSON.stringify({ storeId: 'oslo', terminalId: 'P-2' }),
+        { timeout: 10_000 },
+      );
+      expect(answer.json()).toMatchObject({ status: 200, body: { lastOutcome: { paymentId: second.paymentId } } });
+    });
+  });
+});
