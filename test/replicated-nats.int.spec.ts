@@ -76,6 +76,10 @@ describe('the engine on a NATS cluster of three, with NATS_REPLICAS=3', () => {
     // And a stream's other settings are still changed after it: the leases' bucket was lengthened to an hour.
     const leases = await jsm.streams.info(`KV_${names.buckets.reconcilerLeases}`);
     expect(leases.config.max_age).toBe(3_600_000 * 1e6);
+    // A caller that names no count (a test's) leaves the count as it is: never takes replicas away.
+    await ProjectorLease.open(nats, prefix, 5_000);
+    await ReadModelBuckets.open(nats, prefix);
+    expect(await streamsOf(jsm, prefix)).toEqual(streams);
   });
 
   it('makes a rebuild’s buckets, and the lock and index it takes, on three servers', async () => {

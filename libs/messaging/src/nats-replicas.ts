@@ -7,6 +7,8 @@ import { Objm, type ObjectStore } from '@nats-io/obj';
 // (`NATS_REPLICAS`), so that losing one server loses no read model, lease or checkpoint and stops nothing.
 // `kvm.create` and `objm.create` leave a store that exists as it is, its replica count too: each is brought to
 // the count after (`keepReplicas`), for one made by an engine from before the setting, or while it was lower.
+// Where no count is given (a test's own bucket), a new store has one replica and one that exists keeps its count:
+// a caller that forgot the setting can then never take replicas away.
 
 /** JetStream keeps a stream on at most five servers. */
 export const NATS_REPLICAS_MAX = 5;
@@ -23,14 +25,15 @@ export async function replicatedBucket(
   nats: NatsConnection,
   name: string,
   options: Partial<KvOptions>,
-  replicas: number,
+  replicas: number | undefined,
 ): Promise<KV> {
   const kvm = new Kvm(nats);
-  const kv = await said(kvm.create(name, { ...options, replicas }), replicas).catch((error: unknown) => {
+  const making = kvm.create(name, { ...options, ...(replicas === undefined ? {} : { replicas }) });
+  const kv = await said(making, replicas).catch((error: unknown) => {
     if (!/already in use/i.test(String((error as Error | undefined)?.message))) throw error;
     return kvm.open(name);
   });
-  await keepReplicas(nats, `KV_${name}`, replicas);
+  if (replicas !== undefined) await keepReplicas(nats, `KV_${name}`, replicas);
   return kv;
 }
 
@@ -38,10 +41,10 @@ export async function replicatedBucket(
 export async function replicatedObjectStore(
   nats: NatsConnection,
   name: string,
-  replicas: number,
+  replicas: number | undefined,
 ): Promise<ObjectStore> {
-  const store = await said(new Objm(nats).create(name, { replicas }), replicas);
-  await keepReplicas(nats, `OBJ_${name}`, replicas);
+  const store = await said(new Objm(nats).create(name, replicas === undefined ? {} : { replicas }), replicas);
+  if (replicas !== undefined) await keepReplicas(nats, `OBJ_${name}`, replicas);
   return store;
 }
 
@@ -87,9 +90,10 @@ async function settled(jsm: JetStreamManager, stream: string, replicas: number):
 }
 
 /** `making`, with the refusal of a server that is not clustered said in terms of the setting. */
-function said<T>(making: Promise<T>, replicas: number): Promise<T> {
+function said<T>(making: Promise<T>, replicas: number | undefined): Promise<T> {
   return making.catch((error: unknown) => {
-    if (error instanceof JetStreamApiError && error.code === REPLICAS_NOT_SUPPORTED) throw unclustered(replicas, error);
+    if (replicas !== undefined && error instanceof JetStreamApiError && error.code === REPLICAS_NOT_SUPPORTED)
+      throw unclustered(replicas, error);
     throw error;
   });
 }

@@ -26,7 +26,7 @@ export interface LeasedLogWorkerOptions {
   readonly tick: () => Promise<void>;
   readonly intervalMs: number;
   readonly natsPrefix: string;
-  /** On how many servers of the NATS cluster the leases' bucket is kept (`NATS_REPLICAS`); 1 when not said. */
+  /** On how many servers of the NATS cluster the leases' bucket is kept (`NATS_REPLICAS`; `replicatedBucket`). */
   readonly natsReplicas?: number;
   /** How long a lease on one item holds. */
   readonly leaseMs: number;

@@ -46,7 +46,7 @@ export class SettleLeases {
     onWarning: (message: string, error: unknown) => void = () => undefined,
     longestHoldMs = leaseMs,
     /** On how many servers of the NATS cluster the bucket is kept (`NATS_REPLICAS`). */
-    replicas = 1,
+    replicas?: number,
   ): Promise<SettleLeases> {
     // `ttl` is the bucket's max age. `create` leaves an existing bucket as it is: a longer lease than any before
     // lengthens it here, so that a lease is never cleared out before it runs out. Services that start together

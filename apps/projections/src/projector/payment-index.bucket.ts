@@ -17,7 +17,7 @@ export class PaymentIndexBucket {
   ) {}
 
   /** `replicas`: on how many servers of the NATS cluster the bucket is kept (`NATS_REPLICAS`). */
-  static async open(nats: NatsConnection, prefix: string, replicas: number): Promise<PaymentIndexBucket> {
+  static async open(nats: NatsConnection, prefix: string, replicas: number | undefined): Promise<PaymentIndexBucket> {
     const bucket = await replicatedBucket(nats, natsNames(prefix).buckets.paymentIndex, { history: 1 }, replicas);
     return new PaymentIndexBucket(nats, bucket, prefix);
   }

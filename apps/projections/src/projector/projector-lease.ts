@@ -52,7 +52,7 @@ export class ProjectorLease {
     key = PROJECTOR_LEADER_KEY,
     logId?: string,
     /** On how many servers of the NATS cluster the bucket is kept (`NATS_REPLICAS`). */
-    replicas = 1,
+    replicas?: number,
   ): Promise<ProjectorLease> {
     // A bucket made with another TTL keeps it: the lease length is whatever the bucket says.
     const name = natsNames(prefix).buckets.projectorLease;

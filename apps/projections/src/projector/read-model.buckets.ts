@@ -128,10 +128,10 @@ export class ReadModelBuckets {
    * nats-server 2.9.12 a stream's `republish` cannot change) leaves them as they are, and `publishedByNats` is
    * false: the projector then publishes the change subjects itself, as earlier versions did.
    *
-   * `replicas`: on how many servers of the NATS cluster each bucket is kept (`NATS_REPLICAS`).
+   * `replicas`: on how many servers of the NATS cluster each bucket is kept (`NATS_REPLICAS`; `replicatedBucket`).
    */
-  static open(nats: NatsConnection, prefix: string, suffix = '', replicas = 1): Promise<ReadModelBuckets> {
-    return ReadModelBuckets.openGeneration(nats, prefix, suffix, replicas);
+  static open(nats: NatsConnection, prefix: string, suffix = '', replicas?: number): Promise<ReadModelBuckets> {
+    return ReadModelBuckets.openGeneration(nats, prefix, suffix, { replicas });
   }
 
   /**
@@ -139,22 +139,21 @@ export class ReadModelBuckets {
    * (`count`), where `open` would make it again, empty, for an adopter to copy over the live documents.
    */
   static existing(nats: NatsConnection, prefix: string, suffix: string): Promise<ReadModelBuckets> {
-    return ReadModelBuckets.openGeneration(nats, prefix, suffix, undefined);
+    return ReadModelBuckets.openGeneration(nats, prefix, suffix, false);
   }
 
   private static async openGeneration(
     nats: NatsConnection,
     prefix: string,
     suffix: string,
-    /** How many replicas the buckets are made with; undefined: none is made, the buckets are opened as they are. */
-    replicas: number | undefined,
+    /** The buckets are made (with this many replicas), or false: opened as they are, none made. */
+    make: false | { readonly replicas: number | undefined },
   ): Promise<ReadModelBuckets> {
     const kvm = new Kvm(nats);
     const { buckets } = natsNames(prefix);
-    const make = replicas !== undefined;
     // history 1: consumers want the latest document; the log is the history.
     const bucket = (name: string, options: { republish?: Republish } = {}) =>
-      make ? replicatedBucket(nats, name, { history: 1, ...options }, replicas) : kvm.open(name);
+      make ? replicatedBucket(nats, name, { history: 1, ...options }, make.replicas) : kvm.open(name);
     // One state bucket for every generation: it holds the live checkpoint and the rebuild's hand-over.
     const state = await bucket(`${prefix}_projections`);
     // Bound without `allow_direct`: nats.js then reads by the stream's message get, which its leader answers.

@@ -47,7 +47,7 @@ export class RebuildLock {
     {
       waitMs = 0,
       givingUp = () => false,
-      replicas = 1,
+      replicas,
     }: {
       waitMs?: number;
       givingUp?: () => boolean;

@@ -34,7 +34,7 @@ export interface RebuildOptions {
   readonly leaseMs?: number;
   /** Stops the rebuild at its next page (it then offers nothing, and lets its lock go). */
   readonly signal?: AbortSignal;
-  /** On how many servers of the NATS cluster the buckets are kept (`NATS_REPLICAS`); 1 when not said. */
+  /** On how many servers of the NATS cluster the buckets are kept (`NATS_REPLICAS`; `replicatedBucket`). */
   readonly replicas?: number;
 }
 
@@ -60,7 +60,7 @@ export async function rebuildReadModels(
   store: EventStore,
   nats: NatsConnection,
   prefix: string,
-  { onProgress = () => undefined, leaseMs = 5_000, signal, replicas = 1 }: RebuildOptions = {},
+  { onProgress = () => undefined, leaseMs = 5_000, signal, replicas }: RebuildOptions = {},
 ): Promise<RebuildResult> {
   const lock = await RebuildLock.take(nats, prefix, leaseMs, { replicas });
   if (!lock) throw new RebuildRefusedError();
@@ -75,7 +75,7 @@ async function rebuildHolding(
   lock: RebuildLock,
   store: EventStore,
   nats: NatsConnection,
-  { prefix, replicas }: { prefix: string; replicas: number },
+  { prefix, replicas }: { prefix: string; replicas: number | undefined },
   onProgress: (progress: RebuildProgress) => void,
   signal: AbortSignal | undefined,
 ): Promise<RebuildResult> {
