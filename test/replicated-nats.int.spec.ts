@@ -76,9 +76,15 @@ describe('the engine on a NATS cluster of three, with NATS_REPLICAS=3', () => {
     // And a stream's other settings are still changed after it: the leases' bucket was lengthened to an hour.
     const leases = await jsm.streams.info(`KV_${names.buckets.reconcilerLeases}`);
     expect(leases.config.max_age).toBe(3_600_000 * 1e6);
-    // A caller that names no count (a test's) leaves the count as it is: never takes replicas away.
+    // A caller that names no count (an app whose NATS_REPLICAS is unset, a test) leaves the count as it is: never
+    // takes replicas away, from a stream raised by hand before the setting, say.
+    await PaymentIndexBucket.open(nats, prefix, undefined);
     await ProjectorLease.open(nats, prefix, 5_000);
+    await SettleLeases.open(nats, prefix, 60_000, undefined, undefined, undefined);
+    await CloseStartFailures.open(nats, prefix, 60_000, undefined);
     await ReadModelBuckets.open(nats, prefix);
+    await ReconcilerCheckpoints.open(nats, prefix, undefined);
+    await EventFeed.open(nats, prefix, { maxAgeHours: 1, maxMib: 16 }, undefined);
     expect(await streamsOf(jsm, prefix)).toEqual(streams);
   });
 

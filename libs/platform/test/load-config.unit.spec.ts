@@ -15,8 +15,9 @@ describe('loadConfig', () => {
       eventStoreUrl: 'sqlite:./data/events.db',
       natsUrl: 'nats://127.0.0.1:4222',
       natsPrefix: 'payments',
-      natsReplicas: 1,
     });
+    // Unset: new buckets get one replica, and those that exist keep theirs (one raised by hand is not lowered).
+    expect(config.natsReplicas).toBeUndefined();
   });
 
   it('takes NATS_REPLICAS from 1 to 5, and refuses any other with what it may be', () => {

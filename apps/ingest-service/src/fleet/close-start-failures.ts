@@ -25,7 +25,7 @@ export class CloseStartFailures {
     nats: NatsConnection,
     prefix: string,
     keepMs: number,
-    replicas: number,
+    replicas: number | undefined,
   ): Promise<CloseStartFailures> {
     const bucket = natsNames(prefix).buckets.nightlyCloseStarts;
     // Two instances starting together both create it: the server refuses the second, which opens the first's

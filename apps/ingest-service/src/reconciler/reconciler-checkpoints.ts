@@ -56,7 +56,11 @@ export class ReconcilerCheckpoints {
   private constructor(private readonly store: ObjectStore) {}
 
   /** `replicas`: on how many servers of the NATS cluster the store is kept (`NATS_REPLICAS`). */
-  static async open(nats: NatsConnection, prefix: string, replicas: number): Promise<ReconcilerCheckpoints> {
+  static async open(
+    nats: NatsConnection,
+    prefix: string,
+    replicas: number | undefined,
+  ): Promise<ReconcilerCheckpoints> {
     const name = natsNames(prefix).objectStores.reconciler;
     return new ReconcilerCheckpoints(await replicatedObjectStore(nats, name, replicas));
   }

@@ -25,8 +25,16 @@ export class EventFeed {
     private readonly names: ReturnType<typeof natsNames>,
   ) {}
 
-  /** `replicas`: on how many servers of the NATS cluster the stream is kept (`NATS_REPLICAS`). */
-  static async open(nats: NatsConnection, prefix: string, limits: FeedLimits, replicas: number): Promise<EventFeed> {
+  /**
+   * `replicas`: on how many servers of the NATS cluster the stream is kept (`NATS_REPLICAS`); unset, a new stream is
+   * made with one and one that exists keeps its count.
+   */
+  static async open(
+    nats: NatsConnection,
+    prefix: string,
+    limits: FeedLimits,
+    replicas: number | undefined,
+  ): Promise<EventFeed> {
     const names = natsNames(prefix);
     const jsm = await jetstreamManager(nats);
     const bounds = {
@@ -42,12 +50,12 @@ export class EventFeed {
           subjects: [names.events.all],
           duplicate_window: DUPLICATE_WINDOW_NS,
           ...bounds,
-          ...streamReplicas(replicas),
+          ...(replicas === undefined ? {} : streamReplicas(replicas)),
         });
       } else if (existing.config.max_age !== bounds.max_age || existing.config.max_bytes !== bounds.max_bytes) {
         await jsm.streams.update(names.events.stream, { ...bounds });
       }
-      await keepReplicas(nats, names.events.stream, replicas);
+      if (replicas !== undefined) await keepReplicas(nats, names.events.stream, replicas);
     } catch (error) {
       throw storageRefusal(error, names.events.stream, limits.maxMib) ?? error;
     }

@@ -1,7 +1,19 @@
 import { isIP } from 'node:net';
 import { applyDecorators } from '@nestjs/common';
 import { Expose, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, IsUrl, Matches, Max, Min, ValidateBy } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+} from 'class-validator';
 import { DEFAULT_READ_ALL_TIMEOUT_MS } from '@app/event-store';
 import { NATS_PREFIX_PATTERN, NATS_PREFIX_RULE, NATS_REPLICAS_MAX } from '@app/messaging';
 import { IsCallbackUrlFor } from './callback-url';
@@ -165,14 +177,16 @@ export function withNats<Base extends Constructor>(base: Base) {
     /**
      * On how many servers of the NATS cluster every bucket, object store and stream the engine makes is kept: 3 on
      * a cluster of three, so that losing one server loses nothing; 1 on a single server, which can keep no more.
-     * Buckets made before with another count are brought to it at start.
+     * Buckets made before with another count are brought to it at start. Unset: new ones are made with one, and
+     * those that exist keep their count (one raised by hand before this setting is not lowered by an upgrade).
      */
     @Expose({ name: 'NATS_REPLICAS' })
     @Transform(toInt, { toClassOnly: true })
+    @IsOptional()
     @IsInt({ message: `NATS_REPLICAS must be a whole number from 1 to ${NATS_REPLICAS_MAX}` })
     @Min(1, { message: `NATS_REPLICAS must be a whole number from 1 to ${NATS_REPLICAS_MAX}` })
     @Max(NATS_REPLICAS_MAX, { message: `NATS_REPLICAS must be a whole number from 1 to ${NATS_REPLICAS_MAX}` })
-    readonly natsReplicas: number = 1;
+    readonly natsReplicas?: number;
   }
   return NatsSettings;
 }
