@@ -569,12 +569,28 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     let { state: after } = await readState(this.store, paymentStream(state.paymentId), paymentDecider);
     if (after.status === 'none' || isOpen(after)) return after;
     const now = Date.now();
+    const failed = new Set<string | undefined>();
     for (const refund of Object.values(after.refunds)) {
-      if (!refundSettled(refund) && now >= this.silenceIsNoAt(state.paymentId, refund))
-        await this.facts.failRefundForSilence(state.paymentId, refund.refundId, CONTEXT);
-      else if (refundUnfinishedAtDintero(refund) && now >= this.refundReviewAt(state.paymentId, refund))
+      if (!refundSettled(refund) && now >= this.silenceIsNoAt(state.paymentId, refund)) {
+        const { recorded } = await this.facts.failRefundForSilence(state.paymentId, refund.refundId, CONTEXT);
+        if (recorded.length > 0) failed.add(refundTransactionOf(after, refund));
+      } else if (refundUnfinishedAtDintero(refund) && now >= this.refundReviewAt(state.paymentId, refund))
         await this.flagRefund(after, refund);
     }
+    // A refund made elsewhere on that transaction (Dintero's Backoffice) was held back while ours might have been it:
+    // read once more, now that ours is failed, it is recorded. Dintero sends nothing more of a transaction that does
+    // not change, and nothing else asks about an ended payment with no refund of ours under way. Dintero not answering
+    // now does not hold up the release of the failed refund's terminal.
+    for (const transactionId of failed)
+      if (transactionId !== undefined)
+        await this.facts
+          .recordTransactionById(state.paymentId, transactionId, CONTEXT)
+          .catch((error: unknown) =>
+            this.logger.warn(
+              { ...logIds(state), transactionId, err: error },
+              'refunds made elsewhere not read after a refund failed for silence: left to the next word of the transaction',
+            ),
+          );
     ({ state: after } = await readState(this.store, paymentStream(state.paymentId), paymentDecider));
     return after;
   }
