@@ -4,6 +4,7 @@ import {
   DINTERO_CLIENT,
   DinteroRejectedError,
   DinteroUnavailableError,
+  externalRefunds,
   refundOutcome,
   type DinteroClient,
 } from '@app/dintero';
@@ -311,10 +312,10 @@ export class RefundTerminalPaymentHandler {
       { metadata },
     );
     const current = refundOf(submitted.state, paymentId, refundId);
+    // The sale's transaction, or the one captured late that the refund gives back from.
+    const transactionId = refundTransactionOf(existingPayment(submitted.state, paymentId), current) ?? '';
     let outcome: RecordRefundOutcome['data'] | undefined;
     if (submitted.events.length > 0) {
-      // The sale's transaction, or the one captured late that the refund gives back from.
-      const transactionId = refundTransactionOf(existingPayment(submitted.state, paymentId), current) ?? '';
       outcome = await this.askDintero(transactionId, { ...current, ...(reason ? { reason } : {}) });
       this.faults.reach('refund:after-dintero');
     } else if (current.status === 'pending')
@@ -336,6 +337,8 @@ export class RefundTerminalPaymentHandler {
       : submitted;
     // A callback may have settled it first: what is recorded, not what this call heard, is the answer.
     const refund = refundOf(state, paymentId, refundId);
+    if (outcome?.outcome === 'failed' && refund.status === 'failed')
+      await this.recordRefundsMadeElsewhere(paymentId, transactionId, state, metadata);
     // An unknown or accepted refund keeps the terminal: the cardholder may still be at it. The result of an
     // accepted one comes as a transaction event (callback, webhook or reconciler), which releases it.
     await this.releaseIfSettled(refund, metadata);
@@ -352,6 +355,42 @@ export class RefundTerminalPaymentHandler {
       'refund',
     );
     return refundView(paymentId, refund);
+  }
+
+  /**
+   * Refunds Dintero shows made on the transaction by none of ours (in its Backoffice, say), held back while this
+   * refund might have been one of them: recorded now that Dintero refused it (or it never reached Dintero), since
+   * Dintero sends nothing more of a transaction its refusal left as it was, and nothing else asks about it. Its
+   * Backoffice taking the money is what makes Dintero refuse ours. The POS's answer is given whatever comes of this.
+   */
+  private async recordRefundsMadeElsewhere(
+    paymentId: string,
+    transactionId: string,
+    state: PaymentState,
+    metadata: Readonly<Record<string, string>>,
+  ): Promise<void> {
+    try {
+      const command = externalRefunds(
+        await this.dintero.getTransaction(transactionId),
+        state,
+        'command-service',
+        now(),
+      );
+      if (command === undefined) return;
+      const { events } = await handleCommand(this.store, paymentStream(paymentId), paymentDecider, command, {
+        metadata,
+      });
+      if (events.length > 0)
+        this.logger.warn(
+          { paymentId, transactionId, correlationId: metadata.correlationId, recorded: events.map((e) => e.type) },
+          'money moved after the payment or refund was booked ended',
+        );
+    } catch (error) {
+      this.logger.warn(
+        { paymentId, transactionId, correlationId: metadata.correlationId, err: error },
+        'refunds made elsewhere not read after the refund failed: left to the next word of the transaction',
+      );
+    }
   }
 
   /**
