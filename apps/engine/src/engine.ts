@@ -2,7 +2,7 @@ import type { DynamicModule, INestApplication } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Logger } from 'nestjs-pino';
 import { createEventStore, type EventStore } from '@app/event-store';
-import { connectNats } from '@app/messaging';
+import { connectChecked } from '@app/messaging';
 import {
   ConfigError,
   createHttpApp,
@@ -114,7 +114,7 @@ export async function startEngine(env: NodeJS.ProcessEnv): Promise<RunningEngine
     if (failures.length > 0) throw new AggregateError(failures, 'the engine did not stop cleanly');
   };
   try {
-    nats = await connectNats(configs.command.natsUrl, 'engine');
+    nats = await connectChecked(configs.command.natsUrl, 'engine', configs.command.natsReplicas);
     const shared: SharedInfrastructure = { eventStore, nats, logName: 'engine' };
     const start = async (module: DynamicModule, config: BaseAppConfig, options: HttpAppOptions) => {
       const app = await createHttpApp(module, config, options);

@@ -1,6 +1,14 @@
 export { SUBJECT_TOKEN, isSubjectToken } from './subject-token';
 export { natsNames, NATS_PREFIX_PATTERN, NATS_PREFIX_RULE, type NatsNames } from './nats-names';
-export { NatsModule, NATS_CONNECTION, connectNats, natsProbe, natsServers, stopOnNatsLoss } from './nats.module';
+export {
+  NatsModule,
+  NATS_CONNECTION,
+  connectChecked,
+  connectNats,
+  natsProbe,
+  natsServers,
+  stopOnNatsLoss,
+} from './nats.module';
 export { consumerInboxPrefix, consumerPermissions, consumerUserConfig, type ConsumerGrant } from './nats-permissions';
 export { referenceToken } from './nats-names';
 export { parsePaymentIndexKey, paymentIndexEntry, type PaymentIndexEntry, type PaymentIndexKey } from './payment-index';
@@ -21,6 +29,7 @@ export {
 export {
   keepReplicas,
   NATS_REPLICAS_MAX,
+  refuseReplicasBeyondServer,
   replicatedBucket,
   replicatedObjectStore,
   streamReplicas,

@@ -89,6 +89,15 @@ async function settled(jsm: JetStreamManager, stream: string, replicas: number):
   }
 }
 
+/**
+ * Stops a start with `replicas` more than one on a NATS server that is not clustered (its INFO names no cluster),
+ * before anything is made: an app makes some of its buckets late (the command service's payment index at its
+ * first lookup) or only warns when one fails (ingest's leases), and would otherwise run on as if all were well.
+ */
+export function refuseReplicasBeyondServer(nats: Pick<NatsConnection, 'info'>, replicas: number | undefined): void {
+  if (replicas !== undefined && replicas > 1 && !nats.info?.cluster) throw unclustered(replicas);
+}
+
 /** `making`, with the refusal of a server that is not clustered said in terms of the setting. */
 function said<T>(making: Promise<T>, replicas: number | undefined): Promise<T> {
   return making.catch((error: unknown) => {

@@ -1,6 +1,7 @@
 import { Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { followReachability } from './nats-reachability';
+import { refuseReplicasBeyondServer } from './nats-replicas';
 
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 
@@ -110,7 +111,8 @@ class NatsLifecycle implements OnApplicationShutdown {
  */
 @Module({})
 export class NatsModule {
-  static forRoot(url: string, name: string, shared?: NatsConnection): DynamicModule {
+  /** `replicas` (`NATS_REPLICAS`): more than one on a server that is not clustered stops the start. */
+  static forRoot(url: string, name: string, shared?: NatsConnection, replicas?: number): DynamicModule {
     if (shared)
       return {
         module: NatsModule,
@@ -121,10 +123,25 @@ export class NatsModule {
     return {
       module: NatsModule,
       global: true,
-      providers: [{ provide: NATS_CONNECTION, useFactory: () => connectNats(url, name) }, NatsLifecycle],
+      providers: [{ provide: NATS_CONNECTION, useFactory: () => connectChecked(url, name, replicas) }, NatsLifecycle],
       exports: [NATS_CONNECTION],
     };
   }
+}
+
+/**
+ * `connectNats`, refusing a replica count the server cannot keep (`refuseReplicasBeyondServer`) at once. Closed
+ * then: the start stops with that message and no connection is left open.
+ */
+export async function connectChecked(url: string, name: string, replicas: number | undefined): Promise<NatsConnection> {
+  const connection = await connectNats(url, name);
+  try {
+    refuseReplicasBeyondServer(connection, replicas);
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+  return connection;
 }
 
 /** `GET /health` probe: a round trip to the server. */

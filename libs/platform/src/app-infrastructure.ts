@@ -23,6 +23,7 @@ export function appInfrastructure(
     readonly logLevel: LogLevel;
     readonly natsUrl?: string;
     readonly natsPrefix?: string;
+    readonly natsReplicas?: number;
   },
   shared: SharedInfrastructure,
   {
@@ -60,7 +61,7 @@ export function appInfrastructure(
     EventStoreModule.forRoot(config.eventStoreUrl, shared.eventStore, {
       readAllTimeoutMs: config.kurrentDbReadAllTimeoutMs,
     }),
-    ...(natsUrl === undefined ? [] : [NatsModule.forRoot(natsUrl, app, shared.nats)]),
+    ...(natsUrl === undefined ? [] : [NatsModule.forRoot(natsUrl, app, shared.nats, config.natsReplicas)]),
     ...operationsModules(app, config.logLevel, probes, shared.logName),
   ];
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { SingleBar, Presets } from 'cli-progress';
 import { createEventStore, maskedConnectionString } from '@app/event-store';
-import { connectNats } from '@app/messaging';
+import { connectChecked } from '@app/messaging';
 // The config's loader alone: the library's entry loads Nest, Fastify, Swagger and the Dintero client, about a
 // second of a rebuild's start that it uses none of.
 import { loadConfig } from '@app/platform/config/load-config';
@@ -34,7 +34,7 @@ export async function runRebuild(): Promise<void> {
     readCacheMib: 2,
     readAllTimeoutMs: config.kurrentDbReadAllTimeoutMs,
   });
-  const nats = await connectNats(config.natsUrl, 'projections-rebuild');
+  const nats = await connectChecked(config.natsUrl, 'projections-rebuild', config.natsReplicas);
   // cli-progress draws the bar (rate, ETA, redraws on a TTY, plain lines elsewhere) rather than hand-made output.
   const bar = new SingleBar(
     { format: 'rebuilding [{bar}] {percentage}% | {value}/{total} log position | {applied} events', hideCursor: true },
