@@ -88,6 +88,24 @@ describe('the engine on a NATS cluster of three, with NATS_REPLICAS=3', () => {
     expect(await streamsOf(jsm, prefix)).toEqual(streams);
   });
 
+  it('waits for a stream another instance has just raised to settle, so that its own next update is answered', async () => {
+    const prefix = uniquePrefix();
+    const bucket = natsNames(prefix).buckets.reconcilerLeases;
+    // Made by an earlier engine with one copy and a shorter age, holding leases.
+    const kv = await new Kvm(nats).create(bucket, { history: 1, ttl: 60_000 });
+    for (let item = 0; item < 50; item++) await kv.put(`item-${item}`, 'holder|0');
+    // Another instance starting at the same moment raises it first: the count is right, its peers still change.
+    const jsm = await jetstreamManager(nats);
+    await jsm.streams.update(`KV_${bucket}`, { num_replicas: 3 });
+
+    const warnings: string[] = [];
+    await SettleLeases.open(nats, prefix, 60_000, (message) => warnings.push(message), undefined, 3);
+    // The server answers no update while the stream has no leader: the age would stay short, leases cleared early.
+    expect(warnings).toEqual([]);
+    const info = await jsm.streams.info(`KV_${bucket}`);
+    expect(info.config).toMatchObject({ num_replicas: 3, max_age: 3_600_000 * 1e6 });
+  });
+
   it('makes a rebuild’s buckets, and the lock and index it takes, on three servers', async () => {
     const prefix = uniquePrefix();
     const dir = mkdtempSync(path.join(tmpdir(), 'replicated-rebuild-'));

@@ -1,5 +1,11 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { JetStreamApiError, jetstreamManager, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import {
+  JetStreamApiError,
+  jetstreamManager,
+  type ClusterInfo,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
 import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 
@@ -60,7 +66,13 @@ export function streamReplicas(replicas: number): Pick<StreamConfig, 'num_replic
 export async function keepReplicas(nats: NatsConnection, stream: string, replicas: number): Promise<void> {
   const jsm = await jetstreamManager(nats);
   const info = await jsm.streams.info(stream);
-  if (info.config.num_replicas === replicas) return;
+  if (info.config.num_replicas === replicas) {
+    // Another instance starting beside this one may have just changed the count: until its peers settle, the
+    // stream has no leader and this instance's next update (a bucket's age) would go unanswered.
+    if (replicas > 1 && info.cluster !== undefined && !isSettled(info.cluster, replicas))
+      await settled(jsm, stream, replicas);
+    return;
+  }
   // A server that is not clustered (its streams have no `cluster`) takes an update to more replicas without a
   // word, says it has them, and keeps one copy.
   if (replicas > 1 && info.cluster === undefined) throw unclustered(replicas);
@@ -83,8 +95,7 @@ async function settled(jsm: JetStreamManager, stream: string, replicas: number):
       (info) => info.cluster,
       () => undefined,
     );
-    const current = cluster?.replicas?.filter((peer) => peer.current && !peer.offline).length ?? 0;
-    if (cluster?.leader && current >= replicas - 1) return;
+    if (cluster && isSettled(cluster, replicas)) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -96,6 +107,12 @@ async function settled(jsm: JetStreamManager, stream: string, replicas: number):
  */
 export function refuseReplicasBeyondServer(nats: Pick<NatsConnection, 'info'>, replicas: number | undefined): void {
   if (replicas !== undefined && replicas > 1 && !nats.info?.cluster) throw unclustered(replicas);
+}
+
+/** Whether the stream has a leader and its other peers are current. */
+function isSettled(cluster: ClusterInfo, replicas: number): boolean {
+  const current = cluster.replicas?.filter((peer) => peer.current && !peer.offline).length ?? 0;
+  return Boolean(cluster.leader) && current >= replicas - 1;
 }
 
 /** `making`, with the refusal of a server that is not clustered said in terms of the setting. */
