@@ -106,6 +106,19 @@ describe('the engine on a NATS cluster of three, with NATS_REPLICAS=3', () => {
     expect(info.config).toMatchObject({ num_replicas: 3, max_age: 3_600_000 * 1e6 });
   });
 
+  it('changes the event feed’s bounds after another instance has just raised it, rather than time out at start', async () => {
+    const prefix = uniquePrefix();
+    const { events } = natsNames(prefix);
+    const jsm = await jetstreamManager(nats);
+    // Made by an earlier engine with one copy and a day's age; another instance raises it as this one starts.
+    await jsm.streams.add({ name: events.stream, subjects: [events.all], max_age: 24 * 3_600 * 1e9 });
+    await jsm.streams.update(events.stream, { num_replicas: 3 });
+
+    await EventFeed.open(nats, prefix, { maxAgeHours: 2, maxMib: 16 }, 3);
+    const { config } = await jsm.streams.info(events.stream);
+    expect(config).toMatchObject({ num_replicas: 3, max_age: 2 * 3_600 * 1e9 });
+  });
+
   it('makes a rebuild’s buckets, and the lock and index it takes, on three servers', async () => {
     const prefix = uniquePrefix();
     const dir = mkdtempSync(path.join(tmpdir(), 'replicated-rebuild-'));

@@ -52,10 +52,12 @@ export class EventFeed {
           ...bounds,
           ...(replicas === undefined ? {} : streamReplicas(replicas)),
         });
-      } else if (existing.config.max_age !== bounds.max_age || existing.config.max_bytes !== bounds.max_bytes) {
-        await jsm.streams.update(names.events.stream, { ...bounds });
       }
+      // The count first, its peers settled: another instance starting beside this one may have just raised it, and
+      // until they settle the server answers no update of the bounds (it timed out, and the start failed).
       if (replicas !== undefined) await keepReplicas(nats, names.events.stream, replicas);
+      if (existing && (existing.config.max_age !== bounds.max_age || existing.config.max_bytes !== bounds.max_bytes))
+        await jsm.streams.update(names.events.stream, { ...bounds });
     } catch (error) {
       throw storageRefusal(error, names.events.stream, limits.maxMib) ?? error;
     }
