@@ -119,6 +119,28 @@ describe('the engine on a NATS cluster of three, with NATS_REPLICAS=3', () => {
     expect(config).toMatchObject({ num_replicas: 3, max_age: 2 * 3_600 * 1e9 });
   });
 
+  it('makes and raises the same buckets from several instances starting together', async () => {
+    const prefix = uniquePrefix();
+    const index = await new Kvm(nats).create(natsNames(prefix).buckets.paymentIndex, { history: 1 });
+    for (let entry = 0; entry < 100; entry++) await index.put(`entry-${entry}`, 'x'.repeat(500));
+    const instances = [1, 2, 3, 4];
+    const warnings: string[] = [];
+    // The leases' bucket new, each service with its own hold; the payment index made by an earlier engine.
+    const starts = await Promise.allSettled(
+      instances.flatMap((instance) => [
+        SettleLeases.open(nats, prefix, instance * 60_000, (message) => warnings.push(message), undefined, 3),
+        PaymentIndexBucket.open(nats, prefix, 3),
+        ReconcilerCheckpoints.open(nats, prefix, 3),
+        EventFeed.open(nats, prefix, { maxAgeHours: 1, maxMib: 16 }, 3),
+      ]),
+    );
+    // The server answers none of their requests while a stream's peers change: each instance waits its turn.
+    expect(starts.filter((start) => start.status === 'rejected')).toEqual([]);
+    expect(warnings).toEqual([]);
+    const streams = await streamsOf(await jetstreamManager(nats), prefix);
+    expect(Object.values(streams)).toEqual([3, 3, 3, 3]);
+  });
+
   it('makes a rebuild’s buckets, and the lock and index it takes, on three servers', async () => {
     const prefix = uniquePrefix();
     const dir = mkdtempSync(path.join(tmpdir(), 'replicated-rebuild-'));

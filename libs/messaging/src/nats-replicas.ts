@@ -1,4 +1,4 @@
-import type { NatsConnection } from '@nats-io/transport-node';
+import { TimeoutError, type NatsConnection } from '@nats-io/transport-node';
 import {
   JetStreamApiError,
   jetstreamManager,
@@ -34,11 +34,14 @@ export async function replicatedBucket(
   replicas: number | undefined,
 ): Promise<KV> {
   const kvm = new Kvm(nats);
-  const making = kvm.create(name, { ...options, ...(replicas === undefined ? {} : { replicas }) });
-  const kv = await said(making, replicas).catch((error: unknown) => {
-    if (!/already in use/i.test(String((error as Error | undefined)?.message))) throw error;
-    return kvm.open(name);
-  });
+  const kv = await untilAnswered(() =>
+    said(kvm.create(name, { ...options, ...(replicas === undefined ? {} : { replicas }) }), replicas).catch(
+      (error: unknown) => {
+        if (!/already in use/i.test(String((error as Error | undefined)?.message))) throw error;
+        return kvm.open(name);
+      },
+    ),
+  );
   if (replicas !== undefined) await keepReplicas(nats, `KV_${name}`, replicas);
   return kv;
 }
@@ -49,7 +52,10 @@ export async function replicatedObjectStore(
   name: string,
   replicas: number | undefined,
 ): Promise<ObjectStore> {
-  const store = await said(new Objm(nats).create(name, replicas === undefined ? {} : { replicas }), replicas);
+  const objm = new Objm(nats);
+  const store = await untilAnswered(() =>
+    said(objm.create(name, replicas === undefined ? {} : { replicas }), replicas),
+  );
   if (replicas !== undefined) await keepReplicas(nats, `OBJ_${name}`, replicas);
   return store;
 }
@@ -65,6 +71,10 @@ export function streamReplicas(replicas: number): Pick<StreamConfig, 'num_replic
  */
 export async function keepReplicas(nats: NatsConnection, stream: string, replicas: number): Promise<void> {
   const jsm = await jetstreamManager(nats);
+  await untilAnswered(() => bringTo(jsm, stream, replicas));
+}
+
+async function bringTo(jsm: JetStreamManager, stream: string, replicas: number): Promise<void> {
   const info = await jsm.streams.info(stream);
   if (info.config.num_replicas === replicas) {
     // Another instance starting beside this one may have just changed the count: until its peers settle, the
@@ -107,6 +117,23 @@ async function settled(jsm: JetStreamManager, stream: string, replicas: number):
  */
 export function refuseReplicasBeyondServer(nats: Pick<NatsConnection, 'info'>, replicas: number | undefined): void {
   if (replicas !== undefined && replicas > 1 && !nats.info?.cluster) throw unclustered(replicas);
+}
+
+/**
+ * `attempt` again while the server does not answer it, for at most `SETTLE_MS`: instances starting together make
+ * and raise the same streams, and while one's peers change (a stream just made or raised on three servers) the
+ * server answers none of their requests about it, each of which times out after 5 s. Each attempt is one that
+ * may be made twice (make or open, bring to the count).
+ */
+async function untilAnswered<T>(attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + SETTLE_MS;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof TimeoutError) || Date.now() >= deadline) throw error;
+    }
+  }
 }
 
 /** Whether the stream has a leader and its other peers are current. */
