@@ -25,11 +25,33 @@ export interface NatsCluster {
 
 const SIZE = 3;
 
+/**
+ * Starts the cluster, on other ports again should a node fail to start: a free port is found by binding it and letting
+ * it go, and another process may take it before the node binds it.
+ */
 export async function startNatsCluster(): Promise<NatsCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnFreePorts();
+    } catch (error) {
+      if (!(error instanceof NodeDidNotStart) || attempt >= 3) throw error;
+    }
+  }
+}
+
+class NodeDidNotStart extends Error {}
+
+/** Six ports, none twice: each is let go before the next is found, and the system may hand one out again. */
+async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
+async function startOnFreePorts(): Promise<NatsCluster> {
   const dir = mkdtempSync(path.join(tmpdir(), 'nats-cluster-'));
-  const ports = await Promise.all(
-    Array.from({ length: SIZE }, async () => ({ client: await freePort(), route: await freePort() })),
-  );
+  const free = await distinctFreePorts(SIZE * 2);
+  const ports = Array.from({ length: SIZE }, (_, index) => ({ client: free[2 * index]!, route: free[2 * index + 1]! }));
   const routes = ports.map(({ route }) => `nats://127.0.0.1:${route}`).join(',');
   const logs: string[] = [];
   const servers: ChildProcess[] = ports.map(({ client, route }, index) => {
@@ -82,7 +104,8 @@ export async function startNatsCluster(): Promise<NatsCluster> {
     await waitUntil(
       async () => {
         servers.forEach((server, index) => {
-          if (server.exitCode !== null) throw new Error(`nats-server n${index + 1} did not start:\n${logs[index]}`);
+          if (server.exitCode !== null)
+            throw new NodeDidNotStart(`nats-server n${index + 1} did not start:\n${logs[index]}`);
         });
         const nc = await connect({ servers: url.split(','), timeout: 1_000 }).catch(() => undefined);
         if (!nc) return false;
