@@ -141,6 +141,13 @@ describe('the engine on a NATS cluster of three, with NATS_REPLICAS=3', () => {
     expect(Object.values(streams)).toEqual([3, 3, 3, 3]);
   });
 
+  it('refuses more replicas than the cluster has servers, naming the setting, and makes nothing', async () => {
+    const prefix = uniquePrefix();
+    const made = PaymentIndexBucket.open(nats, prefix, 5);
+    await expect(made).rejects.toThrow(/NATS_REPLICAS=5, but the NATS cluster has fewer servers/);
+    expect(await streamsOf(await jetstreamManager(nats), prefix)).toEqual({});
+  });
+
   it('makes a rebuild’s buckets, and the lock and index it takes, on three servers', async () => {
     const prefix = uniquePrefix();
     const dir = mkdtempSync(path.join(tmpdir(), 'replicated-rebuild-'));

@@ -21,6 +21,8 @@ export const NATS_REPLICAS_MAX = 5;
 
 /** JetStream's "replicas > 1 not supported in non-clustered mode" (`JSStreamReplicasNotSupportedErr`). */
 const REPLICAS_NOT_SUPPORTED = 10074;
+/** JetStream's "no suitable peers for placement" (`JSClusterNoPeersErr`): fewer servers than replicas asked for. */
+const NO_PEERS_FOR_PLACEMENT = 10005;
 
 /**
  * KV bucket `name`, made with `options` on `replicas` servers, or found and brought to that count. Instances
@@ -147,8 +149,18 @@ function said<T>(making: Promise<T>, replicas: number | undefined): Promise<T> {
   return making.catch((error: unknown) => {
     if (replicas !== undefined && error instanceof JetStreamApiError && error.code === REPLICAS_NOT_SUPPORTED)
       throw unclustered(replicas, error);
+    if (replicas !== undefined && error instanceof JetStreamApiError && error.code === NO_PEERS_FOR_PLACEMENT)
+      throw tooFewServers(replicas, error);
     throw error;
   });
+}
+
+function tooFewServers(replicas: number, cause: JetStreamApiError): Error {
+  return new Error(
+    `NATS_REPLICAS=${replicas}, but the NATS cluster has fewer servers that can keep a copy (${cause.message}): ` +
+      'set NATS_REPLICAS to at most the number of its servers with JetStream',
+    { cause },
+  );
 }
 
 function unclustered(replicas: number, cause?: unknown): Error {
