@@ -17,6 +17,24 @@ import {
   type PaymentState,
 } from '@app/payment-domain';
 
+/** Payment `pay-1` of 10,000 NOK asked for at Oslo center's T-1. */
+const paymentRequested: PaymentEvent = {
+  type: 'PaymentRequested',
+  data: {
+    paymentId: 'pay-1',
+    storeId: 'oslo-center',
+    terminalId: 'T-1',
+    payoutDestinationId: 'seller-1',
+    claimId: 'pay-1',
+    posClientId: 'till-1',
+    amount: 10_000,
+    currency: 'NOK',
+    merchantReference: 'POS-1',
+    requestedAt: '2026-11-24T09:59:00.000Z',
+    expiresAt: '2026-11-24T10:05:00.000Z',
+  },
+};
+
 const tx = (change: Partial<DinteroTransaction> = {}): DinteroTransaction => ({
   id: 'T12345678.tx1',
   status: 'CAPTURED',
@@ -222,27 +240,11 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
     // 2,000 captured and booked; the rest captured later by a CAPTURE event that says no amount (CAPTURED).
     const part = { ...tx().events![2]!, id: 'c1', transaction_status: 'PARTIALLY_CAPTURED', amount: 2_000 };
     const rest = { ...tx().events![2]!, id: 'c2', created_at: '2026-11-25T08:00:00Z' };
-    const requested: PaymentEvent = {
-      type: 'PaymentRequested',
-      data: {
-        paymentId: 'pay-1',
-        storeId: 'oslo-center',
-        terminalId: 'T-1',
-        payoutDestinationId: 'seller-1',
-        claimId: 'pay-1',
-        posClientId: 'till-1',
-        amount: 10_000,
-        currency: 'NOK',
-        merchantReference: 'POS-1',
-        requestedAt: '2026-11-24T09:59:00.000Z',
-        expiresAt: '2026-11-24T10:05:00.000Z',
-      },
-    };
     const record = (transaction: DinteroTransaction): PaymentCommand => ({
       type: 'RecordDinteroTransaction',
       data: { transaction: transactionFact(transaction), source: 'webhook', at: '2026-11-25T09:00:00.000Z' },
     });
-    const events: PaymentEvent[] = [requested];
+    const events: PaymentEvent[] = [paymentRequested];
     for (const transaction of [
       tx({ status: 'PARTIALLY_CAPTURED', events: [...tx().events!.slice(0, 2), part] }),
       tx({ status: 'CAPTURED', events: [...tx().events!.slice(0, 2), part, rest] }),
@@ -363,22 +365,7 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
   it('settles a refund of a late capture by its own transaction, never by the sale’s', () => {
     // A payment on tx1 whose customer cancelled, and tx2 captured after that, refunded with r-1.
     const state = fold(paymentDecider, [
-      {
-        type: 'PaymentRequested',
-        data: {
-          paymentId: 'pay-1',
-          storeId: 'oslo-center',
-          terminalId: 'T-1',
-          payoutDestinationId: 'seller-1',
-          claimId: 'pay-1',
-          posClientId: 'till-1',
-          amount: 10_000,
-          currency: 'NOK',
-          merchantReference: 'POS-1',
-          requestedAt: '2026-11-24T09:59:00.000Z',
-          expiresAt: '2026-11-24T10:05:00.000Z',
-        },
-      },
+      paymentRequested,
       {
         type: 'PaymentCancelled',
         data: { transactionId: 'T12345678.tx1', by: 'customer', source: 'callback', at: '2026-11-24T10:00:00.000Z' },
