@@ -208,5 +208,11 @@ describe('simulator seed file and state file', () => {
     await expect(startSimulator({ SIM_STATE_FILE: file })).rejects.toThrow(
       /SIM_STATE_FILE .*not-state\.json is not JSON/,
     );
+    // Empty, as a machine's crash can leave a file whose rename reached the disk before its data: refused, not a
+    // start from nothing that forgets every terminal.
+    writeFileSync(file, '');
+    await expect(startSimulator({ SIM_STATE_FILE: file })).rejects.toThrow(
+      /SIM_STATE_FILE .*not-state\.json is empty \(a write cut short\?\); move it away to start empty/,
+    );
   });
 });

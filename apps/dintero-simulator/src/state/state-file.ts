@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import {
   Inject,
   Injectable,
@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
+import { removePartialWrites, writeFileDurably } from './durable-file';
 import { SimulatorRandom } from './random';
 import {
   SimulatorState,
@@ -51,7 +52,7 @@ const LISTS = [
  * `ACTIVE` is unknown to "Dintero". What was under way at the stop does not go on: each terminal is free again, an
  * operation still pending ends `TIMEOUT` (its terminal never answered), and a refund the cardholder was confirming
  * is declined (`settled`); a transaction waiting for Dintero's automatic capture (`AUTHORIZED`) is captured then.
- * A simulator killed without stopping starts from what the file last held.
+ * A simulator killed without stopping starts from what the file last held, even if killed while writing it.
  */
 @Injectable()
 export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
@@ -68,7 +69,10 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
 
   onModuleInit(): void {
     const file = this.config.stateFile;
-    if (!file || !existsSync(file)) return;
+    if (!file) return;
+    const left = removePartialWrites(file);
+    if (left.length > 0) this.logger.warn({ file, left }, 'removed the partial writes of a stop cut short');
+    if (!existsSync(file)) return;
     const saved = parsed(file, readFileSync(file, 'utf8'));
     const now = new Date().toISOString();
     // Ids go on from where they were, never again from the seed: Dintero never gives an id twice, and a session or
@@ -148,15 +152,17 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
       operations: [...state.operations.values()],
       operationKeys: [...state.operationKeys],
     };
-    // Written beside the file and renamed over it: a stop cut short leaves the last whole state, never half of one.
-    const partial = `${file}.${process.pid}.tmp`;
-    writeFileSync(partial, JSON.stringify(saved));
-    renameSync(partial, file);
+    // A stop cut short (SIGKILL mid-write, the machine's crash) leaves the last whole state, never half of one.
+    writeFileDurably(file, JSON.stringify(saved));
   }
 }
 
 /** The file's state, or a start refused with what is wrong with it (a file of another kind, or cut short). */
 function parsed(file: string, text: string): SavedState {
+  // Empty: what a machine's crash leaves of a write whose rename reached the disk before its data (a writer that did
+  // not flush it, a copy by hand). Said so plainly, rather than as JSON's 'unexpected end of input'.
+  if (text.trim() === '')
+    throw new Error(`SIM_STATE_FILE ${file} is empty (a write cut short?); move it away to start empty`);
   let value: unknown;
   try {
     value = JSON.parse(text);

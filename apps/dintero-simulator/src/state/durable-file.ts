@@ -1,0 +1,47 @@
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+
+/** The name a write of `file` by this process goes to before it is renamed over `file`. */
+function partialOf(file: string): string {
+  return `${file}.${process.pid}.tmp`;
+}
+
+/**
+ * Replaces `file` with `text` so that whatever stops the write (SIGKILL, a crash of the machine) leaves either the
+ * old file whole or the new one whole, never half of one or an empty one. The text goes to a file beside it (same
+ * directory, so the rename is atomic), is flushed to the disk, renamed over `file`, and the directory is flushed so
+ * that the rename itself survives: without the two fsyncs, a machine's crash may keep the rename and lose the data
+ * it points at (an empty file where the state was).
+ */
+export function writeFileDurably(file: string, text: string): void {
+  const partial = partialOf(file);
+  const fd = openSync(partial, 'w', 0o600);
+  try {
+    const bytes = Buffer.from(text, 'utf8');
+    for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written, bytes.length - written);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(partial, file);
+  const dir = openSync(path.dirname(file), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+/**
+ * Removes what writes of `file` killed before their rename left beside it (`<file>.<pid>.tmp`): never read as the
+ * state, they would otherwise pile up, one for each kill. Returns their names.
+ */
+export function removePartialWrites(file: string): string[] {
+  const dir = path.dirname(file);
+  if (!existsSync(dir)) return [];
+  const base = path.basename(file);
+  const partial = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d+\\.tmp$`);
+  const left = readdirSync(dir).filter((name) => partial.test(name));
+  for (const name of left) rmSync(path.join(dir, name), { force: true });
+  return left;
+}
