@@ -3,6 +3,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { appInfrastructure, ProblemDetailsFilter, requestValidation, type SharedInfrastructure } from '@app/platform';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { DashboardService } from './dashboard/dashboard.service';
+import { DashboardSlash } from './dashboard/dashboard-slash';
 import { OperatorGuard } from './operators/operator.guard';
 import { OperatorSessions } from './operators/operator-sessions';
 import { OperatorsReloader } from './operators/operators.reloader';
@@ -23,6 +24,7 @@ export class ProjectionsModule {
         ProjectorService,
         QueriesService,
         DashboardService,
+        DashboardSlash,
         SignedOutSessions,
         OperatorSessions,
         OperatorsReloader,

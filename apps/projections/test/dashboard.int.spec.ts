@@ -112,6 +112,16 @@ describe('the live store dashboard (projections app)', () => {
     expect(root.headers.get('location')).toBe('/dashboard');
   });
 
+  // Typed or bookmarked with a trailing slash, the page's address is the same page: one address, so a redirect.
+  it('sends a browser at /dashboard/ to the page', async () => {
+    const slash = await fetch(`${url}/dashboard/`, { redirect: 'manual' });
+    expect(slash.status).toBe(301);
+    expect(slash.headers.get('location')).toBe('/dashboard');
+    const followed = await fetch(`${url}/dashboard/`);
+    expect(followed.status).toBe(200);
+    expect(await followed.text()).toContain('id="sign-in"');
+  });
+
   it('lets nothing but its own files run in its page, and no other site frame it', async () => {
     for (const file of ['/dashboard', '/dashboard/dashboard.js', '/dashboard/dashboard.css']) {
       const { headers } = await fetch(`${url}${file}`);
