@@ -1,6 +1,17 @@
 import { PassThrough } from 'node:stream';
-import { KurrentDBClient, WrongExpectedVersionError } from '@kurrent/kurrentdb-client';
-import { EventStoreUnavailableError, LogFollower, WrongExpectedRevisionError } from '@app/event-store';
+import {
+  AppendRecordSizeExceededError,
+  ErrorType,
+  KurrentDBClient,
+  UnknownError,
+  WrongExpectedVersionError,
+} from '@kurrent/kurrentdb-client';
+import {
+  EventStoreUnavailableError,
+  InvalidEventStoreInputError,
+  LogFollower,
+  WrongExpectedRevisionError,
+} from '@app/event-store';
 import { waitUntil } from '../../../test/support/app-process';
 import { credentialsOf } from '../src/kurrentdb/client-for';
 import { KurrentDbEventStore } from '../src/kurrentdb/kurrentdb-event-store';
@@ -62,6 +73,40 @@ describe('KurrentDB adapter: answers of the client', () => {
     expect(read).toHaveBeenCalledWith(
       'payment-p-1',
       expect.objectContaining({ fromRevision: 4n, maxCount: 1, requiresLeader: true }),
+    );
+  });
+
+  // The client's own error for an event over the node's size limit (its newer protocol's answer): a refusal of the
+  // input, never the log out of reach (a 503 the command service would retry for good).
+  it("refuses an event the node finds too large by the client's AppendRecordSizeExceededError, with the limit", async () => {
+    const answer = Object.assign(new Error('3 INVALID_ARGUMENT: Append record size exceeded'), {
+      code: 3,
+      details: 'Append record size exceeded',
+    });
+    const refusal = new AppendRecordSizeExceededError(
+      answer as unknown as ConstructorParameters<typeof AppendRecordSizeExceededError>[0],
+      { stream: 'payment-p-1', recordId: event.id, size: 100_000, maxSize: 65_536 },
+    );
+    expect(refusal.type).toBe(ErrorType.APPEND_RECORD_SIZE_EXCEEDED);
+    jest.spyOn(client, 'appendToStream').mockRejectedValue(refusal);
+
+    const append = store.append('payment-p-1', [event], { expectedRevision: 3 });
+    await expect(append).rejects.toThrow(InvalidEventStoreInputError);
+    await expect(append).rejects.toThrow(/larger than the server's MaxAppendEventSize of 65536 bytes/);
+  });
+
+  // The older protocol's batch answer has no error of the client's: its message is all that tells it.
+  it('refuses an event the batch append found too large, told only by the UnknownError the client makes of it', async () => {
+    jest
+      .spyOn(client, 'appendToStream')
+      .mockRejectedValue(new UnknownError(undefined, 'Could not recognize MaximumAppendEventSizeExceeded'));
+    await expect(store.append('payment-p-1', [event], { expectedRevision: 3 })).rejects.toThrow(
+      InvalidEventStoreInputError,
+    );
+    // Any other answer the client does not know may be the node's trouble: the log out of reach, retried.
+    jest.spyOn(client, 'appendToStream').mockRejectedValue(new UnknownError(undefined, 'Could not recognize Other'));
+    await expect(store.append('payment-p-1', [event], { expectedRevision: 3 })).rejects.toThrow(
+      EventStoreUnavailableError,
     );
   });
 

@@ -1,6 +1,7 @@
 import {
   AccessDeniedError,
   ANY,
+  AppendRecordSizeExceededError,
   BACKWARDS,
   END,
   FORWARDS,
@@ -456,11 +457,17 @@ function asStoreError(error: unknown, what: string, streamName?: string): Error 
 
 /**
  * Whether KurrentDB refused an event as larger than its MaxAppendEventSize (a node set below the engine's own limit),
- * with the limit when the answer says it. Client 1.3 has no error for it and gives an `UnknownError`: on the batch
- * append (KurrentDB's `MaximumAppendEventSizeExceeded` status, whose details the client drops) one whose message is
- * the status's name; on the single append the call's INVALID_ARGUMENT, whose metadata names the exception.
+ * with the limit when the answer says it. The client's own error for it, `AppendRecordSizeExceededError` (type
+ * `append-record-size-exceeded`, with `maxSize`), comes of the newer protocol's answer (INVALID_ARGUMENT with
+ * `AppendRecordSizeExceededErrorDetails`), which the single append turns into it. Answers of the older protocol have
+ * no error of the client's (1.3) and come as an `UnknownError`: on the batch append (KurrentDB's
+ * `MaximumAppendEventSizeExceeded` status, whose details the client drops) one whose message is the status's name,
+ * the only trace of it the client keeps; on the single append the call's INVALID_ARGUMENT, whose metadata names the
+ * exception.
  */
 function eventSizeRefusal(error: unknown): { limit?: number } | undefined {
+  if (error instanceof AppendRecordSizeExceededError)
+    return Number.isSafeInteger(error.maxSize) && error.maxSize > 0 ? { limit: error.maxSize } : {};
   if (!(error instanceof UnknownError)) return undefined;
   if (error.message === 'Could not recognize MaximumAppendEventSizeExceeded') return {};
   const metadata = error._raw?.metadata;
