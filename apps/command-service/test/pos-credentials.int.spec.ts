@@ -37,7 +37,7 @@ describe('command service: POS API keys, limited to their stores', () => {
   beforeAll(async () => {
     ({ service, sim, prefix, close } = await startCommandServiceOnSimulator(
       [
-        { id: 'oslo-center', payoutDestinationId: 'seller-1', terminals: ['K-1', 'K-2', 'K-3', 'K-4', 'K-5'] },
+        { id: 'oslo-center', payoutDestinationId: 'seller-1', terminals: ['K-1', 'K-2', 'K-3', 'K-4', 'K-5', 'K-6'] },
         { id: 'bergen', payoutDestinationId: 'seller-2', terminals: ['K-B'] },
         { id: 'oslo-west', payoutDestinationId: 'seller-1', terminals: ['K-W'] },
       ],
@@ -171,15 +171,45 @@ describe('command service: POS API keys, limited to their stores', () => {
     expect(await lookup(BERGEN_POS)).toBe(200);
   });
 
-  it('refuses a key used for another store, and on another store’s terminal: 403, nothing written', async () => {
+  it('refuses a key used for another store (403) and on another store’s terminal as on a name never registered (404), nothing written', async () => {
     const before = await written();
     expect(await start(OSLO_POS, payment({ storeId: 'bergen', terminalId: 'K-B' }))).toMatchObject({
       status: 403,
       body: { code: 'STORE_NOT_ALLOWED' },
     });
-    // Its own store, but Bergen's terminal: the key may not learn or use anything of Bergen's.
+    // Its own store, but Bergen's terminal: the key may not learn or use anything of Bergen's, not even that Bergen
+    // has a terminal of that name. It is answered as a name no store has.
     const foreign = await start(OSLO_POS, payment({ terminalId: 'K-B' }));
-    expect(foreign).toMatchObject({ status: 403, body: { code: 'STORE_NOT_ALLOWED' } });
+    const unknown = await start(OSLO_POS, payment({ terminalId: 'K-NONE' }));
+    expect(foreign).toMatchObject({ status: 404, body: { code: 'UNKNOWN_TERMINAL', terminalId: 'K-B' } });
+    expect(JSON.stringify(foreign.body).replaceAll('K-B', 'NAME')).toBe(
+      JSON.stringify(unknown.body).replaceAll('K-NONE', 'NAME'),
+    );
+    expect(JSON.stringify(foreign.body)).not.toContain('bergen');
+    expect(await written()).toBe(before);
+  });
+
+  it('answers a refund at another store’s terminal as at a name never registered (404), nothing written', async () => {
+    const paymentId = await capturedPayment(OSLO_POS, 'K-6');
+    const before = await written();
+    const refundAt = async (terminalId: string) =>
+      json(
+        await service.fetch(
+          `/v1/terminal-payments/${paymentId}/refunds`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+            body: JSON.stringify({ amount: 100, terminalId }),
+          },
+          OSLO_POS,
+        ),
+      );
+    const foreign = await refundAt('K-B');
+    const unknown = await refundAt('K-NONE');
+    expect(foreign).toMatchObject({ status: 404, body: { code: 'UNKNOWN_TERMINAL', terminalId: 'K-B' } });
+    expect(JSON.stringify(foreign.body).replaceAll('K-B', 'NAME')).toBe(
+      JSON.stringify(unknown.body).replaceAll('K-NONE', 'NAME'),
+    );
     expect(JSON.stringify(foreign.body)).not.toContain('bergen');
     expect(await written()).toBe(before);
   });

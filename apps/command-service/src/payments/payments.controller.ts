@@ -31,8 +31,8 @@ import { hangUp } from './hang-up';
 @ApiProblems({
   400: 'VALIDATION_FAILED, MALFORMED_REQUEST: a bad body, query, id or Idempotency-Key; nothing written',
   401: 'UNAUTHENTICATED: no API key, or an unknown one',
-  403: 'STORE_NOT_ALLOWED: the key may not act for the store or terminal it names',
-  404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL, PAYMENT_NOT_FOUND (also a payment of a store the key may not use: answered as an unknown id), UNKNOWN_REFUND',
+  403: 'STORE_NOT_ALLOWED: the key may not act for the store it names',
+  404: 'UNKNOWN_STORE, UNKNOWN_TERMINAL (also a terminal of a store the key may not use: answered as an unknown name), PAYMENT_NOT_FOUND (also a payment of a store the key may not use: answered as an unknown id), UNKNOWN_REFUND',
   409: 'TERMINAL_BUSY (names activePaymentId, or activeOperationId; none for activeKind device-change, nor for a refund of a payment of a store the key may not use), PAYMENT_FINISHED, NOT_REFUNDABLE, DINTERO_REJECTED (409 at Dintero), IDEMPOTENT_REQUEST_IN_PROGRESS, CONCURRENT_UPDATE',
   413: 'PAYLOAD_TOO_LARGE',
   422: 'TERMINAL_INACTIVE, TERMINAL_NOT_ACTIVE_AT_DINTERO (names dinteroStatus), TERMINAL_OF_OTHER_STORE, REFUND_EXCEEDS_CAPTURED, IDEMPOTENCY_KEY_REUSED, CURRENCY_NOT_ACCEPTED (names the accepted ones), REFUND_TERMINAL_OTHER_PAYOUT_DESTINATION, DINTERO_REJECTED (names dinteroCode)',

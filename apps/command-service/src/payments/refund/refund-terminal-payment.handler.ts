@@ -133,9 +133,10 @@ export class RefundTerminalPaymentHandler {
     context: CommandContext,
   ): Promise<{ storeId: string; dinteroTerminalId: string }> {
     const { storeId } = (await readState(this.store, terminalStream(terminalId), terminalDecider)).state;
-    if (storeId === undefined)
+    // A terminal of a store the key may not use is answered as a name never registered: a 403 would tell the key
+    // that the name is another store's terminal.
+    if (storeId === undefined || !context.client.mayUse(storeId))
       throw new DomainError('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not registered`, { terminalId });
-    context.client.assertStore(storeId);
     const { store, dinteroTerminalId } = await this.terminals.usable(storeId, terminalId);
     assertAcceptedCurrency(store, payment.currency);
     if (store.payoutDestinationId !== payment.payoutDestinationId)

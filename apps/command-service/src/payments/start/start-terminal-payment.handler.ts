@@ -382,7 +382,8 @@ export class StartTerminalPaymentHandler {
 
   /**
    * The store's details when the terminal is registered to it and active. A terminal registered to another
-   * store is `TERMINAL_OF_OTHER_STORE` when the key may use that store too, and `403` when it may not.
+   * store is `TERMINAL_OF_OTHER_STORE` when the key may use that store too, and when it may not, `UNKNOWN_TERMINAL`
+   * as a name never registered is: a 403 would tell the key that the name is another store's terminal.
    */
   private async usableTerminal(storeId: string, terminalId: string, context: CommandContext) {
     try {
@@ -390,8 +391,8 @@ export class StartTerminalPaymentHandler {
     } catch (error) {
       if (!(error instanceof DomainError) || error.code !== 'UNKNOWN_TERMINAL') throw error;
       const terminal = (await readState(this.store, terminalStream(terminalId), terminalDecider)).state;
-      if (terminal.storeId === undefined || terminal.storeId === storeId) throw error;
-      context.client.assertStore(terminal.storeId);
+      if (terminal.storeId === undefined || terminal.storeId === storeId || !context.client.mayUse(terminal.storeId))
+        throw error;
       throw new DomainError('TERMINAL_OF_OTHER_STORE', `Terminal ${terminalId} belongs to store ${terminal.storeId}`, {
         storeId,
         terminalId,
