@@ -121,6 +121,41 @@ describe('Dintero simulator', () => {
       expect(bodies).toHaveLength(status === 'UNKNOWN' ? 1 : 2);
     });
 
+    // A session yields at most one transaction (Dintero's glossary): the first card the terminal takes ends its prompt,
+    // whichever that is, and nothing after it (another card, a capture of a declined one) changes the outcome.
+    it.each([
+      ['declined:declined', 'approved:visa:contactless', 'DECLINED'],
+      ['approved:visa:contactless', 'declined:declined', 'CAPTURED'],
+    ])('a session ends as its first card does: %s, then %s, is %s', async (first, second, status) => {
+      const session = await start(39_900);
+      const present = (outcome: string) =>
+        fetch(`${sim.url}/_control/terminals/T-1/present`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ outcome }),
+        });
+      expect((await present(first)).status).toBe(200);
+      const late = await present(second);
+      expect(late.status).toBe(409);
+      expect(await late.json()).toMatchObject({ error: { code: 'NOT_PROMPTING' } });
+      await idle();
+      const transactionId = (await dintero.getSession(session.id)).transaction_id!;
+      expect((await dintero.getTransaction(transactionId)).status).toBe(status);
+      const truth = await sim.control<{ transactions: { id: string; sessionId: string }[] }>('GET', '/ground-truth');
+      expect(truth.transactions.filter((tx) => tx.sessionId === session.id).map((tx) => tx.id)).toEqual([
+        transactionId,
+      ]);
+      // Nor does Dintero capture a declined one, or a captured one twice.
+      const capture = await fetch(`${sim.url}/v1/transactions/${transactionId}/capture`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await dintero.accessToken()}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ amount: 39_900 }),
+      });
+      expect(capture.status).toBe(400);
+      expect((await dintero.getTransaction(transactionId)).status).toBe(status);
+      expect(callbacks().map((callback) => callback.url.searchParams.get('transaction_id'))).toEqual([transactionId]);
+    });
+
     it('a customer cancel calls back with error=cancelled and no transaction', async () => {
       const session = await start(10_010);
       await sim.control('POST', '/terminals/T-1/present', {});
