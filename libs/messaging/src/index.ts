@@ -27,10 +27,13 @@ export {
   refuseEngineOfAnotherLogByItsLease,
 } from './engine-of-another-log';
 export {
+  conformStream,
   keepReplicas,
   NATS_REPLICAS_MAX,
   refuseReplicasBeyondServer,
   replicatedBucket,
   replicatedObjectStore,
   streamReplicas,
+  type StreamWants,
 } from './nats-replicas';
+export { DEFAULT_SETTLE_MS, settleWithin } from './stream-settle';

@@ -1,13 +1,15 @@
-import { TimeoutError, type NatsConnection } from '@nats-io/transport-node';
+import { Logger } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   JetStreamApiError,
   jetstreamManager,
-  type ClusterInfo,
-  type JetStreamManager,
   type StreamConfig,
+  type StreamInfo,
+  type StreamUpdateConfig,
 } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
+import { busyStream, isSettled, settled, settleLimitOf, untilAnswered } from './stream-settle';
 
 // Every bucket, object store and stream the engine makes is kept on `replicas` servers of the NATS cluster
 // (`NATS_REPLICAS`), so that losing one server loses no read model, lease or checkpoint and stops nothing.
@@ -24,6 +26,8 @@ const REPLICAS_NOT_SUPPORTED = 10074;
 /** JetStream's "no suitable peers for placement" (`JSClusterNoPeersErr`): fewer servers than replicas asked for. */
 const NO_PEERS_FOR_PLACEMENT = 10005;
 
+const logger = new Logger('NATS');
+
 /**
  * KV bucket `name`, made with `options` on `replicas` servers, or found and brought to that count. Instances
  * that start together may create it in the same moment, each with its own options: the server refuses all but
@@ -36,7 +40,7 @@ export async function replicatedBucket(
   replicas: number | undefined,
 ): Promise<KV> {
   const kvm = new Kvm(nats);
-  const kv = await untilAnswered(() =>
+  const kv = await untilAnswered(nats, `the bucket ${name}`, () =>
     said(kvm.create(name, { ...options, ...(replicas === undefined ? {} : { replicas }) }), replicas).catch(
       (error: unknown) => {
         if (!/already in use/i.test(String((error as Error | undefined)?.message))) throw error;
@@ -55,7 +59,7 @@ export async function replicatedObjectStore(
   replicas: number | undefined,
 ): Promise<ObjectStore> {
   const objm = new Objm(nats);
-  const store = await untilAnswered(() =>
+  const store = await untilAnswered(nats, `the object store ${name}`, () =>
     said(objm.create(name, replicas === undefined ? {} : { replicas }), replicas),
   );
   if (replicas !== undefined) await keepReplicas(nats, `OBJ_${name}`, replicas);
@@ -67,48 +71,87 @@ export function streamReplicas(replicas: number): Pick<StreamConfig, 'num_replic
   return { num_replicas: replicas };
 }
 
-/**
- * Brings stream `stream` to `replicas` when it has another count: a stream update, which nats-server (2.9 and
- * later, clustered) carries out by adding or removing peers, the stream's messages copied to the new ones.
- */
+/** Brings stream `stream` to at least `replicas` copies (`conformStream`). */
 export async function keepReplicas(nats: NatsConnection, stream: string, replicas: number): Promise<void> {
-  const jsm = await jetstreamManager(nats);
-  await untilAnswered(() => bringTo(jsm, stream, replicas));
+  await conformStream(nats, stream, { replicas });
 }
 
-async function bringTo(jsm: JetStreamManager, stream: string, replicas: number): Promise<void> {
-  const info = await jsm.streams.info(stream);
-  if (info.config.num_replicas === replicas) {
-    // Another instance starting beside this one may have just changed the count: until its peers settle, the
-    // stream has no leader and this instance's next update (a bucket's age) would go unanswered.
-    if (replicas > 1 && info.cluster !== undefined && !isSettled(info.cluster, replicas))
-      await settled(jsm, stream, replicas);
-    return;
-  }
-  // A server that is not clustered (its streams have no `cluster`) takes an update to more replicas without a
-  // word, says it has them, and keeps one copy.
-  if (replicas > 1 && info.cluster === undefined) throw unclustered(replicas);
-  await said(jsm.streams.update(stream, streamReplicas(replicas)), replicas);
-  await settled(jsm, stream, replicas);
+/** What a start wants of a stream that exists. */
+export interface StreamWants {
+  /** `NATS_REPLICAS`: a stream kept on fewer servers is raised to it; one kept on more is left as it is. */
+  readonly replicas?: number;
+  /**
+   * The changes the stream's config needs, given as it is now: none (an empty object) when it is as wanted. Asked
+   * again after each update, so that it must say only what is still to change (an age to lengthen, bounds to set).
+   */
+  readonly settings?: (config: StreamConfig) => Partial<StreamUpdateConfig>;
 }
 
-/** How long a stream's new peers are given to catch up before the maker goes on regardless. */
-const SETTLE_MS = 30_000;
+/** Rounds of update and read back before a stream that never stays as wanted stops the start. */
+const MAX_ROUNDS = 5;
 
 /**
- * Until the stream has a leader and its other peers are current: nats-server 2.9 answers no further update of a
- * stream while its peers change (the maker's next one, of a bucket's age say, timed out after 5 s). One that takes
- * longer (a large stream copied to its new peers) is left to finish: the stream serves meanwhile.
+ * Brings stream `stream` to what `wants` asks, beside other instances doing the same to it at the same moment.
+ *
+ * A stream update sends the whole config: nats.js reads the stream and sends back what it read with the change
+ * (`jsm.streams.update`), and JetStream has no update conditional on what was read. Another instance's update, read
+ * before this one's landed and sent after it, puts the stream back as it was: its replicas, its age. So the stream is
+ * read back once its peers settle, and updated again while it is not as wanted, for a few rounds.
+ *
+ * A count is only ever raised: apps with different NATS_REPLICAS on one cluster would otherwise take each other's
+ * replicas away and back at every start, a copy of the stream made or dropped each time. A stream kept on more than
+ * this app's count stays so, and the disagreement is logged.
  */
-async function settled(jsm: JetStreamManager, stream: string, replicas: number): Promise<void> {
-  const deadline = Date.now() + SETTLE_MS;
-  while (Date.now() < deadline) {
-    const cluster = await jsm.streams.info(stream).then(
-      (info) => info.cluster,
-      () => undefined,
-    );
-    if (cluster && isSettled(cluster, replicas)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+export async function conformStream(nats: NatsConnection, stream: string, wants: StreamWants): Promise<StreamInfo> {
+  const limitMs = settleLimitOf(nats);
+  const jsm = await untilAnswered(nats, 'JetStream', () => jetstreamManager(nats), limitMs);
+  const { replicas } = wants;
+  const deadline = Date.now() + limitMs;
+  let disagreementSaid = false;
+  for (let round = 1; ;) {
+    const info = await untilAnswered(nats, `stream ${stream}'s info`, () => jsm.streams.info(stream), limitMs);
+    const { config } = info;
+    if (replicas !== undefined && config.num_replicas > replicas && !disagreementSaid) {
+      disagreementSaid = true;
+      logger.warn(
+        { stream, replicas: config.num_replicas, natsReplicas: replicas },
+        `stream ${stream} is kept on ${config.num_replicas} servers, more than this app's NATS_REPLICAS=` +
+          `${replicas}: left on ${config.num_replicas} (a count is never lowered at start). Give every app the same ` +
+          'NATS_REPLICAS; to lower it, edit the stream with the nats CLI',
+      );
+    }
+    const raise = replicas !== undefined && config.num_replicas < replicas;
+    const changes: Partial<StreamUpdateConfig> = {
+      ...wants.settings?.(config),
+      ...(raise ? streamReplicas(replicas) : {}),
+    };
+    if (Object.keys(changes).length === 0) {
+      // As wanted; another instance may have just changed it, though: until its peers settle the stream has no
+      // leader, and the caller's next request about it would go unanswered.
+      if (isSettled(info) || !(await settled(jsm, stream, limitMs))) return info;
+      continue;
+    }
+    if (round > MAX_ROUNDS)
+      throw new Error(
+        `stream ${stream} did not stay as this app wants it after ${MAX_ROUNDS} updates (${JSON.stringify(changes)} ` +
+          'still to change): another app changes it back each time. Give every app on this NATS the same settings ' +
+          '(NATS_REPLICAS, and the version)',
+      );
+    // A server that is not clustered (its streams have no `cluster`) takes an update to more replicas without a
+    // word, says it has them, and keeps one copy.
+    if (raise && replicas > 1 && info.cluster === undefined) throw unclustered(replicas);
+    try {
+      await said(jsm.streams.update(stream, changes), replicas);
+      round++;
+    } catch (error) {
+      // Unanswered while another instance's change settles: what to change is worked out again from the stream as
+      // it is then, not sent as worked out now (a count of 2 sent after another instance raised it to 3 lowers it).
+      await busyStream(nats, `the update of stream ${stream}`, error, deadline, limitMs);
+      continue;
+    }
+    // Read back once its peers settle (a raise: once the new ones hold its messages), and updated again if another
+    // instance's update put it back meanwhile.
+    await settled(jsm, stream, limitMs);
   }
 }
 
@@ -119,29 +162,6 @@ async function settled(jsm: JetStreamManager, stream: string, replicas: number):
  */
 export function refuseReplicasBeyondServer(nats: Pick<NatsConnection, 'info'>, replicas: number | undefined): void {
   if (replicas !== undefined && replicas > 1 && !nats.info?.cluster) throw unclustered(replicas);
-}
-
-/**
- * `attempt` again while the server does not answer it, for at most `SETTLE_MS`: instances starting together make
- * and raise the same streams, and while one's peers change (a stream just made or raised on three servers) the
- * server answers none of their requests about it, each of which times out after 5 s. Each attempt is one that
- * may be made twice (make or open, bring to the count).
- */
-async function untilAnswered<T>(attempt: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + SETTLE_MS;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!(error instanceof TimeoutError) || Date.now() >= deadline) throw error;
-    }
-  }
-}
-
-/** Whether the stream has a leader and its other peers are current. */
-function isSettled(cluster: ClusterInfo, replicas: number): boolean {
-  const current = cluster.replicas?.filter((peer) => peer.current && !peer.offline).length ?? 0;
-  return Boolean(cluster.leader) && current >= replicas - 1;
 }
 
 /** `making`, with the refusal of a server that is not clustered said in terms of the setting. */

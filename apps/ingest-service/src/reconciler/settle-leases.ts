@@ -1,9 +1,8 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { isRevisionConflict, natsNames, replicatedBucket } from '@app/messaging';
+import { conformStream, isRevisionConflict, natsNames, replicatedBucket } from '@app/messaging';
 
 /** The bucket's age when no lease is longer: the same for every service, so that their creates agree. */
 const BUCKET_AGE_FLOOR_MS = 3_600_000;
@@ -56,13 +55,16 @@ export class SettleLeases {
     const holdMs = Math.max(leaseMs, longestHoldMs);
     const ageMs = Math.max(holdMs, BUCKET_AGE_FLOOR_MS);
     const kv = await replicatedBucket(nats, bucket, { history: 1, ttl: ageMs }, replicas);
-    const { ttl, streamInfo } = await kv.status();
-    if (ttl !== 0 && ttl < ageMs) {
-      try {
-        await (await jetstreamManager(nats)).streams.update(streamInfo.config.name, { max_age: ageMs * 1e6 });
-      } catch (error) {
-        onWarning(`could not lengthen the leases' age in ${bucket} from ${ttl} ms to ${ageMs} ms`, error);
-      }
+    // Lengthened, never shortened (an age of 0 keeps leases for ever), and read back: another instance raising the
+    // bucket at the same moment sends back the age it read, which may be the short one (`conformStream`).
+    const ageNs = ageMs * 1e6;
+    try {
+      await conformStream(nats, `KV_${bucket}`, {
+        replicas,
+        settings: ({ max_age }) => (max_age !== 0 && max_age < ageNs ? { max_age: ageNs } : {}),
+      });
+    } catch (error) {
+      onWarning(`could not lengthen the leases' age in ${bucket} to ${ageMs} ms`, error);
     }
     return new SettleLeases(kv, leaseMs, holdMs);
   }

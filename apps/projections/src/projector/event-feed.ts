@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DiscardPolicy, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import type { RecordedEvent } from '@app/event-store';
-import { isSubjectToken, JetStreamBatchPublisher, keepReplicas, natsNames, streamReplicas } from '@app/messaging';
+import { conformStream, isSubjectToken, JetStreamBatchPublisher, natsNames, streamReplicas } from '@app/messaging';
 
 /** How long JetStream remembers a message id: a replay after a crash within it publishes nothing twice. */
 const DUPLICATE_WINDOW_NS = 15 * 60 * 1e9;
@@ -53,11 +53,13 @@ export class EventFeed {
           ...(replicas === undefined ? {} : streamReplicas(replicas)),
         });
       }
-      // The count first, its peers settled: another instance starting beside this one may have just raised it, and
-      // until they settle the server answers no update of the bounds (it timed out, and the start failed).
-      if (replicas !== undefined) await keepReplicas(nats, names.events.stream, replicas);
-      if (existing && (existing.config.max_age !== bounds.max_age || existing.config.max_bytes !== bounds.max_bytes))
-        await jsm.streams.update(names.events.stream, { ...bounds });
+      // The count and the bounds together, read back until they stay: another instance starting beside this one
+      // may be making or raising it, and sends back the config it read (`conformStream`).
+      await conformStream(nats, names.events.stream, {
+        replicas,
+        settings: (config) =>
+          config.max_age !== bounds.max_age || config.max_bytes !== bounds.max_bytes ? { ...bounds } : {},
+      });
     } catch (error) {
       throw storageRefusal(error, names.events.stream, limits.maxMib) ?? error;
     }
