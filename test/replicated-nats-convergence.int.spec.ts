@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { jetstreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { natsNames, replicatedBucket } from '@app/messaging';
+import { natsNames, replicatedBucket, settleWithin } from '@app/messaging';
 import { SettleLeases } from '../apps/ingest-service/src/reconciler/settle-leases';
 import { startNatsCluster, type NatsCluster } from './support/nats-cluster';
 import { uniquePrefix } from './support/nats-state';
@@ -111,5 +111,39 @@ describe('instances updating one stream of a NATS cluster at once', () => {
     expect(said).toEqual(
       expect.arrayContaining([expect.stringMatching(new RegExp(`KV_${buckets[0]} is kept on 3 .*NATS_REPLICAS=2`))]),
     );
+  }, 120_000);
+
+  it('goes on once NATS_SETTLE_TIMEOUT_SECONDS is up while new peers still copy a large bucket, saying which', async () => {
+    const log = jest.spyOn(Logger.prototype, 'log');
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const bucket = natsNames(uniquePrefix()).buckets.paymentIndex;
+    const kv = await new Kvm(nats).create(bucket, { history: 1 });
+    const value = 'x'.repeat(64 * 1024);
+    await Promise.all(Array.from({ length: 400 }, (_, entry) => kv.put(`entry-${entry}`, value)));
+    // An app whose limit is far shorter than the copy of 25 MiB to two new peers: a millisecond, below the setting's
+    // least (a second), which a copy this size on local servers may beat.
+    const app = await connect({ servers: cluster.url.split(',') });
+    settleWithin(app, 1);
+    try {
+      const started = Date.now();
+      await replicatedBucket(app, bucket, { history: 1 }, 3);
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      await app.close();
+    }
+    const said = [...log.mock.calls, ...warn.mock.calls].map((call) => String(call[1]));
+    expect(said).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          new RegExp(
+            `went on after 0.001 s \\(NATS_SETTLE_TIMEOUT_SECONDS\\) before stream KV_${bucket}'s peers caught up`,
+          ),
+        ),
+      ]),
+    );
+    // NATS goes on copying: the bucket ends on three, with what it held.
+    const jsm = await jetstreamManager(nats);
+    expect((await jsm.streams.info(`KV_${bucket}`)).config.num_replicas).toBe(3);
+    expect((await kv.get('entry-399'))?.string()).toBe(value);
   }, 120_000);
 });

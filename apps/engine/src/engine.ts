@@ -114,7 +114,10 @@ export async function startEngine(env: NodeJS.ProcessEnv): Promise<RunningEngine
     if (failures.length > 0) throw new AggregateError(failures, 'the engine did not stop cleanly');
   };
   try {
-    nats = await connectChecked(configs.command.natsUrl, 'engine', configs.command.natsReplicas);
+    nats = await connectChecked(configs.command.natsUrl, 'engine', {
+      replicas: configs.command.natsReplicas,
+      settleTimeoutSeconds: configs.command.natsSettleTimeoutSeconds,
+    });
     const shared: SharedInfrastructure = { eventStore, nats, logName: 'engine' };
     const start = async (module: DynamicModule, config: BaseAppConfig, options: HttpAppOptions) => {
       const app = await createHttpApp(module, config, options);

@@ -2,6 +2,7 @@ import { Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown 
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { followReachability } from './nats-reachability';
 import { refuseReplicasBeyondServer } from './nats-replicas';
+import { settleWithin } from './stream-settle';
 
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 
@@ -111,8 +112,8 @@ class NatsLifecycle implements OnApplicationShutdown {
  */
 @Module({})
 export class NatsModule {
-  /** `replicas` (`NATS_REPLICAS`): more than one on a server that is not clustered stops the start. */
-  static forRoot(url: string, name: string, shared?: NatsConnection, replicas?: number): DynamicModule {
+  /** `cluster`: NATS_REPLICAS (more than one on a server that is not clustered stops the start) and its waits. */
+  static forRoot(url: string, name: string, shared?: NatsConnection, cluster: NatsClusterSettings = {}): DynamicModule {
     if (shared)
       return {
         module: NatsModule,
@@ -123,18 +124,31 @@ export class NatsModule {
     return {
       module: NatsModule,
       global: true,
-      providers: [{ provide: NATS_CONNECTION, useFactory: () => connectChecked(url, name, replicas) }, NatsLifecycle],
+      providers: [{ provide: NATS_CONNECTION, useFactory: () => connectChecked(url, name, cluster) }, NatsLifecycle],
       exports: [NATS_CONNECTION],
     };
   }
+}
+
+/** How an app keeps its streams on a NATS cluster. */
+export interface NatsClusterSettings {
+  /** `NATS_REPLICAS`. */
+  readonly replicas?: number | undefined;
+  /** `NATS_SETTLE_TIMEOUT_SECONDS`: the longest wait on a stream whose peers change (`settleWithin`). */
+  readonly settleTimeoutSeconds?: number | undefined;
 }
 
 /**
  * `connectNats`, refusing a replica count the server cannot keep (`refuseReplicasBeyondServer`) at once. Closed
  * then: the start stops with that message and no connection is left open.
  */
-export async function connectChecked(url: string, name: string, replicas: number | undefined): Promise<NatsConnection> {
+export async function connectChecked(
+  url: string,
+  name: string,
+  { replicas, settleTimeoutSeconds }: NatsClusterSettings,
+): Promise<NatsConnection> {
   const connection = await connectNats(url, name);
+  if (settleTimeoutSeconds !== undefined) settleWithin(connection, settleTimeoutSeconds * 1_000);
   try {
     refuseReplicasBeyondServer(connection, replicas);
   } catch (error) {

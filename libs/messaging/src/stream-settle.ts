@@ -134,8 +134,8 @@ export async function settled(jsm: JetStreamManager, stream: string, limitMs: nu
     if (waited >= limitMs) {
       logger.warn(
         { stream, replicas, peers: peersOf(last?.cluster) },
-        `went on after ${limitMs / 1000} s (NATS_SETTLE_TIMEOUT_SECONDS) before stream ${stream}'s peers caught up: ` +
-          'NATS goes on copying its messages to them, and the stream serves meanwhile',
+        `went on after ${limitMs / 1000} s (NATS_SETTLE_TIMEOUT_SECONDS) before stream ${stream}'s peers caught up ` +
+          `(${peersOf(last?.cluster)}): NATS goes on copying its messages to them, and the stream serves meanwhile`,
       );
       return false;
     }

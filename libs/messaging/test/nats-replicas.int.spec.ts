@@ -4,6 +4,7 @@ import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { replicatedBucket, replicatedObjectStore } from '@app/messaging';
 import { NATS_URL } from '../../../test/support/nats-state';
+import { startSilentNats } from '../../../test/support/silent-nats';
 
 /** On the shared NATS, a single server: the cluster's side is in test/replicated-nats.int.spec.ts. */
 describe('replicas on a NATS server that is not clustered', () => {
@@ -38,4 +39,22 @@ describe('replicas on a NATS server that is not clustered', () => {
     await new Kvm(nats).create(name, { history: 1 });
     await expect(replicatedBucket(nats, name, { history: 1 }, 3)).rejects.toThrow(unclustered);
   });
+});
+
+describe('a bucket on a NATS that takes connections and answers no request', () => {
+  it('fails within seconds, saying JetStream does not answer, rather than trying for the whole settle time', async () => {
+    const silent = await startSilentNats();
+    const nats = await connect({ servers: silent.url });
+    try {
+      const started = Date.now();
+      // Past the request's own 5 s: the account info asked then, in at most 2 s more, is not answered either.
+      await expect(replicatedBucket(nats, 'anything', { history: 1 }, undefined)).rejects.toThrow(
+        /NATS JetStream does not answer: the bucket anything timed out, and so did its account info/,
+      );
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await nats.close();
+      await silent.stop();
+    }
+  }, 60_000);
 });

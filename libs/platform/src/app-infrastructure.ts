@@ -24,6 +24,7 @@ export function appInfrastructure(
     readonly natsUrl?: string;
     readonly natsPrefix?: string;
     readonly natsReplicas?: number;
+    readonly natsSettleTimeoutSeconds?: number;
   },
   shared: SharedInfrastructure,
   {
@@ -61,7 +62,14 @@ export function appInfrastructure(
     EventStoreModule.forRoot(config.eventStoreUrl, shared.eventStore, {
       readAllTimeoutMs: config.kurrentDbReadAllTimeoutMs,
     }),
-    ...(natsUrl === undefined ? [] : [NatsModule.forRoot(natsUrl, app, shared.nats, config.natsReplicas)]),
+    ...(natsUrl === undefined
+      ? []
+      : [
+          NatsModule.forRoot(natsUrl, app, shared.nats, {
+            replicas: config.natsReplicas,
+            settleTimeoutSeconds: config.natsSettleTimeoutSeconds,
+          }),
+        ]),
     ...operationsModules(app, config.logLevel, probes, shared.logName),
   ];
 }

@@ -29,6 +29,16 @@ describe('loadConfig', () => {
     }
   });
 
+  it('takes NATS_SETTLE_TIMEOUT_SECONDS from 1 to 3600 (120 unset), and refuses any other', () => {
+    expect(loadConfig(TestConfig, {}).natsSettleTimeoutSeconds).toBe(120);
+    expect(loadConfig(TestConfig, { NATS_SETTLE_TIMEOUT_SECONDS: '600' }).natsSettleTimeoutSeconds).toBe(600);
+    for (const bad of ['0', '3601', '1.5', 'long']) {
+      const attempt = () => loadConfig(TestConfig, { NATS_SETTLE_TIMEOUT_SECONDS: bad });
+      expect(attempt).toThrow(ConfigError);
+      expect(attempt).toThrow(/NATS_SETTLE_TIMEOUT_SECONDS/);
+    }
+  });
+
   it('reads and converts the environment, ignoring variables it does not know', () => {
     const config = loadConfig(TestConfig, {
       PORT: '8080',

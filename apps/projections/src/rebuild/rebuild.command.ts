@@ -34,7 +34,10 @@ export async function runRebuild(): Promise<void> {
     readCacheMib: 2,
     readAllTimeoutMs: config.kurrentDbReadAllTimeoutMs,
   });
-  const nats = await connectChecked(config.natsUrl, 'projections-rebuild', config.natsReplicas);
+  const nats = await connectChecked(config.natsUrl, 'projections-rebuild', {
+    replicas: config.natsReplicas,
+    settleTimeoutSeconds: config.natsSettleTimeoutSeconds,
+  });
   // cli-progress draws the bar (rate, ETA, redraws on a TTY, plain lines elsewhere) rather than hand-made output.
   const bar = new SingleBar(
     { format: 'rebuilding [{bar}] {percentage}% | {value}/{total} log position | {applied} events', hideCursor: true },

@@ -15,7 +15,7 @@ import {
   ValidateBy,
 } from 'class-validator';
 import { DEFAULT_READ_ALL_TIMEOUT_MS } from '@app/event-store';
-import { NATS_PREFIX_PATTERN, NATS_PREFIX_RULE, NATS_REPLICAS_MAX } from '@app/messaging';
+import { DEFAULT_SETTLE_MS, NATS_PREFIX_PATTERN, NATS_PREFIX_RULE, NATS_REPLICAS_MAX } from '@app/messaging';
 import { IsCallbackUrlFor } from './callback-url';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -187,6 +187,14 @@ export function withNats<Base extends Constructor>(base: Base) {
     @Min(1, { message: `NATS_REPLICAS must be a whole number from 1 to ${NATS_REPLICAS_MAX}` })
     @Max(NATS_REPLICAS_MAX, { message: `NATS_REPLICAS must be a whole number from 1 to ${NATS_REPLICAS_MAX}` })
     readonly natsReplicas?: number;
+
+    /**
+     * How long a start waits on a stream of the NATS cluster whose peers change: new ones copying its messages after
+     * a raise to NATS_REPLICAS (a large stream takes minutes), or another instance's change of it. Past it the start
+     * goes on, said in the log, and NATS goes on copying.
+     */
+    @EnvInt('NATS_SETTLE_TIMEOUT_SECONDS', { min: 1, max: 3_600 })
+    readonly natsSettleTimeoutSeconds: number = DEFAULT_SETTLE_MS / 1_000;
   }
   return NatsSettings;
 }
