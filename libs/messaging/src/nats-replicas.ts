@@ -14,7 +14,8 @@ import { busyStream, isSettled, settled, settleLimitOf, untilAnswered } from './
 // Every bucket, object store and stream the engine makes is kept on `replicas` servers of the NATS cluster
 // (`NATS_REPLICAS`), so that losing one server loses no read model, lease or checkpoint and stops nothing.
 // `kvm.create` and `objm.create` leave a store that exists as it is, its replica count too: each is brought to
-// the count after (`keepReplicas`), for one made by an engine from before the setting, or while it was lower.
+// the count after (`keepReplicas`), for one made by an engine from before the setting, or while it was lower;
+// never lowered (`conformStream`).
 // Where no count is given (a test's own bucket), a new store has one replica and one that exists keeps its count:
 // a caller that forgot the setting can then never take replicas away.
 

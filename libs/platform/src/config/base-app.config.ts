@@ -177,8 +177,8 @@ export function withNats<Base extends Constructor>(base: Base) {
     /**
      * On how many servers of the NATS cluster every bucket, object store and stream the engine makes is kept: 3 on
      * a cluster of three, so that losing one server loses nothing; 1 on a single server, which can keep no more.
-     * Buckets made before with another count are brought to it at start. Unset: new ones are made with one, and
-     * those that exist keep their count (one raised by hand before this setting is not lowered by an upgrade).
+     * Buckets made before with fewer are raised to it at start; none is lowered (one kept on more, by hand or by an
+     * app with a higher count, stays so, logged). Unset: new ones are made with one, and those that exist keep theirs.
      */
     @Expose({ name: 'NATS_REPLICAS' })
     @Transform(toInt, { toClassOnly: true })
