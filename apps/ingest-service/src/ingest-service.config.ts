@@ -32,6 +32,14 @@ export class IngestServiceConfig extends withDintero(withNats(withEventStore(Bas
   @IsString()
   readonly webhookSecret?: string;
 
+  /**
+   * How long a webhook about a payment this engine made (its transaction or session carries this engine's callback
+   * URL) waits for the log to show that payment, when a read lags behind it (KurrentDB's followers). Still not
+   * there after it, the webhook is answered 503, and Dintero delivers it again. Well under Dintero's 60 s wait.
+   */
+  @EnvInt('WEBHOOK_LOG_WAIT_MS', { min: 0, max: 30_000 })
+  readonly webhookLogWaitMs: number = 5_000;
+
   /** Off only where another instance reconciles, or in tests of the delivery paths alone. */
   @EnvBool('RECONCILER_ENABLED')
   readonly reconcilerEnabled: boolean = true;

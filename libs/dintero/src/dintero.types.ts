@@ -35,6 +35,8 @@ export interface DinteroSession {
     readonly merchant_reference: string;
     readonly merchant_reference_2?: string;
   };
+  /** The URLs the session was made with: `callback_url` names the engine and the payment that made it. */
+  readonly url?: { readonly return_url?: string; readonly callback_url?: string };
   readonly expires_at?: string;
   readonly transaction_id?: string;
   readonly cancelled_at?: string;
@@ -57,6 +59,8 @@ export interface DinteroTransaction {
   readonly merchant_reference_2?: string;
   readonly payout_destination_id?: string;
   readonly store?: { readonly id: string; readonly terminal_id?: string };
+  /** The session's `callback_url`, carried on its transaction: it names the engine and the payment that made it. */
+  readonly url?: { readonly callback_url?: string };
   readonly card?: {
     readonly brand?: string;
     readonly masked_pan?: string;

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, HttpException, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems, RequestValidationError } from '@app/platform';
@@ -6,6 +6,7 @@ import { DomainError } from '@app/payment-domain';
 import { CALLBACK_PATH } from '../delivery-signatures';
 import { dinteroInput } from '../dintero-input';
 import { header } from '../request-header';
+import { PaymentNotInLogError } from '../payment-not-in-log.error';
 import { PaymentFacts, type Ignored, type Recorded } from '../facts/payment-facts.service';
 import { CallbackSignatureGuard } from './callback-signature.guard';
 import { CallbackQuery } from './callback.query';
@@ -45,6 +46,7 @@ export class CallbackController {
 
   private handle(query: CallbackQuery, request: FastifyRequest): Promise<Recorded | Ignored> {
     return this.record(query, request).catch((error: unknown) => {
+      // Only this engine's sessions carry its callback URL, with a payment id it issued (`PaymentNotInLogError`).
       if (!(error instanceof DomainError) || error.code !== 'PAYMENT_NOT_FOUND') throw error;
       throw new PaymentNotInLogError(query.payment_id);
     });
@@ -69,25 +71,5 @@ export class CallbackController {
     throw new RequestValidationError([
       { field: 'transaction_id', message: 'a callback names a transaction_id, or an error when there is none' },
     ]);
-  }
-}
-
-/**
- * A callback for a payment the log does not have: 503, so that Dintero delivers it again (it gives a callback up for
- * good on a 4xx). Only this engine's sessions carry its callback URL, with a payment id it issued and wrote before
- * the session was made: missing, the payment is behind a read that lags (KurrentDB's followers) and there on a later
- * try, or the log was restored without it, and Dintero's twenty tries end. (A webhook covers the whole account, other
- * systems' payments too: there the answer is 200, ignored, and the callback and the reconciler carry the fact.)
- */
-class PaymentNotInLogError extends HttpException {
-  constructor(paymentId: string) {
-    super(
-      {
-        code: 'PAYMENT_NOT_IN_LOG',
-        detail: `Payment ${paymentId} is not in this engine's log (yet); nothing recorded: deliver it again`,
-        paymentId,
-      },
-      503,
-    );
   }
 }

@@ -1,7 +1,9 @@
 import { Body, Controller, HttpCode, Inject, Logger, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { setTimeout as pause } from 'node:timers/promises';
 import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
+import { EVENT_STORE, type EventStore } from '@app/event-store';
 import type { Registry } from 'prom-client';
 import {
   ApiProblems,
@@ -10,23 +12,30 @@ import {
   RequestValidationError,
   type PaymentMetrics,
 } from '@app/platform';
-import { DomainError } from '@app/payment-domain';
+import { DomainError, paymentStream } from '@app/payment-domain';
 import { PaymentFacts, type FactContext, type Ignored, type Recorded } from '../facts/payment-facts.service';
 import { WEBHOOK_PATH } from '../delivery-signatures';
+import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
+import { PaymentNotInLogError } from '../payment-not-in-log.error';
 import { dinteroInput } from '../dintero-input';
 import { header } from '../request-header';
 import { WebhookSignatureGuard } from './webhook-signature.guard';
 import { WebhookPayload } from './webhook.payload';
+import { madeByThisEngine } from './our-callback-url';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The pauses between reads of a payment the log does not show yet: doubling from this, to at most the second. */
+const FIRST_LOG_PAUSE_MS = 25;
+const MAX_LOG_PAUSE_MS = 1_000;
 
 type Answer = Recorded | Ignored;
 
 /**
  * Dintero's webhooks (docs/dintero.md §5): `checkout_transaction` and `checkout_authorization` become
  * the same facts as callbacks do; the payment is the transaction's `merchant_reference_2`. Events that are
- * not ours (pings, other channels' transactions) are answered 200 and ignored, since failures can get the
- * subscription deleted.
+ * not ours (pings, other channels' transactions, another system's payments) are answered 200 and ignored, since
+ * failures can get the subscription deleted. One about a payment this engine made that its log does not show is
+ * waited for, and then answered 503 (`ifOurs`).
  */
 @ApiTags('dintero')
 @ApiProblems({
@@ -36,7 +45,7 @@ type Answer = Recorded | Ignored;
   413: 'PAYLOAD_TOO_LARGE: a body over the limit (HTTP_BODY_LIMIT)',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON',
   502: 'DINTERO_LOOKUP_REFUSED: Dintero refused the lookup of the transaction',
-  503: 'DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS, CONCURRENT_UPDATE or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
+  503: 'PAYMENT_NOT_IN_LOG: a payment this engine made (its callback URL on the transaction or session) that the log did not show within WEBHOOK_LOG_WAIT_MS; DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS, CONCURRENT_UPDATE or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
 })
 @Controller(WEBHOOK_PATH)
 @UseGuards(WebhookSignatureGuard)
@@ -48,6 +57,8 @@ export class WebhookController {
   constructor(
     private readonly facts: PaymentFacts,
     @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(INGEST_CONFIG) private readonly config: IngestServiceConfig,
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
     this.metrics = paymentMetrics(registry);
@@ -94,7 +105,8 @@ export class WebhookController {
       this.metrics.deliveries.inc({ source: 'webhook', result: 'ignored' });
       return { ignored: `transaction ${transactionId} is not a payment of this engine` };
     }
-    return this.ifOurs(paymentId, () => this.facts.recordTransaction(paymentId, tx, context), context);
+    const record = () => this.facts.recordTransaction(paymentId, tx, context);
+    return this.ifOurs(paymentId, tx.url?.callback_url, record, context);
   }
 
   /** With a transaction, as `checkout_transaction`; without one (the customer cancelled), via the session. */
@@ -122,24 +134,71 @@ export class WebhookController {
     }
     const error = authorization.error;
     // With the session at hand: when it has a transaction by now, the payment is what that transaction is.
-    return this.ifOurs(paymentId, () => this.facts.recordReportedError(paymentId, error, context, session), context);
+    const record = () => this.facts.recordReportedError(paymentId, error, context, session);
+    return this.ifOurs(paymentId, session.url?.callback_url, record, context);
   }
 
   /**
    * Records a fact of a payment this engine may not know: the subscription covers the whole Dintero account, and
    * another system of it (a web shop, another environment's engine) may put a UUID in `merchant_reference_2` too.
    * Such a delivery is answered 200 and ignored, like any other that is not ours: a 404 would make Dintero count
-   * it as failed, retry it, and in the end maybe delete the subscription. A payment of this engine is in its log
-   * before its session exists, so before any webhook about it.
+   * it as failed, retry it, and in the end maybe delete the subscription.
+   *
+   * A payment this engine made (the transaction or session carries its callback URL naming the payment,
+   * `madeByThisEngine`) is in its log before its session exists, so before any webhook about it; the log not showing
+   * it means a read that lags (KurrentDB's followers), or a log restored without it. Answered 200 and ignored, the
+   * fact would rest on the callback and the reconciler alone, and a Backoffice refund that only this webhook tells
+   * of would be lost. So the log is read again until it shows the payment, for up to `WEBHOOK_LOG_WAIT_MS`, and the
+   * fact is recorded; still missing, the answer is 503 `PAYMENT_NOT_IN_LOG`, and Dintero delivers it again. A 5xx
+   * risks the subscription (Dintero may delete one after consecutive failures), which is why it comes only after
+   * the wait, and only for payments provably ours: a lag longer than the wait is an outage of the log's followers,
+   * when callbacks get the same 503; every other delivery between them keeps succeeding.
    */
-  private async ifOurs(paymentId: string, record: () => Promise<Answer>, context: FactContext): Promise<Answer> {
+  private async ifOurs(
+    paymentId: string,
+    callbackUrl: string | undefined,
+    record: () => Promise<Answer>,
+    context: FactContext,
+  ): Promise<Answer> {
     try {
       return await record();
     } catch (error) {
-      if (!(error instanceof DomainError) || error.code !== 'PAYMENT_NOT_FOUND') throw error;
-      this.logger.log({ paymentId, correlationId: context.correlationId }, 'webhook for a payment not in this log');
+      if (!notInLog(error)) throw error;
+    }
+    const ids = { paymentId, correlationId: context.correlationId };
+    if (!madeByThisEngine(callbackUrl, paymentId, this.config.ingestPublicUrl)) {
+      this.logger.log(ids, 'webhook for a payment not in this log');
       this.metrics.deliveries.inc({ source: 'webhook', result: 'ignored' });
       return { ignored: `payment ${paymentId} is not in this engine's log` };
     }
+    this.logger.warn(ids, 'webhook for a payment this engine made that the log does not show yet: waiting for it');
+    if (await this.inLogWithin(paymentId, this.config.webhookLogWaitMs))
+      try {
+        return await record();
+      } catch (error) {
+        if (!notInLog(error)) throw error;
+      }
+    this.logger.warn(ids, 'webhook for a payment this engine made that the log does not show: 503, Dintero retries');
+    throw new PaymentNotInLogError(paymentId);
   }
+
+  /** Whether the log shows the payment within `waitMs`, read again after doubling pauses (a lagging read catches up). */
+  private async inLogWithin(paymentId: string, waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    this.metrics.webhooksAwaitingLog.inc();
+    try {
+      for (let pauseMs = FIRST_LOG_PAUSE_MS; ; pauseMs = Math.min(pauseMs * 2, MAX_LOG_PAUSE_MS)) {
+        if ((await this.store.readStream(paymentStream(paymentId), { limit: 1 })).length > 0) return true;
+        const left = deadline - Date.now();
+        if (left <= 0) return false;
+        await pause(Math.min(pauseMs, left));
+      }
+    } finally {
+      this.metrics.webhooksAwaitingLog.dec();
+    }
+  }
+}
+
+function notInLog(error: unknown): boolean {
+  return error instanceof DomainError && error.code === 'PAYMENT_NOT_FOUND';
 }

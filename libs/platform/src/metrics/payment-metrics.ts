@@ -42,6 +42,11 @@ function create(registry: Registry) {
       labelNames: ['state'] as const,
       registers,
     }),
+    webhooksAwaitingLog: new Gauge({
+      name: 'payments_webhooks_awaiting_log',
+      help: "Webhooks about a payment this engine made that wait for the log to show it (a read that lags behind the log's head)",
+      registers,
+    }),
     flaggedForReview: new Counter({
       name: 'payments_flagged_for_review_total',
       help: 'Payments whose outcome Dintero kept reporting as UNKNOWN past the deadline, handed to a person',

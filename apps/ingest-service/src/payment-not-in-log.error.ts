@@ -1,0 +1,20 @@
+import { HttpException } from '@nestjs/common';
+
+/**
+ * A delivery about a payment this engine made that its log does not have: 503, so that Dintero delivers it again
+ * (it gives a callback up for good on a 4xx). The engine writes a payment before it asks Dintero for its session, so
+ * missing, the payment is behind a read that lags (KurrentDB's followers) and there on a later try, or the log was
+ * restored without it, and Dintero's tries end.
+ */
+export class PaymentNotInLogError extends HttpException {
+  constructor(paymentId: string) {
+    super(
+      {
+        code: 'PAYMENT_NOT_IN_LOG',
+        detail: `Payment ${paymentId} is not in this engine's log (yet); nothing recorded: deliver it again`,
+        paymentId,
+      },
+      503,
+    );
+  }
+}
