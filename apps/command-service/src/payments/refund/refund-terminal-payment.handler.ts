@@ -257,6 +257,12 @@ export class RefundTerminalPaymentHandler {
       );
       // Failed, it holds the terminal no longer (the claim may still run for up to a lease).
       const failed = refundOf(after, paymentId, refundId);
+      // A refund made elsewhere held back while this one was unsettled is recorded now, as when Dintero refuses one.
+      if (failed.status === 'failed') {
+        const transactionId = refundTransactionOf(existingPayment(after, paymentId), failed);
+        if (transactionId !== undefined)
+          await this.recordRefundsMadeElsewhere(paymentId, transactionId, after, metadata);
+      }
       await this.releaseIfSettled(failed, metadata);
       return refundView(paymentId, failed);
     }
@@ -360,7 +366,8 @@ export class RefundTerminalPaymentHandler {
 
   /**
    * Refunds Dintero shows made on the transaction by none of ours (in its Backoffice, say), held back while this
-   * refund might have been one of them: recorded now that Dintero refused it (or it never reached Dintero), since
+   * refund might have been one of them: recorded now that Dintero refused it (or it never reached Dintero, or a
+   * resumed run failed it as never sent), since
    * Dintero sends nothing more of a transaction its refusal left as it was, and nothing else asks about it. Its
    * Backoffice taking the money is what makes Dintero refuse ours. The POS's answer is given whatever comes of this.
    */
