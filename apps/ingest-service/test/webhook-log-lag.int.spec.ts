@@ -105,6 +105,30 @@ describe('ingest: a webhook for a payment of ours the log does not show yet', ()
     });
   }, 60_000);
 
+  it('answers 503 to a cancel without a transaction whose session is ours, once the wait is over', async () => {
+    // The customer cancelled: the webhook names the session alone, whose callback URL names the payment.
+    const terminalId = `L-${++terminalNo}`;
+    await engine.terminals('lag-store', terminalId);
+    await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+    const { sessionId } = (await engine.start('lag-store', terminalId, 10_000)) as { sessionId: string };
+    const sim = engine.sim.app.get(SimulatorState);
+    const real = sim.sessions.get(sessionId)!;
+    const paymentId = randomUUID();
+    const callbackUrl = new URL(real.url.callback_url!);
+    callbackUrl.searchParams.set('payment_id', paymentId);
+    const unseen = {
+      ...real,
+      id: `S-${paymentId}`,
+      order: { ...real.order, merchant_reference_2: paymentId },
+      url: { ...real.url, callback_url: callbackUrl.href },
+    };
+    sim.sessions.set(unseen.id, unseen);
+    expect(
+      await webhook({ event: 'checkout_authorization', authorization: { session_id: unseen.id, error: 'cancelled' } }),
+    ).toMatchObject({ status: 503, body: { code: 'PAYMENT_NOT_IN_LOG', paymentId } });
+    expect(await typesOf(paymentId)).toEqual([]);
+  }, 60_000);
+
   it('answers 200 and ignores one whose callback URL is another engine’s, without waiting', async () => {
     const { paymentId, transactionId } = await unseenPayment('staging.example.com');
     const since = Date.now();
