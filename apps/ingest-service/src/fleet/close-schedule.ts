@@ -41,3 +41,11 @@ export function spreadOffsetMs(storeId: string, terminalId: string, spreadMs: nu
   const hash = createHash('sha256').update(`${storeId}\n${terminalId}`).digest();
   return hash.readUInt32BE(0) % spreadMs;
 }
+
+/**
+ * The key of a terminal's close of a day, whatever its attempt: where its give-up is claimed in NATS KV
+ * (`CloseStartFailures.claimGiveUp`), the same on every instance and after a restart.
+ */
+export function closeDayKey(storeId: string, terminalId: string, businessDay: string): string {
+  return hashedUuid('nightly-close-day', storeId, terminalId, businessDay);
+}

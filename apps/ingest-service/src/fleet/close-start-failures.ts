@@ -2,20 +2,40 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
 import { isRevisionConflict, natsNames, replicatedBucket } from '@app/messaging';
 
-/** How many times a close's attempt could not be started, and the last reason why. */
+/** How many times a close's attempt could not be started, the last reason why, and whether a busy terminal held it up. */
 export interface FailedStarts {
   readonly count: number;
   readonly reason: string;
+  /** A payment or refund held the terminal when the attempt was to start (not a failed start: not counted). */
+  readonly busy?: boolean;
+}
+
+/**
+ * The give-up of one terminal's close of one day, as the first instance to decide it put it: every instance records
+ * this one, on this attempt's stream, whatever it knows of the close itself.
+ */
+export interface GiveUpClaim {
+  readonly operationId: string;
+  readonly attempts: number;
+  readonly at: string;
 }
 
 /** How often a count is read and written again when another instance wrote it in the same moment. */
 const CONFLICT_RETRIES = 5;
 
 /**
- * The nightly close's failed starts (the log out of reach, say), by the attempt's operation id, in a NATS KV bucket:
- * the bound `NIGHTLY_CLOSE_MAX_ATTEMPTS` holds across restarts and instances, where a count in memory began again at
- * zero with each, and a close that could never start was tried for ever. Not in the log, which is what failed. The
- * bucket keeps a count for `keepMs` after its last failure (the days the nightly close remembers closes), no longer.
+ * What the nightly close keeps in a NATS KV bucket beside the log, for restarts and other instances to know:
+ *
+ * - An attempt's failed starts (the log out of reach, say), by its operation id: the bound `NIGHTLY_CLOSE_MAX_ATTEMPTS`
+ *   holds across restarts and instances, where a count in memory began again at zero with each, and a close that could
+ *   never start was tried for ever. Not in the log, which is what failed. Also that a busy terminal held the attempt
+ *   up, which the log never hears of: a close left so when the next day's close falls due is given up for that
+ *   reason after a restart too, where it was known only in memory and dropped.
+ * - Which attempt a terminal day's close is given up at (`claimGiveUp`), made once with the bucket's compare-and-set:
+ *   instances that know the close differently (one a busy second attempt in memory, another only the first attempt
+ *   in the log) record the one give-up on the same stream, where the operation's decider records it once.
+ *
+ * The bucket keeps an entry for `keepMs` after its last write (the days the nightly close remembers closes), no longer.
  */
 export class CloseStartFailures {
   private constructor(private readonly kv: KV) {}
@@ -42,16 +62,52 @@ export class CloseStartFailures {
 
   /** Counts one more failed start of the attempt, for `reason`, and returns the count now. */
   async add(operationId: string, reason: string): Promise<number> {
+    const next = await this.change(operationId, (held) => ({ ...held, count: held.count + 1, reason }));
+    return next.count;
+  }
+
+  /** Notes that a busy terminal held the attempt up (once: a note there already is left as it is). */
+  async noteBusy(operationId: string): Promise<void> {
+    await this.change(operationId, (held) => (held.busy ? undefined : { ...held, busy: true }));
+  }
+
+  /**
+   * The give-up of the terminal day's close (`dayKey`, the same on every instance): `claim` if none was made, else the
+   * one another instance (or this one, before a restart) made first.
+   */
+  async claimGiveUp(dayKey: string, claim: GiveUpClaim): Promise<GiveUpClaim> {
+    const key = `given-up.${dayKey}`;
+    for (let tries = 0; ; tries++) {
+      const entry = await this.kv.get(key);
+      const held = entry && entry.operation === 'PUT' ? parseClaim(entry.string()) : undefined;
+      if (held) return held;
+      try {
+        if (entry) await this.kv.update(key, JSON.stringify(claim), entry.revision);
+        else await this.kv.create(key, JSON.stringify(claim));
+        return claim;
+      } catch (error) {
+        // Another instance claimed it in the same moment: theirs stands, read on the next turn.
+        if (!isRevisionConflict(error) || tries >= CONFLICT_RETRIES) throw error;
+      }
+    }
+  }
+
+  /** Writes the attempt's entry as `next` makes it of the one held (nothing when it gives undefined), by compare-and-set. */
+  private async change(
+    operationId: string,
+    next: (held: FailedStarts) => FailedStarts | undefined,
+  ): Promise<FailedStarts> {
     for (let tries = 0; ; tries++) {
       const entry = await this.kv.get(operationId);
-      const held = entry && entry.operation === 'PUT' ? parse(entry.string()) : undefined;
-      const next = JSON.stringify({ count: (held?.count ?? 0) + 1, reason });
+      const held = entry && entry.operation === 'PUT' ? parse(entry.string()) : { count: 0, reason: '' };
+      const value = next(held);
+      if (value === undefined) return held;
       try {
-        if (entry && held) await this.kv.update(operationId, next, entry.revision);
-        else await this.kv.create(operationId, next);
-        return (held?.count ?? 0) + 1;
+        if (entry) await this.kv.update(operationId, JSON.stringify(value), entry.revision);
+        else await this.kv.create(operationId, JSON.stringify(value));
+        return value;
       } catch (error) {
-        // Another instance counted one in the same moment: counted again on top of theirs.
+        // Another instance wrote it in the same moment: written again on top of theirs.
         if (!isRevisionConflict(error) || tries >= CONFLICT_RETRIES) throw error;
       }
     }
@@ -60,9 +116,23 @@ export class CloseStartFailures {
 
 function parse(value: string): FailedStarts {
   try {
-    const { count, reason } = JSON.parse(value) as Partial<FailedStarts>;
-    return { count: typeof count === 'number' ? count : 0, reason: typeof reason === 'string' ? reason : '' };
+    const { count, reason, busy } = JSON.parse(value) as Partial<FailedStarts>;
+    return {
+      count: typeof count === 'number' ? count : 0,
+      reason: typeof reason === 'string' ? reason : '',
+      ...(busy === true ? { busy } : {}),
+    };
   } catch {
     return { count: 0, reason: '' };
+  }
+}
+
+function parseClaim(value: string): GiveUpClaim | undefined {
+  try {
+    const { operationId, attempts, at } = JSON.parse(value) as Partial<GiveUpClaim>;
+    if (typeof operationId !== 'string' || typeof attempts !== 'number' || typeof at !== 'string') return undefined;
+    return { operationId, attempts, at };
+  } catch {
+    return undefined;
   }
 }

@@ -3,6 +3,7 @@ import { handleCommand, readState, type RecordedEvent } from '@app/event-store';
 import {
   DEFAULT_END_OF_DAY_TIME,
   DomainError,
+  addDays,
   asDomainEvent,
   operationDecider,
   operationOpen,
@@ -20,7 +21,7 @@ import {
   startOperation,
   type PaymentMetrics,
 } from '@app/platform';
-import { closeOperationId, dueClose, spreadOffsetMs } from './close-schedule';
+import { closeDayKey, closeOperationId, closeTime, dueClose, spreadOffsetMs } from './close-schedule';
 import { CloseStartFailures } from './close-start-failures';
 import { LeasedLogDependencies, LeasedLogService } from './leased-log-worker';
 
@@ -63,7 +64,10 @@ const BUSY_RETRY_MS = 15_000;
  * and instances; a busy terminal between two such starts does not start the count again). Dintero out of reach is no such reason: the operation is recorded and sent again with its key by the
  * operations reconciler, and ends timed out or expired, which counts as an attempt. And it is given up when the
  * terminal's next day's close falls due before it closed (`supersededCloses`), but for one still under way at
- * Dintero, which may yet complete.
+ * Dintero, which may yet complete. A terminal day of the days kept that was due and left no trace (`missedCloses`: the
+ * engine down all night, or a busy terminal or failed starts that only NATS kept, this instance restarted since) is
+ * given up when found, and says it was found late. Every give-up of a terminal day is claimed in NATS first
+ * (`CloseStartFailures.claimGiveUp`), so that instances knowing the close differently record the one give-up.
  *
  * Each close has an id made from the store, the terminal, the day and the attempt, the same on every instance
  * and after a restart, and is started only when the log has no operation of that id: so it runs once, however
@@ -75,6 +79,24 @@ export class NightlyClose extends LeasedLogService {
   private readonly stores = new Map<string, StoreState>();
   /** When each terminal (`{storeId}.{terminalId}`) was registered: a close before that is none of its. */
   private readonly registeredAt = new Map<string, number>();
+  /** When each terminal last became `ACTIVE` at Dintero: a day it was not is no missed close of its. */
+  private readonly activeAt = new Map<string, number>();
+  /**
+   * By store day, the earliest instant the log shows the nightly close at work (a close requested or given up), for
+   * the days kept: a terminal day with no trace is taken for missed only when its close time is after the first of
+   * them, the nightly close in service then (not a log from before it ran, or one it was not enabled on).
+   */
+  private readonly atWork = new Map<string, number>();
+  /** Terminal days (`{storeId}.{terminalId}.{day}`) a close by hand closed: no nightly close of theirs is missed. */
+  private readonly closedByHand = new Set<string>();
+  private readonly handCloseOf = new Map<string, string>();
+  /** Terminal days with no trace found to be no missed close (the nightly close not in service then): not read again. */
+  private readonly notMissed = new Set<string>();
+  /**
+   * Terminal days this instance had due, since it started: a close superseded that it never had due it found late (it
+   * was down, or not yet deployed, when the next day's close fell due), and its give-up says so.
+   */
+  private readonly seenDue = new Set<string>();
   /** Closes by `{storeId}.{terminalId}.{day}`, and which close each operation id is. */
   private readonly closes = new Map<string, CloseAttempt>();
   private readonly closeOf = new Map<string, { readonly key: string; readonly attempt: number }>();
@@ -121,9 +143,17 @@ export class NightlyClose extends LeasedLogService {
     const known = asDomainEvent(record);
     if (known?.stream === 'store') {
       const state = this.stores.get(known.id) ?? storeDecider.initialState;
-      this.stores.set(known.id, storeDecider.evolve(state, known.event));
+      const next = storeDecider.evolve(state, known.event);
+      this.stores.set(known.id, next);
       if (known.event.type === 'TerminalRegistered' || known.event.type === 'TerminalReactivated')
         this.registeredAt.set(`${known.id}.${known.event.data.terminalId}`, Date.parse(known.event.data.at));
+      if (known.event.type === 'TerminalEnrolled' || known.event.type === 'TerminalStatusChanged') {
+        const { terminalId, at } = known.event.data;
+        const status = (of: StoreState) =>
+          of.status === 'registered' ? of.terminals[terminalId]?.dintero?.status : undefined;
+        if (status(next) === 'ACTIVE' && status(state) !== 'ACTIVE')
+          this.activeAt.set(`${known.id}.${terminalId}`, Date.parse(at));
+      }
       return;
     }
     if (known?.stream !== 'operation') return;
@@ -132,11 +162,17 @@ export class NightlyClose extends LeasedLogService {
       const { storeId, terminalId, businessDay, attempts } = event.data;
       const key = `${storeId}.${terminalId}.${businessDay}`;
       this.closes.set(key, { businessDay, attempt: attempts, status: 'given_up', notBefore: 0 });
+      this.sawAtWork(businessDay, event.data.at);
       return;
     }
     if (event.type === 'OperationRequested') {
       const { storeId, terminalId, businessDay, requestedBy } = event.data;
-      if (businessDay === undefined || requestedBy !== CORRELATION_ID) return;
+      if (businessDay === undefined || event.data.operation !== 'end_of_day') return;
+      if (requestedBy !== CORRELATION_ID) {
+        this.handCloseOf.set(id, `${storeId}.${terminalId}.${businessDay}`);
+        return;
+      }
+      this.sawAtWork(businessDay, event.data.requestedAt);
       const attempt = this.attemptOf(id, storeId, terminalId, businessDay);
       if (attempt === undefined) return;
       const key = `${storeId}.${terminalId}.${businessDay}`;
@@ -146,6 +182,8 @@ export class NightlyClose extends LeasedLogService {
         this.closes.set(key, { businessDay, attempt, status: 'requested', notBefore: 0 });
       return;
     }
+    const byHand = this.handCloseOf.get(id);
+    if (byHand !== undefined && event.type === 'OperationCompleted') this.closedByHand.add(byHand);
     const of = this.closeOf.get(id);
     const current = of && this.closes.get(of.key);
     // Another attempt's news (an older one ending late) leaves the latest attempt as it is.
@@ -157,6 +195,14 @@ export class NightlyClose extends LeasedLogService {
     }
   }
 
+  /** Notes the nightly close at work on the store day at `at` (its earliest such instant kept). */
+  private sawAtWork(businessDay: string, at: string): void {
+    const instant = Date.parse(at);
+    if (Number.isNaN(instant)) return;
+    const held = this.atWork.get(businessDay);
+    if (held === undefined || instant < held) this.atWork.set(businessDay, instant);
+  }
+
   /** Which attempt of the store day's close the operation is, if it is one of them. */
   private attemptOf(operationId: string, storeId: string, terminalId: string, businessDay: string) {
     for (let attempt = 1; attempt <= this.config.nightlyCloseMaxAttempts; attempt++)
@@ -165,16 +211,24 @@ export class NightlyClose extends LeasedLogService {
   }
 
   /** Forgets closes of days long past, so that memory stays bounded by the fleet, not by its history. */
-  private prune(now: number): void {
-    const oldest = new Date(now - KEEP_DAYS_MS).toISOString().slice(0, 10);
+  private prune(oldest: string): void {
     for (const [key, close] of this.closes) if (close.businessDay < oldest) this.closes.delete(key);
     for (const [operationId, { key }] of this.closeOf) if (!this.closes.has(key)) this.closeOf.delete(operationId);
+    for (const day of this.atWork.keys()) if (day < oldest) this.atWork.delete(day);
+    // Keys end in the day, ten characters.
+    const old = (key: string) => key.slice(-10) < oldest;
+    for (const keys of [this.closedByHand, this.notMissed, this.seenDue])
+      for (const key of keys) if (old(key)) keys.delete(key);
+    for (const [operationId, key] of this.handCloseOf) if (old(key)) this.handCloseOf.delete(operationId);
   }
 
   protected async tick(): Promise<void> {
     const now = Date.now();
-    this.prune(now);
+    // The first day kept: closes of days before it are forgotten, and no day before it is looked at for a missed close.
+    const oldest = new Date(now - KEEP_DAYS_MS).toISOString().slice(0, 10);
+    this.prune(oldest);
     const due = this.dueCloses(now);
+    for (const { key } of due) this.seenDue.add(key);
     const counts = { completed: 0, running: 0, waiting: 0, failed: 0 };
     for (const { key } of due) counts[this.stateOf(key)] += 1;
     for (const [state, count] of Object.entries(counts)) this.metrics.nightlyCloseTerminals.set({ state }, count);
@@ -186,7 +240,16 @@ export class NightlyClose extends LeasedLogService {
       if (budget <= 0 || this.worker.isStopped) return;
       if (!(await this.worker.mayTake(`nightly-close.${superseded.key}`))) continue;
       budget -= 1;
-      await this.giveUp(superseded, superseded.close, superseded.reason, now);
+      await this.giveUp(superseded, superseded.close, superseded.reason, now, !this.seenDue.has(superseded.key));
+    }
+    for (const missed of this.missedCloses(now, oldest)) {
+      if (budget <= 0 || this.worker.isStopped) return;
+      if (!(await this.worker.mayTake(`nightly-close.${missed.key}`))) continue;
+      const reason = await this.missedReason(missed);
+      if (reason === undefined) continue;
+      budget -= 1;
+      const close = { businessDay: missed.businessDay, attempt: 1, status: 'unstarted' as const, notBefore: 0 };
+      await this.giveUp(missed, close, reason, now, true);
     }
     for (const close of due) {
       if (budget <= 0 || this.worker.isStopped) return;
@@ -240,6 +303,88 @@ export class NightlyClose extends LeasedLogService {
       });
     }
     return superseded;
+  }
+
+  /**
+   * Terminal days of the days kept, before the day due now, that were due and left no trace: no close of theirs was
+   * requested or given up (the engine was down when the next day's close fell due, or this instance knew of one only
+   * in memory, a busy terminal or starts that failed, and was restarted since). Nothing will try them any more, and
+   * nothing said their batch was not closed: each is given up, once (`missedReason` says whether and why). A terminal
+   * not in use now, a day before it was (registered, taken back into use, `ACTIVE` at Dintero) and a day a close by
+   * hand closed are none of these.
+   */
+  private missedCloses(now: number, oldest: string) {
+    const missed: { storeId: string; terminalId: string; businessDay: string; key: string; closeAt: number }[] = [];
+    // By schedule, the days kept before the due one: each day's close time, and its next day's (which superseded it).
+    const schedules = new Map<string, { day: string; closeAt: number; nextCloseAt: number }[]>();
+    for (const [storeId, state] of this.stores) {
+      if (state.status !== 'registered') continue;
+      const { timeZone, endOfDayTime = DEFAULT_END_OF_DAY_TIME } = state.details;
+      const schedule = `${timeZone} ${endOfDayTime}`;
+      let days = schedules.get(schedule);
+      if (!days) {
+        days = [];
+        const due = dueClose(timeZone, endOfDayTime, now);
+        let nextCloseAt = due.closeAt;
+        for (let day = addDays(due.businessDay, -1); day >= oldest; day = addDays(day, -1)) {
+          const closeAt = closeTime(day, endOfDayTime, timeZone);
+          days.push({ day, closeAt, nextCloseAt });
+          nextCloseAt = closeAt;
+        }
+        schedules.set(schedule, days);
+      }
+      for (const [terminalId, terminal] of Object.entries(state.terminals)) {
+        if (!terminal.active || (terminal.dintero && terminal.dintero.status !== 'ACTIVE')) continue;
+        const terminalKey = `${storeId}.${terminalId}`;
+        const inUseSince = Math.max(this.registeredAt.get(terminalKey) ?? 0, this.activeAt.get(terminalKey) ?? 0);
+        for (const { day, closeAt, nextCloseAt } of days) {
+          const key = `${terminalKey}.${day}`;
+          if (inUseSince > closeAt || this.closes.has(key) || this.closedByHand.has(key) || this.notMissed.has(key))
+            continue;
+          // The day stays this terminal's close until its next day's falls due, spread and all (as `dueCloses` has it).
+          if (now < nextCloseAt + spreadOffsetMs(storeId, terminalId, this.config.nightlyCloseSpreadSeconds * 1000))
+            continue;
+          missed.push({ storeId, terminalId, businessDay: day, key, closeAt });
+        }
+      }
+    }
+    return missed;
+  }
+
+  /**
+   * Why a terminal day with no trace in the log is given up, if it is: its first attempt was held up by a busy terminal
+   * or could not be started (as NATS kept it, this instance restarted since), or no close of it was made at all while
+   * the nightly close was in service (the log shows it at work before that day's close time). Both are found late,
+   * and say so: the give-up is dated when found. A day before the nightly close was in service is none of its, and is
+   * not looked at again.
+   */
+  private async missedReason(missed: {
+    storeId: string;
+    terminalId: string;
+    businessDay: string;
+    key: string;
+    closeAt: number;
+  }): Promise<string | undefined> {
+    const { storeId, terminalId, businessDay, key, closeAt } = missed;
+    const next = addDays(businessDay, 1);
+    const failures = await this.startFailures();
+    const note = await failures?.of(closeOperationId(storeId, terminalId, businessDay, 1)).catch((error: unknown) => {
+      this.logger.warn({ storeId, terminalId, businessDay, err: error }, 'could not read a nightly close’s notes');
+      return null;
+    });
+    // NATS out of reach: looked at again next round, for the reason it may hold.
+    if (note === null) return undefined;
+    if (note && (note.count > 0 || note.busy)) {
+      const why = note.count > 0 ? note.reason : 'the terminal was busy';
+      return `the close of ${next} fell due before it could be tried again (${why})`;
+    }
+    let since: number | undefined;
+    for (const instant of this.atWork.values()) if (since === undefined || instant < since) since = instant;
+    if (since === undefined || since > closeAt) {
+      this.notMissed.add(key);
+      return undefined;
+    }
+    return `missed: no close of ${businessDay} was made before the close of ${next} fell due (the nightly close was not running then)`;
   }
 
   /** Every terminal in use whose day's close time (with its spread) has come: the closes due now. */
@@ -381,7 +526,14 @@ export class NightlyClose extends LeasedLogService {
       if (error instanceof DomainError && error.code === 'TERMINAL_BUSY') {
         // A payment or refund holds the terminal: closed once it is free.
         this.metrics.nightlyCloses.inc({ result: 'busy' });
+        const before = this.closes.get(key);
         this.closes.set(key, { businessDay, attempt, status: 'busy', notBefore: now + BUSY_RETRY_MS });
+        // Noted in NATS (once an attempt), for a restart to give the close up as held up by a busy terminal, should
+        // the next day's close fall due first: the log never hears of it.
+        if (before?.attempt !== attempt || before.status !== 'busy')
+          await failures?.noteBusy(operationId).catch((kvError: unknown) => {
+            this.logger.warn({ ...log, err: kvError }, 'could not note a busy terminal’s nightly close in NATS');
+          });
         return;
       }
       const notBefore = now + this.config.nightlyCloseRetrySeconds * 1000;
@@ -412,16 +564,38 @@ export class NightlyClose extends LeasedLogService {
   /**
    * Records that the close is given up, for the store day: once, whichever instance or restart gets here first (the
    * operation's decider records a second give-up as nothing). When it cannot be recorded, the next round tries again.
+   * `late`: found only after the next day's close fell due (no trace of it, or this instance did not have it due); the
+   * reason says so and when, beside the day it concerns.
    */
   private async giveUp(
     target: { storeId: string; terminalId: string; businessDay: string; key: string },
     close: CloseAttempt,
-    reason: string,
+    why: string,
     now: number,
+    late = false,
   ): Promise<void> {
     const { storeId, terminalId, businessDay, key } = target;
-    const { attempt } = close;
-    const operationId = closeOperationId(storeId, terminalId, businessDay, attempt);
+    const mine = {
+      operationId: closeOperationId(storeId, terminalId, businessDay, close.attempt),
+      attempts: close.attempt,
+      at: new Date(now).toISOString(),
+    };
+    // The give-up claimed in NATS first: instances that know the close differently give it up at the same attempt, the
+    // first's, and dated as the first found it. NATS out of reach: this instance's own, which the log records once.
+    const failures = await this.startFailures();
+    const claimed = await failures
+      ?.claimGiveUp(closeDayKey(storeId, terminalId, businessDay), mine)
+      .catch((error: unknown) => {
+        this.logger.warn(
+          { storeId, terminalId, businessDay, err: error },
+          'could not claim a nightly close’s give-up in NATS',
+        );
+        return undefined;
+      });
+    const { operationId, attempts: attempt, at } = claimed ?? mine;
+    // The reason is kept to 500 characters, the part saying it was found late whole.
+    const foundLate = late ? `; found late, at ${at}` : '';
+    const reason = `${why.slice(0, 500 - foundLate.length)}${foundLate}`;
     const log = { storeId, terminalId, operationId, businessDay, attempt, reason, correlationId: CORRELATION_ID };
     try {
       const { events } = await handleCommand(
@@ -436,8 +610,8 @@ export class NightlyClose extends LeasedLogService {
             terminalId,
             businessDay,
             attempts: attempt,
-            reason: reason.slice(0, 500),
-            at: new Date(now).toISOString(),
+            reason,
+            at,
           },
         },
         { metadata: operationMetadata({ operationId, storeId, terminalId, businessDay }, CORRELATION_ID) },

@@ -74,7 +74,11 @@ export interface CloseGivenUpData {
   readonly businessDay: string;
   /** How many attempts were made (1 when the first could not be made at all). */
   readonly attempts: number;
-  /** Why, in words: the last attempt's end (`the terminal reported a failure`, `Dintero refused it: …`) or why it could not start. */
+  /**
+   * Why, in words: the last attempt's end (`the terminal reported a failure`, `Dintero refused it: …`), why it could not
+   * start, or that the next day's close fell due first; ending `; found late, at …` when the engine found it only after
+   * that (it was down: `missed: no close of … was made …`), `at` then being when it was found.
+   */
   readonly reason: string;
   readonly at: string;
 }
