@@ -145,5 +145,19 @@ describe('the nightly close superseded by the next day’s', () => {
       );
     }
     expect((await givenUp()).map((each) => each.terminalId).sort()).toEqual(['NS-1', 'NS-2']);
+
+    // Both give-ups counted, and on the gauge, as given up on an earlier day than the one due now: the counter said
+    // given up where the gauge knew only of the due day's closes.
+    const metrics = async () => await (await fetch(`${closer!.url}/metrics`)).text();
+    const value = (text: string, line: RegExp) => Number(line.exec(text)?.[1] ?? -1);
+    await waitUntil(
+      async () =>
+        value(await metrics(), /^payments_nightly_close_terminals\{[^}]*state="given_up_earlier"[^}]*\} (\d+)$/m) === 2,
+      20_000,
+      'both give-ups on the gauge',
+    );
+    const text = await metrics();
+    expect(value(text, /^payments_nightly_closes_total\{[^}]*result="given_up"[^}]*\} (\d+)$/m)).toBe(2);
+    expect(value(text, /^payments_nightly_close_terminals\{[^}]*state="failed"[^}]*\} (\d+)$/m)).toBe(0);
   }, 90_000);
 });

@@ -229,8 +229,14 @@ export class NightlyClose extends LeasedLogService {
     this.prune(oldest);
     const due = this.dueCloses(now);
     for (const { key } of due) this.seenDue.add(key);
-    const counts = { completed: 0, running: 0, waiting: 0, failed: 0 };
+    const counts = { completed: 0, running: 0, waiting: 0, failed: 0, given_up_earlier: 0 };
     for (const { key } of due) counts[this.stateOf(key)] += 1;
+    // Closes of earlier days of the days kept given up (superseded, or missed), by any instance as the log has them:
+    // each is counted on `payments_nightly_closes_total{result="given_up"}` by the instance that gave it up, and
+    // `failed` counts the due day's only.
+    const dueKeys = new Set(due.map(({ key }) => key));
+    for (const [key, close] of this.closes)
+      if (close.status === 'given_up' && !dueKeys.has(key)) counts.given_up_earlier += 1;
     for (const [state, count] of Object.entries(counts)) this.metrics.nightlyCloseTerminals.set({ state }, count);
     let budget = Math.max(
       1,

@@ -32,13 +32,13 @@ function create(registry: Registry) {
     }),
     nightlyCloses: new Counter({
       name: 'payments_nightly_closes_total',
-      help: "Terminals' nightly closes that came due, by what this instance did (started; recorded: the log had it already; busy: a payment or refund held the terminal; failed: could not start it; given_up: recorded the close as given up)",
+      help: "Terminals' nightly closes that came due, by what this instance did (started; recorded: the log had it already; busy: a payment or refund held the terminal; failed: could not start it; given_up: recorded the close as given up, of the due day or an earlier one, superseded or missed)",
       labelNames: ['result'] as const,
       registers,
     }),
     nightlyCloseTerminals: new Gauge({
       name: 'payments_nightly_close_terminals',
-      help: "Terminals whose day's close is due now, by state (completed; running; waiting: to start, or to start again after a busy terminal or a failed attempt; failed: given up, its last attempt failed or it was refused)",
+      help: "Terminals whose day's close is due now, by state (completed; running; waiting: to start, or to start again after a busy terminal or a failed attempt; failed: given up, its last attempt failed or it was refused); given_up_earlier: closes of the last three days before the due one given up (superseded by the next day's, or missed), as the log has them",
       labelNames: ['state'] as const,
       registers,
     }),
