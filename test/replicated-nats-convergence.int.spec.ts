@@ -4,6 +4,8 @@ import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { natsNames, replicatedBucket, settleWithin } from '@app/messaging';
 import { SettleLeases } from '../apps/ingest-service/src/reconciler/settle-leases';
+import { SignedOutSessions } from '../apps/projections/src/operators/signed-out-sessions';
+import type { ProjectionsConfig } from '../apps/projections/src/projections.config';
 import { startNatsCluster, type NatsCluster } from './support/nats-cluster';
 import { uniquePrefix } from './support/nats-state';
 
@@ -85,6 +87,28 @@ describe('instances updating one stream of a NATS cluster at once', () => {
     expect(warnings).toEqual([]);
     const { config } = await jsm.streams.info(`KV_${bucket}`);
     expect(config).toMatchObject({ num_replicas: 3, max_age: 3_600_000 * 1e6 });
+  }, 60_000);
+
+  it('lengthens the dashboard sign-outs’ age again where another instance’s raise, read before, put the short one back', async () => {
+    const prefix = uniquePrefix();
+    const bucket = natsNames(prefix).buckets.dashboardSignOuts;
+    // Made by an earlier engine, on one server, while sessions lasted an hour.
+    await new Kvm(nats).create(bucket, { history: 1, ttl: 3_600_000 });
+    const jsm = await jetstreamManager(nats);
+    const { config: stale } = await jsm.streams.info(`KV_${bucket}`);
+
+    const eightHours = 8 * 3_600_000 * 1e6;
+    const beside = besideStaleWriter(nats, `KV_${bucket}`, stale, (update) => update.max_age === eightHours);
+    const config = { natsPrefix: prefix, natsReplicas: 3, dashboardSessionHours: 8 } as ProjectionsConfig;
+    const sessions = new SignedOutSessions(beside, config);
+    try {
+      await sessions.onModuleInit();
+    } finally {
+      sessions.onModuleDestroy();
+    }
+
+    const { config: after } = await jsm.streams.info(`KV_${bucket}`);
+    expect(after).toMatchObject({ num_replicas: 3, max_age: eightHours });
   }, 60_000);
 
   it('leaves a stream on the most replicas any app asks for, and logs an app that asks for fewer', async () => {

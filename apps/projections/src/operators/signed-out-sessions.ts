@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { NATS_CONNECTION, natsNames, replicatedBucket } from '@app/messaging';
+import { conformStream, NATS_CONNECTION, natsNames, replicatedBucket } from '@app/messaging';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
 
 /** What a signed-out session's entry holds: when the session would have ended, in ms since the epoch. */
@@ -38,12 +37,15 @@ export class SignedOutSessions implements OnModuleInit, OnModuleDestroy {
     const ttl = this.config.dashboardSessionHours * 3_600_000;
     const bucket = await replicatedBucket(this.nats, name, { history: 1, ttl }, this.config.natsReplicas);
     // `create` leaves a bucket that exists as it is: one made while sessions lasted less would forget sign-outs of
-    // sessions that last longer now, and a copied cookie would sign in again.
-    const jsm = await jetstreamManager(this.nats);
-    const stream = `KV_${name}`;
+    // sessions that last longer now, and a copied cookie would sign in again. Lengthened, never shortened (a longer
+    // age only keeps a sign-out past its session's end), and read back: another instance raising the bucket at the
+    // same moment sends back the age it read, which may be the short one (`conformStream`); instances with
+    // different session lengths would otherwise shorten and lengthen it in turn.
     const maxAge = ttl * 1e6; // nanoseconds
-    if ((await jsm.streams.info(stream)).config.max_age !== maxAge)
-      await jsm.streams.update(stream, { max_age: maxAge });
+    await conformStream(this.nats, `KV_${name}`, {
+      replicas: this.config.natsReplicas,
+      settings: ({ max_age }) => (max_age !== 0 && max_age < maxAge ? { max_age: maxAge } : {}),
+    });
     this.bucket = bucket;
     await this.follow(bucket);
   }
