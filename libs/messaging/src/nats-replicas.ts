@@ -102,6 +102,9 @@ const MAX_ROUNDS = 5;
  * A count is only ever raised: apps with different NATS_REPLICAS on one cluster would otherwise take each other's
  * replicas away and back at every start, a copy of the stream made or dropped each time. A stream kept on more than
  * this app's count stays so, and the disagreement is logged.
+ *
+ * Its waits on the stream's peers end together at NATS_SETTLE_TIMEOUT_SECONDS from its start, not each at that
+ * length: a raise waited out and then read back unsettled goes on at once, rather than waiting the setting again.
  */
 export async function conformStream(nats: NatsConnection, stream: string, wants: StreamWants): Promise<StreamInfo> {
   const limitMs = settleLimitOf(nats);
@@ -129,7 +132,8 @@ export async function conformStream(nats: NatsConnection, stream: string, wants:
     if (Object.keys(changes).length === 0) {
       // As wanted; another instance may have just changed it, though: until its peers settle the stream has no
       // leader, and the caller's next request about it would go unanswered.
-      if (isSettled(info) || !(await settled(jsm, stream, limitMs))) return info;
+      // Past the deadline the start has waited its NATS_SETTLE_TIMEOUT_SECONDS (and said so): it goes on.
+      if (isSettled(info) || Date.now() >= deadline || !(await settled(jsm, stream, limitMs, deadline))) return info;
       continue;
     }
     if (round > MAX_ROUNDS)
@@ -152,7 +156,7 @@ export async function conformStream(nats: NatsConnection, stream: string, wants:
     }
     // Read back once its peers settle (a raise: once the new ones hold its messages), and updated again if another
     // instance's update put it back meanwhile.
-    await settled(jsm, stream, limitMs);
+    await settled(jsm, stream, limitMs, deadline);
   }
 }
 

@@ -117,9 +117,15 @@ function peersOf(cluster: ClusterInfo | undefined): string {
  * instance may change it meanwhile): nats-server 2.9 answers no further update of a stream while its peers change
  * (the next one, of a bucket's age, timed out after 5 s). Said in the log after a second, and every ten: which
  * stream, on how many servers, which peers lag. Past `limitMs` the start goes on, saying so: NATS goes on copying
- * and the stream serves meanwhile; a later update waits in `untilAnswered`. True when it settled.
+ * and the stream serves meanwhile; a later update waits in `untilAnswered`. True when it settled. `until`: the end of
+ * the caller's whole wait on the stream, of which this is a part (`limitMs` from its start, as the log says it).
  */
-export async function settled(jsm: JetStreamManager, stream: string, limitMs: number): Promise<boolean> {
+export async function settled(
+  jsm: JetStreamManager,
+  stream: string,
+  limitMs: number,
+  until = Date.now() + limitMs,
+): Promise<boolean> {
   const started = Date.now();
   let said = 0;
   let last: StreamInfo | undefined;
@@ -131,7 +137,7 @@ export async function settled(jsm: JetStreamManager, stream: string, limitMs: nu
     }
     const waited = Date.now() - started;
     const replicas = last?.config.num_replicas;
-    if (waited >= limitMs) {
+    if (Date.now() >= until) {
       logger.warn(
         { stream, replicas, peers: peersOf(last?.cluster) },
         `went on after ${limitMs / 1000} s (NATS_SETTLE_TIMEOUT_SECONDS) before stream ${stream}'s peers caught up ` +
