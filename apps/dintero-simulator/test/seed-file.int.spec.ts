@@ -214,5 +214,11 @@ describe('simulator seed file and state file', () => {
     await expect(startSimulator({ SIM_STATE_FILE: file })).rejects.toThrow(
       /SIM_STATE_FILE .*not-state\.json is empty \(a write cut short\?\); move it away to start empty/,
     );
+    // Zero bytes of the file's length: what a crash leaves on file systems that keep a file's size before its data
+    // (ext4 without data=ordered, XFS). The same write cut short, said so, not as JSON's 'unexpected token'.
+    writeFileSync(file, Buffer.alloc(4_096));
+    await expect(startSimulator({ SIM_STATE_FILE: file })).rejects.toThrow(
+      /SIM_STATE_FILE .*not-state\.json holds only zero bytes \(a write cut short\?\); move it away to start empty/,
+    );
   });
 });

@@ -163,6 +163,10 @@ function parsed(file: string, text: string): SavedState {
   // not flush it, a copy by hand). Said so plainly, rather than as JSON's 'unexpected end of input'.
   if (text.trim() === '')
     throw new Error(`SIM_STATE_FILE ${file} is empty (a write cut short?); move it away to start empty`);
+  // Zero bytes of the file's length: the same crash on file systems that keep a file's size before its data (ext4
+  // without data=ordered, XFS). JSON's answer would say 'unexpected token' and carry the zero bytes into the log.
+  if (/^\0+$/.test(text.trim()))
+    throw new Error(`SIM_STATE_FILE ${file} holds only zero bytes (a write cut short?); move it away to start empty`);
   let value: unknown;
   try {
     value = JSON.parse(text);
