@@ -185,4 +185,37 @@ describe('a captured payment with a late capture, as the POS reads it', () => {
       ],
     });
   });
+  it('shows a late capture in another currency, and its refunds, in that currency', () => {
+    const view = viewAfter(
+      requested,
+      sessionCreated,
+      {
+        type: 'PaymentCaptured',
+        data: { transactionId: 'T12345678.t1', amount: 39_900, currency: 'NOK', source: 'callback', at },
+      },
+      {
+        type: 'LateCaptureRecorded',
+        data: {
+          transactionId: 'T12345678.t2',
+          amount: 5_000,
+          currency: 'SEK',
+          endedAs: 'captured',
+          flaggedForReversal: true,
+          source: 'webhook',
+          at,
+        },
+      },
+      refund('r-sale', 10_000),
+      refund('r-late', 2_000, 'T12345678.t2'),
+    );
+    expect(view).toMatchObject({
+      currency: 'NOK',
+      refundableAmount: 29_900,
+      lateCaptures: [{ transactionId: 'T12345678.t2', amount: 5_000, currency: 'SEK', refundableAmount: 3_000 }],
+    });
+    expect(view.refunds?.map((each) => [each.refundId, each.currency])).toEqual([
+      ['r-sale', 'NOK'],
+      ['r-late', 'SEK'],
+    ]);
+  });
 });

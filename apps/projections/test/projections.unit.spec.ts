@@ -22,6 +22,7 @@ const paid = (event: PaymentEvent, refundAmount = 0, date = '2026-11-24'): Fact 
   payment,
   at: later,
   date,
+  moneyCurrency: payment.currency,
   refundAmount,
 });
 const fold = <Doc>(projection: { evolve(doc: Doc, fact: Fact): Doc }, start: Doc, facts: Fact[]) =>
@@ -388,6 +389,7 @@ describe('the store-day projection', () => {
         ...paid(event, refundAmount),
         paymentId: 'p-2',
         payment: { ...payment, amount: 2_500, currency: 'EUR' },
+        moneyCurrency: 'EUR',
       }) as Fact;
     const euroCapture = {
       ...captured,

@@ -904,6 +904,73 @@ describe('read models as a fold over the log', () => {
     ]);
   });
 
+  it('counts a late capture in another currency than its payment, and its refunds, in its own currency', () => {
+    const at = '2026-11-24T10:00:00.000Z';
+    const refundedAt = '2026-11-24T11:00:00.000Z';
+    const projector = project([
+      ...store(),
+      // A sale in NOK on T-1, and Dintero capturing another transaction of it in SEK.
+      ...capturedPayment('p-1', at, 10_000),
+      event('payment-p-1', 'LateCaptureRecorded', {
+        transactionId: 'tx-late',
+        amount: 5_000,
+        currency: 'SEK',
+        endedAs: 'captured',
+        flaggedForReversal: true,
+        source: 'webhook',
+        at,
+      }),
+      // Given back in part at T-2 by a refund of ours, and in part in Dintero's Backoffice.
+      event('payment-p-1', 'RefundRequested', {
+        refundId: 'r-1',
+        amount: 2_000,
+        transactionId: 'tx-late',
+        terminalId: 'T-2',
+        at: refundedAt,
+      }),
+      event('payment-p-1', 'RefundSucceeded', { refundId: 'r-1', source: 'command-service', at: refundedAt }),
+      event('payment-p-1', 'ExternalRefundRecorded', {
+        transactionId: 'tx-late',
+        amount: 1_000,
+        refundedElsewhere: 1_000,
+        lateCapture: true,
+        source: 'webhook',
+        at: refundedAt,
+      }),
+    ]);
+    const day = projector.storeDay('oslo', '2026-11-24');
+    // The sale's currency keeps the sale alone; the late capture's money is in SEK, never added into NOK.
+    expect(day?.currencies['NOK']).toEqual({
+      capturedCount: 1,
+      capturedAmount: 10_000,
+      refundedCount: 0,
+      refundedAmount: 0,
+      net: 10_000,
+    });
+    expect(day?.currencies['SEK']).toMatchObject({ refundedCount: 2, refundedAmount: 3_000 });
+    expect(day?.lateCaptures).toEqual([expect.objectContaining({ transactionId: 'tx-late', currency: 'SEK' })]);
+    expect(day?.lateCaptureRefunds?.map((refund) => [refund.amount, refund.currency])).toEqual([
+      [2_000, 'SEK'],
+      [1_000, 'SEK'],
+    ]);
+    expect(day?.terminals['T-2']?.currencies['NOK']).toBeUndefined();
+    expect(projector.terminal('oslo', 'T-1')?.openBatch?.currencies?.['SEK']).toMatchObject({
+      purchasesCount: 1,
+      purchasesAmount: 5_000,
+    });
+    expect(projector.terminal('oslo', 'T-1')?.openBatch?.currencies?.['NOK']).toMatchObject({
+      purchasesCount: 1,
+      purchasesAmount: 10_000,
+    });
+    expect(projector.terminal('oslo', 'T-2')?.openBatch?.currencies?.['SEK']).toMatchObject({
+      reversalsCount: 1,
+      reversalsAmount: 2_000,
+    });
+    expect(projector.terminal('oslo', 'T-2')?.lastRefund).toMatchObject({ refundId: 'r-1', currency: 'SEK' });
+    expect(projector.store('oslo')?.today?.totals['SEK']).toMatchObject({ refundedAmount: 3_000 });
+    expect(projector.store('oslo')?.today?.totals['NOK']).toMatchObject({ refundedAmount: 0 });
+  });
+
   it('lists no late capture given back for a refund of the sale', () => {
     const projector = project([
       ...store(),

@@ -2,8 +2,10 @@ import {
   endedClaims,
   fold,
   isOpen,
+  lateCurrencyOf,
   lateRefundableAmount,
   paymentDecider,
+  refundCurrencyOf,
   refundableAmount,
   refundOf,
   type PaymentCommand,
@@ -21,12 +23,12 @@ function run(given: readonly PaymentEvent[], commands: readonly PaymentCommand[]
 }
 
 const cancelled: PaymentEvent = { type: 'PaymentCancelled', data: { by: 'customer', source: 'callback', at: at(10) } };
-const lateCapture = (transactionId: string, amount: number): PaymentEvent => ({
+const lateCapture = (transactionId: string, amount: number, currency = 'NOK'): PaymentEvent => ({
   type: 'LateCaptureRecorded',
   data: {
     transactionId,
     amount,
-    currency: 'NOK',
+    currency,
     endedAs: 'cancelled',
     flaggedForReversal: true,
     source: 'webhook',
@@ -143,6 +145,53 @@ describe('refunding money captured after the payment had ended', () => {
       .given(capturedLate)
       .when(refund('r1', 100, { currency: 'SEK' }))
       .thenFails('VALIDATION_FAILED', { field: 'currency', currency: 'NOK' }));
+
+  describe('a late capture in another currency than the payment', () => {
+    // A payment in NOK (the fixtures'), whose cancelled transaction Dintero captured anyway in SEK.
+    const inSek = [...awaitingCard, cancelled, lateCapture('T12345678.tx1', 12_000, 'SEK')];
+
+    it('keeps its currency with it, and gives it back in that currency, never in the payment’s', () => {
+      const state = ended(inSek);
+      expect(lateCurrencyOf(state, 'T12345678.tx1')).toBe('SEK');
+      expect(lateRefundableAmount(state, 'T12345678.tx1')).toBe(12_000);
+      spec
+        .given(inSek)
+        .when(refund('r1', 12_000, { currency: 'SEK' }))
+        .then([requestedRefund('r1', 12_000)]);
+      const refunded = ended([...inSek, requestedRefund('r1', 12_000)]);
+      expect(refundCurrencyOf(refunded, refundOf(refunded, 'r1')!)).toBe('SEK');
+    });
+
+    it('refuses a refund of it in the payment’s currency', () =>
+      spec
+        .given(inSek)
+        .when(refund('r1', 100, { currency: 'NOK' }))
+        .thenFails('VALIDATION_FAILED', { field: 'currency', currency: 'SEK', transactionId: 'T12345678.tx1' }));
+
+    it('refuses a refund of it that names no currency, rather than take the amount as the payment’s', () =>
+      spec
+        .given(inSek)
+        .when(refund('r1', 100))
+        .thenFails('VALIDATION_FAILED', { field: 'currency', currency: 'SEK' }, /name currency SEK/));
+
+    it('refuses a currency that is no ISO 4217 code', () =>
+      spec
+        .given(inSek)
+        .when(refund('r1', 100, { currency: 'XYZ' }))
+        .thenFails('VALIDATION_FAILED', { field: 'currency' }, /not an ISO 4217 code/));
+
+    it('keeps the sale’s currency for the sale of a captured payment', () => {
+      const both = [...awaitingCard, captured, lateCapture('T12345678.tx2', 5_000, 'SEK')];
+      spec
+        .given(both)
+        .when(refund('r1', 100, { currency: 'SEK' }))
+        .thenFails('VALIDATION_FAILED', { field: 'currency', currency: 'NOK' });
+      spec
+        .given(both)
+        .when(refund('r1', 5_000, { transactionId: 'T12345678.tx2', currency: 'SEK' }))
+        .then([requestedRefund('r1', 5_000, 'T12345678.tx2')]);
+    });
+  });
 
   it('asks which transaction to refund when more than one was captured late', () =>
     spec

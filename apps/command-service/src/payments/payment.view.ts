@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import {
   isOpen,
+  lateCurrencyOf,
   lateRefundableAmount,
   lateRefundedElsewhereOf,
   PAYMENT_STATUSES,
@@ -14,7 +15,14 @@ import { RefundView, refundView } from './refund/refund.view';
 /** Money captured after the payment ended: by transaction. */
 export class LateCaptureView {
   @ApiProperty() transactionId!: string;
-  @ApiProperty({ description: 'Captured after the end, in minor units' }) amount!: number;
+  @ApiProperty({ description: 'Captured after the end, in minor units of currency' }) amount!: number;
+  @ApiProperty({
+    example: 'SEK',
+    description:
+      "The currency Dintero captured it in (ISO 4217): its own, which need not be the payment's. Its amounts are in " +
+      'it, and a refund of it names it',
+  })
+  currency!: string;
   @ApiProperty({
     description:
       'Given back for sure, in minor units: refunds of it that succeeded, and what Dintero shows refunded of it by ' +
@@ -168,7 +176,7 @@ function saleRefundsOf(state: Extract<PaymentState, { status: 'captured' }>) {
 function refundListOf(state: EndedOrCapturedPayment): { refunds?: RefundView[] } {
   const refunds = Object.values(state.refunds).sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
   if (refunds.length === 0 && state.status !== 'captured') return {};
-  return { refunds: refunds.map((refund) => refundView(state.paymentId, refund)) };
+  return { refunds: refunds.map((refund) => refundView(state, refund)) };
 }
 
 function lateCapturesOf(state: Exclude<PaymentState, { status: 'none' }>): { lateCaptures?: LateCaptureView[] } {
@@ -177,6 +185,7 @@ function lateCapturesOf(state: Exclude<PaymentState, { status: 'none' }>): { lat
     return {
       transactionId,
       amount,
+      currency: lateCurrencyOf(state, transactionId),
       refundedAmount: (isOpen(state) ? 0 : refundedOf(state.refunds, transactionId)) + elsewhere,
       ...(elsewhere > 0 ? { refundedElsewhere: elsewhere } : {}),
       refundableAmount: isOpen(state) ? 0 : lateRefundableAmount(state, transactionId),

@@ -57,6 +57,8 @@ interface KeptAfterEnd {
    * transaction's later parts without it, and such a part is one more of a transaction already counted.
    */
   lateCaptured?: Set<string>;
+  /** The currency of each transaction captured late in another currency than the payment's. */
+  lateCurrencies?: Map<string, string>;
   /**
    * Refunds failed for Dintero's silence (`noTrace`), with their amounts and terminals: versions before Dintero's
    * later no (a second `RefundFailed`) carried them recorded it without them.
@@ -356,11 +358,8 @@ export class ReadModelProjector {
     position: string,
     put: Put,
   ): void {
-    const { payment, refundAmount, refundTerminalId, refundOfLateCapture, laterLatePart } = this.remember(
-      paymentId,
-      event,
-      false,
-    );
+    const { payment, refundAmount, refundTerminalId, refundOfLateCapture, laterLatePart, moneyCurrency } =
+      this.remember(paymentId, event, false);
     if (!payment) return;
     const at = paymentFactTime(event, recorded);
     const { storeId, terminalId } = payment;
@@ -373,6 +372,7 @@ export class ReadModelProjector {
       payment,
       at,
       date,
+      moneyCurrency: moneyCurrency ?? payment.currency,
       refundAmount,
       ...(refundTerminalId ? { refundTerminalId } : {}),
       ...(refundOfLateCapture ? { refundOfLateCapture } : {}),
@@ -414,7 +414,8 @@ export class ReadModelProjector {
     put: Put,
   ): void {
     const { event, payment, at } = fact;
-    const { currency } = payment;
+    // A late capture and its refunds count in the late capture's own currency.
+    const currency = fact.moneyCurrency;
     let counted: (Counted & { terminalId: string }) | undefined;
     if (event.type === 'PaymentCaptured')
       counted = { terminalId: payment.terminalId, kind: 'purchase', amount: event.data.amount, currency, count: 1 };
@@ -682,6 +683,8 @@ export class ReadModelProjector {
     refundTerminalId?: string;
     refundOfLateCapture?: string;
     laterLatePart?: true;
+    /** The currency of the money the event moves, when it is not the payment's (`Fact.moneyCurrency`). */
+    moneyCurrency?: string;
   } {
     if (event.type === 'PaymentRequested' && !this.payments.has(paymentId)) {
       const { storeId, terminalId, amount, currency } = event.data;
@@ -737,11 +740,13 @@ export class ReadModelProjector {
         payment.failedForSilence?.delete(event.data.refundId);
         break;
       case 'LateCaptureRecorded': {
-        const { transactionId } = event.data;
+        const { transactionId, currency } = event.data;
         if (payment.lateCaptured?.has(transactionId)) laterLatePart = true;
         else (payment.lateCaptured ??= new Set()).add(transactionId);
+        if (currency !== payment.currency) (payment.lateCurrencies ??= new Map()).set(transactionId, currency);
         break;
       }
+
       default:
         if (endsPayment(event.type)) {
           payment.ended = true;
@@ -751,8 +756,18 @@ export class ReadModelProjector {
     }
     // Money after the end (or a refund's news) brought the payment back (see `knows`): it goes again.
     if (followsPaymentEnd(event.type) && !readBack) this.forgetIfDone(paymentId, payment);
+    // The late capture the money is of: the event's own, the one its refund gives back from, or one refunded elsewhere.
+    const lateOf =
+      event.type === 'LateCaptureRecorded' || (event.type === 'ExternalRefundRecorded' && event.data.lateCapture)
+        ? event.data.transactionId
+        : event.type === 'RefundFlaggedForReview'
+          ? (payment.refunds.get(event.data.refundId) ?? payment.failedForSilence?.get(event.data.refundId))
+              ?.transactionId
+          : refundOfLateCapture;
+    const moneyCurrency = lateOf === undefined ? undefined : payment.lateCurrencies?.get(lateOf);
     return {
       payment,
+      ...(moneyCurrency ? { moneyCurrency } : {}),
       refundAmount,
       ...(refundTerminalId ? { refundTerminalId } : {}),
       ...(refundOfLateCapture ? { refundOfLateCapture } : {}),
@@ -764,13 +779,14 @@ export class ReadModelProjector {
   private forgetIfDone(paymentId: string, payment: PaymentContext): void {
     if (!payment.ended || !payment.released || payment.refunds.size > 0) return;
     this.payments.delete(paymentId);
-    const { storeId, terminalId, amount, currency, lateCaptured, failedForSilence } = payment;
+    const { storeId, terminalId, amount, currency, lateCaptured, lateCurrencies, failedForSilence } = payment;
     this.ended.add(paymentId, {
       storeId,
       terminalId,
       amount,
       currency,
       ...(lateCaptured ? { lateCaptured } : {}),
+      ...(lateCurrencies ? { lateCurrencies } : {}),
       ...(failedForSilence ? { failedForSilence } : {}),
     });
   }

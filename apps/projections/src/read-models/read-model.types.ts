@@ -280,7 +280,7 @@ export interface ReviewEntry {
   readonly terminalId: string;
   /** A refund's entry: its amount, in minor units of `currency`. */
   readonly amount?: number;
-  /** A refund's entry: the payment's currency (ISO 4217 code). */
+  /** A refund's entry: its currency (ISO 4217 code), the payment's, or a late capture's own for a refund of one. */
   readonly currency?: string;
   /**
    * `outcome_unknown` (Dintero calls the transaction UNKNOWN), `not_final` (session over, transaction not final; a
@@ -316,6 +316,7 @@ export interface LateCapture {
   readonly terminalId: string;
   readonly transactionId: string;
   readonly amount: number;
+  /** The currency Dintero captured it in (ISO 4217 code): its own, which need not be the payment's. */
   readonly currency: string;
   readonly endedAs: string;
   /** When Dintero says the capture was made; when the engine recorded it, where Dintero gave no time. */
@@ -340,6 +341,7 @@ export interface LateCaptureRefund {
    */
   readonly elsewhere?: true;
   readonly amount: number;
+  /** The late capture's own (ISO 4217 code), which need not be the payment's: counted in the day's totals in it. */
   readonly currency: string;
   /** When Dintero says the refund was made; when the engine recorded it, where Dintero gave no time. */
   readonly at: string;

@@ -162,8 +162,8 @@ export function expected(log: readonly RecordedEvent[]): Expected {
     if (event.type === 'PaymentRequested')
       payments.set(id, { storeId: data.storeId, terminalId: data.terminalId, currency: data.currency });
     const payment = payments.get(id)!;
-    const fact = (kind: BatchFact['kind'], amount: number, count: 0 | 1) =>
-      ({ t: Date.parse(at), at, kind, amount, currency: payment.currency, count, position: event.position }) as const;
+    const fact = (kind: BatchFact['kind'], amount: number, count: 0 | 1, currency = payment.currency) =>
+      ({ t: Date.parse(at), at, kind, amount, currency, count, position: event.position }) as const;
     if (
       [
         'PaymentCaptured',
@@ -204,7 +204,11 @@ export function expected(log: readonly RecordedEvent[]): Expected {
           endedAs: data.endedAs,
           at,
         });
-        batchFact(payment.terminalId, fact('purchase', data.amount, data.capturedAmount === undefined ? 1 : 0));
+        // In its own currency, which need not be the payment's.
+        batchFact(
+          payment.terminalId,
+          fact('purchase', data.amount, data.capturedAmount === undefined ? 1 : 0, data.currency),
+        );
         break;
       case 'RefundRequested':
         refunds.set(data.refundId, { amount: data.amount, terminalId: data.terminalId });

@@ -277,7 +277,9 @@ export function history(steps: readonly Step[]): RecordedEvent[] {
         const txId = c % 3 === 2 && status(payment) !== 'captured' ? 'tx' : `late-${c % 2}`;
         const parts = [...(payment.late.get(txId) ?? []), { amount: 100 * (1 + (c % 7)), ...(at ? { at } : {}) }];
         payment.late.set(txId, parts);
-        run(payment, transaction(payment, txId, 'CAPTURED', parts, clock, at));
+        // One of them in the other currency: Dintero captured what the terminal took, which need not be the payment's.
+        const currency = txId === 'late-1' ? CURRENCIES.find((other) => other !== payment.currency)! : payment.currency;
+        run(payment, transaction(payment, txId, 'CAPTURED', parts, clock, at, currency));
         break;
       }
       case 9:
@@ -486,6 +488,7 @@ function transaction(
   captures: readonly { amount: number; at?: string }[],
   clock: number,
   dinteroAt: string | undefined,
+  currency = payment.currency,
 ): PaymentCommand {
   const captured = sum(captures);
   return {
@@ -495,7 +498,7 @@ function transaction(
         transactionId,
         status,
         amount: Math.max(payment.amount, captured),
-        currency: payment.currency,
+        currency,
         ...(captures.length > 0 ? { capturedAmount: captured } : {}),
         ...(captures.length > 1 ? { captures } : {}),
         ...(status === 'CAPTURED' || status === 'PARTIALLY_CAPTURED'

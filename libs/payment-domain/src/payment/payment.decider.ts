@@ -1,6 +1,13 @@
 import type { Decider } from '../shared/decider';
 import { DomainError } from '../shared/domain-error';
-import { isBefore, requireInstant, requireMoney, requireText, requireToken } from '../shared/validation';
+import {
+  isBefore,
+  requireCurrency,
+  requireInstant,
+  requireMoney,
+  requireText,
+  requireToken,
+} from '../shared/validation';
 import { isDinteroTransactionStatus, transactionReaction } from './dintero-status';
 import { MAX_PROBLEM_LENGTH, type DinteroTransactionFact, type PaymentCommand } from './payment.commands';
 import type { FactSource, PaymentEvent } from './payment.events';
@@ -10,9 +17,11 @@ import {
   initialPaymentState,
   isOpen,
   lateCapturedOf,
+  lateCurrencyOf,
   lateRefundableAmount,
   lateRefundedElsewhereOf,
   refundableAmount,
+  refundedSourceOf,
   refundOf,
   refundSettled,
   refundUnfinishedAtDintero,
@@ -394,14 +403,11 @@ function requestRefund(data: Of<'RequestRefund'>, state: PaymentState): PaymentE
   if (data.dinteroTerminalId !== undefined) requireText(data.dinteroTerminalId, 'dinteroTerminalId', 255);
   if (data.transactionId !== undefined) requireText(data.transactionId, 'transactionId', 255);
   requireMoney(data.amount, payment.currency, { positive: true });
-  if (data.currency !== undefined && data.currency !== payment.currency)
-    throw new DomainError('VALIDATION_FAILED', `Refund in ${data.currency} of a payment in ${payment.currency}`, {
-      field: 'currency',
-      currency: payment.currency,
-    });
+  if (data.currency !== undefined) requireCurrency(data.currency);
   const { currency: _currency, transactionId: _named, ...request } = data;
   const { transactionId, refundable, captured } = refundSource(payment, data.transactionId);
   const late = transactionId === undefined ? {} : { transactionId };
+  requireRefundCurrency(payment, transactionId, data.currency);
   const existing = ownEntry(payment.refunds, data.refundId);
   if (existing) {
     if (
@@ -426,6 +432,31 @@ function requestRefund(data: Of<'RequestRefund'>, state: PaymentState): PaymentE
 }
 
 /**
+ * A refund is in the currency of the money it gives back: the sale's, the payment's; a late capture's, its own, which
+ * may be another (Dintero captured what the terminal took). The POS may name it, and must when it is not the
+ * payment's: a refund of a late capture in SEK on a payment in NOK is never taken as NOK, nor the other way.
+ */
+function requireRefundCurrency(
+  payment: EndedOrCapturedPayment,
+  transactionId: string | undefined,
+  named: string | undefined,
+): void {
+  const currency = transactionId === undefined ? payment.currency : lateCurrencyOf(payment, transactionId);
+  if (named === undefined ? currency === payment.currency : named === currency) return;
+  const of =
+    transactionId === undefined
+      ? `a payment in ${currency}`
+      : `transaction ${transactionId}, captured late in ${currency}`;
+  throw new DomainError(
+    'VALIDATION_FAILED',
+    named === undefined
+      ? `Transaction ${transactionId} was captured late in ${currency}, not in the payment's ${payment.currency}: name currency ${currency} to refund it`
+      : `Refund in ${named} of ${of}`,
+    { field: 'currency', currency, ...(transactionId === undefined ? {} : { transactionId }) },
+  );
+}
+
+/**
  * What a refund gives money back from, with what is left of it and what it took: the sale (no `transactionId`), or a
  * transaction captured late. A payment that ended without a sale refunds only money captured late: its one such
  * transaction when none is named.
@@ -434,14 +465,15 @@ function refundSource(
   payment: EndedOrCapturedPayment,
   named: string | undefined,
 ): { transactionId?: string; refundable: number; captured: number } {
-  if (payment.status === 'captured' && (named === undefined || named === payment.transactionId))
+  const source = refundedSourceOf(payment, named);
+  if (source?.transactionId !== undefined) {
+    const { transactionId } = source;
+    const captured = lateCapturedOf(payment, transactionId);
+    return { transactionId, refundable: lateRefundableAmount(payment, transactionId), captured };
+  }
+  if (source && payment.status === 'captured')
     return { refundable: refundableAmount(payment), captured: payment.capturedAmount };
   const late = Object.keys(payment.lateCaptured);
-  const [only] = late;
-  const transactionId = named ?? (late.length === 1 ? only : undefined);
-  const captured = transactionId === undefined ? 0 : lateCapturedOf(payment, transactionId);
-  if (transactionId !== undefined && captured > 0)
-    return { transactionId, refundable: lateRefundableAmount(payment, transactionId), captured };
   const { paymentId, status } = payment;
   const message =
     named !== undefined

@@ -163,6 +163,10 @@ export type PaymentEvent =
       'RefundRequested',
       {
         readonly refundId: string;
+        /**
+         * In minor units of the money it gives back: the payment's currency for the sale, the late capture's own
+         * (`LateCaptureRecorded`'s `currency`, which need not be the payment's) for a late capture.
+         */
         readonly amount: number;
         /**
          * The transaction captured late that it gives money back from (`LateCaptureRecorded`); absent for a refund
@@ -197,8 +201,8 @@ export type PaymentEvent =
          */
         readonly noTrace?: true;
         /**
-         * The second `RefundFailed` of a refund (Dintero's no after its silence): its amount, in the payment's
-         * currency, which a consumer may have forgotten on the first.
+         * The second `RefundFailed` of a refund (Dintero's no after its silence): its amount, in the refund's
+         * currency (as on its `RefundRequested`), which a consumer may have forgotten on the first.
          */
         readonly amount?: number;
         /** The second `RefundFailed` of a refund: the terminal it was done at. */
@@ -269,7 +273,7 @@ export type PaymentEvent =
       'RefundFlaggedForReview',
       {
         readonly refundId: string;
-        /** The refund's amount, in the payment's currency. */
+        /** The refund's amount, in its currency (as on its `RefundRequested`). */
         readonly amount: number;
         /** The terminal it was done at. */
         readonly terminalId: string;

@@ -59,6 +59,11 @@ interface PaymentCore extends Omit<PaymentRequestedData, 'items' | 'metadata'> {
    */
   readonly lateCaptured: Readonly<Record<string, number>>;
   /**
+   * The currency of each transaction captured late in another currency than the payment's (`LateCaptureRecorded`'s
+   * `currency`): its money, its refunds and what is left of it are in that currency. Absent while none was.
+   */
+  readonly lateCapturedCurrencies?: Readonly<Record<string, string>>;
+  /**
    * Refunded at Dintero by no refund of this engine's on each transaction captured late (`ExternalRefundRecorded`
    * with `lateCapture`), in all: absent while none was.
    */
@@ -123,6 +128,32 @@ export const isOpen = (state: PaymentState): state is OpenPayment =>
 /** What the payment has recorded as captured late on this transaction: 0 when nothing. */
 export const lateCapturedOf = (state: Exclude<PaymentState, { status: 'none' }>, transactionId: string): number =>
   ownEntry(state.lateCaptured, transactionId) ?? 0;
+
+/**
+ * The currency of what this transaction captured late: its own, recorded with it, which need not be the payment's
+ * (Dintero captured what the terminal took). The payment's for a transaction of the same currency, or none.
+ */
+export const lateCurrencyOf = (state: Exclude<PaymentState, { status: 'none' }>, transactionId: string): string =>
+  ownEntry(state.lateCapturedCurrencies ?? {}, transactionId) ?? state.currency;
+
+/** The currency a refund gives money back in: that of the late capture it gives back from, or the payment's. */
+export const refundCurrencyOf = (state: Exclude<PaymentState, { status: 'none' }>, refund: Refund): string =>
+  refund.transactionId === undefined ? state.currency : lateCurrencyOf(state, refund.transactionId);
+
+/**
+ * What a refund naming `named` (or no transaction) would give money back from: the sale (`{}`), a transaction captured
+ * late (`{ transactionId }`: the one named, or a payment's only one when it ended without a sale), or nothing the
+ * payment has (`undefined`; `late` lists its late captures).
+ */
+export function refundedSourceOf(
+  payment: Exclude<PaymentState, { status: 'none' }>,
+  named: string | undefined,
+): { transactionId?: string } | undefined {
+  if (payment.status === 'captured' && (named === undefined || named === payment.transactionId)) return {};
+  const late = Object.keys(payment.lateCaptured);
+  const transactionId = named ?? (late.length === 1 ? late[0] : undefined);
+  return transactionId !== undefined && lateCapturedOf(payment, transactionId) > 0 ? { transactionId } : undefined;
+}
 
 /** What Dintero shows refunded of this late-captured transaction by no refund of ours: 0 when nothing. */
 export const lateRefundedElsewhereOf = (
@@ -421,16 +452,20 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       return end(state, 'expired', event.data.at, {});
     case 'PaymentVoided':
       return end(state, 'voided', event.data.at, { transactionId: event.data.transactionId });
-    case 'LateCaptureRecorded':
-      return state.status === 'none'
-        ? state
-        : {
-            ...state,
-            lateCaptured: {
-              ...state.lateCaptured,
-              [event.data.transactionId]: lateCapturedOf(state, event.data.transactionId) + event.data.amount,
-            },
-          };
+    case 'LateCaptureRecorded': {
+      if (state.status === 'none') return state;
+      const { transactionId, amount, currency } = event.data;
+      // Its own currency, kept beside the amount when it is not the payment's: never added into the payment's money.
+      const currencies =
+        currency === state.currency
+          ? {}
+          : { lateCapturedCurrencies: { ...state.lateCapturedCurrencies, [transactionId]: currency } };
+      return {
+        ...state,
+        lateCaptured: { ...state.lateCaptured, [transactionId]: lateCapturedOf(state, transactionId) + amount },
+        ...currencies,
+      };
+    }
     case 'RefundRequested': {
       const { refundId, amount, transactionId, terminalId, dinteroTerminalId, claimId, at: requestedAt } = event.data;
       // Only a captured payment refunds its sale; one that ended otherwise, only what was captured late.

@@ -59,7 +59,7 @@ export class OutcomeReader {
     const refund = refundOf(payment, refundId);
     if (!refund)
       throw new DomainError('UNKNOWN_REFUND', `Payment ${paymentId} has no refund ${refundId}`, { refundId });
-    return refundView(paymentId, refund);
+    return refundView(payment, refund);
   }
 
   async operation(

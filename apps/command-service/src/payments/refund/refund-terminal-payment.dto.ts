@@ -17,13 +17,13 @@ export class RefundTerminalPaymentDto {
 
   /**
    * The terminal where the cardholder is: Dintero requires it for in-person refunds. It may be in another store
-   * of the chain, one that takes the payment's currency (else `422 CURRENCY_NOT_ACCEPTED`) and pays out to the
+   * of the chain, one that takes the refund's currency (else `422 CURRENCY_NOT_ACCEPTED`) and pays out to the
    * payment's payout destination (else `422 REFUND_TERMINAL_OTHER_PAYOUT_DESTINATION`).
    */
   @ApiProperty({
     example: 'T-2',
     description:
-      'The terminal where the cardholder is; it may be in another store of the chain that takes the payment’s ' +
+      'The terminal where the cardholder is; it may be in another store of the chain that takes the refund’s ' +
       'currency (else 422 CURRENCY_NOT_ACCEPTED) and pays out to its payout destination (else 422 ' +
       'REFUND_TERMINAL_OTHER_PAYOUT_DESTINATION)',
   })
@@ -53,11 +53,17 @@ export class RefundTerminalPaymentDto {
   @MaxLength(255)
   transactionId?: string;
 
-  /** The currency the POS means to refund in: refused (`400 VALIDATION_FAILED`) unless it is the payment's. */
+  /**
+   * The currency the POS means to refund in: refused (`400 VALIDATION_FAILED`) unless it is that of the money given
+   * back, the payment's for the sale, the late capture's own for one (`lateCaptures[].currency`). Required for a late
+   * capture in another currency than the payment's, whose amount is never taken as the payment's.
+   */
   @ApiProperty({
     required: false,
     example: 'NOK',
-    description: 'The currency meant; refused unless it is the payment’s (400 VALIDATION_FAILED)',
+    description:
+      'The currency meant; refused unless it is the payment’s, or for a late capture its own (400 VALIDATION_FAILED); ' +
+      'required for a late capture in another currency than the payment’s',
   })
   @IsOptional()
   @IsString()

@@ -15,9 +15,11 @@ import {
   existingPayment,
   DomainError,
   dinteroTerminalOf,
+  lateCurrencyOf,
   paymentDecider,
   paymentStream,
   refundOf as recordedRefund,
+  refundedSourceOf,
   refundSettled,
   refundTransactionOf,
   terminalDecider,
@@ -89,9 +91,12 @@ export class RefundTerminalPaymentHandler {
       paymentId,
       context.client,
     );
+    // The currency the refund gives back in: a late capture's own, which need not be the payment's.
+    const source = refundedSourceOf(state, body.transactionId)?.transactionId;
+    const currency = source === undefined ? state.currency : lateCurrencyOf(state, source);
     const { storeId: terminalStoreId, dinteroTerminalId } = await this.usableRefundTerminal(
       body.terminalId,
-      state,
+      { currency, payoutDestinationId: state.payoutDestinationId },
       context,
     );
     const request = {
@@ -121,11 +126,11 @@ export class RefundTerminalPaymentHandler {
   }
 
   /**
-   * The cardholder may be at another store of the chain: the refund terminal must be registered and
-   * active in a store this key may use, that store's terminals must take the payment's currency (a
-   * refund in NOK at a terminal of a Swedish store is refused here, not by the terminal), and the store must pay
-   * out to the payment's payout destination: Dintero approves an in-person refund only on a terminal of the
-   * original transaction's (a chain of franchises on separate legal entities has several).
+   * The cardholder may be at another store of the chain: the refund terminal must be registered and active in a
+   * store this key may use, that store's terminals must take the refund's currency (the payment's, or a late
+   * capture's own: a refund in NOK at a terminal of a Swedish store is refused here, not by the terminal), and the
+   * store must pay out to the payment's payout destination: Dintero approves an in-person refund only on a terminal
+   * of the original transaction's (a chain of franchises on separate legal entities has several).
    */
   private async usableRefundTerminal(
     terminalId: string,
@@ -264,7 +269,7 @@ export class RefundTerminalPaymentHandler {
           await this.recordRefundsMadeElsewhere(paymentId, transactionId, after, metadata);
       }
       await this.releaseIfSettled(failed, metadata);
-      return refundView(paymentId, failed);
+      return refundView(existingPayment(after, paymentId), failed);
     }
     return this.submit(paymentId, refundId, metadata, await this.requestedReason(paymentId, refundId));
   }
@@ -361,7 +366,7 @@ export class RefundTerminalPaymentHandler {
       },
       'refund',
     );
-    return refundView(paymentId, refund);
+    return refundView(existingPayment(state, paymentId), refund);
   }
 
   /**

@@ -1,11 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { refundMayYetBeMade, type Refund } from '@app/payment-domain';
+import { refundCurrencyOf, refundMayYetBeMade, type PaymentState, type Refund } from '@app/payment-domain';
 
 /** One refund of a payment, as the POS sees it. */
 export class RefundView {
   @ApiProperty() refundId!: string;
   @ApiProperty() paymentId!: string;
-  @ApiProperty({ description: 'Minor units' }) amount!: number;
+  @ApiProperty({ description: 'Minor units of currency' }) amount!: number;
+  @ApiProperty({
+    example: 'NOK',
+    description:
+      "ISO 4217: the payment's for a refund of the sale, the late capture's own for one of a late capture (which need " +
+      "not be the payment's)",
+  })
+  currency!: string;
   @ApiProperty({ description: 'The terminal where the cardholder is refunded' }) terminalId!: string;
   @ApiPropertyOptional({
     description: 'The transaction captured after the payment had ended that it gives money back from; absent: the sale',
@@ -44,12 +51,13 @@ export class RefundView {
   dinteroRequestId?: string;
 }
 
-export function refundView(paymentId: string, refund: Refund): RefundView {
+export function refundView(payment: Exclude<PaymentState, { status: 'none' }>, refund: Refund): RefundView {
   const status = refund.status === 'accepted' ? 'pending' : refund.status;
   return {
     refundId: refund.refundId,
-    paymentId,
+    paymentId: payment.paymentId,
     amount: refund.amount,
+    currency: refundCurrencyOf(payment, refund),
     terminalId: refund.terminalId,
     ...(refund.transactionId ? { transactionId: refund.transactionId } : {}),
     status,

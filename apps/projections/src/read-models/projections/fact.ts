@@ -31,6 +31,12 @@ export type Fact =
       readonly payment: PaymentFacts;
       readonly at: string;
       readonly date: string;
+      /**
+       * The currency of the money this event moves: the payment's, or, for a late capture, a refund of one and one
+       * made elsewhere of one, the late capture's own (Dintero captured what the terminal took, which need not be
+       * in the payment's currency). Totals count it in that currency, never in the payment's.
+       */
+      readonly moneyCurrency: string;
       /** The amount of the refund this event ends (0 for other events). */
       readonly refundAmount: number;
       /** The transaction captured late that the refund this event ends gave back from; absent for the sale's. */

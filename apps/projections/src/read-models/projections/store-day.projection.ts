@@ -66,15 +66,16 @@ function onPayment(day: StoreDayDoc, fact: PaymentFact): StoreDayDoc {
           capturedAmount: event.data.amount,
         }),
       };
+    // A refund of a late capture counts in the late capture's currency (`moneyCurrency`), the sale's in the payment's.
     case 'RefundSucceeded':
     case 'LateRefundRecorded':
       return {
         ...day,
-        currencies: addTotals(day.currencies, payment.currency, {
+        currencies: addTotals(day.currencies, fact.moneyCurrency, {
           refundedCount: 1,
           refundedAmount: fact.refundAmount,
         }),
-        terminals: addTerminal(day.terminals, payment.terminalId, payment.currency, {
+        terminals: addTerminal(day.terminals, payment.terminalId, fact.moneyCurrency, {
           refundedAmount: fact.refundAmount,
         }),
         ...lateCaptureRefunded(day, fact),
@@ -84,11 +85,11 @@ function onPayment(day: StoreDayDoc, fact: PaymentFact): StoreDayDoc {
     case 'ExternalRefundRecorded':
       return {
         ...day,
-        currencies: addTotals(day.currencies, payment.currency, {
+        currencies: addTotals(day.currencies, fact.moneyCurrency, {
           refundedCount: event.data.continued ? 0 : 1,
           refundedAmount: event.data.amount,
         }),
-        terminals: addTerminal(day.terminals, payment.terminalId, payment.currency, {
+        terminals: addTerminal(day.terminals, payment.terminalId, fact.moneyCurrency, {
           refundedAmount: event.data.amount,
         }),
         ...lateCaptureRefundedElsewhere(day, fact),
@@ -135,7 +136,7 @@ function lateCaptureRefunded(day: StoreDayDoc, fact: PaymentFact): Pick<StoreDay
     refundId: event.data.refundId,
     terminalId: fact.refundTerminalId ?? fact.payment.terminalId,
     amount: fact.refundAmount,
-    currency: fact.payment.currency,
+    currency: fact.moneyCurrency,
     at: fact.at,
   };
   return { lateCaptureRefunds: [...(day.lateCaptureRefunds ?? []), refund] };
@@ -150,7 +151,7 @@ function lateCaptureRefundedElsewhere(day: StoreDayDoc, fact: PaymentFact): Pick
     transactionId: event.data.transactionId,
     elsewhere: true as const,
     amount: event.data.amount,
-    currency: fact.payment.currency,
+    currency: fact.moneyCurrency,
     at: fact.at,
   };
   return { lateCaptureRefunds: [...(day.lateCaptureRefunds ?? []), refund] };

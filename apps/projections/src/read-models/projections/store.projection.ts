@@ -68,7 +68,7 @@ function onPayment(doc: StoreDoc, fact: PaymentFact): StoreDoc {
         refundId,
         terminalId,
         amount,
-        currency: fact.payment.currency,
+        currency: fact.moneyCurrency,
         reason,
         since,
         ...(problem === undefined ? {} : { problem }),
@@ -132,7 +132,7 @@ function withReview(doc: StoreDoc, review: readonly ReviewEntry[]): StoreDoc {
 function today(doc: StoreDoc, fact: PaymentFact, delta: Partial<CurrencyTotals>): StoreDoc {
   if (doc.today && doc.today.date > fact.date) return doc;
   const totals = doc.today?.date === fact.date ? doc.today.totals : {};
-  return { ...doc, today: { date: fact.date, totals: addTotals(totals, fact.payment.currency, delta) } };
+  return { ...doc, today: { date: fact.date, totals: addTotals(totals, fact.moneyCurrency, delta) } };
 }
 
 export type TerminalCounts = StoreDoc['terminals'];

@@ -189,7 +189,7 @@ function refund(fact: PaymentFact, refundId: string, status: RefundOutcome['stat
     refundId,
     status,
     amount: fact.refundAmount,
-    currency: fact.payment.currency,
+    currency: fact.moneyCurrency,
     at: fact.at,
   };
 }
