@@ -605,6 +605,42 @@ describe('command service: starting a terminal payment against the simulator', (
       expect(sim.app.get(SimulatorState).transactions.get(transactionId)?.status).toBe('REFUNDED');
     });
 
+    it('takes a refund naming the payment’s currency in lower case as that currency', async () => {
+      const { paymentId, transactionId } = await capturedPayment('R-7');
+      const refundTerminal = await registerTerminal('RT-7');
+      expect(await refund(paymentId, { amount: 1_000, terminalId: refundTerminal, currency: 'nok' })).toMatchObject({
+        status: 201,
+        body: { status: 'succeeded', amount: 1_000, currency: 'NOK' },
+      });
+      expect(sim.app.get(SimulatorState).transactions.get(transactionId)?.refundedAmount).toBe(1_000);
+    });
+
+    it('refuses a refund naming, in either case, no currency or another than the payment’s, writing nothing', async () => {
+      const { paymentId, transactionId } = await capturedPayment('R-8');
+      const refundTerminal = await registerTerminal('RT-8');
+      const before = await written();
+      expect(await refund(paymentId, { amount: 1_000, terminalId: refundTerminal, currency: 'xyz' })).toMatchObject({
+        status: 400,
+        body: {
+          code: 'VALIDATION_FAILED',
+          errors: [{ field: 'currency', message: 'currency "XYZ" is not an ISO 4217 code (upper case, e.g. NOK)' }],
+        },
+      });
+      expect(await refund(paymentId, { amount: 1_000, terminalId: refundTerminal, currency: 'no' })).toMatchObject({
+        status: 400,
+        body: {
+          code: 'VALIDATION_FAILED',
+          errors: [{ field: 'currency', message: 'currency must be an ISO 4217 code of three letters, e.g. NOK' }],
+        },
+      });
+      expect(await refund(paymentId, { amount: 1_000, terminalId: refundTerminal, currency: 'sek' })).toMatchObject({
+        status: 400,
+        body: { code: 'VALIDATION_FAILED', currency: 'NOK' },
+      });
+      expect(await written()).toBe(before);
+      expect(sim.app.get(SimulatorState).transactions.get(transactionId)?.refundedAmount ?? 0).toBe(0);
+    });
+
     it('refuses a refund at a terminal of a store that does not take the payment’s currency, writing nothing', async () => {
       const { paymentId, transactionId } = await capturedPayment('R-4');
       const before = await written();

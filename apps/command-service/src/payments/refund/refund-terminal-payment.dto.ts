@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 import { IsNameToken } from '@app/platform';
 
 export class RefundTerminalPaymentDto {
@@ -62,11 +63,14 @@ export class RefundTerminalPaymentDto {
     required: false,
     example: 'NOK',
     description:
-      'The currency meant; refused unless it is the payment’s, or for a late capture its own (400 VALIDATION_FAILED); ' +
-      'required for a late capture in another currency than the payment’s',
+      'The currency meant (ISO 4217, in either case: "nok" is NOK); refused unless it is the payment’s, or for a late ' +
+      'capture its own (400 VALIDATION_FAILED); required for a late capture in another currency than the payment’s',
   })
+  // ISO 4217 codes are upper case, and a POS that keeps them in lower case ("nok") means the same currency: it is
+  // upper-cased here, at the edge, so that the domain compares codes as ISO writes them. One that is no code after
+  // that is refused: a shape that is none here, an unknown code by the domain (`400 VALIDATION_FAILED` either way).
   @IsOptional()
-  @IsString()
-  @MaxLength(3)
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value))
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code of three letters, e.g. NOK' })
   currency?: string;
 }
