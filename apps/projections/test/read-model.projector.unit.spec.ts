@@ -898,10 +898,43 @@ describe('read models as a fold over the log', () => {
     expect(projector.storeDay('oslo', '2026-11-24')?.lateCaptureRefunds).toBeUndefined();
     const day = projector.storeDay('oslo', '2026-11-25');
     expect(day?.currencies['NOK']).toMatchObject({ refundedCount: 2, refundedAmount: 6_000 });
+    // One refund at Dintero, recorded in two parts: one entry, its whole amount, as the day's one refund of it.
     expect(day?.lateCaptureRefunds).toEqual([
-      { paymentId: 'p-1', transactionId: 'tx-late', elsewhere: true, amount: 3_000, currency: 'NOK', at: madeAt },
-      { paymentId: 'p-1', transactionId: 'tx-late', elsewhere: true, amount: 2_000, currency: 'NOK', at: madeAt },
+      { paymentId: 'p-1', transactionId: 'tx-late', elsewhere: true, amount: 5_000, currency: 'NOK', at: madeAt },
     ]);
+  });
+
+  it('lists two refunds made elsewhere of a late capture as two, and the rest of one recorded on a later day as its rest', () => {
+    const at = '2026-11-24T10:00:00.000Z';
+    const elsewhere = (amount: number, refundedElsewhere: number, when: string, continued = false) =>
+      event('payment-c', 'ExternalRefundRecorded', {
+        transactionId: 'tx-c',
+        amount,
+        refundedElsewhere,
+        lateCapture: true,
+        ...(continued ? { continued: true } : {}),
+        source: 'webhook',
+        at: when,
+      });
+    const projector = project([
+      ...store(),
+      ...cancelledCapturedLate(at),
+      // Two refunds at Dintero the same day, then the rest of the second, held back, recorded the next day.
+      elsewhere(200, 200, '2026-11-24T11:00:00.000Z'),
+      elsewhere(300, 500, '2026-11-24T12:00:00.000Z'),
+      elsewhere(200, 700, '2026-11-25T09:00:00.000Z', true),
+    ]);
+    const first = projector.storeDay('oslo', '2026-11-24');
+    expect(first?.lateCaptureRefunds?.map(({ amount, continued }) => [amount, continued])).toEqual([
+      [200, undefined],
+      [300, undefined],
+    ]);
+    expect(first?.currencies['EUR']).toMatchObject({ refundedCount: 2, refundedAmount: 500 });
+    const next = projector.storeDay('oslo', '2026-11-25');
+    expect(next?.lateCaptureRefunds).toEqual([
+      expect.objectContaining({ transactionId: 'tx-c', elsewhere: true, continued: true, amount: 200 }),
+    ]);
+    expect(next?.currencies['EUR']).toMatchObject({ refundedCount: 0, refundedAmount: 200 });
   });
 
   it('counts a late capture in another currency than its payment, and its refunds, in its own currency', () => {

@@ -181,6 +181,7 @@ const storeDayDoc = object(
           refundId: text,
           terminalId: text,
           elsewhere: { type: 'boolean' },
+          continued: { type: 'boolean' },
           amount: figure,
           currency: text,
           at: text,

@@ -336,10 +336,16 @@ export interface LateCaptureRefund {
   /** The terminal it was refunded at; absent for one made elsewhere (Dintero names none). */
   readonly terminalId?: string;
   /**
-   * Refunded at Dintero by no refund of this engine's (`ExternalRefundRecorded`): what it added to the refunds
-   * recorded of the transaction before (the rest of one recorded in part before is listed again for its rest).
+   * Refunded at Dintero by no refund of this engine's (`ExternalRefundRecorded`): one entry per refund as Dintero
+   * records it (one `REFUND` event of the transaction), its whole amount, even when the engine recorded it in two parts
+   * (the rest held back while a refund of its own might have been it). Two entries are two refunds at Dintero.
    */
   readonly elsewhere?: true;
+  /**
+   * The rest of a refund made elsewhere whose first part is listed on another day (Dintero gave no time of it, and the
+   * engine recorded its rest on a later day): no refund more, and counted in no day's `refundedCount` again.
+   */
+  readonly continued?: true;
   readonly amount: number;
   /** The late capture's own (ISO 4217 code), which need not be the payment's: counted in the day's totals in it. */
   readonly currency: string;

@@ -142,19 +142,39 @@ function lateCaptureRefunded(day: StoreDayDoc, fact: PaymentFact): Pick<StoreDay
   return { lateCaptureRefunds: [...(day.lateCaptureRefunds ?? []), refund] };
 }
 
-/** A refund made elsewhere of money captured late, listed on the day Dintero made it: nothing for one of the sale. */
+/**
+ * A refund made elsewhere of money captured late, listed on the day Dintero made it: nothing for one of the sale. One
+ * entry per refund as Dintero records it (one `REFUND` event of the transaction): the rest of one recorded in part
+ * before (`continued`: the part held back while a refund of ours might have been it) is added to its entry, so that
+ * finance does not read one refund as two. Should that entry not be on this day (Dintero gave no time, and the engine
+ * recorded the rest on another day), the rest is listed marked `continued`, the money still on the day it was recorded.
+ */
 function lateCaptureRefundedElsewhere(day: StoreDayDoc, fact: PaymentFact): Pick<StoreDayDoc, 'lateCaptureRefunds'> {
   const { event } = fact;
   if (event.type !== 'ExternalRefundRecorded' || event.data.lateCapture !== true) return {};
+  const listed = day.lateCaptureRefunds ?? [];
+  if (event.data.continued) {
+    const { transactionId } = event.data;
+    const index = listed.findLastIndex(
+      (entry) =>
+        entry.elsewhere === true && entry.paymentId === fact.paymentId && entry.transactionId === transactionId,
+    );
+    const entry = listed[index];
+    if (entry) {
+      const whole = { ...entry, amount: entry.amount + event.data.amount };
+      return { lateCaptureRefunds: listed.map((each, i) => (i === index ? whole : each)) };
+    }
+  }
   const refund = {
     paymentId: fact.paymentId,
     transactionId: event.data.transactionId,
     elsewhere: true as const,
+    ...(event.data.continued ? { continued: true as const } : {}),
     amount: event.data.amount,
     currency: fact.moneyCurrency,
     at: fact.at,
   };
-  return { lateCaptureRefunds: [...(day.lateCaptureRefunds ?? []), refund] };
+  return { lateCaptureRefunds: [...listed, refund] };
 }
 
 /**
