@@ -503,12 +503,16 @@ describe('read models as a fold over the log', () => {
         dinteroAt: madeAt,
       }),
     ]);
-    // On Dintero's day of the refund, on the sale's terminal; the day of the sale keeps its capture only.
+    // On Dintero's day of the refund, at no terminal (no terminal made it, and no batch holds it); the day of the sale
+    // keeps its capture only.
     expect(projector.storeDay('oslo', '2026-11-25')?.currencies['NOK']).toMatchObject({
       refundedCount: 1,
       refundedAmount: 2_500,
     });
-    expect(projector.storeDay('oslo', '2026-11-25')?.terminals['T-1']?.currencies['NOK']?.refundedAmount).toBe(2_500);
+    expect(projector.storeDay('oslo', '2026-11-25')?.refundedElsewhere).toEqual({
+      NOK: { refundedCount: 1, refundedAmount: 2_500 },
+    });
+    expect(projector.storeDay('oslo', '2026-11-25')?.terminals['T-1']).toBeUndefined();
     expect(projector.storeDay('oslo', '2026-11-24')?.currencies['NOK']?.refundedAmount ?? 0).toBe(0);
     expect(projector.paymentsHeld()).toBe(0);
   });
@@ -898,6 +902,9 @@ describe('read models as a fold over the log', () => {
     expect(projector.storeDay('oslo', '2026-11-24')?.lateCaptureRefunds).toBeUndefined();
     const day = projector.storeDay('oslo', '2026-11-25');
     expect(day?.currencies['NOK']).toMatchObject({ refundedCount: 2, refundedAmount: 6_000 });
+    // At no terminal's totals, as the terminal's batch has none of them: beside the terminals, adding up to the day's.
+    expect(day?.terminals['T-1']).toBeUndefined();
+    expect(day?.refundedElsewhere).toEqual({ NOK: { refundedCount: 2, refundedAmount: 6_000 } });
     // One refund at Dintero, recorded in two parts: one entry, its whole amount, as the day's one refund of it.
     expect(day?.lateCaptureRefunds).toEqual([
       { paymentId: 'p-1', transactionId: 'tx-late', elsewhere: true, amount: 5_000, currency: 'NOK', at: madeAt },

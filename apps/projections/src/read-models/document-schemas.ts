@@ -172,6 +172,7 @@ const storeDayDoc = object(
     timeZone: text,
     closes: recordOf(terminalClose),
     closeMismatches: figure,
+    refundedElsewhere: recordOf(object({ refundedCount: figure, refundedAmount: figure })),
     lateCaptureRefunds: listOf(
       object(
         {},

@@ -377,6 +377,14 @@ export interface NotClosed {
   };
 }
 
+/** Refunds made at Dintero by none of the engine's in one currency, of a day. */
+export interface RefundedElsewhere {
+  /** Refunds, one per refund as Dintero records it. */
+  readonly refundedCount: number;
+  /** Refunded, in minor units. */
+  readonly refundedAmount: number;
+}
+
 /** One terminal's part of a store's day. */
 export interface TerminalDay {
   /** Its totals per currency (ISO 4217 code), as the day's are. */
@@ -411,8 +419,18 @@ export interface StoreDayDoc {
   readonly cardBrands: Readonly<Record<string, number>>;
   /** Captured payments by how the card was read. */
   readonly entryMethods: Readonly<Record<string, number>>;
-  /** Totals per terminal of the store (refunds on the terminal of the payment they refund). */
+  /**
+   * Totals per terminal of the store (refunds on the terminal of the payment they refund). Refunds made at Dintero by
+   * none of the engine's are at no terminal: they are under `refundedElsewhere`.
+   */
   readonly terminals: Readonly<Record<string, TerminalDay>>;
+  /**
+   * Refunds made at Dintero by no refund of the engine's (in its Backoffice, say), of sales and of late captures, per
+   * currency (ISO 4217 code): counted in `currencies` with the day's refunds, and at no terminal, since no terminal
+   * made them and no terminal's end-of-day batch holds them. A day's `currencies[c].refundedAmount` is its terminals'
+   * `refundedAmount` in `c` plus this one's. Absent while there are none.
+   */
+  readonly refundedElsewhere?: Readonly<Record<string, RefundedElsewhere>>;
   /**
    * Money captured after its payment had ended (cancelled, timed out): each must be refunded. A transaction
    * captured late in parts has one entry per part.

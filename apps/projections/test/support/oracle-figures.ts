@@ -5,8 +5,8 @@ import { dayBefore, localParts } from './oracle-history';
  * The money figures finance reads, computed from the log by the rules of docs/consuming.md alone (not by the
  * projector's code): a fact counts on the store's local day of Dintero's time (the engine's when Dintero gave none);
  * a late capture is listed, never captured; a refund counts for the payment's store and terminal on its own day;
- * an external refund is a refund (one more unless `continued`); a terminal's batch holds its captures and the refunds
- * done at it, by Dintero's time, from just after its last close.
+ * an external refund is a refund (one more unless `continued`), at no terminal (`refundedElsewhere`); a terminal's
+ * batch holds its captures and the refunds done at it, by Dintero's time, from just after its last close.
  */
 export interface Totals {
   capturedCount: number;
@@ -23,6 +23,8 @@ export interface DayFigures {
     string,
     { currencies: Record<string, { capturedCount: number; capturedAmount: number; refundedAmount: number }> }
   >;
+  /** Refunds made at Dintero by none of the engine's, per currency: at no terminal. Absent while none. */
+  refundedElsewhere?: Record<string, { refundedCount: number; refundedAmount: number }>;
   lateCaptures: {
     paymentId: string;
     terminalId: string;
@@ -229,7 +231,13 @@ export function expected(log: readonly RecordedEvent[]): Expected {
         const total = totals(day, payment.currency);
         total.refundedCount += data.continued ? 0 : 1;
         total.refundedAmount += data.amount;
-        terminalTotals(day, payment.terminalId, payment.currency).refundedAmount += data.amount;
+        // No terminal made it: beside the terminals, never in one's totals.
+        const elsewhere = ((day.refundedElsewhere ??= {})[payment.currency] ??= {
+          refundedCount: 0,
+          refundedAmount: 0,
+        });
+        elsewhere.refundedCount += data.continued ? 0 : 1;
+        elsewhere.refundedAmount += data.amount;
         break;
       }
       case 'PaymentDeclined':

@@ -75,6 +75,7 @@ export function read(kv: Kv): Expected {
         counts: day.counts,
         cardBrands: day.cardBrands,
         terminals: { ...day.terminals },
+        ...(day.refundedElsewhere ? { refundedElsewhere: day.refundedElsewhere } : {}),
         lateCaptures: day.lateCaptures,
       };
       if (JSON.stringify(figures) !== JSON.stringify(emptyDay())) days[key] = structuredClone(figures) as never;

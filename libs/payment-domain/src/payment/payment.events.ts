@@ -231,7 +231,8 @@ export type PaymentEvent =
    * A refund Dintero shows made on the payment's own transaction, or on one captured late (`lateCapture`), by no refund
    * of this engine's (one made in Dintero's Backoffice, say), one event a refund: `amount` more than recorded before,
    * `refundedElsewhere` in all so far on that transaction. It counts against what is left to refund of the sale, or of
-   * the late capture, and in the store day's refunds on Dintero's day of that refund; at no terminal's batch.
+   * the late capture, and in the store day's refunds on Dintero's day of that refund (its `refundedElsewhere`); at no
+   * terminal, in its totals or its batch.
    * `dinteroAt` is that refund's time. Events recorded by versions before this one may stand for several refunds, dated
    * by the newest.
    */

@@ -80,20 +80,28 @@ function onPayment(day: StoreDayDoc, fact: PaymentFact): StoreDayDoc {
         }),
         ...lateCaptureRefunded(day, fact),
       };
-    // Refunded at Dintero by no refund of ours (its Backoffice): counted with the refunds, on the sale's terminal; one
-    // of a late capture listed as given back too.
-    case 'ExternalRefundRecorded':
+    // Refunded at Dintero by no refund of ours (its Backoffice): counted with the day's refunds, and beside them under
+    // `refundedElsewhere`, at no terminal. No terminal did it: in a terminal's totals it would stand for a reversal
+    // its end-of-day batch never holds. One of a late capture is listed as given back too.
+    case 'ExternalRefundRecorded': {
+      const counted = { refundedCount: event.data.continued ? 0 : 1, refundedAmount: event.data.amount };
+      const elsewhere = ownEntry(day.refundedElsewhere ?? {}, fact.moneyCurrency) ?? {
+        refundedCount: 0,
+        refundedAmount: 0,
+      };
       return {
         ...day,
-        currencies: addTotals(day.currencies, fact.moneyCurrency, {
-          refundedCount: event.data.continued ? 0 : 1,
-          refundedAmount: event.data.amount,
-        }),
-        terminals: addTerminal(day.terminals, payment.terminalId, fact.moneyCurrency, {
-          refundedAmount: event.data.amount,
-        }),
+        currencies: addTotals(day.currencies, fact.moneyCurrency, counted),
+        refundedElsewhere: {
+          ...day.refundedElsewhere,
+          [fact.moneyCurrency]: {
+            refundedCount: elsewhere.refundedCount + counted.refundedCount,
+            refundedAmount: elsewhere.refundedAmount + counted.refundedAmount,
+          },
+        },
         ...lateCaptureRefundedElsewhere(day, fact),
       };
+    }
     case 'PaymentDeclined':
       return { ...day, counts: { ...day.counts, declined: day.counts.declined + 1 } };
     case 'PaymentFailed':
