@@ -785,11 +785,14 @@ describe('read models as a fold over the log', () => {
         dinteroAt: madeAt,
       }),
     ]);
-    // The capture's day keeps the late capture as it was; the refunds count on the day Dintero made them.
-    expect(projector.storeDay('oslo', '2026-11-24')).toMatchObject({
-      lateCaptures: [{ paymentId: 'c', transactionId: 'tx-c', amount: 700 }],
-    });
-    expect(projector.storeDay('oslo', '2026-11-24')?.lateCaptureRefunds).toBeUndefined();
+    // The capture's day keeps the late capture and its money as they were, marked given back on the day of its
+    // refunds; the refunds count on the day Dintero made them.
+    const captureDay = projector.storeDay('oslo', '2026-11-24');
+    expect(captureDay?.lateCaptures).toEqual([
+      expect.objectContaining({ paymentId: 'c', transactionId: 'tx-c', amount: 700, refundedOn: ['2026-11-25'] }),
+    ]);
+    expect(captureDay?.lateCaptureRefunds).toBeUndefined();
+    expect(captureDay?.currencies['EUR']?.refundedAmount ?? 0).toBe(0);
     const day = projector.storeDay('oslo', '2026-11-25');
     expect(day?.currencies['EUR']).toMatchObject({ refundedCount: 2, refundedAmount: 700 });
     expect(day?.lateCaptureRefunds).toEqual([
@@ -900,6 +903,10 @@ describe('read models as a fold over the log', () => {
       }),
     ]);
     expect(projector.storeDay('oslo', '2026-11-24')?.lateCaptureRefunds).toBeUndefined();
+    // The late capture's own day says it was given back, and when; the sale's refund marks nothing.
+    expect(projector.storeDay('oslo', '2026-11-24')?.lateCaptures).toEqual([
+      expect.objectContaining({ transactionId: 'tx-late', refundedOn: ['2026-11-25'] }),
+    ]);
     const day = projector.storeDay('oslo', '2026-11-25');
     expect(day?.currencies['NOK']).toMatchObject({ refundedCount: 2, refundedAmount: 6_000 });
     // At no terminal's totals, as the terminal's batch has none of them: beside the terminals, adding up to the day's.

@@ -76,22 +76,54 @@ describe('a projector with past days out of memory', () => {
       { storeId: 'oslo', terminalId: 'T-2', businessDay: '2026-11-02' },
     ),
     ...Array.from({ length: 25 }, (_, d) => payment(`p-${d}`, 'T-1', noon(d))).flat(),
+    // Another transaction of p-0 captured late on its day (2026-11-01), given back in Dintero's Backoffice weeks later
+    // (below).
+    event('payment-p-0', 'LateCaptureRecorded', {
+      transactionId: 'tx-late',
+      amount: 500,
+      currency: 'NOK',
+      endedAs: 'captured',
+      flaggedForReversal: true,
+      source: 'webhook',
+      at: noon(0),
+    }),
     // Weeks later, Dintero reports a capture on T-2 at 02:00 on 2026-11-03 (Oslo), before that close: its day
     // (the 3rd) and the close's day (the 2nd) are both far out of memory.
     ...payment('p-late', 'T-2', noon(25), '2026-11-03T01:00:00.000Z'),
+    event('payment-p-0', 'ExternalRefundRecorded', {
+      transactionId: 'tx-late',
+      amount: 500,
+      refundedElsewhere: 500,
+      lateCapture: true,
+      source: 'webhook',
+      at: noon(25),
+    }),
   ];
 
   const documents = (changes: Iterable<Change>) =>
     Object.fromEntries([...changes].map((change) => [`${change.model}:${change.key}`, change.doc]));
 
   it('gives the documents of a fold that keeps everything, reading past days back from KV', () => {
+    // As the rim does: a payment the projector has let go is taken back (from memory, or read back from the log).
+    const recall = (projector: ReadModelProjector, recorded: RecordedEvent) => {
+      const missing = projector.missingPayment(recorded);
+      if (missing !== undefined)
+        projector.rememberPayment(
+          history.filter((other) => other.streamName === `payment-${missing}`),
+          recorded.position,
+        );
+    };
     const everything = new ReadModelProjector();
-    for (const recorded of history) everything.apply(recorded);
+    for (const recorded of history) {
+      recall(everything, recorded);
+      everything.apply(recorded);
+    }
 
     const kv = new Map<string, Change>();
     const windowed = new ReadModelProjector();
     let mostDays = 0;
     for (const recorded of history) {
+      recall(windowed, recorded);
       for (const key of windowed.missingDays(recorded)) {
         const held = kv.get(`store-day:${key}`);
         if (held) windowed.load(held);
@@ -109,5 +141,14 @@ describe('a projector with past days out of memory', () => {
     const closed = kv.get('store-day:oslo.2026-11-02')?.doc as StoreDayDoc;
     expect(closed.closes?.['c-1']).toMatchObject({ mismatch: false, recorded: { purchasesCount: 2 } });
     expect(windowed.storeDay('oslo', '2026-11-02')).toBeUndefined();
+    // The late capture's day, out of memory, marked given back on the day of the refund, its money where it was.
+    const lateDay = kv.get('store-day:oslo.2026-11-01')?.doc as StoreDayDoc;
+    expect(windowed.storeDay('oslo', '2026-11-01')).toBeUndefined();
+    expect(lateDay.lateCaptures).toEqual([
+      expect.objectContaining({ transactionId: 'tx-late', refundedOn: ['2026-11-26'] }),
+    ]);
+    expect(lateDay.currencies.NOK?.refundedAmount).toBe(0);
+    const refunded = kv.get('store-day:oslo.2026-11-26')?.doc as StoreDayDoc;
+    expect(refunded.lateCaptureRefunds).toEqual([expect.objectContaining({ transactionId: 'tx-late', amount: 500 })]);
   });
 });

@@ -163,6 +163,7 @@ const storeDayDoc = object(
           currency: text,
           endedAs: text,
           at: text,
+          refundedOn: listOf(text),
         },
       ),
     ),

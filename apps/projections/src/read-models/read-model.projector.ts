@@ -18,6 +18,7 @@ import {
   storeDayProjection,
   withCloseGivenUp,
   withClosedSince,
+  withLateCaptureRefunded,
 } from './projections/store-day.projection';
 import { upgraded } from './document-upgrades';
 import {
@@ -59,6 +60,11 @@ interface KeptAfterEnd {
   lateCaptured?: Set<string>;
   /** The currency of each transaction captured late in another currency than the payment's. */
   lateCurrencies?: Map<string, string>;
+  /**
+   * The store days each transaction captured late is listed on (`lateCaptures`), by transaction: a refund of it marks
+   * its entries there as given back (`refundedOn`).
+   */
+  lateDays?: Map<string, Set<string>>;
   /**
    * Refunds failed for Dintero's silence (`noTrace`), with their amounts and terminals: versions before Dintero's
    * later no (a second `RefundFailed`) carried them recorded it without them.
@@ -193,7 +199,36 @@ export class ReadModelProjector {
     for (const recorded of events) {
       if (recorded.position >= before) return;
       const typed = asDomainEvent(recorded);
-      if (typed?.stream === 'payment') this.remember(typed.id, typed.event, true);
+      if (typed?.stream !== 'payment') continue;
+      const payment = this.payments.get(typed.id);
+      if (payment) this.noteLateDay(payment, typed.event, recorded);
+      this.remember(typed.id, typed.event, true);
+    }
+  }
+
+  /** The store day a late capture is listed on, kept with its payment (`lateDays`). */
+  private noteLateDay(payment: PaymentContext, event: PaymentEvent, recorded: RecordedEvent): void {
+    if (event.type !== 'LateCaptureRecorded') return;
+    const date = localDate(paymentFactTime(event, recorded), this.storeDoc(payment.storeId).timeZone);
+    const days = (payment.lateDays ??= new Map<string, Set<string>>());
+    const dates = days.get(event.data.transactionId) ?? new Set<string>();
+    days.set(event.data.transactionId, dates.add(date));
+  }
+
+  /**
+   * The transaction captured late whose money this event gives back (a refund of ours of it, or one made elsewhere):
+   * undefined for any other event. Asked before the event is remembered (a refund's memory goes as it ends).
+   */
+  private givenBackOf(payment: PaymentContext, event: PaymentEvent): string | undefined {
+    switch (event.type) {
+      case 'RefundSucceeded':
+        return payment.refunds.get(event.data.refundId)?.transactionId;
+      case 'LateRefundRecorded':
+        return event.data.transactionId ?? payment.failedForSilence?.get(event.data.refundId)?.transactionId;
+      case 'ExternalRefundRecorded':
+        return event.data.lateCapture ? event.data.transactionId : undefined;
+      default:
+        return undefined;
     }
   }
 
@@ -213,6 +248,10 @@ export class ReadModelProjector {
       const at = paymentFactTime(event, recorded);
       if (storeDayProjection.handles.has(event.type))
         days.push({ storeId: payment.storeId, date: localDate(at, this.storeDoc(payment.storeId).timeZone) });
+      // A late capture given back is marked so on the days it is listed on.
+      const givenBack = this.givenBackOf(payment, event);
+      for (const date of (givenBack && payment.lateDays?.get(givenBack)) || [])
+        days.push({ storeId: payment.storeId, date });
       // A late capture or refund corrects its terminal's last close, and so that close's day.
       if (
         event.type === 'PaymentCaptured' ||
@@ -358,6 +397,10 @@ export class ReadModelProjector {
     position: string,
     put: Put,
   ): void {
+    const held = this.payments.get(paymentId);
+    const givenBack = held && this.givenBackOf(held, event);
+    // Before it is remembered: a late capture may let the payment be forgotten again, with what it keeps.
+    if (held) this.noteLateDay(held, event, recorded);
     const { payment, refundAmount, refundTerminalId, refundOfLateCapture, laterLatePart, moneyCurrency } =
       this.remember(paymentId, event, false);
     if (!payment) return;
@@ -392,6 +435,18 @@ export class ReadModelProjector {
       const day = this.days.get(key) ?? emptyStoreDay(storeId, date, this.storeDoc(storeId).timeZone);
       const next = storeDayProjection.evolve(day, fact);
       if (next !== day && !this.alreadyApplied('store-day', key, this.days.get(key)?.position)) {
+        const doc = stamped(next, position);
+        this.days.set(key, doc);
+        put({ model: 'store-day', key, doc });
+      }
+    }
+    // Given back: the late capture's entries on the days it is listed on say so, and on which day; no money moves.
+    for (const lateDate of (givenBack && payment.lateDays?.get(givenBack)) || []) {
+      const key = `${storeId}.${lateDate}`;
+      const day = this.days.get(key);
+      if (!day) continue;
+      const next = withLateCaptureRefunded(day, paymentId, givenBack!, date);
+      if (next !== day && !this.alreadyApplied('store-day', key, day.position)) {
         const doc = stamped(next, position);
         this.days.set(key, doc);
         put({ model: 'store-day', key, doc });
@@ -779,7 +834,7 @@ export class ReadModelProjector {
   private forgetIfDone(paymentId: string, payment: PaymentContext): void {
     if (!payment.ended || !payment.released || payment.refunds.size > 0) return;
     this.payments.delete(paymentId);
-    const { storeId, terminalId, amount, currency, lateCaptured, lateCurrencies, failedForSilence } = payment;
+    const { storeId, terminalId, amount, currency, lateCaptured, lateCurrencies, lateDays, failedForSilence } = payment;
     this.ended.add(paymentId, {
       storeId,
       terminalId,
@@ -787,6 +842,7 @@ export class ReadModelProjector {
       currency,
       ...(lateCaptured ? { lateCaptured } : {}),
       ...(lateCurrencies ? { lateCurrencies } : {}),
+      ...(lateDays ? { lateDays } : {}),
       ...(failedForSilence ? { failedForSilence } : {}),
     });
   }

@@ -321,6 +321,12 @@ export interface LateCapture {
   readonly endedAs: string;
   /** When Dintero says the capture was made; when the engine recorded it, where Dintero gave no time. */
   readonly at: string;
+  /**
+   * The store days (yyyy-mm-dd, oldest first) on which refunds of this transaction, ours or made elsewhere, are listed
+   * under `lateCaptureRefunds`: it was given back then, in part or in full (those entries say how much). The money
+   * counts on those days, not on this one. Absent while none was.
+   */
+  readonly refundedOn?: readonly string[];
 }
 
 /**

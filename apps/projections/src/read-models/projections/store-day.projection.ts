@@ -1,5 +1,5 @@
 import { ownEntry, type CloseGivenUpData } from '@app/payment-domain';
-import type { StoreDayDoc, TerminalDayTotals } from '../read-model.types';
+import type { LateCapture, StoreDayDoc, TerminalDayTotals } from '../read-model.types';
 import { addTotals } from './currency-totals';
 import type { PaymentFact, Projection } from './fact';
 
@@ -183,6 +183,28 @@ function lateCaptureRefundedElsewhere(day: StoreDayDoc, fact: PaymentFact): Pick
     at: fact.at,
   };
   return { lateCaptureRefunds: [...listed, refund] };
+}
+
+/**
+ * The day's entries of a late capture (`lateCaptures`, each part of the transaction) marked given back on `date`, the
+ * store day its refund is listed on (`lateCaptureRefunds`): finance reading the capture's day sees it was given back,
+ * and when, while the money stays on the day of the refund. The same day again (a replay, a second refund that day)
+ * changes nothing.
+ */
+export function withLateCaptureRefunded(
+  day: StoreDayDoc,
+  paymentId: string,
+  transactionId: string,
+  date: string,
+): StoreDayDoc {
+  const of = (entry: LateCapture) => entry.paymentId === paymentId && entry.transactionId === transactionId;
+  if (!day.lateCaptures.some((entry) => of(entry) && !entry.refundedOn?.includes(date))) return day;
+  const lateCaptures = day.lateCaptures.map((entry) =>
+    of(entry) && !entry.refundedOn?.includes(date)
+      ? { ...entry, refundedOn: [...(entry.refundedOn ?? []), date].sort() }
+      : entry,
+  );
+  return { ...day, lateCaptures };
 }
 
 /**
