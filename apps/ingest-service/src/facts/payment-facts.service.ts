@@ -26,6 +26,7 @@ import {
 } from '@app/payment-domain';
 import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY, paymentMetrics, releaseClaim, type PaymentMetrics } from '@app/platform';
+import { HeardTransactions } from './heard-transactions';
 
 /**
  * Facts of money that moved against what the books said (a capture after the payment ended, a refund made after
@@ -83,6 +84,9 @@ export class PaymentFacts {
 
   private readonly metrics: PaymentMetrics;
 
+  /** The transactions this process fetched and recorded, for the deliveries that claim them (`alreadyRecorded`). */
+  private readonly heard = new HeardTransactions();
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
@@ -92,28 +96,67 @@ export class PaymentFacts {
   }
 
   /** Fetches the transaction from Dintero (never trusting what a delivery says) and records it. */
-  async recordTransactionById(paymentId: string, transactionId: string, context: FactContext): Promise<Recorded> {
-    const tx = await this.dintero.getTransaction(transactionId);
-    return this.recordTransaction(paymentId, tx, context);
+  recordTransactionById(paymentId: string, transactionId: string, context: FactContext): Promise<Recorded> {
+    return this.fetching(transactionId, async () => {
+      const tx = await this.dintero.getTransaction(transactionId);
+      return this.recordTransaction(paymentId, tx, context);
+    });
   }
 
+  /**
+   * Runs `work`, a fetch of the transaction from Dintero and its recording, as under way: a delivery claiming the
+   * transaction meanwhile waits for it before it compares its claim (`alreadyRecorded`).
+   */
+  fetching<T>(transactionId: string, work: () => Promise<T>): Promise<T> {
+    return this.heard.fetching(transactionId, work);
+  }
+
+  /**
+   * Records a transaction as Dintero's API answered it: never a delivery's claim (`alreadyRecorded` compares one
+   * with what this records).
+   */
   async recordTransaction(paymentId: string, tx: DinteroTransaction, context: FactContext): Promise<Recorded> {
     if (tx.merchant_reference_2 !== paymentId) {
       this.logger.warn({ paymentId, transactionId: tx.id, ...this.ids(context) }, 'transaction of another payment');
       throw new ForeignTransactionError(paymentId, tx.id);
     }
-    const fact = transactionFact(tx);
-    const at = new Date().toISOString();
-    // Each step decides on the payment as the steps before it left it: the delivery that first shows the capture
-    // (the callback lost, say) also shows the refunds made on it, ours and others'.
-    return this.record(
+    const digest = HeardTransactions.digest(tx);
+    const { revision, ...recorded } = await this.recordSteps(
       paymentId,
       context,
-      () => [{ type: 'RecordDinteroTransaction', data: { transaction: fact, source: context.source, at } }],
-      (state) => refundOutcomes(tx, state, context.source, at),
-      // After our refunds' own outcomes: the same delivery's refund of ours is never taken for another's.
-      (state) => [externalRefunds(tx, state, context.source, at)].filter((command) => command !== undefined),
+      ...transactionSteps(tx, context.source, new Date().toISOString()),
     );
+    // Only once all of it is durable, the ended claims released too: a failure before fetches again.
+    this.heard.remember(tx.id, { paymentId, digest, revision });
+    return recorded;
+  }
+
+  /**
+   * The answer to a delivery that claims the transaction (a webhook's body) when the claim carries no news: it is
+   * exactly, every field, what this process last fetched from Dintero and recorded, the payment has had nothing
+   * written since, and recording it would decide nothing. Dintero reports a change by a delivery sent after it, whose
+   * claim shows it; a claim equal to what the log was made from therefore has nothing the log lacks, and a forged one
+   * records nothing either, as a fetch would have recorded nothing new. Otherwise (nothing known of the transaction,
+   * any field apart, a write since, another process's or a restart's) nothing: the delivery fetches. A fetch of the
+   * transaction under way is waited for first; its result is never shared with a delivery that came after it
+   * started, which the change it reports may postdate.
+   */
+  async alreadyRecorded(transactionId: string, claimed: unknown, context: FactContext): Promise<Recorded | undefined> {
+    if (!this.heard.knows(transactionId)) return undefined;
+    await this.heard.settled(transactionId);
+    const heard = this.heard.get(transactionId);
+    if (heard === undefined || HeardTransactions.digest(claimed) !== heard.digest) return undefined;
+    const { state, revision } = await readState(this.store, paymentStream(heard.paymentId), paymentDecider);
+    if (revision !== heard.revision || state.status === 'none') return undefined;
+    try {
+      const steps = transactionSteps(claimed as DinteroTransaction, context.source, new Date().toISOString());
+      if (steps.some((step) => step(state).some((command) => paymentDecider.decide(command, state).length > 0)))
+        return undefined;
+    } catch {
+      return undefined; // refused as it stands: the fetch's recording says why
+    }
+    this.metrics.deliveries.inc({ source: context.source, result: 'duplicate' });
+    return { paymentId: heard.paymentId, recorded: [], status: state.status };
   }
 
   /**
@@ -239,13 +282,22 @@ export class PaymentFacts {
     }
   }
 
-  private async record(
+  private async record(paymentId: string, context: FactContext, ...steps: readonly Step[]): Promise<Recorded> {
+    const { revision: _revision, ...recorded } = await this.recordSteps(paymentId, context, ...steps);
+    return recorded;
+  }
+
+  /** The commands of each step, decided in turn; with the payment stream's revision the last decision was on. */
+  private async recordSteps(
     paymentId: string,
     context: FactContext,
-    ...steps: readonly ((state: PaymentState) => readonly PaymentCommand[])[]
-  ): Promise<Recorded> {
+    ...steps: readonly Step[]
+  ): Promise<Recorded & { revision: number }> {
     const stream = paymentStream(paymentId);
-    const found = existingPayment((await readState(this.store, stream, paymentDecider)).state, paymentId);
+    const read = await readState(this.store, stream, paymentDecider);
+    const found = existingPayment(read.state, paymentId);
+    // A payment found has a stream, so a revision.
+    let revision = read.revision ?? -1;
     let state: PaymentState = found;
     const metadata = {
       ...this.metadata(context),
@@ -263,6 +315,7 @@ export class PaymentFacts {
         });
         recorded.push(...handled.events.map((event) => event.type));
         state = handled.state;
+        revision = handled.nextRevision ?? revision;
       }
     }
     if (recorded.length > 0) this.logger.log({ ...metadata, recorded, status: state.status }, 'Dintero fact recorded');
@@ -273,7 +326,7 @@ export class PaymentFacts {
     for (const type of recorded) this.metrics.facts.inc({ source: context.source, type });
     // Also for a duplicate: the delivery that recorded the end may have stopped before releasing.
     await this.releaseEnded(state, context);
-    return { paymentId, recorded, status: state.status };
+    return { paymentId, recorded, status: state.status, revision };
   }
 
   private metadata(context: FactContext) {
@@ -288,6 +341,23 @@ export class PaymentFacts {
   private ids(context: FactContext) {
     return { correlationId: context.correlationId, source: context.source };
   }
+}
+
+type Step = (state: PaymentState) => readonly PaymentCommand[];
+
+/**
+ * What a transaction of Dintero's says, as commands. Each step decides on the payment as the steps before it left
+ * it: the delivery that first shows the capture (the callback lost, say) also shows the refunds made on it, ours and
+ * others'.
+ */
+function transactionSteps(tx: DinteroTransaction, source: IngestSource, at: string): Step[] {
+  const fact = transactionFact(tx);
+  return [
+    () => [{ type: 'RecordDinteroTransaction', data: { transaction: fact, source, at } }],
+    (state) => refundOutcomes(tx, state, source, at),
+    // After our refunds' own outcomes: the same delivery's refund of ours is never taken for another's.
+    (state) => [externalRefunds(tx, state, source, at)].filter((command) => command !== undefined),
+  ];
 }
 
 /**

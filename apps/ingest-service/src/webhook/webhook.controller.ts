@@ -87,37 +87,47 @@ export class WebhookController {
           throw new RequestValidationError([
             { field: 'transaction', message: 'checkout_transaction carries a transaction' },
           ]);
-        return this.transaction(body.transaction.id, context);
+        return this.transaction(body.transaction.id, context, claimOf(request, body.transaction.id));
       case 'checkout_authorization':
-        return this.authorization(body, context);
+        return this.authorization(body, context, request);
       default:
         this.metrics.deliveries.inc({ source: 'webhook', result: 'ignored' });
         return { ignored: `event ${event}` };
     }
   }
 
-  /** The transaction as Dintero has it now, recorded against the payment it names. */
-  private async transaction(transactionId: string, context: FactContext): Promise<Answer> {
-    const tx = await this.dintero.getTransaction(transactionId);
-    const paymentId = tx.merchant_reference_2;
-    if (!paymentId || !UUID.test(paymentId)) {
-      this.logger.log({ transactionId, correlationId: context.correlationId }, 'webhook for a transaction not ours');
-      this.metrics.deliveries.inc({ source: 'webhook', result: 'ignored' });
-      return { ignored: `transaction ${transactionId} is not a payment of this engine` };
+  /**
+   * The transaction as Dintero has it now, recorded against the payment it names; or, when the body's claim of it is
+   * exactly what this process last fetched and recorded, with nothing written since, answered as the duplicate it is
+   * without asking Dintero again (`PaymentFacts.alreadyRecorded`).
+   */
+  private async transaction(transactionId: string, context: FactContext, claimed: unknown): Promise<Answer> {
+    if (claimed !== undefined) {
+      const known = await this.facts.alreadyRecorded(transactionId, claimed, context);
+      if (known) return known;
     }
-    const record = () => this.facts.recordTransaction(paymentId, tx, context);
-    return this.ifOurs(paymentId, tx.url?.callback_url, record, context);
+    return this.facts.fetching(transactionId, async () => {
+      const tx = await this.dintero.getTransaction(transactionId);
+      const paymentId = tx.merchant_reference_2;
+      if (!paymentId || !UUID.test(paymentId)) {
+        this.logger.log({ transactionId, correlationId: context.correlationId }, 'webhook for a transaction not ours');
+        this.metrics.deliveries.inc({ source: 'webhook', result: 'ignored' });
+        return { ignored: `transaction ${transactionId} is not a payment of this engine` };
+      }
+      const record = () => this.facts.recordTransaction(paymentId, tx, context);
+      return this.ifOurs(paymentId, tx.url?.callback_url, record, context);
+    });
   }
 
   /** With a transaction, as `checkout_transaction`; without one (the customer cancelled), via the session. */
-  private async authorization(body: WebhookPayload, context: FactContext): Promise<Answer> {
+  private async authorization(body: WebhookPayload, context: FactContext, request: FastifyRequest): Promise<Answer> {
     const authorization = body.authorization;
     if (!authorization)
       throw new RequestValidationError([
         { field: 'authorization', message: 'checkout_authorization carries an authorization' },
       ]);
     const transactionId = authorization.transaction_id ?? body.transaction?.id;
-    if (transactionId) return this.transaction(transactionId, context);
+    if (transactionId) return this.transaction(transactionId, context, claimOf(request, transactionId));
     if (!authorization.session_id || !authorization.error)
       throw new RequestValidationError([
         { field: 'authorization', message: 'an authorization without a transaction names its session_id and error' },
@@ -201,4 +211,15 @@ export class WebhookController {
 
 function notInLog(error: unknown): boolean {
   return error instanceof DomainError && error.code === 'PAYMENT_NOT_FOUND';
+}
+
+/**
+ * The transaction the body carries, as sent (the validated payload keeps only what this service reads), when it is
+ * the one named: what the delivery claims of it. Nothing is taken from it as a fact; it is only compared.
+ */
+function claimOf(request: FastifyRequest, transactionId: string): unknown {
+  const sent = (request.body as { transaction?: unknown } | null | undefined)?.transaction;
+  return typeof sent === 'object' && sent !== null && (sent as { id?: unknown }).id === transactionId
+    ? sent
+    : undefined;
 }
