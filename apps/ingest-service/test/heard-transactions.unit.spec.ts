@@ -8,14 +8,8 @@ describe('HeardTransactions: what a delivery’s claim is compared with', () => 
     events: [{ id: 'e1', event: 'CAPTURE', success: true, amount: 10_000, metadata: { a: '1', b: '2' } }],
   };
 
-  it('the same transaction in another key order digests the same', () => {
-    const reordered = {
-      events: [{ metadata: { b: '2', a: '1' }, amount: 10_000, success: true, event: 'CAPTURE', id: 'e1' }],
-      amount: 10_000,
-      status: 'CAPTURED',
-      id: 'T1.a',
-    };
-    expect(HeardTransactions.digest(reordered)).toBe(HeardTransactions.digest(tx));
+  it('the same transaction, parsed from the same JSON, digests the same', () => {
+    expect(HeardTransactions.digest(JSON.parse(JSON.stringify(tx)))).toBe(HeardTransactions.digest(tx));
   });
 
   it.each([
@@ -26,6 +20,8 @@ describe('HeardTransactions: what a delivery’s claim is compared with', () => 
     ['an event’s metadata', { ...tx, events: [{ ...tx.events[0], metadata: { a: '1', b: '3' } }] }],
     ['a number as a string', { ...tx, amount: '10000' }],
     ['events in another order', { ...tx, events: [{ id: 'e0', event: 'AUTHORIZE' }, ...tx.events].reverse() }],
+    // Not a difference in what it says; compared as serialised, and so fetched, never skipped on a guess.
+    ['keys in another order', { amount: tx.amount, id: tx.id, status: tx.status, events: tx.events }],
   ])('%s apart digests otherwise', (_what, other) => {
     expect(HeardTransactions.digest(other)).not.toBe(HeardTransactions.digest(tx));
   });
