@@ -63,7 +63,15 @@ const GLOSSARY: Readonly<Record<string, string>> = {
   by: 'Who asked for it.',
   terminalTransactionId: "The terminal's own transaction id, for the receipt and the acquirer.",
   receiptNumber: "The terminal's receipt number, unique per terminal.",
-  receipt: "The terminal's references for the receipt.",
+  customerReceipt:
+    "The customer's copy of the receipt, as the terminal wrote it (`seitatech:customerReceipt`); may print the masked card number.",
+  customerReceiptPart2:
+    "The second part of the customer's copy (`seitatech:customerReceiptPart2`), kept apart: Dintero does not say how it joins the first.",
+  merchantReceipt:
+    "The merchant's copy of the receipt, as the terminal wrote it (`seitatech:merchantReceipt`); may print the masked card number.",
+  merchantReceiptPart2:
+    "The second part of the merchant's copy (`seitatech:merchantReceiptPart2`), kept apart: Dintero does not say how it joins the first.",
+  receipt: "The terminal's references and the receipts it wrote.",
   payoutDestinationId: "Dintero's payout destination (the seller) the money goes to.",
   name: "The store's name.",
   expiresAt: 'When it runs out.',

@@ -149,24 +149,30 @@ function captures(tx: DinteroTransaction): Pick<DinteroTransactionFact, 'capture
 }
 
 /**
- * The terminal's references for the payment (not a refund's): from the last `AUTHORIZE` or `CAPTURE` event
- * whose Seitatech metadata carries them. Receipt texts and EMV data are not kept.
+ * The `seitatech:*` keys of a transaction event kept for the till, and the receipt's field each goes to. The
+ * receipts' texts are kept part by part: Dintero does not say how a second part joins the first.
+ */
+const RECEIPT_KEYS: readonly (readonly [string, keyof TerminalReceipt])[] = [
+  ['seitatech:uniqueId', 'terminalTransactionId'],
+  ['seitatech:receiptNumber', 'receiptNumber'],
+  ['seitatech:customerReceipt', 'customerReceipt'],
+  ['seitatech:customerReceiptPart2', 'customerReceiptPart2'],
+  ['seitatech:merchantReceipt', 'merchantReceipt'],
+  ['seitatech:merchantReceiptPart2', 'merchantReceiptPart2'],
+];
+
+/**
+ * The terminal's references and receipts for the payment (not a refund's): from the last `AUTHORIZE` or `CAPTURE`
+ * event whose Seitatech metadata carries any of them, all from that one event (the terminal's one answer). EMV
+ * data and outcome codes are not kept.
  */
 function terminalReceipt(tx: DinteroTransaction): TerminalReceipt | undefined {
   const event = [...(tx.events ?? [])]
     .reverse()
-    .find(
-      (e) =>
-        (e.event === 'AUTHORIZE' || e.event === 'CAPTURE') &&
-        (e.metadata?.['seitatech:uniqueId'] !== undefined || e.metadata?.['seitatech:receiptNumber'] !== undefined),
-    );
+    .find((e) => (e.event === 'AUTHORIZE' || e.event === 'CAPTURE') && RECEIPT_KEYS.some(([key]) => e.metadata?.[key]));
   if (!event?.metadata) return undefined;
-  const terminalTransactionId = event.metadata['seitatech:uniqueId'];
-  const receiptNumber = event.metadata['seitatech:receiptNumber'];
-  return {
-    ...(terminalTransactionId ? { terminalTransactionId } : {}),
-    ...(receiptNumber ? { receiptNumber } : {}),
-  };
+  const metadata = event.metadata;
+  return Object.fromEntries(RECEIPT_KEYS.flatMap(([key, field]) => (metadata[key] ? [[field, metadata[key]]] : [])));
 }
 
 /**

@@ -44,6 +44,39 @@ export class LateCaptureView {
   refundableAmount!: number;
 }
 
+/** The card the terminal read, as Dintero shows it: never more of its number than Dintero's masked one. */
+export class CardView {
+  @ApiProperty({ required: false, example: 'Visa' }) brand?: string;
+  @ApiProperty({ required: false, example: '476173******0416', description: "Dintero's masked card number" })
+  maskedPan?: string;
+  @ApiProperty({ required: false, example: 'Debit', description: "Dintero's card type: Credit, Debit, Prepaid, …" })
+  type?: string;
+  @ApiProperty({
+    required: false,
+    example: 'contactless',
+    description: 'How the card was read: chip (inserted), contactless (tapped) or magstripe (swiped)',
+  })
+  entryMethod?: string;
+}
+
+/**
+ * The terminal's references for the transaction and the receipts it wrote, for the till to print. Each receipt
+ * text is as the terminal wrote it (lines separated by newlines); a second part, when the terminal wrote one, is
+ * given on its own (`…Part2`), to print after the first: Dintero does not say how the two join.
+ */
+export class ReceiptView {
+  @ApiProperty({ required: false, example: '6f1c2a9e', description: "The terminal's transaction id" })
+  terminalTransactionId?: string;
+  @ApiProperty({ required: false, example: '000123', description: 'The receipt number, unique per terminal' })
+  receiptNumber?: string;
+  @ApiProperty({ required: false, description: "The customer's copy of the receipt" }) customerReceipt?: string;
+  @ApiProperty({ required: false, description: "The second part of the customer's copy, when there is one" })
+  customerReceiptPart2?: string;
+  @ApiProperty({ required: false, description: "The merchant's copy of the receipt" }) merchantReceipt?: string;
+  @ApiProperty({ required: false, description: "The second part of the merchant's copy, when there is one" })
+  merchantReceiptPart2?: string;
+}
+
 /** A terminal payment as the POS sees it. */
 export class PaymentView {
   @ApiProperty() paymentId!: string;
@@ -59,6 +92,12 @@ export class PaymentView {
   amount!: number;
   @ApiProperty() currency!: string;
   @ApiProperty() merchantReference!: string;
+  @ApiProperty({
+    required: false,
+    example: { till: '3' },
+    description: 'The metadata the POS gave when it started the payment, as it gave it',
+  })
+  metadata?: Record<string, string>;
   @ApiProperty({ required: false }) sessionId?: string;
   @ApiProperty({ required: false }) transactionId?: string;
   @ApiProperty({ description: "When the POS asked for it (the engine's time)" }) requestedAt!: string;
@@ -105,10 +144,21 @@ export class PaymentView {
   reason?: string;
   @ApiProperty({
     required: false,
-    description: "The terminal's transaction id and receipt number (unique per terminal), once it has answered",
-    example: { terminalTransactionId: '6f1c2a9e', receiptNumber: '000123' },
+    type: CardView,
+    description:
+      'The card the terminal read (a captured payment, or one declined or failed at the terminal), once it has ' +
+      'answered; absent when Dintero sent none, and on payments recorded before the card was kept',
   })
-  receipt?: { terminalTransactionId?: string; receiptNumber?: string };
+  card?: CardView;
+  @ApiProperty({
+    required: false,
+    type: ReceiptView,
+    description:
+      "The terminal's transaction id, receipt number (unique per terminal) and the receipts it wrote, once it has " +
+      'answered (captured, declined or failed). The texts are absent on payments recorded before they were kept',
+    example: { terminalTransactionId: '6f1c2a9e', receiptNumber: '000123', customerReceipt: 'CUSTOMER COPY\n…' },
+  })
+  receipt?: ReceiptView;
   @ApiProperty({
     required: false,
     type: [LateCaptureView],
@@ -141,6 +191,7 @@ export function paymentView(state: Exclude<PaymentState, { status: 'none' }>): P
     amount: state.amount,
     currency: state.currency,
     merchantReference: state.merchantReference,
+    ...(state.metadata && Object.keys(state.metadata).length > 0 ? { metadata: { ...state.metadata } } : {}),
     ...(state.sessionId ? { sessionId: state.sessionId } : {}),
     ...(state.transactionId ? { transactionId: state.transactionId } : {}),
     requestedAt: state.requestedAt,
@@ -149,6 +200,7 @@ export function paymentView(state: Exclude<PaymentState, { status: 'none' }>): P
     ...('endedAt' in state ? { endedAt: state.endedAt } : {}),
     ...(isOpen(state) ? {} : refundListOf(state)),
     ...('reason' in state && state.reason ? { reason: state.reason } : {}),
+    ...('card' in state && state.card ? { card: state.card } : {}),
     ...('receipt' in state && state.receipt ? { receipt: state.receipt } : {}),
     ...lateCapturesOf(state),
     ...(isOpen(state) && state.cancellationRequested ? { cancellationRequested: true as const } : {}),

@@ -224,7 +224,6 @@ function recordDinteroTransaction(
     // What was captured, not what was authorised: a partial capture books only the part taken.
     const amount = transaction.capturedAmount ?? transaction.amount;
     if (isOpen(payment)) {
-      const card = transaction.card ? { card: transaction.card } : {};
       // Captured more than once already: the first capture books the payment, each later one what it added.
       const first = transaction.captures?.[0]?.amount ?? amount;
       return [
@@ -234,7 +233,7 @@ function recordDinteroTransaction(
             transactionId,
             amount: first,
             currency: transaction.currency,
-            ...card,
+            ...cardOf(transaction),
             ...receiptOf(transaction),
             ...when,
           },
@@ -320,14 +319,26 @@ function recordDinteroTransaction(
       return [
         {
           type: 'PaymentDeclined',
-          data: { transactionId, reason: transaction.reason ?? 'declined', ...receiptOf(transaction), ...when },
+          data: {
+            transactionId,
+            reason: transaction.reason ?? 'declined',
+            ...cardOf(transaction),
+            ...receiptOf(transaction),
+            ...when,
+          },
         },
       ];
     case 'failed':
       return [
         {
           type: 'PaymentFailed',
-          data: { transactionId, reason: transaction.reason ?? 'failed', ...receiptOf(transaction), ...when },
+          data: {
+            transactionId,
+            reason: transaction.reason ?? 'failed',
+            ...cardOf(transaction),
+            ...receiptOf(transaction),
+            ...when,
+          },
         },
       ];
   }
@@ -335,6 +346,7 @@ function recordDinteroTransaction(
 
 const receiptOf = (transaction: DinteroTransactionFact) =>
   transaction.receipt ? { receipt: transaction.receipt } : {};
+const cardOf = (transaction: DinteroTransactionFact) => (transaction.card ? { card: transaction.card } : {});
 
 function recordDinteroError(
   { error, source, at, dinteroAt }: Of<'RecordDinteroError'>,

@@ -24,11 +24,18 @@ export interface CardSummary {
 /**
  * The terminal's own references for the transaction, for the till's receipt and for finding it at the
  * acquirer: its transaction id (`seitatech:uniqueId`) and receipt number (`seitatech:receiptNumber`,
- * unique per terminal).
+ * unique per terminal); and the receipts the terminal wrote, as Dintero passes them on (`seitatech:customerReceipt`,
+ * `…Part2`, `seitatech:merchantReceipt`, `…Part2`), for the till to print. Dintero does not say what a second part
+ * is nor how it joins the first, so each part is kept as it came, never joined by a guess. The texts are absent on
+ * events recorded before they were kept. A receipt may print the masked card number: no log line may hold them.
  */
 export interface TerminalReceipt {
   readonly terminalTransactionId?: string;
   readonly receiptNumber?: string;
+  readonly customerReceipt?: string;
+  readonly customerReceiptPart2?: string;
+  readonly merchantReceipt?: string;
+  readonly merchantReceiptPart2?: string;
 }
 
 export interface PaymentRequestedData {
@@ -135,11 +142,23 @@ export type PaymentEvent =
     >
   | Event<
       'PaymentDeclined',
-      Fact & { readonly transactionId?: string; readonly reason: string; readonly receipt?: TerminalReceipt }
+      Fact & {
+        readonly transactionId?: string;
+        readonly reason: string;
+        /** The card the terminal read, when it read one (absent on events recorded before it was kept). */
+        readonly card?: CardSummary;
+        readonly receipt?: TerminalReceipt;
+      }
     >
   | Event<
       'PaymentFailed',
-      Fact & { readonly transactionId?: string; readonly reason: string; readonly receipt?: TerminalReceipt }
+      Fact & {
+        readonly transactionId?: string;
+        readonly reason: string;
+        /** The card the terminal read, when it read one (absent on events recorded before it was kept). */
+        readonly card?: CardSummary;
+        readonly receipt?: TerminalReceipt;
+      }
     >
   | Event<'PaymentCancelled', Fact & { readonly transactionId?: string; readonly by: 'customer' | 'pos' }>
   | Event<'PaymentExpired', Fact>

@@ -1,5 +1,5 @@
 import { DomainError } from '../shared/domain-error';
-import type { PaymentEvent, PaymentRequestedData, TerminalReceipt } from './payment.events';
+import type { CardSummary, PaymentEvent, PaymentRequestedData, TerminalReceipt } from './payment.events';
 import { ownEntry } from '../shared/own-entry';
 
 /** Statuses in which the payment may still end any way. */
@@ -50,7 +50,8 @@ export interface Refund {
   readonly acceptedLateAt?: string;
 }
 
-interface PaymentCore extends Omit<PaymentRequestedData, 'items' | 'metadata'> {
+/** The items are left on the event; the POS's metadata is kept, for the payment's view to show it back. */
+interface PaymentCore extends Omit<PaymentRequestedData, 'items'> {
   readonly sessionId?: string;
   readonly transactionId?: string;
   /**
@@ -92,12 +93,16 @@ export type PaymentState =
       readonly refunds: Readonly<Record<string, Refund>>;
       /** Refunded at Dintero by no refund of this engine's (`ExternalRefundRecorded`), in all. */
       readonly refundedElsewhere?: number;
+      /** The card the terminal read (absent on payments recorded before it was kept, and when Dintero sent none). */
+      readonly card?: CardSummary;
       readonly receipt?: TerminalReceipt;
     })
   | (PaymentCore & {
       readonly status: EndedStatus;
       readonly endedAt: string;
       readonly reason?: string;
+      /** The card the terminal read and refused (declined, failed), when Dintero sent it. */
+      readonly card?: CardSummary;
       readonly receipt?: TerminalReceipt;
       /** The HTTP status Dintero refused the session with (a `rejected` payment). */
       readonly dinteroStatus?: number;
@@ -306,7 +311,13 @@ function end(
   state: PaymentState,
   status: EndedStatus,
   at: string,
-  fields: { transactionId?: string; reason?: string; receipt?: TerminalReceipt; dinteroStatus?: number },
+  fields: {
+    transactionId?: string;
+    reason?: string;
+    card?: CardSummary;
+    receipt?: TerminalReceipt;
+    dinteroStatus?: number;
+  },
 ): PaymentState {
   if (!isOpen(state)) return state;
   return { ...withoutOpenFields(state), ...fields, status, endedAt: at, refunds: {} };
@@ -355,7 +366,7 @@ const finished = (data: { at: string; dinteroAt?: string }) => ({
 export function evolvePayment(state: PaymentState, event: PaymentEvent): PaymentState {
   switch (event.type) {
     case 'PaymentRequested': {
-      const { items: _items, metadata: _metadata, ...core } = event.data;
+      const { items: _items, ...core } = event.data;
       return {
         ...core,
         status: 'requested',
@@ -429,6 +440,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         capturedAmount: event.data.amount,
         capturedAt: event.data.at,
         refunds: {},
+        ...(event.data.card ? { card: event.data.card } : {}),
         ...(event.data.receipt ? { receipt: event.data.receipt } : {}),
       };
     }
@@ -441,6 +453,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       return end(state, event.type === 'PaymentDeclined' ? 'declined' : 'failed', event.data.at, {
         reason: event.data.reason,
         ...tx(event.data.transactionId),
+        ...(event.data.card ? { card: event.data.card } : {}),
         ...(event.data.receipt ? { receipt: event.data.receipt } : {}),
       });
     case 'PaymentCancelled':

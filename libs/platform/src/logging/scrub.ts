@@ -21,6 +21,16 @@ export const REDACTED_KEYS: readonly string[] = [
   'masked_pan',
   'maskedPan',
   'pan',
+  // Receipts as the terminal wrote them, which may print the masked card number: the payment's view and events
+  // carry them under these names, Dintero's transaction under its `seitatech:` keys.
+  'customerReceipt',
+  'customerReceiptPart2',
+  'merchantReceipt',
+  'merchantReceiptPart2',
+  'seitatech:customerReceipt',
+  'seitatech:customerReceiptPart2',
+  'seitatech:merchantReceipt',
+  'seitatech:merchantReceiptPart2',
 ];
 
 export const CENSOR = '[redacted]';
