@@ -165,4 +165,24 @@ describe('OpenAPI: each app’s document is valid and complete', () => {
       if (!get.parameters?.find((parameter) => parameter.name === name)?.description) undescribed.push(`?${name}`);
     expect(undescribed).toEqual([]);
   });
+
+  it('command-service: describes the card, the receipts and the start metadata a payment shows', async () => {
+    const url = await command.app.getUrl();
+    const document = (await (await fetch(`${url.replace('[::1]', '127.0.0.1')}/docs-json`)).json()) as Document;
+    const schemas = (document.components as { schemas: Record<string, Schema> }).schemas;
+    const payment = schemas['PaymentView']!.properties!;
+    const fields = [
+      ...['card', 'receipt', 'metadata'].map((field) => [payment, field] as const),
+      ...['brand', 'maskedPan', 'type', 'entryMethod'].map(
+        (field) => [schemas['CardView']?.properties, field] as const,
+      ),
+      ...['customerReceipt', 'customerReceiptPart2', 'merchantReceipt', 'merchantReceiptPart2'].map(
+        (field) => [schemas['ReceiptView']?.properties, field] as const,
+      ),
+    ];
+    const missing = fields.filter(([properties, field]) => properties?.[field] === undefined).map(([, f]) => f);
+    expect(missing).toEqual([]);
+    const undescribed = ['card', 'receipt', 'metadata'].filter((field) => !payment[field]?.description);
+    expect(undescribed).toEqual([]);
+  });
 });
