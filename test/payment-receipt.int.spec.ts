@@ -99,4 +99,32 @@ describe("a card payment's receipt and card, as the POS reads them", () => {
     // The card when Dintero shows the one refused (the simulator's declines carry none), and none made up.
     expect(view['card']).toEqual(tx.card ? cardOf(tx) : undefined);
   });
+
+  it('shows a refund’s receipts, as the terminal the cardholder confirmed it at wrote them', async () => {
+    const { paymentId, view: sale } = await paid(39_900);
+    const response = await engine.command.fetch(`/v1/terminal-payments/${paymentId}/refunds`, {
+      method: 'POST',
+      headers: { ...json, 'idempotency-key': randomUUID() },
+      body: JSON.stringify({ amount: 10_000, terminalId: 'RC-1' }),
+    });
+    expect(response.status).toBe(201);
+    const refund = (await response.json()) as { refundId: string; status: string; receipt?: Record<string, string> };
+    expect(refund.status).toBe('succeeded');
+    const tx = await simulatorClient(engine.sim).getTransaction(sale.transactionId);
+    const written = tx.events!.find((event) => event.event === 'REFUND')!.metadata!;
+    const receipt = {
+      terminalTransactionId: written['seitatech:uniqueId'],
+      receiptNumber: written['seitatech:receiptNumber'],
+      customerReceipt: written['seitatech:customerReceipt'],
+      merchantReceipt: written['seitatech:merchantReceipt'],
+    };
+    expect(receipt.customerReceipt).toContain('REFUND 100.00');
+    expect(refund.receipt).toEqual(receipt);
+    // The payment's view lists it with its receipt; the sale keeps its own.
+    const read = await engine.command.fetch(`/v1/terminal-payments/${paymentId}`, {});
+    const after = (await read.json()) as { refunds: { receipt?: object }[]; receipt: object };
+    expect(after.refunds.map((each) => each.receipt)).toEqual([receipt]);
+    expect(after.receipt).toEqual(sale['receipt']);
+    await engine.terminalFree('RC-1');
+  });
 });

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { transactionFact, type DinteroTransaction } from '@app/dintero';
+import { refundOutcomes, transactionFact, type DinteroTransaction } from '@app/dintero';
 import { fold, paymentDecider, type PaymentEvent, type PaymentState } from '@app/payment-domain';
 import { scrubbed } from '@app/platform';
 import { paymentView } from '../src/payments/payment.view';
@@ -214,5 +214,69 @@ describe("a card payment's receipt and card, from Dintero's transaction to the P
     expect(written).toContain('000042'); // the references are not secret
     for (const secret of [MASKED_PAN, 'CUSTOMER COPY', 'MERCHANT COPY', CUSTOMER_2, MERCHANT_2])
       expect(written).not.toContain(secret);
+  });
+
+  it("keeps a refund's receipts, as the terminal the cardholder confirmed it at wrote them, on the refund's view", () => {
+    const paidState = recorded(captured).state;
+    const refundAsked: PaymentEvent[] = [
+      {
+        type: 'RefundRequested',
+        data: {
+          refundId: 'r-1',
+          amount: 4_000,
+          terminalId: 'T-1',
+          claimId: 'r-1',
+          by: 'till-1',
+          at: '2026-11-24T11:00:00.000Z',
+        },
+      },
+      { type: 'RefundSubmitted', data: { refundId: 'r-1', at: '2026-11-24T11:00:00.100Z' } },
+    ];
+    const asked = refundAsked.reduce((state, event) => paymentDecider.evolve(state, event), paidState);
+    const refundReceipt = {
+      'seitatech:uniqueId': 'term-tx-2',
+      'seitatech:receiptNumber': '000043',
+      'seitatech:customerReceipt': 'CUSTOMER COPY\nREFUND 40.00',
+      'seitatech:merchantReceipt': 'MERCHANT COPY\nREFUND 40.00',
+    };
+    const refunded = (success: boolean) =>
+      ({
+        ...captured,
+        events: [
+          ...captured.events!,
+          {
+            id: 'e3',
+            event: 'REFUND',
+            transaction_status: success ? 'PARTIALLY_REFUNDED' : 'CAPTURED',
+            success,
+            amount: 4_000,
+            event_reference: 'r-1',
+            created_at: '2026-11-24T11:00:05Z',
+            metadata: refundReceipt,
+            ...(success ? {} : { error: { code: 'DECLINED', message: 'The cardholder did not confirm the refund' } }),
+          },
+        ],
+      }) as DinteroTransaction;
+    for (const success of [true, false]) {
+      const commands = refundOutcomes(refunded(success), asked, 'callback', '2026-11-24T11:00:06.000Z');
+      expect(commands).toHaveLength(1);
+      const events = paymentDecider.decide(commands[0]!, asked);
+      expect(events.map((event) => event.type)).toEqual([success ? 'RefundSucceeded' : 'RefundFailed']);
+      const view = viewOf(events.reduce((state, event) => paymentDecider.evolve(state, event), asked));
+      expect(view.refunds).toEqual([
+        expect.objectContaining({
+          refundId: 'r-1',
+          status: success ? 'succeeded' : 'failed',
+          receipt: {
+            terminalTransactionId: 'term-tx-2',
+            receiptNumber: '000043',
+            customerReceipt: 'CUSTOMER COPY\nREFUND 40.00',
+            merchantReceipt: 'MERCHANT COPY\nREFUND 40.00',
+          },
+        }),
+      ]);
+      // The sale's receipt stays the sale's.
+      expect(view.receipt).toEqual(receipt);
+    }
   });
 });

@@ -170,9 +170,14 @@ function terminalReceipt(tx: DinteroTransaction): TerminalReceipt | undefined {
   const event = [...(tx.events ?? [])]
     .reverse()
     .find((e) => (e.event === 'AUTHORIZE' || e.event === 'CAPTURE') && RECEIPT_KEYS.some(([key]) => e.metadata?.[key]));
-  if (!event?.metadata) return undefined;
-  const metadata = event.metadata;
-  return Object.fromEntries(RECEIPT_KEYS.flatMap(([key, field]) => (metadata[key] ? [[field, metadata[key]]] : [])));
+  return event && receiptOf(event);
+}
+
+/** The terminal's references and receipts one transaction event carries, or nothing when it carries none. */
+function receiptOf(event: TransactionEvent): TerminalReceipt | undefined {
+  const metadata = event.metadata ?? {};
+  const fields = RECEIPT_KEYS.flatMap(([key, field]) => (metadata[key] ? [[field, metadata[key]] as const] : []));
+  return fields.length > 0 ? Object.fromEntries(fields) : undefined;
 }
 
 /**
@@ -276,12 +281,14 @@ export function refundOutcome(
     };
   }
   const dinteroAt = instant(event.created_at);
+  const receipt = receiptOf(event);
   return {
     type: 'RecordRefundOutcome',
     data: {
       refundId,
       outcome: succeeded(event) ? 'succeeded' : 'failed',
       ...(succeeded(event) ? {} : { reason: event.error?.code ?? event.error?.message ?? 'refused by Dintero' }),
+      ...(receipt ? { receipt } : {}),
       source,
       at,
       ...(dinteroAt ? { dinteroAt } : {}),

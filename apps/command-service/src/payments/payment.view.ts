@@ -10,6 +10,7 @@ import {
   type PaymentState,
   type Refund,
 } from '@app/payment-domain';
+import { ReceiptView } from './receipt.view';
 import { RefundView, refundView } from './refund/refund.view';
 
 /** Money captured after the payment ended: by transaction. */
@@ -57,24 +58,6 @@ export class CardView {
     description: 'How the card was read: chip (inserted), contactless (tapped) or magstripe (swiped)',
   })
   entryMethod?: string;
-}
-
-/**
- * The terminal's references for the transaction and the receipts it wrote, for the till to print. Each receipt
- * text is as the terminal wrote it (lines separated by newlines); a second part, when the terminal wrote one, is
- * given on its own (`…Part2`), to print after the first: Dintero does not say how the two join.
- */
-export class ReceiptView {
-  @ApiProperty({ required: false, example: '6f1c2a9e', description: "The terminal's transaction id" })
-  terminalTransactionId?: string;
-  @ApiProperty({ required: false, example: '000123', description: 'The receipt number, unique per terminal' })
-  receiptNumber?: string;
-  @ApiProperty({ required: false, description: "The customer's copy of the receipt" }) customerReceipt?: string;
-  @ApiProperty({ required: false, description: "The second part of the customer's copy, when there is one" })
-  customerReceiptPart2?: string;
-  @ApiProperty({ required: false, description: "The merchant's copy of the receipt" }) merchantReceipt?: string;
-  @ApiProperty({ required: false, description: "The second part of the merchant's copy, when there is one" })
-  merchantReceiptPart2?: string;
 }
 
 /** A terminal payment as the POS sees it. */

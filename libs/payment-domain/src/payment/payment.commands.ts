@@ -129,6 +129,8 @@ export type PaymentCommand =
          * over. A refund sent may still show up after that; it is then recorded as `LateRefundRecorded`.
          */
         readonly noTrace?: true;
+        /** With `succeeded` or `failed`: the terminal's references and receipts of the refund, from its `REFUND` event. */
+        readonly receipt?: TerminalReceipt;
         readonly source: FactSource;
         readonly at: string;
         /** When Dintero says the refund happened or was refused (its `REFUND` event's `created_at`). */

@@ -501,18 +501,20 @@ function refundSource(
 }
 
 function recordRefundOutcome(
-  { refundId, outcome, reason, requestId, noTrace, source, at, dinteroAt }: Of<'RecordRefundOutcome'>,
+  { refundId, outcome, reason, requestId, noTrace, receipt, source, at, dinteroAt }: Of<'RecordRefundOutcome'>,
   state: PaymentState,
 ): PaymentEvent[] {
   const refund = existingRefund(state, refundId);
   const when = { source, at, ...(dinteroAt ? { dinteroAt } : {}) };
+  // The terminal's receipt of the refund, recorded with its outcome (a guess from silence has none).
+  const printed = receipt ? { receipt } : {};
   // No silent money (invariant 4): a refund booked as failed that Dintero shows made is recorded, once. Failed for
   // Dintero's silence, or by Dintero itself: a first try at the terminal that failed and a second that went
   // through leave both on the transaction, and the last one tells (`refundOutcomes`).
   if (refund.status === 'failed' && outcome === 'succeeded') {
     const { amount, terminalId, transactionId } = refund;
     const late = transactionId === undefined ? {} : { transactionId };
-    return [{ type: 'LateRefundRecorded', data: { refundId, amount, terminalId, ...late, ...when } }];
+    return [{ type: 'LateRefundRecorded', data: { refundId, amount, terminalId, ...late, ...printed, ...when } }];
   }
   // Dintero's 202 for a refund failed for its silence is no outcome, but it names the request its result will carry,
   // which may carry nothing else of ours: recorded once, so that the result is found (the refund stays failed).
@@ -525,18 +527,25 @@ function recordRefundOutcome(
   // events of one delivery may show the refund's start and its refusal together, and only the refusal is told.
   if (refund.status === 'failed' && refund.noTrace === true && outcome === 'failed' && noTrace !== true) {
     const { amount, terminalId } = refund;
-    return [{ type: 'RefundFailed', data: { refundId, reason: reason ?? 'failed', amount, terminalId, ...when } }];
+    return [
+      {
+        type: 'RefundFailed',
+        data: { refundId, reason: reason ?? 'failed', amount, terminalId, ...printed, ...when },
+      },
+    ];
   }
   // A refund's outcome, once known, never changes (invariant 2); "unknown" is recorded once and
   // settled later by the reconciler.
   if (refund.status === 'succeeded' || refund.status === 'failed') return [];
   switch (outcome) {
     case 'succeeded':
-      return [{ type: 'RefundSucceeded', data: { refundId, ...when } }];
+      return [{ type: 'RefundSucceeded', data: { refundId, ...printed, ...when } }];
     case 'failed': {
       // Silence says no only of a refund never sent; of one sent, it is a guess that Dintero may yet overturn.
       const guessed = noTrace && refund.submittedAt !== undefined ? { noTrace } : {};
-      return [{ type: 'RefundFailed', data: { refundId, reason: reason ?? 'failed', ...guessed, ...when } }];
+      return [
+        { type: 'RefundFailed', data: { refundId, reason: reason ?? 'failed', ...guessed, ...printed, ...when } },
+      ];
     }
     case 'unknown':
       // Dintero having accepted it says more than a later call going unanswered.

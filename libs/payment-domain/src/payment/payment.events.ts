@@ -203,7 +203,17 @@ export type PaymentEvent =
     >
   /** A recovery point: the refund is being sent to Dintero now (see `SessionCreationStarted`). */
   | Event<'RefundSubmitted', { readonly refundId: string; readonly at: string }>
-  | Event<'RefundSucceeded', Fact & { readonly refundId: string }>
+  | Event<
+      'RefundSucceeded',
+      Fact & {
+        readonly refundId: string;
+        /**
+         * The terminal's references and receipts of the refund, from Dintero's `REFUND` event (absent when it carried
+         * none, and on events recorded before they were kept).
+         */
+        readonly receipt?: TerminalReceipt;
+      }
+    >
   /**
    * The refund failed. Once more, without `noTrace`, for a refund failed for Dintero's silence that Dintero then took
    * (`RefundAccepted`) and whose cardholder declined it: Dintero's own word, in place of the guess.
@@ -226,6 +236,11 @@ export type PaymentEvent =
         readonly amount?: number;
         /** The second `RefundFailed` of a refund: the terminal it was done at. */
         readonly terminalId?: string;
+        /**
+         * The terminal's references and receipts of the refund, from Dintero's `REFUND` event (absent when it carried
+         * none, and on events recorded before they were kept).
+         */
+        readonly receipt?: TerminalReceipt;
       }
     >
   /**
@@ -244,6 +259,11 @@ export type PaymentEvent =
          * have forgotten on its failure); absent for a refund of the sale, and on events of versions before this one.
          */
         readonly transactionId?: string;
+        /**
+         * The terminal's references and receipts of the refund, from Dintero's `REFUND` event (absent when it carried
+         * none, and on events recorded before they were kept).
+         */
+        readonly receipt?: TerminalReceipt;
       }
     >
   /**

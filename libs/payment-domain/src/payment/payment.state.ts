@@ -44,6 +44,8 @@ export interface Refund {
   readonly reason?: string;
   /** Failed from Dintero's silence after it was sent: Dintero may still show it made. */
   readonly noTrace?: true;
+  /** The terminal's references and receipts of the refund, recorded with its outcome when Dintero gave them. */
+  readonly receipt?: TerminalReceipt;
   /** When it was handed to a person without an outcome (`RefundFlaggedForReview`). */
   readonly flaggedForReviewAt?: string;
   /** Failed for Dintero's silence, then taken by Dintero (202): when that was recorded (`RefundAccepted`). */
@@ -358,6 +360,9 @@ function updateRefund(
   return refund ? withRefund(state, { ...refund, ...change }) : state;
 }
 
+/** A refund's receipt from its outcome's event; an event without one leaves the one recorded before. */
+const receiptOf = (data: { receipt?: TerminalReceipt }) => (data.receipt ? { receipt: data.receipt } : {});
+
 const finished = (data: { at: string; dinteroAt?: string }) => ({
   finishedAt: data.at,
   ...(data.dinteroAt ? { dinteroAt: data.dinteroAt } : {}),
@@ -497,7 +502,11 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       });
     }
     case 'RefundSucceeded':
-      return updateRefund(state, event.data.refundId, { status: 'succeeded', ...finished(event.data) });
+      return updateRefund(state, event.data.refundId, {
+        status: 'succeeded',
+        ...finished(event.data),
+        ...receiptOf(event.data),
+      });
     case 'RefundFailed': {
       const refund = refundOf(state, event.data.refundId);
       if (!refund) return state;
@@ -509,6 +518,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         reason: event.data.reason,
         ...finished(event.data),
         ...(event.data.noTrace ? { noTrace: event.data.noTrace } : {}),
+        ...receiptOf(event.data),
       };
       return withRefund(state, failed);
     }
@@ -517,7 +527,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       if (!refund) return state;
       // Its failure's reason and mark go: it succeeded.
       const { reason: _reason, noTrace: _noTrace, ...rest } = refund;
-      const succeeded: Refund = { ...rest, status: 'succeeded', ...finished(event.data) };
+      const succeeded: Refund = { ...rest, status: 'succeeded', ...finished(event.data), ...receiptOf(event.data) };
       return withRefund(state, succeeded);
     }
     case 'ExternalRefundRecorded': {

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { refundCurrencyOf, refundMayYetBeMade, type PaymentState, type Refund } from '@app/payment-domain';
+import { ReceiptView } from '../receipt.view';
 
 /** One refund of a payment, as the POS sees it. */
 export class RefundView {
@@ -49,6 +50,14 @@ export class RefundView {
     description: "Dintero's `event-request-id` for a refund it accepted to do later (202)",
   })
   dinteroRequestId?: string;
+  @ApiPropertyOptional({
+    type: ReceiptView,
+    description:
+      "The terminal's transaction id, receipt number and the receipts it wrote for the refund (the cardholder " +
+      'confirms it at the terminal), once Dintero shows its outcome with them; absent on refunds recorded before ' +
+      'they were kept, and on one failed for want of an answer',
+  })
+  receipt?: ReceiptView;
 }
 
 export function refundView(payment: Exclude<PaymentState, { status: 'none' }>, refund: Refund): RefundView {
@@ -68,5 +77,6 @@ export function refundView(payment: Exclude<PaymentState, { status: 'none' }>, r
     ...(refund.dinteroAt ? { dinteroAt: refund.dinteroAt } : {}),
     ...(refund.reason ? { reason: refund.reason } : {}),
     ...(refund.dinteroRequestId ? { dinteroRequestId: refund.dinteroRequestId } : {}),
+    ...(refund.receipt ? { receipt: refund.receipt } : {}),
   };
 }
