@@ -82,6 +82,18 @@ export class IngestServiceConfig extends withDintero(withNats(withEventStore(Bas
   readonly reconcilerLeaseSeconds: number = 30;
 
   /**
+   * How often (minutes; 0: never) one reconciler instance lists Dintero's refunded in-person transactions of the last
+   * `RECONCILER_REFUND_SWEEP_DAYS` and records the refunds of this engine's payments the log does not have: a
+   * Backoffice refund whose webhook Dintero gave up on. Its cost follows the refunds in the window, not the captures.
+   */
+  @EnvInt('RECONCILER_REFUND_SWEEP_MINUTES', { min: 0, max: 1_440 })
+  readonly reconcilerRefundSweepMinutes: number = 60;
+
+  /** How far back (days, by the transaction's `created_at`) the refund sweep lists. */
+  @EnvInt('RECONCILER_REFUND_SWEEP_DAYS', { min: 1, max: 400 })
+  readonly reconcilerRefundSweepDays: number = 14;
+
+  /**
    * How often Dintero is asked about a terminal that is not `ACTIVE` there yet (being provisioned, waiting
    * for a check-update, inactive), until it is.
    */

@@ -209,6 +209,8 @@ export class DinteroClient {
     for (const id of filters.sessionId ?? []) query.append('session_id', id);
     for (const id of filters.storeId ?? []) query.append('store_id', id);
     for (const id of filters.terminalId ?? []) query.append('terminal_id', id);
+    for (const type of filters.paymentProductType ?? []) query.append('payment_product_type', type);
+    if (filters.createdAtGte !== undefined) query.set('created_at.gte', filters.createdAtGte);
     if (filters.merchantReference !== undefined) query.set('merchant_reference', filters.merchantReference);
     if (filters.merchantReference2 !== undefined) query.set('merchant_reference_2', filters.merchantReference2);
     if (filters.limit !== undefined) query.set('limit', String(filters.limit));

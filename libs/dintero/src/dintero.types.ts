@@ -96,6 +96,10 @@ export interface TransactionFilters {
   readonly sessionId?: readonly string[];
   readonly storeId?: readonly string[];
   readonly terminalId?: readonly string[];
+  /** `payment_product_type`, e.g. `seitatech.in_person`. */
+  readonly paymentProductType?: readonly string[];
+  /** `created_at.gte`: transactions created at or after this ISO time. */
+  readonly createdAtGte?: string;
   readonly limit?: number;
   readonly startingAfter?: string;
 }

@@ -48,6 +48,7 @@ import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.confi
 import { PaymentFacts, type FactContext } from '../facts/payment-facts.service';
 import { DuePayments, type RetrySettings } from './due-payments';
 import { CheckpointVersionError, ReconcilerCheckpoints, type ReconcilerCheckpoint } from './reconciler-checkpoints';
+import { RefundSweep, type RefundSweepSummary } from './refund-sweep';
 import { SettleLeases } from './settle-leases';
 
 /** Between a refund recorded as sent (`submittedAt`) and its call to Dintero beginning: the commit's answer. */
@@ -84,6 +85,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   /** Since when each payment's looks have failed, one after another (a look that settles clears it). */
   private readonly failingSince = new Map<string, number>();
   private readonly metrics: PaymentMetrics;
+  private readonly refundSweep: RefundSweep;
   private follower: LogFollower | undefined;
   private leases: SettleLeases | undefined;
   private checkpoints: ReconcilerCheckpoints | undefined;
@@ -116,6 +118,20 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       refundWaitMs: this.refundWaitMs,
       orphanClaimMs: config.reconcilerOrphanClaimSeconds * 1000,
     });
+    this.refundSweep = new RefundSweep(
+      {
+        everyMs: config.reconcilerRefundSweepMinutes * 60_000,
+        windowMs: config.reconcilerRefundSweepDays * 86_400_000,
+        leaseMs: config.reconcilerLeaseSeconds * 1000,
+        ingestPublicUrl: config.ingestPublicUrl,
+      },
+      dintero,
+      facts,
+      () => this.leases,
+      this.metrics,
+      this.logger,
+      Date.now(),
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -128,7 +144,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         natsPrefix,
         reconcilerLeaseSeconds * 1000,
         (message, error) => this.logger.warn({ err: error }, message),
-        MAX_RETRY_MS + reconcilerLeaseSeconds * 1000,
+        // The refund sweep's instance holds its lease until the next sweep (\`RefundSweep\`).
+        Math.max(MAX_RETRY_MS, this.config.reconcilerRefundSweepMinutes * 60_000) + reconcilerLeaseSeconds * 1000,
         natsReplicas,
       ),
       ReconcilerCheckpoints.open(this.nats, natsPrefix, natsReplicas),
@@ -273,7 +290,18 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     }, this.config.reconcilerIntervalMs);
   }
 
-  /** One round: the payments due now, as many as the rate allows, one after another. */
+  /**
+   * Runs a refund sweep from the next round on, whatever its schedule (\`RECONCILER_REFUND_SWEEP_MINUTES\`), and
+   * resolves with its summary once it is done. For tests and operators' tools.
+   */
+  sweepRefundsNow(): Promise<RefundSweepSummary> {
+    return this.refundSweep.sweepNow();
+  }
+
+  /**
+   * One round: the payments due now, as many as the rate allows, one after another; then, with what is left of the
+   * round's budget, pages of the refund sweep (one Dintero request each).
+   */
   private async tick(): Promise<void> {
     const budget = Math.max(
       1,
@@ -282,7 +310,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     // Payments no longer due (settled by a delivery since) are not failing any more: memory follows the open ones.
     for (const paymentId of this.failingSince.keys())
       if (this.due.dueAt(paymentId) === undefined) this.failingSince.delete(paymentId);
-    for (const paymentId of this.due.takeDue(Date.now(), budget)) {
+    const due = this.due.takeDue(Date.now(), budget);
+    for (const paymentId of due) {
       if (this.stopped) return;
       if (!(await this.mayLookAt(paymentId))) {
         // Another instance is on it: its outcome reaches this index through the log; if the payment is
@@ -305,6 +334,12 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         await this.holdUntilNextLook(paymentId);
       }
     }
+    if (this.stopped) return;
+    await this.refundSweep
+      .step(budget - due.length, Date.now())
+      .catch((error: unknown) =>
+        this.logger.warn({ correlationId: CONTEXT.correlationId, err: error }, 'refund sweep round failed'),
+      );
   }
 
   private async settle(paymentId: string): Promise<void> {

@@ -30,6 +30,18 @@ function create(registry: Registry) {
       labelNames: ['result'] as const,
       registers,
     }),
+    refundSweeps: new Counter({
+      name: 'payments_reconciler_refund_sweeps_total',
+      help: "The reconciler's sweeps of Dintero's refunded transactions, by result (completed; failed: a page could not be listed, taken up again at the next round; abandoned: another instance took the sweep over)",
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    refundSweepTransactions: new Counter({
+      name: 'payments_reconciler_refund_sweep_transactions_total',
+      help: "Refunded transactions the reconciler's sweeps listed, by result (listed: every one; ours: of a payment this engine made; recorded: a refund the log did not have was recorded; not_in_log: ours by its callback URL, but the log has no such payment; failed: could not be recorded)",
+      labelNames: ['result'] as const,
+      registers,
+    }),
     nightlyCloses: new Counter({
       name: 'payments_nightly_closes_total',
       help: "Terminals' nightly closes that came due, by what this instance did (started; recorded: the log had it already; busy: a payment or refund held the terminal; failed: could not start it; given_up: recorded the close as given up, of the due day or an earlier one, superseded or missed)",

@@ -1,0 +1,213 @@
+import type { Logger } from '@nestjs/common';
+import type { DinteroClient, DinteroTransaction } from '@app/dintero';
+import { DomainError } from '@app/payment-domain';
+import type { PaymentMetrics } from '@app/platform';
+import type { FactContext, PaymentFacts } from '../facts/payment-facts.service';
+import { madeByThisEngine } from '../webhook/our-callback-url';
+import type { SettleLeases } from './settle-leases';
+
+/** The one lease of the sweep, among the payments' leases: one instance sweeps at a time. */
+export const REFUND_SWEEP_LEASE = 'refund-sweep';
+/** Every status Dintero gives a transaction some of whose money went back (§6's status enum). */
+export const REFUNDED_STATUSES = ['REFUNDED', 'PARTIALLY_REFUNDED', 'PARTIALLY_CAPTURED_REFUNDED'] as const;
+const IN_PERSON = 'seitatech.in_person';
+/** Dintero's largest page. */
+const PAGE = 100;
+
+const CONTEXT: FactContext = { source: 'reconciler', correlationId: 'reconciler-refund-sweep' };
+
+export interface RefundSweepSettings {
+  /** Between the starts of two sweeps; 0: never. */
+  readonly everyMs: number;
+  /** How far back a sweep lists, by the transactions' `created_at`. */
+  readonly windowMs: number;
+  /** How long the sweep's lease holds without being renewed (`RECONCILER_LEASE_SECONDS`). */
+  readonly leaseMs: number;
+  readonly ingestPublicUrl: string;
+}
+
+/** What one sweep saw and did, for its log line. */
+export interface RefundSweepSummary {
+  readonly since: string;
+  pages: number;
+  listed: number;
+  ours: number;
+  recorded: number;
+  notInLog: number;
+  failed: number;
+}
+
+interface Running extends RefundSweepSummary {
+  readonly startedAt: number;
+  cursor?: string;
+}
+
+/**
+ * Catches up on refunds made at Dintero (its Backoffice) of this engine's payments when the webhook that tells of
+ * them never came (Dintero gave up, the subscription was deleted) and nothing else reads the transaction again.
+ *
+ * Every `everyMs`, one instance (the holder of the `refund-sweep` lease) lists Dintero's in-person transactions with
+ * a refunded status created within the window, newest first, a page of 100 at a time, and hands each one this engine
+ * made (its `merchant_reference_2` names a payment and its callback URL is this engine's naming that payment, as the
+ * webhook controller decides) to `PaymentFacts.recordTransaction`: the same path as webhooks, so that a refund the log
+ * already has, from whichever path, is not recorded again. The listed transaction is recorded as listed: a sweep asks
+ * Dintero for pages only, about ceil(refunded transactions in the window / 100) requests, whatever the number of
+ * captures. Nothing is kept between sweeps but when the next is due; an interrupted sweep starts again from the newest.
+ *
+ * A sweep goes on over several reconciler rounds, with what each round's rate budget leaves after the due payments
+ * (`step`). Finished, its instance holds the lease until the next sweep is due, so that the others do not sweep
+ * meanwhile; the lease is renewed before each page, so that one taken over by another instance (this one stalled
+ * past the lease) is abandoned rather than run twice. As with the payments' leases, correctness does not rest on it.
+ */
+export class RefundSweep {
+  private running: Running | undefined;
+  private nextAt: number;
+  private readonly waiting: ((summary: RefundSweepSummary) => void)[] = [];
+
+  constructor(
+    private readonly settings: RefundSweepSettings,
+    private readonly dintero: DinteroClient,
+    private readonly facts: PaymentFacts,
+    private readonly leases: () => SettleLeases | undefined,
+    private readonly metrics: PaymentMetrics,
+    private readonly logger: Logger,
+    now: number,
+  ) {
+    // The first at start: an instance started after one that swept recently finds the lease held, and waits.
+    this.nextAt = now;
+  }
+
+  get enabled(): boolean {
+    return this.settings.everyMs > 0;
+  }
+
+  /** Starts a sweep at the next round, even off or not yet due; resolves when one this instance runs completes. */
+  sweepNow(): Promise<RefundSweepSummary> {
+    this.nextAt = 0;
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Lists at most `pages` pages of the sweep under way, or of one that falls due now. */
+  async step(pages: number, now: number): Promise<void> {
+    if (pages < 1) return;
+    if (!this.running) {
+      if (now < this.nextAt || (!this.enabled && this.waiting.length === 0)) return;
+      if (!(await this.mayList())) {
+        // Another instance sweeps, or swept and holds the lease until its next sweep: asked again after a lease.
+        this.nextAt = now + this.settings.leaseMs;
+        return;
+      }
+      const since = new Date(now - this.settings.windowMs).toISOString();
+      this.running = { startedAt: now, since, pages: 0, listed: 0, ours: 0, recorded: 0, notInLog: 0, failed: 0 };
+    }
+    for (let page = 0; page < pages && this.running; page++) {
+      if (page > 0 && !(await this.mayList())) return this.abandon();
+      // A page not listed stops the round: the next one lists it again.
+      if (!(await this.listPage(this.running))) return;
+    }
+  }
+
+  /** Whether this instance holds the sweep's lease (taken or renewed); without NATS it sweeps all the same. */
+  private async mayList(): Promise<boolean> {
+    const leases = this.leases();
+    if (!leases) return true;
+    try {
+      return await leases.take(REFUND_SWEEP_LEASE);
+    } catch (error) {
+      this.logger.warn(
+        { correlationId: CONTEXT.correlationId, err: error },
+        'could not take the refund sweep lease: sweeping anyway',
+      );
+      return true;
+    }
+  }
+
+  private abandon(): void {
+    this.metrics.refundSweeps.inc({ result: 'abandoned' });
+    this.logger.warn({ correlationId: CONTEXT.correlationId }, 'refund sweep taken over by another instance');
+    this.running = undefined;
+    this.nextAt = Date.now() + this.settings.leaseMs;
+  }
+
+  private async listPage(sweep: Running): Promise<boolean> {
+    let transactions: DinteroTransaction[];
+    try {
+      transactions = await this.dintero.listTransactions({
+        status: REFUNDED_STATUSES,
+        paymentProductType: [IN_PERSON],
+        createdAtGte: sweep.since,
+        limit: PAGE,
+        ...(sweep.cursor === undefined ? {} : { startingAfter: sweep.cursor }),
+      });
+    } catch (error) {
+      // Kept where it was: the next round lists the same page again.
+      this.metrics.refundSweeps.inc({ result: 'failed' });
+      this.logger.warn(
+        { correlationId: CONTEXT.correlationId, err: error, cursor: sweep.cursor },
+        'refund sweep: could not list a page of refunded transactions; listed again at the next round',
+      );
+      return false;
+    }
+    sweep.pages++;
+    // Newest first: one created before the window ends the sweep (Dintero filters by `created_at.gte` already).
+    const inWindow = transactions.filter((tx) => !tx.created_at || tx.created_at >= sweep.since);
+    for (const tx of inWindow) await this.take(sweep, tx);
+    sweep.cursor = transactions.at(-1)?.id;
+    if (transactions.length < PAGE || inWindow.length < transactions.length) await this.finish(sweep);
+    return true;
+  }
+
+  /** One listed transaction: recorded against its payment when this engine made it. */
+  private async take(sweep: Running, tx: DinteroTransaction): Promise<void> {
+    sweep.listed++;
+    this.metrics.refundSweepTransactions.inc({ result: 'listed' });
+    const paymentId = tx.merchant_reference_2;
+    if (paymentId === undefined || !madeByThisEngine(tx.url?.callback_url, paymentId, this.settings.ingestPublicUrl))
+      return;
+    sweep.ours++;
+    this.metrics.refundSweepTransactions.inc({ result: 'ours' });
+    const ids = { correlationId: CONTEXT.correlationId, paymentId, transactionId: tx.id, storeId: tx.store?.id };
+    try {
+      const { recorded } = await this.facts.recordTransaction(paymentId, tx, CONTEXT);
+      if (recorded.length === 0) return;
+      sweep.recorded++;
+      this.metrics.refundSweepTransactions.inc({ result: 'recorded' });
+      this.logger.warn({ ...ids, recorded }, 'refund sweep recorded what no webhook or callback had told');
+    } catch (error) {
+      // Each is only logged: the next sweep lists it again, for as long as it is in the window.
+      const notInLog = error instanceof DomainError && error.code === 'PAYMENT_NOT_FOUND';
+      if (notInLog) sweep.notInLog++;
+      else sweep.failed++;
+      this.metrics.refundSweepTransactions.inc({ result: notInLog ? 'not_in_log' : 'failed' });
+      this.logger.warn(
+        { ...ids, err: error },
+        notInLog
+          ? 'refund sweep: a transaction this engine made whose payment the log does not have'
+          : 'refund sweep: could not record a refunded transaction; the next sweep lists it again',
+      );
+    }
+  }
+
+  private async finish(sweep: Running): Promise<void> {
+    this.running = undefined;
+    this.nextAt = sweep.startedAt + this.settings.everyMs;
+    const { since, pages, listed, ours, recorded, notInLog, failed } = sweep;
+    const summary: RefundSweepSummary = { since, pages, listed, ours, recorded, notInLog, failed };
+    this.metrics.refundSweeps.inc({ result: 'completed' });
+    this.logger.log(
+      { correlationId: CONTEXT.correlationId, ...summary, ms: Date.now() - sweep.startedAt },
+      'refund sweep done',
+    );
+    // The others leave the sweep to this instance until the next one is due.
+    if (this.enabled)
+      await this.leases()
+        ?.holdUntil(REFUND_SWEEP_LEASE, this.nextAt)
+        .catch((error: unknown) =>
+          this.logger.warn(
+            { correlationId: CONTEXT.correlationId, err: error },
+            'could not hold the refund sweep lease until the next sweep',
+          ),
+        );
+    for (const resolve of this.waiting.splice(0)) resolve(summary);
+  }
+}

@@ -1,0 +1,150 @@
+import type { Logger } from '@nestjs/common';
+import { Registry } from 'prom-client';
+import type { DinteroClient, DinteroTransaction, TransactionFilters } from '@app/dintero';
+import { paymentMetrics } from '@app/platform';
+import type { PaymentFacts } from '../src/facts/payment-facts.service';
+import { REFUND_SWEEP_LEASE, RefundSweep } from '../src/reconciler/refund-sweep';
+import type { SettleLeases } from '../src/reconciler/settle-leases';
+
+const HOUR = 3_600_000;
+const NOW = Date.parse('2026-12-06T12:00:00Z');
+const ENGINE = 'http://ingest.example';
+
+/** A refunded transaction created `ageMs` ago; this engine's when `ours`. */
+function refunded(n: number, ageMs: number, ours = true): DinteroTransaction {
+  const paymentId = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+  const host = ours ? ENGINE : 'http://webshop.example';
+  return {
+    id: `T1.${n}`,
+    created_at: new Date(NOW - ageMs).toISOString(),
+    merchant_reference_2: paymentId,
+    url: { callback_url: `${host}/v1/dintero/callback?payment_id=${paymentId}` },
+  } as unknown as DinteroTransaction;
+}
+
+/** Dintero's list, newest first, paged by `starting_after`, as the fake client serves it. */
+function world(transactions: DinteroTransaction[], options: { failOnce?: number; everyMs?: number } = {}) {
+  const calls: TransactionFilters[] = [];
+  let failures = options.failOnce;
+  const dintero = {
+    listTransactions: (filters: TransactionFilters) => {
+      calls.push(filters);
+      if (failures !== undefined && calls.length === failures) {
+        failures = undefined;
+        return Promise.reject(new Error('503'));
+      }
+      const from = filters.startingAfter ? transactions.findIndex((tx) => tx.id === filters.startingAfter) + 1 : 0;
+      const since = filters.createdAtGte ?? '';
+      return Promise.resolve(
+        transactions
+          .slice(from)
+          .filter((tx) => tx.created_at! >= since)
+          .slice(0, filters.limit),
+      );
+    },
+  } as unknown as DinteroClient;
+  const recorded: string[] = [];
+  const facts = {
+    recordTransaction: (paymentId: string) => {
+      recorded.push(paymentId);
+      return Promise.resolve({ paymentId, recorded: ['ExternalRefundRecorded'], status: 'captured' });
+    },
+  } as unknown as PaymentFacts;
+  const leaseCalls: string[] = [];
+  let held = true;
+  const leases = {
+    take: (key: string) => {
+      leaseCalls.push(`take ${key}`);
+      return Promise.resolve(held);
+    },
+    holdUntil: (key: string, until: number) => {
+      leaseCalls.push(`hold ${key} ${until}`);
+      return Promise.resolve(true);
+    },
+  } as unknown as SettleLeases;
+  const logger = { log: () => undefined, warn: () => undefined } as unknown as Logger;
+  const sweep = new RefundSweep(
+    { everyMs: options.everyMs ?? HOUR, windowMs: 14 * 24 * HOUR, leaseMs: 30_000, ingestPublicUrl: ENGINE },
+    dintero,
+    facts,
+    () => leases,
+    paymentMetrics(new Registry()),
+    logger,
+    NOW,
+  );
+  return { sweep, calls, recorded, leaseCalls, heldElsewhere: () => (held = false) };
+}
+
+describe('RefundSweep', () => {
+  it('lists refunded in-person transactions of the window page by page, newest first, and stops at its start', async () => {
+    // 230 in the window (one not ours), then one older than it.
+    const inWindow = Array.from({ length: 230 }, (_, i) => refunded(i, i * HOUR, i !== 7));
+    const { sweep, calls, recorded } = world([...inWindow, refunded(999, 15 * 24 * HOUR)]);
+    const done = sweep.sweepNow();
+    await sweep.step(2, NOW);
+    expect(calls).toHaveLength(2);
+    await sweep.step(5, NOW);
+    expect(await done).toEqual({
+      since: new Date(NOW - 14 * 24 * HOUR).toISOString(),
+      pages: 3,
+      listed: 230,
+      ours: 229,
+      recorded: 229,
+      notInLog: 0,
+      failed: 0,
+    });
+    expect(calls).toHaveLength(3);
+    expect(calls[0]).toEqual({
+      status: ['REFUNDED', 'PARTIALLY_REFUNDED', 'PARTIALLY_CAPTURED_REFUNDED'],
+      paymentProductType: ['seitatech.in_person'],
+      createdAtGte: new Date(NOW - 14 * 24 * HOUR).toISOString(),
+      limit: 100,
+    });
+    expect(calls.map((call) => call.startingAfter)).toEqual([undefined, 'T1.99', 'T1.199']);
+    expect(recorded).not.toContain(refunded(7, 0).merchant_reference_2);
+  });
+
+  it('sweeps at start and again an interval after, holding the lease until then', async () => {
+    const { sweep, calls, leaseCalls } = world([refunded(1, HOUR)]);
+    await sweep.step(1, NOW);
+    expect(calls).toHaveLength(1);
+    expect(leaseCalls).toEqual([`take ${REFUND_SWEEP_LEASE}`, `hold ${REFUND_SWEEP_LEASE} ${NOW + HOUR}`]);
+    await sweep.step(1, NOW + HOUR - 1);
+    expect(calls).toHaveLength(1);
+    await sweep.step(1, NOW + HOUR);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('leaves the sweep to the instance holding its lease, and asks again a lease later', async () => {
+    const { sweep, calls, leaseCalls, heldElsewhere } = world([refunded(1, HOUR)]);
+    heldElsewhere();
+    await sweep.step(1, NOW);
+    await sweep.step(1, NOW + 29_999);
+    expect(calls).toHaveLength(0);
+    expect(leaseCalls).toHaveLength(1);
+    await sweep.step(1, NOW + 30_000);
+    expect(leaseCalls).toHaveLength(2);
+  });
+
+  it('lists a page that failed again at the next round, from where it was', async () => {
+    const transactions = Array.from({ length: 150 }, (_, i) => refunded(i, i * 1000));
+    const { sweep, calls, recorded } = world(transactions, { failOnce: 2 });
+    const done = sweep.sweepNow();
+    await sweep.step(3, NOW);
+    expect(calls.map((call) => call.startingAfter)).toEqual([undefined, 'T1.99']);
+    await sweep.step(3, NOW + 1000);
+    expect(calls.map((call) => call.startingAfter)).toEqual([undefined, 'T1.99', 'T1.99']);
+    expect(await done).toMatchObject({ pages: 2, listed: 150, recorded: 150 });
+    expect(new Set(recorded).size).toBe(150);
+  });
+
+  it('never sweeps on its own when off, only when asked', async () => {
+    const { sweep, calls } = world([refunded(1, HOUR)], { everyMs: 0 });
+    await sweep.step(1, NOW);
+    await sweep.step(1, NOW + 24 * HOUR);
+    expect(calls).toHaveLength(0);
+    const done = sweep.sweepNow();
+    await sweep.step(1, NOW + 24 * HOUR);
+    expect(await done).toMatchObject({ listed: 1, recorded: 1 });
+  });
+});
