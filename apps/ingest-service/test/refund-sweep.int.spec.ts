@@ -3,7 +3,11 @@ import { paymentStream, refundsOf, type PaymentState } from '@app/payment-domain
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
 import { PaymentFacts } from '../src/facts/payment-facts.service';
 import { ReconcilerService } from '../src/reconciler/reconciler.service';
+import type { Registry } from 'prom-client';
+import { METRICS_REGISTRY } from '@app/platform';
+import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
+import { startIngestService, type RunningIngestService } from '../../../test/support/ingest-service';
 import { simulatorClient } from '../../../test/support/simulator';
 
 /**
@@ -118,5 +122,69 @@ describe("the reconciler's refund sweep", () => {
     expect(summary.ours).toBeGreaterThanOrEqual(1);
     expect(await elsewhere(paymentId)).toEqual([]);
     expect(await engine.log.readStream(paymentStream(paymentId))).toHaveLength(before);
+  }, 60_000);
+});
+
+/**
+ * Several ingest instances over one log and one NATS prefix, each sweeping at start and then hourly: one sweeps, and
+ * the others, asking for the sweep's lease every second (`RECONCILER_LEASE_SECONDS`), find it held until the next
+ * sweep is due and do not sweep.
+ */
+describe("the reconciler's refund sweep on several instances", () => {
+  let engine: Engine;
+  const instances: RunningIngestService[] = [];
+
+  beforeAll(async () => {
+    engine = await startEngine({ ingest: { RECONCILER_ENABLED: 'false' } });
+  });
+  afterAll(async () => {
+    for (const instance of instances) await instance.close();
+    await engine.close();
+  });
+
+  const sweeps = async (instance: RunningIngestService, result: string) => {
+    const text = await instance.app
+      .get<Registry>(METRICS_REGISTRY)
+      .getSingleMetricAsString('payments_reconciler_refund_sweeps_total');
+    const line = text
+      .split('\n')
+      .find(
+        (each) => each.startsWith(`payments_reconciler_refund_sweeps_total{`) && each.includes(`result="${result}"`),
+      );
+    return line === undefined ? 0 : Number(line.split(' ').at(-1));
+  };
+
+  it('sweeps on one instance only, the others leaving it to it until the next is due', async () => {
+    for (let i = 0; i < 3; i++)
+      instances.push(
+        await startIngestService({
+          EVENT_STORE_URL: `sqlite:${engine.eventStoreFile}`,
+          NATS_PREFIX: engine.prefix,
+          DINTERO_API_URL: engine.sim.url,
+          DINTERO_CHECKOUT_URL: engine.sim.url,
+          RECONCILER_LEASE_SECONDS: '1',
+        }),
+      );
+    const completed = async () => {
+      let sum = 0;
+      for (const instance of instances) sum += await sweeps(instance, 'completed');
+      return sum;
+    };
+    await waitUntil(async () => (await completed()) >= 1, 20_000, 'a sweep done');
+    const sweeper: RunningIngestService[] = [];
+    for (const instance of instances) if ((await sweeps(instance, 'completed')) > 0) sweeper.push(instance);
+    expect(sweeper).toHaveLength(1);
+    // Each other instance asks twice more after the sweep was done, and is told no both times.
+    const others = instances.filter((instance) => instance !== sweeper[0]);
+    const refusedBefore = await Promise.all(others.map((instance) => sweeps(instance, 'leased_elsewhere')));
+    await waitUntil(
+      async () => {
+        const refused = await Promise.all(others.map((instance) => sweeps(instance, 'leased_elsewhere')));
+        return refused.every((count, i) => count >= refusedBefore[i]! + 2);
+      },
+      20_000,
+      'the other instances asking for the lease again',
+    );
+    expect(await completed()).toBe(1);
   }, 60_000);
 });

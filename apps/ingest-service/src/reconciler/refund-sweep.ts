@@ -94,6 +94,7 @@ export class RefundSweep {
       if (now < this.nextAt || (!this.enabled && this.waiting.length === 0)) return;
       if (!(await this.mayList())) {
         // Another instance sweeps, or swept and holds the lease until its next sweep: asked again after a lease.
+        this.metrics.refundSweeps.inc({ result: 'leased_elsewhere' });
         this.nextAt = now + this.settings.leaseMs;
         return;
       }

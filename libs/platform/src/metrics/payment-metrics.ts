@@ -32,7 +32,7 @@ function create(registry: Registry) {
     }),
     refundSweeps: new Counter({
       name: 'payments_reconciler_refund_sweeps_total',
-      help: "The reconciler's sweeps of Dintero's refunded transactions, by result (completed; failed: a page could not be listed, taken up again at the next round; abandoned: another instance took the sweep over)",
+      help: "The reconciler's sweeps of Dintero's refunded transactions, by result (completed; failed: a page could not be listed, taken up again at the next round; abandoned: another instance took the sweep over; leased_elsewhere: another instance sweeps, or swept less than RECONCILER_REFUND_SWEEP_MINUTES ago)",
       labelNames: ['result'] as const,
       registers,
     }),
