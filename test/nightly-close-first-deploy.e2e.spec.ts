@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SqliteEventStore } from '@app/event-store';
-import { addDays } from '@app/payment-domain';
+import { addDays, type CloseGivenUpData as GivenUp } from '@app/payment-domain';
 import { freePort, startApp, waitUntil, type RunningApp } from './support/app-process';
 import { closedThatNight } from './support/nightly-close-history';
 import { writePosClients } from './support/pos-clients';
@@ -12,13 +12,6 @@ import { dueClose } from '../apps/ingest-service/src/fleet/close-schedule';
 
 const STORE = 'deploy-store';
 const TERMINALS = ['FD-1', 'FD-2', 'FD-3'];
-
-interface GivenUp {
-  readonly terminalId: string;
-  readonly businessDay: string;
-  readonly reason: string;
-  readonly at: string;
-}
 
 /**
  * The first start of the engine (built, one process) over a log an earlier version kept: the closes of the last days

@@ -1,6 +1,6 @@
 import { handleCommand, type EventStore } from '@app/event-store';
-import { operationDecider, operationStream } from '@app/payment-domain';
-import { closeOperationId, closeTime } from '../../apps/ingest-service/src/fleet/close-schedule';
+import { addDays, operationDecider, operationStream } from '@app/payment-domain';
+import { closeOperationId, closeTime, dueClose } from '../../apps/ingest-service/src/fleet/close-schedule';
 
 /**
  * A nightly close of `businessDay` (its first attempt), written straight into the log as an earlier version of the
@@ -53,4 +53,26 @@ export async function closedThatNight(
     { metadata },
   );
   return operationId;
+}
+
+/**
+ * A time zone and two close times at which, now and for the next ten minutes, the close due is one day and then the
+ * next: moving a store from the first to the second makes its next day's close fall due at once, as midnight's
+ * passing would. Looked for at run time, since which pair does so depends on the hour.
+ */
+export function twoDays(now: number): { timeZone: string; first: string; second: string; day: string } {
+  const times = Array.from({ length: 24 * 12 }, (_, i) => {
+    const minutes = i * 5;
+    return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+  });
+  for (const timeZone of ['Europe/Oslo', 'America/New_York', 'Asia/Tokyo']) {
+    const steady = new Map<string, string>();
+    for (const time of times) {
+      const day = dueClose(timeZone, time, now).businessDay;
+      if (day === dueClose(timeZone, time, now + 600_000).businessDay) steady.set(time, day);
+    }
+    for (const [first, day] of steady)
+      for (const [second, next] of steady) if (next === addDays(day, 1)) return { timeZone, first, second, day };
+  }
+  throw new Error('no two close times a day apart');
 }

@@ -1,6 +1,12 @@
 import Database from 'better-sqlite3';
 import { handleCommand } from '@app/event-store';
-import { storeDecider, storeStream, terminalDecider, terminalStream } from '@app/payment-domain';
+import {
+  storeDecider,
+  storeStream,
+  terminalDecider,
+  terminalStream,
+  type CloseGivenUpData as GivenUp,
+} from '@app/payment-domain';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
@@ -11,15 +17,6 @@ import { dueClose } from '../src/fleet/close-schedule';
 const STORE = 'ng-store';
 /** NG-1 fails its close at the terminal; NG-2 is unknown at Dintero; NG-3 is another store's terminal in the log. */
 const TERMINALS = ['NG-1', 'NG-2', 'NG-3'];
-
-interface GivenUp {
-  readonly operationId: string;
-  readonly storeId: string;
-  readonly terminalId: string;
-  readonly businessDay: string;
-  readonly attempts: number;
-  readonly reason: string;
-}
 
 /**
  * A nightly close given up shows on its store day, from a `CloseGivenUp` in the log recorded once however many

@@ -1,4 +1,4 @@
-import { addDays } from '@app/payment-domain';
+import { addDays, type CloseGivenUpData as GivenUp } from '@app/payment-domain';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
@@ -9,16 +9,6 @@ import { dueClose } from '../src/fleet/close-schedule';
 
 const STORE = 'nm-store';
 const LATER = 'nm-later';
-
-interface GivenUp {
-  readonly operationId: string;
-  readonly storeId: string;
-  readonly terminalId: string;
-  readonly businessDay: string;
-  readonly attempts: number;
-  readonly reason: string;
-  readonly at: string;
-}
 
 /**
  * A terminal day that left no trace before its next day's close fell due (the engine down all that night: no close of

@@ -1,44 +1,15 @@
 import { handleCommand } from '@app/event-store';
-import { addDays, storeDecider, storeStream } from '@app/payment-domain';
+import { addDays, storeDecider, storeStream, type CloseGivenUpData as GivenUp } from '@app/payment-domain';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
-import { closeOperationId, dueClose } from '../src/fleet/close-schedule';
+import { twoDays } from '../../../test/support/nightly-close-history';
+import { closeOperationId } from '../src/fleet/close-schedule';
 
 /** NS-1's close fails and waits for its next attempt; NS-2's fails too, and is still pending when its next day falls due. */
 const WAITING = { store: 'ns-waiting', terminal: 'NS-1' };
 const RUNNING = { store: 'ns-running', terminal: 'NS-2' };
-
-interface GivenUp {
-  readonly storeId: string;
-  readonly terminalId: string;
-  readonly businessDay: string;
-  readonly attempts: number;
-  readonly reason: string;
-}
-
-/**
- * A time zone and two close times at which, now and for the next ten minutes, the close due is one day and then the
- * next: moving a store from the first to the second makes its next day's close fall due at once, as midnight's
- * passing would. Looked for at run time, since which pair does so depends on the hour.
- */
-function twoDays(now: number): { timeZone: string; first: string; second: string; day: string } {
-  const times = Array.from({ length: 24 * 12 }, (_, i) => {
-    const minutes = i * 5;
-    return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
-  });
-  for (const timeZone of ['Europe/Oslo', 'America/New_York', 'Asia/Tokyo']) {
-    const steady = new Map<string, string>();
-    for (const time of times) {
-      const day = dueClose(timeZone, time, now).businessDay;
-      if (day === dueClose(timeZone, time, now + 600_000).businessDay) steady.set(time, day);
-    }
-    for (const [first, day] of steady)
-      for (const [second, next] of steady) if (next === addDays(day, 1)) return { timeZone, first, second, day };
-  }
-  throw new Error('no two close times a day apart');
-}
 
 /**
  * A close of a day that has not closed when the terminal's next day's close falls due is not dropped: only the latest
