@@ -138,6 +138,20 @@ describe('RefundSweep', () => {
     expect(new Set(recorded).size).toBe(150);
   });
 
+  it('renews its lease before the first page of every later round, and leaves a sweep taken over meanwhile', async () => {
+    // One page a round (the rest of the budget went to due payments): the lease must still be renewed each round.
+    const transactions = Array.from({ length: 250 }, (_, i) => refunded(i, i * 1000));
+    const { sweep, calls, leaseCalls, heldElsewhere } = world(transactions);
+    await sweep.step(1, NOW);
+    await sweep.step(1, NOW + 1000);
+    expect(calls).toHaveLength(2);
+    expect(leaseCalls).toEqual([`take ${REFUND_SWEEP_LEASE}`, `take ${REFUND_SWEEP_LEASE}`]);
+    // Another instance took the lease between two rounds (this one stalled past it): this one lists nothing more.
+    heldElsewhere();
+    await sweep.step(1, NOW + 2000);
+    expect(calls).toHaveLength(2);
+  });
+
   it('never sweeps on its own when off, only when asked', async () => {
     const { sweep, calls } = world([refunded(1, HOUR)], { everyMs: 0 });
     await sweep.step(1, NOW);

@@ -90,6 +90,8 @@ export class RefundSweep {
   /** Lists at most `pages` pages of the sweep under way, or of one that falls due now. */
   async step(pages: number, now: number): Promise<void> {
     if (pages < 1) return;
+    // A sweep started this round has just taken the lease; one going on from an earlier round renews it first too.
+    let leased = false;
     if (!this.running) {
       if (now < this.nextAt || (!this.enabled && this.waiting.length === 0)) return;
       if (!(await this.mayList())) {
@@ -100,9 +102,12 @@ export class RefundSweep {
       }
       const since = new Date(now - this.settings.windowMs).toISOString();
       this.running = { startedAt: now, since, pages: 0, listed: 0, ours: 0, recorded: 0, notInLog: 0, failed: 0 };
+      leased = true;
     }
     for (let page = 0; page < pages && this.running; page++) {
-      if (page > 0 && !(await this.mayList())) return this.abandon();
+      // Before every page, the first of a round going on too: with one page a round, the lease would otherwise never
+      // be renewed, lapse, and be taken by another instance sweeping beside this one.
+      if (!(page === 0 && leased) && !(await this.mayList())) return this.abandon();
       // A page not listed stops the round: the next one lists it again.
       if (!(await this.listPage(this.running))) return;
     }
