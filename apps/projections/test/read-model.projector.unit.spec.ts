@@ -1018,6 +1018,53 @@ describe('read models as a fold over the log', () => {
     expect(projector.store('oslo')?.today?.totals['NOK']).toMatchObject({ refundedAmount: 0 });
   });
 
+  it("names a late capture's currency on Dintero's no after its silence to a refund of it", () => {
+    const at = '2026-11-24T10:00:00.000Z';
+    const projector = project([
+      ...store(),
+      ...capturedPayment('p-1', at, 10_000),
+      event('payment-p-1', 'LateCaptureRecorded', {
+        transactionId: 'tx-late',
+        amount: 5_000,
+        currency: 'SEK',
+        endedAs: 'captured',
+        flaggedForReversal: true,
+        source: 'webhook',
+        at,
+      }),
+      event('payment-p-1', 'RefundRequested', {
+        refundId: 'r-1',
+        amount: 2_000,
+        transactionId: 'tx-late',
+        terminalId: 'T-2',
+        at,
+      }),
+      event('payment-p-1', 'RefundFailed', {
+        refundId: 'r-1',
+        reason: 'no trace at Dintero',
+        noTrace: true,
+        source: 'reconciler',
+        at,
+      }),
+      event('payment-p-1', 'RefundAccepted', { refundId: 'r-1', at }),
+      // Dintero's own no, carrying the amount and terminal (in the late capture's currency), never the transaction.
+      event('payment-p-1', 'RefundFailed', {
+        refundId: 'r-1',
+        reason: 'declined',
+        amount: 2_000,
+        terminalId: 'T-2',
+        source: 'webhook',
+        at,
+      }),
+    ]);
+    expect(projector.terminal('oslo', 'T-2')?.lastRefund).toMatchObject({
+      refundId: 'r-1',
+      status: 'refund_failed',
+      amount: 2_000,
+      currency: 'SEK',
+    });
+  });
+
   it('lists no late capture given back for a refund of the sale', () => {
     const projector = project([
       ...store(),

@@ -768,13 +768,15 @@ export class ReadModelProjector {
       case 'RefundSucceeded':
       case 'RefundFailed': {
         // A second failure (Dintero's no after its silence) carries what the memory forgot on the first.
-        // Recorded without them by earlier versions: the failure for silence before it had them.
+        // Recorded without them by earlier versions: the failure for silence before it had them. The memory's first,
+        // where it kept it: the event names no late capture the refund gave back from, and so no currency of its.
         const { refundId } = event.data;
         const refund =
           payment.refunds.get(refundId) ??
+          payment.failedForSilence?.get(refundId) ??
           (event.type === 'RefundFailed' && event.data.amount !== undefined && event.data.terminalId !== undefined
             ? { amount: event.data.amount, terminalId: event.data.terminalId }
-            : payment.failedForSilence?.get(refundId));
+            : undefined);
         refundAmount = refund?.amount ?? 0;
         refundTerminalId = refund?.terminalId;
         refundOfLateCapture = refund?.transactionId;
