@@ -2142,6 +2142,38 @@ describe('payments the projector has forgotten', () => {
     expect(folded.storeDay('oslo', '2026-11-24')).toEqual(resumed.storeDay('oslo', '2026-11-24'));
     expect(folded.store('oslo')).toEqual(resumed.store('oslo'));
   });
+  it("marks a late capture given back on its own day after a restart, though the store's time zone changed since", () => {
+    // Captured late at 23:30 UTC: the 25th in Oslo, where the store was then; the 24th in UTC, where it is now.
+    const captured = [...store(), ...cancelledCapturedLate('2026-11-24T23:30:00.000Z')];
+    const moved = event('store-oslo', 'StoreDetailsChanged', {
+      storeId: 'oslo',
+      name: 'Oslo',
+      payoutDestinationId: 'p',
+      timeZone: 'UTC',
+      at: '2026-11-25T12:00:00.000Z',
+    });
+    const refund = event('payment-c', 'ExternalRefundRecorded', {
+      transactionId: 'tx-c',
+      amount: 700,
+      refundedElsewhere: 700,
+      lateCapture: true,
+      source: 'webhook',
+      at: '2026-11-26T10:00:00.000Z',
+    });
+    const folded = project([...captured, moved, refund]);
+    // A restart before the refund: documents from KV, the payment read back from the log.
+    const first = project([...captured, moved]);
+    const resumed = new ReadModelProjector();
+    first.documents().forEach((change) => resumed.load(change));
+    expect(resumed.missingPayment(refund)).toBe('c');
+    resumed.rememberPayment([...captured, moved], refund.position);
+    resumed.apply(refund);
+    const lateDay = folded.storeDay('oslo', '2026-11-25');
+    expect(lateDay?.lateCaptures).toEqual([
+      expect.objectContaining({ transactionId: 'tx-c', refundedOn: ['2026-11-26'] }),
+    ]);
+    expect(resumed.storeDay('oslo', '2026-11-25')).toEqual(lateDay);
+  });
 });
 
 describe('replaying from the checkpoint after a crash', () => {

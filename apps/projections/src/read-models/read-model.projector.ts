@@ -61,8 +61,8 @@ interface KeptAfterEnd {
   /** The currency of each transaction captured late in another currency than the payment's. */
   lateCurrencies?: Map<string, string>;
   /**
-   * The store days each transaction captured late is listed on (`lateCaptures`), by transaction: a refund of it marks
-   * its entries there as given back (`refundedOn`).
+   * The store days each transaction captured late may be listed on (`lateCaptures`), by transaction (see
+   * `noteLateDay`): a refund of it marks its entries there as given back (`refundedOn`).
    */
   lateDays?: Map<string, Set<string>>;
   /**
@@ -206,13 +206,22 @@ export class ReadModelProjector {
     }
   }
 
-  /** The store day a late capture is listed on, kept with its payment (`lateDays`). */
+  /**
+   * The store days a late capture may be listed on, kept with its payment (`lateDays`): its UTC day and the days either
+   * side, which hold its local day in any time zone. Not the local day in the store's zone as it is now: a payment read
+   * back from the log after a restart would take the zone of now, where the fold listed it in the zone of then (the
+   * store's zone changed since), and miss its day. A day that does not list it is left as it is
+   * (`withLateCaptureRefunded`), so the days either side change nothing, and cost a read only when out of memory.
+   */
   private noteLateDay(payment: PaymentContext, event: PaymentEvent, recorded: RecordedEvent): void {
     if (event.type !== 'LateCaptureRecorded') return;
-    const date = localDate(paymentFactTime(event, recorded), this.storeDoc(payment.storeId).timeZone);
+    const time = Date.parse(paymentFactTime(event, recorded));
+    if (Number.isNaN(time)) return;
+    const utcDay = new Date(time).toISOString().slice(0, 10);
     const days = (payment.lateDays ??= new Map<string, Set<string>>());
     const dates = days.get(event.data.transactionId) ?? new Set<string>();
-    days.set(event.data.transactionId, dates.add(date));
+    for (const offset of [-1, 0, 1]) dates.add(addDays(utcDay, offset));
+    days.set(event.data.transactionId, dates);
   }
 
   /**
