@@ -1,7 +1,35 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startApp, type RunningApp } from './support/app-process';
+
+/** Bytes read from a non-blocking FIFO once its writer has written some, polled until `withinMs`: 0 if none came. */
+async function readSomeOf(fd: number, withinMs: number): Promise<number> {
+  const buffer = Buffer.alloc(65_536);
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    try {
+      const read = readSync(fd, buffer);
+      if (read > 0) return read;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return 0;
+}
 
 /**
  * The simulator keeps Dintero's side of the world in SIM_STATE_FILE, written as it stops. A simulator killed while
@@ -19,7 +47,7 @@ describe('simulator killed while writing its state file', () => {
   });
 
   it('keeps the last whole state, starts from it, and leaves no partial write behind', async () => {
-    // A world large enough that writing it takes a while (tens of MB): the kill lands inside the write.
+    // A world larger than a pipe holds, so that its write blocks in the FIFO below.
     const world = {
       version: 1,
       savedAt: new Date().toISOString(),
@@ -35,13 +63,20 @@ describe('simulator killed while writing its state file', () => {
     writeFileSync(file, before);
 
     sim = await startApp('dintero-simulator', { SIM_STATE_FILE: file }, 60_000);
+    // The simulator's write goes to `<file>.<pid>.tmp`. Made a FIFO first, it holds the write: the simulator blocks in
+    // it once the pipe is full, so the kill lands inside the write for certain, however fast the disk or busy the
+    // machine (a kill timed against a real file's write had a window of about a millisecond).
     const partial = `${file}.${sim.process.pid}.tmp`;
-    sim.process.kill('SIGTERM');
-    // Polled without yielding: the write lasts a fraction of a second, and the kill must land inside it.
-    const deadline = Date.now() + 30_000;
-    while (!existsSync(partial) && sim.process.exitCode === null && Date.now() < deadline);
-    expect(existsSync(partial)).toBe(true);
-    sim.process.kill('SIGKILL');
+    execFileSync('mkfifo', [partial]);
+    const reader = openSync(partial, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      sim.process.kill('SIGTERM');
+      const read = await readSomeOf(reader, 30_000);
+      expect(read).toBeGreaterThan(0);
+      sim.process.kill('SIGKILL');
+    } finally {
+      closeSync(reader);
+    }
     expect(await sim.exited).toBeNull();
     expect(sim.process.signalCode).toBe('SIGKILL');
 
