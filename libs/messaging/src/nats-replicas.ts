@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
+  JetStreamApiCodes,
   JetStreamApiError,
   jetstreamManager,
   type StreamConfig,
@@ -45,7 +46,7 @@ export async function replicatedBucket(
     said(kvm.create(name, { ...options, ...(replicas === undefined ? {} : { replicas }) }), replicas).catch(
       (error: unknown) => {
         if (!/already in use/i.test(String((error as Error | undefined)?.message))) throw error;
-        return kvm.open(name);
+        return whileForming(nats, `KV_${name}`, () => kvm.open(name));
       },
     ),
   );
@@ -61,7 +62,9 @@ export async function replicatedObjectStore(
 ): Promise<ObjectStore> {
   const objm = new Objm(nats);
   const store = await untilAnswered(nats, `the object store ${name}`, () =>
-    said(objm.create(name, replicas === undefined ? {} : { replicas }), replicas),
+    whileForming(nats, `OBJ_${name}`, () =>
+      said(objm.create(name, replicas === undefined ? {} : { replicas }), replicas),
+    ),
   );
   if (replicas !== undefined) await keepReplicas(nats, `OBJ_${name}`, replicas);
   return store;
@@ -113,7 +116,12 @@ export async function conformStream(nats: NatsConnection, stream: string, wants:
   const deadline = Date.now() + limitMs;
   let disagreementSaid = false;
   for (let round = 1; ;) {
-    const info = await untilAnswered(nats, `stream ${stream}'s info`, () => jsm.streams.info(stream), limitMs);
+    const info = await whileForming(
+      nats,
+      stream,
+      () => untilAnswered(nats, `stream ${stream}'s info`, () => jsm.streams.info(stream), limitMs),
+      deadline,
+    );
     const { config } = info;
     if (replicas !== undefined && config.num_replicas > replicas && !disagreementSaid) {
       disagreementSaid = true;
@@ -151,12 +159,48 @@ export async function conformStream(nats: NatsConnection, stream: string, wants:
     } catch (error) {
       // Unanswered while another instance's change settles: what to change is worked out again from the stream as
       // it is then, not sent as worked out now (a count of 2 sent after another instance raised it to 3 lowers it).
-      await busyStream(nats, `the update of stream ${stream}`, error, deadline, limitMs);
+      if (streamNotFound(error) && Date.now() < deadline) await pause(FORMING_PAUSE_MS);
+      else await busyStream(nats, `the update of stream ${stream}`, error, deadline, limitMs);
       continue;
     }
     // Read back once its peers settle (a raise: once the new ones hold its messages), and updated again if another
     // instance's update put it back meanwhile.
     await settled(jsm, stream, limitMs, deadline);
+  }
+}
+
+/** How long a stream not found while its group forms is left before it is asked about again. */
+const FORMING_PAUSE_MS = 100;
+
+function streamNotFound(error: unknown): boolean {
+  return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * `ask` about stream `stream`, again while the cluster says it is not found, until `deadline` (at most
+ * NATS_SETTLE_TIMEOUT_SECONDS): a stream another instance has just made (its create answered, or refused this one's as
+ * already in use) or is raising is, for a moment on a cluster, not found by the servers its group is still forming
+ * on. Seen in a test of four instances starting together: three of sixteen starts failed with "stream not found".
+ * A stream that stays unfound (deleted meanwhile) fails the start at the deadline, as the server said.
+ */
+async function whileForming<T>(
+  nats: NatsConnection,
+  stream: string,
+  ask: () => Promise<T>,
+  deadline = Date.now() + settleLimitOf(nats),
+): Promise<T> {
+  for (;;) {
+    try {
+      return await ask();
+    } catch (error) {
+      if (!streamNotFound(error) || Date.now() >= deadline) throw error;
+      logger.log({ stream }, `stream ${stream} not found while its group forms on the cluster: asking again`);
+      await pause(FORMING_PAUSE_MS);
+    }
   }
 }
 
