@@ -1,6 +1,6 @@
 import { Expose, Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches } from 'class-validator';
-import { BaseAppConfig, EnvInt, toInt } from '@app/platform';
+import { BaseAppConfig, EnvInt, intFrom } from '@app/platform';
 
 export const SIMULATOR_CONFIG = Symbol('SIMULATOR_CONFIG');
 
@@ -70,7 +70,7 @@ export class DinteroSimulatorConfig extends BaseAppConfig {
   readonly deliveryTimeoutMs: number = 10_000;
 
   @Expose({ name: 'SIM_SEED' })
-  @Transform(toInt, { toClassOnly: true })
+  @Transform(intFrom('SIM_SEED'), { toClassOnly: true })
   @IsInt()
   readonly seed: number = 1;
 

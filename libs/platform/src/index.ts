@@ -7,7 +7,7 @@ export {
   withEventStore,
   withNats,
   withDintero,
-  toInt,
+  intFrom,
   LOG_LEVELS,
   type LogLevel,
 } from './config/base-app.config';

@@ -22,7 +22,7 @@ describe('loadConfig', () => {
 
   it('takes NATS_REPLICAS from 1 to 5, and refuses any other with what it may be', () => {
     expect(loadConfig(TestConfig, { NATS_REPLICAS: '3' }).natsReplicas).toBe(3);
-    for (const bad of ['0', '6', '2.5', 'three']) {
+    for (const bad of ['0', '6', '2.5', 'three', '0x3', '3e0']) {
       const attempt = () => loadConfig(TestConfig, { NATS_REPLICAS: bad });
       expect(attempt).toThrow(ConfigError);
       expect(attempt).toThrow(/NATS_REPLICAS must be a whole number from 1 to 5/);
@@ -104,6 +104,10 @@ describe('loadConfig: KURRENTDB_READ_ALL_TIMEOUT_MS', () => {
   it.each([
     ['soon', /^KURRENTDB_READ_ALL_TIMEOUT_MS must be an integer number$/m],
     ['1.5', /^KURRENTDB_READ_ALL_TIMEOUT_MS must be an integer number$/m],
+    ['0xEA60', /^KURRENTDB_READ_ALL_TIMEOUT_MS must be an integer number$/m],
+    ['6e4', /^KURRENTDB_READ_ALL_TIMEOUT_MS must be an integer number$/m],
+    ['0b1110101001100000', /^KURRENTDB_READ_ALL_TIMEOUT_MS must be an integer number$/m],
+    ['60000ms', /^KURRENTDB_READ_ALL_TIMEOUT_MS must be an integer number$/m],
     ['0', /^KURRENTDB_READ_ALL_TIMEOUT_MS must not be less than 1000$/m],
     ['7200000', /^KURRENTDB_READ_ALL_TIMEOUT_MS must not be greater than 3600000$/m],
   ])('refuses %s, naming the variable', (value, problem) => {

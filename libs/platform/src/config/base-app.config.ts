@@ -21,15 +21,26 @@ import { IsCallbackUrlFor } from './callback-url';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** class-transformer `@Transform` for whole numbers from the environment (empty means unset). */
-export const toInt = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : Number(value);
+/**
+ * class-transformer `@Transform` for a whole number read from the environment variable `name` (empty means unset).
+ * It reads the variable's own text, as `EnvBool` does: the implicit conversion would already have made `0x10` 16,
+ * `1e2` 100 and `0b1` 1, settings no operator means as written. Only decimal digits are read as a number; any
+ * other text is passed on as it is, so that `IsInt` refuses it, naming the variable.
+ */
+export const intFrom =
+  (name: string) =>
+  ({ obj }: { obj: Record<string, unknown> }): unknown => {
+    const text = obj[name];
+    if (text === undefined || text === '') return undefined;
+    if (typeof text !== 'string') return text;
+    return /^\s*-?\d+\s*$/.test(text) ? Number(text) : text;
+  };
 
 /** A whole-number setting read from the environment variable `name`, within `min`..`max`. */
 export function EnvInt(name: string, { min, max }: { min: number; max?: number }): PropertyDecorator {
   return applyDecorators(
     Expose({ name }),
-    Transform(toInt, { toClassOnly: true }),
+    Transform(intFrom(name), { toClassOnly: true }),
     IsInt(),
     Min(min),
     ...(max === undefined ? [] : [Max(max)]),
@@ -181,7 +192,7 @@ export function withNats<Base extends Constructor>(base: Base) {
      * app with a higher count, stays so, logged). Unset: new ones are made with one, and those that exist keep theirs.
      */
     @Expose({ name: 'NATS_REPLICAS' })
-    @Transform(toInt, { toClassOnly: true })
+    @Transform(intFrom('NATS_REPLICAS'), { toClassOnly: true })
     @IsOptional()
     @IsInt({ message: `NATS_REPLICAS must be a whole number from 1 to ${NATS_REPLICAS_MAX}` })
     @Min(1, { message: `NATS_REPLICAS must be a whole number from 1 to ${NATS_REPLICAS_MAX}` })
