@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  JetStreamApiCodes,
   JetStreamApiError,
   jetstreamManager,
   type StreamConfig,
@@ -10,7 +9,7 @@ import {
 } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
-import { busyStream, isSettled, settled, settleLimitOf, untilAnswered } from './stream-settle';
+import { afterTransient, isSettled, settled, settleLimitOf, untilAnswered } from './stream-settle';
 
 // Every bucket, object store and stream the engine makes is kept on `replicas` servers of the NATS cluster
 // (`NATS_REPLICAS`), so that losing one server loses no read model, lease or checkpoint and stops nothing.
@@ -46,7 +45,7 @@ export async function replicatedBucket(
     said(kvm.create(name, { ...options, ...(replicas === undefined ? {} : { replicas }) }), replicas).catch(
       (error: unknown) => {
         if (!/already in use/i.test(String((error as Error | undefined)?.message))) throw error;
-        return whileForming(nats, `KV_${name}`, () => kvm.open(name));
+        return untilAnswered(nats, `stream KV_${name}`, () => kvm.open(name), { transient: ['forming'] });
       },
     ),
   );
@@ -62,8 +61,11 @@ export async function replicatedObjectStore(
 ): Promise<ObjectStore> {
   const objm = new Objm(nats);
   const store = await untilAnswered(nats, `the object store ${name}`, () =>
-    whileForming(nats, `OBJ_${name}`, () =>
-      said(objm.create(name, replicas === undefined ? {} : { replicas }), replicas),
+    untilAnswered(
+      nats,
+      `stream OBJ_${name}`,
+      () => said(objm.create(name, replicas === undefined ? {} : { replicas }), replicas),
+      { transient: ['forming'] },
     ),
   );
   if (replicas !== undefined) await keepReplicas(nats, `OBJ_${name}`, replicas);
@@ -111,16 +113,16 @@ const MAX_ROUNDS = 5;
  */
 export async function conformStream(nats: NatsConnection, stream: string, wants: StreamWants): Promise<StreamInfo> {
   const limitMs = settleLimitOf(nats);
-  const jsm = await untilAnswered(nats, 'JetStream', () => jetstreamManager(nats), limitMs);
+  const jsm = await untilAnswered(nats, 'JetStream', () => jetstreamManager(nats), { limitMs });
   const { replicas } = wants;
   const deadline = Date.now() + limitMs;
   let disagreementSaid = false;
   for (let round = 1; ;) {
-    const info = await whileForming(
+    const info = await untilAnswered(
       nats,
-      stream,
-      () => untilAnswered(nats, `stream ${stream}'s info`, () => jsm.streams.info(stream), limitMs),
-      deadline,
+      `stream ${stream}`,
+      () => untilAnswered(nats, `stream ${stream}'s info`, () => jsm.streams.info(stream), { limitMs }),
+      { transient: ['forming'], limitMs, until: deadline },
     );
     const { config } = info;
     if (replicas !== undefined && config.num_replicas > replicas && !disagreementSaid) {
@@ -159,48 +161,16 @@ export async function conformStream(nats: NatsConnection, stream: string, wants:
     } catch (error) {
       // Unanswered while another instance's change settles: what to change is worked out again from the stream as
       // it is then, not sent as worked out now (a count of 2 sent after another instance raised it to 3 lowers it).
-      if (streamNotFound(error) && Date.now() < deadline) await pause(FORMING_PAUSE_MS);
-      else await busyStream(nats, `the update of stream ${stream}`, error, deadline, limitMs);
+      await afterTransient(nats, `the update of stream ${stream}`, error, {
+        transient: ['forming', 'busy'],
+        limitMs,
+        until: deadline,
+      });
       continue;
     }
     // Read back once its peers settle (a raise: once the new ones hold its messages), and updated again if another
     // instance's update put it back meanwhile.
     await settled(jsm, stream, limitMs, deadline);
-  }
-}
-
-/** How long a stream not found while its group forms is left before it is asked about again. */
-const FORMING_PAUSE_MS = 100;
-
-function streamNotFound(error: unknown): boolean {
-  return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * `ask` about stream `stream`, again while the cluster says it is not found, until `deadline` (at most
- * NATS_SETTLE_TIMEOUT_SECONDS): a stream another instance has just made (its create answered, or refused this one's as
- * already in use) or is raising is, for a moment on a cluster, not found by the servers its group is still forming
- * on. Seen in a test of four instances starting together: three of sixteen starts failed with "stream not found".
- * A stream that stays unfound (deleted meanwhile) fails the start at the deadline, as the server said.
- */
-async function whileForming<T>(
-  nats: NatsConnection,
-  stream: string,
-  ask: () => Promise<T>,
-  deadline = Date.now() + settleLimitOf(nats),
-): Promise<T> {
-  for (;;) {
-    try {
-      return await ask();
-    } catch (error) {
-      if (!streamNotFound(error) || Date.now() >= deadline) throw error;
-      logger.log({ stream }, `stream ${stream} not found while its group forms on the cluster: asking again`);
-      await pause(FORMING_PAUSE_MS);
-    }
   }
 }
 

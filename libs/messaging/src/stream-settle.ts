@@ -1,6 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { TimeoutError, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager, type ClusterInfo, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstreamManager,
+  type ClusterInfo,
+  type JetStreamManager,
+  type StreamInfo,
+} from '@nats-io/jetstream';
 
 // How long a start waits on a stream of the NATS cluster that is busy: its new peers copying its messages after a
 // raise, or its peers changing under another instance's update (the server answers no request about the stream
@@ -31,55 +38,91 @@ export function settleLimitOf(nats: NatsConnection): number {
 }
 
 /**
- * `attempt` again while the server does not answer it, for at most `limitMs`: instances starting together make and
- * raise the same streams, and while one's peers change the server answers none of their requests about it, each of
- * which times out after 5 s. Each attempt is one that may be made twice (make or open, update to the same).
- *
- * A timeout is taken for a busy stream only while JetStream itself answers (its account info): a NATS whose
- * JetStream does not answer at all (no meta leader, a server that takes requests and answers none) fails the start
- * at the first timeout, saying so, rather than after the whole settle time.
+ * The errors a request about a stream may be made again after, within the caller's wait:
+ * - `busy`: the request timed out while JetStream itself answers (its account info). Instances starting together make
+ *   and raise the same streams, and while one's peers change the server answers none of their requests about it,
+ *   each of which times out after 5 s. A NATS whose JetStream does not answer at all (no meta leader, a server that
+ *   takes requests and answers none) fails the start at the first timeout, saying so, rather than after the whole
+ *   settle time.
+ * - `forming`: the cluster says the stream is not found. A stream another instance has just made (its create
+ *   answered, or refused this one's as already in use) or is raising is, for a moment on a cluster, not found by the
+ *   servers its group is still forming on. Seen in a test of four instances starting together: three of sixteen
+ *   starts failed with "stream not found". A stream that stays unfound (deleted meanwhile) fails the start at the
+ *   end of the wait, as the server said.
+ */
+export type TransientError = 'busy' | 'forming';
+
+export interface AnswerWait {
+  /** Which errors are asked again after; others fail at once. Default: `busy`. */
+  readonly transient?: readonly TransientError[];
+  /** How long the wait lasts, as the log says it: NATS_SETTLE_TIMEOUT_SECONDS unless given. */
+  readonly limitMs?: number;
+  /** When the wait ends, if it is part of a longer one that began earlier: `limitMs` from now unless given. */
+  readonly until?: number;
+}
+
+/** How long a stream not found while its group forms is left before it is asked about again. */
+const FORMING_PAUSE_MS = 100;
+
+/**
+ * `attempt` (a request about `what`) again while it fails with an error of `wait.transient` (`busy` unless given),
+ * until the wait ends: each attempt is one that may be made twice (make or open, update to the same). Fails with
+ * the last error once the wait has ended, or at once with an error that is not transient.
  */
 export async function untilAnswered<T>(
   nats: NatsConnection,
   what: string,
   attempt: () => Promise<T>,
-  limitMs = settleLimitOf(nats),
+  wait: AnswerWait = {},
 ): Promise<T> {
-  const deadline = Date.now() + limitMs;
+  const limitMs = wait.limitMs ?? settleLimitOf(nats);
+  const until = wait.until ?? Date.now() + limitMs;
+  const transient = wait.transient ?? ['busy'];
   for (;;) {
     try {
       return await attempt();
     } catch (error) {
-      await busyStream(nats, what, error, deadline, limitMs);
+      await afterTransient(nats, what, error, { transient, limitMs, until });
     }
   }
 }
 
 /**
- * Returns when `error` (of a request about `what`) is a timeout of a stream that is busy, JetStream answering
- * otherwise, before `deadline`: the request may be made again. Throws otherwise, saying which.
+ * Returns, after a pause where one is due, when `error` (of a request about `what`) is of `transient` and the wait
+ * has not ended: the request may be made again. Throws otherwise, saying which. For a caller whose next attempt is
+ * not the same request (`conformStream` works out its update again from the stream as it is then).
  */
-export async function busyStream(
+export async function afterTransient(
   nats: NatsConnection,
   what: string,
   error: unknown,
-  deadline: number,
-  limitMs: number,
+  wait: Required<AnswerWait>,
 ): Promise<void> {
-  if (!(error instanceof TimeoutError)) throw error;
+  const { transient, limitMs, until } = wait;
+  if (transient.includes('forming') && streamNotFound(error)) {
+    if (Date.now() >= until) throw error;
+    logger.log({ stream: what }, `${what}: not found while the stream's group forms on the cluster, asking again`);
+    await new Promise((resolve) => setTimeout(resolve, FORMING_PAUSE_MS));
+    return;
+  }
+  if (!transient.includes('busy') || !(error instanceof TimeoutError)) throw error;
   if (!(await jetStreamAnswers(nats)))
     throw new Error(
       `NATS JetStream does not answer: ${what} timed out, and so did its account info. Check that the NATS ` +
         'servers run with JetStream and, on a cluster, that most of them are up (no JetStream leader without)',
       { cause: error },
     );
-  if (Date.now() >= deadline)
+  if (Date.now() >= until)
     throw new Error(
       `NATS did not answer ${what} within ${limitMs / 1000} s (NATS_SETTLE_TIMEOUT_SECONDS), though JetStream ` +
         'answers: the stream is still changing its peers. Start again, or raise NATS_SETTLE_TIMEOUT_SECONDS',
       { cause: error },
     );
   logger.log({ stream: what }, `NATS did not answer ${what} (its peers are changing): asking again`);
+}
+
+function streamNotFound(error: unknown): boolean {
+  return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
 }
 
 async function jetStreamAnswers(nats: NatsConnection): Promise<boolean> {
