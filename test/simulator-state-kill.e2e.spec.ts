@@ -32,7 +32,7 @@ async function readSomeOf(fd: number, withinMs: number): Promise<number> {
 }
 
 /**
- * The simulator keeps Dintero's side of the world in SIM_STATE_FILE, written as it stops. A simulator killed while
+ * The simulator keeps Dintero's side of the world in SIM_STATE_FILE, written after each change and as it stops. A simulator killed while
  * writing it (SIGKILL after a SIGTERM: a supervisor out of patience) must leave the state it had, whole, and start
  * from it again; what the killed write left beside the file is never taken for the state.
  */

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { HEALTH_PROBES, operationsModules } from '@app/platform';
 import { AuthController } from './api/auth.controller';
 import { ApiChaosInterceptor, BearerTokenGuard } from './api/api-guards';
@@ -18,6 +18,8 @@ import { SimulatorClock } from './state/clock';
 import { SimulatorRandom } from './state/random';
 import { SimulatorState } from './state/simulator-state';
 import { SimulatorStateFile } from './state/state-file';
+import { StateSavedInterceptor } from './state/state-saved.interceptor';
+import { SimulatorStateWrites } from './state/state-writes';
 import { VirtualTerminalsService } from './terminals/virtual-terminals.service';
 
 @Module({})
@@ -41,7 +43,9 @@ export class DinteroSimulatorModule {
         { provide: SIMULATOR_CONFIG, useValue: config },
         { provide: SimulatorRandom, useFactory: () => new SimulatorRandom(config.seed) },
         { provide: APP_FILTER, useClass: DinteroErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: StateSavedInterceptor },
         SimulatorState,
+        SimulatorStateWrites,
         SimulatorStateFile,
         SimulatorClock,
         DeliveryService,

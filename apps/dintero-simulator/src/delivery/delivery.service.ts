@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { OriginPools, signCallback, signWebhook } from '@app/dintero';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
 import { SimulatorRandom } from '../state/random';
+import { SimulatorStateWrites } from '../state/state-writes';
 import { callbackOptions } from './callback-options';
 import { NO_CHAOS, type Chaos } from './chaos';
 
@@ -61,6 +62,7 @@ export class DeliveryService implements OnApplicationShutdown {
   constructor(
     @Inject(SIMULATOR_CONFIG) private readonly config: DinteroSimulatorConfig,
     private readonly random: SimulatorRandom,
+    private readonly writes: SimulatorStateWrites,
   ) {
     this.callbackSecret = config.callbackSecret || undefined;
   }
@@ -206,6 +208,11 @@ export class DeliveryService implements OnApplicationShutdown {
     /** Before the first attempt (a callback's `delay_callback`); the chaos's delays come on top. */
     firstDelayMs = 0,
   ): void {
+    // What a delivery reports is in the state file before it goes out: a receiver never learns of a transaction a
+    // restarted simulator would not know. A write that fails is logged, and the fact goes out all the same.
+    const durable = this.writes.saved().catch((error: unknown) => {
+      this.logger.error({ err: error }, 'could not write the state file before a delivery');
+    });
     const chaos = this.chaosFor(target.terminalId);
     const copies = this.random.chance(chaos.duplicateRate) ? 2 : 1;
     for (let copy = 0; copy < copies; copy++) {
@@ -222,7 +229,9 @@ export class DeliveryService implements OnApplicationShutdown {
         continue;
       }
       const held = this.random.chance(chaos.reorderRate) ? chaos.reorderDelayMs : 0;
-      this.later(firstDelayMs + chaos.deliveryDelayMs + held + copy, () => this.attempt(record, maxAttempts, request));
+      this.later(firstDelayMs + chaos.deliveryDelayMs + held + copy, () =>
+        durable.then(() => this.attempt(record, maxAttempts, request)),
+      );
     }
   }
 
@@ -281,13 +290,15 @@ export class DeliveryService implements OnApplicationShutdown {
     this.later(delay, () => this.attempt(record, maxAttempts, request));
   }
 
-  private later(delayMs: number, action: () => void): void {
+  private later(delayMs: number, action: () => unknown): void {
     if (this.stopped) return;
     const tracked = new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        action();
-        resolve();
+        Promise.resolve(action()).then(
+          () => resolve(),
+          () => resolve(),
+        );
       }, delayMs);
       this.timers.add(timer);
     });

@@ -5,6 +5,7 @@ import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simula
 import { DeliveryService } from '../delivery/delivery.service';
 import { SimulatorClock } from '../state/clock';
 import { SimulatorRandom } from '../state/random';
+import { SimulatorStateWrites } from '../state/state-writes';
 import { SimulatorState, type OperationStatus, type SimOperation, type SimTerminal } from '../state/simulator-state';
 import { closeBatch } from './terminal-batch';
 import { TerminalFleetService } from './terminal-fleet.service';
@@ -35,6 +36,7 @@ export class TerminalOperationsService implements OnApplicationShutdown {
     private readonly delivery: DeliveryService,
     private readonly random: SimulatorRandom,
     private readonly clock: SimulatorClock,
+    private readonly writes: SimulatorStateWrites,
   ) {}
 
   onApplicationShutdown(): void {
@@ -85,6 +87,7 @@ export class TerminalOperationsService implements OnApplicationShutdown {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       this.answer(operation, terminal);
+      this.writes.changed();
     }, this.config.operationDelayMs);
     this.timers.add(timer);
     return { operation, created: true };

@@ -1,4 +1,5 @@
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 
 /** The name a write of `file` by this process goes to before it is renamed over `file`. */
@@ -29,6 +30,28 @@ export function writeFileDurably(file: string, text: string): void {
     fsyncSync(dir);
   } finally {
     closeSync(dir);
+  }
+}
+
+/**
+ * `writeFileDurably` off the event loop, for the writes made while the simulator runs: the same file beside `file`,
+ * the same two fsyncs. One at a time per `file` (they share the name of the partial write).
+ */
+export async function writeFileDurablyAsync(file: string, text: string): Promise<void> {
+  const partial = partialOf(file);
+  const handle = await open(partial, 'w', 0o600);
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(partial, file);
+  const dir = await open(path.dirname(file), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }
 

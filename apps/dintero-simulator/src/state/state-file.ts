@@ -9,31 +9,10 @@ import {
 } from '@nestjs/common';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
-import { removePartialWrites, writeFileDurably } from './durable-file';
+import { removePartialWrites } from './durable-file';
 import { SimulatorRandom } from './random';
-import {
-  SimulatorState,
-  type SimOperation,
-  type SimSession,
-  type SimStore,
-  type SimTerminal,
-  type SimTransaction,
-} from './simulator-state';
-
-const VERSION = 1;
-
-/** What the file holds: each map of `SimulatorState` as a list. */
-interface SavedState {
-  readonly version: typeof VERSION;
-  readonly savedAt: string;
-  readonly payoutDestinations: readonly string[];
-  readonly stores: readonly SimStore[];
-  readonly terminals: readonly SimTerminal[];
-  readonly sessions: readonly SimSession[];
-  readonly transactions: readonly SimTransaction[];
-  readonly operations: readonly SimOperation[];
-  readonly operationKeys: readonly (readonly [string, string])[];
-}
+import { SimulatorState, type SimTransaction } from './simulator-state';
+import { STATE_VERSION as VERSION, SimulatorStateWrites, type SavedState } from './state-writes';
 
 const LISTS = [
   'payoutDestinations',
@@ -47,24 +26,28 @@ const LISTS = [
 
 /**
  * Dintero's side of the world kept across restarts, as Dintero keeps it (`SIM_STATE_FILE`): the payout
- * destinations, stores, terminals, sessions, transactions and terminal operations, written when the simulator
- * stops and read when it starts. Without it a restart forgets the fleet, and a terminal the engine's registry has
+ * destinations, stores, terminals, sessions, transactions and terminal operations, written after each change
+ * (`SimulatorStateWrites`) and when the simulator stops, and read when it starts. Without it a restart forgets the fleet, and a terminal the engine's registry has
  * `ACTIVE` is unknown to "Dintero". What was under way at the stop does not go on: each terminal is free again, an
  * operation still pending ends `TIMEOUT` (its terminal never answered), and a refund the cardholder was confirming
  * is declined (`settled`); a transaction waiting for Dintero's automatic capture (`AUTHORIZED`) is captured then.
- * A simulator killed without stopping starts from what the file last held, even if killed while writing it.
+ * A simulator killed without stopping starts from what the file last held, even if killed while writing it: all it
+ * had answered.
  */
 @Injectable()
 export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SimulatorStateFile.name);
   /** Transactions whose refund the restart declined, reported once the app runs. */
   private readonly declinedRefunds: SimTransaction[] = [];
+  /** Whether the read-back changed what the file holds (what was under way ended): written once the app runs. */
+  private endedOnReadBack = false;
 
   constructor(
     @Inject(SIMULATOR_CONFIG) private readonly config: DinteroSimulatorConfig,
     private readonly state: SimulatorState,
     private readonly terminals: VirtualTerminalsService,
     private readonly random: SimulatorRandom,
+    private readonly writes: SimulatorStateWrites,
   ) {}
 
   onModuleInit(): void {
@@ -82,6 +65,7 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
     for (const id of saved.payoutDestinations) this.state.payoutDestinations.add(id);
     for (const store of saved.stores) this.state.stores.set(store.id, store);
     for (const terminal of saved.terminals) {
+      if (terminal.activeSessionId || terminal.activeRefund || terminal.pendingOperationId) this.endedOnReadBack = true;
       const { activeSessionId: _session, activeRefund: _refund, pendingOperationId: _operation, ...idle } = terminal;
       this.state.terminals.set(terminal.terminal_id, idle);
     }
@@ -90,10 +74,14 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
       const tx = this.settled(transaction);
       this.state.transactions.set(tx.id, tx);
       // A refund the restart declined is a payment event applied: reported as any other, once delivery runs.
-      if (tx.events.length > transaction.events.length) this.declinedRefunds.push(tx);
+      if (tx.events.length > transaction.events.length) {
+        this.declinedRefunds.push(tx);
+        this.endedOnReadBack = true;
+      }
       // Dintero's automatic capture is its own, not the terminal's: it still comes after the restart.
       if (tx.status === 'AUTHORIZED') this.terminals.captureLater(tx);
     }
+    if (saved.operations.some((operation) => operation.status === 'PENDING')) this.endedOnReadBack = true;
     for (const operation of saved.operations)
       this.state.operations.set(
         operation.id,
@@ -135,25 +123,12 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
 
   onApplicationBootstrap(): void {
     for (const tx of this.declinedRefunds.splice(0)) this.terminals.reportEvent(tx, 'REFUND');
+    // Only when the read-back ended something: a start that changed nothing leaves the file as it was.
+    if (this.endedOnReadBack) this.writes.changed();
   }
 
-  onApplicationShutdown(): void {
-    const file = this.config.stateFile;
-    if (!file) return;
-    const { state } = this;
-    const saved: SavedState = {
-      version: VERSION,
-      savedAt: new Date().toISOString(),
-      payoutDestinations: [...state.payoutDestinations],
-      stores: [...state.stores.values()],
-      terminals: [...state.terminals.values()],
-      sessions: [...state.sessions.values()],
-      transactions: [...state.transactions.values()],
-      operations: [...state.operations.values()],
-      operationKeys: [...state.operationKeys],
-    };
-    // A stop cut short (SIGKILL mid-write, the machine's crash) leaves the last whole state, never half of one.
-    writeFileDurably(file, JSON.stringify(saved));
+  async onApplicationShutdown(): Promise<void> {
+    await this.writes.final();
   }
 }
 

@@ -3,6 +3,7 @@ import { DeliveryService } from '../delivery/delivery.service';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
 import { SimulatorClock } from '../state/clock';
 import { SimulatorRandom } from '../state/random';
+import { SimulatorStateWrites } from '../state/state-writes';
 import { randomUUID } from 'node:crypto';
 import {
   SimulatorState,
@@ -35,6 +36,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     private readonly delivery: DeliveryService,
     private readonly random: SimulatorRandom,
     private readonly clock: SimulatorClock,
+    private readonly writes: SimulatorStateWrites,
   ) {}
 
   onModuleInit(): void {
@@ -54,12 +56,16 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     this.prompts.clear();
   }
 
-  /** Timers of a stopped simulator never fire; unref'd, since the HTTP server keeps a running one alive. */
+  /**
+   * Timers of a stopped simulator never fire; unref'd, since the HTTP server keeps a running one alive. What one
+   * changed goes to the state file (no request waits for it).
+   */
   private schedule(key: string, delayMs: number, action: () => void): void {
     if (this.stopped) return;
     const timer = setTimeout(() => {
       this.prompts.delete(key);
       action();
+      this.writes.changed();
     }, delayMs);
     timer.unref();
     this.prompts.set(key, timer);
@@ -447,11 +453,16 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
 
   private expireSessions(): void {
     const time = Date.now();
+    let expired = false;
     for (const terminal of this.state.terminals.values()) {
       const session = terminal.activeSessionId ? this.state.sessions.get(terminal.activeSessionId) : undefined;
       // The specification's session events have no expiry: a session past its `expires_at` says it by that.
-      if (session && Date.parse(session.expires_at) <= time) this.abort(session);
+      if (session && Date.parse(session.expires_at) <= time) {
+        this.abort(session);
+        expired = true;
+      }
     }
+    if (expired) this.writes.changed();
   }
 }
 
