@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startApp, type RunningApp } from './support/app-process';
@@ -30,7 +30,8 @@ async function kill(sim: RunningApp): Promise<void> {
 
 /**
  * The simulator writes SIM_STATE_FILE after each change, not only as it stops: what it answered (a request's answer,
- * a callback) is in the file when it is killed right after, and a simulator started again has it.
+ * a callback) is in the file when it is killed right after, and a simulator started again has it. One simulator uses
+ * a file at a time.
  */
 describe('simulator killed after answering a change', () => {
   const dirs: string[] = [];
@@ -99,5 +100,30 @@ describe('simulator killed after answering a change', () => {
     const truth = await control<GroundTruth>(again, 'GET', '/ground-truth');
     expect(truth.transactions).toContainEqual(expect.objectContaining({ sessionId: session.id, status: 'CAPTURED' }));
     expect(await again.stop()).toBe(0);
+  });
+
+  it('refuses a second simulator on the same file, naming the one that has it, and changes nothing', async () => {
+    const { dir, file } = stateFile();
+    const sim = await start(file);
+    await control(sim, 'POST', '/seed', SEED);
+    const before = readFileSync(file, 'utf8');
+    await expect(start(file)).rejects.toThrow(
+      `SIM_STATE_FILE ${file} is in use by the simulator of pid ${sim.process.pid} (its lock ${file}.lock)`,
+    );
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect(readFileSync(`${file}.lock`, 'utf8').trim()).toBe(String(sim.process.pid));
+    expect(await sim.stop()).toBe(0);
+    expect(readdirSync(dir)).toEqual(['dintero-simulator.json']);
+  });
+
+  it('takes over the lock a simulator gone left behind', async () => {
+    const { dir, file } = stateFile();
+    // A pid no process has: beyond the kernel's largest (pid_max is at most 2^22).
+    writeFileSync(`${file}.lock`, `${2 ** 22 + 1}\n`);
+    const sim = await start(file, { LOG_LEVEL: 'warn' });
+    expect(sim.output()).toContain('took over the lock of a simulator gone');
+    expect(readFileSync(`${file}.lock`, 'utf8').trim()).toBe(String(sim.process.pid));
+    expect(await sim.stop()).toBe(0);
+    expect(readdirSync(dir)).toEqual(['dintero-simulator.json']);
   });
 });

@@ -12,6 +12,7 @@ import { VirtualTerminalsService } from '../terminals/virtual-terminals.service'
 import { removePartialWrites } from './durable-file';
 import { SimulatorRandom } from './random';
 import { SimulatorState, type SimTransaction } from './simulator-state';
+import { lockStateFile } from './state-lock';
 import { STATE_VERSION as VERSION, SimulatorStateWrites, type SavedState } from './state-writes';
 
 const LISTS = [
@@ -32,7 +33,7 @@ const LISTS = [
  * operation still pending ends `TIMEOUT` (its terminal never answered), and a refund the cardholder was confirming
  * is declined (`settled`); a transaction waiting for Dintero's automatic capture (`AUTHORIZED`) is captured then.
  * A simulator killed without stopping starts from what the file last held, even if killed while writing it: all it
- * had answered.
+ * had answered. One simulator uses a file at a time (`<file>.lock`, `lockStateFile`).
  */
 @Injectable()
 export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
@@ -41,6 +42,7 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
   private readonly declinedRefunds: SimTransaction[] = [];
   /** Whether the read-back changed what the file holds (what was under way ended): written once the app runs. */
   private endedOnReadBack = false;
+  private release: (() => void) | undefined;
 
   constructor(
     @Inject(SIMULATOR_CONFIG) private readonly config: DinteroSimulatorConfig,
@@ -53,6 +55,20 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
   onModuleInit(): void {
     const file = this.config.stateFile;
     if (!file) return;
+    // Before anything else: the partial write removed below may otherwise be another simulator's, in progress.
+    const lock = lockStateFile(file);
+    if (lock.takenOver !== undefined)
+      this.logger.warn({ file, lock: lock.lock, pid: lock.takenOver }, 'took over the lock of a simulator gone');
+    try {
+      this.readBack(file);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+    this.release = () => lock.release();
+  }
+
+  private readBack(file: string): void {
     const left = removePartialWrites(file);
     if (left.length > 0) this.logger.warn({ file, left }, 'removed the partial writes of a stop cut short');
     if (!existsSync(file)) return;
@@ -128,7 +144,12 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.writes.final();
+    if (!this.config.stateFile) return;
+    try {
+      await this.writes.final();
+    } finally {
+      this.release?.();
+    }
   }
 }
 
