@@ -713,6 +713,13 @@ function positionOf(entry: Entry): bigint {
  * Gives the live document buckets `republish` where an earlier version made them without it. True when all
  * three then publish; false when the server refused to change a stream's `republish` (nats-server before
  * 2.9.12), which is said once in the log with what to do.
+ *
+ * The update sends the stream's whole config as read, with `republish` added (`jsm.streams.update`), and must:
+ * JetStream's stream update replaces the config, and a field left out takes its default (seen on 2.9.10: a body of
+ * name, subjects and one change made a history-1 bucket keep every revision, and turned off its rollups and direct
+ * gets). What 2.9.10 refuses is the change itself, whatever else is sent ("stream configuration update can not
+ * change RePublish", the whole config or name and subjects alone): there, only a bucket made with `republish`
+ * publishes.
  */
 async function publishOnChangeSubjects(
   nats: NatsConnection,
