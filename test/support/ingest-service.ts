@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { createHttpApp, loadConfig } from '@app/platform';
@@ -21,29 +22,53 @@ export interface RunningIngestService {
  */
 export async function startIngestService(env: Record<string, string>): Promise<RunningIngestService> {
   const nats = appPrefix(env.NATS_PREFIX);
-  const config = loadConfig(IngestServiceConfig, {
-    LOG_LEVEL: 'silent',
-    INGEST_PUBLIC_URL: 'http://127.0.0.1',
-    RECONCILER_INTERVAL_MS: '50',
-    // The nightly close would start at the stores' close time, whenever a test runs: only its tests enable it.
-    NIGHTLY_CLOSE_ENABLED: 'false',
-    // Tests send bursts from one address; the limit has tests of its own.
-    HTTP_RATE_LIMIT_PER_MINUTE: '0',
-    NATS_URL,
-    ...env,
-    NATS_PREFIX: nats.prefix,
+  // Its own callback URL's origin is how it tells its payments from another engine's (`madeByThisEngine`): the
+  // command service builds callback URLs on the URL this one listens at, port included, so this one is told it too.
+  // The port is looked up free before the app listens on it; taken in between by another process, another is tried.
+  for (let attempt = 1; ; attempt++) {
+    const port = env.INGEST_PUBLIC_URL === undefined ? await freePort() : 0;
+    const config = loadConfig(IngestServiceConfig, {
+      LOG_LEVEL: 'silent',
+      INGEST_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      RECONCILER_INTERVAL_MS: '50',
+      // The nightly close would start at the stores' close time, whenever a test runs: only its tests enable it.
+      NIGHTLY_CLOSE_ENABLED: 'false',
+      // Tests send bursts from one address; the limit has tests of its own.
+      HTTP_RATE_LIMIT_PER_MINUTE: '0',
+      NATS_URL,
+      ...env,
+      NATS_PREFIX: nats.prefix,
+    });
+    const app = await createHttpApp(IngestServiceModule.forRoot(config), config, INGEST_HTTP_APP);
+    let url: string;
+    try {
+      url = await listenOrClose(app, () => nats.remove(), port);
+    } catch (error) {
+      if (attempt < 3 && (error as { code?: unknown }).code === 'EADDRINUSE') continue;
+      throw error;
+    }
+    return {
+      app,
+      url,
+      log: app.get(EVENT_STORE),
+      close: async () => {
+        await app.close();
+        await nats.remove();
+      },
+    };
+  }
+}
+
+/** A port of 127.0.0.1 that nothing listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
   });
-  const app = await createHttpApp(IngestServiceModule.forRoot(config), config, INGEST_HTTP_APP);
-  const url = await listenOrClose(app, () => nats.remove());
-  return {
-    app,
-    url,
-    log: app.get(EVENT_STORE),
-    close: async () => {
-      await app.close();
-      await nats.remove();
-    },
-  };
 }
 
 /**

@@ -7,11 +7,14 @@ describe('madeByThisEngine: a transaction or session this engine made, by its ca
 
   it.each([
     ['this engine’s URL naming the payment', url(ours, `payment_id=${id}&report_error=true`), true],
+    ['the default port written out', url('https://payments.example.com:443', `payment_id=${id}`), true],
+    ['the host in capitals', url('https://PAYMENTS.example.com', `payment_id=${id}`), true],
     [
-      'another port of the same host (a proxy in front)',
+      'another engine on another port of the same host',
       url('https://payments.example.com:8443', `payment_id=${id}`),
-      true,
+      false,
     ],
+    ['another scheme', url('http://payments.example.com', `payment_id=${id}`), false],
     ['another engine’s host', url('https://staging.example.com', `payment_id=${id}`), false],
     ['another path', `${ours}/shop/callback?payment_id=${id}`, false],
     ['another payment', url(ours, 'payment_id=6a1c2a8e-5b7d-4c1e-9a2b-6d8e0f1a2b3c'), false],
@@ -20,5 +23,14 @@ describe('madeByThisEngine: a transaction or session this engine made, by its ca
     ['no URL at all, a string', 'not a url', false],
   ])('%s', (_what, callbackUrl, expected) => {
     expect(madeByThisEngine(callbackUrl, id, ours)).toBe(expected);
+  });
+
+  it.each([
+    ['a port of its own', 'http://127.0.0.1:3001', 'http://127.0.0.1:3001', true],
+    ['the next engine’s port on the same host', 'http://127.0.0.1:3001', 'http://127.0.0.1:3002', false],
+    ['its default port left out', 'https://payments.example.com:443', 'https://payments.example.com', true],
+    ['no port where it has one', 'http://127.0.0.1:3001', 'http://127.0.0.1', false],
+  ])('an INGEST_PUBLIC_URL with %s', (_what, ingestPublicUrl, callbackBase, expected) => {
+    expect(madeByThisEngine(url(callbackBase, `payment_id=${id}`), id, ingestPublicUrl)).toBe(expected);
   });
 });

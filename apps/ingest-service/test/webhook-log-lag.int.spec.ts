@@ -40,7 +40,7 @@ describe('ingest: a webhook for a payment of ours the log does not show yet', ()
    * as Dintero would show it (its transaction names the payment and carries the callback URL made for it). Returns
    * the id, the transaction's id and a function writing the payment's stream as the lagging read will show it.
    */
-  const unseenPayment = async (callbackHost?: string) => {
+  const unseenPayment = async (elsewhere?: (callbackUrl: URL) => void) => {
     const terminalId = `L-${++terminalNo}`;
     await engine.terminals('lag-store', terminalId);
     await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
@@ -53,7 +53,7 @@ describe('ingest: a webhook for a payment of ours the log does not show yet', ()
     const real = sim.transactions.get(sim.sessions.get(sessionId)!.transaction_id!)!;
     const callbackUrl = new URL(real.url.callback_url!);
     callbackUrl.searchParams.set('payment_id', paymentId);
-    if (callbackHost) callbackUrl.hostname = callbackHost;
+    elsewhere?.(callbackUrl);
     const transactionId = `T-${paymentId}`;
     sim.transactions.set(transactionId, {
       ...real,
@@ -130,7 +130,18 @@ describe('ingest: a webhook for a payment of ours the log does not show yet', ()
   }, 60_000);
 
   it('answers 200 and ignores one whose callback URL is another engine’s, without waiting', async () => {
-    const { paymentId, transactionId } = await unseenPayment('staging.example.com');
+    const { paymentId, transactionId } = await unseenPayment((url) => (url.hostname = 'staging.example.com'));
+    const since = Date.now();
+    expect(await webhook({ event: 'checkout_transaction', transaction: { id: transactionId } })).toMatchObject({
+      status: 200,
+      body: { ignored: `payment ${paymentId} is not in this engine's log` },
+    });
+    expect(Date.now() - since).toBeLessThan(WAIT_MS);
+    expect(await typesOf(paymentId)).toEqual([]);
+  }, 60_000);
+
+  it('answers 200 and ignores one of another engine on the same host (another port), without waiting', async () => {
+    const { paymentId, transactionId } = await unseenPayment((url) => (url.port = String(Number(url.port) + 1)));
     const since = Date.now();
     expect(await webhook({ event: 'checkout_transaction', transaction: { id: transactionId } })).toMatchObject({
       status: 200,
