@@ -40,6 +40,16 @@ export class IngestServiceConfig extends withDintero(withNats(withEventStore(Bas
   @EnvInt('WEBHOOK_LOG_WAIT_MS', { min: 0, max: 30_000 })
   readonly webhookLogWaitMs: number = 5_000;
 
+  /**
+   * The longest a webhook is handled before it is answered 503 `WEBHOOK_DEADLINE_EXCEEDED` (Dintero delivers it
+   * again): a fetch of its transaction from Dintero that hangs (each attempt is bounded by DINTERO_TIMEOUT_MS, but a
+   * read is tried three times), a log that does not answer, and the wait for a lagging log (`WEBHOOK_LOG_WAIT_MS`,
+   * which ends half a second before it) all count. Under Dintero's own wait for an answer (a minute at worst), after
+   * which even a 200 counts as a failure.
+   */
+  @EnvInt('WEBHOOK_DEADLINE_MS', { min: 1_000, max: 55_000 })
+  readonly webhookDeadlineMs: number = 30_000;
+
   /** Off only where another instance reconciles, or in tests of the delivery paths alone. */
   @EnvBool('RECONCILER_ENABLED')
   readonly reconcilerEnabled: boolean = true;

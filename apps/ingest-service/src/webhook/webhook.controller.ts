@@ -22,11 +22,14 @@ import { header } from '../request-header';
 import { WebhookSignatureGuard } from './webhook-signature.guard';
 import { WebhookPayload } from './webhook.payload';
 import { madeByThisEngine } from './our-callback-url';
+import { withinDeadline } from './webhook-deadline';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The pauses between reads of a payment the log does not show yet: doubling from this, to at most the second. */
 const FIRST_LOG_PAUSE_MS = 25;
 const MAX_LOG_PAUSE_MS = 1_000;
+/** What the wait for a lagging log leaves of `WEBHOOK_DEADLINE_MS` for the record after it and the answer. */
+const LOG_WAIT_RESERVE_MS = 500;
 
 type Answer = Recorded | Ignored;
 
@@ -45,7 +48,7 @@ type Answer = Recorded | Ignored;
   413: 'PAYLOAD_TOO_LARGE: a body over the limit (HTTP_BODY_LIMIT)',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON',
   502: 'DINTERO_LOOKUP_REFUSED: Dintero refused the lookup of the transaction',
-  503: 'PAYMENT_NOT_IN_LOG: a payment this engine made (its callback URL on the transaction or session) that the log did not show within WEBHOOK_LOG_WAIT_MS; DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS, CONCURRENT_UPDATE or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
+  503: 'WEBHOOK_DEADLINE_EXCEEDED: not handled within WEBHOOK_DEADLINE_MS (Dintero or the log hung); PAYMENT_NOT_IN_LOG: a payment this engine made (its callback URL on the transaction or session) that the log did not show within WEBHOOK_LOG_WAIT_MS; DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS, CONCURRENT_UPDATE or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
 })
 @Controller(WEBHOOK_PATH)
 @UseGuards(WebhookSignatureGuard)
@@ -68,6 +71,12 @@ export class WebhookController {
   @HttpCode(200)
   @ApiOkResponse({ description: 'Recorded, already known, or ignored as not ours' })
   async receive(@Body(dinteroInput) body: WebhookPayload, @Req() request: FastifyRequest): Promise<Answer> {
+    // Dintero gives up on an answer after a minute at worst (docs/dintero.md §5), and one after that counts as a
+    // failure however it ends: a fetch from Dintero that hangs gets a 503 in time, and Dintero delivers again.
+    return withinDeadline(this.config.webhookDeadlineMs, (deadline) => this.handle(body, request, deadline));
+  }
+
+  private async handle(body: WebhookPayload, request: FastifyRequest, deadline: number): Promise<Answer> {
     const deliveryId = body.event_delivery ?? header(request, 'event-delivery');
     const context: FactContext = {
       source: 'webhook',
@@ -87,9 +96,9 @@ export class WebhookController {
           throw new RequestValidationError([
             { field: 'transaction', message: 'checkout_transaction carries a transaction' },
           ]);
-        return this.transaction(body.transaction.id, context, claimOf(request, body.transaction.id));
+        return this.transaction(body.transaction.id, context, claimOf(request, body.transaction.id), deadline);
       case 'checkout_authorization':
-        return this.authorization(body, context, request);
+        return this.authorization(body, context, request, deadline);
       default:
         this.metrics.deliveries.inc({ source: 'webhook', result: 'ignored' });
         return { ignored: `event ${event}` };
@@ -101,7 +110,12 @@ export class WebhookController {
    * exactly what this process last fetched and recorded, with nothing written since, answered as the duplicate it is
    * without asking Dintero again (`PaymentFacts.alreadyRecorded`).
    */
-  private async transaction(transactionId: string, context: FactContext, claimed: unknown): Promise<Answer> {
+  private async transaction(
+    transactionId: string,
+    context: FactContext,
+    claimed: unknown,
+    deadline: number,
+  ): Promise<Answer> {
     if (claimed !== undefined) {
       const known = await this.facts.alreadyRecorded(transactionId, claimed, context);
       if (known) return known;
@@ -115,19 +129,24 @@ export class WebhookController {
         return { ignored: `transaction ${transactionId} is not a payment of this engine` };
       }
       const record = () => this.facts.recordTransaction(paymentId, tx, context);
-      return this.ifOurs(paymentId, tx.url?.callback_url, record, context);
+      return this.ifOurs(paymentId, tx.url?.callback_url, record, context, deadline);
     });
   }
 
   /** With a transaction, as `checkout_transaction`; without one (the customer cancelled), via the session. */
-  private async authorization(body: WebhookPayload, context: FactContext, request: FastifyRequest): Promise<Answer> {
+  private async authorization(
+    body: WebhookPayload,
+    context: FactContext,
+    request: FastifyRequest,
+    deadline: number,
+  ): Promise<Answer> {
     const authorization = body.authorization;
     if (!authorization)
       throw new RequestValidationError([
         { field: 'authorization', message: 'checkout_authorization carries an authorization' },
       ]);
     const transactionId = authorization.transaction_id ?? body.transaction?.id;
-    if (transactionId) return this.transaction(transactionId, context, claimOf(request, transactionId));
+    if (transactionId) return this.transaction(transactionId, context, claimOf(request, transactionId), deadline);
     if (!authorization.session_id || !authorization.error)
       throw new RequestValidationError([
         { field: 'authorization', message: 'an authorization without a transaction names its session_id and error' },
@@ -145,7 +164,7 @@ export class WebhookController {
     const error = authorization.error;
     // With the session at hand: when it has a transaction by now, the payment is what that transaction is.
     const record = () => this.facts.recordReportedError(paymentId, error, context, session);
-    return this.ifOurs(paymentId, session.url?.callback_url, record, context);
+    return this.ifOurs(paymentId, session.url?.callback_url, record, context, deadline);
   }
 
   /**
@@ -169,6 +188,7 @@ export class WebhookController {
     callbackUrl: string | undefined,
     record: () => Promise<Answer>,
     context: FactContext,
+    deadline: number,
   ): Promise<Answer> {
     try {
       return await record();
@@ -182,7 +202,9 @@ export class WebhookController {
       return { ignored: `payment ${paymentId} is not in this engine's log` };
     }
     this.logger.warn(ids, 'webhook for a payment this engine made that the log does not show yet: waiting for it');
-    if (await this.inLogWithin(paymentId, this.config.webhookLogWaitMs))
+    // The wait ends before the webhook's deadline, so that the answer is this one's 503, which says why.
+    const waitUntil = Math.min(Date.now() + this.config.webhookLogWaitMs, deadline - LOG_WAIT_RESERVE_MS);
+    if (await this.inLogBy(paymentId, waitUntil))
       try {
         return await record();
       } catch (error) {
@@ -192,9 +214,8 @@ export class WebhookController {
     throw new PaymentNotInLogError(paymentId);
   }
 
-  /** Whether the log shows the payment within `waitMs`, read again after doubling pauses (a lagging read catches up). */
-  private async inLogWithin(paymentId: string, waitMs: number): Promise<boolean> {
-    const deadline = Date.now() + waitMs;
+  /** Whether the log shows the payment by `deadline`, read again after doubling pauses (a lagging read catches up). */
+  private async inLogBy(paymentId: string, deadline: number): Promise<boolean> {
     this.metrics.webhooksAwaitingLog.inc();
     try {
       for (let pauseMs = FIRST_LOG_PAUSE_MS; ; pauseMs = Math.min(pauseMs * 2, MAX_LOG_PAUSE_MS)) {
