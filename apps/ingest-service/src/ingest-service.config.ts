@@ -34,8 +34,9 @@ export class IngestServiceConfig extends withDintero(withNats(withEventStore(Bas
 
   /**
    * How long a webhook about a payment this engine made (its transaction or session carries this engine's callback
-   * URL) waits for the log to show that payment, when a read lags behind it (KurrentDB's followers). Still not
-   * there after it, the webhook is answered 503, and Dintero delivers it again. Well under Dintero's 60 s wait.
+   * URL) waits for the log to show that payment, when a read lags behind it (KurrentDB's followers; the embedded log's
+   * reads never lag, and there it is not waited for). Still not there after it, the webhook is answered 503, and
+   * Dintero delivers it again. Well under Dintero's 60 s wait.
    */
   @EnvInt('WEBHOOK_LOG_WAIT_MS', { min: 0, max: 30_000 })
   readonly webhookLogWaitMs: number = 5_000;

@@ -7,7 +7,8 @@ import { startEngine, WEBHOOK_SECRET, type Engine } from '../../../test/support/
 
 /**
  * A webhook about a payment this engine made, arriving where a read of the log does not show that payment (yet): a
- * KurrentDB follower lagging behind its leader, which the embedded log never does. The lag is played by writing the
+ * KurrentDB follower lagging behind its leader, which the embedded log never does. The lag is played on the embedded
+ * log by declaring its reads as ones that may lag (`readsMayLag`, as KurrentDB's adapter does) and writing the
  * payment's stream only once the webhook has been seen waiting for it (or never).
  */
 describe('ingest: a webhook for a payment of ours the log does not show yet', () => {
@@ -19,6 +20,9 @@ describe('ingest: a webhook for a payment of ours the log does not show yet', ()
     engine = await startEngine({ ingest: { WEBHOOK_LOG_WAIT_MS: String(WAIT_MS) } });
   });
   afterAll(() => engine.close());
+  // Played as KurrentDB's, whose reads may lag, unless a test says otherwise.
+  const readsMayLag = (may: boolean) => Object.assign(engine.log, { readsMayLag: may });
+  beforeEach(() => readsMayLag(true));
 
   const webhook = async (payload: Record<string, unknown>) => {
     const body = JSON.stringify({ account_id: 'T12345678', event_delivery: `d-${randomUUID()}`, ...payload });
@@ -126,6 +130,18 @@ describe('ingest: a webhook for a payment of ours the log does not show yet', ()
     expect(
       await webhook({ event: 'checkout_authorization', authorization: { session_id: unseen.id, error: 'cancelled' } }),
     ).toMatchObject({ status: 503, body: { code: 'PAYMENT_NOT_IN_LOG', paymentId } });
+    expect(await typesOf(paymentId)).toEqual([]);
+  }, 60_000);
+
+  it('answers 503 at once on a log whose reads never lag (the embedded one), without waiting', async () => {
+    readsMayLag(false);
+    const { paymentId, transactionId } = await unseenPayment();
+    const since = Date.now();
+    expect(await webhook({ event: 'checkout_transaction', transaction: { id: transactionId } })).toMatchObject({
+      status: 503,
+      body: { code: 'PAYMENT_NOT_IN_LOG', paymentId },
+    });
+    expect(Date.now() - since).toBeLessThan(WAIT_MS / 2);
     expect(await typesOf(paymentId)).toEqual([]);
   }, 60_000);
 

@@ -177,10 +177,11 @@ export class WebhookController {
    * `madeByThisEngine`) is in its log before its session exists, so before any webhook about it; the log not showing
    * it means a read that lags (KurrentDB's followers), or a log restored without it. Answered 200 and ignored, the
    * fact would rest on the callback and the reconciler alone, and a Backoffice refund that only this webhook tells
-   * of would be lost. So the log is read again until it shows the payment, for up to `WEBHOOK_LOG_WAIT_MS`, and the
-   * fact is recorded; still missing, the answer is 503 `PAYMENT_NOT_IN_LOG`, and Dintero delivers it again. A 5xx
-   * risks the subscription (Dintero may delete one after consecutive failures), which is why it comes only after
-   * the wait, and only for payments provably ours: a lag longer than the wait is an outage of the log's followers,
+   * of would be lost. So, on a log whose reads may lag (`EventStore.readsMayLag`: KurrentDB's), the log is read again
+   * until it shows the payment, for up to `WEBHOOK_LOG_WAIT_MS`, and the fact is recorded; still missing, the answer
+   * is 503 `PAYMENT_NOT_IN_LOG`, and Dintero delivers it again. On the embedded log, whose reads never lag, the 503
+   * comes at once: the payment is not coming, and a wait would only put it off. A 5xx risks the subscription
+   * (Dintero may delete one after consecutive failures), which is why it comes only for payments provably ours: a lag longer than the wait is an outage of the log's followers,
    * when callbacks get the same 503; every other delivery between them keeps succeeding.
    */
   private async ifOurs(
@@ -200,6 +201,12 @@ export class WebhookController {
       this.logger.log(ids, 'webhook for a payment not in this log');
       this.metrics.deliveries.inc({ source: 'webhook', result: 'ignored' });
       return { ignored: `payment ${paymentId} is not in this engine's log` };
+    }
+    // The embedded log's reads never lag a committed append: there a payment it does not show is not coming (a log
+    // restored without it), and a wait would only put off the 503.
+    if (!this.store.readsMayLag) {
+      this.logger.warn(ids, 'webhook for a payment this engine made that the log does not have: 503, Dintero retries');
+      throw new PaymentNotInLogError(paymentId);
     }
     this.logger.warn(ids, 'webhook for a payment this engine made that the log does not show yet: waiting for it');
     // The wait ends before the webhook's deadline, so that the answer is this one's 503, which says why.
