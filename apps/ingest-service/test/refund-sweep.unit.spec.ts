@@ -62,17 +62,21 @@ function world(transactions: DinteroTransaction[], options: { failOnce?: number;
       return Promise.resolve(true);
     },
   } as unknown as SettleLeases;
-  const logger = { log: () => undefined, warn: () => undefined } as unknown as Logger;
+  const warnings: string[] = [];
+  const logger = { log: () => undefined, warn: (_: unknown, line: string) => warnings.push(line) } as unknown as Logger;
+  const registry = new Registry();
   const sweep = new RefundSweep(
     { everyMs: options.everyMs ?? HOUR, windowMs: 14 * 24 * HOUR, leaseMs: 30_000, ingestPublicUrl: ENGINE },
     dintero,
     facts,
     () => leases,
-    paymentMetrics(new Registry()),
+    paymentMetrics(registry),
     logger,
     NOW,
   );
-  return { sweep, calls, recorded, leaseCalls, heldElsewhere: () => (held = false) };
+  const starvedRounds = async () =>
+    (await registry.getSingleMetric('payments_reconciler_refund_sweep_starved_rounds_total')!.get()).values[0]?.value;
+  return { sweep, calls, recorded, leaseCalls, heldElsewhere: () => (held = false), warnings, starvedRounds };
 }
 
 describe('RefundSweep', () => {
@@ -92,6 +96,7 @@ describe('RefundSweep', () => {
       recorded: 229,
       notInLog: 0,
       failed: 0,
+      starvedRounds: 0,
     });
     expect(calls).toHaveLength(3);
     expect(calls[0]).toEqual({
@@ -160,5 +165,52 @@ describe('RefundSweep', () => {
     const done = sweep.sweepNow();
     await sweep.step(1, NOW + 24 * HOUR);
     expect(await done).toMatchObject({ listed: 1, recorded: 1 });
+  });
+
+  /**
+   * A round of the reconciler as `ReconcilerService.tick` runs it, with more payments due than the budget: they take
+   * all that the sweep's reserve leaves them, and the sweep gets the rest.
+   */
+  const round = async (sweep: RefundSweep, budget: number, now: number) => {
+    const dueTaken = budget - sweep.reserve(budget, now);
+    await sweep.step(budget - dueTaken, now);
+  };
+
+  it('gets a tenth of the budget when due payments would take it all, and so finishes', async () => {
+    // Three pages, a budget of one request a round: a page every tenth round.
+    const transactions = Array.from({ length: 250 }, (_, i) => refunded(i, i * 1000));
+    const { sweep, calls, starvedRounds } = world(transactions);
+    const done = sweep.sweepNow();
+    for (let n = 0; n < 30; n++) await round(sweep, 1, NOW + n * 1000);
+    expect(calls).toHaveLength(3);
+    expect(await done).toMatchObject({ pages: 3, listed: 250, recorded: 250, starvedRounds: 18 });
+    expect(await starvedRounds()).toBe(27);
+  });
+
+  it('keeps two requests of twenty a round while it is pending, and none once it is done', async () => {
+    const { sweep, calls } = world([refunded(1, HOUR)]);
+    expect(sweep.reserve(20, NOW)).toBe(2);
+    await sweep.step(2, NOW);
+    expect(calls).toHaveLength(1);
+    // Done, and not due again for an hour: the due payments get the whole budget.
+    expect(sweep.reserve(20, NOW + 1000)).toBe(0);
+    expect(sweep.reserve(20, NOW + HOUR)).toBe(2);
+  });
+
+  it('counts every round due payments leave a pending sweep nothing, and warns of it once a sweep', async () => {
+    const { sweep, warnings, starvedRounds } = world([refunded(1, HOUR)]);
+    await sweep.step(0, NOW);
+    await sweep.step(0, NOW + 1000);
+    expect(await starvedRounds()).toBe(2);
+    expect(warnings).toEqual([
+      'refund sweep due: due payments took the whole rate budget (RECONCILER_MAX_PER_SECOND) this round; it goes on ' +
+        'with its reserved share, a tenth of the budget',
+    ]);
+    await sweep.step(1, NOW + 2000);
+    // Done: the next sweep is not due for an hour, and a round without budget meanwhile starves nothing.
+    await sweep.step(0, NOW + 3000);
+    expect(await starvedRounds()).toBe(2);
+    await sweep.step(0, NOW + HOUR);
+    expect(warnings).toHaveLength(2);
   });
 });

@@ -299,8 +299,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
-   * One round: the payments due now, as many as the rate allows, one after another; then, with what is left of the
-   * round's budget, pages of the refund sweep (one Dintero request each).
+   * One round: the payments due now, as many as the rate allows less the refund sweep's share (`RefundSweep.reserve`),
+   * one after another; then, with what is left of the round's budget, pages of the refund sweep (one Dintero request
+   * each).
    */
   private async tick(): Promise<void> {
     const budget = Math.max(
@@ -310,7 +311,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     // Payments no longer due (settled by a delivery since) are not failing any more: memory follows the open ones.
     for (const paymentId of this.failingSince.keys())
       if (this.due.dueAt(paymentId) === undefined) this.failingSince.delete(paymentId);
-    const due = this.due.takeDue(Date.now(), budget);
+    // The refund sweep's share first: due payments taking the whole budget round after round would starve it.
+    const due = this.due.takeDue(Date.now(), budget - this.refundSweep.reserve(budget, Date.now()));
     for (const paymentId of due) {
       if (this.stopped) return;
       if (!(await this.mayLookAt(paymentId))) {

@@ -13,6 +13,11 @@ export const REFUNDED_STATUSES = ['REFUNDED', 'PARTIALLY_REFUNDED', 'PARTIALLY_C
 const IN_PERSON = 'seitatech.in_person';
 /** Dintero's largest page. */
 const PAGE = 100;
+/**
+ * The share of the reconciler's rate budget kept for a sweep that is due or under way, whatever the due payments
+ * want: one request in this many, over the rounds (a page every tenth round when the budget is one request a round).
+ */
+export const SWEEP_SHARE_DIVISOR = 10;
 
 const CONTEXT: FactContext = { source: 'reconciler', correlationId: 'reconciler-refund-sweep' };
 
@@ -35,6 +40,8 @@ export interface RefundSweepSummary {
   recorded: number;
   notInLog: number;
   failed: number;
+  /** Rounds in which due payments left it no request of the budget. */
+  starvedRounds: number;
 }
 
 interface Running extends RefundSweepSummary {
@@ -55,7 +62,8 @@ interface Running extends RefundSweepSummary {
  * captures. Nothing is kept between sweeps but when the next is due; an interrupted sweep starts again from the newest.
  *
  * A sweep goes on over several reconciler rounds, with what each round's rate budget leaves after the due payments
- * (`step`). Finished, its instance holds the lease until the next sweep is due, so that the others do not sweep
+ * (`step`), and at least its share of the budget (`reserve`), so that a backlog of due payments slows it, never
+ * stops it; a round that leaves it nothing is counted and warned of (`starved`). Finished, its instance holds the lease until the next sweep is due, so that the others do not sweep
  * meanwhile; the lease is renewed before each page, so that one taken over by another instance (this one stalled
  * past the lease) is abandoned rather than run twice. As with the payments' leases, correctness does not rest on it.
  */
@@ -63,6 +71,13 @@ export class RefundSweep {
   private running: Running | undefined;
   private nextAt: number;
   private readonly waiting: ((summary: RefundSweepSummary) => void)[] = [];
+  /**
+   * Requests of the budget kept for the sweep, built up round by round while one is pending (`reserve`), in
+   * `SWEEP_SHARE_DIVISOR`ths of a request (integers: tenths of a float never quite add up to one).
+   */
+  private credit = 0;
+  /** Rounds the sweep pending now went without a request; warned of once per sweep. */
+  private starvedRounds = 0;
 
   constructor(
     private readonly settings: RefundSweepSettings,
@@ -87,9 +102,28 @@ export class RefundSweep {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
+  /**
+   * How many of a round's `budget` requests the due payments must leave to the sweep: while one is due or under way,
+   * its share (one in `SWEEP_SHARE_DIVISOR`) builds up round by round, a request at a time, so that due payments taking the whole
+   * budget round after round cannot starve it. Nothing is kept while no sweep is pending, and nothing is kept when
+   * the due payments leave it more than its share anyway (`step` spends the credit).
+   */
+  reserve(budget: number, now: number): number {
+    if (!this.pending(now)) {
+      this.credit = 0;
+      return 0;
+    }
+    const most = Math.ceil(budget / SWEEP_SHARE_DIVISOR) * SWEEP_SHARE_DIVISOR;
+    this.credit = Math.min(this.credit + budget, most);
+    return Math.min(budget, Math.floor(this.credit / SWEEP_SHARE_DIVISOR));
+  }
+
   /** Lists at most `pages` pages of the sweep under way, or of one that falls due now. */
   async step(pages: number, now: number): Promise<void> {
-    if (pages < 1) return;
+    if (pages < 1) {
+      if (this.pending(now)) this.starved();
+      return;
+    }
     // A sweep started this round has just taken the lease; one going on from an earlier round renews it first too.
     let leased = false;
     if (!this.running) {
@@ -97,20 +131,50 @@ export class RefundSweep {
       if (!(await this.mayList())) {
         // Another instance sweeps, or swept and holds the lease until its next sweep: asked again after a lease.
         this.metrics.refundSweeps.inc({ result: 'leased_elsewhere' });
+        this.starvedRounds = 0;
         this.nextAt = now + this.settings.leaseMs;
         return;
       }
       const since = new Date(now - this.settings.windowMs).toISOString();
-      this.running = { startedAt: now, since, pages: 0, listed: 0, ours: 0, recorded: 0, notInLog: 0, failed: 0 };
+      this.running = {
+        startedAt: now,
+        since,
+        pages: 0,
+        listed: 0,
+        ours: 0,
+        recorded: 0,
+        notInLog: 0,
+        failed: 0,
+        starvedRounds: 0,
+      };
       leased = true;
     }
     for (let page = 0; page < pages && this.running; page++) {
       // Before every page, the first of a round going on too: with one page a round, the lease would otherwise never
       // be renewed, lapse, and be taken by another instance sweeping beside this one.
       if (!(page === 0 && leased) && !(await this.mayList())) return this.abandon();
+      // A Dintero request spent: the reserved share is used up first.
+      this.credit = Math.max(0, this.credit - SWEEP_SHARE_DIVISOR);
       // A page not listed stops the round: the next one lists it again.
       if (!(await this.listPage(this.running))) return;
     }
+  }
+
+  /** A sweep is due (or asked for) and not started, or under way. */
+  private pending(now: number): boolean {
+    return this.running !== undefined || (now >= this.nextAt && (this.enabled || this.waiting.length > 0));
+  }
+
+  /** A round whose whole budget the due payments took, with a sweep pending: counted, and warned of once a sweep. */
+  private starved(): void {
+    this.metrics.refundSweepStarvedRounds.inc();
+    if (this.running) this.running.starvedRounds++;
+    if (this.starvedRounds++ > 0) return;
+    this.logger.warn(
+      { correlationId: CONTEXT.correlationId, ...(this.running ? { cursor: this.running.cursor } : {}) },
+      `refund sweep ${this.running ? 'under way' : 'due'}: due payments took the whole rate budget ` +
+        `(RECONCILER_MAX_PER_SECOND) this round; it goes on with its reserved share, a tenth of the budget`,
+    );
   }
 
   /** Whether this instance holds the sweep's lease (taken or renewed); without NATS it sweeps all the same. */
@@ -132,6 +196,7 @@ export class RefundSweep {
     this.metrics.refundSweeps.inc({ result: 'abandoned' });
     this.logger.warn({ correlationId: CONTEXT.correlationId }, 'refund sweep taken over by another instance');
     this.running = undefined;
+    this.starvedRounds = 0;
     this.nextAt = Date.now() + this.settings.leaseMs;
   }
 
@@ -196,14 +261,16 @@ export class RefundSweep {
 
   private async finish(sweep: Running): Promise<void> {
     this.running = undefined;
+    this.starvedRounds = 0;
     this.nextAt = sweep.startedAt + this.settings.everyMs;
-    const { since, pages, listed, ours, recorded, notInLog, failed } = sweep;
-    const summary: RefundSweepSummary = { since, pages, listed, ours, recorded, notInLog, failed };
+    const { since, pages, listed, ours, recorded, notInLog, failed, starvedRounds } = sweep;
+    const summary: RefundSweepSummary = { since, pages, listed, ours, recorded, notInLog, failed, starvedRounds };
     this.metrics.refundSweeps.inc({ result: 'completed' });
-    this.logger.log(
-      { correlationId: CONTEXT.correlationId, ...summary, ms: Date.now() - sweep.startedAt },
-      'refund sweep done',
-    );
+    const line = { correlationId: CONTEXT.correlationId, ...summary, ms: Date.now() - sweep.startedAt };
+    // Done later than its interval: the next one is already due, and the sweeps fall behind.
+    if (Date.now() - sweep.startedAt > this.settings.everyMs && this.enabled)
+      this.logger.warn(line, 'refund sweep done, later than RECONCILER_REFUND_SWEEP_MINUTES after it began');
+    else this.logger.log(line, 'refund sweep done');
     // The others leave the sweep to this instance until the next one is due.
     if (this.enabled)
       await this.leases()

@@ -36,6 +36,11 @@ function create(registry: Registry) {
       labelNames: ['result'] as const,
       registers,
     }),
+    refundSweepStarvedRounds: new Counter({
+      name: 'payments_reconciler_refund_sweep_starved_rounds_total',
+      help: "Reconciler rounds in which a refund sweep was due or under way and got no Dintero request of the round's budget (RECONCILER_MAX_PER_SECOND): due payments took it all. A sweep still gets its reserved share, a tenth of the budget over the rounds; rising for long, the sweep falls behind its schedule",
+      registers,
+    }),
     refundSweepTransactions: new Counter({
       name: 'payments_reconciler_refund_sweep_transactions_total',
       help: "Refunded transactions the reconciler's sweeps listed, by result (listed: every one; ours: of a payment this engine made; recorded: a refund the log did not have was recorded; not_in_log: ours by its callback URL, but the log has no such payment; failed: could not be recorded)",
