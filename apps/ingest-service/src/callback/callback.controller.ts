@@ -2,11 +2,10 @@ import { Controller, Get, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems, RequestValidationError } from '@app/platform';
-import { DomainError } from '@app/payment-domain';
 import { CALLBACK_PATH } from '../delivery-signatures';
 import { dinteroInput } from '../dintero-input';
 import { header } from '../request-header';
-import { PaymentNotInLogError } from '../payment-not-in-log.error';
+import { isPaymentNotInLog, PaymentNotInLogError } from '../payment-not-in-log.error';
 import { PaymentFacts, type Ignored, type Recorded } from '../facts/payment-facts.service';
 import { CallbackSignatureGuard } from './callback-signature.guard';
 import { CallbackQuery } from './callback.query';
@@ -47,7 +46,7 @@ export class CallbackController {
   private handle(query: CallbackQuery, request: FastifyRequest): Promise<Recorded | Ignored> {
     return this.record(query, request).catch((error: unknown) => {
       // Only this engine's sessions carry its callback URL, with a payment id it issued (`PaymentNotInLogError`).
-      if (!(error instanceof DomainError) || error.code !== 'PAYMENT_NOT_FOUND') throw error;
+      if (!isPaymentNotInLog(error)) throw error;
       throw new PaymentNotInLogError(query.payment_id);
     });
   }

@@ -1,8 +1,8 @@
 import type { Logger } from '@nestjs/common';
 import type { DinteroClient, DinteroTransaction } from '@app/dintero';
-import { DomainError } from '@app/payment-domain';
 import type { PaymentMetrics } from '@app/platform';
 import type { FactContext, PaymentFacts } from '../facts/payment-facts.service';
+import { isPaymentNotInLog } from '../payment-not-in-log.error';
 import { madeByThisEngine } from '../webhook/our-callback-url';
 import type { SettleLeases } from './settle-leases';
 
@@ -246,7 +246,7 @@ export class RefundSweep {
       this.logger.warn({ ...ids, recorded }, 'refund sweep recorded what no webhook or callback had told');
     } catch (error) {
       // Each is only logged: the next sweep lists it again, for as long as it is in the window.
-      const notInLog = error instanceof DomainError && error.code === 'PAYMENT_NOT_FOUND';
+      const notInLog = isPaymentNotInLog(error);
       if (notInLog) sweep.notInLog++;
       else sweep.failed++;
       this.metrics.refundSweepTransactions.inc({ result: notInLog ? 'not_in_log' : 'failed' });

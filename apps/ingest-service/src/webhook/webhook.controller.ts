@@ -12,11 +12,11 @@ import {
   RequestValidationError,
   type PaymentMetrics,
 } from '@app/platform';
-import { DomainError, paymentStream } from '@app/payment-domain';
+import { paymentStream } from '@app/payment-domain';
 import { PaymentFacts, type FactContext, type Ignored, type Recorded } from '../facts/payment-facts.service';
 import { WEBHOOK_PATH } from '../delivery-signatures';
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
-import { PaymentNotInLogError } from '../payment-not-in-log.error';
+import { isPaymentNotInLog, PaymentNotInLogError } from '../payment-not-in-log.error';
 import { dinteroInput } from '../dintero-input';
 import { header } from '../request-header';
 import { WebhookSignatureGuard } from './webhook-signature.guard';
@@ -194,7 +194,7 @@ export class WebhookController {
     try {
       return await record();
     } catch (error) {
-      if (!notInLog(error)) throw error;
+      if (!isPaymentNotInLog(error)) throw error;
     }
     const ids = { paymentId, correlationId: context.correlationId };
     if (!madeByThisEngine(callbackUrl, paymentId, this.config.ingestPublicUrl)) {
@@ -215,7 +215,7 @@ export class WebhookController {
       try {
         return await record();
       } catch (error) {
-        if (!notInLog(error)) throw error;
+        if (!isPaymentNotInLog(error)) throw error;
       }
     this.logger.warn(ids, 'webhook for a payment this engine made that the log does not show: 503, Dintero retries');
     throw new PaymentNotInLogError(paymentId);
@@ -235,10 +235,6 @@ export class WebhookController {
       this.metrics.webhooksAwaitingLog.dec();
     }
   }
-}
-
-function notInLog(error: unknown): boolean {
-  return error instanceof DomainError && error.code === 'PAYMENT_NOT_FOUND';
 }
 
 /**
