@@ -539,15 +539,23 @@ export class DinteroClient {
         if (status === 202 && acceptedWithoutBody) return { body: jsonOrNothing(text) as T, status, header };
         return { body: parseAnswer<T>(text, sent.method, pathname), status, header };
       }
-      clearTimeout(timer);
+      // An error answer's body is read within the same timeout: one that never ends (a proxy's half-sent page) is
+      // cut off by it, as a success's is, where the pool's own body timeout (minutes) would have held the caller.
       const retryAfterMs = parseRetryAfter(header('retry-after') ?? null);
       const retriable = status === 429 || (safety === 'safe' && status >= 500);
       if (retriable && attempt < this.maxAttempts) {
-        await response.body.dump().catch(() => undefined);
+        await response.body
+          .dump()
+          .catch(() => undefined)
+          .finally(() => clearTimeout(timer));
         await this.backoff(attempt, retryAfterMs);
         continue;
       }
-      throw errorFrom(status, await response.body.text().catch(() => ''), sent.method, pathname, retryAfterMs);
+      const text = await response.body
+        .text()
+        .catch(() => '')
+        .finally(() => clearTimeout(timer));
+      throw errorFrom(status, text, sent.method, pathname, retryAfterMs);
     }
   }
 

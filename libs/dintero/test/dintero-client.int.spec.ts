@@ -211,6 +211,43 @@ describe('DinteroClient against the simulator over HTTP', () => {
     }
   });
 
+  it('ends a call whose error answer’s body never ends at its timeout, as one whose success’s body never ends', async () => {
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        if (request.url?.includes('/auth/token')) {
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ access_token: 't', token_type: 'Bearer', expires_in: 3_600 }));
+        } else {
+          // The status and half a body, then nothing: a proxy's page cut off mid-way, its connection kept open.
+          response.writeHead(request.url?.includes('/transactions/T12345678.gone') ? 404 : 503, {
+            'content-type': 'application/json',
+          });
+          response.write('{"error":{"code":"');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const dintero = client({ apiUrl: url, checkoutUrl: url, timeoutMs: 200, maxAttempts: 2 });
+    try {
+      await dintero.accessToken();
+      const started = performance.now();
+      // Retried (a 503 to a read), then refused: each attempt's body cut off by the call's own timeout.
+      await expect(dintero.listTransactions()).rejects.toBeInstanceOf(DinteroUnavailableError);
+      await expect(dintero.getTransaction('T12345678.gone')).rejects.toMatchObject({
+        name: 'DinteroRejectedError',
+        status: 404,
+      });
+      // Without the timeout on the body, each hangs until the pool's body timeout (300 s) or the test's own.
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      await dintero.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('says a call that could make no connection was never sent, and one that timed out may have been', async () => {
     const port = await freePort();
     const down = client({ checkoutUrl: `http://127.0.0.1:${port}`, maxAttempts: 2 });
