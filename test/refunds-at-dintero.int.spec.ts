@@ -177,6 +177,7 @@ describe('refunds as Dintero answers them', () => {
       {
         refundId,
         amount: 4_000,
+        currency: 'NOK',
         terminalId: refundTerminal,
         reason: 'not_final',
         since: expect.any(String),

@@ -47,6 +47,7 @@ const requestedRefund = (
   refundId: string,
   amount: number,
   transactionId = 'T12345678.tx1',
+  currency = 'NOK',
 ): Extract<PaymentEvent, { type: 'RefundRequested' }> => ({
   type: 'RefundRequested',
   data: {
@@ -57,6 +58,7 @@ const requestedRefund = (
     by: 'till-3',
     at: at(40),
     transactionId,
+    currency,
   },
 });
 const outcome = (refundId: string, result: 'succeeded' | 'failed' | 'unknown'): PaymentCommand => ({
@@ -157,8 +159,8 @@ describe('refunding money captured after the payment had ended', () => {
       spec
         .given(inSek)
         .when(refund('r1', 12_000, { currency: 'SEK' }))
-        .then([requestedRefund('r1', 12_000)]);
-      const refunded = ended([...inSek, requestedRefund('r1', 12_000)]);
+        .then([requestedRefund('r1', 12_000, 'T12345678.tx1', 'SEK')]);
+      const refunded = ended([...inSek, requestedRefund('r1', 12_000, 'T12345678.tx1', 'SEK')]);
       expect(refundCurrencyOf(refunded, refundOf(refunded, 'r1')!)).toBe('SEK');
     });
 
@@ -189,7 +191,39 @@ describe('refunding money captured after the payment had ended', () => {
       spec
         .given(both)
         .when(refund('r1', 5_000, { transactionId: 'T12345678.tx2', currency: 'SEK' }))
-        .then([requestedRefund('r1', 5_000, 'T12345678.tx2')]);
+        .then([requestedRefund('r1', 5_000, 'T12345678.tx2', 'SEK')]);
+    });
+
+    it('names its currency on every refund event of it, so that a feed consumer need not look for it', () => {
+      const asked = [...inSek, requestedRefund('r1', 12_000, 'T12345678.tx1', 'SEK')];
+      const failed = run(asked, [outcome('r1', 'failed')]);
+      const made = run([...asked, ...failed], [outcome('r1', 'succeeded')]);
+      expect(made).toEqual([
+        expect.objectContaining({ type: 'LateRefundRecorded', data: expect.objectContaining({ currency: 'SEK' }) }),
+      ]);
+      const flagged = run(asked, [
+        { type: 'FlagRefundForReview', data: { refundId: 'r1', problem: 'down', at: at(70) } },
+      ]);
+      expect(flagged).toEqual([
+        expect.objectContaining({ type: 'RefundFlaggedForReview', data: expect.objectContaining({ currency: 'SEK' }) }),
+      ]);
+      const elsewhere = run(inSek, [
+        {
+          type: 'RecordExternalRefunds',
+          data: {
+            transactionId: 'T12345678.tx1',
+            refunds: [{ before: 0, refundedElsewhere: 2_000 }],
+            source: 'webhook',
+            at: at(60),
+          },
+        },
+      ]);
+      expect(elsewhere).toEqual([
+        expect.objectContaining({
+          type: 'ExternalRefundRecorded',
+          data: expect.objectContaining({ amount: 2_000, currency: 'SEK', lateCapture: true }),
+        }),
+      ]);
     });
   });
 
@@ -244,6 +278,7 @@ describe('refunding money captured after the payment had ended', () => {
           data: {
             refundId: 'r1',
             amount: 39_900,
+            currency: 'NOK',
             terminalId: 'T-2',
             transactionId: 'T12345678.tx1',
             source: 'webhook',
@@ -272,7 +307,16 @@ describe('a late capture refunded at Dintero by no refund of ours', () => {
     dinteroAt: string,
   ): PaymentEvent => ({
     type: 'ExternalRefundRecorded',
-    data: { transactionId, amount, refundedElsewhere, lateCapture: true, source: 'webhook', at: at(60), dinteroAt },
+    data: {
+      transactionId,
+      amount,
+      currency: 'NOK',
+      refundedElsewhere,
+      lateCapture: true,
+      source: 'webhook',
+      at: at(60),
+      dinteroAt,
+    },
   });
 
   it('records it on the late capture, once, each refund on its day, and gives back no more than is left', () => {

@@ -838,7 +838,15 @@ describe('refunds (invariant 8: never more than captured)', () => {
   });
   const requestedRefund = (refundId: string, amount: number): PaymentEvent => ({
     type: 'RefundRequested',
-    data: { refundId, amount, terminalId: 'T-2', claimId: `claim-${refundId}`, by: 'till-3', at: at(40) },
+    data: {
+      refundId,
+      amount,
+      currency: 'NOK',
+      terminalId: 'T-2',
+      claimId: `claim-${refundId}`,
+      by: 'till-3',
+      at: at(40),
+    },
   });
   const outcome = (refundId: string, result: 'succeeded' | 'failed' | 'unknown'): PaymentCommand => ({
     type: 'RecordRefundOutcome',
@@ -896,7 +904,15 @@ describe('refunds (invariant 8: never more than captured)', () => {
     expect(flagged).toEqual([
       {
         type: 'RefundFlaggedForReview',
-        data: { refundId: 'r1', amount: 30_000, terminalId: 'T-2', reason: 'not_final', since: at(40), at: at(90) },
+        data: {
+          refundId: 'r1',
+          amount: 30_000,
+          currency: 'NOK',
+          terminalId: 'T-2',
+          reason: 'not_final',
+          since: at(40),
+          at: at(90),
+        },
       },
     ]);
     // Flagged, it keeps its status and its amount committed; its outcome still settles it.
@@ -920,6 +936,7 @@ describe('refunds (invariant 8: never more than captured)', () => {
         data: {
           refundId: 'r1',
           amount: 30_000,
+          currency: 'NOK',
           terminalId: 'T-2',
           reason: 'not_settleable',
           since: at(40),
@@ -980,7 +997,7 @@ describe('refunds (invariant 8: never more than captured)', () => {
         },
         {
           type: 'LateRefundRecorded',
-          data: { refundId: 'r1', amount: 30_000, terminalId: 'T-2', source: 'webhook', at: at(50) },
+          data: { refundId: 'r1', amount: 30_000, currency: 'NOK', terminalId: 'T-2', source: 'webhook', at: at(50) },
         },
       ]);
       const state = fold(paymentDecider, [...given, ...events]);
@@ -1164,7 +1181,7 @@ describe('refunds (invariant 8: never more than captured)', () => {
       expect(madeGood).toEqual([
         {
           type: 'LateRefundRecorded',
-          data: { refundId: 'r1', amount: 30_000, terminalId: 'T-2', source: 'webhook', at: at(50) },
+          data: { refundId: 'r1', amount: 30_000, currency: 'NOK', terminalId: 'T-2', source: 'webhook', at: at(50) },
         },
       ]);
       const state = fold(paymentDecider, [...refused, ...failed, ...madeGood]);

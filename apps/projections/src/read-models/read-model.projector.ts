@@ -72,8 +72,16 @@ interface KeptAfterEnd {
   failedForSilence?: Map<string, Refunded>;
 }
 
-/** A refund as the projector keeps it: `transactionId` when it gives back money captured late. */
-type Refunded = { readonly amount: number; readonly terminalId: string; readonly transactionId?: string };
+/**
+ * A refund as the projector keeps it: `transactionId` when it gives back money captured late; `currency` as its
+ * `RefundRequested` names it (absent on events of versions before it was kept).
+ */
+type Refunded = {
+  readonly amount: number;
+  readonly terminalId: string;
+  readonly transactionId?: string;
+  readonly currency?: string;
+};
 
 interface PaymentContext extends PaymentFacts, KeptAfterEnd {
   /** Refunds asked for and not yet ended, with their amounts and the terminals they run on. */
@@ -767,11 +775,18 @@ export class ReadModelProjector {
     let refundTerminalId: string | undefined;
     let refundOfLateCapture: string | undefined;
     let laterLatePart: true | undefined;
+    /** The currency the event (or the refund it ends) names, when it names one. */
+    let refundCurrency: string | undefined;
     if (!payment) return { payment, refundAmount };
     switch (event.type) {
       case 'RefundRequested': {
-        const { refundId, amount, terminalId, transactionId } = event.data;
-        payment.refunds.set(refundId, { amount, terminalId, ...(transactionId ? { transactionId } : {}) });
+        const { refundId, amount, terminalId, transactionId, currency } = event.data;
+        payment.refunds.set(refundId, {
+          amount,
+          terminalId,
+          ...(transactionId ? { transactionId } : {}),
+          ...(currency ? { currency } : {}),
+        });
         break;
       }
       case 'RefundSucceeded':
@@ -789,6 +804,7 @@ export class ReadModelProjector {
         refundAmount = refund?.amount ?? 0;
         refundTerminalId = refund?.terminalId;
         refundOfLateCapture = refund?.transactionId;
+        refundCurrency = refund?.currency ?? (event.type === 'RefundFailed' ? event.data.currency : undefined);
         payment.refunds.delete(refundId);
         payment.failedForSilence?.delete(refundId);
         if (event.type === 'RefundFailed' && event.data.noTrace && refund)
@@ -803,6 +819,7 @@ export class ReadModelProjector {
         // Kept only of a refund failed for silence: one Dintero refused itself and then made says it on the event.
         refundOfLateCapture =
           event.data.transactionId ?? payment.failedForSilence?.get(event.data.refundId)?.transactionId;
+        refundCurrency = event.data.currency ?? payment.failedForSilence?.get(event.data.refundId)?.currency;
         payment.failedForSilence?.delete(event.data.refundId);
         break;
       case 'LateCaptureRecorded': {
@@ -830,7 +847,17 @@ export class ReadModelProjector {
           ? (payment.refunds.get(event.data.refundId) ?? payment.failedForSilence?.get(event.data.refundId))
               ?.transactionId
           : refundOfLateCapture;
-    const moneyCurrency = lateOf === undefined ? undefined : payment.lateCurrencies?.get(lateOf);
+    // The currency the event names, where it names one (refund events since it was kept); else, for events of
+    // versions before, the late capture's as the projector remembers it, or the payment's.
+    const named =
+      event.type === 'ExternalRefundRecorded'
+        ? event.data.currency
+        : event.type === 'RefundFlaggedForReview'
+          ? (event.data.currency ??
+            (payment.refunds.get(event.data.refundId) ?? payment.failedForSilence?.get(event.data.refundId))?.currency)
+          : refundCurrency;
+    const derived = lateOf === undefined ? undefined : payment.lateCurrencies?.get(lateOf);
+    const moneyCurrency = named ?? derived;
     return {
       payment,
       ...(moneyCurrency ? { moneyCurrency } : {}),

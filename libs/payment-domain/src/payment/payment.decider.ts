@@ -21,6 +21,7 @@ import {
   lateRefundableAmount,
   lateRefundedElsewhereOf,
   refundableAmount,
+  refundCurrencyOf,
   refundedSourceOf,
   refundOf,
   refundSettled,
@@ -440,7 +441,8 @@ function requestRefund(data: Of<'RequestRefund'>, state: PaymentState): PaymentE
       { requested: data.amount, refundable, captured, ...late },
     );
   }
-  return [{ type: 'RefundRequested', data: { ...request, ...late } }];
+  const currency = transactionId === undefined ? payment.currency : lateCurrencyOf(payment, transactionId);
+  return [{ type: 'RefundRequested', data: { ...request, ...late, currency } }];
 }
 
 /**
@@ -505,6 +507,7 @@ function recordRefundOutcome(
   state: PaymentState,
 ): PaymentEvent[] {
   const refund = existingRefund(state, refundId);
+  const currency = refundCurrencyOf(existingPayment(state), refund);
   const when = { source, at, ...(dinteroAt ? { dinteroAt } : {}) };
   // The terminal's receipt of the refund, recorded with its outcome (a guess from silence has none).
   const printed = receipt ? { receipt } : {};
@@ -514,7 +517,9 @@ function recordRefundOutcome(
   if (refund.status === 'failed' && outcome === 'succeeded') {
     const { amount, terminalId, transactionId } = refund;
     const late = transactionId === undefined ? {} : { transactionId };
-    return [{ type: 'LateRefundRecorded', data: { refundId, amount, terminalId, ...late, ...printed, ...when } }];
+    return [
+      { type: 'LateRefundRecorded', data: { refundId, amount, currency, terminalId, ...late, ...printed, ...when } },
+    ];
   }
   // Dintero's 202 for a refund failed for its silence is no outcome, but it names the request its result will carry,
   // which may carry nothing else of ours: recorded once, so that the result is found (the refund stays failed).
@@ -530,7 +535,7 @@ function recordRefundOutcome(
     return [
       {
         type: 'RefundFailed',
-        data: { refundId, reason: reason ?? 'failed', amount, terminalId, ...printed, ...when },
+        data: { refundId, reason: reason ?? 'failed', amount, currency, terminalId, ...printed, ...when },
       },
     ];
   }
@@ -575,6 +580,7 @@ function recordExternalRefunds(
   // A transaction of an ended payment that captured nothing late has nothing of ours to give back.
   if (!sale && lateCapturedOf(payment, transactionId) === 0) return [];
   const late = sale ? {} : { lateCapture: true as const };
+  const currency = sale ? payment.currency : lateCurrencyOf(payment, transactionId);
   const events: PaymentEvent[] = [];
   let recorded =
     payment.status === 'captured' && sale
@@ -582,7 +588,7 @@ function recordExternalRefunds(
       : lateRefundedElsewhereOf(payment, transactionId);
   let previous = 0;
   for (const { before, refundedElsewhere, dinteroAt } of refunds) {
-    requireMoney(refundedElsewhere, payment.currency, { positive: true });
+    requireMoney(refundedElsewhere, currency, { positive: true });
     if (!Number.isSafeInteger(before) || before < previous || before >= refundedElsewhere)
       throw new DomainError('VALIDATION_FAILED', 'External refunds must follow one another, each adding money');
     if (dinteroAt !== undefined) requireInstant(dinteroAt, 'dinteroAt');
@@ -594,7 +600,7 @@ function recordExternalRefunds(
     const amount = refundedElsewhere - recorded;
     events.push({
       type: 'ExternalRefundRecorded',
-      data: { transactionId, amount, refundedElsewhere, ...late, ...continued, ...when },
+      data: { transactionId, amount, currency, refundedElsewhere, ...late, ...continued, ...when },
     });
     recorded = refundedElsewhere;
   }
@@ -660,6 +666,7 @@ function flagRefundForReview(
       data: {
         refundId,
         amount: refund.amount,
+        currency: refundCurrencyOf(existingPayment(state), refund),
         terminalId: refund.terminalId,
         reason: problem === undefined ? 'not_final' : 'not_settleable',
         since: refund.requestedAt,

@@ -188,6 +188,12 @@ export type PaymentEvent =
          */
         readonly amount: number;
         /**
+         * The currency of the money it gives back (ISO 4217): the payment's for the sale, the late capture's own for
+         * a late capture. Absent on events recorded before it was kept: then the payment's, or the late capture's
+         * (`LateCaptureRecorded`'s `currency`) when it names one.
+         */
+        readonly currency?: string;
+        /**
          * The transaction captured late that it gives money back from (`LateCaptureRecorded`); absent for a refund
          * of the sale.
          */
@@ -234,6 +240,12 @@ export type PaymentEvent =
          * currency (as on its `RefundRequested`), which a consumer may have forgotten on the first.
          */
         readonly amount?: number;
+        /**
+         * The currency of the money it gives back (ISO 4217): the payment's for the sale, the late capture's own for
+         * a late capture. With `amount`; absent on events recorded before it was kept: then the payment's, or the late capture's
+         * (`LateCaptureRecorded`'s `currency`) when it names one.
+         */
+        readonly currency?: string;
         /** The second `RefundFailed` of a refund: the terminal it was done at. */
         readonly terminalId?: string;
         /**
@@ -253,6 +265,12 @@ export type PaymentEvent =
       Fact & {
         readonly refundId: string;
         readonly amount: number;
+        /**
+         * The currency of the money it gives back (ISO 4217): the payment's for the sale, the late capture's own for
+         * a late capture. Absent on events recorded before it was kept: then the payment's, or the late capture's
+         * (`LateCaptureRecorded`'s `currency`) when it names one.
+         */
+        readonly currency?: string;
         readonly terminalId: string;
         /**
          * The transaction captured late the refund gave back from, as on its `RefundRequested` (which a consumer may
@@ -281,6 +299,12 @@ export type PaymentEvent =
         readonly transactionId: string;
         /** Refunded elsewhere beyond what was recorded before, in minor units: what this event adds. */
         readonly amount: number;
+        /**
+         * The currency of the money given back (ISO 4217): the payment's for the sale's transaction, the late capture's
+         * own for one captured late. Absent on events recorded before it was kept: then the payment's, or the late
+         * capture's (`LateCaptureRecorded`'s `currency`) with `lateCapture`.
+         */
+        readonly currency?: string;
         /** Refunded at Dintero by no refund of this engine's on the transaction, in all so far, in minor units. */
         readonly refundedElsewhere: number;
         /**
@@ -315,6 +339,12 @@ export type PaymentEvent =
         readonly refundId: string;
         /** The refund's amount, in its currency (as on its `RefundRequested`). */
         readonly amount: number;
+        /**
+         * The currency of the money it gives back (ISO 4217): the payment's for the sale, the late capture's own for
+         * a late capture. Absent on events recorded before it was kept: then the payment's, or the late capture's
+         * (`LateCaptureRecorded`'s `currency`) when it names one.
+         */
+        readonly currency?: string;
         /** The terminal it was done at. */
         readonly terminalId: string;
         readonly reason: 'not_final' | 'not_settleable';
