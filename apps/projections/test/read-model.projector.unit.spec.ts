@@ -2174,6 +2174,80 @@ describe('payments the projector has forgotten', () => {
     ]);
     expect(resumed.storeDay('oslo', '2026-11-25')).toEqual(lateDay);
   });
+
+  it('marks a part of a late capture recorded after a refund of it given back on that refund’s day, live and read back', () => {
+    const captured = [...store(), ...cancelledCapturedLate('2026-11-24T10:00:00.000Z')];
+    const refunds = [
+      // Ours on the 25th, and one made at Dintero by none of ours on the 26th.
+      event('payment-c', 'RefundRequested', {
+        refundId: 'r-1',
+        amount: 300,
+        currency: 'EUR',
+        transactionId: 'tx-c',
+        terminalId: 'T-1',
+        at: '2026-11-25T09:00:00.000Z',
+      }),
+      event('payment-c', 'RefundSucceeded', {
+        refundId: 'r-1',
+        source: 'command-service',
+        at: '2026-11-25T09:00:00.000Z',
+      }),
+      event('payment-c', 'ExternalRefundRecorded', {
+        transactionId: 'tx-c',
+        amount: 100,
+        currency: 'EUR',
+        refundedElsewhere: 100,
+        lateCapture: true,
+        source: 'webhook',
+        at: '2026-11-26T09:00:00.000Z',
+      }),
+    ];
+    // Its second part, reported after both, captured on the 24th (on the day of the first) and one on the 27th.
+    const parts = [
+      event('payment-c', 'LateCaptureRecorded', {
+        transactionId: 'tx-c',
+        amount: 200,
+        capturedAmount: 900,
+        currency: 'EUR',
+        endedAs: 'cancelled',
+        flaggedForReversal: true,
+        source: 'webhook',
+        at: '2026-11-27T09:00:00.000Z',
+        dinteroAt: '2026-11-24T11:00:00.000Z',
+      }),
+      event('payment-c', 'LateCaptureRecorded', {
+        transactionId: 'tx-c',
+        amount: 100,
+        capturedAmount: 1_000,
+        currency: 'EUR',
+        endedAs: 'cancelled',
+        flaggedForReversal: true,
+        source: 'webhook',
+        at: '2026-11-27T10:00:00.000Z',
+      }),
+    ];
+    const folded = project([...captured, ...refunds, ...parts]);
+    const given = ['2026-11-25', '2026-11-26'];
+    expect(folded.storeDay('oslo', '2026-11-24')?.lateCaptures).toEqual([
+      expect.objectContaining({ amount: 700, refundedOn: given }),
+      expect.objectContaining({ amount: 200, refundedOn: given }),
+    ]);
+    expect(folded.storeDay('oslo', '2026-11-27')?.lateCaptures).toEqual([
+      expect.objectContaining({ amount: 100, refundedOn: given }),
+    ]);
+    // A restart before the later parts: documents from KV, the payment read back from the log.
+    const first = project([...captured, ...refunds]);
+    const resumed = new ReadModelProjector();
+    first.documents().forEach((change) => resumed.load(change));
+    expect(resumed.missingPayment(parts[0]!)).toBe('c');
+    for (const part of parts) {
+      // As the rim does before each event (`applyFromLog`): the payment read back when it is not held.
+      if (resumed.missingPayment(part)) resumed.rememberPayment([...captured, ...refunds, ...parts], part.position);
+      resumed.apply(part);
+    }
+    for (const date of ['2026-11-24', '2026-11-27'])
+      expect(resumed.storeDay('oslo', date)?.lateCaptures).toEqual(folded.storeDay('oslo', date)?.lateCaptures);
+  });
 });
 
 describe('replaying from the checkpoint after a crash', () => {

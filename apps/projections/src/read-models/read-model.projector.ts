@@ -66,6 +66,11 @@ interface KeptAfterEnd {
    */
   lateDays?: Map<string, Set<string>>;
   /**
+   * The store days refunds of each transaction captured late are listed on (`lateCaptureRefunds`), by transaction: a
+   * part of it captured after one of them is marked given back on those days (`refundedOn`) as the earlier parts are.
+   */
+  lateRefundDays?: Map<string, Set<string>>;
+  /**
    * Refunds failed for Dintero's silence (`noTrace`), with their amounts and terminals: versions before Dintero's
    * later no (a second `RefundFailed`) carried them recorded it without them.
    */
@@ -209,7 +214,10 @@ export class ReadModelProjector {
       const typed = asDomainEvent(recorded);
       if (typed?.stream !== 'payment') continue;
       const payment = this.payments.get(typed.id);
-      if (payment) this.noteLateDay(payment, typed.event, recorded);
+      if (payment) {
+        this.noteLateDay(payment, typed.event, recorded);
+        this.noteLateRefundDay(payment, typed.event, recorded);
+      }
       this.remember(typed.id, typed.event, true);
     }
   }
@@ -230,6 +238,18 @@ export class ReadModelProjector {
     const dates = days.get(event.data.transactionId) ?? new Set<string>();
     for (const offset of [-1, 0, 1]) dates.add(addDays(utcDay, offset));
     days.set(event.data.transactionId, dates);
+  }
+
+  /**
+   * The store day a refund of a late capture is listed on, kept with its payment (`lateRefundDays`): a part of that
+   * late capture recorded later is marked given back on it. Noted before the event is remembered, as `noteLateDay`.
+   */
+  private noteLateRefundDay(payment: PaymentContext, event: PaymentEvent, recorded: RecordedEvent): void {
+    const transactionId = this.givenBackOf(payment, event);
+    if (transactionId === undefined) return;
+    const date = localDate(paymentFactTime(event, recorded), this.storeDoc(payment.storeId).timeZone);
+    const days = (payment.lateRefundDays ??= new Map<string, Set<string>>());
+    days.set(transactionId, (days.get(transactionId) ?? new Set<string>()).add(date));
   }
 
   /**
@@ -417,7 +437,10 @@ export class ReadModelProjector {
     const held = this.payments.get(paymentId);
     const givenBack = held && this.givenBackOf(held, event);
     // Before it is remembered: a late capture may let the payment be forgotten again, with what it keeps.
-    if (held) this.noteLateDay(held, event, recorded);
+    if (held) {
+      this.noteLateDay(held, event, recorded);
+      this.noteLateRefundDay(held, event, recorded);
+    }
     const { payment, refundAmount, refundTerminalId, refundOfLateCapture, laterLatePart, moneyCurrency } =
       this.remember(paymentId, event, false);
     if (!payment) return;
@@ -450,7 +473,7 @@ export class ReadModelProjector {
     if (storeDayProjection.handles.has(event.type)) {
       const key = `${storeId}.${date}`;
       const day = this.days.get(key) ?? emptyStoreDay(storeId, date, this.storeDoc(storeId).timeZone);
-      const next = storeDayProjection.evolve(day, fact);
+      const next = refundedBefore(storeDayProjection.evolve(day, fact), fact, payment.lateRefundDays);
       if (next !== day && !this.alreadyApplied('store-day', key, this.days.get(key)?.position)) {
         const doc = stamped(next, position);
         this.days.set(key, doc);
@@ -872,7 +895,8 @@ export class ReadModelProjector {
   private forgetIfDone(paymentId: string, payment: PaymentContext): void {
     if (!payment.ended || !payment.released || payment.refunds.size > 0) return;
     this.payments.delete(paymentId);
-    const { storeId, terminalId, amount, currency, lateCaptured, lateCurrencies, lateDays, failedForSilence } = payment;
+    const { storeId, terminalId, amount, currency, lateCaptured, lateCurrencies, lateDays, lateRefundDays } = payment;
+    const { failedForSilence } = payment;
     this.ended.add(paymentId, {
       storeId,
       terminalId,
@@ -881,6 +905,7 @@ export class ReadModelProjector {
       ...(lateCaptured ? { lateCaptured } : {}),
       ...(lateCurrencies ? { lateCurrencies } : {}),
       ...(lateDays ? { lateDays } : {}),
+      ...(lateRefundDays ? { lateRefundDays } : {}),
       ...(failedForSilence ? { failedForSilence } : {}),
     });
   }
@@ -1039,4 +1064,20 @@ function paymentFactTime(event: PaymentEvent, recorded: RecordedEvent): string {
     recorded.metadata.occurredAt ??
     ''
   );
+}
+
+/**
+ * A part of a late capture listed on its day after refunds of the transaction were (`lateRefundDays`): marked given
+ * back on their days, as the parts before it are. Any other fact leaves the day as it is.
+ */
+function refundedBefore(
+  day: StoreDayDoc,
+  fact: Extract<Fact, { stream: 'payment' }>,
+  lateRefundDays: ReadonlyMap<string, ReadonlySet<string>> | undefined,
+): StoreDayDoc {
+  if (fact.event.type !== 'LateCaptureRecorded') return day;
+  let marked = day;
+  for (const date of lateRefundDays?.get(fact.event.data.transactionId) ?? [])
+    marked = withLateCaptureRefunded(marked, fact.paymentId, fact.event.data.transactionId, date);
+  return marked;
 }
