@@ -28,6 +28,7 @@ export type PastDay = Pick<
   | 'counts'
   | 'lateCaptures'
   | 'lateCaptureRefunds'
+  | 'refundedElsewhere'
   | 'closes'
   | 'closeMismatches'
   | 'notClosed'
@@ -174,6 +175,7 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
           if (!day) return [];
           const { storeId, currencies, counts, lateCaptures, lateCaptureRefunds, closes, closeMismatches, notClosed } =
             day;
+          const { refundedElsewhere } = day;
           // A day's closes stay: a close that disagrees with the log, or one given up, is a problem to show.
           const closed = closes === undefined ? {} : { closes, closeMismatches };
           return [
@@ -184,6 +186,8 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
               counts,
               lateCaptures,
               ...(lateCaptureRefunds ? { lateCaptureRefunds } : {}),
+              // Money given back at Dintero by none of the engine's refunds: finance must see it on the day.
+              ...(refundedElsewhere ? { refundedElsewhere } : {}),
               ...closed,
               ...(notClosed ? { notClosed } : {}),
               position: day.position,

@@ -265,7 +265,7 @@ function link(href, text) {
 
 // ---- the store cards ----
 
-function currencyLines(currencies) {
+function currencyLines(currencies, refundedElsewhere) {
   const entries = Object.entries(currencies ?? {}).sort(([a], [b]) => a.localeCompare(b));
   if (entries.length === 0) return [h('li', {}, 'No payments yet today')];
   return entries.map(([currency, t]) =>
@@ -274,9 +274,84 @@ function currencyLines(currencies) {
       { 'data-currency': currency },
       h('strong', {}, `${currency} `),
       `${t.capturedCount} paid ${money(t.capturedAmount, currency)}`,
-      t.refundedCount > 0 ? ` · ${t.refundedCount} refunded ${money(t.refundedAmount, currency)}` : '',
+      t.refundedCount > 0 || t.refundedAmount > 0
+        ? ` · ${t.refundedCount} refunded ${money(t.refundedAmount, currency)}`
+        : '',
+      elsewhereText(refundedElsewhere?.[currency], currency),
       ` · net ${money(t.net, currency)}`,
     ),
+  );
+}
+
+/**
+ * Of a day's refunds in a currency, those made at Dintero by none of the engine's (its Backoffice): at no terminal, and
+ * in no terminal's batch. Money without a refund more is the rest of one counted on an earlier day (`continued`).
+ */
+function elsewhereText(elsewhere, currency) {
+  if (!elsewhere || (elsewhere.refundedCount === 0 && elsewhere.refundedAmount === 0)) return '';
+  const count = elsewhere.refundedCount;
+  const refunds = count === 0 ? 'the rest of a refund' : count === 1 ? '1 refund' : `${count} refunds`;
+  return h(
+    'span',
+    { 'data-role': 'refunded-elsewhere' },
+    ` (of them ${money(elsewhere.refundedAmount, currency)} in ${refunds} made at Dintero by none of the engine's, at no terminal)`,
+  );
+}
+
+/**
+ * Money captured late and given back over the days held: each late capture with the days it was given back on
+ * (`refundedOn`), and each refund of one with where it was made; one made at Dintero by none of the engine's says so,
+ * and the rest of one listed on an earlier day (`continued`) says it is no refund more.
+ */
+function lateMoneyLines(storeId, days) {
+  const lines = [];
+  for (const date of [...days.keys()].sort()) {
+    const day = days.get(date);
+    for (const late of day.lateCaptures ?? [])
+      lines.push(
+        h(
+          'li',
+          {
+            'data-role': 'late-capture',
+            'data-transaction-id': late.transactionId,
+            'data-given-back': late.refundedOn?.length ? 'yes' : 'no',
+          },
+          `${date} · ${late.terminalId}: ${money(late.amount, late.currency)} captured late (payment ${late.paymentId}, transaction ${late.transactionId}), `,
+          late.refundedOn?.length ? `given back on ${late.refundedOn.join(', ')}` : 'not given back yet',
+        ),
+      );
+    for (const refund of day.lateCaptureRefunds ?? [])
+      lines.push(
+        h(
+          'li',
+          {
+            'data-role': 'late-capture-refund',
+            'data-transaction-id': refund.transactionId,
+            ...(refund.elsewhere ? { 'data-elsewhere': 'yes' } : {}),
+            ...(refund.continued ? { 'data-continued': 'yes' } : {}),
+          },
+          `${date}: ${money(refund.amount, refund.currency)} given back of payment ${refund.paymentId} (transaction ${refund.transactionId}) `,
+          refund.elsewhere
+            ? "at Dintero by none of the engine's refunds (its Backoffice)"
+            : `by refund ${refund.refundId} at ${refund.terminalId}`,
+          refund.continued ? ', the rest of a refund listed on an earlier day: no refund more' : '',
+          ' (',
+          timeElement(refund.at, storeId),
+          ')',
+        ),
+      );
+  }
+  return lines;
+}
+
+function lateMoney(storeId, days) {
+  const lines = lateMoneyLines(storeId, days);
+  if (lines.length === 0) return undefined;
+  return h(
+    'div',
+    { class: 'late-money' },
+    h('h3', {}, 'Captured late, and given back'),
+    h('ul', { 'data-role': 'late-money' }, ...lines),
   );
 }
 
@@ -362,6 +437,10 @@ function weekTable(storeId, days) {
     const net = Object.entries(day?.currencies ?? {})
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([currency, t]) => money(t.net, currency));
+    // Refunds made at Dintero by none of the engine's: in the day's refunds, at no terminal.
+    const elsewhere = Object.entries(day?.refundedElsewhere ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([currency, t]) => `${t.refundedCount} · ${money(t.refundedAmount, currency)}`);
     return h(
       'tr',
       { 'data-date': date },
@@ -369,12 +448,25 @@ function weekTable(storeId, days) {
       h('td', {}, String(captured(day))),
       h('td', {}, net.length > 0 ? net.join('\n') : '–'),
       h('td', {}, String(day?.counts.declined ?? 0)),
+      h('td', { 'data-role': 'refunded-elsewhere' }, elsewhere.length > 0 ? elsewhere.join('\n') : '–'),
     );
   });
   return h(
     'table',
     {},
-    h('thead', {}, h('tr', {}, h('th', {}, 'Day'), h('th', {}, 'Paid'), h('th', {}, 'Net'), h('th', {}, 'Declined'))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', {}, 'Day'),
+        h('th', {}, 'Paid'),
+        h('th', {}, 'Net'),
+        h('th', {}, 'Declined'),
+        h('th', { title: "Refunds made at Dintero by none of the engine's (its Backoffice)" }, 'Refunded at Dintero'),
+      ),
+    ),
     h('tbody', {}, ...rows),
   );
 }
@@ -397,8 +489,9 @@ function storeCard(storeId, { store, terminals, days }) {
       { class: 'terminal-counts' },
       `${counts.busy} busy · ${counts.idle} ready · ${counts.deactivated ?? 0} deactivated`,
     ),
-    h('ul', { class: 'totals', 'data-role': 'today' }, ...currencyLines(today?.currencies)),
+    h('ul', { class: 'totals', 'data-role': 'today' }, ...currencyLines(today?.currencies, today?.refundedElsewhere)),
     h('p', { class: 'counts', 'data-role': 'refusals' }, `Today: ${countsLine(today)}`),
+    lateMoney(storeId, days),
     week(storeId, days),
     h(
       'ul',
