@@ -10,6 +10,33 @@ const steps = fc.array(fc.tuple(fc.nat(99), fc.nat(1000), fc.nat(1000), fc.nat(1
 }) as fc.Arbitrary<Step[]>;
 
 describe('the read models’ money figures, against an oracle written from the documentation', () => {
+  it('are checked on histories with refunds of late captures, ours and made at Dintero, in either currency', () => {
+    const logs = fc.sample(steps, { numRuns: 200, seed: Number(process.env.ORACLE_SEED ?? 20261205) }).map(history);
+    const events = logs.flat();
+    const data = (event: (typeof events)[number]) =>
+      event.data as {
+        refundId?: string;
+        transactionId?: string;
+        currency?: string;
+        lateCapture?: true;
+        continued?: true;
+      };
+    const lateRefunds = events.filter((event) => event.type === 'RefundRequested' && data(event).transactionId);
+    const ofLate = new Set(lateRefunds.map((event) => `${event.streamName} ${data(event).refundId}`));
+    const made = events.filter(
+      (event) =>
+        (event.type === 'RefundSucceeded' || event.type === 'LateRefundRecorded') &&
+        ofLate.has(`${event.streamName} ${data(event).refundId}`),
+    );
+    const elsewhere = events.filter((event) => event.type === 'ExternalRefundRecorded' && data(event).lateCapture);
+    expect(lateRefunds.length).toBeGreaterThan(20);
+    expect(made.length).toBeGreaterThan(10);
+    expect(elsewhere.length).toBeGreaterThan(20);
+    // In both currencies, and one made elsewhere recorded in two parts (its rest `continued`).
+    expect(new Set(lateRefunds.map((event) => data(event).currency))).toEqual(new Set(['NOK', 'EUR']));
+    expect(elsewhere.some((event) => data(event).continued)).toBe(true);
+  });
+
   it('equal the oracle, folded in one pass, in batches, and resumed from KV at a cut', async () => {
     await fc.assert(
       fc.asyncProperty(steps, fc.array(fc.nat(400), { maxLength: 4 }), fc.nat(400), async (program, cuts, cut) => {

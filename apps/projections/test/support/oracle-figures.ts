@@ -4,8 +4,11 @@ import { dayBefore, localParts } from './oracle-history';
 /**
  * The money figures finance reads, computed from the log by the rules of docs/consuming.md alone (not by the
  * projector's code): a fact counts on the store's local day of Dintero's time (the engine's when Dintero gave none);
- * a late capture is listed, never captured; a refund counts for the payment's store and terminal on its own day;
- * an external refund is a refund (one more unless `continued`), at no terminal (`refundedElsewhere`); a terminal's
+ * a late capture is listed, never captured; a refund counts for the payment's store and terminal on its own day, in the
+ * currency its events name (a late capture's own for a refund of one); an external refund is a refund (one more unless
+ * `continued`), at no terminal (`refundedElsewhere`); a refund of a late capture, ours or external, is listed under
+ * `lateCaptureRefunds` on its day (the rest of an external one added to its entry of that day, else listed `continued`),
+ * and each entry of that late capture, on any day, lists that day under `refundedOn`; a terminal's
  * batch holds its captures and the refunds done at it, by Dintero's time, from just after its last close.
  */
 export interface Totals {
@@ -32,6 +35,19 @@ export interface DayFigures {
     amount: number;
     currency: string;
     endedAs: string;
+    at: string;
+    refundedOn?: string[];
+  }[];
+  /** Late captures given back this day, by refunds of ours or made elsewhere. Absent while none. */
+  lateCaptureRefunds?: {
+    paymentId: string;
+    transactionId: string;
+    refundId?: string;
+    terminalId?: string;
+    elsewhere?: true;
+    continued?: true;
+    amount: number;
+    currency: string;
     at: string;
   }[];
 }
@@ -73,6 +89,7 @@ interface EventData {
   readonly dinteroAt?: string;
   readonly capturedAmount?: number;
   readonly continued?: true;
+  readonly lateCapture?: true;
   readonly card?: { readonly brand?: string };
   readonly batch?: Partial<Figures>;
 }
@@ -102,7 +119,16 @@ export function expected(log: readonly RecordedEvent[]): Expected {
   const zones = new Map<string, string>();
   const terminalStores = new Map<string, string>();
   const payments = new Map<string, { storeId: string; terminalId: string; currency: string }>();
-  const refunds = new Map<string, { amount: number; terminalId: string }>();
+  const refunds = new Map<
+    string,
+    { amount: number; terminalId: string; currency: string | undefined; transactionId: string | undefined }
+  >();
+  /** The store days each late capture's refunds are listed on, by `{paymentId} {transactionId}`. */
+  const givenBackOn = new Map<string, Set<string>>();
+  const givenBack = (paymentId: string, transactionId: string, storeId: string, at: string) => {
+    const key = `${paymentId} ${transactionId}`;
+    givenBackOn.set(key, (givenBackOn.get(key) ?? new Set()).add(localParts(Date.parse(at), zones.get(storeId)!).date));
+  };
   const days: Record<string, DayFigures> = {};
   const facts = new Map<string, BatchFact[]>();
   const devices = new Map<string, string>();
@@ -213,31 +239,71 @@ export function expected(log: readonly RecordedEvent[]): Expected {
         );
         break;
       case 'RefundRequested':
-        refunds.set(data.refundId, { amount: data.amount, terminalId: data.terminalId });
+        refunds.set(data.refundId, {
+          amount: data.amount,
+          terminalId: data.terminalId,
+          currency: data.currency,
+          transactionId: data.transactionId,
+        });
         break;
       case 'RefundSucceeded':
       case 'LateRefundRecorded': {
         const refund = refunds.get(data.refundId)!;
+        // In the currency the refund names (the events of this version all do).
+        const currency = refund.currency!;
         const day = dayOf(payment.storeId, at);
-        const total = totals(day, payment.currency);
+        const total = totals(day, currency);
         total.refundedCount += 1;
         total.refundedAmount += refund.amount;
-        terminalTotals(day, payment.terminalId, payment.currency).refundedAmount += refund.amount;
-        batchFact(refund.terminalId, fact('reversal', refund.amount, 1));
+        terminalTotals(day, payment.terminalId, currency).refundedAmount += refund.amount;
+        batchFact(refund.terminalId, fact('reversal', refund.amount, 1, currency));
+        if (refund.transactionId !== undefined) {
+          (day.lateCaptureRefunds ??= []).push({
+            paymentId: id,
+            transactionId: refund.transactionId,
+            refundId: data.refundId,
+            terminalId: refund.terminalId,
+            amount: refund.amount,
+            currency,
+            at,
+          });
+          givenBack(id, refund.transactionId, payment.storeId, at);
+        }
         break;
       }
       case 'ExternalRefundRecorded': {
+        const currency = data.currency;
         const day = dayOf(payment.storeId, at);
-        const total = totals(day, payment.currency);
+        const total = totals(day, currency);
         total.refundedCount += data.continued ? 0 : 1;
         total.refundedAmount += data.amount;
         // No terminal made it: beside the terminals, never in one's totals.
-        const elsewhere = ((day.refundedElsewhere ??= {})[payment.currency] ??= {
+        const elsewhere = ((day.refundedElsewhere ??= {})[currency] ??= {
           refundedCount: 0,
           refundedAmount: 0,
         });
         elsewhere.refundedCount += data.continued ? 0 : 1;
         elsewhere.refundedAmount += data.amount;
+        if (data.lateCapture) {
+          const listed = (day.lateCaptureRefunds ??= []);
+          const first = data.continued
+            ? listed.findLast(
+                (entry) => entry.elsewhere && entry.paymentId === id && entry.transactionId === data.transactionId,
+              )
+            : undefined;
+          if (first) first.amount += data.amount;
+          else
+            listed.push({
+              paymentId: id,
+              transactionId: data.transactionId,
+              elsewhere: true,
+              ...(data.continued ? { continued: true as const } : {}),
+              amount: data.amount,
+              currency,
+              at,
+            });
+          givenBack(id, data.transactionId, payment.storeId, at);
+        }
         break;
       }
       case 'PaymentDeclined':
@@ -254,8 +320,13 @@ export function expected(log: readonly RecordedEvent[]): Expected {
         break;
     }
   }
-  for (const day of Object.values(days))
+  for (const day of Object.values(days)) {
     for (const total of Object.values(day.currencies)) total.net = total.capturedAmount - total.refundedAmount;
+    for (const late of day.lateCaptures) {
+      const on = givenBackOn.get(`${late.paymentId} ${late.transactionId}`);
+      if (on) late.refundedOn = [...on].sort();
+    }
+  }
 
   const openBatches: Expected['openBatches'] = {};
   const swappedOut: Expected['swappedOut'] = {};

@@ -77,6 +77,7 @@ export function read(kv: Kv): Expected {
         terminals: { ...day.terminals },
         ...(day.refundedElsewhere ? { refundedElsewhere: day.refundedElsewhere } : {}),
         lateCaptures: day.lateCaptures,
+        ...(day.lateCaptureRefunds ? { lateCaptureRefunds: day.lateCaptureRefunds } : {}),
       };
       if (JSON.stringify(figures) !== JSON.stringify(emptyDay())) days[key] = structuredClone(figures) as never;
       for (const close of Object.values(day.closes ?? {}))

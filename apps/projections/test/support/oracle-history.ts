@@ -10,7 +10,8 @@ import {
 /**
  * Random but realistic histories for property tests of the read models: a few stores in far-apart time zones,
  * their terminals, payments in two currencies driven through the payment decider (so that every payment event is
- * one the engine can write), refunds at any terminal, external refunds, late captures and end-of-day closes, with
+ * one the engine can write), refunds at any terminal, external refunds, late captures (in either currency) and their
+ * refunds, ours and external, and end-of-day closes, with
  * Dintero's times around the stores' local midnights. A history is a list of steps (numbers) read by a small
  * machine: a step that does not fit the history so far is skipped, so any list shrinks to a smaller history.
  */
@@ -40,6 +41,10 @@ interface Payment {
   captures: { amount: number; at?: string }[];
   /** A transaction captured after the payment ended, by its id: its captures. */
   late: Map<string, { amount: number; at?: string }[]>;
+  /** The currency each transaction captured late was captured in. */
+  lateCurrencies: Map<string, string>;
+  /** Refunds made at Dintero by no refund of ours of each transaction captured late: the list Dintero shows. */
+  lateExternal: Map<string, { before: number; refundedElsewhere: number; dinteroAt?: string }[]>;
   /** Refunds made at Dintero by no refund of ours: the list Dintero shows. */
   external: { before: number; refundedElsewhere: number; dinteroAt?: string }[];
   refunds: string[];
@@ -171,6 +176,8 @@ export function history(steps: readonly Step[]): RecordedEvent[] {
           released: false,
           captures: [],
           late: new Map(),
+          lateCurrencies: new Map(),
+          lateExternal: new Map(),
           external: [],
           refunds: [],
         };
@@ -279,18 +286,22 @@ export function history(steps: readonly Step[]): RecordedEvent[] {
         payment.late.set(txId, parts);
         // One of them in the other currency: Dintero captured what the terminal took, which need not be the payment's.
         const currency = txId === 'late-1' ? CURRENCIES.find((other) => other !== payment.currency)! : payment.currency;
+        payment.lateCurrencies.set(txId, currency);
         run(payment, transaction(payment, txId, 'CAPTURED', parts, clock, at, currency));
         break;
       }
       case 9:
       case 10: {
-        // A refund asked for at a free terminal (any store's), sent to Dintero.
+        // A refund asked for at a free terminal (any store's), sent to Dintero: of the sale, or of money captured late
+        // (in the late capture's own currency, which the POS names).
         const payment = pick(
-          payments.filter((p) => status(p) === 'captured'),
+          payments.filter((p) => status(p) === 'captured' || p.late.size > 0),
           a,
         );
         const terminal = pick(TERMINALS, b)!;
         if (!payment || claims.has(terminal.terminalId)) break;
+        const ofLate = status(payment) !== 'captured' || c % 3 === 1 ? pick([...payment.late.keys()], c) : undefined;
+        const lateCaptured = ofLate === undefined ? 0 : sum(payment.late.get(ofLate)!);
         const refundId = `r${++ids}`;
         clock += 1000;
         claim(terminal.terminalId, refundId, 'refund', payment.paymentId);
@@ -298,7 +309,10 @@ export function history(steps: readonly Step[]): RecordedEvent[] {
           type: 'RequestRefund',
           data: {
             refundId,
-            amount: 1 + (c % payment.amount),
+            amount: 1 + (c % (ofLate === undefined ? payment.amount : lateCaptured)),
+            ...(ofLate === undefined
+              ? {}
+              : { transactionId: ofLate, currency: payment.lateCurrencies.get(ofLate) ?? payment.currency }),
             terminalId: terminal.terminalId,
             claimId: refundId,
             by: 'pos',
@@ -345,31 +359,35 @@ export function history(steps: readonly Step[]): RecordedEvent[] {
         break;
       }
       case 13: {
-        // Dintero shows refunds made in its Backoffice: a new one, or more of the last one than was recorded.
+        // Dintero shows refunds made in its Backoffice, of the sale or of money captured late: a new one, or more of
+        // the last one than was recorded.
         const payment = pick(
-          payments.filter((p) => status(p) === 'captured'),
+          payments.filter((p) => status(p) === 'captured' || p.late.size > 0),
           a,
         );
         if (!payment) break;
+        const ofLate = status(payment) !== 'captured' || b % 3 === 1 ? pick([...payment.late.keys()], b) : undefined;
         clock += 1000;
         const at = dinteroAt(payment, b);
         const more = 1 + (c % 500);
-        const last = payment.external.at(-1);
-        if (last && c % 3 === 0)
-          payment.external = [
-            ...payment.external.slice(0, -1),
-            { ...last, refundedElsewhere: last.refundedElsewhere + more },
-          ];
-        else {
-          const before = last?.refundedElsewhere ?? 0;
-          payment.external = [
-            ...payment.external,
-            { before, refundedElsewhere: before + more, ...(at ? { dinteroAt: at } : {}) },
-          ];
-        }
+        const listed = ofLate === undefined ? payment.external : (payment.lateExternal.get(ofLate) ?? []);
+        const last = listed.at(-1);
+        const external =
+          last && c % 3 === 0
+            ? [...listed.slice(0, -1), { ...last, refundedElsewhere: last.refundedElsewhere + more }]
+            : [
+                ...listed,
+                {
+                  before: last?.refundedElsewhere ?? 0,
+                  refundedElsewhere: (last?.refundedElsewhere ?? 0) + more,
+                  ...(at ? { dinteroAt: at } : {}),
+                },
+              ];
+        if (ofLate === undefined) payment.external = external;
+        else payment.lateExternal.set(ofLate, external);
         run(payment, {
           type: 'RecordExternalRefunds',
-          data: { transactionId: 'tx', refunds: payment.external, source: 'reconciler', at: iso(clock) },
+          data: { transactionId: ofLate ?? 'tx', refunds: external, source: 'reconciler', at: iso(clock) },
         });
         break;
       }
