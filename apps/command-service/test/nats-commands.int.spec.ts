@@ -26,7 +26,7 @@ describe('command service over NATS request/reply', () => {
   beforeAll(async () => {
     let prefix: string;
     ({ service, prefix, close } = await startCommandServiceOnSimulator([
-      { id: 'oslo-center', payoutDestinationId: 'seller-1', terminals: ['N-1', 'N-2', 'N-3'] },
+      { id: 'oslo-center', payoutDestinationId: 'seller-1', terminals: ['N-1', 'N-2', 'N-3', 'N-4'] },
     ]));
     // A prefix of its own, so that this run's subjects meet no other run's.
     subjects = natsNames(prefix).commands;
@@ -70,6 +70,18 @@ describe('command service over NATS request/reply', () => {
       status: 200,
       body: { status: 'cancelled' },
     });
+  });
+
+  it('takes a currency in lower case as that currency, as HTTP does', async () => {
+    const started = await request(subjects.start, {
+      idempotencyKey: randomUUID(),
+      payment: { ...payment, terminalId: 'N-4', currency: 'nok', merchantReference: 'POS-lower' },
+    });
+    expect(started).toMatchObject({ status: 201, body: { terminalId: 'N-4', currency: 'NOK' } });
+    const paymentId = started.body.paymentId as string;
+    const requested = (await log.readStream(`payment-${paymentId}`)).find((event) => event.type === 'PaymentRequested');
+    expect(requested?.data).toMatchObject({ currency: 'NOK' });
+    expect(await request(subjects.cancel, { paymentId })).toMatchObject({ status: 200 });
   });
 
   it('reads one payment and one refund as HTTP does, and waits for the outcome when asked', async () => {

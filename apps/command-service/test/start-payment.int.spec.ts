@@ -129,6 +129,18 @@ describe('command service: starting a terminal payment against the simulator', (
     expect(read).toEqual(body);
   });
 
+  it('takes a currency in lower case as that currency, upper case at Dintero, in the log and in the answer', async () => {
+    const terminalId = await registerTerminal('T-LC');
+    const { status, body } = await start({ terminalId, currency: 'nok' });
+    expect(status).toBe(201);
+    expect(body).toMatchObject({ status: 'awaiting_card', terminalId, amount: 39_900, currency: 'NOK' });
+    expect(sim.app.get(SimulatorState).sessions.get(body.sessionId as string)?.order.currency).toBe('NOK');
+    const requested = (await log.readStream(`payment-${body.paymentId as string}`)).find(
+      (event) => event.type === 'PaymentRequested',
+    );
+    expect(requested?.data).toMatchObject({ currency: 'NOK' });
+  });
+
   it('of 50 concurrent starts on one terminal, one gets 201 and 49 get 409 TERMINAL_BUSY naming it (invariant 1)', async () => {
     const sessionsBefore = sim.app.get(SimulatorState).sessions.size;
     const answers = await Promise.all(
@@ -171,9 +183,9 @@ describe('command service: starting a terminal payment against the simulator', (
         [{ field: 'amount', message: 'amount must be an integer number' }],
       ],
       [
-        'a lower-case currency',
-        { currency: 'nok' },
-        [{ field: 'currency', message: 'currency must be an ISO 4217 code in upper case, e.g. NOK' }],
+        'a currency of two letters',
+        { currency: 'no' },
+        [{ field: 'currency', message: 'currency must be an ISO 4217 code of three letters, e.g. NOK' }],
       ],
       // A rule of the domain: the same shape.
       [

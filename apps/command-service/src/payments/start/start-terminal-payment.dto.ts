@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import {
   IsInt,
   IsNotEmpty,
@@ -70,9 +71,17 @@ export class StartTerminalPaymentDto {
   @Min(1)
   amount!: number;
 
-  @ApiProperty({ example: 'NOK', description: 'ISO 4217 code, upper case', pattern: '^[A-Z]{3}$' })
+  @ApiProperty({
+    example: 'NOK',
+    description: 'ISO 4217 code, in either case: "nok" is NOK (the payment is recorded and answered in upper case)',
+    pattern: '^[A-Za-z]{3}$',
+  })
   @IsRequired()
-  @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code in upper case, e.g. NOK' })
+  // As a refund's: ISO 4217 codes are upper case, and a POS that keeps them in lower case ("nok") means the same
+  // currency. Upper-cased here, at the edge (HTTP and NATS take this DTO), so that the domain, the store's accepted
+  // currencies and Dintero see the code as ISO writes it; one that is no code after that is refused (`400`).
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value))
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code of three letters, e.g. NOK' })
   currency!: string;
 
   @ApiProperty({ example: 'POS-123' })
