@@ -43,8 +43,9 @@ export function spreadOffsetMs(storeId: string, terminalId: string, spreadMs: nu
 }
 
 /**
- * The key of a terminal's close of a day, whatever its attempt: where its give-up is claimed in NATS KV
- * (`CloseStartFailures.claimGiveUp`), the same on every instance and after a restart.
+ * The id of a terminal's close of a day, whatever its attempt: the stream (`operation-{id}`) its give-up is recorded
+ * on, the same on every instance and after a restart, so that the log records one give-up of the day, the first
+ * writer's, every other writer's append conflicting with it.
  */
 export function closeDayKey(storeId: string, terminalId: string, businessDay: string): string {
   return hashedUuid('nightly-close-day', storeId, terminalId, businessDay);

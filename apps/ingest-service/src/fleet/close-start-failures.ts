@@ -10,16 +10,6 @@ export interface FailedStarts {
   readonly busy?: boolean;
 }
 
-/**
- * The give-up of one terminal's close of one day, as the first instance to decide it put it: every instance records
- * this one, on this attempt's stream, whatever it knows of the close itself.
- */
-export interface GiveUpClaim {
-  readonly operationId: string;
-  readonly attempts: number;
-  readonly at: string;
-}
-
 /** How often a count is read and written again when another instance wrote it in the same moment. */
 const CONFLICT_RETRIES = 5;
 
@@ -31,9 +21,6 @@ const CONFLICT_RETRIES = 5;
  *   never start was tried for ever. Not in the log, which is what failed. Also that a busy terminal held the attempt
  *   up, which the log never hears of: a close left so when the next day's close falls due is given up for that
  *   reason after a restart too, where it was known only in memory and dropped.
- * - Which attempt a terminal day's close is given up at (`claimGiveUp`), made once with the bucket's compare-and-set:
- *   instances that know the close differently (one a busy second attempt in memory, another only the first attempt
- *   in the log) record the one give-up on the same stream, where the operation's decider records it once.
  *
  * The bucket keeps an entry for `keepMs` after its last write (the days the nightly close remembers closes), no longer.
  */
@@ -71,27 +58,6 @@ export class CloseStartFailures {
     await this.change(operationId, (held) => (held.busy ? undefined : { ...held, busy: true }));
   }
 
-  /**
-   * The give-up of the terminal day's close (`dayKey`, the same on every instance): `claim` if none was made, else the
-   * one another instance (or this one, before a restart) made first.
-   */
-  async claimGiveUp(dayKey: string, claim: GiveUpClaim): Promise<GiveUpClaim> {
-    const key = `given-up.${dayKey}`;
-    for (let tries = 0; ; tries++) {
-      const entry = await this.kv.get(key);
-      const held = entry && entry.operation === 'PUT' ? parseClaim(entry.string()) : undefined;
-      if (held) return held;
-      try {
-        if (entry) await this.kv.update(key, JSON.stringify(claim), entry.revision);
-        else await this.kv.create(key, JSON.stringify(claim));
-        return claim;
-      } catch (error) {
-        // Another instance claimed it in the same moment: theirs stands, read on the next turn.
-        if (!isRevisionConflict(error) || tries >= CONFLICT_RETRIES) throw error;
-      }
-    }
-  }
-
   /** Writes the attempt's entry as `next` makes it of the one held (nothing when it gives undefined), by compare-and-set. */
   private async change(
     operationId: string,
@@ -124,15 +90,5 @@ function parse(value: string): FailedStarts {
     };
   } catch {
     return { count: 0, reason: '' };
-  }
-}
-
-function parseClaim(value: string): GiveUpClaim | undefined {
-  try {
-    const { operationId, attempts, at } = JSON.parse(value) as Partial<GiveUpClaim>;
-    if (typeof operationId !== 'string' || typeof attempts !== 'number' || typeof at !== 'string') return undefined;
-    return { operationId, attempts, at };
-  } catch {
-    return undefined;
   }
 }

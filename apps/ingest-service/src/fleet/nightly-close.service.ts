@@ -66,8 +66,9 @@ const BUSY_RETRY_MS = 15_000;
  * terminal's next day's close falls due before it closed (`supersededCloses`), but for one still under way at
  * Dintero, which may yet complete. A terminal day of the days kept that was due and left no trace (`missedCloses`: the
  * engine down all night, or a busy terminal or failed starts that only NATS kept, this instance restarted since) is
- * given up when found, and says it was found late. Every give-up of a terminal day is claimed in NATS first
- * (`CloseStartFailures.claimGiveUp`), so that instances knowing the close differently record the one give-up.
+ * given up when found, and says it was found late. Every give-up of a terminal day goes on that day's own stream
+ * (`closeDayKey`) at the revision read, so that instances knowing the close differently record the one give-up, the
+ * first's, with or without NATS.
  *
  * Each close has an id made from the store, the terminal, the day and the attempt, the same on every instance
  * and after a restart, and is started only when the log has no operation of that id: so it runs once, however
@@ -468,9 +469,16 @@ export class NightlyClose extends LeasedLogService {
     const { storeId, terminalId, businessDay, attempt, key, dinteroTerminalId } = target;
     const operationId = closeOperationId(storeId, terminalId, businessDay, attempt);
     const log = { storeId, terminalId, operationId, businessDay, attempt, correlationId: CORRELATION_ID };
+    // Given up already (by another instance, and not yet followed here): no attempt after a give-up. On the terminal
+    // day's stream, or on the attempt's own where an earlier version recorded it.
+    const day = await readState(
+      this.store,
+      operationStream(closeDayKey(storeId, terminalId, businessDay)),
+      operationDecider,
+    );
     // Recorded already (by another instance, or before a restart, and not yet followed here): not again.
     const { state: recorded } = await readState(this.store, operationStream(operationId), operationDecider);
-    if (recorded.givenUp) {
+    if (day.state.givenUp || recorded.givenUp) {
       this.closes.set(key, { businessDay, attempt, status: 'given_up', notBefore: 0 });
       return;
     }
@@ -568,10 +576,12 @@ export class NightlyClose extends LeasedLogService {
   }
 
   /**
-   * Records that the close is given up, for the store day: once, whichever instance or restart gets here first (the
-   * operation's decider records a second give-up as nothing). When it cannot be recorded, the next round tries again.
-   * `late`: found only after the next day's close fell due (no trace of it, or this instance did not have it due); the
-   * reason says so and when, beside the day it concerns.
+   * Records that the close is given up, for the store day: once, whichever instance or restart gets here first, and
+   * whatever attempt each knows it at. The give-up is appended to the terminal day's own stream (`closeDayKey`, the
+   * same on every instance), at the revision read: a second writer conflicts, reads the first's give-up, and the
+   * operation's decider records nothing, so it holds through the log alone, NATS out of reach or not. When it cannot be
+   * recorded, the next round tries again. `late`: found only after the next day's close fell due (no trace of it, or
+   * this instance did not have it due); the reason says so and when, beside the day it concerns.
    */
   private async giveUp(
     target: { storeId: string; terminalId: string; businessDay: string; key: string },
@@ -581,24 +591,9 @@ export class NightlyClose extends LeasedLogService {
     late = false,
   ): Promise<void> {
     const { storeId, terminalId, businessDay, key } = target;
-    const mine = {
-      operationId: closeOperationId(storeId, terminalId, businessDay, close.attempt),
-      attempts: close.attempt,
-      at: new Date(now).toISOString(),
-    };
-    // The give-up claimed in NATS first: instances that know the close differently give it up at the same attempt, the
-    // first's, and dated as the first found it. NATS out of reach: this instance's own, which the log records once.
-    const failures = await this.startFailures();
-    const claimed = await failures
-      ?.claimGiveUp(closeDayKey(storeId, terminalId, businessDay), mine)
-      .catch((error: unknown) => {
-        this.logger.warn(
-          { storeId, terminalId, businessDay, err: error },
-          'could not claim a nightly close’s give-up in NATS',
-        );
-        return undefined;
-      });
-    const { operationId, attempts: attempt, at } = claimed ?? mine;
+    const attempt = close.attempt;
+    const operationId = closeOperationId(storeId, terminalId, businessDay, attempt);
+    const at = new Date(now).toISOString();
     // The reason is kept to 500 characters, the part saying it was found late whole.
     const foundLate = late ? `; found late, at ${at}` : '';
     const reason = `${why.slice(0, 500 - foundLate.length)}${foundLate}`;
@@ -606,7 +601,7 @@ export class NightlyClose extends LeasedLogService {
     try {
       const { events } = await handleCommand(
         this.store,
-        operationStream(operationId),
+        operationStream(closeDayKey(storeId, terminalId, businessDay)),
         operationDecider,
         {
           type: 'GiveUpClose',
@@ -623,7 +618,7 @@ export class NightlyClose extends LeasedLogService {
         { metadata: operationMetadata({ operationId, storeId, terminalId, businessDay }, CORRELATION_ID) },
       );
       this.closes.set(key, { businessDay, attempt, status: 'given_up', notBefore: 0 });
-      // Nothing recorded: another instance gave it up first.
+      // Nothing recorded: another instance (or this one, before a restart) gave it up first.
       if (events.length === 0) return;
       this.metrics.nightlyCloses.inc({ result: 'given_up' });
       this.logger.warn(log, 'nightly close given up');

@@ -62,8 +62,8 @@ type Event<Type extends string, Data> = { readonly type: Type; readonly data: Da
 
 /**
  * A nightly close given up: the terminal's batch of that store day was not closed by the engine, and no further
- * attempt is made. Recorded once per close, on the stream of the attempt it was given up at (a stream with no
- * request when that attempt could not even be recorded).
+ * attempt is made. Recorded once per terminal day, on that day's own stream (`operation-{id}`, the id made from the
+ * store, terminal and day whatever the attempt; an earlier version recorded it on the attempt's stream).
  */
 export interface CloseGivenUpData {
   /** The attempt given up at: its operation, recorded or not. */

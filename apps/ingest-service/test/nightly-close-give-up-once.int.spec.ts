@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { CloseGivenUpData as GivenUp } from '@app/payment-domain';
+import { startIngestService, type RunningIngestService } from '../../../test/support/ingest-service';
+import { startSilentNats } from '../../../test/support/silent-nats';
+import { NightlyClose } from '../src/fleet/nightly-close.service';
+
+/** What a give-up is made of: the terminal day, and the close as the instance knows it. */
+interface GivesUp {
+  giveUp(
+    target: { storeId: string; terminalId: string; businessDay: string; key: string },
+    close: { businessDay: string; attempt: number; status: string; notBefore: number },
+    why: string,
+    now: number,
+  ): Promise<void>;
+}
+
+/**
+ * Two instances that know a terminal day's close differently (one saw its second attempt held up by a busy terminal,
+ * in memory; the other only its first, failed, in the log) give it up at the same moment, with NATS out of reach: the
+ * log records one give-up, where each recorded its own on its own attempt's stream when NATS could not say whose
+ * came first.
+ */
+describe('a nightly close given up by two instances with NATS out of reach', () => {
+  let silent: Awaited<ReturnType<typeof startSilentNats>>;
+  let dir: string;
+  let services: RunningIngestService[] = [];
+
+  beforeAll(async () => {
+    silent = await startSilentNats();
+    dir = mkdtempSync(path.join(tmpdir(), 'give-up-once-'));
+    const env = {
+      EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
+      NATS_URL: silent.url,
+      RECONCILER_ENABLED: 'false',
+    };
+    services = [await startIngestService(env), await startIngestService(env)];
+  }, 60_000);
+  afterAll(async () => {
+    for (const service of services) await service.close();
+    await silent.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records one give-up of the terminal day', async () => {
+    const target = {
+      storeId: 'go-store',
+      terminalId: 'GO-1',
+      businessDay: '2026-03-02',
+      key: 'go-store.GO-1.2026-03-02',
+    };
+    const [first, second] = services.map((service) => service.app.get<NightlyClose, GivesUp>(NightlyClose));
+    const now = Date.now();
+    await Promise.all([
+      first!.giveUp(
+        target,
+        { businessDay: target.businessDay, attempt: 1, status: 'failed', notBefore: 0 },
+        'failed',
+        now,
+      ),
+      second!.giveUp(
+        target,
+        { businessDay: target.businessDay, attempt: 2, status: 'busy', notBefore: 0 },
+        'busy',
+        now,
+      ),
+    ]);
+    const givenUp = (await services[0]!.log.readAll({ limit: 1_000 }))
+      .filter((event) => event.type === 'CloseGivenUp')
+      .map((event) => event.data as GivenUp);
+    expect(givenUp).toHaveLength(1);
+    expect(givenUp[0]).toMatchObject({ storeId: 'go-store', terminalId: 'GO-1', businessDay: '2026-03-02' });
+  }, 60_000);
+});
