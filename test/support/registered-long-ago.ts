@@ -50,8 +50,9 @@ export async function registerLongAgoAtDintero(
   engine: Pick<Engine, 'log' | 'sim'>,
   storeId: string,
   terminalIds: readonly string[],
+  daysAgo = 3,
 ): Promise<void> {
-  await registerLongAgo(engine.log, storeId, terminalIds);
+  await registerLongAgo(engine.log, storeId, terminalIds, daysAgo);
   await engine.sim.control('POST', '/seed', {
     payoutDestinations: ['seller-1'],
     stores: [{ id: storeId, payout_destination_id: 'seller-1' }],

@@ -139,6 +139,14 @@ export class IngestServiceConfig extends withDintero(withNats(withEventStore(Bas
   @EnvInt('NIGHTLY_CLOSE_MAX_ATTEMPTS', { min: 1, max: 20 })
   readonly nightlyCloseMaxAttempts: number = 5;
 
+  /**
+   * How many days back a terminal day due and never closed nor given up is looked for (an outage longer than the
+   * three days the nightly close keeps closes): back to the terminal's last day the log shows the nightly close at
+   * work, no further than this.
+   */
+  @EnvInt('NIGHTLY_CLOSE_LOOK_BACK_DAYS', { min: 3, max: 366 })
+  readonly nightlyCloseLookBackDays: number = 31;
+
   /** How long a terminal operation (a nightly close) may hold its terminal, as in the command service. */
   @EnvInt('OPERATION_CLAIM_SECONDS', { min: 10, max: 86_400 })
   readonly operationClaimSeconds: number = 900;

@@ -64,9 +64,10 @@ const BUSY_RETRY_MS = 15_000;
  * and instances; a busy terminal between two such starts does not start the count again). Dintero out of reach is no such reason: the operation is recorded and sent again with its key by the
  * operations reconciler, and ends timed out or expired, which counts as an attempt. And it is given up when the
  * terminal's next day's close falls due before it closed (`supersededCloses`), but for one still under way at
- * Dintero, which may yet complete. A terminal day of the days kept that was due and left no trace (`missedCloses`: the
- * engine down all night, or a busy terminal or failed starts that only NATS kept, this instance restarted since) is
- * given up when found, and says it was found late. Every give-up of a terminal day goes on that day's own stream
+ * Dintero, which may yet complete. A terminal day that was due and left no trace (`missedCloses`: the engine down all
+ * night, or for days, back to the terminal's last day the log shows the nightly close at work and at most
+ * `NIGHTLY_CLOSE_LOOK_BACK_DAYS`; or a busy terminal or failed starts that only NATS kept, this instance restarted
+ * since) is given up when found, and says it was found late. Every give-up of a terminal day goes on that day's own stream
  * (`closeDayKey`) at the revision read, so that instances knowing the close differently record the one give-up, the
  * first's, with or without NATS.
  *
@@ -84,10 +85,17 @@ export class NightlyClose extends LeasedLogService {
   private readonly activeAt = new Map<string, number>();
   /**
    * By store day, the earliest instant the log shows the nightly close at work (a close requested or given up), for
-   * the days kept: a terminal day with no trace is taken for missed only when its close time is after the first of
-   * them, the nightly close in service then (not a log from before it ran, or one it was not enabled on).
+   * the days looked back over (`NIGHTLY_CLOSE_LOOK_BACK_DAYS`): a terminal day with no trace is taken for missed only
+   * when its close time is after the first of them, the nightly close in service then (not a log from before it ran,
+   * or one it was not enabled on).
    */
   private readonly atWork = new Map<string, number>();
+  /**
+   * Terminal days (`{storeId}.{terminalId}.{day}`) the log shows the nightly close at work on (a close requested or
+   * given up), for the days looked back over: the look for missed days of a terminal goes back no further than the
+   * latest of them before the day due, the days before it found (or not) while the engine ran then.
+   */
+  private readonly tracedDays = new Set<string>();
   /** Terminal days (`{storeId}.{terminalId}.{day}`) a close by hand closed: no nightly close of theirs is missed. */
   private readonly closedByHand = new Set<string>();
   private readonly handCloseOf = new Map<string, string>();
@@ -163,6 +171,7 @@ export class NightlyClose extends LeasedLogService {
       const { storeId, terminalId, businessDay, attempts } = event.data;
       const key = `${storeId}.${terminalId}.${businessDay}`;
       this.closes.set(key, { businessDay, attempt: attempts, status: 'given_up', notBefore: 0 });
+      this.tracedDays.add(key);
       this.sawAtWork(businessDay, event.data.at);
       return;
     }
@@ -174,6 +183,7 @@ export class NightlyClose extends LeasedLogService {
         return;
       }
       this.sawAtWork(businessDay, event.data.requestedAt);
+      this.tracedDays.add(`${storeId}.${terminalId}.${businessDay}`);
       const attempt = this.attemptOf(id, storeId, terminalId, businessDay);
       if (attempt === undefined) return;
       const key = `${storeId}.${terminalId}.${businessDay}`;
@@ -211,23 +221,30 @@ export class NightlyClose extends LeasedLogService {
     return undefined;
   }
 
-  /** Forgets closes of days long past, so that memory stays bounded by the fleet, not by its history. */
-  private prune(oldest: string): void {
+  /**
+   * Forgets closes of days long past, so that memory stays bounded by the fleet, not by its history: closes before
+   * `oldest` (the days kept), and what the look for missed days needs before `lookBackFrom`.
+   */
+  private prune(oldest: string, lookBackFrom: string): void {
     for (const [key, close] of this.closes) if (close.businessDay < oldest) this.closes.delete(key);
     for (const [operationId, { key }] of this.closeOf) if (!this.closes.has(key)) this.closeOf.delete(operationId);
-    for (const day of this.atWork.keys()) if (day < oldest) this.atWork.delete(day);
+    for (const day of this.atWork.keys()) if (day < lookBackFrom) this.atWork.delete(day);
     // Keys end in the day, ten characters.
-    const old = (key: string) => key.slice(-10) < oldest;
-    for (const keys of [this.closedByHand, this.notMissed, this.seenDue])
-      for (const key of keys) if (old(key)) keys.delete(key);
-    for (const [operationId, key] of this.handCloseOf) if (old(key)) this.handCloseOf.delete(operationId);
+    const before = (day: string) => (key: string) => key.slice(-10) < day;
+    for (const key of this.seenDue) if (before(oldest)(key)) this.seenDue.delete(key);
+    for (const keys of [this.closedByHand, this.notMissed, this.tracedDays])
+      for (const key of keys) if (before(lookBackFrom)(key)) keys.delete(key);
+    for (const [operationId, key] of this.handCloseOf)
+      if (before(lookBackFrom)(key)) this.handCloseOf.delete(operationId);
   }
 
   protected async tick(): Promise<void> {
     const now = Date.now();
     // The first day kept: closes of days before it are forgotten, and no day before it is looked at for a missed close.
     const oldest = new Date(now - KEEP_DAYS_MS).toISOString().slice(0, 10);
-    this.prune(oldest);
+    // The first day looked at for a missed close: an outage longer than the days kept is looked back over too.
+    const lookBackFrom = new Date(now - this.config.nightlyCloseLookBackDays * 86_400_000).toISOString().slice(0, 10);
+    this.prune(oldest, lookBackFrom);
     const due = this.dueCloses(now);
     for (const { key } of due) this.seenDue.add(key);
     const counts = { completed: 0, running: 0, waiting: 0, failed: 0, given_up_earlier: 0 };
@@ -249,14 +266,26 @@ export class NightlyClose extends LeasedLogService {
       budget -= 1;
       await this.giveUp(superseded, superseded.close, superseded.reason, now, !this.seenDue.has(superseded.key));
     }
-    for (const missed of this.missedCloses(now, oldest)) {
+    // A terminal's missed days oldest first, and none after one left unsettled this round (another instance holds it,
+    // NATS could not be read, the log not written): a give-up bounds the next round's look back, which must not pass
+    // over an earlier day still to give up.
+    const unsettled = new Set<string>();
+    for (const missed of this.missedCloses(now, lookBackFrom)) {
       if (budget <= 0 || this.worker.isStopped) return;
-      if (!(await this.worker.mayTake(`nightly-close.${missed.key}`))) continue;
+      const terminal = `${missed.storeId}.${missed.terminalId}`;
+      if (unsettled.has(terminal)) continue;
+      if (!(await this.worker.mayTake(`nightly-close.${missed.key}`))) {
+        unsettled.add(terminal);
+        continue;
+      }
       const reason = await this.missedReason(missed);
-      if (reason === undefined) continue;
+      if (reason === undefined) {
+        if (!this.notMissed.has(missed.key)) unsettled.add(terminal);
+        continue;
+      }
       budget -= 1;
       const close = { businessDay: missed.businessDay, attempt: 1, status: 'unstarted' as const, notBefore: 0 };
-      await this.giveUp(missed, close, reason, now, true);
+      if (!(await this.giveUp(missed, close, reason, now, true))) unsettled.add(terminal);
     }
     for (const close of due) {
       if (budget <= 0 || this.worker.isStopped) return;
@@ -313,14 +342,16 @@ export class NightlyClose extends LeasedLogService {
   }
 
   /**
-   * Terminal days of the days kept, before the day due now, that were due and left no trace: no close of theirs was
-   * requested or given up (the engine was down when the next day's close fell due, or this instance knew of one only
+   * Terminal days before the day due now that were due and left no trace: no close of theirs was requested or given up
+   * (the engine was down when the next day's close fell due, for however many days, or this instance knew of one only
    * in memory, a busy terminal or starts that failed, and was restarted since). Nothing will try them any more, and
    * nothing said their batch was not closed: each is given up, once (`missedReason` says whether and why). A terminal
    * not in use now, a day before it was (registered, taken back into use, `ACTIVE` at Dintero) and a day a close by
-   * hand closed are none of these.
+   * hand closed are none of these. Each terminal's days are looked at from the day before the due one back to the
+   * latest the log shows the nightly close at work on it (the days before then were looked at while the engine ran),
+   * and no further back than `lookBackFrom` (`NIGHTLY_CLOSE_LOOK_BACK_DAYS`).
    */
-  private missedCloses(now: number, oldest: string) {
+  private missedCloses(now: number, lookBackFrom: string) {
     const missed: { storeId: string; terminalId: string; businessDay: string; key: string; closeAt: number }[] = [];
     // By schedule, the days kept before the due one: each day's close time, and its next day's (which superseded it).
     const schedules = new Map<string, { day: string; closeAt: number; nextCloseAt: number }[]>();
@@ -333,7 +364,7 @@ export class NightlyClose extends LeasedLogService {
         days = [];
         const due = dueClose(timeZone, endOfDayTime, now);
         let nextCloseAt = due.closeAt;
-        for (let day = addDays(due.businessDay, -1); day >= oldest; day = addDays(day, -1)) {
+        for (let day = addDays(due.businessDay, -1); day >= lookBackFrom; day = addDays(day, -1)) {
           const closeAt = closeTime(day, endOfDayTime, timeZone);
           days.push({ day, closeAt, nextCloseAt });
           nextCloseAt = closeAt;
@@ -344,15 +375,19 @@ export class NightlyClose extends LeasedLogService {
         if (!terminal.active || (terminal.dintero && terminal.dintero.status !== 'ACTIVE')) continue;
         const terminalKey = `${storeId}.${terminalId}`;
         const inUseSince = Math.max(this.registeredAt.get(terminalKey) ?? 0, this.activeAt.get(terminalKey) ?? 0);
+        // Looked at newest first, up to the terminal's latest day with a trace (or the last before it was in use); given
+        // up oldest first, so that a give-up, a trace itself, never hides an earlier day from the next round.
+        const its: typeof missed = [];
         for (const { day, closeAt, nextCloseAt } of days) {
           const key = `${terminalKey}.${day}`;
-          if (inUseSince > closeAt || this.closes.has(key) || this.closedByHand.has(key) || this.notMissed.has(key))
-            continue;
+          if (inUseSince > closeAt || this.tracedDays.has(key)) break;
+          if (this.closes.has(key) || this.closedByHand.has(key) || this.notMissed.has(key)) continue;
           // The day stays this terminal's close until its next day's falls due, spread and all (as `dueCloses` has it).
           if (now < nextCloseAt + spreadOffsetMs(storeId, terminalId, this.config.nightlyCloseSpreadSeconds * 1000))
             continue;
-          missed.push({ storeId, terminalId, businessDay: day, key, closeAt });
+          its.push({ storeId, terminalId, businessDay: day, key, closeAt });
         }
+        missed.push(...its.reverse());
       }
     }
     return missed;
@@ -581,7 +616,8 @@ export class NightlyClose extends LeasedLogService {
    * same on every instance), at the revision read: a second writer conflicts, reads the first's give-up, and the
    * operation's decider records nothing, so it holds through the log alone, NATS out of reach or not. When it cannot be
    * recorded, the next round tries again. `late`: found only after the next day's close fell due (no trace of it, or
-   * this instance did not have it due); the reason says so and when, beside the day it concerns.
+   * this instance did not have it due); the reason says so and when, beside the day it concerns. Whether it is in the log
+   * now (recorded, or given up before).
    */
   private async giveUp(
     target: { storeId: string; terminalId: string; businessDay: string; key: string },
@@ -589,7 +625,7 @@ export class NightlyClose extends LeasedLogService {
     why: string,
     now: number,
     late = false,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const { storeId, terminalId, businessDay, key } = target;
     const attempt = close.attempt;
     const operationId = closeOperationId(storeId, terminalId, businessDay, attempt);
@@ -619,11 +655,13 @@ export class NightlyClose extends LeasedLogService {
       );
       this.closes.set(key, { businessDay, attempt, status: 'given_up', notBefore: 0 });
       // Nothing recorded: another instance (or this one, before a restart) gave it up first.
-      if (events.length === 0) return;
+      if (events.length === 0) return true;
       this.metrics.nightlyCloses.inc({ result: 'given_up' });
       this.logger.warn(log, 'nightly close given up');
+      return true;
     } catch (error) {
       this.logger.warn({ ...log, err: error }, 'could not record a nightly close given up; trying again');
+      return false;
     }
   }
 }
