@@ -1,5 +1,11 @@
 import { handleCommand, type EventStore } from '@app/event-store';
-import { addDays, operationDecider, operationStream } from '@app/payment-domain';
+import {
+  NIGHTLY_CLOSE_SWITCH_STREAM,
+  addDays,
+  nightlyCloseSwitchDecider,
+  operationDecider,
+  operationStream,
+} from '@app/payment-domain';
 import { closeOperationId, closeTime, dueClose } from '../../apps/ingest-service/src/fleet/close-schedule';
 
 /**
@@ -53,6 +59,17 @@ export async function closedThatNight(
     { metadata },
   );
   return operationId;
+}
+
+/** The nightly close switched on or off at `at`, as an ingest instance started so records it. */
+export async function switchedNightlyClose(log: EventStore, enabled: boolean, at: number): Promise<void> {
+  await handleCommand(
+    log,
+    NIGHTLY_CLOSE_SWITCH_STREAM,
+    nightlyCloseSwitchDecider,
+    { type: 'SwitchNightlyClose', data: { enabled, at: new Date(at).toISOString() } },
+    { metadata: { correlationId: 'nightly-close' } },
+  );
 }
 
 /**

@@ -1,10 +1,11 @@
+import type { NightlyCloseSwitchEvent } from './nightly-close/nightly-close-switch.decider';
 import type { OperationEvent } from './operation/operation.events';
 import type { PaymentEvent } from './payment/payment.events';
 import type { StoreEvent } from './store/store.decider';
 import type { TerminalEvent } from './terminal/terminal.decider';
 
 /** Every event the domain writes to the log, by the stream it is on. */
-export type DomainEvent = PaymentEvent | TerminalEvent | StoreEvent | OperationEvent;
+export type DomainEvent = PaymentEvent | TerminalEvent | StoreEvent | OperationEvent | NightlyCloseSwitchEvent;
 
 const PAYMENT_EVENT_TYPES = [
   'PaymentRequested',
@@ -62,6 +63,9 @@ const OPERATION_EVENT_TYPES = [
   'OperationEnded',
   'CloseGivenUp',
 ] as const satisfies readonly OperationEvent['type'][];
+const NIGHTLY_CLOSE_EVENT_TYPES = [
+  'NightlyCloseSwitched',
+] as const satisfies readonly NightlyCloseSwitchEvent['type'][];
 
 // Each list names every event of its union: a new event type that is not listed fails to compile here.
 type Unlisted<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : Exclude<All, Listed>;
@@ -69,16 +73,20 @@ const everyPaymentEvent: Unlisted<PaymentEvent['type'], (typeof PAYMENT_EVENT_TY
 const everyTerminalEvent: Unlisted<TerminalEvent['type'], (typeof TERMINAL_EVENT_TYPES)[number]> = true;
 const everyStoreEvent: Unlisted<StoreEvent['type'], (typeof STORE_EVENT_TYPES)[number]> = true;
 const everyOperationEvent: Unlisted<OperationEvent['type'], (typeof OPERATION_EVENT_TYPES)[number]> = true;
-void [everyPaymentEvent, everyTerminalEvent, everyStoreEvent, everyOperationEvent];
+const everyNightlyCloseEvent: Unlisted<NightlyCloseSwitchEvent['type'], (typeof NIGHTLY_CLOSE_EVENT_TYPES)[number]> =
+  true;
+void [everyPaymentEvent, everyTerminalEvent, everyStoreEvent, everyOperationEvent, everyNightlyCloseEvent];
 
 const known = (types: readonly string[]) => new Set(types);
 const PAYMENT = known(PAYMENT_EVENT_TYPES);
 const TERMINAL = known(TERMINAL_EVENT_TYPES);
 const STORE = known(STORE_EVENT_TYPES);
 const OPERATION = known(OPERATION_EVENT_TYPES);
+const NIGHTLY_CLOSE = known(NIGHTLY_CLOSE_EVENT_TYPES);
 
 /**
- * A recorded event as the domain's typed union, told by its stream (`payment-`, `terminal-`, `store-`) and
+ * A recorded event as the domain's typed union, told by its stream (`payment-`, `terminal-`, `store-`, `operation-`,
+ * `nightly-close-`) and
  * type; undefined for any other. The one place a log record becomes a typed event: its data is what the
  * domain's deciders wrote under that type, which the log keeps as it was written.
  */
@@ -91,6 +99,7 @@ export function asDomainEvent(record: {
   | { readonly stream: 'terminal'; readonly id: string; readonly event: TerminalEvent }
   | { readonly stream: 'store'; readonly id: string; readonly event: StoreEvent }
   | { readonly stream: 'operation'; readonly id: string; readonly event: OperationEvent }
+  | { readonly stream: 'nightly-close'; readonly id: string; readonly event: NightlyCloseSwitchEvent }
   | undefined {
   const { streamName, type, data } = record;
   const event = { type, data };
@@ -102,5 +111,11 @@ export function asDomainEvent(record: {
     return { stream: 'store', id: streamName.slice('store-'.length), event: event as StoreEvent };
   if (streamName.startsWith('operation-') && OPERATION.has(type))
     return { stream: 'operation', id: streamName.slice('operation-'.length), event: event as OperationEvent };
+  if (streamName.startsWith('nightly-close-') && NIGHTLY_CLOSE.has(type))
+    return {
+      stream: 'nightly-close',
+      id: streamName.slice('nightly-close-'.length),
+      event: event as NightlyCloseSwitchEvent,
+    };
   return undefined;
 }

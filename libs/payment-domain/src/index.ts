@@ -16,4 +16,5 @@ export { capturedBeforeCancel, paymentDecider, SESSION_NOT_SENT } from './paymen
 export * from './idempotency/idempotency.decider';
 export * from './operation/operation.events';
 export * from './operation/operation.decider';
+export * from './nightly-close/nightly-close-switch.decider';
 export * from './domain-events';

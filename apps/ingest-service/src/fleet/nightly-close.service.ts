@@ -3,8 +3,10 @@ import { handleCommand, readState, type RecordedEvent } from '@app/event-store';
 import {
   DEFAULT_END_OF_DAY_TIME,
   DomainError,
+  NIGHTLY_CLOSE_SWITCH_STREAM,
   addDays,
   asDomainEvent,
+  nightlyCloseSwitchDecider,
   operationDecider,
   operationOpen,
   operationStream,
@@ -96,6 +98,14 @@ export class NightlyClose extends LeasedLogService {
    * latest of them before the day due, the days before it found (or not) while the engine ran then.
    */
   private readonly tracedDays = new Set<string>();
+  /**
+   * When the nightly close was switched on and off (`NightlyCloseSwitched`), in order: a day whose close time fell while
+   * it was off was not due, and is no missed close. Before the first (a log from before they were recorded), the
+   * nightly close is taken to have run from the first instant the log shows it at work (`atWork`).
+   */
+  private readonly switches: { readonly at: number; readonly enabled: boolean }[] = [];
+  /** Whether this instance has recorded how it was started (on), which the look for missed days waits for. */
+  private switchRecorded = false;
   /** Terminal days (`{storeId}.{terminalId}.{day}`) a close by hand closed: no nightly close of theirs is missed. */
   private readonly closedByHand = new Set<string>();
   private readonly handCloseOf = new Map<string, string>();
@@ -118,7 +128,7 @@ export class NightlyClose extends LeasedLogService {
     super(
       {
         name: 'nightly-close',
-        streamPrefixes: ['store-', 'operation-'],
+        streamPrefixes: ['store-', 'operation-', 'nightly-close-'],
         intervalMs: dependencies.config.nightlyCloseCheckMs,
         natsPrefix: dependencies.config.natsPrefix,
         natsReplicas: dependencies.config.natsReplicas,
@@ -148,8 +158,41 @@ export class NightlyClose extends LeasedLogService {
     return this.config.reconcilerEnabled && this.config.nightlyCloseEnabled;
   }
 
+  /**
+   * Records whether the nightly close is on, as this instance starts (an instance that runs the reconcilers: those
+   * with `RECONCILER_ENABLED=false` do no background work and say nothing), before it follows the log.
+   */
+  override async onApplicationBootstrap(): Promise<void> {
+    if (this.config.reconcilerEnabled) await this.recordSwitch(Date.now());
+    await super.onApplicationBootstrap();
+  }
+
+  /** The switch recorded (nothing when the log says so already); when the log cannot take it, the next round tries. */
+  private async recordSwitch(now: number): Promise<void> {
+    const enabled = this.config.nightlyCloseEnabled;
+    try {
+      await handleCommand(
+        this.store,
+        NIGHTLY_CLOSE_SWITCH_STREAM,
+        nightlyCloseSwitchDecider,
+        { type: 'SwitchNightlyClose', data: { enabled, at: new Date(now).toISOString() } },
+        { metadata: { correlationId: CORRELATION_ID } },
+      );
+      this.switchRecorded = true;
+    } catch (error) {
+      this.logger.warn({ err: error, enabled }, 'could not record the nightly close switched on or off; trying again');
+    }
+  }
+
   protected onEvent(record: RecordedEvent): void {
     const known = asDomainEvent(record);
+    if (known?.stream === 'nightly-close') {
+      const at = Date.parse(known.event.data.at);
+      this.switches.push({ at, enabled: known.event.data.enabled });
+      // In the log's order, which instances' clocks may not quite keep.
+      this.switches.sort((a, b) => a.at - b.at);
+      return;
+    }
     if (known?.stream === 'store') {
       const state = this.stores.get(known.id) ?? storeDecider.initialState;
       const next = storeDecider.evolve(state, known.event);
@@ -270,7 +313,9 @@ export class NightlyClose extends LeasedLogService {
     // NATS could not be read, the log not written): a give-up bounds the next round's look back, which must not pass
     // over an earlier day still to give up.
     const unsettled = new Set<string>();
-    for (const missed of this.missedCloses(now, lookBackFrom)) {
+    // Until this instance has said it runs, a day of its own run would be taken for one the nightly close was off.
+    if (!this.switchRecorded) await this.recordSwitch(now);
+    for (const missed of this.switchRecorded ? this.missedCloses(now, lookBackFrom) : []) {
       if (budget <= 0 || this.worker.isStopped) return;
       const terminal = `${missed.storeId}.${missed.terminalId}`;
       if (unsettled.has(terminal)) continue;
@@ -396,9 +441,9 @@ export class NightlyClose extends LeasedLogService {
   /**
    * Why a terminal day with no trace in the log is given up, if it is: its first attempt was held up by a busy terminal
    * or could not be started (as NATS kept it, this instance restarted since), or no close of it was made at all while
-   * the nightly close was in service (the log shows it at work before that day's close time). Both are found late,
-   * and say so: the give-up is dated when found. A day before the nightly close was in service is none of its, and is
-   * not looked at again.
+   * the nightly close was on (`inService` at that day's close time). Both are found late, and say so: the give-up is
+   * dated when found. A day the nightly close was off over, or before it ran, is none of its, and is not looked at
+   * again.
    */
   private async missedReason(missed: {
     storeId: string;
@@ -420,13 +465,27 @@ export class NightlyClose extends LeasedLogService {
       const why = note.count > 0 ? note.reason : 'the terminal was busy';
       return `the close of ${next} fell due before it could be tried again (${why})`;
     }
-    let since: number | undefined;
-    for (const instant of this.atWork.values()) if (since === undefined || instant < since) since = instant;
-    if (since === undefined || since > closeAt) {
+    if (!this.inService(closeAt)) {
       this.notMissed.add(key);
       return undefined;
     }
     return `missed: no close of ${businessDay} was made before the close of ${next} fell due (the nightly close was not running then)`;
+  }
+
+  /**
+   * Whether the nightly close was on at `instant`: as the last switch recorded by then says; before any, when the log
+   * shows it at work by then (a log from before switches were recorded, judged as the version before judged it).
+   */
+  private inService(instant: number): boolean {
+    let switched: boolean | undefined;
+    for (const { at, enabled } of this.switches) {
+      if (at > instant) break;
+      switched = enabled;
+    }
+    if (switched !== undefined) return switched;
+    let since: number | undefined;
+    for (const at of this.atWork.values()) if (since === undefined || at < since) since = at;
+    return since !== undefined && since <= instant;
   }
 
   /** Every terminal in use whose day's close time (with its spread) has come: the closes due now. */

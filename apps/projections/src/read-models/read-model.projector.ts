@@ -185,7 +185,8 @@ export class ReadModelProjector {
     if (typed.stream === 'store') this.onStore(typed.event, recordedAt, position, put);
     else if (typed.stream === 'terminal') this.onTerminal(typed.event, recordedAt, position, put);
     else if (typed.stream === 'payment') this.onPayment(typed.id, typed.event, recorded, recordedAt, position, put);
-    else this.onOperation(typed.id, typed.event, recorded, position, put);
+    else if (typed.stream === 'operation') this.onOperation(typed.id, typed.event, recorded, position, put);
+    // The nightly close's switches concern no read model (nor are they projected: not among the streams read).
   }
 
   /**
