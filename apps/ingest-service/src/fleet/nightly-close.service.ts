@@ -10,6 +10,7 @@ import {
   operationDecider,
   operationOpen,
   operationStream,
+  ownEntry,
   storeDecider,
   type OperationStatus,
   type StoreState,
@@ -85,6 +86,13 @@ export class NightlyClose extends LeasedLogService {
   private readonly registeredAt = new Map<string, number>();
   /** When each terminal last became `ACTIVE` at Dintero: a day it was not is no missed close of its. */
   private readonly activeAt = new Map<string, number>();
+  /**
+   * When each terminal out of use now was taken out of use (deactivated, removed or moved, not `ACTIVE` at Dintero any
+   * more): a day whose close time came before then, and whose close was not made, is still a missed close of its.
+   */
+  private readonly outOfUseAt = new Map<string, number>();
+  /** Terminals removed from their store (or moved to another), by store: no longer listed there, still looked at. */
+  private readonly removed = new Map<string, Set<string>>();
   /**
    * By store day, the earliest instant the log shows the nightly close at work (a close requested or given up), for
    * the days looked back over (`NIGHTLY_CLOSE_LOOK_BACK_DAYS`): a terminal day with no trace is taken for missed only
@@ -206,6 +214,7 @@ export class NightlyClose extends LeasedLogService {
         if (status(next) === 'ACTIVE' && status(state) !== 'ACTIVE')
           this.activeAt.set(`${known.id}.${terminalId}`, Date.parse(at));
       }
+      if ('terminalId' in known.event.data) this.noteUse(known.id, known.event.data, state, next);
       return;
     }
     if (known?.stream !== 'operation') return;
@@ -249,6 +258,27 @@ export class NightlyClose extends LeasedLogService {
     }
   }
 
+  /** Notes when the terminal the store event concerns was taken out of use, or back into it, and whether it left the store. */
+  private noteUse(
+    storeId: string,
+    { terminalId, at }: { readonly terminalId: string; readonly at: string },
+    before: StoreState,
+    after: StoreState,
+  ): void {
+    const key = `${storeId}.${terminalId}`;
+    const wasInUse = inUse(before, terminalId);
+    const isInUse = inUse(after, terminalId);
+    if (wasInUse && !isInUse) this.outOfUseAt.set(key, Date.parse(at));
+    else if (isInUse) this.outOfUseAt.delete(key);
+    const listed = after.status === 'registered' && ownEntry(after.terminals, terminalId) !== undefined;
+    const removed = this.removed.get(storeId) ?? new Set<string>();
+    if (listed) removed.delete(terminalId);
+    else if (before.status === 'registered' && ownEntry(before.terminals, terminalId) !== undefined)
+      removed.add(terminalId);
+    if (removed.size > 0) this.removed.set(storeId, removed);
+    else this.removed.delete(storeId);
+  }
+
   /** Notes the nightly close at work on the store day at `at` (its earliest such instant kept). */
   private sawAtWork(businessDay: string, at: string): void {
     const instant = Date.parse(at);
@@ -279,6 +309,13 @@ export class NightlyClose extends LeasedLogService {
       for (const key of keys) if (before(lookBackFrom)(key)) keys.delete(key);
     for (const [operationId, key] of this.handCloseOf)
       if (before(lookBackFrom)(key)) this.handCloseOf.delete(operationId);
+    // A terminal removed before the days looked back over has no day left to look at.
+    const lookBackStart = Date.parse(lookBackFrom);
+    for (const [storeId, terminalIds] of this.removed) {
+      for (const terminalId of terminalIds)
+        if ((this.outOfUseAt.get(`${storeId}.${terminalId}`) ?? 0) < lookBackStart) terminalIds.delete(terminalId);
+      if (terminalIds.size === 0) this.removed.delete(storeId);
+    }
   }
 
   protected async tick(): Promise<void> {
@@ -390,14 +427,23 @@ export class NightlyClose extends LeasedLogService {
    * Terminal days before the day due now that were due and left no trace: no close of theirs was requested or given up
    * (the engine was down when the next day's close fell due, for however many days, or this instance knew of one only
    * in memory, a busy terminal or starts that failed, and was restarted since). Nothing will try them any more, and
-   * nothing said their batch was not closed: each is given up, once (`missedReason` says whether and why). A terminal
-   * not in use now, a day before it was (registered, taken back into use, `ACTIVE` at Dintero) and a day a close by
-   * hand closed are none of these. Each terminal's days are looked at from the day before the due one back to the
+   * nothing said their batch was not closed: each is given up, once (`missedReason` says whether and why). A day the
+   * terminal was not in use at (not yet registered, taken back into use, `ACTIVE` at Dintero; or out of use already)
+   * and a day a close by hand closed are none of these; a terminal taken out of use since (deactivated, removed) still
+   * has the days before then looked at. Each terminal's days are looked at from the day before the due one back to the
    * latest the log shows the nightly close at work on it (the days before then were looked at while the engine ran),
    * and no further back than `lookBackFrom` (`NIGHTLY_CLOSE_LOOK_BACK_DAYS`).
    */
   private missedCloses(now: number, lookBackFrom: string) {
-    const missed: { storeId: string; terminalId: string; businessDay: string; key: string; closeAt: number }[] = [];
+    const missed: {
+      storeId: string;
+      terminalId: string;
+      businessDay: string;
+      key: string;
+      closeAt: number;
+      nextCloseAt: number;
+      outOfUseAt?: number;
+    }[] = [];
     // By schedule, the days kept before the due one: each day's close time, and its next day's (which superseded it).
     const schedules = new Map<string, { day: string; closeAt: number; nextCloseAt: number }[]>();
     for (const [storeId, state] of this.stores) {
@@ -416,9 +462,12 @@ export class NightlyClose extends LeasedLogService {
         }
         schedules.set(schedule, days);
       }
-      for (const [terminalId, terminal] of Object.entries(state.terminals)) {
-        if (!terminal.active || (terminal.dintero && terminal.dintero.status !== 'ACTIVE')) continue;
+      // Its terminals, and those removed from it: one taken out of use after a day's close time, before that day's
+      // close was made, still has that day to give up.
+      for (const terminalId of [...Object.keys(state.terminals), ...(this.removed.get(storeId) ?? [])]) {
         const terminalKey = `${storeId}.${terminalId}`;
+        const outOfUseAt = inUse(state, terminalId) ? undefined : (this.outOfUseAt.get(terminalKey) ?? 0);
+        if (outOfUseAt !== undefined && outOfUseAt < Date.parse(lookBackFrom)) continue;
         const inUseSince = Math.max(this.registeredAt.get(terminalKey) ?? 0, this.activeAt.get(terminalKey) ?? 0);
         // Looked at newest first, up to the terminal's latest day with a trace (or the last before it was in use); given
         // up oldest first, so that a give-up, a trace itself, never hides an earlier day from the next round.
@@ -427,10 +476,13 @@ export class NightlyClose extends LeasedLogService {
           const key = `${terminalKey}.${day}`;
           if (inUseSince > closeAt || this.tracedDays.has(key)) break;
           if (this.closes.has(key) || this.closedByHand.has(key) || this.notMissed.has(key)) continue;
+          // Out of use by that day's close time: no close of its was due.
+          if (outOfUseAt !== undefined && outOfUseAt <= closeAt) continue;
           // The day stays this terminal's close until its next day's falls due, spread and all (as `dueCloses` has it).
           if (now < nextCloseAt + spreadOffsetMs(storeId, terminalId, this.config.nightlyCloseSpreadSeconds * 1000))
             continue;
-          its.push({ storeId, terminalId, businessDay: day, key, closeAt });
+          const out = outOfUseAt === undefined ? {} : { outOfUseAt };
+          its.push({ storeId, terminalId, businessDay: day, key, closeAt, nextCloseAt, ...out });
         }
         missed.push(...its.reverse());
       }
@@ -451,8 +503,10 @@ export class NightlyClose extends LeasedLogService {
     businessDay: string;
     key: string;
     closeAt: number;
+    nextCloseAt: number;
+    outOfUseAt?: number;
   }): Promise<string | undefined> {
-    const { storeId, terminalId, businessDay, key, closeAt } = missed;
+    const { storeId, terminalId, businessDay, key, closeAt, nextCloseAt, outOfUseAt } = missed;
     const next = addDays(businessDay, 1);
     const failures = await this.startFailures();
     const note = await failures?.of(closeOperationId(storeId, terminalId, businessDay, 1)).catch((error: unknown) => {
@@ -469,6 +523,9 @@ export class NightlyClose extends LeasedLogService {
       this.notMissed.add(key);
       return undefined;
     }
+    // Taken out of use while the day was still its close (after its close time, before the close was made).
+    if (outOfUseAt !== undefined && outOfUseAt < nextCloseAt)
+      return `missed: no close of ${businessDay} was made before the terminal was taken out of use, at ${new Date(outOfUseAt).toISOString()}`;
     return `missed: no close of ${businessDay} was made before the close of ${next} fell due (the nightly close was not running then)`;
   }
 
@@ -734,6 +791,12 @@ function giveUpReason(close: CloseAttempt, maxAttempts: number): string | undefi
   if (close.status === 'unstarted' && (close.failedStarts ?? 0) >= maxAttempts) return close.reason ?? close.status;
   if (ENDED_WITHOUT_CLOSING.has(close.status) && close.attempt >= maxAttempts) return close.reason ?? close.status;
   return undefined;
+}
+
+/** Whether the store lists the terminal in use: not deactivated, and `ACTIVE` at Dintero when it is enrolled there. */
+function inUse(state: StoreState, terminalId: string): boolean {
+  const terminal = state.status === 'registered' ? ownEntry(state.terminals, terminalId) : undefined;
+  return terminal !== undefined && terminal.active && (!terminal.dintero || terminal.dintero.status === 'ACTIVE');
 }
 
 /** Closes that ended without the terminal closing its batch: tried again, but for one Dintero refused (`giveUpReason`). */
