@@ -5,6 +5,8 @@ import {
   nightlyCloseSwitchDecider,
   operationDecider,
   operationStream,
+  storeDecider,
+  storeStream,
 } from '@app/payment-domain';
 import { closeOperationId, closeTime, dueClose } from '../../apps/ingest-service/src/fleet/close-schedule';
 
@@ -59,6 +61,35 @@ export async function closedThatNight(
     { metadata },
   );
   return operationId;
+}
+
+/**
+ * The store's close time moved to `endOfDayTime` (its time zone `timeZone`, payout destination `seller-1`), as a
+ * registration of it again does: now, so that the close due changes at once.
+ */
+export async function setCloseTime(
+  log: EventStore,
+  store: { storeId: string; timeZone: string },
+  endOfDayTime: string,
+): Promise<void> {
+  const { storeId, timeZone } = store;
+  await handleCommand(
+    log,
+    storeStream(storeId),
+    storeDecider,
+    {
+      type: 'RegisterStore',
+      data: {
+        storeId,
+        name: storeId,
+        payoutDestinationId: 'seller-1',
+        timeZone,
+        endOfDayTime,
+        at: new Date().toISOString(),
+      },
+    },
+    { metadata: { correlationId: 'test' } },
+  );
 }
 
 /** The nightly close switched on or off at `at`, as an ingest instance started so records it. */

@@ -1,17 +1,10 @@
 import { handleCommand } from '@app/event-store';
-import {
-  addDays,
-  storeDecider,
-  storeStream,
-  terminalDecider,
-  terminalStream,
-  type CloseGivenUpData as GivenUp,
-} from '@app/payment-domain';
+import { addDays, terminalDecider, terminalStream, type CloseGivenUpData as GivenUp } from '@app/payment-domain';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
-import { twoDays } from '../../../test/support/nightly-close-history';
+import { setCloseTime, twoDays } from '../../../test/support/nightly-close-history';
 
 const STORE = 'nb-store';
 const TERMINAL = 'NB-1';
@@ -26,29 +19,13 @@ describe('the nightly close held up by a busy terminal, across a restart', () =>
   const closers: RunningIngestService[] = [];
   const plan = twoDays(Date.now());
 
-  const setCloseTime = async (endOfDayTime: string) =>
-    await handleCommand(
-      engine.log,
-      storeStream(STORE),
-      storeDecider,
-      {
-        type: 'RegisterStore',
-        data: {
-          storeId: STORE,
-          name: STORE,
-          payoutDestinationId: 'seller-1',
-          timeZone: plan.timeZone,
-          endOfDayTime,
-          at: new Date().toISOString(),
-        },
-      },
-      { metadata: { correlationId: 'test' } },
-    );
+  const closeStoreAt = (endOfDayTime: string) =>
+    setCloseTime(engine.log, { storeId: STORE, timeZone: plan.timeZone }, endOfDayTime);
 
   beforeAll(async () => {
     engine = await startEngine({ sim: { SIM_OPERATION_DELAY_MS: '100' } });
     await registerLongAgo(engine.log, STORE, [TERMINAL]);
-    await setCloseTime(plan.first);
+    await closeStoreAt(plan.first);
     await engine.sim.control('POST', '/seed', {
       payoutDestinations: ['seller-1'],
       stores: [{ id: STORE, payout_destination_id: 'seller-1' }],
@@ -102,7 +79,7 @@ describe('the nightly close held up by a busy terminal, across a restart', () =>
     );
     // Stopped with the close known busy; the next day's close falls due while it is down.
     await closers.pop()!.close();
-    await setCloseTime(plan.second);
+    await closeStoreAt(plan.second);
     const restartedAt = Date.now();
     closers.push(await startNightlyCloser(engine, env), await startNightlyCloser(engine, env));
 

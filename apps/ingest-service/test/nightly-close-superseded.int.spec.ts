@@ -1,10 +1,9 @@
-import { handleCommand } from '@app/event-store';
-import { addDays, storeDecider, storeStream, type CloseGivenUpData as GivenUp } from '@app/payment-domain';
+import { addDays, type CloseGivenUpData as GivenUp } from '@app/payment-domain';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
-import { twoDays } from '../../../test/support/nightly-close-history';
+import { setCloseTime, twoDays } from '../../../test/support/nightly-close-history';
 import { closeOperationId } from '../src/fleet/close-schedule';
 
 /** NS-1's close fails and waits for its next attempt; NS-2's fails too, and is still pending when its next day falls due. */
@@ -22,31 +21,15 @@ describe('the nightly close superseded by the next day’s', () => {
   let closer: RunningIngestService | undefined;
   const plan = twoDays(Date.now());
 
-  const setCloseTime = async (storeId: string, endOfDayTime: string) =>
-    await handleCommand(
-      engine.log,
-      storeStream(storeId),
-      storeDecider,
-      {
-        type: 'RegisterStore',
-        data: {
-          storeId,
-          name: storeId,
-          payoutDestinationId: 'seller-1',
-          timeZone: plan.timeZone,
-          endOfDayTime,
-          at: new Date().toISOString(),
-        },
-      },
-      { metadata: { correlationId: 'test' } },
-    );
+  const closeStoreAt = (storeId: string, endOfDayTime: string) =>
+    setCloseTime(engine.log, { storeId, timeZone: plan.timeZone }, endOfDayTime);
 
   beforeAll(async () => {
     // Each close takes the terminal three seconds: long enough to move a store's close time while one pends.
     engine = await startEngine({ sim: { SIM_OPERATION_DELAY_MS: '3000' } });
     for (const { store, terminal } of [WAITING, RUNNING]) {
       await registerLongAgo(engine.log, store, [terminal]);
-      await setCloseTime(store, plan.first);
+      await closeStoreAt(store, plan.first);
     }
     await engine.sim.control('POST', '/seed', {
       payoutDestinations: ['seller-1'],
@@ -81,14 +64,14 @@ describe('the nightly close superseded by the next day’s', () => {
       20_000,
       "NS-2's close pending at Dintero",
     );
-    await setCloseTime(RUNNING.store, plan.second);
+    await closeStoreAt(RUNNING.store, plan.second);
     // NS-1's first attempt failed, and the close waits for its next one, when its store's next day falls due.
     await waitUntil(
       async () => (await operationEvents('OperationEnded', attempt(WAITING, day, 1))).length > 0,
       20_000,
       "NS-1's first attempt failed",
     );
-    await setCloseTime(WAITING.store, plan.second);
+    await closeStoreAt(WAITING.store, plan.second);
 
     await waitUntil(async () => (await givenUp()).length >= 2, 30_000, 'both earlier closes given up');
     const byTerminal = Object.fromEntries((await givenUp()).map((each) => [each.terminalId, each]));

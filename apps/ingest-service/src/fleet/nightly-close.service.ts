@@ -112,6 +112,11 @@ export class NightlyClose extends LeasedLogService {
    * nightly close is taken to have run from the first instant the log shows it at work (`atWork`).
    */
   private readonly switches: { readonly at: number; readonly enabled: boolean }[] = [];
+  /** By `{timeZone} {endOfDayTime}`, the days the look for missed days goes over, as of the due day and the first day. */
+  private schedules = new Map<
+    string,
+    { readonly due: string; readonly from: string; readonly days: readonly MissedDay[] }
+  >();
   /** Whether this instance has recorded how it was started (on), which the look for missed days waits for. */
   private switchRecorded = false;
   /** Terminal days (`{storeId}.{terminalId}.{day}`) a close by hand closed: no nightly close of theirs is missed. */
@@ -444,24 +449,25 @@ export class NightlyClose extends LeasedLogService {
       nextCloseAt: number;
       outOfUseAt?: number;
     }[] = [];
-    // By schedule, the days kept before the due one: each day's close time, and its next day's (which superseded it).
-    const schedules = new Map<string, { day: string; closeAt: number; nextCloseAt: number }[]>();
+    // By schedule, the days looked back over before the due one, built again only when the due day or the first day
+    // looked at moves (or a store takes a schedule no store had): those of schedules no store has now are dropped.
+    const held = this.schedules;
+    this.schedules = new Map();
     for (const [storeId, state] of this.stores) {
       if (state.status !== 'registered') continue;
       const { timeZone, endOfDayTime = DEFAULT_END_OF_DAY_TIME } = state.details;
-      const schedule = `${timeZone} ${endOfDayTime}`;
-      let days = schedules.get(schedule);
-      if (!days) {
-        days = [];
-        const due = dueClose(timeZone, endOfDayTime, now);
-        let nextCloseAt = due.closeAt;
-        for (let day = addDays(due.businessDay, -1); day >= lookBackFrom; day = addDays(day, -1)) {
-          const closeAt = closeTime(day, endOfDayTime, timeZone);
-          days.push({ day, closeAt, nextCloseAt });
-          nextCloseAt = closeAt;
-        }
-        schedules.set(schedule, days);
+      const key = `${timeZone} ${endOfDayTime}`;
+      let schedule = this.schedules.get(key);
+      if (!schedule) {
+        const due = dueClose(timeZone, endOfDayTime, now).businessDay;
+        const before = held.get(key);
+        schedule =
+          before?.due === due && before.from === lookBackFrom
+            ? before
+            : { due, from: lookBackFrom, days: daysBefore(due, lookBackFrom, timeZone, endOfDayTime) };
+        this.schedules.set(key, schedule);
       }
+      const { days } = schedule;
       // Its terminals, and those removed from it: one taken out of use after a day's close time, before that day's
       // close was made, still has that day to give up.
       for (const terminalId of [...Object.keys(state.terminals), ...(this.removed.get(storeId) ?? [])]) {
@@ -791,6 +797,25 @@ function giveUpReason(close: CloseAttempt, maxAttempts: number): string | undefi
   if (close.status === 'unstarted' && (close.failedStarts ?? 0) >= maxAttempts) return close.reason ?? close.status;
   if (ENDED_WITHOUT_CLOSING.has(close.status) && close.attempt >= maxAttempts) return close.reason ?? close.status;
   return undefined;
+}
+
+/** A day before the due one: its close time, and its next day's (which superseded it). */
+interface MissedDay {
+  readonly day: string;
+  readonly closeAt: number;
+  readonly nextCloseAt: number;
+}
+
+/** The days from the one before `due` back to `from`, newest first, on the schedule. */
+function daysBefore(due: string, from: string, timeZone: string, endOfDayTime: string): MissedDay[] {
+  const days: MissedDay[] = [];
+  let nextCloseAt = closeTime(due, endOfDayTime, timeZone);
+  for (let day = addDays(due, -1); day >= from; day = addDays(day, -1)) {
+    const closeAt = closeTime(day, endOfDayTime, timeZone);
+    days.push({ day, closeAt, nextCloseAt });
+    nextCloseAt = closeAt;
+  }
+  return days;
 }
 
 /** Whether the store lists the terminal in use: not deactivated, and `ACTIVE` at Dintero when it is enrolled there. */
