@@ -1,7 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CloseGivenUpData as GivenUp } from '@app/payment-domain';
+import { handleCommand } from '@app/event-store';
+import {
+  operationDecider,
+  operationStream,
+  type CloseGivenUpData as GivenUp,
+  type OperationCommand,
+} from '@app/payment-domain';
+import { closeOperationId } from '../src/fleet/close-schedule';
 import { startIngestService, type RunningIngestService } from '../../../test/support/ingest-service';
 import { startSilentNats } from '../../../test/support/silent-nats';
 import { NightlyClose } from '../src/fleet/nightly-close.service';
@@ -71,5 +78,47 @@ describe('a nightly close given up by two instances with NATS out of reach', () 
       .map((event) => event.data as GivenUp);
     expect(givenUp).toHaveLength(1);
     expect(givenUp[0]).toMatchObject({ storeId: 'go-store', terminalId: 'GO-1', businessDay: '2026-03-02' });
+  }, 60_000);
+
+  it('gives up no close that the log has completed or under way at Dintero', async () => {
+    const [first] = services.map((service) => service.app.get<NightlyClose, GivesUp>(NightlyClose));
+    const at = new Date().toISOString();
+    const closeOf = async (terminalId: string, businessDay: string, ended: boolean) => {
+      const operationId = closeOperationId('go-store', terminalId, businessDay, 1);
+      const stream = operationStream(operationId);
+      const run = (command: OperationCommand) =>
+        handleCommand(services[0]!.log, stream, operationDecider, command, { metadata: { correlationId: 'go-test' } });
+      await run({
+        type: 'RequestOperation',
+        data: {
+          operationId,
+          storeId: 'go-store',
+          terminalId,
+          dinteroTerminalId: `D-${terminalId}`,
+          operation: 'end_of_day',
+          claimId: `claim-${terminalId}`,
+          requestedBy: 'nightly-close',
+          requestedAt: at,
+          expiresAt: new Date(Date.now() + 600_000).toISOString(),
+          businessDay,
+        },
+      });
+      await run({ type: 'SubmitOperation', data: { at } });
+      await run({ type: 'RecordOperationDispatched', data: { dinteroOperationId: `d-${terminalId}`, at } });
+      if (ended) await run({ type: 'RecordOperationOutcome', data: { outcome: 'completed', at } });
+    };
+    await closeOf('GO-2', '2026-03-03', true);
+    await closeOf('GO-3', '2026-03-03', false);
+    for (const terminalId of ['GO-2', 'GO-3'])
+      await first!.giveUp(
+        { storeId: 'go-store', terminalId, businessDay: '2026-03-03', key: `go-store.${terminalId}.2026-03-03` },
+        { businessDay: '2026-03-03', attempt: 1, status: 'failed', notBefore: 0 },
+        'superseded',
+        Date.now(),
+      );
+    const givenUp = (await services[0]!.log.readAll({ limit: 1_000 }))
+      .filter((event) => event.type === 'CloseGivenUp')
+      .map((event) => event.data as GivenUp);
+    expect(givenUp.filter((data) => data.businessDay === '2026-03-03')).toEqual([]);
   }, 60_000);
 });

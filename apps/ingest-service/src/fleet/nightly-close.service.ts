@@ -757,6 +757,18 @@ export class NightlyClose extends LeasedLogService {
     const reason = `${why.slice(0, 500 - foundLate.length)}${foundLate}`;
     const log = { storeId, terminalId, operationId, businessDay, attempt, reason, correlationId: CORRELATION_ID };
     try {
+      // The attempt as the log has it: one under way at Dintero may yet complete, and one completed is closed, so
+      // neither is given up (the guard the operation's decider kept when the give-up went on the attempt's stream).
+      // Another instance may start or finish it after this read; the nightly close's lease keeps that to a hand-over.
+      const { state: attempted } = await readState(this.store, operationStream(operationId), operationDecider);
+      if (attempted.status === 'completed') {
+        this.closes.set(key, { businessDay, attempt, status: 'completed', notBefore: 0 });
+        return true;
+      }
+      if (operationOpen(attempted.status)) {
+        this.logger.warn({ ...log, status: attempted.status }, 'nightly close under way: not given up');
+        return false;
+      }
       const { events } = await handleCommand(
         this.store,
         operationStream(closeDayKey(storeId, terminalId, businessDay)),
