@@ -90,6 +90,7 @@ export class SessionsController {
       events: [],
     };
     this.state.sessions.set(session.id, session);
+    this.state.touchPayment(session);
     this.terminals.prompt(session);
     return {
       id: session.id,
@@ -119,6 +120,7 @@ export class SessionsController {
     this.terminals.abort(session);
     session.cancelled_at = this.clock.stamp();
     session.cancelled_by = 'merchant';
+    this.state.touchPayment(session, tx);
     session.events.push({ name: 'CANCELLED', created_at: session.cancelled_at });
     if (tx) {
       tx.status = 'AUTHORIZATION_VOIDED';

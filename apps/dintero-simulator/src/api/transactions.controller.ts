@@ -102,6 +102,8 @@ export class TransactionsController {
     if (body.amount > refundable)
       throw new DinteroApiError(400, 'REFUND_AMOUNT_TOO_HIGH', `At most ${refundable} can be refunded`);
     const mode = refundModeFor(body.amount, terminal.refundMode);
+    this.state.touchPayment(undefined, tx);
+    this.state.touch('terminals', terminal.terminal_id);
     if (body.reason !== undefined && body.refund_reference !== undefined)
       tx.refundReasons = { ...tx.refundReasons, [body.refund_reference]: body.reason };
     if (mode !== 'sync') {
@@ -141,6 +143,7 @@ export class TransactionsController {
     if (tx.status !== 'AUTHORIZED')
       throw new DinteroApiError(400, 'VOID_NOT_ALLOWED', `A ${tx.status} transaction cannot be voided`);
     tx.status = 'AUTHORIZATION_VOIDED';
+    this.state.touchPayment(undefined, tx);
     return this.record(tx, 'VOID', this.terminals.txEvent('VOID', tx.status, true, tx.amount));
   }
 
@@ -155,6 +158,7 @@ export class TransactionsController {
     if (body.amount > capturable)
       throw new DinteroApiError(400, 'CAPTURE_AMOUNT_TOO_HIGH', `At most ${capturable} can be captured`);
     const first = tx.capturedAmount === 0;
+    this.state.touchPayment(undefined, tx);
     tx.capturedAmount += body.amount;
     tx.status = tx.capturedAmount === tx.amount ? 'CAPTURED' : 'PARTIALLY_CAPTURED';
     const captured = this.terminals.txEvent('CAPTURE', tx.status, true, body.amount);
@@ -167,6 +171,7 @@ export class TransactionsController {
   private record(tx: SimTransaction, event: 'CAPTURE' | 'REFUND' | 'VOID', txEvent: SimTransaction['events'][number]) {
     tx.events.push(txEvent);
     tx.updated_at = txEvent.created_at;
+    this.state.touchPayment(undefined, tx);
     this.terminals.reportEvent(tx, event);
     return withoutInternals(tx);
   }

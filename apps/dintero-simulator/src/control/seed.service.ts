@@ -27,10 +27,15 @@ export class SeedService implements OnModuleInit {
   }
 
   apply(seed: SeedDto): void {
-    for (const id of seed.payoutDestinations ?? []) this.state.payoutDestinations.add(id);
+    for (const id of seed.payoutDestinations ?? []) {
+      this.state.payoutDestinations.add(id);
+      this.state.touch('payoutDestinations', id);
+    }
     for (const store of seed.stores ?? []) {
       this.state.payoutDestinations.add(store.payout_destination_id);
       this.state.stores.set(store.id, { ...store });
+      this.state.touch('payoutDestinations', store.payout_destination_id);
+      this.state.touch('stores', store.id);
     }
     for (const terminal of seed.terminals ?? []) {
       const existing = this.state.terminals.get(terminal.terminal_id);
@@ -41,6 +46,7 @@ export class SeedService implements OnModuleInit {
         status: terminal.status ?? 'ACTIVE',
         ...(terminal.unattended === undefined ? {} : { unattended: terminal.unattended }),
       });
+      this.state.touch('terminals', terminal.terminal_id);
     }
     if (seed.webhooks) {
       const before = this.delivery.webhooks;

@@ -78,6 +78,7 @@ export class TerminalFleetService {
       created_at: this.clock.stamp(),
     };
     this.state.stores.set(store.id, store);
+    this.state.touch('stores', store.id);
     return this.storeRecord(store);
   }
 
@@ -125,6 +126,7 @@ export class TerminalFleetService {
           }),
     };
     this.state.terminals.set(terminal.terminal_id, terminal);
+    this.state.touch('terminals', terminal.terminal_id);
     return this.terminalRecord(terminal);
   }
 
@@ -140,6 +142,8 @@ export class TerminalFleetService {
       if (terminal.status === 'ACTION_REQUIRED') terminal.status_reason = 'CHECK_UPDATE';
       terminal.provisionedAt = undefined;
       terminal.updated_at = this.clock.stamp();
+      // Settled on a read too: written with the next write (a restart settles it again from provisionedAt meanwhile).
+      this.state.touch('terminals', terminalId);
     }
     return terminal;
   }
@@ -163,6 +167,7 @@ export class TerminalFleetService {
       status === 'ACTION_REQUIRED' ? (reason ?? 'CHECK_UPDATE') : status === 'ERROR' ? reason : undefined;
     terminal.provisionedAt = undefined;
     terminal.updated_at = this.clock.stamp();
+    this.state.touch('terminals', terminalId);
     return this.terminalRecord(terminal);
   }
 
@@ -173,6 +178,7 @@ export class TerminalFleetService {
     terminal.status = 'ACTIVE';
     terminal.status_reason = undefined;
     terminal.updated_at = this.clock.stamp();
+    this.state.touch('terminals', terminalId);
   }
 
   private terminalRecord(terminal: SimTerminal, withStore = false): TerminalRecord {

@@ -84,6 +84,9 @@ export class TerminalOperationsService implements OnApplicationShutdown {
     this.state.operations.set(operation.id, operation);
     if (idempotencyKey !== undefined) this.state.operationKeys.set(idempotencyKey, operation.id);
     terminal.pendingOperationId = operation.id;
+    this.state.touch('operations', operation.id);
+    this.state.touch('operationKeys', idempotencyKey);
+    this.state.touch('terminals', terminal.terminal_id);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       this.answer(operation, terminal);
@@ -106,6 +109,9 @@ export class TerminalOperationsService implements OnApplicationShutdown {
   private answer(operation: SimOperation, terminal: SimTerminal): void {
     if (this.state.operations.get(operation.id) !== operation) return; // reset meanwhile
     if (terminal.pendingOperationId === operation.id) terminal.pendingOperationId = undefined;
+    // The terminal too: its pending operation, its knobs (`operationOutcomes`), its batch on a close.
+    this.state.touch('operations', operation.id);
+    this.state.touch('terminals', terminal.terminal_id);
     const status = this.outcome(terminal);
     const at = this.clock.stamp();
     operation.status = status;

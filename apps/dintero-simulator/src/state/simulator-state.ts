@@ -205,7 +205,29 @@ export function statusAfterRefund(tx: Pick<SimTransaction, 'amount' | 'capturedA
   return tx.refundedAmount === tx.capturedAmount ? ('REFUNDED' as const) : ('PARTIALLY_REFUNDED' as const);
 }
 
-/** Everything the simulator knows, in memory: Dintero's side of the world. */
+/** The lists the state file keeps, each a map (or set) of `SimulatorState` by the record's id. */
+export const STATE_LISTS = [
+  'payoutDestinations',
+  'stores',
+  'terminals',
+  'sessions',
+  'transactions',
+  'operations',
+  'operationKeys',
+] as const;
+export type StateList = (typeof STATE_LISTS)[number];
+
+/** What changed since the state file was last written: records by list, or everything (a reset). */
+export interface StateChanges {
+  readonly whole: boolean;
+  readonly records: ReadonlyMap<StateList, ReadonlySet<string>>;
+}
+
+/**
+ * Everything the simulator knows, in memory: Dintero's side of the world. Whatever changes a record marks it
+ * (`touch`, `touchPayment`), so that the state file's journal writes that record again, and only it: a change the
+ * file is not told of is lost to a SIGKILL (the e2e test `simulator-state-journal` guards the marks).
+ */
 @Injectable()
 export class SimulatorState {
   readonly payoutDestinations = new Set<string>();
@@ -217,6 +239,44 @@ export class SimulatorState {
   readonly operations = new Map<string, SimOperation>();
   /** Operations by the `Idempotency-Key` they were sent with. */
   readonly operationKeys = new Map<string, string>();
+  private dirty = new Map<StateList, Set<string>>();
+  private wholeChanged = false;
+
+  /** Marks a record changed (added, changed in place, or removed): the next write of the state file writes it. */
+  touch(list: StateList, id: string | undefined): void {
+    if (id === undefined) return;
+    let ids = this.dirty.get(list);
+    if (!ids) this.dirty.set(list, (ids = new Set()));
+    ids.add(id);
+  }
+
+  /** A payment's records: its session, its transaction and its terminal (batch, receipts, what it prompts). */
+  touchPayment(session: SimSession | undefined, tx?: SimTransaction): void {
+    if (session) {
+      this.touch('sessions', session.id);
+      this.touch('transactions', session.transaction_id);
+      this.touch('terminals', session.order.store.terminal_id);
+    }
+    if (tx) {
+      this.touch('transactions', tx.id);
+      this.touch('sessions', tx.session_id);
+      this.touch('terminals', tx.store.terminal_id);
+    }
+  }
+
+  /** What changed since the last call, and forgets it: the write that takes it writes it. */
+  takeChanges(): StateChanges {
+    const changes = { whole: this.wholeChanged, records: this.dirty };
+    this.dirty = new Map();
+    this.wholeChanged = false;
+    return changes;
+  }
+
+  /** A write that failed: what it took is marked again, for the next write. */
+  giveBack(changes: StateChanges): void {
+    if (changes.whole) this.wholeChanged = true;
+    for (const [list, ids] of changes.records) for (const id of ids) this.touch(list, id);
+  }
 
   reset(): void {
     this.operations.clear();
@@ -227,5 +287,7 @@ export class SimulatorState {
     this.sessions.clear();
     this.transactions.clear();
     this.tokens.clear();
+    this.dirty.clear();
+    this.wholeChanged = true;
   }
 }

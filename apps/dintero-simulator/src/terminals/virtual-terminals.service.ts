@@ -75,6 +75,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     const terminal = this.state.terminals.get(session.order.store.terminal_id)!;
     terminal.activeSessionId = session.id;
     session.events.push({ name: 'INITIATED', created_at: this.clock.stamp() });
+    this.state.touchPayment(session);
     if (!terminal.unattended)
       this.schedule(session.id, this.config.terminalDelayMs, () => {
         if (terminal.activeSessionId === session.id) this.present(terminal.terminal_id);
@@ -86,6 +87,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     const terminal = this.state.terminals.get(terminalId);
     const session = terminal?.activeSessionId ? this.state.sessions.get(terminal.activeSessionId) : undefined;
     if (!terminal || !session) return false;
+    this.state.touchPayment(session);
     clearTimeout(this.prompts.get(session.id));
     this.prompts.delete(session.id);
     const outcome = override ?? parseOutcome(terminal.nextOutcome) ?? outcomeForAmount(session.order.amount);
@@ -102,6 +104,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     this.prompts.delete(session.id);
     const terminal = this.state.terminals.get(session.order.store.terminal_id);
     if (terminal?.activeSessionId === session.id) terminal.activeSessionId = undefined;
+    this.state.touchPayment(session);
   }
 
   private apply(session: SimSession, outcome: TerminalOutcome): void {
@@ -243,6 +246,8 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     { callback = true, authorization = false } = {},
   ): void {
     const terminalId = session.order.store.terminal_id;
+    // Every change to a payment is reported: its records are marked here too (a mark twice is one record written).
+    this.state.touchPayment(session, tx);
     const transaction = structuredClone(withoutInternals(tx));
     if (callback)
       this.delivery.callback(
@@ -277,10 +282,12 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
    */
   captureLater(tx: SimTransaction): void {
     tx.captureDueAt ??= Date.now() + this.config.captureDelayMs;
+    this.state.touch('transactions', tx.id);
     this.schedule(`${tx.id}:capture`, Math.max(0, tx.captureDueAt - Date.now()), () => {
       const session = this.state.sessions.get(tx.session_id);
       const current = this.state.transactions.get(tx.id);
       if (!session || current !== tx || tx.status !== 'AUTHORIZED') return;
+      this.state.touchPayment(session, tx);
       delete tx.captureDueAt;
       tx.status = 'CAPTURED';
       tx.capturedAmount = tx.amount;
@@ -295,6 +302,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
 
   /** A capture, refund or void: the webhook always, the callback only if `report_event` asked for it (§4). */
   reportEvent(tx: SimTransaction, event: 'CAPTURE' | 'REFUND' | 'VOID'): void {
+    this.state.touchPayment(undefined, tx);
     const session = this.state.sessions.get(tx.session_id);
     if (!session) return; // the simulator was reset since (`/_control/reset`): nobody to tell
 
@@ -307,6 +315,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
    * carries `error=cancelled` and no transaction, and `checkout_authorization` says the same (§3, §5).
    */
   reportCancelled(session: SimSession): void {
+    this.state.touchPayment(session);
     const terminalId = session.order.store.terminal_id;
     this.delivery.callback(session.url.callback_url, this.callbackParams(session, undefined, 'cancelled'), terminalId);
     this.delivery.webhook(
@@ -377,6 +386,8 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     tx.events.push(this.txEvent('INITIATE_REFUND', tx.status, true, amount, { ...ref, request_id: requestId }));
     tx.updated_at = this.clock.stamp();
     tx.refundingAmount += amount;
+    this.state.touchPayment(undefined, tx);
+    this.state.touch('terminals', terminal.terminal_id);
     // The transaction was updated: `checkout_transaction` is sent (no callback: `report_event` names no initiation).
     this.delivery.webhook(
       'checkout_transaction',
@@ -388,12 +399,15 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     if (mode === 'async_stall') {
       this.schedule(`refund:${requestId}`, this.config.refundDelayMs, () => {
         if (terminal.activeRefund?.requestId === requestId) terminal.activeRefund = undefined;
+        this.state.touch('terminals', terminal.terminal_id);
       });
       return requestId;
     }
     this.schedule(`refund:${requestId}`, this.config.refundDelayMs, () => {
       tx.refundingAmount -= amount;
       if (terminal.activeRefund?.requestId === requestId) terminal.activeRefund = undefined;
+      this.state.touchPayment(undefined, tx);
+      this.state.touch('terminals', terminal.terminal_id);
       if (approve) {
         tx.refundedAmount += amount;
         tx.status = statusAfterRefund(tx);
@@ -448,6 +462,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     };
     this.state.transactions.set(tx.id, tx);
     session.transaction_id = tx.id;
+    this.state.touchPayment(session, tx);
     return tx;
   }
 
