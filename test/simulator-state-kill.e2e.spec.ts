@@ -88,7 +88,7 @@ describe('simulator killed while writing its state file', () => {
     sim = await startApp('dintero-simulator', { SIM_STATE_FILE: file }, 60_000);
     expect(readdirSync(dir)).toEqual(['dintero-simulator.json', 'dintero-simulator.json.lock']);
     expect(await sim.stop()).toBe(0);
-    expect(readdirSync(dir)).toEqual(['dintero-simulator.json']);
+    expect(readdirSync(dir)).toEqual(['dintero-simulator.json', 'dintero-simulator.json.journal']);
     const after = JSON.parse(readFileSync(file, 'utf8')) as typeof world;
     expect(after.payoutDestinations).toHaveLength(300_000);
     expect(after.terminals).toMatchObject([{ terminal_id: 'T-1', status: 'ACTIVE' }]);

@@ -113,7 +113,7 @@ describe('simulator killed after answering a change', () => {
     expect(readFileSync(file, 'utf8')).toBe(before);
     expect(readFileSync(`${file}.lock`, 'utf8').trim()).toBe(String(sim.process.pid));
     expect(await sim.stop()).toBe(0);
-    expect(readdirSync(dir)).toEqual(['dintero-simulator.json']);
+    expect(readdirSync(dir)).toEqual(['dintero-simulator.json', 'dintero-simulator.json.journal']);
   });
 
   it('takes over the lock a simulator gone left behind', async () => {
@@ -124,6 +124,6 @@ describe('simulator killed after answering a change', () => {
     expect(sim.output()).toContain('took over the lock of a simulator gone');
     expect(readFileSync(`${file}.lock`, 'utf8').trim()).toBe(String(sim.process.pid));
     expect(await sim.stop()).toBe(0);
-    expect(readdirSync(dir)).toEqual(['dintero-simulator.json']);
+    expect(readdirSync(dir)).toEqual(['dintero-simulator.json', 'dintero-simulator.json.journal']);
   });
 });

@@ -6,6 +6,7 @@ import { parseChaos } from '../delivery/chaos';
 import { DeliveryService } from '../delivery/delivery.service';
 import { SimulatorClock } from '../state/clock';
 import { SimulatorState } from '../state/simulator-state';
+import { snapshotText } from '../state/state-journal';
 import { AMOUNT_TABLE, REFUND_AMOUNT_TABLE, outcomeName, parseOutcome } from '../terminals/amount-table';
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
 import {
@@ -67,6 +68,7 @@ export class ControlController {
   @Put('terminals/:terminalId/next-outcome')
   nextOutcome(@Param('terminalId') terminalId: string, @Body() body: OutcomeDto) {
     const terminal = this.terminal(terminalId);
+    this.state.touch('terminals', terminalId);
     terminal.nextOutcome = body.outcome === undefined ? undefined : outcomeName(this.outcome(body.outcome));
     return terminal;
   }
@@ -75,6 +77,7 @@ export class ControlController {
   @Put('terminals/:terminalId/operation-outcomes')
   operationOutcomes(@Param('terminalId') terminalId: string, @Body() body: OperationOutcomesDto) {
     const terminal = this.terminal(terminalId);
+    this.state.touch('terminals', terminalId);
     terminal.operationOutcomes = [...body.outcomes];
     return { terminalId, outcomes: terminal.operationOutcomes };
   }
@@ -83,6 +86,7 @@ export class ControlController {
   @Put('terminals/:terminalId/batch-skew')
   batchSkew(@Param('terminalId') terminalId: string, @Body() body: BatchSkewDto) {
     const terminal = this.terminal(terminalId);
+    this.state.touch('terminals', terminalId);
     terminal.batchSkew = { ...body };
     return { terminalId, skew: terminal.batchSkew };
   }
@@ -91,6 +95,7 @@ export class ControlController {
   @Put('terminals/:terminalId/refund-mode')
   refundMode(@Param('terminalId') terminalId: string, @Body() body: RefundModeDto) {
     const terminal = this.terminal(terminalId);
+    this.state.touch('terminals', terminalId);
     terminal.refundMode = body.mode;
     return terminal;
   }
@@ -205,6 +210,20 @@ export class ControlController {
   @Get('refund-outcomes')
   refundOutcomes() {
     return Object.entries(REFUND_AMOUNT_TABLE).map(([digits, mode]) => ({ amountEndsWith: digits, mode }));
+  }
+
+  /**
+   * Every record as the state file would hold it (its snapshot's lists, without `savedAt` and `generation`): what a
+   * restart from the file must read back.
+   */
+  @Get('state')
+  savedState() {
+    const {
+      savedAt: _at,
+      generation: _generation,
+      ...lists
+    } = JSON.parse(snapshotText(this.state, 0)) as Record<string, unknown>;
+    return lists;
   }
 
   @Post('reset')

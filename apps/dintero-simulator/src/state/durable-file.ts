@@ -68,3 +68,17 @@ export function removePartialWrites(file: string): string[] {
   for (const name of left) rmSync(path.join(dir, name), { force: true });
   return left;
 }
+
+/**
+ * Appends `text` to `file` (made if missing) and flushes it to the disk before resolving: what a kill or a machine's
+ * crash stops part way is the end of the file, a line torn, that a reader of the file ignores.
+ */
+export async function appendFileDurably(file: string, text: string): Promise<void> {
+  const handle = await open(file, 'a', 0o600);
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

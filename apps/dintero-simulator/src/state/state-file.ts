@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import {
   Inject,
   Injectable,
@@ -13,6 +13,7 @@ import { removePartialWrites } from './durable-file';
 import { SimulatorRandom } from './random';
 import { SimulatorState, type SimTransaction } from './simulator-state';
 import { lockStateFile } from './state-lock';
+import { journalOf, replayJournal } from './state-journal';
 import { STATE_VERSION as VERSION, SimulatorStateWrites, type SavedState } from './state-writes';
 
 const LISTS = [
@@ -28,7 +29,8 @@ const LISTS = [
 /**
  * Dintero's side of the world kept across restarts, as Dintero keeps it (`SIM_STATE_FILE`): the payout
  * destinations, stores, terminals, sessions, transactions and terminal operations, written after each change
- * (`SimulatorStateWrites`) and when the simulator stops, and read when it starts. Without it a restart forgets the fleet, and a terminal the engine's registry has
+ * (`SimulatorStateWrites`: a snapshot and a journal of changes beside it) and when the simulator stops, and read
+ * when it starts: the snapshot, then the journal's whole writes in order, folded into a new snapshot at once. Without it a restart forgets the fleet, and a terminal the engine's registry has
  * `ACTIVE` is unknown to "Dintero". What was under way at the stop does not go on: each terminal is free again, an
  * operation still pending ends `TIMEOUT` (its terminal never answered), and a refund the cardholder was confirming
  * is declined (`settled`); a transaction waiting for Dintero's automatic capture (`AUTHORIZED`) is captured then.
@@ -42,6 +44,8 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
   private readonly declinedRefunds: SimTransaction[] = [];
   /** Whether the read-back changed what the file holds (what was under way ended): written once the app runs. */
   private endedOnReadBack = false;
+  /** Whether the start found a journal to fold into the snapshot (or a stale one to replace). */
+  private compactOnStart = false;
   private release: (() => void) | undefined;
 
   constructor(
@@ -61,6 +65,8 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
       this.logger.warn({ file, lock: lock.lock, pid: lock.takenOver }, 'took over the lock of a simulator gone');
     try {
       this.readBack(file);
+      // Before anything runs: the snapshot holds what the journal held, and what the read-back ended.
+      if (this.compactOnStart || this.endedOnReadBack) this.writes.compactNow();
     } catch (error) {
       lock.release();
       throw error;
@@ -69,10 +75,36 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
   }
 
   private readBack(file: string): void {
-    const left = removePartialWrites(file);
+    const journal = journalOf(file);
+    const left = [...removePartialWrites(file), ...removePartialWrites(journal)];
     if (left.length > 0) this.logger.warn({ file, left }, 'removed the partial writes of a stop cut short');
-    if (!existsSync(file)) return;
-    const saved = parsed(file, readFileSync(file, 'utf8'));
+    if (!existsSync(file)) {
+      if (existsSync(journal))
+        throw new Error(
+          `SIM_STATE_FILE ${file} is missing but its journal ${journal} is there; put the snapshot back, or move the journal away to start empty`,
+        );
+      return;
+    }
+    const snapshot = readFileSync(file, 'utf8');
+    let saved = parsed(file, snapshot);
+    let journalBytes: number | undefined;
+    if (existsSync(journal)) {
+      const replayed = replayJournal(saved, readFileSync(journal, 'utf8'), journal);
+      if (replayed.ignored > 0)
+        this.logger.warn(
+          { file, journal, lines: replayed.ignored },
+          'ignored the journal lines of a write cut short (a kill mid-write: never answered)',
+        );
+      if (replayed.stale) this.logger.warn({ file, journal }, 'ignored a journal the last compaction had folded in');
+      saved = replayed.state;
+      journalBytes = statSync(journal).size;
+      this.compactOnStart = replayed.applied > 0 || replayed.ignored > 0 || replayed.stale;
+    }
+    this.writes.started({
+      generation: saved.generation ?? 0,
+      snapshotBytes: Buffer.byteLength(snapshot),
+      journalBytes,
+    });
     const now = new Date().toISOString();
     // Ids go on from where they were, never again from the seed: Dintero never gives an id twice, and a session or
     // transaction of the same id would replace one kept. The start's time is mixed in, for a simulator killed after
@@ -139,8 +171,8 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
 
   onApplicationBootstrap(): void {
     for (const tx of this.declinedRefunds.splice(0)) this.terminals.reportEvent(tx, 'REFUND');
-    // Only when the read-back ended something: a start that changed nothing leaves the file as it was.
-    if (this.endedOnReadBack) this.writes.changed();
+    // What the read-back ended is in the snapshot already (compacted at the start); a start that changed nothing
+    // leaves the file as it was.
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -176,6 +208,8 @@ function parsed(file: string, text: string): SavedState {
     throw new Error(
       `SIM_STATE_FILE ${file} is not a simulator state of version ${VERSION}; move it away to start empty`,
     );
+  if (saved.generation !== undefined && !Number.isSafeInteger(saved.generation))
+    throw new Error(`SIM_STATE_FILE ${file} has a generation that is not a whole number; move it away to start empty`);
   const missing = LISTS.filter((list) => !Array.isArray(saved[list]));
   if (missing.length > 0)
     throw new Error(`SIM_STATE_FILE ${file} lacks ${missing.join(', ')}; move it away to start empty`);

@@ -1,29 +1,23 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
 import { CoalescedWrites } from './coalesced-writes';
-import { writeFileDurably, writeFileDurablyAsync } from './durable-file';
-import {
-  SimulatorState,
-  type SimOperation,
-  type SimSession,
-  type SimStore,
-  type SimTerminal,
-  type SimTransaction,
-} from './simulator-state';
+import { appendFileDurably, writeFileDurably, writeFileDurablyAsync } from './durable-file';
+import { SimulatorState } from './simulator-state';
+import { journalHeader, journalLines, journalOf, snapshotText } from './state-journal';
 
-export const STATE_VERSION = 1;
+export { STATE_VERSION, type SavedState } from './state-journal';
 
-/** What the file holds: each map of `SimulatorState` as a list. */
-export interface SavedState {
-  readonly version: typeof STATE_VERSION;
-  readonly savedAt: string;
-  readonly payoutDestinations: readonly string[];
-  readonly stores: readonly SimStore[];
-  readonly terminals: readonly SimTerminal[];
-  readonly sessions: readonly SimSession[];
-  readonly transactions: readonly SimTransaction[];
-  readonly operations: readonly SimOperation[];
-  readonly operationKeys: readonly (readonly [string, string])[];
+/** A journal past this many bytes is compacted whatever the snapshot's size. */
+export const JOURNAL_MAX_BYTES = 64 * 1024 * 1024;
+/** Nor is one compacted before this many bytes, however small the snapshot. */
+const JOURNAL_MIN_BYTES = 64 * 1024;
+
+/** Where the file stands, as read at the start. */
+export interface StateFileStart {
+  readonly generation: number;
+  readonly snapshotBytes: number;
+  /** The journal's bytes; undefined when there is none to append to (the first write compacts). */
+  readonly journalBytes: number | undefined;
 }
 
 /**
@@ -31,17 +25,52 @@ export interface SavedState {
  * machine's crash) starts again from what it had answered: a change answered to a client (`saved`, awaited before
  * the answer) or reported by a callback or webhook is in the file first. Writes are coalesced: one at a time, the
  * next one taking every change made meanwhile, so a burst of requests costs a few writes, not one each.
+ *
+ * A write costs what changed, not the whole state: the file is a snapshot (`<file>`) and a journal beside it
+ * (`<file>.journal`), to which each write appends the whole value now of each record marked changed
+ * (`SimulatorState.touch`), then a commit line, and flushes it. The journal is folded into a new snapshot
+ * (compacted) at the start, at the stop, and while running once it outgrows the snapshot (or `JOURNAL_MAX_BYTES`),
+ * in the place of a write.
+ *
+ * Compaction, and why a kill at any step loses nothing: the snapshot carries a generation, the journal's header
+ * names the generation it goes on from.
+ * 1. The snapshot of generation g+1 (every record in memory) is written beside the file, flushed, and renamed over
+ *    it (`writeFileDurably`). Killed before the rename: snapshot g and its journal g, as before. Killed after it:
+ *    snapshot g+1 holds all that journal g held and more, and journal g, now stale (one generation behind), is
+ *    ignored at the start (replaying it would put back older values of records changed since).
+ * 2. A journal holding only the header of g+1 is written and renamed over the old journal likewise. Killed before the
+ *    rename: the case above. After it: snapshot g+1 and its empty journal.
+ * No append runs meanwhile (compaction is one of the coalesced writes), and a journal never names a generation
+ * ahead of its snapshot's.
  */
 @Injectable()
 export class SimulatorStateWrites {
   private readonly logger = new Logger(SimulatorStateWrites.name);
-  private readonly writes = new CoalescedWrites(() => writeFileDurablyAsync(this.config.stateFile, this.text()));
+  private readonly writes = new CoalescedWrites(() => this.write());
   private stopped = false;
+  private generation = 0;
+  private snapshotBytes = 0;
+  private journalBytes: number | undefined;
+  private sequence = 0;
+  /** Bytes written to the file since the start (snapshots and journal): what the writes cost. */
+  private written = 0;
 
   constructor(
     @Inject(SIMULATOR_CONFIG) private readonly config: DinteroSimulatorConfig,
     private readonly state: SimulatorState,
   ) {}
+
+  /** What the start read (`SimulatorStateFile`): the next writes go on from there. */
+  started(start: StateFileStart): void {
+    this.generation = start.generation;
+    this.snapshotBytes = start.snapshotBytes;
+    this.journalBytes = start.journalBytes;
+  }
+
+  /** Bytes written to the snapshot and the journal since the start. */
+  bytesWritten(): number {
+    return this.written;
+  }
 
   /** Resolves once the state as it is now is in the file; at once without a file. */
   saved(): Promise<void> {
@@ -58,7 +87,27 @@ export class SimulatorStateWrites {
   }
 
   /**
-   * At the stop: once the writes under way are done, the state written one last time, before the process ends
+   * Folds the journal into a new snapshot now, synchronously (the start, once the journal is read back; nothing runs
+   * meanwhile that would wait for it).
+   */
+  compactNow(): void {
+    const file = this.config.stateFile;
+    const changes = this.state.takeChanges();
+    try {
+      const text = snapshotText(this.state, this.generation + 1);
+      writeFileDurably(file, text);
+      this.snapshotWritten(text);
+      const header = journalHeader(this.generation);
+      writeFileDurably(journalOf(file), header);
+      this.journalWritten(header);
+    } catch (error) {
+      this.state.giveBack(changes);
+      throw error;
+    }
+  }
+
+  /**
+   * At the stop: once the writes under way are done, the state compacted one last time, before the process ends
    * (synchronously: nothing runs after the last shutdown hook that would wait for it).
    */
   async final(): Promise<void> {
@@ -66,22 +115,57 @@ export class SimulatorStateWrites {
     this.stopped = true;
     await this.writes.idle();
     // A stop cut short (SIGKILL mid-write, the machine's crash) leaves the last whole state, never half of one.
-    writeFileDurably(this.config.stateFile, this.text());
+    this.compactNow();
   }
 
-  private text(): string {
-    const { state } = this;
-    const saved: SavedState = {
-      version: STATE_VERSION,
-      savedAt: new Date().toISOString(),
-      payoutDestinations: [...state.payoutDestinations],
-      stores: [...state.stores.values()],
-      terminals: [...state.terminals.values()],
-      sessions: [...state.sessions.values()],
-      transactions: [...state.transactions.values()],
-      operations: [...state.operations.values()],
-      operationKeys: [...state.operationKeys],
-    };
-    return JSON.stringify(saved);
+  private async write(): Promise<void> {
+    const file = this.config.stateFile;
+    const changes = this.state.takeChanges();
+    try {
+      if (changes.whole || this.journalBytes === undefined || this.journalOutgrown()) {
+        const text = snapshotText(this.state, this.generation + 1);
+        await writeFileDurablyAsync(file, text);
+        this.snapshotWritten(text);
+        const header = journalHeader(this.generation);
+        await writeFileDurablyAsync(journalOf(file), header);
+        this.journalWritten(header);
+        return;
+      }
+      const lines = journalLines(this.state, changes, ++this.sequence);
+      if (lines === '') return;
+      await appendFileDurably(journalOf(file), lines);
+      const bytes = Buffer.byteLength(lines);
+      this.journalBytes += bytes;
+      this.written += bytes;
+    } catch (error) {
+      // What this write took is marked again: the next write tries it again.
+      this.state.giveBack(changes);
+      throw error;
+    }
+  }
+
+  private journalOutgrown(): boolean {
+    const bytes = this.journalBytes ?? 0;
+    return bytes >= JOURNAL_MAX_BYTES || bytes >= Math.max(this.snapshotBytes, JOURNAL_MIN_BYTES);
+  }
+
+  /**
+   * The snapshot of the next generation is in the file: the journal is stale from now on, and until a new one is
+   * written none is appended to (a failure between the two steps makes the next write compact again).
+   */
+  private snapshotWritten(text: string): void {
+    this.generation += 1;
+    this.snapshotBytes = Buffer.byteLength(text);
+    this.journalBytes = undefined;
+    this.written += this.snapshotBytes;
+  }
+
+  private journalWritten(header: string): void {
+    this.journalBytes = Buffer.byteLength(header);
+    this.written += this.journalBytes;
+    this.logger.log(
+      { file: this.config.stateFile, generation: this.generation, bytes: this.snapshotBytes },
+      'state file compacted',
+    );
   }
 }

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { waitUntil } from '../../../test/support/app-process';
+import {
+  SEED,
+  simulatorClient,
+  startSimulator,
+  terminalSessionRequest,
+  type RunningSimulator,
+} from '../../../test/support/simulator';
+
+type Dump = Record<string, unknown[]>;
+
+/**
+ * Guards the marks (`SimulatorState.touch`): a broad scenario through the simulator's HTTP API with SIM_STATE_FILE
+ * set, then its snapshot and journal copied as they are (no clean stop: what a SIGKILL leaves) and read by a fresh
+ * simulator, which must hold every record the live one had. A change nobody marked is missing from the journal.
+ */
+describe('simulator state journal', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sim-journal-'));
+  const running: RunningSimulator[] = [];
+  afterAll(async () => {
+    for (const sim of running) await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('holds, without a clean stop, every record the live simulator had after a broad scenario', async () => {
+    const file = path.join(dir, 'live.json');
+    const sim = await startSimulator({
+      SIM_STATE_FILE: file,
+      SIM_OPERATION_DELAY_MS: '20',
+      SIM_REFUND_DELAY_MS: '20',
+    });
+    running.push(sim);
+    const dump = () => sim.control<Dump>('GET', '/state');
+    const dintero = simulatorClient(sim);
+    try {
+      await sim.control('POST', '/seed', { payoutDestinations: ['seller-2'], ...SEED });
+      // Fleet: a store and a terminal registered through the management API.
+      await dintero.createStore({ storeId: 'bergen', name: 'Bergen', payoutDestinationId: 'seller-2' });
+      const registered = await dintero.registerTerminal({
+        storeId: 'bergen',
+        deviceSerialNumber: 'SIMULATED-T12345678-7',
+      });
+      const pay = async (amount: number, terminalId = 'T-1') => {
+        const session = await dintero.createTerminalSession(terminalSessionRequest({ amount, terminalId }));
+        await sim.control('POST', `/terminals/${terminalId}/present`, {});
+        return (await dintero.getSession(session.id)).transaction_id!;
+      };
+      // Approved, then refunded in part (200 at once) and in part again (202, approved later).
+      const approved = await pay(10_000);
+      await dintero.refund(approved, { amount: 1_000, terminalId: 'T-1', refundReference: 'r-1', reason: 'broken' });
+      await dintero.refund(approved, { amount: 2_072, terminalId: 'T-1', refundReference: 'r-2' });
+      await waitUntil(
+        async () => (await dintero.getTransaction(approved)).status === 'PARTIALLY_REFUNDED',
+        10_000,
+        'the 202 refund approved',
+      );
+      // A 202 refund the cardholder declines.
+      await dintero.refund(approved, { amount: 1_073, terminalId: 'T-1', refundReference: 'r-3' });
+      await waitUntil(
+        async () => (await dintero.getTransaction(approved)).events?.filter((e) => e.event === 'REFUND').length === 3,
+        10_000,
+        'the 202 refund declined',
+      );
+      await pay(10_051); // declined
+      await pay(10_010); // cancelled by the customer
+      await pay(10_020); // failed
+      // Authorised: captured in part; another voided; a third cancelled by the merchant.
+      const authorized = await pay(10_045);
+      await dintero.capture(authorized, 5_000);
+      await dintero.void(await pay(20_045));
+      const cancelled = await pay(30_045);
+      await dintero.cancelSession((await dintero.getTransaction(cancelled)).session_id!);
+      // A prompting session the merchant cancels, and one left to expire on the registered terminal.
+      const prompting = await dintero.createTerminalSession(terminalSessionRequest({ terminalId: 'T-2' }));
+      await dintero.cancelSession(prompting.id);
+      await dintero.createTerminalSession(
+        terminalSessionRequest({
+          terminalId: registered.terminal_id,
+          storeId: 'bergen',
+          payoutDestinationId: 'seller-2',
+          expiresAt: new Date(Date.now() + 300).toISOString(),
+        }),
+      );
+      await waitUntil(
+        async () => {
+          const terminals = (await dump()).terminals as { terminal_id: string; activeSessionId?: string }[];
+          return terminals.find((t) => t.terminal_id === registered.terminal_id)?.activeSessionId === undefined;
+        },
+        10_000,
+        'the session expired',
+      );
+      // Knobs, and operations: one completed (a close of T-1's batch), one failed as told.
+      await sim.control('PUT', '/terminals/T-2/next-outcome', { outcome: 'declined:insufficient_funds' });
+      await sim.control('PUT', '/terminals/T-2/batch-skew', { purchasesCount: 1 });
+      await sim.control('PUT', '/terminals/T-2/operation-outcomes', { outcomes: ['FAILED'] });
+      const close = await dintero.sendTerminalOperation({
+        terminalId: 'T-1',
+        operation: 'end_of_day',
+        idempotencyKey: randomUUID(),
+      });
+      const failing = await dintero.sendTerminalOperation({
+        terminalId: 'T-2',
+        operation: 'send_logs',
+        idempotencyKey: randomUUID(),
+      });
+      for (const [id, terminalId] of [
+        [close.id, 'T-1'],
+        [failing.id, 'T-2'],
+      ] as const)
+        await waitUntil(
+          async () => (await dintero.getTerminalOperation(terminalId, id))?.status !== 'PENDING',
+          10_000,
+          `operation ${id} answered`,
+        );
+      await sim.control('PUT', '/terminals/T-3', { status: 'INACTIVE' });
+      // A request that changes something is answered once the file holds it: every change before it included.
+      await sim.control('PUT', '/terminals/T-3/refund-mode', { mode: 'sync' });
+    } finally {
+      await dintero.close();
+    }
+    const live = await dump();
+    const journal = readFileSync(`${file}.journal`, 'utf8');
+    expect(journal.split('\n').length).toBeGreaterThan(10);
+
+    // The files as a SIGKILL would leave them, read by a fresh simulator.
+    const copy = path.join(dir, 'copy.json');
+    copyFileSync(file, copy);
+    copyFileSync(`${file}.journal`, `${copy}.journal`);
+    const fresh = await startSimulator({ SIM_STATE_FILE: copy });
+    running.push(fresh);
+    const read = await fresh.control<Dump>('GET', '/state');
+    expect(read).toEqual(live);
+    expect((read.transactions as unknown[]).length).toBe(6);
+  }, 60_000);
+});
