@@ -126,4 +126,29 @@ describe('state writes', () => {
     expect(statSync(`${file}.journal`).size).toBe(Buffer.byteLength(journalHeader(1)) + written);
     expect(readFileSync(`${file}.journal`, 'utf8').split('\n')).toHaveLength(1 + 2 * changes + 1);
   });
+
+  it('compacts once the journal outgrows the snapshot, and the files read back equal the state', async () => {
+    const file = path.join(dir, 'compact.json');
+    const state = new SimulatorState();
+    state.transactions.set('A', transaction('A'));
+    const writes = new SimulatorStateWrites({ stateFile: file } as DinteroSimulatorConfig, state);
+    // No journal yet: the first write is a compaction (generation 1).
+    state.touch('transactions', 'A');
+    await writes.saved();
+    expect((JSON.parse(readFileSync(file, 'utf8')) as SavedState).generation).toBe(1);
+    // Writes of 4 KB records until the journal passes 64 KiB (the snapshot is smaller): then a compaction.
+    for (let i = 0; i < 20; i++) {
+      state.transactions.set(`B${i}`, transaction(`B${i}`, 4_000));
+      state.touch('transactions', `B${i}`);
+      await writes.saved();
+    }
+    const snapshot = JSON.parse(readFileSync(file, 'utf8')) as SavedState;
+    expect(snapshot.generation).toBe(2);
+    const journal = readFileSync(`${file}.journal`, 'utf8');
+    expect(journal.startsWith(journalHeader(2))).toBe(true);
+    expect(journal.length).toBeLessThan(64 * 1024);
+    const replayed = replayJournal(snapshot, journal, 'j');
+    expect(replayed.applied).toBeGreaterThan(0);
+    expect(lists(replayed.state)).toEqual(lists(JSON.parse(snapshotText(state, 2)) as SavedState));
+  });
 });
