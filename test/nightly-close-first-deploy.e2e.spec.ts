@@ -2,9 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SqliteEventStore } from '@app/event-store';
-import { addDays, type CloseGivenUpData as GivenUp } from '@app/payment-domain';
+import { addDays } from '@app/payment-domain';
 import { freePort, startApp, waitUntil, type RunningApp } from './support/app-process';
-import { closedThatNight } from './support/nightly-close-history';
+import { closedThatNight, givenUpIn } from './support/nightly-close-history';
 import { writePosClients } from './support/pos-clients';
 import { NATS_URL, removeNatsState, uniquePrefix } from './support/projections';
 import { registerLongAgo } from './support/registered-long-ago';
@@ -61,8 +61,7 @@ describe('the nightly close on its first deploy over an earlier version’s log'
     await engine!.exited;
   };
   const events = async () => await log.readAll({ limit: 10_000 });
-  const givenUp = async () =>
-    (await events()).filter((event) => event.type === 'CloseGivenUp').map((event) => event.data as GivenUp);
+  const givenUp = async () => givenUpIn(await events());
   const metric = async (name: string, label: string, value: string) => {
     const text = await (await fetch(`http://127.0.0.1:${ports.ingest}/metrics`)).text();
     return Number(new RegExp(`^${name}\\{[^}]*${label}="${value}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);

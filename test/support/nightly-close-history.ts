@@ -1,4 +1,4 @@
-import { handleCommand, type EventStore } from '@app/event-store';
+import { handleCommand, type EventStore, type RecordedEvent } from '@app/event-store';
 import {
   NIGHTLY_CLOSE_SWITCH_STREAM,
   addDays,
@@ -7,6 +7,7 @@ import {
   operationStream,
   storeDecider,
   storeStream,
+  type CloseGivenUpData,
 } from '@app/payment-domain';
 import { closeOperationId, closeTime, dueClose } from '../../apps/ingest-service/src/fleet/close-schedule';
 
@@ -123,4 +124,9 @@ export function twoDays(now: number): { timeZone: string; first: string; second:
       for (const [second, next] of steady) if (next === addDays(day, 1)) return { timeZone, first, second, day };
   }
   throw new Error('no two close times a day apart');
+}
+
+/** The closes given up among `events` (what `CloseGivenUp` says), in the log's order. */
+export function givenUpIn(events: readonly RecordedEvent[]): CloseGivenUpData[] {
+  return events.filter((event) => event.type === 'CloseGivenUp').map((event) => event.data as CloseGivenUpData);
 }

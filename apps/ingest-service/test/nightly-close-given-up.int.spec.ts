@@ -13,6 +13,7 @@ import { startNightlyCloser, type RunningIngestService } from '../../../test/sup
 import { bucketContents } from '../../../test/support/projections';
 import { registerLongAgo, registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
 import { dueClose } from '../src/fleet/close-schedule';
+import { givenUpIn } from '../../../test/support/nightly-close-history';
 
 const STORE = 'ng-store';
 /** NG-1 fails its close at the terminal; NG-2 is unknown at Dintero; NG-3 is another store's terminal in the log. */
@@ -63,8 +64,7 @@ describe('the nightly close given up', () => {
   });
 
   const events = async () => await engine.log.readAll({ limit: 10_000 });
-  const givenUp = async () =>
-    (await events()).filter((event) => event.type === 'CloseGivenUp').map((event) => event.data as GivenUp);
+  const givenUp = async () => givenUpIn(await events());
   const requested = async (terminalId: string) =>
     (await events()).filter(
       (event) =>

@@ -1,8 +1,8 @@
-import { addDays, type CloseGivenUpData as GivenUp } from '@app/payment-domain';
+import { addDays } from '@app/payment-domain';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
-import { closedThatNight } from '../../../test/support/nightly-close-history';
+import { closedThatNight, givenUpIn } from '../../../test/support/nightly-close-history';
 import { registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
 import { dueClose } from '../src/fleet/close-schedule';
 
@@ -32,8 +32,7 @@ describe('the nightly close after an outage longer than the days it keeps', () =
   });
 
   const events = async () => await engine.log.readAll({ limit: 10_000 });
-  const givenUp = async () =>
-    (await events()).filter((event) => event.type === 'CloseGivenUp').map((event) => event.data as GivenUp);
+  const givenUp = async () => givenUpIn(await events());
 
   it('gives up every day of the outage, found late, and closes the due day', async () => {
     const startedAt = Date.now();

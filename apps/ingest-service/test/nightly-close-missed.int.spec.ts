@@ -1,8 +1,8 @@
-import { addDays, type CloseGivenUpData as GivenUp } from '@app/payment-domain';
+import { addDays } from '@app/payment-domain';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
-import { closedThatNight } from '../../../test/support/nightly-close-history';
+import { closedThatNight, givenUpIn } from '../../../test/support/nightly-close-history';
 import { bucketContents } from '../../../test/support/projections';
 import { registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
 import { dueClose } from '../src/fleet/close-schedule';
@@ -39,8 +39,7 @@ describe('the nightly close of a day the engine missed', () => {
   });
 
   const events = async () => await engine.log.readAll({ limit: 10_000 });
-  const givenUp = async () =>
-    (await events()).filter((event) => event.type === 'CloseGivenUp').map((event) => event.data as GivenUp);
+  const givenUp = async () => givenUpIn(await events());
   const metric = async (closer: RunningIngestService, name: string, label: string) => {
     const text = await (await fetch(`${closer.url}/metrics`)).text();
     const line = new RegExp(`^${name}\\{[^}]*${label}[^}]*\\} (\\d+)$`, 'm').exec(text);

@@ -3,7 +3,7 @@ import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
-import { setCloseTime, twoDays } from '../../../test/support/nightly-close-history';
+import { setCloseTime, twoDays, givenUpIn } from '../../../test/support/nightly-close-history';
 import { closeOperationId } from '../src/fleet/close-schedule';
 
 /** NS-1's close fails and waits for its next attempt; NS-2's fails too, and is still pending when its next day falls due. */
@@ -45,8 +45,7 @@ describe('the nightly close superseded by the next day’s', () => {
   });
 
   const events = async () => await engine.log.readAll({ limit: 10_000 });
-  const givenUp = async () =>
-    (await events()).filter((event) => event.type === 'CloseGivenUp').map((event) => event.data as GivenUp);
+  const givenUp = async () => givenUpIn(await events());
   const operationEvents = async (type: string, operationId: string) =>
     (await events()).filter((event) => event.type === type && event.streamName === `operation-${operationId}`);
   const attempt = (close: { store: string; terminal: string }, day: string, n: number) =>

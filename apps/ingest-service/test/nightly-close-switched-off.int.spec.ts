@@ -1,8 +1,8 @@
-import { addDays, type CloseGivenUpData as GivenUp } from '@app/payment-domain';
+import { addDays } from '@app/payment-domain';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
-import { closedThatNight, switchedNightlyClose } from '../../../test/support/nightly-close-history';
+import { closedThatNight, switchedNightlyClose, givenUpIn } from '../../../test/support/nightly-close-history';
 import { registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
 import { closeTime, dueClose } from '../src/fleet/close-schedule';
 
@@ -36,8 +36,7 @@ describe('the nightly close switched off for a while', () => {
   });
 
   const events = async () => await engine.log.readAll({ limit: 10_000 });
-  const givenUp = async () =>
-    (await events()).filter((event) => event.type === 'CloseGivenUp').map((event) => event.data as GivenUp);
+  const givenUp = async () => givenUpIn(await events());
 
   it('gives up the day missed while on, none of the days it was off, and closes the due day', async () => {
     closer = await startNightlyCloser(engine);

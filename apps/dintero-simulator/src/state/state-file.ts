@@ -11,20 +11,10 @@ import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simula
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
 import { removePartialWrites } from './durable-file';
 import { SimulatorRandom } from './random';
-import { SimulatorState, type SimTransaction } from './simulator-state';
+import { STATE_LISTS, SimulatorState, type SimTransaction } from './simulator-state';
 import { lockStateFile } from './state-lock';
 import { journalOf, replayJournal } from './state-journal';
 import { STATE_VERSION as VERSION, SimulatorStateWrites, type SavedState } from './state-writes';
-
-const LISTS = [
-  'payoutDestinations',
-  'stores',
-  'terminals',
-  'sessions',
-  'transactions',
-  'operations',
-  'operationKeys',
-] as const;
 
 /**
  * Dintero's side of the world kept across restarts, as Dintero keeps it (`SIM_STATE_FILE`): the payout
@@ -210,7 +200,7 @@ function parsed(file: string, text: string): SavedState {
     );
   if (saved.generation !== undefined && !Number.isSafeInteger(saved.generation))
     throw new Error(`SIM_STATE_FILE ${file} has a generation that is not a whole number; move it away to start empty`);
-  const missing = LISTS.filter((list) => !Array.isArray(saved[list]));
+  const missing = STATE_LISTS.filter((list) => !Array.isArray(saved[list]));
   if (missing.length > 0)
     throw new Error(`SIM_STATE_FILE ${file} lacks ${missing.join(', ')}; move it away to start empty`);
   return saved as unknown as SavedState;

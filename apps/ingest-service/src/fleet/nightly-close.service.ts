@@ -79,6 +79,18 @@ const BUSY_RETRY_MS = 15_000;
  * many ingest instances run, and a close that came due while the engine was down runs when it is back (until
  * the next day's close time, when that day's close is the one due).
  */
+/** A terminal day due and never closed, given up or closed by hand, as `missedCloses` finds it. */
+interface MissedTerminalDay {
+  readonly storeId: string;
+  readonly terminalId: string;
+  readonly businessDay: string;
+  readonly key: string;
+  readonly closeAt: number;
+  readonly nextCloseAt: number;
+  /** When the terminal was taken out of use, if it was after this day's close time. */
+  readonly outOfUseAt?: number;
+}
+
 @Injectable()
 export class NightlyClose extends LeasedLogService {
   private readonly stores = new Map<string, StoreState>();
@@ -440,15 +452,7 @@ export class NightlyClose extends LeasedLogService {
    * and no further back than `lookBackFrom` (`NIGHTLY_CLOSE_LOOK_BACK_DAYS`).
    */
   private missedCloses(now: number, lookBackFrom: string) {
-    const missed: {
-      storeId: string;
-      terminalId: string;
-      businessDay: string;
-      key: string;
-      closeAt: number;
-      nextCloseAt: number;
-      outOfUseAt?: number;
-    }[] = [];
+    const missed: MissedTerminalDay[] = [];
     // By schedule, the days looked back over before the due one, built again only when the due day or the first day
     // looked at moves (or a store takes a schedule no store had): those of schedules no store has now are dropped.
     const held = this.schedules;
@@ -503,15 +507,7 @@ export class NightlyClose extends LeasedLogService {
    * dated when found. A day the nightly close was off over, or before it ran, is none of its, and is not looked at
    * again.
    */
-  private async missedReason(missed: {
-    storeId: string;
-    terminalId: string;
-    businessDay: string;
-    key: string;
-    closeAt: number;
-    nextCloseAt: number;
-    outOfUseAt?: number;
-  }): Promise<string | undefined> {
+  private async missedReason(missed: MissedTerminalDay): Promise<string | undefined> {
     const { storeId, terminalId, businessDay, key, closeAt, nextCloseAt, outOfUseAt } = missed;
     const next = addDays(businessDay, 1);
     const failures = await this.startFailures();
