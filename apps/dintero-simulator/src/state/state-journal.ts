@@ -117,7 +117,9 @@ export function replayJournal(saved: SavedState, text: string, journal: string):
   const torn = lines.pop() !== '' ? 1 : 0;
   const header = lines.length > 0 ? parseLine(lines[0]!) : undefined;
   if (!isHeader(header)) throw refuse('does not begin with a journal header');
-  if (header.generation === generation - 1) return { state: saved, applied: 0, ignored: 0, stale: true };
+  // Of a snapshot before this one (any earlier generation: a compaction whose journal could not be written leaves the
+  // old journal to the next): this snapshot was written from a state holding all the journal held, and more.
+  if (header.generation < generation) return { state: saved, applied: 0, ignored: 0, stale: true };
   if (header.generation !== generation)
     throw refuse(`is of generation ${header.generation}, the snapshot of ${generation}`);
   const lists = listsOf(saved);

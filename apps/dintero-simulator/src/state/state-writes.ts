@@ -37,7 +37,9 @@ export interface StateFileStart {
  * 1. The snapshot of generation g+1 (every record in memory) is written beside the file, flushed, and renamed over
  *    it (`writeFileDurably`). Killed before the rename: snapshot g and its journal g, as before. Killed after it:
  *    snapshot g+1 holds all that journal g held and more, and journal g, now stale (one generation behind), is
- *    ignored at the start (replaying it would put back older values of records changed since).
+ *    ignored at the start (replaying it would put back older values of records changed since). So is a journal of any
+ *    generation before the snapshot's: a compaction whose journal could not be written (a disk full) leaves the old
+ *    journal, and the next one writes a snapshot of the generation after.
  * 2. A journal holding only the header of g+1 is written and renamed over the old journal likewise. Killed before the
  *    rename: the case above. After it: snapshot g+1 and its empty journal.
  * No append runs meanwhile (compaction is one of the coalesced writes), and a journal never names a generation
@@ -138,8 +140,11 @@ export class SimulatorStateWrites {
       this.journalBytes += bytes;
       this.written += bytes;
     } catch (error) {
-      // What this write took is marked again: the next write tries it again.
+      // What this write took is marked again: the next write tries it again. And the next write compacts: an append
+      // that failed part way (a disk full) left a torn line at the journal's end, which the next append would make a
+      // line in its middle, neither record nor commit, and the start would refuse the journal.
       this.state.giveBack(changes);
+      this.journalBytes = undefined;
       throw error;
     }
   }
