@@ -37,6 +37,11 @@ const EVENTS = [
     type: 'OperationEvent',
     stream: '`operation-{operationId}`',
     file: 'libs/payment-domain/src/operation/operation.events.ts',
+    // A give-up goes on the terminal day's stream, whatever the attempt: its `operationId` is not its stream's id.
+    streamOf: {
+      CloseGivenUp:
+        "`operation-{id}`, the terminal day's stream (its id made from the store, terminal and day, not the attempt named by `operationId`)",
+    },
   },
 ] as const;
 
@@ -229,13 +234,10 @@ export function catalogue(): string {
       const data = checker.getPropertyOfType(member, 'data');
       if (!typeProperty || !data)
         throw new Error(`${events.type} has a member without type or data: ${checker.typeToString(member)}`);
-      const name = checker.getTypeOfSymbol(typeProperty);
+      const name = checker.typeToString(checker.getTypeOfSymbol(typeProperty)).replace(/"/g, '');
       const dataType = checker.getTypeOfSymbol(data);
-      out.push(
-        `#### \`${checker.typeToString(name).replace(/"/g, '')}\` on ${events.stream}`,
-        '',
-        table(rows(dataType)),
-      );
+      const streamOf: Readonly<Record<string, string>> = 'streamOf' in events ? events.streamOf : {};
+      out.push(`#### \`${name}\` on ${streamOf[name] ?? events.stream}`, '', table(rows(dataType)));
     }
   }
   return `${out.join('\n').trimEnd()}\n`;

@@ -23,6 +23,9 @@ describe('the catalogue of docs/consuming.md', () => {
       'StoreRegistered',
     ])
       expect(generated).toContain(`#### \`${event}\` on`);
+    // A nightly close's give-up is on its terminal day's stream, not on the attempt's its operationId names.
+    expect(generated).not.toContain('#### `CloseGivenUp` on `operation-{operationId}`');
+    expect(generated).toMatch(/#### `CloseGivenUp` on `operation-\{id\}`, the terminal day's stream/);
     // A field added to a document type shows up without anyone writing it here.
     expect(generated).toContain('| `lastRefund.refundId` | string |');
   });
