@@ -121,4 +121,31 @@ describe('a nightly close given up by two instances with NATS out of reach', () 
       .map((event) => event.data as GivenUp);
     expect(givenUp.filter((data) => data.businessDay === '2026-03-03')).toEqual([]);
   }, 60_000);
+
+  it('records no second give-up of a day an earlier version gave up on its attempt’s stream', async () => {
+    const [first] = services.map((service) => service.app.get<NightlyClose, GivesUp>(NightlyClose));
+    const day = { storeId: 'go-store', terminalId: 'GO-4', businessDay: '2026-03-04' };
+    const operationId = closeOperationId(day.storeId, day.terminalId, day.businessDay, 1);
+    // As an instance of the version before (a rolling upgrade, not yet followed here) gave it up: on the attempt's stream.
+    await handleCommand(
+      services[0]!.log,
+      operationStream(operationId),
+      operationDecider,
+      {
+        type: 'GiveUpClose',
+        data: { ...day, operationId, attempts: 1, reason: 'could not start', at: new Date().toISOString() },
+      },
+      { metadata: { correlationId: 'go-test', ...day, operationId } },
+    );
+    await first!.giveUp(
+      { ...day, key: `go-store.GO-4.${day.businessDay}` },
+      { businessDay: day.businessDay, attempt: 1, status: 'unstarted', notBefore: 0 },
+      'superseded',
+      Date.now(),
+    );
+    const givenUp = (await services[0]!.log.readAll({ limit: 1_000 }))
+      .filter((event) => event.type === 'CloseGivenUp')
+      .map((event) => event.data as GivenUp);
+    expect(givenUp.filter((data) => data.businessDay === day.businessDay)).toHaveLength(1);
+  }, 60_000);
 });

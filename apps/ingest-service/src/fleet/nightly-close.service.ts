@@ -757,6 +757,12 @@ export class NightlyClose extends LeasedLogService {
       // neither is given up (the guard the operation's decider kept when the give-up went on the attempt's stream).
       // Another instance may start or finish it after this read; the nightly close's lease keeps that to a hand-over.
       const { state: attempted } = await readState(this.store, operationStream(operationId), operationDecider);
+      // Given up on the attempt's own stream, where an earlier version recorded it (an instance of it during a rolling
+      // upgrade, not yet followed here): the day's one give-up is that one.
+      if (attempted.givenUp) {
+        this.closes.set(key, { businessDay, attempt, status: 'given_up', notBefore: 0 });
+        return true;
+      }
       if (attempted.status === 'completed') {
         this.closes.set(key, { businessDay, attempt, status: 'completed', notBefore: 0 });
         return true;
