@@ -141,6 +141,15 @@ describe('command service: starting a terminal payment against the simulator', (
     expect(requested?.data).toMatchObject({ currency: 'NOK' });
   });
 
+  it.each(['ınr', 'nok ', 'nØk'])('refuses %j, which is no code of three letters in either case', async (currency) => {
+    const terminalId = await registerTerminal(`T-LC-${Buffer.from(currency).toString('hex').slice(0, 8)}`);
+    const sessionsBefore = sim.app.get(SimulatorState).sessions.size;
+    const { status, body } = await start({ terminalId, currency });
+    expect(status).toBe(400);
+    expect(JSON.stringify(body)).toContain('currency must be an ISO 4217 code of three letters');
+    expect(sim.app.get(SimulatorState).sessions.size).toBe(sessionsBefore);
+  });
+
   it('of 50 concurrent starts on one terminal, one gets 201 and 49 get 409 TERMINAL_BUSY naming it (invariant 1)', async () => {
     const sessionsBefore = sim.app.get(SimulatorState).sessions.size;
     const answers = await Promise.all(

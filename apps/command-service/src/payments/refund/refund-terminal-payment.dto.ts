@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 import { IsNameToken } from '@app/platform';
+import { currencyInEitherCase } from '../currency-code';
 
 export class RefundTerminalPaymentDto {
   /**
@@ -70,7 +71,7 @@ export class RefundTerminalPaymentDto {
   // upper-cased here, at the edge, so that the domain compares codes as ISO writes them. One that is no code after
   // that is refused: a shape that is none here, an unknown code by the domain (`400 VALIDATION_FAILED` either way).
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value))
+  @Transform(currencyInEitherCase)
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code of three letters, e.g. NOK' })
   currency?: string;
 }

@@ -13,6 +13,7 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import { IsNameToken, IsRequired } from '@app/platform';
+import { currencyInEitherCase } from '../currency-code';
 
 /**
  * Dintero's metadata rules (its specification's `StringMetadata`): string values, keys of at most 128
@@ -80,7 +81,7 @@ export class StartTerminalPaymentDto {
   // As a refund's: ISO 4217 codes are upper case, and a POS that keeps them in lower case ("nok") means the same
   // currency. Upper-cased here, at the edge (HTTP and NATS take this DTO), so that the domain, the store's accepted
   // currencies and Dintero see the code as ISO writes it; one that is no code after that is refused (`400`).
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value))
+  @Transform(currencyInEitherCase)
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code of three letters, e.g. NOK' })
   currency!: string;
 
