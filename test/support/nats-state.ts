@@ -24,7 +24,9 @@ export function appPrefix(named: string | undefined): { readonly prefix: string;
 export async function removeNatsState(prefix: string, natsUrl = NATS_URL): Promise<void> {
   const nats = await connect({ servers: natsUrl.split(',') });
   try {
-    const jsm = await jetstreamManager(nats);
+    // A cluster's JetStream answers late while its servers elect a leader (the cluster tests end with one stopped,
+    // and a loaded CI machine slows the election): its own wait, past the client's default, before the run fails.
+    const jsm = await jetstreamManager(nats, { timeout: 30_000 });
     const names = natsNames(prefix);
     // A rebuild not yet adopted (a run that ended first) leaves its buckets, each rebuild's named by its own id.
     const rebuilt = Object.values(names.buckets).map((bucket) => `KV_${bucket}${REBUILD_SUFFIX}`);
