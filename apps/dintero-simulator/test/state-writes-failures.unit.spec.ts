@@ -2,9 +2,10 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DinteroSimulatorConfig } from '../src/dintero-simulator.config';
-import { SimulatorState, type SimTransaction } from '../src/state/simulator-state';
+import { SimulatorState } from '../src/state/simulator-state';
 import { replayJournal, snapshotText, type SavedState } from '../src/state/state-journal';
 import { SimulatorStateWrites } from '../src/state/state-writes';
+import { transaction } from './saved-transaction';
 
 /** What the next writes of the file do instead of succeeding: a disk full part way, as the operating system has it. */
 const mockFailures = { tornAppends: 0, journalRewrites: 0 };
@@ -30,29 +31,6 @@ jest.mock('../src/state/durable-file', () => {
     },
   };
 });
-
-function transaction(id: string): SimTransaction {
-  return {
-    id,
-    session_id: `S-${id}`,
-    status: 'CAPTURED',
-    amount: 1000,
-    currency: 'NOK',
-    merchant_reference: `POS-${id}`,
-    payment_product: 'seitatech',
-    payment_product_type: 'seitatech.in_person',
-    channel: 'in_store',
-    payout_destination_id: 'seller-1',
-    store: { id: 'oslo', terminal_id: 'T-1', payout_destination_id: 'seller-1' },
-    url: {},
-    created_at: '2026-01-01T00:00:00.000Z',
-    updated_at: '2026-01-01T00:00:00.000Z',
-    events: [{ id: `E-${id}`, event: 'INITIALIZE', transaction_status: 'INITIATED', success: true, created_at: 'x' }],
-    capturedAmount: 1000,
-    refundedAmount: 0,
-    refundingAmount: 0,
-  };
-}
 
 /** The state as the start reads it back from the files: the snapshot, then the journal. */
 function readBack(file: string): SavedState {
