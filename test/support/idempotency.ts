@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { handleCommand, type EventStore } from '@app/event-store';
 import { idempotencyDecider, idempotencyStream } from '@app/payment-domain';
-import { canonicalJson } from '../../apps/command-service/src/idempotency/idempotent-requests.service';
+import { canonicalJson } from '../../apps/command-service/src/idempotency/request-fingerprint';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
  * What a command service killed right after taking an Idempotency-Key leaves in the log: the key, taken at `at` for
- * `body` (as the service hashes it), naming `resourceId`, its lease over at `leaseUntil`.
+ * `body` (as the service hashes it, and as versions before hashed an HTTP body as sent), naming `resourceId`, its lease over at `leaseUntil`.
  */
 export async function takenKey(
   log: EventStore,

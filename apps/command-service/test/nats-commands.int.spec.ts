@@ -84,6 +84,25 @@ describe('command service over NATS request/reply', () => {
     expect(await request(subjects.cancel, { paymentId })).toMatchObject({ status: 200 });
   });
 
+  it('takes a retry over NATS of a start made over HTTP, its currency written in another case, as the same request', async () => {
+    const idempotencyKey = randomUUID();
+    const body = { ...payment, terminalId: 'N-4', merchantReference: 'POS-both-ways' };
+    const overHttp = await service.fetch('/v1/terminal-payments', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      body: JSON.stringify({ ...body, currency: 'nok' }),
+    });
+    const first = { status: overHttp.status, body: (await overHttp.json()) as Record<string, unknown> };
+    expect(first).toMatchObject({ status: 201, body: { terminalId: 'N-4', currency: 'NOK' } });
+    expect(await request(subjects.start, { idempotencyKey, payment: { ...body, currency: 'NOK' } })).toEqual(first);
+    // Another request is still refused, as before.
+    expect(await request(subjects.start, { idempotencyKey, payment: { ...body, amount: 100 } })).toMatchObject({
+      status: 422,
+      body: { code: 'IDEMPOTENCY_KEY_REUSED' },
+    });
+    expect(await request(subjects.cancel, { paymentId: first.body.paymentId })).toMatchObject({ status: 200 });
+  });
+
   it('reads one payment and one refund as HTTP does, and waits for the outcome when asked', async () => {
     const started = await request(subjects.start, {
       idempotencyKey: randomUUID(),

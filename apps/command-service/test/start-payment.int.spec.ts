@@ -319,6 +319,41 @@ describe('command service: starting a terminal payment against the simulator', (
       expect(await start({ terminalId: 'TB-1', merchantReference: 'POS-busy' }, key)).toEqual(retry);
     });
 
+    it('takes a retry writing the currency in another case as the same request, and another amount as another', async () => {
+      await registerTerminal('TC-1');
+      const key = randomUUID();
+      const before = sessions();
+      const first = await start({ terminalId: 'TC-1', currency: 'nok', merchantReference: 'POS-case' }, key);
+      expect(first).toMatchObject({ status: 201, body: { currency: 'NOK' } });
+      expect(await start({ terminalId: 'TC-1', currency: 'NOK', merchantReference: 'POS-case' }, key)).toEqual(first);
+      expect(await start({ terminalId: 'TC-1', currency: 'Nok', merchantReference: 'POS-case' }, key)).toEqual(first);
+      expect(sessions()).toBe(before + 1);
+      const writtenBefore = await written();
+      expect(
+        await start({ terminalId: 'TC-1', currency: 'nok', merchantReference: 'POS-case', amount: 100 }, key),
+      ).toMatchObject({ status: 422, body: { code: 'IDEMPOTENCY_KEY_REUSED' } });
+      expect(await written()).toBe(writtenBefore);
+    });
+
+    it('takes the retry of a request whose key a version before took (the body as sent) as that request', async () => {
+      await registerTerminal('TC-2');
+      // What a version before left of a start it died in: the key taken for the body as sent, lease run out.
+      const key = randomUUID();
+      const paymentId = randomUUID();
+      const sent = {
+        storeId: 'oslo-center',
+        terminalId: 'TC-2',
+        amount: 39_900,
+        currency: 'nok',
+        merchantReference: 'POS-upgraded',
+      };
+      const at = new Date(Date.now() - 60_000);
+      await takenKey(log, { scope: HQ.id, key, body: sent, resourceId: paymentId, at, leaseUntil: at });
+      const resumed = await start(sent, key);
+      expect(resumed).toMatchObject({ status: 201, body: { paymentId, currency: 'NOK', terminalId: 'TC-2' } });
+      expect(await start(sent, key)).toEqual(resumed);
+    });
+
     it('refuses the same key with another body (422), and a missing key (400), writing nothing', async () => {
       const key = randomUUID();
       await start({ terminalId: 'T-2', amount: 100 }, key);
@@ -710,6 +745,26 @@ describe('command service: starting a terminal payment against the simulator', (
       const key = randomUUID();
       const first = await refund(paymentId, { amount: 1_000, terminalId: refundTerminal }, key);
       expect(await refund(paymentId, { amount: 1_000, terminalId: refundTerminal }, key)).toEqual(first);
+      expect(sim.app.get(SimulatorState).transactions.get(transactionId)?.refundedAmount).toBe(1_000);
+    });
+
+    it('refunds once for one Idempotency-Key whatever the currency’s case, and an empty reason as none', async () => {
+      const { paymentId, transactionId } = await capturedPayment('R-9');
+      const refundTerminal = await registerTerminal('RT-9');
+      const key = randomUUID();
+      const first = await refund(
+        paymentId,
+        { amount: 1_000, terminalId: refundTerminal, currency: 'nok', reason: '' },
+        key,
+      );
+      expect(first).toMatchObject({ status: 201, body: { status: 'succeeded', currency: 'NOK' } });
+      expect(await refund(paymentId, { amount: 1_000, terminalId: refundTerminal, currency: 'NOK' }, key)).toEqual(
+        first,
+      );
+      // A reason is recorded and sent to Dintero: another request.
+      expect(
+        await refund(paymentId, { amount: 1_000, terminalId: refundTerminal, currency: 'NOK', reason: 'broken' }, key),
+      ).toMatchObject({ status: 422, body: { code: 'IDEMPOTENCY_KEY_REUSED' } });
       expect(sim.app.get(SimulatorState).transactions.get(transactionId)?.refundedAmount).toBe(1_000);
     });
 

@@ -23,6 +23,25 @@ describe('idempotency key (invariant 6)', () => {
       .given([used, answered])
       .when(use('body-b', '2026-11-23T10:00:02.000Z'))
       .thenFails('IDEMPOTENCY_KEY_REUSED', {}, /another request body: send a new key for a new request/));
+  it('takes a request whose fingerprint of before is the key’s (taken before an upgrade) as the same request', () => {
+    const retry = (earlierHashes: string[]) => {
+      const { type, data } = use('body-a2', '2026-11-23T10:00:02.000Z');
+      return { type, data: { ...data, earlierHashes } };
+    };
+    spec
+      .given([used, answered])
+      .when(retry(['body-x', 'body-a']))
+      .thenNothing();
+    spec
+      .given([used, answered])
+      .when(retry(['body-x']))
+      .thenFails('IDEMPOTENCY_KEY_REUSED', {}, /another request body/);
+    // A key taken records the request's fingerprint only.
+    spec
+      .given([])
+      .when(retry(['body-a']))
+      .then([{ type: 'IdempotencyKeyUsed', data: use('body-a2', '2026-11-23T10:00:02.000Z').data }]);
+  });
   it('frees the key after 24 hours', () =>
     spec
       .given([used, answered])

@@ -1,10 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { HttpException, Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import { idempotencyDecider, idempotencyStream, resumable, type RecordedAnswer } from '@app/payment-domain';
 import { ProblemDetailsFilter, RequestValidationError } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig, type FaultPoint } from '../command-service.config';
 import { FaultPoints } from '../fault-points';
+import { fingerprintOf, sha256, type KeyedRequest } from './request-fingerprint';
 
 /** Keys are held at least 24 hours (issue 4); a key older than that may start a new request. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -85,13 +86,13 @@ export class IdempotentRequests {
     { request, reply }: HttpExchange,
     clientId: string,
     key: string | undefined,
-    body: unknown,
+    keyed: KeyedRequest,
     steps: IdempotentSteps<Prepared>,
   ): Promise<unknown> {
     const answer = await this.run(
       clientId,
       key,
-      body,
+      keyed,
       { correlationId: String(request.id), instance: request.url },
       steps,
     );
@@ -101,15 +102,16 @@ export class IdempotentRequests {
   }
 
   /**
-   * 1. A key already answered (or running) with the same body gets that answer, waits, or resumes, once the POS
-   *    client may still use what it names (`admit`); with another body, 422. The checks only read.
+   * 1. A key already answered (or running) with the same request gets that answer, waits, or resumes, once the POS
+   *    client may still use what it names (`admit`); with another request, 422. The request is compared as the
+   *    engine takes it (`KeyedRequest`), not as written. The checks only read.
    * 2. `prepare` runs the checks that need no write: a refused request writes nothing (invariant 9).
    * 3. The key is taken atomically, naming what the request creates, and `execute` runs.
    */
   async run<Prepared>(
     scope: string,
     key: string | undefined,
-    body: unknown,
+    request: KeyedRequest,
     context: { correlationId: string; instance: string },
     steps: IdempotentSteps<Prepared>,
   ): Promise<Answer> {
@@ -120,7 +122,7 @@ export class IdempotentRequests {
     }
     await steps.admit();
     const stream = idempotencyStream(scope, sha256(key).slice(0, 40));
-    const bodyHash = sha256(canonicalJson(body));
+    const { bodyHash, earlierHashes } = fingerprintOf(request);
     const metadata = {
       correlationId: context.correlationId,
       causationId: context.correlationId,
@@ -133,6 +135,7 @@ export class IdempotentRequests {
         type: 'UseIdempotencyKey' as const,
         data: {
           bodyHash,
+          ...(earlierHashes.length > 0 ? { earlierHashes } : {}),
           at: at.toISOString(),
           expiresAt: new Date(at.getTime() + IDEMPOTENCY_TTL_MS).toISOString(),
           resourceId,
@@ -244,20 +247,4 @@ interface Run {
   readonly metadata: Readonly<Record<string, string>>;
   readonly instance: string;
   readonly beforeAnswer: FaultPoint | undefined;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-/** JSON with sorted keys, so that the same body in another key order is the same request. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }

@@ -23,6 +23,7 @@ import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
 import type { CommandContext } from '../payments/command-context';
 import { CancelTerminalPaymentHandler } from '../payments/cancel/cancel-terminal-payment.handler';
 import { RefundTerminalPaymentHandler } from '../payments/refund/refund-terminal-payment.handler';
+import { refundAsTaken } from '../payments/refund/refund-terminal-payment.dto';
 import { StartTerminalPaymentHandler } from '../payments/start/start-terminal-payment.handler';
 import {
   CancelCommandMessage,
@@ -79,7 +80,8 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
         .run(
           context.client.id,
           message.idempotencyKey,
-          message.payment,
+          // The DTO, as over HTTP; versions before compared it so too.
+          { asTaken: message.payment },
           { correlationId: context.correlationId, instance: commands.start },
           this.starter.steps(message.payment, context),
         )
@@ -94,7 +96,10 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
         .run(
           context.client.id,
           message.idempotencyKey,
-          { paymentId: message.paymentId, ...message.refund },
+          {
+            asTaken: refundAsTaken(message.paymentId, message.refund),
+            asSentBefore: [{ paymentId: message.paymentId, ...message.refund }],
+          },
           { correlationId: context.correlationId, instance: commands.refund },
           this.refunder.steps(message.paymentId, message.refund, context),
         )
@@ -111,7 +116,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
         await this.idempotency.run(
           context.client.id,
           idempotencyKey,
-          { storeId, terminalId, ...operation },
+          { asTaken: { storeId, terminalId, ...operation } },
           { correlationId: context.correlationId, instance: commands.operate },
           this.operations.steps(storeId, terminalId, operation, context),
         ),

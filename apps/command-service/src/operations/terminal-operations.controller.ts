@@ -60,7 +60,7 @@ export class TerminalOperationsController {
       { request, reply },
       client.id,
       key,
-      { storeId, terminalId, ...body },
+      { asTaken: { storeId, terminalId, ...body } },
       this.operations.steps(storeId, terminalId, body, context),
     );
   }

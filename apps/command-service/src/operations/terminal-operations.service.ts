@@ -66,7 +66,7 @@ export class TerminalOperations {
         const answer = await this.idempotency.run(
           context.client.id,
           terminalKey(key, terminalId),
-          { storeId, terminalId, ...body },
+          { asTaken: { storeId, terminalId, ...body } },
           { correlationId: context.correlationId, instance },
           this.handler.steps(storeId, terminalId, body, context),
         );

@@ -18,7 +18,7 @@ import { PaymentLookup, PaymentPage } from './list/payment-lookup.service';
 import { PaymentView } from './payment.view';
 import { OutcomeReader } from './get/outcome-reader.service';
 import { CancelTerminalPaymentHandler } from './cancel/cancel-terminal-payment.handler';
-import { RefundTerminalPaymentDto } from './refund/refund-terminal-payment.dto';
+import { RefundTerminalPaymentDto, refundAsTaken } from './refund/refund-terminal-payment.dto';
 import { RefundView } from './refund/refund.view';
 import { RefundTerminalPaymentHandler } from './refund/refund-terminal-payment.handler';
 import { StartTerminalPaymentDto } from './start/start-terminal-payment.dto';
@@ -78,7 +78,8 @@ export class PaymentsController {
       { request, reply },
       client.id,
       key,
-      request.body,
+      // As the engine takes it (`nok` is NOK), and as versions before compared it: the body as sent.
+      { asTaken: body, asSentBefore: [request.body] },
       this.starter.steps(body, context, (outcome) => {
         // Server-Timing: the POS (and bench:command) can tell Dintero's time from ours.
         if (outcome.dinteroMs !== undefined)
@@ -165,7 +166,7 @@ export class PaymentsController {
       { request, reply },
       client.id,
       key,
-      { paymentId, ...(request.body as object) },
+      { asTaken: refundAsTaken(paymentId, body), asSentBefore: [{ paymentId, ...(request.body as object) }] },
       this.refunder.steps(paymentId, body, context),
     );
   }

@@ -51,8 +51,18 @@ export type IdempotencyEvent =
   /** Before requests could be resumed, a server error freed the key (read from older logs only). */
   | { readonly type: 'IdempotencyKeyReleased'; readonly data: { readonly at: string } };
 
+/**
+ * A request taking or retrying its key. `bodyHash` is the request as the engine takes it; `earlierHashes`, the same
+ * request as versions before took it (the body as sent, not normalised), which keys taken before an upgrade hold: a
+ * retry of such a request is that request still. Not recorded: the key keeps `bodyHash`.
+ */
+export type UseIdempotencyKey = {
+  readonly type: 'UseIdempotencyKey';
+  readonly data: KeyTaken & { readonly earlierHashes?: readonly string[] };
+};
+
 export type IdempotencyCommand =
-  | { readonly type: 'UseIdempotencyKey'; readonly data: KeyTaken }
+  | UseIdempotencyKey
   | {
       readonly type: 'RecordIdempotentAnswer';
       readonly data: { readonly answer: RecordedAnswer; readonly at: string } & Attempt;
@@ -99,10 +109,10 @@ const holdsLease = (state: IdempotencyState, attempt: Attempt): boolean =>
 function decide(command: IdempotencyCommand, state: IdempotencyState): IdempotencyEvent[] {
   switch (command.type) {
     case 'UseIdempotencyKey': {
-      const { bodyHash, at } = command.data;
-      if (state.status === 'unused' || !isBefore(at, state.expiresAt))
-        return [{ type: 'IdempotencyKeyUsed', data: command.data }];
-      if (state.bodyHash !== bodyHash) {
+      const { earlierHashes, ...taken } = command.data;
+      if (state.status === 'unused' || !isBefore(taken.at, state.expiresAt))
+        return [{ type: 'IdempotencyKeyUsed', data: taken }];
+      if (state.bodyHash !== taken.bodyHash && !earlierHashes?.includes(state.bodyHash)) {
         // A retry sends the same body; another body is another request, which needs a key of its own.
         throw new DomainError(
           'IDEMPOTENCY_KEY_REUSED',

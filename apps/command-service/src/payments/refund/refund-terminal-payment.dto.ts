@@ -75,3 +75,12 @@ export class RefundTerminalPaymentDto {
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code of three letters, e.g. NOK' })
   currency?: string;
 }
+
+/**
+ * The refund of `paymentId` as the engine takes it, for its Idempotency-Key: the DTO's fields (currency upper case),
+ * but an empty `reason`, which nothing records or sends (the same refund as one without a reason).
+ */
+export function refundAsTaken(paymentId: string, body: RefundTerminalPaymentDto): Record<string, unknown> {
+  const { reason, ...rest } = body;
+  return { paymentId, ...rest, ...(reason ? { reason } : {}) };
+}
