@@ -2250,6 +2250,102 @@ describe('payments the projector has forgotten', () => {
   });
 });
 
+describe("a store's time zone changed between a refund and a restart", () => {
+  // Store Oslo's late capture tx-c (24th), refunded at 23:30 UTC on the 25th: the 26th in Oslo, the 25th in UTC. The
+  // store moves to UTC on the 27th; on the 28th a later part of tx-c (captured on the 24th) is reported.
+  const event = logOfEvents();
+  const log = [
+    event('store-oslo', 'StoreRegistered', {
+      storeId: 'oslo',
+      name: 'Oslo',
+      payoutDestinationId: 'p',
+      timeZone: 'Europe/Oslo',
+      at: '2026-11-01T00:00:00.000Z',
+    }),
+    event('store-oslo', 'TerminalRegistered', { storeId: 'oslo', terminalId: 'T-2', at: '2026-11-01T00:00:00.000Z' }),
+    event('payment-c', 'PaymentRequested', {
+      paymentId: 'c',
+      storeId: 'oslo',
+      terminalId: 'T-2',
+      amount: 700,
+      currency: 'EUR',
+      requestedAt: '2026-11-24T10:00:00.000Z',
+    }),
+    event('payment-c', 'PaymentCancelled', { by: 'customer', source: 'callback', at: '2026-11-24T10:00:00.000Z' }),
+    event('payment-c', 'LateCaptureRecorded', {
+      transactionId: 'tx-c',
+      amount: 700,
+      currency: 'EUR',
+      endedAs: 'cancelled',
+      flaggedForReversal: true,
+      source: 'webhook',
+      at: '2026-11-24T10:00:00.000Z',
+    }),
+    event('payment-c', 'RefundRequested', {
+      refundId: 'r-1',
+      amount: 300,
+      currency: 'EUR',
+      transactionId: 'tx-c',
+      terminalId: 'T-2',
+      at: '2026-11-25T23:30:00.000Z',
+    }),
+    event('payment-c', 'RefundSucceeded', {
+      refundId: 'r-1',
+      source: 'command-service',
+      at: '2026-11-25T23:30:00.000Z',
+    }),
+    event('store-oslo', 'StoreDetailsChanged', {
+      storeId: 'oslo',
+      name: 'Oslo',
+      payoutDestinationId: 'p',
+      timeZone: 'UTC',
+      at: '2026-11-27T12:00:00.000Z',
+    }),
+    event('payment-c', 'LateCaptureRecorded', {
+      transactionId: 'tx-c',
+      amount: 200,
+      capturedAmount: 900,
+      currency: 'EUR',
+      endedAs: 'cancelled',
+      flaggedForReversal: true,
+      source: 'webhook',
+      at: '2026-11-28T09:00:00.000Z',
+      dinteroAt: '2026-11-24T11:00:00.000Z',
+    }),
+  ];
+  /** The log as the rim reads it back: a stream, whole, as it is now. */
+  const readable = {
+    readStream: (name: string) => Promise.resolve(log.filter((e) => e.streamName === name)),
+  } as unknown as EventStore;
+  /** Folds `events` on `projector` as the rim does, writing each changed document to `kv`. */
+  const fold = async (projector: ReadModelProjector, events: RecordedEvent[], kv: Map<string, unknown>) =>
+    applyFromLog(readable, projector, events, (change) => kv.set(`${change.model}:${change.key}`, change.doc));
+
+  it('marks the later part given back on the day of the refund in the zone of then: live, restarted, rebuilt alike', async () => {
+    const moved = log.findIndex((e) => e.type === 'StoreDetailsChanged');
+    const live = new Map<string, unknown>();
+    const running = new ReadModelProjector();
+    await fold(running, log.slice(0, moved + 1), live);
+    await fold(running, log.slice(moved + 1), live);
+    // A restart after the move: the documents from KV, the payment read back from the log.
+    const restarted = new Map<string, unknown>();
+    const before = new ReadModelProjector();
+    await fold(before, log.slice(0, moved + 1), restarted);
+    const resumed = new ReadModelProjector();
+    before.documents().forEach((change) => resumed.load(change));
+    await fold(resumed, log.slice(moved + 1), restarted);
+    const rebuilt = new Map<string, unknown>();
+    await fold(new ReadModelProjector(), log, rebuilt);
+
+    expect((live.get('store-day:oslo.2026-11-24') as StoreDayDoc).lateCaptures).toEqual([
+      expect.objectContaining({ amount: 700, refundedOn: ['2026-11-26'] }),
+      expect.objectContaining({ amount: 200, refundedOn: ['2026-11-26'] }),
+    ]);
+    expect(restarted).toEqual(live);
+    expect(rebuilt).toEqual(live);
+  });
+});
+
 describe('replaying from the checkpoint after a crash', () => {
   it('leaves documents that already hold an event as they are, and applies it to the rest', () => {
     const events = [...store(), ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z')];

@@ -1,4 +1,5 @@
 import type { EventStore, RecordedEvent } from '@app/event-store';
+import { storeStream } from '@app/payment-domain';
 import type { ReadModelProjector } from './read-model.projector';
 import type { Change, StoreDayDoc } from './read-model.types';
 
@@ -7,10 +8,11 @@ export type StoreDayReader = (key: string) => Promise<StoreDayDoc | undefined>;
 
 /**
  * Applies events of the log in order, first reading back what an event needs that the projector no longer
- * holds: the payment it has forgotten (or never saw, having resumed past its start), from the log; a store
- * day out of its memory's window, through `readDay`. The one way every fold of the log (live projector,
- * rebuild, the tests' fold from scratch) applies events. Only such a read waits: the rest of a page is
- * applied in one synchronous run, which a catch-up or a rebuild of millions of events feels.
+ * holds: the payment it has forgotten (or never saw, having resumed past its start), from the log, with its store's
+ * time zones when its days need them (`zonesWanted`); a store day out of its memory's window, through `readDay`.
+ * The one way every fold of the log (live projector, rebuild, the tests' fold from scratch) applies events. Only
+ * such a read waits: the rest of a page is applied in one synchronous run, which a catch-up or a rebuild of
+ * millions of events feels.
  */
 export async function applyFromLog(
   store: EventStore,
@@ -21,7 +23,13 @@ export async function applyFromLog(
 ): Promise<void> {
   for (const event of events) {
     const missing = projector.missingPayment(event);
-    if (missing !== undefined) projector.rememberPayment(await store.readStream(`payment-${missing}`), event.position);
+    if (missing !== undefined) {
+      const payment = await store.readStream(`payment-${missing}`);
+      // Its refunds' days are in the store's time zone of then, which the store's stream has.
+      const storeId = projector.zonesWanted(payment, event.position);
+      if (storeId !== undefined) projector.learnZones(storeId, await store.readStream(storeStream(storeId)));
+      projector.rememberPayment(payment, event.position);
+    }
     for (const key of projector.missingDays(event)) {
       const doc = await readDay(key);
       if (doc) projector.load({ model: 'store-day', key, doc });

@@ -47,6 +47,7 @@ import {
 import type { Change, StoreDayDoc, StoreDoc, TerminalClose, TerminalDoc } from './read-model.types';
 import { LatelyEnded } from './lately-ended';
 import { StoreDays } from './store-days';
+import { StoreZones } from './store-zones';
 
 /**
  * What the projector keeps of a payment after its end, beyond its facts: what only events written by earlier versions
@@ -110,6 +111,8 @@ export class ReadModelProjector {
   private readonly terminals = new Map<string, TerminalDoc>();
   private readonly stores = new Map<string, StoreDoc>();
   private readonly days = new StoreDays();
+  /** Each store's time zones by position: the zone in force at a fact read back from the log. */
+  private readonly zones = new StoreZones();
   private readonly payments = new Map<string, PaymentContext>();
   /**
    * Payments forgotten lately (ended, released, no refund under way), at most `ENDED_KEPT`: a refund or a late
@@ -206,6 +209,27 @@ export class ReadModelProjector {
   }
 
   /**
+   * The store whose time zones the rim reads from the log (its stream, to `learnZones`) before `rememberPayment` of
+   * `events`, a payment's stream: a payment with money captured late, whose refunds are listed on days in the zone in
+   * force then (`noteLateRefundDay`), of a store whose zones before the fold's start are not known. Else undefined.
+   */
+  zonesWanted(events: readonly RecordedEvent[], before: bigint): string | undefined {
+    let storeId: string | undefined;
+    let capturedLate = false;
+    for (const recorded of events) {
+      if (recorded.position >= before) break;
+      if (recorded.type === 'PaymentRequested') storeId = stringField(recorded.data, 'storeId');
+      else if (recorded.type === 'LateCaptureRecorded') capturedLate = true;
+    }
+    return storeId !== undefined && capturedLate && !this.zones.whole(storeId) ? storeId : undefined;
+  }
+
+  /** A store's events, read from its stream: the time zones it had, at their positions (see `zonesWanted`). */
+  learnZones(storeId: string, storeEvents: readonly RecordedEvent[]): void {
+    this.zones.learn(storeId, storeEvents);
+  }
+
+  /**
    * A payment's events before `before` (read from its stream), to know its store, terminal, amount and
    * refunds, without changing any document.
    */
@@ -244,11 +268,16 @@ export class ReadModelProjector {
   /**
    * The store day a refund of a late capture is listed on, kept with its payment (`lateRefundDays`): a part of that
    * late capture recorded later is marked given back on it. Noted before the event is remembered, as `noteLateDay`.
+   * The day is in the store's zone at the refund's position, as the fold listed it: a refund read back from the log
+   * after a restart is not in the zone of now (the store's document loaded from KV), which may have changed since.
+   * The zone of now stands in only where the rim has not read the store's zones (`zonesWanted`), which at the fold's
+   * own position is the zone in force.
    */
   private noteLateRefundDay(payment: PaymentContext, event: PaymentEvent, recorded: RecordedEvent): void {
     const transactionId = this.givenBackOf(payment, event);
     if (transactionId === undefined) return;
-    const date = localDate(paymentFactTime(event, recorded), this.storeDoc(payment.storeId).timeZone);
+    const timeZone = this.zones.at(payment.storeId, recorded.position) ?? this.storeDoc(payment.storeId).timeZone;
+    const date = localDate(paymentFactTime(event, recorded), timeZone);
     const days = (payment.lateRefundDays ??= new Map<string, Set<string>>());
     days.set(transactionId, (days.get(transactionId) ?? new Set<string>()).add(date));
   }
@@ -401,6 +430,8 @@ export class ReadModelProjector {
   private onStore(event: StoreEvent, recordedAt: string, position: string, put: Put): void {
     const fact: Fact = { stream: 'store', event, recordedAt };
     const { storeId } = event.data;
+    if (event.type === 'StoreRegistered' || event.type === 'StoreDetailsChanged')
+      this.zones.note(storeId, this.current, event.data.timeZone, event.type === 'StoreRegistered');
     if (storeProjection.handles.has(event.type)) this.evolveStore(storeId, fact, position, put);
     if (terminalProjection.handles.has(event.type) && 'terminalId' in event.data)
       this.evolveTerminal(storeId, event.data.terminalId, fact, position, put);
