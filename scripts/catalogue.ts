@@ -41,6 +41,8 @@ const EVENTS = [
     streamOf: {
       CloseGivenUp:
         "`operation-{id}`, the terminal day's stream (its id made from the store, terminal and day, not the attempt named by `operationId`)",
+      CloseAttemptClaimed:
+        "`operation-{id}`, the terminal day's stream (its id made from the store, terminal and day, not the attempt named by `operationId`)",
     },
   },
 ] as const;

@@ -188,6 +188,25 @@ describe('read models as a fold over the log', () => {
     expect(projector.storeDay('oslo', '2026-11-25')).toBeUndefined();
   });
 
+  it('writes nothing for a nightly close attempt claimed on its day’s stream, or voided on its own', () => {
+    const projector = project(store());
+    const attempt = {
+      operationId: 'op-9',
+      storeId: 'oslo',
+      terminalId: 'T-1',
+      businessDay: '2026-11-24',
+      attempt: 1,
+      at: '2026-11-25T00:00:00.000Z',
+    };
+    const meta = { storeId: 'oslo', terminalId: 'T-1', businessDay: '2026-11-24', operationId: 'op-9' };
+    // The nightly close's own bookkeeping: which attempt may run, and which never will.
+    expect(projector.apply({ ...event('operation-day-9', 'CloseAttemptClaimed', attempt), metadata: meta })).toEqual(
+      [],
+    );
+    expect(projector.apply({ ...event('operation-op-9', 'CloseAttemptVoided', attempt), metadata: meta })).toEqual([]);
+    expect(projector.storeDay('oslo', '2026-11-24')).toBeUndefined();
+  });
+
   it('marks a given-up close closed since once the terminal closed its batch after it, as the dashboard does', () => {
     const meta = { storeId: 'oslo', terminalId: 'T-1' };
     const givenUp = () =>

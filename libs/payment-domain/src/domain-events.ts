@@ -62,6 +62,8 @@ const OPERATION_EVENT_TYPES = [
   'OperationCompleted',
   'OperationEnded',
   'CloseGivenUp',
+  'CloseAttemptClaimed',
+  'CloseAttemptVoided',
 ] as const satisfies readonly OperationEvent['type'][];
 const NIGHTLY_CLOSE_EVENT_TYPES = [
   'NightlyCloseSwitched',

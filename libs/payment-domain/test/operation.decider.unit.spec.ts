@@ -147,4 +147,82 @@ describe('terminal operation', () => {
         .thenFails('VALIDATION_FAILED');
     });
   });
+
+  describe('an attempt of a nightly close claimed on its terminal day’s stream', () => {
+    const day = { storeId: 'oslo', terminalId: 'till-1', businessDay: '2026-12-01', at };
+    const claim = (attempt: number) => ({ ...day, operationId: `op-${attempt}`, attempt });
+    const claimed = (attempt: number): OperationEvent => ({ type: 'CloseAttemptClaimed', data: claim(attempt) });
+    const voided: OperationEvent = { type: 'CloseAttemptVoided', data: claim(1) };
+    const giveUp = {
+      ...day,
+      operationId: 'op-1',
+      attempts: 1,
+      reason: 'the close of 2026-12-02 fell due before it could be tried again (the terminal was busy)',
+    };
+    const givenUp: OperationEvent = { type: 'CloseGivenUp', data: giveUp };
+
+    it('is claimed once: again (after a busy terminal, another instance) it records nothing', () => {
+      spec
+        .given([])
+        .when({ type: 'ClaimCloseAttempt', data: claim(1) })
+        .then([claimed(1)]);
+      spec
+        .given([claimed(1)])
+        .when({ type: 'ClaimCloseAttempt', data: claim(1) })
+        .thenNothing();
+      spec
+        .given([claimed(1)])
+        .when({ type: 'ClaimCloseAttempt', data: claim(2) })
+        .then([claimed(2)]);
+    });
+    it('is refused on a day given up, on an operation’s stream, and with a bad attempt', () => {
+      spec
+        .given([givenUp])
+        .when({ type: 'ClaimCloseAttempt', data: claim(1) })
+        .thenFails('VALIDATION_FAILED', { givenUp: true });
+      spec
+        .given([request])
+        .when({ type: 'ClaimCloseAttempt', data: claim(1) })
+        .thenFails('VALIDATION_FAILED');
+      spec
+        .given([])
+        .when({ type: 'ClaimCloseAttempt', data: { ...claim(1), attempt: 0 } })
+        .thenFails('VALIDATION_FAILED', { field: 'attempt' });
+    });
+    it('keeps the day from being given up until every claimed attempt is settled', () => {
+      spec
+        .given([claimed(1)])
+        .when({ type: 'GiveUpClose', data: giveUp })
+        .thenFails('VALIDATION_FAILED', { claimedAttempts: [1] });
+      spec
+        .given([claimed(1), claimed(2)])
+        .when({ type: 'GiveUpClose', data: { ...giveUp, settledAttempts: [1] } })
+        .thenFails('VALIDATION_FAILED', { claimedAttempts: [2] });
+      // The attempts settled do not go into the give-up.
+      spec
+        .given([claimed(1)])
+        .when({ type: 'GiveUpClose', data: { ...giveUp, settledAttempts: [1] } })
+        .then([givenUp]);
+      // Given up already: nothing, whatever was claimed.
+      spec
+        .given([claimed(1), givenUp])
+        .when({ type: 'GiveUpClose', data: giveUp })
+        .thenNothing();
+    });
+    it('is voided on its own stream once, unless its request came first, and is never requested after', () => {
+      spec
+        .given([])
+        .when({ type: 'VoidCloseAttempt', data: claim(1) })
+        .then([voided]);
+      spec
+        .given([voided])
+        .when({ type: 'VoidCloseAttempt', data: claim(1) })
+        .thenNothing();
+      spec
+        .given([request])
+        .when({ type: 'VoidCloseAttempt', data: claim(1) })
+        .thenNothing();
+      spec.given([voided]).when({ type: 'RequestOperation', data: requested }).thenFails('VALIDATION_FAILED');
+    });
+  });
 });

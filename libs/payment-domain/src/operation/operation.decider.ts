@@ -4,6 +4,8 @@ import { isBefore, requireInstant, requireText, requireToken } from '../shared/v
 import {
   OPERATION_ENDS,
   TERMINAL_OPERATIONS,
+  type CloseAttemptClaimedData,
+  type CloseAttemptVoidedData,
   type CloseGivenUpData,
   type EndOfDayBatch,
   type OperationEnd,
@@ -23,8 +25,17 @@ export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 export type CloseGiveUp = Pick<CloseGivenUpData, 'reason' | 'at'>;
 
 export type OperationState =
-  /** No request recorded; `givenUp` when the nightly close gave up at this attempt before it could record one. */
-  | { readonly status: 'none'; readonly givenUp?: CloseGiveUp }
+  /**
+   * No request recorded. On a nightly close's terminal day stream (`closeDayKey`): `givenUp` when the day was given up,
+   * `claimed` the attempts claimed there. On an attempt's stream: `givenUp` when an earlier version gave up at this
+   * attempt before it could be recorded, `voided` when a give-up voided its claim (neither is ever recorded after).
+   */
+  | {
+      readonly status: 'none';
+      readonly givenUp?: CloseGiveUp;
+      readonly claimed?: readonly number[];
+      readonly voided?: boolean;
+    }
   | (OperationRequestedData & {
       readonly status: OperationStatus;
       readonly dinteroOperationId?: string;
@@ -62,7 +73,16 @@ export type OperationCommand =
         readonly dinteroAt?: string;
       }
     >
-  | Command<'GiveUpClose', CloseGivenUpData>;
+  | Command<'GiveUpClose', GiveUpCloseData>
+  | Command<'ClaimCloseAttempt', CloseAttemptClaimedData>
+  | Command<'VoidCloseAttempt', CloseAttemptVoidedData>;
+
+/**
+ * A give-up, with the attempts its caller found settled: each claimed attempt it read ended without closing, or
+ * voided. Any other attempt claimed on the day's stream (one claimed since it looked, or one it found under way) may
+ * yet run, and the give-up is refused.
+ */
+export type GiveUpCloseData = CloseGivenUpData & { readonly settledAttempts?: readonly number[] };
 
 const initialState: OperationState = { status: 'none' };
 
@@ -73,8 +93,8 @@ function existing(state: OperationState): ExistingOperation {
 
 function request(data: OperationRequestedData, state: OperationState): OperationEvent[] {
   // Given up at this attempt before it was recorded (by another instance, whose give-up came between this one's
-  // look and its request): no attempt is made after a give-up.
-  if (state.status === 'none' && state.givenUp)
+  // look and its request; or voided by the day's give-up, after this one claimed it): no attempt after a give-up.
+  if (state.status === 'none' && (state.givenUp || state.voided))
     throw new DomainError('VALIDATION_FAILED', `Close ${data.operationId} was given up: not to request`, {
       operationId: data.operationId,
     });
@@ -106,8 +126,18 @@ function request(data: OperationRequestedData, state: OperationState): Operation
  * The nightly close gives up at this attempt: once (a second give-up, from a restart or another instance, records
  * nothing), and never of an attempt still under way or one that closed the terminal's batch.
  */
-function giveUpClose(data: CloseGivenUpData, state: OperationState): OperationEvent[] {
+function giveUpClose(command: GiveUpCloseData, state: OperationState): OperationEvent[] {
+  const { settledAttempts = [], ...data } = command;
   if (state.givenUp) return [];
+  const unsettled = (state.status === 'none' ? (state.claimed ?? []) : []).filter(
+    (attempt) => !settledAttempts.includes(attempt),
+  );
+  if (unsettled.length > 0)
+    throw new DomainError(
+      'VALIDATION_FAILED',
+      `The close of ${data.businessDay} has attempt ${unsettled.join(', ')} claimed, which may yet run: not to give up`,
+      { operationId: data.operationId, claimedAttempts: unsettled },
+    );
   if (state.status !== 'none') {
     if (state.operation !== 'end_of_day' || state.storeId !== data.storeId || state.terminalId !== data.terminalId)
       throw new DomainError('VALIDATION_FAILED', `Operation ${data.operationId} is no close of that terminal`, {
@@ -118,21 +148,62 @@ function giveUpClose(data: CloseGivenUpData, state: OperationState): OperationEv
         operationId: data.operationId,
       });
   }
-  requireText(data.operationId, 'operationId', 100);
-  requireToken(data.storeId, 'storeId');
-  requireToken(data.terminalId, 'terminalId');
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(data.businessDay))
-    throw new DomainError('VALIDATION_FAILED', 'businessDay must be YYYY-MM-DD', { field: 'businessDay' });
-  if (!Number.isInteger(data.attempts) || data.attempts < 1)
-    throw new DomainError('VALIDATION_FAILED', 'attempts must be a whole number from 1', { field: 'attempts' });
+  requireCloseDay(data);
+  requireAttempt(data.attempts, 'attempts');
   const reason = requireText(data.reason, 'reason', 500);
   const at = requireInstant(data.at, 'at');
   return [{ type: 'CloseGivenUp', data: { ...data, reason, at } }];
 }
 
+/**
+ * An attempt of the nightly close claimed on its terminal day's stream, before its operation is recorded: once (again,
+ * after a busy terminal or a failed start, it records nothing), and never on a day given up.
+ */
+function claimCloseAttempt(data: CloseAttemptClaimedData, state: OperationState): OperationEvent[] {
+  if (state.givenUp)
+    throw new DomainError('VALIDATION_FAILED', `The close of ${data.businessDay} was given up: no attempt to claim`, {
+      operationId: data.operationId,
+      givenUp: true,
+    });
+  if (state.status !== 'none')
+    throw new DomainError('VALIDATION_FAILED', `Operation ${state.operationId} is no terminal day of a close`, {
+      operationId: state.operationId,
+    });
+  if (state.claimed?.includes(data.attempt)) return [];
+  requireCloseDay(data);
+  requireAttempt(data.attempt, 'attempt');
+  return [{ type: 'CloseAttemptClaimed', data: { ...data, at: requireInstant(data.at, 'at') } }];
+}
+
+/**
+ * A claimed attempt voided on its own stream, so that it is never recorded: nothing when it was recorded first (it
+ * runs, or ran: the give-up that asked sees it so), or was voided or given up already.
+ */
+function voidCloseAttempt(data: CloseAttemptVoidedData, state: OperationState): OperationEvent[] {
+  if (state.status !== 'none' || state.voided || state.givenUp) return [];
+  requireCloseDay(data);
+  requireAttempt(data.attempt, 'attempt');
+  return [{ type: 'CloseAttemptVoided', data: { ...data, at: requireInstant(data.at, 'at') } }];
+}
+
+function requireCloseDay(data: Pick<CloseGivenUpData, 'operationId' | 'storeId' | 'terminalId' | 'businessDay'>) {
+  requireText(data.operationId, 'operationId', 100);
+  requireToken(data.storeId, 'storeId');
+  requireToken(data.terminalId, 'terminalId');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(data.businessDay))
+    throw new DomainError('VALIDATION_FAILED', 'businessDay must be YYYY-MM-DD', { field: 'businessDay' });
+}
+
+function requireAttempt(attempt: number, field: string) {
+  if (!Number.isInteger(attempt) || attempt < 1)
+    throw new DomainError('VALIDATION_FAILED', `${field} must be a whole number from 1`, { field });
+}
+
 function decide(command: OperationCommand, state: OperationState): OperationEvent[] {
   if (command.type === 'RequestOperation') return request(command.data, state);
   if (command.type === 'GiveUpClose') return giveUpClose(command.data, state);
+  if (command.type === 'ClaimCloseAttempt') return claimCloseAttempt(command.data, state);
+  if (command.type === 'VoidCloseAttempt') return voidCloseAttempt(command.data, state);
   const operation = existing(state);
   const { operationId } = operation;
   const at = requireInstant(command.data.at, 'at');
@@ -188,6 +259,10 @@ function decide(command: OperationCommand, state: OperationState): OperationEven
 function evolve(state: OperationState, event: OperationEvent): OperationState {
   if (event.type === 'OperationRequested') return { ...event.data, status: 'requested' };
   if (event.type === 'CloseGivenUp') return { ...state, givenUp: { reason: event.data.reason, at: event.data.at } };
+  // A claim or a void is never on a stream with a request: a request refuses a voided stream, and a day's holds none.
+  if (event.type === 'CloseAttemptClaimed')
+    return state.status === 'none' ? { ...state, claimed: [...(state.claimed ?? []), event.data.attempt] } : state;
+  if (event.type === 'CloseAttemptVoided') return state.status === 'none' ? { ...state, voided: true } : state;
   if (state.status === 'none') return state;
   switch (event.type) {
     case 'OperationSubmitted':

@@ -83,6 +83,42 @@ export interface CloseGivenUpData {
   readonly at: string;
 }
 
+/**
+ * An attempt of a nightly close claimed on its terminal day's stream (`closeDayKey`, the stream its give-up goes on),
+ * before the attempt's operation is recorded on its own stream: the claim and the day's give-up are appended there at
+ * the revision read, so the log orders them, and the one that lands second sees the first (a claim is refused on a day
+ * given up; a give-up, on a day with an attempt claimed that may yet run).
+ */
+export interface CloseAttemptClaimedData {
+  /** The attempt's operation (its stream `operation-{operationId}`), recorded or not yet. */
+  readonly operationId: string;
+  readonly storeId: string;
+  readonly terminalId: string;
+  /** The store day (YYYY-MM-DD) whose close the attempt is. */
+  readonly businessDay: string;
+  /** The attempt, from 1. */
+  readonly attempt: number;
+  readonly at: string;
+}
+
+/**
+ * A claimed attempt of a nightly close that will never be recorded: written on the attempt's own stream, where its
+ * request would go, by the give-up of its day before it gives up, when the attempt was claimed and not recorded (the
+ * terminal was busy, the start failed or was refused, or the claiming instance stopped). The attempt's stream holding
+ * it, its request is refused; the request, had it come first, would have kept the give-up from being made.
+ */
+export interface CloseAttemptVoidedData {
+  /** The attempt's operation, never recorded: its stream is this event's. */
+  readonly operationId: string;
+  readonly storeId: string;
+  readonly terminalId: string;
+  /** The store day (YYYY-MM-DD) whose close the attempt was. */
+  readonly businessDay: string;
+  /** The attempt, from 1. */
+  readonly attempt: number;
+  readonly at: string;
+}
+
 /** How an operation ended: Dintero's `COMPLETED`, `FAILED` or `TIMEOUT`, or refused or given up here. */
 export const OPERATION_ENDS = ['completed', 'failed', 'timed_out', 'rejected', 'expired'] as const;
 export type OperationEnd = (typeof OPERATION_ENDS)[number];
@@ -128,6 +164,8 @@ export type OperationEvent =
         readonly dinteroAt?: string;
       }
     >
-  | Event<'CloseGivenUp', CloseGivenUpData>;
+  | Event<'CloseGivenUp', CloseGivenUpData>
+  | Event<'CloseAttemptClaimed', CloseAttemptClaimedData>
+  | Event<'CloseAttemptVoided', CloseAttemptVoidedData>;
 
 export type OperationEventType = OperationEvent['type'];
