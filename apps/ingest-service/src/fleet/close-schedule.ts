@@ -45,7 +45,8 @@ export function spreadOffsetMs(storeId: string, terminalId: string, spreadMs: nu
 /**
  * The id of a terminal's close of a day, whatever its attempt: the stream (`operation-{id}`) its give-up is recorded
  * on, the same on every instance and after a restart, so that the log records one give-up of the day, the first
- * writer's, every other writer's append conflicting with it.
+ * writer's, every other writer's append conflicting with it; and where each attempt is claimed before it is recorded,
+ * so that a claim and the give-up are ordered too.
  */
 export function closeDayKey(storeId: string, terminalId: string, businessDay: string): string {
   return hashedUuid('nightly-close-day', storeId, terminalId, businessDay);

@@ -24,6 +24,7 @@ import {
   startOperation,
   type PaymentMetrics,
 } from '@app/platform';
+import { claimCloseAttempt, settleDayAttempts } from './close-day-claims';
 import { closeDayKey, closeOperationId, closeTime, dueClose, spreadOffsetMs } from './close-schedule';
 import { CloseStartFailures } from './close-start-failures';
 import { LeasedLogDependencies, LeasedLogService } from './leased-log-worker';
@@ -75,7 +76,9 @@ const BUSY_RETRY_MS = 15_000;
  * first's, with or without NATS.
  *
  * Each close has an id made from the store, the terminal, the day and the attempt, the same on every instance
- * and after a restart, and is started only when the log has no operation of that id: so it runs once, however
+ * and after a restart, and is started only when the log has no operation of that id, and once it is claimed on the
+ * day's stream, where the give-up goes (`close-day-claims.ts`: so the day is never both given up and under way or
+ * closed, with or without the lease): so it runs once, however
  * many ingest instances run, and a close that came due while the engine was down runs when it is back (until
  * the next day's close time, when that day's close is the one due).
  */
@@ -635,6 +638,13 @@ export class NightlyClose extends LeasedLogService {
       this.closes.set(key, { businessDay, attempt, status: 'given_up', notBefore: 0 });
       return;
     }
+    // Voided by a give-up of the day whose own append has not been read here (or never landed: its instance stopped
+    // between the two writes): never to be recorded, so given up, by this instance's next round unless it is already.
+    if (recorded.status === 'none' && recorded.voided) {
+      const reason = 'its attempt was voided by a give-up of the day';
+      this.closes.set(key, { businessDay, attempt, status: 'refused', notBefore: 0, reason });
+      return;
+    }
     if (recorded.status !== 'none') {
       this.metrics.nightlyCloses.inc({ result: 'recorded' });
       this.closeOf.set(operationId, { key, attempt });
@@ -663,6 +673,9 @@ export class NightlyClose extends LeasedLogService {
     }
     const requestedAt = new Date(now);
     try {
+      // Claimed on the day's stream first, where the day's give-up goes: the log orders the two, and whichever lands
+      // second sees the first (the claim refused on a day given up; the give-up, while the attempt may yet run).
+      await claimCloseAttempt(this.store, target, attempt, requestedAt.toISOString());
       const started = await startOperation(
         this.store,
         this.dintero,
@@ -690,6 +703,11 @@ export class NightlyClose extends LeasedLogService {
       this.metrics.nightlyCloses.inc({ result: 'started' });
       this.logger.log({ ...log, status: started.status }, 'nightly close started');
     } catch (error) {
+      if (error instanceof DomainError && error.details.givenUp === true) {
+        // Given up (by another instance) since this one looked: no attempt after a give-up.
+        this.closes.set(key, { businessDay, attempt, status: 'given_up', notBefore: 0 });
+        return;
+      }
       if (error instanceof DomainError && error.code === 'TERMINAL_BUSY') {
         // A payment or refund holds the terminal: closed once it is free.
         this.metrics.nightlyCloses.inc({ result: 'busy' });
@@ -732,7 +750,10 @@ export class NightlyClose extends LeasedLogService {
    * Records that the close is given up, for the store day: once, whichever instance or restart gets here first, and
    * whatever attempt each knows it at. The give-up is appended to the terminal day's own stream (`closeDayKey`, the
    * same on every instance), at the revision read: a second writer conflicts, reads the first's give-up, and the
-   * operation's decider records nothing, so it holds through the log alone, NATS out of reach or not. When it cannot be
+   * operation's decider records nothing, so it holds through the log alone, NATS out of reach or not. Every attempt is
+   * claimed on that stream before it is recorded (`claimCloseAttempt`): a claim the give-up read is settled first (its
+   * attempt ended, or voided before it was recorded: `settleDayAttempts`), and one that lands after the read refuses
+   * the append, so the day is never both given up and closed or under way, with or without the lease. When it cannot be
    * recorded, the next round tries again. `late`: found only after the next day's close fell due (no trace of it, or
    * this instance did not have it due); the reason says so and when, beside the day it concerns. Whether it is in the log
    * now (recorded, or given up before).
@@ -753,22 +774,23 @@ export class NightlyClose extends LeasedLogService {
     const reason = `${why.slice(0, 500 - foundLate.length)}${foundLate}`;
     const log = { storeId, terminalId, operationId, businessDay, attempt, reason, correlationId: CORRELATION_ID };
     try {
-      // The attempt as the log has it: one under way at Dintero may yet complete, and one completed is closed, so
-      // neither is given up (the guard the operation's decider kept when the give-up went on the attempt's stream).
-      // Another instance may start or finish it after this read; the nightly close's lease keeps that to a hand-over.
-      const { state: attempted } = await readState(this.store, operationStream(operationId), operationDecider);
-      // Given up on the attempt's own stream, where an earlier version recorded it (an instance of it during a rolling
-      // upgrade, not yet followed here): the day's one give-up is that one.
-      if (attempted.givenUp) {
+      // The attempts as the log has them: one under way at Dintero may yet complete, and one completed is closed, so
+      // neither is given up; one claimed and not recorded is voided, never to be. Given up already: on the day's stream,
+      // or on an attempt's own, where an earlier version recorded it (during a rolling upgrade): that is the day's one.
+      const found = await settleDayAttempts(this.store, target, attempt, at);
+      if (found.kind === 'given_up') {
         this.closes.set(key, { businessDay, attempt, status: 'given_up', notBefore: 0 });
         return true;
       }
-      if (attempted.status === 'completed') {
-        this.closes.set(key, { businessDay, attempt, status: 'completed', notBefore: 0 });
+      if (found.kind === 'completed') {
+        this.closes.set(key, { businessDay, attempt: found.attempt, status: 'completed', notBefore: 0 });
         return true;
       }
-      if (operationOpen(attempted.status)) {
-        this.logger.warn({ ...log, status: attempted.status }, 'nightly close under way: not given up');
+      if (found.kind === 'under_way') {
+        this.logger.warn(
+          { ...log, underWay: found.attempt, status: found.status },
+          'nightly close under way: not given up',
+        );
         return false;
       }
       const { events } = await handleCommand(
@@ -785,6 +807,7 @@ export class NightlyClose extends LeasedLogService {
             attempts: attempt,
             reason,
             at,
+            settledAttempts: found.settledAttempts,
           },
         },
         { metadata: operationMetadata({ operationId, storeId, terminalId, businessDay }, CORRELATION_ID) },
@@ -796,6 +819,11 @@ export class NightlyClose extends LeasedLogService {
       this.logger.warn(log, 'nightly close given up');
       return true;
     } catch (error) {
+      if (error instanceof DomainError && error.details.claimedAttempts !== undefined) {
+        // An attempt was claimed (by another instance) since the look: it may yet close the day.
+        this.logger.warn({ ...log, err: error }, 'nightly close attempt claimed meanwhile: not given up');
+        return false;
+      }
       this.logger.warn({ ...log, err: error }, 'could not record a nightly close given up; trying again');
       return false;
     }

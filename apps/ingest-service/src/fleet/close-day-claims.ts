@@ -1,0 +1,99 @@
+import { handleCommand, readState, type EventStore } from '@app/event-store';
+import {
+  operationDecider,
+  operationOpen,
+  operationStream,
+  type CloseAttemptClaimedData,
+  type OperationStatus,
+} from '@app/payment-domain';
+import { operationMetadata } from '@app/platform';
+import { closeDayKey, closeOperationId } from './close-schedule';
+
+const CORRELATION_ID = 'nightly-close';
+
+/** A terminal's close of a day: which store, terminal and day. */
+export interface CloseDay {
+  readonly storeId: string;
+  readonly terminalId: string;
+  readonly businessDay: string;
+}
+
+const dayStream = ({ storeId, terminalId, businessDay }: CloseDay) =>
+  operationStream(closeDayKey(storeId, terminalId, businessDay));
+
+const attemptOf = (day: CloseDay, attempt: number, at: string): CloseAttemptClaimedData => ({
+  ...day,
+  operationId: closeOperationId(day.storeId, day.terminalId, day.businessDay, attempt),
+  attempt,
+  at,
+});
+
+const metadataOf = (data: CloseAttemptClaimedData) => operationMetadata(data, CORRELATION_ID);
+
+/**
+ * Claims the attempt on the terminal day's stream, at the revision read, before its operation is recorded: the day's
+ * give-up goes on the same stream, so the log orders the two. Refused (a `DomainError` whose details say `givenUp`)
+ * when the day was given up; nothing recorded when the attempt was claimed already (a start after a busy terminal).
+ */
+export async function claimCloseAttempt(store: EventStore, day: CloseDay, attempt: number, at: string): Promise<void> {
+  const data = attemptOf(day, attempt, at);
+  await handleCommand(
+    store,
+    dayStream(day),
+    operationDecider,
+    { type: 'ClaimCloseAttempt', data },
+    { metadata: metadataOf(data) },
+  );
+}
+
+/** How a terminal day's attempts stand in the log, for its give-up. */
+export type DayAttempts =
+  /** Given up already: on the day's stream, or (an earlier version) on an attempt's. */
+  | { readonly kind: 'given_up' }
+  /** One attempt closed the terminal's batch: the day is closed. */
+  | { readonly kind: 'completed'; readonly attempt: number }
+  /** One attempt is recorded and not ended: it may yet close the batch. */
+  | { readonly kind: 'under_way'; readonly attempt: number; readonly status: OperationStatus }
+  /** Every claimed attempt ended without closing, or was voided here: the give-up may go on the day's stream. */
+  | { readonly kind: 'settled'; readonly settledAttempts: readonly number[] };
+
+/**
+ * Reads the terminal day's stream, then each attempt it has claimed (and `attempt`, the one the caller knows, which an
+ * earlier version may have recorded unclaimed): an attempt claimed and not recorded is voided on its own stream, so
+ * that it never will be (its request, should it come first, shows it under way instead). The give-up is then appended
+ * on the day's stream at the revision read here or later, naming the attempts found settled: one claimed since is
+ * not among them, and refuses it.
+ */
+export async function settleDayAttempts(
+  store: EventStore,
+  day: CloseDay,
+  attempt: number,
+  at: string,
+): Promise<DayAttempts> {
+  const { state: dayState } = await readState(store, dayStream(day), operationDecider);
+  if (dayState.givenUp) return { kind: 'given_up' };
+  const claimed = dayState.status === 'none' ? (dayState.claimed ?? []) : [];
+  const settledAttempts: number[] = [];
+  for (const each of [...new Set([...claimed, attempt])].sort((a, b) => a - b)) {
+    const data = attemptOf(day, each, at);
+    let { state } = await readState(store, operationStream(data.operationId), operationDecider);
+    if (state.givenUp) return { kind: 'given_up' };
+    if (state.status === 'none' && !state.voided && claimed.includes(each))
+      ({ state } = await handleCommand(
+        store,
+        operationStream(data.operationId),
+        operationDecider,
+        { type: 'VoidCloseAttempt', data },
+        { metadata: metadataOf(data) },
+      ));
+    if (state.status === 'none') {
+      // Unclaimed and unrecorded (the attempt the caller knows, never started): nothing to settle.
+      if (state.voided) settledAttempts.push(each);
+      continue;
+    }
+    if (state.status === 'completed') return { kind: 'completed', attempt: each };
+    if (operationOpen(state.status)) return { kind: 'under_way', attempt: each, status: state.status };
+    settledAttempts.push(each);
+  }
+  return { kind: 'settled', settledAttempts };
+}
