@@ -51,6 +51,15 @@ export class IngestServiceConfig extends withDintero(withNats(withEventStore(Bas
   @EnvInt('WEBHOOK_DEADLINE_MS', { min: 1_000, max: 55_000 })
   readonly webhookDeadlineMs: number = 30_000;
 
+  /**
+   * The longest a callback is handled before it is answered 503 `CALLBACK_DEADLINE_EXCEEDED` (Dintero calls back
+   * again after a 5xx): a fetch of its transaction or session from Dintero that hangs (each attempt bounded by
+   * DINTERO_TIMEOUT_MS, a read tried three times) and a log that does not answer count. Under Dintero's own 10 s
+   * wait for a callback's answer, after which the attempt has failed however it ends.
+   */
+  @EnvInt('CALLBACK_DEADLINE_MS', { min: 1_000, max: 9_500 })
+  readonly callbackDeadlineMs: number = 8_000;
+
   /** Off only where another instance reconciles, or in tests of the delivery paths alone. */
   @EnvBool('RECONCILER_ENABLED')
   readonly reconcilerEnabled: boolean = true;

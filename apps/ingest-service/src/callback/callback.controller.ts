@@ -1,9 +1,11 @@
-import { Controller, Get, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems, RequestValidationError } from '@app/platform';
+import { withinDeadline } from '../delivery-deadline';
 import { CALLBACK_PATH } from '../delivery-signatures';
 import { dinteroInput } from '../dintero-input';
+import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
 import { header } from '../request-header';
 import { isPaymentNotInLog, PaymentNotInLogError } from '../payment-not-in-log.error';
 import { PaymentFacts, type Ignored, type Recorded } from '../facts/payment-facts.service';
@@ -22,12 +24,15 @@ import { CallbackQuery } from './callback.query';
   413: 'PAYLOAD_TOO_LARGE: a body over the limit (HTTP_BODY_LIMIT)',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON',
   502: 'DINTERO_LOOKUP_REFUSED: Dintero refused the lookup of the transaction',
-  503: 'PAYMENT_NOT_IN_LOG: the payment named is not in the log (yet); DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS, CONCURRENT_UPDATE or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
+  503: 'CALLBACK_DEADLINE_EXCEEDED: not handled within CALLBACK_DEADLINE_MS (Dintero or the log hung); PAYMENT_NOT_IN_LOG: the payment named is not in the log (yet); DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS, CONCURRENT_UPDATE or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
 })
 @Controller(CALLBACK_PATH)
 @UseGuards(CallbackSignatureGuard)
 export class CallbackController {
-  constructor(private readonly facts: PaymentFacts) {}
+  constructor(
+    private readonly facts: PaymentFacts,
+    @Inject(INGEST_CONFIG) private readonly config: IngestServiceConfig,
+  ) {}
 
   @Get()
   @ApiOkResponse({ description: 'The facts are recorded (or were already), or ignored with the reason why' })
@@ -43,15 +48,21 @@ export class CallbackController {
     return this.handle(query, request);
   }
 
+  /**
+   * Dintero counts a callback not answered within 10 s as failed however it ends (docs/dintero.md §4): a fetch from
+   * Dintero or a log that hangs gets a 503 `CALLBACK_DEADLINE_EXCEEDED` in time, and Dintero calls back again.
+   */
   private handle(query: CallbackQuery, request: FastifyRequest): Promise<Recorded | Ignored> {
-    return this.record(query, request).catch((error: unknown) => {
-      // Only this engine's sessions carry its callback URL, with a payment id it issued (`PaymentNotInLogError`).
-      if (!isPaymentNotInLog(error)) throw error;
-      throw new PaymentNotInLogError(query.payment_id);
-    });
+    return withinDeadline('callback', this.config.callbackDeadlineMs, () =>
+      this.record(query, request).catch((error: unknown) => {
+        // Only this engine's sessions carry its callback URL, with a payment id it issued (`PaymentNotInLogError`).
+        if (!isPaymentNotInLog(error)) throw error;
+        throw new PaymentNotInLogError(query.payment_id);
+      }),
+    );
   }
 
-  private record(query: CallbackQuery, request: FastifyRequest): Promise<Recorded | Ignored> {
+  private async record(query: CallbackQuery, request: FastifyRequest): Promise<Recorded | Ignored> {
     const delivery = header(request, 'event-delivery');
     const context = {
       source: 'callback' as const,

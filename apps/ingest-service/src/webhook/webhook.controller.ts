@@ -22,7 +22,7 @@ import { header } from '../request-header';
 import { WebhookSignatureGuard } from './webhook-signature.guard';
 import { WebhookPayload } from './webhook.payload';
 import { madeByThisEngine } from './our-callback-url';
-import { withinDeadline } from './webhook-deadline';
+import { withinDeadline } from '../delivery-deadline';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The pauses between reads of a payment the log does not show yet: doubling from this, to at most the second. */
@@ -73,7 +73,7 @@ export class WebhookController {
   async receive(@Body(dinteroInput) body: WebhookPayload, @Req() request: FastifyRequest): Promise<Answer> {
     // Dintero gives up on an answer after a minute at worst (docs/dintero.md §5), and one after that counts as a
     // failure however it ends: a fetch from Dintero that hangs gets a 503 in time, and Dintero delivers again.
-    return withinDeadline(this.config.webhookDeadlineMs, (deadline) => this.handle(body, request, deadline));
+    return withinDeadline('webhook', this.config.webhookDeadlineMs, (deadline) => this.handle(body, request, deadline));
   }
 
   private async handle(body: WebhookPayload, request: FastifyRequest, deadline: number): Promise<Answer> {

@@ -1,0 +1,149 @@
+import { createServer, request as forward, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { signCallback } from '@app/dintero';
+import { paymentStream } from '@app/payment-domain';
+import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
+import { CALLBACK_SECRET, startEngine, type Engine } from '../../../test/support/engine';
+
+const ACCOUNT = 'T12345678';
+const DEADLINE_MS = 1_000;
+/** How long after its deadline a delivery's answer, or the cut-off of its fetch, may come on a loaded machine. */
+const SLACK_MS = 3_000;
+
+/**
+ * Dintero as the ingest service reaches it: the simulator, behind a door that holds the fetch of one transaction
+ * unanswered while told to (a Dintero that hangs, each attempt of the client waiting its whole DINTERO_TIMEOUT_MS, a
+ * minute here). Every other request (the token, the fetch once let through) goes to the simulator.
+ */
+class HangingDintero {
+  private target = '';
+  private holding: string | undefined;
+  /** Each held request's end: when its connection closed, the client having cut it off. */
+  readonly held: Promise<void>[] = [];
+  private readonly server: Server = createServer((request, response) => {
+    if (request.method === 'GET' && request.url === this.holding) {
+      this.held.push(closed(response));
+      return;
+    }
+    const onward = forward(
+      `${this.target}${request.url}`,
+      { method: request.method, headers: request.headers },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    onward.on('error', () => response.destroy());
+    request.pipe(onward);
+  });
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  to(target: string): void {
+    this.target = target;
+  }
+
+  /** Holds every fetch of the transaction from now on; `undefined`: holds none. */
+  hold(transactionId: string | undefined): void {
+    this.holding = transactionId === undefined ? undefined : `/v1/transactions/${encodeURIComponent(transactionId)}`;
+  }
+
+  async close(): Promise<void> {
+    const done = new Promise((resolve) => this.server.close(resolve));
+    this.server.closeAllConnections();
+    await done;
+  }
+}
+
+const closed = (response: ServerResponse) => new Promise<void>((resolve) => response.on('close', resolve));
+
+/**
+ * A delivery whose fetch of its transaction from Dintero hangs: answered 503 at its deadline (`CALLBACK_DEADLINE_MS`),
+ * and Dintero's next try records the fact, once.
+ */
+describe('ingest: a delivery whose fetch from Dintero hangs', () => {
+  const dintero = new HangingDintero();
+  let engine: Engine;
+  let terminalNo = 0;
+
+  beforeAll(async () => {
+    const door = await dintero.listen();
+    engine = await startEngine({
+      ingest: {
+        DINTERO_API_URL: door,
+        DINTERO_CHECKOUT_URL: door,
+        DINTERO_TIMEOUT_MS: '60000',
+        CALLBACK_DEADLINE_MS: String(DEADLINE_MS),
+        // Only the deliveries the tests send ask Dintero.
+        RECONCILER_ENABLED: 'false',
+      },
+    });
+    dintero.to(engine.sim.url);
+  }, 60_000);
+  afterAll(async () => {
+    await dintero.close();
+    await engine?.close();
+  });
+  afterEach(() => dintero.hold(undefined));
+
+  /** A payment paid on a fresh terminal whose deliveries the simulator drops: the test sends them. */
+  const paidUnheard = async () => {
+    const terminalId = `H-${++terminalNo}`;
+    await engine.terminals('hang-store', terminalId);
+    await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+    const { paymentId, sessionId } = await engine.start('hang-store', terminalId, 10_000);
+    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+    const state = engine.sim.app.get(SimulatorState);
+    const transactionId = state.sessions.get(sessionId as string)!.transaction_id!;
+    return { paymentId: paymentId as string, transactionId };
+  };
+  const captures = async (paymentId: string) =>
+    (await engine.log.readStream(paymentStream(paymentId))).filter((event) => event.type === 'PaymentCaptured');
+
+  /** The delivery's answer, or `no answer` when none came within the deadline and the slack. */
+  const answerOf = async (response: Promise<Response>) => {
+    try {
+      const answer = await response;
+      return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
+    } catch {
+      return { status: 'no answer' };
+    }
+  };
+  const callback = (paymentId: string, transactionId: string) => {
+    const url = new URL(`${engine.ingest.url}/v1/dintero/callback`);
+    url.searchParams.set('payment_id', paymentId);
+    url.searchParams.set('transaction_id', transactionId);
+    const signature = signCallback(
+      { accountId: ACCOUNT, method: 'GET', url },
+      CALLBACK_SECRET,
+      Math.floor(Date.now() / 1000),
+    );
+    return answerOf(
+      fetch(url, { headers: { 'dintero-signature': signature }, signal: AbortSignal.timeout(DEADLINE_MS + SLACK_MS) }),
+    );
+  };
+  it('a callback: 503 CALLBACK_DEADLINE_EXCEEDED at its deadline, and the retry recorded once', async () => {
+    const { paymentId, transactionId } = await paidUnheard();
+    const before = dintero.held.length;
+    dintero.hold(transactionId);
+    const since = Date.now();
+    expect(await callback(paymentId, transactionId)).toMatchObject({
+      status: 503,
+      body: { code: 'CALLBACK_DEADLINE_EXCEEDED' },
+    });
+    expect(Date.now() - since).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
+    expect(dintero.held.length).toBe(before + 1);
+    expect(await captures(paymentId)).toHaveLength(0);
+    // Dintero calls back again, and again: the capture recorded by the first, once.
+    dintero.hold(undefined);
+    expect(await callback(paymentId, transactionId)).toMatchObject({
+      status: 200,
+      body: { paymentId, recorded: ['PaymentCaptured'] },
+    });
+    expect(await callback(paymentId, transactionId)).toMatchObject({ status: 200, body: { recorded: [] } });
+    expect(await captures(paymentId)).toHaveLength(1);
+  }, 60_000);
+});
