@@ -43,6 +43,15 @@ export interface DinteroClientOptions {
   readonly observe?: (call: DinteroCallObservation) => void;
 }
 
+/** What a caller may add to a read of Dintero's. */
+export interface CallOptions {
+  /**
+   * The caller's: aborted, the request under way is cut off (its connection closed), no attempt follows, and the
+   * call fails with the signal's reason. The shared token fetch is not cut off: the call only stops waiting for it.
+   */
+  readonly signal?: AbortSignal;
+}
+
 export interface DinteroCallObservation {
   /** The operation, e.g. `createSession`, never an id. */
   readonly operation: string;
@@ -85,6 +94,7 @@ interface ApiCall {
    * header): its body is then undefined. Any other call needs its answer's body.
    */
   readonly acceptedWithoutBody?: boolean;
+  readonly signal?: AbortSignal;
 }
 
 /** A successful answer: the body, and whether Dintero did it (200) or took it to do later (202). */
@@ -98,6 +108,8 @@ interface Sent {
   readonly method: string;
   readonly headers: Record<string, string>;
   readonly body?: string;
+  /** The caller's (`CallOptions.signal`). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -185,13 +197,13 @@ export class DinteroClient {
     return created as SessionCreated;
   }
 
-  getSession(sessionId: string): Promise<DinteroSession> {
-    return this.body('getSession', 'safe', 'GET', `/v1/sessions/${encodeURIComponent(sessionId)}`);
+  getSession(sessionId: string, options: CallOptions = {}): Promise<DinteroSession> {
+    return this.read('getSession', `/v1/sessions/${encodeURIComponent(sessionId)}`, options);
   }
 
   /** The session, or `undefined` when Dintero does not know it (then nothing can have been paid through it). */
-  findSession(sessionId: string): Promise<DinteroSession | undefined> {
-    return this.orNone(this.getSession(sessionId));
+  findSession(sessionId: string, options: CallOptions = {}): Promise<DinteroSession | undefined> {
+    return this.orNone(this.getSession(sessionId, options));
   }
 
   /** Cancelling twice cancels once, so it is safe to repeat. */
@@ -199,8 +211,8 @@ export class DinteroClient {
     return this.body('cancelSession', 'safe', 'POST', `/v1/sessions/${encodeURIComponent(sessionId)}/cancel`);
   }
 
-  getTransaction(transactionId: string): Promise<DinteroTransaction> {
-    return this.body('getTransaction', 'safe', 'GET', `/v1/transactions/${encodeURIComponent(transactionId)}`);
+  getTransaction(transactionId: string, options: CallOptions = {}): Promise<DinteroTransaction> {
+    return this.read('getTransaction', `/v1/transactions/${encodeURIComponent(transactionId)}`, options);
   }
 
   async listTransactions(filters: TransactionFilters = {}): Promise<DinteroTransaction[]> {
@@ -406,6 +418,11 @@ export class DinteroClient {
     return body.access_token;
   }
 
+  /** A GET of the checkout host, which the caller may abandon (`CallOptions.signal`). */
+  private async read<T>(operation: string, path: string, { signal }: CallOptions): Promise<T> {
+    return (await this.call<T>({ operation, safety: 'safe', method: 'GET', path, ...(signal ? { signal } : {}) })).body;
+  }
+
   private async body<T>(
     operation: string,
     safety: Safety,
@@ -439,6 +456,7 @@ export class DinteroClient {
     body,
     headers = {},
     acceptedWithoutBody = false,
+    signal,
   }: ApiCall): Promise<Answer<T>> {
     const url = typeof path === 'string' ? `${this.options.checkoutUrl}${path}` : `${this.options.apiUrl}${path.path}`;
     const notAfter = safety === 'unsafe' ? performance.now() + this.unsafeSendWindowMs : undefined;
@@ -455,17 +473,19 @@ export class DinteroClient {
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          ...(signal ? { signal } : {}),
         },
         notAfter,
         acceptedWithoutBody,
       );
+    // The token fetch is shared by every call waiting for it: a caller that gives up stops waiting, it goes on.
     try {
-      return await request(await this.accessToken());
+      return await request(await abandonable(this.accessToken(), signal));
     } catch (error) {
       // A token revoked or expired early: nothing was done with a 401, so drop it and try once more.
       if (!(error instanceof DinteroRejectedError) || error.status !== 401) throw error;
       this.token = undefined;
-      return request(await this.accessToken());
+      return request(await abandonable(this.accessToken(), signal));
     }
   }
 
@@ -488,6 +508,8 @@ export class DinteroClient {
   ): Promise<Answer<T>> {
     const { origin, pathname, search } = new URL(url);
     for (let attempt = 1; ; attempt++) {
+      // The caller gave up (before the first attempt, or during a backoff): nothing more is sent.
+      sent.signal?.throwIfAborted();
       if (notAfter !== undefined && performance.now() > notAfter)
         throw new DinteroUnavailableError(
           `${sent.method} ${pathname} was not sent: the ${this.unsafeSendWindowMs} ms it may be sent within ran out`,
@@ -496,22 +518,22 @@ export class DinteroClient {
         );
       let response: Dispatcher.ResponseData;
       // The whole call, answer and body, within the timeout: a timer of our own, since undici's own header
-      // and body timeouts tick at a second's resolution.
-      const deadline = new AbortController();
-      const timer = setTimeout(() => deadline.abort(new CallTimedOut()), this.timeoutMs);
+      // and body timeouts tick at a second's resolution. The caller's signal ends it too.
+      const thisAttempt = new Attempt(this.timeoutMs, sent.signal);
       try {
         response = await this.pools.get(origin).request({
           path: `${pathname}${search}`,
           method: sent.method,
           headers: sent.headers,
           ...(sent.body === undefined ? {} : { body: sent.body }),
-          signal: deadline.signal,
+          signal: thisAttempt.signal,
         });
       } catch (error) {
-        clearTimeout(timer);
+        thisAttempt.end();
+        sent.signal?.throwIfAborted();
         const notSent = neverConnected(error);
         if ((safety === 'safe' || notSent) && attempt < this.maxAttempts) {
-          await this.backoff(attempt);
+          await this.backoff(attempt, undefined, sent.signal);
           continue;
         }
         throw new DinteroUnavailableError(
@@ -527,13 +549,14 @@ export class DinteroClient {
         const text = await response.body
           .text()
           .catch((error: unknown) => {
+            sent.signal?.throwIfAborted();
             throw new DinteroUnavailableError(
               `Dintero's answer to ${sent.method} ${pathname} broke off: ${describe(error)}`,
               undefined,
               { cause: error },
             );
           })
-          .finally(() => clearTimeout(timer));
+          .finally(() => thisAttempt.end());
         // A refund's (void's, capture's) 202 says all it must in its status and its `event-request-id`: a body that
         // is not JSON (none at all, the specification shows none) leaves it accepted, not unanswered.
         if (status === 202 && acceptedWithoutBody) return { body: jsonOrNothing(text) as T, status, header };
@@ -547,14 +570,14 @@ export class DinteroClient {
         await response.body
           .dump()
           .catch(() => undefined)
-          .finally(() => clearTimeout(timer));
-        await this.backoff(attempt, retryAfterMs);
+          .finally(() => thisAttempt.end());
+        await this.backoff(attempt, retryAfterMs, sent.signal);
         continue;
       }
       const text = await response.body
         .text()
         .catch(() => '')
-        .finally(() => clearTimeout(timer));
+        .finally(() => thisAttempt.end());
       throw errorFrom(status, text, sent.method, pathname, retryAfterMs);
     }
   }
@@ -569,9 +592,19 @@ export class DinteroClient {
     return this.close();
   }
 
-  private backoff(attempt: number, retryAfterMs?: number): Promise<void> {
+  /** The pause before another attempt; cut short when the caller gives up (the next attempt is then not made). */
+  private backoff(attempt: number, retryAfterMs?: number, signal?: AbortSignal): Promise<void> {
     const delay = retryAfterMs ?? this.retryBaseMs * 2 ** (attempt - 1);
-    return new Promise((resolve) => setTimeout(resolve, Math.min(delay, 30_000)));
+    if (signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.min(delay, 30_000));
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
 }
 
@@ -643,6 +676,49 @@ function parseRetryAfter(header: string | null): number | undefined {
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const date = Date.parse(header);
   return Number.isNaN(date) ? undefined : Math.max(date - Date.now(), 0);
+}
+
+/**
+ * One attempt's signal: aborted when the client's timeout passes or the caller's signal is, whichever comes first.
+ * `end` once the attempt is over (its body read), so that neither the timer nor the listener outlives it.
+ */
+class Attempt {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly abandon: (() => void) | undefined;
+
+  constructor(
+    timeoutMs: number,
+    private readonly caller?: AbortSignal,
+  ) {
+    this.timer = setTimeout(() => this.controller.abort(new CallTimedOut()), timeoutMs);
+    if (caller) {
+      this.abandon = () => this.controller.abort(caller.reason);
+      caller.addEventListener('abort', this.abandon, { once: true });
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  end(): void {
+    clearTimeout(this.timer);
+    if (this.abandon) this.caller?.removeEventListener('abort', this.abandon);
+  }
+}
+
+/** `work`'s result, or the signal's reason as soon as it is aborted (`work` goes on, unwaited for). */
+function abandonable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    // An abort without a reason has a DOMException (an Error) for one.
+    const abandon = () => reject(signal.reason as Error);
+    if (signal.aborted) abandon();
+    else signal.addEventListener('abort', abandon, { once: true });
+    // Subscribed whatever the signal: a failure of the work, unwaited for, is not an unhandled rejection.
+    void work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abandon));
+  });
 }
 
 /** Our deadline for a call passed: the reason the call was aborted with. */

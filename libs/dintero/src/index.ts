@@ -13,6 +13,7 @@ export {
   DinteroClient,
   REFUND_TERMINAL_FIELD,
   dinteroAudience,
+  type CallOptions,
   type DinteroCallObservation,
   type DinteroClientOptions,
   type TransactionOperationResult,

@@ -447,3 +447,112 @@ describe('DinteroClient naming the engine to Dintero', () => {
       expect(headers).toMatchObject({ 'dintero-system-name': name, 'dintero-system-version': version });
   });
 });
+
+describe('DinteroClient read whose caller gives up (its signal)', () => {
+  /**
+   * A Dintero that answers the token at once (unless `holdToken`) and a transaction with `answer`: `hold` leaves it
+   * unanswered. Each request's connection close is awaitable, by path.
+   */
+  const dintero = async (answer: 'hold' | 503, holdToken = false) => {
+    const seen: { path: string; closed: Promise<void>; answer: (status: number, body: unknown) => void }[] = [];
+    const server = createServer((request, response) => {
+      const closed = new Promise<void>((resolve) => response.on('close', resolve));
+      const reply = (status: number, body: unknown) => {
+        response.writeHead(status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(body));
+      };
+      seen.push({ path: request.url ?? '', closed, answer: reply });
+      request.resume();
+      if (request.url?.includes('/auth/token')) {
+        if (!holdToken) reply(200, { access_token: 't', token_type: 'Bearer', expires_in: 3_600 });
+      } else if (answer === 503) reply(503, { error: { code: 'DOWN', message: 'down' } });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = new DinteroClient({
+      accountId: 'T12345678',
+      clientId: 'c',
+      clientSecret: 's',
+      apiUrl: url,
+      checkoutUrl: url,
+      timeoutMs: 60_000,
+      retryBaseMs: 60_000,
+    });
+    const asked = (part: string) => seen.filter((each) => each.path.includes(part));
+    /** Until the server has seen a request whose path has `part`: polled, for at most 5 s. */
+    const sees = async (part: string) => {
+      for (const until = Date.now() + 5_000; asked(part).length === 0;) {
+        if (Date.now() > until) throw new Error(`no request for ${part}`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    // The server's connections first: a request still held would keep the client's close waiting for it.
+    const close = async () => {
+      server.closeAllConnections();
+      await client.close();
+      await new Promise((resolve) => server.close(resolve));
+    };
+    return { client, asked, sees, close };
+  };
+  const stop = new Error('the delivery was answered');
+  /** What the call ended with, or that it is still under way 2 s after its caller gave up. */
+  const ending = async (call: Promise<unknown>) => {
+    let timer: NodeJS.Timeout | undefined;
+    const still = new Promise((resolve) => (timer = setTimeout(() => resolve('still under way after 2 s'), 2_000)));
+    try {
+      return await Promise.race([call, still]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  it('cuts off the request under way, fails with the signal’s reason and makes no other attempt', async () => {
+    const { client, asked, sees, close } = await dintero('hold');
+    try {
+      const caller = new AbortController();
+      const call = client.getTransaction('T12345678.hung', { signal: caller.signal }).catch((error: unknown) => error);
+      await sees('/v1/transactions/');
+      caller.abort(stop);
+      expect(await ending(call)).toBe(stop);
+      // The connection closed by the client now, not at its timeout (a minute).
+      await asked('/v1/transactions/')[0]!.closed;
+      expect(asked('/v1/transactions/')).toHaveLength(1);
+    } finally {
+      await close();
+    }
+  }, 10_000);
+
+  it('makes no attempt after a backoff its caller gave up in', async () => {
+    const { client, asked, sees, close } = await dintero(503);
+    try {
+      const caller = new AbortController();
+      const call = client.findSession('S-1', { signal: caller.signal }).catch((error: unknown) => error);
+      await sees('/v1/sessions/');
+      // Its 503 sent: the client is reading it, or already waiting before the next attempt.
+      await asked('/v1/sessions/')[0]!.closed;
+      caller.abort(stop);
+      expect(await ending(call)).toBe(stop);
+      expect(asked('/v1/sessions/')).toHaveLength(1);
+    } finally {
+      await close();
+    }
+  }, 10_000);
+
+  it('stops waiting for a token under way without cutting it off: another caller gets it', async () => {
+    const { client, asked, sees, close } = await dintero('hold', true);
+    try {
+      const caller = new AbortController();
+      const call = client.getSession('S-1', { signal: caller.signal }).catch((error: unknown) => error);
+      await sees('/auth/token');
+      caller.abort(stop);
+      expect(await ending(call)).toBe(stop);
+      const token = client.accessToken();
+      asked('/auth/token')[0]!.answer(200, { access_token: 'shared', token_type: 'Bearer', expires_in: 3_600 });
+      await expect(token).resolves.toBe('shared');
+      expect(asked('/auth/token')).toHaveLength(1);
+      expect(asked('/v1/sessions/')).toHaveLength(0);
+    } finally {
+      await close();
+    }
+  }, 10_000);
+});
