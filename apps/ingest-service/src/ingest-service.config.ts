@@ -46,7 +46,7 @@ export class IngestServiceConfig extends withDintero(withNats(withEventStore(Bas
    * again): a fetch of its transaction from Dintero that hangs (each attempt is bounded by DINTERO_TIMEOUT_MS, but a
    * read is tried three times), a log that does not answer, and the wait for a lagging log (`WEBHOOK_LOG_WAIT_MS`,
    * which ends half a second before it) all count. Under Dintero's own wait for an answer (a minute at worst), after
-   * which even a 200 counts as a failure.
+   * which even a 200 counts as a failure. At the deadline the fetch under way is cut off, as a callback's is.
    */
   @EnvInt('WEBHOOK_DEADLINE_MS', { min: 1_000, max: 55_000 })
   readonly webhookDeadlineMs: number = 30_000;
@@ -55,7 +55,8 @@ export class IngestServiceConfig extends withDintero(withNats(withEventStore(Bas
    * The longest a callback is handled before it is answered 503 `CALLBACK_DEADLINE_EXCEEDED` (Dintero calls back
    * again after a 5xx): a fetch of its transaction or session from Dintero that hangs (each attempt bounded by
    * DINTERO_TIMEOUT_MS, a read tried three times) and a log that does not answer count. Under Dintero's own 10 s
-   * wait for a callback's answer, after which the attempt has failed however it ends.
+   * wait for a callback's answer, after which the attempt has failed however it ends. At the deadline the fetch under
+   * way is cut off; a write to the log already begun lands, and the retry records nothing twice.
    */
   @EnvInt('CALLBACK_DEADLINE_MS', { min: 1_000, max: 9_500 })
   readonly callbackDeadlineMs: number = 8_000;

@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, request as forward, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signCallback } from '@app/dintero';
+import { signCallback, signWebhook, type DinteroTransaction } from '@app/dintero';
 import { paymentStream } from '@app/payment-domain';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
-import { CALLBACK_SECRET, startEngine, type Engine } from '../../../test/support/engine';
+import { withoutInternals } from '../../dintero-simulator/src/terminals/virtual-terminals.service';
+import { PaymentFacts } from '../src/facts/payment-facts.service';
+import { CALLBACK_SECRET, startEngine, WEBHOOK_SECRET, type Engine } from '../../../test/support/engine';
 
 const ACCOUNT = 'T12345678';
 const DEADLINE_MS = 1_000;
@@ -60,9 +63,23 @@ class HangingDintero {
 
 const closed = (response: ServerResponse) => new Promise<void>((resolve) => response.on('close', resolve));
 
+/** `settles`, or a failure naming `what` once `ms` have passed without it. */
+async function within(settles: Promise<void> | undefined, ms: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([settles ?? Promise.reject(new Error(`${what}: nothing was held`)), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
- * A delivery whose fetch of its transaction from Dintero hangs: answered 503 at its deadline (`CALLBACK_DEADLINE_MS`),
- * and Dintero's next try records the fact, once.
+ * A delivery whose fetch of its transaction from Dintero hangs: answered 503 at its deadline (`CALLBACK_DEADLINE_MS`,
+ * `WEBHOOK_DEADLINE_MS`), the fetch cut off then rather than left to the client's timeouts, and Dintero's next try
+ * records the fact, once.
  */
 describe('ingest: a delivery whose fetch from Dintero hangs', () => {
   const dintero = new HangingDintero();
@@ -77,6 +94,7 @@ describe('ingest: a delivery whose fetch from Dintero hangs', () => {
         DINTERO_CHECKOUT_URL: door,
         DINTERO_TIMEOUT_MS: '60000',
         CALLBACK_DEADLINE_MS: String(DEADLINE_MS),
+        WEBHOOK_DEADLINE_MS: String(DEADLINE_MS),
         // Only the deliveries the tests send ask Dintero.
         RECONCILER_ENABLED: 'false',
       },
@@ -125,7 +143,24 @@ describe('ingest: a delivery whose fetch from Dintero hangs', () => {
       fetch(url, { headers: { 'dintero-signature': signature }, signal: AbortSignal.timeout(DEADLINE_MS + SLACK_MS) }),
     );
   };
-  it('a callback: 503 CALLBACK_DEADLINE_EXCEEDED at its deadline, and the retry recorded once', async () => {
+  const webhook = (transactionId: string) => {
+    const body = JSON.stringify({
+      account_id: ACCOUNT,
+      event: 'checkout_transaction',
+      event_delivery: randomUUID(),
+      transaction: { id: transactionId },
+    });
+    return answerOf(
+      fetch(`${engine.ingest.url}/v1/dintero/webhooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'event-signature': signWebhook(body, WEBHOOK_SECRET) },
+        body,
+        signal: AbortSignal.timeout(DEADLINE_MS + SLACK_MS),
+      }),
+    );
+  };
+
+  it('a callback: 503 CALLBACK_DEADLINE_EXCEEDED at its deadline, the fetch cut off, the retry recorded once', async () => {
     const { paymentId, transactionId } = await paidUnheard();
     const before = dintero.held.length;
     dintero.hold(transactionId);
@@ -135,7 +170,8 @@ describe('ingest: a delivery whose fetch from Dintero hangs', () => {
       body: { code: 'CALLBACK_DEADLINE_EXCEEDED' },
     });
     expect(Date.now() - since).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
-    expect(dintero.held.length).toBe(before + 1);
+    // Dintero's connection closed by the client at the deadline, not a minute later (DINTERO_TIMEOUT_MS).
+    await within(dintero.held[before], SLACK_MS, 'the hung fetch of the transaction cut off');
     expect(await captures(paymentId)).toHaveLength(0);
     // Dintero calls back again, and again: the capture recorded by the first, once.
     dintero.hold(undefined);
@@ -144,6 +180,39 @@ describe('ingest: a delivery whose fetch from Dintero hangs', () => {
       body: { paymentId, recorded: ['PaymentCaptured'] },
     });
     expect(await callback(paymentId, transactionId)).toMatchObject({ status: 200, body: { recorded: [] } });
+    expect(await captures(paymentId)).toHaveLength(1);
+  }, 60_000);
+
+  it('a webhook: 503 WEBHOOK_DEADLINE_EXCEEDED at its deadline, the fetch cut off, the retry recorded once', async () => {
+    const { paymentId, transactionId } = await paidUnheard();
+    const before = dintero.held.length;
+    dintero.hold(transactionId);
+    expect(await webhook(transactionId)).toMatchObject({ status: 503, body: { code: 'WEBHOOK_DEADLINE_EXCEEDED' } });
+    await within(dintero.held[before], SLACK_MS, 'the hung fetch of the transaction cut off');
+    expect(await captures(paymentId)).toHaveLength(0);
+    dintero.hold(undefined);
+    expect(await webhook(transactionId)).toMatchObject({
+      status: 200,
+      body: { paymentId, recorded: ['PaymentCaptured'] },
+    });
+    expect(await webhook(transactionId)).toMatchObject({ status: 200, body: { recorded: [] } });
+    expect(await captures(paymentId)).toHaveLength(1);
+  }, 60_000);
+
+  it('a fact fetched after its delivery’s answer has gone: nothing written for it, and the retry records it once', async () => {
+    const { paymentId, transactionId } = await paidUnheard();
+    // The fetch answered just after the deadline: the delivery's signal is aborted before its first write.
+    const tx = withoutInternals(engine.sim.app.get(SimulatorState).transactions.get(transactionId)!);
+    const answered = new Error('answered 503 at the deadline');
+    const late = { source: 'callback', correlationId: randomUUID(), signal: AbortSignal.abort(answered) } as const;
+    await expect(
+      engine.ingest.app.get(PaymentFacts).recordTransaction(paymentId, tx as unknown as DinteroTransaction, late),
+    ).rejects.toBe(answered);
+    expect(await captures(paymentId)).toHaveLength(0);
+    expect(await callback(paymentId, transactionId)).toMatchObject({
+      status: 200,
+      body: { paymentId, recorded: ['PaymentCaptured'] },
+    });
     expect(await captures(paymentId)).toHaveLength(1);
   }, 60_000);
 });

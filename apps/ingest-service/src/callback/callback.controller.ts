@@ -24,7 +24,7 @@ import { CallbackQuery } from './callback.query';
   413: 'PAYLOAD_TOO_LARGE: a body over the limit (HTTP_BODY_LIMIT)',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON',
   502: 'DINTERO_LOOKUP_REFUSED: Dintero refused the lookup of the transaction',
-  503: 'CALLBACK_DEADLINE_EXCEEDED: not handled within CALLBACK_DEADLINE_MS (Dintero or the log hung); PAYMENT_NOT_IN_LOG: the payment named is not in the log (yet); DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS, CONCURRENT_UPDATE or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
+  503: 'CALLBACK_DEADLINE_EXCEEDED: not handled within CALLBACK_DEADLINE_MS (Dintero or the log hung; a fetch from Dintero under way is cut off); PAYMENT_NOT_IN_LOG: the payment named is not in the log (yet); DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS, CONCURRENT_UPDATE or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
 })
 @Controller(CALLBACK_PATH)
 @UseGuards(CallbackSignatureGuard)
@@ -50,11 +50,12 @@ export class CallbackController {
 
   /**
    * Dintero counts a callback not answered within 10 s as failed however it ends (docs/dintero.md §4): a fetch from
-   * Dintero or a log that hangs gets a 503 `CALLBACK_DEADLINE_EXCEEDED` in time, and Dintero calls back again.
+   * Dintero or a log that hangs gets a 503 `CALLBACK_DEADLINE_EXCEEDED` in time, what is under way stops where it
+   * safely can (`Deadline.signal`), and Dintero calls back again.
    */
   private handle(query: CallbackQuery, request: FastifyRequest): Promise<Recorded | Ignored> {
-    return withinDeadline('callback', this.config.callbackDeadlineMs, () =>
-      this.record(query, request).catch((error: unknown) => {
+    return withinDeadline('callback', this.config.callbackDeadlineMs, (deadline) =>
+      this.record(query, request, deadline.signal).catch((error: unknown) => {
         // Only this engine's sessions carry its callback URL, with a payment id it issued (`PaymentNotInLogError`).
         if (!isPaymentNotInLog(error)) throw error;
         throw new PaymentNotInLogError(query.payment_id);
@@ -62,12 +63,17 @@ export class CallbackController {
     );
   }
 
-  private async record(query: CallbackQuery, request: FastifyRequest): Promise<Recorded | Ignored> {
+  private async record(
+    query: CallbackQuery,
+    request: FastifyRequest,
+    signal: AbortSignal,
+  ): Promise<Recorded | Ignored> {
     const delivery = header(request, 'event-delivery');
     const context = {
       source: 'callback' as const,
       correlationId: String(request.id),
       ...(delivery ? { deliveryId: delivery } : {}),
+      signal,
     };
     if (query.transaction_id) return this.facts.recordTransactionById(query.payment_id, query.transaction_id, context);
     if (query.error)

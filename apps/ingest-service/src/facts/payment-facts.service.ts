@@ -46,6 +46,13 @@ export interface FactContext {
   readonly correlationId: string;
   /** Dintero's delivery id (`event-delivery`), when the fact came in a delivery. */
   readonly deliveryId?: string;
+  /**
+   * Aborted once the delivery's answer has gone (its deadline, `Deadline.signal`): a Dintero call under way is cut
+   * off, and no write to the log starts after it. One already begun is finished, all of its commands: the log
+   * never holds half a fact (a capture without the refunds the same transaction shows, or without its claim
+   * released) for want of a retry, and a retry that comes records nothing twice.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** A delivery answered 200 that records nothing, and why. */
@@ -98,7 +105,7 @@ export class PaymentFacts {
   /** Fetches the transaction from Dintero (never trusting what a delivery says) and records it. */
   recordTransactionById(paymentId: string, transactionId: string, context: FactContext): Promise<Recorded> {
     return this.fetching(transactionId, async () => {
-      const tx = await this.dintero.getTransaction(transactionId);
+      const tx = await this.dintero.getTransaction(transactionId, { signal: context.signal });
       return this.recordTransaction(paymentId, tx, context);
     });
   }
@@ -196,7 +203,7 @@ export class PaymentFacts {
     session?: DinteroSession,
     namedSessionId?: string,
   ): Promise<Recorded> {
-    const current = session ?? (await this.openSession(paymentId, namedSessionId));
+    const current = session ?? (await this.openSession(paymentId, namedSessionId, context.signal));
     if (current?.transaction_id) return this.recordTransactionById(paymentId, current.transaction_id, context);
     const at = new Date().toISOString();
     const dinteroAt = current && sessionErrorTime(current, error);
@@ -212,15 +219,19 @@ export class PaymentFacts {
    * session is taken only if it is this payment's. None when Dintero does not know it (404): the error is then
    * recorded as reported, as before the session was asked.
    */
-  private async openSession(paymentId: string, namedSessionId?: string): Promise<DinteroSession | undefined> {
+  private async openSession(
+    paymentId: string,
+    namedSessionId: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<DinteroSession | undefined> {
     const state = existingPayment(
       (await readState(this.store, paymentStream(paymentId), paymentDecider)).state,
       paymentId,
     );
     if (!isOpen(state)) return undefined;
-    if (state.sessionId !== undefined) return this.dintero.findSession(state.sessionId);
+    if (state.sessionId !== undefined) return this.dintero.findSession(state.sessionId, { signal });
     if (namedSessionId === undefined) return undefined;
-    const named = await this.dintero.findSession(namedSessionId);
+    const named = await this.dintero.findSession(namedSessionId, { signal });
     return named?.order.merchant_reference_2 === paymentId ? named : undefined;
   }
 
@@ -293,6 +304,8 @@ export class PaymentFacts {
     context: FactContext,
     ...steps: readonly Step[]
   ): Promise<Recorded & { revision: number }> {
+    // The delivery's answer has gone (its deadline): nothing is written for it, and its retry records the fact.
+    context.signal?.throwIfAborted();
     const stream = paymentStream(paymentId);
     const read = await readState(this.store, stream, paymentDecider);
     const found = existingPayment(read.state, paymentId);

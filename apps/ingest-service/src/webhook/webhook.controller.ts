@@ -22,7 +22,7 @@ import { header } from '../request-header';
 import { WebhookSignatureGuard } from './webhook-signature.guard';
 import { WebhookPayload } from './webhook.payload';
 import { madeByThisEngine } from './our-callback-url';
-import { withinDeadline } from '../delivery-deadline';
+import { withinDeadline, type Deadline } from '../delivery-deadline';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The pauses between reads of a payment the log does not show yet: doubling from this, to at most the second. */
@@ -48,7 +48,7 @@ type Answer = Recorded | Ignored;
   413: 'PAYLOAD_TOO_LARGE: a body over the limit (HTTP_BODY_LIMIT)',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON',
   502: 'DINTERO_LOOKUP_REFUSED: Dintero refused the lookup of the transaction',
-  503: 'WEBHOOK_DEADLINE_EXCEEDED: not handled within WEBHOOK_DEADLINE_MS (Dintero or the log hung); PAYMENT_NOT_IN_LOG: a payment this engine made (its callback URL on the transaction or session) that the log did not show within WEBHOOK_LOG_WAIT_MS; DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS, CONCURRENT_UPDATE or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
+  503: 'WEBHOOK_DEADLINE_EXCEEDED: not handled within WEBHOOK_DEADLINE_MS (Dintero or the log hung; a fetch from Dintero under way is cut off); PAYMENT_NOT_IN_LOG: a payment this engine made (its callback URL on the transaction or session) that the log did not show within WEBHOOK_LOG_WAIT_MS; DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS, CONCURRENT_UPDATE or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
 })
 @Controller(WEBHOOK_PATH)
 @UseGuards(WebhookSignatureGuard)
@@ -73,15 +73,17 @@ export class WebhookController {
   async receive(@Body(dinteroInput) body: WebhookPayload, @Req() request: FastifyRequest): Promise<Answer> {
     // Dintero gives up on an answer after a minute at worst (docs/dintero.md §5), and one after that counts as a
     // failure however it ends: a fetch from Dintero that hangs gets a 503 in time, and Dintero delivers again.
+    // At the deadline, what is under way stops where it safely can (`Deadline.signal`).
     return withinDeadline('webhook', this.config.webhookDeadlineMs, (deadline) => this.handle(body, request, deadline));
   }
 
-  private async handle(body: WebhookPayload, request: FastifyRequest, deadline: number): Promise<Answer> {
+  private async handle(body: WebhookPayload, request: FastifyRequest, deadline: Deadline): Promise<Answer> {
     const deliveryId = body.event_delivery ?? header(request, 'event-delivery');
     const context: FactContext = {
       source: 'webhook',
       correlationId: String(request.id),
       ...(deliveryId ? { deliveryId } : {}),
+      signal: deadline.signal,
     };
     // Dintero names the event in the `event` header of every delivery, and a checkout event in its body too; a
     // ping's body (the subscription) has none. The body's is taken first: the signature covers it, not the header.
@@ -96,9 +98,9 @@ export class WebhookController {
           throw new RequestValidationError([
             { field: 'transaction', message: 'checkout_transaction carries a transaction' },
           ]);
-        return this.transaction(body.transaction.id, context, claimOf(request, body.transaction.id), deadline);
+        return this.transaction(body.transaction.id, context, claimOf(request, body.transaction.id), deadline.at);
       case 'checkout_authorization':
-        return this.authorization(body, context, request, deadline);
+        return this.authorization(body, context, request, deadline.at);
       default:
         this.metrics.deliveries.inc({ source: 'webhook', result: 'ignored' });
         return { ignored: `event ${event}` };
@@ -121,7 +123,7 @@ export class WebhookController {
       if (known) return known;
     }
     return this.facts.fetching(transactionId, async () => {
-      const tx = await this.dintero.getTransaction(transactionId);
+      const tx = await this.dintero.getTransaction(transactionId, { signal: context.signal });
       const paymentId = tx.merchant_reference_2;
       if (!paymentId || !UUID.test(paymentId)) {
         this.logger.log({ transactionId, correlationId: context.correlationId }, 'webhook for a transaction not ours');
@@ -151,7 +153,7 @@ export class WebhookController {
       throw new RequestValidationError([
         { field: 'authorization', message: 'an authorization without a transaction names its session_id and error' },
       ]);
-    const session = await this.dintero.getSession(authorization.session_id);
+    const session = await this.dintero.getSession(authorization.session_id, { signal: context.signal });
     const paymentId = session.order.merchant_reference_2;
     if (!paymentId || !UUID.test(paymentId)) {
       this.logger.log(
@@ -211,7 +213,7 @@ export class WebhookController {
     this.logger.warn(ids, 'webhook for a payment this engine made that the log does not show yet: waiting for it');
     // The wait ends before the webhook's deadline, so that the answer is this one's 503, which says why.
     const waitUntil = Math.min(Date.now() + this.config.webhookLogWaitMs, deadline - LOG_WAIT_RESERVE_MS);
-    if (await this.inLogBy(paymentId, waitUntil))
+    if (await this.inLogBy(paymentId, waitUntil, context.signal))
       try {
         return await record();
       } catch (error) {
@@ -221,15 +223,18 @@ export class WebhookController {
     throw new PaymentNotInLogError(paymentId);
   }
 
-  /** Whether the log shows the payment by `deadline`, read again after doubling pauses (a lagging read catches up). */
-  private async inLogBy(paymentId: string, deadline: number): Promise<boolean> {
+  /**
+   * Whether the log shows the payment by `deadline`, read again after doubling pauses (a lagging read catches up); a
+   * pause ends early, failing, when the webhook's answer has gone (`signal`).
+   */
+  private async inLogBy(paymentId: string, deadline: number, signal?: AbortSignal): Promise<boolean> {
     this.metrics.webhooksAwaitingLog.inc();
     try {
       for (let pauseMs = FIRST_LOG_PAUSE_MS; ; pauseMs = Math.min(pauseMs * 2, MAX_LOG_PAUSE_MS)) {
         if ((await this.store.readStream(paymentStream(paymentId), { limit: 1 })).length > 0) return true;
         const left = deadline - Date.now();
         if (left <= 0) return false;
-        await pause(Math.min(pauseMs, left));
+        await pause(Math.min(pauseMs, left), undefined, { signal });
       }
     } finally {
       this.metrics.webhooksAwaitingLog.dec();
