@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { waitUntil } from '../../../test/support/app-process';
+import { SimulatorStateWrites } from '../src/state/state-writes';
 import {
   SEED,
   simulatorClient,
@@ -138,4 +139,42 @@ describe('simulator state journal', () => {
     expect(read).toEqual(live);
     expect((read.transactions as unknown[]).length).toBe(6);
   }, 60_000);
+
+  it('writes nothing for a request refused before it changed anything', async () => {
+    const file = path.join(dir, 'refused.json');
+    const sim = await startSimulator({ SIM_STATE_FILE: file });
+    running.push(sim);
+    const writes = sim.app.get(SimulatorStateWrites);
+    const dintero = simulatorClient(sim);
+    const refused = async () => {
+      await expect(dintero.createTerminalSession(terminalSessionRequest({ terminalId: 'T-404' }))).rejects.toThrow(
+        /400 TERMINAL_NOT_FOUND/,
+      );
+      const outcome = await fetch(`${sim.url}/_control/terminals/T-404/next-outcome`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ outcome: 'declined:insufficient_funds' }),
+      });
+      expect(outcome.status).toBe(404);
+    };
+    const files = () => [file, `${file}.journal`].map((name) => (existsSync(name) ? readFileSync(name, 'utf8') : null));
+    try {
+      // Before any write: nothing to compact, no file made.
+      await refused();
+      expect(files()).toEqual([null, null]);
+      expect(writes.bytesWritten()).toBe(0);
+      // After one: neither the snapshot nor the journal grows.
+      // The first write compacts (there is no journal yet), the next one appends.
+      await sim.control('POST', '/seed', SEED);
+      await sim.control('PUT', '/terminals/T-1/next-outcome', { outcome: 'declined:insufficient_funds' });
+      const before = files();
+      const bytes = writes.bytesWritten();
+      expect(before[1]).toMatch(/"commit":1/);
+      await refused();
+      expect(files()).toEqual(before);
+      expect(writes.bytesWritten()).toBe(bytes);
+    } finally {
+      await dintero.close();
+    }
+  });
 });

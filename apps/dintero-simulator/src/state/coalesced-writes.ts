@@ -22,6 +22,11 @@ export class CoalescedWrites {
     return this.next;
   }
 
+  /** Whether a write runs or waits to. */
+  busy(): boolean {
+    return this.running !== undefined || this.next !== undefined;
+  }
+
   /** Resolves once no write runs or waits to (whether they failed or not). */
   async idle(): Promise<void> {
     for (let pending = this.next ?? this.running; pending; pending = this.next ?? this.running)

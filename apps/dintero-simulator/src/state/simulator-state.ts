@@ -264,6 +264,11 @@ export class SimulatorState {
     }
   }
 
+  /** Whether anything is marked changed that no write has taken yet. */
+  hasChanges(): boolean {
+    return this.wholeChanged || this.dirty.size > 0;
+  }
+
   /** What changed since the last call, and forgets it: the write that takes it writes it. */
   takeChanges(): StateChanges {
     const changes = { whole: this.wholeChanged, records: this.dirty };

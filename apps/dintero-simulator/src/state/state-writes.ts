@@ -81,6 +81,14 @@ export class SimulatorStateWrites {
     return this.writes.request();
   }
 
+  /**
+   * Resolves once the file holds all the state holds now, writing only if it does not yet: a request refused before
+   * it changed anything costs no write, and waits only for the changes of others still being written.
+   */
+  settled(): Promise<void> {
+    return this.state.hasChanges() || this.writes.busy() ? this.saved() : Promise.resolve();
+  }
+
   /** A change no request waits for (a terminal's timer): written soon, a failure logged. */
   changed(): void {
     this.saved().catch((error: unknown) =>
@@ -123,6 +131,8 @@ export class SimulatorStateWrites {
   private async write(): Promise<void> {
     const file = this.config.stateFile;
     const changes = this.state.takeChanges();
+    // Nothing changed since the last write: the file holds the state already (not even a compaction is due yet).
+    if (!changes.whole && changes.records.size === 0) return;
     try {
       if (changes.whole || this.journalBytes === undefined || this.journalOutgrown()) {
         const text = snapshotText(this.state, this.generation + 1);
