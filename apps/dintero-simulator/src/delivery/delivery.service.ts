@@ -209,10 +209,8 @@ export class DeliveryService implements OnApplicationShutdown {
     firstDelayMs = 0,
   ): void {
     // What a delivery reports is in the state file before it goes out: a receiver never learns of a transaction a
-    // restarted simulator would not know. A write that fails is logged, and the fact goes out all the same.
-    const durable = this.writes.saved().catch((error: unknown) => {
-      this.logger.error({ err: error }, 'could not write the state file before a delivery');
-    });
+    // restarted simulator would not know. A write that fails holds the delivery until one succeeds.
+    const durable = this.durable();
     const chaos = this.chaosFor(target.terminalId);
     const copies = this.random.chance(chaos.duplicateRate) ? 2 : 1;
     for (let copy = 0; copy < copies; copy++) {
@@ -230,9 +228,27 @@ export class DeliveryService implements OnApplicationShutdown {
       }
       const held = this.random.chance(chaos.reorderRate) ? chaos.reorderDelayMs : 0;
       this.later(firstDelayMs + chaos.deliveryDelayMs + held + copy, () =>
-        durable.then(() => this.attempt(record, maxAttempts, request)),
+        durable.then((kept) => kept && this.attempt(record, maxAttempts, request)),
       );
     }
+  }
+
+  /**
+   * True once the state file holds all the state holds now; a write that fails is tried again after the retry
+   * schedule's delays (the disk full, say, until it is not). False if the simulator stops first.
+   */
+  private async durable(): Promise<boolean> {
+    for (let failures = 0; !this.stopped; failures++) {
+      try {
+        await this.writes.settled();
+        return true;
+      } catch (error) {
+        this.logger.error({ err: error }, 'could not write the state file: deliveries held until it can');
+        const delay = Math.min(this.config.retryBaseMs * 2 ** failures, 60_000);
+        await new Promise<void>((resolve) => (this.stopped ? resolve() : this.later(delay, resolve)));
+      }
+    }
+    return false;
   }
 
   private attempt(

@@ -1,23 +1,38 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { catchError, concatMap, from, type Observable } from 'rxjs';
+import { catchError, concatMap, defer, from, type Observable } from 'rxjs';
+import { DinteroApiError } from '../api/dintero-api.error';
 import { SimulatorStateWrites } from './state-writes';
 
 /** Methods that change nothing: answered without waiting for a write. */
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Dintero's APIs and the control API: what shows or changes the state (not `/health`, not `/metrics`). */
+const STATEFUL = /^\/(v1|_control)\//;
 
 /**
  * Holds the answer to every request that may change the state (its error too: a refusal may come after a change)
  * until the state is in SIM_STATE_FILE, so that what a client was answered survives a SIGKILL right after. A request
  * that changed nothing, with nothing else waiting to be written, is answered at once and costs no write. A write
- * that fails answers 500: the client retries, rather than take for kept what a restart would forget.
+ * that fails answers 500, as Dintero's 5xx: the outcome unknown to the client, which retries or asks again.
+ *
+ * After a write that failed, the state in memory holds what the file does not (that request's change, kept: no undo
+ * of the changes made in place across the services, their timers and their deliveries). Until a write succeeds
+ * again nothing shows it and nothing adds to it: every request to the APIs first tries the write, and is answered
+ * 503 without being run while it still fails (`DeliveryService` holds callbacks and webhooks likewise). Once the
+ * disk takes the write, that change is kept and shows, as a Dintero 5xx after the request took effect would.
  */
 @Injectable()
 export class StateSavedInterceptor implements NestInterceptor {
   constructor(private readonly writes: SimulatorStateWrites) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (READS.has(context.switchToHttp().getRequest<FastifyRequest>().method)) return next.handle();
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    if (!STATEFUL.test(request.url)) return next.handle();
+    const handled = READS.has(request.method) ? next.handle() : this.answeredOnceSaved(next);
+    return defer(() => this.writableAgain()).pipe(concatMap(() => handled));
+  }
+
+  private answeredOnceSaved(next: CallHandler): Observable<unknown> {
     return next.handle().pipe(
       concatMap(async (answer: unknown) => {
         await this.writes.settled();
@@ -31,5 +46,19 @@ export class StateSavedInterceptor implements NestInterceptor {
         ),
       ),
     );
+  }
+
+  /** At once unless the last write failed; then once a write of everything succeeds, else 503. */
+  private async writableAgain(): Promise<void> {
+    if (!this.writes.failing()) return;
+    try {
+      await this.writes.saved();
+    } catch {
+      throw new DinteroApiError(
+        503,
+        'SERVICE_UNAVAILABLE',
+        'The simulator cannot write its state file (SIM_STATE_FILE): nothing is read or changed until it can',
+      );
+    }
   }
 }

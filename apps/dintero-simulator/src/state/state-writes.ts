@@ -50,6 +50,8 @@ export class SimulatorStateWrites {
   private readonly logger = new Logger(SimulatorStateWrites.name);
   private readonly writes = new CoalescedWrites(() => this.write());
   private stopped = false;
+  /** The last write failed: the state in memory holds changes the file does not, until a write succeeds. */
+  private failed = false;
   private generation = 0;
   private snapshotBytes = 0;
   private journalBytes: number | undefined;
@@ -89,6 +91,11 @@ export class SimulatorStateWrites {
     return this.state.hasChanges() || this.writes.busy() ? this.saved() : Promise.resolve();
   }
 
+  /** Whether the last write failed (none succeeded since): what the state holds may be lost to a restart. */
+  failing(): boolean {
+    return this.failed;
+  }
+
   /** A change no request waits for (a terminal's timer): written soon, a failure logged. */
   changed(): void {
     this.saved().catch((error: unknown) =>
@@ -110,6 +117,7 @@ export class SimulatorStateWrites {
       const header = journalHeader(this.generation);
       writeFileDurably(journalOf(file), header);
       this.journalWritten(header);
+      this.failed = false;
     } catch (error) {
       this.state.giveBack(changes);
       throw error;
@@ -141,20 +149,21 @@ export class SimulatorStateWrites {
         const header = journalHeader(this.generation);
         await writeFileDurablyAsync(journalOf(file), header);
         this.journalWritten(header);
-        return;
+      } else {
+        const lines = journalLines(this.state, changes, ++this.sequence);
+        await appendFileDurably(journalOf(file), lines);
+        const bytes = Buffer.byteLength(lines);
+        this.journalBytes += bytes;
+        this.written += bytes;
       }
-      const lines = journalLines(this.state, changes, ++this.sequence);
-      if (lines === '') return;
-      await appendFileDurably(journalOf(file), lines);
-      const bytes = Buffer.byteLength(lines);
-      this.journalBytes += bytes;
-      this.written += bytes;
+      this.failed = false;
     } catch (error) {
       // What this write took is marked again: the next write tries it again. And the next write compacts: an append
       // that failed part way (a disk full) left a torn line at the journal's end, which the next append would make a
       // line in its middle, neither record nor commit, and the start would refuse the journal.
       this.state.giveBack(changes);
       this.journalBytes = undefined;
+      this.failed = true;
       throw error;
     }
   }
