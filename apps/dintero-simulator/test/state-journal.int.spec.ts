@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { waitUntil } from '../../../test/support/app-process';
+import { SimulatorState } from '../src/state/simulator-state';
+import { journalHeader, journalLines, snapshotText, type SavedState } from '../src/state/state-journal';
 import { SimulatorStateWrites } from '../src/state/state-writes';
+import { transaction } from './saved-transaction';
 import {
   SEED,
   simulatorClient,
@@ -139,6 +142,42 @@ describe('simulator state journal', () => {
     expect(read).toEqual(live);
     expect((read.transactions as unknown[]).length).toBe(6);
   }, 60_000);
+
+  it('starts from the files a kill left during a compaction in the background, before or after its snapshot', async () => {
+    // Snapshot 1 and journal 1; then the next journal (2), and the snapshot of 2 as the compaction wrote it.
+    const state = new SimulatorState();
+    state.transactions.set('A', transaction('A'));
+    state.transactions.set('B', transaction('B'));
+    const snapshot1 = snapshotText(state, 1);
+    state.takeChanges();
+    state.transactions.get('A')!.status = 'REFUNDED';
+    state.touch('transactions', 'A');
+    const journal1 = journalHeader(1) + journalLines(state, state.takeChanges(), 1);
+    const snapshot2 = snapshotText(state, 2);
+    state.transactions.delete('B');
+    state.touch('transactions', 'B');
+    state.transactions.set('C', transaction('C'));
+    state.touch('transactions', 'C');
+    const next2 = journalHeader(2) + journalLines(state, state.takeChanges(), 2);
+    const expected = (JSON.parse(snapshotText(state, 0)) as SavedState).transactions;
+
+    for (const [name, snapshot] of [
+      ['before', snapshot1],
+      ['after', snapshot2],
+    ] as const) {
+      const file = path.join(dir, `killed-${name}.json`);
+      writeFileSync(file, snapshot);
+      writeFileSync(`${file}.journal`, journal1);
+      writeFileSync(`${file}.journal.next`, next2);
+      const sim = await startSimulator({ SIM_STATE_FILE: file });
+      running.push(sim);
+      expect((await sim.control<Dump>('GET', '/state')).transactions).toEqual(expected);
+      // Folded in at the start, of a generation after the next journal's, which is gone.
+      expect(existsSync(`${file}.journal.next`)).toBe(false);
+      expect((JSON.parse(readFileSync(file, 'utf8')) as SavedState).generation).toBe(3);
+      expect(readFileSync(`${file}.journal`, 'utf8')).toBe(journalHeader(3));
+    }
+  });
 
   it('writes nothing for a request refused before it changed anything', async () => {
     const file = path.join(dir, 'refused.json');

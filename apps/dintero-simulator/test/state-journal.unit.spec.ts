@@ -119,6 +119,8 @@ describe('state writes', () => {
       state.touch('transactions', `B${i}`);
       await writes.saved();
     }
+    // Compacted in the background: done once its snapshot is in and its journal replaced the old one.
+    await writes.compacted();
     const snapshot = JSON.parse(readFileSync(file, 'utf8')) as SavedState;
     expect(snapshot.generation).toBe(2);
     const journal = readFileSync(`${file}.journal`, 'utf8');

@@ -46,8 +46,13 @@ export async function writeFileDurablyAsync(file: string, text: string): Promise
   } finally {
     await handle.close();
   }
-  await rename(partial, file);
-  const dir = await open(path.dirname(file), 'r');
+  await renameDurably(partial, file);
+}
+
+/** Renames `from` over `to` (in the same directory), and flushes the directory so that the rename survives a crash. */
+export async function renameDurably(from: string, to: string): Promise<void> {
+  await rename(from, to);
+  const dir = await open(path.dirname(to), 'r');
   try {
     await dir.sync();
   } finally {

@@ -241,6 +241,8 @@ export class SimulatorState {
   readonly operationKeys = new Map<string, string>();
   private dirty = new Map<StateList, Set<string>>();
   private wholeChanged = false;
+  /** Resets so far: a change of every record at once, which no journal holds. */
+  private resetCount = 0;
 
   /** Marks a record changed (added, changed in place, or removed): the next write of the state file writes it. */
   touch(list: StateList, id: string | undefined): void {
@@ -283,7 +285,13 @@ export class SimulatorState {
     for (const [list, ids] of changes.records) for (const id of ids) this.touch(list, id);
   }
 
+  /** Resets so far (`reset`). */
+  resets(): number {
+    return this.resetCount;
+  }
+
   reset(): void {
+    this.resetCount += 1;
     this.operations.clear();
     this.operationKeys.clear();
     this.payoutDestinations.clear();

@@ -13,7 +13,7 @@ import { removePartialWrites } from './durable-file';
 import { SimulatorRandom } from './random';
 import { STATE_LISTS, SimulatorState, type SimTransaction } from './simulator-state';
 import { lockStateFile } from './state-lock';
-import { journalOf, replayJournal } from './state-journal';
+import { journalOf, nextJournalOf, replayJournals, type JournalText } from './state-journal';
 import { STATE_VERSION as VERSION, SimulatorStateWrites, type SavedState } from './state-writes';
 
 /**
@@ -66,20 +66,25 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
 
   private readBack(file: string): void {
     const journal = journalOf(file);
-    const left = [...removePartialWrites(file), ...removePartialWrites(journal)];
+    const next = nextJournalOf(file);
+    const left = [...removePartialWrites(file), ...removePartialWrites(journal), ...removePartialWrites(next)];
     if (left.length > 0) this.logger.warn({ file, left }, 'removed the partial writes of a stop cut short');
     if (!existsSync(file)) {
-      if (existsSync(journal))
+      const orphan = [journal, next].find((path) => existsSync(path));
+      if (orphan)
         throw new Error(
-          `SIM_STATE_FILE ${file} is missing but its journal ${journal} is there; put the snapshot back, or move the journal away to start empty`,
+          `SIM_STATE_FILE ${file} is missing but its journal ${orphan} is there; put the snapshot back, or move the journal away to start empty`,
         );
       return;
     }
     const snapshot = readFileSync(file, 'utf8');
     let saved = parsed(file, snapshot);
     let journalBytes: number | undefined;
-    if (existsSync(journal)) {
-      const replayed = replayJournal(saved, readFileSync(journal, 'utf8'), journal);
+    const read = (path: string): JournalText | undefined =>
+      existsSync(path) ? { text: readFileSync(path, 'utf8'), path } : undefined;
+    const [journalText, nextText] = [read(journal), read(next)];
+    if (journalText || nextText) {
+      const replayed = replayJournals(saved, journalText, nextText);
       if (replayed.ignored > 0)
         this.logger.warn(
           { file, journal, lines: replayed.ignored },
@@ -87,8 +92,9 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
         );
       if (replayed.stale) this.logger.warn({ file, journal }, 'ignored a journal the last compaction had folded in');
       saved = replayed.state;
-      journalBytes = statSync(journal).size;
-      this.compactOnStart = replayed.applied > 0 || replayed.ignored > 0 || replayed.stale;
+      journalBytes = journalText ? statSync(journal).size : undefined;
+      // A next journal (a compaction killed part way) is folded in and removed.
+      this.compactOnStart = replayed.applied > 0 || replayed.ignored > 0 || replayed.stale || nextText !== undefined;
     }
     this.writes.started({
       generation: saved.generation ?? 0,

@@ -50,6 +50,14 @@ export function journalOf(file: string): string {
   return `${file}.journal`;
 }
 
+/**
+ * The journal a compaction running in the background appends to, of the generation of the snapshot it writes:
+ * renamed over the journal once that snapshot is in.
+ */
+export function nextJournalOf(file: string): string {
+  return `${file}.journal.next`;
+}
+
 export function journalHeader(generation: number): string {
   return `${JSON.stringify({ journal: 1, generation } satisfies JournalHeader)}\n`;
 }
@@ -72,7 +80,7 @@ export function snapshotText(state: SimulatorState, generation: number): string 
 }
 
 /** The record of `list` by `id` as the state has it now; undefined when it is gone. */
-function currentValue(state: SimulatorState, list: StateList, id: string): unknown {
+export function currentValue(state: SimulatorState, list: StateList, id: string): unknown {
   if (list === 'payoutDestinations') return state.payoutDestinations.has(id) ? true : undefined;
   return state[list].get(id);
 }
@@ -140,6 +148,42 @@ export function replayJournal(saved: SavedState, text: string, journal: string):
     applied,
     ignored: pending.length + torn,
     stale: false,
+  };
+}
+
+/** A journal's text, and its path for the errors. */
+export interface JournalText {
+  readonly text: string;
+  readonly path: string;
+}
+
+/**
+ * The snapshot with the journal applied, then the next journal of a compaction a kill cut short (`nextJournalOf`):
+ * killed before its snapshot was renamed in, the next journal (of the generation after the snapshot's) goes on from
+ * the journal; after, before the next journal replaced the journal, it goes on from the snapshot (the journal stale).
+ * One of a generation before the snapshot's is stale: a compaction at the start or the stop folded it in. The state
+ * comes back with the newest generation read, so that the next snapshot is of a generation after every journal's.
+ */
+export function replayJournals(saved: SavedState, journal?: JournalText, next?: JournalText): ReplayedJournal {
+  const replayed = journal
+    ? replayJournal(saved, journal.text, journal.path)
+    : { state: saved, applied: 0, ignored: 0, stale: false };
+  if (!next) return replayed;
+  const generation = saved.generation ?? 0;
+  const header = parseLine(next.text.split('\n', 1)[0] ?? '');
+  if (!isHeader(header))
+    throw new Error(`SIM_STATE_FILE's journal ${next.path} does not begin with a journal header; move it away`);
+  if (header.generation < generation) return { ...replayed, stale: true };
+  if (header.generation > generation + 1)
+    throw new Error(
+      `SIM_STATE_FILE's journal ${next.path} is of generation ${header.generation}, the snapshot of ${generation}; move it away`,
+    );
+  const more = replayJournal({ ...replayed.state, generation: header.generation }, next.text, next.path);
+  return {
+    state: more.state,
+    applied: replayed.applied + more.applied,
+    ignored: replayed.ignored + more.ignored,
+    stale: replayed.stale,
   };
 }
 

@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
 import { CoalescedWrites } from './coalesced-writes';
-import { appendFileDurably, writeFileDurably, writeFileDurablyAsync } from './durable-file';
+import { rmSync } from 'node:fs';
+import { appendFileDurably, renameDurably, writeFileDurably, writeFileDurablyAsync } from './durable-file';
 import { SimulatorState } from './simulator-state';
-import { journalHeader, journalLines, journalOf, snapshotText } from './state-journal';
+import { snapshotTextInSlices } from './snapshot-slices';
+import { journalHeader, journalLines, journalOf, nextJournalOf, snapshotText } from './state-journal';
 
 export { STATE_VERSION, type SavedState } from './state-journal';
 
@@ -29,11 +31,11 @@ export interface StateFileStart {
  * A write costs what changed, not the whole state: the file is a snapshot (`<file>`) and a journal beside it
  * (`<file>.journal`), to which each write appends the whole value now of each record marked changed
  * (`SimulatorState.touch`), then a commit line, and flushes it. The journal is folded into a new snapshot
- * (compacted) at the start, at the stop, and while running once it outgrows the snapshot (or `JOURNAL_MAX_BYTES`),
- * in the place of a write.
+ * (compacted) at the start, at the stop, after a reset or a write that failed (in the place of a write, all else
+ * waiting), and while running once it outgrows the snapshot (or `JOURNAL_MAX_BYTES`), in the background.
  *
- * Compaction, and why a kill at any step loses nothing: the snapshot carries a generation, the journal's header
- * names the generation it goes on from.
+ * A compaction in the place of a write, and why a kill at any step loses nothing: the snapshot carries a generation,
+ * the journal's header names the generation it goes on from.
  * 1. The snapshot of generation g+1 (every record in memory) is written beside the file, flushed, and renamed over
  *    it (`writeFileDurably`). Killed before the rename: snapshot g and its journal g, as before. Killed after it:
  *    snapshot g+1 holds all that journal g held and more, and journal g, now stale (one generation behind), is
@@ -41,9 +43,16 @@ export interface StateFileStart {
  *    generation before the snapshot's: a compaction whose journal could not be written (a disk full) leaves the old
  *    journal, and the next one writes a snapshot of the generation after.
  * 2. A journal holding only the header of g+1 is written and renamed over the old journal likewise. Killed before the
- *    rename: the case above. After it: snapshot g+1 and its empty journal.
- * No append runs meanwhile (compaction is one of the coalesced writes), and a journal never names a generation
- * ahead of its snapshot's.
+ *    rename: the case above. After it: snapshot g+1 and its empty journal. A next journal left (below) is removed.
+ *
+ * In the background, so that requests are answered meanwhile (`compactInBackground`):
+ * 1. In the place of a write: a next journal (`<file>.journal.next`) of generation g+1 is made, and from this write
+ *    on every write appends there. Killed from here on: snapshot g, journal g, then the next journal, replayed in turn.
+ * 2. Off the writes: the snapshot of g+1 is written out a slice at a time (`snapshotTextInSlices`), each record as it
+ *    is when its turn comes, and renamed in. Every change since step 1 is in the next journal, which replayed over it
+ *    gives the state. Killed after the rename: snapshot g+1, journal g (stale), next journal g+1.
+ * 3. In the place of a write: the next journal is renamed over the journal.
+ * A snapshot written in the place of a write has a generation after the next journal's, so that one left is stale.
  */
 @Injectable()
 export class SimulatorStateWrites {
@@ -54,7 +63,15 @@ export class SimulatorStateWrites {
   private failed = false;
   private generation = 0;
   private snapshotBytes = 0;
+  /** The bytes of the journal appended to; undefined when the next write must compact in its place. */
   private journalBytes: number | undefined;
+  /** The generation of the next journal, while writes append to it (a compaction in the background). */
+  private nextGeneration: number | undefined;
+  /** The compaction in the background (it never rejects), and whether its snapshot is in, the switch due. */
+  private compaction: Promise<void> | undefined;
+  private switchDue = false;
+  /** The compaction in the background failed: the next write compacts in its place. */
+  private mustCompact = false;
   private sequence = 0;
   /** Bytes written to the file since the start (snapshots and journal): what the writes cost. */
   private written = 0;
@@ -96,6 +113,14 @@ export class SimulatorStateWrites {
     return this.failed;
   }
 
+  /** Resolves once no compaction runs in the background (for tests, and the stop). */
+  async compacted(): Promise<void> {
+    while ((this.compaction || this.switchDue) && !this.stopped) {
+      await this.compaction;
+      await this.writes.idle();
+    }
+  }
+
   /** A change no request waits for (a terminal's timer): written soon, a failure logged. */
   changed(): void {
     this.saved().catch((error: unknown) =>
@@ -104,20 +129,20 @@ export class SimulatorStateWrites {
   }
 
   /**
-   * Folds the journal into a new snapshot now, synchronously (the start, once the journal is read back; nothing runs
-   * meanwhile that would wait for it).
+   * Folds the journal into a new snapshot now, synchronously (the start, once the journal is read back, and the stop;
+   * nothing runs meanwhile that would wait for it).
    */
   compactNow(): void {
     const file = this.config.stateFile;
     const changes = this.state.takeChanges();
     try {
-      const text = snapshotText(this.state, this.generation + 1);
+      const generation = this.newGeneration();
+      const text = snapshotText(this.state, generation);
       writeFileDurably(file, text);
-      this.snapshotWritten(text);
+      this.snapshotWritten(text, generation);
       const header = journalHeader(this.generation);
       writeFileDurably(journalOf(file), header);
       this.journalWritten(header);
-      this.failed = false;
     } catch (error) {
       this.state.giveBack(changes);
       throw error;
@@ -132,26 +157,34 @@ export class SimulatorStateWrites {
     if (!this.config.stateFile) return;
     this.stopped = true;
     await this.writes.idle();
+    await this.compaction;
+    await this.writes.idle();
     // A stop cut short (SIGKILL mid-write, the machine's crash) leaves the last whole state, never half of one.
     this.compactNow();
   }
 
   private async write(): Promise<void> {
     const file = this.config.stateFile;
+    if (this.switchDue) await this.switchJournal();
     const changes = this.state.takeChanges();
     // Nothing changed since the last write: the file holds the state already (not even a compaction is due yet).
     if (!changes.whole && changes.records.size === 0) return;
     try {
-      if (changes.whole || this.journalBytes === undefined || this.journalOutgrown()) {
-        const text = snapshotText(this.state, this.generation + 1);
+      if (changes.whole || this.journalBytes === undefined || this.mustCompact) {
+        // One writer of the snapshot at a time: the one in the background first ends (it never fails).
+        await this.compaction;
+        const generation = this.newGeneration();
+        const text = snapshotText(this.state, generation);
         await writeFileDurablyAsync(file, text);
-        this.snapshotWritten(text);
+        this.snapshotWritten(text, generation);
         const header = journalHeader(this.generation);
         await writeFileDurablyAsync(journalOf(file), header);
         this.journalWritten(header);
       } else {
+        if (!this.stopped && this.compaction === undefined && this.journalOutgrown()) await this.compactInBackground();
         const lines = journalLines(this.state, changes, ++this.sequence);
-        await appendFileDurably(journalOf(file), lines);
+        const journal = this.nextGeneration === undefined ? journalOf(file) : nextJournalOf(file);
+        await appendFileDurably(journal, lines);
         const bytes = Buffer.byteLength(lines);
         this.journalBytes += bytes;
         this.written += bytes;
@@ -168,23 +201,80 @@ export class SimulatorStateWrites {
     }
   }
 
+  /** Steps 1 and 2 of a compaction in the background: the next journal made, the snapshot started. */
+  private async compactInBackground(): Promise<void> {
+    const file = this.config.stateFile;
+    const generation = this.generation + 1;
+    const header = journalHeader(generation);
+    await writeFileDurablyAsync(nextJournalOf(file), header);
+    this.nextGeneration = generation;
+    this.journalBytes = Buffer.byteLength(header);
+    this.written += this.journalBytes;
+    const compaction = (async () => {
+      try {
+        const resets = this.state.resets();
+        const text = await snapshotTextInSlices(this.state, generation);
+        // A reset while it was written out: half the records of before, half of after, and no journal says which.
+        if (this.state.resets() !== resets) throw new Error('the state was reset while its snapshot was written out');
+        await writeFileDurablyAsync(file, text);
+        this.generation = generation;
+        this.snapshotBytes = Buffer.byteLength(text);
+        this.written += this.snapshotBytes;
+        this.switchDue = true;
+      } catch (error) {
+        this.logger.error({ file, err: error }, 'could not compact the state file: the next write compacts');
+        this.mustCompact = true;
+      } finally {
+        this.compaction = undefined;
+      }
+      if (this.switchDue && !this.stopped) this.changed();
+    })();
+    this.compaction = compaction;
+  }
+
+  /** Step 3: the next journal, now of the snapshot's generation, replaces the journal. */
+  private async switchJournal(): Promise<void> {
+    const file = this.config.stateFile;
+    this.switchDue = false;
+    try {
+      await renameDurably(nextJournalOf(file), journalOf(file));
+      this.nextGeneration = undefined;
+      this.logger.log({ file, generation: this.generation, bytes: this.snapshotBytes }, 'state file compacted');
+    } catch (error) {
+      // The next journal stays, of the snapshot's generation, and is read as such at the start; the next write compacts.
+      this.logger.error({ file, err: error }, 'could not replace the journal: the next write compacts');
+      this.mustCompact = true;
+    }
+  }
+
+  /** A generation after the snapshot's and the next journal's, so that a next journal left is read as stale. */
+  private newGeneration(): number {
+    return Math.max(this.generation, this.nextGeneration ?? 0) + 1;
+  }
+
   private journalOutgrown(): boolean {
     const bytes = this.journalBytes ?? 0;
     return bytes >= JOURNAL_MAX_BYTES || bytes >= Math.max(this.snapshotBytes, JOURNAL_MIN_BYTES);
   }
 
   /**
-   * The snapshot of the next generation is in the file: the journal is stale from now on, and until a new one is
-   * written none is appended to (a failure between the two steps makes the next write compact again).
+   * The snapshot of a new generation is in the file: the journal is stale from now on, and until a new one is written
+   * none is appended to (a failure between the two steps makes the next write compact again).
    */
-  private snapshotWritten(text: string): void {
-    this.generation += 1;
+  private snapshotWritten(text: string, generation: number): void {
+    this.generation = generation;
     this.snapshotBytes = Buffer.byteLength(text);
     this.journalBytes = undefined;
     this.written += this.snapshotBytes;
   }
 
+  /** The journal of the new snapshot is in; a next journal left is stale (of a generation before), and removed. */
   private journalWritten(header: string): void {
+    rmSync(nextJournalOf(this.config.stateFile), { force: true });
+    this.nextGeneration = undefined;
+    this.switchDue = false;
+    this.mustCompact = false;
+    this.failed = false;
     this.journalBytes = Buffer.byteLength(header);
     this.written += this.journalBytes;
     this.logger.log(
