@@ -15,15 +15,31 @@ import {
 import { SimulatorStateWrites } from '../src/state/state-writes';
 import { transaction } from './saved-transaction';
 
-/** While `held`, a write of the snapshot waits until `release` is called (a slow disk, a large state). */
-const mockSnapshot = { file: '', held: false, entered: 0, release: (): void => undefined };
+/**
+ * While `held`, a write of the snapshot (`file`) whose text `holds` picks waits until `release` is called (a slow
+ * disk, a large state); `beforeNextAppend` runs once, as the first append to a next journal begins.
+ */
+const mockSnapshot = {
+  file: '',
+  held: false,
+  holds: (_text: string): boolean => true,
+  entered: 0,
+  release: (): void => undefined,
+  beforeNextAppend: undefined as (() => void) | undefined,
+};
 
 jest.mock('../src/state/durable-file', () => {
   const actual = jest.requireActual<typeof import('../src/state/durable-file')>('../src/state/durable-file');
   return {
     ...actual,
+    appendFileDurably: async (file: string, text: string) => {
+      const before = file.endsWith('.journal.next') ? mockSnapshot.beforeNextAppend : undefined;
+      mockSnapshot.beforeNextAppend = undefined;
+      before?.();
+      return actual.appendFileDurably(file, text);
+    },
     writeFileDurablyAsync: async (file: string, text: string) => {
-      if (mockSnapshot.held && file === mockSnapshot.file) {
+      if (mockSnapshot.held && file === mockSnapshot.file && mockSnapshot.holds(text)) {
         mockSnapshot.entered += 1;
         await new Promise<void>((resolve) => (mockSnapshot.release = resolve));
       }
@@ -98,6 +114,48 @@ describe('compaction while running', () => {
     expect((JSON.parse(readFileSync(file, 'utf8')) as SavedState).generation).toBe(2);
     expect(readFileSync(`${file}.journal`, 'utf8').startsWith(journalHeader(2))).toBe(true);
     expect(lists(readBack(file))).toEqual(lists(JSON.parse(snapshotText(state, 2)) as SavedState));
+  });
+
+  it('leaves the snapshot of a state reset while it was written out, so that a kill before the reset is written loses nothing', async () => {
+    const file = path.join(dir, 'reset.json');
+    mockSnapshot.file = file;
+    mockSnapshot.entered = 0;
+    const state = new SimulatorState();
+    const writes = new SimulatorStateWrites({ stateFile: file } as DinteroSimulatorConfig, state);
+    state.transactions.set('A', transaction('A'));
+    writes.compactNow();
+    // One write of more than a slice of records: the journal outgrows the snapshot, the next write compacts.
+    for (let i = 0; i < 150; i++) {
+      state.transactions.set(`B${i}`, transaction(`B${i}`, 4_000));
+      state.touch('transactions', `B${i}`);
+    }
+    await writes.saved();
+    // The reset comes while the snapshot is written out (past its first slice), as that write appends.
+    let beforeReset: SavedState | undefined;
+    mockSnapshot.beforeNextAppend = () => {
+      beforeReset = JSON.parse(snapshotText(state, 0)) as SavedState;
+      state.reset();
+    };
+    state.transactions.get('A')!.status = 'REFUNDED';
+    state.touch('transactions', 'A');
+    await writes.saved();
+    expect(beforeReset?.transactions).toHaveLength(151);
+
+    // The reset's write (a compaction in its place, generation 3) held: killed now, the files hold all before it.
+    mockSnapshot.holds = (text) => /"generation":3[,}]/.test(text.slice(0, 100));
+    mockSnapshot.held = true;
+    const reset = writes.saved();
+    for (let turn = 0; mockSnapshot.entered === 0; turn++) {
+      expect(turn).toBeLessThan(1_000);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(lists(readBack(file))).toEqual(lists(beforeReset!));
+
+    mockSnapshot.held = false;
+    mockSnapshot.release();
+    await reset;
+    expect(lists(readBack(file))).toEqual(lists(JSON.parse(snapshotText(state, 3)) as SavedState));
+    expect((JSON.parse(readFileSync(file, 'utf8')) as SavedState).generation).toBe(3);
   });
 
   it('writes a snapshot in slices that, with the changes made meanwhile, reads back as the state', async () => {
