@@ -58,7 +58,7 @@ export const CHECKOUT_API_ERRORS: Readonly<Record<number, string>> = {
   404: 'No such session or transaction',
   409: 'The transaction is not in a state that allows it',
   429: 'Chaos: rate limited (Retry-After)',
-  503: 'Chaos: unavailable, or a timeout',
+  503: 'Chaos: unavailable, or a timeout; or the state file cannot be written (SIM_STATE_FILE)',
 };
 
 /** The error answers of a simulator API, in Dintero's format, each with what it means. */

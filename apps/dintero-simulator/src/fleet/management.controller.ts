@@ -20,7 +20,7 @@ import { Inject } from '@nestjs/common';
   404: 'No such store or terminal',
   409: 'The store id or the terminal serial is registered already',
   429: 'Chaos: rate limited (Retry-After)',
-  503: 'Chaos: unavailable',
+  503: 'Chaos: unavailable; or the state file cannot be written (SIM_STATE_FILE)',
 })
 @Controller('v1/accounts/:accountId')
 @UseGuards(BearerTokenGuard)

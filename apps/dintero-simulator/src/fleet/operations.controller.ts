@@ -18,7 +18,7 @@ import { TerminalOperationsService } from './terminal-operations.service';
   409: 'An operation is pending on the terminal, or a payment or refund holds it (Retry-After)',
   422: 'The Idempotency-Key was sent before with another terminal or operation',
   429: 'Chaos: rate limited (Retry-After)',
-  503: 'Chaos: unavailable',
+  503: 'Chaos: unavailable; or the state file cannot be written (SIM_STATE_FILE)',
 })
 @Controller('v1/admin/terminals/operations')
 @UseGuards(BearerTokenGuard)
