@@ -1,5 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { startApp, type RunningApp } from './support/app-process';
 import { SEED, simulatorClient, startReceiver, terminalSessionRequest } from './support/simulator';
@@ -19,6 +19,11 @@ async function control<T>(sim: RunningApp, method: string, route: string, body?:
   });
   if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
+}
+
+/** Who `<file>.lock` names (`LockHolder`). */
+function lockHolder(file: string): unknown {
+  return JSON.parse(readFileSync(`${file}.lock`, 'utf8'));
 }
 
 /** SIGKILL: no shutdown hook runs, nothing is written at the stop. */
@@ -108,10 +113,11 @@ describe('simulator killed after answering a change', () => {
     await control(sim, 'POST', '/seed', SEED);
     const before = readFileSync(file, 'utf8');
     await expect(start(file)).rejects.toThrow(
-      `SIM_STATE_FILE ${file} is in use by the simulator of pid ${sim.process.pid} (its lock ${file}.lock)`,
+      `SIM_STATE_FILE ${file} is in use by the simulator of pid ${sim.process.pid} on host ${hostname()} (its lock ` +
+        `${file}.lock, its pid running on this host)`,
     );
     expect(readFileSync(file, 'utf8')).toBe(before);
-    expect(readFileSync(`${file}.lock`, 'utf8').trim()).toBe(String(sim.process.pid));
+    expect(lockHolder(file)).toMatchObject({ pid: sim.process.pid, host: hostname() });
     expect(await sim.stop()).toBe(0);
     expect(readdirSync(dir)).toEqual(['dintero-simulator.json', 'dintero-simulator.json.journal']);
   });
@@ -122,7 +128,7 @@ describe('simulator killed after answering a change', () => {
     writeFileSync(`${file}.lock`, `${2 ** 22 + 1}\n`);
     const sim = await start(file, { LOG_LEVEL: 'warn' });
     expect(sim.output()).toContain('took over the lock of a simulator gone');
-    expect(readFileSync(`${file}.lock`, 'utf8').trim()).toBe(String(sim.process.pid));
+    expect(lockHolder(file)).toMatchObject({ pid: sim.process.pid, host: hostname() });
     expect(await sim.stop()).toBe(0);
     expect(readdirSync(dir)).toEqual(['dintero-simulator.json', 'dintero-simulator.json.journal']);
   });

@@ -12,7 +12,7 @@ import { VirtualTerminalsService } from '../terminals/virtual-terminals.service'
 import { removePartialWrites } from './durable-file';
 import { SimulatorRandom } from './random';
 import { STATE_LISTS, SimulatorState, type SimTransaction } from './simulator-state';
-import { lockStateFile } from './state-lock';
+import { LOCK_HEARTBEAT_MS, lockStateFile, type StateLock } from './state-lock';
 import { journalOf, nextJournalOf, replayJournals, type JournalText } from './state-journal';
 import { STATE_VERSION as VERSION, SimulatorStateWrites, type SavedState } from './state-writes';
 
@@ -37,6 +37,7 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
   /** Whether the start found a journal to fold into the snapshot (or a stale one to replace). */
   private compactOnStart = false;
   private release: (() => void) | undefined;
+  private lockLost = false;
 
   constructor(
     @Inject(SIMULATOR_CONFIG) private readonly config: DinteroSimulatorConfig,
@@ -52,7 +53,7 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
     // Before anything else: the partial write removed below may otherwise be another simulator's, in progress.
     const lock = lockStateFile(file);
     if (lock.takenOver !== undefined)
-      this.logger.warn({ file, lock: lock.lock, pid: lock.takenOver }, 'took over the lock of a simulator gone');
+      this.logger.warn({ file, lock: lock.lock, holder: lock.takenOver }, 'took over the lock of a simulator gone');
     try {
       this.readBack(file);
       // Before anything runs: the snapshot holds what the journal held, and what the read-back ended.
@@ -61,7 +62,30 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
       lock.release();
       throw error;
     }
-    this.release = () => lock.release();
+    const heartbeat = setInterval(() => this.beat(lock), LOCK_HEARTBEAT_MS);
+    heartbeat.unref();
+    this.release = () => {
+      clearInterval(heartbeat);
+      lock.release();
+    };
+  }
+
+  /** The lock's heartbeat, by which a simulator on another host or container tells this one running. */
+  private beat(lock: StateLock): void {
+    let beaten: boolean;
+    try {
+      beaten = lock.beat();
+    } catch (error) {
+      this.logger.error({ lock: lock.lock, error: (error as Error).message }, 'could not touch the state file lock');
+      return;
+    }
+    if (!beaten && !this.lockLost) {
+      this.lockLost = true;
+      this.logger.error(
+        { lock: lock.lock },
+        'the state file lock no longer names this simulator (taken over as stale): another may write the file',
+      );
+    }
   }
 
   private readBack(file: string): void {
