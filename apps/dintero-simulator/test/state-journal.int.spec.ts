@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { waitUntil } from '../../../test/support/app-process';
 import { SimulatorState } from '../src/state/simulator-state';
 import { journalHeader, journalLines, snapshotText, type SavedState } from '../src/state/state-journal';
 import { SimulatorStateWrites } from '../src/state/state-writes';
+import { dumpOf, restartedFromFiles, type Dump } from './restarted-simulator';
 import { transaction } from './saved-transaction';
+import { SCENARIO, pathsEnded, pendingPaths, reset, stalledRefund } from './state-journal-paths';
 import {
   SEED,
   simulatorClient,
@@ -15,12 +17,12 @@ import {
   type RunningSimulator,
 } from '../../../test/support/simulator';
 
-type Dump = Record<string, unknown[]>;
-
 /**
  * Guards the marks (`SimulatorState.touch`): a broad scenario through the simulator's HTTP API with SIM_STATE_FILE
  * set, then its snapshot and journal copied as they are (no clean stop: what a SIGKILL leaves) and read by a fresh
- * simulator, which must hold every record the live one had. A change nobody marked is missing from the journal.
+ * simulator, which must hold every record the live one had; the scenario goes on in it through the paths that wait on
+ * something and a reset, each followed likewise (`state-journal-paths`). A change nobody marked is missing from the
+ * journal.
  */
 describe('simulator state journal', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'sim-journal-'));
@@ -32,11 +34,7 @@ describe('simulator state journal', () => {
 
   it('holds, without a clean stop, every record the live simulator had after a broad scenario', async () => {
     const file = path.join(dir, 'live.json');
-    const sim = await startSimulator({
-      SIM_STATE_FILE: file,
-      SIM_OPERATION_DELAY_MS: '20',
-      SIM_REFUND_DELAY_MS: '20',
-    });
+    const sim = await startSimulator({ SIM_STATE_FILE: file, ...SCENARIO });
     running.push(sim);
     const dump = () => sim.control<Dump>('GET', '/state');
     const dintero = simulatorClient(sim);
@@ -128,20 +126,19 @@ describe('simulator state journal', () => {
     } finally {
       await dintero.close();
     }
-    const live = await dump();
     const journal = readFileSync(`${file}.journal`, 'utf8');
     expect(journal.split('\n').length).toBeGreaterThan(10);
 
-    // The files as a SIGKILL would leave them, read by a fresh simulator.
-    const copy = path.join(dir, 'copy.json');
-    copyFileSync(file, copy);
-    copyFileSync(`${file}.journal`, `${copy}.journal`);
-    const fresh = await startSimulator({ SIM_STATE_FILE: copy });
-    running.push(fresh);
-    const read = await fresh.control<Dump>('GET', '/state');
-    expect(read).toEqual(live);
-    expect((read.transactions as unknown[]).length).toBe(6);
-  }, 60_000);
+    // The files as a SIGKILL would leave them, read by a fresh simulator, which goes on with the scenario: after each
+    // of what follows, killed and started again from its files likewise.
+    let live = await restartedFromFiles({ sim, file }, path.join(dir, 'copy.json'), running, SCENARIO);
+    expect((await dumpOf(live.sim)).transactions).toHaveLength(6);
+    const restarts = { dir, running };
+    live = await pendingPaths(live, restarts);
+    live = await pathsEnded(live, restarts);
+    live = await stalledRefund(live, restarts);
+    await reset(live, restarts);
+  }, 120_000);
 
   it('starts from the files a kill left during a compaction in the background, before or after its snapshot', async () => {
     // Snapshot 1 and journal 1; then the next journal (2), and the snapshot of 2 as the compaction wrote it.
