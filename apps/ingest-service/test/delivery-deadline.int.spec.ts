@@ -7,6 +7,7 @@ import { SimulatorState } from '../../dintero-simulator/src/state/simulator-stat
 import { withoutInternals } from '../../dintero-simulator/src/terminals/virtual-terminals.service';
 import { PaymentFacts } from '../src/facts/payment-facts.service';
 import { CALLBACK_SECRET, startEngine, WEBHOOK_SECRET, type Engine } from '../../../test/support/engine';
+import { paidUnheard as paidUnheardAt } from '../../../test/support/unheard-payment';
 
 const ACCOUNT = 'T12345678';
 const DEADLINE_MS = 1_000;
@@ -107,16 +108,9 @@ describe('ingest: a delivery whose fetch from Dintero hangs', () => {
   });
   afterEach(() => dintero.hold(undefined));
 
-  /** A payment paid on a fresh terminal whose deliveries the simulator drops: the test sends them. */
   const paidUnheard = async () => {
-    const terminalId = `H-${++terminalNo}`;
-    await engine.terminals('hang-store', terminalId);
-    await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
-    const { paymentId, sessionId } = await engine.start('hang-store', terminalId, 10_000);
-    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-    const state = engine.sim.app.get(SimulatorState);
-    const transactionId = state.sessions.get(sessionId as string)!.transaction_id!;
-    return { paymentId: paymentId as string, transactionId };
+    const { paymentId, tx } = await paidUnheardAt(engine, 'hang-store', `H-${++terminalNo}`);
+    return { paymentId, transactionId: tx.id };
   };
   const captures = async (paymentId: string) =>
     (await engine.log.readStream(paymentStream(paymentId))).filter((event) => event.type === 'PaymentCaptured');

@@ -5,6 +5,7 @@ import { paymentDecider, paymentStream } from '@app/payment-domain';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
 import { withoutInternals } from '../../dintero-simulator/src/terminals/virtual-terminals.service';
 import { CALLBACK_SECRET, startEngine, WEBHOOK_SECRET, type Engine } from '../../../test/support/engine';
+import { paidUnheard as paidUnheardAt } from '../../../test/support/unheard-payment';
 
 const ACCOUNT = 'T12345678';
 
@@ -37,17 +38,7 @@ describe('ingest: a delivery that carries no news is answered without asking Din
       );
     return line === undefined ? 0 : Number(line.split(' ').at(-1));
   };
-  /** A payment paid on a fresh terminal whose deliveries the simulator drops: the test sends them. */
-  const paidUnheard = async () => {
-    const terminalId = `F-${++terminalNo}`;
-    await engine.terminals('oslo-center', terminalId);
-    await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
-    const { paymentId, sessionId } = await engine.start('oslo-center', terminalId, 10_000);
-    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-    const state = engine.sim.app.get(SimulatorState);
-    const tx = state.transactions.get(state.sessions.get(sessionId as string)!.transaction_id!)!;
-    return { paymentId: paymentId as string, tx };
-  };
+  const paidUnheard = () => paidUnheardAt(engine, 'oslo-center', `F-${++terminalNo}`);
   /** The transaction as Dintero's API shows it now: what a webhook's body carries. */
   const asDinteroHasIt = (tx: Parameters<typeof withoutInternals>[0]) =>
     JSON.parse(JSON.stringify(withoutInternals(tx))) as Record<string, unknown> & { id: string };

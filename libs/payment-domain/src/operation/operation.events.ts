@@ -90,7 +90,7 @@ export interface CloseGivenUpData {
  * given up; a give-up, on a day with an attempt claimed that may yet run).
  */
 export interface CloseAttemptClaimedData {
-  /** The attempt's operation (its stream `operation-{operationId}`), recorded or not yet. */
+  /** The attempt's operation (its stream `operation-{operationId}`): recorded or not yet; voided, never recorded. */
   readonly operationId: string;
   readonly storeId: string;
   readonly terminalId: string;
@@ -98,6 +98,7 @@ export interface CloseAttemptClaimedData {
   readonly businessDay: string;
   /** The attempt, from 1. */
   readonly attempt: number;
+  /** When the engine recorded it. */
   readonly at: string;
 }
 
@@ -107,17 +108,7 @@ export interface CloseAttemptClaimedData {
  * terminal was busy, the start failed or was refused, or the claiming instance stopped). The attempt's stream holding
  * it, its request is refused; the request, had it come first, would have kept the give-up from being made.
  */
-export interface CloseAttemptVoidedData {
-  /** The attempt's operation, never recorded: its stream is this event's. */
-  readonly operationId: string;
-  readonly storeId: string;
-  readonly terminalId: string;
-  /** The store day (YYYY-MM-DD) whose close the attempt was. */
-  readonly businessDay: string;
-  /** The attempt, from 1. */
-  readonly attempt: number;
-  readonly at: string;
-}
+export type CloseAttemptVoidedData = CloseAttemptClaimedData;
 
 /** How an operation ended: Dintero's `COMPLETED`, `FAILED` or `TIMEOUT`, or refused or given up here. */
 export const OPERATION_ENDS = ['completed', 'failed', 'timed_out', 'rejected', 'expired'] as const;
