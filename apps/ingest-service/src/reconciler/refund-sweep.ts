@@ -40,7 +40,7 @@ export interface RefundSweepSummary {
   recorded: number;
   notInLog: number;
   failed: number;
-  /** Rounds in which due payments left it no request of the budget. */
+  /** Rounds in which due payments left it no request of the budget, from when it was due to when it was done. */
   starvedRounds: number;
 }
 
@@ -145,7 +145,8 @@ export class RefundSweep {
         recorded: 0,
         notInLog: 0,
         failed: 0,
-        starvedRounds: 0,
+        // The rounds it waited, due, for its first request count too: a budget under ten builds the share up over them.
+        starvedRounds: this.starvedRounds,
       };
       leased = true;
     }
