@@ -26,6 +26,8 @@ import {
 } from '@app/payment-domain';
 import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY, paymentMetrics, releaseClaim, type PaymentMetrics } from '@app/platform';
+import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
+import { CallbackOriginCheck } from './callback-origin-check';
 import { HeardTransactions } from './heard-transactions';
 
 /**
@@ -94,12 +96,16 @@ export class PaymentFacts {
   /** The transactions this process fetched and recorded, for the deliveries that claim them (`alreadyRecorded`). */
   private readonly heard = new HeardTransactions();
 
+  private readonly callbackOrigins: CallbackOriginCheck;
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
     @Inject(METRICS_REGISTRY) registry: Registry,
+    @Inject(INGEST_CONFIG) config: IngestServiceConfig,
   ) {
     this.metrics = paymentMetrics(registry);
+    this.callbackOrigins = new CallbackOriginCheck(config.ingestPublicUrl, this.metrics, this.logger);
   }
 
   /** Fetches the transaction from Dintero (never trusting what a delivery says) and records it. */
@@ -135,6 +141,8 @@ export class PaymentFacts {
     );
     // Only once all of it is durable, the ended claims released too: a failure before fetches again.
     this.heard.remember(tx.id, { paymentId, digest, revision });
+    // The log has the payment (recording it would have failed otherwise): this engine made it.
+    this.callbackOrigins.check(paymentId, tx, context.correlationId);
     return recorded;
   }
 

@@ -16,18 +16,26 @@ import { CALLBACK_PATH } from '../delivery-signatures';
  * given the same `INGEST_PUBLIC_URL` (docs/operations.md).
  */
 export function madeByThisEngine(callbackUrl: string | undefined, paymentId: string, ingestPublicUrl: string): boolean {
-  if (callbackUrl === undefined) return false;
+  const origin = callbackOriginOf(callbackUrl, paymentId);
+  return origin !== undefined && origin === new URL(CALLBACK_PATH, ingestPublicUrl).origin;
+}
+
+/**
+ * The origin of a callback URL in the form this engine gives its payments (its callback path, naming `paymentId` and
+ * it alone), whatever that origin; undefined for any other URL, or none. Of a payment this engine's log has, an origin
+ * other than `INGEST_PUBLIC_URL`'s says that the command service that made it was given another one
+ * (`CallbackOriginCheck`).
+ */
+export function callbackOriginOf(callbackUrl: string | undefined, paymentId: string): string | undefined {
+  if (callbackUrl === undefined) return undefined;
   let url: URL;
   try {
     url = new URL(callbackUrl);
   } catch {
-    return false;
+    return undefined;
   }
-  const ours = new URL(CALLBACK_PATH, ingestPublicUrl);
-  return (
-    url.origin === ours.origin &&
-    url.pathname === ours.pathname &&
-    url.searchParams.getAll('payment_id').length === 1 &&
-    url.searchParams.get('payment_id') === paymentId
-  );
+  const named = url.searchParams.getAll('payment_id');
+  // A scheme with no origin (not http or https) is no engine's.
+  const ours = url.origin !== 'null' && url.pathname === CALLBACK_PATH;
+  return ours && named.length === 1 && named[0] === paymentId ? url.origin : undefined;
 }

@@ -59,6 +59,11 @@ function create(registry: Registry) {
       labelNames: ['state'] as const,
       registers,
     }),
+    callbackOriginMismatches: new Counter({
+      name: 'payments_callback_origin_mismatches_total',
+      help: "Transactions of payments in this engine's log whose callback URL has another origin than this ingest service's INGEST_PUBLIC_URL: the command service that made them was given another one (or it changed since), and webhooks and refund sweeps do not take such payments for this engine's",
+      registers,
+    }),
     webhooksAwaitingLog: new Gauge({
       name: 'payments_webhooks_awaiting_log',
       help: "Webhooks about a payment this engine made that wait for the log to show it (a read that lags behind the log's head)",
