@@ -214,4 +214,15 @@ describe('RefundSweep', () => {
     await sweep.step(0, NOW + HOUR);
     expect(warnings).toHaveLength(2);
   });
+
+  it('counts no starved round, and warns of none, on an instance that leaves the sweep to the lease holder', async () => {
+    // A budget of one request a round, all of it wanted by due payments, on an instance another one sweeps for: its
+    // share builds up to a request every tenth round, which finds the lease held, and it waits a lease to ask again.
+    const { sweep, calls, warnings, starvedRounds, heldElsewhere } = world([refunded(1, HOUR)]);
+    heldElsewhere();
+    for (let n = 0; n < 120; n++) await round(sweep, 1, NOW + n * 1000);
+    expect(calls).toHaveLength(0);
+    expect(await starvedRounds()).toBe(0);
+    expect(warnings).toEqual([]);
+  });
 });

@@ -120,14 +120,13 @@ export class RefundSweep {
 
   /** Lists at most `pages` pages of the sweep under way, or of one that falls due now. */
   async step(pages: number, now: number): Promise<void> {
-    if (pages < 1) {
-      if (this.pending(now)) this.starved();
-      return;
-    }
+    if (this.running && pages < 1) return this.starved();
     // A sweep started this round has just taken the lease; one going on from an earlier round renews it first too.
     let leased = false;
     if (!this.running) {
-      if (now < this.nextAt || (!this.enabled && this.waiting.length === 0)) return;
+      if (!this.pending(now)) return;
+      // Asked for before the budget is looked at (a NATS request, not Dintero's): a sweep another instance runs is not
+      // this one's to be starved of, and a round without budget here counts only for a sweep that is this instance's.
       if (!(await this.mayList())) {
         // Another instance sweeps, or swept and holds the lease until its next sweep: asked again after a lease.
         this.metrics.refundSweeps.inc({ result: 'leased_elsewhere' });
@@ -135,6 +134,7 @@ export class RefundSweep {
         this.nextAt = now + this.settings.leaseMs;
         return;
       }
+      if (pages < 1) return this.starved();
       const since = new Date(now - this.settings.windowMs).toISOString();
       this.running = {
         startedAt: now,
