@@ -115,17 +115,16 @@ describe("the refund sweep's share of a round, with more payments due than the b
       const looks = await backlogLooks(engine);
       const summary = await sweepWithin(engine, SWEEP_DEADLINE_MS);
       expect(summary).toMatchObject({ pages: 1, failed: 0 });
-      // With a tenth of ten kept, no round leaves it nothing; but one asked for after a round's share was set aside
-      // (while not pending) can find that round's budget taken by the due payments.
-      expect(summary.starvedRounds).toBeLessThanOrEqual(1);
+      // With a tenth of ten kept, no round leaves it nothing (the round it was asked for in, whose share was set
+      // aside before, is not one it was pending in).
+      expect(summary.starvedRounds).toBe(0);
       // The backlog was looked at meanwhile: the sweep was done beside it, not after it.
       expect(await backlogLooks(engine)).toBeGreaterThan(looks);
     }
     // The backlog is not drained: it still takes what the sweep leaves of each round.
     const looks = await backlogLooks(engine);
     await waitUntil(async () => (await backlogLooks(engine)) >= looks + 9, 10_000, 'the backlog still due');
-    // Once a sweep at most, for the round it was asked for in.
-    expect(warnings.filter((line) => line.includes('took the whole rate budget')).length).toBeLessThanOrEqual(3);
+    expect(warnings.filter((line) => line.includes('took the whole rate budget'))).toEqual([]);
   }, 60_000);
 });
 
@@ -150,9 +149,8 @@ describe('a budget of three, where the share takes rounds to build up to a reque
       const before = await counter(engine, STARVED);
       const summary = await sweepWithin(engine, SWEEP_DEADLINE_MS);
       const starved = (await counter(engine, STARVED)) - before;
-      // Three tenths of a request a round: three rounds with nothing (a fourth when asked for mid-round), then a page.
-      expect(starved).toBeGreaterThanOrEqual(3);
-      expect(starved).toBeLessThanOrEqual(4);
+      // Three tenths of a request a round: three rounds with nothing, then a page.
+      expect(starved).toBe(3);
       expect(summary).toMatchObject({ pages: 1, failed: 0, starvedRounds: starved });
       expect(warnings).toEqual(Array.from({ length: n }, () => warnedDue));
     }

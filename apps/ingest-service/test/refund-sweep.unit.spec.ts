@@ -198,10 +198,16 @@ describe('RefundSweep', () => {
     expect(sweep.reserve(20, NOW + HOUR)).toBe(2);
   });
 
+  /** A round with a budget of one request that the due payments take whole: the share kept is not a request yet. */
+  const roundWithNothing = async (sweep: RefundSweep, now: number) => {
+    expect(sweep.reserve(1, now)).toBe(0);
+    await sweep.step(0, now);
+  };
+
   it('counts every round due payments leave a pending sweep nothing, and warns of it once a sweep', async () => {
     const { sweep, warnings, starvedRounds } = world([refunded(1, HOUR)]);
-    await sweep.step(0, NOW);
-    await sweep.step(0, NOW + 1000);
+    await roundWithNothing(sweep, NOW);
+    await roundWithNothing(sweep, NOW + 1000);
     expect(await starvedRounds()).toBe(2);
     expect(warnings).toEqual([
       'refund sweep due: due payments took the whole rate budget (RECONCILER_MAX_PER_SECOND) this round; it goes on ' +
@@ -209,9 +215,9 @@ describe('RefundSweep', () => {
     ]);
     await sweep.step(1, NOW + 2000);
     // Done: the next sweep is not due for an hour, and a round without budget meanwhile starves nothing.
-    await sweep.step(0, NOW + 3000);
+    await roundWithNothing(sweep, NOW + 3000);
     expect(await starvedRounds()).toBe(2);
-    await sweep.step(0, NOW + HOUR);
+    await roundWithNothing(sweep, NOW + HOUR);
     expect(warnings).toHaveLength(2);
   });
 
@@ -224,5 +230,18 @@ describe('RefundSweep', () => {
     expect(calls).toHaveLength(0);
     expect(await starvedRounds()).toBe(0);
     expect(warnings).toEqual([]);
+  });
+
+  it('counts no round in which the sweep fell due after the round had set its share aside', async () => {
+    // Due at NOW: the round's share was set aside just before (none, nothing pending), and its budget went to due
+    // payments. The sweep is kept its share from the next round on; this one did not starve it.
+    const { sweep, calls, warnings, starvedRounds } = world([refunded(1, HOUR)]);
+    expect(sweep.reserve(20, NOW - 1)).toBe(0);
+    await sweep.step(0, NOW);
+    expect(await starvedRounds()).toBe(0);
+    expect(warnings).toEqual([]);
+    expect(sweep.reserve(20, NOW + 1000)).toBe(2);
+    await sweep.step(2, NOW + 1000);
+    expect(calls).toHaveLength(1);
   });
 });

@@ -78,6 +78,12 @@ export class RefundSweep {
   private credit = 0;
   /** Rounds the sweep pending now went without a request; warned of once per sweep. */
   private starvedRounds = 0;
+  /**
+   * Whether this round's `reserve` found a sweep pending. One that fell due after it (its time came, or it was asked
+   * for, while the due payments were being looked at) was kept no share this round, so the round did not starve it:
+   * it is kept its share from the next round on.
+   */
+  private shareKept = false;
 
   constructor(
     private readonly settings: RefundSweepSettings,
@@ -109,7 +115,8 @@ export class RefundSweep {
    * the due payments leave it more than its share anyway (`step` spends the credit).
    */
   reserve(budget: number, now: number): number {
-    if (!this.pending(now)) {
+    this.shareKept = this.pending(now);
+    if (!this.shareKept) {
       this.credit = 0;
       return 0;
     }
@@ -118,8 +125,14 @@ export class RefundSweep {
     return Math.min(budget, Math.floor(this.credit / SWEEP_SHARE_DIVISOR));
   }
 
-  /** Lists at most `pages` pages of the sweep under way, or of one that falls due now. */
+  /**
+   * Lists at most `pages` pages of the sweep under way, or of one that falls due now; called once a round, after
+   * `reserve`. A round that leaves a sweep kept a share nothing is counted and warned of (`starved`).
+   */
   async step(pages: number, now: number): Promise<void> {
+    const shareKept = this.shareKept;
+    this.shareKept = false;
+    if (pages < 1 && !shareKept) return;
     if (this.running && pages < 1) return this.starved();
     // A sweep started this round has just taken the lease; one going on from an earlier round renews it first too.
     let leased = false;
