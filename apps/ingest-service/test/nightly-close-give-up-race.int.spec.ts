@@ -84,7 +84,7 @@ describe('a nightly close given up while another instance starts an attempt of i
     };
     services = [await startIngestService(env), await startIngestService(env)];
     closers = services.map((service) => service.app.get<NightlyClose, Closer>(NightlyClose));
-    const terminals = ['GR-1', 'GR-2', 'GR-3', 'GR-4', 'GR-5'];
+    const terminals = ['GR-1', 'GR-2', 'GR-3', 'GR-4', 'GR-5', 'GR-6'];
     await registerLongAgo(services[0]!.log, STORE, terminals);
     await sim.control('POST', '/seed', {
       payoutDestinations: ['seller-1'],
@@ -230,6 +230,36 @@ describe('a nightly close given up while another instance starts an attempt of i
       Date.now(),
     );
     expect((await logOf(day)).givenUp).toHaveLength(1);
+  }, 60_000);
+
+  it("records a claim and a void with their documented fields alone, not the caller's bookkeeping", async () => {
+    const day = dayOf('GR-6', '2026-03-10');
+    const operationId = closeOperationId(STORE, 'GR-6', day.businessDay, 1);
+    const [giver, starter] = closers;
+    // As above: the attempt claimed, then voided by the give-up before its request lands.
+    const held = holdAppend(services[1]!.log, operationStream(operationId));
+    const starting = starter!.close({ ...day, attempt: 1, dinteroTerminalId: 'device-of-GR-6' }, Date.now());
+    await held.reached;
+    expect(
+      await giver!.giveUp(
+        day,
+        { businessDay: day.businessDay, attempt: 1, status: 'busy', notBefore: 0 },
+        'the close of 2026-03-11 fell due before it could be tried again (the terminal was busy)',
+        Date.now(),
+      ),
+    ).toBe(true);
+    held.open();
+    await starting;
+
+    // The stored contract (docs/consuming.md): these fields, and no other, on both events, kept in the log for good.
+    const documented = ['at', 'attempt', 'businessDay', 'operationId', 'storeId', 'terminalId'];
+    const events: RecordedEvent[] = await services[0]!.log.readAll({ limit: 10_000 });
+    const fieldsOf = (type: string) =>
+      events
+        .filter((event) => event.type === type && (event.data as { operationId?: string }).operationId === operationId)
+        .map((event) => Object.keys(event.data as object).sort());
+    expect(fieldsOf('CloseAttemptClaimed')).toEqual([documented]);
+    expect(fieldsOf('CloseAttemptVoided')).toEqual([documented]);
   }, 60_000);
 
   /** Writes the command on the stream, as an instance of the nightly close did before it stopped. */

@@ -21,9 +21,17 @@ export interface CloseDay {
 const dayStream = ({ storeId, terminalId, businessDay }: CloseDay) =>
   operationStream(closeDayKey(storeId, terminalId, businessDay));
 
-const attemptOf = (day: CloseDay, attempt: number, at: string): CloseAttemptClaimedData => ({
-  ...day,
-  operationId: closeOperationId(day.storeId, day.terminalId, day.businessDay, attempt),
+// The day's fields by name: a caller's target carries more (its map key, the terminal's device), which the stored
+// events must not.
+const attemptOf = (
+  { storeId, terminalId, businessDay }: CloseDay,
+  attempt: number,
+  at: string,
+): CloseAttemptClaimedData => ({
+  operationId: closeOperationId(storeId, terminalId, businessDay, attempt),
+  storeId,
+  terminalId,
+  businessDay,
   attempt,
   at,
 });
