@@ -81,9 +81,11 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
     }
     if (!beaten && !this.lockLost) {
       this.lockLost = true;
+      // The other simulator writes the file now: two writers would write over each other's snapshot and journal.
+      this.writes.lockTakenOver();
       this.logger.error(
         { lock: lock.lock },
-        'the state file lock no longer names this simulator (taken over as stale): another may write the file',
+        'the state file lock no longer names this simulator (taken over as stale): it writes the file no more, and answers 503',
       );
     }
   }

@@ -61,6 +61,8 @@ export class SimulatorStateWrites {
   private stopped = false;
   /** The last write failed: the state in memory holds changes the file does not, until a write succeeds. */
   private failed = false;
+  /** The file's lock names another simulator now (taken over as stale): the file is its, never written here again. */
+  private lockLost = false;
   private generation = 0;
   private snapshotBytes = 0;
   /** The bytes of the journal appended to; undefined when the next write must compact in its place. */
@@ -97,6 +99,7 @@ export class SimulatorStateWrites {
   saved(): Promise<void> {
     if (!this.config.stateFile) return Promise.resolve();
     if (this.stopped) return Promise.reject(new Error('the simulator has stopped: its state file is written no more'));
+    if (this.lockLost) return Promise.reject(lockLostError());
     return this.writes.request();
   }
 
@@ -110,12 +113,22 @@ export class SimulatorStateWrites {
 
   /** Whether the last write failed (none succeeded since): what the state holds may be lost to a restart. */
   failing(): boolean {
-    return this.failed;
+    return this.failed || this.lockLost;
+  }
+
+  /**
+   * The state file's lock names another simulator now (`SimulatorStateFile`'s heartbeat found it taken over): that one
+   * writes the file, so this one never does again, not even at its stop; its requests are refused as by a write that
+   * fails (`failing`).
+   */
+  lockTakenOver(): void {
+    this.lockLost = true;
   }
 
   /** Resolves once no compaction runs in the background (for tests, and the stop). */
   async compacted(): Promise<void> {
-    while ((this.compaction || this.switchDue) && !this.stopped) {
+    // Stopped or fenced (`lockTakenOver`), no write comes to make the switch: nothing to wait for.
+    while ((this.compaction || this.switchDue) && !this.stopped && !this.lockLost) {
       await this.compaction;
       await this.writes.idle();
     }
@@ -159,12 +172,16 @@ export class SimulatorStateWrites {
     await this.writes.idle();
     await this.compaction;
     await this.writes.idle();
+    // The file is another simulator's now: left as it has it.
+    if (this.lockLost) return;
     // A stop cut short (SIGKILL mid-write, the machine's crash) leaves the last whole state, never half of one.
     this.compactNow();
   }
 
   private async write(): Promise<void> {
     const file = this.config.stateFile;
+    // Asked for before the lock was found taken over: the file is another simulator's now.
+    if (this.lockLost) throw lockLostError();
     if (this.switchDue) await this.switchJournal();
     const changes = this.state.takeChanges();
     // Nothing changed since the last write: the file holds the state already (not even a compaction is due yet).
@@ -216,6 +233,7 @@ export class SimulatorStateWrites {
         const text = await snapshotTextInSlices(this.state, generation);
         // A reset while it was written out: half the records of before, half of after, and no journal says which.
         if (this.state.resets() !== resets) throw new Error('the state was reset while its snapshot was written out');
+        if (this.lockLost) throw lockLostError();
         await writeFileDurablyAsync(file, text);
         this.generation = generation;
         this.snapshotBytes = Buffer.byteLength(text);
@@ -282,4 +300,8 @@ export class SimulatorStateWrites {
       'state file compacted',
     );
   }
+}
+
+function lockLostError(): Error {
+  return new Error('the state file lock names another simulator now: this one writes the file no more');
 }
