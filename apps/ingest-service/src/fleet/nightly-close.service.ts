@@ -94,6 +94,15 @@ interface MissedTerminalDay {
   readonly outOfUseAt?: number;
 }
 
+/** A terminal's close due now: of the latest day whose close time (with its spread) has come. */
+interface DueClose {
+  readonly storeId: string;
+  readonly terminalId: string;
+  readonly businessDay: string;
+  readonly key: string;
+  readonly dinteroTerminalId: string;
+}
+
 @Injectable()
 export class NightlyClose extends LeasedLogService {
   private readonly stores = new Map<string, StoreState>();
@@ -360,20 +369,78 @@ export class NightlyClose extends LeasedLogService {
       1,
       Math.floor((this.config.nightlyCloseMaxPerSecond * this.config.nightlyCloseCheckMs) / 1000),
     );
+    // The closes due now first: after a long outage the give-ups of past days (superseded, missed: up to
+    // NIGHTLY_CLOSE_LOOK_BACK_DAYS a terminal) would otherwise take rounds of budget while tonight's closes waited, and
+    // were superseded themselves. No give-up has to come before its terminal's next day's close: the day's give-up and
+    // the next day's claim are on streams of their own, a superseded close holds no terminal (one under way is not given
+    // up), the missed days looked at are those before the due one, and the store day takes a later day's close before
+    // the give-up (`withCloseGivenUp`). A tenth of the budget is kept for the give-ups, which a fleet larger than the
+    // budget, its busy terminals tried again every round, would otherwise hold off all night; what they leave, the due
+    // closes not reached take.
+    const keptForGiveUps = budget > 1 ? Math.ceil(budget / 10) : 0;
+    const first = await this.workOnDue(due, 0, budget - keptForGiveUps, now);
+    budget -= first.spent;
+    budget -= await this.giveUpEarlier(due, budget, now, lookBackFrom);
+    if (budget > 0) await this.workOnDue(due, first.next, budget, now);
+  }
+
+  /**
+   * The closes due now, from `from`, at most `allowance` of them started (or given up): where it stopped, and how many
+   * it spent.
+   */
+  private async workOnDue(
+    due: readonly DueClose[],
+    from: number,
+    allowance: number,
+    now: number,
+  ): Promise<{ next: number; spent: number }> {
+    let spent = 0;
+    let next = from;
+    for (; next < due.length; next++) {
+      if (spent >= allowance || this.worker.isStopped) break;
+      const close = due[next]!;
+      const current = this.closes.get(close.key);
+      const reason = current && giveUpReason(current, this.config.nightlyCloseMaxAttempts);
+      if (current && reason !== undefined) {
+        if (!(await this.worker.mayTake(`nightly-close.${close.key}`))) continue;
+        spent += 1;
+        await this.giveUp(close, current, reason, now);
+        continue;
+      }
+      const attempt = this.nextAttempt(close.key, now);
+      if (attempt === undefined || !(await this.worker.mayTake(`nightly-close.${close.key}`))) continue;
+      spent += 1;
+      await this.close({ ...close, attempt }, now);
+    }
+    return { next, spent };
+  }
+
+  /**
+   * The give-ups of days before the due one, with at most `budget` of them: superseded closes, then missed days. How
+   * many it spent.
+   */
+  private async giveUpEarlier(
+    due: readonly DueClose[],
+    budget: number,
+    now: number,
+    lookBackFrom: string,
+  ): Promise<number> {
+    // Until this instance has said it runs, a day of its own run would be taken for one the nightly close was off.
+    if (!this.switchRecorded) await this.recordSwitch(now);
+    if (budget <= 0) return 0;
+    let spent = 0;
     for (const superseded of this.supersededCloses(due)) {
-      if (budget <= 0 || this.worker.isStopped) return;
+      if (spent >= budget || this.worker.isStopped) return spent;
       if (!(await this.worker.mayTake(`nightly-close.${superseded.key}`))) continue;
-      budget -= 1;
+      spent += 1;
       await this.giveUp(superseded, superseded.close, superseded.reason, now, !this.seenDue.has(superseded.key));
     }
     // A terminal's missed days oldest first, and none after one left unsettled this round (another instance holds it,
     // NATS could not be read, the log not written): a give-up bounds the next round's look back, which must not pass
     // over an earlier day still to give up.
     const unsettled = new Set<string>();
-    // Until this instance has said it runs, a day of its own run would be taken for one the nightly close was off.
-    if (!this.switchRecorded) await this.recordSwitch(now);
     for (const missed of this.switchRecorded ? this.missedCloses(now, lookBackFrom) : []) {
-      if (budget <= 0 || this.worker.isStopped) return;
+      if (spent >= budget || this.worker.isStopped) return spent;
       const terminal = `${missed.storeId}.${missed.terminalId}`;
       if (unsettled.has(terminal)) continue;
       if (!(await this.worker.mayTake(`nightly-close.${missed.key}`))) {
@@ -385,25 +452,11 @@ export class NightlyClose extends LeasedLogService {
         if (!this.notMissed.has(missed.key)) unsettled.add(terminal);
         continue;
       }
-      budget -= 1;
+      spent += 1;
       const close = { businessDay: missed.businessDay, attempt: 1, status: 'unstarted' as const, notBefore: 0 };
       if (!(await this.giveUp(missed, close, reason, now, true))) unsettled.add(terminal);
     }
-    for (const close of due) {
-      if (budget <= 0 || this.worker.isStopped) return;
-      const current = this.closes.get(close.key);
-      const reason = current && giveUpReason(current, this.config.nightlyCloseMaxAttempts);
-      if (current && reason !== undefined) {
-        if (!(await this.worker.mayTake(`nightly-close.${close.key}`))) continue;
-        budget -= 1;
-        await this.giveUp(close, current, reason, now);
-        continue;
-      }
-      const attempt = this.nextAttempt(close.key, now);
-      if (attempt === undefined || !(await this.worker.mayTake(`nightly-close.${close.key}`))) continue;
-      budget -= 1;
-      await this.close({ ...close, attempt }, now);
-    }
+    return spent;
   }
 
   /**
@@ -552,8 +605,7 @@ export class NightlyClose extends LeasedLogService {
 
   /** Every terminal in use whose day's close time (with its spread) has come: the closes due now. */
   private dueCloses(now: number) {
-    const due: { storeId: string; terminalId: string; businessDay: string; key: string; dinteroTerminalId: string }[] =
-      [];
+    const due: DueClose[] = [];
     // Stores share time zones and close times: each pair's due close is worked out once a tick.
     const closes = new Map<string, ReturnType<typeof dueClose>>();
     for (const [storeId, state] of this.stores) {
