@@ -26,6 +26,7 @@ import {
 } from '@app/platform';
 import { claimCloseAttempt, settleDayAttempts } from './close-day-claims';
 import { closeDayKey, closeOperationId, closeTime, dueClose, spreadOffsetMs } from './close-schedule';
+import { CloseInService } from './close-in-service';
 import { CloseStartFailures } from './close-start-failures';
 import { LeasedLogDependencies, LeasedLogService } from './leased-log-worker';
 
@@ -118,24 +119,16 @@ export class NightlyClose extends LeasedLogService {
   /** Terminals removed from their store (or moved to another), by store: no longer listed there, still looked at. */
   private readonly removed = new Map<string, Set<string>>();
   /**
-   * By store day, the earliest instant the log shows the nightly close at work (a close requested or given up), for
-   * the days looked back over (`NIGHTLY_CLOSE_LOOK_BACK_DAYS`): a terminal day with no trace is taken for missed only
-   * when its close time is after the first of them, the nightly close in service then (not a log from before it ran,
-   * or one it was not enabled on).
-   */
-  private readonly atWork = new Map<string, number>();
-  /**
    * Terminal days (`{storeId}.{terminalId}.{day}`) the log shows the nightly close at work on (a close requested or
    * given up), for the days looked back over: the look for missed days of a terminal goes back no further than the
    * latest of them before the day due, the days before it found (or not) while the engine ran then.
    */
   private readonly tracedDays = new Set<string>();
   /**
-   * When the nightly close was switched on and off (`NightlyCloseSwitched`), in order: a day whose close time fell while
-   * it was off was not due, and is no missed close. Before the first (a log from before they were recorded), the
-   * nightly close is taken to have run from the first instant the log shows it at work (`atWork`).
+   * When the nightly close was switched on and off (`NightlyCloseSwitched`), and when the log shows it at work (a close
+   * requested or given up): whether a day was due, for the look for missed days.
    */
-  private readonly switches: { readonly at: number; readonly enabled: boolean }[] = [];
+  private readonly inService = new CloseInService();
   /** By `{timeZone} {endOfDayTime}`, the days the look for missed days goes over, as of the due day and the first day. */
   private schedules = new Map<
     string,
@@ -224,10 +217,7 @@ export class NightlyClose extends LeasedLogService {
   protected onEvent(record: RecordedEvent): void {
     const known = asDomainEvent(record);
     if (known?.stream === 'nightly-close') {
-      const at = Date.parse(known.event.data.at);
-      this.switches.push({ at, enabled: known.event.data.enabled });
-      // In the log's order, which instances' clocks may not quite keep.
-      this.switches.sort((a, b) => a.at - b.at);
+      this.inService.switched(Date.parse(known.event.data.at), known.event.data.enabled);
       return;
     }
     if (known?.stream === 'store') {
@@ -253,7 +243,7 @@ export class NightlyClose extends LeasedLogService {
       const key = `${storeId}.${terminalId}.${businessDay}`;
       this.closes.set(key, { businessDay, attempt: attempts, status: 'given_up', notBefore: 0 });
       this.tracedDays.add(key);
-      this.sawAtWork(businessDay, event.data.at);
+      this.inService.sawAtWork(businessDay, event.data.at);
       return;
     }
     if (event.type === 'OperationRequested') {
@@ -263,7 +253,7 @@ export class NightlyClose extends LeasedLogService {
         this.handCloseOf.set(id, `${storeId}.${terminalId}.${businessDay}`);
         return;
       }
-      this.sawAtWork(businessDay, event.data.requestedAt);
+      this.inService.sawAtWork(businessDay, event.data.requestedAt);
       this.tracedDays.add(`${storeId}.${terminalId}.${businessDay}`);
       const attempt = this.attemptOf(id, storeId, terminalId, businessDay);
       if (attempt === undefined) return;
@@ -308,14 +298,6 @@ export class NightlyClose extends LeasedLogService {
     else this.removed.delete(storeId);
   }
 
-  /** Notes the nightly close at work on the store day at `at` (its earliest such instant kept). */
-  private sawAtWork(businessDay: string, at: string): void {
-    const instant = Date.parse(at);
-    if (Number.isNaN(instant)) return;
-    const held = this.atWork.get(businessDay);
-    if (held === undefined || instant < held) this.atWork.set(businessDay, instant);
-  }
-
   /** Which attempt of the store day's close the operation is, if it is one of them. */
   private attemptOf(operationId: string, storeId: string, terminalId: string, businessDay: string) {
     for (let attempt = 1; attempt <= this.config.nightlyCloseMaxAttempts; attempt++)
@@ -330,7 +312,7 @@ export class NightlyClose extends LeasedLogService {
   private prune(oldest: string, lookBackFrom: string): void {
     for (const [key, close] of this.closes) if (close.businessDay < oldest) this.closes.delete(key);
     for (const [operationId, { key }] of this.closeOf) if (!this.closes.has(key)) this.closeOf.delete(operationId);
-    for (const day of this.atWork.keys()) if (day < lookBackFrom) this.atWork.delete(day);
+    this.inService.prune(lookBackFrom);
     // Keys end in the day, ten characters.
     const before = (day: string) => (key: string) => key.slice(-10) < day;
     for (const key of this.seenDue) if (before(oldest)(key)) this.seenDue.delete(key);
@@ -559,9 +541,9 @@ export class NightlyClose extends LeasedLogService {
   /**
    * Why a terminal day with no trace in the log is given up, if it is: its first attempt was held up by a busy terminal
    * or could not be started (as NATS kept it, this instance restarted since), or no close of it was made at all while
-   * the nightly close was on (`inService` at that day's close time). Both are found late, and say so: the give-up is
-   * dated when found. A day the nightly close was off over, or before it ran, is none of its, and is not looked at
-   * again.
+   * the nightly close was in service (`CloseInService`: on at its close time, or at work while it was due). Both are
+   * found late, and say so: the give-up is dated when found. A day the nightly close was off over, or before it ran, is
+   * none of its, and is not looked at again.
    */
   private async missedReason(missed: MissedTerminalDay): Promise<string | undefined> {
     const { storeId, terminalId, businessDay, key, closeAt, nextCloseAt, outOfUseAt } = missed;
@@ -577,7 +559,7 @@ export class NightlyClose extends LeasedLogService {
       const why = note.count > 0 ? note.reason : 'the terminal was busy';
       return `the close of ${next} fell due before it could be tried again (${why})`;
     }
-    if (!this.inService(closeAt)) {
+    if (!this.inService.forDay(closeAt, nextCloseAt)) {
       this.notMissed.add(key);
       return undefined;
     }
@@ -585,22 +567,6 @@ export class NightlyClose extends LeasedLogService {
     if (outOfUseAt !== undefined && outOfUseAt < nextCloseAt)
       return `missed: no close of ${businessDay} was made before the terminal was taken out of use, at ${new Date(outOfUseAt).toISOString()}`;
     return `missed: no close of ${businessDay} was made before the close of ${next} fell due (the nightly close was not running then)`;
-  }
-
-  /**
-   * Whether the nightly close was on at `instant`: as the last switch recorded by then says; before any, when the log
-   * shows it at work by then (a log from before switches were recorded, judged as the version before judged it).
-   */
-  private inService(instant: number): boolean {
-    let switched: boolean | undefined;
-    for (const { at, enabled } of this.switches) {
-      if (at > instant) break;
-      switched = enabled;
-    }
-    if (switched !== undefined) return switched;
-    let since: number | undefined;
-    for (const at of this.atWork.values()) if (since === undefined || at < since) since = at;
-    return since !== undefined && since <= instant;
   }
 
   /** Every terminal in use whose day's close time (with its spread) has come: the closes due now. */
