@@ -62,6 +62,7 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
       lock.release();
       throw error;
     }
+    this.writes.lockedBy(() => lock.ours());
     const heartbeat = setInterval(() => this.beat(lock), LOCK_HEARTBEAT_MS);
     heartbeat.unref();
     this.release = () => {

@@ -16,6 +16,8 @@ export interface StateLock {
   readonly takenOver?: string;
   /** Touches the lock (the heartbeat); false once the lock no longer names this holder (taken over meanwhile). */
   beat(): boolean;
+  /** Whether the lock names this holder still, read now (taken over since the last heartbeat otherwise). */
+  ours(): boolean;
   release(): void;
 }
 
@@ -81,6 +83,7 @@ export function lockStateFile(file: string, options: LockOptions = {}): StateLoc
       utimesSync(lock, at, at);
       return true;
     },
+    ours: () => held.has(self.instance) && mine(),
     release: () => {
       held.delete(self.instance);
       if (mine()) rmSync(lock, { force: true });

@@ -63,6 +63,8 @@ export class SimulatorStateWrites {
   private failed = false;
   /** The file's lock names another simulator now (taken over as stale): the file is its, never written here again. */
   private lockLost = false;
+  /** Whether the lock names this simulator still, read at each write: a heartbeat may be up to 2 s away. */
+  private lockStillOurs: () => boolean = () => true;
   private generation = 0;
   private snapshotBytes = 0;
   /** The bytes of the journal appended to; undefined when the next write must compact in its place. */
@@ -125,6 +127,21 @@ export class SimulatorStateWrites {
     this.lockLost = true;
   }
 
+  /**
+   * How a write tells the lock is this simulator's still (`SimulatorStateFile`, once it holds it). Read before each
+   * write, not only at the heartbeat: a simulator stalled past the stale time answers what it was asked meanwhile
+   * before its next heartbeat, and would write it over the file of the one that took the lock over.
+   */
+  lockedBy(ours: () => boolean): void {
+    this.lockStillOurs = ours;
+  }
+
+  /** Whether the lock names another simulator now (found so by the heartbeat or by this look). */
+  private fenced(): boolean {
+    if (!this.lockLost && !this.lockStillOurs()) this.lockLost = true;
+    return this.lockLost;
+  }
+
   /** Resolves once no compaction runs in the background (for tests, and the stop). */
   async compacted(): Promise<void> {
     // Stopped or fenced (`lockTakenOver`), no write comes to make the switch: nothing to wait for.
@@ -173,15 +190,15 @@ export class SimulatorStateWrites {
     await this.compaction;
     await this.writes.idle();
     // The file is another simulator's now: left as it has it.
-    if (this.lockLost) return;
+    if (this.fenced()) return;
     // A stop cut short (SIGKILL mid-write, the machine's crash) leaves the last whole state, never half of one.
     this.compactNow();
   }
 
   private async write(): Promise<void> {
     const file = this.config.stateFile;
-    // Asked for before the lock was found taken over: the file is another simulator's now.
-    if (this.lockLost) throw lockLostError();
+    // Asked for before the lock was found taken over, or taken over since the last heartbeat: another simulator's file.
+    if (this.fenced()) throw lockLostError();
     if (this.switchDue) await this.switchJournal();
     const changes = this.state.takeChanges();
     // Nothing changed since the last write: the file holds the state already (not even a compaction is due yet).
@@ -233,7 +250,7 @@ export class SimulatorStateWrites {
         const text = await snapshotTextInSlices(this.state, generation);
         // A reset while it was written out: half the records of before, half of after, and no journal says which.
         if (this.state.resets() !== resets) throw new Error('the state was reset while its snapshot was written out');
-        if (this.lockLost) throw lockLostError();
+        if (this.fenced()) throw lockLostError();
         await writeFileDurablyAsync(file, text);
         this.generation = generation;
         this.snapshotBytes = Buffer.byteLength(text);
