@@ -44,6 +44,11 @@ export interface SqliteEventStoreOptions {
   readonly maxBatch?: number;
   /** Most appends waiting for the writer before more are refused (`EventStoreUnavailableError`). */
   readonly maxQueued?: number;
+  /**
+   * The least time between two groups of appends sent to the writer while it is idle (0, the default: at the next
+   * turn). See `SqliteWriter`; the apps' `createEventStore` sets `APPS_GROUP_EVERY_MS`.
+   */
+  readonly groupEveryMs?: number;
   /** How often the background checkpointer folds the WAL into the database file. */
   readonly checkpointIntervalMs?: number;
   /** The reading connection's page cache (`READ_CACHE_MIB` by default). */
@@ -152,6 +157,7 @@ export class SqliteEventStore implements EventStore {
       // Ten full groups: at the rates bench:event-store measures, a few seconds of appends, well beyond any
       // wait a POS or Dintero would sit through.
       maxQueued: options.maxQueued ?? 10_000,
+      groupEveryMs: options.groupEveryMs ?? 0,
       onCommit: () => {
         if (this.closed) return;
         try {
