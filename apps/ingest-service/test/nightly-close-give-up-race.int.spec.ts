@@ -9,6 +9,8 @@ import {
   type CloseGivenUpData,
   type OperationRequestedData,
 } from '@app/payment-domain';
+import type { Registry } from 'prom-client';
+import { METRICS_REGISTRY } from '@app/platform';
 import { closeDayKey, closeOperationId } from '../src/fleet/close-schedule';
 import { NightlyClose } from '../src/fleet/nightly-close.service';
 import { startIngestService, type RunningIngestService } from '../../../test/support/ingest-service';
@@ -99,6 +101,11 @@ describe('a nightly close given up while another instance starts an attempt of i
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The closes this instance counted failed (`payments_nightly_closes_total{result="failed"}`). */
+  const failedCloses = async (service: RunningIngestService) => {
+    const metric = service.app.get<Registry>(METRICS_REGISTRY).getSingleMetric('payments_nightly_closes_total')!;
+    return (await metric.get()).values.find((value) => value.labels.result === 'failed')?.value ?? 0;
+  };
   const dayOf = (terminalId: string, businessDay: string): Day => ({
     storeId: STORE,
     terminalId,
@@ -200,6 +207,7 @@ describe('a nightly close given up while another instance starts an attempt of i
     const day = dayOf('GR-3', '2026-03-10');
     const operationId = closeOperationId(STORE, 'GR-3', day.businessDay, 1);
     const [giver, starter] = closers;
+    const failedBefore = await failedCloses(services[1]!);
     // The starting instance is paused just before it records the attempt's request (its claims taken).
     const held = holdAppend(services[1]!.log, operationStream(operationId));
     const starting = starter!.close({ ...day, attempt: 1, dinteroTerminalId: 'GR-3' }, Date.now());
@@ -219,6 +227,8 @@ describe('a nightly close given up while another instance starts an attempt of i
     expect(log.givenUp).toHaveLength(1);
     expect(log.requested).toEqual([]);
     expect(log.types(operationStream(operationId))).toEqual(['CloseAttemptVoided']);
+    // Its refused request is no failed close: the attempt was voided.
+    expect(await failedCloses(services[1]!)).toBe(failedBefore);
     // The terminal the refused start held is free again.
     const terminal = log.types('terminal-GR-3');
     expect(terminal.at(-1)).toBe('TerminalReleased');

@@ -83,6 +83,9 @@ const BUSY_RETRY_MS = 15_000;
  * many ingest instances run, and a close that came due while the engine was down runs when it is back (until
  * the next day's close time, when that day's close is the one due).
  */
+/** Why an attempt voided by its day's give-up (`CloseAttemptVoided`) is not started: the day is to be given up. */
+const VOIDED = 'its attempt was voided by a give-up of the day';
+
 /** A terminal day due and never closed, given up or closed by hand, as `missedCloses` finds it. */
 interface MissedTerminalDay {
   readonly storeId: string;
@@ -659,8 +662,7 @@ export class NightlyClose extends LeasedLogService {
     // Voided by a give-up of the day whose own append has not been read here (or never landed: its instance stopped
     // between the two writes): never to be recorded, so given up, by this instance's next round unless it is already.
     if (recorded.status === 'none' && recorded.voided) {
-      const reason = 'its attempt was voided by a give-up of the day';
-      this.closes.set(key, { businessDay, attempt, status: 'refused', notBefore: 0, reason });
+      this.closes.set(key, { businessDay, attempt, status: 'refused', notBefore: 0, reason: VOIDED });
       return;
     }
     if (recorded.status !== 'none') {
@@ -737,6 +739,13 @@ export class NightlyClose extends LeasedLogService {
           await failures?.noteBusy(operationId).catch((kvError: unknown) => {
             this.logger.warn({ ...log, err: kvError }, 'could not note a busy terminal’s nightly close in NATS');
           });
+        return;
+      }
+      if (error instanceof DomainError && error.details.voided === true) {
+        // Voided by another instance's give-up of the day between this one's look and its request: nothing failed,
+        // and the day is given up by that instance (or, should its give-up not land, by this one's next round).
+        this.closes.set(key, { businessDay, attempt, status: 'refused', notBefore: 0, reason: VOIDED });
+        this.logger.log({ ...log }, 'nightly close attempt voided by a give-up of its day meanwhile: not started');
         return;
       }
       const notBefore = now + this.config.nightlyCloseRetrySeconds * 1000;

@@ -97,6 +97,8 @@ function request(data: OperationRequestedData, state: OperationState): Operation
   if (state.status === 'none' && (state.givenUp || state.voided))
     throw new DomainError('VALIDATION_FAILED', `Close ${data.operationId} was given up: not to request`, {
       operationId: data.operationId,
+      // Voided by its day's give-up: the day is given up (or its give-up is still to land), no attempt failed.
+      ...(state.voided ? { voided: true } : {}),
     });
   if (state.status !== 'none') {
     const same =
