@@ -29,6 +29,7 @@ import { closeDayKey, closeOperationId, closeTime, dueClose, spreadOffsetMs } fr
 import { CloseInService } from './close-in-service';
 import { CloseStartFailures } from './close-start-failures';
 import { LeasedLogDependencies, LeasedLogService } from './leased-log-worker';
+import { TerminalUsePeriods } from './terminal-use-periods';
 
 const CORRELATION_ID = 'nightly-close';
 
@@ -94,7 +95,7 @@ interface MissedTerminalDay {
   readonly key: string;
   readonly closeAt: number;
   readonly nextCloseAt: number;
-  /** When the terminal was taken out of use, if it was after this day's close time. */
+  /** When the terminal was taken out of use, if it was after this day's close time (the end of its period in use). */
   readonly outOfUseAt?: number;
 }
 
@@ -110,15 +111,17 @@ interface DueClose {
 @Injectable()
 export class NightlyClose extends LeasedLogService {
   private readonly stores = new Map<string, StoreState>();
-  /** When each terminal (`{storeId}.{terminalId}`) was registered: a close before that is none of its. */
-  private readonly registeredAt = new Map<string, number>();
-  /** When each terminal last became `ACTIVE` at Dintero: a day it was not is no missed close of its. */
-  private readonly activeAt = new Map<string, number>();
   /**
-   * When each terminal out of use now was taken out of use (deactivated, removed or moved, not `ACTIVE` at Dintero any
-   * more): a day whose close time came before then, and whose close was not made, is still a missed close of its.
+   * When each terminal (`{storeId}.{terminalId}`) was last registered or taken back into use: the due close of a day
+   * whose close time came before that is none of its.
    */
-  private readonly outOfUseAt = new Map<string, number>();
+  private readonly registeredAt = new Map<string, number>();
+  /**
+   * When each terminal was in use, period by period (registered or reactivated, `ACTIVE` at Dintero, until deactivated,
+   * removed or moved, or not `ACTIVE` there any more), within the days looked back over: a day is a missed close of its
+   * only when its close time fell in one of them, before a reactivation as after it.
+   */
+  private readonly use = new TerminalUsePeriods();
   /** Terminals removed from their store (or moved to another), by store: no longer listed there, still looked at. */
   private readonly removed = new Map<string, Set<string>>();
   /**
@@ -229,13 +232,6 @@ export class NightlyClose extends LeasedLogService {
       this.stores.set(known.id, next);
       if (known.event.type === 'TerminalRegistered' || known.event.type === 'TerminalReactivated')
         this.registeredAt.set(`${known.id}.${known.event.data.terminalId}`, Date.parse(known.event.data.at));
-      if (known.event.type === 'TerminalEnrolled' || known.event.type === 'TerminalStatusChanged') {
-        const { terminalId, at } = known.event.data;
-        const status = (of: StoreState) =>
-          of.status === 'registered' ? of.terminals[terminalId]?.dintero?.status : undefined;
-        if (status(next) === 'ACTIVE' && status(state) !== 'ACTIVE')
-          this.activeAt.set(`${known.id}.${terminalId}`, Date.parse(at));
-      }
       if ('terminalId' in known.event.data) this.noteUse(known.id, known.event.data, state, next);
       return;
     }
@@ -290,8 +286,8 @@ export class NightlyClose extends LeasedLogService {
     const key = `${storeId}.${terminalId}`;
     const wasInUse = inUse(before, terminalId);
     const isInUse = inUse(after, terminalId);
-    if (wasInUse && !isInUse) this.outOfUseAt.set(key, Date.parse(at));
-    else if (isInUse) this.outOfUseAt.delete(key);
+    if (wasInUse && !isInUse) this.use.ended(key, Date.parse(at));
+    else if (!wasInUse && isInUse) this.use.began(key, Date.parse(at));
     const listed = after.status === 'registered' && ownEntry(after.terminals, terminalId) !== undefined;
     const removed = this.removed.get(storeId) ?? new Set<string>();
     if (listed) removed.delete(terminalId);
@@ -323,11 +319,12 @@ export class NightlyClose extends LeasedLogService {
       for (const key of keys) if (before(lookBackFrom)(key)) keys.delete(key);
     for (const [operationId, key] of this.handCloseOf)
       if (before(lookBackFrom)(key)) this.handCloseOf.delete(operationId);
-    // A terminal removed before the days looked back over has no day left to look at.
+    // A terminal removed before the days looked back over has no day left to look at, nor its periods in use before.
     const lookBackStart = Date.parse(lookBackFrom);
+    this.use.prune(lookBackStart);
     for (const [storeId, terminalIds] of this.removed) {
       for (const terminalId of terminalIds)
-        if ((this.outOfUseAt.get(`${storeId}.${terminalId}`) ?? 0) < lookBackStart) terminalIds.delete(terminalId);
+        if (!this.use.inUseSince(`${storeId}.${terminalId}`, lookBackStart)) terminalIds.delete(terminalId);
       if (terminalIds.size === 0) this.removed.delete(storeId);
     }
   }
@@ -486,9 +483,10 @@ export class NightlyClose extends LeasedLogService {
    * (the engine was down when the next day's close fell due, for however many days, or this instance knew of one only
    * in memory, a busy terminal or starts that failed, and was restarted since). Nothing will try them any more, and
    * nothing said their batch was not closed: each is given up, once (`missedReason` says whether and why). A day the
-   * terminal was not in use at (not yet registered, taken back into use, `ACTIVE` at Dintero; or out of use already)
-   * and a day a close by hand closed are none of these; a terminal taken out of use since (deactivated, removed) still
-   * has the days before then looked at. Each terminal's days are looked at from the day before the due one back to the
+   * terminal was not in use at (its close time in none of the terminal's periods in use: not yet registered or
+   * `ACTIVE` at Dintero, or out of use then, between two periods or since) and a day a close by hand closed are none of
+   * these; a terminal taken out of use since (deactivated, removed), or taken back into use since, still has the days
+   * of its earlier periods looked at. Each terminal's days are looked at from the day before the due one back to the
    * latest the log shows the nightly close at work on it (the days before then were looked at while the engine ran),
    * and no further back than `lookBackFrom` (`NIGHTLY_CLOSE_LOOK_BACK_DAYS`).
    */
@@ -517,18 +515,21 @@ export class NightlyClose extends LeasedLogService {
       // close was made, still has that day to give up.
       for (const terminalId of [...Object.keys(state.terminals), ...(this.removed.get(storeId) ?? [])]) {
         const terminalKey = `${storeId}.${terminalId}`;
-        const outOfUseAt = inUse(state, terminalId) ? undefined : (this.outOfUseAt.get(terminalKey) ?? 0);
-        if (outOfUseAt !== undefined && outOfUseAt < Date.parse(lookBackFrom)) continue;
-        const inUseSince = Math.max(this.registeredAt.get(terminalKey) ?? 0, this.activeAt.get(terminalKey) ?? 0);
-        // Looked at newest first, up to the terminal's latest day with a trace (or the last before it was in use); given
-        // up oldest first, so that a give-up, a trace itself, never hides an earlier day from the next round.
+        // Out of use since before the days looked back over (its periods in use forgotten): no day of its to look at.
+        const since = this.use.since(terminalKey);
+        if (since === undefined || !this.use.inUseSince(terminalKey, Date.parse(lookBackFrom))) continue;
+        // Looked at newest first, up to the terminal's latest day with a trace (or the last before it was first in use,
+        // of its periods kept), over every period it was in use (before a reactivation too); given up oldest first, so
+        // that a give-up, a trace itself, never hides an earlier day from the next round.
         const its: typeof missed = [];
         for (const { day, closeAt, nextCloseAt } of days) {
           const key = `${terminalKey}.${day}`;
-          if (inUseSince > closeAt || this.tracedDays.has(key)) break;
+          if (since > closeAt || this.tracedDays.has(key)) break;
           if (this.closes.has(key) || this.closedByHand.has(key) || this.notMissed.has(key)) continue;
-          // Out of use by that day's close time: no close of its was due.
-          if (outOfUseAt !== undefined && outOfUseAt <= closeAt) continue;
+          // Not in use at that day's close time (out of use then, between two periods): no close of its was due.
+          const period = this.use.at(terminalKey, closeAt);
+          if (period === undefined) continue;
+          const outOfUseAt = period.until;
           // The day stays this terminal's close until its next day's falls due, spread and all (as `dueCloses` has it).
           if (now < nextCloseAt + spreadOffsetMs(storeId, terminalId, this.config.nightlyCloseSpreadSeconds * 1000))
             continue;
