@@ -20,6 +20,7 @@ import {
 import { EventFeed } from '../src/projector/event-feed';
 import { PROJECTED_STREAMS, ProjectorService } from '../src/projector/projector.service';
 import { ReadModelBuckets, type HandOver } from '../src/projector/read-model.buckets';
+import { FOLD_VERSION } from '../src/read-models/fold-version';
 import { rebuildReadModels, REBUILD_SUFFIX } from '../src/rebuild/rebuild';
 import { RebuildLock, RebuildRefusedError } from '../src/rebuild/rebuild-lock';
 
@@ -262,6 +263,7 @@ describe('projections: one rebuild at a time, and only a whole one adopted', () 
       position: second.position.toString(),
       documents: second.documents,
       logId: await logIdentity(engine.log),
+      foldVersion: FOLD_VERSION,
     });
     // The first rebuild's buckets are gone, not emptied: an adopter still reading them fails, and deletes nothing.
     expect(offer!.suffix).not.toBe(firstOffer!.suffix);

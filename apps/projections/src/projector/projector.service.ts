@@ -23,6 +23,7 @@ import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.confi
 import { ReadModelProjector } from '../read-models/read-model.projector';
 import { applyFromLog, type StoreDayReader } from '../read-models/apply-from-log';
 import { stringField } from '../read-models/string-field';
+import { FOLD_VERSION, foldVersionOutdated } from '../read-models/fold-version';
 import type { ActivityItem } from '../read-models/activity';
 import type { Change, StoreDayDoc } from '../read-models/read-model.types';
 import { EventFeed } from './event-feed';
@@ -114,6 +115,10 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private pendingEnds: ActivityItem[] = [];
   /** The adoptions the documents this instance folded on from had been through (`Checkpoint.adoptions`). */
   private adoptions = 0;
+  /** The fold version of the read models in KV as this instance knows it (`Checkpoint.foldVersion`; see `noteFoldVersion`). */
+  private foldVersion: number | undefined = FOLD_VERSION;
+  /** Whether this instance last said the read models were of an older fold (said again only when that changes). */
+  private saidOutdated = false;
   private flushing: Promise<void> = Promise.resolve();
   private flushScheduled = false;
   /** Flushes failed in a row, for the pause before the next try. */
@@ -195,6 +200,28 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       'a read-model document in KV cannot be read: left out until a rebuild writes it again',
     );
     this.repair.request();
+  }
+
+  /**
+   * The fold version of the read models in KV, read from their checkpoint (or made so by replacing them): at
+   * position 0 nothing is folded yet, and this version's fold writes them. Read models of an older fold are said
+   * once (an error, with what to run) and shown by `payments_read_models_outdated`; nothing else changes: they are
+   * served and folded on as they are, until a rebuild is adopted.
+   */
+  private noteFoldVersion(position: bigint, recorded: number | undefined): void {
+    this.foldVersion = position === 0n ? FOLD_VERSION : recorded;
+    const outdated = foldVersionOutdated(position, recorded);
+    this.metrics.readModelsOutdated.set(outdated ? 1 : 0);
+    if (outdated && !this.saidOutdated)
+      this.logger.error(
+        { foldVersion: recorded ?? 'none', currentFoldVersion: FOLD_VERSION },
+        `the read models in KV were folded by fold version ${recorded ?? 'none'}, older than this version's ` +
+          `${FOLD_VERSION}: documents keep their older shape and figures until a rebuild is adopted. Run ` +
+          '`npm run projections:rebuild` (docs/operations.md, "Rebuilding the read models")',
+      );
+    else if (!outdated && this.saidOutdated)
+      this.logger.log({ foldVersion: FOLD_VERSION }, 'the read models in KV are of this version’s fold now');
+    this.saidOutdated = outdated;
   }
 
   /** A store day out of memory: from the batch not yet written, or from KV. */
@@ -310,7 +337,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         { checkpoint: saved.position.toString(), checkpointLogId: saved.logId ?? 'none', logId: this.logId },
         'the read models are of another log: rebuilding them from position 0',
       );
+      this.noteFoldVersion(0n, undefined);
     } else {
+      this.noteFoldVersion(saved.position, saved.foldVersion);
       this.checkpoint = saved.position;
       this.stored = saved.position;
       this.adoptions = saved.adoptions ?? 0;
@@ -406,6 +435,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         this.pendingEvents = [];
         this.pendingEnds = [];
         const from = sameLog ? saved.position : 0n;
+        // Replacing them, this instance writes documents of its own fold, from nothing.
+        this.noteFoldVersion(from, sameLog ? saved.foldVersion : undefined);
         this.publishEnds(ends);
         if (sameLog) {
           const put = await buckets.putFenced(documents.filter((change) => BigInt(change.doc.position) > from));
@@ -434,9 +465,10 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
           // The restored log's checkpoint goes over the one of the log as it was (its position may be past this
           // one's); counted as an adoption, so that an instance holding the old documents folds again from KV.
           this.adoptions = (saved.adoptions ?? 0) + 1;
-          await buckets.resetCheckpoint(upTo, this.logId, this.adoptions, mark);
+          await buckets.resetCheckpoint(upTo, this.logId, this.adoptions, mark, this.foldVersion);
           this.staleMark = undefined;
-        } else if (upTo > from || !sameLog) await buckets.saveCheckpoint(upTo, this.logId, this.adoptions, mark);
+        } else if (upTo > from || !sameLog)
+          await buckets.saveCheckpoint(upTo, this.logId, this.adoptions, mark, this.foldVersion);
         this.checkpoint = upTo;
         this.stored = upTo;
         this.leader = true;
@@ -463,6 +495,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     await this.stopFollowing();
     const saved = await this.buckets!.checkpoint();
     this.adoptions = from === 'from-kv' ? (saved.adoptions ?? 0) : 0;
+    if (from === 'from-kv') this.noteFoldVersion(saved.position, saved.foldVersion);
+    else this.noteFoldVersion(0n, undefined);
     this.projector = this.tellingEnds(from === 'from-kv' ? await this.projectorFromKv() : new ReadModelProjector());
     this.replacedAtBoot = from === 'from-0';
     this.kvOfThisLog = from === 'from-kv';
@@ -503,7 +537,10 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
           if (saved.logId !== this.logId || (this.staleMark && sameMark(saved.mark, this.staleMark))) return;
           this.kvOfThisLog = true;
         }
-        if (saved.logId === this.logId) this.stored = saved.position;
+        if (saved.logId === this.logId) {
+          this.stored = saved.position;
+          this.noteFoldVersion(saved.position, saved.foldVersion);
+        }
         if (saved.logId !== this.logId || (saved.adoptions ?? 0) !== this.adoptions) return;
         // Not while an event is being applied: a past day it has just read back (awaiting another) would go again.
         if (this.applying) return;
@@ -650,8 +687,10 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     // One more than KV's count when this instance took the lease (`lead`): another adoption since moved the
     // checkpoint's revision, which fences the reset.
     const adoptions = this.adoptions + 1;
-    await this.buckets!.resetCheckpoint(position, this.logId, adoptions);
+    // The rebuild's fold version goes with its documents (none from a rebuild of a version before it was recorded).
+    await this.buckets!.resetCheckpoint(position, this.logId, adoptions, undefined, handOver.foldVersion);
     this.adoptions = adoptions;
+    this.noteFoldVersion(position, handOver.foldVersion);
     // What this instance folded past the rebuild's position is folded again from it: a batch still unwritten
     // (a flush that failed before the copy) is of the documents before, and must not go over the adopted ones.
     this.pending = new Map();
@@ -768,7 +807,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         this.publishChanges([...put.written, ...put.newer]);
         await this.publishToFeed(events);
         this.faultPoint('after the feed, before the checkpoint');
-        await this.buckets!.saveCheckpoint(position, this.logId, this.adoptions, markOf(events[events.length - 1]!));
+        const mark = markOf(events[events.length - 1]!);
+        await this.buckets!.saveCheckpoint(position, this.logId, this.adoptions, mark, this.foldVersion);
         this.checkpoint = position;
         this.stored = position;
         this.failedFlushes = 0;

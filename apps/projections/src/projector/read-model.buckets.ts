@@ -24,6 +24,8 @@ export interface HandOver {
   readonly documents?: number;
   /** The identity of the log the rebuild read (absent in offers of versions before it): adopted only from this one. */
   readonly logId?: string;
+  /** The fold version the rebuild folded with (`FOLD_VERSION`; absent in offers of versions before it). */
+  readonly foldVersion?: number;
 }
 export interface Checkpoint {
   readonly position: bigint;
@@ -45,6 +47,12 @@ export interface Checkpoint {
    * is told by it.
    */
   readonly mark?: LogMark;
+  /**
+   * The fold version the documents were folded with (`FOLD_VERSION`): the one a rebuild recorded when it was adopted,
+   * this version's once the documents are folded from nothing; absent when folded by a version that recorded none.
+   * A flush keeps the one it found: documents folded on by a later version are still of the older fold.
+   */
+  readonly foldVersion?: number;
 }
 
 /** KV writes in flight at once: pipelined, but a large batch is not all in memory at once. */
@@ -574,8 +582,14 @@ export class ReadModelBuckets {
    * the live one (the projector then applies the events after it again to the rebuilt documents). Fenced on
    * the revision this instance knows, as `putOver`.
    */
-  async resetCheckpoint(position: bigint, logId: string, adoptions: number, mark?: LogMark): Promise<void> {
-    const value = checkpointValue({ position, logId, adoptions, writer: this.writer, ...(mark ? { mark } : {}) });
+  async resetCheckpoint(
+    position: bigint,
+    logId: string,
+    adoptions: number,
+    mark?: LogMark,
+    foldVersion?: number,
+  ): Promise<void> {
+    const value = checkpointValue({ position, logId, adoptions, writer: this.writer, mark, foldVersion });
     const revision = this.revisions.get(CHECKPOINT_REVISION);
     const next = await fenced('the checkpoint', () =>
       revision === undefined ? this.state.create(CHECKPOINT, value) : this.state.update(CHECKPOINT, value, revision),
@@ -587,12 +601,18 @@ export class ReadModelBuckets {
    * Moves the checkpoint to `position`, fenced as documents are: never back over a further checkpoint of the
    * same log. False when KV already holds one at or past it (another instance got there).
    */
-  async saveCheckpoint(position: bigint, logId: string, adoptions = 0, mark?: LogMark): Promise<boolean> {
+  async saveCheckpoint(
+    position: bigint,
+    logId: string,
+    adoptions = 0,
+    mark?: LogMark,
+    foldVersion?: number,
+  ): Promise<boolean> {
     const kept = await this.writeFenced(
       this.state,
       CHECKPOINT_REVISION,
       CHECKPOINT,
-      checkpointValue({ position, logId, adoptions, writer: this.writer, ...(mark ? { mark } : {}) }),
+      checkpointValue({ position, logId, adoptions, writer: this.writer, mark, foldVersion }),
       (entry) => {
         const held = readableCheckpoint(entry);
         if (!held) return false; // unreadable: written over
@@ -609,25 +629,27 @@ export class ReadModelBuckets {
   }
 }
 
-function checkpointValue({ position, logId, adoptions, writer, mark }: Checkpoint): string {
+function checkpointValue({ position, logId, adoptions, writer, mark, foldVersion }: Checkpoint): string {
   return JSON.stringify({
     position: position.toString(),
     logId,
     ...(adoptions ? { adoptions } : {}),
     ...(writer === undefined ? {} : { writer }),
     ...(mark ? { mark } : {}),
+    ...(foldVersion === undefined ? {} : { foldVersion }),
   });
 }
 
 function parseCheckpoint(entry: Entry): Checkpoint {
   const text = entry.string();
   if (/^\d+$/.test(text)) return { position: BigInt(text) };
-  const { position, logId, adoptions, writer, mark } = JSON.parse(text) as {
+  const { position, logId, adoptions, writer, mark, foldVersion } = JSON.parse(text) as {
     position: string;
     logId?: string;
     adoptions?: number;
     writer?: string;
     mark?: LogMark;
+    foldVersion?: unknown;
   };
   return {
     position: BigInt(position),
@@ -635,6 +657,7 @@ function parseCheckpoint(entry: Entry): Checkpoint {
     ...(adoptions ? { adoptions } : {}),
     ...(writer === undefined ? {} : { writer }),
     ...(mark === undefined ? {} : { mark }),
+    ...(Number.isSafeInteger(foldVersion) ? { foldVersion: foldVersion as number } : {}),
   };
 }
 
@@ -677,7 +700,12 @@ function offerOf(entry: Entry): HandOver | undefined {
   const position = stringField(offer, 'position');
   const documents: unknown = typeof offer === 'object' && offer !== null ? Reflect.get(offer, 'documents') : undefined;
   const logId = stringField(offer, 'logId');
-  const ofLog = logId === undefined ? {} : { logId };
+  const foldVersion: unknown =
+    typeof offer === 'object' && offer !== null ? Reflect.get(offer, 'foldVersion') : undefined;
+  const ofLog = {
+    ...(logId === undefined ? {} : { logId }),
+    ...(Number.isSafeInteger(foldVersion) ? { foldVersion: foldVersion as number } : {}),
+  };
   if (suffix !== undefined && position !== undefined && /^\d+$/.test(position)) {
     if (documents === undefined) return { suffix, position, ...ofLog };
     if (typeof documents === 'number' && Number.isSafeInteger(documents))

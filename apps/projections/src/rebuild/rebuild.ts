@@ -7,6 +7,7 @@ import { PaymentIndexBucket } from '../projector/payment-index.bucket';
 import { ReadModelBuckets } from '../projector/read-model.buckets';
 import { ReadModelProjector } from '../read-models/read-model.projector';
 import { applyFromLog, type StoreDayReader } from '../read-models/apply-from-log';
+import { FOLD_VERSION } from '../read-models/fold-version';
 import { IndexCoverage } from './index-coverage';
 import { RebuildLock, RebuildRefusedError } from './rebuild-lock';
 import type { Change, StoreDayDoc } from '../read-models/read-model.types';
@@ -149,7 +150,7 @@ async function rebuildHolding(
   const documents = await buckets.count();
   // Another rebuild may have removed these buckets once the lock lapsed (this process paused past it).
   if (!lock.stillHeld()) throw new Error(LOCK_LOST);
-  await buckets.offerHandOver({ suffix, position: position.toString(), documents, logId });
+  await buckets.offerHandOver({ suffix, position: position.toString(), documents, logId, foldVersion: FOLD_VERSION });
   return { events: applied, documents, position, ...(waiting ? { withdrew: waiting.position } : {}) };
 }
 

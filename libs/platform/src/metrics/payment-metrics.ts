@@ -89,6 +89,11 @@ function create(registry: Registry) {
       help: 'Whether this projections instance holds the lease and writes the read models (1), or stands by (0)',
       registers,
     }),
+    readModelsOutdated: new Gauge({
+      name: 'payments_read_models_outdated',
+      help: 'Whether the read models in KV were folded by an older fold version than this one (1): run npm run projections:rebuild',
+      registers,
+    }),
     projectionLag: new Gauge({
       name: 'payments_projection_lag_positions',
       help: 'Log positions appended and not yet in the read models',

@@ -1,0 +1,18 @@
+/**
+ * The version of what the projections compute from the log. Bump it in any release whose fold gives other documents
+ * for the same events (a new field, a day counted another way, a fix to a total): the read models in KV were folded
+ * with the version before, keep their old shape and figures until `npm run projections:rebuild`, and the projector
+ * says so at start (`foldVersionOutdated`). Not for a change that only reads old documents differently
+ * (`document-upgrades.ts`) or adds nothing to them.
+ *
+ * 1: store days with `refundedOn`, `refundedElsewhere` and `lateCaptureRefunds` (before it, none was recorded).
+ */
+export const FOLD_VERSION = 1;
+
+/**
+ * Whether read models folded to `position` with `recorded` (undefined: by a version that recorded none) are of an
+ * older fold than this one's. Read models at position 0 hold nothing folded yet, so nothing of an older fold.
+ */
+export function foldVersionOutdated(position: bigint, recorded: number | undefined): boolean {
+  return position > 0n && (recorded ?? 0) < FOLD_VERSION;
+}

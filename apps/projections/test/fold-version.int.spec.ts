@@ -1,0 +1,124 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from '@nestjs/common';
+import { Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Registry } from 'prom-client';
+import { SqliteEventStore } from '@app/event-store';
+import { METRICS_REGISTRY } from '@app/platform';
+import { waitUntil } from '../../../test/support/app-process';
+import {
+  bucketContents,
+  logOfStores,
+  NATS_URL,
+  projectUntil,
+  startProjections,
+  tearDownProjections,
+  uniquePrefix,
+} from '../../../test/support/projections';
+import { ProjectorService } from '../src/projector/projector.service';
+import { FOLD_VERSION } from '../src/read-models/fold-version';
+import { rebuildReadModels } from '../src/rebuild/rebuild';
+
+/** `payments_read_models_outdated` of this app (undefined: not registered). */
+const outdatedGauge = async (app: NestFastifyApplication) => {
+  const metric = app.get<Registry>(METRICS_REGISTRY).getSingleMetric('payments_read_models_outdated');
+  return metric ? (await metric.get()).values[0]?.value : undefined;
+};
+
+describe('projections: read models folded by an older fold version', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fold-version-'));
+  const file = path.join(dir, 'events.db');
+  const prefix = uniquePrefix();
+  const errors: { fields: Record<string, unknown>; msg: unknown }[] = [];
+  let nats: NatsConnection;
+  let log: SqliteEventStore;
+  let app: NestFastifyApplication | undefined;
+
+  beforeAll(async () => {
+    // Called with its own `this` below (`apply`): the logger it was on.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    const original = Logger.prototype.error;
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(function (this: Logger, ...args: unknown[]) {
+      const [fields, msg] = args;
+      if (typeof fields === 'object' && fields !== null)
+        errors.push({ fields: fields as Record<string, unknown>, msg });
+      return (original as (...a: unknown[]) => void).apply(this, args);
+    });
+    nats = await connect({ servers: NATS_URL });
+    await projectUntil(file, prefix, await logOfStores(file, ['fv-a', 'fv-b']));
+    log = new SqliteEventStore({ file });
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    await tearDownProjections({ app: undefined, log, nats, prefix, dir });
+  });
+
+  const state = async () => new Kvm(nats).open(`${prefix}_projections`);
+  const checkpoint = async () => (await (await state()).get('checkpoint'))!.json<Record<string, unknown>>();
+  const startLeader = async () => {
+    const started = await startProjections({ EVENT_STORE_URL: `sqlite:${file}`, NATS_PREFIX: prefix });
+    app = started;
+    await waitUntil(() => started.get(ProjectorService)['leader'], 15_000, 'the lease');
+    return started;
+  };
+  const saidOutdated = () => errors.filter((line) => line.fields.currentFoldVersion !== undefined);
+
+  it('records this fold version with read models it folded from nothing, and says nothing at start', async () => {
+    expect(await checkpoint()).toMatchObject({ foldVersion: FOLD_VERSION });
+    errors.length = 0;
+    const started = await startLeader();
+    expect(await outdatedGauge(started)).toBe(0);
+    expect(saidOutdated()).toEqual([]);
+    expect(await checkpoint()).toMatchObject({ foldVersion: FOLD_VERSION });
+  });
+
+  it('says so at start when they record none, changes no document, and is current once a rebuild is adopted', async () => {
+    // As a version from before fold versions left them.
+    const { foldVersion: _dropped, ...before } = await checkpoint();
+    await (await state()).put('checkpoint', JSON.stringify(before));
+    const documents = await bucketContents(prefix, 'stores');
+    expect(Object.keys(documents).sort()).toEqual(['fv-a', 'fv-b']);
+    errors.length = 0;
+
+    const started = await startLeader();
+    expect(await outdatedGauge(started)).toBe(1);
+    expect(saidOutdated()).toEqual([
+      {
+        fields: { foldVersion: 'none', currentFoldVersion: FOLD_VERSION },
+        msg: expect.stringContaining('npm run projections:rebuild') as unknown,
+      },
+    ]);
+    // Started and serving as they are: nothing written over, and the checkpoint still records none.
+    expect(await bucketContents(prefix, 'stores')).toEqual(documents);
+    expect((await checkpoint()).foldVersion).toBeUndefined();
+
+    const rebuilt = await rebuildReadModels(log, nats, prefix);
+    const service = started.get(ProjectorService);
+    await waitUntil(
+      async () => (await service['buckets']!.handOver()) === undefined && (await outdatedGauge(started)) === 0,
+      15_000,
+      'the rebuild adopted',
+    );
+    expect(await checkpoint()).toMatchObject({ position: rebuilt.position.toString(), foldVersion: FOLD_VERSION });
+    expect(saidOutdated()).toHaveLength(1);
+  });
+
+  it('says so for an older version recorded, and a checkpoint written meanwhile keeps it', async () => {
+    await (await state()).put('checkpoint', JSON.stringify({ ...(await checkpoint()), foldVersion: FOLD_VERSION - 1 }));
+    errors.length = 0;
+    const started = await startLeader();
+    expect(await outdatedGauge(started)).toBe(1);
+    expect(saidOutdated()).toMatchObject([{ fields: { foldVersion: FOLD_VERSION - 1 } }]);
+    // A flush moves the checkpoint: the documents it leaves alone are still of the older fold.
+    const head = await logOfStores(file, ['fv-c']);
+    await waitUntil(() => started.get(ProjectorService).checkpoint >= head, 15_000, 'the new store folded');
+    expect(await checkpoint()).toMatchObject({ position: head.toString(), foldVersion: FOLD_VERSION - 1 });
+  });
+});
