@@ -1,7 +1,14 @@
 import { Expose, Transform } from 'class-transformer';
 import { IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 // The config file alone, not the library's entry: the rebuild's command loads this, and no Nest application.
-import { BaseAppConfig, EnvInt, TestsOnly, withEventStore, withNats } from '@app/platform/config/base-app.config';
+import {
+  BaseAppConfig,
+  EnvBool,
+  EnvInt,
+  TestsOnly,
+  withEventStore,
+  withNats,
+} from '@app/platform/config/base-app.config';
 import { REBUILD_HEAP_MIB } from './rebuild/rebuild-heap';
 
 /** An empty variable (as compose passes an unset `${VAR:-}`) is no value. */
@@ -74,6 +81,14 @@ export class ProjectionsConfig extends withNats(withEventStore(BaseAppConfig)) {
   /** A terminal prompting or refunding for longer than this is listed among the dashboard's problems. */
   @EnvInt('DASHBOARD_STUCK_SECONDS', { min: 1, max: 3_600 })
   readonly dashboardStuckSeconds: number = 60;
+
+  /**
+   * When the read models in KV were folded by an older fold version than this release's (`FOLD_VERSION`), the
+   * instance that writes them at start rebuilds them itself, once, as `npm run projections:rebuild` would, and adopts
+   * the result. Off by default: a rebuild reads the whole log, and an operator may rather choose when.
+   */
+  @EnvBool('PROJECTIONS_REBUILD_WHEN_OUTDATED')
+  readonly rebuildWhenOutdated: boolean = false;
 
   /**
    * Fault injection for crash tests only: at each step of a flush (documents written, changes published,

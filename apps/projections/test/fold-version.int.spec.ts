@@ -62,8 +62,8 @@ describe('projections: read models folded by an older fold version', () => {
 
   const state = async () => new Kvm(nats).open(`${prefix}_projections`);
   const checkpoint = async () => (await (await state()).get('checkpoint'))!.json<Record<string, unknown>>();
-  const startLeader = async () => {
-    const started = await startProjections({ EVENT_STORE_URL: `sqlite:${file}`, NATS_PREFIX: prefix });
+  const startLeader = async (env: Record<string, string> = {}) => {
+    const started = await startProjections({ EVENT_STORE_URL: `sqlite:${file}`, NATS_PREFIX: prefix, ...env });
     app = started;
     await waitUntil(() => started.get(ProjectorService)['leader'], 15_000, 'the lease');
     return started;
@@ -120,5 +120,25 @@ describe('projections: read models folded by an older fold version', () => {
     const head = await logOfStores(file, ['fv-c']);
     await waitUntil(() => started.get(ProjectorService).checkpoint >= head, 15_000, 'the new store folded');
     expect(await checkpoint()).toMatchObject({ position: head.toString(), foldVersion: FOLD_VERSION - 1 });
+  });
+
+  it('with PROJECTIONS_REBUILD_WHEN_OUTDATED, rebuilds them itself at start, and adopts the result', async () => {
+    const { foldVersion: _dropped, ...before } = await checkpoint();
+    await (await state()).put('checkpoint', JSON.stringify(before));
+    const adoptions = Number(before.adoptions ?? 0);
+    const stores = await bucketContents(prefix, 'stores');
+    const started = await startLeader({ PROJECTIONS_REBUILD_WHEN_OUTDATED: 'true' });
+    // No rebuild run here: the instance started one, and adopted it.
+    await waitUntil(async () => (await outdatedGauge(started)) === 0, 15_000, 'its rebuild adopted');
+    expect(await checkpoint()).toMatchObject({ adoptions: adoptions + 1, foldVersion: FOLD_VERSION });
+    expect(Object.keys(await bucketContents(prefix, 'stores')).sort()).toEqual(Object.keys(stores).sort());
+  });
+
+  it('with PROJECTIONS_REBUILD_WHEN_OUTDATED and read models of this fold, starts no rebuild', async () => {
+    expect(await checkpoint()).toMatchObject({ foldVersion: FOLD_VERSION });
+    const started = await startLeader({ PROJECTIONS_REBUILD_WHEN_OUTDATED: 'true' });
+    expect(await outdatedGauge(started)).toBe(0);
+    // Requested, it would be running from the start on (`RepairRebuild.request` sets it before start-up ends).
+    expect(started.get(ProjectorService)['refold']['running']).toBeUndefined();
   });
 });

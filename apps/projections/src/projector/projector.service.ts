@@ -32,7 +32,7 @@ import { PaymentIndexBucket } from './payment-index.bucket';
 import { ProjectorLease } from './projector-lease';
 import { rebuildReadModels, REBUILD_SUFFIX } from '../rebuild/rebuild';
 import { RebuildLock } from '../rebuild/rebuild-lock';
-import { RepairRebuild } from '../rebuild/repair-rebuild';
+import { RepairRebuild, type RepairReason } from '../rebuild/repair-rebuild';
 import {
   FenceLostError,
   ReadModelBuckets,
@@ -42,6 +42,14 @@ import {
 } from './read-model.buckets';
 
 export { PROJECTED_STREAMS };
+
+/** What `PROJECTIONS_REBUILD_WHEN_OUTDATED`'s rebuild logs. */
+const OLDER_FOLD: RepairReason = {
+  starting: `rebuilding the read models from the log with fold version ${FOLD_VERSION} (PROJECTIONS_REBUILD_WHEN_OUTDATED)`,
+  done: `the read models were rebuilt with fold version ${FOLD_VERSION}: the leader adopts them`,
+  leftToAnother: 'another rebuild runs: the read models of an older fold are left to it',
+  failed: `the rebuild with fold version ${FOLD_VERSION} failed: it is tried again after the pause`,
+};
 
 /**
  * Reads the log from its checkpoint (catch-up, then live), keeps the read models, and after each batch:
@@ -128,16 +136,17 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   /** Whether a rebuild's documents are being copied into the live buckets now. */
   private copying = false;
   private stopWatching: () => void = () => undefined;
+  /** A rebuild in this process, as `npm run projections:rebuild` runs it, until `signal` stops it. */
+  private readonly rebuildHere = (signal: AbortSignal) =>
+    rebuildReadModels(this.store, this.nats, this.config.natsPrefix, {
+      leaseMs: this.config.projectorLeaseSeconds * 1_000,
+      signal,
+      replicas: this.config.natsReplicas,
+    });
   /** The rebuild started when a document in KV cannot be read (`unreadable`). */
-  private readonly repair = new RepairRebuild(
-    (signal) =>
-      rebuildReadModels(this.store, this.nats, this.config.natsPrefix, {
-        leaseMs: this.config.projectorLeaseSeconds * 1_000,
-        signal,
-        replicas: this.config.natsReplicas,
-      }),
-    this.logger,
-  );
+  private readonly repair = new RepairRebuild(this.rebuildHere, this.logger);
+  /** The rebuild started when the read models are of an older fold (`PROJECTIONS_REBUILD_WHEN_OUTDATED`). */
+  private readonly refold = new RepairRebuild(this.rebuildHere, this.logger, undefined, OLDER_FOLD);
   /** Position of the last event whose effects are all durable and published (a standby: folded). */
   checkpoint = 0n;
   /**
@@ -222,6 +231,18 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     else if (!outdated && this.saidOutdated)
       this.logger.log({ foldVersion: FOLD_VERSION }, 'the read models in KV are of this version’s fold now');
     this.saidOutdated = outdated;
+  }
+
+  /**
+   * With `PROJECTIONS_REBUILD_WHEN_OUTDATED`, the writer at start rebuilds read models of an older fold itself, once
+   * (tried again only should it fail), and adopts the result as any other. Not when a rebuild of this fold waits to be
+   * adopted already; refused while another rebuild runs, which is left to write them.
+   */
+  private async rebuildIfOutdated(): Promise<void> {
+    if (!this.config.rebuildWhenOutdated || !this.saidOutdated || !this.leader) return;
+    const waiting = await this.buckets!.handOver();
+    if (waiting && !foldVersionOutdated(1n, waiting.foldVersion)) return;
+    this.refold.request();
   }
 
   /** A store day out of memory: from the batch not yet written, or from KV. */
@@ -355,6 +376,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     await this.contend(true);
     this.startFollowing();
     await this.adoptWaiting();
+    await this.rebuildIfOutdated();
     this.campaign = setInterval(
       () => void this.contend().catch((error: unknown) => this.logger.warn({ err: error }, 'lease not renewed')),
       Math.max(200, Math.floor(this.lease.leaseMs / 3)),
@@ -370,6 +392,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     clearInterval(this.campaign);
     this.stopWatching();
     await this.repair.stop();
+    await this.refold.stop();
     await this.adopting;
     await this.stopFollowing();
     // Given up rather than left to lapse: a standby takes over at once. With NATS away no standby can take it, and

@@ -10,6 +10,22 @@ export interface RepairRetry {
 
 const RETRY: RepairRetry = { firstMs: 5_000, mostMs: 5 * 60_000 };
 
+/** What a repair's log lines say it rebuilds for. */
+export interface RepairReason {
+  readonly starting: string;
+  readonly done: string;
+  readonly leftToAnother: string;
+  readonly failed: string;
+}
+
+/** A document in KV that cannot be read (`ProjectorService.unreadable`). */
+export const UNREADABLE_DOCUMENT: RepairReason = {
+  starting: 'rebuilding the read models from the log, to write again a document that cannot be read',
+  done: 'the read models were rebuilt to repair an unreadable document: the leader adopts them',
+  leftToAnother: 'another rebuild runs: its read models write the unreadable document again',
+  failed: 'the rebuild to repair an unreadable document failed: it is tried again after the pause',
+};
+
 /**
  * A rebuild the projector starts itself when it finds a read-model document in KV it cannot read (a bug wrote
  * it, or a person): that document is left out of the fold, so its next event would be folded onto nothing and
@@ -31,6 +47,7 @@ export class RepairRebuild {
     private readonly rebuild: (signal: AbortSignal) => Promise<RebuildResult>,
     private readonly logger: Logger,
     private readonly retryAfter: RepairRetry = RETRY,
+    private readonly reason: RepairReason = UNREADABLE_DOCUMENT,
   ) {
     this.pauseMs = retryAfter.firstMs;
   }
@@ -40,28 +57,25 @@ export class RepairRebuild {
     if (this.running || this.stopping.signal.aborted) return;
     clearTimeout(this.retry);
     this.retry = undefined;
-    this.logger.warn('rebuilding the read models from the log, to write again a document that cannot be read');
+    this.logger.warn(this.reason.starting);
     this.running = this.rebuild(this.stopping.signal)
       .then(
         (result) => {
           this.pauseMs = this.retryAfter.firstMs;
           this.logger.log(
             { position: result.position.toString(), events: result.events, documents: result.documents },
-            'the read models were rebuilt to repair an unreadable document: the leader adopts them',
+            this.reason.done,
           );
         },
         (error: unknown) => {
           if (this.stopping.signal.aborted) return;
           if (error instanceof RebuildRefusedError) {
-            this.logger.warn('another rebuild runs: its read models write the unreadable document again');
+            this.logger.warn(this.reason.leftToAnother);
             return;
           }
           const pauseMs = this.pauseMs;
           this.pauseMs = Math.min(pauseMs * 2, this.retryAfter.mostMs);
-          this.logger.error(
-            { err: error, retryInMs: pauseMs },
-            'the rebuild to repair an unreadable document failed: it is tried again after the pause',
-          );
+          this.logger.error({ err: error, retryInMs: pauseMs }, this.reason.failed);
           this.retry = setTimeout(() => this.request(), pauseMs);
           this.retry.unref();
         },
