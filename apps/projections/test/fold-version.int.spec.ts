@@ -122,6 +122,23 @@ describe('projections: read models folded by an older fold version', () => {
     expect(await checkpoint()).toMatchObject({ position: head.toString(), foldVersion: FOLD_VERSION - 1 });
   });
 
+  it('says so on a standby too, and that they are current once the writer adopted a rebuild', async () => {
+    const { foldVersion: _dropped, ...before } = await checkpoint();
+    await (await state()).put('checkpoint', JSON.stringify(before));
+    const writer = await startLeader();
+    const standby = await startProjections({ EVENT_STORE_URL: `sqlite:${file}`, NATS_PREFIX: prefix });
+    try {
+      expect(standby.get(ProjectorService)['leader']).toBe(false);
+      expect(await outdatedGauge(standby)).toBe(1);
+      await rebuildReadModels(log, nats, prefix);
+      await waitUntil(async () => (await outdatedGauge(writer)) === 0, 15_000, 'the rebuild adopted');
+      // The standby reads the writer's checkpoint as it renews its bid for the lease.
+      await waitUntil(async () => (await outdatedGauge(standby)) === 0, 15_000, 'the standby told');
+    } finally {
+      await standby.close();
+    }
+  });
+
   it('with PROJECTIONS_REBUILD_WHEN_OUTDATED, rebuilds them itself at start, and adopts the result', async () => {
     const { foldVersion: _dropped, ...before } = await checkpoint();
     await (await state()).put('checkpoint', JSON.stringify(before));
