@@ -130,3 +130,11 @@ export function twoDays(now: number): { timeZone: string; first: string; second:
 export function givenUpIn(events: readonly RecordedEvent[]): CloseGivenUpData[] {
   return events.filter((event) => event.type === 'CloseGivenUp').map((event) => event.data as CloseGivenUpData);
 }
+
+/** How many closes of `businessDay` `events` hold completed (each an `OperationCompleted` of that day). */
+export function closedCount(events: readonly RecordedEvent[], businessDay: string): number {
+  return events.filter(
+    (event) =>
+      event.type === 'OperationCompleted' && (event.metadata as { businessDay?: string }).businessDay === businessDay,
+  ).length;
+}

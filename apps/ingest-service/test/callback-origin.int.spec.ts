@@ -1,8 +1,8 @@
-import { Logger } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '@app/platform';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
+import { loggedLines, type LoggedLine } from '../../../test/support/logged-lines';
 
 /**
  * Command and ingest services given different `INGEST_PUBLIC_URL`s (here ingest believes itself at another host than
@@ -42,20 +42,11 @@ describe('command and ingest services given the same INGEST_PUBLIC_URL', () => {
 
 describe('a command service given another INGEST_PUBLIC_URL than ingest', () => {
   let engine: Engine;
-  const errors: { fields: Record<string, unknown>; msg: unknown }[] = [];
+  let errors: LoggedLine[] = [];
   let terminalNo = 0;
 
   beforeAll(async () => {
-    errors.length = 0;
-    // Called with its own `this` below (`apply`): the logger it was on.
-    // eslint-disable-next-line @typescript-eslint/unbound-method
-    const original = Logger.prototype.error;
-    jest.spyOn(Logger.prototype, 'error').mockImplementation(function (this: Logger, ...args: unknown[]) {
-      const [fields, msg] = args;
-      if (typeof fields === 'object' && fields !== null)
-        errors.push({ fields: fields as Record<string, unknown>, msg });
-      return (original as (...a: unknown[]) => void).apply(this, args);
-    });
+    errors = loggedLines('error');
     engine = await startEngine({ ingest: { INGEST_PUBLIC_URL: 'http://ingest-b.example:3001' } });
   });
   afterAll(async () => {

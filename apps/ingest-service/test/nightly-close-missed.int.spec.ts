@@ -2,7 +2,7 @@ import { addDays } from '@app/payment-domain';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
-import { closedThatNight, givenUpIn } from '../../../test/support/nightly-close-history';
+import { closedCount, closedThatNight, givenUpIn } from '../../../test/support/nightly-close-history';
 import { bucketContents } from '../../../test/support/projections';
 import { registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
 import { dueClose } from '../src/fleet/close-schedule';
@@ -52,15 +52,7 @@ describe('the nightly close of a day the engine missed', () => {
 
     await waitUntil(async () => (await givenUp()).length >= 3, 30_000, 'the missed days given up');
     // The due day's closes run as ever, after which a second give-up of either would have been made.
-    await waitUntil(
-      async () =>
-        (await events()).filter(
-          (event) =>
-            event.type === 'OperationCompleted' && (event.metadata as { businessDay?: string }).businessDay === due,
-        ).length === 3,
-      30_000,
-      'the due day closed',
-    );
+    await waitUntil(async () => closedCount(await events(), due) === 3, 30_000, 'the due day closed');
     const all = await givenUp();
     expect(all.map((each) => `${each.terminalId} ${each.businessDay}`).sort()).toEqual([
       `NM-1 ${missed}`,

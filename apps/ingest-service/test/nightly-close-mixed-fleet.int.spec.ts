@@ -2,7 +2,12 @@ import { addDays } from '@app/payment-domain';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
-import { closedThatNight, givenUpIn, switchedNightlyClose } from '../../../test/support/nightly-close-history';
+import {
+  closedCount,
+  closedThatNight,
+  givenUpIn,
+  switchedNightlyClose,
+} from '../../../test/support/nightly-close-history';
 import { registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
 import { closeTime, dueClose } from '../src/fleet/close-schedule';
 
@@ -65,15 +70,7 @@ describe('the nightly close on a fleet whose instances have it on and off', () =
     await waitUntil(async () => (await givenUp()).length >= 3, 30_000, 'the nights NX-2 missed given up');
     instances.push(await off());
     expect(await switches()).toEqual([true, false, true, false, true, false]);
-    await waitUntil(
-      async () =>
-        (await events()).filter(
-          (event) =>
-            event.type === 'OperationCompleted' && (event.metadata as { businessDay?: string }).businessDay === due,
-        ).length === 2,
-      30_000,
-      'the due day closed on both terminals',
-    );
+    await waitUntil(async () => closedCount(await events(), due) === 2, 30_000, 'the due day closed on both terminals');
     // The rounds since looked at every day again, the switch off: still the three give-ups, NX-2's, of the nights the
     // close ran; none of the night no close was made.
     const all = await givenUp();

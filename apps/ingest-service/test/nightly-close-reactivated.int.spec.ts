@@ -3,7 +3,7 @@ import { addDays, storeDecider, storeStream } from '@app/payment-domain';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
-import { closedThatNight, givenUpIn } from '../../../test/support/nightly-close-history';
+import { closedCount, closedThatNight, givenUpIn } from '../../../test/support/nightly-close-history';
 import { registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
 import { closeTime, dueClose } from '../src/fleet/close-schedule';
 
@@ -71,15 +71,7 @@ describe('the nightly close of a terminal taken back into use', () => {
       30_000,
       'the day before the due one given up',
     );
-    await waitUntil(
-      async () =>
-        (await events()).some(
-          (event) =>
-            event.type === 'OperationCompleted' && (event.metadata as { businessDay?: string }).businessDay === due,
-        ),
-      30_000,
-      'the due day closed',
-    );
+    await waitUntil(async () => closedCount(await events(), due) > 0, 30_000, 'the due day closed');
     const givenUp = givenUpIn(await events());
     expect(givenUp.map((each) => each.businessDay).sort()).toEqual([day(7), day(6), day(3), day(2), day(1)].sort());
     const reasonOf = (back: number) => givenUp.find((each) => each.businessDay === day(back))!;

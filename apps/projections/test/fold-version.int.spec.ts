@@ -2,7 +2,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from '@nestjs/common';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
@@ -21,6 +20,7 @@ import {
 import { ProjectorService } from '../src/projector/projector.service';
 import { FOLD_VERSION } from '../src/read-models/fold-version';
 import { rebuildReadModels } from '../src/rebuild/rebuild';
+import { loggedLines, type LoggedLine } from '../../../test/support/logged-lines';
 
 /** `payments_read_models_outdated` of this app (undefined: not registered). */
 const outdatedGauge = async (app: NestFastifyApplication) => {
@@ -32,21 +32,13 @@ describe('projections: read models folded by an older fold version', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fold-version-'));
   const file = path.join(dir, 'events.db');
   const prefix = uniquePrefix();
-  const errors: { fields: Record<string, unknown>; msg: unknown }[] = [];
+  let errors: LoggedLine[] = [];
   let nats: NatsConnection;
   let log: SqliteEventStore;
   let app: NestFastifyApplication | undefined;
 
   beforeAll(async () => {
-    // Called with its own `this` below (`apply`): the logger it was on.
-    // eslint-disable-next-line @typescript-eslint/unbound-method
-    const original = Logger.prototype.error;
-    jest.spyOn(Logger.prototype, 'error').mockImplementation(function (this: Logger, ...args: unknown[]) {
-      const [fields, msg] = args;
-      if (typeof fields === 'object' && fields !== null)
-        errors.push({ fields: fields as Record<string, unknown>, msg });
-      return (original as (...a: unknown[]) => void).apply(this, args);
-    });
+    errors = loggedLines('error');
     nats = await connect({ servers: NATS_URL });
     await projectUntil(file, prefix, await logOfStores(file, ['fv-a', 'fv-b']));
     log = new SqliteEventStore({ file });
