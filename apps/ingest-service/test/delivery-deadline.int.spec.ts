@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, request as forward, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signCallback, signWebhook, type DinteroTransaction } from '@app/dintero';
+import { signWebhook, type DinteroTransaction } from '@app/dintero';
 import { paymentStream } from '@app/payment-domain';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
 import { withoutInternals } from '../../dintero-simulator/src/terminals/virtual-terminals.service';
 import { PaymentFacts } from '../src/facts/payment-facts.service';
-import { CALLBACK_SECRET, startEngine, WEBHOOK_SECRET, type Engine } from '../../../test/support/engine';
+import { startEngine, WEBHOOK_SECRET, type Engine } from '../../../test/support/engine';
 import { paidUnheard as paidUnheardAt } from '../../../test/support/unheard-payment';
+import { signedCallback } from '../../../test/support/signed-callback';
 
 const ACCOUNT = 'T12345678';
 const DEADLINE_MS = 1_000;
@@ -125,17 +126,11 @@ describe('ingest: a delivery whose fetch from Dintero hangs', () => {
     }
   };
   const callback = (paymentId: string, transactionId: string) => {
-    const url = new URL(`${engine.ingest.url}/v1/dintero/callback`);
-    url.searchParams.set('payment_id', paymentId);
-    url.searchParams.set('transaction_id', transactionId);
-    const signature = signCallback(
-      { accountId: ACCOUNT, method: 'GET', url },
-      CALLBACK_SECRET,
-      Math.floor(Date.now() / 1000),
-    );
-    return answerOf(
-      fetch(url, { headers: { 'dintero-signature': signature }, signal: AbortSignal.timeout(DEADLINE_MS + SLACK_MS) }),
-    );
+    const { url, headers } = signedCallback(engine.ingest.url, ACCOUNT, {
+      payment_id: paymentId,
+      transaction_id: transactionId,
+    });
+    return answerOf(fetch(url, { headers, signal: AbortSignal.timeout(DEADLINE_MS + SLACK_MS) }));
   };
   const webhook = (transactionId: string) => {
     const body = JSON.stringify({

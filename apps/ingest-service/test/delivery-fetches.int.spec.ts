@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { signCallback, signWebhook } from '@app/dintero';
+import { signWebhook } from '@app/dintero';
 import { handleCommand } from '@app/event-store';
 import { paymentDecider, paymentStream } from '@app/payment-domain';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
 import { withoutInternals } from '../../dintero-simulator/src/terminals/virtual-terminals.service';
-import { CALLBACK_SECRET, startEngine, WEBHOOK_SECRET, type Engine } from '../../../test/support/engine';
+import { startEngine, WEBHOOK_SECRET, type Engine } from '../../../test/support/engine';
 import { paidUnheard as paidUnheardAt } from '../../../test/support/unheard-payment';
+import { signedCallback } from '../../../test/support/signed-callback';
 
 const ACCOUNT = 'T12345678';
 
@@ -44,15 +45,11 @@ describe('ingest: a delivery that carries no news is answered without asking Din
     JSON.parse(JSON.stringify(withoutInternals(tx))) as Record<string, unknown> & { id: string };
 
   const callback = async (paymentId: string, transactionId: string) => {
-    const url = new URL(`${engine.ingest.url}/v1/dintero/callback`);
-    url.searchParams.set('payment_id', paymentId);
-    url.searchParams.set('transaction_id', transactionId);
-    const signature = signCallback(
-      { accountId: ACCOUNT, method: 'GET', url },
-      CALLBACK_SECRET,
-      Math.floor(Date.now() / 1000),
-    );
-    const response = await fetch(url, { headers: { 'dintero-signature': signature } });
+    const { url, headers } = signedCallback(engine.ingest.url, ACCOUNT, {
+      payment_id: paymentId,
+      transaction_id: transactionId,
+    });
+    const response = await fetch(url, { headers });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
   const webhook = async (event: 'checkout_transaction' | 'checkout_authorization', transaction: { id: string }) => {

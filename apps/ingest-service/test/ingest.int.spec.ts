@@ -6,6 +6,7 @@ import { SimulatorState } from '../../dintero-simulator/src/state/simulator-stat
 import { PaymentFacts } from '../src/facts/payment-facts.service';
 import { waitUntil } from '../../../test/support/app-process';
 import { CALLBACK_SECRET, startEngine, WEBHOOK_SECRET, type Engine } from '../../../test/support/engine';
+import { signedCallback } from '../../../test/support/signed-callback';
 
 const ACCOUNT = 'T12345678';
 
@@ -580,15 +581,9 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
           { payment_id: '00000000-0000-4000-8000-000000000000', transaction_id: 'a/b' },
         ],
       ])('callback with %s', async (_case, params) => {
-        const url = new URL(`${engine.ingest.url}/v1/dintero/callback`);
-        for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-        const signature = signCallback(
-          { accountId: ACCOUNT, method: 'GET', url },
-          CALLBACK_SECRET,
-          Math.floor(Date.now() / 1000),
-        );
+        const { url, headers } = signedCallback(engine.ingest.url, ACCOUNT, params);
         const before = await written();
-        const response = await fetch(url, { headers: { 'dintero-signature': signature } });
+        const response = await fetch(url, { headers });
         expect(response.status).toBe(400);
         expect(await response.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
         expect(await written()).toBe(before);
@@ -636,15 +631,8 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       .recordError(paymentId, 'cancelled', { source: 'callback', correlationId: 'test' });
     await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
     const tx = engine.sim.app.get(SimulatorState).sessions.get(sessionId)!.transaction_id!;
-    const url = new URL(`${engine.ingest.url}/v1/dintero/callback`);
-    url.searchParams.set('payment_id', paymentId);
-    url.searchParams.set('transaction_id', tx);
-    const signature = signCallback(
-      { accountId: ACCOUNT, method: 'GET', url },
-      CALLBACK_SECRET,
-      Math.floor(Date.now() / 1000),
-    );
-    const answer = await fetch(url, { headers: { 'dintero-signature': signature } });
+    const { url, headers } = signedCallback(engine.ingest.url, ACCOUNT, { payment_id: paymentId, transaction_id: tx });
+    const answer = await fetch(url, { headers });
     expect(await answer.json()).toMatchObject({ recorded: ['LateCaptureRecorded'], status: 'cancelled' });
     const late = (await engine.log.readStream(paymentStream(paymentId))).find((e) => e.type === 'LateCaptureRecorded');
     expect(late?.data).toMatchObject({
