@@ -26,6 +26,10 @@ const mockSnapshot = {
   entered: 0,
   release: (): void => undefined,
   beforeNextAppend: undefined as (() => void) | undefined,
+  /** Thrown by the next write of the snapshot that `holds` picks (a disk full), then cleared. */
+  failWith: undefined as Error | undefined,
+  /** Thrown by the next rename of a next journal over the journal, then cleared. */
+  failRename: undefined as Error | undefined,
 };
 
 jest.mock('../src/state/durable-file', () => {
@@ -38,7 +42,18 @@ jest.mock('../src/state/durable-file', () => {
       before?.();
       return actual.appendFileDurably(file, text);
     },
+    renameDurably: async (from: string, to: string) => {
+      const failure = from.endsWith('.journal.next') ? mockSnapshot.failRename : undefined;
+      mockSnapshot.failRename = undefined;
+      if (failure) throw failure;
+      return actual.renameDurably(from, to);
+    },
     writeFileDurablyAsync: async (file: string, text: string) => {
+      const failure = file === mockSnapshot.file && mockSnapshot.holds(text) ? mockSnapshot.failWith : undefined;
+      if (failure) {
+        mockSnapshot.failWith = undefined;
+        throw failure;
+      }
       if (mockSnapshot.held && file === mockSnapshot.file && mockSnapshot.holds(text)) {
         mockSnapshot.entered += 1;
         await new Promise<void>((resolve) => (mockSnapshot.release = resolve));
@@ -156,6 +171,75 @@ describe('compaction while running', () => {
     await reset;
     expect(lists(readBack(file))).toEqual(lists(JSON.parse(snapshotText(state, 3)) as SavedState));
     expect((JSON.parse(readFileSync(file, 'utf8')) as SavedState).generation).toBe(3);
+  });
+
+  /** A state whose journal has just outgrown its snapshot: its next write starts a compaction in the background. */
+  async function outgrown(file: string) {
+    mockSnapshot.file = file;
+    mockSnapshot.holds = () => true;
+    const state = new SimulatorState();
+    const writes = new SimulatorStateWrites({ stateFile: file } as DinteroSimulatorConfig, state);
+    state.transactions.set('A', transaction('A'));
+    writes.compactNow();
+    for (let i = 0; i < 20; i++) {
+      state.transactions.set(`B${i}`, transaction(`B${i}`, 4_000));
+      state.touch('transactions', `B${i}`);
+    }
+    await writes.saved();
+    return { state, writes };
+  }
+
+  function change(state: SimulatorState, id: string): void {
+    state.transactions.set(id, transaction(id));
+    state.touch('transactions', id);
+  }
+
+  const generationOf = (file: string) => (JSON.parse(readFileSync(file, 'utf8')) as SavedState).generation;
+
+  it('loses nothing when the snapshot cannot be written in the background, and compacts at the next write', async () => {
+    const file = path.join(dir, 'snapshot-fails.json');
+    const { state, writes } = await outgrown(file);
+    // The snapshot of generation 2, written in the background, fails (a disk full); the write that started it is in.
+    mockSnapshot.failWith = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    change(state, 'C');
+    await writes.saved();
+    await writes.compacted();
+    expect(mockSnapshot.failWith).toBeUndefined();
+    // Killed now: snapshot 1, its journal, and the next journal of 2, read in turn, hold the state.
+    expect(generationOf(file)).toBe(1);
+    expect(existsSync(`${file}.journal.next`)).toBe(true);
+    expect(lists(readBack(file))).toEqual(lists(JSON.parse(snapshotText(state, 1)) as SavedState));
+
+    // The next write compacts in its place, of a generation after the next journal's, which goes.
+    change(state, 'D');
+    await writes.saved();
+    expect(generationOf(file)).toBe(3);
+    expect(existsSync(`${file}.journal.next`)).toBe(false);
+    expect(readFileSync(`${file}.journal`, 'utf8')).toBe(journalHeader(3));
+    expect(lists(readBack(file))).toEqual(lists(JSON.parse(snapshotText(state, 3)) as SavedState));
+    expect(writes.failing()).toBe(false);
+  });
+
+  it('loses nothing when the next journal cannot replace the journal, and compacts at the next write', async () => {
+    const file = path.join(dir, 'rename-fails.json');
+    const { state, writes } = await outgrown(file);
+    mockSnapshot.failRename = Object.assign(new Error('EIO: i/o error, rename'), { code: 'EIO' });
+    change(state, 'C');
+    await writes.saved();
+    await writes.compacted();
+    expect(mockSnapshot.failRename).toBeUndefined();
+    // The snapshot of 2 is in, the journal of 1 stale, the next journal of 2 left beside it: killed now, they hold
+    // the state.
+    expect(generationOf(file)).toBe(2);
+    expect(existsSync(`${file}.journal.next`)).toBe(true);
+    expect(lists(readBack(file))).toEqual(lists(JSON.parse(snapshotText(state, 2)) as SavedState));
+
+    change(state, 'D');
+    await writes.saved();
+    expect(generationOf(file)).toBe(3);
+    expect(existsSync(`${file}.journal.next`)).toBe(false);
+    expect(readFileSync(`${file}.journal`, 'utf8')).toBe(journalHeader(3));
+    expect(lists(readBack(file))).toEqual(lists(JSON.parse(snapshotText(state, 3)) as SavedState));
   });
 
   it('writes a snapshot in slices that, with the changes made meanwhile, reads back as the state', async () => {
