@@ -4,16 +4,16 @@ import { catchError, concatMap, defer, from, type Observable } from 'rxjs';
 import { DinteroApiError } from '../api/dintero-api.error';
 import { SimulatorStateWrites } from './state-writes';
 
-/** Methods that change nothing: answered without waiting for a write. */
-const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Dintero's APIs and the control API: what shows or changes the state (not `/health`, not `/metrics`). */
 const STATEFUL = /^\/(v1|_control)\//;
 
 /**
- * Holds the answer to every request that may change the state (its error too: a refusal may come after a change)
- * until the state is in SIM_STATE_FILE, so that what a client was answered survives a SIGKILL right after. A request
- * that changed nothing, with nothing else waiting to be written, is answered at once and costs no write. A write
- * that fails answers 500, as Dintero's 5xx: the outcome unknown to the client, which retries or asks again.
+ * Holds the answer to every request that shows or may change the state (its error too: a refusal may come after a
+ * change) until the state is in SIM_STATE_FILE, so that what a client was answered survives a SIGKILL right after.
+ * A read too: it may show the change of another request whose write is still under way, and Dintero never shows what
+ * it may yet lose (the engine would record a capture that a restarted simulator no longer has). A request that
+ * changed nothing, with nothing else waiting to be written, is answered at once and costs no write. A write that
+ * fails answers 500, as Dintero's 5xx: the outcome unknown to the client, which retries or asks again.
  *
  * After a write that failed, the state in memory holds what the file does not (that request's change, kept: no undo
  * of the changes made in place across the services, their timers and their deliveries). Until a write succeeds
@@ -28,8 +28,7 @@ export class StateSavedInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (!STATEFUL.test(request.url)) return next.handle();
-    const handled = READS.has(request.method) ? next.handle() : this.answeredOnceSaved(next);
-    return defer(() => this.writableAgain()).pipe(concatMap(() => handled));
+    return defer(() => this.writableAgain()).pipe(concatMap(() => this.answeredOnceSaved(next)));
   }
 
   private answeredOnceSaved(next: CallHandler): Observable<unknown> {
