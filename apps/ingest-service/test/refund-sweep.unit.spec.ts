@@ -5,6 +5,7 @@ import { paymentMetrics } from '@app/platform';
 import type { PaymentFacts } from '../src/facts/payment-facts.service';
 import { REFUND_SWEEP_LEASE, RefundSweep } from '../src/reconciler/refund-sweep';
 import type { SettleLeases } from '../src/reconciler/settle-leases';
+import { ourOrigin } from '../src/webhook/our-callback-url';
 
 const HOUR = 3_600_000;
 const NOW = Date.parse('2026-12-06T12:00:00Z');
@@ -66,7 +67,7 @@ function world(transactions: DinteroTransaction[], options: { failOnce?: number;
   const logger = { log: () => undefined, warn: (_: unknown, line: string) => warnings.push(line) } as unknown as Logger;
   const registry = new Registry();
   const sweep = new RefundSweep(
-    { everyMs: options.everyMs ?? HOUR, windowMs: 14 * 24 * HOUR, leaseMs: 30_000, ingestPublicUrl: ENGINE },
+    { everyMs: options.everyMs ?? HOUR, windowMs: 14 * 24 * HOUR, leaseMs: 30_000, ourOrigin: ourOrigin(ENGINE) },
     dintero,
     facts,
     () => leases,

@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { DinteroTransaction } from '@app/dintero';
 import type { PaymentMetrics } from '@app/platform';
-import { callbackOriginOf } from '../webhook/our-callback-url';
+import { callbackOriginOf, type OurOrigin } from '../webhook/our-callback-url';
 
 /** Other origins logged, each once: a handful at most in any deployment; past it, only counted. */
 const MOST_ORIGINS_LOGGED = 16;
@@ -15,20 +15,17 @@ const MOST_ORIGINS_LOGGED = 16;
  * mismatch. Each such transaction is counted; the first of each origin is logged as an error naming both.
  */
 export class CallbackOriginCheck {
-  private readonly ours: string;
   private readonly logged = new Set<string>();
 
   constructor(
-    ingestPublicUrl: string,
+    private readonly ours: OurOrigin,
     private readonly metrics: PaymentMetrics,
     private readonly logger: Logger,
-  ) {
-    this.ours = new URL(ingestPublicUrl).origin;
-  }
+  ) {}
 
   /** A transaction just recorded against `paymentId`, which the log has. */
   check(paymentId: string, tx: DinteroTransaction, correlationId: string): void {
-    const origin = callbackOriginOf(tx.url?.callback_url, paymentId);
+    const origin = callbackOriginOf(tx.url?.callback_url, paymentId, this.ours);
     if (origin === undefined || origin === this.ours) return;
     this.metrics.callbackOriginMismatches.inc();
     if (this.logged.has(origin) || this.logged.size >= MOST_ORIGINS_LOGGED) return;

@@ -27,6 +27,7 @@ import {
 import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY, paymentMetrics, releaseClaim, type PaymentMetrics } from '@app/platform';
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
+import { ourOrigin } from '../webhook/our-callback-url';
 import { CallbackOriginCheck } from './callback-origin-check';
 import { HeardTransactions } from './heard-transactions';
 
@@ -105,7 +106,7 @@ export class PaymentFacts {
     @Inject(INGEST_CONFIG) config: IngestServiceConfig,
   ) {
     this.metrics = paymentMetrics(registry);
-    this.callbackOrigins = new CallbackOriginCheck(config.ingestPublicUrl, this.metrics, this.logger);
+    this.callbackOrigins = new CallbackOriginCheck(ourOrigin(config.ingestPublicUrl), this.metrics, this.logger);
   }
 
   /** Fetches the transaction from Dintero (never trusting what a delivery says) and records it. */

@@ -48,6 +48,7 @@ import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.confi
 import { PaymentFacts, type FactContext } from '../facts/payment-facts.service';
 import { DuePayments, type RetrySettings } from './due-payments';
 import { CheckpointVersionError, ReconcilerCheckpoints, type ReconcilerCheckpoint } from './reconciler-checkpoints';
+import { ourOrigin } from '../webhook/our-callback-url';
 import { RefundSweep, type RefundSweepSummary } from './refund-sweep';
 import { SettleLeases } from './settle-leases';
 
@@ -123,7 +124,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         everyMs: config.reconcilerRefundSweepMinutes * 60_000,
         windowMs: config.reconcilerRefundSweepDays * 86_400_000,
         leaseMs: config.reconcilerLeaseSeconds * 1000,
-        ingestPublicUrl: config.ingestPublicUrl,
+        ourOrigin: ourOrigin(config.ingestPublicUrl),
       },
       dintero,
       facts,

@@ -3,7 +3,7 @@ import type { DinteroClient, DinteroTransaction } from '@app/dintero';
 import type { PaymentMetrics } from '@app/platform';
 import type { FactContext, PaymentFacts } from '../facts/payment-facts.service';
 import { isPaymentNotInLog } from '../payment-not-in-log.error';
-import { madeByThisEngine } from '../webhook/our-callback-url';
+import { madeByThisEngine, type OurOrigin } from '../webhook/our-callback-url';
 import type { SettleLeases } from './settle-leases';
 
 /** The one lease of the sweep, among the payments' leases: one instance sweeps at a time. */
@@ -28,7 +28,8 @@ export interface RefundSweepSettings {
   readonly windowMs: number;
   /** How long the sweep's lease holds without being renewed (`RECONCILER_LEASE_SECONDS`). */
   readonly leaseMs: number;
-  readonly ingestPublicUrl: string;
+  /** This engine's origin (`INGEST_PUBLIC_URL`'s): transactions whose callback URL is at another are not taken. */
+  readonly ourOrigin: OurOrigin;
 }
 
 /** What one sweep saw and did, for its log line. */
@@ -247,8 +248,7 @@ export class RefundSweep {
     sweep.listed++;
     this.metrics.refundSweepTransactions.inc({ result: 'listed' });
     const paymentId = tx.merchant_reference_2;
-    if (paymentId === undefined || !madeByThisEngine(tx.url?.callback_url, paymentId, this.settings.ingestPublicUrl))
-      return;
+    if (paymentId === undefined || !madeByThisEngine(tx.url?.callback_url, paymentId, this.settings.ourOrigin)) return;
     sweep.ours++;
     this.metrics.refundSweepTransactions.inc({ result: 'ours' });
     const ids = { correlationId: CONTEXT.correlationId, paymentId, transactionId: tx.id, storeId: tx.store?.id };

@@ -21,7 +21,7 @@ import { dinteroInput } from '../dintero-input';
 import { header } from '../request-header';
 import { WebhookSignatureGuard } from './webhook-signature.guard';
 import { WebhookPayload } from './webhook.payload';
-import { madeByThisEngine } from './our-callback-url';
+import { madeByThisEngine, ourOrigin, type OurOrigin } from './our-callback-url';
 import { withinDeadline, type Deadline } from '../delivery-deadline';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -56,6 +56,7 @@ export class WebhookController {
   private readonly logger = new Logger(WebhookController.name);
 
   private readonly metrics: PaymentMetrics;
+  private readonly ourOrigin: OurOrigin;
 
   constructor(
     private readonly facts: PaymentFacts,
@@ -65,6 +66,7 @@ export class WebhookController {
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
     this.metrics = paymentMetrics(registry);
+    this.ourOrigin = ourOrigin(config.ingestPublicUrl);
   }
 
   @Post()
@@ -199,7 +201,7 @@ export class WebhookController {
       if (!isPaymentNotInLog(error)) throw error;
     }
     const ids = { paymentId, correlationId: context.correlationId };
-    if (!madeByThisEngine(callbackUrl, paymentId, this.config.ingestPublicUrl)) {
+    if (!madeByThisEngine(callbackUrl, paymentId, this.ourOrigin)) {
       this.logger.log(ids, 'webhook for a payment not in this log');
       this.metrics.deliveries.inc({ source: 'webhook', result: 'ignored' });
       return { ignored: `payment ${paymentId} is not in this engine's log` };
