@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { HttpException, Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
-import { idempotencyDecider, idempotencyStream, resumable, type RecordedAnswer } from '@app/payment-domain';
+import {
+  DomainError,
+  idempotencyDecider,
+  idempotencyStream,
+  resumable,
+  type RecordedAnswer,
+} from '@app/payment-domain';
 import { ProblemDetailsFilter, RequestValidationError } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig, type FaultPoint } from '../command-service.config';
 import { FaultPoints } from '../fault-points';
-import { fingerprintOf, sha256, type KeyedRequest } from './request-fingerprint';
+import { fingerprintOf, sha256, type Fingerprint, type KeyedRequest } from './request-fingerprint';
 
 /** Keys are held at least 24 hours (issue 4); a key older than that may start a new request. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -122,20 +128,20 @@ export class IdempotentRequests {
     }
     await steps.admit();
     const stream = idempotencyStream(scope, sha256(key).slice(0, 40));
-    const { bodyHash, earlierHashes } = fingerprintOf(request);
+    const fingerprint = fingerprintOf(request);
     const metadata = {
       correlationId: context.correlationId,
       causationId: context.correlationId,
       occurredAt: new Date().toISOString(),
     };
     const attemptId = randomUUID();
-    const use = (resourceId: string) => {
+    const use = (resourceId: string, earlierHashes?: readonly string[]) => {
       const at = new Date();
       return {
         type: 'UseIdempotencyKey' as const,
         data: {
-          bodyHash,
-          ...(earlierHashes.length > 0 ? { earlierHashes } : {}),
+          bodyHash: fingerprint.bodyHash,
+          ...(earlierHashes ? { earlierHashes } : {}),
           at: at.toISOString(),
           expiresAt: new Date(at.getTime() + IDEMPOTENCY_TTL_MS).toISOString(),
           resourceId,
@@ -147,10 +153,15 @@ export class IdempotentRequests {
     const run = { stream, metadata, instance: context.instance, beforeAnswer: steps.beforeAnswer, attemptId };
 
     const { state } = await readState(this.store, stream, idempotencyDecider);
-    if (idempotencyDecider.decide(use('-'), state).length === 0) return this.again(run, steps);
+    const decided = await withEarlierHashes(fingerprint, (earlier) =>
+      idempotencyDecider.decide(use('-', earlier), state),
+    );
+    if (decided.length === 0) return this.again(run, steps);
     const resourceId = randomUUID();
     const prepared = await steps.prepare(resourceId);
-    const used = await handleCommand(this.store, stream, idempotencyDecider, use(resourceId), { metadata });
+    const used = await withEarlierHashes(fingerprint, (earlier) =>
+      handleCommand(this.store, stream, idempotencyDecider, use(resourceId, earlier), { metadata }),
+    );
     if (used.events.length === 0) return this.again(run, steps);
     return this.own(run, () => steps.execute(prepared));
   }
@@ -237,6 +248,25 @@ export class IdempotentRequests {
 
   private leaseFrom(at: Date): string {
     return new Date(at.getTime() + this.config.idempotencyLeaseSeconds * 1000).toISOString();
+  }
+}
+
+/**
+ * `useKey` with the request's hash, and once more with its hashes of before when the key holds another (it was taken
+ * before the upgrade, for the body as sent): those are computed then and only then. Without them, or when none
+ * matches either, the key's refusal stands.
+ */
+async function withEarlierHashes<T>(
+  fingerprint: Fingerprint,
+  useKey: (earlierHashes?: readonly string[]) => T | Promise<T>,
+): Promise<T> {
+  try {
+    return await useKey();
+  } catch (error) {
+    if (!(error instanceof DomainError && error.code === 'IDEMPOTENCY_KEY_REUSED')) throw error;
+    const earlierHashes = fingerprint.earlierHashes();
+    if (earlierHashes.length === 0) throw error;
+    return useKey(earlierHashes);
   }
 }
 

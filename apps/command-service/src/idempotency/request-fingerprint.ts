@@ -14,11 +14,25 @@ export interface KeyedRequest {
   readonly asSentBefore?: readonly unknown[];
 }
 
-/** The request's fingerprint as the key records it, and its fingerprints of before, which match older keys too. */
-export function fingerprintOf(request: KeyedRequest): { bodyHash: string; earlierHashes: string[] } {
+/** A keyed request's fingerprint as the key records it, and its fingerprints of before, which match older keys too. */
+export interface Fingerprint {
+  readonly bodyHash: string;
+  /**
+   * Hashed on the first call, not before: only a key that holds another hash than `bodyHash` needs them (a key taken
+   * before the upgrade), never a new key or a retry of one this version took.
+   */
+  earlierHashes(): readonly string[];
+}
+
+export function fingerprintOf(request: KeyedRequest): Fingerprint {
   const bodyHash = sha256(canonicalJson(request.asTaken));
+  let earlierHashes: readonly string[] | undefined;
+  return { bodyHash, earlierHashes: () => (earlierHashes ??= earlierHashesOf(request, bodyHash)) };
+}
+
+function earlierHashesOf(request: KeyedRequest, bodyHash: string): readonly string[] {
   const earlier = (request.asSentBefore ?? []).map((shape) => sha256(canonicalJson(shape)));
-  return { bodyHash, earlierHashes: [...new Set(earlier)].filter((hash) => hash !== bodyHash) };
+  return [...new Set(earlier)].filter((hash) => hash !== bodyHash);
 }
 
 export function sha256(text: string): string {
