@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { signCallback, signWebhook } from '@app/dintero';
+import { signWebhook } from '@app/dintero';
 import { startIngestService, type RunningIngestService } from '../../../test/support/ingest-service';
+import { signedCallback } from '../../../test/support/signed-callback';
 
 const CALLBACK_SECRET = 'surface-callback-secret';
 const WEBHOOK_SECRET = 'surface-webhook-secret';
@@ -56,18 +57,16 @@ describe('the ingest service at the edge of Dintero’s deliveries', () => {
   });
 
   it('refuses a signed callback with parameters added after a "#", which its signature does not cover', async () => {
-    const signed = new URL(`${ingest.url}/v1/dintero/callback`);
-    signed.searchParams.set('payment_id', PAYMENT);
-    signed.searchParams.set('time', '2026-01-01T00:00:00Z');
-    const signature = signCallback(
-      { accountId: ACCOUNT, method: 'GET', url: signed },
-      CALLBACK_SECRET,
-      Math.floor(Date.now() / 1000),
+    const { url, headers } = signedCallback(
+      ingest.url,
+      ACCOUNT,
+      { payment_id: PAYMENT, time: '2026-01-01T00:00:00Z' },
+      { secret: CALLBACK_SECRET },
     );
-    const target = `${signed.pathname}${signed.search}`;
+    const target = `${url.pathname}${url.search}`;
     // Signed as it is, it is checked as a callback (and lacks what one needs).
-    expect((await raw(ingest.url, 'GET', target, { 'dintero-signature': signature })).status).toBe(400);
-    const added = await raw(ingest.url, 'GET', `${target}#&error=some_new_code`, { 'dintero-signature': signature });
+    expect((await raw(ingest.url, 'GET', target, headers)).status).toBe(400);
+    const added = await raw(ingest.url, 'GET', `${target}#&error=some_new_code`, headers);
     expect(added.status).toBe(401);
   });
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { signCallback, signWebhook } from '@app/dintero';
-import { CALLBACK_SECRET, startEngine, WEBHOOK_SECRET, type Engine } from '../../../test/support/engine';
+import { signWebhook } from '@app/dintero';
+import { startEngine, WEBHOOK_SECRET, type Engine } from '../../../test/support/engine';
+import { signedCallback } from '../../../test/support/signed-callback';
 
 /**
  * Generated deliveries, correctly signed so that they reach parsing and lookups: never a 5xx from the
@@ -90,18 +91,12 @@ describe('ingest under generated deliveries', () => {
         ),
         fc.constantFrom('GET', 'POST'),
         async (params, method) => {
-          const url = new URL(`${engine.ingest.url}/v1/dintero/callback`);
-          for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-          const signature = signCallback(
-            { accountId: 'T12345678', method, url },
-            CALLBACK_SECRET,
-            Math.floor(Date.now() / 1000),
-          );
           const { correlationId, wrote } = delivery();
-          const response = await fetch(url, {
+          const { url, headers } = signedCallback(engine.ingest.url, 'T12345678', params, {
             method,
-            headers: { 'dintero-signature': signature, 'x-correlation-id': correlationId },
+            headers: { 'x-correlation-id': correlationId },
           });
+          const response = await fetch(url, { method, headers });
           const { code } = (await response.json()) as { code?: string };
           if (code === 'PAYMENT_NOT_IN_LOG') expect(real).not.toContain(params.payment_id);
           else expect(response.status).toBeLessThan(500);

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { signCallback, signWebhook, type DinteroTransaction } from '@app/dintero';
+import { signWebhook, type DinteroTransaction } from '@app/dintero';
 import { paymentStream, terminalStream, type PaymentState } from '@app/payment-domain';
 import type { DeliveryRecord } from '../../dintero-simulator/src/delivery/delivery.service';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
 import { PaymentFacts } from '../src/facts/payment-facts.service';
 import { waitUntil } from '../../../test/support/app-process';
-import { CALLBACK_SECRET, startEngine, WEBHOOK_SECRET, type Engine } from '../../../test/support/engine';
-import { signedCallback } from '../../../test/support/signed-callback';
+import { startEngine, WEBHOOK_SECRET, type Engine } from '../../../test/support/engine';
+import { signedCallback, type CallbackSigning } from '../../../test/support/signed-callback';
 
 const ACCOUNT = 'T12345678';
 
@@ -113,20 +113,22 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
   });
 
   describe('the same fact many times, in any order, is one event', () => {
-    const callbackUrl = (paymentId: string, params: Record<string, string>) => {
-      const url = new URL(`${engine.ingest.url}/v1/dintero/callback`);
-      url.searchParams.set('payment_id', paymentId);
-      url.searchParams.set('report_error', 'true');
-      for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-      return url;
-    };
-    const callback = async (paymentId: string, params: Record<string, string>, signature?: string | null) => {
-      const url = callbackUrl(paymentId, params);
-      const header =
-        signature === undefined
-          ? signCallback({ accountId: ACCOUNT, method: 'GET', url }, CALLBACK_SECRET, Math.floor(Date.now() / 1000))
-          : signature;
-      const response = await fetch(url, { headers: header === null ? {} : { 'dintero-signature': header } });
+    /** A callback about `paymentId`, signed as Dintero signs it unless `signing` says otherwise or `signature` is given. */
+    const callback = async (
+      paymentId: string,
+      params: Record<string, string>,
+      signing: CallbackSigning = {},
+      signature?: string | null,
+    ) => {
+      const signed = signedCallback(
+        engine.ingest.url,
+        ACCOUNT,
+        { payment_id: paymentId, report_error: 'true', ...params },
+        signing,
+      );
+      const headers =
+        signature === undefined ? signed.headers : signature === null ? {} : { 'dintero-signature': signature };
+      const response = await fetch(signed.url, { headers });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
     const webhook = async (
@@ -537,23 +539,18 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
     });
 
     describe('forged, unsigned and stale deliveries: 401, nothing written', () => {
-      it.each([
-        ['no signature', null],
-        ['a forged signature', `t=${Math.floor(Date.now() / 1000)},v0-hmac-sha256=${'0'.repeat(64)}`],
-        ['a signature made with another secret', 'other-secret'],
-        ['a stale timestamp', 'stale'],
-      ])('callback with %s', async (_case, kind) => {
+      it.each<{ what: string; signing?: CallbackSigning; signature?: string | null }>([
+        { what: 'no signature', signature: null },
+        {
+          what: 'a forged signature',
+          signature: `t=${Math.floor(Date.now() / 1000)},v0-hmac-sha256=${'0'.repeat(64)}`,
+        },
+        { what: 'a signature made with another secret', signing: { secret: 'not-the-secret' } },
+        { what: 'a stale timestamp', signing: { timestamp: Math.floor(Date.now() / 1000) - 301 } },
+      ])('callback with $what', async ({ signing, signature }) => {
         const { paymentId, sessionId } = await unheardPayment(10_010);
-        const url = callbackUrl(paymentId, { error: 'cancelled', session_id: sessionId });
-        const now = Math.floor(Date.now() / 1000);
-        const signature =
-          kind === 'other-secret'
-            ? signCallback({ accountId: ACCOUNT, method: 'GET', url }, 'not-the-secret', now)
-            : kind === 'stale'
-              ? signCallback({ accountId: ACCOUNT, method: 'GET', url }, CALLBACK_SECRET, now - 301)
-              : kind;
         const before = await written();
-        const answer = await callback(paymentId, { error: 'cancelled', session_id: sessionId }, signature);
+        const answer = await callback(paymentId, { error: 'cancelled', session_id: sessionId }, signing, signature);
         expect(answer).toMatchObject({ status: 401, body: { code: 'INVALID_SIGNATURE' } });
         expect(await written()).toBe(before);
       });
