@@ -82,6 +82,31 @@ const capturedPayment = (paymentId: string, at: string, amount = 10_000) => [
     at,
   }),
 ];
+/**
+ * p-1's sale on T-1 (`capturedPayment`, NOK 100.00) at `at`, and Dintero capturing another transaction of it, `tx-late`,
+ * of 50.00 in `currency`: a late capture flagged for reversal.
+ */
+const saleCapturedLate = (at: string, currency: string) => [
+  ...capturedPayment('p-1', at, 10_000),
+  event('payment-p-1', 'LateCaptureRecorded', {
+    transactionId: 'tx-late',
+    amount: 5_000,
+    currency,
+    endedAs: 'captured',
+    flaggedForReversal: true,
+    source: 'webhook',
+    at,
+  }),
+];
+/** A refund r-1 of 20.00 of p-1's late capture `tx-late` (`saleCapturedLate`), asked for at T-2 at `at`. */
+const lateCaptureRefundRequested = (at: string) =>
+  event('payment-p-1', 'RefundRequested', {
+    refundId: 'r-1',
+    amount: 2_000,
+    transactionId: 'tx-late',
+    terminalId: 'T-2',
+    at,
+  });
 /** T-1's end-of-day close `operationId` for `businessDay`, completed at `at` with the terminal's `batch`. */
 const closeOf = (operationId: string, businessDay: string, at: string, batch: Record<string, unknown>) => ({
   ...event(`operation-${operationId}`, 'OperationCompleted', {
@@ -881,16 +906,7 @@ describe('read models as a fold over the log', () => {
     const madeAt = '2026-11-25T09:30:00.000Z';
     const projector = project([
       ...store(),
-      ...capturedPayment('p-1', at, 10_000),
-      event('payment-p-1', 'LateCaptureRecorded', {
-        transactionId: 'tx-late',
-        amount: 5_000,
-        currency: 'NOK',
-        endedAs: 'captured',
-        flaggedForReversal: true,
-        source: 'webhook',
-        at,
-      }),
+      ...saleCapturedLate(at, 'NOK'),
       // Given back in Dintero's Backoffice the next day, in a refund recorded in part first and then its rest.
       event('payment-p-1', 'ExternalRefundRecorded', {
         transactionId: 'tx-late',
@@ -976,24 +992,9 @@ describe('read models as a fold over the log', () => {
     const projector = project([
       ...store(),
       // A sale in NOK on T-1, and Dintero capturing another transaction of it in SEK.
-      ...capturedPayment('p-1', at, 10_000),
-      event('payment-p-1', 'LateCaptureRecorded', {
-        transactionId: 'tx-late',
-        amount: 5_000,
-        currency: 'SEK',
-        endedAs: 'captured',
-        flaggedForReversal: true,
-        source: 'webhook',
-        at,
-      }),
+      ...saleCapturedLate(at, 'SEK'),
       // Given back in part at T-2 by a refund of ours, and in part in Dintero's Backoffice.
-      event('payment-p-1', 'RefundRequested', {
-        refundId: 'r-1',
-        amount: 2_000,
-        transactionId: 'tx-late',
-        terminalId: 'T-2',
-        at: refundedAt,
-      }),
+      lateCaptureRefundRequested(refundedAt),
       event('payment-p-1', 'RefundSucceeded', { refundId: 'r-1', source: 'command-service', at: refundedAt }),
       event('payment-p-1', 'ExternalRefundRecorded', {
         transactionId: 'tx-late',
@@ -1041,23 +1042,8 @@ describe('read models as a fold over the log', () => {
     const at = '2026-11-24T10:00:00.000Z';
     const projector = project([
       ...store(),
-      ...capturedPayment('p-1', at, 10_000),
-      event('payment-p-1', 'LateCaptureRecorded', {
-        transactionId: 'tx-late',
-        amount: 5_000,
-        currency: 'SEK',
-        endedAs: 'captured',
-        flaggedForReversal: true,
-        source: 'webhook',
-        at,
-      }),
-      event('payment-p-1', 'RefundRequested', {
-        refundId: 'r-1',
-        amount: 2_000,
-        transactionId: 'tx-late',
-        terminalId: 'T-2',
-        at,
-      }),
+      ...saleCapturedLate(at, 'SEK'),
+      lateCaptureRefundRequested(at),
       event('payment-p-1', 'RefundFailed', {
         refundId: 'r-1',
         reason: 'no trace at Dintero',
