@@ -4,6 +4,7 @@ import {
   operationOpen,
   operationStream,
   type CloseAttemptClaimedData,
+  type OperationState,
   type OperationStatus,
 } from '@app/payment-domain';
 import { operationMetadata } from '@app/platform';
@@ -68,9 +69,11 @@ export type DayAttempts =
 /**
  * Reads the terminal day's stream, then each attempt it has claimed (and `attempt`, the one the caller knows, which an
  * earlier version may have recorded unclaimed): an attempt claimed and not recorded is voided on its own stream, so
- * that it never will be (its request, should it come first, shows it under way instead). The give-up is then appended
- * on the day's stream at the revision read here or later, naming the attempts found settled: one claimed since is
- * not among them, and refuses it.
+ * that it never will be (its request, should it come first, shows it under way instead). Then the attempts after all
+ * of those, as long as each is recorded: an instance of the version before claims records its attempts unclaimed
+ * (during a rolling upgrade), the next once the one before ended, and the caller may not have read them yet. The
+ * give-up is then appended on the day's stream at the revision read here or later, naming the attempts found settled:
+ * one claimed since is not among them, and refuses it.
  */
 export async function settleDayAttempts(
   store: EventStore,
@@ -81,12 +84,12 @@ export async function settleDayAttempts(
   const { state: dayState } = await readState(store, dayStream(day), operationDecider);
   if (dayState.givenUp) return { kind: 'given_up' };
   const claimed = dayState.status === 'none' ? (dayState.claimed ?? []) : [];
+  const known = [...new Set([...claimed, attempt])].sort((a, b) => a - b);
   const settledAttempts: number[] = [];
-  for (const each of [...new Set([...claimed, attempt])].sort((a, b) => a - b)) {
+  for (const each of known) {
     const data = attemptOf(day, each, at);
     let { state } = await readState(store, operationStream(data.operationId), operationDecider);
-    if (state.givenUp) return { kind: 'given_up' };
-    if (state.status === 'none' && !state.voided && claimed.includes(each))
+    if (state.status === 'none' && !state.voided && !state.givenUp && claimed.includes(each))
       ({ state } = await handleCommand(
         store,
         operationStream(data.operationId),
@@ -94,14 +97,33 @@ export async function settleDayAttempts(
         { type: 'VoidCloseAttempt', data },
         { metadata: metadataOf(data) },
       ));
-    if (state.status === 'none') {
-      // Unclaimed and unrecorded (the attempt the caller knows, never started): nothing to settle.
-      if (state.voided) settledAttempts.push(each);
-      continue;
-    }
-    if (state.status === 'completed') return { kind: 'completed', attempt: each };
-    if (operationOpen(state.status)) return { kind: 'under_way', attempt: each, status: state.status };
-    settledAttempts.push(each);
+    const found = settled(state, each, settledAttempts);
+    if (found) return found;
+  }
+  // Unclaimed attempts after those, recorded by an instance of the version before (its next once one ended): the first
+  // not recorded ends them, no instance starting an attempt before the one before it ended.
+  for (let each = known[known.length - 1]! + 1; ; each++) {
+    const { state } = await readState(store, operationStream(attemptOf(day, each, at).operationId), operationDecider);
+    if (state.status === 'none' && !state.givenUp) break;
+    const found = settled(state, each, settledAttempts);
+    if (found) return found;
   }
   return { kind: 'settled', settledAttempts };
+}
+
+/**
+ * How one attempt's state bears on the give-up: given up (on its own stream, by an earlier version), completed or under
+ * way, each an answer; ended without closing, or voided, it is added to `settledAttempts` and there is none yet.
+ */
+function settled(state: OperationState, attempt: number, settledAttempts: number[]): DayAttempts | undefined {
+  if (state.givenUp) return { kind: 'given_up' };
+  if (state.status === 'none') {
+    // Unclaimed and unrecorded (the attempt the caller knows, never started): nothing to settle.
+    if (state.voided) settledAttempts.push(attempt);
+    return undefined;
+  }
+  if (state.status === 'completed') return { kind: 'completed', attempt };
+  if (operationOpen(state.status)) return { kind: 'under_way', attempt, status: state.status };
+  settledAttempts.push(attempt);
+  return undefined;
 }

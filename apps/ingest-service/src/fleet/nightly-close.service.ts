@@ -821,6 +821,10 @@ export class NightlyClose extends LeasedLogService {
         );
         return false;
       }
+      // The attempts made are the latest the log has, claimed or recorded, where this instance may know an earlier one
+      // (another instance claimed the next, or this one did before a restart: claims are not followed here).
+      const attempts = Math.max(attempt, ...found.settledAttempts);
+      const givenUpAt = closeOperationId(storeId, terminalId, businessDay, attempts);
       const { events } = await handleCommand(
         this.store,
         operationStream(closeDayKey(storeId, terminalId, businessDay)),
@@ -828,23 +832,23 @@ export class NightlyClose extends LeasedLogService {
         {
           type: 'GiveUpClose',
           data: {
-            operationId,
+            operationId: givenUpAt,
             storeId,
             terminalId,
             businessDay,
-            attempts: attempt,
+            attempts,
             reason,
             at,
             settledAttempts: found.settledAttempts,
           },
         },
-        { metadata: operationMetadata({ operationId, storeId, terminalId, businessDay }, CORRELATION_ID) },
+        { metadata: operationMetadata({ operationId: givenUpAt, storeId, terminalId, businessDay }, CORRELATION_ID) },
       );
-      this.closes.set(key, { businessDay, attempt, status: 'given_up', notBefore: 0 });
+      this.closes.set(key, { businessDay, attempt: attempts, status: 'given_up', notBefore: 0 });
       // Nothing recorded: another instance (or this one, before a restart) gave it up first.
       if (events.length === 0) return true;
       this.metrics.nightlyCloses.inc({ result: 'given_up' });
-      this.logger.warn(log, 'nightly close given up');
+      this.logger.warn({ ...log, operationId: givenUpAt, attempt: attempts }, 'nightly close given up');
       return true;
     } catch (error) {
       if (error instanceof DomainError && error.details.claimedAttempts !== undefined) {

@@ -66,13 +66,16 @@ type Event<Type extends string, Data> = { readonly type: Type; readonly data: Da
  * store, terminal and day whatever the attempt; an earlier version recorded it on the attempt's stream).
  */
 export interface CloseGivenUpData {
-  /** The attempt given up at: its operation, recorded or not. */
+  /** The attempt given up at, the latest the log had claimed or recorded: its operation, recorded or not. */
   readonly operationId: string;
   readonly storeId: string;
   readonly terminalId: string;
   /** The store day (YYYY-MM-DD) whose close was given up. */
   readonly businessDay: string;
-  /** How many attempts were made (1 when the first could not be made at all). */
+  /**
+   * How many attempts were made: the latest claimed or recorded, whichever instance made it (1 when the first could not
+   * be made at all).
+   */
   readonly attempts: number;
   /**
    * Why, in words: the last attempt's end (`the terminal reported a failure`, `Dintero refused it: …`), why it could not
