@@ -140,6 +140,8 @@ export class NightlyClose extends LeasedLogService {
     string,
     { readonly due: string; readonly from: string; readonly days: readonly MissedDay[] }
   >();
+  /** This instance's rounds so far: at a budget of one a round, every other one is the give-ups' first. */
+  private rounds = 0;
   /** Whether this instance has recorded how it was started (on), which the look for missed days waits for. */
   private switchRecorded = false;
   /** Terminal days (`{storeId}.{terminalId}.{day}`) a close by hand closed: no nightly close of theirs is missed. */
@@ -358,8 +360,10 @@ export class NightlyClose extends LeasedLogService {
     // up), the missed days looked at are those before the due one, and the store day takes a later day's close before
     // the give-up (`withCloseGivenUp`). A tenth of the budget is kept for the give-ups, which a fleet larger than the
     // budget, its busy terminals tried again every round, would otherwise hold off all night; what they leave, the due
-    // closes not reached take.
-    const keptForGiveUps = budget > 1 ? Math.ceil(budget / 10) : 0;
+    // closes not reached take. A budget of one has no tenth to keep: the give-ups have it every other round instead (and
+    // the due closes take it back when no give-up is waiting), so that neither kind holds the other off for good.
+    this.rounds += 1;
+    const keptForGiveUps = budget > 1 ? Math.ceil(budget / 10) : this.rounds % 2;
     const first = await this.workOnDue(due, 0, budget - keptForGiveUps, now);
     budget -= first.spent;
     budget -= await this.giveUpEarlier(due, budget, now, lookBackFrom);
