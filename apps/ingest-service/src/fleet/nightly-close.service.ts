@@ -112,8 +112,8 @@ interface DueClose {
 export class NightlyClose extends LeasedLogService {
   private readonly stores = new Map<string, StoreState>();
   /**
-   * When each terminal (`{storeId}.{terminalId}`) was last registered or taken back into use: the due close of a day
-   * whose close time came before that is none of its.
+   * When each terminal (`{storeId}.{terminalId}`) was last registered, first or again after its removal (a new entry,
+   * another device maybe): the due close of a day whose close time came before that is none of its.
    */
   private readonly registeredAt = new Map<string, number>();
   /**
@@ -232,7 +232,7 @@ export class NightlyClose extends LeasedLogService {
       const state = this.stores.get(known.id) ?? storeDecider.initialState;
       const next = storeDecider.evolve(state, known.event);
       this.stores.set(known.id, next);
-      if (known.event.type === 'TerminalRegistered' || known.event.type === 'TerminalReactivated')
+      if (known.event.type === 'TerminalRegistered')
         this.registeredAt.set(`${known.id}.${known.event.data.terminalId}`, Date.parse(known.event.data.at));
       if ('terminalId' in known.event.data) this.noteUse(known.id, known.event.data, state, next);
       return;
@@ -597,8 +597,11 @@ export class NightlyClose extends LeasedLogService {
           const close = this.closes.get(key);
           if (close === undefined || giveUpReason(close, this.config.nightlyCloseMaxAttempts) === undefined) continue;
         }
-        // A terminal registered (or taken back into use) after the close time has no day to close yet.
-        if ((this.registeredAt.get(`${storeId}.${terminalId}`) ?? 0) > closeAt) continue;
+        // A terminal registered (again, after a removal) after the close time has no day to close yet; nor has one out of
+        // use at the close time (deactivated, not `ACTIVE` at Dintero) and back in use since, whichever way. One taken
+        // out of use only after the close time and back before its close was made still has the day to close.
+        const terminalKey = `${storeId}.${terminalId}`;
+        if ((this.registeredAt.get(terminalKey) ?? 0) > closeAt || !this.use.at(terminalKey, closeAt)) continue;
         const spread = spreadOffsetMs(storeId, terminalId, this.config.nightlyCloseSpreadSeconds * 1000);
         if (now < closeAt + spread) continue;
         due.push({
