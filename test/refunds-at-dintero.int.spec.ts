@@ -250,6 +250,66 @@ describe('refunds as Dintero answers them', () => {
     }
   });
 
+  it('settles from the transaction a refund Dintero accepted after the reconciler looked while it was being sent', async () => {
+    const { storeId, paymentId, refundTerminal } = await capturedPayment(10_000);
+    const payment = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
+    const transactionId = payment.status === 'captured' ? payment.transactionId : '';
+    const payTerminal = `${storeId}-T1`;
+    await engine.sim.control('PUT', '/chaos', { terminalId: payTerminal, dropRate: 1 });
+    try {
+      // The command service has recorded the refund as sent, and its call has not reached Dintero yet (a loaded
+      // machine): the reconciler looks now, finds no trace, and would wait until its silence could be a no.
+      const refundId = randomUUID();
+      const record = (command: PaymentCommand) =>
+        handleCommand(engine.log, paymentStream(paymentId), paymentDecider, command, {
+          metadata: { correlationId: `sent-${refundId}` },
+        });
+      const at = () => new Date().toISOString();
+      const terminalId = refundTerminal;
+      await record({
+        type: 'RequestRefund',
+        data: { refundId, amount: 3_072, terminalId, claimId: refundId, by: 'till-1', at: at() },
+      });
+      await record({ type: 'SubmitRefund', data: { refundId, at: at() } });
+      // It has looked once it holds the payment's lease past a plain take (`RECONCILER_LEASE_SECONDS`, 30 s): until
+      // its next look.
+      const leases = await new Kvm(engine.nats).open(natsNames(engine.prefix).buckets.reconcilerLeases);
+      await waitUntil(
+        async () => Number((await leases.get(paymentId))?.string().split('|').at(-1)) > Date.now() + 40_000,
+        10_000,
+        'the reconciler’s look, with no trace of the refund at Dintero',
+      );
+      // The call arrives; Dintero takes the refund to do at the terminal (202), and the command service records that.
+      const answer = await simulatorClient(engine.sim).refund(transactionId, {
+        amount: 3_072,
+        terminalId,
+        refundReference: refundId,
+      });
+      expect(answer.kind).toBe('accepted');
+      const requestId = answer.kind === 'accepted' ? answer.requestId : undefined;
+      await record({
+        type: 'RecordRefundOutcome',
+        data: {
+          refundId,
+          outcome: 'accepted',
+          ...(requestId ? { requestId } : {}),
+          source: 'command-service',
+          at: at(),
+        },
+      });
+      // Asked about again soon after (its result comes 1.5 s later), not a minute after it was sent.
+      await engine.waitForPayment(
+        paymentId,
+        (s) => s.status === 'captured' && s.refunds[refundId]?.status === 'succeeded',
+        'the accepted refund settled by the reconciler',
+      );
+      const events = await engine.log.readStream(paymentStream(paymentId));
+      expect(events.find((e) => e.type === 'RefundSucceeded')?.data).toMatchObject({ refundId, source: 'reconciler' });
+    } finally {
+      await engine.sim.control('PUT', '/chaos', { terminalId: payTerminal });
+    }
+  });
+
   it('finds a refund whose answer never came by its event_reference, and books it as made', async () => {
     const { paymentId, refundTerminal } = await capturedPayment(10_000);
     // Dintero is slow past the command service's timeout, and no webhook or callback reaches ingest:

@@ -116,6 +116,17 @@ describe('which payments the reconciler looks at, and when', () => {
     expect(due.size).toBe(0);
   });
 
+  it('brings forward a refund Dintero accepted after a look, while it was sent, had put it off until its silence', () => {
+    const due = new DuePayments(settings);
+    due.apply(event('payment-p-2', 'RefundRequested', { refundId: 'r-1' }), NOW);
+    due.apply(event('payment-p-2', 'RefundSubmitted', { refundId: 'r-1' }), NOW);
+    expect(due.takeDue(NOW + 60_000, 10)).toEqual(['p-2']);
+    // Dintero had no trace of it yet: not asked again before its send could have ended (the reconciler's `schedule`).
+    due.schedule('p-2', NOW + 60_000 + 10 * 60_000);
+    due.apply(event('payment-p-2', 'RefundAccepted', { refundId: 'r-1', requestId: 'req-1' }), NOW + 61_000);
+    expect(due.dueAt('p-2')).toBe(NOW + 61_000 + 60_000);
+  });
+
   it('forgets again a payment it had forgotten when money moves after its end', () => {
     const due = new DuePayments(settings);
     [

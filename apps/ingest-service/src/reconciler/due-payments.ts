@@ -117,11 +117,12 @@ export class DuePayments {
         break;
       case 'RefundAccepted':
         entry.ended = true;
-        // Taken by Dintero after it was failed for its silence: Dintero may yet make it, and is asked until it says.
-        if (!entry.pendingRefunds.has(String(data.refundId))) {
-          entry.pendingRefunds.add(String(data.refundId));
-          this.bringForward(entry, now + refundWaitMs);
-        }
+        // Followed again when Dintero took it after it was failed for its silence: Dintero may yet make it.
+        entry.pendingRefunds.add(String(data.refundId));
+        // Brought forward for one followed all along too: a look while its call to Dintero was under way found no trace
+        // of it and put the next look off until its silence could be a no (the call's longest, about a minute), and
+        // with every delivery lost nothing else would ask. Accepted, it is asked about after its wait.
+        this.bringForward(entry, now + refundWaitMs);
         break;
       default:
         if (endsPayment(event.type)) {
