@@ -69,8 +69,8 @@ describe('npm run projections:rebuild, as an operator runs it', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const rebuild = (env: Record<string, string>) =>
-    spawnSync(process.execPath, [CLI], {
+  const rebuild = (env: Record<string, string>, args: readonly string[] = []) =>
+    spawnSync(process.execPath, [CLI, ...args], {
       env: { PATH: process.env.PATH, EVENT_STORE_URL: `sqlite:${file}`, NATS_URL, NATS_PREFIX: prefix, ...env },
       encoding: 'utf8',
       timeout: 60_000,
@@ -86,6 +86,21 @@ describe('npm run projections:rebuild, as an operator runs it', () => {
     const stem = `KV_${natsNames(prefix).buckets.stores}${REBUILD_SUFFIX}`;
     for await (const name of streams.names()) if (name.startsWith(stem)) rebuilt.push(name);
     expect(rebuilt).toEqual([]);
+    await nats.close();
+  });
+
+  it('prints its help for --help, and refuses any other argument, before it reads or writes anything', async () => {
+    const help = rebuild({}, ['--help']);
+    expect(help).toMatchObject({ status: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^usage: npm run projections:rebuild\n[\s\S]*EVENT_STORE_URL/);
+    const other = rebuild({}, ['--prefix', 'chain-a']);
+    expect(other).toMatchObject({ status: 2, stdout: '' });
+    expect(other.stderr).toMatch(/^projections:rebuild takes no arguments, not "--prefix" "chain-a"\nusage: /);
+    const nats = await connect({ servers: NATS_URL });
+    const kvm = new Kvm(nats);
+    const buckets: string[] = [];
+    for await (const status of kvm.list()) if (status.bucket.startsWith(prefix)) buckets.push(status.bucket);
+    expect(buckets).toEqual([]);
     await nats.close();
   });
 

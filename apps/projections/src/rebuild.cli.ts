@@ -7,7 +7,29 @@ import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { heapMibToStartWith, REBUILD_SEMI_SPACE_MIB } from './rebuild/rebuild-heap';
 
+const HELP = [
+  'usage: npm run projections:rebuild',
+  'Folds the whole event log again into new read-model buckets while the live ones keep serving, then hands them',
+  'over to the live projector (or to the next one to start). It takes no arguments; it is configured as the',
+  'projections app is: EVENT_STORE_URL (npm start keeps its log in DATA_DIR/events.db: sqlite:./data/events.db),',
+  'NATS_URL and NATS_PREFIX. Ctrl-C stops it between two pages, offering nothing.',
+].join('\n');
+
+/**
+ * The command takes no arguments: `--help` (or any word) was once not read at all, and `npm run
+ * projections:rebuild -- --help` rebuilt the read models of whatever NATS_PREFIX it found.
+ */
+function refuseArguments(args: readonly string[]): void {
+  if (args.length === 0) return;
+  const help = args.includes('--help') || args.includes('-h');
+  (help ? process.stdout : process.stderr).write(
+    `${help ? '' : `projections:rebuild takes no arguments, not ${args.map((arg) => JSON.stringify(arg)).join(' ')}\n`}${HELP}\n`,
+  );
+  process.exit(help ? 0 : 2);
+}
+
 async function main(): Promise<void> {
+  refuseArguments(process.argv.slice(2));
   // Nothing else is loaded before the bounded process runs: loading the apps' libraries takes about a second.
   if (!heapBounded()) return runWithHeap(heapMibToStartWith(process.env));
   await import('reflect-metadata');
