@@ -79,8 +79,7 @@ function runWithHeap(heapMib: number): void {
 }
 
 main().catch((error: unknown) => {
-  // A configuration refused (`ConfigError`, told by name: this module loads none of the libraries) is its message.
-  const configError = error instanceof Error && error.name === 'ConfigError';
-  console.error(`rebuild failed: ${configError ? error.message : String(error)}`);
+  // Its message, as a configuration refused (`ConfigError`) always was: `Error: ` before it said nothing more.
+  console.error(`rebuild failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
