@@ -13,6 +13,8 @@ import { DEMO_STORES, TERMINALS_PER_STORE, closeDemoStore, driveTraffic, seedBac
 import { appPorts, claimDataDir, dataDirOf, preflight, releaseDataDir, withoutCredentials } from './preflight.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// Read before anything is made or started: `--help` (or `--no-dmeo`) was once ignored, and the whole demo ran.
+readArguments(process.argv.slice(2));
 // DATA_DIR: where the demo's log, key and secrets live (./data); the e2e test gives each run its own.
 const dataDir = dataDirOf();
 const demo = !process.argv.includes('--no-demo');
@@ -104,6 +106,32 @@ function demoSecrets() {
     JSON.stringify({ callback: randomBytes(24).toString('hex'), webhook: randomBytes(24).toString('hex') }),
   );
   return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/** `--no-demo` alone; `--help` prints what `npm start` does and exits, and any other word is refused. */
+function readArguments(args) {
+  const unknown = args.filter((arg) => arg !== '--no-demo');
+  if (unknown.length === 0) return;
+  const help = unknown.includes('--help') || unknown.includes('-h');
+  const ports = appPorts({})
+    .sort((a, b) => a.port - b.port)
+    .map(({ variable, value }) => `${variable} (${value})`);
+  const text = [
+    ...(help
+      ? []
+      : [`npm start takes --no-demo or --help, not ${unknown.map((arg) => JSON.stringify(arg)).join(' ')}`]),
+    'usage: npm start [-- --no-demo]',
+    'Builds and runs the whole engine on one machine: the command service, ingest and projections in one process and',
+    'the Dintero simulator, on the SQLite event log in DATA_DIR (./data) and the NATS server at NATS_URL',
+    '(nats://127.0.0.1:4222), then onboards a demo chain of stores and terminals and drives payments through it.',
+    '  --no-demo  the engine alone: no demo chain, no traffic',
+    '  --help     this',
+    `Ports: ${ports.join(', ')}`,
+    'NATS_PREFIX (payments) names its subjects and buckets: give each engine on one NATS server its own.',
+    'Ctrl-C stops everything cleanly. README.md says the rest.',
+  ].join('\n');
+  (help ? process.stdout : process.stderr).write(`${text}\n`);
+  process.exit(help ? 0 : 2);
 }
 
 async function healthy(base, deadline) {
