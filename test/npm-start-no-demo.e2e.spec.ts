@@ -54,10 +54,13 @@ describe('npm start -- --no-demo: the README’s first payment by hand', () => {
 
   it('runs the README’s first payment by hand as written: store, terminal, payment, refund, list', () => {
     expect(started.output()).not.toContain('demo: ');
-    const [store, terminal, final, refund, list, ...rest] = runReadmeBlock();
+    const [store, terminal, start, final, refund, list, ...rest] = runReadmeBlock();
     expect(rest).toEqual([]);
     expect(store).toMatchObject({ storeId: 'oslo-1', payoutDestinationId: 'demo-seller' });
     expect(terminal).toMatchObject({ terminals: [{ terminalId: 'till-1', dintero: { status: 'ACTIVE' } }] });
+    // The start's own answer, which the comment above it promises: the reader sees the terminal prompt.
+    expect(start).toMatchObject({ status: 'awaiting_card', final: false, amount: 39_900 });
+    expect(final!.paymentId).toBe(start!.paymentId);
     expect(final).toMatchObject({ status: 'captured', final: true, amount: 39_900 });
     expect(refund).toMatchObject({ status: 'succeeded', amount: 10_000, paymentId: final!.paymentId });
     expect(list).toMatchObject({ payments: [{ paymentId: final!.paymentId, refundedAmount: 10_000 }] });
@@ -65,7 +68,7 @@ describe('npm start -- --no-demo: the README’s first payment by hand', () => {
   });
 
   it('runs it again as a new sale and a new refund, not the first ones answered again', () => {
-    const [, , final, refund, list] = runReadmeBlock();
+    const [, , , final, refund, list] = runReadmeBlock();
     expect(final).toMatchObject({ status: 'captured', final: true });
     expect(final!.paymentId).not.toBe(firstPayment);
     expect(refund).toMatchObject({ status: 'succeeded', paymentId: final!.paymentId });
