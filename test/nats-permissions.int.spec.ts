@@ -85,7 +85,10 @@ describe('NATS permissions (deploy/nats/nats-server.conf) in a real nats-server'
       );
     const typo = cli('shop-b', 'oslo-1', '--prefx', 'x');
     expect(typo).toMatchObject({ status: 2, stdout: '' });
-    expect(typo.stderr).toMatch(/Unknown option '--prefx'[\s\S]*usage: npm run nats-consumer/);
+    expect(typo.stderr).toMatch(/^Unknown option '--prefx'\nusage: npm run nats-consumer/);
+    const help = cli('--help');
+    expect(help).toMatchObject({ status: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^usage: npm run nats-consumer[\s\S]*NATS_<USER>_PASSWORD/);
     expect(cli('shop-b', 'oslo-1', '--command')).toMatchObject({ status: 2, stdout: '' });
     expect(cli('shop-b', 'oslo-1', '--prefix', 'a.b')).toMatchObject({
       status: 2,

@@ -11,6 +11,15 @@ import { consumerInboxPrefix, consumerUserConfig } from './nats-permissions';
  * where the word after it was taken for a store to grant, or the flag dropped without a word.
  */
 const USAGE = 'usage: npm run nats-consumer -- <user> <storeId>... [--commands] [--prefix payments]';
+const HELP = [
+  USAGE,
+  'Prints the `users` entry to add to deploy/nats/nats-server.conf for a consumer of the read models: it may read',
+  "its own stores' documents and changes, and nothing of other stores'.",
+  '  user        the NATS user; its password is read from NATS_<USER>_PASSWORD',
+  '  storeId     each store it may read',
+  '  --commands  it may also send the POS commands and queries (a POS system)',
+  '  --prefix    the NATS_PREFIX of the engine (default NATS_PREFIX, else payments)',
+].join('\n');
 
 function refuse(problem: string): never {
   console.error(`${problem}\n${USAGE}`);
@@ -23,14 +32,20 @@ function parsed() {
       args: process.argv.slice(2),
       allowPositionals: true,
       strict: true,
-      options: { commands: { type: 'boolean' }, prefix: { type: 'string' } },
+      options: { commands: { type: 'boolean' }, prefix: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (error) {
-    return refuse((error as Error).message);
+    // Its first sentence ("Unknown option '--prefx'"): the rest explains `--`, of no use here.
+    return refuse((error as Error).message.split('. ')[0]!);
   }
 }
 
 const { values, positionals } = parsed();
+// `--help` was once an unknown option, refused with Node's advice on passing "--help" as a store.
+if (values.help === true) {
+  console.log(HELP);
+  process.exit(0);
+}
 // As the apps: `--prefix`, else NATS_PREFIX, else `payments`.
 const prefix = values.prefix ?? process.env.NATS_PREFIX ?? 'payments';
 if (!NATS_PREFIX_PATTERN.test(prefix)) refuse(`${NATS_PREFIX_RULE}, not ${JSON.stringify(prefix)}`);
