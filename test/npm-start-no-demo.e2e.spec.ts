@@ -38,11 +38,17 @@ describe('npm start -- --no-demo: the README’s first payment by hand', () => {
 
   /** The README's block as a reader pastes it, against this run: its answers, one JSON document a line. */
   const runReadmeBlock = () => {
-    // Only where this run's data and command service are differ from the README's.
-    const block = readmeBlock()
-      .replace('data/demo-pos-key', path.join(dataDir, 'demo-pos-key'))
-      .replace('http://127.0.0.1:3000', url('command-service'));
-    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', block], { encoding: 'utf8', timeout: 60_000 });
+    // As written, in a shell with npm start's DATA_DIR and COMMAND_SERVICE_PORT, as the README asks.
+    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', readmeBlock()], {
+      cwd: root,
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        COMMAND_SERVICE_PORT: new URL(url('command-service')).port,
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     return run.stdout
