@@ -520,6 +520,9 @@ describe('Dintero simulator', () => {
     // A filter the specification does not list, or a time that is none, is refused.
     expect((await listed('created_at.gte=yesterday')).status).toBe(400);
     expect((await listed('colour=blue')).status).toBe(400);
+    // A status the specification's enum does not hold (a misspelt one) is refused, not taken to match none.
+    expect((await listed('status=CAPTURED&status=REFUNDED')).ids).toEqual([largeTx, smallTx]);
+    expect((await listed('status=PARTIALLY_REFUND')).status).toBe(400);
   });
 
   it('refuses API calls without a valid token', async () => {

@@ -8,6 +8,22 @@ import { oneOrSeveral, OneOrSeveralStrings, PageQuery } from './dintero-api.dto'
 const utc = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? `${value}Z` : value;
 
+/** The `status` values the specification's `transactions_get` lists (its enum): no other is a status at Dintero. */
+export const TRANSACTION_STATUSES = [
+  'AUTHORIZATION_VOIDED',
+  'AUTHORIZED',
+  'CAPTURED',
+  'DECLINED',
+  'FAILED',
+  'INITIATED',
+  'ON_HOLD',
+  'PARTIALLY_CAPTURED',
+  'PARTIALLY_REFUNDED',
+  'PARTIALLY_CAPTURED_REFUNDED',
+  'REFUNDED',
+  'UNKNOWN',
+] as const;
+
 /**
  * `GET /v1/transactions`: every filter the specification lists (`transactions_get`). The simulator has no payment
  * tokens, customers, payment operations or payout correlation ids: a filter on one of those matches no transaction,
@@ -17,8 +33,16 @@ export class ListTransactionsQuery extends PageQuery {
   @OneOrSeveralStrings()
   id?: string[];
 
-  @OneOrSeveralStrings('One status, or several')
-  status?: string[];
+  /**
+   * One status, or several, of the specification's enum: a misspelt one is refused (400), where matching none would
+   * leave a caller's filter that can never match looking like an account without such transactions.
+   */
+  @ApiPropertyOptional({ type: [String], enum: TRANSACTION_STATUSES, description: 'One status, or several' })
+  @IsOptional()
+  @Transform(oneOrSeveral)
+  @IsArray()
+  @IsIn(TRANSACTION_STATUSES, { each: true })
+  status?: (typeof TRANSACTION_STATUSES)[number][];
 
   @OneOrSeveralStrings()
   payment_product?: string[];
