@@ -432,6 +432,162 @@ describe('DinteroClient against an upstream whose error answer echoes the reques
   });
 });
 
+describe("DinteroClient's requests as Dintero's API reference has them", () => {
+  /** What one host was asked: method, path with query, and the JSON body. */
+  interface Asked {
+    readonly method: string;
+    readonly path: string;
+    readonly body?: unknown;
+  }
+
+  /**
+   * A host that records what it is asked and answers with the smallest body of the right shape. Two of them, the API
+   * host and the checkout host: the simulator serves both on one address, so it could not tell a call sent to the
+   * wrong one.
+   */
+  const host = async () => {
+    const asked: Asked[] = [];
+    const server = createServer((request, response) => {
+      let text = '';
+      request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      request.on('end', () => {
+        const path = request.url ?? '';
+        asked.push({ method: request.method ?? '', path, ...(text ? { body: JSON.parse(text) as unknown } : {}) });
+        const pathname = path.split('?')[0]!;
+        const answer = pathname.endsWith('/auth/token')
+          ? { access_token: 'token', token_type: 'Bearer', expires_in: 600 }
+          : pathname.endsWith('/terminals') && request.method === 'GET'
+            ? { terminals: [] }
+            : (pathname === '/v1/transactions' || pathname.endsWith('/operations')) && request.method === 'GET'
+              ? []
+              : { id: 'T12345678.answer' };
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(answer));
+      });
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${port}`,
+      asked,
+      close: () => new Promise((resolve) => server.close(resolve)),
+    };
+  };
+
+  it('sends each call to its host (token, stores and terminals to the API; the rest to checkout), in its shape', async () => {
+    const [api, checkout] = [await host(), await host()];
+    const dintero = new DinteroClient({
+      accountId: 'T12345678',
+      clientId: 'c',
+      clientSecret: 's',
+      apiUrl: api.url,
+      checkoutUrl: checkout.url,
+      maxAttempts: 1,
+    });
+    const request = terminalSessionRequest({ paymentId: 'p-1', expiresAt: '2026-12-06T12:00:00.000Z' });
+    try {
+      await dintero.createTerminalSession({ ...request, metadata: { ext_till: '3' } });
+      await dintero.getSession('T12345678.s');
+      await dintero.cancelSession('T12345678.s');
+      await dintero.getTransaction('T12345678.t');
+      await dintero.listTransactions({
+        status: ['REFUNDED', 'PARTIALLY_REFUNDED'],
+        paymentProductType: ['seitatech.in_person'],
+        createdAtGte: '2026-12-01T00:00:00.000Z',
+        merchantReference2: 'p-1',
+        storeId: ['oslo-center'],
+        limit: 100,
+        startingAfter: 'T12345678.t',
+      });
+      await dintero.capture('T12345678.t', 100);
+      await dintero.refund('T12345678.t', { amount: 100, terminalId: 'T12345678-T0001', refundReference: 'r-1' });
+      await dintero.void('T12345678.t');
+      await dintero.getStore('oslo-center');
+      await dintero.createStore({ storeId: 'oslo-center', name: 'Oslo', payoutDestinationId: 'seller-1' });
+      await dintero.getTerminal('T12345678-T0001');
+      await dintero.listTerminals({ storeId: 'oslo-center' });
+      await dintero.registerTerminal({ storeId: 'oslo-center', deviceSerialNumber: 'SIMULATED-T12345678-001' });
+      await dintero.sendTerminalOperation({
+        terminalId: 'T12345678-T0001',
+        operation: 'end_of_day',
+        idempotencyKey: '6f1c5a0e-7d1b-4c4e-9d55-0b8f4c1e2a3b',
+      });
+      await dintero.getTerminalOperation('T12345678-T0001', 'op-1');
+    } finally {
+      await dintero.close();
+      await Promise.all([api.close(), checkout.close()]);
+    }
+    const accounts = '/v1/accounts/T12345678';
+    expect(api.asked).toEqual([
+      {
+        method: 'POST',
+        path: `${accounts}/auth/token`,
+        body: { grant_type: 'client_credentials', audience: 'https://api.dintero.com/v1/accounts/T12345678' },
+      },
+      { method: 'GET', path: `${accounts}/stores/oslo-center` },
+      {
+        method: 'POST',
+        path: `${accounts}/stores`,
+        body: {
+          store_id: 'oslo-center',
+          store_name: 'Oslo',
+          payout_destination: { payout_destination_id: 'seller-1' },
+        },
+      },
+      { method: 'GET', path: `${accounts}/terminals/T12345678-T0001` },
+      { method: 'GET', path: `${accounts}/terminals?limit=100&store_id=oslo-center` },
+      {
+        method: 'POST',
+        path: `${accounts}/terminals`,
+        body: { device_serial_number: 'SIMULATED-T12345678-001', store_id: 'oslo-center' },
+      },
+    ]);
+    expect(checkout.asked).toEqual([
+      {
+        method: 'POST',
+        path: '/v1/sessions-profile',
+        body: {
+          profile_id: 'in-store',
+          url: { return_url: request.returnUrl, callback_url: request.callbackUrl },
+          order: {
+            amount: 39_900,
+            currency: 'NOK',
+            merchant_reference: 'POS-1',
+            merchant_reference_2: 'p-1',
+            store: { id: 'oslo-center', terminal_id: 'T-1', payout_destination_id: 'seller-1' },
+          },
+          expires_at: '2026-12-06T12:00:00.000Z',
+          metadata: { ext_till: '3' },
+        },
+      },
+      { method: 'GET', path: '/v1/sessions/T12345678.s' },
+      // No body: the specification's cancel and void take none.
+      { method: 'POST', path: '/v1/sessions/T12345678.s/cancel' },
+      { method: 'GET', path: '/v1/transactions/T12345678.t' },
+      {
+        method: 'GET',
+        path:
+          '/v1/transactions?status=REFUNDED&status=PARTIALLY_REFUNDED&store_id=oslo-center' +
+          '&payment_product_type=seitatech.in_person&created_at.gte=2026-12-01T00%3A00%3A00.000Z' +
+          '&merchant_reference_2=p-1&limit=100&starting_after=T12345678.t',
+      },
+      { method: 'POST', path: '/v1/transactions/T12345678.t/capture', body: { amount: 100 } },
+      {
+        method: 'POST',
+        path: '/v1/transactions/T12345678.t/refund',
+        body: { amount: 100, refund_reference: 'r-1', terminal_id: 'T12345678-T0001' },
+      },
+      { method: 'POST', path: '/v1/transactions/T12345678.t/void' },
+      {
+        method: 'POST',
+        path: '/v1/admin/terminals/operations',
+        body: { terminal_id: 'T12345678-T0001', operation: 'end_of_day' },
+      },
+      { method: 'GET', path: '/v1/admin/terminals/operations?terminal_id=T12345678-T0001&operation_id=op-1' },
+    ]);
+  });
+});
+
 describe('DinteroClient naming the engine to Dintero', () => {
   it('sends the Dintero-System headers Dintero recommends on every call, the token’s too, with package.json’s version', async () => {
     const seen: IncomingHttpHeaders[] = [];
