@@ -118,7 +118,7 @@ const GLOSSARY: Readonly<Record<string, string>> = {
   lineId: "The line's id in the order.",
   description: "The line's text.",
   card: 'The card, never its number.',
-  brand: 'Card brand (VISA, MASTERCARD, …).',
+  brand: 'Card brand as Dintero spells it (Visa, MasterCard, …).',
   entryMethod: 'How the card was read (contactless, chip, …).',
   maskedPan: 'The card number, masked.',
   type: 'Card type (credit, debit).',

@@ -79,9 +79,10 @@ describe('Dintero simulator', () => {
 
   describe('the amount table', () => {
     it.each([
-      [39_900, 'CAPTURED', undefined, { brand: 'VISA', entry_method: 'contactless' }],
-      [10_001, 'CAPTURED', undefined, { brand: 'MASTERCARD', entry_method: 'chip' }],
-      [10_002, 'CAPTURED', undefined, { brand: 'VISA', entry_method: 'magstripe' }],
+      // The brand as Dintero spells it: "Visa, MasterCard, etc." (the specification's Card, example Visa).
+      [39_900, 'CAPTURED', undefined, { brand: 'Visa', entry_method: 'contactless' }],
+      [10_001, 'CAPTURED', undefined, { brand: 'MasterCard', entry_method: 'chip' }],
+      [10_002, 'CAPTURED', undefined, { brand: 'Visa', entry_method: 'magstripe' }],
       [10_051, 'DECLINED', 'authorization', undefined],
       [10_054, 'DECLINED', 'authorization', undefined],
       [10_005, 'DECLINED', 'authorization', undefined],

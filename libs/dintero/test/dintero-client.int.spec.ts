@@ -274,7 +274,7 @@ describe('DinteroClient against the simulator over HTTP', () => {
       status: 'CAPTURED',
       amount: 10_000,
       merchant_reference_2: request.paymentId,
-      card: { brand: 'VISA', entry_method: 'contactless' },
+      card: { brand: 'Visa', entry_method: 'contactless' },
     });
     expect(await dintero.listTransactions({ status: ['CAPTURED'], terminalId: ['T-1'] })).toHaveLength(1);
     expect(await dintero.listTransactions({ status: ['DECLINED'] })).toHaveLength(0);

@@ -8,6 +8,10 @@ import type { RefundMode } from '../state/simulator-state';
 export type TerminalOutcome =
   | {
       readonly kind: 'approved';
+      /**
+       * As Dintero spells it on `card.brand`: "Visa, MasterCard, etc." (the specification's `Card`, example `Visa`).
+       * Its spelling of American Express is not published: `Amex` is ours.
+       */
       readonly brand: string;
       readonly entryMethod: 'contactless' | 'chip' | 'magstripe';
       readonly cardType: string;
@@ -22,10 +26,10 @@ export type TerminalOutcome =
   | { readonly kind: 'unknown' };
 
 export const AMOUNT_TABLE: Readonly<Record<string, TerminalOutcome>> = {
-  '00': { kind: 'approved', brand: 'VISA', entryMethod: 'contactless', cardType: 'Debit' },
-  '01': { kind: 'approved', brand: 'MASTERCARD', entryMethod: 'chip', cardType: 'Credit' },
-  '02': { kind: 'approved', brand: 'VISA', entryMethod: 'magstripe', cardType: 'Credit' },
-  '03': { kind: 'approved', brand: 'AMEX', entryMethod: 'contactless', cardType: 'Credit Card' },
+  '00': { kind: 'approved', brand: 'Visa', entryMethod: 'contactless', cardType: 'Debit' },
+  '01': { kind: 'approved', brand: 'MasterCard', entryMethod: 'chip', cardType: 'Credit' },
+  '02': { kind: 'approved', brand: 'Visa', entryMethod: 'magstripe', cardType: 'Credit' },
+  '03': { kind: 'approved', brand: 'Amex', entryMethod: 'contactless', cardType: 'Credit Card' },
   '51': { kind: 'declined', errorType: 'INSUFFICIENT_FUNDS', message: 'Insufficient funds' },
   '54': { kind: 'declined', errorType: 'EXPIRED_CARD', message: 'Expired card' },
   '55': { kind: 'declined', errorType: 'PIN_REQUIRED', message: 'Wrong PIN' },

@@ -164,7 +164,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
       }
       case 'on_hold_then_approved': {
         // The card was read before the payment went on hold: the transaction has it from the start.
-        const tx = this.transaction(session, 'ON_HOLD', this.card('VISA', 'Debit', 'contactless'));
+        const tx = this.transaction(session, 'ON_HOLD', this.card('Visa', 'Debit', 'contactless'));
         this.report(session, tx, undefined);
         // "For an ON_HOLD transaction, a second callback follows when its status changes" (§4).
         this.schedule(`${session.id}:hold`, this.config.holdMs, () => {
@@ -187,7 +187,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
       }
       case 'on_hold_then_failed': {
         // ON_HOLD "will later be updated with a final payment status AUTHORIZED or FAILED" (the specification).
-        const tx = this.transaction(session, 'ON_HOLD', this.card('VISA', 'Debit', 'contactless'));
+        const tx = this.transaction(session, 'ON_HOLD', this.card('Visa', 'Debit', 'contactless'));
         this.report(session, tx, undefined);
         this.schedule(`${session.id}:hold`, this.config.holdMs, () => {
           tx.status = 'FAILED';
@@ -204,7 +204,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
         return;
       }
       case 'authorized_then_captured': {
-        const tx = this.transaction(session, 'AUTHORIZED', this.card('MASTERCARD', 'Credit', 'chip'));
+        const tx = this.transaction(session, 'AUTHORIZED', this.card('MasterCard', 'Credit', 'chip'));
         tx.events.push(this.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount, answered(tx, { approved: true })));
         session.events.push({ name: 'AUTHORIZED', created_at: this.clock.stamp() });
         // With auto-capture "the callback is delayed until the transaction is CAPTURED" (§2); the webhooks say now.
@@ -224,7 +224,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
 
   /** The card as Dintero shows it on a transaction: its brand, type, entry method and masked number. */
   private card(brand: string, type: string, entryMethod: string) {
-    const bin = brand === 'MASTERCARD' ? '535310' : '476173';
+    const bin = brand === 'MasterCard' ? '535310' : '476173';
     return {
       brand,
       masked_pan: `${bin}******${String(this.random.between(1000, 9999))}`,
