@@ -121,7 +121,7 @@ const GLOSSARY: Readonly<Record<string, string>> = {
   brand: 'Card brand as Dintero spells it (Visa, MasterCard, …).',
   entryMethod: 'How the card was read (contactless, chip, …).',
   maskedPan: 'The card number, masked.',
-  type: 'Card type (credit, debit).',
+  type: 'Card type as Dintero gives it (Credit, Debit, Credit Card, Debit Card or Prepaid).',
   endedAs: 'How the payment had ended before the capture came.',
   claimedAt: 'When the terminal was claimed.',
   flaggedForReversal: 'Always true: the money must be given back.',
