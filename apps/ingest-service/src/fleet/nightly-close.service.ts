@@ -599,9 +599,12 @@ export class NightlyClose extends LeasedLogService {
         }
         // A terminal registered (again, after a removal) after the close time has no day to close yet; nor has one out of
         // use at the close time (deactivated, not `ACTIVE` at Dintero) and back in use since, whichever way. One taken
-        // out of use only after the close time and back before its close was made still has the day to close.
+        // out of use only after the close time and back before its close was made still has the day to close. So has
+        // one whose close was tried: the day was its then, though a status recorded since is dated before the close
+        // time (asked of Dintero then, answered after the attempt), and its close is tried again or given up.
         const terminalKey = `${storeId}.${terminalId}`;
-        if ((this.registeredAt.get(terminalKey) ?? 0) > closeAt || !this.use.at(terminalKey, closeAt)) continue;
+        if ((this.registeredAt.get(terminalKey) ?? 0) > closeAt) continue;
+        if (!this.closes.has(key) && !this.use.at(terminalKey, closeAt)) continue;
         const spread = spreadOffsetMs(storeId, terminalId, this.config.nightlyCloseSpreadSeconds * 1000);
         if (now < closeAt + spread) continue;
         due.push({
