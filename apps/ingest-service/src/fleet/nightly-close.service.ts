@@ -415,7 +415,7 @@ export class NightlyClose extends LeasedLogService {
     if (!this.switchRecorded) await this.recordSwitch(now);
     if (budget <= 0) return 0;
     let spent = 0;
-    for (const superseded of this.supersededCloses(due)) {
+    for (const superseded of this.supersededCloses(due, now)) {
       if (spent >= budget || this.worker.isStopped) return spent;
       if (!(await this.worker.mayTake(`nightly-close.${superseded.key}`))) continue;
       spent += 1;
@@ -449,9 +449,11 @@ export class NightlyClose extends LeasedLogService {
    * Closes of an earlier day of a terminal whose next day's close is due now, that did not close and are not given up:
    * no attempt of them is made any more (only the latest due day's close is ever started), so each is given up, for the
    * store day to say that its batch was not closed. One still under way (asked for, sent, pending at Dintero) may yet
-   * complete, and is left to end: it is given up here once it ended without closing.
+   * complete, and is left to end: it is given up here once it ended without closing. A terminal with no close due now
+   * (taken out of use, or removed, after its close ended without closing and before it was tried again) has its
+   * store's next day instead, once that day's close time (with the terminal's spread) has come: it is never tried again.
    */
-  private supersededCloses(due: readonly { storeId: string; terminalId: string; businessDay: string }[]) {
+  private supersededCloses(due: readonly { storeId: string; terminalId: string; businessDay: string }[], now: number) {
     const dueOf = new Map(due.map((close) => [`${close.storeId}.${close.terminalId}`, close]));
     const superseded: {
       storeId: string;
@@ -465,7 +467,7 @@ export class NightlyClose extends LeasedLogService {
       if (close.status === 'completed' || close.status === 'given_up' || operationOpen(close.status)) continue;
       // The key is `{storeId}.{terminalId}.{businessDay}`, the day always ten characters.
       const terminal = key.slice(0, -(close.businessDay.length + 1));
-      const next = dueOf.get(terminal);
+      const next = dueOf.get(terminal) ?? this.storeDayDue(terminal, now);
       if (next === undefined || next.businessDay <= close.businessDay) continue;
       const why = close.status === 'busy' ? 'the terminal was busy' : (close.reason ?? close.status);
       superseded.push({
@@ -480,6 +482,22 @@ export class NightlyClose extends LeasedLogService {
       });
     }
     return superseded;
+  }
+
+  /**
+   * The day whose close is due now at the terminal's store (`{storeId}.{terminalId}`, ids of neither holding a dot), its
+   * close time and the terminal's spread come, whether the terminal is in use or listed there still: for a close of an
+   * earlier day no due close of the terminal supersedes.
+   */
+  private storeDayDue(terminal: string, now: number) {
+    const [storeId, terminalId] = terminal.split('.') as [string, string];
+    const state = this.stores.get(storeId);
+    if (state?.status !== 'registered') return undefined;
+    const { timeZone, endOfDayTime = DEFAULT_END_OF_DAY_TIME } = state.details;
+    const { businessDay, closeAt } = dueClose(timeZone, endOfDayTime, now);
+    if (now < closeAt + spreadOffsetMs(storeId, terminalId, this.config.nightlyCloseSpreadSeconds * 1000))
+      return undefined;
+    return { storeId, terminalId, businessDay };
   }
 
   /**
