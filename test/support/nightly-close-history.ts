@@ -8,6 +8,7 @@ import {
   storeDecider,
   storeStream,
   type CloseGivenUpData,
+  type OperationRequestedData,
 } from '@app/payment-domain';
 import { closeOperationId, closeTime, dueClose } from '../../apps/ingest-service/src/fleet/close-schedule';
 
@@ -137,4 +138,26 @@ export function closedCount(events: readonly RecordedEvent[], businessDay: strin
     (event) =>
       event.type === 'OperationCompleted' && (event.metadata as { businessDay?: string }).businessDay === businessDay,
   ).length;
+}
+
+/**
+ * What `log` says of one terminal day of `storeId`: its give-ups, the attempts of its close requested, and the event
+ * types of any stream.
+ */
+export async function terminalDayLog(
+  log: EventStore,
+  storeId: string,
+  { terminalId, businessDay }: { readonly terminalId: string; readonly businessDay: string },
+) {
+  const events: RecordedEvent[] = await log.readAll({ limit: 10_000 });
+  const ofDay = (data: { storeId: string; terminalId: string; businessDay?: string }) =>
+    data.storeId === storeId && data.terminalId === terminalId && data.businessDay === businessDay;
+  return {
+    givenUp: givenUpIn(events).filter(ofDay),
+    requested: events
+      .filter((event) => event.type === 'OperationRequested')
+      .map((event) => event.data as OperationRequestedData)
+      .filter(ofDay),
+    types: (streamName: string) => events.filter((e) => e.streamName === streamName).map((e) => e.type),
+  };
 }

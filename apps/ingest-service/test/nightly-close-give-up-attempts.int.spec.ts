@@ -1,17 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { handleCommand, type RecordedEvent } from '@app/event-store';
-import {
-  operationDecider,
-  operationStream,
-  type CloseGivenUpData,
-  type OperationCommand,
-  type OperationRequestedData,
-} from '@app/payment-domain';
+import { handleCommand } from '@app/event-store';
+import { operationDecider, operationStream, type OperationCommand } from '@app/payment-domain';
 import { closeDayKey, closeOperationId } from '../src/fleet/close-schedule';
 import { NightlyClose } from '../src/fleet/nightly-close.service';
 import { startIngestService, type RunningIngestService } from '../../../test/support/ingest-service';
+import { terminalDayLog } from '../../../test/support/nightly-close-history';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
 
@@ -126,22 +121,7 @@ describe('the attempts a nightly close is given up at', () => {
       'the terminal reported a failure',
       Date.now(),
     );
-  const logOf = async ({ terminalId, businessDay }: Day) => {
-    const events: RecordedEvent[] = await service.log.readAll({ limit: 10_000 });
-    const ofDay = (data: { storeId: string; terminalId: string; businessDay?: string }) =>
-      data.storeId === STORE && data.terminalId === terminalId && data.businessDay === businessDay;
-    return {
-      givenUp: events
-        .filter((event) => event.type === 'CloseGivenUp')
-        .map((event) => event.data as CloseGivenUpData)
-        .filter(ofDay),
-      requested: events
-        .filter((event) => event.type === 'OperationRequested')
-        .map((event) => event.data as OperationRequestedData)
-        .filter(ofDay),
-      types: (streamName: string) => events.filter((e) => e.streamName === streamName).map((e) => e.type),
-    };
-  };
+  const logOf = (day: Day) => terminalDayLog(service.log, STORE, day);
 
   it('records the attempt claimed after the one it knows, voided, as the attempts made', async () => {
     const day = dayOf('GA-1');

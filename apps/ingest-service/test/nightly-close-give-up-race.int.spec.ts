@@ -2,18 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { handleCommand, type EventStore, type RecordedEvent } from '@app/event-store';
-import {
-  operationDecider,
-  type OperationCommand,
-  operationStream,
-  type CloseGivenUpData,
-  type OperationRequestedData,
-} from '@app/payment-domain';
+import { operationDecider, type OperationCommand, operationStream } from '@app/payment-domain';
 import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '@app/platform';
 import { closeDayKey, closeOperationId } from '../src/fleet/close-schedule';
 import { NightlyClose } from '../src/fleet/nightly-close.service';
 import { startIngestService, type RunningIngestService } from '../../../test/support/ingest-service';
+import { terminalDayLog } from '../../../test/support/nightly-close-history';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
 
@@ -113,22 +108,7 @@ describe('a nightly close given up while another instance starts an attempt of i
     key: `${STORE}.${terminalId}.${businessDay}`,
   });
   /** What the log says of the terminal day: its give-ups, and the attempts of its close requested. */
-  const logOf = async ({ terminalId, businessDay }: Day) => {
-    const events: RecordedEvent[] = await services[0]!.log.readAll({ limit: 10_000 });
-    const ofDay = (data: { storeId: string; terminalId: string; businessDay?: string }) =>
-      data.storeId === STORE && data.terminalId === terminalId && data.businessDay === businessDay;
-    return {
-      givenUp: events
-        .filter((event) => event.type === 'CloseGivenUp')
-        .map((event) => event.data as CloseGivenUpData)
-        .filter(ofDay),
-      requested: events
-        .filter((event) => event.type === 'OperationRequested')
-        .map((event) => event.data as OperationRequestedData)
-        .filter(ofDay),
-      types: (streamName: string) => events.filter((e) => e.streamName === streamName).map((e) => e.type),
-    };
-  };
+  const logOf = (day: Day) => terminalDayLog(services[0]!.log, STORE, day);
 
   it('refuses the give-up when the first attempt is claimed between its look and its append', async () => {
     const day = dayOf('GR-1', '2026-03-10');
