@@ -4,7 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import { HttpException, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { trustedProxies, type BaseAppConfig } from '../config/base-app.config';
@@ -95,6 +95,25 @@ export async function createHttpApp(
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(CORRELATION_HEADER, request.id);
+    // A path we serve asked with a method it does not take is 405 with the methods it does, not 404: the caller
+    // has the right address and the wrong verb. Only a path no route matches is 404.
+    const allowed = request.is404 ? methodsOf(fastify, request.url) : [];
+    if (allowed.length > 0) {
+      const problem = problems.toProblem(
+        new HttpException(
+          {
+            code: 'METHOD_NOT_ALLOWED',
+            detail: `${request.method} is not a method of ${request.url.split('?')[0]}; it takes ${allowed.join(', ')}`,
+            allowed,
+          },
+          405,
+        ),
+        request.url,
+      );
+      void reply.status(405).header('allow', allowed.join(', ')).header('content-type', 'application/problem+json');
+      void reply.send(problem);
+      return;
+    }
     // Every body of ours is JSON: any other content type is 415 UNSUPPORTED_MEDIA_TYPE, not a text that
     // validation then refuses field by field.
     const hasBody = request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0';
@@ -142,6 +161,15 @@ export async function createHttpApp(
 }
 
 const problems = new ProblemDetailsFilter();
+
+/** The methods a route could have: Fastify's, less the ones no app of ours serves. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/** The methods some route takes at this path (its query left out), by Fastify's own router. */
+function methodsOf(fastify: FastifyInstance, url: string): string[] {
+  const path = url.split('?')[0] ?? url;
+  return METHODS.filter((method) => fastify.findRoute({ method, url: path }) !== null);
+}
 
 const isJson = (contentType: string | undefined): boolean =>
   contentType !== undefined && /^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(contentType);
