@@ -368,6 +368,41 @@ describe('command service: starting a terminal payment against the simulator', (
       });
       expect(await written()).toBe(before);
     });
+
+    it('lists a bad body and a missing or malformed key in one 400, on every keyed route', async () => {
+      const post = async (route: string, body: unknown, key?: string) => {
+        const response = await service.fetch(route, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(key === undefined ? {} : { 'idempotency-key': key }) },
+          body: JSON.stringify(body),
+        });
+        return {
+          status: response.status,
+          body: (await response.json()) as { code: string; errors: { field: string }[] },
+        };
+      };
+      const fields = (answer: { body: { errors: { field: string }[] } }) =>
+        answer.body.errors.map(({ field }) => field);
+      const before = await written();
+      const startAnswer = await start({ amount: -1 }, null);
+      expect(startAnswer).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+      expect(fields(startAnswer as never)).toEqual(['amount', 'Idempotency-Key']);
+      const malformed = await start({ amount: -1 }, 'with space');
+      expect(fields(malformed as never)).toEqual(['amount', 'Idempotency-Key']);
+      const refund = await post(`/v1/terminal-payments/${randomUUID()}/refunds`, { amount: 'ten' });
+      expect(refund.status).toBe(400);
+      expect(fields(refund)).toContain('Idempotency-Key');
+      expect(fields(refund).length).toBeGreaterThan(1);
+      for (const route of ['/v1/stores/oslo-center/terminals/T-1/operations', '/v1/stores/oslo-center/operations']) {
+        const operation = await post(route, { operation: 'reboot' });
+        expect(operation.status).toBe(400);
+        expect(fields(operation)).toEqual(['operation', 'Idempotency-Key']);
+      }
+      // A good key is not listed; a good body with a bad key is refused for the key alone, as before.
+      expect(fields((await start({ amount: -1 })) as never)).toEqual(['amount']);
+      expect(fields((await start({}, null)) as never)).toEqual(['Idempotency-Key']);
+      expect(await written()).toBe(before);
+    });
   });
 
   describe('GET ?waitFor=final', () => {

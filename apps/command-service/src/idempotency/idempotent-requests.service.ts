@@ -8,7 +8,7 @@ import {
   resumable,
   type RecordedAnswer,
 } from '@app/payment-domain';
-import { ProblemDetailsFilter, RequestValidationError } from '@app/platform';
+import { ProblemDetailsFilter, RequestValidationError, type FieldError } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig, type FaultPoint } from '../command-service.config';
 import { FaultPoints } from '../fault-points';
 import { fingerprintOf, sha256, type Fingerprint, type KeyedRequest } from './request-fingerprint';
@@ -18,6 +18,14 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const WAIT_FOR_FIRST_ANSWER_MS = 15_000;
 /** An idempotency key: 1-255 visible ASCII characters (the `Idempotency-Key` header, or `idempotencyKey` over NATS). */
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** Why an `Idempotency-Key` header is refused: missing, or not 1-255 visible ASCII characters. */
+export const IDEMPOTENCY_KEY_REFUSED: FieldError = {
+  field: 'Idempotency-Key',
+  message: 'Idempotency-Key header: 1-255 visible ASCII characters, required',
+};
+
+export const isIdempotencyKey = (key: unknown): key is string => typeof key === 'string' && IDEMPOTENCY_KEY.test(key);
 
 /** An answer and whether it is Problem Details (for the content type). */
 export interface Answer extends RecordedAnswer {
@@ -121,11 +129,7 @@ export class IdempotentRequests {
     context: { correlationId: string; instance: string },
     steps: IdempotentSteps<Prepared>,
   ): Promise<Answer> {
-    if (key === undefined || !IDEMPOTENCY_KEY.test(key)) {
-      throw new RequestValidationError([
-        { field: 'Idempotency-Key', message: 'Idempotency-Key header: 1-255 visible ASCII characters, required' },
-      ]);
-    }
+    if (!isIdempotencyKey(key)) throw new RequestValidationError([IDEMPOTENCY_KEY_REFUSED]);
     await steps.admit();
     const stream = idempotencyStream(scope, sha256(key).slice(0, 40));
     const fingerprint = fingerprintOf(request);

@@ -1,4 +1,17 @@
-import { Body, Controller, Get, Headers, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  UseInterceptors,
+  Get,
+  Headers,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import { IdempotencyKeyInterceptor } from '../idempotency/idempotency-key.interceptor';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblems } from '@app/platform';
@@ -43,6 +56,7 @@ export class TerminalOperationsController {
    * Runs an operation on one terminal: `202` once it is recorded and sent to Dintero; follow it with
    * `GET /v1/terminal-operations/{operationId}?waitFor=final`.
    */
+  @UseInterceptors(IdempotencyKeyInterceptor)
   @Post('stores/:storeId/terminals/:terminalId/operations')
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'The same key and body: the first answer' })
   @ApiAcceptedResponse({ type: TerminalOperationView })
@@ -70,6 +84,7 @@ export class TerminalOperationsController {
    * operation, or why it could not start, e.g. `TERMINAL_BUSY`). The same key again gives the same answers, but
    * for a terminal that was busy: its operation is tried again.
    */
+  @UseInterceptors(IdempotencyKeyInterceptor)
   @Post('stores/:storeId/operations')
   @ApiHeader({ name: 'Idempotency-Key', required: true })
   @ApiAcceptedResponse({ type: StoreOperationsView })

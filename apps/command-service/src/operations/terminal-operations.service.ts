@@ -4,7 +4,11 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { DomainError } from '@app/payment-domain';
 import { ProblemDetailsFilter, RequestValidationError } from '@app/platform';
-import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
+import {
+  IDEMPOTENCY_KEY_REFUSED,
+  IdempotentRequests,
+  isIdempotencyKey,
+} from '../idempotency/idempotent-requests.service';
 import type { CommandContext } from '../payments/command-context';
 import { busyAsSeenBy } from '../payments/visible-holder';
 import { RegistryService } from '../registry/registry.service';
@@ -50,10 +54,7 @@ export class TerminalOperations {
     context: CommandContext,
     instance: string,
   ): Promise<StoreOperationsView> {
-    if (key === undefined || !/^[\x21-\x7e]{1,255}$/.test(key))
-      throw new RequestValidationError([
-        { field: 'Idempotency-Key', message: 'Idempotency-Key is required (1-255 printable characters)' },
-      ]);
+    if (!isIdempotencyKey(key)) throw new RequestValidationError([IDEMPOTENCY_KEY_REFUSED]);
     context.client.assertStore(storeId);
     const store = await this.registry.registeredStore(storeId);
     const terminals = Object.entries(store.terminals)

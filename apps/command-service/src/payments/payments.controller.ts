@@ -1,4 +1,17 @@
-import { Body, Controller, Get, Headers, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  UseInterceptors,
+  Get,
+  Headers,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import { IdempotencyKeyInterceptor } from '../idempotency/idempotency-key.interceptor';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -58,6 +71,7 @@ export class PaymentsController {
    * Starts a payment: 201 when the terminal prompts; 202 when Dintero did not answer and the outcome is
    * being settled; Problem Details otherwise (TERMINAL_BUSY names what holds the terminal).
    */
+  @UseInterceptors(IdempotencyKeyInterceptor)
   @Post()
   @ApiHeader({
     name: 'Idempotency-Key',
@@ -149,6 +163,7 @@ export class PaymentsController {
    * when Dintero is doing it at the terminal (its answer 202), `unknown` when Dintero did not answer. Follow
    * it with `GET …/refunds/{refundId}?waitFor=final`.
    */
+  @UseInterceptors(IdempotencyKeyInterceptor)
   @Post(':paymentId/refunds')
   @ApiHeader({ name: 'Idempotency-Key', required: true })
   @ApiCreatedResponse({ type: RefundView, description: 'The outcome is known' })
