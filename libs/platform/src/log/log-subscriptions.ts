@@ -61,6 +61,9 @@ export class LogSubscriptions {
       },
     });
     this.followers.set(name, follower);
+    // At 0 from the start, for alerts on them (`paymentMetrics`): one series per follower, a handful an app.
+    this.drops.inc({ subscriber: name }, 0);
+    this.handlingFailures.inc({ subscriber: name }, 0);
     return follower;
   }
 

@@ -125,10 +125,39 @@ function create(registry: Registry) {
   };
 }
 
+/**
+ * The label values of each counter whose values are a small fixed set: every series is on `/metrics` at 0 from the
+ * start, so that an alert on one (`increase(...{result="failed"}[5m]) > 0`) sees 0 rather than no data until its
+ * first count. Counters labelled by something open-ended (a route, an event type) are left to appear as they count.
+ */
+const RESULTS = {
+  reconciler: ['settled', 'still_open', 'failed', 'leased_elsewhere'],
+  refundSweeps: ['completed', 'failed', 'abandoned', 'leased_elsewhere'],
+  refundSweepTransactions: ['listed', 'ours', 'recorded', 'not_in_log', 'failed'],
+  nightlyCloses: ['started', 'recorded', 'busy', 'failed', 'given_up'],
+} as const;
+/** Deliveries by source: a callback or webhook may be refused (4xx) or fail (5xx); a reconciler lookup is not answered. */
+const DELIVERY_RESULTS = {
+  callback: ['recorded', 'duplicate', 'ignored', 'refused', 'failed'],
+  webhook: ['recorded', 'duplicate', 'ignored', 'refused', 'failed'],
+  reconciler: ['recorded', 'duplicate', 'ignored'],
+} as const;
+
+function atZero(metrics: ReturnType<typeof create>): void {
+  for (const [counter, results] of Object.entries(RESULTS) as [keyof typeof RESULTS, readonly string[]][])
+    for (const result of results) metrics[counter].inc({ result }, 0);
+  for (const [source, results] of Object.entries(DELIVERY_RESULTS))
+    for (const result of results) metrics.deliveries.inc({ source, result }, 0);
+}
+
 /** The engine's own metrics, registered once per app registry (`GET /metrics`). */
 export function paymentMetrics(registry: Registry) {
   let metrics = byRegistry.get(registry);
-  if (!metrics) byRegistry.set(registry, (metrics = create(registry)));
+  if (!metrics) {
+    metrics = create(registry);
+    atZero(metrics);
+    byRegistry.set(registry, metrics);
+  }
   return metrics;
 }
 
