@@ -42,6 +42,14 @@ interface Schema {
   readonly properties?: Record<string, { type?: string; description?: string; enum?: unknown[] }>;
 }
 
+/** Where a schema in `node` is `type: number` (not `integer`). */
+function numbersIn(node: unknown, at = ''): string[] {
+  if (Array.isArray(node)) return node.flatMap((item, index) => numbersIn(item, `${at}[${index}]`));
+  if (node === null || typeof node !== 'object') return [];
+  const here = (node as { type?: unknown }).type === 'number' ? [at] : [];
+  return [...here, ...Object.entries(node).flatMap(([key, value]) => numbersIn(value, `${at}.${key}`))];
+}
+
 const isError = (status: string) => /^[45]\d\d$/.test(status);
 
 describe('OpenAPI: each app’s document is valid and complete', () => {
@@ -132,8 +140,30 @@ describe('OpenAPI: each app’s document is valid and complete', () => {
         }
       }
       expect(vague).toEqual([]);
+      // Amounts in minor units, counts, statuses, seconds: every number of ours is an integer (Terminus's health
+      // answer, with its `responseTime`, is not ours).
+      const { ['/health']: _health, ...paths } = document.paths;
+      expect(numbersIn({ paths, components: document.components })).toEqual([]);
     },
   );
+
+  it('command-service: types the amounts of a start, a refund and a payment as integers (minor units)', async () => {
+    const url = await command.app.getUrl();
+    const document = (await (await fetch(`${url.replace('[::1]', '127.0.0.1')}/docs-json`)).json()) as Document;
+    const schemas = (document.components as { schemas: Record<string, Schema> }).schemas;
+    for (const [schema, property] of [
+      ['StartTerminalPaymentDto', 'amount'],
+      ['RefundTerminalPaymentDto', 'amount'],
+      ['PaymentView', 'amount'],
+      ['PaymentView', 'capturedAmount'],
+      ['RefundView', 'amount'],
+    ] as const)
+      expect({ schema, property, type: schemas[schema]!.properties![property]!.type }).toEqual({
+        schema,
+        property,
+        type: 'integer',
+      });
+  });
 
   it('command-service: says every answer its routes give, as they give it', async () => {
     const url = await command.app.getUrl();

@@ -5,12 +5,12 @@ export class EndOfDayBatchView {
   @ApiPropertyOptional() batchId?: string;
   @ApiPropertyOptional() startOfDayAt?: string;
   @ApiPropertyOptional() lastEndOfDayAt?: string;
-  @ApiPropertyOptional() purchasesCount?: number;
-  @ApiPropertyOptional({ description: 'Minor units' }) purchasesAmount?: number;
-  @ApiPropertyOptional() reversalsCount?: number;
-  @ApiPropertyOptional({ description: 'Minor units' }) reversalsAmount?: number;
-  @ApiPropertyOptional({ description: 'Minor units' }) saleAmount?: number;
-  @ApiPropertyOptional({ description: 'Minor units' }) tipAmount?: number;
+  @ApiPropertyOptional({ type: 'integer' }) purchasesCount?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'Minor units' }) purchasesAmount?: number;
+  @ApiPropertyOptional({ type: 'integer' }) reversalsCount?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'Minor units' }) reversalsAmount?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'Minor units' }) saleAmount?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'Minor units' }) tipAmount?: number;
   @ApiPropertyOptional({ example: 'accepted' }) outcome?: string;
 }
 

@@ -17,7 +17,8 @@ import type { StartTerminalOperationDto } from './terminal-operation.dto';
 
 export class TerminalOperationAnswer {
   @ApiProperty() terminalId!: string;
-  @ApiProperty({ description: "202 with the terminal's operation, or the refusal's status" }) status!: number;
+  @ApiProperty({ type: 'integer', description: "202 with the terminal's operation, or the refusal's status" })
+  status!: number;
   @ApiPropertyOptional({ description: 'The operation, or the Problem Details of the refusal' }) body?: unknown;
 }
 

@@ -16,7 +16,7 @@ import { RefundView, refundView } from './refund/refund.view';
 /** Money captured after the payment ended: by transaction. */
 export class LateCaptureView {
   @ApiProperty() transactionId!: string;
-  @ApiProperty({ description: 'Captured after the end, in minor units of currency' }) amount!: number;
+  @ApiProperty({ type: 'integer', description: 'Captured after the end, in minor units of currency' }) amount!: number;
   @ApiProperty({
     example: 'SEK',
     description:
@@ -25,12 +25,14 @@ export class LateCaptureView {
   })
   currency!: string;
   @ApiProperty({
+    type: 'integer',
     description:
       'Given back for sure, in minor units: refunds of it that succeeded, and what Dintero shows refunded of it by ' +
       'none of them (refundedElsewhere)',
   })
   refundedAmount!: number;
   @ApiProperty({
+    type: 'integer',
     required: false,
     description:
       "Given back at Dintero by no refund of this engine's (in Dintero's Backoffice, say), in minor units: part of " +
@@ -38,6 +40,7 @@ export class LateCaptureView {
   })
   refundedElsewhere?: number;
   @ApiProperty({
+    type: 'integer',
     description:
       'What may still be refunded of it (POST …/refunds with its transactionId), in minor units: captured late less ' +
       'every refund of it not failed and what was refunded of it elsewhere',
@@ -71,7 +74,10 @@ export class PaymentView {
   status!: string;
   @ApiProperty() storeId!: string;
   @ApiProperty() terminalId!: string;
-  @ApiProperty({ description: 'The amount asked of the customer, in minor units (39900 is 399.00 NOK)' })
+  @ApiProperty({
+    type: 'integer',
+    description: 'The amount asked of the customer, in minor units (39900 is 399.00 NOK)',
+  })
   amount!: number;
   @ApiProperty() currency!: string;
   @ApiProperty() merchantReference!: string;
@@ -93,20 +99,24 @@ export class PaymentView {
     description: 'When the engine recorded its end (declined, failed, cancelled, expired, rejected or voided)',
   })
   endedAt?: string;
-  @ApiProperty({ required: false, description: 'What Dintero captured, in minor units' }) capturedAmount?: number;
+  @ApiProperty({ type: 'integer', required: false, description: 'What Dintero captured, in minor units' })
+  capturedAmount?: number;
   @ApiProperty({
+    type: 'integer',
     required: false,
     description:
       'Refunded for sure, in minor units: refunds that succeeded, and what Dintero shows refunded by none of them (refundedElsewhere)',
   })
   refundedAmount?: number;
   @ApiProperty({
+    type: 'integer',
     required: false,
     description:
       "Refunded at Dintero by no refund of this engine's (in Dintero's Backoffice, say), in minor units: part of refundedAmount",
   })
   refundedElsewhere?: number;
   @ApiProperty({
+    type: 'integer',
     required: false,
     description:
       'What may still be refunded, in minor units: captured less every refund not failed (pending ones included)',

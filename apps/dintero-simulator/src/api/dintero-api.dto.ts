@@ -54,7 +54,7 @@ export class SessionStoreDto {
 }
 
 export class SessionOrderDto {
-  @ApiProperty({ description: 'In minor units: 39900 is 399.00 NOK' })
+  @ApiProperty({ type: 'integer', description: 'In minor units: 39900 is 399.00 NOK' })
   @IsInt()
   @Min(0)
   amount!: number;
@@ -74,7 +74,7 @@ export class SessionOrderDto {
   @IsString()
   merchant_reference_2?: string;
 
-  @ApiPropertyOptional({ description: 'In minor units' })
+  @ApiPropertyOptional({ type: 'integer', description: 'In minor units' })
   @IsOptional()
   @IsInt()
   vat_amount?: number;
@@ -131,7 +131,7 @@ export class CreateSessionDto {
 }
 
 export class RefundDto {
-  @ApiProperty({ description: 'In minor units' })
+  @ApiProperty({ type: 'integer', description: 'In minor units' })
   @IsInt()
   @Min(1)
   amount!: number;
@@ -157,7 +157,7 @@ export class RefundDto {
 }
 
 export class CaptureDto {
-  @ApiProperty({ description: 'In minor units' })
+  @ApiProperty({ type: 'integer', description: 'In minor units' })
   @IsInt()
   @Min(1)
   amount!: number;
@@ -184,7 +184,7 @@ export const OneOrSeveralStrings = (description?: string) =>
 
 /** Dintero's paging of a list: `limit` 1-100 (default 10) and the cursor `starting_after`. */
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 10 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 10 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

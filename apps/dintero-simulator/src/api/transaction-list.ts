@@ -86,19 +86,19 @@ export class ListTransactionsQuery extends PageQuery {
   @OneOrSeveralStrings()
   currency?: string[];
 
-  @ApiPropertyOptional({ description: 'The amount authorised, exactly' })
+  @ApiPropertyOptional({ type: 'integer', description: 'The amount authorised, exactly' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   amount?: number;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ type: 'integer' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   'amount.gte'?: number;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ type: 'integer' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

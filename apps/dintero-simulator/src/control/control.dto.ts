@@ -146,7 +146,7 @@ const YEAR_MS = 366 * 24 * 3600 * 1000;
 
 /** How far Dintero's record clock runs from real time, in milliseconds (0: real time). */
 export class ClockDto {
-  @ApiProperty({ description: 'Milliseconds; 0 is real time' })
+  @ApiProperty({ type: 'integer', description: 'Milliseconds; 0 is real time' })
   @IsInt()
   @Min(-YEAR_MS)
   @Max(YEAR_MS)
@@ -163,15 +163,25 @@ export class OperationOutcomesDto {
 
 /** Added to every end-of-day close's totals of the terminal, so that its batch disagrees with the truth; `{}` resets. */
 export class BatchSkewDto {
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(-1_000_000) @Max(1_000_000) purchasesCount?: number;
-  @ApiPropertyOptional({ description: 'In minor units' })
+  @ApiPropertyOptional({ type: 'integer' })
+  @IsOptional()
+  @IsInt()
+  @Min(-1_000_000)
+  @Max(1_000_000)
+  purchasesCount?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'In minor units' })
   @IsOptional()
   @IsInt()
   @Min(-1e12)
   @Max(1e12)
   purchasesAmount?: number;
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(-1_000_000) @Max(1_000_000) reversalsCount?: number;
-  @ApiPropertyOptional({ description: 'In minor units' })
+  @ApiPropertyOptional({ type: 'integer' })
+  @IsOptional()
+  @IsInt()
+  @Min(-1_000_000)
+  @Max(1_000_000)
+  reversalsCount?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'In minor units' })
   @IsOptional()
   @IsInt()
   @Min(-1e12)

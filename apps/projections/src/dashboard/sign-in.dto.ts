@@ -15,6 +15,9 @@ export class SessionView {
   stores!: string[] | '*';
   @ApiProperty({ description: 'When the session ends (absent for a key sent as a bearer token)', required: false })
   expiresAt?: string;
-  @ApiProperty({ description: 'Seconds a terminal may prompt or refund before it is listed as a problem' })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Seconds a terminal may prompt or refund before it is listed as a problem',
+  })
   stuckAfterSeconds!: number;
 }

@@ -13,7 +13,7 @@ export class ProblemDetailsView {
   @ApiProperty({ enum: ['about:blank'], description: 'Always `about:blank`: `code` says which problem it is' })
   type!: string;
   @ApiProperty({ description: "The status's reason phrase", example: 'Conflict' }) title!: string;
-  @ApiProperty({ example: 409 }) status!: number;
+  @ApiProperty({ type: 'integer', example: 409 }) status!: number;
   @ApiProperty({ description: 'Stable error code', example: 'TERMINAL_BUSY' }) code!: string;
   @ApiProperty({ example: 'Terminal T-1 is busy with payment 6f0c…' }) detail!: string;
   @ApiProperty({ required: false, example: '/v1/terminal-payments' }) instance?: string;

@@ -19,6 +19,7 @@ export class GetPaymentQuery {
 
   /** Seconds, at most 60. */
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: 60,
     default: DEFAULT_WAIT_SECONDS,

@@ -10,6 +10,7 @@ export class RefundTerminalPaymentDto {
    * captured late minus that).
    */
   @ApiProperty({
+    type: 'integer',
     example: 10_000,
     description: 'In minor units; never more than captured minus what is refunded or being refunded',
   })

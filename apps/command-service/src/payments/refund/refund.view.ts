@@ -6,7 +6,7 @@ import { ReceiptView } from '../receipt.view';
 export class RefundView {
   @ApiProperty() refundId!: string;
   @ApiProperty() paymentId!: string;
-  @ApiProperty({ description: 'Minor units of currency' }) amount!: number;
+  @ApiProperty({ type: 'integer', description: 'Minor units of currency' }) amount!: number;
   @ApiProperty({
     example: 'NOK',
     description:

@@ -66,7 +66,7 @@ export class StartTerminalPaymentDto {
   terminalId!: string;
 
   /** Minor units: 39900 is 399.00 NOK. */
-  @ApiProperty({ example: 39_900, description: 'In minor units: 39900 is 399.00 NOK' })
+  @ApiProperty({ type: 'integer', example: 39_900, description: 'In minor units: 39900 is 399.00 NOK' })
   @IsRequired()
   @IsInt()
   @Min(1)
