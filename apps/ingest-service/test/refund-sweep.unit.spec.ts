@@ -62,6 +62,8 @@ function world(transactions: DinteroTransaction[], options: { failOnce?: number;
       leaseCalls.push(`hold ${key} ${until}`);
       return Promise.resolve(true);
     },
+    // Held by a running instance, not left by a stopped one.
+    releasedUntil: () => Promise.resolve(undefined),
   } as unknown as SettleLeases;
   const warnings: string[] = [];
   const logger = { log: () => undefined, warn: (_: unknown, line: string) => warnings.push(line) } as unknown as Logger;

@@ -49,7 +49,7 @@ import { PaymentFacts, type FactContext } from '../facts/payment-facts.service';
 import { DuePayments, type RetrySettings } from './due-payments';
 import { CheckpointVersionError, ReconcilerCheckpoints, type ReconcilerCheckpoint } from './reconciler-checkpoints';
 import { ourOrigin } from '../webhook/our-callback-url';
-import { RefundSweep, type RefundSweepSummary } from './refund-sweep';
+import { REFUND_SWEEP_LEASE, RefundSweep, type RefundSweepSummary } from './refund-sweep';
 import { SettleLeases } from './settle-leases';
 
 /** Between a refund recorded as sent (`submittedAt`) and its call to Dintero beginning: the commit's answer. */
@@ -210,7 +210,19 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       this.logger.warn(
         'NATS is away: the reconciler checkpoint is not saved at stop; the next start replays from the last one saved',
       );
-    else await this.saveCheckpoint();
+    else await Promise.all([this.saveCheckpoint(), this.releaseLeases()]);
+  }
+
+  /**
+   * Gives up this instance's leases: each holder is one process, so the leases of a stopped one were another's to
+   * the instance started after it, which waited for them (up to MAX_RETRY_MS, an hour for the refund sweep's) and
+   * counted each look as `leased_elsewhere`, even with one instance. The refund sweep's lease keeps the time of the
+   * next sweep, unless one is under way.
+   */
+  private async releaseLeases(): Promise<void> {
+    await this.leases
+      ?.release(this.refundSweep.sweeping ? [] : [REFUND_SWEEP_LEASE])
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'could not give up the reconciler leases at stop'));
   }
 
   /**

@@ -141,10 +141,16 @@ export class RefundSweep {
       if (!this.pending(now)) return;
       // Asked for before the budget is looked at (a NATS request, not Dintero's): a sweep another instance runs is not
       // this one's to be starved of, and a round without budget here counts only for a sweep that is this instance's.
-      if (!(await this.mayList())) {
+      const lease = await this.mayList();
+      if (lease !== 'mine') {
+        this.starvedRounds = 0;
+        // The instance that swept last stopped, and left the time of the next sweep: not due before it.
+        if (typeof lease === 'number') {
+          this.nextAt = lease;
+          return;
+        }
         // Another instance sweeps, or swept and holds the lease until its next sweep: asked again after a lease.
         this.metrics.refundSweeps.inc({ result: 'leased_elsewhere' });
-        this.starvedRounds = 0;
         this.nextAt = now + this.settings.leaseMs;
         return;
       }
@@ -167,7 +173,7 @@ export class RefundSweep {
     for (let page = 0; page < pages && this.running; page++) {
       // Before every page, the first of a round going on too: with one page a round, the lease would otherwise never
       // be renewed, lapse, and be taken by another instance sweeping beside this one.
-      if (!(page === 0 && leased) && !(await this.mayList())) return this.abandon();
+      if (!(page === 0 && leased) && (await this.mayList()) !== 'mine') return this.abandon();
       // A Dintero request spent: the reserved share is used up first.
       this.credit = Math.max(0, this.credit - SWEEP_SHARE_DIVISOR);
       // A page not listed stops the round: the next one lists it again.
@@ -192,19 +198,29 @@ export class RefundSweep {
     );
   }
 
-  /** Whether this instance holds the sweep's lease (taken or renewed); without NATS it sweeps all the same. */
-  private async mayList(): Promise<boolean> {
+  /**
+   * Whether this instance holds the sweep's lease (taken or renewed: `mine`), another does (`elsewhere`), or the
+   * instance that swept last stopped before the next sweep was due, whose time this answers; without NATS it
+   * sweeps all the same.
+   */
+  private async mayList(): Promise<'mine' | 'elsewhere' | number> {
     const leases = this.leases();
-    if (!leases) return true;
+    if (!leases) return 'mine';
     try {
-      return await leases.take(REFUND_SWEEP_LEASE);
+      if (await leases.take(REFUND_SWEEP_LEASE)) return 'mine';
+      return (await leases.releasedUntil(REFUND_SWEEP_LEASE)) ?? 'elsewhere';
     } catch (error) {
       this.logger.warn(
         { correlationId: CONTEXT.correlationId, err: error },
         'could not take the refund sweep lease: sweeping anyway',
       );
-      return true;
+      return 'mine';
     }
+  }
+
+  /** Whether a sweep is under way here (at a stop, its lease is given up at once rather than kept to its time). */
+  get sweeping(): boolean {
+    return this.running !== undefined;
   }
 
   private abandon(): void {

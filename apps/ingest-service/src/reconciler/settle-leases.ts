@@ -30,6 +30,8 @@ const BUCKET_AGE_FLOOR_MS = 3_600_000;
 export class SettleLeases {
   /** This instance, as written in the leases it holds. */
   readonly holder = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  /** The leases this instance wrote, and until when (`release`). Those run out are dropped as new ones come. */
+  private readonly held = new Map<string, number>();
 
   private constructor(
     private readonly kv: KV,
@@ -80,6 +82,7 @@ export class SettleLeases {
     const until = Math.min(untilMs, Date.now() + this.longestHoldMs);
     try {
       await this.kv.update(key, `${this.holder}|${until}`, entry.revision);
+      this.hold(key, until);
       return true;
     } catch (error) {
       if (isRevisionConflict(error)) return false;
@@ -93,15 +96,18 @@ export class SettleLeases {
    */
   async take(key: string): Promise<boolean> {
     const entry = await this.kv.get(key);
-    const lease = `${this.holder}|${Date.now() + this.leaseMs}`;
+    const until = Date.now() + this.leaseMs;
+    const lease = `${this.holder}|${until}`;
     try {
       if (!entry || entry.operation !== 'PUT') {
         await this.kv.create(key, lease);
+        this.hold(key, until);
         return true;
       }
       const { holder, untilMs } = leaseOf(entry.string(), entry.created.getTime() + this.leaseMs);
       if (holder !== this.holder && Date.now() < untilMs) return false;
       await this.kv.update(key, lease, entry.revision);
+      this.hold(key, until);
       return true;
     } catch (error) {
       // Created or updated by another instance between the read and the write: theirs.
@@ -109,7 +115,52 @@ export class SettleLeases {
       throw error;
     }
   }
+
+  /**
+   * Until when the lease on `key` is kept by an instance that stopped (`release`, the time it named kept), or
+   * undefined: the lease is free, or held by a running instance, or the time has passed.
+   */
+  async releasedUntil(key: string): Promise<number | undefined> {
+    const entry = await this.kv.get(key);
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    const { holder, untilMs } = leaseOf(entry.string(), 0);
+    return holder === RELEASED && Date.now() < untilMs ? untilMs : undefined;
+  }
+
+  /**
+   * At a stop: gives up the leases this instance still holds, so that no instance (another, or this one started
+   * again, with a holder of its own) waits for them to run out, nor counts them as another's. Those in
+   * `keepUntil` keep the time they named, with no holder, as a time before which the work is not due (the next
+   * refund sweep: `releasedUntil`). A lease another instance has taken since is left to it.
+   */
+  async release(keepUntil: readonly string[] = []): Promise<void> {
+    const now = Date.now();
+    for (const [key, until] of this.held) {
+      if (until <= now) continue;
+      const entry = await this.kv.get(key);
+      if (!entry || entry.operation !== 'PUT' || leaseOf(entry.string(), 0).holder !== this.holder) continue;
+      await this.kv
+        .update(key, `${RELEASED}|${keepUntil.includes(key) ? until : 0}`, entry.revision)
+        .catch((error: unknown) => {
+          if (!isRevisionConflict(error)) throw error;
+        });
+    }
+    this.held.clear();
+  }
+
+  private hold(key: string, untilMs: number): void {
+    this.held.set(key, untilMs);
+    // Only the ones still running are worth giving up at a stop: the rest are dropped now and then.
+    if (this.held.size % HELD_PRUNE_EVERY !== 0) return;
+    const now = Date.now();
+    for (const [held, until] of this.held) if (until <= now) this.held.delete(held);
+  }
 }
+
+/** The holder of a lease given up at a stop (`release`): nobody's. */
+const RELEASED = '';
+/** How many leases this instance remembers holding between two prunes of those run out. */
+const HELD_PRUNE_EVERY = 1_000;
 
 /** A lease's holder and until when it holds; one written before leases said so holds until `oldFormatUntilMs`. */
 function leaseOf(value: string, oldFormatUntilMs: number): { holder: string; untilMs: number } {

@@ -26,13 +26,13 @@ function create(registry: Registry) {
     }),
     reconciler: new Counter({
       name: 'payments_reconciler_payments_total',
-      help: 'Due payments the reconciler took up, by result (settled, still_open, failed, leased_elsewhere: another instance held it)',
+      help: 'Due payments the reconciler took up, by result (settled, still_open, failed, leased_elsewhere: another running instance held it)',
       labelNames: ['result'] as const,
       registers,
     }),
     refundSweeps: new Counter({
       name: 'payments_reconciler_refund_sweeps_total',
-      help: "The reconciler's sweeps of Dintero's refunded transactions, by result (completed; failed: a page could not be listed, taken up again at the next round; abandoned: another instance took the sweep over; leased_elsewhere: another instance sweeps, or swept less than RECONCILER_REFUND_SWEEP_MINUTES ago)",
+      help: "The reconciler's sweeps of Dintero's refunded transactions, by result (completed; failed: a page could not be listed, taken up again at the next round; abandoned: another instance took the sweep over; leased_elsewhere: another running instance sweeps, or swept less than RECONCILER_REFUND_SWEEP_MINUTES ago; a stopped one's time of the next sweep is waited for and not counted)",
       labelNames: ['result'] as const,
       registers,
     }),
