@@ -53,6 +53,7 @@ function world(transactions: DinteroTransaction[], options: { failOnce?: number;
   } as unknown as PaymentFacts;
   const leaseCalls: string[] = [];
   let held = true;
+  let released: number | undefined;
   const leases = {
     take: (key: string) => {
       leaseCalls.push(`take ${key}`);
@@ -62,8 +63,8 @@ function world(transactions: DinteroTransaction[], options: { failOnce?: number;
       leaseCalls.push(`hold ${key} ${until}`);
       return Promise.resolve(true);
     },
-    // Held by a running instance, not left by a stopped one.
-    releasedUntil: () => Promise.resolve(undefined),
+    // Held by a running instance, unless `leftUntil` says a stopped one left it with a time.
+    releasedUntil: () => Promise.resolve(held ? undefined : released),
   } as unknown as SettleLeases;
   const warnings: string[] = [];
   const logger = { log: () => undefined, warn: (_: unknown, line: string) => warnings.push(line) } as unknown as Logger;
@@ -79,7 +80,25 @@ function world(transactions: DinteroTransaction[], options: { failOnce?: number;
   );
   const starvedRounds = async () =>
     (await registry.getSingleMetric('payments_reconciler_refund_sweep_starved_rounds_total')!.get()).values[0]?.value;
-  return { sweep, calls, recorded, leaseCalls, heldElsewhere: () => (held = false), warnings, starvedRounds };
+  return {
+    sweep,
+    calls,
+    recorded,
+    leaseCalls,
+    heldElsewhere: () => (held = false),
+    /** The lease as a stopped instance left it (`SettleLeases.release`), with no holder, until `until`. */
+    leftUntil: (until: number) => {
+      held = false;
+      released = until;
+    },
+    /** The lease free again (run out of the bucket, or removed). */
+    freed: () => {
+      held = true;
+      released = undefined;
+    },
+    warnings,
+    starvedRounds,
+  };
 }
 
 describe('RefundSweep', () => {
@@ -132,6 +151,18 @@ describe('RefundSweep', () => {
     expect(leaseCalls).toHaveLength(1);
     await sweep.step(1, NOW + 30_000);
     expect(leaseCalls).toHaveLength(2);
+  });
+
+  it('waits, uncounted, for the next sweep a stopped instance left, asking again every lease', async () => {
+    // Left by an instance whose clock ran a day ahead: the entry is gone with the bucket's age, long before then.
+    const { sweep, calls, leaseCalls, leftUntil, freed } = world([refunded(1, HOUR)]);
+    leftUntil(NOW + 25 * HOUR);
+    await sweep.step(1, NOW);
+    await sweep.step(1, NOW + 29_999);
+    expect(leaseCalls).toHaveLength(1);
+    freed();
+    await sweep.step(1, NOW + 30_000);
+    expect(calls).toHaveLength(1);
   });
 
   it('lists a page that failed again at the next round, from where it was', async () => {

@@ -144,9 +144,11 @@ export class RefundSweep {
       const lease = await this.mayList();
       if (lease !== 'mine') {
         this.starvedRounds = 0;
-        // The instance that swept last stopped, and left the time of the next sweep: not due before it.
+        // The instance that swept last stopped, and left the time of the next sweep: not due before it. Asked again
+        // a lease later all the same (uncounted): the time is the stopped instance's clock, and the entry may go (the
+        // bucket's age) or be taken long before a time that clock put far ahead.
         if (typeof lease === 'number') {
-          this.nextAt = lease;
+          this.nextAt = Math.min(lease, now + this.settings.leaseMs);
           return;
         }
         // Another instance sweeps, or swept and holds the lease until its next sweep: asked again after a lease.
