@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
 import { startIngestService, type RunningIngestService } from '../../../test/support/ingest-service';
 
 /**
@@ -22,6 +23,8 @@ describe('the counters of a fresh ingest service', () => {
       DINTERO_WEBHOOK_SECRET: 'webhook-secret',
       // The reconciler on (its log follower is counted), over an empty log: nothing is due; swept only when asked.
       RECONCILER_REFUND_SWEEP_MINUTES: '0',
+      // On, over an empty log: no store, nothing to close.
+      NIGHTLY_CLOSE_ENABLED: 'true',
     });
     metrics = await (await fetch(`${ingest.url}/metrics`)).text();
   });
@@ -60,5 +63,26 @@ describe('the counters of a fresh ingest service', () => {
 
   it('creates no series per route or event type before they count', () => {
     expect(metrics).not.toMatch(/^payments_facts_recorded_total\{/m);
+  });
+});
+
+/**
+ * Every app registers the engine's metrics; only the one running the service that counts them lists them at 0, so that
+ * a series at 0 says that service runs (an alert on the reconciler's is not fooled by another app's `/metrics`).
+ */
+describe("the ingest service's counters elsewhere", () => {
+  let command: RunningCommandService | undefined;
+  afterAll(() => command?.close());
+
+  it('are not listed by a fresh command service', async () => {
+    command = await startCommandService();
+    const metrics = await (await command.fetch('/metrics')).text();
+    for (const name of [
+      'payments_reconciler_payments_total',
+      'payments_reconciler_refund_sweeps_total',
+      'payments_nightly_closes_total',
+      'payments_dintero_deliveries_total',
+    ])
+      expect(metrics).not.toMatch(new RegExp(`^${name}\\{`, 'm'));
   });
 });

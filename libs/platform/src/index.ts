@@ -35,7 +35,7 @@ export {
 export { RequestValidationPipe, requestValidation } from './problem-details/validation.pipe';
 export { ApiProblems, ProblemDetailsView } from './problem-details/api-problems.decorator';
 export { rateLimited } from './problem-details/rate-limited';
-export { paymentMetrics, type PaymentMetrics } from './metrics/payment-metrics';
+export { countedFromZero, paymentMetrics, type CountedFromZero, type PaymentMetrics } from './metrics/payment-metrics';
 export {
   claimForOperation,
   operationMetadata,

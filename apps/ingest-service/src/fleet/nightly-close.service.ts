@@ -18,6 +18,7 @@ import {
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
 import {
+  countedFromZero,
   METRICS_REGISTRY,
   operationMetadata,
   paymentMetrics,
@@ -162,7 +163,10 @@ export class NightlyClose extends LeasedLogService {
   /** The failed starts kept in NATS, opened at the first that is needed; undefined while it could not be. */
   private failures: Promise<CloseStartFailures | undefined> | undefined;
 
-  constructor(dependencies: LeasedLogDependencies, @Inject(METRICS_REGISTRY) registry: Registry) {
+  constructor(
+    dependencies: LeasedLogDependencies,
+    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+  ) {
     super(
       {
         name: 'nightly-close',
@@ -201,6 +205,7 @@ export class NightlyClose extends LeasedLogService {
    * with `RECONCILER_ENABLED=false` do no background work and say nothing), before it follows the log.
    */
   override async onApplicationBootstrap(): Promise<void> {
+    if (this.enabled) countedFromZero(this.registry, ['nightlyCloses']);
     if (this.config.reconcilerEnabled) await this.recordSwitch(Date.now());
     await super.onApplicationBootstrap();
   }

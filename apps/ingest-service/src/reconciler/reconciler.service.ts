@@ -37,6 +37,7 @@ import {
 } from '@app/payment-domain';
 import type { Registry } from 'prom-client';
 import {
+  countedFromZero,
   LOG_SUBSCRIPTIONS,
   METRICS_REGISTRY,
   paymentMetrics,
@@ -108,7 +109,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     @Inject(DINTERO_CLIENT) private readonly dintero: DinteroClient,
     @Inject(INGEST_CONFIG) private readonly config: IngestServiceConfig,
     private readonly facts: PaymentFacts,
-    @Inject(METRICS_REGISTRY) registry: Registry,
+    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
     @Inject(LOG_SUBSCRIPTIONS) private readonly subscriptions: LogSubscriptions,
   ) {
@@ -137,6 +138,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.reconcilerEnabled) return;
+    countedFromZero(this.registry, ['reconciler', 'refundSweeps', 'refundSweepTransactions']);
     const { natsPrefix, natsReplicas, reconcilerLeaseSeconds } = this.config;
     [this.logId, this.leases, this.checkpoints] = await Promise.all([
       logIdentity(this.store),

@@ -7,6 +7,7 @@ import { EVENT_STORE, type EventStore } from '@app/event-store';
 import type { Registry } from 'prom-client';
 import {
   ApiProblems,
+  countedFromZero,
   METRICS_REGISTRY,
   paymentMetrics,
   RequestValidationError,
@@ -66,6 +67,8 @@ export class WebhookController {
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
     this.metrics = paymentMetrics(registry);
+    // Ingest's: callbacks and webhooks come here, and the reconciler's lookups record through the same facts.
+    countedFromZero(registry, ['deliveries']);
     this.ourOrigin = ourOrigin(config.ingestPublicUrl);
   }
 

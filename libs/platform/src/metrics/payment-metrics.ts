@@ -127,7 +127,7 @@ function create(registry: Registry) {
 
 /**
  * The label values of each counter whose values are a small fixed set: every series is on `/metrics` at 0 from the
- * start, so that an alert on one (`increase(...{result="failed"}[5m]) > 0`) sees 0 rather than no data until its
+ * start (`countedFromZero`), so that an alert on one (`increase(...{result="failed"}[5m]) > 0`) sees 0 rather than no data until its
  * first count. Counters labelled by something open-ended (a route, an event type) are left to appear as they count.
  */
 const RESULTS = {
@@ -143,21 +143,27 @@ const DELIVERY_RESULTS = {
   reconciler: ['recorded', 'duplicate', 'ignored'],
 } as const;
 
-function atZero(metrics: ReturnType<typeof create>): void {
-  for (const [counter, results] of Object.entries(RESULTS) as [keyof typeof RESULTS, readonly string[]][])
-    for (const result of results) metrics[counter].inc({ result }, 0);
-  for (const [source, results] of Object.entries(DELIVERY_RESULTS))
-    for (const result of results) metrics.deliveries.inc({ source, result }, 0);
+/** The counters `countedFromZero` can start at 0. */
+export type CountedFromZero = keyof typeof RESULTS | 'deliveries';
+
+/**
+ * Puts every series of `counters` on `/metrics` at 0 (see `RESULTS`), called by the service that counts them: only
+ * the app that runs it lists them, so a series at 0 says that service runs, not merely that the app registers the
+ * engine's metrics (every app does).
+ */
+export function countedFromZero(registry: Registry, counters: readonly CountedFromZero[]): void {
+  const metrics = paymentMetrics(registry);
+  for (const counter of counters)
+    if (counter === 'deliveries') {
+      for (const [source, results] of Object.entries(DELIVERY_RESULTS))
+        for (const result of results) metrics.deliveries.inc({ source, result }, 0);
+    } else for (const result of RESULTS[counter]) metrics[counter].inc({ result }, 0);
 }
 
 /** The engine's own metrics, registered once per app registry (`GET /metrics`). */
 export function paymentMetrics(registry: Registry) {
   let metrics = byRegistry.get(registry);
-  if (!metrics) {
-    metrics = create(registry);
-    atZero(metrics);
-    byRegistry.set(registry, metrics);
-  }
+  if (!metrics) byRegistry.set(registry, (metrics = create(registry)));
   return metrics;
 }
 
