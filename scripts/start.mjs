@@ -3,7 +3,7 @@
 // projections in one process, `apps/engine`, each on its own port), seeds a demo chain and drives POS traffic
 // through the real APIs (`npm start -- --no-demo` for the engine alone), and on Ctrl-C cancels the demo's
 // open payments and stops both processes cleanly.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -150,6 +150,13 @@ if (problems.length > 0) {
 }
 // Held until this script exits: a second npm start on the same folder (other ports) is refused by preflight.
 claimDataDir(dataDir);
+// Built here, after the arguments and the checks, not by the npm script before this one: npm gives `npm start -- …`'s
+// words to the script's last command only, so `--help` came after a build, or after a refusal of a port in use.
+const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+if (build.status !== 0) {
+  releaseDataDir(dataDir);
+  process.exit(build.status ?? 1);
+}
 
 const env = {
   ...process.env,

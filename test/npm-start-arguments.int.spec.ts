@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { removeNatsState, uniquePrefix } from './support/projections';
 const root = path.resolve(__dirname, '..');
 
 /**
- * `npm start -- <args>` (its script, after the preflight and the build): on ports, a data folder and a prefix of
+ * `npm start -- <args>` (its script, which checks and builds only after reading them): on ports, a data folder and a prefix of
  * the test's own, so that one which started after all (as `--help` once did) disturbs nothing, and is stopped.
  */
 describe('npm start: its arguments', () => {
@@ -47,5 +48,27 @@ describe('npm start: its arguments', () => {
     expect(typo).toMatchObject({ status: 2, stdout: '' });
     expect(typo.stderr).toMatch(/^npm start takes --no-demo or --help, not "--no-dmeo"\nusage: npm start/);
     expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it('prints its help through npm itself, before the checks and the build: with a port in use it still does', async () => {
+    // npm gives the words after `--` to the script's last command only: once that was the engine's, after the
+    // preflight (which refused the port in use) and the build.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const help = spawnSync('npm', ['start', '--silent', '--', '--help'], {
+        cwd: root,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, COMMAND_SERVICE_PORT: String(port) },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(help).toMatchObject({ status: 0 });
+      expect(help.stdout).toMatch(/^usage: npm start \[-- --no-demo\]\n/);
+      expect(help.stdout).not.toContain('built ');
+      expect(existsSync(dataDir)).toBe(false);
+    } finally {
+      taken.close();
+    }
   });
 });
