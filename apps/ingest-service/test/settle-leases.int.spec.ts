@@ -101,4 +101,28 @@ describe('leases on due payments (NATS KV)', () => {
     const short = await SettleLeases.open(nats, prefix, 200);
     await waitUntil(() => short.take('pay-old'), 5_000, 'the old lease ran out');
   });
+
+  it('gives up its many leases at a stop many at a time, each then free to another instance at once', async () => {
+    const stopping = await SettleLeases.open(nats, prefix, 30_000);
+    const keys = Array.from({ length: 300 }, (_, index) => `pay-release-${index}`);
+    for (const key of keys) expect(await stopping.take(key)).toBe(true);
+    // The bucket's reads, counted while the stop gives them up: one after another, a Dintero outage's thousands of
+    // leases took the stop past an orchestrator's grace period.
+    const kv = (stopping as unknown as { kv: { get: (key: string) => Promise<unknown> } }).kv;
+    const get = kv.get.bind(kv);
+    let inFlight = 0;
+    let most = 0;
+    kv.get = async (key) => {
+      most = Math.max(most, ++inFlight);
+      try {
+        return await get(key);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    await stopping.release();
+    expect(most).toBeGreaterThan(1);
+    const next = await SettleLeases.open(nats, prefix, 30_000);
+    for (const key of keys) expect(await next.take(key)).toBe(true);
+  });
 });

@@ -135,17 +135,26 @@ export class SettleLeases {
    */
   async release(keepUntil: readonly string[] = []): Promise<void> {
     const now = Date.now();
-    for (const [key, until] of this.held) {
-      if (until <= now) continue;
-      const entry = await this.kv.get(key);
-      if (!entry || entry.operation !== 'PUT' || leaseOf(entry.string(), 0).holder !== this.holder) continue;
-      await this.kv
-        .update(key, `${RELEASED}|${keepUntil.includes(key) ? until : 0}`, entry.revision)
-        .catch((error: unknown) => {
-          if (!isRevisionConflict(error)) throw error;
-        });
-    }
+    const running = [...this.held].filter(([, until]) => until > now);
     this.held.clear();
+    // Many at a time, within a bound: after a Dintero outage thousands may be held, and two round trips each, one
+    // after another, would take the stop past an orchestrator's grace period. Those not given up by then run out.
+    const deadline = now + RELEASE_WITHIN_MS;
+    for (let from = 0; from < running.length && Date.now() < deadline; from += RELEASE_AT_ONCE)
+      await Promise.all(
+        running
+          .slice(from, from + RELEASE_AT_ONCE)
+          .map(([key, until]) => this.giveUp(key, keepUntil.includes(key), until)),
+      );
+  }
+
+  /** Gives up one lease, unless another instance has taken it since; `keep`: its time kept, with no holder. */
+  private async giveUp(key: string, keep: boolean, until: number): Promise<void> {
+    const entry = await this.kv.get(key);
+    if (!entry || entry.operation !== 'PUT' || leaseOf(entry.string(), 0).holder !== this.holder) return;
+    await this.kv.update(key, `${RELEASED}|${keep ? until : 0}`, entry.revision).catch((error: unknown) => {
+      if (!isRevisionConflict(error)) throw error;
+    });
   }
 
   private hold(key: string, untilMs: number): void {
@@ -159,6 +168,9 @@ export class SettleLeases {
 
 /** The holder of a lease given up at a stop (`release`): nobody's. */
 const RELEASED = '';
+/** How many leases a stop gives up at once, and for how long at most (`release`). */
+const RELEASE_AT_ONCE = 64;
+const RELEASE_WITHIN_MS = 3_000;
 /** How many leases this instance remembers holding between two prunes of those run out. */
 const HELD_PRUNE_EVERY = 1_000;
 
