@@ -127,6 +127,36 @@ describe('which payments the reconciler looks at, and when', () => {
     expect(due.dueAt('p-2')).toBe(NOW + 61_000 + 60_000);
   });
 
+  it('keeps a refund brought forward by its unknown outcome while a look that could not see it was under way', () => {
+    const due = new DuePayments(settings);
+    due.apply(event('payment-p-2', 'RefundRequested', { refundId: 'r-1' }), NOW);
+    due.apply(event('payment-p-2', 'RefundSubmitted', { refundId: 'r-1' }), NOW);
+    expect(due.takeDue(NOW + 60_000, 10)).toEqual(['p-2']);
+    // The command service's call timed out while the reconciler asked Dintero, which had no trace of the refund yet.
+    due.apply(event('payment-p-2', 'RefundOutcomeUnknown', { refundId: 'r-1', reason: 'timeout' }), NOW + 60_400);
+    // The look ends: from what it read, not before the refund's silence could be a no.
+    due.schedule('p-2', NOW + 60_000 + 10 * 60_000);
+    expect(due.dueAt('p-2')).toBe(NOW + 60_400 + 5_000);
+    // Once; a later look's time stands.
+    expect(due.takeDue(NOW + 65_400, 10)).toEqual(['p-2']);
+    due.schedule('p-2', NOW + 10 * 60_000);
+    expect(due.dueAt('p-2')).toBe(NOW + 10 * 60_000);
+  });
+
+  it.each([
+    ['SessionCreationOutcomeUnknown', {}],
+    ['TransactionOutcomeUnknown', {}],
+    ['CancellationRequested', { by: 'pos-1' }],
+  ])('keeps an open payment brought forward by %s during a look that could not see it', (type, data) => {
+    const due = new DuePayments(settings);
+    [claimed, requested].forEach((e) => due.apply(e, NOW));
+    expect(due.takeDue(NOW + 150_000, 10)).toEqual(['p-1']);
+    due.apply(event('payment-p-1', type, data), NOW + 150_500);
+    // Still open at Dintero, as the look read it: asked about again after a pause.
+    due.retry('p-1', NOW + 151_000, { baseMs: 60_000, maxMs: 300_000 });
+    expect(due.dueAt('p-1')).toBe(NOW + 150_500 + 5_000);
+  });
+
   it('forgets again a payment it had forgotten when money moves after its end', () => {
     const due = new DuePayments(settings);
     [

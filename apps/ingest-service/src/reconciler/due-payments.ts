@@ -47,6 +47,15 @@ interface Entry {
   /** Terminal claims of this payment (its own, and its refunds') not yet released, by claim id. */
   readonly openClaims: Map<string, OpenClaim>;
   readonly pendingRefunds: Set<string>;
+  /**
+   * Taken by `takeDue` and not rescheduled yet: a look at it is under way. Not saved: a payment taken is saved as due.
+   */
+  taken: boolean;
+  /**
+   * The earliest time an event brought the payment forward to while it was taken: its look began before the event
+   * and did not see it, so the time the look sets (`schedule`, `retry`) must not put it off past this.
+   */
+  broughtForwardTo: number | undefined;
 }
 
 /**
@@ -144,7 +153,12 @@ export class DuePayments {
       .sort(([, a], [, b]) => a.dueAt! - b.dueAt!)
       .slice(0, max)
       .map(([paymentId]) => paymentId);
-    for (const paymentId of due) this.entries.get(paymentId)!.dueAt = undefined;
+    for (const paymentId of due) {
+      const entry = this.entries.get(paymentId)!;
+      entry.dueAt = undefined;
+      entry.taken = true;
+      entry.broughtForwardTo = undefined;
+    }
     return due;
   }
 
@@ -153,9 +167,10 @@ export class DuePayments {
     return this.entries.get(paymentId)?.dueAt;
   }
 
+  /** When to look next; for a payment taken, no later than an event seen during its look brought it forward to. */
   schedule(paymentId: string, at: number): void {
     const entry = this.entries.get(paymentId);
-    if (entry) entry.dueAt = at;
+    if (entry) entry.dueAt = this.afterLook(entry, at);
   }
 
   /**
@@ -168,7 +183,7 @@ export class DuePayments {
     if (!entry) return undefined;
     const pause = Math.min(maxMs, baseMs * 2 ** Math.min(entry.attempts, 30));
     entry.attempts += 1;
-    entry.dueAt = Math.max(notBefore, now + pause);
+    entry.dueAt = this.afterLook(entry, Math.max(notBefore, now + pause));
     return entry.dueAt;
   }
 
@@ -216,6 +231,8 @@ export class DuePayments {
         cancelling,
         openClaims: new Map(openClaims.map(({ claimId, ...claim }) => [claimId, claim])),
         pendingRefunds: new Set(pendingRefunds),
+        taken: false,
+        broughtForwardTo: undefined,
       });
     }
   }
@@ -261,6 +278,8 @@ export class DuePayments {
         cancelling: false,
         openClaims: new Map(),
         pendingRefunds: new Set(),
+        taken: false,
+        broughtForwardTo: undefined,
       };
       this.entries.set(paymentId, entry);
     }
@@ -269,6 +288,20 @@ export class DuePayments {
 
   private bringForward(entry: Entry, at: number): void {
     if (entry.dueAt === undefined || at < entry.dueAt) entry.dueAt = at;
+    if (entry.taken) entry.broughtForwardTo = Math.min(entry.broughtForwardTo ?? at, at);
+  }
+
+  /**
+   * The time a look sets, at the look's end. An event that brought the payment forward while it was being looked at
+   * (an unknown outcome recorded by the command service, a cancel asked for, a refund accepted) is not in what the
+   * look read: overwritten by the look's own time (a refund's silence, a session's end), it would go unasked about
+   * until then, with nothing else to ask if every delivery is lost.
+   */
+  private afterLook(entry: Entry, at: number): number {
+    const brought = entry.taken ? entry.broughtForwardTo : undefined;
+    entry.taken = false;
+    entry.broughtForwardTo = undefined;
+    return brought === undefined ? at : Math.min(at, brought);
   }
 
   /** A claim that is someone else's to settle (an operation recorded behind it): no longer watched here. */
