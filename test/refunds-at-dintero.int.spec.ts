@@ -1,14 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { handleCommand } from '@app/event-store';
+import { handleCommand, type StreamDecider } from '@app/event-store';
 import { natsNames } from '@app/messaging';
-import { paymentDecider, paymentStream, terminalStream, type PaymentCommand } from '@app/payment-domain';
+import {
+  paymentDecider,
+  paymentStream,
+  terminalStream,
+  type PaymentCommand,
+  type PaymentEvent,
+  type PaymentState,
+} from '@app/payment-domain';
+
+type RequestRefund = Extract<PaymentCommand, { type: 'RequestRefund' }>;
 import { waitUntil } from './support/app-process';
 import { startEngine, type Engine } from './support/engine';
 import { simulatorClient } from './support/simulator';
 import { PaymentFacts } from '../apps/ingest-service/src/facts/payment-facts.service';
 import { ProjectorService } from '../apps/projections/src/projector/projector.service';
+import { ReconcilerService } from '../apps/ingest-service/src/reconciler/reconciler.service';
 
 /**
  * Refunds as Dintero's specification has them, against the real apps, the simulator as Dintero and one
@@ -65,6 +75,37 @@ describe('refunds as Dintero answers them', () => {
       transactions: { paymentId: string; refunds: { reference: string; success: boolean }[] }[];
     }>('GET', '/ground-truth');
     return transactions.find((tx) => tx.paymentId === paymentId);
+  };
+
+  /** The reconciler's lease on a payment: until when it is held, and when that was written. */
+  const reconcilerLease = async (paymentId: string) => {
+    const leases = await new Kvm(engine.nats).open(natsNames(engine.prefix).buckets.reconcilerLeases);
+    const entry = await leases.get(paymentId);
+    return { until: Number(entry?.string().split('|').at(-1)), written: entry?.created.getTime() ?? 0 };
+  };
+
+  /**
+   * What the command service records before its call to Dintero, the refund requested and sent, in one append: these
+   * tests record no terminal claim, so that a look between the two would find a refund never sent, due a no at once.
+   */
+  const requestedAndSent = (paymentId: string, refund: RequestRefund['data'], correlationId: string) => {
+    const sent: StreamDecider<PaymentCommand[], PaymentEvent, PaymentState> = {
+      ...paymentDecider,
+      decide: (commands, state) =>
+        commands.reduce<{ state: PaymentState; events: PaymentEvent[] }>(
+          (done, command) => {
+            const events = paymentDecider.decide(command, done.state);
+            const after = events.reduce((folded, event) => paymentDecider.evolve(folded, event), done.state);
+            return { state: after, events: [...done.events, ...events] };
+          },
+          { state, events: [] },
+        ).events,
+    };
+    const commands: PaymentCommand[] = [
+      { type: 'RequestRefund', data: refund },
+      { type: 'SubmitRefund', data: { refundId: refund.refundId, at: refund.at } },
+    ];
+    return handleCommand(engine.log, paymentStream(paymentId), sent, commands, { metadata: { correlationId } });
   };
 
   /**
@@ -307,6 +348,69 @@ describe('refunds as Dintero answers them', () => {
       expect(events.find((e) => e.type === 'RefundSucceeded')?.data).toMatchObject({ refundId, source: 'reconciler' });
     } finally {
       await engine.sim.control('PUT', '/chaos', { terminalId: payTerminal });
+    }
+  });
+
+  it('asks again about a refund whose answer never came during a look, begun before, that found no trace of it', async () => {
+    const { paymentId, refundTerminal } = await capturedPayment(10_000);
+    const payment = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
+    const transactionId = payment.status === 'captured' ? payment.transactionId : '';
+    // Dintero answers a second late, and no delivery reaches ingest.
+    await engine.sim.control('PUT', '/chaos', { apiLatencyMs: 1_000, dropRate: 1 });
+    try {
+      // The refund is recorded as sent, and the reconciler asks Dintero at once: its question is under way (it holds a
+      // plain take's lease, `RECONCILER_LEASE_SECONDS`) and Dintero has no trace of the refund.
+      const refundId = randomUUID();
+      const sentAt = Date.now();
+      const at = new Date(sentAt).toISOString();
+      const terminalId = refundTerminal;
+      await requestedAndSent(
+        paymentId,
+        { refundId, amount: 2_500, terminalId, claimId: refundId, by: 'till-1', at },
+        `unanswered-${refundId}`,
+      );
+      await waitUntil(
+        async () => {
+          const { until, written } = await reconcilerLease(paymentId);
+          return written >= sentAt && until <= Date.now() + 30_000;
+        },
+        5_000,
+        'the reconciler’s look under way',
+      );
+      // The command service's call times out meanwhile: unknown, and followed by the reconciler while it still looks.
+      const { position } = await handleCommand(
+        engine.log,
+        paymentStream(paymentId),
+        paymentDecider,
+        {
+          type: 'RecordRefundOutcome',
+          data: { refundId, outcome: 'unknown', reason: 'timeout', source: 'command-service', at },
+        },
+        { metadata: { correlationId: `unanswered-${refundId}` } },
+      );
+      await waitUntil(
+        () => engine.ingest.app.get(ReconcilerService).following >= position!,
+        5_000,
+        'the unknown outcome followed',
+      );
+      expect((await reconcilerLease(paymentId)).until).toBeLessThanOrEqual(Date.now() + 30_000);
+      // The refund reaches Dintero after the reconciler's question: that look finds no trace of it.
+      const answer = await simulatorClient(engine.sim).refund(transactionId, {
+        amount: 2_500,
+        terminalId,
+        refundReference: refundId,
+      });
+      expect(answer.kind).toBe('done');
+      // Asked about again once that look is over, for its unknown outcome, not when its silence could be a no.
+      await engine.waitForPayment(
+        paymentId,
+        (s) => s.status === 'captured' && s.refunds[refundId]?.status === 'succeeded',
+        'the unknown refund settled by the reconciler',
+      );
+      const events = await engine.log.readStream(paymentStream(paymentId));
+      expect(events.find((e) => e.type === 'RefundSucceeded')?.data).toMatchObject({ refundId, source: 'reconciler' });
+    } finally {
+      await engine.sim.control('PUT', '/chaos', {});
     }
   });
 
