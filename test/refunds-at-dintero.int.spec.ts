@@ -414,6 +414,68 @@ describe('refunds as Dintero answers them', () => {
     }
   });
 
+  it('asks again, before its silence can be a no, about a refund whose answer never came and that Dintero made after a look', async () => {
+    const { storeId, paymentId, refundTerminal } = await capturedPayment(10_000);
+    const payment = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
+    const transactionId = payment.status === 'captured' ? payment.transactionId : '';
+    const payTerminal = `${storeId}-T1`;
+    await engine.sim.control('PUT', '/chaos', { terminalId: payTerminal, dropRate: 1 });
+    try {
+      // The command service sent the refund 6 s ago; the reconciler looked, and Dintero had no trace of it yet.
+      const refundId = randomUUID();
+      const sent = new Date(Date.now() - 6_000).toISOString();
+      const terminalId = refundTerminal;
+      const refund = { refundId, amount: 2_500, terminalId, claimId: refundId, by: 'till-1', at: sent };
+      await requestedAndSent(paymentId, refund, `unanswered-${refundId}`);
+      const lease = () => reconcilerLease(paymentId);
+      // It has looked once it holds the payment's lease past a plain take (`RECONCILER_LEASE_SECONDS`, 30 s).
+      await waitUntil(async () => (await lease()).until > Date.now() + 33_000, 10_000, 'the reconciler’s first look');
+      // Its call timed out: the outcome is unknown, and the payment due again. The reconciler looks, still no trace.
+      const unknownAt = Date.now();
+      await handleCommand(
+        engine.log,
+        paymentStream(paymentId),
+        paymentDecider,
+        {
+          type: 'RecordRefundOutcome',
+          data: {
+            refundId,
+            outcome: 'unknown',
+            reason: 'timeout',
+            source: 'command-service',
+            at: new Date().toISOString(),
+          },
+        },
+        { metadata: { correlationId: `unanswered-${refundId}` } },
+      );
+      await waitUntil(
+        async () => {
+          const { until, written } = await lease();
+          return written > unknownAt && until > Date.now() + 33_000;
+        },
+        10_000,
+        'the reconciler’s look at the unknown outcome',
+      );
+      // Dintero makes the refund now (late in the call's window): no delivery reaches ingest.
+      const answer = await simulatorClient(engine.sim).refund(transactionId, {
+        amount: 2_500,
+        terminalId,
+        refundReference: refundId,
+      });
+      expect(answer.kind).toBe('done');
+      // Asked about again within seconds (the time since it was sent), not when its silence could be a no (sent + 60 s).
+      await engine.waitForPayment(
+        paymentId,
+        (s) => s.status === 'captured' && s.refunds[refundId]?.status === 'succeeded',
+        'the unknown refund settled by the reconciler',
+      );
+      const events = await engine.log.readStream(paymentStream(paymentId));
+      expect(events.find((e) => e.type === 'RefundSucceeded')?.data).toMatchObject({ refundId, source: 'reconciler' });
+    } finally {
+      await engine.sim.control('PUT', '/chaos', { terminalId: payTerminal });
+    }
+  });
+
   it('finds a refund whose answer never came by its event_reference, and books it as made', async () => {
     const { paymentId, refundTerminal } = await capturedPayment(10_000);
     // Dintero is slow past the command service's timeout, and no webhook or callback reaches ingest:

@@ -698,9 +698,34 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
               Date.now() + this.acceptedRefundPause(refund),
               Math.max(this.refundReviewAt(state.paymentId, refund), Date.now() + this.retryMs),
             )
-          : Math.max(this.silenceIsNoAt(state.paymentId, refund), Date.now() + this.retryMs),
+          : this.unsettledRefundDueAt(state.paymentId, refund),
       );
     return due.length > 0 ? Math.min(...due) : undefined;
+  }
+
+  /**
+   * A refund with no outcome, not accepted: looked at when its silence becomes a no (not sooner than the retry pause).
+   * One whose call went unanswered is asked about before that too (`unknownRefundAskedAgainAt`), and its last look is
+   * at that deadline, not a retry pause past it.
+   */
+  private unsettledRefundDueAt(paymentId: string, refund: Refund): number {
+    const now = Date.now();
+    const silence = this.silenceIsNoAt(paymentId, refund);
+    if (refund.status !== 'unknown') return Math.max(silence, now + this.retryMs);
+    return Math.min(this.unknownRefundAskedAgainAt(refund), silence > now ? silence : now + this.retryMs);
+  }
+
+  /**
+   * When Dintero is asked again about a refund whose call went unanswered (`unknown`), before its silence can be a no:
+   * Dintero may make it up to the call's longest after it was sent, and nothing but this look may ever tell (every
+   * delivery lost). The pause is the time since it was sent (so doubling, from the retry pause, at most five
+   * minutes): a few looks in the call's window, not one early look and then none until the window is over. Other
+   * refunds without an outcome are brought forward by the command service's answer (`DuePayments`).
+   */
+  private unknownRefundAskedAgainAt(refund: Refund): number {
+    const now = Date.now();
+    const sinceSent = now - Date.parse(refund.submittedAt ?? refund.requestedAt);
+    return now + Math.min(Math.max(sinceSent, this.retryMs), MAX_RETRY_MS);
   }
 
   /**
