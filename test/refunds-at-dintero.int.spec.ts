@@ -84,6 +84,17 @@ describe('refunds as Dintero answers them', () => {
     return { until: Number(entry?.string().split('|').at(-1)), written: entry?.created.getTime() ?? 0 };
   };
 
+  /** Waits for the refund to succeed, and checks that the reconciler's lookup of the transaction settled it. */
+  const settledByReconciler = async (paymentId: string, refundId: string, what: string) => {
+    await engine.waitForPayment(
+      paymentId,
+      (s) => s.status === 'captured' && s.refunds[refundId]?.status === 'succeeded',
+      what,
+    );
+    const events = await engine.log.readStream(paymentStream(paymentId));
+    expect(events.find((e) => e.type === 'RefundSucceeded')?.data).toMatchObject({ refundId, source: 'reconciler' });
+  };
+
   /**
    * What the command service records before its call to Dintero, the refund requested and sent, in one append: these
    * tests record no terminal claim, so that a look between the two would find a refund never sent, due a no at once.
@@ -314,9 +325,8 @@ describe('refunds as Dintero answers them', () => {
       await record({ type: 'SubmitRefund', data: { refundId, at: at() } });
       // It has looked once it holds the payment's lease past a plain take (`RECONCILER_LEASE_SECONDS`, 30 s): until
       // its next look.
-      const leases = await new Kvm(engine.nats).open(natsNames(engine.prefix).buckets.reconcilerLeases);
       await waitUntil(
-        async () => Number((await leases.get(paymentId))?.string().split('|').at(-1)) > Date.now() + 40_000,
+        async () => (await reconcilerLease(paymentId)).until > Date.now() + 40_000,
         10_000,
         'the reconciler’s look, with no trace of the refund at Dintero',
       );
@@ -339,13 +349,7 @@ describe('refunds as Dintero answers them', () => {
         },
       });
       // Asked about again soon after (its result comes 1.5 s later), not a minute after it was sent.
-      await engine.waitForPayment(
-        paymentId,
-        (s) => s.status === 'captured' && s.refunds[refundId]?.status === 'succeeded',
-        'the accepted refund settled by the reconciler',
-      );
-      const events = await engine.log.readStream(paymentStream(paymentId));
-      expect(events.find((e) => e.type === 'RefundSucceeded')?.data).toMatchObject({ refundId, source: 'reconciler' });
+      await settledByReconciler(paymentId, refundId, 'the accepted refund settled by the reconciler');
     } finally {
       await engine.sim.control('PUT', '/chaos', { terminalId: payTerminal });
     }
@@ -402,13 +406,7 @@ describe('refunds as Dintero answers them', () => {
       });
       expect(answer.kind).toBe('done');
       // Asked about again once that look is over, for its unknown outcome, not when its silence could be a no.
-      await engine.waitForPayment(
-        paymentId,
-        (s) => s.status === 'captured' && s.refunds[refundId]?.status === 'succeeded',
-        'the unknown refund settled by the reconciler',
-      );
-      const events = await engine.log.readStream(paymentStream(paymentId));
-      expect(events.find((e) => e.type === 'RefundSucceeded')?.data).toMatchObject({ refundId, source: 'reconciler' });
+      await settledByReconciler(paymentId, refundId, 'the unknown refund settled by the reconciler');
     } finally {
       await engine.sim.control('PUT', '/chaos', {});
     }
@@ -464,13 +462,7 @@ describe('refunds as Dintero answers them', () => {
       });
       expect(answer.kind).toBe('done');
       // Asked about again within seconds (the time since it was sent), not when its silence could be a no (sent + 60 s).
-      await engine.waitForPayment(
-        paymentId,
-        (s) => s.status === 'captured' && s.refunds[refundId]?.status === 'succeeded',
-        'the unknown refund settled by the reconciler',
-      );
-      const events = await engine.log.readStream(paymentStream(paymentId));
-      expect(events.find((e) => e.type === 'RefundSucceeded')?.data).toMatchObject({ refundId, source: 'reconciler' });
+      await settledByReconciler(paymentId, refundId, 'the unknown refund settled by the reconciler');
     } finally {
       await engine.sim.control('PUT', '/chaos', { terminalId: payTerminal });
     }
