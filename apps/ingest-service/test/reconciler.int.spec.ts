@@ -86,7 +86,8 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
       { amount: 10_020, event: 'FAILED', status: 'failed' },
       { amount: 10_010, event: 'CANCELLED', status: 'cancelled' },
     ];
-    for (const { amount, event, status } of cases) {
+    // The three side by side, each on a terminal of its own: each waits out a session (10 s).
+    const settle = async ({ amount, event, status }: (typeof cases)[number]) => {
       const terminalId = await silentTerminal();
       const { paymentId } = (await engine.start('bergen', terminalId, amount)) as { paymentId: string };
       // Presented before the reconciler's first look (it is due once the session is over, 10 s on).
@@ -100,7 +101,8 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
       expect(state.status).toBe(status);
       expect(await types(paymentStream(paymentId))).not.toContain('PaymentExpired');
       await engine.terminalFree(terminalId);
-    }
+    };
+    await Promise.all(cases.map(settle));
   });
 
   describe('a payment whose first try Dintero could not tell of, where the session names a later try', () => {
@@ -137,20 +139,31 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
       const state = await engine.waitForPayment(paymentId, final, 'the reconciler settling the tries');
       return { paymentId, own, later: second.id, state };
     };
+    // The three side by side, each on a terminal of its own (each waits out the reconciler's looks); each test
+    // awaits its own, so a failure is that test's, not an unhandled rejection.
+    let tries: Record<'firstTheSale' | 'laterTheSale' | 'takenTwice', ReturnType<typeof settleTries>>;
+    beforeAll(() => {
+      tries = {
+        firstTheSale: settleTries('CAPTURED', 'DECLINED'),
+        laterTheSale: settleTries('FAILED', 'CAPTURED'),
+        takenTwice: settleTries('CAPTURED', 'CAPTURED'),
+      };
+      for (const settled of Object.values(tries)) settled.catch(() => undefined);
+    });
 
     it('asks about the first when the later was refused: the first, captured after all, is the sale', async () => {
-      const { own, state } = await settleTries('CAPTURED', 'DECLINED');
+      const { own, state } = await tries.firstTheSale;
       expect(state).toMatchObject({ status: 'captured', transactionId: own });
     });
 
     it('ends on the later when it was captured, whatever became of the first', async () => {
-      const { paymentId, later, state } = await settleTries('FAILED', 'CAPTURED');
+      const { paymentId, later, state } = await tries.laterTheSale;
       expect(state).toMatchObject({ status: 'captured', transactionId: later });
       expect(await types(paymentStream(paymentId))).not.toContain('LateCaptureRecorded');
     });
 
     it('records the first captured too, when the later was: money taken twice', async () => {
-      const { paymentId, later, state } = await settleTries('CAPTURED', 'CAPTURED');
+      const { paymentId, later, state } = await tries.takenTwice;
       expect(state).toMatchObject({ status: 'captured', transactionId: later });
       await waitUntil(
         async () => (await types(paymentStream(paymentId))).includes('LateCaptureRecorded'),
