@@ -85,6 +85,11 @@ describe('refunds as Dintero answers them', () => {
   };
 
   /** Waits for the refund to succeed, and checks that the reconciler's lookup of the transaction settled it. */
+  /** The transaction of a payment once it is captured. */
+  const capturedTransactionId = async (paymentId: string) => {
+    const payment = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
+    return payment.status === 'captured' ? payment.transactionId : '';
+  };
   const settledByReconciler = async (paymentId: string, refundId: string, what: string) => {
     await engine.waitForPayment(
       paymentId,
@@ -304,8 +309,7 @@ describe('refunds as Dintero answers them', () => {
 
   it('settles from the transaction a refund Dintero accepted after the reconciler looked while it was being sent', async () => {
     const { storeId, paymentId, refundTerminal } = await capturedPayment(10_000);
-    const payment = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
-    const transactionId = payment.status === 'captured' ? payment.transactionId : '';
+    const transactionId = await capturedTransactionId(paymentId);
     const payTerminal = `${storeId}-T1`;
     await engine.sim.control('PUT', '/chaos', { terminalId: payTerminal, dropRate: 1 });
     try {
@@ -357,8 +361,7 @@ describe('refunds as Dintero answers them', () => {
 
   it('asks again about a refund whose answer never came during a look, begun before, that found no trace of it', async () => {
     const { paymentId, refundTerminal } = await capturedPayment(10_000);
-    const payment = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
-    const transactionId = payment.status === 'captured' ? payment.transactionId : '';
+    const transactionId = await capturedTransactionId(paymentId);
     // Dintero answers a second late, and no delivery reaches ingest.
     await engine.sim.control('PUT', '/chaos', { apiLatencyMs: 1_000, dropRate: 1 });
     try {
@@ -414,8 +417,7 @@ describe('refunds as Dintero answers them', () => {
 
   it('asks again, before its silence can be a no, about a refund whose answer never came and that Dintero made after a look', async () => {
     const { storeId, paymentId, refundTerminal } = await capturedPayment(10_000);
-    const payment = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
-    const transactionId = payment.status === 'captured' ? payment.transactionId : '';
+    const transactionId = await capturedTransactionId(paymentId);
     const payTerminal = `${storeId}-T1`;
     await engine.sim.control('PUT', '/chaos', { terminalId: payTerminal, dropRate: 1 });
     try {
@@ -509,8 +511,7 @@ describe('refunds as Dintero answers them', () => {
       mayStillSucceed: true,
     });
     // The held-up send reaches Dintero after all; its callback and webhook reach ingest.
-    const payment = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
-    const transactionId = payment.status === 'captured' ? payment.transactionId : '';
+    const transactionId = await capturedTransactionId(paymentId);
     await simulatorClient(engine.sim).refund(transactionId, {
       amount: 2_000,
       terminalId: refundTerminal,
@@ -543,8 +544,7 @@ describe('refunds as Dintero answers them', () => {
       const { paymentId, refundTerminal } = await capturedPayment(10_000);
       const refundId = randomUUID();
       await failedForSilence(paymentId, refundId, amount, refundTerminal);
-      const payment = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
-      const transactionId = payment.status === 'captured' ? payment.transactionId : '';
+      const transactionId = await capturedTransactionId(paymentId);
       // The held-up send reaches Dintero, which takes it to do at the terminal (202; amounts ending in 72 or 73), and
       // nothing of its result reaches ingest: only the reconciler, asking Dintero, can learn how it ended.
       await engine.sim.control('PUT', '/chaos', { dropRate: 1 });
@@ -593,8 +593,7 @@ describe('refunds as Dintero answers them', () => {
 
   it('records a refund made at Dintero by no refund of ours, once: it counts against what is left and in the day', async () => {
     const { storeId, paymentId, refundTerminal } = await capturedPayment(10_000);
-    const payment = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
-    const transactionId = payment.status === 'captured' ? payment.transactionId : '';
+    const transactionId = await capturedTransactionId(paymentId);
     // Refunded at Dintero under another reference (its Backoffice, say): the webhook of the transaction reaches ingest.
     await simulatorClient(engine.sim).refund(transactionId, {
       amount: 2_500,
