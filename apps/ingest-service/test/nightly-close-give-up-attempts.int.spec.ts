@@ -55,7 +55,7 @@ describe('the attempts a nightly close is given up at', () => {
       NIGHTLY_CLOSE_MAX_ATTEMPTS: '3',
     });
     closer = service.app.get<NightlyClose, Closer>(NightlyClose);
-    const terminals = ['GA-1', 'GA-2', 'GA-3', 'GA-4'];
+    const terminals = ['GA-1', 'GA-2', 'GA-3', 'GA-4', 'GA-5'];
     await registerLongAgo(service.log, STORE, terminals);
     await sim.control('POST', '/seed', {
       payoutDestinations: ['seller-1'],
@@ -123,7 +123,7 @@ describe('the attempts a nightly close is given up at', () => {
     );
   const logOf = (day: Day) => terminalDayLog(service.log, STORE, day);
 
-  it('records the attempt claimed after the one it knows, voided, as the attempts made', async () => {
+  it('gives up at the attempt claimed after the one it knows, voided, and counts it not among the attempts made', async () => {
     const day = dayOf('GA-1');
     await requested(day, 1);
     await failed(day, 1);
@@ -132,8 +132,24 @@ describe('the attempts a nightly close is given up at', () => {
     expect(await giveUpKnowingFirst(day)).toBe(true);
     const log = await logOf(day);
     expect(log.types(operationStream(idOf(day, 2)))).toEqual(['CloseAttemptVoided']);
+    // One attempt was made (requested, and failed); the second was voided before it was.
     expect(log.givenUp.map(({ attempts, operationId }) => ({ attempts, operationId }))).toEqual([
-      { attempts: 2, operationId: idOf(day, 2) },
+      { attempts: 1, operationId: idOf(day, 2) },
+    ]);
+  }, 60_000);
+
+  it('counts not the attempt it knows among those made when that one was voided, its terminal busy', async () => {
+    const day = dayOf('GA-5');
+    await requested(day, 1);
+    await failed(day, 1);
+    // This instance claimed attempt 2 and found the terminal busy: claimed, never recorded.
+    await claimed(day, 2);
+    const busy = { businessDay: day.businessDay, attempt: 2, status: 'busy', notBefore: 0 };
+    expect(await closer.giveUp(day, busy, 'the terminal was busy', Date.now())).toBe(true);
+    const log = await logOf(day);
+    expect(log.types(operationStream(idOf(day, 2)))).toEqual(['CloseAttemptVoided']);
+    expect(log.givenUp.map(({ attempts, operationId }) => ({ attempts, operationId }))).toEqual([
+      { attempts: 1, operationId: idOf(day, 2) },
     ]);
   }, 60_000);
 

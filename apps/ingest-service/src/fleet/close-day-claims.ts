@@ -63,8 +63,11 @@ export type DayAttempts =
   | { readonly kind: 'completed'; readonly attempt: number }
   /** One attempt is recorded and not ended: it may yet close the batch. */
   | { readonly kind: 'under_way'; readonly attempt: number; readonly status: OperationStatus }
-  /** Every claimed attempt ended without closing, or was voided here: the give-up may go on the day's stream. */
-  | { readonly kind: 'settled'; readonly settledAttempts: readonly number[] };
+  /**
+   * Every claimed attempt ended without closing, or was voided here: the give-up may go on the day's stream. `made`:
+   * those of them that were recorded (sent, and ended), the others voided, never made.
+   */
+  | { readonly kind: 'settled'; readonly settledAttempts: readonly number[]; readonly made: readonly number[] };
 
 /**
  * Reads the terminal day's stream, then each attempt it has claimed (and `attempt`, the one the caller knows, which an
@@ -86,6 +89,7 @@ export async function settleDayAttempts(
   const claimed = dayState.status === 'none' ? (dayState.claimed ?? []) : [];
   const known = [...new Set([...claimed, attempt])].sort((a, b) => a - b);
   const settledAttempts: number[] = [];
+  const made: number[] = [];
   for (const each of known) {
     const data = attemptOf(day, each, at);
     let { state } = await readState(store, operationStream(data.operationId), operationDecider);
@@ -97,7 +101,7 @@ export async function settleDayAttempts(
         { type: 'VoidCloseAttempt', data },
         { metadata: metadataOf(data) },
       ));
-    const found = settled(state, each, settledAttempts);
+    const found = settled(state, each, settledAttempts, made);
     if (found) return found;
   }
   // Unclaimed attempts after those, recorded by an instance of the version before (its next once one ended): the first
@@ -105,17 +109,23 @@ export async function settleDayAttempts(
   for (let each = known[known.length - 1]! + 1; ; each++) {
     const { state } = await readState(store, operationStream(attemptOf(day, each, at).operationId), operationDecider);
     if (state.status === 'none' && !state.givenUp) break;
-    const found = settled(state, each, settledAttempts);
+    const found = settled(state, each, settledAttempts, made);
     if (found) return found;
   }
-  return { kind: 'settled', settledAttempts };
+  return { kind: 'settled', settledAttempts, made };
 }
 
 /**
  * How one attempt's state bears on the give-up: given up (on its own stream, by an earlier version), completed or under
- * way, each an answer; ended without closing, or voided, it is added to `settledAttempts` and there is none yet.
+ * way, each an answer; ended without closing, or voided, it is added to `settledAttempts` (and, ended, to `made`) and
+ * there is none yet.
  */
-function settled(state: OperationState, attempt: number, settledAttempts: number[]): DayAttempts | undefined {
+function settled(
+  state: OperationState,
+  attempt: number,
+  settledAttempts: number[],
+  made: number[],
+): DayAttempts | undefined {
   if (state.givenUp) return { kind: 'given_up' };
   if (state.status === 'none') {
     // Unclaimed and unrecorded (the attempt the caller knows, never started): nothing to settle.
@@ -125,5 +135,6 @@ function settled(state: OperationState, attempt: number, settledAttempts: number
   if (state.status === 'completed') return { kind: 'completed', attempt };
   if (operationOpen(state.status)) return { kind: 'under_way', attempt, status: state.status };
   settledAttempts.push(attempt);
+  made.push(attempt);
   return undefined;
 }

@@ -854,10 +854,14 @@ export class NightlyClose extends LeasedLogService {
         );
         return false;
       }
-      // The attempts made are the latest the log has, claimed or recorded, where this instance may know an earlier one
-      // (another instance claimed the next, or this one did before a restart: claims are not followed here).
-      const attempts = Math.max(attempt, ...found.settledAttempts);
-      const givenUpAt = closeOperationId(storeId, terminalId, businessDay, attempts);
+      // Given up at the latest attempt the log has, claimed or recorded, where this instance may know an earlier one
+      // (another instance claimed the next, or this one did before a restart: claims are not followed here). That one
+      // counts among the attempts made only when it was recorded: voided (its terminal busy, its start failed or was
+      // refused) or never claimed, it was not made, and the one before it was (an attempt is started only after the one
+      // before it ended without closing). 1 when not even the first could be made, as the event has always said.
+      const last = Math.max(attempt, ...found.settledAttempts);
+      const givenUpAt = closeOperationId(storeId, terminalId, businessDay, last);
+      const attempts = found.made.includes(last) ? last : Math.max(1, last - 1);
       const { events } = await handleCommand(
         this.store,
         operationStream(closeDayKey(storeId, terminalId, businessDay)),
@@ -881,7 +885,7 @@ export class NightlyClose extends LeasedLogService {
       // Nothing recorded: another instance (or this one, before a restart) gave it up first.
       if (events.length === 0) return true;
       this.metrics.nightlyCloses.inc({ result: 'given_up' });
-      this.logger.warn({ ...log, operationId: givenUpAt, attempt: attempts }, 'nightly close given up');
+      this.logger.warn({ ...log, operationId: givenUpAt, attempt: last, attempts }, 'nightly close given up');
       return true;
     } catch (error) {
       if (error instanceof DomainError && error.details.claimedAttempts !== undefined) {

@@ -363,7 +363,7 @@ export interface LateCaptureRefund {
 export interface NotClosed {
   /** The attempt the close was given up at (its operation, recorded or not). */
   readonly operationId: string;
-  /** How many attempts were made: the one given up at counts, made or not. */
+  /** How many attempts were made (recorded; 1 when not even the first could be): the one given up at, if it was. */
   readonly attempts: number;
   /** Why, in words: the last attempt's end, Dintero's refusal, or why it could not be started. */
   readonly reason: string;

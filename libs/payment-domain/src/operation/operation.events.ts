@@ -73,8 +73,8 @@ export interface CloseGivenUpData {
   /** The store day (YYYY-MM-DD) whose close was given up. */
   readonly businessDay: string;
   /**
-   * How many attempts were made: the latest claimed or recorded, whichever instance made it (1 when the first could not
-   * be made at all).
+   * How many attempts were made: the latest recorded, whichever instance made it, so not one claimed and voided (its
+   * terminal busy, its start failed or refused), which was never made (1 when the first could not be made at all).
    */
   readonly attempts: number;
   /**
