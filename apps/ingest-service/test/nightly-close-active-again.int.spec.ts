@@ -19,7 +19,12 @@ const LATE_REACTIVATED = 'AA-4';
 const FLAPPED_AT_DINTERO = 'AA-5';
 const FLAPPED_REACTIVATED = 'AA-6';
 const FLAPPED = [FLAPPED_AT_DINTERO, FLAPPED_REACTIVATED];
-const TERMINALS = [AT_DINTERO, REGISTERED_AGAIN, LATE_AT_DINTERO, LATE_REACTIVATED, ...FLAPPED];
+/**
+ * Enrolled long ago and `PENDING` at Dintero since, `ACTIVE` there (in use) first after the due day's close time: its
+ * first day is the next, closed at the next close time, and the due day is none of its (`notItsDay`).
+ */
+const FIRST_IN_USE_LATE = 'AA-7';
+const TERMINALS = [AT_DINTERO, REGISTERED_AGAIN, LATE_AT_DINTERO, LATE_REACTIVATED, ...FLAPPED, FIRST_IN_USE_LATE];
 /**
  * A budget of twenty closes a round: every due close is started in the first, so that once two due closes completed,
  * any due close of the late terminals would be in the log too.
@@ -54,13 +59,13 @@ describe('the nightly close of a terminal back in use at Dintero, or registered 
     handleCommand(engine.log, storeStream(STORE), storeDecider, command, { metadata: { correlationId: 'test' } });
   const iso = (instant: number) => new Date(instant).toISOString();
   /** Enrolled at Dintero (its device and status there), as a registration with the device does. */
-  const enrolled = (terminalId: string, at: number) =>
+  const enrolled = (terminalId: string, at: number, status: 'ACTIVE' | 'PENDING' = 'ACTIVE') =>
     run({
       type: 'RegisterTerminal',
       data: {
         storeId: STORE,
         terminalId,
-        enrollment: { dinteroTerminalId: terminalId, deviceSerialNumber: `SN-${terminalId}`, status: 'ACTIVE' },
+        enrollment: { dinteroTerminalId: terminalId, deviceSerialNumber: `SN-${terminalId}`, status },
         at: iso(at),
       },
     });
@@ -74,7 +79,8 @@ describe('the nightly close of a terminal back in use at Dintero, or registered 
   beforeAll(async () => {
     engine = await startEngine({ sim: { SIM_OPERATION_DELAY_MS: '100' } });
     await registerLongAgoAtDintero(engine, STORE, TERMINALS, 12);
-    for (const terminalId of TERMINALS) await enrolled(terminalId, Date.now() - 12 * 86_400_000);
+    for (const terminalId of TERMINALS)
+      await enrolled(terminalId, Date.now() - 12 * 86_400_000, terminalId === FIRST_IN_USE_LATE ? 'PENDING' : 'ACTIVE');
     for (const terminalId of [AT_DINTERO, REGISTERED_AGAIN])
       await closedThatNight(engine.log, { storeId: STORE, terminalId, businessDay: day(8) });
     for (const terminalId of [LATE_AT_DINTERO, LATE_REACTIVATED])
@@ -99,6 +105,7 @@ describe('the nightly close of a terminal back in use at Dintero, or registered 
       type: 'RegisterTerminal',
       data: { storeId: STORE, terminalId: LATE_REACTIVATED, at: iso(lateBackAt) },
     });
+    await statusAtDintero(FIRST_IN_USE_LATE, 'ACTIVE', lateBackAt);
     await statusAtDintero(FLAPPED_AT_DINTERO, 'INACTIVE', flapOutAt);
     await statusAtDintero(FLAPPED_AT_DINTERO, 'ACTIVE', flapBackAt);
     await run({
@@ -119,7 +126,7 @@ describe('the nightly close of a terminal back in use at Dintero, or registered 
 
   it('gives up the days missed in either period in use, not those out of use, and closes the due day', async () => {
     const all = await events();
-    expect(all.filter((event) => event.type === 'TerminalStatusChanged')).toHaveLength(6);
+    expect(all.filter((event) => event.type === 'TerminalStatusChanged')).toHaveLength(7);
     expect(all.some((event) => event.type === 'TerminalRemoved')).toBe(true);
     closer ??= await startNightlyCloser(engine, CLOSER_ENV);
     // A terminal's missed days are given up oldest first: once the day before the due one is, every earlier one was.
@@ -172,6 +179,9 @@ describe('the nightly close of a terminal back in use at Dintero, or registered 
       ]);
       expect(givenUpIn(all).filter((each) => each.terminalId === terminalId)).toEqual([]);
     }
+    // Never in use before the due day's close time: no day of its yet, closed or given up (nor any missed before).
+    expect(requestedBy(FIRST_IN_USE_LATE)).toEqual([]);
+    expect(givenUpIn(all).filter((each) => each.terminalId === FIRST_IN_USE_LATE)).toEqual([]);
   }, 60_000);
 
   it('closes the due day of a terminal out of use for a while after its close time, before its close was made', async () => {

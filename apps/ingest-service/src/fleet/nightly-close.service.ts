@@ -26,6 +26,7 @@ import {
   type PaymentMetrics,
 } from '@app/platform';
 import { claimCloseAttempt, settleDayAttempts } from './close-day-claims';
+import { notItsDay } from './close-due';
 import { closeDayKey, closeOperationId, closeTime, dueClose, spreadOffsetMs } from './close-schedule';
 import { CloseInService } from './close-in-service';
 import { CloseStartFailures } from './close-start-failures';
@@ -614,20 +615,17 @@ export class NightlyClose extends LeasedLogService {
       const { businessDay, closeAt } = close;
       for (const [terminalId, terminal] of Object.entries(state.terminals)) {
         const key = `${storeId}.${terminalId}.${businessDay}`;
-        if (!terminal.active || (terminal.dintero && terminal.dintero.status !== 'ACTIVE')) {
-          // Out of use now, but a close of it was tried and is to be given up: Dintero's refusal of a terminal it no
-          // longer has ACTIVE records the terminal's status before the close's end, which must still be given up.
-          const close = this.closes.get(key);
-          if (close === undefined || giveUpReason(close, this.config.nightlyCloseMaxAttempts) === undefined) continue;
-        }
-        // A terminal registered (again, after a removal) after the close time has no day to close yet; nor has one out of
-        // use at the close time (deactivated, not `ACTIVE` at Dintero) and back in use since, whichever way. One taken
-        // out of use only after the close time and back before its close was made still has the day to close. So has
-        // one whose close was tried: the day was its then, though a status recorded since is dated before the close
-        // time (asked of Dintero then, answered after the attempt), and its close is tried again or given up.
         const terminalKey = `${storeId}.${terminalId}`;
-        if ((this.registeredAt.get(terminalKey) ?? 0) > closeAt) continue;
-        if (!this.closes.has(key) && !this.use.at(terminalKey, closeAt)) continue;
+        const close = this.closes.get(key);
+        // A day that is none of the terminal's (put in use after its close time, say) has no close: `notItsDay` says why.
+        const notIts = notItsDay(closeAt, {
+          inUse: terminal.active && (!terminal.dintero || terminal.dintero.status === 'ACTIVE'),
+          registeredAt: this.registeredAt.get(terminalKey),
+          inUseAtCloseTime: this.use.at(terminalKey, closeAt) !== undefined,
+          tried: close !== undefined,
+          toGiveUp: close !== undefined && giveUpReason(close, this.config.nightlyCloseMaxAttempts) !== undefined,
+        });
+        if (notIts !== undefined) continue;
         const spread = spreadOffsetMs(storeId, terminalId, this.config.nightlyCloseSpreadSeconds * 1000);
         if (now < closeAt + spread) continue;
         due.push({
