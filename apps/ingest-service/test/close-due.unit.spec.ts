@@ -1,5 +1,13 @@
-import { notItsDay, type TerminalAtDueDay } from '../src/fleet/close-due';
-import { closeTime } from '../src/fleet/close-schedule';
+import {
+  daysBefore,
+  notItsDay,
+  terminalCloseAt,
+  terminalDayDue,
+  terminalInUse,
+  type DueDay,
+  type TerminalAtDueDay,
+} from '../src/fleet/close-due';
+import { closeTime, spreadOffsetMs } from '../src/fleet/close-schedule';
 import { TerminalUsePeriods } from '../src/fleet/terminal-use-periods';
 
 const ZONE = 'Europe/Oslo';
@@ -62,5 +70,79 @@ describe('whose store day a terminal’s is', () => {
     before.ended(T, closeAt - 60_000);
     expect(notItsDay(closeAt, terminalAt(before, closeAt))).toBe('not_in_use_at_close_time');
     expect(notItsDay(closeAt, terminalAt(before, closeAt, { tried: true }))).toBeUndefined();
+  });
+});
+
+describe('the day due at a terminal', () => {
+  const spreadMs = 600_000;
+  const oslo = { timeZone: ZONE, endOfDayTime: '23:00' };
+  const closeAt = closeTime('2026-12-01', '23:00', ZONE);
+  const offset = spreadOffsetMs('s', 't', spreadMs);
+  const dueAt = (
+    now: number,
+    storeId = 's',
+    terminalId = 't',
+    schedule: { timeZone: string; endOfDayTime?: string } = oslo,
+  ) => terminalDayDue({ storeId, terminalId, schedule, now, spreadMs });
+
+  it('is the store’s latest day whose close time has come, once the terminal’s spread after it has too', () => {
+    expect(terminalCloseAt('s', 't', closeAt, spreadMs)).toBe(closeAt + offset);
+    expect(offset).toBeGreaterThan(0);
+    // Before the close time: the day before, its own spread long past.
+    expect(dueAt(closeAt - 1)).toEqual({ businessDay: '2026-11-30', closeAt: closeTime('2026-11-30', '23:00', ZONE) });
+    // Between the close time and the terminal's spread: none (the day before's is not tried again meanwhile).
+    expect(dueAt(closeAt)).toBeUndefined();
+    expect(dueAt(closeAt + offset - 1)).toBeUndefined();
+    expect(dueAt(closeAt + offset)).toEqual({ businessDay: '2026-12-01', closeAt });
+    // No spread: at the close time.
+    expect(terminalDayDue({ storeId: 's', terminalId: 't', schedule: oslo, now: closeAt, spreadMs: 0 })).toEqual({
+      businessDay: '2026-12-01',
+      closeAt,
+    });
+  });
+
+  it('takes 23:30 for a store that says no close time', () => {
+    const at2330 = closeTime('2026-12-01', '23:30', ZONE);
+    const spread = spreadOffsetMs('s', 't', spreadMs);
+    expect(dueAt(at2330 - 1, 's', 't', { timeZone: ZONE })?.businessDay).toBe('2026-11-30');
+    expect(dueAt(at2330 + spread - 1, 's', 't', { timeZone: ZONE })).toBeUndefined();
+    expect(dueAt(at2330 + spread, 's', 't', { timeZone: ZONE })).toEqual({
+      businessDay: '2026-12-01',
+      closeAt: at2330,
+    });
+  });
+
+  it('works each schedule’s day out once for many stores, with the same answers', () => {
+    const days = new Map<string, DueDay>();
+    const now = closeAt + spreadMs;
+    for (const storeId of ['a', 'b', 'c'])
+      expect(terminalDayDue({ storeId, terminalId: 't', schedule: oslo, now, spreadMs }, days)).toEqual(
+        dueAt(now, storeId),
+      );
+    expect([...days.keys()]).toEqual([`${ZONE} 23:00`]);
+  });
+});
+
+describe('the days looked back over, and a terminal in use', () => {
+  it('lists the days before the due one back to the first, newest first, each with its next day’s close time', () => {
+    const close = (day: string) => closeTime(day, '23:30', ZONE);
+    expect(daysBefore('2026-12-04', '2026-12-02', ZONE, '23:30')).toEqual([
+      { day: '2026-12-03', closeAt: close('2026-12-03'), nextCloseAt: close('2026-12-04') },
+      { day: '2026-12-02', closeAt: close('2026-12-02'), nextCloseAt: close('2026-12-03') },
+    ]);
+    expect(daysBefore('2026-12-04', '2026-12-04', ZONE, '23:30')).toEqual([]);
+  });
+
+  it('has a terminal in use when not deactivated, and ACTIVE at Dintero if enrolled there', () => {
+    const device = (status: 'ACTIVE' | 'INACTIVE' | 'PENDING') => ({
+      dinteroTerminalId: 'd',
+      deviceSerialNumber: 'SN',
+      status,
+    });
+    expect(terminalInUse({ active: true })).toBe(true);
+    expect(terminalInUse({ active: false })).toBe(false);
+    expect(terminalInUse({ active: true, dintero: device('ACTIVE') })).toBe(true);
+    expect(terminalInUse({ active: true, dintero: device('PENDING') })).toBe(false);
+    expect(terminalInUse({ active: false, dintero: device('ACTIVE') })).toBe(false);
   });
 });

@@ -1,3 +1,77 @@
+import { DEFAULT_END_OF_DAY_TIME, addDays, type RegisteredTerminal } from '@app/payment-domain';
+import { closeTime, dueClose, spreadOffsetMs } from './close-schedule';
+
+/** A store day and its close time: the close due at a store, or at one of its terminals. */
+export interface DueDay {
+  readonly businessDay: string;
+  readonly closeAt: number;
+}
+
+/** What a store's details say of its close: where, when (absent on stores registered before it was kept: the default). */
+export interface StoreSchedule {
+  readonly timeZone: string;
+  readonly endOfDayTime?: string;
+}
+
+/** When a terminal's close of a day whose close time is `closeAt` falls due: that time and the terminal's spread. */
+export function terminalCloseAt(storeId: string, terminalId: string, closeAt: number, spreadMs: number): number {
+  return closeAt + spreadOffsetMs(storeId, terminalId, spreadMs);
+}
+
+/** A terminal of a store, its store's schedule, and the nightly close's spread, at `now`. */
+export interface TerminalNow {
+  readonly storeId: string;
+  readonly terminalId: string;
+  readonly schedule: StoreSchedule;
+  readonly now: number;
+  /** `NIGHTLY_CLOSE_SPREAD_SECONDS`, in milliseconds. */
+  readonly spreadMs: number;
+}
+
+/**
+ * The day whose close is due at a terminal now: the store's latest day whose close time has come (`dueClose`), once the
+ * terminal's spread after that time has too. Undefined meanwhile: no close is due at the terminal until then (the day
+ * before's is not tried again). `days`: the store days due by schedule, for a caller looking at many stores at one
+ * `now` (stores share time zones and close times, and each pair's is worked out once).
+ */
+export function terminalDayDue(
+  { storeId, terminalId, schedule, now, spreadMs }: TerminalNow,
+  days?: Map<string, DueDay>,
+): DueDay | undefined {
+  const { timeZone, endOfDayTime = DEFAULT_END_OF_DAY_TIME } = schedule;
+  const key = `${timeZone} ${endOfDayTime}`;
+  let day = days?.get(key);
+  if (!day) {
+    day = dueClose(timeZone, endOfDayTime, now);
+    days?.set(key, day);
+  }
+  return now < terminalCloseAt(storeId, terminalId, day.closeAt, spreadMs) ? undefined : day;
+}
+
+/** A day before the due one: its close time, and its next day's (which superseded it). */
+export interface MissedDay {
+  readonly day: string;
+  readonly closeAt: number;
+  readonly nextCloseAt: number;
+}
+
+/** The days from the one before `due` back to `from`, newest first, on the schedule: those the look for missed days goes over. */
+export function daysBefore(due: string, from: string, timeZone: string, endOfDayTime: string): MissedDay[] {
+  const days: MissedDay[] = [];
+  let nextCloseAt = closeTime(due, endOfDayTime, timeZone);
+  for (let day = addDays(due, -1); day >= from; day = addDays(day, -1)) {
+    const closeAt = closeTime(day, endOfDayTime, timeZone);
+    days.push({ day, closeAt, nextCloseAt });
+    nextCloseAt = closeAt;
+  }
+  return days;
+}
+
+/** Whether a registered terminal is in use: not deactivated, and `ACTIVE` at Dintero when it is enrolled there. */
+export function terminalInUse(terminal: RegisteredTerminal): boolean {
+  return terminal.active && (!terminal.dintero || terminal.dintero.status === 'ACTIVE');
+}
+
 /**
  * Whose store day is whose. A store day's nightly close, made at its close time (and the terminal's spread), closes the
  * terminal's batch: all it took since its last close. A terminal's days are those whose close time found it in use (not

@@ -26,8 +26,16 @@ import {
   type PaymentMetrics,
 } from '@app/platform';
 import { claimCloseAttempt, settleDayAttempts } from './close-day-claims';
-import { notItsDay } from './close-due';
-import { closeDayKey, closeOperationId, closeTime, dueClose, spreadOffsetMs } from './close-schedule';
+import {
+  daysBefore,
+  notItsDay,
+  terminalCloseAt,
+  terminalDayDue,
+  terminalInUse,
+  type DueDay,
+  type MissedDay,
+} from './close-due';
+import { closeDayKey, closeOperationId, dueClose } from './close-schedule';
 import { CloseInService } from './close-in-service';
 import { CloseStartFailures } from './close-start-failures';
 import { LeasedLogDependencies, LeasedLogService } from './leased-log-worker';
@@ -499,11 +507,13 @@ export class NightlyClose extends LeasedLogService {
     const [storeId, terminalId] = terminal.split('.') as [string, string];
     const state = this.stores.get(storeId);
     if (state?.status !== 'registered') return undefined;
-    const { timeZone, endOfDayTime = DEFAULT_END_OF_DAY_TIME } = state.details;
-    const { businessDay, closeAt } = dueClose(timeZone, endOfDayTime, now);
-    if (now < closeAt + spreadOffsetMs(storeId, terminalId, this.config.nightlyCloseSpreadSeconds * 1000))
-      return undefined;
-    return { storeId, terminalId, businessDay };
+    const day = terminalDayDue({ storeId, terminalId, schedule: state.details, now, spreadMs: this.spreadMs });
+    return day && { storeId, terminalId, businessDay: day.businessDay };
+  }
+
+  /** `NIGHTLY_CLOSE_SPREAD_SECONDS`, in milliseconds. */
+  private get spreadMs(): number {
+    return this.config.nightlyCloseSpreadSeconds * 1000;
   }
 
   /**
@@ -559,8 +569,7 @@ export class NightlyClose extends LeasedLogService {
           if (period === undefined) continue;
           const outOfUseAt = period.until;
           // The day stays this terminal's close until its next day's falls due, spread and all (as `dueCloses` has it).
-          if (now < nextCloseAt + spreadOffsetMs(storeId, terminalId, this.config.nightlyCloseSpreadSeconds * 1000))
-            continue;
+          if (now < terminalCloseAt(storeId, terminalId, nextCloseAt, this.spreadMs)) continue;
           const out = outOfUseAt === undefined ? {} : { outOfUseAt };
           its.push({ storeId, terminalId, businessDay: day, key, closeAt, nextCloseAt, ...out });
         }
@@ -604,37 +613,30 @@ export class NightlyClose extends LeasedLogService {
   /** Every terminal in use whose day's close time (with its spread) has come: the closes due now. */
   private dueCloses(now: number) {
     const due: DueClose[] = [];
-    // Stores share time zones and close times: each pair's due close is worked out once a tick.
-    const closes = new Map<string, ReturnType<typeof dueClose>>();
+    const days = new Map<string, DueDay>();
     for (const [storeId, state] of this.stores) {
       if (state.status !== 'registered') continue;
-      const { timeZone, endOfDayTime = DEFAULT_END_OF_DAY_TIME } = state.details;
-      const schedule = `${timeZone} ${endOfDayTime}`;
-      let close = closes.get(schedule);
-      if (!close) closes.set(schedule, (close = dueClose(timeZone, endOfDayTime, now)));
-      const { businessDay, closeAt } = close;
       for (const [terminalId, terminal] of Object.entries(state.terminals)) {
+        const day = terminalDayDue(
+          { storeId, terminalId, schedule: state.details, now, spreadMs: this.spreadMs },
+          days,
+        );
+        if (day === undefined) continue;
+        const { businessDay, closeAt } = day;
         const key = `${storeId}.${terminalId}.${businessDay}`;
         const terminalKey = `${storeId}.${terminalId}`;
         const close = this.closes.get(key);
         // A day that is none of the terminal's (put in use after its close time, say) has no close: `notItsDay` says why.
         const notIts = notItsDay(closeAt, {
-          inUse: terminal.active && (!terminal.dintero || terminal.dintero.status === 'ACTIVE'),
+          inUse: terminalInUse(terminal),
           registeredAt: this.registeredAt.get(terminalKey),
           inUseAtCloseTime: this.use.at(terminalKey, closeAt) !== undefined,
           tried: close !== undefined,
           toGiveUp: close !== undefined && giveUpReason(close, this.config.nightlyCloseMaxAttempts) !== undefined,
         });
         if (notIts !== undefined) continue;
-        const spread = spreadOffsetMs(storeId, terminalId, this.config.nightlyCloseSpreadSeconds * 1000);
-        if (now < closeAt + spread) continue;
-        due.push({
-          storeId,
-          terminalId,
-          businessDay,
-          key,
-          dinteroTerminalId: terminal.dintero?.dinteroTerminalId ?? terminalId,
-        });
+        const dinteroTerminalId = terminal.dintero?.dinteroTerminalId ?? terminalId;
+        due.push({ storeId, terminalId, businessDay, key, dinteroTerminalId });
       }
     }
     return due;
@@ -908,29 +910,10 @@ function giveUpReason(close: CloseAttempt, maxAttempts: number): string | undefi
   return undefined;
 }
 
-/** A day before the due one: its close time, and its next day's (which superseded it). */
-interface MissedDay {
-  readonly day: string;
-  readonly closeAt: number;
-  readonly nextCloseAt: number;
-}
-
-/** The days from the one before `due` back to `from`, newest first, on the schedule. */
-function daysBefore(due: string, from: string, timeZone: string, endOfDayTime: string): MissedDay[] {
-  const days: MissedDay[] = [];
-  let nextCloseAt = closeTime(due, endOfDayTime, timeZone);
-  for (let day = addDays(due, -1); day >= from; day = addDays(day, -1)) {
-    const closeAt = closeTime(day, endOfDayTime, timeZone);
-    days.push({ day, closeAt, nextCloseAt });
-    nextCloseAt = closeAt;
-  }
-  return days;
-}
-
-/** Whether the store lists the terminal in use: not deactivated, and `ACTIVE` at Dintero when it is enrolled there. */
+/** Whether the store lists the terminal in use (`terminalInUse`). */
 function inUse(state: StoreState, terminalId: string): boolean {
   const terminal = state.status === 'registered' ? ownEntry(state.terminals, terminalId) : undefined;
-  return terminal !== undefined && terminal.active && (!terminal.dintero || terminal.dintero.status === 'ACTIVE');
+  return terminal !== undefined && terminalInUse(terminal);
 }
 
 /** Closes that ended without the terminal closing its batch: tried again, but for one Dintero refused (`giveUpReason`). */
