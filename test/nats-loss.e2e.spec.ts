@@ -130,6 +130,9 @@ describe('an app whose NATS connection closes for good', () => {
     expect(output).toContain('NATS is away: the projector lease is left to lapse');
     expect(output).toContain('NATS is away: the reconciler checkpoint is not saved at stop');
     expect(output).not.toContain('could not save the reconciler checkpoint');
+    // Nor are the fleet services' leases given up: they run out.
+    expect(output).toContain('operations-reconciler: NATS is away: the leases are not given up at stop');
+    expect(output).not.toContain('could not give up the leases at stop');
   }, 60_000);
 });
 

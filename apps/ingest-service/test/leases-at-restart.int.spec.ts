@@ -10,6 +10,9 @@ import { startIngestService, type RunningIngestService } from '../../../test/sup
 import { event } from '../../../test/support/payment-events';
 import { NATS_URL, removeNatsState, uniquePrefix } from '../../../test/support/nats-state';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
+import type { LeasedLogWorker } from '../src/fleet/leased-log-worker';
+import { TerminalStatusFollower } from '../src/fleet/terminal-status.follower';
+import { OperationsReconciler } from '../src/operations/operations-reconciler.service';
 import { SettleLeases } from '../src/reconciler/settle-leases';
 
 async function counter(ingest: RunningIngestService, name: string, labels: Record<string, string>): Promise<number> {
@@ -70,14 +73,35 @@ describe('the reconciler leases of one instance started again', () => {
     return total;
   };
 
-  it('counts no lease of its own earlier run as held elsewhere, and keeps the time of the next refund sweep', async () => {
+  /**
+   * An item's lease taken by each of the fleet's services (`LeasedLogWorker`; the nightly close is off in tests) of
+   * `ingest`, as their rounds take them, held from `other`: their keys.
+   */
+  const holdFleetItems = async (ingest: RunningIngestService, other: SettleLeases) => {
+    const held = [
+      [OperationsReconciler, `operation.${randomUUID()}`],
+      [TerminalStatusFollower, `terminal-status.restart-store.${randomUUID()}`],
+    ] as const;
+    for (const [service, key] of held) {
+      const { worker } = ingest.app.get<object>(service) as { worker: LeasedLogWorker };
+      expect(await worker.mayTake(key)).toBe(true);
+      expect(await other.take(key)).toBe(false);
+    }
+    return held.map(([, key]) => key);
+  };
+
+  it('counts no lease of its own earlier run as held elsewhere, keeps the time of the next refund sweep, frees the fleet’s items', async () => {
     const first = await start();
     await waitUntil(
       async () => (await counter(first, 'payments_reconciler_refund_sweeps_total', { result: 'completed' })) === 1,
       10_000,
       'the first run’s refund sweep',
     );
+    // The fleet's services give theirs up too, not a lease (RECONCILER_LEASE_SECONDS, 30 s) later.
+    const other = await SettleLeases.open(nats, prefix, 30_000);
+    const fleetItems = await holdFleetItems(first, other);
     await first.close();
+    for (const key of fleetItems) expect(await other.take(key)).toBe(true);
 
     const second = await start();
     try {

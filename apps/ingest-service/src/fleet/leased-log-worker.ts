@@ -8,7 +8,7 @@ import {
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
 import { EVENT_STORE, type EventStore, type LogFollower, type RecordedEvent } from '@app/event-store';
-import { NATS_CONNECTION } from '@app/messaging';
+import { NATS_CONNECTION, natsAway } from '@app/messaging';
 import { LOG_SUBSCRIPTIONS, type LogSubscriptions } from '@app/platform';
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
 import { SettleLeases } from '../reconciler/settle-leases';
@@ -90,6 +90,27 @@ export class LeasedLogWorker {
     clearTimeout(this.timer);
     await this.follower?.stop();
     await this.running;
+    // Only once the round in flight has ended: an item it was working on is never given up while it is.
+    await this.releaseLeases();
+  }
+
+  /**
+   * Gives up the leases this instance holds (`SettleLeases.release`, bounded in time). Each holder is one process:
+   * kept, a stopped instance's leases would hold the items from every other instance, and from this one started
+   * again, for a whole lease (RECONCILER_LEASE_SECONDS, TERMINAL_STATUS_POLL_SECONDS), and a rolling restart would
+   * put off the nightly closes and the operations' follow-ups. With NATS out of reach they are left to run out:
+   * each write would only hold the stop for its timeout.
+   */
+  private async releaseLeases(): Promise<void> {
+    if (!this.leases) return;
+    const { name } = this.options;
+    if (natsAway(this.nats)) {
+      this.logger.warn(`${name}: NATS is away: the leases are not given up at stop; they run out`);
+      return;
+    }
+    await this.leases
+      .release()
+      .catch((error: unknown) => this.logger.warn({ err: error }, `${name}: could not give up the leases at stop`));
   }
 
   /** Whether this instance may look at the item now: it holds the item's lease (or there are no leases). */
