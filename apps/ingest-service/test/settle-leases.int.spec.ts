@@ -125,4 +125,16 @@ describe('leases on due payments (NATS KV)', () => {
     const next = await SettleLeases.open(nats, prefix, 30_000);
     for (const key of keys) expect(await next.take(key)).toBe(true);
   });
+
+  it('returns from a stop within its bound while NATS leaves a request unanswered, the lease left to run out', async () => {
+    const stopping = await SettleLeases.open(nats, prefix, 30_000);
+    expect(await stopping.take('pay-unanswered')).toBe(true);
+    // JetStream without its quorum, the connection up: a read waits for its timeout (5 s; here, for ever).
+    const kv = (stopping as unknown as { kv: { get: (key: string) => Promise<unknown> } }).kv;
+    kv.get = () => new Promise(() => undefined);
+    await stopping.release([], 100);
+    const next = await SettleLeases.open(nats, prefix, 30_000);
+    expect(await next.take('pay-unanswered')).toBe(false);
+    // A stop held by the unanswered read fails here, not at the tier's two minutes.
+  }, 10_000);
 });

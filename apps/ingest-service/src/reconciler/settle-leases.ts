@@ -131,21 +131,34 @@ export class SettleLeases {
    * At a stop: gives up the leases this instance still holds, so that no instance (another, or this one started
    * again, with a holder of its own) waits for them to run out, nor counts them as another's. Those in
    * `keepUntil` keep the time they named, with no holder, as a time before which the work is not due (the next
-   * refund sweep: `releasedUntil`). A lease another instance has taken since is left to it.
+   * refund sweep: `releasedUntil`). A lease another instance has taken since is left to it. Returns within
+   * `withinMs` (3 s) whatever NATS does.
    */
-  async release(keepUntil: readonly string[] = []): Promise<void> {
+  async release(keepUntil: readonly string[] = [], withinMs = RELEASE_WITHIN_MS): Promise<void> {
     const now = Date.now();
     const running = [...this.held].filter(([, until]) => until > now);
     this.held.clear();
     // Many at a time, within a bound: after a Dintero outage thousands may be held, and two round trips each, one
     // after another, would take the stop past an orchestrator's grace period. Those not given up by then run out.
-    const deadline = now + RELEASE_WITHIN_MS;
-    for (let from = 0; from < running.length && Date.now() < deadline; from += RELEASE_AT_ONCE)
-      await Promise.all(
-        running
-          .slice(from, from + RELEASE_AT_ONCE)
-          .map(([key, until]) => this.giveUp(key, keepUntil.includes(key), until)),
-      );
+    const deadline = now + withinMs;
+    const givingUp = (async () => {
+      for (let from = 0; from < running.length && Date.now() < deadline; from += RELEASE_AT_ONCE)
+        await Promise.all(
+          running
+            .slice(from, from + RELEASE_AT_ONCE)
+            .map(([key, until]) => this.giveUp(key, keepUntil.includes(key), until)),
+        );
+    })();
+    // The bound holds for the requests under way too: one NATS leaves unanswered (JetStream without its quorum, the
+    // connection up) waits for its timeout. What ends after the bound is of no more use, its failure included.
+    givingUp.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+    try {
+      await Promise.race([givingUp, bound]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Gives up one lease, unless another instance has taken it since; `keep`: its time kept, with no holder. */
