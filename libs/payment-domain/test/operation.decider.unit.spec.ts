@@ -72,6 +72,26 @@ describe('terminal operation', () => {
       .when({ type: 'RecordOperationOutcome', data: { outcome: 'completed', batch, at } })
       .then([completed]);
   });
+  it('refuses a Dintero time that is not an instant, and batch figures that are not whole numbers, recording nothing', () => {
+    // The read models date the close by Dintero's time and count its figures: neither may be kept as given.
+    const dispatchedClose = spec.given([request, submitted, dispatched]);
+    dispatchedClose
+      .when({ type: 'RecordOperationOutcome', data: { outcome: 'completed', batch, at, dinteroAt: 'at noon' } })
+      .thenFails('VALIDATION_FAILED', { field: 'dinteroAt' });
+    dispatchedClose
+      .when({ type: 'RecordOperationOutcome', data: { outcome: 'failed', reason: 'no', at, dinteroAt: 'at noon' } })
+      .thenFails('VALIDATION_FAILED', { field: 'dinteroAt' });
+    for (const purchasesAmount of ['30000', 300.5, Number.NaN])
+      dispatchedClose
+        .when({
+          type: 'RecordOperationOutcome',
+          data: { outcome: 'completed', batch: { ...batch, purchasesAmount: purchasesAmount as number }, at },
+        })
+        .thenFails('VALIDATION_FAILED', { field: 'batch.purchasesAmount' });
+    dispatchedClose
+      .when({ type: 'RecordOperationOutcome', data: { outcome: 'completed', batch, at, dinteroAt: at } })
+      .then([{ ...completed, data: { ...completed.data, dinteroAt: at } }]);
+  });
   it('keeps the first outcome: nothing after it changes anything', () => {
     spec
       .given([request, submitted, dispatched, completed])

@@ -46,34 +46,34 @@ const dintero = {
     }),
 } as unknown as DinteroClient;
 
+beforeAll(async () => {
+  // The store and its terminal, as the registry records them: an operation runs on a registered terminal.
+  const at = new Date().toISOString();
+  const commands: StoreCommand[] = [
+    {
+      type: 'RegisterStore',
+      data: { storeId: 'oslo', name: 'Oslo', payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo', at },
+    },
+    {
+      type: 'RegisterTerminal',
+      data: {
+        storeId: 'oslo',
+        terminalId: 'till-1',
+        enrollment: { dinteroTerminalId: requested.dinteroTerminalId, deviceSerialNumber: 'SN-1', status: 'ACTIVE' },
+        at,
+      },
+    },
+  ];
+  for (const command of commands)
+    await handleCommand(store, storeStream('oslo'), storeDecider, command, { metadata: { correlationId: 'c-0' } });
+});
+
 /**
  * Two runs of one operation (the nightly close of two instances, or a resumed request). The second looks at the
  * operation before the first has ended it, and claims the terminal after the first has ended it and let the
  * terminal go: a store that answers the second run's first read of the operation as the log stood before.
  */
 describe('starting a terminal operation another run ends meanwhile', () => {
-  beforeAll(async () => {
-    // The store and its terminal, as the registry records them: an operation runs on a registered terminal.
-    const at = new Date().toISOString();
-    const commands: StoreCommand[] = [
-      {
-        type: 'RegisterStore',
-        data: { storeId: 'oslo', name: 'Oslo', payoutDestinationId: 'seller-1', timeZone: 'Europe/Oslo', at },
-      },
-      {
-        type: 'RegisterTerminal',
-        data: {
-          storeId: 'oslo',
-          terminalId: 'till-1',
-          enrollment: { dinteroTerminalId: requested.dinteroTerminalId, deviceSerialNumber: 'SN-1', status: 'ACTIVE' },
-          at,
-        },
-      },
-    ];
-    for (const command of commands)
-      await handleCommand(store, storeStream('oslo'), storeDecider, command, { metadata: { correlationId: 'c-0' } });
-  });
-
   it('lets the terminal go again, where the claim held it until it ran out (15 minutes)', async () => {
     const first = await startOperation(store, dintero, requested, 'c-1');
     expect(first.status).toBe('completed');
@@ -92,5 +92,37 @@ describe('starting a terminal operation another run ends meanwhile', () => {
     expect(stale).toBe(false);
     expect(second.status).toBe('completed');
     expect((await readState(store, terminalStream('till-1'), terminalDecider)).state.status).toBe('free');
+  });
+});
+
+describe('a close Dintero reports with a time or figures the engine cannot read', () => {
+  it('is recorded with its time in UTC and without those figures, which the read models would count as money', async () => {
+    const operationId = '7d2e4b1a-9c3f-4e5d-8a6b-2c4d6e8f0a12';
+    const answer: DinteroTerminalOperation = {
+      id: 'op-unreadable',
+      terminal_id: requested.dinteroTerminalId,
+      operation: 'end_of_day',
+      status: 'COMPLETED',
+      updated_at: '2026-12-03T23:30:00.000+01:00',
+      result: {
+        batch_id: '8',
+        outcome: 'accepted',
+        purchases_count: 2,
+        purchases_amount: '12500' as unknown as number,
+        reversals_count: 1,
+        reversals_amount: 10.5,
+      },
+    };
+    const answering = { sendTerminalOperation: () => Promise.resolve(answer) } as unknown as DinteroClient;
+    const done = await startOperation(store, answering, { ...requested, operationId, claimId: operationId }, 'c-3');
+    expect(done.status).toBe('completed');
+    const events = await store.readStream(operationStream(operationId));
+    expect(events.find((event) => event.type === 'OperationCompleted')?.data).toEqual({
+      operationId,
+      dinteroOperationId: 'op-unreadable',
+      batch: { batchId: '8', outcome: 'accepted', purchasesCount: 2, reversalsCount: 1 },
+      at: expect.any(String) as string,
+      dinteroAt: '2026-12-03T22:30:00.000Z',
+    });
   });
 });

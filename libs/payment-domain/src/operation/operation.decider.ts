@@ -196,6 +196,24 @@ function requireCloseDay(data: Pick<CloseGivenUpData, 'operationId' | 'storeId' 
     throw new DomainError('VALIDATION_FAILED', 'businessDay must be YYYY-MM-DD', { field: 'businessDay' });
 }
 
+/** A close's batch as the read models count it: each figure Dintero gave a whole number, in minor units for amounts. */
+function requireBatchFigures(batch: EndOfDayBatch) {
+  for (const field of BATCH_FIGURES) {
+    const figure = batch[field];
+    if (figure !== undefined && !Number.isSafeInteger(figure))
+      throw new DomainError('VALIDATION_FAILED', `batch.${field} must be a whole number`, { field: `batch.${field}` });
+  }
+}
+
+const BATCH_FIGURES = [
+  'purchasesCount',
+  'purchasesAmount',
+  'reversalsCount',
+  'reversalsAmount',
+  'saleAmount',
+  'tipAmount',
+] as const satisfies readonly (keyof EndOfDayBatch)[];
+
 function requireAttempt(attempt: number, field: string) {
   if (!Number.isInteger(attempt) || attempt < 1)
     throw new DomainError('VALIDATION_FAILED', `${field} must be a whole number from 1`, { field });
@@ -232,7 +250,10 @@ function decide(command: OperationCommand, state: OperationState): OperationEven
       ];
     case 'RecordOperationOutcome': {
       const { outcome, batch, reason, dinteroAt } = command.data;
-      const dintero = dinteroAt === undefined ? {} : { dinteroAt };
+      // The read models date the close by it and count its batch's figures: a time that is not one, or a figure that is
+      // not whole minor units, would stop their fold or be kept as money that is not an integer.
+      const dintero = dinteroAt === undefined ? {} : { dinteroAt: requireInstant(dinteroAt, 'dinteroAt') };
+      if (batch) requireBatchFigures(batch);
       if (outcome === 'completed') {
         const dinteroOperationId = command.data.dinteroOperationId ?? operation.dinteroOperationId;
         if (dinteroOperationId === undefined)

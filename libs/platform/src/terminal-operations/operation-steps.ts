@@ -185,7 +185,16 @@ async function recordDinteroOutcome(
   metadata: EventMetadata,
 ): Promise<OperationState> {
   const at = new Date().toISOString();
-  const dinteroAt = found.updated_at === undefined ? {} : { dinteroAt: found.updated_at };
+  const updatedAt = utcInstant(found.updated_at);
+  const dinteroAt = updatedAt === undefined ? {} : { dinteroAt: updatedAt };
+  const batch = operation.operation === 'end_of_day' && found.result ? batchOf(found.result) : undefined;
+  const unread = [
+    ...(found.updated_at !== undefined && updatedAt === undefined ? ['updated_at'] : []),
+    ...(batch?.unread ?? []),
+  ];
+  // Recorded all the same (the terminal did close): a figure left out is compared as none, and so flagged.
+  if (unread.length > 0)
+    logger.warn({ ...metadata, unread }, 'Dintero gave a terminal operation’s time or figures the engine cannot read');
   const refused = closeNotAccepted(operation, found);
   const command: OperationCommand =
     found.status === 'COMPLETED' && refused === undefined
@@ -194,7 +203,7 @@ async function recordDinteroOutcome(
           data: {
             outcome: 'completed',
             dinteroOperationId: found.id,
-            ...(operation.operation === 'end_of_day' && found.result ? { batch: batchOf(found.result) } : {}),
+            ...(batch ? { batch: batch.batch } : {}),
             at,
             ...dinteroAt,
           },
@@ -235,22 +244,54 @@ export function releaseOperation(store: EventStore, operation: ExistingOperation
  */
 function closeNotAccepted(operation: ExistingOperation, found: DinteroTerminalOperation): string | undefined {
   const outcome = found.result?.outcome;
-  if (operation.operation !== 'end_of_day' || found.status !== 'COMPLETED' || outcome === undefined) return undefined;
+  if (operation.operation !== 'end_of_day' || found.status !== 'COMPLETED' || typeof outcome !== 'string')
+    return undefined;
   return outcome.trim().toLowerCase() === 'accepted' ? undefined : outcome.slice(0, 100);
 }
 
-function batchOf(result: NonNullable<DinteroTerminalOperation['result']>): EndOfDayBatch {
-  const batch: Record<string, unknown> = {
+/**
+ * The terminal's batch as Dintero reports it, with what the engine cannot read left out and named (`unread`): a figure
+ * that is not a whole number (of minor units, for an amount), a text that is not a string. The read models count the
+ * figures and compare them: a figure kept as given (a string, a fraction) would be money that is not an integer, and
+ * a document out of its shape.
+ */
+function batchOf(result: NonNullable<DinteroTerminalOperation['result']>): {
+  readonly batch: EndOfDayBatch;
+  readonly unread: readonly string[];
+} {
+  const texts = {
     batchId: result.batch_id,
     startOfDayAt: result.start_of_day_at,
     lastEndOfDayAt: result.last_end_of_day_at,
+    outcome: result.outcome,
+  };
+  const figures = {
     purchasesCount: result.purchases_count,
     purchasesAmount: result.purchases_amount,
     reversalsCount: result.reversals_count,
     reversalsAmount: result.reversals_amount,
     saleAmount: result.sale_amount,
     tipAmount: result.tip_amount,
-    outcome: result.outcome,
   };
-  return Object.fromEntries(Object.entries(batch).filter(([, value]) => value !== undefined));
+  const batch: Record<string, unknown> = {};
+  const unread: string[] = [];
+  for (const [field, value] of [...Object.entries(texts), ...Object.entries(figures)]) {
+    if (value === undefined || value === null) continue;
+    const readable = field in texts ? typeof value === 'string' : Number.isSafeInteger(value);
+    if (readable) batch[field] = value;
+    else unread.push(field);
+  }
+  return { batch, unread };
 }
+
+/**
+ * Dintero's time as a UTC instant (`…Z`), as every time in the log is; undefined when it is not an ISO 8601 time with
+ * its offset. One without an offset would be read in the engine's own time zone.
+ */
+function utcInstant(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !ZONED_TIME.test(value)) return undefined;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+}
+
+const ZONED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
