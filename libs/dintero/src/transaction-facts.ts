@@ -3,6 +3,7 @@ import {
   isOpen,
   lateCapturedOf,
   lateRefundedElsewhereOf,
+  moneyProblem,
   refundFollowed,
   refundTransactionOf,
   transactionReaction,
@@ -106,6 +107,19 @@ export function transactionFact(tx: DinteroTransaction): DinteroTransactionFact 
         ? `Dintero transaction ${tx.id} is ${status} and lists no successful CAPTURE event: what was taken is unknown`
         : `Dintero transaction ${tx.id} is ${status} and a CAPTURE event of it does not say how much: what was taken is unknown`,
     );
+  // What a capture or an authorisation books is money (invariant 8): whole minor units of an ISO 4217 currency. Any
+  // other amount is as unknown as one a capture does not state (above); booked as given, a text was added to the
+  // day's totals as text, and a payment without a currency counted in its own.
+  const reaction = transactionReaction(status, capturedAmount);
+  if (reaction === 'captured' || reaction === 'authorized') {
+    const amounts = [tx.amount, capturedAmount ?? 0, ...(each ?? []).map((capture) => capture.amount)];
+    const problem = amounts.map((amount) => moneyProblem(amount, tx.currency)).find((found) => found !== undefined);
+    if (problem !== undefined)
+      throw new UnrecognisedTransactionStatusError(
+        status,
+        `Dintero transaction ${tx.id} is ${status} and gives money the engine cannot book (${problem}): what was taken is unknown`,
+      );
+  }
   const dinteroAt = statusTime(tx, status, capturedAmount);
   const receipt = terminalReceipt(tx);
   return {

@@ -189,6 +189,30 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
     expect(transactionFact(tx())).not.toHaveProperty('capturedAmount');
   });
 
+  it('records nothing of a captured or authorised transaction whose money is not whole minor units of a currency', () => {
+    // Booked as given, a capture of '10000' was added to the store day's totals as text ('0' + '10000'), one of 100.5
+    // kept money that is not an integer (invariant 8), one without a currency counted in the payment's.
+    const part = (amount: unknown) => ({ ...tx().events![2]!, id: `c-${String(amount)}`, amount: amount as number });
+    const unreadable = [
+      tx({ amount: '10000' as unknown as number }),
+      tx({ amount: 100.5 }),
+      tx({ amount: -10_000 }),
+      tx({ currency: undefined as unknown as string }),
+      tx({ currency: 'nok' }),
+      tx({ status: 'AUTHORIZED', events: tx().events!.slice(0, 2), amount: 99.9 }),
+      tx({ status: 'PARTIALLY_CAPTURED', events: [...tx().events!.slice(0, 2), part(2_000.5)] }),
+      tx({ events: [...tx().events!.slice(0, 2), part(6_000), part(-1_000)] }),
+    ];
+    for (const transaction of unreadable)
+      expect(() => transactionFact(transaction)).toThrow(
+        /^Dintero transaction T12345678\.tx1 is [A-Z_]+ and gives money the engine cannot book/,
+      );
+    // A declined transaction books no money: its decline is recorded whatever its amount says.
+    expect(transactionFact(tx({ status: 'DECLINED', events: tx().events!.slice(0, 1), amount: 100.5 }))).toMatchObject({
+      status: 'DECLINED',
+    });
+  });
+
   it('records nothing of a transaction captured in part whose CAPTURE events say no amount', () => {
     // `amount` on an event is optional: the part taken is then unknown, and the authorised amount would overstate it.
     for (const status of ['PARTIALLY_CAPTURED', 'PARTIALLY_CAPTURED_REFUNDED'] as const) {
