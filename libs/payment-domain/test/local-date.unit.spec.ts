@@ -26,4 +26,13 @@ describe('store days', () => {
     expect(storeDayAt('2026-12-01T23:05:00Z', 'Europe/Oslo', '23:30')).toBe('2026-12-02');
     expect(storeDayAt('2026-12-01T08:00:00Z', 'Europe/Oslo', '12:00')).toBe('2026-12-01');
   });
+
+  it('dates a close by hand the day before while that day’s evening close, its time skipped, has not run', () => {
+    // Nuuk's clocks go forward at 23:00 on 28 March 2026 (01:00 UTC): 23:30 that evening does not come, and the
+    // nightly close of the 28th runs at 00:30 on the 29th, as the clock read before the change. A close by hand
+    // at 00:10 closes the 28th's trading, as the nightly close after it does; one after 00:30, the 29th's.
+    expect(storeDayAt('2026-03-29T01:10:00Z', 'America/Nuuk', '23:30')).toBe('2026-03-28');
+    expect(storeDayAt('2026-03-29T01:40:00Z', 'America/Nuuk', '23:30')).toBe('2026-03-29');
+    expect(storeDayAt('2026-03-29T00:50:00Z', 'America/Nuuk', '23:30')).toBe('2026-03-28');
+  });
 });

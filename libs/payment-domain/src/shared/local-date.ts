@@ -42,7 +42,8 @@ export function closesNextMorning(endOfDayTime: string): boolean {
 
 /**
  * The store day an end-of-day close made at `instant` closes, by the rule the nightly close follows: the local
- * date, or the day before for a close made before the store's `endOfDayTime` when that falls the next morning.
+ * date, or the day before for a close made before the day before's nightly close: the store's `endOfDayTime` when
+ * that falls the next morning, or an evening's skipped by the clocks going forward into the next day.
  * A store whose day ends at 02:00 and closes a terminal by hand at 01:00 closes the day before's trading.
  * Compared as instants, as the nightly close's time is: on a night the clocks go back the wall time comes twice and
  * the nightly close runs at its later coming, and on one they go forward a skipped time is an hour later.
@@ -50,9 +51,14 @@ export function closesNextMorning(endOfDayTime: string): boolean {
  */
 export function storeDayAt(instant: string, timeZone: string, endOfDayTime: string): string {
   const date = localDate(instant, timeZone);
-  return closesNextMorning(endOfDayTime) && Date.parse(instant) < zonedInstant(date, endOfDayTime, timeZone)
-    ? addDays(date, -1)
-    : date;
+  // The close of the day before: this morning's, or last evening's, which a skipped time may put after midnight (Nuuk's
+  // 23:30 on the night its clocks go forward at 23:00 runs at 00:30): before it, that day's trading is still open.
+  const previousClose = zonedInstant(
+    closesNextMorning(endOfDayTime) ? date : addDays(date, -1),
+    endOfDayTime,
+    timeZone,
+  );
+  return Date.parse(instant) < previousClose ? addDays(date, -1) : date;
 }
 
 /**
