@@ -135,7 +135,8 @@ export interface TerminalClose {
   readonly operationId: string;
   /**
    * The store day it closes, for a close by hand by the nightly close's rule (the local date it was asked on, or
-   * the day before when asked before an end of day that falls in the morning); for a close by hand recorded
+   * the day before when asked after midnight and before the day before's nightly close: an end of day in the
+   * morning, or one the clocks moved past midnight); for a close by hand recorded
    * before that rule, the local day it ran.
    */
   readonly businessDay: string;

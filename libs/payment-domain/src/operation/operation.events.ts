@@ -52,8 +52,9 @@ export interface OperationRequestedData {
   readonly expiresAt: string;
   /**
    * For an end-of-day close: the store's business day (YYYY-MM-DD) it closes. A close by hand is dated by the
-   * nightly close's rule: the local date it was asked on, or the day before when asked before an end of day that
-   * falls in the morning. Absent on closes by hand recorded before it was kept.
+   * nightly close's rule: the local date it was asked on, or the day before when asked after midnight and before
+   * the day before's nightly close (an end of day in the morning, or one the clocks moved past midnight). Absent
+   * on closes by hand recorded before it was kept.
    */
   readonly businessDay?: string;
 }
