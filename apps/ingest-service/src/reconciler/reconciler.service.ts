@@ -47,7 +47,8 @@ import {
 } from '@app/platform';
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
 import { PaymentFacts, type FactContext } from '../facts/payment-facts.service';
-import { DuePayments, type RetrySettings } from './due-payments';
+import { DuePayments } from './due-payments';
+import { nextLook, reviewAtOf, sessionReviewAt, unansweredAskedAgainAt, type LookSettings } from './next-look';
 import { CheckpointVersionError, ReconcilerCheckpoints, type ReconcilerCheckpoint } from './reconciler-checkpoints';
 import { ourOrigin } from '../webhook/our-callback-url';
 import { REFUND_SWEEP_LEASE, RefundSweep, type RefundSweepSummary } from './refund-sweep';
@@ -374,7 +375,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       await this.releaseUnknown(settled, sessionEnded);
       await this.flagIfDue(settled);
       this.logger.log(logIds(settled), 'still open at Dintero');
-      this.due.retry(paymentId, Date.now(), this.nextLook(settled));
+      this.due.retry(paymentId, Date.now(), nextLook(settled, Date.now(), this.lookSettings));
       return;
     }
     if (settled.status !== 'none') this.metrics.reconciler.inc({ result: 'settled' });
@@ -383,40 +384,15 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     if (next.length > 0) this.due.schedule(paymentId, Math.min(...next));
   }
 
-  /**
-   * When to look again at a payment still open. A session still running is left to Dintero's own report
-   * until its expiry and the grace; a transaction Dintero calls UNKNOWN has no session left to wait for, so
-   * it is asked about again with a doubling pause. Either is looked at no later than when it is due for a person.
-   */
-  private nextLook(payment: OpenPayment): RetrySettings {
-    const reviewAt = payment.flaggedForReviewAt === undefined ? this.reviewAt(payment) : undefined;
-    const untilReview = reviewAt === undefined ? 0 : reviewAt - Date.now();
-    const maxMs = untilReview > 0 ? Math.min(MAX_RETRY_MS, untilReview) : MAX_RETRY_MS;
-    const baseMs = Math.min(this.retryMs, maxMs);
-    if (payment.status === 'outcome_unknown' && payment.unknownSince !== undefined) return { baseMs, maxMs };
-    return { baseMs, maxMs, notBefore: Date.parse(payment.expiresAt) + this.config.reconcilerGraceSeconds * 1000 };
-  }
-
-  /**
-   * When an open payment is due for a person: `RECONCILER_REVIEW_AFTER_SECONDS` after Dintero first called its
-   * transaction UNKNOWN, or after its session (and the grace) ended while Dintero keeps its transaction initiated,
-   * on hold or authorised (a terminal that died mid-payment, a capture Dintero keeps retrying). Undefined for
-   * one that can still end by itself.
-   */
-  private reviewAt(payment: OpenPayment): number | undefined {
-    const reviewMs = this.config.reconcilerReviewAfterSeconds * 1000;
-    if (payment.status === 'outcome_unknown')
-      return payment.unknownSince === undefined ? undefined : Date.parse(payment.unknownSince) + reviewMs;
-    if (payment.transactionId === undefined) return undefined;
-    return this.sessionReviewAt(payment);
-  }
-
-  /** `RECONCILER_REVIEW_AFTER_SECONDS` after the payment's session, and the grace, ended. */
-  private sessionReviewAt(payment: OpenPayment): number {
-    return (
-      Date.parse(payment.expiresAt) +
-      (this.config.reconcilerGraceSeconds + this.config.reconcilerReviewAfterSeconds) * 1000
-    );
+  /** What `nextLook` and the review deadlines read of the configuration. */
+  private get lookSettings(): LookSettings {
+    const { reconcilerGraceSeconds, reconcilerReviewAfterSeconds } = this.config;
+    return {
+      graceMs: reconcilerGraceSeconds * 1000,
+      reviewAfterMs: reconcilerReviewAfterSeconds * 1000,
+      retryMs: this.retryMs,
+      maxRetryMs: MAX_RETRY_MS,
+    };
   }
 
   /**
@@ -430,7 +406,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
 
   /** Hands a payment due for a person (`reviewAt`) to one, once. The payment stays open, and Dintero is still asked. */
   private async flagIfDue(payment: OpenPayment): Promise<void> {
-    const reviewAt = this.reviewAt(payment);
+    const reviewAt = reviewAtOf(payment, this.lookSettings);
     if (reviewAt === undefined || payment.flaggedForReviewAt !== undefined || Date.now() < reviewAt) return;
     const { recorded } = await this.facts.flagForReview(payment.paymentId, CONTEXT);
     if (recorded.length === 0) return;
@@ -513,7 +489,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const { paymentId } = state;
     try {
       if (state.flaggedForReviewAt !== undefined) return;
-      const reviewAt = this.sessionReviewAt(state);
+      const reviewAt = sessionReviewAt(state, this.lookSettings);
       if (Date.now() < reviewAt || !this.failingForLong(paymentId)) return;
       const problem = problemOf(error);
       const { recorded } = await this.facts.flagForReview(paymentId, CONTEXT, problem);
@@ -705,27 +681,16 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
 
   /**
    * A refund with no outcome, not accepted: looked at when its silence becomes a no (not sooner than the retry pause).
-   * One whose call went unanswered is asked about before that too (`unknownRefundAskedAgainAt`), and its last look is
-   * at that deadline, not a retry pause past it.
+   * One whose call went unanswered (`unknown`) is asked about before that too, with a growing pause
+   * (`unansweredAskedAgainAt`), and its last look is at that deadline, not a retry pause past it. Other refunds
+   * without an outcome are brought forward by the command service's answer (`DuePayments`).
    */
   private unsettledRefundDueAt(paymentId: string, refund: Refund): number {
     const now = Date.now();
     const silence = this.silenceIsNoAt(paymentId, refund);
     if (refund.status !== 'unknown') return Math.max(silence, now + this.retryMs);
-    return Math.min(this.unknownRefundAskedAgainAt(refund), silence > now ? silence : now + this.retryMs);
-  }
-
-  /**
-   * When Dintero is asked again about a refund whose call went unanswered (`unknown`), before its silence can be a no:
-   * Dintero may make it up to the call's longest after it was sent, and nothing but this look may ever tell (every
-   * delivery lost). The pause is the time since it was sent (so doubling, from the retry pause, at most five
-   * minutes): a few looks in the call's window, not one early look and then none until the window is over. Other
-   * refunds without an outcome are brought forward by the command service's answer (`DuePayments`).
-   */
-  private unknownRefundAskedAgainAt(refund: Refund): number {
-    const now = Date.now();
-    const sinceSent = now - Date.parse(refund.submittedAt ?? refund.requestedAt);
-    return now + Math.min(Math.max(sinceSent, this.retryMs), MAX_RETRY_MS);
+    const sentAt = Date.parse(refund.submittedAt ?? refund.requestedAt);
+    return unansweredAskedAgainAt(sentAt, silence, now, this.lookSettings);
   }
 
   /**
