@@ -1,5 +1,5 @@
 import { paymentDecider, type OpenPayment, type PaymentEvent } from '@app/payment-domain';
-import { at, awaitingCard, requested } from '../../../libs/payment-domain/test/payment-fixtures';
+import { at, awaitingCard, paymentRequested, requested } from '../../../libs/payment-domain/test/payment-fixtures';
 import { DuePayments } from '../src/reconciler/due-payments';
 import { nextLook, unansweredAskedAgainAt } from '../src/reconciler/next-look';
 
@@ -29,6 +29,20 @@ describe('when the reconciler looks again at a payment still open', () => {
   it('leaves a session Dintero created, and no transaction yet, to its own report until its end and the grace', () => {
     const payment = paymentOf(awaitingCard);
     expect(looks(payment, Date.parse(at(10)), sessionOver)).toEqual([Date.parse(at(10)), sessionOver]);
+  });
+
+  it('asks again, with a growing pause, about a session whose creation Dintero never answered, until its end', () => {
+    const payment = paymentOf([
+      paymentRequested,
+      { type: 'SessionCreationStarted', data: { at: at(0) } },
+      { type: 'SessionCreationOutcomeUnknown', data: { reason: 'timeout', at: at(10) } },
+    ]);
+    // The first look after RECONCILER_UNKNOWN_DELAY_SECONDS; then a pause of the time since the session was sent
+    // (from the retry pause), the last look at the session's end and the grace, where its silence is a no. Not one
+    // look and then none until the session's end, while a card presented meanwhile may have been captured.
+    const sent = Date.parse(at(0));
+    const times = looks(payment, Date.parse(at(15)), sessionOver).map((time) => (time - sent) / 1000);
+    expect(times).toEqual([15, 45, 90, 180, (sessionOver - sent) / 1000]);
   });
 
   it('asks again about a transaction Dintero calls UNKNOWN with a doubling pause, whatever the session', () => {

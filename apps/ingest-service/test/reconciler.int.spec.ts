@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
+import { Kvm } from '@nats-io/kv';
+import { natsNames } from '@app/messaging';
 import type { SqliteEventStore } from '@app/event-store';
 import { isOpen, paymentStream, type PaymentState } from '@app/payment-domain';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
@@ -213,6 +215,59 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     if (created) await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
     const state = await engine.waitForPayment(paymentId, final, 'the unknown session creation settled');
     expect(state.status).toBe(created ? 'captured' : 'expired');
+    await engine.terminalFree(terminalId);
+  });
+
+  /**
+   * A payment whose session Dintero created and answered 503 (after it took effect), on a silent terminal: Dintero
+   * fails half its 503s before the request takes effect, so payments are started until one's session exists.
+   */
+  const sessionCreatedAnswerLost = async (amount: number) => {
+    const simulator = engine.sim.app.get(SimulatorState);
+    for (let attempt = 0; attempt < 16; attempt++) {
+      const terminalId = await silentTerminal();
+      await engine.sim.control('PUT', '/chaos', { api5xxRate: 1 });
+      const response = await engine.command.fetch('/v1/terminal-payments', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': `lost-${terminalId}` },
+        body: JSON.stringify({ storeId: 'bergen', terminalId, amount, currency: 'NOK', merchantReference: terminalId }),
+      });
+      await engine.sim.control('PUT', '/chaos', { api5xxRate: 0 });
+      expect(response.status).toBe(202);
+      const { paymentId } = (await response.json()) as { paymentId: string };
+      const created = [...simulator.sessions.values()].some((s) => s.order.merchant_reference_2 === paymentId);
+      if (created) return { terminalId, paymentId };
+    }
+    throw new Error('no session created in 16 tries');
+  };
+  /**
+   * Waits for the reconciler's first look at the payment to end: it then holds the payment's lease until its next look
+   * and a lease past it (`holdUntilNextLook`), longer than a plain take (RECONCILER_LEASE_SECONDS, 30 s).
+   */
+  const firstLookDone = (paymentId: string) =>
+    waitUntil(
+      async () => {
+        const leases = await new Kvm(engine.nats).open(natsNames(engine.prefix).buckets.reconcilerLeases);
+        const entry = await leases.get(paymentId);
+        const until = Number(entry?.string().split('|').at(-1));
+        return entry !== null && until - entry.created.getTime() >= 30_500;
+      },
+      10_000,
+      'the reconciler’s first look at the unknown session creation',
+    );
+
+  it('settles, well before the session’s end, a session Dintero created whose answer and every callback were lost', async () => {
+    const { terminalId, paymentId } = await sessionCreatedAnswerLost(10_000);
+    // The reconciler looked, and Dintero showed no transaction yet: the customer had not paid.
+    await firstLookDone(paymentId);
+    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+    const state = await engine.waitForPayment(paymentId, final, 'the unknown session creation settled');
+    if (state.status !== 'captured') throw new Error(`settled as ${state.status}`);
+    // Asked again within seconds (the time since the session was sent, from 1 s), not at its end (10 s after the start).
+    const events = await engine.log.readStream(paymentStream(paymentId));
+    const capture = events.find((event) => event.type === 'PaymentCaptured')!;
+    expect(capture.data).toMatchObject({ source: 'reconciler' });
+    expect(Date.parse((capture.data as { at: string }).at)).toBeLessThan(Date.parse(state.expiresAt) - 3_000);
     await engine.terminalFree(terminalId);
   });
 

@@ -16,6 +16,8 @@ export interface LookSettings {
  * When to look again at a payment still open. A session still running is left to Dintero's own report
  * until its expiry and the grace; a transaction Dintero calls UNKNOWN has no session left to wait for, so
  * it is asked about again with a doubling pause. Either is looked at no later than when it is due for a person.
+ * A session whose creation Dintero never answered is no report to wait for: it is asked about with a pause that
+ * grows with its age (`unansweredAskedAgainAt`) until the session's end and the grace.
  */
 export function nextLook(payment: OpenPayment, now: number, settings: LookSettings): RetrySettings {
   const reviewAt = payment.flaggedForReviewAt === undefined ? reviewAtOf(payment, settings) : undefined;
@@ -23,7 +25,17 @@ export function nextLook(payment: OpenPayment, now: number, settings: LookSettin
   const maxMs = untilReview > 0 ? Math.min(settings.maxRetryMs, untilReview) : settings.maxRetryMs;
   const baseMs = Math.min(settings.retryMs, maxMs);
   if (payment.status === 'outcome_unknown' && payment.unknownSince !== undefined) return { baseMs, maxMs };
-  return { baseMs, maxMs, notBefore: Date.parse(payment.expiresAt) + settings.graceMs };
+  const sessionOver = Date.parse(payment.expiresAt) + settings.graceMs;
+  if (payment.status === 'outcome_unknown' && now < sessionOver) {
+    // Dintero's answer to the session's creation never came, and it showed nothing yet: its session may be prompting,
+    // and a card presented may be captured with every delivery lost. Asked again with a growing pause, not only at
+    // the session's end: an outcome is recorded as soon as Dintero shows one, and a session found is learned (so a
+    // cancel the POS asked for meanwhile reaches it). Its silence is read as a no at the session's end, as before.
+    const sentAt = Date.parse(payment.sessionCreationStartedAt ?? payment.requestedAt);
+    const pause = unansweredAskedAgainAt(sentAt, sessionOver, now, settings) - now;
+    return { baseMs: pause, maxMs: pause };
+  }
+  return { baseMs, maxMs, notBefore: sessionOver };
 }
 
 /**
