@@ -25,8 +25,9 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
         RECONCILER_UNKNOWN_DELAY_SECONDS: '0',
         RECONCILER_REVIEW_AFTER_SECONDS: '1',
       },
-      // A payment put ON_HOLD stays so until a test captures it at the simulator itself.
-      sim: { SIM_HOLD_MS: '600000' },
+      // A payment put ON_HOLD stays so until a test captures it at the simulator itself; one authorised is captured
+      // only after 10 min, so that a cancel meanwhile voids it.
+      sim: { SIM_HOLD_MS: '600000', SIM_CAPTURE_DELAY_MS: '600000' },
     });
   });
   afterAll(() => engine.close());
@@ -268,6 +269,29 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     const capture = events.find((event) => event.type === 'PaymentCaptured')!;
     expect(capture.data).toMatchObject({ source: 'reconciler' });
     expect(Date.parse((capture.data as { at: string }).at)).toBeLessThan(Date.parse(state.expiresAt) - 3_000);
+    await engine.terminalFree(terminalId);
+  });
+
+  it('learns the session of an unknown session creation from its transaction, and sends it the cancel the POS asked for meanwhile', async () => {
+    // Amounts ending in 45: authorised, and captured only after SIM_CAPTURE_DELAY_MS.
+    const { terminalId, paymentId } = await sessionCreatedAnswerLost(10_045);
+    // The POS cancels: the engine knows no session to cancel yet, so the cancel waits (202).
+    const cancel = await engine.command.fetch(`/v1/terminal-payments/${paymentId}/cancel`, {
+      method: 'POST',
+      headers: { 'idempotency-key': randomUUID() },
+    });
+    expect(cancel.status).toBe(202);
+    // The terminal prompts all the same, and the customer pays: Dintero authorises, and every delivery is lost.
+    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+    // A look finds the transaction by our reference, and with it the session; the next sends the cancel, which voids it.
+    const state = await engine.waitForPayment(paymentId, final, 'the cancel sent to the session found');
+    expect(state.status).toBe('voided');
+    const session = [...engine.sim.app.get(SimulatorState).sessions.values()].find(
+      (s) => s.order.merchant_reference_2 === paymentId,
+    )!;
+    expect(session.cancelled_at).toBeDefined();
+    const events = await engine.log.readStream(paymentStream(paymentId));
+    expect(events.find((event) => event.type === 'SessionCreated')?.data).toMatchObject({ sessionId: session.id });
     await engine.terminalFree(terminalId);
   });
 

@@ -376,10 +376,23 @@ function transactionSteps(tx: DinteroTransaction, source: IngestSource, at: stri
   const fact = transactionFact(tx);
   return [
     () => [{ type: 'RecordDinteroTransaction', data: { transaction: fact, source, at } }],
+    (state) => learnedSession(tx, state, at),
     (state) => refundOutcomes(tx, state, source, at),
     // After our refunds' own outcomes: the same delivery's refund of ours is never taken for another's.
     (state) => [externalRefunds(tx, state, source, at)].filter((command) => command !== undefined),
   ];
+}
+
+/**
+ * The session the transaction names, of a payment still open that recorded none: Dintero's answer to its creation was
+ * lost (a 503 or a timeout after it took effect), so only a transaction of it, found by our reference or named by a
+ * delivery, tells the session. Learned, a cancel the POS asks for (or asked for meanwhile: the reconciler sends it)
+ * reaches it, and the reconciler asks Dintero about the session rather than search for it. The session expires when
+ * the payment said it would (the engine sent its `expiresAt`).
+ */
+function learnedSession(tx: DinteroTransaction, state: PaymentState, at: string): PaymentCommand[] {
+  if (tx.session_id === undefined || !isOpen(state) || state.sessionId !== undefined) return [];
+  return [{ type: 'RecordSessionCreated', data: { sessionId: tx.session_id, expiresAt: state.expiresAt, at } }];
 }
 
 /**
