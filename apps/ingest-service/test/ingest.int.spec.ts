@@ -610,6 +610,35 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       });
     });
 
+    it("books nothing of a capture Dintero reports in another currency than the payment's, answering 503 until it can", async () => {
+      // Dintero keeps a session's transaction in the session's currency: SEK on a NOK payment is a report not to book
+      // (booked, the SEK were added to the store day's NOK totals). A 4xx would make Dintero give it up; if it never
+      // becomes bookable, the reconciler hands the payment to a person (reconciler.int: a payment it cannot settle).
+      const { paymentId, sessionId, terminalId } = await unheardPayment(10_000);
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      const state = engine.sim.app.get(SimulatorState);
+      const tx = transactionOf(sessionId);
+      state.transactions.set(tx.id, { ...state.transactions.get(tx.id)!, currency: 'SEK' });
+      const before = await written();
+      const refused = {
+        status: 503,
+        body: {
+          code: 'TRANSACTION_IN_OTHER_CURRENCY',
+          detail: `Dintero transaction ${tx.id} is CAPTURED in SEK, but payment ${paymentId} is in NOK: nothing was booked`,
+        },
+      };
+      expect(await callback(paymentId, { transaction_id: tx.id })).toMatchObject(refused);
+      expect(await webhook({ event: 'checkout_transaction', transaction: { id: tx.id } })).toMatchObject(refused);
+      expect(await written()).toBe(before);
+      // Reported in the payment's currency at last: booked once, nothing lost.
+      state.transactions.set(tx.id, { ...state.transactions.get(tx.id)!, currency: 'NOK' });
+      expect(await callback(paymentId, { transaction_id: tx.id })).toMatchObject({
+        status: 200,
+        body: { recorded: ['PaymentCaptured'], status: 'captured' },
+      });
+      await engine.terminalFree(terminalId);
+    });
+
     it('refuses a transaction that names another payment', async () => {
       const first = await pay(10_000);
       const second = await pay(10_000);

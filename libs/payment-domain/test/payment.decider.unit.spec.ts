@@ -377,6 +377,55 @@ describe('no silent money (invariant 4)', () => {
   });
 });
 
+describe("the sale's money in the payment's currency (invariant 8)", () => {
+  const inSek = (status: Parameters<typeof transaction>[0], change = {}) =>
+    record(status, 'webhook', { currency: 'SEK', ...change });
+  const refused = { paymentId: 'pay-1', transactionCurrency: 'SEK', paymentCurrency: 'NOK' };
+  const naming = /^Dintero transaction T12345678\.tx\d is [A-Z_]+ in SEK, but payment pay-1 is in NOK/;
+
+  it("books nothing of the payment's own capture or authorisation reported in another currency", () => {
+    // Booked, SEK 399.00 was added to the store day's NOK totals: the read models count the sale in the payment's.
+    for (const command of [
+      inSek('CAPTURED'),
+      inSek('PARTIALLY_CAPTURED', { capturedAmount: 30_000 }),
+      inSek('AUTHORIZATION_VOIDED', { capturedAmount: 30_000 }),
+      inSek('AUTHORIZED'),
+      inSek('CAPTURED', { transactionId: 'T12345678.tx2' }),
+    ])
+      spec.given(awaitingCard).when(command).thenFails('TRANSACTION_IN_OTHER_CURRENCY', refused, naming);
+    // Nor the rest of a partial capture, captured later.
+    const partly = run(awaitingCard, [record('PARTIALLY_CAPTURED', 'callback', { capturedAmount: 30_000 })]);
+    spec
+      .given([...awaitingCard, ...partly])
+      .when(inSek('CAPTURED', { capturedAmount: 39_900 }))
+      .thenFails('TRANSACTION_IN_OTHER_CURRENCY', refused, naming);
+  });
+
+  it('records what books no money as before, and a late capture in its own currency', () => {
+    expect(run(awaitingCard, [inSek('DECLINED')]).map((e) => e.type)).toEqual(['PaymentDeclined']);
+    expect(run(awaitingCard, [inSek('INITIATED', { transactionId: 'T12345678.tx2' })]).map((e) => e.type)).toEqual([
+      'TransactionStarted',
+    ]);
+    // An authorised payment's own transaction read again, and what the payment captured read again: nothing to book.
+    const authorised = run(awaitingCard, [record('AUTHORIZED')]);
+    spec
+      .given([...awaitingCard, ...authorised])
+      .when(inSek('AUTHORIZED'))
+      .thenNothing();
+    spec
+      .given([...awaitingCard, captured])
+      .when(inSek('CAPTURED'))
+      .thenNothing();
+    // Another transaction captured after the payment ended is money apart, kept in its own currency.
+    expect(run([...awaitingCard, captured], [inSek('CAPTURED', { transactionId: 'T12345678.tx2' })])).toEqual([
+      expect.objectContaining({
+        type: 'LateCaptureRecorded',
+        data: expect.objectContaining({ transactionId: 'T12345678.tx2', amount: 39_900, currency: 'SEK' }),
+      }),
+    ]);
+  });
+});
+
 describe('what was captured, not what was authorised (invariant 8)', () => {
   const partly = record('PARTIALLY_CAPTURED', 'callback', { capturedAmount: 30_000 });
   const refund = (amount: number): PaymentCommand => ({

@@ -26,7 +26,9 @@ import {
   refundOf,
   refundSettled,
   refundUnfinishedAtDintero,
+  type CapturedPayment,
   type EndedOrCapturedPayment,
+  type OpenPayment,
   type PaymentState,
   type Refund,
 } from './payment.state';
@@ -227,7 +229,7 @@ function recordDinteroTransaction(
     if (isOpen(payment)) {
       // Captured more than once already: the first capture books the payment, each later one what it added.
       const first = transaction.captures?.[0]?.amount ?? amount;
-      return [
+      return bookableAsSale(payment, transaction, [
         {
           type: 'PaymentCaptured',
           data: {
@@ -240,13 +242,13 @@ function recordDinteroTransaction(
           },
         },
         ...furtherCaptures(transaction, first, when),
-      ];
+      ]);
     }
     // No silent money (invariant 4): a capture on a payment that had ended, or of another transaction
     // than the one recorded, is kept and flagged for reversal, once for each part of it captured.
     if (payment.status === 'captured' && payment.transactionId === transactionId) {
       // The rest of a partly captured transaction, captured later: booked as the further capture it is.
-      return furtherCaptures(transaction, payment.capturedAmount, when);
+      return bookableAsSale(payment, transaction, furtherCaptures(transaction, payment.capturedAmount, when));
     }
     // Recorded part by part: what this transaction shows captured beyond what was recorded of it, one event a
     // capture, each dated by its own capture (so booked on its own business day). A later part is known only from
@@ -313,7 +315,9 @@ function recordDinteroTransaction(
     case 'authorized':
       return payment.status === 'authorized'
         ? []
-        : [{ type: 'PaymentAuthorized', data: { transactionId, amount: transaction.amount, ...when } }];
+        : bookableAsSale(payment, transaction, [
+            { type: 'PaymentAuthorized', data: { transactionId, amount: transaction.amount, ...when } },
+          ]);
     case 'voided':
       return [{ type: 'PaymentVoided', data: { transactionId, ...when } }];
     case 'declined':
@@ -343,6 +347,28 @@ function recordDinteroTransaction(
         },
       ];
   }
+}
+
+/**
+ * `events`, the sale's money (its capture, a further capture of it, its authorisation), which the read models count
+ * in the payment's currency: refused when the transaction is in another. Dintero keeps a session's transaction in the
+ * session's currency, so such a report is not one to book: booked, money in one currency was added to another's
+ * totals. Nothing is recorded; ingest answers Dintero 5xx so that it reports again, and the reconciler hands the
+ * payment to a person if it never becomes bookable. (A capture of another transaction on an ended payment is kept
+ * apart in its own currency, `LateCaptureRecorded`, and never reaches here.)
+ */
+function bookableAsSale(
+  payment: Pick<OpenPayment | CapturedPayment, 'paymentId' | 'currency'>,
+  transaction: DinteroTransactionFact,
+  events: PaymentEvent[],
+): PaymentEvent[] {
+  if (events.length === 0 || transaction.currency === payment.currency) return events;
+  const { transactionId, status, currency } = transaction;
+  throw new DomainError(
+    'TRANSACTION_IN_OTHER_CURRENCY',
+    `Dintero transaction ${transactionId} is ${status} in ${currency}, but payment ${payment.paymentId} is in ${payment.currency}: nothing was booked`,
+    { paymentId: payment.paymentId, transactionId, transactionCurrency: currency, paymentCurrency: payment.currency },
+  );
 }
 
 const receiptOf = (transaction: DinteroTransactionFact) =>

@@ -22,7 +22,8 @@ export type DomainErrorCode =
   | 'UNKNOWN_OPERATION'
   | 'NOT_VOIDABLE'
   | 'IDEMPOTENCY_KEY_REUSED'
-  | 'CURRENCY_NOT_ACCEPTED';
+  | 'CURRENCY_NOT_ACCEPTED'
+  | 'TRANSACTION_IN_OTHER_CURRENCY';
 
 export class DomainError extends Error {
   constructor(

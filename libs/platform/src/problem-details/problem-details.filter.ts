@@ -26,6 +26,10 @@ export const STATUS_OF: Readonly<Record<DomainErrorCode, number>> = {
   NOT_VOIDABLE: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   CURRENCY_NOT_ACCEPTED: 422,
+  // Dintero's report of the payment's transaction cannot be booked (its currency is not the payment's): nothing was
+  // recorded, and a 5xx makes Dintero deliver it again rather than give it up; the reconciler hands the payment to a
+  // person if it never becomes bookable.
+  TRANSACTION_IN_OTHER_CURRENCY: 503,
 };
 
 export interface ProblemDetails {
