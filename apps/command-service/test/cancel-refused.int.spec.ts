@@ -1,7 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DinteroRejectedError, DinteroUnavailableError, type DinteroClient, type DinteroSession } from '@app/dintero';
+import {
+  DinteroRejectedError,
+  DinteroUnavailableError,
+  type DinteroClient,
+  type DinteroSession,
+  type DinteroTransaction,
+} from '@app/dintero';
 import { SqliteEventStore } from '@app/event-store';
 import { paymentStream, type PaymentEvent } from '@app/payment-domain';
 import { awaitingCard, requested, sessionCreated } from '../../../libs/payment-domain/test/payment-fixtures';
@@ -63,6 +69,21 @@ describe('cancelling a payment when Dintero refuses and then does not say why', 
       {
         getSession: (id: string) => Promise.resolve({ id, transaction_id: 'T12345678.tx1' } as DinteroSession),
         getTransaction: () => Promise.reject(new DinteroRejectedError(404, 'NOT_FOUND', 'no such transaction')),
+      },
+    ],
+    [
+      // Not the payment's currency (NOK): nothing the engine can book, as if Dintero had not said.
+      'its transaction, captured in SEK for a NOK payment',
+      {
+        getSession: (id: string) => Promise.resolve({ id, transaction_id: 'T12345678.tx1' } as DinteroSession),
+        getTransaction: (id: string) =>
+          Promise.resolve({
+            id,
+            status: 'CAPTURED',
+            amount: 39_900,
+            currency: 'SEK',
+            events: [{ event: 'CAPTURE', success: true, amount: 39_900, created_at: '2026-11-23T10:00:20.000Z' }],
+          } as unknown as DinteroTransaction),
       },
     ],
   ])('no answer about %s: the cancellation stays requested', async (name, reads) => {

@@ -152,8 +152,9 @@ export class CancelTerminalPaymentHandler {
 
   /**
    * Dintero could not say how the cancel went: no answer, a refusal of the look at its session or transaction, or a
-   * transaction status this engine cannot book yet. The cancellation stays requested (`202`): the reconciler asks
-   * Dintero again and records the end. Any other error is the engine's own.
+   * transaction this engine cannot book (a status it does not know, money of unknown size, another currency than the
+   * payment's). The cancellation stays requested (`202`): the reconciler asks Dintero again and records the end, or
+   * hands the payment to a person. Any other error is the engine's own.
    */
   private notSettledYet(
     error: unknown,
@@ -163,7 +164,8 @@ export class CancelTerminalPaymentHandler {
     const fromDintero =
       error instanceof DinteroUnavailableError ||
       error instanceof DinteroRejectedError ||
-      error instanceof UnrecognisedTransactionStatusError;
+      error instanceof UnrecognisedTransactionStatusError ||
+      (error instanceof DomainError && error.code === 'TRANSACTION_IN_OTHER_CURRENCY');
     if (!fromDintero) throw error;
     const payment = existingPayment(state);
     this.logger.warn(
