@@ -45,6 +45,22 @@ describe('when the reconciler looks again at a payment still open', () => {
     expect(times).toEqual([15, 45, 90, 180, (sessionOver - sent) / 1000]);
   });
 
+  it('never looks at an unanswered session creation between its expiry and the grace, where silence is read as expired', () => {
+    // A look after the session's expiry finds no transaction and records the payment expired: one inside the grace
+    // would not wait for Dintero's report of a card presented at the last moment (then a capture after an expiry).
+    // With the defaults, a 120 s session sent at 0 s and first looked at 5 s later: 5, 35 and 70 s, then 150 s.
+    const expiresAt = at(120);
+    const payment = paymentOf([
+      { type: 'PaymentRequested', data: { ...requested, expiresAt } },
+      { type: 'SessionCreationStarted', data: { at: at(0) } },
+      { type: 'SessionCreationOutcomeUnknown', data: { reason: 'timeout', at: at(0) } },
+    ]);
+    const sent = Date.parse(at(0));
+    const over = Date.parse(expiresAt) + settings.graceMs;
+    const times = looks(payment, Date.parse(at(5)), over).map((time) => (time - sent) / 1000);
+    expect(times).toEqual([5, 35, 70, 150]);
+  });
+
   it('asks again about a transaction Dintero calls UNKNOWN with a doubling pause, whatever the session', () => {
     const unknown: PaymentEvent = {
       type: 'TransactionOutcomeUnknown',

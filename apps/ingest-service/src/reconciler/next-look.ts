@@ -17,7 +17,7 @@ export interface LookSettings {
  * until its expiry and the grace; a transaction Dintero calls UNKNOWN has no session left to wait for, so
  * it is asked about again with a doubling pause. Either is looked at no later than when it is due for a person.
  * A session whose creation Dintero never answered is no report to wait for: it is asked about with a pause that
- * grows with its age (`unansweredAskedAgainAt`) until the session's end and the grace.
+ * grows with its age (`unansweredAskedAgainAt`) while the session runs, and last at its end and the grace.
  */
 export function nextLook(payment: OpenPayment, now: number, settings: LookSettings): RetrySettings {
   const reviewAt = payment.flaggedForReviewAt === undefined ? reviewAtOf(payment, settings) : undefined;
@@ -25,14 +25,18 @@ export function nextLook(payment: OpenPayment, now: number, settings: LookSettin
   const maxMs = untilReview > 0 ? Math.min(settings.maxRetryMs, untilReview) : settings.maxRetryMs;
   const baseMs = Math.min(settings.retryMs, maxMs);
   if (payment.status === 'outcome_unknown' && payment.unknownSince !== undefined) return { baseMs, maxMs };
-  const sessionOver = Date.parse(payment.expiresAt) + settings.graceMs;
+  const expiresAt = Date.parse(payment.expiresAt);
+  const sessionOver = expiresAt + settings.graceMs;
   if (payment.status === 'outcome_unknown' && now < sessionOver) {
     // Dintero's answer to the session's creation never came, and it showed nothing yet: its session may be prompting,
     // and a card presented may be captured with every delivery lost. Asked again with a growing pause, not only at
     // the session's end: an outcome is recorded as soon as Dintero shows one, and a session found is learned (so a
-    // cancel the POS asked for meanwhile reaches it). Its silence is read as a no at the session's end, as before.
+    // cancel the POS asked for meanwhile reaches it). Its silence is read as a no at the session's end, as before:
+    // only while the session runs, since a look past its expiry that finds nothing records it expired, and one inside
+    // the grace would not wait for Dintero's report of a card presented at the last moment.
     const sentAt = Date.parse(payment.sessionCreationStartedAt ?? payment.requestedAt);
-    const pause = unansweredAskedAgainAt(sentAt, sessionOver, now, settings) - now;
+    const again = now < expiresAt ? unansweredAskedAgainAt(sentAt, expiresAt, now, settings) : sessionOver;
+    const pause = (again < expiresAt ? again : sessionOver) - now;
     return { baseMs: pause, maxMs: pause };
   }
   return { baseMs, maxMs, notBefore: sessionOver };
