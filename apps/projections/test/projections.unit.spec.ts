@@ -162,6 +162,16 @@ describe('the terminal projection', () => {
     expect(fold(terminalProjection, start, [claim, session, extended]).status).toBe('awaiting_card');
   });
 
+  it('stays cancelling when the session of a payment the POS asked to cancel is recorded after the cancel', () => {
+    // The POS cancelled while the session's creation went unanswered; a transaction found later names the session
+    // (ingest learns it), and the reconciler sends the cancel after that: the terminal is being cancelled all along.
+    const cancel = paid({ type: 'CancellationRequested', data: { by: 'pos-1', at: later } });
+    const session = paid({ type: 'SessionCreated', data: { sessionId: 's-1', expiresAt: later, at: later } });
+    const doc = fold(terminalProjection, start, [claim, cancel, session]);
+    expect(doc.status).toBe('cancelling');
+    expect(doc.active).toMatchObject({ paymentId: 'p-1', stage: 'cancelling' });
+  });
+
   it('is at its payment’s stage again when reactivated while the payment went on under the deactivation', () => {
     const store = (type: 'TerminalDeactivated' | 'TerminalReactivated'): Fact => ({
       stream: 'store',

@@ -136,6 +136,9 @@ function staged(
   stage: 'awaiting_card' | 'cancelling',
 ): Partial<TerminalDoc> {
   if (doc.active?.paymentId !== paymentId) return {};
+  // Never back from a cancel: a session recorded after the POS asked to cancel (its creation's answer came late, or
+  // ingest learned it from a transaction) is one being cancelled.
+  if (doc.active.stage === 'cancelling') return {};
   return { active: { ...doc.active, stage }, ...(moves ? { status: stage } : {}) };
 }
 
