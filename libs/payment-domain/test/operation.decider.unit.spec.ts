@@ -88,6 +88,14 @@ describe('terminal operation', () => {
           data: { outcome: 'completed', batch: { ...batch, purchasesAmount: purchasesAmount as number }, at },
         })
         .thenFails('VALIDATION_FAILED', { field: 'batch.purchasesAmount' });
+    // The batch's opening dates a first close's window: a time without its offset is read in each host's zone.
+    for (const field of ['startOfDayAt', 'lastEndOfDayAt'] as const)
+      dispatchedClose
+        .when({
+          type: 'RecordOperationOutcome',
+          data: { outcome: 'completed', batch: { ...batch, [field]: '2026-12-03T08:00:00' }, at },
+        })
+        .thenFails('VALIDATION_FAILED', { field: `batch.${field}` });
     dispatchedClose
       .when({ type: 'RecordOperationOutcome', data: { outcome: 'completed', batch, at, dinteroAt: at } })
       .then([{ ...completed, data: { ...completed.data, dinteroAt: at } }]);

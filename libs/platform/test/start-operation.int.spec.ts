@@ -125,4 +125,31 @@ describe('a close Dintero reports with a time or figures the engine cannot read'
       dinteroAt: '2026-12-03T22:30:00.000Z',
     });
   });
+
+  it('records the times of its batch in UTC, and leaves out one without its offset, which each host would read in its own zone', async () => {
+    const operationId = '5a8c1e3f-2b4d-4f6a-9c8e-0d2f4a6c8e1b';
+    const answer: DinteroTerminalOperation = {
+      id: 'op-batch-times',
+      terminal_id: requested.dinteroTerminalId,
+      operation: 'end_of_day',
+      status: 'COMPLETED',
+      updated_at: '2026-12-03T22:30:00.000Z',
+      result: {
+        batch_id: '9',
+        outcome: 'accepted',
+        // The batch's opening dates its facts in the read models (a first close's window): read as an instant.
+        start_of_day_at: '2026-12-03T08:00:00+01:00',
+        last_end_of_day_at: '2026-12-02T23:30:00',
+      },
+    };
+    const answering = { sendTerminalOperation: () => Promise.resolve(answer) } as unknown as DinteroClient;
+    const done = await startOperation(store, answering, { ...requested, operationId, claimId: operationId }, 'c-4');
+    expect(done.status).toBe('completed');
+    const events = await store.readStream(operationStream(operationId));
+    expect((events.find((event) => event.type === 'OperationCompleted')?.data as { batch: unknown }).batch).toEqual({
+      batchId: '9',
+      outcome: 'accepted',
+      startOfDayAt: '2026-12-03T07:00:00.000Z',
+    });
+  });
 });

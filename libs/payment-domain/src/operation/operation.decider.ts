@@ -196,13 +196,19 @@ function requireCloseDay(data: Pick<CloseGivenUpData, 'operationId' | 'storeId' 
     throw new DomainError('VALIDATION_FAILED', 'businessDay must be YYYY-MM-DD', { field: 'businessDay' });
 }
 
-/** A close's batch as the read models count it: each figure Dintero gave a whole number, in minor units for amounts. */
+/**
+ * A close's batch as the read models count it: each figure Dintero gave a whole number, in minor units for amounts,
+ * and each time a UTC instant (its opening dates a first close's window; one without its offset is read in each
+ * host's own zone).
+ */
 function requireBatchFigures(batch: EndOfDayBatch) {
   for (const field of BATCH_FIGURES) {
     const figure = batch[field];
     if (figure !== undefined && !Number.isSafeInteger(figure))
       throw new DomainError('VALIDATION_FAILED', `batch.${field} must be a whole number`, { field: `batch.${field}` });
   }
+  for (const field of ['startOfDayAt', 'lastEndOfDayAt'] as const)
+    if (batch[field] !== undefined) requireInstant(batch[field], `batch.${field}`);
 }
 
 const BATCH_FIGURES = [

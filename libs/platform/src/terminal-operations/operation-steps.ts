@@ -251,7 +251,8 @@ function closeNotAccepted(operation: ExistingOperation, found: DinteroTerminalOp
 
 /**
  * The terminal's batch as Dintero reports it, with what the engine cannot read left out and named (`unread`): a figure
- * that is not a whole number (of minor units, for an amount), a text that is not a string. The read models count the
+ * that is not a whole number (of minor units, for an amount), a text that is not a string, a time that is not one with
+ * its offset (kept as a UTC instant, as every time in the log). The read models count the
  * figures and compare them: a figure kept as given (a string, a fraction) would be money that is not an integer, and
  * a document out of its shape.
  */
@@ -259,12 +260,10 @@ function batchOf(result: NonNullable<DinteroTerminalOperation['result']>): {
   readonly batch: EndOfDayBatch;
   readonly unread: readonly string[];
 } {
-  const texts = {
-    batchId: result.batch_id,
-    startOfDayAt: result.start_of_day_at,
-    lastEndOfDayAt: result.last_end_of_day_at,
-    outcome: result.outcome,
-  };
+  const texts = { batchId: result.batch_id, outcome: result.outcome };
+  // The batch's opening dates a first close's window in the read models (`Date.parse`): one without its offset would be
+  // read in each host's own time zone, so a rebuild elsewhere would count other facts in it.
+  const times = { startOfDayAt: result.start_of_day_at, lastEndOfDayAt: result.last_end_of_day_at };
   const figures = {
     purchasesCount: result.purchases_count,
     purchasesAmount: result.purchases_amount,
@@ -275,14 +274,23 @@ function batchOf(result: NonNullable<DinteroTerminalOperation['result']>): {
   };
   const batch: Record<string, unknown> = {};
   const unread: string[] = [];
-  for (const [field, value] of [...Object.entries(texts), ...Object.entries(figures)]) {
+  for (const [field, value] of [...Object.entries(texts), ...Object.entries(times), ...Object.entries(figures)]) {
     if (value === undefined || value === null) continue;
-    const readable = field in texts ? typeof value === 'string' : Number.isSafeInteger(value);
-    if (readable) batch[field] = value;
+    const read =
+      field in times
+        ? utcInstant(value)
+        : field in texts
+          ? textOf(value)
+          : Number.isSafeInteger(value)
+            ? value
+            : undefined;
+    if (read !== undefined) batch[field] = read;
     else unread.push(field);
   }
   return { batch, unread };
 }
+
+const textOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /**
  * Dintero's time as a UTC instant (`…Z`), as every time in the log is; undefined when it is not an ISO 8601 time with
