@@ -6,7 +6,9 @@
 // Payments are sent open-loop at fixed rates (BENCH_RATES, default 100,200,500,800 per second) for
 // BENCH_SECONDS each, on 1,000 terminals. For each rate it reports the engine's CPU per payment: its
 // processes' user+sys time over that rate's window (from /proc), divided by the payments sent; the
-// simulator and this load generator are not counted. Before the rates, BENCH_WARMUP_SECONDS (default 5) at the first
+// simulator and this load generator are not counted in it. Each rate also gives the engine's CPU a second, its main
+// thread's alone (its event loop: how near it is to a core), the simulator's and the load generator's: on two cores
+// the four share the machine, and which of them is short of CPU says what bounds the rate. Before the rates, BENCH_WARMUP_SECONDS (default 5) at the first
 // rate warm the engine up, unreported; before each rate the engine is let go idle, so a window holds its own
 // rate's work. The highest rate with every outcome in KV and p99 under 250 ms is reported. Prints one line per
 // rate and, last, one JSON object with all of them.
@@ -35,8 +37,8 @@ const WEBHOOK_SECRET = 'bench-e2e-webhook-secret';
  * CPU time (user + sys) a process has used, in ms, from /proc/<pid>/stat (fields 14 and 15, in clock ticks;
  * Linux reports them at USER_HZ, 100 a second, whatever the kernel's own tick).
  */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+function cpuMs(pid: number, thread?: number): number {
+  const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
@@ -98,6 +100,9 @@ runWithApps('e2e', async ({ dir, start }) => {
   }
   const { command, ingest } = engine;
   const engineCpuMs = () => engine.pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  // The engine's main threads (a process's first thread: its event loop), where its JavaScript runs but for the log's
+  // writer thread: how busy they are says how far the engine is from its ceiling on this machine's cores.
+  const mainThreadsCpuMs = () => engine.pids.reduce((sum, pid) => sum + cpuMs(pid, pid), 0);
   const nats = await connect({ servers: NATS_URL });
   try {
     await send(simulator.url, 'POST', '/_control/seed', {
@@ -118,13 +123,33 @@ runWithApps('e2e', async ({ dir, start }) => {
     // When each outcome was first seen. The terminal answers at once here, so an outcome may come before the start's
     // HTTP answer that names its payment: it is timed against the start when that answer comes.
     const outcomeAt = new Map<string, bigint>();
+    // Who waits for which outcome: told when it comes. Not a poll a payment: polling every 5 ms, the load generator's
+    // own CPU grew with the payments in flight, and past the engine's knee took the core the engine and the simulator
+    // needed, so latency grew faster than the engine's.
+    const waiting = new Map<string, () => void>();
     const changes = nats.subscribe(`${prefix}.v1.terminal.>`);
     void (async () => {
       for await (const msg of changes) {
         const paymentId = msg.json<{ lastOutcome?: { paymentId: string } }>().lastOutcome?.paymentId;
-        if (paymentId !== undefined && !outcomeAt.has(paymentId)) outcomeAt.set(paymentId, process.hrtime.bigint());
+        if (paymentId === undefined || outcomeAt.has(paymentId)) continue;
+        outcomeAt.set(paymentId, process.hrtime.bigint());
+        waiting.get(paymentId)?.();
       }
     })();
+    /** Until the payment's outcome was seen, or 10 s. */
+    const outcomeOf = (paymentId: string) =>
+      new Promise<bigint | undefined>((resolve) => {
+        if (outcomeAt.has(paymentId)) return resolve(outcomeAt.get(paymentId));
+        const timer = setTimeout(() => {
+          waiting.delete(paymentId);
+          resolve(undefined);
+        }, 10_000);
+        waiting.set(paymentId, () => {
+          clearTimeout(timer);
+          waiting.delete(paymentId);
+          resolve(outcomeAt.get(paymentId));
+        });
+      });
     const latencies = new Map<string, number>();
     let next = 0;
     const busy = new Set<number>();
@@ -132,8 +157,13 @@ runWithApps('e2e', async ({ dir, start }) => {
     const run = async (rate: number, seconds: number) => {
       const ids: string[] = [];
       let refused = 0;
+      const refusals: Record<string, number> = {};
+      const answered: number[] = [];
       const inFlight: Promise<void>[] = [];
       const cpuAtStart = engineCpuMs();
+      const mainAtStart = mainThreadsCpuMs();
+      const simulatorAtStart = cpuMs(simulator.process.pid!);
+      const generatorAtStart = process.cpuUsage();
       const startedAt = Date.now();
       for (let k = 0; k < rate * seconds; k++) {
         // Open loop: the k-th payment leaves at its time, whether or not the earlier ones are done.
@@ -160,13 +190,15 @@ runWithApps('e2e', async ({ dir, start }) => {
                 { 'idempotency-key': randomUUID() },
               );
               const paymentId = String(body.paymentId);
+              answered.push(Number(process.hrtime.bigint() - sent) / 1e6);
               ids.push(paymentId);
-              const deadline = Date.now() + 10_000;
-              while (!outcomeAt.has(paymentId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-              const seen = outcomeAt.get(paymentId);
+              const seen = await outcomeOf(paymentId);
               if (seen !== undefined) latencies.set(paymentId, Number(seen - sent) / 1e6);
-            } catch {
+            } catch (error) {
               refused += 1;
+              // `send` throws `<method> <route>: <status> <body>`; a refusal by the engine names its status.
+              const status = /: (\d{3}) /.exec(String((error as Error).message))?.[1] ?? 'no answer';
+              refusals[status] = (refusals[status] ?? 0) + 1;
             } finally {
               busy.delete(t);
             }
@@ -175,19 +207,33 @@ runWithApps('e2e', async ({ dir, start }) => {
       }
       await Promise.all(inFlight);
       const cpuUsed = engineCpuMs() - cpuAtStart;
+      const mainUsed = mainThreadsCpuMs() - mainAtStart;
+      const simulatorUsed = cpuMs(simulator.process.pid!) - simulatorAtStart;
+      const generator = process.cpuUsage(generatorAtStart);
+      const generatorUsed = (generator.user + generator.system) / 1000;
+      const windowMs = Date.now() - startedAt;
       const done = ids.filter((id) => latencies.has(id)).map((id) => latencies.get(id)!);
+      answered.sort((a, b) => a - b);
       done.sort((a, b) => a - b);
       const result = {
         rate,
         sent: rate * seconds,
         completed: done.length,
         refused,
+        refusedBy: refusals,
         p50: round(percentile(done, 50)),
         p99: round(percentile(done, 99)),
+        // What the POS waits for the start's own answer (the session created at Dintero), apart from the outcome.
+        startP50: round(percentile(answered, 50)),
+        startP99: round(percentile(answered, 99)),
         engineCpuMsPerPayment: round(cpuUsed / (rate * seconds)),
+        engineCpuMsPerSecond: round((cpuUsed * 1000) / windowMs),
+        mainThreadCpuMsPerSecond: round((mainUsed * 1000) / windowMs),
+        simulatorCpuMsPerSecond: round((simulatorUsed * 1000) / windowMs),
+        loadGeneratorCpuMsPerSecond: round((generatorUsed * 1000) / windowMs),
       };
       console.log(
-        `${rate}/s for ${seconds} s: ${done.length} of ${result.sent} outcomes in KV, ${refused} refused; p50 ${result.p50} ms, p99 ${result.p99} ms; engine CPU ${result.engineCpuMsPerPayment} ms a payment`,
+        `${rate}/s for ${seconds} s: ${done.length} of ${result.sent} outcomes in KV, ${refused} refused${refused > 0 ? ` (${JSON.stringify(refusals)})` : ''}; p50 ${result.p50} ms, p99 ${result.p99} ms (the start's answer: p50 ${result.startP50} ms, p99 ${result.startP99} ms); engine CPU ${result.engineCpuMsPerPayment} ms a payment, ${result.engineCpuMsPerSecond} ms a second (main thread ${result.mainThreadCpuMsPerSecond}); simulator ${result.simulatorCpuMsPerSecond} ms a second, load generator ${result.loadGeneratorCpuMsPerSecond}`,
       );
       return result;
     };
