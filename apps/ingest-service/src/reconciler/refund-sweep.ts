@@ -175,11 +175,11 @@ export class RefundSweep {
     for (let page = 0; page < pages && this.running; page++) {
       // Before every page, the first of a round going on too: with one page a round, the lease would otherwise never
       // be renewed, lapse, and be taken by another instance sweeping beside this one.
-      if (!(page === 0 && leased) && (await this.mayList()) !== 'mine') return this.abandon();
+      if (!(page === 0 && leased) && (await this.mayList()) !== 'mine') return this.abandon(now);
       // A Dintero request spent: the reserved share is used up first.
       this.credit = Math.max(0, this.credit - SWEEP_SHARE_DIVISOR);
       // A page not listed stops the round: the next one lists it again.
-      if (!(await this.listPage(this.running))) return;
+      if (!(await this.listPage(this.running, now))) return;
     }
   }
 
@@ -225,15 +225,16 @@ export class RefundSweep {
     return this.running !== undefined;
   }
 
-  private abandon(): void {
+  private abandon(now: number): void {
     this.metrics.refundSweeps.inc({ result: 'abandoned' });
     this.logger.warn({ correlationId: CONTEXT.correlationId }, 'refund sweep taken over by another instance');
     this.running = undefined;
     this.starvedRounds = 0;
-    this.nextAt = Date.now() + this.settings.leaseMs;
+    this.nextAt = now + this.settings.leaseMs;
   }
 
-  private async listPage(sweep: Running): Promise<boolean> {
+  /** Lists the sweep's next page; `now` is the round's time, the one the sweep began by and is due by. */
+  private async listPage(sweep: Running, now: number): Promise<boolean> {
     let transactions: DinteroTransaction[];
     try {
       transactions = await this.dintero.listTransactions({
@@ -257,7 +258,7 @@ export class RefundSweep {
     const inWindow = transactions.filter((tx) => !tx.created_at || tx.created_at >= sweep.since);
     for (const tx of inWindow) await this.take(sweep, tx);
     sweep.cursor = transactions.at(-1)?.id;
-    if (transactions.length < PAGE || inWindow.length < transactions.length) await this.finish(sweep);
+    if (transactions.length < PAGE || inWindow.length < transactions.length) await this.finish(sweep, now);
     return true;
   }
 
@@ -291,16 +292,18 @@ export class RefundSweep {
     }
   }
 
-  private async finish(sweep: Running): Promise<void> {
+  private async finish(sweep: Running, now: number): Promise<void> {
     this.running = undefined;
     this.starvedRounds = 0;
     this.nextAt = sweep.startedAt + this.settings.everyMs;
     const { since, pages, listed, ours, recorded, notInLog, failed, starvedRounds } = sweep;
     const summary: RefundSweepSummary = { since, pages, listed, ours, recorded, notInLog, failed, starvedRounds };
     this.metrics.refundSweeps.inc({ result: 'completed' });
-    const line = { correlationId: CONTEXT.correlationId, ...summary, ms: Date.now() - sweep.startedAt };
+    // By the round's clock, as its start and its next time are: the wall clock here set a sweep's start of another
+    // clock against this one (a test's fixed time was taken for a sweep that lasted since).
+    const line = { correlationId: CONTEXT.correlationId, ...summary, ms: now - sweep.startedAt };
     // Done later than its interval: the next one is already due, and the sweeps fall behind.
-    if (Date.now() - sweep.startedAt > this.settings.everyMs && this.enabled)
+    if (now - sweep.startedAt > this.settings.everyMs && this.enabled)
       this.logger.warn(line, 'refund sweep done, later than RECONCILER_REFUND_SWEEP_MINUTES after it began');
     else this.logger.log(line, 'refund sweep done');
     // The others leave the sweep to this instance until the next one is due.
