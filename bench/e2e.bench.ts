@@ -5,13 +5,15 @@
 // publishes the terminal's change. Latency is from the start request to that change message naming the outcome.
 // Payments are sent open-loop at fixed rates (BENCH_RATES, default 100,200,500,800 per second) for
 // BENCH_SECONDS each, on 1,000 terminals. For each rate it reports the engine's CPU per payment: its
-// processes' user+sys time over that rate's window (from /proc), divided by the payments sent; the
-// simulator and this load generator are not counted in it. Each rate also gives the engine's CPU a second, its main
-// thread's alone (its event loop: how near it is to a core), the simulator's and the load generator's: on two cores
-// the four share the machine, and which of them is short of CPU says what bounds the rate. Before the rates, BENCH_WARMUP_SECONDS (default 5) at the first
-// rate warm the engine up, unreported; before each rate the engine is let go idle, so a window holds its own
-// rate's work. The highest rate with every outcome in KV and p99 under 250 ms is reported. Prints one line per
-// rate and, last, one JSON object with all of them.
+// processes' user+sys time over that rate's window (from /proc; from its first payment sent until each outcome
+// was seen or waited for 10 s), divided by the payments sent; the simulator and this load generator are not
+// counted in it. Each rate also gives, over the same window, the engine's CPU a second, its main thread's alone
+// (its event loop: how near it is to a core), the simulator's and the load generator's: on two cores the three
+// share the machine with nats-server (not measured here), and which is short of CPU says what bounds the rate.
+// Before the rates, BENCH_WARMUP_SECONDS (default 5) at the first rate warm the engine up, unreported; before
+// each rate the engine is let go idle, so a window holds its own rate's work. The highest rate with every
+// outcome in KV and p99 under 250 ms is reported. Prints one line per rate and, last, one JSON object with all
+// of them.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
