@@ -144,7 +144,7 @@ export interface TerminalClose {
   readonly batchId?: string;
   /** When the terminal closed the batch (Dintero's time). */
   readonly closedAt: string;
-  /** The batch's window as the terminal gives it. */
+  /** When the batch opened, as the terminal gives it (a UTC instant; absent when it gave none with its offset). */
   readonly startOfDayAt?: string;
   /**
    * When the batch opened by the log: the terminal's close before this one, a fact at that instant being that close's,

@@ -7,14 +7,15 @@ export type TerminalOperationName = (typeof TERMINAL_OPERATIONS)[number];
 
 /**
  * The terminal's batch as its end-of-day close reports it (Dintero's `result` of a completed `end_of_day`).
- * Amounts in minor units. Every field is as Dintero gives it, and any may be absent.
+ * Amounts in minor units. Every field is as Dintero gives it, and any may be absent: a figure that is not a whole
+ * number, or a time without its offset, is left out rather than recorded. Times are UTC instants.
  */
 export interface EndOfDayBatch {
   /** The terminal's batch number. */
   readonly batchId?: string;
-  /** When the batch opened (the terminal's start of day). */
+  /** When the batch opened (the terminal's start of day), a UTC instant. */
   readonly startOfDayAt?: string;
-  /** When the terminal's previous close ran. */
+  /** When the terminal's previous close ran, a UTC instant. */
   readonly lastEndOfDayAt?: string;
   /** Purchases in the batch, as the terminal counts them. */
   readonly purchasesCount?: number;
