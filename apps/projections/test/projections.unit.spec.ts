@@ -370,6 +370,34 @@ describe('the store-day projection', () => {
     });
   });
 
+  it('counts a voided payment and one Dintero refused to start with the day’s outcomes, on the terminal too', () => {
+    const voided: PaymentEvent = { type: 'PaymentVoided', data: { transactionId: 'tx-1', source: 'webhook', at } };
+    const rejected: PaymentEvent = {
+      type: 'SessionCreationRejected',
+      data: { code: 'INVALID_REQUEST', message: 'refused', httpStatus: 400, at },
+    };
+    const facts = [paid(voided), paid(rejected, 0, '2026-11-25')];
+    const none = { declined: 0, failed: 0, cancelled: 0, expired: 0 };
+    const on24th = fold(storeDayProjection, emptyStoreDay('oslo', '2026-11-24', 'Europe/Oslo'), facts.slice(0, 1));
+    expect(on24th.counts).toEqual({ ...none, voided: 1, rejected: 0 });
+    const on25th = fold(storeDayProjection, emptyStoreDay('oslo', '2026-11-25', 'Europe/Oslo'), facts.slice(1));
+    expect(on25th.counts).toEqual({ ...none, voided: 0, rejected: 1 });
+    const terminal = emptyTerminal('oslo', 'T-1');
+    expect(fold(terminalProjection, terminal, facts.slice(0, 1)).today).toMatchObject({
+      date: '2026-11-24',
+      voided: 1,
+    });
+    expect(fold(terminalProjection, terminal, facts).today).toEqual({
+      date: '2026-11-25',
+      payments: 0,
+      captured: 0,
+      ...none,
+      voided: 0,
+      rejected: 1,
+      refunds: 0,
+    });
+  });
+
   it('adds the rest of a partly captured payment to the day it was captured, as money and not as a sale', () => {
     const partly = { ...captured, data: { ...captured.data, amount: 6_000 } } as PaymentEvent;
     const rest: PaymentEvent = {

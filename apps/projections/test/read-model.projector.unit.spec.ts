@@ -794,6 +794,111 @@ describe('read models as a fold over the log', () => {
     });
   });
 
+  it('counts a void on the day Dintero gives it, and a refusal to start on the day the engine recorded it', () => {
+    // Oslo is UTC+1: 22:59:56Z is 23:59:56 on the 24th, 23:00:10Z past midnight, the 25th.
+    const requested = (paymentId: string, requestedAt: string) =>
+      event(`payment-${paymentId}`, 'PaymentRequested', {
+        paymentId,
+        storeId: 'oslo',
+        terminalId: 'T-2',
+        amount: 700,
+        currency: 'EUR',
+        requestedAt,
+      });
+    const voided = event('payment-v', 'PaymentVoided', {
+      transactionId: 'tx-v',
+      source: 'webhook',
+      dinteroAt: '2026-11-24T22:59:56.000Z',
+      at: '2026-11-24T23:00:30.000Z',
+    });
+    const rejected = event('payment-r', 'SessionCreationRejected', {
+      code: 'INVALID_REQUEST',
+      message: 'refused',
+      httpStatus: 400,
+      at: '2026-11-24T23:00:10.000Z',
+    });
+    const events = [
+      ...store(),
+      requested('v', '2026-11-24T22:00:00.000Z'),
+      requested('r', '2026-11-24T22:59:00.000Z'),
+      voided,
+      rejected,
+    ];
+    const projector = project(events);
+    const none = { declined: 0, failed: 0, cancelled: 0, expired: 0 };
+    expect(projector.storeDay('oslo', '2026-11-24')?.counts).toEqual({ ...none, voided: 1, rejected: 0 });
+    expect(projector.storeDay('oslo', '2026-11-25')?.counts).toEqual({ ...none, voided: 0, rejected: 1 });
+    expect(project(events.slice(0, -1)).terminal('oslo', 'T-2')?.today).toEqual({
+      date: '2026-11-24',
+      payments: 2,
+      captured: 0,
+      ...none,
+      voided: 1,
+      rejected: 0,
+      refunds: 0,
+    });
+    expect(projector.terminal('oslo', 'T-2')?.today).toEqual({
+      date: '2026-11-25',
+      payments: 0,
+      captured: 0,
+      ...none,
+      voided: 0,
+      rejected: 1,
+      refunds: 0,
+    });
+  });
+
+  it('reads day counts folded before fold version 2, without voids and refusals to start, as 0 and counts on', () => {
+    const at = '2026-11-24T10:00:00.000Z';
+    const requested = (paymentId: string) =>
+      event(`payment-${paymentId}`, 'PaymentRequested', {
+        paymentId,
+        storeId: 'oslo',
+        terminalId: 'T-2',
+        amount: 700,
+        currency: 'EUR',
+        requestedAt: at,
+      });
+    const first = new ReadModelProjector();
+    const held = [
+      ...store(),
+      requested('d'),
+      event('payment-d', 'PaymentDeclined', { reason: 'x', source: 'callback', at }),
+    ].flatMap((e) => first.apply(e));
+    // As fold version 1 wrote them: no `voided`, no `rejected`.
+    const old = held.map((change) => {
+      const doc = JSON.parse(JSON.stringify(change.doc)) as Record<string, { voided?: number; rejected?: number }>;
+      const counts =
+        change.model === 'terminal' ? doc['today'] : change.model === 'store-day' ? doc['counts'] : undefined;
+      if (counts) {
+        delete counts.voided;
+        delete counts.rejected;
+      }
+      return { ...change, doc } as unknown as Change;
+    });
+    expect(old.some((change) => change.model === 'store-day')).toBe(true);
+    for (const change of old) expect(documentProblem(change.model, change.doc)).toBeUndefined();
+    const resumed = new ReadModelProjector();
+    old.forEach((change) => resumed.load(change));
+    expect(resumed.storeDay('oslo', '2026-11-24')?.counts).toMatchObject({ declined: 1, voided: 0, rejected: 0 });
+    expect(resumed.terminal('oslo', 'T-2')?.today).toMatchObject({ payments: 1, declined: 1, voided: 0, rejected: 0 });
+    [
+      requested('v'),
+      event('payment-v', 'PaymentVoided', { transactionId: 'tx-v', source: 'webhook', at }),
+      requested('r'),
+      event('payment-r', 'SessionCreationRejected', { code: 'X', message: 'refused', httpStatus: 400, at }),
+    ].forEach((e) => resumed.apply(e));
+    expect(resumed.storeDay('oslo', '2026-11-24')?.counts).toEqual({
+      declined: 1,
+      failed: 0,
+      cancelled: 0,
+      expired: 0,
+      voided: 1,
+      rejected: 1,
+    });
+    expect(resumed.terminal('oslo', 'T-2')?.today).toMatchObject({ payments: 3, declined: 1, voided: 1, rejected: 1 });
+  });
+
   it('counts a refund of a late capture with the refunds of the day Dintero made it, and lists it given back', () => {
     const at = '2026-11-24T10:00:00.000Z';
     const refundedAt = '2026-11-25T09:00:00.000Z';

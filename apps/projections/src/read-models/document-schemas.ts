@@ -74,16 +74,20 @@ const terminalDoc = object(
     lastOutcome: object({}, { paymentId: text, status: text, amount: figure, currency: text, at: text }),
     lastRefund: object({}, { paymentId: text, refundId: text, status: text, amount: figure, currency: text, at: text }),
     lastHeardAt: text,
-    today: object({
-      date: text,
-      payments: figure,
-      captured: figure,
-      declined: figure,
-      failed: figure,
-      cancelled: figure,
-      expired: figure,
-      refunds: figure,
-    }),
+    // Without `voided` and `rejected`, as versions before fold version 2 kept it (`upgraded` reads them as 0).
+    today: object(
+      {
+        date: text,
+        payments: figure,
+        captured: figure,
+        declined: figure,
+        failed: figure,
+        cancelled: figure,
+        expired: figure,
+        refunds: figure,
+      },
+      { voided: figure, rejected: figure },
+    ),
     openBatch: object(batchFields, {
       since: text,
       currencies: recordOf(batchFigures),
@@ -147,7 +151,11 @@ const storeDayDoc = object(
     storeId: text,
     date: text,
     currencies: recordOf(currencyTotals),
-    counts: object({ declined: figure, failed: figure, cancelled: figure, expired: figure }),
+    // Without `voided` and `rejected`, as versions before fold version 2 kept it (`upgraded` reads them as 0).
+    counts: object(
+      { declined: figure, failed: figure, cancelled: figure, expired: figure },
+      { voided: figure, rejected: figure },
+    ),
     cardBrands: recordOf(figure),
     entryMethods: recordOf(figure),
     // Per currency; before, one set of totals per terminal whatever the currency (`upgraded` reads those).

@@ -7,12 +7,16 @@ import type { Change, OpenBatch, StoreDayDoc, SwappedOutBatch, TerminalDoc, Time
  * A document as this version writes it. Before `deactivated` was its name, a deactivated terminal was
  * `offline` (and a store counted `offline` terminals): documents kept in KV from then are read the new way. A
  * store day kept its terminals' totals whatever the currency: they are its one currency's (`documentProblem`
- * refuses such a day with more). A terminal kept its swapped-out batches (`withSwapsAsKept`), one close ended while
- * another pended (`withClosedAsKept`), and a swap while closes pended (`withSwapNamingItsCloses`) otherwise.
+ * refuses such a day with more). Day counts (a terminal's `today`, a store day's `counts`) folded before fold
+ * version 2 had no `voided` and `rejected` (`withEveryEnd`). A terminal kept its swapped-out batches
+ * (`withSwapsAsKept`), one close ended while another pended (`withClosedAsKept`), and a swap while closes pended
+ * (`withSwapNamingItsCloses`) otherwise.
  */
 export function upgraded(change: Change): Change {
   if (change.model === 'terminal') {
-    const doc = withSwapNamingItsCloses(withClosedAsKept(withSwapsAsKept(change.doc)));
+    const kept = withSwapNamingItsCloses(withClosedAsKept(withSwapsAsKept(change.doc)));
+    const today = kept.today && withEveryEnd(kept.today);
+    const doc = today === kept.today ? kept : { ...kept, today };
     if (stringField(doc, 'status') === 'offline') return { ...change, doc: { ...doc, status: 'deactivated' } };
     return doc === change.doc ? change : { ...change, doc };
   }
@@ -29,15 +33,31 @@ export function upgraded(change: Change): Change {
       };
     }
   }
-  if (change.model === 'store-day' && Object.values(change.doc.terminals).some(isUnsplit)) {
-    const [currency] = Object.keys(change.doc.currencies);
-    const terminals: Record<string, StoreDayDoc['terminals'][string]> = {};
-    for (const [terminalId, totals] of Object.entries(change.doc.terminals))
-      terminals[terminalId] =
-        isUnsplit(totals) && currency !== undefined ? { currencies: { [currency]: totals as never } } : totals;
-    return { ...change, doc: { ...change.doc, terminals } };
+  if (change.model === 'store-day') {
+    let doc = change.doc;
+    if (Object.values(doc.terminals).some(isUnsplit)) {
+      const [currency] = Object.keys(doc.currencies);
+      const terminals: Record<string, StoreDayDoc['terminals'][string]> = {};
+      for (const [terminalId, totals] of Object.entries(doc.terminals))
+        terminals[terminalId] =
+          isUnsplit(totals) && currency !== undefined ? { currencies: { [currency]: totals as never } } : totals;
+      doc = { ...doc, terminals };
+    }
+    const counts = withEveryEnd(doc.counts);
+    if (counts !== doc.counts) doc = { ...doc, counts };
+    return doc === change.doc ? change : { ...change, doc };
   }
   return change;
+}
+
+/**
+ * Day counts folded before fold version 2 (`FOLD_VERSION`), without `voided` and `rejected`: read as 0, since that
+ * fold counted none, so that the fold can add to them (a rebuild counts the day's).
+ */
+function withEveryEnd<Counts extends { readonly voided: number; readonly rejected: number }>(counts: Counts): Counts {
+  const { voided, rejected } = counts as Partial<Counts>;
+  if (typeof voided === 'number' && typeof rejected === 'number') return counts;
+  return { ...counts, voided: voided ?? 0, rejected: rejected ?? 0 };
 }
 
 /** A swapped-out batch as earlier versions kept it: with its swap's time (`at`), and with or without its device. */

@@ -6,8 +6,10 @@
  * (`document-upgrades.ts`) or adds nothing to them.
  *
  * 1: store days with `refundedOn`, `refundedElsewhere` and `lateCaptureRefunds` (before it, none was recorded).
+ * 2: `voided` and `rejected` in a terminal's day counts (`today`) and a store day's `counts` (before it, voided
+ * payments and those Dintero refused to start were counted in `payments` and in no outcome).
  */
-export const FOLD_VERSION = 1;
+export const FOLD_VERSION = 2;
 
 /**
  * Whether read models folded to `position` with `recorded` (undefined: by a version that recorded none) are of an

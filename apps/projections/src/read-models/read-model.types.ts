@@ -179,9 +179,11 @@ export interface TerminalClose {
  * A terminal's counts for one local day. Each fact counts on the day it happened: a payment started on the day the
  * POS asked for it; its end on the day Dintero gives the transaction's event (a capture at 23:59:56 heard of after
  * midnight counts on the day before), the session's event for an end without a transaction (a cancel), or the
- * session's end for an expiry; on the day the engine recorded it for a cancel whose session did not say (and an
- * expiry recorded by a version before the session's end was kept). So a payment started before midnight and captured after counts in
- * `payments` on one day and in `captured` on the next.
+ * session's end for an expiry; on the day the engine recorded it for a cancel whose session did not say, for Dintero's
+ * refusal of the session (`rejected`: Dintero's answer gives no time), and for an expiry recorded by a version before
+ * the session's end was kept. So a payment started before midnight and captured after counts in `payments` on one day
+ * and in `captured` on the next. Every payment started ends in one of `captured`, `declined`, `failed`, `cancelled`,
+ * `expired`, `voided` and `rejected`, or is still open.
  */
 export interface DayCounts {
   /** The local day (the store's time zone) these counts are for. */
@@ -192,6 +194,17 @@ export interface DayCounts {
   readonly failed: number;
   readonly cancelled: number;
   readonly expired: number;
+  /**
+   * Payments whose authorisation was voided (`PaymentVoided`), on the day Dintero gives the void. Absent from a
+   * document folded before fold version 2, which did not count them: a projector reads it as 0 and counts on from
+   * there (a day folded across the upgrade misses those before it) until `npm run projections:rebuild` counts them.
+   */
+  readonly voided: number;
+  /**
+   * Payments Dintero refused to start (`SessionCreationRejected`), on the day the engine recorded the refusal. Absent
+   * from a document folded before fold version 2, as `voided`.
+   */
+  readonly rejected: number;
   /** Refunds done at this terminal, of payments taken at any terminal (another store's too). */
   readonly refunds: number;
 }
@@ -415,12 +428,20 @@ export interface StoreDayDoc {
   readonly timeZone: string;
   /** Totals per currency (ISO 4217 code). */
   readonly currencies: Readonly<Record<string, CurrencyTotals>>;
-  /** Payments of the day that did not end in a capture, by how they ended. */
+  /** Payments of the day that did not end in a capture, by how they ended: each on the day it ended. */
   readonly counts: {
     readonly declined: number;
     readonly failed: number;
     readonly cancelled: number;
     readonly expired: number;
+    /**
+     * Payments whose authorisation was voided (`PaymentVoided`). Absent from a document folded before fold version 2,
+     * which did not count them: a projector reads it as 0 and counts on from there (a day folded across the upgrade
+     * misses those before it) until `npm run projections:rebuild` counts them.
+     */
+    readonly voided: number;
+    /** Payments Dintero refused to start (`SessionCreationRejected`). Absent before fold version 2, as `voided`. */
+    readonly rejected: number;
   };
   /** Captured payments by card brand. */
   readonly cardBrands: Readonly<Record<string, number>>;

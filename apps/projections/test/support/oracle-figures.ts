@@ -20,7 +20,7 @@ export interface Totals {
 }
 export interface DayFigures {
   currencies: Record<string, Totals>;
-  counts: { declined: number; failed: number; cancelled: number; expired: number };
+  counts: { declined: number; failed: number; cancelled: number; expired: number; voided: number; rejected: number };
   cardBrands: Record<string, number>;
   terminals: Record<
     string,
@@ -96,7 +96,7 @@ interface EventData {
 
 export const emptyDay = (): DayFigures => ({
   currencies: {},
-  counts: { declined: 0, failed: 0, cancelled: 0, expired: 0 },
+  counts: { declined: 0, failed: 0, cancelled: 0, expired: 0, voided: 0, rejected: 0 },
   cardBrands: {},
   terminals: {},
   lateCaptures: [],
@@ -317,6 +317,12 @@ export function expected(log: readonly RecordedEvent[]): Expected {
         break;
       case 'PaymentExpired':
         dayOf(payment.storeId, at).counts.expired += 1;
+        break;
+      case 'PaymentVoided':
+        dayOf(payment.storeId, at).counts.voided += 1;
+        break;
+      case 'SessionCreationRejected':
+        dayOf(payment.storeId, at).counts.rejected += 1;
         break;
     }
   }

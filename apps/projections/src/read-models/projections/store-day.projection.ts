@@ -10,7 +10,7 @@ export function emptyStoreDay(storeId: string, date: string, timeZone: string): 
     date,
     timeZone,
     currencies: {},
-    counts: { declined: 0, failed: 0, cancelled: 0, expired: 0 },
+    counts: { declined: 0, failed: 0, cancelled: 0, expired: 0, voided: 0, rejected: 0 },
     cardBrands: {},
     entryMethods: {},
     terminals: {},
@@ -34,6 +34,8 @@ export const storeDayProjection: Projection<StoreDayDoc> = {
     'PaymentFailed',
     'PaymentCancelled',
     'PaymentExpired',
+    'PaymentVoided',
+    'SessionCreationRejected',
     'LateCaptureRecorded',
   ]),
   evolve(doc, fact) {
@@ -110,6 +112,10 @@ function onPayment(day: StoreDayDoc, fact: PaymentFact): StoreDayDoc {
       return { ...day, counts: { ...day.counts, cancelled: day.counts.cancelled + 1 } };
     case 'PaymentExpired':
       return { ...day, counts: { ...day.counts, expired: day.counts.expired + 1 } };
+    case 'PaymentVoided':
+      return { ...day, counts: { ...day.counts, voided: day.counts.voided + 1 } };
+    case 'SessionCreationRejected':
+      return { ...day, counts: { ...day.counts, rejected: day.counts.rejected + 1 } };
     case 'LateCaptureRecorded': {
       const { transactionId, amount, currency, endedAs } = event.data;
       return {

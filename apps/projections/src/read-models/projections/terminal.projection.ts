@@ -174,13 +174,12 @@ function onPayment(doc: TerminalDoc, fact: PaymentFact): TerminalDoc {
       if (!endsPayment(event.type)) return doc;
       const status = PAYMENT_ENDED_AS[event.type];
       const amount = event.type === 'PaymentCaptured' ? event.data.amount : fact.payment.amount;
-      const counted = status === 'rejected' || status === 'voided' ? undefined : status;
       return {
         ...doc,
         lastHeardAt: heard,
         ...(moves && doc.status !== 'refunding' && doc.status !== 'operating' ? { status: 'idle' as const } : {}),
         lastOutcome: { paymentId, status, amount, currency: fact.payment.currency, at },
-        ...(counted ? { today: count(doc.today, date, counted) } : {}),
+        today: count(doc.today, date, status),
       };
     }
   }
@@ -206,6 +205,17 @@ function count(today: DayCounts | undefined, date: string, field: keyof Omit<Day
   const base: DayCounts =
     today?.date === date
       ? today
-      : { date, payments: 0, captured: 0, declined: 0, failed: 0, cancelled: 0, expired: 0, refunds: 0 };
+      : {
+          date,
+          payments: 0,
+          captured: 0,
+          declined: 0,
+          failed: 0,
+          cancelled: 0,
+          expired: 0,
+          voided: 0,
+          rejected: 0,
+          refunds: 0,
+        };
   return { ...base, [field]: base[field] + 1 };
 }
