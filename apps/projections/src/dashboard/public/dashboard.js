@@ -361,7 +361,15 @@ function captured(day) {
 
 function countsLine(day) {
   const counts = day?.counts ?? { declined: 0, cancelled: 0, failed: 0, expired: 0 };
-  return `${counts.declined} declined · ${counts.cancelled} cancelled · ${counts.expired} timed out · ${counts.failed} failed`;
+  // Voids and refusals to start are rare: named only on a day that has them.
+  const rare = [
+    [counts.voided ?? 0, 'voided'],
+    [counts.rejected ?? 0, 'refused by Dintero'],
+  ].filter(([n]) => n > 0);
+  return [
+    `${counts.declined} declined · ${counts.cancelled} cancelled · ${counts.expired} timed out · ${counts.failed} failed`,
+    ...rare.map(([n, what]) => `${n} ${what}`),
+  ].join(' · ');
 }
 
 function terminalItem(terminal) {
