@@ -139,6 +139,17 @@ const enrolled = (dinteroTerminalId: string, at: string) =>
     at,
   });
 /** As the rim does: a payment the projector has forgotten (or never saw) is read back from the log. */
+/** A payment of 7.00 EUR asked for on oslo's T-2 at `requestedAt`. */
+const requestedOnT2 = (paymentId: string, requestedAt: string) =>
+  event(`payment-${paymentId}`, 'PaymentRequested', {
+    paymentId,
+    storeId: 'oslo',
+    terminalId: 'T-2',
+    amount: 700,
+    currency: 'EUR',
+    requestedAt,
+  });
+
 const project = (events: RecordedEvent[]) => {
   const projector = new ReadModelProjector();
   for (const e of events) {
@@ -755,15 +766,7 @@ describe('read models as a fold over the log', () => {
 
   it('counts refusals by kind, and lists late captures for reversal', () => {
     const at = '2026-11-24T10:00:00.000Z';
-    const requested = (paymentId: string) =>
-      event(`payment-${paymentId}`, 'PaymentRequested', {
-        paymentId,
-        storeId: 'oslo',
-        terminalId: 'T-2',
-        amount: 700,
-        currency: 'EUR',
-        requestedAt: at,
-      });
+    const requested = (paymentId: string) => requestedOnT2(paymentId, at);
     const projector = project([
       ...store(),
       requested('d'),
@@ -796,15 +799,7 @@ describe('read models as a fold over the log', () => {
 
   it('counts a void on the day Dintero gives it, and a refusal to start on the day the engine recorded it', () => {
     // Oslo is UTC+1: 22:59:56Z is 23:59:56 on the 24th, 23:00:10Z past midnight, the 25th.
-    const requested = (paymentId: string, requestedAt: string) =>
-      event(`payment-${paymentId}`, 'PaymentRequested', {
-        paymentId,
-        storeId: 'oslo',
-        terminalId: 'T-2',
-        amount: 700,
-        currency: 'EUR',
-        requestedAt,
-      });
+    const requested = requestedOnT2;
     const voided = event('payment-v', 'PaymentVoided', {
       transactionId: 'tx-v',
       source: 'webhook',
@@ -850,15 +845,7 @@ describe('read models as a fold over the log', () => {
 
   it('reads day counts folded before fold version 2, without voids and refusals to start, as 0 and counts on', () => {
     const at = '2026-11-24T10:00:00.000Z';
-    const requested = (paymentId: string) =>
-      event(`payment-${paymentId}`, 'PaymentRequested', {
-        paymentId,
-        storeId: 'oslo',
-        terminalId: 'T-2',
-        amount: 700,
-        currency: 'EUR',
-        requestedAt: at,
-      });
+    const requested = (paymentId: string) => requestedOnT2(paymentId, at);
     const first = new ReadModelProjector();
     const held = [
       ...store(),
