@@ -104,6 +104,14 @@ describe('refunds as Dintero answers them', () => {
    * What the command service records before its call to Dintero, the refund requested and sent, in one append: these
    * tests record no terminal claim, so that a look between the two would find a refund never sent, due a no at once.
    */
+  /** Records a command on the payment's stream, as the service that would have made it did. */
+  const recordOnPayment = (paymentId: string, command: PaymentCommand, correlationId: string) =>
+    handleCommand(engine.log, paymentStream(paymentId), paymentDecider, command, { metadata: { correlationId } });
+
+  /** A refund made at Dintero itself (the simulator's API): by the engine's call, or by no call of the engine's. */
+  const refundAtDintero = (transactionId: string, amount: number, terminalId: string, refundReference: string) =>
+    simulatorClient(engine.sim).refund(transactionId, { amount, terminalId, refundReference });
+
   const requestedAndSent = (paymentId: string, refund: RequestRefund['data'], correlationId: string) => {
     const sent: StreamDecider<PaymentCommand[], PaymentEvent, PaymentState> = {
       ...paymentDecider,
@@ -145,10 +153,7 @@ describe('refunds as Dintero answers them', () => {
         },
       },
     ];
-    for (const command of commands)
-      await handleCommand(engine.log, paymentStream(paymentId), paymentDecider, command, {
-        metadata: { correlationId: `failed-for-silence-${refundId}` },
-      });
+    for (const command of commands) await recordOnPayment(paymentId, command, `failed-for-silence-${refundId}`);
   };
 
   it('answers 202 pending for a refund Dintero accepts, keeps the terminal busy, and settles it by its result', async () => {
@@ -316,10 +321,7 @@ describe('refunds as Dintero answers them', () => {
       // The command service has recorded the refund as sent, and its call has not reached Dintero yet (a loaded
       // machine): the reconciler looks now, finds no trace, and would wait until its silence could be a no.
       const refundId = randomUUID();
-      const record = (command: PaymentCommand) =>
-        handleCommand(engine.log, paymentStream(paymentId), paymentDecider, command, {
-          metadata: { correlationId: `sent-${refundId}` },
-        });
+      const record = (command: PaymentCommand) => recordOnPayment(paymentId, command, `sent-${refundId}`);
       const at = () => new Date().toISOString();
       const terminalId = refundTerminal;
       await record({
@@ -335,11 +337,7 @@ describe('refunds as Dintero answers them', () => {
         'the reconciler’s look, with no trace of the refund at Dintero',
       );
       // The call arrives; Dintero takes the refund to do at the terminal (202), and the command service records that.
-      const answer = await simulatorClient(engine.sim).refund(transactionId, {
-        amount: 3_072,
-        terminalId,
-        refundReference: refundId,
-      });
+      const answer = await refundAtDintero(transactionId, 3_072, terminalId, refundId);
       expect(answer.kind).toBe('accepted');
       const requestId = answer.kind === 'accepted' ? answer.requestId : undefined;
       await record({
@@ -385,15 +383,13 @@ describe('refunds as Dintero answers them', () => {
         'the reconciler’s look under way',
       );
       // The command service's call times out meanwhile: unknown, and followed by the reconciler while it still looks.
-      const { position } = await handleCommand(
-        engine.log,
-        paymentStream(paymentId),
-        paymentDecider,
+      const { position } = await recordOnPayment(
+        paymentId,
         {
           type: 'RecordRefundOutcome',
           data: { refundId, outcome: 'unknown', reason: 'timeout', source: 'command-service', at },
         },
-        { metadata: { correlationId: `unanswered-${refundId}` } },
+        `unanswered-${refundId}`,
       );
       await waitUntil(
         () => engine.ingest.app.get(ReconcilerService).following >= position!,
@@ -402,11 +398,7 @@ describe('refunds as Dintero answers them', () => {
       );
       expect((await reconcilerLease(paymentId)).until).toBeLessThanOrEqual(Date.now() + 30_000);
       // The refund reaches Dintero after the reconciler's question: that look finds no trace of it.
-      const answer = await simulatorClient(engine.sim).refund(transactionId, {
-        amount: 2_500,
-        terminalId,
-        refundReference: refundId,
-      });
+      const answer = await refundAtDintero(transactionId, 2_500, terminalId, refundId);
       expect(answer.kind).toBe('done');
       // Asked about again once that look is over, for its unknown outcome, not when its silence could be a no.
       await settledByReconciler(paymentId, refundId, 'the unknown refund settled by the reconciler');
@@ -432,10 +424,8 @@ describe('refunds as Dintero answers them', () => {
       await waitUntil(async () => (await lease()).until > Date.now() + 33_000, 10_000, 'the reconciler’s first look');
       // Its call timed out: the outcome is unknown, and the payment due again. The reconciler looks, still no trace.
       const unknownAt = Date.now();
-      await handleCommand(
-        engine.log,
-        paymentStream(paymentId),
-        paymentDecider,
+      await recordOnPayment(
+        paymentId,
         {
           type: 'RecordRefundOutcome',
           data: {
@@ -446,7 +436,7 @@ describe('refunds as Dintero answers them', () => {
             at: new Date().toISOString(),
           },
         },
-        { metadata: { correlationId: `unanswered-${refundId}` } },
+        `unanswered-${refundId}`,
       );
       await waitUntil(
         async () => {
@@ -457,11 +447,7 @@ describe('refunds as Dintero answers them', () => {
         'the reconciler’s look at the unknown outcome',
       );
       // Dintero makes the refund now (late in the call's window): no delivery reaches ingest.
-      const answer = await simulatorClient(engine.sim).refund(transactionId, {
-        amount: 2_500,
-        terminalId,
-        refundReference: refundId,
-      });
+      const answer = await refundAtDintero(transactionId, 2_500, terminalId, refundId);
       expect(answer.kind).toBe('done');
       // Asked about again within seconds (the time since it was sent), not when its silence could be a no (sent + 60 s).
       await settledByReconciler(paymentId, refundId, 'the unknown refund settled by the reconciler');
@@ -512,11 +498,7 @@ describe('refunds as Dintero answers them', () => {
     });
     // The held-up send reaches Dintero after all; its callback and webhook reach ingest.
     const transactionId = await capturedTransactionId(paymentId);
-    await simulatorClient(engine.sim).refund(transactionId, {
-      amount: 2_000,
-      terminalId: refundTerminal,
-      refundReference: refundId,
-    });
+    await refundAtDintero(transactionId, 2_000, refundTerminal, refundId);
     await engine.waitForPayment(
       paymentId,
       (s) => s.status === 'captured' && s.refunds[refundId]?.status === 'succeeded',
@@ -549,11 +531,7 @@ describe('refunds as Dintero answers them', () => {
       // nothing of its result reaches ingest: only the reconciler, asking Dintero, can learn how it ended.
       await engine.sim.control('PUT', '/chaos', { dropRate: 1 });
       try {
-        await simulatorClient(engine.sim).refund(transactionId, {
-          amount,
-          terminalId: refundTerminal,
-          refundReference: refundId,
-        });
+        await refundAtDintero(transactionId, amount, refundTerminal, refundId);
         // Ingest reads the transaction while the cardholder is at the terminal (a delivery of another of its events):
         // it learns that Dintero took the refund.
         const { recorded } = await engine.ingest.app
@@ -595,11 +573,7 @@ describe('refunds as Dintero answers them', () => {
     const { storeId, paymentId, refundTerminal } = await capturedPayment(10_000);
     const transactionId = await capturedTransactionId(paymentId);
     // Refunded at Dintero under another reference (its Backoffice, say): the webhook of the transaction reaches ingest.
-    await simulatorClient(engine.sim).refund(transactionId, {
-      amount: 2_500,
-      terminalId: refundTerminal,
-      refundReference: 'backoffice-1',
-    });
+    await refundAtDintero(transactionId, 2_500, refundTerminal, 'backoffice-1');
     await engine.waitForPayment(
       paymentId,
       (s) => s.status === 'captured' && s.refundedElsewhere === 2_500,
@@ -655,11 +629,7 @@ describe('refunds as Dintero answers them', () => {
         10_000,
         'the capture at Dintero',
       );
-      await simulatorClient(engine.sim).refund(transactionId, {
-        amount: 2_500,
-        terminalId: refundTerminal,
-        refundReference: 'backoffice-first',
-      });
+      await refundAtDintero(transactionId, 2_500, refundTerminal, 'backoffice-first');
       await waitUntil(
         async () =>
           (await dinteroTransaction(paymentId as string))?.refunds.some(
