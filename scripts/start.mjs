@@ -17,6 +17,22 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 readArguments(process.argv.slice(2));
 // DATA_DIR: where the demo's log, key and secrets live (./data); the e2e test gives each run its own.
 const dataDir = dataDirOf();
+const problems = await preflight();
+if (problems.length > 0) {
+  for (const problem of problems) console.error(problem);
+  process.exit(1);
+}
+// Held until this script exits: a second npm start on the same folder (other ports) is refused by preflight.
+claimDataDir(dataDir);
+// Built here, after the arguments and the checks, not by the npm script before this one: npm gives `npm start -- …`'s
+// words to the script's last command only, so `--help` came after a build, or after a refusal of a port in use. And
+// before the demo's key files are made, which use the built code: on a fresh clone (no dist/) they came first, and
+// `npm ci && npm start` ended at once on a module not found.
+const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+if (build.status !== 0) {
+  releaseDataDir(dataDir);
+  process.exit(build.status ?? 1);
+}
 const demo = !process.argv.includes('--no-demo');
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const eventStoreUrl = process.env.EVENT_STORE_URL ?? `sqlite:${path.join(dataDir, 'events.db')}`;
@@ -141,21 +157,6 @@ async function healthy(base, deadline) {
     if (Date.now() > deadline) throw new Error(`${base} is not healthy`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-const problems = await preflight();
-if (problems.length > 0) {
-  for (const problem of problems) console.error(problem);
-  process.exit(1);
-}
-// Held until this script exits: a second npm start on the same folder (other ports) is refused by preflight.
-claimDataDir(dataDir);
-// Built here, after the arguments and the checks, not by the npm script before this one: npm gives `npm start -- …`'s
-// words to the script's last command only, so `--help` came after a build, or after a refusal of a port in use.
-const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
-if (build.status !== 0) {
-  releaseDataDir(dataDir);
-  process.exit(build.status ?? 1);
 }
 
 const env = {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort, waitUntil } from './app-process';
 
-const root = path.resolve(__dirname, '../..');
+const checkout = path.resolve(__dirname, '../..');
 
 /** `npm start` (its script, after the build) as a test runs it: its own ports, data folder and NATS prefix. */
 export interface NpmStart {
@@ -20,12 +20,12 @@ export interface NpmStart {
 
 /**
  * Starts `scripts/start.mjs` with `args` and waits until it says it is up. `throughNpm`: as a user does, `npm start --
- * <args>` (its preflight and build too), so that the process is npm's.
+ * <args>` (its preflight and build too), so that the process is npm's. `root`: the checkout it runs in (this one).
  */
 export async function startNpmStart(
   args: readonly string[],
   env: { readonly DATA_DIR: string; readonly NATS_PREFIX: string } & Record<string, string>,
-  { throughNpm = false }: { readonly throughNpm?: boolean } = {},
+  { throughNpm = false, root = checkout }: { readonly throughNpm?: boolean; readonly root?: string } = {},
 ): Promise<NpmStart> {
   const ports: Record<string, number> = {};
   for (const app of ['command-service', 'ingest-service', 'projections', 'dintero-simulator'])
