@@ -485,6 +485,37 @@ describe('Dintero simulator', () => {
     expect(body.error.errors.map((e) => e.message).join('\n')).toContain('terminalId should not exist');
   });
 
+  it.each([
+    // The specification's `order.amount`: `Format: int32`.
+    ['an amount past int32', { amount: 2_147_483_648 }, 'order.amount must not be greater than 2147483647'],
+    // `Format: iso4217-code`.
+    ['a currency ISO 4217 does not list', { currency: 'XYZ' }, 'order.currency must be a valid ISO4217'],
+    // `Metadata`: `{ [key: string]: string | number }`.
+    ['metadata whose value is an object', { metadata: { ext_till: { id: 3 } } }, 'metadata: each value'],
+  ])('refuses a session with %s, as Dintero’s specification does', async (_case, change, message) => {
+    const { metadata, ...order } = change as Record<string, unknown>;
+    const response = await fetch(`${sim.url}/v1/sessions-profile`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await dintero.accessToken()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        profile_id: 'p',
+        url: { return_url: 'http://x.test/r' },
+        order: {
+          amount: 100,
+          currency: 'NOK',
+          merchant_reference: 'r',
+          store: { id: 'oslo-center', terminal_id: 'T-1', payout_destination_id: 'seller-1' },
+          ...order,
+        },
+        ...(metadata === undefined ? {} : { metadata }),
+      }),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: { code: string; errors: { message: string }[] } };
+    expect(body.error.code).toBe('INVALID_REQUEST');
+    expect(body.error.errors.map((e) => e.message).join('\n')).toContain(message);
+  });
+
   it("lists transactions by every filter of the specification's transactions_get", async () => {
     const before = new Date(Date.now() - 1_000).toISOString();
     const small = await start(10_000, 'T-1');

@@ -5,6 +5,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
+  IsISO4217CurrencyCode,
   IsISO8601,
   IsNotEmpty,
   IsObject,
@@ -15,8 +16,30 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateBy,
   ValidateNested,
 } from 'class-validator';
+
+/**
+ * The largest amount Dintero takes: the specification gives every amount the engine sends (`order.amount`,
+ * `order.vat_amount`, a capture's and a refund's `amount`) as `Format: int32`. A larger one is refused (400), as
+ * Dintero would refuse it, where the simulator took a payment Dintero could not have started.
+ */
+export const MAX_DINTERO_AMOUNT = 2_147_483_647;
+
+/** The specification's `Metadata`: `{ [key: string]: string | number }`, no object, list or flag as a value. */
+const IsDinteroMetadata = () =>
+  ValidateBy({
+    name: 'isDinteroMetadata',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'object' &&
+        value !== null &&
+        !Array.isArray(value) &&
+        Object.values(value).every((each) => typeof each === 'string' || typeof each === 'number'),
+      defaultMessage: (args) => `${args?.property ?? 'metadata'}: each value a string or a number`,
+    },
+  });
 
 export class TokenRequestDto {
   @ApiProperty({ enum: ['client_credentials'] })
@@ -54,13 +77,16 @@ export class SessionStoreDto {
 }
 
 export class SessionOrderDto {
-  @ApiProperty({ type: 'integer', description: 'In minor units: 39900 is 399.00 NOK' })
+  @ApiProperty({ type: 'integer', description: 'In minor units: 39900 is 399.00 NOK', maximum: MAX_DINTERO_AMOUNT })
   @IsInt()
   @Min(0)
+  @Max(MAX_DINTERO_AMOUNT)
   amount!: number;
 
+  /** The specification's `Format: iso4217-code`: a code of ISO 4217's list, upper case. */
   @ApiProperty({ pattern: '^[A-Z]{3}$', example: 'NOK' })
   @Matches(/^[A-Z]{3}$/)
+  @IsISO4217CurrencyCode()
   currency!: string;
 
   @ApiProperty({ maxLength: 1000 })
@@ -74,9 +100,10 @@ export class SessionOrderDto {
   @IsString()
   merchant_reference_2?: string;
 
-  @ApiPropertyOptional({ type: 'integer', description: 'In minor units' })
+  @ApiPropertyOptional({ type: 'integer', description: 'In minor units', maximum: MAX_DINTERO_AMOUNT })
   @IsOptional()
   @IsInt()
+  @Max(MAX_DINTERO_AMOUNT)
   vat_amount?: number;
 
   @ApiProperty({ type: () => SessionStoreDto })
@@ -124,16 +151,22 @@ export class CreateSessionDto {
   @IsISO8601({ strict: true })
   expires_at?: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: "Each value a string or a number (the specification's `Metadata`)",
+  })
   @IsOptional()
   @IsObject()
-  metadata?: Record<string, unknown>;
+  @IsDinteroMetadata()
+  metadata?: Record<string, string | number>;
 }
 
 export class RefundDto {
-  @ApiProperty({ type: 'integer', description: 'In minor units' })
+  @ApiProperty({ type: 'integer', description: 'In minor units', maximum: MAX_DINTERO_AMOUNT })
   @IsInt()
   @Min(1)
+  @Max(MAX_DINTERO_AMOUNT)
   amount!: number;
 
   @ApiPropertyOptional()
@@ -157,9 +190,10 @@ export class RefundDto {
 }
 
 export class CaptureDto {
-  @ApiProperty({ type: 'integer', description: 'In minor units' })
+  @ApiProperty({ type: 'integer', description: 'In minor units', maximum: MAX_DINTERO_AMOUNT })
   @IsInt()
   @Min(1)
+  @Max(MAX_DINTERO_AMOUNT)
   amount!: number;
 
   @ApiPropertyOptional()
