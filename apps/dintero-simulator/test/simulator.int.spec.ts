@@ -716,6 +716,10 @@ describe('Dintero simulator', () => {
     await idle();
     const refundCallback = callbacks().find((c) => c.url.searchParams.get('event') === 'REFUND');
     expect(refundCallback?.url.searchParams.get('transaction_id')).toBe(txId);
+    // The specification's session callback names the event applied by its id too (`event_id`).
+    const refundEvent = (await dintero.getTransaction(txId)).events?.find((e) => e.event === 'REFUND');
+    expect(refundCallback?.url.searchParams.get('event_id')).toBe(refundEvent?.id);
+    expect(refundEvent?.id).toEqual(expect.any(String));
     const refundHook = webhooks()
       .map((w) => JSON.parse(w.rawBody.toString()) as { transaction: DinteroTransaction })
       .find((w) => w.transaction.status === 'PARTIALLY_REFUNDED');

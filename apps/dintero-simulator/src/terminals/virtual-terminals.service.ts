@@ -242,7 +242,8 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     session: SimSession,
     tx: SimTransaction,
     error: string | undefined,
-    event?: string,
+    /** A transaction event applied (`report_event`): `event` and `event_id` on the callback's query. */
+    applied?: { readonly event: string; readonly event_id?: string },
     { callback = true, authorization = false } = {},
   ): void {
     const terminalId = session.order.store.terminal_id;
@@ -252,7 +253,7 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     if (callback)
       this.delivery.callback(
         tx.url.callback_url,
-        { ...this.callbackParams(session, tx, error), ...(event ? { event } : {}) },
+        { ...this.callbackParams(session, tx, error), ...applied },
         terminalId,
         transaction,
         () => structuredClone(sessionAsRead(session)),
@@ -300,14 +301,27 @@ export class VirtualTerminalsService implements OnModuleInit, OnApplicationShutd
     });
   }
 
-  /** A capture, refund or void: the webhook always, the callback only if `report_event` asked for it (§4). */
+  /**
+   * A capture, refund or void: the webhook always, the callback only if `report_event` asked for it (§4), with the
+   * event applied (`event`) and its id (`event_id`), the query parameters the specification's session callback lists
+   * for it. The event is the last of its kind: each caller has just added it.
+   */
   reportEvent(tx: SimTransaction, event: 'CAPTURE' | 'REFUND' | 'VOID'): void {
     this.state.touchPayment(undefined, tx);
     const session = this.state.sessions.get(tx.session_id);
     if (!session) return; // the simulator was reset since (`/_control/reset`): nobody to tell
 
     const wanted = tx.url.callback_url ? new URL(tx.url.callback_url).searchParams.getAll('report_event') : [];
-    this.report(session, tx, undefined, event, { callback: wanted.includes(event) });
+    const applied = tx.events.findLast((each) => each.event === event);
+    this.report(
+      session,
+      tx,
+      undefined,
+      { event, ...(applied ? { event_id: applied.id } : {}) },
+      {
+        callback: wanted.includes(event),
+      },
+    );
   }
 
   /**
