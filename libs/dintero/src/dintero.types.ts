@@ -41,9 +41,10 @@ export interface DinteroSession {
   readonly transaction_id?: string;
   readonly cancelled_at?: string;
   readonly cancelled_by?: string;
+  /** Each of `name` and `created_at` optional, as in the specification's `SessionMeta.events`. */
   readonly events?: readonly {
-    readonly name: string;
-    readonly created_at: string;
+    readonly name?: string;
+    readonly created_at?: string;
     readonly details?: Record<string, unknown>;
   }[];
 }
@@ -55,7 +56,8 @@ export interface DinteroTransaction {
   readonly status?: string;
   readonly amount: number;
   readonly currency: string;
-  readonly merchant_reference: string;
+  /** Optional in the specification's `Transaction` (unlike a session's `order.merchant_reference`); not read. */
+  readonly merchant_reference?: string;
   readonly merchant_reference_2?: string;
   readonly payout_destination_id?: string;
   readonly store?: { readonly id: string; readonly terminal_id?: string };
@@ -69,9 +71,10 @@ export interface DinteroTransaction {
   };
   readonly created_at?: string;
   readonly updated_at?: string;
+  /** Every field optional, as in the specification's `TransactionEvent`: `id` and `event` too. */
   readonly events?: readonly {
-    readonly id: string;
-    readonly event: string;
+    readonly id?: string;
+    readonly event?: string;
     readonly transaction_status?: string;
     /** Optional in the specification: an event that does not say is taken as done unless it carries an error. */
     readonly success?: boolean;

@@ -422,8 +422,9 @@ const SESSION_OUTCOMES: ReadonlySet<string> = new Set(['INITIATED', 'UNKNOWN', .
  */
 export function sessionError(session: DinteroSession): DinteroErrorKind | undefined {
   if (session.cancelled_at !== undefined) return 'cancelled';
-  const last = [...(session.events ?? [])].reverse().find((each) => SESSION_OUTCOMES.has(each.name));
-  return last && SESSION_ERRORS.get(last.name);
+  // An event without a name (the specification's are all optional) is none of these.
+  const last = [...(session.events ?? [])].reverse().find((each) => SESSION_OUTCOMES.has(each.name ?? ''));
+  return last && SESSION_ERRORS.get(last.name ?? '');
 }
 
 /**
@@ -432,6 +433,6 @@ export function sessionError(session: DinteroSession): DinteroErrorKind | undefi
  */
 export function sessionErrorTime(session: DinteroSession, error: DinteroErrorKind): string | undefined {
   const names = [...SESSION_ERRORS].filter(([, kind]) => kind === error).map(([name]) => name);
-  const event = [...(session.events ?? [])].reverse().find((each) => names.includes(each.name));
+  const event = [...(session.events ?? [])].reverse().find((each) => names.includes(each.name ?? ''));
   return instant((error === 'cancelled' ? session.cancelled_at : undefined) ?? event?.created_at);
 }

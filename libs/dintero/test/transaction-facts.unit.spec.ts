@@ -137,6 +137,30 @@ describe("an error's time from Dintero's session", () => {
     expect(sessionError(events('INITIATED', 'DECLINED', 'COMPLETED'))).toBe('authorization');
     expect(sessionError(session({ events: undefined, cancelled_at: '2026-11-24T22:59:57Z' }))).toBe('cancelled');
   });
+
+  it('reads session events as the specification allows them, without a name or a time (SessionMeta.events)', () => {
+    const spare = session({
+      events: [{ name: 'INITIATED' }, { name: 'DECLINED', created_at: '2026-11-24T22:59:10Z' }, {}],
+    });
+    expect(sessionError(spare)).toBe('authorization');
+    expect(sessionErrorTime(spare, 'authorization')).toBe('2026-11-24T22:59:10.000Z');
+    expect(sessionErrorTime(session({ events: [{ name: 'DECLINED' }] }), 'authorization')).toBeUndefined();
+  });
+});
+
+describe('a Dintero transaction as the specification allows it (every event field optional, no merchant_reference)', () => {
+  it('gives the same fact as one whose events carry their ids and names', () => {
+    const { merchant_reference: _reference, ...rest } = tx();
+    const spare: DinteroTransaction = {
+      ...rest,
+      events: [
+        { transaction_status: 'INITIATED', created_at: '2026-11-24T09:59:50Z' },
+        { event: 'AUTHORIZE', transaction_status: 'AUTHORIZED', created_at: '2026-11-24T09:59:54Z' },
+        { event: 'CAPTURE', transaction_status: 'CAPTURED', amount: 10_000, created_at: '2026-11-24T09:59:55Z' },
+      ],
+    };
+    expect(transactionFact(spare)).toEqual({ ...transactionFact(tx()), capturedAmount: 10_000 });
+  });
 });
 
 describe('a Dintero transaction as the domain’s facts (one mapping for every path)', () => {
