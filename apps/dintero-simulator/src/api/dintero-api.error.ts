@@ -53,10 +53,10 @@ export class DinteroErrorView {
 
 /** What the Checkout API's routes (sessions, transactions) can answer besides success. */
 export const CHECKOUT_API_ERRORS: Readonly<Record<number, string>> = {
-  400: 'A request Dintero would refuse (the body, a parameter)',
+  400: 'A request Dintero would refuse (the body, a parameter), or a transaction or session not in a state that allows it',
   401: 'No bearer token, or not one the simulator issued',
   404: 'No such session or transaction',
-  409: 'The transaction is not in a state that allows it',
+  409: 'TERMINAL_BUSY (Retry-After): the terminal takes another payment, a refund or an operation (not in the specification)',
   429: 'Chaos: rate limited (Retry-After)',
   503: 'Chaos: unavailable, or a timeout; or the state file cannot be written (SIM_STATE_FILE)',
 };
