@@ -172,6 +172,7 @@ describe('command service: starting a terminal payment against the simulator', (
       ['an unregistered store', { storeId: 'trondheim' }, 404, 'UNKNOWN_STORE'],
       ['a negative amount', { amount: -100 }, 400, 'VALIDATION_FAILED'],
       ['a fractional amount', { amount: 399.5 }, 400, 'VALIDATION_FAILED'],
+      ['an amount past what Dintero takes (int32)', { amount: 2_147_483_648 }, 400, 'VALIDATION_FAILED'],
       ['an unknown currency', { currency: 'XXY' }, 400, 'VALIDATION_FAILED'],
       ['a currency the store does not take (a SEK payment in Oslo)', { currency: 'SEK' }, 422, 'CURRENCY_NOT_ACCEPTED'],
       ['no merchant reference', { merchantReference: undefined }, 400, 'VALIDATION_FAILED'],

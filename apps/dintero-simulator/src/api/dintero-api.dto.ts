@@ -19,13 +19,7 @@ import {
   ValidateBy,
   ValidateNested,
 } from 'class-validator';
-
-/**
- * The largest amount Dintero takes: the specification gives every amount the engine sends (`order.amount`,
- * `order.vat_amount`, a capture's and a refund's `amount`) as `Format: int32`. A larger one is refused (400), as
- * Dintero would refuse it, where the simulator took a payment Dintero could not have started.
- */
-export const MAX_DINTERO_AMOUNT = 2_147_483_647;
+import { DINTERO_MAX_AMOUNT } from '@app/dintero';
 
 /** The specification's `Metadata`: `{ [key: string]: string | number }`, no object, list or flag as a value. */
 const IsDinteroMetadata = () =>
@@ -77,10 +71,10 @@ export class SessionStoreDto {
 }
 
 export class SessionOrderDto {
-  @ApiProperty({ type: 'integer', description: 'In minor units: 39900 is 399.00 NOK', maximum: MAX_DINTERO_AMOUNT })
+  @ApiProperty({ type: 'integer', description: 'In minor units: 39900 is 399.00 NOK', maximum: DINTERO_MAX_AMOUNT })
   @IsInt()
   @Min(0)
-  @Max(MAX_DINTERO_AMOUNT)
+  @Max(DINTERO_MAX_AMOUNT)
   amount!: number;
 
   /** The specification's `Format: iso4217-code`: a code of ISO 4217's list, upper case. */
@@ -100,10 +94,10 @@ export class SessionOrderDto {
   @IsString()
   merchant_reference_2?: string;
 
-  @ApiPropertyOptional({ type: 'integer', description: 'In minor units', maximum: MAX_DINTERO_AMOUNT })
+  @ApiPropertyOptional({ type: 'integer', description: 'In minor units', maximum: DINTERO_MAX_AMOUNT })
   @IsOptional()
   @IsInt()
-  @Max(MAX_DINTERO_AMOUNT)
+  @Max(DINTERO_MAX_AMOUNT)
   vat_amount?: number;
 
   @ApiProperty({ type: () => SessionStoreDto })
@@ -163,10 +157,10 @@ export class CreateSessionDto {
 }
 
 export class RefundDto {
-  @ApiProperty({ type: 'integer', description: 'In minor units', maximum: MAX_DINTERO_AMOUNT })
+  @ApiProperty({ type: 'integer', description: 'In minor units', maximum: DINTERO_MAX_AMOUNT })
   @IsInt()
   @Min(1)
-  @Max(MAX_DINTERO_AMOUNT)
+  @Max(DINTERO_MAX_AMOUNT)
   amount!: number;
 
   @ApiPropertyOptional()
@@ -190,10 +184,10 @@ export class RefundDto {
 }
 
 export class CaptureDto {
-  @ApiProperty({ type: 'integer', description: 'In minor units', maximum: MAX_DINTERO_AMOUNT })
+  @ApiProperty({ type: 'integer', description: 'In minor units', maximum: DINTERO_MAX_AMOUNT })
   @IsInt()
   @Min(1)
-  @Max(MAX_DINTERO_AMOUNT)
+  @Max(DINTERO_MAX_AMOUNT)
   amount!: number;
 
   @ApiPropertyOptional()

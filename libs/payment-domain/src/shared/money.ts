@@ -9,7 +9,11 @@ export interface Money {
 
 export type MoneyProblem = 'AMOUNT_NOT_AN_INTEGER' | 'AMOUNT_NEGATIVE' | 'AMOUNT_TOO_LARGE' | 'UNKNOWN_CURRENCY';
 
-/** Largest amount accepted, in minor units: well inside JavaScript's exact integers and Dintero's limits. */
+/**
+ * Largest amount the log takes as money, in minor units: well inside JavaScript's exact integers. Dintero takes less
+ * (`DINTERO_MAX_AMOUNT` of `@app/dintero`, int32), which the POS's start is held to at the edge; this bound is also
+ * what a report from Dintero is read against, whose transaction amounts the specification gives no format.
+ */
 export const MAX_AMOUNT = 1_000_000_000_00;
 
 const ISO_4217 = new Set(Intl.supportedValuesOf('currency'));

@@ -7,11 +7,13 @@ import {
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
   Min,
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
+import { DINTERO_MAX_AMOUNT } from '@app/dintero';
 import { IsNameToken, IsRequired } from '@app/platform';
 import { currencyInEitherCase } from '../currency-code';
 
@@ -65,11 +67,18 @@ export class StartTerminalPaymentDto {
   @IsNameToken()
   terminalId!: string;
 
-  /** Minor units: 39900 is 399.00 NOK. */
-  @ApiProperty({ type: 'integer', example: 39_900, description: 'In minor units: 39900 is 399.00 NOK' })
+  /** Minor units: 39900 is 399.00 NOK; at most what Dintero takes (`DINTERO_MAX_AMOUNT`). */
+  @ApiProperty({
+    type: 'integer',
+    example: 39_900,
+    minimum: 1,
+    maximum: DINTERO_MAX_AMOUNT,
+    description: 'In minor units: 39900 is 399.00 NOK. At most 2147483647, the largest amount Dintero takes',
+  })
   @IsRequired()
   @IsInt()
   @Min(1)
+  @Max(DINTERO_MAX_AMOUNT)
   amount!: number;
 
   @ApiProperty({
