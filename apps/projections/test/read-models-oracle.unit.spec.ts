@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { folded, killedInFlush, read } from './support/oracle-folds';
-import { history, type Step } from './support/oracle-history';
+import { history, localParts, STORES, type Step } from './support/oracle-history';
 import { expected } from './support/oracle-figures';
 
 const steps = fc.array(fc.tuple(fc.nat(99), fc.nat(1000), fc.nat(1000), fc.nat(1000)), {
@@ -10,9 +10,13 @@ const steps = fc.array(fc.tuple(fc.nat(99), fc.nat(1000), fc.nat(1000), fc.nat(1
 }) as fc.Arbitrary<Step[]>;
 
 describe('the read models’ money figures, against an oracle written from the documentation', () => {
+  // The fixed seed's histories, generated once for the two tests that check what they hold.
+  let sampled: ReturnType<typeof history>[] | undefined;
+  const sample = () =>
+    (sampled ??= fc.sample(steps, { numRuns: 200, seed: Number(process.env.ORACLE_SEED ?? 20261205) }).map(history));
+
   it('are checked on histories with refunds of late captures, ours and made at Dintero, in either currency', () => {
-    const logs = fc.sample(steps, { numRuns: 200, seed: Number(process.env.ORACLE_SEED ?? 20261205) }).map(history);
-    const events = logs.flat();
+    const events = sample().flat();
     const data = (event: (typeof events)[number]) =>
       event.data as {
         refundId?: string;
@@ -35,6 +39,43 @@ describe('the read models’ money figures, against an oracle written from the d
     // In both currencies, and one made elsewhere recorded in two parts (its rest `continued`).
     expect(new Set(lateRefunds.map((event) => data(event).currency))).toEqual(new Set(['NOK', 'EUR']));
     expect(elsewhere.some((event) => data(event).continued)).toBe(true);
+  });
+
+  it('are checked on histories with voids, refusals to start, and facts Dintero dates before a midnight heard after', () => {
+    const zones = new Map<string, string>(STORES.map((store) => [store.storeId, store.timeZone]));
+    const days = (log: ReturnType<typeof history>) => {
+      const zoneOf = new Map<string, string>();
+      const out: { type: string; day: string; heardOn: string; requestedOn: string }[] = [];
+      const requested = new Map<string, string>();
+      for (const event of log) {
+        const data = event.data as { storeId?: string; requestedAt?: string; at?: string; dinteroAt?: string };
+        const localDay = (instant: string) => localParts(Date.parse(instant), zoneOf.get(event.streamName)!).date;
+        if (event.type === 'PaymentRequested') {
+          zoneOf.set(event.streamName, zones.get(data.storeId!)!);
+          requested.set(event.streamName, localDay(data.requestedAt!));
+        }
+        if (!zoneOf.has(event.streamName) || data.at === undefined) continue;
+        out.push({
+          type: event.type,
+          day: localDay(data.dinteroAt ?? data.at),
+          heardOn: localDay(data.at),
+          requestedOn: requested.get(event.streamName)!,
+        });
+      }
+      return out;
+    };
+    const facts = sample().flatMap(days);
+    const of = (...types: string[]) => facts.filter((fact) => types.includes(fact.type));
+    const dayBeforeHeard = (list: typeof facts) => list.filter((fact) => fact.day < fact.heardOn);
+    expect(of('PaymentVoided').length).toBeGreaterThan(30);
+    expect(of('VoidRequested').length).toBeGreaterThan(10);
+    expect(of('SessionCreationRejected').length).toBeGreaterThan(10);
+    // A refusal counts on the day the engine recorded it: some on a later day than their payment's start.
+    expect(of('SessionCreationRejected').filter((fact) => fact.day > fact.requestedOn).length).toBeGreaterThan(0);
+    // Heard after the store's midnight, dated by Dintero on the day before.
+    expect(dayBeforeHeard(of('PaymentVoided')).length).toBeGreaterThan(0);
+    expect(dayBeforeHeard(of('LateCaptureRecorded')).length).toBeGreaterThan(5);
+    expect(dayBeforeHeard(of('RefundSucceeded', 'LateRefundRecorded')).length).toBeGreaterThan(5);
   });
 
   it('equal the oracle, folded in one pass, in batches, and resumed from KV at a cut', async () => {

@@ -10,10 +10,11 @@ import {
 /**
  * Random but realistic histories for property tests of the read models: a few stores in far-apart time zones,
  * their terminals, payments in two currencies driven through the payment decider (so that every payment event is
- * one the engine can write), refunds at any terminal, external refunds, late captures (in either currency) and their
- * refunds, ours and external, and end-of-day closes, with
- * Dintero's times around the stores' local midnights. A history is a list of steps (numbers) read by a small
- * machine: a step that does not fit the history so far is skipped, so any list shrinks to a smaller history.
+ * one the engine can write), authorisations and their voids, sessions Dintero refused to create, refunds at any
+ * terminal, external refunds, late captures (in either currency) and their refunds, ours and external, and end-of-day
+ * closes, with Dintero's times around the stores' local midnights (a fact heard after one that Dintero dates before
+ * it). A history is a list of steps (numbers) read by a small machine: a step that does not fit the history so far is
+ * skipped, so any list shrinks to a smaller history.
  */
 export type Step = readonly [kind: number, a: number, b: number, c: number];
 
@@ -36,6 +37,10 @@ interface Payment {
   readonly amount: number;
   readonly requestedAt: number;
   state: PaymentState;
+  /** Whether the session's creation was recorded (a payment without one can still be refused it). */
+  session: boolean;
+  /** Whether Dintero voided the rest of its partly captured transaction: nothing more of it is captured. */
+  restVoided?: true;
   released: boolean;
   /** The payment's own transaction's captures (amount, Dintero's time). */
   captures: { amount: number; at?: string }[];
@@ -150,7 +155,7 @@ export function history(steps: readonly Step[]): RecordedEvent[] {
     !['captured', 'declined', 'failed', 'cancelled', 'expired', 'voided', 'rejected'].includes(status(p));
 
   for (const [kind, a, b, c] of steps) {
-    switch (kind % 20) {
+    switch (kind % 22) {
       case 0: {
         // Time passes: seconds, or to just before one of the stores' next local midnight.
         if (a % 5 === 1 || a % 5 === 2) clock += (1 + (b % 8)) * 86_400_000 + (c % 3600) * 1000;
@@ -173,6 +178,7 @@ export function history(steps: readonly Step[]): RecordedEvent[] {
           amount,
           requestedAt: clock,
           state: paymentDecider.initialState,
+          session: c % 4 !== 0,
           released: false,
           captures: [],
           late: new Map(),
@@ -199,7 +205,7 @@ export function history(steps: readonly Step[]): RecordedEvent[] {
             expiresAt: iso(clock + 120_000),
           },
         });
-        if (c % 4 !== 0)
+        if (payment.session)
           run(payment, {
             type: 'RecordSessionCreated',
             data: { sessionId: `s-${paymentId}`, expiresAt: iso(clock + 120_000), at: iso(clock) },
@@ -260,7 +266,7 @@ export function history(steps: readonly Step[]): RecordedEvent[] {
       case 7: {
         // A further capture of a partly captured transaction.
         const payment = pick(
-          payments.filter((p) => status(p) === 'captured' && sum(p.captures) < p.amount),
+          payments.filter((p) => status(p) === 'captured' && sum(p.captures) < p.amount && !p.restVoided),
           a,
         );
         if (!payment) break;
@@ -494,6 +500,46 @@ export function history(steps: readonly Step[]): RecordedEvent[] {
         release(terminalId, operationId);
         break;
       }
+      case 20: {
+        // An open payment's transaction is authorised (and left so for a later step, or voided now); of one authorised,
+        // the authorisation voided (asked for by the POS, or by Dintero on its own), or its rest voided after a part
+        // was captured (which captures that part). The void heard of up to ten minutes after Dintero's time of it: so,
+        // now and then, after the store's midnight, of the day before.
+        const payment = pick(payments.filter(isOpen), a);
+        if (!payment) break;
+        clock += 1000;
+        if (status(payment) !== 'authorized') {
+          run(payment, transaction(payment, 'tx', 'AUTHORIZED', [], clock, dinteroAt(payment, b)));
+          if (b % 3 === 0 || status(payment) !== 'authorized') break;
+        }
+        clock += 1000;
+        if (c % 2 === 0) run(payment, { type: 'RequestVoid', data: { by: 'pos', at: iso(clock) } });
+        const voidedAt = c % 13 === 0 ? undefined : iso(clock);
+        clock += (c % 600) * 1000;
+        if (c % 5 === 0) {
+          const part = Math.max(1, Math.floor(payment.amount / 2));
+          payment.captures = [{ amount: part, ...(voidedAt ? { at: voidedAt } : {}) }];
+          payment.restVoided = true;
+          run(payment, transaction(payment, 'tx', 'AUTHORIZATION_VOIDED', payment.captures, clock, voidedAt));
+        } else run(payment, transaction(payment, 'tx', 'AUTHORIZATION_VOIDED', [], clock, voidedAt));
+        endPayment(payment, c % 7 !== 0);
+        break;
+      }
+      case 21: {
+        // Dintero refused to create a payment's session (a terminal it does not know, an amount it will not take).
+        const payment = pick(
+          payments.filter((p) => isOpen(p) && !p.session),
+          a,
+        );
+        if (!payment) break;
+        clock += 1000 + (b % 30) * 1000;
+        run(payment, {
+          type: 'RecordSessionRejected',
+          data: { code: 'INVALID_TERMINAL', message: 'terminal not enrolled', httpStatus: 400, at: iso(clock) },
+        });
+        endPayment(payment, c % 7 !== 0);
+        break;
+      }
     }
   }
   return log;
@@ -502,7 +548,7 @@ export function history(steps: readonly Step[]): RecordedEvent[] {
 function transaction(
   payment: Payment,
   transactionId: string,
-  status: 'CAPTURED' | 'PARTIALLY_CAPTURED' | 'DECLINED' | 'FAILED',
+  status: 'AUTHORIZED' | 'AUTHORIZATION_VOIDED' | 'CAPTURED' | 'PARTIALLY_CAPTURED' | 'DECLINED' | 'FAILED',
   captures: readonly { amount: number; at?: string }[],
   clock: number,
   dinteroAt: string | undefined,
@@ -519,7 +565,7 @@ function transaction(
         currency,
         ...(captures.length > 0 ? { capturedAmount: captured } : {}),
         ...(captures.length > 1 ? { captures } : {}),
-        ...(status === 'CAPTURED' || status === 'PARTIALLY_CAPTURED'
+        ...(captures.length > 0
           ? { card: { brand: captured % 2 ? 'VISA' : 'MASTERCARD', entryMethod: 'contactless' } }
           : {}),
         ...(dinteroAt ? { dinteroAt } : {}),
@@ -542,16 +588,27 @@ function nextMidnight(clock: number, n: number): number {
 
 /** The local date (yyyy-mm-dd) and hour of an instant in a time zone, by `Intl`, not by the engine's helpers. */
 export function localParts(ms: number, timeZone: string): { date: string; hour: number } {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(new Date(ms));
+  const parts = formatter(timeZone).formatToParts(new Date(ms));
   const part = (type: string) => parts.find((p) => p.type === type)!.value;
   return { date: `${part('year')}-${part('month')}-${part('day')}`, hour: Number(part('hour')) };
+}
+
+/** One formatter a time zone: making one costs far more than using it. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let made = formatters.get(timeZone);
+  if (!made) {
+    made = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      hourCycle: 'h23',
+    });
+    formatters.set(timeZone, made);
+  }
+  return made;
 }
 
 export function dayBefore(date: string): string {
