@@ -9,7 +9,10 @@ import { dayBefore, localParts } from './oracle-history';
  * `continued`), at no terminal (`refundedElsewhere`); a refund of a late capture, ours or external, is listed under
  * `lateCaptureRefunds` on its day (the rest of an external one added to its entry of that day, else listed `continued`),
  * and each entry of that late capture, on any day, lists that day under `refundedOn`; a terminal's
- * batch holds its captures and the refunds done at it, by Dintero's time, from just after its last close.
+ * batch holds its captures and the refunds done at it, by Dintero's time, from just after its last close. A terminal's
+ * `today` counts its store's latest local day with a fact it counts: a payment started at it (on the day the POS asked),
+ * a payment of its ended (on the day rule above: Dintero's time, the engine's for a refusal to create the session,
+ * which Dintero does not date), a refund done at it (in its own store's time zone, whichever store's payment it was).
  */
 export interface Totals {
   capturedCount: number;
@@ -63,8 +66,23 @@ export interface CloseFigures {
   currencies: Record<string, Figures>;
   mismatch: boolean;
 }
+/** A terminal's counts of one local day (`today`). */
+export interface TerminalDay {
+  date: string;
+  payments: number;
+  captured: number;
+  declined: number;
+  failed: number;
+  cancelled: number;
+  expired: number;
+  voided: number;
+  rejected: number;
+  refunds: number;
+}
 export interface Expected {
   days: Record<string, DayFigures>;
+  /** Each terminal's `today`, by `{storeId}.{terminalId}`: undefined while it counted nothing. */
+  terminalDays: Record<string, TerminalDay | undefined>;
   openBatches: Record<string, { figures: Figures; currencies: Record<string, Figures> }>;
   closes: Record<string, CloseFigures>;
   /** Batches of devices swapped out, by `{storeId}.{terminalId}@{swap instant}`. */
@@ -85,6 +103,7 @@ interface EventData {
   readonly currency: string;
   readonly endedAs: string;
   readonly amount: number;
+  readonly requestedAt?: string;
   readonly at?: string;
   readonly dinteroAt?: string;
   readonly capturedAmount?: number;
@@ -158,6 +177,21 @@ export function expected(log: readonly RecordedEvent[]): Expected {
     });
   const batchFact = (terminalId: string, fact: BatchFact) =>
     facts.set(terminalId, [...(facts.get(terminalId) ?? []), fact]);
+  /** What each terminal counted, on which of its store's local days. */
+  const counted = new Map<string, { date: string; field: Exclude<keyof TerminalDay, 'date'> }[]>();
+  const countOn = (terminalId: string, instant: string, field: Exclude<keyof TerminalDay, 'date'>) => {
+    const date = localParts(Date.parse(instant), zones.get(terminalStores.get(terminalId)!)!).date;
+    counted.set(terminalId, [...(counted.get(terminalId) ?? []), { date, field }]);
+  };
+  const ENDED_AS = {
+    PaymentCaptured: 'captured',
+    PaymentDeclined: 'declined',
+    PaymentFailed: 'failed',
+    PaymentCancelled: 'cancelled',
+    PaymentExpired: 'expired',
+    PaymentVoided: 'voided',
+    SessionCreationRejected: 'rejected',
+  } as const;
 
   for (const event of log) {
     const data = event.data as EventData;
@@ -190,6 +224,8 @@ export function expected(log: readonly RecordedEvent[]): Expected {
     if (event.type === 'PaymentRequested')
       payments.set(id, { storeId: data.storeId, terminalId: data.terminalId, currency: data.currency });
     const payment = payments.get(id)!;
+    if (event.type === 'PaymentRequested') countOn(payment.terminalId, data.requestedAt!, 'payments');
+    if (event.type in ENDED_AS) countOn(payment.terminalId, at, ENDED_AS[event.type as keyof typeof ENDED_AS]);
     const fact = (kind: BatchFact['kind'], amount: number, count: 0 | 1, currency = payment.currency) =>
       ({ t: Date.parse(at), at, kind, amount, currency, count, position: event.position }) as const;
     if (
@@ -249,6 +285,7 @@ export function expected(log: readonly RecordedEvent[]): Expected {
       case 'RefundSucceeded':
       case 'LateRefundRecorded': {
         const refund = refunds.get(data.refundId)!;
+        countOn(refund.terminalId, at, 'refunds');
         // In the currency the refund names (the events of this version all do).
         const currency = refund.currency!;
         const day = dayOf(payment.storeId, at);
@@ -384,12 +421,38 @@ export function expected(log: readonly RecordedEvent[]): Expected {
       };
     });
   }
+  const terminalDays: Expected['terminalDays'] = {};
+  for (const [terminalId, storeId] of terminalStores) {
+    const list = counted.get(terminalId) ?? [];
+    const date = list
+      .map((c) => c.date)
+      .sort()
+      .at(-1);
+    if (date === undefined) {
+      terminalDays[`${storeId}.${terminalId}`] = undefined;
+      continue;
+    }
+    const today: TerminalDay = {
+      date,
+      payments: 0,
+      captured: 0,
+      declined: 0,
+      failed: 0,
+      cancelled: 0,
+      expired: 0,
+      voided: 0,
+      rejected: 0,
+      refunds: 0,
+    };
+    for (const c of list) if (c.date === date) today[c.field] += 1;
+    terminalDays[`${storeId}.${terminalId}`] = today;
+  }
   const stores: Expected['stores'] = {};
   for (const storeId of zones.keys()) {
     const date = latest.get(storeId);
     stores[storeId] = date === undefined ? undefined : { date, totals: days[`${storeId}.${date}`]!.currencies };
   }
-  return { days, openBatches, swappedOut, closes: closeFigures, stores };
+  return { days, terminalDays, openBatches, swappedOut, closes: closeFigures, stores };
 }
 
 function addDays(date: string, n: number): string {

@@ -63,6 +63,7 @@ export async function killedInFlush(log: readonly RecordedEvent[], checkpoint: n
 /** What finance reads of KV, in the oracle's shape. */
 export function read(kv: Kv): Expected {
   const days: Expected['days'] = {};
+  const terminalDays: Expected['terminalDays'] = {};
   const closes: Expected['closes'] = {};
   const openBatches: Expected['openBatches'] = {};
   const stores: Expected['stores'] = {};
@@ -94,6 +95,7 @@ export function read(kv: Kv): Expected {
       stores[key] = today && { date: today.date, totals: today.totals };
     } else if (model === 'terminal') {
       const terminal = doc;
+      terminalDays[key] = terminal.today && { ...terminal.today };
       const {
         purchasesCount = 0,
         purchasesAmount = 0,
@@ -116,5 +118,5 @@ export function read(kv: Kv): Expected {
         };
     }
   }
-  return { days, closes, openBatches, swappedOut, stores };
+  return { days, terminalDays, closes, openBatches, swappedOut, stores };
 }
