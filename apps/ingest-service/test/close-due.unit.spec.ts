@@ -124,11 +124,21 @@ describe('the day due at a terminal', () => {
 });
 
 describe('the days looked back over, and a terminal in use', () => {
-  it('lists the days before the due one back to the first, newest first, each with its next day’s close time', () => {
+  it('lists the days before the due one back to the first, newest first, each with its next and previous day’s close times', () => {
     const close = (day: string) => closeTime(day, '23:30', ZONE);
     expect(daysBefore('2026-12-04', '2026-12-02', ZONE, '23:30')).toEqual([
-      { day: '2026-12-03', closeAt: close('2026-12-03'), nextCloseAt: close('2026-12-04') },
-      { day: '2026-12-02', closeAt: close('2026-12-02'), nextCloseAt: close('2026-12-03') },
+      {
+        day: '2026-12-03',
+        closeAt: close('2026-12-03'),
+        nextCloseAt: close('2026-12-04'),
+        previousCloseAt: close('2026-12-02'),
+      },
+      {
+        day: '2026-12-02',
+        closeAt: close('2026-12-02'),
+        nextCloseAt: close('2026-12-03'),
+        previousCloseAt: close('2026-12-01'),
+      },
     ]);
     expect(daysBefore('2026-12-04', '2026-12-04', ZONE, '23:30')).toEqual([]);
   });

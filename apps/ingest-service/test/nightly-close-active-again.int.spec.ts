@@ -83,11 +83,8 @@ describe('the nightly close of a terminal back in use at Dintero, or registered 
       await enrolled(terminalId, Date.now() - 12 * 86_400_000, terminalId === FIRST_IN_USE_LATE ? 'PENDING' : 'ACTIVE');
     for (const terminalId of [AT_DINTERO, REGISTERED_AGAIN])
       await closedThatNight(engine.log, { storeId: STORE, terminalId, businessDay: day(8) });
-    for (const terminalId of [LATE_AT_DINTERO, LATE_REACTIVATED])
-      await closedThatNight(engine.log, { storeId: STORE, terminalId, businessDay: day(2) });
-    for (const terminalId of FLAPPED)
-      await closedThatNight(engine.log, { storeId: STORE, terminalId, businessDay: day(1) });
 
+    // In the log's order, as it happened: a period in use is taken to be recorded after the closes before it in the log.
     await statusAtDintero(AT_DINTERO, 'INACTIVE', outAt);
     await statusAtDintero(AT_DINTERO, 'ACTIVE', backAt);
     await run({
@@ -95,6 +92,10 @@ describe('the nightly close of a terminal back in use at Dintero, or registered 
       data: { storeId: STORE, terminalId: REGISTERED_AGAIN, movedToStoreId: 'aa-elsewhere', at: iso(outAt) },
     });
     await enrolled(REGISTERED_AGAIN, backAt);
+    for (const terminalId of [LATE_AT_DINTERO, LATE_REACTIVATED])
+      await closedThatNight(engine.log, { storeId: STORE, terminalId, businessDay: day(2) });
+    for (const terminalId of FLAPPED)
+      await closedThatNight(engine.log, { storeId: STORE, terminalId, businessDay: day(1) });
     await statusAtDintero(LATE_AT_DINTERO, 'INACTIVE', lateOutAt);
     await statusAtDintero(LATE_AT_DINTERO, 'ACTIVE', lateBackAt);
     await run({

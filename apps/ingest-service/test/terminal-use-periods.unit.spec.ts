@@ -19,6 +19,28 @@ describe('a terminal’s periods in use', () => {
     expect(use.at('s.other', 150)).toBeUndefined();
   });
 
+  it('finds the period that took payments after the close before and ended before the close, out of use at it', () => {
+    const use = new TerminalUsePeriods();
+    use.began(T, 100);
+    use.used(T, 150);
+    use.ended(T, 200, 'deactivated');
+    use.used(T, 250);
+    // Used at 150, ended at 200: the day closing at 300 (the one before at 120) holds a sale no close took.
+    expect(use.usedAndEndedBetween(T, 120, 300)).toEqual({
+      from: 100,
+      until: 200,
+      endedAs: 'deactivated',
+      lastUsedAt: 150,
+    });
+    // Its sale before the close before (at 160): closed then.
+    expect(use.usedAndEndedBetween(T, 160, 300)).toBeUndefined();
+    // Ended before the close before: nothing of that day's.
+    expect(use.usedAndEndedBetween(T, 210, 300)).toBeUndefined();
+    // In use at the close time again: its close holds it all.
+    use.began(T, 280);
+    expect(use.usedAndEndedBetween(T, 120, 300)).toBeUndefined();
+  });
+
   it('takes a second start or end in a row for none', () => {
     const use = new TerminalUsePeriods();
     use.ended(T, 50);

@@ -48,11 +48,12 @@ export function terminalDayDue(
   return now < terminalCloseAt(storeId, terminalId, day.closeAt, spreadMs) ? undefined : day;
 }
 
-/** A day before the due one: its close time, and its next day's (which superseded it). */
+/** A day before the due one: its close time, its next day's (which superseded it), and the day before's. */
 export interface MissedDay {
   readonly day: string;
   readonly closeAt: number;
   readonly nextCloseAt: number;
+  readonly previousCloseAt: number;
 }
 
 /** The days from the one before `due` back to `from`, newest first, on the schedule: those the look for missed days goes over. */
@@ -61,7 +62,7 @@ export function daysBefore(due: string, from: string, timeZone: string, endOfDay
   let nextCloseAt = closeTime(due, endOfDayTime, timeZone);
   for (let day = addDays(due, -1); day >= from; day = addDays(day, -1)) {
     const closeAt = closeTime(day, endOfDayTime, timeZone);
-    days.push({ day, closeAt, nextCloseAt });
+    days.push({ day, closeAt, nextCloseAt, previousCloseAt: closeTime(addDays(day, -1), endOfDayTime, timeZone) });
     nextCloseAt = closeAt;
   }
   return days;
@@ -84,9 +85,10 @@ export function terminalInUse(terminal: RegisteredTerminal): boolean {
  *
  * So every day of a terminal ends in one of: closed (by the nightly close, or by hand); given up (`CloseGivenUp`: its
  * attempts ended without closing, Dintero or the domain refused it, the next day's close fell due first, or it was
- * missed, the terminal taken out of use before its close was made among the reasons); or none of its, for the reason
- * `NotItsDay` names. The look for missed days holds to the same rule: a day whose close time fell in none of the
- * terminal's periods in use is none of its.
+ * missed, the terminal taken out of use before its close was made among the reasons; or out of use at its close time
+ * after taking payments or refunds in it, which no close would hold until the terminal came back into use); or none of
+ * its, for the reason `NotItsDay` names. The look for missed days holds to the same rule: a day whose close time fell in
+ * none of the terminal's periods in use is none of its, unless it took payments or refunds in it.
  */
 export type NotItsDay =
   /** Out of use now (deactivated, removed, not `ACTIVE` at Dintero), no close of the day tried that is to be given up. */

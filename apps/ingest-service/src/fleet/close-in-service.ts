@@ -66,6 +66,14 @@ export class CloseInService {
     return since !== undefined && since <= closeAt;
   }
 
+  /**
+   * The latest instant the log has shown the nightly close at work (a close requested or given up) so far: every event
+   * the log has after it was recorded no earlier (the log keeps no time of its own, and these are dated as recorded).
+   */
+  get lastAtWork(): number | undefined {
+    return this.atWork.at(-1);
+  }
+
   /** The index of the first instant of work at or after `instant` (their number, when there is none). */
   private firstAtOrAfter(instant: number): number {
     let low = 0;

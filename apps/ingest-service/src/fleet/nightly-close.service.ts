@@ -13,6 +13,7 @@ import {
   ownEntry,
   storeDecider,
   type OperationStatus,
+  type StoreEvent,
   type StoreState,
 } from '@app/payment-domain';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -35,11 +36,11 @@ import {
   type DueDay,
   type MissedDay,
 } from './close-due';
-import { closeDayKey, closeOperationId, dueClose } from './close-schedule';
+import { closeDayKey, closeOperationId, closeTime, dueClose } from './close-schedule';
 import { CloseInService } from './close-in-service';
 import { CloseStartFailures } from './close-start-failures';
 import { LeasedLogDependencies, LeasedLogService } from './leased-log-worker';
-import { TerminalUsePeriods } from './terminal-use-periods';
+import { TerminalUsePeriods, type UsePeriod } from './terminal-use-periods';
 
 const CORRELATION_ID = 'nightly-close';
 
@@ -83,7 +84,9 @@ const BUSY_RETRY_MS = 15_000;
  * Dintero, which may yet complete. A terminal day that was due and left no trace (`missedCloses`: the engine down all
  * night, or for days, back to the terminal's last day the log shows the nightly close at work and at most
  * `NIGHTLY_CLOSE_LOOK_BACK_DAYS`; or a busy terminal or failed starts that only NATS kept, this instance restarted
- * since) is given up when found, and says it was found late. Every give-up of a terminal day goes on that day's own stream
+ * since) is given up when found, and says it was found late. A day of a terminal out of use at its close time that took
+ * payments or refunds in it before it was taken out of use is given up at that close time (`outOfUseAtCloseTime`), or
+ * found late as missed. Every give-up of a terminal day goes on that day's own stream
  * (`closeDayKey`) at the revision read, so that instances knowing the close differently record the one give-up, the
  * first's, with or without NATS.
  *
@@ -107,6 +110,13 @@ interface MissedTerminalDay {
   readonly nextCloseAt: number;
   /** When the terminal was taken out of use, if it was after this day's close time (the end of its period in use). */
   readonly outOfUseAt?: number;
+  /** Its period in use at the close time: when it began, and no earlier than when the log recorded that. */
+  readonly inUse?: { readonly from: number; readonly recordedAfter?: number };
+  /**
+   * Out of use at the day's close time: the period in use that ended in the day after taking payments or refunds
+   * (`outOfUseReason`).
+   */
+  readonly outOfUseBefore?: UsePeriod;
 }
 
 /** A terminal's close due now: of the latest day whose close time (with its spread) has come. */
@@ -179,7 +189,9 @@ export class NightlyClose extends LeasedLogService {
     super(
       {
         name: 'nightly-close',
-        streamPrefixes: ['store-', 'operation-', 'nightly-close-'],
+        // `terminal-` for the payments and refunds that claim a terminal: whether a day it was out of use at the close
+        // time of took any (`outOfUseAtCloseTime`).
+        streamPrefixes: ['store-', 'operation-', 'nightly-close-', 'terminal-'],
         intervalMs: dependencies.config.nightlyCloseCheckMs,
         natsPrefix: dependencies.config.natsPrefix,
         natsReplicas: dependencies.config.natsReplicas,
@@ -248,7 +260,14 @@ export class NightlyClose extends LeasedLogService {
       this.stores.set(known.id, next);
       if (known.event.type === 'TerminalRegistered')
         this.registeredAt.set(`${known.id}.${known.event.data.terminalId}`, Date.parse(known.event.data.at));
-      if ('terminalId' in known.event.data) this.noteUse(known.id, known.event.data, state, next);
+      if (known.event.type !== 'StoreRegistered' && known.event.type !== 'StoreDetailsChanged')
+        this.noteUse(known.id, known.event, state, next);
+      return;
+    }
+    if (known?.stream === 'terminal') {
+      const { event } = known;
+      if (event.type === 'TerminalClaimed' && (event.data.kind === 'payment' || event.data.kind === 'refund'))
+        this.use.used(`${event.data.storeId}.${event.data.terminalId}`, Date.parse(event.data.claimedAt));
       return;
     }
     if (known?.stream !== 'operation') return;
@@ -293,17 +312,20 @@ export class NightlyClose extends LeasedLogService {
   }
 
   /** Notes when the terminal the store event concerns was taken out of use, or back into it, and whether it left the store. */
-  private noteUse(
-    storeId: string,
-    { terminalId, at }: { readonly terminalId: string; readonly at: string },
-    before: StoreState,
-    after: StoreState,
-  ): void {
+  private noteUse(storeId: string, event: TerminalStoreEvent, before: StoreState, after: StoreState): void {
+    const { terminalId, at } = event.data;
     const key = `${storeId}.${terminalId}`;
     const wasInUse = inUse(before, terminalId);
     const isInUse = inUse(after, terminalId);
-    if (wasInUse && !isInUse) this.use.ended(key, Date.parse(at));
-    else if (!wasInUse && isInUse) this.use.began(key, Date.parse(at));
+    if (wasInUse && !isInUse) this.use.ended(key, Date.parse(at), endedAs(event));
+    // A status is dated when Dintero was asked, and may be recorded much later: no earlier than the latest close the
+    // log showed the nightly close make before it. Every other change is dated as it is recorded.
+    else if (!wasInUse && isInUse)
+      this.use.began(
+        key,
+        Date.parse(at),
+        event.type === 'TerminalStatusChanged' ? this.inService.lastAtWork : undefined,
+      );
     const listed = after.status === 'registered' && ownEntry(after.terminals, terminalId) !== undefined;
     const removed = this.removed.get(storeId) ?? new Set<string>();
     if (listed) removed.delete(terminalId);
@@ -429,6 +451,13 @@ export class NightlyClose extends LeasedLogService {
     if (!this.switchRecorded) await this.recordSwitch(now);
     if (budget <= 0) return 0;
     let spent = 0;
+    for (const day of this.outOfUseAtCloseTime(now)) {
+      if (spent >= budget || this.worker.isStopped) return spent;
+      if (!(await this.worker.mayTake(`nightly-close.${day.key}`))) continue;
+      spent += 1;
+      const close = { businessDay: day.businessDay, attempt: 1, status: 'unstarted' as const, notBefore: 0 };
+      await this.giveUp(day, close, day.reason, now);
+    }
     for (const superseded of this.supersededCloses(due, now)) {
       if (spent >= budget || this.worker.isStopped) return spent;
       if (!(await this.worker.mayTake(`nightly-close.${superseded.key}`))) continue;
@@ -511,6 +540,41 @@ export class NightlyClose extends LeasedLogService {
     return day && { storeId, terminalId, businessDay: day.businessDay };
   }
 
+  /**
+   * The days due now (their close time and the terminal's spread come) of terminals out of use at that close time
+   * (deactivated, moved, not `ACTIVE` at Dintero: `notItsDay`), that took payments or refunds in the day before they were
+   * taken out of use: no close of theirs is made, and what they took would reach no close until they came back into
+   * use, and none if they never did. Each is given up at once, saying why (`outOfUseReason`), for the store day to list
+   * it not closed; a close made when the terminal is back marks it closed since. A day with a close tried, or closed by
+   * hand, is left to those. Given up later, found late, by the look for missed days when it could not be then.
+   */
+  private outOfUseAtCloseTime(now: number) {
+    const found: { storeId: string; terminalId: string; businessDay: string; key: string; reason: string }[] = [];
+    const days = new Map<string, DueDay>();
+    const previous = new Map<string, number>();
+    for (const [storeId, state] of this.stores) {
+      if (state.status !== 'registered') continue;
+      const { timeZone, endOfDayTime = DEFAULT_END_OF_DAY_TIME } = state.details;
+      for (const terminalId of [...Object.keys(state.terminals), ...(this.removed.get(storeId) ?? [])]) {
+        const day = terminalDayDue(
+          { storeId, terminalId, schedule: state.details, now, spreadMs: this.spreadMs },
+          days,
+        );
+        if (day === undefined) continue;
+        const { businessDay, closeAt } = day;
+        const key = `${storeId}.${terminalId}.${businessDay}`;
+        if (this.closes.has(key) || this.closedByHand.has(key)) continue;
+        const schedule = `${timeZone} ${endOfDayTime} ${businessDay}`;
+        const previousCloseAt = previous.get(schedule) ?? closeTime(addDays(businessDay, -1), endOfDayTime, timeZone);
+        previous.set(schedule, previousCloseAt);
+        const period = this.use.usedAndEndedBetween(`${storeId}.${terminalId}`, previousCloseAt, closeAt);
+        if (period !== undefined)
+          found.push({ storeId, terminalId, businessDay, key, reason: outOfUseReason(businessDay, period) });
+      }
+    }
+    return found;
+  }
+
   /** `NIGHTLY_CLOSE_SPREAD_SECONDS`, in milliseconds. */
   private get spreadMs(): number {
     return this.config.nightlyCloseSpreadSeconds * 1000;
@@ -523,7 +587,7 @@ export class NightlyClose extends LeasedLogService {
    * nothing said their batch was not closed: each is given up, once (`missedReason` says whether and why). A day the
    * terminal was not in use at (its close time in none of the terminal's periods in use: not yet registered or
    * `ACTIVE` at Dintero, or out of use then, between two periods or since) and a day a close by hand closed are none of
-   * these; a terminal taken out of use since (deactivated, removed), or taken back into use since, still has the days
+   * these, but for one it took payments or refunds in before it was taken out of use (`outOfUseBefore`); a terminal taken out of use since (deactivated, removed), or taken back into use since, still has the days
    * of its earlier periods looked at. Each terminal's days are looked at from the day before the due one back to the
    * latest the log shows the nightly close at work on it (the days before then were looked at while the engine ran),
    * and no further back than `lookBackFrom` (`NIGHTLY_CLOSE_LOOK_BACK_DAYS`).
@@ -560,18 +624,24 @@ export class NightlyClose extends LeasedLogService {
         // of its periods kept), over every period it was in use (before a reactivation too); given up oldest first, so
         // that a give-up, a trace itself, never hides an earlier day from the next round.
         const its: typeof missed = [];
-        for (const { day, closeAt, nextCloseAt } of days) {
+        for (const { day, closeAt, nextCloseAt, previousCloseAt } of days) {
           const key = `${terminalKey}.${day}`;
           if (since > closeAt || this.tracedDays.has(key)) break;
           if (this.closes.has(key) || this.closedByHand.has(key) || this.notMissed.has(key)) continue;
-          // Not in use at that day's close time (out of use then, between two periods): no close of its was due.
-          const period = this.use.at(terminalKey, closeAt);
-          if (period === undefined) continue;
-          const outOfUseAt = period.until;
           // The day stays this terminal's close until its next day's falls due, spread and all (as `dueCloses` has it).
           if (now < terminalCloseAt(storeId, terminalId, nextCloseAt, this.spreadMs)) continue;
+          const found = { storeId, terminalId, businessDay: day, key, closeAt, nextCloseAt };
+          // Not in use at that day's close time (out of use then, between two periods): no close of its was due. But
+          // one that took payments or refunds in the day before it was taken out of use has them in no close.
+          const period = this.use.at(terminalKey, closeAt);
+          if (period === undefined) {
+            const outOfUseBefore = this.use.usedAndEndedBetween(terminalKey, previousCloseAt, closeAt);
+            if (outOfUseBefore !== undefined) its.push({ ...found, outOfUseBefore });
+            continue;
+          }
+          const { from, until: outOfUseAt, recordedAfter } = period;
           const out = outOfUseAt === undefined ? {} : { outOfUseAt };
-          its.push({ storeId, terminalId, businessDay: day, key, closeAt, nextCloseAt, ...out });
+          its.push({ ...found, inUse: { from, ...(recordedAfter === undefined ? {} : { recordedAfter }) }, ...out });
         }
         missed.push(...its.reverse());
       }
@@ -587,7 +657,7 @@ export class NightlyClose extends LeasedLogService {
    * none of its, and is not looked at again.
    */
   private async missedReason(missed: MissedTerminalDay): Promise<string | undefined> {
-    const { storeId, terminalId, businessDay, key, closeAt, nextCloseAt, outOfUseAt } = missed;
+    const { storeId, terminalId, businessDay, key, closeAt, nextCloseAt, outOfUseAt, inUse, outOfUseBefore } = missed;
     const next = addDays(businessDay, 1);
     const failures = await this.startFailures();
     const note = await failures?.of(closeOperationId(storeId, terminalId, businessDay, 1)).catch((error: unknown) => {
@@ -604,6 +674,11 @@ export class NightlyClose extends LeasedLogService {
       this.notMissed.add(key);
       return undefined;
     }
+    if (outOfUseBefore !== undefined) return outOfUseReason(businessDay, outOfUseBefore);
+    // Its coming into use, dated before the close time (a status, when Dintero was asked), recorded only once the next
+    // day's close had fallen due: no close of the day could be made while it was due.
+    if (inUse?.recordedAfter !== undefined && inUse.recordedAfter >= nextCloseAt)
+      return `missed: the terminal's coming into use at ${new Date(inUse.from).toISOString()}, before the close time of ${businessDay}, was recorded only after the close of ${next} fell due`;
     // Taken out of use while the day was still its close (after its close time, before the close was made).
     if (outOfUseAt !== undefined && outOfUseAt < nextCloseAt)
       return `missed: no close of ${businessDay} was made before the terminal was taken out of use, at ${new Date(outOfUseAt).toISOString()}`;
@@ -908,6 +983,44 @@ function giveUpReason(close: CloseAttempt, maxAttempts: number): string | undefi
   if (close.status === 'unstarted' && (close.failedStarts ?? 0) >= maxAttempts) return close.reason ?? close.status;
   if (ENDED_WITHOUT_CLOSING.has(close.status) && close.attempt >= maxAttempts) return close.reason ?? close.status;
   return undefined;
+}
+
+/**
+ * Why a terminal day is given up whose close time found the terminal out of use, after it took payments or refunds in
+ * the day: no close of it is made, and the day would otherwise end in neither a close nor a give-up, its sales in no
+ * close until the terminal came back into use, and in none if it never did. Not closed anyway: the nightly close closes
+ * terminals in use only. One deactivated or moved here is one the chain took out of service (switched off, or in
+ * another store), whose last day a person closes by hand (`end_of_day` is the one operation it still takes) knowing
+ * whether the device is there; Dintero documents no `end_of_day` for a terminal `INACTIVE` or `DELETED` there (only
+ * `ACTIVE` ones take payments, and an operation is carried out by the device), so a close sent would most likely be
+ * refused or time out, attempt after attempt, to be given up hours later with a vaguer reason. So the day is given up at
+ * its close time, naming when and how the terminal left use and its last payment or refund, for the store day to list
+ * it under `notClosed`: closed by hand, or by its next close should it come back into use (the store day then marks the
+ * give-up closed since).
+ */
+function outOfUseReason(businessDay: string, period: UsePeriod): string {
+  const until = period.until === undefined ? '' : ` at ${new Date(period.until).toISOString()}`;
+  const how = period.endedAs === undefined ? '' : ` (${period.endedAs})`;
+  const last = period.lastUsedAt === undefined ? '' : ` (the last at ${new Date(period.lastUsedAt).toISOString()})`;
+  return `out of use at the close time of ${businessDay}: taken out of use${until}${how} after payments or refunds on it since the close time before${last}; its batch was not closed: close it by hand, or its next close takes it should it come back into use`;
+}
+
+/** A store event about one of its terminals. */
+type TerminalStoreEvent = Exclude<StoreEvent, { readonly type: 'StoreRegistered' | 'StoreDetailsChanged' }>;
+
+/** How the event took its terminal out of use, in words, for the give-up of a day it was out of use at the close of. */
+function endedAs(event: TerminalStoreEvent): string | undefined {
+  switch (event.type) {
+    case 'TerminalDeactivated':
+      return 'deactivated';
+    case 'TerminalRemoved':
+      return `moved to store ${event.data.movedToStoreId}`;
+    case 'TerminalStatusChanged':
+    case 'TerminalEnrolled':
+      return `${event.data.status} at Dintero`;
+    default:
+      return undefined;
+  }
 }
 
 /** Whether the store lists the terminal in use (`terminalInUse`). */

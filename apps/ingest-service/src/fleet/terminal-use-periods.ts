@@ -2,6 +2,19 @@
 export interface UsePeriod {
   readonly from: number;
   until?: number;
+  /**
+   * How it ended, in words (`deactivated`, `removed from the store`, `INACTIVE at Dintero`): for the give-up of a day it
+   * took payments in and was out of use at the close time of.
+   */
+  endedAs?: string;
+  /**
+   * No earlier than this the log recorded its beginning, when it began with a status from Dintero: the latest instant
+   * the log showed the nightly close at work before it (the log keeps no time of its own). A status is dated when
+   * Dintero was asked, so a period may begin before a close time and be recorded only after the next day's close fell due.
+   */
+  readonly recordedAfter?: number;
+  /** The latest payment or refund that claimed the terminal in it (`TerminalClaimed`). */
+  lastUsedAt?: number;
 }
 
 /**
@@ -15,19 +28,43 @@ export interface UsePeriod {
 export class TerminalUsePeriods {
   private readonly periods = new Map<string, UsePeriod[]>();
 
-  /** Taken into use at `at`; nothing when it is in use already. */
-  began(terminal: string, at: number): void {
+  /** Taken into use at `at`, recorded no earlier than `recordedAfter`; nothing when it is in use already. */
+  began(terminal: string, at: number, recordedAfter?: number): void {
     const periods = this.periods.get(terminal) ?? [];
     if (periods.length > 0 && periods[periods.length - 1]!.until === undefined) return;
-    periods.push({ from: at });
+    periods.push(recordedAfter === undefined || recordedAfter <= at ? { from: at } : { from: at, recordedAfter });
     this.periods.set(terminal, periods);
   }
 
-  /** Taken out of use at `at`; nothing when it is out of use already. */
-  ended(terminal: string, at: number): void {
+  /** Taken out of use at `at` (`endedAs` saying how); nothing when it is out of use already. */
+  ended(terminal: string, at: number, endedAs?: string): void {
     const periods = this.periods.get(terminal);
     const last = periods?.[periods.length - 1];
-    if (last !== undefined && last.until === undefined) last.until = at;
+    if (last === undefined || last.until !== undefined) return;
+    last.until = at;
+    if (endedAs !== undefined) last.endedAs = endedAs;
+  }
+
+  /** A payment or refund claimed it at `at`: noted on the period that instant fell in, if any. */
+  used(terminal: string, at: number): void {
+    const period = this.at(terminal, at);
+    if (period !== undefined && (period.lastUsedAt ?? -Infinity) < at) period.lastUsedAt = at;
+  }
+
+  /**
+   * The period that ended after `from` and by `to` (a day's close time before and its own), that took a payment or
+   * refund after `from`, when the terminal was out of use at `to`: the day's sales its close never closed. The latest.
+   */
+  usedAndEndedBetween(terminal: string, from: number, to: number): UsePeriod | undefined {
+    if (this.at(terminal, to) !== undefined) return undefined;
+    const periods = this.periods.get(terminal) ?? [];
+    for (let index = periods.length - 1; index >= 0; index--) {
+      const { until, lastUsedAt } = periods[index]!;
+      if (until === undefined || until > to) continue;
+      if (until <= from) return undefined;
+      if (lastUsedAt !== undefined && lastUsedAt > from) return periods[index];
+    }
+    return undefined;
   }
 
   /** The period `instant` fell in (`from` ≤ instant < `until`), if any. */
