@@ -2081,6 +2081,45 @@ describe('read models as a fold over the log', () => {
       });
       expect(projector.terminal('oslo', 'T-1')!.openBatch).not.toHaveProperty('closing');
     });
+
+    it('opens a new batch at a close completed without totals, flagged for its sales, the next compared with its own', () => {
+      // c-1 completed at 22:00 on the 24th and Dintero gave no batch: the terminal closed it all the same.
+      const completedWithoutTotals = {
+        ...event('operation-c-1', 'OperationCompleted', {
+          operationId: 'c-1',
+          dinteroOperationId: 'd-c-1',
+          at: '2026-11-24T22:01:00.000Z',
+          dinteroAt: '2026-11-24T22:00:00.000Z',
+        }),
+        metadata: { storeId: 'oslo', terminalId: 'T-1', businessDay: '2026-11-24' },
+      };
+      const projector = project([
+        ...store(),
+        ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z', 10_000),
+        requested('c-1', '2026-11-24T21:59:00.000Z'),
+        completedWithoutTotals,
+        ...capturedPayment('p-2', '2026-11-25T10:00:00.000Z', 2_000),
+        requested('c-2', '2026-11-25T21:59:00.000Z'),
+        closedBy('c-2', '2026-11-25', '2026-11-25T22:00:00.000Z', '2026-11-25T22:01:00.000Z', figures(1, 2_000)),
+      ]);
+      // The next close holds the day's own sale only, and agrees.
+      const second = projector.storeDay('oslo', '2026-11-25')!.closes!['c-2']!;
+      expect(second).toMatchObject({
+        recorded: figures(1, 2_000),
+        openedAt: '2026-11-24T22:00:00.000Z',
+        mismatch: false,
+      });
+      expect(second).not.toHaveProperty('withoutTotals');
+      const first = projector.storeDay('oslo', '2026-11-24')!;
+      // Its sales in no total of the terminal's: flagged, saying why, with no differences made up from zeros.
+      expect(first.closes!['c-1']).toMatchObject({
+        withoutTotals: true,
+        recorded: figures(1, 10_000),
+        mismatch: true,
+      });
+      expect(first.closes!['c-1']).not.toHaveProperty('differences');
+      expect(first.closeMismatches).toBe(1);
+    });
   });
 
   it("counts a fact where the terminal's next batch opened before its close into that close, whenever it is reported", () => {

@@ -48,6 +48,7 @@ const terminalClose = object(
     currencies: recordOf(batchFigures),
     saleAmount: figure,
     tipAmount: figure,
+    withoutTotals: { type: 'boolean' },
     mismatch: { type: 'boolean' },
     differences: object({}, batchFields),
   },

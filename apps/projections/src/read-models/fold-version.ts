@@ -8,8 +8,10 @@
  * 1: store days with `refundedOn`, `refundedElsewhere` and `lateCaptureRefunds` (before it, none was recorded).
  * 2: `voided` and `rejected` in a terminal's day counts (`today`) and a store day's `counts` (before it, voided
  * payments and those Dintero refused to start were counted in `payments` and in no outcome).
+ * 3: an end-of-day close Dintero reported completed without the terminal's batch closes the batch (`withoutTotals`, on
+ * the store day; before it, none was listed, and the next close was compared with both days' sales).
  */
-export const FOLD_VERSION = 2;
+export const FOLD_VERSION = 3;
 
 /**
  * Whether read models folded to `position` with `recorded` (undefined: by a version that recorded none) are of an

@@ -348,7 +348,7 @@ export class ReadModelProjector {
       if (typed.event.type === 'CloseGivenUp')
         days.push({ storeId: typed.event.data.storeId, date: typed.event.data.businessDay });
       const close = this.closeOf(typed.event, recorded);
-      if (close) {
+      if (close && (close.batch !== undefined || this.pendsOn(close, typed.id))) {
         days.push({ storeId: close.storeId, date: close.businessDay });
         // The days whose close of the terminal was given up before it, marked closed since.
         for (const date of this.daysClosedSince(close.storeId, close.closedAt))
@@ -633,8 +633,10 @@ export class ReadModelProjector {
       return;
     }
     const close = this.closeOf(event, recorded);
-    // Completed without the terminal's batch (Dintero gave no result): nothing to compare, and the close pends no more.
-    if (!close) {
+    // Completed without the terminal's batch (Dintero gave no result): an end-of-day close the terminal's batch pends
+    // on closed it all the same, its totals unknown (`withoutTotals`), and the next close holds only what came after;
+    // any other operation (`send_logs`, a close never seen asked for) pends no more.
+    if (!close || (close.batch === undefined && !this.pendsOn(close, operationId))) {
       if (event.type === 'OperationCompleted') this.onClosePending(operationId, event, recorded, position, put);
       return;
     }
@@ -731,9 +733,18 @@ export class ReadModelProjector {
     put({ model: 'store-day', key, doc });
   }
 
-  /** The terminal's end-of-day close an operation event reports, if it is one: whose, which day, its batch. */
+  /** Whether the terminal's open batch pends on the end-of-day close (`closeRequested`). */
+  private pendsOn(close: { readonly storeId: string; readonly terminalId: string }, operationId: string): boolean {
+    const doc = this.terminals.get(this.terminalKey(close.storeId, close.terminalId));
+    return doc?.openBatch?.closing?.includes(operationId) === true;
+  }
+
+  /**
+   * The terminal's end-of-day close an operation's completion reports, if it is one: whose, which day, its batch
+   * (undefined when Dintero gave none).
+   */
   private closeOf(event: OperationEvent, recorded: RecordedEvent) {
-    if (event.type !== 'OperationCompleted' || !event.data.batch) return undefined;
+    if (event.type !== 'OperationCompleted') return undefined;
     const storeId = stringField(recorded.metadata, 'storeId');
     const terminalId = stringField(recorded.metadata, 'terminalId');
     if (storeId === undefined || terminalId === undefined) return undefined;

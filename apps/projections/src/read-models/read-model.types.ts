@@ -151,7 +151,12 @@ export interface TerminalClose {
    * or when its device took the terminal's name (absent before its first close).
    */
   readonly openedAt?: string;
-  /** The terminal's figures. */
+  /**
+   * Dintero reported the close completed without the terminal's batch: the terminal closed it (the next close holds
+   * only what came after), but its totals are unknown, and `terminal` holds zeros that say nothing.
+   */
+  readonly withoutTotals?: true;
+  /** The terminal's figures (zeros when `withoutTotals`). */
   readonly terminal: BatchFigures;
   /**
    * The terminal's sale amount in the batch, in minor units, as Dintero gives it (when it does). Not compared: it
@@ -169,7 +174,10 @@ export interface TerminalClose {
    * of a batch a version before this one counted facts into (a rebuild gives it).
    */
   readonly currencies?: Readonly<Record<string, BatchFigures>>;
-  /** The terminal and the log disagree. */
+  /**
+   * The terminal and the log disagree; or the terminal gave no totals (`withoutTotals`) for a batch the log has any
+   * purchase or reversal in, which cannot be reconciled.
+   */
   readonly mismatch: boolean;
   /** Where they disagree, field by field (terminal minus log). */
   readonly differences?: BatchDifferences;

@@ -617,9 +617,17 @@ function problems(now) {
             since: close.closedAt,
             parts: [
               link(terminalAnchor(storeId, close.terminalId), `${name} · ${close.terminalId}`),
-              `: its end of day ${close.businessDay}${close.batchId ? ` (batch ${close.batchId})` : ''} differs from the log: `,
-              ...closeTexts(close, days),
-              '.',
+              ...(close.withoutTotals
+                ? [
+                    `: its end of day ${close.businessDay} closed with no totals from the terminal (Dintero reported it completed without its batch), so it cannot be checked against the log: `,
+                    loggedText(close, days),
+                    ". Read the batch's totals on the terminal or in Dintero's Backoffice.",
+                  ]
+                : [
+                    `: its end of day ${close.businessDay}${close.batchId ? ` (batch ${close.batchId})` : ''} differs from the log: `,
+                    ...closeTexts(close, days),
+                    '.',
+                  ]),
             ],
           });
     for (const date of recent)
@@ -684,6 +692,14 @@ function closeTexts(close, days) {
     ];
   const currency = counted[0]?.[0] ?? storeCurrency(days);
   return [batchText(close.terminal, 'the terminal', currency), '; ', batchText(close.recorded, 'the log', currency)];
+}
+
+/** What the log recorded in a close's batch, in words, for a close with no totals from the terminal to set beside. */
+function loggedText(close, days) {
+  const counted = Object.entries(close.currencies ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  if (counted.length > 1)
+    return `the log: ${counted.map(([currency, figures]) => batchText(figures, currency, currency)).join('; ')}`;
+  return batchText(close.recorded, 'the log', counted[0]?.[0] ?? storeCurrency(days));
 }
 
 /** The one currency a store's days show takings in, or undefined when they show none or several. */

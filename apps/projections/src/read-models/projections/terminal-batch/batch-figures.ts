@@ -94,6 +94,11 @@ export function pick(figures: BatchFigures): BatchFigures {
 }
 
 export function compared(close: TerminalClose): TerminalClose {
+  // No totals from the terminal: nothing to tell apart, and a batch the log has anything in cannot be reconciled.
+  if (close.withoutTotals === true) {
+    const { differences: _none, ...rest } = close;
+    return { ...rest, mismatch: FIELDS.some((field) => close.recorded[field] !== 0) };
+  }
   const differences: { -readonly [Field in keyof BatchDifferences]: number } = {};
   for (const field of FIELDS) {
     const difference = close.terminal[field] - close.recorded[field];

@@ -14,6 +14,18 @@ import { ofDevice, oldCloses, swappedInSince } from './device-swap';
 import { withinKeptBound } from './kept-while-closing';
 
 /**
+ * An end-of-day close that completed: which, for which store day, the terminal's batch as Dintero gave it, and when it
+ * closed. `batch` is undefined when Dintero reported the close completed with no result: the terminal closed its
+ * batch (a new one opens, the next close holding only what came after), its totals unknown (`withoutTotals`).
+ */
+export interface ReportedClose {
+  readonly operationId: string;
+  readonly businessDay: string;
+  readonly batch: EndOfDayBatch | undefined;
+  readonly closedAt: string;
+}
+
+/**
  * An end-of-day close of the terminal asked for (`OperationRequested`): from now until it ends, its open batch keeps
  * each fact's time, so that the close takes only those before the terminal closed.
  */
@@ -94,18 +106,12 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
 }
 
 /** The terminal's close of its open batch, beside what the log recorded; a new batch opens. */
-export function closeBatch(
-  doc: TerminalDoc,
-  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
-): TerminalDoc {
+export function closeBatch(doc: TerminalDoc, close: ReportedClose): TerminalDoc {
   return closing(doc, close).doc;
 }
 
 /** `closeBatch`, and the close's record; the terminal's last close stays the newest (see `closeReported`). */
-function closing(
-  doc: TerminalDoc,
-  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
-): { doc: TerminalDoc; record: TerminalClose } {
+function closing(doc: TerminalDoc, close: ReportedClose): { doc: TerminalDoc; record: TerminalClose } {
   const whole = doc.openBatch ?? { ...NONE };
   const swap = whole.swappedWhileClosing;
   if (swap !== undefined && !swap.closes.includes(close.operationId)) return newDevicesClose(doc, whole, swap, close);
@@ -157,7 +163,7 @@ function newDevicesClose(
   doc: TerminalDoc,
   whole: OpenBatch,
   swap: NonNullable<OpenBatch['swappedWhileClosing']>,
-  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
+  close: ReportedClose,
 ): { doc: TerminalDoc; record: TerminalClose } {
   const swappedAt = Date.parse(swap.at);
   const closedAt = Date.parse(close.closedAt);
@@ -188,7 +194,7 @@ function newDevicesClose(
  */
 export function closeReported(
   doc: TerminalDoc,
-  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
+  close: ReportedClose,
 ): { doc: TerminalDoc; earlier: readonly TerminalClose[] } {
   // Too much kept while closes pend (a close that never ends, a close a night after it with no sale to check the bound):
   // this close takes, as the pending ones do, every fact counted until its outcome.
@@ -203,11 +209,11 @@ export function closeReported(
 /** A close as the terminal reported it, beside what the log recorded for its batch (`recorded`, opened `openedAt`). */
 function closeRecord(
   terminalId: string,
-  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
+  close: ReportedClose,
   recorded: BatchFigures & { readonly currencies?: Readonly<Record<string, BatchFigures>> },
   openedAt: string | undefined,
 ): TerminalClose {
-  const { batch } = close;
+  const { batch = {} } = close;
   return compared({
     terminalId,
     operationId: close.operationId,
@@ -216,6 +222,7 @@ function closeRecord(
     closedAt: close.closedAt,
     ...(batch.startOfDayAt ? { startOfDayAt: batch.startOfDayAt } : {}),
     ...(openedAt ? { openedAt } : {}),
+    ...(close.batch === undefined ? { withoutTotals: true as const } : {}),
     terminal: {
       purchasesCount: batch.purchasesCount ?? 0,
       purchasesAmount: batch.purchasesAmount ?? 0,
@@ -240,7 +247,7 @@ function closeRecord(
  */
 function closeBeforeEnded(
   doc: TerminalDoc,
-  close: { operationId: string; businessDay: string; batch: EndOfDayBatch; closedAt: string },
+  close: ReportedClose,
 ): { doc: TerminalDoc; earlier: readonly TerminalClose[] } | undefined {
   const open = doc.openBatch;
   if (!open?.closing?.includes(close.operationId)) return undefined;
