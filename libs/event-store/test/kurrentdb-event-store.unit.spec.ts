@@ -3,6 +3,7 @@ import {
   AppendRecordSizeExceededError,
   ErrorType,
   KurrentDBClient,
+  NotLeaderError,
   UnknownError,
   WrongExpectedVersionError,
 } from '@kurrent/kurrentdb-client';
@@ -211,6 +212,36 @@ describe('KurrentDB adapter: answers of the client', () => {
     const stopped = follower.stop();
     fresh.end();
     await stopped;
+  });
+
+  // A command reads its stream and appends at the revision read: a read a follower serves may miss a write another
+  // instance made through the leader, at every retry while the client's reader stays on that node.
+  it('reads a stream from the leader, and takes a follower that says it is not as the log out of reach (503)', async () => {
+    const read = jest
+      .spyOn(client, 'readStream')
+      .mockReturnValueOnce(
+        readBack(resolved(event.id, 0n, 5n)) as unknown as ReturnType<KurrentDBClient['readStream']>,
+      );
+    await expect(store.readStream('payment-p-1')).resolves.toHaveLength(1);
+    expect(read).toHaveBeenCalledWith('payment-p-1', expect.objectContaining({ requiresLeader: true }));
+
+    // What the client's reader throws when a follower refuses a read that requires the leader.
+    const notLeader = new NotLeaderError(
+      Object.assign(new Error('Not leader'), {
+        metadata: { 'leader-endpoint-host': 'kurrentdb-2', 'leader-endpoint-port': '2113' },
+      }) as unknown as ConstructorParameters<typeof NotLeaderError>[0],
+    );
+    async function* refused(): AsyncGenerator<never> {
+      yield* [];
+      throw notLeader;
+    }
+    read.mockReturnValueOnce(refused());
+    await expect(store.readStream('payment-p-1')).rejects.toThrow(EventStoreUnavailableError);
+    // And an append a node refuses as not the leader (during an election): 503, retried, never a 500.
+    jest.spyOn(client, 'appendToStream').mockRejectedValueOnce(notLeader);
+    await expect(store.append('payment-p-1', [event], { expectedRevision: 3 })).rejects.toThrow(
+      EventStoreUnavailableError,
+    );
   });
 
   it('refuses a stream read that gives one of its events no position, rather than leave the event out', async () => {

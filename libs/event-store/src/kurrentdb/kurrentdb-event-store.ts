@@ -80,7 +80,10 @@ export interface KurrentDbEventStoreOptions {
  * on reads, so the adapter skips positions at or below the checkpoint, and resumes exactly after it.
  */
 export class KurrentDbEventStore implements EventStore {
-  /** A read may be served by a follower node that has not caught up. */
+  /**
+   * A read of `$all` may be served by a follower node that has not caught up. Stream reads are the leader's
+   * (`readEvents`), but kept as lagging here: a node that lost its leadership may still answer one before it knows.
+   */
   readonly readsMayLag = true;
   private client: KurrentDBClient;
   /** Whether this store made its client (and may make a new one), rather than a test giving it. */
@@ -194,11 +197,11 @@ export class KurrentDbEventStore implements EventStore {
    * read back at the revision the answer gives, from the leader: a follower may not have it yet.
    */
   private async positionOfAppended(streamName: string, lastId: string, revision: bigint): Promise<bigint> {
-    const [event] = await this.readEvents(
-      streamName,
-      { direction: 'backwards', fromRevision: Number(revision), limit: 1 },
-      true,
-    );
+    const [event] = await this.readEvents(streamName, {
+      direction: 'backwards',
+      fromRevision: Number(revision),
+      limit: 1,
+    });
     if (event?.id !== lastId)
       throw new EventStoreUnavailableError(
         `KurrentDB gave no position for the append to ${streamName}, and its event ${lastId} is not at revision ${revision}`,
@@ -207,20 +210,25 @@ export class KurrentDbEventStore implements EventStore {
   }
 
   async readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
-    return this.readEvents(streamName, options, false);
+    return this.readEvents(streamName, options);
   }
 
   /** The stream's last revision, from the leader; `no_stream` when it has none. */
   private async revisionOf(streamName: string): Promise<number | 'no_stream'> {
-    const [last] = await this.readEvents(streamName, { direction: 'backwards', limit: 1 }, true);
+    const [last] = await this.readEvents(streamName, { direction: 'backwards', limit: 1 });
     return last === undefined ? 'no_stream' : last.revision;
   }
 
-  private async readEvents(
-    streamName: string,
-    options: ReadStreamOptions | undefined,
-    requiresLeader: boolean,
-  ): Promise<RecordedEvent[]> {
+  /**
+   * The stream's events, from the leader (`requiresLeader`): the client's reads (its native bridge, with a
+   * connection of its own) go to whichever node that connection is on, and a follower serves them without the
+   * option, behind the leader. The connection is on a follower with a `nodePreference` other than `leader`, and
+   * stays on a leader that loses its role without closing it (one that resigns, or is cut off and rejoins): a
+   * command then read its stream without another instance's latest write, conflicted on append, and read the same
+   * stale stream at each retry until it gave up. With the option a follower answers NotLeader (503, retried), and
+   * the bridge connects to the leader it names.
+   */
+  private async readEvents(streamName: string, options: ReadStreamOptions | undefined): Promise<RecordedEvent[]> {
     this.assertOpen();
     assertStreamName(streamName);
     const { direction, fromRevision, limit } = checkReadStreamOptions(options);
@@ -230,7 +238,7 @@ export class KurrentDbEventStore implements EventStore {
         direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
         fromRevision: fromRevision === undefined ? (direction === 'forwards' ? START : END) : BigInt(fromRevision),
         maxCount: limit,
-        requiresLeader,
+        requiresLeader: true,
         ...this.readCredentials,
       });
       for await (const resolved of reader) {
