@@ -2,6 +2,7 @@
  * `npm run operator-key -- <operatorId> <store,store|*>`: a new dashboard operator key, printed once, and
  * the entry that grants it, for the file named by OPERATORS_FILE. The key is never stored, only its hash.
  */
+import { readdirSync } from 'node:fs';
 import { hashApiKey, keyCommand, newApiKey, scopedKeyEntryProblems } from '@app/platform';
 
 const USAGE = 'usage: npm run operator-key -- <operatorId> <storeId,storeId,...|*>';
@@ -13,6 +14,8 @@ const command = keyCommand(process.argv.slice(2), {
     '  operatorId  who signs in: 1-64 letters, digits, "_" or "-"',
     '  stores      the store ids the operator sees, comma-separated, or "*" for every store',
   ].join('\n'),
+  // An unquoted `*` is made into file names by the shell, in the folder the command was typed in.
+  shellFolder: readdirSync(process.env.INIT_CWD ?? process.cwd()),
 });
 if ('text' in command) {
   (command.exitCode === 0 ? process.stdout : process.stderr).write(`${command.text}\n`);

@@ -12,7 +12,21 @@ export type KeyCommand =
  */
 export function keyCommand(
   argv: readonly string[],
-  { usage, about, registry = false }: { readonly usage: string; readonly about: string; readonly registry?: boolean },
+  {
+    usage,
+    about,
+    registry = false,
+    shellFolder = [],
+  }: {
+    readonly usage: string;
+    readonly about: string;
+    readonly registry?: boolean;
+    /**
+     * The names in the folder the command was typed in (npm's `INIT_CWD`): what an unquoted `*` becomes there. Stores
+     * that are exactly those names are the shell's `*`, and are refused saying to quote it.
+     */
+    readonly shellFolder?: readonly string[];
+  },
 ): KeyCommand {
   const help = `${usage}\n${about}`;
   let parsed;
@@ -29,10 +43,21 @@ export function keyCommand(
   }
   if (parsed.values.help === true) return { exitCode: 0, text: help };
   const [id = '', stores = '', ...more] = parsed.positionals;
+  if (more.length > 0 && isShellStar([stores, ...more], shellFolder))
+    return {
+      exitCode: 2,
+      text: `${usage}\n  stores: the shell made * into this folder's file names (${[stores, ...more].join(', ')}); for every store, quote it: '*'`,
+    };
   if (more.length > 0)
     return {
       exitCode: 2,
       text: `${usage}\n  stores: one word, comma-separated, as in ${[stores, ...more].join(',')}`,
     };
   return { make: { id, stores, registry: parsed.values.registry === true } };
+}
+
+/** Whether `words` are the names an unquoted `*` stands for in `folder` (every one not starting with a dot). */
+function isShellStar(words: readonly string[], folder: readonly string[]): boolean {
+  const visible = new Set(folder.filter((name) => !name.startsWith('.')));
+  return visible.size === words.length && words.every((word) => visible.has(word));
 }
