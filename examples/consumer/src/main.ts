@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { connect } from '@nats-io/transport-node';
+import { connect, RequestError } from '@nats-io/transport-node';
 import { ConsumerModule } from './consumer.module';
 import { PaymentsConsumer } from './payments-consumer.service';
 
@@ -24,10 +24,10 @@ async function main(): Promise<void> {
   const nats = await connect({ ...natsOptions(natsUrl), maxReconnectAttempts: -1 }).catch((error: unknown) => {
     throw new Error(`NATS does not answer at ${withoutCredentials(natsUrl)} (${(error as Error).message})`);
   });
-  const app = await NestFactory.createApplicationContext(
-    ConsumerModule.forRoot({ nats, prefix: process.env.NATS_PREFIX ?? 'payments' }),
-    { logger: ['error', 'warn'] },
-  );
+  const prefix = process.env.NATS_PREFIX ?? 'payments';
+  const app = await NestFactory.createApplicationContext(ConsumerModule.forRoot({ nats, prefix }), {
+    logger: ['error', 'warn'],
+  });
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
   const stop = () => {
@@ -45,7 +45,14 @@ async function main(): Promise<void> {
   });
   const consumer = app.get(PaymentsConsumer);
   const date = new Date().toISOString().slice(0, 10);
-  const day = await consumer.storeDay(storeId, date);
+  const day = await consumer.storeDay(storeId, date).catch((error: unknown) => {
+    // Nobody answers the query: no engine runs on this NATS, or it runs under another prefix.
+    if (!(error instanceof RequestError && error.isNoResponders())) throw error;
+    throw new Error(
+      `no engine answers on ${withoutCredentials(natsUrl)} with NATS_PREFIX=${prefix} (${error.message}): ` +
+        'start it (npm start), or set NATS_PREFIX to the one it was started with (npm start prints it)',
+    );
+  });
   console.log(`store-day ${storeId} ${date}: ${day ? JSON.stringify(day.currencies) : 'no payments yet'}`);
   await consumer.watchTerminal(storeId, terminalId, (doc) =>
     console.log(

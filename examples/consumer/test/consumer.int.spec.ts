@@ -49,6 +49,24 @@ describe('the consumer example of docs/consuming.md', () => {
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['PaymentRequested', 'PaymentCaptured']));
   });
 
+  it('says in one line, as `npm run example:consumer`, that no engine answers under its NATS_PREFIX, and what to do', () => {
+    const run = spawnSync(
+      process.execPath,
+      ['-r', './scripts/register-ts.cjs', 'examples/consumer/src/main.ts', 'oslo', 'C-1', '1'],
+      {
+        cwd: path.resolve(__dirname, '../../..'),
+        env: { PATH: process.env.PATH, NATS_URL, NATS_PREFIX: `${engine.prefix}x` },
+        encoding: 'utf8',
+      },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      `the example consumer stopped: no engine answers on ${NATS_URL} with NATS_PREFIX=${engine.prefix}x ` +
+        `(no responders: '${engine.prefix}x.v1.query.store-day'): start it (npm start), or set NATS_PREFIX to the ` +
+        'one it was started with (npm start prints it)',
+    );
+  });
+
   it('says in one line, as `npm run example:consumer`, that NATS does not answer, without its password', () => {
     const run = spawnSync(
       process.execPath,
