@@ -99,6 +99,11 @@ describe('NATS permissions (deploy/nats/nats-server.conf) in a real nats-server'
     expect(granted.status).toBe(0);
     expect(granted.stdout).toContain('"$JS.API.DIRECT.GET.KV_chain_stores.$KV.chain_stores.oslo-1"');
     expect(granted.stdout).toContain('"chain.v1.cmd.start"');
+    // Where its password goes: nats-server does not start on a variable its environment lacks.
+    expect(granted.stderr).toContain(
+      "Its password is NATS_SHOP_B_PASSWORD in nats-server's environment, which must have it before the entry is added",
+    );
+    expect(granted.stderr).toContain('services: nats: environment: NATS_SHOP_B_PASSWORD: ${NATS_SHOP_B_PASSWORD}');
   });
 
   it('refuses a wrong password, without the password in the error', async () => {

@@ -55,6 +55,12 @@ const variable = `NATS_${user.toUpperCase().replace(/-/g, '_')}_PASSWORD`;
 try {
   console.log(consumerUserConfig(prefix, { user, stores, commands: values.commands === true }, variable));
   console.error(`The consumer connects with { user: '${user}', inboxPrefix: '${consumerInboxPrefix(user)}' }.`);
+  // nats-server refuses to start, every user with it, on a variable its environment lacks.
+  console.error(
+    `Its password is ${variable} in nats-server's environment, which must have it before the entry is added: ` +
+      'nats-server refuses to start on a variable it lacks. With docker-compose, set it in .env and give it to ' +
+      `the nats service in docker-compose.override.yml (services: nats: environment: ${variable}: \${${variable}}).`,
+  );
 } catch (error) {
   refuse((error as Error).message);
 }
