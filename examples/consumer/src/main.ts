@@ -53,7 +53,13 @@ async function main(): Promise<void> {
         'start it (npm start), or set NATS_PREFIX to the one it was started with (npm start prints it)',
     );
   });
-  console.log(`store-day ${storeId} ${date}: ${day ? JSON.stringify(day.currencies) : 'no payments yet'}`);
+  // An unknown store (a typo, most likely) would show nothing, ever: said at once instead.
+  if (day === undefined)
+    throw new Error(
+      `the engine knows no store ${storeId} (npm start's demo has demo-store-01 to demo-store-20, ` +
+        'with terminals DT-01-1 to DT-20-4)',
+    );
+  console.log(`store-day ${storeId} ${date}: ${JSON.stringify(day.currencies)}`);
   await consumer.watchTerminal(storeId, terminalId, (doc) =>
     console.log(
       `terminal ${doc.storeId}/${doc.terminalId}: ${doc.status}` +

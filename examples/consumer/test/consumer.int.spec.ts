@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -64,6 +64,26 @@ describe('the consumer example of docs/consuming.md', () => {
       `the example consumer stopped: no engine answers on ${NATS_URL} with NATS_PREFIX=${engine.prefix}x ` +
         `(no responders: '${engine.prefix}x.v1.query.store-day'): start it (npm start), or set NATS_PREFIX to the ` +
         'one it was started with (npm start prints it)',
+    );
+  });
+
+  it('says in one line, as `npm run example:consumer`, that the engine knows no such store, rather than waiting', async () => {
+    // Not spawnSync: the engine answering the example's query runs in this process.
+    const run = await new Promise<{ status: number | null; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        ['-r', './scripts/register-ts.cjs', 'examples/consumer/src/main.ts', 'osloo', 'C-1', '1'],
+        {
+          cwd: path.resolve(__dirname, '../../..'),
+          env: { PATH: process.env.PATH, NATS_URL, NATS_PREFIX: engine.prefix },
+        },
+        (error, _stdout, stderr) => resolve({ status: error ? Number(error.code) : 0, stderr }),
+      ),
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      "the example consumer stopped: the engine knows no store osloo (npm start's demo has demo-store-01 to " +
+        'demo-store-20, with terminals DT-01-1 to DT-20-4)',
     );
   });
 
