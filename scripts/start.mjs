@@ -126,6 +126,15 @@ function demoSecrets() {
 
 /** `--no-demo` alone; `--help` prints what `npm start` does and exits, and any other word is refused. */
 function readArguments(args) {
+  // `npm start --no-demo` (no `--`): npm takes the flag as a setting of its own, with a warning about "--demo", and
+  // hands the script nothing; the whole demo ran. npm tells of it only in npm_config_demo ("" for --no-demo).
+  if (process.env.npm_config_demo !== undefined) {
+    process.stderr.write(
+      'npm took --no-demo (or --demo) as a setting of its own and gave npm start nothing: its words go after --, ' +
+        'as in npm start -- --no-demo\n',
+    );
+    process.exit(2);
+  }
   const unknown = args.filter((arg) => arg !== '--no-demo');
   if (unknown.length === 0) return;
   const help = unknown.includes('--help') || unknown.includes('-h');

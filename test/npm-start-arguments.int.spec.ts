@@ -50,6 +50,25 @@ describe('npm start: its arguments', () => {
     expect(existsSync(dataDir)).toBe(false);
   });
 
+  it('refuses npm start --no-demo, whose flag npm keeps for itself, saying to put it after --, rather than run the demo', async () => {
+    // What npm 11 does with `npm start --no-demo`: a warning of its own, npm_config_demo="", no word for the script.
+    const ports: Record<string, string> = {};
+    for (const app of ['COMMAND_SERVICE', 'INGEST_SERVICE', 'PROJECTIONS', 'DINTERO_SIMULATOR'])
+      ports[`${app}_PORT`] = String(await freePort());
+    const run = spawnSync('npm', ['start', '--silent', '--no-demo'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, NATS_PREFIX: prefix, ...ports },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run).toMatchObject({ status: 2, stdout: '' });
+    expect(run.stderr).toContain(
+      'npm took --no-demo (or --demo) as a setting of its own and gave npm start nothing: its words go after --, ' +
+        'as in npm start -- --no-demo\n',
+    );
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
   it('prints its help through npm itself, before the checks and the build: with a port in use it still does', async () => {
     // npm gives the words after `--` to the script's last command only: once that was the engine's, after the
     // preflight (which refused the port in use) and the build.
