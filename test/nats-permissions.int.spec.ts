@@ -99,6 +99,16 @@ describe('NATS permissions (deploy/nats/nats-server.conf) in a real nats-server'
     expect(granted.status).toBe(0);
     expect(granted.stdout).toContain('"$JS.API.DIRECT.GET.KV_chain_stores.$KV.chain_stores.oslo-1"');
     expect(granted.stdout).toContain('"chain.v1.cmd.start"');
+    // Through npm without `--`: npm keeps --commands for itself, and the entry would lack the commands asked for.
+    const throughNpm = spawnSync('npm', ['run', '--silent', 'nats-consumer', 'shop-b', 'oslo-1', '--commands'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      encoding: 'utf8',
+    });
+    expect(throughNpm).toMatchObject({ status: 2, stdout: '' });
+    expect(throughNpm.stderr).toContain(
+      'npm took --commands as a setting of its own: the words go after --, as in npm run nats-consumer -- <user> <storeId>... --commands\n',
+    );
     // Where its password goes: nats-server does not start on a variable its environment lacks.
     expect(granted.stderr).toContain(
       "Its password is NATS_SHOP_B_PASSWORD in nats-server's environment, which must have it before the entry is added",

@@ -40,6 +40,12 @@ function parsed() {
   }
 }
 
+// `npm run nats-consumer shop-b oslo-1 --commands` (no `--`): npm takes the flag as a setting of its own, with a warning,
+// and hands it on only in npm_config_commands: the entry printed would lack the commands asked for.
+if (process.env.npm_config_commands !== undefined)
+  refuse(
+    'npm took --commands as a setting of its own: the words go after --, as in npm run nats-consumer -- <user> <storeId>... --commands',
+  );
 const { values, positionals } = parsed();
 // `--help` was once an unknown option, refused with Node's advice on passing "--help" as a store.
 if (values.help === true) {
