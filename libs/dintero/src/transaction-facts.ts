@@ -1,4 +1,5 @@
 import {
+  instantOf,
   isDinteroTransactionStatus,
   isOpen,
   lateCapturedOf,
@@ -214,12 +215,11 @@ function statusTime(
   return instant(event?.created_at) ?? instant(tx.updated_at) ?? instant(tx.created_at);
 }
 
-/** Dintero's timestamp as the domain's UTC instant, or nothing when it is missing or not a time. */
-function instant(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const time = Date.parse(value);
-  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
-}
+/**
+ * Dintero's timestamp as the domain's UTC instant, or nothing when it is missing or not a time with its offset that
+ * exists (`instantOf`): then the fact is dated by the next time Dintero gives, or by when the engine heard of it.
+ */
+const instant = (value: string | undefined): string | undefined => instantOf(value);
 
 /**
  * Our refund id on a refund's event. Dintero's specification returns the `refund_reference` we sent as

@@ -374,6 +374,28 @@ describe('a Dintero transaction as the domain’s facts (one mapping for every p
     expect(transactionFact(tx({ status: 'UNKNOWN', events: [] })).dinteroAt).toBe('2026-11-24T10:00:30.000Z');
   });
 
+  it('dates a fact by the next time Dintero gives where its event’s time names a day that does not exist', () => {
+    // V8's Date.parse reads 30 February as 2 March: the capture would be booked on a day it never happened.
+    const impossible = tx({
+      status: 'DECLINED',
+      card: undefined,
+      events: [
+        {
+          id: 'e2',
+          event: 'AUTHORIZE',
+          transaction_status: 'DECLINED',
+          success: false,
+          created_at: '2026-02-30T10:00:00Z',
+          error: { code: 'INSUFFICIENT_FUNDS' },
+        },
+      ],
+    });
+    expect(transactionFact(impossible).dinteroAt).toBe('2026-11-24T10:00:30.000Z');
+    expect(transactionFact(tx({ status: 'UNKNOWN', events: [], updated_at: '2026-11-24T24:00:00Z' })).dinteroAt).toBe(
+      '2026-11-24T09:59:50.000Z',
+    );
+  });
+
   it('matches a refund by the specification’s event_reference, and by metadata.refund_reference', () => {
     const withRefunds = tx({
       status: 'PARTIALLY_REFUNDED',

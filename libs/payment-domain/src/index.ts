@@ -3,6 +3,7 @@ export { fold } from './shared/decider';
 export { DomainError, type DomainErrorCode } from './shared/domain-error';
 export { addDays, closesNextMorning, localDate, localTime, storeDayAt, zonedInstant } from './shared/local-date';
 export { ownEntry } from './shared/own-entry';
+export { instantOf } from './shared/validation';
 export { MAX_AMOUNT, isCurrencyCode, moneyProblem, type Money, type MoneyProblem } from './shared/money';
 export * from './store/store.decider';
 export { storeCurrencies } from './store/store-currencies';

@@ -96,6 +96,11 @@ describe('terminal operation', () => {
           data: { outcome: 'completed', batch: { ...batch, [field]: '2026-12-03T08:00:00' }, at },
         })
         .thenFails('VALIDATION_FAILED', { field: `batch.${field}` });
+    // Nor one that names a day that does not exist, which Date.parse moves to another (30 February is 2 March).
+    for (const dinteroAt of ['2026-02-30T10:00:00Z', '2026-11-31T10:00:00Z', '2026-12-03T24:00:00Z'])
+      dispatchedClose
+        .when({ type: 'RecordOperationOutcome', data: { outcome: 'completed', batch, at, dinteroAt } })
+        .thenFails('VALIDATION_FAILED', { field: 'dinteroAt' });
     dispatchedClose
       .when({ type: 'RecordOperationOutcome', data: { outcome: 'completed', batch, at, dinteroAt: at } })
       .then([{ ...completed, data: { ...completed.data, dinteroAt: at } }]);

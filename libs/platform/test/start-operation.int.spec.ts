@@ -152,4 +152,26 @@ describe('a close Dintero reports with a time or figures the engine cannot read'
       startOfDayAt: '2026-12-03T07:00:00.000Z',
     });
   });
+
+  it('leaves out a time that names a day that does not exist, which Date.parse moves to another', async () => {
+    const operationId = '9b3d5f7a-1c2e-4a6b-8d0f-3e5a7c9b1d2f';
+    const answer: DinteroTerminalOperation = {
+      id: 'op-impossible-times',
+      terminal_id: requested.dinteroTerminalId,
+      operation: 'end_of_day',
+      status: 'COMPLETED',
+      updated_at: '2026-02-30T10:00:00Z',
+      result: { batch_id: '10', outcome: 'accepted', start_of_day_at: '2026-11-31T08:00:00+01:00' },
+    };
+    const answering = { sendTerminalOperation: () => Promise.resolve(answer) } as unknown as DinteroClient;
+    const done = await startOperation(store, answering, { ...requested, operationId, claimId: operationId }, 'c-5');
+    expect(done.status).toBe('completed');
+    const events = await store.readStream(operationStream(operationId));
+    expect(events.find((event) => event.type === 'OperationCompleted')?.data).toEqual({
+      operationId,
+      dinteroOperationId: 'op-impossible-times',
+      batch: { batchId: '10', outcome: 'accepted' },
+      at: expect.any(String) as string,
+    });
+  });
 });

@@ -27,6 +27,7 @@ import {
   refundsOf,
   refundTransactionOf,
   refundUnfinishedAtDintero,
+  instantOf,
   paymentDecider,
   paymentStream,
   type EndedOrCapturedPayment,
@@ -556,7 +557,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     else if (Date.now() >= Date.parse(state.expiresAt)) await this.facts.expire(paymentId, CONTEXT);
     // The terminal's part is over once the session has a transaction (the card was presented and the
     // terminal answered), was cancelled or refused, or has expired.
-    const expiresAt = session?.expires_at ?? state.expiresAt;
+    const expiresAt = instantOf(session?.expires_at) ?? state.expiresAt;
     const sessionEnded = transactionId !== undefined || refused !== undefined || Date.now() >= Date.parse(expiresAt);
     return { state: (await readState(this.store, paymentStream(paymentId), paymentDecider)).state, sessionEnded };
   }

@@ -25,11 +25,33 @@ export function requireText(value: unknown, field: string, max = 200): string {
 }
 
 export function requireInstant(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !ISO_INSTANT.test(value) || Number.isNaN(Date.parse(value))) {
+  if (typeof value !== 'string' || !ISO_INSTANT.test(value) || instantOf(value) === undefined) {
     throw new DomainError('VALIDATION_FAILED', `${field} must be an ISO-8601 UTC instant`, { field });
   }
   return value;
 }
+
+/**
+ * A time given with its offset (ISO 8601, as Dintero gives them) as the UTC instant it names (`…Z`); undefined when it
+ * is not one, or names a date or time that does not exist. `Date.parse` takes `2026-02-30T10:00:00Z` for 2 March and
+ * `T24:00` for the next day's midnight: a fact dated so would be booked on a day it never happened. One without its
+ * offset would be read in each host's own time zone. Every time read from Dintero goes through here.
+ */
+export function instantOf(value: unknown): string | undefined {
+  const parts = typeof value === 'string' ? ZONED_TIME.exec(value) : null;
+  if (parts === null) return undefined;
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = parts
+    .slice(1, 7)
+    .map((part) => Number(part ?? 0));
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const time = Date.parse(parts[0]);
+  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+}
+
+const ZONED_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)$/;
 
 /**
  * Every zone the runtime can format dates in, canonical or legacy, kept as given. Not

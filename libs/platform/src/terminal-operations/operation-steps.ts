@@ -7,6 +7,7 @@ import {
 } from '@app/dintero';
 import { handleCommand, readState, type EventMetadata, type EventStore } from '@app/event-store';
 import {
+  instantOf,
   operationDecider,
   operationFinished,
   operationStream,
@@ -185,7 +186,7 @@ async function recordDinteroOutcome(
   metadata: EventMetadata,
 ): Promise<OperationState> {
   const at = new Date().toISOString();
-  const updatedAt = utcInstant(found.updated_at);
+  const updatedAt = instantOf(found.updated_at);
   const dinteroAt = updatedAt === undefined ? {} : { dinteroAt: updatedAt };
   const batch = operation.operation === 'end_of_day' && found.result ? batchOf(found.result) : undefined;
   const unread = [
@@ -278,7 +279,7 @@ function batchOf(result: NonNullable<DinteroTerminalOperation['result']>): {
     if (value === undefined || value === null) continue;
     const read =
       field in times
-        ? utcInstant(value)
+        ? instantOf(value)
         : field in texts
           ? textOf(value)
           : Number.isSafeInteger(value)
@@ -291,15 +292,3 @@ function batchOf(result: NonNullable<DinteroTerminalOperation['result']>): {
 }
 
 const textOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-
-/**
- * Dintero's time as a UTC instant (`…Z`), as every time in the log is; undefined when it is not an ISO 8601 time with
- * its offset. One without an offset would be read in the engine's own time zone.
- */
-function utcInstant(value: unknown): string | undefined {
-  if (typeof value !== 'string' || !ZONED_TIME.test(value)) return undefined;
-  const time = Date.parse(value);
-  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
-}
-
-const ZONED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
