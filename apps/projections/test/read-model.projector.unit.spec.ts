@@ -2587,3 +2587,57 @@ describe('a crash between a terminal’s document and its store’s', () => {
     expect(resumed.store('oslo')).toEqual(whole.store('oslo'));
   });
 });
+
+describe('a close in the log with a time the fold cannot read', () => {
+  it('is folded with that time as unknown, told with its position and ids, and the fold goes on', () => {
+    // Written before the rim and the decider refused such times (1c76654), or by hand: folded as given, localDate
+    // threw on it and the projector stopped on this event for good.
+    const before = [...store(), ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z')];
+    const unreadable = {
+      ...event('operation-c-bad', 'OperationCompleted', {
+        operationId: 'c-bad',
+        dinteroOperationId: 'd-c-bad',
+        batch: { batchId: '7', startOfDayAt: 'this morning', purchasesCount: 1, purchasesAmount: 10_000 },
+        at: '2026-11-24T22:00:00.000Z',
+        dinteroAt: 'not a time',
+      }),
+      metadata: { storeId: 'oslo', terminalId: 'T-1' },
+    };
+    const told: unknown[] = [];
+    const projector = new ReadModelProjector();
+    projector.onUnreadable = (unread) => told.push(unread);
+    const log = [...before, unreadable, ...capturedPayment('p-2', '2026-11-25T10:00:00.000Z')];
+    // As the rim folds it: the store days the event needs looked up first (`missingDays`), then applied.
+    for (const e of log) {
+      projector.missingDays(e);
+      projector.apply(e);
+    }
+    // Dated by when the engine heard of it, its batch's opening unknown: the close before it opens it, as for any.
+    expect(projector.terminal('oslo', 'T-1')?.lastClose).toMatchObject({
+      operationId: 'c-bad',
+      businessDay: '2026-11-24',
+      closedAt: '2026-11-24T22:00:00.000Z',
+      recorded: { purchasesCount: 1, purchasesAmount: 10_000 },
+      mismatch: false,
+    });
+    expect(projector.terminal('oslo', 'T-1')?.lastClose?.startOfDayAt).toBeUndefined();
+    // The fold went on: the next day's sale is in the open batch and on its day.
+    expect(projector.terminal('oslo', 'T-1')?.openBatch).toMatchObject({ purchasesCount: 1, purchasesAmount: 10_000 });
+    expect(projector.storeDay('oslo', '2026-11-25')?.currencies['NOK']).toMatchObject({ capturedAmount: 10_000 });
+    expect(projector.storeDay('oslo', '2026-11-24')?.closes?.['c-bad']).toMatchObject({
+      closedAt: '2026-11-24T22:00:00.000Z',
+    });
+    expect(told).toEqual([
+      {
+        position: String(unreadable.position),
+        type: 'OperationCompleted',
+        storeId: 'oslo',
+        terminalId: 'T-1',
+        operationId: 'c-bad',
+        unread: ['dinteroAt', 'batch.startOfDayAt'],
+      },
+    ]);
+    for (const change of projector.documents())
+      expect([change.key, documentProblem(change.model, change.doc)]).toEqual([change.key, undefined]);
+  });
+});

@@ -738,6 +738,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   /** The projector, its ends collected for the next flush (`pendingEnds`). */
   private tellingEnds(projector: ReadModelProjector): ReadModelProjector {
     projector.onEnds = (ends) => this.pendingEnds.push(...ends);
+    projector.onUnreadable = (unreadable) =>
+      this.logger.warn(unreadable, 'an event in the log has a time the read models cannot read: folded as unknown');
     return projector;
   }
 

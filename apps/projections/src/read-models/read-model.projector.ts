@@ -45,6 +45,7 @@ import {
   withClose,
 } from './projections/terminal-batch';
 import type { Change, StoreDayDoc, StoreDoc, TerminalClose, TerminalDoc } from './read-model.types';
+import { closeTimes } from './close-times';
 import { LatelyEnded } from './lately-ended';
 import { StoreDays } from './store-days';
 import { StoreZones } from './store-zones';
@@ -99,6 +100,16 @@ interface PaymentContext extends PaymentFacts, KeptAfterEnd {
 
 export type Put = (change: Change) => void;
 
+/** An event the fold took with a time it cannot read as unknown: where it is in the log, whose, and which times. */
+export interface UnreadableTimes {
+  readonly position: string;
+  readonly type: string;
+  readonly storeId: string;
+  readonly terminalId: string;
+  readonly operationId: string;
+  readonly unread: readonly string[];
+}
+
 /**
  * The three read models as a fold over the log: given the same events in the same order, the same
  * documents, whatever the start (docs/design.md invariant 5). No I/O and no clock: time comes from the events,
@@ -142,6 +153,12 @@ export class ReadModelProjector {
    * dashboard: a flush writes only a terminal's last document, which shows only its last payment and refund.
    */
   onEnds: ((ends: readonly ActivityItem[]) => void) | undefined;
+
+  /**
+   * Told of an event with a time the fold cannot read (`closeTimes`) as it folds it: the fold takes the time as unknown
+   * and goes on, and a person should look at the event.
+   */
+  onUnreadable: ((unreadable: UnreadableTimes) => void) | undefined;
 
   /** Documents loaded from KV at start (the projector then continues from their position). */
   load(change: Change): void {
@@ -632,7 +649,7 @@ export class ReadModelProjector {
       this.onCloseGivenUp(event.data, position, put);
       return;
     }
-    const close = this.closeOf(event, recorded);
+    const close = this.closeOf(event, recorded, true);
     // Completed without the terminal's batch (Dintero gave no result): an end-of-day close the terminal's batch pends
     // on closed it all the same, its totals unknown (`withoutTotals`), and the next close holds only what came after;
     // any other operation (`send_logs`, a close never seen asked for) pends no more.
@@ -743,15 +760,28 @@ export class ReadModelProjector {
    * The terminal's end-of-day close an operation's completion reports, if it is one: whose, which day, its batch
    * (undefined when Dintero gave none).
    */
-  private closeOf(event: OperationEvent, recorded: RecordedEvent) {
+  private closeOf(
+    event: OperationEvent,
+    recorded: RecordedEvent,
+    /** Whether to tell `onUnreadable` of a time it cannot read: where the event is folded, not where its days are read. */
+    tell = false,
+  ) {
     if (event.type !== 'OperationCompleted') return undefined;
     const storeId = stringField(recorded.metadata, 'storeId');
     const terminalId = stringField(recorded.metadata, 'terminalId');
     if (storeId === undefined || terminalId === undefined) return undefined;
-    const closedAt = event.data.dinteroAt ?? event.data.at;
+    const { closedAt, batch, unread } = closeTimes(event.data, event.data.batch);
+    if (tell && unread.length > 0)
+      this.tellUnreadable(recorded, { storeId, terminalId, operationId: event.data.operationId, unread });
+    if (closedAt === undefined) return undefined;
     const businessDay =
       stringField(recorded.metadata, 'businessDay') ?? localDate(closedAt, this.storeDoc(storeId).timeZone);
-    return { storeId, terminalId, businessDay, batch: event.data.batch, closedAt };
+    return { storeId, terminalId, businessDay, batch, closedAt };
+  }
+
+  /** Tells `onUnreadable` of an event with a time the fold cannot read. */
+  private tellUnreadable(recorded: RecordedEvent, ids: Omit<UnreadableTimes, 'position' | 'type'>): void {
+    this.onUnreadable?.({ position: recorded.position.toString(), type: recorded.type, ...ids });
   }
 
   /**

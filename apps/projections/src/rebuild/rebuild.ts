@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as turn } from 'node:timers/promises';
+import { Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { existingLogIdentity, logIdentity, type EventStore } from '@app/event-store';
 import { PROJECTED_STREAMS } from '../projector/projected-streams';
@@ -11,6 +12,8 @@ import { FOLD_VERSION } from '../read-models/fold-version';
 import { IndexCoverage } from './index-coverage';
 import { RebuildLock, RebuildRefusedError } from './rebuild-lock';
 import type { Change, StoreDayDoc } from '../read-models/read-model.types';
+
+const logger = new Logger('Rebuild');
 
 /**
  * What every rebuild's buckets are named with; each rebuild adds its own id (`_rebuild_<id>`), so that none ever
@@ -95,6 +98,8 @@ async function rebuildHolding(
   const index = await PaymentIndexBucket.open(nats, prefix, replicas);
   const coverage = await IndexCoverage.start(store, buckets, index);
   const projector = new ReadModelProjector();
+  projector.onUnreadable = (unreadable) =>
+    logger.warn(unreadable, 'an event in the log has a time the read models cannot read: folded as unknown');
   const writes = new WritesInFlight(WRITES_IN_FLIGHT);
   // Store days out of the projector's window are written as they leave its memory (`StoreDays`); one of them
   // that an event needs back meanwhile is read from here until KV has it.
