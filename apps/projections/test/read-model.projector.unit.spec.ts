@@ -2641,3 +2641,39 @@ describe('a close in the log with a time the fold cannot read', () => {
       expect([change.key, documentProblem(change.model, change.doc)]).toEqual([change.key, undefined]);
   });
 });
+
+describe('a close whose figures Dintero gave unreadable', () => {
+  const closeWith = (batch: Record<string, unknown>) =>
+    closeOf('c-1', '2026-11-24', '2026-11-24T22:00:00.000Z', { batchId: '7', ...batch });
+
+  it('shows such a figure as unknown and the close as a mismatch, where it compared as 0', () => {
+    // The terminal gave its purchases' sum as no whole number: the rim left it out and named it (start-operation.int).
+    const unreadableSum = { purchasesCount: 1, unreadable: ['purchasesAmount'], reversalsCount: 0, reversalsAmount: 0 };
+    const sold = project([...store(), ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z'), closeWith(unreadableSum)]);
+    // Not a difference of -10,000 (a sum of 0 the terminal never gave): a sum nobody knows.
+    expect(sold.terminal('oslo', 'T-1')?.lastClose).toMatchObject({
+      terminal: { purchasesCount: 1, reversalsCount: 0, reversalsAmount: 0 },
+      unknown: ['purchasesAmount'],
+      recorded: { purchasesCount: 1, purchasesAmount: 10_000 },
+      mismatch: true,
+    });
+    expect(sold.terminal('oslo', 'T-1')?.lastClose?.terminal).not.toHaveProperty('purchasesAmount');
+    expect(sold.terminal('oslo', 'T-1')?.lastClose?.differences).toBeUndefined();
+    // With nothing sold, 0 against 0 hid it: the close agreed with the log.
+    const unsold = project([...store(), closeWith({ ...unreadableSum, purchasesCount: 0 })]);
+    expect(unsold.storeDay('oslo', '2026-11-24')?.closes?.['c-1']).toMatchObject({
+      unknown: ['purchasesAmount'],
+      mismatch: true,
+    });
+    expect(unsold.storeDay('oslo', '2026-11-24')?.closeMismatches).toBe(1);
+  });
+
+  it('takes a figure in the log that is no whole number (written before the rim refused one) as unknown', () => {
+    const projector = project([...store(), closeWith({ purchasesCount: 0, purchasesAmount: '0', reversalsCount: 0 })]);
+    expect(projector.terminal('oslo', 'T-1')?.lastClose).toMatchObject({
+      terminal: { purchasesCount: 0, reversalsCount: 0, reversalsAmount: 0 },
+      unknown: ['purchasesAmount'],
+      mismatch: true,
+    });
+  });
+});

@@ -1,4 +1,9 @@
-import { operationDecider, type OperationEvent, type OperationRequestedData } from '@app/payment-domain';
+import {
+  operationDecider,
+  type EndOfDayBatch,
+  type OperationEvent,
+  type OperationRequestedData,
+} from '@app/payment-domain';
 import { deciderSpec } from './decider-spec';
 
 const spec = deciderSpec(operationDecider);
@@ -96,6 +101,19 @@ describe('terminal operation', () => {
           data: { outcome: 'completed', batch: { ...batch, [field]: '2026-12-03T08:00:00' }, at },
         })
         .thenFails('VALIDATION_FAILED', { field: `batch.${field}` });
+    // A figure named unreadable is one the batch leaves out: shown as unknown, never beside a figure given for it.
+    for (const unreadable of [['purchasesCount'], ['batchId'], 'purchasesAmount'])
+      dispatchedClose
+        .when({
+          type: 'RecordOperationOutcome',
+          data: { outcome: 'completed', batch: { ...batch, unreadable } as EndOfDayBatch, at },
+        })
+        .thenFails('VALIDATION_FAILED', { field: 'batch.unreadable' });
+    const { purchasesAmount: _unread, ...readable } = batch;
+    const unreadSum = { ...readable, unreadable: ['purchasesAmount'] } satisfies EndOfDayBatch;
+    dispatchedClose
+      .when({ type: 'RecordOperationOutcome', data: { outcome: 'completed', batch: unreadSum, at } })
+      .then([{ ...completed, data: { ...completed.data, batch: unreadSum } }]);
     // Nor one that names a day that does not exist, which Date.parse moves to another (30 February is 2 March).
     for (const dinteroAt of ['2026-02-30T10:00:00Z', '2026-11-31T10:00:00Z', '2026-12-03T24:00:00Z'])
       dispatchedClose

@@ -38,8 +38,9 @@ const batchFields = {
 const batchFigures = object(batchFields);
 
 const terminalClose = object(
-  { operationId: text, closedAt: text, terminal: batchFigures, recorded: batchFigures },
+  { operationId: text, closedAt: text, terminal: object({}, batchFields), recorded: batchFigures },
   {
+    unknown: listOf(text),
     terminalId: text,
     businessDay: text,
     batchId: text,

@@ -41,6 +41,21 @@ export interface BatchFigures {
   readonly reversalsAmount: number;
 }
 
+/**
+ * A terminal batch's figures as the terminal reports them, amounts in minor units. One Dintero gave that the engine
+ * could not read is absent, and named in the close's `unknown`: it is not known, not 0.
+ */
+export interface TerminalFigures {
+  /** Purchases: captures, as the terminal counts them. */
+  readonly purchasesCount?: number;
+  /** Their sum, in minor units. */
+  readonly purchasesAmount?: number;
+  /** Reversals: refunds done at the terminal. */
+  readonly reversalsCount?: number;
+  /** Their sum, in minor units. */
+  readonly reversalsAmount?: number;
+}
+
 /** Where a close disagrees with the log: the terminal's figure minus the log's, for each field that differs. */
 export interface BatchDifferences {
   /** Purchases the terminal counted beyond the log's (negative: fewer). */
@@ -156,8 +171,16 @@ export interface TerminalClose {
    * only what came after), but its totals are unknown, and `terminal` holds zeros that say nothing.
    */
   readonly withoutTotals?: true;
-  /** The terminal's figures (zeros when `withoutTotals`). */
-  readonly terminal: BatchFigures;
+  /**
+   * The terminal's figures (zeros when `withoutTotals`; one it gave unreadable absent: see `unknown`); one it did not
+   * give is 0.
+   */
+  readonly terminal: TerminalFigures;
+  /**
+   * The terminal's figures Dintero gave that the engine could not read (not a whole number): unknown, so the close
+   * cannot be said to agree with the log, and is a mismatch whatever the log recorded. Absent when there are none.
+   */
+  readonly unknown?: readonly ('purchasesCount' | 'purchasesAmount' | 'reversalsCount' | 'reversalsAmount')[];
   /**
    * The terminal's sale amount in the batch, in minor units, as Dintero gives it (when it does). Not compared: it
    * is the terminal's own net of purchases and reversals.
@@ -175,8 +198,8 @@ export interface TerminalClose {
    */
   readonly currencies?: Readonly<Record<string, BatchFigures>>;
   /**
-   * The terminal and the log disagree; or the terminal gave no totals (`withoutTotals`) for a batch the log has any
-   * purchase or reversal in, which cannot be reconciled.
+   * The terminal and the log disagree, or a figure of the terminal's is unknown (`unknown`); or the terminal gave no
+   * totals (`withoutTotals`) for a batch the log has any purchase or reversal in, which cannot be reconciled.
    */
   readonly mismatch: boolean;
   /** Where they disagree, field by field (terminal minus log). */

@@ -4,6 +4,7 @@ import { isBefore, requireInstant, requireText, requireToken } from '../shared/v
 import {
   OPERATION_ENDS,
   TERMINAL_OPERATIONS,
+  type BatchFigureName,
   type CloseAttemptClaimedData,
   type CloseAttemptVoidedData,
   type CloseGivenUpData,
@@ -209,16 +210,23 @@ function requireBatchFigures(batch: EndOfDayBatch) {
   }
   for (const field of ['startOfDayAt', 'lastEndOfDayAt'] as const)
     if (batch[field] !== undefined) requireInstant(batch[field], `batch.${field}`);
+  // A figure named unreadable is unknown: the read models show it so, never as the figure given beside it, nor as 0.
+  const { unreadable } = batch;
+  const leftOut = (field: unknown) => BATCH_FIGURES.some((figure) => figure === field && batch[figure] === undefined);
+  if (unreadable !== undefined && (!Array.isArray(unreadable) || !unreadable.every(leftOut)))
+    throw new DomainError('VALIDATION_FAILED', 'batch.unreadable must name figures the batch leaves out', {
+      field: 'batch.unreadable',
+    });
 }
 
-const BATCH_FIGURES = [
+const BATCH_FIGURES: readonly BatchFigureName[] = [
   'purchasesCount',
   'purchasesAmount',
   'reversalsCount',
   'reversalsAmount',
   'saleAmount',
   'tipAmount',
-] as const satisfies readonly (keyof EndOfDayBatch)[];
+];
 
 function requireAttempt(attempt: number, field: string) {
   if (!Number.isInteger(attempt) || attempt < 1)

@@ -31,7 +31,17 @@ export interface EndOfDayBatch {
   readonly tipAmount?: number;
   /** The terminal's answer, e.g. `accepted`. */
   readonly outcome?: string;
+  /**
+   * The figures Dintero gave that the engine could not read (not a whole number), each left out: unknown, where a
+   * figure absent without being named here is one Dintero did not give. Absent when every figure given was read, and
+   * on events recorded before it was kept.
+   */
+  readonly unreadable?: readonly BatchFigureName[];
 }
+
+/** The figures of a terminal's batch, by name. */
+export type BatchFigureName =
+  'purchasesCount' | 'purchasesAmount' | 'reversalsCount' | 'reversalsAmount' | 'saleAmount' | 'tipAmount';
 
 export interface OperationRequestedData {
   /** The operation (the engine's id, a UUID): also the `Idempotency-Key` it is sent to Dintero with. */

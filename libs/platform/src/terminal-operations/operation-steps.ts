@@ -193,7 +193,8 @@ async function recordDinteroOutcome(
     ...(found.updated_at !== undefined && updatedAt === undefined ? ['updated_at'] : []),
     ...(batch?.unread ?? []),
   ];
-  // Recorded all the same (the terminal did close): a figure left out is compared as none, and so flagged.
+  // Recorded all the same (the terminal did close): a figure left out is named in the batch as unreadable, and the
+  // read models show it as unknown, the close as a mismatch.
   if (unread.length > 0)
     logger.warn({ ...metadata, unread }, 'Dintero gave a terminal operation’s time or figures the engine cannot read');
   const refused = closeNotAccepted(operation, found);
@@ -288,6 +289,9 @@ function batchOf(result: NonNullable<DinteroTerminalOperation['result']>): {
     if (read !== undefined) batch[field] = read;
     else unread.push(field);
   }
+  // Named, so that the read models show such a figure as unknown, where one Dintero did not give compares as none.
+  const unreadable = unread.filter((field) => field in figures);
+  if (unreadable.length > 0) batch['unreadable'] = unreadable;
   return { batch, unread };
 }
 

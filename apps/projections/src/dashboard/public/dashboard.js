@@ -708,10 +708,14 @@ function storeCurrency(days) {
   return seen.size === 1 ? [...seen][0] : undefined;
 }
 
-/** A batch's figures in words: "the terminal: 3 purchases (NOK 135.00), 1 refund (NOK 5.00)". */
+/**
+ * A batch's figures in words: "the terminal: 3 purchases (NOK 135.00), 1 refund (NOK 5.00)". A figure the terminal
+ * gave unreadable (absent, named in the close's `unknown`) reads "unknown", never 0.
+ */
 function batchText(figures, whose, currency) {
-  const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
-  const amount = (minor) => (currency ? money(minor, currency) : `${minor} in minor units`);
+  const count = (n, one, many) => (n === undefined ? `an unknown number of ${many}` : `${n} ${n === 1 ? one : many}`);
+  const amount = (minor) =>
+    minor === undefined ? 'an unknown amount' : currency ? money(minor, currency) : `${minor} in minor units`;
   return (
     `${whose}: ${count(figures.purchasesCount, 'purchase', 'purchases')} (${amount(figures.purchasesAmount)}), ` +
     `${count(figures.reversalsCount, 'refund', 'refunds')} (${amount(figures.reversalsAmount)})`

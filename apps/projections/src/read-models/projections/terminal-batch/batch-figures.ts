@@ -2,7 +2,7 @@ import type { BatchDifferences, BatchFigures, OpenBatch, TerminalClose, TimedCou
 
 /** A batch that counted nothing. */
 export const NONE: BatchFigures = { purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 };
-const FIELDS = ['purchasesCount', 'purchasesAmount', 'reversalsCount', 'reversalsAmount'] as const;
+export const FIELDS = ['purchasesCount', 'purchasesAmount', 'reversalsCount', 'reversalsAmount'] as const;
 
 /**
  * A capture (`purchase`) or a refund at the terminal (`reversal`) as a batch counts it: its amount in its currency,
@@ -93,6 +93,10 @@ export function pick(figures: BatchFigures): BatchFigures {
   return { purchasesCount, purchasesAmount, reversalsCount, reversalsAmount };
 }
 
+/**
+ * The close with the terminal's figures compared with the log's: a mismatch where they differ, or where a figure of
+ * the terminal's is unknown (given unreadable), which has no difference to show.
+ */
 export function compared(close: TerminalClose): TerminalClose {
   // No totals from the terminal: nothing to tell apart, and a batch the log has anything in cannot be reconciled.
   if (close.withoutTotals === true) {
@@ -101,10 +105,13 @@ export function compared(close: TerminalClose): TerminalClose {
   }
   const differences: { -readonly [Field in keyof BatchDifferences]: number } = {};
   for (const field of FIELDS) {
-    const difference = close.terminal[field] - close.recorded[field];
+    const theirs = close.terminal[field];
+    if (theirs === undefined) continue;
+    const difference = theirs - close.recorded[field];
     if (difference !== 0) differences[field] = difference;
   }
   const { differences: _before, ...rest } = close;
-  const mismatch = Object.keys(differences).length > 0;
-  return { ...rest, mismatch, ...(mismatch ? { differences } : {}) };
+  const differ = Object.keys(differences).length > 0;
+  const mismatch = differ || (close.unknown?.length ?? 0) > 0;
+  return { ...rest, mismatch, ...(differ ? { differences } : {}) };
 }

@@ -8,7 +8,7 @@ import type {
   TerminalDoc,
   TimedCount,
 } from '../../read-model.types';
-import { compared, counting, NONE, pick, splitOf, without } from './batch-figures';
+import { compared, counting, FIELDS, NONE, pick, splitOf, without } from './batch-figures';
 import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
 import { ofDevice, oldCloses, swappedInSince } from './device-swap';
 import { withinKeptBound } from './kept-while-closing';
@@ -214,6 +214,7 @@ function closeRecord(
   openedAt: string | undefined,
 ): TerminalClose {
   const { batch = {} } = close;
+  const unknown = unknownFigures(batch);
   return compared({
     terminalId,
     operationId: close.operationId,
@@ -223,18 +224,29 @@ function closeRecord(
     ...(batch.startOfDayAt ? { startOfDayAt: batch.startOfDayAt } : {}),
     ...(openedAt ? { openedAt } : {}),
     ...(close.batch === undefined ? { withoutTotals: true as const } : {}),
-    terminal: {
-      purchasesCount: batch.purchasesCount ?? 0,
-      purchasesAmount: batch.purchasesAmount ?? 0,
-      reversalsCount: batch.reversalsCount ?? 0,
-      reversalsAmount: batch.reversalsAmount ?? 0,
-    },
+    terminal: Object.fromEntries(
+      FIELDS.filter((field) => !unknown.includes(field)).map((field) => [field, batch[field] ?? 0]),
+    ),
+    ...(unknown.length > 0 ? { unknown } : {}),
     ...(batch.saleAmount === undefined ? {} : { saleAmount: batch.saleAmount }),
     ...(batch.tipAmount === undefined ? {} : { tipAmount: batch.tipAmount }),
     recorded: pick(recorded),
     ...(recorded.currencies ? { currencies: recorded.currencies } : {}),
     mismatch: false,
   });
+}
+
+/**
+ * The terminal's compared figures that are unknown: named unreadable by the rim, or in the log as no whole number (an
+ * event of a version before the rim and the decider refused such a figure, or written by hand), which compared as
+ * given would be no number, or as 0 a difference that is not there.
+ */
+function unknownFigures(batch: EndOfDayBatch): (typeof FIELDS)[number][] {
+  return FIELDS.filter(
+    (field) =>
+      (batch.unreadable?.includes(field) ?? false) ||
+      (batch[field] !== undefined && !Number.isSafeInteger(batch[field])),
+  );
 }
 
 /**
