@@ -13,7 +13,8 @@ import {
 /**
  * Problem Details, with the answers Dintero's retries depend on: 5xx whenever trying again may succeed
  * (Dintero or the log unreachable, a status we cannot record yet, or a transaction in another currency than its
- * payment's, `TRANSACTION_IN_OTHER_CURRENCY`, 503 by `STATUS_OF`), 4xx only when it never will, since
+ * payment's, `TRANSACTION_IN_OTHER_CURRENCY`, 503 by `STATUS_OF`, a captured payment's handed to a person too:
+ * `PaymentFacts.recordTransaction`), 4xx only when it never will, since
  * Dintero gives up on a callback after a 4xx (docs/dintero.md §4).
  */
 @Catch()

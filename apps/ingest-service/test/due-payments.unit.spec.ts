@@ -167,6 +167,24 @@ describe('which payments the reconciler looks at, and when', () => {
     expect(due.size).toBe(0);
   });
 
+  it('forgets again a captured payment it had forgotten when it is handed to a person, and keeps an open one', () => {
+    // A further capture of its transaction in another currency (FlagUnbookableCapture): it had ended.
+    const flagged = (paymentId: string) =>
+      event(`payment-${paymentId}`, 'PaymentFlaggedForReview', {
+        reason: 'not_settleable',
+        transactionId: 'tx-1',
+        since: new Date(NOW).toISOString(),
+        problem: 'in SEK',
+        at: new Date(NOW).toISOString(),
+      });
+    const due = new DuePayments(settings);
+    due.apply(flagged('p-6'), NOW);
+    expect(due.size).toBe(0);
+    // An open payment flagged stays followed: Dintero is still asked.
+    [claimed, requested, flagged('p-1')].forEach((e) => due.apply(e, NOW));
+    expect(due.size).toBe(1);
+  });
+
   it('hands out at most the budget, earliest first', () => {
     const due = new DuePayments(settings);
     for (const n of [3, 1, 2]) {

@@ -639,6 +639,49 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
       await engine.terminalFree(terminalId);
     });
 
+    it("hands a person a further capture of a captured payment's transaction in another currency, answering 503 still", async () => {
+      // No reconciler looks at a captured payment: refused at every report and flagged by none, the money Dintero
+      // shows captured was known to nobody.
+      const { paymentId, sessionId, terminalId } = await unheardPayment(10_000);
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      const state = engine.sim.app.get(SimulatorState);
+      const tx = transactionOf(sessionId);
+      const simulated = state.transactions.get(tx.id)!;
+      const capture = simulated.events.find((event) => event.event === 'CAPTURE')!;
+      // Captured in part first (6,000 of 10,000), in the payment's currency: booked.
+      const partly = simulated.events.map((event) => (event === capture ? { ...event, amount: 6_000 } : event));
+      state.transactions.set(tx.id, { ...simulated, status: 'PARTIALLY_CAPTURED', events: partly });
+      expect(await callback(paymentId, { transaction_id: tx.id })).toMatchObject({
+        status: 200,
+        body: { recorded: ['PaymentCaptured'], status: 'captured' },
+      });
+      // The rest captured later, shown in SEK: not booked, and a person told once, however often Dintero reports it.
+      const rest = { ...capture, id: `${capture.id}-2`, amount: 4_000 };
+      state.transactions.set(tx.id, { ...simulated, currency: 'SEK', events: [...partly, rest] });
+      const refused = {
+        status: 503,
+        body: {
+          code: 'TRANSACTION_IN_OTHER_CURRENCY',
+          detail: `Dintero transaction ${tx.id} is CAPTURED in SEK, but payment ${paymentId} is in NOK: nothing was booked`,
+        },
+      };
+      expect(await callback(paymentId, { transaction_id: tx.id })).toMatchObject(refused);
+      expect(await webhook({ event: 'checkout_transaction', transaction: { id: tx.id } })).toMatchObject(refused);
+      expect(await callback(paymentId, { transaction_id: tx.id })).toMatchObject(refused);
+      const events = await engine.log.readStream(`payment-${paymentId}`);
+      expect(events.map((event) => event.type)).not.toContain('FurtherCaptureRecorded');
+      expect(events.filter((event) => event.type === 'PaymentFlaggedForReview').map((event) => event.data)).toEqual([
+        {
+          reason: 'not_settleable',
+          transactionId: tx.id,
+          since: expect.any(String) as string,
+          problem: refused.body.detail,
+          at: expect.any(String) as string,
+        },
+      ]);
+      await engine.terminalFree(terminalId);
+    });
+
     it('refuses a transaction that names another payment', async () => {
       const first = await pay(10_000);
       const second = await pay(10_000);

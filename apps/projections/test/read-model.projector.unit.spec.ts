@@ -2677,3 +2677,33 @@ describe('a close whose figures Dintero gave unreadable', () => {
     });
   });
 });
+
+describe('a captured payment handed to a person', () => {
+  it('lists a further capture of its transaction in another currency for review, and lets the payment go again', () => {
+    // The further capture is not booked (Dintero's report is refused); the flag is all that tells of it.
+    const flagged = event('payment-p-1', 'PaymentFlaggedForReview', {
+      reason: 'not_settleable',
+      transactionId: 'tx-p-1',
+      since: '2026-11-25T09:00:00.000Z',
+      problem: 'Dintero transaction tx-p-1 is CAPTURED in SEK, but payment p-1 is in NOK: nothing was booked',
+      at: '2026-11-25T09:00:00.000Z',
+    });
+    const log = [...store(), ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z'), flagged];
+    const projector = project(log);
+    expect(projector.store('oslo')?.review).toEqual([
+      {
+        paymentId: 'p-1',
+        terminalId: 'T-1',
+        reason: 'not_settleable',
+        transactionId: 'tx-p-1',
+        since: '2026-11-25T09:00:00.000Z',
+        problem: 'Dintero transaction tx-p-1 is CAPTURED in SEK, but payment p-1 is in NOK: nothing was booked',
+        at: '2026-11-25T09:00:00.000Z',
+      },
+    ]);
+    // Nothing booked: the day's takings are the sale's alone.
+    expect(projector.storeDay('oslo', '2026-11-24')?.currencies['NOK']).toMatchObject({ capturedAmount: 10_000 });
+    expect(projector.storeDay('oslo', '2026-11-25')).toBeUndefined();
+    expect(projector.paymentsHeld()).toBe(0);
+  });
+});

@@ -3,6 +3,7 @@ import {
   fold,
   paymentDecider,
   refundFollowed,
+  type DinteroTransactionFact,
   type PaymentCommand,
   type PaymentEvent,
   type PaymentState,
@@ -399,6 +400,51 @@ describe("the sale's money in the payment's currency (invariant 8)", () => {
       .given([...awaitingCard, ...partly])
       .when(inSek('CAPTURED', { capturedAmount: 39_900 }))
       .thenFails('TRANSACTION_IN_OTHER_CURRENCY', refused, naming);
+  });
+
+  it("hands a further capture of a captured payment's own transaction in another currency to a person, once", () => {
+    // Refused (above) at every report, and no reconciler looks at a captured payment: nobody would know of the money.
+    const partly = run(awaitingCard, [record('PARTIALLY_CAPTURED', 'callback', { capturedAmount: 30_000 })]);
+    const flag = (change: Partial<DinteroTransactionFact>, when = at(30)): PaymentCommand => ({
+      type: 'FlagUnbookableCapture',
+      data: { transaction: transaction('CAPTURED', { currency: 'SEK', ...change }), at: when },
+    });
+    const rest = flag({ capturedAmount: 39_900 });
+    const flagged = run([...awaitingCard, ...partly], [rest]);
+    expect(flagged).toEqual([
+      {
+        type: 'PaymentFlaggedForReview',
+        data: {
+          reason: 'not_settleable',
+          transactionId: 'T12345678.tx1',
+          since: at(30),
+          problem:
+            'Dintero transaction T12345678.tx1 is CAPTURED in SEK, but payment pay-1 is in NOK: nothing was booked',
+          at: at(30),
+        },
+      },
+    ]);
+    // Once: Dintero's next report is refused as before, and flags nothing more.
+    spec
+      .given([...awaitingCard, ...partly, ...flagged])
+      .when(flag({ capturedAmount: 39_900 }, at(40)))
+      .thenNothing();
+    spec
+      .given([...awaitingCard, ...partly, ...flagged])
+      .when(record('CAPTURED', 'webhook', { currency: 'SEK', capturedAmount: 39_900 }))
+      .thenFails('TRANSACTION_IN_OTHER_CURRENCY', refused, naming);
+    // Nothing to hand over: nothing captured beyond the sale, another transaction (a late capture, kept apart), the
+    // payment's currency (booked), or an open payment (the reconciler's, once its session is over).
+    for (const [given, command] of [
+      [partly, flag({ capturedAmount: 30_000 })],
+      [partly, flag({ capturedAmount: 39_900, transactionId: 'T12345678.tx2' })],
+      [partly, flag({ capturedAmount: 39_900, currency: 'NOK' })],
+      [[], flag({ capturedAmount: 39_900 })],
+    ] as const)
+      spec
+        .given([...awaitingCard, ...given])
+        .when(command)
+        .thenNothing();
   });
 
   it('records what books no money as before, and a late capture in its own currency', () => {

@@ -11,6 +11,7 @@ import {
 } from '@app/dintero';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
+  DomainError,
   endedClaims,
   existingPayment,
   isDinteroErrorKind,
@@ -139,12 +140,53 @@ export class PaymentFacts {
       paymentId,
       context,
       ...transactionSteps(tx, context.source, new Date().toISOString()),
-    );
+    ).catch((error: unknown) => this.refusedInOtherCurrency(paymentId, tx, context, error));
     // Only once all of it is durable, the ended claims released too: a failure before fetches again.
     this.heard.remember(tx.id, { paymentId, digest, revision });
     // The log has the payment (recording it would have failed otherwise): this engine made it.
     this.callbackOrigins.check(paymentId, tx, context.correlationId);
     return recorded;
+  }
+
+  /**
+   * Throws `error` again; first, when it refused the transaction as money in another currency than its payment's
+   * (`TRANSACTION_IN_OTHER_CURRENCY`: Dintero is answered 503 and reports it again), hands a further capture of a
+   * captured payment's own transaction to a person, once (`FlagUnbookableCapture`): the reconciler, which does so
+   * for an open payment, looks at no captured one. A flag that cannot be recorded now is at Dintero's next report.
+   */
+  private async refusedInOtherCurrency(
+    paymentId: string,
+    tx: DinteroTransaction,
+    context: FactContext,
+    error: unknown,
+  ): Promise<never> {
+    if (!(error instanceof DomainError) || error.code !== 'TRANSACTION_IN_OTHER_CURRENCY') throw error;
+    const ids = { paymentId, transactionId: tx.id, currency: tx.currency, ...this.ids(context) };
+    try {
+      const stream = paymentStream(paymentId);
+      const payment = existingPayment((await readState(this.store, stream, paymentDecider)).state, paymentId);
+      const command: PaymentCommand = {
+        type: 'FlagUnbookableCapture',
+        data: { transaction: transactionFact(tx), at: new Date().toISOString() },
+      };
+      const metadata = {
+        ...this.metadata(context),
+        paymentId,
+        storeId: payment.storeId,
+        terminalId: payment.terminalId,
+      };
+      const { events } = await handleCommand(this.store, stream, paymentDecider, command, { metadata });
+      if (events.length > 0) {
+        this.metrics.flaggedForReview.inc();
+        this.logger.warn(
+          { ...ids, storeId: payment.storeId, terminalId: payment.terminalId },
+          'Dintero shows more of a captured payment’s transaction captured in another currency: not booked, flagged for a person',
+        );
+      }
+    } catch (flagError) {
+      this.logger.warn({ ...ids, err: flagError }, 'could not flag a capture in another currency yet');
+    }
+    throw error;
   }
 
   /**

@@ -80,6 +80,7 @@ export class DuePayments {
     if (!event.streamName.startsWith('payment-')) return;
     const paymentId = event.streamName.slice('payment-'.length);
     const entry = this.entry(paymentId);
+    const forgotten = !entry.known;
     entry.known = true;
     const { graceMs, unknownDelayMs, refundWaitMs } = this.settings;
     switch (event.type) {
@@ -106,6 +107,11 @@ export class DuePayments {
         // (`ReconcilerService.cancelAsRequested`) rather than leave the terminal prompting until the session's end.
         entry.cancelling = true;
         this.bringForward(entry, now + unknownDelayMs);
+        break;
+      case 'PaymentFlaggedForReview':
+        // Of a payment this index had forgotten: a captured one, whose further capture in another currency was handed
+        // to a person (`FlagUnbookableCapture`). It had ended, and is forgotten again.
+        if (forgotten) entry.ended = true;
         break;
       case 'SessionCreationOutcomeUnknown':
       case 'RefundOutcomeUnknown':

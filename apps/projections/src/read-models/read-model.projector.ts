@@ -933,8 +933,10 @@ export class ReadModelProjector {
           else this.forgetIfDone(paymentId, payment);
         }
     }
-    // Money after the end (or a refund's news) brought the payment back (see `knows`): it goes again.
-    if (followsPaymentEnd(event.type) && !readBack) this.forgetIfDone(paymentId, payment);
+    // Money after the end (or a refund's news, or a captured payment's flag for review: a further capture in another
+    // currency) brought the payment back (see `knows`): it goes again.
+    const afterEnd = followsPaymentEnd(event.type) || (event.type === 'PaymentFlaggedForReview' && payment.ended);
+    if (afterEnd && !readBack) this.forgetIfDone(paymentId, payment);
     // The late capture the money is of: the event's own, the one its refund gives back from, or one refunded elsewhere.
     const lateOf =
       event.type === 'LateCaptureRecorded' || (event.type === 'ExternalRefundRecorded' && event.data.lateCapture)

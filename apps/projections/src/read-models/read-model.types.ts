@@ -314,8 +314,9 @@ export interface CurrencyTotals {
 }
 
 /**
- * A payment a person must look at: it stayed open past the reconciler's deadline. Or, with `refundId`, a refund of a
- * captured payment that has no outcome long after it was asked for.
+ * A payment a person must look at: it stayed open past the reconciler's deadline, or it was captured and Dintero shows
+ * its transaction captured further in another currency (not booked: `not_settleable`, an entry no later fact ends).
+ * Or, with `refundId`, a refund of a captured payment that has no outcome long after it was asked for.
  */
 export interface ReviewEntry {
   readonly paymentId: string;
@@ -334,7 +335,10 @@ export interface ReviewEntry {
    */
   readonly reason: string;
   readonly transactionId?: string;
-  /** Since when: Dintero has reported the outcome as unknown, or the session has been over; a refund's: asked for. */
+  /**
+   * Since when: Dintero has reported the outcome as unknown, or the session has been over; a captured payment's: the
+   * capture in another currency was first reported; a refund's: asked for.
+   */
   readonly since: string;
   /** `not_settleable`: what stops the reconciler. */
   readonly problem?: string;

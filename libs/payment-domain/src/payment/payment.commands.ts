@@ -87,6 +87,12 @@ export type PaymentCommand =
   /** `problem`: the reconciler could not settle the payment (what stopped it), rather than found it still open. */
   | Command<'FlagForReview', { readonly at: string; readonly problem?: string }>
   /**
+   * A transaction Dintero reported that `RecordDinteroTransaction` refused as money in another currency than the
+   * payment's (`TRANSACTION_IN_OTHER_CURRENCY`): a further capture of a captured payment's own transaction is handed
+   * to a person, since no reconciler looks at a captured payment.
+   */
+  | Command<'FlagUnbookableCapture', { readonly transaction: DinteroTransactionFact; readonly at: string }>
+  /**
    * A refund without an outcome for a person: one Dintero accepted and has not finished (`problem` absent), or one
    * the reconciler cannot settle (`problem`: what stopped it).
    */

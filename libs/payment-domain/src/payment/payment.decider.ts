@@ -363,12 +363,42 @@ function bookableAsSale(
   events: PaymentEvent[],
 ): PaymentEvent[] {
   if (events.length === 0 || transaction.currency === payment.currency) return events;
-  const { transactionId, status, currency } = transaction;
-  throw new DomainError(
-    'TRANSACTION_IN_OTHER_CURRENCY',
-    `Dintero transaction ${transactionId} is ${status} in ${currency}, but payment ${payment.paymentId} is in ${payment.currency}: nothing was booked`,
-    { paymentId: payment.paymentId, transactionId, transactionCurrency: currency, paymentCurrency: payment.currency },
-  );
+  const { transactionId, currency } = transaction;
+  throw new DomainError('TRANSACTION_IN_OTHER_CURRENCY', inOtherCurrency(payment, transaction), {
+    paymentId: payment.paymentId,
+    transactionId,
+    transactionCurrency: currency,
+    paymentCurrency: payment.currency,
+  });
+}
+
+const inOtherCurrency = (
+  payment: Pick<OpenPayment | CapturedPayment, 'paymentId' | 'currency'>,
+  { transactionId, status, currency }: DinteroTransactionFact,
+) =>
+  `Dintero transaction ${transactionId} is ${status} in ${currency}, but payment ${payment.paymentId} is in ${payment.currency}: nothing was booked`;
+
+/**
+ * Hands to a person, once, a further capture of a captured payment's own transaction that Dintero shows in another
+ * currency than the payment's: `bookableAsSale` refuses to book it, and ingest answers Dintero 503 at each report, but
+ * the reconciler, which hands an open payment that never becomes bookable to a person, looks at no captured payment.
+ * Anything else changes nothing: an open payment's is the reconciler's to flag once its session is over.
+ */
+function flagUnbookableCapture({ transaction, at }: Of<'FlagUnbookableCapture'>, state: PaymentState): PaymentEvent[] {
+  const payment = existingPayment(state);
+  if (payment.status !== 'captured' || payment.flaggedForReviewAt !== undefined) return [];
+  const { transactionId, currency } = transaction;
+  if (transactionId !== payment.transactionId || currency === payment.currency) return [];
+  // What `furtherCaptures` would book: a captured sum beyond the payment's (the amounts are in another currency, but
+  // Dintero shows more captured than the sale booked).
+  const { capturedAmount } = transaction;
+  if (capturedAmount === undefined || capturedAmount <= payment.capturedAmount) return [];
+  requireInstant(at, 'at');
+  const problem = inOtherCurrency(payment, transaction).slice(0, MAX_PROBLEM_LENGTH);
+  // Since it was found: Dintero's report of it was refused from then on.
+  return [
+    { type: 'PaymentFlaggedForReview', data: { reason: 'not_settleable', transactionId, since: at, problem, at } },
+  ];
 }
 
 const receiptOf = (transaction: DinteroTransactionFact) =>
@@ -737,6 +767,8 @@ function decide(command: PaymentCommand, state: PaymentState): PaymentEvent[] {
       return recordExternalRefunds(command.data, state);
     case 'FlagForReview':
       return flagForReview(command.data, state);
+    case 'FlagUnbookableCapture':
+      return flagUnbookableCapture(command.data, state);
     case 'FlagRefundForReview':
       return flagRefundForReview(command.data, state);
     default: {

@@ -102,14 +102,19 @@ export type PaymentEvent =
    * its session is over, but Dintero's transaction is still initiated, on hold or authorised; `not_settleable`:
    * its session is over and the reconciler cannot settle it (Dintero answers with a status this engine does not
    * know, a transaction that names another payment, no such transaction; or cannot be reached), `problem` says
-   * what. The payment stays open; Dintero is still asked.
+   * what. The payment stays open; Dintero is still asked. Also `not_settleable`, once: a captured payment whose own
+   * transaction Dintero shows captured further in another currency than the payment's (not booked; no reconciler looks
+   * at a captured payment), `problem` naming both currencies.
    */
   | Event<
       'PaymentFlaggedForReview',
       {
         readonly reason: 'outcome_unknown' | 'not_final' | 'not_settleable';
         readonly transactionId?: string;
-        /** Since when: Dintero has reported the outcome as unknown, or the session has been over. */
+        /**
+         * Since when: Dintero has reported the outcome as unknown, or the session has been over; for a captured
+         * payment, when the capture in another currency was first reported.
+         */
         readonly since: string;
         /** `not_settleable`: what stopped the reconciler, as it last failed. */
         readonly problem?: string;

@@ -95,6 +95,11 @@ export type PaymentState =
       readonly refunds: Readonly<Record<string, Refund>>;
       /** Refunded at Dintero by no refund of this engine's (`ExternalRefundRecorded`), in all. */
       readonly refundedElsewhere?: number;
+      /**
+       * When a further capture of its transaction in another currency than the payment's, which is not booked, was
+       * handed to a person (`PaymentFlaggedForReview`, `FlagUnbookableCapture`).
+       */
+      readonly flaggedForReviewAt?: string;
       /** The card the terminal read (absent on payments recorded before it was kept, and when Dintero sent none). */
       readonly card?: CardSummary;
       readonly receipt?: TerminalReceipt;
@@ -431,7 +436,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
           }
         : state;
     case 'PaymentFlaggedForReview':
-      return isOpen(state) ? { ...state, flaggedForReviewAt: event.data.at } : state;
+      return isOpen(state) || state.status === 'captured' ? { ...state, flaggedForReviewAt: event.data.at } : state;
     case 'PaymentAuthorized':
       return isOpen(state)
         ? { ...knownAgain(state), status: 'authorized', transactionId: event.data.transactionId }
