@@ -1,0 +1,226 @@
+import { DEFAULT_END_OF_DAY_TIME, addDays, operationOpen } from '@app/payment-domain';
+import { giveUpReason, type CloseAttempt } from './close-attempt';
+import { daysBefore, notItsDay, terminalCloseAt, terminalDayDue, terminalInUse, type DueDay } from './close-due';
+import { BUSY_TERMINAL, outOfUseReason, supersededReason, type MissedTerminalDay } from './close-give-up-reasons';
+import { closeTime, dueClose } from './close-schedule';
+import type { NightlyCloseIndex } from './nightly-close-index';
+
+/**
+ * Which terminal days the nightly close has to act on now, as its index knows them: the closes due, those superseded
+ * by their next day's, the days out of use at their close time after taking payments or refunds, and the days missed.
+ * Pure: time is passed in.
+ */
+
+/** What the look at the days needs of the configuration. */
+export interface CloseDaySettings {
+  /** `NIGHTLY_CLOSE_SPREAD_SECONDS`, in milliseconds. */
+  readonly spreadMs: number;
+  /** `NIGHTLY_CLOSE_MAX_ATTEMPTS`. */
+  readonly maxAttempts: number;
+}
+
+/** A terminal's close due now: of the latest day whose close time (with its spread) has come. */
+export interface DueClose {
+  readonly storeId: string;
+  readonly terminalId: string;
+  readonly businessDay: string;
+  readonly key: string;
+  readonly dinteroTerminalId: string;
+}
+
+/**
+ * Closes of an earlier day of a terminal whose next day's close is due now, that did not close and are not given up:
+ * no attempt of them is made any more (only the latest due day's close is ever started), so each is given up, for the
+ * store day to say that its batch was not closed. One still under way (asked for, sent, pending at Dintero) may yet
+ * complete, and is left to end: it is given up here once it ended without closing. A terminal with no close due now
+ * (taken out of use, or removed, after its close ended without closing and before it was tried again) has its
+ * store's next day instead, once that day's close time (with the terminal's spread) has come: it is never tried again.
+ */
+export function supersededCloses(
+  index: NightlyCloseIndex,
+  settings: CloseDaySettings,
+  due: readonly { storeId: string; terminalId: string; businessDay: string }[],
+  now: number,
+) {
+  const dueOf = new Map(due.map((close) => [`${close.storeId}.${close.terminalId}`, close]));
+  const superseded: {
+    storeId: string;
+    terminalId: string;
+    businessDay: string;
+    key: string;
+    close: CloseAttempt;
+    reason: string;
+  }[] = [];
+  for (const [key, close] of index.closes) {
+    if (close.status === 'completed' || close.status === 'given_up' || operationOpen(close.status)) continue;
+    // The key is `{storeId}.{terminalId}.{businessDay}`, the day always ten characters.
+    const terminal = key.slice(0, -(close.businessDay.length + 1));
+    const next = dueOf.get(terminal) ?? storeDayDue(index, settings, terminal, now);
+    if (next === undefined || next.businessDay <= close.businessDay) continue;
+    const why = close.status === 'busy' ? BUSY_TERMINAL : (close.reason ?? close.status);
+    superseded.push({
+      storeId: next.storeId,
+      terminalId: next.terminalId,
+      businessDay: close.businessDay,
+      key,
+      close,
+      reason: giveUpReason(close, settings.maxAttempts) ?? supersededReason(next.businessDay, why),
+    });
+  }
+  return superseded;
+}
+
+/**
+ * The day whose close is due now at the terminal's store (`{storeId}.{terminalId}`, ids of neither holding a dot), its
+ * close time and the terminal's spread come, whether the terminal is in use or listed there still: for a close of an
+ * earlier day no due close of the terminal supersedes.
+ */
+function storeDayDue(index: NightlyCloseIndex, settings: CloseDaySettings, terminal: string, now: number) {
+  const [storeId, terminalId] = terminal.split('.') as [string, string];
+  const state = index.stores.get(storeId);
+  if (state?.status !== 'registered') return undefined;
+  const day = terminalDayDue({ storeId, terminalId, schedule: state.details, now, spreadMs: settings.spreadMs });
+  return day && { storeId, terminalId, businessDay: day.businessDay };
+}
+
+/**
+ * The days due now (their close time and the terminal's spread come) of terminals out of use at that close time
+ * (deactivated, moved, not `ACTIVE` at Dintero: `notItsDay`), that took payments or refunds in the day before they were
+ * taken out of use: no close of theirs is made, and what they took would reach no close until they came back into
+ * use, and none if they never did. Each is given up at once, saying why (`outOfUseReason`), for the store day to list
+ * it not closed; a close made when the terminal is back marks it closed since. A day with a close tried, or closed by
+ * hand, is left to those. Given up later, found late, by the look for missed days when it could not be then.
+ */
+export function outOfUseAtCloseTime(index: NightlyCloseIndex, settings: CloseDaySettings, now: number) {
+  const found: { storeId: string; terminalId: string; businessDay: string; key: string; reason: string }[] = [];
+  const days = new Map<string, DueDay>();
+  const previous = new Map<string, number>();
+  for (const [storeId, state] of index.stores) {
+    if (state.status !== 'registered') continue;
+    const { timeZone, endOfDayTime = DEFAULT_END_OF_DAY_TIME } = state.details;
+    for (const terminalId of [...Object.keys(state.terminals), ...(index.removed.get(storeId) ?? [])]) {
+      const day = terminalDayDue(
+        { storeId, terminalId, schedule: state.details, now, spreadMs: settings.spreadMs },
+        days,
+      );
+      if (day === undefined) continue;
+      const { businessDay, closeAt } = day;
+      const key = `${storeId}.${terminalId}.${businessDay}`;
+      if (index.closes.has(key) || index.closedByHand.has(key)) continue;
+      const schedule = `${timeZone} ${endOfDayTime} ${businessDay}`;
+      const previousCloseAt = previous.get(schedule) ?? closeTime(addDays(businessDay, -1), endOfDayTime, timeZone);
+      previous.set(schedule, previousCloseAt);
+      const period = index.use.usedAndEndedBetween(`${storeId}.${terminalId}`, previousCloseAt, closeAt);
+      if (period !== undefined)
+        found.push({ storeId, terminalId, businessDay, key, reason: outOfUseReason(businessDay, period) });
+    }
+  }
+  return found;
+}
+
+/**
+ * Terminal days before the day due now that were due and left no trace: no close of theirs was requested or given up
+ * (the engine was down when the next day's close fell due, for however many days, or this instance knew of one only
+ * in memory, a busy terminal or starts that failed, and was restarted since). Nothing will try them any more, and
+ * nothing said their batch was not closed: each is given up, once (`missedReason` says whether and why). A day the
+ * terminal was not in use at (its close time in none of the terminal's periods in use: not yet registered or
+ * `ACTIVE` at Dintero, or out of use then, between two periods or since) and a day a close by hand closed are none of
+ * these, but for one it took payments or refunds in before it was taken out of use (`outOfUseBefore`); a terminal taken out of use since (deactivated, removed), or taken back into use since, still has the days
+ * of its earlier periods looked at. Each terminal's days are looked at from the day before the due one back to the
+ * latest the log shows the nightly close at work on it (the days before then were looked at while the engine ran),
+ * and no further back than `lookBackFrom` (`NIGHTLY_CLOSE_LOOK_BACK_DAYS`).
+ */
+export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySettings, now: number, lookBackFrom: string) {
+  const missed: MissedTerminalDay[] = [];
+  // By schedule, the days looked back over before the due one, built again only when the due day or the first day
+  // looked at moves (or a store takes a schedule no store had): those of schedules no store has now are dropped.
+  const held = index.schedules;
+  index.schedules = new Map();
+  for (const [storeId, state] of index.stores) {
+    if (state.status !== 'registered') continue;
+    const { timeZone, endOfDayTime = DEFAULT_END_OF_DAY_TIME } = state.details;
+    const key = `${timeZone} ${endOfDayTime}`;
+    let schedule = index.schedules.get(key);
+    if (!schedule) {
+      const due = dueClose(timeZone, endOfDayTime, now).businessDay;
+      const before = held.get(key);
+      schedule =
+        before?.due === due && before.from === lookBackFrom
+          ? before
+          : { due, from: lookBackFrom, days: daysBefore(due, lookBackFrom, timeZone, endOfDayTime) };
+      index.schedules.set(key, schedule);
+    }
+    const { days } = schedule;
+    // Its terminals, and those removed from it: one taken out of use after a day's close time, before that day's
+    // close was made, still has that day to give up.
+    for (const terminalId of [...Object.keys(state.terminals), ...(index.removed.get(storeId) ?? [])]) {
+      const terminalKey = `${storeId}.${terminalId}`;
+      // Out of use since before the days looked back over (its periods in use forgotten): no day of its to look at.
+      const since = index.use.since(terminalKey);
+      if (since === undefined || !index.use.inUseSince(terminalKey, Date.parse(lookBackFrom))) continue;
+      // Looked at newest first, up to the terminal's latest day with a trace (or the last before it was first in use,
+      // of its periods kept), over every period it was in use (before a reactivation too); given up oldest first, so
+      // that a give-up, a trace itself, never hides an earlier day from the next round.
+      const its: typeof missed = [];
+      for (const { day, closeAt, nextCloseAt, previousCloseAt } of days) {
+        const key = `${terminalKey}.${day}`;
+        if (since > closeAt || index.tracedDays.has(key)) break;
+        if (index.closes.has(key) || index.closedByHand.has(key) || index.notMissed.has(key)) continue;
+        // The day stays this terminal's close until its next day's falls due, spread and all (as `dueCloses` has it).
+        if (now < terminalCloseAt(storeId, terminalId, nextCloseAt, settings.spreadMs)) continue;
+        const found = { storeId, terminalId, businessDay: day, key, closeAt, nextCloseAt };
+        // Not in use at that day's close time (out of use then, between two periods): no close of its was due. But
+        // one that took payments or refunds in the day before it was taken out of use has them in no close.
+        const period = index.use.at(terminalKey, closeAt);
+        if (period === undefined) {
+          const outOfUseBefore = index.use.usedAndEndedBetween(terminalKey, previousCloseAt, closeAt);
+          if (outOfUseBefore !== undefined) its.push({ ...found, outOfUseBefore });
+          continue;
+        }
+        const { from, until: outOfUseAt, recordedAfter } = period;
+        const out = outOfUseAt === undefined ? {} : { outOfUseAt };
+        its.push({ ...found, inUse: { from, ...(recordedAfter === undefined ? {} : { recordedAfter }) }, ...out });
+      }
+      missed.push(...its.reverse());
+    }
+  }
+  return missed;
+}
+
+/**
+ * Why a terminal day with no trace in the log is given up, if it is: its first attempt was held up by a busy terminal
+ * or could not be started (as NATS kept it, this instance restarted since), or no close of it was made at all while
+ * the nightly close was in service (`CloseInService`: on at its close time, or at work while it was due). Both are
+ * found late, and say so: the give-up is dated when found. A day the nightly close was off over, or before it ran, is
+
+/** Every terminal in use whose day's close time (with its spread) has come: the closes due now. */
+export function dueCloses(index: NightlyCloseIndex, settings: CloseDaySettings, now: number) {
+  const due: DueClose[] = [];
+  const days = new Map<string, DueDay>();
+  for (const [storeId, state] of index.stores) {
+    if (state.status !== 'registered') continue;
+    for (const [terminalId, terminal] of Object.entries(state.terminals)) {
+      const day = terminalDayDue(
+        { storeId, terminalId, schedule: state.details, now, spreadMs: settings.spreadMs },
+        days,
+      );
+      if (day === undefined) continue;
+      const { businessDay, closeAt } = day;
+      const key = `${storeId}.${terminalId}.${businessDay}`;
+      const terminalKey = `${storeId}.${terminalId}`;
+      const close = index.closes.get(key);
+      // A day that is none of the terminal's (put in use after its close time, say) has no close: `notItsDay` says why.
+      const notIts = notItsDay(closeAt, {
+        inUse: terminalInUse(terminal),
+        registeredAt: index.registeredAt.get(terminalKey),
+        inUseAtCloseTime: index.use.at(terminalKey, closeAt) !== undefined,
+        tried: close !== undefined,
+        toGiveUp: close !== undefined && giveUpReason(close, settings.maxAttempts) !== undefined,
+      });
+      if (notIts !== undefined) continue;
+      const dinteroTerminalId = terminal.dintero?.dinteroTerminalId ?? terminalId;
+      due.push({ storeId, terminalId, businessDay, key, dinteroTerminalId });
+    }
+  }
+  return due;
+}

@@ -1,0 +1,197 @@
+import type { RecordedEvent } from '@app/event-store';
+import { asDomainEvent, ownEntry, storeDecider, type StoreState } from '@app/payment-domain';
+import type { CloseAttempt } from './close-attempt';
+import { terminalInUse, type MissedDay } from './close-due';
+import { endedAs, type TerminalStoreEvent } from './close-give-up-reasons';
+import { closeOperationId } from './close-schedule';
+import { CloseInService } from './close-in-service';
+import { TerminalUsePeriods } from './terminal-use-periods';
+
+/** Who the nightly close's operations are requested by, and the correlation id of what it records. */
+export const CORRELATION_ID = 'nightly-close';
+
+/** Closes older than this are forgotten: only the latest due day's close is ever started. */
+export const KEEP_DAYS_MS = 3 * 86_400_000;
+
+/** What the index needs of the configuration. */
+export interface NightlyCloseIndexSettings {
+  /** `NIGHTLY_CLOSE_MAX_ATTEMPTS`. */
+  readonly maxAttempts: number;
+  /** `NIGHTLY_CLOSE_RETRY_SECONDS`, in milliseconds. */
+  readonly retryMs: number;
+}
+
+/**
+ * What the nightly close knows, folded from the log (`store-`, `operation-`, `nightly-close-` and `terminal-` streams,
+ * `onEvent`): the stores and their terminals, when each was in use, the closes made and given up, and what the look
+ * for missed days needs. The service acts on it; it does no I/O, and reads no clock.
+ */
+export class NightlyCloseIndex {
+  readonly stores = new Map<string, StoreState>();
+  /**
+   * When each terminal (`{storeId}.{terminalId}`) was last registered, first or again after its removal (a new entry,
+   * another device maybe): the due close of a day whose close time came before that is none of its.
+   */
+  readonly registeredAt = new Map<string, number>();
+  /**
+   * When each terminal was in use, period by period (registered or reactivated, `ACTIVE` at Dintero, until deactivated,
+   * removed or moved, or not `ACTIVE` there any more), within the days looked back over: a day is a missed close of its
+   * only when its close time fell in one of them, before a reactivation as after it.
+   */
+  readonly use = new TerminalUsePeriods();
+  /** Terminals removed from their store (or moved to another), by store: no longer listed there, still looked at. */
+  readonly removed = new Map<string, Set<string>>();
+  /**
+   * Terminal days (`{storeId}.{terminalId}.{day}`) the log shows the nightly close at work on (a close requested or
+   * given up), for the days looked back over: the look for missed days of a terminal goes back no further than the
+   * latest of them before the day due, the days before it found (or not) while the engine ran then.
+   */
+  readonly tracedDays = new Set<string>();
+  /**
+   * When the nightly close was switched on and off (`NightlyCloseSwitched`), and when the log shows it at work (a close
+   * requested or given up): whether a day was due, for the look for missed days.
+   */
+  readonly inService = new CloseInService();
+  /** By `{timeZone} {endOfDayTime}`, the days the look for missed days goes over, as of the due day and the first day. */
+  schedules = new Map<string, { readonly due: string; readonly from: string; readonly days: readonly MissedDay[] }>();
+  /** Terminal days (`{storeId}.{terminalId}.{day}`) a close by hand closed: no nightly close of theirs is missed. */
+  readonly closedByHand = new Set<string>();
+  readonly handCloseOf = new Map<string, string>();
+  /** Terminal days with no trace found to be no missed close (the nightly close not in service then): not read again. */
+  readonly notMissed = new Set<string>();
+  /**
+   * Terminal days this instance had due, since it started: a close superseded that it never had due it found late (it
+   * was down, or not yet deployed, when the next day's close fell due), and its give-up says so.
+   */
+  readonly seenDue = new Set<string>();
+  /** Closes by `{storeId}.{terminalId}.{day}`, and which close each operation id is. */
+  readonly closes = new Map<string, CloseAttempt>();
+  readonly closeOf = new Map<string, { readonly key: string; readonly attempt: number }>();
+
+  constructor(private readonly settings: NightlyCloseIndexSettings) {}
+
+  onEvent(record: RecordedEvent): void {
+    const known = asDomainEvent(record);
+    if (known?.stream === 'nightly-close') {
+      this.inService.switched(Date.parse(known.event.data.at), known.event.data.enabled);
+      return;
+    }
+    if (known?.stream === 'store') {
+      const state = this.stores.get(known.id) ?? storeDecider.initialState;
+      const next = storeDecider.evolve(state, known.event);
+      this.stores.set(known.id, next);
+      if (known.event.type === 'TerminalRegistered')
+        this.registeredAt.set(`${known.id}.${known.event.data.terminalId}`, Date.parse(known.event.data.at));
+      if (known.event.type !== 'StoreRegistered' && known.event.type !== 'StoreDetailsChanged')
+        this.noteUse(known.id, known.event, state, next);
+      return;
+    }
+    if (known?.stream === 'terminal') {
+      const { event } = known;
+      if (event.type === 'TerminalClaimed' && (event.data.kind === 'payment' || event.data.kind === 'refund'))
+        this.use.used(`${event.data.storeId}.${event.data.terminalId}`, Date.parse(event.data.claimedAt));
+      return;
+    }
+    if (known?.stream !== 'operation') return;
+    const { event, id } = known;
+    if (event.type === 'CloseGivenUp') {
+      const { storeId, terminalId, businessDay, attempts } = event.data;
+      const key = `${storeId}.${terminalId}.${businessDay}`;
+      this.closes.set(key, { businessDay, attempt: attempts, status: 'given_up', notBefore: 0 });
+      this.tracedDays.add(key);
+      this.inService.sawAtWork(businessDay, event.data.at);
+      return;
+    }
+    if (event.type === 'OperationRequested') {
+      const { storeId, terminalId, businessDay, requestedBy } = event.data;
+      if (businessDay === undefined || event.data.operation !== 'end_of_day') return;
+      if (requestedBy !== CORRELATION_ID) {
+        this.handCloseOf.set(id, `${storeId}.${terminalId}.${businessDay}`);
+        return;
+      }
+      this.inService.sawAtWork(businessDay, event.data.requestedAt);
+      this.tracedDays.add(`${storeId}.${terminalId}.${businessDay}`);
+      const attempt = this.attemptOf(id, storeId, terminalId, businessDay);
+      if (attempt === undefined) return;
+      const key = `${storeId}.${terminalId}.${businessDay}`;
+      this.closeOf.set(id, { key, attempt });
+      const current = this.closes.get(key);
+      if (!current || (current.attempt <= attempt && current.status !== 'given_up'))
+        this.closes.set(key, { businessDay, attempt, status: 'requested', notBefore: 0 });
+      return;
+    }
+    const byHand = this.handCloseOf.get(id);
+    if (byHand !== undefined && event.type === 'OperationCompleted') this.closedByHand.add(byHand);
+    const of = this.closeOf.get(id);
+    const current = of && this.closes.get(of.key);
+    // Another attempt's news (an older one ending late) leaves the latest attempt as it is.
+    if (!of || !current || current.attempt !== of.attempt || current.status === 'given_up') return;
+    if (event.type === 'OperationCompleted') this.closes.set(of.key, { ...current, status: 'completed' });
+    else if (event.type === 'OperationEnded') {
+      const notBefore = Date.parse(event.data.at) + this.settings.retryMs;
+      this.closes.set(of.key, { ...current, status: event.data.outcome, notBefore, reason: event.data.reason });
+    }
+  }
+
+  /** Notes when the terminal the store event concerns was taken out of use, or back into it, and whether it left the store. */
+  private noteUse(storeId: string, event: TerminalStoreEvent, before: StoreState, after: StoreState): void {
+    const { terminalId, at } = event.data;
+    const key = `${storeId}.${terminalId}`;
+    const wasInUse = inUse(before, terminalId);
+    const isInUse = inUse(after, terminalId);
+    if (wasInUse && !isInUse) this.use.ended(key, Date.parse(at), endedAs(event));
+    // A status is dated when Dintero was asked, and may be recorded much later: no earlier than the latest close the
+    // log showed the nightly close make before it. Every other change is dated as it is recorded.
+    else if (!wasInUse && isInUse)
+      this.use.began(
+        key,
+        Date.parse(at),
+        event.type === 'TerminalStatusChanged' ? this.inService.lastAtWork : undefined,
+      );
+    const listed = after.status === 'registered' && ownEntry(after.terminals, terminalId) !== undefined;
+    const removed = this.removed.get(storeId) ?? new Set<string>();
+    if (listed) removed.delete(terminalId);
+    else if (before.status === 'registered' && ownEntry(before.terminals, terminalId) !== undefined)
+      removed.add(terminalId);
+    if (removed.size > 0) this.removed.set(storeId, removed);
+    else this.removed.delete(storeId);
+  }
+
+  /** Which attempt of the store day's close the operation is, if it is one of them. */
+  private attemptOf(operationId: string, storeId: string, terminalId: string, businessDay: string) {
+    for (let attempt = 1; attempt <= this.settings.maxAttempts; attempt++)
+      if (closeOperationId(storeId, terminalId, businessDay, attempt) === operationId) return attempt;
+    return undefined;
+  }
+
+  /**
+   * Forgets closes of days long past, so that memory stays bounded by the fleet, not by its history: closes before
+   * `oldest` (the days kept), and what the look for missed days needs before `lookBackFrom`.
+   */
+  prune(oldest: string, lookBackFrom: string): void {
+    for (const [key, close] of this.closes) if (close.businessDay < oldest) this.closes.delete(key);
+    for (const [operationId, { key }] of this.closeOf) if (!this.closes.has(key)) this.closeOf.delete(operationId);
+    this.inService.prune(lookBackFrom);
+    // Keys end in the day, ten characters.
+    const before = (day: string) => (key: string) => key.slice(-10) < day;
+    for (const key of this.seenDue) if (before(oldest)(key)) this.seenDue.delete(key);
+    for (const keys of [this.closedByHand, this.notMissed, this.tracedDays])
+      for (const key of keys) if (before(lookBackFrom)(key)) keys.delete(key);
+    for (const [operationId, key] of this.handCloseOf)
+      if (before(lookBackFrom)(key)) this.handCloseOf.delete(operationId);
+    // A terminal removed before the days looked back over has no day left to look at, nor its periods in use before.
+    const lookBackStart = Date.parse(lookBackFrom);
+    this.use.prune(lookBackStart);
+    for (const [storeId, terminalIds] of this.removed) {
+      for (const terminalId of terminalIds)
+        if (!this.use.inUseSince(`${storeId}.${terminalId}`, lookBackStart)) terminalIds.delete(terminalId);
+      if (terminalIds.size === 0) this.removed.delete(storeId);
+    }
+  }
+}
+
+/** Whether the store lists the terminal in use (`terminalInUse`). */
+function inUse(state: StoreState, terminalId: string): boolean {
+  const terminal = state.status === 'registered' ? ownEntry(state.terminals, terminalId) : undefined;
+  return terminal !== undefined && terminalInUse(terminal);
+}
