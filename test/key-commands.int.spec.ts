@@ -30,3 +30,22 @@ describe('the commands that make keys, asked for help', () => {
     expect(typo.stderr).toMatch(/^Unknown option '--regisrty'\nusage: npm run pos-key/);
   });
 });
+
+describe('npm run pos-key with --registry before --, which npm keeps for itself', () => {
+  it('says the key may not register stores and how to ask for one that may, rather than only print registry: false', () => {
+    // npm takes `--registry` as its own setting (its package registry), warns that "true" is no URL, and hands the
+    // script nothing: no variable tells the script of it, so the entry printed says registry: false at exit 0.
+    const typed = spawnSync('npm', ['run', '-s', 'pos-key', 'pos-oslo', 'oslo-1', '--registry'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(typed.status).toBe(0);
+    expect(typed.stdout).toContain('"registry":false');
+    expect(typed.stderr).toContain(
+      'This key may not register or change stores or terminals. For one that may, put --registry after --, ' +
+        'as in npm run pos-key -- pos-oslo oslo-1 --registry (npm keeps a --registry before -- for itself)',
+    );
+  });
+});

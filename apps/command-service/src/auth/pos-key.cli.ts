@@ -35,3 +35,10 @@ if (problems.length > 0) {
 }
 process.stdout.write(`API key for ${id} (shown once; give it to the POS, keep it secret):\n  ${key}\n`);
 process.stdout.write(`Entry for POS_CLIENTS_FILE's "clients" list:\n  ${JSON.stringify(entry)}\n`);
+// `npm run pos-key <client> <stores> --registry` (no `--`): npm takes the flag as its own setting (its package
+// registry), and, "true" being no URL, drops it with a warning (none under `-s`), telling the script nothing.
+if (!registry)
+  process.stderr.write(
+    'This key may not register or change stores or terminals. For one that may, put --registry after --, ' +
+      `as in npm run pos-key -- ${id} ${stores} --registry (npm keeps a --registry before -- for itself)\n`,
+  );
