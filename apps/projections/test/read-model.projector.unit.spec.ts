@@ -2707,3 +2707,27 @@ describe('a captured payment handed to a person', () => {
     expect(projector.paymentsHeld()).toBe(0);
   });
 });
+
+describe('a captured payment handed to a person, its further capture booked since', () => {
+  it('takes the payment off the review list once Dintero shows the further capture in its currency, booked', () => {
+    const flagged = event('payment-p-1', 'PaymentFlaggedForReview', {
+      reason: 'not_settleable',
+      transactionId: 'tx-p-1',
+      since: '2026-11-25T09:00:00.000Z',
+      problem: 'Dintero transaction tx-p-1 is CAPTURED in SEK, but payment p-1 is in NOK: nothing was booked',
+      at: '2026-11-25T09:00:00.000Z',
+    });
+    // Dintero shows the transaction in the payment's currency again: the further capture is booked after all.
+    const booked = event('payment-p-1', 'FurtherCaptureRecorded', {
+      transactionId: 'tx-p-1',
+      amount: 500,
+      capturedAmount: 10_500,
+      source: 'webhook',
+      at: '2026-11-25T10:00:00.000Z',
+    });
+    const projector = project([...store(), ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z'), flagged, booked]);
+    expect(projector.storeDay('oslo', '2026-11-25')?.currencies['NOK']).toMatchObject({ capturedAmount: 500 });
+    // No entry saying "nothing was booked" for money that was.
+    expect(projector.store('oslo')?.review).toBeUndefined();
+  });
+});

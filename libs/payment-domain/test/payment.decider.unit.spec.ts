@@ -447,6 +447,25 @@ describe("the sale's money in the payment's currency (invariant 8)", () => {
         .thenNothing();
   });
 
+  it('hands a further capture in another currency to a person again once the one flagged was booked', () => {
+    const partly = run(awaitingCard, [record('PARTIALLY_CAPTURED', 'callback', { capturedAmount: 30_000 })]);
+    const flag = (capturedAmount: number): PaymentCommand => ({
+      type: 'FlagUnbookableCapture',
+      data: { transaction: transaction('CAPTURED', { currency: 'SEK', capturedAmount }), at: at(30) },
+    });
+    const flagged = run([...awaitingCard, ...partly], [flag(35_000)]);
+    // Dintero shows the transaction in the payment's currency again: the further capture is booked, the flag settled.
+    const booked = run(
+      [...awaitingCard, ...partly, ...flagged],
+      [record('PARTIALLY_CAPTURED', 'webhook', { capturedAmount: 35_000 })],
+    );
+    expect(booked.map((event) => event.type)).toEqual(['FurtherCaptureRecorded']);
+    // A further capture beyond it shown in another currency is money nobody would know of again: a person is told.
+    expect(run([...awaitingCard, ...partly, ...flagged, ...booked], [flag(39_900)]).map((event) => event.type)).toEqual(
+      ['PaymentFlaggedForReview'],
+    );
+  });
+
   it('records what books no money as before, and a late capture in its own currency', () => {
     expect(run(awaitingCard, [inSek('DECLINED')]).map((e) => e.type)).toEqual(['PaymentDeclined']);
     expect(run(awaitingCard, [inSek('INITIATED', { transactionId: 'T12345678.tx2' })]).map((e) => e.type)).toEqual([

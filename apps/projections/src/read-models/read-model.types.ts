@@ -315,8 +315,9 @@ export interface CurrencyTotals {
 
 /**
  * A payment a person must look at: it stayed open past the reconciler's deadline, or it was captured and Dintero shows
- * its transaction captured further in another currency (not booked: `not_settleable`, an entry no later fact ends).
- * Or, with `refundId`, a refund of a captured payment that has no outcome long after it was asked for.
+ * its transaction captured further in another currency (not booked: `not_settleable`, until a further capture of it is
+ * booked, Dintero showing it in the payment's currency). Or, with `refundId`, a refund of a captured payment that has
+ * no outcome long after it was asked for.
  */
 export interface ReviewEntry {
   readonly paymentId: string;

@@ -97,7 +97,8 @@ export type PaymentState =
       readonly refundedElsewhere?: number;
       /**
        * When a further capture of its transaction in another currency than the payment's, which is not booked, was
-       * handed to a person (`PaymentFlaggedForReview`, `FlagUnbookableCapture`).
+       * handed to a person (`PaymentFlaggedForReview`, `FlagUnbookableCapture`); cleared when a further capture of it is
+       * booked (`FurtherCaptureRecorded`: Dintero showed it in the payment's currency).
        */
       readonly flaggedForReviewAt?: string;
       /** The card the terminal read (absent on payments recorded before it was kept, and when Dintero sent none). */
@@ -454,10 +455,13 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         ...(event.data.receipt ? { receipt: event.data.receipt } : {}),
       };
     }
-    case 'FurtherCaptureRecorded':
-      return state.status === 'captured' && state.transactionId === event.data.transactionId
-        ? { ...state, capturedAmount: event.data.capturedAmount }
-        : state;
+    case 'FurtherCaptureRecorded': {
+      if (state.status !== 'captured' || state.transactionId !== event.data.transactionId) return state;
+      // Booked: a further capture in another currency handed to a person before is settled, and one after it is
+      // handed over again (`FlagUnbookableCapture`).
+      const { flaggedForReviewAt: _settled, ...captured } = state;
+      return { ...captured, capturedAmount: event.data.capturedAmount };
+    }
     case 'PaymentDeclined':
     case 'PaymentFailed':
       return end(state, event.type === 'PaymentDeclined' ? 'declined' : 'failed', event.data.at, {

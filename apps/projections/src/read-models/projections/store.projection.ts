@@ -83,8 +83,9 @@ function onPayment(doc: StoreDoc, fact: PaymentFact): StoreDoc {
     case 'PaymentOnHold':
     case 'PaymentAuthorized':
       return leavesReview(doc, paymentId);
+    // Booked: a captured payment's entry (its further capture in another currency, `FlagUnbookableCapture`) is settled.
     case 'FurtherCaptureRecorded':
-      return today(doc, fact, { capturedAmount: event.data.amount });
+      return today(leavesReview(doc, paymentId), fact, { capturedAmount: event.data.amount });
     case 'RefundSucceeded':
     case 'LateRefundRecorded':
       return today(refundLeavesReview(doc, event.data.refundId), fact, {
