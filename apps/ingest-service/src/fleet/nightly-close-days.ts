@@ -89,10 +89,19 @@ function storeDayDue(index: NightlyCloseIndex, settings: CloseDaySettings, termi
  * taken out of use: no close of theirs is made, and what they took would reach no close until they came back into
  * use, and none if they never did. Each is given up at once, saying why (`outOfUseReason`), for the store day to list
  * it not closed; a close made when the terminal is back marks it closed since. A day with a close tried, or closed by
- * hand, is left to those. Given up later, found late, by the look for missed days when it could not be then.
+ * hand, is left to those. One that fell due before this instance's first round is found late, and says so (the
+ * engine was down then: `dueAt`); given up later, found late, by the look for missed days when it could not be then.
  */
 export function outOfUseAtCloseTime(index: NightlyCloseIndex, settings: CloseDaySettings, now: number) {
-  const found: { storeId: string; terminalId: string; businessDay: string; key: string; reason: string }[] = [];
+  const found: {
+    storeId: string;
+    terminalId: string;
+    businessDay: string;
+    key: string;
+    reason: string;
+    /** When the day fell due at the terminal (its close time and spread). */
+    dueAt: number;
+  }[] = [];
   const days = new Map<string, DueDay>();
   const previous = new Map<string, number>();
   for (const [storeId, state] of index.stores) {
@@ -111,8 +120,10 @@ export function outOfUseAtCloseTime(index: NightlyCloseIndex, settings: CloseDay
       const previousCloseAt = previous.get(schedule) ?? closeTime(addDays(businessDay, -1), endOfDayTime, timeZone);
       previous.set(schedule, previousCloseAt);
       const period = index.use.usedAndEndedBetween(`${storeId}.${terminalId}`, previousCloseAt, closeAt);
-      if (period !== undefined)
-        found.push({ storeId, terminalId, businessDay, key, reason: outOfUseReason(businessDay, period) });
+      if (period === undefined) continue;
+      const reason = outOfUseReason(businessDay, period);
+      const dueAt = terminalCloseAt(storeId, terminalId, closeAt, settings.spreadMs);
+      found.push({ storeId, terminalId, businessDay, key, reason, dueAt });
     }
   }
   return found;

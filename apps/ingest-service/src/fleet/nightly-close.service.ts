@@ -54,6 +54,11 @@ export class NightlyClose extends LeasedLogService {
   private readonly index: NightlyCloseIndex;
   /** This instance's rounds so far: at a budget of one a round, every other one is the give-ups' first. */
   private rounds = 0;
+  /**
+   * When this instance's first round ran: a day of a terminal out of use at its close time that fell due before it was
+   * found late (the engine down then, or this instance not yet started), and its give-up says so.
+   */
+  private firstRoundAt: number | undefined;
   /** Whether this instance has recorded how it was started (on), which the look for missed days waits for. */
   private switchRecorded = false;
   private readonly metrics: PaymentMetrics;
@@ -153,6 +158,7 @@ export class NightlyClose extends LeasedLogService {
     // closes not reached take. A budget of one has no tenth to keep: the give-ups have it every other round instead (and
     // the due closes take it back when no give-up is waiting), so that neither kind holds the other off for good.
     this.rounds += 1;
+    this.firstRoundAt ??= now;
     const keptForGiveUps = budget > 1 ? Math.ceil(budget / 10) : this.rounds % 2;
     const first = await this.workOnDue(due, 0, budget - keptForGiveUps, now);
     budget -= first.spent;
@@ -210,7 +216,7 @@ export class NightlyClose extends LeasedLogService {
       if (!(await this.worker.mayTake(`nightly-close.${day.key}`))) continue;
       spent += 1;
       const close = { businessDay: day.businessDay, attempt: 1, status: 'unstarted' as const, notBefore: 0 };
-      await this.giveUp(day, close, day.reason, now);
+      await this.giveUp(day, close, day.reason, now, day.dueAt < (this.firstRoundAt ?? now));
     }
     for (const superseded of supersededCloses(this.index, this.daySettings, due, now)) {
       if (spent >= budget || this.worker.isStopped) return spent;
