@@ -8,7 +8,8 @@ import type { NightlyCloseIndex } from './nightly-close-index';
 /**
  * Which terminal days the nightly close has to act on now, as its index knows them: the closes due, those superseded
  * by their next day's, the days out of use at their close time after taking payments or refunds, and the days missed.
- * Pure: time is passed in.
+ * Pure but for the days the look for missed days goes over, which `missedCloses` keeps in the index
+ * (`NightlyCloseIndex.schedules`) from one round to the next: time is passed in.
  */
 
 /** What the look at the days needs of the configuration. */
@@ -197,12 +198,6 @@ export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySetting
   }
   return missed;
 }
-
-/**
- * Why a terminal day with no trace in the log is given up, if it is: its first attempt was held up by a busy terminal
- * or could not be started (as NATS kept it, this instance restarted since), or no close of it was made at all while
- * the nightly close was in service (`CloseInService`: on at its close time, or at work while it was due). Both are
- * found late, and say so: the give-up is dated when found. A day the nightly close was off over, or before it ran, is
 
 /** Every terminal in use whose day's close time (with its spread) has come: the closes due now. */
 export function dueCloses(index: NightlyCloseIndex, settings: CloseDaySettings, now: number) {

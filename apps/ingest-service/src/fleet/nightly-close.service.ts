@@ -37,7 +37,8 @@ import { NightlyCloseWriter } from './nightly-close.writer';
  * `NIGHTLY_CLOSE_LOOK_BACK_DAYS`; or a busy terminal or failed starts that only NATS kept, this instance restarted
  * since) is given up when found, and says it was found late. A day of a terminal out of use at its close time that took
  * payments or refunds in it before it was taken out of use is given up at that close time (`outOfUseAtCloseTime`), or
- * found late as missed. Every give-up of a terminal day goes on that day's own stream
+ * found late when it fell due before this instance's first round, or as missed. Every give-up of a terminal day goes
+ * on that day's own stream
  * (`closeDayKey`) at the revision read, so that instances knowing the close differently record the one give-up, the
  * first's, with or without NATS.
  *
@@ -55,8 +56,9 @@ export class NightlyClose extends LeasedLogService {
   /** This instance's rounds so far: at a budget of one a round, every other one is the give-ups' first. */
   private rounds = 0;
   /**
-   * When this instance's first round ran: a day of a terminal out of use at its close time that fell due before it was
-   * found late (the engine down then, or this instance not yet started), and its give-up says so.
+   * When this instance's first round ran: a day of a terminal out of use at its close time that fell due before then is
+   * found late (the engine down then, this instance not yet started or not yet at its first round), and its give-up
+   * says so.
    */
   private firstRoundAt: number | undefined;
   /** Whether this instance has recorded how it was started (on), which the look for missed days waits for. */
@@ -247,6 +249,7 @@ export class NightlyClose extends LeasedLogService {
     }
     return spent;
   }
+
   /** `NIGHTLY_CLOSE_SPREAD_SECONDS`, in milliseconds. */
   private get spreadMs(): number {
     return this.config.nightlyCloseSpreadSeconds * 1000;
