@@ -52,7 +52,11 @@ export async function startEngine(
     projections?: boolean | Record<string, string>;
     /** The command service's POS clients (head office alone by default). */
     posClients?: readonly TestPosClient[];
-    /** Variables every app of the engine is given: another NATS (`NATS_URL`, `NATS_REPLICAS`), say. */
+    /**
+     * Variables every app of the engine is given: another NATS (`NATS_URL`, `NATS_REPLICAS`), say. Another NATS is
+     * the test's own (a server or cluster it starts and stops), whose state goes with it: `close` leaves it, where
+     * removing it from a cluster the test had stopped a server of timed out waiting for JetStream's election.
+     */
     everyApp?: Record<string, string>;
   } = {},
 ): Promise<Engine> {
@@ -175,7 +179,7 @@ export async function startEngine(
       await ingest.close();
       await sim.close();
       rmSync(dir, { recursive: true, force: true });
-      await removeNatsState(prefix, natsUrl);
+      if (everyApp.NATS_URL === undefined) await removeNatsState(prefix, natsUrl);
     },
   };
 }

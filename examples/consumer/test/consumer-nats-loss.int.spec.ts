@@ -99,6 +99,10 @@ describe('the example consumer when NATS goes away', () => {
   }, 60_000);
 
   it('says why and stops with exit code 1 when its connection closes for good', async () => {
+    // Following the feed first: a reload while it was still setting up its watches could answer one of their JetStream
+    // requests "JetStream not enabled for account" (the server's accounts made again), which stopped it with that.
+    await publish(1);
+    await waitUntil(() => output.includes('at position 1'), 10_000, 'the first event');
     // The password changes under the running server: it drops the consumer and refuses it when it comes back.
     credentials('second-password');
     server!.reload();
