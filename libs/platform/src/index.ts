@@ -60,7 +60,7 @@ export type { SharedInfrastructure } from './shared-infrastructure';
 export { appInfrastructure } from './app-infrastructure';
 export { bearerKey, hashApiKey, newApiKey, readKeyFile } from './auth/api-keys';
 export { KeyFileWatcher } from './auth/key-file-watcher';
-export { keyCommand, type KeyCommand } from './auth/key-command';
+export { keyCommand, namesWhereTyped, type KeyCommand } from './auth/key-command';
 export { byKeyHash, inScope, ScopedKeyEntry, scopedKeyEntryProblems, type StoreScope } from './auth/scoped-keys';
 export { IsNameToken, IsRequired, QueryInteger } from './validation/request-fields';
 export { hashedUuid } from './ids/hashed-uuid';

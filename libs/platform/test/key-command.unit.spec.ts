@@ -30,14 +30,14 @@ describe('keyCommand: the command line of npm run pos-key and operator-key', () 
     const typed = keyCommand(['pos-oslo', 'Dockerfile', 'README.md', 'apps'], {
       usage,
       about: '',
-      shellFolder: folder,
+      shellFolder: () => folder,
     });
     expect(typed).toEqual({
       exitCode: 2,
       text: `${usage}\n  stores: the shell made * into this folder's file names (Dockerfile, README.md, apps); for every store, quote it: '*'`,
     });
     // Stores that are not every name of the folder are taken as stores given as several words.
-    expect(keyCommand(['pos-oslo', 'oslo-1', 'apps'], { usage, about: '', shellFolder: folder })).toMatchObject({
+    expect(keyCommand(['pos-oslo', 'oslo-1', 'apps'], { usage, about: '', shellFolder: () => folder })).toMatchObject({
       text: `${usage}\n  stores: one word, comma-separated, as in oslo-1,apps`,
     });
   });

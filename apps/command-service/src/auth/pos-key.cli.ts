@@ -2,8 +2,7 @@
  * `npm run pos-key -- <clientId> <store,store|*> [--registry]`: a new POS API key, printed once, and the
  * entry that grants it, for the file named by POS_CLIENTS_FILE. The key is never stored, only its hash.
  */
-import { readdirSync } from 'node:fs';
-import { hashApiKey, keyCommand, newApiKey, scopedKeyEntryProblems } from '@app/platform';
+import { hashApiKey, keyCommand, namesWhereTyped, newApiKey, scopedKeyEntryProblems } from '@app/platform';
 
 const USAGE = 'usage: npm run pos-key -- <clientId> <storeId,storeId,...|*> [--registry]';
 const command = keyCommand(process.argv.slice(2), {
@@ -17,7 +16,7 @@ const command = keyCommand(process.argv.slice(2), {
   ].join('\n'),
   registry: true,
   // An unquoted `*` is made into file names by the shell, in the folder the command was typed in.
-  shellFolder: readdirSync(process.env.INIT_CWD ?? process.cwd()),
+  shellFolder: namesWhereTyped,
 });
 if ('text' in command) {
   (command.exitCode === 0 ? process.stdout : process.stderr).write(`${command.text}\n`);

@@ -2,8 +2,7 @@
  * `npm run operator-key -- <operatorId> <store,store|*>`: a new dashboard operator key, printed once, and
  * the entry that grants it, for the file named by OPERATORS_FILE. The key is never stored, only its hash.
  */
-import { readdirSync } from 'node:fs';
-import { hashApiKey, keyCommand, newApiKey, scopedKeyEntryProblems } from '@app/platform';
+import { hashApiKey, keyCommand, namesWhereTyped, newApiKey, scopedKeyEntryProblems } from '@app/platform';
 
 const USAGE = 'usage: npm run operator-key -- <operatorId> <storeId,storeId,...|*>';
 const command = keyCommand(process.argv.slice(2), {
@@ -15,7 +14,7 @@ const command = keyCommand(process.argv.slice(2), {
     '  stores      the store ids the operator sees, comma-separated, or "*" for every store',
   ].join('\n'),
   // An unquoted `*` is made into file names by the shell, in the folder the command was typed in.
-  shellFolder: readdirSync(process.env.INIT_CWD ?? process.cwd()),
+  shellFolder: namesWhereTyped,
 });
 if ('text' in command) {
   (command.exitCode === 0 ? process.stdout : process.stderr).write(`${command.text}\n`);

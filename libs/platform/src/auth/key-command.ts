@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 /** What `npm run pos-key` or `npm run operator-key` was asked: a key to make, or words to print and an exit code. */
@@ -16,16 +17,17 @@ export function keyCommand(
     usage,
     about,
     registry = false,
-    shellFolder = [],
+    shellFolder = () => [],
   }: {
     readonly usage: string;
     readonly about: string;
     readonly registry?: boolean;
     /**
-     * The names in the folder the command was typed in (npm's `INIT_CWD`): what an unquoted `*` becomes there. Stores
-     * that are exactly those names are the shell's `*`, and are refused saying to quote it.
+     * The names in the folder the command was typed in (`namesWhereTyped`): what an unquoted `*` becomes there. Stores
+     * that are exactly those names are the shell's `*`, and are refused saying to quote it. Read only when the stores
+     * come as several words.
      */
-    readonly shellFolder?: readonly string[];
+    readonly shellFolder?: () => readonly string[];
   },
 ): KeyCommand {
   const help = `${usage}\n${about}`;
@@ -43,7 +45,7 @@ export function keyCommand(
   }
   if (parsed.values.help === true) return { exitCode: 0, text: help };
   const [id = '', stores = '', ...more] = parsed.positionals;
-  if (more.length > 0 && isShellStar([stores, ...more], shellFolder))
+  if (more.length > 0 && isShellStar([stores, ...more], shellFolder()))
     return {
       exitCode: 2,
       text: `${usage}\n  stores: the shell made * into this folder's file names (${[stores, ...more].join(', ')}); for every store, quote it: '*'`,
@@ -60,4 +62,9 @@ export function keyCommand(
 function isShellStar(words: readonly string[], folder: readonly string[]): boolean {
   const visible = new Set(folder.filter((name) => !name.startsWith('.')));
   return visible.size === words.length && words.every((word) => visible.has(word));
+}
+
+/** The names in the folder a key command was typed in (npm's `INIT_CWD`), where the shell expands an unquoted `*`. */
+export function namesWhereTyped(): readonly string[] {
+  return readdirSync(process.env.INIT_CWD ?? process.cwd());
 }
