@@ -490,6 +490,8 @@ describe('Dintero simulator', () => {
     ['an amount past int32', { amount: 2_147_483_648 }, 'order.amount must not be greater than 2147483647'],
     // `Format: iso4217-code`.
     ['a currency ISO 4217 does not list', { currency: 'XYZ' }, 'order.currency must be a valid ISO4217'],
+    // Withdrawn (Croatia pays in euros since 2023), and refused by the engine too (its list is this one).
+    ['a currency ISO 4217 has withdrawn', { currency: 'HRK' }, 'order.currency must be a valid ISO4217'],
     // `Metadata`: `{ [key: string]: string | number }`.
     ['metadata whose value is an object', { metadata: { ext_till: { id: 3 } } }, 'metadata: each value'],
   ])('refuses a session with %s, as Dintero’s specification does', async (_case, change, message) => {
@@ -514,6 +516,27 @@ describe('Dintero simulator', () => {
     const body = (await response.json()) as { error: { code: string; errors: { message: string }[] } };
     expect(body.error.code).toBe('INVALID_REQUEST');
     expect(body.error.errors.map((e) => e.message).join('\n')).toContain(message);
+  });
+
+  // Codes ISO 4217 added lately (XCG 2025, ZWG 2024, VED 2021): the engine takes a store in each, so the simulator
+  // must take its sessions, where its list (validator.js's) lacked XCG and ZWG.
+  it.each(['XCG', 'ZWG', 'VED'])('takes a session in %s, as the engine takes a store in it', async (currency) => {
+    const response = await fetch(`${sim.url}/v1/sessions-profile`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await dintero.accessToken()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        profile_id: 'p',
+        url: { return_url: 'http://x.test/r' },
+        order: {
+          amount: 100,
+          currency,
+          merchant_reference: 'r',
+          store: { id: 'oslo-center', terminal_id: 'T-1', payout_destination_id: 'seller-1' },
+        },
+      }),
+    });
+    expect(await response.json()).toMatchObject({ id: expect.any(String) });
+    expect(response.status).toBe(200);
   });
 
   it("lists transactions by every filter of the specification's transactions_get", async () => {

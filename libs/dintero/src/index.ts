@@ -18,7 +18,7 @@ export {
   type DinteroClientOptions,
   type TransactionOperationResult,
 } from './dintero.client';
-export { DINTERO_MAX_AMOUNT } from './dintero-limits';
+export { DINTERO_MAX_AMOUNT, isDinteroCurrency } from './dintero-limits';
 export { DinteroRejectedError, DinteroUnavailableError } from './dintero.errors';
 export { OriginPools } from './origin-pools';
 export type * from './dintero.types';

@@ -28,4 +28,11 @@ describe('money', () => {
     expect(['NOK', 'SEK', 'DKK', 'EUR', 'USD'].every(isCurrencyCode)).toBe(true);
     expect(['NO', 'NOKK', 'BTC', 42].some(isCurrencyCode)).toBe(false);
   });
+
+  it('knows the codes ISO 4217 added lately, and not those it withdrew or that name no money in minor units', () => {
+    // XCG (2025), ZWG (2024), VED (2021); Node's ICU table had no VED, validator.js's no XCG or ZWG.
+    expect(['XCG', 'ZWG', 'VED', 'SLE', 'MRU', 'STN'].filter((code) => !isCurrencyCode(code))).toEqual([]);
+    // HRK and CUC withdrawn (ICU still has them); gold, the SDR, the test code and "no currency" have no minor unit.
+    expect(['HRK', 'CUC', 'XAU', 'XDR', 'XTS', 'XXX'].filter(isCurrencyCode)).toEqual([]);
+  });
 });

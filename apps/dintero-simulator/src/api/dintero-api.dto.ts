@@ -5,7 +5,6 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsISO4217CurrencyCode,
   IsISO8601,
   IsNotEmpty,
   IsObject,
@@ -19,7 +18,7 @@ import {
   ValidateBy,
   ValidateNested,
 } from 'class-validator';
-import { DINTERO_MAX_AMOUNT } from '@app/dintero';
+import { DINTERO_MAX_AMOUNT, isDinteroCurrency } from '@app/dintero';
 
 /** The specification's `Metadata`: `{ [key: string]: string | number }`, no object, list or flag as a value. */
 const IsDinteroMetadata = () =>
@@ -32,6 +31,20 @@ const IsDinteroMetadata = () =>
         !Array.isArray(value) &&
         Object.values(value).every((each) => typeof each === 'string' || typeof each === 'number'),
       defaultMessage: (args) => `${args?.property ?? 'metadata'}: each value a string or a number`,
+    },
+  });
+
+/**
+ * The specification's `Format: iso4217-code`, by the list the engine checks its currencies against, where the
+ * simulator took class-validator's `IsISO4217CurrencyCode` (validator.js's list, without XCG or ZWG) and a store the
+ * engine took in one had every session refused here.
+ */
+const IsDinteroCurrency = () =>
+  ValidateBy({
+    name: 'isDinteroCurrency',
+    validator: {
+      validate: (value: unknown) => isDinteroCurrency(value),
+      defaultMessage: () => '$property must be a valid ISO4217 currency code',
     },
   });
 
@@ -80,7 +93,7 @@ export class SessionOrderDto {
   /** The specification's `Format: iso4217-code`: a code of ISO 4217's list, upper case. */
   @ApiProperty({ pattern: '^[A-Z]{3}$', example: 'NOK' })
   @Matches(/^[A-Z]{3}$/)
-  @IsISO4217CurrencyCode()
+  @IsDinteroCurrency()
   currency!: string;
 
   @ApiProperty({ maxLength: 1000 })
