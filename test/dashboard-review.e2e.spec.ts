@@ -269,6 +269,60 @@ describe('the dashboard: what it hands to a person, in words', () => {
     await page.close();
   });
 
+  it('says of a captured payment flagged for review that it was captured, and what Dintero shows beyond its sale', async () => {
+    const kiosk = 'captured-review-store';
+    const at = new Date().toISOString();
+    await dashboard.log.append(
+      `store-${kiosk}`,
+      [
+        event(
+          'StoreRegistered',
+          { storeId: kiosk, name: 'Kiosk', payoutDestinationId: 'p', timeZone: 'Europe/Oslo', at },
+          { storeId: kiosk },
+        ),
+        event('TerminalRegistered', { storeId: kiosk, terminalId: 'T-C', at }, { storeId: kiosk }),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    // Captured in NOK; Dintero then shows its transaction captured further in SEK, which cannot be booked.
+    const paymentId = randomUUID();
+    const ids = { paymentId, storeId: kiosk, terminalId: 'T-C' };
+    const since = '2026-12-04T09:15:00.000Z';
+    const problem = `Dintero transaction tx-c is CAPTURED in SEK, but payment ${paymentId} is in NOK: nothing was booked`;
+    await dashboard.log.append(
+      `payment-${paymentId}`,
+      [
+        requested(ids, 10_000, 'NOK', since),
+        event(
+          'PaymentCaptured',
+          { transactionId: 'tx-c', amount: 10_000, currency: 'NOK', source: 'callback', at: since },
+          ids,
+        ),
+        event(
+          'PaymentFlaggedForReview',
+          { reason: 'not_settleable', transactionId: 'tx-c', since, problem, at: since },
+          ids,
+        ),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+
+    const page = await signedIn();
+    const entry = page.locator('#problem-list li', { hasText: 'Kiosk · T-C' });
+    await entry.waitFor({ timeout: 30_000 });
+    // Not "its session over" and "before taking payment … again": the payment was taken, and its sale is booked.
+    expect(await entry.getAttribute('data-kind')).toBe('unbookable-capture');
+    expect(await entry.textContent()).toMatch(
+      new RegExp(
+        '^Kiosk · T-C: captured, and Dintero shows a further capture of its transaction in another currency, which ' +
+          `the engine cannot book, since .*10:15.*\\. Dintero transaction tx-c is CAPTURED in SEK, but payment ` +
+          `${paymentId} is in NOK: nothing was booked\\. Check payment ${paymentId} in Dintero's Backoffice: the ` +
+          'further capture is in no total here\\.$',
+      ),
+    );
+    await page.close();
+  });
+
   it('says which terminal’s nightly close was given up, for which day, why, and to close it by hand', async () => {
     const oslo = 'given-up-store';
     const now = new Date().toISOString();

@@ -2699,6 +2699,8 @@ describe('a captured payment handed to a person', () => {
         since: '2026-11-25T09:00:00.000Z',
         problem: 'Dintero transaction tx-p-1 is CAPTURED in SEK, but payment p-1 is in NOK: nothing was booked',
         at: '2026-11-25T09:00:00.000Z',
+        // A captured payment's: not one whose outcome is in doubt (the dashboard words them apart).
+        captured: true,
       },
     ]);
     // Nothing booked: the day's takings are the sale's alone.

@@ -142,6 +142,7 @@ const storeDoc = object(
           since: text,
           problem: text,
           at: text,
+          captured: { type: 'boolean' },
         },
       ),
     ),

@@ -10,8 +10,9 @@
  * payments and those Dintero refused to start were counted in `payments` and in no outcome).
  * 3: an end-of-day close Dintero reported completed without the terminal's batch closes the batch (`withoutTotals`, on
  * the store day; before it, none was listed, and the next close was compared with both days' sales).
+ * 4: a captured payment's entry in a store's `review` says so (`captured`; before it, it read as an open payment's).
  */
-export const FOLD_VERSION = 3;
+export const FOLD_VERSION = 4;
 
 /**
  * Whether read models folded to `position` with `recorded` (undefined: by a version that recorded none) are of an

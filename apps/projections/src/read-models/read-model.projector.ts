@@ -508,6 +508,7 @@ export class ReadModelProjector {
       refundAmount,
       ...(refundTerminalId ? { refundTerminalId } : {}),
       ...(refundOfLateCapture ? { refundOfLateCapture } : {}),
+      ...(payment.ended ? { ended: true } : {}),
     };
     if (terminalProjection.handles.has(event.type)) {
       // A refund's end shows on the terminal it ran on, where the clerk saw it and its batch counts it: on that

@@ -345,6 +345,12 @@ export interface ReviewEntry {
   readonly problem?: string;
   /** When it was flagged. */
   readonly at: string;
+  /**
+   * A captured payment's entry: Dintero shows a further capture of its transaction in another currency, which the
+   * engine cannot book (`problem` says what). Absent from an open payment's and a refund's, and from a document folded
+   * before fold version 4 (`npm run projections:rebuild` adds it).
+   */
+  readonly captured?: true;
 }
 
 /** Key `{storeId}` in `payments_stores`. */

@@ -561,6 +561,20 @@ function problems(now) {
             `. Check Dintero's Backoffice (payment ${entry.paymentId}, refund ${entry.refundId}) before refunding again: its amount stays committed until Dintero says.`,
           ],
         });
+      else if (entry.captured)
+        // A captured payment: its sale is booked; Dintero shows more captured on its transaction, in another currency.
+        found.push({
+          rank: 0,
+          kind: 'unbookable-capture',
+          key: `unbookable:${entry.paymentId}`,
+          since: entry.since,
+          parts: [
+            link(terminalAnchor(storeId, entry.terminalId), `${name} · ${entry.terminalId}`),
+            ': captured, and Dintero shows a further capture of its transaction in another currency, which the engine cannot book, since ',
+            timeElement(entry.since, storeId),
+            `. ${entry.problem ? `${entry.problem}. ` : ''}Check payment ${entry.paymentId} in Dintero's Backoffice: the further capture is in no total here.`,
+          ],
+        });
       else
         found.push({
           rank: 0,

@@ -43,6 +43,8 @@ export type Fact =
       readonly refundOfLateCapture?: string;
       /** The terminal the refund this event ends was done at, when the projector knows it. */
       readonly refundTerminalId?: string;
+      /** The payment has ended, by this event or before it. */
+      readonly ended?: true;
     };
 
 export type PaymentFact = Extract<Fact, { stream: 'payment' }>;

@@ -57,6 +57,9 @@ function onPayment(doc: StoreDoc, fact: PaymentFact): StoreDoc {
         since,
         ...(problem === undefined ? {} : { problem }),
         at,
+        // Flagged after its end: a captured payment (the domain flags no other ended one), whose further capture in
+        // another currency cannot be booked. Not an open payment whose outcome is in doubt.
+        ...(fact.ended ? { captured: true } : {}),
       };
       const others = (doc.review ?? []).filter((held) => held.paymentId !== paymentId || held.refundId !== undefined);
       return withReview(doc, [...others, entry]);
