@@ -323,6 +323,84 @@ describe('the dashboard: what it hands to a person, in words', () => {
     await page.close();
   });
 
+  it('says a close whose only mismatch is a figure the terminal gave unreadable could not be checked, not that it differs', async () => {
+    const tromso = 'unreadable-close-store';
+    const now = new Date().toISOString();
+    const on = (terminalId: string, extra: Record<string, string> = {}) => ({ storeId: tromso, terminalId, ...extra });
+    await dashboard.log.append(
+      `store-${tromso}`,
+      [
+        event(
+          'StoreRegistered',
+          { storeId: tromso, name: 'Tromsø', payoutDestinationId: 'p', timeZone: 'Europe/Oslo', at: now },
+          { storeId: tromso },
+        ),
+        ...['T-UNREAD', 'T-DIFFERS'].map((terminalId) =>
+          event('TerminalRegistered', { ...on(terminalId), at: now }, on(terminalId)),
+        ),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    /** One sale of NOK 100.00 on `terminalId`, then its close with `batch` (its purchases' sum unreadable). */
+    const soldAndClosed = async (terminalId: string, batch: Record<string, unknown>) => {
+      const paymentId = randomUUID();
+      await dashboard.log.append(
+        `payment-${paymentId}`,
+        [
+          requested({ paymentId, storeId: tromso, terminalId }, 10_000, 'NOK', now),
+          event(
+            'PaymentCaptured',
+            { transactionId: `tx-${paymentId}`, amount: 10_000, currency: 'NOK', source: 'callback', at: now },
+            on(terminalId, { paymentId }),
+          ),
+        ],
+        { expectedRevision: 'no_stream' },
+      );
+      const operationId = randomUUID();
+      const closedAt = new Date(Date.now() + 1_000).toISOString();
+      await dashboard.log.append(
+        `operation-${operationId}`,
+        [
+          event(
+            'OperationCompleted',
+            {
+              operationId,
+              dinteroOperationId: `d-${operationId}`,
+              batch: { batchId: '000042', ...batch },
+              at: closedAt,
+              dinteroAt: closedAt,
+            },
+            on(terminalId, { operationId }),
+          ),
+        ],
+        { expectedRevision: 'no_stream' },
+      );
+    };
+    const unreadableSum = { unreadable: ['purchasesAmount'], reversalsCount: 0, reversalsAmount: 0 };
+    await soldAndClosed('T-UNREAD', { purchasesCount: 1, ...unreadableSum });
+    // Two purchases where the log has one: a difference, whatever the unreadable sum.
+    await soldAndClosed('T-DIFFERS', { purchasesCount: 2, ...unreadableSum });
+
+    const page = await signedIn();
+    const entry = (terminalId: string) =>
+      page.locator('#problem-list li[data-kind="close-mismatch"]', { hasText: `Tromsø · ${terminalId}` });
+    await entry('T-UNREAD').waitFor({ timeout: 30_000 });
+    await entry('T-DIFFERS').waitFor({ timeout: 30_000 });
+    expect(await entry('T-UNREAD').textContent()).toMatch(
+      new RegExp(
+        '^Tromsø · T-UNREAD: its end of day \\d{4}-\\d{2}-\\d{2} \\(batch 000042\\) cannot be checked against the log, ' +
+          "as the terminal's purchase amount could not be read \\(its other figures agree with the log\\): " +
+          'the terminal: 1 purchase \\(an unknown amount\\), 0 refunds \\(NOK\\s0\\.00\\); ' +
+          'the log: 1 purchase \\(NOK\\s100\\.00\\), 0 refunds \\(NOK\\s0\\.00\\)\\. ' +
+          "Read the batch's totals on the terminal or in Dintero's Backoffice\\.$",
+      ),
+    );
+    expect(await entry('T-DIFFERS').textContent()).toMatch(
+      /differs from the log: the terminal: 2 purchases \(an unknown amount\), 0 refunds \(NOK\s0\.00\); the log: 1 purchase \(NOK\s100\.00\), 0 refunds \(NOK\s0\.00\)\.$/,
+    );
+    await page.close();
+  });
+
   it('says which terminal’s nightly close was given up, for which day, why, and to close it by hand', async () => {
     const oslo = 'given-up-store';
     const now = new Date().toISOString();

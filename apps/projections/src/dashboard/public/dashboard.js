@@ -637,11 +637,18 @@ function problems(now) {
                     loggedText(close, days),
                     ". Read the batch's totals on the terminal or in Dintero's Backoffice.",
                   ]
-                : [
-                    `: its end of day ${close.businessDay}${close.batchId ? ` (batch ${close.batchId})` : ''} differs from the log: `,
-                    ...closeTexts(close, days),
-                    '.',
-                  ]),
+                : close.differences === undefined && (close.unknown ?? []).length > 0
+                  ? // A mismatch only for figures the terminal gave unreadable: no difference is known.
+                    [
+                      `: its end of day ${close.businessDay}${close.batchId ? ` (batch ${close.batchId})` : ''} cannot be checked against the log, as the terminal's ${unreadableFigures(close.unknown)} could not be read (its other figures agree with the log): `,
+                      ...closeTexts(close, days),
+                      ". Read the batch's totals on the terminal or in Dintero's Backoffice.",
+                    ]
+                  : [
+                      `: its end of day ${close.businessDay}${close.batchId ? ` (batch ${close.batchId})` : ''} differs from the log: `,
+                      ...closeTexts(close, days),
+                      '.',
+                    ]),
             ],
           });
     for (const date of recent)
@@ -706,6 +713,19 @@ function closeTexts(close, days) {
     ];
   const currency = counted[0]?.[0] ?? storeCurrency(days);
   return [batchText(close.terminal, 'the terminal', currency), '; ', batchText(close.recorded, 'the log', currency)];
+}
+
+const FIGURE_NAMES = {
+  purchasesCount: 'number of purchases',
+  purchasesAmount: 'purchase amount',
+  reversalsCount: 'number of refunds',
+  reversalsAmount: 'refund amount',
+};
+
+/** A close's `unknown` figures in words: "purchase amount and number of refunds". */
+function unreadableFigures(unknown) {
+  const names = unknown.map((figure) => FIGURE_NAMES[figure] ?? figure);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names[0];
 }
 
 /** What the log recorded in a close's batch, in words, for a close with no totals from the terminal to set beside. */
