@@ -10,8 +10,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The folder of the embedded log, keys and secrets (`DATA_DIR`, default `./data`). */
-export const dataDirOf = (env = process.env) => path.resolve(root, env.DATA_DIR ?? 'data');
+/**
+ * The folder of the embedded log, keys and secrets (`DATA_DIR`, default `./data`; empty is unset, as the apps and
+ * `npm run projections:rebuild` read it, where it named the repository's folder).
+ */
+export const dataDirOf = (env = process.env) => path.resolve(root, env.DATA_DIR || 'data');
 
 /** The file that says which `npm start` uses a data folder: its process id, and when that process started. */
 const holderFile = (dataDir) => path.join(dataDir, 'npm-start.pid');

@@ -35,7 +35,11 @@ if (build.status !== 0) {
 }
 const demo = !process.argv.includes('--no-demo');
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-const eventStoreUrl = process.env.EVENT_STORE_URL ?? `sqlite:${path.join(dataDir, 'events.db')}`;
+// EVENT_STORE_URL, else events.db in DATA_DIR: found by the one function the apps' configuration and
+// `npm run projections:rebuild` use, so that a rebuild given this DATA_DIR reads this log.
+const eventStoreUrl = createRequire(import.meta.url)(
+  path.join(root, 'dist/libs/event-store/src/event-store-url.js'),
+).eventStoreUrlOf({ ...process.env, DATA_DIR: dataDir });
 const natsPrefix = process.env.NATS_PREFIX ?? 'payments';
 const posClientsFile = process.env.POS_CLIENTS_FILE ?? demoPosClients();
 const operatorsFile = process.env.OPERATORS_FILE ?? demoOperators();

@@ -140,6 +140,35 @@ describe('npm run projections:rebuild, as an operator runs it', () => {
     expect(existsSync(missing)).toBe(false);
   });
 
+  it('reads the log of the DATA_DIR it is given, as npm start keeps it, when EVENT_STORE_URL is unset', async () => {
+    // `DATA_DIR=<dir> npm start`, then `DATA_DIR=<dir> npm run projections:rebuild`: it read ./data/events.db.
+    const run = spawnSync(process.execPath, [CLI], {
+      env: { PATH: process.env.PATH, DATA_DIR: dir, NATS_URL, NATS_PREFIX: prefix },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`rebuilding the read models of NATS_PREFIX=${prefix} from sqlite:${file}\n`);
+    expect(run.stdout).toMatch(/\nrebuilt \d+ documents from 17 events in /);
+  });
+
+  it('refuses a DATA_DIR that holds no log, saying where it looked, rather than make one and offer it empty', () => {
+    const elsewhere = path.join(dir, 'no-start-here');
+    const run = spawnSync(process.execPath, [CLI], {
+      env: { PATH: process.env.PATH, DATA_DIR: elsewhere, NATS_URL, NATS_PREFIX: prefix },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(
+      `rebuild failed: no event log in DATA_DIR=${elsewhere}: ${path.join(elsewhere, 'events.db')} does not exist ` +
+        '(EVENT_STORE_URL is unset, so the log is events.db in DATA_DIR): give the DATA_DIR npm start was given, or ' +
+        'EVENT_STORE_URL. Nothing was rebuilt.\n',
+    );
+    expect(existsSync(elsewhere)).toBe(false);
+  });
+
   it('rebuilds in a process whose heap is bounded by REBUILD_HEAP_MIB, and offers the result', async () => {
     const run = rebuild({ REBUILD_HEAP_MIB: '96' });
     expect(run.status).toBe(0);

@@ -1,7 +1,7 @@
 /**
  * `npm run projections:rebuild`: rebuilds every read model from position 0 into new buckets while the live
  * ones keep serving, then hands them over to the live projector (see `rebuild/rebuild.ts`). Configured like
- * the projections app (EVENT_STORE_URL, NATS_URL, NATS_PREFIX).
+ * the projections app (EVENT_STORE_URL, else `events.db` in DATA_DIR as `npm start` keeps it; NATS_URL, NATS_PREFIX).
  */
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
@@ -11,8 +11,9 @@ const HELP = [
   'usage: npm run projections:rebuild',
   'Folds the whole event log again into new read-model buckets while the live ones keep serving, then hands them',
   'over to the live projector (or to the next one to start). It takes no arguments; it is configured as the',
-  'projections app is: EVENT_STORE_URL (npm start keeps its log in DATA_DIR/events.db: sqlite:./data/events.db),',
-  'NATS_URL and NATS_PREFIX. Ctrl-C stops it between two pages, offering nothing.',
+  'projections app is: EVENT_STORE_URL, else the log npm start keeps in DATA_DIR (events.db in it, ./data by',
+  'default: give the DATA_DIR npm start was given), NATS_URL and NATS_PREFIX. A log that is not there is refused.',
+  'Ctrl-C stops it between two pages, offering nothing.',
 ].join('\n');
 
 /**

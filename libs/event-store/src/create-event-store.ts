@@ -3,8 +3,7 @@ import { maskedConnectionString } from './kurrentdb/masked-connection-string';
 import type { EventStore } from './event-store.port';
 import type * as KurrentDb from './kurrentdb/kurrentdb-event-store';
 import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
-
-export const DEFAULT_EVENT_STORE_URL = 'sqlite:./data/events.db';
+import { DEFAULT_EVENT_STORE_URL } from './event-store-url';
 
 /**
  * The apps' least time between two groups sent to an idle SQLite writer: at 100 payments a second, about 400

@@ -95,6 +95,16 @@ describe('loadConfig: EVENT_STORE_URL', () => {
   });
 });
 
+describe('loadConfig: the event log without EVENT_STORE_URL', () => {
+  it('is events.db in DATA_DIR, as npm start keeps it (./data unset or empty); EVENT_STORE_URL wins', () => {
+    expect(loadConfig(TestConfig, { DATA_DIR: '/srv/chain' }).eventStoreUrl).toBe('sqlite:/srv/chain/events.db');
+    expect(loadConfig(TestConfig, { DATA_DIR: '' }).eventStoreUrl).toBe('sqlite:./data/events.db');
+    expect(
+      loadConfig(TestConfig, { DATA_DIR: '/srv/chain', EVENT_STORE_URL: 'kurrentdb://db:2113' }).eventStoreUrl,
+    ).toBe('kurrentdb://db:2113');
+  });
+});
+
 describe('loadConfig: KURRENTDB_READ_ALL_TIMEOUT_MS', () => {
   it('gives a page of $all five minutes by default, or what is set', () => {
     expect(loadConfig(TestConfig, {}).kurrentDbReadAllTimeoutMs).toBe(300_000);

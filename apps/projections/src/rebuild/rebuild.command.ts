@@ -14,15 +14,19 @@ import { rebuildReadModels } from './rebuild';
 /** The rebuild as `npm run projections:rebuild` runs it, in the process whose heap is bounded (`rebuild.cli.ts`). */
 export async function runRebuild(): Promise<void> {
   const config = loadConfig(ProjectionsConfig, process.env);
-  // The rebuild reads the engine's log: a file that is not there is a wrong path (the log `npm start` runs on is
-  // `DATA_DIR/events.db`), not a log to make empty and offer as the read models.
+  // The rebuild reads the engine's log: a file that is not there is a wrong path (another DATA_DIR than npm start's),
+  // not a log to make empty and offer as the read models.
   const file = config.eventStoreUrl.startsWith('sqlite:')
     ? config.eventStoreUrl.slice('sqlite:'.length).replace(/^\/\//, '')
     : undefined;
   if (file !== undefined && !existsSync(file))
     throw new Error(
-      `EVENT_STORE_URL names no event log: ${path.resolve(file)} does not exist (npm start keeps its log in ` +
-        'DATA_DIR/events.db). Nothing was rebuilt.',
+      config.eventStoreUrlSet === undefined
+        ? `no event log in DATA_DIR=${config.dataDir || './data'}: ${path.resolve(file)} does not exist (EVENT_STORE_URL ` +
+            'is unset, so the log is events.db in DATA_DIR): give the DATA_DIR npm start was given, or EVENT_STORE_URL. ' +
+            'Nothing was rebuilt.'
+        : `EVENT_STORE_URL names no event log: ${path.resolve(file)} does not exist (npm start keeps its log in ` +
+            'DATA_DIR/events.db). Nothing was rebuilt.',
     );
   console.log(
     `rebuilding the read models of NATS_PREFIX=${config.natsPrefix} from ` +

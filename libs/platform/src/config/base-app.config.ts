@@ -14,7 +14,7 @@ import {
   Min,
   ValidateBy,
 } from 'class-validator';
-import { DEFAULT_READ_ALL_TIMEOUT_MS } from '@app/event-store';
+import { DEFAULT_READ_ALL_TIMEOUT_MS, eventStoreUrlOf } from '@app/event-store';
 import { DEFAULT_SETTLE_MS, NATS_PREFIX_PATTERN, NATS_PREFIX_RULE, NATS_REPLICAS_MAX } from '@app/messaging';
 import { IsCallbackUrlFor } from './callback-url';
 
@@ -152,14 +152,33 @@ export function trustedProxies(
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Constructor<T = object> = new (...args: any[]) => T;
 
-/** Adds `EVENT_STORE_URL` and `KURRENTDB_READ_ALL_TIMEOUT_MS` to an app's schema. */
+/**
+ * Adds `EVENT_STORE_URL`, `DATA_DIR` and `KURRENTDB_READ_ALL_TIMEOUT_MS` to an app's schema. Without
+ * `EVENT_STORE_URL`, the log is `events.db` in `DATA_DIR` (`./data`), as `npm start` runs the engine.
+ */
 export function withEventStore<Base extends Constructor>(base: Base) {
   class EventStoreSettings extends base {
+    /** `EVENT_STORE_URL` as set: read `eventStoreUrl`, which is the log whether it was set or not. */
     @Expose({ name: 'EVENT_STORE_URL' })
+    @IsOptional()
     @Matches(/^(sqlite:.+|(kurrentdb|kurrent|kdb|esdb)(\+discover)?:\/\/.+)$/, {
       message: 'EVENT_STORE_URL must be sqlite:<path>, kurrentdb://… or esdb://…',
     })
-    readonly eventStoreUrl: string = 'sqlite:./data/events.db';
+    readonly eventStoreUrlSet?: string;
+
+    /** The folder of `npm start`'s embedded log, keys and secrets; its log is the apps' where EVENT_STORE_URL is unset. */
+    @Expose({ name: 'DATA_DIR' })
+    @IsOptional()
+    @IsString()
+    readonly dataDir?: string;
+
+    /**
+     * The event log: EVENT_STORE_URL, else `events.db` in DATA_DIR. A getter, since a setting's transform does not
+     * run when its own variable is unset, which is when this one reads DATA_DIR.
+     */
+    get eventStoreUrl(): string {
+      return eventStoreUrlOf({ EVENT_STORE_URL: this.eventStoreUrlSet, DATA_DIR: this.dataDir });
+    }
 
     /**
      * How long a page of `$all` waits for KurrentDB before it fails as unavailable (and is read again): long, since a
