@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { connect, RequestError } from '@nats-io/transport-node';
 import { ConsumerModule } from './consumer.module';
 import { PaymentsConsumer } from './payments-consumer.service';
+import { DEFAULT_STORE_WAIT_SECONDS, type StoreDayAnswer, untilStoreKnown } from './store-wait';
 
 /**
  * `npm run example:consumer -- <storeId> <terminalId> [seconds]`: the example consumer against a running
@@ -10,13 +11,20 @@ import { PaymentsConsumer } from './payments-consumer.service';
  * store's day, then each change of the terminal's document and each event of the store as they come, and
  * stops after `seconds` (default: on Ctrl-C). NATS_URL and NATS_PREFIX as the engine's (defaults
  * `nats://127.0.0.1:4222`, `payments`). The date is the UTC one; a store's local day may differ near midnight.
+ * Started beside `npm start`, it waits for the engine to answer and to know the store, saying so, for up to
+ * STORE_WAIT_SECONDS (60; 0 does not wait), then stops saying which of the two never came.
  */
 async function main(): Promise<void> {
   const [storeId, terminalId, seconds] = process.argv.slice(2);
-  if (!storeId || !terminalId || (seconds !== undefined && !/^\d+$/.test(seconds))) {
-    process.stderr.write('usage: npm run example:consumer -- <storeId> <terminalId> [seconds]\n');
+  const waitText = process.env.STORE_WAIT_SECONDS || String(DEFAULT_STORE_WAIT_SECONDS);
+  if (!storeId || !terminalId || (seconds !== undefined && !/^\d+$/.test(seconds)) || !/^\d+$/.test(waitText)) {
+    process.stderr.write(
+      'usage: npm run example:consumer -- <storeId> <terminalId> [seconds]\n' +
+        `(STORE_WAIT_SECONDS: a whole number of seconds to wait for the engine and the store, default ${DEFAULT_STORE_WAIT_SECONDS})\n`,
+    );
     process.exit(2);
   }
+  const waitSeconds = Number(waitText);
   // Connected before Nest starts: a NATS that does not answer is one line saying so, not Nest's stack trace.
   // Reconnects for as long as NATS is away (a restart, an upgrade), as the engine does: nats.js's default gives up
   // after 10 tries 2 s apart, and the watch and the feed would then end without a word.
@@ -28,10 +36,10 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(ConsumerModule.forRoot({ nats, prefix }), {
     logger: ['error', 'warn'],
   });
-  let stopping = false;
   let timer: NodeJS.Timeout | undefined;
+  const stopped = new AbortController();
   const stop = () => {
-    stopping = true;
+    stopped.abort();
     clearTimeout(timer); // a stop signal before the seconds asked for: nothing left to wait for
     void app.close();
   };
@@ -39,26 +47,49 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
   // A connection closed for good (its credentials refused, say) ends the example saying why, with exit code 1.
   void nats.closed().then((error) => {
-    if (stopping) return;
+    if (stopped.signal.aborted) return;
     console.error(`the example consumer stopped: the NATS connection closed${error ? ` (${error.message})` : ''}`);
     process.exit(1);
   });
   const consumer = app.get(PaymentsConsumer);
   const date = new Date().toISOString().slice(0, 10);
-  const day = await consumer.storeDay(storeId, date).catch((error: unknown) => {
-    // Nobody answers the query: no engine runs on this NATS, or it runs under another prefix.
-    if (!(error instanceof RequestError && error.isNoResponders())) throw error;
-    throw new Error(
-      `no engine answers on ${withoutCredentials(natsUrl)} with NATS_PREFIX=${prefix} (${error.message}): ` +
-        'start it (npm start), or set NATS_PREFIX to the one it was started with (npm start prints it)',
-    );
+  const ask = async (): Promise<StoreDayAnswer> => {
+    try {
+      const day = await consumer.storeDay(storeId, date);
+      return day === undefined ? { found: 'no-store' } : { found: 'day', day };
+    } catch (error) {
+      // Nobody answers the query: no engine runs on this NATS (yet), or it runs under another prefix.
+      if (!(error instanceof RequestError && error.isNoResponders())) throw error;
+      return { found: 'no-engine', detail: error.message };
+    }
+  };
+  const where = `on ${withoutCredentials(natsUrl)} with NATS_PREFIX=${prefix}`;
+  // `npm start` run at the same time builds, starts the engine and onboards its demo stores in its first seconds,
+  // or up to a minute on a slow machine: waited for, saying so, where the first answer ended the example.
+  const answer = await untilStoreKnown(ask, {
+    waitSeconds,
+    signal: stopped.signal,
+    onWait: (missing, left) =>
+      console.error(
+        missing.found === 'no-engine'
+          ? `no engine answers ${where} yet: waiting up to ${left} s for one (STORE_WAIT_SECONDS sets how long)`
+          : `the engine knows no store ${storeId} yet: waiting up to ${left} s for it (STORE_WAIT_SECONDS sets how long)`,
+      ),
   });
-  // An unknown store (a typo, most likely) would show nothing, ever: said at once instead.
-  if (day === undefined)
+  if (stopped.signal.aborted) return;
+  const waited = waitSeconds > 0 ? ` after waiting ${waitSeconds} s` : '';
+  if (answer.found === 'no-engine')
     throw new Error(
-      `the engine knows no store ${storeId} (npm start's demo has demo-store-01 to demo-store-20, ` +
+      `no engine answers ${where} (${answer.detail})${waited}: start it (npm start), or set NATS_PREFIX to the one ` +
+        'it was started with (npm start prints it)',
+    );
+  // An unknown store (a typo, most likely) would show nothing, ever: said once the wait is over instead.
+  if (answer.found === 'no-store')
+    throw new Error(
+      `the engine knows no store ${storeId}${waited} (npm start's demo has demo-store-01 to demo-store-20, ` +
         'with terminals DT-01-1 to DT-20-4)',
     );
+  const { day } = answer;
   console.log(`store-day ${storeId} ${date}: ${JSON.stringify(day.currencies)}`);
   await consumer.watchTerminal(storeId, terminalId, (doc) =>
     console.log(
