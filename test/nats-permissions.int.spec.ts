@@ -109,6 +109,26 @@ describe('NATS permissions (deploy/nats/nats-server.conf) in a real nats-server'
     expect(throughNpm.stderr).toContain(
       'npm took --commands as a setting of its own: the words go after --, as in npm run nats-consumer -- <user> <storeId>... --commands\n',
     );
+    // `--prefix` without `--`: npm takes it for its own setting, the folder of package.json, and fails before the
+    // command runs (nothing of ours can refuse it); the help, and the docs, give the `--` and NATS_PREFIX forms.
+    const prefixThroughNpm = spawnSync('npm', ['run', 'nats-consumer', 'shop-b', 'oslo-1', '--prefix', 'chain'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      encoding: 'utf8',
+    });
+    expect(prefixThroughNpm.status).not.toBe(0);
+    expect(prefixThroughNpm.stdout).not.toContain('nats-consumer.cli.ts');
+    expect(prefixThroughNpm.stderr).toContain(path.join(root, 'chain', 'package.json'));
+    expect(help.stdout).toContain(
+      'Through npm the words go after --: npm takes --commands and --prefix before it for settings of its own',
+    );
+    const fromEnvironment = spawnSync('npm', ['run', '--silent', 'nats-consumer', '--', 'shop-b', 'oslo-1'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NATS_PREFIX: 'chain' },
+      encoding: 'utf8',
+    });
+    expect(fromEnvironment.status).toBe(0);
+    expect(fromEnvironment.stdout).toContain('"$JS.API.DIRECT.GET.KV_chain_stores.$KV.chain_stores.oslo-1"');
     // Where its password goes: nats-server does not start on a variable its environment lacks.
     expect(granted.stderr).toContain(
       "Its password is NATS_SHOP_B_PASSWORD in nats-server's environment, which must have it before the entry is added",

@@ -19,6 +19,9 @@ const HELP = [
   '  storeId     each store it may read',
   '  --commands  it may also send the POS commands and queries (a POS system)',
   '  --prefix    the NATS_PREFIX of the engine (default NATS_PREFIX, else payments)',
+  'Through npm the words go after --: npm takes --commands and --prefix before it for settings of its own, and with',
+  '--prefix looks for package.json in that folder and fails before this command runs. NATS_PREFIX=chain npm run',
+  'nats-consumer -- <user> <storeId>... does as --prefix chain.',
 ].join('\n');
 
 function refuse(problem: string): never {
@@ -41,7 +44,11 @@ function parsed() {
 }
 
 // `npm run nats-consumer shop-b oslo-1 --commands` (no `--`): npm takes the flag as a setting of its own, with a warning,
-// and hands it on only in npm_config_commands: the entry printed would lack the commands asked for.
+// and hands it on only in npm_config_commands: the entry printed would lack the commands asked for. `--prefix chain`
+// without `--` cannot be refused here: npm takes it for its own `prefix` (the folder of package.json) and fails,
+// finding none in ./chain, before this runs. Given a folder that has this package.json (`--prefix .`), npm runs this
+// without the word and with npm_config_prefix set to that folder, as `npm --prefix <folder> run nats-consumer` does,
+// rightly: the two cannot be told apart, and the docs show the `--` wherever they give the flag.
 if (process.env.npm_config_commands !== undefined)
   refuse(
     'npm took --commands as a setting of its own: the words go after --, as in npm run nats-consumer -- <user> <storeId>... --commands',
