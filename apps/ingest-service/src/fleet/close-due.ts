@@ -18,6 +18,16 @@ export function terminalCloseAt(storeId: string, terminalId: string, closeAt: nu
   return closeAt + spreadOffsetMs(storeId, terminalId, spreadMs);
 }
 
+/**
+ * When the close of the day after `businessDay` fell due at the terminal (that day's close time, on the store's schedule
+ * now, and the terminal's spread): when a close of `businessDay` not made by then was superseded.
+ */
+export function nextDayDueAt(terminal: Omit<TerminalNow, 'now'>, businessDay: string): number {
+  const { storeId, terminalId, schedule, spreadMs } = terminal;
+  const { timeZone, endOfDayTime = DEFAULT_END_OF_DAY_TIME } = schedule;
+  return terminalCloseAt(storeId, terminalId, closeTime(addDays(businessDay, 1), endOfDayTime, timeZone), spreadMs);
+}
+
 /** A terminal of a store, its store's schedule, and the nightly close's spread, at `now`. */
 export interface TerminalNow {
   readonly storeId: string;

@@ -1,6 +1,14 @@
 import { DEFAULT_END_OF_DAY_TIME, addDays, operationOpen } from '@app/payment-domain';
 import { giveUpReason, type CloseAttempt } from './close-attempt';
-import { daysBefore, notItsDay, terminalCloseAt, terminalDayDue, terminalInUse, type DueDay } from './close-due';
+import {
+  daysBefore,
+  nextDayDueAt,
+  notItsDay,
+  terminalCloseAt,
+  terminalDayDue,
+  terminalInUse,
+  type DueDay,
+} from './close-due';
 import { BUSY_TERMINAL, outOfUseReason, supersededReason, type MissedTerminalDay } from './close-give-up-reasons';
 import { closeTime, dueClose } from './close-schedule';
 import type { NightlyCloseIndex } from './nightly-close-index';
@@ -36,6 +44,7 @@ export interface DueClose {
  * complete, and is left to end: it is given up here once it ended without closing. A terminal with no close due now
  * (taken out of use, or removed, after its close ended without closing and before it was tried again) has its
  * store's next day instead, once that day's close time (with the terminal's spread) has come: it is never tried again.
+ * `supersededAt`: when it was superseded, the close of its next day falling due at the terminal.
  */
 export function supersededCloses(
   index: NightlyCloseIndex,
@@ -51,6 +60,7 @@ export function supersededCloses(
     key: string;
     close: CloseAttempt;
     reason: string;
+    supersededAt: number;
   }[] = [];
   for (const [key, close] of index.closes) {
     if (close.status === 'completed' || close.status === 'given_up' || operationOpen(close.status)) continue;
@@ -58,6 +68,8 @@ export function supersededCloses(
     const terminal = key.slice(0, -(close.businessDay.length + 1));
     const next = dueOf.get(terminal) ?? storeDayDue(index, settings, terminal, now);
     if (next === undefined || next.businessDay <= close.businessDay) continue;
+    const store = index.stores.get(next.storeId);
+    if (store?.status !== 'registered') continue;
     const why = close.status === 'busy' ? BUSY_TERMINAL : (close.reason ?? close.status);
     superseded.push({
       storeId: next.storeId,
@@ -66,6 +78,10 @@ export function supersededCloses(
       key,
       close,
       reason: giveUpReason(close, settings.maxAttempts) ?? supersededReason(next.businessDay, why),
+      supersededAt: nextDayDueAt(
+        { storeId: next.storeId, terminalId: next.terminalId, schedule: store.details, spreadMs: settings.spreadMs },
+        close.businessDay,
+      ),
     });
   }
   return superseded;
@@ -90,8 +106,9 @@ function storeDayDue(index: NightlyCloseIndex, settings: CloseDaySettings, termi
  * taken out of use: no close of theirs is made, and what they took would reach no close until they came back into
  * use, and none if they never did. Each is given up at once, saying why (`outOfUseReason`), for the store day to list
  * it not closed; a close made when the terminal is back marks it closed since. A day with a close tried, or closed by
- * hand, is left to those. One that fell due before this instance's first round is found late, and says so (the
- * engine was down then: `dueAt`); given up later, found late, by the look for missed days when it could not be then.
+ * hand, is left to those. One that fell due before this instance started is found late, and says so (`dueAt`: no
+ * instance may have been running then); given up later, found late, by the look for missed days when it could not be
+ * then.
  */
 export function outOfUseAtCloseTime(index: NightlyCloseIndex, settings: CloseDaySettings, now: number) {
   const found: {

@@ -60,8 +60,9 @@ export class NightlyCloseIndex {
   /** Terminal days with no trace found to be no missed close (the nightly close not in service then): not read again. */
   readonly notMissed = new Set<string>();
   /**
-   * Terminal days this instance had due, since it started: a close superseded that it never had due it found late (it
-   * was down, or not yet deployed, when the next day's close fell due), and its give-up says so.
+   * Terminal days this instance had due, since it started: a close superseded that it had due was superseded while it
+   * ran, and is not found late; one it never had due is found late only when its next day's close fell due before this
+   * instance started (it was down then, or not yet deployed), and its give-up says so.
    */
   readonly seenDue = new Set<string>();
   /** Closes by `{storeId}.{terminalId}.{day}`, and which close each operation id is. */

@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import { countedFromZero, METRICS_REGISTRY, paymentMetrics, type PaymentMetrics } from '@app/platform';
 import { giveUpReason, nextAttempt, stateOf } from './close-attempt';
 import { BUSY_TERMINAL, missedDayReason, supersededReason, type MissedTerminalDay } from './close-give-up-reasons';
+import { terminalCloseAt } from './close-due';
 import { closeOperationId } from './close-schedule';
 import { LeasedLogDependencies, LeasedLogService } from './leased-log-worker';
 import {
@@ -35,12 +36,14 @@ import { NightlyCloseWriter } from './nightly-close.writer';
  * Dintero, which may yet complete. A terminal day that was due and left no trace (`missedCloses`: the engine down all
  * night, or for days, back to the terminal's last day the log shows the nightly close at work and at most
  * `NIGHTLY_CLOSE_LOOK_BACK_DAYS`; or a busy terminal or failed starts that only NATS kept, this instance restarted
- * since) is given up when found, and says it was found late. A day of a terminal out of use at its close time that took
+ * since) is given up when found, and says it was found late (a held-up one, when its next day's close fell due before
+ * this instance started). A day of a terminal out of use at its close time that took
  * payments or refunds in it before it was taken out of use is given up at that close time (`outOfUseAtCloseTime`), or
- * found late when it fell due before this instance's first round, or as missed. Every give-up of a terminal day goes
- * on that day's own stream
- * (`closeDayKey`) at the revision read, so that instances knowing the close differently record the one give-up, the
- * first's, with or without NATS.
+ * found late when it fell due before this instance started, or as missed. Found late means found after it fell due
+ * with no instance known to run the nightly close then (`foundLate`): a day that falls due between this instance's
+ * start and its first round (which waits for the log to be read) was due while it ran, and is not. Every give-up of a
+ * terminal day goes on that day's own stream (`closeDayKey`) at the revision read, so that instances knowing the close
+ * differently record the one give-up, the first's, with or without NATS.
  *
  * Each close has an id made from the store, the terminal, the day and the attempt, the same on every instance
  * and after a restart, and is started only when the log has no operation of that id, and once it is claimed on the
@@ -56,11 +59,10 @@ export class NightlyClose extends LeasedLogService {
   /** This instance's rounds so far: at a budget of one a round, every other one is the give-ups' first. */
   private rounds = 0;
   /**
-   * When this instance's first round ran: a day of a terminal out of use at its close time that fell due before then is
-   * found late (the engine down then, this instance not yet started or not yet at its first round), and its give-up
-   * says so.
+   * When this instance started (as its switch records it): a give-up that fell due before then is found late
+   * (`foundLate`); one that fell due since fell due while this instance ran, before its first round or after it.
    */
-  private firstRoundAt: number | undefined;
+  private startedAt = Date.now();
   /** Whether this instance has recorded how it was started (on), which the look for missed days waits for. */
   private switchRecorded = false;
   private readonly metrics: PaymentMetrics;
@@ -103,7 +105,8 @@ export class NightlyClose extends LeasedLogService {
    */
   override async onApplicationBootstrap(): Promise<void> {
     if (this.enabled) countedFromZero(this.registry, ['nightlyCloses']);
-    if (this.config.reconcilerEnabled) await this.recordSwitch(Date.now());
+    this.startedAt = Date.now();
+    if (this.config.reconcilerEnabled) await this.recordSwitch(this.startedAt);
     await super.onApplicationBootstrap();
   }
 
@@ -160,7 +163,6 @@ export class NightlyClose extends LeasedLogService {
     // closes not reached take. A budget of one has no tenth to keep: the give-ups have it every other round instead (and
     // the due closes take it back when no give-up is waiting), so that neither kind holds the other off for good.
     this.rounds += 1;
-    this.firstRoundAt ??= now;
     const keptForGiveUps = budget > 1 ? Math.ceil(budget / 10) : this.rounds % 2;
     const first = await this.workOnDue(due, 0, budget - keptForGiveUps, now);
     budget -= first.spent;
@@ -218,13 +220,15 @@ export class NightlyClose extends LeasedLogService {
       if (!(await this.worker.mayTake(`nightly-close.${day.key}`))) continue;
       spent += 1;
       const close = { businessDay: day.businessDay, attempt: 1, status: 'unstarted' as const, notBefore: 0 };
-      await this.giveUp(day, close, day.reason, now, day.dueAt < (this.firstRoundAt ?? now));
+      await this.giveUp(day, close, day.reason, now, this.foundLate(day.dueAt));
     }
     for (const superseded of supersededCloses(this.index, this.daySettings, due, now)) {
       if (spent >= budget || this.worker.isStopped) return spent;
       if (!(await this.worker.mayTake(`nightly-close.${superseded.key}`))) continue;
       spent += 1;
-      await this.giveUp(superseded, superseded.close, superseded.reason, now, !this.index.seenDue.has(superseded.key));
+      // Had due here, it was superseded while this instance ran (its store's close time moved, say, to a time passed).
+      const late = !this.index.seenDue.has(superseded.key) && this.foundLate(superseded.supersededAt);
+      await this.giveUp(superseded, superseded.close, superseded.reason, now, late);
     }
     // A terminal's missed days oldest first, and none after one left unsettled this round (another instance holds it,
     // NATS could not be read, the log not written): a give-up bounds the next round's look back, which must not pass
@@ -238,16 +242,27 @@ export class NightlyClose extends LeasedLogService {
         unsettled.add(terminal);
         continue;
       }
-      const reason = await this.missedReason(missed);
-      if (reason === undefined) {
+      const found = await this.missedReason(missed);
+      if (found === undefined) {
         if (!this.index.notMissed.has(missed.key)) unsettled.add(terminal);
         continue;
       }
       spent += 1;
       const close = { businessDay: missed.businessDay, attempt: 1, status: 'unstarted' as const, notBefore: 0 };
-      if (!(await this.giveUp(missed, close, reason, now, true))) unsettled.add(terminal);
+      if (!(await this.giveUp(missed, close, found.reason, now, found.late))) unsettled.add(terminal);
     }
     return spent;
+  }
+
+  /**
+   * Whether a give-up that fell due at `dueAt` (a day's close time with the terminal's spread; for a close superseded,
+   * its next day's) is found late: it fell due before this instance started, when no instance may have been running the
+   * nightly close. One that fell due since fell due while this instance ran (reading the log for its first round,
+   * maybe), and is given up as it would have been at that time. What the log cannot tell: whether another instance ran
+   * then (it would have given the day up itself, unless it stopped first): found late, the safe word.
+   */
+  private foundLate(dueAt: number): boolean {
+    return dueAt < this.startedAt;
   }
 
   /** `NIGHTLY_CLOSE_SPREAD_SECONDS`, in milliseconds. */
@@ -263,11 +278,13 @@ export class NightlyClose extends LeasedLogService {
   /**
    * Why a terminal day with no trace in the log is given up, if it is: its first attempt was held up by a busy terminal
    * or could not be started (as NATS kept it, this instance restarted since), or no close of it was made at all while
-   * the nightly close was in service (`CloseInService`: on at its close time, or at work while it was due). Both are
-   * found late, and say so: the give-up is dated when found. A day the nightly close was off over, or before it ran, is
-   * none of its, and is not looked at again.
+   * the nightly close was in service (`CloseInService`: on at its close time, or at work while it was due). The give-up
+   * is dated when found. One with no close made at all is found late, and says so: it fell due with no instance at work
+   * on it. One held up that only NATS kept was superseded when its next day's close fell due, and is found late when
+   * that was before this instance started (`foundLate`), as a close superseded is. A day the nightly close was off over,
+   * or before it ran, is none of its, and is not looked at again.
    */
-  private async missedReason(missed: MissedTerminalDay): Promise<string | undefined> {
+  private async missedReason(missed: MissedTerminalDay): Promise<{ reason: string; late: boolean } | undefined> {
     const { storeId, terminalId, businessDay, key, closeAt, nextCloseAt } = missed;
     const next = addDays(businessDay, 1);
     const failures = await this.writer.startFailures();
@@ -279,13 +296,14 @@ export class NightlyClose extends LeasedLogService {
     if (note === null) return undefined;
     if (note && (note.count > 0 || note.busy)) {
       const why = note.count > 0 ? note.reason : BUSY_TERMINAL;
-      return supersededReason(next, why);
+      const supersededAt = terminalCloseAt(storeId, terminalId, nextCloseAt, this.spreadMs);
+      return { reason: supersededReason(next, why), late: this.foundLate(supersededAt) };
     }
     if (!this.index.inService.forDay(closeAt, nextCloseAt)) {
       this.index.notMissed.add(key);
       return undefined;
     }
-    return missedDayReason(missed);
+    return { reason: missedDayReason(missed), late: true };
   }
 
   /** Starts an attempt of a terminal day's close (`NightlyCloseWriter.close`). */

@@ -197,8 +197,9 @@ export class NightlyCloseWriter {
    * claimed on that stream before it is recorded (`claimCloseAttempt`): a claim the give-up read is settled first (its
    * attempt ended, or voided before it was recorded: `settleDayAttempts`), and one that lands after the read refuses
    * the append, so the day is never both given up and closed or under way, with or without the lease. When it cannot be
-   * recorded, the next round tries again. `late`: found only after the next day's close fell due (no trace of it, or
-   * this instance did not have it due); the reason says so and when, beside the day it concerns. Whether it is in the log
+   * recorded, the next round tries again. `late`: found only after it fell due (the next day's close falling due, or the
+   * close time of a day out of use), with no instance known to run the nightly close then (no trace of it, or before
+   * this instance started); the reason says so and when, beside the day it concerns. Whether it is in the log
    * now (recorded, or given up before).
    */
   async giveUp(
