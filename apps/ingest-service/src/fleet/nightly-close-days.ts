@@ -1,4 +1,4 @@
-import { DEFAULT_END_OF_DAY_TIME, addDays, operationOpen } from '@app/payment-domain';
+import { DEFAULT_END_OF_DAY_TIME, addDays, operationOpen, ownEntry } from '@app/payment-domain';
 import { giveUpReason, type CloseAttempt } from './close-attempt';
 import {
   daysBefore,
@@ -120,29 +120,18 @@ export function outOfUseAtCloseTime(index: NightlyCloseIndex, settings: CloseDay
     /** When the day fell due at the terminal (its close time and spread). */
     dueAt: number;
   }[] = [];
-  const days = new Map<string, DueDay>();
   const previous = new Map<string, number>();
-  for (const [storeId, state] of index.stores) {
-    if (state.status !== 'registered') continue;
-    const { timeZone, endOfDayTime = DEFAULT_END_OF_DAY_TIME } = state.details;
-    for (const terminalId of [...Object.keys(state.terminals), ...(index.removed.get(storeId) ?? [])]) {
-      const day = terminalDayDue(
-        { storeId, terminalId, schedule: state.details, now, spreadMs: settings.spreadMs },
-        days,
-      );
-      if (day === undefined) continue;
-      const { businessDay, closeAt } = day;
-      const key = `${storeId}.${terminalId}.${businessDay}`;
-      if (index.closes.has(key) || index.closedByHand.has(key)) continue;
-      const schedule = `${timeZone} ${endOfDayTime} ${businessDay}`;
-      const previousCloseAt = previous.get(schedule) ?? closeTime(addDays(businessDay, -1), endOfDayTime, timeZone);
-      previous.set(schedule, previousCloseAt);
-      const period = index.use.usedAndEndedBetween(`${storeId}.${terminalId}`, previousCloseAt, closeAt);
-      if (period === undefined) continue;
-      const reason = outOfUseReason(businessDay, period);
-      const dueAt = terminalCloseAt(storeId, terminalId, closeAt, settings.spreadMs);
-      found.push({ storeId, terminalId, businessDay, key, reason, dueAt });
-    }
+  for (const { storeId, terminalId, store, businessDay, closeAt, key } of terminalDaysDue(index, settings, now)) {
+    if (index.closes.has(key) || index.closedByHand.has(key)) continue;
+    const { timeZone, endOfDayTime = DEFAULT_END_OF_DAY_TIME } = store.details;
+    const schedule = `${timeZone} ${endOfDayTime} ${businessDay}`;
+    const previousCloseAt = previous.get(schedule) ?? closeTime(addDays(businessDay, -1), endOfDayTime, timeZone);
+    previous.set(schedule, previousCloseAt);
+    const period = index.use.usedAndEndedBetween(`${storeId}.${terminalId}`, previousCloseAt, closeAt);
+    if (period === undefined) continue;
+    const reason = outOfUseReason(businessDay, period);
+    const dueAt = terminalCloseAt(storeId, terminalId, closeAt, settings.spreadMs);
+    found.push({ storeId, terminalId, businessDay, key, reason, dueAt });
   }
   return found;
 }
@@ -219,31 +208,42 @@ export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySetting
 /** Every terminal in use whose day's close time (with its spread) has come: the closes due now. */
 export function dueCloses(index: NightlyCloseIndex, settings: CloseDaySettings, now: number) {
   const due: DueClose[] = [];
-  const days = new Map<string, DueDay>();
-  for (const [storeId, state] of index.stores) {
-    if (state.status !== 'registered') continue;
-    for (const [terminalId, terminal] of Object.entries(state.terminals)) {
-      const day = terminalDayDue(
-        { storeId, terminalId, schedule: state.details, now, spreadMs: settings.spreadMs },
-        days,
-      );
-      if (day === undefined) continue;
-      const { businessDay, closeAt } = day;
-      const key = `${storeId}.${terminalId}.${businessDay}`;
-      const terminalKey = `${storeId}.${terminalId}`;
-      const close = index.closes.get(key);
-      // A day that is none of the terminal's (put in use after its close time, say) has no close: `notItsDay` says why.
-      const notIts = notItsDay(closeAt, {
-        inUse: terminalInUse(terminal),
-        registeredAt: index.registeredAt.get(terminalKey),
-        inUseAtCloseTime: index.use.at(terminalKey, closeAt) !== undefined,
-        tried: close !== undefined,
-        toGiveUp: close !== undefined && giveUpReason(close, settings.maxAttempts) !== undefined,
-      });
-      if (notIts !== undefined) continue;
-      const dinteroTerminalId = terminal.dintero?.dinteroTerminalId ?? terminalId;
-      due.push({ storeId, terminalId, businessDay, key, dinteroTerminalId });
-    }
+  for (const { storeId, terminalId, terminal, businessDay, closeAt, key } of terminalDaysDue(index, settings, now)) {
+    // Removed from its store (or moved): no close of its is made there.
+    if (terminal === undefined) continue;
+    const terminalKey = `${storeId}.${terminalId}`;
+    const close = index.closes.get(key);
+    // A day that is none of the terminal's (put in use after its close time, say) has no close: `notItsDay` says why.
+    const notIts = notItsDay(closeAt, {
+      inUse: terminalInUse(terminal),
+      registeredAt: index.registeredAt.get(terminalKey),
+      inUseAtCloseTime: index.use.at(terminalKey, closeAt) !== undefined,
+      tried: close !== undefined,
+      toGiveUp: close !== undefined && giveUpReason(close, settings.maxAttempts) !== undefined,
+    });
+    if (notIts !== undefined) continue;
+    const dinteroTerminalId = terminal.dintero?.dinteroTerminalId ?? terminalId;
+    due.push({ storeId, terminalId, businessDay, key, dinteroTerminalId });
   }
   return due;
+}
+
+/**
+ * Each terminal of a registered store, listed there (`terminal`) or removed from it since (no `terminal`), whose day's
+ * close time and spread have come (`terminalDayDue`), with that day and its key: what the closes due and the days out
+ * of use at their close time are looked for among.
+ */
+function* terminalDaysDue(index: NightlyCloseIndex, settings: CloseDaySettings, now: number) {
+  // The store days due by schedule, worked out once a pair of time zone and close time.
+  const days = new Map<string, DueDay>();
+  for (const [storeId, store] of index.stores) {
+    if (store.status !== 'registered') continue;
+    const schedule = store.details;
+    for (const terminalId of [...Object.keys(store.terminals), ...(index.removed.get(storeId) ?? [])]) {
+      const day = terminalDayDue({ storeId, terminalId, schedule, now, spreadMs: settings.spreadMs }, days);
+      if (day === undefined) continue;
+      const terminal = ownEntry(store.terminals, terminalId);
+      yield { storeId, terminalId, store, terminal, ...day, key: `${storeId}.${terminalId}.${day.businessDay}` };
+    }
+  }
 }
