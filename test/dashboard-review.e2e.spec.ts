@@ -335,7 +335,7 @@ describe('the dashboard: what it hands to a person, in words', () => {
           { storeId: tromso, name: 'Tromsø', payoutDestinationId: 'p', timeZone: 'Europe/Oslo', at: now },
           { storeId: tromso },
         ),
-        ...['T-UNREAD', 'T-DIFFERS'].map((terminalId) =>
+        ...['T-UNREAD', 'T-DIFFERS', 'T-NONE'].map((terminalId) =>
           event('TerminalRegistered', { ...on(terminalId), at: now }, on(terminalId)),
         ),
       ],
@@ -380,6 +380,10 @@ describe('the dashboard: what it hands to a person, in words', () => {
     await soldAndClosed('T-UNREAD', { purchasesCount: 1, ...unreadableSum });
     // Two purchases where the log has one: a difference, whatever the unreadable sum.
     await soldAndClosed('T-DIFFERS', { purchasesCount: 2, ...unreadableSum });
+    // Every figure unreadable: none is left to agree with the log.
+    await soldAndClosed('T-NONE', {
+      unreadable: ['purchasesCount', 'purchasesAmount', 'reversalsCount', 'reversalsAmount'],
+    });
 
     const page = await signedIn();
     const entry = (terminalId: string) =>
@@ -392,6 +396,16 @@ describe('the dashboard: what it hands to a person, in words', () => {
           "as the terminal's purchase amount could not be read \\(its other figures agree with the log\\): " +
           'the terminal: 1 purchase \\(an unknown amount\\), 0 refunds \\(NOK\\s0\\.00\\); ' +
           'the log: 1 purchase \\(NOK\\s100\\.00\\), 0 refunds \\(NOK\\s0\\.00\\)\\. ' +
+          "Read the batch's totals on the terminal or in Dintero's Backoffice\\.$",
+      ),
+    );
+    await entry('T-NONE').waitFor({ timeout: 30_000 });
+    expect(await entry('T-NONE').textContent()).toMatch(
+      new RegExp(
+        '^Tromsø · T-NONE: its end of day \\d{4}-\\d{2}-\\d{2} \\(batch 000042\\) cannot be checked against the log, ' +
+          "as the terminal's number of purchases, purchase amount, number of refunds and refund amount could not be " +
+          'read: the terminal: an unknown number of purchases \\(an unknown amount\\), an unknown number of refunds ' +
+          '\\(an unknown amount\\); the log: 1 purchase \\(NOK\\s100\\.00\\), 0 refunds \\(NOK\\s0\\.00\\)\\. ' +
           "Read the batch's totals on the terminal or in Dintero's Backoffice\\.$",
       ),
     );

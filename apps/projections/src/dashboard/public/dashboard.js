@@ -638,9 +638,10 @@ function problems(now) {
                     ". Read the batch's totals on the terminal or in Dintero's Backoffice.",
                   ]
                 : close.differences === undefined && (close.unknown ?? []).length > 0
-                  ? // A mismatch only for figures the terminal gave unreadable: no difference is known.
+                  ? // A mismatch only for figures the terminal gave unreadable: no difference is known. Its other figures
+                    // agree with the log, when it has any: with all four unreadable, none does.
                     [
-                      `: its end of day ${close.businessDay}${close.batchId ? ` (batch ${close.batchId})` : ''} cannot be checked against the log, as the terminal's ${unreadableFigures(close.unknown)} could not be read (its other figures agree with the log): `,
+                      `: its end of day ${close.businessDay}${close.batchId ? ` (batch ${close.batchId})` : ''} cannot be checked against the log, as the terminal's ${unreadableFigures(close.unknown)} could not be read${close.unknown.length < Object.keys(FIGURE_NAMES).length ? ' (its other figures agree with the log)' : ''}: `,
                       ...closeTexts(close, days),
                       ". Read the batch's totals on the terminal or in Dintero's Backoffice.",
                     ]
