@@ -35,7 +35,7 @@ const shared = {
 
 module.exports = {
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test}/**/*.unit.spec.ts'] },
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test,examples}/**/*.unit.spec.ts'] },
     {
       ...shared,
       displayName: 'int',

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { connect, RequestError } from '@nats-io/transport-node';
 import { ConsumerModule } from './consumer.module';
-import { PaymentsConsumer } from './payments-consumer.service';
+import { PaymentsConsumer, ReadModelsNotReadyError } from './payments-consumer.service';
 import { DEFAULT_STORE_WAIT_SECONDS, type StoreDayAnswer, untilStoreKnown } from './store-wait';
 
 /**
@@ -58,6 +58,8 @@ async function main(): Promise<void> {
       const day = await consumer.storeDay(storeId, date);
       return day === undefined ? { found: 'no-store' } : { found: 'day', day };
     } catch (error) {
+      // The engine answers that it cannot tell yet, and to ask again: it is folding its log again from the start.
+      if (error instanceof ReadModelsNotReadyError) return { found: 'not-ready', detail: error.detail };
       // Nobody answers the query: no engine runs on this NATS (yet), or it runs under another prefix.
       if (!(error instanceof RequestError && error.isNoResponders())) throw error;
       return { found: 'no-engine', detail: error.message };
@@ -69,12 +71,7 @@ async function main(): Promise<void> {
   const answer = await untilStoreKnown(ask, {
     waitSeconds,
     signal: stopped.signal,
-    onWait: (missing, left) =>
-      console.error(
-        missing.found === 'no-engine'
-          ? `no engine answers ${where} yet: waiting up to ${left} s for one (STORE_WAIT_SECONDS sets how long)`
-          : `the engine knows no store ${storeId} yet: waiting up to ${left} s for it (STORE_WAIT_SECONDS sets how long)`,
-      ),
+    onWait: (missing, left) => console.error(waitingFor(missing, left, storeId, where)),
   });
   if (stopped.signal.aborted) return;
   const waited = waitSeconds > 0 ? ` after waiting ${waitSeconds} s` : '';
@@ -83,6 +80,8 @@ async function main(): Promise<void> {
       `no engine answers ${where} (${answer.detail})${waited}: start it (npm start), or set NATS_PREFIX to the one ` +
         'it was started with (npm start prints it)',
     );
+  if (answer.found === 'not-ready')
+    throw new Error(`the engine's read models could not tell store ${storeId}'s day${waited} (${answer.detail})`);
   // An unknown store (a typo, most likely) would show nothing, ever: said once the wait is over instead.
   if (answer.found === 'no-store')
     throw new Error(
@@ -104,6 +103,22 @@ async function main(): Promise<void> {
   );
   if (seconds !== undefined) {
     timer = setTimeout(stop, Number(seconds) * 1000);
+  }
+}
+
+/** What the example waits for, as the last ask found it, and for how long at most: one line. */
+function waitingFor(missing: StoreDayAnswer, secondsLeft: number, storeId: string, where: string): string {
+  const upTo = `waiting up to ${secondsLeft} s`;
+  const howLong = '(STORE_WAIT_SECONDS sets how long)';
+  switch (missing.found) {
+    case 'no-engine':
+      return `no engine answers ${where} yet: ${upTo} for one ${howLong}`;
+    case 'no-store':
+      return `the engine knows no store ${storeId} yet: ${upTo} for it ${howLong}`;
+    case 'not-ready':
+      return `the engine's read models cannot tell store ${storeId}'s day yet (${missing.detail}): ${upTo} ${howLong}`;
+    case 'day':
+      return `store ${storeId}'s day came`;
   }
 }
 

@@ -20,6 +20,11 @@ export interface StoreDayDoc {
   currencies: Record<string, { capturedCount: number; capturedAmount: number; refundedAmount: number; net: number }>;
   lateCaptures: { paymentId: string; transactionId: string; amount: number; currency: string }[];
 }
+/** A query's answer other than 200: its code and what it says. */
+export interface QueryError {
+  code?: string;
+  detail?: string;
+}
 export interface FeedEvent {
   id: string;
   type: string;
@@ -27,6 +32,17 @@ export interface FeedEvent {
   position: string;
   data: Record<string, unknown>;
   metadata: Record<string, unknown>;
+}
+
+/**
+ * The engine's 503 `READ_MODELS_NOT_READY` to a query: its read models are being folded again from the log's start (a
+ * replaced log) and cannot tell yet. Not an answer: ask again.
+ */
+export class ReadModelsNotReadyError extends Error {
+  constructor(readonly detail: string) {
+    super(`the engine's read models are not ready: ${detail}`);
+    this.name = 'ReadModelsNotReadyError';
+  }
 }
 
 /**
@@ -54,16 +70,20 @@ export class PaymentsConsumer implements OnModuleDestroy {
 
   /**
    * A store's totals for one local day (request/reply): zeros for a day with nothing on it, undefined for a store
-   * the engine does not know.
+   * the engine does not know; `ReadModelsNotReadyError` while the engine cannot tell yet.
    */
   async storeDay(storeId: string, date: string): Promise<StoreDayDoc | undefined> {
     const reply = await this.nats.request(`${this.prefix}.v1.query.store-day`, JSON.stringify({ storeId, date }), {
       timeout: 5_000,
     });
-    const { status, body } = reply.json<{ status: number; body: StoreDayDoc }>();
+    // 200 and the document; any other status `{ code, detail }` (docs/consuming.md).
+    const { status, body } = reply.json<{ status: number; body: unknown }>();
+    if (status === 200) return body as StoreDayDoc;
     if (status === 404) return undefined;
-    if (status !== 200) throw new Error(`store-day query answered ${status}: ${JSON.stringify(body)}`);
-    return body;
+    const error = body as QueryError;
+    if (status === 503 && error.code === 'READ_MODELS_NOT_READY')
+      throw new ReadModelsNotReadyError(error.detail ?? 'ask again');
+    throw new Error(`store-day query answered ${status}: ${JSON.stringify(error)}`);
   }
 
   /**

@@ -11,11 +11,15 @@ export const DEFAULT_STORE_WAIT_SECONDS = 60;
 /** How often the store's day is asked for again while waiting. */
 const ASK_EVERY_MS = 1_000;
 
-/** What one ask of the store's day found: the day, or what is missing so far (an engine, or the store). */
+/**
+ * What one ask of the store's day found: the day, or what is missing so far (an engine, the store, or read models
+ * that can tell: 503 `READ_MODELS_NOT_READY` while they are folded again from the log's start).
+ */
 export type StoreDayAnswer =
   | { readonly found: 'day'; readonly day: StoreDayDoc }
   | { readonly found: 'no-engine'; readonly detail: string }
-  | { readonly found: 'no-store' };
+  | { readonly found: 'no-store' }
+  | { readonly found: 'not-ready'; readonly detail: string };
 
 /**
  * Asks (`ask`) until the store's day comes, or `waitSeconds` have run out, or `signal` stops it (Ctrl-C): the last
