@@ -1,3 +1,5 @@
+import { ReviewController } from './payments/review/review.controller';
+import { ResolveReviewHandler } from './payments/review/resolve-review.handler';
 import { FaultPoints } from './fault-points';
 import { PaymentLookup } from './payments/list/payment-lookup.service';
 import { Module, type DynamicModule } from '@nestjs/common';
@@ -41,7 +43,7 @@ export class CommandServiceModule {
     return {
       module: CommandServiceModule,
       imports: appInfrastructure('command-service', config, shared, { refuseAnotherLog: true }),
-      controllers: [RegistryController, PaymentsController, TerminalOperationsController],
+      controllers: [RegistryController, PaymentsController, ReviewController, TerminalOperationsController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useValue: requestValidation },
@@ -62,6 +64,7 @@ export class CommandServiceModule {
         IdempotentRequests,
         CancelTerminalPaymentHandler,
         RefundTerminalPaymentHandler,
+        ResolveReviewHandler,
         NatsCommandsService,
         PaymentNotifier,
         PaymentLookup,

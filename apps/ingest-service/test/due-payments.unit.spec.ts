@@ -185,6 +185,22 @@ describe('which payments the reconciler looks at, and when', () => {
     expect(due.size).toBe(1);
   });
 
+  it('forgets again a payment it had forgotten when a person resolves its review, or its refund’s', () => {
+    const word = {
+      flaggedAt: new Date(NOW).toISOString(),
+      by: 'hq',
+      note: 'dealt with',
+      at: new Date(NOW).toISOString(),
+    };
+    const due = new DuePayments(settings);
+    due.apply(event('payment-p-7', 'PaymentReviewResolved', word), NOW);
+    due.apply(event('payment-p-8', 'RefundReviewResolved', { refundId: 'r-1', ...word }), NOW);
+    expect(due.size).toBe(0);
+    // An open payment resolved stays followed: Dintero is still asked.
+    [claimed, requested, event('payment-p-1', 'PaymentReviewResolved', word)].forEach((e) => due.apply(e, NOW));
+    expect(due.size).toBe(1);
+  });
+
   it('hands out at most the budget, earliest first', () => {
     const due = new DuePayments(settings);
     for (const n of [3, 1, 2]) {

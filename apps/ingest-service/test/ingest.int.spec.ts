@@ -676,9 +676,47 @@ describe('ingest: Dintero callbacks and webhooks become events exactly once', ()
           transactionId: tx.id,
           since: expect.any(String) as string,
           problem: refused.body.detail,
+          capturedAmount: 10_000,
           at: expect.any(String) as string,
         },
       ]);
+      await engine.terminalFree(terminalId);
+    });
+
+    it('hands that capture over no more once a person resolved it, and more captured since again', async () => {
+      const { paymentId, sessionId, terminalId } = await unheardPayment(10_000);
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      const state = engine.sim.app.get(SimulatorState);
+      const tx = transactionOf(sessionId);
+      const simulated = state.transactions.get(tx.id)!;
+      const capture = simulated.events.find((event) => event.event === 'CAPTURE')!;
+      const partly = simulated.events.map((event) => (event === capture ? { ...event, amount: 6_000 } : event));
+      state.transactions.set(tx.id, { ...simulated, status: 'PARTIALLY_CAPTURED', events: partly });
+      expect((await callback(paymentId, { transaction_id: tx.id })).status).toBe(200);
+      const rest = { ...capture, id: `${capture.id}-2`, amount: 3_000 };
+      state.transactions.set(tx.id, { ...simulated, currency: 'SEK', events: [...partly, rest] });
+      expect((await callback(paymentId, { transaction_id: tx.id })).status).toBe(503);
+      const flags = async () =>
+        (await engine.log.readStream(`payment-${paymentId}`))
+          .filter((event) => event.type === 'PaymentFlaggedForReview')
+          .map((event) => (event.data as { capturedAmount?: number }).capturedAmount);
+      expect(await flags()).toEqual([9_000]);
+      // The back office gave the SEK back at Dintero and says so.
+      const resolved = await engine.command.fetch(`/v1/terminal-payments/${paymentId}/review/resolve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ note: 'Refunded the SEK capture in Dintero Backoffice' }),
+      });
+      expect(resolved.status).toBe(200);
+      // Dintero reports the same capture again and again: refused as before, and handed to nobody again.
+      expect((await callback(paymentId, { transaction_id: tx.id })).status).toBe(503);
+      expect((await webhook({ event: 'checkout_transaction', transaction: { id: tx.id } })).status).toBe(503);
+      expect(await flags()).toEqual([9_000]);
+      // More captured in SEK since: a new cause, handed over as before.
+      const more = { ...capture, id: `${capture.id}-3`, amount: 1_000 };
+      state.transactions.set(tx.id, { ...simulated, currency: 'SEK', events: [...partly, rest, more] });
+      expect((await callback(paymentId, { transaction_id: tx.id })).status).toBe(503);
+      expect(await flags()).toEqual([9_000, 10_000]);
       await engine.terminalFree(terminalId);
     });
 

@@ -308,6 +308,27 @@ describe('the store projection', () => {
     expect(succeeded.review).toBeUndefined();
   });
 
+  it('lets a payment’s or a refund’s entry go once a person resolved it, and only that one', () => {
+    const flagged = [
+      paid({ type: 'PaymentFlaggedForReview', data: { reason: 'outcome_unknown', since: at, at: later } }),
+      paid({
+        type: 'RefundFlaggedForReview',
+        data: { refundId: 'r-1', amount: 4_000, terminalId: 'T-9', reason: 'not_final', since: at, at: later },
+      }),
+    ].reduce((doc, fact) => storeProjection.evolve(doc, fact), registered);
+    expect(flagged.review?.map((entry) => entry.refundId ?? entry.paymentId)).toEqual(['p-1', 'r-1']);
+    const word = { flaggedAt: later, by: 'hq', note: 'dealt with', at: later };
+    const paymentResolved = storeProjection.evolve(flagged, paid({ type: 'PaymentReviewResolved', data: word }));
+    expect(paymentResolved.review?.map((entry) => entry.refundId ?? entry.paymentId)).toEqual(['r-1']);
+    const refundResolved = storeProjection.evolve(
+      paymentResolved,
+      paid({ type: 'RefundReviewResolved', data: { refundId: 'r-1', ...word } }),
+    );
+    expect(refundResolved.review).toBeUndefined();
+    // Nothing moved: today's totals are as they were.
+    expect(refundResolved.today).toEqual(flagged.today);
+  });
+
   it('counts its terminals by what they do, and is the same document when nothing changed', () => {
     const counts = (statuses: TerminalDoc['status'][]) => {
       const counted = { busy: 0, idle: 0, deactivated: 0 };

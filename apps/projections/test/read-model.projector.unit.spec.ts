@@ -2710,6 +2710,31 @@ describe('a captured payment handed to a person', () => {
   });
 });
 
+describe('a captured payment handed to a person, resolved by one', () => {
+  it('takes the payment off the review list, and lets it go again', () => {
+    const flagged = event('payment-p-1', 'PaymentFlaggedForReview', {
+      reason: 'not_settleable',
+      transactionId: 'tx-p-1',
+      since: '2026-11-25T09:00:00.000Z',
+      problem: 'Dintero transaction tx-p-1 is CAPTURED in SEK, but payment p-1 is in NOK: nothing was booked',
+      capturedAmount: 10_500,
+      at: '2026-11-25T09:00:00.000Z',
+    });
+    const resolved = event('payment-p-1', 'PaymentReviewResolved', {
+      flaggedAt: '2026-11-25T09:00:00.000Z',
+      by: 'hq',
+      note: 'Refunded the SEK capture at Dintero',
+      at: '2026-11-25T11:00:00.000Z',
+    });
+    const projector = project([...store(), ...capturedPayment('p-1', '2026-11-24T10:00:00.000Z'), flagged, resolved]);
+    expect(projector.store('oslo')?.review).toBeUndefined();
+    // Nothing booked by the word: the day's takings are the sale's alone.
+    expect(projector.storeDay('oslo', '2026-11-24')?.currencies['NOK']).toMatchObject({ capturedAmount: 10_000 });
+    expect(projector.storeDay('oslo', '2026-11-25')).toBeUndefined();
+    expect(projector.paymentsHeld()).toBe(0);
+  });
+});
+
 describe('a captured payment handed to a person, its further capture booked since', () => {
   it('takes the payment off the review list once Dintero shows the further capture in its currency, booked', () => {
     const flagged = event('payment-p-1', 'PaymentFlaggedForReview', {

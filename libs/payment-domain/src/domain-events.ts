@@ -14,6 +14,7 @@ const PAYMENT_EVENT_TYPES = [
   'SessionCreationStarted',
   'SessionCreationOutcomeUnknown',
   'PaymentFlaggedForReview',
+  'PaymentReviewResolved',
   'CancellationRequested',
   'TransactionStarted',
   'PaymentOnHold',
@@ -37,6 +38,7 @@ const PAYMENT_EVENT_TYPES = [
   'RefundOutcomeUnknown',
   'RefundAccepted',
   'RefundFlaggedForReview',
+  'RefundReviewResolved',
 ] as const satisfies readonly PaymentEvent['type'][];
 const TERMINAL_EVENT_TYPES = [
   'TerminalAssigned',

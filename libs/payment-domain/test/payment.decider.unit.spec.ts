@@ -420,6 +420,7 @@ describe("the sale's money in the payment's currency (invariant 8)", () => {
           since: at(30),
           problem:
             'Dintero transaction T12345678.tx1 is CAPTURED in SEK, but payment pay-1 is in NOK: nothing was booked',
+          capturedAmount: 39_900,
           at: at(30),
         },
       },

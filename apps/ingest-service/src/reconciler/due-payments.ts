@@ -109,9 +109,14 @@ export class DuePayments {
         this.bringForward(entry, now + unknownDelayMs);
         break;
       case 'PaymentFlaggedForReview':
+      case 'PaymentReviewResolved':
         // Of a payment this index had forgotten: a captured one, whose further capture in another currency was handed
-        // to a person (`FlagUnbookableCapture`). It had ended, and is forgotten again.
+        // to a person (`FlagUnbookableCapture`), or whose review a person resolved. It had ended, and is forgotten again.
         if (forgotten) entry.ended = true;
+        break;
+      case 'RefundReviewResolved':
+        // Only a payment that has ended has refunds: whatever this index had forgotten of it.
+        entry.ended = true;
         break;
       case 'SessionCreationOutcomeUnknown':
       case 'RefundOutcomeUnknown':

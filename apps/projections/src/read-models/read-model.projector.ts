@@ -935,8 +935,13 @@ export class ReadModelProjector {
         }
     }
     // Money after the end (or a refund's news, or a captured payment's flag for review: a further capture in another
-    // currency) brought the payment back (see `knows`): it goes again.
-    const afterEnd = followsPaymentEnd(event.type) || (event.type === 'PaymentFlaggedForReview' && payment.ended);
+    // currency, or a person's word on a review) brought the payment back (see `knows`): it goes again.
+    const afterEnd =
+      followsPaymentEnd(event.type) ||
+      ((event.type === 'PaymentFlaggedForReview' ||
+        event.type === 'PaymentReviewResolved' ||
+        event.type === 'RefundReviewResolved') &&
+        payment.ended);
     if (afterEnd && !readBack) this.forgetIfDone(paymentId, payment);
     // The late capture the money is of: the event's own, the one its refund gives back from, or one refunded elsewhere.
     const lateOf =

@@ -362,7 +362,10 @@ export interface StoreDoc {
   readonly terminals: { readonly busy: number; readonly idle: number; readonly deactivated: number };
   /** The totals of its latest local day with a capture or refund, per currency. */
   readonly today?: { readonly date: string; readonly totals: Readonly<Record<string, CurrencyTotals>> };
-  /** Payments waiting for a person, oldest first; absent when there are none. Each leaves once it ends. */
+  /**
+   * Payments waiting for a person, oldest first; absent when there are none. Each leaves once it ends, or once a person
+   * resolved it (`PaymentReviewResolved`, `RefundReviewResolved`).
+   */
   readonly review?: readonly ReviewEntry[];
   readonly position: string;
 }

@@ -97,6 +97,15 @@ export type PaymentCommand =
    * the reconciler cannot settle (`problem`: what stopped it).
    */
   | Command<'FlagRefundForReview', { readonly refundId: string; readonly at: string; readonly problem?: string }>
+  /**
+   * A person of the chain's back office dealt with what was handed to them: the payment's own review (no `refundId`),
+   * or its refund's. `by`: the POS client (back office) that says so; `note`: what the person did. It acknowledges
+   * only: whatever Dintero reports later is recorded as before.
+   */
+  | Command<
+      'ResolveReview',
+      { readonly refundId?: string; readonly by: string; readonly note: string; readonly at: string }
+    >
   | Command<
       'RequestRefund',
       {
@@ -146,3 +155,6 @@ export type PaymentCommand =
 
 /** The longest `problem` a review flag carries (`FlagForReview`): the reason of a failure, not its whole answer. */
 export const MAX_PROBLEM_LENGTH = 500;
+
+/** The longest `note` a resolution of a review carries (`ResolveReview`): what the person did, in a few words. */
+export const MAX_NOTE_LENGTH = 500;

@@ -20,6 +20,7 @@ import {
   lateCurrencyOf,
   lateRefundableAmount,
   lateRefundedElsewhereOf,
+  paymentUnderReview,
   refundableAmount,
   refundCurrencyOf,
   refundedSourceOf,
@@ -33,6 +34,7 @@ import {
   type Refund,
 } from './payment.state';
 import { ownEntry } from '../shared/own-entry';
+import { resolveReview } from './resolve-review';
 
 type Of<Type extends PaymentCommand['type']> = Extract<PaymentCommand, { type: Type }>['data'];
 
@@ -382,22 +384,30 @@ const inOtherCurrency = (
  * Hands to a person, once, a further capture of a captured payment's own transaction that Dintero shows in another
  * currency than the payment's: `bookableAsSale` refuses to book it, and ingest answers Dintero 503 at each report, but
  * the reconciler, which hands an open payment that never becomes bookable to a person, looks at no captured payment.
- * Anything else changes nothing: an open payment's is the reconciler's to flag once its session is over.
+ * Once a person resolved it, only more captured than was handed over is handed over again (Dintero reports the same
+ * capture again and again, each report refused). Anything else changes nothing: an open payment's is the reconciler's
+ * to flag once its session is over.
  */
 function flagUnbookableCapture({ transaction, at }: Of<'FlagUnbookableCapture'>, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
-  if (payment.status !== 'captured' || payment.flaggedForReviewAt !== undefined) return [];
+  if (payment.status !== 'captured' || paymentUnderReview(payment)) return [];
   const { transactionId, currency } = transaction;
   if (transactionId !== payment.transactionId || currency === payment.currency) return [];
   // What `furtherCaptures` would book: a captured sum beyond the payment's (the amounts are in another currency, but
   // Dintero shows more captured than the sale booked).
   const { capturedAmount } = transaction;
   if (capturedAmount === undefined || capturedAmount <= payment.capturedAmount) return [];
+  // Resolved: the same capture is what the person dealt with. A flag recorded before the amount was kept on it is
+  // taken to cover the transaction's captures then and since (nothing tells them apart).
+  if (payment.flaggedForReviewAt !== undefined && capturedAmount <= (payment.flaggedCapture ?? Infinity)) return [];
   requireInstant(at, 'at');
   const problem = inOtherCurrency(payment, transaction).slice(0, MAX_PROBLEM_LENGTH);
   // Since it was found: Dintero's report of it was refused from then on.
   return [
-    { type: 'PaymentFlaggedForReview', data: { reason: 'not_settleable', transactionId, since: at, problem, at } },
+    {
+      type: 'PaymentFlaggedForReview',
+      data: { reason: 'not_settleable', transactionId, since: at, problem, capturedAmount, at },
+    },
   ];
 }
 
@@ -771,6 +781,8 @@ function decide(command: PaymentCommand, state: PaymentState): PaymentEvent[] {
       return flagUnbookableCapture(command.data, state);
     case 'FlagRefundForReview':
       return flagRefundForReview(command.data, state);
+    case 'ResolveReview':
+      return resolveReview(command.data, state);
     default: {
       const unknown: never = command;
       throw new DomainError('VALIDATION_FAILED', `Unknown payment command ${JSON.stringify(unknown)}`);

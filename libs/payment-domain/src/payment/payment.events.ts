@@ -118,6 +118,29 @@ export type PaymentEvent =
         readonly since: string;
         /** `not_settleable`: what stopped the reconciler, as it last failed. */
         readonly problem?: string;
+        /**
+         * A captured payment's further capture in another currency: what Dintero showed captured of the transaction
+         * then, in that currency. A resolved review is handed over again only for more than this. Absent on other
+         * flags, and on events recorded before it was kept.
+         */
+        readonly capturedAmount?: number;
+        readonly at: string;
+      }
+    >
+  /**
+   * A person dealt with the payment's own review (`PaymentFlaggedForReview`, the one of `flaggedAt`) and said so:
+   * `note`, what they did; `by`, the POS client (back office) that recorded it. It leaves the review list; the same
+   * cause is not handed over again, a new one is. It settles nothing: what Dintero reports later is recorded.
+   */
+  | Event<
+      'PaymentReviewResolved',
+      {
+        /** The `at` of the `PaymentFlaggedForReview` it resolves. */
+        readonly flaggedAt: string;
+        /** The POS client (the chain's back office) that said it was dealt with. */
+        readonly by: string;
+        /** What the person did, in their words (1 to 500 characters). */
+        readonly note: string;
         readonly at: string;
       }
     >
@@ -357,6 +380,23 @@ export type PaymentEvent =
         readonly since: string;
         /** `not_settleable`: what stopped the reconciler, as it last failed. */
         readonly problem?: string;
+        readonly at: string;
+      }
+    >
+  /**
+   * What `PaymentReviewResolved` is to the payment's review, for a refund's (`RefundFlaggedForReview`, the one of
+   * `flaggedAt`). Its amount stays committed while Dintero has not said: the refund is still followed.
+   */
+  | Event<
+      'RefundReviewResolved',
+      {
+        readonly refundId: string;
+        /** The `at` of the `RefundFlaggedForReview` it resolves. */
+        readonly flaggedAt: string;
+        /** The POS client (the chain's back office) that said it was dealt with. */
+        readonly by: string;
+        /** What the person did, in their words (1 to 500 characters). */
+        readonly note: string;
         readonly at: string;
       }
     >;

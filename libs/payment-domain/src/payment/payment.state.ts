@@ -18,6 +18,16 @@ export const PAYMENT_STATUSES = [...OPEN_STATUSES, 'captured', ...ENDED_STATUSES
  */
 export type RefundStatus = 'pending' | 'accepted' | 'succeeded' | 'failed' | 'unknown';
 
+/**
+ * A person's word that a review was dealt with (`PaymentReviewResolved`, `RefundReviewResolved`): kept while the flag
+ * it resolved stands, so that the same cause is not handed over again and the same word twice records it once.
+ */
+export interface ReviewResolution {
+  readonly by: string;
+  readonly note: string;
+  readonly at: string;
+}
+
 export interface Refund {
   readonly refundId: string;
   readonly amount: number;
@@ -48,6 +58,8 @@ export interface Refund {
   readonly receipt?: TerminalReceipt;
   /** When it was handed to a person without an outcome (`RefundFlaggedForReview`). */
   readonly flaggedForReviewAt?: string;
+  /** A person dealt with that review: it is not handed over again for it. */
+  readonly reviewResolved?: ReviewResolution;
   /** Failed for Dintero's silence, then taken by Dintero (202): when that was recorded (`RefundAccepted`). */
   readonly acceptedLateAt?: string;
 }
@@ -84,6 +96,11 @@ export type PaymentState =
       readonly unknownSince?: string;
       /** When the reconciler handed the payment to a person (its outcome stayed unknown too long). */
       readonly flaggedForReviewAt?: string;
+      /**
+       * A person dealt with that review: the flag stands (the reconciler hands the same cause over no more), until
+       * Dintero tells the payment's outcome again (`knownAgain`) and a new cause may be handed over.
+       */
+      readonly reviewResolved?: ReviewResolution;
       /** When the Dintero session began to be created (a recovery point: never created twice). */
       readonly sessionCreationStartedAt?: string;
     })
@@ -101,6 +118,10 @@ export type PaymentState =
        * booked (`FurtherCaptureRecorded`: Dintero showed it in the payment's currency).
        */
       readonly flaggedForReviewAt?: string;
+      /** What Dintero showed captured of the transaction in that currency when it was handed over (absent on old flags). */
+      readonly flaggedCapture?: number;
+      /** A person dealt with that review: only more captured than `flaggedCapture` is handed over again. */
+      readonly reviewResolved?: ReviewResolution;
       /** The card the terminal read (absent on payments recorded before it was kept, and when Dintero sent none). */
       readonly card?: CardSummary;
       readonly receipt?: TerminalReceipt;
@@ -188,6 +209,19 @@ export const refundOf = (state: PaymentState, refundId: string): Refund | undefi
 /** The terminal as Dintero names it, for a payment or a refund: its mapped id, or its own. */
 export const dinteroTerminalOf = (of: { readonly terminalId: string; readonly dinteroTerminalId?: string }): string =>
   of.dinteroTerminalId ?? of.terminalId;
+
+/**
+ * Whether the payment's own review waits for a person: handed over, not resolved since, and not settled by Dintero
+ * (what settles it clears the flag). A refund's review is `refundUnderReview`.
+ */
+export const paymentUnderReview = (state: PaymentState): boolean =>
+  (isOpen(state) || state.status === 'captured') &&
+  state.flaggedForReviewAt !== undefined &&
+  state.reviewResolved === undefined;
+
+/** Whether a refund's review waits for a person: handed over, not resolved since, and still without an outcome. */
+export const refundUnderReview = (refund: Refund): boolean =>
+  refund.flaggedForReviewAt !== undefined && refund.reviewResolved === undefined && refundFollowed(refund);
 
 /** A refund whose outcome is known; pending, accepted and unknown ones are still open. */
 export const refundSettled = (refund: Refund): boolean => refund.status === 'succeeded' || refund.status === 'failed';
@@ -333,7 +367,7 @@ function end(
 
 /** An open payment whose outcome Dintero can tell again: no longer unknown, no longer waiting for a person. */
 function knownAgain(state: OpenPayment): OpenPayment {
-  const { unknownSince: _s, flaggedForReviewAt: _f, ...rest } = state;
+  const { unknownSince: _s, flaggedForReviewAt: _f, reviewResolved: _r, ...rest } = state;
   return rest;
 }
 
@@ -345,6 +379,7 @@ function withoutOpenFields(state: OpenPayment): PaymentCore {
     unknownTransactions: _u,
     unknownSince: _s,
     flaggedForReviewAt: _f,
+    reviewResolved: _r,
     status: _status,
     ...core
   } = state;
@@ -436,8 +471,25 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
             unknownSince: state.unknownSince ?? event.data.at,
           }
         : state;
-    case 'PaymentFlaggedForReview':
-      return isOpen(state) || state.status === 'captured' ? { ...state, flaggedForReviewAt: event.data.at } : state;
+    case 'PaymentFlaggedForReview': {
+      // Handed over anew: a resolution of an earlier flag is no longer the word on it.
+      if (isOpen(state)) {
+        const { reviewResolved: _r, ...open } = state;
+        return { ...open, flaggedForReviewAt: event.data.at };
+      }
+      if (state.status !== 'captured') return state;
+      const { reviewResolved: _r, flaggedCapture: _c, ...captured } = state;
+      const { capturedAmount } = event.data;
+      return {
+        ...captured,
+        flaggedForReviewAt: event.data.at,
+        ...(capturedAmount === undefined ? {} : { flaggedCapture: capturedAmount }),
+      };
+    }
+    case 'PaymentReviewResolved': {
+      const { by, note, at } = event.data;
+      return isOpen(state) || state.status === 'captured' ? { ...state, reviewResolved: { by, note, at } } : state;
+    }
     case 'PaymentAuthorized':
       return isOpen(state)
         ? { ...knownAgain(state), status: 'authorized', transactionId: event.data.transactionId }
@@ -459,7 +511,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       if (state.status !== 'captured' || state.transactionId !== event.data.transactionId) return state;
       // Booked: a further capture in another currency handed to a person before is settled, and one after it is
       // handed over again (`FlagUnbookableCapture`).
-      const { flaggedForReviewAt: _settled, ...captured } = state;
+      const { flaggedForReviewAt: _settled, flaggedCapture: _c, reviewResolved: _r, ...captured } = state;
       return { ...captured, capturedAmount: event.data.capturedAmount };
     }
     case 'PaymentDeclined':
@@ -560,8 +612,15 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     }
     case 'RefundFlaggedForReview': {
       const refund = refundOf(state, event.data.refundId);
+      if (!refund) return state;
+      const { reviewResolved: _r, ...rest } = refund;
+      return withRefund(state, { ...rest, flaggedForReviewAt: event.data.at });
+    }
+    case 'RefundReviewResolved': {
+      const { refundId, by, note, at } = event.data;
+      const refund = refundOf(state, refundId);
       return refund
-        ? updateRefund(state, refund.refundId, { status: refund.status, flaggedForReviewAt: event.data.at })
+        ? updateRefund(state, refundId, { status: refund.status, reviewResolved: { by, note, at } })
         : state;
     }
     case 'RefundAccepted': {
@@ -569,7 +628,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       const refund = refundOf(state, event.data.refundId);
       if (refund?.status === 'failed') {
         // Taken after it was failed for Dintero's silence: followed anew, and handed to a person anew if it stays so.
-        const { flaggedForReviewAt: _flagged, ...rest } = refund;
+        const { flaggedForReviewAt: _flagged, reviewResolved: _resolved, ...rest } = refund;
         const taken: Refund = {
           ...rest,
           ...(event.data.requestId ? { dinteroRequestId: event.data.requestId } : {}),

@@ -23,7 +23,8 @@ export type DomainErrorCode =
   | 'NOT_VOIDABLE'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'CURRENCY_NOT_ACCEPTED'
-  | 'TRANSACTION_IN_OTHER_CURRENCY';
+  | 'TRANSACTION_IN_OTHER_CURRENCY'
+  | 'NOT_UNDER_REVIEW';
 
 export class DomainError extends Error {
   constructor(

@@ -19,6 +19,8 @@ export const storeProjection: Projection<StoreDoc> = {
     'StoreDetailsChanged',
     'PaymentFlaggedForReview',
     'RefundFlaggedForReview',
+    'PaymentReviewResolved',
+    'RefundReviewResolved',
     'RefundFailed',
     'TransactionStarted',
     'PaymentOnHold',
@@ -79,6 +81,10 @@ function onPayment(doc: StoreDoc, fact: PaymentFact): StoreDoc {
       };
       return withReview(doc, [...(doc.review ?? []).filter((held) => held.refundId !== refundId), entry]);
     }
+    // A person dealt with it and said so (the payment or refund may still be open: Dintero is still asked).
+    case 'PaymentReviewResolved':
+      return leavesReview(doc, paymentId);
+    case 'RefundReviewResolved':
     case 'RefundFailed':
       return refundLeavesReview(doc, event.data.refundId);
     // Dintero can tell again what happens to a payment flagged as unknown: it leaves the review list.

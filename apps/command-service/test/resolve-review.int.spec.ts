@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { paymentStream, type PaymentEvent } from '@app/payment-domain';
+import { at, requested, sessionCreated } from '../../../libs/payment-domain/test/payment-fixtures';
+import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
+import { HQ, type TestPosClient } from '../../../test/support/pos-clients';
+
+/** A till of the store: it may start and refund payments there, not resolve what was handed to the back office. */
+const TILL: TestPosClient = { id: 'till', key: 'pos_test-till-key', stores: ['oslo-center'] };
+/** Another store's back office. */
+const BERGEN: TestPosClient = { id: 'bergen-office', key: 'pos_test-bergen-key', stores: ['bergen'], registry: true };
+
+describe('command service: resolving a review over HTTP', () => {
+  let service: RunningCommandService;
+  beforeAll(async () => {
+    service = await startCommandService({}, [HQ, TILL, BERGEN]);
+  });
+  afterAll(() => service.close());
+
+  /**
+   * A captured payment of oslo-center whose further capture in SEK was handed to a person, with a refund Dintero
+   * accepted and never finished, handed over too.
+   */
+  async function flaggedPayment(): Promise<{ paymentId: string; refundId: string }> {
+    const paymentId = randomUUID();
+    const refundId = randomUUID();
+    const transactionId = 'T12345678.tx1';
+    const events: PaymentEvent[] = [
+      { type: 'PaymentRequested', data: { ...requested, paymentId } },
+      sessionCreated,
+      {
+        type: 'PaymentCaptured',
+        data: { transactionId, amount: 30_000, currency: 'NOK', source: 'callback', at: at(20) },
+      },
+      {
+        type: 'PaymentFlaggedForReview',
+        data: {
+          reason: 'not_settleable',
+          transactionId,
+          since: at(30),
+          problem: 'in SEK',
+          capturedAmount: 35_000,
+          at: at(30),
+        },
+      },
+      {
+        type: 'RefundRequested',
+        data: {
+          refundId,
+          amount: 10_000,
+          currency: 'NOK',
+          terminalId: 'T-1',
+          claimId: refundId,
+          by: 'till',
+          at: at(40),
+        },
+      },
+      { type: 'RefundAccepted', data: { refundId, source: 'command-service', at: at(41) } },
+      {
+        type: 'RefundFlaggedForReview',
+        data: {
+          refundId,
+          amount: 10_000,
+          currency: 'NOK',
+          terminalId: 'T-1',
+          reason: 'not_final',
+          since: at(40),
+          at: at(90),
+        },
+      },
+    ];
+    await service.log.append(
+      paymentStream(paymentId),
+      events.map(({ type, data }) => ({ type, data, metadata: { correlationId: 'c-1' } })),
+      { expectedRevision: 'no_stream' },
+    );
+    return { paymentId, refundId };
+  }
+
+  const resolve = async (route: string, body: unknown, client: TestPosClient = HQ) => {
+    const response = await service.fetch(
+      `/v1/terminal-payments/${route}/review/resolve`,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+      client,
+    );
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const types = async (paymentId: string) =>
+    (await service.log.readStream(paymentStream(paymentId))).map((event) => event.type);
+  const note = 'Refunded the SEK capture in Dintero Backoffice, case 4711';
+
+  it('records the resolution once, answering the same note again with it, and refuses another', async () => {
+    const { paymentId } = await flaggedPayment();
+    const first = await resolve(paymentId, { note });
+    expect(first).toEqual({
+      status: 200,
+      body: { paymentId, flaggedAt: at(30), resolvedBy: 'hq', resolvedAt: expect.any(String) as unknown, note },
+    });
+    const written = await types(paymentId);
+    expect(written.at(-1)).toBe('PaymentReviewResolved');
+    const events = await service.log.readStream(paymentStream(paymentId));
+    expect(events.at(-1)).toMatchObject({
+      data: { flaggedAt: at(30), by: 'hq', note },
+      metadata: { paymentId, storeId: 'oslo-center', posClientId: 'hq' },
+    });
+    expect(await resolve(paymentId, { note })).toEqual(first);
+    expect(await resolve(paymentId, { note: 'Booked it by hand' })).toMatchObject({
+      status: 409,
+      body: { code: 'NOT_UNDER_REVIEW' },
+    });
+    expect(await types(paymentId)).toEqual(written);
+  });
+
+  it("resolves a refund's review on its own route, leaving the payment's", async () => {
+    const { paymentId, refundId } = await flaggedPayment();
+    expect(await resolve(`${paymentId}/refunds/${refundId}`, { note: 'Asked Dintero support' })).toMatchObject({
+      status: 200,
+      body: { paymentId, refundId, flaggedAt: at(90), resolvedBy: 'hq' },
+    });
+    expect((await types(paymentId)).at(-1)).toBe('RefundReviewResolved');
+    expect(await resolve(`${paymentId}/refunds/${randomUUID()}`, { note })).toMatchObject({
+      status: 404,
+      body: { code: 'UNKNOWN_REFUND' },
+    });
+  });
+
+  it('refuses a key without registry rights for the store (403), and hides another store’s payment (404)', async () => {
+    const { paymentId } = await flaggedPayment();
+    const before = await types(paymentId);
+    expect(await resolve(paymentId, { note }, TILL)).toMatchObject({
+      status: 403,
+      body: { code: 'STORE_NOT_ALLOWED' },
+    });
+    expect(await resolve(paymentId, { note }, BERGEN)).toMatchObject({
+      status: 404,
+      body: { code: 'PAYMENT_NOT_FOUND' },
+    });
+    expect(await resolve(randomUUID(), { note })).toMatchObject({ status: 404, body: { code: 'PAYMENT_NOT_FOUND' } });
+    expect(await types(paymentId)).toEqual(before);
+  });
+
+  it.each([
+    ['no note', {}],
+    ['an empty note', { note: '' }],
+    ['a blank note', { note: '   ' }],
+    ['a note over 500 characters', { note: 'x'.repeat(501) }],
+    ['a note that is no string', { note: 42 }],
+    ['an unknown field', { note, by: 'someone else' }],
+  ])('refuses %s with 400, writing nothing', async (_case, body) => {
+    const { paymentId } = await flaggedPayment();
+    const before = await types(paymentId);
+    expect(await resolve(paymentId, body)).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    expect(await types(paymentId)).toEqual(before);
+  });
+
+  it('refuses a payment id that is no UUID with 400', async () => {
+    expect(await resolve('pay-1', { note })).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+  });
+});

@@ -1,0 +1,219 @@
+import { fold, paymentDecider, type PaymentCommand, type PaymentEvent } from '@app/payment-domain';
+import { deciderSpec } from './decider-spec';
+import { at, awaitingCard, captured, transaction } from './payment-fixtures';
+
+const spec = deciderSpec(paymentDecider);
+/** Applies commands in turn, as command handling does, and returns every event recorded. */
+function run(given: readonly PaymentEvent[], commands: readonly PaymentCommand[]): PaymentEvent[] {
+  const events = [...given];
+  for (const command of commands) events.push(...paymentDecider.decide(command, fold(paymentDecider, events)));
+  return events.slice(given.length);
+}
+const record = (status: Parameters<typeof transaction>[0], change = {}): PaymentCommand => ({
+  type: 'RecordDinteroTransaction',
+  data: { transaction: transaction(status, change), source: 'reconciler', at: at(20) },
+});
+const resolve = (note = 'Refunded the SEK capture at Dintero', refundId?: string, when = at(50)): PaymentCommand => ({
+  type: 'ResolveReview',
+  data: { ...(refundId === undefined ? {} : { refundId }), by: 'backoffice', note, at: when },
+});
+
+describe('a captured payment whose further capture in another currency was handed to a person', () => {
+  const partly = run(awaitingCard, [record('PARTIALLY_CAPTURED', { capturedAmount: 30_000 })]);
+  const unbookable = (capturedAmount: number, when = at(30)): PaymentCommand => ({
+    type: 'FlagUnbookableCapture',
+    data: { transaction: transaction('CAPTURED', { currency: 'SEK', capturedAmount }), at: when },
+  });
+  const flagged = run([...awaitingCard, ...partly], [unbookable(35_000)]);
+  const given = [...awaitingCard, ...partly, ...flagged];
+
+  it('is resolved by a person, once, with what they did', () => {
+    spec
+      .given(given)
+      .when(resolve())
+      .then([
+        {
+          type: 'PaymentReviewResolved',
+          data: { flaggedAt: at(30), by: 'backoffice', note: 'Refunded the SEK capture at Dintero', at: at(50) },
+        },
+      ]);
+    // The same word again (a retry) records nothing; another word on a review resolved is refused.
+    const resolved = run(given, [resolve()]);
+    spec
+      .given([...given, ...resolved])
+      .when(resolve('Refunded the SEK capture at Dintero', undefined, at(55)))
+      .thenNothing();
+    spec
+      .given([...given, ...resolved])
+      .when(resolve('Booked it by hand'))
+      .thenFails('NOT_UNDER_REVIEW', { paymentId: 'pay-1' }, /not under review/);
+  });
+
+  it('is not handed over again for the same capture, and is for more captured since', () => {
+    const resolved = run(given, [resolve()]);
+    // Dintero reports the same capture again (each report refused, 503): nothing more for the person.
+    spec
+      .given([...given, ...resolved])
+      .when(unbookable(35_000, at(60)))
+      .thenNothing();
+    // More captured in that currency since: a new cause, handed over as before.
+    const again = run([...given, ...resolved], [unbookable(39_900, at(70))]);
+    expect(again).toEqual([
+      {
+        type: 'PaymentFlaggedForReview',
+        data: expect.objectContaining({ reason: 'not_settleable', capturedAmount: 39_900, at: at(70) }) as unknown,
+      },
+    ]);
+    // And that new flag is the person's to resolve again.
+    expect(run([...given, ...resolved, ...again], [resolve()]).map((event) => event.type)).toEqual([
+      'PaymentReviewResolved',
+    ]);
+  });
+
+  it('leaves what Dintero reports to be recorded as before', () => {
+    const resolved = run(given, [resolve()]);
+    // Shown in the payment's currency: the further capture is booked (money truth is Dintero's).
+    expect(
+      run([...given, ...resolved], [record('PARTIALLY_CAPTURED', { capturedAmount: 35_000 })]).map((e) => e.type),
+    ).toEqual(['FurtherCaptureRecorded']);
+    spec
+      .given([...given, ...resolved])
+      .when(record('CAPTURED', { currency: 'SEK', capturedAmount: 35_000 }))
+      .thenFails('TRANSACTION_IN_OTHER_CURRENCY');
+  });
+
+  it('takes an old flag, without the amount it was for, to cover the captures Dintero shows', () => {
+    const [oldFlag] = flagged;
+    if (oldFlag?.type !== 'PaymentFlaggedForReview') throw new Error('no flag');
+    const { capturedAmount: _amount, ...data } = oldFlag.data;
+    const old = [...awaitingCard, ...partly, { ...oldFlag, data }];
+    const resolved = run(old, [resolve()]);
+    spec
+      .given([...old, ...resolved])
+      .when(unbookable(39_900, at(70)))
+      .thenNothing();
+  });
+});
+
+describe('an open payment handed to a person', () => {
+  const unknown = run(awaitingCard, [record('UNKNOWN')]);
+  const flagged = run([...awaitingCard, ...unknown], [{ type: 'FlagForReview', data: { at: at(59) } }]);
+  const given = [...awaitingCard, ...unknown, ...flagged];
+
+  it('is not handed over again by the reconciler for the same cause once resolved', () => {
+    const resolved = run(given, [resolve('Customer paid again; voided at Dintero')]);
+    expect(resolved.map((event) => event.type)).toEqual(['PaymentReviewResolved']);
+    spec
+      .given([...given, ...resolved])
+      .when({ type: 'FlagForReview', data: { at: '2026-11-23T10:30:00.000Z' } })
+      .thenNothing();
+    spec
+      .given([...given, ...resolved])
+      .when({ type: 'FlagForReview', data: { at: '2026-11-23T10:30:00.000Z', problem: 'Dintero unreachable' } })
+      .thenNothing();
+  });
+
+  it("records Dintero's outcome reported later, and hands a new doubt over again", () => {
+    const resolved = run(given, [resolve()]);
+    expect(run([...given, ...resolved], [record('CAPTURED')]).map((event) => event.type)).toEqual(['PaymentCaptured']);
+    // Dintero tells the transaction again, then calls a new one UNKNOWN: a new cause, handed over as before.
+    const known = run([...given, ...resolved], [record('INITIATED', { transactionId: 'T12345678.tx2' })]);
+    const unknownAgain = run(
+      [...given, ...resolved, ...known],
+      [record('UNKNOWN', { transactionId: 'T12345678.tx2' })],
+    );
+    const flaggedAgain = run(
+      [...given, ...resolved, ...known, ...unknownAgain],
+      [{ type: 'FlagForReview', data: { at: at(59) } }],
+    );
+    expect(flaggedAgain).toEqual([
+      {
+        type: 'PaymentFlaggedForReview',
+        data: { reason: 'outcome_unknown', transactionId: 'T12345678.tx2', since: at(20), at: at(59) },
+      },
+    ]);
+  });
+
+  it('is refused when nothing waits for a person, and when the payment is settled', () => {
+    spec
+      .given([...awaitingCard, ...unknown])
+      .when(resolve())
+      .thenFails('NOT_UNDER_REVIEW', { paymentId: 'pay-1' });
+    spec
+      .given([...given, captured])
+      .when(resolve())
+      .thenFails('NOT_UNDER_REVIEW');
+    spec.given([]).when(resolve()).thenFails('PAYMENT_NOT_FOUND');
+  });
+
+  it.each([
+    ['an empty note', ''],
+    ['a blank note', '   '],
+    ['a note over 500 characters', 'x'.repeat(501)],
+  ])('refuses %s, writing nothing', (_case, note) =>
+    spec.given(given).when(resolve(note)).thenFails('VALIDATION_FAILED', { field: 'note' }),
+  );
+});
+
+describe('a refund handed to a person', () => {
+  const requested: PaymentEvent = {
+    type: 'RefundRequested',
+    data: {
+      refundId: 'r1',
+      amount: 30_000,
+      currency: 'NOK',
+      terminalId: 'T-2',
+      claimId: 'c-r1',
+      by: 'till-3',
+      at: at(40),
+    },
+  };
+  const accepted: PaymentEvent = {
+    type: 'RefundAccepted',
+    data: { refundId: 'r1', source: 'command-service', at: at(41) },
+  };
+  const flag: PaymentCommand = { type: 'FlagRefundForReview', data: { refundId: 'r1', at: at(90) } };
+  const pending = [...awaitingCard, captured, requested, accepted];
+  const flagged = run(pending, [flag]);
+  const given = [...pending, ...flagged];
+
+  it('is resolved once, and not handed over again while Dintero has not finished it', () => {
+    const resolved = run(given, [resolve('Asked Dintero support', 'r1'), resolve('Asked Dintero support', 'r1')]);
+    expect(resolved).toEqual([
+      {
+        type: 'RefundReviewResolved',
+        data: { refundId: 'r1', flaggedAt: at(90), by: 'backoffice', note: 'Asked Dintero support', at: at(50) },
+      },
+    ]);
+    spec
+      .given([...given, ...resolved])
+      .when({ type: 'FlagRefundForReview', data: { refundId: 'r1', at: at(120), problem: 'Dintero unreachable' } })
+      .thenNothing();
+    // Its outcome, when Dintero says, is recorded as before.
+    expect(
+      run(
+        [...given, ...resolved],
+        [
+          {
+            type: 'RecordRefundOutcome',
+            data: { refundId: 'r1', outcome: 'succeeded', source: 'webhook', at: at(130) },
+          },
+        ],
+      ).map((event) => event.type),
+    ).toEqual(['RefundSucceeded']);
+  });
+
+  it('is refused for a refund not under review, or one with an outcome, or none of that id', () => {
+    spec.given(pending).when(resolve('x', 'r1')).thenFails('NOT_UNDER_REVIEW', { refundId: 'r1' });
+    const succeeded = run(given, [
+      { type: 'RecordRefundOutcome', data: { refundId: 'r1', outcome: 'succeeded', source: 'webhook', at: at(95) } },
+    ]);
+    spec
+      .given([...given, ...succeeded])
+      .when(resolve('x', 'r1'))
+      .thenFails('NOT_UNDER_REVIEW');
+    spec.given(given).when(resolve('x', 'r9')).thenFails('UNKNOWN_REFUND');
+    // The payment's own review is another: not under review here.
+    spec.given(given).when(resolve('x')).thenFails('NOT_UNDER_REVIEW');
+  });
+});
