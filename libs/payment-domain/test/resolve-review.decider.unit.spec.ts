@@ -134,6 +134,23 @@ describe('an open payment handed to a person', () => {
     ]);
   });
 
+  it('hands over again a new transaction Dintero calls UNKNOWN first, with nothing told between', () => {
+    // The terminal's next attempt, reported only once Dintero could not tell it either (its start never delivered).
+    const resolved = run(given, [resolve('Customer paid again; voided at Dintero')]);
+    const unknownAgain = run([...given, ...resolved], [record('UNKNOWN', { transactionId: 'T12345678.tx2' })]);
+    expect(unknownAgain.map((event) => event.type)).toEqual(['TransactionOutcomeUnknown']);
+    const flaggedAgain = run(
+      [...given, ...resolved, ...unknownAgain],
+      [{ type: 'FlagForReview', data: { at: at(59) } }],
+    );
+    expect(flaggedAgain).toEqual([
+      {
+        type: 'PaymentFlaggedForReview',
+        data: { reason: 'outcome_unknown', transactionId: 'T12345678.tx2', since: at(20), at: at(59) },
+      },
+    ]);
+  });
+
   it('is refused when nothing waits for a person, and when the payment is settled', () => {
     spec
       .given([...awaitingCard, ...unknown])

@@ -460,17 +460,21 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       return isOpen(state)
         ? { ...knownAgain(state), status: 'on_hold', transactionId: event.data.transactionId }
         : state;
-    case 'TransactionOutcomeUnknown':
+    case 'TransactionOutcomeUnknown': {
       // Dintero cannot tell what happened to the card: a status the POS can act on, with the transaction.
-      return isOpen(state)
-        ? {
-            ...state,
-            status: 'outcome_unknown',
-            transactionId: event.data.transactionId,
-            unknownTransactions: [...state.unknownTransactions, event.data.transactionId],
-            unknownSince: state.unknownSince ?? event.data.at,
-          }
-        : state;
+      if (!isOpen(state)) return state;
+      // Another transaction than the one a person resolved the review of (its start never told): a new doubt, handed
+      // over anew once it lasts.
+      const newDoubt = state.reviewResolved !== undefined && state.transactionId !== event.data.transactionId;
+      const held = newDoubt ? knownAgain(state) : state;
+      return {
+        ...held,
+        status: 'outcome_unknown',
+        transactionId: event.data.transactionId,
+        unknownTransactions: [...state.unknownTransactions, event.data.transactionId],
+        unknownSince: held.unknownSince ?? event.data.at,
+      };
+    }
     case 'PaymentFlaggedForReview': {
       // Handed over anew: a resolution of an earlier flag is no longer the word on it.
       if (isOpen(state)) {
