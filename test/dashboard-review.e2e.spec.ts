@@ -9,6 +9,19 @@ import { event } from './support/payment-events';
  * currency.
  */
 
+/** A close that Dintero completed with `batch`'s figures, on its operation's stream. */
+const closeCompleted = (
+  operationId: string,
+  batch: Readonly<Record<string, unknown>>,
+  at: string,
+  metadata: Readonly<Record<string, string>>,
+) =>
+  event(
+    'OperationCompleted',
+    { operationId, dinteroOperationId: `d-${operationId}`, batch, at, dinteroAt: at },
+    { ...metadata, operationId },
+  );
+
 /** A close that Dintero completed with an empty batch, on its operation's stream. */
 const emptyCloseCompleted = (
   operationId: string,
@@ -16,16 +29,11 @@ const emptyCloseCompleted = (
   at: string,
   metadata: Readonly<Record<string, string>>,
 ) =>
-  event(
-    'OperationCompleted',
-    {
-      operationId,
-      dinteroOperationId: `d-${operationId}`,
-      batch: { batchId, purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 },
-      at,
-      dinteroAt: at,
-    },
-    { ...metadata, operationId },
+  closeCompleted(
+    operationId,
+    { batchId, purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 },
+    at,
+    metadata,
   );
 
 /** A terminal's nightly close given up, on its attempt's operation stream. */
@@ -39,6 +47,16 @@ describe('the dashboard: what it hands to a person, in words', () => {
   const storeId = 'review-store';
   const dashboard = dashboardInChromium('review');
   const signedIn = () => dashboard.signedIn();
+  /** A terminal's batch 000042, closed by Dintero a second from now with `batch`'s figures. */
+  const closedNow = async (on: { storeId: string; terminalId: string }, batch: Readonly<Record<string, unknown>>) => {
+    const operationId = randomUUID();
+    const at = new Date(Date.now() + 1_000).toISOString();
+    await dashboard.log.append(
+      `operation-${operationId}`,
+      [closeCompleted(operationId, { batchId: '000042', ...batch }, at, on)],
+      { expectedRevision: 'no_stream' },
+    );
+  };
 
   /** A payment's first event, as the command service writes it. */
   const requested = (
@@ -228,27 +246,8 @@ describe('the dashboard: what it hands to a person, in words', () => {
         { expectedRevision: 'no_stream' },
       );
     };
-    const closed = async (terminalId: string, purchasesCount: number, purchasesAmount: number) => {
-      const operationId = randomUUID();
-      const closedAt = new Date(Date.now() + 1_000).toISOString();
-      await dashboard.log.append(
-        `operation-${operationId}`,
-        [
-          event(
-            'OperationCompleted',
-            {
-              operationId,
-              dinteroOperationId: `d-${operationId}`,
-              batch: { batchId: '000042', purchasesCount, purchasesAmount, reversalsCount: 0, reversalsAmount: 0 },
-              at: closedAt,
-              dinteroAt: closedAt,
-            },
-            ids(terminalId, { operationId }),
-          ),
-        ],
-        { expectedRevision: 'no_stream' },
-      );
-    };
+    const closed = (terminalId: string, purchasesCount: number, purchasesAmount: number) =>
+      closedNow(ids(terminalId), { purchasesCount, purchasesAmount, reversalsCount: 0, reversalsAmount: 0 });
     await captured('T-MIXED', 5_000, 'ISK');
     await captured('T-MIXED', 3_000, 'EUR');
     await closed('T-MIXED', 2, 9_000);
@@ -356,25 +355,7 @@ describe('the dashboard: what it hands to a person, in words', () => {
         ],
         { expectedRevision: 'no_stream' },
       );
-      const operationId = randomUUID();
-      const closedAt = new Date(Date.now() + 1_000).toISOString();
-      await dashboard.log.append(
-        `operation-${operationId}`,
-        [
-          event(
-            'OperationCompleted',
-            {
-              operationId,
-              dinteroOperationId: `d-${operationId}`,
-              batch: { batchId: '000042', ...batch },
-              at: closedAt,
-              dinteroAt: closedAt,
-            },
-            on(terminalId, { operationId }),
-          ),
-        ],
-        { expectedRevision: 'no_stream' },
-      );
+      await closedNow(on(terminalId), batch);
     };
     const unreadableSum = { unreadable: ['purchasesAmount'], reversalsCount: 0, reversalsAmount: 0 };
     await soldAndClosed('T-UNREAD', { purchasesCount: 1, ...unreadableSum });
