@@ -110,6 +110,28 @@ describe('command service: resolving a review over HTTP', () => {
     expect(await types(paymentId)).toEqual(written);
   });
 
+  it('resolves the flag named by its review entry’s at, and refuses another, 409 REVIEW_CHANGED, writing nothing', async () => {
+    const { paymentId, refundId } = await flaggedPayment();
+    const before = await types(paymentId);
+    expect(await resolve(paymentId, { note, flaggedAt: at(20) })).toMatchObject({
+      status: 409,
+      body: { code: 'REVIEW_CHANGED', flaggedAt: at(20), standing: at(30) },
+    });
+    expect(await resolve(`${paymentId}/refunds/${refundId}`, { note, flaggedAt: at(30) })).toMatchObject({
+      status: 409,
+      body: { code: 'REVIEW_CHANGED', refundId, standing: at(90) },
+    });
+    expect(await resolve(paymentId, { note, flaggedAt: 'yesterday' })).toMatchObject({
+      status: 400,
+      body: { code: 'VALIDATION_FAILED' },
+    });
+    expect(await types(paymentId)).toEqual(before);
+    expect(await resolve(paymentId, { note, flaggedAt: at(30) })).toMatchObject({
+      status: 200,
+      body: { paymentId, flaggedAt: at(30), note },
+    });
+  });
+
   it("resolves a refund's review on its own route, leaving the payment's", async () => {
     const { paymentId, refundId } = await flaggedPayment();
     expect(await resolve(`${paymentId}/refunds/${refundId}`, { note: 'Asked Dintero support' })).toMatchObject({

@@ -234,3 +234,79 @@ describe('a refund handed to a person', () => {
     spec.given(given).when(resolve('x')).thenFails('NOT_UNDER_REVIEW');
   });
 });
+
+describe('a person naming the flag they dealt with (flaggedAt, the review entry’s at)', () => {
+  const partly = run(awaitingCard, [record('PARTIALLY_CAPTURED', { capturedAmount: 30_000 })]);
+  const unbookable = (capturedAmount: number, when: string): PaymentCommand => ({
+    type: 'FlagUnbookableCapture',
+    data: { transaction: transaction('CAPTURED', { currency: 'SEK', capturedAmount }), at: when },
+  });
+  const given = [...awaitingCard, ...partly, ...run([...awaitingCard, ...partly], [unbookable(35_000, at(30))])];
+  const naming = (
+    flaggedAt: string,
+    note = 'Refunded the SEK capture at Dintero',
+    refundId?: string,
+  ): PaymentCommand => ({
+    type: 'ResolveReview',
+    data: { ...(refundId === undefined ? {} : { refundId }), flaggedAt, by: 'backoffice', note, at: at(50) },
+  });
+
+  it('resolves the flag named, the same instant however it is written, and a retry of it once', () => {
+    spec
+      .given(given)
+      .when(naming('2026-11-23T10:00:30Z'))
+      .then([
+        {
+          type: 'PaymentReviewResolved',
+          data: { flaggedAt: at(30), by: 'backoffice', note: 'Refunded the SEK capture at Dintero', at: at(50) },
+        },
+      ]);
+    const resolved = run(given, [naming(at(30))]);
+    spec
+      .given([...given, ...resolved])
+      .when(naming(at(30)))
+      .thenNothing();
+  });
+
+  it('refuses a retry whose first answer was lost once a new cause was handed over since: REVIEW_CHANGED', () => {
+    const resolved = run(given, [naming(at(30))]);
+    // More captured in that currency since: handed over anew, which clears the person's word on the old flag.
+    const again = run([...given, ...resolved], [unbookable(39_900, at(70))]);
+    spec
+      .given([...given, ...resolved, ...again])
+      .when(naming(at(30)))
+      .thenFails('REVIEW_CHANGED', { paymentId: 'pay-1', flaggedAt: at(30), standing: at(70) }, /handed over again/);
+    // Named, the new flag is the person's to resolve; unnamed, whichever stands, as before.
+    expect(run([...given, ...resolved, ...again], [naming(at(70))]).map((event) => event.type)).toEqual([
+      'PaymentReviewResolved',
+    ]);
+  });
+
+  it('refuses a refund’s review named by another flag than its own, and a flaggedAt that is no instant', () => {
+    const refund: PaymentEvent[] = [
+      {
+        type: 'RefundRequested',
+        data: {
+          refundId: 'r1',
+          amount: 10_000,
+          currency: 'NOK',
+          terminalId: 'T-2',
+          claimId: 'c-r1',
+          by: 'till-3',
+          at: at(40),
+        },
+      },
+      { type: 'RefundAccepted', data: { refundId: 'r1', source: 'command-service', at: at(41) } },
+    ];
+    const flagged = run(
+      [...awaitingCard, captured, ...refund],
+      [{ type: 'FlagRefundForReview', data: { refundId: 'r1', at: at(90) } }],
+    );
+    const refundGiven = [...awaitingCard, captured, ...refund, ...flagged];
+    spec
+      .given(refundGiven)
+      .when(naming(at(30), 'Asked Dintero support', 'r1'))
+      .thenFails('REVIEW_CHANGED', { refundId: 'r1', standing: at(90) });
+    spec.given(given).when(naming('yesterday')).thenFails('VALIDATION_FAILED', { field: 'flaggedAt' });
+  });
+});

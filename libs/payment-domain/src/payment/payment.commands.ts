@@ -104,7 +104,17 @@ export type PaymentCommand =
    */
   | Command<
       'ResolveReview',
-      { readonly refundId?: string; readonly by: string; readonly note: string; readonly at: string }
+      {
+        readonly refundId?: string;
+        /**
+         * The flag the person dealt with (its review entry's `at`), when they name it: a flag recorded since (a new
+         * cause) is then refused (`REVIEW_CHANGED`), not resolved unseen by a retry.
+         */
+        readonly flaggedAt?: string;
+        readonly by: string;
+        readonly note: string;
+        readonly at: string;
+      }
     >
   | Command<
       'RequestRefund',

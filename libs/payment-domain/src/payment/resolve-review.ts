@@ -1,5 +1,5 @@
 import { DomainError } from '../shared/domain-error';
-import { requireInstant, requireText } from '../shared/validation';
+import { instantOf, requireInstant, requireText } from '../shared/validation';
 import { MAX_NOTE_LENGTH, type PaymentCommand } from './payment.commands';
 import type { PaymentEvent } from './payment.events';
 import {
@@ -25,8 +25,9 @@ const sameWord = (resolved: ReviewResolution | undefined, { by, note }: ResolveR
  */
 export function resolveReview(data: ResolveReview, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
-  const { refundId, by, note, at } = data;
+  const { refundId, flaggedAt, by, note, at } = data;
   if (refundId !== undefined) requireText(refundId, 'refundId', 100);
+  if (flaggedAt !== undefined) requireInstant(flaggedAt, 'flaggedAt');
   requireText(by, 'by', 100);
   requireText(note, 'note', MAX_NOTE_LENGTH);
   requireInstant(at, 'at');
@@ -35,17 +36,39 @@ export function resolveReview(data: ResolveReview, state: PaymentState): Payment
     const refund = refundOf(payment, refundId);
     if (!refund)
       throw new DomainError('UNKNOWN_REFUND', `Payment ${paymentId} has no refund ${refundId}`, { refundId });
+    assertTheFlagNamed(refund.flaggedForReviewAt, flaggedAt, { paymentId, refundId });
     if (sameWord(refund.reviewResolved, data)) return [];
     if (!refundUnderReview(refund) || refund.flaggedForReviewAt === undefined)
       throw notUnderReview(`Refund ${refundId} of payment ${paymentId} is not under review`, { paymentId, refundId });
-    const flaggedAt = refund.flaggedForReviewAt;
-    return [{ type: 'RefundReviewResolved', data: { refundId, flaggedAt, by, note, at } }];
+    const flagged = refund.flaggedForReviewAt;
+    return [{ type: 'RefundReviewResolved', data: { refundId, flaggedAt: flagged, by, note, at } }];
   }
   const flagged = isOpen(payment) || payment.status === 'captured' ? payment : undefined;
+  assertTheFlagNamed(flagged?.flaggedForReviewAt, flaggedAt, { paymentId });
   if (sameWord(flagged?.reviewResolved, data)) return [];
   if (!paymentUnderReview(payment) || flagged?.flaggedForReviewAt === undefined)
     throw notUnderReview(`Payment ${paymentId} is not under review`, { paymentId });
   return [{ type: 'PaymentReviewResolved', data: { flaggedAt: flagged.flaggedForReviewAt, by, note, at } }];
+}
+
+/**
+ * The flag a person names (`flaggedAt`) is the one standing: another, recorded since they looked (a new cause, which
+ * cleared their earlier word), is refused (`REVIEW_CHANGED`), so that a retry whose first answer was lost never
+ * resolves a flag nobody has seen. Naming none resolves whichever stands; with none standing, `NOT_UNDER_REVIEW`.
+ */
+function assertTheFlagNamed(
+  standing: string | undefined,
+  named: string | undefined,
+  details: Record<string, string>,
+): void {
+  // As instants: `…:00Z` names the flag recorded `…:00.000Z`.
+  if (named === undefined || standing === undefined || instantOf(standing) === instantOf(named)) return;
+  throw new DomainError(
+    'REVIEW_CHANGED',
+    `The review flagged at ${named} is no longer the one standing: it was handed over again at ${standing}, look at ` +
+      'it first',
+    { ...details, flaggedAt: named, standing },
+  );
 }
 
 const notUnderReview = (message: string, details: Record<string, string>) =>

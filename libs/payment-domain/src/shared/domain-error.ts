@@ -24,7 +24,8 @@ export type DomainErrorCode =
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'CURRENCY_NOT_ACCEPTED'
   | 'TRANSACTION_IN_OTHER_CURRENCY'
-  | 'NOT_UNDER_REVIEW';
+  | 'NOT_UNDER_REVIEW'
+  | 'REVIEW_CHANGED';
 
 export class DomainError extends Error {
   constructor(

@@ -1,5 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsString, MaxLength, MinLength, Matches } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsISO8601, IsOptional, IsString, MaxLength, MinLength, Matches } from 'class-validator';
 import { MAX_NOTE_LENGTH } from '@app/payment-domain';
 
 /** What the person did about a payment or refund handed to them for review. */
@@ -18,4 +18,15 @@ export class ResolveReviewDto {
   // Blank is no word about what was done.
   @Matches(/\S/, { message: 'note must say what was done, not be blank' })
   note!: string;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    example: '2026-12-06T10:15:00.000Z',
+    description:
+      "The flag dealt with: the review entry's `at`. Given, a flag recorded since (a new cause) is refused, 409 " +
+      'REVIEW_CHANGED, rather than resolved by a retry of a request whose answer was lost. Left out, whichever stands',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  flaggedAt?: string;
 }

@@ -17,7 +17,8 @@ import { reviewResolutionView, type ReviewResolutionView } from './review-resolu
 /**
  * A person of the chain's back office says a payment or refund handed to them was dealt with: read, check the key
  * (the payment's store, with registry rights), decide, append. The domain refuses what is not under review
- * (`NOT_UNDER_REVIEW`), and takes the same word twice once.
+ * (`NOT_UNDER_REVIEW`) and a flag named that is no longer the one standing (`REVIEW_CHANGED`), and takes the same word
+ * twice once.
  */
 @Injectable()
 export class ResolveReviewHandler {
@@ -26,7 +27,7 @@ export class ResolveReviewHandler {
   async resolve(
     paymentId: string,
     refundId: string | undefined,
-    note: string,
+    { note, flaggedAt }: { readonly note: string; readonly flaggedAt?: string },
     context: CommandContext,
   ): Promise<ReviewResolutionView> {
     const stream = paymentStream(paymentId);
@@ -40,7 +41,11 @@ export class ResolveReviewHandler {
     const at = now();
     const refund = refundId === undefined ? {} : { refundId };
     const ids = { paymentId, ...refund };
-    const command: PaymentCommand = { type: 'ResolveReview', data: { ...refund, by: context.client.id, note, at } };
+    const named = flaggedAt === undefined ? {} : { flaggedAt };
+    const command: PaymentCommand = {
+      type: 'ResolveReview',
+      data: { ...refund, ...named, by: context.client.id, note, at },
+    };
     const { storeId, terminalId } = current;
     const metadata = commandMetadata(context, { ...ids, storeId, terminalId }, at);
     const { state } = await handleCommand(this.store, stream, paymentDecider, command, { metadata });
