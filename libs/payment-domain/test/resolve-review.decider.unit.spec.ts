@@ -1,4 +1,4 @@
-import { fold, paymentDecider, type PaymentCommand, type PaymentEvent } from '@app/payment-domain';
+import { fold, paymentDecider, refundOf, type PaymentCommand, type PaymentEvent } from '@app/payment-domain';
 import { deciderSpec } from './decider-spec';
 import { at, awaitingCard, captured, transaction } from './payment-fixtures';
 
@@ -218,6 +218,29 @@ describe('a refund handed to a person', () => {
         ],
       ).map((event) => event.type),
     ).toEqual(['RefundSucceeded']);
+  });
+
+  it('is handed over anew when Dintero takes it after its review was resolved, should Dintero never finish it', () => {
+    // Never reached at Dintero (no 202 yet), handed over for what stopped the reconciler, resolved by a person.
+    const unsettleable = run(
+      [...awaitingCard, captured, requested],
+      [{ type: 'FlagRefundForReview', data: { refundId: 'r1', at: at(90), problem: 'Dintero unreachable' } }],
+    );
+    const before = [...awaitingCard, captured, requested, ...unsettleable];
+    const resolved = run(before, [resolve('Asked Dintero support', 'r1')]);
+    // Then Dintero takes it after all: a new cause, waited for from then.
+    const taken = run(
+      [...before, ...resolved],
+      [{ type: 'RecordRefundOutcome', data: { refundId: 'r1', outcome: 'accepted', source: 'webhook', at: at(120) } }],
+    );
+    expect(taken.map((event) => event.type)).toEqual(['RefundAccepted']);
+    const refund = refundOf(fold(paymentDecider, [...before, ...resolved, ...taken]), 'r1');
+    expect(refund).toMatchObject({ status: 'accepted', acceptedLateAt: at(120) });
+    expect(refund?.flaggedForReviewAt).toBeUndefined();
+    spec
+      .given([...before, ...resolved, ...taken])
+      .when({ type: 'FlagRefundForReview', data: { refundId: 'r1', at: at(150) } })
+      .then([expect.objectContaining({ type: 'RefundFlaggedForReview' }) as PaymentEvent]);
   });
 
   it('is refused for a refund not under review, or one with an outcome, or none of that id', () => {

@@ -60,7 +60,10 @@ export interface Refund {
   readonly flaggedForReviewAt?: string;
   /** A person dealt with that review: it is not handed over again for it. */
   readonly reviewResolved?: ReviewResolution;
-  /** Failed for Dintero's silence, then taken by Dintero (202): when that was recorded (`RefundAccepted`). */
+  /**
+   * Taken by Dintero (202) late: after it was failed for Dintero's silence, or after a person resolved its review. When
+   * that was recorded (`RefundAccepted`): its wait, and a hand-over to a person, count from then.
+   */
   readonly acceptedLateAt?: string;
 }
 
@@ -635,6 +638,18 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         const { flaggedForReviewAt: _flagged, reviewResolved: _resolved, ...rest } = refund;
         const taken: Refund = {
           ...rest,
+          ...(event.data.requestId ? { dinteroRequestId: event.data.requestId } : {}),
+          acceptedLateAt: event.data.at,
+        };
+        return withRefund(state, taken);
+      }
+      if (refund?.reviewResolved !== undefined && refund.status !== 'accepted') {
+        // Taken by Dintero after a person resolved its review (it could not be settled, say): a new cause, waited for
+        // from now, and handed to a person anew should Dintero never finish it.
+        const { flaggedForReviewAt: _flagged, reviewResolved: _resolved, ...rest } = refund;
+        const taken: Refund = {
+          ...rest,
+          status: 'accepted',
           ...(event.data.requestId ? { dinteroRequestId: event.data.requestId } : {}),
           acceptedLateAt: event.data.at,
         };
