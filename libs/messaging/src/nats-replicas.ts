@@ -44,7 +44,10 @@ export async function replicatedBucket(
   const kv = await untilAnswered(nats, `the bucket ${name}`, () =>
     said(kvm.create(name, { ...options, ...(replicas === undefined ? {} : { replicas }) }), replicas).catch(
       (error: unknown) => {
-        if (!/already in use/i.test(String((error as Error | undefined)?.message))) throw error;
+        // Made by another instance meanwhile: "stream name already in use" (another config), or, while that instance
+        // raises its replicas on a cluster, "subjects overlap with an existing stream" (seen in a CI run: the bucket's
+        // subjects, `$KV.<name>.>`, are its own stream's alone).
+        if (!/already in use|subjects overlap/i.test(String((error as Error | undefined)?.message))) throw error;
         return untilAnswered(nats, `stream KV_${name}`, () => kvm.open(name), { transient: ['forming'] });
       },
     ),
