@@ -162,6 +162,13 @@ export const isOpen = (state: PaymentState): state is OpenPayment =>
   state.status === 'on_hold' ||
   state.status === 'authorized';
 
+/**
+ * Whether the payment can be under review itself: an open one (its outcome in doubt) or a captured one (a further
+ * capture it cannot book). Ended payments are not handed over.
+ */
+export const mayBeReviewed = (state: PaymentState): state is OpenPayment | CapturedPayment =>
+  isOpen(state) || state.status === 'captured';
+
 /** What the payment has recorded as captured late on this transaction: 0 when nothing. */
 export const lateCapturedOf = (state: Exclude<PaymentState, { status: 'none' }>, transactionId: string): number =>
   ownEntry(state.lateCaptured, transactionId) ?? 0;
@@ -218,9 +225,7 @@ export const dinteroTerminalOf = (of: { readonly terminalId: string; readonly di
  * (what settles it clears the flag). A refund's review is `refundUnderReview`.
  */
 export const paymentUnderReview = (state: PaymentState): boolean =>
-  (isOpen(state) || state.status === 'captured') &&
-  state.flaggedForReviewAt !== undefined &&
-  state.reviewResolved === undefined;
+  mayBeReviewed(state) && state.flaggedForReviewAt !== undefined && state.reviewResolved === undefined;
 
 /** Whether a refund's review waits for a person: handed over, not resolved since, and still without an outcome. */
 export const refundUnderReview = (refund: Refund): boolean =>
@@ -495,7 +500,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     }
     case 'PaymentReviewResolved': {
       const { by, note, at } = event.data;
-      return isOpen(state) || state.status === 'captured' ? { ...state, reviewResolved: { by, note, at } } : state;
+      return mayBeReviewed(state) ? { ...state, reviewResolved: { by, note, at } } : state;
     }
     case 'PaymentAuthorized':
       return isOpen(state)
@@ -631,25 +636,16 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         : state;
     }
     case 'RefundAccepted': {
-      // Accepted after it was failed for Dintero's silence: the outcome stays, the request id is learnt.
       const refund = refundOf(state, event.data.refundId);
-      if (refund?.status === 'failed') {
-        // Taken after it was failed for Dintero's silence: followed anew, and handed to a person anew if it stays so.
+      // Taken by Dintero late: after it was failed for Dintero's silence (the outcome stays failed), or, still without
+      // an outcome, after a person resolved its review (it could not be settled, say). Either is followed anew, waited
+      // for from now, and handed to a person anew should Dintero never finish it.
+      const failed = refund?.status === 'failed';
+      if (refund && (failed || (refund.reviewResolved !== undefined && refund.status !== 'accepted'))) {
         const { flaggedForReviewAt: _flagged, reviewResolved: _resolved, ...rest } = refund;
         const taken: Refund = {
           ...rest,
-          ...(event.data.requestId ? { dinteroRequestId: event.data.requestId } : {}),
-          acceptedLateAt: event.data.at,
-        };
-        return withRefund(state, taken);
-      }
-      if (refund?.reviewResolved !== undefined && refund.status !== 'accepted') {
-        // Taken by Dintero after a person resolved its review (it could not be settled, say): a new cause, waited for
-        // from now, and handed to a person anew should Dintero never finish it.
-        const { flaggedForReviewAt: _flagged, reviewResolved: _resolved, ...rest } = refund;
-        const taken: Refund = {
-          ...rest,
-          status: 'accepted',
+          ...(failed ? {} : { status: 'accepted' as const }),
           ...(event.data.requestId ? { dinteroRequestId: event.data.requestId } : {}),
           acceptedLateAt: event.data.at,
         };

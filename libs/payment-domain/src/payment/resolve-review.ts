@@ -4,7 +4,7 @@ import { MAX_NOTE_LENGTH, type PaymentCommand } from './payment.commands';
 import type { PaymentEvent } from './payment.events';
 import {
   existingPayment,
-  isOpen,
+  mayBeReviewed,
   paymentUnderReview,
   refundOf,
   refundUnderReview,
@@ -43,7 +43,7 @@ export function resolveReview(data: ResolveReview, state: PaymentState): Payment
     const flagged = refund.flaggedForReviewAt;
     return [{ type: 'RefundReviewResolved', data: { refundId, flaggedAt: flagged, by, note, at } }];
   }
-  const flagged = isOpen(payment) || payment.status === 'captured' ? payment : undefined;
+  const flagged = mayBeReviewed(payment) ? payment : undefined;
   assertTheFlagNamed(flagged?.flaggedForReviewAt, flaggedAt, { paymentId });
   if (sameWord(flagged?.reviewResolved, data)) return [];
   if (!paymentUnderReview(payment) || flagged?.flaggedForReviewAt === undefined)

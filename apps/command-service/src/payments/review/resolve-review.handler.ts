@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
   existingPayment,
-  isOpen,
+  mayBeReviewed,
   paymentDecider,
   paymentStream,
   refundOf,
@@ -57,11 +57,7 @@ export class ResolveReviewHandler {
 function resolved(state: PaymentState, ids: { paymentId: string; refundId?: string }): ReviewResolutionView {
   const payment = existingPayment(state, ids.paymentId);
   const of =
-    ids.refundId === undefined
-      ? isOpen(payment) || payment.status === 'captured'
-        ? payment
-        : undefined
-      : refundOf(payment, ids.refundId);
+    ids.refundId === undefined ? (mayBeReviewed(payment) ? payment : undefined) : refundOf(payment, ids.refundId);
   if (of?.reviewResolved === undefined || of.flaggedForReviewAt === undefined)
     throw new Error(`Payment ${ids.paymentId}: the review resolved is not in its state`);
   return reviewResolutionView(ids, of.flaggedForReviewAt, of.reviewResolved);
