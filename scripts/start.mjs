@@ -13,6 +13,8 @@ import { DEMO_STORES, TERMINALS_PER_STORE, closeDemoStore, driveTraffic, seedBac
 import { appPorts, claimDataDir, dataDirOf, preflight, releaseDataDir, withoutCredentials } from './preflight.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** A module of the project as built into dist/ (`file` under it): loaded only after the build below. */
+const built = (file) => createRequire(import.meta.url)(path.join(root, 'dist', file));
 // Read before anything is made or started: `--help` (or `--no-dmeo`) was once ignored, and the whole demo ran.
 readArguments(process.argv.slice(2));
 // DATA_DIR: where the demo's log, key and secrets live (./data); the e2e test gives each run its own.
@@ -37,9 +39,8 @@ const demo = !process.argv.includes('--no-demo');
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 // EVENT_STORE_URL, else events.db in DATA_DIR: found by the one function the apps' configuration and
 // `npm run projections:rebuild` use, so that a rebuild given this DATA_DIR reads this log.
-const eventStoreUrl = createRequire(import.meta.url)(
-  path.join(root, 'dist/libs/event-store/src/event-store-url.js'),
-).eventStoreUrlOf({ ...process.env, DATA_DIR: dataDir });
+const { eventStoreUrlOf, sqliteFileOf } = built('libs/event-store/src/event-store-url.js');
+const eventStoreUrl = eventStoreUrlOf({ ...process.env, DATA_DIR: dataDir });
 const natsPrefix = process.env.NATS_PREFIX ?? 'payments';
 const posClientsFile = process.env.POS_CLIENTS_FILE ?? demoPosClients();
 const operatorsFile = process.env.OPERATORS_FILE ?? demoOperators();
@@ -86,9 +87,7 @@ function secretFile(name, make) {
 function demoKeyFile({ file, keyFile, prefix, list, entry }) {
   const target = path.join(dataDir, file);
   if (existsSync(target)) return target;
-  const { hashApiKey, newApiKey } = createRequire(import.meta.url)(
-    path.join(root, 'dist/libs/platform/src/auth/api-keys.js'),
-  );
+  const { hashApiKey, newApiKey } = built('libs/platform/src/auth/api-keys.js');
   const key = newApiKey(prefix);
   secretFile(keyFile, () => `${key}\n`);
   writeFileSync(target, `${JSON.stringify({ [list]: [{ ...entry, keySha256: hashApiKey(key) }] }, null, 2)}\n`);
@@ -249,13 +248,11 @@ async function stop(exitCode) {
  * has stopped, since nothing else is left to ask; on KurrentDB the reconciler of the next start settles it.
  */
 function leftBehind() {
-  if (!eventStoreUrl.startsWith('sqlite:')) return 'stopped.';
-  const file = eventStoreUrl.slice('sqlite:'.length);
-  if (!existsSync(file)) return 'stopped.';
-  const require = createRequire(import.meta.url);
-  const Database = require('better-sqlite3');
+  const file = sqliteFileOf(eventStoreUrl);
+  if (file === undefined || !existsSync(file)) return 'stopped.';
+  const Database = createRequire(import.meta.url)('better-sqlite3');
   // The domain's one list of the events that end a payment.
-  const ended = require(path.join(root, 'dist/libs/payment-domain/src/index.js')).PAYMENT_ENDING_EVENTS;
+  const ended = built('libs/payment-domain/src/index.js').PAYMENT_ENDING_EVENTS;
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const open = db

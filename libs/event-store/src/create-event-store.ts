@@ -3,7 +3,7 @@ import { maskedConnectionString } from './kurrentdb/masked-connection-string';
 import type { EventStore } from './event-store.port';
 import type * as KurrentDb from './kurrentdb/kurrentdb-event-store';
 import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
-import { DEFAULT_EVENT_STORE_URL } from './event-store-url';
+import { DEFAULT_EVENT_STORE_URL, sqliteFileOf } from './event-store-url';
 
 /**
  * The apps' least time between two groups sent to an idle SQLite writer: at 100 payments a second, about 400
@@ -25,8 +25,8 @@ export type EventStoreOptions = Pick<SqliteEventStoreOptions, 'readCacheMib'> &
  */
 export function createEventStore(url: string = DEFAULT_EVENT_STORE_URL, options: EventStoreOptions = {}): EventStore {
   const { readCacheMib, readAllTimeoutMs } = options;
-  if (url.startsWith('sqlite:')) {
-    const file = url.slice('sqlite:'.length).replace(/^\/\//, '');
+  const file = sqliteFileOf(url);
+  if (file !== undefined) {
     if (file.length === 0) throw new InvalidEventStoreInputError(`EVENT_STORE_URL ${url} names no file`);
     return new SqliteEventStore({ file, readCacheMib, groupEveryMs: APPS_GROUP_EVERY_MS });
   }

@@ -14,3 +14,8 @@ export function eventStoreUrlOf(env: { readonly EVENT_STORE_URL?: string; readon
   if (env.EVENT_STORE_URL !== undefined) return env.EVENT_STORE_URL;
   return env.DATA_DIR ? `sqlite:${path.join(env.DATA_DIR, 'events.db')}` : DEFAULT_EVENT_STORE_URL;
 }
+
+/** The file of an embedded log's URL (`sqlite:<path>`, or `sqlite://<path>`); undefined for a KurrentDB URL. */
+export function sqliteFileOf(url: string): string | undefined {
+  return url.startsWith('sqlite:') ? url.slice('sqlite:'.length).replace(/^\/\//, '') : undefined;
+}

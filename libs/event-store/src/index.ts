@@ -2,7 +2,7 @@ export * from './event-store.port';
 export * from './event-store.errors';
 export { MAX_APPEND_BYTES, MAX_EVENTS_PER_APPEND, MAX_EVENT_BYTES } from './event-validation';
 export { createEventStore, type EventStoreOptions } from './create-event-store';
-export { DEFAULT_EVENT_STORE_URL, eventStoreUrlOf } from './event-store-url';
+export { DEFAULT_EVENT_STORE_URL, eventStoreUrlOf, sqliteFileOf } from './event-store-url';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
 // The KurrentDB adapter is made by `createEventStore`, which loads it only for a KurrentDB URL.
 export type { KurrentDbEventStore } from './kurrentdb/kurrentdb-event-store';

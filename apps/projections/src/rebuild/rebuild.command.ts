@@ -3,7 +3,7 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { SingleBar, Presets } from 'cli-progress';
-import { createEventStore, maskedConnectionString } from '@app/event-store';
+import { createEventStore, maskedConnectionString, sqliteFileOf } from '@app/event-store';
 import { connectChecked } from '@app/messaging';
 // The config's loader alone: the library's entry loads Nest, Fastify, Swagger and the Dintero client, about a
 // second of a rebuild's start that it uses none of.
@@ -16,9 +16,7 @@ export async function runRebuild(): Promise<void> {
   const config = loadConfig(ProjectionsConfig, process.env);
   // The rebuild reads the engine's log: a file that is not there is a wrong path (another DATA_DIR than npm start's),
   // not a log to make empty and offer as the read models.
-  const file = config.eventStoreUrl.startsWith('sqlite:')
-    ? config.eventStoreUrl.slice('sqlite:'.length).replace(/^\/\//, '')
-    : undefined;
+  const file = sqliteFileOf(config.eventStoreUrl);
   if (file !== undefined && !existsSync(file))
     throw new Error(
       config.eventStoreUrlSet === undefined
