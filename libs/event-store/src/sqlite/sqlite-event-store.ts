@@ -25,6 +25,7 @@ import {
   serializeEvents,
 } from '../event-validation';
 import { ChangeSignal } from './change-signal';
+import { COLUMNS, FilteredReads, type EventRow } from './filtered-reads';
 import { openDatabase } from './sqlite-schema';
 import { SqliteWriter, type StorageFailure } from './sqlite-writer';
 import { WalCheckpointer } from './wal-checkpointer';
@@ -62,17 +63,6 @@ export interface SqliteEventStoreOptions {
   readonly checkpointWarningEveryMs?: number;
 }
 
-type Row = [
-  position: number,
-  stream: string,
-  revision: number,
-  id: string,
-  type: string,
-  data: string,
-  metadata: string,
-];
-
-const COLUMNS = 'position, stream, revision, id, type, data, metadata';
 /**
  * The reading connection's page cache, in MiB. Small, because in WAL mode a reader drops its whole cache at
  * its first read after any commit, and that drop walks a hash table as large as the cache has ever been.
@@ -122,9 +112,9 @@ export class SqliteEventStore implements EventStore {
   private readonly checkpointer: WalCheckpointer;
 
   private readonly statements: {
-    streamForwards: Database.Statement<[string, number, number], Row>;
-    streamBackwards: Database.Statement<[string, number, number], Row>;
-    all: Database.Statement<[number, number], Row>;
+    streamForwards: Database.Statement<[string, number, number], EventRow>;
+    streamBackwards: Database.Statement<[string, number, number], EventRow>;
+    all: Database.Statement<[number, number], EventRow>;
     head: Database.Statement<[], { position: number | null }>;
     dataVersion: Database.Statement<[], number>;
   };
@@ -134,8 +124,8 @@ export class SqliteEventStore implements EventStore {
   /** Test hook (`dropSubscriptions`): subscriptions opened before this generation fail with `dropError`. */
   private dropGeneration = 0;
   private dropError: Error = new EventStoreUnavailableError('the subscription was dropped');
-  /** Filtered read-all statements by number of prefixes: subscriptions run them on every page. */
-  private readonly filteredStatements = new Map<number, Database.Statement<unknown[], Row>>();
+  /** Reads by stream prefix: subscriptions run them on every page while they catch up. */
+  private readonly filtered: FilteredReads;
 
   constructor(options: SqliteEventStoreOptions) {
     if (options.file === ':memory:' || options.file.startsWith('file::memory:'))
@@ -169,19 +159,22 @@ export class SqliteEventStore implements EventStore {
       },
     });
     const pollIntervalMs = options.pollIntervalMs ?? 20;
+    this.filtered = new FilteredReads(this.db);
     this.statements = {
       streamForwards: this.db
-        .prepare<[string, number, number], Row>(
+        .prepare<[string, number, number], EventRow>(
           `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
         )
         .raw(),
       streamBackwards: this.db
-        .prepare<[string, number, number], Row>(
+        .prepare<[string, number, number], EventRow>(
           `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
         )
         .raw(),
       all: this.db
-        .prepare<[number, number], Row>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`)
+        .prepare<[number, number], EventRow>(
+          `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+        )
         .raw(),
       head: this.db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
       // Prepared once: better-sqlite3's `pragma()` prepares the statement again on every call (1% of the
@@ -338,7 +331,7 @@ export class SqliteEventStore implements EventStore {
 
   private readFromSql(after: bigint, limit: number, prefixes: readonly string[]): RecordedEvent[] {
     if (prefixes.length === 0) return this.statements.all.all(Number(after), limit).map(toRecordedEvent);
-    return this.readAllFiltered(after, limit, prefixes);
+    return this.filtered.read(Number(after), limit, prefixes).map(toRecordedEvent);
   }
 
   /**
@@ -364,23 +357,6 @@ export class SqliteEventStore implements EventStore {
     }
     // Only once every page is read: a read that throws (the disk, a lock) leaves the next call to read again.
     this.recentVersion = version;
-  }
-
-  private readAllFiltered(after: bigint, limit: number, prefixes: readonly string[]): RecordedEvent[] {
-    // A prefix match on TEXT, written as a range so that it is exact (LIKE folds case and treats _ and % as wildcards).
-    let statement = this.filteredStatements.get(prefixes.length);
-    if (!statement) {
-      const ranges = prefixes.map(() => '(stream >= ? AND stream < ?)').join(' OR ');
-      statement = this.db
-        .prepare<unknown[], Row>(
-          `SELECT ${COLUMNS} FROM events WHERE position > ? AND (${ranges}) ORDER BY position LIMIT ?`,
-        )
-        .raw();
-      this.filteredStatements.set(prefixes.length, statement);
-    }
-    const bounds = prefixes.flatMap((prefix) => [prefix, `${prefix}\u{10FFFF}`]);
-    const rows = statement.all(Number(after), ...bounds, limit);
-    return rows.map(toRecordedEvent);
   }
 
   /**
@@ -467,7 +443,7 @@ export class SqliteEventStore implements EventStore {
 
 // Indexed access rather than array destructuring: destructuring goes through the iterator protocol,
 // which is measurably slower on this path (read-all builds every recorded event here).
-function toRecordedEvent(row: Row): RecordedEvent {
+function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
     id: row[3],
     type: row[4],

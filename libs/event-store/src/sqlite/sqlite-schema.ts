@@ -1,5 +1,12 @@
 import type Database from 'better-sqlite3';
 
+/**
+ * A stream's category: its name up to and including the first '-' (`payment-`, `terminal-`, `nightly-`), or '' for a
+ * name without one. `events_category` orders the log by it, then by position, for reads by stream prefix
+ * (`FilteredReads`); a query uses that index only where it writes this expression exactly so.
+ */
+export const STREAM_CATEGORY = "substr(stream, 1, instr(stream, '-'))";
+
 // `position` is the global order. AUTOINCREMENT guarantees it is never reused, and SQLite serialises
 // writers across processes, so a reader never sees a later position before an earlier one commits.
 const SCHEMA = `
@@ -14,6 +21,7 @@ CREATE TABLE IF NOT EXISTS events (
   UNIQUE (stream, revision)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events (id);
+CREATE INDEX IF NOT EXISTS events_category ON events (${STREAM_CATEGORY});
 `;
 
 /** Pages the writer lets the WAL grow to before it checkpoints itself; normally `WalCheckpointer` does it first. */
