@@ -99,6 +99,8 @@ describe('NATS permissions (deploy/nats/nats-server.conf) in a real nats-server'
     expect(granted.status).toBe(0);
     expect(granted.stdout).toContain('"$JS.API.DIRECT.GET.KV_chain_stores.$KV.chain_stores.oslo-1"');
     expect(granted.stdout).toContain('"chain.v1.cmd.start"');
+    // A back office resolves reviews over NATS too; its POS key decides whether it may.
+    expect(granted.stdout).toContain('"chain.v1.cmd.resolve-review"');
     // Through npm without `--`: npm keeps --commands for itself, and the entry would lack the commands asked for.
     const throughNpm = spawnSync('npm', ['run', '--silent', 'nats-consumer', 'shop-b', 'oslo-1', '--commands'], {
       cwd: root,

@@ -1,13 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { paymentStream, type PaymentEvent } from '@app/payment-domain';
-import { at, requested, sessionCreated } from '../../../libs/payment-domain/test/payment-fixtures';
+import { paymentStream } from '@app/payment-domain';
+import { at } from '../../../libs/payment-domain/test/payment-fixtures';
 import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
 import { HQ, type TestPosClient } from '../../../test/support/pos-clients';
-
-/** A till of the store: it may start and refund payments there, not resolve what was handed to the back office. */
-const TILL: TestPosClient = { id: 'till', key: 'pos_test-till-key', stores: ['oslo-center'] };
-/** Another store's back office. */
-const BERGEN: TestPosClient = { id: 'bergen-office', key: 'pos_test-bergen-key', stores: ['bergen'], registry: true };
+import { BERGEN, flaggedPayment as flagged, NOTE, TILL } from './flagged-payment';
 
 describe('command service: resolving a review over HTTP', () => {
   let service: RunningCommandService;
@@ -16,65 +12,7 @@ describe('command service: resolving a review over HTTP', () => {
   });
   afterAll(() => service.close());
 
-  /**
-   * A captured payment of oslo-center whose further capture in SEK was handed to a person, with a refund Dintero
-   * accepted and never finished, handed over too.
-   */
-  async function flaggedPayment(): Promise<{ paymentId: string; refundId: string }> {
-    const paymentId = randomUUID();
-    const refundId = randomUUID();
-    const transactionId = 'T12345678.tx1';
-    const events: PaymentEvent[] = [
-      { type: 'PaymentRequested', data: { ...requested, paymentId } },
-      sessionCreated,
-      {
-        type: 'PaymentCaptured',
-        data: { transactionId, amount: 30_000, currency: 'NOK', source: 'callback', at: at(20) },
-      },
-      {
-        type: 'PaymentFlaggedForReview',
-        data: {
-          reason: 'not_settleable',
-          transactionId,
-          since: at(30),
-          problem: 'in SEK',
-          capturedAmount: 35_000,
-          at: at(30),
-        },
-      },
-      {
-        type: 'RefundRequested',
-        data: {
-          refundId,
-          amount: 10_000,
-          currency: 'NOK',
-          terminalId: 'T-1',
-          claimId: refundId,
-          by: 'till',
-          at: at(40),
-        },
-      },
-      { type: 'RefundAccepted', data: { refundId, source: 'command-service', at: at(41) } },
-      {
-        type: 'RefundFlaggedForReview',
-        data: {
-          refundId,
-          amount: 10_000,
-          currency: 'NOK',
-          terminalId: 'T-1',
-          reason: 'not_final',
-          since: at(40),
-          at: at(90),
-        },
-      },
-    ];
-    await service.log.append(
-      paymentStream(paymentId),
-      events.map(({ type, data }) => ({ type, data, metadata: { correlationId: 'c-1' } })),
-      { expectedRevision: 'no_stream' },
-    );
-    return { paymentId, refundId };
-  }
+  const flaggedPayment = () => flagged(service.log);
 
   const resolve = async (route: string, body: unknown, client: TestPosClient = HQ) => {
     const response = await service.fetch(
@@ -86,7 +24,7 @@ describe('command service: resolving a review over HTTP', () => {
   };
   const types = async (paymentId: string) =>
     (await service.log.readStream(paymentStream(paymentId))).map((event) => event.type);
-  const note = 'Refunded the SEK capture in Dintero Backoffice, case 4711';
+  const note = NOTE;
 
   it('records the resolution once, answering the same note again with it, and refuses another', async () => {
     const { paymentId } = await flaggedPayment();

@@ -85,6 +85,8 @@ export function natsNames(prefix: string) {
       cancel: `${prefix}.v1.cmd.cancel`,
       refund: `${prefix}.v1.cmd.refund`,
       operate: `${prefix}.v1.cmd.operate`,
+      /** A review dealt with, as `POST …/{paymentId}[/refunds/{refundId}]/review/resolve`: the refund's when named. */
+      resolveReview: `${prefix}.v1.cmd.resolve-review`,
     },
     events: {
       stream: `${prefix.toUpperCase().replace(/-/g, '_')}_EVENTS`,

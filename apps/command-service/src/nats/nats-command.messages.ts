@@ -2,6 +2,7 @@ import { Transform, Type } from 'class-transformer';
 import { IsObject, IsUUID, Matches, ValidateIf, ValidateNested } from 'class-validator';
 import { StartTerminalOperationDto } from '../operations/terminal-operation.dto';
 import { RefundTerminalPaymentDto } from '../payments/refund/refund-terminal-payment.dto';
+import { ResolveReviewDto } from '../payments/review/resolve-review.dto';
 import { StartTerminalPaymentDto } from '../payments/start/start-terminal-payment.dto';
 import { ListPaymentsQuery } from '../payments/list/list-payments.query';
 import { GetPaymentQuery } from '../payments/get/get-payment.query';
@@ -58,6 +59,26 @@ export class RefundCommandMessage {
   @ValidateNested()
   @Type(() => RefundTerminalPaymentDto)
   refund!: RefundTerminalPaymentDto;
+}
+
+/**
+ * `payments.v1.cmd.resolve-review`: the HTTP body under `resolution`, for the payment's own review, or for its refund's
+ * when `refundId` is given (the two HTTP routes, one subject: the same right, body and answer).
+ */
+export class ResolveReviewCommandMessage {
+  @IsIssuedId()
+  paymentId!: string;
+
+  // Absent for the payment's own review; `null` is neither, and refused (`IsOptional` would let it through).
+  @ValidateIf((message: ResolveReviewCommandMessage) => message.refundId !== undefined)
+  @IsIssuedId()
+  refundId?: string;
+
+  // An object, not an array: class-validator takes an array of nested values, even an empty one, as valid.
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ResolveReviewDto)
+  resolution!: ResolveReviewDto;
 }
 
 /** `payments.v1.query.payments`: the HTTP query's parameters under `query`. */

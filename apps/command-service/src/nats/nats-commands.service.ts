@@ -25,6 +25,7 @@ import { CancelTerminalPaymentHandler } from '../payments/cancel/cancel-terminal
 import { RefundTerminalPaymentHandler } from '../payments/refund/refund-terminal-payment.handler';
 import { refundAsTaken } from '../payments/refund/refund-terminal-payment.dto';
 import { StartTerminalPaymentHandler } from '../payments/start/start-terminal-payment.handler';
+import { ResolveReviewHandler } from '../payments/review/resolve-review.handler';
 import {
   CancelCommandMessage,
   GetOperationMessage,
@@ -33,6 +34,7 @@ import {
   ListPaymentsMessage,
   OperateCommandMessage,
   RefundCommandMessage,
+  ResolveReviewCommandMessage,
   StartCommandMessage,
 } from './nats-command.messages';
 import { PaymentLookup } from '../payments/list/payment-lookup.service';
@@ -46,7 +48,8 @@ export type CommandReply = Reply;
 const QUEUE = 'command-service';
 
 /**
- * `payments.v1.cmd.start|cancel|refund` (docs/design.md), request/reply, with the HTTP handlers themselves.
+ * `payments.v1.cmd.start|cancel|refund|operate|resolve-review` (docs/design.md), request/reply, with the HTTP handlers
+ * themselves.
  * nats.js directly rather than `@MessagePattern`: the subjects carry the configured prefix, which a
  * decorator's static string cannot. A queue group spreads requests over the command-service instances.
  */
@@ -62,6 +65,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
     private readonly starter: StartTerminalPaymentHandler,
     private readonly canceller: CancelTerminalPaymentHandler,
     private readonly refunder: RefundTerminalPaymentHandler,
+    private readonly resolver: ResolveReviewHandler,
     private readonly lookup: PaymentLookup,
     private readonly reader: OutcomeReader,
     private readonly idempotency: IdempotentRequests,
@@ -122,6 +126,11 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
         ),
       );
     });
+    // No idempotency key, as over HTTP: the same note again is the same resolution, and writes nothing.
+    this.listen(commands.resolveReview, ResolveReviewCommandMessage, async (message, context) => ({
+      status: 200,
+      body: await this.resolver.resolve(message.paymentId, message.refundId, message.resolution, context),
+    }));
     this.listenToQueries();
   }
 
