@@ -39,6 +39,17 @@ describe('POS key file', () => {
     expect(() => client.assertStore('bergen')).toThrow(StoreNotAllowedError);
     expect(() => client.assertStore('oslo-1')).not.toThrow();
     expect(() => client.assertRegistry('oslo-1')).toThrow(StoreNotAllowedError);
+    // Named as the action refused: the registry's by default, another the right covers when told.
+    const detail = (action?: string) => {
+      try {
+        client.assertRegistry('oslo-1', action);
+      } catch (error) {
+        return (error as StoreNotAllowedError).getResponse();
+      }
+      return undefined;
+    };
+    expect(detail()).toEqual({ code: 'STORE_NOT_ALLOWED', detail: 'POS client pos-oslo may not change the registry' });
+    expect(detail('resolve reviews')).toMatchObject({ detail: 'POS client pos-oslo may not resolve reviews' });
     expect(() => new PosCredentials(clients).authenticate(`Bearer ${key}x`)).toThrow(NotAuthenticatedError);
   });
 

@@ -121,7 +121,10 @@ describe('command service: resolving a review over NATS request/reply', () => {
     const before = await events(paymentId);
     const path = `/v1/terminal-payments/${paymentId}/review/resolve`;
     const till = await request({ paymentId, resolution: { note: NOTE } }, TILL);
-    expect(till).toMatchObject({ status: 403, body: { code: 'STORE_NOT_ALLOWED' } });
+    expect(till).toMatchObject({
+      status: 403,
+      body: { code: 'STORE_NOT_ALLOWED', detail: 'POS client till may not resolve reviews' },
+    });
     expect(await overHttp(paymentId, { note: NOTE }, TILL)).toEqual(asOverHttp(till, path));
     expect(await request({ paymentId, refundId, resolution: { note: NOTE } }, TILL)).toMatchObject({ status: 403 });
     const bergen = await request({ paymentId, resolution: { note: NOTE } }, BERGEN);

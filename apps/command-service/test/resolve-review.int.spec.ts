@@ -84,11 +84,16 @@ describe('command service: resolving a review over HTTP', () => {
   });
 
   it('refuses a key without registry rights for the store (403), and hides another store’s payment (404)', async () => {
-    const { paymentId } = await flaggedPayment();
+    const { paymentId, refundId } = await flaggedPayment();
     const before = await types(paymentId);
+    // Said as what it may not do here, not as a change of the registry the till never asked for.
     expect(await resolve(paymentId, { note }, TILL)).toMatchObject({
       status: 403,
-      body: { code: 'STORE_NOT_ALLOWED' },
+      body: { code: 'STORE_NOT_ALLOWED', detail: 'POS client till may not resolve reviews' },
+    });
+    expect(await resolve(`${paymentId}/refunds/${refundId}`, { note }, TILL)).toMatchObject({
+      status: 403,
+      body: { code: 'STORE_NOT_ALLOWED', detail: 'POS client till may not resolve reviews' },
     });
     expect(await resolve(paymentId, { note }, BERGEN)).toMatchObject({
       status: 404,

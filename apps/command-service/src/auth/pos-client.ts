@@ -20,9 +20,13 @@ export class PosClient {
     if (!this.mayUse(storeId)) throw new StoreNotAllowedError(this.id);
   }
 
-  assertRegistry(storeId: string): void {
+  /**
+   * Refuses a key without the registry right, the back office's (or a store outside its list): 403 naming what it may
+   * not do, `action`, which the right also covers beside the registry (resolving reviews, say).
+   */
+  assertRegistry(storeId: string, action = 'change the registry'): void {
     this.assertStore(storeId);
-    if (!this.registry) throw new StoreNotAllowedError(this.id, 'may not change the registry');
+    if (!this.registry) throw new StoreNotAllowedError(this.id, `may not ${action}`);
   }
 }
 

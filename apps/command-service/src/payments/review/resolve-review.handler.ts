@@ -37,7 +37,7 @@ export class ResolveReviewHandler {
       context.client,
     );
     // Resolving is the back office's, as the registry is: a till's key may start and refund, not clear the review.
-    context.client.assertRegistry(current.storeId);
+    context.client.assertRegistry(current.storeId, 'resolve reviews');
     const at = now();
     const refund = refundId === undefined ? {} : { refundId };
     const ids = { paymentId, ...refund };

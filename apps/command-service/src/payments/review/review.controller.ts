@@ -19,7 +19,7 @@ import { ReviewResolutionView } from './review-resolution.view';
 @ApiProblems({
   400: 'VALIDATION_FAILED, MALFORMED_REQUEST: a bad id or body (a note empty, blank or over 500 characters); nothing written',
   401: 'UNAUTHENTICATED: no API key, or an unknown one',
-  403: "STORE_NOT_ALLOWED: the key has no registry right for the payment's store",
+  403: "STORE_NOT_ALLOWED: the key has no registry right for the payment's store (detail: it may not resolve reviews)",
   404: 'PAYMENT_NOT_FOUND (also a payment of a store the key may not use: answered as an unknown id), UNKNOWN_REFUND',
   409: 'NOT_UNDER_REVIEW: nothing of it waits for a person (never handed over, settled by Dintero, or resolved with another note); REVIEW_CHANGED: the flag named (flaggedAt) is not the one standing, handed over again since; nothing written. CONCURRENT_UPDATE',
   413: 'PAYLOAD_TOO_LARGE',
