@@ -75,3 +75,24 @@ export async function flaggedPayment(log: EventStore): Promise<{ paymentId: stri
   );
   return { paymentId, refundId };
 }
+
+/** An open payment of oslo-center whose transaction Dintero called UNKNOWN, handed to a person at(59). */
+export async function paymentInDoubt(log: EventStore): Promise<{ paymentId: string; transactionId: string }> {
+  const paymentId = randomUUID();
+  const transactionId = 'T12345678.tx1';
+  const events: PaymentEvent[] = [
+    { type: 'PaymentRequested', data: { ...requested, paymentId } },
+    sessionCreated,
+    { type: 'TransactionOutcomeUnknown', data: { transactionId, source: 'reconciler', at: at(20) } },
+    {
+      type: 'PaymentFlaggedForReview',
+      data: { reason: 'outcome_unknown', transactionId, since: at(20), at: at(59) },
+    },
+  ];
+  await log.append(
+    paymentStream(paymentId),
+    events.map(({ type, data }) => ({ type, data, metadata: { correlationId: 'c-1' } })),
+    { expectedRevision: 'no_stream' },
+  );
+  return { paymentId, transactionId };
+}

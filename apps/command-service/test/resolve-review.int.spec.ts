@@ -3,7 +3,7 @@ import { paymentStream } from '@app/payment-domain';
 import { at } from '../../../libs/payment-domain/test/payment-fixtures';
 import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
 import { HQ, type TestPosClient } from '../../../test/support/pos-clients';
-import { BERGEN, flaggedPayment as flagged, NOTE, TILL } from './flagged-payment';
+import { BERGEN, flaggedPayment as flagged, NOTE, paymentInDoubt, TILL } from './flagged-payment';
 
 describe('command service: resolving a review over HTTP', () => {
   let service: RunningCommandService;
@@ -44,6 +44,42 @@ describe('command service: resolving a review over HTTP', () => {
     expect(await resolve(paymentId, { note: 'Booked it by hand' })).toMatchObject({
       status: 409,
       body: { code: 'NOT_UNDER_REVIEW' },
+    });
+    expect(await types(paymentId)).toEqual(written);
+  });
+
+  it('answers the same note again, once Dintero captured the payment, 409 NOT_UNDER_REVIEW saying so', async () => {
+    const { paymentId, transactionId } = await paymentInDoubt(service.log);
+    const first = await resolve(paymentId, { note, flaggedAt: at(59) });
+    expect(first).toMatchObject({ status: 200, body: { paymentId, flaggedAt: at(59), note } });
+    // Dintero reports the capture after all (as ingest records it): the flag, and the word on it, leave the payment.
+    const capturedAt = new Date().toISOString();
+    await service.log.append(
+      paymentStream(paymentId),
+      [
+        {
+          type: 'PaymentCaptured',
+          data: { transactionId, amount: 39_900, currency: 'NOK', source: 'webhook', at: capturedAt },
+          metadata: { correlationId: 'c-2' },
+        },
+      ],
+      { expectedRevision: 'any' },
+    );
+    const written = await types(paymentId);
+    // A retry whose first answer was lost: not "resolved with another note", but what happened.
+    const again = await resolve(paymentId, { note, flaggedAt: at(59) });
+    expect(again).toMatchObject({
+      status: 409,
+      body: {
+        code: 'NOT_UNDER_REVIEW',
+        paymentId,
+        flaggedAt: at(59),
+        paymentStatus: 'captured',
+        detail:
+          `Payment ${paymentId} is no longer under review: Dintero told how it stands since it was handed over at ` +
+          `${at(59)}, it is captured now (recorded at ${capturedAt}); the resolution by hq at ` +
+          `${first.body.resolvedAt as string} stays on the log`,
+      },
     });
     expect(await types(paymentId)).toEqual(written);
   });

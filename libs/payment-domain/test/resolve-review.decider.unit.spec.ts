@@ -151,6 +151,66 @@ describe('an open payment handed to a person', () => {
     ]);
   });
 
+  it('answers the same note again, once Dintero captured the payment resolved, that Dintero told how it stands since', () => {
+    // A retry whose first answer was lost, after the capture cleared the flag and the resolution with it: the note is
+    // on the log, but no longer on the payment. Refused still, in words true of it: not "resolved with another note".
+    const note = 'Customer paid again; voided at Dintero';
+    const resolved = run(given, [resolve(note)]);
+    const settled = run([...given, ...resolved], [record('CAPTURED')]);
+    expect(settled.map((event) => event.type)).toEqual(['PaymentCaptured']);
+    spec
+      .given([...given, ...resolved, ...settled])
+      .when(resolve(note, undefined, at(55)))
+      .thenFails(
+        'NOT_UNDER_REVIEW',
+        { paymentId: 'pay-1', flaggedAt: at(59), paymentStatus: 'captured' },
+        /^Payment pay-1 is no longer under review: Dintero told how it stands since it was handed over at .*, it is captured now \(recorded at .*\); the resolution by backoffice at .* stays on the log$/,
+      );
+    // Settled before any person said a word: the same words, without a resolution to name.
+    spec
+      .given([...given, ...settled])
+      .when(resolve(note))
+      .thenFails(
+        'NOT_UNDER_REVIEW',
+        { flaggedAt: at(59), paymentStatus: 'captured' },
+        /^(?!.*resolution).*Dintero told how it stands/,
+      );
+    // Handed over anew afterwards: the flag standing is the one to resolve, the one Dintero ended is forgotten.
+    const unbookable: PaymentCommand = {
+      type: 'FlagUnbookableCapture',
+      data: { transaction: transaction('CAPTURED', { currency: 'SEK', capturedAmount: 45_000 }), at: at(58) },
+    };
+    const again = run([...given, ...resolved, ...settled], [unbookable]);
+    expect(again.map((event) => event.type)).toEqual(['PaymentFlaggedForReview']);
+    expect(fold(paymentDecider, [...given, ...resolved, ...settled, ...again])).not.toHaveProperty('reviewSettled');
+  });
+
+  it('says which of its reasons keeps a payment from being under review', () => {
+    spec
+      .given([...awaitingCard, ...unknown])
+      .when(resolve())
+      .thenFails('NOT_UNDER_REVIEW', { paymentId: 'pay-1' }, /never handed to a person/);
+    const resolved = run(given, [resolve()]);
+    spec
+      .given([...given, ...resolved])
+      .when(resolve('Booked it by hand'))
+      .thenFails(
+        'NOT_UNDER_REVIEW',
+        { paymentId: 'pay-1', flaggedAt: at(59) },
+        /resolved already, by backoffice at .*, with another note/,
+      );
+    // Dintero told its outcome again (authorised): still open, but no longer the person's.
+    const told = run([...given, ...resolved], [record('AUTHORIZED')]);
+    spec
+      .given([...given, ...resolved, ...told])
+      .when(resolve())
+      .thenFails(
+        'NOT_UNDER_REVIEW',
+        { paymentStatus: 'authorized' },
+        /no longer under review: Dintero told how it stands.*it is authorized now/,
+      );
+  });
+
   it('is refused when nothing waits for a person, and when the payment is settled', () => {
     spec
       .given([...awaitingCard, ...unknown])
@@ -237,6 +297,11 @@ describe('a refund handed to a person', () => {
     const refund = refundOf(fold(paymentDecider, [...before, ...resolved, ...taken]), 'r1');
     expect(refund).toMatchObject({ status: 'accepted', acceptedLateAt: at(120) });
     expect(refund?.flaggedForReviewAt).toBeUndefined();
+    // The same note again (a retry) is told why nothing waits, not that it was resolved with another note.
+    spec
+      .given([...before, ...resolved, ...taken])
+      .when(resolve('Asked Dintero support', 'r1'))
+      .thenFails('NOT_UNDER_REVIEW', { refundId: 'r1' }, /not under review: Dintero took it late \(recorded at .*\)/);
     spec
       .given([...before, ...resolved, ...taken])
       .when({ type: 'FlagRefundForReview', data: { refundId: 'r1', at: at(150) } })
@@ -251,7 +316,15 @@ describe('a refund handed to a person', () => {
     spec
       .given([...given, ...succeeded])
       .when(resolve('x', 'r1'))
-      .thenFails('NOT_UNDER_REVIEW');
+      .thenFails(
+        'NOT_UNDER_REVIEW',
+        { flaggedAt: at(90) },
+        /no longer under review: Dintero told its outcome \(succeeded\)/,
+      );
+    spec
+      .given(pending)
+      .when(resolve('x', 'r1'))
+      .thenFails('NOT_UNDER_REVIEW', { refundId: 'r1' }, /never handed to a person/);
     spec.given(given).when(resolve('x', 'r9')).thenFails('UNKNOWN_REFUND');
     // The payment's own review is another: not under review here.
     spec.given(given).when(resolve('x')).thenFails('NOT_UNDER_REVIEW');

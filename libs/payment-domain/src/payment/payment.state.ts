@@ -28,6 +28,19 @@ export interface ReviewResolution {
   readonly at: string;
 }
 
+/**
+ * The payment's own review that Dintero's word ended (a capture, its outcome told again, the payment ended, a further
+ * capture booked): the flag it cleared, with a person's word on it, if any. Why the payment is no longer under review,
+ * once the flag and the word are gone from it.
+ */
+export interface ReviewSettled {
+  /** The `at` of the `PaymentFlaggedForReview` that stood. */
+  readonly flaggedAt: string;
+  readonly resolved?: ReviewResolution;
+  /** When the event that ended it was recorded (absent for one without a time). */
+  readonly at?: string;
+}
+
 export interface Refund {
   readonly refundId: string;
   readonly amount: number;
@@ -86,6 +99,8 @@ interface PaymentCore extends Omit<PaymentRequestedData, 'items'> {
    * with `lateCapture`), in all: absent while none was.
    */
   readonly lateRefundedElsewhere?: Readonly<Record<string, number>>;
+  /** The last review of its own that Dintero's word ended; gone when it is handed over anew. */
+  readonly reviewSettled?: ReviewSettled;
 }
 
 export type PaymentState =
@@ -418,6 +433,29 @@ const finished = (data: { at: string; dinteroAt?: string }) => ({
 });
 
 export function evolvePayment(state: PaymentState, event: PaymentEvent): PaymentState {
+  return withReviewSettled(state, evolveFacts(state, event), event);
+}
+
+/**
+ * The payment after `event`, keeping the flag of its own that the event cleared (`ReviewSettled`): only Dintero's word
+ * clears one (a resolution keeps it), so that a person's word sent again is told why nothing waits for them. A flag
+ * recorded anew forgets the one kept.
+ */
+function withReviewSettled(before: PaymentState, after: PaymentState, event: PaymentEvent): PaymentState {
+  if (after.status === 'none') return after;
+  const stood = mayBeReviewed(before) ? before.flaggedForReviewAt : undefined;
+  const stands = mayBeReviewed(after) ? after.flaggedForReviewAt : undefined;
+  if (stands !== undefined && stands !== stood) {
+    const { reviewSettled: _forgotten, ...flagged } = after;
+    return flagged;
+  }
+  if (stood === undefined || stands !== undefined || !mayBeReviewed(before)) return after;
+  const resolved = before.reviewResolved === undefined ? {} : { resolved: before.reviewResolved };
+  const at = 'at' in event.data ? { at: event.data.at } : {};
+  return { ...after, reviewSettled: { flaggedAt: stood, ...resolved, ...at } };
+}
+
+function evolveFacts(state: PaymentState, event: PaymentEvent): PaymentState {
   switch (event.type) {
     case 'PaymentRequested': {
       const { items: _items, ...core } = event.data;

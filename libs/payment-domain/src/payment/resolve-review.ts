@@ -9,6 +9,7 @@ import {
   refundOf,
   refundUnderReview,
   type PaymentState,
+  type Refund,
   type ReviewResolution,
 } from './payment.state';
 
@@ -39,15 +40,14 @@ export function resolveReview(data: ResolveReview, state: PaymentState): Payment
     assertTheFlagNamed(refund.flaggedForReviewAt, flaggedAt, { paymentId, refundId });
     if (sameWord(refund.reviewResolved, data)) return [];
     if (!refundUnderReview(refund) || refund.flaggedForReviewAt === undefined)
-      throw notUnderReview(`Refund ${refundId} of payment ${paymentId} is not under review`, { paymentId, refundId });
+      throw refundNotUnderReview(paymentId, refund);
     const flagged = refund.flaggedForReviewAt;
     return [{ type: 'RefundReviewResolved', data: { refundId, flaggedAt: flagged, by, note, at } }];
   }
   const flagged = mayBeReviewed(payment) ? payment : undefined;
   assertTheFlagNamed(flagged?.flaggedForReviewAt, flaggedAt, { paymentId });
   if (sameWord(flagged?.reviewResolved, data)) return [];
-  if (!paymentUnderReview(payment) || flagged?.flaggedForReviewAt === undefined)
-    throw notUnderReview(`Payment ${paymentId} is not under review`, { paymentId });
+  if (!paymentUnderReview(payment) || flagged?.flaggedForReviewAt === undefined) throw paymentNotUnderReview(payment);
   return [{ type: 'PaymentReviewResolved', data: { flaggedAt: flagged.flaggedForReviewAt, by, note, at } }];
 }
 
@@ -71,5 +71,56 @@ function assertTheFlagNamed(
   );
 }
 
+/**
+ * Why nothing of the payment itself waits for a person, in words true of it (`NOT_UNDER_REVIEW`): resolved already with
+ * another word; handed over, then Dintero's word (a capture, its outcome told again, the payment ended, a further
+ * capture booked) cleared the flag and any word on it, so that a retry whose first answer was lost is told its word
+ * stays on the log; or never handed over.
+ */
+function paymentNotUnderReview(payment: Exclude<PaymentState, { status: 'none' }>): DomainError {
+  const { paymentId, status, reviewSettled } = payment;
+  const flagged = mayBeReviewed(payment) ? payment : undefined;
+  const resolved = flagged?.reviewResolved;
+  if (flagged?.flaggedForReviewAt !== undefined && resolved !== undefined)
+    return notUnderReview(
+      `Payment ${paymentId} is not under review: resolved already, by ${resolved.by} at ${resolved.at}, with another note`,
+      { paymentId, flaggedAt: flagged.flaggedForReviewAt },
+    );
+  if (reviewSettled !== undefined) {
+    const { flaggedAt, at, resolved: word } = reviewSettled;
+    return notUnderReview(
+      `Payment ${paymentId} is no longer under review: Dintero told how it stands since it was handed over at ` +
+        `${flaggedAt}, it is ${status} now${at === undefined ? '' : ` (recorded at ${at})`}` +
+        (word === undefined ? '' : `; the resolution by ${word.by} at ${word.at} stays on the log`),
+      { paymentId, flaggedAt, paymentStatus: status },
+    );
+  }
+  return notUnderReview(`Payment ${paymentId} is not under review: it was never handed to a person`, { paymentId });
+}
+
+/** Why a refund's review waits for no one, as `paymentNotUnderReview` says it of the payment's. */
+function refundNotUnderReview(paymentId: string, refund: Refund): DomainError {
+  const { refundId, flaggedForReviewAt, reviewResolved, acceptedLateAt, status } = refund;
+  const of = `Refund ${refundId} of payment ${paymentId}`;
+  const details = { paymentId, refundId };
+  if (flaggedForReviewAt !== undefined && reviewResolved !== undefined)
+    return notUnderReview(
+      `${of} is not under review: resolved already, by ${reviewResolved.by} at ${reviewResolved.at}, with another note`,
+      { ...details, flaggedAt: flaggedForReviewAt },
+    );
+  if (flaggedForReviewAt !== undefined)
+    return notUnderReview(`${of} is no longer under review: Dintero told its outcome (${status}) since`, {
+      ...details,
+      flaggedAt: flaggedForReviewAt,
+    });
+  if (acceptedLateAt !== undefined)
+    return notUnderReview(
+      `${of} is not under review: Dintero took it late (recorded at ${acceptedLateAt}); it is followed anew, and ` +
+        'handed to a person should Dintero never finish it',
+      details,
+    );
+  return notUnderReview(`${of} is not under review: it was never handed to a person`, details);
+}
+
 const notUnderReview = (message: string, details: Record<string, string>) =>
-  new DomainError('NOT_UNDER_REVIEW', `${message}: nothing waits for a person there`, details);
+  new DomainError('NOT_UNDER_REVIEW', message, details);
