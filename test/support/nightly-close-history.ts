@@ -7,6 +7,8 @@ import {
   operationStream,
   storeDecider,
   storeStream,
+  terminalDecider,
+  terminalStream,
   type CloseGivenUpData,
   type OperationRequestedData,
 } from '@app/payment-domain';
@@ -160,4 +162,68 @@ export async function terminalDayLog(
       .filter(ofDay),
     types: (streamName: string) => events.filter((e) => e.streamName === streamName).map((e) => e.type),
   };
+}
+
+/**
+ * A close of the terminal's batch by hand (an operator's `end_of_day`, not the nightly close's), written straight into
+ * the log as the command service records one: requested at `at`, dated `businessDay`, and completed a minute later.
+ */
+export async function closedByHand(
+  log: EventStore,
+  close: { storeId: string; terminalId: string; businessDay: string; at: number },
+): Promise<string> {
+  const { storeId, terminalId, businessDay, at } = close;
+  const operationId = `by-hand-${storeId}-${terminalId}-${at}`;
+  const metadata = { correlationId: 'operator', storeId, terminalId, operationId, businessDay };
+  const requestedAt = new Date(at).toISOString();
+  const request: OperationRequestedData = {
+    operationId,
+    storeId,
+    terminalId,
+    dinteroTerminalId: terminalId,
+    operation: 'end_of_day',
+    claimId: operationId,
+    requestedBy: 'operator',
+    requestedAt,
+    expiresAt: new Date(at + 900_000).toISOString(),
+    businessDay,
+  };
+  const stream = operationStream(operationId);
+  await handleCommand(log, stream, operationDecider, { type: 'RequestOperation', data: request }, { metadata });
+  await handleCommand(
+    log,
+    stream,
+    operationDecider,
+    {
+      type: 'RecordOperationOutcome',
+      data: { outcome: 'completed', dinteroOperationId: `d-${operationId}`, at: new Date(at + 60_000).toISOString() },
+    },
+    { metadata },
+  );
+  return operationId;
+}
+
+/** A payment on the terminal at `at`: its claim (`claimId`), and the claim's release a minute later. */
+export async function paidOn(
+  log: EventStore,
+  payment: { storeId: string; terminalId: string; claimId: string; at: number },
+): Promise<void> {
+  const { storeId, terminalId, claimId, at } = payment;
+  const metadata = { metadata: { correlationId: 'test' } };
+  const iso = (instant: number) => new Date(instant).toISOString();
+  const claim = { claimId, kind: 'payment' as const, paymentId: claimId, storeId, terminalId };
+  await handleCommand(
+    log,
+    terminalStream(terminalId),
+    terminalDecider,
+    { type: 'ClaimTerminal', data: { ...claim, claimedAt: iso(at), expiresAt: iso(at + 300_000) } },
+    metadata,
+  );
+  await handleCommand(
+    log,
+    terminalStream(terminalId),
+    terminalDecider,
+    { type: 'ReleaseTerminal', data: { terminalId, claimId, reason: 'finished', at: iso(at + 60_000) } },
+    metadata,
+  );
 }

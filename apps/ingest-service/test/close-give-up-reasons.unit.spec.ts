@@ -21,6 +21,10 @@ describe('the reasons a nightly close gives up a day for', () => {
     expect(outOfUseReason('2026-12-01', period)).toBe(
       'out of use at the close time of 2026-12-01: taken out of use at 2026-12-01T15:00:00.000Z (deactivated) after payments or refunds on it since the close time before (the last at 2026-12-01T14:00:00.000Z); its batch was not closed: close it by hand, or its next close takes it should it come back into use',
     );
+    // Closed by hand before: what it took after that close.
+    expect(outOfUseReason('2026-12-01', period, at('2026-12-01T13:00:00.000Z'))).toBe(
+      'out of use at the close time of 2026-12-01: taken out of use at 2026-12-01T15:00:00.000Z (deactivated) after payments or refunds on it since its close by hand at 2026-12-01T13:00:00.000Z (the last at 2026-12-01T14:00:00.000Z); its batch was not closed: close it by hand, or its next close takes it should it come back into use',
+    );
   });
 
   it('says why a day was missed: recorded in use late, taken out of use, or the nightly close not running', () => {

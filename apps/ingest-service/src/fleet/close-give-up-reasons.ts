@@ -1,7 +1,10 @@
 import { addDays, type StoreEvent } from '@app/payment-domain';
 import type { UsePeriod } from './terminal-use-periods';
 
-/** A terminal day due and never closed, given up or closed by hand, as `missedCloses` finds it. */
+/**
+ * A terminal day due and never closed or given up, as `missedCloses` finds it: not closed by hand either, or out of use
+ * at its close time after taking payments or refunds since its close by hand.
+ */
 export interface MissedTerminalDay {
   readonly storeId: string;
   readonly terminalId: string;
@@ -15,9 +18,11 @@ export interface MissedTerminalDay {
   readonly inUse?: { readonly from: number; readonly recordedAfter?: number };
   /**
    * Out of use at the day's close time: the period in use that ended in the day after taking payments or refunds
-   * (`outOfUseReason`).
+   * (`outOfUseReason`), after the day's close by hand when there was one.
    */
   readonly outOfUseBefore?: UsePeriod;
+  /** When the day's latest close by hand that completed was asked for, when the terminal took more after it. */
+  readonly closedByHandAt?: number;
 }
 
 /** Why an attempt voided by its day's give-up (`CloseAttemptVoided`) is not started: the day is to be given up. */
@@ -42,13 +47,18 @@ export function supersededReason(nextDay: string, why: string): string {
  * refused or time out, attempt after attempt, to be given up hours later with a vaguer reason. So the day is given up at
  * its close time, naming when and how the terminal left use and its last payment or refund, for the store day to list
  * it under `notClosed`: closed by hand, or by its next close should it come back into use (the store day then marks the
- * give-up closed since).
+ * give-up closed since). A day closed by hand before it left use is given up so only for what it took after that close
+ * (`closedByHandAt`: when the close was asked for), which no close holds either.
  */
-export function outOfUseReason(businessDay: string, period: UsePeriod): string {
+export function outOfUseReason(businessDay: string, period: UsePeriod, closedByHandAt?: number): string {
   const until = period.until === undefined ? '' : ` at ${new Date(period.until).toISOString()}`;
   const how = period.endedAs === undefined ? '' : ` (${period.endedAs})`;
+  const since =
+    closedByHandAt === undefined
+      ? 'the close time before'
+      : `its close by hand at ${new Date(closedByHandAt).toISOString()}`;
   const last = period.lastUsedAt === undefined ? '' : ` (the last at ${new Date(period.lastUsedAt).toISOString()})`;
-  return `out of use at the close time of ${businessDay}: taken out of use${until}${how} after payments or refunds on it since the close time before${last}; its batch was not closed: close it by hand, or its next close takes it should it come back into use`;
+  return `out of use at the close time of ${businessDay}: taken out of use${until}${how} after payments or refunds on it since ${since}${last}; its batch was not closed: close it by hand, or its next close takes it should it come back into use`;
 }
 
 /** A store event about one of its terminals. */
@@ -76,7 +86,7 @@ export function endedAs(event: TerminalStoreEvent): string | undefined {
 export function missedDayReason(missed: MissedTerminalDay): string {
   const { businessDay, nextCloseAt, outOfUseAt, inUse, outOfUseBefore } = missed;
   const next = addDays(businessDay, 1);
-  if (outOfUseBefore !== undefined) return outOfUseReason(businessDay, outOfUseBefore);
+  if (outOfUseBefore !== undefined) return outOfUseReason(businessDay, outOfUseBefore, missed.closedByHandAt);
   // Its coming into use, dated before the close time (a status, when Dintero was asked), recorded only once the next
   // day's close had fallen due: no close of the day could be made while it was due.
   if (inUse?.recordedAfter !== undefined && inUse.recordedAfter >= nextCloseAt)

@@ -105,10 +105,11 @@ function storeDayDue(index: NightlyCloseIndex, settings: CloseDaySettings, termi
  * (deactivated, moved, not `ACTIVE` at Dintero: `notItsDay`), that took payments or refunds in the day before they were
  * taken out of use: no close of theirs is made, and what they took would reach no close until they came back into
  * use, and none if they never did. Each is given up at once, saying why (`outOfUseReason`), for the store day to list
- * it not closed; a close made when the terminal is back marks it closed since. A day with a close tried, or closed by
- * hand, is left to those. One that fell due before this instance started is found late, and says so (`dueAt`: no
- * instance may have been running then); given up later, found late, by the look for missed days when it could not be
- * then.
+ * it not closed; a close made when the terminal is back marks it closed since. A day with a close tried is left to
+ * it. A day closed by hand is given up so only when the terminal took payments or refunds after that close was asked
+ * for (before it was taken out of use): the close by hand closed the batch up to then, what came after is in no close.
+ * One that fell due before this instance started is found late, and says so (`dueAt`: no instance may have been
+ * running then); given up later, found late, by the look for missed days when it could not be then.
  */
 export function outOfUseAtCloseTime(index: NightlyCloseIndex, settings: CloseDaySettings, now: number) {
   const found: {
@@ -122,14 +123,16 @@ export function outOfUseAtCloseTime(index: NightlyCloseIndex, settings: CloseDay
   }[] = [];
   const previous = new Map<string, number>();
   for (const { storeId, terminalId, store, businessDay, closeAt, key } of terminalDaysDue(index, settings, now)) {
-    if (index.closes.has(key) || index.closedByHand.has(key)) continue;
+    if (index.closes.has(key)) continue;
     const { timeZone, endOfDayTime = DEFAULT_END_OF_DAY_TIME } = store.details;
     const schedule = `${timeZone} ${endOfDayTime} ${businessDay}`;
     const previousCloseAt = previous.get(schedule) ?? closeTime(addDays(businessDay, -1), endOfDayTime, timeZone);
     previous.set(schedule, previousCloseAt);
-    const period = index.use.usedAndEndedBetween(`${storeId}.${terminalId}`, previousCloseAt, closeAt);
+    const closedByHandAt = handCloseAfter(index, key, previousCloseAt);
+    const from = closedByHandAt ?? previousCloseAt;
+    const period = index.use.usedAndEndedBetween(`${storeId}.${terminalId}`, from, closeAt);
     if (period === undefined) continue;
-    const reason = outOfUseReason(businessDay, period);
+    const reason = outOfUseReason(businessDay, period, closedByHandAt);
     const dueAt = terminalCloseAt(storeId, terminalId, closeAt, settings.spreadMs);
     found.push({ storeId, terminalId, businessDay, key, reason, dueAt });
   }
@@ -143,7 +146,9 @@ export function outOfUseAtCloseTime(index: NightlyCloseIndex, settings: CloseDay
  * nothing said their batch was not closed: each is given up, once (`missedReason` says whether and why). A day the
  * terminal was not in use at (its close time in none of the terminal's periods in use: not yet registered or
  * `ACTIVE` at Dintero, or out of use then, between two periods or since) and a day a close by hand closed are none of
- * these, but for one it took payments or refunds in before it was taken out of use (`outOfUseBefore`); a terminal taken out of use since (deactivated, removed), or taken back into use since, still has the days
+ * these, but for one it took payments or refunds in (after its close by hand, if any) before it was taken out of use
+ * (`outOfUseBefore`): a day in use at its close time and closed by hand has what it took after that close in its next
+ * close; a terminal taken out of use since (deactivated, removed), or taken back into use since, still has the days
  * of its earlier periods looked at. Each terminal's days are looked at from the day before the due one back to the
  * latest the log shows the nightly close at work on it (the days before then were looked at while the engine ran),
  * and no further back than `lookBackFrom` (`NIGHTLY_CLOSE_LOOK_BACK_DAYS`).
@@ -183,18 +188,23 @@ export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySetting
       for (const { day, closeAt, nextCloseAt, previousCloseAt } of days) {
         const key = `${terminalKey}.${day}`;
         if (since > closeAt || index.tracedDays.has(key)) break;
-        if (index.closes.has(key) || index.closedByHand.has(key) || index.notMissed.has(key)) continue;
+        if (index.closes.has(key) || index.notMissed.has(key)) continue;
         // The day stays this terminal's close until its next day's falls due, spread and all (as `dueCloses` has it).
         if (now < terminalCloseAt(storeId, terminalId, nextCloseAt, settings.spreadMs)) continue;
         const found = { storeId, terminalId, businessDay: day, key, closeAt, nextCloseAt };
         // Not in use at that day's close time (out of use then, between two periods): no close of its was due. But
         // one that took payments or refunds in the day before it was taken out of use has them in no close.
         const period = index.use.at(terminalKey, closeAt);
+        const closedByHandAt = handCloseAfter(index, key, previousCloseAt);
         if (period === undefined) {
-          const outOfUseBefore = index.use.usedAndEndedBetween(terminalKey, previousCloseAt, closeAt);
-          if (outOfUseBefore !== undefined) its.push({ ...found, outOfUseBefore });
+          const from = closedByHandAt ?? previousCloseAt;
+          const outOfUseBefore = index.use.usedAndEndedBetween(terminalKey, from, closeAt);
+          const byHand = closedByHandAt === undefined ? {} : { closedByHandAt };
+          if (outOfUseBefore !== undefined) its.push({ ...found, outOfUseBefore, ...byHand });
           continue;
         }
+        // In use at its close time and closed by hand: what it took after that close, its next close takes.
+        if (index.closedByHand.has(key)) continue;
         const { from, until: outOfUseAt, recordedAfter } = period;
         const out = outOfUseAt === undefined ? {} : { outOfUseAt };
         its.push({ ...found, inUse: { from, ...(recordedAfter === undefined ? {} : { recordedAfter }) }, ...out });
@@ -203,6 +213,15 @@ export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySetting
     }
   }
   return missed;
+}
+
+/**
+ * When the terminal day's latest close by hand that completed was asked for, if after the close time before (`from`):
+ * it closed the batch up to then, so only what the terminal took after it is in no close.
+ */
+function handCloseAfter(index: NightlyCloseIndex, key: string, from: number): number | undefined {
+  const at = index.closedByHand.get(key);
+  return at !== undefined && at > from ? at : undefined;
 }
 
 /** Every terminal in use whose day's close time (with its spread) has come: the closes due now. */

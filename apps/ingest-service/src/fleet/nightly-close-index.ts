@@ -54,9 +54,16 @@ export class NightlyCloseIndex {
   readonly inService = new CloseInService();
   /** By `{timeZone} {endOfDayTime}`, the days the look for missed days goes over, as of the due day and the first day. */
   schedules = new Map<string, { readonly due: string; readonly from: string; readonly days: readonly MissedDay[] }>();
-  /** Terminal days (`{storeId}.{terminalId}.{day}`) a close by hand closed: no nightly close of theirs is missed. */
-  readonly closedByHand = new Set<string>();
-  readonly handCloseOf = new Map<string, string>();
+  /**
+   * Terminal days (`{storeId}.{terminalId}.{day}`) a close by hand closed, and when the latest of them that completed
+   * was asked for: it closed the batch up to then, so no nightly close of theirs is missed, but what the terminal took
+   * after it is in no close of the day (`outOfUseAtCloseTime`). Asked for, not completed: the close holds the terminal
+   * from then, so a payment or refund that claimed it since came after the close ran, or after the close's claim ran
+   * out with the close still at Dintero (taken for after it: a give-up too many rather than a sale in no close).
+   */
+  readonly closedByHand = new Map<string, number>();
+  /** Closes by hand by operation id: their terminal day, and when each was asked for. */
+  readonly handCloseOf = new Map<string, { readonly key: string; readonly requestedAt: number }>();
   /** Terminal days with no trace found to be no missed close (the nightly close not in service then): not read again. */
   readonly notMissed = new Set<string>();
   /**
@@ -107,7 +114,8 @@ export class NightlyCloseIndex {
       const { storeId, terminalId, businessDay, requestedBy } = event.data;
       if (businessDay === undefined || event.data.operation !== 'end_of_day') return;
       if (requestedBy !== CORRELATION_ID) {
-        this.handCloseOf.set(id, `${storeId}.${terminalId}.${businessDay}`);
+        const key = `${storeId}.${terminalId}.${businessDay}`;
+        this.handCloseOf.set(id, { key, requestedAt: Date.parse(event.data.requestedAt) });
         return;
       }
       this.inService.sawAtWork(businessDay, event.data.requestedAt);
@@ -122,7 +130,10 @@ export class NightlyCloseIndex {
       return;
     }
     const byHand = this.handCloseOf.get(id);
-    if (byHand !== undefined && event.type === 'OperationCompleted') this.closedByHand.add(byHand);
+    if (byHand !== undefined && event.type === 'OperationCompleted') {
+      const { key, requestedAt } = byHand;
+      this.closedByHand.set(key, Math.max(requestedAt, this.closedByHand.get(key) ?? -Infinity));
+    }
     const of = this.closeOf.get(id);
     const current = of && this.closes.get(of.key);
     // Another attempt's news (an older one ending late) leaves the latest attempt as it is.
@@ -176,9 +187,10 @@ export class NightlyCloseIndex {
     // Keys end in the day, ten characters.
     const before = (day: string) => (key: string) => key.slice(-10) < day;
     for (const key of this.seenDue) if (before(oldest)(key)) this.seenDue.delete(key);
-    for (const keys of [this.closedByHand, this.notMissed, this.tracedDays])
+    for (const keys of [this.notMissed, this.tracedDays])
       for (const key of keys) if (before(lookBackFrom)(key)) keys.delete(key);
-    for (const [operationId, key] of this.handCloseOf)
+    for (const key of this.closedByHand.keys()) if (before(lookBackFrom)(key)) this.closedByHand.delete(key);
+    for (const [operationId, { key }] of this.handCloseOf)
       if (before(lookBackFrom)(key)) this.handCloseOf.delete(operationId);
     // A terminal removed before the days looked back over has no day left to look at, nor its periods in use before.
     const lookBackStart = Date.parse(lookBackFrom);
