@@ -11,6 +11,7 @@ import {
   terminalStream,
   type CloseGivenUpData,
   type OperationRequestedData,
+  type ReleaseReason,
 } from '@app/payment-domain';
 import { closeOperationId, closeTime, dueClose } from '../../apps/ingest-service/src/fleet/close-schedule';
 
@@ -203,10 +204,15 @@ export async function closedByHand(
   return operationId;
 }
 
-/** A payment on the terminal at `at`: its claim (`claimId`), and the claim's release a minute later. */
+/**
+ * A payment on the terminal at `at`: its claim (`claimId`), and the claim's release a minute later, `finished` (its
+ * outcome recorded, whatever it was) unless `released` says otherwise (`rejected`: refused before it reached the
+ * terminal; `none`: not released, its outcome unknown).
+ */
 export async function paidOn(
   log: EventStore,
   payment: { storeId: string; terminalId: string; claimId: string; at: number },
+  released: ReleaseReason | 'none' = 'finished',
 ): Promise<void> {
   const { storeId, terminalId, claimId, at } = payment;
   const metadata = { metadata: { correlationId: 'test' } };
@@ -219,11 +225,12 @@ export async function paidOn(
     { type: 'ClaimTerminal', data: { ...claim, claimedAt: iso(at), expiresAt: iso(at + 300_000) } },
     metadata,
   );
+  if (released === 'none') return;
   await handleCommand(
     log,
     terminalStream(terminalId),
     terminalDecider,
-    { type: 'ReleaseTerminal', data: { terminalId, claimId, reason: 'finished', at: iso(at + 60_000) } },
+    { type: 'ReleaseTerminal', data: { terminalId, claimId, reason: released, at: iso(at + 60_000) } },
     metadata,
   );
 }

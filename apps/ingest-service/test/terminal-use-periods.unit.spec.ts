@@ -22,9 +22,9 @@ describe('a terminal’s periods in use', () => {
   it('finds the period that took payments after the close before and ended before the close, out of use at it', () => {
     const use = new TerminalUsePeriods();
     use.began(T, 100);
-    use.used(T, 150);
+    use.used(T, 150, 'pay-1');
     use.ended(T, 200, 'deactivated');
-    use.used(T, 250);
+    use.used(T, 250, 'pay-2');
     // Used at 150, ended at 200: the day closing at 300 (the one before at 120) holds a sale no close took.
     expect(use.usedAndEndedBetween(T, 120, 300)).toEqual({
       from: 100,
@@ -39,6 +39,44 @@ describe('a terminal’s periods in use', () => {
     // In use at the close time again: its close holds it all.
     use.began(T, 280);
     expect(use.usedAndEndedBetween(T, 120, 300)).toBeUndefined();
+  });
+
+  it('takes back a payment refused before it reached the terminal, and no other', () => {
+    const use = new TerminalUsePeriods();
+    use.began(T, 100);
+    use.used(T, 110, 'captured');
+    use.released('captured', false);
+    use.used(T, 150, 'refused');
+    use.released('refused', true);
+    use.ended(T, 200, 'INACTIVE at Dintero');
+    expect(use.usedAndEndedBetween(T, 105, 300)?.lastUsedAt).toBe(110);
+    expect(use.usedAndEndedBetween(T, 120, 300)).toBeUndefined();
+
+    // Claimed again (a resumed request, whose first run may have reached the terminal), then refused: use still.
+    const resumed = new TerminalUsePeriods();
+    resumed.began(T, 100);
+    resumed.used(T, 150, 'resumed');
+    resumed.used(T, 160, 'resumed');
+    resumed.released('resumed', true);
+    resumed.ended(T, 200, 'deactivated');
+    expect(resumed.usedAndEndedBetween(T, 120, 300)?.lastUsedAt).toBe(160);
+
+    const declined = new TerminalUsePeriods();
+    declined.began(T, 100);
+    declined.used(T, 150, 'declined');
+    declined.released('declined', false);
+    declined.used(T, 160, 'expired');
+    declined.released('expired', false);
+    declined.used(T, 170, 'unknown');
+    declined.ended(T, 200, 'deactivated');
+    // Released as declined or expired, or never released (its outcome unknown): use.
+    expect(declined.usedAndEndedBetween(T, 120, 300)?.lastUsedAt).toBe(170);
+    declined.released('unknown', false);
+    expect(declined.usedAndEndedBetween(T, 165, 300)?.lastUsedAt).toBe(170);
+    // A refused release of a claim released already, or never noted, takes nothing back.
+    declined.released('declined', true);
+    declined.released('never-noted', true);
+    expect(declined.usedAndEndedBetween(T, 120, 300)?.lastUsedAt).toBe(170);
   });
 
   it('takes a second start or end in a row for none', () => {

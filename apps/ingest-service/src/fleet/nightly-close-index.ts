@@ -96,8 +96,14 @@ export class NightlyCloseIndex {
     }
     if (known?.stream === 'terminal') {
       const { event } = known;
-      if (event.type === 'TerminalClaimed' && (event.data.kind === 'payment' || event.data.kind === 'refund'))
-        this.use.used(`${event.data.storeId}.${event.data.terminalId}`, Date.parse(event.data.claimedAt));
+      if (event.type === 'TerminalClaimed' && (event.data.kind === 'payment' || event.data.kind === 'refund')) {
+        const { storeId, terminalId, claimedAt, claimId } = event.data;
+        this.use.used(`${storeId}.${terminalId}`, Date.parse(claimedAt), claimId);
+      }
+      // A payment or refund refused before it reached the terminal is no use of it; any other stays use, a declined,
+      // cancelled or failed payment's too: one may yet be captured late (`LateCaptureRecorded`), which this does not
+      // follow, and Dintero documents no batch without it.
+      if (event.type === 'TerminalReleased') this.use.released(event.data.claimId, event.data.reason === 'rejected');
       return;
     }
     if (known?.stream !== 'operation') return;

@@ -27,6 +27,12 @@ export interface UsePeriod {
  */
 export class TerminalUsePeriods {
   private readonly periods = new Map<string, UsePeriod[]>();
+  /**
+   * The claims of payments and refunds noted once and not yet released, by claim id: the period each was noted on, the
+   * instant noted, and the period's latest use before it, to take it back should it be released as refused
+   * (`released`). One a terminal at most (a claim holds its terminal alone), and one never released goes with its period.
+   */
+  private readonly open = new Map<string, { period: UsePeriod; at: number; before?: number }>();
 
   /** Taken into use at `at`, recorded no earlier than `recordedAfter`; nothing when it is in use already. */
   began(terminal: string, at: number, recordedAfter?: number): void {
@@ -45,10 +51,33 @@ export class TerminalUsePeriods {
     if (endedAs !== undefined) last.endedAs = endedAs;
   }
 
-  /** A payment or refund claimed it at `at`: noted on the period that instant fell in, if any. */
-  used(terminal: string, at: number): void {
+  /**
+   * A payment or refund claimed it at `at` (`claimId`): noted on the period that instant fell in, if any, as use at
+   * once, whatever becomes of it: its outcome unknown, it may yet have taken money. A claim noted again (extended, by
+   * a request resumed after its first run died) stays use for good: its first run may have reached the terminal.
+   */
+  used(terminal: string, at: number, claimId: string): void {
+    const again = this.open.delete(claimId);
     const period = this.at(terminal, at);
-    if (period !== undefined && (period.lastUsedAt ?? -Infinity) < at) period.lastUsedAt = at;
+    if (period === undefined) return;
+    const before = period.lastUsedAt;
+    if ((before ?? -Infinity) < at) period.lastUsedAt = at;
+    if (!again)
+      this.open.set(claimId, { period, at: period.lastUsedAt ?? at, ...(before === undefined ? {} : { before }) });
+  }
+
+  /**
+   * The claim `claimId` released, as `refused` or not. Refused (`TerminalReleased` `rejected`: Dintero refused the
+   * payment's session, a 4xx, or the engine refused the command, before anything reached the terminal) it took no
+   * money and no place in a batch, and its note is taken back while it is still its period's latest use. Any other
+   * release (finished, whatever the outcome; expired; reconciled) leaves it noted.
+   */
+  released(claimId: string, refused: boolean): void {
+    const open = this.open.get(claimId);
+    this.open.delete(claimId);
+    if (open === undefined || !refused || open.period.lastUsedAt !== open.at) return;
+    if (open.before === undefined) delete open.period.lastUsedAt;
+    else open.period.lastUsedAt = open.before;
   }
 
   /**
@@ -100,6 +129,8 @@ export class TerminalUsePeriods {
       if (kept.length === 0) this.periods.delete(terminal);
       else if (kept.length < periods.length) this.periods.set(terminal, kept);
     }
+    for (const [claimId, { period }] of this.open)
+      if (period.until !== undefined && period.until < instant) this.open.delete(claimId);
   }
 
   /** How many periods are kept, all terminals together. */
