@@ -35,6 +35,11 @@ describe('the reasons a nightly close gives up a day for', () => {
     expect(missedDayReason({ ...day, outOfUseAt: at('2026-12-01T23:00:00.000Z') })).toBe(
       'missed: no close of 2026-12-01 was made before the terminal was taken out of use, at 2026-12-01T23:00:00.000Z',
     );
+    // Closed by hand before the close time, used again since: what it took after that close is in no close.
+    const afterHand = { closedByHandAt: at('2026-12-01T12:00:00.000Z'), lastUsedAt: at('2026-12-01T13:00:00.000Z') };
+    expect(missedDayReason({ ...day, outOfUseAt: at('2026-12-01T23:00:00.000Z'), ...afterHand })).toBe(
+      'missed: no close of 2026-12-01 was made before the terminal was taken out of use, at 2026-12-01T23:00:00.000Z, after payments or refunds on it since its close by hand at 2026-12-01T12:00:00.000Z (the last at 2026-12-01T13:00:00.000Z)',
+    );
     expect(missedDayReason(day)).toBe(
       'missed: no close of 2026-12-01 was made before the close of 2026-12-02 fell due (the nightly close was not running then)',
     );

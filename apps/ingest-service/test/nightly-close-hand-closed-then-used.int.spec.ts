@@ -16,13 +16,18 @@ const SOLD_AFTER_MISSED = 'HC-2';
 const CLOSED_LAST = 'HC-3';
 /** Took a payment, deactivated, then closed by hand, as a deactivated terminal's last day is. */
 const DEACTIVATED_THEN_CLOSED = 'HC-4';
+/** In use at the day before's close time, closed by hand before it with nothing after, deactivated after it. */
+const IN_USE_CLOSED_LAST = 'HC-5';
+/** As `IN_USE_CLOSED_LAST`, having taken a payment after its close by hand: no close of the day made before it left use. */
+const IN_USE_SOLD_AFTER = 'HC-6';
 
 /**
  * A terminal closed by hand in a day, then used again, and out of use at the day's close time: the close by hand closed
  * the batch up to it, and what the terminal took after it reaches no close (none is made of a terminal out of use at
  * its close time), as on a day with no close at all. The day is given up for those sales, saying so. Where a close by
  * hand left the day alone, whatever the terminal took after it. A day whose close by hand came after its last payment
- * or refund is still left alone.
+ * or refund is still left alone. So too a terminal in use at the close time, closed by hand before it, used again, and
+ * taken out of use after it before any close of the day was made (the engine down then): given up as missed.
  */
 describe('the nightly close of a terminal closed by hand, used again, and out of use at the close time', () => {
   let engine: Engine;
@@ -51,7 +56,9 @@ describe('the nightly close of a terminal closed by hand, used again, and out of
     await registerLongAgoAtDintero(
       engine,
       STORE,
-      [SOLD_AFTER, SOLD_AFTER_MISSED, CLOSED_LAST, DEACTIVATED_THEN_CLOSED],
+      // In this order: the missed days are looked at terminal by terminal as registered, IN_USE_CLOSED_LAST's before
+      // IN_USE_SOLD_AFTER's, and the days out of use at the due day's close time before them all.
+      [SOLD_AFTER, SOLD_AFTER_MISSED, CLOSED_LAST, DEACTIVATED_THEN_CLOSED, IN_USE_CLOSED_LAST, IN_USE_SOLD_AFTER],
       5,
     );
     // In the log's order, as it happened.
@@ -60,6 +67,12 @@ describe('the nightly close of a terminal closed by hand, used again, and out of
     await byHand(SOLD_AFTER_MISSED, day(1), closeAt(2) + 2 * hour);
     await paid(SOLD_AFTER_MISSED, closeAt(2) + 3 * hour);
     await deactivate(SOLD_AFTER_MISSED, closeAt(2) + 4 * hour);
+    for (const terminalId of [IN_USE_CLOSED_LAST, IN_USE_SOLD_AFTER]) {
+      await closedThatNight(engine.log, { storeId: STORE, terminalId, businessDay: day(2) });
+      await paid(terminalId, closeAt(2) + hour);
+      await byHand(terminalId, day(1), closeAt(2) + 2 * hour);
+    }
+    await paid(IN_USE_SOLD_AFTER, closeAt(2) + 3 * hour);
     for (const terminalId of [SOLD_AFTER, CLOSED_LAST, DEACTIVATED_THEN_CLOSED]) {
       await closedThatNight(engine.log, { storeId: STORE, terminalId, businessDay: day(1) });
       await paid(terminalId, closeAt(1) + hour);
@@ -71,6 +84,8 @@ describe('the nightly close of a terminal closed by hand, used again, and out of
     await deactivate(CLOSED_LAST, closeAt(1) + 4 * hour);
     await deactivate(DEACTIVATED_THEN_CLOSED, closeAt(1) + 2 * hour);
     await byHand(DEACTIVATED_THEN_CLOSED, due, closeAt(1) + 3 * hour);
+    // After the day before's close time, no close of it made (the engine down).
+    for (const terminalId of [IN_USE_CLOSED_LAST, IN_USE_SOLD_AFTER]) await deactivate(terminalId, closeAt(1) + hour);
   }, 60_000);
   afterAll(async () => {
     await closer?.close();
@@ -83,25 +98,31 @@ describe('the nightly close of a terminal closed by hand, used again, and out of
     // A budget of ten give-ups a round: every day to give up is found in the first round, those out of use at the due
     // day's close time before the missed days.
     closer = await startNightlyCloser(engine, { NIGHTLY_CLOSE_MAX_PER_SECOND: '50' });
-    const ofMissed = (each: { terminalId: string }) => each.terminalId === SOLD_AFTER_MISSED;
-    await waitUntil(async () => givenUpIn(await events()).some(ofMissed), 30_000, 'the missed day given up');
+    await waitUntil(async () => givenUpIn(await events()).length >= 3, 30_000, 'the days given up');
     const givenUp = givenUpIn(await events());
     expect(givenUp.map((each) => `${each.terminalId} ${each.businessDay}`).sort()).toEqual([
       `${SOLD_AFTER} ${due}`,
       `${SOLD_AFTER_MISSED} ${day(1)}`,
+      `${IN_USE_SOLD_AFTER} ${day(1)}`,
     ]);
     const reason = (businessDay: string, back: number) =>
       `out of use at the close time of ${businessDay}: taken out of use at ${iso(closeAt(back) + 4 * hour)} (deactivated) after payments or refunds on it since its close by hand at ${iso(closeAt(back) + 2 * hour)} (the last at ${iso(closeAt(back) + 3 * hour)}); its batch was not closed: close it by hand, or its next close takes it should it come back into use`;
     const soldAfter = givenUp.find((each) => each.terminalId === SOLD_AFTER)!;
     expect(soldAfter.reason).toBe(`${reason(due, 1)}; found late, at ${soldAfter.at}`);
-    const missed = givenUp.find(ofMissed)!;
+    const missed = givenUp.find((each) => each.terminalId === SOLD_AFTER_MISSED)!;
     expect(missed.reason).toBe(`${reason(day(1), 2)}; found late, at ${missed.at}`);
-    // No close of either day asked for: out of use at its close time.
+    const inUse = givenUp.find((each) => each.terminalId === IN_USE_SOLD_AFTER)!;
+    expect(inUse.reason).toBe(
+      `missed: no close of ${day(1)} was made before the terminal was taken out of use, at ${iso(closeAt(1) + hour)}, after payments or refunds on it since its close by hand at ${iso(closeAt(2) + 2 * hour)} (the last at ${iso(closeAt(2) + 3 * hour)}); found late, at ${inUse.at}`,
+    );
+    // No close of those days asked for: out of use at its close time, or the engine down.
     const requested = (await events()).filter(
       (event) =>
         event.type === 'OperationRequested' && (event.data as { requestedBy: string }).requestedBy !== 'operator',
     );
     expect(requested.map((event) => (event.data as { businessDay?: string }).businessDay).sort()).toEqual([
+      day(2),
+      day(2),
       day(2),
       day(1),
       day(1),

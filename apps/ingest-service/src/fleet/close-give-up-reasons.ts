@@ -23,6 +23,8 @@ export interface MissedTerminalDay {
   readonly outOfUseBefore?: UsePeriod;
   /** When the day's latest close by hand that completed was asked for, when the terminal took more after it. */
   readonly closedByHandAt?: number;
+  /** In use at the close time and closed by hand: its latest payment or refund, after that close. */
+  readonly lastUsedAt?: number;
 }
 
 /** Why an attempt voided by its day's give-up (`CloseAttemptVoided`) is not started: the day is to be given up. */
@@ -92,8 +94,14 @@ export function missedDayReason(missed: MissedTerminalDay): string {
   if (inUse?.recordedAfter !== undefined && inUse.recordedAfter >= nextCloseAt)
     return `missed: the terminal's coming into use at ${new Date(inUse.from).toISOString()}, before the close time of ${businessDay}, was recorded only after the close of ${next} fell due`;
   // Taken out of use while the day was still its close (after its close time, before the close was made).
-  if (outOfUseAt !== undefined && outOfUseAt < nextCloseAt)
-    return `missed: no close of ${businessDay} was made before the terminal was taken out of use, at ${new Date(outOfUseAt).toISOString()}`;
+  if (outOfUseAt !== undefined && outOfUseAt < nextCloseAt) {
+    const { closedByHandAt, lastUsedAt } = missed;
+    const afterHand =
+      closedByHandAt === undefined || lastUsedAt === undefined
+        ? ''
+        : `, after payments or refunds on it since its close by hand at ${new Date(closedByHandAt).toISOString()} (the last at ${new Date(lastUsedAt).toISOString()})`;
+    return `missed: no close of ${businessDay} was made before the terminal was taken out of use, at ${new Date(outOfUseAt).toISOString()}${afterHand}`;
+  }
   return `missed: no close of ${businessDay} was made before the close of ${next} fell due (the nightly close was not running then)`;
 }
 

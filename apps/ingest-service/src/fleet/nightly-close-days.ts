@@ -148,8 +148,9 @@ export function outOfUseAtCloseTime(index: NightlyCloseIndex, settings: CloseDay
  * `ACTIVE` at Dintero, or out of use then, between two periods or since) and a day a close by hand closed are none of
  * these, but for one it took payments or refunds in (after its close by hand, if any) before it was taken out of use
  * (`outOfUseBefore`): a day in use at its close time and closed by hand has what it took after that close in its next
- * close; a terminal taken out of use since (deactivated, removed), or taken back into use since, still has the days
- * of its earlier periods looked at. Each terminal's days are looked at from the day before the due one back to the
+ * close, but for one the terminal left use after, before the next day's close time, having taken nothing since (given
+ * up, as missed before it was taken out of use); a terminal taken out of use since (deactivated, removed), or taken
+ * back into use since, still has the days of its earlier periods looked at. Each terminal's days are looked at from the day before the due one back to the
  * latest the log shows the nightly close at work on it (the days before then were looked at while the engine ran),
  * and no further back than `lookBackFrom` (`NIGHTLY_CLOSE_LOOK_BACK_DAYS`).
  */
@@ -203,11 +204,27 @@ export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySetting
           if (outOfUseBefore !== undefined) its.push({ ...found, outOfUseBefore, ...byHand });
           continue;
         }
-        // In use at its close time and closed by hand: what it took after that close, its next close takes.
-        if (index.closedByHand.has(key)) continue;
-        const { from, until: outOfUseAt, recordedAfter } = period;
+        const { from, until: outOfUseAt, recordedAfter, lastUsedAt } = period;
+        // In use at its close time and closed by hand: the close by hand closed the batch up to it, and what the
+        // terminal took after it the next close takes, unless the terminal left use before the next day's close time
+        // (no nightly close of the day made by then), having taken nothing since this day's close time (anything since
+        // has the next day given up as out of use at its close time, the batch with it).
+        if (index.closedByHand.has(key)) {
+          const soldAfter =
+            closedByHandAt !== undefined &&
+            lastUsedAt !== undefined &&
+            lastUsedAt > closedByHandAt &&
+            lastUsedAt <= closeAt;
+          if (!soldAfter || outOfUseAt === undefined || outOfUseAt >= nextCloseAt) continue;
+        }
         const out = outOfUseAt === undefined ? {} : { outOfUseAt };
-        its.push({ ...found, inUse: { from, ...(recordedAfter === undefined ? {} : { recordedAfter }) }, ...out });
+        const byHand = closedByHandAt === undefined || lastUsedAt === undefined ? {} : { closedByHandAt, lastUsedAt };
+        its.push({
+          ...found,
+          inUse: { from, ...(recordedAfter === undefined ? {} : { recordedAfter }) },
+          ...out,
+          ...byHand,
+        });
       }
       missed.push(...its.reverse());
     }
