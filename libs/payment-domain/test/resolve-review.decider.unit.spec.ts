@@ -308,6 +308,38 @@ describe('a refund handed to a person', () => {
       .then([expect.objectContaining({ type: 'RefundFlaggedForReview' }) as PaymentEvent]);
   });
 
+  it('tells a refund taken late that Dintero has finished since: its outcome, not that it is followed anew', () => {
+    // Handed over, resolved, taken by Dintero late (the flag and the word go), then finished at the terminal.
+    const unsettleable = run(
+      [...awaitingCard, captured, requested],
+      [{ type: 'FlagRefundForReview', data: { refundId: 'r1', at: at(90), problem: 'Dintero unreachable' } }],
+    );
+    const before = [...awaitingCard, captured, requested, ...unsettleable];
+    const resolved = run(before, [resolve('Asked Dintero support', 'r1')]);
+    const outcome = (outcome: 'accepted' | 'succeeded' | 'failed', second: number): PaymentCommand => ({
+      type: 'RecordRefundOutcome',
+      data: { refundId: 'r1', outcome, source: 'webhook', at: at(second) },
+    });
+    const taken = run([...before, ...resolved], [outcome('accepted', 120)]);
+    for (const [status, ending] of [
+      ['succeeded', run([...before, ...resolved, ...taken], [outcome('succeeded', 130)])],
+      ['failed', run([...before, ...resolved, ...taken], [outcome('failed', 130)])],
+    ] as const) {
+      expect(refundOf(fold(paymentDecider, [...before, ...resolved, ...taken, ...ending]), 'r1')?.status).toBe(status);
+      // The same note again (a retry whose answer was lost): Dintero finished it, nobody follows it any more.
+      spec
+        .given([...before, ...resolved, ...taken, ...ending])
+        .when(resolve('Asked Dintero support', 'r1'))
+        .thenFails(
+          'NOT_UNDER_REVIEW',
+          { refundId: 'r1' },
+          new RegExp(
+            `^(?!.*followed anew).*Dintero took it late \\(recorded at .*\\) and told its outcome \\(${status}\\) since$`,
+          ),
+        );
+    }
+  });
+
   it('is refused for a refund not under review, or one with an outcome, or none of that id', () => {
     spec.given(pending).when(resolve('x', 'r1')).thenFails('NOT_UNDER_REVIEW', { refundId: 'r1' });
     const succeeded = run(given, [

@@ -6,6 +6,7 @@ import {
   existingPayment,
   mayBeReviewed,
   paymentUnderReview,
+  refundFollowed,
   refundOf,
   refundUnderReview,
   type PaymentState,
@@ -113,10 +114,17 @@ function refundNotUnderReview(paymentId: string, refund: Refund): DomainError {
       ...details,
       flaggedAt: flaggedForReviewAt,
     });
-  if (acceptedLateAt !== undefined)
+  // Taken late (the flag and any word went with it), then perhaps finished: followed anew only while Dintero has not.
+  if (acceptedLateAt !== undefined && refundFollowed(refund))
     return notUnderReview(
       `${of} is not under review: Dintero took it late (recorded at ${acceptedLateAt}); it is followed anew, and ` +
         'handed to a person should Dintero never finish it',
+      details,
+    );
+  if (acceptedLateAt !== undefined)
+    return notUnderReview(
+      `${of} is not under review: Dintero took it late (recorded at ${acceptedLateAt}) and told its outcome ` +
+        `(${status}) since`,
       details,
     );
   return notUnderReview(`${of} is not under review: it was never handed to a person`, details);
