@@ -76,8 +76,8 @@ describe('command service: resolving a review over HTTP', () => {
         flaggedAt: at(59),
         paymentStatus: 'captured',
         detail:
-          `Payment ${paymentId} is no longer under review: Dintero told how it stands since it was handed over at ` +
-          `${at(59)}, it is captured now (recorded at ${capturedAt}); the resolution by hq at ` +
+          `Payment ${paymentId} is no longer under review: Dintero told how it stands at ${capturedAt}, since it was ` +
+          `handed over at ${at(59)}; it is captured now; the resolution by hq at ` +
           `${first.body.resolvedAt as string} stays on the log`,
       },
     });

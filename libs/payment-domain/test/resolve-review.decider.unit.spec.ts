@@ -164,7 +164,7 @@ describe('an open payment handed to a person', () => {
       .thenFails(
         'NOT_UNDER_REVIEW',
         { paymentId: 'pay-1', flaggedAt: at(59), paymentStatus: 'captured' },
-        /^Payment pay-1 is no longer under review: Dintero told how it stands since it was handed over at .*, it is captured now \(recorded at .*\); the resolution by backoffice at .* stays on the log$/,
+        /^Payment pay-1 is no longer under review: Dintero told how it stands at .*, since it was handed over at .*; it is captured now; the resolution by backoffice at .* stays on the log$/,
       );
     // Settled before any person said a word: the same words, without a resolution to name.
     spec
@@ -208,6 +208,32 @@ describe('an open payment handed to a person', () => {
         'NOT_UNDER_REVIEW',
         { paymentStatus: 'authorized' },
         /no longer under review: Dintero told how it stands.*it is authorized now/,
+      );
+  });
+
+  it('dates the word of Dintero that ended the review, not what the payment became after it', () => {
+    // Authorised at 10:01:10 (the flag ends there), captured at 10:01:20: the 10:01:10 is not the capture's time.
+    const told = (status: Parameters<typeof transaction>[0], second: number): PaymentCommand => ({
+      type: 'RecordDinteroTransaction',
+      data: { transaction: transaction(status), source: 'reconciler', at: at(second) },
+    });
+    const resolved = run(given, [resolve()]);
+    const authorised = run([...given, ...resolved], [told('AUTHORIZED', 70)]);
+    const capturedLater = run([...given, ...resolved, ...authorised], [told('CAPTURED', 80)]);
+    expect([...authorised, ...capturedLater].map((event) => event.type)).toEqual([
+      'PaymentAuthorized',
+      'PaymentCaptured',
+    ]);
+    spec
+      .given([...given, ...resolved, ...authorised, ...capturedLater])
+      .when(resolve())
+      .thenFails(
+        'NOT_UNDER_REVIEW',
+        { flaggedAt: at(59), paymentStatus: 'captured' },
+        new RegExp(
+          `^Payment pay-1 is no longer under review: Dintero told how it stands at ${at(70)}, since it was handed ` +
+            `over at ${at(59)}; it is captured now; the resolution by backoffice at ${at(50)} stays on the log$`,
+        ),
       );
   });
 

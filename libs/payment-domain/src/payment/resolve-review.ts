@@ -90,8 +90,9 @@ function paymentNotUnderReview(payment: Exclude<PaymentState, { status: 'none' }
   if (reviewSettled !== undefined) {
     const { flaggedAt, at, resolved: word } = reviewSettled;
     return notUnderReview(
-      `Payment ${paymentId} is no longer under review: Dintero told how it stands since it was handed over at ` +
-        `${flaggedAt}, it is ${status} now${at === undefined ? '' : ` (recorded at ${at})`}` +
+      // `at` is when Dintero's word ended the review: the payment may have moved on since (authorised, then captured).
+      `Payment ${paymentId} is no longer under review: Dintero told how it stands${at === undefined ? '' : ` at ${at}`}, ` +
+        `since it was handed over at ${flaggedAt}; it is ${status} now` +
         (word === undefined ? '' : `; the resolution by ${word.by} at ${word.at} stays on the log`),
       { paymentId, flaggedAt, paymentStatus: status },
     );
