@@ -237,6 +237,32 @@ describe('an open payment handed to a person', () => {
       );
   });
 
+  it('tells another person sending the same note that it was resolved with that note, not with another', () => {
+    // Two back-office keys deal with one review, and say so in the same words: the second is refused (another
+    // person's word is another word), but its note is not another note.
+    const byManager: PaymentCommand = {
+      type: 'ResolveReview',
+      data: { by: 'store-manager', note: 'Voided', at: at(52) },
+    };
+    const resolved = run(given, [resolve('Voided')]);
+    spec
+      .given([...given, ...resolved])
+      .when(byManager)
+      .thenFails(
+        'NOT_UNDER_REVIEW',
+        { flaggedAt: at(59) },
+        /^(?!.*another note).*resolved already, by backoffice at .*, with the same note$/,
+      );
+    spec
+      .given([...given, ...resolved])
+      .when(resolve('Booked it by hand'))
+      .thenFails(
+        'NOT_UNDER_REVIEW',
+        { flaggedAt: at(59) },
+        /resolved already, by backoffice at .*, with another note$/,
+      );
+  });
+
   it('is refused when nothing waits for a person, and when the payment is settled', () => {
     spec
       .given([...awaitingCard, ...unknown])
@@ -364,6 +390,18 @@ describe('a refund handed to a person', () => {
           ),
         );
     }
+  });
+
+  it('tells another person sending the same note that it was resolved with that note, not with another', () => {
+    const resolved = run(given, [resolve('Voided', 'r1')]);
+    spec
+      .given([...given, ...resolved])
+      .when({ type: 'ResolveReview', data: { refundId: 'r1', by: 'store-manager', note: 'Voided', at: at(52) } })
+      .thenFails(
+        'NOT_UNDER_REVIEW',
+        { refundId: 'r1', flaggedAt: at(90) },
+        /^(?!.*another note).*resolved already, by backoffice at .*, with the same note$/,
+      );
   });
 
   it('is refused for a refund not under review, or one with an outcome, or none of that id', () => {

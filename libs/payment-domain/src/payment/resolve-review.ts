@@ -41,14 +41,15 @@ export function resolveReview(data: ResolveReview, state: PaymentState): Payment
     assertTheFlagNamed(refund.flaggedForReviewAt, flaggedAt, { paymentId, refundId });
     if (sameWord(refund.reviewResolved, data)) return [];
     if (!refundUnderReview(refund) || refund.flaggedForReviewAt === undefined)
-      throw refundNotUnderReview(paymentId, refund);
+      throw refundNotUnderReview(paymentId, refund, note);
     const flagged = refund.flaggedForReviewAt;
     return [{ type: 'RefundReviewResolved', data: { refundId, flaggedAt: flagged, by, note, at } }];
   }
   const flagged = mayBeReviewed(payment) ? payment : undefined;
   assertTheFlagNamed(flagged?.flaggedForReviewAt, flaggedAt, { paymentId });
   if (sameWord(flagged?.reviewResolved, data)) return [];
-  if (!paymentUnderReview(payment) || flagged?.flaggedForReviewAt === undefined) throw paymentNotUnderReview(payment);
+  if (!paymentUnderReview(payment) || flagged?.flaggedForReviewAt === undefined)
+    throw paymentNotUnderReview(payment, note);
   return [{ type: 'PaymentReviewResolved', data: { flaggedAt: flagged.flaggedForReviewAt, by, note, at } }];
 }
 
@@ -78,13 +79,13 @@ function assertTheFlagNamed(
  * capture booked) cleared the flag and any word on it, so that a retry whose first answer was lost is told its word
  * stays on the log; or never handed over.
  */
-function paymentNotUnderReview(payment: Exclude<PaymentState, { status: 'none' }>): DomainError {
+function paymentNotUnderReview(payment: Exclude<PaymentState, { status: 'none' }>, note: string): DomainError {
   const { paymentId, status, reviewSettled } = payment;
   const flagged = mayBeReviewed(payment) ? payment : undefined;
   const resolved = flagged?.reviewResolved;
   if (flagged?.flaggedForReviewAt !== undefined && resolved !== undefined)
     return notUnderReview(
-      `Payment ${paymentId} is not under review: resolved already, by ${resolved.by} at ${resolved.at}, with another note`,
+      `Payment ${paymentId} is not under review: resolved already, by ${resolved.by} at ${resolved.at}, ${withNote(resolved, note)}`,
       { paymentId, flaggedAt: flagged.flaggedForReviewAt },
     );
   if (reviewSettled !== undefined) {
@@ -101,13 +102,13 @@ function paymentNotUnderReview(payment: Exclude<PaymentState, { status: 'none' }
 }
 
 /** Why a refund's review waits for no one, as `paymentNotUnderReview` says it of the payment's. */
-function refundNotUnderReview(paymentId: string, refund: Refund): DomainError {
+function refundNotUnderReview(paymentId: string, refund: Refund, note: string): DomainError {
   const { refundId, flaggedForReviewAt, reviewResolved, acceptedLateAt, status } = refund;
   const of = `Refund ${refundId} of payment ${paymentId}`;
   const details = { paymentId, refundId };
   if (flaggedForReviewAt !== undefined && reviewResolved !== undefined)
     return notUnderReview(
-      `${of} is not under review: resolved already, by ${reviewResolved.by} at ${reviewResolved.at}, with another note`,
+      `${of} is not under review: resolved already, by ${reviewResolved.by} at ${reviewResolved.at}, ${withNote(reviewResolved, note)}`,
       { ...details, flaggedAt: flaggedForReviewAt },
     );
   if (flaggedForReviewAt !== undefined)
@@ -130,6 +131,10 @@ function refundNotUnderReview(paymentId: string, refund: Refund): DomainError {
     );
   return notUnderReview(`${of} is not under review: it was never handed to a person`, details);
 }
+
+/** The note of a resolution against the one sent: another person's same words are refused too, but are not another note. */
+const withNote = (resolved: ReviewResolution, note: string): string =>
+  resolved.note === note ? 'with the same note' : 'with another note';
 
 const notUnderReview = (message: string, details: Record<string, string>) =>
   new DomainError('NOT_UNDER_REVIEW', message, details);
