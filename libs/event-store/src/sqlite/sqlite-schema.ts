@@ -3,7 +3,8 @@ import type Database from 'better-sqlite3';
 /**
  * A stream's category: its name up to and including the first '-' (`payment-`, `terminal-`, `nightly-`), or '' for a
  * name without one. `events_category` orders the log by it, then by position, for reads by stream prefix
- * (`FilteredReads`); a query uses that index only where it writes this expression exactly so.
+ * (`FilteredReads`); a query uses that index only where it writes this expression so. To change the expression, name
+ * the index anew: a log made before keeps its index under the old name, which queries would then silently pass over.
  */
 export const STREAM_CATEGORY = "substr(stream, 1, instr(stream, '-'))";
 
