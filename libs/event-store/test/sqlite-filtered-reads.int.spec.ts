@@ -1,3 +1,4 @@
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import type { NewEvent, RecordedEvent, SqliteEventStore } from '@app/event-store';
@@ -203,5 +204,32 @@ describe('SQLite: a log written before the category index', () => {
     const indexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'").all();
     check.close();
     expect(indexes).toContainEqual({ name: 'events_category' });
+  });
+
+  it('opens without it, warning, when the log cannot be written, and reads by prefix answer as before', async () => {
+    const file = path.join(path.dirname(old.file), 'read-only.db');
+    const db = new Database(file);
+    db.exec(`
+      CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, stream TEXT NOT NULL, revision INTEGER NOT NULL,
+        id TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, UNIQUE (stream, revision));
+      CREATE UNIQUE INDEX events_id ON events (id);
+      INSERT INTO events (stream, revision, id, type, data, metadata) VALUES ('operation-1', 0, 'o-1', 'Happened', '{}', '{}');
+      INSERT INTO events (stream, revision, id, type, data, metadata) VALUES ('payment-1', 0, 'p-1', 'Happened', '{}', '{}');
+    `);
+    db.pragma('journal_mode = WAL');
+    db.close();
+    const readOnly = new Database(file, { readonly: true });
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      openDatabase(readOnly, 1_000, 1_000, 4);
+      expect(warn.mock.calls.map(([warning]) => String(warning))).toEqual([
+        expect.stringMatching(/^The event log's category index could not be added \(.*readonly/),
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+    const rows = new FilteredReads(readOnly).read(0, 10, ['operation-']);
+    readOnly.close();
+    expect(rows.map((row) => [row[0], row[1]])).toEqual([[1, 'operation-1']]);
   });
 });

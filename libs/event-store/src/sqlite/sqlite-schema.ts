@@ -22,8 +22,8 @@ CREATE TABLE IF NOT EXISTS events (
   UNIQUE (stream, revision)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events (id);
-CREATE INDEX IF NOT EXISTS events_category ON events (${STREAM_CATEGORY});
 `;
+const CATEGORY_INDEX = `CREATE INDEX IF NOT EXISTS events_category ON events (${STREAM_CATEGORY})`;
 
 /** Pages the writer lets the WAL grow to before it checkpoints itself; normally `WalCheckpointer` does it first. */
 export const BACKSTOP_CHECKPOINT_PAGES = 20_000;
@@ -46,5 +46,22 @@ export function openDatabase(
   db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   db.pragma(`cache_size = -${Math.round(cacheMib * 1024)}`);
   db.exec(SCHEMA);
+  addCategoryIndex(db);
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+}
+
+/**
+ * Adds `events_category` to a log made before it (once: about 1.5 s a million events). A log on storage that cannot be
+ * written opens without it, as it opened before, its health down at its first append: reads by prefix are then as
+ * right, and walk the table.
+ */
+function addCategoryIndex(db: Database.Database): void {
+  try {
+    db.exec(CATEGORY_INDEX);
+  } catch (error) {
+    if (!(error instanceof Error && 'code' in error && String(error.code).startsWith('SQLITE_READONLY'))) throw error;
+    process.emitWarning(
+      `The event log's category index could not be added (${error.message}): reads by stream prefix walk the table`,
+    );
+  }
 }
