@@ -201,6 +201,23 @@ describe('which payments the reconciler looks at, and when', () => {
     expect(due.size).toBe(1);
   });
 
+  it('forgets again a payment it had forgotten when its refund is handed to a person', () => {
+    // Only a payment that has ended has refunds: whatever this index had forgotten of it, it had ended.
+    const due = new DuePayments(settings);
+    due.apply(
+      event('payment-p-9', 'RefundFlaggedForReview', {
+        refundId: 'r-1',
+        amount: 100,
+        terminalId: 'T-1',
+        reason: 'not_final',
+        since: new Date(NOW).toISOString(),
+        at: new Date(NOW).toISOString(),
+      }),
+      NOW,
+    );
+    expect(due.size).toBe(0);
+  });
+
   it('hands out at most the budget, earliest first', () => {
     const due = new DuePayments(settings);
     for (const n of [3, 1, 2]) {

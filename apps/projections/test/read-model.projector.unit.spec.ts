@@ -2735,6 +2735,29 @@ describe('a captured payment handed to a person, resolved by one', () => {
   });
 });
 
+describe('a refund failed for silence, taken by Dintero since, handed to a person', () => {
+  it('lets the payment go again, as every refund event after its end does', () => {
+    const at = '2026-11-24T10:00:00.000Z';
+    const accepted = event('payment-p-1', 'RefundAccepted', { refundId: 'r-1', requestId: 'req-1', at });
+    const paid = [...store(), ...capturedPayment('p-1', at), ...refundFailedForSilence(at), accepted];
+    // Forgotten: the refund failed, Dintero's late 202 brings nothing open back.
+    expect(project(paid).paymentsHeld()).toBe(0);
+    // Dintero has not finished it long after: the reconciler hands it to a person (`not_final`).
+    const flagged = event('payment-p-1', 'RefundFlaggedForReview', {
+      refundId: 'r-1',
+      amount: 4_000,
+      currency: 'NOK',
+      terminalId: 'T-2',
+      reason: 'not_final',
+      since: at,
+      at: '2026-11-24T11:00:00.000Z',
+    });
+    const projector = project([...paid, flagged]);
+    expect(projector.store('oslo')?.review).toEqual([expect.objectContaining({ paymentId: 'p-1', refundId: 'r-1' })]);
+    expect(projector.paymentsHeld()).toBe(0);
+  });
+});
+
 describe('a captured payment handed to a person, its further capture booked since', () => {
   it('takes the payment off the review list once Dintero shows the further capture in its currency, booked', () => {
     const flagged = event('payment-p-1', 'PaymentFlaggedForReview', {

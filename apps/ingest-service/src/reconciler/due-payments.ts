@@ -114,6 +114,7 @@ export class DuePayments {
         // to a person (`FlagUnbookableCapture`), or whose review a person resolved. It had ended, and is forgotten again.
         if (forgotten) entry.ended = true;
         break;
+      case 'RefundFlaggedForReview':
       case 'RefundReviewResolved':
         // Only a payment that has ended has refunds: whatever this index had forgotten of it.
         entry.ended = true;

@@ -940,6 +940,7 @@ export class ReadModelProjector {
       followsPaymentEnd(event.type) ||
       ((event.type === 'PaymentFlaggedForReview' ||
         event.type === 'PaymentReviewResolved' ||
+        event.type === 'RefundFlaggedForReview' ||
         event.type === 'RefundReviewResolved') &&
         payment.ended);
     if (afterEnd && !readBack) this.forgetIfDone(paymentId, payment);
