@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@app/event-store';
-import { endsPayment, followsPaymentEnd } from '@app/payment-domain';
+import { endsPayment, followsPaymentEnd, isReviewEvent, reviewSaysEnded } from '@app/payment-domain';
 
 export interface DueSettings {
   /** After a session's expiry, how long Dintero's own report is waited for. */
@@ -108,17 +108,6 @@ export class DuePayments {
         entry.cancelling = true;
         this.bringForward(entry, now + unknownDelayMs);
         break;
-      case 'PaymentFlaggedForReview':
-      case 'PaymentReviewResolved':
-        // Of a payment this index had forgotten: a captured one, whose further capture in another currency was handed
-        // to a person (`FlagUnbookableCapture`), or whose review a person resolved. It had ended, and is forgotten again.
-        if (forgotten) entry.ended = true;
-        break;
-      case 'RefundFlaggedForReview':
-      case 'RefundReviewResolved':
-        // Only a payment that has ended has refunds: whatever this index had forgotten of it.
-        entry.ended = true;
-        break;
       case 'SessionCreationOutcomeUnknown':
       case 'RefundOutcomeUnknown':
         this.bringForward(entry, now + unknownDelayMs);
@@ -152,6 +141,11 @@ export class DuePayments {
         } else if (followsPaymentEnd(event.type)) {
           // Money after the end (a late or further capture, a late refund), of a payment this index may have
           // forgotten: it had ended, and is forgotten again.
+          entry.ended = true;
+        } else if (isReviewEvent(event.type) && reviewSaysEnded(event.type, { forgotten })) {
+          // A refund's review, or the payment's own of a payment this index had forgotten (a captured one, whose
+          // further capture in another currency was handed to a person, or whose review a person resolved): it had
+          // ended, and is forgotten again. An open payment's own stays followed: Dintero is still asked.
           entry.ended = true;
         }
     }

@@ -5,6 +5,7 @@ import {
   asDomainEvent,
   endsPayment,
   followsPaymentEnd,
+  isReviewEvent,
   localDate,
   type OperationEvent,
   type PaymentEvent,
@@ -934,15 +935,10 @@ export class ReadModelProjector {
           else this.forgetIfDone(paymentId, payment);
         }
     }
-    // Money after the end (or a refund's news, or a captured payment's flag for review: a further capture in another
-    // currency, or a person's word on a review) brought the payment back (see `knows`): it goes again.
-    const afterEnd =
-      followsPaymentEnd(event.type) ||
-      ((event.type === 'PaymentFlaggedForReview' ||
-        event.type === 'PaymentReviewResolved' ||
-        event.type === 'RefundFlaggedForReview' ||
-        event.type === 'RefundReviewResolved') &&
-        payment.ended);
+    // Money after the end, or a review (a refund's, or a captured payment's: a further capture in another currency,
+    // or a person's word on either), may have brought the payment back (see `knows`): an ended one goes again. Whether
+    // it ended is the memory's to say (`forgetIfDone`), not the event's: one taken back is ended.
+    const afterEnd = followsPaymentEnd(event.type) || isReviewEvent(event.type);
     if (afterEnd && !readBack) this.forgetIfDone(paymentId, payment);
     // The late capture the money is of: the event's own, the one its refund gives back from, or one refunded elsewhere.
     const lateOf =
