@@ -20,6 +20,11 @@ const DEACTIVATED_THEN_CLOSED = 'HC-4';
 const IN_USE_CLOSED_LAST = 'HC-5';
 /** As `IN_USE_CLOSED_LAST`, having taken a payment after its close by hand: no close of the day made before it left use. */
 const IN_USE_SOLD_AFTER = 'HC-6';
+/**
+ * As `SOLD_AFTER`, its payment after the close by hand dated before that close was asked for: prepared (its request's
+ * instant) before, it claimed the terminal only once the close had run (the log has its claim after the close).
+ */
+const PREPARED_BEFORE = 'HC-7';
 
 /**
  * A terminal closed by hand in a day, then used again, and out of use at the day's close time: the close by hand closed
@@ -58,7 +63,15 @@ describe('the nightly close of a terminal closed by hand, used again, and out of
       STORE,
       // In this order: the missed days are looked at terminal by terminal as registered, IN_USE_CLOSED_LAST's before
       // IN_USE_SOLD_AFTER's, and the days out of use at the due day's close time before them all.
-      [SOLD_AFTER, SOLD_AFTER_MISSED, CLOSED_LAST, DEACTIVATED_THEN_CLOSED, IN_USE_CLOSED_LAST, IN_USE_SOLD_AFTER],
+      [
+        SOLD_AFTER,
+        SOLD_AFTER_MISSED,
+        CLOSED_LAST,
+        DEACTIVATED_THEN_CLOSED,
+        IN_USE_CLOSED_LAST,
+        IN_USE_SOLD_AFTER,
+        PREPARED_BEFORE,
+      ],
       5,
     );
     // In the log's order, as it happened.
@@ -73,7 +86,7 @@ describe('the nightly close of a terminal closed by hand, used again, and out of
       await byHand(terminalId, day(1), closeAt(2) + 2 * hour);
     }
     await paid(IN_USE_SOLD_AFTER, closeAt(2) + 3 * hour);
-    for (const terminalId of [SOLD_AFTER, CLOSED_LAST, DEACTIVATED_THEN_CLOSED]) {
+    for (const terminalId of [SOLD_AFTER, CLOSED_LAST, DEACTIVATED_THEN_CLOSED, PREPARED_BEFORE]) {
       await closedThatNight(engine.log, { storeId: STORE, terminalId, businessDay: day(1) });
       await paid(terminalId, closeAt(1) + hour);
     }
@@ -81,6 +94,9 @@ describe('the nightly close of a terminal closed by hand, used again, and out of
     await paid(SOLD_AFTER, closeAt(1) + 3 * hour);
     await deactivate(SOLD_AFTER, closeAt(1) + 4 * hour);
     await byHand(CLOSED_LAST, due, closeAt(1) + 2 * hour);
+    await byHand(PREPARED_BEFORE, due, closeAt(1) + 2 * hour);
+    await paid(PREPARED_BEFORE, closeAt(1) + 2 * hour - 1_000);
+    await deactivate(PREPARED_BEFORE, closeAt(1) + 4 * hour);
     await deactivate(CLOSED_LAST, closeAt(1) + 4 * hour);
     await deactivate(DEACTIVATED_THEN_CLOSED, closeAt(1) + 2 * hour);
     await byHand(DEACTIVATED_THEN_CLOSED, due, closeAt(1) + 3 * hour);
@@ -98,17 +114,23 @@ describe('the nightly close of a terminal closed by hand, used again, and out of
     // A budget of ten give-ups a round: every day to give up is found in the first round, those out of use at the due
     // day's close time before the missed days.
     closer = await startNightlyCloser(engine, { NIGHTLY_CLOSE_MAX_PER_SECOND: '50' });
-    await waitUntil(async () => givenUpIn(await events()).length >= 3, 30_000, 'the days given up');
+    await waitUntil(async () => givenUpIn(await events()).length >= 4, 30_000, 'the days given up');
     const givenUp = givenUpIn(await events());
     expect(givenUp.map((each) => `${each.terminalId} ${each.businessDay}`).sort()).toEqual([
       `${SOLD_AFTER} ${due}`,
       `${SOLD_AFTER_MISSED} ${day(1)}`,
       `${IN_USE_SOLD_AFTER} ${day(1)}`,
+      `${PREPARED_BEFORE} ${due}`,
     ]);
     const reason = (businessDay: string, back: number) =>
       `out of use at the close time of ${businessDay}: taken out of use at ${iso(closeAt(back) + 4 * hour)} (deactivated) after payments or refunds on it since its close by hand at ${iso(closeAt(back) + 2 * hour)} (the last at ${iso(closeAt(back) + 3 * hour)}); its batch was not closed: close it by hand, or its next close takes it should it come back into use`;
     const soldAfter = givenUp.find((each) => each.terminalId === SOLD_AFTER)!;
     expect(soldAfter.reason).toBe(`${reason(due, 1)}; found late, at ${soldAfter.at}`);
+    // Its claim noted as just after the close was asked for: the log has it after that.
+    const preparedBefore = givenUp.find((each) => each.terminalId === PREPARED_BEFORE)!;
+    expect(preparedBefore.reason).toContain(
+      `after payments or refunds on it since its close by hand at ${iso(closeAt(1) + 2 * hour)} (the last at ${iso(closeAt(1) + 2 * hour + 1)})`,
+    );
     const missed = givenUp.find((each) => each.terminalId === SOLD_AFTER_MISSED)!;
     expect(missed.reason).toBe(`${reason(day(1), 2)}; found late, at ${missed.at}`);
     const inUse = givenUp.find((each) => each.terminalId === IN_USE_SOLD_AFTER)!;
@@ -124,6 +146,7 @@ describe('the nightly close of a terminal closed by hand, used again, and out of
       day(2),
       day(2),
       day(2),
+      day(1),
       day(1),
       day(1),
       day(1),

@@ -64,6 +64,13 @@ export class NightlyCloseIndex {
   readonly closedByHand = new Map<string, number>();
   /** Closes by hand by operation id: their terminal day, and when each was asked for. */
   readonly handCloseOf = new Map<string, { readonly key: string; readonly requestedAt: number }>();
+  /**
+   * By terminal (`{storeId}.{terminalId}`), when the latest close by hand the log has was asked for. A payment's claim
+   * is dated when its request came (before its token, its checks), and may be written only after a close by hand asked
+   * for since has run: the log has it after that close, and so is its use (`used`), or its sale would count as before
+   * the close, in its batch, and be in no close.
+   */
+  readonly handCloseAskedAt = new Map<string, number>();
   /** Terminal days with no trace found to be no missed close (the nightly close not in service then): not read again. */
   readonly notMissed = new Set<string>();
   /**
@@ -98,7 +105,11 @@ export class NightlyCloseIndex {
       const { event } = known;
       if (event.type === 'TerminalClaimed' && (event.data.kind === 'payment' || event.data.kind === 'refund')) {
         const { storeId, terminalId, claimedAt, claimId } = event.data;
-        this.use.used(`${storeId}.${terminalId}`, Date.parse(claimedAt), claimId);
+        const terminal = `${storeId}.${terminalId}`;
+        const askedAt = this.handCloseAskedAt.get(terminal);
+        const at = Date.parse(claimedAt);
+        // Written after a close by hand was asked for, it is use after it, whatever instant its request had.
+        this.use.used(terminal, askedAt !== undefined && at <= askedAt ? askedAt + 1 : at, claimId);
       }
       // A payment or refund refused before it reached the terminal is no use of it; any other stays use, a declined,
       // cancelled or failed payment's too: one may yet be captured late (`LateCaptureRecorded`), which this does not
@@ -121,7 +132,10 @@ export class NightlyCloseIndex {
       if (businessDay === undefined || event.data.operation !== 'end_of_day') return;
       if (requestedBy !== CORRELATION_ID) {
         const key = `${storeId}.${terminalId}.${businessDay}`;
-        this.handCloseOf.set(id, { key, requestedAt: Date.parse(event.data.requestedAt) });
+        const requestedAt = Date.parse(event.data.requestedAt);
+        this.handCloseOf.set(id, { key, requestedAt });
+        const terminal = `${storeId}.${terminalId}`;
+        this.handCloseAskedAt.set(terminal, Math.max(requestedAt, this.handCloseAskedAt.get(terminal) ?? -Infinity));
         return;
       }
       this.inService.sawAtWork(businessDay, event.data.requestedAt);
@@ -200,6 +214,8 @@ export class NightlyCloseIndex {
       if (before(lookBackFrom)(key)) this.handCloseOf.delete(operationId);
     // A terminal removed before the days looked back over has no day left to look at, nor its periods in use before.
     const lookBackStart = Date.parse(lookBackFrom);
+    for (const [terminal, askedAt] of this.handCloseAskedAt)
+      if (askedAt < lookBackStart) this.handCloseAskedAt.delete(terminal);
     this.use.prune(lookBackStart);
     for (const [storeId, terminalIds] of this.removed) {
       for (const terminalId of terminalIds)
