@@ -25,6 +25,11 @@ const IN_USE_SOLD_AFTER = 'HC-6';
  * instant) before, it claimed the terminal only once the close had run (the log has its claim after the close).
  */
 const PREPARED_BEFORE = 'HC-7';
+/**
+ * As `IN_USE_SOLD_AFTER`, its payment after the close by hand in a period in use that ended before the close time: taken
+ * back into use before it, it took nothing more.
+ */
+const IN_USE_SOLD_BEFORE_BACK = 'HC-8';
 
 /**
  * A terminal closed by hand in a day, then used again, and out of use at the day's close time: the close by hand closed
@@ -51,6 +56,14 @@ describe('the nightly close of a terminal closed by hand, used again, and out of
       { type: 'DeactivateTerminal', data: { storeId: STORE, terminalId, at: iso(at) } },
       metadata,
     );
+  const reactivate = (terminalId: string, at: number) =>
+    handleCommand(
+      engine.log,
+      storeStream(STORE),
+      storeDecider,
+      { type: 'RegisterTerminal', data: { storeId: STORE, terminalId, at: iso(at) } },
+      metadata,
+    );
   const paid = (terminalId: string, at: number) =>
     paidOn(engine.log, { storeId: STORE, terminalId, claimId: `pay-${terminalId}-${at}`, at });
   const byHand = (terminalId: string, businessDay: string, at: number) =>
@@ -71,6 +84,7 @@ describe('the nightly close of a terminal closed by hand, used again, and out of
         IN_USE_CLOSED_LAST,
         IN_USE_SOLD_AFTER,
         PREPARED_BEFORE,
+        IN_USE_SOLD_BEFORE_BACK,
       ],
       5,
     );
@@ -80,12 +94,15 @@ describe('the nightly close of a terminal closed by hand, used again, and out of
     await byHand(SOLD_AFTER_MISSED, day(1), closeAt(2) + 2 * hour);
     await paid(SOLD_AFTER_MISSED, closeAt(2) + 3 * hour);
     await deactivate(SOLD_AFTER_MISSED, closeAt(2) + 4 * hour);
-    for (const terminalId of [IN_USE_CLOSED_LAST, IN_USE_SOLD_AFTER]) {
+    for (const terminalId of [IN_USE_CLOSED_LAST, IN_USE_SOLD_AFTER, IN_USE_SOLD_BEFORE_BACK]) {
       await closedThatNight(engine.log, { storeId: STORE, terminalId, businessDay: day(2) });
       await paid(terminalId, closeAt(2) + hour);
       await byHand(terminalId, day(1), closeAt(2) + 2 * hour);
     }
     await paid(IN_USE_SOLD_AFTER, closeAt(2) + 3 * hour);
+    await paid(IN_USE_SOLD_BEFORE_BACK, closeAt(2) + 3 * hour);
+    await deactivate(IN_USE_SOLD_BEFORE_BACK, closeAt(2) + 4 * hour);
+    await reactivate(IN_USE_SOLD_BEFORE_BACK, closeAt(2) + 5 * hour);
     for (const terminalId of [SOLD_AFTER, CLOSED_LAST, DEACTIVATED_THEN_CLOSED, PREPARED_BEFORE]) {
       await closedThatNight(engine.log, { storeId: STORE, terminalId, businessDay: day(1) });
       await paid(terminalId, closeAt(1) + hour);
@@ -101,7 +118,8 @@ describe('the nightly close of a terminal closed by hand, used again, and out of
     await deactivate(DEACTIVATED_THEN_CLOSED, closeAt(1) + 2 * hour);
     await byHand(DEACTIVATED_THEN_CLOSED, due, closeAt(1) + 3 * hour);
     // After the day before's close time, no close of it made (the engine down).
-    for (const terminalId of [IN_USE_CLOSED_LAST, IN_USE_SOLD_AFTER]) await deactivate(terminalId, closeAt(1) + hour);
+    for (const terminalId of [IN_USE_CLOSED_LAST, IN_USE_SOLD_AFTER, IN_USE_SOLD_BEFORE_BACK])
+      await deactivate(terminalId, closeAt(1) + hour);
   }, 60_000);
   afterAll(async () => {
     await closer?.close();
@@ -114,13 +132,14 @@ describe('the nightly close of a terminal closed by hand, used again, and out of
     // A budget of ten give-ups a round: every day to give up is found in the first round, those out of use at the due
     // day's close time before the missed days.
     closer = await startNightlyCloser(engine, { NIGHTLY_CLOSE_MAX_PER_SECOND: '50' });
-    await waitUntil(async () => givenUpIn(await events()).length >= 4, 30_000, 'the days given up');
+    await waitUntil(async () => givenUpIn(await events()).length >= 5, 30_000, 'the days given up');
     const givenUp = givenUpIn(await events());
     expect(givenUp.map((each) => `${each.terminalId} ${each.businessDay}`).sort()).toEqual([
       `${SOLD_AFTER} ${due}`,
       `${SOLD_AFTER_MISSED} ${day(1)}`,
       `${IN_USE_SOLD_AFTER} ${day(1)}`,
       `${PREPARED_BEFORE} ${due}`,
+      `${IN_USE_SOLD_BEFORE_BACK} ${day(1)}`,
     ]);
     const reason = (businessDay: string, back: number) =>
       `out of use at the close time of ${businessDay}: taken out of use at ${iso(closeAt(back) + 4 * hour)} (deactivated) after payments or refunds on it since its close by hand at ${iso(closeAt(back) + 2 * hour)} (the last at ${iso(closeAt(back) + 3 * hour)}); its batch was not closed: close it by hand, or its next close takes it should it come back into use`;
@@ -137,12 +156,17 @@ describe('the nightly close of a terminal closed by hand, used again, and out of
     expect(inUse.reason).toBe(
       `missed: no close of ${day(1)} was made before the terminal was taken out of use, at ${iso(closeAt(1) + hour)}, after payments or refunds on it since its close by hand at ${iso(closeAt(2) + 2 * hour)} (the last at ${iso(closeAt(2) + 3 * hour)}); found late, at ${inUse.at}`,
     );
+    const soldBeforeBack = givenUp.find((each) => each.terminalId === IN_USE_SOLD_BEFORE_BACK)!;
+    expect(soldBeforeBack.reason).toBe(
+      `missed: no close of ${day(1)} was made before the terminal was taken out of use, at ${iso(closeAt(1) + hour)}, after payments or refunds on it since its close by hand at ${iso(closeAt(2) + 2 * hour)} (the last at ${iso(closeAt(2) + 3 * hour)}); found late, at ${soldBeforeBack.at}`,
+    );
     // No close of those days asked for: out of use at its close time, or the engine down.
     const requested = (await events()).filter(
       (event) =>
         event.type === 'OperationRequested' && (event.data as { requestedBy: string }).requestedBy !== 'operator',
     );
     expect(requested.map((event) => (event.data as { businessDay?: string }).businessDay).sort()).toEqual([
+      day(2),
       day(2),
       day(2),
       day(2),

@@ -19,6 +19,24 @@ describe('a terminal’s periods in use', () => {
     expect(use.at('s.other', 150)).toBeUndefined();
   });
 
+  it('finds the latest use between two instants, in an earlier period as in the latest', () => {
+    const use = new TerminalUsePeriods();
+    use.began(T, 100);
+    use.used(T, 150, 'pay-1');
+    use.ended(T, 200, 'deactivated');
+    use.began(T, 250);
+    // Used at 150 in a period ended since, the one at 300 taking nothing.
+    expect(use.lastUsedBetween(T, 120, 300)).toBe(150);
+    expect(use.lastUsedBetween(T, 150, 300)).toBeUndefined();
+    use.used(T, 260, 'pay-2');
+    expect(use.lastUsedBetween(T, 120, 300)).toBe(260);
+    expect(use.lastUsedBetween(T, 120, 255)).toBe(150);
+    // The latest period's latest use after `to`: its earlier ones are not kept, and it began after `from`.
+    use.used(T, 400, 'pay-3');
+    expect(use.lastUsedBetween(T, 120, 300)).toBe(150);
+    expect(use.lastUsedBetween(T, 10, 90)).toBeUndefined();
+  });
+
   it('finds the period that took payments after the close before and ended before the close, out of use at it', () => {
     const use = new TerminalUsePeriods();
     use.began(T, 100);

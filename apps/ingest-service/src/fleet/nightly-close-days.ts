@@ -204,17 +204,16 @@ export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySetting
           if (outOfUseBefore !== undefined) its.push({ ...found, outOfUseBefore, ...byHand });
           continue;
         }
-        const { from, until: outOfUseAt, recordedAfter, lastUsedAt } = period;
+        const { from, until: outOfUseAt, recordedAfter } = period;
         // In use at its close time and closed by hand: the close by hand closed the batch up to it, and what the
         // terminal took after it the next close takes, unless the terminal left use before the next day's close time
         // (no nightly close of the day made by then), having taken nothing since this day's close time (anything since
-        // has the next day given up as out of use at its close time, the batch with it).
+        // has the next day given up as out of use at its close time, the batch with it). What it took after the close
+        // by hand counts in an earlier period of the day too (taken out of use, and back before the close time).
+        const lastUsedAt =
+          closedByHandAt === undefined ? undefined : index.use.lastUsedBetween(terminalKey, closedByHandAt, closeAt);
         if (index.closedByHand.has(key)) {
-          const soldAfter =
-            closedByHandAt !== undefined &&
-            lastUsedAt !== undefined &&
-            lastUsedAt > closedByHandAt &&
-            lastUsedAt <= closeAt;
+          const soldAfter = lastUsedAt !== undefined && (period.lastUsedAt ?? -Infinity) <= closeAt;
           if (!soldAfter || outOfUseAt === undefined || outOfUseAt >= nextCloseAt) continue;
         }
         const out = outOfUseAt === undefined ? {} : { outOfUseAt };

@@ -96,6 +96,20 @@ export class TerminalUsePeriods {
     return undefined;
   }
 
+  /**
+   * The latest payment or refund that claimed it after `from` and by `to`, of the periods whose latest is then: one of
+   * an earlier period counts as well as one of the period `to` fell in.
+   */
+  lastUsedBetween(terminal: string, from: number, to: number): number | undefined {
+    const periods = this.periods.get(terminal) ?? [];
+    for (let index = periods.length - 1; index >= 0; index--) {
+      const { from: began, lastUsedAt } = periods[index]!;
+      if (lastUsedAt !== undefined && lastUsedAt > from && lastUsedAt <= to) return lastUsedAt;
+      if (began <= from) return undefined;
+    }
+    return undefined;
+  }
+
   /** The period `instant` fell in (`from` ≤ instant < `until`), if any. */
   at(terminal: string, instant: number): UsePeriod | undefined {
     const periods = this.periods.get(terminal) ?? [];
