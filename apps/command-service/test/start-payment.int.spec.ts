@@ -14,6 +14,7 @@ import { SimulatorState } from '../../dintero-simulator/src/state/simulator-stat
 import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
 import { waitUntil } from '../../../test/support/app-process';
+import { DINTERO_CLIENT, DinteroRejectedError, type DinteroClient } from '@app/dintero';
 
 describe('command service: starting a terminal payment against the simulator', () => {
   let service: RunningCommandService;
@@ -297,6 +298,36 @@ describe('command service: starting a terminal payment against the simulator', (
     });
     const terminal = await log.readStream(terminalStream('B-1'));
     expect(terminal.map((e) => e.type)).toEqual(['TerminalAssigned', 'TerminalClaimed', 'TerminalReleased']);
+  });
+
+  it('does not release as refused a payment whose transaction was reported before Dintero’s refusal came', async () => {
+    const terminalId = await registerTerminal('RJ-tx');
+    const dintero = service.app.get<DinteroClient>(DINTERO_CLIENT);
+    const create = dintero.createTerminalSession.bind(dintero);
+    // The terminal prompted and the card was taken (its transaction reported), yet the creation was answered with a 4xx.
+    dintero.createTerminalSession = async (request) => {
+      await recordTransaction(request.paymentId, {
+        transactionId: 'T-rj.tx',
+        status: 'AUTHORIZED',
+        amount: 39_900,
+        currency: 'NOK',
+      });
+      throw new DinteroRejectedError(400, 'REFUSED_LATE', 'refused after all');
+    };
+    let answer: Awaited<ReturnType<typeof start>>;
+    try {
+      answer = await start({ terminalId });
+    } finally {
+      dintero.createTerminalSession = create;
+    }
+    // The payment as it stands: its transaction known, its terminal still held by it.
+    expect(answer).toMatchObject({ status: 201, body: { status: 'authorized', final: false } });
+    const reasons = (await log.readStream(terminalStream(terminalId)))
+      .filter((event) => event.type === 'TerminalReleased')
+      .map((event) => (event.data as { reason: string }).reason);
+    // Released as refused, the nightly close would take its sale for no use of the terminal.
+    expect(reasons).not.toContain('rejected');
+    expect(reasons).toEqual([]);
   });
 
   it('records an unknown outcome when Dintero fails, answers 202 and keeps the terminal claimed', async () => {

@@ -315,6 +315,19 @@ export class StartTerminalPaymentHandler {
           },
           { metadata },
         );
+        if (state.status !== 'rejected') {
+          // Not recorded as refused: its transaction was reported meanwhile (the terminal prompted after all), or it
+          // ended otherwise. Released as refused, it would count as no use of the terminal (the nightly close's
+          // give-up of its day): it goes on as it stands, its terminal freed only once it has ended.
+          const current = existingPayment(state);
+          if (!isOpen(current))
+            await releaseClaim(this.store, { terminalId, claimId: paymentId, reason: 'finished', at: now() }, metadata);
+          this.logger.warn(
+            { ...log, dinteroCode: error.code, status: current.status },
+            'Dintero refused the session of a payment its transaction was reported of: kept as it stands',
+          );
+          return this.asItStands(current);
+        }
         await releaseClaim(this.store, { terminalId, claimId: paymentId, reason: 'rejected', at: now() }, metadata);
         this.logger.warn({ ...log, dinteroCode: error.code }, 'Dintero refused the session');
         await this.terminals.refresh(storeId, terminalId, metadata.correlationId);
