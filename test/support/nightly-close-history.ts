@@ -234,3 +234,13 @@ export async function paidOn(
     metadata,
   );
 }
+
+/**
+ * The business days of a store closing at `endOfDayTime` in `timeZone`, counted back from the one whose close is due
+ * now (`due`, `day(0)`), and the close time of each (`closeAt(back)`).
+ */
+export function closeDays(timeZone = 'Europe/Oslo', endOfDayTime = '23:30', now = Date.now()) {
+  const due = dueClose(timeZone, endOfDayTime, now).businessDay;
+  const day = (back: number) => addDays(due, -back);
+  return { due, day, closeAt: (back: number) => closeTime(day(back), endOfDayTime, timeZone) };
+}

@@ -1,11 +1,10 @@
 import { handleCommand } from '@app/event-store';
-import { addDays, storeDecider, storeStream, type StoreCommand } from '@app/payment-domain';
+import { storeDecider, storeStream, type StoreCommand } from '@app/payment-domain';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
-import { closedCount, closedThatNight, givenUpIn } from '../../../test/support/nightly-close-history';
+import { closedCount, closedThatNight, givenUpIn, closeDays } from '../../../test/support/nightly-close-history';
 import { registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
-import { closeTime, dueClose } from '../src/fleet/close-schedule';
 
 const STORE = 'aa-store';
 /** Out of use at Dintero (INACTIVE there), then ACTIVE again. */
@@ -41,9 +40,7 @@ const CLOSER_ENV = { NIGHTLY_CLOSE_MAX_PER_SECOND: '100' };
 describe('the nightly close of a terminal back in use at Dintero, or registered again', () => {
   let engine: Engine;
   let closer: RunningIngestService | undefined;
-  const due = dueClose('Europe/Oslo', '23:30', Date.now()).businessDay;
-  const day = (back: number) => addDays(due, -back);
-  const closeAt = (back: number) => closeTime(day(back), '23:30', 'Europe/Oslo');
+  const { due, day, closeAt } = closeDays();
   // As nightly-close-reactivated.int: closed on day 8 back, missed on days 7 and 6; out of use after day 6's close
   // time, before day 5's; back in use an hour before day 3's close time, missed on days 3 to 1.
   const outAt = closeAt(6) + 3_600_000;

@@ -1,11 +1,16 @@
 import { handleCommand } from '@app/event-store';
-import { addDays, storeDecider, storeStream } from '@app/payment-domain';
+import { storeDecider, storeStream } from '@app/payment-domain';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
-import { closedByHand, closedThatNight, givenUpIn, paidOn } from '../../../test/support/nightly-close-history';
+import {
+  closedByHand,
+  closedThatNight,
+  givenUpIn,
+  paidOn,
+  closeDays,
+} from '../../../test/support/nightly-close-history';
 import { registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
-import { closeTime, dueClose } from '../src/fleet/close-schedule';
 
 const STORE = 'hc-store';
 /** Closed by hand in the due day, then took a payment, then deactivated before the close time. */
@@ -42,9 +47,7 @@ const IN_USE_SOLD_BEFORE_BACK = 'HC-8';
 describe('the nightly close of a terminal closed by hand, used again, and out of use at the close time', () => {
   let engine: Engine;
   let closer: RunningIngestService | undefined;
-  const due = dueClose('Europe/Oslo', '23:30', Date.now()).businessDay;
-  const day = (back: number) => addDays(due, -back);
-  const closeAt = (back: number) => closeTime(day(back), '23:30', 'Europe/Oslo');
+  const { due, day, closeAt } = closeDays();
   const iso = (instant: number) => new Date(instant).toISOString();
   const hour = 3_600_000;
   const metadata = { metadata: { correlationId: 'test' } };

@@ -1,11 +1,10 @@
 import { handleCommand } from '@app/event-store';
-import { addDays, storeDecider, storeStream } from '@app/payment-domain';
+import { storeDecider, storeStream } from '@app/payment-domain';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
-import { closedCount, closedThatNight, givenUpIn } from '../../../test/support/nightly-close-history';
+import { closedCount, closedThatNight, givenUpIn, closeDays } from '../../../test/support/nightly-close-history';
 import { registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
-import { closeTime, dueClose } from '../src/fleet/close-schedule';
 
 const STORE = 'ra-store';
 const TERMINAL = 'RA-1';
@@ -19,9 +18,7 @@ const TERMINAL = 'RA-1';
 describe('the nightly close of a terminal taken back into use', () => {
   let engine: Engine;
   let closer: RunningIngestService | undefined;
-  const due = dueClose('Europe/Oslo', '23:30', Date.now()).businessDay;
-  const day = (back: number) => addDays(due, -back);
-  const closeAt = (back: number) => closeTime(day(back), '23:30', 'Europe/Oslo');
+  const { due, day, closeAt } = closeDays();
   // In use and closed on day 8 back, missed on days 7 and 6; deactivated after day 6's close time, before day 5's;
   // out of use over days 5 and 4; taken back into use an hour before day 3's close time, missed on days 3 to 1.
   const deactivatedAt = closeAt(6) + 3_600_000;

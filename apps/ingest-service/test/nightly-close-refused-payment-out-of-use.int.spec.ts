@@ -1,11 +1,10 @@
 import { handleCommand } from '@app/event-store';
-import { addDays, storeDecider, storeStream } from '@app/payment-domain';
+import { storeDecider, storeStream } from '@app/payment-domain';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
-import { closedThatNight, givenUpIn, paidOn } from '../../../test/support/nightly-close-history';
+import { closedThatNight, givenUpIn, paidOn, closeDays } from '../../../test/support/nightly-close-history';
 import { registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
-import { closeTime, dueClose } from '../src/fleet/close-schedule';
 
 const STORE = 'rp-store';
 /** Its one payment of the due day refused before it reached the terminal (Dintero refused the session), then out of use. */
@@ -28,9 +27,7 @@ const ENDED_MISSED = 'RP-4';
 describe('the nightly close of a terminal out of use after a payment refused before it reached the terminal', () => {
   let engine: Engine;
   let closer: RunningIngestService | undefined;
-  const due = dueClose('Europe/Oslo', '23:30', Date.now()).businessDay;
-  const day = (back: number) => addDays(due, -back);
-  const closeAt = (back: number) => closeTime(day(back), '23:30', 'Europe/Oslo');
+  const { due, day, closeAt } = closeDays();
   const iso = (instant: number) => new Date(instant).toISOString();
   const hour = 3_600_000;
   const deactivate = (terminalId: string, at: number) =>

@@ -1,11 +1,10 @@
 import { handleCommand } from '@app/event-store';
-import { addDays, storeDecider, storeStream, type StoreCommand } from '@app/payment-domain';
+import { storeDecider, storeStream, type StoreCommand } from '@app/payment-domain';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
-import { closedCount, closedThatNight, givenUpIn } from '../../../test/support/nightly-close-history';
+import { closedCount, closedThatNight, givenUpIn, closeDays } from '../../../test/support/nightly-close-history';
 import { registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
-import { closeTime, dueClose } from '../src/fleet/close-schedule';
 
 const STORE = 'rl-store';
 /** INACTIVE at Dintero after day 2's close; ACTIVE again as asked before day 1's close time, recorded after the due day's. */
@@ -22,9 +21,7 @@ const OTHER = 'RL-2';
 describe('the nightly close of a day whose status was recorded after its next day’s close fell due', () => {
   let engine: Engine;
   let closer: RunningIngestService | undefined;
-  const due = dueClose('Europe/Oslo', '23:30', Date.now()).businessDay;
-  const day = (back: number) => addDays(due, -back);
-  const closeAt = (back: number) => closeTime(day(back), '23:30', 'Europe/Oslo');
+  const { due, day, closeAt } = closeDays();
   const iso = (instant: number) => new Date(instant).toISOString();
   const backAt = closeAt(1) - 3_600_000;
 

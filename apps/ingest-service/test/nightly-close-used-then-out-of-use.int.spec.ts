@@ -1,11 +1,10 @@
 import { handleCommand } from '@app/event-store';
-import { addDays, storeDecider, storeStream, terminalDecider, terminalStream } from '@app/payment-domain';
+import { storeDecider, storeStream, terminalDecider, terminalStream } from '@app/payment-domain';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
-import { closedThatNight, givenUpIn } from '../../../test/support/nightly-close-history';
+import { closedThatNight, givenUpIn, closeDays } from '../../../test/support/nightly-close-history';
 import { registerLongAgoAtDintero } from '../../../test/support/registered-long-ago';
-import { closeTime, dueClose } from '../src/fleet/close-schedule';
 
 const STORE = 'uo-store';
 /** Took a payment after the day before's close, deactivated before the due day's close time. */
@@ -24,9 +23,7 @@ const IDLE = 'UO-3';
 describe('the nightly close of a terminal used in a day and out of use at its close time', () => {
   let engine: Engine;
   let closer: RunningIngestService | undefined;
-  const due = dueClose('Europe/Oslo', '23:30', Date.now()).businessDay;
-  const day = (back: number) => addDays(due, -back);
-  const closeAt = (back: number) => closeTime(day(back), '23:30', 'Europe/Oslo');
+  const { due, day, closeAt } = closeDays();
   const iso = (instant: number) => new Date(instant).toISOString();
   const usedAt = { [DEACTIVATED]: closeAt(1) + 3_600_000, [MOVED]: closeAt(2) + 3_600_000 };
   const outAt = { [DEACTIVATED]: closeAt(1) + 7_200_000, [MOVED]: closeAt(2) + 7_200_000 };

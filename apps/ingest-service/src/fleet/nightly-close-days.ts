@@ -150,9 +150,9 @@ export function outOfUseAtCloseTime(index: NightlyCloseIndex, settings: CloseDay
  * (`outOfUseBefore`): a day in use at its close time and closed by hand has what it took after that close in its next
  * close, but for one the terminal left use after, before the next day's close time, having taken nothing since (given
  * up, as missed before it was taken out of use); a terminal taken out of use since (deactivated, removed), or taken
- * back into use since, still has the days of its earlier periods looked at. Each terminal's days are looked at from the day before the due one back to the
- * latest the log shows the nightly close at work on it (the days before then were looked at while the engine ran),
- * and no further back than `lookBackFrom` (`NIGHTLY_CLOSE_LOOK_BACK_DAYS`).
+ * back into use since, still has the days of its earlier periods looked at. Each terminal's days are looked at from
+ * the day before the due one back to the latest the log shows the nightly close at work on it (the days before then
+ * were looked at while the engine ran), and no further back than `lookBackFrom` (`NIGHTLY_CLOSE_LOOK_BACK_DAYS`).
  */
 export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySettings, now: number, lookBackFrom: string) {
   const missed: MissedTerminalDay[] = [];
