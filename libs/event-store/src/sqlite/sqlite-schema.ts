@@ -59,9 +59,12 @@ function addCategoryIndex(db: Database.Database): void {
   try {
     db.exec(CATEGORY_INDEX);
   } catch (error) {
-    if (!(error instanceof Error && 'code' in error && String(error.code).startsWith('SQLITE_READONLY'))) throw error;
+    // By its code, not `instanceof`: better-sqlite3's native part keeps the error class of the first realm that loaded
+    // it, so under a test runner's per-file realms the error is not this realm's `Error`.
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    if (typeof code !== 'string' || !code.startsWith('SQLITE_READONLY')) throw error;
     process.emitWarning(
-      `The event log's category index could not be added (${error.message}): reads by stream prefix walk the table`,
+      `The event log's category index could not be added (${String(message)}): reads by stream prefix walk the table`,
     );
   }
 }
