@@ -59,8 +59,13 @@ export function outOfUseReason(businessDay: string, period: UsePeriod, closedByH
     closedByHandAt === undefined
       ? 'the close time before'
       : `its close by hand at ${new Date(closedByHandAt).toISOString()}`;
-  const last = period.lastUsedAt === undefined ? '' : ` (the last at ${new Date(period.lastUsedAt).toISOString()})`;
-  return `out of use at the close time of ${businessDay}: taken out of use${until}${how} after payments or refunds on it since ${since}${last}; its batch was not closed: close it by hand, or its next close takes it should it come back into use`;
+  return `out of use at the close time of ${businessDay}: taken out of use${until}${how} ${usedSince(since, period.lastUsedAt)}; its batch was not closed: close it by hand, or its next close takes it should it come back into use`;
+}
+
+/** What the terminal took that no close holds: its payments or refunds since `since`, and when the last was. */
+function usedSince(since: string, lastUsedAt: number | undefined): string {
+  const last = lastUsedAt === undefined ? '' : ` (the last at ${new Date(lastUsedAt).toISOString()})`;
+  return `after payments or refunds on it since ${since}${last}`;
 }
 
 /** A store event about one of its terminals. */
@@ -99,7 +104,7 @@ export function missedDayReason(missed: MissedTerminalDay): string {
     const afterHand =
       closedByHandAt === undefined || lastUsedAt === undefined
         ? ''
-        : `, after payments or refunds on it since its close by hand at ${new Date(closedByHandAt).toISOString()} (the last at ${new Date(lastUsedAt).toISOString()})`;
+        : `, ${usedSince(`its close by hand at ${new Date(closedByHandAt).toISOString()}`, lastUsedAt)}`;
     return `missed: no close of ${businessDay} was made before the terminal was taken out of use, at ${new Date(outOfUseAt).toISOString()}${afterHand}`;
   }
   return `missed: no close of ${businessDay} was made before the close of ${next} fell due (the nightly close was not running then)`;
