@@ -14,6 +14,12 @@ import { DEFAULT_STORE_WAIT_SECONDS, type StoreDayAnswer, untilStoreKnown } from
  * Started beside `npm start`, it waits for the engine to answer and to know the store, saying so, for up to
  * STORE_WAIT_SECONDS (60; 0 does not wait), then stops saying which of the two never came.
  */
+/**
+ * Aborted by a stop signal (Ctrl-C, SIGTERM) or the seconds asked for. What fails after it (a request of the set-up
+ * that the stop's drain or close cut short, NATS away or not) is the stop itself: it ends the example with exit code 0.
+ */
+const stopped = new AbortController();
+
 async function main(): Promise<void> {
   const [storeId, terminalId, seconds] = process.argv.slice(2);
   const waitText = process.env.STORE_WAIT_SECONDS || String(DEFAULT_STORE_WAIT_SECONDS);
@@ -37,7 +43,6 @@ async function main(): Promise<void> {
     logger: ['error', 'warn'],
   });
   let timer: NodeJS.Timeout | undefined;
-  const stopped = new AbortController();
   const stop = () => {
     stopped.abort();
     clearTimeout(timer); // a stop signal before the seconds asked for: nothing left to wait for
@@ -123,6 +128,8 @@ function waitingFor(missing: StoreDayAnswer, secondsLeft: number, storeId: strin
 }
 
 main().catch((error: unknown) => {
+  // The stop under way ends the process once the connection is drained or closed.
+  if (stopped.signal.aborted) return;
   console.error(`the example consumer stopped: ${(error as Error).message}`);
   process.exit(1);
 });
