@@ -12,6 +12,7 @@ import {
 import { BUSY_TERMINAL, outOfUseReason, supersededReason, type MissedTerminalDay } from './close-give-up-reasons';
 import { closeTime, dueClose } from './close-schedule';
 import type { NightlyCloseIndex } from './nightly-close-index';
+import type { UsePeriod } from './terminal-use-periods';
 
 /**
  * Which terminal days the nightly close has to act on now, as its index knows them: the closes due, those superseded
@@ -129,8 +130,7 @@ export function outOfUseAtCloseTime(index: NightlyCloseIndex, settings: CloseDay
     const previousCloseAt = previous.get(schedule) ?? closeTime(addDays(businessDay, -1), endOfDayTime, timeZone);
     previous.set(schedule, previousCloseAt);
     const closedByHandAt = handCloseAfter(index, key, previousCloseAt);
-    const from = closedByHandAt ?? previousCloseAt;
-    const period = index.use.usedAndEndedBetween(`${storeId}.${terminalId}`, from, closeAt);
+    const period = usedThenOutOfUse(index, `${storeId}.${terminalId}`, { previousCloseAt, closeAt, closedByHandAt });
     if (period === undefined) continue;
     const reason = outOfUseReason(businessDay, period, closedByHandAt);
     const dueAt = terminalCloseAt(storeId, terminalId, closeAt, settings.spreadMs);
@@ -198,8 +198,7 @@ export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySetting
         const period = index.use.at(terminalKey, closeAt);
         const closedByHandAt = handCloseAfter(index, key, previousCloseAt);
         if (period === undefined) {
-          const from = closedByHandAt ?? previousCloseAt;
-          const outOfUseBefore = index.use.usedAndEndedBetween(terminalKey, from, closeAt);
+          const outOfUseBefore = usedThenOutOfUse(index, terminalKey, { previousCloseAt, closeAt, closedByHandAt });
           const byHand = closedByHandAt === undefined ? {} : { closedByHandAt };
           if (outOfUseBefore !== undefined) its.push({ ...found, outOfUseBefore, ...byHand });
           continue;
@@ -238,6 +237,22 @@ export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySetting
 function handCloseAfter(index: NightlyCloseIndex, key: string, from: number): number | undefined {
   const at = index.closedByHand.get(key);
   return at !== undefined && at > from ? at : undefined;
+}
+
+/**
+ * The period in use the terminal (`{storeId}.{terminalId}`) left before the day's close time (`closeAt`) after taking
+ * payments or refunds that no close holds: those since the close time before (`previousCloseAt`), or since the day's
+ * close by hand when there was one after it (`closedByHandAt`, as `handCloseAfter` gives it), which closed the batch up
+ * to then. None when the terminal is in use at the close time, or took nothing since. What makes a day out of use at
+ * its close time (`outOfUseAtCloseTime`) or a missed day out of use before it (`missedCloses`) to be given up.
+ */
+function usedThenOutOfUse(
+  index: NightlyCloseIndex,
+  terminal: string,
+  day: { previousCloseAt: number; closeAt: number; closedByHandAt: number | undefined },
+): UsePeriod | undefined {
+  const { previousCloseAt, closeAt, closedByHandAt } = day;
+  return index.use.usedAndEndedBetween(terminal, closedByHandAt ?? previousCloseAt, closeAt);
 }
 
 /** Every terminal in use whose day's close time (with its spread) has come: the closes due now. */
