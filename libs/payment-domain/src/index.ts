@@ -12,6 +12,7 @@ export * from './terminal/terminal.decider';
 export * from './payment/payment.events';
 export * from './payment/payment.commands';
 export * from './payment/payment.state';
+export type { ReviewResolution, ReviewSettled } from './payment/payment-review.state';
 export * from './payment/payment-end-events';
 export * from './payment/dintero-status';
 export { capturedBeforeCancel, paymentDecider, SESSION_NOT_SENT } from './payment/payment.decider';

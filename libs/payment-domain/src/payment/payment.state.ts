@@ -1,6 +1,16 @@
 import { DomainError } from '../shared/domain-error';
 import type { CardSummary, PaymentEvent, PaymentRequestedData, TerminalReceipt } from './payment.events';
 import { ownEntry } from '../shared/own-entry';
+import {
+  flagged,
+  resolved,
+  reviewSettledAfter,
+  unflagged,
+  waitsForPerson,
+  type ReviewFlag,
+  type ReviewResolution,
+  type ReviewSettled,
+} from './payment-review.state';
 
 /** Statuses in which the payment may still end any way. */
 export const OPEN_STATUSES = ['requested', 'awaiting_card', 'outcome_unknown', 'on_hold', 'authorized'] as const;
@@ -17,29 +27,6 @@ export const PAYMENT_STATUSES = [...OPEN_STATUSES, 'captured', ...ENDED_STATUSES
  * terminal that a later one made good.
  */
 export type RefundStatus = 'pending' | 'accepted' | 'succeeded' | 'failed' | 'unknown';
-
-/**
- * A person's word that a review was dealt with (`PaymentReviewResolved`, `RefundReviewResolved`): kept while the flag
- * it resolved stands, so that the same cause is not handed over again and the same word twice records it once.
- */
-export interface ReviewResolution {
-  readonly by: string;
-  readonly note: string;
-  readonly at: string;
-}
-
-/**
- * The payment's own review that Dintero's word ended (a capture, its outcome told again, the payment ended, a further
- * capture booked): the flag it cleared, with a person's word on it, if any. Why the payment is no longer under review,
- * once the flag and the word are gone from it.
- */
-export interface ReviewSettled {
-  /** The `at` of the `PaymentFlaggedForReview` that stood. */
-  readonly flaggedAt: string;
-  readonly resolved?: ReviewResolution;
-  /** When the event that ended it was recorded (absent for one without a time). */
-  readonly at?: string;
-}
 
 export interface Refund {
   readonly refundId: string;
@@ -239,12 +226,10 @@ export const dinteroTerminalOf = (of: { readonly terminalId: string; readonly di
  * Whether the payment's own review waits for a person: handed over, not resolved since, and not settled by Dintero
  * (what settles it clears the flag). A refund's review is `refundUnderReview`.
  */
-export const paymentUnderReview = (state: PaymentState): boolean =>
-  mayBeReviewed(state) && state.flaggedForReviewAt !== undefined && state.reviewResolved === undefined;
+export const paymentUnderReview = (state: PaymentState): boolean => mayBeReviewed(state) && waitsForPerson(state);
 
 /** Whether a refund's review waits for a person: handed over, not resolved since, and still without an outcome. */
-export const refundUnderReview = (refund: Refund): boolean =>
-  refund.flaggedForReviewAt !== undefined && refund.reviewResolved === undefined && refundFollowed(refund);
+export const refundUnderReview = (refund: Refund): boolean => waitsForPerson(refund) && refundFollowed(refund);
 
 /** A refund whose outcome is known; pending, accepted and unknown ones are still open. */
 export const refundSettled = (refund: Refund): boolean => refund.status === 'succeeded' || refund.status === 'failed';
@@ -343,7 +328,7 @@ function end(
 
 /** An open payment whose outcome Dintero can tell again: no longer unknown, no longer waiting for a person. */
 function knownAgain(state: OpenPayment): OpenPayment {
-  const { unknownSince: _s, flaggedForReviewAt: _f, reviewResolved: _r, ...rest } = state;
+  const { unknownSince: _s, ...rest } = unflagged(state);
   return rest;
 }
 
@@ -390,23 +375,21 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
 }
 
 /**
- * The payment after `event`, keeping the flag of its own that the event cleared (`ReviewSettled`): only Dintero's word
- * clears one (a resolution keeps it), so that a person's word sent again is told why nothing waits for them. A flag
- * recorded anew forgets the one kept.
+ * The payment after `event`, with what it keeps of its own review that Dintero's word ended (`reviewSettledAfter`
+ * says what that is).
  */
 function withReviewSettled(before: PaymentState, after: PaymentState, event: PaymentEvent): PaymentState {
   if (after.status === 'none') return after;
-  const stood = mayBeReviewed(before) ? before.flaggedForReviewAt : undefined;
-  const stands = mayBeReviewed(after) ? after.flaggedForReviewAt : undefined;
-  if (stands !== undefined && stands !== stood) {
-    const { reviewSettled: _forgotten, ...flagged } = after;
-    return flagged;
-  }
-  if (stood === undefined || stands !== undefined || !mayBeReviewed(before)) return after;
-  const resolved = before.reviewResolved === undefined ? {} : { resolved: before.reviewResolved };
-  const at = 'at' in event.data ? { at: event.data.at } : {};
-  return { ...after, reviewSettled: { flaggedAt: stood, ...resolved, ...at } };
+  const kept = after.reviewSettled;
+  const settled = reviewSettledAfter(kept, ownReview(before), ownReview(after), event);
+  if (settled === kept) return after;
+  if (settled !== undefined) return { ...after, reviewSettled: settled };
+  const { reviewSettled: _forgotten, ...forgot } = after;
+  return forgot;
 }
+
+/** The payment's own review: none for one that cannot be under review (`mayBeReviewed`). */
+const ownReview = (state: PaymentState): ReviewFlag => (mayBeReviewed(state) ? state : {});
 
 function evolveFacts(state: PaymentState, event: PaymentEvent): PaymentState {
   switch (event.type) {
@@ -476,23 +459,14 @@ function evolveFacts(state: PaymentState, event: PaymentEvent): PaymentState {
     }
     case 'PaymentFlaggedForReview': {
       // Handed over anew: a resolution of an earlier flag is no longer the word on it.
-      if (isOpen(state)) {
-        const { reviewResolved: _r, ...open } = state;
-        return { ...open, flaggedForReviewAt: event.data.at };
-      }
+      if (isOpen(state)) return flagged(state, event.data.at);
       if (state.status !== 'captured') return state;
-      const { reviewResolved: _r, flaggedCapture: _c, ...captured } = state;
+      const { flaggedCapture: _c, ...captured } = flagged(state, event.data.at);
       const { capturedAmount } = event.data;
-      return {
-        ...captured,
-        flaggedForReviewAt: event.data.at,
-        ...(capturedAmount === undefined ? {} : { flaggedCapture: capturedAmount }),
-      };
+      return { ...captured, ...(capturedAmount === undefined ? {} : { flaggedCapture: capturedAmount }) };
     }
-    case 'PaymentReviewResolved': {
-      const { by, note, at } = event.data;
-      return mayBeReviewed(state) ? { ...state, reviewResolved: { by, note, at } } : state;
-    }
+    case 'PaymentReviewResolved':
+      return mayBeReviewed(state) ? resolved(state, event.data) : state;
     case 'PaymentAuthorized':
       return isOpen(state)
         ? { ...knownAgain(state), status: 'authorized', transactionId: event.data.transactionId }
@@ -514,7 +488,7 @@ function evolveFacts(state: PaymentState, event: PaymentEvent): PaymentState {
       if (state.status !== 'captured' || state.transactionId !== event.data.transactionId) return state;
       // Booked: a further capture in another currency handed to a person before is settled, and one after it is
       // handed over again (`FlagUnbookableCapture`).
-      const { flaggedForReviewAt: _settled, flaggedCapture: _c, reviewResolved: _r, ...captured } = state;
+      const { flaggedCapture: _c, ...captured } = unflagged(state);
       return { ...captured, capturedAmount: event.data.capturedAmount };
     }
     case 'PaymentDeclined':
@@ -615,16 +589,11 @@ function evolveFacts(state: PaymentState, event: PaymentEvent): PaymentState {
     }
     case 'RefundFlaggedForReview': {
       const refund = refundOf(state, event.data.refundId);
-      if (!refund) return state;
-      const { reviewResolved: _r, ...rest } = refund;
-      return withRefund(state, { ...rest, flaggedForReviewAt: event.data.at });
+      return refund ? withRefund(state, flagged(refund, event.data.at)) : state;
     }
     case 'RefundReviewResolved': {
-      const { refundId, by, note, at } = event.data;
-      const refund = refundOf(state, refundId);
-      return refund
-        ? updateRefund(state, refundId, { status: refund.status, reviewResolved: { by, note, at } })
-        : state;
+      const refund = refundOf(state, event.data.refundId);
+      return refund ? withRefund(state, resolved(refund, event.data)) : state;
     }
     case 'RefundAccepted': {
       const refund = refundOf(state, event.data.refundId);
@@ -633,9 +602,8 @@ function evolveFacts(state: PaymentState, event: PaymentEvent): PaymentState {
       // for from now, and handed to a person anew should Dintero never finish it.
       const failed = refund?.status === 'failed';
       if (refund && (failed || (refund.reviewResolved !== undefined && refund.status !== 'accepted'))) {
-        const { flaggedForReviewAt: _flagged, reviewResolved: _resolved, ...rest } = refund;
         const taken: Refund = {
-          ...rest,
+          ...unflagged(refund),
           ...(failed ? {} : { status: 'accepted' as const }),
           ...(event.data.requestId ? { dinteroRequestId: event.data.requestId } : {}),
           acceptedLateAt: event.data.at,

@@ -11,8 +11,8 @@ import {
   refundUnderReview,
   type PaymentState,
   type Refund,
-  type ReviewResolution,
 } from './payment.state';
+import type { ReviewResolution } from './payment-review.state';
 
 type ResolveReview = Extract<PaymentCommand, { type: 'ResolveReview' }>['data'];
 
