@@ -11,7 +11,24 @@ export * from './store/terminal-enrollment';
 export * from './terminal/terminal.decider';
 export * from './payment/payment.events';
 export * from './payment/payment.commands';
-export * from './payment/payment.state';
+// Named one by one: `PaymentCore`, the fields every payment has, is only for the state's own files.
+export {
+  ENDED_STATUSES,
+  initialPaymentState,
+  OPEN_STATUSES,
+  PAYMENT_STATUSES,
+  type CapturedPayment,
+  type EndedOrCapturedPayment,
+  type EndedPayment,
+  type EndedStatus,
+  type OpenPayment,
+  type OpenStatus,
+  type PaymentState,
+  type Refund,
+  type RefundStatus,
+} from './payment/payment.state';
+export * from './payment/payment.queries';
+export { evolvePayment } from './payment/payment.evolve';
 export type { ReviewResolution, ReviewSettled } from './payment/payment-review.state';
 export * from './payment/payment-end-events';
 export * from './payment/dintero-status';

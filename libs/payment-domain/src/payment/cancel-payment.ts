@@ -1,7 +1,8 @@
 import { DomainError } from '../shared/domain-error';
 import type { PaymentCommand } from './payment.commands';
 import type { PaymentEvent } from './payment.events';
-import { existingPayment, isOpen, type PaymentState } from './payment.state';
+import { existingPayment, isOpen } from './payment.queries';
+import type { PaymentState } from './payment.state';
 
 /* The POS asks to stop a payment: a cancel while it is open, a void of one authorised and not captured. */
 

@@ -3,15 +3,8 @@ import { requireInstant } from '../shared/validation';
 import { isDinteroTransactionStatus, transactionReaction } from './dintero-status';
 import { MAX_PROBLEM_LENGTH, type DinteroTransactionFact, type PaymentCommand } from './payment.commands';
 import type { FactSource, PaymentEvent } from './payment.events';
-import {
-  existingPayment,
-  isOpen,
-  lateCapturedOf,
-  paymentUnderReview,
-  type CapturedPayment,
-  type OpenPayment,
-  type PaymentState,
-} from './payment.state';
+import { existingPayment, isOpen, lateCapturedOf, paymentUnderReview } from './payment.queries';
+import type { CapturedPayment, OpenPayment, PaymentState } from './payment.state';
 
 /*
  * What Dintero's transaction says of the payment: how far it went, what it captured (the sale, further captures of

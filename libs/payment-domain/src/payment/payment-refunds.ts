@@ -14,10 +14,8 @@ import {
   refundCurrencyOf,
   refundedSourceOf,
   refundOf,
-  type EndedOrCapturedPayment,
-  type PaymentState,
-  type Refund,
-} from './payment.state';
+} from './payment.queries';
+import type { EndedOrCapturedPayment, PaymentState, Refund } from './payment.state';
 
 /*
  * Refunds: the POS's request and what it gives money back from, its sending to Dintero, its outcome, and money

@@ -3,9 +3,9 @@ import type { PaymentEvent } from './payment.events';
 /**
  * What the payment's state keeps about reviews, and how events fold into it: a payment or a refund handed to a person
  * (flagged), that person's word on it (resolved), and the payment's own review that Dintero's word ended (settled).
- * Which payments and refunds may be under review at all is for `payment.state.ts` to say, from their statuses
+ * Which payments and refunds may be under review at all is for `payment.queries.ts` to say, from their statuses
  * (`mayBeReviewed`, `paymentUnderReview`, `refundUnderReview`): this file knows only the review's own fields, so that
- * the state imports it and not the other way round.
+ * the state's files (its types, its queries, its fold) import it and not the other way round.
  */
 
 /**

@@ -2,7 +2,8 @@ import { DomainError } from '../shared/domain-error';
 import { isBefore, requireInstant, requireMoney, requireText, requireToken } from '../shared/validation';
 import type { PaymentCommand } from './payment.commands';
 import type { PaymentEvent } from './payment.events';
-import { existingPayment, isOpen, type PaymentState } from './payment.state';
+import { existingPayment, isOpen } from './payment.queries';
+import type { PaymentState } from './payment.state';
 
 /*
  * From the request to Dintero's session: the payment asked for, its session created once, and how a payment ends

@@ -16,7 +16,8 @@ import {
   recordSessionRejected,
   requestPayment,
 } from './payment-session';
-import { evolvePayment, initialPaymentState, type PaymentState } from './payment.state';
+import { evolvePayment } from './payment.evolve';
+import { initialPaymentState, type PaymentState } from './payment.state';
 import { resolveReview } from './resolve-review';
 
 /*

@@ -9,9 +9,8 @@ import {
   refundFollowed,
   refundOf,
   refundUnderReview,
-  type PaymentState,
-  type Refund,
-} from './payment.state';
+} from './payment.queries';
+import type { PaymentState, Refund } from './payment.state';
 import type { ReviewResolution } from './payment-review.state';
 
 type ResolveReview = Extract<PaymentCommand, { type: 'ResolveReview' }>['data'];
