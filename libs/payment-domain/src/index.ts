@@ -6,6 +6,19 @@ export { ownEntry } from './shared/own-entry';
 export { instantOf } from './shared/validation';
 export { MAX_AMOUNT, isCurrencyCode, moneyProblem, type Money, type MoneyProblem } from './shared/money';
 export * from './store/store.decider';
+// Named one by one: `requireStore` and `requireTerminal` are for the store's decider.
+export {
+  assertAcceptedCurrency,
+  currentDevice,
+  DEFAULT_END_OF_DAY_TIME,
+  deviceTaken,
+  nameOfDevice,
+  usableTerminal,
+  type RegisteredTerminal,
+  type StoreDetails,
+  type StoreState,
+  type UsableTerminal,
+} from './store/store.state';
 export { storeCurrencies } from './store/store-currencies';
 export * from './store/terminal-enrollment';
 export * from './terminal/terminal.decider';
