@@ -8,7 +8,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { SqliteEventStore } from '@app/event-store';
 import { natsNames } from '@app/messaging';
 import { CloseStartFailures } from '../apps/ingest-service/src/fleet/close-start-failures';
-import { ReconcilerCheckpoints } from '../apps/ingest-service/src/reconciler/reconciler-checkpoints';
+import { LogCheckpoints } from '../apps/ingest-service/src/checkpoints/log-checkpoints';
+import { RECONCILER_CHECKPOINT } from '../apps/ingest-service/src/reconciler/reconciler-checkpoints';
 import { SettleLeases } from '../apps/ingest-service/src/reconciler/settle-leases';
 import { EventFeed } from '../apps/projections/src/projector/event-feed';
 import { PaymentIndexBucket } from '../apps/projections/src/projector/payment-index.bucket';
@@ -64,7 +65,7 @@ describe('the engine on a NATS cluster of three, with NATS_REPLICAS=3', () => {
     await SettleLeases.open(nats, prefix, 60_000, undefined, undefined, 3);
     await CloseStartFailures.open(nats, prefix, 60_000, 3);
     await ReadModelBuckets.open(nats, prefix, '', 3);
-    await ReconcilerCheckpoints.open(nats, prefix, 3);
+    await LogCheckpoints.open(nats, prefix, RECONCILER_CHECKPOINT, 3);
     await EventFeed.open(nats, prefix, { maxAgeHours: 1, maxMib: 16 }, 3);
 
     const streams = await streamsOf(jsm, prefix);
@@ -83,7 +84,7 @@ describe('the engine on a NATS cluster of three, with NATS_REPLICAS=3', () => {
     await SettleLeases.open(nats, prefix, 60_000, undefined, undefined, undefined);
     await CloseStartFailures.open(nats, prefix, 60_000, undefined);
     await ReadModelBuckets.open(nats, prefix);
-    await ReconcilerCheckpoints.open(nats, prefix, undefined);
+    await LogCheckpoints.open(nats, prefix, RECONCILER_CHECKPOINT, undefined);
     await EventFeed.open(nats, prefix, { maxAgeHours: 1, maxMib: 16 }, undefined);
     expect(await streamsOf(jsm, prefix)).toEqual(streams);
   });
@@ -130,7 +131,7 @@ describe('the engine on a NATS cluster of three, with NATS_REPLICAS=3', () => {
       instances.flatMap((instance) => [
         SettleLeases.open(nats, prefix, instance * 60_000, (message) => warnings.push(message), undefined, 3),
         PaymentIndexBucket.open(nats, prefix, 3),
-        ReconcilerCheckpoints.open(nats, prefix, 3),
+        LogCheckpoints.open(nats, prefix, RECONCILER_CHECKPOINT, 3),
         EventFeed.open(nats, prefix, { maxAgeHours: 1, maxMib: 16 }, 3),
       ]),
     );

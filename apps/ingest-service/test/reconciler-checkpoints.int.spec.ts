@@ -1,13 +1,14 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { ObjectStore } from '@nats-io/obj';
 import { NATS_URL, removeNatsState, uniquePrefix } from '../../../test/support/projections';
+import { LogCheckpoints, type LogCheckpoint } from '../src/checkpoints/log-checkpoints';
 import type { DueSnapshot } from '../src/reconciler/due-payments';
-import { ReconcilerCheckpoints, type ReconcilerCheckpoint } from '../src/reconciler/reconciler-checkpoints';
+import { RECONCILER_CHECKPOINT, type ReconcilerSnapshot } from '../src/reconciler/reconciler-checkpoints';
 
 /** A snapshot of many chunks (the object store's are 128 KiB): a reader takes a while over it. */
-const large = (position: bigint): ReconcilerCheckpoint => ({
+const large = (position: bigint): LogCheckpoint<ReconcilerSnapshot> => ({
   position,
-  due: { padding: 'x'.repeat(1024 * 1024) } as unknown as DueSnapshot,
+  state: { due: { padding: 'x'.repeat(1024 * 1024) } as unknown as DueSnapshot },
 });
 
 describe("the reconciler's checkpoint (NATS object store)", () => {
@@ -20,7 +21,7 @@ describe("the reconciler's checkpoint (NATS object store)", () => {
   });
 
   it('reads the newer one when another instance saves it during the read, where the read waited out its limit', async () => {
-    const checkpoints = await ReconcilerCheckpoints.open(nats, prefix, 1);
+    const checkpoints = await LogCheckpoints.open<ReconcilerSnapshot>(nats, prefix, RECONCILER_CHECKPOINT, 1);
     await checkpoints.save('log-1', large(10n));
     // Another instance saves while this one reads, and the chunks still to come are purged under the reader: its
     // stream stops and never ends. The server here delivers a whole object before a save can purge it, so the

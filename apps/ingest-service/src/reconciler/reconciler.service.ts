@@ -13,7 +13,7 @@ import {
   type DinteroClient,
   type DinteroSession,
 } from '@app/dintero';
-import { EVENT_STORE, logIdentity, markGone, readState, type EventStore, type LogFollower } from '@app/event-store';
+import { EVENT_STORE, readState, type EventStore, type LogFollower } from '@app/event-store';
 import { NATS_CONNECTION, natsAway } from '@app/messaging';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
@@ -50,7 +50,8 @@ import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.confi
 import { PaymentFacts, type FactContext } from '../facts/payment-facts.service';
 import { DuePayments } from './due-payments';
 import { nextLook, reviewAtOf, sessionReviewAt, unansweredAskedAgainAt, type LookSettings } from './next-look';
-import { CheckpointVersionError, ReconcilerCheckpoints, type ReconcilerCheckpoint } from './reconciler-checkpoints';
+import { CheckpointKeeper } from '../checkpoints/checkpoint-keeper';
+import { RECONCILER_CHECKPOINT, type ReconcilerSnapshot } from './reconciler-checkpoints';
 import { ourOrigin } from '../webhook/our-callback-url';
 import { REFUND_SWEEP_LEASE, RefundSweep, type RefundSweepSummary } from './refund-sweep';
 import { SettleLeases } from './settle-leases';
@@ -76,9 +77,9 @@ const MAX_RETRY_MS = 5 * 60_000;
  * then transactions by our reference), and records the answer through the same path as callbacks.
  *
  * Several instances may run. Each keeps its own index of what is due, from the log, and resumes it from the
- * shared checkpoint (`ReconcilerCheckpoints`) rather than replaying the whole log at boot. A due payment is
- * looked at by the instance that holds its lease (`SettleLeases`); the others leave it for the lease's
- * length. Correctness does not rest on the lease: whatever two instances record twice is absorbed by the
+ * shared checkpoint (`RECONCILER_CHECKPOINT`, kept by a `CheckpointKeeper`) rather than replaying the whole log at
+ * boot. A due payment is looked at by the instance that holds its lease (`SettleLeases`); the others leave it for the
+ * lease's length. Correctness does not rest on the lease: whatever two instances record twice is absorbed by the
  * payment decider and the log's expected revisions, so a lost lease costs only a Dintero call.
  * Work is bounded: at most `RECONCILER_MAX_PER_SECOND` payments are looked at per second, per instance.
  */
@@ -92,14 +93,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   private readonly refundSweep: RefundSweep;
   private follower: LogFollower | undefined;
   private leases: SettleLeases | undefined;
-  private checkpoints: ReconcilerCheckpoints | undefined;
-  private logId = '';
-  /** The position of the last checkpoint saved by this instance. */
-  private savedPosition = -1n;
-  /** The checkpoint found was of another version: the first save replaces it, however far it was. */
-  private checkpointOfAnotherVersion = false;
-  private saving: Promise<void> = Promise.resolve();
-  private checkpointTimer: NodeJS.Timeout | undefined;
+  private checkpoints: CheckpointKeeper<ReconcilerSnapshot> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -142,8 +136,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     if (!this.config.reconcilerEnabled) return;
     countedFromZero(this.registry, ['reconciler', 'refundSweeps', 'refundSweepTransactions']);
     const { natsPrefix, natsReplicas, reconcilerLeaseSeconds } = this.config;
-    [this.logId, this.leases, this.checkpoints] = await Promise.all([
-      logIdentity(this.store),
+    [this.leases, this.checkpoints] = await Promise.all([
       SettleLeases.open(
         this.nats,
         natsPrefix,
@@ -153,68 +146,37 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         Math.max(MAX_RETRY_MS, this.config.reconcilerRefundSweepMinutes * 60_000) + reconcilerLeaseSeconds * 1000,
         natsReplicas,
       ),
-      ReconcilerCheckpoints.open(this.nats, natsPrefix, natsReplicas),
+      CheckpointKeeper.open<ReconcilerSnapshot>(
+        {
+          kind: RECONCILER_CHECKPOINT,
+          natsPrefix,
+          natsReplicas,
+          everyMs: this.config.reconcilerCheckpointSeconds * 1000,
+          snapshot: () => ({ due: this.due.snapshot(Date.now()) }),
+          restore: ({ due }) => this.due.restore(due),
+        },
+        this.store,
+        this.nats,
+        this.logger,
+      ),
     ]);
-    const loaded = await this.checkpoints.load(this.logId).catch((error: unknown) => {
-      if (error instanceof CheckpointVersionError) this.checkpointOfAnotherVersion = true;
-      this.logger.warn(
-        { err: error },
-        error instanceof CheckpointVersionError
-          ? 'the reconciler checkpoint was saved by another version: following the log from its start'
-          : 'could not read the reconciler checkpoint: following the log from its start',
-      );
-      return undefined;
-    });
-    const saved = loaded && (await this.ofThisLog(loaded)) ? loaded : undefined;
-    if (saved) this.due.restore(saved.due);
-    this.savedPosition = saved?.position ?? -1n;
-    this.logger.log(
-      { position: (saved?.position ?? 0n).toString(), due: this.due.size },
-      saved ? 'reconciler resuming from its checkpoint' : 'reconciler following the log from its start',
-    );
+    this.resumedFrom = await this.checkpoints.resume();
     this.follower = this.subscriptions.follower('reconciler', this.store, {
       streamPrefixes: ['payment-', 'terminal-'],
       onEvent: (event) => this.due.apply(event, Date.now()),
     });
-    this.resumedFrom = saved?.position ?? 0n;
     this.follower.start(this.resumedFrom);
     this.schedule();
-    this.checkpointTimer = setInterval(
-      () => void this.saveCheckpoint(),
-      this.config.reconcilerCheckpointSeconds * 1000,
-    );
-    this.checkpointTimer.unref();
-  }
-
-  /**
-   * Whether the log still has the event the checkpoint was made at. A log restored from a backup keeps its identity
-   * but writes new events at the positions the lost ones had: resuming after the checkpoint would pass them by,
-   * and the payments they start would never be settled. The log is then followed from its start. A read that
-   * may only lag is not taken as a loss (`markGone`).
-   */
-  private async ofThisLog(checkpoint: ReconcilerCheckpoint): Promise<boolean> {
-    if (!checkpoint.mark) return true;
-    const gone = await markGone(this.store, checkpoint.mark);
-    if (!gone) return true;
-    this.logger.warn(
-      { checkpoint: checkpoint.position.toString(), stream: checkpoint.mark.streamName, gone },
-      'the log does not have the event the reconciler checkpoint was made at (restored from a backup?): following it from its start',
-    );
-    return false;
+    this.checkpoints.keep(this.follower);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    clearInterval(this.checkpointTimer);
     await this.follower?.stop();
     await this.running;
-    // With NATS away the save would only wait for its timeout and fail: the next start replays from the last saved.
-    if (natsAway(this.nats))
-      this.logger.warn(
-        'NATS is away: the reconciler checkpoint is not saved at stop; the next start replays from the last one saved',
-      );
-    else await Promise.all([this.saveCheckpoint(), this.releaseLeases()]);
+    // With NATS away the leases' release would only wait for its timeout and fail, as the save would (which says so).
+    await Promise.all([this.checkpoints?.stop(), natsAway(this.nats) ? undefined : this.releaseLeases()]);
   }
 
   /**
@@ -227,30 +189,6 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     await this.leases
       ?.release(this.refundSweep.sweeping ? [] : [REFUND_SWEEP_LEASE])
       .catch((error: unknown) => this.logger.warn({ err: error }, 'could not give up the reconciler leases at stop'));
-  }
-
-  /**
-   * Saves what is due as of the last event followed, when that moved since the last save. Taken in one
-   * synchronous step, so the snapshot and its position agree; a failure (NATS restarting) is only logged:
-   * the next save, or a replay from an older checkpoint, covers it.
-   */
-  private saveCheckpoint(): Promise<void> {
-    this.saving = this.saving.then(async () => {
-      if (!this.follower || !this.checkpoints) return;
-      const position = this.follower.position;
-      if (position <= this.savedPosition) return;
-      const { mark } = this.follower;
-      const due = this.due.snapshot(Date.now());
-      try {
-        const checkpoint = { position, ...(mark ? { mark } : {}), due };
-        await this.checkpoints.save(this.logId, checkpoint, this.checkpointOfAnotherVersion);
-        this.savedPosition = position;
-        this.checkpointOfAnotherVersion = false;
-      } catch (error) {
-        this.logger.warn({ err: error }, 'could not save the reconciler checkpoint');
-      }
-    });
-    return this.saving;
   }
 
   /**
