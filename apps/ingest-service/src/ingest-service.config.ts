@@ -5,8 +5,8 @@ import { BaseAppConfig, EnvBool, EnvInt, withDintero, withEventStore, withNats }
 export const INGEST_CONFIG = Symbol('INGEST_CONFIG');
 
 /**
- * NATS carries what several ingest instances share: the reconciler's checkpoint and its leases on due
- * payments. Ingest connects at start, as every app does; once running, it takes callbacks and webhooks
+ * NATS carries what several ingest instances share: the reconciler's and the nightly close's checkpoints and the
+ * leases on due payments. Ingest connects at start, as every app does; once running, it takes callbacks and webhooks
  * while NATS is away (the reconciler then works without leases), and NATS is not in its `/health`.
  */
 export class IngestServiceConfig extends withDintero(withNats(withEventStore(BaseAppConfig))) {
@@ -156,6 +156,14 @@ export class IngestServiceConfig extends withDintero(withNats(withEventStore(Bas
    */
   @EnvInt('NIGHTLY_CLOSE_LOOK_BACK_DAYS', { min: 3, max: 366 })
   readonly nightlyCloseLookBackDays: number = 31;
+
+  /**
+   * How often the nightly close saves its index (its checkpoint), so that a restart reads only the log's tail. Less
+   * often than the reconciler's: the index is as large as the fleet (every terminal's days looked back over), and a
+   * start after a few minutes' tail reads a few thousand events.
+   */
+  @EnvInt('NIGHTLY_CLOSE_CHECKPOINT_SECONDS', { min: 1, max: 3_600 })
+  readonly nightlyCloseCheckpointSeconds: number = 300;
 
   /** How long a terminal operation (a nightly close) may hold its terminal, as in the command service. */
   @EnvInt('OPERATION_CLAIM_SECONDS', { min: 10, max: 86_400 })

@@ -39,6 +39,8 @@ export function natsNames(prefix: string) {
     objectStores: {
       /** The reconciler's checkpoint: what is due, as of a position in the log, one object per log. */
       reconciler: `${prefix}_reconciler`,
+      /** The nightly close's checkpoint: its index, as of a position in the log, one object per log. */
+      nightlyClose: `${prefix}_nightly_close`,
     },
     keys: {
       terminal: (storeId: string, terminalId: string) =>

@@ -48,6 +48,25 @@ export class CloseInService {
     if (dropped > 0) this.atWork.splice(0, dropped);
   }
 
+  /** What it holds, as plain data for a checkpoint. */
+  snapshot(): CloseInServiceSnapshot {
+    return {
+      switches: this.switches.map((each) => ({ ...each })),
+      firstAtWork: [...this.firstAtWork],
+      atWork: [...this.atWork],
+    };
+  }
+
+  /** Puts a snapshot's switches and work in place of these (`snapshot`). */
+  restore(snapshot: CloseInServiceSnapshot): void {
+    this.switches.length = 0;
+    for (const each of snapshot.switches) this.switches.push({ ...each });
+    this.firstAtWork.clear();
+    for (const [day, at] of snapshot.firstAtWork) this.firstAtWork.set(day, at);
+    this.atWork.length = 0;
+    for (const at of snapshot.atWork) this.atWork.push(at);
+  }
+
   /**
    * Whether the nightly close was in service for the day closing at `closeAt`: on by the last switch by then, or at
    * work before its next day's close fell due (`nextCloseAt`); before any switch, when the log shows it at work by then
@@ -85,4 +104,11 @@ export class CloseInService {
     }
     return low;
   }
+}
+
+/** `CloseInService` as plain data, for the nightly close's checkpoint. */
+export interface CloseInServiceSnapshot {
+  readonly switches: readonly { readonly at: number; readonly enabled: boolean }[];
+  readonly firstAtWork: readonly (readonly [string, number])[];
+  readonly atWork: readonly number[];
 }

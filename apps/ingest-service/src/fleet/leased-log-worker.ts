@@ -10,6 +10,7 @@ import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
 import { EVENT_STORE, type EventStore, type LogFollower, type RecordedEvent } from '@app/event-store';
 import { NATS_CONNECTION, natsAway } from '@app/messaging';
 import { LOG_SUBSCRIPTIONS, type LogSubscriptions } from '@app/platform';
+import { CheckpointKeeper, type CheckpointKeeperOptions } from '../checkpoints/checkpoint-keeper';
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
 import { SettleLeases } from '../reconciler/settle-leases';
 
@@ -30,6 +31,11 @@ export interface LeasedLogWorkerOptions {
   readonly natsReplicas?: number;
   /** How long a lease on one item holds. */
   readonly leaseMs: number;
+  /**
+   * The index's checkpoint, when it keeps one (`CheckpointKeeper`): the log is followed from after it rather than from
+   * its start. Without NATS, or without a checkpoint of this version and log, from its start.
+   */
+  readonly checkpoint?: Omit<CheckpointKeeperOptions<object>, 'natsPrefix' | 'natsReplicas'>;
 }
 
 /** How soon the worker looks again whether its index holds the log, while it waits for that to start its rounds. */
@@ -43,13 +49,16 @@ const WAITING_LOG_MS = 60_000;
  * instances one looks at an item at a time. Without NATS each instance looks at everything: the deciders
  * absorb a second look, it only costs a Dintero call.
  *
- * The index is built again from the log at every start, and no round runs before it holds the log as it stood
- * then: a round on half of it would act on old settings (a store's close time changed last week, read as the one
- * before, closes its day hours early) or on terminals since taken out of use.
+ * The index is built again from the log at every start (from its checkpoint on, when it keeps one), and no round
+ * runs before it holds the log as it stood then: a round on half of it would act on old settings (a store's close
+ * time changed last week, read as the one before, closes its day hours early) or on terminals since taken out of use.
  */
 export class LeasedLogWorker {
   private follower: LogFollower | undefined;
   private leases: SettleLeases | undefined;
+  private checkpoints: CheckpointKeeper<object> | undefined;
+  /** The log position the worker started following from: its checkpoint's, or 0 without one. */
+  resumedFrom = 0n;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -74,15 +83,30 @@ export class LeasedLogWorker {
   async start(): Promise<void> {
     const { name, natsPrefix, natsReplicas, leaseMs, streamPrefixes, onEvent } = this.options;
     const warn = (message: string, error: unknown) => this.logger.warn({ err: error }, message);
-    this.leases = await SettleLeases.open(this.nats, natsPrefix, leaseMs, warn, leaseMs, natsReplicas).catch(
-      (error: unknown) => {
+    [this.leases, this.checkpoints] = await Promise.all([
+      SettleLeases.open(this.nats, natsPrefix, leaseMs, warn, leaseMs, natsReplicas).catch((error: unknown) => {
         this.logger.warn({ err: error }, `${name}: no leases (NATS): every instance looks at every item`);
+        return undefined;
+      }),
+      this.openCheckpoints(),
+    ]);
+    this.resumedFrom = (await this.checkpoints?.resume()) ?? 0n;
+    this.follower = this.subscriptions.follower(name, this.store, { streamPrefixes: [...streamPrefixes], onEvent });
+    this.follower.start(this.resumedFrom);
+    this.checkpoints?.keep(this.follower);
+    this.schedule();
+  }
+
+  /** The keeper of the index's checkpoint, if it keeps one and NATS can be reached. */
+  private async openCheckpoints(): Promise<CheckpointKeeper<object> | undefined> {
+    const { name, natsPrefix, natsReplicas, checkpoint } = this.options;
+    if (!checkpoint) return undefined;
+    return CheckpointKeeper.open({ ...checkpoint, natsPrefix, natsReplicas }, this.store, this.nats, this.logger).catch(
+      (error: unknown) => {
+        this.logger.warn({ err: error }, `${name}: no checkpoint (NATS): following the log from its start`);
         return undefined;
       },
     );
-    this.follower = this.subscriptions.follower(name, this.store, { streamPrefixes: [...streamPrefixes], onEvent });
-    this.follower.start(0n);
-    this.schedule();
   }
 
   async stop(): Promise<void> {
@@ -90,8 +114,9 @@ export class LeasedLogWorker {
     clearTimeout(this.timer);
     await this.follower?.stop();
     await this.running;
-    // Only once the round in flight has ended: an item it was working on is never given up while it is.
-    await this.releaseLeases();
+    // Only once the round in flight has ended: an item it was working on is never given up while it is. The checkpoint
+    // is saved as of where the follower stopped.
+    await Promise.all([this.checkpoints?.stop(), this.releaseLeases()]);
   }
 
   /**

@@ -79,8 +79,18 @@ export class NightlyCloseIndex {
    * instance started (it was down then, or not yet deployed), and its give-up says so.
    */
   readonly seenDue = new Set<string>();
-  /** Closes by `{storeId}.{terminalId}.{day}`, and which close each operation id is. */
+  /**
+   * Closes by `{storeId}.{terminalId}.{day}`, as the log has them and as this instance's writes noted them since (an
+   * attempt started or found recorded before the log is followed to it; a busy terminal, a start that failed or was
+   * refused, which the log never has), and which close each operation id is.
+   */
   readonly closes = new Map<string, CloseAttempt>();
+  /**
+   * The closes as the log alone has them, folded as `closes` is: what the checkpoint keeps, so that a start from it
+   * knows them as a start from the log's beginning would. A note of one instance's (a pause before the next attempt,
+   * set by its own `NIGHTLY_CLOSE_RETRY_SECONDS`) is not another's, nor its own after a restart.
+   */
+  readonly loggedCloses = new Map<string, CloseAttempt>();
   readonly closeOf = new Map<string, { readonly key: string; readonly attempt: number }>();
 
   constructor(private readonly settings: NightlyCloseIndexSettings) {}
@@ -122,7 +132,8 @@ export class NightlyCloseIndex {
     if (event.type === 'CloseGivenUp') {
       const { storeId, terminalId, businessDay, attempts } = event.data;
       const key = `${storeId}.${terminalId}.${businessDay}`;
-      this.closes.set(key, { businessDay, attempt: attempts, status: 'given_up', notBefore: 0 });
+      for (const closes of this.bothCloses)
+        closes.set(key, { businessDay, attempt: attempts, status: 'given_up', notBefore: 0 });
       this.tracedDays.add(key);
       this.inService.sawAtWork(businessDay, event.data.at);
       return;
@@ -144,9 +155,11 @@ export class NightlyCloseIndex {
       if (attempt === undefined) return;
       const key = `${storeId}.${terminalId}.${businessDay}`;
       this.closeOf.set(id, { key, attempt });
-      const current = this.closes.get(key);
-      if (!current || (current.attempt <= attempt && current.status !== 'given_up'))
-        this.closes.set(key, { businessDay, attempt, status: 'requested', notBefore: 0 });
+      for (const closes of this.bothCloses) {
+        const current = closes.get(key);
+        if (!current || (current.attempt <= attempt && current.status !== 'given_up'))
+          closes.set(key, { businessDay, attempt, status: 'requested', notBefore: 0 });
+      }
       return;
     }
     const byHand = this.handCloseOf.get(id);
@@ -155,14 +168,22 @@ export class NightlyCloseIndex {
       this.closedByHand.set(key, Math.max(requestedAt, this.closedByHand.get(key) ?? -Infinity));
     }
     const of = this.closeOf.get(id);
-    const current = of && this.closes.get(of.key);
-    // Another attempt's news (an older one ending late) leaves the latest attempt as it is.
-    if (!of || !current || current.attempt !== of.attempt || current.status === 'given_up') return;
-    if (event.type === 'OperationCompleted') this.closes.set(of.key, { ...current, status: 'completed' });
-    else if (event.type === 'OperationEnded') {
-      const notBefore = Date.parse(event.data.at) + this.settings.retryMs;
-      this.closes.set(of.key, { ...current, status: event.data.outcome, notBefore, reason: event.data.reason });
+    if (!of) return;
+    for (const closes of this.bothCloses) {
+      const current = closes.get(of.key);
+      // Another attempt's news (an older one ending late) leaves the latest attempt as it is.
+      if (!current || current.attempt !== of.attempt || current.status === 'given_up') continue;
+      if (event.type === 'OperationCompleted') closes.set(of.key, { ...current, status: 'completed' });
+      else if (event.type === 'OperationEnded') {
+        const notBefore = Date.parse(event.data.at) + this.settings.retryMs;
+        closes.set(of.key, { ...current, status: event.data.outcome, notBefore, reason: event.data.reason });
+      }
     }
+  }
+
+  /** The closes with this instance's notes, and as the log alone has them: the log's news goes to both. */
+  private get bothCloses(): readonly Map<string, CloseAttempt>[] {
+    return [this.closes, this.loggedCloses];
   }
 
   /** Notes when the terminal the store event concerns was taken out of use, or back into it, and whether it left the store. */
@@ -201,7 +222,8 @@ export class NightlyCloseIndex {
    * `oldest` (the days kept), and what the look for missed days needs before `lookBackFrom`.
    */
   prune(oldest: string, lookBackFrom: string): void {
-    for (const [key, close] of this.closes) if (close.businessDay < oldest) this.closes.delete(key);
+    for (const closes of this.bothCloses)
+      for (const [key, close] of closes) if (close.businessDay < oldest) closes.delete(key);
     for (const [operationId, { key }] of this.closeOf) if (!this.closes.has(key)) this.closeOf.delete(operationId);
     this.inService.prune(lookBackFrom);
     // Keys end in the day, ten characters.

@@ -17,6 +17,7 @@ import {
   type DueClose,
 } from './nightly-close-days';
 import { CORRELATION_ID, KEEP_DAYS_MS, NightlyCloseIndex } from './nightly-close-index';
+import { NIGHTLY_CLOSE_CHECKPOINT, restoreInto, snapshotOf, type NightlyCloseSnapshot } from './nightly-close-snapshot';
 import { NightlyCloseWriter } from './nightly-close.writer';
 
 /**
@@ -51,6 +52,18 @@ import { NightlyCloseWriter } from './nightly-close.writer';
  * closed, with or without the lease): so it runs once, however
  * many ingest instances run, and a close that came due while the engine was down runs when it is back (until
  * the next day's close time, when that day's close is the one due).
+ *
+ * What it knows is folded from the log into its index (`NightlyCloseIndex`), and the `terminal-` streams it follows
+ * hold two events a payment or refund: over a chain's months, millions to read again at every start. So the index is
+ * kept in a checkpoint (`NIGHTLY_CLOSE_CHECKPOINT`, object store `{prefix}_nightly_close`, one object per log), saved
+ * by any instance every `NIGHTLY_CLOSE_CHECKPOINT_SECONDS` and at stop, as of the position it has followed to, and a
+ * start follows the log from after it (`CheckpointKeeper`). It holds what was folded from the log and nothing else
+ * (`snapshotOf`): not this instance's notes of its closes (a busy terminal, a start that failed, with the pause its own
+ * settings set), nor what one run knows (the days it had due, the days found no missed close), which a start from the
+ * log's beginning would not have either.
+ * A checkpoint missing, not read within 10 s, of another version (`NightlyCloseSnapshot`'s shape) or made on a log
+ * since restored from a backup is passed over, and the log is followed from its start, as at a first start. Either
+ * way no round runs before the index holds the log as it stood at the start (`LeasedLogWorker`).
  */
 @Injectable()
 export class NightlyClose extends LeasedLogService {
@@ -73,6 +86,11 @@ export class NightlyClose extends LeasedLogService {
     dependencies: LeasedLogDependencies,
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,
   ) {
+    const { config } = dependencies;
+    const index = new NightlyCloseIndex({
+      maxAttempts: config.nightlyCloseMaxAttempts,
+      retryMs: config.nightlyCloseRetrySeconds * 1000,
+    });
     super(
       {
         name: 'nightly-close',
@@ -83,16 +101,25 @@ export class NightlyClose extends LeasedLogService {
         natsPrefix: dependencies.config.natsPrefix,
         natsReplicas: dependencies.config.natsReplicas,
         leaseMs: dependencies.config.reconcilerLeaseSeconds * 1000,
+        // The `terminal-` streams hold two events a payment or refund: over months, millions to read at each start.
+        checkpoint: {
+          kind: NIGHTLY_CLOSE_CHECKPOINT,
+          everyMs: config.nightlyCloseCheckpointSeconds * 1000,
+          snapshot: () => snapshotOf(index),
+          restore: (state) => restoreInto(index, state as NightlyCloseSnapshot),
+        },
       },
       dependencies,
       new Logger(NightlyClose.name),
     );
+    this.index = index;
     this.metrics = paymentMetrics(registry);
-    this.index = new NightlyCloseIndex({
-      maxAttempts: dependencies.config.nightlyCloseMaxAttempts,
-      retryMs: dependencies.config.nightlyCloseRetrySeconds * 1000,
-    });
     this.writer = new NightlyCloseWriter(dependencies, this.metrics, this.logger, this.index);
+  }
+
+  /** The log position this instance started following from: its checkpoint's, or 0 without one. */
+  get resumedFrom(): bigint {
+    return this.worker.resumedFrom;
   }
 
   protected get enabled(): boolean {

@@ -147,10 +147,57 @@ export class TerminalUsePeriods {
       if (period.until !== undefined && period.until < instant) this.open.delete(claimId);
   }
 
+  /**
+   * What it holds, as plain data for a checkpoint: the periods by terminal, and each open claim by the terminal and
+   * index of its period (a claim's note is taken back on that very period, `released`). A claim whose period is no
+   * longer kept is left out: its release could change nothing anyone reads.
+   */
+  snapshot(): UsePeriodsSnapshot {
+    const where = new Map<UsePeriod, { terminal: string; index: number }>();
+    for (const [terminal, periods] of this.periods)
+      periods.forEach((period, index) => where.set(period, { terminal, index }));
+    const open: UsePeriodsSnapshot['open'][number][] = [];
+    for (const [claimId, { period, at, before }] of this.open) {
+      const found = where.get(period);
+      if (found) open.push({ claimId, ...found, at, ...(before === undefined ? {} : { before }) });
+    }
+    return {
+      periods: [...this.periods].map(([terminal, periods]) => [terminal, periods.map((p) => ({ ...p }))]),
+      open,
+    };
+  }
+
+  /** Puts a snapshot's periods and open claims in place of these (`snapshot`). */
+  restore(snapshot: UsePeriodsSnapshot): void {
+    this.periods.clear();
+    this.open.clear();
+    for (const [terminal, periods] of snapshot.periods)
+      this.periods.set(
+        terminal,
+        periods.map((p) => ({ ...p })),
+      );
+    for (const { claimId, terminal, index, at, before } of snapshot.open) {
+      const period = this.periods.get(terminal)?.[index];
+      if (period) this.open.set(claimId, { period, at, ...(before === undefined ? {} : { before }) });
+    }
+  }
+
   /** How many periods are kept, all terminals together. */
   get size(): number {
     let size = 0;
     for (const periods of this.periods.values()) size += periods.length;
     return size;
   }
+}
+
+/** `TerminalUsePeriods` as plain data, for the nightly close's checkpoint. */
+export interface UsePeriodsSnapshot {
+  readonly periods: readonly (readonly [string, readonly UsePeriod[]])[];
+  readonly open: readonly {
+    readonly claimId: string;
+    readonly terminal: string;
+    readonly index: number;
+    readonly at: number;
+    readonly before?: number;
+  }[];
 }
