@@ -208,10 +208,13 @@ export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySetting
         // terminal took after it the next close takes, unless the terminal left use before the next day's close time
         // (no nightly close of the day made by then), having taken nothing since this day's close time (anything since
         // has the next day given up as out of use at its close time, the batch with it). What it took after the close
-        // by hand counts in an earlier period of the day too (taken out of use, and back before the close time).
+        // by hand counts in an earlier period of the day too (taken out of use, and back before the close time). A close
+        // by hand of the day asked for before its close time before (`handCloseAfter`: dated by the store's close time
+        // when it was asked for, moved later since) closed none of the day's trading: the day is missed as one with no
+        // close by hand is, not left alone with no close of its own and no give-up.
         const lastUsedAt =
           closedByHandAt === undefined ? undefined : index.use.lastUsedBetween(terminalKey, closedByHandAt, closeAt);
-        if (index.closedByHand.has(key)) {
+        if (closedByHandAt !== undefined) {
           const soldAfter = lastUsedAt !== undefined && (period.lastUsedAt ?? -Infinity) <= closeAt;
           if (!soldAfter || outOfUseAt === undefined || outOfUseAt >= nextCloseAt) continue;
         }

@@ -57,7 +57,9 @@ export class NightlyCloseIndex {
   /**
    * Terminal days (`{storeId}.{terminalId}.{day}`) a close by hand closed, and when the latest of them that completed
    * was asked for: it closed the batch up to then, so no nightly close of theirs is missed, but what the terminal took
-   * after it is in no close of the day (`outOfUseAtCloseTime`). Asked for, not completed: the close holds the terminal
+   * after it is in no close of the day (`outOfUseAtCloseTime`). Only one asked for after the day's close time before
+   * counts so: dated by the store's close time when it was asked for, one asked earlier on the close times now closed
+   * none of the day's trading. Asked for, not completed: the close holds the terminal
    * from then, so a payment or refund that claimed it since came after the close ran, or after the close's claim ran
    * out with the close still at Dintero (taken for after it: a give-up too many rather than a sale in no close).
    */
