@@ -129,8 +129,9 @@ export function outOfUseAtCloseTime(index: NightlyCloseIndex, settings: CloseDay
     const schedule = `${timeZone} ${endOfDayTime} ${businessDay}`;
     const previousCloseAt = previous.get(schedule) ?? closeTime(addDays(businessDay, -1), endOfDayTime, timeZone);
     previous.set(schedule, previousCloseAt);
-    const closedByHandAt = handCloseAfter(index, key, previousCloseAt);
-    const period = usedThenOutOfUse(index, `${storeId}.${terminalId}`, { previousCloseAt, closeAt, closedByHandAt });
+    const terminalKey = `${storeId}.${terminalId}`;
+    const closedByHandAt = dayHandClose(index, terminalKey, { day: businessDay, closeAt, previousCloseAt });
+    const period = usedThenOutOfUse(index, terminalKey, { previousCloseAt, closeAt, closedByHandAt });
     if (period === undefined) continue;
     const reason = outOfUseReason(businessDay, period, closedByHandAt);
     const dueAt = terminalCloseAt(storeId, terminalId, closeAt, settings.spreadMs);
@@ -196,7 +197,7 @@ export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySetting
         // Not in use at that day's close time (out of use then, between two periods): no close of its was due. But
         // one that took payments or refunds in the day before it was taken out of use has them in no close.
         const period = index.use.at(terminalKey, closeAt);
-        const closedByHandAt = handCloseAfter(index, key, previousCloseAt);
+        const closedByHandAt = dayHandClose(index, terminalKey, { day, closeAt, previousCloseAt });
         if (period === undefined) {
           const outOfUseBefore = usedThenOutOfUse(index, terminalKey, { previousCloseAt, closeAt, closedByHandAt });
           const byHand = closedByHandAt === undefined ? {} : { closedByHandAt };
@@ -209,9 +210,9 @@ export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySetting
         // (no nightly close of the day made by then), having taken nothing since this day's close time (anything since
         // has the next day given up as out of use at its close time, the batch with it). What it took after the close
         // by hand counts in an earlier period of the day too (taken out of use, and back before the close time). A close
-        // by hand of the day asked for before its close time before (`handCloseAfter`: dated by the store's close time
-        // when it was asked for, moved later since) closed none of the day's trading: the day is missed as one with no
-        // close by hand is, not left alone with no close of its own and no give-up.
+        // by hand dated the day but asked for before its close time before (`dayHandClose`: dated by a close time moved
+        // later since) closed none of the day's trading: the day is missed as one with no close by hand is, not left
+        // alone with no close of its own and no give-up.
         const lastUsedAt =
           closedByHandAt === undefined ? undefined : index.use.lastUsedBetween(terminalKey, closedByHandAt, closeAt);
         if (closedByHandAt !== undefined) {
@@ -234,18 +235,29 @@ export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySetting
 }
 
 /**
- * When the terminal day's latest close by hand that completed was asked for, if after the close time before (`from`):
- * it closed the batch up to then, so only what the terminal took after it is in no close.
+ * When the latest close by hand of the terminal day that completed was asked for, if any: it closed the batch up to
+ * then, so only what the terminal took after it is in no close. A close by hand is dated by the store's close time when
+ * it was asked for (`storeDayAt`: on a day ending in the evening, the local date, after that day's close time too), and
+ * the day is judged by the close times now: one is the day's when asked for in its trading (after its close time
+ * before, by its own), whatever day it is dated, and when dated the day and asked for after its close time before. One
+ * asked for before it (dated by a close time moved later since) closed none of the day's trading.
  */
-function handCloseAfter(index: NightlyCloseIndex, key: string, from: number): number | undefined {
-  const at = index.closedByHand.get(key);
-  return at !== undefined && at > from ? at : undefined;
+function dayHandClose(
+  index: NightlyCloseIndex,
+  terminal: string,
+  { day, closeAt, previousCloseAt }: { day: string; closeAt: number; previousCloseAt: number },
+): number | undefined {
+  let latest: number | undefined;
+  for (const close of index.closedByHand.get(terminal) ?? [])
+    if (close.at > previousCloseAt && (close.at <= closeAt || close.day === day) && close.at > (latest ?? -Infinity))
+      latest = close.at;
+  return latest;
 }
 
 /**
  * The period in use the terminal (`{storeId}.{terminalId}`) left before the day's close time (`closeAt`) after taking
  * payments or refunds that no close holds: those since the close time before (`previousCloseAt`), or since the day's
- * close by hand when there was one after it (`closedByHandAt`, as `handCloseAfter` gives it), which closed the batch up
+ * close by hand when there was one after it (`closedByHandAt`, as `dayHandClose` gives it), which closed the batch up
  * to then. None when the terminal is in use at the close time, or took nothing since. What makes a day out of use at
  * its close time (`outOfUseAtCloseTime`) or a missed day out of use before it (`missedCloses`) to be given up.
  */

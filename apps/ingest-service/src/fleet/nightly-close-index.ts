@@ -55,15 +55,14 @@ export class NightlyCloseIndex {
   /** By `{timeZone} {endOfDayTime}`, the days the look for missed days goes over, as of the due day and the first day. */
   schedules = new Map<string, { readonly due: string; readonly from: string; readonly days: readonly MissedDay[] }>();
   /**
-   * Terminal days (`{storeId}.{terminalId}.{day}`) a close by hand closed, and when the latest of them that completed
-   * was asked for: it closed the batch up to then, so no nightly close of theirs is missed, but what the terminal took
-   * after it is in no close of the day (`outOfUseAtCloseTime`). Only one asked for after the day's close time before
-   * counts so: dated by the store's close time when it was asked for, one asked earlier on the close times now closed
-   * none of the day's trading. Asked for, not completed: the close holds the terminal
-   * from then, so a payment or refund that claimed it since came after the close ran, or after the close's claim ran
-   * out with the close still at Dintero (taken for after it: a give-up too many rather than a sale in no close).
+   * By terminal (`{storeId}.{terminalId}`), the closes by hand that completed: the day each is dated and when it was
+   * asked for. Each closed the batch up to then, so what the terminal took before it is in a close, and what it took
+   * after it in none of the day's (`outOfUseAtCloseTime`); which day's trading that was, `dayHandClose` in
+   * `nightly-close-days.ts` says. Asked for, not completed: the close holds the terminal from then, so a payment or
+   * refund that claimed it since came after the close ran, or after the close's claim ran out with the close still at
+   * Dintero (taken for after it: a give-up too many rather than a sale in no close).
    */
-  readonly closedByHand = new Map<string, number>();
+  readonly closedByHand = new Map<string, readonly { readonly day: string; readonly at: number }[]>();
   /** Closes by hand by operation id: their terminal day, and when each was asked for. */
   readonly handCloseOf = new Map<string, { readonly key: string; readonly requestedAt: number }>();
   /**
@@ -167,7 +166,12 @@ export class NightlyCloseIndex {
     const byHand = this.handCloseOf.get(id);
     if (byHand !== undefined && event.type === 'OperationCompleted') {
       const { key, requestedAt } = byHand;
-      this.closedByHand.set(key, Math.max(requestedAt, this.closedByHand.get(key) ?? -Infinity));
+      // The key is `{storeId}.{terminalId}.{businessDay}`, the day always ten characters.
+      const terminal = key.slice(0, -11);
+      this.closedByHand.set(terminal, [
+        ...(this.closedByHand.get(terminal) ?? []),
+        { day: key.slice(-10), at: requestedAt },
+      ]);
     }
     const of = this.closeOf.get(id);
     if (!of) return;
@@ -233,7 +237,11 @@ export class NightlyCloseIndex {
     for (const key of this.seenDue) if (before(oldest)(key)) this.seenDue.delete(key);
     for (const keys of [this.notMissed, this.tracedDays])
       for (const key of keys) if (before(lookBackFrom)(key)) keys.delete(key);
-    for (const key of this.closedByHand.keys()) if (before(lookBackFrom)(key)) this.closedByHand.delete(key);
+    for (const [terminal, closes] of this.closedByHand) {
+      const kept = closes.filter(({ day }) => day >= lookBackFrom);
+      if (kept.length > 0) this.closedByHand.set(terminal, kept);
+      else this.closedByHand.delete(terminal);
+    }
     for (const [operationId, { key }] of this.handCloseOf)
       if (before(lookBackFrom)(key)) this.handCloseOf.delete(operationId);
     // A terminal removed before the days looked back over has no day left to look at, nor its periods in use before.

@@ -9,12 +9,15 @@ import type { UsePeriodsSnapshot } from './terminal-use-periods';
  * The nightly close's checkpoint (`LogCheckpoints`): its index as of a position in the log, one object per log in
  * `{prefix}_nightly_close`. Its version is the shape of `NightlyCloseSnapshot`: change it with every field of the index
  * an older snapshot would miss, and the log is followed from its start once, as at a first start.
+ *
+ * 2: the closes by hand by terminal, each with its day and when it was asked for (`closedByHand`; before it, by
+ * terminal day, the latest's time alone).
  */
 export const NIGHTLY_CLOSE_CHECKPOINT: CheckpointKind = {
   name: 'nightly close',
   store: (names) => names.objectStores.nightlyClose,
   object: 'index',
-  version: 1,
+  version: 2,
 };
 
 /** What the checkpoint keeps of the index. */
@@ -26,7 +29,7 @@ export interface NightlyCloseSnapshot {
     readonly removed: readonly (readonly [string, readonly string[]])[];
     readonly tracedDays: readonly string[];
     readonly inService: CloseInServiceSnapshot;
-    readonly closedByHand: readonly (readonly [string, number])[];
+    readonly closedByHand: readonly (readonly [string, readonly { readonly day: string; readonly at: number }[]])[];
     readonly handCloseOf: readonly (readonly [string, { readonly key: string; readonly requestedAt: number }])[];
     readonly handCloseAskedAt: readonly (readonly [string, number])[];
     readonly closes: readonly (readonly [string, CloseAttempt])[];
