@@ -316,6 +316,8 @@ function answers(index: NightlyCloseIndex, now: number) {
     missed,
     inService: missed.map(({ closeAt, nextCloseAt }) => index.inService.forDay(closeAt, nextCloseAt)),
     lastAtWork: index.inService.lastAtWork,
+    // When each store's schedule was set: what a give-up is found late by.
+    scheduledAt: [...index.scheduledAt].sort(),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@app/event-store';
-import { asDomainEvent, ownEntry, storeDecider, type StoreState } from '@app/payment-domain';
+import { DEFAULT_END_OF_DAY_TIME, asDomainEvent, ownEntry, storeDecider, type StoreState } from '@app/payment-domain';
 import type { CloseAttempt } from './close-attempt';
 import { terminalInUse, type MissedDay } from './close-due';
 import { endedAs, type TerminalStoreEvent } from './close-give-up-reasons';
@@ -28,6 +28,12 @@ export interface NightlyCloseIndexSettings {
  */
 export class NightlyCloseIndex {
   readonly stores = new Map<string, StoreState>();
+  /**
+   * By store, when its schedule (time zone, close time) was last set: registered, or changed. A day whose close time on
+   * the schedule now came before then fell due only then (a close time moved to one past: today's close falls due as the
+   * move is recorded), which is when its give-up is found late by (`foundLate`).
+   */
+  readonly scheduledAt = new Map<string, number>();
   /**
    * When each terminal (`{storeId}.{terminalId}`) was last registered, first or again after its removal (a new entry,
    * another device maybe): the due close of a day whose close time came before that is none of its.
@@ -106,6 +112,8 @@ export class NightlyCloseIndex {
       const state = this.stores.get(known.id) ?? storeDecider.initialState;
       const next = storeDecider.evolve(state, known.event);
       this.stores.set(known.id, next);
+      if (next.status === 'registered' && !sameSchedule(state, next))
+        this.scheduledAt.set(known.id, Date.parse(known.event.data.at));
       if (known.event.type === 'TerminalRegistered')
         this.registeredAt.set(`${known.id}.${known.event.data.terminalId}`, Date.parse(known.event.data.at));
       if (known.event.type !== 'StoreRegistered' && known.event.type !== 'StoreDetailsChanged')
@@ -261,4 +269,12 @@ export class NightlyCloseIndex {
 function inUse(state: StoreState, terminalId: string): boolean {
   const terminal = state.status === 'registered' ? ownEntry(state.terminals, terminalId) : undefined;
   return terminal !== undefined && terminalInUse(terminal);
+}
+
+/** Whether the store's schedule (time zone, close time) is the same in both states: registered in both, unchanged. */
+function sameSchedule(before: StoreState, after: StoreState): boolean {
+  if (before.status !== 'registered' || after.status !== 'registered') return false;
+  const time = (state: typeof before & { status: 'registered' }) =>
+    state.details.endOfDayTime ?? DEFAULT_END_OF_DAY_TIME;
+  return before.details.timeZone === after.details.timeZone && time(before) === time(after);
 }

@@ -12,18 +12,20 @@ import type { UsePeriodsSnapshot } from './terminal-use-periods';
  *
  * 2: the closes by hand by terminal, each with its day and when it was asked for (`closedByHand`; before it, by
  * terminal day, the latest's time alone).
+ * 3: when each store's schedule was set (`scheduledAt`).
  */
 export const NIGHTLY_CLOSE_CHECKPOINT: CheckpointKind = {
   name: 'nightly close',
   store: (names) => names.objectStores.nightlyClose,
   object: 'index',
-  version: 2,
+  version: 3,
 };
 
 /** What the checkpoint keeps of the index. */
 export interface NightlyCloseSnapshot {
   readonly index: {
     readonly stores: readonly (readonly [string, StoreState])[];
+    readonly scheduledAt: readonly (readonly [string, number])[];
     readonly registeredAt: readonly (readonly [string, number])[];
     readonly use: UsePeriodsSnapshot;
     readonly removed: readonly (readonly [string, readonly string[]])[];
@@ -49,6 +51,7 @@ export function snapshotOf(index: NightlyCloseIndex): NightlyCloseSnapshot {
   return {
     index: {
       stores: [...index.stores],
+      scheduledAt: [...index.scheduledAt],
       registeredAt: [...index.registeredAt],
       use: index.use.snapshot(),
       removed: [...index.removed].map(([storeId, terminalIds]) => [storeId, [...terminalIds]]),
@@ -71,6 +74,7 @@ export function restoreInto(index: NightlyCloseIndex, { index: snapshot }: Night
     for (const [key, value] of entries) map.set(key, value);
   };
   refill(index.stores, snapshot.stores);
+  refill(index.scheduledAt, snapshot.scheduledAt);
   refill(index.registeredAt, snapshot.registeredAt);
   index.use.restore(snapshot.use);
   refill(

@@ -42,9 +42,10 @@ import { NightlyCloseWriter } from './nightly-close.writer';
  * payments or refunds in it before it was taken out of use is given up at that close time (`outOfUseAtCloseTime`), or
  * found late when it fell due before this instance started, or as missed. Found late means found after it fell due
  * with no instance known to run the nightly close then (`foundLate`): a day that falls due between this instance's
- * start and its first round (which waits for the log to be read) was due while it ran, and is not. Every give-up of a
- * terminal day goes on that day's own stream (`closeDayKey`) at the revision read, so that instances knowing the close
- * differently record the one give-up, the first's, with or without NATS.
+ * start and its first round (which waits for the log to be read) was due while it ran, and is not; nor is one a
+ * store's close time moved to one past made due while it ran (it fell due as the move was made, not at its close
+ * time). Every give-up of a terminal day goes on that day's own stream (`closeDayKey`) at the revision read, so that
+ * instances knowing the close differently record the one give-up, the first's, with or without NATS.
  *
  * Each close has an id made from the store, the terminal, the day and the attempt, the same on every instance
  * and after a restart, and is started only when the log has no operation of that id, and once it is claimed on the
@@ -247,14 +248,15 @@ export class NightlyClose extends LeasedLogService {
       if (!(await this.worker.mayTake(`nightly-close.${day.key}`))) continue;
       spent += 1;
       const close = { businessDay: day.businessDay, attempt: 1, status: 'unstarted' as const, notBefore: 0 };
-      await this.giveUp(day, close, day.reason, now, this.foundLate(day.dueAt));
+      await this.giveUp(day, close, day.reason, now, this.foundLate(day.storeId, day.dueAt));
     }
     for (const superseded of supersededCloses(this.index, this.daySettings, due, now)) {
       if (spent >= budget || this.worker.isStopped) return spent;
       if (!(await this.worker.mayTake(`nightly-close.${superseded.key}`))) continue;
       spent += 1;
       // Had due here, it was superseded while this instance ran (its store's close time moved, say, to a time passed).
-      const late = !this.index.seenDue.has(superseded.key) && this.foundLate(superseded.supersededAt);
+      const late =
+        !this.index.seenDue.has(superseded.key) && this.foundLate(superseded.storeId, superseded.supersededAt);
       await this.giveUp(superseded, superseded.close, superseded.reason, now, late);
     }
     // A terminal's missed days oldest first, and none after one left unsettled this round (another instance holds it,
@@ -286,10 +288,12 @@ export class NightlyClose extends LeasedLogService {
    * its next day's) is found late: it fell due before this instance started, when no instance may have been running the
    * nightly close. One that fell due since fell due while this instance ran (reading the log for its first round,
    * maybe), and is given up as it would have been at that time. What the log cannot tell: whether another instance ran
-   * then (it would have given the day up itself, unless it stopped first): found late, the safe word.
+   * then (it would have given the day up itself, unless it stopped first): found late, the safe word. A day of a store
+   * whose schedule was set after `dueAt` (its close time moved to one past, say) fell due only then, as the change was
+   * made (`NightlyCloseIndex.scheduledAt`): found late only when that was before this instance started.
    */
-  private foundLate(dueAt: number): boolean {
-    return dueAt < this.startedAt;
+  private foundLate(storeId: string, dueAt: number): boolean {
+    return Math.max(dueAt, this.index.scheduledAt.get(storeId) ?? -Infinity) < this.startedAt;
   }
 
   /** `NIGHTLY_CLOSE_SPREAD_SECONDS`, in milliseconds. */
@@ -324,7 +328,7 @@ export class NightlyClose extends LeasedLogService {
     if (note && (note.count > 0 || note.busy)) {
       const why = note.count > 0 ? note.reason : BUSY_TERMINAL;
       const supersededAt = terminalCloseAt(storeId, terminalId, nextCloseAt, this.spreadMs);
-      return { reason: supersededReason(next, why), late: this.foundLate(supersededAt) };
+      return { reason: supersededReason(next, why), late: this.foundLate(storeId, supersededAt) };
     }
     if (!this.index.inService.forDay(closeAt, nextCloseAt)) {
       this.index.notMissed.add(key);
