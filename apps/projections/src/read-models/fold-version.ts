@@ -11,8 +11,10 @@
  * 3: an end-of-day close Dintero reported completed without the terminal's batch closes the batch (`withoutTotals`, on
  * the store day; before it, none was listed, and the next close was compared with both days' sales).
  * 4: a captured payment's entry in a store's `review` says so (`captured`; before it, it read as an open payment's).
+ * 5: a close pending while its terminal counted more than 1,000 facts still pends (`closing`): completed without totals,
+ * it closes the batch and is on its store day (before it, it was dropped, the next close holding both batches).
  */
-export const FOLD_VERSION = 4;
+export const FOLD_VERSION = 5;
 
 /**
  * Whether read models folded to `position` with `recorded` (undefined: by a version that recorded none) are of an

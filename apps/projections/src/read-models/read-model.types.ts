@@ -86,7 +86,10 @@ export interface OpenBatch extends BatchFigures {
    * close's outcome reaches the log, and a sale made in between belongs to the next batch, not to that close.
    */
   readonly closing?: readonly string[];
-  /** What the batch counted while a close was pending, each with its time (Dintero's): at most 1,000. */
+  /**
+   * What the batch counted while a close was pending, each with its time (Dintero's): at most 1,000. Past that, the
+   * pending closes take what was counted until then (its times let go of), and those after it are kept again.
+   */
   readonly countedWhileClosing?: readonly TimedCount[];
   /**
    * The closes that ended while another was still pending, earliest cut first, with what each took: should a pending

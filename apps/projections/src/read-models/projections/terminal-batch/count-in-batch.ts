@@ -19,7 +19,7 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
     const batch = doc.swappedOut![swapped]!;
     return { ...doc, swappedOut: { ...doc.swappedOut, [swapped]: { ...batch, ...counting(batch, counted) } } };
   }
-  // Too many to keep while closes pend: the pending closes take every fact counted until their outcome.
+  // Too many to keep while closes pend: the pending closes take every fact counted until now, and pend still.
   const bounded = withinKeptBound(doc);
   if (bounded !== doc) return countInBatch(bounded, counted, at);
   const when = Date.parse(at);

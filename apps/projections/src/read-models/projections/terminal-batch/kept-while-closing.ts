@@ -6,7 +6,9 @@ import { ofDevice } from './device-swap';
  * Most a batch keeps while a close is pending, in facts with their times (`keptWhileClosing`). A close pends seconds,
  * or minutes when the terminal is slow to answer; a terminal that took more sales than this meanwhile (or a close that
  * never ends, over nights of sales or of closes alone) has its close compared as before (with every fact counted until
- * its outcome was recorded), and its document stays within a NATS message.
+ * the bound was reached), and its document stays within a NATS message. Which closes pend is kept past it (their ids,
+ * a few a night at most, and one ends within a day, timed out at worst): a close that then completes without totals is
+ * still known for one the batch pends on, and closes it.
  */
 const MAX_COUNTED_WHILE_CLOSING = 1_000;
 
@@ -28,14 +30,15 @@ function keptWhileClosing(open: OpenBatch): number {
 
 /**
  * The terminal as it keeps its batch once it has too much to keep while closes pend: the pending closes take every fact
- * counted until their outcome, as before they were kept (and a device swapped in meanwhile shares the batch with the
- * one it replaced). The closes that ended meanwhile are on their store days already, compared; the list lets go of
- * them. The terminal as it is while under the bound.
+ * counted until then, as before they were kept (and a device swapped in meanwhile shares the batch with the one it
+ * replaced), and the facts counted after it with their times again, while they pend. They stay pending (`closing`):
+ * one whose outcome comes without totals closes the batch as ever, where a batch that forgot them took it for no close
+ * of its own and dropped it (on no store day, the next close holding both batches). The closes that ended meanwhile are
+ * on their store days already, compared; the list lets go of them. The terminal as it is while under the bound.
  */
 export function withinKeptBound(doc: TerminalDoc): TerminalDoc {
   if (!doc.openBatch?.closing || keptWhileClosing(doc.openBatch) < MAX_COUNTED_WHILE_CLOSING) return doc;
   const {
-    closing: _closing,
     countedWhileClosing: _counted,
     swappedWhileClosing: _swap,
     closedWhileClosing: taken = [],

@@ -197,7 +197,8 @@ export function closeReported(
   close: ReportedClose,
 ): { doc: TerminalDoc; earlier: readonly TerminalClose[] } {
   // Too much kept while closes pend (a close that never ends, a close a night after it with no sale to check the bound):
-  // this close takes, as the pending ones do, every fact counted until its outcome.
+  // this close takes, as the pending ones do, every fact counted until now, their times let go of; the closes still
+  // pending stay so.
   const bounded = withinKeptBound(doc);
   if (bounded !== doc) return closeReported(bounded, close);
   const late = closeBeforeEnded(doc, close);
