@@ -165,9 +165,11 @@ describe('DinteroClient against the simulator over HTTP', () => {
   });
 
   it('times out a slow Dintero as unavailable', async () => {
-    const dintero = client({ timeoutMs: 50, maxAttempts: 1 });
+    // A second for the token, which a loaded machine's freshly started simulator took more than 50 ms to give (CI),
+    // and three for the call timed out.
+    const dintero = client({ timeoutMs: 1_000, maxAttempts: 1 });
     await dintero.accessToken();
-    await sim.control('PUT', '/chaos', { apiLatencyMs: 500 });
+    await sim.control('PUT', '/chaos', { apiLatencyMs: 3_000 });
     await expect(dintero.createTerminalSession(session())).rejects.toThrow(/timed out/);
   });
 
