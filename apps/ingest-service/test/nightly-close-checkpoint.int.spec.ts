@@ -89,8 +89,8 @@ describe('the nightly close restarted over its checkpoint', () => {
   };
   type Chain = Awaited<ReturnType<typeof chain>>;
 
-  const start = async ({ closer }: Chain) => {
-    const started = await startNightlyCloser(closer);
+  const start = async ({ closer }: Chain, env: Record<string, string> = {}) => {
+    const started = await startNightlyCloser(closer, env);
     closers.push(started);
     return started;
   };
@@ -174,5 +174,23 @@ describe('the nightly close restarted over its checkpoint', () => {
     expect(await outcome(kept, 'ckk')).toEqual(expected);
     expect(await outcome(lost, 'ckl')).toEqual(expected);
     await Promise.all([kept.log.close(), lost.log.close()]);
+  }, 120_000);
+
+  it('follows the log from its start after a restart with another NIGHTLY_CLOSE_RETRY_SECONDS, and replaces the checkpoint', async () => {
+    const each = await chain('cks');
+    const first = await start(each, { NIGHTLY_CLOSE_RETRY_SECONDS: '600' });
+    await waitUntil(async () => settled(await events(each.log), each.ids.terminals), 30_000, 'the first run’s closes');
+    await stop(first);
+
+    // Its checkpoint holds the pauses 600 s worked out: read with 60, a close that failed would wait ten times as long
+    // as a start from the log's beginning makes it.
+    const other = await start(each, { NIGHTLY_CLOSE_RETRY_SECONDS: '60' });
+    expect(other.app.get(NightlyClose).resumedFrom).toBe(0n);
+    await stop(other);
+    // Saved at stop over the other settings' checkpoint, though no further in the log: read at the next start.
+    const again = await start(each, { NIGHTLY_CLOSE_RETRY_SECONDS: '60' });
+    expect(again.app.get(NightlyClose).resumedFrom).toBeGreaterThanOrEqual(each.filled);
+    await stop(again);
+    await each.log.close();
   }, 120_000);
 });

@@ -21,7 +21,7 @@ import {
   type CloseDaySettings,
 } from '../src/fleet/nightly-close-days';
 import { CORRELATION_ID, KEEP_DAYS_MS, NightlyCloseIndex } from '../src/fleet/nightly-close-index';
-import { restoreInto, snapshotOf, type NightlyCloseSnapshot } from '../src/fleet/nightly-close-snapshot';
+import { passedOver, restoreInto, snapshotOf, type NightlyCloseSnapshot } from '../src/fleet/nightly-close-snapshot';
 
 const SETTINGS = { maxAttempts: 2, retryMs: 600_000 };
 const DAYS: CloseDaySettings = { spreadMs: 60_000, maxAttempts: SETTINGS.maxAttempts };
@@ -440,5 +440,62 @@ describe('the nightly close’s checkpoint of its index', () => {
     expect(stored(restoredUnpruned)).toEqual(stored(unpruned));
     expect(stored(restoredUnpruned)).toEqual(after);
     expect(restoredUnpruned.use.size).toBe(unpruned.use.size);
+  });
+});
+
+describe('a checkpoint of the nightly close’s index made under other settings', () => {
+  /** The fortnight folded under SETTINGS, and under `settings` from the log's start and from the checkpoint. */
+  const folds = (log: ReturnType<typeof deciderLog>, settings: typeof SETTINGS) => {
+    const folded = new NightlyCloseIndex(SETTINGS);
+    for (const event of log.events) folded.onEvent(event);
+    const fromStart = new NightlyCloseIndex(settings);
+    for (const event of log.events) fromStart.onEvent(event);
+    const copy = new NightlyCloseIndex(settings);
+    restoreInto(copy, stored(folded));
+    return { snapshot: stored(folded), fromStart, copy };
+  };
+
+  it('is read under the settings it was folded under', () => {
+    const { snapshot } = folds(fortnight(), SETTINGS);
+    expect(passedOver(new NightlyCloseIndex(SETTINGS), snapshot)).toBeUndefined();
+  });
+
+  it('is passed over after a restart with another NIGHTLY_CLOSE_RETRY_SECONDS: it holds the pauses of the first', () => {
+    const settings = { ...SETTINGS, retryMs: 60_000 };
+    const { snapshot, fromStart, copy } = folds(fortnight(), settings);
+    // Restored, a close that failed a day back would wait the 600 s its first run worked out, not 60.
+    expect(copy.closes.get(`oslo.O-1.${day(1)}`)?.notBefore).not.toBe(
+      fromStart.closes.get(`oslo.O-1.${day(1)}`)?.notBefore,
+    );
+    expect(passedOver(new NightlyCloseIndex(settings), snapshot)).toMatch(
+      /NIGHTLY_CLOSE_RETRY_SECONDS 600; these: 2, 60/,
+    );
+  });
+
+  it('is passed over after a restart with another NIGHTLY_CLOSE_MAX_ATTEMPTS: it knew no attempt past the first’s', () => {
+    const settings = { ...SETTINGS, maxAttempts: 3 };
+    const log = fortnight();
+    // A third attempt, by an instance started with three.
+    const third = closeOperationId('oslo', 'B-1', day(1), 3);
+    log.run(operationStream(third), operationDecider, {
+      type: 'RequestOperation',
+      data: {
+        operationId: third,
+        storeId: 'oslo',
+        terminalId: 'B-1',
+        dinteroTerminalId: 'B-1',
+        operation: 'end_of_day',
+        claimId: third,
+        requestedBy: CORRELATION_ID,
+        requestedAt: iso(oslo(1) + 3 * SETTINGS.retryMs),
+        expiresAt: iso(oslo(1) + 3 * SETTINGS.retryMs + 900_000),
+        businessDay: day(1),
+      },
+    });
+    const { snapshot, fromStart, copy } = folds(log, settings);
+    expect(copy.closes.get(`oslo.B-1.${day(1)}`)).not.toEqual(fromStart.closes.get(`oslo.B-1.${day(1)}`));
+    expect(passedOver(new NightlyCloseIndex(settings), snapshot)).toMatch(
+      /NIGHTLY_CLOSE_MAX_ATTEMPTS 2, .*these: 3, 600/,
+    );
   });
 });

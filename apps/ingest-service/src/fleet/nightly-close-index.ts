@@ -100,7 +100,8 @@ export class NightlyCloseIndex {
   readonly loggedCloses = new Map<string, CloseAttempt>();
   readonly closeOf = new Map<string, { readonly key: string; readonly attempt: number }>();
 
-  constructor(private readonly settings: NightlyCloseIndexSettings) {}
+  /** Read by the checkpoint too: what the index folds depends on them (`passedOver`). */
+  constructor(readonly settings: NightlyCloseIndexSettings) {}
 
   onEvent(record: RecordedEvent): void {
     const known = asDomainEvent(record);

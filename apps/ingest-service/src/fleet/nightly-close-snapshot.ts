@@ -2,7 +2,7 @@ import type { StoreState } from '@app/payment-domain';
 import type { CheckpointKind } from '../checkpoints/log-checkpoints';
 import type { CloseAttempt } from './close-attempt';
 import type { CloseInServiceSnapshot } from './close-in-service';
-import type { NightlyCloseIndex } from './nightly-close-index';
+import type { NightlyCloseIndex, NightlyCloseIndexSettings } from './nightly-close-index';
 import type { UsePeriodsSnapshot } from './terminal-use-periods';
 
 /**
@@ -23,6 +23,8 @@ export const NIGHTLY_CLOSE_CHECKPOINT: CheckpointKind = {
 
 /** What the checkpoint keeps of the index. */
 export interface NightlyCloseSnapshot {
+  /** The settings the index was folded under (`passedOver`). */
+  readonly settings: NightlyCloseIndexSettings;
   readonly index: {
     readonly stores: readonly (readonly [string, StoreState])[];
     readonly scheduledAt: readonly (readonly [string, number])[];
@@ -48,7 +50,9 @@ export interface NightlyCloseSnapshot {
  * close, a look that asks NATS) and what a round works out again (`schedules`).
  */
 export function snapshotOf(index: NightlyCloseIndex): NightlyCloseSnapshot {
+  const { maxAttempts, retryMs } = index.settings;
   return {
+    settings: { maxAttempts, retryMs },
     index: {
       stores: [...index.stores],
       scheduledAt: [...index.scheduledAt],
@@ -65,6 +69,24 @@ export function snapshotOf(index: NightlyCloseIndex): NightlyCloseSnapshot {
       closeOf: [...index.closeOf].filter(([, { key }]) => index.loggedCloses.has(key)),
     },
   };
+}
+
+/**
+ * Why the snapshot is not to be restored into the index, if it is not: it was folded under other settings, by this
+ * instance before a restart with others or by another instance started with others. What the index folds depends on
+ * them: a close that ended without closing waits `NIGHTLY_CLOSE_RETRY_SECONDS` from its end, worked out as the event is
+ * folded, and an operation is one of a day's closes only by an attempt up to `NIGHTLY_CLOSE_MAX_ATTEMPTS`. Restored,
+ * the snapshot would keep the other pause and attempts where a start from the log's beginning takes these; the log is
+ * followed from its start instead. A snapshot without them (none is, of this version) is passed over too.
+ */
+export function passedOver(index: NightlyCloseIndex, snapshot: NightlyCloseSnapshot): string | undefined {
+  const { maxAttempts, retryMs } = index.settings;
+  const saved = snapshot.settings as NightlyCloseIndexSettings | undefined;
+  if (saved?.maxAttempts === maxAttempts && saved.retryMs === retryMs) return undefined;
+  return (
+    `was folded under other settings (NIGHTLY_CLOSE_MAX_ATTEMPTS ${String(saved?.maxAttempts)}, ` +
+    `NIGHTLY_CLOSE_RETRY_SECONDS ${String(saved && saved.retryMs / 1000)}; these: ${maxAttempts}, ${retryMs / 1000})`
+  );
 }
 
 /** Puts a snapshot in place of what the index folded (`snapshotOf`); what one run knows it leaves as it is. */

@@ -17,7 +17,13 @@ import {
   type DueClose,
 } from './nightly-close-days';
 import { CORRELATION_ID, KEEP_DAYS_MS, NightlyCloseIndex } from './nightly-close-index';
-import { NIGHTLY_CLOSE_CHECKPOINT, restoreInto, snapshotOf, type NightlyCloseSnapshot } from './nightly-close-snapshot';
+import {
+  NIGHTLY_CLOSE_CHECKPOINT,
+  passedOver,
+  restoreInto,
+  snapshotOf,
+  type NightlyCloseSnapshot,
+} from './nightly-close-snapshot';
 import { NightlyCloseWriter } from './nightly-close.writer';
 
 /**
@@ -62,8 +68,9 @@ import { NightlyCloseWriter } from './nightly-close.writer';
  * (`snapshotOf`): not this instance's notes of its closes (a busy terminal, a start that failed, with the pause its own
  * settings set), nor what one run knows (the days it had due, the days found no missed close), which a start from the
  * log's beginning would not have either.
- * A checkpoint missing, not read within 10 s, of another version (`NightlyCloseSnapshot`'s shape) or made on a log
- * since restored from a backup is passed over, and the log is followed from its start, as at a first start. Either
+ * A checkpoint missing, not read within 10 s, of another version (`NightlyCloseSnapshot`'s shape), folded under other
+ * `NIGHTLY_CLOSE_MAX_ATTEMPTS` or `NIGHTLY_CLOSE_RETRY_SECONDS` (`passedOver`) or made on a log since restored from a
+ * backup is passed over, and the log is followed from its start, as at a first start. Either
  * way no round runs before the index holds the log as it stood at the start (`LeasedLogWorker`).
  */
 @Injectable()
@@ -107,6 +114,7 @@ export class NightlyClose extends LeasedLogService {
           kind: NIGHTLY_CLOSE_CHECKPOINT,
           everyMs: config.nightlyCloseCheckpointSeconds * 1000,
           snapshot: () => snapshotOf(index),
+          passOver: (state) => passedOver(index, state as NightlyCloseSnapshot),
           restore: (state) => restoreInto(index, state as NightlyCloseSnapshot),
         },
       },
