@@ -107,7 +107,10 @@ export class LogFollower {
     return this.failing;
   }
 
-  /** The position of the last event delivered (and settled by `onEvent`). */
+  /**
+   * The position of the last event delivered (and settled by `onEvent`): as soon as an `onEvent` that returns no
+   * promise returns, so that a snapshot of what it folded, taken with this in one synchronous step, names every event in it.
+   */
   get position(): bigint {
     return this.after;
   }
@@ -190,8 +193,13 @@ export class LogFollower {
             const event = step.value;
             if (this.stopped) return;
             try {
-              this.delivering = Promise.resolve(this.options.onEvent(event));
-              await this.delivering;
+              const handled = this.options.onEvent(event);
+              // A fold that returns no promise has taken the event when it returns: the position moves at once, with
+              // no step between in which a snapshot of the fold (`CheckpointKeeper`) would hold an event it does not name.
+              if (handled !== undefined) {
+                this.delivering = handled;
+                await handled;
+              }
             } catch (error) {
               const attempts = this.failing?.eventId === event.id ? this.failing.attempts + 1 : 1;
               throw (this.failing = new EventHandlingError(event, attempts, error));
