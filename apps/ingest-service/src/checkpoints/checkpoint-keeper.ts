@@ -20,6 +20,8 @@ export interface CheckpointKeeperOptions<State extends object> {
    * the log is followed from its start instead, and the first save replaces it, as one of another version.
    */
   readonly passOver?: (state: State) => string | undefined;
+  /** What the line logged at start says of the worker's state, restored or not (the reconciler's due payments). */
+  readonly described?: () => Record<string, unknown>;
 }
 
 /** What the keeper reads of the worker's follower: where it is, and the event there. */
@@ -85,7 +87,7 @@ export class CheckpointKeeper<State extends object> {
     if (saved) this.options.restore(saved.state);
     this.savedPosition = saved?.position ?? -1n;
     this.logger.log(
-      { position: (saved?.position ?? 0n).toString() },
+      { position: (saved?.position ?? 0n).toString(), ...this.options.described?.() },
       saved ? `${name} resuming from its checkpoint` : `${name} following the log from its start`,
     );
     return saved?.position ?? 0n;

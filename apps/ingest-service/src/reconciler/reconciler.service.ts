@@ -154,6 +154,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
           everyMs: this.config.reconcilerCheckpointSeconds * 1000,
           snapshot: () => ({ due: this.due.snapshot(Date.now()) }),
           restore: ({ due }) => this.due.restore(due),
+          described: () => ({ due: this.due.size }),
         },
         this.store,
         this.nats,
