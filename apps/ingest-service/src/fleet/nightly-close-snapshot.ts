@@ -9,16 +9,12 @@ import type { UsePeriodsSnapshot } from './terminal-use-periods';
  * The nightly close's checkpoint (`LogCheckpoints`): its index as of a position in the log, one object per log in
  * `{prefix}_nightly_close`. Its version is the shape of `NightlyCloseSnapshot`: change it with every field of the index
  * an older snapshot would miss, and the log is followed from its start once, as at a first start.
- *
- * 2: the closes by hand by terminal, each with its day and when it was asked for (`closedByHand`; before it, by
- * terminal day, the latest's time alone).
- * 3: when each store's schedule was set (`scheduledAt`).
  */
 export const NIGHTLY_CLOSE_CHECKPOINT: CheckpointKind = {
   name: 'nightly close',
   store: (names) => names.objectStores.nightlyClose,
   object: 'index',
-  version: 3,
+  version: 1,
 };
 
 /** What the checkpoint keeps of the index. */
