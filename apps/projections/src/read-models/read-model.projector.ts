@@ -3,9 +3,6 @@ import type { RecordedEvent } from '@app/event-store';
 import {
   addDays,
   asDomainEvent,
-  endsPayment,
-  followsPaymentEnd,
-  isReviewEvent,
   localDate,
   type OperationEvent,
   type PaymentEvent,
@@ -47,57 +44,9 @@ import {
 } from './projections/terminal-batch';
 import type { Change, StoreDayDoc, StoreDoc, TerminalClose, TerminalDoc } from './read-model.types';
 import { closeTimes } from './close-times';
-import { LatelyEnded } from './lately-ended';
+import { PaymentMemory, type PaymentContext } from './payment-memory';
 import { StoreDays } from './store-days';
 import { StoreZones } from './store-zones';
-
-/**
- * What the projector keeps of a payment after its end, beyond its facts: what only events written by earlier versions
- * need (absent when the payment has none of it).
- */
-interface KeptAfterEnd {
-  /**
-   * Transactions captured late so far: versions before `capturedAmount` was kept on `LateCaptureRecorded` recorded a
-   * transaction's later parts without it, and such a part is one more of a transaction already counted.
-   */
-  lateCaptured?: Set<string>;
-  /** The currency of each transaction captured late in another currency than the payment's. */
-  lateCurrencies?: Map<string, string>;
-  /**
-   * The store days each transaction captured late may be listed on (`lateCaptures`), by transaction (see
-   * `noteLateDay`): a refund of it marks its entries there as given back (`refundedOn`).
-   */
-  lateDays?: Map<string, Set<string>>;
-  /**
-   * The store days refunds of each transaction captured late are listed on (`lateCaptureRefunds`), by transaction: a
-   * part of it captured after one of them is marked given back on those days (`refundedOn`) as the earlier parts are.
-   */
-  lateRefundDays?: Map<string, Set<string>>;
-  /**
-   * Refunds failed for Dintero's silence (`noTrace`), with their amounts and terminals: versions before Dintero's
-   * later no (a second `RefundFailed`) carried them recorded it without them.
-   */
-  failedForSilence?: Map<string, Refunded>;
-}
-
-/**
- * A refund as the projector keeps it: `transactionId` when it gives back money captured late; `currency` as its
- * `RefundRequested` names it (absent on events of versions before it was kept).
- */
-type Refunded = {
-  readonly amount: number;
-  readonly terminalId: string;
-  readonly transactionId?: string;
-  readonly currency?: string;
-};
-
-interface PaymentContext extends PaymentFacts, KeptAfterEnd {
-  /** Refunds asked for and not yet ended, with their amounts and the terminals they run on. */
-  readonly refunds: Map<string, Refunded>;
-  /** Ended and its terminal released: then it is forgotten (a late refund reads it back from the log). */
-  ended: boolean;
-  released: boolean;
-}
 
 export type Put = (change: Change) => void;
 
@@ -125,12 +74,7 @@ export class ReadModelProjector {
   private readonly days = new StoreDays();
   /** Each store's time zones by position: the zone in force at a fact read back from the log. */
   private readonly zones = new StoreZones();
-  private readonly payments = new Map<string, PaymentContext>();
-  /**
-   * Payments forgotten lately (ended, released, no refund under way), at most `ENDED_KEPT`: a refund or a late
-   * fact of one of them takes it from here rather than reading its stream back from the log.
-   */
-  private readonly ended = new LatelyEnded<PaymentFacts & KeptAfterEnd>(ENDED_KEPT);
+  private readonly memory = new PaymentMemory();
   private readonly storeTerminals = new Map<string, Set<string>>();
   /** Each store's terminals by what they do, as their documents here have them (`setTerminal`). */
   private readonly terminalCounts = new Map<string, Counts>();
@@ -222,7 +166,8 @@ export class ReadModelProjector {
         : typed?.event.type === 'TerminalReleased' && typed.event.data.storeId === undefined
           ? typed.event.data.paymentId
           : undefined;
-    if (paymentId === undefined || recorded.type === 'PaymentRequested' || this.knows(paymentId)) return undefined;
+    if (paymentId === undefined || recorded.type === 'PaymentRequested' || this.memory.knows(paymentId))
+      return undefined;
     return paymentId;
   }
 
@@ -256,12 +201,12 @@ export class ReadModelProjector {
       if (recorded.position >= before) return;
       const typed = asDomainEvent(recorded);
       if (typed?.stream !== 'payment') continue;
-      const payment = this.payments.get(typed.id);
+      const payment = this.memory.get(typed.id);
       if (payment) {
         this.noteLateDay(payment, typed.event, recorded);
         this.noteLateRefundDay(payment, typed.event, recorded);
       }
-      this.remember(typed.id, typed.event, true);
+      this.memory.remember(typed.id, typed.event, true);
     }
   }
 
@@ -327,7 +272,7 @@ export class ReadModelProjector {
     const typed = asDomainEvent(recorded);
     const days: { storeId: string; date: string }[] = [];
     if (typed?.stream === 'payment') {
-      const payment = this.payments.get(typed.id);
+      const payment = this.memory.get(typed.id);
       if (!payment) return [];
       const { event } = typed;
       const at = paymentFactTime(event, recorded);
@@ -405,7 +350,7 @@ export class ReadModelProjector {
 
   /** The payments held in memory: the open ones and those with a refund under way (the ended are let go). */
   paymentsHeld(): number {
-    return this.payments.size;
+    return this.memory.size;
   }
 
   /** Terminals busy with a payment or refund, over every store. */
@@ -461,18 +406,12 @@ export class ReadModelProjector {
     const storeId =
       event.type === 'TerminalAssigned' || event.type === 'TerminalClaimed'
         ? event.data.storeId
-        : (event.data.storeId ??
-          this.payments.get(event.data.paymentId)?.storeId ??
-          this.terminalStores.get(terminalId));
+        : (event.data.storeId ?? this.memory.get(event.data.paymentId)?.storeId ?? this.terminalStores.get(terminalId));
     if (storeId === undefined) return;
     if (terminalProjection.handles.has(event.type))
       this.evolveTerminal(storeId, terminalId, { stream: 'terminal', event, recordedAt, storeId }, position, put);
     if (event.type === 'TerminalReleased' && event.data.claimId === event.data.paymentId) {
-      const payment = this.payments.get(event.data.paymentId);
-      if (payment) {
-        payment.released = true;
-        this.forgetIfDone(event.data.paymentId, payment);
-      }
+      this.memory.release(event.data.paymentId);
     }
   }
 
@@ -484,7 +423,7 @@ export class ReadModelProjector {
     position: string,
     put: Put,
   ): void {
-    const held = this.payments.get(paymentId);
+    const held = this.memory.get(paymentId);
     const givenBack = held && this.givenBackOf(held, event);
     // Before it is remembered: a late capture may let the payment be forgotten again, with what it keeps.
     if (held) {
@@ -492,7 +431,7 @@ export class ReadModelProjector {
       this.noteLateRefundDay(held, event, recorded);
     }
     const { payment, refundAmount, refundTerminalId, refundOfLateCapture, laterLatePart, moneyCurrency } =
-      this.remember(paymentId, event, false);
+      this.memory.remember(paymentId, event, false);
     if (!payment) return;
     const at = paymentFactTime(event, recorded);
     const { storeId, terminalId } = payment;
@@ -837,170 +776,6 @@ export class ReadModelProjector {
     put({ model: 'store-day', key: dayKey, doc });
   }
 
-  /**
-   * What the projector keeps of a payment, after one of its events: its start, its open refunds, its end.
-   * Returns the payment (as it was before this event may let it be forgotten; undefined when unknown) and the
-   * amount of the refund the event ends (0 for any other event). `readBack`: an event read back from the log
-   * after the payment ended, whose terminal was released long ago.
-   */
-  private remember(
-    paymentId: string,
-    event: PaymentEvent,
-    readBack: boolean,
-  ): {
-    payment: PaymentContext | undefined;
-    refundAmount: number;
-    refundTerminalId?: string;
-    refundOfLateCapture?: string;
-    laterLatePart?: true;
-    /** The currency of the money the event moves, when it is not the payment's (`Fact.moneyCurrency`). */
-    moneyCurrency?: string;
-  } {
-    if (event.type === 'PaymentRequested' && !this.payments.has(paymentId)) {
-      const { storeId, terminalId, amount, currency } = event.data;
-      this.payments.set(paymentId, {
-        storeId,
-        terminalId,
-        amount,
-        currency,
-        refunds: new Map(),
-        ended: false,
-        released: false,
-      });
-    }
-    const payment = this.payments.get(paymentId);
-    let refundAmount = 0;
-    let refundTerminalId: string | undefined;
-    let refundOfLateCapture: string | undefined;
-    let laterLatePart: true | undefined;
-    /** The currency the event (or the refund it ends) names, when it names one. */
-    let refundCurrency: string | undefined;
-    if (!payment) return { payment, refundAmount };
-    switch (event.type) {
-      case 'RefundRequested': {
-        const { refundId, amount, terminalId, transactionId, currency } = event.data;
-        payment.refunds.set(refundId, {
-          amount,
-          terminalId,
-          ...(transactionId ? { transactionId } : {}),
-          ...(currency ? { currency } : {}),
-        });
-        break;
-      }
-      case 'RefundSucceeded':
-      case 'RefundFailed': {
-        // A second failure (Dintero's no after its silence) carries what the memory forgot on the first.
-        // Recorded without them by earlier versions: the failure for silence before it had them. The memory's first,
-        // where it kept it: the event names no late capture the refund gave back from, and so no currency of its.
-        const { refundId } = event.data;
-        const refund =
-          payment.refunds.get(refundId) ??
-          payment.failedForSilence?.get(refundId) ??
-          (event.type === 'RefundFailed' && event.data.amount !== undefined && event.data.terminalId !== undefined
-            ? { amount: event.data.amount, terminalId: event.data.terminalId }
-            : undefined);
-        refundAmount = refund?.amount ?? 0;
-        refundTerminalId = refund?.terminalId;
-        refundOfLateCapture = refund?.transactionId;
-        refundCurrency = refund?.currency ?? (event.type === 'RefundFailed' ? event.data.currency : undefined);
-        payment.refunds.delete(refundId);
-        payment.failedForSilence?.delete(refundId);
-        if (event.type === 'RefundFailed' && event.data.noTrace && refund)
-          (payment.failedForSilence ??= new Map()).set(refundId, refund);
-        if (!readBack) this.forgetIfDone(paymentId, payment);
-        break;
-      }
-      // A refund failed for silence, made after all: the event carries what the memory forgot on its failure.
-      case 'LateRefundRecorded':
-        refundAmount = event.data.amount;
-        refundTerminalId = event.data.terminalId;
-        // Kept only of a refund failed for silence: one Dintero refused itself and then made says it on the event.
-        refundOfLateCapture =
-          event.data.transactionId ?? payment.failedForSilence?.get(event.data.refundId)?.transactionId;
-        refundCurrency = event.data.currency ?? payment.failedForSilence?.get(event.data.refundId)?.currency;
-        payment.failedForSilence?.delete(event.data.refundId);
-        break;
-      case 'LateCaptureRecorded': {
-        const { transactionId, currency } = event.data;
-        if (payment.lateCaptured?.has(transactionId)) laterLatePart = true;
-        else (payment.lateCaptured ??= new Set()).add(transactionId);
-        if (currency !== payment.currency) (payment.lateCurrencies ??= new Map()).set(transactionId, currency);
-        break;
-      }
-
-      default:
-        if (endsPayment(event.type)) {
-          payment.ended = true;
-          if (readBack) payment.released = true;
-          else this.forgetIfDone(paymentId, payment);
-        }
-    }
-    // Money after the end, or a review (a refund's, or a captured payment's: a further capture in another currency,
-    // or a person's word on either), may have brought the payment back (see `knows`): an ended one goes again. Whether
-    // it ended is the memory's to say (`forgetIfDone`), not the event's: one taken back is ended.
-    const afterEnd = followsPaymentEnd(event.type) || isReviewEvent(event.type);
-    if (afterEnd && !readBack) this.forgetIfDone(paymentId, payment);
-    // The late capture the money is of: the event's own, the one its refund gives back from, or one refunded elsewhere.
-    const lateOf =
-      event.type === 'LateCaptureRecorded' || (event.type === 'ExternalRefundRecorded' && event.data.lateCapture)
-        ? event.data.transactionId
-        : event.type === 'RefundFlaggedForReview'
-          ? (payment.refunds.get(event.data.refundId) ?? payment.failedForSilence?.get(event.data.refundId))
-              ?.transactionId
-          : refundOfLateCapture;
-    // The currency the event names, where it names one (refund events since it was kept); else, for events of
-    // versions before, the late capture's as the projector remembers it, or the payment's.
-    const named =
-      event.type === 'ExternalRefundRecorded'
-        ? event.data.currency
-        : event.type === 'RefundFlaggedForReview'
-          ? (event.data.currency ??
-            (payment.refunds.get(event.data.refundId) ?? payment.failedForSilence?.get(event.data.refundId))?.currency)
-          : refundCurrency;
-    const derived = lateOf === undefined ? undefined : payment.lateCurrencies?.get(lateOf);
-    const moneyCurrency = named ?? derived;
-    return {
-      payment,
-      ...(moneyCurrency ? { moneyCurrency } : {}),
-      refundAmount,
-      ...(refundTerminalId ? { refundTerminalId } : {}),
-      ...(refundOfLateCapture ? { refundOfLateCapture } : {}),
-      ...(laterLatePart ? { laterLatePart } : {}),
-    };
-  }
-
-  /** Memory follows the open payments: an ended, released payment with no refund under way is dropped. */
-  private forgetIfDone(paymentId: string, payment: PaymentContext): void {
-    if (!payment.ended || !payment.released || payment.refunds.size > 0) return;
-    this.payments.delete(paymentId);
-    const { storeId, terminalId, amount, currency, lateCaptured, lateCurrencies, lateDays, lateRefundDays } = payment;
-    const { failedForSilence } = payment;
-    this.ended.add(paymentId, {
-      storeId,
-      terminalId,
-      amount,
-      currency,
-      ...(lateCaptured ? { lateCaptured } : {}),
-      ...(lateCurrencies ? { lateCurrencies } : {}),
-      ...(lateDays ? { lateDays } : {}),
-      ...(lateRefundDays ? { lateRefundDays } : {}),
-      ...(failedForSilence ? { failedForSilence } : {}),
-    });
-  }
-
-  /**
-   * Whether the projector holds the payment, taking it back from the lately ended when it is there: as it was
-   * forgotten (ended, released, no refund open), which is what reading its stream back would give, since
-   * every event of it since passed here.
-   */
-  private knows(paymentId: string): boolean {
-    if (this.payments.has(paymentId)) return true;
-    const facts = this.ended.take(paymentId);
-    if (!facts) return false;
-    this.payments.set(paymentId, { ...facts, refunds: new Map(), ended: true, released: true });
-    return true;
-  }
-
   private evolveTerminal(storeId: string, terminalId: string, fact: Fact, position: string, put: Put): void {
     const key = this.terminalKey(storeId, terminalId);
     const held = this.terminals.get(key);
@@ -1090,10 +865,6 @@ export class ReadModelProjector {
 
 /** A store's terminal counts as the projector keeps them, changed in place. */
 type Counts = { -readonly [Status in keyof TerminalCounts]: number };
-
-/** Payments kept after they are forgotten (`ended`): about six minutes of a large chain at its peak (130/s). */
-const ENDED_KEPT = 50_000;
-
 /**
  * How many days after a fact's own its batch's close may be, and still be corrected by it when the fact is
  * reported after later closes: a week covers a terminal left open over a weekend and the holidays around it.
