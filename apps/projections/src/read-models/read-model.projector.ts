@@ -9,7 +9,7 @@ import {
   type StoreEvent,
   type TerminalEvent,
 } from '@app/payment-domain';
-import type { Fact, PaymentFacts } from './projections/fact';
+import type { Fact } from './projections/fact';
 import { stringField } from './string-field';
 import {
   emptyStoreDay,
@@ -18,14 +18,7 @@ import {
   withClosedSince,
   withLateCaptureRefunded,
 } from './projections/store-day.projection';
-import { upgraded } from './document-upgrades';
-import {
-  countedAs,
-  emptyStore,
-  storeProjection,
-  withTerminalCounts,
-  type TerminalCounts,
-} from './projections/store.projection';
+import { countedAs, storeProjection, withTerminalCounts } from './projections/store.projection';
 import { emptyTerminal, terminalProjection } from './projections/terminal.projection';
 import {
   beforeLastBatch,
@@ -39,13 +32,12 @@ import {
   swappedOutCloses,
   countInClose,
   type Counted,
-  sharingLastClose,
   withClose,
 } from './projections/terminal-batch';
 import type { Change, StoreDayDoc, StoreDoc, TerminalClose, TerminalDoc } from './read-model.types';
 import { closeTimes } from './close-times';
 import { PaymentMemory, type PaymentContext } from './payment-memory';
-import { StoreDays } from './store-days';
+import { ReadModelDocuments, stamped } from './read-model.documents';
 import { StoreZones } from './store-zones';
 
 export type Put = (change: Change) => void;
@@ -64,34 +56,16 @@ export interface UnreadableTimes {
  * The three read models as a fold over the log: given the same events in the same order, the same
  * documents, whatever the start (docs/design.md invariant 5). No I/O and no clock: time comes from the events,
  * days from the store's time zone. Each read model is a pure projection (`projections/`): this class keeps
- * their documents and what they need of a payment (its store, terminal, amount and open refunds), turns each
+ * their documents (`ReadModelDocuments`) and what they need of a payment (its store, terminal, amount and open
+ * refunds: `PaymentMemory`), turns each
  * recorded event into a typed fact, and returns the documents it changed, for the rim to write to KV and
  * publish.
  */
 export class ReadModelProjector {
-  private readonly terminals = new Map<string, TerminalDoc>();
-  private readonly stores = new Map<string, StoreDoc>();
-  private readonly days = new StoreDays();
+  private readonly docs = new ReadModelDocuments();
   /** Each store's time zones by position: the zone in force at a fact read back from the log. */
   private readonly zones = new StoreZones();
   private readonly memory = new PaymentMemory();
-  private readonly storeTerminals = new Map<string, Set<string>>();
-  /** Each store's terminals by what they do, as their documents here have them (`setTerminal`). */
-  private readonly terminalCounts = new Map<string, Counts>();
-  /** Terminal ids are global: the store of each terminal seen, for releases that do not name it. */
-  private readonly terminalStores = new Map<string, string>();
-  /** The last key made for each terminal id (`terminalKey`). */
-  private readonly terminalKeys = new Map<string, { readonly storeId: string; readonly key: string }>();
-  /** The event being applied, and the documents it changed so far. */
-  private current = 0n;
-  /**
-   * The furthest position of a document loaded (from KV): only an event at or before it can find a document
-   * that holds it already. Past it, which is the whole of a rebuild and a live fold once caught up, nothing
-   * needs looking at twice.
-   */
-  private loadedUpTo = -1n;
-  /** Per document key: whether it already held the event being applied (decided once per event). */
-  private readonly touched = new Map<string, boolean>();
 
   /**
    * Told of each payment's or refund's end a terminal's document shows as it changes (`endsBetween`), for the live
@@ -107,18 +81,7 @@ export class ReadModelProjector {
 
   /** Documents loaded from KV at start (the projector then continues from their position). */
   load(change: Change): void {
-    const { model, key, doc } = upgraded(change);
-    const position = BigInt(doc.position);
-    if (position > this.loadedUpTo) this.loadedUpTo = position;
-    if (model === 'terminal') {
-      // In the fields' order of a terminal made here (`emptyTerminal`), whatever the order KV kept them in.
-      // Its last close one object with its entry among the closes ended meanwhile, as the fold keeps it (JSON makes
-      // two): `changeTerminal` tells a close that changed by identity, and would write a copy's day again.
-      const terminal = sharingLastClose({ ...emptyTerminal(doc.storeId, doc.terminalId), ...doc });
-      this.setTerminal(key, terminal, this.terminals.get(key));
-      this.terminalStores.set(doc.terminalId, doc.storeId);
-    } else if (model === 'store') this.stores.set(key, doc);
-    else this.days.set(key, doc);
+    this.docs.load(change);
   }
 
   /**
@@ -137,8 +100,7 @@ export class ReadModelProjector {
    * so one event may hand over the same document twice (the later one stands).
    */
   applyEach(recorded: RecordedEvent, put: Put): void {
-    this.current = recorded.position;
-    if (this.current <= this.loadedUpTo) this.touched.clear();
+    this.docs.begin(recorded.position);
     const typed = asDomainEvent(recorded);
     if (!typed) return;
     const position = recorded.position.toString();
@@ -239,7 +201,7 @@ export class ReadModelProjector {
   private noteLateRefundDay(payment: PaymentContext, event: PaymentEvent, recorded: RecordedEvent): void {
     const transactionId = this.givenBackOf(payment, event);
     if (transactionId === undefined) return;
-    const timeZone = this.zones.at(payment.storeId, recorded.position) ?? this.storeDoc(payment.storeId).timeZone;
+    const timeZone = this.zones.at(payment.storeId, recorded.position) ?? this.docs.storeDoc(payment.storeId).timeZone;
     const date = localDate(paymentFactTime(event, recorded), timeZone);
     const days = (payment.lateRefundDays ??= new Map<string, Set<string>>());
     days.set(transactionId, (days.get(transactionId) ?? new Set<string>()).add(date));
@@ -268,7 +230,7 @@ export class ReadModelProjector {
    * Asked after `missingPayment`, since a payment's days come from its store.
    */
   missingDays(recorded: RecordedEvent): string[] {
-    if (!DAY_EVENTS.has(recorded.type) || !this.days.anyKept) return [];
+    if (!DAY_EVENTS.has(recorded.type) || !this.docs.days.anyKept) return [];
     const typed = asDomainEvent(recorded);
     const days: { storeId: string; date: string }[] = [];
     if (typed?.stream === 'payment') {
@@ -277,7 +239,7 @@ export class ReadModelProjector {
       const { event } = typed;
       const at = paymentFactTime(event, recorded);
       if (storeDayProjection.handles.has(event.type))
-        days.push({ storeId: payment.storeId, date: localDate(at, this.storeDoc(payment.storeId).timeZone) });
+        days.push({ storeId: payment.storeId, date: localDate(at, this.docs.storeDoc(payment.storeId).timeZone) });
       // A late capture given back is marked so on the days it is listed on.
       const givenBack = this.givenBackOf(payment, event);
       for (const date of (givenBack && payment.lateDays?.get(givenBack)) || [])
@@ -296,8 +258,8 @@ export class ReadModelProjector {
             : payment.refunds.get(stringField(event.data, 'refundId') ?? '')?.terminalId;
         for (const terminalId of [payment.terminalId, refundTerminalId]) {
           if (terminalId === undefined) continue;
-          const storeId = this.storeOfCounted(payment, terminalId);
-          const terminal = this.terminals.get(this.terminalKey(storeId, terminalId));
+          const storeId = this.docs.storeOfCounted(payment, terminalId);
+          const terminal = this.docs.terminals.get(this.docs.terminalKey(storeId, terminalId));
           // Its last close, or one that ended while another pends (kept on the terminal until none does).
           for (const close of closesHeld(terminal))
             if (at !== '' && Date.parse(at) <= Date.parse(close.closedAt))
@@ -318,34 +280,25 @@ export class ReadModelProjector {
           days.push({ storeId: close.storeId, date });
         // A close before the terminal's last one, or one that ended while it pended (heard of after it), corrects
         // that close, on its day.
-        for (const later of closesHeld(this.terminals.get(this.terminalKey(close.storeId, close.terminalId))))
+        for (const later of closesHeld(this.docs.terminals.get(this.docs.terminalKey(close.storeId, close.terminalId))))
           if (Date.parse(close.closedAt) < Date.parse(later.closedAt))
             days.push({ storeId: close.storeId, date: later.businessDay });
       }
     }
     const keys = days
-      .filter(({ storeId, date }) => this.days.isPast(storeId, date) && !this.days.has(`${storeId}.${date}`))
+      .filter(({ storeId, date }) => this.docs.days.isPast(storeId, date) && !this.docs.days.has(`${storeId}.${date}`))
       .map(({ storeId, date }) => `${storeId}.${date}`);
     return [...new Set(keys)];
   }
 
-  /**
-   * Drops from memory the store days out of the window whose documents KV has (at or before `durableUpTo`),
-   * and returns them: a rebuild writes them now, a live projector wrote them already.
-   */
+  // The queries, answered by the documents held (`ReadModelDocuments`).
+
   retirePastDays(durableUpTo: bigint): Extract<Change, { model: 'store-day' }>[] {
-    return this.days
-      .retire(durableUpTo)
-      .map((doc) => ({ model: 'store-day' as const, key: `${doc.storeId}.${doc.date}`, doc }));
+    return this.docs.retirePastDays(durableUpTo);
   }
 
-  /** Every document in memory, e.g. to write a rebuild out or hand it over (past store days: see `StoreDays`). */
   documents(): Change[] {
-    return [
-      ...[...this.stores].map(([key, doc]) => ({ model: 'store' as const, key, doc })),
-      ...[...this.terminals].map(([key, doc]) => ({ model: 'terminal' as const, key, doc })),
-      ...[...this.days.entries()].map(([key, doc]) => ({ model: 'store-day' as const, key, doc })),
-    ];
+    return this.docs.documents();
   }
 
   /** The payments held in memory: the open ones and those with a refund under way (the ended are let go). */
@@ -353,48 +306,39 @@ export class ReadModelProjector {
     return this.memory.size;
   }
 
-  /** Terminals busy with a payment or refund, over every store. */
   busyTerminals(): number {
-    let busy = 0;
-    for (const store of this.stores.values()) busy += store.terminals.busy;
-    return busy;
+    return this.docs.busyTerminals();
   }
 
-  /** The closes that disagree with the log on the store days held (each store's last `DAYS_KEPT`). */
   closeMismatches(): number {
-    let mismatches = 0;
-    for (const day of this.days.values()) mismatches += day.closeMismatches ?? 0;
-    return mismatches;
+    return this.docs.closeMismatches();
   }
 
-  /** Every store, e.g. for the dashboard's first view. */
   allStores(): StoreDoc[] {
-    return [...this.stores.values()];
+    return this.docs.allStores();
   }
 
-  /** The terminals of a store, for the `store-terminals` query. */
   terminalsOfStore(storeId: string): TerminalDoc[] {
-    return [...(this.storeTerminals.get(storeId) ?? [])].map((key) => this.terminals.get(key)!);
+    return this.docs.terminalsOfStore(storeId);
   }
 
-  /** A query's read: makes no key to keep (`terminalKey` is the fold's), so that asking about ids never grows memory. */
   terminal(storeId: string, terminalId: string): TerminalDoc | undefined {
-    return this.terminals.get(`${storeId}.${terminalId}`);
+    return this.docs.terminal(storeId, terminalId);
   }
 
   store(storeId: string): StoreDoc | undefined {
-    return this.stores.get(storeId);
+    return this.docs.store(storeId);
   }
 
   storeDay(storeId: string, date: string): StoreDayDoc | undefined {
-    return this.days.get(`${storeId}.${date}`);
+    return this.docs.storeDay(storeId, date);
   }
 
   private onStore(event: StoreEvent, recordedAt: string, position: string, put: Put): void {
     const fact: Fact = { stream: 'store', event, recordedAt };
     const { storeId } = event.data;
     if (event.type === 'StoreRegistered' || event.type === 'StoreDetailsChanged')
-      this.zones.note(storeId, this.current, event.data.timeZone, event.type === 'StoreRegistered');
+      this.zones.note(storeId, this.docs.current, event.data.timeZone, event.type === 'StoreRegistered');
     if (storeProjection.handles.has(event.type)) this.evolveStore(storeId, fact, position, put);
     if (terminalProjection.handles.has(event.type) && 'terminalId' in event.data)
       this.evolveTerminal(storeId, event.data.terminalId, fact, position, put);
@@ -406,7 +350,9 @@ export class ReadModelProjector {
     const storeId =
       event.type === 'TerminalAssigned' || event.type === 'TerminalClaimed'
         ? event.data.storeId
-        : (event.data.storeId ?? this.memory.get(event.data.paymentId)?.storeId ?? this.terminalStores.get(terminalId));
+        : (event.data.storeId ??
+          this.memory.get(event.data.paymentId)?.storeId ??
+          this.docs.terminalStores.get(terminalId));
     if (storeId === undefined) return;
     if (terminalProjection.handles.has(event.type))
       this.evolveTerminal(storeId, terminalId, { stream: 'terminal', event, recordedAt, storeId }, position, put);
@@ -435,7 +381,7 @@ export class ReadModelProjector {
     if (!payment) return;
     const at = paymentFactTime(event, recorded);
     const { storeId, terminalId } = payment;
-    const date = localDate(at, this.storeDoc(storeId).timeZone);
+    const date = localDate(at, this.docs.storeDoc(storeId).timeZone);
     const fact: Fact = {
       stream: 'payment',
       event,
@@ -454,31 +400,31 @@ export class ReadModelProjector {
       // A refund's end shows on the terminal it ran on, where the clerk saw it and its batch counts it: on that
       // terminal's day, in its own store's time zone (which need not be the payment's store's).
       const on = refundTerminalId ?? terminalId;
-      const terminalStore = this.storeOfCounted(payment, on);
+      const terminalStore = this.docs.storeOfCounted(payment, on);
       const terminalFact =
-        terminalStore === storeId ? fact : { ...fact, date: localDate(at, this.storeDoc(terminalStore).timeZone) };
+        terminalStore === storeId ? fact : { ...fact, date: localDate(at, this.docs.storeDoc(terminalStore).timeZone) };
       this.evolveTerminal(terminalStore, on, terminalFact, position, put);
     }
     if (storeProjection.handles.has(event.type)) this.evolveStore(storeId, fact, position, put);
     if (storeDayProjection.handles.has(event.type)) {
       const key = `${storeId}.${date}`;
-      const day = this.days.get(key) ?? emptyStoreDay(storeId, date, this.storeDoc(storeId).timeZone);
+      const day = this.docs.days.get(key) ?? emptyStoreDay(storeId, date, this.docs.storeDoc(storeId).timeZone);
       const next = refundedBefore(storeDayProjection.evolve(day, fact), fact, payment.lateRefundDays);
-      if (next !== day && !this.alreadyApplied('store-day', key, this.days.get(key)?.position)) {
+      if (next !== day && !this.docs.alreadyApplied('store-day', key, this.docs.days.get(key)?.position)) {
         const doc = stamped(next, position);
-        this.days.set(key, doc);
+        this.docs.days.set(key, doc);
         put({ model: 'store-day', key, doc });
       }
     }
     // Given back: the late capture's entries on the days it is listed on say so, and on which day; no money moves.
     for (const lateDate of (givenBack && payment.lateDays?.get(givenBack)) || []) {
       const key = `${storeId}.${lateDate}`;
-      const day = this.days.get(key);
+      const day = this.docs.days.get(key);
       if (!day) continue;
       const next = withLateCaptureRefunded(day, paymentId, givenBack!, date);
-      if (next !== day && !this.alreadyApplied('store-day', key, day.position)) {
+      if (next !== day && !this.docs.alreadyApplied('store-day', key, day.position)) {
         const doc = stamped(next, position);
-        this.days.set(key, doc);
+        this.docs.days.set(key, doc);
         put({ model: 'store-day', key, doc });
       }
     }
@@ -521,8 +467,8 @@ export class ReadModelProjector {
       };
     if (!counted || at === '') return;
     const { terminalId } = counted;
-    const storeId = this.storeOfCounted(payment, terminalId);
-    const terminal = this.terminals.get(this.terminalKey(storeId, terminalId));
+    const storeId = this.docs.storeOfCounted(payment, terminalId);
+    const terminal = this.docs.terminals.get(this.docs.terminalKey(storeId, terminalId));
     if (!inSwappedOut(terminal, at) && beforeLastBatch(terminal, at))
       this.countInOlderClose(storeId, terminalId, at, (close) => countInClose(close, counted), position, put);
     else this.changeTerminal(storeId, terminalId, position, put, (doc) => countInBatch(doc, counted, at), { at });
@@ -544,16 +490,16 @@ export class ReadModelProjector {
   ): void {
     const days: StoreDayDoc[] = [];
     for (const date of this.daysOfItsClose(storeId, at)) {
-      const day = this.days.get(`${storeId}.${date}`);
+      const day = this.docs.days.get(`${storeId}.${date}`);
       if (day) days.push(day);
     }
-    const terminal = this.terminals.get(this.terminalKey(storeId, terminalId));
+    const terminal = this.docs.terminals.get(this.docs.terminalKey(storeId, terminalId));
     const holding = closeHolding(days, terminalId, at, swappedOutCloses(terminal, Date.parse(at)));
     if (!holding) return;
     const key = `${storeId}.${holding.day.date}`;
-    if (this.alreadyApplied('store-day', key, holding.day.position)) return;
+    if (this.docs.alreadyApplied('store-day', key, holding.day.position)) return;
     const doc = stamped(withClose(holding.day, count(holding.close)), position);
-    this.days.set(key, doc);
+    this.docs.days.set(key, doc);
     put({ model: 'store-day', key, doc });
   }
 
@@ -563,15 +509,8 @@ export class ReadModelProjector {
    * weekend or a holiday closes days later).
    */
   private daysOfItsClose(storeId: string, at: string): string[] {
-    const date = localDate(at, this.storeDoc(storeId).timeZone);
+    const date = localDate(at, this.docs.storeDoc(storeId).timeZone);
     return Array.from({ length: LATE_CLOSE_DAYS + 2 }, (_, i) => addDays(date, i - 1));
-  }
-
-  /** The store of the terminal a payment's capture or refund counts at: a refund may be done at another's. */
-  private storeOfCounted(payment: PaymentFacts, terminalId: string): string {
-    return terminalId === payment.terminalId
-      ? payment.storeId
-      : (this.terminalStores.get(terminalId) ?? payment.storeId);
   }
 
   /** A completed end-of-day: the terminal's batch beside the log's, on the terminal and on the store's day. */
@@ -631,19 +570,19 @@ export class ReadModelProjector {
   ): void {
     for (const date of this.daysClosedSince(storeId, close.closedAt)) {
       const key = `${storeId}.${date}`;
-      const day = this.days.get(key);
+      const day = this.docs.days.get(key);
       if (!day) continue;
       const next = withClosedSince(day, terminalId, close);
-      if (next === day || this.alreadyApplied('store-day', key, day.position)) continue;
+      if (next === day || this.docs.alreadyApplied('store-day', key, day.position)) continue;
       const doc = stamped(next, position);
-      this.days.set(key, doc);
+      this.docs.days.set(key, doc);
       put({ model: 'store-day', key, doc });
     }
   }
 
   /** The store's days a close at `closedAt` may mark closed since: its local day and `LATE_CLOSE_DAYS` before it. */
   private daysClosedSince(storeId: string, closedAt: string): string[] {
-    const date = localDate(closedAt, this.storeDoc(storeId).timeZone);
+    const date = localDate(closedAt, this.docs.storeDoc(storeId).timeZone);
     return Array.from({ length: LATE_CLOSE_DAYS + 1 }, (_, i) => addDays(date, -i));
   }
 
@@ -682,18 +621,18 @@ export class ReadModelProjector {
   ): void {
     const { storeId, businessDay } = givenUp;
     const key = `${storeId}.${businessDay}`;
-    const day = this.days.get(key) ?? emptyStoreDay(storeId, businessDay, this.storeDoc(storeId).timeZone);
-    const lastClose = this.terminals.get(this.terminalKey(storeId, givenUp.terminalId))?.lastClose;
+    const day = this.docs.days.get(key) ?? emptyStoreDay(storeId, businessDay, this.docs.storeDoc(storeId).timeZone);
+    const lastClose = this.docs.terminals.get(this.docs.terminalKey(storeId, givenUp.terminalId))?.lastClose;
     const next = withCloseGivenUp(day, givenUp, lastClose);
-    if (next === day || this.alreadyApplied('store-day', key, this.days.get(key)?.position)) return;
+    if (next === day || this.docs.alreadyApplied('store-day', key, this.docs.days.get(key)?.position)) return;
     const doc = stamped(next, position);
-    this.days.set(key, doc);
+    this.docs.days.set(key, doc);
     put({ model: 'store-day', key, doc });
   }
 
   /** Whether the terminal's open batch pends on the end-of-day close (`closeRequested`). */
   private pendsOn(close: { readonly storeId: string; readonly terminalId: string }, operationId: string): boolean {
-    const doc = this.terminals.get(this.terminalKey(close.storeId, close.terminalId));
+    const doc = this.docs.terminals.get(this.docs.terminalKey(close.storeId, close.terminalId));
     return doc?.openBatch?.closing?.includes(operationId) === true;
   }
 
@@ -716,7 +655,7 @@ export class ReadModelProjector {
       this.tellUnreadable(recorded, { storeId, terminalId, operationId: event.data.operationId, unread });
     if (closedAt === undefined) return undefined;
     const businessDay =
-      stringField(recorded.metadata, 'businessDay') ?? localDate(closedAt, this.storeDoc(storeId).timeZone);
+      stringField(recorded.metadata, 'businessDay') ?? localDate(closedAt, this.docs.storeDoc(storeId).timeZone);
     return { storeId, terminalId, businessDay, batch, closedAt };
   }
 
@@ -741,12 +680,12 @@ export class ReadModelProjector {
      */
     touches: { readonly operationId: string } | { readonly at: string } | undefined,
   ): void {
-    const key = this.terminalKey(storeId, terminalId);
-    const held = this.terminals.get(key);
+    const key = this.docs.terminalKey(storeId, terminalId);
+    const held = this.docs.terminals.get(key);
     const current = held ?? emptyTerminal(storeId, terminalId);
     const next = change(current);
     // Loaded holding this event already (a close applied again to a terminal that has it may change nothing).
-    const heldEvent = this.alreadyApplied('terminal', key, held?.position);
+    const heldEvent = this.docs.alreadyApplied('terminal', key, held?.position);
     if (next === current && !heldEvent) return;
     if (heldEvent) {
       // A crash wrote the terminal with this event, and maybe not the day of its close (documents written before
@@ -759,8 +698,8 @@ export class ReadModelProjector {
       return;
     }
     const terminal = stamped(next, position);
-    this.setTerminal(key, terminal, held);
-    this.terminalStores.set(terminalId, storeId);
+    this.docs.setTerminal(key, terminal, held);
+    this.docs.terminalStores.set(terminalId, storeId);
     put({ model: 'terminal', key, doc: terminal });
     const before = closesHeld(current);
     for (const close of closesHeld(next)) if (!before.includes(close)) this.putClose(storeId, close, position, put);
@@ -769,102 +708,52 @@ export class ReadModelProjector {
   /** A terminal's close on its store day, in place of the one with its operation id there. */
   private putClose(storeId: string, close: TerminalClose, position: string, put: Put): void {
     const dayKey = `${storeId}.${close.businessDay}`;
-    const day = this.days.get(dayKey) ?? emptyStoreDay(storeId, close.businessDay, this.storeDoc(storeId).timeZone);
-    if (this.alreadyApplied('store-day', dayKey, this.days.get(dayKey)?.position)) return;
+    const day =
+      this.docs.days.get(dayKey) ?? emptyStoreDay(storeId, close.businessDay, this.docs.storeDoc(storeId).timeZone);
+    if (this.docs.alreadyApplied('store-day', dayKey, this.docs.days.get(dayKey)?.position)) return;
     const doc = stamped(withClose(day, close), position);
-    this.days.set(dayKey, doc);
+    this.docs.days.set(dayKey, doc);
     put({ model: 'store-day', key: dayKey, doc });
   }
 
   private evolveTerminal(storeId: string, terminalId: string, fact: Fact, position: string, put: Put): void {
-    const key = this.terminalKey(storeId, terminalId);
-    const held = this.terminals.get(key);
+    const key = this.docs.terminalKey(storeId, terminalId);
+    const held = this.docs.terminals.get(key);
     const current = held ?? emptyTerminal(storeId, terminalId);
     const next = terminalProjection.evolve(current, fact);
     // Loaded at or past this event: a crash wrote the terminal and maybe not its store.
-    const holdsEvent = held !== undefined && this.current <= this.loadedUpTo && BigInt(held.position) >= this.current;
+    const holdsEvent =
+      held !== undefined && this.docs.current <= this.docs.loadedUpTo && BigInt(held.position) >= this.docs.current;
     if (next === current && !holdsEvent) return;
-    this.terminalStores.set(terminalId, storeId);
-    if (next !== current && !this.alreadyApplied('terminal', key, held?.position)) {
+    this.docs.terminalStores.set(terminalId, storeId);
+    if (next !== current && !this.docs.alreadyApplied('terminal', key, held?.position)) {
       const doc = stamped(next, position);
-      this.setTerminal(key, doc, held);
+      this.docs.setTerminal(key, doc, held);
       put({ model: 'terminal', key, doc });
       if (this.onEnds && held) this.onEnds(endsBetween(held, doc));
     }
     // The store counts its terminals by what they do: recounted when a terminal is new or moves between busy,
     // idle and deactivated, and also when the terminal already held this event.
     if (held && !holdsEvent && countedAs(next.status) === countedAs(current.status)) return;
-    const store = this.storeDoc(storeId);
-    const counted = withTerminalCounts(store, this.countsOf(storeId));
+    const store = this.docs.storeDoc(storeId);
+    const counted = withTerminalCounts(store, this.docs.countsOf(storeId));
     if (counted !== store) this.putStore(counted, position, put);
   }
 
   private evolveStore(storeId: string, fact: Fact, position: string, put: Put): void {
-    const current = this.storeDoc(storeId);
+    const current = this.docs.storeDoc(storeId);
     const next = storeProjection.evolve(current, fact);
     if (next !== current) this.putStore(next, position, put);
   }
 
   private putStore(next: StoreDoc, position: string, put: Put): void {
-    if (this.alreadyApplied('store', next.storeId, this.stores.get(next.storeId)?.position)) return;
+    if (this.docs.alreadyApplied('store', next.storeId, this.docs.stores.get(next.storeId)?.position)) return;
     const doc = stamped(next, position);
-    this.stores.set(doc.storeId, doc);
+    this.docs.stores.set(doc.storeId, doc);
     put({ model: 'store', key: doc.storeId, doc });
-  }
-
-  /** True when the document's stored position shows this event in it already (and not by this very apply). */
-  private alreadyApplied(model: Change['model'], documentKey: string, storedPosition: string | undefined): boolean {
-    // Past every loaded document, a document at this position got there by this very apply.
-    if (this.current > this.loadedUpTo) return false;
-    // The first look decides for the whole event: a document that held it is skipped by every projection.
-    const key = `${model}:${documentKey}`;
-    const decided = this.touched.get(key);
-    if (decided !== undefined) return decided;
-    const held = storedPosition !== undefined && BigInt(storedPosition) >= this.current;
-    this.touched.set(key, held);
-    return held;
-  }
-
-  /**
-   * A terminal document's key, `{storeId}.{terminalId}`, the same string each time: a key made afresh for every
-   * event is hashed afresh at every look-up (about four times the cost of the look-up with a known key).
-   */
-  private terminalKey(storeId: string, terminalId: string): string {
-    const known = this.terminalKeys.get(terminalId);
-    if (known?.storeId === storeId) return known.key;
-    const key = `${storeId}.${terminalId}`;
-    this.terminalKeys.set(terminalId, { storeId, key });
-    return key;
-  }
-
-  private storeDoc(storeId: string): StoreDoc {
-    return this.stores.get(storeId) ?? emptyStore(storeId);
-  }
-
-  /** Holds a terminal's document, and counts it in its store by what it does (in place of `previous`). */
-  private setTerminal(key: string, doc: TerminalDoc, previous: TerminalDoc | undefined): void {
-    this.terminals.set(key, doc);
-    const counts = this.countsOf(doc.storeId);
-    if (previous) counts[countedAs(previous.status)] -= 1;
-    else this.terminalsOf(doc.storeId).add(key);
-    counts[countedAs(doc.status)] += 1;
-  }
-
-  private countsOf(storeId: string): Counts {
-    let counts = this.terminalCounts.get(storeId);
-    if (!counts) this.terminalCounts.set(storeId, (counts = { busy: 0, idle: 0, deactivated: 0 }));
-    return counts;
-  }
-
-  private terminalsOf(storeId: string): Set<string> {
-    let keys = this.storeTerminals.get(storeId);
-    if (!keys) this.storeTerminals.set(storeId, (keys = new Set()));
-    return keys;
   }
 }
 
-/** A store's terminal counts as the projector keeps them, changed in place. */
-type Counts = { -readonly [Status in keyof TerminalCounts]: number };
 /**
  * How many days after a fact's own its batch's close may be, and still be corrected by it when the fact is
  * reported after later closes: a week covers a terminal left open over a weekend and the holidays around it.
@@ -876,17 +765,6 @@ const LATE_CLOSE_DAYS = 7;
  * closes given up.
  */
 const DAY_EVENTS = new Set<string>([...storeDayProjection.handles, 'OperationCompleted', 'CloseGivenUp']);
-
-/**
- * A changed document, now naming the position of the event that changed it. Set on the object itself: a
- * projection makes a new object for every change and hands it over (`Projection.evolve`), and nothing else holds
- * it yet. Copying each changed document once more for its position was a tenth of the fold (the fold of the 1M-event
- * log, each build in turn: 5.57-5.82 µs an event copying, 5.06-5.21 setting).
- */
-function stamped<Doc extends { readonly position: string }>(doc: Doc, position: string): Doc {
-  (doc as { position: string }).position = position;
-  return doc;
-}
 
 /**
  * Whether an event changed a terminal's last close: the close's own operation, or a fact of its batch (at or before
