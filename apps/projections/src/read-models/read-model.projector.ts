@@ -36,7 +36,9 @@ import {
 } from './projections/terminal-batch';
 import type { Change, StoreDayDoc, StoreDoc, TerminalClose, TerminalDoc } from './read-model.types';
 import { closeTimes } from './close-times';
-import { PaymentMemory, type PaymentContext } from './payment-memory';
+import { givenBackOf, noteLateDay, noteLateRefundDay, refundedBefore } from './late-capture-days';
+import { paymentFactTime } from './payment-fact-time';
+import { PaymentMemory } from './payment-memory';
 import { ReadModelDocuments, stamped } from './read-model.documents';
 import { StoreZones } from './store-zones';
 
@@ -165,62 +167,10 @@ export class ReadModelProjector {
       if (typed?.stream !== 'payment') continue;
       const payment = this.memory.get(typed.id);
       if (payment) {
-        this.noteLateDay(payment, typed.event, recorded);
-        this.noteLateRefundDay(payment, typed.event, recorded);
+        noteLateDay(payment, typed.event, recorded);
+        noteLateRefundDay(payment, typed.event, recorded, this.zones, this.docs);
       }
       this.memory.remember(typed.id, typed.event, true);
-    }
-  }
-
-  /**
-   * The store days a late capture may be listed on, kept with its payment (`lateDays`): its UTC day and the days either
-   * side, which hold its local day in any time zone. Not the local day in the store's zone as it is now: a payment read
-   * back from the log after a restart would take the zone of now, where the fold listed it in the zone of then (the
-   * store's zone changed since), and miss its day. A day that does not list it is left as it is
-   * (`withLateCaptureRefunded`), so the days either side change nothing, and cost a read only when out of memory.
-   */
-  private noteLateDay(payment: PaymentContext, event: PaymentEvent, recorded: RecordedEvent): void {
-    if (event.type !== 'LateCaptureRecorded') return;
-    const time = Date.parse(paymentFactTime(event, recorded));
-    if (Number.isNaN(time)) return;
-    const utcDay = new Date(time).toISOString().slice(0, 10);
-    const days = (payment.lateDays ??= new Map<string, Set<string>>());
-    const dates = days.get(event.data.transactionId) ?? new Set<string>();
-    for (const offset of [-1, 0, 1]) dates.add(addDays(utcDay, offset));
-    days.set(event.data.transactionId, dates);
-  }
-
-  /**
-   * The store day a refund of a late capture is listed on, kept with its payment (`lateRefundDays`): a part of that
-   * late capture recorded later is marked given back on it. Noted before the event is remembered, as `noteLateDay`.
-   * The day is in the store's zone at the refund's position, as the fold listed it: a refund read back from the log
-   * after a restart is not in the zone of now (the store's document loaded from KV), which may have changed since.
-   * The zone of now stands in only where the rim has not read the store's zones (`zonesWanted`), which at the fold's
-   * own position is the zone in force.
-   */
-  private noteLateRefundDay(payment: PaymentContext, event: PaymentEvent, recorded: RecordedEvent): void {
-    const transactionId = this.givenBackOf(payment, event);
-    if (transactionId === undefined) return;
-    const timeZone = this.zones.at(payment.storeId, recorded.position) ?? this.docs.storeDoc(payment.storeId).timeZone;
-    const date = localDate(paymentFactTime(event, recorded), timeZone);
-    const days = (payment.lateRefundDays ??= new Map<string, Set<string>>());
-    days.set(transactionId, (days.get(transactionId) ?? new Set<string>()).add(date));
-  }
-
-  /**
-   * The transaction captured late whose money this event gives back (a refund of ours of it, or one made elsewhere):
-   * undefined for any other event. Asked before the event is remembered (a refund's memory goes as it ends).
-   */
-  private givenBackOf(payment: PaymentContext, event: PaymentEvent): string | undefined {
-    switch (event.type) {
-      case 'RefundSucceeded':
-        return payment.refunds.get(event.data.refundId)?.transactionId;
-      case 'LateRefundRecorded':
-        return event.data.transactionId ?? payment.failedForSilence?.get(event.data.refundId)?.transactionId;
-      case 'ExternalRefundRecorded':
-        return event.data.lateCapture ? event.data.transactionId : undefined;
-      default:
-        return undefined;
     }
   }
 
@@ -241,7 +191,7 @@ export class ReadModelProjector {
       if (storeDayProjection.handles.has(event.type))
         days.push({ storeId: payment.storeId, date: localDate(at, this.docs.storeDoc(payment.storeId).timeZone) });
       // A late capture given back is marked so on the days it is listed on.
-      const givenBack = this.givenBackOf(payment, event);
+      const givenBack = givenBackOf(payment, event);
       for (const date of (givenBack && payment.lateDays?.get(givenBack)) || [])
         days.push({ storeId: payment.storeId, date });
       // A late capture or refund corrects its terminal's last close, and so that close's day.
@@ -370,11 +320,11 @@ export class ReadModelProjector {
     put: Put,
   ): void {
     const held = this.memory.get(paymentId);
-    const givenBack = held && this.givenBackOf(held, event);
+    const givenBack = held && givenBackOf(held, event);
     // Before it is remembered: a late capture may let the payment be forgotten again, with what it keeps.
     if (held) {
-      this.noteLateDay(held, event, recorded);
-      this.noteLateRefundDay(held, event, recorded);
+      noteLateDay(held, event, recorded);
+      noteLateRefundDay(held, event, recorded, this.zones, this.docs);
     }
     const { payment, refundAmount, refundTerminalId, refundOfLateCapture, laterLatePart, moneyCurrency } =
       this.memory.remember(paymentId, event, false);
@@ -777,34 +727,4 @@ function changedClose(
   return 'operationId' in touches
     ? touches.operationId === close.operationId
     : Date.parse(touches.at) <= Date.parse(close.closedAt);
-}
-
-/**
- * When a payment's fact happened, by which its store day is chosen: when Dintero says it happened (a capture
- * at 23:59:56 heard of at 00:00:10 belongs to the day before), the receipt time only when Dintero gave none.
- */
-function paymentFactTime(event: PaymentEvent, recorded: RecordedEvent): string {
-  return (
-    stringField(event.data, 'dinteroAt') ??
-    stringField(event.data, 'at') ??
-    stringField(event.data, 'requestedAt') ??
-    recorded.metadata.occurredAt ??
-    ''
-  );
-}
-
-/**
- * A part of a late capture listed on its day after refunds of the transaction were (`lateRefundDays`): marked given
- * back on their days, as the parts before it are. Any other fact leaves the day as it is.
- */
-function refundedBefore(
-  day: StoreDayDoc,
-  fact: Extract<Fact, { stream: 'payment' }>,
-  lateRefundDays: ReadonlyMap<string, ReadonlySet<string>> | undefined,
-): StoreDayDoc {
-  if (fact.event.type !== 'LateCaptureRecorded') return day;
-  let marked = day;
-  for (const date of lateRefundDays?.get(fact.event.data.transactionId) ?? [])
-    marked = withLateCaptureRefunded(marked, fact.paymentId, fact.event.data.transactionId, date);
-  return marked;
 }
