@@ -6,6 +6,8 @@ import { sharingLastClose } from './projections/terminal-batch';
 import type { Change, StoreDayDoc, StoreDoc, TerminalDoc } from './read-model.types';
 import { StoreDays } from './store-days';
 
+export type Put = (change: Change) => void;
+
 /**
  * The documents the projector holds, by key, with what it keeps to find them (each store's terminals and their
  * counts, each terminal's store and key), and the position guard that makes replaying from the checkpoint
