@@ -34,8 +34,8 @@ export function noteLateDay(payment: PaymentContext, event: PaymentEvent, record
  * late capture recorded later is marked given back on it. Noted before the event is remembered, as `noteLateDay`.
  * The day is in the store's zone at the refund's position, as the fold listed it: a refund read back from the log
  * after a restart is not in the zone of now (the store's document loaded from KV), which may have changed since.
- * The zone of now stands in only where the rim has not read the store's zones (`zonesWanted`), which at the fold's
- * own position is the zone in force.
+ * The zone of now stands in only where the rim has not read the store's zones (`ReadModelProjector.zonesWanted`),
+ * which at the fold's own position is the zone in force.
  */
 export function noteLateRefundDay(
   payment: PaymentContext,

@@ -90,8 +90,9 @@ export class TerminalCloses {
   /**
    * A fact reported after two or more closes of its terminal: counted into the close whose batch held it, on that
    * close's store day, which is compared again. Only the days a close of the fact's batch can be on are looked at
-   * (`daysOfItsClose`), held in memory or read back by `missingDays`, so that the log alone decides, live or in a
-   * rebuild. Left out when none of them has such a close: a terminal not closed for more than `LATE_CLOSE_DAYS`.
+   * (`daysOfItsClose`), held in memory or read back by `ReadModelProjector.missingDays`, so that the log alone
+   * decides, live or in a rebuild. Left out when none of them has such a close: a terminal not closed for more than
+   * `LATE_CLOSE_DAYS`.
    */
   private countInOlderClose(
     storeId: string,
@@ -209,7 +210,8 @@ export class TerminalCloses {
       const { storeId, terminalId, operation } = event.data;
       if (operation !== 'end_of_day') return;
       // Neither changes the close itself, even of its own operation: replayed after a kill under a terminal holding that
-      // close, such an event wrote the close's day again, which `missingDays` does not read back for it, from empty.
+      // close, such an event wrote the close's day again, which `ReadModelProjector.missingDays` does not read back for
+      // it, from empty.
       const change = (doc: TerminalDoc) => closeRequested(doc, operationId);
       return this.changeTerminal(storeId, terminalId, position, put, change, undefined);
     }
@@ -297,9 +299,9 @@ export class TerminalCloses {
     if (heldEvent) {
       // A crash wrote the terminal with this event, and maybe not the day of its close (documents written before
       // store days were written first): that day again, from the close held, where this event changed that close.
-      // Only then: the day is read back for it (`missingDays`), where for any other event the day may be out of
-      // memory, and written from an empty one it lost its totals. A close the terminal holds no longer (a later
-      // one came in the same flush) is not known here any more; its day was written before the terminal.
+      // Only then: the day is read back for it (`ReadModelProjector.missingDays`), where for any other event the day
+      // may be out of memory, and written from an empty one it lost its totals. A close the terminal holds no longer
+      // (a later one came in the same flush) is not known here any more; its day was written before the terminal.
       for (const close of closesHeld(held))
         if (touches !== undefined && changedClose(close, touches)) this.putClose(storeId, close, position, put);
       return;
