@@ -254,6 +254,19 @@ function fortnight() {
   });
   closed('oslo', 'B-1', 1, oslo(1), 'failed');
   closed('oslo', 'B-1', 1, oslo(1) + SETTINGS.retryMs, 'failed', 2);
+  // Tromsø, with no terminals, moved from 23:30 to noon half an hour after it: today's close due as the move was made.
+  store('tromso', '23:30');
+  log.run(storeStream('tromso'), storeDecider, {
+    type: 'RegisterStore',
+    data: {
+      storeId: 'tromso',
+      name: 'tromso',
+      payoutDestinationId: 'seller-1',
+      timeZone: 'Europe/Oslo',
+      endOfDayTime: '12:00',
+      at: iso(NOW - 1_800_000),
+    },
+  });
   // Today: payments and a refund, one refused before it reached the terminal, one not yet released.
   paid('oslo', 'O-1', 'pay-1a', NOW - 4 * 3_600_000);
   claim('oslo', 'O-1', 'refund-1', NOW - 3 * 3_600_000, 'refund');
@@ -316,8 +329,8 @@ function answers(index: NightlyCloseIndex, now: number) {
     missed,
     inService: missed.map(({ closeAt, nextCloseAt }) => index.inService.forDay(closeAt, nextCloseAt)),
     lastAtWork: index.inService.lastAtWork,
-    // When each store's schedule was set: what a give-up is found late by.
-    scheduledAt: [...index.scheduledAt].sort(),
+    // The days a change of a store's schedule made due as it was made: what a give-up is found late by.
+    scheduleMoved: [...index.scheduleMoved].sort(),
   };
 }
 
@@ -352,6 +365,7 @@ describe('the nightly close’s checkpoint of its index', () => {
     expect(first.outOfUse.length).toBeGreaterThan(0);
     expect(answers(folded, oslo(0) + 120_000).superseded.length).toBeGreaterThan(0);
     expect(answers(folded, NOW + 5 * DAY).missed.length).toBeGreaterThan(0);
+    expect(first.scheduleMoved).toEqual([['tromso', { at: NOW - 1_800_000, from: day(0), through: day(0) }]]);
     for (const now of INSTANTS) expect(answers(copy, now)).toEqual(answers(folded, now));
     // And the snapshot of the copy is the snapshot it was made of.
     expect(stored(copy)).toEqual(stored(folded));

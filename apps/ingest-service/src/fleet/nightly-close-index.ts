@@ -1,9 +1,16 @@
 import type { RecordedEvent } from '@app/event-store';
-import { DEFAULT_END_OF_DAY_TIME, asDomainEvent, ownEntry, storeDecider, type StoreState } from '@app/payment-domain';
+import {
+  DEFAULT_END_OF_DAY_TIME,
+  addDays,
+  asDomainEvent,
+  ownEntry,
+  storeDecider,
+  type StoreState,
+} from '@app/payment-domain';
 import type { CloseAttempt } from './close-attempt';
 import { terminalInUse, type MissedDay } from './close-due';
 import { endedAs, type TerminalStoreEvent } from './close-give-up-reasons';
-import { closeOperationId } from './close-schedule';
+import { closeOperationId, dueClose } from './close-schedule';
 import { CloseInService } from './close-in-service';
 import { TerminalUsePeriods } from './terminal-use-periods';
 
@@ -29,11 +36,15 @@ export interface NightlyCloseIndexSettings {
 export class NightlyCloseIndex {
   readonly stores = new Map<string, StoreState>();
   /**
-   * By store, when its schedule (time zone, close time) was last set: registered, or changed. A day whose close time on
-   * the schedule now came before then fell due only then (a close time moved to one past: today's close falls due as the
-   * move is recorded), which is when its give-up is found late by (`foundLate`).
+   * By store, the latest change of its schedule (time zone, close time) that made days due as it was made: those whose
+   * close time had come on the schedule it set and not on the one before (a close time moved to one past: today's close
+   * falls due as the move is recorded). Such a day fell due then, not at its close time (`fellDueAt`), which is when its
+   * give-up is found late by (`foundLate`). A change that made no day due (a close time moved to one to come, a time
+   * zone of the same clock named anew) leaves every day due when it was, and the record as it was: taken for one that
+   * did, a day due before the instance started (the engine down then) was found on time, should the change come after
+   * the start and before the give-up. A registration has no day before it.
    */
-  readonly scheduledAt = new Map<string, number>();
+  readonly scheduleMoved = new Map<string, ScheduleMove>();
   /**
    * When each terminal (`{storeId}.{terminalId}`) was last registered, first or again after its removal (a new entry,
    * another device maybe): the due close of a day whose close time came before that is none of its.
@@ -113,8 +124,8 @@ export class NightlyCloseIndex {
       const state = this.stores.get(known.id) ?? storeDecider.initialState;
       const next = storeDecider.evolve(state, known.event);
       this.stores.set(known.id, next);
-      if (next.status === 'registered' && !sameSchedule(state, next))
-        this.scheduledAt.set(known.id, Date.parse(known.event.data.at));
+      const moved = madeDue(state, next, Date.parse(known.event.data.at));
+      if (moved !== undefined) this.scheduleMoved.set(known.id, moved);
       if (known.event.type === 'TerminalRegistered')
         this.registeredAt.set(`${known.id}.${known.event.data.terminalId}`, Date.parse(known.event.data.at));
       if (known.event.type !== 'StoreRegistered' && known.event.type !== 'StoreDetailsChanged')
@@ -201,6 +212,16 @@ export class NightlyCloseIndex {
     return [this.closes, this.loggedCloses];
   }
 
+  /**
+   * When the store's day `businessDay`, due at `dueAt` on its schedule now (its close time, with a terminal's spread),
+   * fell due: then, or as a change of the schedule made it due (`scheduleMoved`), if that came later.
+   */
+  fellDueAt(storeId: string, businessDay: string, dueAt: number): number {
+    const moved = this.scheduleMoved.get(storeId);
+    if (moved === undefined || businessDay < moved.from || businessDay > moved.through) return dueAt;
+    return Math.max(dueAt, moved.at);
+  }
+
   /** Notes when the terminal the store event concerns was taken out of use, or back into it, and whether it left the store. */
   private noteUse(storeId: string, event: TerminalStoreEvent, before: StoreState, after: StoreState): void {
     const { terminalId, at } = event.data;
@@ -272,10 +293,26 @@ function inUse(state: StoreState, terminalId: string): boolean {
   return terminal !== undefined && terminalInUse(terminal);
 }
 
-/** Whether the store's schedule (time zone, close time) is the same in both states: registered in both, unchanged. */
-function sameSchedule(before: StoreState, after: StoreState): boolean {
-  if (before.status !== 'registered' || after.status !== 'registered') return false;
-  const time = (state: typeof before & { status: 'registered' }) =>
-    state.details.endOfDayTime ?? DEFAULT_END_OF_DAY_TIME;
-  return before.details.timeZone === after.details.timeZone && time(before) === time(after);
+/** Days a change of a store's schedule made due as it was made (`NightlyCloseIndex.scheduleMoved`). */
+export interface ScheduleMove {
+  /** When the change was made. */
+  readonly at: number;
+  /** The first day it made due: the day after the one due on the schedule before. */
+  readonly from: string;
+  /** The last: the day due on the schedule it set. */
+  readonly through: string;
+}
+
+/**
+ * The days a change of the store's schedule (time zone, close time) at `at` made due then: those after the day due on
+ * the schedule before, up to the day due on the one after. None when the store was not registered before (no day
+ * before its registration is any terminal's), or when the day due is the same or earlier (a close time moved later).
+ */
+function madeDue(before: StoreState, after: StoreState, at: number): ScheduleMove | undefined {
+  if (before.status !== 'registered' || after.status !== 'registered') return undefined;
+  const due = ({ details }: typeof before & { status: 'registered' }) =>
+    dueClose(details.timeZone, details.endOfDayTime ?? DEFAULT_END_OF_DAY_TIME, at).businessDay;
+  const was = due(before);
+  const is = due(after);
+  return is > was ? { at, from: addDays(was, 1), through: is } : undefined;
 }

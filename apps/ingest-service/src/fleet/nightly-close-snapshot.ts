@@ -2,7 +2,7 @@ import type { StoreState } from '@app/payment-domain';
 import type { CheckpointKind } from '../checkpoints/log-checkpoints';
 import type { CloseAttempt } from './close-attempt';
 import type { CloseInServiceSnapshot } from './close-in-service';
-import type { NightlyCloseIndex, NightlyCloseIndexSettings } from './nightly-close-index';
+import type { NightlyCloseIndex, NightlyCloseIndexSettings, ScheduleMove } from './nightly-close-index';
 import type { UsePeriodsSnapshot } from './terminal-use-periods';
 
 /**
@@ -23,7 +23,7 @@ export interface NightlyCloseSnapshot {
   readonly settings: NightlyCloseIndexSettings;
   readonly index: {
     readonly stores: readonly (readonly [string, StoreState])[];
-    readonly scheduledAt: readonly (readonly [string, number])[];
+    readonly scheduleMoved: readonly (readonly [string, ScheduleMove])[];
     readonly registeredAt: readonly (readonly [string, number])[];
     readonly use: UsePeriodsSnapshot;
     readonly removed: readonly (readonly [string, readonly string[]])[];
@@ -51,7 +51,7 @@ export function snapshotOf(index: NightlyCloseIndex): NightlyCloseSnapshot {
     settings: { maxAttempts, retryMs },
     index: {
       stores: [...index.stores],
-      scheduledAt: [...index.scheduledAt],
+      scheduleMoved: [...index.scheduleMoved],
       registeredAt: [...index.registeredAt],
       use: index.use.snapshot(),
       removed: [...index.removed].map(([storeId, terminalIds]) => [storeId, [...terminalIds]]),
@@ -92,7 +92,7 @@ export function restoreInto(index: NightlyCloseIndex, { index: snapshot }: Night
     for (const [key, value] of entries) map.set(key, value);
   };
   refill(index.stores, snapshot.stores);
-  refill(index.scheduledAt, snapshot.scheduledAt);
+  refill(index.scheduleMoved, snapshot.scheduleMoved);
   refill(index.registeredAt, snapshot.registeredAt);
   index.use.restore(snapshot.use);
   refill(

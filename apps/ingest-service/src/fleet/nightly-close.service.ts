@@ -256,7 +256,7 @@ export class NightlyClose extends LeasedLogService {
       if (!(await this.worker.mayTake(`nightly-close.${day.key}`))) continue;
       spent += 1;
       const close = { businessDay: day.businessDay, attempt: 1, status: 'unstarted' as const, notBefore: 0 };
-      await this.giveUp(day, close, day.reason, now, this.foundLate(day.storeId, day.dueAt));
+      await this.giveUp(day, close, day.reason, now, this.foundLate(day.storeId, day.businessDay, day.dueAt));
     }
     for (const superseded of supersededCloses(this.index, this.daySettings, due, now)) {
       if (spent >= budget || this.worker.isStopped) return spent;
@@ -264,7 +264,8 @@ export class NightlyClose extends LeasedLogService {
       spent += 1;
       // Had due here, it was superseded while this instance ran (its store's close time moved, say, to a time passed).
       const late =
-        !this.index.seenDue.has(superseded.key) && this.foundLate(superseded.storeId, superseded.supersededAt);
+        !this.index.seenDue.has(superseded.key) &&
+        this.foundLate(superseded.storeId, addDays(superseded.businessDay, 1), superseded.supersededAt);
       await this.giveUp(superseded, superseded.close, superseded.reason, now, late);
     }
     // A terminal's missed days oldest first, and none after one left unsettled this round (another instance holds it,
@@ -292,16 +293,17 @@ export class NightlyClose extends LeasedLogService {
   }
 
   /**
-   * Whether a give-up that fell due at `dueAt` (a day's close time with the terminal's spread; for a close superseded,
-   * its next day's) is found late: it fell due before this instance started, when no instance may have been running the
-   * nightly close. One that fell due since fell due while this instance ran (reading the log for its first round,
-   * maybe), and is given up as it would have been at that time. What the log cannot tell: whether another instance ran
-   * then (it would have given the day up itself, unless it stopped first): found late, the safe word. A day of a store
-   * whose schedule was set after `dueAt` (its close time moved to one past, say) fell due only then, as the change was
-   * made (`NightlyCloseIndex.scheduledAt`): found late only when that was before this instance started.
+   * Whether a give-up that fell due at `dueAt` (the close time of `businessDay` with the terminal's spread; for a close
+   * superseded, `businessDay` is the next day, whose close superseded it) is found late: it fell due before this instance
+   * started, when no instance may have been running the nightly close. One that fell due since fell due while this
+   * instance ran (reading the log for its first round, maybe), and is given up as it would have been at that time. What
+   * the log cannot tell: whether another instance ran then (it would have given the day up itself, unless it stopped
+   * first): found late, the safe word. A day a change of its store's schedule made due as it was made (its close time
+   * moved to one past, say) fell due only then (`NightlyCloseIndex.fellDueAt`): found late only when that was before
+   * this instance started. Any other change leaves the day due when it was.
    */
-  private foundLate(storeId: string, dueAt: number): boolean {
-    return Math.max(dueAt, this.index.scheduledAt.get(storeId) ?? -Infinity) < this.startedAt;
+  private foundLate(storeId: string, businessDay: string, dueAt: number): boolean {
+    return this.index.fellDueAt(storeId, businessDay, dueAt) < this.startedAt;
   }
 
   /** `NIGHTLY_CLOSE_SPREAD_SECONDS`, in milliseconds. */
@@ -336,7 +338,7 @@ export class NightlyClose extends LeasedLogService {
     if (note && (note.count > 0 || note.busy)) {
       const why = note.count > 0 ? note.reason : BUSY_TERMINAL;
       const supersededAt = terminalCloseAt(storeId, terminalId, nextCloseAt, this.spreadMs);
-      return { reason: supersededReason(next, why), late: this.foundLate(storeId, supersededAt) };
+      return { reason: supersededReason(next, why), late: this.foundLate(storeId, next, supersededAt) };
     }
     if (!this.index.inService.forDay(closeAt, nextCloseAt)) {
       this.index.notMissed.add(key);
