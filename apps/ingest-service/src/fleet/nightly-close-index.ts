@@ -267,13 +267,20 @@ export class NightlyCloseIndex {
     for (const key of this.seenDue) if (before(oldest)(key)) this.seenDue.delete(key);
     for (const keys of [this.notMissed, this.tracedDays])
       for (const key of keys) if (before(lookBackFrom)(key)) keys.delete(key);
+    // A close by hand counts for the day whose trading it closed as well as the day it is dated (`dayHandClose`), so
+    // by when it was asked for, not its date: one dated the day before the first day looked back over may be that
+    // day's (at 23:45 after a 23:30 close time, dated that local day; or dated by a close time or time zone since
+    // changed). Each day's counts only when asked for after the close time before it, noon of the day before in the
+    // store's time zone at the earliest: no earlier than 26 hours before the UTC midnight `lookBackFrom` names.
+    const handClosedFrom = Date.parse(lookBackFrom) - 2 * 86_400_000;
     for (const [terminal, closes] of this.closedByHand) {
-      const kept = closes.filter(({ day }) => day >= lookBackFrom);
+      const kept = closes.filter(({ at }) => at >= handClosedFrom);
       if (kept.length > 0) this.closedByHand.set(terminal, kept);
       else this.closedByHand.delete(terminal);
     }
-    for (const [operationId, { key }] of this.handCloseOf)
-      if (before(lookBackFrom)(key)) this.handCloseOf.delete(operationId);
+    // The same as the closes by hand kept: one asked for and completed after a prune counts as one folded before.
+    for (const [operationId, { requestedAt }] of this.handCloseOf)
+      if (requestedAt < handClosedFrom) this.handCloseOf.delete(operationId);
     // A terminal removed before the days looked back over has no day left to look at, nor its periods in use before.
     const lookBackStart = Date.parse(lookBackFrom);
     for (const [terminal, askedAt] of this.handCloseAskedAt)
