@@ -11,7 +11,7 @@ const meta = { storeId: 'oslo', terminalId: 'T-1' };
 const START = Date.parse('2026-09-01T06:00:00.000Z');
 const DAY = 86_400_000;
 
-function theLog(days: number, perDay: number): RecordedEvent[] {
+function theLog(days: number, perDay: number, nightsEnd = true): RecordedEvent[] {
   const event = logOfEvents();
   const iso = (ms: number) => new Date(ms).toISOString();
   const requested = (operationId: string, at: number) => ({
@@ -63,7 +63,9 @@ function theLog(days: number, perDay: number): RecordedEvent[] {
     }
     const operationId = `night-${d}`;
     const cut = START + d * DAY + 17 * 3_600_000;
-    log.push(requested(operationId, cut - 60_000), {
+    log.push(requested(operationId, cut - 60_000));
+    if (!nightsEnd) continue;
+    log.push({
       ...event(`operation-${operationId}`, 'OperationCompleted', {
         operationId,
         dinteroOperationId: `d-${operationId}`,
@@ -123,5 +125,21 @@ describe('the closes kept while one close never ends, on a terminal with no sale
         mismatch: false,
       });
     }
+  });
+});
+
+describe('the closes kept pending when no close ends, night after night', () => {
+  // Each night's close pends for good: the batch kept every one's id, one more a night, past the 1,000 facts too.
+  it('keeps the latest 50 pending, and the document no larger after 900 nights than after 100', () => {
+    const after = (nights: number) => {
+      const projector = new ReadModelProjector();
+      for (const e of theLog(nights, 50, false)) projector.apply(e);
+      return projector.terminal('oslo', 'T-1')!;
+    };
+    const bytes = (terminal: object) => Buffer.byteLength(JSON.stringify(terminal));
+    const hundred = after(100);
+    const terminal = after(900);
+    expect(terminal.openBatch?.closing).toEqual(Array.from({ length: 50 }, (_, i) => `night-${850 + i}`));
+    expect(bytes(terminal)).toBeLessThanOrEqual(bytes(hundred) + 1_000);
   });
 });

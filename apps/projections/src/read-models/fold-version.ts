@@ -12,7 +12,8 @@
  * the store day; before it, none was listed, and the next close was compared with both days' sales).
  * 4: a captured payment's entry in a store's `review` says so (`captured`; before it, it read as an open payment's).
  * 5: a close pending while its terminal counted more than 1,000 facts still pends (`closing`): completed without totals,
- * it closes the batch and is on its store day (before it, it was dropped, the next close holding both batches).
+ * it closes the batch and is on its store day (before it, it was dropped, the next close holding both batches); the
+ * latest 50 closes pending are kept, where closes that never end, night after night, were kept for good.
  */
 export const FOLD_VERSION = 5;
 

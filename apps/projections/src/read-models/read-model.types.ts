@@ -81,9 +81,10 @@ export interface OpenBatch extends BatchFigures {
    */
   readonly currencies?: Readonly<Record<string, BatchFigures>>;
   /**
-   * The terminal's end-of-day closes asked for and not ended yet (their operations' ids). While there is one, the
-   * batch keeps each fact it counts with its time (`countedWhileClosing`): the terminal may close its batch before the
-   * close's outcome reaches the log, and a sale made in between belongs to the next batch, not to that close.
+   * The terminal's end-of-day closes asked for and not ended yet (their operations' ids): the latest 50, should more
+   * never end. While there is one, the batch keeps each fact it counts with its time (`countedWhileClosing`): the
+   * terminal may close its batch before the close's outcome reaches the log, and a sale made in between belongs to the
+   * next batch, not to that close.
    */
   readonly closing?: readonly string[];
   /**

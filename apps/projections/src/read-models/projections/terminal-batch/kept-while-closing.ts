@@ -7,10 +7,25 @@ import { ofDevice } from './device-swap';
  * or minutes when the terminal is slow to answer; a terminal that took more sales than this meanwhile (or a close that
  * never ends, over nights of sales or of closes alone) has its close compared as before (with every fact counted until
  * the bound was reached), and its document stays within a NATS message. Which closes pend is kept past it (their ids,
- * a few a night at most, and one ends within a day, timed out at worst): a close that then completes without totals is
- * still known for one the batch pends on, and closes it.
+ * the latest `MAX_PENDING_CLOSES`): a close that then completes without totals is still known for one the batch pends
+ * on, and closes it.
  */
 const MAX_COUNTED_WHILE_CLOSING = 1_000;
+
+/**
+ * Most closes a batch keeps pending (`closing`, their ids), kept past `MAX_COUNTED_WHILE_CLOSING` too. A night has a
+ * few, and one ends within a day, timed out at worst; more pend only while outcomes never reach the log, night after
+ * night (every close never ending), when the list grew by one id a night for good. The oldest are let go of beyond
+ * it, so that the document stays within a NATS message however long that lasts: one let go of whose outcome comes
+ * after all is taken for a close the batch did not pend on, as past the bound before its ids were kept (compared with
+ * what the batch holds then; one without totals on no store day).
+ */
+const MAX_PENDING_CLOSES = 50;
+
+/** The closes pending with one more asked for, the oldest let go of beyond `MAX_PENDING_CLOSES`. */
+export function withPending(closing: readonly string[] | undefined, operationId: string): readonly string[] {
+  return [...(closing ?? []), operationId].slice(-MAX_PENDING_CLOSES);
+}
 
 /**
  * What a close ended meanwhile weighs against the bound, in facts: its record, some 450 bytes as JSON, is about five

@@ -11,7 +11,7 @@ import type {
 import { compared, counting, FIELDS, NONE, pick, splitOf, without } from './batch-figures';
 import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
 import { ofDevice, oldCloses, swappedInSince } from './device-swap';
-import { withinKeptBound } from './kept-while-closing';
+import { withinKeptBound, withPending } from './kept-while-closing';
 
 /**
  * An end-of-day close that completed: which, for which store day, the terminal's batch as Dintero gave it, and when it
@@ -32,7 +32,7 @@ export interface ReportedClose {
 export function closeRequested(doc: TerminalDoc, operationId: string): TerminalDoc {
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
   if (open.closing?.includes(operationId)) return doc;
-  return { ...doc, openBatch: { ...open, closing: [...(open.closing ?? []), operationId] } };
+  return { ...doc, openBatch: { ...open, closing: withPending(open.closing, operationId) } };
 }
 
 /** An end-of-day close that ended without closing (failed, timed out, refused): its batch stays open. */
