@@ -10,6 +10,7 @@ import { natsNames } from '@app/messaging';
 import { CloseStartFailures } from '../apps/ingest-service/src/fleet/close-start-failures';
 import { LogCheckpoints } from '../apps/ingest-service/src/checkpoints/log-checkpoints';
 import { RECONCILER_CHECKPOINT } from '../apps/ingest-service/src/reconciler/reconciler-checkpoints';
+import { NIGHTLY_CLOSE_CHECKPOINT } from '../apps/ingest-service/src/fleet/nightly-close-snapshot';
 import { SettleLeases } from '../apps/ingest-service/src/reconciler/settle-leases';
 import { EventFeed } from '../apps/projections/src/projector/event-feed';
 import { PaymentIndexBucket } from '../apps/projections/src/projector/payment-index.bucket';
@@ -56,9 +57,10 @@ describe('the engine on a NATS cluster of three, with NATS_REPLICAS=3', () => {
     await kvm.create(names.buckets.terminals, { history: 1 });
     await kvm.create(`${prefix}_projections`, { history: 1 });
     await new Objm(nats).create(names.objectStores.reconciler);
+    await new Objm(nats).create(names.objectStores.nightlyClose);
     const jsm = await jetstreamManager(nats);
     await jsm.streams.add({ name: names.events.stream, subjects: [names.events.all] });
-    expect(Object.values(await streamsOf(jsm, prefix))).toEqual(Array(8).fill(1));
+    expect(Object.values(await streamsOf(jsm, prefix))).toEqual(Array(9).fill(1));
 
     await PaymentIndexBucket.open(nats, prefix, 3);
     await ProjectorLease.open(nats, prefix, 5_000, undefined, undefined, 3);
@@ -66,11 +68,12 @@ describe('the engine on a NATS cluster of three, with NATS_REPLICAS=3', () => {
     await CloseStartFailures.open(nats, prefix, 60_000, 3);
     await ReadModelBuckets.open(nats, prefix, '', 3);
     await LogCheckpoints.open(nats, prefix, RECONCILER_CHECKPOINT, 3);
+    await LogCheckpoints.open(nats, prefix, NIGHTLY_CLOSE_CHECKPOINT, 3);
     await EventFeed.open(nats, prefix, { maxAgeHours: 1, maxMib: 16 }, 3);
 
     const streams = await streamsOf(jsm, prefix);
-    // The eight made before, and the store and store-day buckets made now.
-    expect(Object.keys(streams)).toHaveLength(10);
+    // The nine made before, and the store and store-day buckets made now.
+    expect(Object.keys(streams)).toHaveLength(11);
     expect(streams).toEqual(Object.fromEntries(Object.keys(streams).map((name) => [name, 3])));
     // The new copies hold what the one did.
     expect((await index.get('kept'))?.string()).toBe('before the upgrade');
@@ -85,6 +88,7 @@ describe('the engine on a NATS cluster of three, with NATS_REPLICAS=3', () => {
     await CloseStartFailures.open(nats, prefix, 60_000, undefined);
     await ReadModelBuckets.open(nats, prefix);
     await LogCheckpoints.open(nats, prefix, RECONCILER_CHECKPOINT, undefined);
+    await LogCheckpoints.open(nats, prefix, NIGHTLY_CLOSE_CHECKPOINT, undefined);
     await EventFeed.open(nats, prefix, { maxAgeHours: 1, maxMib: 16 }, undefined);
     expect(await streamsOf(jsm, prefix)).toEqual(streams);
   });
