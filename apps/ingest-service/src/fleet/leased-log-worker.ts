@@ -14,7 +14,7 @@ import { CheckpointKeeper, type CheckpointKeeperOptions } from '../checkpoints/c
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
 import { SettleLeases } from '../reconciler/settle-leases';
 
-export interface LeasedLogWorkerOptions {
+export interface LeasedLogWorkerOptions<State extends object = object> {
   /** The follower's name (metrics, logs). */
   readonly name: string;
   /** The streams it follows from the start of the log. */
@@ -35,7 +35,7 @@ export interface LeasedLogWorkerOptions {
    * The index's checkpoint, when it keeps one (`CheckpointKeeper`): the log is followed from after it rather than from
    * its start. Without NATS, or without a checkpoint of this version and log, from its start.
    */
-  readonly checkpoint?: Omit<CheckpointKeeperOptions<object>, 'natsPrefix' | 'natsReplicas'>;
+  readonly checkpoint?: Omit<CheckpointKeeperOptions<State>, 'natsPrefix' | 'natsReplicas'>;
 }
 
 /** How soon the worker looks again whether its index holds the log, while it waits for that to start its rounds. */
@@ -53,10 +53,10 @@ const WAITING_LOG_MS = 60_000;
  * runs before it holds the log as it stood then: a round on half of it would act on old settings (a store's close
  * time changed last week, read as the one before, closes its day hours early) or on terminals since taken out of use.
  */
-export class LeasedLogWorker {
+export class LeasedLogWorker<State extends object = object> {
   private follower: LogFollower | undefined;
   private leases: SettleLeases | undefined;
-  private checkpoints: CheckpointKeeper<object> | undefined;
+  private checkpoints: CheckpointKeeper<State> | undefined;
   /** The log position the worker started following from: its checkpoint's, or 0 without one. */
   resumedFrom = 0n;
   private timer: NodeJS.Timeout | undefined;
@@ -69,7 +69,7 @@ export class LeasedLogWorker {
   private waitingSaidAt: number | undefined;
 
   constructor(
-    private readonly options: LeasedLogWorkerOptions,
+    private readonly options: LeasedLogWorkerOptions<State>,
     private readonly store: EventStore,
     private readonly nats: NatsConnection,
     private readonly subscriptions: LogSubscriptions,
@@ -98,7 +98,7 @@ export class LeasedLogWorker {
   }
 
   /** The keeper of the index's checkpoint, if it keeps one and NATS can be reached. */
-  private async openCheckpoints(): Promise<CheckpointKeeper<object> | undefined> {
+  private async openCheckpoints(): Promise<CheckpointKeeper<State> | undefined> {
     const { name, natsPrefix, natsReplicas, checkpoint } = this.options;
     if (!checkpoint) return undefined;
     return CheckpointKeeper.open({ ...checkpoint, natsPrefix, natsReplicas }, this.store, this.nats, this.logger).catch(
@@ -215,14 +215,16 @@ export class LeasedLogDependencies {
  * A service of the fleet kept by a `LeasedLogWorker`: it follows its streams into its own index (`onEvent`),
  * does a round of work on its timer (`tick`), and runs while the app runs, when `enabled`.
  */
-export abstract class LeasedLogService implements OnApplicationBootstrap, OnApplicationShutdown {
-  protected readonly worker: LeasedLogWorker;
+export abstract class LeasedLogService<State extends object = object>
+  implements OnApplicationBootstrap, OnApplicationShutdown
+{
+  protected readonly worker: LeasedLogWorker<State>;
   protected readonly store: EventStore;
   protected readonly dintero: DinteroClient;
   protected readonly config: IngestServiceConfig;
 
   constructor(
-    options: Omit<LeasedLogWorkerOptions, 'onEvent' | 'tick'>,
+    options: Omit<LeasedLogWorkerOptions<State>, 'onEvent' | 'tick'>,
     dependencies: LeasedLogDependencies,
     protected readonly logger: Logger,
   ) {

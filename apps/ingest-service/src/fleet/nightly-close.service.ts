@@ -74,7 +74,7 @@ import { NightlyCloseWriter } from './nightly-close.writer';
  * way no round runs before the index holds the log as it stood at the start (`LeasedLogWorker`).
  */
 @Injectable()
-export class NightlyClose extends LeasedLogService {
+export class NightlyClose extends LeasedLogService<NightlyCloseSnapshot> {
   /** What the nightly close knows, folded from the log. */
   private readonly index: NightlyCloseIndex;
   /** This instance's rounds so far: at a budget of one a round, every other one is the give-ups' first. */
@@ -114,8 +114,8 @@ export class NightlyClose extends LeasedLogService {
           kind: NIGHTLY_CLOSE_CHECKPOINT,
           everyMs: config.nightlyCloseCheckpointSeconds * 1000,
           snapshot: () => snapshotOf(index),
-          passOver: (state) => passedOver(index, state as NightlyCloseSnapshot),
-          restore: (state) => restoreInto(index, state as NightlyCloseSnapshot),
+          passOver: (state) => passedOver(index, state),
+          restore: (state) => restoreInto(index, state),
         },
       },
       dependencies,
