@@ -1,6 +1,7 @@
 import { Expose } from 'class-transformer';
 import { IsOptional, IsString } from 'class-validator';
 import { BaseAppConfig, EnvBool, EnvInt, withDintero, withEventStore, withNats } from '@app/platform';
+import { MAX_CLOSE_ATTEMPTS } from './fleet/close-attempt';
 
 export const INGEST_CONFIG = Symbol('INGEST_CONFIG');
 
@@ -146,7 +147,7 @@ export class IngestServiceConfig extends withDintero(withNats(withEventStore(Bas
   readonly nightlyCloseRetrySeconds: number = 120;
 
   /** How many times a terminal's close of a day is tried. */
-  @EnvInt('NIGHTLY_CLOSE_MAX_ATTEMPTS', { min: 1, max: 20 })
+  @EnvInt('NIGHTLY_CLOSE_MAX_ATTEMPTS', { min: 1, max: MAX_CLOSE_ATTEMPTS })
   readonly nightlyCloseMaxAttempts: number = 5;
 
   /**

@@ -30,7 +30,7 @@ describe('the closes by hand the nightly close’s index keeps', () => {
     // 23:45 in Oslo on the day before the first day looked back over: after that day's close time.
     const askedAt = closeTime(dayBefore, '23:30', 'Europe/Oslo') + 15 * 60_000;
     const operationId = 'by-hand-1';
-    const index = new NightlyCloseIndex({ maxAttempts: 2, retryMs: 600_000 });
+    const index = new NightlyCloseIndex();
     for (const record of [
       event(`store-${storeId}`, 'StoreRegistered', {
         storeId,

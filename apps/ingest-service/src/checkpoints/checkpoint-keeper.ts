@@ -15,11 +15,6 @@ export interface CheckpointKeeperOptions<State extends object> {
   readonly snapshot: () => State;
   /** Puts a snapshot's state in place of the worker's (empty: nothing folded yet). */
   readonly restore: (state: State) => void;
-  /**
-   * Why a snapshot is not to be restored, if it is not (made under other settings that what was folded depends on):
-   * the log is followed from its start instead, and the first save replaces it, as one of another version.
-   */
-  readonly passOver?: (state: State) => string | undefined;
   /** What the line logged at start says of the worker's state, restored or not (the reconciler's due payments). */
   readonly described?: () => Record<string, unknown>;
 }
@@ -34,14 +29,14 @@ export interface FollowedTo {
  * Keeps a worker's checkpoint (`LogCheckpoints`), for a worker that folds the log into memory: at start, the state of
  * the latest checkpoint of this log and the position to follow the log from after it; then a save every `everyMs`, and
  * one at stop. The log is followed from its start, as at a first start, when the checkpoint is missing, cannot be read
- * in time, is of another version (`CheckpointKind.version`), is passed over by the worker (`passOver`), or was made on a log since restored from a backup (it
+ * in time, is of another version (`CheckpointKind.version`), or was made on a log since restored from a backup (it
  * names an event the log no longer has). A save that fails is only logged: the next one, or a replay from an older
  * checkpoint, covers it.
  */
 export class CheckpointKeeper<State extends object> {
   /** The position of the last checkpoint this instance saved, or read. */
   private savedPosition = -1n;
-  /** The checkpoint found was of another version, or passed over: the first save replaces it, however far it was. */
+  /** The checkpoint found was of another version: the first save replaces it, however far it was. */
   private overAnotherVersion = false;
   private saving: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -83,7 +78,7 @@ export class CheckpointKeeper<State extends object> {
       );
       return undefined;
     });
-    const saved = loaded && (await this.ofThisLog(loaded)) && this.taken(loaded) ? loaded : undefined;
+    const saved = loaded && (await this.ofThisLog(loaded)) ? loaded : undefined;
     if (saved) this.options.restore(saved.state);
     this.savedPosition = saved?.position ?? -1n;
     this.logger.log(
@@ -105,18 +100,6 @@ export class CheckpointKeeper<State extends object> {
     this.logger.warn(
       { checkpoint: checkpoint.position.toString(), stream: checkpoint.mark.streamName, gone },
       `the log does not have the event the ${this.options.kind.name} checkpoint was made at (restored from a backup?): following it from its start`,
-    );
-    return false;
-  }
-
-  /** Whether the worker takes the checkpoint's snapshot (`passOver`). */
-  private taken(checkpoint: LogCheckpoint<State>): boolean {
-    const why = this.options.passOver?.(checkpoint.state);
-    if (why === undefined) return true;
-    this.overAnotherVersion = true;
-    this.logger.warn(
-      { checkpoint: checkpoint.position.toString() },
-      `the ${this.options.kind.name} checkpoint ${why}: following the log from its start`,
     );
     return false;
   }

@@ -10,8 +10,14 @@ export interface CloseAttempt {
    * reason, the log out of reach say), `given_up` (the give-up is in the log).
    */
   readonly status: OperationStatus | 'busy' | 'refused' | 'unstarted' | 'given_up';
-  /** Not before then: after a busy terminal, or an attempt that did not complete. */
+  /** Not before then: after a busy terminal, or a start that failed (this instance's notes, with its own pause). */
   readonly notBefore: number;
+  /**
+   * When the attempt ended without closing, as the log has it. The next waits `NIGHTLY_CLOSE_RETRY_SECONDS` from then
+   * (`nextAttempt`), as the instance about to start it is set: the time is kept rather than the pause worked out, so
+   * that what the log folds to (and the checkpoint keeps) is the same whatever the settings of the instance folding.
+   */
+  readonly endedAt?: number;
   /** Why the attempt ended without closing, or could not start: the give-up's reason. */
   readonly reason?: string;
   /** Starts of this attempt that failed for a passing reason, one after another. */
@@ -32,10 +38,30 @@ export function giveUpReason(close: CloseAttempt, maxAttempts: number): string |
   return undefined;
 }
 
+/** What `nextAttempt` needs of the configuration. */
+export interface CloseRetrySettings {
+  /** `NIGHTLY_CLOSE_MAX_ATTEMPTS`. */
+  readonly maxAttempts: number;
+  /** `NIGHTLY_CLOSE_RETRY_SECONDS`, in milliseconds. */
+  readonly retryMs: number;
+}
+
+/**
+ * The most attempts `NIGHTLY_CLOSE_MAX_ATTEMPTS` allows: the index knows an attempt up to it as one of the day's close
+ * (`closeOperationId`), whatever the folding instance's own setting, so that instances set apart (a rolling change of
+ * the setting) fold the same log alike.
+ */
+export const MAX_CLOSE_ATTEMPTS = 20;
+
 /** The attempt to start now, if any: the first, or the next after one that did not complete. */
-export function nextAttempt(close: CloseAttempt | undefined, now: number, maxAttempts: number): number | undefined {
+export function nextAttempt(
+  close: CloseAttempt | undefined,
+  now: number,
+  { maxAttempts, retryMs }: CloseRetrySettings,
+): number | undefined {
   if (!close) return 1;
   if (now < close.notBefore) return undefined;
+  if (close.endedAt !== undefined && now < close.endedAt + retryMs) return undefined;
   if (close.status === 'busy' || close.status === 'unstarted') return close.attempt;
   if (!ENDED_WITHOUT_CLOSING.has(close.status)) return undefined;
   return close.attempt < maxAttempts ? close.attempt + 1 : undefined;

@@ -7,7 +7,7 @@ import {
   storeDecider,
   type StoreState,
 } from '@app/payment-domain';
-import type { CloseAttempt } from './close-attempt';
+import { MAX_CLOSE_ATTEMPTS, type CloseAttempt } from './close-attempt';
 import { terminalInUse, type MissedDay } from './close-due';
 import { endedAs, type TerminalStoreEvent } from './close-give-up-reasons';
 import { closeOperationId, dueClose } from './close-schedule';
@@ -20,18 +20,12 @@ export const CORRELATION_ID = 'nightly-close';
 /** Closes older than this are forgotten: only the latest due day's close is ever started. */
 export const KEEP_DAYS_MS = 3 * 86_400_000;
 
-/** What the index needs of the configuration. */
-export interface NightlyCloseIndexSettings {
-  /** `NIGHTLY_CLOSE_MAX_ATTEMPTS`. */
-  readonly maxAttempts: number;
-  /** `NIGHTLY_CLOSE_RETRY_SECONDS`, in milliseconds. */
-  readonly retryMs: number;
-}
-
 /**
  * What the nightly close knows, folded from the log (`store-`, `operation-`, `nightly-close-` and `terminal-` streams,
  * `onEvent`): the stores and their terminals, when each was in use, the closes made and given up, and what the look
- * for missed days needs. The service acts on it; it does no I/O, and reads no clock.
+ * for missed days needs. The service acts on it; it does no I/O, and reads no clock. Nor does it read the
+ * configuration: the same log folds to the same index on every instance, whatever its settings, which apply where
+ * the index is asked (`nextAttempt`, `giveUpReason`).
  */
 export class NightlyCloseIndex {
   readonly stores = new Map<string, StoreState>();
@@ -110,9 +104,6 @@ export class NightlyCloseIndex {
    */
   readonly loggedCloses = new Map<string, CloseAttempt>();
   readonly closeOf = new Map<string, { readonly key: string; readonly attempt: number }>();
-
-  /** Read by the checkpoint too: what the index folds depends on them (`passedOver`). */
-  constructor(readonly settings: NightlyCloseIndexSettings) {}
 
   onEvent(record: RecordedEvent): void {
     const known = asDomainEvent(record);
@@ -200,10 +191,15 @@ export class NightlyCloseIndex {
       // Another attempt's news (an older one ending late) leaves the latest attempt as it is.
       if (!current || current.attempt !== of.attempt || current.status === 'given_up') continue;
       if (event.type === 'OperationCompleted') closes.set(of.key, { ...current, status: 'completed' });
-      else if (event.type === 'OperationEnded') {
-        const notBefore = Date.parse(event.data.at) + this.settings.retryMs;
-        closes.set(of.key, { ...current, status: event.data.outcome, notBefore, reason: event.data.reason });
-      }
+      else if (event.type === 'OperationEnded')
+        closes.set(of.key, {
+          ...current,
+          status: event.data.outcome,
+          // The log's end stands for the writer's note of it (a pause from when the writer found it recorded).
+          notBefore: 0,
+          endedAt: Date.parse(event.data.at),
+          reason: event.data.reason,
+        });
     }
   }
 
@@ -248,7 +244,7 @@ export class NightlyCloseIndex {
 
   /** Which attempt of the store day's close the operation is, if it is one of them. */
   private attemptOf(operationId: string, storeId: string, terminalId: string, businessDay: string) {
-    for (let attempt = 1; attempt <= this.settings.maxAttempts; attempt++)
+    for (let attempt = 1; attempt <= MAX_CLOSE_ATTEMPTS; attempt++)
       if (closeOperationId(storeId, terminalId, businessDay, attempt) === operationId) return attempt;
     return undefined;
   }

@@ -2,25 +2,26 @@ import type { StoreState } from '@app/payment-domain';
 import type { CheckpointKind } from '../checkpoints/log-checkpoints';
 import type { CloseAttempt } from './close-attempt';
 import type { CloseInServiceSnapshot } from './close-in-service';
-import type { NightlyCloseIndex, NightlyCloseIndexSettings, ScheduleMove } from './nightly-close-index';
+import type { NightlyCloseIndex, ScheduleMove } from './nightly-close-index';
 import type { UsePeriodsSnapshot } from './terminal-use-periods';
 
 /**
  * The nightly close's checkpoint (`LogCheckpoints`): its index as of a position in the log, one object per log in
  * `{prefix}_nightly_close`. Its version is the shape of `NightlyCloseSnapshot`: change it with every field of the index
- * an older snapshot would miss, and the log is followed from its start once, as at a first start.
+ * an older snapshot would miss, and the log is followed from its start once, as at a first start. Version 1 kept the
+ * pause before a failed close's next attempt as worked out under the saving instance's `NIGHTLY_CLOSE_RETRY_SECONDS`,
+ * with those settings beside it, and was passed over by an instance set otherwise; version 2 keeps when the attempt
+ * ended (`CloseAttempt.endedAt`) and no setting.
  */
 export const NIGHTLY_CLOSE_CHECKPOINT: CheckpointKind = {
   name: 'nightly close',
   store: (names) => names.objectStores.nightlyClose,
   object: 'index',
-  version: 1,
+  version: 2,
 };
 
 /** What the checkpoint keeps of the index. */
 export interface NightlyCloseSnapshot {
-  /** The settings the index was folded under (`passedOver`). */
-  readonly settings: NightlyCloseIndexSettings;
   readonly index: {
     readonly stores: readonly (readonly [string, StoreState])[];
     readonly scheduleMoved: readonly (readonly [string, ScheduleMove])[];
@@ -46,9 +47,7 @@ export interface NightlyCloseSnapshot {
  * close, a look that asks NATS) and what a round works out again (`schedules`).
  */
 export function snapshotOf(index: NightlyCloseIndex): NightlyCloseSnapshot {
-  const { maxAttempts, retryMs } = index.settings;
   return {
-    settings: { maxAttempts, retryMs },
     index: {
       stores: [...index.stores],
       scheduleMoved: [...index.scheduleMoved],
@@ -65,24 +64,6 @@ export function snapshotOf(index: NightlyCloseIndex): NightlyCloseSnapshot {
       closeOf: [...index.closeOf].filter(([, { key }]) => index.loggedCloses.has(key)),
     },
   };
-}
-
-/**
- * Why the snapshot is not to be restored into the index, if it is not: it was folded under other settings, by this
- * instance before a restart with others or by another instance started with others. What the index folds depends on
- * them: a close that ended without closing waits `NIGHTLY_CLOSE_RETRY_SECONDS` from its end, worked out as the event is
- * folded, and an operation is one of a day's closes only by an attempt up to `NIGHTLY_CLOSE_MAX_ATTEMPTS`. Restored,
- * the snapshot would keep the other pause and attempts where a start from the log's beginning takes these; the log is
- * followed from its start instead. A snapshot without them (none is, of this version) is passed over too.
- */
-export function passedOver(index: NightlyCloseIndex, snapshot: NightlyCloseSnapshot): string | undefined {
-  const { maxAttempts, retryMs } = index.settings;
-  const saved = snapshot.settings as NightlyCloseIndexSettings | undefined;
-  if (saved?.maxAttempts === maxAttempts && saved.retryMs === retryMs) return undefined;
-  return (
-    `was folded under other settings (NIGHTLY_CLOSE_MAX_ATTEMPTS ${String(saved?.maxAttempts)}, ` +
-    `NIGHTLY_CLOSE_RETRY_SECONDS ${String(saved && saved.retryMs / 1000)}; these: ${maxAttempts}, ${retryMs / 1000})`
-  );
 }
 
 /** Puts a snapshot in place of what the index folded (`snapshotOf`); what one run knows it leaves as it is. */

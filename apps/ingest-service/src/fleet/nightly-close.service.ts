@@ -17,13 +17,7 @@ import {
   type DueClose,
 } from './nightly-close-days';
 import { CORRELATION_ID, KEEP_DAYS_MS, NightlyCloseIndex } from './nightly-close-index';
-import {
-  NIGHTLY_CLOSE_CHECKPOINT,
-  passedOver,
-  restoreInto,
-  snapshotOf,
-  type NightlyCloseSnapshot,
-} from './nightly-close-snapshot';
+import { NIGHTLY_CLOSE_CHECKPOINT, restoreInto, snapshotOf, type NightlyCloseSnapshot } from './nightly-close-snapshot';
 import { NightlyCloseWriter } from './nightly-close.writer';
 
 /**
@@ -68,10 +62,11 @@ import { NightlyCloseWriter } from './nightly-close.writer';
  * (`snapshotOf`): not this instance's notes of its closes (a busy terminal, a start that failed, with the pause its own
  * settings set), nor what one run knows (the days it had due, the days found no missed close), which a start from the
  * log's beginning would not have either.
- * A checkpoint missing, not read within 10 s, of another version (`NightlyCloseSnapshot`'s shape), folded under other
- * `NIGHTLY_CLOSE_MAX_ATTEMPTS` or `NIGHTLY_CLOSE_RETRY_SECONDS` (`passedOver`) or made on a log since restored from a
- * backup is passed over, and the log is followed from its start, as at a first start. Either
- * way no round runs before the index holds the log as it stood at the start (`LeasedLogWorker`).
+ * The index reads no setting, so a checkpoint saved by an instance set otherwise (`NIGHTLY_CLOSE_MAX_ATTEMPTS`,
+ * `NIGHTLY_CLOSE_RETRY_SECONDS`) is one this instance would have made. A checkpoint missing, not read within 10 s, of
+ * another version (`NightlyCloseSnapshot`'s shape) or made on a log since restored from a backup is passed over, and
+ * the log is followed from its start, as at a first start. Either way no round runs before the index holds the log as
+ * it stood at the start (`LeasedLogWorker`).
  */
 @Injectable()
 export class NightlyClose extends LeasedLogService<NightlyCloseSnapshot> {
@@ -95,10 +90,7 @@ export class NightlyClose extends LeasedLogService<NightlyCloseSnapshot> {
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,
   ) {
     const { config } = dependencies;
-    const index = new NightlyCloseIndex({
-      maxAttempts: config.nightlyCloseMaxAttempts,
-      retryMs: config.nightlyCloseRetrySeconds * 1000,
-    });
+    const index = new NightlyCloseIndex();
     super(
       {
         name: 'nightly-close',
@@ -114,7 +106,6 @@ export class NightlyClose extends LeasedLogService<NightlyCloseSnapshot> {
           kind: NIGHTLY_CLOSE_CHECKPOINT,
           everyMs: config.nightlyCloseCheckpointSeconds * 1000,
           snapshot: () => snapshotOf(index),
-          passOver: (state) => passedOver(index, state),
           restore: (state) => restoreInto(index, state),
         },
       },
@@ -229,7 +220,10 @@ export class NightlyClose extends LeasedLogService<NightlyCloseSnapshot> {
         await this.giveUp(close, current, reason, now);
         continue;
       }
-      const attempt = nextAttempt(this.index.closes.get(close.key), now, this.config.nightlyCloseMaxAttempts);
+      const attempt = nextAttempt(this.index.closes.get(close.key), now, {
+        maxAttempts: this.config.nightlyCloseMaxAttempts,
+        retryMs: this.config.nightlyCloseRetrySeconds * 1000,
+      });
       if (attempt === undefined || !(await this.worker.mayTake(`nightly-close.${close.key}`))) continue;
       spent += 1;
       await this.close({ ...close, attempt }, now);
