@@ -122,15 +122,19 @@ export function outOfUseAtCloseTime(index: NightlyCloseIndex, settings: CloseDay
     /** When the day fell due at the terminal (its close time and spread). */
     dueAt: number;
   }[] = [];
-  const previous = new Map<string, number>();
+  const around = new Map<string, { previousCloseAt: number; nextCloseAt: number }>();
   for (const { storeId, terminalId, store, businessDay, closeAt, key } of terminalDaysDue(index, settings, now)) {
     if (index.closes.has(key)) continue;
     const { timeZone, endOfDayTime = DEFAULT_END_OF_DAY_TIME } = store.details;
     const schedule = `${timeZone} ${endOfDayTime} ${businessDay}`;
-    const previousCloseAt = previous.get(schedule) ?? closeTime(addDays(businessDay, -1), endOfDayTime, timeZone);
-    previous.set(schedule, previousCloseAt);
+    const closeTimes = around.get(schedule) ?? {
+      previousCloseAt: closeTime(addDays(businessDay, -1), endOfDayTime, timeZone),
+      nextCloseAt: closeTime(addDays(businessDay, 1), endOfDayTime, timeZone),
+    };
+    around.set(schedule, closeTimes);
+    const { previousCloseAt } = closeTimes;
     const terminalKey = `${storeId}.${terminalId}`;
-    const closedByHandAt = dayHandClose(index, terminalKey, { day: businessDay, closeAt, previousCloseAt });
+    const closedByHandAt = dayHandClose(index, terminalKey, { day: businessDay, ...closeTimes });
     const period = usedThenOutOfUse(index, terminalKey, { previousCloseAt, closeAt, closedByHandAt });
     if (period === undefined) continue;
     const reason = outOfUseReason(businessDay, period, closedByHandAt);
@@ -197,7 +201,7 @@ export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySetting
         // Not in use at that day's close time (out of use then, between two periods): no close of its was due. But
         // one that took payments or refunds in the day before it was taken out of use has them in no close.
         const period = index.use.at(terminalKey, closeAt);
-        const closedByHandAt = dayHandClose(index, terminalKey, { day, closeAt, previousCloseAt });
+        const closedByHandAt = dayHandClose(index, terminalKey, { day, previousCloseAt, nextCloseAt });
         if (period === undefined) {
           const outOfUseBefore = usedThenOutOfUse(index, terminalKey, { previousCloseAt, closeAt, closedByHandAt });
           const byHand = closedByHandAt === undefined ? {} : { closedByHandAt };
@@ -236,20 +240,29 @@ export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySetting
 
 /**
  * When the latest close by hand of the terminal day that completed was asked for, if any: it closed the batch up to
- * then, so only what the terminal took after it is in no close. A close by hand is dated by the store's close time when
- * it was asked for (`storeDayAt`: on a day ending in the evening, the local date, after that day's close time too), and
- * the day is judged by the close times now: one is the day's when asked for in its trading (after its close time
- * before, by its own), whatever day it is dated, and when dated the day and asked for after its close time before. One
- * asked for before it (dated by a close time moved later since) closed none of the day's trading.
+ * then, all the terminal took since its close before, so only what the terminal took after it is in no close. A day
+ * with no close of its own (none other asks) is judged by the close times now, whatever day its closes by hand are
+ * dated (`storeDayAt` dates one by the close time when it was asked for: after an evening close time, the local date,
+ * so that one at 23:45 after 23:30 is dated that day and one at 00:30 after 22:00 the next). One asked for in the day's
+ * trading (after its close time before, by its own) closed it up to then, and its close takes what came after. One
+ * asked for after the day's close time and by the next day's closed the whole of the day's trading, as the day's
+ * nightly close made as late would (due until then, and holding what came before it since the close time too): the
+ * day has its close, and is neither missed nor out of use with its sales in none. Dated the day, one asked for later
+ * still counts (dated by a close time or time zone changed since). One asked for before the day's close time before
+ * (dated by a close time moved later since) closed none of the day's trading.
  */
 function dayHandClose(
   index: NightlyCloseIndex,
   terminal: string,
-  { day, closeAt, previousCloseAt }: { day: string; closeAt: number; previousCloseAt: number },
+  { day, previousCloseAt, nextCloseAt }: { day: string; previousCloseAt: number; nextCloseAt: number },
 ): number | undefined {
   let latest: number | undefined;
   for (const close of index.closedByHand.get(terminal) ?? [])
-    if (close.at > previousCloseAt && (close.at <= closeAt || close.day === day) && close.at > (latest ?? -Infinity))
+    if (
+      close.at > previousCloseAt &&
+      (close.at <= nextCloseAt || close.day === day) &&
+      close.at > (latest ?? -Infinity)
+    )
       latest = close.at;
   return latest;
 }
