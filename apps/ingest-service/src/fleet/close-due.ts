@@ -78,6 +78,17 @@ export function daysBefore(due: string, from: string, timeZone: string, endOfDay
   return days;
 }
 
+/**
+ * The earliest instant the first day looked back over (`lookBackFrom`, a date as of UTC) may need: what a terminal took
+ * from its close time before, its periods in use and its closes by hand since. That day is the store's local day of
+ * that date, whose close time before is noon of the day before at the earliest (a close time before noon closes the
+ * next morning): 26 hours before the date's UTC midnight at UTC+14. Two days before it hold every time zone and close
+ * time, a store's changed since too.
+ */
+export function lookBackStart(lookBackFrom: string): number {
+  return Date.parse(lookBackFrom) - 2 * 86_400_000;
+}
+
 /** Whether a registered terminal is in use: not deactivated, and `ACTIVE` at Dintero when it is enrolled there. */
 export function terminalInUse(terminal: RegisteredTerminal): boolean {
   return terminal.active && (!terminal.dintero || terminal.dintero.status === 'ACTIVE');

@@ -2,6 +2,7 @@ import { DEFAULT_END_OF_DAY_TIME, addDays, operationOpen, ownEntry } from '@app/
 import { giveUpReason, type CloseAttempt } from './close-attempt';
 import {
   daysBefore,
+  lookBackStart,
   nextDayDueAt,
   notItsDay,
   terminalCloseAt,
@@ -184,9 +185,10 @@ export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySetting
     // close was made, still has that day to give up.
     for (const terminalId of [...Object.keys(state.terminals), ...(index.removed.get(storeId) ?? [])]) {
       const terminalKey = `${storeId}.${terminalId}`;
-      // Out of use since before the days looked back over (its periods in use forgotten): no day of its to look at.
+      // Out of use since before the days looked back over (from the first's close time before, in any time zone: its
+      // periods in use forgotten): no day of its to look at.
       const since = index.use.since(terminalKey);
-      if (since === undefined || !index.use.inUseSince(terminalKey, Date.parse(lookBackFrom))) continue;
+      if (since === undefined || !index.use.inUseSince(terminalKey, lookBackStart(lookBackFrom))) continue;
       // Looked at newest first, up to the terminal's latest day with a trace (or the last before it was first in use,
       // of its periods kept), over every period it was in use (before a reactivation too); given up oldest first, so
       // that a give-up, a trace itself, never hides an earlier day from the next round.

@@ -8,7 +8,7 @@ import {
   type StoreState,
 } from '@app/payment-domain';
 import { MAX_CLOSE_ATTEMPTS, type CloseAttempt } from './close-attempt';
-import { terminalInUse, type MissedDay } from './close-due';
+import { lookBackStart, terminalInUse, type MissedDay } from './close-due';
 import { endedAs, type TerminalStoreEvent } from './close-give-up-reasons';
 import { closeOperationId, dueClose } from './close-schedule';
 import { CloseInService } from './close-in-service';
@@ -263,28 +263,25 @@ export class NightlyCloseIndex {
     for (const key of this.seenDue) if (before(oldest)(key)) this.seenDue.delete(key);
     for (const keys of [this.notMissed, this.tracedDays])
       for (const key of keys) if (before(lookBackFrom)(key)) keys.delete(key);
-    // A close by hand counts for the day whose trading it closed as well as the day it is dated (`dayHandClose`), so
-    // by when it was asked for, not its date: one dated the day before the first day looked back over may be that
-    // day's (at 23:45 after a 23:30 close time, dated that local day; or dated by a close time or time zone since
-    // changed). Each day's counts only when asked for after the close time before it, noon of the day before in the
-    // store's time zone at the earliest: no earlier than 26 hours before the UTC midnight `lookBackFrom` names.
-    const handClosedFrom = Date.parse(lookBackFrom) - 2 * 86_400_000;
+    // What the look for missed days needs of its first day, `lookBackFrom` in the store's own time zone, from its close
+    // time before on (`lookBackStart`), where the UTC midnight of that date may be up to 26 hours later: the periods in
+    // use then, the closes by hand that count for it (`dayHandClose`: by when they were asked for, whatever day they
+    // are dated), and when the latest was asked for (a payment claimed after it, dated before it, is use after it).
+    const from = lookBackStart(lookBackFrom);
     for (const [terminal, closes] of this.closedByHand) {
-      const kept = closes.filter(({ at }) => at >= handClosedFrom);
+      const kept = closes.filter(({ at }) => at >= from);
       if (kept.length > 0) this.closedByHand.set(terminal, kept);
       else this.closedByHand.delete(terminal);
     }
     // The same as the closes by hand kept: one asked for and completed after a prune counts as one folded before.
     for (const [operationId, { requestedAt }] of this.handCloseOf)
-      if (requestedAt < handClosedFrom) this.handCloseOf.delete(operationId);
+      if (requestedAt < from) this.handCloseOf.delete(operationId);
+    for (const [terminal, askedAt] of this.handCloseAskedAt) if (askedAt < from) this.handCloseAskedAt.delete(terminal);
     // A terminal removed before the days looked back over has no day left to look at, nor its periods in use before.
-    const lookBackStart = Date.parse(lookBackFrom);
-    for (const [terminal, askedAt] of this.handCloseAskedAt)
-      if (askedAt < lookBackStart) this.handCloseAskedAt.delete(terminal);
-    this.use.prune(lookBackStart);
+    this.use.prune(from);
     for (const [storeId, terminalIds] of this.removed) {
       for (const terminalId of terminalIds)
-        if (!this.use.inUseSince(`${storeId}.${terminalId}`, lookBackStart)) terminalIds.delete(terminalId);
+        if (!this.use.inUseSince(`${storeId}.${terminalId}`, from)) terminalIds.delete(terminalId);
       if (terminalIds.size === 0) this.removed.delete(storeId);
     }
   }
