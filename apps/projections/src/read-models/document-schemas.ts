@@ -50,6 +50,7 @@ const terminalClose = object(
     saleAmount: figure,
     tipAmount: figure,
     withoutTotals: { type: 'boolean' },
+    recordedUnknown: { type: 'boolean' },
     mismatch: { type: 'boolean' },
     differences: object({}, batchFields),
   },
@@ -57,6 +58,7 @@ const terminalClose = object(
 
 const swappedOutFields = { since: text, currencies: recordOf(batchFigures), closedAfterSwap: listOf(text) };
 const timedCounts = listOf(object({ at: text, kind: text, amount: figure, currency: text, count: figure }));
+const pastBound = object({ ...batchFields, from: text, to: text, currencies: recordOf(batchFigures) });
 
 const currencyTotals = object({
   capturedCount: figure,
@@ -95,17 +97,20 @@ const terminalDoc = object(
       currencies: recordOf(batchFigures),
       closing: listOf(text),
       countedWhileClosing: timedCounts,
+      pastBound,
+      incomplete: object({}, { until: text }),
       // Without its closes, as versions before them kept it (`upgraded` reads it).
       swappedWhileClosing: object({ at: text, device: text }, { closes: listOf(text), latestSwapAt: text }),
       // A list; versions before kept one close, with its id and time (`upgraded` reads it).
       closedWhileClosing: {
         anyOf: [
-          listOf(object({ close: terminalClose, counted: timedCounts })),
+          listOf(object({ close: terminalClose, counted: timedCounts }, { pastBound })),
           object({ operationId: text, closedAt: text, counted: timedCounts }),
         ],
       },
     }),
     lastClose: terminalClose,
+    closesLetGo: { type: 'boolean' },
     device: text,
     // By the time of each swap; earlier versions kept one batch, then one per device: `upgraded` reads those.
     swappedOut: {

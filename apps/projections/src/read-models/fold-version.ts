@@ -14,8 +14,11 @@
  * 5: a close pending while its terminal counted more than 1,000 facts still pends (`closing`): completed without totals,
  * it closes the batch and is on its store day (before it, it was dropped, the next close holding both batches); the
  * latest 50 closes pending are kept, where closes that never end, night after night, were kept for good.
+ * 6: past those bounds a close's log side is exact or said unknown (`recordedUnknown`, with `pastBound`, `incomplete`
+ * and `closesLetGo` on the terminal), where it was compared with what the batch held then, and showed a difference
+ * that was not there (the sales made after the terminal closed, or none of its own).
  */
-export const FOLD_VERSION = 5;
+export const FOLD_VERSION = 6;
 
 /**
  * Whether read models folded to `position` with `recorded` (undefined: by a version that recorded none) are of an

@@ -89,9 +89,26 @@ export interface OpenBatch extends BatchFigures {
   readonly closing?: readonly string[];
   /**
    * What the batch counted while a close was pending, each with its time (Dintero's): at most 1,000. Past that, the
-   * pending closes take what was counted until then (its times let go of), and those after it are kept again.
+   * pending closes take what was counted until then (its times let go of, summed in `pastBound`), and those after it
+   * are kept again.
    */
   readonly countedWhileClosing?: readonly TimedCount[];
+  /**
+   * What the batch counted while closes pended beyond the 1,000 kept with their times: their sum, and when the first
+   * and last of them happened. A pending close that closed before the first takes none of them, one after the last
+   * all; one that closed between them cannot be told its share, and its log side is unknown (`recordedUnknown`).
+   */
+  readonly pastBound?: PastBound;
+  /**
+   * The log's figures of this batch are incomplete: the close before it took some of its facts, not knowing which (one
+   * that closed among facts past the bound, or one let go of beyond the 50 kept pending). Its close's log side is
+   * unknown (`recordedUnknown`), and so is the next's while it closes before `until` (the latest of those facts;
+   * absent: the next close only).
+   */
+  readonly incomplete?: {
+    /** When the latest of the facts it may miss happened (Dintero's time); absent: its own close alone is unknown. */
+    readonly until?: string;
+  };
   /**
    * The closes that ended while another was still pending, earliest cut first, with what each took: should a pending
    * one turn out to have closed between two of them or before them all (its outcome reaching the log later), it takes
@@ -127,6 +144,21 @@ export interface ClosedWhileClosing {
    * counted before any close pended (their times not kept) are all before a pending close's cut.
    */
   readonly counted: readonly TimedCount[];
+  /** The facts past the bound it took, their times let go of (`OpenBatch.pastBound`). */
+  readonly pastBound?: PastBound;
+}
+
+/**
+ * Facts a batch counted while closes pended, past the 1,000 it keeps with their times: summed, every currency and per
+ * currency, with the span of their times (Dintero's).
+ */
+export interface PastBound extends BatchFigures {
+  /** When the first of them happened. */
+  readonly from: string;
+  /** When the last of them happened. */
+  readonly to: string;
+  /** The same figures per currency (ISO 4217 code). */
+  readonly currencies: Readonly<Record<string, BatchFigures>>;
 }
 
 /** A capture or a refund at the terminal as a batch counted it, and when it happened (Dintero's time). */
@@ -202,8 +234,17 @@ export interface TerminalClose {
    */
   readonly currencies?: Readonly<Record<string, BatchFigures>>;
   /**
-   * The terminal and the log disagree, or a figure of the terminal's is unknown (`unknown`); or the terminal gave no
-   * totals (`withoutTotals`) for a batch the log has any purchase or reversal in, which cannot be reconciled.
+   * The log's figures for this batch are not known: its outcome came after the terminal counted more than the 1,000
+   * facts kept with their times while closes pend, or after more than 50 closes pended, and the terminal closed among
+   * facts whose times were let go of (or the close before it did). `recorded` holds what the fold gave it, which may
+   * miss facts of its batch or hold another batch's; the close is a mismatch with no `differences`, not one made up.
+   * Absent when they are known.
+   */
+  readonly recordedUnknown?: true;
+  /**
+   * The terminal and the log disagree, or a figure of the terminal's is unknown (`unknown`), or the log's are
+   * (`recordedUnknown`); or the terminal gave no totals (`withoutTotals`) for a batch the log has any purchase or
+   * reversal in, which cannot be reconciled.
    */
   readonly mismatch: boolean;
   /** Where they disagree, field by field (terminal minus log). */
@@ -282,6 +323,12 @@ export interface TerminalDoc {
    * a swap, the last of the device swapped out: the new device's closes are in `openBatch.closedWhileClosing` until then.
    */
   readonly lastClose?: TerminalClose;
+  /**
+   * Closes of the terminal pended beyond the 50 kept (`openBatch.closing`), the oldest let go of: a close with totals
+   * whose outcome comes and which the batch does not pend on may be one of them, its batch and its share of the facts
+   * counted since unknown, and its log side is said unknown (`recordedUnknown`). Absent when none was let go of.
+   */
+  readonly closesLetGo?: true;
   /** Dintero's id of the device the name has (`dinteroTerminalId`), from its enrolment. */
   readonly device?: string;
   /**

@@ -95,9 +95,14 @@ export function pick(figures: BatchFigures): BatchFigures {
 
 /**
  * The close with the terminal's figures compared with the log's: a mismatch where they differ, or where a figure of
- * the terminal's is unknown (given unreadable), which has no difference to show.
+ * the terminal's is unknown (given unreadable), or the log's are (`recordedUnknown`), which has no difference to show.
  */
 export function compared(close: TerminalClose): TerminalClose {
+  // The log's figures unknown (past the bounds of what a pending close keeps): a difference would be made up.
+  if (close.recordedUnknown === true) {
+    const { differences: _none, ...rest } = close;
+    return { ...rest, mismatch: true };
+  }
   // No totals from the terminal: nothing to tell apart, and a batch the log has anything in cannot be reconciled.
   if (close.withoutTotals === true) {
     const { differences: _none, ...rest } = close;

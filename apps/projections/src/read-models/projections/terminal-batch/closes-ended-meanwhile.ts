@@ -17,7 +17,11 @@ export function pendingOf(
   facts: readonly TimedCount[],
   ended: readonly ClosedWhileClosing[],
 ): OpenBatch {
-  if (others.length === 0) return batch;
+  // No close pends any more: the facts past the bound are the batch's, and the next close is asked for after them.
+  if (others.length === 0) {
+    const { pastBound: _past, ...rest } = batch;
+    return rest;
+  }
   return {
     ...batch,
     closing: others,

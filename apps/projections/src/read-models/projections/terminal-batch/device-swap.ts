@@ -27,7 +27,14 @@ export function deviceSwapped(doc: TerminalDoc, device: string, at: string): Ter
     const closes = [...doc.openBatch.closing, ...ended];
     return { ...doc, device, openBatch: { ...doc.openBatch, swappedWhileClosing: { at, device: doc.device, closes } } };
   }
-  const { closing: _closing, countedWhileClosing: _counted, since, ...left } = doc.openBatch ?? { ...NONE };
+  // What the old device's batch missed (`incomplete`) no close of the engine compares any more.
+  const {
+    closing: _closing,
+    countedWhileClosing: _counted,
+    incomplete: _incomplete,
+    since,
+    ...left
+  } = doc.openBatch ?? { ...NONE };
   const leftSince = since ?? doc.lastClose?.closedAt;
   const swapped: SwappedOutBatch = { ...left, device: doc.device, ...(leftSince ? { since: leftSince } : {}) };
   return { ...doc, device, openBatch: { ...NONE, since: at }, swappedOut: { ...doc.swappedOut, [at]: swapped } };

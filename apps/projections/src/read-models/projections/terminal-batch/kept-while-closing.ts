@@ -1,14 +1,15 @@
 import type { OpenBatch, TerminalClose, TerminalDoc } from '../../read-model.types';
 import { latest } from './closes-ended-meanwhile';
 import { ofDevice } from './device-swap';
+import { pastBoundWith } from './past-bound';
 
 /**
  * Most a batch keeps while a close is pending, in facts with their times (`keptWhileClosing`). A close pends seconds,
  * or minutes when the terminal is slow to answer; a terminal that took more sales than this meanwhile (or a close that
- * never ends, over nights of sales or of closes alone) has its close compared as before (with every fact counted until
- * the bound was reached), and its document stays within a NATS message. Which closes pend is kept past it (their ids,
- * the latest `MAX_PENDING_CLOSES`): a close that then completes without totals is still known for one the batch pends
- * on, and closes it.
+ * never ends, over nights of sales or of closes alone) has the facts counted until the bound was reached summed, with
+ * the span of their times (`pastBound`), and its document stays within a NATS message. Which closes pend is kept past
+ * it (their ids, the latest `MAX_PENDING_CLOSES`): a close that then completes without totals is still known for one
+ * the batch pends on, and closes it.
  */
 const MAX_COUNTED_WHILE_CLOSING = 1_000;
 
@@ -17,14 +18,21 @@ const MAX_COUNTED_WHILE_CLOSING = 1_000;
  * few, and one ends within a day, timed out at worst; more pend only while outcomes never reach the log, night after
  * night (every close never ending), when the list grew by one id a night for good. The oldest are let go of beyond
  * it, so that the document stays within a NATS message however long that lasts: one let go of whose outcome comes
- * after all is taken for a close the batch did not pend on, as past the bound before its ids were kept (compared with
- * what the batch holds then; one without totals on no store day).
+ * after all has its log side unknown (`recordedUnknown`: with totals; one without totals is on no store day).
  */
 const MAX_PENDING_CLOSES = 50;
 
-/** The closes pending with one more asked for, the oldest let go of beyond `MAX_PENDING_CLOSES`. */
-export function withPending(closing: readonly string[] | undefined, operationId: string): readonly string[] {
-  return [...(closing ?? []), operationId].slice(-MAX_PENDING_CLOSES);
+/**
+ * The closes pending with one more asked for, the oldest let go of beyond `MAX_PENDING_CLOSES`, and whether one was:
+ * the terminal then says so (`closesLetGo`), and a close it does not pend on whose outcome comes has its log side
+ * unknown, where it was compared with whatever the batch held then.
+ */
+export function withPending(
+  closing: readonly string[] | undefined,
+  operationId: string,
+): { readonly closing: readonly string[]; readonly letGo: boolean } {
+  const all = [...(closing ?? []), operationId];
+  return { closing: all.slice(-MAX_PENDING_CLOSES), letGo: all.length > MAX_PENDING_CLOSES };
 }
 
 /**
@@ -44,17 +52,19 @@ function keptWhileClosing(open: OpenBatch): number {
 }
 
 /**
- * The terminal as it keeps its batch once it has too much to keep while closes pend: the pending closes take every fact
- * counted until then, as before they were kept (and a device swapped in meanwhile shares the batch with the one it
- * replaced), and the facts counted after it with their times again, while they pend. They stay pending (`closing`):
- * one whose outcome comes without totals closes the batch as ever, where a batch that forgot them took it for no close
- * of its own and dropped it (on no store day, the next close holding both batches). The closes that ended meanwhile are
- * on their store days already, compared; the list lets go of them. The terminal as it is while under the bound.
+ * The terminal as it keeps its batch once it has too much to keep while closes pend: the facts counted until then are
+ * summed with the span of their times (`pastBound`), a pending close taking them all, none, or saying it cannot tell
+ * (and a device swapped in meanwhile shares the batch with the one it replaced), and the facts counted after it are
+ * kept with their times again, while closes pend. They stay pending (`closing`): one whose outcome comes without
+ * totals closes the batch as ever, where a batch that forgot them took it for no close of its own and dropped it (on no
+ * store day, the next close holding both batches). The closes that ended meanwhile are on their store days already,
+ * compared; the list lets go of them (a pending close that closed before one of them then finds its batch taken, and
+ * says its log side unknown). The terminal as it is while under the bound.
  */
 export function withinKeptBound(doc: TerminalDoc): TerminalDoc {
   if (!doc.openBatch?.closing || keptWhileClosing(doc.openBatch) < MAX_COUNTED_WHILE_CLOSING) return doc;
   const {
-    countedWhileClosing: _counted,
+    countedWhileClosing: counted = [],
     swappedWhileClosing: _swap,
     closedWhileClosing: taken = [],
     ...figures
@@ -66,5 +76,12 @@ export function withinKeptBound(doc: TerminalDoc): TerminalDoc {
   const last = taken
     .filter((each) => ofDevice(swap, each) !== 'new')
     .reduce<TerminalClose | undefined>((newest, { close }) => latest(close, newest), doc.lastClose);
-  return { ...doc, ...(last ? { lastClose: last } : {}), openBatch: figures };
+  // Their figures stay in the batch's, summed apart with the span of their times, so that a pending close that closed
+  // before them all (or after) is still compared with its own batch, and one that closed among them says it cannot be.
+  const pastBound = pastBoundWith(figures.pastBound, counted);
+  return {
+    ...doc,
+    ...(last ? { lastClose: last } : {}),
+    openBatch: { ...figures, ...(pastBound ? { pastBound } : {}) },
+  };
 }

@@ -2,6 +2,7 @@ import type { EndOfDayBatch } from '@app/payment-domain';
 import type {
   BatchFigures,
   OpenBatch,
+  PastBound,
   StoreDayDoc,
   SwappedOutBatch,
   TerminalClose,
@@ -12,6 +13,7 @@ import { compared, counting, FIELDS, NONE, pick, splitOf, without } from './batc
 import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
 import { ofDevice, oldCloses, swappedInSince } from './device-swap';
 import { withinKeptBound, withPending } from './kept-while-closing';
+import { countingPastBound, cutThrough } from './past-bound';
 
 /**
  * An end-of-day close that completed: which, for which store day, the terminal's batch as Dintero gave it, and when it
@@ -32,7 +34,8 @@ export interface ReportedClose {
 export function closeRequested(doc: TerminalDoc, operationId: string): TerminalDoc {
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
   if (open.closing?.includes(operationId)) return doc;
-  return { ...doc, openBatch: { ...open, closing: withPending(open.closing, operationId) } };
+  const { closing, letGo } = withPending(open.closing, operationId);
+  return { ...doc, ...(letGo ? { closesLetGo: true as const } : {}), openBatch: { ...open, closing } };
 }
 
 /** An end-of-day close that ended without closing (failed, timed out, refused): its batch stays open. */
@@ -81,7 +84,9 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
       : swappedInSince(swap, newOnes);
   const lastClose = newLast === undefined ? last : latest(newLast, last);
   const opened = pendingOf(newer.reduce(counting, { ...NONE, since: newSince }), others, newer, newOnes);
-  const { since, ...left } = newer.reduce(without, figures);
+  // The facts past the bound were counted before the swap: the old device's, which no close of the engine compares.
+  const { pastBound: _past, incomplete: _incomplete, ...oldFigures } = figures;
+  const { since, ...left } = newer.reduce(without, oldFigures);
   const leftSince = since ?? doc.lastClose?.closedAt;
   const split = { ...doc, ...(lastClose ? { lastClose } : {}), openBatch: opened };
   // Nothing of the old device's after its close (the close came after the swap): an empty batch, from its close, says
@@ -126,32 +131,90 @@ function closing(doc: TerminalDoc, close: ReportedClose): { doc: TerminalDoc; re
   // Facts counted while this close pended that happened after the terminal closed, or after another device took the
   // terminal's name (the close is the old device's): the next batch's.
   const closedAt = Math.min(Date.parse(close.closedAt), swap ? Date.parse(swap.at) : Infinity);
-  const kept = whole.closing?.includes(close.operationId) ? (whole.countedWhileClosing ?? []) : [];
+  const pends = whole.closing?.includes(close.operationId) === true;
+  // One of the closes let go of beyond the 50 kept pending (or so it may be): which facts counted since are its own is
+  // not known, nor whether the batch held any of its own still.
+  const letGo = !pends && doc.closesLetGo === true;
+  // Its batch opened after the terminal closed it: taken by closes that ended while it pended, let go of past a bound.
+  // (While a swap waits, the batch may have opened at the swap, after the close: `since` says nothing of that then.)
+  if ((letGo || (pends && swap === undefined)) && whole.since !== undefined && closedAt < Date.parse(whole.since))
+    return lostBatch(doc, whole, close, newest, pends);
+  const kept = pends || letGo ? (whole.countedWhileClosing ?? []) : [];
   const after = kept.filter((fact) => Date.parse(fact.at) > closedAt);
-  const open = after.reduce(without, whole);
+  // The facts past the bound (their times let go of) are the next batch's when all came after the terminal closed.
+  const { pastBound: past, incomplete, ...figures } = whole;
+  const through = past === undefined ? undefined : cutThrough(past, closedAt);
+  const taken = after.reduce(without, figures);
+  const open = past !== undefined && through === 'after' ? countingPastBound(taken, past, -1) : taken;
   const currencies = splitOf(open);
+  // The log's side is unknown when the terminal closed among the facts past the bound, when the close before took facts
+  // of this batch among them (`incomplete`), and for a close let go of.
+  const unknown = letGo || through === 'among' || incomplete !== undefined;
   const record = closeRecord(
     doc.terminalId,
     close,
     { ...pick(open), ...(currencies ? { currencies } : {}) },
     open.since,
+    unknown,
   );
-  const next = after.reduce(counting, { ...NONE, since: close.closedAt });
+  const opened = after.reduce(counting, { ...NONE, since: close.closedAt });
+  const next: OpenBatch = {
+    ...(past !== undefined && through === 'after' ? countingPastBound(opened, past, 1) : opened),
+    ...withIncomplete(letGo, past, through, incomplete, closedAt),
+  };
   const lastClose = newest ?? record;
   if (!whole.closing) return { doc: { ...doc, lastClose, openBatch: next }, record };
   const pending: OpenBatch = {
     ...next,
     closing: whole.closing,
     countedWhileClosing: after,
+    // Still after every close pending: a later one may have closed among them.
+    ...(past !== undefined && through === 'after' ? { pastBound: past } : {}),
     ...(swap ? { swappedWhileClosing: swap } : {}),
     // While another close pends, what this one took, with the facts' times: should that other close turn out to
     // have come first (its outcome later in the log), it takes back what it held (`closeBeforeEnded`).
     closedWhileClosing: withEnded(whole.closedWhileClosing ?? [], {
       close: record,
       counted: kept.filter((fact) => Date.parse(fact.at) <= closedAt),
+      ...(past !== undefined && through !== 'after' ? { pastBound: past } : {}),
     }),
   };
   return { doc: closeEnded({ ...doc, lastClose }, pending, close.operationId), record };
+}
+
+/**
+ * Whether the batch after a close the terminal made at `closedAt` misses facts of its own that the close took, not
+ * knowing which: after a close let go of (the next close alone), after one among the facts past the bound (until the
+ * latest of them), and after one from a batch that did, while it closed before the latest.
+ */
+function withIncomplete(
+  letGo: boolean,
+  past: PastBound | undefined,
+  through: ReturnType<typeof cutThrough> | undefined,
+  incomplete: OpenBatch['incomplete'],
+  closedAt: number,
+): Pick<OpenBatch, 'incomplete'> {
+  if (letGo) return { incomplete: {} };
+  if (past !== undefined && through === 'among') return { incomplete: { until: past.to } };
+  const until = incomplete?.until;
+  return until !== undefined && closedAt < Date.parse(until) ? { incomplete: { until } } : {};
+}
+
+/**
+ * A close whose batch the closes after it took already (it closed before the batch held now opened; their facts'
+ * times were let go of past a bound): on its store day with its log side unknown and nothing of its own, the batch
+ * held now left as it is.
+ */
+function lostBatch(
+  doc: TerminalDoc,
+  whole: OpenBatch,
+  close: ReportedClose,
+  newest: TerminalClose | undefined,
+  pends: boolean,
+): { doc: TerminalDoc; record: TerminalClose } {
+  const record = closeRecord(doc.terminalId, close, { ...NONE, currencies: {} }, undefined, true);
+  const changed = { ...doc, lastClose: newest ?? record };
+  return { doc: pends ? closeEnded(changed, whole, close.operationId) : changed, record };
 }
 
 /**
@@ -213,6 +276,8 @@ function closeRecord(
   close: ReportedClose,
   recorded: BatchFigures & { readonly currencies?: Readonly<Record<string, BatchFigures>> },
   openedAt: string | undefined,
+  /** The log's figures for the batch are not known (`recordedUnknown`). */
+  recordedUnknown = false,
 ): TerminalClose {
   const { batch = {} } = close;
   const unknown = unknownFigures(batch);
@@ -233,6 +298,7 @@ function closeRecord(
     ...(batch.tipAmount === undefined ? {} : { tipAmount: batch.tipAmount }),
     recorded: pick(recorded),
     ...(recorded.currencies ? { currencies: recorded.currencies } : {}),
+    ...(recordedUnknown ? { recordedUnknown: true as const } : {}),
     mismatch: false,
   });
 }
@@ -271,23 +337,40 @@ function closeBeforeEnded(
   const device = swap === undefined ? 'both' : swap.closes.includes(close.operationId) ? 'old' : 'new';
   const next = ended.findIndex((each) => ofDevice(swap, each) === device && closedAt < Date.parse(each.close.closedAt));
   if (next < 0) return undefined;
-  const { close: later, counted } = ended[next]!;
+  const { close: later, counted, pastBound: past } = ended[next]!;
+  // The later close's batch opened after this one closed: the closes between them, let go of past the bound, took
+  // this one's batch, and their facts' times with them.
+  if (later.openedAt !== undefined && closedAt < Date.parse(later.openedAt)) {
+    const lost = closeRecord(doc.terminalId, close, { ...NONE, currencies: {} }, undefined, true);
+    return { doc: closeEnded(doc, open, close.operationId), earlier: [lost] };
+  }
   const after = counted.filter((fact) => Date.parse(fact.at) > closedAt);
-  const held = after.reduce(without, {
+  // The facts past the bound the later close took: this one's too when they all came before it closed, the later's
+  // alone when all after; closed among them, neither can tell its share.
+  const through = past === undefined ? undefined : cutThrough(past, closedAt);
+  const unknown = through === 'among' || later.recordedUnknown === true;
+  const fromLater = after.reduce(without, {
     ...later.recorded,
     ...(later.currencies ? { currencies: later.currencies } : {}),
   } as OpenBatch);
-  const earlier = closeRecord(doc.terminalId, close, held, later.openedAt);
-  const kept = after.reduce(counting, { ...NONE });
+  const held = past !== undefined && through === 'after' ? countingPastBound(fromLater, past, -1) : fromLater;
+  const earlier = closeRecord(doc.terminalId, close, held, later.openedAt, unknown);
+  const afterOnly = after.reduce(counting, { ...NONE });
+  const kept = past !== undefined && through === 'after' ? countingPastBound(afterOnly, past, 1) : afterOnly;
   const corrected = compared({
     ...later,
     openedAt: close.closedAt,
     recorded: pick(kept),
     ...(later.currencies ? { currencies: kept.currencies ?? {} } : {}),
+    ...(unknown ? { recordedUnknown: true as const } : {}),
   });
   const split = replacingEnded(doc, open, next, [
-    { close: earlier, counted: counted.filter((fact) => Date.parse(fact.at) <= closedAt) },
-    { close: corrected, counted: after },
+    {
+      close: earlier,
+      counted: counted.filter((fact) => Date.parse(fact.at) <= closedAt),
+      ...(past !== undefined && through === 'before' ? { pastBound: past } : {}),
+    },
+    { close: corrected, counted: after, ...(past !== undefined && through !== 'before' ? { pastBound: past } : {}) },
   ]);
   // The later one is written with the terminal's last close when it stays that (a split at a swap may make the new
   // device's close the last).

@@ -1,0 +1,168 @@
+import type { RecordedEvent } from '@app/event-store';
+import { logOfEvents } from '../../../test/support/recorded-events';
+import { ReadModelProjector } from '../src/read-models/read-model.projector';
+
+/**
+ * End-of-day closes whose outcomes come after the terminal counted more than the batch keeps with their times while
+ * closes pend (1,000), or after more closes than it keeps pending (50). Past either bound the log's side of a close
+ * with totals was compared with what the batch held then, sales made after the terminal closed among it, and the close
+ * showed finance a difference that was not there. The log's figures of a close are now exact, or said unknown
+ * (`recordedUnknown`: a mismatch with no difference), never made up.
+ */
+const meta = { storeId: 'oslo', terminalId: 'T-1' };
+const DAY = '2026-11-24';
+const iso = (ms: number) => new Date(ms).toISOString();
+const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
+const totals = (purchasesCount: number) => ({
+  purchasesCount,
+  purchasesAmount: purchasesCount * 100,
+  reversalsCount: 0,
+  reversalsAmount: 0,
+});
+
+function aLog() {
+  const event = logOfEvents();
+  const log: RecordedEvent[] = [
+    event('store-oslo', 'StoreRegistered', {
+      storeId: 'oslo',
+      name: 'Oslo',
+      payoutDestinationId: 'p',
+      timeZone: 'UTC',
+      at: iso(at('00:00')),
+    }),
+    event('store-oslo', 'TerminalRegistered', { ...meta, at: iso(at('00:00')) }),
+  ];
+  const requested = (operationId: string, requestedAt: number) =>
+    log.push({
+      ...event(`operation-${operationId}`, 'OperationRequested', {
+        operationId,
+        ...meta,
+        dinteroTerminalId: 'd-T-1',
+        operation: 'end_of_day',
+        claimId: operationId,
+        requestedBy: 'operator',
+        requestedAt: iso(requestedAt),
+        expiresAt: iso(requestedAt + 900_000),
+        businessDay: DAY,
+      }),
+      metadata: { ...meta, businessDay: DAY },
+    });
+  const completed = (operationId: string, closedAt: number, batch?: Record<string, unknown>) =>
+    log.push({
+      ...event(`operation-${operationId}`, 'OperationCompleted', {
+        operationId,
+        dinteroOperationId: `d-${operationId}`,
+        ...(batch ? { batch: { batchId: operationId, ...batch } } : {}),
+        at: iso(at('23:59')),
+        dinteroAt: iso(closedAt),
+      }),
+      metadata: { ...meta, businessDay: DAY },
+    });
+  const sale = (paymentId: string, when: number) =>
+    log.push(
+      event(`payment-${paymentId}`, 'PaymentRequested', {
+        paymentId,
+        ...meta,
+        amount: 100,
+        currency: 'NOK',
+        requestedAt: iso(when),
+      }),
+      event(`payment-${paymentId}`, 'PaymentCaptured', {
+        transactionId: `tx-${paymentId}`,
+        amount: 100,
+        currency: 'NOK',
+        card: { brand: 'VISA', entryMethod: 'contactless' },
+        source: 'callback',
+        at: iso(when),
+      }),
+    );
+  const fold = () => {
+    const projector = new ReadModelProjector();
+    for (const each of log) projector.apply(each);
+    return projector;
+  };
+  return { requested, completed, sale, fold };
+}
+
+const SALES = 1_001;
+
+describe('a close with totals whose outcome comes after more sales than are kept while closes pend', () => {
+  it('is compared with its own batch when every sale past the bound came after the terminal closed', () => {
+    const { requested, completed, sale, fold } = aLog();
+    sale('before', at('10:00'));
+    requested('nightly', at('17:00'));
+    requested('by-hand', at('17:01'));
+    // After both closes closed the terminal's batch (17:00:30 and 17:01:30 by the terminal), before their outcomes came.
+    for (let i = 0; i < SALES; i++) sale(`p-${i}`, at('17:02') + i * 1_000);
+    completed('nightly', at('17:00') + 30_000, totals(1));
+    completed('by-hand', at('17:01') + 30_000);
+    const projector = fold();
+    const day = projector.storeDay('oslo', DAY)!;
+    expect(day.closes?.['nightly']).toMatchObject({ recorded: totals(1), mismatch: false });
+    expect(day.closes?.['nightly']).not.toHaveProperty('differences');
+    expect(day.closes?.['by-hand']).toMatchObject({ withoutTotals: true, recorded: totals(0), mismatch: false });
+    expect(day.closeMismatches).toBe(0);
+    // Every sale after the closes is the next batch's, the one after the bound and those before it.
+    const open = projector.terminal('oslo', 'T-1')!.openBatch;
+    expect(open).toMatchObject({ ...totals(SALES), since: iso(at('17:01') + 30_000) });
+    expect(open).not.toHaveProperty('closing');
+    expect(open).not.toHaveProperty('countedWhileClosing');
+  });
+
+  it('says its log side unknown, with no difference, when the terminal closed among sales past the bound', () => {
+    const { requested, completed, sale, fold } = aLog();
+    sale('before', at('10:00'));
+    requested('nightly', at('17:00'));
+    for (let i = 0; i < SALES; i++) sale(`p-${i}`, at('17:02') + i * 1_000);
+    // The terminal closed at 17:10: 481 of the sales are its batch's, 520 the next's, and the log cannot tell which.
+    completed('nightly', at('17:10'), totals(482));
+    requested('next', at('18:00'));
+    completed('next', at('18:00') + 30_000, totals(520));
+    sale('later', at('19:00'));
+    requested('third', at('20:00'));
+    completed('third', at('20:00') + 30_000, totals(1));
+    const day = fold().storeDay('oslo', DAY)!;
+    for (const id of ['nightly', 'next']) {
+      expect(day.closes?.[id]).not.toHaveProperty('differences');
+      expect(day.closes?.[id]).toMatchObject({ recordedUnknown: true, mismatch: true });
+    }
+    // The close after them took none of those sales: compared again.
+    expect(day.closes?.['third']).toMatchObject({ recorded: totals(1), mismatch: false });
+    expect(day.closes?.['third']).not.toHaveProperty('recordedUnknown');
+  });
+});
+
+describe('a close with totals let go of beyond the 50 kept pending, whose outcome comes after all', () => {
+  it('shows no difference made of sales after it closed', () => {
+    const { requested, completed, sale, fold } = aLog();
+    sale('before', at('10:00'));
+    for (let i = 0; i <= 50; i++) requested(`close-${i}`, at('17:00') + i * 1_000);
+    // After close-0 closed the terminal's batch (17:00:30 by the terminal), before its outcome came.
+    sale('after', at('18:00'));
+    completed('close-0', at('17:00') + 30_000, totals(1));
+    const close = fold().storeDay('oslo', DAY)!.closes?.['close-0'];
+    // Which sales since it are its own is not known (its facts' times kept only while it pended): said so.
+    expect(close).not.toHaveProperty('differences');
+    expect(close).toMatchObject({ recordedUnknown: true, mismatch: true });
+  });
+});
+
+describe('a close pending while the closes that ended meanwhile were let go of past the bound', () => {
+  it('says its log side unknown where those closes took its batch, with no difference', () => {
+    const { requested, completed, sale, fold } = aLog();
+    sale('before', at('00:10'));
+    requested('stuck', at('00:20'));
+    // 210 closes by hand end while it pends, a sale before each: their records fill the bound, which lets go of them.
+    for (let i = 0; i < 210; i++) {
+      const t = at('01:00') + i * 60_000;
+      sale(`p-${i}`, t);
+      requested(`hand-${i}`, t + 10_000);
+      completed(`hand-${i}`, t + 20_000, totals(i === 0 ? 2 : 1));
+    }
+    // The terminal had closed at 00:30, before any of them: its batch is the first sale, which hand-0 took.
+    completed('stuck', at('00:30'), totals(1));
+    const close = fold().storeDay('oslo', DAY)!.closes?.['stuck'];
+    expect(close).not.toHaveProperty('differences');
+    expect(close).toMatchObject({ recordedUnknown: true, mismatch: true });
+  });
+});
