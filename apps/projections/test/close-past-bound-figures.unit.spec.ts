@@ -132,6 +132,23 @@ describe('a close with totals whose outcome comes after more sales than are kept
   });
 });
 
+describe('two closes with totals pending past the bound, their outcomes in the other order', () => {
+  it('gives the sales past the bound to the close the terminal made first, when it closed after them all', () => {
+    const { requested, completed, sale, fold } = aLog();
+    sale('before', at('10:00'));
+    requested('nightly', at('17:00'));
+    requested('by-hand', at('17:01'));
+    for (let i = 0; i < SALES; i++) sale(`p-${i}`, at('17:02') + i * 1_000);
+    // The terminal closed at 17:30, then at 17:31 with nothing; the second outcome reaches the log first.
+    completed('by-hand', at('17:31'), totals(0));
+    completed('nightly', at('17:30'), totals(SALES + 1));
+    const day = fold().storeDay('oslo', DAY)!;
+    expect(day.closes?.['nightly']).toMatchObject({ recorded: totals(SALES + 1), mismatch: false });
+    expect(day.closes?.['by-hand']).toMatchObject({ recorded: totals(0), mismatch: false });
+    expect(day.closeMismatches).toBe(0);
+  });
+});
+
 describe('a close with totals let go of beyond the 50 kept pending, whose outcome comes after all', () => {
   it('shows no difference made of sales after it closed', () => {
     const { requested, completed, sale, fold } = aLog();
