@@ -631,25 +631,35 @@ function problems(now) {
             since: close.closedAt,
             parts: [
               link(terminalAnchor(storeId, close.terminalId), `${name} · ${close.terminalId}`),
-              ...(close.withoutTotals
-                ? [
-                    `: its end of day ${close.businessDay} closed with no totals from the terminal (Dintero reported it completed without its batch), so it cannot be checked against the log: `,
-                    loggedText(close, days),
-                    ". Read the batch's totals on the terminal or in Dintero's Backoffice.",
+              ...(close.recordedUnknown === true
+                ? // The log's side is not known (its outcome came past what the batch keeps while closes pend): the log's
+                  // figures beside the terminal's would read as a difference that is not known to be there.
+                  [
+                    `: its end of day ${close.businessDay}${close.batchId ? ` (batch ${close.batchId})` : ''} cannot be checked against the log, as the log's figures of its batch are not known (its outcome came after more sales, or more closes pending, than the engine keeps while a close pends): `,
+                    close.withoutTotals
+                      ? 'the terminal gave no totals either'
+                      : batchText(close.terminal, 'the terminal', closeCurrency(close, days)),
+                    ". Count the batch's sales in Dintero's Backoffice.",
                   ]
-                : close.differences === undefined && (close.unknown ?? []).length > 0
-                  ? // A mismatch only for figures the terminal gave unreadable: no difference is known. Its other figures
-                    // agree with the log, when it has any: with all four unreadable, none does.
-                    [
-                      `: its end of day ${close.businessDay}${close.batchId ? ` (batch ${close.batchId})` : ''} cannot be checked against the log, as the terminal's ${unreadableFigures(close.unknown)} could not be read${close.unknown.length < Object.keys(FIGURE_NAMES).length ? ' (its other figures agree with the log)' : ''}: `,
-                      ...closeTexts(close, days),
+                : close.withoutTotals
+                  ? [
+                      `: its end of day ${close.businessDay} closed with no totals from the terminal (Dintero reported it completed without its batch), so it cannot be checked against the log: `,
+                      loggedText(close, days),
                       ". Read the batch's totals on the terminal or in Dintero's Backoffice.",
                     ]
-                  : [
-                      `: its end of day ${close.businessDay}${close.batchId ? ` (batch ${close.batchId})` : ''} differs from the log: `,
-                      ...closeTexts(close, days),
-                      '.',
-                    ]),
+                  : close.differences === undefined && (close.unknown ?? []).length > 0
+                    ? // A mismatch only for figures the terminal gave unreadable: no difference is known. Its other figures
+                      // agree with the log, when it has any: with all four unreadable, none does.
+                      [
+                        `: its end of day ${close.businessDay}${close.batchId ? ` (batch ${close.batchId})` : ''} cannot be checked against the log, as the terminal's ${unreadableFigures(close.unknown)} could not be read${close.unknown.length < Object.keys(FIGURE_NAMES).length ? ' (its other figures agree with the log)' : ''}: `,
+                        ...closeTexts(close, days),
+                        ". Read the batch's totals on the terminal or in Dintero's Backoffice.",
+                      ]
+                    : [
+                        `: its end of day ${close.businessDay}${close.batchId ? ` (batch ${close.batchId})` : ''} differs from the log: `,
+                        ...closeTexts(close, days),
+                        '.',
+                      ]),
             ],
           });
     for (const date of recent)
@@ -727,6 +737,12 @@ const FIGURE_NAMES = {
 function unreadableFigures(unknown) {
   const names = unknown.map((figure) => FIGURE_NAMES[figure] ?? figure);
   return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names[0];
+}
+
+/** The one currency a close's batch was counted in by the log, or the store's. */
+function closeCurrency(close, days) {
+  const counted = Object.keys(close.currencies ?? {});
+  return counted.length === 1 ? counted[0] : storeCurrency(days);
 }
 
 /** What the log recorded in a close's batch, in words, for a close with no totals from the terminal to set beside. */
