@@ -164,6 +164,22 @@ describe('a close with totals let go of beyond the 50 kept pending, whose outcom
   });
 });
 
+describe('a close without totals let go of beyond the 50 kept pending, whose outcome comes after all', () => {
+  it('closes the batch on its store day, and the next close shows no difference made of its sales', () => {
+    const { requested, completed, sale, fold } = aLog();
+    sale('before', at('10:00'));
+    for (let i = 0; i <= 50; i++) requested(`close-${i}`, at('17:00') + i * 1_000);
+    sale('after', at('18:00'));
+    // close-0 closed the terminal's batch at 17:00:30 (Dintero gave no totals); the next close's holds one sale.
+    completed('close-0', at('17:00') + 30_000);
+    requested('next', at('19:00'));
+    completed('next', at('19:00') + 30_000, totals(1));
+    const day = fold().storeDay('oslo', DAY)!;
+    expect(day.closes?.['next']).not.toHaveProperty('differences');
+    expect(day.closes?.['close-0']).toMatchObject({ withoutTotals: true, recordedUnknown: true, mismatch: true });
+  });
+});
+
 describe('a close pending while the closes that ended meanwhile were let go of past the bound', () => {
   it('says its log side unknown where those closes took its batch, with no difference', () => {
     const { requested, completed, sale, fold } = aLog();

@@ -324,7 +324,7 @@ export interface TerminalDoc {
    */
   readonly lastClose?: TerminalClose;
   /**
-   * Closes of the terminal pended beyond the 50 kept (`openBatch.closing`), the oldest let go of: a close with totals
+   * Closes of the terminal pended beyond the 50 kept (`openBatch.closing`), the oldest let go of: an end-of-day close
    * whose outcome comes and which the batch does not pend on may be one of them, its batch and its share of the facts
    * counted since unknown, and its log side is said unknown (`recordedUnknown`). Absent when none was let go of.
    */

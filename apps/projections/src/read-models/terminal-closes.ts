@@ -140,8 +140,12 @@ export class TerminalCloses {
     const close = this.closeOf(event, recorded, true);
     // Completed without the terminal's batch (Dintero gave no result): an end-of-day close the terminal's batch pends
     // on closed it all the same, its totals unknown (`withoutTotals`), and the next close holds only what came after;
-    // any other operation (`send_logs`, a close never seen asked for) pends no more.
-    if (!close || (close.batch === undefined && !this.pendsOn(close, operationId))) {
+    // so did one it may have let go of (`mayBeLetGo`), its log side unknown too. Any other operation (`send_logs`, a
+    // close never seen asked for) pends no more.
+    if (
+      !close ||
+      (close.batch === undefined && !this.pendsOn(close, operationId) && !this.mayBeLetGo(close, recorded))
+    ) {
       if (event.type === 'OperationCompleted') this.onClosePending(operationId, event, recorded, position, put);
       return;
     }
@@ -237,6 +241,19 @@ export class TerminalCloses {
     const doc = stamped(next, position);
     this.docs.days.set(key, doc);
     put({ model: 'store-day', key, doc });
+  }
+
+  /**
+   * Whether a completed operation the batch does not pend on may be an end-of-day close let go of beyond the 50 kept
+   * pending: the terminal let go of some (`closesLetGo`), and the operation has a store day, which only an end of day
+   * has (one by hand recorded before it was kept is taken for none, as before).
+   */
+  private mayBeLetGo(
+    close: { readonly storeId: string; readonly terminalId: string },
+    recorded: RecordedEvent,
+  ): boolean {
+    const doc = this.docs.terminals.get(this.docs.terminalKey(close.storeId, close.terminalId));
+    return doc?.closesLetGo === true && stringField(recorded.metadata, 'businessDay') !== undefined;
   }
 
   /** Whether the terminal's open batch pends on the end-of-day close (`closeRequested`). */
