@@ -23,10 +23,6 @@ import {
   operationStream,
   knownClaims,
   refundFollowed,
-  refundSettled,
-  refundsOf,
-  refundTransactionOf,
-  refundUnfinishedAtDintero,
   instantOf,
   paymentDecider,
   paymentStream,
@@ -34,7 +30,6 @@ import {
   type DinteroErrorKind,
   type OpenPayment,
   type PaymentState,
-  type Refund,
 } from '@app/payment-domain';
 import type { Registry } from 'prom-client';
 import {
@@ -47,26 +42,17 @@ import {
   type PaymentMetrics,
 } from '@app/platform';
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
-import { PaymentFacts, type FactContext } from '../facts/payment-facts.service';
+import { PaymentFacts } from '../facts/payment-facts.service';
 import { DuePayments } from './due-payments';
-import { nextLook, reviewAtOf, sessionReviewAt, unansweredAskedAgainAt, type LookSettings } from './next-look';
+import { nextLook, reviewAtOf, sessionReviewAt, type LookSettings } from './next-look';
+import { CONTEXT, logIds } from './reconciler-context';
+import { RefundLooks } from './refund-looks';
 import { CheckpointKeeper } from '../checkpoints/checkpoint-keeper';
 import { RECONCILER_CHECKPOINT, type ReconcilerSnapshot } from './reconciler-checkpoints';
 import { ourOrigin } from '../webhook/our-callback-url';
 import { REFUND_SWEEP_LEASE, RefundSweep, type RefundSweepSummary } from './refund-sweep';
 import { SettleLeases } from './settle-leases';
 
-/** Between a refund recorded as sent (`submittedAt`) and its call to Dintero beginning: the commit's answer. */
-const SEND_START_MARGIN_MS = 5_000;
-
-const CONTEXT: FactContext = { source: 'reconciler', correlationId: 'reconciler' };
-/** What a log line about a payment names: the reconciler's correlation id, the payment, its store and terminal. */
-const logIds = ({ paymentId, storeId, terminalId }: Pick<OpenPayment, 'paymentId' | 'storeId' | 'terminalId'>) => ({
-  correlationId: CONTEXT.correlationId,
-  paymentId,
-  storeId,
-  terminalId,
-});
 /** The longest pause between two looks at a payment Dintero still cannot settle. */
 const MAX_RETRY_MS = 5 * 60_000;
 
@@ -91,6 +77,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   private readonly failingSince = new Map<string, number>();
   private readonly metrics: PaymentMetrics;
   private readonly refundSweep: RefundSweep;
+  private readonly refunds: RefundLooks;
   private follower: LogFollower | undefined;
   private leases: SettleLeases | undefined;
   private checkpoints: CheckpointKeeper<ReconcilerSnapshot> | undefined;
@@ -116,6 +103,15 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       refundWaitMs: this.refundWaitMs,
       orphanClaimMs: config.reconcilerOrphanClaimSeconds * 1000,
     });
+    this.refunds = new RefundLooks(
+      () => ({ ...this.lookSettings, refundWaitMs: this.refundWaitMs }),
+      store,
+      dintero,
+      facts,
+      this.due,
+      this.metrics,
+      this.logger,
+    );
     this.refundSweep = new RefundSweep(
       {
         everyMs: config.reconcilerRefundSweepMinutes * 60_000,
@@ -307,7 +303,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         ? { state, sessionEnded: false }
         : isOpen(state)
           ? await this.settleOpen(state)
-          : { state: await this.settleRefunds(state), sessionEnded: false };
+          : { state: await this.refunds.settle(state), sessionEnded: false };
     await this.facts.releaseEnded(settled, CONTEXT);
     const orphansDueAt = await this.releaseOrphanClaims(paymentId, settled);
     if (isOpen(settled)) {
@@ -320,7 +316,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     }
     if (settled.status !== 'none') this.metrics.reconciler.inc({ result: 'settled' });
     // What is not due yet (a refund still within its wait, a claim within its grace) is looked at then.
-    const next = [orphansDueAt, this.refundsDueAt(settled)].filter((at): at is number => at !== undefined);
+    const next = [orphansDueAt, this.refunds.dueAt(settled)].filter((at): at is number => at !== undefined);
     if (next.length > 0) this.due.schedule(paymentId, Math.min(...next));
   }
 
@@ -396,9 +392,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   private async flagRefundsIfUnsettleable(payment: EndedOrCapturedPayment, error: unknown): Promise<void> {
     if (!this.failingForLong(payment.paymentId)) return;
     for (const refund of Object.values(payment.refunds)) {
-      if (Date.now() < this.refundReviewAt(payment.paymentId, refund)) continue;
+      if (Date.now() < this.refunds.reviewAt(payment.paymentId, refund)) continue;
       try {
-        await this.flagRefund(payment, refund, problemOf(error));
+        await this.refunds.flag(payment, refund, problemOf(error));
       } catch (flagError) {
         const { paymentId, storeId } = payment;
         this.logger.warn(
@@ -518,144 +514,6 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       if (error instanceof DinteroRejectedError) return undefined;
       throw error;
     }
-  }
-
-  /**
-   * Refunds without an outcome, looked up as the specification lets: the transaction's events carry our
-   * refund id as `event_reference`, and the result of one Dintero accepted with 202 carries its request id
-   * as `correlation_request_id`. A refund Dintero has no trace of at all (no `REFUND`, no `INITIATE_REFUND`)
-   * once its own wait is over and its terminal claim has lapsed did not happen, and is recorded as failed.
-   * One Dintero accepted is never failed for silence: it is asked about until Dintero records its result.
-   */
-  private async settleRefunds(state: EndedOrCapturedPayment): Promise<PaymentState> {
-    const followed = Object.values(state.refunds).filter(refundFollowed);
-    if (followed.length === 0) return state;
-    // Each transaction a refund gives back from: the sale's, or one captured after the payment had ended.
-    const transactions = new Set(followed.map((refund) => refundTransactionOf(state, refund)));
-    for (const transactionId of transactions)
-      if (transactionId !== undefined) await this.facts.recordTransactionById(state.paymentId, transactionId, CONTEXT);
-    let { state: after } = await readState(this.store, paymentStream(state.paymentId), paymentDecider);
-    if (after.status === 'none' || isOpen(after)) return after;
-    const now = Date.now();
-    const failed = new Set<string | undefined>();
-    for (const refund of Object.values(after.refunds)) {
-      if (!refundSettled(refund) && now >= this.silenceIsNoAt(state.paymentId, refund)) {
-        const { recorded } = await this.facts.failRefundForSilence(state.paymentId, refund.refundId, CONTEXT);
-        if (recorded.length > 0) failed.add(refundTransactionOf(after, refund));
-      } else if (refundUnfinishedAtDintero(refund) && now >= this.refundReviewAt(state.paymentId, refund))
-        await this.flagRefund(after, refund);
-    }
-    // A refund made elsewhere on that transaction (Dintero's Backoffice) was held back while ours might have been it:
-    // read once more, now that ours is failed, it is recorded. Dintero sends nothing more of a transaction that does
-    // not change, and nothing else asks about an ended payment with no refund of ours under way. Dintero not answering
-    // now does not hold up the release of the failed refund's terminal.
-    for (const transactionId of failed)
-      if (transactionId !== undefined)
-        await this.facts
-          .recordTransactionById(state.paymentId, transactionId, CONTEXT)
-          .catch((error: unknown) =>
-            this.logger.warn(
-              { ...logIds(state), transactionId, err: error },
-              'refunds made elsewhere not read after a refund failed for silence: left to the next word of the transaction',
-            ),
-          );
-    ({ state: after } = await readState(this.store, paymentStream(state.paymentId), paymentDecider));
-    return after;
-  }
-
-  /**
-   * When a refund still without an outcome is due for a person: `RECONCILER_REVIEW_AFTER_SECONDS` after its own wait
-   * and its hold on the terminal are over. Never again once it is flagged.
-   */
-  private refundReviewAt(paymentId: string, refund: Refund): number {
-    if (refund.flaggedForReviewAt !== undefined || !refundFollowed(refund)) return Number.POSITIVE_INFINITY;
-    const claim = this.due.openClaims(paymentId).get(refund.claimId);
-    // One taken by Dintero after it was failed for its silence waits from then: Dintero has only just begun it.
-    const from = Date.parse(refund.acceptedLateAt ?? refund.requestedAt);
-    const waited = Math.max(from + this.refundWaitMs, claim?.expiresAt ?? 0);
-    return waited + this.config.reconcilerReviewAfterSeconds * 1000;
-  }
-
-  /**
-   * Hands a refund to a person, once (the domain decides): one Dintero accepted and has not finished, or, with
-   * `problem`, one the reconciler cannot settle. Its amount stays committed, and Dintero is still asked.
-   */
-  private async flagRefund(payment: EndedOrCapturedPayment, refund: Refund, problem?: string): Promise<void> {
-    const { paymentId, storeId } = payment;
-    const { refundId, terminalId, status } = refund;
-    const { recorded } = await this.facts.flagRefundForReview(paymentId, refundId, CONTEXT, problem);
-    if (recorded.length === 0) return;
-    this.metrics.flaggedForReview.inc();
-    this.logger.warn(
-      {
-        correlationId: CONTEXT.correlationId,
-        paymentId,
-        refundId,
-        storeId,
-        terminalId,
-        status,
-        requestedAt: refund.requestedAt,
-        ...(problem ? { problem } : {}),
-      },
-      problem === undefined
-        ? 'Dintero accepted the refund and has not finished it: flagged for a person'
-        : 'the reconciler cannot settle the refund with Dintero: flagged for a person',
-    );
-  }
-
-  /** When the earliest refund still without an outcome is due to be asked about again. */
-  private refundsDueAt(state: PaymentState): number | undefined {
-    if (state.status === 'none') return undefined;
-    const due = Object.values(refundsOf(state))
-      .filter(refundFollowed)
-      .map((refund) =>
-        refundUnfinishedAtDintero(refund)
-          ? Math.min(
-              Date.now() + this.acceptedRefundPause(refund),
-              Math.max(this.refundReviewAt(state.paymentId, refund), Date.now() + this.retryMs),
-            )
-          : this.unsettledRefundDueAt(state.paymentId, refund),
-      );
-    return due.length > 0 ? Math.min(...due) : undefined;
-  }
-
-  /**
-   * A refund with no outcome, not accepted: looked at when its silence becomes a no (not sooner than the retry pause).
-   * One whose call went unanswered (`unknown`) is asked about before that too, with a growing pause
-   * (`unansweredAskedAgainAt`), and its last look is at that deadline, not a retry pause past it. Other refunds
-   * without an outcome are brought forward by the command service's answer (`DuePayments`).
-   */
-  private unsettledRefundDueAt(paymentId: string, refund: Refund): number {
-    const now = Date.now();
-    const silence = this.silenceIsNoAt(paymentId, refund);
-    if (refund.status !== 'unknown') return Math.max(silence, now + this.retryMs);
-    const sentAt = Date.parse(refund.submittedAt ?? refund.requestedAt);
-    return unansweredAskedAgainAt(sentAt, silence, now, this.lookSettings);
-  }
-
-  /**
-   * How long before Dintero is asked again about a refund it accepted and has not finished: a quarter of its
-   * age, between the retry pause and five minutes, so that one left unfinished for days costs little.
-   */
-  private acceptedRefundPause(refund: Refund): number {
-    const age = Date.now() - Date.parse(refund.acceptedLateAt ?? refund.requestedAt);
-    return Math.min(Math.max(age / 4, this.retryMs), MAX_RETRY_MS);
-  }
-
-  /**
-   * When Dintero's silence about a refund becomes a no: after the refund's wait, and not before its terminal
-   * claim has lapsed, since the cardholder may be at the terminal until then and a refund made later would
-   * otherwise be booked as failed.
-   */
-  private silenceIsNoAt(paymentId: string, refund: Refund): number {
-    if (refund.status === 'accepted') return Number.POSITIVE_INFINITY;
-    const claim = this.due.openClaims(paymentId).get(refund.claimId);
-    // A refund sent moments ago may be on its way to Dintero still: not before the sender's call has ended.
-    const sent =
-      refund.submittedAt === undefined
-        ? 0
-        : Date.parse(refund.submittedAt) + SEND_START_MARGIN_MS + this.dintero.longestUnsafeCallMs;
-    return Math.max(Date.parse(refund.requestedAt) + this.refundWaitMs, claim?.expiresAt ?? 0, sent);
   }
 
   /** Releases a claim the reconciler found to be over (its session ended, or nothing was recorded behind it). */
