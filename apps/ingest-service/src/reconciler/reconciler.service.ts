@@ -1,11 +1,4 @@
-import {
-  HttpException,
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import {
   DINTERO_CLIENT,
   DinteroRejectedError,
@@ -18,15 +11,12 @@ import { NATS_CONNECTION, natsAway } from '@app/messaging';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   isOpen,
-  MAX_PROBLEM_LENGTH,
   operationDecider,
   operationStream,
   knownClaims,
-  refundFollowed,
   instantOf,
   paymentDecider,
   paymentStream,
-  type EndedOrCapturedPayment,
   type DinteroErrorKind,
   type OpenPayment,
   type PaymentState,
@@ -44,9 +34,10 @@ import {
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
 import { PaymentFacts } from '../facts/payment-facts.service';
 import { DuePayments } from './due-payments';
-import { nextLook, reviewAtOf, sessionReviewAt, type LookSettings } from './next-look';
+import { nextLook, type LookSettings } from './next-look';
 import { CONTEXT, logIds } from './reconciler-context';
 import { RefundLooks } from './refund-looks';
+import { ReviewFlags } from './review-flags';
 import { CheckpointKeeper } from '../checkpoints/checkpoint-keeper';
 import { RECONCILER_CHECKPOINT, type ReconcilerSnapshot } from './reconciler-checkpoints';
 import { ourOrigin } from '../webhook/our-callback-url';
@@ -73,11 +64,10 @@ const MAX_RETRY_MS = 5 * 60_000;
 export class ReconcilerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ReconcilerService.name);
   private readonly due: DuePayments;
-  /** Since when each payment's looks have failed, one after another (a look that settles clears it). */
-  private readonly failingSince = new Map<string, number>();
   private readonly metrics: PaymentMetrics;
   private readonly refundSweep: RefundSweep;
   private readonly refunds: RefundLooks;
+  private readonly flags: ReviewFlags;
   private follower: LogFollower | undefined;
   private leases: SettleLeases | undefined;
   private checkpoints: CheckpointKeeper<ReconcilerSnapshot> | undefined;
@@ -112,6 +102,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       this.metrics,
       this.logger,
     );
+    this.flags = new ReviewFlags(() => this.lookSettings, store, facts, this.refunds, this.metrics, this.logger);
     this.refundSweep = new RefundSweep(
       {
         everyMs: config.reconcilerRefundSweepMinutes * 60_000,
@@ -260,9 +251,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       1,
       Math.floor((this.config.reconcilerMaxPerSecond * this.config.reconcilerIntervalMs) / 1000),
     );
-    // Payments no longer due (settled by a delivery since) are not failing any more: memory follows the open ones.
-    for (const paymentId of this.failingSince.keys())
-      if (this.due.dueAt(paymentId) === undefined) this.failingSince.delete(paymentId);
+    this.flags.forgetUnless((paymentId) => this.due.dueAt(paymentId) !== undefined);
     // The refund sweep's share first: due payments taking the whole budget round after round would starve it.
     const due = this.due.takeDue(Date.now(), budget - this.refundSweep.reserve(budget, Date.now()));
     for (const paymentId of due) {
@@ -276,14 +265,13 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       }
       try {
         await this.settle(paymentId);
-        this.failingSince.delete(paymentId);
+        this.flags.settled(paymentId);
         await this.holdUntilNextLook(paymentId);
       } catch (error) {
         this.metrics.reconciler.inc({ result: 'failed' });
         // Dintero or the log unreachable, or an answer this engine cannot take: try again later, less and less
         // often, nothing is lost; past the review deadline, a person is told.
-        if (!this.failingSince.has(paymentId)) this.failingSince.set(paymentId, Date.now());
-        await this.settleFailed(paymentId, error);
+        await this.flags.failed(paymentId, error);
         this.due.retry(paymentId, Date.now(), { baseMs: this.retryMs, maxMs: MAX_RETRY_MS });
         await this.holdUntilNextLook(paymentId);
       }
@@ -309,7 +297,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     if (isOpen(settled)) {
       this.metrics.reconciler.inc({ result: 'still_open' });
       await this.releaseUnknown(settled, sessionEnded);
-      await this.flagIfDue(settled);
+      await this.flags.flagIfDue(settled);
       this.logger.log(logIds(settled), 'still open at Dintero');
       this.due.retry(paymentId, Date.now(), nextLook(settled, Date.now(), this.lookSettings));
       return;
@@ -338,107 +326,6 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   private async releaseUnknown(payment: OpenPayment, sessionEnded: boolean): Promise<void> {
     if (payment.status !== 'outcome_unknown' || payment.unknownSince === undefined || !sessionEnded) return;
     await this.release(payment.paymentId, payment.terminalId, payment.claimId, payment.storeId);
-  }
-
-  /** Hands a payment due for a person (`reviewAt`) to one, once. The payment stays open, and Dintero is still asked. */
-  private async flagIfDue(payment: OpenPayment): Promise<void> {
-    const reviewAt = reviewAtOf(payment, this.lookSettings);
-    if (reviewAt === undefined || payment.flaggedForReviewAt !== undefined || Date.now() < reviewAt) return;
-    const { recorded } = await this.facts.flagForReview(payment.paymentId, CONTEXT);
-    if (recorded.length === 0) return;
-    this.metrics.flaggedForReview.inc();
-    const { transactionId, status } = payment;
-    if (status === 'outcome_unknown')
-      this.logger.warn(
-        { ...logIds(payment), transactionId, since: payment.unknownSince },
-        'outcome still unknown at Dintero: flagged for a person',
-      );
-    else
-      this.logger.warn(
-        { ...logIds(payment), transactionId, status, expiredAt: payment.expiresAt },
-        'the session is over but Dintero has not ended its transaction: flagged for a person',
-      );
-  }
-
-  /**
-   * A look that failed, said with the payment's store and terminal when the log can tell them. An open payment the
-   * reconciler has failed to settle for three pauses or more, `RECONCILER_REVIEW_AFTER_SECONDS` after its session
-   * (and the grace) ended, is handed to a person, once: Dintero answers with a status this engine does not know, a
-   * transaction that names another payment, no such transaction; or cannot be reached. Each would otherwise be
-   * asked about for good, with nobody told.
-   */
-  private async settleFailed(paymentId: string, error: unknown): Promise<void> {
-    let state: PaymentState | undefined;
-    try {
-      ({ state } = await readState(this.store, paymentStream(paymentId), paymentDecider));
-    } catch {
-      // The log out of reach too: said without the payment's store and terminal, and flagged at a later look.
-    }
-    const ids = state && state.status !== 'none' ? { storeId: state.storeId, terminalId: state.terminalId } : {};
-    this.logger.warn(
-      { correlationId: CONTEXT.correlationId, err: error, paymentId, ...ids },
-      'could not settle the payment yet',
-    );
-    if (state && state.status !== 'none' && !isOpen(state) && Object.values(state.refunds).some(refundFollowed))
-      await this.flagRefundsIfUnsettleable(state, error);
-    else if (state && !isOpen(state)) this.failingSince.delete(paymentId);
-    if (state && isOpen(state)) await this.flagIfUnsettleable(state, error);
-  }
-
-  /**
-   * The refunds without an outcome of a payment the reconciler has failed to settle for three pauses or more, each
-   * past its review deadline (`refundReviewAt`): handed to a person, once, with what stopped the reconciler.
-   */
-  private async flagRefundsIfUnsettleable(payment: EndedOrCapturedPayment, error: unknown): Promise<void> {
-    if (!this.failingForLong(payment.paymentId)) return;
-    for (const refund of Object.values(payment.refunds)) {
-      if (Date.now() < this.refunds.reviewAt(payment.paymentId, refund)) continue;
-      try {
-        await this.refunds.flag(payment, refund, problemOf(error));
-      } catch (flagError) {
-        const { paymentId, storeId } = payment;
-        this.logger.warn(
-          {
-            correlationId: CONTEXT.correlationId,
-            err: flagError,
-            paymentId,
-            refundId: refund.refundId,
-            storeId,
-            terminalId: refund.terminalId,
-          },
-          'could not flag an unsettleable refund yet',
-        );
-      }
-    }
-  }
-
-  /**
-   * Whether the payment's looks have failed for three retry pauses or more, not once: a single refusal past a review
-   * deadline (a 503, a busy log) would give the payment or refund the reason `not_settleable` for good, where its
-   * next look might have flagged it for what it is.
-   */
-  private failingForLong(paymentId: string): boolean {
-    return Date.now() - (this.failingSince.get(paymentId) ?? Date.now()) >= 3 * this.retryMs;
-  }
-
-  private async flagIfUnsettleable(state: OpenPayment, error: unknown): Promise<void> {
-    const { paymentId } = state;
-    try {
-      if (state.flaggedForReviewAt !== undefined) return;
-      const reviewAt = sessionReviewAt(state, this.lookSettings);
-      if (Date.now() < reviewAt || !this.failingForLong(paymentId)) return;
-      const problem = problemOf(error);
-      const { recorded } = await this.facts.flagForReview(paymentId, CONTEXT, problem);
-      if (recorded.length === 0) return;
-      this.metrics.flaggedForReview.inc();
-      const { transactionId, status } = state;
-      this.logger.warn(
-        { ...logIds(state), transactionId, status, expiredAt: state.expiresAt, problem },
-        'the reconciler cannot settle the payment with Dintero: flagged for a person',
-      );
-    } catch (flagError) {
-      this.logger.warn({ ...logIds(state), err: flagError }, 'could not flag an unsettleable payment yet');
-    }
   }
 
   /** Asks Dintero: the session and its transaction, or, without a session, transactions by our reference. */
@@ -558,14 +445,4 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     }
     return next;
   }
-}
-
-/**
- * What stopped the reconciler, in a line for a person: a refusal's own detail (the engine's HTTP errors carry it in
- * their body), else the error's message. Dintero's error texts reach here scrubbed of credentials (`@app/dintero`).
- */
-function problemOf(error: unknown): string {
-  const detail = error instanceof HttpException ? (error.getResponse() as { detail?: unknown }).detail : undefined;
-  const text = typeof detail === 'string' ? detail : error instanceof Error ? error.message : String(error);
-  return text.length > MAX_PROBLEM_LENGTH ? `${text.slice(0, MAX_PROBLEM_LENGTH - 1)}…` : text || 'no answer';
 }
