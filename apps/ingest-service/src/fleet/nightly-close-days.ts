@@ -162,6 +162,9 @@ export function outOfUseAtCloseTime(index: NightlyCloseIndex, settings: CloseDay
  */
 export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySettings, now: number, lookBackFrom: string) {
   const missed: MissedTerminalDay[] = [];
+  // No further back than the index holds the traces of (`prunedTo`): pruned to a later day (by an instance set to look
+  // back fewer days, whose checkpoint this one restored), a day before it closed would be taken for one never closed.
+  const firstDay = index.prunedTo !== undefined && index.prunedTo > lookBackFrom ? index.prunedTo : lookBackFrom;
   // By schedule, the days looked back over before the due one, built again only when the due day or the first day
   // looked at moves (or a store takes a schedule no store had): those of schedules no store has now are dropped.
   const held = index.schedules;
@@ -175,9 +178,9 @@ export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySetting
       const due = dueClose(timeZone, endOfDayTime, now).businessDay;
       const before = held.get(key);
       schedule =
-        before?.due === due && before.from === lookBackFrom
+        before?.due === due && before.from === firstDay
           ? before
-          : { due, from: lookBackFrom, days: daysBefore(due, lookBackFrom, timeZone, endOfDayTime) };
+          : { due, from: firstDay, days: daysBefore(due, firstDay, timeZone, endOfDayTime) };
       index.schedules.set(key, schedule);
     }
     const { days } = schedule;
@@ -188,7 +191,7 @@ export function missedCloses(index: NightlyCloseIndex, settings: CloseDaySetting
       // Out of use since before the days looked back over (from the first's close time before, in any time zone: its
       // periods in use forgotten): no day of its to look at.
       const since = index.use.since(terminalKey);
-      if (since === undefined || !index.use.inUseSince(terminalKey, lookBackStart(lookBackFrom))) continue;
+      if (since === undefined || !index.use.inUseSince(terminalKey, lookBackStart(firstDay))) continue;
       // Looked at newest first, up to the terminal's latest day with a trace (or the last before it was first in use,
       // of its periods kept), over every period it was in use (before a reactivation too); given up oldest first, so
       // that a give-up, a trace itself, never hides an earlier day from the next round.

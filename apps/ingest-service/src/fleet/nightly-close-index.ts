@@ -104,6 +104,13 @@ export class NightlyCloseIndex {
    */
   readonly loggedCloses = new Map<string, CloseAttempt>();
   readonly closeOf = new Map<string, { readonly key: string; readonly attempt: number }>();
+  /**
+   * The first day whose look for missed days the index still holds what it needs of (`prune`): the latest
+   * `lookBackFrom` it was pruned to, by this instance or by the one whose checkpoint it restored, which may have been
+   * set to look back fewer days (`NIGHTLY_CLOSE_LOOK_BACK_DAYS`). Before it, the days with a trace are forgotten, and a
+   * day the nightly close closed would be taken for one it never closed: `missedCloses` looks no further back.
+   */
+  prunedTo: string | undefined;
 
   onEvent(record: RecordedEvent): void {
     const known = asDomainEvent(record);
@@ -251,9 +258,15 @@ export class NightlyCloseIndex {
 
   /**
    * Forgets closes of days long past, so that memory stays bounded by the fleet, not by its history: closes before
-   * `oldest` (the days kept), and what the look for missed days needs before `lookBackFrom`.
+   * `oldest` (the days kept), and what the look for missed days needs before `lookBackFrom`, or before the first day
+   * it was pruned to already, if that is later (`prunedTo`).
    */
   prune(oldest: string, lookBackFrom: string): void {
+    if (this.prunedTo === undefined || lookBackFrom > this.prunedTo) this.prunedTo = lookBackFrom;
+    this.pruneBefore(oldest, this.prunedTo);
+  }
+
+  private pruneBefore(oldest: string, lookBackFrom: string): void {
     for (const closes of this.bothCloses)
       for (const [key, close] of closes) if (close.businessDay < oldest) closes.delete(key);
     for (const [operationId, { key }] of this.closeOf) if (!this.closes.has(key)) this.closeOf.delete(operationId);

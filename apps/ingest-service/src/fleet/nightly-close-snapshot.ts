@@ -11,13 +11,13 @@ import type { UsePeriodsSnapshot } from './terminal-use-periods';
  * an older snapshot would miss, and the log is followed from its start once, as at a first start. Version 1 kept the
  * pause before a failed close's next attempt as worked out under the saving instance's `NIGHTLY_CLOSE_RETRY_SECONDS`,
  * with those settings beside it, and was passed over by an instance set otherwise; version 2 keeps when the attempt
- * ended (`CloseAttempt.endedAt`) and no setting.
+ * ended (`CloseAttempt.endedAt`) and no setting. Version 3 keeps the first day the index was pruned to (`prunedTo`).
  */
 export const NIGHTLY_CLOSE_CHECKPOINT: CheckpointKind = {
   name: 'nightly close',
   store: (names) => names.objectStores.nightlyClose,
   object: 'index',
-  version: 2,
+  version: 3,
 };
 
 /** What the checkpoint keeps of the index. */
@@ -35,6 +35,8 @@ export interface NightlyCloseSnapshot {
     readonly handCloseAskedAt: readonly (readonly [string, number])[];
     readonly closes: readonly (readonly [string, CloseAttempt])[];
     readonly closeOf: readonly (readonly [string, { readonly key: string; readonly attempt: number }])[];
+    /** `NightlyCloseIndex.prunedTo`: absent when the index was never pruned. */
+    readonly prunedTo?: string;
   };
 }
 
@@ -62,6 +64,7 @@ export function snapshotOf(index: NightlyCloseIndex): NightlyCloseSnapshot {
       closes: [...index.loggedCloses],
       // Which close each operation is, of those the log has: one written ahead of the log followed is read again.
       closeOf: [...index.closeOf].filter(([, { key }]) => index.loggedCloses.has(key)),
+      ...(index.prunedTo === undefined ? {} : { prunedTo: index.prunedTo }),
     },
   };
 }
@@ -89,4 +92,5 @@ export function restoreInto(index: NightlyCloseIndex, { index: snapshot }: Night
   refill(index.closes, snapshot.closes);
   refill(index.loggedCloses, snapshot.closes);
   refill(index.closeOf, snapshot.closeOf);
+  index.prunedTo = snapshot.prunedTo;
 }

@@ -1,0 +1,94 @@
+import { addDays } from '@app/payment-domain';
+import { logOfEvents } from '../../../test/support/recorded-events';
+import { closeOperationId, closeTime } from '../src/fleet/close-schedule';
+import { missedCloses } from '../src/fleet/nightly-close-days';
+import { CORRELATION_ID, KEEP_DAYS_MS, NightlyCloseIndex } from '../src/fleet/nightly-close-index';
+import { restoreInto, snapshotOf } from '../src/fleet/nightly-close-snapshot';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const SETTINGS = { spreadMs: 0, maxAttempts: 2 };
+const NOW = Date.parse('2026-11-20T12:00:00Z');
+const OLDEST = new Date(NOW - KEEP_DAYS_MS).toISOString().slice(0, 10);
+const lookBackFrom = (days: number) => new Date(NOW - days * DAY).toISOString().slice(0, 10);
+const TIME_ZONE = 'UTC';
+const END_OF_DAY = '22:00';
+const iso = (instant: number) => new Date(instant).toISOString();
+
+/**
+ * A store whose nightly close closed T-1 every night up to the 13th, and was switched off from then until the morning
+ * of the 19th (the day due now): the 14th to the 18th were none of its, and nothing is missed.
+ */
+function folded(index: NightlyCloseIndex): NightlyCloseIndex {
+  const event = logOfEvents();
+  const storeId = 'store';
+  const terminalId = 'T-1';
+  const registeredAt = iso(NOW - 30 * DAY);
+  const records = [
+    event('nightly-close-switch', 'NightlyCloseSwitched', { enabled: true, at: registeredAt }),
+    event(`store-${storeId}`, 'StoreRegistered', {
+      storeId,
+      name: storeId,
+      payoutDestinationId: 'seller-1',
+      timeZone: TIME_ZONE,
+      endOfDayTime: END_OF_DAY,
+      at: registeredAt,
+    }),
+    event(`store-${storeId}`, 'TerminalRegistered', { storeId, terminalId, at: registeredAt }),
+  ];
+  for (let day = '2026-10-22'; day <= '2026-11-13'; day = addDays(day, 1)) {
+    const operationId = closeOperationId(storeId, terminalId, day, 1);
+    const at = closeTime(day, END_OF_DAY, TIME_ZONE);
+    records.push(
+      event(`operation-${operationId}`, 'OperationRequested', {
+        operationId,
+        storeId,
+        terminalId,
+        dinteroTerminalId: terminalId,
+        operation: 'end_of_day',
+        claimId: operationId,
+        requestedBy: CORRELATION_ID,
+        requestedAt: iso(at),
+        expiresAt: iso(at + 900_000),
+        businessDay: day,
+      }),
+      event(`operation-${operationId}`, 'OperationCompleted', {
+        operationId,
+        dinteroOperationId: `d-${operationId}`,
+        at: iso(at + 60_000),
+      }),
+    );
+  }
+  records.push(
+    event('nightly-close-switch', 'NightlyCloseSwitched', {
+      enabled: false,
+      at: iso(closeTime('2026-11-13', END_OF_DAY, TIME_ZONE) + HOUR),
+    }),
+    event('nightly-close-switch', 'NightlyCloseSwitched', { enabled: true, at: '2026-11-19T09:00:00Z' }),
+  );
+  for (const record of records) index.onEvent(record);
+  return index;
+}
+
+/** The missed days the service gives up: those the nightly close was in service for (`missedReason`). */
+function givenUp(index: NightlyCloseIndex, lookBackDays: number): string[] {
+  return missedCloses(index, SETTINGS, NOW, lookBackFrom(lookBackDays))
+    .filter(({ closeAt, nextCloseAt }) => index.inService.forDay(closeAt, nextCloseAt))
+    .map(({ businessDay }) => businessDay);
+}
+
+describe('the nightly close’s index, pruned under another NIGHTLY_CLOSE_LOOK_BACK_DAYS', () => {
+  it('gives up no day closed, restored from a checkpoint pruned to fewer days back than this instance looks', () => {
+    const fromTheStart = folded(new NightlyCloseIndex());
+    fromTheStart.prune(OLDEST, lookBackFrom(7));
+    expect(givenUp(fromTheStart, 7)).toEqual([]);
+
+    // Saved by an instance looking 3 days back, restored by one looking 7 (or by itself, restarted with 7).
+    const saver = folded(new NightlyCloseIndex());
+    saver.prune(OLDEST, lookBackFrom(3));
+    const restored = new NightlyCloseIndex();
+    restoreInto(restored, JSON.parse(JSON.stringify(snapshotOf(saver))));
+    restored.prune(OLDEST, lookBackFrom(7));
+    expect(givenUp(restored, 7)).toEqual([]);
+  });
+});
