@@ -3,7 +3,7 @@ import { logOfEvents } from '../../../test/support/recorded-events';
 import { closeOperationId, closeTime } from '../src/fleet/close-schedule';
 import { missedCloses } from '../src/fleet/nightly-close-days';
 import { CORRELATION_ID, KEEP_DAYS_MS, NightlyCloseIndex } from '../src/fleet/nightly-close-index';
-import { restoreInto, snapshotOf } from '../src/fleet/nightly-close-snapshot';
+import { restoreInto, snapshotOf, type NightlyCloseSnapshot } from '../src/fleet/nightly-close-snapshot';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -87,7 +87,7 @@ describe('the nightly close’s index, pruned under another NIGHTLY_CLOSE_LOOK_B
     const saver = folded(new NightlyCloseIndex());
     saver.prune(OLDEST, lookBackFrom(3));
     const restored = new NightlyCloseIndex();
-    restoreInto(restored, JSON.parse(JSON.stringify(snapshotOf(saver))));
+    restoreInto(restored, JSON.parse(JSON.stringify(snapshotOf(saver))) as NightlyCloseSnapshot);
     restored.prune(OLDEST, lookBackFrom(7));
     expect(givenUp(restored, 7)).toEqual([]);
   });
