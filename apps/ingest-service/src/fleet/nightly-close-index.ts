@@ -25,7 +25,9 @@ export const KEEP_DAYS_MS = 3 * 86_400_000;
  * `onEvent`): the stores and their terminals, when each was in use, the closes made and given up, and what the look
  * for missed days needs. The service acts on it; it does no I/O, and reads no clock. Nor does it read the
  * configuration: the same log folds to the same index on every instance, whatever its settings, which apply where
- * the index is asked (`nextAttempt`, `giveUpReason`).
+ * the index is asked (`nextAttempt`, `giveUpReason`). But for its prune, which forgets what the look for missed days
+ * needs before the days the pruning instance looks back over (`NIGHTLY_CLOSE_LOOK_BACK_DAYS`): it keeps which day that
+ * was (`prunedTo`), and the look goes back no further.
  */
 export class NightlyCloseIndex {
   readonly stores = new Map<string, StoreState>();
