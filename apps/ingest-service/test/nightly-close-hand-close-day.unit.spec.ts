@@ -1,4 +1,5 @@
 import { addDays, storeDayAt } from '@app/payment-domain';
+import { nightlyCloseEvents } from '../../../test/support/nightly-close-events';
 import { logOfEvents } from '../../../test/support/recorded-events';
 import { closeTime } from '../src/fleet/close-schedule';
 import { missedCloses, outOfUseAtCloseTime } from '../src/fleet/nightly-close-days';
@@ -25,58 +26,28 @@ interface Night {
 
 /** The index of a store registered long before the day, no nightly close made of it (the engine down then). */
 function indexOf({ timeZone, endOfDayTime, day, paidAt, handClosedAt, deactivatedAt }: Night) {
-  const event = logOfEvents();
+  const log = nightlyCloseEvents(logOfEvents());
   const storeId = 'store';
   const terminalId = 'T-1';
-  const registeredAt = iso(closeTime(day, endOfDayTime, timeZone) - 30 * DAY);
-  const operationId = 'by-hand';
+  const registeredAt = closeTime(day, endOfDayTime, timeZone) - 30 * DAY;
   const index = new NightlyCloseIndex();
   for (const record of [
-    event(`store-${storeId}`, 'StoreRegistered', {
-      storeId,
-      name: storeId,
-      payoutDestinationId: 'seller-1',
-      timeZone,
-      endOfDayTime,
-      at: registeredAt,
-    }),
-    event(`store-${storeId}`, 'TerminalRegistered', { storeId, terminalId, at: registeredAt }),
+    log.storeRegistered(storeId, timeZone, endOfDayTime, registeredAt),
+    log.terminalRegistered(storeId, terminalId, registeredAt),
     ...paidAt.flatMap((at) => [
-      event(`terminal-${terminalId}`, 'TerminalClaimed', {
-        terminalId,
-        storeId,
-        claimId: `pay-${at}`,
-        kind: 'payment',
-        paymentId: `pay-${at}`,
-        claimedAt: iso(at),
-        expiresAt: iso(at + 300_000),
-      }),
-      event(`terminal-${terminalId}`, 'TerminalReleased', {
-        terminalId,
-        claimId: `pay-${at}`,
-        reason: 'finished',
-        at: iso(at + MINUTE),
-      }),
+      log.claimed(storeId, terminalId, `pay-${at}`, at),
+      log.released(terminalId, `pay-${at}`, at + MINUTE),
     ]),
     ...(deactivatedAt === undefined
       ? []
-      : [event(`store-${storeId}`, 'TerminalDeactivated', { storeId, terminalId, at: iso(deactivatedAt) })]),
-    event(`operation-${operationId}`, 'OperationRequested', {
-      operationId,
+      : [log.terminalUse('TerminalDeactivated', storeId, terminalId, deactivatedAt)]),
+    ...log.endOfDay({
+      operationId: 'by-hand',
       storeId,
       terminalId,
-      dinteroTerminalId: terminalId,
-      operation: 'end_of_day',
-      claimId: operationId,
-      requestedBy: 'pos',
-      requestedAt: iso(handClosedAt),
-      expiresAt: iso(handClosedAt + 900_000),
       businessDay: storeDayAt(iso(handClosedAt), timeZone, endOfDayTime),
-    }),
-    event(`operation-${operationId}`, 'OperationCompleted', {
-      operationId,
-      dinteroOperationId: `d-${operationId}`,
-      at: iso(handClosedAt + MINUTE),
+      requestedBy: 'pos',
+      requestedAt: handClosedAt,
     }),
   ])
     index.onEvent(record);

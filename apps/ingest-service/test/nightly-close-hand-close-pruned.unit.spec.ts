@@ -1,4 +1,5 @@
 import { addDays } from '@app/payment-domain';
+import { nightlyCloseEvents } from '../../../test/support/nightly-close-events';
 import { logOfEvents } from '../../../test/support/recorded-events';
 import { closeTime } from '../src/fleet/close-schedule';
 import { missedCloses } from '../src/fleet/nightly-close-days';
@@ -22,41 +23,24 @@ const iso = (instant: number) => new Date(instant).toISOString();
  */
 describe('the closes by hand the nightly close’s index keeps', () => {
   function indexOf() {
-    const event = logOfEvents();
+    const log = nightlyCloseEvents(logOfEvents());
     const storeId = 'oslo';
     const terminalId = 'T-1';
-    const registeredAt = iso(NOW - 30 * DAY);
+    const registeredAt = NOW - 30 * DAY;
     const dayBefore = addDays(LOOK_BACK_FROM, -1);
     // 23:45 in Oslo on the day before the first day looked back over: after that day's close time.
     const askedAt = closeTime(dayBefore, '23:30', 'Europe/Oslo') + 15 * 60_000;
-    const operationId = 'by-hand-1';
     const index = new NightlyCloseIndex();
     for (const record of [
-      event(`store-${storeId}`, 'StoreRegistered', {
-        storeId,
-        name: storeId,
-        payoutDestinationId: 'seller-1',
-        timeZone: 'Europe/Oslo',
-        endOfDayTime: '23:30',
-        at: registeredAt,
-      }),
-      event(`store-${storeId}`, 'TerminalRegistered', { storeId, terminalId, at: registeredAt }),
-      event(`operation-${operationId}`, 'OperationRequested', {
-        operationId,
+      log.storeRegistered(storeId, 'Europe/Oslo', '23:30', registeredAt),
+      log.terminalRegistered(storeId, terminalId, registeredAt),
+      ...log.endOfDay({
+        operationId: 'by-hand-1',
         storeId,
         terminalId,
-        dinteroTerminalId: terminalId,
-        operation: 'end_of_day',
-        claimId: operationId,
-        requestedBy: 'pos',
-        requestedAt: iso(askedAt),
-        expiresAt: iso(askedAt + 900_000),
         businessDay: dayBefore,
-      }),
-      event(`operation-${operationId}`, 'OperationCompleted', {
-        operationId,
-        dinteroOperationId: `d-${operationId}`,
-        at: iso(askedAt + 60_000),
+        requestedBy: 'pos',
+        requestedAt: askedAt,
       }),
     ])
       index.onEvent(record);

@@ -1,4 +1,5 @@
 import { addDays } from '@app/payment-domain';
+import { nightlyCloseEvents } from '../../../test/support/nightly-close-events';
 import { logOfEvents } from '../../../test/support/recorded-events';
 import { closeOperationId, closeTime } from '../src/fleet/close-schedule';
 import { missedCloses } from '../src/fleet/nightly-close-days';
@@ -13,58 +14,35 @@ const OLDEST = new Date(NOW - KEEP_DAYS_MS).toISOString().slice(0, 10);
 const lookBackFrom = (days: number) => new Date(NOW - days * DAY).toISOString().slice(0, 10);
 const TIME_ZONE = 'UTC';
 const END_OF_DAY = '22:00';
-const iso = (instant: number) => new Date(instant).toISOString();
 
 /**
  * A store whose nightly close closed T-1 every night up to the 13th, and was switched off from then until the morning
  * of the 19th (the day due now): the 14th to the 18th were none of its, and nothing is missed.
  */
 function folded(index: NightlyCloseIndex): NightlyCloseIndex {
-  const event = logOfEvents();
+  const log = nightlyCloseEvents(logOfEvents());
   const storeId = 'store';
   const terminalId = 'T-1';
-  const registeredAt = iso(NOW - 30 * DAY);
+  const registeredAt = NOW - 30 * DAY;
   const records = [
-    event('nightly-close-switch', 'NightlyCloseSwitched', { enabled: true, at: registeredAt }),
-    event(`store-${storeId}`, 'StoreRegistered', {
-      storeId,
-      name: storeId,
-      payoutDestinationId: 'seller-1',
-      timeZone: TIME_ZONE,
-      endOfDayTime: END_OF_DAY,
-      at: registeredAt,
-    }),
-    event(`store-${storeId}`, 'TerminalRegistered', { storeId, terminalId, at: registeredAt }),
+    log.switched(true, registeredAt),
+    log.storeRegistered(storeId, TIME_ZONE, END_OF_DAY, registeredAt),
+    log.terminalRegistered(storeId, terminalId, registeredAt),
   ];
-  for (let day = '2026-10-22'; day <= '2026-11-13'; day = addDays(day, 1)) {
-    const operationId = closeOperationId(storeId, terminalId, day, 1);
-    const at = closeTime(day, END_OF_DAY, TIME_ZONE);
+  for (let day = '2026-10-22'; day <= '2026-11-13'; day = addDays(day, 1))
     records.push(
-      event(`operation-${operationId}`, 'OperationRequested', {
-        operationId,
+      ...log.endOfDay({
+        operationId: closeOperationId(storeId, terminalId, day, 1),
         storeId,
         terminalId,
-        dinteroTerminalId: terminalId,
-        operation: 'end_of_day',
-        claimId: operationId,
-        requestedBy: CORRELATION_ID,
-        requestedAt: iso(at),
-        expiresAt: iso(at + 900_000),
         businessDay: day,
-      }),
-      event(`operation-${operationId}`, 'OperationCompleted', {
-        operationId,
-        dinteroOperationId: `d-${operationId}`,
-        at: iso(at + 60_000),
+        requestedBy: CORRELATION_ID,
+        requestedAt: closeTime(day, END_OF_DAY, TIME_ZONE),
       }),
     );
-  }
   records.push(
-    event('nightly-close-switch', 'NightlyCloseSwitched', {
-      enabled: false,
-      at: iso(closeTime('2026-11-13', END_OF_DAY, TIME_ZONE) + HOUR),
-    }),
-    event('nightly-close-switch', 'NightlyCloseSwitched', { enabled: true, at: '2026-11-19T09:00:00Z' }),
+    log.switched(false, closeTime('2026-11-13', END_OF_DAY, TIME_ZONE) + HOUR),
+    log.switched(true, Date.parse('2026-11-19T09:00:00Z')),
   );
   for (const record of records) index.onEvent(record);
   return index;

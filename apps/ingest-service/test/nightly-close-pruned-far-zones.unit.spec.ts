@@ -1,4 +1,6 @@
+import type { RecordedEvent } from '@app/event-store';
 import { addDays, storeDayAt } from '@app/payment-domain';
+import { nightlyCloseEvents } from '../../../test/support/nightly-close-events';
 import { logOfEvents } from '../../../test/support/recorded-events';
 import { closeTime } from '../src/fleet/close-schedule';
 import { dueCloses, missedCloses } from '../src/fleet/nightly-close-days';
@@ -32,62 +34,37 @@ const iso = (instant: number) => new Date(instant).toISOString();
  * begins after that midnight, is unaffected.
  */
 function indexOf(timeZone: string, pruneBetween: boolean) {
-  const event = logOfEvents();
+  const log = nightlyCloseEvents(logOfEvents());
   const storeId = 'store';
   const index = new NightlyCloseIndex();
-  const fold = (...records: ReturnType<typeof event>[]) => records.forEach((record) => index.onEvent(record));
+  const fold = (...records: RecordedEvent[]) => records.forEach((record) => index.onEvent(record));
   const prune = () => (pruneBetween ? index.prune(OLDEST, LOOK_BACK_FROM) : undefined);
   const day = LOOK_BACK_FROM;
   const previousCloseAt = closeTime(addDays(day, -1), END_OF_DAY, timeZone);
   const closeAt = closeTime(day, END_OF_DAY, timeZone);
-  const registeredAt = iso(NOW - 30 * DAY);
-  const claimed = (terminalId: string, claimId: string, at: number) =>
-    event(`terminal-${terminalId}`, 'TerminalClaimed', {
-      terminalId,
-      storeId,
-      claimId,
-      kind: 'payment',
-      paymentId: claimId,
-      claimedAt: iso(at),
-      expiresAt: iso(at + 300_000),
-    });
+  const registeredAt = NOW - 30 * DAY;
   const handClosedAt = previousCloseAt + 14 * HOUR;
   fold(
-    event(`store-${storeId}`, 'StoreRegistered', {
-      storeId,
-      name: storeId,
-      payoutDestinationId: 'seller-1',
-      timeZone,
-      endOfDayTime: END_OF_DAY,
-      at: registeredAt,
-    }),
-    event(`store-${storeId}`, 'TerminalRegistered', { storeId, terminalId: 'T-1', at: registeredAt }),
-    event(`store-${storeId}`, 'TerminalRegistered', { storeId, terminalId: 'T-2', at: registeredAt }),
-    claimed('T-1', 'pay-1', previousCloseAt + 12 * HOUR),
-    event('operation-by-hand', 'OperationRequested', {
+    log.storeRegistered(storeId, timeZone, END_OF_DAY, registeredAt),
+    log.terminalRegistered(storeId, 'T-1', registeredAt),
+    log.terminalRegistered(storeId, 'T-2', registeredAt),
+    log.claimed(storeId, 'T-1', 'pay-1', previousCloseAt + 12 * HOUR),
+    ...log.endOfDay({
       operationId: 'by-hand',
       storeId,
       terminalId: 'T-1',
-      dinteroTerminalId: 'T-1',
-      operation: 'end_of_day',
-      claimId: 'by-hand',
-      requestedBy: 'pos',
-      requestedAt: iso(handClosedAt),
-      expiresAt: iso(handClosedAt + 900_000),
       businessDay: storeDayAt(iso(handClosedAt), timeZone, END_OF_DAY),
-    }),
-    event('operation-by-hand', 'OperationCompleted', {
-      operationId: 'by-hand',
-      dinteroOperationId: 'd-by-hand',
-      at: iso(handClosedAt + MINUTE),
+      requestedBy: 'pos',
+      requestedAt: handClosedAt,
+      completedAt: handClosedAt + MINUTE,
     }),
   );
   prune();
   fold(
-    claimed('T-1', 'pay-2', handClosedAt - MINUTE),
-    event(`store-${storeId}`, 'TerminalDeactivated', { storeId, terminalId: 'T-1', at: iso(handClosedAt + 2 * HOUR) }),
-    event(`store-${storeId}`, 'TerminalDeactivated', { storeId, terminalId: 'T-2', at: iso(closeAt + HOUR) }),
-    event(`store-${storeId}`, 'TerminalReactivated', { storeId, terminalId: 'T-1', at: iso(closeAt + 4 * HOUR) }),
+    log.claimed(storeId, 'T-1', 'pay-2', handClosedAt - MINUTE),
+    log.terminalUse('TerminalDeactivated', storeId, 'T-1', handClosedAt + 2 * HOUR),
+    log.terminalUse('TerminalDeactivated', storeId, 'T-2', closeAt + HOUR),
+    log.terminalUse('TerminalReactivated', storeId, 'T-1', closeAt + 4 * HOUR),
   );
   prune();
   return index;
