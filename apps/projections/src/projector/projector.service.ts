@@ -10,7 +10,7 @@ import {
   type LogMark,
   type RecordedEvent,
 } from '@app/event-store';
-import { NATS_CONNECTION, natsAway, natsNames, PROJECTOR_LEADER_KEY, refuseEngineOfAnotherLog } from '@app/messaging';
+import { NATS_CONNECTION, natsAway, PROJECTOR_LEADER_KEY, refuseEngineOfAnotherLog } from '@app/messaging';
 import {
   LOG_SUBSCRIPTIONS,
   METRICS_REGISTRY,
@@ -22,11 +22,11 @@ import type { Registry } from 'prom-client';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
 import { ReadModelProjector } from '../read-models/read-model.projector';
 import { applyFromLog, type StoreDayReader } from '../read-models/apply-from-log';
-import { stringField } from '../read-models/string-field';
 import { FOLD_VERSION, foldVersionOutdated } from '../read-models/fold-version';
 import type { ActivityItem } from '../read-models/activity';
 import type { Change, StoreDayDoc } from '../read-models/read-model.types';
 import { EventFeed } from './event-feed';
+import { ReadModelPublisher } from './read-model.publisher';
 import { PROJECTED_STREAMS } from './projected-streams';
 import { PaymentIndexBucket } from './payment-index.bucket';
 import { ProjectorLease } from './projector-lease';
@@ -105,13 +105,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    */
   private staleMark: LogMark | undefined;
   private index: PaymentIndexBucket | undefined;
-  private feed: EventFeed | undefined;
-  /**
-   * Every event up to this position went to the feed from this process, in whole batches. Folding again from an
-   * earlier position (a rebuild adopted, KV gone back) does not send those again: JetStream's message ids catch a
-   * repeat only within the feed's duplicate window (15 minutes), and an adoption may come later than that.
-   */
-  private feedThrough = 0n;
+  /** The ends, change subjects and feed of what this instance writes (opened at start). */
+  private publisher: ReadModelPublisher | undefined;
   private follower: LogFollower | undefined;
   /** The identity of the log the checkpoint is a position in (see `logIdentity`). */
   private logId = '';
@@ -325,7 +320,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.buckets = await ReadModelBuckets.open(this.nats, prefix, '', replicas);
     this.index = await PaymentIndexBucket.open(this.nats, prefix, replicas);
     const limits = { maxAgeHours: this.config.feedMaxAgeHours, maxMib: this.config.feedMaxMib };
-    this.feed = await EventFeed.open(this.nats, prefix, limits, replicas);
+    const feed = await EventFeed.open(this.nats, prefix, limits, replicas);
+    this.publisher = new ReadModelPublisher(this.nats, prefix, this.buckets, feed);
     this.logId = await logIdentity(this.store);
     this.lease = await ProjectorLease.open(
       this.nats,
@@ -460,17 +456,17 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         const from = sameLog ? saved.position : 0n;
         // Replacing them, this instance writes documents of its own fold, from nothing.
         this.noteFoldVersion(from, sameLog ? saved.foldVersion : undefined);
-        this.publishEnds(ends);
+        this.publisher!.publishEnds(ends);
         if (sameLog) {
           const put = await buckets.putFenced(documents.filter((change) => BigInt(change.doc.position) > from));
           this.takeNewer(put);
-          this.publishChanges([...put.written, ...put.newer]);
+          this.publisher!.publishChanges([...put.written, ...put.newer]);
         } else {
           // Unfenced (the other log's documents go): only while the lease still holds by this clock.
           if (!this.lease!.holds()) return;
           await buckets.replaceAll(documents);
           this.kvOfThisLog = true;
-          this.publishChanges(documents);
+          this.publisher!.publishChanges(documents);
         }
         for (let after = from; after < upTo && this.lease!.holds();) {
           const page = (await this.store.readAll({ after, limit: 1_000, streamPrefixes: PROJECTED_STREAMS })).filter(
@@ -478,7 +474,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
           );
           if (page.length === 0) break;
           await this.index!.put(page);
-          await this.publishToFeed(page);
+          await this.publisher!.publishToFeed(page);
           after = page[page.length - 1]!.position;
         }
         // Lost meanwhile (a long backlog, a pause): the next holder takes over from KV's checkpoint.
@@ -590,17 +586,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
-   * Publishes documents on their change subjects where NATS does not (buckets an earlier version made, on a
-   * server that cannot add `republish` to them: `ReadModelBuckets.open`). With the documents written, those KV
-   * had newer are published again too: an instance that lost its lease may have written them unpublished.
-   */
-  private publishChanges(changes: readonly Change[]): void {
-    if (this.buckets!.publishedByNats) return;
-    const names = natsNames(this.config.natsPrefix);
-    for (const change of changes) this.nats.publish(changeSubject(names, change), JSON.stringify(change.doc));
-  }
-
-  /**
    * Follows the log from the checkpoint. A drop resubscribes after the last event applied (those not yet
    * flushed are still pending), so the read models neither miss nor repeat an event.
    */
@@ -703,7 +688,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     // Copied bucket to bucket, each published as KV takes it: a long history is never all in memory.
     const copied = (change: Change) => {
       documents += 1;
-      this.publishChanges([change]);
+      this.publisher!.publishChanges([change]);
     };
     await this.buckets!.copyFrom(rebuilt, copied, lockHeld);
     if (!this.lease!.holds()) return this.startFollowing();
@@ -741,23 +726,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     projector.onUnreadable = (unreadable) =>
       this.logger.warn(unreadable, 'an event in the log has a time the read models cannot read: folded as unknown');
     return projector;
-  }
-
-  /**
-   * Each end of a flush on the dashboard's activity subject (before its documents are written: see `flush`): the
-   * dashboard of every instance lists them, an end told twice as one item. Not kept: an open dashboard's list.
-   */
-  private publishEnds(ends: readonly ActivityItem[]): void {
-    const names = natsNames(this.config.natsPrefix);
-    for (const end of ends) this.nats.publish(names.changes.activity(end.storeId), JSON.stringify(end));
-  }
-
-  /** The events of a batch this process has not sent to the feed yet (`feedThrough`), in log order. */
-  private async publishToFeed(events: readonly RecordedEvent[]): Promise<void> {
-    const fresh = events.filter((event) => event.position > this.feedThrough);
-    if (fresh.length === 0) return;
-    await this.feed!.publish(fresh, (event) => this.locate(event));
-    this.feedThrough = fresh[fresh.length - 1]!.position;
   }
 
   private async apply(event: RecordedEvent): Promise<void> {
@@ -817,7 +785,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       try {
         // Before the documents: a crash after them folds the batch again from KV, where each terminal shows only
         // its last end, and tells none of them again. An end told twice is one item to the dashboard.
-        this.publishEnds(ends);
+        this.publisher!.publishEnds(ends);
         const put = await this.buckets!.putFenced(changes.values());
         this.takeNewer(put);
         await this.index!.put(events);
@@ -829,8 +797,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
           this.checkpoint = position;
           return;
         }
-        this.publishChanges([...put.written, ...put.newer]);
-        await this.publishToFeed(events);
+        this.publisher!.publishChanges([...put.written, ...put.newer]);
+        await this.publisher!.publishToFeed(events);
         this.faultPoint('after the feed, before the checkpoint');
         const mark = markOf(events[events.length - 1]!);
         await this.buckets!.saveCheckpoint(position, this.logId, this.adoptions, mark, this.foldVersion);
@@ -870,30 +838,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     if (Math.random() >= this.config.faultRate) return;
     process.stderr.write(`fault point: killed ${where}\n`);
     process.kill(process.pid, 'SIGKILL');
-  }
-
-  /** The store and terminal an event is about, for its feed subject. */
-  private locate(event: RecordedEvent): { storeId: string; terminalId: string } {
-    // A terminal's claims and releases name the terminal's store in their data; their metadata names the request's,
-    // which for a refund at another store's terminal is the payment's store.
-    const terminalFirst = event.streamName.startsWith('terminal-');
-    const of = (name: string) =>
-      (terminalFirst ? stringField(event.data, name) : undefined) ??
-      stringField(event.metadata, name) ??
-      stringField(event.data, name) ??
-      '_';
-    return { storeId: of('storeId'), terminalId: of('terminalId') };
-  }
-}
-
-function changeSubject(names: ReturnType<typeof natsNames>, change: Change): string {
-  switch (change.model) {
-    case 'terminal':
-      return names.changes.terminal(change.doc.storeId, change.doc.terminalId);
-    case 'store':
-      return names.changes.store(change.doc.storeId);
-    case 'store-day':
-      return names.changes.storeDay(change.doc.storeId, change.doc.date);
   }
 }
 
