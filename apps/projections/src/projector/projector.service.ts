@@ -22,7 +22,7 @@ import type { Registry } from 'prom-client';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
 import { ReadModelProjector } from '../read-models/read-model.projector';
 import { applyFromLog, type StoreDayReader } from '../read-models/apply-from-log';
-import { FOLD_VERSION, foldVersionOutdated } from '../read-models/fold-version';
+import { foldVersionOutdated } from '../read-models/fold-version';
 import type { ActivityItem } from '../read-models/activity';
 import type { Change, StoreDayDoc } from '../read-models/read-model.types';
 import { EventFeed } from './event-feed';
@@ -32,7 +32,8 @@ import { PaymentIndexBucket } from './payment-index.bucket';
 import { ProjectorLease } from './projector-lease';
 import { rebuildReadModels, REBUILD_SUFFIX } from '../rebuild/rebuild';
 import { RebuildLock } from '../rebuild/rebuild-lock';
-import { RepairRebuild, type RepairReason } from '../rebuild/repair-rebuild';
+import { RepairRebuild } from '../rebuild/repair-rebuild';
+import { FoldVersionWatch, OLDER_FOLD } from './fold-version.watch';
 import {
   FenceLostError,
   ReadModelBuckets,
@@ -42,14 +43,6 @@ import {
 } from './read-model.buckets';
 
 export { PROJECTED_STREAMS };
-
-/** What `PROJECTIONS_REBUILD_WHEN_OUTDATED`'s rebuild logs. */
-const OLDER_FOLD: RepairReason = {
-  starting: `rebuilding the read models from the log with fold version ${FOLD_VERSION} (PROJECTIONS_REBUILD_WHEN_OUTDATED)`,
-  done: `the read models were rebuilt with fold version ${FOLD_VERSION}: the leader adopts them`,
-  leftToAnother: 'another rebuild runs: the read models of an older fold are left to it',
-  failed: `the rebuild with fold version ${FOLD_VERSION} failed: it is tried again after the pause`,
-};
 
 /**
  * Reads the log from its checkpoint (catch-up, then live), keeps the read models, and after each batch:
@@ -118,10 +111,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private pendingEnds: ActivityItem[] = [];
   /** The adoptions the documents this instance folded on from had been through (`Checkpoint.adoptions`). */
   private adoptions = 0;
-  /** The fold version of the read models in KV as this instance knows it (`Checkpoint.foldVersion`; see `noteFoldVersion`). */
-  private foldVersion: number | undefined = FOLD_VERSION;
-  /** Whether this instance last said the read models were of an older fold (said again only when that changes). */
-  private saidOutdated = false;
   private flushing: Promise<void> = Promise.resolve();
   private flushScheduled = false;
   /** Flushes failed in a row, for the pause before the next try. */
@@ -154,6 +143,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private applying = false;
 
   private readonly metrics: PaymentMetrics;
+  /** The fold version of the read models in KV, as this instance knows it. */
+  private readonly foldVersions: FoldVersionWatch;
   private gauges: NodeJS.Timeout | undefined;
 
   constructor(
@@ -164,6 +155,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     @Inject(LOG_SUBSCRIPTIONS) private readonly subscriptions: LogSubscriptions,
   ) {
     this.metrics = paymentMetrics(registry);
+    this.foldVersions = new FoldVersionWatch(this.metrics, this.logger);
   }
 
   /** Position, lag behind the log's head, busy terminals and closes that disagree, once a second. */
@@ -207,34 +199,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
-   * The fold version of the read models in KV, read from their checkpoint (or made so by replacing them): at
-   * position 0 nothing is folded yet, and this version's fold writes them. Read models of an older fold are said
-   * once (an error, with what to run) and shown by `payments_read_models_outdated`; nothing else changes: they are
-   * served and folded on as they are, until a rebuild is adopted.
-   */
-  private noteFoldVersion(position: bigint, recorded: number | undefined): void {
-    this.foldVersion = position === 0n ? FOLD_VERSION : recorded;
-    const outdated = foldVersionOutdated(position, recorded);
-    this.metrics.readModelsOutdated.set(outdated ? 1 : 0);
-    if (outdated && !this.saidOutdated)
-      this.logger.error(
-        { foldVersion: recorded ?? 'none', currentFoldVersion: FOLD_VERSION },
-        `the read models in KV were folded by fold version ${recorded ?? 'none'}, older than this version's ` +
-          `${FOLD_VERSION}: documents keep their older shape and figures until a rebuild is adopted. Run ` +
-          '`npm run projections:rebuild` (docs/operations.md, "Rebuilding the read models")',
-      );
-    else if (!outdated && this.saidOutdated)
-      this.logger.log({ foldVersion: FOLD_VERSION }, 'the read models in KV are of this version’s fold now');
-    this.saidOutdated = outdated;
-  }
-
-  /**
    * With `PROJECTIONS_REBUILD_WHEN_OUTDATED`, the writer at start rebuilds read models of an older fold itself, once
    * (tried again only should it fail), and adopts the result as any other. Not when a rebuild of this fold waits to be
    * adopted already; refused while another rebuild runs, which is left to write them.
    */
   private async rebuildIfOutdated(): Promise<void> {
-    if (!this.config.rebuildWhenOutdated || !this.saidOutdated || !this.leader) return;
+    if (!this.config.rebuildWhenOutdated || !this.foldVersions.saidOutdated || !this.leader) return;
     const waiting = await this.buckets!.handOver();
     if (waiting && !foldVersionOutdated(1n, waiting.foldVersion)) return;
     this.refold.request();
@@ -354,9 +324,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         { checkpoint: saved.position.toString(), checkpointLogId: saved.logId ?? 'none', logId: this.logId },
         'the read models are of another log: rebuilding them from position 0',
       );
-      this.noteFoldVersion(0n, undefined);
+      this.foldVersions.note(0n, undefined);
     } else {
-      this.noteFoldVersion(saved.position, saved.foldVersion);
+      this.foldVersions.note(saved.position, saved.foldVersion);
       this.checkpoint = saved.position;
       this.stored = saved.position;
       this.adoptions = saved.adoptions ?? 0;
@@ -455,7 +425,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         this.pendingEnds = [];
         const from = sameLog ? saved.position : 0n;
         // Replacing them, this instance writes documents of its own fold, from nothing.
-        this.noteFoldVersion(from, sameLog ? saved.foldVersion : undefined);
+        this.foldVersions.note(from, sameLog ? saved.foldVersion : undefined);
         this.publisher!.publishEnds(ends);
         if (sameLog) {
           const put = await buckets.putFenced(documents.filter((change) => BigInt(change.doc.position) > from));
@@ -484,10 +454,10 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
           // The restored log's checkpoint goes over the one of the log as it was (its position may be past this
           // one's); counted as an adoption, so that an instance holding the old documents folds again from KV.
           this.adoptions = (saved.adoptions ?? 0) + 1;
-          await buckets.resetCheckpoint(upTo, this.logId, this.adoptions, mark, this.foldVersion);
+          await buckets.resetCheckpoint(upTo, this.logId, this.adoptions, mark, this.foldVersions.foldVersion);
           this.staleMark = undefined;
         } else if (upTo > from || !sameLog)
-          await buckets.saveCheckpoint(upTo, this.logId, this.adoptions, mark, this.foldVersion);
+          await buckets.saveCheckpoint(upTo, this.logId, this.adoptions, mark, this.foldVersions.foldVersion);
         this.checkpoint = upTo;
         this.stored = upTo;
         this.leader = true;
@@ -514,8 +484,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     await this.stopFollowing();
     const saved = await this.buckets!.checkpoint();
     this.adoptions = from === 'from-kv' ? (saved.adoptions ?? 0) : 0;
-    if (from === 'from-kv') this.noteFoldVersion(saved.position, saved.foldVersion);
-    else this.noteFoldVersion(0n, undefined);
+    if (from === 'from-kv') this.foldVersions.note(saved.position, saved.foldVersion);
+    else this.foldVersions.note(0n, undefined);
     this.projector = this.tellingEnds(from === 'from-kv' ? await this.projectorFromKv() : new ReadModelProjector());
     this.replacedAtBoot = from === 'from-0';
     this.kvOfThisLog = from === 'from-kv';
@@ -558,7 +528,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         }
         if (saved.logId === this.logId) {
           this.stored = saved.position;
-          this.noteFoldVersion(saved.position, saved.foldVersion);
+          this.foldVersions.note(saved.position, saved.foldVersion);
         }
         if (saved.logId !== this.logId || (saved.adoptions ?? 0) !== this.adoptions) return;
         // Not while an event is being applied: a past day it has just read back (awaiting another) would go again.
@@ -698,7 +668,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     // The rebuild's fold version goes with its documents (none from a rebuild of a version before it was recorded).
     await this.buckets!.resetCheckpoint(position, this.logId, adoptions, undefined, handOver.foldVersion);
     this.adoptions = adoptions;
-    this.noteFoldVersion(position, handOver.foldVersion);
+    this.foldVersions.note(position, handOver.foldVersion);
     // What this instance folded past the rebuild's position is folded again from it: a batch still unwritten
     // (a flush that failed before the copy) is of the documents before, and must not go over the adopted ones.
     this.pending = new Map();
@@ -801,7 +771,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         await this.publisher!.publishToFeed(events);
         this.faultPoint('after the feed, before the checkpoint');
         const mark = markOf(events[events.length - 1]!);
-        await this.buckets!.saveCheckpoint(position, this.logId, this.adoptions, mark, this.foldVersion);
+        await this.buckets!.saveCheckpoint(position, this.logId, this.adoptions, mark, this.foldVersions.foldVersion);
         this.checkpoint = position;
         this.stored = position;
         this.failedFlushes = 0;
