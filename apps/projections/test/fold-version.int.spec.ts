@@ -57,7 +57,7 @@ describe('projections: read models folded by an older fold version', () => {
   const startLeader = async (env: Record<string, string> = {}) => {
     const started = await startProjections({ EVENT_STORE_URL: `sqlite:${file}`, NATS_PREFIX: prefix, ...env });
     app = started;
-    await waitUntil(() => started.get(ProjectorService)['leader'], 15_000, 'the lease');
+    await waitUntil(() => started.get(ProjectorService)['state'].leader, 15_000, 'the lease');
     return started;
   };
   const saidOutdated = () => errors.filter((line) => line.fields.currentFoldVersion !== undefined);
@@ -94,7 +94,7 @@ describe('projections: read models folded by an older fold version', () => {
     const rebuilt = await rebuildReadModels(log, nats, prefix);
     const service = started.get(ProjectorService);
     await waitUntil(
-      async () => (await service['buckets']!.handOver()) === undefined && (await outdatedGauge(started)) === 0,
+      async () => (await service['state'].buckets!.handOver()) === undefined && (await outdatedGauge(started)) === 0,
       15_000,
       'the rebuild adopted',
     );
@@ -120,7 +120,7 @@ describe('projections: read models folded by an older fold version', () => {
     const writer = await startLeader();
     const standby = await startProjections({ EVENT_STORE_URL: `sqlite:${file}`, NATS_PREFIX: prefix });
     try {
-      expect(standby.get(ProjectorService)['leader']).toBe(false);
+      expect(standby.get(ProjectorService)['state'].leader).toBe(false);
       expect(await outdatedGauge(standby)).toBe(1);
       await rebuildReadModels(log, nats, prefix);
       await waitUntil(async () => (await outdatedGauge(writer)) === 0, 15_000, 'the rebuild adopted');

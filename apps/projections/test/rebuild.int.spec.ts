@@ -57,9 +57,13 @@ async function onLeader(engine: Engine, test: (service: ProjectorService) => Pro
   });
   try {
     const service = projections.get(ProjectorService);
-    await waitUntil(() => service['leader'], 15_000, 'the lease');
+    await waitUntil(() => service['state'].leader, 15_000, 'the lease');
     await waitUntil(async () => service.checkpoint >= (await engine.log.headPosition()), 15_000, 'caught up');
-    await waitUntil(async () => (await service['buckets']!.handOver()) === undefined, 15_000, 'the offer adopted');
+    await waitUntil(
+      async () => (await service['state'].buckets!.handOver()) === undefined,
+      15_000,
+      'the offer adopted',
+    );
     await test(service);
   } finally {
     await projections.close();

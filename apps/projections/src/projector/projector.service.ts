@@ -23,10 +23,10 @@ import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.confi
 import { ReadModelProjector } from '../read-models/read-model.projector';
 import { applyFromLog, type StoreDayReader } from '../read-models/apply-from-log';
 import { foldVersionOutdated } from '../read-models/fold-version';
-import type { ActivityItem } from '../read-models/activity';
 import type { Change, StoreDayDoc } from '../read-models/read-model.types';
 import { EventFeed } from './event-feed';
 import { ReadModelPublisher } from './read-model.publisher';
+import { ProjectorState } from './projector.state';
 import { PROJECTED_STREAMS } from './projected-streams';
 import { PaymentIndexBucket } from './payment-index.bucket';
 import { ProjectorLease } from './projector-lease';
@@ -61,64 +61,19 @@ export { PROJECTED_STREAMS };
 @Injectable()
 export class ProjectorService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ProjectorService.name);
-  private projector = this.tellingEnds(new ReadModelProjector());
-  private buckets: ReadModelBuckets | undefined;
-  private lease: ProjectorLease | undefined;
+  /** What the roles below share: the fold, the batch not yet written, the positions, the writing. */
+  private readonly state = new ProjectorState();
   /** How many times this instance took over the writing: with its lease holder, each takeover's name. */
   private takeovers = 0;
-  /** Whether this instance writes the read models (it holds the lease and has taken over). */
-  private leader = false;
   private contending = false;
   /** A takeover under way (`lead`). */
   private leading = false;
   private campaign: NodeJS.Timeout | undefined;
-  /** The checkpoint in KV was of another log at start: this instance folds from 0 and, leading, replaces them. */
-  private replacedAtBoot = false;
-  /** Whether KV holds this log's documents: not while they are another log's (until this instance replaces them). */
-  private kvOfThisLog = true;
-  /**
-   * While this instance folds the log from position 0 (the read models were another log's): how far the log went
-   * when that fold began. Until the fold has applied every projected event up to it, a document it does not hold
-   * may only not be folded yet (`mayLackFolded`); even once it has replaced KV, which it may do before its first event.
-   */
-  private foldingFrom0To: bigint | undefined;
-  /**
-   * The checkpoint up to which this instance, writing, dropped past store days from memory (0: none). KV going
-   * back below it (another instance adopted a rebuild meanwhile) means the documents dropped may be older in KV
-   * than in this fold: `lead` then folds again from KV before writing anything.
-   */
-  private droppedUpTo = 0n;
-  /** Position of the last event applied in memory (written or not). */
-  private folded = 0n;
-  /** That event, while it is the one at `folded` (its mark goes with a checkpoint at its position). */
-  private foldedEvent: RecordedEvent | undefined;
-  /**
-   * The mark of the checkpoint found at boot on an event this log no longer has (it was restored from a backup):
-   * that checkpoint, still in KV, is of the log as it was, and the takeover replaces it and its documents.
-   */
-  private staleMark: LogMark | undefined;
-  private index: PaymentIndexBucket | undefined;
-  /** The ends, change subjects and feed of what this instance writes (opened at start). */
-  private publisher: ReadModelPublisher | undefined;
   private follower: LogFollower | undefined;
-  /** The identity of the log the checkpoint is a position in (see `logIdentity`). */
-  private logId = '';
-  /** The log's head when this instance started: fault points fire only once it has caught up to it. */
-  private bootHead = 0n;
-  private pending = new Map<string, Change>();
-  private pendingEvents: RecordedEvent[] = [];
-  /** The ends the fold told of since the last flush (`ReadModelProjector.onEnds`), for the dashboard. */
-  private pendingEnds: ActivityItem[] = [];
-  /** The adoptions the documents this instance folded on from had been through (`Checkpoint.adoptions`). */
-  private adoptions = 0;
-  private flushing: Promise<void> = Promise.resolve();
   private flushScheduled = false;
   /** Flushes failed in a row, for the pause before the next try. */
   private failedFlushes = 0;
-  private stopped = false;
   private adopting: Promise<void> = Promise.resolve();
-  /** Whether a rebuild's documents are being copied into the live buckets now. */
-  private copying = false;
   private stopWatching: () => void = () => undefined;
   /** A rebuild in this process, as `npm run projections:rebuild` runs it, until `signal` stops it. */
   private readonly rebuildHere = (signal: AbortSignal) =>
@@ -131,16 +86,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private readonly repair = new RepairRebuild(this.rebuildHere, this.logger);
   /** The rebuild started when the read models are of an older fold (`PROJECTIONS_REBUILD_WHEN_OUTDATED`). */
   private readonly refold = new RepairRebuild(this.rebuildHere, this.logger, undefined, OLDER_FOLD);
-  /** Position of the last event whose effects are all durable and published (a standby: folded). */
-  checkpoint = 0n;
-  /**
-   * The checkpoint of this log last read from KV or written there by this instance: the position the read models
-   * in KV reflect, as far as this instance knows, for the gauges. Unlike `checkpoint` it never moves on a fold that
-   * was not written (a standby's, or a leader's whose lease ran out while NATS was away).
-   */
-  private stored = 0n;
-  /** An event is being applied (its past days maybe read back, awaiting others): no standby retires days meanwhile. */
-  private applying = false;
 
   private readonly metrics: PaymentMetrics;
   /** The fold version of the read models in KV, as this instance knows it. */
@@ -156,23 +101,25 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   ) {
     this.metrics = paymentMetrics(registry);
     this.foldVersions = new FoldVersionWatch(this.metrics, this.logger);
+    this.tellingEnds(this.state.projector);
   }
 
   /** Position, lag behind the log's head, busy terminals and closes that disagree, once a second. */
   private async updateGauges(): Promise<void> {
     const head = await this.store.headPosition();
     this.metrics.logHead.set(Number(head));
-    this.metrics.projectionPosition.set(Number(this.stored));
-    this.metrics.projectorLeader.set(this.leader ? 1 : 0);
-    this.metrics.projectionLag.set(Number(head > this.stored ? head - this.stored : 0n));
-    this.metrics.terminalsBusy.set(this.projector.busyTerminals());
-    this.metrics.closeMismatches.set(this.projector.closeMismatches());
+    this.metrics.projectionPosition.set(Number(this.state.stored));
+    this.metrics.projectorLeader.set(this.state.leader ? 1 : 0);
+    this.metrics.projectionLag.set(Number(head > this.state.stored ? head - this.state.stored : 0n));
+    this.metrics.terminalsBusy.set(this.state.projector.busyTerminals());
+    this.metrics.closeMismatches.set(this.state.projector.closeMismatches());
   }
 
   /** A projector holding what KV holds (each store's days within its window), to fold on from KV's checkpoint. */
   private async projectorFromKv(): Promise<ReadModelProjector> {
     const projector = new ReadModelProjector();
-    for await (const change of this.buckets!.loadAll((error) => this.unreadable(error))) this.load(projector, change);
+    for await (const change of this.state.buckets!.loadAll((error) => this.unreadable(error)))
+      this.load(projector, change);
     return projector;
   }
 
@@ -204,8 +151,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    * adopted already; refused while another rebuild runs, which is left to write them.
    */
   private async rebuildIfOutdated(): Promise<void> {
-    if (!this.config.rebuildWhenOutdated || !this.foldVersions.saidOutdated || !this.leader) return;
-    const waiting = await this.buckets!.handOver();
+    if (!this.config.rebuildWhenOutdated || !this.foldVersions.saidOutdated || !this.state.leader) return;
+    const waiting = await this.state.buckets!.handOver();
     if (waiting && !foldVersionOutdated(1n, waiting.foldVersion)) return;
     this.refold.request();
   }
@@ -213,11 +160,11 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   /** A store day out of memory: from the batch not yet written, or from KV. */
   private readonly readDay: StoreDayReader = async (key) => {
     // KV of another log holds nothing of this one: a fold from 0 keeps every day it made until it writes.
-    if (!this.kvOfThisLog) return undefined;
-    const pending = this.pending.get(`store-day:${key}`);
+    if (!this.state.kvOfThisLog) return undefined;
+    const pending = this.state.pending.get(`store-day:${key}`);
     if (pending?.model === 'store-day') return pending.doc;
     try {
-      return (await this.buckets!.get('store-day', key)) as StoreDayDoc | undefined;
+      return (await this.state.buckets!.get('store-day', key)) as StoreDayDoc | undefined;
     } catch (error) {
       if (!(error instanceof UnreadableDocumentError)) throw error;
       this.unreadable(error);
@@ -231,14 +178,14 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    * cannot be read), so that a day with takings is never answered as one without.
    */
   async storeDay(storeId: string, date: string): Promise<StoreDayDoc | 'none' | 'unknown'> {
-    const held = this.projector.storeDay(storeId, date);
+    const held = this.state.projector.storeDay(storeId, date);
     if (held) return held;
     const key = `${storeId}.${date}`;
-    if (!this.kvOfThisLog) return 'unknown';
-    const pending = this.pending.get(`store-day:${key}`);
+    if (!this.state.kvOfThisLog) return 'unknown';
+    const pending = this.state.pending.get(`store-day:${key}`);
     if (pending?.model === 'store-day') return pending.doc;
     try {
-      return ((await this.buckets!.get('store-day', key)) as StoreDayDoc | undefined) ?? 'none';
+      return ((await this.state.buckets!.get('store-day', key)) as StoreDayDoc | undefined) ?? 'none';
     } catch (error) {
       if (!(error instanceof UnreadableDocumentError)) throw error;
       this.unreadable(error);
@@ -253,15 +200,15 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    * of something not held, during that fold only): the log's head alone may be an event of a stream not projected.
    */
   async mayLackFolded(): Promise<boolean> {
-    const until = this.foldingFrom0To;
+    const until = this.state.foldingFrom0To;
     if (until === undefined) return false;
-    const folded = this.folded;
+    const folded = this.state.folded;
     if (folded < until) {
       const [next] = await this.store.readAll({ after: folded, limit: 1, streamPrefixes: PROJECTED_STREAMS });
       if (next !== undefined && next.position <= until) return true;
     }
     // Every projected event up to it is applied: from now on what is not held is not in the log (or not yet read).
-    if (this.foldingFrom0To === until) this.foldingFrom0To = undefined;
+    if (this.state.foldingFrom0To === until) this.state.foldingFrom0To = undefined;
     return false;
   }
 
@@ -280,62 +227,68 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     return false;
   }
 
+  /** Position of the last event whose effects are all durable and published (a standby: folded). */
+  get checkpoint(): bigint {
+    return this.state.checkpoint;
+  }
+
   /** The read models as this instance has them: what queries answer from. */
   get models(): ReadModelProjector {
-    return this.projector;
+    return this.state.projector;
   }
 
   async onApplicationBootstrap(): Promise<void> {
     const { natsPrefix: prefix, natsReplicas: replicas } = this.config;
-    this.buckets = await ReadModelBuckets.open(this.nats, prefix, '', replicas);
-    this.index = await PaymentIndexBucket.open(this.nats, prefix, replicas);
+    this.state.buckets = await ReadModelBuckets.open(this.nats, prefix, '', replicas);
+    this.state.index = await PaymentIndexBucket.open(this.nats, prefix, replicas);
     const limits = { maxAgeHours: this.config.feedMaxAgeHours, maxMib: this.config.feedMaxMib };
     const feed = await EventFeed.open(this.nats, prefix, limits, replicas);
-    this.publisher = new ReadModelPublisher(this.nats, prefix, this.buckets, feed);
-    this.logId = await logIdentity(this.store);
-    this.lease = await ProjectorLease.open(
+    this.state.publisher = new ReadModelPublisher(this.nats, prefix, this.state.buckets, feed);
+    this.state.logId = await logIdentity(this.store);
+    this.state.lease = await ProjectorLease.open(
       this.nats,
       prefix,
       this.config.projectorLeaseSeconds * 1_000,
       PROJECTOR_LEADER_KEY,
-      this.logId,
+      this.state.logId,
       replicas,
     );
-    const lease = this.lease;
-    await refuseEngineOfAnotherLog(prefix, lease.leaseMs, () => lease.heldForAnotherLog(this.logId));
-    this.bootHead = await this.store.headPosition();
-    const saved = await this.buckets.checkpoint();
+    const lease = this.state.lease;
+    await refuseEngineOfAnotherLog(prefix, lease.leaseMs, () => lease.heldForAnotherLog(this.state.logId));
+    this.state.bootHead = await this.store.headPosition();
+    const saved = await this.state.buckets.checkpoint();
     // A checkpoint from before identities were kept has only its position: past the log's head, it is of
     // another log (the one time positions are compared; from then on the checkpoint carries the identity).
-    this.replacedAtBoot = saved.logId === undefined ? saved.position > this.bootHead : saved.logId !== this.logId;
-    if (!this.replacedAtBoot && saved.mark && !(await this.stillHas(saved.mark))) {
-      this.replacedAtBoot = true;
-      this.staleMark = saved.mark;
+    this.state.replacedAtBoot =
+      saved.logId === undefined ? saved.position > this.state.bootHead : saved.logId !== this.state.logId;
+    if (!this.state.replacedAtBoot && saved.mark && !(await this.stillHas(saved.mark))) {
+      this.state.replacedAtBoot = true;
+      this.state.staleMark = saved.mark;
     }
-    this.kvOfThisLog = !this.replacedAtBoot;
-    this.foldingFrom0To = this.replacedAtBoot ? this.bootHead : undefined;
-    if (this.replacedAtBoot) {
+    this.state.kvOfThisLog = !this.state.replacedAtBoot;
+    this.state.foldingFrom0To = this.state.replacedAtBoot ? this.state.bootHead : undefined;
+    if (this.state.replacedAtBoot) {
       // The read models reflect a log that is not this one (it was replaced, e.g. a new SQLite file or a
       // new cluster): fold this one from position 0, and the instance that leads replaces them rather than
       // serve documents of another log. A checkpoint that names its log is told by the identity, never by
       // positions (a lagging follower's head is not a new log); for a legacy one, a wrongly read head costs
       // one rebuild, never wrong data.
       this.logger.warn(
-        { checkpoint: saved.position.toString(), checkpointLogId: saved.logId ?? 'none', logId: this.logId },
+        { checkpoint: saved.position.toString(), checkpointLogId: saved.logId ?? 'none', logId: this.state.logId },
         'the read models are of another log: rebuilding them from position 0',
       );
       this.foldVersions.note(0n, undefined);
     } else {
       this.foldVersions.note(saved.position, saved.foldVersion);
-      this.checkpoint = saved.position;
-      this.stored = saved.position;
-      this.adoptions = saved.adoptions ?? 0;
-      this.projector = this.tellingEnds(await this.projectorFromKv());
+      this.state.checkpoint = saved.position;
+      this.state.stored = saved.position;
+      this.state.adoptions = saved.adoptions ?? 0;
+      this.state.projector = this.tellingEnds(await this.projectorFromKv());
     }
-    this.folded = this.checkpoint;
-    this.logger.log({ checkpoint: this.checkpoint.toString() }, 'projecting from the checkpoint');
+    this.state.folded = this.state.checkpoint;
+    this.logger.log({ checkpoint: this.state.checkpoint.toString() }, 'projecting from the checkpoint');
     // A rebuild is adopted by the leader: one waiting when it takes over, or one that finishes later.
-    this.stopWatching = await this.buckets.watchHandOver((handOver) => void this.adopt(handOver));
+    this.stopWatching = await this.state.buckets.watchHandOver((handOver) => void this.adopt(handOver));
     // The lease is tried before following: an instance that wins it now has nothing folded past KV to write,
     // and it is the writer before its first batch (start-up does not wait on a catch-up's flushes). A rebuild
     // waiting to be adopted is taken up once the follower runs.
@@ -345,7 +298,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     await this.rebuildIfOutdated();
     this.campaign = setInterval(
       () => void this.contend().catch((error: unknown) => this.logger.warn({ err: error }, 'lease not renewed')),
-      Math.max(200, Math.floor(this.lease.leaseMs / 3)),
+      Math.max(200, Math.floor(this.state.lease.leaseMs / 3)),
     );
     this.campaign.unref();
     this.gauges = setInterval(() => void this.updateGauges().catch(() => undefined), 1_000);
@@ -353,7 +306,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
+    this.state.stopped = true;
     clearInterval(this.gauges);
     clearInterval(this.campaign);
     this.stopWatching();
@@ -363,10 +316,10 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     await this.stopFollowing();
     // Given up rather than left to lapse: a standby takes over at once. With NATS away no standby can take it, and
     // the delete would only wait for its timeout: the lease lapses by its TTL.
-    if (this.leader && natsAway(this.nats))
+    if (this.state.leader && natsAway(this.nats))
       this.logger.warn('NATS is away: the projector lease is left to lapse rather than given back');
-    else if (this.leader) await this.lease?.release();
-    this.leader = false;
+    else if (this.state.leader) await this.state.lease?.release();
+    this.state.leader = false;
   }
 
   /**
@@ -374,15 +327,15 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    * runs beside the renewals (it may publish a long backlog), awaited only at start-up (`wait`).
    */
   private async contend(wait = false): Promise<void> {
-    if (this.stopped || this.contending) return;
+    if (this.state.stopped || this.contending) return;
     this.contending = true;
     try {
-      const held = await this.lease!.acquire();
-      if (held && !this.leader && !this.leading) {
+      const held = await this.state.lease!.acquire();
+      if (held && !this.state.leader && !this.leading) {
         this.leading = true;
         const taking = this.lead().finally(() => (this.leading = false));
         if (wait) await taking;
-      } else if (!held && this.leader) this.standBy();
+      } else if (!held && this.state.leader) this.standBy();
       else if (!held && !this.leading) this.retireAsStandby();
     } finally {
       this.contending = false;
@@ -396,80 +349,93 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    */
   private lead(): Promise<void> {
     let foldAgain: 'from-kv' | 'from-0' | undefined;
-    this.flushing = this.flushing
+    this.state.flushing = this.state.flushing
       .then(async () => {
-        if (this.stopped || !this.lease!.holds()) return;
-        const buckets = this.buckets!;
+        if (this.state.stopped || !this.state.lease!.holds()) return;
+        const buckets = this.state.buckets!;
         // Claimed before any write: a writer from before that wakes up finds the claim and stops (`claim`).
-        const saved = await buckets.claim(`${this.lease!.holder}#${++this.takeovers}`);
-        const stale = this.staleMark !== undefined && sameMark(saved.mark, this.staleMark);
-        const sameLog = !stale && (saved.logId === undefined ? !this.replacedAtBoot : saved.logId === this.logId);
+        const saved = await buckets.claim(`${this.state.lease!.holder}#${++this.takeovers}`);
+        const stale = this.state.staleMark !== undefined && sameMark(saved.mark, this.state.staleMark);
+        const sameLog =
+          !stale && (saved.logId === undefined ? !this.state.replacedAtBoot : saved.logId === this.state.logId);
         // Another instance adopted a rebuild since this one loaded its documents: what this one folded on from
         // them is not what KV holds. Fold again from KV before writing.
-        if (sameLog && (saved.adoptions ?? 0) !== this.adoptions) {
+        if (sameLog && (saved.adoptions ?? 0) !== this.state.adoptions) {
           foldAgain = 'from-kv';
           return;
         }
         // Days this instance dropped, writing before, that KV may no longer hold as it folded them: KV went
         // back (a rebuild adopted by another instance), or holds another log. Fold again before writing.
-        if (this.droppedUpTo > 0n && (!sameLog || saved.position < this.droppedUpTo)) {
+        if (this.state.droppedUpTo > 0n && (!sameLog || saved.position < this.state.droppedUpTo)) {
           foldAgain = sameLog ? 'from-kv' : 'from-0';
           return;
         }
         // Everything folded until now is written here; what is applied meanwhile goes to the next flush.
-        const upTo = this.folded;
-        const documents = this.projector.documents();
-        const ends = this.pendingEnds;
-        this.pending = new Map();
-        this.pendingEvents = [];
-        this.pendingEnds = [];
+        const upTo = this.state.folded;
+        const documents = this.state.projector.documents();
+        const ends = this.state.pendingEnds;
+        this.state.pending = new Map();
+        this.state.pendingEvents = [];
+        this.state.pendingEnds = [];
         const from = sameLog ? saved.position : 0n;
         // Replacing them, this instance writes documents of its own fold, from nothing.
         this.foldVersions.note(from, sameLog ? saved.foldVersion : undefined);
-        this.publisher!.publishEnds(ends);
+        this.state.publisher!.publishEnds(ends);
         if (sameLog) {
           const put = await buckets.putFenced(documents.filter((change) => BigInt(change.doc.position) > from));
           this.takeNewer(put);
-          this.publisher!.publishChanges([...put.written, ...put.newer]);
+          this.state.publisher!.publishChanges([...put.written, ...put.newer]);
         } else {
           // Unfenced (the other log's documents go): only while the lease still holds by this clock.
-          if (!this.lease!.holds()) return;
+          if (!this.state.lease!.holds()) return;
           await buckets.replaceAll(documents);
-          this.kvOfThisLog = true;
-          this.publisher!.publishChanges(documents);
+          this.state.kvOfThisLog = true;
+          this.state.publisher!.publishChanges(documents);
         }
-        for (let after = from; after < upTo && this.lease!.holds();) {
+        for (let after = from; after < upTo && this.state.lease!.holds();) {
           const page = (await this.store.readAll({ after, limit: 1_000, streamPrefixes: PROJECTED_STREAMS })).filter(
             (event) => event.position <= upTo,
           );
           if (page.length === 0) break;
-          await this.index!.put(page);
-          await this.publisher!.publishToFeed(page);
+          await this.state.index!.put(page);
+          await this.state.publisher!.publishToFeed(page);
           after = page[page.length - 1]!.position;
         }
         // Lost meanwhile (a long backlog, a pause): the next holder takes over from KV's checkpoint.
-        if (!this.lease!.holds()) return;
-        const mark = this.foldedEvent?.position === upTo ? markOf(this.foldedEvent) : undefined;
+        if (!this.state.lease!.holds()) return;
+        const mark = this.state.foldedEvent?.position === upTo ? markOf(this.state.foldedEvent) : undefined;
         if (stale) {
           // The restored log's checkpoint goes over the one of the log as it was (its position may be past this
           // one's); counted as an adoption, so that an instance holding the old documents folds again from KV.
-          this.adoptions = (saved.adoptions ?? 0) + 1;
-          await buckets.resetCheckpoint(upTo, this.logId, this.adoptions, mark, this.foldVersions.foldVersion);
-          this.staleMark = undefined;
+          this.state.adoptions = (saved.adoptions ?? 0) + 1;
+          await buckets.resetCheckpoint(
+            upTo,
+            this.state.logId,
+            this.state.adoptions,
+            mark,
+            this.foldVersions.foldVersion,
+          );
+          this.state.staleMark = undefined;
         } else if (upTo > from || !sameLog)
-          await buckets.saveCheckpoint(upTo, this.logId, this.adoptions, mark, this.foldVersions.foldVersion);
-        this.checkpoint = upTo;
-        this.stored = upTo;
-        this.leader = true;
+          await buckets.saveCheckpoint(
+            upTo,
+            this.state.logId,
+            this.state.adoptions,
+            mark,
+            this.foldVersions.foldVersion,
+          );
+        this.state.checkpoint = upTo;
+        this.state.stored = upTo;
+        this.state.leader = true;
         this.metrics.projectorLeader.set(1);
         this.logger.log(
-          { holder: this.lease!.holder, from: from.toString(), position: upTo.toString() },
+          { holder: this.state.lease!.holder, from: from.toString(), position: upTo.toString() },
           'took the projector lease: this instance writes the read models',
         );
       })
       .catch((error: unknown) => this.logger.warn({ err: error }, 'could not take over the read models'));
     // Outside the chain of flushes, which folding again stops and starts; the next turn of `contend` leads.
-    return this.flushing.then(() => (foldAgain ? this.foldAgain(foldAgain) : this.adoptWaiting()));
+    return this.state.flushing.then(() => (foldAgain ? this.foldAgain(foldAgain) : this.adoptWaiting()));
   }
 
   /**
@@ -478,23 +444,25 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    */
   private async foldAgain(from: 'from-kv' | 'from-0'): Promise<void> {
     this.logger.warn(
-      { droppedUpTo: this.droppedUpTo.toString(), from },
+      { droppedUpTo: this.state.droppedUpTo.toString(), from },
       'the read models in KV went back past store days this instance had dropped from memory: folding again',
     );
     await this.stopFollowing();
-    const saved = await this.buckets!.checkpoint();
-    this.adoptions = from === 'from-kv' ? (saved.adoptions ?? 0) : 0;
+    const saved = await this.state.buckets!.checkpoint();
+    this.state.adoptions = from === 'from-kv' ? (saved.adoptions ?? 0) : 0;
     if (from === 'from-kv') this.foldVersions.note(saved.position, saved.foldVersion);
     else this.foldVersions.note(0n, undefined);
-    this.projector = this.tellingEnds(from === 'from-kv' ? await this.projectorFromKv() : new ReadModelProjector());
-    this.replacedAtBoot = from === 'from-0';
-    this.kvOfThisLog = from === 'from-kv';
+    this.state.projector = this.tellingEnds(
+      from === 'from-kv' ? await this.projectorFromKv() : new ReadModelProjector(),
+    );
+    this.state.replacedAtBoot = from === 'from-0';
+    this.state.kvOfThisLog = from === 'from-kv';
     // At least as far as this instance had folded: the log's head would cost a read here.
-    this.foldingFrom0To = from === 'from-0' ? this.folded : undefined;
-    this.checkpoint = from === 'from-kv' ? saved.position : 0n;
-    this.stored = this.checkpoint;
-    this.folded = this.checkpoint;
-    this.droppedUpTo = 0n;
+    this.state.foldingFrom0To = from === 'from-0' ? this.state.folded : undefined;
+    this.state.checkpoint = from === 'from-kv' ? saved.position : 0n;
+    this.state.stored = this.state.checkpoint;
+    this.state.folded = this.state.checkpoint;
+    this.state.droppedUpTo = 0n;
     this.startFollowing();
   }
 
@@ -503,7 +471,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    * follower is not running yet: bootstrap calls this again once it is).
    */
   private async adoptWaiting(): Promise<void> {
-    const waiting = this.leader && this.follower ? await this.buckets!.handOver() : undefined;
+    const waiting = this.state.leader && this.follower ? await this.state.buckets!.handOver() : undefined;
     if (waiting) void this.adopt(waiting);
   }
 
@@ -515,25 +483,28 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    * In the chain of flushes, as a writer retires its days.
    */
   private retireAsStandby(): void {
-    this.flushing = this.flushing.then(async () => {
-      if (this.leader || this.stopped || !this.buckets) return;
+    this.state.flushing = this.state.flushing.then(async () => {
+      if (this.state.leader || this.state.stopped || !this.state.buckets) return;
       try {
-        const saved = await this.buckets.checkpoint();
+        const saved = await this.state.buckets.checkpoint();
         // Started over another log's read models, which the writer has replaced since with this log's (its checkpoint
         // names this log, and not at the event of the log as it was before a restore): a day not held is read from KV,
         // where it would otherwise stay unknown, answered 503, for as long as this instance stands by.
-        if (!this.kvOfThisLog) {
-          if (saved.logId !== this.logId || (this.staleMark && sameMark(saved.mark, this.staleMark))) return;
-          this.kvOfThisLog = true;
+        if (!this.state.kvOfThisLog) {
+          if (saved.logId !== this.state.logId || (this.state.staleMark && sameMark(saved.mark, this.state.staleMark)))
+            return;
+          this.state.kvOfThisLog = true;
         }
-        if (saved.logId === this.logId) {
-          this.stored = saved.position;
+        if (saved.logId === this.state.logId) {
+          this.state.stored = saved.position;
           this.foldVersions.note(saved.position, saved.foldVersion);
         }
-        if (saved.logId !== this.logId || (saved.adoptions ?? 0) !== this.adoptions) return;
+        if (saved.logId !== this.state.logId || (saved.adoptions ?? 0) !== this.state.adoptions) return;
         // Not while an event is being applied: a past day it has just read back (awaiting another) would go again.
-        if (this.applying) return;
-        this.projector.retirePastDays(saved.position < this.checkpoint ? saved.position : this.checkpoint);
+        if (this.state.applying) return;
+        this.state.projector.retirePastDays(
+          saved.position < this.state.checkpoint ? saved.position : this.state.checkpoint,
+        );
       } catch (error) {
         this.logger.warn({ err: error }, 'could not read the writer’s checkpoint: past days kept for now');
       }
@@ -542,9 +513,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
 
   /** Stops writing: another instance holds the lease. This one keeps folding, ready to take over. */
   private standBy(): void {
-    this.leader = false;
+    this.state.leader = false;
     this.metrics.projectorLeader.set(0);
-    this.logger.warn({ holder: this.lease!.holder }, 'lost the projector lease: standing by');
+    this.logger.warn({ holder: this.state.lease!.holder }, 'lost the projector lease: standing by');
   }
 
   /**
@@ -552,7 +523,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    * writer got there first). KV published them when it took them.
    */
   private takeNewer({ newer }: FencedPut): void {
-    for (const change of newer) this.load(this.projector, change);
+    for (const change of newer) this.load(this.state.projector, change);
   }
 
   /**
@@ -564,7 +535,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       streamPrefixes: PROJECTED_STREAMS,
       onEvent: (event) => this.apply(event),
     });
-    this.follower.start(this.checkpoint);
+    this.follower.start(this.state.checkpoint);
   }
 
   private async stopFollowing(): Promise<void> {
@@ -589,23 +560,23 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         // hand-over stays offered, and the next offer or takeover adopts it.
         if (error instanceof FenceLostError) {
           this.logger.warn({ err: error, position: handOver.position }, 'stopped adopting the rebuild');
-          if (this.leader) this.standBy();
+          if (this.state.leader) this.standBy();
         } else this.logger.error({ err: error, position: handOver.position }, 'could not adopt the rebuild');
-        if (!this.follower && !this.stopped) this.startFollowing();
+        if (!this.follower && !this.state.stopped) this.startFollowing();
       });
     return this.adopting;
   }
 
   private async adoptNow(handOver: HandOver): Promise<void> {
-    if (this.stopped || !this.leader) return;
+    if (this.state.stopped || !this.state.leader) return;
     const position = BigInt(handOver.position);
-    while (this.checkpoint < position && !this.stopped && this.leader)
+    while (this.state.checkpoint < position && !this.state.stopped && this.state.leader)
       await new Promise((resolve) => setTimeout(resolve, 20));
-    if (this.stopped || !this.leader) return;
+    if (this.state.stopped || !this.state.leader) return;
     // The rebuild that offered lets its lock go once the offer is written; one that runs meanwhile waits.
-    const lock = await RebuildLock.take(this.nats, this.config.natsPrefix, this.lease!.leaseMs, {
-      waitMs: 3 * this.lease!.leaseMs,
-      givingUp: () => this.stopped || !this.leader,
+    const lock = await RebuildLock.take(this.nats, this.config.natsPrefix, this.state.lease!.leaseMs, {
+      waitMs: 3 * this.state.lease!.leaseMs,
+      givingUp: () => this.state.stopped || !this.state.leader,
       replicas: this.config.natsReplicas,
     });
     if (!lock) throw new Error('the rebuild lock stayed held: another rebuild runs; its offer will be adopted');
@@ -622,14 +593,14 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       throw new Error(`the offer names buckets "${handOver.suffix}" that no rebuild made: not adopted`);
     // Documents of another log would replace every live one (the rebuild refuses to offer them; an offer made by
     // another version, or with the live log replaced meanwhile, is caught here).
-    if (handOver.logId !== undefined && handOver.logId !== this.logId)
+    if (handOver.logId !== undefined && handOver.logId !== this.state.logId)
       throw new Error(
-        `the rebuild read another event log (${handOver.logId}) than this one (${this.logId}): not adopted`,
+        `the rebuild read another event log (${handOver.logId}) than this one (${this.state.logId}): not adopted`,
       );
     // Only the offer as it still stands (a later rebuild withdraws it and removes its buckets), with its buckets as
     // they are (never made again, empty, should that rebuild remove them meanwhile: `existing`), and only with
     // every document it was made with.
-    const offered = await this.buckets!.handOverAt();
+    const offered = await this.state.buckets!.handOverAt();
     if (offered?.offer.suffix !== handOver.suffix || offered.offer.position !== handOver.position) return;
     const rebuilt = await ReadModelBuckets.existing(this.nats, this.config.natsPrefix, handOver.suffix);
     const held = await rebuilt.count();
@@ -638,12 +609,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     await this.stopFollowing();
     // The steps below are not fenced (the rebuilt documents may be behind the live ones, on purpose): each
     // is taken only while the lease still holds by this instance's clock; lost, the new writer adopts it.
-    if (!this.leader || !this.lease!.holds() || !lock.stillHeld()) return this.startFollowing();
-    this.copying = true;
+    if (!this.state.leader || !this.state.lease!.holds() || !lock.stillHeld()) return this.startFollowing();
+    this.state.copying = true;
     try {
       await this.copyRebuild(rebuilt, handOver, offered.revision, position, () => lock.stillHeld());
     } finally {
-      this.copying = false;
+      this.state.copying = false;
     }
   }
 
@@ -658,29 +629,29 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     // Copied bucket to bucket, each published as KV takes it: a long history is never all in memory.
     const copied = (change: Change) => {
       documents += 1;
-      this.publisher!.publishChanges([change]);
+      this.state.publisher!.publishChanges([change]);
     };
-    await this.buckets!.copyFrom(rebuilt, copied, lockHeld);
-    if (!this.lease!.holds()) return this.startFollowing();
+    await this.state.buckets!.copyFrom(rebuilt, copied, lockHeld);
+    if (!this.state.lease!.holds()) return this.startFollowing();
     // One more than KV's count when this instance took the lease (`lead`): another adoption since moved the
     // checkpoint's revision, which fences the reset.
-    const adoptions = this.adoptions + 1;
+    const adoptions = this.state.adoptions + 1;
     // The rebuild's fold version goes with its documents (none from a rebuild of a version before it was recorded).
-    await this.buckets!.resetCheckpoint(position, this.logId, adoptions, undefined, handOver.foldVersion);
-    this.adoptions = adoptions;
+    await this.state.buckets!.resetCheckpoint(position, this.state.logId, adoptions, undefined, handOver.foldVersion);
+    this.state.adoptions = adoptions;
     this.foldVersions.note(position, handOver.foldVersion);
     // What this instance folded past the rebuild's position is folded again from it: a batch still unwritten
     // (a flush that failed before the copy) is of the documents before, and must not go over the adopted ones.
-    this.pending = new Map();
-    this.pendingEvents = [];
-    this.projector = this.tellingEnds(await this.projectorFromKv());
-    this.checkpoint = position;
-    this.stored = position;
-    this.folded = position;
-    this.droppedUpTo = 0n;
+    this.state.pending = new Map();
+    this.state.pendingEvents = [];
+    this.state.projector = this.tellingEnds(await this.projectorFromKv());
+    this.state.checkpoint = position;
+    this.state.stored = position;
+    this.state.folded = position;
+    this.state.droppedUpTo = 0n;
     // This offer goes, and no later one (another revision); its buckets are its rebuild's own, which no later
     // rebuild writes into, and which one may have removed already.
-    await this.buckets!.clearHandOver(offeredAt);
+    await this.state.buckets!.clearHandOver(offeredAt);
     await rebuilt
       .destroy()
       .catch((error: unknown) =>
@@ -692,29 +663,29 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
 
   /** The projector, its ends collected for the next flush (`pendingEnds`). */
   private tellingEnds(projector: ReadModelProjector): ReadModelProjector {
-    projector.onEnds = (ends) => this.pendingEnds.push(...ends);
+    projector.onEnds = (ends) => this.state.pendingEnds.push(...ends);
     projector.onUnreadable = (unreadable) =>
       this.logger.warn(unreadable, 'an event in the log has a time the read models cannot read: folded as unknown');
     return projector;
   }
 
   private async apply(event: RecordedEvent): Promise<void> {
-    this.applying = true;
+    this.state.applying = true;
     try {
       await applyFromLog(
         this.store,
-        this.projector,
+        this.state.projector,
         [event],
-        (change) => this.pending.set(`${change.model}:${change.key}`, change),
+        (change) => this.state.pending.set(`${change.model}:${change.key}`, change),
         this.readDay,
       );
     } finally {
-      this.applying = false;
+      this.state.applying = false;
     }
-    this.pendingEvents.push(event);
-    this.folded = event.position;
-    this.foldedEvent = event;
-    if (this.pendingEvents.length >= this.config.batchSize) await this.flush();
+    this.state.pendingEvents.push(event);
+    this.state.folded = event.position;
+    this.state.foldedEvent = event;
+    if (this.state.pendingEvents.length >= this.config.batchSize) await this.flush();
     else this.scheduleFlush();
   }
 
@@ -735,67 +706,73 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    * chain of flushes never stays broken.
    */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(async () => {
+    this.state.flushing = this.state.flushing.then(async () => {
       // While a rebuild is copied, a flush tried again waits: its batch is of the documents being replaced.
-      if (this.pendingEvents.length === 0 || this.copying) return;
-      const changes = this.pending;
-      const events = this.pendingEvents;
-      const ends = this.pendingEnds;
-      this.pending = new Map();
-      this.pendingEvents = [];
-      this.pendingEnds = [];
+      if (this.state.pendingEvents.length === 0 || this.state.copying) return;
+      const changes = this.state.pending;
+      const events = this.state.pendingEvents;
+      const ends = this.state.pendingEnds;
+      this.state.pending = new Map();
+      this.state.pendingEvents = [];
+      this.state.pendingEnds = [];
       const position = events[events.length - 1]!.position;
       // A standby folds and writes nothing; so does a leader whose lease ran out by its own clock (it was
       // paused): it renews or stands by at the next turn of `contend`, and takes over again from KV if need be.
-      if (!this.leader || !this.lease!.holds()) {
-        if (this.leader) this.standBy();
-        this.checkpoint = position;
+      if (!this.state.leader || !this.state.lease!.holds()) {
+        if (this.state.leader) this.standBy();
+        this.state.checkpoint = position;
         return;
       }
       try {
         // Before the documents: a crash after them folds the batch again from KV, where each terminal shows only
         // its last end, and tells none of them again. An end told twice is one item to the dashboard.
-        this.publisher!.publishEnds(ends);
-        const put = await this.buckets!.putFenced(changes.values());
+        this.state.publisher!.publishEnds(ends);
+        const put = await this.state.buckets!.putFenced(changes.values());
         this.takeNewer(put);
-        await this.index!.put(events);
+        await this.state.index!.put(events);
         this.faultPoint('after the documents, before the feed');
-        if (!this.lease!.holds()) {
+        if (!this.state.lease!.holds()) {
           // The lease ran out during the writes (this process was paused): the documents are in KV, but their
           // events are not in the feed nor behind the checkpoint, so the instance that takes over sends them.
           this.standBy();
-          this.checkpoint = position;
+          this.state.checkpoint = position;
           return;
         }
-        this.publisher!.publishChanges([...put.written, ...put.newer]);
-        await this.publisher!.publishToFeed(events);
+        this.state.publisher!.publishChanges([...put.written, ...put.newer]);
+        await this.state.publisher!.publishToFeed(events);
         this.faultPoint('after the feed, before the checkpoint');
         const mark = markOf(events[events.length - 1]!);
-        await this.buckets!.saveCheckpoint(position, this.logId, this.adoptions, mark, this.foldVersions.foldVersion);
-        this.checkpoint = position;
-        this.stored = position;
+        await this.state.buckets!.saveCheckpoint(
+          position,
+          this.state.logId,
+          this.state.adoptions,
+          mark,
+          this.foldVersions.foldVersion,
+        );
+        this.state.checkpoint = position;
+        this.state.stored = position;
         this.failedFlushes = 0;
         // Past store days in KV now leave memory (a standby's once the writer's checkpoint shows them in KV:
         // `retireAsStandby`).
-        this.projector.retirePastDays(position);
-        this.droppedUpTo = position;
+        this.state.projector.retirePastDays(position);
+        this.state.droppedUpTo = position;
       } catch (error) {
         if (error instanceof FenceLostError) {
           // Another instance took over while this one was paused: it writes from its own fold; this one stands by.
           this.logger.warn({ err: error }, 'another instance writes the read models now');
           this.standBy();
-          this.checkpoint = position;
+          this.state.checkpoint = position;
           return;
         }
-        for (const [key, change] of changes) if (!this.pending.has(key)) this.pending.set(key, change);
-        this.pendingEvents = [...events, ...this.pendingEvents];
+        for (const [key, change] of changes) if (!this.state.pending.has(key)) this.state.pending.set(key, change);
+        this.state.pendingEvents = [...events, ...this.state.pendingEvents];
         this.failedFlushes += 1;
         const retryMs = Math.min(100 * 2 ** this.failedFlushes, 5_000);
         this.logger.warn({ err: error, attempt: this.failedFlushes, retryMs }, 'could not write the read models');
-        if (!this.stopped) setTimeout(() => this.scheduleFlush(), retryMs);
+        if (!this.state.stopped) setTimeout(() => this.scheduleFlush(), retryMs);
       }
     });
-    return this.flushing;
+    return this.state.flushing;
   }
 
   /**
@@ -804,7 +781,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    * die again: the crash test's kills then land inside live flushes, not only during catch-up.
    */
   private faultPoint(where: string): void {
-    if (this.config.faultRate === 0 || this.checkpoint < this.bootHead) return;
+    if (this.config.faultRate === 0 || this.state.checkpoint < this.state.bootHead) return;
     if (Math.random() >= this.config.faultRate) return;
     process.stderr.write(`fault point: killed ${where}\n`);
     process.kill(process.pid, 'SIGKILL');
