@@ -21,12 +21,13 @@ import {
 import type { Registry } from 'prom-client';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
 import { ReadModelProjector } from '../read-models/read-model.projector';
-import { applyFromLog, type StoreDayReader } from '../read-models/apply-from-log';
+import { applyFromLog } from '../read-models/apply-from-log';
 import { foldVersionOutdated } from '../read-models/fold-version';
 import type { Change, StoreDayDoc } from '../read-models/read-model.types';
 import { EventFeed } from './event-feed';
 import { ReadModelPublisher } from './read-model.publisher';
 import { ProjectorState } from './projector.state';
+import { StoreDayQueries } from './store-day.queries';
 import { PROJECTED_STREAMS } from './projected-streams';
 import { PaymentIndexBucket } from './payment-index.bucket';
 import { ProjectorLease } from './projector-lease';
@@ -90,6 +91,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private readonly metrics: PaymentMetrics;
   /** The fold version of the read models in KV, as this instance knows it. */
   private readonly foldVersions: FoldVersionWatch;
+  /** The store days out of memory, for the fold and for queries. */
+  private readonly storeDays: StoreDayQueries;
   private gauges: NodeJS.Timeout | undefined;
 
   constructor(
@@ -102,6 +105,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.metrics = paymentMetrics(registry);
     this.foldVersions = new FoldVersionWatch(this.metrics, this.logger);
     this.tellingEnds(this.state.projector);
+    this.storeDays = new StoreDayQueries(this.state, store, (error) => this.unreadable(error));
   }
 
   /** Position, lag behind the log's head, busy terminals and closes that disagree, once a second. */
@@ -157,59 +161,16 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.refold.request();
   }
 
-  /** A store day out of memory: from the batch not yet written, or from KV. */
-  private readonly readDay: StoreDayReader = async (key) => {
-    // KV of another log holds nothing of this one: a fold from 0 keeps every day it made until it writes.
-    if (!this.state.kvOfThisLog) return undefined;
-    const pending = this.state.pending.get(`store-day:${key}`);
-    if (pending?.model === 'store-day') return pending.doc;
-    try {
-      return (await this.state.buckets!.get('store-day', key)) as StoreDayDoc | undefined;
-    } catch (error) {
-      if (!(error instanceof UnreadableDocumentError)) throw error;
-      this.unreadable(error);
-      return undefined;
-    }
-  };
-
   /**
-   * A store's day, for queries: from memory, or, for a day out of its window, from KV; `none` when there is no such
-   * document, `unknown` when KV cannot say (it holds another log's, being folded again from 0, or the document
-   * cannot be read), so that a day with takings is never answered as one without.
+   * A store's day, for queries: from memory, or, for a day out of its window, from KV (`StoreDayQueries.storeDay`).
    */
-  async storeDay(storeId: string, date: string): Promise<StoreDayDoc | 'none' | 'unknown'> {
-    const held = this.state.projector.storeDay(storeId, date);
-    if (held) return held;
-    const key = `${storeId}.${date}`;
-    if (!this.state.kvOfThisLog) return 'unknown';
-    const pending = this.state.pending.get(`store-day:${key}`);
-    if (pending?.model === 'store-day') return pending.doc;
-    try {
-      return ((await this.state.buckets!.get('store-day', key)) as StoreDayDoc | undefined) ?? 'none';
-    } catch (error) {
-      if (!(error instanceof UnreadableDocumentError)) throw error;
-      this.unreadable(error);
-      return 'unknown';
-    }
+  storeDay(storeId: string, date: string): Promise<StoreDayDoc | 'none' | 'unknown'> {
+    return this.storeDays.storeDay(storeId, date);
   }
 
-  /**
-   * Whether a document this instance does not hold may yet be in the log, for queries to answer "not ready" rather
-   * than "not found": while it folds the log from position 0 and has not applied every projected event the log had
-   * when that fold began (`foldingFrom0To`). The next such event after the fold is read to tell (one read per query
-   * of something not held, during that fold only): the log's head alone may be an event of a stream not projected.
-   */
-  async mayLackFolded(): Promise<boolean> {
-    const until = this.state.foldingFrom0To;
-    if (until === undefined) return false;
-    const folded = this.state.folded;
-    if (folded < until) {
-      const [next] = await this.store.readAll({ after: folded, limit: 1, streamPrefixes: PROJECTED_STREAMS });
-      if (next !== undefined && next.position <= until) return true;
-    }
-    // Every projected event up to it is applied: from now on what is not held is not in the log (or not yet read).
-    if (this.state.foldingFrom0To === until) this.state.foldingFrom0To = undefined;
-    return false;
+  /** Whether a document this instance does not hold may yet be in the log (`StoreDayQueries.mayLackFolded`). */
+  mayLackFolded(): Promise<boolean> {
+    return this.storeDays.mayLackFolded();
   }
 
   /**
@@ -677,7 +638,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         this.state.projector,
         [event],
         (change) => this.state.pending.set(`${change.model}:${change.key}`, change),
-        this.readDay,
+        this.storeDays.readDay,
       );
     } finally {
       this.state.applying = false;
