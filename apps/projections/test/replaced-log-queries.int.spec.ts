@@ -15,6 +15,7 @@ import {
   uniquePrefix,
 } from '../../../test/support/projections';
 import { ProjectorService } from '../src/projector/projector.service';
+import { ReadModelWriter } from '../src/projector/read-model.writer';
 
 describe('the queries while the projector folds a replaced log from position 0', () => {
   const prefix = uniquePrefix();
@@ -49,9 +50,9 @@ describe('the queries while the projector folds a replaced log from position 0',
     const reached = new Promise<void>((resolve) => (reach = resolve));
     const released = new Promise<void>((resolve) => (release = resolve));
     type Applies = { apply: (event: RecordedEvent) => Promise<void> };
-    const apply = (ProjectorService.prototype as unknown as Applies).apply;
+    const apply = (ReadModelWriter.prototype as unknown as Applies).apply;
     const held = jest
-      .spyOn(ProjectorService.prototype as unknown as Applies, 'apply')
+      .spyOn(ReadModelWriter.prototype as unknown as Applies, 'apply')
       .mockImplementation(async function (this: Applies, event: RecordedEvent) {
         reach();
         await released;

@@ -8,7 +8,6 @@ import {
   type EventStore,
   type LogFollower,
   type LogMark,
-  type RecordedEvent,
 } from '@app/event-store';
 import { NATS_CONNECTION, natsAway, PROJECTOR_LEADER_KEY, refuseEngineOfAnotherLog } from '@app/messaging';
 import {
@@ -21,13 +20,13 @@ import {
 import type { Registry } from 'prom-client';
 import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.config';
 import { ReadModelProjector } from '../read-models/read-model.projector';
-import { applyFromLog } from '../read-models/apply-from-log';
 import { foldVersionOutdated } from '../read-models/fold-version';
 import type { Change, StoreDayDoc } from '../read-models/read-model.types';
 import { EventFeed } from './event-feed';
 import { ReadModelPublisher } from './read-model.publisher';
 import { ProjectorState } from './projector.state';
 import { StoreDayQueries } from './store-day.queries';
+import { ReadModelWriter } from './read-model.writer';
 import { PROJECTED_STREAMS } from './projected-streams';
 import { PaymentIndexBucket } from './payment-index.bucket';
 import { ProjectorLease } from './projector-lease';
@@ -35,13 +34,7 @@ import { rebuildReadModels, REBUILD_SUFFIX } from '../rebuild/rebuild';
 import { RebuildLock } from '../rebuild/rebuild-lock';
 import { RepairRebuild } from '../rebuild/repair-rebuild';
 import { FoldVersionWatch, OLDER_FOLD } from './fold-version.watch';
-import {
-  FenceLostError,
-  ReadModelBuckets,
-  UnreadableDocumentError,
-  type FencedPut,
-  type HandOver,
-} from './read-model.buckets';
+import { FenceLostError, ReadModelBuckets, UnreadableDocumentError, type HandOver } from './read-model.buckets';
 
 export { PROJECTED_STREAMS };
 
@@ -71,9 +64,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private leading = false;
   private campaign: NodeJS.Timeout | undefined;
   private follower: LogFollower | undefined;
-  private flushScheduled = false;
-  /** Flushes failed in a row, for the pause before the next try. */
-  private failedFlushes = 0;
   private adopting: Promise<void> = Promise.resolve();
   private stopWatching: () => void = () => undefined;
   /** A rebuild in this process, as `npm run projections:rebuild` runs it, until `signal` stops it. */
@@ -93,6 +83,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private readonly foldVersions: FoldVersionWatch;
   /** The store days out of memory, for the fold and for queries. */
   private readonly storeDays: StoreDayQueries;
+  /** The fold of each event and the flushes of its batch. */
+  private readonly writer: ReadModelWriter;
   private gauges: NodeJS.Timeout | undefined;
 
   constructor(
@@ -106,6 +98,10 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.foldVersions = new FoldVersionWatch(this.metrics, this.logger);
     this.tellingEnds(this.state.projector);
     this.storeDays = new StoreDayQueries(this.state, store, (error) => this.unreadable(error));
+    this.writer = new ReadModelWriter(this.state, store, config, this.logger, this.foldVersions, this.storeDays, {
+      standBy: () => this.standBy(),
+      load: (projector, change) => this.load(projector, change),
+    });
   }
 
   /** Position, lag behind the log's head, busy terminals and closes that disagree, once a second. */
@@ -344,7 +340,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         this.state.publisher!.publishEnds(ends);
         if (sameLog) {
           const put = await buckets.putFenced(documents.filter((change) => BigInt(change.doc.position) > from));
-          this.takeNewer(put);
+          this.writer.takeNewer(put);
           this.state.publisher!.publishChanges([...put.written, ...put.newer]);
         } else {
           // Unfenced (the other log's documents go): only while the lease still holds by this clock.
@@ -480,21 +476,13 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
-   * Takes into the fold the documents KV had at the same or a later position than this instance's (another
-   * writer got there first). KV published them when it took them.
-   */
-  private takeNewer({ newer }: FencedPut): void {
-    for (const change of newer) this.load(this.state.projector, change);
-  }
-
-  /**
    * Follows the log from the checkpoint. A drop resubscribes after the last event applied (those not yet
    * flushed are still pending), so the read models neither miss nor repeat an event.
    */
   private startFollowing(): void {
     this.follower = this.subscriptions.follower('projector', this.store, {
       streamPrefixes: PROJECTED_STREAMS,
-      onEvent: (event) => this.apply(event),
+      onEvent: (event) => this.writer.apply(event),
     });
     this.follower.start(this.state.checkpoint);
   }
@@ -504,7 +492,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.follower = undefined;
     await follower?.stop();
     this.subscriptions.forget('projector');
-    await this.flush();
+    await this.writer.flush();
   }
 
   /**
@@ -628,124 +616,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     projector.onUnreadable = (unreadable) =>
       this.logger.warn(unreadable, 'an event in the log has a time the read models cannot read: folded as unknown');
     return projector;
-  }
-
-  private async apply(event: RecordedEvent): Promise<void> {
-    this.state.applying = true;
-    try {
-      await applyFromLog(
-        this.store,
-        this.state.projector,
-        [event],
-        (change) => this.state.pending.set(`${change.model}:${change.key}`, change),
-        this.storeDays.readDay,
-      );
-    } finally {
-      this.state.applying = false;
-    }
-    this.state.pendingEvents.push(event);
-    this.state.folded = event.position;
-    this.state.foldedEvent = event;
-    if (this.state.pendingEvents.length >= this.config.batchSize) await this.flush();
-    else this.scheduleFlush();
-  }
-
-  /** After the events already here are applied: a batch is everything that arrived in one turn. */
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      void this.flush().catch((error: unknown) => this.logger.error({ err: error }, 'flush failed'));
-    });
-  }
-
-  /**
-   * One flush at a time, in order: documents, change subjects, feed, then the checkpoint. A flush that
-   * fails (NATS restarting, say) keeps its batch, under any newer changes of the same documents, and is
-   * tried again with a growing pause: the projector waits for NATS instead of dropping documents, and the
-   * chain of flushes never stays broken.
-   */
-  flush(): Promise<void> {
-    this.state.flushing = this.state.flushing.then(async () => {
-      // While a rebuild is copied, a flush tried again waits: its batch is of the documents being replaced.
-      if (this.state.pendingEvents.length === 0 || this.state.copying) return;
-      const changes = this.state.pending;
-      const events = this.state.pendingEvents;
-      const ends = this.state.pendingEnds;
-      this.state.pending = new Map();
-      this.state.pendingEvents = [];
-      this.state.pendingEnds = [];
-      const position = events[events.length - 1]!.position;
-      // A standby folds and writes nothing; so does a leader whose lease ran out by its own clock (it was
-      // paused): it renews or stands by at the next turn of `contend`, and takes over again from KV if need be.
-      if (!this.state.leader || !this.state.lease!.holds()) {
-        if (this.state.leader) this.standBy();
-        this.state.checkpoint = position;
-        return;
-      }
-      try {
-        // Before the documents: a crash after them folds the batch again from KV, where each terminal shows only
-        // its last end, and tells none of them again. An end told twice is one item to the dashboard.
-        this.state.publisher!.publishEnds(ends);
-        const put = await this.state.buckets!.putFenced(changes.values());
-        this.takeNewer(put);
-        await this.state.index!.put(events);
-        this.faultPoint('after the documents, before the feed');
-        if (!this.state.lease!.holds()) {
-          // The lease ran out during the writes (this process was paused): the documents are in KV, but their
-          // events are not in the feed nor behind the checkpoint, so the instance that takes over sends them.
-          this.standBy();
-          this.state.checkpoint = position;
-          return;
-        }
-        this.state.publisher!.publishChanges([...put.written, ...put.newer]);
-        await this.state.publisher!.publishToFeed(events);
-        this.faultPoint('after the feed, before the checkpoint');
-        const mark = markOf(events[events.length - 1]!);
-        await this.state.buckets!.saveCheckpoint(
-          position,
-          this.state.logId,
-          this.state.adoptions,
-          mark,
-          this.foldVersions.foldVersion,
-        );
-        this.state.checkpoint = position;
-        this.state.stored = position;
-        this.failedFlushes = 0;
-        // Past store days in KV now leave memory (a standby's once the writer's checkpoint shows them in KV:
-        // `retireAsStandby`).
-        this.state.projector.retirePastDays(position);
-        this.state.droppedUpTo = position;
-      } catch (error) {
-        if (error instanceof FenceLostError) {
-          // Another instance took over while this one was paused: it writes from its own fold; this one stands by.
-          this.logger.warn({ err: error }, 'another instance writes the read models now');
-          this.standBy();
-          this.state.checkpoint = position;
-          return;
-        }
-        for (const [key, change] of changes) if (!this.state.pending.has(key)) this.state.pending.set(key, change);
-        this.state.pendingEvents = [...events, ...this.state.pendingEvents];
-        this.failedFlushes += 1;
-        const retryMs = Math.min(100 * 2 ** this.failedFlushes, 5_000);
-        this.logger.warn({ err: error, attempt: this.failedFlushes, retryMs }, 'could not write the read models');
-        if (!this.state.stopped) setTimeout(() => this.scheduleFlush(), retryMs);
-      }
-    });
-    return this.state.flushing;
-  }
-
-  /**
-   * Crash tests only (`PROJECTIONS_FAULT_RATE`): die here, as a power cut would, with that probability. Only
-   * once caught up to the log's head at start, so that a restarted instance gets to answer before it may
-   * die again: the crash test's kills then land inside live flushes, not only during catch-up.
-   */
-  private faultPoint(where: string): void {
-    if (this.config.faultRate === 0 || this.state.checkpoint < this.state.bootHead) return;
-    if (Math.random() >= this.config.faultRate) return;
-    process.stderr.write(`fault point: killed ${where}\n`);
-    process.kill(process.pid, 'SIGKILL');
   }
 }
 

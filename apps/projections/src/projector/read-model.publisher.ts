@@ -39,7 +39,7 @@ export class ReadModelPublisher {
 
   /**
    * Each end of a flush on the dashboard's activity subject (before its documents are written: see
-   * `ProjectorService.flush`): the dashboard of every instance lists them, an end told twice as one item. Not kept:
+   * `ReadModelWriter.flush`): the dashboard of every instance lists them, an end told twice as one item. Not kept:
    * an open dashboard's list.
    */
   publishEnds(ends: readonly ActivityItem[]): void {
