@@ -71,8 +71,7 @@ async function onLeader(engine: Engine, test: (service: ProjectorService) => Pro
 }
 
 /** The projector's adoption of `offer`, called as its watch of the offers would. */
-const adopt = (service: ProjectorService, offer: HandOver) =>
-  (service as unknown as { adopt(handOver: HandOver): Promise<void> }).adopt(offer);
+const adopt = (service: ProjectorService, offer: HandOver) => service['adoption'].adopt(offer);
 
 describe('projections: a rebuild from position 0 while the live read models keep serving', () => {
   let engine: Engine;

@@ -27,14 +27,14 @@ import { ReadModelPublisher } from './read-model.publisher';
 import { ProjectorState } from './projector.state';
 import { StoreDayQueries } from './store-day.queries';
 import { ReadModelWriter } from './read-model.writer';
+import { RebuildAdoption } from './rebuild-adoption';
 import { PROJECTED_STREAMS } from './projected-streams';
 import { PaymentIndexBucket } from './payment-index.bucket';
 import { ProjectorLease } from './projector-lease';
-import { rebuildReadModels, REBUILD_SUFFIX } from '../rebuild/rebuild';
-import { RebuildLock } from '../rebuild/rebuild-lock';
+import { rebuildReadModels } from '../rebuild/rebuild';
 import { RepairRebuild } from '../rebuild/repair-rebuild';
 import { FoldVersionWatch, OLDER_FOLD } from './fold-version.watch';
-import { FenceLostError, ReadModelBuckets, UnreadableDocumentError, type HandOver } from './read-model.buckets';
+import { ReadModelBuckets, UnreadableDocumentError } from './read-model.buckets';
 
 export { PROJECTED_STREAMS };
 
@@ -64,7 +64,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private leading = false;
   private campaign: NodeJS.Timeout | undefined;
   private follower: LogFollower | undefined;
-  private adopting: Promise<void> = Promise.resolve();
   private stopWatching: () => void = () => undefined;
   /** A rebuild in this process, as `npm run projections:rebuild` runs it, until `signal` stops it. */
   private readonly rebuildHere = (signal: AbortSignal) =>
@@ -85,6 +84,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private readonly storeDays: StoreDayQueries;
   /** The fold of each event and the flushes of its batch. */
   private readonly writer: ReadModelWriter;
+  /** The adoption of a rebuild's hand-over, by the writer. */
+  private readonly adoption: RebuildAdoption;
   private gauges: NodeJS.Timeout | undefined;
 
   constructor(
@@ -101,6 +102,14 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.writer = new ReadModelWriter(this.state, store, config, this.logger, this.foldVersions, this.storeDays, {
       standBy: () => this.standBy(),
       load: (projector, change) => this.load(projector, change),
+    });
+    this.adoption = new RebuildAdoption(this.state, nats, config, this.logger, this.foldVersions, {
+      standBy: () => this.standBy(),
+      following: () => this.follower !== undefined,
+      startFollowing: () => this.startFollowing(),
+      stopFollowing: () => this.stopFollowing(),
+      projectorFromKv: () => this.projectorFromKv(),
+      tellingEnds: (projector) => this.tellingEnds(projector),
     });
   }
 
@@ -245,13 +254,13 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.state.folded = this.state.checkpoint;
     this.logger.log({ checkpoint: this.state.checkpoint.toString() }, 'projecting from the checkpoint');
     // A rebuild is adopted by the leader: one waiting when it takes over, or one that finishes later.
-    this.stopWatching = await this.state.buckets.watchHandOver((handOver) => void this.adopt(handOver));
+    this.stopWatching = await this.state.buckets.watchHandOver((handOver) => void this.adoption.adopt(handOver));
     // The lease is tried before following: an instance that wins it now has nothing folded past KV to write,
     // and it is the writer before its first batch (start-up does not wait on a catch-up's flushes). A rebuild
     // waiting to be adopted is taken up once the follower runs.
     await this.contend(true);
     this.startFollowing();
-    await this.adoptWaiting();
+    await this.adoption.adoptWaiting();
     await this.rebuildIfOutdated();
     this.campaign = setInterval(
       () => void this.contend().catch((error: unknown) => this.logger.warn({ err: error }, 'lease not renewed')),
@@ -269,7 +278,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.stopWatching();
     await this.repair.stop();
     await this.refold.stop();
-    await this.adopting;
+    await this.adoption.adopting;
     await this.stopFollowing();
     // Given up rather than left to lapse: a standby takes over at once. With NATS away no standby can take it, and
     // the delete would only wait for its timeout: the lease lapses by its TTL.
@@ -392,7 +401,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       })
       .catch((error: unknown) => this.logger.warn({ err: error }, 'could not take over the read models'));
     // Outside the chain of flushes, which folding again stops and starts; the next turn of `contend` leads.
-    return this.state.flushing.then(() => (foldAgain ? this.foldAgain(foldAgain) : this.adoptWaiting()));
+    return this.state.flushing.then(() => (foldAgain ? this.foldAgain(foldAgain) : this.adoption.adoptWaiting()));
   }
 
   /**
@@ -421,15 +430,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.state.folded = this.state.checkpoint;
     this.state.droppedUpTo = 0n;
     this.startFollowing();
-  }
-
-  /**
-   * Adopts a rebuild already waiting, when this instance writes and follows the log (at start-up the
-   * follower is not running yet: bootstrap calls this again once it is).
-   */
-  private async adoptWaiting(): Promise<void> {
-    const waiting = this.state.leader && this.follower ? await this.state.buckets!.handOver() : undefined;
-    if (waiting) void this.adopt(waiting);
   }
 
   /**
@@ -493,121 +493,6 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     await follower?.stop();
     this.subscriptions.forget('projector');
     await this.writer.flush();
-  }
-
-  /**
-   * Adopts a rebuild (`npm run projections:rebuild`): once this projector has published at least as far as
-   * the rebuild reached (so that the feed misses nothing), it stops, replaces the live documents with the
-   * rebuilt ones (each published on its change subject), moves its checkpoint to the rebuild's position, and
-   * follows the log again from there. The rebuilt buckets are then deleted.
-   */
-  private adopt(handOver: HandOver): Promise<void> {
-    this.adopting = this.adopting
-      .then(() => this.adoptNow(handOver))
-      .catch((error: unknown) => {
-        // NATS failed midway, or another instance writes now (this one was paused past its lease): the
-        // hand-over stays offered, and the next offer or takeover adopts it.
-        if (error instanceof FenceLostError) {
-          this.logger.warn({ err: error, position: handOver.position }, 'stopped adopting the rebuild');
-          if (this.state.leader) this.standBy();
-        } else this.logger.error({ err: error, position: handOver.position }, 'could not adopt the rebuild');
-        if (!this.follower && !this.state.stopped) this.startFollowing();
-      });
-    return this.adopting;
-  }
-
-  private async adoptNow(handOver: HandOver): Promise<void> {
-    if (this.state.stopped || !this.state.leader) return;
-    const position = BigInt(handOver.position);
-    while (this.state.checkpoint < position && !this.state.stopped && this.state.leader)
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    if (this.state.stopped || !this.state.leader) return;
-    // The rebuild that offered lets its lock go once the offer is written; one that runs meanwhile waits.
-    const lock = await RebuildLock.take(this.nats, this.config.natsPrefix, this.state.lease!.leaseMs, {
-      waitMs: 3 * this.state.lease!.leaseMs,
-      givingUp: () => this.state.stopped || !this.state.leader,
-      replicas: this.config.natsReplicas,
-    });
-    if (!lock) throw new Error('the rebuild lock stayed held: another rebuild runs; its offer will be adopted');
-    try {
-      await this.adoptHolding(handOver, position, lock);
-    } finally {
-      await lock.release();
-    }
-  }
-
-  private async adoptHolding(handOver: HandOver, position: bigint, lock: RebuildLock): Promise<void> {
-    // The live buckets (no suffix) copied onto themselves would be emptied: only a rebuild's are adopted.
-    if (!handOver.suffix.startsWith(REBUILD_SUFFIX))
-      throw new Error(`the offer names buckets "${handOver.suffix}" that no rebuild made: not adopted`);
-    // Documents of another log would replace every live one (the rebuild refuses to offer them; an offer made by
-    // another version, or with the live log replaced meanwhile, is caught here).
-    if (handOver.logId !== undefined && handOver.logId !== this.state.logId)
-      throw new Error(
-        `the rebuild read another event log (${handOver.logId}) than this one (${this.state.logId}): not adopted`,
-      );
-    // Only the offer as it still stands (a later rebuild withdraws it and removes its buckets), with its buckets as
-    // they are (never made again, empty, should that rebuild remove them meanwhile: `existing`), and only with
-    // every document it was made with.
-    const offered = await this.state.buckets!.handOverAt();
-    if (offered?.offer.suffix !== handOver.suffix || offered.offer.position !== handOver.position) return;
-    const rebuilt = await ReadModelBuckets.existing(this.nats, this.config.natsPrefix, handOver.suffix);
-    const held = await rebuilt.count();
-    if (handOver.documents !== undefined && held !== handOver.documents)
-      throw new Error(`the rebuild offered ${handOver.documents} documents, but its buckets hold ${held}: not adopted`);
-    await this.stopFollowing();
-    // The steps below are not fenced (the rebuilt documents may be behind the live ones, on purpose): each
-    // is taken only while the lease still holds by this instance's clock; lost, the new writer adopts it.
-    if (!this.state.leader || !this.state.lease!.holds() || !lock.stillHeld()) return this.startFollowing();
-    this.state.copying = true;
-    try {
-      await this.copyRebuild(rebuilt, handOver, offered.revision, position, () => lock.stillHeld());
-    } finally {
-      this.state.copying = false;
-    }
-  }
-
-  private async copyRebuild(
-    rebuilt: ReadModelBuckets,
-    handOver: HandOver,
-    offeredAt: number,
-    position: bigint,
-    lockHeld: () => boolean,
-  ): Promise<void> {
-    let documents = 0;
-    // Copied bucket to bucket, each published as KV takes it: a long history is never all in memory.
-    const copied = (change: Change) => {
-      documents += 1;
-      this.state.publisher!.publishChanges([change]);
-    };
-    await this.state.buckets!.copyFrom(rebuilt, copied, lockHeld);
-    if (!this.state.lease!.holds()) return this.startFollowing();
-    // One more than KV's count when this instance took the lease (`lead`): another adoption since moved the
-    // checkpoint's revision, which fences the reset.
-    const adoptions = this.state.adoptions + 1;
-    // The rebuild's fold version goes with its documents (none from a rebuild of a version before it was recorded).
-    await this.state.buckets!.resetCheckpoint(position, this.state.logId, adoptions, undefined, handOver.foldVersion);
-    this.state.adoptions = adoptions;
-    this.foldVersions.note(position, handOver.foldVersion);
-    // What this instance folded past the rebuild's position is folded again from it: a batch still unwritten
-    // (a flush that failed before the copy) is of the documents before, and must not go over the adopted ones.
-    this.state.pending = new Map();
-    this.state.pendingEvents = [];
-    this.state.projector = this.tellingEnds(await this.projectorFromKv());
-    this.state.checkpoint = position;
-    this.state.stored = position;
-    this.state.folded = position;
-    this.state.droppedUpTo = 0n;
-    // This offer goes, and no later one (another revision); its buckets are its rebuild's own, which no later
-    // rebuild writes into, and which one may have removed already.
-    await this.state.buckets!.clearHandOver(offeredAt);
-    await rebuilt
-      .destroy()
-      .catch((error: unknown) =>
-        this.logger.warn({ err: error }, 'could not remove the adopted rebuild’s buckets: the next rebuild does'),
-      );
-    this.logger.log({ position: handOver.position, documents }, 'adopted the rebuilt read models');
-    this.startFollowing();
   }
 
   /** The projector, its ends collected for the next flush (`pendingEnds`). */
