@@ -307,7 +307,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     await this.writer.flush();
   }
 
-  /** The projector, its ends collected for the next flush (`pendingEnds`). */
+  /** The projector, its ends collected for the next flush (`ProjectorState.pendingEnds`). */
   private tellingEnds(projector: ReadModelProjector): ReadModelProjector {
     projector.onEnds = (ends) => this.state.pendingEnds.push(...ends);
     projector.onUnreadable = (unreadable) =>

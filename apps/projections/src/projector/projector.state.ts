@@ -30,13 +30,14 @@ export class ProjectorState {
   /**
    * While this instance folds the log from position 0 (the read models were another log's): how far the log went
    * when that fold began. Until the fold has applied every projected event up to it, a document it does not hold
-   * may only not be folded yet (`mayLackFolded`); even once it has replaced KV, which it may do before its first event.
+   * may only not be folded yet (`StoreDayQueries.mayLackFolded`); even once it has replaced KV, which it may do
+   * before its first event.
    */
   foldingFrom0To: bigint | undefined;
   /**
    * The checkpoint up to which this instance, writing, dropped past store days from memory (0: none). KV going
    * back below it (another instance adopted a rebuild meanwhile) means the documents dropped may be older in KV
-   * than in this fold: `lead` then folds again from KV before writing anything.
+   * than in this fold: `ProjectorLeadership.lead` then folds again from KV before writing anything.
    */
   droppedUpTo = 0n;
   /** Position of the last event applied in memory (written or not). */

@@ -84,7 +84,8 @@ export class ReadModelWriter {
       this.state.pendingEnds = [];
       const position = events[events.length - 1]!.position;
       // A standby folds and writes nothing; so does a leader whose lease ran out by its own clock (it was
-      // paused): it renews or stands by at the next turn of `contend`, and takes over again from KV if need be.
+      // paused): it renews or stands by at the next turn of `ProjectorLeadership.contend`, and takes over again
+      // from KV if need be.
       if (!this.state.leader || !this.state.lease!.holds()) {
         if (this.state.leader) this.hooks.standBy();
         this.state.checkpoint = position;
@@ -120,7 +121,7 @@ export class ReadModelWriter {
         this.state.stored = position;
         this.failedFlushes = 0;
         // Past store days in KV now leave memory (a standby's once the writer's checkpoint shows them in KV:
-        // `retireAsStandby`).
+        // `ProjectorLeadership.retireAsStandby`).
         this.state.projector.retirePastDays(position);
         this.state.droppedUpTo = position;
       } catch (error) {

@@ -141,8 +141,8 @@ export class RebuildAdoption {
     };
     await this.state.buckets!.copyFrom(rebuilt, copied, lockHeld);
     if (!this.state.lease!.holds()) return this.hooks.startFollowing();
-    // One more than KV's count when this instance took the lease (`lead`): another adoption since moved the
-    // checkpoint's revision, which fences the reset.
+    // One more than KV's count when this instance took the lease (`ProjectorLeadership.lead`): another adoption
+    // since moved the checkpoint's revision, which fences the reset.
     const adoptions = this.state.adoptions + 1;
     // The rebuild's fold version goes with its documents (none from a rebuild of a version before it was recorded).
     await this.state.buckets!.resetCheckpoint(position, this.state.logId, adoptions, undefined, handOver.foldVersion);
