@@ -1,17 +1,17 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Kvm, KvWatchInclude, type KV } from '@nats-io/kv';
+import { Kvm, type KV } from '@nats-io/kv';
 import type { Republish } from '@nats-io/jetstream';
 import type { LogMark } from '@app/event-store';
 import { bucketKeys, isRevisionConflict, natsNames, replicatedBucket, writeEntries } from '@app/messaging';
 import type { Change } from '../read-models/read-model.types';
 import { publishOnChangeSubjects } from './bucket-republish';
+import { RebuildHandOver } from './rebuild-hand-over';
 import { daysFirst, entriesOf, liveDaysInWindow, PUT_WINDOW } from './bucket-windows';
 import {
   checkpointValue,
   documentOf,
   fenced,
   FenceLostError,
-  offerOf,
   parseCheckpoint,
   positionOf,
   readableCheckpoint,
@@ -27,7 +27,6 @@ export { daysFirst, FenceLostError, UnreadableDocumentError, type Checkpoint, ty
 const CHECKPOINT = 'checkpoint';
 /** The checkpoint's entry among the revisions this instance knows. */
 const CHECKPOINT_REVISION = `state:${CHECKPOINT}`;
-const HAND_OVER = 'rebuild';
 
 const MODELS = ['store', 'terminal', 'store-day'] as const;
 
@@ -44,6 +43,8 @@ export class ReadModelBuckets {
   private readonly revisions = new Map<string, number>();
   /** This instance's takeover (`claim`), while it writes the live documents; undefined before. */
   private writer: string | undefined;
+  /** The rebuild's offer in the state bucket. */
+  private readonly handOvers: RebuildHandOver;
 
   private constructor(
     private readonly nats: NatsConnection,
@@ -61,7 +62,9 @@ export class ReadModelBuckets {
     readonly publishedByNats: boolean,
     /** The document buckets' names without a suffix, and this generation's suffix ('' for the live one). */
     private readonly generation: { readonly names: readonly string[]; readonly suffix: string },
-  ) {}
+  ) {
+    this.handOvers = new RebuildHandOver(state);
+  }
 
   /**
    * The live generation (no `suffix`) publishes every document on its change subject from NATS itself: each
@@ -266,46 +269,28 @@ export class ReadModelBuckets {
     return this.buckets[change.model].get(change.key);
   }
 
-  /** A finished rebuild waiting to be adopted by the live projector, if any. */
-  async handOver(): Promise<HandOver | undefined> {
-    return (await this.handOverAt())?.offer;
+  /** A finished rebuild waiting to be adopted by the live projector, if any (`RebuildHandOver.handOver`). */
+  handOver(): Promise<HandOver | undefined> {
+    return this.handOvers.handOver();
   }
 
-  async offerHandOver(handOver: HandOver): Promise<void> {
-    await this.state.put(HAND_OVER, JSON.stringify(handOver));
+  offerHandOver(handOver: HandOver): Promise<void> {
+    return this.handOvers.offerHandOver(handOver);
   }
 
-  /** The offer waiting, with its KV revision: what `clearHandOver` withdraws, and nothing offered after it. */
-  async handOverAt(): Promise<{ readonly offer: HandOver; readonly revision: number } | undefined> {
-    const entry = await this.state.get(HAND_OVER);
-    const offer = entry?.operation === 'PUT' ? offerOf(entry) : undefined;
-    return offer && entry ? { offer, revision: entry.revision } : undefined;
+  /** The offer waiting, with its KV revision (`RebuildHandOver.handOverAt`). */
+  handOverAt(): Promise<{ readonly offer: HandOver; readonly revision: number } | undefined> {
+    return this.handOvers.handOverAt();
   }
 
-  /**
-   * Withdraws the offer waiting; with `revision` (see `handOverAt`), only that offer: false when a later one has
-   * taken its place, which stays.
-   */
-  async clearHandOver(revision?: number): Promise<boolean> {
-    try {
-      await this.state.delete(HAND_OVER, revision === undefined ? undefined : { previousSeq: revision });
-      return true;
-    } catch (error) {
-      if (revision !== undefined && isRevisionConflict(error)) return false;
-      throw error;
-    }
+  /** Withdraws the offer waiting; with `revision`, only that offer (`RebuildHandOver.clearHandOver`). */
+  clearHandOver(revision?: number): Promise<boolean> {
+    return this.handOvers.clearHandOver(revision);
   }
 
   /** Calls `onOffer` whenever a rebuild offers a hand-over. */
-  async watchHandOver(onOffer: (handOver: HandOver) => void): Promise<() => void> {
-    const watcher = await this.state.watch({ key: HAND_OVER, include: KvWatchInclude.UpdatesOnly });
-    void (async () => {
-      for await (const entry of watcher) {
-        const offer = entry.operation === 'PUT' ? offerOf(entry) : undefined;
-        if (offer) onOffer(offer);
-      }
-    })();
-    return () => watcher.stop();
+  watchHandOver(onOffer: (handOver: HandOver) => void): Promise<() => void> {
+    return this.handOvers.watchHandOver(onOffer);
   }
 
   /**
