@@ -9,8 +9,9 @@ import type { ReadModelPublisher } from './read-model.publisher';
 
 /**
  * What the projector's roles share (`ProjectorService` composes them): the fold in memory and the batch not yet
- * written, how far it went and what KV holds as far as this instance knows, and whether it writes. Plain fields,
- * each changed by the role that says so in its comment; the buckets, lease, index and publisher are opened at start.
+ * written, how far it went and what KV holds as far as this instance knows, and whether it writes. Plain fields
+ * that the roles read and set, as the service's own fields were; the buckets, lease, index and publisher are opened
+ * at start (`ProjectorService.onApplicationBootstrap`).
  */
 export class ProjectorState {
   /** The read models as this instance folds them (`ProjectorService.tellingEnds` hooks it up). */
