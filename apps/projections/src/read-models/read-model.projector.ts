@@ -193,7 +193,7 @@ export class ReadModelProjector {
       if (typed.event.type === 'CloseGivenUp')
         days.push({ storeId: typed.event.data.storeId, date: typed.event.data.businessDay });
       const close = this.closes.closeOf(typed.event, recorded);
-      if (close && (close.batch !== undefined || this.closes.pendsOn(close, typed.id))) {
+      if (close && this.closes.closesBatch(close, typed.id, recorded)) {
         days.push({ storeId: close.storeId, date: close.businessDay });
         // The days whose close of the terminal was given up before it, marked closed since.
         for (const date of this.closes.daysClosedSince(close.storeId, close.closedAt))

@@ -142,10 +142,7 @@ export class TerminalCloses {
     // on closed it all the same, its totals unknown (`withoutTotals`), and the next close holds only what came after;
     // so did one it may have let go of (`mayBeLetGo`), its log side unknown too. Any other operation (`send_logs`, a
     // close never seen asked for) pends no more.
-    if (
-      !close ||
-      (close.batch === undefined && !this.pendsOn(close, operationId) && !this.mayBeLetGo(close, recorded))
-    ) {
+    if (!close || !this.closesBatch(close, operationId, recorded)) {
       if (event.type === 'OperationCompleted') this.onClosePending(operationId, event, recorded, position, put);
       return;
     }
@@ -241,6 +238,19 @@ export class TerminalCloses {
     const doc = stamped(next, position);
     this.docs.days.set(key, doc);
     put({ model: 'store-day', key, doc });
+  }
+
+  /**
+   * Whether a completed operation closes its terminal's batch: with the terminal's totals, without them when the batch
+   * pends on it, or may have let go of it (`mayBeLetGo`). `ReadModelProjector.missingDays` reads its days back by this
+   * same rule: a close put on a day out of memory not read back was written on an empty day, the day's sales lost.
+   */
+  closesBatch(
+    close: { readonly storeId: string; readonly terminalId: string; readonly batch: unknown },
+    operationId: string,
+    recorded: RecordedEvent,
+  ): boolean {
+    return close.batch !== undefined || this.pendsOn(close, operationId) || this.mayBeLetGo(close, recorded);
   }
 
   /**
