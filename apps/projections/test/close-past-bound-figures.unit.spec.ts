@@ -199,3 +199,23 @@ describe('a close pending while the closes that ended meanwhile were let go of p
     expect(close).toMatchObject({ recordedUnknown: true, mismatch: true });
   });
 });
+
+describe('a close ended meanwhile past the bound that counts a sale heard of late', () => {
+  it('still tells the close pending before it that the sales past the bound are among its cut: both unknown', () => {
+    const { requested, completed, sale, fold } = aLog();
+    sale('before', at('10:00'));
+    requested('nightly', at('17:00'));
+    requested('by-hand', at('17:01'));
+    for (let i = 0; i < SALES; i++) sale(`p-${i}`, at('17:02') + i * 1_000);
+    // The terminal closed at 17:10 (among the sales past the bound), then at 17:30; the second outcome came first.
+    completed('by-hand', at('17:30'), totals(521));
+    // A sale at 17:20, heard of after by-hand's outcome: by-hand's, counted in its entry while nightly pends.
+    sale('late', at('17:20'));
+    completed('nightly', at('17:10'), totals(482));
+    const day = fold().storeDay('oslo', DAY)!;
+    for (const id of ['nightly', 'by-hand']) {
+      expect(day.closes?.[id]).not.toHaveProperty('differences');
+      expect(day.closes?.[id]).toMatchObject({ recordedUnknown: true, mismatch: true });
+    }
+  });
+});

@@ -32,8 +32,9 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
   if (doc.openBatch && holding >= 0) {
     if (beforeLastBatch(doc, at)) return doc;
     // Kept with its time for a pending close too: should that one have closed before this fact, it takes it back.
-    const { close, counted: taken } = ended[holding]!;
-    const entry = { close: countInClose(close, counted), counted: [...taken, timed(counted, at)] };
+    // With the rest of its entry: the facts past the bound it took (`pastBound`) say which pending close shares them.
+    const held = ended[holding]!;
+    const entry = { ...held, close: countInClose(held.close, counted), counted: [...held.counted, timed(counted, at)] };
     return replacingEnded(doc, doc.openBatch, holding, [entry]);
   }
   // The last close is the old device's while the swap waits: the new device's closes are all in the list.
