@@ -219,3 +219,65 @@ describe('a close ended meanwhile past the bound that counts a sale heard of lat
     }
   });
 });
+
+describe('a close with totals let go of beyond the 50 kept pending that closed among the sales past the bound', () => {
+  it('leaves the closes after it unknown while they closed before the latest of those sales, not the next alone', () => {
+    const { requested, completed, sale, fold } = aLog();
+    sale('before', at('10:00'));
+    for (let i = 0; i <= 50; i++) requested(`close-${i}`, at('17:00') + i * 1_000);
+    for (let i = 0; i < SALES; i++) sale(`p-${i}`, at('17:02') + i * 1_000);
+    // close-0 (let go of) closed at 17:10, close-1 at 17:15, close-2 at 17:20, after every sale (the last at 17:18:40).
+    completed('close-0', at('17:10'), totals(482));
+    completed('close-1', at('17:15'), totals(300));
+    completed('close-2', at('17:20'), totals(220));
+    const day = fold().storeDay('oslo', DAY)!;
+    // close-0 took the sales past the bound after 17:15 too: close-2's batch misses them.
+    for (const id of ['close-0', 'close-1', 'close-2']) {
+      expect([id, day.closes?.[id]]).not.toHaveProperty('1.differences');
+      expect(day.closes?.[id]).toMatchObject({ recordedUnknown: true, mismatch: true });
+    }
+  });
+});
+
+describe('a close with totals let go of beyond the 50 kept pending, its outcome after that of the close after it', () => {
+  it('says the close that took its batch unknown too, where it showed a difference made of its sales', () => {
+    const { requested, completed, sale, fold } = aLog();
+    sale('before', at('10:00'));
+    for (let i = 0; i <= 50; i++) requested(`close-${i}`, at('17:00') + i * 1_000);
+    // close-0 closed at 17:00:30, before a sale at 17:00:45; close-50 at 17:01:30, and its outcome came first.
+    sale('after', at('17:00') + 45_000);
+    completed('close-50', at('17:01') + 30_000, totals(1));
+    completed('close-0', at('17:00') + 30_000, totals(1));
+    const day = fold().storeDay('oslo', DAY)!;
+    for (const id of ['close-0', 'close-50']) {
+      expect([id, day.closes?.[id]]).not.toHaveProperty('1.differences');
+      expect(day.closes?.[id]).toMatchObject({ recordedUnknown: true, mismatch: true });
+    }
+  });
+});
+
+describe('a close pending while the closes that ended meanwhile were let go of past the bound (the one that took its batch)', () => {
+  it('says that close unknown on its store day too, where it showed a difference made of the pending close’s sale', () => {
+    const { requested, completed, sale, fold } = aLog();
+    // The close the night before: hand-0's batch opened then (the window that tells which close held 00:30).
+    requested('night-before', at('00:01'));
+    completed('night-before', at('00:05'), totals(0));
+    sale('before', at('00:10'));
+    requested('stuck', at('00:20'));
+    for (let i = 0; i < 210; i++) {
+      const t = at('01:00') + i * 60_000;
+      sale(`p-${i}`, t);
+      requested(`hand-${i}`, t + 10_000);
+      completed(`hand-${i}`, t + 20_000, totals(1));
+    }
+    // The terminal had closed at 00:30: its batch is the first sale, which hand-0 took with its own.
+    completed('stuck', at('00:30'), totals(1));
+    const day = fold().storeDay('oslo', DAY)!;
+    for (const id of ['stuck', 'hand-0']) {
+      expect([id, day.closes?.[id]]).not.toHaveProperty('1.differences');
+      expect(day.closes?.[id]).toMatchObject({ recordedUnknown: true, mismatch: true });
+    }
+    // The closes after it took none of the stuck close's: compared as ever.
+    expect(day.closes?.['hand-1']).toMatchObject({ recorded: totals(1), mismatch: false });
+  });
+});

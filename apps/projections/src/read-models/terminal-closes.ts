@@ -15,6 +15,7 @@ import {
   inSwappedOut,
   swappedOutCloses,
   countInClose,
+  compared,
   type Counted,
   withClose,
 } from './projections/terminal-batch';
@@ -101,6 +102,8 @@ export class TerminalCloses {
     count: (close: TerminalClose) => TerminalClose,
     position: string,
     put: Put,
+    /** Closes that cannot be the one: the close whose cut `at` is (`lostAt`). */
+    excluded: ReadonlySet<string> = new Set(),
   ): void {
     const days: StoreDayDoc[] = [];
     for (const date of this.daysOfItsClose(storeId, at)) {
@@ -108,7 +111,8 @@ export class TerminalCloses {
       if (day) days.push(day);
     }
     const terminal = this.docs.terminals.get(this.docs.terminalKey(storeId, terminalId));
-    const holding = closeHolding(days, terminalId, at, swappedOutCloses(terminal, Date.parse(at)));
+    const cannot = new Set([...swappedOutCloses(terminal, Date.parse(at)), ...excluded]);
+    const holding = closeHolding(days, terminalId, at, cannot);
     if (!holding) return;
     const key = `${storeId}.${holding.day.date}`;
     if (this.docs.alreadyApplied('store-day', key, holding.day.position)) return;
@@ -150,6 +154,7 @@ export class TerminalCloses {
     // A close the terminal made before its last one, heard of after it: the earlier goes on its own day too, and
     // the close it took facts back from.
     let earlier: readonly TerminalClose[] = [];
+    let lostAt: string | undefined;
     this.changeTerminal(
       storeId,
       terminalId,
@@ -158,10 +163,18 @@ export class TerminalCloses {
       (doc) => {
         const reported = closeReported(doc, { operationId, businessDay, batch, closedAt });
         earlier = reported.earlier;
+        lostAt = reported.lostAt;
         return reported.doc;
       },
       { operationId },
     );
+    // Its batch taken by a close the terminal holds no more (let go of past a bound): that close, on its store day, was
+    // compared with this one's facts too, and says its log side unknown.
+    if (lostAt !== undefined) {
+      const lost = new Set([operationId]);
+      const unknown = (taker: TerminalClose) => compared({ ...taker, recordedUnknown: true });
+      this.countInOlderClose(storeId, terminalId, lostAt, unknown, position, put, lost);
+    }
     for (const close of earlier) this.putClose(storeId, close, position, put);
     this.markClosedSince(storeId, terminalId, { operationId, closedAt, businessDay }, position, put);
   }

@@ -116,7 +116,7 @@ export function closeBatch(doc: TerminalDoc, close: ReportedClose): TerminalDoc 
 }
 
 /** `closeBatch`, and the close's record; the terminal's last close stays the newest (see `closeReported`). */
-function closing(doc: TerminalDoc, close: ReportedClose): { doc: TerminalDoc; record: TerminalClose } {
+function closing(doc: TerminalDoc, close: ReportedClose): Closed {
   const whole = doc.openBatch ?? { ...NONE };
   const swap = whole.swappedWhileClosing;
   if (swap !== undefined && !swap.closes.includes(close.operationId)) return newDevicesClose(doc, whole, swap, close);
@@ -194,16 +194,37 @@ function withIncomplete(
   incomplete: OpenBatch['incomplete'],
   closedAt: number,
 ): Pick<OpenBatch, 'incomplete'> {
-  if (letGo) return { incomplete: {} };
-  if (past !== undefined && through === 'among') return { incomplete: { until: past.to } };
-  const until = incomplete?.until;
-  return until !== undefined && closedAt < Date.parse(until) ? { incomplete: { until } } : {};
+  // The latest of the facts it may miss: of those past the bound this close closed among, and of those the close
+  // before it took, while this one closed before the latest of them. A close let go of that closed among facts past
+  // the bound took them too: the closes after it are unknown while they close before the latest, not the next alone.
+  const untils = [
+    ...(past !== undefined && through === 'among' ? [past.to] : []),
+    ...(incomplete?.until !== undefined && closedAt < Date.parse(incomplete.until) ? [incomplete.until] : []),
+  ];
+  const until = untils.reduce<string | undefined>(
+    (latest, each) => (latest === undefined || Date.parse(each) > Date.parse(latest) ? each : latest),
+    undefined,
+  );
+  if (until !== undefined) return { incomplete: { until } };
+  return letGo ? { incomplete: {} } : {};
+}
+
+/** A close's outcome applied: the terminal, the close, and when a close lost its batch, its cut (`lostAt`). */
+interface Closed {
+  readonly doc: TerminalDoc;
+  readonly record: TerminalClose;
+  /**
+   * The cut of a close whose batch a close after it took (`lostBatch`), when the close that took it is not one the
+   * terminal holds: the caller says that one's log side unknown on its store day (`TerminalCloses`).
+   */
+  readonly lostAt?: string;
 }
 
 /**
  * A close whose batch the closes after it took already (it closed before the batch held now opened; their facts'
  * times were let go of past a bound): on its store day with its log side unknown and nothing of its own, the batch
- * held now left as it is.
+ * held now left as it is. The close that took its batch was compared with its facts as well as its own: its log side
+ * is unknown too (`takerUnknown`).
  */
 function lostBatch(
   doc: TerminalDoc,
@@ -211,10 +232,37 @@ function lostBatch(
   close: ReportedClose,
   newest: TerminalClose | undefined,
   pends: boolean,
-): { doc: TerminalDoc; record: TerminalClose } {
+): Closed {
   const record = closeRecord(doc.terminalId, close, { ...NONE, currencies: {} }, undefined, true);
   const changed = { ...doc, lastClose: newest ?? record };
-  return { doc: pends ? closeEnded(changed, whole, close.operationId) : changed, record };
+  const ended = pends ? closeEnded(changed, whole, close.operationId) : changed;
+  return { ...takerUnknown(ended, close.closedAt, close.operationId), record };
+}
+
+/**
+ * The terminal with the close it holds (its last, or one ended while another pends) whose batch held the cut of close
+ * `lost` at `cut` said unknown (`recordedUnknown`): that close took the batch of the one cut then, let go of past a bound,
+ * and was compared with its facts too. When it holds none such, the cut (`lostAt`) for the caller to look for the
+ * close on its store day.
+ */
+function takerUnknown(doc: TerminalDoc, cut: string, lost: string): { doc: TerminalDoc; lostAt?: string } {
+  const at = Date.parse(cut);
+  const holds = (held: TerminalClose) =>
+    held.operationId !== lost &&
+    Date.parse(held.closedAt) >= at &&
+    (held.openedAt !== undefined
+      ? Date.parse(held.openedAt) < at
+      : held.startOfDayAt === undefined || Date.parse(held.startOfDayAt) <= at);
+  const unknown = (held: TerminalClose) => compared({ ...held, recordedUnknown: true });
+  const ended = doc.openBatch?.closedWhileClosing ?? [];
+  const index = ended.findIndex(({ close }) => holds(close));
+  if (doc.openBatch !== undefined && index >= 0) {
+    const entry = ended[index]!;
+    return { doc: replacingEnded(doc, doc.openBatch, index, [{ ...entry, close: unknown(entry.close) }]) };
+  }
+  const last = doc.lastClose;
+  if (last !== undefined && holds(last)) return { doc: { ...doc, lastClose: unknown(last) } };
+  return { doc, lostAt: cut };
 }
 
 /**
@@ -258,7 +306,7 @@ function newDevicesClose(
 export function closeReported(
   doc: TerminalDoc,
   close: ReportedClose,
-): { doc: TerminalDoc; earlier: readonly TerminalClose[] } {
+): { doc: TerminalDoc; earlier: readonly TerminalClose[]; lostAt?: string } {
   // Too much kept while closes pend (a close that never ends, a close a night after it with no sale to check the bound):
   // this close takes, as the pending ones do, every fact counted until now, their times let go of; the closes still
   // pending stay so.
@@ -267,7 +315,11 @@ export function closeReported(
   const late = closeBeforeEnded(doc, close);
   if (late) return late;
   const closed = closing(doc, close);
-  return { doc: closed.doc, earlier: closed.doc.lastClose === closed.record ? [] : [closed.record] };
+  return {
+    doc: closed.doc,
+    earlier: closed.doc.lastClose === closed.record ? [] : [closed.record],
+    ...(closed.lostAt === undefined ? {} : { lostAt: closed.lostAt }),
+  };
 }
 
 /** A close as the terminal reported it, beside what the log recorded for its batch (`recorded`, opened `openedAt`). */
@@ -327,7 +379,7 @@ function unknownFigures(batch: EndOfDayBatch): (typeof FIELDS)[number][] {
 function closeBeforeEnded(
   doc: TerminalDoc,
   close: ReportedClose,
-): { doc: TerminalDoc; earlier: readonly TerminalClose[] } | undefined {
+): { doc: TerminalDoc; earlier: readonly TerminalClose[]; lostAt?: string } | undefined {
   const open = doc.openBatch;
   if (!open?.closing?.includes(close.operationId)) return undefined;
   const closedAt = Date.parse(close.closedAt);
@@ -342,7 +394,8 @@ function closeBeforeEnded(
   // this one's batch, and their facts' times with them.
   if (later.openedAt !== undefined && closedAt < Date.parse(later.openedAt)) {
     const lost = closeRecord(doc.terminalId, close, { ...NONE, currencies: {} }, undefined, true);
-    return { doc: closeEnded(doc, open, close.operationId), earlier: [lost] };
+    const ended = closeEnded(doc, open, close.operationId);
+    return { ...takerUnknown(ended, close.closedAt, close.operationId), earlier: [lost] };
   }
   const after = counted.filter((fact) => Date.parse(fact.at) > closedAt);
   // The facts past the bound the later close took: this one's too when they all came before it closed, the later's
