@@ -1,0 +1,269 @@
+import fc from 'fast-check';
+import type { RecordedEvent } from '@app/event-store';
+import { logOfEvents } from '../../../test/support/recorded-events';
+import { documentProblem } from '../src/read-models/document-schemas';
+import { ReadModelProjector } from '../src/read-models/read-model.projector';
+import type { BatchFigures, Change, StoreDayDoc, TerminalClose } from '../src/read-models/read-model.types';
+
+/**
+ * End-of-day closes pending while the terminal counts more than the batch keeps with their times (1,000), or while
+ * more closes pend than it keeps (50), their outcomes in any order: each close on its store day is compared with the
+ * sales between the close before it and its own cut (its differences those the terminal really has), or says its log
+ * side unknown (`recordedUnknown`: a mismatch, no difference). Never a difference made up, never one hidden. Times are
+ * seconds after 06:00 UTC on one day.
+ */
+const DAY = '2026-11-24';
+const START = Date.parse(`${DAY}T06:00:00.000Z`);
+const iso = (seconds: number) => new Date(START + seconds * 1_000).toISOString();
+const START_OF_DAY = iso(-3_600);
+
+interface CloseAsked {
+  readonly gap: number;
+  readonly cut: number;
+  readonly completed: boolean;
+  /** Seconds from its cut (or its request, when it fails) to its outcome in the log. */
+  readonly delay: number;
+  /** What the terminal counted beyond the log (a real difference), in purchases of 100. */
+  readonly extra: number;
+}
+interface Sale {
+  readonly at: number;
+  readonly delay: number;
+}
+interface Scenario {
+  readonly closes: readonly CloseAsked[];
+  readonly sales: readonly Sale[];
+  /** A run of sales a second apart, more than the batch keeps with their times. */
+  readonly burst?: { readonly start: number; readonly count: number; readonly delay: number };
+  /** Closes asked for after the close at `after` and never ending: beyond 50 pending, the oldest are let go of. */
+  readonly stuck?: { readonly after: number; readonly count: number };
+}
+interface Timed {
+  readonly id: string;
+  readonly requested: number;
+  readonly cut: number;
+  readonly completed: boolean;
+  readonly outcome: number;
+  readonly extra: number;
+}
+
+function timeline(scenario: Scenario): Timed[] {
+  let requested = 30;
+  let cut = 0;
+  return scenario.closes.map((asked, i) => {
+    requested += asked.gap;
+    cut = Math.max(cut, requested) + asked.cut;
+    const outcome = (asked.completed ? cut : requested) + asked.delay;
+    return { id: `c-${i + 1}`, requested, cut, completed: asked.completed, outcome, extra: asked.extra };
+  });
+}
+
+const salesOf = (scenario: Scenario): Sale[] => [
+  ...scenario.sales,
+  ...Array.from({ length: scenario.burst?.count ?? 0 }, (_, i) => ({
+    at: scenario.burst!.start + i,
+    delay: scenario.burst!.delay,
+  })),
+];
+const amountOf = (i: number) => 100 + (i % 7);
+
+/** Each completed close's batch by the log: the sales after the close the terminal made before it, up to its cut. */
+function expected(closes: readonly Timed[], sales: readonly Sale[]): Map<string, BatchFigures> {
+  const made = closes.filter((close) => close.completed).sort((a, b) => a.cut - b.cut);
+  const figures = new Map<string, BatchFigures>();
+  made.forEach((close, i) => {
+    const after = i === 0 ? -Infinity : made[i - 1]!.cut;
+    const held = sales
+      .map((sale, j) => ({ ...sale, amount: amountOf(j) }))
+      .filter((s) => s.at > after && s.at <= close.cut);
+    figures.set(close.id, {
+      purchasesCount: held.length,
+      purchasesAmount: held.reduce((sum, s) => sum + s.amount, 0),
+      reversalsCount: 0,
+      reversalsAmount: 0,
+    });
+  });
+  return figures;
+}
+
+function logOf(scenario: Scenario, closes: readonly Timed[], truth: Map<string, BatchFigures>): RecordedEvent[] {
+  const event = logOfEvents();
+  const meta = { storeId: 'oslo', terminalId: 'T-1' };
+  const timed: { at: number; events: RecordedEvent[] }[] = [
+    {
+      at: -10_000,
+      events: [
+        event('store-oslo', 'StoreRegistered', {
+          storeId: 'oslo',
+          name: 'Oslo',
+          payoutDestinationId: 'p',
+          timeZone: 'UTC',
+          at: iso(-10_000),
+        }),
+        event('store-oslo', 'TerminalRegistered', { ...meta, at: iso(-10_000) }),
+      ],
+    },
+  ];
+  const requested = (operationId: string, at: number): RecordedEvent => ({
+    ...event(`operation-${operationId}`, 'OperationRequested', {
+      operationId,
+      ...meta,
+      dinteroTerminalId: 'd-T-1',
+      operation: 'end_of_day',
+      claimId: operationId,
+      requestedBy: 'nightly-close',
+      requestedAt: iso(at),
+      expiresAt: iso(at),
+      businessDay: DAY,
+    }),
+    metadata: { ...meta, businessDay: DAY },
+  });
+  for (const close of closes) {
+    const { id: operationId } = close;
+    timed.push({ at: close.requested, events: [requested(operationId, close.requested)] });
+    const figures = truth.get(operationId);
+    const batch = figures && {
+      ...figures,
+      purchasesCount: figures.purchasesCount + close.extra,
+      purchasesAmount: figures.purchasesAmount + 100 * close.extra,
+    };
+    const outcome = close.completed
+      ? event(`operation-${operationId}`, 'OperationCompleted', {
+          operationId,
+          dinteroOperationId: `d-${operationId}`,
+          batch: { batchId: operationId, startOfDayAt: START_OF_DAY, ...batch },
+          at: iso(close.outcome),
+          dinteroAt: iso(close.cut),
+        })
+      : event(`operation-${operationId}`, 'OperationEnded', {
+          operationId,
+          outcome: 'failed',
+          reason: 'FAILED',
+          at: iso(close.outcome),
+        });
+    timed.push({ at: close.outcome, events: [{ ...outcome, metadata: { ...meta, businessDay: DAY } }] });
+  }
+  const { stuck } = scenario;
+  if (stuck !== undefined && closes.length > 0) {
+    const after = closes[stuck.after % closes.length]!.requested;
+    for (let i = 0; i < stuck.count; i++) timed.push({ at: after, events: [requested(`stuck-${i}`, after)] });
+  }
+  salesOf(scenario).forEach((sale, i) => {
+    const paymentId = `p-${i}`;
+    const amount = amountOf(i);
+    timed.push({
+      at: sale.at + sale.delay,
+      events: [
+        event(`payment-${paymentId}`, 'PaymentRequested', {
+          paymentId,
+          ...meta,
+          amount,
+          currency: 'NOK',
+          requestedAt: iso(sale.at),
+        }),
+        event(`payment-${paymentId}`, 'PaymentCaptured', {
+          transactionId: `tx-${paymentId}`,
+          amount,
+          currency: 'NOK',
+          card: { brand: 'VISA', entryMethod: 'contactless' },
+          source: 'callback',
+          at: iso(sale.at),
+        }),
+      ],
+    });
+  });
+  return timed
+    .sort((a, b) => a.at - b.at)
+    .flatMap((each) => each.events)
+    .map((e, i) => ({ ...e, id: `e-${i + 1}`, position: BigInt(i + 1) }));
+}
+
+const scenarios: fc.Arbitrary<Scenario> = fc.record(
+  {
+    closes: fc.array(
+      fc.record({
+        gap: fc.integer({ min: 1, max: 900 }),
+        cut: fc.integer({ min: 1, max: 900 }),
+        completed: fc.integer({ min: 0, max: 3 }).map((n) => n > 0),
+        delay: fc.integer({ min: 0, max: 2_500 }),
+        extra: fc.constantFrom(0, 0, 1, -1),
+      }),
+      { minLength: 1, maxLength: 5 },
+    ),
+    sales: fc.array(fc.record({ at: fc.integer({ min: 0, max: 3_000 }), delay: fc.integer({ min: 0, max: 600 }) }), {
+      maxLength: 8,
+    }),
+    burst: fc.record({
+      start: fc.integer({ min: 0, max: 2_000 }),
+      count: fc.integer({ min: 1_001, max: 1_100 }),
+      delay: fc.integer({ min: 0, max: 30 }),
+    }),
+    stuck: fc.record({ after: fc.nat(4), count: fc.integer({ min: 48, max: 52 }) }),
+  },
+  { requiredKeys: ['closes', 'sales'] },
+);
+
+function folded(log: readonly RecordedEvent[]) {
+  const projector = new ReadModelProjector();
+  const last = new Map<string, Change>();
+  for (const e of log) for (const change of projector.apply(e)) last.set(`${change.model}:${change.key}`, change);
+  for (const { model, doc } of last.values()) expect(documentProblem(model, doc)).toBeUndefined();
+  return projector;
+}
+
+const pick = ({ purchasesCount, purchasesAmount, reversalsCount, reversalsAmount }: BatchFigures) => ({
+  purchasesCount,
+  purchasesAmount,
+  reversalsCount,
+  reversalsAmount,
+});
+
+/** What a close shows finance: its difference (terminal minus log), or that it cannot be known. */
+function shown(close: TerminalClose | undefined) {
+  if (close === undefined) return 'not on its day';
+  if (close.recordedUnknown === true) return close.mismatch && close.differences === undefined ? 'unknown' : 'broken';
+  return { differences: close.differences ?? {}, mismatch: close.mismatch };
+}
+
+/** What each close should show: the terminal's extra purchases, or unknown where the fold says so. */
+function wanted(closes: readonly Timed[], day: StoreDayDoc | undefined): Record<string, unknown> {
+  return Object.fromEntries(
+    closes
+      .filter((close) => close.completed)
+      .map((close): [string, unknown] => {
+        if (day?.closes?.[close.id]?.recordedUnknown === true) return [close.id, 'unknown'];
+        const differences =
+          close.extra === 0 ? {} : { purchasesCount: close.extra, purchasesAmount: 100 * close.extra };
+        return [close.id, { differences, mismatch: close.extra !== 0 }];
+      }),
+  );
+}
+
+describe('closes pending past the bounds of what a batch keeps, their outcomes in any order', () => {
+  it('each shows the difference the terminal has, or says its log side unknown: none made up, none hidden', () => {
+    fc.assert(
+      fc.property(scenarios, (scenario) => {
+        const closes = timeline(scenario);
+        const sales = salesOf(scenario);
+        const truth = expected(closes, sales);
+        const projector = folded(logOf(scenario, closes, truth));
+        const day = projector.storeDay('oslo', DAY);
+        const got = Object.fromEntries(
+          closes.filter((close) => close.completed).map((close) => [close.id, shown(day?.closes?.[close.id])]),
+        );
+        expect(got).toEqual(wanted(closes, day));
+        // A close compared exactly holds its batch's figures.
+        for (const [id, figures] of truth) {
+          const close = day?.closes?.[id];
+          if (close !== undefined && close.recordedUnknown !== true)
+            expect([id, pick(close.recorded)]).toEqual([id, figures]);
+        }
+      }),
+      {
+        seed: Number(process.env.PAST_BOUND_SEED ?? 20261207),
+        numRuns: Number(process.env.PAST_BOUND_RUNS ?? 200),
+        endOnFailure: process.env.PAST_BOUND_NO_SHRINK === '1',
+      },
+    );
+  });
+});
