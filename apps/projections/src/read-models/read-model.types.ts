@@ -102,8 +102,8 @@ export interface OpenBatch extends BatchFigures {
   /**
    * The log's figures of this batch are incomplete: the close before it took some of its facts, not knowing which (one
    * that closed among facts past the bound, or one let go of beyond the 50 kept pending). Its close's log side is
-   * unknown (`recordedUnknown`), and so is the next's while it closes before `until` (the latest of those facts;
-   * absent: the next close only).
+   * unknown (`recordedUnknown`), and so is the next's while it closes before `until` (the latest of the facts any such
+   * close took; absent: the next close only).
    */
   readonly incomplete?: {
     /** When the latest of the facts it may miss happened (Dintero's time); absent: its own close alone is unknown. */
@@ -236,9 +236,10 @@ export interface TerminalClose {
   /**
    * The log's figures for this batch are not known: its outcome came after the terminal counted more than the 1,000
    * facts kept with their times while closes pend, or after more than 50 closes pended, and the terminal closed among
-   * facts whose times were let go of (or the close before it did). `recorded` holds what the fold gave it, which may
-   * miss facts of its batch or hold another batch's; the close is a mismatch with no `differences`, not one made up.
-   * Absent when they are known.
+   * facts whose times were let go of (or a close before it did), or its batch held the cut of a close whose outcome
+   * came after it (it took that close's facts with its own: set then, on its store day, after it was published
+   * without). `recorded` holds what the fold gave it, which may miss facts of its batch or hold another batch's; the
+   * close is a mismatch with no `differences`, not one made up. Absent when they are known.
    */
   readonly recordedUnknown?: true;
   /**
