@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import type { RecordedEvent } from '@app/event-store';
+import type { EventStore, RecordedEvent } from '@app/event-store';
 import { logOfEvents } from '../../../test/support/recorded-events';
+import { applyFromLog } from '../src/read-models/apply-from-log';
 import { documentProblem } from '../src/read-models/document-schemas';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
 import type { BatchFigures, Change, StoreDayDoc, TerminalClose } from '../src/read-models/read-model.types';
@@ -264,6 +265,38 @@ describe('closes pending past the bounds of what a batch keeps, their outcomes i
         numRuns: Number(process.env.PAST_BOUND_RUNS ?? 200),
         endOnFailure: process.env.PAST_BOUND_NO_SHRINK === '1',
       },
+    );
+  });
+});
+
+/**
+ * KV after folding `log` up to `cut`, and a projector started again from it (the documents as JSON, as a restart loads
+ * KV) that follows the log from there.
+ */
+async function kvAfter(log: readonly RecordedEvent[], cut: number) {
+  const kv = new Map<string, Change>();
+  const store = {
+    readStream: (name: string) => Promise.resolve(log.filter((e) => e.streamName === name)),
+  } as unknown as EventStore;
+  const readDay = (key: string) => Promise.resolve(kv.get(`store-day:${key}`)?.doc as StoreDayDoc | undefined);
+  const put = (c: Change) => kv.set(`${c.model}:${c.key}`, c);
+  await applyFromLog(store, new ReadModelProjector(), log.slice(0, cut), put, readDay);
+  const resumed = new ReadModelProjector();
+  for (const change of kv.values()) resumed.load(JSON.parse(JSON.stringify(change)) as Change);
+  await applyFromLog(store, resumed, log.slice(cut), put, readDay);
+  return Object.fromEntries([...kv].map(([k, c]) => [k, JSON.parse(JSON.stringify(c.doc)) as unknown]));
+}
+
+describe('closes pending past the bounds, the projector started again from KV', () => {
+  it('a projector resumed from KV at any cut ends with the documents of one fold', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenarios, fc.nat(), async (scenario, pick) => {
+        const closes = timeline(scenario);
+        const log = logOf(scenario, closes, expected(closes, salesOf(scenario)));
+        const whole = await kvAfter(log, log.length);
+        expect(await kvAfter(log, 1 + (pick % log.length))).toEqual(whole);
+      }),
+      { seed: Number(process.env.PAST_BOUND_SEED ?? 20261207), numRuns: Number(process.env.PAST_BOUND_KV_RUNS ?? 40) },
     );
   });
 });
