@@ -19,16 +19,15 @@ export async function startNatsServer(
   options: { args?: readonly string[]; env?: Record<string, string>; probe?: Partial<ConnectionOptions> } = {},
 ): Promise<PrivateNats> {
   const dir = mkdtempSync(path.join(tmpdir(), 'nats-server-'));
-  const port = await freePort();
-  const monitor = await freePort();
-  const url = `nats://127.0.0.1:${port}`;
+  let port = await freePort();
+  let url = `nats://127.0.0.1:${port}`;
   let server: ChildProcess;
 
   const start = async () => {
     let log = '';
     server = spawn(
       process.env.NATS_SERVER_BIN ?? 'nats-server',
-      ['-js', '-p', String(port), '-m', String(monitor), '-sd', dir, ...(options.args ?? [])],
+      ['-js', '-p', String(port), '-sd', dir, ...(options.args ?? [])],
       { env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     server.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
@@ -53,7 +52,18 @@ export async function startNatsServer(
     await exited;
   };
 
-  await start();
+  // A free port is free when asked, not when the server binds it: another process on the machine (a CI's other tests)
+  // may take it in between ("address already in use"). The first start tries another; a restart keeps its port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (error) {
+      if (attempt >= 5 || !String(error).includes('address already in use')) throw error;
+      port = await freePort();
+      url = `nats://127.0.0.1:${port}`;
+    }
+  }
   return {
     url,
     async restart(downMs) {
