@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '@app/event-store';
 import { logOfEvents } from '../../../test/support/recorded-events';
+import { terminalCloseEvents } from '../../../test/support/terminal-close-events';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
 
 /**
@@ -10,64 +11,27 @@ import { ReadModelProjector } from '../src/read-models/read-model.projector';
  * terminal pending on it no more. Where, past the bound, the batch forgot which closes pended, and the second close,
  * with no totals to take it for a close by, was dropped: on no store day, and the batch still open to the next close.
  */
-const meta = { storeId: 'oslo', terminalId: 'T-1' };
 const DAY = '2026-11-24';
 const iso = (ms: number) => new Date(ms).toISOString();
 const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
 const SALES = 1_001;
 
 function theLog(): RecordedEvent[] {
-  const event = logOfEvents();
-  const requested = (operationId: string, requestedAt: number, requestedBy: string) => ({
-    ...event(`operation-${operationId}`, 'OperationRequested', {
-      operationId,
-      ...meta,
-      dinteroTerminalId: 'd-T-1',
-      operation: 'end_of_day',
-      claimId: operationId,
+  const close = terminalCloseEvents(logOfEvents());
+  const requested = (operationId: string, requestedAt: number, requestedBy: string) =>
+    close.requested(operationId, {
       requestedBy,
       requestedAt: iso(requestedAt),
       expiresAt: iso(requestedAt + 900_000),
       businessDay: DAY,
-    }),
-    metadata: { ...meta, businessDay: DAY },
-  });
-  const completed = (operationId: string, closedAt: number, batch?: Record<string, unknown>) => ({
-    ...event(`operation-${operationId}`, 'OperationCompleted', {
-      operationId,
-      dinteroOperationId: `d-${operationId}`,
-      ...(batch ? { batch } : {}),
-      at: iso(at('23:59')),
-      dinteroAt: iso(closedAt),
-    }),
-    metadata: { ...meta, businessDay: DAY },
-  });
-  const sale = (paymentId: string, when: number) => [
-    event(`payment-${paymentId}`, 'PaymentRequested', {
-      paymentId,
-      ...meta,
-      amount: 100,
-      currency: 'NOK',
-      requestedAt: iso(when),
-    }),
-    event(`payment-${paymentId}`, 'PaymentCaptured', {
-      transactionId: `tx-${paymentId}`,
-      amount: 100,
-      currency: 'NOK',
-      card: { brand: 'VISA', entryMethod: 'contactless' },
-      source: 'callback',
-      at: iso(when),
-    }),
-  ];
+    });
+  // Every outcome reaches the log at 23:59, long after the terminal closed (`dinteroAt`).
+  const completed = (operationId: string, closedAt: number, batch?: Record<string, unknown>) =>
+    close.completed(operationId, { at: iso(at('23:59')), dinteroAt: iso(closedAt), batch, businessDay: DAY });
+  const sale = (paymentId: string, when: number) => close.sale(paymentId, iso(when));
   const log: RecordedEvent[] = [
-    event('store-oslo', 'StoreRegistered', {
-      storeId: 'oslo',
-      name: 'Oslo',
-      payoutDestinationId: 'p',
-      timeZone: 'UTC',
-      at: iso(at('00:00')),
-    }),
-    event('store-oslo', 'TerminalRegistered', { ...meta, at: iso(at('00:00')) }),
+    close.storeRegistered(iso(at('00:00'))),
+    close.terminalRegistered(iso(at('00:00'))),
     ...sale('before', at('10:00')),
     requested('nightly', at('17:00'), 'nightly-close'),
     requested('by-hand', at('17:01'), 'operator'),
