@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '@app/event-store';
 import { logOfEvents } from '../../../test/support/recorded-events';
+import { terminalCloseEvents } from '../../../test/support/terminal-close-events';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
 
 /**
@@ -9,10 +10,11 @@ import { ReadModelProjector } from '../src/read-models/read-model.projector';
  * showed finance a difference that was not there. The log's figures of a close are now exact, or said unknown
  * (`recordedUnknown`: a mismatch with no difference), never made up.
  */
-const meta = { storeId: 'oslo', terminalId: 'T-1' };
 const DAY = '2026-11-24';
 const iso = (ms: number) => new Date(ms).toISOString();
 const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
+/** One more sale than the batch keeps with their times while closes pend. */
+const SALES = 1_001;
 const totals = (purchasesCount: number) => ({
   purchasesCount,
   purchasesAmount: purchasesCount * 100,
@@ -21,79 +23,68 @@ const totals = (purchasesCount: number) => ({
 });
 
 function aLog() {
-  const event = logOfEvents();
-  const log: RecordedEvent[] = [
-    event('store-oslo', 'StoreRegistered', {
-      storeId: 'oslo',
-      name: 'Oslo',
-      payoutDestinationId: 'p',
-      timeZone: 'UTC',
-      at: iso(at('00:00')),
-    }),
-    event('store-oslo', 'TerminalRegistered', { ...meta, at: iso(at('00:00')) }),
-  ];
+  const close = terminalCloseEvents(logOfEvents());
+  const log: RecordedEvent[] = [close.storeRegistered(iso(at('00:00'))), close.terminalRegistered(iso(at('00:00')))];
+  // Each builder pushes its events as the scenario calls it: the log's order is the order of the test's lines.
   const requested = (operationId: string, requestedAt: number) =>
-    log.push({
-      ...event(`operation-${operationId}`, 'OperationRequested', {
-        operationId,
-        ...meta,
-        dinteroTerminalId: 'd-T-1',
-        operation: 'end_of_day',
-        claimId: operationId,
+    log.push(
+      close.requested(operationId, {
         requestedBy: 'operator',
         requestedAt: iso(requestedAt),
         expiresAt: iso(requestedAt + 900_000),
         businessDay: DAY,
       }),
-      metadata: { ...meta, businessDay: DAY },
-    });
+    );
+  // Every outcome reaches the log at 23:59, long after the terminal closed (`dinteroAt`).
   const completed = (operationId: string, closedAt: number, batch?: Record<string, unknown>) =>
-    log.push({
-      ...event(`operation-${operationId}`, 'OperationCompleted', {
-        operationId,
-        dinteroOperationId: `d-${operationId}`,
-        ...(batch ? { batch: { batchId: operationId, ...batch } } : {}),
+    log.push(
+      close.completed(operationId, {
         at: iso(at('23:59')),
         dinteroAt: iso(closedAt),
-      }),
-      metadata: { ...meta, businessDay: DAY },
-    });
-  const sale = (paymentId: string, when: number) =>
-    log.push(
-      event(`payment-${paymentId}`, 'PaymentRequested', {
-        paymentId,
-        ...meta,
-        amount: 100,
-        currency: 'NOK',
-        requestedAt: iso(when),
-      }),
-      event(`payment-${paymentId}`, 'PaymentCaptured', {
-        transactionId: `tx-${paymentId}`,
-        amount: 100,
-        currency: 'NOK',
-        card: { brand: 'VISA', entryMethod: 'contactless' },
-        source: 'callback',
-        at: iso(when),
+        batch: batch && { batchId: operationId, ...batch },
+        businessDay: DAY,
       }),
     );
+  const sale = (paymentId: string, when: number) => log.push(...close.sale(paymentId, iso(when)));
   const fold = () => {
     const projector = new ReadModelProjector();
     for (const each of log) projector.apply(each);
     return projector;
   };
-  return { requested, completed, sale, fold };
-}
-
-const SALES = 1_001;
-
-describe('a close with totals whose outcome comes after more sales than are kept while closes pend', () => {
-  it('is compared with its own batch when every sale past the bound came after the terminal closed', () => {
-    const { requested, completed, sale, fold } = aLog();
+  // The set-ups several scenarios start from, each of its bounds.
+  /** A sale, then 51 closes asked for a second apart from 17:00: one more than the batch keeps pending (close-0 let go of). */
+  const fiftyOnePending = () => {
+    sale('before', at('10:00'));
+    for (let i = 0; i <= 50; i++) requested(`close-${i}`, at('17:00') + i * 1_000);
+  };
+  /** A sale, then the nightly close at 17:00 and one by hand at 17:01, both pending. */
+  const twoPending = () => {
     sale('before', at('10:00'));
     requested('nightly', at('17:00'));
     requested('by-hand', at('17:01'));
-    // After both closes closed the terminal's batch (17:00:30 and 17:01:30 by the terminal), before their outcomes came.
+  };
+  /** SALES sales a second apart from 17:02 (the last at 17:18:40): past the bound while a close pends. */
+  const salesPastTheBound = () => {
     for (let i = 0; i < SALES; i++) sale(`p-${i}`, at('17:02') + i * 1_000);
+  };
+  /** 210 closes by hand from 01:00, a minute apart, each after a sale and ended, with the totals `totalsOf` gives. */
+  const handClosesEnding = (totalsOf: (i: number) => Record<string, unknown>) => {
+    for (let i = 0; i < 210; i++) {
+      const t = at('01:00') + i * 60_000;
+      sale(`p-${i}`, t);
+      requested(`hand-${i}`, t + 10_000);
+      completed(`hand-${i}`, t + 20_000, totalsOf(i));
+    }
+  };
+  return { requested, completed, sale, fold, fiftyOnePending, twoPending, salesPastTheBound, handClosesEnding };
+}
+
+describe('a close with totals whose outcome comes after more sales than are kept while closes pend', () => {
+  it('is compared with its own batch when every sale past the bound came after the terminal closed', () => {
+    const { completed, fold, twoPending, salesPastTheBound } = aLog();
+    twoPending();
+    // After both closes closed the terminal's batch (17:00:30 and 17:01:30 by the terminal), before their outcomes came.
+    salesPastTheBound();
     completed('nightly', at('17:00') + 30_000, totals(1));
     completed('by-hand', at('17:01') + 30_000);
     const projector = fold();
@@ -110,10 +101,10 @@ describe('a close with totals whose outcome comes after more sales than are kept
   });
 
   it('says its log side unknown, with no difference, when the terminal closed among sales past the bound', () => {
-    const { requested, completed, sale, fold } = aLog();
+    const { requested, completed, sale, fold, salesPastTheBound } = aLog();
     sale('before', at('10:00'));
     requested('nightly', at('17:00'));
-    for (let i = 0; i < SALES; i++) sale(`p-${i}`, at('17:02') + i * 1_000);
+    salesPastTheBound();
     // The terminal closed at 17:10: 481 of the sales are its batch's, 520 the next's, and the log cannot tell which.
     completed('nightly', at('17:10'), totals(482));
     requested('next', at('18:00'));
@@ -134,11 +125,9 @@ describe('a close with totals whose outcome comes after more sales than are kept
 
 describe('two closes with totals pending past the bound, their outcomes in the other order', () => {
   it('gives the sales past the bound to the close the terminal made first, when it closed after them all', () => {
-    const { requested, completed, sale, fold } = aLog();
-    sale('before', at('10:00'));
-    requested('nightly', at('17:00'));
-    requested('by-hand', at('17:01'));
-    for (let i = 0; i < SALES; i++) sale(`p-${i}`, at('17:02') + i * 1_000);
+    const { completed, fold, twoPending, salesPastTheBound } = aLog();
+    twoPending();
+    salesPastTheBound();
     // The terminal closed at 17:30, then at 17:31 with nothing; the second outcome reaches the log first.
     completed('by-hand', at('17:31'), totals(0));
     completed('nightly', at('17:30'), totals(SALES + 1));
@@ -151,9 +140,8 @@ describe('two closes with totals pending past the bound, their outcomes in the o
 
 describe('a close with totals let go of beyond the 50 kept pending, whose outcome comes after all', () => {
   it('shows no difference made of sales after it closed', () => {
-    const { requested, completed, sale, fold } = aLog();
-    sale('before', at('10:00'));
-    for (let i = 0; i <= 50; i++) requested(`close-${i}`, at('17:00') + i * 1_000);
+    const { completed, sale, fold, fiftyOnePending } = aLog();
+    fiftyOnePending();
     // After close-0 closed the terminal's batch (17:00:30 by the terminal), before its outcome came.
     sale('after', at('18:00'));
     completed('close-0', at('17:00') + 30_000, totals(1));
@@ -166,9 +154,8 @@ describe('a close with totals let go of beyond the 50 kept pending, whose outcom
 
 describe('a close without totals let go of beyond the 50 kept pending, whose outcome comes after all', () => {
   it('closes the batch on its store day, and the next close shows no difference made of its sales', () => {
-    const { requested, completed, sale, fold } = aLog();
-    sale('before', at('10:00'));
-    for (let i = 0; i <= 50; i++) requested(`close-${i}`, at('17:00') + i * 1_000);
+    const { requested, completed, sale, fold, fiftyOnePending } = aLog();
+    fiftyOnePending();
     sale('after', at('18:00'));
     // close-0 closed the terminal's batch at 17:00:30 (Dintero gave no totals); the next close's holds one sale.
     completed('close-0', at('17:00') + 30_000);
@@ -182,16 +169,12 @@ describe('a close without totals let go of beyond the 50 kept pending, whose out
 
 describe('a close pending while the closes that ended meanwhile were let go of past the bound', () => {
   it('says its log side unknown where those closes took its batch, with no difference', () => {
-    const { requested, completed, sale, fold } = aLog();
+    const { requested, completed, sale, fold, handClosesEnding } = aLog();
     sale('before', at('00:10'));
     requested('stuck', at('00:20'));
     // 210 closes by hand end while it pends, a sale before each: their records fill the bound, which lets go of them.
-    for (let i = 0; i < 210; i++) {
-      const t = at('01:00') + i * 60_000;
-      sale(`p-${i}`, t);
-      requested(`hand-${i}`, t + 10_000);
-      completed(`hand-${i}`, t + 20_000, totals(i === 0 ? 2 : 1));
-    }
+    // hand-0 counted two sales: its own and the stuck close's.
+    handClosesEnding((i) => totals(i === 0 ? 2 : 1));
     // The terminal had closed at 00:30, before any of them: its batch is the first sale, which hand-0 took.
     completed('stuck', at('00:30'), totals(1));
     const close = fold().storeDay('oslo', DAY)!.closes?.['stuck'];
@@ -202,11 +185,9 @@ describe('a close pending while the closes that ended meanwhile were let go of p
 
 describe('a close ended meanwhile past the bound that counts a sale heard of late', () => {
   it('still tells the close pending before it that the sales past the bound are among its cut: both unknown', () => {
-    const { requested, completed, sale, fold } = aLog();
-    sale('before', at('10:00'));
-    requested('nightly', at('17:00'));
-    requested('by-hand', at('17:01'));
-    for (let i = 0; i < SALES; i++) sale(`p-${i}`, at('17:02') + i * 1_000);
+    const { completed, sale, fold, twoPending, salesPastTheBound } = aLog();
+    twoPending();
+    salesPastTheBound();
     // The terminal closed at 17:10 (among the sales past the bound), then at 17:30; the second outcome came first.
     completed('by-hand', at('17:30'), totals(521));
     // A sale at 17:20, heard of after by-hand's outcome: by-hand's, counted in its entry while nightly pends.
@@ -222,10 +203,9 @@ describe('a close ended meanwhile past the bound that counts a sale heard of lat
 
 describe('a close with totals let go of beyond the 50 kept pending that closed among the sales past the bound', () => {
   it('leaves the closes after it unknown while they closed before the latest of those sales, not the next alone', () => {
-    const { requested, completed, sale, fold } = aLog();
-    sale('before', at('10:00'));
-    for (let i = 0; i <= 50; i++) requested(`close-${i}`, at('17:00') + i * 1_000);
-    for (let i = 0; i < SALES; i++) sale(`p-${i}`, at('17:02') + i * 1_000);
+    const { completed, fold, fiftyOnePending, salesPastTheBound } = aLog();
+    fiftyOnePending();
+    salesPastTheBound();
     // close-0 (let go of) closed at 17:10, close-1 at 17:15, close-2 at 17:20, after every sale (the last at 17:18:40).
     completed('close-0', at('17:10'), totals(482));
     completed('close-1', at('17:15'), totals(300));
@@ -241,9 +221,8 @@ describe('a close with totals let go of beyond the 50 kept pending that closed a
 
 describe('a close with totals let go of beyond the 50 kept pending, its outcome after that of the close after it', () => {
   it('says the close that took its batch unknown too, where it showed a difference made of its sales', () => {
-    const { requested, completed, sale, fold } = aLog();
-    sale('before', at('10:00'));
-    for (let i = 0; i <= 50; i++) requested(`close-${i}`, at('17:00') + i * 1_000);
+    const { completed, sale, fold, fiftyOnePending } = aLog();
+    fiftyOnePending();
     // close-0 closed at 17:00:30, before a sale at 17:00:45; close-50 at 17:01:30, and its outcome came first.
     sale('after', at('17:00') + 45_000);
     completed('close-50', at('17:01') + 30_000, totals(1));
@@ -258,18 +237,13 @@ describe('a close with totals let go of beyond the 50 kept pending, its outcome 
 
 describe('a close pending while the closes that ended meanwhile were let go of past the bound (the one that took its batch)', () => {
   it('says that close unknown on its store day too, where it showed a difference made of the pending close’s sale', () => {
-    const { requested, completed, sale, fold } = aLog();
+    const { requested, completed, sale, fold, handClosesEnding } = aLog();
     // The close the night before: hand-0's batch opened then (the window that tells which close held 00:30).
     requested('night-before', at('00:01'));
     completed('night-before', at('00:05'), totals(0));
     sale('before', at('00:10'));
     requested('stuck', at('00:20'));
-    for (let i = 0; i < 210; i++) {
-      const t = at('01:00') + i * 60_000;
-      sale(`p-${i}`, t);
-      requested(`hand-${i}`, t + 10_000);
-      completed(`hand-${i}`, t + 20_000, totals(1));
-    }
+    handClosesEnding(() => totals(1));
     // The terminal had closed at 00:30: its batch is the first sale, which hand-0 took with its own.
     completed('stuck', at('00:30'), totals(1));
     const day = fold().storeDay('oslo', DAY)!;
