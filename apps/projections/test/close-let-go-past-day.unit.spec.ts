@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '@app/event-store';
 import { addDays } from '@app/payment-domain';
 import { capturedPaymentEvents, logOfEvents } from '../../../test/support/recorded-events';
+import { terminalCloseEvents } from '../../../test/support/terminal-close-events';
 import { applyFromLog } from '../src/read-models/apply-from-log';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
 import type { Change, StoreDayDoc } from '../src/read-models/read-model.types';
@@ -18,46 +19,26 @@ describe('a close without totals let go of beyond the 50 kept pending, its outco
 
   function history() {
     const event = logOfEvents();
-    const meta = { storeId: 'oslo', terminalId: 'T-1' };
-    const requested = (operationId: string, day: number): RecordedEvent => ({
-      ...event(`operation-${operationId}`, 'OperationRequested', {
-        operationId,
-        ...meta,
-        dinteroTerminalId: 'd-T-1',
-        operation: 'end_of_day',
-        claimId: operationId,
+    const close = terminalCloseEvents(event);
+    const requested = (operationId: string, day: number): RecordedEvent =>
+      close.requested(operationId, {
         requestedBy: 'nightly-close',
         requestedAt: evening(day),
         expiresAt: evening(day),
         businessDay: addDays(FIRST, day),
-      }),
-      metadata: { ...meta, businessDay: addDays(FIRST, day) },
-    });
-    const log: RecordedEvent[] = [
-      event('store-oslo', 'StoreRegistered', {
-        storeId: 'oslo',
-        name: 'Oslo',
-        payoutDestinationId: 'p',
-        timeZone: 'UTC',
-        at: noon(0),
-      }),
-      event('store-oslo', 'TerminalRegistered', { ...meta, at: noon(0) }),
-    ];
+      });
+    const log: RecordedEvent[] = [close.storeRegistered(noon(0)), close.terminalRegistered(noon(0))];
     // A sale a day, and the nightly close, whose outcome never reaches the log: 51 nights.
     for (let day = 0; day <= 50; day++) {
       log.push(...capturedPaymentEvents(event, `p-${day}`, 'T-1', noon(day), { amount: 100 }));
       log.push(requested(`nightly-${day}`, day));
     }
     // The first night's close completed after all, Dintero giving no totals.
-    const outcome: RecordedEvent = {
-      ...event('operation-nightly-0', 'OperationCompleted', {
-        operationId: 'nightly-0',
-        dinteroOperationId: 'd-nightly-0',
-        at: noon(51),
-        dinteroAt: `${FIRST}T20:00:30.000Z`,
-      }),
-      metadata: { ...meta, businessDay: FIRST },
-    };
+    const outcome = close.completed('nightly-0', {
+      at: noon(51),
+      dinteroAt: `${FIRST}T20:00:30.000Z`,
+      businessDay: FIRST,
+    });
     return { log, outcome };
   }
 

@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '@app/event-store';
 import { logOfEvents } from '../../../test/support/recorded-events';
+import { terminalCloseEvents } from '../../../test/support/terminal-close-events';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
 
 /**
@@ -7,68 +8,30 @@ import { ReadModelProjector } from '../src/read-models/read-model.projector';
  * 300 sales a day. The terminal document keeps at most 1,000 facts with their times (`MAX_COUNTED_WHILE_CLOSING`), and
  * stays well below NATS's 1 MiB max_payload, which a KV put of it must fit in.
  */
-const meta = { storeId: 'oslo', terminalId: 'T-1' };
 const START = Date.parse('2026-09-01T06:00:00.000Z');
 const DAY = 86_400_000;
 
 function theLog(days: number, perDay: number, nightsEnd = true): RecordedEvent[] {
-  const event = logOfEvents();
+  const close = terminalCloseEvents(logOfEvents());
   const iso = (ms: number) => new Date(ms).toISOString();
-  const requested = (operationId: string, at: number) => ({
-    ...event(`operation-${operationId}`, 'OperationRequested', {
-      operationId,
-      ...meta,
-      dinteroTerminalId: 'd-T-1',
-      operation: 'end_of_day',
-      claimId: operationId,
-      requestedBy: 'nightly-close',
-      requestedAt: iso(at),
-      expiresAt: iso(at),
-    }),
-    metadata: meta,
-  });
+  // The requests name no store day (in data or metadata), as a log recorded before they did; the completions do.
+  const requested = (operationId: string, at: number) =>
+    close.requested(operationId, { requestedBy: 'nightly-close', requestedAt: iso(at), expiresAt: iso(at) });
   const log: RecordedEvent[] = [
-    event('store-oslo', 'StoreRegistered', {
-      storeId: 'oslo',
-      name: 'Oslo',
-      payoutDestinationId: 'p',
-      timeZone: 'UTC',
-      at: iso(START),
-    }),
-    event('store-oslo', 'TerminalRegistered', { storeId: 'oslo', terminalId: 'T-1', at: iso(START) }),
+    close.storeRegistered(iso(START)),
+    close.terminalRegistered(iso(START)),
     requested('stuck', START),
   ];
   for (let d = 0; d < days; d++) {
     for (let i = 0; i < perDay; i++) {
-      const paymentId = `p-${d}-${i}`;
-      const at = iso(START + d * DAY + 3_600_000 + i * 60_000);
-      log.push(
-        event(`payment-${paymentId}`, 'PaymentRequested', {
-          paymentId,
-          storeId: 'oslo',
-          terminalId: 'T-1',
-          amount: 100,
-          currency: 'NOK',
-          requestedAt: at,
-        }),
-        event(`payment-${paymentId}`, 'PaymentCaptured', {
-          transactionId: `tx-${paymentId}`,
-          amount: 100,
-          currency: 'NOK',
-          card: { brand: 'VISA', entryMethod: 'contactless' },
-          source: 'callback',
-          at,
-        }),
-      );
+      log.push(...close.sale(`p-${d}-${i}`, iso(START + d * DAY + 3_600_000 + i * 60_000)));
     }
     const operationId = `night-${d}`;
     const cut = START + d * DAY + 17 * 3_600_000;
     log.push(requested(operationId, cut - 60_000));
     if (!nightsEnd) continue;
-    log.push({
-      ...event(`operation-${operationId}`, 'OperationCompleted', {
-        operationId,
-        dinteroOperationId: `d-${operationId}`,
+    log.push(
+      close.completed(operationId, {
         batch: {
           batchId: operationId,
           purchasesCount: perDay,
@@ -78,9 +41,9 @@ function theLog(days: number, perDay: number, nightsEnd = true): RecordedEvent[]
         },
         at: iso(cut),
         dinteroAt: iso(cut),
+        businessDay: iso(cut).slice(0, 10),
       }),
-      metadata: { ...meta, businessDay: iso(cut).slice(0, 10) },
-    });
+    );
   }
   return log;
 }
