@@ -75,6 +75,14 @@ export function terminalCloseEvents(event: ReturnType<typeof logOfEvents>) {
       }),
       metadata: metadataOf(businessDay),
     }),
+    /** Its end without an outcome to count (`OperationEnded`, `failed`): the terminal reported a failure. */
+    failed: (
+      operationId: string,
+      { at, businessDay }: { readonly at: string; readonly businessDay?: string },
+    ): RecordedEvent => ({
+      ...event(`operation-${operationId}`, 'OperationEnded', { operationId, outcome: 'failed', reason: 'FAILED', at }),
+      metadata: metadataOf(businessDay),
+    }),
     /** A card sale on the terminal, asked for and captured at `at` (no claim: the projector counts it without). */
     sale: (paymentId: string, at: string, amount = 100, currency = 'NOK'): RecordedEvent[] => [
       event(`payment-${paymentId}`, 'PaymentRequested', {

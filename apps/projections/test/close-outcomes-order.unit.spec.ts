@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { EventStore, RecordedEvent } from '@app/event-store';
 import { logOfEvents } from '../../../test/support/recorded-events';
+import { terminalCloseEvents } from '../../../test/support/terminal-close-events';
 import { applyFromLog } from '../src/read-models/apply-from-log';
 import { documentProblem } from '../src/read-models/document-schemas';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
@@ -135,7 +136,7 @@ function logOf(
   refunds: readonly Refund[] = [],
 ): RecordedEvent[] {
   const event = logOfEvents();
-  const meta = { storeId: 'oslo', terminalId: 'T-1' };
+  const close = terminalCloseEvents(event);
   const enrolled = (device: string, at: number) =>
     event('store-oslo', 'TerminalEnrolled', {
       storeId: 'oslo',
@@ -149,80 +150,36 @@ function logOf(
     {
       at: -1_000,
       events: [
-        event('store-oslo', 'StoreRegistered', {
-          storeId: 'oslo',
-          name: 'Oslo',
-          payoutDestinationId: 'p',
-          timeZone: 'Europe/Oslo',
-          at: iso(-1_000),
-        }),
-        event('store-oslo', 'TerminalRegistered', { storeId: 'oslo', terminalId: 'T-1', at: iso(-1_000) }),
+        close.storeRegistered(iso(-1_000), 'Europe/Oslo'),
+        close.terminalRegistered(iso(-1_000)),
         enrolled('D-OLD', -1_000),
       ],
     },
   ];
   // Before a close asked for in the same minute: that close is the new device's.
   swapsOf(swapAt).forEach((at, i) => timed.push({ at, events: [enrolled(SWAPPED_IN[i]!, at)] }));
-  for (const close of closes) {
-    const { id: operationId } = close;
-    timed.push({
-      at: close.requested,
-      events: [
-        {
-          ...event(`operation-${operationId}`, 'OperationRequested', {
-            operationId,
-            ...meta,
-            dinteroTerminalId: 'd-T-1',
-            operation: 'end_of_day',
-            claimId: operationId,
-            requestedBy: 'nightly-close',
-            requestedAt: iso(close.requested),
-            expiresAt: iso(close.requested),
-          }),
-          metadata: meta,
-        },
-      ],
+  for (const each of closes) {
+    const { id: operationId } = each;
+    // Asked for with no store day recorded (a log from before it was); the outcomes name it.
+    const requested = close.requested(operationId, {
+      requestedBy: 'nightly-close',
+      requestedAt: iso(each.requested),
+      expiresAt: iso(each.requested),
     });
-    const outcome = close.completed
-      ? event(`operation-${operationId}`, 'OperationCompleted', {
-          operationId,
-          dinteroOperationId: `d-${operationId}`,
+    timed.push({ at: each.requested, events: [requested] });
+    const outcome = each.completed
+      ? close.completed(operationId, {
           batch: { batchId: operationId, startOfDayAt: START_OF_DAY, ...truth.get(operationId) },
-          at: iso(close.outcome),
-          dinteroAt: iso(close.cut),
+          at: iso(each.outcome),
+          dinteroAt: iso(each.cut),
+          businessDay: DAY,
         })
-      : event(`operation-${operationId}`, 'OperationEnded', {
-          operationId,
-          outcome: 'failed',
-          reason: 'FAILED',
-          at: iso(close.outcome),
-        });
-    timed.push({ at: close.outcome, events: [{ ...outcome, metadata: { ...meta, businessDay: DAY } }] });
+      : close.failed(operationId, { at: iso(each.outcome), businessDay: DAY });
+    timed.push({ at: each.outcome, events: [outcome] });
   }
   sales.forEach((sale, i) => {
-    const paymentId = `p-${i}`;
-    const amount = amountFor(i);
-    timed.push({
-      at: sale.at + sale.delay,
-      events: [
-        event(`payment-${paymentId}`, 'PaymentRequested', {
-          paymentId,
-          storeId: 'oslo',
-          terminalId: 'T-1',
-          amount,
-          currency: sale.currency,
-          requestedAt: iso(sale.at),
-        }),
-        event(`payment-${paymentId}`, 'PaymentCaptured', {
-          transactionId: `tx-${paymentId}`,
-          amount,
-          currency: sale.currency,
-          card: { brand: 'VISA', entryMethod: 'contactless' },
-          source: 'callback',
-          at: iso(sale.at),
-        }),
-      ],
-    });
+    // Heard of `delay` after it was made.
+    timed.push({ at: sale.at + sale.delay, events: close.sale(`p-${i}`, iso(sale.at), amountFor(i), sale.currency) });
   });
   refunds.forEach((refund) => {
     const paymentId = `p-${refund.sale}`;

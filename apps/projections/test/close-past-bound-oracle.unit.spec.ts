@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { EventStore, RecordedEvent } from '@app/event-store';
 import { logOfEvents } from '../../../test/support/recorded-events';
+import { terminalCloseEvents } from '../../../test/support/terminal-close-events';
 import { applyFromLog } from '../src/read-models/apply-from-log';
 import { documentProblem } from '../src/read-models/document-schemas';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
@@ -88,61 +89,36 @@ function expected(closes: readonly Timed[], sales: readonly Sale[]): Map<string,
 }
 
 function logOf(scenario: Scenario, closes: readonly Timed[], truth: Map<string, BatchFigures>): RecordedEvent[] {
-  const event = logOfEvents();
-  const meta = { storeId: 'oslo', terminalId: 'T-1' };
+  const close = terminalCloseEvents(logOfEvents());
   const timed: { at: number; events: RecordedEvent[] }[] = [
-    {
-      at: -10_000,
-      events: [
-        event('store-oslo', 'StoreRegistered', {
-          storeId: 'oslo',
-          name: 'Oslo',
-          payoutDestinationId: 'p',
-          timeZone: 'UTC',
-          at: iso(-10_000),
-        }),
-        event('store-oslo', 'TerminalRegistered', { ...meta, at: iso(-10_000) }),
-      ],
-    },
+    { at: -10_000, events: [close.storeRegistered(iso(-10_000)), close.terminalRegistered(iso(-10_000))] },
   ];
-  const requested = (operationId: string, at: number): RecordedEvent => ({
-    ...event(`operation-${operationId}`, 'OperationRequested', {
-      operationId,
-      ...meta,
-      dinteroTerminalId: 'd-T-1',
-      operation: 'end_of_day',
-      claimId: operationId,
+  const requested = (operationId: string, at: number): RecordedEvent =>
+    close.requested(operationId, {
       requestedBy: 'nightly-close',
       requestedAt: iso(at),
       expiresAt: iso(at),
       businessDay: DAY,
-    }),
-    metadata: { ...meta, businessDay: DAY },
-  });
-  for (const close of closes) {
-    const { id: operationId } = close;
-    timed.push({ at: close.requested, events: [requested(operationId, close.requested)] });
+    });
+  for (const each of closes) {
+    const { id: operationId } = each;
+    timed.push({ at: each.requested, events: [requested(operationId, each.requested)] });
     const figures = truth.get(operationId);
+    // The terminal's own count off by `extra` purchases: a difference the close must show (where it is known).
     const batch = figures && {
       ...figures,
-      purchasesCount: figures.purchasesCount + close.extra,
-      purchasesAmount: figures.purchasesAmount + 100 * close.extra,
+      purchasesCount: figures.purchasesCount + each.extra,
+      purchasesAmount: figures.purchasesAmount + 100 * each.extra,
     };
-    const outcome = close.completed
-      ? event(`operation-${operationId}`, 'OperationCompleted', {
-          operationId,
-          dinteroOperationId: `d-${operationId}`,
+    const outcome = each.completed
+      ? close.completed(operationId, {
           batch: { batchId: operationId, startOfDayAt: START_OF_DAY, ...batch },
-          at: iso(close.outcome),
-          dinteroAt: iso(close.cut),
+          at: iso(each.outcome),
+          dinteroAt: iso(each.cut),
+          businessDay: DAY,
         })
-      : event(`operation-${operationId}`, 'OperationEnded', {
-          operationId,
-          outcome: 'failed',
-          reason: 'FAILED',
-          at: iso(close.outcome),
-        });
-    timed.push({ at: close.outcome, events: [{ ...outcome, metadata: { ...meta, businessDay: DAY } }] });
+      : close.failed(operationId, { at: iso(each.outcome), businessDay: DAY });
+    timed.push({ at: each.outcome, events: [outcome] });
   }
   const { stuck } = scenario;
   if (stuck !== undefined && closes.length > 0) {
@@ -150,28 +126,8 @@ function logOf(scenario: Scenario, closes: readonly Timed[], truth: Map<string, 
     for (let i = 0; i < stuck.count; i++) timed.push({ at: after, events: [requested(`stuck-${i}`, after)] });
   }
   salesOf(scenario).forEach((sale, i) => {
-    const paymentId = `p-${i}`;
-    const amount = amountOf(i);
-    timed.push({
-      at: sale.at + sale.delay,
-      events: [
-        event(`payment-${paymentId}`, 'PaymentRequested', {
-          paymentId,
-          ...meta,
-          amount,
-          currency: 'NOK',
-          requestedAt: iso(sale.at),
-        }),
-        event(`payment-${paymentId}`, 'PaymentCaptured', {
-          transactionId: `tx-${paymentId}`,
-          amount,
-          currency: 'NOK',
-          card: { brand: 'VISA', entryMethod: 'contactless' },
-          source: 'callback',
-          at: iso(sale.at),
-        }),
-      ],
-    });
+    // Heard of `delay` seconds after it was made.
+    timed.push({ at: sale.at + sale.delay, events: close.sale(`p-${i}`, iso(sale.at), amountOf(i)) });
   });
   return timed
     .sort((a, b) => a.at - b.at)
