@@ -1,5 +1,6 @@
 import type { EventStore, RecordedEvent } from '@app/event-store';
 import { logOfEvents } from '../../../test/support/recorded-events';
+import { terminalCloseEvents } from '../../../test/support/terminal-close-events';
 import { localDate } from '@app/payment-domain';
 import { documentProblem } from '../src/read-models/document-schemas';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
@@ -244,7 +245,6 @@ describe('read models as a fold over the log', () => {
   });
 
   it('marks a given-up close closed since once the terminal closed its batch after it, as the dashboard does', () => {
-    const meta = { storeId: 'oslo', terminalId: 'T-1' };
     const givenUp = () =>
       event('operation-op-9', 'CloseGivenUp', {
         operationId: 'op-9',
@@ -255,31 +255,15 @@ describe('read models as a fold over the log', () => {
         reason: 'the terminal reported a failure',
         at: '2026-11-25T00:10:00.000Z',
       });
-    /** A close of T-1 by hand that completed at `closedAt`, with its batch. */
+    const close = terminalCloseEvents(event);
+    /** A close of T-1 by hand that completed at `closedAt`, with its batch (neither event names a store day). */
     const closedByHand = (operationId: string, closedAt: string) => [
-      {
-        ...event(`operation-${operationId}`, 'OperationRequested', {
-          operationId,
-          ...meta,
-          dinteroTerminalId: 'd-T-1',
-          operation: 'end_of_day',
-          claimId: operationId,
-          requestedBy: 'operator',
-          requestedAt: closedAt,
-          expiresAt: closedAt,
-        }),
-        metadata: meta,
-      },
-      {
-        ...event(`operation-${operationId}`, 'OperationCompleted', {
-          operationId,
-          dinteroOperationId: `d-${operationId}`,
-          batch: { batchId: operationId, purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 },
-          at: closedAt,
-          dinteroAt: closedAt,
-        }),
-        metadata: meta,
-      },
+      close.requested(operationId, { requestedBy: 'operator', requestedAt: closedAt, expiresAt: closedAt }),
+      close.completed(operationId, {
+        batch: { batchId: operationId, purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 },
+        at: closedAt,
+        dinteroAt: closedAt,
+      }),
     ];
     // A close before the give-up (its outcome reported late) closed nothing the give-up was about.
     const before = project([...store(), ...closedByHand('early', '2026-11-24T20:00:00.000Z'), givenUp()]);
@@ -312,38 +296,22 @@ describe('read models as a fold over the log', () => {
     // The close of the 24th pends at Dintero (it took it, never answered); the terminal is freed after the claim's
     // time, and the 25th's nightly close closes the batch, sales of the 24th with it, before the first times out
     // (24 hours after it was asked for) and is given up. The batch given up on is closed: by a close of a later day.
+    const close = terminalCloseEvents(event);
     const meta = (businessDay: string) => ({ storeId: 'oslo', terminalId: 'T-1', businessDay });
-    const requested = (operationId: string, businessDay: string, at: string) => ({
-      ...event(`operation-${operationId}`, 'OperationRequested', {
-        operationId,
-        storeId: 'oslo',
-        terminalId: 'T-1',
-        dinteroTerminalId: 'd-T-1',
-        operation: 'end_of_day',
-        claimId: operationId,
-        requestedBy: 'nightly-close',
-        requestedAt: at,
-        expiresAt: at,
-        businessDay,
-      }),
-      metadata: meta(businessDay),
-    });
+    const requested = (operationId: string, businessDay: string, at: string) =>
+      close.requested(operationId, { requestedBy: 'nightly-close', requestedAt: at, expiresAt: at, businessDay });
     const batch = { batchId: 'b', purchasesCount: 1, purchasesAmount: 10_000, reversalsCount: 0, reversalsAmount: 0 };
     const projector = project([
       ...store(),
       ...capturedPayment('sale-24', '2026-11-24T12:00:00.000Z'),
       requested('night-24', '2026-11-24', '2026-11-24T21:00:00.000Z'),
       requested('night-25', '2026-11-25', '2026-11-25T21:00:00.000Z'),
-      {
-        ...event('operation-night-25', 'OperationCompleted', {
-          operationId: 'night-25',
-          dinteroOperationId: 'd-night-25',
-          batch,
-          at: '2026-11-25T21:00:30.000Z',
-          dinteroAt: '2026-11-25T21:00:30.000Z',
-        }),
-        metadata: meta('2026-11-25'),
-      },
+      close.completed('night-25', {
+        batch,
+        at: '2026-11-25T21:00:30.000Z',
+        dinteroAt: '2026-11-25T21:00:30.000Z',
+        businessDay: '2026-11-25',
+      }),
       {
         ...event('operation-night-24', 'OperationEnded', {
           operationId: 'night-24',
@@ -1520,21 +1488,13 @@ describe('read models as a fold over the log', () => {
   });
 
   describe('a close whose outcome reaches the log after sales made once the terminal had closed', () => {
-    /** T-1's end-of-day close asked for at `at`; Dintero answers later (`closeOf`, with Dintero's time). */
-    const requested = (operationId: string, at: string) => ({
-      ...event(`operation-${operationId}`, 'OperationRequested', {
-        operationId,
-        storeId: 'oslo',
-        terminalId: 'T-1',
-        dinteroTerminalId: 'd-T-1',
-        operation: 'end_of_day',
-        claimId: operationId,
+    /** T-1's end-of-day close asked for at `at`, naming no store day; Dintero answers later (`closeOf`, with Dintero's time). */
+    const requested = (operationId: string, at: string) =>
+      terminalCloseEvents(event).requested(operationId, {
         requestedBy: 'nightly-close',
         requestedAt: at,
         expiresAt: at,
-      }),
-      metadata: { storeId: 'oslo', terminalId: 'T-1' },
-    });
+      });
     /** T-1's close ended without closing (failed, timed out). */
     const endedWithout = (operationId: string, outcome: string, reason: string, at: string) => ({
       ...event(`operation-${operationId}`, 'OperationEnded', { operationId, outcome, reason, at }),
