@@ -36,7 +36,6 @@ export interface CloseOutcome {
  */
 export function terminalCloseEvents(event: ReturnType<typeof logOfEvents>) {
   return {
-    meta,
     storeRegistered: (at: string, timeZone = 'UTC'): RecordedEvent =>
       event('store-oslo', 'StoreRegistered', {
         storeId: 'oslo',
