@@ -15,7 +15,7 @@ import {
   inSwappedOut,
   swappedOutCloses,
   countInClose,
-  compared,
+  saidUnknown,
   type Counted,
   withClose,
 } from './projections/terminal-batch';
@@ -171,9 +171,7 @@ export class TerminalCloses {
     // Its batch taken by a close the terminal holds no more (let go of past a bound): that close, on its store day, was
     // compared with this one's facts too, and says its log side unknown.
     if (lostAt !== undefined) {
-      const lost = new Set([operationId]);
-      const unknown = (taker: TerminalClose) => compared({ ...taker, recordedUnknown: true });
-      this.countInOlderClose(storeId, terminalId, lostAt, unknown, position, put, lost);
+      this.countInOlderClose(storeId, terminalId, lostAt, saidUnknown, position, put, new Set([operationId]));
     }
     for (const close of earlier) this.putClose(storeId, close, position, put);
     this.markClosedSince(storeId, terminalId, { operationId, closedAt, businessDay }, position, put);

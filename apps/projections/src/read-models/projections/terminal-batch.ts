@@ -3,7 +3,7 @@
  * (`terminal-close`), the closes that ended while another pended (`closes-ended-meanwhile`), a device swapped under it
  * (`device-swap`), which close a fact belongs to (`batch-windows`), and the figures themselves (`batch-figures`).
  */
-export { compared, countInClose, type Counted } from './terminal-batch/batch-figures';
+export { compared, countInClose, saidUnknown, type Counted } from './terminal-batch/batch-figures';
 export { beforeLastBatch, closeHolding } from './terminal-batch/batch-windows';
 export { closesHeld, sharingLastClose } from './terminal-batch/closes-ended-meanwhile';
 export { countInBatch } from './terminal-batch/count-in-batch';

@@ -93,6 +93,11 @@ export function pick(figures: BatchFigures): BatchFigures {
   return { purchasesCount, purchasesAmount, reversalsCount, reversalsAmount };
 }
 
+/** A close whose log side is not known (`recordedUnknown`), compared again: a mismatch with no made-up difference. */
+export function saidUnknown(close: TerminalClose): TerminalClose {
+  return compared({ ...close, recordedUnknown: true });
+}
+
 /**
  * The close with the terminal's figures compared with the log's: a mismatch where they differ, or where a figure of
  * the terminal's is unknown (given unreadable), or the log's are (`recordedUnknown`), which has no difference to show.

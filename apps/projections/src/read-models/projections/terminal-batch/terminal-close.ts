@@ -9,7 +9,7 @@ import type {
   TerminalDoc,
   TimedCount,
 } from '../../read-model.types';
-import { compared, counting, FIELDS, NONE, pick, splitOf, without } from './batch-figures';
+import { compared, counting, FIELDS, NONE, pick, saidUnknown, splitOf, without } from './batch-figures';
 import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
 import { ofDevice, oldCloses, swappedInSince } from './device-swap';
 import { withinKeptBound, withPending } from './kept-while-closing';
@@ -144,8 +144,10 @@ function closing(doc: TerminalDoc, close: ReportedClose): Closed {
   // The facts past the bound (their times let go of) are the next batch's when all came after the terminal closed.
   const { pastBound: past, incomplete, ...figures } = whole;
   const through = past === undefined ? undefined : cutThrough(past, closedAt);
+  // All after the terminal closed: the next batch's, moved out of this one's.
+  const nextBatchs = through === 'after' ? past : undefined;
   const taken = after.reduce(without, figures);
-  const open = past !== undefined && through === 'after' ? countingPastBound(taken, past, -1) : taken;
+  const open = nextBatchs ? countingPastBound(taken, nextBatchs, -1) : taken;
   const currencies = splitOf(open);
   // The log's side is unknown when the terminal closed among the facts past the bound, when the close before took facts
   // of this batch among them (`incomplete`), and for a close let go of.
@@ -159,7 +161,7 @@ function closing(doc: TerminalDoc, close: ReportedClose): Closed {
   );
   const opened = after.reduce(counting, { ...NONE, since: close.closedAt });
   const next: OpenBatch = {
-    ...(past !== undefined && through === 'after' ? countingPastBound(opened, past, 1) : opened),
+    ...(nextBatchs ? countingPastBound(opened, nextBatchs, 1) : opened),
     ...withIncomplete(letGo, past, through, incomplete, closedAt),
   };
   const lastClose = newest ?? record;
@@ -169,7 +171,7 @@ function closing(doc: TerminalDoc, close: ReportedClose): Closed {
     closing: whole.closing,
     countedWhileClosing: after,
     // Still after every close pending: a later one may have closed among them.
-    ...(past !== undefined && through === 'after' ? { pastBound: past } : {}),
+    ...(nextBatchs ? { pastBound: nextBatchs } : {}),
     ...(swap ? { swappedWhileClosing: swap } : {}),
     // While another close pends, what this one took, with the facts' times: should that other close turn out to
     // have come first (its outcome later in the log), it takes back what it held (`closeBeforeEnded`).
@@ -253,15 +255,14 @@ function takerUnknown(doc: TerminalDoc, cut: string, lost: string): { doc: Termi
     (held.openedAt !== undefined
       ? Date.parse(held.openedAt) < at
       : held.startOfDayAt === undefined || Date.parse(held.startOfDayAt) <= at);
-  const unknown = (held: TerminalClose) => compared({ ...held, recordedUnknown: true });
   const ended = doc.openBatch?.closedWhileClosing ?? [];
   const index = ended.findIndex(({ close }) => holds(close));
   if (doc.openBatch !== undefined && index >= 0) {
     const entry = ended[index]!;
-    return { doc: replacingEnded(doc, doc.openBatch, index, [{ ...entry, close: unknown(entry.close) }]) };
+    return { doc: replacingEnded(doc, doc.openBatch, index, [{ ...entry, close: saidUnknown(entry.close) }]) };
   }
   const last = doc.lastClose;
-  if (last !== undefined && holds(last)) return { doc: { ...doc, lastClose: unknown(last) } };
+  if (last !== undefined && holds(last)) return { doc: { ...doc, lastClose: saidUnknown(last) } };
   return { doc, lostAt: cut };
 }
 
@@ -406,10 +407,11 @@ function closeBeforeEnded(
     ...later.recorded,
     ...(later.currencies ? { currencies: later.currencies } : {}),
   } as OpenBatch);
-  const held = past !== undefined && through === 'after' ? countingPastBound(fromLater, past, -1) : fromLater;
+  const latersAlone = through === 'after' ? past : undefined;
+  const held = latersAlone ? countingPastBound(fromLater, latersAlone, -1) : fromLater;
   const earlier = closeRecord(doc.terminalId, close, held, later.openedAt, unknown);
   const afterOnly = after.reduce(counting, { ...NONE });
-  const kept = past !== undefined && through === 'after' ? countingPastBound(afterOnly, past, 1) : afterOnly;
+  const kept = latersAlone ? countingPastBound(afterOnly, latersAlone, 1) : afterOnly;
   const corrected = compared({
     ...later,
     openedAt: close.closedAt,
