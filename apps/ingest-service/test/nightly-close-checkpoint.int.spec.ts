@@ -176,7 +176,7 @@ describe('the nightly close restarted over its checkpoint', () => {
     await Promise.all([kept.log.close(), lost.log.close()]);
   }, 120_000);
 
-  it('resumes from its checkpoint after a restart with another NIGHTLY_CLOSE_RETRY_SECONDS or NIGHTLY_CLOSE_MAX_ATTEMPTS', async () => {
+  it('resumes from its checkpoint after a restart with another NIGHTLY_CLOSE_RETRY_SECONDS or NIGHTLY_CLOSE_MAX_ATTEMPTS, and not one set to look back further than it was pruned to', async () => {
     const each = await chain('cks');
     const first = await start(each, { NIGHTLY_CLOSE_RETRY_SECONDS: '600', NIGHTLY_CLOSE_MAX_ATTEMPTS: '5' });
     await waitUntil(async () => settled(await events(each.log), each.ids.terminals), 30_000, 'the first run’s closes');
@@ -186,6 +186,26 @@ describe('the nightly close restarted over its checkpoint', () => {
     const other = await start(each, { NIGHTLY_CLOSE_RETRY_SECONDS: '60', NIGHTLY_CLOSE_MAX_ATTEMPTS: '2' });
     expect(other.app.get(NightlyClose).resumedFrom).toBeGreaterThanOrEqual(each.filled);
     await stop(other);
+
+    // Set to look back more days than the checkpoint was pruned to (31, the default): it lacks the traces of the days
+    // between, so the log is read from its start. The checkpoint saved then serves a start set to look back as many
+    // days or fewer.
+    const further = { NIGHTLY_CLOSE_LOOK_BACK_DAYS: '60' };
+    const grown = await start(each, further);
+    expect(grown.app.get(NightlyClose).resumedFrom).toBe(0n);
+    // A round (which prunes to the 60 days) has run once the gauge counts the due day's closes, read from the log.
+    const completed = /payments_nightly_close_terminals\{state="completed"[^}]*\} 2/;
+    await waitUntil(
+      async () => completed.test(await (await fetch(`${grown.url}/metrics`)).text()),
+      30_000,
+      'a round over the whole log',
+    );
+    await stop(grown);
+    for (const env of [further, {}]) {
+      const again = await start(each, env);
+      expect(again.app.get(NightlyClose).resumedFrom).toBeGreaterThanOrEqual(each.filled);
+      await stop(again);
+    }
     await each.log.close();
-  }, 120_000);
+  }, 150_000);
 });

@@ -4,7 +4,12 @@ import { logOfEvents } from '../../../test/support/recorded-events';
 import { closeOperationId, closeTime } from '../src/fleet/close-schedule';
 import { missedCloses } from '../src/fleet/nightly-close-days';
 import { CORRELATION_ID, KEEP_DAYS_MS, NightlyCloseIndex } from '../src/fleet/nightly-close-index';
-import { restoreInto, snapshotOf, type NightlyCloseSnapshot } from '../src/fleet/nightly-close-snapshot';
+import {
+  prunedPastLookBack,
+  restoreInto,
+  snapshotOf,
+  type NightlyCloseSnapshot,
+} from '../src/fleet/nightly-close-snapshot';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -68,5 +73,18 @@ describe('the nightly close’s index, pruned under another NIGHTLY_CLOSE_LOOK_B
     restoreInto(restored, JSON.parse(JSON.stringify(snapshotOf(saver))) as NightlyCloseSnapshot);
     restored.prune(OLDEST, lookBackFrom(7));
     expect(givenUp(restored, 7)).toEqual([]);
+  });
+
+  it('says a checkpoint pruned to fewer days back than an instance looks cannot serve it, and one pruned to as many can', () => {
+    const saver = folded(new NightlyCloseIndex());
+    saver.prune(OLDEST, lookBackFrom(3));
+    const snapshot = snapshotOf(saver);
+    // The days between the 7 looked back over and the 3 it was pruned to: their traces are gone.
+    expect(prunedPastLookBack(snapshot, lookBackFrom(7))).toBe(
+      `was pruned to ${lookBackFrom(3)}, after the first day this instance looks back to (${lookBackFrom(7)}, NIGHTLY_CLOSE_LOOK_BACK_DAYS)`,
+    );
+    expect(prunedPastLookBack(snapshot, lookBackFrom(3))).toBeUndefined();
+    expect(prunedPastLookBack(snapshot, lookBackFrom(2))).toBeUndefined();
+    expect(prunedPastLookBack(snapshotOf(folded(new NightlyCloseIndex())), lookBackFrom(7))).toBeUndefined();
   });
 });

@@ -17,6 +17,12 @@ export interface CheckpointKeeperOptions<State extends object> {
   readonly restore: (state: State) => void;
   /** What the line logged at start says of the worker's state, restored or not (the reconciler's due payments). */
   readonly described?: () => Record<string, unknown>;
+  /**
+   * Why this instance cannot take a checkpoint's state, or `undefined` when it can: the state lacks what this
+   * instance's own settings need (the nightly close's, pruned to fewer days back than it looks). The log is then
+   * followed from its start.
+   */
+  readonly refuses?: (state: State) => string | undefined;
 }
 
 /** What the keeper reads of the worker's follower: where it is, and the event there. */
@@ -29,15 +35,18 @@ export interface FollowedTo {
  * Keeps a worker's checkpoint (`LogCheckpoints`), for a worker that folds the log into memory: at start, the state of
  * the latest checkpoint of this log and the position to follow the log from after it; then a save every `everyMs`, and
  * one at stop. The log is followed from its start, as at a first start, when the checkpoint is missing, cannot be read
- * in time, is of another version (`CheckpointKind.version`), or was made on a log since restored from a backup (it
- * names an event the log no longer has). A save that fails is only logged: the next one, or a replay from an older
+ * in time, is of another version (`CheckpointKind.version`), was made on a log since restored from a backup (it
+ * names an event the log no longer has), or holds less than this instance's settings need (`refuses`). A save that fails is only logged: the next one, or a replay from an older
  * checkpoint, covers it.
  */
 export class CheckpointKeeper<State extends object> {
   /** The position of the last checkpoint this instance saved, or read. */
   private savedPosition = -1n;
-  /** The checkpoint found was of another version: the first save replaces it, however far it was. */
-  private overAnotherVersion = false;
+  /**
+   * The checkpoint found was of another version, or one this instance cannot take (`refuses`): the first save replaces
+   * it, however far it was.
+   */
+  private replacing = false;
   private saving: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private followed: FollowedTo | undefined;
@@ -69,7 +78,7 @@ export class CheckpointKeeper<State extends object> {
   async resume(): Promise<bigint> {
     const { name } = this.options.kind;
     const loaded = await this.checkpoints.load(this.logId).catch((error: unknown) => {
-      if (error instanceof CheckpointVersionError) this.overAnotherVersion = true;
+      if (error instanceof CheckpointVersionError) this.replacing = true;
       this.logger.warn(
         { err: error },
         error instanceof CheckpointVersionError
@@ -78,7 +87,7 @@ export class CheckpointKeeper<State extends object> {
       );
       return undefined;
     });
-    const saved = loaded && (await this.ofThisLog(loaded)) ? loaded : undefined;
+    const saved = loaded && (await this.ofThisLog(loaded)) && this.taken(loaded) ? loaded : undefined;
     if (saved) this.options.restore(saved.state);
     this.savedPosition = saved?.position ?? -1n;
     this.logger.log(
@@ -100,6 +109,18 @@ export class CheckpointKeeper<State extends object> {
     this.logger.warn(
       { checkpoint: checkpoint.position.toString(), stream: checkpoint.mark.streamName, gone },
       `the log does not have the event the ${this.options.kind.name} checkpoint was made at (restored from a backup?): following it from its start`,
+    );
+    return false;
+  }
+
+  /** Whether this instance can take the checkpoint's state (`refuses`); logged when it cannot. */
+  private taken(checkpoint: LogCheckpoint<State>): boolean {
+    const refused = this.options.refuses?.(checkpoint.state);
+    if (refused === undefined) return true;
+    this.replacing = true;
+    this.logger.warn(
+      { checkpoint: checkpoint.position.toString() },
+      `the ${this.options.kind.name} checkpoint ${refused}: following the log from its start`,
     );
     return false;
   }
@@ -135,13 +156,9 @@ export class CheckpointKeeper<State extends object> {
       if (position <= this.savedPosition) return;
       try {
         const state = this.options.snapshot();
-        await this.checkpoints.save(
-          this.logId,
-          { position, ...(mark ? { mark } : {}), state },
-          this.overAnotherVersion,
-        );
+        await this.checkpoints.save(this.logId, { position, ...(mark ? { mark } : {}), state }, this.replacing);
         this.savedPosition = position;
-        this.overAnotherVersion = false;
+        this.replacing = false;
       } catch (error) {
         this.logger.warn({ err: error }, `could not save the ${this.options.kind.name} checkpoint`);
       }

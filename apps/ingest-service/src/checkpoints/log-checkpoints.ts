@@ -154,11 +154,12 @@ export class LogCheckpoints<State extends object> {
    * Saves the checkpoint unless the one stored is already as far (another instance's, or one this instance
    * made before falling behind): the object's description names its position, read without its chunks.
    * Two instances saving in the same instant may still write in either order; either is right as of its
-   * own position, and the next save moves it on. `overAnotherVersion`: saved over one of another version whatever its
-   * position, which would otherwise stay (and be read past again at each start) until the log moves beyond it.
+   * own position, and the next save moves it on. `replacing`: saved over one whatever its position, one of another
+   * version or one the instance could not take (`CheckpointKeeperOptions.refuses`), which would otherwise stay (and be
+   * read past again at each start) until the log moves beyond it.
    * A snapshot holding a number JSON cannot write (NaN, an infinity: it would be read back as null) is refused.
    */
-  async save(logId: string, checkpoint: LogCheckpoint<State>, overAnotherVersion = false): Promise<void> {
+  async save(logId: string, checkpoint: LogCheckpoint<State>, replacing = false): Promise<void> {
     const name = this.objectName(logId);
     const header: Header = {
       version: this.kind.version,
@@ -174,7 +175,7 @@ export class LogCheckpoints<State extends object> {
     // Written out before the first wait: the worker goes on folding the log meanwhile, into what the snapshot holds.
     const stored = await this.store.info(name);
     const asFar = stored?.description && !stored.deleted && BigInt(stored.description) >= checkpoint.position;
-    if (asFar && !overAnotherVersion) return;
+    if (asFar && !replacing) return;
     await this.store.putBlob({ name, description: checkpoint.position.toString() }, Buffer.from(json, 'utf8'));
   }
 

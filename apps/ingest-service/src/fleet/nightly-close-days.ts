@@ -146,6 +146,14 @@ export function outOfUseAtCloseTime(index: NightlyCloseIndex, settings: CloseDay
 }
 
 /**
+ * The first day looked at for a missed close, `days` back from `now` (`NIGHTLY_CLOSE_LOOK_BACK_DAYS`): an outage
+ * longer than the days kept is looked back over too.
+ */
+export function lookBackFrom(now: number, days: number): string {
+  return new Date(now - days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
  * Terminal days before the day due now that were due and left no trace: no close of theirs was requested or given up
  * (the engine was down when the next day's close fell due, for however many days, or this instance knew of one only
  * in memory, a busy terminal or starts that failed, and was restarted since). Nothing will try them any more, and

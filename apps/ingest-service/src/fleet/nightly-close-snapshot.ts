@@ -94,3 +94,14 @@ export function restoreInto(index: NightlyCloseIndex, { index: snapshot }: Night
   refill(index.closeOf, snapshot.closeOf);
   index.prunedTo = snapshot.prunedTo;
 }
+
+/**
+ * Why a snapshot cannot serve an instance that looks for missed closes from `lookBackFrom`, or `undefined` when it
+ * can: pruned to a later day (`prunedTo`, by an instance set to look back fewer days, or this one before its
+ * `NIGHTLY_CLOSE_LOOK_BACK_DAYS` grew), it has lost the traces of the days between, and a day missed among them would
+ * never be given up. Read from the log's start instead, the index holds every day this instance looks back over.
+ */
+export function prunedPastLookBack({ index }: NightlyCloseSnapshot, lookBackFrom: string): string | undefined {
+  if (index.prunedTo === undefined || index.prunedTo <= lookBackFrom) return undefined;
+  return `was pruned to ${index.prunedTo}, after the first day this instance looks back to (${lookBackFrom}, NIGHTLY_CLOSE_LOOK_BACK_DAYS)`;
+}

@@ -10,6 +10,7 @@ import { closeOperationId } from './close-schedule';
 import { LeasedLogDependencies, LeasedLogService } from './leased-log-worker';
 import {
   dueCloses,
+  lookBackFrom,
   missedCloses,
   outOfUseAtCloseTime,
   supersededCloses,
@@ -17,7 +18,13 @@ import {
   type DueClose,
 } from './nightly-close-days';
 import { CORRELATION_ID, KEEP_DAYS_MS, NightlyCloseIndex } from './nightly-close-index';
-import { NIGHTLY_CLOSE_CHECKPOINT, restoreInto, snapshotOf, type NightlyCloseSnapshot } from './nightly-close-snapshot';
+import {
+  NIGHTLY_CLOSE_CHECKPOINT,
+  prunedPastLookBack,
+  restoreInto,
+  snapshotOf,
+  type NightlyCloseSnapshot,
+} from './nightly-close-snapshot';
 import { NightlyCloseWriter } from './nightly-close.writer';
 
 /**
@@ -64,7 +71,8 @@ import { NightlyCloseWriter } from './nightly-close.writer';
  * log's beginning would not have either.
  * The index reads no setting, so a checkpoint saved by an instance set otherwise (`NIGHTLY_CLOSE_MAX_ATTEMPTS`,
  * `NIGHTLY_CLOSE_RETRY_SECONDS`) is one this instance would have made. A checkpoint missing, not read within 10 s, of
- * another version (`NightlyCloseSnapshot`'s shape) or made on a log since restored from a backup is passed over, and
+ * another version (`NightlyCloseSnapshot`'s shape), made on a log since restored from a backup, or pruned to fewer days
+ * back than this instance looks (`prunedPastLookBack`) is passed over, and
  * the log is followed from its start, as at a first start. Either way no round runs before the index holds the log as
  * it stood at the start (`LeasedLogWorker`).
  */
@@ -107,6 +115,7 @@ export class NightlyClose extends LeasedLogService<NightlyCloseSnapshot> {
           everyMs: config.nightlyCloseCheckpointSeconds * 1000,
           snapshot: () => snapshotOf(index),
           restore: (state) => restoreInto(index, state),
+          refuses: (state) => prunedPastLookBack(state, lookBackFrom(Date.now(), config.nightlyCloseLookBackDays)),
         },
       },
       dependencies,
@@ -162,9 +171,8 @@ export class NightlyClose extends LeasedLogService<NightlyCloseSnapshot> {
     const now = Date.now();
     // The first day kept: closes of days before it are forgotten, and no day before it is looked at for a missed close.
     const oldest = new Date(now - KEEP_DAYS_MS).toISOString().slice(0, 10);
-    // The first day looked at for a missed close: an outage longer than the days kept is looked back over too.
-    const lookBackFrom = new Date(now - this.config.nightlyCloseLookBackDays * 86_400_000).toISOString().slice(0, 10);
-    this.index.prune(oldest, lookBackFrom);
+    const lookBack = lookBackFrom(now, this.config.nightlyCloseLookBackDays);
+    this.index.prune(oldest, lookBack);
     const due = dueCloses(this.index, this.daySettings, now);
     for (const { key } of due) this.index.seenDue.add(key);
     const counts = { completed: 0, running: 0, waiting: 0, failed: 0, given_up_earlier: 0 };
@@ -193,7 +201,7 @@ export class NightlyClose extends LeasedLogService<NightlyCloseSnapshot> {
     const keptForGiveUps = budget > 1 ? Math.ceil(budget / 10) : this.rounds % 2;
     const first = await this.workOnDue(due, 0, budget - keptForGiveUps, now);
     budget -= first.spent;
-    budget -= await this.giveUpEarlier(due, budget, now, lookBackFrom);
+    budget -= await this.giveUpEarlier(due, budget, now, lookBack);
     if (budget > 0) await this.workOnDue(due, first.next, budget, now);
   }
 
