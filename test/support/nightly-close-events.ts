@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '@app/event-store';
+import { endOfDayRequest } from './end-of-day-request';
 import type { logOfEvents } from './recorded-events';
 
 const iso = (instant: number) => new Date(instant).toISOString();
@@ -58,16 +59,7 @@ export function nightlyCloseEvents(event: ReturnType<typeof logOfEvents>) {
     /** An end of day asked for and completed. */
     endOfDay: ({ operationId, storeId, terminalId, businessDay, requestedBy, requestedAt, completedAt }: EndOfDay) => [
       event(`operation-${operationId}`, 'OperationRequested', {
-        operationId,
-        storeId,
-        terminalId,
-        dinteroTerminalId: terminalId,
-        operation: 'end_of_day',
-        claimId: operationId,
-        requestedBy,
-        requestedAt: iso(requestedAt),
-        expiresAt: iso(requestedAt + 900_000),
-        businessDay,
+        ...endOfDayRequest({ operationId, storeId, terminalId, businessDay, requestedBy, requestedAt }),
       }),
       event(`operation-${operationId}`, 'OperationCompleted', {
         operationId,

@@ -14,6 +14,7 @@ import {
   type ReleaseReason,
 } from '@app/payment-domain';
 import { closeOperationId, closeTime, dueClose } from '../../apps/ingest-service/src/fleet/close-schedule';
+import { endOfDayRequest } from './end-of-day-request';
 
 /**
  * A nightly close of `businessDay` (its first attempt), written straight into the log as an earlier version of the
@@ -35,18 +36,14 @@ export async function closedThatNight(
     operationDecider,
     {
       type: 'RequestOperation',
-      data: {
+      data: endOfDayRequest({
         operationId,
         storeId,
         terminalId,
-        dinteroTerminalId: terminalId,
-        operation: 'end_of_day',
-        claimId: operationId,
-        requestedBy: 'nightly-close',
-        requestedAt: new Date(requestedAt).toISOString(),
-        expiresAt: new Date(requestedAt + 900_000).toISOString(),
         businessDay,
-      },
+        requestedBy: 'nightly-close',
+        requestedAt,
+      }),
     },
     { metadata },
   );
@@ -176,19 +173,14 @@ export async function closedByHand(
   const { storeId, terminalId, businessDay, at } = close;
   const operationId = `by-hand-${storeId}-${terminalId}-${at}`;
   const metadata = { correlationId: 'operator', storeId, terminalId, operationId, businessDay };
-  const requestedAt = new Date(at).toISOString();
-  const request: OperationRequestedData = {
+  const request = endOfDayRequest({
     operationId,
     storeId,
     terminalId,
-    dinteroTerminalId: terminalId,
-    operation: 'end_of_day',
-    claimId: operationId,
-    requestedBy: 'operator',
-    requestedAt,
-    expiresAt: new Date(at + 900_000).toISOString(),
     businessDay,
-  };
+    requestedBy: 'operator',
+    requestedAt: at,
+  });
   const stream = operationStream(operationId);
   await handleCommand(log, stream, operationDecider, { type: 'RequestOperation', data: request }, { metadata });
   await handleCommand(

@@ -5,6 +5,7 @@ import { handleCommand } from '@app/event-store';
 import { operationDecider, operationStream, type OperationCommand } from '@app/payment-domain';
 import { closeDayKey, closeOperationId } from '../src/fleet/close-schedule';
 import { NightlyClose } from '../src/fleet/nightly-close.service';
+import { endOfDayRequest } from '../../../test/support/end-of-day-request';
 import { startIngestService, type RunningIngestService } from '../../../test/support/ingest-service';
 import { terminalDayLog } from '../../../test/support/nightly-close-history';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
@@ -83,18 +84,15 @@ describe('the attempts a nightly close is given up at', () => {
   const requested = (day: Day, attempt: number) =>
     wrote(operationStream(idOf(day, attempt)), {
       type: 'RequestOperation',
-      data: {
+      data: endOfDayRequest({
         operationId: idOf(day, attempt),
         storeId: STORE,
         terminalId: day.terminalId,
-        dinteroTerminalId: day.terminalId,
-        operation: 'end_of_day',
-        claimId: idOf(day, attempt),
-        requestedBy: 'nightly-close',
-        requestedAt: new Date().toISOString(),
-        expiresAt: new Date(Date.now() + 600_000).toISOString(),
         businessDay: day.businessDay,
-      },
+        requestedBy: 'nightly-close',
+        requestedAt: Date.now(),
+        holdMs: 600_000,
+      }),
     });
   const failed = (day: Day, attempt: number) =>
     wrote(operationStream(idOf(day, attempt)), {

@@ -11,6 +11,7 @@ import {
   terminalStream,
   type Decider,
 } from '@app/payment-domain';
+import { endOfDayRequest } from '../../../test/support/end-of-day-request';
 import { giveUpReason, nextAttempt, stateOf } from '../src/fleet/close-attempt';
 import { closeDayKey, closeOperationId, closeTime } from '../src/fleet/close-schedule';
 import {
@@ -157,18 +158,7 @@ function fortnight() {
         : `hand-${terminalId}-${businessDay}`;
     log.run(operationStream(operationId), operationDecider, {
       type: 'RequestOperation',
-      data: {
-        operationId,
-        storeId,
-        terminalId,
-        dinteroTerminalId: terminalId,
-        operation: 'end_of_day',
-        claimId: operationId,
-        requestedBy: by,
-        requestedAt: iso(at),
-        expiresAt: iso(at + 900_000),
-        businessDay,
-      },
+      data: endOfDayRequest({ operationId, storeId, terminalId, businessDay, requestedBy: by, requestedAt: at }),
     });
     return operationId;
   };
@@ -290,18 +280,14 @@ function tail(log: ReturnType<typeof deciderLog>) {
   const second = closeOperationId('oslo', 'O-1', day(1), 2);
   log.run(operationStream(second), operationDecider, {
     type: 'RequestOperation',
-    data: {
+    data: endOfDayRequest({
       operationId: second,
       storeId: 'oslo',
       terminalId: 'O-1',
-      dinteroTerminalId: 'O-1',
-      operation: 'end_of_day',
-      claimId: second,
-      requestedBy: CORRELATION_ID,
-      requestedAt: iso(NOW - 600_000),
-      expiresAt: iso(NOW + 300_000),
       businessDay: day(1),
-    },
+      requestedBy: CORRELATION_ID,
+      requestedAt: NOW - 600_000,
+    }),
   });
   return log.events.slice(from);
 }
@@ -493,18 +479,14 @@ describe('a checkpoint of the nightly close’s index saved by an instance set o
     const third = closeOperationId('oslo', 'B-1', day(1), 3);
     log.run(operationStream(third), operationDecider, {
       type: 'RequestOperation',
-      data: {
+      data: endOfDayRequest({
         operationId: third,
         storeId: 'oslo',
         terminalId: 'B-1',
-        dinteroTerminalId: 'B-1',
-        operation: 'end_of_day',
-        claimId: third,
-        requestedBy: CORRELATION_ID,
-        requestedAt: iso(oslo(1) + 3 * SETTINGS.retryMs),
-        expiresAt: iso(oslo(1) + 3 * SETTINGS.retryMs + 900_000),
         businessDay: day(1),
-      },
+        requestedBy: CORRELATION_ID,
+        requestedAt: oslo(1) + 3 * SETTINGS.retryMs,
+      }),
     });
     const { copy, fromStart } = folds(log);
     expect(copy.closes.get(`oslo.B-1.${day(1)}`)).toMatchObject({ attempt: 3, status: 'requested' });

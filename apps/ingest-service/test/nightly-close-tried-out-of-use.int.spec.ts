@@ -1,5 +1,6 @@
 import { handleCommand } from '@app/event-store';
 import { operationDecider, operationStream, storeDecider, storeStream, type StoreCommand } from '@app/payment-domain';
+import { endOfDayRequest } from '../../../test/support/end-of-day-request';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 import { startNightlyCloser, type RunningIngestService } from '../../../test/support/ingest-service';
@@ -41,18 +42,14 @@ describe('the nightly close tried, of a terminal the log shows out of use since 
       operationDecider,
       {
         type: 'RequestOperation',
-        data: {
+        data: endOfDayRequest({
           operationId,
           storeId: STORE,
           terminalId,
-          dinteroTerminalId: terminalId,
-          operation: 'end_of_day',
-          claimId: operationId,
-          requestedBy: 'nightly-close',
-          requestedAt: iso(closeAt + 60_000),
-          expiresAt: iso(closeAt + 960_000),
           businessDay,
-        },
+          requestedBy: 'nightly-close',
+          requestedAt: closeAt + 60_000,
+        }),
       },
       { metadata },
     );

@@ -14,6 +14,7 @@ import {
   type StoreCommand,
 } from '@app/payment-domain';
 import { claimTerminal, releaseClaim, startOperation } from '@app/platform';
+import { endOfDayRequest } from '../../../test/support/end-of-day-request';
 import { OperationsReconciler } from '../src/operations/operations-reconciler.service';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'operations-reconciler-'));
@@ -63,18 +64,15 @@ async function sentWithoutAnswer(storeId: string, terminalId: string, requestedA
   const started = await startOperation(
     store,
     silent,
-    {
+    endOfDayRequest({
       operationId,
       storeId,
       terminalId,
-      dinteroTerminalId: terminalId,
-      operation: 'end_of_day',
-      claimId: operationId,
-      requestedBy: 'pos-1',
-      requestedAt: new Date(requestedAt).toISOString(),
-      expiresAt: new Date(requestedAt + holdMs).toISOString(),
       businessDay: '2026-12-03',
-    },
+      requestedBy: 'pos-1',
+      requestedAt,
+      holdMs,
+    }),
     'operations-reconciler-test',
   );
   expect(started.status).toBe('submitting');
