@@ -1,7 +1,9 @@
 import type { RecordedEvent } from '@app/event-store';
 import { logOfEvents } from '../../../test/support/recorded-events';
 import { terminalCloseEvents } from '../../../test/support/terminal-close-events';
+import { applyFromLog } from '../src/read-models/apply-from-log';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
+import type { Change, StoreDayDoc } from '../src/read-models/read-model.types';
 
 /**
  * End-of-day closes whose outcomes come after the terminal counted more than the batch keeps with their times while
@@ -11,6 +13,8 @@ import { ReadModelProjector } from '../src/read-models/read-model.projector';
  * (`recordedUnknown`: a mismatch with no difference), never made up.
  */
 const DAY = '2026-11-24';
+const NEXT = '2026-11-25';
+const AFTER = '2026-11-26';
 const iso = (ms: number) => new Date(ms).toISOString();
 const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
 /** One more sale than the batch keeps with their times while closes pend. */
@@ -26,23 +30,23 @@ function aLog() {
   const close = terminalCloseEvents(logOfEvents());
   const log: RecordedEvent[] = [close.storeRegistered(iso(at('00:00'))), close.terminalRegistered(iso(at('00:00')))];
   // Each builder pushes its events as the scenario calls it: the log's order is the order of the test's lines.
-  const requested = (operationId: string, requestedAt: number) =>
+  const requested = (operationId: string, requestedAt: number, businessDay = DAY) =>
     log.push(
       close.requested(operationId, {
         requestedBy: 'operator',
         requestedAt: iso(requestedAt),
         expiresAt: iso(requestedAt + 900_000),
-        businessDay: DAY,
+        businessDay,
       }),
     );
   // Every outcome reaches the log at 23:59, long after the terminal closed (`dinteroAt`).
-  const completed = (operationId: string, closedAt: number, batch?: Record<string, unknown>) =>
+  const completed = (operationId: string, closedAt: number, batch?: Record<string, unknown>, businessDay = DAY) =>
     log.push(
       close.completed(operationId, {
         at: iso(at('23:59')),
         dinteroAt: iso(closedAt),
         batch: batch && { batchId: operationId, ...batch },
-        businessDay: DAY,
+        businessDay,
       }),
     );
   const sale = (paymentId: string, when: number) => log.push(...close.sale(paymentId, iso(when)));
@@ -76,7 +80,7 @@ function aLog() {
       completed(`hand-${i}`, t + 20_000, totalsOf(i));
     }
   };
-  return { requested, completed, sale, fold, fiftyOnePending, twoPending, salesPastTheBound, handClosesEnding };
+  return { log, requested, completed, sale, fold, fiftyOnePending, twoPending, salesPastTheBound, handClosesEnding };
 }
 
 describe('a close with totals whose outcome comes after more sales than are kept while closes pend', () => {
@@ -253,5 +257,61 @@ describe('a close pending while the closes that ended meanwhile were let go of p
     }
     // The closes after it took none of the stuck close's: compared as ever.
     expect(day.closes?.['hand-1']).toMatchObject({ recorded: totals(1), mismatch: false });
+  });
+});
+
+describe('a close whose batch a close let go of past the bound took, its outcome weeks later', () => {
+  it('says the close that took it unknown on that close’s store day, read back from KV out of memory', async () => {
+    const { log, requested, completed, sale } = aLog();
+    const DAY_MS = 86_400_000;
+    requested('night-before', at('00:01'));
+    completed('night-before', at('00:05'), totals(0));
+    sale('before', at('00:10'));
+    requested('stuck', at('00:20'));
+    // 210 closes by hand, each after a sale and ended: past the bound, hand-0 (the next day) took the stuck close's
+    // batch with its own; the others, the day after, are on a store day of their own.
+    for (let i = 0; i < 210; i++) {
+      const t = at('01:00') + (i === 0 ? DAY_MS : 2 * DAY_MS) + i * 60_000;
+      const businessDay = i === 0 ? NEXT : AFTER;
+      sale(`p-${i}`, t);
+      requested(`hand-${i}`, t + 10_000, businessDay);
+      completed(`hand-${i}`, t + 20_000, totals(1), businessDay);
+    }
+    // A sale a day for six weeks, and a close by hand on the last of them (the terminal's last close): the days of
+    // the closes leave the projector's memory (KV holds them).
+    for (let day = 2; day <= 42; day++) sale(`later-${day}`, at('12:00') + day * DAY_MS);
+    const last = new Date(at('13:00') + 42 * DAY_MS).toISOString().slice(0, 10);
+    requested('last', at('13:00') + 42 * DAY_MS, last);
+    completed('last', at('13:00') + 42 * DAY_MS + 10_000, totals(1), last);
+    const history = [...log];
+    // The terminal had closed at 00:30: its batch is the first sale, which hand-0 took.
+    completed('stuck', at('00:30'), totals(1));
+    const outcome = log.at(-1)!;
+
+    const store = { readStream: async (stream: string) => log.filter((e) => e.streamName === stream) } as never;
+    const kv = new Map<string, Change>();
+    const readDay = async (key: string) => kv.get(`store-day:${key}`)?.doc as StoreDayDoc | undefined;
+    const write = (change: Change) => kv.set(`${change.model}:${change.key}`, structuredClone(change));
+    const projector = new ReadModelProjector();
+    await applyFromLog(store, projector, history, write, readDay);
+    projector.retirePastDays(history.at(-1)!.position);
+    expect(projector.storeDay('oslo', NEXT)).toBeUndefined();
+    const next = kv.get(`store-day:oslo.${NEXT}`)?.doc as StoreDayDoc;
+    expect(next.closes?.['hand-0']).toMatchObject({ mismatch: true, differences: { purchasesCount: -1 } });
+    await applyFromLog(store, projector, [outcome], write, readDay);
+
+    const day = kv.get(`store-day:oslo.${DAY}`)?.doc as StoreDayDoc;
+    const taker = kv.get(`store-day:oslo.${NEXT}`)?.doc as StoreDayDoc;
+    for (const [id, close] of [
+      ['stuck', day.closes?.['stuck']],
+      ['hand-0', taker.closes?.['hand-0']],
+    ] as const) {
+      expect([id, close]).not.toHaveProperty('1.differences');
+      expect(close).toMatchObject({ recordedUnknown: true, mismatch: true });
+    }
+    const after = kv.get(`store-day:oslo.${AFTER}`)?.doc as StoreDayDoc;
+    expect(after.closes?.['hand-1']).toMatchObject({ recorded: totals(1), mismatch: false });
+    // The taker's day keeps its sales: read back, not written from an empty day.
+    expect(taker.currencies).toEqual(next.currencies);
   });
 });

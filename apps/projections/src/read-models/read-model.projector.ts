@@ -200,8 +200,9 @@ export class ReadModelProjector {
           days.push({ storeId: close.storeId, date });
         // A close whose batch a close let go of past a bound took says that one unknown, on a day a close of its batch
         // may be on (`TerminalCloses.countInOlderClose`).
-        for (const date of this.closes.daysOfItsClose(close.storeId, close.closedAt))
-          days.push({ storeId: close.storeId, date });
+        if (this.closes.losesBatch({ ...close, operationId: typed.id }))
+          for (const date of this.closes.daysOfItsClose(close.storeId, close.closedAt))
+            days.push({ storeId: close.storeId, date });
         // A close before the terminal's last one, or one that ended while it pended (heard of after it), corrects
         // that close, on its day.
         for (const later of closesHeld(this.docs.terminals.get(this.docs.terminalKey(close.storeId, close.terminalId))))

@@ -19,6 +19,7 @@ import {
   type Counted,
   withClose,
 } from './projections/terminal-batch';
+import type { ReportedClose } from './projections/terminal-batch/terminal-close';
 import { stamped, type Put, type ReadModelDocuments } from './read-model.documents';
 import type { StoreDayDoc, TerminalClose, TerminalDoc } from './read-model.types';
 import { stringField } from './string-field';
@@ -119,6 +120,20 @@ export class TerminalCloses {
     const doc = stamped(withClose(holding.day, count(holding.close)), position);
     this.docs.days.set(key, doc);
     put({ model: 'store-day', key, doc });
+  }
+
+  /**
+   * Whether a close's outcome finds its batch taken by a close let go of past a bound (`closeReported`'s `lostAt`): the
+   * close that took it is then looked for on the days a close of its batch may be on (`daysOfItsClose`), which
+   * `ReadModelProjector.missingDays` reads back for it. Told by folding the outcome on the terminal as the fold will
+   * find it (the fold is pure), so that those days are read back for such a close alone, where they were read back
+   * for every close.
+   */
+  losesBatch(close: ReportedClose & { readonly storeId: string; readonly terminalId: string }): boolean {
+    const { storeId, terminalId } = close;
+    const doc =
+      this.docs.terminals.get(this.docs.terminalKey(storeId, terminalId)) ?? emptyTerminal(storeId, terminalId);
+    return closeReported(doc, close).lostAt !== undefined;
   }
 
   /**
