@@ -16,6 +16,7 @@ export { REDACTED_KEYS, scrubbed } from './logging/scrub';
 export { MetricsModule, METRICS_REGISTRY } from './metrics/metrics.module';
 export { HealthModule, HEALTH_PROBES, type HealthProbe } from './health/health.module';
 export { LOG_SUBSCRIPTIONS, LogSubscriptions } from './log/log-subscriptions';
+export { StartRetries } from './log/start-retries';
 export {
   bootstrap,
   createHttpApp,

@@ -16,11 +16,13 @@ export const LOG_SUBSCRIPTIONS = Symbol('LOG_SUBSCRIPTIONS');
 export class LogSubscriptions {
   private readonly logger = new Logger('LogSubscriptions');
   private readonly followers = new Map<string, LogFollower>();
+  /** Subscribers whose start failed and is being tried again (`StartRetries`): none of them follows the log yet. */
+  private readonly starting = new Set<string>();
   private readonly drops: Counter<'subscriber'>;
   private readonly handlingFailures: Counter<'subscriber'>;
 
   constructor(registry: Registry) {
-    const followers = this.followers;
+    const { followers, starting } = this;
     new Gauge({
       name: 'event_log_subscription_up',
       help: 'Whether each live subscription to the event log is up (1) or waiting to resubscribe after a drop (0)',
@@ -28,6 +30,7 @@ export class LogSubscriptions {
       registers: [registry],
       collect() {
         for (const [name, follower] of followers) this.set({ subscriber: name }, follower.healthy ? 1 : 0);
+        for (const name of starting) this.set({ subscriber: name }, 0);
       },
     });
     this.drops = new Counter({
@@ -47,6 +50,7 @@ export class LogSubscriptions {
   /** A follower named `name` (one per name), whose drops are logged, counted and shown in `/health`. */
   follower(name: string, store: EventStore, options: LogFollowerOptions): LogFollower {
     if (this.followers.has(name)) throw new Error(`LogSubscriptions: a follower named ${name} already exists`);
+    this.starting.delete(name);
     const follower = new LogFollower(store, {
       ...options,
       onDrop: (error, retryInMs) => {
@@ -88,6 +92,15 @@ export class LogSubscriptions {
   /** Forgets a stopped follower, so that one of the same name can follow again (e.g. after a rebuild). */
   forget(name: string): void {
     this.followers.delete(name);
+    this.starting.delete(name);
+  }
+
+  /**
+   * A subscriber whose start failed (the log or NATS did not answer) and is tried again: `/health` names it, and its
+   * `event_log_subscription_up` is 0, until it follows the log (`follower`) or is forgotten.
+   */
+  notStarted(name: string): void {
+    if (!this.followers.has(name)) this.starting.add(name);
   }
 
   probe(): HealthProbe {
@@ -95,12 +108,19 @@ export class LogSubscriptions {
       name: 'log-subscriptions',
       check: async () => {
         const down = [...this.followers].filter(([, follower]) => !follower.healthy);
-        if (down.length === 0) return;
+        if (down.length === 0 && this.starting.size === 0) return;
         const why = down.map(([name, follower]) => {
           const stuck = follower.stuckAt;
           return stuck ? `${name} (stopped at ${stuck.eventType}, position ${stuck.position})` : name;
         });
-        throw new Error(`waiting to resubscribe to the log: ${why.join(', ')}`);
+        // Names only: the error itself (which may name a host) is in the log, at each try (`StartRetries`).
+        const starting =
+          this.starting.size === 0 ? [] : [`not started yet, trying again: ${[...this.starting].join(', ')}`];
+        throw new Error(
+          [...(down.length === 0 ? [] : [`waiting to resubscribe to the log: ${why.join(', ')}`]), ...starting].join(
+            '; ',
+          ),
+        );
       },
     };
   }

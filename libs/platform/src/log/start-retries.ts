@@ -1,0 +1,80 @@
+import type { Logger } from '@nestjs/common';
+import type { LogSubscriptions } from './log-subscriptions';
+
+/** The pause before the second try of a start, doubled at each try after it. */
+export const FIRST_START_RETRY_MS = 500;
+/** The longest pause between two tries of a start. */
+export const LONGEST_START_RETRY_MS = 30_000;
+
+/**
+ * The start of a background worker that reads the log or NATS as it starts (its checkpoint, the event it was made at,
+ * its leases): the log briefly away (KurrentDB electing a leader, a network break, SQLite's file busy) fails it.
+ * Rejected from `onApplicationBootstrap`, that failure stopped the whole app (and `apps/engine`'s three with it); here
+ * it is tried again, with a doubling pause up to `LONGEST_START_RETRY_MS`, each failure logged as a warning with its
+ * error, while the app runs on and `/health` names the worker (`LogSubscriptions.notStarted`) until it follows the
+ * log. The start tried is the whole of it, so that the worker, once started, is as one whose first try worked.
+ */
+export class StartRetries {
+  private stopped = false;
+  private trying: Promise<void> = Promise.resolve();
+  private pause: { readonly timer: NodeJS.Timeout; readonly end: () => void } | undefined;
+
+  constructor(
+    /** The worker's follower's name (`LogSubscriptions.follower`), which `/health` gives. */
+    private readonly name: string,
+    private readonly subscriptions: LogSubscriptions,
+    private readonly logger: Pick<Logger, 'log' | 'warn'>,
+  ) {}
+
+  /**
+   * Tries `start` once, and resolves once that try has ended: started, or failed and tried again from then on, in the
+   * background, until a try starts it or `stop`.
+   */
+  async start(start: () => Promise<void>): Promise<void> {
+    const first = this.tried(start, 1, FIRST_START_RETRY_MS);
+    this.trying = first.then(() => undefined);
+    if ((await first) || this.stopped) return;
+    this.trying = this.again(start);
+  }
+
+  /** Ends the tries: a pause ends at once, a try under way is waited for (the worker's stop then stops what it began). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pause) {
+      clearTimeout(this.pause.timer);
+      this.pause.end();
+    }
+    await this.trying;
+  }
+
+  private async again(start: () => Promise<void>): Promise<void> {
+    for (let attempt = 2, pauseMs = FIRST_START_RETRY_MS; ; attempt++) {
+      await new Promise<void>((end) => (this.pause = { timer: setTimeout(end, pauseMs), end }));
+      this.pause = undefined;
+      if (this.stopped) return;
+      pauseMs = Math.min(pauseMs * 2, LONGEST_START_RETRY_MS);
+      if (await this.tried(start, attempt, pauseMs)) {
+        this.logger.log({ attempt }, `${this.name} started, at try ${attempt}`);
+        return;
+      }
+      if (this.stopped) return;
+    }
+  }
+
+  /** Whether `start` worked; failed, said, and `/health` told, with when it is tried again. */
+  private async tried(start: () => Promise<void>, attempt: number, retryInMs: number): Promise<boolean> {
+    try {
+      await start();
+      return true;
+    } catch (error) {
+      this.subscriptions.notStarted(this.name);
+      this.logger.warn(
+        { err: error, attempt, retryInMs: this.stopped ? undefined : retryInMs },
+        this.stopped
+          ? `${this.name} could not start, and the app is stopping: not tried again`
+          : `${this.name} could not start (the log or NATS did not answer): trying again`,
+      );
+      return false;
+    }
+  }
+}
