@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { logIdentity, markGone, type EventStore, type LogMark } from '@app/event-store';
+import { markGone, type EventStore, type LogMark } from '@app/event-store';
 import { natsAway } from '@app/messaging';
 import { CheckpointVersionError, LogCheckpoints, type CheckpointKind, type LogCheckpoint } from './log-checkpoints';
 
@@ -60,17 +60,18 @@ export class CheckpointKeeper<State extends object> {
     private readonly logger: Logger,
   ) {}
 
-  /** Rejects when the log's identity or the object store cannot be had (NATS out of reach). */
+  /**
+   * The keeper of the checkpoints of the log `logId` names (`logIdentity`, read by the caller: the log away is not
+   * NATS away). Rejects when the object store cannot be had (NATS out of reach).
+   */
   static async open<State extends object>(
     options: CheckpointKeeperOptions<State>,
+    logId: string,
     store: EventStore,
     nats: NatsConnection,
     logger: Logger,
   ): Promise<CheckpointKeeper<State>> {
-    const [logId, checkpoints] = await Promise.all([
-      logIdentity(store),
-      LogCheckpoints.open<State>(nats, options.natsPrefix, options.kind, options.natsReplicas),
-    ]);
+    const checkpoints = await LogCheckpoints.open<State>(nats, options.natsPrefix, options.kind, options.natsReplicas);
     return new CheckpointKeeper(options, checkpoints, logId, store, nats, logger);
   }
 

@@ -7,9 +7,9 @@ import {
 } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
-import { EVENT_STORE, type EventStore, type LogFollower, type RecordedEvent } from '@app/event-store';
+import { EVENT_STORE, logIdentity, type EventStore, type LogFollower, type RecordedEvent } from '@app/event-store';
 import { NATS_CONNECTION, natsAway } from '@app/messaging';
-import { LOG_SUBSCRIPTIONS, type LogSubscriptions } from '@app/platform';
+import { LOG_SUBSCRIPTIONS, StartRetries, type LogSubscriptions } from '@app/platform';
 import { CheckpointKeeper, type CheckpointKeeperOptions } from '../checkpoints/checkpoint-keeper';
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
 import { SettleLeases } from '../reconciler/settle-leases';
@@ -80,38 +80,57 @@ export class LeasedLogWorker<State extends object = object> {
     return this.stopped;
   }
 
+  /**
+   * Opens the leases and the checkpoint, restores the index from it, and follows the log. Rejects when the log does
+   * not answer (its identity, the event the checkpoint was made at): tried again as a whole (`StartRetries`), keeping
+   * what an earlier try opened, it starts as a first try that worked would have.
+   */
   async start(): Promise<void> {
     const { name, natsPrefix, natsReplicas, leaseMs, streamPrefixes, onEvent } = this.options;
     const warn = (message: string, error: unknown) => this.logger.warn({ err: error }, message);
     [this.leases, this.checkpoints] = await Promise.all([
-      SettleLeases.open(this.nats, natsPrefix, leaseMs, warn, leaseMs, natsReplicas).catch((error: unknown) => {
-        this.logger.warn({ err: error }, `${name}: no leases (NATS): every instance looks at every item`);
-        return undefined;
-      }),
-      this.openCheckpoints(),
+      this.leases ??
+        SettleLeases.open(this.nats, natsPrefix, leaseMs, warn, leaseMs, natsReplicas).catch((error: unknown) => {
+          this.logger.warn({ err: error }, `${name}: no leases (NATS): every instance looks at every item`);
+          return undefined;
+        }),
+      this.checkpoints ?? this.openCheckpoints(),
     ]);
-    this.resumedFrom = (await this.checkpoints?.resume()) ?? 0n;
+    const resumedFrom = (await this.checkpoints?.resume()) ?? 0n;
+    // Stopped while it read: nothing is followed, nothing scheduled.
+    if (this.stopped) return;
+    this.resumedFrom = resumedFrom;
     this.follower = this.subscriptions.follower(name, this.store, { streamPrefixes: [...streamPrefixes], onEvent });
     this.follower.start(this.resumedFrom);
     this.checkpoints?.keep(this.follower);
     this.schedule();
   }
 
-  /** The keeper of the index's checkpoint, if it keeps one and NATS can be reached. */
+  /**
+   * The keeper of the index's checkpoint, if it keeps one and NATS can be reached. The log's identity not read (the
+   * log away) rejects: taken for NATS away, it made the worker follow the log from its start, and save no checkpoint.
+   */
   private async openCheckpoints(): Promise<CheckpointKeeper<State> | undefined> {
     const { name, natsPrefix, natsReplicas, checkpoint } = this.options;
     if (!checkpoint) return undefined;
-    return CheckpointKeeper.open({ ...checkpoint, natsPrefix, natsReplicas }, this.store, this.nats, this.logger).catch(
-      (error: unknown) => {
-        this.logger.warn({ err: error }, `${name}: no checkpoint (NATS): following the log from its start`);
-        return undefined;
-      },
-    );
+    const logId = await logIdentity(this.store);
+    return CheckpointKeeper.open(
+      { ...checkpoint, natsPrefix, natsReplicas },
+      logId,
+      this.store,
+      this.nats,
+      this.logger,
+    ).catch((error: unknown) => {
+      this.logger.warn({ err: error }, `${name}: no checkpoint (NATS): following the log from its start`);
+      return undefined;
+    });
   }
 
-  async stop(): Promise<void> {
+  /** Stops it; `starting`, a try of its start under way (`StartRetries.stop`), sees it stopped and follows nothing. */
+  async stop(starting: Promise<void> = Promise.resolve()): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await starting;
     await this.follower?.stop();
     await this.running;
     // Only once the round in flight has ended: an item it was working on is never given up while it is. The checkpoint
@@ -219,6 +238,8 @@ export abstract class LeasedLogService<State extends object = object>
   implements OnApplicationBootstrap, OnApplicationShutdown
 {
   protected readonly worker: LeasedLogWorker<State>;
+  /** The worker's start, tried again while the log or NATS does not answer. */
+  private readonly starts: StartRetries;
   protected readonly store: EventStore;
   protected readonly dintero: DinteroClient;
   protected readonly config: IngestServiceConfig;
@@ -236,17 +257,27 @@ export abstract class LeasedLogService<State extends object = object>
       dependencies.subscriptions,
       logger,
     );
+    this.starts = new StartRetries(options.name, dependencies.subscriptions, logger);
   }
 
   protected abstract get enabled(): boolean;
   protected abstract onEvent(event: RecordedEvent): void;
   protected abstract tick(): Promise<void>;
 
+  /**
+   * Starts the worker; a start the log or NATS fails is tried again in the background (`StartRetries`), the app
+   * running on: the first failed read at start stopped the whole app.
+   */
   async onApplicationBootstrap(): Promise<void> {
-    if (this.enabled) await this.worker.start();
+    if (this.enabled) await this.starts.start(() => this.startWorker());
+  }
+
+  /** One try of the worker's start. */
+  protected startWorker(): Promise<void> {
+    return this.worker.start();
   }
 
   onApplicationShutdown(): Promise<void> {
-    return this.worker.stop();
+    return this.worker.stop(this.starts.stop());
   }
 }

@@ -146,6 +146,15 @@ export class NightlyClose extends LeasedLogService<NightlyCloseSnapshot> {
     await super.onApplicationBootstrap();
   }
 
+  /**
+   * One try of the worker's start: the instance runs the nightly close from the try that starts it on (a day that fell
+   * due while the log did not answer at start is found late, as one that fell due before the start).
+   */
+  protected override startWorker(): Promise<void> {
+    this.startedAt = Date.now();
+    return super.startWorker();
+  }
+
   /** The switch recorded (nothing when the log says so already); when the log cannot take it, the next round tries. */
   private async recordSwitch(now: number): Promise<void> {
     const enabled = this.config.nightlyCloseEnabled;

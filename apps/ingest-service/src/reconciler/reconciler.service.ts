@@ -6,7 +6,7 @@ import {
   type DinteroClient,
   type DinteroSession,
 } from '@app/dintero';
-import { EVENT_STORE, readState, type EventStore, type LogFollower } from '@app/event-store';
+import { EVENT_STORE, logIdentity, readState, type EventStore, type LogFollower } from '@app/event-store';
 import { NATS_CONNECTION, natsAway } from '@app/messaging';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
@@ -28,6 +28,7 @@ import {
   METRICS_REGISTRY,
   paymentMetrics,
   releaseClaim,
+  StartRetries,
   type LogSubscriptions,
   type PaymentMetrics,
 } from '@app/platform';
@@ -68,6 +69,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   private readonly refundSweep: RefundSweep;
   private readonly refunds: RefundLooks;
   private readonly flags: ReviewFlags;
+  /** The start, tried again while the log or NATS does not answer. */
+  private readonly starts: StartRetries;
   private follower: LogFollower | undefined;
   private leases: SettleLeases | undefined;
   private checkpoints: CheckpointKeeper<ReconcilerSnapshot> | undefined;
@@ -87,6 +90,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     @Inject(LOG_SUBSCRIPTIONS) private readonly subscriptions: LogSubscriptions,
   ) {
     this.metrics = paymentMetrics(registry);
+    this.starts = new StartRetries('reconciler', subscriptions, this.logger);
     this.due = new DuePayments({
       graceMs: config.reconcilerGraceSeconds * 1000,
       unknownDelayMs: config.reconcilerUnknownDelaySeconds * 1000,
@@ -119,36 +123,39 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     );
   }
 
+  /**
+   * Starts the reconciler; a start the log or NATS fails is tried again in the background (`StartRetries`), the app
+   * taking Dintero's deliveries meanwhile: the first failed read at start stopped the whole app.
+   */
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.reconcilerEnabled) return;
     countedFromZero(this.registry, ['reconciler', 'refundSweeps', 'refundSweepTransactions']);
+    await this.starts.start(() => this.start());
+  }
+
+  /**
+   * One try of the start: the leases and the checkpoint opened (what an earlier try opened kept), what is due
+   * restored from the checkpoint, then the log followed from it and the rounds begun.
+   */
+  private async start(): Promise<void> {
     const { natsPrefix, natsReplicas, reconcilerLeaseSeconds } = this.config;
     [this.leases, this.checkpoints] = await Promise.all([
-      SettleLeases.open(
-        this.nats,
-        natsPrefix,
-        reconcilerLeaseSeconds * 1000,
-        (message, error) => this.logger.warn({ err: error }, message),
-        // The refund sweep's instance holds its lease until the next sweep (\`RefundSweep\`).
-        Math.max(MAX_RETRY_MS, this.config.reconcilerRefundSweepMinutes * 60_000) + reconcilerLeaseSeconds * 1000,
-        natsReplicas,
-      ),
-      CheckpointKeeper.open<ReconcilerSnapshot>(
-        {
-          kind: RECONCILER_CHECKPOINT,
+      this.leases ??
+        SettleLeases.open(
+          this.nats,
           natsPrefix,
+          reconcilerLeaseSeconds * 1000,
+          (message, error) => this.logger.warn({ err: error }, message),
+          // The refund sweep's instance holds its lease until the next sweep (\`RefundSweep\`).
+          Math.max(MAX_RETRY_MS, this.config.reconcilerRefundSweepMinutes * 60_000) + reconcilerLeaseSeconds * 1000,
           natsReplicas,
-          everyMs: this.config.reconcilerCheckpointSeconds * 1000,
-          snapshot: () => ({ due: this.due.snapshot(Date.now()) }),
-          restore: ({ due }) => this.due.restore(due),
-          described: () => ({ due: this.due.size }),
-        },
-        this.store,
-        this.nats,
-        this.logger,
-      ),
+        ),
+      this.checkpoints ?? this.openCheckpoints(),
     ]);
-    this.resumedFrom = await this.checkpoints.resume();
+    const resumedFrom = await this.checkpoints.resume();
+    // Stopped while it read: nothing is followed, nothing scheduled.
+    if (this.stopped) return;
+    this.resumedFrom = resumedFrom;
     this.follower = this.subscriptions.follower('reconciler', this.store, {
       streamPrefixes: ['payment-', 'terminal-'],
       onEvent: (event) => this.due.apply(event, Date.now()),
@@ -158,8 +165,29 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     this.checkpoints.keep(this.follower);
   }
 
+  /** The keeper of what is due's checkpoint, on this log (its identity read first: a read of the log). */
+  private async openCheckpoints(): Promise<CheckpointKeeper<ReconcilerSnapshot>> {
+    const { natsPrefix, natsReplicas } = this.config;
+    return CheckpointKeeper.open<ReconcilerSnapshot>(
+      {
+        kind: RECONCILER_CHECKPOINT,
+        natsPrefix,
+        natsReplicas,
+        everyMs: this.config.reconcilerCheckpointSeconds * 1000,
+        snapshot: () => ({ due: this.due.snapshot(Date.now()) }),
+        restore: ({ due }) => this.due.restore(due),
+        described: () => ({ due: this.due.size }),
+      },
+      await logIdentity(this.store),
+      this.store,
+      this.nats,
+      this.logger,
+    );
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    await this.starts.stop();
     clearTimeout(this.timer);
     await this.follower?.stop();
     await this.running;

@@ -1,0 +1,209 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { handleCommand, LOG_IDENTITY_STREAM, readState, SqliteEventStore, type EventStore } from '@app/event-store';
+import { terminalDecider, terminalStream, type OperationRequestedData } from '@app/payment-domain';
+import { createHttpApp, loadConfig } from '@app/platform';
+import { waitUntil } from '../../../test/support/app-process';
+import { logOutage } from '../../../test/support/log-outage';
+import { NATS_URL, removeNatsState, uniquePrefix } from '../../../test/support/nats-state';
+import { closeDays } from '../../../test/support/nightly-close-history';
+import { registerLongAgo } from '../../../test/support/registered-long-ago';
+import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
+import { listenOrClose } from '../../../test/support/started-app';
+import { NightlyClose } from '../src/fleet/nightly-close.service';
+import { INGEST_HTTP_APP } from '../src/ingest-http-app';
+import { IngestServiceConfig } from '../src/ingest-service.config';
+import { IngestServiceModule } from '../src/ingest-service.module';
+import { ReconcilerService } from '../src/reconciler/reconciler.service';
+
+/**
+ * The background workers that read the log as they start (their checkpoint's log, and the event it was made at). The
+ * terminal statuses and the operations keep no checkpoint: they read nothing at start but what their follower does.
+ */
+const WORKERS = ['reconciler', 'nightly-close'];
+
+/**
+ * The log's reads failing as ingest starts (KurrentDB electing a leader, SQLite's file busy): the reconciler and the
+ * fleet's workers (the nightly close among them) open their checkpoint and read the log to resume from it. Each start
+ * that fails is tried again, with a growing pause, while the app takes Dintero's deliveries and `/health` names the
+ * workers not started yet; once the log answers, each starts from its checkpoint, as at a start that never failed.
+ * Where the first failed read rejected the app's start: the process exited (`bootstrap`), and `apps/engine` with it.
+ */
+describe('the background workers of ingest when the log does not answer at start', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'workers-boot-log-outage-'));
+  const file = path.join(dir, 'events.db');
+  const prefix = uniquePrefix();
+  const { due } = closeDays();
+  let sim: RunningSimulator;
+  let log: SqliteEventStore;
+  const apps: NestFastifyApplication[] = [];
+
+  beforeAll(async () => {
+    sim = await startSimulator({ SIM_OPERATION_DELAY_MS: '100' });
+    log = new SqliteEventStore({ file });
+  });
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    await log.close();
+    await sim.close();
+    await removeNatsState(prefix);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Ingest on `store` (the nightly close and the reconcilers on), listening. */
+  const boot = async (store: EventStore) => {
+    const config = loadConfig(IngestServiceConfig, {
+      LOG_LEVEL: 'silent',
+      EVENT_STORE_URL: `sqlite:${file}`,
+      INGEST_PUBLIC_URL: 'http://127.0.0.1:1',
+      HTTP_RATE_LIMIT_PER_MINUTE: '0',
+      NATS_URL,
+      NATS_PREFIX: prefix,
+      DINTERO_API_URL: sim.url,
+      DINTERO_CHECKOUT_URL: sim.url,
+      RECONCILER_INTERVAL_MS: '100',
+      RECONCILER_GRACE_SECONDS: '0',
+      RECONCILER_ORPHAN_CLAIM_SECONDS: '1',
+      NIGHTLY_CLOSE_ENABLED: 'true',
+      NIGHTLY_CLOSE_CHECK_MS: '200',
+      NIGHTLY_CLOSE_SPREAD_SECONDS: '0',
+      OPERATION_POLL_SECONDS: '1',
+    });
+    const app = await createHttpApp(
+      IngestServiceModule.forRoot(config, { eventStore: store }),
+      config,
+      INGEST_HTTP_APP,
+    );
+    const url = await listenOrClose(app);
+    apps.push(app);
+    return { app, url };
+  };
+  const stop = async (app: NestFastifyApplication) => {
+    apps.splice(apps.indexOf(app), 1);
+    await app.close();
+  };
+  const health = async (url: string) => {
+    const response = await fetch(`${url}/health`);
+    return { status: response.status, body: await response.text() };
+  };
+
+  /** A store registered days ago, at Dintero too: its close of `due` falls due at once. */
+  const store = async (storeId: string, terminalId: string) => {
+    await registerLongAgo(log, storeId, [terminalId]);
+    await sim.control('POST', '/seed', {
+      payoutDestinations: ['seller-1'],
+      stores: [{ id: storeId, payout_destination_id: 'seller-1' }],
+      terminals: [{ terminal_id: terminalId, store_id: storeId }],
+    });
+  };
+  const closeRequested = async (terminalId: string) =>
+    (await log.readAll({ limit: 10_000 })).some((event) => {
+      if (event.type !== 'OperationRequested') return false;
+      const data = event.data as OperationRequestedData;
+      return data.terminalId === terminalId && data.businessDay === due && data.requestedBy === 'nightly-close';
+    });
+  /** A claim on a terminal with nothing recorded behind it: the reconciler releases it after its grace. */
+  const orphanClaim = async (terminalId: string) => {
+    const now = new Date();
+    await handleCommand(
+      log,
+      terminalStream(terminalId),
+      terminalDecider,
+      {
+        type: 'ClaimTerminal',
+        data: {
+          terminalId,
+          claimId: `claim-${terminalId}`,
+          kind: 'payment',
+          paymentId: `pay-${terminalId}`,
+          storeId: 'boot-a',
+          claimedAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + 3_600_000).toISOString(),
+        },
+      },
+      { metadata: { correlationId: 'boot-log-outage' } },
+    );
+  };
+  const released = async (terminalId: string) =>
+    (await readState(log, terminalStream(terminalId), terminalDecider)).state.status === 'free';
+
+  it('retries each worker’s start until the log answers; each then resumes from its checkpoint and does its work', async () => {
+    // A first run that starts cleanly, works, and saves its checkpoints at stop (each names the event it was made at).
+    await store('boot-a', 'BA-1');
+    await orphanClaim('BR-1');
+    const first = await boot(log);
+    await waitUntil(
+      async () => (await closeRequested('BA-1')) && (await released('BR-1')),
+      30_000,
+      'the first run’s work',
+    );
+    await waitUntil(
+      async () => first.app.get(ReconcilerService).following >= (await log.headPosition()),
+      10_000,
+      'the reconciler at the head',
+    );
+    await stop(first.app);
+
+    // Work for the next run: a store whose close is due, and a claim with nothing behind it.
+    await store('boot-b', 'BB-1');
+    await orphanClaim('BR-2');
+
+    // The next start while the log's stream reads fail: the log's identity and the checkpoints' events are read so.
+    const outage = logOutage(log, ['readStream']);
+    const second = await boot(outage.store);
+    const down = await health(second.url);
+    expect(down.status).toBe(503);
+    for (const worker of WORKERS) expect(down.body).toContain(worker);
+    expect(outage.failures).toBeGreaterThanOrEqual(WORKERS.length);
+    expect(await released('BR-2')).toBe(false);
+
+    outage.end();
+    await waitUntil(async () => (await health(second.url)).status === 200, 40_000, 'every worker started');
+    // From their checkpoints, as a start that never failed: not from the log's beginning, nothing skipped.
+    expect(second.app.get(ReconcilerService).resumedFrom).toBeGreaterThan(0n);
+    expect(second.app.get(NightlyClose).resumedFrom).toBeGreaterThan(0n);
+    await waitUntil(
+      async () => (await closeRequested('BB-1')) && (await released('BR-2')),
+      30_000,
+      'the second run’s work',
+    );
+    await stop(second.app);
+
+    // A third start, where the log's identity is read but the first two reads of the event a checkpoint was made at
+    // (each worker's, `markGone`) fail.
+    await store('boot-c', 'BC-1');
+    await orphanClaim('BR-3');
+    const marks = logOutage(log, ['readStream'], {
+      calls: 2,
+      only: (stream) => typeof stream === 'string' && /^(terminal|store|payment)-/.test(stream),
+    });
+    const third = await boot(marks.store);
+    await waitUntil(async () => (await health(third.url)).status === 200, 20_000, 'every worker started');
+    expect(marks.failures).toBe(2);
+    expect(third.app.get(ReconcilerService).resumedFrom).toBeGreaterThan(0n);
+    expect(third.app.get(NightlyClose).resumedFrom).toBeGreaterThan(0n);
+    await waitUntil(
+      async () => (await closeRequested('BC-1')) && (await released('BR-3')),
+      30_000,
+      'the third run’s work',
+    );
+    await stop(third.app);
+  }, 120_000);
+
+  it('stops promptly while it is still trying to start the workers', async () => {
+    // The log's identity alone: each try of each worker's start reads it first, and nothing else does.
+    const outage = logOutage(log, ['readStream'], { only: (stream) => stream === LOG_IDENTITY_STREAM });
+    const { app, url } = await boot(outage.store);
+    expect((await health(url)).status).toBe(503);
+    // Past four tries each, the pause before the next is 4 s: the stop does not wait for it.
+    await waitUntil(() => outage.failures >= WORKERS.length * 4, 20_000, 'four tries of each worker');
+    const stopping = Date.now();
+    await stop(app);
+    expect(Date.now() - stopping).toBeLessThan(2_000);
+    outage.end();
+    // Nothing was started by the stop: the reconciler never followed the log.
+    expect(app.get(ReconcilerService).following).toBe(0n);
+  }, 60_000);
+});
