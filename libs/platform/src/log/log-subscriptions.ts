@@ -97,10 +97,16 @@ export class LogSubscriptions {
 
   /**
    * A subscriber whose start failed (the log or NATS did not answer) and is tried again: `/health` names it, and its
-   * `event_log_subscription_up` is 0, until it follows the log (`follower`) or is forgotten.
+   * `event_log_subscription_up` is 0, until it has `started` (or makes its follower, or is forgotten). Its follower
+   * may be made already, and not started (the command service's notifier reads the log's head first).
    */
   notStarted(name: string): void {
-    if (!this.followers.has(name)) this.starting.add(name);
+    this.starting.add(name);
+  }
+
+  /** A subscriber `notStarted` until now has started. */
+  started(name: string): void {
+    this.starting.delete(name);
   }
 
   probe(): HealthProbe {

@@ -65,6 +65,7 @@ export class StartRetries {
   private async tried(start: () => Promise<void>, attempt: number, retryInMs: number): Promise<boolean> {
     try {
       await start();
+      this.subscriptions.started(this.name);
       return true;
     } catch (error) {
       this.subscriptions.notStarted(this.name);

@@ -1,23 +1,33 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { EVENT_STORE, StreamNotifier, type EventStore } from '@app/event-store';
-import { LOG_SUBSCRIPTIONS, type LogSubscriptions } from '@app/platform';
+import { LOG_SUBSCRIPTIONS, StartRetries, type LogSubscriptions } from '@app/platform';
 
-/** The command service's one `StreamNotifier` over payment and operation streams, for `waitFor=final` long polls. */
+const NAME = 'payment-notifier';
+
+/**
+ * The command service's one `StreamNotifier` over payment and operation streams, for `waitFor=final` long polls. Its
+ * start reads the log's head: a read that fails is tried again (`StartRetries`), the service taking commands
+ * meanwhile, where it stopped the whole app (and `apps/engine`). Until it starts, a long poll answers with the payment
+ * as it stands at its wait's end, and `/health` names the notifier.
+ */
 @Injectable()
 export class PaymentNotifier implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly notifier: StreamNotifier;
+  private readonly starts: StartRetries;
 
   constructor(@Inject(EVENT_STORE) store: EventStore, @Inject(LOG_SUBSCRIPTIONS) subscriptions: LogSubscriptions) {
     this.notifier = new StreamNotifier(store, ['payment-', 'operation-'], (options) =>
-      subscriptions.follower('payment-notifier', store, options),
+      subscriptions.follower(NAME, store, options),
     );
+    this.starts = new StartRetries(NAME, subscriptions, new Logger(PaymentNotifier.name));
   }
 
   onApplicationBootstrap(): Promise<void> {
-    return this.notifier.start();
+    return this.starts.start(() => this.notifier.start());
   }
 
-  onApplicationShutdown(): Promise<void> {
-    return this.notifier.stop();
+  async onApplicationShutdown(): Promise<void> {
+    await this.starts.stop();
+    await this.notifier.stop();
   }
 }
