@@ -7,6 +7,7 @@ import { terminalDecider, terminalStream, type OperationRequestedData } from '@a
 import { createHttpApp, loadConfig } from '@app/platform';
 import { waitUntil } from '../../../test/support/app-process';
 import { logOutage } from '../../../test/support/log-outage';
+import { loggedLines } from '../../../test/support/logged-lines';
 import { NATS_URL, removeNatsState, uniquePrefix } from '../../../test/support/nats-state';
 import { closeDays } from '../../../test/support/nightly-close-history';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
@@ -126,6 +127,7 @@ describe('the background workers of ingest when the log does not answer at start
       { metadata: { correlationId: 'boot-log-outage' } },
     );
   };
+  const tryAgain = (worker: string) => `${worker} could not start (the log or NATS did not answer): trying again`;
   const released = async (terminalId: string) =>
     (await readState(log, terminalStream(terminalId), terminalDecider)).state.status === 'free';
 
@@ -152,12 +154,28 @@ describe('the background workers of ingest when the log does not answer at start
 
     // The next start while the log's stream reads fail: the log's identity and the checkpoints' events are read so.
     const outage = logOutage(log, ['readStream']);
+    const warnings = loggedLines('warn');
     const second = await boot(outage.store);
     const down = await health(second.url);
     expect(down.status).toBe(503);
     for (const worker of WORKERS) expect(down.body).toContain(worker);
+    const metrics = await (await fetch(`${second.url}/metrics`)).text();
+    for (const worker of WORKERS)
+      expect(metrics).toMatch(new RegExp(`^event_log_subscription_up\\{[^}]*subscriber="${worker}"[^}]*\\} 0$`, 'm'));
     expect(outage.failures).toBeGreaterThanOrEqual(WORKERS.length);
     expect(await released('BR-2')).toBe(false);
+
+    // Each try that failed is a warning with its error and when the next comes.
+    await waitUntil(
+      () => WORKERS.every((worker) => warnings.some(({ msg }) => msg === tryAgain(worker))),
+      10_000,
+      'a warning of each worker',
+    );
+    for (const { fields } of warnings.filter(({ msg }) => WORKERS.some((worker) => msg === tryAgain(worker)))) {
+      expect((fields.err as Error).message).toMatch(/^the log did not answer/);
+      expect(fields.retryInMs).toBeGreaterThan(0);
+    }
+    jest.restoreAllMocks();
 
     outage.end();
     await waitUntil(async () => (await health(second.url)).status === 200, 40_000, 'every worker started');
