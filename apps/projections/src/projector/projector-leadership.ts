@@ -137,16 +137,10 @@ export class ProjectorLeadership {
             this.foldVersions.foldVersion,
           );
           this.state.staleMark = undefined;
-        } else if (upTo > from || !sameLog)
-          await buckets.saveCheckpoint(
-            upTo,
-            this.state.logId,
-            this.state.adoptions,
-            mark,
-            this.foldVersions.foldVersion,
-          );
-        this.state.checkpoint = upTo;
-        this.state.stored = upTo;
+          this.state.published(upTo);
+        } else if (upTo > from || !sameLog) await this.state.saveCheckpoint(upTo, mark, this.foldVersions.foldVersion);
+        // Nothing folded past KV's checkpoint, which is this log's: it stands as it is.
+        else this.state.published(upTo);
         this.state.leader = true;
         this.metrics.projectorLeader.set(1);
         this.logger.log(

@@ -10,8 +10,9 @@ import type { ReadModelPublisher } from './read-model.publisher';
 /**
  * What the projector's roles share (`ProjectorService` composes them): the fold in memory and the batch not yet
  * written, how far it went and what KV holds as far as this instance knows, and whether it writes. Plain fields
- * that the roles read and set, as the service's own fields were; the buckets, lease, index and publisher are opened
- * at start (`ProjectorService.onApplicationBootstrap`).
+ * that the roles read and set, as the service's own fields were, but for a checkpoint saved, which moves the
+ * positions with it (`saveCheckpoint`); the buckets, lease, index and publisher are opened at start
+ * (`ProjectorService.onApplicationBootstrap`).
  */
 export class ProjectorState {
   /** The read models as this instance folds them (`ProjectorService.tellingEnds` hooks it up). */
@@ -74,4 +75,19 @@ export class ProjectorState {
   stored = 0n;
   /** An event is being applied (its past days maybe read back, awaiting others): no standby retires days meanwhile. */
   applying = false;
+
+  /**
+   * Saves the checkpoint at `position` (this log's, with the adoptions this instance folded on from), and then holds
+   * it as published and in KV: what a flush does once the documents and the feed are written, and a takeover.
+   */
+  async saveCheckpoint(position: bigint, mark: LogMark | undefined, foldVersion: number | undefined): Promise<void> {
+    await this.buckets!.saveCheckpoint(position, this.logId, this.adoptions, mark, foldVersion);
+    this.published(position);
+  }
+
+  /** The checkpoint in KV is at `position` now, every event up to it published. */
+  published(position: bigint): void {
+    this.checkpoint = position;
+    this.stored = position;
+  }
 }

@@ -110,15 +110,7 @@ export class ReadModelWriter {
         await this.state.publisher!.publishToFeed(events);
         this.faultPoint('after the feed, before the checkpoint');
         const mark = markOf(events[events.length - 1]!);
-        await this.state.buckets!.saveCheckpoint(
-          position,
-          this.state.logId,
-          this.state.adoptions,
-          mark,
-          this.foldVersions.foldVersion,
-        );
-        this.state.checkpoint = position;
-        this.state.stored = position;
+        await this.state.saveCheckpoint(position, mark, this.foldVersions.foldVersion);
         this.failedFlushes = 0;
         // Past store days in KV now leave memory (a standby's once the writer's checkpoint shows them in KV:
         // `ProjectorLeadership.retireAsStandby`).
