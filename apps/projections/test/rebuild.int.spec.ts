@@ -5,7 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { logIdentity, SqliteEventStore } from '@app/event-store';
+import { logIdentity, markOf, SqliteEventStore } from '@app/event-store';
 import { natsNames } from '@app/messaging';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
@@ -267,6 +267,8 @@ describe('projections: one rebuild at a time, and only a whole one adopted', () 
       documents: second.documents,
       logId: await logIdentity(engine.log),
       foldVersion: FOLD_VERSION,
+      // The event at its position: the adopter tells by it a log restored from a backup since.
+      mark: markOf((await engine.log.readAll({ after: second.position - 1n, limit: 1 }))[0]!),
     });
     // The first rebuild's buckets are gone, not emptied: an adopter still reading them fails, and deletes nothing.
     expect(offer!.suffix).not.toBe(firstOffer!.suffix);

@@ -19,6 +19,12 @@ export interface HandOver {
   readonly logId?: string;
   /** The fold version the rebuild folded with (`FOLD_VERSION`; absent in offers of versions before it). */
   readonly foldVersion?: number;
+  /**
+   * The event at `position` (absent in offers of versions before it, and of a rebuild of a log with no projected
+   * event): a log restored from a backup since the rebuild ran keeps its identity but not that event, and its new
+   * events take the lost ones' positions. The adopter tells by it that the rebuild is of the log as it was.
+   */
+  readonly mark?: LogMark;
 }
 
 export interface Checkpoint {
@@ -156,9 +162,11 @@ export function offerOf(entry: Entry): HandOver | undefined {
   const logId = stringField(offer, 'logId');
   const foldVersion: unknown =
     typeof offer === 'object' && offer !== null ? Reflect.get(offer, 'foldVersion') : undefined;
+  const mark = markIn(offer);
   const ofLog = {
     ...(logId === undefined ? {} : { logId }),
     ...(Number.isSafeInteger(foldVersion) ? { foldVersion: foldVersion as number } : {}),
+    ...(mark === undefined ? {} : { mark }),
   };
   if (suffix !== undefined && position !== undefined && /^\d+$/.test(position)) {
     if (documents === undefined) return { suffix, position, ...ofLog };
@@ -170,6 +178,16 @@ export function offerOf(entry: Entry): HandOver | undefined {
     'the rebuild offer in KV cannot be read (a rebuild writes a suffix and a position): left alone',
   );
   return undefined;
+}
+
+/** An offer's mark (`HandOver.mark`), or undefined when it has none in that shape. */
+function markIn(offer: unknown): LogMark | undefined {
+  const mark: unknown = typeof offer === 'object' && offer !== null ? Reflect.get(offer, 'mark') : undefined;
+  const streamName = stringField(mark, 'streamName');
+  const eventId = stringField(mark, 'eventId');
+  const revision: unknown = typeof mark === 'object' && mark !== null ? Reflect.get(mark, 'revision') : undefined;
+  if (streamName === undefined || eventId === undefined || !Number.isSafeInteger(revision)) return undefined;
+  return { streamName, revision: revision as number, eventId };
 }
 
 /** The checkpoint, or undefined when the entry cannot be read as one. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setImmediate as turn } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { existingLogIdentity, logIdentity, type EventStore } from '@app/event-store';
+import { existingLogIdentity, logIdentity, markOf, type EventStore, type LogMark } from '@app/event-store';
 import { PROJECTED_STREAMS } from '../projector/projected-streams';
 import { PaymentIndexBucket } from '../projector/payment-index.bucket';
 import { ReadModelBuckets } from '../projector/read-model.buckets';
@@ -107,6 +107,8 @@ async function rebuildHolding(
   const readDay: StoreDayReader = async (key) =>
     leaving.get(key) ?? ((await buckets.get('store-day', key)) as StoreDayDoc | undefined);
   let position = 0n;
+  // The event at `position`, offered with it: the adopter tells by it a log restored from a backup meanwhile.
+  let mark: LogMark | undefined;
   let applied = 0;
   // First the whole log as it is, then whatever was appended meanwhile, until a read finds nothing new. The
   // first pass folds from nothing, so every document in memory at its end is new and all are written then:
@@ -124,6 +126,7 @@ async function rebuildHolding(
       if (page.length === 0) break;
       await applyFromLog(store, projector, page, keep, readDay);
       position = page[page.length - 1]!.position;
+      mark = markOf(page[page.length - 1]!);
       const unindexed = coverage.toWrite(page);
       if (unindexed.length > 0) await writes.add(index.put(unindexed));
       const retired = projector.retirePastDays(position);
@@ -155,7 +158,14 @@ async function rebuildHolding(
   const documents = await buckets.count();
   // Another rebuild may have removed these buckets once the lock lapsed (this process paused past it).
   if (!lock.stillHeld()) throw new Error(LOCK_LOST);
-  await buckets.offerHandOver({ suffix, position: position.toString(), documents, logId, foldVersion: FOLD_VERSION });
+  await buckets.offerHandOver({
+    suffix,
+    position: position.toString(),
+    documents,
+    logId,
+    foldVersion: FOLD_VERSION,
+    ...(mark ? { mark } : {}),
+  });
   return { events: applied, documents, position, ...(waiting ? { withdrew: waiting.position } : {}) };
 }
 
