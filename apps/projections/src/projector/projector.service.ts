@@ -93,7 +93,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       standBy: () => this.leadership.standBy(),
       load: (projector, change) => this.load(projector, change),
     });
-    this.adoption = new RebuildAdoption(this.state, nats, config, this.logger, this.foldVersions, {
+    this.adoption = new RebuildAdoption(this.state, store, nats, config, this.logger, this.foldVersions, {
       standBy: () => this.leadership.standBy(),
       following: () => this.follower !== undefined,
       startFollowing: () => this.startFollowing(),

@@ -75,6 +75,8 @@ export class ProjectorState {
   stored = 0n;
   /** An event is being applied (its past days maybe read back, awaiting others): no standby retires days meanwhile. */
   applying = false;
+  /** Who waits for the checkpoint to be published again (`checkpointMoved`). */
+  private readonly waiting = new Set<() => void>();
 
   /**
    * Saves the checkpoint at `position` (this log's, with the adoptions this instance folded on from), and then holds
@@ -85,9 +87,27 @@ export class ProjectorState {
     this.published(position);
   }
 
-  /** The checkpoint in KV is at `position` now, every event up to it published. */
+  /** The checkpoint in KV is at `position` now, every event up to it published: told to whoever waits for it. */
   published(position: bigint): void {
     this.checkpoint = position;
     this.stored = position;
+    for (const wake of this.waiting) wake();
+  }
+
+  /**
+   * Settles once the checkpoint is published again (`published`), or after `ms`, whichever comes first: a wait that
+   * also looks again at what only changes in place (`leader`, `stopped`) every `ms`.
+   */
+  checkpointMoved(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiting.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      timer.unref();
+      this.waiting.add(wake);
+    });
   }
 }

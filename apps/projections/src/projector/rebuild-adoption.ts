@@ -1,13 +1,21 @@
 import type { Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { markGone, type EventStore } from '@app/event-store';
 import type { ProjectionsConfig } from '../projections.config';
 import type { ReadModelProjector } from '../read-models/read-model.projector';
 import type { Change } from '../read-models/read-model.types';
+import { FOLD_VERSION } from '../read-models/fold-version';
 import { REBUILD_SUFFIX } from '../rebuild/rebuild';
 import { RebuildLock } from '../rebuild/rebuild-lock';
 import type { FoldVersionWatch } from './fold-version.watch';
 import type { ProjectorState } from './projector.state';
 import { FenceLostError, ReadModelBuckets, type HandOver } from './read-model.buckets';
+
+/**
+ * How many leases the live projector may go without publishing, short of a rebuild's position, before its adoption
+ * is given up: it is stopped at an event it cannot fold, or cannot write, and may never get there.
+ */
+const STALLED_LEASES = 12;
 
 /** What the adoption asks of the service that composes it. */
 export interface AdoptionHooks {
@@ -33,6 +41,7 @@ export class RebuildAdoption {
 
   constructor(
     private readonly state: ProjectorState,
+    private readonly store: EventStore,
     private readonly nats: NatsConnection,
     private readonly config: ProjectionsConfig,
     private readonly logger: Logger,
@@ -58,14 +67,17 @@ export class RebuildAdoption {
    * Adopts a rebuild (`npm run projections:rebuild`): once this projector has published at least as far as
    * the rebuild reached (so that the feed misses nothing), it stops, replaces the live documents with the
    * rebuilt ones (each published on its change subject), moves its checkpoint to the rebuild's position, and
-   * follows the log again from there. The rebuilt buckets are then deleted.
+   * follows the log again from there. The rebuilt buckets are then deleted. An offer it can never adopt is refused
+   * before it waits (`refuseUnadoptable`), and a wait that makes no progress is given up (`publishedAsFarAs`): either
+   * would hold up every adoption after it.
    */
   adopt(handOver: HandOver): Promise<void> {
     this.chain = this.chain
       .then(() => this.adoptNow(handOver))
       .catch((error: unknown) => {
-        // NATS failed midway, or another instance writes now (this one was paused past its lease): the
-        // hand-over stays offered, and the next offer or takeover adopts it.
+        // NATS failed midway, or another instance writes now (this one was paused past its lease), or the offer
+        // cannot be adopted (`refuseUnadoptable`), or not now (`publishedAsFarAs`): the hand-over stays offered,
+        // and the next offer or takeover adopts it, or refuses it again.
         if (error instanceof FenceLostError) {
           this.logger.warn({ err: error, position: handOver.position }, 'stopped adopting the rebuild');
           if (this.state.leader) this.hooks.standBy();
@@ -78,9 +90,10 @@ export class RebuildAdoption {
   private async adoptNow(handOver: HandOver): Promise<void> {
     if (this.state.stopped || !this.state.leader) return;
     const position = BigInt(handOver.position);
-    while (this.state.checkpoint < position && !this.state.stopped && this.state.leader)
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    if (this.state.stopped || !this.state.leader) return;
+    // Before waiting for its position: a rebuild of another log, or of this one as it was before a restore, may be
+    // at a position this log never reaches, or reaches with other events; every adoption after it would wait too.
+    await this.refuseUnadoptable(handOver, position);
+    if (!(await this.publishedAsFarAs(position))) return;
     // The rebuild that offered lets its lock go once the offer is written; one that runs meanwhile waits.
     const lock = await RebuildLock.take(this.nats, this.config.natsPrefix, this.state.lease!.leaseMs, {
       waitMs: 3 * this.state.lease!.leaseMs,
@@ -95,7 +108,12 @@ export class RebuildAdoption {
     }
   }
 
-  private async adoptHolding(handOver: HandOver, position: bigint, lock: RebuildLock): Promise<void> {
+  /**
+   * Throws, saying what to do, when the offer can never be adopted here: it names buckets no rebuild made, is of
+   * another log or of this one as it was before a restore from a backup, or of a newer fold than this version's. The
+   * offer stays (a later rebuild withdraws it; an instance of a newer version adopts its own fold's when it takes over).
+   */
+  private async refuseUnadoptable(handOver: HandOver, position: bigint): Promise<void> {
     // The live buckets (no suffix) copied onto themselves would be emptied: only a rebuild's are adopted.
     if (!handOver.suffix.startsWith(REBUILD_SUFFIX))
       throw new Error(`the offer names buckets "${handOver.suffix}" that no rebuild made: not adopted`);
@@ -103,8 +121,68 @@ export class RebuildAdoption {
     // another version, or with the live log replaced meanwhile, is caught here).
     if (handOver.logId !== undefined && handOver.logId !== this.state.logId)
       throw new Error(
-        `the rebuild read another event log (${handOver.logId}) than this one (${this.state.logId}): not adopted`,
+        `the rebuild read another event log (${handOver.logId}) than this one (${this.state.logId}): not adopted. ` +
+          'Run `npm run projections:rebuild` with EVENT_STORE_URL naming this engine’s log',
       );
+    // This version would fold on from documents whose fold it does not know, and record that fold as theirs.
+    if (handOver.foldVersion !== undefined && handOver.foldVersion > FOLD_VERSION)
+      throw new Error(
+        `the rebuild was folded with fold version ${handOver.foldVersion}, newer than this version's ` +
+          `${FOLD_VERSION}: not adopted here. An instance of its version adopts it when it takes over the writing`,
+      );
+    // Of this log as it was: restored from a backup since, it keeps its identity but lost the events after it.
+    const gone = handOver.mark ? await markGone(this.store, handOver.mark) : undefined;
+    // An offer of a version before marks: past the head, it cannot be this log's as it is (unless reads lag).
+    const head = handOver.mark || this.store.readsMayLag ? undefined : await this.store.headPosition();
+    if (gone || (head !== undefined && position > head)) {
+      const where = head === undefined ? `position ${position}` : `position ${position}, past the log's head ${head}`;
+      throw new Error(
+        `the log does not have the event the rebuild ended at (${where}): ` +
+          'the rebuild read the log as it was before it was restored from a backup. Not adopted: run ' +
+          '`npm run projections:rebuild` again',
+      );
+    }
+  }
+
+  /**
+   * Waits, while this instance writes, until it has published as far as `position`, so that the feed misses nothing:
+   * true once it has, false when it stopped or stood by meanwhile. Woken by each checkpoint it saves; said once when it
+   * takes longer than a lease, and given up (thrown) when the checkpoint has not moved for `STALLED_LEASES` leases.
+   */
+  private async publishedAsFarAs(position: bigint): Promise<boolean> {
+    const leaseMs = this.state.lease!.leaseMs;
+    const began = Date.now();
+    let at = this.state.checkpoint;
+    let movedAt = began;
+    let said = false;
+    while (this.state.checkpoint < position) {
+      if (this.state.stopped || !this.state.leader) return false;
+      const now = Date.now();
+      if (this.state.checkpoint !== at) {
+        at = this.state.checkpoint;
+        movedAt = now;
+      }
+      if (now - movedAt >= STALLED_LEASES * leaseMs)
+        throw new Error(
+          `this projector has published nothing past position ${at} for ${Math.round((now - movedAt) / 1_000)} s, ` +
+            `short of the rebuild's ${position}: it is stopped at an event it cannot fold, or cannot write to NATS ` +
+            '(GET /health names the event, its log the cause). Not adopted now: the offer stays, and is adopted ' +
+            'when an instance takes over the writing (restart the projections app once the cause is mended) or ' +
+            'when a rebuild is run again',
+        );
+      if (!said && now - began >= leaseMs) {
+        said = true;
+        this.logger.warn(
+          { position: position.toString(), checkpoint: at.toString() },
+          'waiting for this projector to publish as far as the rebuild before adopting it',
+        );
+      }
+      await this.state.checkpointMoved(Math.min(leaseMs, 1_000));
+    }
+    return !this.state.stopped && this.state.leader;
+  }
+
+  private async adoptHolding(handOver: HandOver, position: bigint, lock: RebuildLock): Promise<void> {
     // Only the offer as it still stands (a later rebuild withdraws it and removes its buckets), with its buckets as
     // they are (never made again, empty, should that rebuild remove them meanwhile: `existing`), and only with
     // every document it was made with.
@@ -153,8 +231,7 @@ export class RebuildAdoption {
     this.state.pending = new Map();
     this.state.pendingEvents = [];
     this.state.projector = this.hooks.tellingEnds(await this.hooks.projectorFromKv());
-    this.state.checkpoint = position;
-    this.state.stored = position;
+    this.state.published(position);
     this.state.folded = position;
     this.state.droppedUpTo = 0n;
     // This offer goes, and no later one (another revision); its buckets are its rebuild's own, which no later
