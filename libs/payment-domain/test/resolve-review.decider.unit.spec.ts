@@ -64,8 +64,9 @@ describe('a captured payment whose further capture in another currency was hande
         data: expect.objectContaining({ reason: 'not_settleable', capturedAmount: 39_900, at: at(70) }) as unknown,
       },
     ]);
-    // And that new flag is the person's to resolve again.
-    expect(run([...given, ...resolved, ...again], [resolve()]).map((event) => event.type)).toEqual([
+    // And that new flag is the person's to resolve again, in their new word (the same word, naming no flag, was
+    // about the flag before: REVIEW_CHANGED, below).
+    expect(run([...given, ...resolved, ...again], [resolve('Booked it by hand')]).map((event) => event.type)).toEqual([
       'PaymentReviewResolved',
     ]);
   });

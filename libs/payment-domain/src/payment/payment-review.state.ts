@@ -19,6 +19,20 @@ export interface ReviewResolution {
 }
 
 /**
+ * The last word a person gave on a review, with the flag it resolved (`flaggedAt`): unlike `reviewResolved`, kept when
+ * that flag goes (handed over anew, Dintero's word, a capture), so that the same word sent again without naming a flag,
+ * a retry whose first answer was lost, is refused on a flag recorded since rather than resolving it unseen.
+ */
+export interface LastWord extends ReviewResolution {
+  readonly flaggedAt: string;
+}
+
+/** What a payment or a refund keeps of the words given on its reviews: the last one. */
+export interface ReviewWords {
+  readonly lastWord?: LastWord;
+}
+
+/**
  * The payment's own review that Dintero's word ended (a capture, its outcome told again, the payment ended, a further
  * capture booked): the flag it cleared, with a person's word on it, if any. Why the payment is no longer under review,
  * once the flag and the word are gone from it.
@@ -59,6 +73,12 @@ export function flagged<Of extends ReviewFlag>(
 export const resolved = <Of extends ReviewFlag>(of: Of, { by, note, at }: ReviewResolution): Of => ({
   ...of,
   reviewResolved: { by, note, at },
+});
+
+/** The last word given on its reviews, taken from its resolution's event, whatever else it keeps. */
+export const saidLast = <Of extends ReviewWords>(of: Of, { flaggedAt, by, note, at }: LastWord): Of => ({
+  ...of,
+  lastWord: { flaggedAt, by, note, at },
 });
 
 /** No longer handed over, and no word on it: what it was handed over for is settled, or is to be followed anew. */

@@ -11,7 +11,7 @@ import {
   refundUnderReview,
 } from './payment.queries';
 import type { PaymentState, Refund } from './payment.state';
-import type { ReviewResolution } from './payment-review.state';
+import type { ReviewFlag, ReviewResolution, ReviewWords } from './payment-review.state';
 
 type ResolveReview = Extract<PaymentCommand, { type: 'ResolveReview' }>['data'];
 
@@ -22,7 +22,8 @@ const sameWord = (resolved: ReviewResolution | undefined, { by, note }: ResolveR
 /**
  * A person says they dealt with the payment's review, or its refund's: recorded once, while it is under review (handed
  * over, not resolved, not settled by Dintero); the same word again changes nothing. Anything else is refused
- * (`NOT_UNDER_REVIEW`): nothing waits for a person there.
+ * (`NOT_UNDER_REVIEW`): nothing waits for a person there. The same word again once it was handed over anew, naming no
+ * flag, is refused too (`REVIEW_CHANGED`): it was about the flag before.
  */
 export function resolveReview(data: ResolveReview, state: PaymentState): PaymentEvent[] {
   const payment = existingPayment(state);
@@ -38,6 +39,7 @@ export function resolveReview(data: ResolveReview, state: PaymentState): Payment
     if (!refund)
       throw new DomainError('UNKNOWN_REFUND', `Payment ${paymentId} has no refund ${refundId}`, { refundId });
     assertTheFlagNamed(refund.flaggedForReviewAt, flaggedAt, { paymentId, refundId });
+    assertNoEarlierWord(refund, data, { paymentId, refundId });
     if (sameWord(refund.reviewResolved, data)) return [];
     if (!refundUnderReview(refund) || refund.flaggedForReviewAt === undefined)
       throw refundNotUnderReview(paymentId, refund, note);
@@ -46,6 +48,7 @@ export function resolveReview(data: ResolveReview, state: PaymentState): Payment
   }
   const flagged = mayBeReviewed(payment) ? payment : undefined;
   assertTheFlagNamed(flagged?.flaggedForReviewAt, flaggedAt, { paymentId });
+  if (flagged) assertNoEarlierWord(flagged, data, { paymentId });
   if (sameWord(flagged?.reviewResolved, data)) return [];
   if (!paymentUnderReview(payment) || flagged?.flaggedForReviewAt === undefined)
     throw paymentNotUnderReview(payment, note);
@@ -55,7 +58,8 @@ export function resolveReview(data: ResolveReview, state: PaymentState): Payment
 /**
  * The flag a person names (`flaggedAt`) is the one standing: another, recorded since they looked (a new cause, which
  * cleared their earlier word), is refused (`REVIEW_CHANGED`), so that a retry whose first answer was lost never
- * resolves a flag nobody has seen. Naming none resolves whichever stands; with none standing, `NOT_UNDER_REVIEW`.
+ * resolves a flag nobody has seen. Naming none resolves whichever stands, unless the word is the last one given, on an
+ * earlier flag (`assertNoEarlierWord`); with none standing, `NOT_UNDER_REVIEW`.
  */
 function assertTheFlagNamed(
   standing: string | undefined,
@@ -69,6 +73,28 @@ function assertTheFlagNamed(
     `The review flagged at ${named} is no longer the one standing: it was handed over again at ${standing}, look at ` +
       'it first',
     { ...details, flaggedAt: named, standing },
+  );
+}
+
+/**
+ * A word naming no flag that is the last word given (same `by`, same `note`), recorded on an earlier flag than the one
+ * standing: a retry whose first answer was lost, after the payment or refund was handed over again (a new cause, or a
+ * flag again after Dintero's word settled the one resolved). Refused (`REVIEW_CHANGED`) as if it had named the flag its
+ * word was on: nobody has looked at the one standing. Named (`flaggedAt`), the same word resolves it.
+ */
+function assertNoEarlierWord(
+  review: ReviewFlag & ReviewWords,
+  { flaggedAt, by, note }: ResolveReview,
+  details: Record<string, string>,
+): void {
+  const { flaggedForReviewAt: standing, lastWord } = review;
+  if (flaggedAt !== undefined || standing === undefined || lastWord === undefined) return;
+  if (lastWord.by !== by || lastWord.note !== note || instantOf(lastWord.flaggedAt) === instantOf(standing)) return;
+  throw new DomainError(
+    'REVIEW_CHANGED',
+    `The same word by ${by} was recorded at ${lastWord.at} on the review flagged at ${lastWord.flaggedAt}; it was ` +
+      `handed over again at ${standing}: look at it, and name flaggedAt to resolve it`,
+    { ...details, flaggedAt: lastWord.flaggedAt, standing },
   );
 }
 
