@@ -24,7 +24,8 @@ export class ResolveReviewDto {
     example: '2026-12-06T10:15:00.000Z',
     description:
       "The flag dealt with: the review entry's `at`. Given, a flag recorded since (a new cause) is refused, 409 " +
-      'REVIEW_CHANGED, rather than resolved by a retry of a request whose answer was lost. Left out, whichever stands',
+      'REVIEW_CHANGED, rather than resolved by a retry of a request whose answer was lost. Left out, whichever stands, ' +
+      'unless the same note by the same key was recorded on an earlier flag (409 REVIEW_CHANGED too): name it then',
   })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })

@@ -17,8 +17,8 @@ import { reviewResolutionView, type ReviewResolutionView } from './review-resolu
 /**
  * A person of the chain's back office says a payment or refund handed to them was dealt with: read, check the key
  * (the payment's store, with registry rights), decide, append. The domain refuses what is not under review
- * (`NOT_UNDER_REVIEW`) and a flag named that is no longer the one standing (`REVIEW_CHANGED`), and takes the same word
- * twice once.
+ * (`NOT_UNDER_REVIEW`) and a flag named that is no longer the one standing, or the same word naming none that was
+ * given on an earlier flag (`REVIEW_CHANGED`), and takes the same word twice once.
  */
 @Injectable()
 export class ResolveReviewHandler {

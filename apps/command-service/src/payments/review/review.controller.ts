@@ -21,7 +21,7 @@ import { ReviewResolutionView } from './review-resolution.view';
   401: 'UNAUTHENTICATED: no API key, or an unknown one',
   403: "STORE_NOT_ALLOWED: the key has no registry right for the payment's store (detail: it may not resolve reviews)",
   404: 'PAYMENT_NOT_FOUND (also a payment of a store the key may not use: answered as an unknown id), UNKNOWN_REFUND',
-  409: 'NOT_UNDER_REVIEW: nothing of it waits for a person, the detail saying why (never handed over; resolved already, with another note or by another key; or Dintero told how it stands since, the same note again included: flaggedAt, paymentStatus); REVIEW_CHANGED: the flag named (flaggedAt) is not the one standing, handed over again since; nothing written. CONCURRENT_UPDATE',
+  409: 'NOT_UNDER_REVIEW: nothing of it waits for a person, the detail saying why (never handed over; resolved already, with another note or by another key; or Dintero told how it stands since, the same note again included: flaggedAt, paymentStatus); REVIEW_CHANGED: the flag named (flaggedAt) is not the one standing, handed over again since; or, naming none, the same note by the same key was recorded on an earlier flag than the one standing (a retry of a request whose answer was lost: flaggedAt, the flag the note was on, and standing; name the standing flag to resolve it); nothing written. CONCURRENT_UPDATE',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not application/json',
   429: 'RATE_LIMITED: more requests a minute than the key may make; retry after the time named',
