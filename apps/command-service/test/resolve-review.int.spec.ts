@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { paymentStream } from '@app/payment-domain';
+import { paymentStream, type PaymentEvent } from '@app/payment-domain';
 import { at } from '../../../libs/payment-domain/test/payment-fixtures';
 import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
 import { HQ, type TestPosClient } from '../../../test/support/pos-clients';
@@ -103,6 +103,71 @@ describe('command service: resolving a review over HTTP', () => {
     expect(await resolve(paymentId, { note, flaggedAt: at(30) })).toMatchObject({
       status: 200,
       body: { paymentId, flaggedAt: at(30), note },
+    });
+  });
+
+  it('refuses the same note again, naming no flag, once handed over anew since: 409 REVIEW_CHANGED, writing nothing', async () => {
+    const { paymentId, refundId } = await flaggedPayment();
+    const refundRoute = `${paymentId}/refunds/${refundId}`;
+    expect(await resolve(paymentId, { note })).toMatchObject({ status: 200, body: { flaggedAt: at(30) } });
+    expect(await resolve(refundRoute, { note })).toMatchObject({ status: 200, body: { flaggedAt: at(90) } });
+    // Handed over anew (as ingest records it): more captured in SEK since, and the refund flagged again.
+    const flaggedAgain: PaymentEvent[] = [
+      {
+        type: 'PaymentFlaggedForReview',
+        data: {
+          reason: 'not_settleable',
+          transactionId: 'T12345678.tx1',
+          since: at(30),
+          problem: 'in SEK',
+          capturedAmount: 39_900,
+          at: at(70),
+        },
+      },
+      {
+        type: 'RefundFlaggedForReview',
+        data: {
+          refundId,
+          amount: 10_000,
+          currency: 'NOK',
+          terminalId: 'T-1',
+          reason: 'not_final',
+          since: at(40),
+          at: at(120),
+        },
+      },
+    ];
+    await service.log.append(
+      paymentStream(paymentId),
+      flaggedAgain.map(({ type, data }) => ({ type, data, metadata: { correlationId: 'c-2' } })),
+      { expectedRevision: 'any' },
+    );
+    const written = await types(paymentId);
+    // A retry of each first request whose answer was lost: not a word on the new flags, which nobody has seen.
+    expect(await resolve(paymentId, { note })).toMatchObject({
+      status: 409,
+      body: {
+        code: 'REVIEW_CHANGED',
+        paymentId,
+        flaggedAt: at(30),
+        standing: at(70),
+        detail: expect.stringMatching(
+          new RegExp(
+            `^The same word by hq was recorded at .* on the review flagged at ${at(30)}; it was handed over again at ` +
+              `${at(70)}: look at it, and name flaggedAt to resolve it$`,
+          ),
+        ) as unknown,
+      },
+    });
+    expect(await resolve(refundRoute, { note })).toMatchObject({
+      status: 409,
+      body: { code: 'REVIEW_CHANGED', refundId, flaggedAt: at(90), standing: at(120) },
+    });
+    expect(await types(paymentId)).toEqual(written);
+    // Named, the new flag is resolved with the same note.
+    expect(await resolve(paymentId, { note, flaggedAt: at(70) })).toMatchObject({
+      status: 200,
+      body: { paymentId, flaggedAt: at(70), note },
     });
   });
 
