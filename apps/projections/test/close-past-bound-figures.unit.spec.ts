@@ -180,8 +180,16 @@ describe('a close pending while the closes that ended meanwhile were let go of p
     // hand-0 counted two sales: its own and the stuck close's.
     handClosesEnding((i) => totals(i === 0 ? 2 : 1));
     // The terminal had closed at 00:30, before any of them: its batch is the first sale, which hand-0 took.
+    {
+      const t = fold().terminal('oslo', 'T-1')!;
+      const { closedWhileClosing, ...o } = t.openBatch!;
+      console.log(
+        JSON.stringify({ device: t.device, last: t.lastClose?.operationId, o, ended: closedWhileClosing?.length }),
+      );
+    }
     completed('stuck', at('00:30'), totals(1));
     const close = fold().storeDay('oslo', DAY)!.closes?.['stuck'];
+    console.log(JSON.stringify(close));
     expect(close).not.toHaveProperty('differences');
     expect(close).toMatchObject({ recordedUnknown: true, mismatch: true });
   });
@@ -313,5 +321,39 @@ describe('a close whose batch a close let go of past the bound took, its outcome
     expect(after.closes?.['hand-1']).toMatchObject({ recorded: totals(1), mismatch: false });
     // The taker's day keeps its sales: read back, not written from an empty day.
     expect(taker.currencies).toEqual(next.currencies);
+  });
+});
+
+describe('the terminal’s first close, its batch taken by a close it made before, whose outcome comes later', () => {
+  it('says its log side unknown, where it showed a difference made of the earlier close’s sale', () => {
+    const { completed, fold, twoPending, salesPastTheBound } = aLog();
+    twoPending();
+    // The terminal closed at 17:00:30 (the sale at 10:00 its batch), then at 17:01:30 with nothing, its batch opening
+    // at the first close (its start of day); the second outcome comes first, then more sales than are kept.
+    completed('by-hand', at('17:01') + 30_000, { ...totals(0), startOfDayAt: iso(at('17:00') + 31_000) });
+    salesPastTheBound();
+    completed('nightly', at('17:00') + 30_000, totals(1));
+    const day = fold().storeDay('oslo', DAY)!;
+    for (const id of ['nightly', 'by-hand']) {
+      expect([id, day.closes?.[id]]).not.toHaveProperty('1.differences');
+      expect(day.closes?.[id]).toMatchObject({ recordedUnknown: true, mismatch: true });
+    }
+  });
+
+  it('says so on its store day when a later close is the terminal’s last by then', () => {
+    const { requested, completed, fold, twoPending, salesPastTheBound } = aLog();
+    twoPending();
+    completed('by-hand', at('17:01') + 30_000, { ...totals(0), startOfDayAt: iso(at('17:00') + 31_000) });
+    salesPastTheBound();
+    // A third close, after every sale past the bound: the terminal's last close, its batch those sales.
+    requested('third', at('18:00'));
+    completed('third', at('18:00') + 30_000, totals(SALES));
+    completed('nightly', at('17:00') + 30_000, totals(1));
+    const day = fold().storeDay('oslo', DAY)!;
+    for (const id of ['nightly', 'by-hand']) {
+      expect([id, day.closes?.[id]]).not.toHaveProperty('1.differences');
+      expect(day.closes?.[id]).toMatchObject({ recordedUnknown: true, mismatch: true });
+    }
+    expect(day.closes?.['third']).toMatchObject({ recorded: totals(SALES), mismatch: false });
   });
 });

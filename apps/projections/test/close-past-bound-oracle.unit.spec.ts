@@ -100,6 +100,13 @@ function logOf(scenario: Scenario, closes: readonly Timed[], truth: Map<string, 
       expiresAt: iso(at),
       businessDay: DAY,
     });
+  // The terminal's batch opened at its close before (by Dintero), its first at the start of the day: as Dintero says
+  // (`startOfDayAt`), so that a close that is the log's first but not the terminal's opens after an earlier one.
+  const made = closes.filter((each) => each.completed).sort((a, b) => a.cut - b.cut);
+  const startOfDay = (close: Timed) => {
+    const before = made[made.indexOf(close) - 1];
+    return before === undefined ? START_OF_DAY : iso(before.cut);
+  };
   for (const each of closes) {
     const { id: operationId } = each;
     timed.push({ at: each.requested, events: [requested(operationId, each.requested)] });
@@ -112,7 +119,7 @@ function logOf(scenario: Scenario, closes: readonly Timed[], truth: Map<string, 
     };
     const outcome = each.completed
       ? close.completed(operationId, {
-          batch: { batchId: operationId, startOfDayAt: START_OF_DAY, ...batch },
+          batch: { batchId: operationId, startOfDayAt: startOfDay(each), ...batch },
           at: iso(each.outcome),
           dinteroAt: iso(each.cut),
           businessDay: DAY,

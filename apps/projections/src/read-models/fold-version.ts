@@ -17,8 +17,12 @@
  * 6: past those bounds a close's log side is exact or said unknown (`recordedUnknown`, with `pastBound`, `incomplete`
  * and `closesLetGo` on the terminal), where it was compared with what the batch held then, and showed a difference
  * that was not there (the sales made after the terminal closed, or none of its own).
+ * 7: the terminal's first close (no close before it) whose record took the batch of a close made before it, that one's
+ * outcome coming after and finding its batch taken past the bounds, says its log side unknown (`recordedUnknown`), where
+ * its window was read from the terminal's start of day (the other close's cut), and it kept a difference made of the
+ * other's sales.
  */
-export const FOLD_VERSION = 6;
+export const FOLD_VERSION = 7;
 
 /**
  * Whether read models folded to `position` with `recorded` (undefined: by a version that recorded none) are of an

@@ -238,7 +238,7 @@ export interface TerminalClose {
    * facts kept with their times while closes pend, or after more than 50 closes pended, and the terminal closed among
    * facts whose times were let go of (or a close before it did), or its batch held the cut of a close whose outcome
    * came after it (it took that close's facts with its own: set then, on its store day, after it was published
-   * without). `recorded` holds what the fold gave it, which may miss facts of its batch or hold another batch's; the
+   * without; the terminal's first close held every cut before its own, whatever its start of day). `recorded` holds what the fold gave it, which may miss facts of its batch or hold another batch's; the
    * close is a mismatch with no `differences`, not one made up. Absent when they are known.
    */
   readonly recordedUnknown?: true;

@@ -10,6 +10,7 @@ import {
   closeReported,
   closeRequested,
   closeHolding,
+  recordedFrom,
   closesHeld,
   countInBatch,
   inSwappedOut,
@@ -103,8 +104,11 @@ export class TerminalCloses {
     count: (close: TerminalClose) => TerminalClose,
     position: string,
     put: Put,
-    /** Closes that cannot be the one: the close whose cut `at` is (`lostAt`). */
-    excluded: ReadonlySet<string> = new Set(),
+    /**
+     * Closes that cannot be the one, and how their windows are read: for a close that lost its batch (`lostAt`), the
+     * close whose cut `at` is, and by what each close's record counted (`recordedFrom`), not by its batch.
+     */
+    lost?: { readonly operationId: string },
   ): void {
     const days: StoreDayDoc[] = [];
     for (const date of this.daysOfItsClose(storeId, at)) {
@@ -112,8 +116,8 @@ export class TerminalCloses {
       if (day) days.push(day);
     }
     const terminal = this.docs.terminals.get(this.docs.terminalKey(storeId, terminalId));
-    const cannot = new Set([...swappedOutCloses(terminal, Date.parse(at)), ...excluded]);
-    const holding = closeHolding(days, terminalId, at, cannot);
+    const cannot = new Set([...swappedOutCloses(terminal, Date.parse(at)), ...(lost ? [lost.operationId] : [])]);
+    const holding = closeHolding(days, terminalId, at, cannot, lost ? recordedFrom : undefined);
     if (!holding) return;
     const key = `${storeId}.${holding.day.date}`;
     if (this.docs.alreadyApplied('store-day', key, holding.day.position)) return;
@@ -186,7 +190,7 @@ export class TerminalCloses {
     // Its batch taken by a close the terminal holds no more (let go of past a bound): that close, on its store day, was
     // compared with this one's facts too, and says its log side unknown.
     if (lostAt !== undefined) {
-      this.countInOlderClose(storeId, terminalId, lostAt, saidUnknown, position, put, new Set([operationId]));
+      this.countInOlderClose(storeId, terminalId, lostAt, saidUnknown, position, put, { operationId });
     }
     for (const close of earlier) this.putClose(storeId, close, position, put);
     this.markClosedSince(storeId, terminalId, { operationId, closedAt, businessDay }, position, put);

@@ -34,12 +34,14 @@ export function closeHolding(
   at: string,
   /** Closes that cannot hold it: a device swapped out before it closed them (`swappedOutCloses`). */
   excluded: ReadonlySet<string> = new Set(),
+  /** When a close's batch opened: as the terminal's batches go (`opening`), or as its record counted (`recordedFrom`). */
+  openingOf: (close: TerminalClose) => Opening | undefined = opening,
 ): { day: StoreDayDoc; close: TerminalClose } | undefined {
   const when = Date.parse(at);
   let holding: { day: StoreDayDoc; close: TerminalClose; opened: number } | undefined;
   for (const day of days)
     for (const close of Object.values(day.closes ?? {})) {
-      const opened = opening(close);
+      const opened = openingOf(close);
       if (close.terminalId !== terminalId || opened === undefined || excluded.has(close.operationId)) continue;
       if (
         holds(opened, when) &&
@@ -60,11 +62,30 @@ export function closeHolding(
  * it counts never depends on when it was reported, just as the open batch counts it; if the terminal counted it in
  * the other batch, that close shows it.
  */
-function opening(close: TerminalClose): { readonly at: number; readonly after: boolean } | undefined {
+function opening(close: TerminalClose): Opening | undefined {
   if (close.openedAt !== undefined) return { at: Date.parse(close.openedAt), after: true };
   return close.startOfDayAt === undefined ? undefined : { at: Date.parse(close.startOfDayAt), after: false };
 }
 
+/**
+ * When what the log recorded for a close began: at the close before it (`openedAt`), as its batch; for the terminal's
+ * first close (no close before it), at the start of the log, not at the terminal's start of day. Its record took
+ * every fact the batch counted until it closed, those of a close the terminal made before it whose outcome came after
+ * its own among them: that close, finding its batch taken (`lostBatch`), says the taker's log side unknown by this
+ * window, where by the start of day (its batch opening at that other close) it found no taker, and the taker kept a
+ * difference made of the other's sales. A close already said unknown (a close that lost its batch names no opening
+ * either) keeps its start of day: nothing is to be said of it, and it is no close's taker.
+ */
+export function recordedFrom(close: TerminalClose): Opening | undefined {
+  if (close.openedAt === undefined && close.recordedUnknown !== true) return { at: -Infinity, after: true };
+  return opening(close);
+}
+
+/** When a batch opened, and whether a fact at that very instant is the close's before it (`after`). */
+export interface Opening {
+  readonly at: number;
+  readonly after: boolean;
+}
+
 /** Whether a batch that opened at `opened` holds a fact at `when` (as far as its opening goes). */
-const holds = (opened: { readonly at: number; readonly after: boolean }, when: number): boolean =>
-  opened.after ? when > opened.at : when >= opened.at;
+export const holds = (opened: Opening, when: number): boolean => (opened.after ? when > opened.at : when >= opened.at);

@@ -10,6 +10,7 @@ import type {
   TimedCount,
 } from '../../read-model.types';
 import { compared, counting, FIELDS, NONE, pick, saidUnknown, splitOf, without } from './batch-figures';
+import { holds, recordedFrom } from './batch-windows';
 import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
 import { ofDevice, oldCloses, swappedInSince } from './device-swap';
 import { withinKeptBound, withPending } from './kept-while-closing';
@@ -249,20 +250,19 @@ function lostBatch(
  */
 function takerUnknown(doc: TerminalDoc, cut: string, lost: string): { doc: TerminalDoc; lostAt?: string } {
   const at = Date.parse(cut);
-  const holds = (held: TerminalClose) =>
-    held.operationId !== lost &&
-    Date.parse(held.closedAt) >= at &&
-    (held.openedAt !== undefined
-      ? Date.parse(held.openedAt) < at
-      : held.startOfDayAt === undefined || Date.parse(held.startOfDayAt) <= at);
+  // By what its record counted (`recordedFrom`): the terminal's first close took all before it, whatever its start of day.
+  const took = (held: TerminalClose) => {
+    const opened = recordedFrom(held);
+    return held.operationId !== lost && Date.parse(held.closedAt) >= at && (opened === undefined || holds(opened, at));
+  };
   const ended = doc.openBatch?.closedWhileClosing ?? [];
-  const index = ended.findIndex(({ close }) => holds(close));
+  const index = ended.findIndex(({ close }) => took(close));
   if (doc.openBatch !== undefined && index >= 0) {
     const entry = ended[index]!;
     return { doc: replacingEnded(doc, doc.openBatch, index, [{ ...entry, close: saidUnknown(entry.close) }]) };
   }
   const last = doc.lastClose;
-  if (last !== undefined && holds(last)) return { doc: { ...doc, lastClose: saidUnknown(last) } };
+  if (last !== undefined && took(last)) return { doc: { ...doc, lastClose: saidUnknown(last) } };
   return { doc, lostAt: cut };
 }
 
