@@ -45,6 +45,15 @@ export function terminalCloseEvents(event: ReturnType<typeof logOfEvents>) {
         at,
       }),
     terminalRegistered: (at: string): RecordedEvent => event('store-oslo', 'TerminalRegistered', { ...meta, at }),
+    /** Device `device` registered at Dintero under the terminal's name (another device, a swap, when it had one). */
+    enrolled: (device: string, at: string): RecordedEvent =>
+      event('store-oslo', 'TerminalEnrolled', {
+        ...meta,
+        dinteroTerminalId: device,
+        deviceSerialNumber: `S-${device}`,
+        status: 'ACTIVE',
+        at,
+      }),
     /** An end of day asked for (`OperationRequested`, `end_of_day`). */
     requested: (
       operationId: string,

@@ -50,6 +50,7 @@ function aLog() {
       }),
     );
   const sale = (paymentId: string, when: number) => log.push(...close.sale(paymentId, iso(when)));
+  const enrolled = (device: string, when: number) => log.push(close.enrolled(device, iso(when)));
   const fold = () => {
     const projector = new ReadModelProjector();
     for (const each of log) projector.apply(each);
@@ -80,7 +81,18 @@ function aLog() {
       completed(`hand-${i}`, t + 20_000, totalsOf(i));
     }
   };
-  return { log, requested, completed, sale, fold, fiftyOnePending, twoPending, salesPastTheBound, handClosesEnding };
+  return {
+    log,
+    requested,
+    completed,
+    sale,
+    enrolled,
+    fold,
+    fiftyOnePending,
+    twoPending,
+    salesPastTheBound,
+    handClosesEnding,
+  };
 }
 
 describe('a close with totals whose outcome comes after more sales than are kept while closes pend', () => {
@@ -355,5 +367,19 @@ describe('the terminal’s first close, its batch taken by a close it made befor
       expect(day.closes?.[id]).toMatchObject({ recordedUnknown: true, mismatch: true });
     }
     expect(day.closes?.['third']).toMatchObject({ recorded: totals(SALES), mismatch: false });
+  });
+});
+
+describe('a close let go of beyond the 50 kept pending whose outcome comes while a device swap waits', () => {
+  it('says its log side unknown, where it was taken for the new device’s and compared with none of the sales', () => {
+    const { completed, enrolled, fold, fiftyOnePending } = aLog();
+    enrolled('D-OLD', at('00:00'));
+    fiftyOnePending();
+    // The till's device is swapped while the closes pend; close-0 had closed the batch (the sale at 10:00) at 17:00:30.
+    enrolled('D-NEW', at('17:30'));
+    completed('close-0', at('17:00') + 30_000, totals(1));
+    const close = fold().storeDay('oslo', DAY)!.closes?.['close-0'];
+    expect(close).not.toHaveProperty('differences');
+    expect(close).toMatchObject({ recordedUnknown: true, mismatch: true });
   });
 });

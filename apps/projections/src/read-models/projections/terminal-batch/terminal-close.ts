@@ -120,7 +120,14 @@ export function closeBatch(doc: TerminalDoc, close: ReportedClose): TerminalDoc 
 function closing(doc: TerminalDoc, close: ReportedClose): Closed {
   const whole = doc.openBatch ?? { ...NONE };
   const swap = whole.swappedWhileClosing;
-  if (swap !== undefined && !swap.closes.includes(close.operationId)) return newDevicesClose(doc, whole, swap, close);
+  const pends = whole.closing?.includes(close.operationId) === true;
+  // One of the closes let go of beyond the 50 kept pending (or so it may be): which facts counted since are its own is
+  // not known, nor whether the batch held any of its own still; while a swap waits, nor which device's it is. It takes
+  // the batch as a close of the old device would, its log side unknown and the next batch's incomplete, where taken
+  // for the new device's it was compared with none of the facts and showed a difference (or a match) made up.
+  const letGo = !pends && doc.closesLetGo === true;
+  if (swap !== undefined && !swap.closes.includes(close.operationId) && !letGo)
+    return newDevicesClose(doc, whole, swap, close);
   // A close older than the terminal's last one (heard of after it): the last stays the last.
   const previous = doc.lastClose;
   const newest =
@@ -132,10 +139,6 @@ function closing(doc: TerminalDoc, close: ReportedClose): Closed {
   // Facts counted while this close pended that happened after the terminal closed, or after another device took the
   // terminal's name (the close is the old device's): the next batch's.
   const closedAt = Math.min(Date.parse(close.closedAt), swap ? Date.parse(swap.at) : Infinity);
-  const pends = whole.closing?.includes(close.operationId) === true;
-  // One of the closes let go of beyond the 50 kept pending (or so it may be): which facts counted since are its own is
-  // not known, nor whether the batch held any of its own still.
-  const letGo = !pends && doc.closesLetGo === true;
   // Its batch opened after the terminal closed it: taken by closes that ended while it pended, let go of past a bound.
   // (While a swap waits, the batch may have opened at the swap, after the close: `since` says nothing of that then.)
   if ((letGo || (pends && swap === undefined)) && whole.since !== undefined && closedAt < Date.parse(whole.since))
