@@ -370,6 +370,31 @@ describe('the terminal’s first close, its batch taken by a close it made befor
   });
 });
 
+describe('a close pending past the bound while a device swap waits, its batch taken by a close ended meanwhile', () => {
+  it('says its log side unknown, and that close’s, where it was compared with the batch held now', () => {
+    const { requested, completed, sale, enrolled, fold, twoPending, salesPastTheBound } = aLog();
+    enrolled('D-OLD', at('00:00'));
+    requested('night-before', at('00:01'));
+    completed('night-before', at('00:05'), totals(0));
+    twoPending();
+    // The terminal closed at 17:00:30 (the sale at 10:00 its batch), then at 17:01:30 with nothing; the second outcome
+    // comes first, then more sales than are kept (the close that ended meanwhile let go of), then the device is swapped.
+    completed('by-hand', at('17:01') + 30_000, totals(0));
+    salesPastTheBound();
+    enrolled('D-NEW', at('18:00'));
+    sale('new', at('18:10'));
+    completed('nightly', at('17:00') + 30_000, totals(1));
+    const projector = fold();
+    const day = projector.storeDay('oslo', DAY)!;
+    for (const id of ['nightly', 'by-hand']) {
+      expect([id, day.closes?.[id]]).not.toHaveProperty('1.differences');
+      expect(day.closes?.[id]).toMatchObject({ recordedUnknown: true, mismatch: true });
+    }
+    // The batch is split at the swap still: the new device's holds its own sale alone.
+    expect(projector.terminal('oslo', 'T-1')!.openBatch).toMatchObject({ ...totals(1), since: iso(at('18:00')) });
+  });
+});
+
 describe('a close let go of beyond the 50 kept pending whose outcome comes while a device swap waits', () => {
   it('says its log side unknown, where it was taken for the new device’s and compared with none of the sales', () => {
     const { completed, enrolled, fold, fiftyOnePending } = aLog();

@@ -39,6 +39,11 @@ interface Scenario {
   readonly burst?: { readonly start: number; readonly count: number; readonly delay: number };
   /** Closes asked for after the close at `after` and never ending: beyond 50 pending, the oldest are let go of. */
   readonly stuck?: { readonly after: number; readonly count: number };
+  /**
+   * When another device took the terminal's name, if it did: the closes asked for before are the old device's, those
+   * after the new one's; a sale at or before it is the old device's, one after it the new one's.
+   */
+  readonly swapAt?: number;
 }
 interface Timed {
   readonly id: string;
@@ -52,8 +57,11 @@ interface Timed {
 function timeline(scenario: Scenario): Timed[] {
   let requested = 30;
   let cut = 0;
+  let swapped = scenario.swapAt === undefined;
   return scenario.closes.map((asked, i) => {
     requested += asked.gap;
+    // A device cuts its closes in turn; the new device's first may be cut before the old device's last.
+    if (!swapped && requested >= scenario.swapAt!) [swapped, cut] = [true, 0];
     cut = Math.max(cut, requested) + asked.cut;
     const outcome = (asked.completed ? cut : requested) + asked.delay;
     return { id: `c-${i + 1}`, requested, cut, completed: asked.completed, outcome, extra: asked.extra };
@@ -69,30 +77,56 @@ const salesOf = (scenario: Scenario): Sale[] => [
 ];
 const amountOf = (i: number) => 100 + (i % 7);
 
-/** Each completed close's batch by the log: the sales after the close the terminal made before it, up to its cut. */
-function expected(closes: readonly Timed[], sales: readonly Sale[]): Map<string, BatchFigures> {
+/**
+ * The closes each device made (completed ones, by cut), each with when its batch opened by the terminal (the device's
+ * close before it, its swap in, or the start of the day) and what it closed at (its cut, the swap at the latest).
+ */
+function lanes(closes: readonly Timed[], swapAt?: number) {
   const made = closes.filter((close) => close.completed).sort((a, b) => a.cut - b.cut);
+  const bounds = [-Infinity, ...(swapAt === undefined ? [] : [swapAt]), Infinity];
+  return bounds.slice(1).flatMap((to, lane) => {
+    const from = bounds[lane]!;
+    const own = made.filter((close) => close.requested >= from && close.requested < to);
+    return own.map((close, i) => ({
+      close,
+      after: Math.max(from, i === 0 ? -Infinity : Math.min(own[i - 1]!.cut, to)),
+      until: Math.min(close.cut, to),
+    }));
+  });
+}
+
+/** Each completed close's batch by the log: its device's sales after the close it made before, up to its cut. */
+function expected(closes: readonly Timed[], sales: readonly Sale[], swapAt?: number): Map<string, BatchFigures> {
   const figures = new Map<string, BatchFigures>();
-  made.forEach((close, i) => {
-    const after = i === 0 ? -Infinity : made[i - 1]!.cut;
+  for (const { close, after, until } of lanes(closes, swapAt)) {
     const held = sales
       .map((sale, j) => ({ ...sale, amount: amountOf(j) }))
-      .filter((s) => s.at > after && s.at <= close.cut);
+      .filter((s) => s.at > after && s.at <= until);
     figures.set(close.id, {
       purchasesCount: held.length,
       purchasesAmount: held.reduce((sum, s) => sum + s.amount, 0),
       reversalsCount: 0,
       reversalsAmount: 0,
     });
-  });
+  }
   return figures;
 }
 
 function logOf(scenario: Scenario, closes: readonly Timed[], truth: Map<string, BatchFigures>): RecordedEvent[] {
   const close = terminalCloseEvents(logOfEvents());
   const timed: { at: number; events: RecordedEvent[] }[] = [
-    { at: -10_000, events: [close.storeRegistered(iso(-10_000)), close.terminalRegistered(iso(-10_000))] },
+    {
+      at: -10_000,
+      events: [
+        close.storeRegistered(iso(-10_000)),
+        close.terminalRegistered(iso(-10_000)),
+        close.enrolled('D-OLD', iso(-10_000)),
+      ],
+    },
   ];
+  // Before a close asked for in the same second: that close is the new device's.
+  const { swapAt } = scenario;
+  if (swapAt !== undefined) timed.push({ at: swapAt, events: [close.enrolled('D-NEW', iso(swapAt))] });
   const requested = (operationId: string, at: number): RecordedEvent =>
     close.requested(operationId, {
       requestedBy: 'nightly-close',
@@ -100,12 +134,12 @@ function logOf(scenario: Scenario, closes: readonly Timed[], truth: Map<string, 
       expiresAt: iso(at),
       businessDay: DAY,
     });
-  // The terminal's batch opened at its close before (by Dintero), its first at the start of the day: as Dintero says
-  // (`startOfDayAt`), so that a close that is the log's first but not the terminal's opens after an earlier one.
-  const made = closes.filter((each) => each.completed).sort((a, b) => a.cut - b.cut);
+  // The terminal's batch opened at its close before (by Dintero), or its swap in, its first at the start of the day: as
+  // Dintero says (`startOfDayAt`), so that a close that is the log's first but not the terminal's opens after another.
+  const opened = new Map(lanes(closes, swapAt).map(({ close, after }) => [close.id, after]));
   const startOfDay = (close: Timed) => {
-    const before = made[made.indexOf(close) - 1];
-    return before === undefined ? START_OF_DAY : iso(before.cut);
+    const after = opened.get(close.id) ?? -Infinity;
+    return after === -Infinity ? START_OF_DAY : iso(after);
   };
   for (const each of closes) {
     const { id: operationId } = each;
@@ -142,30 +176,45 @@ function logOf(scenario: Scenario, closes: readonly Timed[], truth: Map<string, 
     .map((e, i) => ({ ...e, id: `e-${i + 1}`, position: BigInt(i + 1) }));
 }
 
-const scenarios: fc.Arbitrary<Scenario> = fc.record(
-  {
-    closes: fc.array(
-      fc.record({
-        gap: fc.integer({ min: 1, max: 900 }),
-        cut: fc.integer({ min: 1, max: 900 }),
-        completed: fc.integer({ min: 0, max: 3 }).map((n) => n > 0),
-        delay: fc.integer({ min: 0, max: 2_500 }),
-        extra: fc.constantFrom(0, 0, 1, -1),
+const scenarios: fc.Arbitrary<Scenario> = fc
+  .record(
+    {
+      closes: fc.array(
+        fc.record({
+          gap: fc.integer({ min: 1, max: 900 }),
+          cut: fc.integer({ min: 1, max: 900 }),
+          completed: fc.integer({ min: 0, max: 3 }).map((n) => n > 0),
+          delay: fc.integer({ min: 0, max: 2_500 }),
+          extra: fc.constantFrom(0, 0, 1, -1),
+        }),
+        { minLength: 1, maxLength: 5 },
+      ),
+      sales: fc.array(fc.record({ at: fc.integer({ min: 0, max: 3_000 }), delay: fc.integer({ min: 0, max: 600 }) }), {
+        maxLength: 8,
       }),
-      { minLength: 1, maxLength: 5 },
-    ),
-    sales: fc.array(fc.record({ at: fc.integer({ min: 0, max: 3_000 }), delay: fc.integer({ min: 0, max: 600 }) }), {
-      maxLength: 8,
-    }),
-    burst: fc.record({
-      start: fc.integer({ min: 0, max: 2_000 }),
-      count: fc.integer({ min: 1_001, max: 1_100 }),
-      delay: fc.integer({ min: 0, max: 30 }),
-    }),
-    stuck: fc.record({ after: fc.nat(4), count: fc.integer({ min: 48, max: 52 }) }),
-  },
-  { requiredKeys: ['closes', 'sales'] },
-);
+      burst: fc.record({
+        start: fc.integer({ min: 0, max: 2_000 }),
+        count: fc.integer({ min: 1_001, max: 1_100 }),
+        delay: fc.integer({ min: 0, max: 30 }),
+      }),
+      stuck: fc.record({ after: fc.nat(4), count: fc.integer({ min: 48, max: 52 }) }),
+      swapAt: fc.integer({ min: 0, max: 4_000 }),
+    },
+    { requiredKeys: ['closes', 'sales'] },
+  )
+  .map(afterTheBurst);
+
+/**
+ * The scenario with its swap after every sale of the burst is heard of: the batch past the bound while a swap waits is
+ * shared by both devices, a caveat of the fold (`withinKeptBound`) this test leaves out. A swap after the bound, with
+ * closes pending whose batches closes ended meanwhile took, is in.
+ */
+function afterTheBurst(scenario: Scenario): Scenario {
+  const { burst, swapAt } = scenario;
+  if (burst === undefined || swapAt === undefined) return scenario;
+  const heard = burst.start + burst.count + burst.delay;
+  return swapAt > heard ? scenario : { ...scenario, swapAt: heard + (swapAt % 1_000) };
+}
 
 function folded(log: readonly RecordedEvent[]) {
   const projector = new ReadModelProjector();
@@ -209,7 +258,7 @@ describe('closes pending past the bounds of what a batch keeps, their outcomes i
       fc.property(scenarios, (scenario) => {
         const closes = timeline(scenario);
         const sales = salesOf(scenario);
-        const truth = expected(closes, sales);
+        const truth = expected(closes, sales, scenario.swapAt);
         const projector = folded(logOf(scenario, closes, truth));
         const day = projector.storeDay('oslo', DAY);
         const got = Object.fromEntries(
@@ -255,7 +304,7 @@ describe('closes pending past the bounds, the projector started again from KV', 
     await fc.assert(
       fc.asyncProperty(scenarios, fc.nat(), async (scenario, pick) => {
         const closes = timeline(scenario);
-        const log = logOf(scenario, closes, expected(closes, salesOf(scenario)));
+        const log = logOf(scenario, closes, expected(closes, salesOf(scenario), scenario.swapAt));
         const whole = await kvAfter(log, log.length);
         expect(await kvAfter(log, 1 + (pick % log.length))).toEqual(whole);
       }),

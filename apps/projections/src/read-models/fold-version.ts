@@ -20,7 +20,9 @@
  * 7: the terminal's first close (no close before it) whose record took the batch of a close made before it, that one's
  * outcome coming after and finding its batch taken past the bounds, says its log side unknown (`recordedUnknown`), where
  * its window was read from the terminal's start of day (the other close's cut), and it kept a difference made of the
- * other's sales.
+ * other's sales; while a device swap waits, a close pending whose batch closes ended meanwhile took past the bound, and
+ * a close let go of beyond the 50 kept pending, say theirs unknown too (compared with the batch held then, or taken
+ * for the new device's, they showed a difference that was not there).
  */
 export const FOLD_VERSION = 7;
 

@@ -140,8 +140,10 @@ function closing(doc: TerminalDoc, close: ReportedClose): Closed {
   // terminal's name (the close is the old device's): the next batch's.
   const closedAt = Math.min(Date.parse(close.closedAt), swap ? Date.parse(swap.at) : Infinity);
   // Its batch opened after the terminal closed it: taken by closes that ended while it pended, let go of past a bound.
-  // (While a swap waits, the batch may have opened at the swap, after the close: `since` says nothing of that then.)
-  if ((letGo || (pends && swap === undefined)) && whole.since !== undefined && closedAt < Date.parse(whole.since))
+  // While a swap waits too: this is a close of the old device (the new device's are `newDevicesClose`), and the batch
+  // opened at the old device's latest close (a swap while a close pends leaves `since` as it was), by Dintero's time,
+  // not cut at the swap: two closes of the old device dated after the swap are both cut there.
+  if ((letGo || pends) && whole.since !== undefined && Date.parse(close.closedAt) < Date.parse(whole.since))
     return lostBatch(doc, whole, close, newest, pends);
   const kept = pends || letGo ? (whole.countedWhileClosing ?? []) : [];
   const after = kept.filter((fact) => Date.parse(fact.at) > closedAt);
