@@ -22,7 +22,9 @@
  * its window was read from the terminal's start of day (the other close's cut), and it kept a difference made of the
  * other's sales; while a device swap waits, a close pending whose batch closes ended meanwhile took past the bound, and
  * a close let go of beyond the 50 kept pending, say theirs unknown too (compared with the batch held then, or taken
- * for the new device's, they showed a difference that was not there).
+ * for the new device's, they showed a difference that was not there); and a close by hand recorded before closes carried
+ * their store day, let go of and completed without totals, closes the batch (its request read back from the log),
+ * where it was dropped and the next close held both batches.
  */
 export const FOLD_VERSION = 7;
 

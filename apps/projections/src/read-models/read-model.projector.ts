@@ -145,6 +145,26 @@ export class ReadModelProjector {
   }
 
   /**
+   * The operation whose request this event needs read back from the log (`operation-{id}`, to `rememberOperation`):
+   * a completion without the terminal's batch that may be of an end-of-day close let go of beyond the 50 kept pending,
+   * its events naming no store day (`TerminalCloses.wantsRequest`). Else undefined.
+   */
+  missingOperation(recorded: RecordedEvent): string | undefined {
+    if (recorded.type !== 'OperationCompleted') return undefined;
+    const typed = asDomainEvent(recorded);
+    if (typed?.stream !== 'operation') return undefined;
+    const close = this.closes.closeOf(typed.event, recorded);
+    return close && this.closes.wantsRequest(close, typed.id, recorded) ? typed.id : undefined;
+  }
+
+  /** An operation's events (read from its stream): whether it is an end of day, for the completion folded next. */
+  rememberOperation(operationId: string, events: readonly RecordedEvent[]): void {
+    const requested = events.find((recorded) => recorded.type === 'OperationRequested');
+    const typed = requested && asDomainEvent(requested);
+    this.closes.readRequest(operationId, typed?.stream === 'operation' ? typed.event : undefined);
+  }
+
+  /**
    * The store days this event changes that are out of the memory's window (see `StoreDays`) and not in
    * memory: the rim reads each back (from KV) and `load`s it, or finds none, before applying the event.
    * Asked after `missingPayment`, since a payment's days come from its store.

@@ -45,6 +45,12 @@ export class TerminalCloses {
   /** See `ReadModelProjector.onUnreadable`. */
   onUnreadable: ((unreadable: UnreadableTimes) => void) | undefined;
 
+  /**
+   * Operations read back from the log as ends of day (`ReadModelProjector.rememberOperation`) for the completion about
+   * to be folded (`mayBeLetGo`): one at most, let go of once that completion is.
+   */
+  private readonly readAsEndOfDay = new Set<string>();
+
   constructor(private readonly docs: ReadModelDocuments) {}
 
   /**
@@ -152,6 +158,21 @@ export class TerminalCloses {
 
   /** A completed end-of-day: the terminal's batch beside the log's, on the terminal and on the store's day. */
   onOperation(operationId: string, event: OperationEvent, recorded: RecordedEvent, position: string, put: Put): void {
+    try {
+      this.onOperationEvent(operationId, event, recorded, position, put);
+    } finally {
+      this.readAsEndOfDay.delete(operationId);
+    }
+  }
+
+  /** `onOperation`, the request read back for it (`readRequest`) let go of after it, however it ends. */
+  private onOperationEvent(
+    operationId: string,
+    event: OperationEvent,
+    recorded: RecordedEvent,
+    position: string,
+    put: Put,
+  ): void {
     if (event.type === 'OperationRequested' || event.type === 'OperationEnded') {
       this.onClosePending(operationId, event, recorded, position, put);
       return;
@@ -280,20 +301,56 @@ export class TerminalCloses {
     operationId: string,
     recorded: RecordedEvent,
   ): boolean {
-    return close.batch !== undefined || this.pendsOn(close, operationId) || this.mayBeLetGo(close, recorded);
+    return (
+      close.batch !== undefined || this.pendsOn(close, operationId) || this.mayBeLetGo(close, operationId, recorded)
+    );
+  }
+
+  /**
+   * Whether the rim should read the operation's request back from the log (`operation-{id}`) to tell whether it is
+   * an end of day: a completion without the terminal's batch that the batch does not pend on, of a terminal that let
+   * go of closes, with no store day in its events (a close by hand recorded before they carried one, or `send_logs`).
+   */
+  wantsRequest(
+    close: { readonly storeId: string; readonly terminalId: string; readonly batch: unknown },
+    operationId: string,
+    recorded: RecordedEvent,
+  ): boolean {
+    return (
+      close.batch === undefined &&
+      !this.pendsOn(close, operationId) &&
+      this.lettingGo(close) &&
+      stringField(recorded.metadata, 'businessDay') === undefined &&
+      !this.readAsEndOfDay.has(operationId)
+    );
+  }
+
+  /** An operation's request, read back from the log: an end of day is one `mayBeLetGo` takes for a close. */
+  readRequest(operationId: string, requested: OperationEvent | undefined): void {
+    if (requested?.type === 'OperationRequested' && requested.data.operation === 'end_of_day')
+      this.readAsEndOfDay.add(operationId);
   }
 
   /**
    * Whether a completed operation the batch does not pend on may be an end-of-day close let go of beyond the 50 kept
    * pending: the terminal let go of some (`closesLetGo`), and the operation has a store day, which only an end of day
-   * has (one by hand recorded before it was kept is taken for none, as before).
+   * has, or its request, read back from the log, says it is one (`readRequest`): a close by hand recorded before its
+   * events carried a store day, which was dropped (on no store day, the next close holding both batches).
    */
   private mayBeLetGo(
     close: { readonly storeId: string; readonly terminalId: string },
+    operationId: string,
     recorded: RecordedEvent,
   ): boolean {
-    const doc = this.docs.terminals.get(this.docs.terminalKey(close.storeId, close.terminalId));
-    return doc?.closesLetGo === true && stringField(recorded.metadata, 'businessDay') !== undefined;
+    return (
+      this.lettingGo(close) &&
+      (stringField(recorded.metadata, 'businessDay') !== undefined || this.readAsEndOfDay.has(operationId))
+    );
+  }
+
+  /** Whether the terminal let go of closes beyond those kept pending (`closesLetGo`). */
+  private lettingGo(close: { readonly storeId: string; readonly terminalId: string }): boolean {
+    return this.docs.terminals.get(this.docs.terminalKey(close.storeId, close.terminalId))?.closesLetGo === true;
   }
 
   /** Whether the terminal's open batch pends on the end-of-day close (`closeRequested`). */

@@ -19,7 +19,8 @@ const MAX_COUNTED_WHILE_CLOSING = 1_000;
  * night (every close never ending), when the list grew by one id a night for good. The oldest are let go of beyond
  * it, so that the document stays within a NATS message however long that lasts: one let go of whose outcome comes
  * after all has its log side unknown (`recordedUnknown`), with totals or without (then known for an end of day by the
- * store day its events carry; one by hand recorded before they did is on no store day).
+ * store day its events carry, or for one by hand recorded before they did, by its request read back from the log:
+ * `ReadModelProjector.missingOperation`).
  */
 const MAX_PENDING_CLOSES = 50;
 
