@@ -1,18 +1,11 @@
 import type { RecordedEvent } from '@app/event-store';
-import { endOfDayRequest } from './end-of-day-request';
+import { endOfDayRequest, type EndOfDayAsked } from './end-of-day-request';
 import type { logOfEvents } from './recorded-events';
 
 const iso = (instant: number) => new Date(instant).toISOString();
 
 /** An end-of-day operation's request and completion, as its stream has them. */
-export interface EndOfDay {
-  readonly operationId: string;
-  readonly storeId: string;
-  readonly terminalId: string;
-  readonly businessDay: string;
-  /** Who asked: `nightly-close` (its `CORRELATION_ID`), or a POS for a close by hand. */
-  readonly requestedBy: string;
-  readonly requestedAt: number;
+export interface EndOfDay extends EndOfDayAsked {
   /** When it completed: a minute after it was asked for, unless given. */
   readonly completedAt?: number;
 }

@@ -2,9 +2,7 @@ import type { RecordedEvent } from '@app/event-store';
 import { addDays } from '@app/payment-domain';
 import { capturedPaymentEvents, logOfEvents } from '../../../test/support/recorded-events';
 import { terminalCloseEvents } from '../../../test/support/terminal-close-events';
-import { applyFromLog } from '../src/read-models/apply-from-log';
-import { ReadModelProjector } from '../src/read-models/read-model.projector';
-import type { Change, StoreDayDoc } from '../src/read-models/read-model.types';
+import { kvFold } from './support/kv-fold';
 
 /**
  * An end-of-day close let go of beyond the 50 a terminal keeps pending (its outcome lost night after night) whose
@@ -44,19 +42,14 @@ describe('a close without totals let go of beyond the 50 kept pending, its outco
 
   it('keeps the sales of its store day, read back from KV', async () => {
     const { log, outcome } = history();
-    const all = [...log, outcome];
-    const store = { readStream: async (stream: string) => all.filter((e) => e.streamName === stream) } as never;
-    const kv = new Map<string, Change>();
-    const readDay = async (key: string) => kv.get(`store-day:${key}`)?.doc as StoreDayDoc | undefined;
-    const write = (change: Change) => kv.set(`${change.model}:${change.key}`, structuredClone(change));
-    const projector = new ReadModelProjector();
-    await applyFromLog(store, projector, log, write, readDay);
+    const { projector, apply, day: inKv } = kvFold([...log, outcome]);
+    await apply(log);
     // The first day is weeks behind the store's latest: KV holds it, memory no longer does.
     projector.retirePastDays(log.at(-1)!.position);
-    const before = kv.get(`store-day:oslo.${FIRST}`)?.doc as StoreDayDoc;
+    const before = inKv('oslo', FIRST)!;
     expect(before.currencies['NOK']).toMatchObject({ capturedCount: 1 });
-    await applyFromLog(store, projector, [outcome], write, readDay);
-    const day = kv.get(`store-day:oslo.${FIRST}`)?.doc as StoreDayDoc;
+    await apply([outcome]);
+    const day = inKv('oslo', FIRST)!;
     expect(day.closes?.['nightly-0']).toMatchObject({ withoutTotals: true, recordedUnknown: true });
     expect(day.currencies).toEqual(before.currencies);
     expect(day.terminals).toEqual(before.terminals);

@@ -1,8 +1,7 @@
 import type { RecordedEvent } from '@app/event-store';
 import { logOfEvents } from '../../../test/support/recorded-events';
 import { terminalCloseEvents } from '../../../test/support/terminal-close-events';
-import { applyFromLog } from '../src/read-models/apply-from-log';
-import { ReadModelProjector } from '../src/read-models/read-model.projector';
+import { kvFold } from './support/kv-fold';
 
 /**
  * Closes by hand recorded before a close's events carried its store day (`businessDay`), 51 of them pending (the oldest
@@ -39,9 +38,8 @@ function history(firstOperation: 'end_of_day' | 'send_logs') {
 }
 
 async function fold(log: readonly RecordedEvent[]) {
-  const store = { readStream: async (stream: string) => log.filter((e) => e.streamName === stream) } as never;
-  const projector = new ReadModelProjector();
-  await applyFromLog(store, projector, log, () => undefined);
+  const { projector, apply } = kvFold(log);
+  await apply(log);
   return projector;
 }
 

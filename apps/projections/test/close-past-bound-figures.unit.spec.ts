@@ -1,9 +1,8 @@
 import type { RecordedEvent } from '@app/event-store';
 import { logOfEvents } from '../../../test/support/recorded-events';
 import { terminalCloseEvents } from '../../../test/support/terminal-close-events';
-import { applyFromLog } from '../src/read-models/apply-from-log';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
-import type { Change, StoreDayDoc } from '../src/read-models/read-model.types';
+import { kvFold } from './support/kv-fold';
 
 /**
  * End-of-day closes whose outcomes come after the terminal counted more than the batch keeps with their times while
@@ -308,20 +307,16 @@ describe('a close whose batch a close let go of past the bound took, its outcome
     completed('stuck', at('00:30'), totals(1));
     const outcome = log.at(-1)!;
 
-    const store = { readStream: async (stream: string) => log.filter((e) => e.streamName === stream) } as never;
-    const kv = new Map<string, Change>();
-    const readDay = async (key: string) => kv.get(`store-day:${key}`)?.doc as StoreDayDoc | undefined;
-    const write = (change: Change) => kv.set(`${change.model}:${change.key}`, structuredClone(change));
-    const projector = new ReadModelProjector();
-    await applyFromLog(store, projector, history, write, readDay);
+    const { projector, apply, day: inKv } = kvFold(log);
+    await apply(history);
     projector.retirePastDays(history.at(-1)!.position);
     expect(projector.storeDay('oslo', NEXT)).toBeUndefined();
-    const next = kv.get(`store-day:oslo.${NEXT}`)?.doc as StoreDayDoc;
+    const next = inKv('oslo', NEXT)!;
     expect(next.closes?.['hand-0']).toMatchObject({ mismatch: true, differences: { purchasesCount: -1 } });
-    await applyFromLog(store, projector, [outcome], write, readDay);
+    await apply([outcome]);
 
-    const day = kv.get(`store-day:oslo.${DAY}`)?.doc as StoreDayDoc;
-    const taker = kv.get(`store-day:oslo.${NEXT}`)?.doc as StoreDayDoc;
+    const day = inKv('oslo', DAY)!;
+    const taker = inKv('oslo', NEXT)!;
     for (const [id, close] of [
       ['stuck', day.closes?.['stuck']],
       ['hand-0', taker.closes?.['hand-0']],
@@ -329,7 +324,7 @@ describe('a close whose batch a close let go of past the bound took, its outcome
       expect([id, close]).not.toHaveProperty('1.differences');
       expect(close).toMatchObject({ recordedUnknown: true, mismatch: true });
     }
-    const after = kv.get(`store-day:oslo.${AFTER}`)?.doc as StoreDayDoc;
+    const after = inKv('oslo', AFTER)!;
     expect(after.closes?.['hand-1']).toMatchObject({ recorded: totals(1), mismatch: false });
     // The taker's day keeps its sales: read back, not written from an empty day.
     expect(taker.currencies).toEqual(next.currencies);

@@ -6,6 +6,7 @@ import { applyFromLog } from '../src/read-models/apply-from-log';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
 import type { Change, StoreDayDoc } from '../src/read-models/read-model.types';
 import { daysInWindow } from '../src/read-models/store-days';
+import { logStore } from './support/oracle-folds';
 
 /**
  * A projector killed while it writes a flush, then restarted from KV as `ProjectorService` does (the documents,
@@ -56,7 +57,7 @@ describe('a flush cut off by a kill and folded again from KV', () => {
    */
   async function killedAfter(history: RecordedEvent[], batch: RecordedEvent[], sent: number | 'all') {
     const log = [...history, ...batch];
-    const store = { readStream: async (stream: string) => log.filter((e) => e.streamName === stream) } as never;
+    const store = logStore(log);
     const kv = new Map<string, Change>();
     const readDay = async (key: string) => kv.get(`store-day:${key}`)?.doc as StoreDayDoc | undefined;
     const write = (change: Change) => kv.set(`${change.model}:${change.key}`, structuredClone(change));

@@ -1,0 +1,24 @@
+import type { RecordedEvent } from '@app/event-store';
+import { applyFromLog } from '../../src/read-models/apply-from-log';
+import { ReadModelProjector } from '../../src/read-models/read-model.projector';
+import type { Change, StoreDayDoc } from '../../src/read-models/read-model.types';
+import { logStore } from './oracle-folds';
+
+/**
+ * A projector writing to a KV held in memory, as the live writer writes to NATS: each document by `{model}:{key}`,
+ * a store day out of the projector's memory read back from it (`applyFromLog`), the log read back from `log`.
+ */
+export function kvFold(log: readonly RecordedEvent[]) {
+  const kv = new Map<string, Change>();
+  const projector = new ReadModelProjector();
+  const write = (change: Change) => kv.set(`${change.model}:${change.key}`, structuredClone(change));
+  const readDay = async (key: string) => kv.get(`store-day:${key}`)?.doc as StoreDayDoc | undefined;
+  return {
+    kv,
+    projector,
+    /** Folds `events`, each document it changes written to KV. */
+    apply: (events: readonly RecordedEvent[]) => applyFromLog(logStore(log), projector, events, write, readDay),
+    /** The store day as KV holds it. */
+    day: (storeId: string, date: string) => kv.get(`store-day:${storeId}.${date}`)?.doc as StoreDayDoc | undefined,
+  };
+}
