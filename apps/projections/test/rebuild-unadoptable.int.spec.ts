@@ -154,7 +154,7 @@ describe('projections: a rebuild the live projector can never adopt does not hol
     await rebuilt.destroy();
   });
 
-  it('gives up waiting for a projector that publishes nothing more, says why, and adopts the offer at the next takeover', async () => {
+  it('gives up waiting for a projector that publishes nothing more, says why, and adopts the offer once it publishes past it', async () => {
     // A log and prefix of its own, whose lease bucket is made with a lease of 1 s (its TTL is the lease after).
     const stalledPrefix = uniquePrefix();
     const stalledFile = path.join(dir, 'stalled.db');
@@ -189,19 +189,15 @@ describe('projections: a rebuild the live projector can never adopt does not hol
       expect(warnings.map((line) => line.msg)).toContain(
         'waiting for this projector to publish as far as the rebuild before adopting it',
       );
-      // The offer stays; the projector follows the log again (from the adoption's end) and publishes past it.
-      expect((await offeredThere())?.position).toBe(rebuilt.position.toString());
-      await waitUntil(() => service.checkpoint >= rebuilt.position, 10_000, 'following again');
-      expect(await offeredThere()).toBeDefined();
-      // The next takeover (here a restart) adopts it.
-      await app.close();
-      app = await startProjections(env);
-      const next = app.get(ProjectorService);
+      // The offer stays; the projector follows the log again (from the adoption's end) and publishes past it. Then
+      // this instance adopts it, with no takeover: a stall may be only for a while (the log or NATS away).
       await waitUntil(
-        async () => (await offeredThere()) === undefined && next.checkpoint >= rebuilt.position,
-        15_000,
-        'the offer adopted at the takeover',
+        async () => (await offeredThere()) === undefined && service.checkpoint >= rebuilt.position,
+        10_000,
+        'the offer adopted once the projector published past it',
       );
+      expect(service['state'].leader).toBe(true);
+      expect(refusals()).toHaveLength(1);
       expect(Object.keys(await bucketContents(stalledPrefix, 'stores')).sort()).toEqual(['s-1', 's-2']);
     } finally {
       await app?.close();

@@ -17,6 +17,17 @@ import { FenceLostError, ReadModelBuckets, type HandOver } from './read-model.bu
  */
 const STALLED_LEASES = 12;
 
+/** A wait for the projector to publish as far as a rebuild given up (`publishedAsFarAs`): not adopted now. */
+class PublishingStalled extends Error {
+  constructor(
+    message: string,
+    /** The rebuild's position, which the projector had not published as far as. */
+    readonly position: bigint,
+  ) {
+    super(message);
+  }
+}
+
 /** What the adoption asks of the service that composes it. */
 export interface AdoptionHooks {
   /** Stops writing: another instance holds the lease (`ProjectorService.standBy`). */
@@ -38,6 +49,8 @@ export interface AdoptionHooks {
  */
 export class RebuildAdoption {
   private chain: Promise<void> = Promise.resolve();
+  /** The position a given-up adoption waits, outside the chain, for the projector to publish (`adoptOnceThere`). */
+  private awaited: bigint | undefined;
 
   constructor(
     private readonly state: ProjectorState,
@@ -77,14 +90,38 @@ export class RebuildAdoption {
       .catch((error: unknown) => {
         // NATS failed midway, or another instance writes now (this one was paused past its lease), or the offer
         // cannot be adopted (`refuseUnadoptable`), or not now (`publishedAsFarAs`): the hand-over stays offered,
-        // and the next offer or takeover adopts it, or refuses it again.
+        // and the next offer or takeover adopts it, or refuses it again; one not adopted now, also this projector
+        // once it has published as far as it (`adoptOnceThere`).
         if (error instanceof FenceLostError) {
           this.logger.warn({ err: error, position: handOver.position }, 'stopped adopting the rebuild');
           if (this.state.leader) this.hooks.standBy();
         } else this.logger.error({ err: error, position: handOver.position }, 'could not adopt the rebuild');
         if (!this.hooks.following() && !this.state.stopped) this.hooks.startFollowing();
+        if (error instanceof PublishingStalled) void this.adoptOnceThere(error.position);
       });
     return this.chain;
+  }
+
+  /**
+   * After a wait given up (`PublishingStalled`): once this projector, still writing, has published as far as the
+   * rebuild after all (the log or NATS was only away for a while), the offer that stands then is adopted. Given up
+   * for good, it stayed unadopted until a restart, with the projector healthy past it. Outside the chain: later
+   * offers are not held up by it. One such wait at a time, for the latest position given up.
+   */
+  private async adoptOnceThere(position: bigint): Promise<void> {
+    const waiting = this.awaited !== undefined;
+    this.awaited = position;
+    if (waiting) return;
+    try {
+      while (!this.state.stopped && this.state.leader && this.state.checkpoint < (this.awaited ?? position))
+        await this.state.checkpointMoved(Math.min(this.state.lease!.leaseMs, 1_000));
+    } finally {
+      this.awaited = undefined;
+    }
+    if (this.state.stopped || !this.state.leader) return;
+    await this.adoptWaiting().catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'could not read the rebuild offered: the next offer or takeover adopts it'),
+    );
   }
 
   private async adoptNow(handOver: HandOver): Promise<void> {
@@ -163,12 +200,13 @@ export class RebuildAdoption {
         movedAt = now;
       }
       if (now - movedAt >= STALLED_LEASES * leaseMs)
-        throw new Error(
+        throw new PublishingStalled(
           `this projector has published nothing past position ${at} for ${Math.round((now - movedAt) / 1_000)} s, ` +
             `short of the rebuild's ${position}: it is stopped at an event it cannot fold, or cannot write to NATS ` +
             '(GET /health names the event, its log the cause). Not adopted now: the offer stays, and is adopted ' +
-            'when an instance takes over the writing (restart the projections app once the cause is mended) or ' +
-            'when a rebuild is run again',
+            'once this projector has published as far as it, when an instance takes over the writing (restart the ' +
+            'projections app once the cause is mended), or when a rebuild is run again',
+          position,
         );
       if (!said && now - began >= leaseMs) {
         said = true;
