@@ -34,8 +34,14 @@ export class StreamNotifier {
     return this.follower.healthy;
   }
 
+  /**
+   * Follows the log from its head. Waiters that came before (a start tried again while the log did not answer, the
+   * app taking long polls meanwhile) are woken to read their streams: what was recorded between their read and the
+   * head is never told them, and they waited for their whole timeout with the payment ended.
+   */
   async start(): Promise<void> {
     this.follower.start(await this.store.headPosition());
+    this.wakeAll();
   }
 
   /** Stopped: `next` resolves at once, so a waiter must look at this to end its wait rather than loop. */

@@ -53,6 +53,37 @@ describe('one notifier per process instead of a subscription per waiter', () => 
   });
 });
 
+describe('a start tried again', () => {
+  it('wakes the waiters that came before it, to read what was recorded before the head it follows from', async () => {
+    const real = new SqliteEventStore({ file: path.join(dir, `${randomUUID()}.db`) });
+    // The real log, whose head cannot be read at the first try (KurrentDB electing a leader): the start is tried
+    // again (`StartRetries`), the command service taking long polls meanwhile.
+    let headReads = 0;
+    const store = new Proxy(real, {
+      get(target, property, receiver) {
+        if (property === 'headPosition')
+          return () => (++headReads === 1 ? Promise.reject(new Error('the log did not answer')) : real.headPosition());
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const notifier = new StreamNotifier(store, ['payment-']);
+    try {
+      await expect(notifier.start()).rejects.toThrow('the log did not answer');
+      // A long poll read the payment and waits; the payment's end is recorded before the start that works.
+      const never = new AbortController();
+      const waiting = notifier.next('payment-a', never.signal);
+      await append(real, 'payment-a');
+      await notifier.start();
+      // Not woken, it would wait for its whole timeout with the payment ended.
+      expect(await settled(waiting)).toBe(true);
+      never.abort();
+    } finally {
+      await notifier.stop();
+      await real.close();
+    }
+  });
+});
+
 describe('a dropped subscription', () => {
   it('is resubscribed from the last position it saw, with waiters woken to read what they missed', async () => {
     const store = new SqliteEventStore({ file: path.join(dir, `${randomUUID()}.db`) });

@@ -8,7 +8,8 @@ const NAME = 'payment-notifier';
  * The command service's one `StreamNotifier` over payment and operation streams, for `waitFor=final` long polls. Its
  * start reads the log's head: a read that fails is tried again (`StartRetries`), the service taking commands
  * meanwhile, where it stopped the whole app (and `apps/engine`). Until it starts, a long poll answers with the payment
- * as it stands at its wait's end, and `/health` names the notifier.
+ * as it stands at its wait's end, or as it stands when the notifier starts (its waiters woken then), and `/health`
+ * names the notifier.
  */
 @Injectable()
 export class PaymentNotifier implements OnApplicationBootstrap, OnApplicationShutdown {
