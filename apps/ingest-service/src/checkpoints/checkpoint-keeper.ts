@@ -43,8 +43,8 @@ export class CheckpointKeeper<State extends object> {
   /** The position of the last checkpoint this instance saved, or read. */
   private savedPosition = -1n;
   /**
-   * The checkpoint found was of another version, or one this instance cannot take (`refuses`): the first save replaces
-   * it, however far it was.
+   * The checkpoint found was of another version, of the log as it was before a restore from a backup, or one this
+   * instance cannot take (`refuses`): the first save replaces it, however far it was.
    */
   private replacing = false;
   private saving: Promise<void> = Promise.resolve();
@@ -107,6 +107,8 @@ export class CheckpointKeeper<State extends object> {
     if (!checkpoint.mark) return true;
     const gone = await markGone(this.store, checkpoint.mark);
     if (!gone) return true;
+    // Its position is one the restored log has not reached again: a save not as far would be passed over as behind it.
+    this.replacing = true;
     this.logger.warn(
       { checkpoint: checkpoint.position.toString(), stream: checkpoint.mark.streamName, gone },
       `the log does not have the event the ${this.options.kind.name} checkpoint was made at (restored from a backup?): following it from its start`,
