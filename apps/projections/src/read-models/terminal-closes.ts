@@ -5,7 +5,6 @@ import type { Fact } from './projections/fact';
 import { emptyStoreDay, withCloseGivenUp, withClosedSince } from './projections/store-day.projection';
 import { emptyTerminal } from './projections/terminal.projection';
 import {
-  beforeLastBatch,
   closeAbandoned,
   closeReported,
   closeRequested,
@@ -13,6 +12,7 @@ import {
   recordedFrom,
   closesHeld,
   countInBatch,
+  countedBeforeLastBatch,
   inSwappedOut,
   swappedOutCloses,
   countInClose,
@@ -91,7 +91,7 @@ export class TerminalCloses {
     const { terminalId } = counted;
     const storeId = this.docs.storeOfCounted(payment, terminalId);
     const terminal = this.docs.terminals.get(this.docs.terminalKey(storeId, terminalId));
-    if (!inSwappedOut(terminal, at) && beforeLastBatch(terminal, at))
+    if (!inSwappedOut(terminal, at) && countedBeforeLastBatch(terminal, at))
       this.countInOlderClose(storeId, terminalId, at, (close) => countInClose(close, counted), position, put);
     else this.changeTerminal(storeId, terminalId, position, put, (doc) => countInBatch(doc, counted, at), { at });
   }

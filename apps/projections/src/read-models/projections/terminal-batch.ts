@@ -6,6 +6,6 @@
 export { compared, countInClose, saidUnknown, type Counted } from './terminal-batch/batch-figures';
 export { beforeLastBatch, closeHolding, recordedFrom } from './terminal-batch/batch-windows';
 export { closesHeld, sharingLastClose } from './terminal-batch/closes-ended-meanwhile';
-export { countInBatch } from './terminal-batch/count-in-batch';
+export { countedBeforeLastBatch, countInBatch } from './terminal-batch/count-in-batch';
 export { deviceSwapped, inSwappedOut, swappedOutCloses, withSwapNamingItsCloses } from './terminal-batch/device-swap';
 export { closeAbandoned, closeBatch, closeReported, closeRequested, withClose } from './terminal-batch/terminal-close';

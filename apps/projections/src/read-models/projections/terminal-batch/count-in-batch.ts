@@ -6,6 +6,17 @@ import { factsDevice, ofDevice, swappedOutHolding, swappedSince } from './device
 import { withinKeptBound } from './kept-while-closing';
 
 /**
+ * Whether a fact at `at` is before the terminal's last close's batch as `countInBatch` finds the terminal: past the
+ * bound of what it keeps while closes pend (`withinKeptBound`, which the fact may be the one to reach), the closes that
+ * ended meanwhile let go of, the latest the last. Such a fact is counted in its older close on that close's store day
+ * (`TerminalCloses.countInOlderClose`), where `countInBatch` leaves it out: told by the terminal before the bound, the
+ * fact went to the terminal, and was lost there (its close on its store day showed a difference made up).
+ */
+export function countedBeforeLastBatch(doc: TerminalDoc | undefined, at: string): boolean {
+  return beforeLastBatch(doc && withinKeptBound(doc), at);
+}
+
+/**
  * Counts a capture (`purchase`) or a refund done at the terminal (`reversal`) into the terminal's batch, by
  * the time Dintero gives it: into the open batch, or into the last close when it happened before that close
  * (its report reached the log after the close did), whose comparison is then made again. One that happened before
