@@ -191,16 +191,8 @@ describe('a close pending while the closes that ended meanwhile were let go of p
     // hand-0 counted two sales: its own and the stuck close's.
     handClosesEnding((i) => totals(i === 0 ? 2 : 1));
     // The terminal had closed at 00:30, before any of them: its batch is the first sale, which hand-0 took.
-    {
-      const t = fold().terminal('oslo', 'T-1')!;
-      const { closedWhileClosing, ...o } = t.openBatch!;
-      console.log(
-        JSON.stringify({ device: t.device, last: t.lastClose?.operationId, o, ended: closedWhileClosing?.length }),
-      );
-    }
     completed('stuck', at('00:30'), totals(1));
     const close = fold().storeDay('oslo', DAY)!.closes?.['stuck'];
-    console.log(JSON.stringify(close));
     expect(close).not.toHaveProperty('differences');
     expect(close).toMatchObject({ recordedUnknown: true, mismatch: true });
   });
