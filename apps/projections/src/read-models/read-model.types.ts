@@ -119,6 +119,9 @@ export interface OpenBatch extends BatchFigures {
   /**
    * Another device took the terminal's name while a close was pending: when, and the device swapped out. Once no
    * close is pending, the batch's facts up to then are that device's (`swappedOut`), those after it the new one's.
+   * Caveat: past the 1,000 facts kept with their times, the swap is let go of and both devices share the batch; should
+   * the old device's close then end without closing it, the new device's next close is compared with the old device's
+   * facts too, and shows a difference that is not there.
    */
   readonly swappedWhileClosing?: {
     /** When the new device took the name (the engine's time). */
