@@ -1,7 +1,4 @@
-import type { RecordedEvent } from '@app/event-store';
-import { logOfEvents } from '../../../test/support/recorded-events';
-import { terminalCloseEvents } from '../../../test/support/terminal-close-events';
-import { ReadModelProjector } from '../src/read-models/read-model.projector';
+import { closeLog, totals } from './support/close-log';
 import { kvFold } from './support/kv-fold';
 
 /**
@@ -18,43 +15,11 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
 /** One more sale than the batch keeps with their times while closes pend. */
 const SALES = 1_001;
-const totals = (purchasesCount: number) => ({
-  purchasesCount,
-  purchasesAmount: purchasesCount * 100,
-  reversalsCount: 0,
-  reversalsAmount: 0,
-});
 
 function aLog() {
-  const close = terminalCloseEvents(logOfEvents());
-  const log: RecordedEvent[] = [close.storeRegistered(iso(at('00:00'))), close.terminalRegistered(iso(at('00:00')))];
-  // Each builder pushes its events as the scenario calls it: the log's order is the order of the test's lines.
-  const requested = (operationId: string, requestedAt: number, businessDay = DAY) =>
-    log.push(
-      close.requested(operationId, {
-        requestedBy: 'operator',
-        requestedAt: iso(requestedAt),
-        expiresAt: iso(requestedAt + 900_000),
-        businessDay,
-      }),
-    );
   // Every outcome reaches the log at 23:59, long after the terminal closed (`dinteroAt`).
-  const completed = (operationId: string, closedAt: number, batch?: Record<string, unknown>, businessDay = DAY) =>
-    log.push(
-      close.completed(operationId, {
-        at: iso(at('23:59')),
-        dinteroAt: iso(closedAt),
-        batch: batch && { batchId: operationId, ...batch },
-        businessDay,
-      }),
-    );
-  const sale = (paymentId: string, when: number) => log.push(...close.sale(paymentId, iso(when)));
-  const enrolled = (device: string, when: number) => log.push(close.enrolled(device, iso(when)));
-  const fold = () => {
-    const projector = new ReadModelProjector();
-    for (const each of log) projector.apply(each);
-    return projector;
-  };
+  const built = closeLog(DAY, () => at('23:59'));
+  const { requested, completed, sale } = built;
   // The set-ups several scenarios start from, each of its bounds.
   /** A sale, then 51 closes asked for a second apart from 17:00: one more than the batch keeps pending (close-0 let go of). */
   const fiftyOnePending = () => {
@@ -81,12 +46,7 @@ function aLog() {
     }
   };
   return {
-    log,
-    requested,
-    completed,
-    sale,
-    enrolled,
-    fold,
+    ...built,
     fiftyOnePending,
     twoPending,
     salesPastTheBound,

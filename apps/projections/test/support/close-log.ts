@@ -1,0 +1,56 @@
+import type { RecordedEvent } from '@app/event-store';
+import { logOfEvents } from '../../../../test/support/recorded-events';
+import { terminalCloseEvents } from '../../../../test/support/terminal-close-events';
+import { ReadModelProjector } from '../../src/read-models/read-model.projector';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A close's totals as the terminal reports them: `purchasesCount` purchases of 100, no reversals. */
+export const totals = (purchasesCount: number) => ({
+  purchasesCount,
+  purchasesAmount: purchasesCount * 100,
+  reversalsCount: 0,
+  reversalsAmount: 0,
+});
+
+/**
+ * The log of store `oslo` and its terminal `T-1` (`terminalCloseEvents`), registered at midnight (UTC) of `day`, for
+ * the tests of a terminal's closes. Each builder pushes its events as the test calls it: the log's order is the order
+ * of the test's lines. A close is asked for by an operator, held 15 minutes, for `day` unless given; its outcome is
+ * heard of at `heardAt` of the instant the terminal closed (a second after, unless given).
+ */
+export function closeLog(day: string, heardAt = (closedAt: number) => closedAt + 1_000) {
+  const close = terminalCloseEvents(logOfEvents());
+  const midnight = iso(Date.parse(`${day}T00:00:00Z`));
+  const log: RecordedEvent[] = [close.storeRegistered(midnight), close.terminalRegistered(midnight)];
+  const requested = (operationId: string, requestedAt: number, businessDay = day) =>
+    log.push(
+      close.requested(operationId, {
+        requestedBy: 'operator',
+        requestedAt: iso(requestedAt),
+        expiresAt: iso(requestedAt + 900_000),
+        businessDay,
+      }),
+    );
+  /** Its outcome: the terminal closed at `closedAt`, with its batch's totals (`batch`) or without. */
+  const completed = (operationId: string, closedAt: number, batch?: Record<string, unknown>, businessDay = day) =>
+    log.push(
+      close.completed(operationId, {
+        at: iso(heardAt(closedAt)),
+        dinteroAt: iso(closedAt),
+        batch: batch && { batchId: operationId, ...batch },
+        businessDay,
+      }),
+    );
+  const failed = (operationId: string, when: number, businessDay = day) =>
+    log.push(close.failed(operationId, { at: iso(when), businessDay }));
+  const sale = (paymentId: string, when: number) => log.push(...close.sale(paymentId, iso(when)));
+  const enrolled = (device: string, when: number) => log.push(close.enrolled(device, iso(when)));
+  /** The log folded from its start, in memory. */
+  const fold = () => {
+    const projector = new ReadModelProjector();
+    for (const each of log) projector.apply(each);
+    return projector;
+  };
+  return { log, requested, completed, failed, sale, enrolled, fold };
+}
