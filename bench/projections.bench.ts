@@ -1,6 +1,7 @@
 // npm run bench:projections — the built projections app (a real process) over a generated log.
 // 1. Generates BENCH_EVENTS events (default 1,000,000) into a SQLite log through the adapter: 1,000 stores,
-//    10,000 terminals, payments with a realistic mix of outcomes, card brands and entry methods, and refunds.
+//    10,000 terminals, payments with a realistic mix of outcomes, card brands and entry methods, and refunds, and
+//    every terminal's nightly end-of-day close at each store-day boundary (about 16% of the log at 1,000,000 events).
 // 2. Rebuild: runs `projections:rebuild` (its own process) on fresh buckets, from position 0, and times it;
 //    its peak resident memory is the process's own maxRSS, which it prints. No projector ran before it, so
 //    it writes the payment index too (`rebuildWritingIndexEventsPerSecond`).
@@ -20,12 +21,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import { SqliteEventStore } from '@app/event-store';
+import { SqliteEventStore, type NewEvent } from '@app/event-store';
+import { addDays, localDate, zonedInstant } from '@app/payment-domain';
 import { natsNames } from '@app/messaging';
 import { PROJECTED_STREAMS } from '../apps/projections/src/projector/projected-streams';
 import { removeNatsState } from '../test/support/projections';
 import { elapsedMs, machine, percentile, pool, round, runWithApps } from './bench-support';
 import { event, paymentEvents } from '../test/support/payment-events';
+import { generatedCloseEvents } from '../test/support/generated-close-events';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const STORES = 1_000;
@@ -34,32 +37,99 @@ const LAG_RATE = Number(process.env.BENCH_LAG_RATE ?? 1_000);
 const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 5);
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const DAY = Date.parse('2026-11-24T08:00:00.000Z');
+const TIME_ZONE = 'Europe/Oslo';
 
 const storeId = (n: number) => `S-${String(n % STORES).padStart(4, '0')}`;
 const terminalId = (n: number) => `T-${String(n).padStart(5, '0')}`;
 const payment = (n: number, terminal: number, at: number) =>
   paymentEvents(n, { storeId: storeId(terminal), terminalId: terminalId(terminal) }, at);
+/** The events of one terminal's payments since its last close, as its batch counts them. */
+class TerminalBatch {
+  day: string | undefined;
+  batch = { purchasesCount: 0, purchasesAmount: 0, reversalsCount: 0, reversalsAmount: 0 };
+
+  count(events: readonly NewEvent[]): void {
+    for (const { type, data } of events) {
+      const { amount } = data as { readonly amount: number };
+      if (type === 'PaymentCaptured') {
+        this.batch.purchasesCount++;
+        this.batch.purchasesAmount += amount;
+      } else if (type === 'RefundRequested') {
+        // Every generated refund succeeds, at its payment's terminal.
+        this.batch.reversalsCount++;
+        this.batch.reversalsAmount += amount;
+      }
+    }
+  }
+}
+
 /**
  * Appends `count` payments, 64 lanes side by side; each lane owns the terminals `t % 64 === lane`, so that
- * a terminal's stream is only ever appended to in order, at the revision its lane knows.
+ * a terminal's stream is only ever appended to in order, at the revision its lane knows. Before a terminal's first
+ * payment of a new store day, its nightly close of the day before: asked for a second before midnight, with the
+ * batch of that day's captures and refunds, as a terminal reports it (so that each close matches the log).
  */
 async function appendPayments(log: SqliteEventStore, count: number): Promise<number> {
   let written = 0;
   const lanes = Array.from({ length: 64 }, (_, lane) => lane);
   await pool(lanes, lanes.length, async (lane) => {
     const revisions = new Map<string, number>();
+    const append = async (stream: string, events: NewEvent[]) => {
+      const expected = revisions.get(stream) ?? -1;
+      const result = await log.append(stream, events, { expectedRevision: expected < 0 ? 'no_stream' : expected });
+      revisions.set(stream, result.nextRevision);
+      written += events.length;
+    };
     const terminals = Array.from({ length: Math.ceil((TERMINALS - lane) / 64) }, (_, k) => lane + k * 64);
+    const batches = new Map<number, TerminalBatch>();
     for (let j = 0; lane + j * 64 < count; j++) {
       const n = lane + j * 64;
-      for (const { stream, events } of payment(n, terminals[j % terminals.length]!, DAY + n * 1_000)) {
-        const expected = revisions.get(stream) ?? -1;
-        const result = await log.append(stream, events, { expectedRevision: expected < 0 ? 'no_stream' : expected });
-        revisions.set(stream, result.nextRevision);
-        written += events.length;
+      const terminal = terminals[j % terminals.length]!;
+      const at = DAY + n * 1_000;
+      const day = localDate(new Date(at).toISOString(), TIME_ZONE);
+      const open = batches.get(terminal) ?? new TerminalBatch();
+      if (open.day !== undefined && open.day !== day) {
+        const midnight = zonedInstant(addDays(open.day, 1), '00:00', TIME_ZONE);
+        const where = { storeId: storeId(terminal), terminalId: terminalId(terminal) };
+        for (const { stream, events } of generatedCloseEvents(where, open.day, midnight - 1_000, open.batch))
+          await append(stream, events);
+        batches.set(terminal, new TerminalBatch());
+      }
+      const batch = batches.get(terminal) ?? open;
+      batch.day = day;
+      batches.set(terminal, batch);
+      for (const { stream, events } of payment(n, terminal, at)) {
+        batch.count(events);
+        await append(stream, events);
       }
     }
   });
   return written;
+}
+
+/**
+ * How many payments make about `events` events with the stores, terminals and nightly closes: the most whose estimate
+ * is not past it. A payment is 5.25 events on average, and each store-day boundary the payments (a second apart) pass
+ * adds a close of 8 events on every terminal (a terminal without a payment after the last boundary closes nothing:
+ * the estimate counts it).
+ */
+function paymentsFor(events: number): number {
+  const boundaries = (payments: number) => {
+    let crossed = 0;
+    let day = localDate(new Date(DAY).toISOString(), TIME_ZONE);
+    for (; zonedInstant(addDays(day, 1), '00:00', TIME_ZONE) <= DAY + payments * 1_000; crossed++)
+      day = addDays(day, 1);
+    return crossed;
+  };
+  const estimate = (payments: number) => STORES + TERMINALS + payments * 5.25 + boundaries(payments) * TERMINALS * 8;
+  // The estimate rises with the payments: the largest count within `events`, by bisection.
+  let [low, high] = [0, Math.ceil(events / 5.25)];
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (estimate(middle) <= events) low = middle;
+    else high = middle - 1;
+  }
+  return low;
 }
 
 async function tail(log: SqliteEventStore, stream: string): Promise<number> {
@@ -80,7 +150,7 @@ async function generate(log: SqliteEventStore, paymentsNeeded: number): Promise<
             storeId: storeId(s),
             name: storeId(s),
             payoutDestinationId: 'p',
-            timeZone: 'Europe/Oslo',
+            timeZone: TIME_ZONE,
             at: new Date(DAY).toISOString(),
           },
           { storeId: storeId(s) },
@@ -134,7 +204,7 @@ runWithApps('projections', async ({ dir, start }) => {
   const file = process.env.BENCH_LOG_FILE ? path.resolve(process.env.BENCH_LOG_FILE) : path.join(dir, 'events.db');
   const reused = existsSync(file);
   const log = new SqliteEventStore({ file });
-  const paymentsNeeded = Math.ceil((EVENTS - STORES - TERMINALS) / 5.25);
+  const paymentsNeeded = paymentsFor(EVENTS);
   const generated = reused ? Number(await log.headPosition()) : await generate(log, paymentsNeeded);
 
   const prefix = `bench${randomUUID().slice(0, 8)}`;
