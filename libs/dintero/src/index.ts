@@ -9,15 +9,10 @@ export {
   type CallbackRequest,
   type SignatureCheck,
 } from './signatures';
-export {
-  DinteroClient,
-  REFUND_TERMINAL_FIELD,
-  dinteroAudience,
-  type CallOptions,
-  type DinteroCallObservation,
-  type DinteroClientOptions,
-  type TransactionOperationResult,
-} from './dintero.client';
+export { DinteroClient, type TransactionOperationResult } from './dintero.client';
+export type { CallOptions, DinteroCallObservation, DinteroClientOptions } from './dintero-client.options';
+export { dinteroAudience } from './dintero-http';
+export { REFUND_TERMINAL_FIELD } from './dintero-requests';
 export { DINTERO_MAX_AMOUNT, isDinteroCurrency } from './dintero-limits';
 export { DinteroRejectedError, DinteroUnavailableError } from './dintero.errors';
 export { OriginPools } from './origin-pools';
