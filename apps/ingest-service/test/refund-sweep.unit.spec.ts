@@ -202,7 +202,7 @@ describe('RefundSweep', () => {
   });
 
   /**
-   * A round of the reconciler as `ReconcilerService.tick` runs it, with more payments due than the budget: they take
+   * A round of the reconciler as `ReconcilerRound.run` runs it, with more payments due than the budget: they take
    * all that the sweep's reserve leaves them, and the sweep gets the rest.
    */
   const round = async (sweep: RefundSweep, budget: number, now: number) => {

@@ -104,7 +104,7 @@ export class DuePayments {
         break;
       case 'CancellationRequested':
         // The command service asks Dintero at once; if Dintero did not answer, the reconciler asks again
-        // (`ReconcilerService.cancelAsRequested`) rather than leave the terminal prompting until the session's end.
+        // (`PaymentSettler.cancelAsRequested`) rather than leave the terminal prompting until the session's end.
         entry.cancelling = true;
         this.bringForward(entry, now + unknownDelayMs);
         break;
