@@ -1,11 +1,11 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { handleCommand, logIdentity, readState, SqliteEventStore } from '@app/event-store';
-import { terminalDecider, terminalStream } from '@app/payment-domain';
+import { logIdentity, SqliteEventStore } from '@app/event-store';
 import { waitUntil } from '../../../test/support/app-process';
 import { startIngestService } from '../../../test/support/ingest-service';
 import { removeNatsState } from '../../../test/support/nats-state';
+import { orphanClaim, terminalFree } from '../../../test/support/orphan-claim';
 import { uniquePrefix } from '../../../test/support/projections';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
 import { ReconcilerService } from '../src/reconciler/reconciler.service';
@@ -30,26 +30,8 @@ describe('the reconciler over a log restored from a backup', () => {
   /** Claims of terminals with nothing recorded behind them: the reconciler releases each after its grace. */
   const claim = async (...terminalIds: string[]) => {
     const log = new SqliteEventStore({ file });
-    const now = new Date();
     for (const terminalId of terminalIds)
-      await handleCommand(
-        log,
-        terminalStream(terminalId),
-        terminalDecider,
-        {
-          type: 'ClaimTerminal',
-          data: {
-            terminalId,
-            claimId: `claim-${terminalId}`,
-            kind: 'payment',
-            paymentId: `pay-${terminalId}`,
-            storeId: 'oslo',
-            claimedAt: now.toISOString(),
-            expiresAt: new Date(now.getTime() + 3_600_000).toISOString(),
-          },
-        },
-        { metadata: { correlationId: 'restore-test' } },
-      );
+      await orphanClaim(log, terminalId, { storeId: 'oslo', correlationId: 'restore-test' });
     const head = await log.headPosition();
     await log.close();
     return head;
@@ -57,7 +39,7 @@ describe('the reconciler over a log restored from a backup', () => {
   const released = async (terminalId: string) => {
     const log = new SqliteEventStore({ file });
     try {
-      return (await readState(log, terminalStream(terminalId), terminalDecider)).state.status === 'free';
+      return await terminalFree(log, terminalId);
     } finally {
       await log.close();
     }

@@ -2,13 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { handleCommand, LOG_IDENTITY_STREAM, readState, SqliteEventStore, type EventStore } from '@app/event-store';
-import { terminalDecider, terminalStream, type OperationRequestedData } from '@app/payment-domain';
+import { LOG_IDENTITY_STREAM, SqliteEventStore, type EventStore } from '@app/event-store';
+import type { OperationRequestedData } from '@app/payment-domain';
 import { createHttpApp, loadConfig } from '@app/platform';
 import { waitUntil } from '../../../test/support/app-process';
 import { logOutage } from '../../../test/support/log-outage';
 import { loggedLines } from '../../../test/support/logged-lines';
 import { NATS_URL, removeNatsState, uniquePrefix } from '../../../test/support/nats-state';
+import { orphanClaim, terminalFree } from '../../../test/support/orphan-claim';
 import { closeDays } from '../../../test/support/nightly-close-history';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
@@ -105,36 +106,16 @@ describe('the background workers of ingest when the log does not answer at start
       const data = event.data as OperationRequestedData;
       return data.terminalId === terminalId && data.businessDay === due && data.requestedBy === 'nightly-close';
     });
-  /** A claim on a terminal with nothing recorded behind it: the reconciler releases it after its grace. */
-  const orphanClaim = async (terminalId: string) => {
-    const now = new Date();
-    await handleCommand(
-      log,
-      terminalStream(terminalId),
-      terminalDecider,
-      {
-        type: 'ClaimTerminal',
-        data: {
-          terminalId,
-          claimId: `claim-${terminalId}`,
-          kind: 'payment',
-          paymentId: `pay-${terminalId}`,
-          storeId: 'boot-a',
-          claimedAt: now.toISOString(),
-          expiresAt: new Date(now.getTime() + 3_600_000).toISOString(),
-        },
-      },
-      { metadata: { correlationId: 'boot-log-outage' } },
-    );
-  };
   const tryAgain = (worker: string) => `${worker} could not start (the log or NATS did not answer): trying again`;
-  const released = async (terminalId: string) =>
-    (await readState(log, terminalStream(terminalId), terminalDecider)).state.status === 'free';
+  /** A claim on a terminal with nothing recorded behind it: the reconciler releases it after its grace. */
+  const claim = (terminalId: string) =>
+    orphanClaim(log, terminalId, { storeId: 'boot-a', correlationId: 'boot-log-outage' });
+  const released = (terminalId: string) => terminalFree(log, terminalId);
 
   it('retries each worker’s start until the log answers; each then resumes from its checkpoint and does its work', async () => {
     // A first run that starts cleanly, works, and saves its checkpoints at stop (each names the event it was made at).
     await store('boot-a', 'BA-1');
-    await orphanClaim('BR-1');
+    await claim('BR-1');
     const first = await boot(log);
     await waitUntil(
       async () => (await closeRequested('BA-1')) && (await released('BR-1')),
@@ -150,7 +131,7 @@ describe('the background workers of ingest when the log does not answer at start
 
     // Work for the next run: a store whose close is due, and a claim with nothing behind it.
     await store('boot-b', 'BB-1');
-    await orphanClaim('BR-2');
+    await claim('BR-2');
 
     // The next start while the log's stream reads fail: the log's identity and the checkpoints' events are read so.
     const outage = logOutage(log, ['readStream']);
@@ -192,7 +173,7 @@ describe('the background workers of ingest when the log does not answer at start
     // A third start, where the log's identity is read but the first two reads of the event a checkpoint was made at
     // (each worker's, `markGone`) fail.
     await store('boot-c', 'BC-1');
-    await orphanClaim('BR-3');
+    await claim('BR-3');
     const marks = logOutage(log, ['readStream'], {
       calls: 2,
       only: (stream) => typeof stream === 'string' && /^(terminal|store|payment)-/.test(stream),
