@@ -12,7 +12,7 @@ import {
   type PaymentEvent,
 } from '@app/payment-domain';
 import { deciderSpec } from './decider-spec';
-import { at, awaitingCard, captured } from './payment-fixtures';
+import { at, awaitingCard, captured, refundRequested } from './payment-fixtures';
 
 const spec = deciderSpec(paymentDecider);
 /** Applies commands in turn, as command handling does, and returns every event recorded. */
@@ -43,24 +43,9 @@ const refund = (refundId: string, amount: number, change: Partial<RefundData> = 
   data: { refundId, amount, terminalId: 'T-2', claimId: `claim-${refundId}`, by: 'till-3', at: at(40), ...change },
 });
 type RefundData = Extract<PaymentCommand, { type: 'RequestRefund' }>['data'];
-const requestedRefund = (
-  refundId: string,
-  amount: number,
-  transactionId = 'T12345678.tx1',
-  currency = 'NOK',
-): Extract<PaymentEvent, { type: 'RefundRequested' }> => ({
-  type: 'RefundRequested',
-  data: {
-    refundId,
-    amount,
-    terminalId: 'T-2',
-    claimId: `claim-${refundId}`,
-    by: 'till-3',
-    at: at(40),
-    transactionId,
-    currency,
-  },
-});
+/** A refund as this file's refunds are asked for: of a named transaction (the sale's unless given). */
+const requestedRefund = (refundId: string, amount: number, transactionId = 'T12345678.tx1', currency = 'NOK') =>
+  refundRequested(refundId, amount, { transactionId, currency });
 const outcome = (refundId: string, result: 'succeeded' | 'failed' | 'unknown'): PaymentCommand => ({
   type: 'RecordRefundOutcome',
   data: { refundId, outcome: result, source: 'webhook', at: at(50) },

@@ -38,3 +38,25 @@ export const captured: PaymentEvent = {
   type: 'PaymentCaptured',
   data: { transactionId: 'T12345678.tx1', amount: 39_900, currency: 'NOK', source: 'callback', at: at(20) },
 };
+
+/**
+ * A refund of the sale asked for by the till (`till-3`) on terminal `T-2`, claimed as `claim-{refundId}`, at second 40;
+ * `change` for another currency, or a transaction captured after the sale.
+ */
+export const refundRequested = (
+  refundId: string,
+  amount: number,
+  change: Partial<Extract<PaymentEvent, { type: 'RefundRequested' }>['data']> = {},
+): Extract<PaymentEvent, { type: 'RefundRequested' }> => ({
+  type: 'RefundRequested',
+  data: {
+    refundId,
+    amount,
+    currency: 'NOK',
+    terminalId: 'T-2',
+    claimId: `claim-${refundId}`,
+    by: 'till-3',
+    at: at(40),
+    ...change,
+  },
+});

@@ -15,6 +15,7 @@ import {
   awaitingCard,
   captured,
   paymentRequested,
+  refundRequested,
   requested,
   sessionCreated,
   transaction,
@@ -951,18 +952,6 @@ describe('refunds (invariant 8: never more than captured)', () => {
     type: 'RequestRefund',
     data: { refundId, amount, terminalId: 'T-2', claimId: `claim-${refundId}`, by: 'till-3', at: at(40) },
   });
-  const requestedRefund = (refundId: string, amount: number): PaymentEvent => ({
-    type: 'RefundRequested',
-    data: {
-      refundId,
-      amount,
-      currency: 'NOK',
-      terminalId: 'T-2',
-      claimId: `claim-${refundId}`,
-      by: 'till-3',
-      at: at(40),
-    },
-  });
   const outcome = (refundId: string, result: 'succeeded' | 'failed' | 'unknown'): PaymentCommand => ({
     type: 'RecordRefundOutcome',
     data: { refundId, outcome: result, source: 'webhook', at: at(50) },
@@ -987,22 +976,22 @@ describe('refunds (invariant 8: never more than captured)', () => {
       .when(refund('r1', 39_901))
       .thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 39_900 });
     spec
-      .given([...awaitingCard, captured, requestedRefund('r1', 30_000)])
+      .given([...awaitingCard, captured, refundRequested('r1', 30_000)])
       .when(refund('r2', 10_000))
       .thenFails('REFUND_EXCEEDS_CAPTURED', { refundable: 9_900 });
-    const unknown = run([...awaitingCard, captured, requestedRefund('r1', 30_000)], [outcome('r1', 'unknown')]);
+    const unknown = run([...awaitingCard, captured, refundRequested('r1', 30_000)], [outcome('r1', 'unknown')]);
     spec
-      .given([...awaitingCard, captured, requestedRefund('r1', 30_000), ...unknown])
+      .given([...awaitingCard, captured, refundRequested('r1', 30_000), ...unknown])
       .when(refund('r2', 10_000))
       .thenFails('REFUND_EXCEEDS_CAPTURED');
   });
 
   it('frees the amount of a failed refund', () => {
-    const failed = run([...awaitingCard, captured, requestedRefund('r1', 39_900)], [outcome('r1', 'failed')]);
+    const failed = run([...awaitingCard, captured, refundRequested('r1', 39_900)], [outcome('r1', 'failed')]);
     spec
-      .given([...awaitingCard, captured, requestedRefund('r1', 39_900), ...failed])
+      .given([...awaitingCard, captured, refundRequested('r1', 39_900), ...failed])
       .when(refund('r2', 39_900))
-      .then([requestedRefund('r2', 39_900)]);
+      .then([refundRequested('r2', 39_900)]);
   });
 
   it('hands a person, once, a refund Dintero accepted and has not finished, or one that cannot be settled', () => {
@@ -1014,7 +1003,7 @@ describe('refunds (invariant 8: never more than captured)', () => {
       type: 'RefundAccepted',
       data: { refundId: 'r1', source: 'command-service', at: at(41) },
     };
-    const pending = [...awaitingCard, captured, requestedRefund('r1', 30_000)];
+    const pending = [...awaitingCard, captured, refundRequested('r1', 30_000)];
     const flagged = run([...pending, accepted], [flag(), flag(), flag('Dintero unreachable')]);
     expect(flagged).toEqual([
       {
@@ -1077,7 +1066,7 @@ describe('refunds (invariant 8: never more than captured)', () => {
   });
 
   it('records a refund outcome once, and never changes a known one', () => {
-    const given = [...awaitingCard, captured, requestedRefund('r1', 100)];
+    const given = [...awaitingCard, captured, refundRequested('r1', 100)];
     expect(
       run(given, [outcome('r1', 'succeeded'), outcome('r1', 'succeeded'), outcome('r1', 'failed')]).map((e) => e.type),
     ).toEqual(['RefundSucceeded']);
@@ -1098,7 +1087,7 @@ describe('refunds (invariant 8: never more than captured)', () => {
     };
 
     it('is recorded as made, once, when Dintero shows it made after all, and stops what is left to refund', () => {
-      const given = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
+      const given = [...awaitingCard, captured, refundRequested('r1', 30_000), submitted];
       const events = run(given, [
         silence,
         outcome('r1', 'succeeded'),
@@ -1127,11 +1116,11 @@ describe('refunds (invariant 8: never more than captured)', () => {
     });
 
     it('leaves nothing, not less than nothing, to refund when the POS refunded again before it showed made', () => {
-      const given = [...awaitingCard, captured, requestedRefund('r1', 39_900), submitted];
+      const given = [...awaitingCard, captured, refundRequested('r1', 39_900), submitted];
       const failed = run(given, [silence]);
       const again = [
-        requestedRefund('r2', 39_900),
-        ...run([...given, ...failed, requestedRefund('r2', 39_900)], [outcome('r2', 'succeeded')]),
+        refundRequested('r2', 39_900),
+        ...run([...given, ...failed, refundRequested('r2', 39_900)], [outcome('r2', 'succeeded')]),
       ];
       const late = run([...given, ...failed, ...again], [outcome('r1', 'succeeded')]);
       expect(late.map((e) => e.type)).toEqual(['LateRefundRecorded']);
@@ -1142,7 +1131,7 @@ describe('refunds (invariant 8: never more than captured)', () => {
     });
 
     it('keeps its amount from being refunded again once Dintero takes it after all (202): it may yet be made', () => {
-      const given = [...awaitingCard, captured, requestedRefund('r1', 39_900), submitted];
+      const given = [...awaitingCard, captured, refundRequested('r1', 39_900), submitted];
       const failed = run(given, [silence]);
       // Failed for silence, and nothing since: the amount is free again.
       spec
@@ -1172,7 +1161,7 @@ describe('refunds (invariant 8: never more than captured)', () => {
     });
 
     it('takes Dintero’s own no in place of the guess, also when its 202 was never recorded, once', () => {
-      const given = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
+      const given = [...awaitingCard, captured, refundRequested('r1', 30_000), submitted];
       const failed = run(given, [silence]);
       // One delivery shows the refund's start and the cardholder's refusal together: only the refusal is told.
       const refused = run([...given, ...failed], [outcome('r1', 'failed'), outcome('r1', 'failed'), silence]);
@@ -1186,7 +1175,7 @@ describe('refunds (invariant 8: never more than captured)', () => {
     });
 
     it('learns the request id of a 202 that comes after, so that a result naming only that request is found', () => {
-      const given = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
+      const given = [...awaitingCard, captured, refundRequested('r1', 30_000), submitted];
       const accepted = (requestId: string): PaymentCommand => ({
         type: 'RecordRefundOutcome',
         data: { refundId: 'r1', outcome: 'accepted', requestId, source: 'command-service', at: at(100) },
@@ -1203,7 +1192,7 @@ describe('refunds (invariant 8: never more than captured)', () => {
     });
 
     it('is followed once Dintero takes it after all, and handed to a person as not finished, once', () => {
-      const given = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
+      const given = [...awaitingCard, captured, refundRequested('r1', 30_000), submitted];
       const failed = run(given, [silence]);
       const review: PaymentCommand = { type: 'FlagRefundForReview', data: { refundId: 'r1', at: at(200) } };
       // Failed for silence, and nothing since: no one is to look at it.
@@ -1253,7 +1242,7 @@ describe('refunds (invariant 8: never more than captured)', () => {
     });
 
     it('is handed to a person again when taken late, though it was flagged while it pended', () => {
-      const given = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
+      const given = [...awaitingCard, captured, refundRequested('r1', 30_000), submitted];
       const unsettleable = run(given, [
         { type: 'FlagRefundForReview', data: { refundId: 'r1', at: at(60), problem: 'Dintero unreachable' } },
         silence,
@@ -1280,16 +1269,16 @@ describe('refunds (invariant 8: never more than captured)', () => {
 
     it('is marked failed for silence only once sent; a refund booked failed that Dintero shows made is recorded, once', () => {
       // Not sent when its silence was taken as a no: failed, and not marked, since nothing was sent to be silent on.
-      const unsent = run([...awaitingCard, captured, requestedRefund('r1', 30_000)], [silence]);
+      const unsent = run([...awaitingCard, captured, refundRequested('r1', 30_000)], [silence]);
       expect(unsent).toEqual([expect.not.objectContaining({ data: expect.objectContaining({ noTrace: true }) })]);
       // Yet a run that was only paused may send it after all: Dintero's record of it made is the money that moved.
       const late = run(
-        [...awaitingCard, captured, requestedRefund('r1', 30_000), ...unsent],
+        [...awaitingCard, captured, refundRequested('r1', 30_000), ...unsent],
         [outcome('r1', 'succeeded'), outcome('r1', 'succeeded')],
       );
       expect(late.map((e) => e.type)).toEqual(['LateRefundRecorded']);
       // Refused by Dintero (a first try at the terminal), then made by a second try: the last word counts.
-      const refused = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
+      const refused = [...awaitingCard, captured, refundRequested('r1', 30_000), submitted];
       const failed = run(refused, [outcome('r1', 'failed')]);
       expect(failed).toEqual([expect.not.objectContaining({ data: expect.objectContaining({ noTrace: true }) })]);
       const madeGood = run([...refused, ...failed], [outcome('r1', 'succeeded'), outcome('r1', 'failed')]);
@@ -1311,7 +1300,7 @@ describe('refunds (invariant 8: never more than captured)', () => {
 
     it('marks a "not sent" failure that raced the send as failed for silence', () => {
       // The resumed request found the refund unsent and its hold lapsed; the first run, only paused, sent it meanwhile.
-      const sent = [...awaitingCard, captured, requestedRefund('r1', 30_000), submitted];
+      const sent = [...awaitingCard, captured, refundRequested('r1', 30_000), submitted];
       expect(run(sent, [silence])).toEqual([
         expect.objectContaining({ type: 'RefundFailed', data: expect.objectContaining({ noTrace: true }) }),
       ]);
@@ -1319,7 +1308,7 @@ describe('refunds (invariant 8: never more than captured)', () => {
   });
 
   it('records a refund Dintero accepted (202) once, keeps its amount committed, and settles it by its result', () => {
-    const given = [...awaitingCard, captured, requestedRefund('r1', 39_900)];
+    const given = [...awaitingCard, captured, refundRequested('r1', 39_900)];
     const accepted: PaymentCommand = {
       type: 'RecordRefundOutcome',
       data: { refundId: 'r1', outcome: 'accepted', requestId: 'req-1', source: 'command-service', at: at(45) },
@@ -1343,11 +1332,11 @@ describe('refunds (invariant 8: never more than captured)', () => {
 
   it('is idempotent for the same refund and refuses the same id with other details', () => {
     spec
-      .given([...awaitingCard, captured, requestedRefund('r1', 100)])
+      .given([...awaitingCard, captured, refundRequested('r1', 100)])
       .when(refund('r1', 100))
       .thenNothing();
     spec
-      .given([...awaitingCard, captured, requestedRefund('r1', 100)])
+      .given([...awaitingCard, captured, refundRequested('r1', 100)])
       .when(refund('r1', 200))
       .thenFails('VALIDATION_FAILED');
   });

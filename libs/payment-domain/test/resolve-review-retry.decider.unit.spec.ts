@@ -1,6 +1,6 @@
 import { fold, paymentDecider, refundOf, type PaymentCommand, type PaymentEvent } from '@app/payment-domain';
 import { deciderSpec } from './decider-spec';
-import { at, awaitingCard, captured, transaction } from './payment-fixtures';
+import { at, awaitingCard, captured, refundRequested, transaction } from './payment-fixtures';
 
 /*
  * A retry of a resolution whose first answer was lost (the same `by`, the same `note`, no `flaggedAt`), sent once the
@@ -117,18 +117,7 @@ describe("the same word again on the payment's own review, handed over anew sinc
 });
 
 describe("the same word again on a refund's review, handed over anew since", () => {
-  const requested: PaymentEvent = {
-    type: 'RefundRequested',
-    data: {
-      refundId: 'r1',
-      amount: 30_000,
-      currency: 'NOK',
-      terminalId: 'T-2',
-      claimId: 'c-r1',
-      by: 'till-3',
-      at: at(40),
-    },
-  };
+  const requested = refundRequested('r1', 30_000);
   const flag = (second: number, problem?: string): PaymentCommand => ({
     type: 'FlagRefundForReview',
     data: { refundId: 'r1', at: at(second), ...(problem === undefined ? {} : { problem }) },

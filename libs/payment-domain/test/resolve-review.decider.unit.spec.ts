@@ -1,6 +1,6 @@
 import { fold, paymentDecider, refundOf, type PaymentCommand, type PaymentEvent } from '@app/payment-domain';
 import { deciderSpec } from './decider-spec';
-import { at, awaitingCard, captured, transaction } from './payment-fixtures';
+import { at, awaitingCard, captured, refundRequested, transaction } from './payment-fixtures';
 
 const spec = deciderSpec(paymentDecider);
 /** Applies commands in turn, as command handling does, and returns every event recorded. */
@@ -286,18 +286,7 @@ describe('an open payment handed to a person', () => {
 });
 
 describe('a refund handed to a person', () => {
-  const requested: PaymentEvent = {
-    type: 'RefundRequested',
-    data: {
-      refundId: 'r1',
-      amount: 30_000,
-      currency: 'NOK',
-      terminalId: 'T-2',
-      claimId: 'c-r1',
-      by: 'till-3',
-      at: at(40),
-    },
-  };
+  const requested = refundRequested('r1', 30_000);
   const accepted: PaymentEvent = {
     type: 'RefundAccepted',
     data: { refundId: 'r1', source: 'command-service', at: at(41) },
@@ -477,18 +466,7 @@ describe('a person naming the flag they dealt with (flaggedAt, the review entryâ
 
   it('refuses a refundâ€™s review named by another flag than its own, and a flaggedAt that is no instant', () => {
     const refund: PaymentEvent[] = [
-      {
-        type: 'RefundRequested',
-        data: {
-          refundId: 'r1',
-          amount: 10_000,
-          currency: 'NOK',
-          terminalId: 'T-2',
-          claimId: 'c-r1',
-          by: 'till-3',
-          at: at(40),
-        },
-      },
+      refundRequested('r1', 10_000),
       { type: 'RefundAccepted', data: { refundId: 'r1', source: 'command-service', at: at(41) } },
     ];
     const flagged = run(
