@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EventStore } from '@app/event-store';
+import type { EventStore, ExpectedRevision } from '@app/event-store';
 import { paymentStream, type PaymentEvent } from '@app/payment-domain';
 import { at, requested, sessionCreated } from '../../../libs/payment-domain/test/payment-fixtures';
 import type { TestPosClient } from '../../../test/support/pos-clients';
@@ -17,6 +17,51 @@ export const BERGEN: TestPosClient = {
 export const NOTE = 'Refunded the SEK capture in Dintero Backoffice, case 4711';
 
 /**
+ * `flaggedPayment`'s further capture in SEK handed to a person at `second`, `capturedAmount` captured in SEK by then:
+ * at(30) first, and again when more is captured since.
+ */
+export const captureFlagged = (capturedAmount: number, second: number): PaymentEvent => ({
+  type: 'PaymentFlaggedForReview',
+  data: {
+    reason: 'not_settleable',
+    transactionId: 'T12345678.tx1',
+    since: at(30),
+    problem: 'in SEK',
+    capturedAmount,
+    at: at(second),
+  },
+});
+
+/** `flaggedPayment`'s refund, which Dintero accepted and never finished, handed to a person at `second`. */
+export const refundFlagged = (refundId: string, second: number): PaymentEvent => ({
+  type: 'RefundFlaggedForReview',
+  data: {
+    refundId,
+    amount: 10_000,
+    currency: 'NOK',
+    terminalId: 'T-1',
+    reason: 'not_final',
+    since: at(40),
+    at: at(second),
+  },
+});
+
+/** `events` written to the payment's stream as ingest records them, under one correlation id. */
+export async function appendToPayment(
+  log: EventStore,
+  paymentId: string,
+  events: readonly PaymentEvent[],
+  correlationId: string,
+  expectedRevision: ExpectedRevision,
+): Promise<void> {
+  await log.append(
+    paymentStream(paymentId),
+    events.map(({ type, data }) => ({ type, data, metadata: { correlationId } })),
+    { expectedRevision },
+  );
+}
+
+/**
  * A captured payment of oslo-center whose further capture in SEK was handed to a person (at(30)), with a refund
  * Dintero accepted and never finished, handed over too (at(90)), written to the service's log.
  */
@@ -31,17 +76,7 @@ export async function flaggedPayment(log: EventStore): Promise<{ paymentId: stri
       type: 'PaymentCaptured',
       data: { transactionId, amount: 30_000, currency: 'NOK', source: 'callback', at: at(20) },
     },
-    {
-      type: 'PaymentFlaggedForReview',
-      data: {
-        reason: 'not_settleable',
-        transactionId,
-        since: at(30),
-        problem: 'in SEK',
-        capturedAmount: 35_000,
-        at: at(30),
-      },
-    },
+    captureFlagged(35_000, 30),
     {
       type: 'RefundRequested',
       data: {
@@ -55,24 +90,9 @@ export async function flaggedPayment(log: EventStore): Promise<{ paymentId: stri
       },
     },
     { type: 'RefundAccepted', data: { refundId, source: 'command-service', at: at(41) } },
-    {
-      type: 'RefundFlaggedForReview',
-      data: {
-        refundId,
-        amount: 10_000,
-        currency: 'NOK',
-        terminalId: 'T-1',
-        reason: 'not_final',
-        since: at(40),
-        at: at(90),
-      },
-    },
+    refundFlagged(refundId, 90),
   ];
-  await log.append(
-    paymentStream(paymentId),
-    events.map(({ type, data }) => ({ type, data, metadata: { correlationId: 'c-1' } })),
-    { expectedRevision: 'no_stream' },
-  );
+  await appendToPayment(log, paymentId, events, 'c-1', 'no_stream');
   return { paymentId, refundId };
 }
 
@@ -89,10 +109,6 @@ export async function paymentInDoubt(log: EventStore): Promise<{ paymentId: stri
       data: { reason: 'outcome_unknown', transactionId, since: at(20), at: at(59) },
     },
   ];
-  await log.append(
-    paymentStream(paymentId),
-    events.map(({ type, data }) => ({ type, data, metadata: { correlationId: 'c-1' } })),
-    { expectedRevision: 'no_stream' },
-  );
+  await appendToPayment(log, paymentId, events, 'c-1', 'no_stream');
   return { paymentId, transactionId };
 }

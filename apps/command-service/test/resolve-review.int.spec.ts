@@ -1,9 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { paymentStream, type PaymentEvent } from '@app/payment-domain';
+import { paymentStream } from '@app/payment-domain';
 import { at } from '../../../libs/payment-domain/test/payment-fixtures';
 import { startCommandService, type RunningCommandService } from '../../../test/support/command-service';
 import { HQ, type TestPosClient } from '../../../test/support/pos-clients';
-import { BERGEN, flaggedPayment as flagged, NOTE, paymentInDoubt, TILL } from './flagged-payment';
+import {
+  appendToPayment,
+  BERGEN,
+  captureFlagged,
+  flaggedPayment as flagged,
+  NOTE,
+  paymentInDoubt,
+  refundFlagged,
+  TILL,
+} from './flagged-payment';
 
 describe('command service: resolving a review over HTTP', () => {
   let service: RunningCommandService;
@@ -54,16 +63,17 @@ describe('command service: resolving a review over HTTP', () => {
     expect(first).toMatchObject({ status: 200, body: { paymentId, flaggedAt: at(59), note } });
     // Dintero reports the capture after all (as ingest records it): the flag, and the word on it, leave the payment.
     const capturedAt = new Date().toISOString();
-    await service.log.append(
-      paymentStream(paymentId),
+    await appendToPayment(
+      service.log,
+      paymentId,
       [
         {
           type: 'PaymentCaptured',
           data: { transactionId, amount: 39_900, currency: 'NOK', source: 'webhook', at: capturedAt },
-          metadata: { correlationId: 'c-2' },
         },
       ],
-      { expectedRevision: 'any' },
+      'c-2',
+      'any',
     );
     const written = await types(paymentId);
     // A retry whose first answer was lost: not "resolved with another note", but what happened.
@@ -112,35 +122,12 @@ describe('command service: resolving a review over HTTP', () => {
     expect(await resolve(paymentId, { note })).toMatchObject({ status: 200, body: { flaggedAt: at(30) } });
     expect(await resolve(refundRoute, { note })).toMatchObject({ status: 200, body: { flaggedAt: at(90) } });
     // Handed over anew (as ingest records it): more captured in SEK since, and the refund flagged again.
-    const flaggedAgain: PaymentEvent[] = [
-      {
-        type: 'PaymentFlaggedForReview',
-        data: {
-          reason: 'not_settleable',
-          transactionId: 'T12345678.tx1',
-          since: at(30),
-          problem: 'in SEK',
-          capturedAmount: 39_900,
-          at: at(70),
-        },
-      },
-      {
-        type: 'RefundFlaggedForReview',
-        data: {
-          refundId,
-          amount: 10_000,
-          currency: 'NOK',
-          terminalId: 'T-1',
-          reason: 'not_final',
-          since: at(40),
-          at: at(120),
-        },
-      },
-    ];
-    await service.log.append(
-      paymentStream(paymentId),
-      flaggedAgain.map(({ type, data }) => ({ type, data, metadata: { correlationId: 'c-2' } })),
-      { expectedRevision: 'any' },
+    await appendToPayment(
+      service.log,
+      paymentId,
+      [captureFlagged(39_900, 70), refundFlagged(refundId, 120)],
+      'c-2',
+      'any',
     );
     const written = await types(paymentId);
     // A retry of each first request whose answer was lost: not a word on the new flags, which nobody has seen.
