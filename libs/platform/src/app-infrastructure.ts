@@ -82,8 +82,9 @@ class AnotherLogGuardModule {
       providers: [
         {
           provide: AnotherLogGuard,
-          inject: [EVENT_STORE, NATS_CONNECTION],
-          useFactory: (store: EventStore, nats: NatsConnection) => new AnotherLogGuard(store, nats, prefix),
+          inject: [EVENT_STORE, NATS_CONNECTION, LOG_SUBSCRIPTIONS],
+          useFactory: (store: EventStore, nats: NatsConnection, subscriptions: LogSubscriptions) =>
+            new AnotherLogGuard(store, nats, prefix, subscriptions),
         },
       ],
     };

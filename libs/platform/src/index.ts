@@ -16,7 +16,8 @@ export { REDACTED_KEYS, scrubbed } from './logging/scrub';
 export { MetricsModule, METRICS_REGISTRY } from './metrics/metrics.module';
 export { HealthModule, HEALTH_PROBES, type HealthProbe } from './health/health.module';
 export { LOG_SUBSCRIPTIONS, LogSubscriptions } from './log/log-subscriptions';
-export { StartRetries } from './log/start-retries';
+export { FIRST_START_RETRY_MS, LONGEST_START_RETRY_MS, StartRetries, type StartRefusals } from './log/start-retries';
+export { AnotherLogGuard, ANOTHER_LOG_GUARD } from './nats/another-log-guard';
 export {
   bootstrap,
   createHttpApp,

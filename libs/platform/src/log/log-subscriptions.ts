@@ -20,10 +20,11 @@ export class LogSubscriptions {
   private readonly starting = new Set<string>();
   private readonly drops: Counter<'subscriber'>;
   private readonly handlingFailures: Counter<'subscriber'>;
+  private readonly up: Gauge<'subscriber'>;
 
   constructor(registry: Registry) {
     const { followers, starting } = this;
-    new Gauge({
+    this.up = new Gauge({
       name: 'event_log_subscription_up',
       help: 'Whether each live subscription to the event log is up (1) or waiting to resubscribe after a drop (0)',
       labelNames: ['subscriber'] as const,
@@ -104,9 +105,12 @@ export class LogSubscriptions {
     this.starting.add(name);
   }
 
-  /** A subscriber `notStarted` until now has started. */
+  /**
+   * A subscriber `notStarted` until now has started. One that follows nothing (a check the app makes once as it starts,
+   * `AnotherLogGuard`) leaves `event_log_subscription_up`: its 0 would stay there for good.
+   */
   started(name: string): void {
-    this.starting.delete(name);
+    if (this.starting.delete(name) && !this.followers.has(name)) this.up.remove({ subscriber: name });
   }
 
   probe(): HealthProbe {

@@ -7,12 +7,33 @@ export const FIRST_START_RETRY_MS = 500;
 export const LONGEST_START_RETRY_MS = 30_000;
 
 /**
+ * Failures of a start that no try mends (a NATS prefix taken by another log's engine): never tried again. At the first
+ * try the start rejects, and the app does not start, as it would without retries; at a later one, the app runs by
+ * then, and is stopped (`stop`).
+ */
+export interface StartRefusals {
+  /** Whether the start's failure is a refusal, not a read that failed. */
+  readonly refused: (error: unknown) => boolean;
+  /**
+   * Stops the app that runs on a refusal found at a later try, the refusal logged as an error first. By default as
+   * `stopOnNatsLoss` stops it: exit code 1 and SIGTERM to itself, so that it stops cleanly and its supervisor sees why.
+   */
+  readonly stop?: (refusal: unknown) => void;
+}
+
+const stopThisProcess = (): void => {
+  process.exitCode = 1;
+  process.kill(process.pid, 'SIGTERM');
+};
+
+/**
  * The start of a background worker that reads the log or NATS as it starts (its checkpoint, the event it was made at,
  * its leases): the log briefly away (KurrentDB electing a leader, a network break, SQLite's file busy) fails it.
  * Rejected from `onApplicationBootstrap`, that failure stopped the whole app (and `apps/engine`'s three with it); here
  * it is tried again, with a doubling pause up to `LONGEST_START_RETRY_MS`, each failure logged as a warning with its
  * error, while the app runs on and `/health` names the worker (`LogSubscriptions.notStarted`) until it follows the
- * log. The start tried is the whole of it, so that the worker, once started, is as one whose first try worked.
+ * log. The start tried is the whole of it, so that the worker, once started, is as one whose first try worked. A
+ * refusal (`StartRefusals`) is not tried again.
  */
 export class StartRetries {
   private stopped = false;
@@ -23,16 +44,20 @@ export class StartRetries {
     /** The worker's follower's name (`LogSubscriptions.follower`), which `/health` gives. */
     private readonly name: string,
     private readonly subscriptions: LogSubscriptions,
-    private readonly logger: Pick<Logger, 'log' | 'warn'>,
+    private readonly logger: Pick<Logger, 'log' | 'warn' | 'error'>,
+    private readonly refusals?: StartRefusals,
   ) {}
 
   /**
    * Tries `start` once, and resolves once that try has ended: started, or failed and tried again from then on, in the
-   * background, until a try starts it or `stop`.
+   * background, until a try starts it or `stop`. Rejects with a refusal at that first try.
    */
   async start(start: () => Promise<void>): Promise<void> {
     const first = this.tried(start, 1, FIRST_START_RETRY_MS);
-    this.trying = first.then(() => undefined);
+    this.trying = first.then(
+      () => undefined,
+      () => undefined,
+    );
     if ((await first) || this.stopped) return;
     this.trying = this.again(start);
   }
@@ -53,7 +78,14 @@ export class StartRetries {
       this.pause = undefined;
       if (this.stopped) return;
       pauseMs = Math.min(pauseMs * 2, LONGEST_START_RETRY_MS);
-      if (await this.tried(start, attempt, pauseMs)) {
+      let started: boolean;
+      try {
+        started = await this.tried(start, attempt, pauseMs);
+      } catch (refusal) {
+        this.refusedLater(refusal, attempt);
+        return;
+      }
+      if (started) {
         this.logger.log({ attempt }, `${this.name} started, at try ${attempt}`);
         return;
       }
@@ -61,13 +93,28 @@ export class StartRetries {
     }
   }
 
-  /** Whether `start` worked; failed, said, and `/health` told, with when it is tried again. */
+  /** A refusal at a later try: the app, running by then, is stopped, unless it is stopping already. */
+  private refusedLater(refusal: unknown, attempt: number): void {
+    this.logger.error(
+      { err: refusal, attempt },
+      this.stopped
+        ? `${this.name} refused to start, and the app is stopping`
+        : `${this.name} refused to start once the log answered: stopping the app`,
+    );
+    if (!this.stopped) (this.refusals?.stop ?? stopThisProcess)(refusal);
+  }
+
+  /**
+   * Whether `start` worked; failed, said, and `/health` told, with when it is tried again. A refusal is thrown, neither
+   * said here nor tried again.
+   */
   private async tried(start: () => Promise<void>, attempt: number, retryInMs: number): Promise<boolean> {
     try {
       await start();
       this.subscriptions.started(this.name);
       return true;
     } catch (error) {
+      if (this.refusals?.refused(error)) throw error;
       this.subscriptions.notStarted(this.name);
       this.logger.warn(
         { err: error, attempt, retryInMs: this.stopped ? undefined : retryInMs },
