@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { markGone, type EventStore } from '@app/event-store';
+import { FIRST_START_RETRY_MS, LONGEST_START_RETRY_MS } from '@app/platform';
 import type { ProjectionsConfig } from '../projections.config';
 import type { ReadModelProjector } from '../read-models/read-model.projector';
 import type { Change } from '../read-models/read-model.types';
@@ -28,6 +29,9 @@ class PublishingStalled extends Error {
   }
 }
 
+/** An offer this instance can never adopt as it stands (`refuseUnadoptable`): not tried again until another comes. */
+class UnadoptableRebuild extends Error {}
+
 /** What the adoption asks of the service that composes it. */
 export interface AdoptionHooks {
   /** Stops writing: another instance holds the lease (`ProjectorService.standBy`). */
@@ -51,6 +55,10 @@ export class RebuildAdoption {
   private chain: Promise<void> = Promise.resolve();
   /** The position a given-up adoption waits, outside the chain, for the projector to publish (`adoptOnceThere`). */
   private awaited: bigint | undefined;
+  /** The next try of an adoption the log or NATS failed (`tryAgain`), while one is due. */
+  private retry: NodeJS.Timeout | undefined;
+  /** The pause before that next try: doubled at each failure in a row, up to `LONGEST_START_RETRY_MS`. */
+  private retryInMs = FIRST_START_RETRY_MS;
 
   constructor(
     private readonly state: ProjectorState,
@@ -69,11 +77,23 @@ export class RebuildAdoption {
 
   /**
    * Adopts a rebuild already waiting, when this instance writes and follows the log (at start-up the
-   * follower is not running yet: bootstrap calls this again once it is).
+   * follower is not running yet: bootstrap calls this again once it is). The offer not read (NATS away) is read
+   * again after a pause (`tryAgain`).
    */
   async adoptWaiting(): Promise<void> {
-    const waiting = this.state.leader && this.hooks.following() ? await this.state.buckets!.handOver() : undefined;
+    let waiting: HandOver | undefined;
+    try {
+      waiting = this.state.leader && this.hooks.following() ? await this.state.buckets!.handOver() : undefined;
+    } catch (error) {
+      return this.tryAgain(error, undefined);
+    }
     if (waiting) void this.adopt(waiting);
+  }
+
+  /** Ends the tries again: none after a stop. */
+  stop(): void {
+    clearTimeout(this.retry);
+    this.retry = undefined;
   }
 
   /**
@@ -87,19 +107,42 @@ export class RebuildAdoption {
   adopt(handOver: HandOver): Promise<void> {
     this.chain = this.chain
       .then(() => this.adoptNow(handOver))
+      .then(() => void (this.retryInMs = FIRST_START_RETRY_MS))
       .catch((error: unknown) => {
-        // NATS failed midway, or another instance writes now (this one was paused past its lease), or the offer
-        // cannot be adopted (`refuseUnadoptable`), or not now (`publishedAsFarAs`): the hand-over stays offered,
-        // and the next offer or takeover adopts it, or refuses it again; one not adopted now, also this projector
-        // once it has published as far as it (`adoptOnceThere`).
+        // Another instance writes now (this one was paused past its lease), or the offer cannot be adopted
+        // (`refuseUnadoptable`), or not now (`publishedAsFarAs`): the hand-over stays offered, and the next offer or
+        // takeover adopts it, or refuses it again; one not adopted now, also this projector once it has published as
+        // far as it (`adoptOnceThere`). The log or NATS failed (a read of the log's, the copy): tried again.
         if (error instanceof FenceLostError) {
           this.logger.warn({ err: error, position: handOver.position }, 'stopped adopting the rebuild');
           if (this.state.leader) this.hooks.standBy();
-        } else this.logger.error({ err: error, position: handOver.position }, 'could not adopt the rebuild');
+        } else if (error instanceof UnadoptableRebuild || error instanceof PublishingStalled)
+          this.logger.error({ err: error, position: handOver.position }, 'could not adopt the rebuild');
+        else this.tryAgain(error, handOver.position);
         if (!this.hooks.following() && !this.state.stopped) this.hooks.startFollowing();
         if (error instanceof PublishingStalled) void this.adoptOnceThere(error.position);
       });
     return this.chain;
+  }
+
+  /**
+   * An adoption the log or NATS failed (a read of the log's as it began: the event the rebuild ended at, the head):
+   * the offer that stands is adopted after a pause, doubled at each failure in a row, while this instance writes.
+   * Left to the next offer or takeover, it waited for good when none came, the projector healthy past it.
+   */
+  private tryAgain(error: unknown, position: string | undefined): void {
+    const retryInMs = this.retryInMs;
+    this.logger.warn(
+      { err: error, position, retryInMs },
+      'could not adopt the rebuild (the log or NATS did not answer): trying again',
+    );
+    if (this.state.stopped || this.retry) return;
+    this.retryInMs = Math.min(retryInMs * 2, LONGEST_START_RETRY_MS);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      if (!this.state.stopped) void this.adoptWaiting();
+    }, retryInMs);
+    this.retry.unref();
   }
 
   /**
@@ -153,17 +196,17 @@ export class RebuildAdoption {
   private async refuseUnadoptable(handOver: HandOver, position: bigint): Promise<void> {
     // The live buckets (no suffix) copied onto themselves would be emptied: only a rebuild's are adopted.
     if (!handOver.suffix.startsWith(REBUILD_SUFFIX))
-      throw new Error(`the offer names buckets "${handOver.suffix}" that no rebuild made: not adopted`);
+      throw new UnadoptableRebuild(`the offer names buckets "${handOver.suffix}" that no rebuild made: not adopted`);
     // Documents of another log would replace every live one (the rebuild refuses to offer them; an offer made by
     // another version, or with the live log replaced meanwhile, is caught here).
     if (handOver.logId !== undefined && handOver.logId !== this.state.logId)
-      throw new Error(
+      throw new UnadoptableRebuild(
         `the rebuild read another event log (${handOver.logId}) than this one (${this.state.logId}): not adopted. ` +
           'Run `npm run projections:rebuild` with EVENT_STORE_URL naming this engine’s log',
       );
     // This version would fold on from documents whose fold it does not know, and record that fold as theirs.
     if (handOver.foldVersion !== undefined && handOver.foldVersion > FOLD_VERSION)
-      throw new Error(
+      throw new UnadoptableRebuild(
         `the rebuild was folded with fold version ${handOver.foldVersion}, newer than this version's ` +
           `${FOLD_VERSION}: not adopted here. An instance of its version adopts it when it takes over the writing`,
       );
@@ -173,7 +216,7 @@ export class RebuildAdoption {
     const head = handOver.mark || this.store.readsMayLag ? undefined : await this.store.headPosition();
     if (gone || (head !== undefined && position > head)) {
       const where = head === undefined ? `position ${position}` : `position ${position}, past the log's head ${head}`;
-      throw new Error(
+      throw new UnadoptableRebuild(
         `the log does not have the event the rebuild ended at (${where}): ` +
           'the rebuild read the log as it was before it was restored from a backup. Not adopted: run ' +
           '`npm run projections:rebuild` again',
@@ -229,7 +272,9 @@ export class RebuildAdoption {
     const rebuilt = await ReadModelBuckets.existing(this.nats, this.config.natsPrefix, handOver.suffix);
     const held = await rebuilt.count();
     if (handOver.documents !== undefined && held !== handOver.documents)
-      throw new Error(`the rebuild offered ${handOver.documents} documents, but its buckets hold ${held}: not adopted`);
+      throw new UnadoptableRebuild(
+        `the rebuild offered ${handOver.documents} documents, but its buckets hold ${held}: not adopted`,
+      );
     await this.hooks.stopFollowing();
     // The steps below are not fenced (the rebuilt documents may be behind the live ones, on purpose): each
     // is taken only while the lease still holds by this instance's clock; lost, the new writer adopts it.
