@@ -169,7 +169,10 @@ export class DashboardController {
     description:
       '`{ stores: [{ store, terminals, today, days }], activity }`: the days before today without their breakdowns, and the latest 50 ended payments and refunds',
   })
-  @ApiProblems({ 401: 'UNAUTHENTICATED: not signed in, or the session ended' })
+  @ApiProblems({
+    401: 'UNAUTHENTICATED: not signed in, or the session ended',
+    503: 'READ_MODELS_NOT_READY: the read models are not loaded yet (the log did not answer as the app started); ask again',
+  })
   stores(@ViewerSession() session: OperatorSession): DashboardView {
     return this.dashboard.snapshot(session);
   }
@@ -182,8 +185,13 @@ export class DashboardController {
     summary:
       'Server-sent events of the operator’s stores: `stores` (the first view), then `changes` (changed read-model documents)',
   })
-  @ApiProblems({ 401: 'UNAUTHENTICATED: not signed in, or the session ended' })
+  @ApiProblems({
+    401: 'UNAUTHENTICATED: not signed in, or the session ended',
+    503: 'READ_MODELS_NOT_READY: the read models are not loaded yet (the log did not answer as the app started); ask again',
+  })
   stream(@ViewerSession() session: OperatorSession): Observable<MessageEvent> {
+    // Before the stream opens: once it has, an error could only end it.
+    this.dashboard.refuseUntilLoaded();
     return concat(
       defer(() => of<MessageEvent>({ type: 'stores', data: this.dashboard.snapshot(session) })),
       this.dashboard.live(session).pipe(map((changes): MessageEvent => ({ type: 'changes', data: changes }))),

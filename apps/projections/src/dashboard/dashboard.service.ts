@@ -15,6 +15,7 @@ import { addDays, localDate } from '@app/payment-domain';
 import type { Change, StoreDayDoc, StoreDoc, TerminalDoc } from '../read-models/read-model.types';
 import type { ActivityItem } from '../read-models/activity';
 import { newestActivity, RecentActivity } from './recent-activity';
+import { NOT_LOADED, readModelsNotReady } from '../queries/read-models-not-ready';
 
 /** The header NATS KV puts on a removal, republished with it on the change subject. */
 const KV_OPERATION = 'KV-Operation';
@@ -150,10 +151,20 @@ export class DashboardService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   /**
+   * 503 `READ_MODELS_NOT_READY` before the projector's start has loaded the read models: a view of no stores would
+   * read as a chain with nothing in it.
+   */
+  refuseUntilLoaded(): void {
+    if (!this.projector.loaded) throw readModelsNotReady(NOT_LOADED);
+  }
+
+  /**
    * The stores the viewer may see, each with its terminals and days, and the latest ends among them. Kept
-   * lean for a chain of hundreds of stores: earlier days without their breakdowns, one activity list.
+   * lean for a chain of hundreds of stores: earlier days without their breakdowns, one activity list. Not before
+   * the read models are loaded (`refuseUntilLoaded`).
    */
   snapshot({ operator }: OperatorSession, now = Date.now()): DashboardView {
+    this.refuseUntilLoaded();
     const models = this.projector.models;
     const activity: ActivityItem[] = [];
     /** The last days by time zone: a chain's stores share a few. */

@@ -1,11 +1,18 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { EVENT_STORE, logIdentity, markGone, type EventStore, type LogFollower, type LogMark } from '@app/event-store';
-import { NATS_CONNECTION, natsAway, PROJECTOR_LEADER_KEY, refuseEngineOfAnotherLog } from '@app/messaging';
+import {
+  EngineOfAnotherLogError,
+  NATS_CONNECTION,
+  natsAway,
+  PROJECTOR_LEADER_KEY,
+  refuseEngineOfAnotherLog,
+} from '@app/messaging';
 import {
   LOG_SUBSCRIPTIONS,
   METRICS_REGISTRY,
   paymentMetrics,
+  StartRetries,
   type LogSubscriptions,
   type PaymentMetrics,
 } from '@app/platform';
@@ -31,6 +38,9 @@ import { ReadModelBuckets, UnreadableDocumentError } from './read-model.buckets'
 
 export { PROJECTED_STREAMS };
 
+/** The projector's follower, and its start's name in `/health` until the read models are loaded. */
+const PROJECTOR = 'projector';
+
 /**
  * Reads the log from its checkpoint (catch-up, then live), keeps the read models, and after each batch:
  * writes the changed documents to KV (which publishes each on its change subject, `ReadModelBuckets.open`),
@@ -44,6 +54,11 @@ export { PROJECTED_STREAMS };
  * takes the lease within about a lease and writes what it folded past the checkpoint in KV. Every write is
  * fenced (`ReadModelBuckets.claim`, `putFenced`, `saveCheckpoint`), so a holder that was paused and wakes up
  * after losing the lease cannot put a document or the checkpoint back.
+ *
+ * Its start reads the log (its identity, its head, the event the checkpoint was made at) and KV: a read that fails
+ * (KurrentDB electing a leader, SQLite's file busy) is tried again (`StartRetries`) where it ended the app, and
+ * `apps/engine` with it. Until a try has loaded the read models, queries and the dashboard answer 503
+ * `READ_MODELS_NOT_READY` (`loaded`), `/health` names the projector, and nothing is written.
  */
 @Injectable()
 export class ProjectorService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -77,6 +92,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   /** Who writes: the lease contended for, the takeovers, standing by. */
   private readonly leadership: ProjectorLeadership;
   private gauges: NodeJS.Timeout | undefined;
+  /** The start, tried again while the log or NATS does not answer; another log's engine on the prefix refuses it. */
+  private readonly starts: StartRetries;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -108,6 +125,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       tellingEnds: (projector) => this.tellingEnds(projector),
       takeNewer: (put) => this.writer.takeNewer(put),
       adoptWaiting: () => this.adoption.adoptWaiting(),
+    });
+    this.starts = new StartRetries(PROJECTOR, subscriptions, this.logger, {
+      refused: (error) => error instanceof EngineOfAnotherLogError,
     });
   }
 
@@ -201,37 +221,102 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     return this.state.projector;
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  /** Whether the read models are loaded (the start's reads done): until then, queries are answered not ready. */
+  get loaded(): boolean {
+    return this.state.loaded;
+  }
+
+  /**
+   * Starts the projector; a start whose reads of the log or NATS fail is tried again in the background, the app
+   * listening meanwhile (`StartRetries`). Another log's engine on the prefix refuses it (the app does not start, or,
+   * found at a later try, is stopped).
+   */
+  onApplicationBootstrap(): Promise<void> {
+    return this.starts.start(() => this.start());
+  }
+
+  /**
+   * One try of the start: what it opens is kept for the next try, what it reads is taken only once every read is
+   * done, and nothing is written or followed before. Past the reads nothing fails it: the lease is contended for again
+   * on the campaign's next turn, and an adoption that fails is tried again (`RebuildAdoption`).
+   */
+  private async start(): Promise<void> {
+    await this.open();
+    const lease = this.state.lease!;
+    await refuseEngineOfAnotherLog(this.config.natsPrefix, lease.leaseMs, () =>
+      lease.heldForAnotherLog(this.state.logId),
+    );
+    await this.loadFromCheckpoint();
+    if (this.state.stopped) return;
+    // A rebuild is adopted by the leader: one waiting when it takes over, or one that finishes later.
+    this.stopWatching = await this.state.buckets!.watchHandOver((handOver) => void this.adoption.adopt(handOver));
+    // The lease is tried before following: an instance that wins it now has nothing folded past KV to write,
+    // and it is the writer before its first batch (start-up does not wait on a catch-up's flushes). A rebuild
+    // waiting to be adopted is taken up once the follower runs.
+    await this.leadership
+      .contend(true)
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'lease not taken at start: contended for again'));
+    if (this.state.stopped) return;
+    this.startFollowing();
+    await this.adoption.adoptWaiting();
+    await this.rebuildIfOutdated().catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'could not tell whether to rebuild read models of an older fold'),
+    );
+    this.campaign = setInterval(
+      () =>
+        void this.leadership.contend().catch((error: unknown) => this.logger.warn({ err: error }, 'lease not renewed')),
+      Math.max(200, Math.floor(lease.leaseMs / 3)),
+    );
+    this.campaign.unref();
+    this.gauges = setInterval(() => void this.updateGauges().catch(() => undefined), 1_000);
+    this.gauges.unref();
+  }
+
+  /** The buckets, the feed and the lease (named by the log's identity), each opened once, by the first try it works. */
+  private async open(): Promise<void> {
     const { natsPrefix: prefix, natsReplicas: replicas } = this.config;
-    this.state.buckets = await ReadModelBuckets.open(this.nats, prefix, '', replicas);
-    this.state.index = await PaymentIndexBucket.open(this.nats, prefix, replicas);
-    const limits = { maxAgeHours: this.config.feedMaxAgeHours, maxMib: this.config.feedMaxMib };
-    const feed = await EventFeed.open(this.nats, prefix, limits, replicas);
-    this.state.publisher = new ReadModelPublisher(this.nats, prefix, this.state.buckets, feed);
-    this.state.logId = await logIdentity(this.store);
+    this.state.buckets ??= await ReadModelBuckets.open(this.nats, prefix, '', replicas);
+    this.state.index ??= await PaymentIndexBucket.open(this.nats, prefix, replicas);
+    if (!this.state.publisher) {
+      const limits = { maxAgeHours: this.config.feedMaxAgeHours, maxMib: this.config.feedMaxMib };
+      const feed = await EventFeed.open(this.nats, prefix, limits, replicas);
+      this.state.publisher = new ReadModelPublisher(this.nats, prefix, this.state.buckets, feed);
+    }
+    if (this.state.lease) return;
+    const logId = await logIdentity(this.store);
     this.state.lease = await ProjectorLease.open(
       this.nats,
       prefix,
       this.config.projectorLeaseSeconds * 1_000,
       PROJECTOR_LEADER_KEY,
-      this.state.logId,
+      logId,
       replicas,
     );
-    const lease = this.state.lease;
-    await refuseEngineOfAnotherLog(prefix, lease.leaseMs, () => lease.heldForAnotherLog(this.state.logId));
-    this.state.bootHead = await this.store.headPosition();
-    const saved = await this.state.buckets.checkpoint();
+    this.state.logId = logId;
+  }
+
+  /**
+   * The log's head, the checkpoint in KV and the documents it is of, read first and only then taken as the state the
+   * projector folds on from: a try that fails midway leaves nothing half read behind.
+   */
+  private async loadFromCheckpoint(): Promise<void> {
+    const bootHead = await this.store.headPosition();
+    const saved = await this.state.buckets!.checkpoint();
     // A checkpoint from before identities were kept has only its position: past the log's head, it is of
     // another log (the one time positions are compared; from then on the checkpoint carries the identity).
-    this.state.replacedAtBoot =
-      saved.logId === undefined ? saved.position > this.state.bootHead : saved.logId !== this.state.logId;
-    if (!this.state.replacedAtBoot && saved.mark && !(await this.stillHas(saved.mark))) {
-      this.state.replacedAtBoot = true;
-      this.state.staleMark = saved.mark;
+    let replacedAtBoot = saved.logId === undefined ? saved.position > bootHead : saved.logId !== this.state.logId;
+    let staleMark: LogMark | undefined;
+    if (!replacedAtBoot && saved.mark && !(await this.stillHas(saved.mark))) {
+      replacedAtBoot = true;
+      staleMark = saved.mark;
     }
-    this.state.kvOfThisLog = !this.state.replacedAtBoot;
-    this.state.foldingFrom0To = this.state.replacedAtBoot ? this.state.bootHead : undefined;
-    if (this.state.replacedAtBoot) {
+    const projector = replacedAtBoot ? undefined : await this.projectorFromKv();
+    this.state.bootHead = bootHead;
+    this.state.replacedAtBoot = replacedAtBoot;
+    this.state.staleMark = staleMark;
+    this.state.kvOfThisLog = !replacedAtBoot;
+    this.state.foldingFrom0To = replacedAtBoot ? bootHead : undefined;
+    if (!projector) {
       // The read models reflect a log that is not this one (it was replaced, e.g. a new SQLite file or a
       // new cluster): fold this one from position 0, and the instance that leads replaces them rather than
       // serve documents of another log. A checkpoint that names its log is told by the identity, never by
@@ -247,36 +332,23 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       this.state.checkpoint = saved.position;
       this.state.stored = saved.position;
       this.state.adoptions = saved.adoptions ?? 0;
-      this.state.projector = this.tellingEnds(await this.projectorFromKv());
+      this.state.projector = this.tellingEnds(projector);
     }
     this.state.folded = this.state.checkpoint;
+    this.state.loaded = true;
     this.logger.log({ checkpoint: this.state.checkpoint.toString() }, 'projecting from the checkpoint');
-    // A rebuild is adopted by the leader: one waiting when it takes over, or one that finishes later.
-    this.stopWatching = await this.state.buckets.watchHandOver((handOver) => void this.adoption.adopt(handOver));
-    // The lease is tried before following: an instance that wins it now has nothing folded past KV to write,
-    // and it is the writer before its first batch (start-up does not wait on a catch-up's flushes). A rebuild
-    // waiting to be adopted is taken up once the follower runs.
-    await this.leadership.contend(true);
-    this.startFollowing();
-    await this.adoption.adoptWaiting();
-    await this.rebuildIfOutdated();
-    this.campaign = setInterval(
-      () =>
-        void this.leadership.contend().catch((error: unknown) => this.logger.warn({ err: error }, 'lease not renewed')),
-      Math.max(200, Math.floor(this.state.lease.leaseMs / 3)),
-    );
-    this.campaign.unref();
-    this.gauges = setInterval(() => void this.updateGauges().catch(() => undefined), 1_000);
-    this.gauges.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.state.stopped = true;
+    // A try under way sees `stopped` and follows nothing; a pause before the next ends.
+    await this.starts.stop();
     clearInterval(this.gauges);
     clearInterval(this.campaign);
     this.stopWatching();
     await this.repair.stop();
     await this.refold.stop();
+    this.adoption.stop();
     await this.adoption.adopting;
     await this.stopFollowing();
     // Given up rather than left to lapse: a standby takes over at once. With NATS away no standby can take it, and
@@ -292,7 +364,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    * flushed are still pending), so the read models neither miss nor repeat an event.
    */
   private startFollowing(): void {
-    this.follower = this.subscriptions.follower('projector', this.store, {
+    this.follower = this.subscriptions.follower(PROJECTOR, this.store, {
       streamPrefixes: PROJECTED_STREAMS,
       onEvent: (event) => this.writer.apply(event),
     });
@@ -303,7 +375,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     const follower = this.follower;
     this.follower = undefined;
     await follower?.stop();
-    this.subscriptions.forget('projector');
+    this.subscriptions.forget(PROJECTOR);
     await this.writer.flush();
   }
 

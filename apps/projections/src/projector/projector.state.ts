@@ -22,6 +22,11 @@ export class ProjectorState {
   index: PaymentIndexBucket | undefined;
   /** The ends, change subjects and feed of what this instance writes (opened at start). */
   publisher: ReadModelPublisher | undefined;
+  /**
+   * Whether the start has read the checkpoint and the documents (or begun a fold from 0): until then the fold holds
+   * nothing of KV's, and queries are answered not ready.
+   */
+  loaded = false;
   /** Whether this instance writes the read models (it holds the lease and has taken over). */
   leader = false;
   stopped = false;

@@ -13,19 +13,16 @@ import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.confi
 import { ProjectorService } from '../projector/projector.service';
 import { emptyStoreDay } from '../read-models/projections/store-day.projection';
 import { StoreDayQuery, StoreQuery, TerminalQuery } from './query.messages';
+import { NOT_LOADED, readModelsNotReady as notReady } from './read-models-not-ready';
 
 const QUEUE = 'projections';
-
-/** 503 `READ_MODELS_NOT_READY`: the read models cannot answer this now, not that there is no such thing. */
-function notReady(why: string, query: object): HttpException {
-  return new HttpException({ code: 'READ_MODELS_NOT_READY', detail: `${why}: ask again`, query }, 503);
-}
 
 /**
  * The queries of the NATS contract, answered by request/reply from the read models this instance keeps
  * (as fresh as the KV documents, or one batch ahead). Each reply is `{ status, body }` like the command
- * subjects': 200 and the document, 404 `NOT_FOUND`, 400 `VALIDATION_FAILED`, 503 `READ_MODELS_NOT_READY` while the
- * read models are folded again from the log's start (a replaced log) and may not hold it yet. nats.js directly rather than
+ * subjects': 200 and the document, 404 `NOT_FOUND`, 400 `VALIDATION_FAILED`, 503 `READ_MODELS_NOT_READY` before the
+ * projector's start has loaded them (the log did not answer at start), and while the read models are folded again from
+ * the log's start (a replaced log) and may not hold it yet. nats.js directly rather than
  * `@MessagePattern`: the subjects carry the configured prefix, which a decorator's static string cannot.
  */
 @Injectable()
@@ -95,6 +92,8 @@ export class QueriesService implements OnApplicationBootstrap, BeforeApplication
       msg,
       async () => {
         const query = await parseMessage(msg, schema, this.config.bodyLimit);
+        // Not loaded, the fold holds nothing yet: what it does not hold is not "not found".
+        if (!this.projector.loaded) throw notReady(NOT_LOADED, query);
         const found = await find(query);
         if (found === undefined && (await this.projector.mayLackFolded()))
           throw notReady(`The read models cannot tell this ${what} now (being rebuilt from the log's start)`, query);
