@@ -91,19 +91,23 @@ export function loadConfigs(env: NodeJS.ProcessEnv) {
  * The embedded default as one process: the command service, ingest and projections, each its own Nest app on
  * its own port with its own logs, metrics and health, sharing one event store (one SQLite writer for the
  * file) and one NATS connection. Each app still builds and runs alone, as compose runs them on KurrentDB.
+ * `log`, when given, is the log the apps share (a test's, with faults injected), left open at `close`; else the
+ * engine opens `EVENT_STORE_URL`'s, and closes it.
  */
-export async function startEngine(env: NodeJS.ProcessEnv): Promise<RunningEngine> {
+export async function startEngine(env: NodeJS.ProcessEnv, log?: EventStore): Promise<RunningEngine> {
   const configs = loadConfigs(env);
-  const eventStore: EventStore = createEventStore(configs.command.eventStoreUrl, {
-    readAllTimeoutMs: configs.command.kurrentDbReadAllTimeoutMs,
-  });
+  const eventStore: EventStore =
+    log ??
+    createEventStore(configs.command.eventStoreUrl, {
+      readAllTimeoutMs: configs.command.kurrentDbReadAllTimeoutMs,
+    });
   let nats: NatsConnection | undefined;
   const apps: INestApplication[] = [];
   // Each app closes even if another failed to; the store commits what was accepted, then NATS drains.
   const closeAll = async () => {
     const failures: unknown[] = [];
     for (const app of apps) await app.close().catch((error: unknown) => failures.push(error));
-    await eventStore.close().catch((error: unknown) => failures.push(error));
+    if (!log) await eventStore.close().catch((error: unknown) => failures.push(error));
     // NATS out of reach has nothing to drain to: said, not a failed stop (the apps run alone stop the same way).
     if (nats && !nats.isClosed())
       await nats

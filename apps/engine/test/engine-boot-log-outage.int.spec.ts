@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { SqliteEventStore } from '@app/event-store';
+import { natsNames } from '@app/messaging';
+import { freePort, waitUntil } from '../../../test/support/app-process';
+import { logOutage } from '../../../test/support/log-outage';
+import { NATS_URL, removeNatsState, uniquePrefix } from '../../../test/support/nats-state';
+import { writePosClients } from '../../../test/support/pos-clients';
+import { registerLongAgo } from '../../../test/support/registered-long-ago';
+import { startEngine, type RunningEngine } from '../src/engine';
+
+/**
+ * The one-process engine started while its log's reads fail (KurrentDB electing a leader, SQLite's file busy): each of
+ * its three apps reads the log as it starts (ingest's workers, the command service's notifier, the projector). The
+ * first read that failed rejected the engine's start, and the process exited: it starts, every app listening, `/health`
+ * saying what has not started, and once the log answers each starts, the read models answering.
+ */
+describe('the one-process engine when the log does not answer at start', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'engine-boot-log-outage-'));
+  const file = path.join(dir, 'events.db');
+  const prefix = uniquePrefix();
+  let log: SqliteEventStore;
+  let nats: NatsConnection;
+  let engine: RunningEngine | undefined;
+
+  beforeAll(async () => {
+    log = new SqliteEventStore({ file });
+    nats = await connect({ servers: NATS_URL });
+  });
+  afterAll(async () => {
+    await engine?.close();
+    await log.close();
+    await nats.close();
+    await removeNatsState(prefix);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const health = async (url: string) => {
+    const response = await fetch(`${url}/health`);
+    return { status: response.status, body: await response.text() };
+  };
+
+  it('starts every app, and each starts its work once the log answers', async () => {
+    await registerLongAgo(log, 'engine-boot', ['EB-1']);
+    const outage = logOutage(log, ['readStream', 'headPosition', 'readAll']);
+    engine = await startEngine(
+      {
+        LOG_LEVEL: 'silent',
+        EVENT_STORE_URL: `sqlite:${file}`,
+        NATS_URL,
+        NATS_PREFIX: prefix,
+        POS_CLIENTS_FILE: writePosClients(dir),
+        COMMAND_SERVICE_PORT: String(await freePort()),
+        INGEST_SERVICE_PORT: String(await freePort()),
+        PROJECTIONS_PORT: String(await freePort()),
+      },
+      outage.store,
+    );
+    const { urls } = engine;
+    expect(outage.failures).toBeGreaterThan(0);
+    const projections = await health(urls.projections);
+    expect(projections.status).toBe(503);
+    expect(projections.body).toContain('not started yet, trying again: projector');
+    expect((await health(urls.command)).body).toContain('not started yet, trying again: payment-notifier');
+    const query = async () =>
+      (
+        await nats.request(natsNames(prefix).queries.store, JSON.stringify({ storeId: 'engine-boot' }), {
+          timeout: 5_000,
+        })
+      ).json<{ status: number; body: Record<string, unknown> }>();
+    expect(await query()).toMatchObject({ status: 503, body: { code: 'READ_MODELS_NOT_READY' } });
+
+    outage.end();
+    for (const url of [urls.command, urls.ingest, urls.projections])
+      await waitUntil(async () => (await health(url)).status === 200, 40_000, `${url} healthy`);
+    await waitUntil(async () => (await query()).status === 200, 10_000, 'the store in the read models');
+    expect(await query()).toMatchObject({ status: 200, body: { storeId: 'engine-boot' } });
+  }, 90_000);
+});
