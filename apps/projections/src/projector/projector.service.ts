@@ -237,8 +237,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
 
   /**
    * One try of the start: what it opens is kept for the next try, what it reads is taken only once every read is
-   * done, and nothing is written or followed before. Past the reads nothing fails it: the lease is contended for again
-   * on the campaign's next turn, and an adoption that fails is tried again (`RebuildAdoption`).
+   * done, and nothing is written or followed before. Once the hand-overs are watched nothing fails it (a try again
+   * would load the read models under a follower): the lease is contended for again on the campaign's next turn, and an
+   * adoption that fails is tried again (`RebuildAdoption`).
    */
   private async start(): Promise<void> {
     await this.open();
