@@ -41,7 +41,8 @@ describe('the guard against an engine of another log when the log does not answe
     const prefix = uniquePrefix();
     prefixes.push(prefix);
     const outage = logOutage(log, ['readStream'], { only: (stream) => stream === LOG_IDENTITY_STREAM });
-    const subscriptions = new LogSubscriptions(new Registry());
+    const registry = new Registry();
+    const subscriptions = new LogSubscriptions(registry);
     const refusals: unknown[] = [];
     const guard = new AnotherLogGuard(outage.store, nats, prefix, subscriptions, (refusal) => refusals.push(refusal));
     guards.push(guard);
@@ -53,7 +54,7 @@ describe('the guard against an engine of another log when the log does not answe
           () => 'up',
           (error: unknown) => (error as Error).message,
         );
-    return { prefix, outage, guard, health, refusals };
+    return { prefix, outage, guard, health, refusals, registry };
   };
 
   /** The projector lease of `prefix` held for another log, renewed as a live engine renews it, until `end`. */
@@ -66,14 +67,17 @@ describe('the guard against an engine of another log when the log does not answe
   };
 
   it('lets the app start, names the check in /health, and checks once the log answers', async () => {
-    const { outage, guard, health, refusals } = guarded();
+    const { outage, guard, health, refusals, registry } = guarded();
     await guard.onApplicationBootstrap();
     expect(outage.failures).toBeGreaterThanOrEqual(1);
     expect(await health()).toBe('not started yet, trying again: another-log-guard');
+    expect(await registry.metrics()).toContain('event_log_subscription_up{subscriber="another-log-guard"} 0');
 
     outage.end();
     await waitUntil(async () => (await health()) === 'up', 10_000, 'the check made');
     expect(refusals).toEqual([]);
+    // Made, the check follows nothing: no subscription of its name is left at 0 for an alert to fire on.
+    expect(await registry.metrics()).not.toContain('another-log-guard');
   });
 
   it('stops the app when the check, made once the log answers, finds an engine of another log', async () => {
