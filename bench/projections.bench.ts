@@ -7,7 +7,8 @@
 //    it writes the payment index too (`rebuildWritingIndexEventsPerSecond`).
 // 3. Live catch-up: the live projector starts on the whole log with that rebuild offered. It folds and
 //    publishes every event itself (the event feed must have each one, and a rebuild writes no feed), then
-//    adopts the rebuild: its rate is `liveCatchUpEventsPerSecond`.
+//    adopts the rebuild: its rate is `liveCatchUpEventsPerSecond`. `closes` counts the nightly closes in its
+//    store-day documents and those that are a mismatch: 0, or the generated log and the projector disagree.
 //    Live lag: then payments are appended at BENCH_LAG_RATE events/s,
 //    each event timed from its append to its terminal document's change message (sent after the KV write).
 // 4. Rebuild again, as in production: beside the live projector, whose payment index is in place
@@ -19,12 +20,13 @@ import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { SqliteEventStore, type NewEvent } from '@app/event-store';
 import { addDays, localDate, zonedInstant } from '@app/payment-domain';
 import { natsNames } from '@app/messaging';
 import { PROJECTED_STREAMS } from '../apps/projections/src/projector/projected-streams';
+import type { StoreDayDoc } from '../apps/projections/src/read-models/read-model.types';
 import { removeNatsState } from '../test/support/projections';
 import { elapsedMs, machine, percentile, pool, round, runWithApps } from './bench-support';
 import { event, paymentEvents } from '../test/support/payment-events';
@@ -248,6 +250,11 @@ runWithApps('projections', async ({ dir, start }) => {
       `live projector started on the whole log, caught up and adopted the rebuild in ${catchUpSeconds} s (${liveCatchUpEventsPerSecond} events/s)`,
     );
 
+    // The generated closes match the log (each batch is its day's captures and refunds): a mismatch would mean the
+    // generator and the projector disagree, and the run measures a path production does not take.
+    const closes = await closesFolded(nats, natsNames(prefix).buckets.storeDays);
+    console.log(`nightly closes in the store days: ${closes.closes}, mismatches ${closes.mismatches}`);
+
     // Live lag: the terminal document's change message names the position it reflects.
     const appendedAt = new Map<string, bigint>();
     const lags: number[] = [];
@@ -307,6 +314,7 @@ runWithApps('projections', async ({ dir, start }) => {
         rebuildWritingIndexEventsPerSecond: first.eventsPerSecond,
         liveCatchUpEventsPerSecond,
         liveLagMs: lag,
+        closes,
       }),
     );
   } finally {
@@ -315,6 +323,23 @@ runWithApps('projections', async ({ dir, start }) => {
     await removeNatsState(prefix);
   }
 });
+
+/** The closes in the live projector's store-day documents, and how many of them are a mismatch. */
+async function closesFolded(nats: NatsConnection, bucket: string) {
+  const days = await new Kvm(nats).open(bucket);
+  const keys: string[] = [];
+  for await (const key of await days.keys()) keys.push(key);
+  let [closes, mismatches] = [0, 0];
+  for (const key of keys) {
+    const entry = await days.get(key);
+    if (entry?.operation !== 'PUT') continue;
+    for (const close of Object.values(entry.json<StoreDayDoc>().closes ?? {})) {
+      closes++;
+      if (close.mismatch) mismatches++;
+    }
+  }
+  return { closes, mismatches };
+}
 
 /** The position of the log's last event the projector folds (its checkpoint never names another). */
 async function lastProjected(log: SqliteEventStore): Promise<bigint> {
