@@ -100,7 +100,10 @@ const terminalDoc = object(
       pastBound,
       incomplete: object({}, { until: text }),
       // Without its closes, as versions before them kept it (`upgraded` reads it).
-      swappedWhileClosing: object({ at: text, device: text }, { closes: listOf(text), latestSwapAt: text }),
+      swappedWhileClosing: object(
+        { at: text, device: text },
+        { closes: listOf(text), latestSwapAt: text, pastBound, incomplete: object({}, { until: text }) },
+      ),
       // A list; versions before kept one close, with its id and time (`upgraded` reads it).
       closedWhileClosing: {
         anyOf: [

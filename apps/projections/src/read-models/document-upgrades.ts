@@ -10,7 +10,9 @@ import type { Change, OpenBatch, StoreDayDoc, SwappedOutBatch, TerminalDoc, Time
  * refuses such a day with more). Day counts (a terminal's `today`, a store day's `counts`) folded before fold
  * version 2 had no `voided` and `rejected` (`withEveryEnd`). A terminal kept its swapped-out batches
  * (`withSwapsAsKept`), one close ended while another pended (`withClosedAsKept`), and a swap while closes pended
- * (`withSwapNamingItsCloses`) otherwise.
+ * (`withSwapNamingItsCloses`) otherwise. A swap waiting past the bound of what a pending close keeps (its own
+ * `pastBound` and `incomplete`, fold version 8) is read as it is: a terminal of an earlier fold never has one (it let go
+ * of the swap there), and until a rebuild its batch stays shared by both devices as that fold left it.
  */
 export function upgraded(change: Change): Change {
   if (change.model === 'terminal') {

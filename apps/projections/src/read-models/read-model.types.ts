@@ -119,9 +119,9 @@ export interface OpenBatch extends BatchFigures {
   /**
    * Another device took the terminal's name while a close was pending: when, and the device swapped out. Once no
    * close is pending, the batch's facts up to then are that device's (`swappedOut`), those after it the new one's.
-   * Caveat: past the 1,000 facts kept with their times, the swap is let go of and both devices share the batch; should
-   * the old device's close then end without closing it, the new device's next close is compared with the old device's
-   * facts too, and shows a difference that is not there.
+   * Kept past the 1,000 facts kept with their times too: the new device's facts then are summed apart (`pastBound`
+   * here), so that the old device's close, ended with or without closing, never takes them, nor the new device's
+   * close the old device's.
    */
   readonly swappedWhileClosing?: {
     /** When the new device took the name (the engine's time). */
@@ -135,6 +135,21 @@ export interface OpenBatch extends BatchFigures {
      * pended: the device between them was swapped out then (`swappedOut`), its batch apart from this device's.
      */
     readonly latestSwapAt?: string;
+    /**
+     * The facts of the device that has the name counted past the bound of those kept with their times, after it took
+     * it: their sum and span, apart from the old device's (`OpenBatch.pastBound`, all before the swap). They are in
+     * the batch's figures, and none of the old device's closes: the split at the swap gives them to the new device.
+     */
+    readonly pastBound?: PastBound;
+    /**
+     * A close of the device that has the name closed among its facts past the bound (`pastBound`), taking them not
+     * knowing which were its own: the device's closes after it that close before `until` (absent: the next alone)
+     * have their log side unknown too, as `OpenBatch.incomplete` says of the batch.
+     */
+    readonly incomplete?: {
+      /** When the latest of the facts it may miss happened (Dintero's time). */
+      readonly until?: string;
+    };
   };
 }
 

@@ -8,8 +8,13 @@ import { factsDevice, ofDevice, swappedSince } from './device-swap';
 export function beforeLastBatch(doc: TerminalDoc | undefined, at: string): boolean {
   const swap = doc?.openBatch?.swappedWhileClosing;
   const device = factsDevice(swap, Date.parse(at));
-  // The new device's batch opened at the swap: a fact after it is before none of its closes.
-  if (device === 'new') return false;
+  // The new device's batch opened at the swap: a fact after it is before none of its closes, but for those let go of
+  // past the bound (`withinKeptBound`), which the earliest of its closes kept opened at.
+  if (device === 'new') {
+    const [first] = (doc?.openBatch?.closedWhileClosing ?? []).filter((each) => ofDevice(swap, each) === 'new');
+    const opened = first?.close.openedAt;
+    return opened !== undefined && Date.parse(at) <= Date.parse(opened);
+  }
   // After a swap that took out the last close's device: the new device's batch opened at its own close, or the swap.
   if (doc !== undefined && swappedSince(doc, Date.parse(at))) {
     const since = doc.openBatch?.since;

@@ -7,6 +7,7 @@ import type {
 } from '../../read-model.types';
 import { counting, NONE, pick, without } from './batch-figures';
 import { withEnded } from './closes-ended-meanwhile';
+import { countingPastBound } from './past-bound';
 
 /**
  * Another device took the terminal's name (`TerminalEnrolled`, a till swapped): the open batch was the old device's,
@@ -53,7 +54,10 @@ function swappedAgain(doc: TerminalDoc, open: OpenBatch, swap: PendingSwap, devi
   const counted = open.countedWhileClosing ?? [];
   const from = Date.parse(swap.latestSwapAt ?? swap.at);
   const its = counted.filter((fact) => Date.parse(fact.at) > from);
-  const figures = its.reduce(counting, { ...NONE });
+  // Its facts past the bound (`withinKeptBound`) are all its own: they came after it took the name.
+  const { pastBound: itsPast, incomplete: _incomplete, ...waiting } = swap;
+  const timed = its.reduce(counting, { ...NONE, currencies: {} });
+  const figures = itsPast ? countingPastBound(timed, itsPast, 1) : timed;
   const currencies = figures.currencies ?? {};
   const swapped: SwappedOutBatch = {
     ...pick(figures),
@@ -65,9 +69,9 @@ function swappedAgain(doc: TerminalDoc, open: OpenBatch, swap: PendingSwap, devi
     ...doc,
     device,
     openBatch: {
-      ...its.reduce(without, open),
+      ...(itsPast ? countingPastBound(its.reduce(without, open), itsPast, -1) : its.reduce(without, open)),
       countedWhileClosing: counted.filter((fact) => !its.includes(fact)),
-      swappedWhileClosing: { ...swap, latestSwapAt: at },
+      swappedWhileClosing: { ...waiting, latestSwapAt: at },
     },
     swappedOut: { ...doc.swappedOut, [at]: swapped },
   };

@@ -1,6 +1,6 @@
-import type { OpenBatch, TerminalClose, TerminalDoc } from '../../read-model.types';
+import type { ClosedWhileClosing, OpenBatch, TerminalClose, TerminalDoc, TimedCount } from '../../read-model.types';
 import { latest } from './closes-ended-meanwhile';
-import { ofDevice } from './device-swap';
+import { factsDevice, ofDevice, type PendingSwap } from './device-swap';
 import { pastBoundWith } from './past-bound';
 
 /**
@@ -55,29 +55,24 @@ function keptWhileClosing(open: OpenBatch): number {
 
 /**
  * The terminal as it keeps its batch once it has too much to keep while closes pend: the facts counted until then are
- * summed with the span of their times (`pastBound`), a pending close taking them all, none, or saying it cannot tell
- * (and a device swapped in meanwhile shares the batch with the one it replaced), and the facts counted after it are
- * kept with their times again, while closes pend. They stay pending (`closing`): one whose outcome comes without
- * totals closes the batch as ever, where a batch that forgot them took it for no close of its own and dropped it (on no
- * store day, the next close holding both batches). The closes that ended meanwhile are on their store days already,
- * compared; the list lets go of them (a pending close that closed before one of them then finds its batch taken, and
- * says its log side unknown). The terminal as it is while under the bound.
+ * summed with the span of their times (`pastBound`), a pending close taking them all, none, or saying it cannot tell,
+ * and the facts counted after it are kept with their times again, while closes pend. They stay pending (`closing`):
+ * one whose outcome comes without totals closes the batch as ever, where a batch that forgot them took it for no close
+ * of its own and dropped it (on no store day, the next close holding both batches). The closes that ended meanwhile
+ * are on their store days already, compared; the list lets go of them (a pending close that closed before one of them
+ * then finds its batch taken, and says its log side unknown). A device swap that waits for the old device's close is
+ * kept, the two devices' facts summed apart (`keptApart`). The terminal as it is while under the bound.
  */
 export function withinKeptBound(doc: TerminalDoc): TerminalDoc {
   if (!doc.openBatch?.closing || keptWhileClosing(doc.openBatch) < MAX_COUNTED_WHILE_CLOSING) return doc;
   const {
     countedWhileClosing: counted = [],
-    swappedWhileClosing: _swap,
+    swappedWhileClosing: swap,
     closedWhileClosing: taken = [],
     ...figures
   } = doc.openBatch;
-  // The old device's closes that ended meanwhile leave the latest the last. Not the new device's while a swap waits:
-  // its batch opened at the swap, so a fact of the old device's heard of late would be taken for an older close's
-  // (`beforeLastBatch`) and lost, where the old device's pending close takes it now (the devices share the batch).
-  const swap = doc.openBatch.swappedWhileClosing;
-  const last = taken
-    .filter((each) => ofDevice(swap, each) !== 'new')
-    .reduce<TerminalClose | undefined>((newest, { close }) => latest(close, newest), doc.lastClose);
+  if (swap !== undefined) return keptApart(doc, { ...figures, closing: doc.openBatch.closing }, swap, counted, taken);
+  const last = taken.reduce<TerminalClose | undefined>((newest, { close }) => latest(close, newest), doc.lastClose);
   // Their figures stay in the batch's, summed apart with the span of their times, so that a pending close that closed
   // before them all (or after) is still compared with its own batch, and one that closed among them says it cannot be.
   const pastBound = pastBoundWith(figures.pastBound, counted);
@@ -85,5 +80,46 @@ export function withinKeptBound(doc: TerminalDoc): TerminalDoc {
     ...doc,
     ...(last ? { lastClose: last } : {}),
     openBatch: { ...figures, ...(pastBound ? { pastBound } : {}) },
+  };
+}
+
+/**
+ * `withinKeptBound` while a swap waits for the old device's close: the facts up to the swap are the old device's,
+ * summed in the batch's `pastBound`; those after it the new device's, summed apart in the swap's (a second running
+ * sum), so that forgetting their times never merges the two devices' batches. The old device's closes that ended
+ * meanwhile leave the latest the last, as without a swap. The new device's leave their latest alone in the list, its
+ * facts' times let go of too (its own `pastBound`): the new device's batch opened at it (`swappedInSince`), and one
+ * of its closes pending that closed before it finds its batch taken, and says its log side unknown. What stays kept
+ * weighs one close at most: the batch is under the bound again.
+ */
+function keptApart(
+  doc: TerminalDoc,
+  figures: OpenBatch,
+  swap: PendingSwap,
+  counted: readonly TimedCount[],
+  taken: readonly ClosedWhileClosing[],
+): TerminalDoc {
+  const old = counted.filter((fact) => factsDevice(swap, Date.parse(fact.at)) === 'old');
+  const its = counted.filter((fact) => !old.includes(fact));
+  const last = taken
+    .filter((each) => ofDevice(swap, each) === 'old')
+    .reduce<TerminalClose | undefined>((newest, { close }) => latest(close, newest), doc.lastClose);
+  const newLast = taken.filter((each) => ofDevice(swap, each) === 'new').at(-1);
+  const pastBound = pastBoundWith(figures.pastBound, old);
+  const itsPast = pastBoundWith(swap.pastBound, its);
+  const entryPast = newLast && pastBoundWith(newLast.pastBound, newLast.counted);
+  return {
+    ...doc,
+    ...(last ? { lastClose: last } : {}),
+    openBatch: {
+      ...figures,
+      ...(pastBound ? { pastBound } : {}),
+      swappedWhileClosing: { ...swap, ...(itsPast ? { pastBound: itsPast } : {}) },
+      ...(newLast
+        ? {
+            closedWhileClosing: [{ close: newLast.close, counted: [], ...(entryPast ? { pastBound: entryPast } : {}) }],
+          }
+        : {}),
+    },
   };
 }

@@ -12,7 +12,7 @@ import type {
 import { compared, counting, FIELDS, NONE, pick, saidUnknown, splitOf, without } from './batch-figures';
 import { holds, recordedFrom } from './batch-windows';
 import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
-import { ofDevice, oldCloses, swappedInSince } from './device-swap';
+import { ofDevice, oldCloses, swappedInSince, type PendingSwap } from './device-swap';
 import { withinKeptBound, withPending } from './kept-while-closing';
 import { countingPastBound, cutThrough } from './past-bound';
 
@@ -84,10 +84,20 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
       ? last.closedAt
       : swappedInSince(swap, newOnes);
   const lastClose = newLast === undefined ? last : latest(newLast, last);
-  const opened = pendingOf(newer.reduce(counting, { ...NONE, since: newSince }), others, newer, newOnes);
-  // The facts past the bound were counted before the swap: the old device's, which no close of the engine compares.
+  // The new device's facts past the bound (summed apart, `withinKeptBound`) are its batch's, as what its closes still
+  // pending cut through, and so is what a close of its own that closed among them left unknown.
+  const { pastBound: itsPast, incomplete: itsIncomplete } = swap;
+  const timedNew = newer.reduce(counting, { ...NONE, since: newSince });
+  const newBatch: OpenBatch = {
+    ...(itsPast ? { ...countingPastBound(timedNew, itsPast, 1), pastBound: itsPast } : timedNew),
+    ...(itsIncomplete ? { incomplete: itsIncomplete } : {}),
+  };
+  const opened = pendingOf(newBatch, others, newer, newOnes);
+  // The batch's own facts past the bound were counted before the swap: the old device's, which no close of the engine
+  // compares.
   const { pastBound: _past, incomplete: _incomplete, ...oldFigures } = figures;
-  const { since, ...left } = newer.reduce(without, oldFigures);
+  const oldOnly = newer.reduce(without, oldFigures);
+  const { since, ...left } = itsPast ? countingPastBound(oldOnly, itsPast, -1) : oldOnly;
   const leftSince = since ?? doc.lastClose?.closedAt;
   const split = { ...doc, ...(lastClose ? { lastClose } : {}), openBatch: opened };
   // Nothing of the old device's after its close (the close came after the swap): an empty batch, from its close, says
@@ -148,7 +158,10 @@ function closing(doc: TerminalDoc, close: ReportedClose): Closed {
   const kept = pends || letGo ? (whole.countedWhileClosing ?? []) : [];
   const after = kept.filter((fact) => Date.parse(fact.at) > closedAt);
   // The facts past the bound (their times let go of) are the next batch's when all came after the terminal closed.
-  const { pastBound: past, incomplete, ...figures } = whole;
+  // The new device's facts past the bound, summed apart while a swap waits, are after the swap: the next batch's.
+  const itsPast = swap?.pastBound;
+  const { pastBound: past, incomplete, ...mixed } = whole;
+  const figures = itsPast ? countingPastBound(mixed, itsPast, -1) : mixed;
   const through = past === undefined ? undefined : cutThrough(past, closedAt);
   // All after the terminal closed: the next batch's, moved out of this one's.
   const nextBatchs = through === 'after' ? past : undefined;
@@ -166,8 +179,9 @@ function closing(doc: TerminalDoc, close: ReportedClose): Closed {
     unknown,
   );
   const opened = after.reduce(counting, { ...NONE, since: close.closedAt });
+  const withPast = nextBatchs ? countingPastBound(opened, nextBatchs, 1) : opened;
   const next: OpenBatch = {
-    ...(nextBatchs ? countingPastBound(opened, nextBatchs, 1) : opened),
+    ...(itsPast ? countingPastBound(withPast, itsPast, 1) : withPast),
     ...withIncomplete(letGo, past, through, incomplete, closedAt),
   };
   const lastClose = newest ?? record;
@@ -279,27 +293,50 @@ function takerUnknown(doc: TerminalDoc, cut: string, lost: string): { doc: Termi
 function newDevicesClose(
   doc: TerminalDoc,
   whole: OpenBatch,
-  swap: NonNullable<OpenBatch['swappedWhileClosing']>,
+  swap: PendingSwap,
   close: ReportedClose,
 ): { doc: TerminalDoc; record: TerminalClose } {
   const swappedAt = Date.parse(swap.at);
   const closedAt = Date.parse(close.closedAt);
-  const kept = whole.closing?.includes(close.operationId) ? (whole.countedWhileClosing ?? []) : [];
+  const pends = whole.closing?.includes(close.operationId) === true;
+  const kept = pends ? (whole.countedWhileClosing ?? []) : [];
   const mine = kept.filter((fact) => Date.parse(fact.at) > swappedAt && Date.parse(fact.at) <= closedAt);
-  const figures = mine.reduce(counting, { ...NONE });
+  // The device's facts past the bound (`withinKeptBound`): its own when all came before it closed, the next batch's
+  // when all after; closed among them, it cannot tell its share, nor can the device's next close.
+  const { pastBound: itsPast, incomplete, ...waiting } = swap;
+  const through = pends && itsPast !== undefined ? cutThrough(itsPast, closedAt) : undefined;
+  const taken = through !== undefined && through !== 'after' ? itsPast : undefined;
+  const timed = mine.reduce(counting, { ...NONE });
+  const figures = taken ? countingPastBound(timed, taken, 1) : timed;
+  const unknown = through === 'among' || (pends && incomplete !== undefined);
   // Its batch opened at the new device's close before it (one ended meanwhile is in the list), or at the swap.
   const record = closeRecord(
     doc.terminalId,
     close,
     { ...pick(figures), currencies: figures.currencies ?? {} },
     swappedInSince(swap, whole.closedWhileClosing ?? []),
+    unknown,
   );
+  // What it did not take of them stays the device's, with what its next closes cannot tell.
+  const stillWaiting: PendingSwap = pends
+    ? {
+        ...waiting,
+        ...(itsPast && through === 'after' ? { pastBound: itsPast } : {}),
+        ...withIncomplete(false, itsPast, through, incomplete, closedAt),
+      }
+    : swap;
+  const taking = mine.reduce(without, whole);
   // Kept in the list, not as the terminal's last close, while the old device's pends: a fact of the old device's
   // heard of late is still compared with the old device's closes (`countInBatch`). The split makes it the last.
   const left: OpenBatch = {
-    ...mine.reduce(without, whole),
+    ...(taken ? countingPastBound(taking, taken, -1) : taking),
     countedWhileClosing: kept.filter((f) => !mine.includes(f)),
-    closedWhileClosing: withEnded(whole.closedWhileClosing ?? [], { close: record, counted: mine }),
+    swappedWhileClosing: stillWaiting,
+    closedWhileClosing: withEnded(whole.closedWhileClosing ?? [], {
+      close: record,
+      counted: mine,
+      ...(taken ? { pastBound: taken } : {}),
+    }),
   };
   return { doc: closeEnded(doc, left, close.operationId), record };
 }
