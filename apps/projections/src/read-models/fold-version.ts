@@ -28,7 +28,9 @@
  * 8: past the 1,000 facts kept with their times while a device swap waits for the old device's close, the swap is kept
  * and the new device's facts summed apart (`openBatch.swappedWhileClosing.pastBound`), where the swap was let go of and
  * both devices shared the batch: the old device's close ending without closing it left its sales in the batch the new
- * device's next close was compared with, which showed a difference that was not there.
+ * device's next close was compared with, which showed a difference that was not there; and a close let go of beyond
+ * the 50 kept pending while a swap waits, taken for the old device's, leaves the new device's next close unknown
+ * (`swappedWhileClosing.incomplete`), where that close was compared with the let-go close's sales too.
  */
 export const FOLD_VERSION = 8;
 

@@ -142,9 +142,11 @@ export interface OpenBatch extends BatchFigures {
      */
     readonly pastBound?: PastBound;
     /**
-     * A close of the device that has the name closed among its facts past the bound (`pastBound`), taking them not
-     * knowing which were its own: the device's closes after it that close before `until` (absent: the next alone)
-     * have their log side unknown too, as `OpenBatch.incomplete` says of the batch.
+     * The device that has the name may miss facts of its batch: a close of its own closed among its facts past the
+     * bound (`pastBound`), taking them not knowing which were its own, or a close let go of beyond the 50 kept pending
+     * (`closesLetGo`), taken for the old device's, may have been its own. Its next close has its log side unknown, and
+     * so do those after it that close before `until` (absent: the next alone), as `OpenBatch.incomplete` says of the
+     * batch.
      */
     readonly incomplete?: {
       /** When the latest of the facts it may miss happened (Dintero's time). */

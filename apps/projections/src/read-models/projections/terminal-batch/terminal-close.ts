@@ -192,7 +192,11 @@ function closing(doc: TerminalDoc, close: ReportedClose): Closed {
     countedWhileClosing: after,
     // Still after every close pending: a later one may have closed among them.
     ...(nextBatchs ? { pastBound: nextBatchs } : {}),
-    ...(swap ? { swappedWhileClosing: swap } : {}),
+    // A close let go of may have been the new device's, its facts after the swap left in the batch: the new device's
+    // next close cannot tell which are its own either.
+    ...(swap
+      ? { swappedWhileClosing: letGo && swap.incomplete === undefined ? { ...swap, incomplete: {} } : swap }
+      : {}),
     // While another close pends, what this one took, with the facts' times: should that other close turn out to
     // have come first (its outcome later in the log), it takes back what it held (`closeBeforeEnded`).
     closedWhileClosing: withEnded(whole.closedWhileClosing ?? [], {
