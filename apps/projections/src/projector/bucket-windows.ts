@@ -40,7 +40,7 @@ export async function* entriesOf(bucket: KV, keys: readonly string[]): AsyncGene
 /**
  * The store days before the other documents, in the order they are sent: a process killed during the writes has
  * sent a first part of them, so a terminal document in KV at a position means the store days changed up to there
- * are in KV too. Replaying a batch after such a kill relies on it (`TerminalCloses.changeTerminal`): what it
+ * are in KV too. Replaying a batch after such a kill relies on it (`CloseWrites.changeTerminal`): what it
  * cannot know any more (a close the terminal has since replaced) it does not write again.
  */
 export function daysFirst(changes: Iterable<Change>): [days: Change[], others: Change[]] {

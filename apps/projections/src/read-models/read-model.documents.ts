@@ -49,7 +49,7 @@ export class ReadModelDocuments {
     if (model === 'terminal') {
       // In the fields' order of a terminal made here (`emptyTerminal`), whatever the order KV kept them in.
       // Its last close one object with its entry among the closes ended meanwhile, as the fold keeps it (JSON makes
-      // two): `TerminalCloses.changeTerminal` tells a close that changed by identity, and would write a copy's day
+      // two): `CloseWrites.changeTerminal` tells a close that changed by identity, and would write a copy's day
       // again.
       const terminal = sharingLastClose({ ...emptyTerminal(doc.storeId, doc.terminalId), ...doc });
       this.setTerminal(key, terminal, this.terminals.get(key));

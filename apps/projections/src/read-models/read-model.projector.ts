@@ -12,11 +12,12 @@ import { givenBackOf, noteLateDay, noteLateRefundDay, refundedBefore } from './l
 import { paymentFactTime } from './payment-fact-time';
 import { PaymentMemory } from './payment-memory';
 import { ReadModelDocuments, stamped, type Put } from './read-model.documents';
-import { TerminalCloses, type UnreadableTimes } from './terminal-closes';
+import type { UnreadableTimes } from './close-completions';
+import { TerminalCloses } from './terminal-closes';
 import { StoreZones } from './store-zones';
 
 export type { Put } from './read-model.documents';
-export type { UnreadableTimes } from './terminal-closes';
+export type { UnreadableTimes } from './close-completions';
 
 /**
  * The three read models as a fold over the log: given the same events in the same order, the same
@@ -44,11 +45,11 @@ export class ReadModelProjector {
    * and goes on, and a person should look at the event.
    */
   get onUnreadable(): ((unreadable: UnreadableTimes) => void) | undefined {
-    return this.closes.onUnreadable;
+    return this.closes.completions.onUnreadable;
   }
 
   set onUnreadable(told: ((unreadable: UnreadableTimes) => void) | undefined) {
-    this.closes.onUnreadable = told;
+    this.closes.completions.onUnreadable = told;
   }
 
   /** Documents loaded from KV at start (the projector then continues from their position). */
@@ -147,21 +148,21 @@ export class ReadModelProjector {
   /**
    * The operation whose request this event needs read back from the log (`operation-{id}`, to `rememberOperation`):
    * a completion without the terminal's batch that may be of an end-of-day close let go of beyond the 50 kept pending,
-   * its events naming no store day (`TerminalCloses.wantsRequest`). Else undefined.
+   * its events naming no store day (`CloseCompletions.wantsRequest`). Else undefined.
    */
   missingOperation(recorded: RecordedEvent): string | undefined {
     if (recorded.type !== 'OperationCompleted') return undefined;
     const typed = asDomainEvent(recorded);
     if (typed?.stream !== 'operation') return undefined;
-    const close = this.closes.closeOf(typed.event, recorded);
-    return close && this.closes.wantsRequest(close, typed.id, recorded) ? typed.id : undefined;
+    const close = this.closes.completions.closeOf(typed.event, recorded);
+    return close && this.closes.completions.wantsRequest(close, typed.id, recorded) ? typed.id : undefined;
   }
 
   /** An operation's events (read from its stream): whether it is an end of day, for the completion folded next. */
   rememberOperation(operationId: string, events: readonly RecordedEvent[]): void {
     const requested = events.find((recorded) => recorded.type === 'OperationRequested');
     const typed = requested && asDomainEvent(requested);
-    this.closes.readRequest(operationId, typed?.stream === 'operation' ? typed.event : undefined);
+    this.closes.completions.readRequest(operationId, typed?.stream === 'operation' ? typed.event : undefined);
   }
 
   /**
@@ -213,8 +214,8 @@ export class ReadModelProjector {
     } else if (typed?.stream === 'operation') {
       if (typed.event.type === 'CloseGivenUp')
         days.push({ storeId: typed.event.data.storeId, date: typed.event.data.businessDay });
-      const close = this.closes.closeOf(typed.event, recorded);
-      if (close && this.closes.closesBatch(close, typed.id, recorded)) {
+      const close = this.closes.completions.closeOf(typed.event, recorded);
+      if (close && this.closes.completions.closesBatch(close, typed.id, recorded)) {
         days.push({ storeId: close.storeId, date: close.businessDay });
         // The days whose close of the terminal was given up before it, marked closed since.
         for (const date of this.closes.daysClosedSince(close.storeId, close.closedAt))

@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '@app/event-store';
 import { addDays, localDate, type OperationEvent } from '@app/payment-domain';
-import { closeTimes } from './close-times';
+import { CloseCompletions } from './close-completions';
+import { CloseWrites } from './close-writes';
 import type { Fact } from './projections/fact';
 import { emptyStoreDay, withCloseGivenUp, withClosedSince } from './projections/store-day.projection';
 import { emptyTerminal } from './projections/terminal.projection';
@@ -10,7 +11,6 @@ import {
   closeRequested,
   closeHolding,
   recordedFrom,
-  closesHeld,
   countInBatch,
   countedBeforeLastBatch,
   inSwappedOut,
@@ -25,16 +25,6 @@ import { stamped, type Put, type ReadModelDocuments } from './read-model.documen
 import type { StoreDayDoc, TerminalClose, TerminalDoc } from './read-model.types';
 import { stringField } from './string-field';
 
-/** An event the fold took with a time it cannot read as unknown: where it is in the log, whose, and which times. */
-export interface UnreadableTimes {
-  readonly position: string;
-  readonly type: string;
-  readonly storeId: string;
-  readonly terminalId: string;
-  readonly operationId: string;
-  readonly unread: readonly string[];
-}
-
 /**
  * The terminals' batches and end-of-day closes: each capture and refund counted in its terminal's batch (or in the
  * older close whose batch held it), each close asked for, ended, completed or given up, on the terminal and on the
@@ -42,16 +32,15 @@ export interface UnreadableTimes {
  * to `put`.
  */
 export class TerminalCloses {
-  /** See `ReadModelProjector.onUnreadable`. */
-  onUnreadable: ((unreadable: UnreadableTimes) => void) | undefined;
+  /** Which completions close their terminal's batch, asked by the rim too before it folds one. */
+  readonly completions: CloseCompletions;
 
-  /**
-   * Operations read back from the log as ends of day (`ReadModelProjector.rememberOperation`) for the completion about
-   * to be folded (`mayBeLetGo`): one at most, let go of once that completion is.
-   */
-  private readonly readAsEndOfDay = new Set<string>();
+  private readonly writes: CloseWrites;
 
-  constructor(private readonly docs: ReadModelDocuments) {}
+  constructor(private readonly docs: ReadModelDocuments) {
+    this.completions = new CloseCompletions(docs);
+    this.writes = new CloseWrites(docs);
+  }
 
   /**
    * A capture counts in its terminal's batch, a refund in the batch of the terminal it was done at (in the
@@ -93,7 +82,8 @@ export class TerminalCloses {
     const terminal = this.docs.terminals.get(this.docs.terminalKey(storeId, terminalId));
     if (!inSwappedOut(terminal, at) && countedBeforeLastBatch(terminal, at))
       this.countInOlderClose(storeId, terminalId, at, (close) => countInClose(close, counted), position, put);
-    else this.changeTerminal(storeId, terminalId, position, put, (doc) => countInBatch(doc, counted, at), { at });
+    else
+      this.writes.changeTerminal(storeId, terminalId, position, put, (doc) => countInBatch(doc, counted, at), { at });
   }
 
   /**
@@ -161,7 +151,7 @@ export class TerminalCloses {
     try {
       this.onOperationEvent(operationId, event, recorded, position, put);
     } finally {
-      this.readAsEndOfDay.delete(operationId);
+      this.completions.forget(operationId);
     }
   }
 
@@ -181,12 +171,12 @@ export class TerminalCloses {
       this.onCloseGivenUp(event.data, position, put);
       return;
     }
-    const close = this.closeOf(event, recorded, true);
+    const close = this.completions.closeOf(event, recorded, true);
     // Completed without the terminal's batch (Dintero gave no result): an end-of-day close the terminal's batch pends
     // on closed it all the same, its totals unknown (`withoutTotals`), and the next close holds only what came after;
     // so did one it may have let go of (`mayBeLetGo`), its log side unknown too. Any other operation (`send_logs`, a
     // close never seen asked for) pends no more.
-    if (!close || !this.closesBatch(close, operationId, recorded)) {
+    if (!close || !this.completions.closesBatch(close, operationId, recorded)) {
       if (event.type === 'OperationCompleted') this.onClosePending(operationId, event, recorded, position, put);
       return;
     }
@@ -195,7 +185,7 @@ export class TerminalCloses {
     // the close it took facts back from.
     let earlier: readonly TerminalClose[] = [];
     let lostAt: string | undefined;
-    this.changeTerminal(
+    this.writes.changeTerminal(
       storeId,
       terminalId,
       position,
@@ -213,7 +203,7 @@ export class TerminalCloses {
     if (lostAt !== undefined) {
       this.countInOlderClose(storeId, terminalId, lostAt, saidUnknown, position, put, { operationId });
     }
-    for (const close of earlier) this.putClose(storeId, close, position, put);
+    for (const close of earlier) this.writes.putClose(storeId, close, position, put);
     this.markClosedSince(storeId, terminalId, { operationId, closedAt, businessDay }, position, put);
   }
 
@@ -265,13 +255,13 @@ export class TerminalCloses {
       // close, such an event wrote the close's day again, which `ReadModelProjector.missingDays` does not read back for
       // it, from empty.
       const change = (doc: TerminalDoc) => closeRequested(doc, operationId);
-      return this.changeTerminal(storeId, terminalId, position, put, change, undefined);
+      return this.writes.changeTerminal(storeId, terminalId, position, put, change, undefined);
     }
     const storeId = stringField(recorded.metadata, 'storeId');
     const terminalId = stringField(recorded.metadata, 'terminalId');
     if (storeId === undefined || terminalId === undefined) return;
     const change = (doc: TerminalDoc) => closeAbandoned(doc, operationId);
-    this.changeTerminal(storeId, terminalId, position, put, change, undefined);
+    this.writes.changeTerminal(storeId, terminalId, position, put, change, undefined);
   }
 
   /** A nightly close given up: its terminal listed as not closed on the store day the close was for. */
@@ -290,154 +280,6 @@ export class TerminalCloses {
     this.docs.days.set(key, doc);
     put({ model: 'store-day', key, doc });
   }
-
-  /**
-   * Whether a completed operation closes its terminal's batch: with the terminal's totals, without them when the batch
-   * pends on it, or may have let go of it (`mayBeLetGo`). `ReadModelProjector.missingDays` reads its days back by this
-   * same rule: a close put on a day out of memory not read back was written on an empty day, the day's sales lost.
-   */
-  closesBatch(
-    close: { readonly storeId: string; readonly terminalId: string; readonly batch: unknown },
-    operationId: string,
-    recorded: RecordedEvent,
-  ): boolean {
-    return (
-      close.batch !== undefined || this.pendsOn(close, operationId) || this.mayBeLetGo(close, operationId, recorded)
-    );
-  }
-
-  /**
-   * Whether the rim should read the operation's request back from the log (`operation-{id}`) to tell whether it is
-   * an end of day: a completion without the terminal's batch that the batch does not pend on, of a terminal that let
-   * go of closes, with no store day in its events (a close by hand recorded before they carried one, or `send_logs`).
-   */
-  wantsRequest(
-    close: { readonly storeId: string; readonly terminalId: string; readonly batch: unknown },
-    operationId: string,
-    recorded: RecordedEvent,
-  ): boolean {
-    return (
-      close.batch === undefined &&
-      !this.pendsOn(close, operationId) &&
-      this.lettingGo(close) &&
-      stringField(recorded.metadata, 'businessDay') === undefined &&
-      !this.readAsEndOfDay.has(operationId)
-    );
-  }
-
-  /** An operation's request, read back from the log: an end of day is one `mayBeLetGo` takes for a close. */
-  readRequest(operationId: string, requested: OperationEvent | undefined): void {
-    if (requested?.type === 'OperationRequested' && requested.data.operation === 'end_of_day')
-      this.readAsEndOfDay.add(operationId);
-  }
-
-  /**
-   * Whether a completed operation the batch does not pend on may be an end-of-day close let go of beyond the 50 kept
-   * pending: the terminal let go of some (`closesLetGo`), and the operation has a store day, which only an end of day
-   * has, or its request, read back from the log, says it is one (`readRequest`): a close by hand recorded before its
-   * events carried a store day, which was dropped (on no store day, the next close holding both batches).
-   */
-  private mayBeLetGo(
-    close: { readonly storeId: string; readonly terminalId: string },
-    operationId: string,
-    recorded: RecordedEvent,
-  ): boolean {
-    return (
-      this.lettingGo(close) &&
-      (stringField(recorded.metadata, 'businessDay') !== undefined || this.readAsEndOfDay.has(operationId))
-    );
-  }
-
-  /** Whether the terminal let go of closes beyond those kept pending (`closesLetGo`). */
-  private lettingGo(close: { readonly storeId: string; readonly terminalId: string }): boolean {
-    return this.docs.terminals.get(this.docs.terminalKey(close.storeId, close.terminalId))?.closesLetGo === true;
-  }
-
-  /** Whether the terminal's open batch pends on the end-of-day close (`closeRequested`). */
-  pendsOn(close: { readonly storeId: string; readonly terminalId: string }, operationId: string): boolean {
-    const doc = this.docs.terminals.get(this.docs.terminalKey(close.storeId, close.terminalId));
-    return doc?.openBatch?.closing?.includes(operationId) === true;
-  }
-
-  /**
-   * The terminal's end-of-day close an operation's completion reports, if it is one: whose, which day, its batch
-   * (undefined when Dintero gave none).
-   */
-  closeOf(
-    event: OperationEvent,
-    recorded: RecordedEvent,
-    /** Whether to tell `onUnreadable` of a time it cannot read: where the event is folded, not where its days are read. */
-    tell = false,
-  ) {
-    if (event.type !== 'OperationCompleted') return undefined;
-    const storeId = stringField(recorded.metadata, 'storeId');
-    const terminalId = stringField(recorded.metadata, 'terminalId');
-    if (storeId === undefined || terminalId === undefined) return undefined;
-    const { closedAt, batch, unread } = closeTimes(event.data, event.data.batch);
-    if (tell && unread.length > 0)
-      this.tellUnreadable(recorded, { storeId, terminalId, operationId: event.data.operationId, unread });
-    if (closedAt === undefined) return undefined;
-    const businessDay =
-      stringField(recorded.metadata, 'businessDay') ?? localDate(closedAt, this.docs.storeDoc(storeId).timeZone);
-    return { storeId, terminalId, businessDay, batch, closedAt };
-  }
-
-  /** Tells `onUnreadable` of an event with a time the fold cannot read. */
-  private tellUnreadable(recorded: RecordedEvent, ids: Omit<UnreadableTimes, 'position' | 'type'>): void {
-    this.onUnreadable?.({ position: recorded.position.toString(), type: recorded.type, ...ids });
-  }
-
-  /**
-   * Changes a terminal's document outside its projection's facts (its batch), and writes the store day of each close
-   * the terminal holds (`closesHeld`) again when that close changed.
-   */
-  private changeTerminal(
-    storeId: string,
-    terminalId: string,
-    position: string,
-    put: Put,
-    change: (doc: TerminalDoc) => TerminalDoc,
-    /**
-     * What the event is to the terminal's last close: that close itself (its operation), a fact at an instant, or
-     * nothing (a close asked for or ended without a batch, which never changes a close).
-     */
-    touches: { readonly operationId: string } | { readonly at: string } | undefined,
-  ): void {
-    const key = this.docs.terminalKey(storeId, terminalId);
-    const held = this.docs.terminals.get(key);
-    const current = held ?? emptyTerminal(storeId, terminalId);
-    const next = change(current);
-    // Loaded holding this event already (a close applied again to a terminal that has it may change nothing).
-    const heldEvent = this.docs.alreadyApplied('terminal', key, held?.position);
-    if (next === current && !heldEvent) return;
-    if (heldEvent) {
-      // A crash wrote the terminal with this event, and maybe not the day of its close (documents written before
-      // store days were written first): that day again, from the close held, where this event changed that close.
-      // Only then: the day is read back for it (`ReadModelProjector.missingDays`), where for any other event the day
-      // may be out of memory, and written from an empty one it lost its totals. A close the terminal holds no longer
-      // (a later one came in the same flush) is not known here any more; its day was written before the terminal.
-      for (const close of closesHeld(held))
-        if (touches !== undefined && changedClose(close, touches)) this.putClose(storeId, close, position, put);
-      return;
-    }
-    const terminal = stamped(next, position);
-    this.docs.setTerminal(key, terminal, held);
-    this.docs.terminalStores.set(terminalId, storeId);
-    put({ model: 'terminal', key, doc: terminal });
-    const before = closesHeld(current);
-    for (const close of closesHeld(next)) if (!before.includes(close)) this.putClose(storeId, close, position, put);
-  }
-
-  /** A terminal's close on its store day, in place of the one with its operation id there. */
-  private putClose(storeId: string, close: TerminalClose, position: string, put: Put): void {
-    const dayKey = `${storeId}.${close.businessDay}`;
-    const day =
-      this.docs.days.get(dayKey) ?? emptyStoreDay(storeId, close.businessDay, this.docs.storeDoc(storeId).timeZone);
-    if (this.docs.alreadyApplied('store-day', dayKey, this.docs.days.get(dayKey)?.position)) return;
-    const doc = stamped(withClose(day, close), position);
-    this.docs.days.set(dayKey, doc);
-    put({ model: 'store-day', key: dayKey, doc });
-  }
 }
 
 /**
@@ -445,16 +287,3 @@ export class TerminalCloses {
  * reported after later closes: a week covers a terminal left open over a weekend and the holidays around it.
  */
 const LATE_CLOSE_DAYS = 7;
-
-/**
- * Whether an event changed a terminal's last close: the close's own operation, or a fact of its batch (at or before
- * it), reported after it. A fact after the close counts in the open batch.
- */
-function changedClose(
-  close: NonNullable<TerminalDoc['lastClose']>,
-  touches: { readonly operationId: string } | { readonly at: string },
-): boolean {
-  return 'operationId' in touches
-    ? touches.operationId === close.operationId
-    : Date.parse(touches.at) <= Date.parse(close.closedAt);
-}
