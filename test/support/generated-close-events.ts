@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NewEvent } from '@app/event-store';
 import { hashedUuid } from '@app/platform';
+import { endOfDayRequest } from './end-of-day-request';
 import { event } from './payment-events';
 
 /** The batch a terminal reports at its close: its captures (`purchases`) and refunds at the terminal (`reversals`). */
@@ -49,16 +50,14 @@ export function generatedCloseEvents(
         event(
           'OperationRequested',
           {
-            operationId,
-            storeId,
-            terminalId,
-            dinteroTerminalId: terminalId,
-            operation: 'end_of_day',
-            claimId: operationId,
-            requestedBy: 'nightly-close',
-            requestedAt: iso(0),
-            expiresAt: iso(900_000),
-            businessDay,
+            ...endOfDayRequest({
+              operationId,
+              storeId,
+              terminalId,
+              businessDay,
+              requestedBy: 'nightly-close',
+              requestedAt,
+            }),
           },
           ids,
         ),
