@@ -4,6 +4,7 @@ import { Logger } from 'nestjs-pino';
 import { createEventStore, type EventStore } from '@app/event-store';
 import { connectChecked } from '@app/messaging';
 import {
+  AnotherLogCheck,
   ConfigError,
   createHttpApp,
   listen,
@@ -122,7 +123,14 @@ export async function startEngine(env: NodeJS.ProcessEnv, log?: EventStore): Pro
       replicas: configs.command.natsReplicas,
       settleTimeoutSeconds: configs.command.natsSettleTimeoutSeconds,
     });
-    const shared: SharedInfrastructure = { eventStore, nats, logName: 'engine' };
+    // Made by the projector's start, which refuses another log's engine for all three: the POS API and ingest take
+    // nothing before it (503 ENGINE_STARTING), the log not answering as the engine starts.
+    const shared: SharedInfrastructure = {
+      eventStore,
+      nats,
+      logName: 'engine',
+      anotherLogCheck: new AnotherLogCheck(),
+    };
     const start = async (module: DynamicModule, config: BaseAppConfig, options: HttpAppOptions) => {
       const app = await createHttpApp(module, config, options);
       apps.push(app);

@@ -7,7 +7,7 @@ import { natsNames } from '@app/messaging';
 import { freePort, waitUntil } from '../../../test/support/app-process';
 import { logOutage } from '../../../test/support/log-outage';
 import { NATS_URL, removeNatsState, uniquePrefix } from '../../../test/support/nats-state';
-import { writePosClients } from '../../../test/support/pos-clients';
+import { bearer, writePosClients } from '../../../test/support/pos-clients';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
 import { startEngine, type RunningEngine } from '../src/engine';
 
@@ -71,11 +71,38 @@ describe('the one-process engine when the log does not answer at start', () => {
         })
       ).json<{ status: number; body: Record<string, unknown> }>();
     expect(await query()).toMatchObject({ status: 503, body: { code: 'READ_MODELS_NOT_READY' } });
+    // Before the projector has made sure that no engine of another log runs on the prefix, the POS API and ingest
+    // take nothing, over HTTP or NATS: 503 ENGINE_STARTING, with when to ask again (Dintero retries a 5xx).
+    const taken = async () => {
+      const pos = await fetch(`${urls.command}/v1/stores/engine-boot`, { headers: bearer() });
+      const dintero = await fetch(`${urls.ingest}/v1/dintero/callback?payment_id=pay-engine-boot`);
+      const command = (
+        await nats.request(natsNames(prefix).commands.start, JSON.stringify({}), { timeout: 5_000 })
+      ).json<{ status: number; body: { code: string } }>();
+      return {
+        pos: { status: pos.status, retryAfter: pos.headers.get('retry-after'), ...((await pos.json()) as object) },
+        dintero: {
+          status: dintero.status,
+          retryAfter: dintero.headers.get('retry-after'),
+          ...((await dintero.json()) as object),
+        },
+        command: { status: command.status, code: command.body.code },
+      };
+    };
+    expect(await taken()).toMatchObject({
+      pos: { status: 503, retryAfter: '5', code: 'ENGINE_STARTING' },
+      dintero: { status: 503, retryAfter: '5', code: 'ENGINE_STARTING' },
+      command: { status: 503, code: 'ENGINE_STARTING' },
+    });
 
     outage.end();
     for (const url of [urls.command, urls.ingest, urls.projections])
       await waitUntil(async () => (await health(url)).status === 200, 40_000, `${url} healthy`);
     await waitUntil(async () => (await query()).status === 200, 10_000, 'the store in the read models');
     expect(await query()).toMatchObject({ status: 200, body: { storeId: 'engine-boot' } });
+    const after = await taken();
+    expect(after.pos).toMatchObject({ status: 200, storeId: 'engine-boot' });
+    expect(after.dintero).not.toMatchObject({ code: 'ENGINE_STARTING' });
+    expect(after.command).toMatchObject({ status: 401 });
   }, 90_000);
 });

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import type { Registry } from 'prom-client';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { EVENT_STORE, EventStoreModule, eventStoreProbe, type EventStore } from '@app/event-store';
@@ -10,6 +11,7 @@ import { METRICS_REGISTRY } from './metrics/metrics.module';
 import { operationsModules } from './operations.modules';
 import type { SharedInfrastructure } from './shared-infrastructure';
 import { AnotherLogGuard } from './nats/another-log-guard';
+import { ANOTHER_LOG_CHECK, AnotherLogCheck, AnotherLogGate } from './nats/another-log-check';
 
 /**
  * What an engine app is built on: the event store, NATS when it uses it, and logs, metrics and `/health`
@@ -35,7 +37,8 @@ export function appInfrastructure(
     natsInHealth?: boolean;
     /**
      * Whether the app, run apart, refuses to start beside a live engine of another log on its NATS prefix
-     * (`AnotherLogGuard`). In `apps/engine` the projector refuses it for all three.
+     * (`AnotherLogGuard`), and takes no request until that is checked (`AnotherLogGate`). In `apps/engine` the
+     * projector checks it for all three (`SharedInfrastructure.anotherLogCheck`).
      */
     refuseAnotherLog?: boolean;
   } = {},
@@ -52,12 +55,14 @@ export function appInfrastructure(
     ],
   };
   const { natsPrefix } = config;
-  const guard =
-    refuseAnotherLog && natsPrefix !== undefined && natsUrl !== undefined && shared.eventStore === undefined
-      ? [AnotherLogGuardModule.forRoot(natsPrefix)]
-      : [];
+  const guarded = refuseAnotherLog && natsPrefix !== undefined && natsUrl !== undefined;
+  const guard = guarded && shared.eventStore === undefined ? [AnotherLogGuardModule.forRoot(natsPrefix)] : [];
+  // Run apart with the guard, unchecked until it has checked; in `apps/engine`, the check its projector makes; an app
+  // that checks nothing (no NATS) has nothing to wait for.
+  const check = shared.anotherLogCheck ?? new AnotherLogCheck(guard.length === 0);
   return [
     LogSubscriptionsModule.forRoot(),
+    AnotherLogCheckModule.forRoot(check, guarded),
     ...guard,
     EventStoreModule.forRoot(config.eventStoreUrl, shared.eventStore, {
       readAllTimeoutMs: config.kurrentDbReadAllTimeoutMs,
@@ -82,11 +87,35 @@ class AnotherLogGuardModule {
       providers: [
         {
           provide: AnotherLogGuard,
-          inject: [EVENT_STORE, NATS_CONNECTION, LOG_SUBSCRIPTIONS],
-          useFactory: (store: EventStore, nats: NatsConnection, subscriptions: LogSubscriptions) =>
-            new AnotherLogGuard(store, nats, prefix, subscriptions),
+          inject: [EVENT_STORE, NATS_CONNECTION, LOG_SUBSCRIPTIONS, ANOTHER_LOG_CHECK],
+          useFactory: (
+            store: EventStore,
+            nats: NatsConnection,
+            subscriptions: LogSubscriptions,
+            check: AnotherLogCheck,
+          ) => new AnotherLogGuard(store, nats, prefix, subscriptions, check),
         },
       ],
+    };
+  }
+}
+
+/**
+ * The app's `AnotherLogCheck`, for every module of the app (`@Inject(ANOTHER_LOG_CHECK)`: the projector makes it in
+ * `apps/engine`), and, in an app that takes commands or Dintero's deliveries (`gated`), the gate that holds its HTTP
+ * routes until it is made.
+ */
+@Module({})
+class AnotherLogCheckModule {
+  static forRoot(check: AnotherLogCheck, gated: boolean): DynamicModule {
+    return {
+      module: AnotherLogCheckModule,
+      global: true,
+      providers: [
+        { provide: ANOTHER_LOG_CHECK, useValue: check },
+        ...(gated ? [{ provide: APP_GUARD, useClass: AnotherLogGate }] : []),
+      ],
+      exports: [ANOTHER_LOG_CHECK],
     };
   }
 }

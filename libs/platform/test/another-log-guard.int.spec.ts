@@ -6,7 +6,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Registry } from 'prom-client';
 import { LOG_IDENTITY_STREAM, SqliteEventStore } from '@app/event-store';
 import { EngineOfAnotherLogError, leaseHolder, natsNames, PROJECTOR_LEADER_KEY } from '@app/messaging';
-import { AnotherLogGuard, LogSubscriptions } from '@app/platform';
+import { AnotherLogCheck, AnotherLogGuard, LogSubscriptions, ProblemDetailsFilter } from '@app/platform';
 import { waitUntil } from '../../../test/support/app-process';
 import { logOutage } from '../../../test/support/log-outage';
 import { NATS_URL, removeNatsState, uniquePrefix } from '../../../test/support/nats-state';
@@ -44,7 +44,10 @@ describe('the guard against an engine of another log when the log does not answe
     const registry = new Registry();
     const subscriptions = new LogSubscriptions(registry);
     const refusals: unknown[] = [];
-    const guard = new AnotherLogGuard(outage.store, nats, prefix, subscriptions, (refusal) => refusals.push(refusal));
+    const check = new AnotherLogCheck();
+    const guard = new AnotherLogGuard(outage.store, nats, prefix, subscriptions, check, (refusal) =>
+      refusals.push(refusal),
+    );
     guards.push(guard);
     const health = () =>
       subscriptions
@@ -54,7 +57,7 @@ describe('the guard against an engine of another log when the log does not answe
           () => 'up',
           (error: unknown) => (error as Error).message,
         );
-    return { prefix, outage, guard, health, refusals, registry };
+    return { prefix, outage, guard, health, refusals, registry, check };
   };
 
   /** The projector lease of `prefix` held for another log, renewed as a live engine renews it, until `end`. */
@@ -67,21 +70,33 @@ describe('the guard against an engine of another log when the log does not answe
   };
 
   it('lets the app start, names the check in /health, and checks once the log answers', async () => {
-    const { outage, guard, health, refusals, registry } = guarded();
+    const { outage, guard, health, refusals, registry, check } = guarded();
     await guard.onApplicationBootstrap();
     expect(outage.failures).toBeGreaterThanOrEqual(1);
     expect(await health()).toBe('not started yet, trying again: another-log-guard');
+    // Requests wait for the check (`AnotherLogGate`): 503 ENGINE_STARTING, to be sent again.
+    expect(check.checked).toBe(false);
+    const refused = (() => {
+      try {
+        check.refuseUntilChecked();
+        return undefined;
+      } catch (error) {
+        return new ProblemDetailsFilter().toProblem(error, '/v1/terminal-payments');
+      }
+    })();
+    expect(refused).toMatchObject({ status: 503, code: 'ENGINE_STARTING', retryAfterSeconds: 5 });
     expect(await registry.metrics()).toContain('event_log_subscription_up{subscriber="another-log-guard"} 0');
 
     outage.end();
     await waitUntil(async () => (await health()) === 'up', 10_000, 'the check made');
     expect(refusals).toEqual([]);
+    expect(check.checked).toBe(true);
     // Made, the check follows nothing: no subscription of its name is left at 0 for an alert to fire on.
     expect(await registry.metrics()).not.toContain('another-log-guard');
   });
 
   it('stops the app when the check, made once the log answers, finds an engine of another log', async () => {
-    const { prefix, outage, guard, health, refusals } = guarded();
+    const { prefix, outage, guard, health, refusals, check } = guarded();
     const other = await engineOfAnotherLog(prefix);
     try {
       await guard.onApplicationBootstrap();
@@ -95,6 +110,8 @@ describe('the guard against an engine of another log when the log does not answe
       expect((refusals[0] as Error).message).toContain(
         `NATS_PREFIX ${prefix} is in use by an engine of another event log`,
       );
+      // Refused, the app takes nothing while it stops.
+      expect(check.checked).toBe(false);
     } finally {
       other.end();
     }

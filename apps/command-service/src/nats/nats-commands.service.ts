@@ -10,11 +10,13 @@ import { Match, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { NATS_CONNECTION, natsNames } from '@app/messaging';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
 import {
+  ANOTHER_LOG_CHECK,
   CORRELATION_HEADER,
   correlationIdFrom,
   NatsResponders,
   parseMessage,
   replyTo,
+  type AnotherLogCheck,
   type Reply,
 } from '@app/platform';
 import { COMMAND_CONFIG, type CommandServiceConfig } from '../command-service.config';
@@ -72,6 +74,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
     private readonly credentials: PosCredentials,
     private readonly operations: TerminalOperations,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(ANOTHER_LOG_CHECK) private readonly anotherLog: AnotherLogCheck,
   ) {
     this.responders = new NatsResponders(nats, QUEUE, this.logger);
     this.rateLimit = new NatsRateLimit(config.natsRateLimitPerMinute);
@@ -181,6 +184,8 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
     return replyTo(
       msg,
       async () => {
+        // As over HTTP (`AnotherLogGate`): nothing is taken before the engine has checked whose log it writes to.
+        this.anotherLog.refuseUntilChecked();
         // The same API key as over HTTP, in the message's `Authorization` header.
         const client = this.credentials.authenticate(msg.headers?.get('authorization', Match.IgnoreCase) || undefined);
         await this.rateLimit.admit(client.id);

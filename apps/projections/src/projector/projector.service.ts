@@ -9,10 +9,12 @@ import {
   refuseEngineOfAnotherLog,
 } from '@app/messaging';
 import {
+  ANOTHER_LOG_CHECK,
   LOG_SUBSCRIPTIONS,
   METRICS_REGISTRY,
   paymentMetrics,
   StartRetries,
+  type AnotherLogCheck,
   type LogSubscriptions,
   type PaymentMetrics,
 } from '@app/platform';
@@ -101,6 +103,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     @Inject(PROJECTIONS_CONFIG) private readonly config: ProjectionsConfig,
     @Inject(METRICS_REGISTRY) registry: Registry,
     @Inject(LOG_SUBSCRIPTIONS) private readonly subscriptions: LogSubscriptions,
+    /** Made once no engine of another log is found on the prefix: in `apps/engine`, the POS API and ingest wait for it. */
+    @Inject(ANOTHER_LOG_CHECK) private readonly anotherLog: AnotherLogCheck,
   ) {
     this.metrics = paymentMetrics(registry);
     this.foldVersions = new FoldVersionWatch(this.metrics, this.logger);
@@ -247,6 +251,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     await refuseEngineOfAnotherLog(this.config.natsPrefix, lease.leaseMs, () =>
       lease.heldForAnotherLog(this.state.logId),
     );
+    this.anotherLog.pass();
     await this.loadFromCheckpoint();
     if (this.state.stopped) return;
     // A rebuild is adopted by the leader: one waiting when it takes over, or one that finishes later.

@@ -4,6 +4,7 @@ import { logIdentity, type EventStore } from '@app/event-store';
 import { EngineOfAnotherLogError, refuseEngineOfAnotherLogByItsLease } from '@app/messaging';
 import type { LogSubscriptions } from '../log/log-subscriptions';
 import { StartRetries } from '../log/start-retries';
+import type { AnotherLogCheck } from './another-log-check';
 
 /** Its name in `/health` (`not started yet, trying again: another-log-guard`) while the log's identity is not read. */
 export const ANOTHER_LOG_GUARD = 'another-log-guard';
@@ -16,8 +17,8 @@ export const ANOTHER_LOG_GUARD = 'another-log-guard';
  * said in a warning. The log out of reach (its identity not read: KurrentDB electing a leader, SQLite's file busy)
  * does not stop it either, where the failed read ended the process: the check is tried again (`StartRetries`), the
  * app running on and `/health` naming the guard, and an engine of another log found then stops the app (exit code
- * 1). Until then the app takes requests, as it would with the check passed: the log it would write them to is the one
- * it cannot read.
+ * 1). Until the check is made the app takes no request (`AnotherLogCheck`: 503 `ENGINE_STARTING`, `Retry-After`): one
+ * taken before could be recorded into the log of an engine that no POS system or read model of this prefix uses.
  */
 export class AnotherLogGuard implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(AnotherLogGuard.name);
@@ -28,6 +29,8 @@ export class AnotherLogGuard implements OnApplicationBootstrap, OnApplicationShu
     private readonly nats: NatsConnection,
     private readonly prefix: string,
     subscriptions: LogSubscriptions,
+    /** Made once this guard has checked: the app takes requests from then on. */
+    private readonly made: AnotherLogCheck,
     /** What stops the app on a refusal found at a later try (`StartRefusals.stop`; a test's stand-in). */
     stop?: (refusal: unknown) => void,
   ) {
@@ -45,7 +48,7 @@ export class AnotherLogGuard implements OnApplicationBootstrap, OnApplicationShu
     return this.starts.stop();
   }
 
-  /** Rejects when the log's identity is not read (tried again), or with the refusal. */
+  /** Rejects when the log's identity is not read (tried again), or with the refusal; else the check is made. */
   private async check(): Promise<void> {
     const logId = await logIdentity(this.store);
     try {
@@ -57,5 +60,6 @@ export class AnotherLogGuard implements OnApplicationBootstrap, OnApplicationShu
         'could not tell whether an engine of another event log runs on this NATS prefix: not checked',
       );
     }
+    this.made.pass();
   }
 }

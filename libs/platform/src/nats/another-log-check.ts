@@ -1,0 +1,65 @@
+import { HttpException, Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+
+export const ANOTHER_LOG_CHECK = Symbol('ANOTHER_LOG_CHECK');
+
+/** How long a caller is asked to wait before it sends the same request again (`Retry-After`). */
+const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Whether the app has made sure that no engine of another event log runs on its NATS prefix: `AnotherLogGuard` for
+ * an app run apart, the projector's start for `apps/engine` (one check, shared by its three apps). The log out of
+ * reach as the app starts delays the check (`StartRetries`), and until it is made the command service and ingest take
+ * nothing (`AnotherLogGate`): a command taken, or a Dintero fact recorded, into the log of an engine that is not the
+ * one its POS systems and read models use could not be taken back. Once made, it stays made: a refusal found by a
+ * later try stops the app.
+ */
+export class AnotherLogCheck {
+  constructor(private made = false) {}
+
+  get checked(): boolean {
+    return this.made;
+  }
+
+  /** The check is made: requests are taken from now on. */
+  pass(): void {
+    this.made = true;
+  }
+
+  /**
+   * 503 `ENGINE_STARTING` with `Retry-After` until the check is made: nothing was recorded, and the same request
+   * again (with its idempotency key) does the work once it is. Dintero delivers a callback or webhook again after a
+   * 5xx (never after a 4xx).
+   */
+  refuseUntilChecked(): void {
+    if (this.made) return;
+    throw new HttpException(
+      {
+        code: 'ENGINE_STARTING',
+        detail:
+          'The engine is starting: it has not yet made sure that no engine of another event log uses its NATS ' +
+          `prefix (the event log did not answer). Nothing was recorded; send the same request again in ${RETRY_AFTER_SECONDS} s`,
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+      },
+      503,
+    );
+  }
+}
+
+/**
+ * Every HTTP route of the app but `/health` and `/metrics` (which probes and scrapers poll, and which say why the app
+ * is not ready) answers `ENGINE_STARTING` until the check is made (`AnotherLogCheck`). A global guard, so that it runs
+ * before the routes' own (authentication, Dintero's signatures) and no route added later is left out.
+ */
+@Injectable()
+export class AnotherLogGate implements CanActivate {
+  constructor(@Inject(ANOTHER_LOG_CHECK) private readonly check: AnotherLogCheck) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    if (this.check.checked || context.getType() !== 'http') return true;
+    const { url } = context.switchToHttp().getRequest<FastifyRequest>();
+    if (/^\/(health|metrics)(\?|\/|$)/.test(url)) return true;
+    this.check.refuseUntilChecked();
+    return true;
+  }
+}
