@@ -126,6 +126,7 @@ describe('the projections app when the log does not answer at start', () => {
     // Every read of the log fails as the app starts: its identity, its head, the event of the checkpoint.
     const outage = logOutage(log, ['readStream', 'headPosition', 'readAll']);
     const warnings = loggedLines('warn');
+    const errors = loggedLines('error');
     const { app, url } = await boot(outage.store);
 
     const down = await health(url);
@@ -144,6 +145,15 @@ describe('the projections app when the log does not answer at start', () => {
     expect(await query(names.queries.store, { storeId: 'not a token' })).toMatchObject({ status: 400 });
     expect(await dashboard(url, 'stores')).toMatchObject({ status: 503, body: { code: 'READ_MODELS_NOT_READY' } });
     expect(await dashboard(url, 'stream')).toMatchObject({ status: 503, body: { code: 'READ_MODELS_NOT_READY' } });
+    // Not an error line per answer: the outage is said once per try (below), `/health` names it, the metrics count the
+    // 503s. A long outage would otherwise flood the log.
+    expect(
+      errors.filter(({ fields, msg }) => fields.code === 'READ_MODELS_NOT_READY' || String(msg).includes('not loaded')),
+    ).toEqual([]);
+    const metricsThen = await (await fetch(`${url}/metrics`)).text();
+    expect(metricsThen).toMatch(
+      /^http_requests_total\{[^}]*route="\/v1\/dashboard\/stores"[^}]*status="503"[^}]*\} 1$/m,
+    );
 
     // Tried again with a pause, each failure a warning with its error, and nothing written meanwhile.
     await waitUntil(() => warnings.filter(({ msg }) => msg === tryAgain).length >= 2, 10_000, 'two failed tries');

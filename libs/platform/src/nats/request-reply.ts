@@ -5,7 +5,7 @@ import { validate } from 'class-validator';
 import { fieldErrors } from '../config/validation-messages';
 import { assertReasonableJson } from '../problem-details/json-shape';
 import { parseJson } from '../problem-details/parse-json';
-import { ProblemDetailsFilter, RequestValidationError } from '../problem-details/problem-details.filter';
+import { logProblem, ProblemDetailsFilter, RequestValidationError } from '../problem-details/problem-details.filter';
 
 /** What every request/reply subject of the engine answers: an HTTP status and the body HTTP would send. */
 export interface Reply {
@@ -51,7 +51,7 @@ export async function replyTo(
     reply = await handle();
   } catch (error) {
     const problem = problems.toProblem(error, msg.subject);
-    if (problem.status >= 500) logger.error({ err: error, subject: msg.subject, ...log }, problem.detail);
+    logProblem(logger, problem, { err: error, subject: msg.subject, ...log });
     reply = { status: problem.status, body: problem };
   }
   if (!msg.reply) return;

@@ -44,6 +44,26 @@ export interface ProblemDetails {
   readonly [extension: string]: unknown;
 }
 
+/**
+ * Answers that say the app is not ready yet, not that a request failed: the read models not loaded, the check of another
+ * log's engine not made (the log did not answer as the app started). The state itself is said where it is tried again
+ * (`StartRetries`, at most once per doubling pause) and by `/health`, and `http_requests_total` counts the answers by
+ * status: an error line per request would flood the log for as long as the log is away.
+ */
+const NOT_READY_CODES: ReadonlySet<string> = new Set(['READ_MODELS_NOT_READY', 'ENGINE_STARTING']);
+
+/** A server error's problem logged as an error (a not-ready answer at debug only, `NOT_READY_CODES`); others not. */
+export function logProblem(
+  logger: Pick<Logger, 'error' | 'debug'>,
+  problem: ProblemDetails,
+  fields: Readonly<Record<string, unknown>>,
+): void {
+  if (problem.status < 500) return;
+  const line = { ...fields, code: problem.code };
+  if (NOT_READY_CODES.has(problem.code)) logger.debug(line, problem.detail);
+  else logger.error(line, problem.detail);
+}
+
 /** Validation failures from DTOs: thrown by the validation pipe, answered as `VALIDATION_FAILED`. */
 export class RequestValidationError extends HttpException {
   constructor(readonly errors: readonly FieldError[]) {
@@ -64,7 +84,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const problem = this.toProblem(exception, request.url);
-    if (problem.status >= 500) this.logger.error({ err: exception, code: problem.code }, problem.detail);
+    logProblem(this.logger, problem, { err: exception });
     const reply = http.getResponse<FastifyReply>();
     // A problem that says when to try again (a request still running, say) says it in the header too.
     if (typeof problem.retryAfterSeconds === 'number')
