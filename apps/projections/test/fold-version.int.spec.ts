@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, errors as natsErrors, type NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
 import { SqliteEventStore } from '@app/event-store';
 import { METRICS_REGISTRY } from '@app/platform';
@@ -17,6 +17,7 @@ import {
   tearDownProjections,
   uniquePrefix,
 } from '../../../test/support/projections';
+import { ProjectorLease } from '../src/projector/projector-lease';
 import { ProjectorService } from '../src/projector/projector.service';
 import { FOLD_VERSION } from '../src/read-models/fold-version';
 import { rebuildReadModels } from '../src/rebuild/rebuild';
@@ -141,6 +142,22 @@ describe('projections: read models folded by an older fold version', () => {
     await waitUntil(async () => (await outdatedGauge(started)) === 0, 15_000, 'its rebuild adopted');
     expect(await checkpoint()).toMatchObject({ adoptions: adoptions + 1, foldVersion: FOLD_VERSION });
     expect(Object.keys(await bucketContents(prefix, 'stores')).sort()).toEqual(Object.keys(stores).sort());
+  });
+
+  it('with PROJECTIONS_REBUILD_WHEN_OUTDATED, rebuilds them once it takes the lease it could not take at start', async () => {
+    const { foldVersion: _dropped, ...before } = await checkpoint();
+    await (await state()).put('checkpoint', JSON.stringify(before));
+    const adoptions = Number(before.adoptions ?? 0);
+    // NATS does not answer the start's bid for the lease: the campaign's next turn takes it.
+    const bid = jest.spyOn(ProjectorLease.prototype, 'acquire').mockRejectedValueOnce(new natsErrors.TimeoutError());
+    try {
+      const started = await startLeader({ PROJECTIONS_REBUILD_WHEN_OUTDATED: 'true' });
+      expect(bid).toHaveBeenCalled();
+      await waitUntil(async () => (await outdatedGauge(started)) === 0, 15_000, 'its rebuild adopted');
+      expect(await checkpoint()).toMatchObject({ adoptions: adoptions + 1, foldVersion: FOLD_VERSION });
+    } finally {
+      bid.mockRestore();
+    }
   });
 
   it('with PROJECTIONS_REBUILD_WHEN_OUTDATED and read models of this fold, starts no rebuild', async () => {

@@ -94,6 +94,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   /** Who writes: the lease contended for, the takeovers, standing by. */
   private readonly leadership: ProjectorLeadership;
   private gauges: NodeJS.Timeout | undefined;
+  /** Whether this instance is still to check for read models of an older fold as it writes (`checkOutdated`). */
+  private outdatedToCheck = false;
   /** The start, tried again while the log or NATS does not answer; another log's engine on the prefix refuses it. */
   private readonly starts: StartRetries;
 
@@ -177,7 +179,26 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
-   * With `PROJECTIONS_REBUILD_WHEN_OUTDATED`, the writer at start rebuilds read models of an older fold itself, once
+   * The check of `rebuildIfOutdated`, made once by the writer at start: then, or, its bid for the lease or its takeover
+   * failed (NATS did not answer), at the campaign's turn after it takes over; a check that fails (the offer not read)
+   * is made again at the next turn. Made only at start, such a failure left read models of an older fold unrebuilt
+   * until a restart.
+   */
+  private async checkOutdated(): Promise<void> {
+    if (!this.outdatedToCheck || this.state.stopped || !this.state.leader) return;
+    try {
+      await this.rebuildIfOutdated();
+      this.outdatedToCheck = false;
+    } catch (error) {
+      this.logger.warn(
+        { err: error },
+        'could not tell whether to rebuild read models of an older fold: asked again at the next turn of the lease',
+      );
+    }
+  }
+
+  /**
+   * With `PROJECTIONS_REBUILD_WHEN_OUTDATED`, the writer (`checkOutdated`) rebuilds read models of an older fold itself, once
    * (tried again only should it fail), and adopts the result as any other. Not when a rebuild of this fold waits to be
    * adopted already; refused while another rebuild runs, which is left to write them.
    */
@@ -242,8 +263,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   /**
    * One try of the start: what it opens is kept for the next try, what it reads is taken only once every read is
    * done, and nothing is written or followed before. Once the hand-overs are watched nothing fails it (a try again
-   * would load the read models under a follower): the lease is contended for again on the campaign's next turn, and an
-   * adoption that fails is tried again (`RebuildAdoption`).
+   * would load the read models under a follower): the lease is contended for again on the campaign's next turn, an
+   * adoption that fails is tried again (`RebuildAdoption`), and so is the check for an older fold (`checkOutdated`).
    */
   private async start(): Promise<void> {
     await this.open();
@@ -259,18 +280,24 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     // The lease is tried before following: an instance that wins it now has nothing folded past KV to write,
     // and it is the writer before its first batch (start-up does not wait on a catch-up's flushes). A rebuild
     // waiting to be adopted is taken up once the follower runs.
-    await this.leadership
-      .contend(true)
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'lease not taken at start: contended for again'));
+    let bidFailed = false;
+    await this.leadership.contend(true).catch((error: unknown) => {
+      bidFailed = true;
+      this.logger.warn({ err: error }, 'lease not taken at start: contended for again');
+    });
     if (this.state.stopped) return;
+    // The writer at start checks for read models of an older fold; so does one that would have been, but whose bid
+    // or takeover NATS failed. A standby that takes over later, another instance writing at start, does not.
+    this.outdatedToCheck = bidFailed || this.state.lease!.holds();
     this.startFollowing();
     await this.adoption.adoptWaiting();
-    await this.rebuildIfOutdated().catch((error: unknown) =>
-      this.logger.warn({ err: error }, 'could not tell whether to rebuild read models of an older fold'),
-    );
+    await this.checkOutdated();
     this.campaign = setInterval(
       () =>
-        void this.leadership.contend().catch((error: unknown) => this.logger.warn({ err: error }, 'lease not renewed')),
+        void this.leadership
+          .contend()
+          .catch((error: unknown) => this.logger.warn({ err: error }, 'lease not renewed'))
+          .then(() => this.checkOutdated()),
       Math.max(200, Math.floor(lease.leaseMs / 3)),
     );
     this.campaign.unref();
