@@ -5,10 +5,12 @@ import { ReadModelProjector } from '../read-models/read-model.projector';
 import type { FoldVersionWatch } from './fold-version.watch';
 import { PROJECTED_STREAMS } from './projected-streams';
 import type { ProjectorState } from './projector.state';
-import type { FencedPut } from './read-model.buckets';
+import type { Checkpoint, FencedPut } from './read-model.buckets';
 
 /** What the leadership asks of the service that composes it. */
 export interface LeadershipHooks {
+  /** Whether the log is being followed now. */
+  following(): boolean;
   startFollowing(): void;
   /** Stops following the log, and flushes what it folded. */
   stopFollowing(): Promise<void>;
@@ -149,8 +151,19 @@ export class ProjectorLeadership {
         );
       })
       .catch((error: unknown) => this.logger.warn({ err: error }, 'could not take over the read models'));
-    // Outside the chain of flushes, which folding again stops and starts; the next turn of `contend` leads.
-    return this.state.flushing.then(() => (foldAgain ? this.foldAgain(foldAgain) : this.hooks.adoptWaiting()));
+    // Outside the chain of flushes, which folding again stops and starts; the next turn of `contend` leads. A fold
+    // again that fails is said here: outside the campaign's catch (a takeover runs beside it), it was an unhandled
+    // rejection.
+    return this.state.flushing.then(() =>
+      foldAgain
+        ? this.foldAgain(foldAgain).catch((error: unknown) =>
+            this.logger.warn(
+              { err: error, from: foldAgain },
+              'could not fold the read models again: tried again at the next turn',
+            ),
+          )
+        : this.hooks.adoptWaiting(),
+    );
   }
 
   /**
@@ -162,14 +175,26 @@ export class ProjectorLeadership {
       { droppedUpTo: this.state.droppedUpTo.toString(), from },
       'the read models in KV went back past store days this instance had dropped from memory: folding again',
     );
-    await this.hooks.stopFollowing();
-    const saved = await this.state.buckets!.checkpoint();
+    try {
+      await this.hooks.stopFollowing();
+      // Read first, taken only once all is read: a read NATS fails leaves the fold and its adoptions as they were, so
+      // that the next takeover folds again rather than write what this instance folded before the adoption.
+      const saved = await this.state.buckets!.checkpoint();
+      const projector = from === 'from-kv' ? await this.hooks.projectorFromKv() : new ReadModelProjector();
+      this.take(from, saved, projector);
+    } finally {
+      // Folded again or not, the log is followed again: after a failed read, from where it was (the next takeover folds
+      // again), rather than the lease held with nothing following.
+      if (!this.state.stopped && !this.hooks.following()) this.hooks.startFollowing();
+    }
+  }
+
+  /** The fold taken again (`foldAgain`), from KV's checkpoint and documents or from position 0. */
+  private take(from: 'from-kv' | 'from-0', saved: Checkpoint, projector: ReadModelProjector): void {
     this.state.adoptions = from === 'from-kv' ? (saved.adoptions ?? 0) : 0;
     if (from === 'from-kv') this.foldVersions.note(saved.position, saved.foldVersion);
     else this.foldVersions.note(0n, undefined);
-    this.state.projector = this.hooks.tellingEnds(
-      from === 'from-kv' ? await this.hooks.projectorFromKv() : new ReadModelProjector(),
-    );
+    this.state.projector = this.hooks.tellingEnds(projector);
     this.state.replacedAtBoot = from === 'from-0';
     this.state.kvOfThisLog = from === 'from-kv';
     // At least as far as this instance had folded: the log's head would cost a read here.
@@ -178,7 +203,6 @@ export class ProjectorLeadership {
     this.state.stored = this.state.checkpoint;
     this.state.folded = this.state.checkpoint;
     this.state.droppedUpTo = 0n;
-    this.hooks.startFollowing();
   }
 
   /**

@@ -125,6 +125,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       tellingEnds: (projector) => this.tellingEnds(projector),
     });
     this.leadership = new ProjectorLeadership(this.state, store, this.metrics, this.logger, this.foldVersions, {
+      following: () => this.follower !== undefined,
       startFollowing: () => this.startFollowing(),
       stopFollowing: () => this.stopFollowing(),
       projectorFromKv: () => this.projectorFromKv(),
