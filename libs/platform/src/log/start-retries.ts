@@ -21,9 +21,22 @@ export interface StartRefusals {
   readonly stop?: (refusal: unknown) => void;
 }
 
+/**
+ * Exit code 1, and SIGTERM to this process once the app listens for it (`closeAndExitOnStopRequest`, set up once the
+ * app listens): a refusal found while the app, or `apps/engine`'s next app, was still starting sent it to no handler,
+ * and Node ended the process at once, killed by the signal, nothing closed.
+ */
 const stopThisProcess = (): void => {
   process.exitCode = 1;
-  process.kill(process.pid, 'SIGTERM');
+  const stop = () => void process.kill(process.pid, 'SIGTERM');
+  if (process.listenerCount('SIGTERM') > 0) return stop();
+  const untilHandled = (event: string | symbol) => {
+    if (event !== 'SIGTERM') return;
+    process.off('newListener', untilHandled);
+    // Said before the handler is added: sent once it is.
+    setImmediate(stop);
+  };
+  process.on('newListener', untilHandled);
 };
 
 /**
