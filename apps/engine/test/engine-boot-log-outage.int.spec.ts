@@ -63,7 +63,11 @@ describe('the one-process engine when the log does not answer at start', () => {
     const projections = await health(urls.projections);
     expect(projections.status).toBe(503);
     expect(projections.body).toContain('not started yet, trying again: projector');
-    expect((await health(urls.command)).body).toContain('not started yet, trying again: payment-notifier');
+    const command = await health(urls.command);
+    expect(command.body).toContain('not started yet, trying again: payment-notifier');
+    // Its requests answered ENGINE_STARTING, the POS API and ingest say so in /health too.
+    for (const { body } of [command, await health(urls.ingest)])
+      expect(body).toContain('not checked yet that no engine of another event log uses the NATS prefix');
     const query = async () =>
       (
         await nats.request(natsNames(prefix).queries.store, JSON.stringify({ storeId: 'engine-boot' }), {

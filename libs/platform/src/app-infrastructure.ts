@@ -43,7 +43,12 @@ export function appInfrastructure(
     refuseAnotherLog?: boolean;
   } = {},
 ): DynamicModule[] {
-  const { natsUrl } = config;
+  const { natsUrl, natsPrefix } = config;
+  const guarded = refuseAnotherLog && natsPrefix !== undefined && natsUrl !== undefined;
+  const guard = guarded && shared.eventStore === undefined ? [AnotherLogGuardModule.forRoot(natsPrefix)] : [];
+  // Run apart with the guard, unchecked until it has checked; in `apps/engine`, the check its projector makes; an app
+  // that checks nothing (no NATS) has nothing to wait for.
+  const check = shared.anotherLogCheck ?? new AnotherLogCheck(guard.length === 0);
   const probeNats = natsUrl !== undefined && natsInHealth;
   const probes = {
     provide: HEALTH_PROBES,
@@ -52,14 +57,10 @@ export function appInfrastructure(
       eventStoreProbe(store),
       ...(nats ? [natsProbe(nats)] : []),
       subscriptions.probe(),
+      // Down while its requests are answered ENGINE_STARTING: in `apps/engine` no worker of this app's names why.
+      ...(guarded ? [check.probe()] : []),
     ],
   };
-  const { natsPrefix } = config;
-  const guarded = refuseAnotherLog && natsPrefix !== undefined && natsUrl !== undefined;
-  const guard = guarded && shared.eventStore === undefined ? [AnotherLogGuardModule.forRoot(natsPrefix)] : [];
-  // Run apart with the guard, unchecked until it has checked; in `apps/engine`, the check its projector makes; an app
-  // that checks nothing (no NATS) has nothing to wait for.
-  const check = shared.anotherLogCheck ?? new AnotherLogCheck(guard.length === 0);
   return [
     LogSubscriptionsModule.forRoot(),
     AnotherLogCheckModule.forRoot(check, guarded),

@@ -1,5 +1,6 @@
 import { HttpException, Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import type { HealthProbe } from '../health/health.module';
 
 export const ANOTHER_LOG_CHECK = Symbol('ANOTHER_LOG_CHECK');
 
@@ -19,6 +20,21 @@ export class AnotherLogCheck {
 
   get checked(): boolean {
     return this.made;
+  }
+
+  /** `/health` down until the check is made, the app taking no request meanwhile. */
+  probe(): HealthProbe {
+    return {
+      name: 'another-log-check',
+      check: () =>
+        this.made
+          ? Promise.resolve()
+          : Promise.reject(
+              new Error(
+                'not checked yet that no engine of another event log uses the NATS prefix: requests are answered 503 ENGINE_STARTING',
+              ),
+            ),
+    };
   }
 
   /** The check is made: requests are taken from now on. */
