@@ -50,6 +50,8 @@ describe('the four apps, as built', () => {
       nats: expect.objectContaining({ status: 'up' }),
       // The payment notifier's subscription to the log (waitFor=final): up, resubscribing after a drop.
       'log-subscriptions': expect.objectContaining({ status: 'up' }),
+      // Made as it started (the log answered): no engine of another log on its NATS prefix, requests taken.
+      'another-log-check': expect.objectContaining({ status: 'up' }),
     });
   });
 
