@@ -18,7 +18,7 @@ export { HealthModule, HEALTH_PROBES, type HealthProbe } from './health/health.m
 export { LOG_SUBSCRIPTIONS, LogSubscriptions } from './log/log-subscriptions';
 export { FIRST_START_RETRY_MS, LONGEST_START_RETRY_MS, StartRetries, type StartRefusals } from './log/start-retries';
 export { AnotherLogGuard, ANOTHER_LOG_GUARD } from './nats/another-log-guard';
-export { ANOTHER_LOG_CHECK, AnotherLogCheck, AnotherLogGate } from './nats/another-log-check';
+export { ANOTHER_LOG_CHECK, AnotherLogCheck, AnotherLogGate, ENGINE_STARTING_DOC } from './nats/another-log-check';
 export {
   bootstrap,
   createHttpApp,

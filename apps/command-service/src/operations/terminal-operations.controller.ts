@@ -14,7 +14,7 @@ import {
 import { IdempotencyKeyInterceptor } from '../idempotency/idempotency-key.interceptor';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiProblems } from '@app/platform';
+import { ApiProblems, ENGINE_STARTING_DOC } from '@app/platform';
 import { Pos, PosAuthGuard } from '../auth/pos-auth.guard';
 import type { PosClient } from '../auth/pos-client';
 import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
@@ -41,7 +41,7 @@ import { hangUp } from '../payments/hang-up';
   422: 'TERMINAL_INACTIVE, TERMINAL_NOT_ACTIVE_AT_DINTERO (names dinteroStatus), IDEMPOTENCY_KEY_REUSED',
   429: 'RATE_LIMITED: more requests a minute than the key may make; retry after the time named',
   500: "EVENT_STORE_ACCESS_DENIED (the engine's log credentials), INTERNAL_ERROR",
-  503: 'EVENT_STORE_UNAVAILABLE: the log did not take or did not answer; retry with the same Idempotency-Key',
+  503: `EVENT_STORE_UNAVAILABLE: the log did not take or did not answer; retry with the same Idempotency-Key; ${ENGINE_STARTING_DOC}`,
 })
 @UseGuards(PosAuthGuard)
 @Controller('v1')

@@ -23,7 +23,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Pos, PosAuthGuard } from '../auth/pos-auth.guard';
 import type { PosClient } from '../auth/pos-client';
-import { ApiProblems } from '@app/platform';
+import { ApiProblems, ENGINE_STARTING_DOC } from '@app/platform';
 import { IdempotentRequests } from '../idempotency/idempotent-requests.service';
 import { GetPaymentQuery } from './get/get-payment.query';
 import { ListPaymentsQuery } from './list/list-payments.query';
@@ -53,7 +53,7 @@ import { hangUp } from './hang-up';
   429: 'RATE_LIMITED: more requests a minute than the key may make; retry after the time named',
   500: "EVENT_STORE_ACCESS_DENIED (the engine's log credentials), INTERNAL_ERROR",
   502: 'DINTERO_UNREACHABLE (a start): no connection to Dintero could be made, so the session was never sent; the payment (in the body) failed and the terminal is free. Start the sale again with a new Idempotency-Key',
-  503: 'EVENT_STORE_UNAVAILABLE: the log did not take or did not answer; DINTERO_UNAVAILABLE: no token could be got from Dintero, nothing was sent or written. Retry with the same Idempotency-Key; PAYMENT_INDEX_UNAVAILABLE (a listing): NATS does not answer, nothing changed, list again (Retry-After)',
+  503: `EVENT_STORE_UNAVAILABLE: the log did not take or did not answer; DINTERO_UNAVAILABLE: no token could be got from Dintero, nothing was sent or written. Retry with the same Idempotency-Key; PAYMENT_INDEX_UNAVAILABLE (a listing): NATS does not answer, nothing changed, list again (Retry-After); ${ENGINE_STARTING_DOC}`,
 })
 @UseGuards(PosAuthGuard)
 @Controller('v1/terminal-payments')

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Inject } from '@nestjs/common';
 import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
 import { DomainError, ownEntry, terminalDecider, terminalStream } from '@app/payment-domain';
-import { ApiProblems } from '@app/platform';
+import { ApiProblems, ENGINE_STARTING_DOC } from '@app/platform';
 import { Pos, PosAuthGuard } from '../auth/pos-auth.guard';
 import type { PosClient } from '../auth/pos-client';
 import { PutStoreDto, PutTerminalDto, StoreView, TerminalImportView, TerminalView } from './registry.dto';
@@ -33,7 +33,7 @@ import { holderNamed } from '../payments/visible-holder';
   429: 'RATE_LIMITED: more requests a minute than the key may make; retry after the time named',
   500: "EVENT_STORE_ACCESS_DENIED (the engine's log credentials), INTERNAL_ERROR",
   502: "DINTERO_UNEXPECTED_ANSWER: Dintero's answer cannot be recorded (an unknown terminal status); nothing written",
-  503: 'EVENT_STORE_UNAVAILABLE; DINTERO_UNAVAILABLE: nothing written (or, the log not answering, maybe written), the same request again finishes it (Retry-After)',
+  503: `EVENT_STORE_UNAVAILABLE; DINTERO_UNAVAILABLE: nothing written (or, the log not answering, maybe written), the same request again finishes it (Retry-After); ${ENGINE_STARTING_DOC}`,
 })
 @UseGuards(PosAuthGuard)
 @Controller('v1/stores')

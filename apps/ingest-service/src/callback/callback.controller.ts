@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Inject, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ApiProblems, RequestValidationError } from '@app/platform';
+import { ApiProblems, RequestValidationError, ENGINE_STARTING_DOC } from '@app/platform';
 import { withinDeadline } from '../delivery-deadline';
 import { CALLBACK_PATH } from '../delivery-signatures';
 import { dinteroInput } from '../dintero-input';
@@ -24,7 +24,7 @@ import { CallbackQuery } from './callback.query';
   413: 'PAYLOAD_TOO_LARGE: a body over the limit (HTTP_BODY_LIMIT)',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON',
   502: 'DINTERO_LOOKUP_REFUSED: Dintero refused the lookup of the transaction',
-  503: 'CALLBACK_DEADLINE_EXCEEDED: not handled within CALLBACK_DEADLINE_MS (Dintero or the log hung; a fetch from Dintero under way is cut off); PAYMENT_NOT_IN_LOG: the payment named is not in the log (yet); DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS, CONCURRENT_UPDATE or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
+  503: `CALLBACK_DEADLINE_EXCEEDED: not handled within CALLBACK_DEADLINE_MS (Dintero or the log hung; a fetch from Dintero under way is cut off); PAYMENT_NOT_IN_LOG: the payment named is not in the log (yet); DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS, CONCURRENT_UPDATE or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once; ${ENGINE_STARTING_DOC}`,
 })
 @Controller(CALLBACK_PATH)
 @UseGuards(CallbackSignatureGuard)

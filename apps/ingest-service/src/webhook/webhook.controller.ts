@@ -6,6 +6,7 @@ import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
 import type { Registry } from 'prom-client';
 import {
+  ENGINE_STARTING_DOC,
   ApiProblems,
   countedFromZero,
   METRICS_REGISTRY,
@@ -49,7 +50,7 @@ type Answer = Recorded | Ignored;
   413: 'PAYLOAD_TOO_LARGE: a body over the limit (HTTP_BODY_LIMIT)',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON',
   502: 'DINTERO_LOOKUP_REFUSED: Dintero refused the lookup of the transaction',
-  503: 'WEBHOOK_DEADLINE_EXCEEDED: not handled within WEBHOOK_DEADLINE_MS (Dintero or the log hung; a fetch from Dintero under way is cut off); PAYMENT_NOT_IN_LOG: a payment this engine made (its callback URL on the transaction or session) that the log did not show within WEBHOOK_LOG_WAIT_MS; DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS, CONCURRENT_UPDATE or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once',
+  503: `WEBHOOK_DEADLINE_EXCEEDED: not handled within WEBHOOK_DEADLINE_MS (Dintero or the log hung; a fetch from Dintero under way is cut off); PAYMENT_NOT_IN_LOG: a payment this engine made (its callback URL on the transaction or session) that the log did not show within WEBHOOK_LOG_WAIT_MS; DINTERO_UNAVAILABLE, EVENT_STORE_UNAVAILABLE, UNRECOGNISED_DINTERO_STATUS, CONCURRENT_UPDATE or RATE_LIMITED: not recorded, or (the log did not answer) maybe; Dintero retries, and its retry is recorded once; ${ENGINE_STARTING_DOC}`,
 })
 @Controller(WEBHOOK_PATH)
 @UseGuards(WebhookSignatureGuard)

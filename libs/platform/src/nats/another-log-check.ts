@@ -62,6 +62,11 @@ export class AnotherLogCheck {
   }
 }
 
+/** The OpenAPI description of `ENGINE_STARTING`, which every route of the command service and ingest may answer. */
+export const ENGINE_STARTING_DOC =
+  'ENGINE_STARTING: the engine is starting and has not yet made sure that no engine of another event log uses its ' +
+  `NATS prefix (the log did not answer): nothing recorded, send the same request again (Retry-After: ${RETRY_AFTER_SECONDS})`;
+
 /**
  * Every HTTP route of the app but `/health` and `/metrics` (which probes and scrapers poll, and which say why the app
  * is not ready) answers `ENGINE_STARTING` until the check is made (`AnotherLogCheck`). A global guard, so that it runs

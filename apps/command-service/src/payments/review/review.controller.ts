@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ApiProblems } from '@app/platform';
+import { ApiProblems, ENGINE_STARTING_DOC } from '@app/platform';
 import { Pos, PosAuthGuard } from '../../auth/pos-auth.guard';
 import type { PosClient } from '../../auth/pos-client';
 import { uuidParam } from '../uuid-param';
@@ -26,7 +26,7 @@ import { ReviewResolutionView } from './review-resolution.view';
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not application/json',
   429: 'RATE_LIMITED: more requests a minute than the key may make; retry after the time named',
   500: "EVENT_STORE_ACCESS_DENIED (the engine's log credentials), INTERNAL_ERROR",
-  503: 'EVENT_STORE_UNAVAILABLE: the log did not take or did not answer; send the same note again',
+  503: `EVENT_STORE_UNAVAILABLE: the log did not take or did not answer; send the same note again; ${ENGINE_STARTING_DOC}`,
 })
 @UseGuards(PosAuthGuard)
 @Controller('v1/terminal-payments')
