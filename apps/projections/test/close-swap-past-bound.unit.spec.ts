@@ -1,5 +1,7 @@
 import { documentProblem } from '../src/read-models/document-schemas';
 import { closeLog, totals } from './support/close-log';
+import { logOfEvents } from '../../../test/support/recorded-events';
+import { terminalCloseEvents } from '../../../test/support/terminal-close-events';
 
 /**
  * The bound of what a batch keeps while closes pend (1,000 facts with times) reached while a device swap waits for the
@@ -194,4 +196,84 @@ describe('a close let go of beyond the 50 kept pending while a device swap waits
     expect(close('next-close')).toMatchObject({ recordedUnknown: true, mismatch: true });
     expect(close('next-close')).not.toHaveProperty('differences');
   });
+});
+
+describe('device swaps past the bound, beside what the cases above cover', () => {
+  it('keeps each device’s sales apart per currency, the old device past the bound before the swap and the new after', () => {
+    const log = closeLog(DAY);
+    const { requested, completed, enrolled } = log;
+    const events = terminalCloseEvents(logOfEvents());
+    const sale = (id: string, when: number, currency: string) =>
+      log.log.push(...events.sale(id, new Date(when).toISOString(), 100, currency));
+    enrolled('D-OLD', at('00:00'));
+    requested('old-close', at('09:00'));
+    for (let i = 0; i < 600; i++) sale(`old-${i}`, at('10:00') + i * 1_000, i % 3 === 0 ? 'SEK' : 'NOK');
+    enrolled('D-NEW', at('11:00'));
+    requested('new-close', at('11:05'));
+    for (let i = 0; i < 700; i++) sale(`new-${i}`, at('11:10') + i * 1_000, i % 2 === 0 ? 'EUR' : 'NOK');
+    // The new device's close ends while the old one pends; its sales after it reach the bound.
+    completed('new-close', at('11:40'), totals(700));
+    for (let i = 0; i < 900; i++) sale(`next-${i}`, at('11:45') + i * 1_000, 'EUR');
+    // Dintero dates the old device's close after the swap: it takes its sales up to the swap, in SEK and NOK alone.
+    completed('old-close', at('12:30'), totals(600));
+    requested('next-close', at('19:00'));
+    completed('next-close', at('19:00') + 30_000, totals(900));
+    const { close } = folded(log);
+    expect(close('old-close')).toMatchObject({
+      recorded: totals(600),
+      currencies: { SEK: totals(200), NOK: totals(400) },
+      mismatch: false,
+    });
+    expect(Object.keys(close('old-close')?.currencies ?? {}).sort()).toEqual(['NOK', 'SEK']);
+    expect(close('new-close')).toMatchObject({
+      recorded: totals(700),
+      currencies: { EUR: totals(350), NOK: totals(350) },
+      mismatch: false,
+    });
+    expect(close('next-close')).toMatchObject({ recorded: totals(900), currencies: { EUR: totals(900) } });
+    expect(Object.keys(close('next-close')?.currencies ?? {})).toEqual(['EUR']);
+  });
+
+  it.each([
+    ['a third device', 'D-THIRD', 'failed'],
+    ['a third device', 'D-THIRD', 'completed'],
+    ['the old device back', 'D-OLD', 'failed'],
+    ['the old device back', 'D-OLD', 'completed'],
+  ])(
+    'keeps %s (%s) apart from the device it swaps out, past the bound before and after it (old close %s)',
+    (_, third, ends) => {
+      const log = closeLog(DAY);
+      const { requested, completed, failed, sale, enrolled } = log;
+      enrolled('D-OLD', at('00:00'));
+      sale('old', at('10:00'));
+      requested('old-close', at('17:00'));
+      enrolled('D-NEW', at('17:30'));
+      requested('new-close', at('17:31'));
+      sales(sale, 'new', at('17:32'), 5);
+      completed('new-close', at('17:40'), totals(5));
+      // The new device's sales after its close reach the bound; then another device takes the name, and sells past it.
+      sales(sale, 'newer', at('17:41'), 1_001);
+      enrolled(third, at('18:10'));
+      sales(sale, 'third', at('18:11'), 1_001);
+      requested('third-close', at('18:40'));
+      completed('third-close', at('18:45'), totals(1_001));
+      sales(sale, 'third-more', at('18:50'), 3);
+      if (ends === 'failed') failed('old-close', at('19:00'));
+      else completed('old-close', at('19:00'), totals(1));
+      sales(sale, 'third-last', at('19:05'), 2);
+      requested('third-next', at('19:10'));
+      completed('third-next', at('19:11'), totals(5));
+      const { terminal, close } = folded(log);
+      expect(close('new-close')).toMatchObject({ recorded: totals(5), mismatch: false });
+      expect(close('third-close')).toMatchObject({ recorded: totals(1_001), mismatch: false });
+      expect(close('third-next')).toMatchObject({ recorded: totals(5), mismatch: false });
+      if (ends === 'completed') expect(close('old-close')).toMatchObject({ recorded: totals(1), mismatch: false });
+      // The new device's batch after its close, swapped out with it: the sales past the bound between the two swaps.
+      expect(terminal.swappedOut?.[new Date(at('18:10')).toISOString()]).toMatchObject({
+        device: 'D-NEW',
+        since: new Date(at('17:40')).toISOString(),
+        ...totals(1_001),
+      });
+    },
+  );
 });
