@@ -50,8 +50,19 @@ const viewer = (...stores: string[]) => ({
 
 describe('the dashboard’s first view', () => {
   const now = Date.parse('2026-11-24T12:00:00.000Z');
-  const dashboard = (models: ReadModelProjector) =>
-    new DashboardService({} as never, {} as never, { models } as ProjectorService, {} as never);
+  const dashboard = (models: ReadModelProjector, loaded = true) =>
+    new DashboardService({} as never, {} as never, { models, loaded } as ProjectorService, {} as never);
+
+  it('is refused, 503 READ_MODELS_NOT_READY, before the projector has loaded the read models', () => {
+    const models = chain('oslo', ['2026-11-24T10:00:00.000Z']);
+    let refused: unknown;
+    try {
+      dashboard(models, false).snapshot(viewer(), now);
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({ status: 503, response: { code: 'READ_MODELS_NOT_READY' } });
+  });
 
   it('sends today in full and the six days before it without their breakdowns, and nothing older', () => {
     const models = chain('oslo', [
