@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LOG_IDENTITY_STREAM, SqliteEventStore, type EventStore } from '@app/event-store';
 import type { OperationRequestedData } from '@app/payment-domain';
 import { createHttpApp, loadConfig } from '@app/platform';
@@ -13,7 +12,7 @@ import { orphanClaim, terminalFree } from '../../../test/support/orphan-claim';
 import { closeDays } from '../../../test/support/nightly-close-history';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
-import { listenOrClose } from '../../../test/support/started-app';
+import { healthOf, startedApps } from '../../../test/support/started-app';
 import { NightlyClose } from '../src/fleet/nightly-close.service';
 import { INGEST_HTTP_APP } from '../src/ingest-http-app';
 import { IngestServiceConfig } from '../src/ingest-service.config';
@@ -40,14 +39,14 @@ describe('the background workers of ingest when the log does not answer at start
   const { due } = closeDays();
   let sim: RunningSimulator;
   let log: SqliteEventStore;
-  const apps: NestFastifyApplication[] = [];
+  const apps = startedApps();
 
   beforeAll(async () => {
     sim = await startSimulator({ SIM_OPERATION_DELAY_MS: '100' });
     log = new SqliteEventStore({ file });
   });
   afterAll(async () => {
-    for (const app of apps) await app.close();
+    await apps.closeAll();
     await log.close();
     await sim.close();
     await removeNatsState(prefix);
@@ -78,18 +77,10 @@ describe('the background workers of ingest when the log does not answer at start
       config,
       INGEST_HTTP_APP,
     );
-    const url = await listenOrClose(app);
-    apps.push(app);
-    return { app, url };
+    return apps.listen(app);
   };
-  const stop = async (app: NestFastifyApplication) => {
-    apps.splice(apps.indexOf(app), 1);
-    await app.close();
-  };
-  const health = async (url: string) => {
-    const response = await fetch(`${url}/health`);
-    return { status: response.status, body: await response.text() };
-  };
+  const { stop } = apps;
+  const health = healthOf;
 
   /** A store registered days ago, at Dintero too: its close of `due` falls due at once. */
   const store = async (storeId: string, terminalId: string) => {

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SqliteEventStore, type EventStore } from '@app/event-store';
 import { natsNames } from '@app/messaging';
 import { createHttpApp, loadConfig } from '@app/platform';
@@ -19,7 +18,7 @@ import {
   uniquePrefix,
 } from '../../../test/support/projections';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
-import { listenOrClose } from '../../../test/support/started-app';
+import { healthOf, startedApps } from '../../../test/support/started-app';
 import { PROJECTIONS_HTTP_APP } from '../src/projections-http-app';
 import { ProjectionsConfig } from '../src/projections.config';
 import { ProjectionsModule } from '../src/projections.module';
@@ -44,14 +43,14 @@ describe('the projections app when the log does not answer at start', () => {
   const operatorsFile = writeOperatorsFile(path.join(dir, 'operators.json'), [operator]);
   let log: SqliteEventStore;
   let nats: NatsConnection;
-  const apps: NestFastifyApplication[] = [];
+  const apps = startedApps();
 
   beforeAll(async () => {
     log = new SqliteEventStore({ file });
     nats = await connect({ servers: NATS_URL });
   });
   afterAll(async () => {
-    for (const app of apps) await app.close();
+    await apps.closeAll();
     await log.close();
     await nats.close();
     await removeNatsState(prefix);
@@ -73,18 +72,10 @@ describe('the projections app when the log does not answer at start', () => {
       config,
       PROJECTIONS_HTTP_APP,
     );
-    const url = await listenOrClose(app);
-    apps.push(app);
-    return { app, url };
+    return apps.listen(app);
   };
-  const stop = async (app: NestFastifyApplication) => {
-    apps.splice(apps.indexOf(app), 1);
-    await app.close();
-  };
-  const health = async (url: string) => {
-    const response = await fetch(`${url}/health`);
-    return { status: response.status, body: await response.text() };
-  };
+  const { stop } = apps;
+  const health = healthOf;
   const query = async (subject: string, body: unknown) =>
     (await nats.request(subject, JSON.stringify(body), { timeout: 5_000 })).json<{
       status: number;
