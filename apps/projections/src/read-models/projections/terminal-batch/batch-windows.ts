@@ -65,11 +65,14 @@ export function closeHolding(
  * previous close (a fact in those seconds counts in the previous close), or seconds after it (a fact in those seconds
  * counts in this one), wherever the fact comes in the log (before the close, between two, after both), so that where
  * it counts never depends on when it was reported, just as the open batch counts it; if the terminal counted it in
- * the other batch, that close shows it.
+ * the other batch, that close shows it. A first close with no start of day (completed without totals) held every fact
+ * before it, as its record counted (`recordedFrom`): a fact of its batch heard of after the next close was dropped, in
+ * no close. A close said unknown that names no opening (one that lost its batch) still holds none.
  */
 function opening(close: TerminalClose): Opening | undefined {
   if (close.openedAt !== undefined) return { at: Date.parse(close.openedAt), after: true };
-  return close.startOfDayAt === undefined ? undefined : { at: Date.parse(close.startOfDayAt), after: false };
+  if (close.startOfDayAt !== undefined) return { at: Date.parse(close.startOfDayAt), after: false };
+  return close.recordedUnknown === true ? undefined : { at: -Infinity, after: true };
 }
 
 /**
