@@ -192,11 +192,7 @@ function closing(doc: TerminalDoc, close: ReportedClose): Closed {
     countedWhileClosing: after,
     // Still after every close pending: a later one may have closed among them.
     ...(nextBatchs ? { pastBound: nextBatchs } : {}),
-    // A close let go of may have been the new device's, its facts after the swap left in the batch: the new device's
-    // next close cannot tell which are its own either.
-    ...(swap
-      ? { swappedWhileClosing: letGo && swap.incomplete === undefined ? { ...swap, incomplete: {} } : swap }
-      : {}),
+    ...(swap ? { swappedWhileClosing: letGo ? letGoAtSwap(swap, close.operationId) : swap } : {}),
     // While another close pends, what this one took, with the facts' times: should that other close turn out to
     // have come first (its outcome later in the log), it takes back what it held (`closeBeforeEnded`).
     closedWhileClosing: withEnded(whole.closedWhileClosing ?? [], {
@@ -206,6 +202,18 @@ function closing(doc: TerminalDoc, close: ReportedClose): Closed {
     }),
   };
   return { doc: closeEnded({ ...doc, lastClose }, pending, close.operationId), record };
+}
+
+/**
+ * The swap waiting after a close let go of beyond the 50 kept pending took the batch as the old device's (`closing`):
+ * named by the swap, as the old device's closes are, so that a fact and a close after it are of the device it was
+ * taken for. Unnamed, it was then read as the new device's, where a projector started again from KV read it as the
+ * old one's (`withSwapNamingItsCloses`), and the two ended with other documents. It may have been the new device's,
+ * its facts after the swap left in the batch: the new device's next close cannot tell which are its own either.
+ */
+function letGoAtSwap(swap: PendingSwap, operationId: string): PendingSwap {
+  const closes = swap.closes.includes(operationId) ? swap.closes : [...swap.closes, operationId];
+  return { ...swap, closes, incomplete: swap.incomplete ?? {} };
 }
 
 /**
