@@ -1,5 +1,4 @@
 import type { RecordedEvent } from '@app/event-store';
-import { ReadModelProjector } from '../src/read-models/read-model.projector';
 import type { Change } from '../src/read-models/read-model.types';
 import { closeLog, totals } from './support/close-log';
 import { kvFold } from './support/kv-fold';
