@@ -1,7 +1,7 @@
 // npm run bench:projections — the built projections app (a real process) over a generated log.
 // 1. Generates BENCH_EVENTS events (default 1,000,000) into a SQLite log through the adapter: 1,000 stores,
 //    10,000 terminals, payments with a realistic mix of outcomes, card brands and entry methods, and refunds, and
-//    every terminal's nightly end-of-day close at each store-day boundary (about 16% of the log at 1,000,000 events).
+//    every terminal's nightly end-of-day close at each store-day boundary (about 15% of the log at 1,000,000 events).
 // 2. Rebuild: runs `projections:rebuild` (its own process) on fresh buckets, from position 0, and times it;
 //    its peak resident memory is the process's own maxRSS, which it prints. No projector ran before it, so
 //    it writes the payment index too (`rebuildWritingIndexEventsPerSecond`).
@@ -112,7 +112,7 @@ async function appendPayments(log: SqliteEventStore, count: number): Promise<num
 /**
  * How many payments make about `events` events with the stores, terminals and nightly closes: the most whose estimate
  * is not past it. A payment is 5.25 events on average, and each store-day boundary the payments (a second apart) pass
- * adds a close of 8 events on every terminal (a terminal without a payment after the last boundary closes nothing:
+ * adds a close of 7 events on every terminal (a terminal without a payment after the last boundary closes nothing:
  * the estimate counts it).
  */
 function paymentsFor(events: number): number {
@@ -123,7 +123,7 @@ function paymentsFor(events: number): number {
       day = addDays(day, 1);
     return crossed;
   };
-  const estimate = (payments: number) => STORES + TERMINALS + payments * 5.25 + boundaries(payments) * TERMINALS * 8;
+  const estimate = (payments: number) => STORES + TERMINALS + payments * 5.25 + boundaries(payments) * TERMINALS * 7;
   // The estimate rises with the payments: the largest count within `events`, by bisection.
   let [low, high] = [0, Math.ceil(events / 5.25)];
   while (low < high) {
