@@ -3,6 +3,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { followReachability } from './nats-reachability';
 import { refuseReplicasBeyondServer } from './nats-replicas';
 import { settleWithin } from './stream-settle';
+import { stopThisProcess } from './stop-this-process';
 
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 
@@ -46,7 +47,7 @@ function decoded(text: string): string {
 export async function connectNats(
   url: string,
   name: string,
-  /** What stops the process (a test's stand-in; SIGTERM to itself by default). */
+  /** What stops the process (a test's stand-in; `stopThisProcess` by default). */
   stop?: () => void,
 ): Promise<NatsConnection> {
   const { servers, user, pass } = natsServers(url);
@@ -82,10 +83,7 @@ export async function connectNats(
  * `restart`, Kubernetes), and a start finds NATS or says why not. A connection its owner closes or drains
  * closes without an error, and is left alone.
  */
-export function stopOnNatsLoss(
-  connection: Pick<NatsConnection, 'closed'>,
-  stop: () => void = () => process.kill(process.pid, 'SIGTERM'),
-): void {
+export function stopOnNatsLoss(connection: Pick<NatsConnection, 'closed'>, stop: () => void = stopThisProcess): void {
   void connection.closed().then((error) => {
     if (!error) return;
     new Logger('NATS').error(

@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { stopThisProcess } from '@app/messaging';
 import type { LogSubscriptions } from './log-subscriptions';
 
 /** The pause before the second try of a start, doubled at each try after it. */
@@ -16,28 +17,11 @@ export interface StartRefusals {
   readonly refused: (error: unknown) => boolean;
   /**
    * Stops the app that runs on a refusal found at a later try, the refusal logged as an error first. By default as
-   * `stopOnNatsLoss` stops it: exit code 1 and SIGTERM to itself, so that it stops cleanly and its supervisor sees why.
+   * `stopOnNatsLoss` stops it (`stopThisProcess`): exit code 1 and SIGTERM to itself once the app listens for it, so
+   * that it stops cleanly and its supervisor sees why.
    */
   readonly stop?: (refusal: unknown) => void;
 }
-
-/**
- * Exit code 1, and SIGTERM to this process once the app listens for it (`closeAndExitOnStopRequest`, set up once the
- * app listens): a refusal found while the app, or `apps/engine`'s next app, was still starting sent it to no handler,
- * and Node ended the process at once, killed by the signal, nothing closed.
- */
-const stopThisProcess = (): void => {
-  process.exitCode = 1;
-  const stop = () => void process.kill(process.pid, 'SIGTERM');
-  if (process.listenerCount('SIGTERM') > 0) return stop();
-  const untilHandled = (event: string | symbol) => {
-    if (event !== 'SIGTERM') return;
-    process.off('newListener', untilHandled);
-    // Said before the handler is added: sent once it is.
-    setImmediate(stop);
-  };
-  process.on('newListener', untilHandled);
-};
 
 /**
  * The start of a background worker that reads the log or NATS as it starts (its checkpoint, the event it was made at,
