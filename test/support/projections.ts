@@ -4,7 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { rmSync } from 'node:fs';
 import { SqliteEventStore, type EventStore } from '@app/event-store';
 import { bucketKeys, natsNames } from '@app/messaging';
-import { createHttpApp, loadConfig } from '@app/platform';
+import { createHttpApp, loadConfig, type SharedInfrastructure } from '@app/platform';
 import { ProjectionsConfig } from '../../apps/projections/src/projections.config';
 import { ProjectionsModule } from '../../apps/projections/src/projections.module';
 import { PROJECTIONS_HTTP_APP } from '../../apps/projections/src/projections-http-app';
@@ -18,10 +18,24 @@ import { storeRegistered } from './recorded-events';
 
 export { NATS_URL, removeNatsState, uniquePrefix };
 
-/** The projections app in this process, on a free port. */
-export async function startProjections(env: Record<string, string>): Promise<NestFastifyApplication> {
+/**
+ * The projections app in this process, not listening yet: on what `shared` gives (a test's own log, say, or one whose
+ * reads fail), the rest opened from `env`.
+ */
+export async function projectionsApp(
+  env: Record<string, string>,
+  shared: SharedInfrastructure = {},
+): Promise<NestFastifyApplication> {
   const config = loadConfig(ProjectionsConfig, { LOG_LEVEL: 'silent', NATS_URL, ...env });
-  const app = await createHttpApp(ProjectionsModule.forRoot(config), config, PROJECTIONS_HTTP_APP);
+  return createHttpApp(ProjectionsModule.forRoot(config, shared), config, PROJECTIONS_HTTP_APP);
+}
+
+/** The projections app in this process (`projectionsApp`), on a free port. */
+export async function startProjections(
+  env: Record<string, string>,
+  shared: SharedInfrastructure = {},
+): Promise<NestFastifyApplication> {
+  const app = await projectionsApp(env, shared);
   await listenOrClose(app);
   return app;
 }
