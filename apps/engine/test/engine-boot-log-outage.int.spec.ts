@@ -1,12 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { SqliteEventStore } from '@app/event-store';
 import { natsNames } from '@app/messaging';
 import { freePort, waitUntil } from '../../../test/support/app-process';
 import { logOutage } from '../../../test/support/log-outage';
-import { NATS_URL, removeNatsState, uniquePrefix } from '../../../test/support/nats-state';
+import { ownLogAndNats } from '../../../test/support/own-log-and-nats';
 import { bearer, writePosClients } from '../../../test/support/pos-clients';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
 import { startEngine, type RunningEngine } from '../src/engine';
@@ -18,24 +13,9 @@ import { startEngine, type RunningEngine } from '../src/engine';
  * saying what has not started, and once the log answers each starts, the read models answering.
  */
 describe('the one-process engine when the log does not answer at start', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'engine-boot-log-outage-'));
-  const file = path.join(dir, 'events.db');
-  const prefix = uniquePrefix();
-  let log: SqliteEventStore;
-  let nats: NatsConnection;
   let engine: RunningEngine | undefined;
-
-  beforeAll(async () => {
-    log = new SqliteEventStore({ file });
-    nats = await connect({ servers: NATS_URL });
-  });
-  afterAll(async () => {
-    await engine?.close();
-    await log.close();
-    await nats.close();
-    await removeNatsState(prefix);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const own = ownLogAndNats('engine-boot-log-outage', () => engine?.close());
+  const { prefix } = own;
 
   const health = async (url: string) => {
     const response = await fetch(`${url}/health`);
@@ -43,15 +23,14 @@ describe('the one-process engine when the log does not answer at start', () => {
   };
 
   it('starts every app, and each starts its work once the log answers', async () => {
+    const { log, nats } = own;
     await registerLongAgo(log, 'engine-boot', ['EB-1']);
     const outage = logOutage(log, ['readStream', 'headPosition', 'readAll']);
     engine = await startEngine(
       {
         LOG_LEVEL: 'silent',
-        EVENT_STORE_URL: `sqlite:${file}`,
-        NATS_URL,
-        NATS_PREFIX: prefix,
-        POS_CLIENTS_FILE: writePosClients(dir),
+        ...own.env,
+        POS_CLIENTS_FILE: writePosClients(own.dir),
         COMMAND_SERVICE_PORT: String(await freePort()),
         INGEST_SERVICE_PORT: String(await freePort()),
         PROJECTIONS_PORT: String(await freePort()),

@@ -1,26 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Kvm } from '@nats-io/kv';
-import { connect, errors, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { errors, type Subscription } from '@nats-io/transport-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { SqliteEventStore } from '@app/event-store';
 import { bucketKeys, natsNames } from '@app/messaging';
-import { createHttpApp, loadConfig } from '@app/platform';
 import { waitUntil } from '../../../test/support/app-process';
 import { loggedLines } from '../../../test/support/logged-lines';
-import {
-  bucketContents,
-  foldFromScratch,
-  NATS_URL,
-  removeNatsState,
-  uniquePrefix,
-} from '../../../test/support/projections';
+import { ownLogAndNats } from '../../../test/support/own-log-and-nats';
+import { bucketContents, foldFromScratch, startProjections } from '../../../test/support/projections';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
-import { listenOrClose } from '../../../test/support/started-app';
-import { PROJECTIONS_HTTP_APP } from '../src/projections-http-app';
-import { ProjectionsConfig } from '../src/projections.config';
-import { ProjectionsModule } from '../src/projections.module';
 import { ProjectorService } from '../src/projector/projector.service';
 import type { Change } from '../src/read-models/read-model.types';
 import { rebuildReadModels } from '../src/rebuild/rebuild';
@@ -32,30 +18,18 @@ import { rebuildReadModels } from '../src/rebuild/rebuild';
  * position, withdraw the offer, and no change subject may go back in `position` (the rebuild is at the live head).
  */
 describe('a rebuild adopted again after a copy NATS failed partway', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'adoption-partial-copy-'));
-  const prefix = uniquePrefix();
-  const names = natsNames(prefix);
-  let log: SqliteEventStore;
-  let nats: NatsConnection;
   let app: NestFastifyApplication | undefined;
   let changes: Subscription | undefined;
-
-  beforeAll(async () => {
-    log = new SqliteEventStore({ file: path.join(dir, 'events.db') });
-    nats = await connect({ servers: NATS_URL });
-  });
-  afterAll(async () => {
+  const own = ownLogAndNats('adoption-partial-copy', () => {
     changes?.unsubscribe();
-    await app?.close();
-    await log.close();
-    await nats.close();
-    await removeNatsState(prefix);
-    rmSync(dir, { recursive: true, force: true });
+    return app?.close();
   });
+  const { prefix } = own;
+  const names = natsNames(prefix);
 
   /** Every document of the live stores and terminals marked as a generation the rebuild does not write. */
   const markLiveGeneration = async () => {
-    const kvm = new Kvm(nats);
+    const kvm = new Kvm(own.nats);
     for (const bucket of [names.buckets.stores, names.buckets.terminals]) {
       const kv = await kvm.open(bucket);
       for (const key of await bucketKeys(kv)) {
@@ -67,18 +41,11 @@ describe('a rebuild adopted again after a copy NATS failed partway', () => {
   };
 
   it('leaves only the rebuilt documents, at the rebuild position, with no change going back', async () => {
+    const { log, nats } = own;
     await registerLongAgo(log, 'copy-a', ['CA-1', 'CA-2']);
     await registerLongAgo(log, 'copy-b', ['CB-1']);
     const head = await log.headPosition();
-    const config = loadConfig(ProjectionsConfig, {
-      LOG_LEVEL: 'silent',
-      EVENT_STORE_URL: `sqlite:${path.join(dir, 'events.db')}`,
-      NATS_URL,
-      NATS_PREFIX: prefix,
-      HTTP_RATE_LIMIT_PER_MINUTE: '0',
-    });
-    app = await createHttpApp(ProjectionsModule.forRoot(config, { eventStore: log }), config, PROJECTIONS_HTTP_APP);
-    await listenOrClose(app);
+    app = await startProjections({ ...own.env, HTTP_RATE_LIMIT_PER_MINUTE: '0' }, { eventStore: log });
     const projector = app.get(ProjectorService);
     await waitUntil(
       () => projector['state'].leader && projector.checkpoint >= head,

@@ -1,27 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { SqliteEventStore, type EventStore } from '@app/event-store';
+import type { EventStore } from '@app/event-store';
 import { natsNames } from '@app/messaging';
-import { createHttpApp, loadConfig } from '@app/platform';
 import { waitUntil } from '../../../test/support/app-process';
 import { logOutage } from '../../../test/support/log-outage';
 import { loggedLines } from '../../../test/support/logged-lines';
 import { testOperator, writeOperatorsFile } from '../../../test/support/operators';
-import {
-  bucketContents,
-  foldFromScratch,
-  NATS_URL,
-  removeNatsState,
-  uniquePrefix,
-} from '../../../test/support/projections';
+import { ownLogAndNats } from '../../../test/support/own-log-and-nats';
+import { bucketContents, foldFromScratch, projectionsApp } from '../../../test/support/projections';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
 import { healthOf, startedApps } from '../../../test/support/started-app';
-import { PROJECTIONS_HTTP_APP } from '../src/projections-http-app';
-import { ProjectionsConfig } from '../src/projections.config';
-import { ProjectionsModule } from '../src/projections.module';
 import { ProjectorService } from '../src/projector/projector.service';
 import { PROJECTED_STREAMS } from '../src/projector/projected-streams';
 import { ReadModelBuckets } from '../src/projector/read-model.buckets';
@@ -35,49 +23,25 @@ import { rebuildReadModels } from '../src/rebuild/rebuild';
  * once the log answers, the projector starts from its checkpoint and catches up, as a start that never failed.
  */
 describe('the projections app when the log does not answer at start', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'projections-boot-log-outage-'));
-  const file = path.join(dir, 'events.db');
-  const prefix = uniquePrefix();
+  const apps = startedApps();
+  const own = ownLogAndNats('projections-boot-log-outage', () => apps.closeAll());
+  const { prefix } = own;
   const names = natsNames(prefix);
   const operator = testOperator('boot-office');
-  const operatorsFile = writeOperatorsFile(path.join(dir, 'operators.json'), [operator]);
-  let log: SqliteEventStore;
-  let nats: NatsConnection;
-  const apps = startedApps();
-
-  beforeAll(async () => {
-    log = new SqliteEventStore({ file });
-    nats = await connect({ servers: NATS_URL });
-  });
-  afterAll(async () => {
-    await apps.closeAll();
-    await log.close();
-    await nats.close();
-    await removeNatsState(prefix);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const operatorsFile = writeOperatorsFile(path.join(own.dir, 'operators.json'), [operator]);
 
   /** The projections app on `store`, listening. */
-  const boot = async (store: EventStore) => {
-    const config = loadConfig(ProjectionsConfig, {
-      LOG_LEVEL: 'silent',
-      EVENT_STORE_URL: `sqlite:${file}`,
-      NATS_URL,
-      NATS_PREFIX: prefix,
-      OPERATORS_FILE: operatorsFile,
-      HTTP_RATE_LIMIT_PER_MINUTE: '0',
-    });
-    const app = await createHttpApp(
-      ProjectionsModule.forRoot(config, { eventStore: store }),
-      config,
-      PROJECTIONS_HTTP_APP,
+  const boot = async (store: EventStore) =>
+    apps.listen(
+      await projectionsApp(
+        { ...own.env, OPERATORS_FILE: operatorsFile, HTTP_RATE_LIMIT_PER_MINUTE: '0' },
+        { eventStore: store },
+      ),
     );
-    return apps.listen(app);
-  };
   const { stop } = apps;
   const health = healthOf;
   const query = async (subject: string, body: unknown) =>
-    (await nats.request(subject, JSON.stringify(body), { timeout: 5_000 })).json<{
+    (await own.nats.request(subject, JSON.stringify(body), { timeout: 5_000 })).json<{
       status: number;
       body: Record<string, unknown>;
     }>();
@@ -91,7 +55,7 @@ describe('the projections app when the log does not answer at start', () => {
   };
   /** The checkpoint and the documents in KV: what a projector writes. */
   const kv = async () => {
-    const buckets = await ReadModelBuckets.existing(nats, prefix, '');
+    const buckets = await ReadModelBuckets.existing(own.nats, prefix, '');
     const { position, logId, mark } = await buckets.checkpoint();
     return {
       checkpoint: { position, logId, mark },
@@ -102,6 +66,7 @@ describe('the projections app when the log does not answer at start', () => {
   const tryAgain = 'projector could not start (the log or NATS did not answer): trying again';
 
   it('listens, answers 503 READ_MODELS_NOT_READY and writes nothing until the log answers, then catches up from its checkpoint', async () => {
+    const { log } = own;
     // A first run that starts cleanly and writes its checkpoint at the log's head.
     await registerLongAgo(log, 'boot-a', ['BA-1']);
     const head = await log.headPosition();
@@ -187,6 +152,7 @@ describe('the projections app when the log does not answer at start', () => {
   }, 90_000);
 
   it('takes a failed read of the event its checkpoint was made at for a log away, not for a log replaced', async () => {
+    const { log } = own;
     await registerLongAgo(log, 'boot-c', ['BC-1']);
     const end = await log.headPosition();
     const before = await kv();
@@ -211,7 +177,7 @@ describe('the projections app when the log does not answer at start', () => {
   }, 60_000);
 
   it('stops promptly while it is still trying to start', async () => {
-    const outage = logOutage(log, ['headPosition']);
+    const outage = logOutage(own.log, ['headPosition']);
     const { app, url } = await boot(outage.store);
     expect((await health(url)).status).toBe(503);
     // Past four tries, the pause before the next is 4 s: the stop does not wait for it.
@@ -224,6 +190,7 @@ describe('the projections app when the log does not answer at start', () => {
   }, 60_000);
 
   it('adopts a rebuild whose first read of the log failed, without waiting for another offer', async () => {
+    const { log, nats } = own;
     await registerLongAgo(log, 'boot-d', ['BD-1']);
     const projected = await log.readAll({ after: 0n, limit: 10_000, streamPrefixes: PROJECTED_STREAMS });
     const last = projected.at(-1)!;

@@ -1,21 +1,12 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Kvm } from '@nats-io/kv';
-import { connect, errors as natsErrors, type NatsConnection } from '@nats-io/transport-node';
+import { errors as natsErrors } from '@nats-io/transport-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { logIdentity, SqliteEventStore } from '@app/event-store';
+import { logIdentity } from '@app/event-store';
 import { natsNames } from '@app/messaging';
 import { waitUntil } from '../../../test/support/app-process';
 import { loggedLines } from '../../../test/support/logged-lines';
-import {
-  bucketContents,
-  foldFromScratch,
-  NATS_URL,
-  startProjections,
-  tearDownProjections,
-  uniquePrefix,
-} from '../../../test/support/projections';
+import { ownLogAndNats } from '../../../test/support/own-log-and-nats';
+import { bucketContents, foldFromScratch, startProjections } from '../../../test/support/projections';
 import { registerLongAgo } from '../../../test/support/registered-long-ago';
 import { ProjectorLease } from '../src/projector/projector-lease';
 import { ProjectorService } from '../src/projector/projector.service';
@@ -28,26 +19,18 @@ import type { ReadModelProjector } from '../src/read-models/read-model.projector
  * the lease with no follower: writing, as the lease's next turn took the adoption for counted, and folding nothing.
  */
 describe('projections: a fold again from KV that NATS fails at a takeover', () => {
-  const prefix = uniquePrefix();
-  const dir = mkdtempSync(path.join(tmpdir(), 'fold-again-failure-'));
-  const file = path.join(dir, 'events.db');
-  let log: SqliteEventStore;
-  let nats: NatsConnection;
   let app: NestFastifyApplication | undefined;
-
-  beforeAll(async () => {
-    log = new SqliteEventStore({ file });
-    nats = await connect({ servers: NATS_URL });
-  });
-  afterAll(async () => {
+  const own = ownLogAndNats('fold-again-failure', () => {
     jest.restoreAllMocks();
-    await tearDownProjections({ app, log, nats, prefix, dir });
+    return app?.close();
   });
+  const { prefix } = own;
 
   it('follows the log again, and folds again at the next turn of the lease', async () => {
+    const { log, nats } = own;
     await registerLongAgo(log, 'fa-a', ['FA-1']);
     const head = await log.headPosition();
-    app = await startProjections({ EVENT_STORE_URL: `sqlite:${file}`, NATS_PREFIX: prefix });
+    app = await startProjections(own.env);
     const service = app.get(ProjectorService);
     const state = service['state'];
     await waitUntil(() => state.leader && service.checkpoint >= head, 15_000, 'this instance writing, at the head');
