@@ -20,7 +20,8 @@ import {
 import { ProjectorLease } from '../src/projector/projector-lease';
 import { ProjectorService } from '../src/projector/projector.service';
 import { FOLD_VERSION } from '../src/read-models/fold-version';
-import { rebuildReadModels } from '../src/rebuild/rebuild';
+import { rebuildReadModels, REBUILD_SUFFIX } from '../src/rebuild/rebuild';
+import { ReadModelBuckets } from '../src/projector/read-model.buckets';
 import { loggedLines, type LoggedLine } from '../../../test/support/logged-lines';
 
 /** `payments_read_models_outdated` of this app (undefined: not registered). */
@@ -158,6 +159,27 @@ describe('projections: read models folded by an older fold version', () => {
     } finally {
       bid.mockRestore();
     }
+  });
+
+  it('with PROJECTIONS_REBUILD_WHEN_OUTDATED, rebuilds them though an offer of this fold that none can adopt waits', async () => {
+    const { foldVersion: _dropped, ...before } = await checkpoint();
+    await (await state()).put('checkpoint', JSON.stringify(before));
+    const adoptions = Number(before.adoptions ?? 0);
+    // An offer of this fold, of another log: refused at each takeover, never withdrawn but by a rebuild.
+    const suffix = `${REBUILD_SUFFIX}_another_log`;
+    const offered = await ReadModelBuckets.open(nats, prefix, suffix);
+    await offered.put([{ model: 'store', key: 'elsewhere', doc: { storeId: 'elsewhere', position: '1' } as never }]);
+    await offered.offerHandOver({
+      suffix,
+      position: '1',
+      documents: 1,
+      logId: 'another-log',
+      foldVersion: FOLD_VERSION,
+    });
+    const started = await startLeader({ PROJECTIONS_REBUILD_WHEN_OUTDATED: 'true' });
+    await waitUntil(async () => (await outdatedGauge(started)) === 0, 15_000, 'its rebuild adopted');
+    expect(await checkpoint()).toMatchObject({ adoptions: adoptions + 1, foldVersion: FOLD_VERSION });
+    expect(await bucketContents(prefix, 'stores')).not.toHaveProperty('elsewhere');
   });
 
   it('with PROJECTIONS_REBUILD_WHEN_OUTDATED and read models of this fold, starts no rebuild', async () => {

@@ -200,13 +200,16 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
 
   /**
    * With `PROJECTIONS_REBUILD_WHEN_OUTDATED`, the writer (`checkOutdated`) rebuilds read models of an older fold itself, once
-   * (tried again only should it fail), and adopts the result as any other. Not when a rebuild of this fold waits to be
-   * adopted already; refused while another rebuild runs, which is left to write them.
+   * (tried again only should it fail), and adopts the result as any other. Not when a rebuild of this fold (or a newer
+   * one's, for an instance of its version) waits to be adopted already; refused while another rebuild runs, which is
+   * left to write them. An offer that no instance can adopt (of another log, or of this one before a restore) does not
+   * hold it up: it waited for good on such an offer, refused at each takeover, the read models left outdated.
    */
   private async rebuildIfOutdated(): Promise<void> {
     if (!this.config.rebuildWhenOutdated || !this.foldVersions.saidOutdated || !this.state.leader) return;
     const waiting = await this.state.buckets!.handOver();
-    if (waiting && !foldVersionOutdated(1n, waiting.foldVersion)) return;
+    if (waiting && !foldVersionOutdated(1n, waiting.foldVersion) && !(await this.adoption.neverAdoptable(waiting)))
+      return;
     this.refold.request();
   }
 

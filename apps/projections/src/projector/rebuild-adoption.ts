@@ -194,21 +194,38 @@ export class RebuildAdoption {
    * offer stays (a later rebuild withdraws it; an instance of a newer version adopts its own fold's when it takes over).
    */
   private async refuseUnadoptable(handOver: HandOver, position: bigint): Promise<void> {
-    // The live buckets (no suffix) copied onto themselves would be emptied: only a rebuild's are adopted.
-    if (!handOver.suffix.startsWith(REBUILD_SUFFIX))
-      throw new UnadoptableRebuild(`the offer names buckets "${handOver.suffix}" that no rebuild made: not adopted`);
-    // Documents of another log would replace every live one (the rebuild refuses to offer them; an offer made by
-    // another version, or with the live log replaced meanwhile, is caught here).
-    if (handOver.logId !== undefined && handOver.logId !== this.state.logId)
-      throw new UnadoptableRebuild(
-        `the rebuild read another event log (${handOver.logId}) than this one (${this.state.logId}): not adopted. ` +
-          'Run `npm run projections:rebuild` with EVENT_STORE_URL naming this engine’s log',
-      );
+    const never = await this.whyNeverAdoptable(handOver, position);
+    if (never) throw new UnadoptableRebuild(never);
     // This version would fold on from documents whose fold it does not know, and record that fold as theirs.
     if (handOver.foldVersion !== undefined && handOver.foldVersion > FOLD_VERSION)
       throw new UnadoptableRebuild(
         `the rebuild was folded with fold version ${handOver.foldVersion}, newer than this version's ` +
           `${FOLD_VERSION}: not adopted here. An instance of its version adopts it when it takes over the writing`,
+      );
+  }
+
+  /**
+   * Whether no instance of any version could adopt the offer (`whyNeverAdoptable`): a rebuild started here, which
+   * withdraws it, takes nothing from anyone. An offer of a newer fold is not one: an instance of its version adopts it.
+   */
+  async neverAdoptable(handOver: HandOver): Promise<boolean> {
+    return (await this.whyNeverAdoptable(handOver, BigInt(handOver.position))) !== undefined;
+  }
+
+  /**
+   * Why the offer can be adopted by no instance on this log, whatever its version: it names buckets no rebuild made,
+   * or is of another log, or of this one as it was before a restore from a backup. Undefined when it may be.
+   */
+  private async whyNeverAdoptable(handOver: HandOver, position: bigint): Promise<string | undefined> {
+    // The live buckets (no suffix) copied onto themselves would be emptied: only a rebuild's are adopted.
+    if (!handOver.suffix.startsWith(REBUILD_SUFFIX))
+      return `the offer names buckets "${handOver.suffix}" that no rebuild made: not adopted`;
+    // Documents of another log would replace every live one (the rebuild refuses to offer them; an offer made by
+    // another version, or with the live log replaced meanwhile, is caught here).
+    if (handOver.logId !== undefined && handOver.logId !== this.state.logId)
+      return (
+        `the rebuild read another event log (${handOver.logId}) than this one (${this.state.logId}): not adopted. ` +
+        'Run `npm run projections:rebuild` with EVENT_STORE_URL naming this engine’s log'
       );
     // Of this log as it was: restored from a backup since, it keeps its identity but lost the events after it.
     const gone = handOver.mark ? await markGone(this.store, handOver.mark) : undefined;
@@ -216,12 +233,13 @@ export class RebuildAdoption {
     const head = handOver.mark || this.store.readsMayLag ? undefined : await this.store.headPosition();
     if (gone || (head !== undefined && position > head)) {
       const where = head === undefined ? `position ${position}` : `position ${position}, past the log's head ${head}`;
-      throw new UnadoptableRebuild(
+      return (
         `the log does not have the event the rebuild ended at (${where}): ` +
-          'the rebuild read the log as it was before it was restored from a backup. Not adopted: run ' +
-          '`npm run projections:rebuild` again',
+        'the rebuild read the log as it was before it was restored from a backup. Not adopted: run ' +
+        '`npm run projections:rebuild` again'
       );
     }
+    return undefined;
   }
 
   /**
