@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { stopThisProcess } from '@app/messaging';
+import type { AnotherLogCheck } from '../nats/another-log-check';
 import type { LogSubscriptions } from './log-subscriptions';
 
 /** The pause before the second try of a start, doubled at each try after it. */
@@ -36,6 +37,8 @@ export class StartRetries {
   private stopped = false;
   private trying: Promise<void> = Promise.resolve();
   private pause: { readonly timer: NodeJS.Timeout; readonly end: () => void } | undefined;
+  /** Ends the wait of `startOnceChecked` for the check, at `stop`. */
+  private endWait: (() => void) | undefined;
 
   constructor(
     /** The worker's follower's name (`LogSubscriptions.follower`), which `/health` gives. */
@@ -59,9 +62,32 @@ export class StartRetries {
     this.trying = this.again(start);
   }
 
-  /** Ends the tries: a pause ends at once, a try under way is waited for (the worker's stop then stops what it began). */
+  /**
+   * `start` as `start` tries it, but only once the app has made sure that no engine of another log runs on its NATS
+   * prefix (`check`): for a worker that writes the log or NATS (a close, a settlement, a lease, a checkpoint), which
+   * would write them for an engine that no POS system or read model of the prefix uses. Made already (the log
+   * answered), as `start`: the first try ends before this resolves. Not yet (the log out of reach as the app starts),
+   * this resolves at once and the first try comes when the check is made, the app starting on meanwhile (in
+   * `apps/engine` the check is the projector's, whose app starts after ingest's). A stop before then ends the wait,
+   * and nothing is tried. A refusal at that first try stops the app, which runs by then, as one at a later try does.
+   */
+  async startOnceChecked(check: AnotherLogCheck, start: () => Promise<void>): Promise<void> {
+    if (check.checked) return this.start(start);
+    const stopped = new Promise<boolean>((end) => (this.endWait = () => end(false)));
+    this.trying = Promise.race([check.whenChecked.then(() => true), stopped]).then(async (checked) => {
+      this.endWait = undefined;
+      if (!checked || this.stopped) return;
+      await this.start(start).catch((refusal: unknown) => this.refusedLater(refusal, 1));
+    });
+  }
+
+  /**
+   * Ends the tries: a wait for the check or a pause ends at once, a try under way is waited for (the worker's stop
+   * then stops what it began).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.endWait?.();
     if (this.pause) {
       clearTimeout(this.pause.timer);
       this.pause.end();

@@ -11,15 +11,32 @@ const RETRY_AFTER_SECONDS = 5;
  * Whether the app has made sure that no engine of another event log runs on its NATS prefix: `AnotherLogGuard` for
  * an app run apart, the projector's start for `apps/engine` (one check, shared by its three apps). The log out of
  * reach as the app starts delays the check (`StartRetries`), and until it is made the command service and ingest take
- * nothing (`AnotherLogGate`): a command taken, or a Dintero fact recorded, into the log of an engine that is not the
- * one its POS systems and read models use could not be taken back. Once made, it stays made: a refusal found by a
- * later try stops the app.
+ * nothing (`AnotherLogGate` over HTTP; over NATS the command service is not yet in its queue group), and their
+ * background workers neither write the log nor NATS (`StartRetries.startOnceChecked`): a command taken, a Dintero fact
+ * recorded, or a worker's close or settlement written into the log of an engine that is not the one its POS systems
+ * and read models use could not be taken back. Once made, it stays made: a refusal found by a later try stops the app.
  */
 export class AnotherLogCheck {
-  constructor(private made = false) {}
+  /** Resolved by `pass`. */
+  private readonly passed: Promise<void>;
+  private resolvePassed!: () => void;
+
+  constructor(private made = false) {
+    this.passed = new Promise<void>((resolve) => (this.resolvePassed = resolve));
+    if (made) this.resolvePassed();
+  }
 
   get checked(): boolean {
     return this.made;
+  }
+
+  /**
+   * Resolves once the check is made (at once when it is), for what waits for it rather than refusing meanwhile: a
+   * background worker, the command service's NATS subscriptions. Never rejects: a refusal stops the app, whose stop
+   * ends those waits.
+   */
+  get whenChecked(): Promise<void> {
+    return this.passed;
   }
 
   /** `/health` down until the check is made, the app taking no request meanwhile. */
@@ -40,6 +57,7 @@ export class AnotherLogCheck {
   /** The check is made: requests are taken from now on. */
   pass(): void {
     this.made = true;
+    this.resolvePassed();
   }
 
   /**
