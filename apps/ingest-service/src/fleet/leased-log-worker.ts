@@ -9,7 +9,13 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
 import { EVENT_STORE, logIdentity, type EventStore, type LogFollower, type RecordedEvent } from '@app/event-store';
 import { NATS_CONNECTION, natsAway } from '@app/messaging';
-import { LOG_SUBSCRIPTIONS, StartRetries, type LogSubscriptions } from '@app/platform';
+import {
+  ANOTHER_LOG_CHECK,
+  LOG_SUBSCRIPTIONS,
+  StartRetries,
+  type AnotherLogCheck,
+  type LogSubscriptions,
+} from '@app/platform';
 import { CheckpointKeeper, type CheckpointKeeperOptions } from '../checkpoints/checkpoint-keeper';
 import { INGEST_CONFIG, type IngestServiceConfig } from '../ingest-service.config';
 import { SettleLeases } from '../reconciler/settle-leases';
@@ -227,6 +233,7 @@ export class LeasedLogDependencies {
     @Inject(INGEST_CONFIG) readonly config: IngestServiceConfig,
     @Inject(NATS_CONNECTION) readonly nats: NatsConnection,
     @Inject(LOG_SUBSCRIPTIONS) readonly subscriptions: LogSubscriptions,
+    @Inject(ANOTHER_LOG_CHECK) readonly anotherLog: AnotherLogCheck,
   ) {}
 }
 
@@ -243,13 +250,14 @@ export abstract class LeasedLogService<State extends object = object>
   protected readonly store: EventStore;
   protected readonly dintero: DinteroClient;
   protected readonly config: IngestServiceConfig;
+  private readonly anotherLog: AnotherLogCheck;
 
   constructor(
     options: Omit<LeasedLogWorkerOptions<State>, 'onEvent' | 'tick'>,
     dependencies: LeasedLogDependencies,
     protected readonly logger: Logger,
   ) {
-    ({ store: this.store, dintero: this.dintero, config: this.config } = dependencies);
+    ({ store: this.store, dintero: this.dintero, config: this.config, anotherLog: this.anotherLog } = dependencies);
     this.worker = new LeasedLogWorker(
       { ...options, onEvent: (event) => this.onEvent(event), tick: () => this.tick() },
       dependencies.store,
@@ -265,11 +273,17 @@ export abstract class LeasedLogService<State extends object = object>
   protected abstract tick(): Promise<void>;
 
   /**
-   * Starts the worker; a start the log or NATS fails is tried again in the background (`StartRetries`), the app
-   * running on: the first failed read at start stopped the whole app.
+   * Starts the worker once the app has made sure that no engine of another log runs on its NATS prefix (its rounds
+   * write the log and its leases NATS); a start the log or NATS fails is tried again in the background
+   * (`StartRetries`), the app running on: the first failed read at start stopped the whole app.
    */
   async onApplicationBootstrap(): Promise<void> {
-    if (this.enabled) await this.starts.start(() => this.startWorker());
+    if (this.enabled) await this.onceChecked(() => this.startWorker());
+  }
+
+  /** `start` tried (and tried again) once the check of another log's engine is made (`startOnceChecked`). */
+  protected onceChecked(start: () => Promise<void>): Promise<void> {
+    return this.starts.startOnceChecked(this.anotherLog, start);
   }
 
   /** One try of the worker's start. */

@@ -137,21 +137,24 @@ export class NightlyClose extends LeasedLogService<NightlyCloseSnapshot> {
 
   /**
    * Records whether the nightly close is on, as this instance starts (an instance that runs the reconcilers: those
-   * with `RECONCILER_ENABLED=false` do no background work and say nothing), before it follows the log.
+   * with `RECONCILER_ENABLED=false` do no background work and say nothing), before it follows the log. Both only once
+   * the app has made sure that no engine of another log runs on its NATS prefix (`onceChecked`): the switch recorded
+   * before went into a log that may be another engine's.
    */
   override async onApplicationBootstrap(): Promise<void> {
     if (this.enabled) countedFromZero(this.registry, ['nightlyCloses']);
-    this.startedAt = Date.now();
-    if (this.config.reconcilerEnabled) await this.recordSwitch(this.startedAt);
-    await super.onApplicationBootstrap();
+    if (this.enabled) await super.onApplicationBootstrap();
+    else if (this.config.reconcilerEnabled) await this.onceChecked(() => this.recordSwitch(Date.now()));
   }
 
   /**
    * One try of the worker's start: the instance runs the nightly close from the try that starts it on (a day that fell
-   * due while the log did not answer at start is found late, as one that fell due before the start).
+   * due while the log did not answer at start is found late, as one that fell due before the start). The switch is
+   * recorded first, at the first try; one the log did not take is recorded by a later try or round.
    */
-  protected override startWorker(): Promise<void> {
+  protected override async startWorker(): Promise<void> {
     this.startedAt = Date.now();
+    if (!this.switchRecorded) await this.recordSwitch(this.startedAt);
     return super.startWorker();
   }
 

@@ -5,11 +5,13 @@ import { NATS_CONNECTION, natsAway } from '@app/messaging';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
 import {
+  ANOTHER_LOG_CHECK,
   countedFromZero,
   LOG_SUBSCRIPTIONS,
   METRICS_REGISTRY,
   paymentMetrics,
   StartRetries,
+  type AnotherLogCheck,
   type LogSubscriptions,
   type PaymentMetrics,
 } from '@app/platform';
@@ -70,6 +72,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
     @Inject(LOG_SUBSCRIPTIONS) private readonly subscriptions: LogSubscriptions,
+    @Inject(ANOTHER_LOG_CHECK) private readonly anotherLog: AnotherLogCheck,
   ) {
     this.metrics = paymentMetrics(registry);
     this.starts = new StartRetries('reconciler', subscriptions, this.logger);
@@ -128,13 +131,14 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
-   * Starts the reconciler; a start the log or NATS fails is tried again in the background (`StartRetries`), the app
-   * taking Dintero's deliveries meanwhile: the first failed read at start stopped the whole app.
+   * Starts the reconciler once the app has made sure that no engine of another log runs on its NATS prefix: what it
+   * settles goes into the log, its leases and checkpoint into NATS. A start the log or NATS fails is tried again in
+   * the background (`StartRetries`), the app running on: the first failed read at start stopped the whole app.
    */
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.reconcilerEnabled) return;
     countedFromZero(this.registry, ['reconciler', 'refundSweeps', 'refundSweepTransactions']);
-    await this.starts.start(() => this.start());
+    await this.starts.startOnceChecked(this.anotherLog, () => this.start());
   }
 
   /**
