@@ -55,13 +55,15 @@ describe('the one-process engine when the log does not answer at start', () => {
       ).json<{ status: number; body: Record<string, unknown> }>();
     expect(await query()).toMatchObject({ status: 503, body: { code: 'READ_MODELS_NOT_READY' } });
     // Before the projector has made sure that no engine of another log runs on the prefix, the POS API and ingest
-    // take nothing, over HTTP or NATS: 503 ENGINE_STARTING, with when to ask again (Dintero retries a 5xx).
+    // take nothing: over HTTP 503 ENGINE_STARTING, with when to ask again (Dintero retries a 5xx); over NATS the
+    // command service is not in the queue group yet, so that a ready instance would take the commands.
     const taken = async () => {
       const pos = await fetch(`${urls.command}/v1/stores/engine-boot`, { headers: bearer() });
       const dintero = await fetch(`${urls.ingest}/v1/dintero/callback?payment_id=pay-engine-boot`);
-      const command = (
-        await nats.request(natsNames(prefix).commands.start, JSON.stringify({}), { timeout: 5_000 })
-      ).json<{ status: number; body: { code: string } }>();
+      const command = await nats.request(natsNames(prefix).commands.start, JSON.stringify({}), { timeout: 5_000 }).then(
+        (reply) => reply.json<{ status: number; body: { code: string } }>(),
+        (error: unknown) => ({ status: undefined, body: { code: (error as Error).message } }),
+      );
       return {
         pos: { status: pos.status, retryAfter: pos.headers.get('retry-after'), ...((await pos.json()) as object) },
         dintero: {
@@ -75,7 +77,7 @@ describe('the one-process engine when the log does not answer at start', () => {
     expect(await taken()).toMatchObject({
       pos: { status: 503, retryAfter: '5', code: 'ENGINE_STARTING' },
       dintero: { status: 503, retryAfter: '5', code: 'ENGINE_STARTING' },
-      command: { status: 503, code: 'ENGINE_STARTING' },
+      command: { status: undefined, code: expect.stringMatching(/no responders/i) },
     });
 
     outage.end();

@@ -53,13 +53,16 @@ const QUEUE = 'command-service';
  * `payments.v1.cmd.start|cancel|refund|operate|resolve-review` (docs/design.md), request/reply, with the HTTP handlers
  * themselves.
  * nats.js directly rather than `@MessagePattern`: the subjects carry the configured prefix, which a
- * decorator's static string cannot. A queue group spreads requests over the command-service instances.
+ * decorator's static string cannot. A queue group spreads requests over the command-service instances; an instance
+ * joins it only once it takes commands (`onApplicationBootstrap`).
  */
 @Injectable()
 export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(NatsCommandsService.name);
   private readonly responders: NatsResponders;
   private readonly rateLimit: NatsRateLimit;
+  /** The app is stopping: a check made from now on subscribes nothing. */
+  private closing = false;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
@@ -80,7 +83,27 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
     this.rateLimit = new NatsRateLimit(config.natsRateLimitPerMinute);
   }
 
+  /**
+   * Joins the queue group once the app has made sure that no engine of another log runs on its NATS prefix
+   * (`AnotherLogCheck`; the log out of reach as the app starts delays it). A member still starting took its share of
+   * the requests only to answer them 503 `ENGINE_STARTING`, while an instance that was ready could have answered them;
+   * until it joins, NATS gives them to the other instances (with none, the caller is told there are no responders,
+   * as when no instance runs). Over HTTP the 503 stays: a load balancer takes the instance out by its `/health`.
+   */
   onApplicationBootstrap(): void {
+    if (this.anotherLog.checked) return this.subscribe();
+    void this.anotherLog.whenChecked.then(() => {
+      if (this.closing) return;
+      try {
+        this.subscribe();
+      } catch (error) {
+        // The connection closed meanwhile (NATS lost for good stops the app): nothing to take requests on.
+        this.logger.error({ err: error }, 'could not subscribe to the NATS commands once the engine had started');
+      }
+    });
+  }
+
+  private subscribe(): void {
     const { commands } = natsNames(this.config.natsPrefix);
     this.listen(commands.start, StartCommandMessage, (message, context) =>
       this.idempotency
@@ -163,6 +186,7 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
    * wait for an outcome at once, with the state as it is (`ShutdownSignal` has ended their waits by then).
    */
   beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
     return this.responders.close();
   }
 
@@ -184,8 +208,6 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
     return replyTo(
       msg,
       async () => {
-        // As over HTTP (`AnotherLogGate`): nothing is taken before the engine has checked whose log it writes to.
-        this.anotherLog.refuseUntilChecked();
         // The same API key as over HTTP, in the message's `Authorization` header.
         const client = this.credentials.authenticate(msg.headers?.get('authorization', Match.IgnoreCase) || undefined);
         await this.rateLimit.admit(client.id);
