@@ -10,6 +10,11 @@ const NAME = 'payment-notifier';
  * meanwhile, where it stopped the whole app (and `apps/engine`). Until it starts, a long poll answers with the payment
  * as it stands at its wait's end, or as it stands when the notifier starts (its waiters woken then), and `/health`
  * names the notifier.
+ *
+ * It starts without waiting for the check that no engine of another log runs on the NATS prefix (`AnotherLogCheck`),
+ * as the workers that write do: it only reads the log, writes neither the log nor NATS, and nothing it reads reaches
+ * a caller before the check (every long poll is a request, answered 503 `ENGINE_STARTING` until then). Started at
+ * once, it follows the log when the first long poll comes.
  */
 @Injectable()
 export class PaymentNotifier implements OnApplicationBootstrap, OnApplicationShutdown {
