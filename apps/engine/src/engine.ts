@@ -124,7 +124,8 @@ export async function startEngine(env: NodeJS.ProcessEnv, log?: EventStore): Pro
       settleTimeoutSeconds: configs.command.natsSettleTimeoutSeconds,
     });
     // Made by the projector's start, which refuses another log's engine for all three: the POS API and ingest take
-    // nothing before it (503 ENGINE_STARTING), the log not answering as the engine starts.
+    // nothing before it (503 ENGINE_STARTING over HTTP, the NATS commands not yet subscribed), and ingest's workers
+    // write nothing, the log not answering as the engine starts.
     const shared: SharedInfrastructure = {
       eventStore,
       nats,

@@ -11,7 +11,8 @@ export interface SharedInfrastructure {
   readonly nats?: NatsConnection;
   /**
    * The check that no engine of another log runs on the NATS prefix, made by the projector's start and waited for by
-   * the command service and ingest (`AnotherLogGate`). Left out, apps sharing the rest do not wait for it.
+   * the command service and ingest (`AnotherLogGate`, the NATS commands' subscriptions, ingest's workers). Left out,
+   * apps sharing the rest do not wait for it.
    */
   readonly anotherLogCheck?: AnotherLogCheck;
   /** The name on every log line of the process (one pino instance serves every app in it). */
