@@ -17,18 +17,10 @@ export { DINTERO_MAX_AMOUNT, isDinteroCurrency } from './dintero-limits';
 export { DinteroRejectedError, DinteroUnavailableError } from './dintero.errors';
 export { OriginPools } from './origin-pools';
 export type * from './dintero.types';
-export {
-  UnrecognisedTransactionStatusError,
-  externalRefunds,
-  refundEventOf,
-  refundOutcome,
-  refundOutcomes,
-  refundReferenceOf,
-  sessionError,
-  sessionErrorTime,
-  transactionFact,
-  transactionStatus,
-} from './transaction-facts';
+export { UnrecognisedTransactionStatusError, transactionFact, transactionStatus } from './transaction-facts';
+export { refundEventOf, refundOutcome, refundOutcomes, refundReferenceOf } from './refund-facts';
+export { externalRefunds } from './external-refunds';
+export { sessionError, sessionErrorTime } from './session-errors';
 
 /** Nest injection token of the app's one `DinteroClient` (the provider is `dinteroClientProvider` in `@app/platform`). */
 export const DINTERO_CLIENT = Symbol('DINTERO_CLIENT');

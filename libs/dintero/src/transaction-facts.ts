@@ -1,28 +1,20 @@
 import {
-  instantOf,
   isDinteroTransactionStatus,
-  isOpen,
-  lateCapturedOf,
-  lateRefundedElsewhereOf,
   moneyProblem,
-  refundFollowed,
-  refundTransactionOf,
   transactionReaction,
-  type DinteroErrorKind,
   type DinteroTransactionFact,
   type DinteroTransactionStatus,
-  type FactSource,
-  type PaymentCommand,
-  type PaymentState,
-  type Refund,
-  type TerminalReceipt,
 } from '@app/payment-domain';
-import type { DinteroSession, DinteroTransaction } from './dintero.types';
+import type { DinteroTransaction } from './dintero.types';
+import { terminalReceipt } from './terminal-receipts';
+import { instant, succeeded } from './transaction-events';
 
 /**
  * The one translation from a Dintero transaction to the payment domain's facts, used by every path that
  * reads one: callbacks, webhooks, the reconciler and the command service's cancel and refund. A second
- * copy once dropped the card and Dintero's event time on one path.
+ * copy once dropped the card and Dintero's event time on one path. This file reads the payment's fact; a
+ * refund's outcome is read in `refund-facts.ts`, refunds made elsewhere in `external-refunds.ts`, and a
+ * session's error without a transaction in `session-errors.ts`.
  */
 
 /** Dintero reported a status this engine does not know (or none): nothing can be recorded until it is taught it. */
@@ -61,16 +53,6 @@ export function transactionStatus(tx: DinteroTransaction): string | undefined {
   for (let i = events.length - 1; i >= 0; i--) if (events[i]!.transaction_status) return events[i]!.transaction_status;
   return undefined;
 }
-
-type TransactionEvent = NonNullable<DinteroTransaction['events']>[number];
-
-/**
- * Whether an event of the transaction went through. `success` is optional in Dintero's specification: an event
- * that does not say is taken as done unless it carries an error, rather than as refused (a refund made would
- * otherwise be booked as failed).
- */
-const succeeded = (event: TransactionEvent): boolean =>
-  event.success === true || (event.success === undefined && event.error === undefined);
 
 /**
  * What a Dintero transaction says about the payment, as the domain's fact. The card is kept as brand,
@@ -164,38 +146,6 @@ function captures(tx: DinteroTransaction): Pick<DinteroTransactionFact, 'capture
 }
 
 /**
- * The `seitatech:*` keys of a transaction event kept for the till, and the receipt's field each goes to. The
- * receipts' texts are kept part by part: Dintero does not say how a second part joins the first.
- */
-const RECEIPT_KEYS: readonly (readonly [string, keyof TerminalReceipt])[] = [
-  ['seitatech:uniqueId', 'terminalTransactionId'],
-  ['seitatech:receiptNumber', 'receiptNumber'],
-  ['seitatech:customerReceipt', 'customerReceipt'],
-  ['seitatech:customerReceiptPart2', 'customerReceiptPart2'],
-  ['seitatech:merchantReceipt', 'merchantReceipt'],
-  ['seitatech:merchantReceiptPart2', 'merchantReceiptPart2'],
-];
-
-/**
- * The terminal's references and receipts for the payment (not a refund's): from the last `AUTHORIZE` or `CAPTURE`
- * event whose Seitatech metadata carries any of them, all from that one event (the terminal's one answer). EMV
- * data and outcome codes are not kept.
- */
-function terminalReceipt(tx: DinteroTransaction): TerminalReceipt | undefined {
-  const event = [...(tx.events ?? [])]
-    .reverse()
-    .find((e) => (e.event === 'AUTHORIZE' || e.event === 'CAPTURE') && RECEIPT_KEYS.some(([key]) => e.metadata?.[key]));
-  return event && receiptOf(event);
-}
-
-/** The terminal's references and receipts one transaction event carries, or nothing when it carries none. */
-function receiptOf(event: TransactionEvent): TerminalReceipt | undefined {
-  const metadata = event.metadata ?? {};
-  const fields = RECEIPT_KEYS.flatMap(([key, field]) => (metadata[key] ? [[field, metadata[key]] as const] : []));
-  return fields.length > 0 ? Object.fromEntries(fields) : undefined;
-}
-
-/**
  * When the transaction reached what the domain records of it: for a captured transaction (whatever
  * refunds came after, or the void of the rest of a partial capture) its first successful `CAPTURE` event;
  * otherwise the last event that left it in its current status; failing both, the transaction's own `updated_at`
@@ -213,226 +163,4 @@ function statusTime(
       ? events.find((e) => e.event === 'CAPTURE' && succeeded(e))
       : [...events].reverse().find((e) => e.transaction_status === status);
   return instant(event?.created_at) ?? instant(tx.updated_at) ?? instant(tx.created_at);
-}
-
-/**
- * Dintero's timestamp as the domain's UTC instant, or nothing when it is missing or not a time with its offset that
- * exists (`instantOf`): then the fact is dated by the next time Dintero gives, or by when the engine heard of it.
- */
-const instant = (value: string | undefined): string | undefined => instantOf(value);
-
-/**
- * Our refund id on a refund's event. Dintero's specification returns the `refund_reference` we sent as
- * the event's `event_reference` ("for refunds, this is `refund_reference`"); older simulator builds put
- * it in `metadata.refund_reference`, which is read too, so that their logs still settle.
- */
-export function refundReferenceOf(event: TransactionEvent): string | undefined {
-  return event.event_reference ?? event.metadata?.refund_reference;
-}
-
-/** What identifies one refund of ours among a transaction's events. */
-export type RefundKey = Pick<Refund, 'refundId' | 'dinteroRequestId'>;
-
-/**
- * The transaction's `REFUND` event for our refund: the one carrying our reference, or, for a refund
- * Dintero accepted with 202, the one whose `correlation_request_id` is the accepted request's id. The last
- * one when Dintero tried more than once.
- */
-export function refundEventOf(tx: DinteroTransaction, refund: RefundKey): TransactionEvent | undefined {
-  return [...(tx.events ?? [])]
-    .reverse()
-    .find((e) => e.event === 'REFUND' && isOurs(e, refund, e.correlation_request_id));
-}
-
-/**
- * The `INITIATE_REFUND` event of a refund Dintero took to do later (it answered, or would have, 202). One that
- * did not succeed is no acceptance: the refund is then settled by its `REFUND` event or by silence.
- */
-export function refundInitiationOf(tx: DinteroTransaction, refund: RefundKey): TransactionEvent | undefined {
-  return (tx.events ?? []).find(
-    (e) => e.event === 'INITIATE_REFUND' && e.success !== false && isOurs(e, refund, e.request_id),
-  );
-}
-
-/** The event carries our refund id, or (`requestId`, the request it names) the accepted request's id. */
-function isOurs(event: TransactionEvent, refund: RefundKey, requestId: string | undefined): boolean {
-  return (
-    refundReferenceOf(event) === refund.refundId ||
-    (refund.dinteroRequestId !== undefined && requestId === refund.dinteroRequestId)
-  );
-}
-
-type RecordRefundOutcome = Extract<PaymentCommand, { type: 'RecordRefundOutcome' }>;
-
-/**
- * The outcome of one refund of ours, as the transaction's events say, with the time Dintero gives: its
- * `REFUND` event settles it; an `INITIATE_REFUND` event alone says Dintero accepted it and is doing it at
- * the terminal; nothing when the transaction has neither.
- */
-export function refundOutcome(
-  tx: DinteroTransaction,
-  refund: RefundKey,
-  source: FactSource,
-  at: string,
-): RecordRefundOutcome | undefined {
-  const { refundId } = refund;
-  const event = refundEventOf(tx, refund);
-  if (!event) {
-    const initiation = refundInitiationOf(tx, refund);
-    if (!initiation) return undefined;
-    const requestId = initiation.request_id ?? refund.dinteroRequestId;
-    const dinteroAt = instant(initiation.created_at);
-    return {
-      type: 'RecordRefundOutcome',
-      data: {
-        refundId,
-        outcome: 'accepted',
-        ...(requestId ? { requestId } : {}),
-        source,
-        at,
-        ...(dinteroAt ? { dinteroAt } : {}),
-      },
-    };
-  }
-  const dinteroAt = instant(event.created_at);
-  const receipt = receiptOf(event);
-  return {
-    type: 'RecordRefundOutcome',
-    data: {
-      refundId,
-      outcome: succeeded(event) ? 'succeeded' : 'failed',
-      ...(succeeded(event) ? {} : { reason: event.error?.code ?? event.error?.message ?? 'refused by Dintero' }),
-      ...(receipt ? { receipt } : {}),
-      source,
-      at,
-      ...(dinteroAt ? { dinteroAt } : {}),
-    },
-  };
-}
-
-/**
- * The outcomes the transaction's events settle or advance, of this payment's refunds not known to have succeeded:
- * the open ones, and the failed ones, which Dintero may show made after all (failed for its silence, or a first
- * try at the terminal refused and a second made).
- */
-export function refundOutcomes(
-  tx: DinteroTransaction,
-  state: PaymentState,
-  source: FactSource,
-  at: string,
-): RecordRefundOutcome[] {
-  if (state.status === 'none' || isOpen(state)) return [];
-  // Each refund is settled by the transaction it gives back from: the sale's, or one captured late.
-  return Object.values(state.refunds)
-    .filter((refund) => refund.status !== 'succeeded' && refundTransactionOf(state, refund) === tx.id)
-    .flatMap((refund) => {
-      const outcome = refundOutcome(tx, refund, source, at);
-      // An accepted refund is advanced by its result; its initiation read again adds only a request id it lacked.
-      const again =
-        outcome?.data.outcome === 'accepted' &&
-        (refund.status === 'accepted' || refund.noTrace === true) &&
-        (refund.dinteroRequestId !== undefined || outcome.data.requestId === undefined);
-      return outcome && !again ? [outcome] : [];
-    });
-}
-
-type RecordExternalRefunds = Extract<PaymentCommand, { type: 'RecordExternalRefunds' }>;
-type ExternalRefund = RecordExternalRefunds['data']['refunds'][number];
-
-/**
- * The refunds Dintero shows made on the payment's own transaction, or on one it captured late, by no refund of this
- * payment's, one by one in Dintero's order, when they come to more than the log has of that transaction
- * (`RecordExternalRefunds`): a refund made in Dintero's Backoffice, say. Each is recorded on its own, dated by its own event, so that two made on two days count on each. A successful `REFUND`
- * event is ours when it carries our reference, or the request id of one of ours Dintero accepted. Of the others,
- * what our refunds that no event names yet may still turn out to be is left to them (sent and not settled, taken by
- * Dintero after they were failed for its silence, or made without an event of ours), so that no money is counted
- * twice: a refund of ours Dintero shows without our reference is never taken for another's, at the cost of one made
- * elsewhere waiting until ours are settled. Nothing when an event of another refund gives no amount.
- */
-export function externalRefunds(
-  tx: DinteroTransaction,
-  state: PaymentState,
-  source: FactSource,
-  at: string,
-): RecordExternalRefunds | undefined {
-  if (state.status === 'none' || isOpen(state)) return undefined;
-  const sale = state.status === 'captured' && tx.id === state.transactionId;
-  if (!sale && lateCapturedOf(state, tx.id) === 0) return undefined;
-  // Ours of this transaction only: a refund of a late capture gives back another, and none of the sale's money.
-  const refunds = Object.values(state.refunds).filter((refund) => refundTransactionOf(state, refund) === tx.id);
-  const requestIds = new Set(
-    refunds.flatMap((refund) => {
-      const requestId = refund.dinteroRequestId ?? refundInitiationOf(tx, refund)?.request_id;
-      return requestId === undefined ? [] : [requestId];
-    }),
-  );
-  const ofOurs = (event: TransactionEvent) =>
-    refunds.some((refund) => refundReferenceOf(event) === refund.refundId) ||
-    (event.correlation_request_id !== undefined && requestIds.has(event.correlation_request_id));
-  const made = (tx.events ?? []).filter((event) => event.event === 'REFUND' && succeeded(event));
-  const others = made.filter((event) => !ofOurs(event));
-  if (others.length === 0 || others.some((event) => !Number.isSafeInteger(event.amount))) return undefined;
-  // Ours that may still be made (unsettled, or taken by Dintero after they were failed for its silence), or that were
-  // made and no event names: a refund failed and never taken (Dintero's no, or its silence) is none of them.
-  const unnamed = refunds.filter(
-    (refund) =>
-      (refundFollowed(refund) || refund.status === 'succeeded') &&
-      !made.some((event) => isOurs(event, refund, event.correlation_request_id)),
-  );
-  const heldBack = unnamed.reduce((sum, refund) => sum + refund.amount, 0);
-  const total = others.reduce((sum, event) => sum + (event.amount ?? 0), 0) - heldBack;
-  const recorded =
-    state.status === 'captured' && sale ? (state.refundedElsewhere ?? 0) : lateRefundedElsewhereOf(state, tx.id);
-  if (total <= recorded) return undefined;
-  // One by one in Dintero's order, each on its own day; what is held back is taken from the newest.
-  const inOrder = others
-    .map((event) => ({ amount: event.amount ?? 0, dinteroAt: instant(event.created_at) }))
-    .filter(({ amount }) => amount > 0)
-    .sort((a, b) => (a.dinteroAt ?? '\uffff').localeCompare(b.dinteroAt ?? '\uffff'));
-  const parts: ExternalRefund[] = [];
-  let before = 0;
-  for (const { amount, dinteroAt } of inOrder) {
-    const through = Math.min(before + amount, total);
-    if (through > recorded)
-      parts.push({ before, refundedElsewhere: through, ...(dinteroAt === undefined ? {} : { dinteroAt }) });
-    if (through >= total) break;
-    before = through;
-  }
-  return { type: 'RecordExternalRefunds', data: { transactionId: tx.id, refunds: parts, source, at } };
-}
-
-const SESSION_ERRORS: ReadonlyMap<string, DinteroErrorKind> = new Map([
-  ['CANCELLED', 'cancelled'],
-  ['DECLINED', 'authorization'],
-  ['FAILED', 'failed'],
-  ['PAY_FAILED', 'failed'],
-]);
-
-/**
- * Session events that overturn a refusal before them: another try (`INITIATED`), or an outcome Dintero cannot tell
- * (`UNKNOWN`). (`COMPLETED`, whose meaning Dintero does not document, and the notices are not.)
- */
-const SESSION_OUTCOMES: ReadonlySet<string> = new Set(['INITIATED', 'UNKNOWN', ...SESSION_ERRORS.keys()]);
-
-/**
- * The error Dintero's session shows without a transaction: cancelled (`cancelled_at`), or its last refusal, try or
- * unknown outcome when that is a `CANCELLED`, `DECLINED`, `FAILED` or `PAY_FAILED` (a refusal followed by
- * another try, or by an outcome Dintero cannot tell, is none). What a callback with `error` would have said, for a
- * reader whose callback never came; nothing when the session shows none.
- */
-export function sessionError(session: DinteroSession): DinteroErrorKind | undefined {
-  if (session.cancelled_at !== undefined) return 'cancelled';
-  // An event without a name (the specification's are all optional) is none of these.
-  const last = [...(session.events ?? [])].reverse().find((each) => SESSION_OUTCOMES.has(each.name ?? ''));
-  return last && SESSION_ERRORS.get(last.name ?? '');
-}
-
-/**
- * When Dintero's session says an error without a transaction happened: its cancel (`cancelled_at`, or its last
- * `CANCELLED` event), or its last `DECLINED` or `FAILED` event for a refusal. Nothing when the session does not say.
- */
-export function sessionErrorTime(session: DinteroSession, error: DinteroErrorKind): string | undefined {
-  const names = [...SESSION_ERRORS].filter(([, kind]) => kind === error).map(([name]) => name);
-  const event = [...(session.events ?? [])].reverse().find((each) => names.includes(each.name ?? ''));
-  return instant((error === 'cancelled' ? session.cancelled_at : undefined) ?? event?.created_at);
 }
