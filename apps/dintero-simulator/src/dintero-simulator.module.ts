@@ -20,6 +20,11 @@ import { SimulatorState } from './state/simulator-state';
 import { SimulatorStateFile } from './state/state-file';
 import { StateSavedInterceptor } from './state/state-saved.interceptor';
 import { SimulatorStateWrites } from './state/state-writes';
+import { PaymentReports } from './terminals/payment-reports';
+import { TerminalOutcomes } from './terminals/terminal-outcomes';
+import { TerminalRefunds } from './terminals/terminal-refunds';
+import { TerminalTimers } from './terminals/terminal-timers';
+import { TransactionRecords } from './terminals/transaction-records';
 import { VirtualTerminalsService } from './terminals/virtual-terminals.service';
 
 @Module({})
@@ -49,6 +54,11 @@ export class DinteroSimulatorModule {
         SimulatorStateFile,
         SimulatorClock,
         DeliveryService,
+        TerminalTimers,
+        TransactionRecords,
+        PaymentReports,
+        TerminalOutcomes,
+        TerminalRefunds,
         VirtualTerminalsService,
         TerminalFleetService,
         TerminalOperationsService,

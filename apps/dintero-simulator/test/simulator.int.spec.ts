@@ -16,7 +16,7 @@ import {
 } from '../../../test/support/simulator';
 import type { DeliveryRecord } from '../src/delivery/delivery.service';
 import { SimulatorState } from '../src/state/simulator-state';
-import { VirtualTerminalsService } from '../src/terminals/virtual-terminals.service';
+import { TerminalTimers } from '../src/terminals/terminal-timers';
 
 const WEBHOOK_SECRET = 'webhook-secret-1';
 const CALLBACK_SECRET = 'callback-secret-1';
@@ -778,9 +778,9 @@ describe('Dintero simulator', () => {
   });
 
   it('forgets what it scheduled on a reset: a prompt from before never presents the card of a session made after', async () => {
-    const terminals = sim.app.get(VirtualTerminalsService);
+    const timers = sim.app.get(TerminalTimers);
     // Its timers, by session (private: nothing else tells what is scheduled).
-    const scheduled = () => [...terminals['prompts'].keys()];
+    const scheduled = () => [...timers['scheduled'].keys()];
     const before = await start(39_900);
     expect(scheduled()).toEqual([before.id]);
     await sim.control('POST', '/reset');

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { signWebhook, type DinteroTransaction } from '@app/dintero';
 import { paymentStream } from '@app/payment-domain';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
-import { withoutInternals } from '../../dintero-simulator/src/terminals/virtual-terminals.service';
+import { withoutInternals } from '../../dintero-simulator/src/terminals/transaction-records';
 import { PaymentFacts } from '../src/facts/payment-facts.service';
 import { startEngine, WEBHOOK_SECRET, type Engine } from '../../../test/support/engine';
 import { paidUnheard as paidUnheardAt } from '../../../test/support/unheard-payment';

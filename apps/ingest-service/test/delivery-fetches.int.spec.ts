@@ -3,7 +3,7 @@ import { signWebhook } from '@app/dintero';
 import { handleCommand } from '@app/event-store';
 import { paymentDecider, paymentStream } from '@app/payment-domain';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
-import { withoutInternals } from '../../dintero-simulator/src/terminals/virtual-terminals.service';
+import { withoutInternals } from '../../dintero-simulator/src/terminals/transaction-records';
 import { startEngine, WEBHOOK_SECRET, type Engine } from '../../../test/support/engine';
 import { paidUnheard as paidUnheardAt } from '../../../test/support/unheard-payment';
 import { signedCallback } from '../../../test/support/signed-callback';

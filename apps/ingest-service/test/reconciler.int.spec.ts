@@ -5,7 +5,7 @@ import { natsNames } from '@app/messaging';
 import type { SqliteEventStore } from '@app/event-store';
 import { isOpen, paymentStream, type PaymentState } from '@app/payment-domain';
 import { SimulatorState } from '../../dintero-simulator/src/state/simulator-state';
-import { VirtualTerminalsService } from '../../dintero-simulator/src/terminals/virtual-terminals.service';
+import { TransactionRecords } from '../../dintero-simulator/src/terminals/transaction-records';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
 
@@ -42,13 +42,13 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
   /** Dintero captures the payment's ON_HOLD transaction at last, as the simulator would after its hold. */
   const captureAtDintero = (paymentId: string) => {
     const simulator = engine.sim.app.get(SimulatorState);
-    const terminals = engine.sim.app.get(VirtualTerminalsService);
+    const records = engine.sim.app.get(TransactionRecords);
     const tx = [...simulator.transactions.values()].find((t) => t.merchant_reference_2 === paymentId)!;
     tx.status = 'CAPTURED';
     tx.capturedAmount = tx.amount;
     tx.events.push(
-      terminals.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
-      terminals.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
+      records.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
+      records.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
     );
     return tx;
   };
@@ -120,7 +120,7 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
       const unknown = await engine.waitForPayment(paymentId, (s) => s.status === 'outcome_unknown', 'UNKNOWN recorded');
       const own = (unknown as { transactionId?: string }).transactionId!;
       const simulator = engine.sim.app.get(SimulatorState);
-      const terminals = engine.sim.app.get(VirtualTerminalsService);
+      const records = engine.sim.app.get(TransactionRecords);
       const tx = simulator.transactions.get(own)!;
       const ended = (status: 'CAPTURED' | 'FAILED' | 'DECLINED') =>
         status === 'CAPTURED'
@@ -128,11 +128,11 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
               status,
               capturedAmount: tx.amount,
               events: [
-                terminals.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
-                terminals.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
+                records.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
+                records.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
               ],
             }
-          : { status, events: [terminals.txEvent('AUTHORIZE', status, false, tx.amount)] };
+          : { status, events: [records.txEvent('AUTHORIZE', status, false, tx.amount)] };
       const { events: firstEvents, ...firstEnd } = ended(first);
       const second = { ...tx, id: `${own}-2`, ...ended(later) };
       simulator.transactions.set(second.id, second);

@@ -17,6 +17,8 @@ import { SimulatorClock } from '../state/clock';
 import { SimulatorRandom } from '../state/random';
 import { IN_PERSON_CONFIGURATION, SimulatorState, sessionAsRead, type SimSession } from '../state/simulator-state';
 import { TerminalFleetService } from '../fleet/terminal-fleet.service';
+import { PaymentReports } from '../terminals/payment-reports';
+import { TransactionRecords } from '../terminals/transaction-records';
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
 import { ApiChaosInterceptor, BearerTokenGuard, dinteroValidation } from './api-guards';
 import { CreateSessionDto } from './dintero-api.dto';
@@ -33,6 +35,8 @@ export class SessionsController {
     @Inject(SIMULATOR_CONFIG) private readonly config: DinteroSimulatorConfig,
     private readonly state: SimulatorState,
     private readonly terminals: VirtualTerminalsService,
+    private readonly records: TransactionRecords,
+    private readonly reports: PaymentReports,
     private readonly random: SimulatorRandom,
     private readonly clock: SimulatorClock,
     private readonly fleet: TerminalFleetService,
@@ -125,10 +129,10 @@ export class SessionsController {
     if (tx) {
       tx.status = 'AUTHORIZATION_VOIDED';
       tx.updated_at = session.cancelled_at;
-      tx.events.push(this.terminals.txEvent('VOID', 'AUTHORIZATION_VOIDED', true, tx.amount));
-      this.terminals.reportEvent(tx, 'VOID');
+      tx.events.push(this.records.txEvent('VOID', 'AUTHORIZATION_VOIDED', true, tx.amount));
+      this.reports.reportEvent(tx, 'VOID');
     } else {
-      this.terminals.reportCancelled(session);
+      this.reports.reportCancelled(session);
     }
     return sessionAsRead(session);
   }

@@ -24,7 +24,9 @@ import {
   type SimTransaction,
 } from '../state/simulator-state';
 import { TerminalFleetService } from '../fleet/terminal-fleet.service';
-import { VirtualTerminalsService, withoutInternals } from '../terminals/virtual-terminals.service';
+import { PaymentReports } from '../terminals/payment-reports';
+import { TerminalRefunds } from '../terminals/terminal-refunds';
+import { TransactionRecords, withoutInternals } from '../terminals/transaction-records';
 import { ApiChaosInterceptor, BearerTokenGuard, dinteroValidation } from './api-guards';
 import { CaptureDto, RefundDto, TransactionQuery } from './dintero-api.dto';
 import { asListed, listedBy, ListTransactionsQuery } from './transaction-list';
@@ -39,7 +41,9 @@ import { ApiDinteroErrors, CHECKOUT_API_ERRORS, DinteroApiError } from './dinter
 export class TransactionsController {
   constructor(
     private readonly state: SimulatorState,
-    private readonly terminals: VirtualTerminalsService,
+    private readonly records: TransactionRecords,
+    private readonly reports: PaymentReports,
+    private readonly refunds: TerminalRefunds,
     private readonly fleet: TerminalFleetService,
   ) {}
 
@@ -107,7 +111,7 @@ export class TransactionsController {
     if (body.reason !== undefined && body.refund_reference !== undefined)
       tx.refundReasons = { ...tx.refundReasons, [body.refund_reference]: body.reason };
     if (mode !== 'sync') {
-      const requestId = this.terminals.refundLater(tx, terminal, body.amount, body.refund_reference, mode);
+      const requestId = this.refunds.refundLater(tx, terminal, body.amount, body.refund_reference, mode);
       void reply.status(202).header('event-request-id', requestId);
       return withoutInternals(tx);
     }
@@ -120,7 +124,7 @@ export class TransactionsController {
     return this.record(
       tx,
       'REFUND',
-      this.terminals.txEvent('REFUND', tx.status, true, body.amount, { ...reference, metadata }),
+      this.records.txEvent('REFUND', tx.status, true, body.amount, { ...reference, metadata }),
     );
   }
 
@@ -144,7 +148,7 @@ export class TransactionsController {
       throw new DinteroApiError(400, 'VOID_NOT_ALLOWED', `A ${tx.status} transaction cannot be voided`);
     tx.status = 'AUTHORIZATION_VOIDED';
     this.state.touchPayment(undefined, tx);
-    return this.record(tx, 'VOID', this.terminals.txEvent('VOID', tx.status, true, tx.amount));
+    return this.record(tx, 'VOID', this.records.txEvent('VOID', tx.status, true, tx.amount));
   }
 
   @Post(':id/capture')
@@ -161,7 +165,7 @@ export class TransactionsController {
     this.state.touchPayment(undefined, tx);
     tx.capturedAmount += body.amount;
     tx.status = tx.capturedAmount === tx.amount ? 'CAPTURED' : 'PARTIALLY_CAPTURED';
-    const captured = this.terminals.txEvent('CAPTURE', tx.status, true, body.amount);
+    const captured = this.records.txEvent('CAPTURE', tx.status, true, body.amount);
     // In the terminal's batch as Dintero's automatic capture is: one purchase, however many captures took its money.
     const terminal = this.state.terminals.get(tx.store.terminal_id);
     if (terminal) addToBatch(terminal, 'purchase', body.amount, captured.created_at, first ? 1 : 0);
@@ -172,7 +176,7 @@ export class TransactionsController {
     tx.events.push(txEvent);
     tx.updated_at = txEvent.created_at;
     this.state.touchPayment(undefined, tx);
-    this.terminals.reportEvent(tx, event);
+    this.reports.reportEvent(tx, event);
     return withoutInternals(tx);
   }
 

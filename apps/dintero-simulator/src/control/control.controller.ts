@@ -8,6 +8,7 @@ import { SimulatorClock } from '../state/clock';
 import { SimulatorState } from '../state/simulator-state';
 import { snapshotText } from '../state/state-journal';
 import { AMOUNT_TABLE, REFUND_AMOUNT_TABLE, outcomeName, parseOutcome } from '../terminals/amount-table';
+import { TerminalTimers } from '../terminals/terminal-timers';
 import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
 import {
   BatchSkewDto,
@@ -36,6 +37,7 @@ export class ControlController {
     private readonly state: SimulatorState,
     private readonly delivery: DeliveryService,
     private readonly terminals: VirtualTerminalsService,
+    private readonly timers: TerminalTimers,
     private readonly seeds: SeedService,
     private readonly clock: SimulatorClock,
     private readonly fleet: TerminalFleetService,
@@ -230,7 +232,7 @@ export class ControlController {
   @HttpCode(200)
   reset() {
     this.state.reset();
-    this.terminals.reset();
+    this.timers.reset();
     this.fleet.reset();
     this.clock.offset = 0;
     this.delivery.deliveries.length = 0;

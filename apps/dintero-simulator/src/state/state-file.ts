@@ -8,7 +8,9 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { SIMULATOR_CONFIG, type DinteroSimulatorConfig } from '../dintero-simulator.config';
-import { VirtualTerminalsService } from '../terminals/virtual-terminals.service';
+import { PaymentReports } from '../terminals/payment-reports';
+import { TerminalOutcomes } from '../terminals/terminal-outcomes';
+import { TransactionRecords } from '../terminals/transaction-records';
 import { removePartialWrites } from './durable-file';
 import { SimulatorRandom } from './random';
 import { STATE_LISTS, SimulatorState, type SimTransaction } from './simulator-state';
@@ -42,7 +44,9 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
   constructor(
     @Inject(SIMULATOR_CONFIG) private readonly config: DinteroSimulatorConfig,
     private readonly state: SimulatorState,
-    private readonly terminals: VirtualTerminalsService,
+    private readonly outcomes: TerminalOutcomes,
+    private readonly records: TransactionRecords,
+    private readonly reports: PaymentReports,
     private readonly random: SimulatorRandom,
     private readonly writes: SimulatorStateWrites,
   ) {}
@@ -150,7 +154,7 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
         this.endedOnReadBack = true;
       }
       // Dintero's automatic capture is its own, not the terminal's: it still comes after the restart.
-      if (tx.status === 'AUTHORIZED') this.terminals.captureLater(tx);
+      if (tx.status === 'AUTHORIZED') this.outcomes.captureLater(tx);
     }
     if (saved.operations.some((operation) => operation.status === 'PENDING')) this.endedOnReadBack = true;
     for (const operation of saved.operations)
@@ -178,7 +182,7 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
     const declined = tx.events
       .filter((event) => event.event === 'INITIATE_REFUND' && event.request_id && !finished.has(event.request_id))
       .map((started) =>
-        this.terminals.txEvent('REFUND', tx.status, false, started.amount, {
+        this.records.txEvent('REFUND', tx.status, false, started.amount, {
           correlation_request_id: started.request_id!,
           ...(started.event_reference ? { event_reference: started.event_reference } : {}),
           error: {
@@ -193,7 +197,7 @@ export class SimulatorStateFile implements OnModuleInit, OnApplicationBootstrap,
   }
 
   onApplicationBootstrap(): void {
-    for (const tx of this.declinedRefunds.splice(0)) this.terminals.reportEvent(tx, 'REFUND');
+    for (const tx of this.declinedRefunds.splice(0)) this.reports.reportEvent(tx, 'REFUND');
     // What the read-back ended is in the snapshot already (compacted at the start); a start that changed nothing
     // leaves the file as it was.
   }
