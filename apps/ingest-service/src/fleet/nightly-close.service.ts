@@ -144,7 +144,8 @@ export class NightlyClose extends LeasedLogService<NightlyCloseSnapshot> {
   override async onApplicationBootstrap(): Promise<void> {
     if (this.enabled) countedFromZero(this.registry, ['nightlyCloses']);
     if (this.enabled) await super.onApplicationBootstrap();
-    else if (this.config.reconcilerEnabled) await this.onceChecked(() => this.recordSwitch(Date.now()));
+    // Switched off, no round follows to record it: a write the log did not take fails the try, which is tried again.
+    else if (this.config.reconcilerEnabled) await this.onceChecked(() => this.writeSwitch(Date.now()));
   }
 
   /**
@@ -160,19 +161,27 @@ export class NightlyClose extends LeasedLogService<NightlyCloseSnapshot> {
 
   /** The switch recorded (nothing when the log says so already); when the log cannot take it, the next round tries. */
   private async recordSwitch(now: number): Promise<void> {
-    const enabled = this.config.nightlyCloseEnabled;
     try {
-      await handleCommand(
-        this.store,
-        NIGHTLY_CLOSE_SWITCH_STREAM,
-        nightlyCloseSwitchDecider,
-        { type: 'SwitchNightlyClose', data: { enabled, at: new Date(now).toISOString() } },
-        { metadata: { correlationId: CORRELATION_ID } },
-      );
-      this.switchRecorded = true;
+      await this.writeSwitch(now);
     } catch (error) {
-      this.logger.warn({ err: error, enabled }, 'could not record the nightly close switched on or off; trying again');
+      this.logger.warn(
+        { err: error, enabled: this.config.nightlyCloseEnabled },
+        'could not record the nightly close switched on or off; trying again',
+      );
     }
+  }
+
+  /** The switch recorded (nothing when the log says so already); rejects when the log does not take it. */
+  private async writeSwitch(now: number): Promise<void> {
+    const enabled = this.config.nightlyCloseEnabled;
+    await handleCommand(
+      this.store,
+      NIGHTLY_CLOSE_SWITCH_STREAM,
+      nightlyCloseSwitchDecider,
+      { type: 'SwitchNightlyClose', data: { enabled, at: new Date(now).toISOString() } },
+      { metadata: { correlationId: CORRELATION_ID } },
+    );
+    this.switchRecorded = true;
   }
 
   protected onEvent(record: RecordedEvent): void {
