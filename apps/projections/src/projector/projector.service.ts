@@ -276,6 +276,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     await refuseEngineOfAnotherLog(this.config.natsPrefix, lease.leaseMs, () =>
       lease.heldForAnotherLog(this.state.logId),
     );
+    // Passed during a stop, it started `apps/engine`'s ingest workers as the engine stopped.
+    if (this.state.stopped) return;
     this.anotherLog.pass();
     await this.loadFromCheckpoint();
     if (this.state.stopped) return;
