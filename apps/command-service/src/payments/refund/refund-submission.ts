@@ -138,12 +138,26 @@ export class RefundSubmission {
       });
       if (events.length > 0)
         this.logger.warn(
-          { paymentId, transactionId, correlationId: metadata.correlationId, recorded: events.map((e) => e.type) },
+          {
+            paymentId,
+            storeId: metadata.storeId,
+            terminalId: metadata.terminalId,
+            transactionId,
+            correlationId: metadata.correlationId,
+            recorded: events.map((e) => e.type),
+          },
           'money moved after the payment or refund was booked ended',
         );
     } catch (error) {
       this.logger.warn(
-        { paymentId, transactionId, correlationId: metadata.correlationId, err: error },
+        {
+          paymentId,
+          storeId: metadata.storeId,
+          terminalId: metadata.terminalId,
+          transactionId,
+          correlationId: metadata.correlationId,
+          err: error,
+        },
         'refunds made elsewhere not read after the refund failed: left to the next word of the transaction',
       );
     }
