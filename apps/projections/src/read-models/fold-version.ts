@@ -36,8 +36,12 @@
  * pending, taken for the old device's while a swap waits, is named by the swap (`swappedWhileClosing.closes`), where it
  * was then read as the new device's, and the old device's sales at the swap's instant heard of after it were left out
  * of it (a projector started again from KV counted them: the two ended with other documents).
+ * 10: a close whose batch a later close of its own device took, past the bound while a swap waits, says that close's
+ * log side unknown (`recordedUnknown`), where the taker was looked for after the split at the swap, by time alone
+ * among both devices' closes: the new device's close was said unknown, and the old device's taker kept a difference
+ * made of the lost close's sales.
  */
-export const FOLD_VERSION = 9;
+export const FOLD_VERSION = 10;
 
 /**
  * Whether read models folded to `position` with `recorded` (undefined: by a version that recorded none) are of an

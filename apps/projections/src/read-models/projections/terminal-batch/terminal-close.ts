@@ -9,9 +9,9 @@ import type {
   TerminalDoc,
   TimedCount,
 } from '../../read-model.types';
-import { compared, counting, FIELDS, NONE, pick, saidUnknown, splitOf, without } from './batch-figures';
-import { holds, recordedFrom } from './batch-windows';
+import { compared, counting, FIELDS, NONE, pick, splitOf, without } from './batch-figures';
 import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
+import { notHeld, takerUnknown } from './lost-batch-taker';
 import { ofDevice, oldCloses, swappedInSince, type PendingSwap } from './device-swap';
 import { withinKeptBound, withPending } from './kept-while-closing';
 import { countingPastBound, cutThrough } from './past-bound';
@@ -252,6 +252,11 @@ interface Closed {
    * terminal holds: the caller says that one's log side unknown on its store day (`TerminalCloses`).
    */
   readonly lostAt?: string;
+  /**
+   * The close that took the batch of a close that lost it, said unknown, when the terminal may hold it no more: a close
+   * of the old device that the split at the swap let go of (`closeEnded`), or one of a list no close pends on any more.
+   */
+  readonly taker?: TerminalClose;
 }
 
 /**
@@ -268,33 +273,13 @@ function lostBatch(
   pends: boolean,
 ): Closed {
   const record = closeRecord(doc.terminalId, close, { ...NONE, currencies: {} }, undefined, true);
-  const changed = { ...doc, lastClose: newest ?? record };
-  const ended = pends ? closeEnded(changed, whole, close.operationId) : changed;
-  return { ...takerUnknown(ended, close.closedAt, close.operationId), record };
-}
-
-/**
- * The terminal with the close it holds (its last, or one ended while another pends) whose batch held the cut of close
- * `lost` at `cut` said unknown (`recordedUnknown`): that close took the batch of the one cut then, let go of past a bound,
- * and was compared with its facts too. When it holds none such, the cut (`lostAt`) for the caller to look for the
- * close on its store day.
- */
-function takerUnknown(doc: TerminalDoc, cut: string, lost: string): { doc: TerminalDoc; lostAt?: string } {
-  const at = Date.parse(cut);
-  // By what its record counted (`recordedFrom`): the terminal's first close took all before it, whatever its start of day.
-  const took = (held: TerminalClose) => {
-    const opened = recordedFrom(held);
-    return held.operationId !== lost && Date.parse(held.closedAt) >= at && (opened === undefined || holds(opened, at));
-  };
-  const ended = doc.openBatch?.closedWhileClosing ?? [];
-  const index = ended.findIndex(({ close }) => took(close));
-  if (doc.openBatch !== undefined && index >= 0) {
-    const entry = ended[index]!;
-    return { doc: replacingEnded(doc, doc.openBatch, index, [{ ...entry, close: saidUnknown(entry.close) }]) };
-  }
-  const last = doc.lastClose;
-  if (last !== undefined && took(last)) return { doc: { ...doc, lastClose: saidUnknown(last) } };
-  return { doc, lostAt: cut };
+  // A close of the old device while a swap waits (the new device's are `newDevicesClose`), or of either device: its
+  // taker is looked for before the split, which lets the old device's closes go.
+  const device = whole.swappedWhileClosing === undefined ? 'both' : 'old';
+  const found = takerUnknown({ ...doc, lastClose: newest ?? record }, close.closedAt, close.operationId, device);
+  const changed = found.doc;
+  const ended = pends && changed.openBatch ? closeEnded(changed, changed.openBatch, close.operationId) : changed;
+  return { ...found, doc: ended, record };
 }
 
 /**
@@ -372,7 +357,7 @@ export function closeReported(
   const closed = closing(doc, close);
   return {
     doc: closed.doc,
-    earlier: closed.doc.lastClose === closed.record ? [] : [closed.record],
+    earlier: [...(closed.doc.lastClose === closed.record ? [] : [closed.record]), ...notHeld(closed.doc, closed.taker)],
     ...(closed.lostAt === undefined ? {} : { lostAt: closed.lostAt }),
   };
 }
@@ -449,8 +434,13 @@ function closeBeforeEnded(
   // this one's batch, and their facts' times with them.
   if (later.openedAt !== undefined && closedAt < Date.parse(later.openedAt)) {
     const lost = closeRecord(doc.terminalId, close, { ...NONE, currencies: {} }, undefined, true);
-    const ended = closeEnded(doc, open, close.operationId);
-    return { ...takerUnknown(ended, close.closedAt, close.operationId), earlier: [lost] };
+    const found = takerUnknown(doc, close.closedAt, close.operationId, device);
+    const ended = closeEnded(found.doc, found.doc.openBatch ?? open, close.operationId);
+    return {
+      doc: ended,
+      earlier: [lost, ...notHeld(ended, found.taker)],
+      ...(found.lostAt === undefined ? {} : { lostAt: found.lostAt }),
+    };
   }
   const after = counted.filter((fact) => Date.parse(fact.at) > closedAt);
   // The facts past the bound the later close took: this one's too when they all came before it closed, the later's
