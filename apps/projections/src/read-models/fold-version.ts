@@ -39,7 +39,9 @@
  * 10: a close whose batch a later close of its own device took, past the bound while a swap waits, says that close's
  * log side unknown (`recordedUnknown`), where the taker was looked for after the split at the swap, by time alone
  * among both devices' closes: the new device's close was said unknown, and the old device's taker kept a difference
- * made of the lost close's sales.
+ * made of the lost close's sales; and a close let go of beyond the 50 kept pending, heard of after the split at a swap
+ * and dated after the swap, says the old device's close dated after it unknown, as when heard of while the swap waited
+ * (it may have been the old device's close, its batch taken by that one, which kept a difference that was not there).
  */
 export const FOLD_VERSION = 10;
 

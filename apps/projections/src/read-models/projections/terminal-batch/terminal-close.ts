@@ -11,7 +11,7 @@ import type {
 } from '../../read-model.types';
 import { compared, counting, FIELDS, NONE, pick, splitOf, without } from './batch-figures';
 import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
-import { notHeld, takerUnknown } from './lost-batch-taker';
+import { notHeld, swappedOutTaker, takerUnknown } from './lost-batch-taker';
 import { ofDevice, oldCloses, swappedInSince, type PendingSwap } from './device-swap';
 import { withinKeptBound, withPending } from './kept-while-closing';
 import { countingPastBound, cutThrough } from './past-bound';
@@ -138,6 +138,13 @@ function closing(doc: TerminalDoc, close: ReportedClose): Closed {
   const letGo = !pends && doc.closesLetGo === true;
   if (swap !== undefined && !swap.closes.includes(close.operationId) && !letGo)
     return newDevicesClose(doc, whole, swap, close);
+  // Heard of after the split at a swap, it may have been the old device's close, whose batch a close of that device
+  // dated after both took.
+  const crossed = letGo && swap === undefined ? swappedOutTaker(doc, close.closedAt, close.operationId) : undefined;
+  if (crossed !== undefined) {
+    const closed = closing(crossed.doc, close);
+    return { ...closed, takers: [crossed.taker, ...(closed.takers ?? [])] };
+  }
   // A close older than the terminal's last one (heard of after it): the last stays the last.
   const previous = doc.lastClose;
   const newest =
@@ -253,10 +260,11 @@ interface Closed {
    */
   readonly lostAt?: string;
   /**
-   * The close that took the batch of a close that lost it, said unknown, when the terminal may hold it no more: a close
-   * of the old device that the split at the swap let go of (`closeEnded`), or one of a list no close pends on any more.
+   * The closes that took the batch of a close that lost it (or may have: `swappedOutTaker`), said unknown, which the
+   * terminal may hold no more: a close of the old device that the split at the swap let go of (`closeEnded`), or one of
+   * a list no close pends on any more. The caller writes those it does not hold on their store days.
    */
-  readonly taker?: TerminalClose;
+  readonly takers?: readonly TerminalClose[];
 }
 
 /**
@@ -279,7 +287,8 @@ function lostBatch(
   const found = takerUnknown({ ...doc, lastClose: newest ?? record }, close.closedAt, close.operationId, device);
   const changed = found.doc;
   const ended = pends && changed.openBatch ? closeEnded(changed, changed.openBatch, close.operationId) : changed;
-  return { ...found, doc: ended, record };
+  const { taker, lostAt } = found;
+  return { doc: ended, record, ...(taker ? { takers: [taker] } : {}), ...(lostAt === undefined ? {} : { lostAt }) };
 }
 
 /**
@@ -357,7 +366,10 @@ export function closeReported(
   const closed = closing(doc, close);
   return {
     doc: closed.doc,
-    earlier: [...(closed.doc.lastClose === closed.record ? [] : [closed.record]), ...notHeld(closed.doc, closed.taker)],
+    earlier: [
+      ...(closed.doc.lastClose === closed.record ? [] : [closed.record]),
+      ...notHeld(closed.doc, closed.takers),
+    ],
     ...(closed.lostAt === undefined ? {} : { lostAt: closed.lostAt }),
   };
 }
@@ -438,7 +450,7 @@ function closeBeforeEnded(
     const ended = closeEnded(found.doc, found.doc.openBatch ?? open, close.operationId);
     return {
       doc: ended,
-      earlier: [lost, ...notHeld(ended, found.taker)],
+      earlier: [lost, ...notHeld(ended, found.taker && [found.taker])],
       ...(found.lostAt === undefined ? {} : { lostAt: found.lostAt }),
     };
   }
