@@ -41,7 +41,9 @@
  * among both devices' closes: the new device's close was said unknown, and the old device's taker kept a difference
  * made of the lost close's sales; and a close let go of beyond the 50 kept pending, heard of after the split at a swap
  * and dated after the swap, says the old device's close dated after it unknown, as when heard of while the swap waited
- * (it may have been the old device's close, its batch taken by that one, which kept a difference that was not there).
+ * (it may have been the old device's close, its batch taken by that one, which kept a difference that was not there);
+ * heard of while the swap waits, it says the new device's close ended meanwhile that closed after it unknown (it may
+ * have been the new device's, whose close after it took its sales from the swap on).
  */
 export const FOLD_VERSION = 10;
 

@@ -43,26 +43,37 @@ export function takerUnknown(
 }
 
 /**
- * A close let go of beyond the 50 kept pending whose outcome comes after the split at a swap, cut at `cut` after it: it
- * may have been the old device's (asked for before the swap), and then the close of the old device dated after the
- * swap that closed after it (`closedAfterSwap`) took its batch, compared with its facts as well as its own. That close,
- * held by the terminal, said unknown (`recordedUnknown`) with the terminal; undefined when it holds none such (or said
- * it unknown already). Taken for the new device's alone, the close took that device's facts, and the old close kept a
- * difference (or a match) that may not be there, where had its outcome come while the swap waited, it was taken for
- * the old device's and the old close said unknown.
+ * The close that may have taken the batch of a close let go of beyond the 50 kept pending, cut at `cut`, which of two
+ * devices' it is not being known; said unknown (`recordedUnknown`) with the terminal, or undefined when the terminal
+ * holds none such (or said it unknown already). While a swap waits, the let-go close is taken for the old device's
+ * (`letGoAtSwap`); dated after the swap it may have been the new device's, and then the new device's close ended
+ * meanwhile that closed after it took its batch from the swap on. Heard of after the split at a swap and dated after
+ * it, it is taken for the new device's; it may have been the old device's, and then the old device's close dated after
+ * the swap that closed after it (`closedAfterSwap`) took its batch. Either taker was compared with the let-go close's
+ * facts as well as its own, and kept a difference (or a match) that may not be there.
  */
-export function swappedOutTaker(
+export function letGoTaker(
   doc: TerminalDoc,
   cut: string,
   lost: string,
 ): { doc: TerminalDoc; taker: TerminalClose } | undefined {
   const at = Date.parse(cut);
-  const old = swappedOutCloses(doc, at);
-  if (old.size === 0) return undefined;
+  const swap = doc.openBatch?.swappedWhileClosing;
+  // The closes of the device it is not taken for: while the swap waits, the new device's (all in the list), when it
+  // is dated after the swap; after the split, the old device's dated after their swap.
+  let ofOther: (close: TerminalClose) => boolean;
+  if (swap !== undefined) {
+    if (at <= Date.parse(swap.at)) return undefined;
+    ofOther = (close) => !swap.closes.includes(close.operationId);
+  } else {
+    const old = swappedOutCloses(doc, at);
+    if (old.size === 0) return undefined;
+    ofOther = (close) => old.has(close.operationId);
+  }
   const took = (held: TerminalClose) => {
     const opened = recordedFrom(held);
     return (
-      old.has(held.operationId) &&
+      ofOther(held) &&
       held.operationId !== lost &&
       held.recordedUnknown !== true &&
       Date.parse(held.closedAt) >= at &&
@@ -76,8 +87,9 @@ export function swappedOutTaker(
     const taker = saidUnknown(entry.close);
     return { doc: replacingEnded(doc, doc.openBatch, index, [{ ...entry, close: taker }]), taker };
   }
+  // While the swap waits the last close is the old device's: none the let-go close may have been another device's.
   const last = doc.lastClose;
-  if (last === undefined || !took(last)) return undefined;
+  if (swap !== undefined || last === undefined || !took(last)) return undefined;
   const taker = saidUnknown(last);
   return { doc: { ...doc, lastClose: taker }, taker };
 }

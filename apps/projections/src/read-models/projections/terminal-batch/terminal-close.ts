@@ -11,7 +11,7 @@ import type {
 } from '../../read-model.types';
 import { compared, counting, FIELDS, NONE, pick, splitOf, without } from './batch-figures';
 import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
-import { notHeld, swappedOutTaker, takerUnknown } from './lost-batch-taker';
+import { letGoTaker, notHeld, takerUnknown } from './lost-batch-taker';
 import { ofDevice, oldCloses, swappedInSince, type PendingSwap } from './device-swap';
 import { withinKeptBound, withPending } from './kept-while-closing';
 import { countingPastBound, cutThrough } from './past-bound';
@@ -138,9 +138,9 @@ function closing(doc: TerminalDoc, close: ReportedClose): Closed {
   const letGo = !pends && doc.closesLetGo === true;
   if (swap !== undefined && !swap.closes.includes(close.operationId) && !letGo)
     return newDevicesClose(doc, whole, swap, close);
-  // Heard of after the split at a swap, it may have been the old device's close, whose batch a close of that device
-  // dated after both took.
-  const crossed = letGo && swap === undefined ? swappedOutTaker(doc, close.closedAt, close.operationId) : undefined;
+  // Dated after a swap, it may have been either device's close, whose batch a close of the device it is not taken for
+  // took (`letGoTaker`).
+  const crossed = letGo ? letGoTaker(doc, close.closedAt, close.operationId) : undefined;
   if (crossed !== undefined) {
     const closed = closing(crossed.doc, close);
     return { ...closed, takers: [crossed.taker, ...(closed.takers ?? [])] };
