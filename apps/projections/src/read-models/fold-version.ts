@@ -37,13 +37,13 @@
  * was then read as the new device's, and the old device's sales at the swap's instant heard of after it were left out
  * of it (a projector started again from KV counted them: the two ended with other documents).
  * 10: a close whose batch a later close of its own device took, past the bound while a swap waits, says that close's
- * log side unknown (`recordedUnknown`), where the taker was looked for after the split at the swap, by time alone
- * among both devices' closes: the new device's close was said unknown, and the old device's taker kept a difference
- * made of the lost close's sales; and a close let go of beyond the 50 kept pending, heard of after the split at a swap
- * and dated after the swap, says the old device's close dated after it unknown, as when heard of while the swap waited
- * (it may have been the old device's close, its batch taken by that one, which kept a difference that was not there);
- * heard of while the swap waits, it says the new device's close ended meanwhile that closed after it unknown (it may
- * have been the new device's, whose close after it took its sales from the swap on).
+ * log side unknown (`recordedUnknown`), on the terminal or on its store day, where the taker was looked for after the
+ * split at the swap, by time alone among both devices' closes: the new device's close was said unknown, and the old
+ * device's taker kept a difference made of the lost close's sales; and a close let go of beyond the 50 kept pending,
+ * dated after a swap, says unknown the close of the device it is not taken for that closed after it (it may have been
+ * that device's close, its batch taken by that one, which kept a difference that was not there): heard of after the
+ * split, the old device's close dated after the swap, as when heard of while the swap waited; heard of while the swap
+ * waits, the new device's close ended meanwhile.
  */
 export const FOLD_VERSION = 10;
 

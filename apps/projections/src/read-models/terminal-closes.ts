@@ -15,6 +15,8 @@ import {
   countedBeforeLastBatch,
   inSwappedOut,
   swappedOutCloses,
+  notTakers,
+  type LostSwap,
   countInClose,
   saidUnknown,
   type Counted,
@@ -104,7 +106,7 @@ export class TerminalCloses {
      * Closes that cannot be the one, and how their windows are read: for a close that lost its batch (`lostAt`), the
      * close whose cut `at` is, and by what each close's record counted (`recordedFrom`), not by its batch.
      */
-    lost?: { readonly operationId: string },
+    lost?: { readonly operationId: string; readonly swap?: LostSwap },
   ): void {
     const days: StoreDayDoc[] = [];
     for (const date of this.daysOfItsClose(storeId, at)) {
@@ -112,7 +114,13 @@ export class TerminalCloses {
       if (day) days.push(day);
     }
     const terminal = this.docs.terminals.get(this.docs.terminalKey(storeId, terminalId));
-    const cannot = new Set([...swappedOutCloses(terminal, Date.parse(at)), ...(lost ? [lost.operationId] : [])]);
+    const swappedOut = swappedOutCloses(terminal, Date.parse(at));
+    // While a swap waited, its device's closes alone (`notTakers`).
+    const ofTerminal = days.flatMap((day) =>
+      Object.values(day.closes ?? {}).filter((c) => c.terminalId === terminalId),
+    );
+    const others = lost?.swap ? notTakers(ofTerminal, swappedOut, lost.swap) : swappedOut;
+    const cannot = new Set([...others, ...(lost ? [lost.operationId] : [])]);
     const holding = closeHolding(days, terminalId, at, cannot, lost ? recordedFrom : undefined);
     if (!holding) return;
     const key = `${storeId}.${holding.day.date}`;
@@ -185,6 +193,7 @@ export class TerminalCloses {
     // the close it took facts back from.
     let earlier: readonly TerminalClose[] = [];
     let lostAt: string | undefined;
+    let lostSwap: LostSwap | undefined;
     this.writes.changeTerminal(
       storeId,
       terminalId,
@@ -194,6 +203,7 @@ export class TerminalCloses {
         const reported = closeReported(doc, { operationId, businessDay, batch, closedAt });
         earlier = reported.earlier;
         lostAt = reported.lostAt;
+        lostSwap = reported.lostSwap;
         return reported.doc;
       },
       { operationId },
@@ -201,7 +211,8 @@ export class TerminalCloses {
     // Its batch taken by a close the terminal holds no more (let go of past a bound): that close, on its store day, was
     // compared with this one's facts too, and says its log side unknown.
     if (lostAt !== undefined) {
-      this.countInOlderClose(storeId, terminalId, lostAt, saidUnknown, position, put, { operationId });
+      const lost = { operationId, ...(lostSwap ? { swap: lostSwap } : {}) };
+      this.countInOlderClose(storeId, terminalId, lostAt, saidUnknown, position, put, lost);
     }
     for (const close of earlier) this.writes.putClose(storeId, close, position, put);
     this.markClosedSince(storeId, terminalId, { operationId, closedAt, businessDay }, position, put);

@@ -18,7 +18,7 @@ export function takerUnknown(
   cut: string,
   lost: string,
   device: 'old' | 'new' | 'both',
-): { doc: TerminalDoc; taker?: TerminalClose; lostAt?: string } {
+): { doc: TerminalDoc; taker?: TerminalClose; lostAt?: string; lostSwap?: LostSwap } {
   const at = Date.parse(cut);
   // By what its record counted (`recordedFrom`): the terminal's first close took all before it, whatever its start of day.
   const took = (held: TerminalClose) => {
@@ -39,7 +39,41 @@ export function takerUnknown(
     const taker = saidUnknown(last);
     return { doc: { ...doc, lastClose: taker }, taker };
   }
-  return { doc, lostAt: cut };
+  // Its device's closes alone on the store day too: the swap is split by then, and the closes do not name their device.
+  const lostSwap = swap === undefined || device === 'both' ? undefined : { at: swap.at, closes: swap.closes, device };
+  return { doc, lostAt: cut, ...(lostSwap ? { lostSwap } : {}) };
+}
+
+/**
+ * The swap that waited when a close lost its batch (`lostAt`) to a close the terminal holds no more: the lost close's
+ * device, and the old device's closes the swap named, so that the taker is looked for on its store day among that
+ * device's closes alone (`notTakers`).
+ */
+export interface LostSwap {
+  readonly at: string;
+  readonly closes: readonly string[];
+  readonly device: 'old' | 'new';
+}
+
+/**
+ * The closes on store days (`closes`, of the lost close's terminal) that cannot have taken the batch of a close lost
+ * while a swap waited (`lostSwap`), besides those of devices swapped out before the cut (`swappedOut`, dated after
+ * their swap): the other device's. For the old device's close, its own closes dated after the swap are the ones that
+ * may have taken it, where for a fact after the swap they are left out; the new device's are those the swap does not
+ * name that closed after it (an old device's close it does not name ended before it).
+ */
+export function notTakers(
+  closes: readonly TerminalClose[],
+  swappedOut: ReadonlySet<string>,
+  lostSwap: LostSwap,
+): Set<string> {
+  const named = new Set(lostSwap.closes);
+  if (lostSwap.device === 'new') return new Set([...swappedOut, ...named]);
+  const swappedAt = Date.parse(lostSwap.at);
+  const newDevices = closes
+    .filter((close) => !named.has(close.operationId) && Date.parse(close.closedAt) > swappedAt)
+    .map((close) => close.operationId);
+  return new Set([...[...swappedOut].filter((id) => !named.has(id)), ...newDevices]);
 }
 
 /**

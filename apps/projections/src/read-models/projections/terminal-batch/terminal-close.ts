@@ -11,7 +11,7 @@ import type {
 } from '../../read-model.types';
 import { compared, counting, FIELDS, NONE, pick, splitOf, without } from './batch-figures';
 import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
-import { letGoTaker, notHeld, takerUnknown } from './lost-batch-taker';
+import { letGoTaker, notHeld, takerUnknown, type LostSwap } from './lost-batch-taker';
 import { ofDevice, oldCloses, swappedInSince, type PendingSwap } from './device-swap';
 import { withinKeptBound, withPending } from './kept-while-closing';
 import { countingPastBound, cutThrough } from './past-bound';
@@ -250,6 +250,9 @@ function withIncomplete(
   return letGo ? { incomplete: {} } : {};
 }
 
+/** A close's outcome for the caller: the terminal, the closes for their store days, and a lost batch's taker to find. */
+type Reported = Pick<Closed, 'doc' | 'lostAt' | 'lostSwap'> & { readonly earlier: readonly TerminalClose[] };
+
 /** A close's outcome applied: the terminal, the close, and when a close lost its batch, its cut (`lostAt`). */
 interface Closed {
   readonly doc: TerminalDoc;
@@ -259,8 +262,10 @@ interface Closed {
    * terminal holds: the caller says that one's log side unknown on its store day (`TerminalCloses`).
    */
   readonly lostAt?: string;
+  /** While a swap waited, whose closes the one that took it is among (`LostSwap`). */
+  readonly lostSwap?: LostSwap;
   /**
-   * The closes that took the batch of a close that lost it (or may have: `swappedOutTaker`), said unknown, which the
+   * The closes that took the batch of a close that lost it (or may have: `letGoTaker`), said unknown, which the
    * terminal may hold no more: a close of the old device that the split at the swap let go of (`closeEnded`), or one of
    * a list no close pends on any more. The caller writes those it does not hold on their store days.
    */
@@ -287,8 +292,8 @@ function lostBatch(
   const found = takerUnknown({ ...doc, lastClose: newest ?? record }, close.closedAt, close.operationId, device);
   const changed = found.doc;
   const ended = pends && changed.openBatch ? closeEnded(changed, changed.openBatch, close.operationId) : changed;
-  const { taker, lostAt } = found;
-  return { doc: ended, record, ...(taker ? { takers: [taker] } : {}), ...(lostAt === undefined ? {} : { lostAt }) };
+  const { taker, doc: _taken, ...lost } = found;
+  return { doc: ended, record, ...(taker ? { takers: [taker] } : {}), ...lost };
 }
 
 /**
@@ -352,10 +357,7 @@ function newDevicesClose(
  * terminal's last (`earlier`): one that closed before the last, heard of after it, and the close it took facts back
  * from. The last close never goes back.
  */
-export function closeReported(
-  doc: TerminalDoc,
-  close: ReportedClose,
-): { doc: TerminalDoc; earlier: readonly TerminalClose[]; lostAt?: string } {
+export function closeReported(doc: TerminalDoc, close: ReportedClose): Reported {
   // Too much kept while closes pend (a close that never ends, a close a night after it with no sale to check the bound):
   // this close takes, as the pending ones do, every fact counted until now, their times let go of; the closes still
   // pending stay so.
@@ -371,6 +373,7 @@ export function closeReported(
       ...notHeld(closed.doc, closed.takers),
     ],
     ...(closed.lostAt === undefined ? {} : { lostAt: closed.lostAt }),
+    ...(closed.lostSwap ? { lostSwap: closed.lostSwap } : {}),
   };
 }
 
@@ -428,10 +431,7 @@ function unknownFigures(batch: EndOfDayBatch): (typeof FIELDS)[number][] {
  * many pended. Returns the terminal (its last close compared again, when it is the later one) and the closes for their
  * store days; undefined when no close that ended meanwhile is later (`closing` takes it).
  */
-function closeBeforeEnded(
-  doc: TerminalDoc,
-  close: ReportedClose,
-): { doc: TerminalDoc; earlier: readonly TerminalClose[]; lostAt?: string } | undefined {
+function closeBeforeEnded(doc: TerminalDoc, close: ReportedClose): Reported | undefined {
   const open = doc.openBatch;
   if (!open?.closing?.includes(close.operationId)) return undefined;
   const closedAt = Date.parse(close.closedAt);
@@ -446,13 +446,9 @@ function closeBeforeEnded(
   // this one's batch, and their facts' times with them.
   if (later.openedAt !== undefined && closedAt < Date.parse(later.openedAt)) {
     const lost = closeRecord(doc.terminalId, close, { ...NONE, currencies: {} }, undefined, true);
-    const found = takerUnknown(doc, close.closedAt, close.operationId, device);
-    const ended = closeEnded(found.doc, found.doc.openBatch ?? open, close.operationId);
-    return {
-      doc: ended,
-      earlier: [lost, ...notHeld(ended, found.taker && [found.taker])],
-      ...(found.lostAt === undefined ? {} : { lostAt: found.lostAt }),
-    };
+    const { doc: found, taker, ...where } = takerUnknown(doc, close.closedAt, close.operationId, device);
+    const ended = closeEnded(found, found.openBatch ?? open, close.operationId);
+    return { doc: ended, earlier: [lost, ...notHeld(ended, taker && [taker])], ...where };
   }
   const after = counted.filter((fact) => Date.parse(fact.at) > closedAt);
   // The facts past the bound the later close took: this one's too when they all came before it closed, the later's
