@@ -399,18 +399,15 @@ export function expected(log: readonly RecordedEvent[]): Expected {
       }
       const close = end.close;
       const held = inBatch.filter((f) => {
-        // Reported once this close and a later one were in: corrected on this close's day, if that close knows when
-        // its batch opened (not the terminal's first one) and is on one of the days a close of the fact may be on.
+        // Reported once this close and a later one were in: corrected on this close's day, if that close is on one of
+        // the days a close of the fact may be on. The terminal's first close too: naming no start of day (these
+        // histories give none), it held every fact before it.
         const later =
           close.position < f.position &&
           list.some((other) => other.closedAt > close.closedAt && other.position < f.position);
         if (!later) return true;
         const date = localParts(f.t, zone).date;
-        return (
-          previous !== undefined &&
-          close.businessDay >= dayBefore(date) &&
-          close.businessDay <= addDays(date, LATE_CLOSE_DAYS)
-        );
+        return close.businessDay >= dayBefore(date) && close.businessDay <= addDays(date, LATE_CLOSE_DAYS);
       });
       const recorded = sumOf(held);
       closeFigures[close.operationId] = {
