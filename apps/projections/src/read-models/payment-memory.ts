@@ -119,7 +119,7 @@ export class PaymentMemory {
     let laterLatePart: true | undefined;
     /** The currency the event (or the refund it ends) names, when it names one. */
     let refundCurrency: string | undefined;
-    if (!payment) return { payment, refundAmount };
+    if (!payment) return { payment, moneyCurrency: undefined, refundAmount, laterLatePart: undefined };
     switch (event.type) {
       case 'RefundRequested': {
         const { refundId, amount, terminalId, transactionId, currency } = event.data;
@@ -203,13 +203,14 @@ export class PaymentMemory {
           : refundCurrency;
     const derived = lateOf === undefined ? undefined : payment.lateCurrencies?.get(lateOf);
     const moneyCurrency = named ?? derived;
+    // Each named, undefined when absent: one shape for every event, and no spread of an object made for one field.
     return {
       payment,
-      ...(moneyCurrency ? { moneyCurrency } : {}),
+      moneyCurrency: moneyCurrency || undefined,
       refundAmount,
-      ...(refundTerminalId ? { refundTerminalId } : {}),
-      ...(refundOfLateCapture ? { refundOfLateCapture } : {}),
-      ...(laterLatePart ? { laterLatePart } : {}),
+      refundTerminalId: refundTerminalId || undefined,
+      refundOfLateCapture: refundOfLateCapture || undefined,
+      laterLatePart,
     };
   }
 

@@ -339,9 +339,10 @@ export class ReadModelProjector {
       date,
       moneyCurrency: moneyCurrency ?? payment.currency,
       refundAmount,
-      ...(refundTerminalId ? { refundTerminalId } : {}),
-      ...(refundOfLateCapture ? { refundOfLateCapture } : {}),
-      ...(payment.ended ? { ended: true } : {}),
+      // Each named, undefined when absent: facts of one shape, and no spread of an object made for one field.
+      refundTerminalId: refundTerminalId || undefined,
+      refundOfLateCapture: refundOfLateCapture || undefined,
+      ended: payment.ended || undefined,
     };
     if (terminalProjection.handles.has(event.type)) {
       // A refund's end shows on the terminal it ran on, where the clerk saw it and its batch counts it: on that
