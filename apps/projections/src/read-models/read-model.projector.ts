@@ -33,6 +33,9 @@ export class ReadModelProjector {
   /** Each store's time zones by position: the zone in force at a fact read back from the log. */
   private readonly zones = new StoreZones();
   private readonly memory = new PaymentMemory();
+  /** The last event typed, and its type (`typed`). */
+  private lastRecorded: RecordedEvent | undefined;
+  private lastTyped: ReturnType<typeof asDomainEvent>;
 
   /**
    * Told of each payment's or refund's end a terminal's document shows as it changes (`endsBetween`), for the live
@@ -74,7 +77,7 @@ export class ReadModelProjector {
    */
   applyEach(recorded: RecordedEvent, put: Put): void {
     this.docs.begin(recorded.position);
-    const typed = asDomainEvent(recorded);
+    const typed = this.typed(recorded);
     if (!typed) return;
     const position = recorded.position.toString();
     const recordedAt =
@@ -94,7 +97,7 @@ export class ReadModelProjector {
    * it resumed from): the rim reads that payment's `PaymentRequested` and hands it to `rememberPayment`.
    */
   missingPayment(recorded: RecordedEvent): string | undefined {
-    const typed = asDomainEvent(recorded);
+    const typed = this.typed(recorded);
     const paymentId =
       typed?.stream === 'payment'
         ? typed.id
@@ -152,7 +155,7 @@ export class ReadModelProjector {
    */
   missingOperation(recorded: RecordedEvent): string | undefined {
     if (recorded.type !== 'OperationCompleted') return undefined;
-    const typed = asDomainEvent(recorded);
+    const typed = this.typed(recorded);
     if (typed?.stream !== 'operation') return undefined;
     const close = this.closes.completions.closeOf(typed.event, recorded);
     return close && this.closes.completions.wantsRequest(close, typed.id, recorded) ? typed.id : undefined;
@@ -172,7 +175,7 @@ export class ReadModelProjector {
    */
   missingDays(recorded: RecordedEvent): string[] {
     if (!DAY_EVENTS.has(recorded.type) || !this.docs.days.anyKept) return [];
-    const typed = asDomainEvent(recorded);
+    const typed = this.typed(recorded);
     const days: { storeId: string; date: string }[] = [];
     if (typed?.stream === 'payment') {
       const payment = this.memory.get(typed.id);
@@ -236,6 +239,18 @@ export class ReadModelProjector {
       .filter(({ storeId, date }) => this.docs.days.isPast(storeId, date) && !this.docs.days.has(`${storeId}.${date}`))
       .map(({ storeId, date }) => `${storeId}.${date}`);
     return [...new Set(keys)];
+  }
+
+  /**
+   * The event typed (`asDomainEvent`), once for the rim's questions about it and its apply: the fold asks up to four
+   * times of each event, and each answer was a new event object, a new answer and its stream's id cut out again.
+   */
+  private typed(recorded: RecordedEvent): ReturnType<typeof asDomainEvent> {
+    if (this.lastRecorded !== recorded) {
+      this.lastRecorded = recorded;
+      this.lastTyped = asDomainEvent(recorded);
+    }
+    return this.lastTyped;
   }
 
   // The queries, answered by the documents held (`ReadModelDocuments`).
