@@ -220,16 +220,18 @@ export class PaymentMemory {
     this.payments.delete(paymentId);
     const { storeId, terminalId, amount, currency, lateCaptured, lateCurrencies, lateDays, lateRefundDays } = payment;
     const { failedForSilence } = payment;
+    // Each named, undefined when absent (as a payment never ended has them): no spread of an object made for one field,
+    // five of them for every payment.
     this.ended.add(paymentId, {
       storeId,
       terminalId,
       amount,
       currency,
-      ...(lateCaptured ? { lateCaptured } : {}),
-      ...(lateCurrencies ? { lateCurrencies } : {}),
-      ...(lateDays ? { lateDays } : {}),
-      ...(lateRefundDays ? { lateRefundDays } : {}),
-      ...(failedForSilence ? { failedForSilence } : {}),
+      lateCaptured,
+      lateCurrencies,
+      lateDays,
+      lateRefundDays,
+      failedForSilence,
     });
   }
 
