@@ -5,9 +5,11 @@ const lastDates = new Map<string, { readonly minute: string; readonly date: stri
 /** `yyyy-mm-dd` of an instant in a time zone. */
 export function localDate(instant: string, timeZone: string): string {
   // Every zone's offset is a whole number of minutes: instants of one UTC minute share their local date.
-  const minute = instant.length >= 17 && instant.endsWith('Z') ? instant.slice(0, 16) : undefined;
+  const utc = instant.length >= 17 && instant.endsWith('Z');
   const last = lastDates.get(timeZone);
-  if (minute !== undefined && last?.minute === minute) return last.date;
+  // The minute compared where it stands, not cut out: most instants are of the minute before them.
+  if (utc && last !== undefined && instant.startsWith(last.minute)) return last.date;
+  const minute = utc ? instant.slice(0, 16) : undefined;
   let format = dateFormats.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
