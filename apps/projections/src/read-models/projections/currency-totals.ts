@@ -9,12 +9,15 @@ export function addTotals(
   delta: Partial<CurrencyTotals>,
 ): Record<string, CurrencyTotals> {
   const current = totals[currency] ?? NO_TOTALS;
-  const next = {
+  const capturedAmount = current.capturedAmount + (delta.capturedAmount ?? 0);
+  const refundedAmount = current.refundedAmount + (delta.refundedAmount ?? 0);
+  // One object, `net` computed before it is made rather than by a copy of it.
+  const next: CurrencyTotals = {
     capturedCount: current.capturedCount + (delta.capturedCount ?? 0),
-    capturedAmount: current.capturedAmount + (delta.capturedAmount ?? 0),
+    capturedAmount,
     refundedCount: current.refundedCount + (delta.refundedCount ?? 0),
-    refundedAmount: current.refundedAmount + (delta.refundedAmount ?? 0),
-    net: 0,
+    refundedAmount,
+    net: capturedAmount - refundedAmount,
   };
-  return { ...totals, [currency]: { ...next, net: next.capturedAmount - next.refundedAmount } };
+  return { ...totals, [currency]: next };
 }
