@@ -6,27 +6,29 @@ import { factsDevice, ofDevice, swappedSince } from './device-swap';
  * pend, before the batch of the earliest close that ended meanwhile opened.
  */
 export function beforeLastBatch(doc: TerminalDoc | undefined, at: string): boolean {
+  const when = Date.parse(at);
   const swap = doc?.openBatch?.swappedWhileClosing;
-  const device = factsDevice(swap, Date.parse(at));
+  // Nearly always none: asked of every capture and refund two or three times, with no list made for it.
+  const ended = doc?.openBatch?.closedWhileClosing;
   // The new device's batch opened at the swap: a fact after it is before none of its closes, but for those let go of
   // past the bound (`withinKeptBound`), which the earliest of its closes kept opened at.
-  if (device === 'new') {
-    const [first] = (doc?.openBatch?.closedWhileClosing ?? []).filter((each) => ofDevice(swap, each) === 'new');
+  if (factsDevice(swap, when) === 'new') {
+    const first = ended?.find((each) => ofDevice(swap, each) === 'new');
     const opened = first?.close.openedAt;
-    return opened !== undefined && Date.parse(at) <= Date.parse(opened);
+    return opened !== undefined && when <= Date.parse(opened);
   }
   // After a swap that took out the last close's device: the new device's batch opened at its own close, or the swap.
-  if (doc !== undefined && swappedSince(doc, Date.parse(at))) {
+  if (doc !== undefined && swappedSince(doc, when)) {
     const since = doc.openBatch?.since;
-    return since !== undefined && Date.parse(at) <= Date.parse(since);
+    return since !== undefined && when <= Date.parse(since);
   }
-  const [first] = (doc?.openBatch?.closedWhileClosing ?? []).filter((each) => ofDevice(swap, each) !== 'new');
+  const first = ended?.find((each) => ofDevice(swap, each) !== 'new');
   // The terminal's first close, ended while another pends that may have closed before it: no close of the log is
   // older, and what it holds before its terminal's start of day may be the pending one's (`closeBeforeEnded`).
   if (first !== undefined && first.close.openedAt === undefined) return false;
   const last = first?.close ?? doc?.lastClose;
   const opened = last ? opening(last) : undefined;
-  return opened !== undefined && !holds(opened, Date.parse(at));
+  return opened !== undefined && !holds(opened, when);
 }
 
 /**
