@@ -143,9 +143,9 @@ function staged(
 ): TerminalDoc {
   // Never back from a cancel: a session recorded after the POS asked to cancel (its creation's answer came late, or
   // ingest learned it from a transaction) is one being cancelled.
-  const at = doc.active?.paymentId === paymentId && doc.active.stage !== 'cancelling' ? doc.active : undefined;
-  if (!at) return { ...doc, lastHeardAt: heard };
-  return { ...doc, status: moves ? stage : doc.status, active: { ...at, stage }, lastHeardAt: heard };
+  const claim = doc.active?.paymentId === paymentId && doc.active.stage !== 'cancelling' ? doc.active : undefined;
+  if (!claim) return { ...doc, lastHeardAt: heard };
+  return { ...doc, status: moves ? stage : doc.status, active: { ...claim, stage }, lastHeardAt: heard };
 }
 
 /**
