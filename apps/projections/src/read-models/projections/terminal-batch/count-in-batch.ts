@@ -53,11 +53,11 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
   if (close !== undefined && when <= Date.parse(close.closedAt))
     return beforeLastBatch(doc, at) ? doc : { ...doc, lastClose: countInClose(close, counted) };
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
+  const batch = counting(open, counted);
+  // `counting`'s copy is the new batch itself while no close pends (nearly always), not copied again.
+  if (!open.closing) return { ...doc, openBatch: batch };
   return {
     ...doc,
-    openBatch: {
-      ...counting(open, counted),
-      ...(open.closing ? { countedWhileClosing: [...(open.countedWhileClosing ?? []), timed(counted, at)] } : {}),
-    },
+    openBatch: { ...batch, countedWhileClosing: [...(open.countedWhileClosing ?? []), timed(counted, at)] },
   };
 }
