@@ -2,22 +2,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LOG_IDENTITY_STREAM, SqliteEventStore, type EventStore } from '@app/event-store';
-import type { OperationRequestedData } from '@app/payment-domain';
-import { createHttpApp, loadConfig } from '@app/platform';
+import { createHttpApp } from '@app/platform';
 import { waitUntil } from '../../../test/support/app-process';
 import { logOutage } from '../../../test/support/log-outage';
 import { loggedLines } from '../../../test/support/logged-lines';
-import { NATS_URL, removeNatsState, uniquePrefix } from '../../../test/support/nats-state';
+import { removeNatsState, uniquePrefix } from '../../../test/support/nats-state';
 import { orphanClaim, terminalFree } from '../../../test/support/orphan-claim';
 import { closeDays } from '../../../test/support/nightly-close-history';
-import { registerLongAgo } from '../../../test/support/registered-long-ago';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
 import { healthOf, startedApps } from '../../../test/support/started-app';
 import { NightlyClose } from '../src/fleet/nightly-close.service';
 import { INGEST_HTTP_APP } from '../src/ingest-http-app';
-import { IngestServiceConfig } from '../src/ingest-service.config';
 import { IngestServiceModule } from '../src/ingest-service.module';
 import { ReconcilerService } from '../src/reconciler/reconciler.service';
+import { nightlyCloseRequested, storeDueAtOnce, workersAtWorkConfig } from './support/workers-at-work';
 
 /**
  * The background workers that read the log as they start (their checkpoint's log, and the event it was made at). The
@@ -55,23 +53,7 @@ describe('the background workers of ingest when the log does not answer at start
 
   /** Ingest on `store` (the nightly close and the reconcilers on), listening. */
   const boot = async (store: EventStore) => {
-    const config = loadConfig(IngestServiceConfig, {
-      LOG_LEVEL: 'silent',
-      EVENT_STORE_URL: `sqlite:${file}`,
-      INGEST_PUBLIC_URL: 'http://127.0.0.1:1',
-      HTTP_RATE_LIMIT_PER_MINUTE: '0',
-      NATS_URL,
-      NATS_PREFIX: prefix,
-      DINTERO_API_URL: sim.url,
-      DINTERO_CHECKOUT_URL: sim.url,
-      RECONCILER_INTERVAL_MS: '100',
-      RECONCILER_GRACE_SECONDS: '0',
-      RECONCILER_ORPHAN_CLAIM_SECONDS: '1',
-      NIGHTLY_CLOSE_ENABLED: 'true',
-      NIGHTLY_CLOSE_CHECK_MS: '200',
-      NIGHTLY_CLOSE_SPREAD_SECONDS: '0',
-      OPERATION_POLL_SECONDS: '1',
-    });
+    const config = workersAtWorkConfig(sim, file, prefix);
     const app = await createHttpApp(
       IngestServiceModule.forRoot(config, { eventStore: store }),
       config,
@@ -82,21 +64,8 @@ describe('the background workers of ingest when the log does not answer at start
   const { stop } = apps;
   const health = healthOf;
 
-  /** A store registered days ago, at Dintero too: its close of `due` falls due at once. */
-  const store = async (storeId: string, terminalId: string) => {
-    await registerLongAgo(log, storeId, [terminalId]);
-    await sim.control('POST', '/seed', {
-      payoutDestinations: ['seller-1'],
-      stores: [{ id: storeId, payout_destination_id: 'seller-1' }],
-      terminals: [{ terminal_id: terminalId, store_id: storeId }],
-    });
-  };
-  const closeRequested = async (terminalId: string) =>
-    (await log.readAll({ limit: 10_000 })).some((event) => {
-      if (event.type !== 'OperationRequested') return false;
-      const data = event.data as OperationRequestedData;
-      return data.terminalId === terminalId && data.businessDay === due && data.requestedBy === 'nightly-close';
-    });
+  const store = (storeId: string, terminalId: string) => storeDueAtOnce(log, sim, storeId, terminalId);
+  const closeRequested = (terminalId: string) => nightlyCloseRequested(log, terminalId, due);
   const tryAgain = (worker: string) => `${worker} could not start (the log or NATS did not answer): trying again`;
   /** A claim on a terminal with nothing recorded behind it: the reconciler releases it after its grace. */
   const claim = (terminalId: string) =>

@@ -4,19 +4,17 @@ import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { SqliteEventStore } from '@app/event-store';
-import type { OperationRequestedData } from '@app/payment-domain';
-import { AnotherLogCheck, createHttpApp, loadConfig } from '@app/platform';
+import { AnotherLogCheck, createHttpApp } from '@app/platform';
 import { waitUntil } from '../../../test/support/app-process';
 import { NATS_URL, removeNatsState, uniquePrefix } from '../../../test/support/nats-state';
 import { orphanClaim, terminalFree } from '../../../test/support/orphan-claim';
 import { closeDays } from '../../../test/support/nightly-close-history';
-import { registerLongAgo } from '../../../test/support/registered-long-ago';
 import { startSimulator, type RunningSimulator } from '../../../test/support/simulator';
 import { healthOf, startedApps } from '../../../test/support/started-app';
 import { INGEST_HTTP_APP } from '../src/ingest-http-app';
-import { IngestServiceConfig } from '../src/ingest-service.config';
 import { IngestServiceModule } from '../src/ingest-service.module';
 import { ReconcilerService } from '../src/reconciler/reconciler.service';
+import { nightlyCloseRequested, storeDueAtOnce, workersAtWorkConfig } from './support/workers-at-work';
 
 /**
  * Ingest's background workers (the reconciler, the nightly close, the terminal statuses, the operations) write the log
@@ -54,24 +52,7 @@ describe('the background workers of ingest before the check of another log’s e
   const boot = async (env: Record<string, string> = {}) => {
     const prefix = uniquePrefix();
     prefixes.push(prefix);
-    const config = loadConfig(IngestServiceConfig, {
-      LOG_LEVEL: 'silent',
-      EVENT_STORE_URL: `sqlite:${file}`,
-      INGEST_PUBLIC_URL: 'http://127.0.0.1:1',
-      HTTP_RATE_LIMIT_PER_MINUTE: '0',
-      NATS_URL,
-      NATS_PREFIX: prefix,
-      DINTERO_API_URL: sim.url,
-      DINTERO_CHECKOUT_URL: sim.url,
-      RECONCILER_INTERVAL_MS: '100',
-      RECONCILER_GRACE_SECONDS: '0',
-      RECONCILER_ORPHAN_CLAIM_SECONDS: '1',
-      NIGHTLY_CLOSE_ENABLED: 'true',
-      NIGHTLY_CLOSE_CHECK_MS: '200',
-      NIGHTLY_CLOSE_SPREAD_SECONDS: '0',
-      OPERATION_POLL_SECONDS: '1',
-      ...env,
-    });
+    const config = workersAtWorkConfig(sim, file, prefix, env);
     const check = new AnotherLogCheck();
     const app = await createHttpApp(
       IngestServiceModule.forRoot(config, { eventStore: log, anotherLogCheck: check }),
@@ -89,21 +70,8 @@ describe('the background workers of ingest before the check of another log’s e
     return names;
   };
 
-  /** A store registered days ago, at Dintero too: its close of `due` falls due at once. */
-  const store = async (storeId: string, terminalId: string) => {
-    await registerLongAgo(log, storeId, [terminalId]);
-    await sim.control('POST', '/seed', {
-      payoutDestinations: ['seller-1'],
-      stores: [{ id: storeId, payout_destination_id: 'seller-1' }],
-      terminals: [{ terminal_id: terminalId, store_id: storeId }],
-    });
-  };
-  const closeRequested = async (terminalId: string) =>
-    (await log.readAll({ limit: 10_000 })).some((event) => {
-      if (event.type !== 'OperationRequested') return false;
-      const data = event.data as OperationRequestedData;
-      return data.terminalId === terminalId && data.businessDay === due && data.requestedBy === 'nightly-close';
-    });
+  const store = (storeId: string, terminalId: string) => storeDueAtOnce(log, sim, storeId, terminalId);
+  const closeRequested = (terminalId: string) => nightlyCloseRequested(log, terminalId, due);
   /** A claim on a terminal with nothing recorded behind it: the reconciler releases it after its grace. */
   const claim = (terminalId: string) =>
     orphanClaim(log, terminalId, { storeId: 'check-a', correlationId: 'workers-wait-for-check' });

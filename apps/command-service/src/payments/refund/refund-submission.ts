@@ -125,6 +125,8 @@ export class RefundSubmission {
     state: PaymentState,
     metadata: Readonly<Record<string, string>>,
   ): Promise<void> {
+    const { storeId, terminalId, correlationId } = metadata;
+    const about = { paymentId, storeId, terminalId, transactionId, correlationId };
     try {
       const command = externalRefunds(
         await this.dintero.getTransaction(transactionId),
@@ -138,26 +140,12 @@ export class RefundSubmission {
       });
       if (events.length > 0)
         this.logger.warn(
-          {
-            paymentId,
-            storeId: metadata.storeId,
-            terminalId: metadata.terminalId,
-            transactionId,
-            correlationId: metadata.correlationId,
-            recorded: events.map((e) => e.type),
-          },
+          { ...about, recorded: events.map((e) => e.type) },
           'money moved after the payment or refund was booked ended',
         );
     } catch (error) {
       this.logger.warn(
-        {
-          paymentId,
-          storeId: metadata.storeId,
-          terminalId: metadata.terminalId,
-          transactionId,
-          correlationId: metadata.correlationId,
-          err: error,
-        },
+        { ...about, err: error },
         'refunds made elsewhere not read after the refund failed: left to the next word of the transaction',
       );
     }
