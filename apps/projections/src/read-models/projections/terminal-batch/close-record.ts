@@ -1,0 +1,50 @@
+import type { EndOfDayBatch } from '@app/payment-domain';
+import type { BatchFigures, TerminalClose } from '../../read-model.types';
+import { compared, FIELDS, pick } from './batch-figures';
+import type { ReportedClose } from './terminal-close';
+
+/** A close as the terminal reported it, beside what the log recorded for its batch (`recorded`, opened `openedAt`). */
+export function closeRecord(
+  terminalId: string,
+  close: ReportedClose,
+  recorded: BatchFigures & { readonly currencies?: Readonly<Record<string, BatchFigures>> },
+  openedAt: string | undefined,
+  /** The log's figures for the batch are not known (`recordedUnknown`). */
+  recordedUnknown = false,
+): TerminalClose {
+  const { batch = {} } = close;
+  const unknown = unknownFigures(batch);
+  return compared({
+    terminalId,
+    operationId: close.operationId,
+    businessDay: close.businessDay,
+    ...(batch.batchId ? { batchId: batch.batchId } : {}),
+    closedAt: close.closedAt,
+    ...(batch.startOfDayAt ? { startOfDayAt: batch.startOfDayAt } : {}),
+    ...(openedAt ? { openedAt } : {}),
+    ...(close.batch === undefined ? { withoutTotals: true as const } : {}),
+    terminal: Object.fromEntries(
+      FIELDS.filter((field) => !unknown.includes(field)).map((field) => [field, batch[field] ?? 0]),
+    ),
+    ...(unknown.length > 0 ? { unknown } : {}),
+    ...(batch.saleAmount === undefined ? {} : { saleAmount: batch.saleAmount }),
+    ...(batch.tipAmount === undefined ? {} : { tipAmount: batch.tipAmount }),
+    recorded: pick(recorded),
+    ...(recorded.currencies ? { currencies: recorded.currencies } : {}),
+    ...(recordedUnknown ? { recordedUnknown: true as const } : {}),
+    mismatch: false,
+  });
+}
+
+/**
+ * The terminal's compared figures that are unknown: named unreadable by the rim, or in the log as no whole number (an
+ * event of a version before the rim and the decider refused such a figure, or written by hand), which compared as
+ * given would be no number, or as 0 a difference that is not there.
+ */
+function unknownFigures(batch: EndOfDayBatch): (typeof FIELDS)[number][] {
+  return FIELDS.filter(
+    (field) =>
+      (batch.unreadable?.includes(field) ?? false) ||
+      (batch[field] !== undefined && !Number.isSafeInteger(batch[field])),
+  );
+}
