@@ -42,8 +42,9 @@
  * device's taker kept a difference made of the lost close's sales; and a close let go of beyond the 50 kept pending,
  * dated after a swap, says unknown the close of the device it is not taken for that closed after it (it may have been
  * that device's close, its batch taken by that one, which kept a difference that was not there): heard of after the
- * split, the old device's close dated after the swap, as when heard of while the swap waited; heard of while the swap
- * waits, the new device's close ended meanwhile.
+ * split, the old device's close dated after the swap, as when heard of while the swap waited, on its store day too once
+ * the terminal holds it no more (a close of the new device became the last: it kept its difference); heard of while
+ * the swap waits, the new device's close ended meanwhile.
  */
 export const FOLD_VERSION = 10;
 

@@ -106,7 +106,7 @@ export class TerminalCloses {
      * Closes that cannot be the one, and how their windows are read: for a close that lost its batch (`lostAt`), the
      * close whose cut `at` is, and by what each close's record counted (`recordedFrom`), not by its batch.
      */
-    lost?: { readonly operationId: string; readonly swap?: LostSwap },
+    lost?: { readonly operationId: string; readonly swap?: LostSwap; readonly only?: readonly string[] },
   ): void {
     const days: StoreDayDoc[] = [];
     for (const date of this.daysOfItsClose(storeId, at)) {
@@ -120,7 +120,11 @@ export class TerminalCloses {
       Object.values(day.closes ?? {}).filter((c) => c.terminalId === terminalId),
     );
     const others = lost?.swap ? notTakers(ofTerminal, swappedOut, lost.swap) : swappedOut;
-    const cannot = new Set([...others, ...(lost ? [lost.operationId] : [])]);
+    // Or these closes alone (`takerAmong`): every other close of the terminal cannot be the one.
+    const only = lost?.only;
+    const cannot = only
+      ? new Set(ofTerminal.map((close) => close.operationId).filter((id) => !only.includes(id)))
+      : new Set([...others, ...(lost ? [lost.operationId] : [])]);
     const holding = closeHolding(days, terminalId, at, cannot, lost ? recordedFrom : undefined);
     if (!holding) return;
     const key = `${storeId}.${holding.day.date}`;
@@ -131,8 +135,9 @@ export class TerminalCloses {
   }
 
   /**
-   * Whether a close's outcome finds its batch taken by a close let go of past a bound (`closeReported`'s `lostAt`): the
-   * close that took it is then looked for on the days a close of its batch may be on (`daysOfItsClose`), which
+   * Whether a close's outcome finds its batch taken by a close let go of past a bound (`closeReported`'s `lostAt`), or
+   * is of a close let go of whose batch an old device's close the terminal holds no more may have taken (`takerAmong`):
+   * the close that took it is then looked for on the days a close of its batch may be on (`daysOfItsClose`), which
    * `ReadModelProjector.missingDays` reads back for it. Told by folding the outcome on the terminal as the fold will
    * find it (the fold is pure), so that those days are read back for such a close alone, where they were read back
    * for every close.
@@ -141,7 +146,8 @@ export class TerminalCloses {
     const { storeId, terminalId } = close;
     const doc =
       this.docs.terminals.get(this.docs.terminalKey(storeId, terminalId)) ?? emptyTerminal(storeId, terminalId);
-    return closeReported(doc, close).lostAt !== undefined;
+    const reported = closeReported(doc, close);
+    return reported.lostAt !== undefined || reported.takerAmong !== undefined;
   }
 
   /**
@@ -194,6 +200,7 @@ export class TerminalCloses {
     let earlier: readonly TerminalClose[] = [];
     let lostAt: string | undefined;
     let lostSwap: LostSwap | undefined;
+    let takerAmong: { readonly at: string; readonly ids: readonly string[] } | undefined;
     this.writes.changeTerminal(
       storeId,
       terminalId,
@@ -204,6 +211,7 @@ export class TerminalCloses {
         earlier = reported.earlier;
         lostAt = reported.lostAt;
         lostSwap = reported.lostSwap;
+        takerAmong = reported.takerAmong;
         return reported.doc;
       },
       { operationId },
@@ -213,6 +221,12 @@ export class TerminalCloses {
     if (lostAt !== undefined) {
       const lost = { operationId, ...(lostSwap ? { swap: lostSwap } : {}) };
       this.countInOlderClose(storeId, terminalId, lostAt, saidUnknown, position, put, lost);
+    }
+    // A close let go of that may have been the old device's, dated after a swap split before it: the old device's close
+    // dated after the swap that the terminal holds no more took its batch then, on its store day.
+    if (takerAmong !== undefined) {
+      const only = { operationId, only: takerAmong.ids };
+      this.countInOlderClose(storeId, terminalId, takerAmong.at, saidUnknown, position, put, only);
     }
     for (const close of earlier) this.writes.putClose(storeId, close, position, put);
     this.markClosedSince(storeId, terminalId, { operationId, closedAt, businessDay }, position, put);

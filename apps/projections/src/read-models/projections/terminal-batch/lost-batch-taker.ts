@@ -84,23 +84,26 @@ export function notTakers(
  * meanwhile that closed after it took its batch from the swap on. Heard of after the split at a swap and dated after
  * it, it is taken for the new device's; it may have been the old device's, and then the old device's close dated after
  * the swap that closed after it (`closedAfterSwap`) took its batch. Either taker was compared with the let-go close's
- * facts as well as its own, and kept a difference (or a match) that may not be there.
+ * facts as well as its own, and kept a difference (or a match) that may not be there. After the split, the old
+ * device's closes dated after the swap that the terminal holds no more (a close of the new device became the last, or
+ * the list was let go of past the bound) are on their store days alone: their ids (`among`), for the caller to look
+ * for the taker there among them only (`TerminalCloses.countInOlderClose`).
  */
 export function letGoTaker(
   doc: TerminalDoc,
   cut: string,
   lost: string,
-): { doc: TerminalDoc; taker: TerminalClose } | undefined {
+): { doc: TerminalDoc; taker: TerminalClose } | { among: readonly string[] } | undefined {
   const at = Date.parse(cut);
   const swap = doc.openBatch?.swappedWhileClosing;
   // The closes of the device it is not taken for: while the swap waits, the new device's (all in the list), when it
   // is dated after the swap; after the split, the old device's dated after their swap.
+  const old = swappedOutCloses(doc, at);
   let ofOther: (close: TerminalClose) => boolean;
   if (swap !== undefined) {
     if (at <= Date.parse(swap.at)) return undefined;
     ofOther = (close) => !swap.closes.includes(close.operationId);
   } else {
-    const old = swappedOutCloses(doc, at);
     if (old.size === 0) return undefined;
     ofOther = (close) => old.has(close.operationId);
   }
@@ -122,10 +125,15 @@ export function letGoTaker(
     return { doc: replacingEnded(doc, doc.openBatch, index, [{ ...entry, close: taker }]), taker };
   }
   // While the swap waits the last close is the old device's: none the let-go close may have been another device's.
+  if (swap !== undefined) return undefined;
   const last = doc.lastClose;
-  if (swap !== undefined || last === undefined || !took(last)) return undefined;
-  const taker = saidUnknown(last);
-  return { doc: { ...doc, lastClose: taker }, taker };
+  if (last !== undefined && took(last)) {
+    const taker = saidUnknown(last);
+    return { doc: { ...doc, lastClose: taker }, taker };
+  }
+  const held = closesHeld(doc).map((close) => close.operationId);
+  const among = [...old].filter((id) => id !== lost && !held.includes(id));
+  return among.length > 0 ? { among } : undefined;
 }
 
 /** The closes said unknown as takers that the terminal holds no more: written on their store days by the caller. */

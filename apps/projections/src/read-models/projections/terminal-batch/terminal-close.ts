@@ -141,10 +141,17 @@ function closing(doc: TerminalDoc, close: ReportedClose): Closed {
   // Dated after a swap, it may have been either device's close, whose batch a close of the device it is not taken for
   // took (`letGoTaker`).
   const crossed = letGo ? letGoTaker(doc, close.closedAt, close.operationId) : undefined;
-  if (crossed !== undefined) {
+  if (crossed !== undefined && 'taker' in crossed) {
     const closed = closing(crossed.doc, close);
     return { ...closed, takers: [crossed.taker, ...(closed.takers ?? [])] };
   }
+  const closed = takingBatch(doc, close, whole, pends, letGo);
+  return crossed === undefined ? closed : { ...closed, takerAmong: { at: close.closedAt, ids: crossed.among } };
+}
+
+/** `closing` of a close of the old device while a swap waits, or of either device. */
+function takingBatch(doc: TerminalDoc, close: ReportedClose, whole: OpenBatch, pends: boolean, letGo: boolean): Closed {
+  const swap = whole.swappedWhileClosing;
   // A close older than the terminal's last one (heard of after it): the last stays the last.
   const previous = doc.lastClose;
   const newest =
@@ -251,7 +258,9 @@ function withIncomplete(
 }
 
 /** A close's outcome for the caller: the terminal, the closes for their store days, and a lost batch's taker to find. */
-type Reported = Pick<Closed, 'doc' | 'lostAt' | 'lostSwap'> & { readonly earlier: readonly TerminalClose[] };
+type Reported = Pick<Closed, 'doc' | 'lostAt' | 'lostSwap' | 'takerAmong'> & {
+  readonly earlier: readonly TerminalClose[];
+};
 
 /** A close's outcome applied: the terminal, the close, and when a close lost its batch, its cut (`lostAt`). */
 interface Closed {
@@ -270,6 +279,12 @@ interface Closed {
    * a list no close pends on any more. The caller writes those it does not hold on their store days.
    */
   readonly takers?: readonly TerminalClose[];
+  /**
+   * A close let go of, cut at `at` after a swap split before it: the old device's closes dated after that swap the
+   * terminal holds no more (`letGoTaker`), one of which may have taken its batch. The caller says the one whose batch
+   * held the cut unknown on its store day, looked for among these alone.
+   */
+  readonly takerAmong?: { readonly at: string; readonly ids: readonly string[] };
 }
 
 /**
@@ -374,6 +389,7 @@ export function closeReported(doc: TerminalDoc, close: ReportedClose): Reported 
     ],
     ...(closed.lostAt === undefined ? {} : { lostAt: closed.lostAt }),
     ...(closed.lostSwap ? { lostSwap: closed.lostSwap } : {}),
+    ...(closed.takerAmong ? { takerAmong: closed.takerAmong } : {}),
   };
 }
 
