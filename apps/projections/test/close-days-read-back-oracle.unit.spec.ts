@@ -1,11 +1,9 @@
 import fc from 'fast-check';
-import type { EventStore, RecordedEvent } from '@app/event-store';
+import type { RecordedEvent } from '@app/event-store';
 import { localDate } from '@app/payment-domain';
 import { logOfEvents } from '../../../test/support/recorded-events';
 import { terminalCloseEvents } from '../../../test/support/terminal-close-events';
-import { applyFromLog } from '../src/read-models/apply-from-log';
-import { ReadModelProjector } from '../src/read-models/read-model.projector';
-import type { Change, StoreDayDoc } from '../src/read-models/read-model.types';
+import { documentsWritten } from './support/kv-fold';
 
 /**
  * A terminal's sales and end-of-day closes over weeks, heard of late and out of order, past the bounds of what a batch
@@ -139,28 +137,12 @@ function logOf(scenario: Scenario): RecordedEvent[] {
     .map((e, i) => ({ ...e, id: `e-${i + 1}`, position: BigInt(i + 1) }));
 }
 
-/** The documents written (the last of each), folding `log` event by event; past days let go of after each when `retire`. */
-async function written(log: readonly RecordedEvent[], retire: boolean) {
-  const kv = new Map<string, Change>();
-  const store = {
-    readStream: (name: string) => Promise.resolve(log.filter((e) => e.streamName === name)),
-  } as unknown as EventStore;
-  const readDay = (key: string) => Promise.resolve(kv.get(`store-day:${key}`)?.doc as StoreDayDoc | undefined);
-  const put = (c: Change) => kv.set(`${c.model}:${c.key}`, structuredClone(c));
-  const projector = new ReadModelProjector();
-  for (const event of log) {
-    await applyFromLog(store, projector, [event], put, readDay);
-    if (retire) projector.retirePastDays(event.position);
-  }
-  return Object.fromEntries([...kv].map(([key, change]) => [key, JSON.parse(JSON.stringify(change.doc)) as unknown]));
-}
-
 describe('store days let go of from memory and read back from KV as events need them', () => {
   it('give the documents of a fold that keeps every day in memory', async () => {
     await fc.assert(
       fc.asyncProperty(scenarios, async (scenario) => {
         const log = logOf(scenario);
-        expect(await written(log, true)).toEqual(await written(log, false));
+        expect(await documentsWritten(log, true)).toEqual(await documentsWritten(log, false));
       }),
       {
         seed: Number(process.env.DAYS_READ_BACK_SEED ?? 20261207),

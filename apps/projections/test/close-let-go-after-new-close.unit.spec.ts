@@ -1,8 +1,5 @@
-import type { EventStore, RecordedEvent } from '@app/event-store';
-import { applyFromLog } from '../src/read-models/apply-from-log';
-import { ReadModelProjector } from '../src/read-models/read-model.projector';
-import type { Change, StoreDayDoc } from '../src/read-models/read-model.types';
 import { closeLog, totals } from './support/close-log';
+import { documentsWritten } from './support/kv-fold';
 
 /**
  * As in close-let-go-after-split.unit: a close let go of beyond the 50 kept pending, asked for before a device swap and
@@ -19,17 +16,12 @@ const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
 
 function fold(newAsked: 'while the swap waits' | 'after the split') {
   const log = closeLog(DAY);
-  const { requested, completed, failed, sale, enrolled } = log;
-  enrolled('D-OLD', at('00:00:00'));
-  sale('old', at('10:00:00'));
-  requested('let-go', at('16:00:00'));
-  for (let i = 0; i < 50; i++) requested(`stuck-${i}`, at('16:00:00'));
-  requested('old-2', at('17:00:00'));
-  enrolled('D-NEW', at('17:30:00'));
+  const { requested, completed, sale } = log;
+  const { stuckEnded } = log.letGoBeforeSwap();
   sale('new', at('17:40:00'));
   if (newAsked === 'while the swap waits') requested('new-1', at('17:50:00'));
   // The stuck closes end without closing: the old device's last pending close ends at old-2's outcome.
-  for (let i = 0; i < 50; i++) failed(`stuck-${i}`, at('17:35:00'));
+  stuckEnded();
   completed('old-2', at('18:00:05'));
   if (newAsked === 'after the split') requested('new-1', at('18:10:00'));
   completed('new-1', at('18:10:05'), totals(1));
@@ -59,40 +51,19 @@ describe('a close let go of, dated after a swap, heard of after a new device’s
 describe('a close let go of, its possible taker on a store day out of memory', () => {
   it('reads that day back from KV and says the taker unknown there', async () => {
     const log = closeLog(DAY);
-    const { requested, completed, failed, sale, enrolled } = log;
+    const { requested, completed, sale } = log;
     const NEXT = '2026-11-25';
-    enrolled('D-OLD', at('00:00:00'));
-    sale('old', at('10:00:00'));
-    requested('let-go', at('16:00:00'));
-    for (let i = 0; i < 50; i++) requested(`stuck-${i}`, at('16:00:00'));
-    requested('old-2', at('17:00:00'), NEXT);
-    enrolled('D-NEW', at('17:30:00'));
+    const { stuckEnded } = log.letGoBeforeSwap(NEXT);
     sale('new', at('17:40:00'));
-    for (let i = 0; i < 50; i++) failed(`stuck-${i}`, at('17:35:00'));
+    stuckEnded();
     completed('old-2', at('18:00:05'), undefined, NEXT);
     requested('new-1', at('18:10:00'));
     completed('new-1', at('18:10:05'), totals(1));
     sale('later', Date.parse('2026-12-05T10:00:00Z'));
     completed('let-go', at('18:00:00'));
     const events = log.log.map((e, i) => ({ ...e, position: BigInt(i + 1) }));
-    const kept = await written(events, false);
+    const kept = await documentsWritten(events, false);
     expect(kept[`store-day:oslo.${NEXT}`]).toMatchObject({ closes: { 'old-2': { recordedUnknown: true } } });
-    expect(await written(events, true)).toEqual(kept);
+    expect(await documentsWritten(events, true)).toEqual(kept);
   });
 });
-
-/** The documents written (the last of each); past days let go of after each event when `retire`. */
-async function written(log: readonly RecordedEvent[], retire: boolean) {
-  const kv = new Map<string, Change>();
-  const store = {
-    readStream: (name: string) => Promise.resolve(log.filter((e) => e.streamName === name)),
-  } as unknown as EventStore;
-  const readDay = (key: string) => Promise.resolve(kv.get(`store-day:${key}`)?.doc as StoreDayDoc | undefined);
-  const put = (c: Change) => kv.set(`${c.model}:${c.key}`, structuredClone(c));
-  const projector = new ReadModelProjector();
-  for (const event of log) {
-    await applyFromLog(store, projector, [event], put, readDay);
-    if (retire) projector.retirePastDays(event.position);
-  }
-  return Object.fromEntries([...kv].map(([key, change]) => [key, JSON.parse(JSON.stringify(change.doc)) as unknown]));
-}

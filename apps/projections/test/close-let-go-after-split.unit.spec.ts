@@ -13,16 +13,11 @@ const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
 
 function fold(letGoHeard: 'while the swap waits' | 'after the split') {
   const log = closeLog(DAY);
-  const { requested, completed, failed, sale, enrolled } = log;
-  enrolled('D-OLD', at('00:00:00'));
-  sale('old', at('10:00:00'));
-  requested('let-go', at('16:00:00'));
-  for (let i = 0; i < 50; i++) requested(`stuck-${i}`, at('16:00:00'));
-  requested('old-2', at('17:00:00'));
-  enrolled('D-NEW', at('17:30:00'));
+  const { completed } = log;
+  const { stuckEnded } = log.letGoBeforeSwap();
   if (letGoHeard === 'while the swap waits') completed('let-go', at('18:00:00'));
   // The stuck closes end without closing: the old device's last pending close ends at old-2's outcome.
-  for (let i = 0; i < 50; i++) failed(`stuck-${i}`, at('17:35:00'));
+  stuckEnded();
   completed('old-2', at('18:00:05'));
   if (letGoHeard === 'after the split') completed('let-go', at('18:00:00'));
   return log.fold().storeDay('oslo', DAY)!;

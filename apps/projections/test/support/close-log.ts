@@ -52,5 +52,24 @@ export function closeLog(day: string, heardAt = (closedAt: number) => closedAt +
     for (const each of log) projector.apply(each);
     return projector;
   };
-  return { log, requested, completed, failed, sale, enrolled, fold };
+  /**
+   * A close let go of beyond the 50 kept pending (`let-go`, asked for at 16:00, then `stuck-0`…`stuck-49`), a close of
+   * the old device `D-OLD` (`old-2`, at 17:00, for `old2Day`) pending at the swap to `D-NEW` at 17:30, and a sale
+   * of the old device before them (`old`, at 10:00). `stuckEnded` ends the stuck closes without closing (at 17:35).
+   */
+  const letGoBeforeSwap = (old2Day = day) => {
+    const at = (time: string) => Date.parse(`${day}T${time}Z`);
+    enrolled('D-OLD', at('00:00:00'));
+    sale('old', at('10:00:00'));
+    requested('let-go', at('16:00:00'));
+    for (let i = 0; i < 50; i++) requested(`stuck-${i}`, at('16:00:00'));
+    requested('old-2', at('17:00:00'), old2Day);
+    enrolled('D-NEW', at('17:30:00'));
+    return {
+      stuckEnded: () => {
+        for (let i = 0; i < 50; i++) failed(`stuck-${i}`, at('17:35:00'));
+      },
+    };
+  };
+  return { log, requested, completed, failed, sale, enrolled, fold, letGoBeforeSwap };
 }

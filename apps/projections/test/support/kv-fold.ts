@@ -22,3 +22,18 @@ export function kvFold(log: readonly RecordedEvent[]) {
     day: (storeId: string, date: string) => kv.get(`store-day:${storeId}.${date}`)?.doc as StoreDayDoc | undefined,
   };
 }
+
+/**
+ * The documents written (the last of each, as JSON gives them), folding `log` event by event into KV (`kvFold`); past
+ * days let go of from memory after each event when `retire`, and read back from KV as events need them.
+ */
+export async function documentsWritten(log: readonly RecordedEvent[], retire: boolean) {
+  const fold = kvFold(log);
+  for (const event of log) {
+    await fold.apply([event]);
+    if (retire) fold.projector.retirePastDays(event.position);
+  }
+  return Object.fromEntries(
+    [...fold.kv].map(([key, change]) => [key, JSON.parse(JSON.stringify(change.doc)) as unknown]),
+  );
+}
