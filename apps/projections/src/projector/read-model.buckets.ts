@@ -7,14 +7,13 @@ import type { Change } from '../read-models/read-model.types';
 import { publishOnChangeSubjects } from './bucket-republish';
 import { RebuildHandOver } from './rebuild-hand-over';
 import { daysFirst, entriesOf, liveDaysInWindow, PUT_WINDOW } from './bucket-windows';
+import { knownIn, writeAfterConflict } from './fenced-write';
+import { ProjectorCheckpoint } from './projector-checkpoint';
 import {
-  checkpointValue,
   documentOf,
   fenced,
   FenceLostError,
-  parseCheckpoint,
   positionOf,
-  readableCheckpoint,
   UnreadableDocumentError,
   type Checkpoint,
   type Entry,
@@ -24,10 +23,6 @@ import {
 
 export { daysFirst, FenceLostError, UnreadableDocumentError, type Checkpoint, type FencedPut, type HandOver };
 
-const CHECKPOINT = 'checkpoint';
-/** The checkpoint's entry among the revisions this instance knows. */
-const CHECKPOINT_REVISION = `state:${CHECKPOINT}`;
-
 const MODELS = ['store', 'terminal', 'store-day'] as const;
 
 /**
@@ -36,20 +31,17 @@ const MODELS = ['store', 'terminal', 'store-day'] as const;
  * `suffix` names another generation of buckets, for a rebuild beside the live ones.
  */
 export class ReadModelBuckets {
-  /**
-   * The KV revision of each document (`model:key`) and of the checkpoint (`state:checkpoint`), as this
-   * instance last read or wrote it.
-   */
+  /** The KV revision of each document (`model:key`), as this instance last read or wrote it. */
   private readonly revisions = new Map<string, number>();
-  /** This instance's takeover (`claim`), while it writes the live documents; undefined before. */
-  private writer: string | undefined;
+  /** The checkpoint, and this instance's claim on it as the writer of the live documents. */
+  private readonly checkpoints: ProjectorCheckpoint;
   /** The rebuild's offer in the state bucket. */
   private readonly handOvers: RebuildHandOver;
 
   private constructor(
     private readonly nats: NatsConnection,
     private readonly buckets: Readonly<Record<Change['model'], KV>>,
-    private readonly state: KV,
+    state: KV,
     /**
      * The state bucket again, read from its stream's leader (JetStream's message get), never by direct get:
      * with `allow_direct` (which `kvm.create` sets) a replica of a clustered bucket may answer a read from its
@@ -57,13 +49,14 @@ export class ReadModelBuckets {
      * a later takeover's claim, and a projector starting from the checkpoint would skip what it has not seen.
      * The document buckets are bound the same way (`openGeneration`).
      */
-    private readonly stateAtLeader: KV,
+    stateAtLeader: KV,
     /** Whether NATS publishes each document written here on its change subject (see `open`). */
     readonly publishedByNats: boolean,
     /** The document buckets' names without a suffix, and this generation's suffix ('' for the live one). */
     private readonly generation: { readonly names: readonly string[]; readonly suffix: string },
   ) {
     this.handOvers = new RebuildHandOver(state);
+    this.checkpoints = new ProjectorCheckpoint(state, stateAtLeader);
   }
 
   /**
@@ -200,7 +193,7 @@ export class ReadModelBuckets {
   private async learnRevisions(): Promise<void> {
     // The documents' revisions known before are forgotten first: a key deleted since has no document to learn
     // a revision from, and the revision this instance once wrote it at would fence it out of that key for good.
-    for (const known of [...this.revisions.keys()]) if (known !== CHECKPOINT_REVISION) this.revisions.delete(known);
+    this.revisions.clear();
     for (const model of MODELS) {
       const bucket = this.buckets[model];
       for await (const entries of entriesOf(bucket, await bucketKeys(bucket)))
@@ -384,12 +377,15 @@ export class ReadModelBuckets {
         return;
       }
       if (!isRevisionConflict(outcome)) throw outcome;
-      const kept = await this.writeAfterConflict(
+      const kept = await writeAfterConflict(
         this.buckets[change.model],
-        `${change.model}:${change.key}`,
+        knownIn(this.revisions, `${change.model}:${change.key}`),
         change.key,
         JSON.stringify(change.doc),
         (entry) => positionOf(entry) >= BigInt(change.doc.position),
+        // A document another writer moved: written over only while no later takeover claimed the checkpoint, read
+        // after the document (its claim comes before its first write, so that write's revision would refuse ours).
+        () => this.assertStillWriter(),
       );
       if (kept) newer.push({ model: change.model, key: change.key, doc: kept.json() } as Change);
       else written.push(change);
@@ -401,153 +397,40 @@ export class ReadModelBuckets {
     return { written, newer };
   }
 
-  /**
-   * Writes `value` at the revision known for `key`; on a conflict, as `writeAfterConflict`. Undefined once
-   * written, or the entry that must stay.
-   */
-  private async writeFenced(
-    bucket: KV,
-    known: string,
-    key: string,
-    value: string,
-    supersedes: (entry: Entry) => boolean,
-  ): Promise<Entry | undefined> {
-    try {
-      await this.writeAtKnownRevision(bucket, known, key, value);
-      return undefined;
-    } catch (error) {
-      if (!isRevisionConflict(error)) throw error;
-      return this.writeAfterConflict(bucket, known, key, value, supersedes);
-    }
-  }
-
-  /**
-   * After a write of `value` at the revision known for `key` was refused: reads the entry again, and gives up
-   * (returning it) when `supersedes` says what is there must stay, or writes at its revision, until written
-   * (undefined).
-   */
-  private async writeAfterConflict(
-    bucket: KV,
-    known: string,
-    key: string,
-    value: string,
-    supersedes: (entry: Entry) => boolean,
-  ): Promise<Entry | undefined> {
-    for (;;) {
-      const entry = await bucket.get(key);
-      // Its revision is not taken as known: this instance's document lost to it, and the same document sent again
-      // (a flush tried again) must lose again rather than write over it. A later document of this instance's
-      // is refused once at the old revision, and then compared again here.
-      if (entry?.operation === 'PUT' && supersedes(entry)) return entry;
-      // A document another writer moved: written over only while no later takeover claimed the checkpoint, read
-      // after the document (its claim comes before its first write, so that write's revision would refuse ours).
-      if (bucket !== this.state) await this.assertStillWriter();
-      // Moved on to an older position, or deleted: written over at its revision (created when absent).
-      if (entry) this.revisions.set(known, entry.revision);
-      else this.revisions.delete(known);
-      try {
-        await this.writeAtKnownRevision(bucket, known, key, value);
-        return undefined;
-      } catch (error) {
-        if (!isRevisionConflict(error)) throw error;
-      }
-    }
-  }
-
-  private async writeAtKnownRevision(bucket: KV, known: string, key: string, value: string): Promise<void> {
-    const revision = this.revisions.get(known);
-    const next = revision === undefined ? await bucket.create(key, value) : await bucket.update(key, value, revision);
-    this.revisions.set(known, next);
-  }
-
-  /**
-   * Makes this instance the writer of the live documents, before it writes any (`takeover` names this takeover):
-   * the checkpoint is written again with it, at the revision just read. A writer from before that wakes up then
-   * finds the claim wherever it reads KV before it writes over another's document or the checkpoint, and stops
-   * with `FenceLostError`. Gives the checkpoint as it was.
-   */
-  async claim(takeover: string): Promise<Checkpoint> {
-    const entry = await this.stateAtLeader.get(CHECKPOINT);
-    const held = entry?.operation === 'PUT' ? parseCheckpoint(entry) : { position: 0n };
-    const value = checkpointValue({ ...held, writer: takeover });
-    const next = await fenced('the checkpoint', () =>
-      entry ? this.state.update(CHECKPOINT, value, entry.revision) : this.state.create(CHECKPOINT, value),
-    );
-    this.revisions.set(CHECKPOINT_REVISION, next);
-    this.writer = takeover;
-    return held;
+  /** Makes this instance the writer of the live documents, before it writes any (`ProjectorCheckpoint.claim`). */
+  claim(takeover: string): Promise<Checkpoint> {
+    return this.checkpoints.claim(takeover);
   }
 
   /** `FenceLostError` when another takeover than this instance's claimed the checkpoint (see `claim`). */
-  private async assertStillWriter(): Promise<void> {
-    const entry = await this.stateAtLeader.get(CHECKPOINT);
-    const claimed = this.writer !== undefined && entry?.operation === 'PUT';
-    if (claimed && readableCheckpoint(entry)?.writer !== this.writer) throw new FenceLostError('the checkpoint');
-    // Only the writer's own checkpoint is taken as known: a revision learned from another's claim would let
-    // this instance's next checkpoint write over it.
-    if (entry) this.revisions.set(CHECKPOINT_REVISION, entry.revision);
+  private assertStillWriter(): Promise<void> {
+    return this.checkpoints.assertStillWriter();
   }
 
-  /**
-   * The position of the last event whose documents and publications are all done (0 before any), and the
-   * identity of the log it is a position in (see `logIdentity`). A checkpoint from before identities were
-   * kept has none.
-   */
-  async checkpoint(): Promise<Checkpoint> {
-    const entry = await this.stateAtLeader.get(CHECKPOINT);
-    if (entry) this.revisions.set(CHECKPOINT_REVISION, entry.revision);
-    if (!entry || entry.operation !== 'PUT') return { position: 0n };
-    return parseCheckpoint(entry);
+  /** The checkpoint as KV holds it, 0 before any (`ProjectorCheckpoint.read`). */
+  checkpoint(): Promise<Checkpoint> {
+    return this.checkpoints.read();
   }
 
-  /**
-   * Sets the checkpoint whatever position KV holds: only for adopting a rebuild, whose position may be behind
-   * the live one (the projector then applies the events after it again to the rebuilt documents). Fenced on
-   * the revision this instance knows, as `putOver`.
-   */
-  async resetCheckpoint(
+  /** Sets the checkpoint whatever position KV holds, for adopting a rebuild (`ProjectorCheckpoint.reset`). */
+  resetCheckpoint(
     position: bigint,
     logId: string,
     adoptions: number,
     mark?: LogMark,
     foldVersion?: number,
   ): Promise<void> {
-    const value = checkpointValue({ position, logId, adoptions, writer: this.writer, mark, foldVersion });
-    const revision = this.revisions.get(CHECKPOINT_REVISION);
-    const next = await fenced('the checkpoint', () =>
-      revision === undefined ? this.state.create(CHECKPOINT, value) : this.state.update(CHECKPOINT, value, revision),
-    );
-    this.revisions.set(CHECKPOINT_REVISION, next);
+    return this.checkpoints.reset(position, logId, adoptions, mark, foldVersion);
   }
 
-  /**
-   * Moves the checkpoint to `position`, fenced as documents are: never back over a further checkpoint of the
-   * same log. False when KV already holds one at or past it (another instance got there).
-   */
-  async saveCheckpoint(
+  /** Moves the checkpoint to `position`, never back over a further one (`ProjectorCheckpoint.save`). */
+  saveCheckpoint(
     position: bigint,
     logId: string,
     adoptions = 0,
     mark?: LogMark,
     foldVersion?: number,
   ): Promise<boolean> {
-    const kept = await this.writeFenced(
-      this.state,
-      CHECKPOINT_REVISION,
-      CHECKPOINT,
-      checkpointValue({ position, logId, adoptions, writer: this.writer, mark, foldVersion }),
-      (entry) => {
-        const held = readableCheckpoint(entry);
-        if (!held) return false; // unreadable: written over
-        // Another takeover claimed it since this instance did: this one no longer writes.
-        if (this.writer !== undefined && held.writer !== undefined && held.writer !== this.writer)
-          throw new FenceLostError('the checkpoint');
-        if (held.logId !== logId) return false;
-        const heldAdoptions = held.adoptions ?? 0;
-        // A later adoption's checkpoint stays, even behind this one: this writer folded the documents before it.
-        return heldAdoptions > adoptions || (heldAdoptions === adoptions && held.position >= position);
-      },
-    );
-    return kept === undefined;
+    return this.checkpoints.save(position, logId, adoptions, mark, foldVersion);
   }
 }
