@@ -4,6 +4,7 @@ import { DINTERO_CLIENT, type DinteroClient } from '@app/dintero';
 import { tokenForDintero } from '../../dintero-unreachable';
 import { EVENT_STORE, handleCommand, readState, type EventStore } from '@app/event-store';
 import {
+  asDomainEvent,
   existingPayment,
   lateCurrencyOf,
   paymentDecider,
@@ -234,12 +235,16 @@ export class RefundTerminalPaymentHandler {
 
   /** The POS's reason for a refund, which the payment's state does not keep: from its `RefundRequested`. */
   private async requestedReason(paymentId: string, refundId: string): Promise<string | undefined> {
-    const events = await this.store.readStream(paymentStream(paymentId));
-    const requested = events.find(
-      (event) => event.type === 'RefundRequested' && (event.data as { refundId?: unknown }).refundId === refundId,
-    );
-    const reason = (requested?.data as { reason?: unknown } | undefined)?.reason;
-    return typeof reason === 'string' ? reason : undefined;
+    for (const recorded of await this.store.readStream(paymentStream(paymentId))) {
+      const typed = asDomainEvent(recorded);
+      if (
+        typed?.stream === 'payment' &&
+        typed.event.type === 'RefundRequested' &&
+        typed.event.data.refundId === refundId
+      )
+        return typed.event.data.reason;
+    }
+    return undefined;
   }
 
   /** The refund's claim on its terminal holds for longer than a call to Dintero can take. */
