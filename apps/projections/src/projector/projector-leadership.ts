@@ -47,10 +47,12 @@ export class ProjectorLeadership {
 
   /**
    * Takes or renews the lease; takes over the writing when it is won, stands by when it is lost. A takeover
-   * runs beside the renewals (it may publish a long backlog), awaited only at start-up (`wait`).
+   * runs beside the renewals (it may publish a long backlog), awaited only at start-up (`wait`). True when NATS was
+   * asked and answered; false when nothing was asked (stopping, or the last bid still under way, as during an outage
+   * whose requests time out), which tells nothing of whether NATS answers (`LeaseCampaign`).
    */
-  async contend(wait = false): Promise<void> {
-    if (this.state.stopped || this.contending) return;
+  async contend(wait = false): Promise<boolean> {
+    if (this.state.stopped || this.contending) return false;
     this.contending = true;
     try {
       const held = await this.state.lease!.acquire();
@@ -60,6 +62,7 @@ export class ProjectorLeadership {
         if (wait) await taking;
       } else if (!held && this.state.leader) this.standBy();
       else if (!held && !this.leading) this.retireAsStandby();
+      return true;
     } finally {
       this.contending = false;
     }

@@ -33,6 +33,7 @@ import { ProjectorLeadership } from './projector-leadership';
 import { PROJECTED_STREAMS } from './projected-streams';
 import { PaymentIndexBucket } from './payment-index.bucket';
 import { ProjectorLease } from './projector-lease';
+import { LeaseCampaign } from './lease-campaign';
 import { rebuildReadModels } from '../rebuild/rebuild';
 import { RepairRebuild } from '../rebuild/repair-rebuild';
 import { FoldVersionWatch, OLDER_FOLD } from './fold-version.watch';
@@ -98,6 +99,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private outdatedToCheck = false;
   /** The start, tried again while the log or NATS does not answer; another log's engine on the prefix refuses it. */
   private readonly starts: StartRetries;
+  /** Each turn of the lease's campaign, and its failures said (`LeaseCampaign`). */
+  private readonly campaignTurns: LeaseCampaign;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -133,6 +136,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       takeNewer: (put) => this.writer.takeNewer(put),
       adoptWaiting: () => this.adoption.adoptWaiting(),
     });
+    this.campaignTurns = new LeaseCampaign(() => this.leadership.contend(), this.logger);
     this.starts = new StartRetries(PROJECTOR, subscriptions, this.logger, {
       refused: (error) => error instanceof EngineOfAnotherLogError,
     });
@@ -289,7 +293,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     let bidFailed = false;
     await this.leadership.contend(true).catch((error: unknown) => {
       bidFailed = true;
-      this.logger.warn({ err: error }, 'lease not taken at start: contended for again');
+      this.campaignTurns.failed(error, 'lease not taken at start: contended for again');
     });
     if (this.state.stopped) return;
     // The writer at start checks for read models of an older fold; so does one that would have been, but whose bid
@@ -299,11 +303,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     await this.adoption.adoptWaiting();
     await this.checkOutdated();
     this.campaign = setInterval(
-      () =>
-        void this.leadership
-          .contend()
-          .catch((error: unknown) => this.logger.warn({ err: error }, 'lease not renewed'))
-          .then(() => this.checkOutdated()),
+      () => void this.campaignTurns.turn().then(() => this.checkOutdated()),
       Math.max(200, Math.floor(lease.leaseMs / 3)),
     );
     this.campaign.unref();
