@@ -7,8 +7,27 @@ import type { RunningSimulator } from '../../../../test/support/simulator';
 import { IngestServiceConfig } from '../../src/ingest-service.config';
 
 /**
- * Ingest's configuration with its background workers on and quick (the nightly close, the reconcilers, the
- * operations' polls), on the SQLite log `file` and NATS prefix `prefix`, Dintero being `sim`.
+ * The variables that put ingest's background workers on and quick (the nightly close, the reconcilers, the
+ * operations' polls), Dintero being at `dinteroUrl`: for ingest alone (`workersAtWorkConfig`) and for `apps/engine`.
+ */
+export function workersAtWorkEnv(dinteroUrl: string): Record<string, string> {
+  return {
+    INGEST_PUBLIC_URL: 'http://127.0.0.1:1',
+    DINTERO_API_URL: dinteroUrl,
+    DINTERO_CHECKOUT_URL: dinteroUrl,
+    RECONCILER_INTERVAL_MS: '100',
+    RECONCILER_GRACE_SECONDS: '0',
+    RECONCILER_ORPHAN_CLAIM_SECONDS: '1',
+    NIGHTLY_CLOSE_ENABLED: 'true',
+    NIGHTLY_CLOSE_CHECK_MS: '200',
+    NIGHTLY_CLOSE_SPREAD_SECONDS: '0',
+    OPERATION_POLL_SECONDS: '1',
+  };
+}
+
+/**
+ * Ingest's configuration with its background workers on and quick (`workersAtWorkEnv`), on the SQLite log `file`
+ * and NATS prefix `prefix`, Dintero being `sim`.
  */
 export function workersAtWorkConfig(
   sim: RunningSimulator,
@@ -19,19 +38,10 @@ export function workersAtWorkConfig(
   return loadConfig(IngestServiceConfig, {
     LOG_LEVEL: 'silent',
     EVENT_STORE_URL: `sqlite:${file}`,
-    INGEST_PUBLIC_URL: 'http://127.0.0.1:1',
     HTTP_RATE_LIMIT_PER_MINUTE: '0',
     NATS_URL,
     NATS_PREFIX: prefix,
-    DINTERO_API_URL: sim.url,
-    DINTERO_CHECKOUT_URL: sim.url,
-    RECONCILER_INTERVAL_MS: '100',
-    RECONCILER_GRACE_SECONDS: '0',
-    RECONCILER_ORPHAN_CLAIM_SECONDS: '1',
-    NIGHTLY_CLOSE_ENABLED: 'true',
-    NIGHTLY_CLOSE_CHECK_MS: '200',
-    NIGHTLY_CLOSE_SPREAD_SECONDS: '0',
-    OPERATION_POLL_SECONDS: '1',
+    ...workersAtWorkEnv(sim.url),
     ...env,
   });
 }
