@@ -16,8 +16,11 @@ import {
 } from '../../ingest-service/test/support/workers-at-work';
 import { startEngine, type RunningEngine } from '../src/engine';
 
-/** The projector lease's length: how long the lease of the other log's engine, which died, holds on. */
-const LEASE_SECONDS = 6;
+/**
+ * The projector lease's length: how long the lease of the other log's engine, which died, holds on. Long enough for the
+ * engine's start (three apps in one process, slower on a loaded machine) to leave ingest listening for seconds of it.
+ */
+const LEASE_SECONDS = 10;
 
 /**
  * A payment requested at `terminalId` whose session was never recorded, its time long over: the reconciler asks
