@@ -53,7 +53,8 @@ describe('the one-process engine when the log does not answer at start', () => {
           timeout: 5_000,
         })
       ).json<{ status: number; body: Record<string, unknown> }>();
-    expect(await query()).toMatchObject({ status: 503, body: { code: 'READ_MODELS_NOT_READY' } });
+    // The read models not loaded, the projections app is not in the queue group of the queries yet.
+    await expect(query()).rejects.toThrow(/no responders/i);
     // Before the projector has made sure that no engine of another log runs on the prefix, the POS API and ingest
     // take nothing: over HTTP 503 ENGINE_STARTING, with when to ask again (Dintero retries a 5xx); over NATS the
     // command service is not in the queue group yet, so that a ready instance would take the commands.
@@ -83,7 +84,15 @@ describe('the one-process engine when the log does not answer at start', () => {
     outage.end();
     for (const url of [urls.command, urls.ingest, urls.projections])
       await waitUntil(async () => (await health(url)).status === 200, 40_000, `${url} healthy`);
-    await waitUntil(async () => (await query()).status === 200, 10_000, 'the store in the read models');
+    await waitUntil(
+      () =>
+        query().then(
+          ({ status }) => status === 200,
+          () => false,
+        ),
+      10_000,
+      'the store in the read models',
+    );
     expect(await query()).toMatchObject({ status: 200, body: { storeId: 'engine-boot' } });
     const after = await taken();
     expect(after.pos).toMatchObject({ status: 200, storeId: 'engine-boot' });

@@ -65,7 +65,8 @@ async function main(): Promise<void> {
     } catch (error) {
       // The engine answers that it cannot tell yet, and to ask again: it is folding its log again from the start.
       if (error instanceof ReadModelsNotReadyError) return { found: 'not-ready', detail: error.detail };
-      // Nobody answers the query: no engine runs on this NATS (yet), or it runs under another prefix.
+      // Nobody answers the query: no engine runs on this NATS (yet), it has not loaded its read models yet, or it runs
+      // under another prefix.
       if (!(error instanceof RequestError && error.isNoResponders())) throw error;
       return { found: 'no-engine', detail: error.message };
     }

@@ -60,8 +60,9 @@ const PROJECTOR = 'projector';
  *
  * Its start reads the log (its identity, its head, the event the checkpoint was made at) and KV: a read that fails
  * (KurrentDB electing a leader, SQLite's file busy) is tried again (`StartRetries`) where it ended the app, and
- * `apps/engine` with it. Until a try has loaded the read models, queries and the dashboard answer 503
- * `READ_MODELS_NOT_READY` (`loaded`), `/health` names the projector, and nothing is written.
+ * `apps/engine` with it. Until a try has loaded the read models, the dashboard answers 503 `READ_MODELS_NOT_READY`
+ * (`loaded`), the NATS queries are not subscribed (`whenLoaded`), `/health` names the projector, and nothing is
+ * written.
  */
 @Injectable()
 export class ProjectorService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -101,6 +102,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private readonly starts: StartRetries;
   /** Each turn of the lease's campaign, and its failures said (`LeaseCampaign`). */
   private readonly campaignTurns: LeaseCampaign;
+  /** Resolved once the read models are loaded (`whenLoaded`). */
+  private readonly loading: Promise<void>;
+  private resolveLoaded!: () => void;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -140,6 +144,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.starts = new StartRetries(PROJECTOR, subscriptions, this.logger, {
       refused: (error) => error instanceof EngineOfAnotherLogError,
     });
+    this.loading = new Promise<void>((resolve) => (this.resolveLoaded = resolve));
   }
 
   /** Position, lag behind the log's head, busy terminals and closes that disagree, once a second. */
@@ -254,9 +259,17 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     return this.state.projector;
   }
 
-  /** Whether the read models are loaded (the start's reads done): until then, queries are answered not ready. */
+  /** Whether the read models are loaded (the start's reads done): until then, the dashboard is answered not ready. */
   get loaded(): boolean {
     return this.state.loaded;
+  }
+
+  /**
+   * Resolves once the read models are loaded (at once when they are), for what waits for them rather than answering
+   * not ready meanwhile: the NATS queries' queue group. Never rejects; a stop before the load leaves it unresolved.
+   */
+  get whenLoaded(): Promise<void> {
+    return this.loading;
   }
 
   /**
@@ -375,6 +388,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     }
     this.state.folded = this.state.checkpoint;
     this.state.loaded = true;
+    this.resolveLoaded();
     this.logger.log({ checkpoint: this.state.checkpoint.toString() }, 'projecting from the checkpoint');
   }
 

@@ -24,7 +24,8 @@ export class ProjectorState {
   publisher: ReadModelPublisher | undefined;
   /**
    * Whether the start has read the checkpoint and the documents (or begun a fold from 0): until then the fold holds
-   * nothing of KV's, and queries are answered not ready.
+   * nothing of KV's: the dashboard is answered not ready, and the NATS queries are not subscribed. Once set, never
+   * unset.
    */
   loaded = false;
   /** Whether this instance writes the read models (it holds the lease and has taken over). */

@@ -13,22 +13,25 @@ import { PROJECTIONS_CONFIG, type ProjectionsConfig } from '../projections.confi
 import { ProjectorService } from '../projector/projector.service';
 import { emptyStoreDay } from '../read-models/projections/store-day.projection';
 import { StoreDayQuery, StoreQuery, TerminalQuery } from './query.messages';
-import { NOT_LOADED, readModelsNotReady as notReady } from './read-models-not-ready';
+import { readModelsNotReady as notReady } from './read-models-not-ready';
 
 const QUEUE = 'projections';
 
 /**
  * The queries of the NATS contract, answered by request/reply from the read models this instance keeps
  * (as fresh as the KV documents, or one batch ahead). Each reply is `{ status, body }` like the command
- * subjects': 200 and the document, 404 `NOT_FOUND`, 400 `VALIDATION_FAILED`, 503 `READ_MODELS_NOT_READY` before the
- * projector's start has loaded them (the log did not answer at start), and while the read models are folded again from
- * the log's start (a replaced log) and may not hold it yet. nats.js directly rather than
- * `@MessagePattern`: the subjects carry the configured prefix, which a decorator's static string cannot.
+ * subjects': 200 and the document, 404 `NOT_FOUND`, 400 `VALIDATION_FAILED`, 503 `READ_MODELS_NOT_READY` while the
+ * read models are folded again from the log's start (a replaced log) and may not hold it yet. nats.js directly rather
+ * than `@MessagePattern`: the subjects carry the configured prefix, which a decorator's static string cannot. A queue
+ * group spreads the queries over the projections instances; an instance joins it only once its read models are loaded
+ * (`onApplicationBootstrap`).
  */
 @Injectable()
 export class QueriesService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(QueriesService.name);
   private readonly responders: NatsResponders;
+  /** The app is stopping: read models loaded from now on subscribe nothing. */
+  private closing = false;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
@@ -38,7 +41,28 @@ export class QueriesService implements OnApplicationBootstrap, BeforeApplication
     this.responders = new NatsResponders(nats, QUEUE, this.logger);
   }
 
+  /**
+   * Joins the queue group once the projector's start has loaded the read models (`ProjectorService.whenLoaded`; the
+   * log out of reach as the app starts delays it). A member still loading took its share of the queries only to answer
+   * them 503 `READ_MODELS_NOT_READY`, while an instance that had loaded them could have answered; until it joins, NATS
+   * gives them to the other instances (with none, the caller is told there are no responders, as when no instance
+   * runs). Loaded read models stay loaded, so it leaves the group only as the app stops. Over HTTP the dashboard's 503
+   * stays: a load balancer takes the instance out by its `/health`.
+   */
   onApplicationBootstrap(): void {
+    if (this.projector.loaded) return this.subscribe();
+    void this.projector.whenLoaded.then(() => {
+      if (this.closing) return;
+      try {
+        this.subscribe();
+      } catch (error) {
+        // The connection closed meanwhile (NATS lost for good stops the app): nothing to take queries on.
+        this.logger.error({ err: error }, 'could not subscribe to the NATS queries once the read models were loaded');
+      }
+    });
+  }
+
+  private subscribe(): void {
     const { queries } = natsNames(this.config.natsPrefix);
     // Through `models` each time: a rebuild's adoption replaces them.
     const models = () => this.projector.models;
@@ -70,6 +94,7 @@ export class QueriesService implements OnApplicationBootstrap, BeforeApplication
 
   /** Before the log and NATS close: the requests already taken are answered (`NatsResponders.close`). */
   beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
     return this.responders.close();
   }
 
@@ -92,8 +117,6 @@ export class QueriesService implements OnApplicationBootstrap, BeforeApplication
       msg,
       async () => {
         const query = await parseMessage(msg, schema, this.config.bodyLimit);
-        // Not loaded, the fold holds nothing yet: what it does not hold is not "not found".
-        if (!this.projector.loaded) throw notReady(NOT_LOADED, query);
         const found = await find(query);
         if (found === undefined && (await this.projector.mayLackFolded()))
           throw notReady(`The read models cannot tell this ${what} now (being rebuilt from the log's start)`, query);

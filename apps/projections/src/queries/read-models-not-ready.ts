@@ -8,5 +8,8 @@ export function readModelsNotReady(why: string, query?: object): HttpException {
   );
 }
 
-/** Why a query is not answered before the projector's start has loaded the read models (`ProjectorService.loaded`). */
+/**
+ * Why the dashboard's data is not answered before the projector's start has loaded the read models
+ * (`ProjectorService.loaded`); the NATS queries are not subscribed until then.
+ */
 export const NOT_LOADED = 'The read models are not loaded yet (the event log did not answer as the app started)';
