@@ -44,7 +44,9 @@
  * that device's close, its batch taken by that one, which kept a difference that was not there): heard of after the
  * split, the old device's close dated after the swap, as when heard of while the swap waited, on its store day too once
  * the terminal holds it no more (a close of the new device became the last: it kept its difference); heard of while
- * the swap waits, the new device's close ended meanwhile.
+ * the swap waits, the new device's close ended meanwhile, on its store day too once the terminal holds it no more
+ * (past the bound the new device's latest close alone is kept: the earlier one kept its difference). FOLD_VERSION
+ * stays 10: not released since 10.
  */
 export const FOLD_VERSION = 10;
 

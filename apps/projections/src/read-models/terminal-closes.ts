@@ -17,6 +17,7 @@ import {
   swappedOutCloses,
   notTakers,
   type LostSwap,
+  type TakerAmong,
   countInClose,
   saidUnknown,
   type Counted,
@@ -136,7 +137,8 @@ export class TerminalCloses {
 
   /**
    * Whether a close's outcome finds its batch taken by a close let go of past a bound (`closeReported`'s `lostAt`), or
-   * is of a close let go of whose batch an old device's close the terminal holds no more may have taken (`takerAmong`):
+   * is of a close let go of whose batch a close the terminal holds no more may have taken (`takerAmong`: the old
+   * device's, dated after a swap split before it; while the swap waits, the new device's let go of past the bound):
    * the close that took it is then looked for on the days a close of its batch may be on (`daysOfItsClose`), which
    * `ReadModelProjector.missingDays` reads back for it. Told by folding the outcome on the terminal as the fold will
    * find it (the fold is pure), so that those days are read back for such a close alone, where they were read back
@@ -200,7 +202,7 @@ export class TerminalCloses {
     let earlier: readonly TerminalClose[] = [];
     let lostAt: string | undefined;
     let lostSwap: LostSwap | undefined;
-    let takerAmong: { readonly at: string; readonly ids: readonly string[] } | undefined;
+    let takerAmong: ({ readonly at: string } & TakerAmong) | undefined;
     this.writes.changeTerminal(
       storeId,
       terminalId,
@@ -223,10 +225,11 @@ export class TerminalCloses {
       this.countInOlderClose(storeId, terminalId, lostAt, saidUnknown, position, put, lost);
     }
     // A close let go of that may have been the old device's, dated after a swap split before it: the old device's close
-    // dated after the swap that the terminal holds no more took its batch then, on its store day.
+    // dated after the swap that the terminal holds no more took its batch then, on its store day. Or, while the swap
+    // waits, the new device's: its close let go of past the bound took it.
     if (takerAmong !== undefined) {
-      const only = { operationId, only: takerAmong.ids };
-      this.countInOlderClose(storeId, terminalId, takerAmong.at, saidUnknown, position, put, only);
+      const among = 'ids' in takerAmong ? { only: takerAmong.ids } : { swap: takerAmong.swap };
+      this.countInOlderClose(storeId, terminalId, takerAmong.at, saidUnknown, position, put, { operationId, ...among });
     }
     for (const close of earlier) this.writes.putClose(storeId, close, position, put);
     this.markClosedSince(storeId, terminalId, { operationId, closedAt, businessDay }, position, put);

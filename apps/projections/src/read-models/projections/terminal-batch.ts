@@ -8,5 +8,5 @@ export { beforeLastBatch, closeHolding, recordedFrom } from './terminal-batch/ba
 export { closesHeld, sharingLastClose } from './terminal-batch/closes-ended-meanwhile';
 export { countedBeforeLastBatch, countInBatch } from './terminal-batch/count-in-batch';
 export { deviceSwapped, inSwappedOut, swappedOutCloses, withSwapNamingItsCloses } from './terminal-batch/device-swap';
-export { notTakers, type LostSwap } from './terminal-batch/lost-batch-taker';
+export { notTakers, type LostSwap, type TakerAmong } from './terminal-batch/lost-batch-taker';
 export { closeAbandoned, closeBatch, closeReported, closeRequested, withClose } from './terminal-batch/terminal-close';

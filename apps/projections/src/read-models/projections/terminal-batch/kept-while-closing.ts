@@ -89,8 +89,10 @@ export function withinKeptBound(doc: TerminalDoc): TerminalDoc {
  * sum), so that forgetting their times never merges the two devices' batches. The old device's closes that ended
  * meanwhile leave the latest the last, as without a swap. The new device's leave their latest alone in the list, its
  * facts' times let go of too (its own `pastBound`): the new device's batch opened at it (`swappedInSince`), and one
- * of its closes pending that closed before it finds its batch taken, and says its log side unknown. What stays kept
- * weighs one close at most: the batch is under the bound again.
+ * of its closes pending that closed before it finds its batch taken, and says its log side unknown. A close let go
+ * of beyond the 50 kept pending, dated before it opened, that may have been the new device's looks for its taker among
+ * the closes let go of here, on their store days alone (`letGoTaker`, `takerAmong`). What stays kept weighs one close
+ * at most: the batch is under the bound again.
  */
 function keptApart(
   doc: TerminalDoc,

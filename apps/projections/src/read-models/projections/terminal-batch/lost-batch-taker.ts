@@ -87,13 +87,15 @@ export function notTakers(
  * facts as well as its own, and kept a difference (or a match) that may not be there. After the split, the old
  * device's closes dated after the swap that the terminal holds no more (a close of the new device became the last, or
  * the list was let go of past the bound) are on their store days alone: their ids (`among`), for the caller to look
- * for the taker there among them only (`TerminalCloses.countInOlderClose`).
+ * for the taker there among them only (`TerminalCloses.countInOlderClose`). While the swap waits, the new device's
+ * closes let go of past the bound (`keptApart` keeps its latest alone) are on their store days alone too: the swap
+ * (`among`), for the caller to look for the taker there among the new device's closes (`notTakers`).
  */
 export function letGoTaker(
   doc: TerminalDoc,
   cut: string,
   lost: string,
-): { doc: TerminalDoc; taker: TerminalClose } | { among: readonly string[] } | undefined {
+): { doc: TerminalDoc; taker: TerminalClose } | { among: TakerAmong } | undefined {
   const at = Date.parse(cut);
   const swap = doc.openBatch?.swappedWhileClosing;
   // The closes of the device it is not taken for: while the swap waits, the new device's (all in the list), when it
@@ -125,16 +127,31 @@ export function letGoTaker(
     return { doc: replacingEnded(doc, doc.openBatch, index, [{ ...entry, close: taker }]), taker };
   }
   // While the swap waits the last close is the old device's: none the let-go close may have been another device's.
-  if (swap !== undefined) return undefined;
+  // The new device's closes are all in the list but those let go of past the bound, which closed before the earliest
+  // it holds opened: when that opened at the cut or after it, the new device's close that held the cut (if any) is on
+  // its store day alone, and kept the let-go close's sales there as its own.
+  if (swap !== undefined) {
+    const opened = ended.find((each) => ofDevice(swap, each) === 'new')?.close.openedAt;
+    if (opened === undefined || at > Date.parse(opened)) return undefined;
+    return { among: { swap: { at: swap.at, closes: swap.closes, device: 'new' } } };
+  }
   const last = doc.lastClose;
   if (last !== undefined && took(last)) {
     const taker = saidUnknown(last);
     return { doc: { ...doc, lastClose: taker }, taker };
   }
   const held = closesHeld(doc).map((close) => close.operationId);
-  const among = [...old].filter((id) => id !== lost && !held.includes(id));
-  return among.length > 0 ? { among } : undefined;
+  const ids = [...old].filter((id) => id !== lost && !held.includes(id));
+  return ids.length > 0 ? { among: { ids } } : undefined;
 }
+
+/**
+ * Where the close that may have taken a let-go close's batch, which the terminal holds no more, is looked for on its
+ * store day: among these closes alone (`ids`), or, while a swap waits, among the closes of the device the let-go close
+ * may have been (`swap`, `notTakers`): past the bound the terminal keeps the new device's latest close alone, and no
+ * ids of those it let go of.
+ */
+export type TakerAmong = { readonly ids: readonly string[] } | { readonly swap: LostSwap };
 
 /** The closes said unknown as takers that the terminal holds no more: written on their store days by the caller. */
 export function notHeld(doc: TerminalDoc, takers: readonly TerminalClose[] | undefined): TerminalClose[] {

@@ -11,7 +11,7 @@ import type {
 import { compared, counting, NONE, pick, splitOf, without } from './batch-figures';
 import { closeRecord } from './close-record';
 import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
-import { letGoTaker, notHeld, takerUnknown, type LostSwap } from './lost-batch-taker';
+import { letGoTaker, notHeld, takerUnknown, type LostSwap, type TakerAmong } from './lost-batch-taker';
 import { ofDevice, oldCloses, swappedInSince, type PendingSwap } from './device-swap';
 import { withinKeptBound, withPending } from './kept-while-closing';
 import { countingPastBound, cutThrough } from './past-bound';
@@ -146,7 +146,7 @@ function closing(doc: TerminalDoc, close: ReportedClose): Closed {
     return { ...closed, takers: [crossed.taker, ...(closed.takers ?? [])] };
   }
   const closed = takingBatch(doc, close, whole, pends, letGo);
-  return crossed === undefined ? closed : { ...closed, takerAmong: { at: close.closedAt, ids: crossed.among } };
+  return crossed === undefined ? closed : { ...closed, takerAmong: { at: close.closedAt, ...crossed.among } };
 }
 
 /** `closing` of a close of the old device while a swap waits, or of either device. */
@@ -281,10 +281,11 @@ interface Closed {
   readonly takers?: readonly TerminalClose[];
   /**
    * A close let go of, cut at `at` after a swap split before it: the old device's closes dated after that swap the
-   * terminal holds no more (`letGoTaker`), one of which may have taken its batch. The caller says the one whose batch
-   * held the cut unknown on its store day, looked for among these alone.
+   * terminal holds no more (`letGoTaker`), one of which may have taken its batch; or while the swap waits, the new
+   * device's closes let go of past the bound. The caller says the one whose batch held the cut unknown on its store
+   * day, looked for among these alone.
    */
-  readonly takerAmong?: { readonly at: string; readonly ids: readonly string[] };
+  readonly takerAmong?: { readonly at: string } & TakerAmong;
 }
 
 /**
