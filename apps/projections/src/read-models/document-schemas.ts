@@ -102,7 +102,13 @@ const terminalDoc = object(
       // Without its closes, as versions before them kept it (`upgraded` reads it).
       swappedWhileClosing: object(
         { at: text, device: text },
-        { closes: listOf(text), latestSwapAt: text, pastBound, incomplete: object({}, { until: text }) },
+        {
+          closes: listOf(text),
+          latestSwapAt: text,
+          closedAfterSwapLetGo: listOf(text),
+          pastBound,
+          incomplete: object({}, { until: text }),
+        },
       ),
       // A list; versions before kept one close, with its id and time (`upgraded` reads it).
       closedWhileClosing: {

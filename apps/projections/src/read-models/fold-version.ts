@@ -45,8 +45,12 @@
  * split, the old device's close dated after the swap, as when heard of while the swap waited, on its store day too once
  * the terminal holds it no more (a close of the new device became the last: it kept its difference); heard of while
  * the swap waits, the new device's close ended meanwhile, on its store day too once the terminal holds it no more
- * (past the bound the new device's latest close alone is kept: the earlier one kept its difference). FOLD_VERSION
- * stays 10: not released since 10.
+ * (past the bound the new device's latest close alone is kept: the earlier one kept its difference); and the old
+ * device's closes dated after a swap that the terminal let go of while the swap waited (the list of closes ended
+ * meanwhile past the bound, or the last close replaced by a later one) are named at the split with the rest
+ * (`swappedOut.closedAfterSwap`, kept meanwhile in `swappedWhileClosing.closedAfterSwapLetGo`), where only those it
+ * held were: a sale of the new device's heard of late was counted in one of them, and a close let go of did not say
+ * one of them unknown. FOLD_VERSION stays 10: not released since 10.
  */
 export const FOLD_VERSION = 10;
 

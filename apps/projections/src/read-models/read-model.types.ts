@@ -136,6 +136,13 @@ export interface OpenBatch extends BatchFigures {
      */
     readonly latestSwapAt?: string;
     /**
+     * The old device's closes dated after the swap (by Dintero) that the terminal holds no more while the swap waits:
+     * let go of from `closedWhileClosing` past the bound (`withinKeptBound`), or the last close replaced by a later one
+     * of the old device's. On their store days alone; the split names them with the rest
+     * (`SwappedOutBatch.closedAfterSwap`).
+     */
+    readonly closedAfterSwapLetGo?: readonly string[];
+    /**
      * The facts of the device that has the name counted past the bound of those kept with their times, after it took
      * it: their sum and span, apart from the old device's (`OpenBatch.pastBound`, all before the swap). They are in
      * the batch's figures, and none of the old device's closes: the split at the swap gives them to the new device.

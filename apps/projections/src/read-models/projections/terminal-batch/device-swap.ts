@@ -6,7 +6,7 @@ import type {
   TerminalDoc,
 } from '../../read-model.types';
 import { counting, NONE, pick, without } from './batch-figures';
-import { withEnded } from './closes-ended-meanwhile';
+import { closesHeld, withEnded } from './closes-ended-meanwhile';
 import { countingPastBound } from './past-bound';
 
 /**
@@ -118,6 +118,31 @@ export function oldCloses(doc: TerminalDoc, swap: PendingSwap, ended: readonly C
   const last = doc.lastClose;
   if (last === undefined || !swap.closes.includes(last.operationId)) return old;
   return old.some((close) => close.operationId === last.operationId) ? old : [...old, last];
+}
+
+/**
+ * The terminal `after` a change while a swap waits, its swap naming the old device's closes dated after the swap that
+ * the terminal held `before` and holds no more (`closedAfterSwapLetGo`): the list of closes ended meanwhile let go of
+ * past the bound (`withinKeptBound`), or the last close replaced by a later close of the old device's (the list let go
+ * of, the last close is in it no more). They are on their store days alone, and the split names them with those the
+ * terminal holds (`closedAfterSwap`): unnamed, a fact of the new device's after the swap heard of late was counted on
+ * its store day in one of them whose batch opened after the swap (later than the new device's close that held it),
+ * and a close let go of beyond the 50 kept pending, dated after the swap and heard of after the split, did not look
+ * among them for the close that may have taken its batch (`letGoTaker`).
+ */
+export function namingOldClosesLetGo(before: TerminalDoc, after: TerminalDoc): TerminalDoc {
+  const open = after.openBatch;
+  const swap = open?.swappedWhileClosing;
+  if (open === undefined || swap === undefined) return after;
+  const swappedAt = Date.parse(swap.at);
+  const held = new Set(closesHeld(after).map((close) => close.operationId));
+  const letGo = closesHeld(before)
+    .filter((close) => swap.closes.includes(close.operationId) && !held.has(close.operationId))
+    .filter((close) => Date.parse(close.closedAt) > swappedAt)
+    .map((close) => close.operationId);
+  if (letGo.length === 0) return after;
+  const closedAfterSwapLetGo = [...(swap.closedAfterSwapLetGo ?? []), ...letGo];
+  return { ...after, openBatch: { ...open, swappedWhileClosing: { ...swap, closedAfterSwapLetGo } } };
 }
 
 /**

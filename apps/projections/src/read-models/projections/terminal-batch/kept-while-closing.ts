@@ -1,6 +1,6 @@
 import type { ClosedWhileClosing, OpenBatch, TerminalClose, TerminalDoc, TimedCount } from '../../read-model.types';
 import { latest } from './closes-ended-meanwhile';
-import { factsDevice, ofDevice, type PendingSwap } from './device-swap';
+import { factsDevice, namingOldClosesLetGo, ofDevice, type PendingSwap } from './device-swap';
 import { pastBoundWith } from './past-bound';
 
 /**
@@ -71,7 +71,12 @@ export function withinKeptBound(doc: TerminalDoc): TerminalDoc {
     closedWhileClosing: taken = [],
     ...figures
   } = doc.openBatch;
-  if (swap !== undefined) return keptApart(doc, { ...figures, closing: doc.openBatch.closing }, swap, counted, taken);
+  // The old device's closes dated after the swap that the list lets go of are named for the split.
+  if (swap !== undefined)
+    return namingOldClosesLetGo(
+      doc,
+      keptApart(doc, { ...figures, closing: doc.openBatch.closing }, swap, counted, taken),
+    );
   const last = taken.reduce<TerminalClose | undefined>((newest, { close }) => latest(close, newest), doc.lastClose);
   // Their figures stay in the batch's, summed apart with the span of their times, so that a pending close that closed
   // before them all (or after) is still compared with its own batch, and one that closed among them says it cannot be.

@@ -12,7 +12,7 @@ import { compared, counting, NONE, pick, splitOf, without } from './batch-figure
 import { closeRecord } from './close-record';
 import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
 import { letGoTaker, notHeld, takerUnknown, type LostSwap, type TakerAmong } from './lost-batch-taker';
-import { ofDevice, oldCloses, swappedInSince, type PendingSwap } from './device-swap';
+import { namingOldClosesLetGo, ofDevice, oldCloses, swappedInSince, type PendingSwap } from './device-swap';
 import { withinKeptBound, withPending } from './kept-while-closing';
 import { countingPastBound, cutThrough } from './past-bound';
 
@@ -100,12 +100,13 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
   const { since, ...left } = itsPast ? countingPastBound(oldOnly, itsPast, -1) : oldOnly;
   const leftSince = since ?? doc.lastClose?.closedAt;
   const split = { ...doc, ...(lastClose ? { lastClose } : {}), openBatch: opened };
+  // The old device's closes dated after the swap: those the terminal holds, and those it let go of while the swap
+  // waited (`namingOldClosesLetGo`), on their store days alone.
+  const held = oldCloses(doc, swap, ended).filter((close) => Date.parse(close.closedAt) > swappedAt);
+  const closedAfterSwap = [...new Set([...(swap.closedAfterSwapLetGo ?? []), ...held.map((c) => c.operationId)])];
   // Nothing of the old device's after its close (the close came after the swap): an empty batch, from its close, says
-  // which close that was, so that a fact of the new device's is not counted in it (`swappedSince`).
+  // which closes those were, so that a fact of the new device's is not counted in them (`swappedSince`).
   if (leftSince !== undefined && Date.parse(leftSince) >= swappedAt) {
-    const closedAfterSwap = oldCloses(doc, swap, ended)
-      .filter((close) => Date.parse(close.closedAt) > swappedAt)
-      .map((close) => close.operationId);
     const none: SwappedOutBatch = {
       ...NONE,
       device: swap.device,
@@ -117,7 +118,12 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
   // A batch left with nothing is the same whether or not it counted facts that went to the new device.
   const { currencies, ...figuresLeft } = left;
   const kept = currencies !== undefined && Object.keys(currencies).length > 0 ? left : figuresLeft;
-  const swapped: SwappedOutBatch = { ...kept, device: swap.device, ...(leftSince ? { since: leftSince } : {}) };
+  const swapped: SwappedOutBatch = {
+    ...kept,
+    device: swap.device,
+    ...(leftSince ? { since: leftSince } : {}),
+    ...(closedAfterSwap.length > 0 ? { closedAfterSwap } : {}),
+  };
   return { ...split, swappedOut: { ...doc.swappedOut, [swap.at]: swapped } };
 }
 
@@ -215,7 +221,10 @@ function takingBatch(doc: TerminalDoc, close: ReportedClose, whole: OpenBatch, p
       ...(past !== undefined && through !== 'after' ? { pastBound: past } : {}),
     }),
   };
-  return { doc: closeEnded({ ...doc, lastClose }, pending, close.operationId), record };
+  // The old device's last close, replaced by this one once the list was let go of past the bound, is named for the
+  // split (`namingOldClosesLetGo`).
+  const named = namingOldClosesLetGo(doc, { ...doc, lastClose, openBatch: pending });
+  return { doc: closeEnded(named, named.openBatch ?? pending, close.operationId), record };
 }
 
 /**
