@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { handleCommand } from '@app/event-store';
-import { paymentDecider, paymentStream } from '@app/payment-domain';
 import { claimTerminal } from '@app/platform';
 import { startEngine, type Engine } from './support/engine';
+import { capturedPayment, refundRecorded, resumeRefund } from './support/refund-runs';
 import { SimulatorState } from '../apps/dintero-simulator/src/state/simulator-state';
-import { PosClient } from '../apps/command-service/src/auth/pos-client';
-import { RefundTerminalPaymentHandler } from '../apps/command-service/src/payments/refund/refund-terminal-payment.handler';
 
 /**
  * The POS's reason for a refund reaches Dintero (`reason` on the refund, beside its `refund_reference`), whether the
@@ -21,25 +18,12 @@ describe("a refund's reason reaches Dintero", () => {
   });
   afterAll(() => engine.close());
 
-  /** A payment captured on the terminal, its terminal free again, and its transaction at the simulator. */
-  const captured = async (terminalId: string) => {
-    await engine.terminals(storeId, terminalId);
-    const { paymentId, sessionId } = (await engine.start(storeId, terminalId, 10_000)) as {
-      paymentId: string;
-      sessionId: string;
-    };
-    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-    await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
-    await engine.terminalFree(terminalId);
-    const transactionId = engine.sim.app.get(SimulatorState).sessions.get(sessionId)!.transaction_id!;
-    return { paymentId, transactionId };
-  };
   const reasonsAtDintero = (transactionId: string) =>
     engine.sim.app.get(SimulatorState).transactions.get(transactionId)?.refundReasons;
 
   it('sends the reason the POS gave with the refund', async () => {
     const terminalId = 'RR-1';
-    const { paymentId, transactionId } = await captured(terminalId);
+    const { paymentId, transactionId } = await capturedPayment(engine, storeId, terminalId);
     const response = await engine.command.fetch(`/v1/terminal-payments/${paymentId}/refunds`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
@@ -52,7 +36,7 @@ describe("a refund's reason reaches Dintero", () => {
 
   it('sends the recorded reason with a refund resumed before it was sent', async () => {
     const terminalId = 'RR-2';
-    const { paymentId, transactionId } = await captured(terminalId);
+    const { paymentId, transactionId } = await capturedPayment(engine, storeId, terminalId);
     // Recorded, its terminal held, and never sent: the run that asked for it died there.
     const refundId = randomUUID();
     const at = new Date();
@@ -70,31 +54,14 @@ describe("a refund's reason reaches Dintero", () => {
       },
       metadata,
     );
-    await handleCommand(
+    await refundRecorded(
       engine.log,
-      paymentStream(paymentId),
-      paymentDecider,
-      {
-        type: 'RequestRefund',
-        data: {
-          refundId,
-          amount: 3_000,
-          terminalId,
-          claimId: refundId,
-          reason: 'wrong size',
-          by: 'till-1',
-          at: at.toISOString(),
-        },
-      },
-      { metadata },
+      paymentId,
+      { refundId, amount: 3_000, terminalId, reason: 'wrong size', at: at.toISOString() },
+      metadata.correlationId,
     );
 
-    const resumed = await engine.command.app
-      .get(RefundTerminalPaymentHandler)
-      .resume(paymentId, refundId, () => Promise.reject(new Error('the refund is recorded: not prepared again')), {
-        correlationId: 'resumed-with-reason',
-        client: new PosClient('till-1', '*', false),
-      });
+    const resumed = await resumeRefund(engine, paymentId, refundId, 'resumed-with-reason');
     expect(resumed).toMatchObject({ refundId, status: 'succeeded', amount: 3_000 });
     expect(reasonsAtDintero(transactionId)).toEqual({ [refundId]: 'wrong size' });
   }, 60_000);

@@ -1,12 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { handleCommand } from '@app/event-store';
-import { paymentDecider, paymentStream } from '@app/payment-domain';
+import { paymentStream } from '@app/payment-domain';
 import { startEngine, type Engine } from './support/engine';
+import { capturedPayment, refundRecorded, resumeRefund } from './support/refund-runs';
 import { simulatorClient } from './support/simulator';
-import { SimulatorState } from '../apps/dintero-simulator/src/state/simulator-state';
 import { PaymentFacts } from '../apps/ingest-service/src/facts/payment-facts.service';
-import { PosClient } from '../apps/command-service/src/auth/pos-client';
-import { RefundTerminalPaymentHandler } from '../apps/command-service/src/payments/refund/refund-terminal-payment.handler';
 
 /**
  * A refund of ours recorded and never sent (its run died), resumed after its hold on the terminal lapsed: failed as
@@ -24,27 +20,9 @@ describe('a resumed refund failed as never sent reads its transaction for refund
 
   it('records the Backoffice refund held back for it, once', async () => {
     const terminalId = 'R-1';
-    await engine.terminals('resume-store', terminalId);
-    const { paymentId, sessionId } = (await engine.start('resume-store', terminalId, 10_000)) as {
-      paymentId: string;
-      sessionId: string;
-    };
-    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-    await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
-    await engine.terminalFree(terminalId);
-    const transactionId = engine.sim.app.get(SimulatorState).sessions.get(sessionId)!.transaction_id!;
+    const { paymentId, transactionId } = await capturedPayment(engine, 'resume-store', terminalId);
     // Ours of 6_000, recorded and never sent; its run died, and its terminal claim is gone.
-    const refundId = randomUUID();
-    await handleCommand(
-      engine.log,
-      paymentStream(paymentId),
-      paymentDecider,
-      {
-        type: 'RequestRefund',
-        data: { refundId, amount: 6_000, terminalId, claimId: refundId, by: 'till-1', at: new Date().toISOString() },
-      },
-      { metadata: { correlationId: 'resumed-refund' } },
-    );
+    const refundId = await refundRecorded(engine.log, paymentId, { amount: 6_000, terminalId }, 'resumed-refund');
     // 4_000 given back in Dintero's Backoffice; its webhook, read while ours is unsettled, holds it back.
     await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
     await simulatorClient(engine.sim).refund(transactionId, {
@@ -57,12 +35,7 @@ describe('a resumed refund failed as never sent reads its transaction for refund
       .recordTransactionById(paymentId, transactionId, { source: 'webhook', correlationId: 'held-back' });
     expect(read.recorded).toEqual([]);
 
-    const resumed = await engine.command.app
-      .get(RefundTerminalPaymentHandler)
-      .resume(paymentId, refundId, () => Promise.reject(new Error('the refund is recorded: not prepared again')), {
-        correlationId: 'resumed-refund',
-        client: new PosClient('till-1', '*', false),
-      });
+    const resumed = await resumeRefund(engine, paymentId, refundId, 'resumed-refund');
     expect(resumed).toMatchObject({ status: 'failed' });
     const events = await engine.log.readStream(paymentStream(paymentId));
     expect(events.filter((e) => e.type === 'ExternalRefundRecorded').map((e) => e.data)).toEqual([

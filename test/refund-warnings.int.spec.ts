@@ -1,13 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { DINTERO_CLIENT, DinteroUnavailableError, type DinteroClient } from '@app/dintero';
-import { handleCommand } from '@app/event-store';
-import { paymentDecider, paymentStream } from '@app/payment-domain';
 import { loggedLines } from './support/logged-lines';
 import { startEngine, type Engine } from './support/engine';
 import { simulatorClient } from './support/simulator';
+import { capturedPayment, refundRecorded, resumeRefund } from './support/refund-runs';
 import { PaymentFacts } from '../apps/ingest-service/src/facts/payment-facts.service';
-import { PosClient } from '../apps/command-service/src/auth/pos-client';
-import { RefundTerminalPaymentHandler } from '../apps/command-service/src/payments/refund/refund-terminal-payment.handler';
 
 /**
  * The two warnings a failed refund of ours may end in (`RefundSubmission.recordRefundsMadeElsewhere`): money moved at
@@ -30,32 +26,10 @@ describe('the warnings after a failed refund', () => {
    * which `resume` then fails as never sent, reading the transaction for refunds made elsewhere.
    */
   const refundNeverSent = async (storeId: string, terminalId: string) => {
-    await engine.terminals(storeId, terminalId);
-    const { paymentId } = (await engine.start(storeId, terminalId, 10_000)) as { paymentId: string };
-    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-    const captured = await engine.waitForPayment(paymentId, (s) => s.status === 'captured', 'the capture');
-    await engine.terminalFree(terminalId);
-    if (captured.status !== 'captured') throw new Error(`payment ${paymentId} is ${captured.status}`);
-    const { transactionId } = captured;
-    const refundId = randomUUID();
-    await handleCommand(
-      engine.log,
-      paymentStream(paymentId),
-      paymentDecider,
-      {
-        type: 'RequestRefund',
-        data: { refundId, amount: 6_000, terminalId, claimId: refundId, by: 'till-1', at: new Date().toISOString() },
-      },
-      { metadata: { correlationId: `${storeId}-first-run` } },
-    );
+    const { paymentId, transactionId } = await capturedPayment(engine, storeId, terminalId);
+    const refundId = await refundRecorded(engine.log, paymentId, { amount: 6_000, terminalId }, `${storeId}-first-run`);
     const correlationId = `${storeId}-resumed`;
-    const resume = () =>
-      engine.command.app
-        .get(RefundTerminalPaymentHandler)
-        .resume(paymentId, refundId, () => Promise.reject(new Error('the refund is recorded: not prepared again')), {
-          correlationId,
-          client: new PosClient('till-1', '*', false),
-        });
+    const resume = () => resumeRefund(engine, paymentId, refundId, correlationId);
     return { paymentId, transactionId, correlationId, resume };
   };
 
