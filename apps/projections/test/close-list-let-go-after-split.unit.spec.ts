@@ -13,11 +13,6 @@ const DAY = '2026-11-24';
 const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
 const iso = (time: string) => new Date(at(time)).toISOString();
 
-/** `count` sales of `prefix`, a second apart from `from`. */
-function sales(sale: (id: string, when: number) => void, prefix: string, from: number, count: number): void {
-  for (let i = 0; i < count; i++) sale(`${prefix}-${i}`, from + i * 1_000);
-}
-
 /**
  * That log folded, its documents valid by the schema; with `letGo`, a close asked for at 16:00 and let go of beyond
  * the 50 kept pending (`let-go`, 50 closes that never close asked for after it, failing after the swap), dated 17:47
@@ -25,7 +20,7 @@ function sales(sale: (id: string, when: number) => void, prefix: string, from: n
  */
 function folded(letGo: boolean) {
   const log = closeLog(DAY);
-  const { requested, completed, failed, sale, enrolled } = log;
+  const { requested, completed, failed, sale, sales, enrolled } = log;
   enrolled('D-OLD', at('00:00:00'));
   sale('old', at('10:00:00'));
   if (letGo) {
@@ -45,7 +40,7 @@ function folded(letGo: boolean) {
   sale('b', at('18:05:00'));
   completed('new-3', at('18:10:00'), totals(2));
   // Past the bound: new-2 is let go of from the list, new-3 (the latest) is the terminal's last close.
-  sales(sale, 'bulk', at('18:20:00'), 1_000);
+  sales('bulk', at('18:20:00'), 1_000);
   // new-3's sale heard of late: in its batch, from new-2's close to its own.
   sale('late', at('18:07:00'));
   completed('new-1', at('17:55:00'), totals(2));

@@ -1,4 +1,3 @@
-import { documentProblem } from '../src/read-models/document-schemas';
 import { closeLog, totals } from './support/close-log';
 
 /**
@@ -14,27 +13,12 @@ import { closeLog, totals } from './support/close-log';
 const DAY = '2026-11-24';
 const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
 
-/** `count` sales of `prefix`, a second apart from `from`. */
-function sales(sale: (id: string, when: number) => void, prefix: string, from: number, count: number): void {
-  for (let i = 0; i < count; i++) sale(`${prefix}-${i}`, from + i * 1_000);
-}
-
-/** The log folded, its terminal's document valid by the schema, and the store day's close `id`. */
-function folded(log: ReturnType<typeof closeLog>) {
-  const projector = log.fold();
-  const terminal = projector.terminal('oslo', 'T-1')!;
-  expect(documentProblem('terminal', terminal)).toBeUndefined();
-  const day = projector.storeDay('oslo', DAY)!;
-  expect(documentProblem('store-day', day)).toBeUndefined();
-  return { terminal, close: (id: string) => day.closes?.[id] };
-}
-
 describe('the old device’s closes dated after a swap, let go of past the bound before the split', () => {
   it.each(['before', 'after'] as const)(
     'leaves a new device’s sale heard of late to the new device’s close (old-2 closed %s the bound)',
     (old2) => {
       const log = closeLog(DAY);
-      const { requested, completed, failed, sale, enrolled } = log;
+      const { requested, completed, failed, sale, sales, enrolled } = log;
       enrolled('D-OLD', at('00:00:00'));
       sale('old', at('10:00:00'));
       for (const id of ['old-0', 'old-1', 'old-2', 'old-3']) requested(id, at('17:00:00'));
@@ -45,7 +29,7 @@ describe('the old device’s closes dated after a swap, let go of past the bound
       // The new device's sales pass the bound: the old closes ended until then are let go of from the list, the latest
       // the last close. After the bound, old-2 then takes the last close's place from old-1, which is held no more.
       if (old2 === 'before') completed('old-2', at('17:50:00'), totals(0));
-      sales(sale, 'new', at('18:00:00'), 1_000);
+      sales('new', at('18:00:00'), 1_000);
       if (old2 === 'after') completed('old-2', at('17:50:00'), totals(0));
       failed('old-3', at('19:00:00'));
       requested('new-1', at('19:30:00'));
@@ -54,7 +38,7 @@ describe('the old device’s closes dated after a swap, let go of past the bound
       completed('new-2', at('20:00:05'), totals(0));
       // A sale of the new device at 17:40 (between old-0 and old-1, after the swap), heard of after both its closes.
       sale('late', at('17:40:00'));
-      const { terminal, close } = folded(log);
+      const { terminal, close } = log.foldedDay();
       expect(close('old-1')).toMatchObject({ recorded: totals(0), mismatch: false });
       expect(close('new-1')).toMatchObject({ recorded: totals(1_001), mismatch: false });
       expect(close('old-1')).not.toHaveProperty('differences');
@@ -70,7 +54,7 @@ describe('the old device’s closes dated after a swap, let go of past the bound
 
   it('says unknown the old close that may have taken the batch of a let-go close heard of after the split', () => {
     const log = closeLog(DAY);
-    const { requested, completed, failed, sale, enrolled } = log;
+    const { requested, completed, failed, sale, sales, enrolled } = log;
     enrolled('D-OLD', at('00:00:00'));
     sale('old', at('10:00:00'));
     // 51 closes pending: let-go is let go of beyond the 50 kept; then the old device's closes, pending at the swap.
@@ -83,10 +67,10 @@ describe('the old device’s closes dated after a swap, let go of past the bound
     completed('old-1', at('17:45:00'), totals(0));
     completed('old-2', at('17:50:00'), totals(0));
     // The new device's sales pass the bound: old-1 is let go of from the list, old-2 is the last close.
-    sales(sale, 'new', at('18:00:00'), 1_000);
+    sales('new', at('18:00:00'), 1_000);
     for (let i = 0; i < 50; i++) failed(`stuck-${i}`, at('19:00:00'));
     completed('let-go', at('17:40:00'), totals(1));
-    const { close } = folded(log);
+    const { close } = log.foldedDay();
     expect(close('let-go')).toMatchObject({ recordedUnknown: true, mismatch: true });
     // It may have taken old-1's batch: old-1 was compared with the old device's sale, a difference that may not be.
     expect(close('old-1')).toMatchObject({ recordedUnknown: true, mismatch: true });

@@ -1,4 +1,3 @@
-import { documentProblem } from '../src/read-models/document-schemas';
 import { closeLog, totals } from './support/close-log';
 import { logOfEvents } from '../../../test/support/recorded-events';
 import { terminalCloseEvents } from '../../../test/support/terminal-close-events';
@@ -13,36 +12,21 @@ import { terminalCloseEvents } from '../../../test/support/terminal-close-events
 const DAY = '2026-11-24';
 const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
 
-/** `count` sales of `prefix`, a second apart from `from`. */
-function sales(sale: (id: string, when: number) => void, prefix: string, from: number, count: number): void {
-  for (let i = 0; i < count; i++) sale(`${prefix}-${i}`, from + i * 1_000);
-}
-
-/** The log folded, its terminal's document valid by the schema, and the store day's close `id`. */
-function folded(log: ReturnType<typeof closeLog>) {
-  const projector = log.fold();
-  const terminal = projector.terminal('oslo', 'T-1')!;
-  expect(documentProblem('terminal', terminal)).toBeUndefined();
-  const day = projector.storeDay('oslo', DAY)!;
-  expect(documentProblem('store-day', day)).toBeUndefined();
-  return { terminal, close: (id: string) => day.closes?.[id] };
-}
-
 describe('the bound reached while a device swap waits for the old device’s close', () => {
   it('compares the new device’s close with the new device’s sales alone when the old close then fails', () => {
     const log = closeLog(DAY);
-    const { requested, completed, failed, sale, enrolled } = log;
+    const { requested, completed, failed, sale, sales, enrolled } = log;
     enrolled('D-OLD', at('00:00'));
     sale('old', at('10:00'));
     requested('old-close', at('17:00'));
     // The old device is swapped out while its close pends; the new one sells more than the batch keeps with times.
     enrolled('D-NEW', at('17:30'));
-    sales(sale, 'new', at('17:40'), 1_001);
+    sales('new', at('17:40'), 1_001);
     // The old device's close never closed its batch: the sale at 10:00 is the old device's, in no close of the engine.
     failed('old-close', at('18:00'));
     requested('new-close', at('19:00'));
     completed('new-close', at('19:00') + 30_000, totals(1_001));
-    const { terminal, close } = folded(log);
+    const { terminal, close } = log.foldedDay();
     expect(close('new-close')).not.toHaveProperty('differences');
     expect(close('new-close')).toMatchObject({ recorded: totals(1_001), mismatch: false });
     expect(terminal.swappedOut?.[new Date(at('17:30')).toISOString()]).toMatchObject({ device: 'D-OLD', ...totals(1) });
@@ -50,18 +34,18 @@ describe('the bound reached while a device swap waits for the old device’s clo
 
   it('compares each device’s close with its own sales when the old close completes after the new device’s sales', () => {
     const log = closeLog(DAY);
-    const { requested, completed, sale, enrolled } = log;
+    const { requested, completed, sale, sales, enrolled } = log;
     enrolled('D-OLD', at('00:00'));
     sale('old', at('10:00'));
     requested('old-close', at('17:00'));
     // An old device's sale after its close was asked for, before the swap: its close, dated after the swap, takes it.
     sale('old-late', at('17:10'));
     enrolled('D-NEW', at('17:30'));
-    sales(sale, 'new', at('17:40'), 1_050);
+    sales('new', at('17:40'), 1_050);
     completed('old-close', at('18:00'), totals(2));
     requested('new-close', at('19:00'));
     completed('new-close', at('19:00') + 30_000, totals(1_050));
-    const { terminal, close } = folded(log);
+    const { terminal, close } = log.foldedDay();
     expect(close('old-close')).toMatchObject({ recorded: totals(2), mismatch: false });
     expect(close('old-close')).not.toHaveProperty('recordedUnknown');
     expect(close('new-close')).toMatchObject({ recorded: totals(1_050), mismatch: false });
@@ -71,37 +55,37 @@ describe('the bound reached while a device swap waits for the old device’s clo
 
   it('compares the old device’s close with its sales before the swap, past the bound on both sides of it', () => {
     const log = closeLog(DAY);
-    const { requested, completed, sale, enrolled } = log;
+    const { requested, completed, sales, enrolled } = log;
     enrolled('D-OLD', at('00:00'));
     requested('old-close', at('09:00'));
     // Past the bound before the swap (the old device's, its close dated after them all) and after it (the new one's).
-    sales(sale, 'old', at('10:00'), 1_001);
+    sales('old', at('10:00'), 1_001);
     enrolled('D-NEW', at('11:00'));
-    sales(sale, 'new', at('11:10'), 1_002);
+    sales('new', at('11:10'), 1_002);
     completed('old-close', at('12:00'), totals(1_001));
     requested('new-close', at('19:00'));
     completed('new-close', at('19:00') + 30_000, totals(1_002));
-    const { close } = folded(log);
+    const { close } = log.foldedDay();
     expect(close('old-close')).toMatchObject({ recorded: totals(1_001), mismatch: false });
     expect(close('new-close')).toMatchObject({ recorded: totals(1_002), mismatch: false });
   });
 
   it('keeps the new device’s sales past the bound for its close that ends while the old one still pends', () => {
     const log = closeLog(DAY);
-    const { requested, completed, failed, sale, enrolled } = log;
+    const { requested, completed, failed, sale, sales, enrolled } = log;
     enrolled('D-OLD', at('00:00'));
     sale('old', at('10:00'));
     requested('old-close', at('17:00'));
     enrolled('D-NEW', at('17:30'));
-    sales(sale, 'new', at('17:40'), 1_001);
+    sales('new', at('17:40'), 1_001);
     // The new device closes after its sales (all past the bound, their times let go of) while the old close pends.
     requested('new-close', at('18:00'));
     completed('new-close', at('18:05'), totals(1_001));
-    sales(sale, 'newer', at('18:10'), 2);
+    sales('newer', at('18:10'), 2);
     failed('old-close', at('18:30'));
     requested('next-close', at('19:00'));
     completed('next-close', at('19:00') + 30_000, totals(2));
-    const { terminal, close } = folded(log);
+    const { terminal, close } = log.foldedDay();
     expect(close('new-close')).toMatchObject({ recorded: totals(1_001), mismatch: false });
     expect(close('next-close')).toMatchObject({ recorded: totals(2), mismatch: false });
     expect(terminal.swappedOut?.[new Date(at('17:30')).toISOString()]).toMatchObject({ device: 'D-OLD', ...totals(1) });
@@ -109,18 +93,18 @@ describe('the bound reached while a device swap waits for the old device’s clo
 
   it('says the log side unknown of the new device’s close that closed among its sales past the bound', () => {
     const log = closeLog(DAY);
-    const { requested, completed, failed, sale, enrolled } = log;
+    const { requested, completed, failed, sales, enrolled } = log;
     enrolled('D-OLD', at('00:00'));
     requested('old-close', at('17:00'));
     enrolled('D-NEW', at('17:30'));
     requested('new-close', at('17:35'));
     // 1,001 sales from 17:40 to 17:56:40; the new device closed at 17:50, among them, heard of after them all.
-    sales(sale, 'new', at('17:40'), 1_001);
+    sales('new', at('17:40'), 1_001);
     completed('new-close', at('17:50'), totals(600));
     failed('old-close', at('18:30'));
     requested('next-close', at('19:00'));
     completed('next-close', at('19:00') + 30_000, totals(401));
-    const { close } = folded(log);
+    const { close } = log.foldedDay();
     // Which of the sales past the bound were whose is not known: both say so, and neither shows a difference made up.
     for (const id of ['new-close', 'next-close']) {
       expect(close(id)).toMatchObject({ recordedUnknown: true, mismatch: true });
@@ -130,19 +114,19 @@ describe('the bound reached while a device swap waits for the old device’s clo
 
   it('gives the device swapped back in its own batch, past the bound before and after', () => {
     const log = closeLog(DAY);
-    const { requested, completed, failed, sale, enrolled } = log;
+    const { requested, completed, failed, sale, sales, enrolled } = log;
     enrolled('D-OLD', at('00:00'));
     sale('old', at('10:00'));
     requested('old-close', at('17:00'));
     enrolled('D-NEW', at('17:30'));
-    sales(sale, 'new', at('17:31'), 1_001);
+    sales('new', at('17:31'), 1_001);
     // The old device takes its name back while its close still pends: it opens a batch of its own.
     enrolled('D-OLD', at('18:00'));
-    sales(sale, 'back', at('18:05'), 1_003);
+    sales('back', at('18:05'), 1_003);
     failed('old-close', at('18:40'));
     requested('back-close', at('19:00'));
     completed('back-close', at('19:00') + 30_000, totals(1_003));
-    const { terminal, close } = folded(log);
+    const { terminal, close } = log.foldedDay();
     expect(close('back-close')).toMatchObject({ recorded: totals(1_003), mismatch: false });
     expect(terminal.swappedOut?.[new Date(at('17:30')).toISOString()]).toMatchObject({ device: 'D-OLD', ...totals(1) });
     expect(terminal.swappedOut?.[new Date(at('18:00')).toISOString()]).toMatchObject({
@@ -153,18 +137,18 @@ describe('the bound reached while a device swap waits for the old device’s clo
 
   it('keeps two swaps apart while the old device’s close pends, past the bound between them', () => {
     const log = closeLog(DAY);
-    const { requested, completed, sale, enrolled } = log;
+    const { requested, completed, sale, sales, enrolled } = log;
     enrolled('D-OLD', at('00:00'));
     sale('old', at('10:00'));
     requested('old-close', at('17:00'));
     enrolled('D-NEW', at('17:30'));
-    sales(sale, 'new', at('17:31'), 1_001);
+    sales('new', at('17:31'), 1_001);
     enrolled('D-THIRD', at('18:00'));
-    sales(sale, 'third', at('18:01'), 3);
+    sales('third', at('18:01'), 3);
     completed('old-close', at('18:10'), totals(1));
     requested('third-close', at('19:00'));
     completed('third-close', at('19:00') + 30_000, totals(3));
-    const { terminal, close } = folded(log);
+    const { terminal, close } = log.foldedDay();
     expect(close('old-close')).toMatchObject({ recorded: totals(1), mismatch: false });
     expect(close('third-close')).toMatchObject({ recorded: totals(3), mismatch: false });
     expect(terminal.swappedOut?.[new Date(at('18:00')).toISOString()]).toMatchObject({
@@ -190,7 +174,7 @@ describe('a close let go of beyond the 50 kept pending while a device swap waits
     completed('new-close', at('17:34'), totals(1));
     sale('second', at('17:35'));
     completed('next-close', at('17:36'), totals(1));
-    const { close } = folded(log);
+    const { close } = log.foldedDay();
     expect(close('new-close')).toMatchObject({ recordedUnknown: true, mismatch: true });
     // Its batch held the sale at 17:35 alone, but the fold cannot tell it from the one at 17:33: unknown, not -1.
     expect(close('next-close')).toMatchObject({ recordedUnknown: true, mismatch: true });
@@ -218,7 +202,7 @@ describe('device swaps past the bound, beside what the cases above cover', () =>
     completed('old-close', at('12:30'), totals(600));
     requested('next-close', at('19:00'));
     completed('next-close', at('19:00') + 30_000, totals(900));
-    const { close } = folded(log);
+    const { close } = log.foldedDay();
     expect(close('old-close')).toMatchObject({
       recorded: totals(600),
       currencies: { SEK: totals(200), NOK: totals(400) },
@@ -243,27 +227,27 @@ describe('device swaps past the bound, beside what the cases above cover', () =>
     'keeps %s (%s) apart from the device it swaps out, past the bound before and after it (old close %s)',
     (_, third, ends) => {
       const log = closeLog(DAY);
-      const { requested, completed, failed, sale, enrolled } = log;
+      const { requested, completed, failed, sale, sales, enrolled } = log;
       enrolled('D-OLD', at('00:00'));
       sale('old', at('10:00'));
       requested('old-close', at('17:00'));
       enrolled('D-NEW', at('17:30'));
       requested('new-close', at('17:31'));
-      sales(sale, 'new', at('17:32'), 5);
+      sales('new', at('17:32'), 5);
       completed('new-close', at('17:40'), totals(5));
       // The new device's sales after its close reach the bound; then another device takes the name, and sells past it.
-      sales(sale, 'newer', at('17:41'), 1_001);
+      sales('newer', at('17:41'), 1_001);
       enrolled(third, at('18:10'));
-      sales(sale, 'third', at('18:11'), 1_001);
+      sales('third', at('18:11'), 1_001);
       requested('third-close', at('18:40'));
       completed('third-close', at('18:45'), totals(1_001));
-      sales(sale, 'third-more', at('18:50'), 3);
+      sales('third-more', at('18:50'), 3);
       if (ends === 'failed') failed('old-close', at('19:00'));
       else completed('old-close', at('19:00'), totals(1));
-      sales(sale, 'third-last', at('19:05'), 2);
+      sales('third-last', at('19:05'), 2);
       requested('third-next', at('19:10'));
       completed('third-next', at('19:11'), totals(5));
-      const { terminal, close } = folded(log);
+      const { terminal, close } = log.foldedDay();
       expect(close('new-close')).toMatchObject({ recorded: totals(5), mismatch: false });
       expect(close('third-close')).toMatchObject({ recorded: totals(1_001), mismatch: false });
       expect(close('third-next')).toMatchObject({ recorded: totals(5), mismatch: false });

@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '@app/event-store';
 import { logOfEvents } from '../../../../test/support/recorded-events';
 import { terminalCloseEvents } from '../../../../test/support/terminal-close-events';
+import { documentProblem } from '../../src/read-models/document-schemas';
 import { ReadModelProjector } from '../../src/read-models/read-model.projector';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -46,11 +47,24 @@ export function closeLog(day: string, heardAt = (closedAt: number) => closedAt +
     log.push(close.failed(operationId, { at: iso(when), businessDay }));
   const sale = (paymentId: string, when: number) => log.push(...close.sale(paymentId, iso(when)));
   const enrolled = (device: string, when: number) => log.push(close.enrolled(device, iso(when)));
+  /** `count` sales `prefix-0`, `prefix-1`…, a second apart from `from`. */
+  const sales = (prefix: string, from: number, count: number) => {
+    for (let i = 0; i < count; i++) sale(`${prefix}-${i}`, from + i * 1_000);
+  };
   /** The log folded from its start, in memory. */
   const fold = () => {
     const projector = new ReadModelProjector();
     for (const each of log) projector.apply(each);
     return projector;
+  };
+  /** The log folded, the terminal's document and its store day's (of `date`) valid by the schema, and the day's closes. */
+  const foldedDay = (date = day) => {
+    const projector = fold();
+    const terminal = projector.terminal('oslo', 'T-1')!;
+    expect(documentProblem('terminal', terminal)).toBeUndefined();
+    const storeDay = projector.storeDay('oslo', date)!;
+    expect(documentProblem('store-day', storeDay)).toBeUndefined();
+    return { terminal, day: storeDay, close: (id: string) => storeDay.closes?.[id] };
   };
   /**
    * A close let go of beyond the 50 kept pending (`let-go`, asked for at 16:00, then `stuck-0`…`stuck-49`), a close of
@@ -71,5 +85,5 @@ export function closeLog(day: string, heardAt = (closedAt: number) => closedAt +
       },
     };
   };
-  return { log, requested, completed, failed, sale, enrolled, fold, letGoBeforeSwap };
+  return { log, requested, completed, failed, sale, sales, enrolled, fold, foldedDay, letGoBeforeSwap };
 }
