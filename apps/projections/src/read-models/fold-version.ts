@@ -50,7 +50,11 @@
  * meanwhile past the bound, or the last close replaced by a later one) are named at the split with the rest
  * (`swappedOut.closedAfterSwap`, kept meanwhile in `swappedWhileClosing.closedAfterSwapLetGo`), where only those it
  * held were: a sale of the new device's heard of late was counted in one of them, and a close let go of did not say
- * one of them unknown. FOLD_VERSION stays 10: not released since 10.
+ * one of them unknown; and a sale of the new device's heard of late while the swap still waits, past the bound, is
+ * counted on its store day in the new device's close whose batch held it (`notHoldingFact`), where an old device's
+ * close dated after the swap, whose window opened later, took it (with a difference that was not there, beside the
+ * terminal's copy of it that had none) and the new device's close showed one too. FOLD_VERSION stays 10: not
+ * released since 10.
  */
 export const FOLD_VERSION = 10;
 

@@ -14,7 +14,7 @@ import {
   countInBatch,
   countedBeforeLastBatch,
   inSwappedOut,
-  swappedOutCloses,
+  notHoldingFact,
   notTakers,
   type LostSwap,
   type TakerAmong,
@@ -115,8 +115,9 @@ export class TerminalCloses {
       if (day) days.push(day);
     }
     const terminal = this.docs.terminals.get(this.docs.terminalKey(storeId, terminalId));
-    const swappedOut = swappedOutCloses(terminal, Date.parse(at));
-    // While a swap waited, its device's closes alone (`notTakers`).
+    // While a swap waits, the old device's closes for a fact of the new device's (`notHoldingFact`); for a close that
+    // lost its batch while a swap waited, its device's closes alone (`notTakers`).
+    const swappedOut = notHoldingFact(terminal, Date.parse(at));
     const ofTerminal = days.flatMap((day) =>
       Object.values(day.closes ?? {}).filter((c) => c.terminalId === terminalId),
     );

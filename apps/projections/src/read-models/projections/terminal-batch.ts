@@ -7,6 +7,6 @@ export { compared, countInClose, saidUnknown, type Counted } from './terminal-ba
 export { beforeLastBatch, closeHolding, recordedFrom } from './terminal-batch/batch-windows';
 export { closesHeld, sharingLastClose } from './terminal-batch/closes-ended-meanwhile';
 export { countedBeforeLastBatch, countInBatch } from './terminal-batch/count-in-batch';
-export { deviceSwapped, inSwappedOut, swappedOutCloses, withSwapNamingItsCloses } from './terminal-batch/device-swap';
+export { deviceSwapped, inSwappedOut, notHoldingFact, withSwapNamingItsCloses } from './terminal-batch/device-swap';
 export { notTakers, type LostSwap, type TakerAmong } from './terminal-batch/lost-batch-taker';
 export { closeAbandoned, closeBatch, closeReported, closeRequested, withClose } from './terminal-batch/terminal-close';

@@ -166,6 +166,21 @@ export function swappedOutCloses(doc: TerminalDoc | undefined, when: number): Re
   return closes;
 }
 
+/**
+ * The closes on store days whose batches seem to hold a fact at `when` but cannot (`TerminalCloses.countInOlderClose`):
+ * those of devices swapped out before it, dated after their swap (`swappedOutCloses`), and while a swap waits, for a
+ * fact after it (the new device's), the old device's closes the swap names. Their batches are cut at the swap, but
+ * those Dintero dated after it opened after it too, later than the new device's close that held the fact; past the
+ * bound (`keptApart`) both are on their store days alone, and the later opened was taken for the one: the old close
+ * showed the new device's sale, and the new device's close a difference that was not there.
+ */
+export function notHoldingFact(doc: TerminalDoc | undefined, when: number): ReadonlySet<string> {
+  const swappedOut = swappedOutCloses(doc, when);
+  const swap = doc?.openBatch?.swappedWhileClosing;
+  if (swap === undefined || factsDevice(swap, when) !== 'new') return swappedOut;
+  return new Set([...swappedOut, ...swap.closes]);
+}
+
 /** Whether a fact at `at` is of the batch of a device swapped out: after its last close, by its swap. */
 export function inSwappedOut(doc: TerminalDoc | undefined, at: string): boolean {
   return swappedOutHolding(doc, at) !== undefined;
