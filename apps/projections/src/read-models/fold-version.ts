@@ -43,20 +43,22 @@
  * dated after a swap, says unknown the close of the device it is not taken for that closed after it (it may have been
  * that device's close, its batch taken by that one, which kept a difference that was not there): heard of after the
  * split, the old device's close dated after the swap, as when heard of while the swap waited, on its store day too once
- * the terminal holds it no more (a close of the new device became the last: it kept its difference); heard of while
- * the swap waits, the new device's close ended meanwhile, on its store day too once the terminal holds it no more
- * (past the bound the new device's latest close alone is kept: the earlier one kept its difference); and the old
- * device's closes dated after a swap that the terminal let go of while the swap waited (the list of closes ended
- * meanwhile past the bound, or the last close replaced by a later one) are named at the split with the rest
- * (`swappedOut.closedAfterSwap`, kept meanwhile in `swappedWhileClosing.closedAfterSwapLetGo`), where only those it
- * held were: a sale of the new device's heard of late was counted in one of them, and a close let go of did not say
- * one of them unknown; and a sale of the new device's heard of late while the swap still waits, past the bound, is
- * counted on its store day in the new device's close whose batch held it (`notHoldingFact`), where an old device's
- * close dated after the swap, whose window opened later, took it (with a difference that was not there, beside the
- * terminal's copy of it that had none) and the new device's close showed one too. FOLD_VERSION stays 10: not
- * released since 10.
+ * the terminal holds it no more (a close of the new device became the last: it kept its difference).
+ * 11: heard of while the swap waits, such a let-go close says unknown the new device's close ended meanwhile on its
+ * store day too once the terminal holds it no more (past the bound the new device's latest close alone is kept: the
+ * earlier one kept its difference); the old device's closes dated after a swap that the terminal let go of while the
+ * swap waited (the list of closes ended meanwhile past the bound, or the last close replaced by a later one) are named
+ * at the split with the rest (`swappedOut.closedAfterSwap`, kept meanwhile in
+ * `swappedWhileClosing.closedAfterSwapLetGo`), where only those it held were: a sale of the new device's heard of late
+ * was counted in one of them, and a close let go of did not say unknown the one that may have taken its batch; a sale
+ * of the new device's heard of late while the swap still waits, past the bound, is counted on its store day in the new
+ * device's close whose batch held it (`notHoldingFact`), where an old device's close dated after the swap, whose window
+ * opened later, took it (a difference that was not there, beside the terminal's copy of it that had none) and the new
+ * device's close showed one too; and the close that took a let-go close's batch, looked for on its store day, is no
+ * longer hidden by a close that lost its batch (said unknown, no opening) whose start of day seemed to hold the cut
+ * (`takerFrom`). Read models folded by 10 hold the old figures: rebuild them (`npm run projections:rebuild`).
  */
-export const FOLD_VERSION = 10;
+export const FOLD_VERSION = 11;
 
 /**
  * Whether read models folded to `position` with `recorded` (undefined: by a version that recorded none) are of an

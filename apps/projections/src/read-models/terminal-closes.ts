@@ -10,7 +10,7 @@ import {
   closeReported,
   closeRequested,
   closeHolding,
-  recordedFrom,
+  takerFrom,
   countInBatch,
   countedBeforeLastBatch,
   inSwappedOut,
@@ -105,7 +105,7 @@ export class TerminalCloses {
     put: Put,
     /**
      * Closes that cannot be the one, and how their windows are read: for a close that lost its batch (`lostAt`), the
-     * close whose cut `at` is, and by what each close's record counted (`recordedFrom`), not by its batch.
+     * close whose cut `at` is, and by what each close's record counted (`takerFrom`), not by its batch.
      */
     lost?: { readonly operationId: string; readonly swap?: LostSwap; readonly only?: readonly string[] },
   ): void {
@@ -127,7 +127,7 @@ export class TerminalCloses {
     const cannot = only
       ? new Set(ofTerminal.map((close) => close.operationId).filter((id) => !only.includes(id)))
       : new Set([...others, ...(lost ? [lost.operationId] : [])]);
-    const holding = closeHolding(days, terminalId, at, cannot, lost ? recordedFrom : undefined);
+    const holding = closeHolding(days, terminalId, at, cannot, lost ? takerFrom : undefined);
     if (!holding) return;
     const key = `${storeId}.${holding.day.date}`;
     if (this.docs.alreadyApplied('store-day', key, holding.day.position)) return;

@@ -91,6 +91,17 @@ export function recordedFrom(close: TerminalClose): Opening | undefined {
   return opening(close);
 }
 
+/**
+ * `recordedFrom` as the close that took a lost batch is looked for on the store days (`TerminalCloses.countInOlderClose`
+ * with a lost close): none for a close said unknown that names no opening (one that lost its batch, or a first close
+ * said unknown). Nothing is to be said of it, and it is no close's taker; by the start of day its terminal gave, it
+ * seemed to hold the cut, and `closeHolding`, which takes the latest opened, found it in place of the close that took
+ * the batch (close-let-go-taker-beside-lost.unit).
+ */
+export function takerFrom(close: TerminalClose): Opening | undefined {
+  return close.recordedUnknown === true && close.openedAt === undefined ? undefined : recordedFrom(close);
+}
+
 /** When a batch opened, and whether a fact at that very instant is the close's before it (`after`). */
 export interface Opening {
   readonly at: number;
