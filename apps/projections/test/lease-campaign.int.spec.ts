@@ -110,7 +110,7 @@ describe('the projector lease’s warnings while NATS is gone', () => {
     clock += 1_000;
     await campaign.turn();
     expect(lines.filter(({ msg }) => msg === recovered).map(({ fields }) => fields)).toEqual([
-      { failedTurns: 301, failedSinceLastLine: 57, failingForMs: 301_000 },
+      { failures: 301, failedSinceLastLine: 57, failingForMs: 301_000 },
     ]);
     expect(warnings).toHaveLength(said.length);
 

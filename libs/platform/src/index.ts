@@ -17,6 +17,7 @@ export { MetricsModule, METRICS_REGISTRY } from './metrics/metrics.module';
 export { HealthModule, HEALTH_PROBES, type HealthProbe } from './health/health.module';
 export { LOG_SUBSCRIPTIONS, LogSubscriptions } from './log/log-subscriptions';
 export { FIRST_START_RETRY_MS, LONGEST_START_RETRY_MS, StartRetries, type StartRefusals } from './log/start-retries';
+export { FIRST_WARNING_PAUSE_MS, LONGEST_WARNING_PAUSE_MS, OutageWarnings } from './log/outage-warnings';
 export { AnotherLogGuard, ANOTHER_LOG_GUARD } from './nats/another-log-guard';
 export { ANOTHER_LOG_CHECK, AnotherLogCheck, AnotherLogGate, ENGINE_STARTING_DOC } from './nats/another-log-check';
 export {

@@ -1,0 +1,79 @@
+import type { Logger } from '@nestjs/common';
+
+/** The pause after an outage's first warning before the next, doubled after each warning. */
+export const FIRST_WARNING_PAUSE_MS = 1_000;
+/** The longest pause between two warnings of one outage. */
+export const LONGEST_WARNING_PAUSE_MS = 60_000;
+
+/** An outage as the caller sees it: from its first failure until something is answered again. */
+interface Outage {
+  readonly since: number;
+  failures: number;
+  /** Failed since the last warning, that one included. */
+  failedSinceLastLine: number;
+  saidAt: number;
+  pauseMs: number;
+}
+
+/**
+ * What a worker says while something it asks on a timer (NATS: a lease renewed, a lease taken, a read) fails every
+ * time. A warning each made thousands of identical lines an hour during an outage, which buried the rest and filled
+ * the disk. The first failure is said at once (it matters: a writer that cannot renew stops writing within a lease),
+ * then again after a pause that doubles from `FIRST_WARNING_PAUSE_MS` up to `LONGEST_WARNING_PAUSE_MS`, each line
+ * with how many failed since the one before (`failedSinceLastLine`) and for how long (`failingForMs`); the first
+ * answer after an outage is said once, with the whole outage's count. Only what is said changes: the caller still
+ * asks at the same times. One instance per kind of failure (the projector's lease, the check for an older fold, a
+ * worker's item leases), so that one outage does not hide another's first line.
+ *
+ * A few lines of our own: the npm packages that back off (`backoff`, `exponential-backoff`) schedule retries of a
+ * call, and throttles (`lodash.throttle`) drop calls at a fixed rate on their own timers. Here the caller's timer sets
+ * when to try, and what is wanted is which failures to say and the count of those not said, on a clock a test sets.
+ */
+export class OutageWarnings {
+  private outage: Outage | undefined;
+
+  constructor(
+    private readonly logger: Pick<Logger, 'log' | 'warn'>,
+    /** The line said once when an outage ends. */
+    private readonly answersAgain: string,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Whether the last thing asked failed (an outage under way). */
+  get failing(): boolean {
+    return this.outage !== undefined;
+  }
+
+  /** A failure: said when it is the outage's first, or when the pause is over; `fields` go on its line. */
+  failed(error: unknown, msg: string, fields: Readonly<Record<string, unknown>> = {}): void {
+    const now = this.now();
+    const outage = this.outage ?? { since: now, failures: 0, failedSinceLastLine: 0, saidAt: now, pauseMs: 0 };
+    this.outage = outage;
+    outage.failures += 1;
+    outage.failedSinceLastLine += 1;
+    if (now - outage.saidAt < outage.pauseMs) return;
+    this.logger.warn(
+      { ...fields, err: error, failedSinceLastLine: outage.failedSinceLastLine, failingForMs: now - outage.since },
+      msg,
+    );
+    outage.saidAt = now;
+    outage.failedSinceLastLine = 0;
+    outage.pauseMs = Math.min(Math.max(outage.pauseMs * 2, FIRST_WARNING_PAUSE_MS), LONGEST_WARNING_PAUSE_MS);
+  }
+
+  /** Asked and answered: the end of an outage is said once; the next failure is a first again. */
+  answered(fields: Readonly<Record<string, unknown>> = {}): void {
+    const outage = this.outage;
+    if (!outage) return;
+    this.outage = undefined;
+    this.logger.log(
+      {
+        ...fields,
+        failures: outage.failures,
+        failedSinceLastLine: outage.failedSinceLastLine,
+        failingForMs: this.now() - outage.since,
+      },
+      this.answersAgain,
+    );
+  }
+}
