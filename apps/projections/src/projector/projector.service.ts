@@ -34,6 +34,7 @@ import { PROJECTED_STREAMS } from './projected-streams';
 import { PaymentIndexBucket } from './payment-index.bucket';
 import { ProjectorLease } from './projector-lease';
 import { LeaseCampaign } from './lease-campaign';
+import { OutdatedCheck } from './outdated-check';
 import { rebuildReadModels } from '../rebuild/rebuild';
 import { RepairRebuild } from '../rebuild/repair-rebuild';
 import { FoldVersionWatch, OLDER_FOLD } from './fold-version.watch';
@@ -96,8 +97,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   /** Who writes: the lease contended for, the takeovers, standing by. */
   private readonly leadership: ProjectorLeadership;
   private gauges: NodeJS.Timeout | undefined;
-  /** Whether this instance is still to check for read models of an older fold as it writes (`checkOutdated`). */
-  private outdatedToCheck = false;
+  /** The check for read models of an older fold, made by the writer (`OutdatedCheck`). */
+  private readonly outdated: OutdatedCheck;
   /** The start, tried again while the log or NATS does not answer; another log's engine on the prefix refuses it. */
   private readonly starts: StartRetries;
   /** Each turn of the lease's campaign, and its failures said (`LeaseCampaign`). */
@@ -141,6 +142,11 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       adoptWaiting: () => this.adoption.adoptWaiting(),
     });
     this.campaignTurns = new LeaseCampaign(() => this.leadership.contend(), this.logger);
+    this.outdated = new OutdatedCheck(
+      () => this.rebuildIfOutdated(),
+      () => !this.state.stopped && this.state.leader,
+      this.logger,
+    );
     this.starts = new StartRetries(PROJECTOR, subscriptions, this.logger, {
       refused: (error) => error instanceof EngineOfAnotherLogError,
     });
@@ -189,26 +195,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
-   * The check of `rebuildIfOutdated`, made once by the writer at start: then, or, its bid for the lease or its takeover
-   * failed (NATS did not answer), at the campaign's turn after it takes over; a check that fails (the offer not read)
-   * is made again at the next turn. Made only at start, such a failure left read models of an older fold unrebuilt
-   * until a restart.
-   */
-  private async checkOutdated(): Promise<void> {
-    if (!this.outdatedToCheck || this.state.stopped || !this.state.leader) return;
-    try {
-      await this.rebuildIfOutdated();
-      this.outdatedToCheck = false;
-    } catch (error) {
-      this.logger.warn(
-        { err: error },
-        'could not tell whether to rebuild read models of an older fold: asked again at the next turn of the lease',
-      );
-    }
-  }
-
-  /**
-   * With `PROJECTIONS_REBUILD_WHEN_OUTDATED`, the writer (`checkOutdated`) rebuilds read models of an older fold itself, once
+   * With `PROJECTIONS_REBUILD_WHEN_OUTDATED`, the writer (`OutdatedCheck`) rebuilds read models of an older fold itself, once
    * (tried again only should it fail), and adopts the result as any other. Not when a rebuild of this fold (or a newer
    * one's, for an instance of its version) waits to be adopted already; refused while another rebuild runs, which is
    * left to write them. An offer that no instance can adopt (of another log, or of this one before a restore) does not
@@ -285,7 +272,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
    * One try of the start: what it opens is kept for the next try, what it reads is taken only once every read is
    * done, and nothing is written or followed before. Once the hand-overs are watched nothing fails it (a try again
    * would load the read models under a follower): the lease is contended for again on the campaign's next turn, an
-   * adoption that fails is tried again (`RebuildAdoption`), and so is the check for an older fold (`checkOutdated`).
+   * adoption that fails is tried again (`RebuildAdoption`), and so is the check for an older fold (`OutdatedCheck`).
    */
   private async start(): Promise<void> {
     await this.open();
@@ -311,12 +298,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     if (this.state.stopped) return;
     // The writer at start checks for read models of an older fold; so does one that would have been, but whose bid
     // or takeover NATS failed. A standby that takes over later, another instance writing at start, does not.
-    this.outdatedToCheck = bidFailed || this.state.lease!.holds();
+    this.outdated.pending = bidFailed || this.state.lease!.holds();
     this.startFollowing();
     await this.adoption.adoptWaiting();
-    await this.checkOutdated();
+    await this.outdated.make();
     this.campaign = setInterval(
-      () => void this.campaignTurns.turn().then(() => this.checkOutdated()),
+      () => void this.campaignTurns.turn().then(() => this.outdated.make()),
       Math.max(200, Math.floor(lease.leaseMs / 3)),
     );
     this.campaign.unref();

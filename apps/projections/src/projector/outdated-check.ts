@@ -1,0 +1,33 @@
+import type { Logger } from '@nestjs/common';
+
+/**
+ * The check of `rebuildIfOutdated` (`ProjectorService`), made once by the writer at start: then, or, its bid for the
+ * lease or its takeover failed (NATS did not answer), at the campaign's turn after it takes over; a check that fails
+ * (the offer not read) is made again at the next turn. Made only at start, such a failure left read models of an
+ * older fold unrebuilt until a restart.
+ */
+export class OutdatedCheck {
+  /** Whether this instance is still to make the check as it writes. */
+  pending = false;
+
+  constructor(
+    private readonly check: () => Promise<void>,
+    /** Whether it may be made now: this instance writes, and is not stopping. */
+    private readonly writing: () => boolean,
+    private readonly logger: Pick<Logger, 'log' | 'warn'>,
+  ) {}
+
+  /** Makes the check, if it is still to be made and this instance writes. */
+  async make(): Promise<void> {
+    if (!this.pending || !this.writing()) return;
+    try {
+      await this.check();
+      this.pending = false;
+    } catch (error) {
+      this.logger.warn(
+        { err: error },
+        'could not tell whether to rebuild read models of an older fold: asked again at the next turn of the lease',
+      );
+    }
+  }
+}
