@@ -12,6 +12,7 @@ import { NATS_CONNECTION, natsAway } from '@app/messaging';
 import {
   ANOTHER_LOG_CHECK,
   LOG_SUBSCRIPTIONS,
+  OutageWarnings,
   StartRetries,
   type AnotherLogCheck,
   type LogSubscriptions,
@@ -73,6 +74,8 @@ export class LeasedLogWorker<State extends object = object> {
   private replayed = false;
   /** When the worker last said that its first round waits (epoch ms). */
   private waitingSaidAt: number | undefined;
+  /** The leases' takes that NATS failed, said backing off (`mayTake`). */
+  private readonly takeWarnings: OutageWarnings;
 
   constructor(
     private readonly options: LeasedLogWorkerOptions<State>,
@@ -80,7 +83,11 @@ export class LeasedLogWorker<State extends object = object> {
     private readonly nats: NatsConnection,
     private readonly subscriptions: LogSubscriptions,
     private readonly logger: Logger,
-  ) {}
+    /** The clock of the warnings' pauses. */
+    now?: () => number,
+  ) {
+    this.takeWarnings = new OutageWarnings(logger, `${options.name}: leases taken again: NATS answers again`, now);
+  }
 
   get isStopped(): boolean {
     return this.stopped;
@@ -163,14 +170,23 @@ export class LeasedLogWorker<State extends object = object> {
       .catch((error: unknown) => this.logger.warn({ err: error }, `${name}: could not give up the leases at stop`));
   }
 
-  /** Whether this instance may look at the item now: it holds the item's lease (or there are no leases). */
+  /**
+   * Whether this instance may look at the item now: it holds the item's lease (or there are no leases). NATS not
+   * answering, it looks anyway. That failure is said backing off (`OutageWarnings`): while NATS was gone, a warning
+   * for every take was one for each item due in every round (an operation polled every 2 s, each terminal not active
+   * every 30 s), thousands an hour. The first take NATS answers again is said once.
+   */
   async mayTake(key: string): Promise<boolean> {
+    if (!this.leases) return true;
+    let taken: boolean;
     try {
-      return (await this.leases?.take(key)) ?? true;
+      taken = await this.leases.take(key);
     } catch (error) {
-      this.logger.warn({ err: error, key }, `${this.options.name}: could not take a lease; looking anyway`);
+      this.takeWarnings.failed(error, `${this.options.name}: could not take a lease; looking anyway`, { key });
       return true;
     }
+    this.takeWarnings.answered({ key });
+    return taken;
   }
 
   private schedule(delayMs = this.options.intervalMs): void {
