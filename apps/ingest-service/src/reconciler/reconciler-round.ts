@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { PaymentMetrics } from '@app/platform';
 import type { DuePayments, RetrySettings } from './due-payments';
+import { PaymentLeases } from './payment-leases';
 import type { PaymentSettler } from './payment-settler';
 import { CONTEXT } from './reconciler-context';
 import type { RefundSweep } from './refund-sweep';
@@ -22,6 +23,9 @@ export interface RoundSettings {
  * its next look, a failed look tried again later, then the refund sweep with what is left of the budget.
  */
 export class ReconcilerRound {
+  /** The due payments' leases, taken and kept. */
+  private readonly paymentLeases: PaymentLeases;
+
   constructor(
     private readonly settings: () => RoundSettings,
     private readonly due: DuePayments,
@@ -29,12 +33,14 @@ export class ReconcilerRound {
     private readonly flags: ReviewFlags,
     private readonly refundSweep: RefundSweep,
     /** Opened at the reconciler's start, after this round was made. */
-    private readonly leases: () => SettleLeases | undefined,
+    leases: () => SettleLeases | undefined,
     /** The reconciler is stopping: no further payment is looked at. */
     private readonly stopped: () => boolean,
     private readonly metrics: PaymentMetrics,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.paymentLeases = new PaymentLeases(leases, logger);
+  }
 
   /**
    * One round: the payments due now, as many as the rate allows less the refund sweep's share (`RefundSweep.reserve`),
@@ -48,7 +54,7 @@ export class ReconcilerRound {
     const due = this.due.takeDue(Date.now(), budget - this.refundSweep.reserve(budget, Date.now()));
     for (const paymentId of due) {
       if (this.stopped()) return;
-      if (!(await this.mayLookAt(paymentId))) {
+      if (!(await this.paymentLeases.mayLookAt(paymentId))) {
         // Another instance is on it: its outcome reaches this index through the log; if the payment is
         // still due once the lease has lapsed, this instance looks then.
         this.metrics.reconciler.inc({ result: 'leased_elsewhere' });
@@ -77,35 +83,13 @@ export class ReconcilerRound {
   }
 
   /**
-   * Whether this instance may look at the payment now: it holds the payment's lease. Without NATS the
-   * payment is looked at all the same (a duplicate look is harmless, a payment left open is not).
-   */
-  private async mayLookAt(paymentId: string): Promise<boolean> {
-    try {
-      return await this.leases()!.take(paymentId);
-    } catch (error) {
-      this.logger.warn(
-        { correlationId: CONTEXT.correlationId, err: error, paymentId },
-        'could not take the lease on a due payment: looking at it anyway',
-      );
-      return true;
-    }
-  }
-
-  /**
    * Keeps the lease on a payment this instance will look at again until a lease past that look. Let lapse after
    * one lease, it went to another instance, which looked too, on a back-off of its own: N instances asked Dintero
    * about a payment stuck at UNKNOWN about N times as often as one.
    */
   private async holdUntilNextLook(paymentId: string): Promise<void> {
     const next = this.due.dueAt(paymentId);
-    const leases = this.leases();
-    if (next === undefined || !leases) return;
-    await leases.holdUntil(paymentId, next + this.settings().leaseMs).catch((error: unknown) => {
-      this.logger.warn(
-        { correlationId: CONTEXT.correlationId, err: error, paymentId },
-        'could not keep the lease until the next look',
-      );
-    });
+    if (next === undefined) return;
+    await this.paymentLeases.holdUntil(paymentId, next + this.settings().leaseMs);
   }
 }
