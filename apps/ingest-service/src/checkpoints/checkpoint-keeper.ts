@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { markGone, type EventStore, type LogMark } from '@app/event-store';
 import { natsAway } from '@app/messaging';
+import { OutageWarnings } from '@app/platform';
 import { CheckpointVersionError, LogCheckpoints, type CheckpointKind, type LogCheckpoint } from './log-checkpoints';
 
 export interface CheckpointKeeperOptions<State extends object> {
@@ -23,6 +24,8 @@ export interface CheckpointKeeperOptions<State extends object> {
    * followed from its start.
    */
   readonly refuses?: (state: State) => string | undefined;
+  /** The clock of the pauses between warnings of saves that failed (`OutageWarnings`). */
+  readonly now?: () => number;
 }
 
 /** What the keeper reads of the worker's follower: where it is, and the event there. */
@@ -50,6 +53,8 @@ export class CheckpointKeeper<State extends object> {
   private saving: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private followed: FollowedTo | undefined;
+  /** The saves that failed, said backing off (`save`). */
+  private readonly saveWarnings: OutageWarnings;
 
   private constructor(
     private readonly options: CheckpointKeeperOptions<State>,
@@ -58,7 +63,10 @@ export class CheckpointKeeper<State extends object> {
     private readonly store: EventStore,
     private readonly nats: NatsConnection,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    const { kind, now } = options;
+    this.saveWarnings = new OutageWarnings(logger, `the ${kind.name} checkpoint saved again: NATS answers again`, now);
+  }
 
   /**
    * The keeper of the checkpoints of the log `logId` names (`logIdentity`, read by the caller: the log away is not
@@ -150,7 +158,9 @@ export class CheckpointKeeper<State extends object> {
 
   /**
    * Saves the state as of the last event followed, when that moved since the last save. Taken in one synchronous step,
-   * so the snapshot and its position agree.
+   * so the snapshot and its position agree. A save that fails is said backing off (`OutageWarnings`): while NATS was
+   * gone and the log moved, each save (every `everyMs`, a second at the shortest) was a warning for as long as the
+   * outage lasted. The first save after it is said once.
    */
   save(): Promise<void> {
     this.saving = this.saving.then(async () => {
@@ -163,8 +173,10 @@ export class CheckpointKeeper<State extends object> {
         this.savedPosition = position;
         this.replacing = false;
       } catch (error) {
-        this.logger.warn({ err: error }, `could not save the ${this.options.kind.name} checkpoint`);
+        this.saveWarnings.failed(error, `could not save the ${this.options.kind.name} checkpoint`);
+        return;
       }
+      this.saveWarnings.answered({ position: position.toString() });
     });
     return this.saving;
   }
