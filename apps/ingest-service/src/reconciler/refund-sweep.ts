@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { DinteroClient, DinteroTransaction } from '@app/dintero';
-import type { PaymentMetrics } from '@app/platform';
+import { OutageWarnings, type PaymentMetrics } from '@app/platform';
 import type { FactContext, PaymentFacts } from '../facts/payment-facts.service';
 import { isPaymentNotInLog } from '../payment-not-in-log.error';
 import { madeByThisEngine, type OurOrigin } from '../webhook/our-callback-url';
@@ -85,6 +85,10 @@ export class RefundSweep {
    * it is kept its share from the next round on.
    */
   private shareKept = false;
+  /** The time of the round under way (`step`): the clock of the lease's warnings. */
+  private roundAt = 0;
+  /** The lease's takes and renewals NATS failed, said backing off (`mayList`). */
+  private readonly leaseWarnings: OutageWarnings;
 
   constructor(
     private readonly settings: RefundSweepSettings,
@@ -97,6 +101,11 @@ export class RefundSweep {
   ) {
     // The first at start: an instance started after one that swept recently finds the lease held, and waits.
     this.nextAt = now;
+    this.leaseWarnings = new OutageWarnings(
+      logger,
+      'the refund sweep lease taken again: NATS answers again',
+      () => this.roundAt,
+    );
   }
 
   get enabled(): boolean {
@@ -131,6 +140,7 @@ export class RefundSweep {
    * `reserve`. A round that leaves a sweep kept a share nothing is counted and warned of (`starved`).
    */
   async step(pages: number, now: number): Promise<void> {
+    this.roundAt = now;
     const shareKept = this.shareKept;
     this.shareKept = false;
     if (pages < 1 && !shareKept) return;
@@ -203,21 +213,24 @@ export class RefundSweep {
   /**
    * Whether this instance holds the sweep's lease (taken or renewed: `mine`), another does (`elsewhere`), or the
    * instance that swept last stopped before the next sweep was due, whose time this answers; without NATS it
-   * sweeps all the same.
+   * sweeps all the same. That failure is said backing off (`OutageWarnings`): while NATS was gone each page's renewal
+   * was a warning, one a round for as long as the sweep went on. The first NATS answers again is said once.
    */
   private async mayList(): Promise<'mine' | 'elsewhere' | number> {
     const leases = this.leases();
     if (!leases) return 'mine';
+    const ids = { correlationId: CONTEXT.correlationId };
+    let held: 'mine' | 'elsewhere' | number;
     try {
-      if (await leases.take(REFUND_SWEEP_LEASE)) return 'mine';
-      return (await leases.releasedUntil(REFUND_SWEEP_LEASE)) ?? 'elsewhere';
+      held = (await leases.take(REFUND_SWEEP_LEASE))
+        ? 'mine'
+        : ((await leases.releasedUntil(REFUND_SWEEP_LEASE)) ?? 'elsewhere');
     } catch (error) {
-      this.logger.warn(
-        { correlationId: CONTEXT.correlationId, err: error },
-        'could not take the refund sweep lease: sweeping anyway',
-      );
+      this.leaseWarnings.failed(error, 'could not take the refund sweep lease: sweeping anyway', ids);
       return 'mine';
     }
+    this.leaseWarnings.answered(ids);
+    return held;
   }
 
   /** Whether a sweep is under way here (at a stop, its lease is given up at once rather than kept to its time). */
