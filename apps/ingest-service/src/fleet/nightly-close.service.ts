@@ -351,10 +351,10 @@ export class NightlyClose extends LeasedLogService<NightlyCloseSnapshot> {
   private async missedReason(missed: MissedTerminalDay): Promise<{ reason: string; late: boolean } | undefined> {
     const { storeId, terminalId, businessDay, key, closeAt, nextCloseAt } = missed;
     const next = addDays(businessDay, 1);
-    const failures = await this.writer.startFailures();
-    const note = await failures?.of(closeOperationId(storeId, terminalId, businessDay, 1)).catch((error: unknown) => {
-      this.logger.warn({ storeId, terminalId, businessDay, err: error }, 'could not read a nightly close’s notes');
-      return null;
+    const note = await this.writer.notesOf(closeOperationId(storeId, terminalId, businessDay, 1), {
+      storeId,
+      terminalId,
+      businessDay,
     });
     // NATS out of reach: looked at again next round, for the reason it may hold.
     if (note === null) return undefined;

@@ -6,7 +6,7 @@ import { ENDED_WITHOUT_CLOSING, type CloseAttempt } from './close-attempt';
 import { claimCloseAttempt, settleDayAttempts } from './close-day-claims';
 import { VOIDED, recordedReason } from './close-give-up-reasons';
 import { closeDayKey, closeOperationId } from './close-schedule';
-import { CloseStartFailures } from './close-start-failures';
+import { CloseStartFailures, type FailedStarts } from './close-start-failures';
 import type { LeasedLogDependencies } from './leased-log-worker';
 import { CORRELATION_ID, KEEP_DAYS_MS, type NightlyCloseIndex } from './nightly-close-index';
 
@@ -46,6 +46,18 @@ export class NightlyCloseWriter {
       },
     );
     return this.failures;
+  }
+
+  /**
+   * The notes NATS keeps of an attempt (`CloseStartFailures.of`): null when NATS does not answer, undefined when its
+   * bucket could not be opened (counted in memory).
+   */
+  async notesOf(operationId: string, log: Readonly<Record<string, unknown>>): Promise<FailedStarts | null | undefined> {
+    const failures = await this.startFailures();
+    return failures?.of(operationId).catch((error: unknown) => {
+      this.logger.warn({ ...log, err: error }, 'could not read a nightly close’s notes');
+      return null;
+    });
   }
 
   async close(
