@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { handleCommand, readState } from '@app/event-store';
 import { DomainError, operationDecider, operationStream } from '@app/payment-domain';
-import { operationMetadata, startOperation, type PaymentMetrics } from '@app/platform';
+import { OutageWarnings, operationMetadata, startOperation, type PaymentMetrics } from '@app/platform';
 import { ENDED_WITHOUT_CLOSING, type CloseAttempt } from './close-attempt';
 import { claimCloseAttempt, settleDayAttempts } from './close-day-claims';
 import { VOIDED, recordedReason } from './close-give-up-reasons';
@@ -25,23 +25,37 @@ export class NightlyCloseWriter {
   private readonly nats: LeasedLogDependencies['nats'];
   /** The failed starts kept in NATS, opened at the first that is needed; undefined while it could not be. */
   private failures: Promise<CloseStartFailures | undefined> | undefined;
+  /**
+   * What NATS failed of the notes (their bucket not opened, a read, a write), said backing off: while NATS was gone,
+   * a warning each was one for every terminal with a missed day in every round, and for every close started.
+   */
+  private readonly notesWarnings: OutageWarnings;
 
   constructor(
     dependencies: LeasedLogDependencies,
     private readonly metrics: PaymentMetrics,
     private readonly logger: Logger,
     private readonly index: NightlyCloseIndex,
+    /** The clock of the pauses between warnings of the notes (`OutageWarnings`). */
+    now?: () => number,
   ) {
     ({ store: this.store, dintero: this.dintero, config: this.config, nats: this.nats } = dependencies);
+    this.notesWarnings = new OutageWarnings(logger, 'the nightly close’s notes in NATS answer again', now);
   }
 
   /** The failed starts kept in NATS; when NATS is out of reach, none (counted in memory only), and tried again next time. */
   startFailures(): Promise<CloseStartFailures | undefined> {
     const { natsPrefix, natsReplicas } = this.config;
-    this.failures ??= CloseStartFailures.open(this.nats, natsPrefix, KEEP_DAYS_MS, natsReplicas).catch(
+    this.failures ??= CloseStartFailures.open(this.nats, natsPrefix, KEEP_DAYS_MS, natsReplicas).then(
+      (failures) => {
+        this.notesWarnings.answered();
+        return failures;
+      },
       (error: unknown) => {
         this.failures = undefined;
-        this.logger.warn({ err: error }, 'could not open the nightly close’s failed starts (NATS): counted in memory');
+        this.notesWarnings.failed(error, 'could not open the nightly close’s failed starts (NATS): counted in memory', {
+          correlationId: CORRELATION_ID,
+        });
         return undefined;
       },
     );
@@ -54,10 +68,26 @@ export class NightlyCloseWriter {
    */
   async notesOf(operationId: string, log: Readonly<Record<string, unknown>>): Promise<FailedStarts | null | undefined> {
     const failures = await this.startFailures();
-    return failures?.of(operationId).catch((error: unknown) => {
-      this.logger.warn({ ...log, err: error }, 'could not read a nightly close’s notes');
-      return null;
-    });
+    if (!failures) return undefined;
+    const line = { ...log, correlationId: CORRELATION_ID };
+    return this.inNats(failures.of(operationId), 'could not read a nightly close’s notes', line, null);
+  }
+
+  /** What `asked` of the notes in NATS gives, or `failedAs` when NATS fails it (said backing off: `notesWarnings`). */
+  private async inNats<T, F>(
+    asked: Promise<T>,
+    msg: string,
+    log: Readonly<Record<string, unknown>>,
+    failedAs: F,
+  ): Promise<T | F> {
+    try {
+      const answer = await asked;
+      this.notesWarnings.answered();
+      return answer;
+    } catch (error) {
+      this.notesWarnings.failed(error, msg, log);
+      return failedAs;
+    }
   }
 
   async close(
@@ -103,10 +133,9 @@ export class NightlyCloseWriter {
     }
     // Started and failed that many times already, before a restart or on another instance: given up, not tried again.
     const failures = await this.startFailures();
-    const failed = await failures?.of(operationId).catch((error: unknown) => {
-      this.logger.warn({ ...log, err: error }, 'could not read a nightly close’s failed starts');
-      return undefined;
-    });
+    const failed =
+      failures &&
+      (await this.inNats(failures.of(operationId), 'could not read a nightly close’s failed starts', log, undefined));
     if (failed && failed.count >= this.config.nightlyCloseMaxAttempts) {
       const reason = failed.reason === '' ? {} : { reason: failed.reason };
       this.index.closes.set(key, {
@@ -163,10 +192,13 @@ export class NightlyCloseWriter {
         this.index.closes.set(key, { businessDay, attempt, status: 'busy', notBefore: now + BUSY_RETRY_MS });
         // Noted in NATS (once an attempt), for a restart to give the close up as held up by a busy terminal, should
         // the next day's close fall due first: the log never hears of it.
-        if (before?.attempt !== attempt || before.status !== 'busy')
-          await failures?.noteBusy(operationId).catch((kvError: unknown) => {
-            this.logger.warn({ ...log, err: kvError }, 'could not note a busy terminal’s nightly close in NATS');
-          });
+        if (failures && (before?.attempt !== attempt || before.status !== 'busy'))
+          await this.inNats(
+            failures.noteBusy(operationId),
+            'could not note a busy terminal’s nightly close in NATS',
+            log,
+            undefined,
+          );
         return;
       }
       if (error instanceof DomainError && error.details.voided === true) {
@@ -191,10 +223,14 @@ export class NightlyCloseWriter {
       const inMemory =
         (before?.attempt === attempt && before.status === 'unstarted' ? (before.failedStarts ?? 0) : 0) + 1;
       const reason = `could not be started: ${error instanceof Error ? error.message : String(error)}`;
-      const counted = await failures?.add(operationId, reason).catch((kvError: unknown) => {
-        this.logger.warn({ ...log, err: kvError }, 'could not count a nightly close’s failed start in NATS');
-        return undefined;
-      });
+      const counted =
+        failures &&
+        (await this.inNats(
+          failures.add(operationId, reason),
+          'could not count a nightly close’s failed start in NATS',
+          log,
+          undefined,
+        ));
       const failedStarts = Math.max(inMemory, counted ?? 0);
       this.index.closes.set(key, { businessDay, attempt, status: 'unstarted', notBefore, reason, failedStarts });
       this.logger.warn({ ...log, err: error, failedStarts }, 'could not start a nightly close; trying again');
