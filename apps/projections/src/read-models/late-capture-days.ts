@@ -59,7 +59,7 @@ export function noteLateRefundDay(
 export function givenBackOf(payment: PaymentContext, event: PaymentEvent): string | undefined {
   switch (event.type) {
     case 'RefundSucceeded':
-      return payment.refunds.get(event.data.refundId)?.transactionId;
+      return payment.refunds?.get(event.data.refundId)?.transactionId;
     case 'LateRefundRecorded':
       return event.data.transactionId ?? payment.failedForSilence?.get(event.data.refundId)?.transactionId;
     case 'ExternalRefundRecorded':

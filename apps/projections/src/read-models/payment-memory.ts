@@ -43,8 +43,11 @@ type Refunded = {
 };
 
 export interface PaymentContext extends PaymentFacts, KeptAfterEnd {
-  /** Refunds asked for and not yet ended, with their amounts and the terminals they run on. */
-  readonly refunds: Map<string, Refunded>;
+  /**
+   * Refunds asked for and not yet ended, with their amounts and the terminals they run on: undefined until the first
+   * is asked for (most payments have none, and an empty map for each was a map more for every payment the fold met).
+   */
+  refunds: Map<string, Refunded> | undefined;
   /** Ended and its terminal released: then it is forgotten (a late refund reads it back from the log). */
   ended: boolean;
   released: boolean;
@@ -107,7 +110,7 @@ export class PaymentMemory {
         terminalId,
         amount,
         currency,
-        refunds: new Map(),
+        refunds: undefined,
         ended: false,
         released: false,
       });
@@ -123,7 +126,7 @@ export class PaymentMemory {
     switch (event.type) {
       case 'RefundRequested': {
         const { refundId, amount, terminalId, transactionId, currency } = event.data;
-        payment.refunds.set(refundId, {
+        (payment.refunds ??= new Map()).set(refundId, {
           amount,
           terminalId,
           ...(transactionId ? { transactionId } : {}),
@@ -138,7 +141,7 @@ export class PaymentMemory {
         // where it kept it: the event names no late capture the refund gave back from, and so no currency of its.
         const { refundId } = event.data;
         const refund =
-          payment.refunds.get(refundId) ??
+          payment.refunds?.get(refundId) ??
           payment.failedForSilence?.get(refundId) ??
           (event.type === 'RefundFailed' && event.data.amount !== undefined && event.data.terminalId !== undefined
             ? { amount: event.data.amount, terminalId: event.data.terminalId }
@@ -147,7 +150,7 @@ export class PaymentMemory {
         refundTerminalId = refund?.terminalId;
         refundOfLateCapture = refund?.transactionId;
         refundCurrency = refund?.currency ?? (event.type === 'RefundFailed' ? event.data.currency : undefined);
-        payment.refunds.delete(refundId);
+        payment.refunds?.delete(refundId);
         payment.failedForSilence?.delete(refundId);
         if (event.type === 'RefundFailed' && event.data.noTrace && refund)
           (payment.failedForSilence ??= new Map()).set(refundId, refund);
@@ -189,7 +192,7 @@ export class PaymentMemory {
       event.type === 'LateCaptureRecorded' || (event.type === 'ExternalRefundRecorded' && event.data.lateCapture)
         ? event.data.transactionId
         : event.type === 'RefundFlaggedForReview'
-          ? (payment.refunds.get(event.data.refundId) ?? payment.failedForSilence?.get(event.data.refundId))
+          ? (payment.refunds?.get(event.data.refundId) ?? payment.failedForSilence?.get(event.data.refundId))
               ?.transactionId
           : refundOfLateCapture;
     // The currency the event names, where it names one (refund events since it was kept); else, for events of
@@ -199,7 +202,7 @@ export class PaymentMemory {
         ? event.data.currency
         : event.type === 'RefundFlaggedForReview'
           ? (event.data.currency ??
-            (payment.refunds.get(event.data.refundId) ?? payment.failedForSilence?.get(event.data.refundId))?.currency)
+            (payment.refunds?.get(event.data.refundId) ?? payment.failedForSilence?.get(event.data.refundId))?.currency)
           : refundCurrency;
     const derived = lateOf === undefined ? undefined : payment.lateCurrencies?.get(lateOf);
     const moneyCurrency = named ?? derived;
@@ -216,7 +219,7 @@ export class PaymentMemory {
 
   /** Memory follows the open payments: an ended, released payment with no refund under way is dropped. */
   private forgetIfDone(paymentId: string, payment: PaymentContext): void {
-    if (!payment.ended || !payment.released || payment.refunds.size > 0) return;
+    if (!payment.ended || !payment.released || (payment.refunds?.size ?? 0) > 0) return;
     this.payments.delete(paymentId);
     const { storeId, terminalId, amount, currency, lateCaptured, lateCurrencies, lateDays, lateRefundDays } = payment;
     const { failedForSilence } = payment;
@@ -244,7 +247,7 @@ export class PaymentMemory {
     if (this.payments.has(paymentId)) return true;
     const facts = this.ended.take(paymentId);
     if (!facts) return false;
-    this.payments.set(paymentId, { ...facts, refunds: new Map(), ended: true, released: true });
+    this.payments.set(paymentId, { ...facts, refunds: undefined, ended: true, released: true });
     return true;
   }
 }

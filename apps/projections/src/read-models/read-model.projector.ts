@@ -199,7 +199,7 @@ export class ReadModelProjector {
         const refundTerminalId =
           event.type === 'LateRefundRecorded'
             ? event.data.terminalId
-            : payment.refunds.get(stringField(event.data, 'refundId') ?? '')?.terminalId;
+            : payment.refunds?.get(stringField(event.data, 'refundId') ?? '')?.terminalId;
         for (const terminalId of [payment.terminalId, refundTerminalId]) {
           if (terminalId === undefined) continue;
           const storeId = this.docs.storeOfCounted(payment, terminalId);
