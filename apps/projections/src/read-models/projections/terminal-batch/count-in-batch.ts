@@ -4,6 +4,7 @@ import { beforeLastBatch } from './batch-windows';
 import { replacingEnded } from './closes-ended-meanwhile';
 import { factsDevice, ofDevice, swappedOutHolding, swappedSince } from './device-swap';
 import { withinKeptBound } from './kept-while-closing';
+import { copied } from '../terminal-copy';
 
 /**
  * Whether a fact at `at` is before the terminal's last close's batch as `countInBatch` finds the terminal: past the
@@ -54,8 +55,13 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
     return beforeLastBatch(doc, at) ? doc : { ...doc, lastClose: countInClose(close, counted) };
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
   const batch = counting(open, counted);
-  // `counting`'s copy is the new batch itself while no close pends (nearly always), not copied again.
-  if (!open.closing) return { ...doc, openBatch: batch };
+  // `counting`'s copy is the new batch itself while no close pends (nearly always), not copied again; the terminal
+  // copied with its fields named (`copied`), on every capture.
+  if (!open.closing) {
+    const next = copied(doc);
+    next.openBatch = batch;
+    return next;
+  }
   return {
     ...doc,
     openBatch: { ...batch, countedWhileClosing: [...(open.countedWhileClosing ?? []), timed(counted, at)] },
