@@ -23,7 +23,11 @@ const DOCUMENTS = [
     where: '`payments_payment_index` (see above for its key)',
   },
 ] as const;
-const DOCUMENT_FILES = ['apps/projections/src/read-models/read-model.types.ts', 'libs/messaging/src/payment-index.ts'];
+const DOCUMENT_FILES = [
+  'apps/projections/src/read-models/read-model.types.ts',
+  'apps/projections/src/read-models/terminal-batch.types.ts',
+  'libs/messaging/src/payment-index.ts',
+];
 /** The event unions of the domain, by the stream their events are on. */
 const EVENTS = [
   { type: 'PaymentEvent', stream: '`payment-{paymentId}`', file: 'libs/payment-domain/src/payment/payment.events.ts' },
