@@ -16,7 +16,7 @@ export { isRevisionConflict } from './kv-conflict';
 export { JetStreamBatchPublisher, type PublishOutcome, type StreamMessage } from './jetstream-batch';
 export { withTimeout } from './with-timeout';
 export { stopThisProcess } from './stop-this-process';
-export { natsAway } from './nats-reachability';
+export { natsAway, natsDoesNotAnswer } from './nats-reachability';
 export { writeEntries, type KvWrite } from './kv-batch';
 export { bucketKeys } from './kv-keys';
 export {

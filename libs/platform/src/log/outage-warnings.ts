@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { natsDoesNotAnswer } from '@app/messaging';
 
 /** The pause after an outage's first warning before the next, doubled after each warning. */
 export const FIRST_WARNING_PAUSE_MS = 1_000;
@@ -23,7 +24,10 @@ interface Outage {
  * with how many failed since the one before (`failedSinceLastLine`) and for how long (`failingForMs`); the first
  * answer after an outage is said once, with the whole outage's count. Only what is said changes: the caller still
  * asks at the same times. One instance per kind of failure (the projector's lease, the check for an older fold, a
- * worker's item leases), so that one outage does not hide another's first line.
+ * worker's item leases), so that one outage does not hide another's first line. Only NATS not answering
+ * (`natsDoesNotAnswer`) is an outage: any other failure (a write refused, a revision conflict, a bug) is said at once,
+ * every time, and counts for no outage; within an outage's pause it was left unsaid, or said up to a minute late as
+ * one more failure of NATS, and with NATS back and the failure left it held the outage open.
  *
  * A few lines of our own: the npm packages that back off (`backoff`, `exponential-backoff`) schedule retries of a
  * call, and throttles (`lodash.throttle`) drop calls at a fixed rate on their own timers. Here the caller's timer sets
@@ -44,8 +48,15 @@ export class OutageWarnings {
     return this.outage !== undefined;
   }
 
-  /** A failure: said when it is the outage's first, or when the pause is over; `fields` go on its line. */
+  /**
+   * A failure: NATS not answering is said when it is the outage's first, or when the pause is over; any other at once.
+   * `fields` go on its line.
+   */
   failed(error: unknown, msg: string, fields: Readonly<Record<string, unknown>> = {}): void {
+    if (!natsDoesNotAnswer(error)) {
+      this.logger.warn({ ...fields, err: error }, msg);
+      return;
+    }
     const now = this.now();
     const outage = this.outage ?? { since: now, failures: 0, failedSinceLastLine: 0, saidAt: now, pauseMs: 0 };
     this.outage = outage;

@@ -1,20 +1,12 @@
 import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { JetStreamApiError } from '@nats-io/jetstream';
-import {
-  ClosedConnectionError,
-  ConnectionError,
-  DrainingConnectionError,
-  NoRespondersError,
-  RequestError,
-  TimeoutError,
-  type NatsConnection,
-} from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
 import { EVENT_STORE, readState, type EventStore } from '@app/event-store';
 import {
   bucketKeys,
   NATS_CONNECTION,
+  natsDoesNotAnswer,
   natsNames,
   parsePaymentIndexKey,
   referenceToken,
@@ -43,16 +35,6 @@ interface Cursor {
   readonly t: number;
   readonly p: string;
 }
-
-/** nats.js's errors of a NATS away or restarting. */
-const NATS_AWAY = [
-  TimeoutError,
-  RequestError,
-  ClosedConnectionError,
-  DrainingConnectionError,
-  ConnectionError,
-  NoRespondersError,
-];
 
 /** The payment index (a NATS KV bucket) could not be read: NATS away or restarting. Nothing changed. */
 export class PaymentIndexUnavailable extends HttpException {
@@ -142,9 +124,7 @@ export class PaymentLookup {
     try {
       return await read();
     } catch (error) {
-      const away =
-        NATS_AWAY.some((kind) => error instanceof kind) || (error instanceof JetStreamApiError && error.code === 503);
-      if (!away) throw error;
+      if (!natsDoesNotAnswer(error)) throw error;
       this.logger.warn(
         { storeId: query.storeId, terminalId: query.terminalId, error: (error as Error).message },
         'the payment index could not be read',
