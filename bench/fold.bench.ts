@@ -47,7 +47,7 @@ async function readLog(file: string): Promise<{ pages: RecordedEvent[][]; events
   let events = 0;
   try {
     for (;;) {
-      const page = await store.readAll({ after, limit: PAGE, streamPrefixes: PROJECTED_STREAMS });
+      const page = await store.readAll({ after, limit: PAGE, streamPrefixes: PROJECTED_STREAMS, lazyMetadata: true });
       if (page.length === 0) return { pages, events };
       pages.push(page);
       events += page.length;

@@ -253,6 +253,26 @@ export function eventStoreContract(adapter: string, context: ContractContext): v
       expect(both.map((e) => e.type)).toEqual(['B', 'C']);
     });
 
+    it('reads all for a fold (lazyMetadata) the events an eager read gives, as a spread, JSON and a clone see them', async () => {
+      await store.append(stream('payment-1'), [event('A', { amount: 1 }), event('B')], {
+        expectedRevision: 'no_stream',
+      });
+      await store.append(stream('terminal-1'), [{ type: 'C', data: {} }], { expectedRevision: 'no_stream' });
+      const eager = await readOwn();
+      const lazy = await store.readAll({ streamPrefixes: [run], limit: 10_000, lazyMetadata: true });
+      const json = (events: readonly RecordedEvent[]) =>
+        JSON.stringify(events, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+
+      expect(eager.map((e) => e.metadata)).toEqual([event('A').metadata, event('B').metadata, {}]);
+      // Read before anything reads its metadata, each way a consumer copies an event.
+      expect(lazy.map((e) => ({ ...e }))).toEqual(eager);
+      expect(json(lazy)).toBe(json(eager));
+      expect(lazy.map((e) => structuredClone(e))).toEqual(eager);
+      expect(lazy).toEqual(eager);
+      expect(lazy.map((e) => e.metadata)).toEqual(eager.map((e) => e.metadata));
+      expect(lazy.map((e) => Object.keys(e))).toEqual(eager.map((e) => Object.keys(e)));
+    });
+
     it('resumes a subscription from a checkpoint, catch-up then live, missing and repeating nothing', async () => {
       const written: string[] = [];
       const write = async (count: number) => {

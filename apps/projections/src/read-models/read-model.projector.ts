@@ -80,9 +80,12 @@ export class ReadModelProjector {
     const typed = this.typed(recorded);
     if (!typed) return;
     const position = recorded.position.toString();
+    // A payment's request is timed by its data (`requestedAt`), as every other fact of the engine's: its metadata's
+    // `occurredAt` is the same instant, and a rebuild, which parses metadata only when read, then parses none.
     const recordedAt =
       stringField(typed.event.data, 'at') ??
       stringField(typed.event.data, 'claimedAt') ??
+      stringField(typed.event.data, 'requestedAt') ??
       recorded.metadata.occurredAt ??
       '';
     if (typed.stream === 'store') this.onStore(typed.event, recordedAt, position, put);

@@ -122,7 +122,13 @@ async function rebuildHolding(
     for (;;) {
       if (!lock.stillHeld()) throw new Error(LOCK_LOST);
       signal?.throwIfAborted();
-      const page = await store.readAll({ after: position, limit: PAGE, streamPrefixes: PROJECTED_STREAMS });
+      // The fold reads almost no event's metadata, which is then parsed only for those it reads.
+      const page = await store.readAll({
+        after: position,
+        limit: PAGE,
+        streamPrefixes: PROJECTED_STREAMS,
+        lazyMetadata: true,
+      });
       if (page.length === 0) break;
       await applyFromLog(store, projector, page, keep, readDay);
       position = page[page.length - 1]!.position;

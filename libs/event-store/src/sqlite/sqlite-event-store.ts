@@ -8,7 +8,6 @@ import { EventStoreUnavailableError, InvalidEventStoreInputError } from '../even
 import type {
   AppendOptions,
   AppendResult,
-  EventMetadata,
   EventStore,
   EventSubscription,
   NewEvent,
@@ -25,6 +24,7 @@ import {
   serializeEvents,
 } from '../event-validation';
 import { ChangeSignal } from './change-signal';
+import { toLazyRecordedEvent, toRecordedEvent } from './event-rows';
 import { COLUMNS, FilteredReads, type EventRow } from './filtered-reads';
 import { openDatabase } from './sqlite-schema';
 import { SqliteWriter, type StorageFailure } from './sqlite-writer';
@@ -260,7 +260,12 @@ export class SqliteEventStore implements EventStore {
   async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
     this.assertOpen();
     const { after, limit, streamPrefixes } = checkReadAllOptions(options);
-    return this.readFromSql(after, limit, streamPrefixes);
+    return this.readFromSql(
+      after,
+      limit,
+      streamPrefixes,
+      options?.lazyMetadata ? toLazyRecordedEvent : toRecordedEvent,
+    );
   }
 
   async headPosition(): Promise<bigint> {
@@ -329,9 +334,14 @@ export class SqliteEventStore implements EventStore {
     return events.length < limit ? { events, through: head } : { events };
   }
 
-  private readFromSql(after: bigint, limit: number, prefixes: readonly string[]): RecordedEvent[] {
-    if (prefixes.length === 0) return this.statements.all.all(Number(after), limit).map(toRecordedEvent);
-    return this.filtered.read(Number(after), limit, prefixes).map(toRecordedEvent);
+  private readFromSql(
+    after: bigint,
+    limit: number,
+    prefixes: readonly string[],
+    toEvent: (row: EventRow) => RecordedEvent = toRecordedEvent,
+  ): RecordedEvent[] {
+    if (prefixes.length === 0) return this.statements.all.all(Number(after), limit).map(toEvent);
+    return this.filtered.read(Number(after), limit, prefixes).map(toEvent);
   }
 
   /**
@@ -439,18 +449,4 @@ export class SqliteEventStore implements EventStore {
   private assertOpen(): void {
     if (this.closed) throw new EventStoreUnavailableError('The SQLite event store is closed');
   }
-}
-
-// Indexed access rather than array destructuring: destructuring goes through the iterator protocol,
-// which is measurably slower on this path (read-all builds every recorded event here).
-function toRecordedEvent(row: EventRow): RecordedEvent {
-  return {
-    id: row[3],
-    type: row[4],
-    data: JSON.parse(row[5]) as unknown,
-    metadata: JSON.parse(row[6]) as EventMetadata,
-    streamName: row[1],
-    revision: row[2],
-    position: BigInt(row[0]),
-  };
 }
