@@ -51,6 +51,7 @@ const terminalClose = object(
     tipAmount: figure,
     withoutTotals: { type: 'boolean' },
     recordedUnknown: { type: 'boolean' },
+    batchLost: { type: 'boolean' },
     mismatch: { type: 'boolean' },
     differences: object({}, batchFields),
   },

@@ -56,7 +56,9 @@
  * opened later, took it (a difference that was not there, beside the terminal's copy of it that had none) and the new
  * device's close showed one too; and the close that took a let-go close's batch, looked for on its store day, is no
  * longer hidden by a close that lost its batch (said unknown, no opening) whose start of day seemed to hold the cut
- * (`takerFrom`). Read models folded by 10 hold the old figures: rebuild them (`npm run projections:rebuild`).
+ * (`takerFrom`); and a close that lost its batch says so (`batchLost`) and takes no fact heard of late, where by the
+ * start of day its terminal gave it took one from the close whose batch held it (a difference that was not there). Read
+ * models folded by 10 hold the old figures: rebuild them (`npm run projections:rebuild`).
  */
 export const FOLD_VERSION = 11;
 

@@ -244,6 +244,13 @@ export interface TerminalClose {
    */
   readonly recordedUnknown?: true;
   /**
+   * Its batch was taken by a close after it, whose outcome came first (its facts' times let go of past a bound): it
+   * holds no fact of its own (`recorded` is none), with its log side unknown (`recordedUnknown`), and no fact heard of
+   * late counts in it, whatever start of day its terminal gave (`startOfDayAt`): the close that took its batch, or the
+   * one before, holds it. Absent for every other close.
+   */
+  readonly batchLost?: true;
+  /**
    * The terminal and the log disagree, or a figure of the terminal's is unknown (`unknown`), or the log's are
    * (`recordedUnknown`); or the terminal gave no totals (`withoutTotals`) for a batch the log has any purchase or
    * reversal in, which cannot be reconciled.

@@ -69,9 +69,13 @@ export function closeHolding(
  * it counts never depends on when it was reported, just as the open batch counts it; if the terminal counted it in
  * the other batch, that close shows it. A first close with no start of day (completed without totals) held every fact
  * before it, as its record counted (`recordedFrom`): a fact of its batch heard of after the next close was dropped, in
- * no close. A close said unknown that names no opening (one that lost its batch) still holds none.
+ * no close. A close that lost its batch (`batchLost`) holds none, whatever start of day its terminal gave: by it, a
+ * fact of the close before it (seconds, by the terminal's clock) or of the close that took its batch seemed its own,
+ * and was taken from that close, later opened (close-lost-batch-start-of-day.unit); nor does a close said unknown that
+ * names no opening, as a version before `batchLost` wrote one that lost its batch.
  */
 function opening(close: TerminalClose): Opening | undefined {
+  if (close.batchLost === true) return undefined;
   if (close.openedAt !== undefined) return { at: Date.parse(close.openedAt), after: true };
   if (close.startOfDayAt !== undefined) return { at: Date.parse(close.startOfDayAt), after: false };
   return close.recordedUnknown === true ? undefined : { at: -Infinity, after: true };

@@ -1,6 +1,6 @@
 import type { EndOfDayBatch } from '@app/payment-domain';
 import type { BatchFigures, TerminalClose } from '../../read-model.types';
-import { compared, FIELDS, pick } from './batch-figures';
+import { compared, FIELDS, NONE, pick } from './batch-figures';
 import type { ReportedClose } from './terminal-close';
 
 /** A close as the terminal reported it, beside what the log recorded for its batch (`recorded`, opened `openedAt`). */
@@ -47,4 +47,13 @@ function unknownFigures(batch: EndOfDayBatch): (typeof FIELDS)[number][] {
       (batch.unreadable?.includes(field) ?? false) ||
       (batch[field] !== undefined && !Number.isSafeInteger(batch[field])),
   );
+}
+
+/**
+ * A close whose batch a close after it took (`lostBatch`, or found so by `closeBeforeEnded`): nothing of its own, its
+ * log side unknown, and no fact's (`batchLost`): by the start of day its terminal gave, it seemed to hold the facts of
+ * the close before it or of its taker heard of late, and took them from the close whose batch held them.
+ */
+export function lostRecord(terminalId: string, close: ReportedClose): TerminalClose {
+  return { ...closeRecord(terminalId, close, { ...NONE, currencies: {} }, undefined, true), batchLost: true };
 }

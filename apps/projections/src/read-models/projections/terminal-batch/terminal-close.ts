@@ -9,7 +9,7 @@ import type {
   TimedCount,
 } from '../../read-model.types';
 import { compared, counting, NONE, pick, splitOf, without } from './batch-figures';
-import { closeRecord } from './close-record';
+import { closeRecord, lostRecord } from './close-record';
 import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
 import { letGoTaker, notHeld, takerUnknown, type LostSwap, type TakerAmong } from './lost-batch-taker';
 import { namingOldClosesLetGo, ofDevice, oldCloses, swappedInSince, type PendingSwap } from './device-swap';
@@ -310,7 +310,7 @@ function lostBatch(
   newest: TerminalClose | undefined,
   pends: boolean,
 ): Closed {
-  const record = closeRecord(doc.terminalId, close, { ...NONE, currencies: {} }, undefined, true);
+  const record = lostRecord(doc.terminalId, close);
   // A close of the old device while a swap waits (the new device's are `newDevicesClose`), or of either device: its
   // taker is looked for before the split, which lets the old device's closes go.
   const device = whole.swappedWhileClosing === undefined ? 'both' : 'old';
@@ -425,7 +425,7 @@ function closeBeforeEnded(doc: TerminalDoc, close: ReportedClose): Reported | un
   // The later close's batch opened after this one closed: the closes between them, let go of past the bound, took
   // this one's batch, and their facts' times with them.
   if (later.openedAt !== undefined && closedAt < Date.parse(later.openedAt)) {
-    const lost = closeRecord(doc.terminalId, close, { ...NONE, currencies: {} }, undefined, true);
+    const lost = lostRecord(doc.terminalId, close);
     const { doc: found, taker, ...where } = takerUnknown(doc, close.closedAt, close.operationId, device);
     const ended = closeEnded(found, found.openBatch ?? open, close.operationId);
     return { doc: ended, earlier: [lost, ...notHeld(ended, taker && [taker])], ...where };
