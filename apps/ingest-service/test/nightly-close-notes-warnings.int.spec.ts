@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { paymentMetrics } from '@app/platform';
 import { sqliteFile } from '../../../libs/event-store/test/fixtures/sqlite-file';
 import { loggedLines } from '../../../test/support/logged-lines';
+import { backedOffLines } from '../../../test/support/outage-warnings';
 import { NATS_URL, removeNatsState, uniquePrefix } from '../../../test/support/projections';
 import { CloseStartFailures } from '../src/fleet/close-start-failures';
 import type { LeasedLogDependencies } from '../src/fleet/leased-log-worker';
@@ -47,14 +48,6 @@ describe('the nightly close’s warnings of its notes in NATS while NATS is gone
       now,
     );
   const day = { storeId: 's1', terminalId: 't1', businessDay: '2026-12-06' };
-  /** The schedule of a backed-off outage of 300 failures a second apart: when each line is said, and its count. */
-  const backedOff = (said: { fields: Record<string, unknown> }[]) => {
-    expect(said.map(({ fields }) => (fields.failingForMs as number) / 1_000)).toEqual([
-      0, 1, 3, 7, 15, 31, 63, 123, 183, 243,
-    ]);
-    expect(said.map(({ fields }) => fields.failedSinceLastLine)).toEqual([1, 1, 2, 4, 8, 16, 32, 60, 60, 60]);
-    for (const { fields } of said) expect(String(fields.err)).toMatch(/closed/i);
-  };
 
   it('says the first failed read of the notes, then at doubling intervals up to a minute, and the next read once', async () => {
     const gone = await connect({ servers: NATS_URL });
@@ -67,9 +60,7 @@ describe('the nightly close’s warnings of its notes in NATS while NATS is gone
     const lines = loggedLines('log');
 
     for (let round = 0; round < 300; round++, clock += 1_000) expect(await writer.notesOf('op-1', day)).toBeNull();
-    const said = warnings.filter(({ msg }) => msg === 'could not read a nightly close’s notes');
-    expect(said.length).toBe(10);
-    backedOff(said);
+    const said = backedOffLines(warnings, 'could not read a nightly close’s notes');
     for (const { fields } of said) expect(fields).toMatchObject(day);
     expect(warnings).toHaveLength(said.length);
 
@@ -98,11 +89,7 @@ describe('the nightly close’s warnings of its notes in NATS while NATS is gone
 
     // NATS gone from the start: each read tries to open the bucket again, and counts in memory.
     for (let round = 0; round < 300; round++, clock += 1_000) expect(await writer.notesOf('op-1', day)).toBeUndefined();
-    const said = warnings.filter(
-      ({ msg }) => msg === 'could not open the nightly close’s failed starts (NATS): counted in memory',
-    );
-    expect(said.length).toBe(10);
-    backedOff(said);
+    const said = backedOffLines(warnings, 'could not open the nightly close’s failed starts (NATS): counted in memory');
     expect(warnings).toHaveLength(said.length);
   });
 });
