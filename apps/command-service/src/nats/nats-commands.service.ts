@@ -61,8 +61,6 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
   private readonly logger = new Logger(NatsCommandsService.name);
   private readonly responders: NatsResponders;
   private readonly rateLimit: NatsRateLimit;
-  /** The app is stopping: a check made from now on subscribes nothing. */
-  private closing = false;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
@@ -91,16 +89,12 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
    * as when no instance runs). Over HTTP the 503 stays: a load balancer takes the instance out by its `/health`.
    */
   onApplicationBootstrap(): void {
-    if (this.anotherLog.checked) return this.subscribe();
-    void this.anotherLog.whenChecked.then(() => {
-      if (this.closing) return;
-      try {
-        this.subscribe();
-      } catch (error) {
-        // The connection closed meanwhile (NATS lost for good stops the app): nothing to take requests on.
-        this.logger.error({ err: error }, 'could not subscribe to the NATS commands once the engine had started');
-      }
-    });
+    this.responders.subscribeWhenReady(
+      this.anotherLog.checked,
+      this.anotherLog.whenChecked,
+      () => this.subscribe(),
+      'could not subscribe to the NATS commands once the engine had started',
+    );
   }
 
   private subscribe(): void {
@@ -186,7 +180,6 @@ export class NatsCommandsService implements OnApplicationBootstrap, BeforeApplic
    * wait for an outcome at once, with the state as it is (`ShutdownSignal` has ended their waits by then).
    */
   beforeApplicationShutdown(): Promise<void> {
-    this.closing = true;
     return this.responders.close();
   }
 

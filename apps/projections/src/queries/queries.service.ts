@@ -30,8 +30,6 @@ const QUEUE = 'projections';
 export class QueriesService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(QueriesService.name);
   private readonly responders: NatsResponders;
-  /** The app is stopping: read models loaded from now on subscribe nothing. */
-  private closing = false;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
@@ -50,16 +48,12 @@ export class QueriesService implements OnApplicationBootstrap, BeforeApplication
    * stays: a load balancer takes the instance out by its `/health`.
    */
   onApplicationBootstrap(): void {
-    if (this.projector.loaded) return this.subscribe();
-    void this.projector.whenLoaded.then(() => {
-      if (this.closing) return;
-      try {
-        this.subscribe();
-      } catch (error) {
-        // The connection closed meanwhile (NATS lost for good stops the app): nothing to take queries on.
-        this.logger.error({ err: error }, 'could not subscribe to the NATS queries once the read models were loaded');
-      }
-    });
+    this.responders.subscribeWhenReady(
+      this.projector.loaded,
+      this.projector.whenLoaded,
+      () => this.subscribe(),
+      'could not subscribe to the NATS queries once the read models were loaded',
+    );
   }
 
   private subscribe(): void {
@@ -94,7 +88,6 @@ export class QueriesService implements OnApplicationBootstrap, BeforeApplication
 
   /** Before the log and NATS close: the requests already taken are answered (`NatsResponders.close`). */
   beforeApplicationShutdown(): Promise<void> {
-    this.closing = true;
     return this.responders.close();
   }
 
