@@ -177,16 +177,10 @@ export class LeasedLogWorker<State extends object = object> {
    * every 30 s), thousands an hour. The first take NATS answers again is said once.
    */
   async mayTake(key: string): Promise<boolean> {
-    if (!this.leases) return true;
-    let taken: boolean;
-    try {
-      taken = await this.leases.take(key);
-    } catch (error) {
-      this.takeWarnings.failed(error, `${this.options.name}: could not take a lease; looking anyway`, { key });
-      return true;
-    }
-    this.takeWarnings.answered({ key });
-    return taken;
+    const leases = this.leases;
+    if (!leases) return true;
+    const why = `${this.options.name}: could not take a lease; looking anyway`;
+    return this.takeWarnings.answerOf(() => leases.take(key), true, why, { key });
   }
 
   private schedule(delayMs = this.options.intervalMs): void {

@@ -74,20 +74,13 @@ export class NightlyCloseWriter {
   }
 
   /** What `asked` of the notes in NATS gives, or `failedAs` when NATS fails it (said backing off: `notesWarnings`). */
-  private async inNats<T, F>(
+  private inNats<T, F>(
     asked: Promise<T>,
     msg: string,
     log: Readonly<Record<string, unknown>>,
     failedAs: F,
   ): Promise<T | F> {
-    try {
-      const answer = await asked;
-      this.notesWarnings.answered();
-      return answer;
-    } catch (error) {
-      this.notesWarnings.failed(error, msg, log);
-      return failedAs;
-    }
+    return this.notesWarnings.answerOf(() => asked, failedAs, msg, log, {});
   }
 
   async close(

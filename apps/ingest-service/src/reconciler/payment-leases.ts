@@ -31,15 +31,8 @@ export class PaymentLeases {
   /** Whether this instance may look at the payment now: it holds the payment's lease, or NATS does not answer. */
   async mayLookAt(paymentId: string): Promise<boolean> {
     const ids = { correlationId: CONTEXT.correlationId, paymentId };
-    let taken: boolean;
-    try {
-      taken = await this.leases()!.take(paymentId);
-    } catch (error) {
-      this.takeWarnings.failed(error, 'could not take the lease on a due payment: looking at it anyway', ids);
-      return true;
-    }
-    this.takeWarnings.answered(ids);
-    return taken;
+    const why = 'could not take the lease on a due payment: looking at it anyway';
+    return this.takeWarnings.answerOf(() => this.leases()!.take(paymentId), true, why, ids);
   }
 
   /** Keeps this instance's lease on the payment until `untilMs` (`SettleLeases.holdUntil`), if NATS answers. */
@@ -47,12 +40,7 @@ export class PaymentLeases {
     const leases = this.leases();
     if (!leases) return;
     const ids = { correlationId: CONTEXT.correlationId, paymentId };
-    try {
-      await leases.holdUntil(paymentId, untilMs);
-    } catch (error) {
-      this.keepWarnings.failed(error, 'could not keep the lease until the next look', ids);
-      return;
-    }
-    this.keepWarnings.answered(ids);
+    const why = 'could not keep the lease until the next look';
+    await this.keepWarnings.answerOf(() => leases.holdUntil(paymentId, untilMs), undefined, why, ids);
   }
 }

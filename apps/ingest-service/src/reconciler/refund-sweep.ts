@@ -219,18 +219,17 @@ export class RefundSweep {
   private async mayList(): Promise<'mine' | 'elsewhere' | number> {
     const leases = this.leases();
     if (!leases) return 'mine';
-    const ids = { correlationId: CONTEXT.correlationId };
-    let held: 'mine' | 'elsewhere' | number;
-    try {
-      held = (await leases.take(REFUND_SWEEP_LEASE))
+    const held = async () =>
+      (await leases.take(REFUND_SWEEP_LEASE))
         ? 'mine'
         : ((await leases.releasedUntil(REFUND_SWEEP_LEASE)) ?? 'elsewhere');
-    } catch (error) {
-      this.leaseWarnings.failed(error, 'could not take the refund sweep lease: sweeping anyway', ids);
-      return 'mine';
-    }
-    this.leaseWarnings.answered(ids);
-    return held;
+    const ids = { correlationId: CONTEXT.correlationId };
+    return this.leaseWarnings.answerOf(
+      held,
+      'mine' as const,
+      'could not take the refund sweep lease: sweeping anyway',
+      ids,
+    );
   }
 
   /** Whether a sweep is under way here (at a stop, its lease is given up at once rather than kept to its time). */

@@ -72,6 +72,28 @@ export class OutageWarnings {
     outage.pauseMs = Math.min(Math.max(outage.pauseMs * 2, FIRST_WARNING_PAUSE_MS), LONGEST_WARNING_PAUSE_MS);
   }
 
+  /**
+   * What `ask` answers, said as the end of an outage if it ends one (`answered`, with `answeredFields`); or
+   * `failedAs` when it fails, the failure said as `failed` says it (with `fields`).
+   */
+  async answerOf<T, F>(
+    ask: () => Promise<T>,
+    failedAs: F,
+    msg: string,
+    fields: Readonly<Record<string, unknown>> = {},
+    answeredFields: Readonly<Record<string, unknown>> = fields,
+  ): Promise<T | F> {
+    let answer: T;
+    try {
+      answer = await ask();
+    } catch (error) {
+      this.failed(error, msg, fields);
+      return failedAs;
+    }
+    this.answered(answeredFields);
+    return answer;
+  }
+
   /** Asked and answered: the end of an outage is said once; the next failure is a first again. */
   answered(fields: Readonly<Record<string, unknown>> = {}): void {
     const outage = this.outage;
