@@ -56,6 +56,77 @@ describe('NATS request/reply answers', () => {
     await expect(client.request(slow, '{}', { timeout: 1_000 })).rejects.toThrow(/no responders/i);
   });
 
+  it('joins the queue group only once the service is ready, and not at all if it stopped before then', async () => {
+    const responders = new NatsResponders(server, 'test', logger);
+    const ready = gate();
+    const queried = subject('ready');
+    let subscribed = 0;
+    responders.subscribeWhenReady(
+      false,
+      ready.opened,
+      () => {
+        subscribed++;
+        responders.on(queried, (msg) => replyTo(msg, () => Promise.resolve({ status: 200, body: 'ready' }), logger));
+      },
+      'could not subscribe',
+    );
+    await server.flush();
+    // Not ready: no member of the group takes the request, so NATS says so at once rather than one answering 503.
+    await expect(client.request(queried, '{}', { timeout: 1_000 })).rejects.toThrow(/no responders/i);
+
+    ready.open();
+    await ready.opened;
+    await server.flush();
+    expect((await client.request(queried, '{}', { timeout: 5_000 })).json()).toEqual({ status: 200, body: 'ready' });
+    expect(subscribed).toBe(1);
+    await responders.close();
+
+    // Stopped while still starting: the start that ends afterwards subscribes nothing (the app is going away, and
+    // its connection with it).
+    const stopping = new NatsResponders(server, 'test', logger);
+    const late = gate();
+    const lateSubject = subject('late');
+    stopping.subscribeWhenReady(
+      false,
+      late.opened,
+      () => {
+        subscribed++;
+        stopping.on(lateSubject, (msg) => replyTo(msg, () => Promise.resolve({ status: 200, body: 'late' }), logger));
+      },
+      'could not subscribe',
+    );
+    await stopping.close();
+    late.open();
+    await late.opened;
+    // The wait's own continuation runs after `late.opened`'s; one more turn lets it run before the check.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await server.flush();
+    expect(subscribed).toBe(1);
+    await expect(client.request(lateSubject, '{}', { timeout: 1_000 })).rejects.toThrow(/no responders/i);
+  });
+
+  it('logs a subscribe that fails once ready, rather than leave it unhandled', async () => {
+    const lines: unknown[][] = [];
+    const watching = Object.assign(new Logger('test'), { error: (...args: unknown[]) => void lines.push(args) });
+    const responders = new NatsResponders(server, 'test', watching);
+    const ready = gate();
+    responders.subscribeWhenReady(
+      false,
+      ready.opened,
+      () => {
+        throw new Error('connection closed');
+      },
+      'could not subscribe to the queries',
+    );
+    ready.open();
+    await ready.opened;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(lines).toEqual([
+      [{ err: expect.objectContaining({ message: 'connection closed' }) }, 'could not subscribe to the queries'],
+    ]);
+    await responders.close();
+  });
+
   it('tells the caller when NATS refuses the reply itself, rather than leave it to time out', async () => {
     const responders = new NatsResponders(server, 'test', logger);
     const large = subject('large');
