@@ -74,6 +74,40 @@ describe("the same word again on the payment's own review, handed over anew sinc
       .thenNothing();
   });
 
+  it('is refused for a word older than the last one, the payment handed over twice since (REVIEW_CHANGED)', () => {
+    // Flag 1 resolved with word A, flag 2 with word B, then flag 3: a late retry of A, naming no flag, was taken for a
+    // new word when only the last one (B) was kept, and resolved flag 3 unseen.
+    const OTHER = 'Booked it by hand';
+    const partly = run(awaitingCard, [record('PARTIALLY_CAPTURED', { capturedAmount: 30_000 })]);
+    const steps = [unbookable(35_000, 30), resolve(), unbookable(39_900, 70), resolve(OTHER), unbookable(45_000, 90)];
+    const later = run([...awaitingCard, ...partly], steps);
+    expect(typesOf(later)).toEqual([
+      'PaymentFlaggedForReview',
+      'PaymentReviewResolved',
+      'PaymentFlaggedForReview',
+      'PaymentReviewResolved',
+      'PaymentFlaggedForReview',
+    ]);
+    const given = [...awaitingCard, ...partly, ...later];
+    spec
+      .given(given)
+      .when(resolve())
+      .thenFails('REVIEW_CHANGED', { paymentId: 'pay-1', flaggedAt: at(30), standing: at(90) }, /name flaggedAt/);
+    spec
+      .given(given)
+      .when(resolve(OTHER))
+      .thenFails('REVIEW_CHANGED', { paymentId: 'pay-1', flaggedAt: at(70), standing: at(90) }, /name flaggedAt/);
+    // A word given on flag 1 and again, named, on flag 3: a retry of the latest, which changes nothing.
+    const named = run(given, [resolve(NOTE, undefined, at(90))]);
+    expect(typesOf(named)).toEqual(['PaymentReviewResolved']);
+    spec
+      .given([...given, ...named])
+      .when(resolve())
+      .thenNothing();
+    // Another person's word, or another note, names none and resolves the standing flag, as before.
+    expect(typesOf(run(given, [resolve('Asked Dintero support')]))).toEqual(['PaymentReviewResolved']);
+  });
+
   it('is refused once Dintero settled the review resolved and a new flag came (REVIEW_CHANGED)', () => {
     const unknown = run(awaitingCard, [record('UNKNOWN')]);
     const flagged = run([...awaitingCard, ...unknown], [{ type: 'FlagForReview', data: { at: at(59) } }]);
@@ -157,6 +191,32 @@ describe("the same word again on a refund's review, handed over anew since", () 
         },
       ]);
     expect(typesOf(run(given, [resolve('Asked Dintero support', 'r1')]))).toEqual(['RefundReviewResolved']);
+  });
+
+  it('is refused for a word older than the last one, the refund flagged twice since (REVIEW_CHANGED)', () => {
+    const OTHER = 'Asked Dintero support';
+    const accepted: PaymentEvent = {
+      type: 'RefundAccepted',
+      data: { refundId: 'r1', source: 'command-service', at: at(41) },
+    };
+    const pending = [...awaitingCard, captured, requested, accepted];
+    const flagged = run(pending, [flag(90)]);
+    const [first] = flagged;
+    if (first?.type !== 'RefundFlaggedForReview') throw new Error('no flag');
+    // New flags as the log may hold them (the fold takes them whatever wrote them), each after a word on the one before.
+    const flagAt = (second: number): PaymentEvent => ({ ...first, data: { ...first.data, at: at(second) } });
+    const wordA = run([...pending, ...flagged], [resolve(NOTE, 'r1')]);
+    const wordB = run([...pending, ...flagged, ...wordA, flagAt(120)], [resolve(OTHER, 'r1')]);
+    expect(typesOf([...wordA, ...wordB])).toEqual(['RefundReviewResolved', 'RefundReviewResolved']);
+    const given = [...pending, ...flagged, ...wordA, flagAt(120), ...wordB, flagAt(150)];
+    spec
+      .given(given)
+      .when(resolve(NOTE, 'r1'))
+      .thenFails('REVIEW_CHANGED', { refundId: 'r1', flaggedAt: at(90), standing: at(150) }, /name flaggedAt/);
+    spec
+      .given(given)
+      .when(resolve(OTHER, 'r1'))
+      .thenFails('REVIEW_CHANGED', { refundId: 'r1', flaggedAt: at(120), standing: at(150) }, /name flaggedAt/);
   });
 
   it('is refused once Dintero took it late after the word and it was flagged again (REVIEW_CHANGED)', () => {

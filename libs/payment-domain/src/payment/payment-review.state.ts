@@ -19,17 +19,21 @@ export interface ReviewResolution {
 }
 
 /**
- * The last word a person gave on a review, with the flag it resolved (`flaggedAt`): unlike `reviewResolved`, kept when
- * that flag goes (handed over anew, Dintero's word, a capture), so that the same word sent again without naming a flag,
- * a retry whose first answer was lost, is refused on a flag recorded since rather than resolving it unseen.
+ * A word a person gave on a review, with the flag it resolved (`flaggedAt`): unlike `reviewResolved`, kept when that
+ * flag goes (handed over anew, Dintero's word, a capture), so that the same word sent again without naming a flag, a
+ * retry whose first answer was lost, is refused on a flag recorded since rather than resolving it unseen.
  */
-export interface LastWord extends ReviewResolution {
+export interface GivenWord extends ReviewResolution {
   readonly flaggedAt: string;
 }
 
-/** What a payment or a refund keeps of the words given on its reviews: the last one. */
+/**
+ * What a payment or a refund keeps of the words given on its reviews: the latest of each person and note, earliest
+ * first. Not the last word alone: with flag 1 resolved by word A, flag 2 by word B, a late retry of A then found only
+ * B kept and resolved flag 3 unseen. One a person and note (a retry is told by them), so bounded by the words given.
+ */
 export interface ReviewWords {
-  readonly lastWord?: LastWord;
+  readonly words?: readonly GivenWord[];
 }
 
 /**
@@ -75,11 +79,18 @@ export const resolved = <Of extends ReviewFlag>(of: Of, { by, note, at }: Review
   reviewResolved: { by, note, at },
 });
 
-/** The last word given on its reviews, taken from its resolution's event, whatever else it keeps. */
-export const saidLast = <Of extends ReviewWords>(of: Of, { flaggedAt, by, note, at }: LastWord): Of => ({
+/**
+ * A word given on its reviews, taken from its resolution's event, whatever else it keeps: the latest of its person and
+ * note, which replaces an earlier one of theirs.
+ */
+export const saidWord = <Of extends ReviewWords>(of: Of, { flaggedAt, by, note, at }: GivenWord): Of => ({
   ...of,
-  lastWord: { flaggedAt, by, note, at },
+  words: [...(of.words ?? []).filter((word) => word.by !== by || word.note !== note), { flaggedAt, by, note, at }],
 });
+
+/** The latest word `by` gave with `note` on any of its reviews, if they gave it. */
+export const wordGiven = ({ words }: ReviewWords, by: string, note: string): GivenWord | undefined =>
+  words?.find((word) => word.by === by && word.note === note);
 
 /** No longer handed over, and no word on it: what it was handed over for is settled, or is to be followed anew. */
 export function unflagged<Of extends ReviewFlag>(of: Of): Omit<Of, keyof ReviewFlag> {

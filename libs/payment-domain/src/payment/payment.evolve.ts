@@ -1,5 +1,5 @@
 import type { CardSummary, PaymentEvent, TerminalReceipt } from './payment.events';
-import { flagged, resolved, reviewSettledAfter, saidLast, unflagged, type ReviewFlag } from './payment-review.state';
+import { flagged, resolved, reviewSettledAfter, saidWord, unflagged, type ReviewFlag } from './payment-review.state';
 import { isOpen, lateCapturedOf, mayBeReviewed, refundOf } from './payment.queries';
 import type { EndedStatus, OpenPayment, PaymentCore, PaymentState, Refund } from './payment.state';
 
@@ -161,7 +161,7 @@ function evolveFacts(state: PaymentState, event: PaymentEvent): PaymentState {
       return { ...captured, ...(capturedAmount === undefined ? {} : { flaggedCapture: capturedAmount }) };
     }
     case 'PaymentReviewResolved':
-      return mayBeReviewed(state) ? saidLast(resolved(state, event.data), event.data) : state;
+      return mayBeReviewed(state) ? saidWord(resolved(state, event.data), event.data) : state;
     case 'PaymentAuthorized':
       return isOpen(state)
         ? { ...knownAgain(state), status: 'authorized', transactionId: event.data.transactionId }
@@ -288,7 +288,7 @@ function evolveFacts(state: PaymentState, event: PaymentEvent): PaymentState {
     }
     case 'RefundReviewResolved': {
       const refund = refundOf(state, event.data.refundId);
-      return refund ? withRefund(state, saidLast(resolved(refund, event.data), event.data)) : state;
+      return refund ? withRefund(state, saidWord(resolved(refund, event.data), event.data)) : state;
     }
     case 'RefundAccepted': {
       const refund = refundOf(state, event.data.refundId);

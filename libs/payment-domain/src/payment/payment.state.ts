@@ -1,5 +1,5 @@
 import type { CardSummary, PaymentRequestedData, TerminalReceipt } from './payment.events';
-import type { LastWord, ReviewResolution, ReviewSettled } from './payment-review.state';
+import type { ReviewResolution, ReviewSettled, ReviewWords } from './payment-review.state';
 
 /** Statuses in which the payment may still end any way. */
 export const OPEN_STATUSES = ['requested', 'awaiting_card', 'outcome_unknown', 'on_hold', 'authorized'] as const;
@@ -49,8 +49,8 @@ export interface Refund {
   readonly flaggedForReviewAt?: string;
   /** A person dealt with that review: it is not handed over again for it. */
   readonly reviewResolved?: ReviewResolution;
-  /** The last word a person gave on its reviews, with the flag it was on: kept when that flag goes. */
-  readonly lastWord?: LastWord;
+  /** The words people gave on its reviews, each with the flag it was on: kept when that flag goes. */
+  readonly words?: ReviewWords['words'];
   /**
    * Taken by Dintero (202) late: after it was failed for Dintero's silence, or after a person resolved its review. When
    * that was recorded (`RefundAccepted`): its wait, and a hand-over to a person, count from then.
@@ -80,10 +80,10 @@ export interface PaymentCore extends Omit<PaymentRequestedData, 'items'> {
   /** The last review of its own that Dintero's word ended; gone when it is handed over anew. */
   readonly reviewSettled?: ReviewSettled;
   /**
-   * The last word a person gave on its own reviews, with the flag it was on: kept when that flag goes (handed over anew,
+   * The words people gave on its own reviews, each with the flag it was on: kept when that flag goes (handed over anew,
    * Dintero's word, the capture, the payment's end), where `reviewResolved` is not.
    */
-  readonly lastWord?: LastWord;
+  readonly words?: ReviewWords['words'];
 }
 
 export type PaymentState =

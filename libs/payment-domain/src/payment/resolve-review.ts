@@ -11,7 +11,7 @@ import {
   refundUnderReview,
 } from './payment.queries';
 import type { PaymentState, Refund } from './payment.state';
-import type { ReviewFlag, ReviewResolution, ReviewWords } from './payment-review.state';
+import { wordGiven, type ReviewFlag, type ReviewResolution, type ReviewWords } from './payment-review.state';
 
 type ResolveReview = Extract<PaymentCommand, { type: 'ResolveReview' }>['data'];
 
@@ -77,7 +77,7 @@ function assertTheFlagNamed(
 }
 
 /**
- * A word naming no flag that is the last word given (same `by`, same `note`), recorded on an earlier flag than the one
+ * A word naming no flag that was given before (same `by`, same `note`; the latest time they gave it), recorded on an earlier flag than the one
  * standing: a retry whose first answer was lost, after the payment or refund was handed over again (a new cause, or a
  * flag again after Dintero's word settled the one resolved). Refused (`REVIEW_CHANGED`) as if it had named the flag its
  * word was on: nobody has looked at the one standing. Named (`flaggedAt`), the same word resolves it.
@@ -87,14 +87,15 @@ function assertNoEarlierWord(
   { flaggedAt, by, note }: ResolveReview,
   details: Record<string, string>,
 ): void {
-  const { flaggedForReviewAt: standing, lastWord } = review;
-  if (flaggedAt !== undefined || standing === undefined || lastWord === undefined) return;
-  if (lastWord.by !== by || lastWord.note !== note || instantOf(lastWord.flaggedAt) === instantOf(standing)) return;
+  const standing = review.flaggedForReviewAt;
+  if (flaggedAt !== undefined || standing === undefined) return;
+  const given = wordGiven(review, by, note);
+  if (given === undefined || instantOf(given.flaggedAt) === instantOf(standing)) return;
   throw new DomainError(
     'REVIEW_CHANGED',
-    `The same word by ${by} was recorded at ${lastWord.at} on the review flagged at ${lastWord.flaggedAt}; it was ` +
+    `The same word by ${by} was recorded at ${given.at} on the review flagged at ${given.flaggedAt}; it was ` +
       `handed over again at ${standing}: look at it, and name flaggedAt to resolve it`,
-    { ...details, flaggedAt: lastWord.flaggedAt, standing },
+    { ...details, flaggedAt: given.flaggedAt, standing },
   );
 }
 
