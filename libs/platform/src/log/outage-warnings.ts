@@ -6,6 +6,14 @@ export const FIRST_WARNING_PAUSE_MS = 1_000;
 /** The longest pause between two warnings of one outage. */
 export const LONGEST_WARNING_PAUSE_MS = 60_000;
 
+/** What a caller may set of its outages; by default those of NATS, said at least once a minute. */
+export interface OutageWarningsOptions {
+  /** Which failures are an outage, backed off (by default NATS not answering, `natsDoesNotAnswer`). */
+  readonly outage?: (error: unknown) => boolean;
+  /** The longest pause between two warnings of one outage (by default `LONGEST_WARNING_PAUSE_MS`). */
+  readonly longestPauseMs?: number;
+}
+
 /** An outage as the caller sees it: from its first failure until something is answered again. */
 interface Outage {
   readonly since: number;
@@ -25,7 +33,8 @@ interface Outage {
  * answer after an outage is said once, with the whole outage's count. Only what is said changes: the caller still
  * asks at the same times. One instance per kind of failure (the projector's lease, the check for an older fold, a
  * worker's item leases), so that one outage does not hide another's first line. Only NATS not answering
- * (`natsDoesNotAnswer`) is an outage: any other failure (a write refused, a revision conflict, a bug) is said at once,
+ * (`natsDoesNotAnswer`) is an outage, unless the caller says otherwise (`OutageWarningsOptions.outage`: a worker's
+ * start, which reads the log too): any other failure (a write refused, a revision conflict, a bug) is said at once,
  * every time, and counts for no outage; within an outage's pause it was left unsaid, or said up to a minute late as
  * one more failure of NATS, and with NATS back and the failure left it held the outage open.
  *
@@ -41,6 +50,7 @@ export class OutageWarnings {
     /** The line said once when an outage ends. */
     private readonly answersAgain: string,
     private readonly now: () => number = () => performance.now(),
+    private readonly options: OutageWarningsOptions = {},
   ) {}
 
   /** Whether the last thing asked failed (an outage under way). */
@@ -53,7 +63,7 @@ export class OutageWarnings {
    * `fields` go on its line.
    */
   failed(error: unknown, msg: string, fields: Readonly<Record<string, unknown>> = {}): void {
-    if (!natsDoesNotAnswer(error)) {
+    if (!(this.options.outage ?? natsDoesNotAnswer)(error)) {
       this.logger.warn({ ...fields, err: error }, msg);
       return;
     }
@@ -69,7 +79,10 @@ export class OutageWarnings {
     );
     outage.saidAt = now;
     outage.failedSinceLastLine = 0;
-    outage.pauseMs = Math.min(Math.max(outage.pauseMs * 2, FIRST_WARNING_PAUSE_MS), LONGEST_WARNING_PAUSE_MS);
+    outage.pauseMs = Math.min(
+      Math.max(outage.pauseMs * 2, FIRST_WARNING_PAUSE_MS),
+      this.options.longestPauseMs ?? LONGEST_WARNING_PAUSE_MS,
+    );
   }
 
   /**
