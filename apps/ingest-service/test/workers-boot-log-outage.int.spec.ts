@@ -106,12 +106,18 @@ describe('the background workers of ingest when the log does not answer at start
     expect(outage.failures).toBeGreaterThanOrEqual(WORKERS.length);
     expect(await released('BR-2')).toBe(false);
 
-    // Each try that failed is a warning with its error and when the next comes.
+    // The first try that failed is a warning with its error and when the next comes; the next ones back off.
     await waitUntil(
       () => WORKERS.every((worker) => warnings.some(({ msg }) => msg === tryAgain(worker))),
       10_000,
       'a warning of each worker',
     );
+    for (const worker of WORKERS)
+      expect(warnings.find(({ msg }) => msg === tryAgain(worker))!.fields).toMatchObject({
+        attempt: 1,
+        failedSinceLastLine: 1,
+        failingForMs: 0,
+      });
     for (const { fields } of warnings.filter(({ msg }) => WORKERS.some((worker) => msg === tryAgain(worker)))) {
       expect((fields.err as Error).message).toMatch(/^the log did not answer/);
       expect(fields.retryInMs).toBeGreaterThan(0);

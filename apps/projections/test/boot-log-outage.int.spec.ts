@@ -106,8 +106,8 @@ describe('the projections app when the log does not answer at start', () => {
     await expect(query(names.queries.store, { storeId: 'not a token' })).rejects.toThrow(noResponders);
     expect(await dashboard(url, 'stores')).toMatchObject({ status: 503, body: { code: 'READ_MODELS_NOT_READY' } });
     expect(await dashboard(url, 'stream')).toMatchObject({ status: 503, body: { code: 'READ_MODELS_NOT_READY' } });
-    // Not an error line per answer: the outage is said once per try (below), `/health` names it, the metrics count the
-    // 503s. A long outage would otherwise flood the log.
+    // Not an error line per answer: the outage is said as the start's tries fail (below, backing off), `/health` names
+    // it, the metrics count the 503s. A long outage would otherwise flood the log.
     expect(
       errors.filter(({ fields, msg }) => fields.code === 'READ_MODELS_NOT_READY' || String(msg).includes('not loaded')),
     ).toEqual([]);
@@ -116,9 +116,12 @@ describe('the projections app when the log does not answer at start', () => {
       /^http_requests_total\{[^}]*route="\/v1\/dashboard\/stores"[^}]*status="503"[^}]*\} 1$/m,
     );
 
-    // Tried again with a pause, each failure a warning with its error, and nothing written meanwhile.
+    // Tried again with a pause, the first failure a warning with its error, the next ones backing off (a second after
+    // it, the third try's), and nothing written meanwhile.
     await waitUntil(() => warnings.filter(({ msg }) => msg === tryAgain).length >= 2, 10_000, 'two failed tries');
-    for (const { fields } of warnings.filter(({ msg }) => msg === tryAgain)) {
+    const tries = warnings.filter(({ msg }) => msg === tryAgain);
+    expect(tries[0]!.fields).toMatchObject({ attempt: 1, failedSinceLastLine: 1, failingForMs: 0 });
+    for (const { fields } of tries) {
       expect((fields.err as Error).message).toMatch(/^the log did not answer/);
       expect(fields.retryInMs).toBeGreaterThan(0);
     }

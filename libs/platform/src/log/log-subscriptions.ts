@@ -123,7 +123,8 @@ export class LogSubscriptions {
           const stuck = follower.stuckAt;
           return stuck ? `${name} (stopped at ${stuck.eventType}, position ${stuck.position})` : name;
         });
-        // Names only: the error itself (which may name a host) is in the log, at each try (`StartRetries`).
+        // Names only: the error itself (which may name a host) is in the log (`StartRetries`: the first failure at once,
+        // then backing off).
         const starting =
           this.starting.size === 0 ? [] : [`not started yet, trying again: ${[...this.starting].join(', ')}`];
         throw new Error(

@@ -1,12 +1,25 @@
 import type { Logger } from '@nestjs/common';
-import { stopThisProcess } from '@app/messaging';
+import { EventStoreUnavailableError } from '@app/event-store';
+import { natsDoesNotAnswer, stopThisProcess } from '@app/messaging';
 import type { AnotherLogCheck } from '../nats/another-log-check';
 import type { LogSubscriptions } from './log-subscriptions';
+import { OutageWarnings } from './outage-warnings';
 
 /** The pause before the second try of a start, doubled at each try after it. */
 export const FIRST_START_RETRY_MS = 500;
 /** The longest pause between two tries of a start. */
 export const LONGEST_START_RETRY_MS = 30_000;
+/**
+ * The longest pause between two warnings of a start that fails for long. Longer than the other workers' minute: the
+ * tries are already 30 s apart, so a minute would only halve the lines, while `/health` and
+ * `event_log_subscription_up` say all along that the worker has not started.
+ */
+export const LONGEST_START_WARNING_PAUSE_MS = 600_000;
+
+/** Whether a start's failure is the log or NATS not answering: an outage, whose warnings back off. */
+function logOrNatsAway(error: unknown): boolean {
+  return error instanceof EventStoreUnavailableError || natsDoesNotAnswer(error);
+}
 
 /**
  * Failures of a start that no try mends (a NATS prefix taken by another log's engine): never tried again. At the first
@@ -32,6 +45,13 @@ export interface StartRefusals {
  * error, while the app runs on and `/health` names the worker (`LogSubscriptions.notStarted`) until it follows the
  * log. The start tried is the whole of it, so that the worker, once started, is as one whose first try worked. A
  * refusal (`StartRefusals`) is not tried again.
+ *
+ * A warning at each try made some 120 lines an hour for each worker for as long as the log or NATS was away. The
+ * first failure is a warning with its error, at once; the next ones back off as the other workers' outages do
+ * (`OutageWarnings`: after pauses doubling from a second, here up to `LONGEST_START_WARNING_PAUSE_MS`, each line with
+ * its try, how many failed since the line before and for how long), and the start at last is said once, with its try.
+ * Only the log or NATS not answering backs off; any other failure (a bug) is said at every try, as is one found as
+ * the app stops. The tries themselves, and `/health`, are as they were.
  */
 export class StartRetries {
   private stopped = false;
@@ -39,6 +59,8 @@ export class StartRetries {
   private pause: { readonly timer: NodeJS.Timeout; readonly end: () => void } | undefined;
   /** Ends the wait of `startOnceChecked` for the check, at `stop`. */
   private endWait: (() => void) | undefined;
+  /** The failed tries, said backing off (`tried`). */
+  private readonly warnings: OutageWarnings;
 
   constructor(
     /** The worker's follower's name (`LogSubscriptions.follower`), which `/health` gives. */
@@ -46,7 +68,17 @@ export class StartRetries {
     private readonly subscriptions: LogSubscriptions,
     private readonly logger: Pick<Logger, 'log' | 'warn' | 'error'>,
     private readonly refusals?: StartRefusals,
-  ) {}
+  ) {
+    this.warnings = new OutageWarnings(logger, this.startedAtLast, undefined, {
+      outage: logOrNatsAway,
+      longestPauseMs: LONGEST_START_WARNING_PAUSE_MS,
+    });
+  }
+
+  /** The line of a start after failed tries. */
+  private get startedAtLast(): string {
+    return `${this.name} started at last`;
+  }
 
   /**
    * Tries `start` once, and resolves once that try has ended: started, or failed and tried again from then on, in the
@@ -109,7 +141,9 @@ export class StartRetries {
         return;
       }
       if (started) {
-        this.logger.log({ attempt }, `${this.name} started, at try ${attempt}`);
+        // Said with the outage's count and length when the log or NATS was away; failures of no outage were each said.
+        if (this.warnings.failing) this.warnings.answered({ attempt });
+        else this.logger.log({ attempt }, this.startedAtLast);
         return;
       }
       if (this.stopped) return;
@@ -128,8 +162,8 @@ export class StartRetries {
   }
 
   /**
-   * Whether `start` worked; failed, said, and `/health` told, with when it is tried again. A refusal is thrown, neither
-   * said here nor tried again.
+   * Whether `start` worked; failed, said (backing off, `warnings`), and `/health` told, with when it is tried again.
+   * A refusal is thrown, neither said here nor tried again.
    */
   private async tried(start: () => Promise<void>, attempt: number, retryInMs: number): Promise<boolean> {
     try {
@@ -139,12 +173,17 @@ export class StartRetries {
     } catch (error) {
       if (this.refusals?.refused(error)) throw error;
       this.subscriptions.notStarted(this.name);
-      this.logger.warn(
-        { err: error, attempt, retryInMs: this.stopped ? undefined : retryInMs },
-        this.stopped
-          ? `${this.name} could not start, and the app is stopping: not tried again`
-          : `${this.name} could not start (the log or NATS did not answer): trying again`,
-      );
+      // The last line of the tries, said even within an outage's pause.
+      if (this.stopped)
+        this.logger.warn(
+          { err: error, attempt },
+          `${this.name} could not start, and the app is stopping: not tried again`,
+        );
+      else
+        this.warnings.failed(error, `${this.name} could not start (the log or NATS did not answer): trying again`, {
+          attempt,
+          retryInMs,
+        });
       return false;
     }
   }
