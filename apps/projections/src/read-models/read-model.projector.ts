@@ -232,7 +232,8 @@ export class ReadModelProjector {
           for (const date of this.closes.daysOfItsClose(close.storeId, close.closedAt))
             days.push({ storeId: close.storeId, date });
         // A close before the terminal's last one, or one that ended while it pended (heard of after it), corrects
-        // that close, on its day.
+        // that close, on its day. Strictly before, as the fold takes it (`takingBatch`'s last close, `closeBeforeEnded`):
+        // a close at the same instant as the later one leaves that one as it was.
         for (const later of closesHeld(this.docs.terminals.get(this.docs.terminalKey(close.storeId, close.terminalId))))
           if (Date.parse(close.closedAt) < Date.parse(later.closedAt))
             days.push({ storeId: close.storeId, date: later.businessDay });
