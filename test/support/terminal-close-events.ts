@@ -17,6 +17,8 @@ export interface CloseRequest {
   /** Tests differ on it (the request's time, or 15 minutes on): the projector does not read it. */
   readonly expiresAt: string;
   readonly businessDay?: string;
+  /** The device the close is sent to (`dinteroTerminalId`): `d-T-1` unless given. */
+  readonly device?: string;
 }
 
 export interface CloseOutcome {
@@ -57,12 +59,12 @@ export function terminalCloseEvents(event: ReturnType<typeof logOfEvents>) {
     /** An end of day asked for (`OperationRequested`, `end_of_day`). */
     requested: (
       operationId: string,
-      { requestedBy, requestedAt, expiresAt, businessDay }: CloseRequest,
+      { requestedBy, requestedAt, expiresAt, businessDay, device = 'd-T-1' }: CloseRequest,
     ): RecordedEvent => ({
       ...event(`operation-${operationId}`, 'OperationRequested', {
         operationId,
         ...meta,
-        dinteroTerminalId: 'd-T-1',
+        dinteroTerminalId: device,
         operation: 'end_of_day',
         claimId: operationId,
         requestedBy,

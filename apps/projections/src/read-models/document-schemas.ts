@@ -42,6 +42,7 @@ const terminalClose = object(
   {
     unknown: listOf(text),
     terminalId: text,
+    device: text,
     businessDay: text,
     batchId: text,
     startOfDayAt: text,
@@ -97,6 +98,7 @@ const terminalDoc = object(
       since: text,
       currencies: recordOf(batchFigures),
       closing: listOf(text),
+      closingOn: recordOf(text),
       countedWhileClosing: timedCounts,
       pastBound,
       incomplete: object({}, { until: text }),

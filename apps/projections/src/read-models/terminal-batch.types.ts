@@ -62,6 +62,12 @@ export interface OpenBatch extends BatchFigures {
    */
   readonly closing?: readonly string[];
   /**
+   * The device each close pending was sent to (Dintero's id, `OperationRequested.dinteroTerminalId`), by its operation:
+   * which device's batch it closes, where the instants (Dintero's close against the engine's swap) may misread it.
+   * Absent for closes asked for before the fold kept it, and for none.
+   */
+  readonly closingOn?: Readonly<Record<string, string>>;
+  /**
    * What the batch counted while a close was pending, each with its time (Dintero's): at most 1,000. Past that, the
    * pending closes take what was counted until then (its times let go of, summed in `pastBound`), and those after it
    * are kept again.
@@ -185,6 +191,11 @@ export interface TerminalClose {
   readonly terminalId: string;
   /** The end-of-day operation. */
   readonly operationId: string;
+  /**
+   * The device the close was sent to (Dintero's id, `OperationRequested.dinteroTerminalId`): whose batch it closes.
+   * Absent from a close folded before it was kept (the device is then told by the instants, as it was).
+   */
+  readonly device?: string;
   /**
    * The store day it closes, for a close by hand by the nightly close's rule (the local date it was asked on, or
    * the day before when asked after midnight and before the day before's nightly close: an end of day in the

@@ -283,7 +283,9 @@ export class TerminalCloses {
       // Neither changes the close itself, even of its own operation: replayed after a kill under a terminal holding that
       // close, such an event wrote the close's day again, which `ReadModelProjector.missingDays` does not read back for
       // it, from empty.
-      const change = (doc: TerminalDoc) => closeRequested(doc, operationId);
+      // With the device it is sent to: whose batch it closes, where a swap's instant against Dintero's may misread it.
+      const change = (doc: TerminalDoc) =>
+        closeRequested(doc, operationId, stringField(event.data, 'dinteroTerminalId'));
       return this.writes.changeTerminal(storeId, terminalId, position, put, change, undefined);
     }
     const storeId = stringField(recorded.metadata, 'storeId');

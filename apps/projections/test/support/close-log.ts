@@ -24,6 +24,8 @@ export function closeLog(day: string, heardAt = (closedAt: number) => closedAt +
   const close = terminalCloseEvents(logOfEvents());
   const midnight = iso(Date.parse(`${day}T00:00:00Z`));
   const log: RecordedEvent[] = [close.storeRegistered(midnight), close.terminalRegistered(midnight)];
+  // The device the terminal's name has by the log so far: a close is sent to it, as the command service sends it.
+  let device: string | undefined;
   const requested = (operationId: string, requestedAt: number, businessDay = day) =>
     log.push(
       close.requested(operationId, {
@@ -31,6 +33,7 @@ export function closeLog(day: string, heardAt = (closedAt: number) => closedAt +
         requestedAt: iso(requestedAt),
         expiresAt: iso(requestedAt + 900_000),
         businessDay,
+        ...(device === undefined ? {} : { device }),
       }),
     );
   /** Its outcome: the terminal closed at `closedAt`, with its batch's totals (`batch`) or without. */
@@ -46,7 +49,10 @@ export function closeLog(day: string, heardAt = (closedAt: number) => closedAt +
   const failed = (operationId: string, when: number, businessDay = day) =>
     log.push(close.failed(operationId, { at: iso(when), businessDay }));
   const sale = (paymentId: string, when: number) => log.push(...close.sale(paymentId, iso(when)));
-  const enrolled = (device: string, when: number) => log.push(close.enrolled(device, iso(when)));
+  const enrolled = (enrolledDevice: string, when: number) => {
+    device = enrolledDevice;
+    log.push(close.enrolled(enrolledDevice, iso(when)));
+  };
   /** `count` sales `prefix-0`, `prefix-1`…, a second apart from `from`. */
   const sales = (prefix: string, from: number, count: number) => {
     for (let i = 0; i < count; i++) sale(`${prefix}-${i}`, from + i * 1_000);

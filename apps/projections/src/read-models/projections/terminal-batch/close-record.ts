@@ -17,6 +17,7 @@ export function closeRecord(
   return compared({
     terminalId,
     operationId: close.operationId,
+    ...(close.device === undefined ? {} : { device: close.device }),
     businessDay: close.businessDay,
     ...(batch.batchId ? { batchId: batch.batchId } : {}),
     closedAt: close.closedAt,

@@ -33,6 +33,7 @@ export function deviceSwapped(doc: TerminalDoc, device: string, at: string): Ter
     closing: _closing,
     countedWhileClosing: _counted,
     incomplete: _incomplete,
+    closingOn: _on,
     since,
     ...left
   } = doc.openBatch ?? { ...NONE };

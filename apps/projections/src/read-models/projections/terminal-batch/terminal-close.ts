@@ -26,24 +26,67 @@ export interface ReportedClose {
   readonly businessDay: string;
   readonly batch: EndOfDayBatch | undefined;
   readonly closedAt: string;
+  /** The device it was sent to (`OpenBatch.closingOn`); undefined when not known. */
+  readonly device?: string;
 }
 
 /**
- * An end-of-day close of the terminal asked for (`OperationRequested`): from now until it ends, its open batch keeps
- * each fact's time, so that the close takes only those before the terminal closed.
+ * An end-of-day close of the terminal asked for (`OperationRequested`), of `device` (its `dinteroTerminalId`): from now
+ * until it ends, its open batch keeps each fact's time, so that the close takes only those before the terminal closed,
+ * and the device it was sent to (`closingOn`).
  */
-export function closeRequested(doc: TerminalDoc, operationId: string): TerminalDoc {
+export function closeRequested(doc: TerminalDoc, operationId: string, device?: string): TerminalDoc {
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
   if (open.closing?.includes(operationId)) return doc;
   const { closing, letGo } = withPending(open.closing, operationId);
-  return { ...doc, ...(letGo ? { closesLetGo: true as const } : {}), openBatch: { ...open, closing } };
+  const { closingOn: on, ...rest } = open;
+  const closingOn = devicesPending({ ...on, ...(device === undefined ? {} : { [operationId]: device }) }, closing);
+  return {
+    ...doc,
+    ...(letGo ? { closesLetGo: true as const } : {}),
+    openBatch: { ...rest, closing, ...(closingOn ? { closingOn } : {}) },
+  };
 }
 
 /** An end-of-day close that ended without closing (failed, timed out, refused): its batch stays open. */
 export function closeAbandoned(doc: TerminalDoc, operationId: string): TerminalDoc {
   const open = doc.openBatch;
   if (!open?.closing?.includes(operationId)) return doc;
-  return closeEnded(doc, open, operationId);
+  return keepingDevices(doc, closeEnded(doc, open, operationId));
+}
+
+/** The devices of the closes still pending (`closing`) among `on`; undefined when none is known. */
+function devicesPending(
+  on: Readonly<Record<string, string>>,
+  closing: readonly string[] | undefined,
+): Readonly<Record<string, string>> | undefined {
+  const kept = Object.entries(on).filter(([id]) => closing?.includes(id) === true);
+  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
+}
+
+/**
+ * The terminal `after` a close ended, with the devices of the closes it still pends on, as `before` knew them: the
+ * batch is rebuilt in many ways as a close ends (split at a swap, cut past a bound), each carrying what it pends on
+ * (`closing`), and the devices follow the list here, once, those of ended or let-go closes dropped.
+ */
+function keepingDevices(before: TerminalDoc, after: TerminalDoc): TerminalDoc {
+  const on = before.openBatch?.closingOn;
+  const open = after.openBatch;
+  if (open === undefined || (on === undefined && open.closingOn === undefined)) return after;
+  const { closingOn: _stale, ...rest } = open;
+  const closingOn = on && devicesPending(on, open.closing);
+  return { ...after, openBatch: { ...rest, ...(closingOn ? { closingOn } : {}) } };
+}
+
+/**
+ * Whether a close of `device` that Dintero dates before its batch opened (`since`) was asked of the device whose batch
+ * opened then: the batch opened when that device took the terminal's name (a swap, `swappedOut` keyed by its instant),
+ * no close of it since, and the close was sent to it after, so it closed that batch, whatever Dintero's clock says
+ * against the engine's (the swap's instant is the engine's). Told by the instants alone, it seemed to have closed
+ * before the batch opened, its batch taken (`lostBatch`): a mismatch that was not there, its log side said unknown.
+ */
+function sentToOpenedDevice(doc: TerminalDoc, since: string, device: string | undefined): boolean {
+  return device !== undefined && device === doc.device && doc.swappedOut?.[since] !== undefined;
 }
 
 /**
@@ -57,6 +100,8 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
     countedWhileClosing: counted = [],
     swappedWhileClosing: swap,
     closedWhileClosing: ended = [],
+    // Carried by `keepingDevices`, never into a batch swapped out.
+    closingOn: _on,
     ...figures
   } = open;
   const others = closing.filter((id) => id !== operationId);
@@ -173,7 +218,13 @@ function takingBatch(doc: TerminalDoc, close: ReportedClose, whole: OpenBatch, p
   // While a swap waits too: this is a close of the old device (the new device's are `newDevicesClose`), and the batch
   // opened at the old device's latest close (a swap while a close pends leaves `since` as it was), by Dintero's time,
   // not cut at the swap: two closes of the old device dated after the swap are both cut there.
-  if ((letGo || pends) && whole.since !== undefined && Date.parse(close.closedAt) < Date.parse(whole.since))
+  // A close asked of the device whose batch opened when it took the name is that batch's, Dintero's clock behind.
+  if (
+    (letGo || pends) &&
+    whole.since !== undefined &&
+    Date.parse(close.closedAt) < Date.parse(whole.since) &&
+    !(swap === undefined && sentToOpenedDevice(doc, whole.since, close.device))
+  )
     return lostBatch(doc, whole, close, newest, pends);
   const kept = pends || letGo ? (whole.countedWhileClosing ?? []) : [];
   const after = kept.filter((fact) => Date.parse(fact.at) > closedAt);
@@ -383,11 +434,20 @@ function newDevicesClose(
  * from. The last close never goes back.
  */
 export function closeReported(doc: TerminalDoc, close: ReportedClose): Reported {
+  // The device it was sent to, kept while it pended.
+  const device = close.device ?? doc.openBatch?.closingOn?.[close.operationId];
+  const sent = device === undefined ? close : { ...close, device };
+  const reported = closeReportedOf(doc, sent);
+  return { ...reported, doc: keepingDevices(doc, reported.doc) };
+}
+
+/** `closeReported`, the close's device known (or not) already. */
+function closeReportedOf(doc: TerminalDoc, close: ReportedClose): Reported {
   // Too much kept while closes pend (a close that never ends, a close a night after it with no sale to check the bound):
   // this close takes, as the pending ones do, every fact counted until now, their times let go of; the closes still
   // pending stay so.
   const bounded = withinKeptBound(doc);
-  if (bounded !== doc) return closeReported(bounded, close);
+  if (bounded !== doc) return closeReportedOf(bounded, close);
   const late = closeBeforeEnded(doc, close);
   if (late) return late;
   const closed = closing(doc, close);

@@ -1,0 +1,43 @@
+import { closeLog, totals } from './support/close-log';
+
+/**
+ * A device swapped in at 17:00:00 by the engine's clock closes its first batch at once, Dintero's clock a few seconds
+ * behind the engine's: Dintero dates the close 16:59:58, before the swap, though it was asked of the new device after
+ * it. Read by the instants alone, the close closed before its batch opened (at the swap), so a close after it took its
+ * batch: it was said to have lost its batch, its log side unknown, a mismatch that is not there (the new device had
+ * sold nothing, and said so). By the device it was asked of (`OperationRequested.dinteroTerminalId`), it is the close
+ * of the batch the new device opened at the swap, and compared with it.
+ */
+const DAY = '2026-11-24';
+const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
+
+/** The old device's day closed, the swap, and the new device's first close, dated by Dintero at `closedAt`. */
+function swappedLog(closedAt: string) {
+  const log = closeLog(DAY);
+  const { requested, completed, sale, enrolled } = log;
+  enrolled('D-OLD', at('00:00:00'));
+  sale('old', at('10:00:00'));
+  requested('old-1', at('16:00:00'));
+  completed('old-1', at('16:00:05'), totals(1));
+  enrolled('D-NEW', at('17:00:00'));
+  requested('new-1', at('17:00:01'));
+  completed('new-1', at(closedAt), totals(0));
+  // The new device's first sale, after its close: its next close's.
+  sale('new', at('17:30:00'));
+  requested('new-2', at('18:00:00'));
+  completed('new-2', at('18:00:05'), totals(1));
+  return log;
+}
+
+describe('a new device’s close that Dintero dates before the swap, its clock behind the engine’s', () => {
+  it.each([['16:59:58'], ['17:00:02']])('at %s compares the batch the new device opened, empty', (closedAt) => {
+    const { terminal, close } = swappedLog(closedAt).foldedDay();
+    expect(close('new-1')).toMatchObject({ device: 'D-NEW', recorded: totals(0), mismatch: false });
+    expect(close('new-1')).not.toHaveProperty('recordedUnknown');
+    expect(close('new-1')).not.toHaveProperty('batchLost');
+    expect(close('new-2')).toMatchObject({ device: 'D-NEW', recorded: totals(1), mismatch: false });
+    expect(close('old-1')).toMatchObject({ device: 'D-OLD', recorded: totals(1), mismatch: false });
+    expect(terminal.lastClose).toEqual(close('new-2'));
+    expect(terminal.openBatch).not.toHaveProperty('closingOn');
+  });
+});
