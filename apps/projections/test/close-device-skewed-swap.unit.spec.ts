@@ -41,3 +41,30 @@ describe('a new device’s close that Dintero dates before the swap, its clock b
     expect(terminal.openBatch).not.toHaveProperty('closingOn');
   });
 });
+
+/**
+ * The old device's close ends before the swap reaches the log, Dintero dating it 17:00:05, after the swap's instant
+ * (17:00:00, the engine's, taken before the registry spoke to Dintero). A sale of the new device timed 17:00:02 (the
+ * engine's time, Dintero gave none) came after the swap: the new device's. By the instants alone it was before the
+ * old device's close, in that close's batch: the old close showed 2 purchases against the terminal's 1, and the new
+ * device's close none against its 1. By the device the old close was sent to (the one swapped out), a fact after the
+ * swap is none of its own.
+ */
+describe('an old device’s close ended before the swap, Dintero dating it after the swap’s instant', () => {
+  it('leaves a sale of the new device after the swap to the new device’s close', () => {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, enrolled } = log;
+    enrolled('D-OLD', at('00:00:00'));
+    sale('old', at('16:30:00'));
+    requested('old-1', at('16:59:50'));
+    completed('old-1', at('17:00:05'), totals(1));
+    enrolled('D-NEW', at('17:00:00'));
+    sale('new', at('17:00:02'));
+    requested('new-1', at('17:20:00'));
+    completed('new-1', at('17:20:05'), totals(1));
+    const { terminal, close } = log.foldedDay();
+    expect(close('old-1')).toMatchObject({ device: 'D-OLD', recorded: totals(1), mismatch: false });
+    expect(close('new-1')).toMatchObject({ device: 'D-NEW', recorded: totals(1), mismatch: false });
+    expect(terminal.swappedOut?.[new Date(at('17:00:00')).toISOString()]).toMatchObject({ closedAfterSwap: ['old-1'] });
+  });
+});

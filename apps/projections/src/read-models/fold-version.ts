@@ -63,7 +63,10 @@
  * (`openBatch.closingOn`) and once ended (`device`, on the terminal and its store day). A close of the device swapped
  * in, asked for after the swap, that Dintero dates before the swap (its clock behind the engine's, whose time the
  * swap's is) closes the batch that device opened at the swap, where by the instants alone it closed before its batch
- * opened and was said to have lost it (`batchLost`, its log side unknown): a mismatch that was not there. Closes
+ * opened and was said to have lost it (`batchLost`, its log side unknown): a mismatch that was not there. And the old
+ * device's close that ended before the swap reached the log, dated by Dintero after the swap's instant, is named by the
+ * swap (`swappedOut.closedAfterSwap`), where a sale of the new device timed between them (by the engine's clock) was
+ * counted in it: the old close and the new device's next one each showed a difference that was not there. Closes
  * folded by 11 name no device, and are read by the instants as before.
  */
 export const FOLD_VERSION = 12;

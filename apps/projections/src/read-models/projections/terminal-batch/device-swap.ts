@@ -38,8 +38,28 @@ export function deviceSwapped(doc: TerminalDoc, device: string, at: string): Ter
     ...left
   } = doc.openBatch ?? { ...NONE };
   const leftSince = since ?? doc.lastClose?.closedAt;
-  const swapped: SwappedOutBatch = { ...left, device: doc.device, ...(leftSince ? { since: leftSince } : {}) };
+  const closedAfterSwap = lastClosedAfterSwap(doc, doc.device, at);
+  const swapped: SwappedOutBatch = {
+    ...left,
+    device: doc.device,
+    ...(leftSince ? { since: leftSince } : {}),
+    ...(closedAfterSwap ? { closedAfterSwap } : {}),
+  };
   return { ...doc, device, openBatch: { ...NONE, since: at }, swappedOut: { ...doc.swappedOut, [at]: swapped } };
+}
+
+/**
+ * The terminal's last close, named as one its swapped-out device (`old`) closed after the swap at `at`
+ * (`closedAfterSwap`), when it was sent to that device and Dintero dated it after the swap's instant: it ended before
+ * the swap reached the log, but the swap's instant is the engine's, taken before the registry spoke to Dintero. A
+ * fact after the swap is the new device's, not that close's (`swappedSince`), though its batch seems to hold it; read
+ * by the instants alone, a sale of the new device timed between them was counted in the old device's close. A close
+ * that names no device (folded before it was kept) is read by the instants, as before.
+ */
+function lastClosedAfterSwap(doc: TerminalDoc, old: string, at: string): string[] | undefined {
+  const last = doc.lastClose;
+  if (last?.device !== old || Date.parse(last.closedAt) <= Date.parse(at)) return undefined;
+  return [last.operationId];
 }
 
 /**
