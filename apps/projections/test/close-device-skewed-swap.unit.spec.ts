@@ -68,3 +68,28 @@ describe('an old device’s close ended before the swap, Dintero dating it after
     expect(terminal.swappedOut?.[new Date(at('17:00:00')).toISOString()]).toMatchObject({ closedAfterSwap: ['old-1'] });
   });
 });
+
+/**
+ * A guard, which held before the device was kept: the old device's close pending at the swap, its outcome after it,
+ * dated by Dintero after the swap's instant (or before it, its clock behind). The swap names the closes pending at it
+ * (`swappedWhileClosing.closes`), all sent to the old device (a device change waits for the operation's hold on the
+ * terminal): the close is cut at the swap, and the new device's sale between the swap and the close's time is the new
+ * device's.
+ */
+describe('an old device’s close pending at the swap, its outcome after it', () => {
+  it.each([['17:00:05'], ['16:59:58']])('dated %s, takes the old device’s sales alone', (closedAt) => {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, enrolled } = log;
+    enrolled('D-OLD', at('00:00:00'));
+    sale('old', at('16:30:00'));
+    requested('old-1', at('16:59:50'));
+    enrolled('D-NEW', at('17:00:00'));
+    sale('new', at('17:00:03'));
+    completed('old-1', at(closedAt), totals(1));
+    requested('new-1', at('17:20:00'));
+    completed('new-1', at('17:20:05'), totals(1));
+    const { close } = log.foldedDay();
+    expect(close('old-1')).toMatchObject({ device: 'D-OLD', recorded: totals(1), mismatch: false });
+    expect(close('new-1')).toMatchObject({ device: 'D-NEW', recorded: totals(1), mismatch: false });
+  });
+});
