@@ -13,6 +13,20 @@ const READ_EVENTS = Number(process.env.BENCH_READ_EVENTS ?? 300_000);
 const FILTER_PAYMENTS = Number(process.env.BENCH_FILTER_PAYMENTS ?? 100_000);
 const LAG_RATE = Number(process.env.BENCH_LAG_RATE ?? 1_000);
 const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 3);
+/** How many appenders each append run has, in turn. */
+const APPENDERS = (process.env.BENCH_APPENDERS ?? '1,16,128').split(',').map(Number);
+const PART_NAMES = ['appends', 'read-all', 'filtered', 'lag'] as const;
+/**
+ * The parts to run (all by default), so that one figure can be measured again, in turn with another build, without
+ * the minute the others take.
+ */
+const PARTS = new Set((process.env.BENCH_PARTS ?? PART_NAMES.join(',')).split(','));
+for (const part of PARTS)
+  if (!(PART_NAMES as readonly string[]).includes(part))
+    throw new Error(`BENCH_PARTS: unknown part ${part}; the parts are ${PART_NAMES.join(', ')}`);
+for (const appenders of APPENDERS)
+  if (!Number.isSafeInteger(appenders) || appenders < 1)
+    throw new Error(`BENCH_APPENDERS: ${process.env.BENCH_APPENDERS} is not a list of whole numbers from 1`);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-event-store-'));
 
@@ -255,32 +269,38 @@ async function subscriptionLag(): Promise<{ p50: number; p99: number; samples: n
 
 async function main(): Promise<void> {
   const appends: Record<string, number> = {};
-  for (const appenders of [1, 16, 128]) {
-    appends[appenders] = await durableAppends(appenders);
-    console.log(`durable appends, ${appenders} concurrent appenders: ${appends[appenders]} events/s`);
+  if (PARTS.has('appends'))
+    for (const appenders of APPENDERS) {
+      appends[appenders] = await durableAppends(appenders);
+      console.log(`durable appends, ${appenders} concurrent appenders: ${appends[appenders]} events/s`);
+    }
+  const readAll = PARTS.has('read-all') ? await readAllThroughput() : undefined;
+  if (readAll) {
+    console.log(`read-all: ${readAll.eventsPerSecond} events/s over ${READ_EVENTS} events`);
+    console.log(`the same rows from SQLite alone, not made into events: ${readAll.rowsPerSecond} rows/s`);
   }
-  const readAll = await readAllThroughput();
-  console.log(`read-all: ${readAll.eventsPerSecond} events/s over ${READ_EVENTS} events`);
-  console.log(`the same rows from SQLite alone, not made into events: ${readAll.rowsPerSecond} rows/s`);
-  const filtered = await filteredReads();
-  console.log(
-    `a log of ${filtered.events} events shaped as the engine's: its category index built at the first open in ${filtered.indexBuildMs} ms`,
-  );
-  for (const [name, { adapter, plainQuery, events }] of Object.entries(filtered.catchUpMs))
-    console.log(`catch-up from 0 by ${name} (${events} events): ${adapter} ms; the plain query: ${plainQuery} ms`);
-  const lag = await subscriptionLag();
-  console.log(
-    `live subscription lag at ${LAG_RATE} events/s: p50 ${lag.p50} ms, p99 ${lag.p99} ms (${lag.samples} events)`,
-  );
+  const filtered = PARTS.has('filtered') ? await filteredReads() : undefined;
+  if (filtered) {
+    console.log(
+      `a log of ${filtered.events} events shaped as the engine's: its category index built at the first open in ${filtered.indexBuildMs} ms`,
+    );
+    for (const [name, { adapter, plainQuery, events }] of Object.entries(filtered.catchUpMs))
+      console.log(`catch-up from 0 by ${name} (${events} events): ${adapter} ms; the plain query: ${plainQuery} ms`);
+  }
+  const lag = PARTS.has('lag') ? await subscriptionLag() : undefined;
+  if (lag)
+    console.log(
+      `live subscription lag at ${LAG_RATE} events/s: p50 ${lag.p50} ms, p99 ${lag.p99} ms (${lag.samples} events)`,
+    );
   console.log(
     JSON.stringify({
       benchmark: 'event-store',
       adapter: 'sqlite (file, WAL, synchronous=FULL)',
-      appendsPerSecond: { '1': appends[1], '16': appends[16], '128': appends[128] },
-      readAllEventsPerSecond: readAll.eventsPerSecond,
-      readAllSqliteRowsPerSecond: readAll.rowsPerSecond,
+      appendsPerSecond: appends,
+      readAllEventsPerSecond: readAll?.eventsPerSecond,
+      readAllSqliteRowsPerSecond: readAll?.rowsPerSecond,
       filteredReads: filtered,
-      subscriptionLagMs: { p50: lag.p50, p99: lag.p99, rate: LAG_RATE },
+      subscriptionLagMs: lag && { p50: lag.p50, p99: lag.p99, rate: LAG_RATE },
       machine: machine(),
     }),
   );
