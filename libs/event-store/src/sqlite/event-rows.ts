@@ -1,6 +1,41 @@
 import type { EventMetadata, RecordedEvent } from '../event-store.port';
 import type { EventRow } from './filtered-reads';
 
+/**
+ * A row as one JSON array text, `[id, type, data, metadata, stream, revision, position]`, built by SQLite: data and
+ * metadata are stored as JSON text already, and the rest is quoted (`json_quote`) or a number. A statement of this one
+ * column (`pluck`) hands each row to JS as one string, parsed once (`fromEventJson`). On Node 20 better-sqlite3 builds
+ * a raw row as an empty array it then sets cell by cell through V8's generic property path (about a sixth of
+ * read-all's time, with six more strings to make): read-all of 300,000 events in pages of 1,000 took about a tenth less
+ * CPU this way (a fresh process's first pass, median of six: 658 ms before, 593 after).
+ */
+export const EVENT_JSON =
+  "concat('[', json_quote(id), ',', json_quote(type), ',', data, ',', metadata, ',', json_quote(stream), ',', revision, ',', position, ']')";
+
+type EventJson = [
+  id: string,
+  type: string,
+  data: unknown,
+  metadata: EventMetadata,
+  stream: string,
+  revision: number,
+  position: number,
+];
+
+/** An event from its row as `EVENT_JSON` gives it: the keys of `toRecordedEvent`'s event, in its order. */
+export function fromEventJson(text: string): RecordedEvent {
+  const row = JSON.parse(text) as EventJson;
+  return {
+    id: row[0],
+    type: row[1],
+    data: row[2],
+    metadata: row[3],
+    streamName: row[4],
+    revision: row[5],
+    position: BigInt(row[6]),
+  };
+}
+
 // Indexed access rather than array destructuring: destructuring goes through the iterator protocol,
 // which is measurably slower on this path (read-all builds every recorded event here).
 export function toRecordedEvent(row: EventRow): RecordedEvent {

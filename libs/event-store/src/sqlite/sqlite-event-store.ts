@@ -24,7 +24,7 @@ import {
   serializeEvents,
 } from '../event-validation';
 import { ChangeSignal } from './change-signal';
-import { toLazyRecordedEvent, toRecordedEvent } from './event-rows';
+import { EVENT_JSON, fromEventJson, toLazyRecordedEvent, toRecordedEvent } from './event-rows';
 import { COLUMNS, FilteredReads, type EventRow } from './filtered-reads';
 import { openDatabase } from './sqlite-schema';
 import { SqliteWriter, type StorageFailure } from './sqlite-writer';
@@ -81,7 +81,7 @@ const READ_CACHE_MIB = 4;
 /** Newest events kept for this process's subscriptions: minutes of a busy chain's traffic. */
 const RECENT_EVENTS = 20_000;
 /**
- * And at most this much of their JSON text (data and metadata): 20,000 events of the engine's own, a few hundred
+ * And at most this much of their rows' JSON text (`EVENT_JSON`): 20,000 events of the engine's own, a few hundred
  * characters each, stay well within it; events of up to 1 MiB each do not make the window hold gigabytes.
  */
 const RECENT_CHARACTERS = 16 * 1024 * 1024;
@@ -114,7 +114,8 @@ export class SqliteEventStore implements EventStore {
   private readonly statements: {
     streamForwards: Database.Statement<[string, number, number], EventRow>;
     streamBackwards: Database.Statement<[string, number, number], EventRow>;
-    all: Database.Statement<[number, number], EventRow>;
+    all: Database.Statement<[number, number], string>;
+    allRows: Database.Statement<[number, number], EventRow>;
     head: Database.Statement<[], { position: number | null }>;
     dataVersion: Database.Statement<[], number>;
   };
@@ -171,7 +172,14 @@ export class SqliteEventStore implements EventStore {
           `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
         )
         .raw(),
+      // Read-all as most callers read it (eagerly, every stream): each row one JSON text (see `EVENT_JSON`).
       all: this.db
+        .prepare<[number, number], string>(
+          `SELECT ${EVENT_JSON} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+        )
+        .pluck(),
+      // The same for a read with `lazyMetadata`, whose events keep their metadata text apart.
+      allRows: this.db
         .prepare<[number, number], EventRow>(
           `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
         )
@@ -260,12 +268,7 @@ export class SqliteEventStore implements EventStore {
   async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
     this.assertOpen();
     const { after, limit, streamPrefixes } = checkReadAllOptions(options);
-    return this.readFromSql(
-      after,
-      limit,
-      streamPrefixes,
-      options?.lazyMetadata ? toLazyRecordedEvent : toRecordedEvent,
-    );
+    return this.readFromSql(after, limit, streamPrefixes, options?.lazyMetadata === true);
   }
 
   async headPosition(): Promise<bigint> {
@@ -338,10 +341,13 @@ export class SqliteEventStore implements EventStore {
     after: bigint,
     limit: number,
     prefixes: readonly string[],
-    toEvent: (row: EventRow) => RecordedEvent = toRecordedEvent,
+    lazyMetadata = false,
   ): RecordedEvent[] {
-    if (prefixes.length === 0) return this.statements.all.all(Number(after), limit).map(toEvent);
-    return this.filtered.read(Number(after), limit, prefixes).map(toEvent);
+    const toEvent = lazyMetadata ? toLazyRecordedEvent : toRecordedEvent;
+    if (prefixes.length > 0) return this.filtered.read(Number(after), limit, prefixes).map(toEvent);
+    // A lazy event needs its metadata text apart: its rows stay in columns.
+    if (lazyMetadata) return this.statements.allRows.all(Number(after), limit).map(toEvent);
+    return this.statements.all.all(Number(after), limit).map(fromEventJson);
   }
 
   /**
@@ -356,8 +362,8 @@ export class SqliteEventStore implements EventStore {
     for (let page = 0; ; page++) {
       const rows = this.statements.all.all(Number(this.recent.end), FILL_PAGE);
       this.recent.push(
-        rows.map(toRecordedEvent),
-        rows.map((row) => row[5].length + row[6].length),
+        rows.map(fromEventJson),
+        rows.map((row) => row.length),
       );
       if (rows.length < FILL_PAGE) break;
       // More than a page came at once: another process appended a backlog. Past the window's size, only its newest
