@@ -97,14 +97,15 @@ describe('SQLite: reads by stream prefix', () => {
    * each page) or walks the table from the start; the category index gives each prefix's events in order.
    */
   it('never sort the log nor walk all of it', () => {
-    const filtered = Reflect.get(store, 'filtered') as FilteredReads;
+    // Eager reads' rows as JSON text, and lazy reads' rows in columns: the same plans.
+    const reads = ['filtered', 'filteredRows'].map((name) => Reflect.get(store, name) as FilteredReads<unknown>);
     const db = new Database(file, { readonly: true });
     const plan = (sql: string) =>
       db
         .prepare(`EXPLAIN QUERY PLAN ${sql}`)
         .all(...Array<number>(sql.split('?').length - 1).fill(0))
         .map((row) => (row as { detail: string }).detail);
-    for (const prefixes of [1, 2, 4]) {
+    for (const [filtered, prefixes] of reads.flatMap((read) => [1, 2, 4].map((count) => [read, count] as const))) {
       const [window, arms, table] = filtered.statementsFor(prefixes).map(plan);
       for (const steps of [window!, arms!, table!])
         expect(steps.filter((step) => /TEMP B-TREE|^SCAN events/.test(step))).toEqual([]);

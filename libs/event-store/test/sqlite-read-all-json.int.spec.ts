@@ -27,12 +27,13 @@ const json = (event: RecordedEvent): string =>
   JSON.stringify(event, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
 
 /**
- * Read-all of every stream (and the window of recent events the subscriptions read) has SQLite make each row one JSON
- * text, parsed once (`EVENT_JSON`), where the other reads parse a row's columns. Both must give the same events, for
- * any text an event may hold, and any stream name and type an append takes.
+ * Read-all, of every stream or by prefix (and the window of recent events the subscriptions read), has SQLite make each
+ * row one JSON text, parsed once (`EVENT_JSON`), where reads by stream and reads for a fold (`lazyMetadata`) parse a
+ * row's columns. Both must give the same events, for any text a row may hold.
  */
-describe('SQLite: read-all of every stream, a row as one JSON text', () => {
-  let eager: RecordedEvent[];
+describe('SQLite: read-all, a row as one JSON text', () => {
+  /** Read for a fold: the rows' columns parsed apart. */
+  let columns: RecordedEvent[];
 
   beforeAll(async () => {
     const store = open();
@@ -54,19 +55,37 @@ describe('SQLite: read-all of every stream, a row as one JSON text', () => {
     // And a stream name and type no append takes: quoted by SQLite, not pasted in.
     insert.run(`9-${AWKWARD}`, `${AWKWARD}-id`, `Raw ${AWKWARD}`, '{}', '{}');
     other.close();
-    // By prefix, a row's columns parsed apart.
-    eager = await store.readAll({ streamPrefixes: ['a', '9'] });
+    columns = await store.readAll({ streamPrefixes: ['a', '9'], lazyMetadata: true });
   });
 
-  it('reads the events the reads by prefix give, key by key and in the same order', async () => {
-    const all = await open().readAll();
+  it('reads the events a read of the columns gives, key by key and in the same order', async () => {
+    const store = open();
+    const byStream = [
+      ...(await store.readStream('a_b.c:d@e-1')),
+      ...(await store.readStream('9-2')),
+      ...(await store.readStream('9-3')),
+    ];
+    const samePositions = (from: RecordedEvent[], as: RecordedEvent[]) =>
+      from.filter(({ position }) => as.some((event) => event.position === position));
+    for (const read of [
+      await store.readAll(),
+      await store.readAll({ streamPrefixes: ['a', '9'] }), // prefixes without a category: the table
+      await store.readAll({ streamPrefixes: ['a_b.c:d@e-', '9-'] }), // by category
+      await store.readAll({ streamPrefixes: ['9-'], after: 3n, limit: 2 }), // a page
+      await store.readAll({ streamPrefixes: ['9-3'], limit: 1 }), // past the table's window: the index
+    ]) {
+      expect(read.length).toBeGreaterThanOrEqual(1);
+      expect(read.map(json)).toEqual(samePositions(columns, read).map(json));
+      // Plain objects, as a read by stream gives them (the stream of awkward name cannot be read so).
+      const readable = read.filter(({ position }) => position <= 5n);
+      expect(readable).toStrictEqual(samePositions(byStream, readable));
+    }
+    const all = await store.readAll();
     expect(all).toHaveLength(6);
-    expect(all).toStrictEqual(eager);
-    expect(all.map(json)).toEqual(eager.map(json));
     expect(Object.getPrototypeOf(all[4]!.data)).toBe(Object.prototype);
     expect(Object.keys(all[4]!.data as object)).toEqual(['__proto__', 'big', 'e']);
-    // Read for a fold (`lazyMetadata`), the rows stay in columns: the same events again.
-    expect((await open().readAll({ lazyMetadata: true })).map(json)).toEqual(eager.map(json));
+    // Read for a fold of every stream: the columns too.
+    expect((await store.readAll({ lazyMetadata: true })).map(json)).toEqual(columns.map(json));
   });
 
   it('gives the events appended, as they were appended', async () => {
@@ -83,7 +102,7 @@ describe('SQLite: read-all of every stream, a row as one JSON text', () => {
     await store.append('a_b.c:d@e-1', events.slice(0, 1), { expectedRevision: 2 });
     const [live] = await take(subscription, 1);
     await subscription.close();
-    expect(caughtUp.map(json)).toEqual(eager.map(json));
+    expect(caughtUp.map(json)).toEqual(columns.map(json));
     const [appended] = await store.readAll({ after: 6n, streamPrefixes: ['a'] });
     expect(json(live!)).toBe(json(appended!));
   });

@@ -1,5 +1,5 @@
 import type { EventMetadata, RecordedEvent } from '../event-store.port';
-import type { EventRow } from './filtered-reads';
+import type { EventRow, RowShape } from './filtered-reads';
 
 /**
  * A row as one JSON array text, `[id, type, data, metadata, stream, revision, position]`, built by SQLite: data and
@@ -11,6 +11,12 @@ import type { EventRow } from './filtered-reads';
  */
 export const EVENT_JSON =
   "concat('[', json_quote(id), ',', json_quote(type), ',', data, ',', metadata, ',', json_quote(stream), ',', revision, ',', position, ']')";
+
+/**
+ * Rows as `EVENT_JSON` for reads by prefix: `position` is selected too, as a read by category orders its arms by it,
+ * but better-sqlite3 hands JS the first column alone.
+ */
+export const EVENT_JSON_ROWS: RowShape = { columns: `${EVENT_JSON}, position`, mode: 'pluck' };
 
 type EventJson = [
   id: string,

@@ -32,12 +32,24 @@ function distinctPrefixes(prefixes: readonly string[]): readonly string[] {
   return sorted.filter((prefix, i) => !sorted.slice(0, i).some((shorter) => prefix.startsWith(shorter)));
 }
 
-interface CategoryStatements {
+interface CategoryStatements<Row> {
   /** The prefixes' events in a range of positions, in order, from the table. */
-  readonly window: Database.Statement<unknown[], EventRow>;
+  readonly window: Database.Statement<unknown[], Row>;
   /** The first events after a position of each prefix, merged in position order (read lazily by SQLite). */
-  readonly arms: Database.Statement<unknown[], EventRow>;
+  readonly arms: Database.Statement<unknown[], Row>;
 }
+
+/**
+ * What a read returns of each row: the select list, which names `position` (a read by category orders its arms by
+ * it), and whether better-sqlite3 gives the row's columns (`raw`) or its first column alone (`pluck`).
+ */
+export interface RowShape {
+  readonly columns: string;
+  readonly mode: 'raw' | 'pluck';
+}
+
+/** Rows as `EventRow`. */
+export const EVENT_ROWS: RowShape = { columns: COLUMNS, mode: 'raw' };
 
 /**
  * The positions a read by prefix walks in the table before it asks the category index, in pages: 4 fills a page from
@@ -66,12 +78,15 @@ const WINDOW_PAGES = 4;
  * A prefix without a '-' has no category (`pay` may match `payment-1` and `pay`): the read then walks the table from
  * `after`, and never sorts.
  */
-export class FilteredReads {
-  private readonly byCategory = new Map<number, CategoryStatements>();
-  private readonly byTable = new Map<number, Database.Statement<unknown[], EventRow>>();
-  private readonly inOneSnapshot: (after: number, limit: number, prefixes: readonly string[]) => EventRow[];
+export class FilteredReads<Row = EventRow> {
+  private readonly byCategory = new Map<number, CategoryStatements<Row>>();
+  private readonly byTable = new Map<number, Database.Statement<unknown[], Row>>();
+  private readonly inOneSnapshot: (after: number, limit: number, prefixes: readonly string[]) => Row[];
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly shape: RowShape = EVENT_ROWS,
+  ) {
     // A deferred transaction: its first read fixes the snapshot. Read apart, a commit between the two steps could
     // put events in the window after it was read, and the index's part of the page would skip them for good.
     this.inOneSnapshot = db.transaction((after: number, limit: number, prefixes: readonly string[]) =>
@@ -79,13 +94,13 @@ export class FilteredReads {
     );
   }
 
-  read(after: number, limit: number, streamPrefixes: readonly string[]): EventRow[] {
+  read(after: number, limit: number, streamPrefixes: readonly string[]): Row[] {
     const prefixes = distinctPrefixes(streamPrefixes);
     if (prefixes.some((prefix) => categoryOf(prefix) === undefined)) return this.tableRead(after, limit, prefixes);
     return this.inOneSnapshot(after, limit, prefixes);
   }
 
-  private byWindowThenCategory(after: number, limit: number, prefixes: readonly string[]): EventRow[] {
+  private byWindowThenCategory(after: number, limit: number, prefixes: readonly string[]): Row[] {
     const { window, arms } = this.categoryStatements(prefixes.length);
     const windowEnd = after + WINDOW_PAGES * limit;
     const near = window.all(after, windowEnd, ...bounds(prefixes), limit);
@@ -97,43 +112,42 @@ export class FilteredReads {
     return near.length === 0 ? beyond : near.concat(beyond);
   }
 
-  private categoryStatements(prefixCount: number): CategoryStatements {
+  private categoryStatements(prefixCount: number): CategoryStatements<Row> {
     let statements = this.byCategory.get(prefixCount);
     if (!statements) {
       // `+stream` in both: the term may not take the (stream, revision) index, whose order is not the log's. With
       // statistics (`ANALYZE`) of a log mostly of one category, SQLite took it for the window and sorted again.
-      const arm = `SELECT ${COLUMNS} FROM events WHERE ${STREAM_CATEGORY} = ? AND position > ? AND +stream >= ? AND +stream < ?`;
+      const arm = `SELECT ${this.shape.columns} FROM events WHERE ${STREAM_CATEGORY} = ? AND position > ? AND +stream >= ? AND +stream < ?`;
       statements = {
-        window: this.db
-          .prepare<unknown[], EventRow>(
-            `SELECT ${COLUMNS} FROM events WHERE position > ? AND position <= ? AND (${ranges(prefixCount, '+stream')}) ORDER BY position LIMIT ?`,
-          )
-          .raw(),
-        arms: this.db
-          .prepare<unknown[], EventRow>(`${Array(prefixCount).fill(arm).join(' UNION ALL ')} ORDER BY 1 LIMIT ?`)
-          .raw(),
+        window: this.prepare(
+          `SELECT ${this.shape.columns} FROM events WHERE position > ? AND position <= ? AND (${ranges(prefixCount, '+stream')}) ORDER BY position LIMIT ?`,
+        ),
+        arms: this.prepare(`${Array(prefixCount).fill(arm).join(' UNION ALL ')} ORDER BY position LIMIT ?`),
       };
       this.byCategory.set(prefixCount, statements);
     }
     return statements;
   }
 
-  private tableRead(after: number, limit: number, prefixes: readonly string[]): EventRow[] {
+  private tableRead(after: number, limit: number, prefixes: readonly string[]): Row[] {
     return this.tableStatement(prefixes.length).all(after, ...bounds(prefixes), limit);
   }
 
-  private tableStatement(prefixCount: number): Database.Statement<unknown[], EventRow> {
+  private tableStatement(prefixCount: number): Database.Statement<unknown[], Row> {
     let statement = this.byTable.get(prefixCount);
     if (!statement) {
       // `+stream`: the term may not use the (stream, revision) index, whose order is not the log's.
-      statement = this.db
-        .prepare<unknown[], EventRow>(
-          `SELECT ${COLUMNS} FROM events WHERE position > ? AND (${ranges(prefixCount, '+stream')}) ORDER BY position LIMIT ?`,
-        )
-        .raw();
+      statement = this.prepare(
+        `SELECT ${this.shape.columns} FROM events WHERE position > ? AND (${ranges(prefixCount, '+stream')}) ORDER BY position LIMIT ?`,
+      );
       this.byTable.set(prefixCount, statement);
     }
     return statement;
+  }
+
+  private prepare(sql: string): Database.Statement<unknown[], Row> {
+    const statement = this.db.prepare<unknown[], Row>(sql);
+    return this.shape.mode === 'raw' ? statement.raw() : statement.pluck();
   }
 
   /** Test hook: the statements a read with this many prefixes runs, to see their plans. */

@@ -24,7 +24,7 @@ import {
   serializeEvents,
 } from '../event-validation';
 import { ChangeSignal } from './change-signal';
-import { EVENT_JSON, fromEventJson, toLazyRecordedEvent, toRecordedEvent } from './event-rows';
+import { EVENT_JSON, EVENT_JSON_ROWS, fromEventJson, toLazyRecordedEvent, toRecordedEvent } from './event-rows';
 import { COLUMNS, FilteredReads, type EventRow } from './filtered-reads';
 import { openDatabase } from './sqlite-schema';
 import { SqliteWriter, type StorageFailure } from './sqlite-writer';
@@ -125,8 +125,10 @@ export class SqliteEventStore implements EventStore {
   /** Test hook (`dropSubscriptions`): subscriptions opened before this generation fail with `dropError`. */
   private dropGeneration = 0;
   private dropError: Error = new EventStoreUnavailableError('the subscription was dropped');
-  /** Reads by stream prefix: subscriptions run them on every page while they catch up. */
-  private readonly filtered: FilteredReads;
+  /** Reads by stream prefix: subscriptions run them on every page while they catch up. Each row one JSON text. */
+  private readonly filtered: FilteredReads<string>;
+  /** The same with `lazyMetadata` (the rebuild's), whose events keep their metadata text apart: rows in columns. */
+  private readonly filteredRows: FilteredReads;
 
   constructor(options: SqliteEventStoreOptions) {
     if (options.file === ':memory:' || options.file.startsWith('file::memory:'))
@@ -160,7 +162,8 @@ export class SqliteEventStore implements EventStore {
       },
     });
     const pollIntervalMs = options.pollIntervalMs ?? 20;
-    this.filtered = new FilteredReads(this.db);
+    this.filtered = new FilteredReads<string>(this.db, EVENT_JSON_ROWS);
+    this.filteredRows = new FilteredReads(this.db);
     this.statements = {
       streamForwards: this.db
         .prepare<[string, number, number], EventRow>(
@@ -343,11 +346,18 @@ export class SqliteEventStore implements EventStore {
     prefixes: readonly string[],
     lazyMetadata = false,
   ): RecordedEvent[] {
-    const toEvent = lazyMetadata ? toLazyRecordedEvent : toRecordedEvent;
-    if (prefixes.length > 0) return this.filtered.read(Number(after), limit, prefixes).map(toEvent);
     // A lazy event needs its metadata text apart: its rows stay in columns.
-    if (lazyMetadata) return this.statements.allRows.all(Number(after), limit).map(toEvent);
-    return this.statements.all.all(Number(after), limit).map(fromEventJson);
+    if (lazyMetadata)
+      return (
+        prefixes.length > 0
+          ? this.filteredRows.read(Number(after), limit, prefixes)
+          : this.statements.allRows.all(Number(after), limit)
+      ).map(toLazyRecordedEvent);
+    return (
+      prefixes.length > 0
+        ? this.filtered.read(Number(after), limit, prefixes)
+        : this.statements.all.all(Number(after), limit)
+    ).map(fromEventJson);
   }
 
   /**
