@@ -93,11 +93,15 @@ export function terminalCloseEvents(event: ReturnType<typeof logOfEvents>) {
       ...event(`operation-${operationId}`, 'OperationEnded', { operationId, outcome: 'failed', reason: 'FAILED', at }),
       metadata: metadataOf(businessDay),
     }),
-    /** A card sale on the terminal, asked for and captured at `at` (no claim: the projector counts it without). */
-    sale: (paymentId: string, at: string, amount = 100, currency = 'NOK'): RecordedEvent[] => [
+    /**
+     * A card sale on the terminal, asked for and captured at `at` (no claim: the projector counts it without); sent to
+     * `device` (`dinteroTerminalId`) when given, else naming none, as payments recorded before the registry mapped one.
+     */
+    sale: (paymentId: string, at: string, amount = 100, currency = 'NOK', device?: string): RecordedEvent[] => [
       event(`payment-${paymentId}`, 'PaymentRequested', {
         paymentId,
         ...meta,
+        ...(device === undefined ? {} : { dinteroTerminalId: device }),
         amount,
         currency,
         requestedAt: at,
@@ -110,6 +114,22 @@ export function terminalCloseEvents(event: ReturnType<typeof logOfEvents>) {
         source: 'callback',
         at,
       }),
+    ],
+    /**
+     * A refund of sale `paymentId` done at the terminal at `at`, asked for and succeeded (its amount 100); sent to
+     * `device` when given.
+     */
+    refund: (paymentId: string, refundId: string, at: string, device?: string): RecordedEvent[] => [
+      event(`payment-${paymentId}`, 'RefundRequested', {
+        refundId,
+        amount: 100,
+        terminalId: meta.terminalId,
+        ...(device === undefined ? {} : { dinteroTerminalId: device }),
+        claimId: refundId,
+        by: 'operator',
+        at,
+      }),
+      event(`payment-${paymentId}`, 'RefundSucceeded', { refundId, source: 'callback', at, dinteroAt: at }),
     ],
   };
 }

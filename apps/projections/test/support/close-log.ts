@@ -48,7 +48,12 @@ export function closeLog(day: string, heardAt = (closedAt: number) => closedAt +
     );
   const failed = (operationId: string, when: number, businessDay = day) =>
     log.push(close.failed(operationId, { at: iso(when), businessDay }));
-  const sale = (paymentId: string, when: number) => log.push(...close.sale(paymentId, iso(when)));
+  /** A sale at `when`, sent to `device` when given (it names none otherwise). */
+  const sale = (paymentId: string, when: number, device?: string) =>
+    log.push(...close.sale(paymentId, iso(when), 100, 'NOK', device));
+  /** A refund of sale `paymentId` at `when` (100), sent to `device` when given. */
+  const refund = (paymentId: string, refundId: string, when: number, device?: string) =>
+    log.push(...close.refund(paymentId, refundId, iso(when), device));
   const enrolled = (enrolledDevice: string, when: number) => {
     device = enrolledDevice;
     log.push(close.enrolled(enrolledDevice, iso(when)));
@@ -91,5 +96,5 @@ export function closeLog(day: string, heardAt = (closedAt: number) => closedAt +
       },
     };
   };
-  return { log, requested, completed, failed, sale, sales, enrolled, fold, foldedDay, letGoBeforeSwap };
+  return { log, requested, completed, failed, sale, refund, sales, enrolled, fold, foldedDay, letGoBeforeSwap };
 }
