@@ -59,7 +59,9 @@ const terminalClose = object(
 );
 
 const swappedOutFields = { since: text, currencies: recordOf(batchFigures), closedAfterSwap: listOf(text) };
-const timedCounts = listOf(object({ at: text, kind: text, amount: figure, currency: text, count: figure }));
+const timedCounts = listOf(
+  object({ at: text, kind: text, amount: figure, currency: text, count: figure }, { device: text }),
+);
 const pastBound = object({ ...batchFields, from: text, to: text, currencies: recordOf(batchFigures) });
 
 const currencyTotals = object({

@@ -68,8 +68,15 @@
  * swap (`swappedOut.closedAfterSwap`), where a sale of the new device timed between them (by the engine's clock) was
  * counted in it: the old close and the new device's next one each showed a difference that was not there. Closes
  * folded by 11 name no device, and are read by the instants as before.
+ * 13: a capture or refund whose request names the device it was sent to (`PaymentRequested`'s or `RefundRequested`'s
+ * `dinteroTerminalId`) is counted in that device's batch and closes alone, where by its time against the swap's instant
+ * (Dintero's clock against the engine's) a sale of the new device that Dintero dated before the swap was counted in the
+ * batch swapped out with the old device (the new device's close showed it missing), or in the old device's close
+ * pending at the swap (that close showed it extra, the new device's missing). While a swap waits, a pending close's
+ * batch keeps each fact's device with its time (`countedWhileClosing[].device`). Facts that name no device are told by
+ * their time, as before.
  */
-export const FOLD_VERSION = 12;
+export const FOLD_VERSION = 13;
 
 /**
  * Whether read models folded to `position` with `recorded` (undefined: by a version that recorded none) are of an

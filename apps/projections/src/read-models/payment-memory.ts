@@ -38,6 +38,8 @@ interface KeptAfterEnd {
 type Refunded = {
   readonly amount: number;
   readonly terminalId: string;
+  /** The device it was sent to (`dinteroTerminalId`), when its request names one. */
+  readonly device?: string;
   readonly transactionId?: string;
   readonly currency?: string;
 };
@@ -98,18 +100,21 @@ export class PaymentMemory {
     payment: PaymentContext | undefined;
     refundAmount: number;
     refundTerminalId?: string;
+    /** The device the refund the event ends was sent to, when its request named one. */
+    refundDevice?: string;
     refundOfLateCapture?: string;
     laterLatePart?: true;
     /** The currency of the money the event moves, when it is not the payment's (`Fact.moneyCurrency`). */
     moneyCurrency?: string;
   } {
     if (event.type === 'PaymentRequested' && !this.payments.has(paymentId)) {
-      const { storeId, terminalId, amount, currency } = event.data;
+      const { storeId, terminalId, amount, currency, dinteroTerminalId } = event.data;
       this.payments.set(paymentId, {
         storeId,
         terminalId,
         amount,
         currency,
+        device: dinteroTerminalId,
         refunds: undefined,
         ended: false,
         released: false,
@@ -118,6 +123,7 @@ export class PaymentMemory {
     const payment = this.payments.get(paymentId);
     let refundAmount = 0;
     let refundTerminalId: string | undefined;
+    let refundDevice: string | undefined;
     let refundOfLateCapture: string | undefined;
     let laterLatePart: true | undefined;
     /** The currency the event (or the refund it ends) names, when it names one. */
@@ -125,10 +131,11 @@ export class PaymentMemory {
     if (!payment) return { payment, moneyCurrency: undefined, refundAmount, laterLatePart: undefined };
     switch (event.type) {
       case 'RefundRequested': {
-        const { refundId, amount, terminalId, transactionId, currency } = event.data;
+        const { refundId, amount, terminalId, transactionId, currency, dinteroTerminalId } = event.data;
         (payment.refunds ??= new Map()).set(refundId, {
           amount,
           terminalId,
+          ...(dinteroTerminalId ? { device: dinteroTerminalId } : {}),
           ...(transactionId ? { transactionId } : {}),
           ...(currency ? { currency } : {}),
         });
@@ -148,6 +155,7 @@ export class PaymentMemory {
             : undefined);
         refundAmount = refund?.amount ?? 0;
         refundTerminalId = refund?.terminalId;
+        refundDevice = refund?.device;
         refundOfLateCapture = refund?.transactionId;
         refundCurrency = refund?.currency ?? (event.type === 'RefundFailed' ? event.data.currency : undefined);
         payment.refunds?.delete(refundId);
@@ -212,6 +220,7 @@ export class PaymentMemory {
       moneyCurrency: moneyCurrency || undefined,
       refundAmount,
       refundTerminalId: refundTerminalId || undefined,
+      refundDevice: refundDevice || undefined,
       refundOfLateCapture: refundOfLateCapture || undefined,
       laterLatePart,
     };
@@ -222,7 +231,7 @@ export class PaymentMemory {
     if (!payment.ended || !payment.released || (payment.refunds?.size ?? 0) > 0) return;
     this.payments.delete(paymentId);
     const { storeId, terminalId, amount, currency, lateCaptured, lateCurrencies, lateDays, lateRefundDays } = payment;
-    const { failedForSilence } = payment;
+    const { failedForSilence, device } = payment;
     // Each named, undefined when absent (as a payment never ended has them): no spread of an object made for one field,
     // five of them for every payment.
     this.ended.add(paymentId, {
@@ -230,6 +239,7 @@ export class PaymentMemory {
       terminalId,
       amount,
       currency,
+      device,
       lateCaptured,
       lateCurrencies,
       lateDays,

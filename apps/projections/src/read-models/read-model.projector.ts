@@ -199,10 +199,14 @@ export class ReadModelProjector {
         event.type === 'RefundSucceeded' ||
         event.type === 'LateRefundRecorded'
       ) {
-        const refundTerminalId =
+        const refund =
           event.type === 'LateRefundRecorded'
-            ? event.data.terminalId
-            : payment.refunds?.get(stringField(event.data, 'refundId') ?? '')?.terminalId;
+            ? undefined
+            : payment.refunds?.get(stringField(event.data, 'refundId') ?? '');
+        const refundTerminalId = event.type === 'LateRefundRecorded' ? event.data.terminalId : refund?.terminalId;
+        // The device the fact was sent to, as the count reads it (`TerminalCloses.countInBatch`).
+        const isRefund = event.type === 'RefundSucceeded' || event.type === 'LateRefundRecorded';
+        const device = isRefund ? refund?.device : payment.device;
         for (const terminalId of [payment.terminalId, refundTerminalId]) {
           if (terminalId === undefined) continue;
           const storeId = this.docs.storeOfCounted(payment, terminalId);
@@ -213,7 +217,7 @@ export class ReadModelProjector {
               days.push({ storeId, date: close.businessDay });
           // Before the last close's batch (as the count finds the terminal, past the bound maybe): an older close is
           // corrected, on a day its close may be on.
-          if (at !== '' && countedBeforeLastBatch(terminal, at))
+          if (at !== '' && countedBeforeLastBatch(terminal, at, device))
             for (const date of this.closes.daysOfItsClose(storeId, at)) days.push({ storeId, date });
         }
       }
@@ -347,7 +351,7 @@ export class ReadModelProjector {
       noteLateDay(held, event, recorded);
       noteLateRefundDay(held, event, recorded, this.zones, this.docs);
     }
-    const { payment, refundAmount, refundTerminalId, refundOfLateCapture, laterLatePart, moneyCurrency } =
+    const { payment, refundAmount, refundTerminalId, refundDevice, refundOfLateCapture, laterLatePart, moneyCurrency } =
       this.memory.remember(paymentId, event, false);
     if (!payment) return;
     const at = paymentFactTime(event, recorded);
@@ -365,6 +369,7 @@ export class ReadModelProjector {
       refundAmount,
       // Each named, undefined when absent: facts of one shape, and no spread of an object made for one field.
       refundTerminalId: refundTerminalId || undefined,
+      refundDevice: refundDevice || undefined,
       refundOfLateCapture: refundOfLateCapture || undefined,
       ended: payment.ended || undefined,
     };

@@ -180,6 +180,13 @@ export interface TimedCount {
   readonly currency: string;
   /** 1 for a purchase or refund, 0 for a further capture of a transaction counted already. */
   readonly count: 0 | 1;
+  /**
+   * The device the sale or refund was sent to (Dintero's id: `PaymentRequested`'s or `RefundRequested`'s
+   * `dinteroTerminalId`), kept while a swap waits for the old device's close (`swappedWhileClosing`): whose batch it
+   * is, where its time against the swap's (Dintero's clock against the engine's) may misread it. Absent for a fact that
+   * names none (recorded before it was kept), or counted while no swap waited: told by its time.
+   */
+  readonly device?: string;
 }
 
 /**

@@ -10,12 +10,14 @@ import {
   closeReported,
   closeRequested,
   closeHolding,
+  openingFor,
   takerFrom,
   countInBatch,
   countedBeforeLastBatch,
   inSwappedOut,
   notHoldingFact,
   notTakers,
+  sameDevice,
   type LostSwap,
   type TakerAmong,
   countInClose,
@@ -61,16 +63,33 @@ export class TerminalCloses {
     const { event, payment, at } = fact;
     // A late capture and its refunds count in the late capture's own currency.
     const currency = fact.moneyCurrency;
+    // The device the sale was sent to, for its captures; the refund's own, for a refund (none for a late refund, whose
+    // event names none: told by its time).
+    const { device } = payment;
     let counted: (Counted & { terminalId: string }) | undefined;
     if (event.type === 'PaymentCaptured')
-      counted = { terminalId: payment.terminalId, kind: 'purchase', amount: event.data.amount, currency, count: 1 };
+      counted = {
+        terminalId: payment.terminalId,
+        kind: 'purchase',
+        amount: event.data.amount,
+        currency,
+        count: 1,
+        device,
+      };
     else if (event.type === 'FurtherCaptureRecorded')
-      counted = { terminalId: payment.terminalId, kind: 'purchase', amount: event.data.amount, currency, count: 0 };
+      counted = {
+        terminalId: payment.terminalId,
+        kind: 'purchase',
+        amount: event.data.amount,
+        currency,
+        count: 0,
+        device,
+      };
     else if (event.type === 'LateCaptureRecorded') {
       const { amount, capturedAmount } = event.data;
       // A later part says so by its running total; as earlier versions recorded it, only by its transaction.
       const first = capturedAmount === undefined ? !laterLatePart : capturedAmount === amount;
-      counted = { terminalId: payment.terminalId, kind: 'purchase', amount, currency, count: first ? 1 : 0 };
+      counted = { terminalId: payment.terminalId, kind: 'purchase', amount, currency, count: first ? 1 : 0, device };
     } else if (event.type === 'RefundSucceeded' || event.type === 'LateRefundRecorded')
       counted = {
         terminalId: refundTerminalId ?? payment.terminalId,
@@ -78,13 +97,23 @@ export class TerminalCloses {
         amount: fact.refundAmount,
         currency,
         count: 1,
+        device: fact.refundDevice,
       };
     if (!counted || at === '') return;
     const { terminalId } = counted;
     const storeId = this.docs.storeOfCounted(payment, terminalId);
     const terminal = this.docs.terminals.get(this.docs.terminalKey(storeId, terminalId));
-    if (!inSwappedOut(terminal, at) && countedBeforeLastBatch(terminal, at))
-      this.countInOlderClose(storeId, terminalId, at, (close) => countInClose(close, counted), position, put);
+    if (!inSwappedOut(terminal, at, counted.device) && countedBeforeLastBatch(terminal, at, counted.device))
+      this.countInOlderClose(
+        storeId,
+        terminalId,
+        at,
+        (close) => countInClose(close, counted),
+        position,
+        put,
+        undefined,
+        counted.device,
+      );
     else
       this.writes.changeTerminal(storeId, terminalId, position, put, (doc) => countInBatch(doc, counted, at), { at });
   }
@@ -108,6 +137,8 @@ export class TerminalCloses {
      * close whose cut `at` is, and by what each close's record counted (`takerFrom`), not by its batch.
      */
     lost?: { readonly operationId: string; readonly swap?: LostSwap; readonly only?: readonly string[] },
+    /** The device the fact was sent to, when it names one: a close sent to another device cannot hold it. */
+    device?: string,
   ): void {
     const days: StoreDayDoc[] = [];
     for (const date of this.daysOfItsClose(storeId, at)) {
@@ -117,17 +148,23 @@ export class TerminalCloses {
     const terminal = this.docs.terminals.get(this.docs.terminalKey(storeId, terminalId));
     // While a swap waits, the old device's closes for a fact of the new device's (`notHoldingFact`); for a close that
     // lost its batch while a swap waited, its device's closes alone (`notTakers`).
-    const swappedOut = notHoldingFact(terminal, Date.parse(at));
+    const swappedOut = notHoldingFact(terminal, Date.parse(at), device);
     const ofTerminal = days.flatMap((day) =>
       Object.values(day.closes ?? {}).filter((c) => c.terminalId === terminalId),
     );
-    const others = lost?.swap ? notTakers(ofTerminal, swappedOut, lost.swap) : swappedOut;
+    // A close sent to another device than the fact's is not its close, whatever the instants say.
+    const otherDevices = ofTerminal.filter((close) => !sameDevice(close.device, device)).map((c) => c.operationId);
+    const others = lost?.swap
+      ? notTakers(ofTerminal, swappedOut, lost.swap)
+      : otherDevices.length > 0
+        ? new Set([...swappedOut, ...otherDevices])
+        : swappedOut;
     // Or these closes alone (`takerAmong`): every other close of the terminal cannot be the one.
     const only = lost?.only;
     const cannot = only
       ? new Set(ofTerminal.map((close) => close.operationId).filter((id) => !only.includes(id)))
       : new Set([...others, ...(lost ? [lost.operationId] : [])]);
-    const holding = closeHolding(days, terminalId, at, cannot, lost ? takerFrom : undefined);
+    const holding = closeHolding(days, terminalId, at, cannot, lost ? takerFrom : openingFor(terminal, device));
     if (!holding) return;
     const key = `${storeId}.${holding.day.date}`;
     if (this.docs.alreadyApplied('store-day', key, holding.day.position)) return;

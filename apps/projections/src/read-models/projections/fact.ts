@@ -6,6 +6,11 @@ export interface PaymentFacts {
   readonly terminalId: string;
   readonly amount: number;
   readonly currency: string;
+  /**
+   * The device the sale was sent to (Dintero's id, `PaymentRequested.dinteroTerminalId`): whose batch its captures
+   * are. Undefined when the request names none (recorded before the registry mapped one): told by their time.
+   */
+  readonly device?: string;
 }
 
 /**
@@ -43,6 +48,8 @@ export type Fact =
       readonly refundOfLateCapture?: string;
       /** The terminal the refund this event ends was done at, when the projector knows it. */
       readonly refundTerminalId?: string;
+      /** The device that refund was sent to (`RefundRequested.dinteroTerminalId`), when its request names one. */
+      readonly refundDevice?: string;
       /** The payment has ended, by this event or before it. */
       readonly ended?: true;
     };

@@ -13,6 +13,8 @@ export interface Counted {
   readonly amount: number;
   readonly currency: string;
   readonly count: 0 | 1;
+  /** The device it was sent to (`dinteroTerminalId`); undefined when it names none. */
+  readonly device?: string;
 }
 
 /**
@@ -35,14 +37,18 @@ export function counting(batch: OpenBatch, change: Change): OpenBatch {
   return next;
 }
 
-/** A fact as a pending close's batch keeps it: what it counted and when, nothing else the caller's object carries. */
-export const timed = ({ kind, amount, currency, count }: Counted, at: string): TimedCount => ({
-  at,
-  kind,
-  amount,
-  currency,
-  count,
-});
+/**
+ * A fact as a pending close's batch keeps it: what it counted and when, nothing else the caller's object carries; and
+ * its device while a swap waits (`withDevice`), which tells it the old device's or the new one's where its time may not.
+ */
+export const timed = (
+  { kind, amount, currency, count, device }: Counted,
+  at: string,
+  withDevice = false,
+): TimedCount =>
+  withDevice && device !== undefined
+    ? { at, kind, amount, currency, count, device }
+    : { at, kind, amount, currency, count };
 
 /**
  * A batch's figures per currency: those it has, or none yet when it has counted nothing. Undefined for a batch a

@@ -3,23 +3,28 @@ import { factsDevice, ofDevice, swappedSince } from './device-swap';
 
 /**
  * Whether a fact at `at` happened before the terminal's last close's batch opened (see `opening`), or while closes
- * pend, before the batch of the earliest close that ended meanwhile opened.
+ * pend, before the batch of the earliest close that ended meanwhile opened. A fact sent to a device (`device`) is told
+ * the old device's or the new one's by it while a swap waits (`factsDevice`).
  */
-export function beforeLastBatch(doc: TerminalDoc | undefined, at: string): boolean {
+export function beforeLastBatch(doc: TerminalDoc | undefined, at: string, device?: string): boolean {
   const when = Date.parse(at);
   const swap = doc?.openBatch?.swappedWhileClosing;
   // Nearly always none: asked of every capture and refund two or three times, with no list made for it.
   const ended = doc?.openBatch?.closedWhileClosing;
   // The new device's batch opened at the swap: a fact after it is before none of its closes, but for those let go of
-  // past the bound (`withinKeptBound`), which the earliest of its closes kept opened at.
-  if (factsDevice(swap, when) === 'new') {
+  // past the bound (`withinKeptBound`), which the earliest of its closes kept opened at. A fact sent to the device whose
+  // first close that is (opened at the swap) is before none, whatever Dintero dates it.
+  if (factsDevice(swap, when, device) === 'new') {
     const first = ended?.find((each) => ofDevice(swap, each) === 'new');
     const opened = first?.close.openedAt;
+    if (first?.close.device === device && openedAtSwapTo(doc, opened, device)) return false;
     return opened !== undefined && when <= Date.parse(opened);
   }
-  // After a swap that took out the last close's device: the new device's batch opened at its own close, or the swap.
-  if (doc !== undefined && swappedSince(doc, when)) {
+  // After a swap that took out the last close's device: the new device's batch opened at its own close, or the swap
+  // (then before none of its facts, as above).
+  if (doc !== undefined && swappedSince(doc, when, device)) {
     const since = doc.openBatch?.since;
+    if (doc.device === device && openedAtSwapTo(doc, since, device)) return false;
     return since !== undefined && when <= Date.parse(since);
   }
   const first = ended?.find((each) => ofDevice(swap, each) !== 'new');
@@ -27,8 +32,44 @@ export function beforeLastBatch(doc: TerminalDoc | undefined, at: string): boole
   // older, and what it holds before its terminal's start of day may be the pending one's (`closeBeforeEnded`).
   if (first !== undefined && first.close.openedAt === undefined) return false;
   const last = first?.close ?? doc?.lastClose;
-  const opened = last ? opening(last) : undefined;
+  const opened = last ? openingFor(doc, device)(last) : undefined;
   return opened !== undefined && !holds(opened, when);
+}
+
+/**
+ * When a close's batch opened, for a fact sent to `device` (`opening`): a close of that device whose batch opened when
+ * it took the terminal's name (a swap, `swappedOut` keyed by its instant) holds every fact of the device before it, as
+ * the first close of the device: Dintero may date the device's first sales before the swap (its clock behind the
+ * engine's, whose the swap's instant is). By its opening alone, such a sale heard of after that close ended was before
+ * its batch, and in no close (the close sent to the old device is not the fact's). A fact that names no device, by the
+ * opening alone.
+ */
+export function openingFor(
+  doc: TerminalDoc | undefined,
+  device: string | undefined,
+): (close: TerminalClose) => Opening | undefined {
+  if (device === undefined || doc === undefined) return opening;
+  return (close) =>
+    close.device === device && close.batchLost !== true && openedAtSwapTo(doc, close.openedAt, device)
+      ? { at: -Infinity, after: true }
+      : opening(close);
+}
+
+/**
+ * Whether a batch that opened at `openedAt` opened when `device` took the terminal's name: a swap split (`swappedOut`,
+ * keyed by its instant) that took out another device, or the swap waiting for the old device's close
+ * (`swappedWhileClosing`, its latest when a second came). No batch of that device is before it.
+ */
+function openedAtSwapTo(
+  doc: TerminalDoc | undefined,
+  openedAt: string | undefined,
+  device: string | undefined,
+): boolean {
+  if (doc === undefined || openedAt === undefined || device === undefined) return false;
+  const swapped = doc.swappedOut?.[openedAt];
+  if (swapped !== undefined) return swapped.device !== device;
+  const swap = doc.openBatch?.swappedWhileClosing;
+  return swap !== undefined && openedAt === (swap.latestSwapAt ?? swap.at) && swap.device !== device;
 }
 
 /**

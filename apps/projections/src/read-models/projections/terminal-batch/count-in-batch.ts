@@ -2,7 +2,7 @@ import type { OpenBatch, TerminalDoc } from '../../read-model.types';
 import { counting, countInClose, NONE, timed, type Counted } from './batch-figures';
 import { beforeLastBatch } from './batch-windows';
 import { replacingEnded } from './closes-ended-meanwhile';
-import { factsDevice, ofDevice, swappedOutHolding, swappedSince } from './device-swap';
+import { factsDevice, ofDevice, sameDevice, swappedOutHolding, swappedSince } from './device-swap';
 import { withinKeptBound } from './kept-while-closing';
 import { copied } from '../terminal-copy';
 
@@ -13,8 +13,8 @@ import { copied } from '../terminal-copy';
  * (`TerminalCloses.countInOlderClose`), where `countInBatch` leaves it out: told by the terminal before the bound, the
  * fact went to the terminal, and was lost there (its close on its store day showed a difference made up).
  */
-export function countedBeforeLastBatch(doc: TerminalDoc | undefined, at: string): boolean {
-  return beforeLastBatch(doc && withinKeptBound(doc), at);
+export function countedBeforeLastBatch(doc: TerminalDoc | undefined, at: string, device?: string): boolean {
+  return beforeLastBatch(doc && withinKeptBound(doc), at, device);
 }
 
 /**
@@ -23,10 +23,13 @@ export function countedBeforeLastBatch(doc: TerminalDoc | undefined, at: string)
  * (its report reached the log after the close did), whose comparison is then made again. One that happened before
  * the last close's batch opened (reported after two closes or more) is in neither: the close it belongs to, an
  * older one, is corrected on its store day instead (`closeHolding`, `countInClose`). While closes pend, one that
- * happened before a close that ended meanwhile is that close's, kept with its time (`closedWhileClosing`).
+ * happened before a close that ended meanwhile is that close's, kept with its time (`closedWhileClosing`). One sent to
+ * a device (`counted.device`) is counted in that device's batch or closes alone, where the instants (Dintero's fact
+ * against the engine's swap) may misread it; one that names none, by the instants.
  */
 export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): TerminalDoc {
-  const swapped = swappedOutHolding(doc, at);
+  const { device } = counted;
+  const swapped = swappedOutHolding(doc, at, device);
   if (swapped !== undefined) {
     const batch = doc.swappedOut![swapped]!;
     return { ...doc, swappedOut: { ...doc.swappedOut, [swapped]: { ...batch, ...counting(batch, counted) } } };
@@ -38,21 +41,34 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
   const ended = doc.openBatch?.closedWhileClosing ?? [];
   const swap = doc.openBatch?.swappedWhileClosing;
   // While a swap waits for the old device's close, a fact is of one device's closes only (`ofDevice`).
+  const factOf = factsDevice(swap, when, device);
   const holding = ended.findIndex(
-    (each) => ofDevice(swap, each) === factsDevice(swap, when) && when <= Date.parse(each.close.closedAt),
+    (each) =>
+      ofDevice(swap, each) === factOf &&
+      sameDevice(each.close.device, device) &&
+      when <= Date.parse(each.close.closedAt),
   );
+  // Kept with its device while a swap waits: the split at the swap tells the old device's facts by it.
+  const withDevice = swap !== undefined;
   if (doc.openBatch && holding >= 0) {
-    if (beforeLastBatch(doc, at)) return doc;
+    if (beforeLastBatch(doc, at, device)) return doc;
     // Kept with its time for a pending close too: should that one have closed before this fact, it takes it back.
     // With the rest of its entry: the facts past the bound it took (`pastBound`) say which pending close shares them.
     const held = ended[holding]!;
-    const entry = { ...held, close: countInClose(held.close, counted), counted: [...held.counted, timed(counted, at)] };
+    const entry = {
+      ...held,
+      close: countInClose(held.close, counted),
+      counted: [...held.counted, timed(counted, at, withDevice)],
+    };
     return replacingEnded(doc, doc.openBatch, holding, [entry]);
   }
-  // The last close is the old device's while the swap waits: the new device's closes are all in the list.
-  const close = factsDevice(swap, when) === 'new' || swappedSince(doc, when) ? undefined : doc.lastClose;
+  // The last close is the old device's while the swap waits: the new device's closes are all in the list. A close sent
+  // to another device than the fact's is not its close.
+  const last = doc.lastClose;
+  const close =
+    factOf === 'new' || swappedSince(doc, when, device) || !sameDevice(last?.device, device) ? undefined : last;
   if (close !== undefined && when <= Date.parse(close.closedAt))
-    return beforeLastBatch(doc, at) ? doc : { ...doc, lastClose: countInClose(close, counted) };
+    return beforeLastBatch(doc, at, device) ? doc : { ...doc, lastClose: countInClose(close, counted) };
   const open: OpenBatch = doc.openBatch ?? { ...NONE };
   const batch = counting(open, counted);
   // `counting`'s copy is the new batch itself while no close pends (nearly always), not copied again; the terminal
@@ -64,6 +80,6 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
   }
   return {
     ...doc,
-    openBatch: { ...batch, countedWhileClosing: [...(open.countedWhileClosing ?? []), timed(counted, at)] },
+    openBatch: { ...batch, countedWhileClosing: [...(open.countedWhileClosing ?? []), timed(counted, at, withDevice)] },
   };
 }

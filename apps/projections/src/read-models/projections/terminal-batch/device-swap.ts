@@ -4,6 +4,7 @@ import type {
   SwappedOutBatch,
   TerminalClose,
   TerminalDoc,
+  TimedCount,
 } from '../../read-model.types';
 import { counting, NONE, pick, without } from './batch-figures';
 import { closesHeld, withEnded } from './closes-ended-meanwhile';
@@ -74,7 +75,11 @@ function swappedAgain(doc: TerminalDoc, open: OpenBatch, swap: PendingSwap, devi
   if (doc.device === undefined || open.closing?.some((id) => !swap.closes.includes(id))) return { ...doc, device };
   const counted = open.countedWhileClosing ?? [];
   const from = Date.parse(swap.latestSwapAt ?? swap.at);
-  const its = counted.filter((fact) => Date.parse(fact.at) > from);
+  // The device swapped out now's facts: those sent to it, or naming none, after it took the name.
+  const leaving = doc.device;
+  const its = counted.filter((fact) =>
+    fact.device !== undefined && leaving !== swap.device ? fact.device === leaving : Date.parse(fact.at) > from,
+  );
   // Its facts past the bound (`withinKeptBound`) are all its own: they came after it took the name.
   const { pastBound: itsPast, incomplete: _incomplete, ...waiting } = swap;
   const timed = its.reduce(counting, { ...NONE, currencies: {} });
@@ -124,10 +129,30 @@ export function ofDevice(swap: PendingSwap | undefined, ended: ClosedWhileClosin
   return swap.closes.includes(ended.close.operationId) ? 'old' : 'new';
 }
 
-/** Which device's a fact at `when` is while a swap waits: the old one's up to the swap, the new one's after it. */
-export function factsDevice(swap: PendingSwap | undefined, when: number): 'old' | 'new' | 'both' {
+/**
+ * Which device's a fact at `when` is while a swap waits: by the device it was sent to (`device`), the old one's when it
+ * is the device swapped out, the new one's when another; where it names none, or the old device took the name back
+ * since (the device cannot tell them apart), the old one's up to the swap, the new one's after it. By the instants
+ * alone, a sale of the new device that Dintero dated before the swap (its clock behind the engine's, whose the swap's
+ * instant is) was the old device's, in its close.
+ */
+export function factsDevice(swap: PendingSwap | undefined, when: number, device?: string): 'old' | 'new' | 'both' {
   if (swap === undefined) return 'both';
+  if (device !== undefined && swap.device !== undefined) return device === swap.device ? 'old' : 'new';
   return when <= Date.parse(swap.at) ? 'old' : 'new';
+}
+
+/** `factsDevice` of a fact a pending close's batch kept with its time (and its device, while a swap waits). */
+export function timedDevice(swap: PendingSwap | undefined, fact: TimedCount): 'old' | 'new' | 'both' {
+  return factsDevice(swap, Date.parse(fact.at), fact.device);
+}
+
+/**
+ * Whether a fact sent to `device` may be of a batch or close of `of`: unless both are known and differ. Either unknown
+ * (a fact or close recorded before the device was kept), the instants tell.
+ */
+export function sameDevice(of: string | undefined, device: string | undefined): boolean {
+  return of === undefined || device === undefined || of === device;
 }
 
 /**
@@ -168,11 +193,14 @@ export function namingOldClosesLetGo(before: TerminalDoc, after: TerminalDoc): T
 
 /**
  * Whether a fact at `when` is after a swap that took out the device of the terminal's last close: a close pending at
- * the swap, dated by Dintero after it (`closedAfterSwap`). The fact is the new device's, not that close's.
+ * the swap, dated by Dintero after it (`closedAfterSwap`). The fact is the new device's, not that close's. Where the
+ * fact and the close name their devices (`device`, `TerminalClose.device`), told by them instead.
  */
-export function swappedSince(doc: TerminalDoc, when: number): boolean {
+export function swappedSince(doc: TerminalDoc, when: number, device?: string): boolean {
   const close = doc.lastClose;
   if (close === undefined || doc.swappedOut === undefined) return false;
+  if (device !== undefined && close.device !== undefined && swappedOutCloses(doc, Infinity).has(close.operationId))
+    return device !== close.device;
   return swappedOutCloses(doc, when).has(close.operationId);
 }
 
@@ -195,27 +223,36 @@ export function swappedOutCloses(doc: TerminalDoc | undefined, when: number): Re
  * bound (`keptApart`) both are on their store days alone, and the later opened was taken for the one: the old close
  * showed the new device's sale, and the new device's close a difference that was not there.
  */
-export function notHoldingFact(doc: TerminalDoc | undefined, when: number): ReadonlySet<string> {
+export function notHoldingFact(doc: TerminalDoc | undefined, when: number, device?: string): ReadonlySet<string> {
   const swappedOut = swappedOutCloses(doc, when);
   const swap = doc?.openBatch?.swappedWhileClosing;
-  if (swap === undefined || factsDevice(swap, when) !== 'new') return swappedOut;
+  if (swap === undefined || factsDevice(swap, when, device) !== 'new') return swappedOut;
   return new Set([...swappedOut, ...swap.closes]);
 }
 
-/** Whether a fact at `at` is of the batch of a device swapped out: after its last close, by its swap. */
-export function inSwappedOut(doc: TerminalDoc | undefined, at: string): boolean {
-  return swappedOutHolding(doc, at) !== undefined;
+/**
+ * Whether a fact at `at` (sent to `device`, when it names one) is of the batch of a device swapped out: after its last
+ * close, by its swap.
+ */
+export function inSwappedOut(doc: TerminalDoc | undefined, at: string, device?: string): boolean {
+  return swappedOutHolding(doc, at, device) !== undefined;
 }
 
 /**
  * The swap (its instant, the key in `swappedOut`) whose swapped-out batch held a fact at `at`, if any. Each batch
- * ran from the close or swap before it to its own swap, so windows do not overlap.
+ * ran from the close or swap before it to its own swap, so windows do not overlap. A fact sent to a device (`device`)
+ * is held by a batch of that device alone: a sale of the new device that Dintero dated before the swap (its clock
+ * behind the engine's) is not the old device's, though its window holds it.
  */
-export function swappedOutHolding(doc: TerminalDoc | undefined, at: string): string | undefined {
+export function swappedOutHolding(doc: TerminalDoc | undefined, at: string, device?: string): string | undefined {
   if (doc?.swappedOut === undefined) return undefined;
   const when = Date.parse(at);
   for (const [swappedAt, batch] of Object.entries(doc.swappedOut))
-    if (when <= Date.parse(swappedAt) && (batch.since === undefined || when > Date.parse(batch.since)))
+    if (
+      when <= Date.parse(swappedAt) &&
+      (batch.since === undefined || when > Date.parse(batch.since)) &&
+      sameDevice(batch.device, device)
+    )
       return swappedAt;
   return undefined;
 }

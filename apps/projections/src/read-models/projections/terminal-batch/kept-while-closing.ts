@@ -1,6 +1,6 @@
 import type { ClosedWhileClosing, OpenBatch, TerminalClose, TerminalDoc, TimedCount } from '../../read-model.types';
 import { latest } from './closes-ended-meanwhile';
-import { factsDevice, namingOldClosesLetGo, ofDevice, type PendingSwap } from './device-swap';
+import { namingOldClosesLetGo, ofDevice, timedDevice, type PendingSwap } from './device-swap';
 import { pastBoundWith } from './past-bound';
 
 /**
@@ -106,7 +106,7 @@ function keptApart(
   counted: readonly TimedCount[],
   taken: readonly ClosedWhileClosing[],
 ): TerminalDoc {
-  const old = counted.filter((fact) => factsDevice(swap, Date.parse(fact.at)) === 'old');
+  const old = counted.filter((fact) => timedDevice(swap, fact) === 'old');
   const its = counted.filter((fact) => !old.includes(fact));
   const last = taken
     .filter((each) => ofDevice(swap, each) === 'old')

@@ -12,7 +12,14 @@ import { compared, counting, NONE, pick, splitOf, without } from './batch-figure
 import { closeRecord, lostRecord } from './close-record';
 import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
 import { letGoTaker, notHeld, takerUnknown, type LostSwap, type TakerAmong } from './lost-batch-taker';
-import { namingOldClosesLetGo, ofDevice, oldCloses, swappedInSince, type PendingSwap } from './device-swap';
+import {
+  namingOldClosesLetGo,
+  ofDevice,
+  oldCloses,
+  swappedInSince,
+  timedDevice,
+  type PendingSwap,
+} from './device-swap';
 import { withinKeptBound, withPending } from './kept-while-closing';
 import { countingPastBound, cutThrough } from './past-bound';
 
@@ -112,7 +119,7 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
     return { ...doc, openBatch: { ...pending(figures, counted), swappedWhileClosing: swap } };
   if (swap === undefined) return { ...doc, openBatch: pending(figures, counted) };
   const swappedAt = Date.parse(swap.at);
-  const newer = counted.filter((fact) => Date.parse(fact.at) > swappedAt);
+  const newer = counted.filter((fact) => timedDevice(swap, fact) === 'new');
   // The new device's closes that ended meanwhile (all in the list) stay there while others pend: the old device's are
   // done, and a fact of theirs heard of late goes to its close on its store day (`beforeLastBatch`).
   const newOnes = ended.filter((each) => ofDevice(swap, each) === 'new');
@@ -227,7 +234,14 @@ function takingBatch(doc: TerminalDoc, close: ReportedClose, whole: OpenBatch, p
   )
     return lostBatch(doc, whole, close, newest, pends);
   const kept = pends || letGo ? (whole.countedWhileClosing ?? []) : [];
-  const after = kept.filter((fact) => Date.parse(fact.at) > closedAt);
+  // While a swap waits, a fact that names its device is the next batch's when sent to the new device, whatever its
+  // time, or after the terminal closed (`timedDevice`); one sent to the old device is this close's up to its time, not
+  // cut at the swap's instant (the engine's, which Dintero's clock may be ahead of).
+  const after = kept.filter((fact) =>
+    swap !== undefined && fact.device !== undefined
+      ? timedDevice(swap, fact) === 'new' || Date.parse(fact.at) > Date.parse(close.closedAt)
+      : Date.parse(fact.at) > closedAt,
+  );
   // The facts past the bound (their times let go of) are the next batch's when all came after the terminal closed.
   // The new device's facts past the bound, summed apart while a swap waits, are after the swap: the next batch's.
   const itsPast = swap?.pastBound;
@@ -268,7 +282,7 @@ function takingBatch(doc: TerminalDoc, close: ReportedClose, whole: OpenBatch, p
     // have come first (its outcome later in the log), it takes back what it held (`closeBeforeEnded`).
     closedWhileClosing: withEnded(whole.closedWhileClosing ?? [], {
       close: record,
-      counted: kept.filter((fact) => Date.parse(fact.at) <= closedAt),
+      counted: kept.filter((fact) => !after.includes(fact)),
       ...(past !== undefined && through !== 'after' ? { pastBound: past } : {}),
     }),
   };
@@ -383,11 +397,10 @@ function newDevicesClose(
   swap: PendingSwap,
   close: ReportedClose,
 ): { doc: TerminalDoc; record: TerminalClose } {
-  const swappedAt = Date.parse(swap.at);
   const closedAt = Date.parse(close.closedAt);
   const pends = whole.closing?.includes(close.operationId) === true;
   const kept = pends ? (whole.countedWhileClosing ?? []) : [];
-  const mine = kept.filter((fact) => Date.parse(fact.at) > swappedAt && Date.parse(fact.at) <= closedAt);
+  const mine = kept.filter((fact) => timedDevice(swap, fact) === 'new' && Date.parse(fact.at) <= closedAt);
   // The device's facts past the bound (`withinKeptBound`): its own when all came before it closed, the next batch's
   // when all after; closed among them, it cannot tell its share, nor can the device's next close.
   const { pastBound: itsPast, incomplete, ...waiting } = swap;
