@@ -5,7 +5,13 @@ import { terminalCloseEvents } from '../../../test/support/terminal-close-events
 import { applyFromLog } from '../src/read-models/apply-from-log';
 import { documentProblem } from '../src/read-models/document-schemas';
 import { ReadModelProjector } from '../src/read-models/read-model.projector';
-import type { BatchFigures, Change, StoreDayDoc, TerminalDoc } from '../src/read-models/read-model.types';
+import type {
+  BatchFigures,
+  Change,
+  StoreDayDoc,
+  TerminalClose,
+  TerminalDoc,
+} from '../src/read-models/read-model.types';
 
 /**
  * A terminal's end-of-day closes asked for while others pend, their outcomes reaching the log in any order, and sales
@@ -563,18 +569,24 @@ describe('more facts kept than the bound while a swap waits for the old deviceâ€
 });
 
 describe('a terminal written while a swap waited by the version before this one', () => {
+  /** A close as that version kept it: without the device it was sent to (kept since fold version 12). */
+  function withoutDevice({ device: _device, ...close }: TerminalClose): TerminalClose {
+    return close;
+  }
+
   /**
    * That version's shape, from this one's: the swap named only the closes pending at it, and a close of the new device
-   * was the terminal's last at once, out of the list.
+   * was the terminal's last at once, out of the list; no close named its device.
    */
   function asEarlierVersion(doc: TerminalDoc): TerminalDoc {
-    const open = doc.openBatch!;
+    const { closingOn: _on, ...open } = doc.openBatch!;
     const swap = open.swappedWhileClosing!;
-    const ended = open.closedWhileClosing ?? [];
+    const ended = (open.closedWhileClosing ?? []).map((each) => ({ ...each, close: withoutDevice(each.close) }));
     const newOnes = ended.filter(({ close }) => !swap.closes.includes(close.operationId));
+    const last = newOnes.at(-1)?.close ?? (doc.lastClose && withoutDevice(doc.lastClose));
     return {
       ...doc,
-      ...(newOnes.length > 0 ? { lastClose: newOnes.at(-1)!.close } : {}),
+      ...(last ? { lastClose: last } : {}),
       openBatch: {
         ...open,
         swappedWhileClosing: { ...swap, closes: swap.closes.filter((id) => open.closing?.includes(id)) },
@@ -582,6 +594,14 @@ describe('a terminal written while a swap waited by the version before this one'
       },
     };
   }
+
+  /** The documents with no close naming its device: the closes the version before wrote name none. */
+  const withoutDevices = (docs: Record<string, unknown>): unknown =>
+    JSON.parse(JSON.stringify(docs), (_key, value: unknown) =>
+      typeof value === 'object' && value !== null && 'operationId' in value
+        ? withoutDevice(value as TerminalClose)
+        : value,
+    );
 
   it('is followed from as from one of this version: each deviceâ€™s closes keep their sales', async () => {
     // c-1 ends while c-2 pends; the device is swapped at 50; c-3, the new device's, ends while c-2 still pends.
@@ -622,7 +642,7 @@ describe('a terminal written while a swap waited by the version before this one'
       const resumed = new ReadModelProjector();
       for (const change of kv.values()) resumed.load(JSON.parse(JSON.stringify(change)) as Change);
       await applyFromLog(store, resumed, log.slice(cut), put, readDay);
-      expect({ cut, docs: plain(kv) }).toEqual({ cut, docs: whole });
+      expect({ cut, docs: withoutDevices(plain(kv)) }).toEqual({ cut, docs: withoutDevices(whole) });
     }
   });
 });

@@ -269,8 +269,16 @@ export function withSwapNamingItsCloses(doc: TerminalDoc): TerminalDoc {
   if (open === undefined || swap === undefined) return doc;
   const swappedAt = Date.parse(swap.at);
   const ended = open.closedWhileClosing ?? [];
+  // A close that names the device it was sent to (fold version 12) is the old device's only if sent to it: one of the
+  // new device's that Dintero dated before the swap (its clock behind the engine's) was named the old device's here, on
+  // every start from KV, where the fold kept it the new device's, and the two ended with other documents.
   const unnamed = ended
-    .filter(({ close }) => !swap.closes.includes(close.operationId) && Date.parse(close.closedAt) <= swappedAt)
+    .filter(
+      ({ close }) =>
+        !swap.closes.includes(close.operationId) &&
+        Date.parse(close.closedAt) <= swappedAt &&
+        (close.device === undefined || close.device === swap.device),
+    )
     .map(({ close }) => close.operationId);
   const closes = [...swap.closes, ...unnamed];
   const last = doc.lastClose;
