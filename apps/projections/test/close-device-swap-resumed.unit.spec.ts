@@ -6,8 +6,9 @@ import { kvFold } from './support/kv-fold';
 /**
  * A projector started again from KV reads a terminal whose swap waits for the old device's close with the swap naming
  * its closes (`withSwapNamingItsCloses`, for documents of folds that named fewer). By the instants alone it named a
- * close of the new device that Dintero dated before the swap (its clock behind the engine's): the fold had kept it the
- * new device's, and the two ended with other documents: the new device's batch opened elsewhere, and a sale of it heard
+ * close of the new device that Dintero dated before the swap (its clock behind the engine's), and took the old device's
+ * last close that Dintero dated after the swap (its clock ahead) for the new device's: the fold had kept each the other
+ * device's, and the two ended with other documents: the new device's batch opened elsewhere, and a sale of it heard
  * of late went to the old device's close, each close showing a difference that was not there. A close names its
  * device now, and is read by it.
  */
@@ -72,6 +73,27 @@ describe('a terminal whose swap waits for the old device’s close, started agai
     // The new device's, by Dintero's clock (a second after its first close), heard of after its next close.
     sale('late', at('16:59:59'));
     const closes = { 'new-1': [0, false], 'old-1': [1, false], 'new-2': [2, false] };
+    expect(await closesAtEachCut(log.log)).toEqual(log.log.map((_, i) => [i + 1, closes]));
+    expect(await cutsDiffering(log.log)).toEqual([]);
+  });
+
+  it('keeps the old device’s last close that Dintero dated after the swap the old device’s', async () => {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, enrolled } = log;
+    enrolled('D-OLD', at('00:00:00'));
+    sale('old', at('16:30:00'));
+    requested('old-0', at('16:59:40'));
+    completed('old-0', at('17:00:06'), totals(1));
+    // Pending at the swap (its hold on the terminal let go of), its outcome after it.
+    requested('old-1', at('16:59:57'));
+    enrolled('D-NEW', at('17:00:00'));
+    sale('new', at('17:00:10'));
+    completed('old-1', at('17:00:08'), totals(0));
+    requested('new-2', at('18:00:00'));
+    completed('new-2', at('18:00:05'), totals(2));
+    // The new device's (after the swap, before the old device's last close by Dintero's clock), heard of late.
+    sale('late', at('17:00:03'));
+    const closes = { 'old-0': [1, false], 'old-1': [0, false], 'new-2': [2, false] };
     expect(await closesAtEachCut(log.log)).toEqual(log.log.map((_, i) => [i + 1, closes]));
     expect(await cutsDiffering(log.log)).toEqual([]);
   });

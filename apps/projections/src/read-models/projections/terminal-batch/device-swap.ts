@@ -282,8 +282,10 @@ export function withSwapNamingItsCloses(doc: TerminalDoc): TerminalDoc {
     .map(({ close }) => close.operationId);
   const closes = [...swap.closes, ...unnamed];
   const last = doc.lastClose;
+  // Nor is a last close sent to the old device the new device's, though Dintero dated it after the swap.
   const newLast =
     last !== undefined &&
+    last.device !== swap.device &&
     !closes.includes(last.operationId) &&
     Date.parse(last.closedAt) > swappedAt &&
     !ended.some(({ close }) => close.operationId === last.operationId);
