@@ -93,3 +93,36 @@ describe('an old device’s close pending at the swap, its outcome after it', ()
     expect(close('new-1')).toMatchObject({ device: 'D-NEW', recorded: totals(1), mismatch: false });
   });
 });
+
+/**
+ * The old device's last close ended before another of its closes was asked for, Dintero dating it after the swap's
+ * instant (its clock ahead of the engine's); that other close pends at the swap and ends without closing. The split at
+ * the swap took a last close the swap does not name, dated after it, for the new device's, and opened the new device's
+ * batch at it: a sale of the new device between the swap and that close, heard of late, went to the old device's close,
+ * each close showing a difference that was not there. It was sent to the old device.
+ */
+describe('the old device’s last close dated after the swap, another of its closes pending at it and failing', () => {
+  it('leaves the new device’s batch opened at the swap, and its sale heard of late its own', () => {
+    const log = closeLog(DAY);
+    const { requested, completed, failed, sale, enrolled } = log;
+    enrolled('D-OLD', at('00:00:00'));
+    sale('old', at('16:30:00'));
+    requested('old-0', at('16:59:40'));
+    completed('old-0', at('17:00:06'), totals(1));
+    requested('old-1', at('16:59:57'));
+    enrolled('D-NEW', at('17:00:00'));
+    sale('new', at('17:00:10'));
+    failed('old-1', at('17:00:20'));
+    requested('new-2', at('18:00:00'));
+    completed('new-2', at('18:00:05'), totals(2));
+    sale('late', at('17:00:03'));
+    const { close } = log.foldedDay();
+    expect(close('old-0')).toMatchObject({ device: 'D-OLD', recorded: totals(1), mismatch: false });
+    expect(close('new-2')).toMatchObject({
+      device: 'D-NEW',
+      openedAt: new Date(at('17:00:00')).toISOString(),
+      recorded: totals(2),
+      mismatch: false,
+    });
+  });
+});

@@ -127,11 +127,14 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
   // terminal's last close is the latest (the new device's when both closed at once, as when their outcomes come in order).
   const newLast = newOnes.at(-1)?.close;
   const last = doc.lastClose;
+  // A last close the swap does not name, dated after it, is the new device's unless sent to the old one (Dintero's clock
+  // ahead of the engine's): opened at it, the new device's batch left a sale of its own before it to that close.
   const newSince =
     newLast === undefined &&
     swap.latestSwapAt === undefined &&
     last !== undefined &&
     !swap.closes.includes(last.operationId) &&
+    last.device !== swap.device &&
     Date.parse(last.closedAt) > swappedAt
       ? last.closedAt
       : swappedInSince(swap, newOnes);
