@@ -74,7 +74,11 @@
  * batch swapped out with the old device (the new device's close showed it missing), or in the old device's close
  * pending at the swap (that close showed it extra, the new device's missing). While a swap waits, a pending close's
  * batch keeps each fact's device with its time (`countedWhileClosing[].device`). Facts that name no device are told by
- * their time, as before.
+ * their time, as before. And a close's device, where it is known, says whose it is in three more places that read it
+ * by the instants alone: a projector started again from KV (`withSwapNamingItsCloses`) named a close of the new device
+ * that Dintero dated before the swap the old device's, and the old device's last close dated after it the new
+ * device's; and the split at a swap opened the new device's batch at the old device's last close dated after the swap
+ * rather than at the swap (`closeEnded`). Each sent a sale of the new device heard of late to the old device's close.
  */
 export const FOLD_VERSION = 13;
 
