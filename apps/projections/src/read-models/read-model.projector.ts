@@ -15,6 +15,7 @@ import { ReadModelDocuments, stamped, type Put } from './read-model.documents';
 import type { UnreadableTimes } from './close-completions';
 import { TerminalCloses } from './terminal-closes';
 import { StoreZones } from './store-zones';
+import type { StoreDays } from './store-days';
 
 export type { Put } from './read-model.documents';
 export type { UnreadableTimes } from './close-completions';
@@ -179,18 +180,19 @@ export class ReadModelProjector {
   missingDays(recorded: RecordedEvent): string[] {
     if (!DAY_EVENTS.has(recorded.type) || !this.docs.days.anyKept) return [];
     const typed = this.typed(recorded);
-    const days: { storeId: string; date: string }[] = [];
+    // Each day named is looked at as it is named, in the order named: out of the window and not held, it is read
+    // back. Most events name none out of memory: no list of the days named, nor of the keys, is made for them.
+    const keys = new MissingDays(this.docs.days);
     if (typed?.stream === 'payment') {
       const payment = this.memory.get(typed.id);
       if (!payment) return [];
       const { event } = typed;
       const at = paymentFactTime(event, recorded);
       if (storeDayProjection.handles.has(event.type))
-        days.push({ storeId: payment.storeId, date: localDate(at, this.docs.storeDoc(payment.storeId).timeZone) });
+        keys.add(payment.storeId, localDate(at, this.docs.storeDoc(payment.storeId).timeZone));
       // A late capture given back is marked so on the days it is listed on.
       const givenBack = givenBackOf(payment, event);
-      for (const date of (givenBack && payment.lateDays?.get(givenBack)) || [])
-        days.push({ storeId: payment.storeId, date });
+      for (const date of (givenBack && payment.lateDays?.get(givenBack)) || []) keys.add(payment.storeId, date);
       // A late capture or refund corrects its terminal's last close, and so that close's day.
       if (
         event.type === 'PaymentCaptured' ||
@@ -213,45 +215,32 @@ export class ReadModelProjector {
           const terminal = this.docs.terminals.get(this.docs.terminalKey(storeId, terminalId));
           // Its last close, or one that ended while another pends (kept on the terminal until none does).
           for (const close of closesHeld(terminal))
-            if (at !== '' && Date.parse(at) <= Date.parse(close.closedAt))
-              days.push({ storeId, date: close.businessDay });
+            if (at !== '' && Date.parse(at) <= Date.parse(close.closedAt)) keys.add(storeId, close.businessDay);
           // Before the last close's batch (as the count finds the terminal, past the bound maybe): an older close is
           // corrected, on a day its close may be on.
           if (at !== '' && countedBeforeLastBatch(terminal, at, device))
-            for (const date of this.closes.daysOfItsClose(storeId, at)) days.push({ storeId, date });
+            for (const date of this.closes.daysOfItsClose(storeId, at)) keys.add(storeId, date);
         }
       }
     } else if (typed?.stream === 'operation') {
-      if (typed.event.type === 'CloseGivenUp')
-        days.push({ storeId: typed.event.data.storeId, date: typed.event.data.businessDay });
+      if (typed.event.type === 'CloseGivenUp') keys.add(typed.event.data.storeId, typed.event.data.businessDay);
       const close = this.closes.completions.closeOf(typed.event, recorded);
       if (close && this.closes.completions.closesBatch(close, typed.id, recorded)) {
-        days.push({ storeId: close.storeId, date: close.businessDay });
+        keys.add(close.storeId, close.businessDay);
         // The days whose close of the terminal was given up before it, marked closed since.
-        for (const date of this.closes.daysClosedSince(close.storeId, close.closedAt))
-          days.push({ storeId: close.storeId, date });
+        for (const date of this.closes.daysClosedSince(close.storeId, close.closedAt)) keys.add(close.storeId, date);
         // A close whose batch a close let go of past a bound took says that one unknown, on a day a close of its batch
         // may be on (`TerminalCloses.countInOlderClose`).
         if (this.closes.losesBatch({ ...close, operationId: typed.id }))
-          for (const date of this.closes.daysOfItsClose(close.storeId, close.closedAt))
-            days.push({ storeId: close.storeId, date });
+          for (const date of this.closes.daysOfItsClose(close.storeId, close.closedAt)) keys.add(close.storeId, date);
         // A close before the terminal's last one, or one that ended while it pended (heard of after it), corrects
         // that close, on its day. Strictly before, as the fold takes it (`takingBatch`'s last close, `closeBeforeEnded`):
         // a close at the same instant as the later one leaves that one as it was.
         for (const later of closesHeld(this.docs.terminals.get(this.docs.terminalKey(close.storeId, close.terminalId))))
-          if (Date.parse(close.closedAt) < Date.parse(later.closedAt))
-            days.push({ storeId: close.storeId, date: later.businessDay });
+          if (Date.parse(close.closedAt) < Date.parse(later.closedAt)) keys.add(close.storeId, later.businessDay);
       }
     }
-    // Most events name no day out of memory: asked of every store day's fact, so no list is made for them.
-    if (days.length === 0) return [];
-    const keys = new Set<string>();
-    for (const { storeId, date } of days) {
-      if (!this.docs.days.isPast(storeId, date)) continue;
-      const key = `${storeId}.${date}`;
-      if (!this.docs.days.has(key)) keys.add(key);
-    }
-    return keys.size === 0 ? [] : [...keys];
+    return keys.found();
   }
 
   /**
@@ -385,9 +374,11 @@ export class ReadModelProjector {
     if (storeProjection.handles.has(event.type)) this.evolveStore(storeId, fact, position, put);
     if (storeDayProjection.handles.has(event.type)) {
       const key = `${storeId}.${date}`;
-      const day = this.docs.days.get(key) ?? emptyStoreDay(storeId, date, this.docs.storeDoc(storeId).timeZone);
+      // Looked up once: the key is made afresh for each fact, and hashed afresh at its first look-up.
+      const held = this.docs.days.get(key);
+      const day = held ?? emptyStoreDay(storeId, date, this.docs.storeDoc(storeId).timeZone);
       const next = refundedBefore(storeDayProjection.evolve(day, fact), fact, payment.lateRefundDays);
-      if (next !== day && !this.docs.alreadyApplied('store-day', key, this.docs.days.get(key)?.position)) {
+      if (next !== day && !this.docs.alreadyApplied('store-day', key, held?.position)) {
         const doc = stamped(next, position);
         this.docs.days.set(key, doc);
         put({ model: 'store-day', key, doc });
@@ -451,3 +442,24 @@ export class ReadModelProjector {
  * closes given up.
  */
 const DAY_EVENTS = new Set<string>([...storeDayProjection.handles, 'OperationCompleted', 'CloseGivenUp']);
+
+/**
+ * The store days an event names that are out of their store's window and not held (`missingDays`), each once, in the
+ * order named. Asked of every store day's fact, whose days are nearly always in memory: no key is made for a day in
+ * the window, and no set until a day is missing.
+ */
+class MissingDays {
+  private keys: Set<string> | undefined;
+
+  constructor(private readonly days: StoreDays) {}
+
+  add(storeId: string, date: string): void {
+    if (!this.days.isPast(storeId, date)) return;
+    const key = `${storeId}.${date}`;
+    if (!this.days.has(key)) (this.keys ??= new Set()).add(key);
+  }
+
+  found(): string[] {
+    return this.keys === undefined ? [] : [...this.keys];
+  }
+}
