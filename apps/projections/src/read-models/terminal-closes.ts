@@ -42,6 +42,15 @@ export class TerminalCloses {
 
   private readonly writes: CloseWrites;
 
+  /** The outcome of a close `losesBatch` folded, for the fold of the same event (`reportedOnce`). */
+  private reportedAhead:
+    | {
+        readonly doc: TerminalDoc;
+        readonly close: ReportedClose;
+        readonly reported: ReturnType<typeof closeReported>;
+      }
+    | undefined;
+
   /** The last answer of `daysClosedSince`, by the close's local day. */
   private lastClosedSince: { readonly date: string; readonly days: readonly string[] } | undefined;
 
@@ -183,14 +192,37 @@ export class TerminalCloses {
    * the close that took it is then looked for on the days a close of its batch may be on (`daysOfItsClose`), which
    * `ReadModelProjector.missingDays` reads back for it. Told by folding the outcome on the terminal as the fold will
    * find it (the fold is pure), so that those days are read back for such a close alone, where they were read back
-   * for every close.
+   * for every close. The outcome folded is kept for the fold of this event (`reportedOnce`), which asks it again.
    */
   losesBatch(close: ReportedClose & { readonly storeId: string; readonly terminalId: string }): boolean {
-    const { storeId, terminalId } = close;
+    const { storeId, terminalId, operationId, businessDay, batch, closedAt } = close;
     const doc =
       this.docs.terminals.get(this.docs.terminalKey(storeId, terminalId)) ?? emptyTerminal(storeId, terminalId);
-    const reported = closeReported(doc, close);
+    // The close as the fold hands it over (`onOperationEvent`), no field more: the outcome is then the one it folds.
+    const asked: ReportedClose = { operationId, businessDay, batch, closedAt };
+    const reported = closeReported(doc, asked);
+    this.reportedAhead = { doc, close: asked, reported };
     return reported.lostAt !== undefined || reported.takerAmong !== undefined;
+  }
+
+  /**
+   * `closeReported`, or the outcome `losesBatch` folded of the same close on the very same terminal document just
+   * before (the rim asks `missingDays` of the event, then folds it): the fold is pure, and the outcome, the close's
+   * whole comparison, was folded twice for every close completed. Handed over once: the fold stamps the document it
+   * gets and keeps it.
+   */
+  private reportedOnce(doc: TerminalDoc, close: ReportedClose): ReturnType<typeof closeReported> {
+    const ahead = this.reportedAhead;
+    this.reportedAhead = undefined;
+    if (
+      ahead?.doc === doc &&
+      ahead.close.operationId === close.operationId &&
+      ahead.close.businessDay === close.businessDay &&
+      ahead.close.batch === close.batch &&
+      ahead.close.closedAt === close.closedAt
+    )
+      return ahead.reported;
+    return closeReported(doc, close);
   }
 
   /**
@@ -250,7 +282,7 @@ export class TerminalCloses {
       position,
       put,
       (doc) => {
-        const reported = closeReported(doc, { operationId, businessDay, batch, closedAt });
+        const reported = this.reportedOnce(doc, { operationId, businessDay, batch, closedAt });
         earlier = reported.earlier;
         lostAt = reported.lostAt;
         lostSwap = reported.lostSwap;
