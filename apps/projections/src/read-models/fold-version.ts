@@ -79,8 +79,12 @@
  * that Dintero dated before the swap the old device's, and the old device's last close dated after it the new
  * device's; and the split at a swap opened the new device's batch at the old device's last close dated after the swap
  * rather than at the swap (`closeEnded`). Each sent a sale of the new device heard of late to the old device's close.
+ * 14: a sale or refund sent to the old device of a swap still waiting for that device's close, once the old device took
+ * the name back (swapped out and in again), is told by its time again: by its device alone, a sale the device made after
+ * it came back was the old close's, and went with the batch swapped out at the first swap (its next close showed it
+ * missing).
  */
-export const FOLD_VERSION = 13;
+export const FOLD_VERSION = 14;
 
 /**
  * Whether read models folded to `position` with `recorded` (undefined: by a version that recorded none) are of an

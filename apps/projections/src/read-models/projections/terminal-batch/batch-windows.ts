@@ -14,7 +14,7 @@ export function beforeLastBatch(doc: TerminalDoc | undefined, at: string, device
   // The new device's batch opened at the swap: a fact after it is before none of its closes, but for those let go of
   // past the bound (`withinKeptBound`), which the earliest of its closes kept opened at. A fact sent to the device whose
   // first close that is (opened at the swap) is before none, whatever Dintero dates it.
-  if (factsDevice(swap, when, device) === 'new') {
+  if (factsDevice(swap, when, device, doc?.device) === 'new') {
     const first = ended?.find((each) => ofDevice(swap, each) === 'new');
     const opened = first?.close.openedAt;
     if (first?.close.device === device && openedAtSwapTo(doc, opened, device)) return false;

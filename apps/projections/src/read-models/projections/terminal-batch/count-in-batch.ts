@@ -41,7 +41,7 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
   const ended = doc.openBatch?.closedWhileClosing ?? [];
   const swap = doc.openBatch?.swappedWhileClosing;
   // While a swap waits for the old device's close, a fact is of one device's closes only (`ofDevice`).
-  const factOf = factsDevice(swap, when, device);
+  const factOf = factsDevice(swap, when, device, doc.device);
   const holding = ended.findIndex(
     (each) =>
       ofDevice(swap, each) === factOf &&

@@ -136,15 +136,27 @@ export function ofDevice(swap: PendingSwap | undefined, ended: ClosedWhileClosin
  * alone, a sale of the new device that Dintero dated before the swap (its clock behind the engine's, whose the swap's
  * instant is) was the old device's, in its close.
  */
-export function factsDevice(swap: PendingSwap | undefined, when: number, device?: string): 'old' | 'new' | 'both' {
+export function factsDevice(
+  swap: PendingSwap | undefined,
+  when: number,
+  device: string | undefined,
+  holder: string | undefined,
+): 'old' | 'new' | 'both' {
   if (swap === undefined) return 'both';
-  if (device !== undefined && swap.device !== undefined) return device === swap.device ? 'old' : 'new';
+  // `holder` is the device that has the name now (`TerminalDoc.device`): the old device again when it took the name
+  // back after a second swap. Its sales since are then the batch that opened when it came back, not the old close's.
+  if (device !== undefined && swap.device !== undefined && !(device === swap.device && holder === swap.device))
+    return device === swap.device ? 'old' : 'new';
   return when <= Date.parse(swap.at) ? 'old' : 'new';
 }
 
 /** `factsDevice` of a fact a pending close's batch kept with its time (and its device, while a swap waits). */
-export function timedDevice(swap: PendingSwap | undefined, fact: TimedCount): 'old' | 'new' | 'both' {
-  return factsDevice(swap, Date.parse(fact.at), fact.device);
+export function timedDevice(
+  swap: PendingSwap | undefined,
+  fact: TimedCount,
+  holder: string | undefined,
+): 'old' | 'new' | 'both' {
+  return factsDevice(swap, Date.parse(fact.at), fact.device, holder);
 }
 
 /**
@@ -226,7 +238,7 @@ export function swappedOutCloses(doc: TerminalDoc | undefined, when: number): Re
 export function notHoldingFact(doc: TerminalDoc | undefined, when: number, device?: string): ReadonlySet<string> {
   const swappedOut = swappedOutCloses(doc, when);
   const swap = doc?.openBatch?.swappedWhileClosing;
-  if (swap === undefined || factsDevice(swap, when, device) !== 'new') return swappedOut;
+  if (swap === undefined || factsDevice(swap, when, device, doc?.device) !== 'new') return swappedOut;
   return new Set([...swappedOut, ...swap.closes]);
 }
 

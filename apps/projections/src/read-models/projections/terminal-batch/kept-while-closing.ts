@@ -106,7 +106,7 @@ function keptApart(
   counted: readonly TimedCount[],
   taken: readonly ClosedWhileClosing[],
 ): TerminalDoc {
-  const old = counted.filter((fact) => timedDevice(swap, fact) === 'old');
+  const old = counted.filter((fact) => timedDevice(swap, fact, doc.device) === 'old');
   const its = counted.filter((fact) => !old.includes(fact));
   const last = taken
     .filter((each) => ofDevice(swap, each) === 'old')

@@ -119,7 +119,7 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
     return { ...doc, openBatch: { ...pending(figures, counted), swappedWhileClosing: swap } };
   if (swap === undefined) return { ...doc, openBatch: pending(figures, counted) };
   const swappedAt = Date.parse(swap.at);
-  const newer = counted.filter((fact) => timedDevice(swap, fact) === 'new');
+  const newer = counted.filter((fact) => timedDevice(swap, fact, doc.device) === 'new');
   // The new device's closes that ended meanwhile (all in the list) stay there while others pend: the old device's are
   // done, and a fact of theirs heard of late goes to its close on its store day (`beforeLastBatch`).
   const newOnes = ended.filter((each) => ofDevice(swap, each) === 'new');
@@ -242,7 +242,7 @@ function takingBatch(doc: TerminalDoc, close: ReportedClose, whole: OpenBatch, p
   // cut at the swap's instant (the engine's, which Dintero's clock may be ahead of).
   const after = kept.filter((fact) =>
     swap !== undefined && fact.device !== undefined
-      ? timedDevice(swap, fact) === 'new' || Date.parse(fact.at) > Date.parse(close.closedAt)
+      ? timedDevice(swap, fact, doc.device) === 'new' || Date.parse(fact.at) > Date.parse(close.closedAt)
       : Date.parse(fact.at) > closedAt,
   );
   // The facts past the bound (their times let go of) are the next batch's when all came after the terminal closed.
@@ -403,7 +403,7 @@ function newDevicesClose(
   const closedAt = Date.parse(close.closedAt);
   const pends = whole.closing?.includes(close.operationId) === true;
   const kept = pends ? (whole.countedWhileClosing ?? []) : [];
-  const mine = kept.filter((fact) => timedDevice(swap, fact) === 'new' && Date.parse(fact.at) <= closedAt);
+  const mine = kept.filter((fact) => timedDevice(swap, fact, doc.device) === 'new' && Date.parse(fact.at) <= closedAt);
   // The device's facts past the bound (`withinKeptBound`): its own when all came before it closed, the next batch's
   // when all after; closed among them, it cannot tell its share, nor can the device's next close.
   const { pastBound: itsPast, incomplete, ...waiting } = swap;

@@ -1,0 +1,49 @@
+import { closeLog, totals } from './support/close-log';
+
+/**
+ * The old device's close pends while the terminal's name goes to another device and then back to the old one (D-A,
+ * D-B, D-A again). The swap still waits for that close, and names D-A as its old device: read by the device alone, a
+ * sale D-A makes after it came back was the old device's, and went with the batch swapped out at the first swap, where
+ * it is the batch that opened when D-A took the name back (its next close's).
+ */
+const DAY = '2026-11-24';
+const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
+const iso = (time: string) => new Date(at(time)).toISOString();
+
+describe('a device swapped back while its own close pends', () => {
+  it('counts its sale after it came back in its next close, not in the batch swapped out at the first swap', () => {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, enrolled } = log;
+    enrolled('D-A', at('00:00:00'));
+    sale('a-1', at('16:30:00'), 'D-A');
+    requested('a-close-1', at('16:59:50'));
+    enrolled('D-B', at('17:00:00'));
+    sale('b-1', at('17:05:00'), 'D-B');
+    enrolled('D-A', at('17:10:00'));
+    sale('a-2', at('17:15:00'), 'D-A');
+    completed('a-close-1', at('16:59:55'), totals(1));
+    requested('a-close-2', at('17:30:00'));
+    completed('a-close-2', at('17:30:05'), totals(1));
+    const { terminal, close } = log.foldedDay();
+    expect(close('a-close-1')).toMatchObject({ device: 'D-A', recorded: totals(1), mismatch: false });
+    expect(close('a-close-2')).toMatchObject({ device: 'D-A', recorded: totals(1), mismatch: false });
+    expect(terminal.swappedOut?.[iso('17:00:00')]).toMatchObject({ device: 'D-A', ...totals(0) });
+    expect(terminal.swappedOut?.[iso('17:10:00')]).toMatchObject({ device: 'D-B', ...totals(1) });
+  });
+
+  it('still counts its sale from before the first swap, heard of after it came back, in the close pending', () => {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, enrolled } = log;
+    enrolled('D-A', at('00:00:00'));
+    requested('a-close-1', at('16:59:50'));
+    enrolled('D-B', at('17:00:00'));
+    enrolled('D-A', at('17:10:00'));
+    sale('a-1', at('16:59:52'), 'D-A');
+    completed('a-close-1', at('16:59:55'), totals(1));
+    requested('a-close-2', at('17:30:00'));
+    completed('a-close-2', at('17:30:05'), totals(0));
+    const { close } = log.foldedDay();
+    expect(close('a-close-1')).toMatchObject({ recorded: totals(1), mismatch: false });
+    expect(close('a-close-2')).toMatchObject({ recorded: totals(0), mismatch: false });
+  });
+});
