@@ -83,8 +83,12 @@
  * the name back (swapped out and in again), is told by its time again: by its device alone, a sale the device made after
  * it came back was the old close's, and went with the batch swapped out at the first swap (its next close showed it
  * missing).
+ * 15: a sale or refund sent to a device swapped out that Dintero dates after the swap's instant (its clock ahead of the
+ * engine's) is its device's: the close that device ended before the swap reached the log (`closedAfterSwap`) when dated
+ * before that close, else the batch swapped out with the device. By its time it went to the batch of the device that has
+ * the name now, and that device's next close showed it extra.
  */
-export const FOLD_VERSION = 14;
+export const FOLD_VERSION = 15;
 
 /**
  * Whether read models folded to `position` with `recorded` (undefined: by a version that recorded none) are of an

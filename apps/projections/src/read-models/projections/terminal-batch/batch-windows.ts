@@ -32,8 +32,20 @@ export function beforeLastBatch(doc: TerminalDoc | undefined, at: string, device
   // older, and what it holds before its terminal's start of day may be the pending one's (`closeBeforeEnded`).
   if (first !== undefined && first.close.openedAt === undefined) return false;
   const last = first?.close ?? doc?.lastClose;
+  // A fact of a device swapped out (not in its swapped-out batch: `inSwappedOut` is asked first) is no fact of a close
+  // sent to another device: it is one of its own device's older closes', such as the close it ended before the swap
+  // reached the log, which Dintero dated after the swap (`closedAfterSwap`). By the last close's window alone it went
+  // to the open batch of the device that has the name now, whose next close showed it extra.
+  if (last?.device !== undefined && device !== undefined && last.device !== device && swappedOutDevice(doc, device))
+    return true;
   const opened = last ? openingFor(doc, device)(last) : undefined;
   return opened !== undefined && !holds(opened, when);
+}
+
+/** Whether `device` had the terminal's name once and has it no longer (a batch of it swapped out, no swap waiting on it). */
+function swappedOutDevice(doc: TerminalDoc | undefined, device: string): boolean {
+  if (doc === undefined || doc.device === device || doc.openBatch?.swappedWhileClosing?.device === device) return false;
+  return Object.values(doc.swappedOut ?? {}).some((batch) => batch.device === device);
 }
 
 /**

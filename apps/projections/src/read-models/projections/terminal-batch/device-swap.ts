@@ -220,10 +220,12 @@ export function swappedSince(doc: TerminalDoc, when: number, device?: string): b
  * The closes of devices swapped out before `when` that Dintero dated after their swap (`closedAfterSwap`): a fact at
  * `when` is none of theirs, though their batches seem to hold it.
  */
-export function swappedOutCloses(doc: TerminalDoc | undefined, when: number): ReadonlySet<string> {
+export function swappedOutCloses(doc: TerminalDoc | undefined, when: number, device?: string): ReadonlySet<string> {
   const closes = new Set<string>();
-  for (const [swappedAt, { closedAfterSwap }] of Object.entries(doc?.swappedOut ?? {}))
-    if (Date.parse(swappedAt) < when) for (const id of closedAfterSwap ?? []) closes.add(id);
+  // A fact sent to the device swapped out (`device`) is of its closes, by its device, whatever Dintero dates it.
+  for (const [swappedAt, batch] of Object.entries(doc?.swappedOut ?? {}))
+    if (Date.parse(swappedAt) < when && (device === undefined || batch.device !== device))
+      for (const id of batch.closedAfterSwap ?? []) closes.add(id);
   return closes;
 }
 
@@ -236,7 +238,7 @@ export function swappedOutCloses(doc: TerminalDoc | undefined, when: number): Re
  * showed the new device's sale, and the new device's close a difference that was not there.
  */
 export function notHoldingFact(doc: TerminalDoc | undefined, when: number, device?: string): ReadonlySet<string> {
-  const swappedOut = swappedOutCloses(doc, when);
+  const swappedOut = swappedOutCloses(doc, when, device);
   const swap = doc?.openBatch?.swappedWhileClosing;
   if (swap === undefined || factsDevice(swap, when, device, doc?.device) !== 'new') return swappedOut;
   return new Set([...swappedOut, ...swap.closes]);
@@ -266,7 +268,29 @@ export function swappedOutHolding(doc: TerminalDoc | undefined, at: string, devi
       sameDevice(batch.device, device)
     )
       return swappedAt;
-  return undefined;
+  return swappedOutAfter(doc, when, device);
+}
+
+/**
+ * The batch swapped out with `device` that a fact sent to it holds though Dintero dates the fact after the swap (its
+ * clock ahead of the engine's, whose the swap's instant is): the device's latest batch swapped out before the fact, the
+ * fact after its last close too. By the instants alone it went to the batch of the device that has the name now, whose
+ * next close showed it extra. None while the device has the name (back), or while a swap waits for its close (that
+ * close takes its facts, `factsDevice`), or for a fact that names no device.
+ */
+function swappedOutAfter(doc: TerminalDoc, when: number, device: string | undefined): string | undefined {
+  if (device === undefined || doc.device === device || doc.openBatch?.swappedWhileClosing?.device === device)
+    return undefined;
+  let latest: string | undefined;
+  for (const [swappedAt, batch] of Object.entries(doc.swappedOut ?? {}))
+    if (
+      batch.device === device &&
+      when > Date.parse(swappedAt) &&
+      (batch.since === undefined || when > Date.parse(batch.since)) &&
+      (latest === undefined || Date.parse(swappedAt) > Date.parse(latest))
+    )
+      latest = swappedAt;
+  return latest;
 }
 
 /**
