@@ -139,28 +139,16 @@ describe('a sale sent to the new device that Dintero dates before the swap, the 
     expect(close('new-1')).toMatchObject({ device: 'D-NEW', recorded: totals(1), mismatch: false });
   });
 
-  it('a sale sent to the old device, dated by Dintero after the swap (its clock ahead), is the old close’s', () => {
+  it.each([
+    ['after the swap (its clock ahead), is', '17:00:03'],
+    ['before the swap, stays', '16:59:55'],
+  ])('a sale sent to the old device, dated by Dintero %s the old device’s close’s', (_, saleAt) => {
     const log = closeLog(DAY);
     const { requested, completed, sale, enrolled } = log;
     enrolled('D-OLD', at('00:00:00'));
     requested('old-1', at('16:59:50'));
     enrolled('D-NEW', at('17:00:00'));
-    sale('old', at('17:00:03'), 'D-OLD');
-    completed('old-1', at('17:00:05'), totals(1));
-    requested('new-1', at('17:20:00'));
-    completed('new-1', at('17:20:05'), totals(0));
-    const { close } = log.foldedDay();
-    expect(close('old-1')).toMatchObject({ recorded: totals(1), mismatch: false });
-    expect(close('new-1')).toMatchObject({ recorded: totals(0), mismatch: false });
-  });
-
-  it('a sale sent to the old device, dated by Dintero before the swap, stays the old device’s close’s', () => {
-    const log = closeLog(DAY);
-    const { requested, completed, sale, enrolled } = log;
-    enrolled('D-OLD', at('00:00:00'));
-    requested('old-1', at('16:59:50'));
-    enrolled('D-NEW', at('17:00:00'));
-    sale('old', at('16:59:55'), 'D-OLD');
+    sale('old', at(saleAt), 'D-OLD');
     completed('old-1', at('17:00:05'), totals(1));
     requested('new-1', at('17:20:00'));
     completed('new-1', at('17:20:05'), totals(0));
