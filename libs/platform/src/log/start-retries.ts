@@ -180,10 +180,14 @@ export class StartRetries {
           `${this.name} could not start, and the app is stopping: not tried again`,
         );
       else
-        this.warnings.failed(error, `${this.name} could not start (the log or NATS did not answer): trying again`, {
-          attempt,
-          retryInMs,
-        });
+        // Said as what it is: a failure of neither the log nor NATS (a bug) was said to be them.
+        this.warnings.failed(
+          error,
+          logOrNatsAway(error)
+            ? `${this.name} could not start (the log or NATS did not answer): trying again`
+            : `${this.name} could not start: trying again`,
+          { attempt, retryInMs },
+        );
       return false;
     }
   }
