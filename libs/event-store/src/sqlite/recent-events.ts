@@ -8,8 +8,9 @@ import type { RecordedEvent } from '../event-store.port';
  *
  * It holds every event after `coveredAfter` up to `end` (the head when it was last filled): fewer than twice
  * `capacity` of them and of `characterCapacity` (their rows as JSON text, data and metadata with the id, type and
- * stream, so that large events cannot make it hold gigabytes: an event may have 1 MiB), and once that many have come, the newest within both. A read
- * after `coveredAfter` is answered from memory, an older one (a subscription catching up) is not, and goes to SQL.
+ * stream, so that large events cannot make it hold gigabytes: an event may have 1 MiB), and once that many have come,
+ * the newest within both. A read after `coveredAfter` is answered from memory, an older one (a subscription catching
+ * up) is not, and goes to SQL.
  * Events are shared between readers, and never changed.
  */
 export class RecentEvents {

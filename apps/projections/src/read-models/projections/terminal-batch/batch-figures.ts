@@ -51,6 +51,16 @@ export const timed = (
     : { at, kind, amount, currency, count };
 
 /**
+ * The facts `kept` other than those of `taken` (the same objects), in their order: by a set, where a search of `taken`
+ * for each fact kept was up to a million comparisons at the bound of 1,000 kept.
+ */
+export function factsOtherThan<Fact>(kept: readonly Fact[], taken: readonly Fact[]): Fact[] {
+  if (taken.length === 0) return [...kept];
+  const out = new Set(taken);
+  return kept.filter((fact) => !out.has(fact));
+}
+
+/**
  * A batch's figures per currency: those it has, or none yet when it has counted nothing. Undefined for a batch a
  * version before this one counted facts into without them: a split of what was counted since would not add up.
  */

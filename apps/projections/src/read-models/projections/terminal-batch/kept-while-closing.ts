@@ -1,4 +1,5 @@
 import type { ClosedWhileClosing, OpenBatch, TerminalClose, TerminalDoc, TimedCount } from '../../read-model.types';
+import { factsOtherThan } from './batch-figures';
 import { latest } from './closes-ended-meanwhile';
 import { namingOldClosesLetGo, ofDevice, timedDevice, type PendingSwap } from './device-swap';
 import { pastBoundWith } from './past-bound';
@@ -107,7 +108,7 @@ function keptApart(
   taken: readonly ClosedWhileClosing[],
 ): TerminalDoc {
   const old = counted.filter((fact) => timedDevice(swap, fact, doc.device) === 'old');
-  const its = counted.filter((fact) => !old.includes(fact));
+  const its = factsOtherThan(counted, old);
   const last = taken
     .filter((each) => ofDevice(swap, each) === 'old')
     .reduce<TerminalClose | undefined>((newest, { close }) => latest(close, newest), doc.lastClose);
