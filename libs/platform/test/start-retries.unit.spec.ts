@@ -118,7 +118,39 @@ describe('the warnings of a start tried again for long', () => {
     await starts.start(start);
     await jest.advanceTimersByTimeAsync(600_000);
     const warnings = lines.filter(({ level }) => level === 'warn');
-    expect(warnings.map(({ fields }) => fields.attempt)).toEqual([1, 3, 4, 5, 6, 7, 9, 12, 17]);
+    // The first of each kind at once (NATS's at the second try), then one line a pause for both.
+    expect(warnings.map(({ fields }) => fields.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7, 9, 12, 17]);
+    await starts.stop();
+  });
+
+  it('says an outage that moves from NATS to the log at once, within the pause, and backs off as before', async () => {
+    const { starts, lines } = retries();
+    // NATS away for the first 20 tries (up to 421.5 s), then the log.
+    const start = failing((attempt) =>
+      attempt <= 20 ? new TimeoutError() : new EventStoreUnavailableError(`the log did not answer (try ${attempt})`),
+    );
+    await starts.start(start);
+    await jest.advanceTimersByTimeAsync(1_200_000);
+    const warnings = lines.filter(({ level }) => level === 'warn');
+    // NATS’s lines as before; the log’s first at its first try (the 21st, 451.5 s), where the pause after the line
+    // of 331.5 s ran to 601.5 s; then the pause goes on as it was.
+    expect(warnings.map(({ fields }) => [fields.attempt, (fields.failingForMs as number) / 1_000])).toEqual([
+      [1, 0],
+      [3, 1.5],
+      [4, 3.5],
+      [5, 7.5],
+      [6, 15.5],
+      [7, 31.5],
+      [9, 91.5],
+      [12, 181.5],
+      [17, 331.5],
+      [21, 451.5],
+      [26, 601.5],
+      [44, 1141.5],
+    ]);
+    expect(warnings.map(({ fields }) => fields.failedSinceLastLine)).toEqual([1, 2, 1, 1, 1, 1, 2, 3, 5, 4, 5, 18]);
+    expect(String((warnings[9]?.fields.err as Error).message)).toBe('the log did not answer (try 21)');
+    expect(warnings.slice(0, 9).every(({ fields }) => fields.err instanceof TimeoutError)).toBe(true);
     await starts.stop();
   });
 

@@ -22,6 +22,20 @@ interface Outage {
   failedSinceLastLine: number;
   saidAt: number;
   pauseMs: number;
+  /** The kinds of failure said in this outage (`kindOf`). */
+  readonly kindsSaid: Set<string>;
+}
+
+/**
+ * A failure's kind, to tell a new one within an outage: its class and its code (a NATS timeout, NATS closed, the log
+ * away), not its message, which may number each try.
+ */
+function kindOf(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' || typeof code === 'number'
+    ? `${error.constructor.name}:${code}`
+    : error.constructor.name;
 }
 
 /**
@@ -36,7 +50,10 @@ interface Outage {
  * (`natsDoesNotAnswer`) is an outage, unless the caller says otherwise (`OutageWarningsOptions.outage`: a worker's
  * start, which reads the log too): any other failure (a write refused, a revision conflict, a bug) is said at once,
  * every time, and counts for no outage; within an outage's pause it was left unsaid, or said up to a minute late as
- * one more failure of NATS, and with NATS back and the failure left it held the outage open.
+ * one more failure of NATS, and with NATS back and the failure left it held the outage open. A kind of outage not yet
+ * said in this one (`kindOf`: NATS away, then the log away) is said at once too, without waiting out the pause, which
+ * goes on as it was: a start's outage that moved from NATS to the log showed the log's error only after up to ten
+ * minutes.
  *
  * A few lines of our own: the npm packages that back off (`backoff`, `exponential-backoff`) schedule retries of a
  * call, and throttles (`lodash.throttle`) drop calls at a fixed rate on their own timers. Here the caller's timer sets
@@ -68,17 +85,29 @@ export class OutageWarnings {
       return;
     }
     const now = this.now();
-    const outage = this.outage ?? { since: now, failures: 0, failedSinceLastLine: 0, saidAt: now, pauseMs: 0 };
+    const outage = this.outage ?? {
+      since: now,
+      failures: 0,
+      failedSinceLastLine: 0,
+      saidAt: now,
+      pauseMs: 0,
+      kindsSaid: new Set<string>(),
+    };
     this.outage = outage;
     outage.failures += 1;
     outage.failedSinceLastLine += 1;
-    if (now - outage.saidAt < outage.pauseMs) return;
+    const kind = kindOf(error);
+    const newKind = !outage.kindsSaid.has(kind);
+    if (!newKind && now - outage.saidAt < outage.pauseMs) return;
     this.logger.warn(
       { ...fields, err: error, failedSinceLastLine: outage.failedSinceLastLine, failingForMs: now - outage.since },
       msg,
     );
-    outage.saidAt = now;
+    outage.kindsSaid.add(kind);
     outage.failedSinceLastLine = 0;
+    // A new kind said within the pause leaves the pause as it was.
+    if (now - outage.saidAt < outage.pauseMs) return;
+    outage.saidAt = now;
     outage.pauseMs = Math.min(
       Math.max(outage.pauseMs * 2, FIRST_WARNING_PAUSE_MS),
       this.options.longestPauseMs ?? LONGEST_WARNING_PAUSE_MS,
