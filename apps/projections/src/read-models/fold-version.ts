@@ -87,8 +87,12 @@
  * engine's) is its device's: the close that device ended before the swap reached the log (`closedAfterSwap`) when dated
  * before that close, else the batch swapped out with the device. By its time it went to the batch of the device that has
  * the name now, and that device's next close showed it extra.
+ * 16: a sale or refund counted while a close pends keeps its device from the first (`countedWhileClosing[].device`),
+ * where it was kept only once a swap waited: a sale of the old device heard of before the swap that Dintero dated after
+ * the swap's instant (its clock ahead of the engine's) was told by that time at the swap, the new device's (the old
+ * close showed it missing, the new device's next close extra).
  */
-export const FOLD_VERSION = 15;
+export const FOLD_VERSION = 16;
 
 /**
  * Whether read models folded to `position` with `recorded` (undefined: by a version that recorded none) are of an

@@ -182,9 +182,10 @@ export interface TimedCount {
   readonly count: 0 | 1;
   /**
    * The device the sale or refund was sent to (Dintero's id: `PaymentRequested`'s or `RefundRequested`'s
-   * `dinteroTerminalId`), kept while a swap waits for the old device's close (`swappedWhileClosing`): whose batch it
-   * is, where its time against the swap's (Dintero's clock against the engine's) may misread it. Absent for a fact that
-   * names none (recorded before it was kept), or counted while no swap waited: told by its time.
+   * `dinteroTerminalId`), kept while closes pend: should a swap come before they end (`swappedWhileClosing`), whose
+   * batch it is, where its time against the swap's (Dintero's clock against the engine's) may misread it. Absent for a
+   * fact that names none (recorded before it was kept), or counted by a fold before version 16 while no swap waited:
+   * told by its time.
    */
   readonly device?: string;
 }

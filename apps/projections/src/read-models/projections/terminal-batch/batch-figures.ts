@@ -39,16 +39,12 @@ export function counting(batch: OpenBatch, change: Change): OpenBatch {
 
 /**
  * A fact as a pending close's batch keeps it: what it counted and when, nothing else the caller's object carries; and
- * its device while a swap waits (`withDevice`), which tells it the old device's or the new one's where its time may not.
+ * its device, which tells it the old device's or the new one's where its time may not, should a swap come while the
+ * close pends. Kept from the first: a sale of the old device heard of before the swap that Dintero dates after the
+ * swap's instant (its clock ahead of the engine's) was told by that time, the new device's.
  */
-export const timed = (
-  { kind, amount, currency, count, device }: Counted,
-  at: string,
-  withDevice = false,
-): TimedCount =>
-  withDevice && device !== undefined
-    ? { at, kind, amount, currency, count, device }
-    : { at, kind, amount, currency, count };
+export const timed = ({ kind, amount, currency, count, device }: Counted, at: string): TimedCount =>
+  device !== undefined ? { at, kind, amount, currency, count, device } : { at, kind, amount, currency, count };
 
 /**
  * The facts `kept` other than those of `taken` (the same objects), in their order: by a set, where a search of `taken`

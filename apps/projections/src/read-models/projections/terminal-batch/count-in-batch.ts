@@ -48,8 +48,6 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
       sameDevice(each.close.device, device) &&
       when <= Date.parse(each.close.closedAt),
   );
-  // Kept with its device while a swap waits: the split at the swap tells the old device's facts by it.
-  const withDevice = swap !== undefined;
   if (doc.openBatch && holding >= 0) {
     if (beforeLastBatch(doc, at, device)) return doc;
     // Kept with its time for a pending close too: should that one have closed before this fact, it takes it back.
@@ -58,7 +56,7 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
     const entry = {
       ...held,
       close: countInClose(held.close, counted),
-      counted: [...held.counted, timed(counted, at, withDevice)],
+      counted: [...held.counted, timed(counted, at)],
     };
     return replacingEnded(doc, doc.openBatch, holding, [entry]);
   }
@@ -80,6 +78,6 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
   }
   return {
     ...doc,
-    openBatch: { ...batch, countedWhileClosing: [...(open.countedWhileClosing ?? []), timed(counted, at, withDevice)] },
+    openBatch: { ...batch, countedWhileClosing: [...(open.countedWhileClosing ?? []), timed(counted, at)] },
   };
 }

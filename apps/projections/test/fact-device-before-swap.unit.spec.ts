@@ -1,0 +1,46 @@
+import { closeLog, totals } from './support/close-log';
+
+/**
+ * The old device's close pends (asked for at 16:59:50) when a sale sent to the old device is heard of, before the swap
+ * to the new device (17:00:00 by the engine's clock) reaches the log. Dintero's clock is a few seconds ahead of the
+ * engine's: it dates the sale 17:00:02, after the swap's instant, and the close 17:00:05. The sale is the old device's,
+ * in its close; kept with its time alone while no swap waited, it was told by that time at the swap, taken for the new
+ * device's: the old close showed it missing, the new device's close extra.
+ */
+const DAY = '2026-11-24';
+const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
+
+describe('a sale sent to the old device while its close pends, heard of before the swap', () => {
+  it.each([
+    ['after the swap’s instant (its clock ahead), is', '17:00:02'],
+    ['before it, is', '16:59:55'],
+  ])('dated by Dintero %s the old device’s close’s', (_, saleAt) => {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, enrolled } = log;
+    enrolled('D-OLD', at('00:00:00'));
+    requested('old-1', at('16:59:50'));
+    sale('old', at(saleAt), 'D-OLD');
+    enrolled('D-NEW', at('17:00:00'));
+    completed('old-1', at('17:00:05'), totals(1));
+    requested('new-1', at('17:20:00'));
+    completed('new-1', at('17:20:05'), totals(0));
+    const { close } = log.foldedDay();
+    expect(close('old-1')).toMatchObject({ device: 'D-OLD', recorded: totals(1), mismatch: false });
+    expect(close('new-1')).toMatchObject({ device: 'D-NEW', recorded: totals(0), mismatch: false });
+  });
+
+  it('a sale naming no device is still told by its time: after the swap, the new device’s', () => {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, enrolled } = log;
+    enrolled('D-OLD', at('00:00:00'));
+    requested('old-1', at('16:59:50'));
+    sale('unnamed', at('17:00:02'));
+    enrolled('D-NEW', at('17:00:00'));
+    completed('old-1', at('17:00:05'), totals(0));
+    requested('new-1', at('17:20:00'));
+    completed('new-1', at('17:20:05'), totals(1));
+    const { close } = log.foldedDay();
+    expect(close('old-1')).toMatchObject({ recorded: totals(0), mismatch: false });
+    expect(close('new-1')).toMatchObject({ recorded: totals(1), mismatch: false });
+  });
+});
