@@ -47,3 +47,34 @@ describe('a device swapped back while its own close pends', () => {
     expect(close('a-close-2')).toMatchObject({ recorded: totals(0), mismatch: false });
   });
 });
+
+/**
+ * The same swap back, the old close dated by Dintero after the first swap's instant: its clock a few seconds ahead of
+ * the engine's (the close and D-A's last sale before the swap dated 17:00:03 and 17:00:01), or the close run late, after
+ * D-A came back (17:12:00, a sale D-A made since in its batch). Each of D-A's sales dated before its close is in that
+ * close's batch: by their time against the first swap's (D-A having the name again), they were the batch's after it,
+ * and the old close showed them missing, the next close extra.
+ */
+describe('a device swapped back, its own close dated after the first swap', () => {
+  it.each([
+    ['a few seconds after it (its clock ahead)', '17:00:01', '17:00:03'],
+    ['after the device came back', '17:11:00', '17:12:00'],
+  ])('%s, counts the device’s sale dated before the close in that close', (_, saleAt, closedAt) => {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, enrolled } = log;
+    enrolled('D-A', at('00:00:00'));
+    requested('a-close-1', at('16:59:50'));
+    enrolled('D-B', at('17:00:00'));
+    sale('b-1', at('17:05:00'), 'D-B');
+    enrolled('D-A', at('17:10:00'));
+    sale('a-1', at(saleAt), 'D-A');
+    sale('a-2', at('17:15:00'), 'D-A');
+    completed('a-close-1', at(closedAt), totals(1));
+    requested('a-close-2', at('17:30:00'));
+    completed('a-close-2', at('17:30:05'), totals(1));
+    const { terminal, close } = log.foldedDay();
+    expect(close('a-close-1')).toMatchObject({ device: 'D-A', recorded: totals(1), mismatch: false });
+    expect(close('a-close-2')).toMatchObject({ device: 'D-A', recorded: totals(1), mismatch: false });
+    expect(terminal.swappedOut?.[iso('17:10:00')]).toMatchObject({ device: 'D-B', ...totals(1) });
+  });
+});

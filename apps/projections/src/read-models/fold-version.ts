@@ -90,7 +90,10 @@
  * 16: a sale or refund counted while a close pends keeps its device from the first (`countedWhileClosing[].device`),
  * where it was kept only once a swap waited: a sale of the old device heard of before the swap that Dintero dated after
  * the swap's instant (its clock ahead of the engine's) was told by that time at the swap, the new device's (the old
- * close showed it missing, the new device's next close extra).
+ * close showed it missing, the new device's next close extra). And the old device's close, once that device took the
+ * name back (swapped out and in again), takes the facts sent to it up to its own time, where by their time against the
+ * first swap's instant it left those after it to the next batch: its sale dated between that instant and its close
+ * (Dintero's clock ahead, or the close run after the device came back) showed missing, and extra in its next close.
  */
 export const FOLD_VERSION = 16;
 

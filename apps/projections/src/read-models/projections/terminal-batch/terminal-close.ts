@@ -239,10 +239,12 @@ function takingBatch(doc: TerminalDoc, close: ReportedClose, whole: OpenBatch, p
   const kept = pends || letGo ? (whole.countedWhileClosing ?? []) : [];
   // While a swap waits, a fact that names its device is the next batch's when sent to the new device, whatever its
   // time, or after the terminal closed (`timedDevice`); one sent to the old device is this close's up to its time, not
-  // cut at the swap's instant (the engine's, which Dintero's clock may be ahead of).
+  // cut at the swap's instant (the engine's, which Dintero's clock may be ahead of). So too once the old device took
+  // the name back: its batch held its sales until it closed, whatever swaps came between.
   const after = kept.filter((fact) =>
     swap !== undefined && fact.device !== undefined
-      ? timedDevice(swap, fact, doc.device) === 'new' || Date.parse(fact.at) > Date.parse(close.closedAt)
+      ? (fact.device !== swap.device && timedDevice(swap, fact, doc.device) === 'new') ||
+        Date.parse(fact.at) > Date.parse(close.closedAt)
       : Date.parse(fact.at) > closedAt,
   );
   // The facts past the bound (their times let go of) are the next batch's when all came after the terminal closed.
