@@ -772,6 +772,23 @@ describe('command service: starting a terminal payment against the simulator', (
       expect(sim.app.get(SimulatorState).transactions.get(transactionId)?.status).toBe('REFUNDED');
     });
 
+    it('names the device in the sale’s and the refund’s requests, one Dintero knows by the terminal’s own name too', async () => {
+      // The projections count a fact in the batch of the device it names; one naming none is told by its time, which
+      // Dintero's clock against the engine's may misread at a device swap.
+      const { paymentId } = await capturedPayment('R-DEV');
+      const refundTerminal = await registerTerminal('RT-DEV');
+      expect(await refund(paymentId, { amount: 1_000, terminalId: refundTerminal })).toMatchObject({ status: 201 });
+      const events = await log.readStream(`payment-${paymentId}`);
+      expect(events.find((event) => event.type === 'PaymentRequested')?.data).toMatchObject({
+        terminalId: 'R-DEV',
+        dinteroTerminalId: 'R-DEV',
+      });
+      expect(events.find((event) => event.type === 'RefundRequested')?.data).toMatchObject({
+        terminalId: 'RT-DEV',
+        dinteroTerminalId: 'RT-DEV',
+      });
+    });
+
     it('takes a refund naming the payment’s currency in lower case as that currency', async () => {
       const { paymentId, transactionId } = await capturedPayment('R-7');
       const refundTerminal = await registerTerminal('RT-7');

@@ -44,3 +44,31 @@ describe('a sale sent to the old device while its close pends, heard of before t
     expect(close('new-1')).toMatchObject({ recorded: totals(1), mismatch: false });
   });
 });
+
+/**
+ * A terminal Dintero knows by the chain's own name (`T-1`, its device's id too), swapped for `D-NEW` while its close
+ * pends, Dintero's clock a few seconds ahead of the engine's. The command service now names the device on every sale
+ * (`PaymentRequested.dinteroTerminalId`), the name itself too: the sale is then the old device's close's, as any other
+ * device's sale is. It left the name out then: such a sale, told by its time, is the new device's, and both closes show
+ * a difference that is not there. Events are immutable: those recorded so are still read so.
+ */
+describe('a sale sent to a device known by the terminal’s own name, its close pending at a swap', () => {
+  it.each([
+    ['naming its device, is the old close’s', 'T-1', 1],
+    ['naming none (recorded before it was named always), is still told by its time', undefined, 0],
+  ])('dated by Dintero after the swap’s instant, %s', (_, device, oldCount) => {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, enrolled } = log;
+    enrolled('T-1', at('00:00:00'));
+    requested('old-1', at('16:59:50'));
+    enrolled('D-NEW', at('17:00:00'));
+    sale('old', at('17:00:02'), device);
+    completed('old-1', at('17:00:05'), totals(1));
+    requested('new-1', at('17:20:00'));
+    completed('new-1', at('17:20:05'), totals(0));
+    const { close } = log.foldedDay();
+    const named = oldCount === 1;
+    expect(close('old-1')).toMatchObject({ device: 'T-1', recorded: totals(oldCount), mismatch: !named });
+    expect(close('new-1')).toMatchObject({ device: 'D-NEW', recorded: totals(1 - oldCount), mismatch: !named });
+  });
+});

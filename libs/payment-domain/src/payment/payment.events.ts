@@ -43,8 +43,9 @@ export interface PaymentRequestedData {
   readonly storeId: string;
   readonly terminalId: string;
   /**
-   * The terminal as Dintero names it (its `terminal_id`), when the registry maps the chain's terminal name to
-   * one; absent, Dintero knows the terminal by `terminalId` (and on payments recorded before the mapping).
+   * The terminal as Dintero names it (its `terminal_id`): the device the sale was sent to, `terminalId` itself when
+   * Dintero knows the terminal by the chain's name. Absent on payments recorded before it was kept always (then
+   * Dintero knew the terminal by `terminalId`) and before the mapping: their sales are told by their time.
    */
   readonly dinteroTerminalId?: string;
   readonly payoutDestinationId: string;

@@ -26,7 +26,7 @@ export interface Refund {
    */
   readonly transactionId?: string;
   readonly terminalId: string;
-  /** Dintero's id of the terminal, when it is not `terminalId`. */
+  /** Dintero's id of the terminal (absent on refunds recorded before it was kept always: `terminalId`). */
   readonly dinteroTerminalId?: string;
   readonly claimId: string;
   readonly status: RefundStatus;

@@ -97,12 +97,14 @@ export async function deviceUnderClaim(
   return currentDevice(state, storeId, terminalId, deactivatedToo);
 }
 
-/** A request's `data` aimed at `device`: its `dinteroTerminalId`, left out when the device is the name itself. */
+/**
+ * A request's `data` aimed at `device`: its `dinteroTerminalId`, the name itself too (a terminal Dintero knows by the
+ * chain's name), so that the projections tell its facts by the device they were sent to, not by their time alone.
+ */
 export function aimedAt<T extends { readonly terminalId: string; readonly dinteroTerminalId?: string }>(
   data: T,
   device: string,
 ): T {
-  if (device === (data.dinteroTerminalId ?? data.terminalId)) return data;
-  const { dinteroTerminalId: _looked, ...rest } = data;
-  return (device === data.terminalId ? rest : { ...rest, dinteroTerminalId: device }) as T;
+  if (device === data.dinteroTerminalId) return data;
+  return { ...data, dinteroTerminalId: device };
 }

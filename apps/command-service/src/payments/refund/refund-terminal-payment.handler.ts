@@ -95,7 +95,8 @@ export class RefundTerminalPaymentHandler {
         ...(body.transactionId === undefined ? {} : { transactionId: body.transactionId }),
         ...(body.currency === undefined ? {} : { currency: body.currency }),
         terminalId: body.terminalId,
-        ...(dinteroTerminalId === body.terminalId ? {} : { dinteroTerminalId }),
+        // Always, as on `PaymentRequested`: the device's batch the refund counts in.
+        dinteroTerminalId,
         claimId: refundId,
         ...(body.reason ? { reason: body.reason } : {}),
         by: context.client.id,

@@ -106,7 +106,9 @@ export class StartTerminalPaymentHandler {
         paymentId,
         storeId,
         terminalId,
-        ...(dinteroTerminalId === terminalId ? {} : { dinteroTerminalId }),
+        // Always, its own name too: the projections count its sales in that device's batch by it, where the instants
+        // (Dintero's clock against the engine's swap) may misread them.
+        dinteroTerminalId,
         payoutDestinationId: store.payoutDestinationId,
         amount: request.amount,
         currency: request.currency,
