@@ -94,6 +94,10 @@
  * name back (swapped out and in again), takes the facts sent to it up to its own time, where by their time against the
  * first swap's instant it left those after it to the next batch: its sale dated between that instant and its close
  * (Dintero's clock ahead, or the close run after the device came back) showed missing, and extra in its next close.
+ * And a close of the old device that lost its batch while a swap waited looks for its taker on its store day among
+ * the closes of its own device (`notTakers`) by the device each close was sent to too, where by the instants alone a
+ * close of the new device that Dintero dated before the swap (its clock behind) was taken for one of the old device's:
+ * said unknown, though its figures were its own, while the old device's close that took the batch kept its difference.
  */
 export const FOLD_VERSION = 16;
 

@@ -40,19 +40,23 @@ export function takerUnknown(
     return { doc: { ...doc, lastClose: taker }, taker };
   }
   // Its device's closes alone on the store day too: the swap is split by then, and the closes do not name their device.
-  const lostSwap = swap === undefined || device === 'both' ? undefined : { at: swap.at, closes: swap.closes, device };
+  const lostSwap =
+    swap === undefined || device === 'both'
+      ? undefined
+      : { at: swap.at, closes: swap.closes, device, oldDevice: swap.device };
   return { doc, lostAt: cut, ...(lostSwap ? { lostSwap } : {}) };
 }
 
 /**
  * The swap that waited when a close lost its batch (`lostAt`) to a close the terminal holds no more: the lost close's
- * device, and the old device's closes the swap named, so that the taker is looked for on its store day among that
- * device's closes alone (`notTakers`).
+ * device, the old device's closes the swap named, and the old device's id (`oldDevice`, the swap's `device`), so that
+ * the taker is looked for on its store day among that device's closes alone (`notTakers`).
  */
 export interface LostSwap {
   readonly at: string;
   readonly closes: readonly string[];
   readonly device: 'old' | 'new';
+  readonly oldDevice: string;
 }
 
 /**
@@ -60,7 +64,10 @@ export interface LostSwap {
  * while a swap waited (`lostSwap`), besides those of devices swapped out before the cut (`swappedOut`, dated after
  * their swap): the other device's. For the old device's close, its own closes dated after the swap are the ones that
  * may have taken it, where for a fact after the swap they are left out; the new device's are those the swap does not
- * name that closed after it (an old device's close it does not name ended before it).
+ * name that closed after it (an old device's close it does not name ended before it), or that were sent to another
+ * device than the old one (`TerminalClose.device`): one Dintero dated before the swap (its clock behind the engine's)
+ * whose batch opened at the new device's close before it held the cut too, and was said unknown where the old
+ * device's close that took the batch kept its difference.
  */
 export function notTakers(
   closes: readonly TerminalClose[],
@@ -71,7 +78,11 @@ export function notTakers(
   if (lostSwap.device === 'new') return new Set([...swappedOut, ...named]);
   const swappedAt = Date.parse(lostSwap.at);
   const newDevices = closes
-    .filter((close) => !named.has(close.operationId) && Date.parse(close.closedAt) > swappedAt)
+    .filter(
+      (close) =>
+        !named.has(close.operationId) &&
+        (Date.parse(close.closedAt) > swappedAt || (close.device !== undefined && close.device !== lostSwap.oldDevice)),
+    )
     .map((close) => close.operationId);
   return new Set([...[...swappedOut].filter((id) => !named.has(id)), ...newDevices]);
 }
@@ -133,7 +144,7 @@ export function letGoTaker(
   if (swap !== undefined) {
     const opened = ended.find((each) => ofDevice(swap, each) === 'new')?.close.openedAt;
     if (opened === undefined || at > Date.parse(opened)) return undefined;
-    return { among: { swap: { at: swap.at, closes: swap.closes, device: 'new' } } };
+    return { among: { swap: { at: swap.at, closes: swap.closes, device: 'new', oldDevice: swap.device } } };
   }
   const last = doc.lastClose;
   if (last !== undefined && took(last)) {
