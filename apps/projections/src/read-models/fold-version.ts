@@ -98,6 +98,9 @@
  * the closes of its own device (`notTakers`) by the device each close was sent to too, where by the instants alone a
  * close of the new device that Dintero dated before the swap (its clock behind) was taken for one of the old device's:
  * said unknown, though its figures were its own, while the old device's close that took the batch kept its difference.
+ * And a close let go of beyond the 50 kept pending while a swap waits, dated before the swap, says unknown the new
+ * device's close ended meanwhile that closed after it and took a fact dated by then (`letGoTaker`): it may have been
+ * the new device's (Dintero's clock behind), and that close kept its sale as known, a difference that may not be there.
  */
 export const FOLD_VERSION = 16;
 

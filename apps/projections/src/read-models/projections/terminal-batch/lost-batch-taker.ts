@@ -2,7 +2,7 @@ import type { TerminalClose, TerminalDoc } from '../../read-model.types';
 import { saidUnknown } from './batch-figures';
 import { holds, recordedFrom } from './batch-windows';
 import { closesHeld, replacingEnded } from './closes-ended-meanwhile';
-import { ofDevice, swappedOutCloses } from './device-swap';
+import { ofDevice, swappedOutCloses, type PendingSwap } from './device-swap';
 
 /**
  * The terminal with the close it holds (its last, or one ended while another pends) whose batch held the cut of close
@@ -114,7 +114,8 @@ export function letGoTaker(
   const old = swappedOutCloses(doc, at);
   let ofOther: (close: TerminalClose) => boolean;
   if (swap !== undefined) {
-    if (at <= Date.parse(swap.at)) return undefined;
+    // Dated before the swap it is the old device's by the instants, but may have been the new device's all the same.
+    if (at <= Date.parse(swap.at)) return newTakerBeforeSwap(doc, swap, at, lost);
     ofOther = (close) => !swap.closes.includes(close.operationId);
   } else {
     if (old.size === 0) return undefined;
@@ -154,6 +155,36 @@ export function letGoTaker(
   const held = closesHeld(doc).map((close) => close.operationId);
   const ids = [...old].filter((id) => id !== lost && !held.includes(id));
   return ids.length > 0 ? { among: { ids } } : undefined;
+}
+
+/**
+ * `letGoTaker` of a close let go of while a swap waits that Dintero dates before the swap: the new device's close ended
+ * meanwhile, closed after it, that took a fact dated by its cut, said unknown with the terminal. Had the let-go close
+ * been the new device's (asked for after the swap, Dintero's clock behind the engine's), that fact was its own: by
+ * the instants alone none was looked for, and the taker kept a difference that may not be there (a known mismatch,
+ * where its log side is unknown). One that took no such fact holds the same figures whichever device's it was.
+ */
+function newTakerBeforeSwap(
+  doc: TerminalDoc,
+  swap: PendingSwap,
+  at: number,
+  lost: string,
+): { doc: TerminalDoc; taker: TerminalClose } | undefined {
+  const open = doc.openBatch;
+  const ended = open?.closedWhileClosing ?? [];
+  const index = ended.findIndex(
+    ({ close, counted, pastBound }) =>
+      !swap.closes.includes(close.operationId) &&
+      close.operationId !== lost &&
+      close.recordedUnknown !== true &&
+      Date.parse(close.closedAt) >= at &&
+      (counted.some((fact) => Date.parse(fact.at) <= at) ||
+        (pastBound !== undefined && Date.parse(pastBound.from) <= at)),
+  );
+  if (open === undefined || index < 0) return undefined;
+  const entry = ended[index]!;
+  const taker = saidUnknown(entry.close);
+  return { doc: replacingEnded(doc, open, index, [{ ...entry, close: taker }]), taker };
 }
 
 /**
