@@ -35,4 +35,27 @@ describe('store days', () => {
     expect(storeDayAt('2026-03-29T01:40:00Z', 'America/Nuuk', '23:30')).toBe('2026-03-29');
     expect(storeDayAt('2026-03-29T00:50:00Z', 'America/Nuuk', '23:30')).toBe('2026-03-28');
   });
+
+  it('gives each instant its own local date, one after another, across the clocks’ changes and off the whole hour', () => {
+    // Asked in turn, as a fold asks: the last answer is kept by its UTC minute, which every zone's offset is a whole
+    // number of. An answer kept by the hour, or by an offset taken once, would date these on the wrong side of midnight.
+    const asked: [instant: string, timeZone: string, date: string][] = [
+      // Oslo's clocks go back at 03:00 on 25 October 2026: 02:30 comes twice, both on the 25th, a day of 25 hours.
+      ['2026-10-25T00:30:00.000Z', 'Europe/Oslo', '2026-10-25'],
+      ['2026-10-25T01:30:00.000Z', 'Europe/Oslo', '2026-10-25'],
+      ['2026-10-25T22:59:59.999Z', 'Europe/Oslo', '2026-10-25'],
+      ['2026-10-25T23:00:00.000Z', 'Europe/Oslo', '2026-10-26'],
+      // They go forward at 02:00 on 29 March 2026: midnight is at UTC+1 before, at UTC+2 the night after.
+      ['2026-03-28T22:59:59.999Z', 'Europe/Oslo', '2026-03-28'],
+      ['2026-03-28T23:00:00.000Z', 'Europe/Oslo', '2026-03-29'],
+      ['2026-03-29T21:59:59.999Z', 'Europe/Oslo', '2026-03-29'],
+      ['2026-03-29T22:00:00.000Z', 'Europe/Oslo', '2026-03-30'],
+      // UTC+05:45 and UTC+05:30: midnight within an hour of UTC's.
+      ['2026-12-01T18:14:59.000Z', 'Asia/Kathmandu', '2026-12-01'],
+      ['2026-12-01T18:15:00.000Z', 'Asia/Kathmandu', '2026-12-02'],
+      ['2026-12-01T18:29:59.000Z', 'Asia/Kolkata', '2026-12-01'],
+      ['2026-12-01T18:30:00.000Z', 'Asia/Kolkata', '2026-12-02'],
+    ];
+    expect(asked.map(([instant, timeZone]) => localDate(instant, timeZone))).toEqual(asked.map(([, , date]) => date));
+  });
 });
