@@ -631,6 +631,37 @@ describe('read models as a fold over the log', () => {
     expect(projector.storeDay('oslo', '2026-11-24')).toBeUndefined();
   });
 
+  it('dates sales by the store’s clock on the nights it changes: 02:30 twice in autumn, midnight an hour earlier in spring', () => {
+    /** A sale on T-1 asked for at `at` and captured at Dintero's `dinteroAt`. */
+    const sale = (paymentId: string, amount: number, at: string, dinteroAt = at) => {
+      const [claim, requested, session, captured, released] = capturedPayment(paymentId, at, amount);
+      return [
+        claim!,
+        requested!,
+        session!,
+        { ...captured!, data: { ...(captured!.data as object), dinteroAt } },
+        released!,
+      ];
+    };
+    const projector = project([
+      ...store('Europe/Oslo'),
+      // 25 October 2026, clocks back at 03:00: 02:30 summer time, then 02:30 winter time.
+      ...sale('a', 1_000, '2026-10-25T00:30:00.000Z'),
+      ...sale('b', 2_000, '2026-10-25T01:30:00.000Z'),
+      // 23:30 winter time that evening, still the 25th (by the summer's offset, the 26th).
+      ...sale('f', 32_000, '2026-10-25T22:30:00.000Z'),
+      // Begun at 23:59 on the 25th, captured at 00:01 on the 26th: the capture's day.
+      ...sale('c', 4_000, '2026-10-25T22:59:00.000Z', '2026-10-25T23:01:00.000Z'),
+      // 28 March 2027, clocks forward at 02:00: that evening's midnight is at 22:00 UTC, no longer 23:00.
+      ...sale('d', 8_000, '2027-03-28T21:59:59.000Z'),
+      ...sale('e', 16_000, '2027-03-28T22:00:00.000Z'),
+    ]);
+    const captured = (date: string) => projector.storeDay('oslo', date)?.currencies.NOK?.capturedAmount;
+    expect(['2026-10-25', '2026-10-26', '2027-03-28', '2027-03-29'].map(captured)).toEqual([
+      35_000, 4_000, 8_000, 16_000,
+    ]);
+  });
+
   it('dates a capture and a refund by Dintero’s time, not by when the engine heard of them', () => {
     // Dintero captured at 23:59:55 in Kiritimati (UTC+14) and refunded at 23:59:58; both were heard of
     // after local midnight. They belong to the 24th there, and the receipt time is kept only for lag.
