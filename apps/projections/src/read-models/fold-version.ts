@@ -101,6 +101,9 @@
  * And a close let go of beyond the 50 kept pending while a swap waits, dated before the swap, says unknown the new
  * device's close ended meanwhile that closed after it and took a fact dated by then (`letGoTaker`): it may have been
  * the new device's (Dintero's clock behind), and that close kept its sale as known, a difference that may not be there.
+ * A sale or refund sent to the terminal's own name while no device of that id was enrolled on it (Dintero knows the
+ * terminal by the chain's name; its first device enrolled is no swap the fold keeps) is told by its time, as when the
+ * command service left the name out: read as a third device at a later swap, it was the new device's.
  */
 export const FOLD_VERSION = 16;
 

@@ -6,7 +6,7 @@ import { stringField } from './string-field';
 import { emptyStoreDay, storeDayProjection, withLateCaptureRefunded } from './projections/store-day.projection';
 import { countedAs, storeProjection, withTerminalCounts } from './projections/store.projection';
 import { emptyTerminal, terminalProjection } from './projections/terminal.projection';
-import { closesHeld, countedBeforeLastBatch } from './projections/terminal-batch';
+import { closesHeld, countedBeforeLastBatch, deviceRead } from './projections/terminal-batch';
 import type { Change, StoreDayDoc, StoreDoc, TerminalDoc } from './read-model.types';
 import { givenBackOf, noteLateDay, noteLateRefundDay, refundedBefore } from './late-capture-days';
 import { paymentFactTime } from './payment-fact-time';
@@ -218,7 +218,7 @@ export class ReadModelProjector {
             if (at !== '' && Date.parse(at) <= Date.parse(close.closedAt)) keys.add(storeId, close.businessDay);
           // Before the last close's batch (as the count finds the terminal, past the bound maybe): an older close is
           // corrected, on a day its close may be on.
-          if (at !== '' && countedBeforeLastBatch(terminal, at, device))
+          if (at !== '' && countedBeforeLastBatch(terminal, at, deviceRead(terminal, terminalId, device)))
             for (const date of this.closes.daysOfItsClose(storeId, at)) keys.add(storeId, date);
         }
       }

@@ -184,8 +184,9 @@ export interface TimedCount {
    * The device the sale or refund was sent to (Dintero's id: `PaymentRequested`'s or `RefundRequested`'s
    * `dinteroTerminalId`), kept while closes pend: should a swap come before they end (`swappedWhileClosing`), whose
    * batch it is, where its time against the swap's (Dintero's clock against the engine's) may misread it. Absent for a
-   * fact that names none (recorded before it was kept), or counted by a fold before version 16 while no swap waited:
-   * told by its time.
+   * fact that names none (recorded before it was kept), or only the terminal's own name while no device of that id was
+   * enrolled on it (a terminal Dintero knows by the chain's name), or counted by a fold before version 16 while no swap
+   * waited: told by its time.
    */
   readonly device?: string;
 }

@@ -14,6 +14,7 @@ import {
   takerFrom,
   countInBatch,
   countedBeforeLastBatch,
+  deviceRead,
   inSwappedOut,
   notHoldingFact,
   notTakers,
@@ -115,6 +116,11 @@ export class TerminalCloses {
     const { terminalId } = counted;
     const storeId = this.docs.storeOfCounted(payment, terminalId);
     const terminal = this.docs.terminals.get(this.docs.terminalKey(storeId, terminalId));
+    // Sent to the terminal's own name, no device of that id enrolled: told by its time (`deviceRead`).
+    if (counted.device !== deviceRead(terminal, terminalId, counted.device)) {
+      const { device: _name, ...unnamed } = counted;
+      counted = unnamed;
+    }
     if (!inSwappedOut(terminal, at, counted.device) && countedBeforeLastBatch(terminal, at, counted.device))
       this.countInOlderClose(
         storeId,

@@ -14,5 +14,6 @@ export {
   sameDevice,
   withSwapNamingItsCloses,
 } from './terminal-batch/device-swap';
+export { deviceRead } from './terminal-batch/fact-device';
 export { notTakers, type LostSwap, type TakerAmong } from './terminal-batch/lost-batch-taker';
 export { closeAbandoned, closeBatch, closeReported, closeRequested, withClose } from './terminal-batch/terminal-close';
