@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '@app/event-store';
-import type { Change, StoreDayDoc } from '../src/read-models/read-model.types';
+import type { StoreDayDoc } from '../src/read-models/read-model.types';
 import { closeLog, totals } from './support/close-log';
-import { kvFold } from './support/kv-fold';
+import { kvAfter } from './support/kv-fold';
 
 /**
  * A projector started again from KV reads a terminal whose swap waits for the old device's close with the swap naming
@@ -14,17 +14,6 @@ import { kvFold } from './support/kv-fold';
  */
 const DAY = '2026-11-24';
 const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
-
-/** KV after folding `log`, from the start, or with a projector started again from KV after its first `cut` events. */
-async function kvAfter(log: readonly RecordedEvent[], cut = log.length) {
-  const first = kvFold(log);
-  await first.apply(log.slice(0, cut));
-  const resumed = kvFold(log);
-  for (const [key, change] of first.kv) resumed.kv.set(key, change);
-  for (const change of first.kv.values()) resumed.projector.load(JSON.parse(JSON.stringify(change)) as Change);
-  await resumed.apply(log.slice(cut));
-  return new Map([...resumed.kv].map(([key, change]) => [key, change.doc]));
-}
 
 /**
  * The day's closes in KV after folding `log` (started again from KV after `cut` events): purchases the log recorded

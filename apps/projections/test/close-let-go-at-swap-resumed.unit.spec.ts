@@ -1,7 +1,5 @@
-import type { RecordedEvent } from '@app/event-store';
-import type { Change } from '../src/read-models/read-model.types';
 import { closeLog, totals } from './support/close-log';
-import { kvFold } from './support/kv-fold';
+import { kvAfter } from './support/kv-fold';
 
 /**
  * A close let go of beyond the 50 kept pending, completed (without totals) after a device swap in the very second of
@@ -27,17 +25,6 @@ function theLog() {
   const cut = log.log.length;
   sale('b', at('06:00:32'));
   return { log: log.log, cut };
-}
-
-/** KV after folding `log`, from the start, or with a projector started again from KV after its first `cut` events. */
-async function kvAfter(log: readonly RecordedEvent[], cut = log.length) {
-  const first = kvFold(log);
-  await first.apply(log.slice(0, cut));
-  const resumed = kvFold(log);
-  for (const [key, change] of first.kv) resumed.kv.set(key, change);
-  for (const change of first.kv.values()) resumed.projector.load(JSON.parse(JSON.stringify(change)) as Change);
-  await resumed.apply(log.slice(cut));
-  return new Map([...resumed.kv].map(([key, change]) => [key, change.doc]));
 }
 
 describe('a close let go of beyond the 50 pending, completed in the second of a device swap', () => {

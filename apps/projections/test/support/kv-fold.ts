@@ -24,6 +24,20 @@ export function kvFold(log: readonly RecordedEvent[]) {
 }
 
 /**
+ * KV's documents, by key, after folding `log` (`kvFold`), from the start, or with a projector started again from KV
+ * (the documents as JSON, loaded) after its first `cut` events, and following the log from there.
+ */
+export async function kvAfter(log: readonly RecordedEvent[], cut = log.length): Promise<Map<string, Change['doc']>> {
+  const first = kvFold(log);
+  await first.apply(log.slice(0, cut));
+  const resumed = kvFold(log);
+  for (const [key, change] of first.kv) resumed.kv.set(key, change);
+  for (const change of first.kv.values()) resumed.projector.load(JSON.parse(JSON.stringify(change)) as Change);
+  await resumed.apply(log.slice(cut));
+  return new Map([...resumed.kv].map(([key, change]) => [key, change.doc]));
+}
+
+/**
  * The documents written (the last of each, as JSON gives them), folding `log` event by event into KV (`kvFold`); past
  * days let go of from memory after each event when `retire`, and read back from KV as events need them.
  */
