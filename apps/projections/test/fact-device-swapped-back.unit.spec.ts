@@ -1,4 +1,6 @@
+import type { Change } from '../src/read-models/read-model.types';
 import { closeLog, totals } from './support/close-log';
+import { kvFold } from './support/kv-fold';
 
 /**
  * The old device's close pends while the terminal's name goes to another device and then back to the old one (D-A,
@@ -77,4 +79,67 @@ describe('a device swapped back, its own close dated after the first swap', () =
     expect(close('a-close-2')).toMatchObject({ device: 'D-A', recorded: totals(1), mismatch: false });
     expect(terminal.swappedOut?.[iso('17:10:00')]).toMatchObject({ device: 'D-B', ...totals(1) });
   });
+});
+
+/**
+ * The same swap back, the old close run late (dated 17:12, after D-A came back at 17:10) and its outcome heard of after
+ * D-A's next close ended: that next close took D-A's sale at 17:11 as its own (after the first swap, D-A having the name
+ * again). D-A's batch held it until its first close, dated after it: the first close takes it back from the next, as a
+ * close heard of after a later one of the same device does (`closeBeforeEnded`), with what it still kept from before the
+ * swap. Left with the next close, both showed a difference that was not there.
+ */
+function heardAfterNextClose(before: boolean, purchases: number) {
+  const log = closeLog(DAY);
+  const { requested, completed, sale, enrolled } = log;
+  enrolled('D-A', at('00:00:00'));
+  requested('a-close-1', at('16:59:50'));
+  enrolled('D-B', at('17:00:00'));
+  sale('b-1', at('17:05:00'), 'D-B');
+  enrolled('D-A', at('17:10:00'));
+  if (before) sale('a-0', at('16:59:52'), 'D-A');
+  sale('a-1', at('17:11:00'), 'D-A');
+  requested('a-close-2', at('17:30:00'));
+  completed('a-close-2', at('17:30:05'), totals(0));
+  completed('a-close-1', at('17:12:00'), totals(purchases));
+  return log;
+}
+
+describe('a device swapped back, its own close dated after it came back and heard of after its next close', () => {
+  const cases = [
+    ['its sale after it came back alone', false, 1],
+    ['with its sale from before the first swap still kept', true, 2],
+  ] as const;
+
+  it.each(cases)('%s, takes the sale dated before it back from the next close', (_, before, purchases) => {
+    const { terminal, close } = heardAfterNextClose(before, purchases).foldedDay();
+    expect(close('a-close-1')).toMatchObject({ device: 'D-A', recorded: totals(purchases), mismatch: false });
+    expect(close('a-close-2')).toMatchObject({ device: 'D-A', recorded: totals(0), mismatch: false });
+    expect(terminal.swappedOut?.[iso('17:10:00')]).toMatchObject({ device: 'D-B', ...totals(1) });
+  });
+
+  it.each(cases)(
+    '%s, started again from KV after any event: the same closes on the day',
+    async (_, before, purchases) => {
+      const { log } = heardAfterNextClose(before, purchases);
+      for (let cut = 1; cut < log.length; cut++) {
+        const first = kvFold(log);
+        await first.apply(log.slice(0, cut));
+        const resumed = kvFold(log);
+        for (const [key, change] of first.kv) resumed.kv.set(key, change);
+        for (const change of first.kv.values()) resumed.projector.load(JSON.parse(JSON.stringify(change)) as Change);
+        await resumed.apply(log.slice(cut));
+        const closes = resumed.day('oslo', DAY)?.closes;
+        expect([cut, closes?.['a-close-1']?.recorded, closes?.['a-close-1']?.mismatch]).toEqual([
+          cut,
+          totals(purchases),
+          false,
+        ]);
+        expect([cut, closes?.['a-close-2']?.recorded, closes?.['a-close-2']?.mismatch]).toEqual([
+          cut,
+          totals(0),
+          false,
+        ]);
+      }
+    },
+  );
 });

@@ -104,6 +104,9 @@
  * A sale or refund sent to the terminal's own name while no device of that id was enrolled on it (Dintero knows the
  * terminal by the chain's name; its first device enrolled is no swap the fold keeps) is told by its time, as when the
  * command service left the name out: read as a third device at a later swap, it was the new device's.
+ * And that old device's close, heard of after its next close (the device's since it came back) ended, takes back from
+ * that close the facts sent to the device up to its own time (`takenBackAtSwapBack`): the next close kept them, and
+ * both showed a difference that was not there.
  */
 export const FOLD_VERSION = 16;
 

@@ -22,6 +22,7 @@ import {
 } from './device-swap';
 import { withinKeptBound, withPending } from './kept-while-closing';
 import { countingPastBound, cutThrough } from './past-bound';
+import { takenBackAtSwapBack } from './swap-back-close';
 
 /**
  * An end-of-day close that completed: which, for which store day, the terminal's batch as Dintero gave it, and when it
@@ -468,11 +469,15 @@ function closeReportedOf(doc: TerminalDoc, close: ReportedClose): Reported {
   if (bounded !== doc) return closeReportedOf(bounded, close);
   const late = closeBeforeEnded(doc, close);
   if (late) return late;
-  const closed = closing(doc, close);
+  // A close of the old device heard of after the same device's later one, swapped back since: it takes back first
+  // what that one took of its batch, and the later close is written again.
+  const back = takenBackAtSwapBack(doc, close.operationId, close.closedAt);
+  const closed = closing(back?.doc ?? doc, close);
   return {
     doc: closed.doc,
     earlier: [
       ...(closed.doc.lastClose === closed.record ? [] : [closed.record]),
+      ...(back?.corrected ?? []).filter((later) => later !== closed.doc.lastClose),
       ...notHeld(closed.doc, closed.takers),
     ],
     ...(closed.lostAt === undefined ? {} : { lostAt: closed.lostAt }),

@@ -1,0 +1,63 @@
+import type { ClosedWhileClosing, OpenBatch, TerminalClose, TerminalDoc, TimedCount } from '../../read-model.types';
+import { compared, counting, factsOtherThan, pick, without } from './batch-figures';
+import { ofDevice } from './device-swap';
+import { cutThrough } from './past-bound';
+
+/** The terminal with the facts an old device's close takes back, and the later closes they were taken from. */
+export interface TakenBack {
+  readonly doc: TerminalDoc;
+  readonly corrected: readonly TerminalClose[];
+}
+
+/**
+ * A close of the old device while a swap waits, whose outcome reached the log after a later close that ended meanwhile
+ * and was sent to the same device, swapped back since (A, B, A again): read by the instants against the first swap's,
+ * that later close took as the new device's batch the sales sent to the device after it came back, those before this
+ * close too. The device's batch held them until this close: they go back to the batch this close takes (its figures
+ * and its facts kept with their times, `countedWhileClosing`, with those from before the swap still there), and the
+ * later close keeps what came after, its batch opening at this close. Undefined when no later close took any.
+ * Facts naming no device stay where their time puts them (the device cannot tell them apart), and so do those past
+ * the bound a later close took unless all came after this close: which are the device's is not known.
+ */
+export function takenBackAtSwapBack(doc: TerminalDoc, operationId: string, closedAtIso: string): TakenBack | undefined {
+  const open = doc.openBatch;
+  const swap = open?.swappedWhileClosing;
+  const device = swap?.device;
+  if (open === undefined || swap === undefined || device === undefined) return undefined;
+  if (!open.closing?.includes(operationId) || !swap.closes.includes(operationId)) return undefined;
+  const closedAt = Date.parse(closedAtIso);
+  const back: TimedCount[] = [];
+  const corrected: TerminalClose[] = [];
+  const ended = (open.closedWhileClosing ?? []).map((entry): ClosedWhileClosing => {
+    const later = entry.close;
+    if (ofDevice(swap, entry) !== 'new' || later.device !== device) return entry;
+    if (closedAt >= Date.parse(later.closedAt)) return entry;
+    if (entry.pastBound !== undefined && cutThrough(entry.pastBound, closedAt) !== 'after') return entry;
+    const its = entry.counted.filter((fact) => fact.device === device && Date.parse(fact.at) <= closedAt);
+    if (its.length === 0) return entry;
+    back.push(...its);
+    const left = its.reduce(without, {
+      ...later.recorded,
+      ...(later.currencies ? { currencies: later.currencies } : {}),
+    } as OpenBatch);
+    const openedAt =
+      later.openedAt !== undefined && Date.parse(later.openedAt) > closedAt ? later.openedAt : closedAtIso;
+    const close = compared({
+      ...later,
+      openedAt,
+      recorded: pick(left),
+      ...(later.currencies ? { currencies: left.currencies ?? {} } : {}),
+    });
+    corrected.push(close);
+    return { ...entry, close, counted: factsOtherThan(entry.counted, its) };
+  });
+  if (back.length === 0) return undefined;
+  const last = doc.lastClose;
+  const lastClose = corrected.find((close) => close.operationId === last?.operationId) ?? last;
+  const openBatch: OpenBatch = {
+    ...back.reduce(counting, open),
+    countedWhileClosing: [...(open.countedWhileClosing ?? []), ...back],
+    closedWhileClosing: ended,
+  };
+  return { doc: { ...doc, ...(lastClose ? { lastClose } : {}), openBatch }, corrected };
+}
