@@ -106,7 +106,8 @@
  * command service left the name out: read as a third device at a later swap, it was the new device's.
  * And that old device's close, heard of after its next close (the device's since it came back) ended, takes back from
  * that close the facts sent to the device up to its own time (`takenBackAtSwapBack`): the next close kept them, and
- * both showed a difference that was not there.
+ * both showed a difference that was not there. When that close's facts were let go of past the bound, not all after the
+ * old close, both say their log side unknown: which of them were the device's is not known.
  */
 export const FOLD_VERSION = 16;
 

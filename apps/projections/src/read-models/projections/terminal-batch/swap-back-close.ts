@@ -15,9 +15,10 @@ export interface TakenBack {
  * that later close took as the new device's batch the sales sent to the device after it came back, those before this
  * close too. The device's batch held them until this close: they go back to the batch this close takes (its figures
  * and its facts kept with their times, `countedWhileClosing`, with those from before the swap still there), and the
- * later close keeps what came after, its batch opening at this close. Undefined when no later close took any.
- * Facts naming no device stay where their time puts them (the device cannot tell them apart), and so do those past
- * the bound a later close took unless all came after this close: which are the device's is not known.
+ * later close keeps what came after, its batch opening at this close. Undefined when no later close took any, or may
+ * have. Facts naming no device stay where their time puts them (the device cannot tell them apart). Facts past the bound a
+ * later close took, not all after this close, stay too, but which are the device's is not known: both closes say
+ * their log side unknown.
  */
 export function takenBackAtSwapBack(doc: TerminalDoc, operationId: string, closedAtIso: string): TakenBack | undefined {
   const open = doc.openBatch;
@@ -28,11 +29,20 @@ export function takenBackAtSwapBack(doc: TerminalDoc, operationId: string, close
   const closedAt = Date.parse(closedAtIso);
   const back: TimedCount[] = [];
   const corrected: TerminalClose[] = [];
+  let unsure = false;
   const ended = (open.closedWhileClosing ?? []).map((entry): ClosedWhileClosing => {
     const later = entry.close;
     if (ofDevice(swap, entry) !== 'new' || later.device !== device) return entry;
     if (closedAt >= Date.parse(later.closedAt)) return entry;
-    if (entry.pastBound !== undefined && cutThrough(entry.pastBound, closedAt) !== 'after') return entry;
+    // Facts past the bound it took, not all after this close: which were the device's is not known, so neither close
+    // can tell its share (its log side unknown, and this close's batch incomplete), where each showed a difference.
+    if (entry.pastBound !== undefined && cutThrough(entry.pastBound, closedAt) !== 'after') {
+      unsure = true;
+      if (later.recordedUnknown === true) return entry;
+      const close = compared({ ...later, recordedUnknown: true });
+      corrected.push(close);
+      return { ...entry, close };
+    }
     const its = entry.counted.filter((fact) => fact.device === device && Date.parse(fact.at) <= closedAt);
     if (its.length === 0) return entry;
     back.push(...its);
@@ -51,12 +61,13 @@ export function takenBackAtSwapBack(doc: TerminalDoc, operationId: string, close
     corrected.push(close);
     return { ...entry, close, counted: factsOtherThan(entry.counted, its) };
   });
-  if (back.length === 0) return undefined;
+  if (corrected.length === 0 && !unsure) return undefined;
   const last = doc.lastClose;
   const lastClose = corrected.find((close) => close.operationId === last?.operationId) ?? last;
   const openBatch: OpenBatch = {
     ...back.reduce(counting, open),
     countedWhileClosing: [...(open.countedWhileClosing ?? []), ...back],
+    ...(unsure ? { incomplete: open.incomplete ?? {} } : {}),
     closedWhileClosing: ended,
   };
   return { doc: { ...doc, ...(lastClose ? { lastClose } : {}), openBatch }, corrected };
