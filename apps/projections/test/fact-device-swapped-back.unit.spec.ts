@@ -175,3 +175,48 @@ describe('a device swapped back, its next close let go of past the bound before 
     expect([closes?.['a-close-1']?.recordedUnknown, closes?.['a-close-2']?.recordedUnknown]).toEqual([true, true]);
   });
 });
+
+/**
+ * Two closes of D-A pend at the first swap (`a-close-1`, `a-close-0`), and D-A comes back. Its next close (`a-close-2`,
+ * 17:15) ends first, taking D-A's sale at 17:11 (after the first swap, D-A having the name again); then `a-close-0`,
+ * run last (17:20); then `a-close-1`, dated 17:12, heard of after both. `a-close-1` takes back what the later close of
+ * its own side took up to its time (`closeBeforeEnded`), and so too what D-A's next close took of D-A's batch: the
+ * sale at 17:11 was in D-A's batch until `a-close-1`. Left with the next close, both showed a difference that was not
+ * there (1 purchase against 2, 2 against 1).
+ */
+describe('a device swapped back, its two closes pending at the swap heard of after its next close', () => {
+  function twoPending() {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, enrolled } = log;
+    enrolled('D-A', at('00:00:00'));
+    sale('a-0', at('16:30:00'), 'D-A');
+    requested('a-close-1', at('16:59:40'));
+    requested('a-close-0', at('16:59:50'));
+    enrolled('D-B', at('17:00:00'));
+    sale('b-1', at('17:05:00'), 'D-B');
+    enrolled('D-A', at('17:10:00'));
+    sale('a-1', at('17:11:00'), 'D-A');
+    requested('a-close-2', at('17:13:00'));
+    sale('a-2', at('17:14:00'), 'D-A');
+    completed('a-close-2', at('17:15:00'), totals(1));
+    completed('a-close-0', at('17:20:00'), totals(0));
+    completed('a-close-1', at('17:12:00'), totals(2));
+    return log;
+  }
+
+  it('the first takes back the sale of its batch from the next close, as from the later of its own side', () => {
+    const { close } = twoPending().foldedDay();
+    expect(close('a-close-1')).toMatchObject({ device: 'D-A', recorded: totals(2), mismatch: false });
+    expect(close('a-close-2')).toMatchObject({ device: 'D-A', recorded: totals(1), mismatch: false });
+    expect(close('a-close-0')).toMatchObject({ device: 'D-A', recorded: totals(0), mismatch: false });
+  });
+
+  it('started again from KV after any event: the same closes on the day', async () => {
+    const { log } = twoPending();
+    for (let cut = 1; cut < log.length; cut++) {
+      const closes = ((await kvAfter(log, cut)).get(`store-day:oslo.${DAY}`) as StoreDayDoc | undefined)?.closes;
+      const figures = ['a-close-1', 'a-close-2', 'a-close-0'].map((id) => closes?.[id]?.recorded.purchasesCount);
+      expect([cut, ...figures]).toEqual([cut, 2, 1, 0]);
+    }
+  });
+});

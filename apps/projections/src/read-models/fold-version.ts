@@ -107,7 +107,9 @@
  * And that old device's close, heard of after its next close (the device's since it came back) ended, takes back from
  * that close the facts sent to the device up to its own time (`takenBackAtSwapBack`): the next close kept them, and
  * both showed a difference that was not there. When that close's facts were let go of past the bound, not all after the
- * old close, both say their log side unknown: which of them were the device's is not known.
+ * old close, both say their log side unknown: which of them were the device's is not known. So too when the old close
+ * is heard of after a later close of the old device as well, which it takes back from first (`closeBeforeEnded`): by
+ * that alone the next close kept the device's sales up to the old close.
  */
 export const FOLD_VERSION = 16;
 

@@ -21,6 +21,28 @@ export interface TakenBack {
  * their log side unknown.
  */
 export function takenBackAtSwapBack(doc: TerminalDoc, operationId: string, closedAtIso: string): TakenBack | undefined {
+  const back = takenBackFrom(doc, operationId, closedAtIso);
+  const open = back?.doc.openBatch;
+  if (back === undefined || open === undefined) return undefined;
+  const openBatch: OpenBatch = {
+    ...back.taken.reduce(counting, open),
+    countedWhileClosing: [...(open.countedWhileClosing ?? []), ...back.taken],
+    ...(back.unsure ? { incomplete: open.incomplete ?? {} } : {}),
+  };
+  return { doc: { ...back.doc, openBatch }, corrected: back.corrected };
+}
+
+/**
+ * What `takenBackAtSwapBack` takes back, the batch left as it was: the terminal with the later closes corrected, those
+ * closes, the facts taken from them (`taken`), and whether one took facts past the bound it cannot tell the device's
+ * share of (`unsure`). A close heard of after a later one of its own side too (`closeBeforeEnded`) holds them, with
+ * what it takes back from that one.
+ */
+export function takenBackFrom(
+  doc: TerminalDoc,
+  operationId: string,
+  closedAtIso: string,
+): (TakenBack & { readonly taken: readonly TimedCount[]; readonly unsure: boolean }) | undefined {
   const open = doc.openBatch;
   const swap = open?.swappedWhileClosing;
   const device = swap?.device;
@@ -64,11 +86,6 @@ export function takenBackAtSwapBack(doc: TerminalDoc, operationId: string, close
   if (corrected.length === 0 && !unsure) return undefined;
   const last = doc.lastClose;
   const lastClose = corrected.find((close) => close.operationId === last?.operationId) ?? last;
-  const openBatch: OpenBatch = {
-    ...back.reduce(counting, open),
-    countedWhileClosing: [...(open.countedWhileClosing ?? []), ...back],
-    ...(unsure ? { incomplete: open.incomplete ?? {} } : {}),
-    closedWhileClosing: ended,
-  };
-  return { doc: { ...doc, ...(lastClose ? { lastClose } : {}), openBatch }, corrected };
+  const openBatch: OpenBatch = { ...open, closedWhileClosing: ended };
+  return { doc: { ...doc, ...(lastClose ? { lastClose } : {}), openBatch }, corrected, taken: back, unsure };
 }

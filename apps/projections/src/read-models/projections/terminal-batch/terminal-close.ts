@@ -22,7 +22,7 @@ import {
 } from './device-swap';
 import { withinKeptBound, withPending } from './kept-while-closing';
 import { countingPastBound, cutThrough } from './past-bound';
-import { takenBackAtSwapBack } from './swap-back-close';
+import { takenBackAtSwapBack, takenBackFrom } from './swap-back-close';
 
 /**
  * An end-of-day close that completed: which, for which store day, the terminal's batch as Dintero gave it, and when it
@@ -514,6 +514,10 @@ function closeBeforeEnded(doc: TerminalDoc, close: ReportedClose): Reported | un
     return { doc: ended, earlier: [lost, ...notHeld(ended, taker && [taker])], ...where };
   }
   const after = counted.filter((fact) => Date.parse(fact.at) > closedAt);
+  // Once the old device took the name back, its next close took the device's sales after the first swap, those up to
+  // this close too (`takenBackFrom`): this close holds them besides what it takes back from the later one of its side.
+  const back = device === 'old' ? takenBackFrom(doc, close.operationId, close.closedAt) : undefined;
+  const taken = back?.taken ?? [];
   // The facts past the bound the later close took: this one's too when they all came before it closed, the later's
   // alone when all after; closed among them, neither can tell its share.
   const through = past === undefined ? undefined : cutThrough(past, closedAt);
@@ -523,8 +527,8 @@ function closeBeforeEnded(doc: TerminalDoc, close: ReportedClose): Reported | un
     ...(later.currencies ? { currencies: later.currencies } : {}),
   } as OpenBatch);
   const latersAlone = through === 'after' ? past : undefined;
-  const held = latersAlone ? countingPastBound(fromLater, latersAlone, -1) : fromLater;
-  const earlier = closeRecord(doc.terminalId, close, held, later.openedAt, unknown);
+  const held = taken.reduce(counting, latersAlone ? countingPastBound(fromLater, latersAlone, -1) : fromLater);
+  const earlier = closeRecord(doc.terminalId, close, held, later.openedAt, unknown || back?.unsure === true);
   const afterOnly = after.reduce(counting, { ...NONE });
   const kept = latersAlone ? countingPastBound(afterOnly, latersAlone, 1) : afterOnly;
   const corrected = compared({
@@ -534,10 +538,11 @@ function closeBeforeEnded(doc: TerminalDoc, close: ReportedClose): Reported | un
     ...(later.currencies ? { currencies: kept.currencies ?? {} } : {}),
     ...(unknown ? { recordedUnknown: true as const } : {}),
   });
-  const split = replacingEnded(doc, open, next, [
+  const from = back?.doc ?? doc;
+  const split = replacingEnded(from, from.openBatch ?? open, next, [
     {
       close: earlier,
-      counted: counted.filter((fact) => Date.parse(fact.at) <= closedAt),
+      counted: [...counted.filter((fact) => Date.parse(fact.at) <= closedAt), ...taken],
       ...(past !== undefined && through === 'before' ? { pastBound: past } : {}),
     },
     { close: corrected, counted: after, ...(past !== undefined && through !== 'before' ? { pastBound: past } : {}) },
@@ -545,7 +550,8 @@ function closeBeforeEnded(doc: TerminalDoc, close: ReportedClose): Reported | un
   // The later one is written with the terminal's last close when it stays that (a split at a swap may make the new
   // device's close the last).
   const resolved = closeEnded(split, split.openBatch ?? open, close.operationId);
-  return { doc: resolved, earlier: resolved.lastClose === corrected ? [earlier] : [earlier, corrected] };
+  const takenFrom = (back?.corrected ?? []).filter((each) => each !== resolved.lastClose);
+  return { doc: resolved, earlier: [earlier, ...(resolved.lastClose === corrected ? [] : [corrected]), ...takenFrom] };
 }
 
 /**
