@@ -72,3 +72,28 @@ describe('a sale sent to a device known by the terminal’s own name, its close 
     expect(close('new-1')).toMatchObject({ device: 'D-NEW', recorded: totals(1 - oldCount), mismatch: !named });
   });
 });
+
+/**
+ * The same sale (sent to the old device, dated 17:00:02 by Dintero's clock ahead of the engine's), then a thousand sales
+ * of the new device while the old close still pends: past the bound of what the batch keeps, the old device's facts are
+ * summed with the span of their times (`keptApart`), the sale alone. Cut at the swap's instant (17:00:00), they all
+ * came after it and went to the batch swapped out: the close showed its sale missing (0 purchases against 1), where
+ * kept with its time it was the close's.
+ */
+describe('a sale sent to the old device dated after the swap’s instant, past the bound before its close is heard of', () => {
+  it('is still the old device’s close’s', () => {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, sales, enrolled } = log;
+    enrolled('D-OLD', at('00:00:00'));
+    requested('old-1', at('16:59:50'));
+    sale('old', at('17:00:02'), 'D-OLD');
+    enrolled('D-NEW', at('17:00:00'));
+    sales('new', at('17:10:00'), 1_000);
+    completed('old-1', at('17:00:05'), totals(1));
+    requested('new-1', at('20:00:00'));
+    completed('new-1', at('20:00:05'), totals(1_000));
+    const { close } = log.foldedDay();
+    expect(close('old-1')).toMatchObject({ device: 'D-OLD', recorded: totals(1), mismatch: false });
+    expect(close('new-1')).toMatchObject({ device: 'D-NEW', recorded: totals(1_000), mismatch: false });
+  });
+});

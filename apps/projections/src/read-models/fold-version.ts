@@ -109,7 +109,10 @@
  * both showed a difference that was not there. When that close's facts were let go of past the bound, not all after the
  * old close, both say their log side unknown: which of them were the device's is not known. So too when the old close
  * is heard of after a later close of the old device as well, which it takes back from first (`closeBeforeEnded`): by
- * that alone the next close kept the device's sales up to the old close.
+ * that alone the next close kept the device's sales up to the old close. And the old device's facts past the bound of
+ * those kept with their times (those naming it by their device, whatever their time) are cut at its close, not at the
+ * swap's instant: its sale dated after that instant (Dintero's clock ahead) went to the batch swapped out, past the
+ * bound alone, and the close showed it missing.
  */
 export const FOLD_VERSION = 16;
 

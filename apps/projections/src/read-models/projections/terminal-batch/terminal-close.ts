@@ -253,7 +253,11 @@ function takingBatch(doc: TerminalDoc, close: ReportedClose, whole: OpenBatch, p
   const itsPast = swap?.pastBound;
   const { pastBound: past, incomplete, ...mixed } = whole;
   const figures = itsPast ? countingPastBound(mixed, itsPast, -1) : mixed;
-  const through = past === undefined ? undefined : cutThrough(past, closedAt);
+  // Cut at the close, not at the swap: the batch's own facts past the bound are the old device's, those naming it by
+  // their device whatever their time (`keptApart`), which are this close's up to its time as `after` says of those kept.
+  // Cut at the swap's instant, a sale of the old device that Dintero dated after it (its clock ahead) went to the batch
+  // swapped out, the close showing it missing, where kept with its time it was the close's.
+  const through = past === undefined ? undefined : cutThrough(past, Date.parse(close.closedAt));
   // All after the terminal closed: the next batch's, moved out of this one's.
   const nextBatchs = through === 'after' ? past : undefined;
   const taken = after.reduce(without, figures);
