@@ -220,3 +220,40 @@ describe('a device swapped back, its two closes pending at the swap heard of aft
     }
   });
 });
+
+/**
+ * The same swap back, with a thousand sales after D-A came back while its old close still pends (dated 17:12, heard of
+ * last): past the bound of what the batch keeps, they are summed for the side that has the name (`keptApart`), D-A's
+ * sale at 17:11 among them. Kept with its time it is the old close's (its device's, before it closed); summed, which of
+ * them were D-A's up to the old close is not known, nor what D-A's next close holds of them. Taken as known, the old
+ * close showed its sale missing (0 purchases against 1) and the next close one extra (1,001 against 1,000).
+ */
+describe('a device swapped back, its sales past the bound before its old close is heard of', () => {
+  function pastTheBound() {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, sales, enrolled } = log;
+    enrolled('D-A', at('00:00:00'));
+    requested('a-close-1', at('16:59:50'));
+    enrolled('D-B', at('17:00:00'));
+    sale('b-1', at('17:05:00'), 'D-B');
+    enrolled('D-A', at('17:10:00'));
+    sale('a-1', at('17:11:00'), 'D-A');
+    sales('n', at('18:00:00'), 1_000);
+    completed('a-close-1', at('17:12:00'), totals(1));
+    requested('a-close-2', at('20:00:00'));
+    completed('a-close-2', at('20:00:05'), totals(1_000));
+    return log;
+  }
+
+  it('says the old close and the device’s next close with their log side unknown', () => {
+    const { close } = pastTheBound().foldedDay();
+    expect([close('a-close-1')?.recordedUnknown, close('a-close-2')?.recordedUnknown]).toEqual([true, true]);
+  });
+
+  it('started again from KV at the old close: the same', async () => {
+    const { log } = pastTheBound();
+    const closes = ((await kvAfter(log, log.length - 3)).get(`store-day:oslo.${DAY}`) as StoreDayDoc | undefined)
+      ?.closes;
+    expect([closes?.['a-close-1']?.recordedUnknown, closes?.['a-close-2']?.recordedUnknown]).toEqual([true, true]);
+  });
+});

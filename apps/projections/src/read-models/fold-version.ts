@@ -112,7 +112,10 @@
  * that alone the next close kept the device's sales up to the old close. And the old device's facts past the bound of
  * those kept with their times (those naming it by their device, whatever their time) are cut at its close, not at the
  * swap's instant: its sale dated after that instant (Dintero's clock ahead) went to the batch swapped out, past the
- * bound alone, and the close showed it missing.
+ * bound alone, and the close showed it missing. And once the old device took the name back, its close that closed after
+ * the first of the facts past the bound summed for the side that has the name says its log side unknown, and so does
+ * the device's next close: the device's sales after the first swap are among them, those up to the close its own, and
+ * which they are is not known; the close showed them missing and the next close extra.
  */
 export const FOLD_VERSION = 16;
 

@@ -265,7 +265,15 @@ function takingBatch(doc: TerminalDoc, close: ReportedClose, whole: OpenBatch, p
   const currencies = splitOf(open);
   // The log's side is unknown when the terminal closed among the facts past the bound, when the close before took facts
   // of this batch among them (`incomplete`), and for a close let go of.
-  const unknown = letGo || through === 'among' || incomplete !== undefined;
+  // And once the old device took the name back, when the facts past the bound summed for the new side (`keptApart`)
+  // began by this close: the device's sales after the first swap are among them, this close's up to its time (as
+  // `after` says of those kept), and which of them are, or what the device's next close holds of them, is not known.
+  const backPast =
+    swap !== undefined &&
+    itsPast !== undefined &&
+    doc.device === swap.device &&
+    Date.parse(itsPast.from) <= Date.parse(close.closedAt);
+  const unknown = letGo || through === 'among' || incomplete !== undefined || backPast;
   const record = closeRecord(
     doc.terminalId,
     close,
@@ -287,7 +295,9 @@ function takingBatch(doc: TerminalDoc, close: ReportedClose, whole: OpenBatch, p
     countedWhileClosing: after,
     // Still after every close pending: a later one may have closed among them.
     ...(nextBatchs ? { pastBound: nextBatchs } : {}),
-    ...(swap ? { swappedWhileClosing: letGo ? letGoAtSwap(swap, close.operationId) : swap } : {}),
+    ...(swap
+      ? { swappedWhileClosing: letGo ? letGoAtSwap(swap, close.operationId) : backPast ? backAmong(swap) : swap }
+      : {}),
     // While another close pends, what this one took, with the facts' times: should that other close turn out to
     // have come first (its outcome later in the log), it takes back what it held (`closeBeforeEnded`).
     closedWhileClosing: withEnded(whole.closedWhileClosing ?? [], {
@@ -312,6 +322,15 @@ function takingBatch(doc: TerminalDoc, close: ReportedClose, whole: OpenBatch, p
 function letGoAtSwap(swap: PendingSwap, operationId: string): PendingSwap {
   const closes = swap.closes.includes(operationId) ? swap.closes : [...swap.closes, operationId];
   return { ...swap, closes, incomplete: swap.incomplete ?? {} };
+}
+
+/**
+ * The swap waiting after a close of the old device, swapped back since, that closed after the first of the facts past
+ * the bound summed for the new side (`takingBatch`'s `backPast`): the device's next close cannot tell which of them
+ * this one held (`incomplete`).
+ */
+function backAmong(swap: PendingSwap): PendingSwap {
+  return { ...swap, incomplete: swap.incomplete ?? {} };
 }
 
 /**
