@@ -115,7 +115,9 @@
  * bound alone, and the close showed it missing. And once the old device took the name back, its close that closed after
  * the first of the facts past the bound summed for the side that has the name says its log side unknown, and so does
  * the device's next close: the device's sales after the first swap are among them, those up to the close its own, and
- * which they are is not known; the close showed them missing and the next close extra.
+ * which they are is not known; the close showed them missing and the next close extra. So too when the device's first
+ * close since it came back was let go of past the bound (the latest kept alone), having taken its sales up to the old
+ * close: it is said unknown on its store day (`takerAmong`), where both kept a difference that was not there.
  */
 export const FOLD_VERSION = 16;
 

@@ -1,12 +1,18 @@
 import type { ClosedWhileClosing, OpenBatch, TerminalClose, TerminalDoc, TimedCount } from '../../read-model.types';
 import { compared, counting, factsOtherThan, pick, without } from './batch-figures';
 import { ofDevice } from './device-swap';
+import type { TakerAmong } from './lost-batch-taker';
 import { cutThrough } from './past-bound';
 
 /** The terminal with the facts an old device's close takes back, and the later closes they were taken from. */
 export interface TakenBack {
   readonly doc: TerminalDoc;
   readonly corrected: readonly TerminalClose[];
+  /**
+   * A close of the device since it came back that the terminal holds no more (let go of past the bound) took facts of
+   * this close's batch: where the caller looks for it on its store day, at this close's cut, to say it unknown.
+   */
+  readonly takerAmong?: { readonly at: string } & TakerAmong;
 }
 
 /**
@@ -29,7 +35,8 @@ export function takenBackAtSwapBack(doc: TerminalDoc, operationId: string, close
     countedWhileClosing: [...(open.countedWhileClosing ?? []), ...back.taken],
     ...(back.unsure ? { incomplete: open.incomplete ?? {} } : {}),
   };
-  return { doc: { ...back.doc, openBatch }, corrected: back.corrected };
+  const { takerAmong } = back;
+  return { doc: { ...back.doc, openBatch }, corrected: back.corrected, ...(takerAmong ? { takerAmong } : {}) };
 }
 
 /**
@@ -51,8 +58,22 @@ export function takenBackFrom(
   const closedAt = Date.parse(closedAtIso);
   const back: TimedCount[] = [];
   const corrected: TerminalClose[] = [];
-  let unsure = false;
-  const ended = (open.closedWhileClosing ?? []).map((entry): ClosedWhileClosing => {
+  // The device's first close since it came back that closed after this one opened after it, at a close the terminal
+  // holds no more: one of the device's let go of past the bound (`keptApart` keeps the latest alone), which took the
+  // device's sales up to this close, as its own, on its store day alone. Neither can tell its share.
+  const held = open.closedWhileClosing ?? [];
+  const first = held.find(
+    (entry) =>
+      ofDevice(swap, entry) === 'new' && entry.close.device === device && closedAt < Date.parse(entry.close.closedAt),
+  );
+  const opened = first?.close.openedAt === undefined ? undefined : Date.parse(first.close.openedAt);
+  const letGoBetween =
+    opened !== undefined &&
+    opened > closedAt &&
+    opened !== Date.parse(swap.latestSwapAt ?? swap.at) &&
+    !held.some(({ close }) => Date.parse(close.closedAt) === opened);
+  let unsure = letGoBetween;
+  const ended = held.map((entry): ClosedWhileClosing => {
     const later = entry.close;
     if (ofDevice(swap, entry) !== 'new' || later.device !== device) return entry;
     if (closedAt >= Date.parse(later.closedAt)) return entry;
@@ -87,5 +108,14 @@ export function takenBackFrom(
   const last = doc.lastClose;
   const lastClose = corrected.find((close) => close.operationId === last?.operationId) ?? last;
   const openBatch: OpenBatch = { ...open, closedWhileClosing: ended };
-  return { doc: { ...doc, ...(lastClose ? { lastClose } : {}), openBatch }, corrected, taken: back, unsure };
+  const takerAmong = letGoBetween
+    ? { at: closedAtIso, swap: { at: swap.at, closes: swap.closes, device: 'new' as const, oldDevice: device } }
+    : undefined;
+  return {
+    doc: { ...doc, ...(lastClose ? { lastClose } : {}), openBatch },
+    corrected,
+    taken: back,
+    unsure,
+    ...(takerAmong ? { takerAmong } : {}),
+  };
 }

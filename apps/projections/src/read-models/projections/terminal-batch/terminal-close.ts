@@ -496,6 +496,8 @@ function closeReportedOf(doc: TerminalDoc, close: ReportedClose): Reported {
   // what that one took of its batch, and the later close is written again.
   const back = takenBackAtSwapBack(doc, close.operationId, close.closedAt);
   const closed = closing(back?.doc ?? doc, close);
+  // A close of the device since it came back, let go of past the bound, took facts of its batch (`takenBackFrom`).
+  const takerAmong = closed.takerAmong ?? back?.takerAmong;
   return {
     doc: closed.doc,
     earlier: [
@@ -505,7 +507,7 @@ function closeReportedOf(doc: TerminalDoc, close: ReportedClose): Reported {
     ],
     ...(closed.lostAt === undefined ? {} : { lostAt: closed.lostAt }),
     ...(closed.lostSwap ? { lostSwap: closed.lostSwap } : {}),
-    ...(closed.takerAmong ? { takerAmong: closed.takerAmong } : {}),
+    ...(takerAmong ? { takerAmong } : {}),
   };
 }
 
@@ -574,7 +576,11 @@ function closeBeforeEnded(doc: TerminalDoc, close: ReportedClose): Reported | un
   // device's close the last).
   const resolved = closeEnded(split, split.openBatch ?? open, close.operationId);
   const takenFrom = (back?.corrected ?? []).filter((each) => each !== resolved.lastClose);
-  return { doc: resolved, earlier: [earlier, ...(resolved.lastClose === corrected ? [] : [corrected]), ...takenFrom] };
+  return {
+    doc: resolved,
+    earlier: [earlier, ...(resolved.lastClose === corrected ? [] : [corrected]), ...takenFrom],
+    ...(back?.takerAmong ? { takerAmong: back.takerAmong } : {}),
+  };
 }
 
 /**
