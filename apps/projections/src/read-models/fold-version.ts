@@ -107,9 +107,10 @@
  * And that old device's close, heard of after its next close (the device's since it came back) ended, takes back from
  * that close the facts sent to the device up to its own time (`takenBackAtSwapBack`): the next close kept them, and
  * both showed a difference that was not there. When that close's facts were let go of past the bound, not all after the
- * old close, both say their log side unknown: which of them were the device's is not known. So too when the old close
- * is heard of after a later close of the old device as well, which it takes back from first (`closeBeforeEnded`): by
- * that alone the next close kept the device's sales up to the old close. And the old device's facts past the bound of
+ * old close, both say their log side unknown: which of them were the device's is not known.
+ * 17: a swapped-back device's old close heard of after a later close of the old device as well, which it takes back
+ * from first (`closeBeforeEnded`), takes back from the device's next close too: by that alone the next close kept the
+ * device's sales up to the old close. And the old device's facts past the bound of
  * those kept with their times (those naming it by their device, whatever their time) are cut at its close, not at the
  * swap's instant: its sale dated after that instant (Dintero's clock ahead) went to the batch swapped out, past the
  * bound alone, and the close showed it missing. And once the old device took the name back, its close that closed after
@@ -118,8 +119,12 @@
  * which they are is not known; the close showed them missing and the next close extra. So too when the device's first
  * close since it came back was let go of past the bound (the latest kept alone), having taken its sales up to the old
  * close: it is said unknown on its store day (`takerAmong`), where both kept a difference that was not there.
+ * And a sale or refund sent to a device swapped back while its own old close pends (A, B, A again), heard of after one
+ * of its old closes ended while another still pends, is counted in the first of the device's closes after it by their
+ * times (`swappedBackHolds`), where by its time against the first swap's instant it was the new device's, and went past
+ * the old close that held it to the device's next batch: the old close showed it missing, the next close extra.
  */
-export const FOLD_VERSION = 16;
+export const FOLD_VERSION = 17;
 
 /**
  * Whether read models folded to `position` with `recorded` (undefined: by a version that recorded none) are of an

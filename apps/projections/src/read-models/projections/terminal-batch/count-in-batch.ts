@@ -2,7 +2,7 @@ import type { OpenBatch, TerminalDoc } from '../../read-model.types';
 import { counting, countInClose, NONE, timed, type Counted } from './batch-figures';
 import { beforeLastBatch } from './batch-windows';
 import { replacingEnded } from './closes-ended-meanwhile';
-import { factsDevice, ofDevice, sameDevice, swappedOutHolding, swappedSince } from './device-swap';
+import { factsDevice, ofDevice, sameDevice, swappedBackHolds, swappedOutHolding, swappedSince } from './device-swap';
 import { withinKeptBound } from './kept-while-closing';
 import { copied } from '../terminal-copy';
 
@@ -42,9 +42,12 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
   const swap = doc.openBatch?.swappedWhileClosing;
   // While a swap waits for the old device's close, a fact is of one device's closes only (`ofDevice`).
   const factOf = factsDevice(swap, when, device, doc.device);
+  // Of the old device's closes by their times alone once it took the name back (`swappedBackHolds`): the first of them
+  // after it, whichever the swap names. A close that names no device, by the instants.
+  const back = swappedBackHolds(swap, device, doc.device);
   const holding = ended.findIndex(
     (each) =>
-      ofDevice(swap, each) === factOf &&
+      (back && each.close.device !== undefined ? each.close.device === swap?.device : ofDevice(swap, each) === factOf) &&
       sameDevice(each.close.device, device) &&
       when <= Date.parse(each.close.closedAt),
   );

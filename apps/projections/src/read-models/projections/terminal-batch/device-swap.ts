@@ -150,6 +150,20 @@ export function factsDevice(
   return when <= Date.parse(swap.at) ? 'old' : 'new';
 }
 
+/**
+ * Whether a fact sent to `device` is of the old device's closes by their own times alone: sent to the device the swap
+ * waits for (`swap.device`), which took the name back since (`holder`). Its batch held the fact until the first of its
+ * closes after it, those the swap names and those asked of it since alike, whatever swaps came between. By its time
+ * against the first swap's instant it was the new device's, and went past the old close that held it to the next batch.
+ */
+export function swappedBackHolds(
+  swap: PendingSwap | undefined,
+  device: string | undefined,
+  holder: string | undefined,
+): boolean {
+  return swap?.device !== undefined && holder === swap.device && device === swap.device;
+}
+
 /** `factsDevice` of a fact a pending close's batch kept with its time (and its device, while a swap waits). */
 export function timedDevice(
   swap: PendingSwap | undefined,
