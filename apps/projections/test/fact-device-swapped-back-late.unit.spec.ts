@@ -50,3 +50,47 @@ describe('a device swapped back, its sale heard of after its old close ended whi
     }
   });
 });
+
+/**
+ * The same swap back, D-A's sale between its return (17:10) and its old close (17:12) naming no device (a refund
+ * recorded late names none, as did sales recorded before the command service named the device): told by its time, it
+ * is D-A's (the device that had the name then), and D-A's batch held it until that close. By its time against the
+ * first swap's instant alone it was the new device's, past the old close: the old close showed it missing (0
+ * purchases against 1), D-A's next close extra (1 against 0). Heard of before the old close ended, after it (another
+ * old close pending, or none), or before D-A's next close, the old close's outcome heard of after that one.
+ */
+function namingNoneAfterReturn(heard: 'before' | 'after' | 'afterSplit' | 'afterNext') {
+  const log = closeLog(DAY);
+  const { requested, completed, failed, sale, enrolled } = log;
+  enrolled('D-A', at('00:00:00'));
+  requested('a-close-1', at('16:59:50'));
+  if (heard === 'after') requested('a-close-x', at('16:59:52'));
+  enrolled('D-B', at('17:00:00'));
+  sale('b-1', at('17:05:00'), 'D-B');
+  enrolled('D-A', at('17:10:00'));
+  if (heard === 'before') sale('a-1', at('17:11:00'));
+  if (heard !== 'afterNext') completed('a-close-1', at('17:12:00'), totals(1));
+  if (heard === 'afterSplit') sale('a-1', at('17:11:00'));
+  if (heard === 'after') {
+    sale('a-1', at('17:11:00'));
+    failed('a-close-x', at('17:20:00'));
+  }
+  if (heard === 'afterNext') sale('a-1', at('17:11:00'));
+  requested('a-close-2', at('17:30:00'));
+  completed('a-close-2', at('17:30:05'), totals(0));
+  if (heard === 'afterNext') completed('a-close-1', at('17:12:00'), totals(1));
+  return log;
+}
+
+describe('a device swapped back, its sale naming no device between its return and its old close', () => {
+  it.each([
+    ['heard of before the old close ended', 'before'],
+    ['heard of after it, another old close pending', 'after'],
+    ['heard of after it, no close pending (the swap split)', 'afterSplit'],
+    ['heard of before the device’s next close, the old close after it', 'afterNext'],
+  ] as const)('%s, is counted in that old close', (_, heard) => {
+    const { close } = namingNoneAfterReturn(heard).foldedDay();
+    expect(close('a-close-1')).toMatchObject({ device: 'D-A', recorded: totals(1), mismatch: false });
+    expect(close('a-close-2')).toMatchObject({ device: 'D-A', recorded: totals(0), mismatch: false });
+  });
+});

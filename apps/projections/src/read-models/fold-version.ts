@@ -122,7 +122,11 @@
  * And a sale or refund sent to a device swapped back while its own old close pends (A, B, A again), heard of after one
  * of its old closes ended while another still pends, is counted in the first of the device's closes after it by their
  * times (`swappedBackHolds`), where by its time against the first swap's instant it was the new device's, and went past
- * the old close that held it to the device's next batch: the old close showed it missing, the next close extra.
+ * the old close that held it to the device's next batch: the old close showed it missing, the next close extra. So
+ * too one naming no device (a refund recorded late) after the device came back, told by its time the device's: heard of
+ * before that close ended, after it, or after the device's next close (`takenBackAtSwapBack`), where it was the next
+ * batch's; and once no close pends, where a fact after the first swap was taken for the new device's
+ * (`swappedSince`).
  */
 export const FOLD_VERSION = 17;
 

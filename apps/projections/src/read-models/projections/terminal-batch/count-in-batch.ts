@@ -44,10 +44,12 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
   const factOf = factsDevice(swap, when, device, doc.device);
   // Of the old device's closes by their times alone once it took the name back (`swappedBackHolds`): the first of them
   // after it, whichever the swap names. A close that names no device, by the instants.
-  const back = swappedBackHolds(swap, device, doc.device);
+  const back = swappedBackHolds(swap, when, device, doc.device);
   const holding = ended.findIndex(
     (each) =>
-      (back && each.close.device !== undefined ? each.close.device === swap?.device : ofDevice(swap, each) === factOf) &&
+      (back && each.close.device !== undefined
+        ? each.close.device === swap?.device
+        : ofDevice(swap, each) === factOf) &&
       sameDevice(each.close.device, device) &&
       when <= Date.parse(each.close.closedAt),
   );

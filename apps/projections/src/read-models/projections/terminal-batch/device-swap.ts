@@ -151,17 +151,22 @@ export function factsDevice(
 }
 
 /**
- * Whether a fact sent to `device` is of the old device's closes by their own times alone: sent to the device the swap
- * waits for (`swap.device`), which took the name back since (`holder`). Its batch held the fact until the first of its
- * closes after it, those the swap names and those asked of it since alike, whatever swaps came between. By its time
- * against the first swap's instant it was the new device's, and went past the old close that held it to the next batch.
+ * Whether a fact at `when` is of the old device's closes by their own times alone, the device the swap waits for
+ * (`swap.device`) having taken the name back since (`holder`): sent to it, or naming none and after it came back (the
+ * latest swap, `latestSwapAt`: told by its time, it is the device's that had the name then). Its batch held the fact
+ * until the first of its closes after it, those the swap names and those asked of it since alike, whatever swaps came
+ * between. By its time against the first swap's instant it was the new device's, and went past the old close that
+ * held it to the next batch.
  */
 export function swappedBackHolds(
   swap: PendingSwap | undefined,
+  when: number,
   device: string | undefined,
   holder: string | undefined,
 ): boolean {
-  return swap?.device !== undefined && holder === swap.device && device === swap.device;
+  if (swap?.device === undefined || holder !== swap.device) return false;
+  if (device !== undefined) return device === swap.device;
+  return swap.latestSwapAt !== undefined && when > Date.parse(swap.latestSwapAt);
 }
 
 /** `factsDevice` of a fact a pending close's batch kept with its time (and its device, while a swap waits). */
@@ -227,7 +232,28 @@ export function swappedSince(doc: TerminalDoc, when: number, device?: string): b
   if (close === undefined || doc.swappedOut === undefined) return false;
   if (device !== undefined && close.device !== undefined && swappedOutCloses(doc, Infinity).has(close.operationId))
     return device !== close.device;
-  return swappedOutCloses(doc, when).has(close.operationId);
+  if (!swappedOutCloses(doc, when).has(close.operationId)) return false;
+  // One naming no device, at a time the close's device had the name again (swapped out and back since): that device's
+  // by its time, in its close's batch up to the close, where it was taken for the device swapped in at the first swap.
+  return close.device === undefined || device !== undefined || deviceAt(doc, when) !== close.device;
+}
+
+/**
+ * The device that had the terminal's name at `when` by the swaps' instants (the engine's): the one the first swap after
+ * it took out (`swappedOut`, keyed by the swap's instant, or the swap waiting for the old device's close), or the one
+ * that has it now.
+ */
+function deviceAt(doc: TerminalDoc, when: number): string | undefined {
+  let device = doc.device;
+  let nextAt = Infinity;
+  const swapAt = (at: string, tookOut: string | undefined) => {
+    const instant = Date.parse(at);
+    if (instant > when && instant < nextAt) [nextAt, device] = [instant, tookOut];
+  };
+  for (const [at, batch] of Object.entries(doc.swappedOut ?? {})) swapAt(at, batch.device);
+  const swap = doc.openBatch?.swappedWhileClosing;
+  if (swap !== undefined) swapAt(swap.at, swap.device);
+  return device;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { ClosedWhileClosing, OpenBatch, TerminalClose, TerminalDoc, TimedCount } from '../../read-model.types';
 import { compared, counting, factsOtherThan, pick, without } from './batch-figures';
-import { ofDevice } from './device-swap';
+import { ofDevice, swappedBackHolds } from './device-swap';
 import type { TakerAmong } from './lost-batch-taker';
 import { cutThrough } from './past-bound';
 
@@ -22,7 +22,8 @@ export interface TakenBack {
  * close too. The device's batch held them until this close: they go back to the batch this close takes (its figures
  * and its facts kept with their times, `countedWhileClosing`, with those from before the swap still there), and the
  * later close keeps what came after, its batch opening at this close. Undefined when no later close took any, or may
- * have. Facts naming no device stay where their time puts them (the device cannot tell them apart). Facts past the bound a
+ * have. Facts naming no device after the device came back are its own by their time, taken back too; those before it
+stay where their time puts them (the device cannot tell them apart). Facts past the bound a
  * later close took, not all after this close, stay too, but which are the device's is not known: both closes say
  * their log side unknown.
  */
@@ -86,7 +87,12 @@ export function takenBackFrom(
       corrected.push(close);
       return { ...entry, close };
     }
-    const its = entry.counted.filter((fact) => fact.device === device && Date.parse(fact.at) <= closedAt);
+    // Those naming no device after it came back are its own by their time (`swappedBackHolds`).
+    const its = entry.counted.filter(
+      (fact) =>
+        (fact.device === device || swappedBackHolds(swap, Date.parse(fact.at), fact.device, doc.device)) &&
+        Date.parse(fact.at) <= closedAt,
+    );
     if (its.length === 0) return entry;
     back.push(...its);
     const left = its.reduce(without, {

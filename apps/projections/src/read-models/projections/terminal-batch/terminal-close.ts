@@ -16,6 +16,7 @@ import {
   namingOldClosesLetGo,
   ofDevice,
   oldCloses,
+  swappedBackHolds,
   swappedInSince,
   timedDevice,
   type PendingSwap,
@@ -242,11 +243,15 @@ function takingBatch(doc: TerminalDoc, close: ReportedClose, whole: OpenBatch, p
   // time, or after the terminal closed (`timedDevice`); one sent to the old device is this close's up to its time, not
   // cut at the swap's instant (the engine's, which Dintero's clock may be ahead of). So too once the old device took
   // the name back: its batch held its sales until it closed, whatever swaps came between.
+  // One naming no device after the old device came back is its own by its time (`swappedBackHolds`): this close's up to
+  // its time too, where cut at the first swap's instant it went to the next batch.
   const after = kept.filter((fact) =>
-    swap !== undefined && fact.device !== undefined
-      ? (fact.device !== swap.device && timedDevice(swap, fact, doc.device) === 'new') ||
-        Date.parse(fact.at) > Date.parse(close.closedAt)
-      : Date.parse(fact.at) > closedAt,
+    swappedBackHolds(swap, Date.parse(fact.at), fact.device, doc.device)
+      ? Date.parse(fact.at) > Date.parse(close.closedAt)
+      : swap !== undefined && fact.device !== undefined
+        ? (fact.device !== swap.device && timedDevice(swap, fact, doc.device) === 'new') ||
+          Date.parse(fact.at) > Date.parse(close.closedAt)
+        : Date.parse(fact.at) > closedAt,
   );
   // The facts past the bound (their times let go of) are the next batch's when all came after the terminal closed.
   // The new device's facts past the bound, summed apart while a swap waits, are after the swap: the next batch's.
