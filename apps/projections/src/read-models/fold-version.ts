@@ -126,7 +126,10 @@
  * too one naming no device (a refund recorded late) after the device came back, told by its time the device's: heard of
  * before that close ended, after it, or after the device's next close (`takenBackAtSwapBack`), where it was the next
  * batch's; and once no close pends, where a fact after the first swap was taken for the new device's
- * (`swappedSince`).
+ * (`swappedSince`). And once that close ends, the only one pending, the device's next batch opens at it (`backSince`),
+ * not at the device's return: a sale of the device's before the old close heard of after its next close ended went to
+ * that next close (the old close showed it missing, the next close extra); one naming no device, looked for on the
+ * store days, left the old close out (`notHoldingFact`, by the device that had the name at its time).
  */
 export const FOLD_VERSION = 17;
 

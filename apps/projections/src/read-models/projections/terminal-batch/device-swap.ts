@@ -278,7 +278,10 @@ export function swappedOutCloses(doc: TerminalDoc | undefined, when: number, dev
  * showed the new device's sale, and the new device's close a difference that was not there.
  */
 export function notHoldingFact(doc: TerminalDoc | undefined, when: number, device?: string): ReadonlySet<string> {
-  const swappedOut = swappedOutCloses(doc, when, device);
+  // One naming no device is the device's that had the name then: a device swapped out and back by then holds it in its
+  // closes, an old one dated after the swap that took it out among them (`deviceAt`).
+  const told = device ?? (doc === undefined ? undefined : deviceAt(doc, when));
+  const swappedOut = swappedOutCloses(doc, when, told);
   const swap = doc?.openBatch?.swappedWhileClosing;
   if (swap === undefined || factsDevice(swap, when, device, doc?.device) !== 'new') return swappedOut;
   return new Set([...swappedOut, ...swap.closes]);

@@ -1,5 +1,6 @@
 import type { EndOfDayBatch } from '@app/payment-domain';
 import type {
+  ClosedWhileClosing,
   OpenBatch,
   PastBound,
   StoreDayDoc,
@@ -131,7 +132,7 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
   const last = doc.lastClose;
   // A last close the swap does not name, dated after it, is the new device's unless sent to the old one (Dintero's clock
   // ahead of the engine's): opened at it, the new device's batch left a sale of its own before it to that close.
-  const newSince =
+  const byNewCloses =
     newLast === undefined &&
     swap.latestSwapAt === undefined &&
     last !== undefined &&
@@ -140,6 +141,7 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
     Date.parse(last.closedAt) > swappedAt
       ? last.closedAt
       : swappedInSince(swap, newOnes);
+  const newSince = backSince(doc, swap, ended, byNewCloses);
   const lastClose = newLast === undefined ? last : latest(newLast, last);
   // The new device's facts past the bound (summed apart, `withinKeptBound`) are its batch's, as what its closes still
   // pending cut through, and so is what a close of its own that closed among them left unknown.
@@ -182,6 +184,20 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
     ...(closedAfterSwap.length > 0 ? { closedAfterSwap } : {}),
   };
   return { ...split, swappedOut: { ...doc.swappedOut, [swap.at]: swapped } };
+}
+
+/**
+ * When the batch of the device that has the name opens at the split of a swap (`since`, by the new device's closes),
+ * the old device having taken the name back since (A, B, A): at its latest close after it came back, one the swap names
+ * too. That close held the device's sales up to its own time (`swappedBackHolds`): opened at the return, the next
+ * batch held them too, and one heard of after its next close went to that close (its old close showed it missing).
+ */
+function backSince(doc: TerminalDoc, swap: PendingSwap, ended: readonly ClosedWhileClosing[], since: string): string {
+  if (doc.device !== swap.device || swap.latestSwapAt === undefined) return since;
+  let opened = since;
+  for (const close of oldCloses(doc, swap, ended))
+    if (Date.parse(close.closedAt) > Date.parse(opened)) opened = close.closedAt;
+  return opened;
 }
 
 /** The terminal's close of its open batch, beside what the log recorded; a new batch opens. */
