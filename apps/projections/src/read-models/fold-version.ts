@@ -129,7 +129,11 @@
  * (`swappedSince`). And once that close ends, the only one pending, the device's next batch opens at it (`backSince`),
  * not at the device's return: a sale of the device's before the old close heard of after its next close ended went to
  * that next close (the old close showed it missing, the next close extra); one naming no device, looked for on the
- * store days, left the old close out (`notHoldingFact`, by the device that had the name at its time).
+ * store days, left the old close out (`notHoldingFact`, by the device that had the name at its time). And a close
+ * sent to the terminal's own name while no device of that id was enrolled on it names no device (`deviceRead`, as a
+ * sale sent to the name): the terminal's first device enrolled while it pends is no swap, and that device's sale before
+ * the close, heard of after it ended, was taken for another device's than the close's (the name) and counted in the
+ * next batch (the close showed it missing, the next close extra).
  */
 export const FOLD_VERSION = 17;
 

@@ -369,8 +369,11 @@ export class TerminalCloses {
       // close, such an event wrote the close's day again, which `ReadModelProjector.missingDays` does not read back for
       // it, from empty.
       // With the device it is sent to: whose batch it closes, where a swap's instant against Dintero's may misread it.
+      // Sent to the terminal's own name, no device of that id enrolled: it names none (`deviceRead`), as a sale sent to
+      // the name does. Its first device enrolled since is no swap: that device's sale was the close's batch's, where by
+      // the close's device (the name, another than the sale's) it was taken for the next batch's once heard of late.
       const change = (doc: TerminalDoc) =>
-        closeRequested(doc, operationId, stringField(event.data, 'dinteroTerminalId'));
+        closeRequested(doc, operationId, deviceRead(doc, terminalId, stringField(event.data, 'dinteroTerminalId')));
       return this.writes.changeTerminal(storeId, terminalId, position, put, change, undefined);
     }
     const storeId = stringField(recorded.metadata, 'storeId');
