@@ -126,3 +126,36 @@ describe('a device swapped back, its old close the only one pending, its sale he
     expect(close('a-close-2')).toMatchObject({ device: 'D-A', recorded: totals(0), mismatch: false });
   });
 });
+
+/**
+ * The same swap back, D-B's sales heard of late, after D-A came back: D-B's close ended while D-A's old close pended
+ * (17:08), and its sale before it (17:07) is that close's; its sale after it (17:09) is of the batch swapped out with
+ * D-B when D-A came back. Neither is D-A's: counted in D-A's next close, that close showed a difference that was not
+ * there. Heard of while the old close still pends, or once it ended (the swap split).
+ */
+describe('a device swapped back, the other device’s sales heard of after it came back', () => {
+  it.each([
+    ['the old close still pending', false],
+    ['the old close ended', true],
+  ])('go to that device’s close and its batch swapped out, %s', (_, oldEnded) => {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, enrolled } = log;
+    enrolled('D-A', at('00:00:00'));
+    requested('a-close-1', at('16:59:50'));
+    enrolled('D-B', at('17:00:00'));
+    requested('b-close-1', at('17:07:30'));
+    completed('b-close-1', at('17:08:00'), totals(1));
+    enrolled('D-A', at('17:10:00'));
+    if (oldEnded) completed('a-close-1', at('16:59:55'), totals(0));
+    sale('b-1', at('17:07:00'), 'D-B');
+    sale('b-2', at('17:09:00'), 'D-B');
+    if (!oldEnded) completed('a-close-1', at('16:59:55'), totals(0));
+    requested('a-close-2', at('17:30:00'));
+    completed('a-close-2', at('17:30:05'), totals(0));
+    const { terminal, close } = log.foldedDay();
+    expect(close('b-close-1')).toMatchObject({ device: 'D-B', recorded: totals(1), mismatch: false });
+    expect(close('a-close-1')).toMatchObject({ device: 'D-A', recorded: totals(0), mismatch: false });
+    expect(close('a-close-2')).toMatchObject({ device: 'D-A', recorded: totals(0), mismatch: false });
+    expect(terminal.swappedOut?.[`${DAY}T17:10:00.000Z`]).toMatchObject({ device: 'D-B', ...totals(1) });
+  });
+});
