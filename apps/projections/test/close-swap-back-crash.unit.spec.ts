@@ -6,6 +6,7 @@ import type { Change, StoreDayDoc } from '../src/read-models/read-model.types';
 import { closeLog, totals } from './support/close-log';
 import { kvAfter } from './support/kv-fold';
 import { logStore } from './support/oracle-folds';
+import { saleHeardAfterOldClose } from './support/swap-back-logs';
 
 /**
  * A device swapped back while its own old close pends (D-A, D-B, D-A again), the projector dying inside a flush: the
@@ -35,22 +36,7 @@ function heardAfterNextClose() {
 }
 
 /** D-A's sale at 17:11 heard of after its old close (17:12) ended, another old close pending. */
-function heardAfterOldClose() {
-  const log = closeLog(DAY);
-  const { requested, completed, failed, sale, enrolled } = log;
-  enrolled('D-A', at('00:00:00'));
-  requested('a-close-1', at('16:59:50'));
-  requested('a-close-x', at('16:59:52'));
-  enrolled('D-B', at('17:00:00'));
-  sale('b-1', at('17:05:00'), 'D-B');
-  enrolled('D-A', at('17:10:00'));
-  completed('a-close-1', at('17:12:00'), totals(1));
-  sale('a-1', at('17:11:00'), 'D-A');
-  failed('a-close-x', at('17:20:00'));
-  requested('a-close-2', at('17:30:00'));
-  completed('a-close-2', at('17:30:05'), totals(0));
-  return log.log;
-}
+const heardAfterOldClose = () => saleHeardAfterOldClose(DAY).log;
 
 /**
  * KV after folding `log` in flushes of `size` events; the flush of batch `crashAt` writes its store days alone and the

@@ -1,6 +1,7 @@
 import type { StoreDayDoc } from '../src/read-models/read-model.types';
 import { closeLog, totals } from './support/close-log';
 import { kvAfter } from './support/kv-fold';
+import { saleHeardAfterOldClose } from './support/swap-back-logs';
 
 /**
  * Two closes of D-A pend while the terminal's name goes to D-B and back to D-A (D-A, D-B, D-A again). The first, run
@@ -12,33 +13,16 @@ import { kvAfter } from './support/kv-fold';
 const DAY = '2026-11-24';
 const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
 
-function saleHeardAfterOldClose() {
-  const log = closeLog(DAY);
-  const { requested, completed, failed, sale, enrolled } = log;
-  enrolled('D-A', at('00:00:00'));
-  requested('a-close-1', at('16:59:50'));
-  requested('a-close-x', at('16:59:52'));
-  enrolled('D-B', at('17:00:00'));
-  sale('b-1', at('17:05:00'), 'D-B');
-  enrolled('D-A', at('17:10:00'));
-  completed('a-close-1', at('17:12:00'), totals(1));
-  sale('a-1', at('17:11:00'), 'D-A');
-  failed('a-close-x', at('17:20:00'));
-  requested('a-close-2', at('17:30:00'));
-  completed('a-close-2', at('17:30:05'), totals(0));
-  return log;
-}
-
 describe('a device swapped back, its sale heard of after its old close ended while another old close pends', () => {
   it('is counted in that old close, not in the device’s next close', () => {
-    const { terminal, close } = saleHeardAfterOldClose().foldedDay();
+    const { terminal, close } = saleHeardAfterOldClose(DAY).foldedDay();
     expect(close('a-close-1')).toMatchObject({ device: 'D-A', recorded: totals(1), mismatch: false });
     expect(close('a-close-2')).toMatchObject({ device: 'D-A', recorded: totals(0), mismatch: false });
     expect(terminal.swappedOut?.[`${DAY}T17:10:00.000Z`]).toMatchObject({ device: 'D-B', ...totals(1) });
   });
 
   it('started again from KV after any event: the same closes on the day', async () => {
-    const { log } = saleHeardAfterOldClose();
+    const { log } = saleHeardAfterOldClose(DAY);
     for (let cut = 1; cut < log.length; cut++) {
       const day = (await kvAfter(log, cut)).get(`store-day:oslo.${DAY}`) as StoreDayDoc | undefined;
       const closes = day?.closes;
