@@ -54,142 +54,271 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
   };
   const types = async (stream: string) => (await engine.log.readStream(stream)).map((event) => event.type);
 
-  it('settles every outcome by asking Dintero, and frees every terminal', async () => {
-    const cases = [
-      { amount: 10_000, status: 'captured' },
-      { amount: 10_005, status: 'declined' },
-      { amount: 10_010, status: 'cancelled' },
-      { amount: 10_020, status: 'failed' },
-      { amount: 10_030, status: 'expired' },
-    ];
-    const started = await Promise.all(
-      cases.map(async ({ amount, status }) => {
-        const terminalId = await silentTerminal();
-        const payment = await engine.start('bergen', terminalId, amount);
-        await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-        return { terminalId, paymentId: payment.paymentId as string, status };
-      }),
-    );
-    for (const { terminalId, paymentId, status } of started) {
-      const state = await engine.waitForPayment(paymentId, final, `the reconciler settling ${status}`);
-      expect(state.status).toBe(status);
-      const events = await engine.log.readStream(paymentStream(paymentId));
-      const ending = events.at(-1)!;
-      expect((ending.data as { source?: string }).source).toBe('reconciler');
-      await engine.terminalFree(terminalId);
-    }
-  });
+  // Each of these waits out a session (10 s) or more, on terminals of their own: they run side by side. None changes
+  // what every payment sees (Dintero's API chaos, the log's write lock): the tests that do come after them.
+  describe('cases that each wait out a session, side by side', () => {
+    const together = sideBySide();
 
-  it('settles a session Dintero shows refused without a transaction as what it shows, not as expired', async () => {
-    // Dintero's session has no `transaction_id` when no authorised transaction exists: its events tell the refusal
-    // (a declined card, a customer's cancel shown by its event alone), as the callback that never came would have.
-    const simulator = engine.sim.app.get(SimulatorState);
-    const cases = [
-      { amount: 10_005, event: 'DECLINED', status: 'declined' },
-      { amount: 10_020, event: 'FAILED', status: 'failed' },
-      { amount: 10_010, event: 'CANCELLED', status: 'cancelled' },
-    ];
-    // The three side by side, each on a terminal of its own: each waits out a session (10 s).
-    const settle = async ({ amount, event, status }: (typeof cases)[number]) => {
-      const terminalId = await silentTerminal();
-      const { paymentId } = (await engine.start('bergen', terminalId, amount)) as { paymentId: string };
-      // Presented before the reconciler's first look (it is due once the session is over, 10 s on).
-      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-      const session = [...simulator.sessions.values()].find((s) => s.order.merchant_reference_2 === paymentId)!;
-      expect(session.events.map((e) => e.name)).toContain(event);
-      if (session.transaction_id) simulator.transactions.delete(session.transaction_id);
-      delete session.transaction_id;
-      delete session.cancelled_at;
-      const state = await engine.waitForPayment(paymentId, final, `the reconciler settling ${status}`);
-      expect(state.status).toBe(status);
-      expect(await types(paymentStream(paymentId))).not.toContain('PaymentExpired');
-      await engine.terminalFree(terminalId);
-    };
-    await Promise.all(cases.map(settle));
-  });
-
-  describe('a payment whose first try Dintero could not tell of, where the session names a later try', () => {
-    /**
-     * A payment whose transaction was UNKNOWN (amounts ending in 50), then, at Dintero, its first try ended `first`
-     * and a later try the session names ended `later`.
-     */
-    const settleTries = async (first: 'CAPTURED' | 'FAILED', later: 'CAPTURED' | 'DECLINED') => {
-      const terminalId = await silentTerminal();
-      const { paymentId } = (await engine.start('bergen', terminalId, 10_050)) as { paymentId: string };
-      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-      const unknown = await engine.waitForPayment(paymentId, (s) => s.status === 'outcome_unknown', 'UNKNOWN recorded');
-      const own = (unknown as { transactionId?: string }).transactionId!;
-      const simulator = engine.sim.app.get(SimulatorState);
-      const records = engine.sim.app.get(TransactionRecords);
-      const tx = simulator.transactions.get(own)!;
-      const ended = (status: 'CAPTURED' | 'FAILED' | 'DECLINED') =>
-        status === 'CAPTURED'
-          ? {
-              status,
-              capturedAmount: tx.amount,
-              events: [
-                records.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
-                records.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
-              ],
-            }
-          : { status, events: [records.txEvent('AUTHORIZE', status, false, tx.amount)] };
-      const { events: firstEvents, ...firstEnd } = ended(first);
-      const second = { ...tx, id: `${own}-2`, ...ended(later) };
-      simulator.transactions.set(second.id, second);
-      Object.assign(tx, firstEnd);
-      tx.events.push(...firstEvents);
-      simulator.sessions.get(tx.session_id)!.transaction_id = second.id;
-      const state = await engine.waitForPayment(paymentId, final, 'the reconciler settling the tries');
-      return { paymentId, own, later: second.id, state };
-    };
-    // The three side by side, each on a terminal of its own (each waits out the reconciler's looks); each test
-    // awaits its own, so a failure is that test's, not an unhandled rejection.
-    let tries: Record<'firstTheSale' | 'laterTheSale' | 'takenTwice', ReturnType<typeof settleTries>>;
-    beforeAll(() => {
-      tries = {
-        firstTheSale: settleTries('CAPTURED', 'DECLINED'),
-        laterTheSale: settleTries('FAILED', 'CAPTURED'),
-        takenTwice: settleTries('CAPTURED', 'CAPTURED'),
-      };
-      for (const settled of Object.values(tries)) settled.catch(() => undefined);
-    });
-
-    it('asks about the first when the later was refused: the first, captured after all, is the sale', async () => {
-      const { own, state } = await tries.firstTheSale;
-      expect(state).toMatchObject({ status: 'captured', transactionId: own });
-    });
-
-    it('ends on the later when it was captured, whatever became of the first', async () => {
-      const { paymentId, later, state } = await tries.laterTheSale;
-      expect(state).toMatchObject({ status: 'captured', transactionId: later });
-      expect(await types(paymentStream(paymentId))).not.toContain('LateCaptureRecorded');
-    });
-
-    it('records the first captured too, when the later was: money taken twice', async () => {
-      const { paymentId, later, state } = await tries.takenTwice;
-      expect(state).toMatchObject({ status: 'captured', transactionId: later });
-      await waitUntil(
-        async () => (await types(paymentStream(paymentId))).includes('LateCaptureRecorded'),
-        10_000,
-        'the first try recorded as money taken twice',
+    together('settles every outcome by asking Dintero, and frees every terminal', async () => {
+      const cases = [
+        { amount: 10_000, status: 'captured' },
+        { amount: 10_005, status: 'declined' },
+        { amount: 10_010, status: 'cancelled' },
+        { amount: 10_020, status: 'failed' },
+        { amount: 10_030, status: 'expired' },
+      ];
+      const started = await Promise.all(
+        cases.map(async ({ amount, status }) => {
+          const terminalId = await silentTerminal();
+          const payment = await engine.start('bergen', terminalId, amount);
+          await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+          return { terminalId, paymentId: payment.paymentId as string, status };
+        }),
       );
+      for (const { terminalId, paymentId, status } of started) {
+        const state = await engine.waitForPayment(paymentId, final, `the reconciler settling ${status}`);
+        expect(state.status).toBe(status);
+        const events = await engine.log.readStream(paymentStream(paymentId));
+        const ending = events.at(-1)!;
+        expect((ending.data as { source?: string }).source).toBe('reconciler');
+        await engine.terminalFree(terminalId);
+      }
     });
-  });
 
-  it('keeps settling after its subscription to the log drops, and says so in its metrics', async () => {
-    // As KurrentDB ends every subscription on a restart or a leader change.
-    (engine.log as SqliteEventStore).dropSubscriptions();
-    const terminalId = await silentTerminal();
-    const { paymentId } = (await engine.start('bergen', terminalId, 10_000)) as { paymentId: string };
-    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-    const state = await engine.waitForPayment(paymentId, final, 'the reconciler settling after the drop');
-    expect(state.status).toBe('captured');
-    const metrics = await (await fetch(`${engine.ingest.url}/metrics`)).text();
-    expect(metrics).toMatch(/^event_log_subscription_drops_total\{[^}]*subscriber="reconciler"[^}]*\} 1$/m);
-    expect(metrics).toMatch(/^event_log_subscription_up\{[^}]*subscriber="reconciler"[^}]*\} 1$/m);
-    const health = await fetch(`${engine.ingest.url}/health`);
-    expect(health.status).toBe(200);
-    await engine.terminalFree(terminalId);
+    together(
+      'settles a session Dintero shows refused without a transaction as what it shows, not as expired',
+      async () => {
+        // Dintero's session has no `transaction_id` when no authorised transaction exists: its events tell the refusal
+        // (a declined card, a customer's cancel shown by its event alone), as the callback that never came would have.
+        const simulator = engine.sim.app.get(SimulatorState);
+        const cases = [
+          { amount: 10_005, event: 'DECLINED', status: 'declined' },
+          { amount: 10_020, event: 'FAILED', status: 'failed' },
+          { amount: 10_010, event: 'CANCELLED', status: 'cancelled' },
+        ];
+        // The three side by side, each on a terminal of its own: each waits out a session (10 s).
+        const settle = async ({ amount, event, status }: (typeof cases)[number]) => {
+          const terminalId = await silentTerminal();
+          const { paymentId } = (await engine.start('bergen', terminalId, amount)) as { paymentId: string };
+          // Presented before the reconciler's first look (it is due once the session is over, 10 s on).
+          await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+          const session = [...simulator.sessions.values()].find((s) => s.order.merchant_reference_2 === paymentId)!;
+          expect(session.events.map((e) => e.name)).toContain(event);
+          if (session.transaction_id) simulator.transactions.delete(session.transaction_id);
+          delete session.transaction_id;
+          delete session.cancelled_at;
+          const state = await engine.waitForPayment(paymentId, final, `the reconciler settling ${status}`);
+          expect(state.status).toBe(status);
+          expect(await types(paymentStream(paymentId))).not.toContain('PaymentExpired');
+          await engine.terminalFree(terminalId);
+        };
+        await Promise.all(cases.map(settle));
+      },
+    );
+
+    describe('a payment whose first try Dintero could not tell of, where the session names a later try', () => {
+      /**
+       * A payment whose transaction was UNKNOWN (amounts ending in 50), then, at Dintero, its first try ended `first`
+       * and a later try the session names ended `later`.
+       */
+      const settleTries = async (first: 'CAPTURED' | 'FAILED', later: 'CAPTURED' | 'DECLINED') => {
+        const terminalId = await silentTerminal();
+        const { paymentId } = (await engine.start('bergen', terminalId, 10_050)) as { paymentId: string };
+        await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+        const unknown = await engine.waitForPayment(
+          paymentId,
+          (s) => s.status === 'outcome_unknown',
+          'UNKNOWN recorded',
+        );
+        const own = (unknown as { transactionId?: string }).transactionId!;
+        const simulator = engine.sim.app.get(SimulatorState);
+        const records = engine.sim.app.get(TransactionRecords);
+        const tx = simulator.transactions.get(own)!;
+        const ended = (status: 'CAPTURED' | 'FAILED' | 'DECLINED') =>
+          status === 'CAPTURED'
+            ? {
+                status,
+                capturedAmount: tx.amount,
+                events: [
+                  records.txEvent('AUTHORIZE', 'AUTHORIZED', true, tx.amount),
+                  records.txEvent('CAPTURE', 'CAPTURED', true, tx.amount),
+                ],
+              }
+            : { status, events: [records.txEvent('AUTHORIZE', status, false, tx.amount)] };
+        const { events: firstEvents, ...firstEnd } = ended(first);
+        const second = { ...tx, id: `${own}-2`, ...ended(later) };
+        simulator.transactions.set(second.id, second);
+        Object.assign(tx, firstEnd);
+        tx.events.push(...firstEvents);
+        simulator.sessions.get(tx.session_id)!.transaction_id = second.id;
+        const state = await engine.waitForPayment(paymentId, final, 'the reconciler settling the tries');
+        return { paymentId, own, later: second.id, state };
+      };
+
+      together(
+        'asks about the first when the later was refused: the first, captured after all, is the sale',
+        async () => {
+          const { own, state } = await settleTries('CAPTURED', 'DECLINED');
+          expect(state).toMatchObject({ status: 'captured', transactionId: own });
+        },
+      );
+
+      together('ends on the later when it was captured, whatever became of the first', async () => {
+        const { paymentId, later, state } = await settleTries('FAILED', 'CAPTURED');
+        expect(state).toMatchObject({ status: 'captured', transactionId: later });
+        expect(await types(paymentStream(paymentId))).not.toContain('LateCaptureRecorded');
+      });
+
+      together('records the first captured too, when the later was: money taken twice', async () => {
+        const { paymentId, later, state } = await settleTries('CAPTURED', 'CAPTURED');
+        expect(state).toMatchObject({ status: 'captured', transactionId: later });
+        await waitUntil(
+          async () => (await types(paymentStream(paymentId))).includes('LateCaptureRecorded'),
+          10_000,
+          'the first try recorded as money taken twice',
+        );
+      });
+    });
+
+    together('keeps settling after its subscription to the log drops, and says so in its metrics', async () => {
+      // As KurrentDB ends every subscription on a restart or a leader change.
+      (engine.log as SqliteEventStore).dropSubscriptions();
+      const terminalId = await silentTerminal();
+      const { paymentId } = (await engine.start('bergen', terminalId, 10_000)) as { paymentId: string };
+      await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+      const state = await engine.waitForPayment(paymentId, final, 'the reconciler settling after the drop');
+      expect(state.status).toBe('captured');
+      const metrics = await (await fetch(`${engine.ingest.url}/metrics`)).text();
+      expect(metrics).toMatch(/^event_log_subscription_drops_total\{[^}]*subscriber="reconciler"[^}]*\} 1$/m);
+      expect(metrics).toMatch(/^event_log_subscription_up\{[^}]*subscriber="reconciler"[^}]*\} 1$/m);
+      const health = await fetch(`${engine.ingest.url}/health`);
+      expect(health.status).toBe(200);
+      await engine.terminalFree(terminalId);
+    });
+
+    together(
+      'asks about a transaction it was told of by its id, when Dintero no longer knows the session',
+      async () => {
+        const terminalId = `R-${++terminalNo}`;
+        await engine.terminals('bergen', terminalId);
+        // Amounts ending in 40: ON_HOLD, reported (and captured only when this test says so).
+        const { paymentId } = (await engine.start('bergen', terminalId, 10_040)) as { paymentId: string };
+        await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+        await engine.waitForPayment(paymentId, (state) => state.status === 'on_hold', 'the ON_HOLD callback');
+        // Every delivery of the ON_HOLD report made; none of what follows is reported.
+        await engine.sim.control('POST', '/idle');
+        await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+        // Dintero captures it, answers 404 for the session, and a search by our reference would not find the
+        // transaction: only a lookup by the id the callback named can.
+        const simulator = engine.sim.app.get(SimulatorState);
+        const session = [...simulator.sessions.values()].find((s) => s.order.merchant_reference_2 === paymentId)!;
+        const tx = captureAtDintero(paymentId);
+        simulator.sessions.delete(session.id);
+        (tx as { merchant_reference: string }).merchant_reference = 'not-ours-any-longer';
+        const state = await engine.waitForPayment(paymentId, final, 'the reconciler asking by the transaction’s id');
+        expect(state.status).toBe('captured');
+        const ending = (await engine.log.readStream(paymentStream(paymentId))).at(-1)!;
+        expect((ending.data as { source?: string }).source).toBe('reconciler');
+        await engine.terminalFree(terminalId);
+      },
+    );
+
+    together(
+      'hands a person a payment whose session is over while Dintero keeps its transaction on hold, and goes on asking',
+      async () => {
+        const terminalId = `R-${++terminalNo}`;
+        await engine.terminals('bergen', terminalId);
+        // Amounts ending in 40: ON_HOLD, and captured only when this test says so.
+        const { paymentId } = (await engine.start('bergen', terminalId, 10_040)) as { paymentId: string };
+        await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+        const flagged = await engine.waitForPayment(
+          paymentId,
+          (state) => state.status === 'on_hold' && state.flaggedForReviewAt !== undefined,
+          'the payment flagged for a person once its session was over (10 s) and the review time (1 s) passed',
+        );
+        const flags = (await engine.log.readStream(paymentStream(paymentId))).filter(
+          (event) => event.type === 'PaymentFlaggedForReview',
+        );
+        expect(flags).toEqual([
+          expect.objectContaining({
+            data: expect.objectContaining({ reason: 'not_final', since: (flagged as { expiresAt: string }).expiresAt }),
+          }),
+        ]);
+        expect(Date.parse((flagged as { flaggedForReviewAt: string }).flaggedForReviewAt)).toBeGreaterThanOrEqual(
+          Date.parse((flagged as { expiresAt: string }).expiresAt) + 1_000,
+        );
+        const metrics = await (await fetch(`${engine.ingest.url}/metrics`)).text();
+        expect(metrics).toMatch(/^payments_flagged_for_review_total\{[^}]*\} [1-9]/m);
+        // Dintero captures it at last, and tells no one: the reconciler, still asking, records it.
+        await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+        captureAtDintero(paymentId);
+        const state = await engine.waitForPayment(paymentId, final, 'the reconciler recording the capture');
+        expect(state.status).toBe('captured');
+      },
+    );
+
+    together(
+      'hands a person a payment it cannot settle (a status it does not know), says why, and settles it once it can',
+      async () => {
+        const terminalId = await silentTerminal();
+        // Amounts ending in 40: ON_HOLD at first; then Dintero answers with a status this engine was never taught.
+        const { paymentId } = (await engine.start('bergen', terminalId, 10_040)) as { paymentId: string };
+        await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+        const simulator = engine.sim.app.get(SimulatorState);
+        const tx = [...simulator.transactions.values()].find((t) => t.merchant_reference_2 === paymentId)!;
+        (tx as { status: string }).status = 'PENDING_REVIEW';
+        const flagged = await engine.waitForPayment(
+          paymentId,
+          (state) => isOpen(state) && state.flaggedForReviewAt !== undefined,
+          'the payment flagged for a person once its session was over (10 s) and the review time (1 s) passed',
+        );
+        expect(flagged.status).toBe('awaiting_card');
+        const flags = (await engine.log.readStream(paymentStream(paymentId))).filter(
+          (event) => event.type === 'PaymentFlaggedForReview',
+        );
+        expect(flags).toEqual([
+          expect.objectContaining({
+            data: expect.objectContaining({
+              reason: 'not_settleable',
+              problem: 'Dintero transaction status "PENDING_REVIEW" is not one this engine knows',
+              since: (flagged as { expiresAt: string }).expiresAt,
+            }),
+          }),
+        ]);
+        // Dintero captures it, and the reconciler, still asking, records the capture.
+        captureAtDintero(paymentId);
+        const state = await engine.waitForPayment(paymentId, final, 'the reconciler recording the capture');
+        expect(state.status).toBe('captured');
+      },
+    );
+
+    together(
+      "finds a payment's transaction by its payment id, where the POS's reference names a hundred newer ones",
+      async () => {
+        const terminalId = `R-${++terminalNo}`;
+        await engine.terminals('bergen', terminalId);
+        await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
+        const { paymentId } = (await engine.start('bergen', terminalId, 10_000)) as { paymentId: string };
+        await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
+        // Captured at Dintero, and nothing reported. Dintero no longer knows the session, and the POS gave the same
+        // reference to 120 payments after this one on the terminal: a search by that reference, newest first, a
+        // hundred at most, would not reach this transaction, and the payment would be taken for expired.
+        const simulator = engine.sim.app.get(SimulatorState);
+        const session = [...simulator.sessions.values()].find((s) => s.order.merchant_reference_2 === paymentId)!;
+        const tx = [...simulator.transactions.values()].find((t) => t.merchant_reference_2 === paymentId)!;
+        await waitUntil(() => tx.status === 'CAPTURED', 10_000, 'the capture at Dintero');
+        for (let i = 0; i < 120; i++) {
+          const id = `${tx.id}-later-${i}`;
+          simulator.transactions.set(id, { ...structuredClone(tx), id, merchant_reference_2: randomUUID() });
+        }
+        simulator.sessions.delete(session.id);
+        const state = await engine.waitForPayment(paymentId, final, 'the reconciler finding the transaction');
+        expect(state.status).toBe('captured');
+        for (let i = 0; i < 120; i++) simulator.transactions.delete(`${tx.id}-later-${i}`);
+        await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 0 });
+        await engine.terminalFree(terminalId);
+      },
+    );
   });
 
   it('settles a session creation whose outcome is unknown, by our reference at Dintero', async () => {
@@ -295,118 +424,6 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     await engine.terminalFree(terminalId);
   });
 
-  it('asks about a transaction it was told of by its id, when Dintero no longer knows the session', async () => {
-    const terminalId = `R-${++terminalNo}`;
-    await engine.terminals('bergen', terminalId);
-    // Amounts ending in 40: ON_HOLD, reported (and captured only when this test says so).
-    const { paymentId } = (await engine.start('bergen', terminalId, 10_040)) as { paymentId: string };
-    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-    await engine.waitForPayment(paymentId, (state) => state.status === 'on_hold', 'the ON_HOLD callback');
-    // Every delivery of the ON_HOLD report made; none of what follows is reported.
-    await engine.sim.control('POST', '/idle');
-    await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
-    // Dintero captures it, answers 404 for the session, and a search by our reference would not find the
-    // transaction: only a lookup by the id the callback named can.
-    const simulator = engine.sim.app.get(SimulatorState);
-    const session = [...simulator.sessions.values()].find((s) => s.order.merchant_reference_2 === paymentId)!;
-    const tx = captureAtDintero(paymentId);
-    simulator.sessions.delete(session.id);
-    (tx as { merchant_reference: string }).merchant_reference = 'not-ours-any-longer';
-    const state = await engine.waitForPayment(paymentId, final, 'the reconciler asking by the transaction’s id');
-    expect(state.status).toBe('captured');
-    const ending = (await engine.log.readStream(paymentStream(paymentId))).at(-1)!;
-    expect((ending.data as { source?: string }).source).toBe('reconciler');
-    await engine.terminalFree(terminalId);
-  });
-
-  it('hands a person a payment whose session is over while Dintero keeps its transaction on hold, and goes on asking', async () => {
-    const terminalId = `R-${++terminalNo}`;
-    await engine.terminals('bergen', terminalId);
-    // Amounts ending in 40: ON_HOLD, and captured only when this test says so.
-    const { paymentId } = (await engine.start('bergen', terminalId, 10_040)) as { paymentId: string };
-    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-    const flagged = await engine.waitForPayment(
-      paymentId,
-      (state) => state.status === 'on_hold' && state.flaggedForReviewAt !== undefined,
-      'the payment flagged for a person once its session was over (10 s) and the review time (1 s) passed',
-    );
-    const flags = (await engine.log.readStream(paymentStream(paymentId))).filter(
-      (event) => event.type === 'PaymentFlaggedForReview',
-    );
-    expect(flags).toEqual([
-      expect.objectContaining({
-        data: expect.objectContaining({ reason: 'not_final', since: (flagged as { expiresAt: string }).expiresAt }),
-      }),
-    ]);
-    expect(Date.parse((flagged as { flaggedForReviewAt: string }).flaggedForReviewAt)).toBeGreaterThanOrEqual(
-      Date.parse((flagged as { expiresAt: string }).expiresAt) + 1_000,
-    );
-    const metrics = await (await fetch(`${engine.ingest.url}/metrics`)).text();
-    expect(metrics).toMatch(/^payments_flagged_for_review_total\{[^}]*\} [1-9]/m);
-    // Dintero captures it at last, and tells no one: the reconciler, still asking, records it.
-    await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
-    captureAtDintero(paymentId);
-    const state = await engine.waitForPayment(paymentId, final, 'the reconciler recording the capture');
-    expect(state.status).toBe('captured');
-  });
-
-  it('hands a person a payment it cannot settle (a status it does not know), says why, and settles it once it can', async () => {
-    const terminalId = await silentTerminal();
-    // Amounts ending in 40: ON_HOLD at first; then Dintero answers with a status this engine was never taught.
-    const { paymentId } = (await engine.start('bergen', terminalId, 10_040)) as { paymentId: string };
-    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-    const simulator = engine.sim.app.get(SimulatorState);
-    const tx = [...simulator.transactions.values()].find((t) => t.merchant_reference_2 === paymentId)!;
-    (tx as { status: string }).status = 'PENDING_REVIEW';
-    const flagged = await engine.waitForPayment(
-      paymentId,
-      (state) => isOpen(state) && state.flaggedForReviewAt !== undefined,
-      'the payment flagged for a person once its session was over (10 s) and the review time (1 s) passed',
-    );
-    expect(flagged.status).toBe('awaiting_card');
-    const flags = (await engine.log.readStream(paymentStream(paymentId))).filter(
-      (event) => event.type === 'PaymentFlaggedForReview',
-    );
-    expect(flags).toEqual([
-      expect.objectContaining({
-        data: expect.objectContaining({
-          reason: 'not_settleable',
-          problem: 'Dintero transaction status "PENDING_REVIEW" is not one this engine knows',
-          since: (flagged as { expiresAt: string }).expiresAt,
-        }),
-      }),
-    ]);
-    // Dintero captures it, and the reconciler, still asking, records the capture.
-    captureAtDintero(paymentId);
-    const state = await engine.waitForPayment(paymentId, final, 'the reconciler recording the capture');
-    expect(state.status).toBe('captured');
-  });
-
-  it("finds a payment's transaction by its payment id, where the POS's reference names a hundred newer ones", async () => {
-    const terminalId = `R-${++terminalNo}`;
-    await engine.terminals('bergen', terminalId);
-    await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 1 });
-    const { paymentId } = (await engine.start('bergen', terminalId, 10_000)) as { paymentId: string };
-    await engine.sim.control('POST', `/terminals/${terminalId}/present`, {});
-    // Captured at Dintero, and nothing reported. Dintero no longer knows the session, and the POS gave the same
-    // reference to 120 payments after this one on the terminal: a search by that reference, newest first, a
-    // hundred at most, would not reach this transaction, and the payment would be taken for expired.
-    const simulator = engine.sim.app.get(SimulatorState);
-    const session = [...simulator.sessions.values()].find((s) => s.order.merchant_reference_2 === paymentId)!;
-    const tx = [...simulator.transactions.values()].find((t) => t.merchant_reference_2 === paymentId)!;
-    await waitUntil(() => tx.status === 'CAPTURED', 10_000, 'the capture at Dintero');
-    for (let i = 0; i < 120; i++) {
-      const id = `${tx.id}-later-${i}`;
-      simulator.transactions.set(id, { ...structuredClone(tx), id, merchant_reference_2: randomUUID() });
-    }
-    simulator.sessions.delete(session.id);
-    const state = await engine.waitForPayment(paymentId, final, 'the reconciler finding the transaction');
-    expect(state.status).toBe('captured');
-    for (let i = 0; i < 120; i++) simulator.transactions.delete(`${tx.id}-later-${i}`);
-    await engine.sim.control('PUT', '/chaos', { terminalId, dropRate: 0 });
-    await engine.terminalFree(terminalId);
-  });
-
   it('answers 503 while the log cannot be written, and the retried delivery lands once', async () => {
     const terminalId = `R-${++terminalNo}`;
     await engine.terminals('bergen', terminalId);
@@ -427,6 +444,31 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     expect((await types(paymentStream(paymentId as string))).filter((t) => t === 'PaymentCaptured')).toHaveLength(1);
   });
 });
+
+/**
+ * Tests run side by side rather than one after another: the describe that calls this starts every body in its
+ * beforeAll, and each test awaits its own, so a failure is that test's, not an unhandled rejection.
+ */
+function sideBySide(): (name: string, body: () => Promise<void>) => void {
+  const bodies = new Map<string, () => Promise<void>>();
+  const running = new Map<string, Promise<void>>();
+  beforeAll(() => {
+    for (const [name, body] of bodies) {
+      const run = body();
+      run.catch(() => undefined);
+      running.set(name, run);
+    }
+  });
+  return (name, body) => {
+    if (bodies.has(name)) throw new Error(`two tests named ${name}`);
+    bodies.set(name, body);
+    it(name, () => {
+      const run = running.get(name);
+      if (!run) throw new Error(`${name} was not started`);
+      return run;
+    });
+  };
+}
 
 /** Until the simulator has seen a delivery answered 503 (ingest could not write). */
 async function waitForFailedDelivery(engine: Engine, terminalId: string): Promise<void> {
