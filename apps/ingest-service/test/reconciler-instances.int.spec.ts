@@ -82,9 +82,12 @@ describe('ingest: several reconciler instances', () => {
   it('two instances settle 200 due payments, each asked about once or twice, not once per instance', async () => {
     const terminals = Array.from({ length: PAYMENTS }, (_, index) => `M-${index + 1}`);
     await engine.terminals('oslo', ...terminals);
+    // Started ten at a time, where one after another took 9 s of the test's time.
     const started: string[] = [];
-    for (const terminalId of terminals)
-      started.push(((await engine.start('oslo', terminalId, 10_000)) as { paymentId: string }).paymentId);
+    for (let from = 0; from < PAYMENTS; from += 10) {
+      const some = terminals.slice(from, from + 10).map((terminalId) => engine.start('oslo', terminalId, 10_000));
+      for (const payment of await Promise.all(some)) started.push((payment as { paymentId: string }).paymentId);
+    }
     proxy.exchanges.length = 0;
     await Promise.all([reconciler(), reconciler()]);
 
