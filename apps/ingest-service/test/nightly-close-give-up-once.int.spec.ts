@@ -42,7 +42,7 @@ describe('a nightly close given up by two instances with NATS out of reach', () 
       NATS_URL: silent.url,
       RECONCILER_ENABLED: 'false',
     };
-    services = [await startIngestService(env), await startIngestService(env)];
+    services = await Promise.all([startIngestService(env), startIngestService(env)]);
   }, 60_000);
   afterAll(async () => {
     for (const service of services) await service.close();
