@@ -156,6 +156,22 @@ describe('refunds as Dintero answers them', () => {
     for (const command of commands) await recordOnPayment(paymentId, command, `failed-for-silence-${refundId}`);
   };
 
+  /**
+   * A refund Dintero accepted and never finishes is flagged for a person a second after its hold on the terminal (15 s):
+   * it is sent before the other tests, and its test, after the five before it (about 12 s here), finds it flagged, then
+   * counts the reconciler's looks at it with nothing else under way. Not last: Dintero is asked again about an accepted
+   * refund after a quarter of its age, so the later its test, the longer its two more looks take (9 s at 16 s of age,
+   * 17 s at 30 s, past its 30 s deadline at a minute, a CI machine's slow run of the whole file).
+   */
+  let neverFinished: Awaited<ReturnType<typeof capturedPayment>> & { accepted: Awaited<ReturnType<typeof refund>> };
+  beforeAll(async () => {
+    const captured = await capturedPayment(10_000);
+    // The refund terminal dies with the cardholder at it: Dintero has the refund initiated, and no result ever comes.
+    await engine.sim.control('PUT', `/terminals/${captured.refundTerminal}/refund-mode`, { mode: 'async_stall' });
+    const accepted = await refund(captured.paymentId, { amount: 4_000, terminalId: captured.refundTerminal });
+    neverFinished = { ...captured, accepted };
+  });
+
   it('answers 202 pending for a refund Dintero accepts, keeps the terminal busy, and settles it by its result', async () => {
     const { storeId, paymentId, refundTerminal } = await capturedPayment(10_000);
     const accepted = await refund(paymentId, { amount: 4_072, terminalId: refundTerminal });
@@ -223,59 +239,6 @@ describe('refunds as Dintero answers them', () => {
       feed.subject(storeId, refundTerminal, 'RefundSubmitted'),
       feed.subject(storeId, refundTerminal, 'RefundSucceeded'),
     ]);
-  });
-
-  it('hands a person, once, a refund Dintero accepted and never finishes, its amount still committed', async () => {
-    const { storeId, paymentId, refundTerminal } = await capturedPayment(10_000);
-    // The refund terminal dies with the cardholder at it: Dintero has the refund initiated, and no result ever comes.
-    await engine.sim.control('PUT', `/terminals/${refundTerminal}/refund-mode`, { mode: 'async_stall' });
-    const accepted = await refund(paymentId, { amount: 4_000, terminalId: refundTerminal });
-    expect(accepted).toMatchObject({ status: 202, body: { status: 'pending' } });
-    const refundId = accepted.body['refundId'] as string;
-    const flags = async () =>
-      (await engine.log.readStream(paymentStream(paymentId))).filter((e) => e.type === 'RefundFlaggedForReview');
-    await waitUntil(async () => (await flags()).length > 0, 40_000, 'the refund flagged for a person');
-    expect((await flags()).map((e) => e.data)).toEqual([
-      {
-        refundId,
-        amount: 4_000,
-        currency: 'NOK',
-        terminalId: refundTerminal,
-        reason: 'not_final',
-        since: expect.any(String),
-        at: expect.any(String),
-      },
-    ]);
-    const projector = engine.projections!.get(ProjectorService);
-    await waitUntil(
-      () => projector.models.store(storeId)?.review?.some((entry) => entry.refundId === refundId) === true,
-      10_000,
-      'the refund in the store’s review list',
-    );
-    expect(projector.models.store(storeId)?.review).toEqual([
-      expect.objectContaining({
-        paymentId,
-        refundId,
-        terminalId: refundTerminal,
-        amount: 4_000,
-        currency: 'NOK',
-        reason: 'not_final',
-      }),
-    ]);
-    // Still asked about (two more looks), never flagged twice, and its amount cannot be refunded again meanwhile.
-    const looks = async () => {
-      const text = await (await fetch(`${engine.ingest.url}/metrics`)).text();
-      return Number(/^payments_reconciler_payments_total\{[^}]*result="settled"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
-    };
-    const before = await looks();
-    await waitUntil(async () => (await looks()) >= before + 2, 30_000, 'two more looks by the reconciler');
-    expect(await flags()).toHaveLength(1);
-    expect((await get(`/v1/terminal-payments/${paymentId}`)).body).toMatchObject({
-      refundedAmount: 0,
-      refundableAmount: 6_000,
-      refunds: [{ refundId, status: 'pending' }],
-    });
-    await engine.sim.control('PUT', `/terminals/${refundTerminal}/refund-mode`, {});
   });
 
   it('frees the amount of a refund Dintero accepted and the cardholder then declined', async () => {
@@ -405,6 +368,56 @@ describe('refunds as Dintero answers them', () => {
     } finally {
       await engine.sim.control('PUT', '/chaos', {});
     }
+  });
+
+  it('hands a person, once, a refund Dintero accepted and never finishes, its amount still committed', async () => {
+    const { storeId, paymentId, refundTerminal, accepted } = neverFinished;
+    expect(accepted).toMatchObject({ status: 202, body: { status: 'pending' } });
+    const refundId = accepted.body['refundId'] as string;
+    const flags = async () =>
+      (await engine.log.readStream(paymentStream(paymentId))).filter((e) => e.type === 'RefundFlaggedForReview');
+    await waitUntil(async () => (await flags()).length > 0, 40_000, 'the refund flagged for a person');
+    expect((await flags()).map((e) => e.data)).toEqual([
+      {
+        refundId,
+        amount: 4_000,
+        currency: 'NOK',
+        terminalId: refundTerminal,
+        reason: 'not_final',
+        since: expect.any(String),
+        at: expect.any(String),
+      },
+    ]);
+    const projector = engine.projections!.get(ProjectorService);
+    await waitUntil(
+      () => projector.models.store(storeId)?.review?.some((entry) => entry.refundId === refundId) === true,
+      10_000,
+      'the refund in the store’s review list',
+    );
+    expect(projector.models.store(storeId)?.review).toEqual([
+      expect.objectContaining({
+        paymentId,
+        refundId,
+        terminalId: refundTerminal,
+        amount: 4_000,
+        currency: 'NOK',
+        reason: 'not_final',
+      }),
+    ]);
+    // Still asked about (two more looks), never flagged twice, and its amount cannot be refunded again meanwhile.
+    const looks = async () => {
+      const text = await (await fetch(`${engine.ingest.url}/metrics`)).text();
+      return Number(/^payments_reconciler_payments_total\{[^}]*result="settled"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await looks();
+    await waitUntil(async () => (await looks()) >= before + 2, 30_000, 'two more looks by the reconciler');
+    expect(await flags()).toHaveLength(1);
+    expect((await get(`/v1/terminal-payments/${paymentId}`)).body).toMatchObject({
+      refundedAmount: 0,
+      refundableAmount: 6_000,
+      refunds: [{ refundId, status: 'pending' }],
+    });
+    await engine.sim.control('PUT', `/terminals/${refundTerminal}/refund-mode`, {});
   });
 
   it('asks again, before its silence can be a no, about a refund whose answer never came and that Dintero made after a look', async () => {
