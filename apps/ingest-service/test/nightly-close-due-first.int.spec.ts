@@ -13,6 +13,8 @@ const TERMINALS = ['ND-1', 'ND-2', 'ND-3', 'ND-4', 'ND-5', 'ND-6'];
 const OUTAGE_DAYS = 6;
 /** A round's budget: NIGHTLY_CLOSE_MAX_PER_SECOND × NIGHTLY_CLOSE_CHECK_MS. */
 const BUDGET = 5;
+/** A round every half second (the test waits for eight or so), its budget the same. */
+const CHECK_MS = 500;
 
 /**
  * Back after an outage of days, with a round's budget smaller than the missed days to give up: the closes due now start
@@ -42,8 +44,8 @@ describe('the nightly close back after an outage, with a small budget', () => {
 
   it('starts the due closes before the give-ups of the missed days take the budget', async () => {
     closer = await startNightlyCloser(engine, {
-      NIGHTLY_CLOSE_MAX_PER_SECOND: String(BUDGET),
-      NIGHTLY_CLOSE_CHECK_MS: '1000',
+      NIGHTLY_CLOSE_MAX_PER_SECOND: String((BUDGET * 1000) / CHECK_MS),
+      NIGHTLY_CLOSE_CHECK_MS: String(CHECK_MS),
     });
     await waitUntil(
       async () => (await events()).filter(isDueRequest).length === TERMINALS.length,
