@@ -9,6 +9,7 @@ import { startIngestService } from './support/ingest-service';
 import { writePosClients } from './support/pos-clients';
 import { removeNatsState, startProjections, uniquePrefix } from './support/projections';
 import { storeRegistered } from './support/recorded-events';
+import { sideBySide } from './support/side-by-side';
 import { ProjectorService } from '../apps/projections/src/projector/projector.service';
 
 /**
@@ -43,44 +44,49 @@ describe('an app run apart on another log than its NATS prefix’s engine', () =
     await removeNatsState(prefix);
   });
 
-  it('refuses to start a command service on another log, waiting one lease first', async () => {
-    const other = `sqlite:${path.join(dir, 'other-command.db')}`;
-    const started = Date.now();
-    await expect(startCommandService({ EVENT_STORE_URL: other, NATS_PREFIX: prefix })).rejects.toThrow(
-      new RegExp(`NATS_PREFIX ${prefix} is in use by an engine of another event log`),
-    );
-    // The lease of a holder that died lapses within one lease: refused only after it.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
-  });
+  // Each refusal waits out one lease of the live projector (2 s) first: the three run side by side.
+  describe('on another log, side by side', () => {
+    const together = sideBySide();
 
-  it('refuses to start an ingest service on another log', async () => {
-    const other = `sqlite:${path.join(dir, 'other-ingest.db')}`;
-    await expect(startIngestService({ EVENT_STORE_URL: other, NATS_PREFIX: prefix })).rejects.toThrow(
-      new RegExp(`NATS_PREFIX ${prefix} is in use by an engine of another event log`),
-    );
-  });
+    together('refuses to start a command service on another log, waiting one lease first', async () => {
+      const other = `sqlite:${path.join(dir, 'other-command.db')}`;
+      const started = Date.now();
+      await expect(startCommandService({ EVENT_STORE_URL: other, NATS_PREFIX: prefix })).rejects.toThrow(
+        new RegExp(`NATS_PREFIX ${prefix} is in use by an engine of another event log`),
+      );
+      // The lease of a holder that died lapses within one lease: refused only after it.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    });
 
-  // What a person starting it reads: the refusal says what to do; a stack trace would bury it as a crash.
-  it('refuses a command service run as its own process in words alone, without a stack trace', async () => {
-    const env = {
-      PATH: process.env.PATH ?? '',
-      LOG_LEVEL: 'silent',
-      EVENT_STORE_URL: `sqlite:${path.join(dir, 'other-process.db')}`,
-      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-      NATS_PREFIX: prefix,
-      POS_CLIENTS_FILE: writePosClients(dir),
-      PORT: String(await freePort()),
-    };
-    const root = path.resolve(__dirname, '..');
-    const main = ['-r', path.join(root, 'scripts/register-ts.cjs'), 'apps/command-service/src/main.ts'];
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = execFile(process.execPath, main, { cwd: root, env, timeout: 60_000 }, (_error, stdout, stderr) =>
-        resolve({ code: child.exitCode, output: `${stdout}${stderr}` }),
+    together('refuses to start an ingest service on another log', async () => {
+      const other = `sqlite:${path.join(dir, 'other-ingest.db')}`;
+      await expect(startIngestService({ EVENT_STORE_URL: other, NATS_PREFIX: prefix })).rejects.toThrow(
+        new RegExp(`NATS_PREFIX ${prefix} is in use by an engine of another event log`),
       );
     });
-    expect(code).toBe(1);
-    expect(output).toContain(`NATS_PREFIX ${prefix} is in use by an engine of another event log`);
-    expect(output).not.toMatch(/^\s+at /m);
+
+    // What a person starting it reads: the refusal says what to do; a stack trace would bury it as a crash.
+    together('refuses a command service run as its own process in words alone, without a stack trace', async () => {
+      const env = {
+        PATH: process.env.PATH ?? '',
+        LOG_LEVEL: 'silent',
+        EVENT_STORE_URL: `sqlite:${path.join(dir, 'other-process.db')}`,
+        NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+        NATS_PREFIX: prefix,
+        POS_CLIENTS_FILE: writePosClients(dir),
+        PORT: String(await freePort()),
+      };
+      const root = path.resolve(__dirname, '..');
+      const main = ['-r', path.join(root, 'scripts/register-ts.cjs'), 'apps/command-service/src/main.ts'];
+      const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
+        const child = execFile(process.execPath, main, { cwd: root, env, timeout: 60_000 }, (_error, stdout, stderr) =>
+          resolve({ code: child.exitCode, output: `${stdout}${stderr}` }),
+        );
+      });
+      expect(code).toBe(1);
+      expect(output).toContain(`NATS_PREFIX ${prefix} is in use by an engine of another event log`);
+      expect(output).not.toMatch(/^\s+at /m);
+    });
   });
 
   it('starts both on the live engine’s own log', async () => {

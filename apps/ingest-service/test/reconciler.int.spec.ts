@@ -8,6 +8,7 @@ import { SimulatorState } from '../../dintero-simulator/src/state/simulator-stat
 import { TransactionRecords } from '../../dintero-simulator/src/terminals/transaction-records';
 import { waitUntil } from '../../../test/support/app-process';
 import { startEngine, type Engine } from '../../../test/support/engine';
+import { sideBySide } from '../../../test/support/side-by-side';
 
 const OPEN = ['requested', 'awaiting_card', 'outcome_unknown', 'on_hold', 'authorized'];
 const final = (state: PaymentState) => state.status !== 'none' && !OPEN.includes(state.status);
@@ -444,31 +445,6 @@ describe('ingest: nothing is left open when Dintero’s reports never arrive', (
     expect((await types(paymentStream(paymentId as string))).filter((t) => t === 'PaymentCaptured')).toHaveLength(1);
   });
 });
-
-/**
- * Tests run side by side rather than one after another: the describe that calls this starts every body in its
- * beforeAll, and each test awaits its own, so a failure is that test's, not an unhandled rejection.
- */
-function sideBySide(): (name: string, body: () => Promise<void>) => void {
-  const bodies = new Map<string, () => Promise<void>>();
-  const running = new Map<string, Promise<void>>();
-  beforeAll(() => {
-    for (const [name, body] of bodies) {
-      const run = body();
-      run.catch(() => undefined);
-      running.set(name, run);
-    }
-  });
-  return (name, body) => {
-    if (bodies.has(name)) throw new Error(`two tests named ${name}`);
-    bodies.set(name, body);
-    it(name, () => {
-      const run = running.get(name);
-      if (!run) throw new Error(`${name} was not started`);
-      return run;
-    });
-  };
-}
 
 /** Until the simulator has seen a delivery answered 503 (ingest could not write). */
 async function waitForFailedDelivery(engine: Engine, terminalId: string): Promise<void> {
