@@ -6,7 +6,7 @@ import type {
   TerminalDoc,
   TimedCount,
 } from '../../read-model.types';
-import { counting, NONE, pick, without } from './batch-figures';
+import { counting, FIELDS, NONE, pick, without } from './batch-figures';
 import { closesHeld, withEnded } from './closes-ended-meanwhile';
 import { countingPastBound } from './past-bound';
 
@@ -101,6 +101,22 @@ function swappedAgain(doc: TerminalDoc, open: OpenBatch, swap: PendingSwap, devi
     },
     swappedOut: { ...doc.swappedOut, [at]: swapped },
   };
+}
+
+/**
+ * Whether the old device's batch since it took the name back was swapped out again while the swap waits (A, B, A, B:
+ * `swappedAgain`), holding facts, and opened before `closedAt`, the old device's close's cut (Dintero's time): its
+ * sales up to that close went with it, their times let go of, and which they are is not known. That close's log side
+ * is then unknown, where it showed them missing.
+ */
+export function backSwappedOutBefore(doc: TerminalDoc, swap: PendingSwap, closedAt: string): boolean {
+  return Object.entries(doc.swappedOut ?? {}).some(
+    ([swappedAt, batch]) =>
+      batch.device === swap.device &&
+      Date.parse(swappedAt) > Date.parse(swap.at) &&
+      (batch.since === undefined || Date.parse(batch.since) < Date.parse(closedAt)) &&
+      FIELDS.some((field) => batch[field] !== 0),
+  );
 }
 
 /**

@@ -14,6 +14,7 @@ import { closeRecord, lostRecord } from './close-record';
 import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-meanwhile';
 import { letGoTaker, notHeld, takerUnknown, type LostSwap, type TakerAmong } from './lost-batch-taker';
 import {
+  backSwappedOutBefore,
   namingOldClosesLetGo,
   ofDevice,
   oldCloses,
@@ -294,7 +295,10 @@ function takingBatch(doc: TerminalDoc, close: ReportedClose, whole: OpenBatch, p
     itsPast !== undefined &&
     doc.device === swap.device &&
     Date.parse(itsPast.from) <= Date.parse(close.closedAt);
-  const unknown = letGo || through === 'among' || incomplete !== undefined || backPast;
+  // And when the old device's batch since it came back was swapped out again, opened before this close: its sales up to
+  // this close went with it (`backSwappedOutBefore`).
+  const outAgain = swap !== undefined && backSwappedOutBefore(doc, swap, close.closedAt);
+  const unknown = letGo || through === 'among' || incomplete !== undefined || backPast || outAgain;
   const record = closeRecord(
     doc.terminalId,
     close,
