@@ -342,3 +342,47 @@ describe('a device swapped back and out again before its old close is heard of',
     ]);
   });
 });
+
+/**
+ * The same swap back, two closes of D-A pending at the swap: the later (`old-2`, 17:20) ends, and a thousand sales after
+ * let its entry go (past the bound), the terminal's last close. D-A's sale at 17:11 is heard of late, while D-A's next
+ * close (`next-1`) pends, which takes it. Then the earlier (`old-1`, 17:12) is heard of: it takes that sale back from
+ * `next-1` (`takenBackAtSwapBack`), and finds its batch taken by `old-2` (`lostBatch`), with nothing of its own. The
+ * sale taken back is none of the batch held now: left in it, D-A's close after (`next-2`) counted it, a known
+ * difference that was not there (1 purchase against 0).
+ */
+describe('a device swapped back, its old close taking back a sale and finding its batch lost', () => {
+  function lostAfterTakingBack() {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, sales, enrolled } = log;
+    enrolled('D-A', at('00:00:00'));
+    sale('a-0', at('16:30:00'), 'D-A');
+    requested('old-1', at('16:59:40'));
+    requested('old-2', at('16:59:50'));
+    enrolled('D-B', at('17:00:00'));
+    sale('b-1', at('17:05:00'), 'D-B');
+    enrolled('D-A', at('17:10:00'));
+    completed('old-2', at('17:20:00'), totals(0));
+    sales('n', at('18:00:00'), 1_000);
+    requested('next-1', at('20:00:00'));
+    sale('a-1', at('17:11:00'), 'D-A');
+    completed('next-1', at('20:00:05'), totals(1_000));
+    completed('old-1', at('17:12:00'), totals(2));
+    requested('next-2', at('21:00:00'));
+    completed('next-2', at('21:00:05'), totals(0));
+    return log;
+  }
+  const said = (closes: StoreDayDoc['closes']) =>
+    ['old-1', 'next-1', 'next-2'].map((id) => [closes?.[id]?.recorded.purchasesCount, closes?.[id]?.recordedUnknown]);
+
+  it('leaves it out of the batch held now: the closes after it hold none of it', async () => {
+    const log = lostAfterTakingBack();
+    const resumed = (await kvAfter(log.log, log.log.length - 3)).get(`store-day:oslo.${DAY}`) as StoreDayDoc;
+    for (const closes of [log.foldedDay().day.closes, resumed.closes])
+      expect(said(closes)).toEqual([
+        [0, true],
+        [1_000, undefined],
+        [0, undefined],
+      ]);
+  });
+});

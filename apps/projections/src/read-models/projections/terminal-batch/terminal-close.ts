@@ -520,7 +520,14 @@ function closeReportedOf(doc: TerminalDoc, close: ReportedClose): Reported {
   // A close of the old device heard of after the same device's later one, swapped back since: it takes back first
   // what that one took of its batch, and the later close is written again.
   const back = takenBackAtSwapBack(doc, close.operationId, close.closedAt);
-  const closed = closing(back?.doc ?? doc, close);
+  const taking = closing(back?.doc ?? doc, close);
+  // Its batch taken already by closes let go of past the bound (`lostBatch`): what it took back is its lost batch's,
+  // none of the batch held now, which keeps it as it was (the later closes corrected all the same). Left in it, the
+  // device's next close counted it.
+  const closed =
+    back !== undefined && taking.record.batchLost === true
+      ? closing(takenBackFrom(doc, close.operationId, close.closedAt)?.doc ?? doc, close)
+      : taking;
   // A close of the device since it came back, let go of past the bound, took facts of its batch (`takenBackFrom`).
   const takerAmong = closed.takerAmong ?? back?.takerAmong;
   return {
