@@ -386,3 +386,36 @@ describe('a device swapped back, its old close taking back a sale and finding it
       ]);
   });
 });
+
+/**
+ * The same swap back, D-A's next close (`next-0`, 17:20:42) ended while the old close still pends, then D-B takes the
+ * name again (D-A, D-B, D-A, D-B), and D-A's sale dated 17:16:55 is heard of late: it is `next-0`'s, in the list as the
+ * new device's and sent to D-A. By its device alone (D-A, the swap's old device, not the one with the name) it was
+ * the old close's; after that close, it went with the batch swapped out at the first swap, and `next-0` showed it
+ * missing (1 purchase against 2).
+ */
+describe('a device swapped back and out again, its sale before its next close heard of late', () => {
+  function lateSale() {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, enrolled } = log;
+    enrolled('D-A', at('00:00:00'));
+    sale('a-0', at('16:30:00'), 'D-A');
+    requested('old', at('16:59:50'));
+    enrolled('D-B', at('17:00:00'));
+    enrolled('D-A', at('17:10:00'));
+    sale('a-1', at('17:19:37'), 'D-A');
+    requested('next-0', at('17:20:00'));
+    completed('next-0', at('17:20:42'), totals(2));
+    enrolled('D-B', at('17:22:28'));
+    sale('late', at('17:16:55'), 'D-A');
+    completed('old', at('16:59:58'), totals(1));
+    return log;
+  }
+
+  it('counts it in the device’s next close', async () => {
+    const log = lateSale();
+    const resumed = (await kvAfter(log.log, log.log.length - 2)).get(`store-day:oslo.${DAY}`) as StoreDayDoc;
+    for (const next of [log.foldedDay().close('next-0'), resumed.closes?.['next-0']])
+      expect(next).toMatchObject({ recorded: totals(2), mismatch: false });
+  });
+});

@@ -1,4 +1,4 @@
-import type { OpenBatch, TerminalDoc } from '../../read-model.types';
+import type { ClosedWhileClosing, OpenBatch, TerminalDoc } from '../../read-model.types';
 import { counting, countInClose, NONE, timed, type Counted } from './batch-figures';
 import { beforeLastBatch } from './batch-windows';
 import { replacingEnded } from './closes-ended-meanwhile';
@@ -45,11 +45,22 @@ export function countInBatch(doc: TerminalDoc, counted: Counted, at: string): Te
   // Of the old device's closes by their times alone once it took the name back (`swappedBackHolds`): the first of them
   // after it, whichever the swap names. A close that names no device, by the instants.
   const back = swappedBackHolds(swap, when, device, doc.device);
+  // Once another device took the name again (A, B, A, B), a fact sent to the old device after the swap may be of its
+  // closes since it took the name back, in the list as the new device's: by its device alone it was the old close's,
+  // and at the split went with the batch swapped out at the first swap, the close of the device's that held it showing
+  // it missing.
+  const sentBack = (each: ClosedWhileClosing) =>
+    swap !== undefined &&
+    device !== undefined &&
+    device === swap.device &&
+    each.close.device === device &&
+    ofDevice(swap, each) === 'new' &&
+    when > Date.parse(swap.at);
   const holding = ended.findIndex(
     (each) =>
       (back && each.close.device !== undefined
         ? each.close.device === swap?.device
-        : ofDevice(swap, each) === factOf) &&
+        : ofDevice(swap, each) === factOf || sentBack(each)) &&
       sameDevice(each.close.device, device) &&
       when <= Date.parse(each.close.closedAt),
   );
