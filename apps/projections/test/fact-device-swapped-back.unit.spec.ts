@@ -419,3 +419,48 @@ describe('a device swapped back and out again, its sale before its next close he
       expect(next).toMatchObject({ recorded: totals(2), mismatch: false });
   });
 });
+
+/**
+ * The same let-go close, with a second close of D-A pending at the swap (`a-close-0`, dated 17:30) that ends after the
+ * thousand sales: `a-close-1` (17:12) is heard of after it, and takes back from it first (`closeBeforeEnded`), then
+ * from D-A's closes since it came back. `a-close-2`, let go of past the bound, took D-A's sale at 17:11: it and
+ * `a-close-1` say their log side unknown; `a-close-0` and `a-close-3` held none of it, and agree.
+ */
+describe('a device swapped back, its first close since let go of, the old close heard of after a later one', () => {
+  function laterOldFirst() {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, sales, enrolled } = log;
+    enrolled('D-A', at('00:00:00'));
+    requested('a-close-1', at('16:59:40'));
+    requested('a-close-0', at('16:59:50'));
+    enrolled('D-B', at('17:00:00'));
+    sale('b-1', at('17:05:00'), 'D-B');
+    enrolled('D-A', at('17:10:00'));
+    sale('a-1', at('17:11:00'), 'D-A');
+    requested('a-close-2', at('17:20:00'));
+    completed('a-close-2', at('17:20:05'), totals(0));
+    requested('a-close-3', at('17:40:00'));
+    completed('a-close-3', at('17:40:05'), totals(0));
+    sales('n', at('18:00:00'), 1_000);
+    completed('a-close-0', at('17:30:00'), totals(0));
+    completed('a-close-1', at('17:12:00'), totals(1));
+    return log;
+  }
+  const said = (closes: StoreDayDoc['closes']) =>
+    ['a-close-1', 'a-close-2', 'a-close-0', 'a-close-3'].map((id) => [
+      closes?.[id]?.recordedUnknown,
+      closes?.[id]?.mismatch,
+    ]);
+
+  it('says it and the old close with their log side unknown, one fold and started again from KV', async () => {
+    const log = laterOldFirst();
+    const resumed = (await kvAfter(log.log, log.log.length - 1)).get(`store-day:oslo.${DAY}`) as StoreDayDoc;
+    for (const closes of [log.foldedDay().day.closes, resumed.closes])
+      expect(said(closes)).toEqual([
+        [true, true],
+        [true, true],
+        [undefined, false],
+        [undefined, false],
+      ]);
+  });
+});
