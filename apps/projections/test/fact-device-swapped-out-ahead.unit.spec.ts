@@ -75,3 +75,28 @@ describe('a sale sent to the device swapped out, dated after the swap, its close
     expect(terminal.swappedOut?.[iso('17:00:00')]).toMatchObject(totals(inSwappedOut));
   });
 });
+
+/**
+ * The old device swapped out (D-A, at 17:00), back (17:10), closing its batch since (`next-0`, 17:13:05) and swapped out
+ * again (17:18:14), no close pending at any swap: its sale dated 17:12:49, heard of after, is `next-0`'s. By the device
+ * alone it went to the device's latest batch swapped out before it (17:00), that of the stint before it came back, and
+ * `next-0` showed it missing (1 purchase against 2).
+ */
+describe('a sale sent to a device swapped out, back and out again, dated in the batch it closed since it came back', () => {
+  it('is the close’s, not the batch swapped out before it came back', () => {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, enrolled } = log;
+    enrolled('D-A', at('00:00:00'));
+    sale('a-0', at('16:30:00'), 'D-A');
+    enrolled('D-B', at('17:00:00'));
+    enrolled('D-A', at('17:10:00'));
+    sale('a-1', at('17:12:13'), 'D-A');
+    requested('next-0', at('17:13:00'));
+    completed('next-0', at('17:13:05'), totals(2));
+    enrolled('D-B', at('17:18:14'));
+    sale('late', at('17:12:49'), 'D-A');
+    const { terminal, close } = log.foldedDay();
+    expect(close('next-0')).toMatchObject({ recorded: totals(2), mismatch: false });
+    expect(terminal.swappedOut?.[iso('17:00:00')]).toMatchObject({ device: 'D-A', ...totals(1) });
+  });
+});

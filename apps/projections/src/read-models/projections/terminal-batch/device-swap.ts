@@ -349,7 +349,19 @@ function swappedOutAfter(doc: TerminalDoc, when: number, device: string | undefi
       (latest === undefined || Date.parse(swappedAt) > Date.parse(latest))
     )
       latest = swappedAt;
-  return latest;
+  // Unless the device took the name back since, before the fact (a later batch of its own swapped out: it came back at
+  // the swap before that one): the fact is of that later stint, its close's or its batch's, where by the device alone it
+  // went to the batch of the stint before, and the close that held it showed it missing.
+  if (latest === undefined) return undefined;
+  const swaps = Object.keys(doc.swappedOut ?? {}).map(Date.parse);
+  const from = Date.parse(latest);
+  const later = Object.entries(doc.swappedOut ?? {})
+    .filter(([swappedAt, batch]) => batch.device === device && Date.parse(swappedAt) > from)
+    .map(([swappedAt]) => Date.parse(swappedAt));
+  if (later.length === 0) return latest;
+  const out = Math.min(...later);
+  const back = Math.max(...swaps.filter((swappedAt) => swappedAt < out));
+  return when > back ? undefined : latest;
 }
 
 /**
