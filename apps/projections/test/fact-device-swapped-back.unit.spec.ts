@@ -464,3 +464,32 @@ describe('a device swapped back, its first close since let go of, the old close 
       ]);
   });
 });
+
+/**
+ * The same swap back and out again (D-A, D-B, D-A, D-B), D-A's next close (`next-0`) ended, the old close dated before
+ * the first swap: `next-0` opened when D-A came back (17:10), no close let go of between. Told from a close let go of by
+ * the latest swap's instant alone (17:22:28, D-B's), it was taken for one (`takenBackFrom`), and the old close said its
+ * log side unknown where it agrees.
+ */
+describe('a device swapped back and out again, its old close dated before the first swap', () => {
+  it('compares the old close with its batch, and the next close with its own', () => {
+    const log = closeLog(DAY);
+    const { requested, completed, sale, enrolled } = log;
+    enrolled('D-A', at('00:00:00'));
+    sale('a-0', at('16:30:00'), 'D-A');
+    requested('old', at('16:59:50'));
+    enrolled('D-B', at('17:00:00'));
+    enrolled('D-A', at('17:10:00'));
+    sale('a-1', at('17:19:37'), 'D-A');
+    requested('next-0', at('17:20:00'));
+    completed('next-0', at('17:20:42'), totals(1));
+    enrolled('D-B', at('17:22:28'));
+    completed('old', at('16:59:58'), totals(1));
+    const { close } = log.foldedDay();
+    expect([close('old'), close('next-0')]).toMatchObject([
+      { recorded: totals(1), mismatch: false },
+      { recorded: totals(1), mismatch: false },
+    ]);
+    expect(close('old')?.recordedUnknown).toBeUndefined();
+  });
+});

@@ -68,10 +68,15 @@ export function takenBackFrom(
       ofDevice(swap, entry) === 'new' && entry.close.device === device && closedAt < Date.parse(entry.close.closedAt),
   );
   const opened = first?.close.openedAt === undefined ? undefined : Date.parse(first.close.openedAt);
+  // Opened at a swap (the device coming back), not at a close: when another device took the name again since (A, B, A,
+  // B), the swap's latest instant is not the one the device came back at, which is a swapped-out batch's.
+  const swaps = [swap.at, swap.latestSwapAt, ...Object.keys(doc.swappedOut ?? {})].flatMap((each) =>
+    each === undefined ? [] : [Date.parse(each)],
+  );
   const letGoBetween =
     opened !== undefined &&
     opened > closedAt &&
-    opened !== Date.parse(swap.latestSwapAt ?? swap.at) &&
+    !swaps.includes(opened) &&
     !held.some(({ close }) => Date.parse(close.closedAt) === opened);
   let unsure = letGoBetween;
   const ended = held.map((entry): ClosedWhileClosing => {
