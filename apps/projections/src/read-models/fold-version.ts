@@ -133,7 +133,16 @@
  * sent to the terminal's own name while no device of that id was enrolled on it names no device (`deviceRead`, as a
  * sale sent to the name): the terminal's first device enrolled while it pends is no swap, and that device's sale before
  * the close, heard of after it ended, was taken for another device's than the close's (the name) and counted in the
- * next batch (the close showed it missing, the next close extra).
+ * next batch (the close showed it missing, the next close extra). And once the device that came back is swapped out
+ * again (A, B, A, B): its old close heard of after that says its log side unknown when the batch swapped out with it
+ * holds its sales since it came back (`backSwappedOutBefore`: their times let go of, it showed them missing); a late
+ * sale sent to it after the first swap and before a close of its own since it came back is that close's (`sentBack`),
+ * not the batch swapped out at the first swap's; a late sale sent to it after it came back is of that stint, not of
+ * the batch it was swapped out with before (`swappedOutAfter`); and its first close since it came back, opened at any
+ * swap's instant, is not taken for one after a close let go of past the bound (`letGoBetween`), where the old close
+ * said its log side unknown though it agreed. And an old device's close that takes back facts from the device's next
+ * close and then finds its batch lost leaves the open batch as it was (the later close corrected all the same), where
+ * what it took back stayed there and the device's following close counted it (1 purchase against 0).
  */
 export const FOLD_VERSION = 17;
 
