@@ -1,0 +1,62 @@
+import type { StoreDayDoc, TerminalDoc } from '../src/read-models/read-model.types';
+import { closeLog, totals } from './support/close-log';
+import { kvAfter } from './support/kv-fold';
+
+/**
+ * D-A's old close takes back a sale from D-A's next close, swapped back since (`takenBackAtSwapBack`), and finds its
+ * batch lost (`lostBatch`, taken by a later close of its own let go of past the bound), D-A then swapped out again
+ * (A, B, A, B) before or after the old close is heard of: the sale taken back is in no batch held now, neither the
+ * batch swapped out the second time nor the other device's, and no close after counts it.
+ */
+const DAY = '2026-11-24';
+const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
+const iso = (time: string) => new Date(at(time)).toISOString();
+
+describe('a device swapped back, its old close taking back a sale and finding its batch lost, swapped out again', () => {
+  function log(outAgain: 'before' | 'after') {
+    const made = closeLog(DAY);
+    const { requested, completed, sale, sales, enrolled } = made;
+    enrolled('D-A', at('00:00:00'));
+    sale('a-0', at('16:30:00'), 'D-A');
+    requested('old-1', at('16:59:40'));
+    requested('old-2', at('16:59:50'));
+    enrolled('D-B', at('17:00:00'));
+    sale('b-1', at('17:05:00'), 'D-B');
+    enrolled('D-A', at('17:10:00'));
+    completed('old-2', at('17:20:00'), totals(0));
+    sales('n', at('18:00:00'), 1_000);
+    requested('next-1', at('20:00:00'));
+    sale('a-1', at('17:11:00'), 'D-A');
+    completed('next-1', at('20:00:05'), totals(1_000));
+    if (outAgain === 'before') enrolled('D-B', at('20:30:00'));
+    completed('old-1', at('17:12:00'), totals(2));
+    if (outAgain === 'after') enrolled('D-B', at('20:30:00'));
+    requested('b-next', at('21:00:00'));
+    completed('b-next', at('21:00:05'), totals(0));
+    return made;
+  }
+  const said = (closes: StoreDayDoc['closes']) =>
+    ['old-1', 'next-1', 'b-next'].map((id) => [closes?.[id]?.recorded.purchasesCount, closes?.[id]?.recordedUnknown]);
+
+  it.each(['before', 'after'] as const)(
+    'swapped out again %s the old close is heard of: one fold and started again from KV',
+    async (outAgain) => {
+      const made = log(outAgain);
+      const folded = made.foldedDay();
+      const expected = [
+        [0, true],
+        [1_000, undefined],
+        [0, undefined],
+      ];
+      expect(said(folded.day.closes)).toEqual(expected);
+      expect(folded.terminal.swappedOut?.[iso('20:30:00')]).toMatchObject({ device: 'D-A', ...totals(0) });
+      for (let cut = made.log.length - 6; cut < made.log.length; cut++) {
+        const kv = await kvAfter(made.log, cut);
+        const day = kv.get(`store-day:oslo.${DAY}`) as StoreDayDoc;
+        expect([cut, said(day.closes)]).toEqual([cut, expected]);
+        const terminal = [...kv.entries()].find(([key]) => key.startsWith('terminal'))?.[1] as TerminalDoc | undefined;
+        expect([cut, terminal?.swappedOut?.[iso('20:30:00')]?.purchasesCount]).toEqual([cut, 0]);
+      }
+    },
+  );
+});
