@@ -1,4 +1,5 @@
 import { closeLog, totals } from './support/close-log';
+import { seeded } from './support/seeded';
 
 /**
  * Seeded random days of one terminal whose device D-A has a close pending (or two) when D-B takes its name at 17:00, and
@@ -10,19 +11,6 @@ import { closeLog, totals } from './support/close-log';
  */
 const DAY = '2026-11-24';
 const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
-
-/** A small seeded generator (mulberry32): the same seed, the same log. */
-function seeded(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (below: number) => Math.floor(next() * below) };
-}
 
 /** Something that reaches the log at `heard`, about a fact Dintero dates `dated` (a sale) when it is one. */
 interface Step {

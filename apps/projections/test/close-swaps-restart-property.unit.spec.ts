@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '@app/event-store';
 import { closeLog, totals } from './support/close-log';
 import { kvAfter } from './support/kv-fold';
+import { seeded } from './support/seeded';
 
 /**
  * Seeded random logs of one terminal's closes and sales with swaps and swaps back (three devices), Dintero's clock
@@ -10,19 +11,6 @@ import { kvAfter } from './support/kv-fold';
  */
 const DAY = '2026-11-24';
 const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
-
-/** A small seeded generator (mulberry32): the same seed, the same log. */
-function seeded(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (below: number) => Math.floor(next() * below) };
-}
 
 function randomLog(
   seed: number,
