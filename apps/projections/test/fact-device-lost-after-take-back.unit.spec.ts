@@ -1,6 +1,7 @@
 import type { StoreDayDoc, TerminalDoc } from '../src/read-models/read-model.types';
-import { closeLog, totals } from './support/close-log';
+import { totals } from './support/close-log';
 import { kvAfter } from './support/kv-fold';
+import { lostAfterTakingBack } from './support/swap-back-logs';
 
 /**
  * D-A's old close takes back a sale from D-A's next close, swapped back since (`takenBackAtSwapBack`), and finds its
@@ -13,35 +14,13 @@ const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
 const iso = (time: string) => new Date(at(time)).toISOString();
 
 describe('a device swapped back, its old close taking back a sale and finding its batch lost, swapped out again', () => {
-  function log(outAgain: 'before' | 'after') {
-    const made = closeLog(DAY);
-    const { requested, completed, sale, sales, enrolled } = made;
-    enrolled('D-A', at('00:00:00'));
-    sale('a-0', at('16:30:00'), 'D-A');
-    requested('old-1', at('16:59:40'));
-    requested('old-2', at('16:59:50'));
-    enrolled('D-B', at('17:00:00'));
-    sale('b-1', at('17:05:00'), 'D-B');
-    enrolled('D-A', at('17:10:00'));
-    completed('old-2', at('17:20:00'), totals(0));
-    sales('n', at('18:00:00'), 1_000);
-    requested('next-1', at('20:00:00'));
-    sale('a-1', at('17:11:00'), 'D-A');
-    completed('next-1', at('20:00:05'), totals(1_000));
-    if (outAgain === 'before') enrolled('D-B', at('20:30:00'));
-    completed('old-1', at('17:12:00'), totals(2));
-    if (outAgain === 'after') enrolled('D-B', at('20:30:00'));
-    requested('b-next', at('21:00:00'));
-    completed('b-next', at('21:00:05'), totals(0));
-    return made;
-  }
   const said = (closes: StoreDayDoc['closes']) =>
     ['old-1', 'next-1', 'b-next'].map((id) => [closes?.[id]?.recorded.purchasesCount, closes?.[id]?.recordedUnknown]);
 
   it.each(['before', 'after'] as const)(
     'swapped out again %s the old close is heard of: one fold and started again from KV',
     async (outAgain) => {
-      const made = log(outAgain);
+      const made = lostAfterTakingBack(DAY, 'b-next', outAgain);
       const folded = made.foldedDay();
       const expected = [
         [0, true],

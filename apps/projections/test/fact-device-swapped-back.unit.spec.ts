@@ -1,6 +1,7 @@
 import type { StoreDayDoc } from '../src/read-models/read-model.types';
 import { closeLog, totals } from './support/close-log';
 import { kvAfter } from './support/kv-fold';
+import { lostAfterTakingBack } from './support/swap-back-logs';
 
 /**
  * The old device's close pends while the terminal's name goes to another device and then back to the old one (D-A,
@@ -352,31 +353,11 @@ describe('a device swapped back and out again before its old close is heard of',
  * difference that was not there (1 purchase against 0).
  */
 describe('a device swapped back, its old close taking back a sale and finding its batch lost', () => {
-  function lostAfterTakingBack() {
-    const log = closeLog(DAY);
-    const { requested, completed, sale, sales, enrolled } = log;
-    enrolled('D-A', at('00:00:00'));
-    sale('a-0', at('16:30:00'), 'D-A');
-    requested('old-1', at('16:59:40'));
-    requested('old-2', at('16:59:50'));
-    enrolled('D-B', at('17:00:00'));
-    sale('b-1', at('17:05:00'), 'D-B');
-    enrolled('D-A', at('17:10:00'));
-    completed('old-2', at('17:20:00'), totals(0));
-    sales('n', at('18:00:00'), 1_000);
-    requested('next-1', at('20:00:00'));
-    sale('a-1', at('17:11:00'), 'D-A');
-    completed('next-1', at('20:00:05'), totals(1_000));
-    completed('old-1', at('17:12:00'), totals(2));
-    requested('next-2', at('21:00:00'));
-    completed('next-2', at('21:00:05'), totals(0));
-    return log;
-  }
   const said = (closes: StoreDayDoc['closes']) =>
     ['old-1', 'next-1', 'next-2'].map((id) => [closes?.[id]?.recorded.purchasesCount, closes?.[id]?.recordedUnknown]);
 
   it('leaves it out of the batch held now: the closes after it hold none of it', async () => {
-    const log = lostAfterTakingBack();
+    const log = lostAfterTakingBack(DAY, 'next-2');
     const resumed = (await kvAfter(log.log, log.log.length - 3)).get(`store-day:oslo.${DAY}`) as StoreDayDoc;
     for (const closes of [log.foldedDay().day.closes, resumed.closes])
       expect(said(closes)).toEqual([

@@ -22,3 +22,34 @@ export function saleHeardAfterOldClose(day: string) {
   completed('a-close-2', at('17:30:05'), totals(0));
   return log;
 }
+
+/**
+ * The same swap back, two closes of D-A pending at the swap: the later (`old-2`, 17:20) ends, and a thousand sales after
+ * let its entry go (past the bound). D-A's sale at 17:11 is heard of late, while D-A's next close (`next-1`) pends,
+ * which takes it. Then the earlier (`old-1`, 17:12) is heard of: it takes that sale back from `next-1`
+ * (`takenBackAtSwapBack`) and finds its batch taken by `old-2` (`lostBatch`). D-B takes the name again at 20:30 before
+ * or after that, when `outAgain` says so; then the device's next close is asked for (`nextId`, 21:00) and finds nothing.
+ */
+export function lostAfterTakingBack(day: string, nextId: string, outAgain?: 'before' | 'after') {
+  const at = (time: string) => Date.parse(`${day}T${time}Z`);
+  const log = closeLog(day);
+  const { requested, completed, sale, sales, enrolled } = log;
+  enrolled('D-A', at('00:00:00'));
+  sale('a-0', at('16:30:00'), 'D-A');
+  requested('old-1', at('16:59:40'));
+  requested('old-2', at('16:59:50'));
+  enrolled('D-B', at('17:00:00'));
+  sale('b-1', at('17:05:00'), 'D-B');
+  enrolled('D-A', at('17:10:00'));
+  completed('old-2', at('17:20:00'), totals(0));
+  sales('n', at('18:00:00'), 1_000);
+  requested('next-1', at('20:00:00'));
+  sale('a-1', at('17:11:00'), 'D-A');
+  completed('next-1', at('20:00:05'), totals(1_000));
+  if (outAgain === 'before') enrolled('D-B', at('20:30:00'));
+  completed('old-1', at('17:12:00'), totals(2));
+  if (outAgain === 'after') enrolled('D-B', at('20:30:00'));
+  requested(nextId, at('21:00:00'));
+  completed(nextId, at('21:00:05'), totals(0));
+  return log;
+}
