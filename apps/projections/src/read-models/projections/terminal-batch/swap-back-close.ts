@@ -98,7 +98,19 @@ export function takenBackFrom(
         (fact.device === device || swappedBackHolds(swap, Date.parse(fact.at), fact.device, doc.device)) &&
         Date.parse(fact.at) <= closedAt,
     );
-    if (its.length === 0) return entry;
+    // Its batch opens at this close, whether or not it took any of this close's facts: opened at the device's return (a
+    // swap's instant), it seemed to hold a fact of this close's heard of after both ended (`closeHolding` takes the
+    // later opened). Opened at a close let go of past the bound, it says so to the next old close (`letGoBetween`).
+    const reopened =
+      later.openedAt !== undefined &&
+      Date.parse(later.openedAt) <= closedAt &&
+      swaps.includes(Date.parse(later.openedAt));
+    if (its.length === 0) {
+      if (!reopened) return entry;
+      const close = compared({ ...later, openedAt: closedAtIso });
+      corrected.push(close);
+      return { ...entry, close };
+    }
     back.push(...its);
     const left = its.reduce(without, {
       ...later.recorded,
