@@ -1,5 +1,5 @@
 import type { StoreDayDoc, TerminalClose, TerminalDoc } from '../../read-model.types';
-import { factsDevice, ofDevice, swappedSince } from './device-swap';
+import { factsDevice, ofDevice, sameDevice, swappedSince } from './device-swap';
 
 /**
  * Whether a fact at `at` happened before the terminal's last close's batch opened (see `opening`), or while closes
@@ -18,6 +18,12 @@ export function beforeLastBatch(doc: TerminalDoc | undefined, at: string, device
     const first = ended?.find((each) => ofDevice(swap, each) === 'new');
     const opened = first?.close.openedAt;
     if (first?.close.device === device && openedAtSwapTo(doc, opened, device)) return false;
+    // Opened at an old close of the swap ended meanwhile (A, B, A: the device's next close after its old one, another
+    // old close pending): a fact of the device's before it is that old close's, kept with its time, where it was in no
+    // close (the old close left out on its store day as the swap's, the pending one taking nothing back).
+    const atOld = ended?.find((each) => ofDevice(swap, each) !== 'new' && each.close.closedAt === opened);
+    if (atOld !== undefined && first?.close.device === device && sameDevice(atOld.close.device, device))
+      return atOld.close.openedAt !== undefined && when <= Date.parse(atOld.close.openedAt);
     return opened !== undefined && when <= Date.parse(opened);
   }
   // After a swap that took out the last close's device: the new device's batch opened at its own close, or the swap
