@@ -142,7 +142,12 @@
  * swap's instant, is not taken for one after a close let go of past the bound (`letGoBetween`), where the old close
  * said its log side unknown though it agreed. And an old device's close that takes back facts from the device's next
  * close and then finds its batch lost leaves the open batch as it was (the later close corrected all the same), where
- * what it took back stayed there and the device's following close counted it (1 purchase against 0).
+ * what it took back stayed there and the device's following close counted it (1 purchase against 0). And an old
+ * close heard of after the device's next close that took none of its sales reopens that close's batch at the old close
+ * when it opened at a swap (`takenBackFrom`), where a sale of the old batch heard of after both ended went to the next
+ * close; and a sale dated before the first of two old closes, heard of after the device's next close and the later old
+ * close ended, is held with the later one and taken back by the first when it ends (`beforeLastBatch`), where it was
+ * in no close at all.
  */
 export const FOLD_VERSION = 17;
 
