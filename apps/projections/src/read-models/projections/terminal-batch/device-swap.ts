@@ -214,6 +214,31 @@ export function oldCloses(doc: TerminalDoc, swap: PendingSwap, ended: readonly C
 }
 
 /**
+ * The batches swapped out again with the old device since it took the name back (A, B, A, B: `swappedAgain`), cut
+ * at the latest of its old closes (`closes`, dated after the swap) before their own swap: Dintero's batch of that
+ * device held its facts up to that close, and the batch swapped out again opened there, where it stayed opened at the
+ * device's return. A sale of the device's dated before that close, heard of after the old closes ended, went to that
+ * batch, and the close that held it showed it missing (0 purchases against 1).
+ */
+export function cutByOldCloses(
+  swappedOut: NonNullable<TerminalDoc['swappedOut']>,
+  swap: PendingSwap,
+  closes: readonly TerminalClose[],
+): NonNullable<TerminalDoc['swappedOut']> {
+  const cut = Object.entries(swappedOut).map(([swappedAt, batch]): [string, SwappedOutBatch] => {
+    const out = Date.parse(swappedAt);
+    if (batch.device !== swap.device || out <= Date.parse(swap.at) || batch.since === undefined)
+      return [swappedAt, batch];
+    const since = Date.parse(batch.since);
+    const cuts = closes.map((close) => Date.parse(close.closedAt)).filter((at) => at > since && at < out);
+    return cuts.length === 0
+      ? [swappedAt, batch]
+      : [swappedAt, { ...batch, since: new Date(Math.max(...cuts)).toISOString() }];
+  });
+  return Object.fromEntries(cut);
+}
+
+/**
  * The terminal `after` a change while a swap waits, its swap naming the old device's closes dated after the swap that
  * the terminal held `before` and holds no more (`closedAfterSwapLetGo`): the list of closes ended meanwhile let go of
  * past the bound (`withinKeptBound`), or the last close replaced by a later close of the old device's (the list let go

@@ -15,6 +15,7 @@ import { latest, pendingOf, replacingEnded, withEnded } from './closes-ended-mea
 import { letGoTaker, notHeld, takerUnknown, type LostSwap, type TakerAmong } from './lost-batch-taker';
 import {
   backSwappedOutBefore,
+  cutByOldCloses,
   namingOldClosesLetGo,
   ofDevice,
   oldCloses,
@@ -159,10 +160,15 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
   const oldOnly = newer.reduce(without, oldFigures);
   const { since, ...left } = itsPast ? countingPastBound(oldOnly, itsPast, -1) : oldOnly;
   const leftSince = since ?? doc.lastClose?.closedAt;
-  const split = { ...doc, ...(lastClose ? { lastClose } : {}), openBatch: opened };
+  const held = oldCloses(doc, swap, ended).filter((close) => Date.parse(close.closedAt) > swappedAt);
+  const split = {
+    ...doc,
+    ...(lastClose ? { lastClose } : {}),
+    openBatch: opened,
+    ...(doc.swappedOut ? { swappedOut: cutByOldCloses(doc.swappedOut, swap, held) } : {}),
+  };
   // The old device's closes dated after the swap: those the terminal holds, and those it let go of while the swap
   // waited (`namingOldClosesLetGo`), on their store days alone.
-  const held = oldCloses(doc, swap, ended).filter((close) => Date.parse(close.closedAt) > swappedAt);
   const closedAfterSwap = [...new Set([...(swap.closedAfterSwapLetGo ?? []), ...held.map((c) => c.operationId)])];
   // Nothing of the old device's after its close (the close came after the swap): an empty batch, from its close, says
   // which closes those were, so that a fact of the new device's is not counted in them (`swappedSince`).
@@ -173,7 +179,7 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
       since: leftSince,
       ...(closedAfterSwap.length > 0 ? { closedAfterSwap } : {}),
     };
-    return { ...split, swappedOut: { ...doc.swappedOut, [swap.at]: none } };
+    return { ...split, swappedOut: { ...split.swappedOut, [swap.at]: none } };
   }
   // A batch left with nothing is the same whether or not it counted facts that went to the new device.
   const { currencies, ...figuresLeft } = left;
@@ -184,7 +190,7 @@ function closeEnded(doc: TerminalDoc, open: OpenBatch, operationId: string): Ter
     ...(leftSince ? { since: leftSince } : {}),
     ...(closedAfterSwap.length > 0 ? { closedAfterSwap } : {}),
   };
-  return { ...split, swappedOut: { ...doc.swappedOut, [swap.at]: swapped } };
+  return { ...split, swappedOut: { ...split.swappedOut, [swap.at]: swapped } };
 }
 
 /**
