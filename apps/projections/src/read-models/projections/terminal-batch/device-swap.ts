@@ -348,11 +348,26 @@ export function swappedOutHolding(doc: TerminalDoc | undefined, at: string, devi
   for (const [swappedAt, batch] of Object.entries(doc.swappedOut))
     if (
       when <= Date.parse(swappedAt) &&
-      (batch.since === undefined || when > Date.parse(batch.since)) &&
+      (batch.since === undefined || when > Date.parse(cutWhileWaiting(doc, swappedAt, batch))) &&
       sameDevice(batch.device, device)
     )
       return swappedAt;
   return swappedOutAfter(doc, when, device);
+}
+
+/**
+ * Where a batch swapped out again with the old device (A, B, A, B) opened while the swap still waits: at the latest of
+ * the old closes that ended meanwhile before its swap (`cutByOldCloses` once they all ended). A fact of the device's
+ * before that close is the close's, kept with its time (a pending old close dated before it takes it back), where
+ * counted in the batch by its figures alone, the old close that held it showed it missing.
+ */
+function cutWhileWaiting(doc: TerminalDoc, swappedAt: string, batch: SwappedOutBatch): string {
+  const swap = doc.openBatch?.swappedWhileClosing;
+  if (swap === undefined || batch.since === undefined) return batch.since!;
+  const old = (doc.openBatch?.closedWhileClosing ?? [])
+    .filter((each) => ofDevice(swap, each) === 'old')
+    .map(({ close }) => close);
+  return cutByOldCloses({ [swappedAt]: batch }, swap, old)[swappedAt]!.since!;
 }
 
 /**
