@@ -147,7 +147,10 @@
  * when it opened at a swap (`takenBackFrom`), where a sale of the old batch heard of after both ended went to the next
  * close; and a sale dated before the first of two old closes, heard of after the device's next close and the later old
  * close ended, is held with the later one and taken back by the first when it ends (`beforeLastBatch`), where it was
- * in no close at all.
+ * in no close at all. And the batch a swapped-back device gives up when another takes the name again (A, B, A, B)
+ * opens at the latest of its old closes before that swap, once they ended (`cutByOldCloses`), or while the first still
+ * pends after the latest that ended (`cutWhileWaiting`), where it opened at the device's return: a late sale of the
+ * device dated before an old close went into it, and that close showed it missing.
  */
 export const FOLD_VERSION = 17;
 
