@@ -1,4 +1,5 @@
 import { closeLog, totals } from './support/close-log';
+import { saleHeardAfterNextClose } from './support/swap-back-logs';
 
 /**
  * D-A's close pends while the terminal's name goes to D-B and back to D-A (D-A, D-B, D-A again). The old close, run
@@ -9,27 +10,12 @@ import { closeLog, totals } from './support/close-log';
 const DAY = '2026-11-24';
 const at = (time: string) => Date.parse(`${DAY}T${time}Z`);
 
-function saleAfterBoth(device: string | undefined) {
-  const log = closeLog(DAY);
-  const { requested, completed, sale, enrolled } = log;
-  enrolled('D-A', at('00:00:00'));
-  requested('a-close-1', at('16:59:50'));
-  enrolled('D-B', at('17:00:00'));
-  sale('b-1', at('17:05:00'), 'D-B');
-  enrolled('D-A', at('17:10:00'));
-  requested('a-close-2', at('17:30:00'));
-  completed('a-close-2', at('17:30:05'), totals(0));
-  completed('a-close-1', at('17:12:00'), totals(1));
-  sale('a-1', at('17:11:00'), device);
-  return log;
-}
-
 describe('a device swapped back, its old close heard of after its next close, its sale heard of after both', () => {
   it.each([
     ['sent to the device', 'D-A'],
     ['naming no device', undefined],
   ])('%s: is counted in the old close, not in the next', (_, device) => {
-    const { close } = saleAfterBoth(device).foldedDay();
+    const { close } = saleHeardAfterNextClose(DAY, device, 'afterNext').foldedDay();
     expect(close('a-close-1')).toMatchObject({ device: 'D-A', recorded: totals(1), mismatch: false });
     expect(close('a-close-2')).toMatchObject({ device: 'D-A', recorded: totals(0), mismatch: false });
   });

@@ -53,3 +53,25 @@ export function lostAfterTakingBack(day: string, nextId: string, outAgain?: 'bef
   completed(nextId, at('21:00:05'), totals(0));
   return log;
 }
+
+/**
+ * D-A's one old close pending at the swap (A, B, A), D-A's next close (17:30) finding nothing, and D-A's sale at 17:11
+ * (sent to `device`, or naming none) heard of last. The old close (17:12) is heard of before the next close is asked
+ * for (`oldHeard: 'first'`) or after the next close ended (`'afterNext'`).
+ */
+export function saleHeardAfterNextClose(day: string, device: string | undefined, oldHeard: 'first' | 'afterNext') {
+  const at = (time: string) => Date.parse(`${day}T${time}Z`);
+  const log = closeLog(day);
+  const { requested, completed, sale, enrolled } = log;
+  enrolled('D-A', at('00:00:00'));
+  requested('a-close-1', at('16:59:50'));
+  enrolled('D-B', at('17:00:00'));
+  sale('b-1', at('17:05:00'), 'D-B');
+  enrolled('D-A', at('17:10:00'));
+  if (oldHeard === 'first') completed('a-close-1', at('17:12:00'), totals(1));
+  requested('a-close-2', at('17:30:00'));
+  completed('a-close-2', at('17:30:05'), totals(0));
+  if (oldHeard === 'afterNext') completed('a-close-1', at('17:12:00'), totals(1));
+  sale('a-1', at('17:11:00'), device);
+  return log;
+}
